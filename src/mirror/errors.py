@@ -1,0 +1,105 @@
+"""Exception hierarchy and exit codes for mirror.
+
+Example::
+
+    try:
+        verify_bundle(path, keyring)
+    except VerificationError as exc:
+        print(exc, exc.hint)
+
+This module imports nothing else from mirror.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes; the table in README.md documents them."""
+
+    OK = 0
+    ERROR = 1  # I/O, network, host failure; also an uncaught bug
+    USAGE = 2  # bad arguments, config, key file or passphrase
+    INVALID = 3  # the bundle must not be trusted
+    INCOMPLETE = 4  # some host or bundle failed
+    UNTRUSTED = 5  # intact, but the signer is not in the keyring
+
+
+class MirrorError(Exception):
+    """Base of every error mirror reports to a user.
+
+    Args:
+        message: one line saying what is wrong and where.
+        hint: optional one line saying how to fix it.
+    """
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class ConfigError(MirrorError):
+    """Bad configuration, arguments, key file, or passphrase."""
+
+    exit_code = ExitCode.USAGE
+
+
+class InputError(ConfigError):
+    """Source material that `mirror create` refuses (unknown files, unsafe names)."""
+
+
+class PhotoError(InputError):
+    """A photo that cannot be read or cleaned safely.
+
+    Args:
+        name: the photo's path as the user knows it.
+        reason: what is wrong with it.
+    """
+
+    def __init__(self, name: str, reason: str, hint: str | None = None) -> None:
+        super().__init__(f"{name}: {reason}", hint)
+        self.name = name
+        self.reason = reason
+
+
+class KeyringError(ConfigError):
+    """A key is missing, malformed, or cannot be unlocked."""
+
+
+class VerificationError(MirrorError):
+    """The bundle must not be trusted."""
+
+    exit_code = ExitCode.INVALID
+
+
+class ArchiveError(VerificationError):
+    """Unreadable or unsafe 7z container: names, limits, methods, truncation."""
+
+
+class SignatureError(VerificationError):
+    """Malformed or wrong signature."""
+
+
+class ManifestError(VerificationError):
+    """Malformed or inconsistent SHA256SUMS or bundle.json."""
+
+
+class ContentError(VerificationError):
+    """A member is missing, extra, or does not match its hash."""
+
+
+class TransferError(MirrorError):
+    """A host failed or refused.
+
+    Args:
+        host: the host's name from mirror.toml.
+        reason: what went wrong, without credentials.
+    """
+
+    def __init__(self, host: str, reason: str, hint: str | None = None) -> None:
+        super().__init__(f"{host}: {reason}", hint)
+        self.host = host
+        self.reason = reason
