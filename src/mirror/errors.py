@@ -88,7 +88,37 @@ class ManifestError(VerificationError):
 
 
 class ContentError(VerificationError):
-    """A member is missing, extra, or does not match its hash."""
+    """A member is missing, extra, or does not match its hash.
+
+    Args:
+        message: the summary line.
+        problems: one line per failing file.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message, hint)
+        self.problems = problems or (message,)
+
+
+class UntrustedSigner(MirrorError):
+    """The bundle is intact but its signer is not in the keyring.
+
+    Args:
+        key_id: the signer's key id.
+        fingerprint: the signer's fingerprint, to compare by phone or in person.
+    """
+
+    exit_code = ExitCode.UNTRUSTED
+
+    def __init__(self, key_id: str, fingerprint: str) -> None:
+        super().__init__(
+            f"the bundle is intact, but its signer (key {key_id}) is not in your keyring; "
+            f"fingerprint {fingerprint}",
+            hint="compare the fingerprint with the author by phone or in person, then "
+            "`mirror keys import`; or pass --untrusted to use it anyway",
+        )
+        self.key_id = key_id
+        self.fingerprint = fingerprint
 
 
 class TransferError(MirrorError):

@@ -1,0 +1,66 @@
+"""Write the 7z container of a bundle with py7zr: the signed files first, then text, then photos.
+
+Example::
+
+    with BundleWriter(tmp_path) as writer:
+        writer.add_block([("SHA256SUMS", sums), ("SHA256SUMS.minisig", sig)], compress=True)
+        writer.add_block(accounts, compress=True)    # one LZMA2 block for text
+        writer.add_block(photos, compress=False)     # Copy: JPEG and PNG are compressed already
+
+Each block is one py7zr write session (py7zr gives one filter chain per
+session; appending starts a new block). Only ever used on a file this process
+just created: a received bundle is never opened for writing.
+"""
+
+from __future__ import annotations
+
+import io
+import stat
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import py7zr
+
+TEXT_PRESET = 3  # about 4x faster than preset 6 on accounts, at nearly the same size
+_MEMBER_ATTRIBUTES = stat.FILE_ATTRIBUTE_ARCHIVE | 0x8000 | ((stat.S_IFREG | 0o644) << 16)
+
+Member = tuple[str, Callable[[], bytes]]
+
+
+def _filters(compress: bool) -> list[dict[str, Any]]:
+    if compress:
+        return [{"id": py7zr.FILTER_LZMA2, "preset": TEXT_PRESET}]
+    return [{"id": py7zr.FILTER_COPY}]
+
+
+class BundleWriter:
+    """Appends blocks to a new 7z file; members are stored as regular files, mode 0644."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.blocks = 0
+
+    def __enter__(self) -> BundleWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        return None
+
+    def add_block(self, members: Iterable[Member], compress: bool, on_member: Callable[[int], None] | None = None) -> None:
+        """Write `members` (name, function returning the bytes) as one new block."""
+        members = list(members)
+        if not members:
+            return
+        mode = "w" if self.blocks == 0 else "a"
+        with py7zr.SevenZipFile(self.path, mode, filters=_filters(compress)) as archive:
+            for name, load in members:
+                data = load()
+                archive.writef(io.BytesIO(data), name)
+                # py7zr stores 0600 by default: a receiver using plain 7-Zip would get
+                # files only root can read. Store regular files with mode 0644.
+                archive.header.files_info.files[-1]["attributes"] = _MEMBER_ATTRIBUTES
+                if on_member is not None:
+                    on_member(len(data))
+        self.blocks += 1

@@ -1,0 +1,84 @@
+"""The allow-list for member names, shared by `create` and `verify`.
+
+Example::
+
+    check_member_name("accounts/2022-01-05.en.md")     # returns quietly
+    check_member_name("../x")                           # raises ArchiveError
+    collision_key("Photos/A.JPG") == collision_key("photos/a.jpg")
+
+A name is a relative POSIX path in NFC whose parts are plain: no `.` or `..`,
+no backslash, no drive letters or other characters Windows refuses, no control,
+format (bidi) or private-use characters, no Windows device names, no trailing
+dot or space. These rules keep an extracted bundle identical on every system.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from mirror.errors import ArchiveError
+
+MAX_NAME_BYTES = 1024
+MAX_PART_BYTES = 255
+_FORBIDDEN = set('\\:*?"<>|')
+_BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+
+
+def printable(name: str) -> str:
+    """A name made safe to print on one terminal line (escapes, no control characters)."""
+    return name.encode("unicode_escape").decode("ascii") if not name.isprintable() else name
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` is not allowed, or None when it is."""
+    if not name:
+        return "empty name"
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return "name too long"
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return "absolute path"
+    for char in name:
+        if char in _FORBIDDEN:
+            return "backslash in name" if char == "\\" else f"character {char!r} not allowed"
+        if unicodedata.category(char) in _BAD_CATEGORIES:
+            return f"control or invisible character U+{ord(char):04X}"
+    if unicodedata.normalize("NFC", name) != name:
+        return "name is not in Unicode NFC form"
+    for part in name.split("/"):
+        if part in ("", ".", ".."):
+            return "'..', '.' or empty path part"
+        if len(part.encode("utf-8")) > MAX_PART_BYTES:
+            return "path part too long"
+        if part[-1] in ". " or part[0] == " ":
+            return "path part starts with a space or ends with a dot or space"
+        if part.split(".")[0].upper() in _DEVICES:
+            return "Windows device name"
+    return None
+
+
+def check_member_name(name: str) -> None:
+    """Return quietly if `name` is allowed.
+
+    Raises:
+        ArchiveError: the name is unsafe, with the reason.
+    """
+    problem = name_problem(name)
+    if problem is not None:
+        raise ArchiveError(f"unsafe member name {printable(name)!r}: {problem}")
+
+
+def collision_key(name: str) -> str:
+    """Names with equal keys would land on the same file on some system."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def find_collision(names: list[str]) -> tuple[str, str] | None:
+    """The first pair of names that collide on a case-insensitive or normalizing system."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = collision_key(name)
+        if key in seen:
+            return seen[key], name
+        seen[key] = name
+    return None
