@@ -48,7 +48,9 @@ class BundleWriter:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         return None
 
-    def add_block(self, members: Iterable[Member], compress: bool, on_member: Callable[[int], None] | None = None) -> None:
+    def add_block(
+        self, members: Iterable[Member], compress: bool, on_member: Callable[[int], None] | None = None
+    ) -> None:
         """Write `members` (name, function returning the bytes) as one new block."""
         members = list(members)
         if not members:

@@ -11,7 +11,6 @@ Heavy modules are imported inside the commands so that `mirror --help` stays fas
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -23,9 +22,8 @@ from mirror.errors import ExitCode, KeyringError, MirrorError
 
 if TYPE_CHECKING:
     from mirror.keyring import Keyring
-    from mirror.verify import VerifiedBundle
 
-PASSPHRASE_ENV = "MIRROR_PASSPHRASE"
+PASSPHRASE_ENV = "MIRROR_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
 
 
 class MirrorGroup(click.Group):

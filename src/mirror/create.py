@@ -25,7 +25,14 @@ from mirror.bundle import BundleWriter
 from mirror.errors import InputError
 from mirror.keys import SecretKey
 from mirror.manifest import (
-    AUTHOR_KEY_NAME, META_NAME, SIG_NAME, SUMS_NAME, BundleMeta, FileMeta, Sums, trusted_comment,
+    AUTHOR_KEY_NAME,
+    META_NAME,
+    SIG_NAME,
+    SUMS_NAME,
+    BundleMeta,
+    FileMeta,
+    Sums,
+    trusted_comment,
 )
 from mirror.minisign import key_id_hex
 from mirror.privacy import clean_photo
@@ -47,6 +54,7 @@ class CreateRequest:
     commit_originals: bool = False
     bundle_id: str | None = None
     version: int = 1
+    created: str | None = None  # fixed only to rebuild a golden test bundle byte for byte
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +121,7 @@ def create_bundle(request: CreateRequest, secret: SecretKey, progress: Progress 
         bundle_id=bundle_id,
         version=request.version,
         title=request.title or request.src.resolve().name,
-        created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        created=request.created or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         languages=tuple(languages),
         author_key=key_id_hex(public.key_id),
         files=files,

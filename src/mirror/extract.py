@@ -58,7 +58,7 @@ def extract_bundle(path: Path, dest: Path, keyring: Keyring | None, limits: Limi
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mirror-tmp", dir=dest.parent))
         try:
             _write_all(fp, limits, staging, hashes)
-            os.chmod(staging, 0o755)
+            os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
             if dest.exists() or dest.is_symlink():
                 raise ConfigError(f"{dest} appeared while extracting; nothing was overwritten")
             os.rename(staging, dest)

@@ -21,15 +21,15 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from mirror.errors import KeyringError, SignatureError
 from mirror.minisign import PublicKeyFile, Signature, key_id_hex, prehash
 
 FINGERPRINT_DIGITS = 40  # 10**40 is about 2**132.9: at least 128 bits
-SECRET_FORMAT = "mirror-secret-key/1"
+SECRET_FORMAT = "mirror-secret-key/1"  # noqa: S105 - a format name
 SCRYPT_N = 2**17  # 128 MiB and about half a second: costly to guess on a seized laptop
 
 

@@ -25,7 +25,14 @@ from mirror.errors import ArchiveError, ContentError, KeyringError, ManifestErro
 from mirror.keyring import Keyring
 from mirror.keys import check_signature, fingerprint
 from mirror.manifest import (
-    AUTHOR_KEY_NAME, ENDORSEMENT_DIR, META_NAME, SIG_NAME, SUMS_NAME, BundleMeta, Sums, trusted_comment,
+    AUTHOR_KEY_NAME,
+    ENDORSEMENT_DIR,
+    META_NAME,
+    SIG_NAME,
+    SUMS_NAME,
+    BundleMeta,
+    Sums,
+    trusted_comment,
 )
 from mirror.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature, key_id_hex
 from mirror.names import check_member_name, find_collision, printable
