@@ -1,0 +1,118 @@
+"""`mirror create`: what goes in, what is refused, atomic output."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+from helpers import sevenzip_extract
+from mirror.keyring import Keyring
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in folder.rglob("*") if p.is_file()}
+
+
+def test_create_writes_a_verified_bundle_and_leaves_sources_alone(runner: CliRunner, keyring: Keyring,
+                                                                   sources: Path, tmp_path: Path) -> None:
+    """The bundle verifies; sources keep their bytes; bundle.json describes every file."""
+    before = _tree_digest(sources)
+    out = tmp_path / "b.7z"
+    code, stdout, err = invoke(runner, "create", sources, "-o", out, "--key", "alice", "--title", "T")
+    assert code == 0, err
+    assert "2 accounts, 2 photos" in stdout
+    assert _tree_digest(sources) == before
+    assert invoke(runner, "verify", out)[0] == 0
+    meta = json.loads((sevenzip_extract(out, tmp_path / "x") / "bundle.json").read_bytes())
+    assert meta["format"] == "mirror-bundle/1" and meta["title"] == "T" and meta["version"] == 1
+    assert meta["author_key"] == keyring.get("alice").key_id_hex
+    assert meta["files"]["accounts/2022-01-06-almaty.ru.md"]["language"] == "ru"
+    assert meta["files"]["photos/square.jpg"]["type"] == "image/jpeg"
+
+
+def test_create_refuses_existing_output_unless_forced(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                      tmp_path: Path) -> None:
+    """An existing file is never replaced silently."""
+    out = tmp_path / "b.7z"
+    out.write_bytes(b"precious")
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 2 and "already exists" in err and out.read_bytes() == b"precious"
+    assert invoke(runner, "create", sources, "-o", out, "--key", "alice", "--force")[0] == 0
+    assert out.read_bytes()[:6] == b"7z\xbc\xaf\x27\x1c"
+
+
+def test_create_lists_files_it_does_not_understand(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                   tmp_path: Path) -> None:
+    """Unknown files are refused as a list, never skipped; no bundle is written."""
+    (sources / "notes.docx").write_bytes(b"PK\x03\x04")
+    (sources / "photos" / "clip.exe").write_bytes(b"MZ")
+    os.symlink("/etc/passwd", sources / "accounts" / "link.md")
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 2
+    assert "3 file(s)" in err and "notes.docx" in err and "photos/clip.exe" in err and "link.md" in err
+    assert not out.exists()
+
+
+def test_create_refuses_non_utf8_accounts(runner: CliRunner, keyring: Keyring, sources: Path,
+                                          tmp_path: Path) -> None:
+    """An account that is not UTF-8 text is named in the error."""
+    (sources / "accounts" / "cp1251.txt").write_bytes("Алматы".encode("cp1251"))
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and "accounts/cp1251.txt: not UTF-8" in err
+
+
+def test_create_refuses_colliding_names(runner: CliRunner, keyring: Keyring, sources: Path,
+                                        tmp_path: Path) -> None:
+    """Names that would be one file on Windows or macOS are refused."""
+    (sources / "photos" / "Square.JPG").write_bytes((sources / "photos" / "square.jpg").read_bytes())
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and "would be the same file" in err
+
+
+def test_create_uses_workspace_defaults(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a workspace, SRC, -o and --key can be left out."""
+    (tmp_path / "mirror.toml").write_text('[workspace]\nsources = "src"\nbundles = "out"\nkeys = "keys"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MIRROR_KEYS")
+    code, out, err = invoke(runner, "create", "--title", "Almaty")
+    assert code == 0, err
+    written = list((tmp_path / "out").glob("almaty-*.7z"))
+    assert len(written) == 1 and str(written[0].name) in out
+
+
+def test_interrupted_create_leaves_nothing_at_the_output(keyring: Keyring, sources: Path, tmp_path: Path) -> None:
+    """SIGINT midway: no output file and no temporary file; SIGKILL: still nothing at the output path."""
+    big = sources / "accounts" / "big.md"
+    with big.open("w", encoding="utf-8") as handle:
+        for i in range(1_500_000):
+            handle.write(f"line {i} of a long account, {i * 7919 % 10007} people\n")
+    env = {**os.environ, "MIRROR_KEYS": str(tmp_path / "keys")}
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        out = tmp_path / f"out-{sig.name}.7z"
+        proc = subprocess.Popen([sys.executable, "-m", "mirror", "create", str(sources), "-o", str(out),
+                                 "--key", "alice"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(f".{out.name}.*")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, "create finished before it could be interrupted"
+        time.sleep(0.2)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode != 0
+        assert not out.exists()
+        assert b"Traceback" not in err
+        if sig == signal.SIGINT:
+            assert list(tmp_path.glob(f".{out.name}.*")) == []

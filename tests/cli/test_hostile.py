@@ -1,0 +1,237 @@
+"""Hostile bundles: each is rejected by verify and extract with exit 3, a specific message, nothing written."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import stat
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import py7zr
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+from forge import Entry, file_attributes, forge
+from helpers import require_tool, run, sevenzip_extract, sevenzip_rebuild
+from mirror.keyring import Keyring
+from mirror.keys import SecretKey
+from mirror.manifest import Sums, trusted_comment
+from mirror.minisign import Signature
+
+Builder = Callable[[Path, Path, Keyring], Path]
+ESCAPE = f"mirror-escape-{uuid.uuid4().hex}"
+
+
+def _members(bundle: Path, tmp: Path) -> dict[str, bytes]:
+    folder = sevenzip_extract(bundle, tmp / "members")
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _forge(tmp: Path, members: dict[str, bytes], *extra: Entry) -> Path:
+    entries = [Entry(name, data) for name, data in members.items()]
+    return forge(tmp / "hostile.7z", [*entries, *extra])
+
+
+def _resign(members: dict[str, bytes], secret: SecretKey, *, comment: str | None = None) -> None:
+    """Recompute SHA256SUMS over the members and sign it again, as a key holder could."""
+    listed = {n: hashlib.sha256(d).hexdigest() for n, d in members.items()
+              if n not in ("SHA256SUMS", "SHA256SUMS.minisig")}
+    members["SHA256SUMS"] = Sums(listed).to_bytes()
+    meta = json.loads(members["bundle.json"])
+    line = comment if comment is not None else trusted_comment(meta["id"], meta["version"])
+    members["SHA256SUMS.minisig"] = secret.sign(members["SHA256SUMS"], line).to_bytes()
+
+
+def _photo(members: dict[str, bytes]) -> str:
+    return next(n for n in members if n.startswith("photos/"))
+
+
+def changed_photo(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    folder = sevenzip_extract(bundle, tmp / "x")
+    photo = next((folder / "photos").iterdir())
+    data = bytearray(photo.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    photo.write_bytes(bytes(data))
+    return sevenzip_rebuild(folder, tmp / "hostile.7z", "-mx5")  # 7-Zip computes fresh CRCs
+
+
+def changed_sums(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    members["SHA256SUMS"] = members["SHA256SUMS"].replace(b"  photos/", b"  photos/", 1)[:-2] + b"x\n"
+    return _forge(tmp, members)
+
+
+def changed_comment(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    sig = Signature.from_bytes(members["SHA256SUMS.minisig"])
+    forged = Signature(sig.key_id, sig.signature, sig.trusted_comment.replace("version:1", "version:2"),
+                       sig.global_signature)
+    members["SHA256SUMS.minisig"] = forged.to_bytes()
+    return _forge(tmp, members)
+
+
+def other_key(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    _resign(members, SecretKey.generate())
+    return _forge(tmp, members)
+
+
+def other_trusted_key(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    ring.create("mallory", None)
+    members = _members(bundle, tmp)
+    _resign(members, ring.secret("mallory", None))
+    return _forge(tmp, members)
+
+
+def comment_for_other_bundle(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    _resign(members, ring.secret("alice", None), comment="bundle:0123456789abcdef\tversion:1\trole:author")
+    return _forge(tmp, members)
+
+
+def extra_member(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    members["photos/extra.jpg"] = members[_photo(members)]
+    return _forge(tmp, members)
+
+
+def missing_member(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    del members[_photo(members)]
+    return _forge(tmp, members)
+
+
+def duplicate_name(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    name = _photo(members)
+    return _forge(tmp, members, Entry(name, b"evil"))
+
+
+def named(name: str) -> Builder:
+    def build(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+        return _forge(tmp, _members(bundle, tmp), Entry(name, b"evil"))
+    return build
+
+
+def colliding(first: str, second: str) -> Builder:
+    def build(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+        return _forge(tmp, _members(bundle, tmp), Entry(first, b"one"), Entry(second, b"two"))
+    return build
+
+
+def symlink_member(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    """A real symlink stored by stock 7-Zip with -snl."""
+    folder = sevenzip_extract(bundle, tmp / "x")
+    os.symlink("/etc/passwd", folder / "photos" / "link.jpg")
+    out = tmp / "hostile.7z"
+    run(require_tool("7zz"), "a", "-bso0", "-snl", out, ".", cwd=folder)
+    return out
+
+
+def setuid_member(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    name = _photo(members)
+    data = members.pop(name)
+    return _forge(tmp, members, Entry(name, data, attributes=file_attributes(stat.S_IFREG | 0o6777)))
+
+
+def bomb(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    sizes = [len(d) for d in members.values()]
+    sizes[-1] = 1 << 42  # 4 TiB declared
+    return forge(tmp / "hostile.7z", [Entry(n, d) for n, d in members.items()], declared_sizes=sizes)
+
+
+def truncated(cut: Callable[[int], int]) -> Builder:
+    def build(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+        data = bundle.read_bytes()
+        out = tmp / "hostile.7z"
+        out.write_bytes(data[: cut(len(data))])
+        return out
+    return build
+
+
+def zstd_coded(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    out = tmp / "hostile.7z"
+    with py7zr.SevenZipFile(out, "w", filters=[{"id": py7zr.FILTER_ZSTD}]) as archive:
+        for name, data in members.items():
+            archive.writef(io.BytesIO(data), name)
+    with py7zr.SevenZipFile(out, "r") as archive:  # py7zr itself would happily decode it
+        assert archive.test() is not False
+    return out
+
+
+def duplicate_json_keys(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    members["bundle.json"] = members["bundle.json"].replace(b'{\n "format"', b'{\n "title": "x",\n "format"', 1)
+    _resign(members, ring.secret("alice", None))
+    return _forge(tmp, members)
+
+
+CASES = [
+    pytest.param(changed_photo, r"changed: photos/", id="changed photo byte, CRCs recomputed by 7zz"),
+    pytest.param(changed_sums, r"signature does not match", id="changed SHA256SUMS"),
+    pytest.param(changed_comment, r"trusted comment was changed", id="changed trusted comment"),
+    pytest.param(other_key, r"neither in your keyring nor", id="another key's signature"),
+    pytest.param(other_trusted_key, r"another author key|not the signer's key", id="another trusted key"),
+    pytest.param(comment_for_other_bundle, r"trusted comment does not match", id="comment of another bundle"),
+    pytest.param(extra_member, r"not listed in SHA256SUMS: photos/extra.jpg", id="unlisted extra member"),
+    pytest.param(missing_member, r"missing: photos/", id="missing member"),
+    pytest.param(duplicate_name, r"appears twice", id="duplicate names"),
+    pytest.param(named("../" + ESCAPE), r"unsafe member name.*'\.\.'", id="name ../x"),
+    pytest.param(named("/tmp/" + ESCAPE), r"absolute path", id="name /abs"),
+    pytest.param(named("C:\\" + ESCAPE), r"absolute path", id="name C:\\x"),
+    pytest.param(named("a\\..\\" + ESCAPE), r"backslash", id="name a\\..\\b"),
+    pytest.param(named("photos/a\x00b.jpg"), r"NUL inside a name", id="name with NUL"),
+    pytest.param(named("photos/a\x1bb.jpg"), r"control or invisible character U\+001B", id="control char"),
+    pytest.param(named("photos/evil\u202egpj.exe"), r"U\+202E", id="bidi override"),
+    pytest.param(named("PHOTOS/x.jpg"), r"collide", id="case collision"),
+    pytest.param(colliding("accounts/\ufb01le.md", "accounts/file.md"), r"collide", id="NFKC collision"),
+    pytest.param(named("accounts/cafe\u0301.md"), r"not in Unicode NFC", id="NFD name"),
+    pytest.param(symlink_member, r"not a regular file|link", id="symlink member"),
+    pytest.param(setuid_member, r"set-id or sticky bits \(6777\)", id="mode 6777"),
+    pytest.param(bomb, r"size limit", id="declared size over the cap"),
+    pytest.param(truncated(lambda n: 20), r"not a 7z archive|truncated", id="truncated in signature header"),
+    pytest.param(truncated(lambda n: n // 2), r"truncated", id="truncated in the data"),
+    pytest.param(truncated(lambda n: n - 10), r"truncated", id="truncated in the end header"),
+    pytest.param(zstd_coded, r"unsupported method ZSTD", id="zstd-coded archive"),
+    pytest.param(duplicate_json_keys, r"has the key 'title' twice", id="bundle.json with duplicate keys"),
+]
+
+
+def _files_under(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize(("build", "message"), CASES)
+def test_hostile_bundle_is_rejected(build: Builder, message: str, bundle: Path, keyring: Keyring,
+                                    tmp_path: Path, runner: CliRunner) -> None:
+    """verify and extract both exit 3 with a specific one-line reason and write nothing."""
+    require_tool("7zz")
+    hostile = build(bundle, tmp_path / "work", keyring) if (tmp_path / "work").mkdir() is None else None
+    assert hostile is not None
+    before = _files_under(tmp_path)
+    before_bytes = hostile.read_bytes()
+
+    code, out, err = invoke(runner, "verify", hostile)
+    assert code == 3, (out, err)
+    assert "FAILED" in out
+    assert re.search(message, err), err
+    assert len(err.strip().splitlines()) <= 2  # one line, and at most one hint
+    assert "Traceback" not in err + out
+
+    dest = tmp_path / "out"
+    code, out, err = invoke(runner, "extract", hostile, dest)
+    assert code == 3, (out, err)
+    assert "Traceback" not in err + out
+    assert not dest.exists()
+    assert _files_under(tmp_path) == before  # nothing written anywhere under the test's folder
+    assert hostile.read_bytes() == before_bytes  # a received bundle is never modified
+    assert not Path("/tmp", ESCAPE).exists() and not (tmp_path.parent / ESCAPE).exists()

@@ -1,0 +1,112 @@
+"""`mirror keys`: new, list, export, import, fingerprint."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from conftest import invoke
+from helpers import require_tool, run
+from mirror.keyring import Keyring
+from mirror.keys import fingerprint
+from mirror.minisign import PublicKeyFile
+
+
+def test_new_key_is_encrypted_with_the_passphrase(runner: CliRunner, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secret key is sealed, mode 0600, and never contains the passphrase or the raw key."""
+    monkeypatch.setenv("MIRROR_PASSPHRASE", "correct horse battery")
+    code, out, err = invoke(runner, "keys", "new", "alice")
+    assert code == 0, err
+    assert "correct horse" not in out + err
+    secret_file = tmp_path / "keys" / "alice.key"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    raw = secret_file.read_bytes()
+    assert b'"kdf": "scrypt"' in raw and b"correct horse" not in raw
+    ring = Keyring(tmp_path / "keys")
+    assert ring.secret("alice", b"correct horse battery").public == ring.get("alice").public
+
+
+def test_wrong_passphrase_gives_a_clear_error(runner: CliRunner, sources: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """create with a wrong passphrase exits 2 with one line and writes nothing."""
+    monkeypatch.setenv("MIRROR_PASSPHRASE", "right one")
+    assert invoke(runner, "keys", "new", "alice")[0] == 0
+    monkeypatch.setenv("MIRROR_PASSPHRASE", "wrong one")
+    code, out, err = invoke(runner, "create", sources, "-o", "out.7z", "--key", "alice")
+    assert code == 2
+    assert err.startswith("mirror: wrong passphrase for secret key alice")
+    assert "wrong one" not in out + err
+    assert not Path("out.7z").exists()
+
+
+def test_no_passphrase_without_terminal_is_refused(runner: CliRunner) -> None:
+    """Without a terminal or MIRROR_PASSPHRASE, keys new refuses instead of storing a clear key."""
+    code, _, err = invoke(runner, "keys", "new", "alice")
+    assert code == 2
+    assert "MIRROR_PASSPHRASE" in err
+
+
+def test_list_export_and_stock_minisign_key(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:
+    """export prints a minisign public key that stock minisign accepts."""
+    code, out, _ = invoke(runner, "keys", "list")
+    assert code == 0 and out.startswith("alice\t") and "secret+public" in out
+    code, exported, _ = invoke(runner, "keys", "export", "alice")
+    assert code == 0
+    public = PublicKeyFile.from_text(exported)
+    assert public == keyring.get("alice").public
+    assert exported.splitlines()[0] == f"untrusted comment: minisign public key {keyring.get('alice').key_id_hex}"
+    minisign = require_tool("minisign")
+    message = tmp_path / "msg"
+    message.write_bytes(b"hello")
+    (tmp_path / "msg.minisig").write_bytes(keyring.secret("alice", None).sign(b"hello", "t").to_bytes())
+    (tmp_path / "alice.pub").write_text(exported)
+    assert run(minisign, "-Vm", message, "-p", tmp_path / "alice.pub").returncode == 0
+
+
+def test_import_checks_fingerprint_and_records_how(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:
+    """A matching fingerprint is recorded; a wrong one is refused and nothing is imported."""
+    other = Keyring(tmp_path / "bob-keys")
+    other.create("bob", None)
+    pub = tmp_path / "bob.pub"
+    pub.write_text(other.get("bob").public.to_text())
+    digits = fingerprint(other.get("bob").public)
+    wrong = ("1" if digits[0] != "1" else "2") + digits[1:]
+    code, _, err = invoke(runner, "keys", "import", pub, "--name", "bob", "--fingerprint", wrong)
+    assert code == 2 and "not the one you gave" in err
+    assert "bob" not in keyring.names()
+    code, out, _ = invoke(runner, "keys", "import", pub, "--name", "bob", "--fingerprint", digits)
+    assert code == 0 and "checked: fingerprint" in out
+    record = keyring.get("bob")
+    assert (record.roles, record.checked, record.has_secret) == (("author",), "fingerprint", False)
+    code, _, err = invoke(runner, "keys", "import", pub, "--name", "pub2", "--role", "publisher", "--checked", "phone")
+    assert code == 0 and keyring.get("pub2").roles == ("publisher",)
+
+
+def test_import_refuses_garbage_and_name_escape(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:
+    """Not-a-key files and path-like names give exit 2, one line each."""
+    junk = tmp_path / "junk.pub"
+    junk.write_bytes(b"\x00\xffnot a key")
+    assert invoke(runner, "keys", "import", junk, "--name", "x")[0] == 2
+    good = tmp_path / "a.pub"
+    good.write_text(keyring.get("alice").public.to_text())
+    code, _, err = invoke(runner, "keys", "import", good, "--name", "../evil")
+    assert code == 2 and "bad key name" in err
+    assert not (tmp_path / "evil.pub").exists()
+
+
+def test_fingerprint_shows_digits_and_writes_qr(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:
+    """40 digits in groups of 5, a terminal QR code, and a PNG image."""
+    png = tmp_path / "alice.png"
+    code, out, _ = invoke(runner, "keys", "fingerprint", "alice", "--png", png)
+    assert code == 0
+    digits = fingerprint(keyring.get("alice").public)
+    groups = digits.split()
+    assert len(groups) == 8 and all(len(g) == 5 and g.isdigit() for g in groups)
+    assert (digits in out and "\u2580" in out) or "\u2588" in out
+    with Image.open(png) as image:
+        assert image.format == "PNG" and image.size[0] > 100

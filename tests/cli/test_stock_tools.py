@@ -1,0 +1,67 @@
+"""Bundles open in stock 7-Zip, verify with stock minisign and sha256sum, and survive repacking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+from helpers import require_tool, run, sevenzip_extract, sevenzip_rebuild
+from mirror.keyring import Keyring
+
+
+def test_stock_7zip_tests_and_lists_only_lzma2_and_copy(bundle: Path) -> None:
+    """`7zz t` passes; `7zz l -slt` shows LZMA2 and Copy only, regular files with mode 0644."""
+    sevenzz = require_tool("7zz")
+    assert "Everything is Ok" in run(sevenzz, "t", bundle).stdout
+    listing = run(sevenzz, "l", "-slt", bundle).stdout
+    entries = listing.split("\n\n")
+    methods = {line.split(" = ", 1)[1] for line in listing.splitlines() if line.startswith("Method = ")}
+    assert methods <= {"LZMA2:22", "Copy", "Copy LZMA2:22", "LZMA2:22 Copy"}, methods
+    attributes = [line for line in listing.splitlines() if line.startswith("Attributes = ")]
+    assert attributes and all(a == "Attributes = A -rw-r--r--" for a in attributes), attributes
+    first_block = [e for e in entries if "Block = 0" in e]
+    names = {line.split(" = ", 1)[1] for e in first_block for line in e.splitlines() if line.startswith("Path = ")}
+    assert names == {"SHA256SUMS", "SHA256SUMS.minisig", "author.pub", "bundle.json"}
+
+
+def test_stock_minisign_and_sha256sum_verify_an_extraction(bundle: Path, keyring: Keyring, tmp_path: Path) -> None:
+    """The by-hand path of docs/verify-by-hand.md works with the real programs."""
+    minisign = require_tool("minisign")
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    key = tmp_path / "alice.pub"
+    key.write_text(keyring.get("alice").public.to_text())
+    result = run(minisign, "-Vm", "SHA256SUMS", "-p", key, cwd=folder)
+    assert "Signature and comment signature verified" in result.stdout
+    assert "Trusted comment: bundle:" in result.stdout and "\trole:author" in result.stdout
+    checked = run(require_tool("sha256sum"), "-c", "SHA256SUMS", cwd=folder)
+    assert checked.stdout.count(": OK") == 6
+
+
+def test_stock_minisign_rejects_a_changed_list(bundle: Path, keyring: Keyring, tmp_path: Path) -> None:
+    """The signature really covers SHA256SUMS: one changed byte and minisign refuses."""
+    minisign = require_tool("minisign")
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    sums = folder / "SHA256SUMS"
+    sums.write_bytes(sums.read_bytes().replace(b"a", b"b", 1))
+    key = tmp_path / "alice.pub"
+    key.write_text(keyring.get("alice").public.to_text())
+    assert run(minisign, "-Vm", "SHA256SUMS", "-p", key, cwd=folder, check=False).returncode != 0
+
+
+@pytest.mark.parametrize("options", [("-mx9",), ("-mx1", "-ms=off"), ("-m0=LZMA",), ("-mhc=off", "-m0=Copy"),
+                                     ("-m0=Delta:4", "-m1=LZMA2")])
+def test_verifier_accepts_a_bundle_repacked_by_stock_7zip(options: tuple[str, ...], bundle: Path,
+                                                          keyring: Keyring, tmp_path: Path,
+                                                          runner: CliRunner) -> None:
+    """Trust comes from the signed list, not the container: any honest repack verifies."""
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    repacked = sevenzip_rebuild(folder, tmp_path / "repacked.7z", *options)
+    code, out, err = invoke(runner, "verify", repacked)
+    assert code == 0, err
+    assert out.startswith("VERIFIED")
+    with_dirs = tmp_path / "with-dirs.7z"  # 7-Zip adds folder entries when given a folder
+    run(require_tool("7zz"), "a", "-bso0", *options, with_dirs, ".", cwd=folder)
+    assert invoke(runner, "verify", with_dirs)[0] == 0

@@ -1,0 +1,112 @@
+"""`mirror verify`, `show` and `extract` on good bundles: verdicts, exit codes, what lands on disk."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conftest import invoke
+from mirror.keyring import Keyring
+from mirror.keys import fingerprint
+
+
+def test_verify_prints_verdict_signer_and_counts(runner: CliRunner, bundle: Path, keyring: Keyring) -> None:
+    """Exit 0, one verdict line, the signer's name, key id and fingerprint."""
+    code, out, err = invoke(runner, "verify", bundle)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"VERIFIED  {bundle}"
+    record = keyring.get("alice")
+    assert f"alice (key {record.key_id_hex})" in out
+    assert fingerprint(record.public) in out
+    assert "2 accounts, 2 photos" in out
+
+
+def test_unknown_signer_exits_5_with_fingerprint(runner: CliRunner, bundle: Path, keyring: Keyring,
+                                                 tmp_path: Path) -> None:
+    """A receiver without the author's key learns the bundle is intact and whose key to ask about."""
+    code, out, _ = invoke(runner, "verify", bundle, "--keys", tmp_path / "empty")
+    assert code == 5
+    assert out.startswith("INTACT, UNKNOWN SIGNER")
+    assert fingerprint(keyring.get("alice").public) in out
+    code, out, _ = invoke(runner, "verify", "--json", bundle, "--keys", tmp_path / "empty")
+    doc = json.loads(out)
+    assert code == 5 and doc["verdict"] == "untrusted" and doc["signer"]["in_keyring"] is False
+
+
+def test_publisher_only_key_does_not_make_bundles_trusted(runner: CliRunner, bundle: Path, keyring: Keyring,
+                                                          tmp_path: Path) -> None:
+    """A key imported only to sign indexes is not trusted as an author."""
+    pub = tmp_path / "alice.pub"
+    pub.write_text(keyring.get("alice").public.to_text())
+    other = tmp_path / "other-keys"
+    assert invoke(runner, "keys", "import", pub, "--name", "a", "--role", "publisher", "--keys", other)[0] == 0
+    assert invoke(runner, "verify", bundle, "--keys", other)[0] == 5
+
+
+def test_verify_json(runner: CliRunner, bundle: Path) -> None:
+    """--json gives one object with the verdict, signer, bundle and file counts."""
+    code, out, _ = invoke(runner, "verify", "--json", bundle)
+    doc = json.loads(out)
+    assert code == 0
+    assert doc["verdict"] == "verified"
+    assert doc["signer"]["name"] == "alice"
+    assert doc["files"] == {"total": 4, "accounts": 2, "photos": 2}
+    assert doc["bundle"]["languages"] == ["en", "ru"]
+
+
+def test_verify_usage_errors(runner: CliRunner, tmp_path: Path) -> None:
+    """A missing file is a usage error (2), an empty file must not be trusted (3)."""
+    assert invoke(runner, "verify", tmp_path / "nope.7z")[0] == 2
+    empty = tmp_path / "empty.7z"
+    empty.write_bytes(b"")
+    code, _, err = invoke(runner, "verify", empty)
+    assert code == 3 and "not a 7z archive" in err
+
+
+def test_show_lists_contents(runner: CliRunner, bundle: Path) -> None:
+    """show gives title, languages and every file with its date and place."""
+    code, out, _ = invoke(runner, "show", bundle)
+    assert code == 0
+    assert "'Test bundle'" in out and "languages    en, ru" in out
+    assert "accounts/2022-01-05-almaty.en.md  (2022-01-05 | Almaty | Square)" in out
+    assert "photos/square.jpg" in out
+
+
+def test_extract_writes_regular_files_0644(runner: CliRunner, bundle: Path, tmp_path: Path, sources: Path) -> None:
+    """Every listed file plus the signed list, mode 0644, identical to what was signed."""
+    dest = tmp_path / "out"
+    code, _, err = invoke(runner, "extract", bundle, dest)
+    assert code == 0, err
+    files = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    assert files == ["SHA256SUMS", "SHA256SUMS.minisig", "accounts/2022-01-05-almaty.en.md",
+                     "accounts/2022-01-06-almaty.ru.md", "author.pub", "bundle.json",
+                     "photos/square.jpg", "photos/street.png"]
+    for path in dest.rglob("*"):
+        expected = 0o755 if path.is_dir() else 0o644
+        assert stat.S_IMODE(path.stat().st_mode) == expected, path
+    account = "accounts/2022-01-05-almaty.en.md"
+    assert (dest / account).read_bytes() == (sources / account).read_bytes()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".mirror-tmp")] == []
+
+
+def test_extract_never_overwrites(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
+    """An existing destination is refused and left untouched."""
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "mine.txt").write_text("keep")
+    code, _, err = invoke(runner, "extract", bundle, dest)
+    assert code == 2 and "already exists" in err
+    assert [p.name for p in dest.iterdir()] == ["mine.txt"]
+
+
+def test_extract_untrusted_needs_consent(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
+    """An unknown signer stops extraction (exit 5) unless --untrusted is given."""
+    dest = tmp_path / "out"
+    code, _, err = invoke(runner, "extract", bundle, dest, "--keys", tmp_path / "none")
+    assert code == 5 and not dest.exists() and "fingerprint" in err
+    code, out, _ = invoke(runner, "extract", bundle, dest, "--keys", tmp_path / "none", "--untrusted")
+    assert code == 0 and "unknown key" in out and (dest / "bundle.json").exists()

@@ -1,0 +1,76 @@
+"""Shared helpers for tests: real tools, source folders, rebuilding archives with 7zz."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+
+def require_tool(name: str) -> str:
+    """Path of a real binary; a missing one skips locally and fails when CI is set."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is required in CI but is not installed")
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+def run(*args: str | Path, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a real program, capturing text output."""
+    return subprocess.run([str(a) for a in args], cwd=cwd, check=check, capture_output=True, text=True,
+                          timeout=120)
+
+
+def make_jpeg(width: int = 64, height: int = 48, seed: int = 1) -> bytes:
+    """A small real JPEG with some structure."""
+    image = Image.new("RGB", (width, height))
+    image.putdata([((x * 7 + seed) % 256, (y * 5) % 256, (x * y + seed) % 256)
+                   for y in range(height) for x in range(width)])
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def make_png(width: int = 32, height: int = 32, seed: int = 2) -> bytes:
+    """A small real PNG."""
+    image = Image.new("RGB", (width, height), ((seed * 40) % 256, 90, 160))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def make_sources(folder: Path) -> Path:
+    """A small author's folder: two accounts in two languages and two photos."""
+    (folder / "accounts").mkdir(parents=True)
+    (folder / "photos").mkdir()
+    (folder / "accounts" / "2022-01-05-almaty.en.md").write_text(
+        "---\ntitle: Square\ndate: 2022-01-05\nplace: Almaty\nlanguage: en\nsource: Test, https://example.org/a\n"
+        "---\nPeople gathered on the square in the evening.\n", encoding="utf-8")
+    (folder / "accounts" / "2022-01-06-almaty.ru.md").write_text(
+        "---\ntitle: Связь\ndate: 2022-01-06\nplace: Алматы\n---\nИнтернета не было весь день.\n",
+        encoding="utf-8")
+    (folder / "photos" / "square.jpg").write_bytes(make_jpeg())
+    (folder / "photos" / "street.png").write_bytes(make_png())
+    return folder
+
+
+def sevenzip_rebuild(extracted: Path, out: Path, *options: str) -> Path:
+    """Pack a folder with stock 7-Zip (members in sorted order)."""
+    sevenzz = require_tool("7zz")
+    names = sorted(p.relative_to(extracted).as_posix() for p in extracted.rglob("*") if p.is_file())
+    run(sevenzz, "a", "-bso0", "-bsp0", *options, out, *names, cwd=extracted)
+    return out
+
+
+def sevenzip_extract(bundle: Path, dest: Path) -> Path:
+    """Extract with stock 7-Zip (only used on bundles the tests made)."""
+    sevenzz = require_tool("7zz")
+    run(sevenzz, "x", "-bso0", "-bsp0", f"-o{dest}", bundle)
+    return dest

@@ -1,0 +1,151 @@
+"""Strict parsers: minisign files, SHA256SUMS, bundle.json, names, the 7z reader."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forge import Entry, forge
+from helpers import require_tool, run
+from mirror.errors import ArchiveError, KeyringError, ManifestError, SignatureError
+from mirror.keys import SecretKey, check_signature, fingerprint
+from mirror.manifest import BundleMeta, Sums
+from mirror.minisign import PublicKeyFile, Signature, key_id_for
+from mirror.names import collision_key, name_problem
+from mirror.sevenzip import Limits, iter_members, read_archive
+
+GOOD_HASH = "a" * 64
+
+
+def test_signature_roundtrip_and_tamper() -> None:
+    """A signature verifies; any change to data, signature or comment does not."""
+    key = SecretKey.generate()
+    sig = key.sign(b"data", "bundle:abcdefgh\tversion:1\trole:author")
+    parsed = Signature.from_bytes(sig.to_bytes())
+    check_signature(key.public, parsed, b"data")
+    with pytest.raises(SignatureError, match="does not match"):
+        check_signature(key.public, parsed, b"datA")
+    with pytest.raises(SignatureError, match="trusted comment"):
+        check_signature(key.public, Signature(parsed.key_id, parsed.signature, "other", parsed.global_signature),
+                        b"data")
+    with pytest.raises(SignatureError, match="made by key"):
+        check_signature(SecretKey.generate().public, parsed, b"data")
+
+
+@pytest.mark.parametrize("raw", [b"", b"a\nb\nc\n", b"untrusted comment: x\nAAAA\ntrusted comment: y\nAAAA\n",
+                                 b"x" * 5000, b"\xff\xfe\n\n\n\n"])
+def test_signature_parser_rejects_malformed(raw: bytes) -> None:
+    """Lines, base64, lengths and algorithm are all checked."""
+    with pytest.raises(SignatureError):
+        Signature.from_bytes(raw)
+
+
+def test_legacy_unhashed_signature_is_refused() -> None:
+    """Only the prehashed ED scheme is accepted."""
+    lines = SecretKey.generate().sign(b"x", "t").to_bytes().split(b"\n")
+    blob = base64.b64decode(lines[1])
+    lines[1] = base64.b64encode(b"Ed" + blob[2:])
+    with pytest.raises(SignatureError, match="not a prehashed"):
+        Signature.from_bytes(b"\n".join(lines))
+
+
+def test_public_key_and_key_id() -> None:
+    """Key ids are the first 8 bytes of SHA-256 of the key; a wrong id is caught."""
+    public = SecretKey.generate().public
+    assert public.key_id == hashlib.sha256(public.public_key).digest()[:8] == key_id_for(public.public_key)
+    assert PublicKeyFile.from_text(public.to_text()) == public
+    assert PublicKeyFile.from_text(public.key_line) == public
+    wrong = PublicKeyFile(b"\x00" * 8, public.public_key)
+    with pytest.raises(KeyringError, match="does not belong"):
+        PublicKeyFile.from_text(wrong.to_text()).check_key_id()
+    assert len(fingerprint(public).replace(" ", "")) == 40
+
+
+def test_sums_roundtrip_and_strictness() -> None:
+    """SHA256SUMS must be sorted, LF-only, lower-case hex, with safe names."""
+    sums = Sums({"bundle.json": GOOD_HASH, "author.pub": GOOD_HASH, "accounts/a.md": "b" * 64})
+    assert Sums.from_bytes(sums.to_bytes()) == sums
+    raw = sums.to_bytes()
+    bad = [raw.replace(b"\n", b"\r\n"), raw[:-1], raw.upper(), b"".join(reversed(raw.splitlines(True))),
+           raw + f"{GOOD_HASH}  ../x\n".encode(), raw + f"{GOOD_HASH}  SHA256SUMS.minisig\n".encode(),
+           raw.replace(b"  ", b" *", 1), raw + raw.splitlines(True)[-1]]
+    for case in bad:
+        with pytest.raises(ManifestError):
+            Sums.from_bytes(case)
+
+
+def test_bundle_meta_strictness() -> None:
+    """Unknown fields, duplicate keys and wrong types are errors."""
+    meta = BundleMeta("abcdef0123456789", 1, "t", "2026-01-01T00:00:00Z", ("en",), "0" * 16, {})
+    assert BundleMeta.from_bytes(meta.to_bytes()) == meta
+    raw = meta.to_bytes()
+    for bad in (raw.replace(b'"title"', b'"titel"'), raw.replace(b'"version": 1', b'"version": "1"'),
+                raw.replace(b'{\n "format"', b'{\n "id": "x",\n "format"'), b"[]", b"\xff", b"{" * 100000):
+        with pytest.raises(ManifestError):
+            BundleMeta.from_bytes(bad)
+
+
+@pytest.mark.parametrize("name", ["../x", "/abs", "C:\\x", "a\\..\\b", "a/./b", "a//b", "a\x00b", "a\tb", "con.txt",
+                                  "a/b.", "x\u200b", "\u202eabc", "a/ b", "cafe\u0301"])
+def test_unsafe_names(name: str) -> None:
+    """Each hostile name has a reason."""
+    assert name_problem(name) is not None
+
+
+def test_safe_names_and_collisions() -> None:
+    """Ordinary names in several scripts pass; case and compatibility forms collide."""
+    for name in ("accounts/2022-01-05.en.md", "photos/Алматы площадь.jpg", "accounts/қала.md"):
+        assert name_problem(name) is None
+    assert collision_key("photos/A.jpg") == collision_key("photos/a.jpg")
+    assert collision_key("\ufb01le") == collision_key("file")
+
+
+def test_reader_matches_stock_7zip(tmp_path: Path) -> None:
+    """Archives written by 7-Zip with several settings read back byte-exact."""
+    sevenzz = require_tool("7zz")
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "t.txt").write_text("hello world\n" * 50000)
+    (src / "r.bin").write_bytes(hashlib.sha256(b"seed").digest() * 20000)
+    (src / "empty.txt").write_bytes(b"")
+    expected = {p.relative_to(src).as_posix(): p.read_bytes() for p in src.rglob("*") if p.is_file()}
+    for i, options in enumerate([("-mx5",), ("-m0=LZMA",), ("-mhc=off", "-m0=Copy"), ("-ms=off",), ("-mx1",)]):
+        archive = tmp_path / f"a{i}.7z"
+        run(sevenzz, "a", "-bso0", *options, archive, ".", cwd=src)
+        with archive.open("rb") as fp:
+            parsed = read_archive(fp, Limits())
+            got = {m.name: b"".join(chunks) for m, chunks in iter_members(fp, parsed)}
+        got |= {m.name: b"" for m in parsed.members if not m.has_stream and not m.is_dir}
+        assert got == expected, options
+
+
+def test_member_count_cap(tmp_path: Path) -> None:
+    """More members than the cap are refused before any data is read."""
+    path = forge(tmp_path / "many.7z", [Entry(f"f{i}", b"x") for i in range(50)])
+    with path.open("rb") as fp, pytest.raises(ArchiveError, match="too many"):
+        read_archive(fp, Limits(max_members=10))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400), st.integers(min_value=0, max_value=400))
+def test_reader_never_crashes_on_garbage(noise: bytes, at: int) -> None:
+    """Random bytes, and random corruption of a valid archive, give ArchiveError or a clean read."""
+    import io
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        good = forge(Path(tmp) / "g.7z", [Entry("a.txt", b"hello" * 20), Entry("b/c.txt", b"world")]).read_bytes()
+    for data in (noise, good[:at] + noise[:8] + good[at + 8 :], b"7z\xbc\xaf\x27\x1c" + noise):
+        fp = io.BytesIO(data)
+        try:
+            archive = read_archive(fp, Limits())
+            for _, chunks in iter_members(fp, archive):
+                for _ in chunks:
+                    pass
+        except ArchiveError:
+            pass

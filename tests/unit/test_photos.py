@@ -1,0 +1,355 @@
+"""Photo cleaning: every planted item goes, pixels and compressed data stay, bad input is a PhotoError."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import subprocess
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageOps
+
+import photo_fixtures as fx
+from helpers import require_tool
+from mirror.errors import PhotoError
+from mirror.photos import KINDS, read_tiff
+from mirror.photos.jpeg import parse_jpeg, strip_jpeg
+from mirror.photos.png import parse_png, strip_png
+from mirror.photos.strip import HINT, describe_metadata, detect_kind, strip_photo
+from mirror.scan import scan_photo
+
+NAME = "photos/снимок 1.jpg"
+JPEG_KINDS = ("exif", "gps", "exif-thumbnail", "xmp", "iptc", "icc", "mpf", "comment", "other-app-segment",
+              "trailing-data")
+PNG_KINDS = ("exif", "gps", "xmp", "icc", "text", "time", "other-chunk", "trailing-data")
+VARIANTS = [pytest.param(False, False, id="baseline"), pytest.param(True, False, id="progressive"),
+            pytest.param(False, True, id="restart markers")]
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def decoded(data: bytes, transpose: bool = False) -> tuple[str, tuple[int, int], bytes]:
+    """Mode, size and pixels as Pillow decodes them (optionally after applying EXIF orientation)."""
+    with warnings.catch_warnings():  # the planted MPF segment is a stub, which Pillow notes
+        warnings.filterwarnings("ignore", "Image appears to be a malformed MPO file", UserWarning)
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    with image:
+        shown = ImageOps.exif_transpose(image) if transpose else image
+        return shown.mode, shown.size, shown.tobytes()
+
+
+def exiftool(data: bytes) -> dict[str, Any]:
+    """What `exiftool -j -a -G1 -` reads from `data` on stdin."""
+    tool = require_tool("exiftool")
+    result = subprocess.run([tool, "-j", "-a", "-G1", "-"], input=data, capture_output=True, check=True,
+                            timeout=60)
+    tags: dict[str, Any] = json.loads(result.stdout)[0]
+    return tags
+
+
+def assert_names_file(exc: PhotoError, name: str) -> None:
+    """A PhotoError message is one line that starts with the file's name."""
+    assert str(exc).startswith(f"{name}: ")
+    assert exc.name == name
+    assert "\n" not in str(exc)
+
+
+def run_cleaner(func: Callable[[bytes, str], object], data: bytes, name: str = NAME) -> None:
+    """Call a cleaner on arbitrary bytes: only PhotoError may escape, and it names the file."""
+    try:
+        func(data, name)
+    except PhotoError as exc:
+        assert_names_file(exc, name)
+
+
+@pytest.mark.parametrize(("progressive", "restarts"), VARIANTS)
+def test_strip_jpeg_removes_every_planted_item(progressive: bool, restarts: bool) -> None:
+    """EXIF (GPS, serials, thumbnail), XMP, IPTC, ICC, MPF, APP12, COM and the trailer all go."""
+    stripped = strip_photo(fx.planted_jpeg(progressive, restarts), NAME)
+    assert stripped.removed == JPEG_KINDS
+    assert stripped.orientation == 6
+    for secret in fx.SECRETS:
+        assert secret.encode() not in stripped.data
+    assert b"MOTION" not in stripped.data and stripped.data.endswith(b"\xff\xd9")
+    assert scan_photo(stripped.data, NAME) == []
+
+
+@pytest.mark.parametrize(("progressive", "restarts"), VARIANTS)
+def test_stripped_jpeg_keeps_only_jfif_and_orientation(progressive: bool, restarts: bool) -> None:
+    """Our parser sees one JFIF APP0 and one APP1 whose TIFF holds nothing but Orientation."""
+    parsed = parse_jpeg(strip_photo(fx.planted_jpeg(progressive, restarts), NAME).data, NAME)
+    apps = [s for s in parsed.segments if 0xE0 <= s.marker <= 0xEF or s.marker == 0xFE]
+    assert [s.marker for s in apps] == [0xE0, 0xE1]
+    assert apps[0].payload == fx.plain_jpeg()[6:20]  # Pillow's JFIF header, untouched
+    tiff = read_tiff(apps[1].payload[6:])
+    assert tiff is not None and tiff.orientation() == 6
+    assert (set(tiff.ifd0), tiff.exif, tiff.gps, tiff.ifd1) == ({0x0112}, {}, {}, {})
+    assert parsed.trailing == b""
+
+
+@pytest.mark.parametrize(("progressive", "restarts"), VARIANTS)
+def test_exiftool_finds_nothing_but_orientation_in_stripped_jpeg(progressive: bool, restarts: bool) -> None:
+    """exiftool agrees: no EXIF, GPS, XMP, IPTC, ICC, comment, thumbnail or trailer warning is left."""
+    raw = fx.planted_jpeg(progressive, restarts)
+    before, after = exiftool(raw), exiftool(strip_photo(raw, NAME).data)
+    assert {"GPS:GPSLatitude", "IFD1:ThumbnailImage", "XMP-dc:Creator", "IPTC:By-line"} <= set(before)
+    groups = {key.split(":")[0] for key in after}
+    assert groups <= {"SourceFile", "ExifTool", "System", "File", "JFIF", "Composite", "IFD0"}
+    assert [key for key in after if key.startswith("IFD0:")] == ["IFD0:Orientation"]
+    assert after["IFD0:Orientation"] == "Rotate 90 CW"
+    assert "File:Comment" not in after and "ExifTool:Warning" not in after
+
+
+@pytest.mark.parametrize(("progressive", "restarts"), VARIANTS)
+def test_strip_jpeg_keeps_pixels_orientation_and_scan_data(progressive: bool, restarts: bool) -> None:
+    """Decoded pixels, oriented pixels and the bytes from the first SOS to EOI are identical."""
+    raw, plain = fx.planted_jpeg(progressive, restarts), fx.plain_jpeg(progressive, restarts)
+    stripped = strip_photo(raw, NAME).data
+    assert decoded(stripped) == decoded(raw)
+    assert decoded(stripped, transpose=True) == decoded(raw, transpose=True)
+    assert decoded(stripped, transpose=True)[1] == (32, 48)  # Orientation 6 still turns it upright
+    after_app0 = 4 + struct.unpack(">H", plain[4:6])[0]
+    assert stripped.startswith(plain[:after_app0])  # SOI and Pillow's JFIF APP0
+    assert stripped.endswith(plain[after_app0:])  # tables, frame, every scan and EOI, byte for byte
+    assert raw.count(plain[plain.index(b"\xff\xda"):-2]) == 1
+
+
+def test_progressive_and_restart_jpegs_have_their_markers() -> None:
+    """The fixtures really exercise several scans with DHT between them, and RSTn markers."""
+    progressive = parse_jpeg(fx.plain_jpeg(progressive=True), NAME).segments
+    assert sum(s.marker == 0xDA for s in progressive) > 1
+    markers = [s.marker for s in progressive]
+    assert 0xC4 in markers[markers.index(0xDA):]
+    restarts = [s for s in parse_jpeg(fx.plain_jpeg(restarts=True), NAME).segments if s.marker == 0xDA]
+    assert any(bytes((0xFF, m)) in restarts[0].raw for m in range(0xD0, 0xD8))
+    assert 0xDD in [s.marker for s in parse_jpeg(fx.plain_jpeg(restarts=True), NAME).segments]
+
+
+def test_jfif_thumbnail_is_cut_and_jfxx_dropped() -> None:
+    """A JFIF APP0 keeps its header without the thumbnail; a JFXX thumbnail APP0 goes."""
+    raw = fx.jfif_thumbnail_jpeg()
+    stripped = strip_jpeg(raw, NAME)
+    assert stripped.removed == ("jfif-thumbnail", "jfxx-thumbnail")
+    app0 = [s for s in parse_jpeg(stripped.data, NAME).segments if s.marker == 0xE0]
+    assert [s.payload for s in app0] == [b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00"]
+    assert b"PLANTD" not in stripped.data and decoded(stripped.data) == decoded(raw)
+
+
+def test_adobe_app14_is_kept_for_cmyk() -> None:
+    """Adobe APP14 carries the colour transform of a CMYK JPEG; it stays so the pixels do not change."""
+    out = io.BytesIO()
+    fx.pixels(16, 16, 4).convert("CMYK").save(out, "JPEG", quality=90)
+    raw = fx.splice(b"\xff\xd8" + fx.segment(0xE0, fx.plain_jpeg()[6:20]) + out.getvalue()[2:],
+                    fx.segment(0xFE, b"PLANTED"))
+    stripped = strip_jpeg(raw, NAME)
+    assert stripped.removed == ("comment",)
+    assert 0xEE in [s.marker for s in parse_jpeg(stripped.data, NAME).segments]
+    assert decoded(stripped.data) == decoded(raw)
+
+
+def test_clean_jpeg_is_unchanged_and_orientation_one_adds_nothing() -> None:
+    """A Pillow JPEG comes back byte-identical; EXIF with Orientation 1 is dropped entirely."""
+    plain = fx.plain_jpeg()
+    assert strip_photo(plain, NAME).data == plain
+    assert strip_photo(plain, NAME).removed == ()
+    upright = strip_photo(fx.exif_jpeg(fx.camera_tiff(orientation=1)), NAME)
+    assert (upright.data, upright.orientation) == (plain, 1)
+
+
+@pytest.mark.parametrize("tiff", [
+    pytest.param(b"II*\0\xff\xff\xff\xff", id="IFD offset past the end"),
+    pytest.param(b"MM\0*\0\0\0\x08\xff\xff", id="entry count past the end"),
+    pytest.param(b"XX*\0\0\0\0\x08", id="bad byte order"),
+    pytest.param(b"II*", id="short header"),
+    pytest.param(fx.camera_tiff(orientation=9), id="orientation out of range"),
+    pytest.param(fx.camera_tiff()[:60], id="cut inside IFD0"),
+])
+def test_broken_exif_means_orientation_one(tiff: bytes) -> None:
+    """A broken EXIF block is removed and reads as "orientation unknown", never an error."""
+    stripped = strip_photo(fx.exif_jpeg(tiff), NAME)
+    assert (stripped.orientation, stripped.data) == (1, fx.plain_jpeg())
+    assert "exif" in stripped.removed
+
+
+def test_strip_png_removes_every_planted_item() -> None:
+    """tEXt, zTXt, iTXt, eXIf, tIME, iCCP, bKGD and the trailer go; IDAT and colour chunks stay as they were."""
+    raw = fx.planted_png()
+    stripped = strip_png(raw, "a.png")
+    assert stripped.removed == PNG_KINDS
+    before, after = parse_png(raw, "a.png"), parse_png(stripped.data, "a.png")
+    assert [c.type for c in after.chunks] == [b"IHDR", b"gAMA", b"pHYs", b"IDAT", b"IEND"]
+    kept = [c.raw for c in before.chunks if c.type in (b"IHDR", b"gAMA", b"pHYs", b"IDAT", b"IEND")]
+    assert [c.raw for c in after.chunks] == kept
+    assert decoded(stripped.data) == decoded(raw)
+    for secret in fx.SECRETS:
+        assert secret.encode() not in stripped.data
+    assert scan_photo(stripped.data, "a.png") == []
+    assert strip_png(fx.plain_png(), "a.png").data == fx.plain_png()
+
+
+def test_exiftool_finds_no_metadata_in_stripped_png() -> None:
+    """exiftool sees text, time, EXIF and ICC before, and none of them after."""
+    before, after = exiftool(fx.planted_png()), exiftool(strip_photo(fx.planted_png(), "a.png").data)
+    assert {"PNG:Author", "PNG:ModifyDate", "GPS:GPSLatitude", "XMP-dc:Creator"} <= set(before)
+    groups = {key.split(":")[0] for key in after}
+    assert groups <= {"SourceFile", "ExifTool", "System", "File", "PNG", "PNG-pHYs", "Composite"}
+    assert not {"PNG:Author", "PNG:Comment", "PNG:ModifyDate", "PNG:Description-ru", "ExifTool:Warning"} & set(after)
+
+
+@pytest.mark.parametrize(("data", "what"), [
+    pytest.param(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic", "HEIC", id="heic"),
+    pytest.param(b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf", "AVIF", id="avif"),
+    pytest.param(b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2mp41", "video", id="mp4"),
+    pytest.param(b"\0\0\0\x14ftypqt  \0\0\0\0qt  ", "video", id="mov"),
+    pytest.param(b"II*\0\x08\0\0\0", "RAW", id="tiff or dng"),
+    pytest.param(b"MM\0*\0\0\0\x08", "RAW", id="nef big-endian"),
+    pytest.param(b"GIF89a\x01\0\x01\0", "GIF", id="gif"),
+    pytest.param(b"RIFF\x10\0\0\0WEBPVP8 ", "WebP", id="webp"),
+    pytest.param(b"hello, not a photo", "not a JPEG or PNG", id="text"),
+])
+def test_unsafe_formats_are_refused_with_the_hint(data: bytes, what: str) -> None:
+    """HEIC, AVIF, video, RAW, GIF and WebP raise PhotoError naming the file, with the convert hint."""
+    for func in (detect_kind, strip_photo, describe_metadata):
+        with pytest.raises(PhotoError, match=what) as caught:
+            func(data, "DCIM/IMG_0001.HEIC")
+        assert_names_file(caught.value, "DCIM/IMG_0001.HEIC")
+        assert caught.value.hint == HINT
+
+
+def test_content_decides_not_the_extension() -> None:
+    """A PNG named .jpg is cleaned as PNG; an empty file is refused."""
+    assert detect_kind(fx.plain_png(), "x.jpg") == "png"
+    assert detect_kind(fx.plain_jpeg(), "x.png") == "jpeg"
+    with pytest.raises(PhotoError, match="empty"):
+        detect_kind(b"", "x.jpg")
+
+
+def test_describe_metadata_lists_kinds_without_changing_anything() -> None:
+    """describe_metadata reports what strip would remove; the input bytes are not touched."""
+    raw = fx.planted_jpeg()
+    copy = bytes(raw)
+    assert describe_metadata(raw, NAME) == JPEG_KINDS
+    assert raw == copy
+    assert describe_metadata(fx.planted_png(), "a.png") == PNG_KINDS
+    assert set(JPEG_KINDS) | set(PNG_KINDS) | {"jfif-thumbnail", "jfxx-thumbnail"} <= set(KINDS)
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    pytest.param(b"\xff\xd8\xff\xd9", "no image data", id="no frame or scan"),
+    pytest.param(b"\xff\xd8\xff\xe1\x00\x01\xff\xd9", "length 1", id="length below 2"),
+    pytest.param(b"\xff\xd8\xff\xfe\x10\x00abc", "runs past the end", id="length past end"),
+    pytest.param(b"\xff\xd8\x00\x00", "expected a marker", id="garbage after SOI"),
+    pytest.param(b"\xff\xd8\xff\x02\x00\x04ab\xff\xd9", "unexpected marker", id="reserved marker"),
+    pytest.param(b"\xff\xd8\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\xff\xd9", "before any frame", id="SOS first"),
+    pytest.param(b"\xff\xd8\xff\xd8\xff\xd9", "unexpected marker", id="second SOI"),
+    pytest.param(b"\xff\xd8\xff\xc0\x00\x05abc\xff\xd9", "malformed frame", id="short SOF"),
+])
+def test_malformed_jpegs_raise_photo_error(data: bytes, reason: str) -> None:
+    """Each kind of broken JPEG gets a one-line reason naming the file."""
+    with pytest.raises(PhotoError, match=reason) as caught:
+        strip_jpeg(data, NAME)
+    assert_names_file(caught.value, NAME)
+
+
+def _png_with(*chunks: bytes) -> bytes:
+    ihdr = fx.chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    return fx.plain_png()[:8] + ihdr + b"".join(chunks) + fx.chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    pytest.param(_png_with(fx.chunk(b"acTL", b"\0" * 8), fx.chunk(b"IDAT", b"x")), "APNG", id="apng"),
+    pytest.param(_png_with(fx.chunk(b"IDAT", b"x"), fx.chunk(b"ZZZZ", b"")), "unknown critical", id="critical"),
+    pytest.param(_png_with(), "no IDAT", id="no image data"),
+    pytest.param(_png_with(fx.chunk(b"IDAT", b"x"), fx.chunk(b"tEXt", b"a\0b"), fx.chunk(b"IDAT", b"y")),
+                 "not consecutive", id="split IDAT"),
+    pytest.param(fx.plain_png()[:8] + fx.chunk(b"IDAT", b"x"), "IHDR must be the first", id="IHDR not first"),
+    pytest.param(fx.plain_png()[:-1] + b"\0", "bad CRC", id="bad CRC"),
+    pytest.param(fx.plain_png()[:-12], "truncated", id="no IEND"),
+    pytest.param(b"\x89PNG\r\n\x1a\x0b", "not a JPEG or PNG", id="bad signature"),
+])
+def test_malformed_pngs_raise_photo_error(data: bytes, reason: str) -> None:
+    """Each kind of broken PNG gets a one-line reason naming the file."""
+    with pytest.raises(PhotoError, match=reason) as caught:
+        strip_photo(data, "a.png")
+    assert_names_file(caught.value, "a.png")
+
+
+@FUZZ
+@given(st.binary(max_size=4096))
+def test_random_bytes_raise_only_photo_error(data: bytes) -> None:
+    """Arbitrary bytes, with or without a JPEG or PNG signature in front, never raise anything else."""
+    for prefix in (b"", b"\xff\xd8\xff", fx.plain_png()[:8]):
+        for func in (strip_photo, describe_metadata, scan_photo):
+            run_cleaner(func, prefix + data)
+
+
+@pytest.mark.parametrize("make", [fx.plain_jpeg, lambda: fx.plain_jpeg(progressive=True), fx.plain_png])
+@FUZZ
+@given(cut=st.floats(0, 1, exclude_max=True))
+def test_every_truncation_is_a_photo_error(make: Callable[[], bytes], cut: float) -> None:
+    """A valid JPEG or PNG cut anywhere before its end is refused with a PhotoError naming the file."""
+    data = make()
+    with pytest.raises(PhotoError) as caught:
+        strip_photo(data[:int(cut * len(data))], NAME)
+    assert_names_file(caught.value, NAME)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), min_size=1, max_size=8))
+def test_mutated_photos_raise_only_photo_error_and_clean_idempotently(edits: list[tuple[int, int]]) -> None:
+    """Random byte edits of the planted photos: PhotoError or a clean result that stripping leaves alone."""
+    for raw in (fx.planted_jpeg(), fx.planted_png()):
+        data = bytearray(raw)
+        for index, value in edits:
+            data[index % len(data)] = value
+        try:
+            stripped = strip_photo(bytes(data), NAME)
+        except PhotoError as exc:
+            assert_names_file(exc, NAME)
+            continue
+        assert 1 <= stripped.orientation <= 8
+        assert strip_photo(stripped.data, NAME).data == stripped.data
+        run_cleaner(scan_photo, bytes(data))
+
+
+_SEGMENT = st.tuples(st.integers(0, 255), st.binary(max_size=40), st.integers(-3, 3))
+
+
+@FUZZ
+@given(st.lists(_SEGMENT, max_size=12), st.booleans(), st.binary(max_size=20))
+def test_random_segment_sequences_raise_only_photo_error(
+    segments: list[tuple[int, bytes, int]], eoi: bool, tail: bytes
+) -> None:
+    """SOI, random markers with right or wrong lengths, optional EOI and tail: only PhotoError."""
+    body = b"".join(bytes((0xFF, marker)) + struct.pack(">H", max(0, len(payload) + 2 + skew)) + payload
+                    for marker, payload, skew in segments)
+    data = b"\xff\xd8" + body + (b"\xff\xd9" if eoi else b"") + tail
+    for func in (strip_photo, scan_photo):
+        run_cleaner(func, data)
+    run_cleaner(strip_photo, b"\xff\xd8" + fx.plain_jpeg()[2:-2] + body + b"\xff\xd9")
+
+
+@FUZZ
+@given(st.binary(max_size=300), st.sampled_from([b"II*\0", b"MM\0*"]), st.integers(0, 400))
+def test_random_exif_never_breaks_orientation(body: bytes, header: bytes, offset: int) -> None:
+    """Garbage EXIF after a valid TIFF header is removed; orientation is 1..8; the scanner copes."""
+    order = ">I" if header == b"MM\0*" else "<I"
+    data = fx.exif_jpeg(header + struct.pack(order, offset) + body)
+    stripped = strip_photo(data, NAME)
+    assert 1 <= stripped.orientation <= 8 and "exif" in stripped.removed
+    scan_photo(data, NAME)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.binary(min_size=4, max_size=4), st.binary(max_size=30)), max_size=8))
+def test_random_png_chunks_with_good_crcs_raise_only_photo_error(chunks: list[tuple[bytes, bytes]]) -> None:
+    """Chunks with valid CRCs but random types and data get past the CRC check and still only raise PhotoError."""
+    data = _png_with(*(fx.chunk(kind, body) for kind, body in chunks), fx.chunk(b"IDAT", b"x"))
+    for func in (strip_photo, scan_photo):
+        run_cleaner(func, data, "a.png")
