@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 
 def require_tool(name: str) -> str:
@@ -74,3 +77,23 @@ def sevenzip_extract(bundle: Path, dest: Path) -> Path:
     sevenzz = require_tool("7zz")
     run(sevenzz, "x", "-bso0", "-bsp0", f"-o{dest}", bundle)
     return dest
+
+
+def decoded(data: bytes, transpose: bool = False) -> tuple[str, tuple[int, int], bytes]:
+    """Mode, size and pixels as Pillow decodes them (optionally after applying EXIF orientation)."""
+    with warnings.catch_warnings():  # the planted MPF segment is a stub, which Pillow notes
+        warnings.filterwarnings("ignore", "Image appears to be a malformed MPO file", UserWarning)
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    with image:
+        shown = ImageOps.exif_transpose(image) if transpose else image
+        return shown.mode, shown.size, shown.tobytes()
+
+
+def exiftool(data: bytes) -> dict[str, Any]:
+    """What `exiftool -j -a -G1 -` reads from `data` on stdin."""
+    tool = require_tool("exiftool")
+    result = subprocess.run([tool, "-j", "-a", "-G1", "-"], input=data, capture_output=True, check=True,
+                            timeout=60)
+    tags: dict[str, Any] = json.loads(result.stdout)[0]
+    return tags

@@ -54,7 +54,8 @@ def main() -> None:
     """Create, verify and extract signed bundles of accounts and photos.
 
     Exit codes: 0 ok; 1 error; 2 usage; 3 the bundle must not be trusted;
-    4 incomplete; 5 intact but the signer is not in your keyring.
+    4 incomplete; 5 intact but the signer is not in your keyring; 6 scan found
+    identifying data.
     """
 
 
@@ -255,6 +256,23 @@ def show(bundle: Path, as_json: bool, keys_dir: Path | None) -> None:
     show_bundle(result, as_json)
     if not result.trusted:
         sys.exit(int(ExitCode.UNTRUSTED))
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="one JSON object on stdout")
+def scan(path: Path, as_json: bool) -> None:
+    """List identifying metadata in photos and personal identifiers in texts under PATH (a folder or bundle).
+
+    Exits 6 when anything is found, 0 when nothing is.
+    """
+    from mirror.cli_output import report_scan
+    from mirror.scan_paths import scan_path
+
+    report = scan_path(path)
+    report_scan(path, report, as_json)
+    if report.findings:
+        sys.exit(int(ExitCode.FOUND))
 
 
 def run() -> None:

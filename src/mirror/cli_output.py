@@ -20,6 +20,7 @@ import click
 
 from mirror.errors import ConfigError, ContentError, KeyringError, VerificationError
 from mirror.keyring import Keyring
+from mirror.scan_paths import ScanReport
 from mirror.verify import VerifiedBundle
 
 
@@ -91,6 +92,20 @@ def show_bundle(result: VerifiedBundle, as_json: bool) -> None:
         extra = meta.extra
         label = " | ".join(str(extra[k]) for k in ("date", "place", "title") if extra.get(k))
         click.echo(f"  {meta.size:>10}  {path}" + (f"  ({label})" if label else ""))
+
+
+def report_scan(path: Path, report: ScanReport, as_json: bool) -> None:
+    """Print what `mirror scan` found, one line per finding."""
+    if as_json:
+        _dump({"path": str(path), "scanned": report.scanned, "skipped": report.skipped,
+               "findings": [{"path": f.path, "kind": f.kind, "detail": f.detail} for f in report.findings]})
+        return
+    for finding in report.findings:
+        click.echo(f"{finding.path}: {finding.kind}: {finding.detail}")
+    files = len({f.path for f in report.findings})
+    verdict = f"FOUND {len(report.findings)} item(s) in {files} file(s)" if report.findings else "CLEAN"
+    click.echo(f"{verdict}: scanned {report.scanned} file(s) in {path}"
+               + (f", {len(report.skipped)} not scanned (not photos or texts)" if report.skipped else ""))
 
 
 def _slug(text: str) -> str:

@@ -24,6 +24,7 @@ class ExitCode(IntEnum):
     INVALID = 3  # the bundle must not be trusted
     INCOMPLETE = 4  # some host or bundle failed
     UNTRUSTED = 5  # intact, but the signer is not in the keyring
+    FOUND = 6  # `mirror scan` found something that could identify a source
 
 
 class MirrorError(Exception):

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import io
-import json
 import struct
-import subprocess
-import warnings
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageOps
 
 import photo_fixtures as fx
-from helpers import require_tool
+from helpers import decoded, exiftool
 from mirror.errors import PhotoError
 from mirror.photos import KINDS, read_tiff
 from mirror.photos.jpeg import parse_jpeg, strip_jpeg
@@ -31,26 +26,6 @@ PNG_KINDS = ("exif", "gps", "xmp", "icc", "text", "time", "other-chunk", "traili
 VARIANTS = [pytest.param(False, False, id="baseline"), pytest.param(True, False, id="progressive"),
             pytest.param(False, True, id="restart markers")]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def decoded(data: bytes, transpose: bool = False) -> tuple[str, tuple[int, int], bytes]:
-    """Mode, size and pixels as Pillow decodes them (optionally after applying EXIF orientation)."""
-    with warnings.catch_warnings():  # the planted MPF segment is a stub, which Pillow notes
-        warnings.filterwarnings("ignore", "Image appears to be a malformed MPO file", UserWarning)
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    with image:
-        shown = ImageOps.exif_transpose(image) if transpose else image
-        return shown.mode, shown.size, shown.tobytes()
-
-
-def exiftool(data: bytes) -> dict[str, Any]:
-    """What `exiftool -j -a -G1 -` reads from `data` on stdin."""
-    tool = require_tool("exiftool")
-    result = subprocess.run([tool, "-j", "-a", "-G1", "-"], input=data, capture_output=True, check=True,
-                            timeout=60)
-    tags: dict[str, Any] = json.loads(result.stdout)[0]
-    return tags
 
 
 def assert_names_file(exc: PhotoError, name: str) -> None:

@@ -1,0 +1,126 @@
+"""Photo privacy end to end: create strips, extract gives clean photos, scan finds what is planted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import photo_fixtures as fx
+from conftest import invoke
+from helpers import decoded, exiftool, make_sources
+from mirror.keyring import Keyring
+
+IDENTIFYING_GROUPS = {"GPS", "ExifIFD", "IFD1", "XMP-dc", "XMP-x", "IPTC", "ICC_Profile", "MakerNotes"}
+
+
+@pytest.fixture
+def planted(tmp_path: Path) -> Path:
+    """A source folder whose photos carry GPS, serials, XMP, IPTC, comments, thumbnails and trailing data."""
+    src = make_sources(tmp_path / "planted")
+    (src / "photos" / "square.jpg").write_bytes(fx.planted_jpeg())
+    (src / "photos" / "progressive.jpg").write_bytes(fx.planted_jpeg(progressive=True))
+    (src / "photos" / "street.png").write_bytes(fx.planted_png())
+    return src
+
+
+def test_create_and_extract_leave_no_identifying_metadata(runner: CliRunner, keyring: Keyring, planted: Path,
+                                                          tmp_path: Path) -> None:
+    """exiftool finds none of the planted items after create and extract; pixels and orientation are unchanged."""
+    out, dest = tmp_path / "b.7z", tmp_path / "out"
+    assert invoke(runner, "create", planted, "-o", out, "--key", "alice")[0] == 0
+    assert invoke(runner, "extract", out, dest)[0] == 0
+    for name in ("square.jpg", "progressive.jpg", "street.png"):
+        original, cleaned = (planted / "photos" / name).read_bytes(), (dest / "photos" / name).read_bytes()
+        tags = exiftool(cleaned)
+        assert not {key.split(":")[0] for key in tags} & IDENTIFYING_GROUPS, tags
+        assert not [key for key in tags if key.startswith("IFD0:") and key != "IFD0:Orientation"], tags
+        assert "File:Comment" not in tags and "ExifTool:Warning" not in tags
+        for secret in fx.SECRETS:
+            assert secret.encode() not in cleaned and secret not in json.dumps(tags)
+        assert decoded(cleaned) == decoded(original)
+        assert decoded(cleaned, transpose=True) == decoded(original, transpose=True)
+    assert exiftool((dest / "photos" / "square.jpg").read_bytes())["IFD0:Orientation"] == "Rotate 90 CW"
+    meta = json.loads((dest / "bundle.json").read_bytes())
+    privacy = meta["files"]["photos/square.jpg"]["privacy"]
+    assert privacy["metadata"] == "removed" and privacy["kept"] == ["orientation"]
+    assert {"exif", "gps", "exif-thumbnail", "xmp", "iptc", "comment", "trailing-data"} <= set(privacy["removed"])
+    assert "PLANTED" not in json.dumps(meta)  # kinds only, never values
+
+
+def test_keep_metadata_keeps_originals_and_records_kinds(runner: CliRunner, keyring: Keyring, planted: Path,
+                                                         tmp_path: Path) -> None:
+    """--keep-metadata stores the photos byte for byte and says which kinds were kept."""
+    out, dest = tmp_path / "b.7z", tmp_path / "out"
+    assert invoke(runner, "create", planted, "-o", out, "--key", "alice", "--keep-metadata")[0] == 0
+    assert invoke(runner, "extract", out, dest)[0] == 0
+    assert (dest / "photos" / "square.jpg").read_bytes() == (planted / "photos" / "square.jpg").read_bytes()
+    privacy = json.loads((dest / "bundle.json").read_bytes())["files"]["photos/square.jpg"]["privacy"]
+    assert privacy["metadata"] == "kept" and {"gps", "xmp"} <= set(privacy["kept"])
+
+
+def test_heic_is_refused_and_no_bundle_written(runner: CliRunner, keyring: Keyring, planted: Path,
+                                               tmp_path: Path) -> None:
+    """A HEIC photo (by name or by content) stops create with exit 2 and the convert hint."""
+    heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64
+    for name in ("phone.heic", "disguised.jpg"):
+        (planted / "photos" / name).write_bytes(heic)
+        out = tmp_path / f"{name}.7z"
+        code, _, err = invoke(runner, "create", planted, "-o", out, "--key", "alice")
+        assert code == 2, err
+        assert f"photos/{name}" in err and "convert it to JPEG" in err
+        assert not out.exists() and not list(tmp_path.glob(f".{out.name}*"))
+        (planted / "photos" / name).unlink()
+
+
+def test_malformed_photo_is_named(runner: CliRunner, keyring: Keyring, planted: Path, tmp_path: Path) -> None:
+    """A truncated JPEG gives a one-line error naming the file."""
+    (planted / "photos" / "cut.jpg").write_bytes(fx.planted_jpeg()[:300])
+    code, _, err = invoke(runner, "create", planted, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and err.startswith("mirror: photos/cut.jpg: ")
+
+
+def test_commit_originals_lets_the_author_prove_a_match(runner: CliRunner, keyring: Keyring, planted: Path,
+                                                        tmp_path: Path) -> None:
+    """bundle.json holds salted hashes of originals; the salts stay in a private 0600 file, not the bundle."""
+    out, dest = tmp_path / "b.7z", tmp_path / "out"
+    code, stdout, _ = invoke(runner, "create", planted, "-o", out, "--key", "alice", "--commit-originals")
+    assert code == 0 and "never publish them" in stdout
+    assert invoke(runner, "extract", out, dest)[0] == 0
+    meta = json.loads((dest / "bundle.json").read_bytes())
+    salts_file = tmp_path / "originals" / f"{meta['id']}.json"
+    assert stat.S_IMODE(salts_file.stat().st_mode) == 0o600
+    salts = json.loads(salts_file.read_text())["salts"]
+    for member, salt in salts.items():
+        original = (planted / member).read_bytes()
+        committed = meta["files"][member]["privacy"]["original_sha256_salted"]
+        assert hashlib.sha256(bytes.fromhex(salt) + original).hexdigest() == committed
+        assert hashlib.sha256(original).hexdigest() != committed
+        assert salt.encode() not in out.read_bytes()
+    assert set(salts) == {"photos/square.jpg", "photos/progressive.jpg", "photos/street.png"}
+
+
+def test_scan_finds_planted_items_in_folder_and_bundle(runner: CliRunner, keyring: Keyring, planted: Path,
+                                                       tmp_path: Path) -> None:
+    """scan lists GPS, serials, XMP, comments and identifiers in texts, exits 6; a clean bundle exits 0."""
+    (planted / "accounts" / "contacts.md").write_text("Звоните +7 701 123 45 67, пишите a.b@example.kz\n",
+                                                      encoding="utf-8")
+    code, out, _ = invoke(runner, "scan", planted)
+    assert code == 6
+    for expected in ("photos/square.jpg: gps:", "photos/square.jpg: serial:", "photos/square.jpg: xmp",
+                     "photos/square.jpg: comment:", "photos/square.jpg: trailing-data", "photos/street.png: text:",
+                     "accounts/contacts.md: phone:", "accounts/contacts.md: email:"):
+        assert expected in out, expected
+    kept = tmp_path / "kept.7z"
+    assert invoke(runner, "create", planted, "-o", kept, "--key", "alice", "--keep-metadata")[0] == 0
+    code, out, _ = invoke(runner, "scan", "--json", kept)
+    assert code == 6 and {"gps", "serial", "phone"} <= {f["kind"] for f in json.loads(out)["findings"]}
+    (planted / "accounts" / "contacts.md").unlink()
+    clean = tmp_path / "clean.7z"
+    assert invoke(runner, "create", planted, "-o", clean, "--key", "alice")[0] == 0
+    code, out, _ = invoke(runner, "scan", clean)
+    assert code == 0 and out.startswith("CLEAN")
