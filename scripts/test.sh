@@ -16,6 +16,6 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 
-.venv/bin/ruff check src tests bench tools
+.venv/bin/ruff check
 .venv/bin/mypy src
 .venv/bin/python -m pytest "$@"

@@ -1,0 +1,198 @@
+"""mirror.toml's [publisher] and [hosts.NAME] tables, validated, with secrets from the environment.
+
+Example::
+
+    config = load_config(Path("mirror.toml"))
+    for host in config.hosts:
+        print(host.name, host.kind, host.url, host.public_url)
+
+    [publisher]
+    key = "press-desk"          # signs the index
+    expires_days = 14
+
+    [hosts.dav]
+    url = "https://dav.example.org/mirror/"
+    public_url = "https://example.org/mirror/"
+    username = "publisher"
+    password_env = "MIRROR_DAV_PASSWORD"
+    required = true
+
+Secrets are never written in the file: only the names of environment variables
+that hold them. Errors name the field: `mirror.toml: hosts.dav.url: ...`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from mirror.errors import ConfigError
+from mirror.workspace import load_workspace
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+_ENV = re.compile(r"[A-Z_][A-Z0-9_]*")
+_HOST_KEYS = {"url", "public_url", "username", "password_env", "required", "key_file", "known_hosts",
+              "endpoint", "region", "access_key_env", "secret_key_env", "timeout"}
+_SECRET_KEYS = {"password", "secret", "secret_key", "access_key", "token"}
+
+
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    """One mirror host."""
+
+    name: str
+    kind: str  # "webdav", "dir", "sftp" or "s3"
+    url: str
+    public_url: str | None = None
+    username: str | None = None
+    password_env: str | None = None
+    required: bool = True
+    key_file: Path | None = None
+    known_hosts: Path | None = None
+    endpoint: str | None = None
+    region: str | None = None
+    access_key_env: str | None = None
+    secret_key_env: str | None = None
+    timeout: float = 30.0
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def secret(self, which: str) -> str | None:
+        """The secret from the environment variable named by `which` (e.g. "password_env").
+
+        Raises:
+            ConfigError: the variable is named but not set.
+        """
+        variable = getattr(self, which)
+        if variable is None:
+            return None
+        value = os.environ.get(variable)
+        if value is None:
+            raise ConfigError(f"hosts.{self.name}.{which}: environment variable {variable} is not set")
+        return value
+
+    @property
+    def reader_url(self) -> str | None:
+        """What readers use: public_url, else an http(s) url; None for private folders and SFTP/S3."""
+        if self.public_url:
+            return self.public_url
+        return self.url if self.kind == "webdav" else None
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherConfig:
+    """Who signs the index, and for how long it is fresh."""
+
+    key: str
+    expires_days: int = 14
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorConfig:
+    """The publishing part of mirror.toml."""
+
+    path: Path
+    publisher: PublisherConfig | None
+    hosts: tuple[HostConfig, ...]
+
+    def host(self, name: str) -> HostConfig:
+        """The host called `name`.
+
+        Raises:
+            ConfigError: no such host.
+        """
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        raise ConfigError(f"no host named {name} in {self.path}",
+                          hint=f"hosts: {', '.join(h.name for h in self.hosts) or 'none'}")
+
+
+def _kind(url: str, where: str) -> str:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("http", "https"):
+        return "webdav"
+    if scheme in ("", "file"):
+        return "dir"
+    if scheme in ("sftp", "s3"):
+        return scheme
+    raise ConfigError(f"{where}.url: unsupported scheme {scheme!r}", hint="use http(s)://, file://, sftp:// or s3://")
+
+
+def _string(table: dict[str, Any], key: str, where: str, pattern: re.Pattern[str] | None = None) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or (pattern is not None and not pattern.fullmatch(value)):
+        raise ConfigError(f"{where}.{key}: must be a non-empty string" + (" naming an environment variable"
+                                                                          if pattern is _ENV else ""))
+    return value
+
+
+def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
+    if not _NAME.fullmatch(name):
+        raise ConfigError(f"{where}: bad host name {name!r}")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    for key in table:
+        if key in _SECRET_KEYS:
+            raise ConfigError(f"{where}.{key}: secrets never go in mirror.toml",
+                              hint=f"set an environment variable and name it in {key}_env")
+        if key not in _HOST_KEYS:
+            raise ConfigError(f"{where}.{key}: unknown field")
+    url = _string(table, "url", where)
+    if url is None:
+        raise ConfigError(f"{where}.url: missing")
+    kind = _kind(url, where)
+    if kind == "webdav" and not url.endswith("/"):
+        url += "/"
+    required = table.get("required", True)
+    timeout = table.get("timeout", 30)
+    if not isinstance(required, bool):
+        raise ConfigError(f"{where}.required: must be true or false")
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 0 < timeout <= 600:
+        raise ConfigError(f"{where}.timeout: must be a number of seconds, 1 to 600")
+    paths = {key: base / value for key in ("key_file", "known_hosts")
+             if (value := _string(table, key, where)) is not None}
+    public = _string(table, "public_url", where)
+    if public is not None and urlsplit(public).scheme not in ("http", "https"):
+        raise ConfigError(f"{where}.public_url: must be an http(s) URL")
+    return HostConfig(
+        name=name, kind=kind, url=url, public_url=public if public is None or public.endswith("/") else public + "/",
+        username=_string(table, "username", where),
+        password_env=_string(table, "password_env", where, _ENV), required=required,
+        key_file=paths.get("key_file"), known_hosts=paths.get("known_hosts"),
+        endpoint=_string(table, "endpoint", where), region=_string(table, "region", where),
+        access_key_env=_string(table, "access_key_env", where, _ENV),
+        secret_key_env=_string(table, "secret_key_env", where, _ENV), timeout=float(timeout),
+    )
+
+
+def load_config(path: Path) -> MirrorConfig:
+    """Read and validate the publishing tables of `path`.
+
+    Raises:
+        ConfigError: any problem, naming the field.
+    """
+    raw = load_workspace(path).raw
+    where = path.name
+    publisher = None
+    if "publisher" in raw:
+        table = raw["publisher"]
+        if not isinstance(table, dict) or set(table) - {"key", "expires_days"}:
+            raise ConfigError(f"{where}: publisher: only 'key' and 'expires_days' are allowed")
+        key = _string(table, "key", f"{where}: publisher")
+        days = table.get("expires_days", 14)
+        if key is None:
+            raise ConfigError(f"{where}: publisher.key: missing")
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
+            raise ConfigError(f"{where}: publisher.expires_days: must be a whole number of days, 1 to 366")
+        publisher = PublisherConfig(key, days)
+    hosts_table = raw.get("hosts", {})
+    if not isinstance(hosts_table, dict):
+        raise ConfigError(f"{where}: hosts must be a table of [hosts.NAME] tables")
+    hosts = tuple(_host(name, table, path.parent, f"{where}: hosts.{name}") for name, table in hosts_table.items())
+    return MirrorConfig(path, publisher, hosts)

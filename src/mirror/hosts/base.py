@@ -1,0 +1,78 @@
+"""The Host protocol: what publish and status need from a mirror host, and nothing more.
+
+Example::
+
+    host = open_host(config)                    # hosts/__init__.py picks the driver by URL scheme
+    if host.stat("bundles/ab12.7z") != size:
+        host.upload("bundles/ab12.7z", Path("x.7z"), sha256)   # temp name, atomic rename, read back
+    raw = host.read("index.json", limit=MAX_INDEX)
+
+Every driver raises TransferError (never a library's own exception) with the host's
+name and a reason that holds no credentials. `transient=True` marks errors worth a
+retry (timeouts, connection resets, 5xx).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from mirror.errors import TransferError
+
+CHUNK = 1 << 20
+
+
+class HostError(TransferError):
+    """A host failed; `transient` says whether trying again may help."""
+
+    def __init__(self, host: str, reason: str, transient: bool = False, hint: str | None = None) -> None:
+        super().__init__(host, reason, hint)
+        self.transient = transient
+
+
+class MissingFile(HostError):
+    """The path does not exist on the host."""
+
+
+class Host(Protocol):
+    """One mirror host. Paths are relative POSIX paths under the host's root."""
+
+    @property
+    def name(self) -> str:
+        """The host's name from mirror.toml."""
+        ...
+
+    def stat(self, path: str) -> int | None:
+        """The size of `path`, or None if it does not exist. Raises HostError."""
+        ...
+
+    def read(self, path: str, limit: int) -> bytes:
+        """The whole of a small file. Raises MissingFile, or HostError if larger than `limit`."""
+        ...
+
+    def stream(self, path: str) -> Iterator[bytes]:
+        """The file in chunks (for read-back and deep checks). Raises MissingFile or HostError."""
+        ...
+
+    def upload(self, path: str, source: Path, sha256: str) -> None:
+        """Store `source` at `path` atomically: a temporary name in the same folder, then a rename
+        that replaces any existing file (WebDAV MOVE with Overwrite: T, SFTP posix-rename,
+        os.replace; S3 PUTs are atomic per object). Then read it back and compare sha256.
+        On any failure the previous file at `path`, if any, is intact and no temporary is left
+        when the host allows deleting it. Raises HostError."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def read_back(host: Host, path: str, sha256: str) -> None:
+    """Raise HostError unless the file at `path` on `host` hashes to `sha256`."""
+    digest = hashlib.sha256()
+    for chunk in host.stream(path):
+        digest.update(chunk)
+    if digest.hexdigest() != sha256:
+        raise HostError(host.name, f"{path} reads back with another sha256 than was sent")
