@@ -22,6 +22,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.setenv("MIRROR_KEYS", str(tmp_path / "keys"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("MIRROR_ORIGINALS", str(tmp_path / "originals"))
+    monkeypatch.setenv("MIRROR_STATE", str(tmp_path / "state"))
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import shutil
 import subprocess
 import warnings
@@ -31,11 +32,12 @@ def run(*args: str | Path, cwd: Path | None = None, check: bool = True) -> subpr
                           timeout=120)
 
 
-def make_jpeg(width: int = 64, height: int = 48, seed: int = 1) -> bytes:
-    """A small real JPEG with some structure."""
+def make_jpeg(width: int = 64, height: int = 48, seed: int = 1, noisy: bool = False) -> bytes:
+    """A real JPEG with some structure (and, if `noisy`, grain that keeps it large)."""
     image = Image.new("RGB", (width, height))
-    image.putdata([((x * 7 + seed) % 256, (y * 5) % 256, (x * y + seed) % 256)
-                   for y in range(height) for x in range(width)])
+    grain = random.Random(seed)
+    image.putdata([((x * 7 + seed + (grain.randrange(64) if noisy else 0)) % 256, (y * 5) % 256,
+                    (x * y + seed) % 256) for y in range(height) for x in range(width)])
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()

@@ -275,6 +275,85 @@ def scan(path: Path, as_json: bool) -> None:
         sys.exit(int(ExitCode.FOUND))
 
 
+# --- mirrors --------------------------------------------------------------------------------------
+
+def config_option(func: Any) -> Any:
+    """--config PATH: the mirror.toml with [publisher] and [hosts]."""
+    return click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                        help="mirror.toml to use (default: the nearest one)")(func)
+
+
+@main.command()
+@click.argument("bundles", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--to", "to", multiple=True, help="only these hosts (default: all in mirror.toml)")
+@click.option("--dry-run", is_flag=True, help="show the plan; change nothing")
+@config_option
+@keys_option
+def publish(bundles: tuple[Path, ...], to: tuple[str, ...], dry_run: bool, config_path: Path | None,
+            keys_dir: Path | None) -> None:
+    """Verify BUNDLES, sign a new index, and upload both to every host. Exit 4 if a required host failed."""
+    from mirror.cli_publish import find_config, run_publish
+
+    run_publish(find_config(config_path), _keyring(keys_dir), bundles, to, dry_run,
+                lambda name: _passphrase(name, confirm=False))
+
+
+@main.command()
+@click.option("--to", "to", multiple=True, help="only these hosts")
+@click.option("--dry-run", is_flag=True, help="show the plan; change nothing")
+@config_option
+@keys_option
+def refresh(to: tuple[str, ...], dry_run: bool, config_path: Path | None, keys_dir: Path | None) -> None:
+    """Sign a new index version with a new expiry and no new bundles, and publish it."""
+    from mirror.cli_publish import find_config, run_publish
+
+    run_publish(find_config(config_path), _keyring(keys_dir), (), to, dry_run,
+                lambda name: _passphrase(name, confirm=False))
+
+
+@main.command()
+@click.option("--deep", is_flag=True, help="read every file back and check its hash")
+@config_option
+@keys_option
+def status(deep: bool, config_path: Path | None, keys_dir: Path | None) -> None:
+    """Show each host's index version and age, and which bundles are present."""
+    from mirror.cli_publish import find_config, run_status
+
+    run_status(find_config(config_path), _keyring(keys_dir), deep)
+
+
+@main.command()
+@click.argument("bundle_ids", nargs=-1)
+@click.option("--mirror", "mirrors", multiple=True, help="a mirror URL, file:// URL or folder; repeat to add more")
+@click.option("--all", "want_all", is_flag=True, help="every bundle in the index (the default without ids)")
+@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              help="where verified bundles go (default: here)")
+@click.option("--proxy", help="e.g. socks5h://127.0.0.1:9050 (Tor); names are resolved by the proxy")
+@click.option("--strict", is_flag=True, help="refuse an expired index instead of warning")
+@click.option("--timeout", type=click.FloatRange(1, 600), default=30.0, help="read timeout in seconds")
+@click.option("--now", "now_text", hidden=True, help="pretend it is this UTC time (tests)")
+@keys_option
+def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool, dest: Path, proxy: str | None,
+          strict: bool, timeout: float, now_text: str | None, keys_dir: Path | None) -> None:
+    """Fetch bundles from mirrors with failover and resume, and verify them before they land in DEST."""
+    from mirror.cli_output import report_fetch, report_mirrors
+    from mirror.fetch import FetchRequest
+    from mirror.fetch import fetch as run_fetch
+    from mirror.index import parse_time
+
+    now = parse_time(now_text, "--now") if now_text else None
+    request = FetchRequest(mirrors, dest, bundle_ids, want_all, proxy, strict, now, (min(10.0, timeout), timeout))
+    from mirror.fetch_index import NoIndex
+
+    try:
+        result = run_fetch(request, _keyring(keys_dir), lambda line: click.echo(line, err=True))
+    except NoIndex as exc:
+        report_mirrors(exc.reports)
+        raise
+    report_fetch(result)
+    sys.exit(int(result.exit_code))
+
+
 def run() -> None:
     """Entry point that turns an unexpected bug into one line instead of a traceback."""
     try:

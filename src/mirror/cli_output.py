@@ -14,14 +14,18 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mirror.errors import ConfigError, ContentError, KeyringError, VerificationError
 from mirror.keyring import Keyring
-from mirror.scan_paths import ScanReport
 from mirror.verify import VerifiedBundle
+
+if TYPE_CHECKING:
+    from mirror.fetch import FetchResult
+    from mirror.fetch_index import MirrorReport
+    from mirror.scan_paths import ScanReport
 
 
 def _dump(doc: dict[str, Any]) -> None:
@@ -106,6 +110,24 @@ def report_scan(path: Path, report: ScanReport, as_json: bool) -> None:
     verdict = f"FOUND {len(report.findings)} item(s) in {files} file(s)" if report.findings else "CLEAN"
     click.echo(f"{verdict}: scanned {report.scanned} file(s) in {path}"
                + (f", {len(report.skipped)} not scanned (not photos or texts)" if report.skipped else ""))
+
+
+def report_mirrors(reports: dict[str, MirrorReport]) -> None:
+    """One line per mirror: what it did."""
+    for report in reports.values():
+        click.echo(f"mirror  {report.fate:<10} {report.label}" + (f"  ({report.detail})" if report.detail else ""))
+
+
+def report_fetch(result: FetchResult) -> None:
+    """What each mirror did, then which bundles arrived."""
+    report_mirrors(result.reports)
+    for arrival in result.arrivals:
+        entry = arrival.entry
+        if arrival.path is not None:
+            click.echo(f"ARRIVED  {entry.title!r} v{entry.version} -> {arrival.path}  {arrival.note}")
+        else:
+            click.echo(f"MISSING  {entry.title!r} v{entry.version} ({entry.id})" + (f"  {arrival.note}"
+                                                                                  if arrival.note else ""))
 
 
 def _slug(text: str) -> str:

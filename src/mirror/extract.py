@@ -50,8 +50,7 @@ def extract_bundle(path: Path, dest: Path, keyring: Keyring | None, limits: Limi
     limits = limits or Limits()
     with path.open("rb") as fp:
         signed, members, hashes = verify_open(fp, keyring, limits)
-        verified = VerifiedBundle(path, signed.meta, signed.sums, signed.public, signed.signer_name is not None,
-                                  signed.signer_name, tuple(members))
+        verified = signed.result(path, members)
         if not verified.trusted and not allow_untrusted:
             raise UntrustedSigner(verified.key_id, verified.fingerprint)
         dest.parent.mkdir(parents=True, exist_ok=True)

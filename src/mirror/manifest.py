@@ -93,11 +93,12 @@ class Sums:
         return cls(entries)
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json.loads hook: a key given twice is an error (parsers disagree on which one wins)."""
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ManifestError(f"bundle.json has the key {key!r} twice")
+            raise ManifestError(f"JSON has the key {key!r} twice")
         result[key] = value
     return result
 
@@ -153,10 +154,10 @@ class BundleMeta:
         if len(raw) > MAX_META_BYTES:
             raise ManifestError("bundle.json is too large")
         try:
-            doc = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-            if isinstance(exc, ManifestError):
-                raise
+            doc = json.loads(raw.decode("utf-8"), object_pairs_hook=reject_duplicate_keys)
+        except ManifestError as exc:
+            raise ManifestError(f"bundle.json: {exc}") from None
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise ManifestError("bundle.json is not valid UTF-8 JSON") from None
         if not isinstance(doc, dict) or set(doc) != _META_KEYS:
             raise ManifestError("bundle.json has missing or unknown fields")

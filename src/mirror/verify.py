@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -52,6 +52,7 @@ class VerifiedBundle:
     trusted: bool
     signer_name: str | None
     members: tuple[str, ...]  # every regular member, in archive order
+    control: dict[str, bytes] = field(default_factory=dict, repr=False)  # the four signed files, as stored
 
     @property
     def key_id(self) -> str:
@@ -119,6 +120,12 @@ class _Signed:
     meta: BundleMeta
     public: PublicKeyFile
     signer_name: str | None
+    control: dict[str, bytes]
+
+    def result(self, path: Path, members: list[str]) -> VerifiedBundle:
+        """The verified bundle, once every step passed."""
+        return VerifiedBundle(path, self.meta, self.sums, self.public, self.signer_name is not None,
+                              self.signer_name, tuple(members), dict(self.control))
 
 
 def _author_key(raw: bytes) -> PublicKeyFile:
@@ -172,7 +179,7 @@ def check_signed(control: dict[str, bytes], keyring: Keyring | None,
         raise ManifestError(f"the bundle's {AUTHOR_KEY_NAME} is not the signer's key")
     if set(meta.files) != set(sums.entries) - {META_NAME, AUTHOR_KEY_NAME}:
         raise ManifestError("bundle.json and SHA256SUMS list different files")
-    return _Signed(sums, meta, public, signer_name)
+    return _Signed(sums, meta, public, signer_name, control)
 
 
 def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
@@ -251,6 +258,4 @@ def verify_bundle(path: Path, keyring: Keyring | None, limits: Limits | None = N
     """
     with path.open("rb") as fp:
         signed, members, _ = verify_open(fp, keyring, limits or Limits(), expect_key)
-    trusted = signed.signer_name is not None
-    return VerifiedBundle(path, signed.meta, signed.sums, signed.public, trusted, signed.signer_name,
-                          tuple(members))
+    return signed.result(path, members)

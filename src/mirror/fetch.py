@@ -1,0 +1,182 @@
+"""fetch(): the newest bundles from whichever mirror answers, resumed across runs and mirrors, verified.
+
+Example::
+
+    result = fetch(FetchRequest(mirrors=["https://a.example/m/", "/media/usb/mirror"], dest=Path("in"),
+                                want_all=True), keyring, log=print)
+    for mirror in result.reports.values():
+        print(mirror.label, mirror.fate)
+
+Bundles are named by their hash and never change, so a download begun on a mirror
+that got blocked continues on another with Range; the final hash decides, then the
+full verification of a bundle received by hand, and only then does the bundle move
+into DEST. Partial downloads wait in DEST/.mirror-downloads/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mirror.errors import ConfigError, ExitCode, VerificationError
+from mirror.fetch_index import Chosen, Log, MirrorReport, choose_index, known_mirrors
+from mirror.index import BundleEntry
+from mirror.keyring import Keyring
+from mirror.mirrors import Mirror, MirrorFailure, open_mirror
+from mirror.verify import verify_bundle
+
+DOWNLOADS = ".mirror-downloads"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """What the reader asked for."""
+
+    mirrors: tuple[str, ...]
+    dest: Path
+    bundle_ids: tuple[str, ...] = ()
+    want_all: bool = False
+    proxy: str | None = None
+    strict: bool = False
+    now: datetime | None = None
+    timeout: tuple[float, float] = (10.0, 30.0)
+
+
+@dataclass(slots=True)
+class Arrival:
+    """One requested bundle and how it ended."""
+
+    entry: BundleEntry
+    path: Path | None = None
+    note: str = ""
+    trusted: bool = False
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """Per mirror and per bundle, what happened."""
+
+    reports: dict[str, MirrorReport]
+    arrivals: list[Arrival] = field(default_factory=list)
+    index_version: int = 0
+    tampered_only: bool = False
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 all arrived verified, 5 some author not in the keyring, 3 only tampered copies, 4 otherwise."""
+        if all(a.path is not None for a in self.arrivals):
+            return ExitCode.OK if all(a.trusted for a in self.arrivals) else ExitCode.UNTRUSTED
+        return ExitCode.INVALID if self.tampered_only else ExitCode.INCOMPLETE
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def download_entry(entry: BundleEntry, mirrors: list[Mirror], downloads: Path,
+                   reports: dict[str, MirrorReport], log: Log) -> tuple[Path | None, bool]:
+    """Get one bundle whose bytes hash to the index's sha256, trying mirrors in order.
+
+    Returns the complete file (or None) and whether some mirror served tampered bytes.
+    """
+    part = downloads / f"{entry.sha256}.7z.part"
+    tampered = False
+    if part.exists() and part.stat().st_size > entry.size:
+        part.unlink()
+    for mirror in mirrors:
+        report = reports.setdefault(mirror.label, MirrorReport(mirror.label))
+        if report.fate in ("tampered", "untrusted"):
+            continue  # nothing from a mirror that failed a check is used
+        for _attempt in range(2):
+            fresh = not part.exists() or part.stat().st_size == 0
+            try:
+                got = mirror.download(entry.path, part, entry.size)
+            except MirrorFailure as exc:
+                report.fate, report.detail = exc.kind, exc.reason
+                log(f"{mirror.label}: {exc.reason}")
+                break
+            if got.restarted:
+                log(f"{mirror.label}: ignored Range; downloaded {entry.path} again from the start")
+            if not got.complete:
+                log(f"{mirror.label}: {entry.path} stopped at {part.stat().st_size} of {entry.size} bytes")
+                break
+            if _sha256(part) == entry.sha256:
+                return part, tampered
+            part.unlink()
+            if fresh or got.restarted:  # every byte came from this mirror in this call
+                report.fate, report.detail = "tampered", f"{entry.path} does not match the signed sha256"
+                tampered = True
+                break
+            log(f"{entry.path}: the partial download was damaged; fetching it again from {mirror.label}")
+    return None, tampered
+
+
+def _place(entry: BundleEntry, part: Path, dest: Path, keyring: Keyring) -> Arrival:
+    final = part.with_name(f"{entry.sha256}.7z")
+    os.replace(part, final)
+    arrival = Arrival(entry)
+    try:
+        verified = verify_bundle(final, keyring)
+    except VerificationError as exc:
+        final.unlink()
+        arrival.note = f"signed hash matched, but the bundle failed verification: {exc}"
+        return arrival
+    target = dest / f"{entry.id}-v{entry.version}.7z"
+    if target.exists() and _sha256(target) != entry.sha256:
+        target = dest / f"{entry.id}-v{entry.version}-{entry.sha256[:12]}.7z"
+    os.replace(final, target)
+    arrival.path, arrival.trusted = target, verified.trusted
+    arrival.note = (f"signed by {verified.signer_name}" if verified.trusted
+                    else f"intact, but author key {verified.key_id} is not in your keyring "
+                         f"(fingerprint {verified.fingerprint})")
+    return arrival
+
+
+def fetch(request: FetchRequest, keyring: Keyring, log: Log, progress: Callable[[int], None] | None = None
+          ) -> FetchResult:
+    """Fetch the requested bundles.
+
+    Raises:
+        ConfigError: no mirrors known, or an unknown bundle id was asked for.
+        NoIndex: no mirror served an acceptable index.
+    """
+    locations = list(dict.fromkeys([*request.mirrors, *known_mirrors(keyring)]))
+    if not locations:
+        raise ConfigError("no mirrors to try", hint="name one with --mirror URL (or a folder)")
+    mirrors = [open_mirror(loc, request.proxy, request.timeout) for loc in locations]
+    reports: dict[str, MirrorReport] = {m.label: MirrorReport(m.label) for m in mirrors}
+    chosen: Chosen = choose_index(mirrors, keyring, request.now or datetime.now(UTC), request.strict, reports, log)
+    wanted = _wanted(chosen, request)
+    request.dest.mkdir(parents=True, exist_ok=True)
+    downloads = request.dest / DOWNLOADS
+    downloads.mkdir(exist_ok=True)
+    order = [chosen.mirror, *[m for m in mirrors if m is not chosen.mirror]]
+    result = FetchResult(reports, index_version=chosen.index.version)
+    failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
+    for entry in wanted:
+        existing = request.dest / f"{entry.id}-v{entry.version}.7z"
+        if existing.exists() and _sha256(existing) == entry.sha256:
+            result.arrivals.append(Arrival(entry, existing, "already here", True))
+            continue
+        part, tampered = download_entry(entry, order, downloads, reports, log)
+        result.arrivals.append(_place(entry, part, request.dest, keyring) if part else Arrival(entry))
+        if part is None:
+            failed_clean = failed_clean or not tampered
+            result.tampered_only = not failed_clean
+    return result
+
+
+def _wanted(chosen: Chosen, request: FetchRequest) -> list[BundleEntry]:
+    if request.want_all or not request.bundle_ids:
+        return list(chosen.index.bundles)
+    by_id = {e.id: e for e in chosen.index.bundles}
+    missing = [b for b in request.bundle_ids if b not in by_id]
+    if missing:
+        raise ConfigError(f"the index (version {chosen.index.version}) has no bundle {missing[0]}",
+                          hint="see the ids with `mirror fetch --list`")
+    return [by_id[b] for b in request.bundle_ids]

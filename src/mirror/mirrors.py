@@ -1,0 +1,208 @@
+"""Read-only access to a mirror for readers: over HTTP(S) (optionally through SOCKS) or from a folder.
+
+Example::
+
+    mirror = open_mirror("https://example.org/mirror/", proxy="socks5h://127.0.0.1:9050")
+    raw = mirror.get("index.json", limit=MAX_INDEX)
+    got = mirror.download("bundles/ab12.7z", part_file, size=1234567)   # resumes from part_file's length
+
+A folder mirror (a USB copy, `file://` or a path) is read by the same code path.
+Every answer is judged on its own by the caller; this module only moves bytes,
+never more than asked for, and reports what went wrong as MirrorFailure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urljoin, urlsplit
+
+import requests
+
+from mirror.errors import MirrorError
+
+CHUNK = 1 << 16
+_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+
+
+class MirrorFailure(MirrorError):
+    """A mirror did not deliver. `kind` is "dead", "slow", "missing" or "bad"."""
+
+    def __init__(self, mirror: str, kind: str, reason: str) -> None:
+        super().__init__(f"{mirror}: {reason}")
+        self.mirror = mirror
+        self.kind = kind
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """What one download call did."""
+
+    received: int  # bytes appended (or written after a restart) in this call
+    restarted: bool  # the server ignored Range and sent the whole file
+    complete: bool
+
+
+class Mirror(Protocol):
+    """A mirror as a reader sees it."""
+
+    @property
+    def label(self) -> str:
+        """How the mirror is named in reports."""
+        ...
+
+    def get(self, path: str, limit: int) -> bytes:
+        """A small file, at most `limit` bytes. Raises MirrorFailure."""
+        ...
+
+    def download(self, path: str, part: Path, size: int, progress: ProgressFn | None = None) -> Download:
+        """Continue `part` (append from its length) up to exactly `size` bytes. Raises MirrorFailure."""
+        ...
+
+
+class ProgressFn(Protocol):
+    def __call__(self, n: int) -> None: ...
+
+
+class FolderMirror:
+    """A mirror copied onto a USB stick or a shared folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.label = str(root)
+
+    def _file(self, path: str) -> Path:
+        target = self.root.joinpath(*path.split("/"))
+        if not target.is_file():
+            raise MirrorFailure(self.label, "missing", f"{path} is not there")
+        return target
+
+    def get(self, path: str, limit: int) -> bytes:
+        """Read a small file."""
+        try:
+            with self._file(path).open("rb") as handle:
+                data = handle.read(limit + 1)
+        except OSError as exc:
+            raise MirrorFailure(self.label, "dead", f"{path}: {exc.strerror}") from None
+        if len(data) > limit:
+            raise MirrorFailure(self.label, "bad", f"{path} is larger than {limit} bytes")
+        return data
+
+    def download(self, path: str, part: Path, size: int, progress: ProgressFn | None = None) -> Download:
+        """Copy from the part's length on, never past `size`."""
+        start = part.stat().st_size if part.exists() else 0
+        received = 0
+        try:
+            with self._file(path).open("rb") as source, part.open("ab") as out:
+                source.seek(start)
+                while start + received < size:
+                    chunk = source.read(min(CHUNK, size - start - received))
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    received += len(chunk)
+                    if progress is not None:
+                        progress(len(chunk))
+        except OSError as exc:
+            raise MirrorFailure(self.label, "dead", f"{path}: {exc.strerror}") from None
+        return Download(received, False, start + received == size)
+
+
+class HttpMirror:
+    """A mirror over HTTP(S), through a proxy if given; every request has timeouts."""
+
+    def __init__(self, base: str, proxy: str | None = None, timeout: tuple[float, float] = (10.0, 30.0)) -> None:
+        self.base = base if base.endswith("/") else base + "/"
+        parts = urlsplit(self.base)
+        self.label = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
+        self.session = requests.Session()
+        self.session.trust_env = False  # only the proxy the reader named, never one from the environment
+        self.session.headers["Accept-Encoding"] = "identity"  # byte ranges of the file as stored
+        if proxy:
+            self.session.proxies = {"http": proxy, "https": proxy}
+        self.timeout = timeout
+
+    def _request(self, path: str, headers: dict[str, str]) -> requests.Response:
+        try:
+            response = self.session.get(urljoin(self.base, path), headers=headers, stream=True,
+                                        timeout=self.timeout, allow_redirects=False)
+        except requests.Timeout:
+            raise MirrorFailure(self.label, "slow", "timed out") from None
+        except requests.RequestException as exc:
+            raise MirrorFailure(self.label, "dead", f"cannot connect ({type(exc).__name__})") from None
+        if response.status_code == 404:
+            response.close()
+            raise MirrorFailure(self.label, "missing", f"{path} is not there (404)")
+        if response.status_code not in (200, 206):
+            response.close()
+            raise MirrorFailure(self.label, "dead", f"{path}: HTTP {response.status_code}")
+        return response
+
+    def get(self, path: str, limit: int) -> bytes:
+        """GET a small file, reading at most limit + 1 bytes."""
+        response = self._request(path, {})
+        data = bytearray()
+        try:
+            for chunk in response.iter_content(CHUNK):
+                data += chunk
+                if len(data) > limit:
+                    raise MirrorFailure(self.label, "bad", f"{path} is larger than {limit} bytes")
+        except requests.RequestException:
+            raise MirrorFailure(self.label, "slow", f"{path}: the connection broke") from None
+        finally:
+            response.close()
+        return bytes(data)
+
+    def download(self, path: str, part: Path, size: int, progress: ProgressFn | None = None) -> Download:
+        """Resume with Range; accept only 206 with the right Content-Range; a 200 restarts from zero."""
+        start = part.stat().st_size if part.exists() else 0
+        headers = {"Range": f"bytes={start}-"} if start else {}
+        response = self._request(path, headers)
+        restarted = False
+        try:
+            if start and response.status_code == 206:
+                match = _RANGE.fullmatch(response.headers.get("Content-Range", ""))
+                if match is None or (int(match[1]), int(match[2]), int(match[3])) != (start, size - 1, size):
+                    raise MirrorFailure(self.label, "bad", f"{path}: wrong Content-Range for a resumed download")
+            elif response.status_code == 206:
+                raise MirrorFailure(self.label, "bad", f"{path}: partial answer to a full request")
+            elif start:
+                restarted, start = True, 0  # the server ignored Range: never append a whole body
+            received = self._write(response, part, start, size, progress)
+        except requests.RequestException:
+            raise MirrorFailure(self.label, "slow", f"{path}: the connection broke") from None
+        finally:
+            response.close()
+        final = part.stat().st_size
+        return Download(received, restarted, final == size)
+
+    @staticmethod
+    def _write(response: requests.Response, part: Path, start: int, size: int, progress: ProgressFn | None) -> int:
+        received = 0
+        # A body cut short must keep what arrived: read until the server stops, then compare sizes.
+        response.raw.enforce_content_length = False
+        with part.open("r+b" if part.exists() else "wb") as out:
+            out.seek(start)
+            out.truncate()
+            for chunk in response.iter_content(CHUNK):
+                chunk = chunk[: size - start - received]  # never more than the signed size
+                out.write(chunk)
+                received += len(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+                if start + received >= size:
+                    break
+        return received
+
+
+def open_mirror(location: str, proxy: str | None = None, timeout: tuple[float, float] = (10.0, 30.0)) -> Mirror:
+    """A reader for an http(s) URL, a file:// URL, or a folder path."""
+    scheme = urlsplit(location).scheme.lower()
+    if scheme in ("http", "https"):
+        return HttpMirror(location, proxy, timeout)
+    if scheme == "file":
+        return FolderMirror(Path(unquote(urlsplit(location).path)))
+    return FolderMirror(Path(location))

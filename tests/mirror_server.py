@@ -1,0 +1,96 @@
+"""A small HTTP mirror on 127.0.0.1 that counts the bytes it sends and can misbehave on purpose.
+
+Example::
+
+    with MirrorServer(root) as server:
+        server.cut_after = 1000          # close the connection after 1000 body bytes
+        fetch(..., mirrors=(server.url,))
+        assert server.bytes_sent < size
+
+Behaviours: honest Range (206 with Content-Range), ignore Range (200, whole body),
+cut the body off, send more bytes than the file has, and serve replacement bytes
+for chosen paths (tampering).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+
+_RANGE = re.compile(r"bytes=(\d+)-$")
+
+
+class MirrorServer:
+    """Serves `root` over HTTP; counters and fault switches are plain attributes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.bytes_sent = 0
+        self.requests: list[tuple[str, str]] = []  # (path, Range header)
+        self.ignore_range = False
+        self.cut_after: int | None = None
+        self.extra = b""
+        self.replace: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> MirrorServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def count(self, n: int) -> None:
+        with self._lock:
+            self.bytes_sent += n
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+            def do_GET(self) -> None:
+                path = self.path.lstrip("/")
+                header = self.headers.get("Range", "")
+                server.requests.append((path, header))
+                target = server.root.joinpath(*path.split("/"))
+                if path in server.replace:
+                    data = server.replace[path]
+                elif ".." in path.split("/") or not target.is_file():
+                    self.send_error(404)
+                    return
+                else:
+                    data = target.read_bytes()
+                match = _RANGE.match(header)
+                start = int(match[1]) if match and not server.ignore_range else 0
+                body = data[start:] + (server.extra if path.endswith(".7z") else b"")
+                self.send_response(206 if start else 200)
+                if start:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Accept-Ranges", "bytes")
+                self.end_headers()
+                if server.cut_after is not None:
+                    body = body[: server.cut_after]
+                for i in range(0, len(body), 8192):
+                    piece = body[i : i + 8192]
+                    try:
+                        self.wfile.write(piece)
+                    except OSError:
+                        return
+                    server.count(len(piece))
+                if server.cut_after is not None:
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+
+        return Handler
