@@ -1,0 +1,67 @@
+"""mirror.toml validation: clear errors naming the field; secrets only through environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mirror.config import load_config
+from mirror.errors import ConfigError
+
+
+def test_valid_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kinds come from URL schemes; readers get public URLs and http(s) hosts only."""
+    config = load_config(_write(tmp_path, '''
+[publisher]
+key = "desk"
+expires_days = 7
+[hosts.dav]
+url = "https://dav.example.org/m"
+username = "pub"
+password_env = "DAV_PW"
+[hosts.usb]
+url = "file:///media/usb/mirror"
+required = false
+[hosts.box]
+url = "sftp://me@host:2222/srv/m"
+public_url = "https://box.example.org/m/"
+[hosts.bucket]
+url = "s3://bucket/prefix"
+endpoint = "http://127.0.0.1:8333"
+'''))
+    assert config.publisher is not None and config.publisher.expires_days == 7
+    kinds = {h.name: h.kind for h in config.hosts}
+    assert kinds == {"dav": "webdav", "usb": "dir", "box": "sftp", "bucket": "s3"}
+    assert [h.reader_url for h in config.hosts] == ["https://dav.example.org/m/", None,
+                                                    "https://box.example.org/m/", None]
+    monkeypatch.setenv("DAV_PW", "hunter2")
+    dav = config.host("dav")
+    assert dav.secret("password_env") == "hunter2" and "hunter2" not in repr(dav)
+    monkeypatch.delenv("DAV_PW")
+    with pytest.raises(ConfigError, match=r"hosts.dav.password_env: environment variable DAV_PW is not set"):
+        dav.secret("password_env")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mirror.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[hosts.a]\nurl = "ftp://x/"\n', r"hosts.a.url: unsupported scheme 'ftp'"),
+    ('[hosts.a]\npassword = "hunter2"\nurl = "https://x/"\n', r"hosts.a.password: secrets never go in"),
+    ('[hosts.a]\nurl = "https://x/"\ncolour = "red"\n', r"hosts.a.colour: unknown field"),
+    ('[hosts.a]\nusername = "u"\n', r"hosts.a.url: missing"),
+    ('[hosts.a]\nurl = "https://x/"\nrequired = "yes"\n', r"hosts.a.required: must be true or false"),
+    ('[hosts.a]\nurl = "https://x/"\npassword_env = "lower case"\n', r"hosts.a.password_env: must be"),
+    ('[publisher]\nexpires_days = 0\nkey = "k"\n', r"publisher.expires_days"),
+    ('[publisher]\nexpires_days = 3\n', r"publisher.key: missing"),
+    ('[hosts]\na = 1\n', r"hosts.a: must be a table"),
+    ("[hosts.a\n", r"not valid TOML"),
+])
+def test_bad_config_names_the_field(tmp_path: Path, text: str, message: str) -> None:
+    """Each mistake gives a ConfigError that says where."""
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, text))
