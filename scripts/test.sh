@@ -3,18 +3,36 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Real programs the tests run: 7-Zip, minisign and exiftool as independent judges; nginx
+# (WebDAV), OpenSSH (SFTP) and microsocks as servers the tests start on 127.0.0.1; zstd for
+# the benchmark's smoke test.
 packages=()
 command -v 7zz >/dev/null || packages+=(7zip)
 command -v minisign >/dev/null || packages+=(minisign)
 command -v exiftool >/dev/null || packages+=(libimage-exiftool-perl)
+command -v zstd >/dev/null || packages+=(zstd)
+command -v microsocks >/dev/null || packages+=(microsocks)
+[ -x /usr/sbin/nginx ] || packages+=(nginx)
+[ -e /usr/lib/nginx/modules/ngx_http_dav_ext_module.so ] || packages+=(libnginx-mod-http-dav-ext)
+[ -x /usr/sbin/sshd ] || packages+=(openssh-server)
 python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
 if [ ${#packages[@]} -gt 0 ]; then
+    # Without systemd, install scripts would start nginx on port 80 and sshd on 22: forbid that.
+    policy=/usr/sbin/policy-rc.d
+    made_policy=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        made_policy=1
+    fi
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"
+    [ -z "$made_policy" ] || rm -f "$policy"
 fi
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -q -e '.[test,sftp,s3]'
 
 .venv/bin/ruff check
 .venv/bin/mypy src

@@ -14,6 +14,8 @@ from mirror.create import CreateRequest, create_bundle
 from mirror.keyring import Keyring
 from mirror.keys import SecretKey
 
+pytest_plugins = ["servers"]  # real nginx, sshd, SeaweedFS and WsgiDAV fixtures, started on 127.0.0.1
+
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

@@ -149,6 +149,8 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
     kind = _kind(url, where)
     if kind == "webdav" and not url.endswith("/"):
         url += "/"
+    if kind == "dir" and not url.startswith("file:") and not Path(url).expanduser().is_absolute():
+        url = str(base / url)  # relative to mirror.toml, not to wherever publish runs
     required = table.get("required", True)
     timeout = table.get("timeout", 30)
     if not isinstance(required, bool):

@@ -198,6 +198,8 @@ def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: 
             log(f"[{host.name}] sent {upload.path} ({upload.size} bytes)")
     except HostError as exc:
         result.error = exc.reason
+    except OSError as exc:  # reading a local file failed: this host's run ends, the others go on
+        result.error = f"{exc.filename}: {exc.strerror}"
     finally:
         host.close()
     return result

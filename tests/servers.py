@@ -1,0 +1,353 @@
+"""Real mirror servers for integration tests, each on a free 127.0.0.1 port in a temporary folder.
+
+Example::
+
+    pytest_plugins = ["servers"]
+
+    def test_upload(nginx_dav: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+        host = open_host(nginx_dav.host_config(monkeypatch))
+
+Each fixture starts its server (recipes in shared/test-servers.md), waits at most
+STARTUP seconds for its port, yields what a HostConfig needs, and stops the server by
+its PID. Nothing here talks to any address but 127.0.0.1. A missing server program skips
+locally and fails in CI (helpers.require_tool).
+"""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import hashlib
+import importlib.util
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from helpers import require_tool
+from mirror.config import HostConfig
+
+LOOPBACK = "127.0.0.1"
+STARTUP = 15.0
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` different TCP ports on 127.0.0.1 that nothing listens on."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind((LOOPBACK, 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (also what a dead host looks like)."""
+    return free_ports(1)[0]
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: what a dead host looks like."""
+    return free_port()
+
+
+@dataclass(frozen=True)
+class DavServer:
+    """A WebDAV server: authenticated writes under `url`, files stored in `root`."""
+
+    url: str
+    username: str
+    password: str
+    root: Path
+    pid: int
+    started_in: float
+
+    def host_config(self, monkeypatch: pytest.MonkeyPatch, name: str = "dav", password: str | None = None,
+                    url: str | None = None) -> HostConfig:
+        """A HostConfig for this server; the password goes into an environment variable."""
+        variable = f"MIRROR_TEST_{name.upper()}_PASSWORD"
+        monkeypatch.setenv(variable, self.password if password is None else password)
+        return HostConfig(name=name, kind="webdav", url=url or self.url, username=self.username,
+                          password_env=variable, timeout=5.0)
+
+
+@dataclass(frozen=True)
+class SftpServer:
+    """An OpenSSH SFTP server that accepts `key_file` for `username`; files stored in `root`."""
+
+    port: int
+    username: str
+    root: Path
+    key_file: Path
+    known_hosts: Path
+    pid: int
+    started_in: float
+
+    def host_config(self, name: str = "ssh", port: int | None = None, **changes: Path) -> HostConfig:
+        """A HostConfig for this server (key_file and known_hosts may be replaced)."""
+        url = f"sftp://{self.username}@{LOOPBACK}:{port or self.port}{self.root}"
+        return HostConfig(name=name, kind="sftp", url=url, key_file=changes.get("key_file", self.key_file),
+                          known_hosts=changes.get("known_hosts", self.known_hosts), timeout=5.0)
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """A SeaweedFS S3 endpoint with one bucket."""
+
+    endpoint: str
+    bucket: str
+    access_key: str
+    secret_key: str
+    pid: int
+    started_in: float
+
+    def host_config(self, monkeypatch: pytest.MonkeyPatch, name: str = "bucket", prefix: str = "mirror",
+                    secret_key: str | None = None, endpoint: str | None = None) -> HostConfig:
+        """A HostConfig for this server; the keys go into environment variables."""
+        access, secret = "MIRROR_TEST_S3_ACCESS", "MIRROR_TEST_S3_SECRET"
+        monkeypatch.setenv(access, self.access_key)
+        monkeypatch.setenv(secret, self.secret_key if secret_key is None else secret_key)
+        return HostConfig(name=name, kind="s3", url=f"s3://{self.bucket}/{prefix}", endpoint=endpoint or self.endpoint,
+                          region="us-east-1", access_key_env=access, secret_key_env=secret, timeout=10.0)
+
+
+def wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path, limit: float = STARTUP) -> float:
+    """Seconds until `port` accepts a connection; fails if the process exits or `limit` passes."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if process.poll() is not None:
+            pytest.fail(f"{process.args!r} exited with {process.returncode}:\n{_tail(log)}")
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex((LOOPBACK, port)) == 0:
+                return time.monotonic() - start
+        time.sleep(0.02)
+    pytest.fail(f"nothing listened on {LOOPBACK}:{port} within {limit:.0f} s:\n{_tail(log)}")
+
+
+@contextmanager
+def running(args: list[str], log: Path, port: int, grace: float = 5.0,
+            env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
+    """Start `args` with its output in `log`, wait for `port`, and stop it by PID at the end."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        yield process, wait_for_port(process, port, log)
+    finally:
+        stop(process, grace)
+
+
+def stop(process: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM, then SIGKILL after `grace` seconds."""
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+def python_tool(name: str) -> str:
+    """A program installed by pip: beside this interpreter (a venv that is not activated), else on PATH."""
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or require_tool(name)
+
+
+def system_tool(name: str) -> str:
+    """A Debian server program: on PATH or in /usr/sbin, which a user's PATH often lacks."""
+    return shutil.which(name, path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin") or require_tool(name)
+
+
+def require(present: bool, what: str) -> None:
+    """Skip locally, and fail in CI, when `what` is missing (helpers.require_tool's rule)."""
+    if not present:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is required in CI but is not installed")
+        pytest.skip(f"{what} is not installed")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:] if log.exists() else ""
+
+
+def _ssha(password: str) -> str:
+    """An htpasswd entry nginx accepts: {SSHA} base64(sha1(password + salt) + salt)."""
+    salt = secrets.token_bytes(8)
+    digest = hashlib.sha1(password.encode() + salt).digest()  # noqa: S324 - the format nginx reads
+    return "{SSHA}" + base64.b64encode(digest + salt).decode()
+
+
+DAV_EXT = "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so"
+NGINX_CONF = """load_module {module};
+daemon off;
+master_process off;
+pid {p}/nginx.pid;
+error_log stderr notice;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    default_type application/octet-stream;
+    client_body_temp_path {p}/tmp/body;
+    proxy_temp_path {p}/tmp/proxy; fastcgi_temp_path {p}/tmp/fcgi;
+    uwsgi_temp_path {p}/tmp/uwsgi; scgi_temp_path {p}/tmp/scgi;
+    server {{
+        listen {host}:{port};
+        root {p}/data;
+        client_max_body_size 0;
+        location / {{
+            dav_methods PUT DELETE MKCOL COPY MOVE;
+            dav_ext_methods PROPFIND OPTIONS;
+            create_full_put_path on;
+            dav_access user:rw group:r all:r;
+            limit_except GET {{ auth_basic "mirror"; auth_basic_user_file {p}/htpasswd; }}
+        }}
+    }}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def nginx_dav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """nginx with WebDAV: basic auth for writes, anonymous GET (with Range) for readers."""
+    nginx = system_tool("nginx")
+    require(Path(DAV_EXT).exists(), "nginx's WebDAV module (Debian libnginx-mod-http-dav-ext)")
+    folder = tmp_path_factory.mktemp("nginx")
+    for sub in ("data", "tmp/body", "tmp/proxy", "tmp/fcgi", "tmp/uwsgi", "tmp/scgi"):
+        (folder / sub).mkdir(parents=True)
+    password = secrets.token_urlsafe(12)
+    (folder / "htpasswd").write_text(f"publisher:{_ssha(password)}\n")
+    port = free_port()
+    (folder / "nginx.conf").write_text(NGINX_CONF.format(module=DAV_EXT, p=folder, host=LOOPBACK, port=port))
+    args = [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", "stderr"]
+    with running(args, folder / "nginx.log", port) as (process, seconds):
+        yield DavServer(f"http://{LOOPBACK}:{port}/", "publisher", password, folder / "data", process.pid, seconds)
+
+
+@pytest.fixture(scope="module")
+def wsgidav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """WsgiDAV on cheroot: a second WebDAV server (409 for missing parents, non-atomic PUT)."""
+    program = python_tool("wsgidav")
+    folder = tmp_path_factory.mktemp("wsgidav")
+    (folder / "data").mkdir()
+    password = secrets.token_urlsafe(12)
+    port = free_port()
+    config = {"host": LOOPBACK, "port": port, "provider_mapping": {"/": str(folder / "data")},
+              "simple_dc": {"user_mapping": {"*": {"publisher": {"password": password}}}},
+              "http_authenticator": {"accept_basic": True, "accept_digest": False, "default_to_digest": False,
+                                     "trusted_auth_header": None},
+              "verbose": 1, "logging": {"enable": False}, "dir_browser": {"enable": False}}
+    (folder / "wsgidav.json").write_text(json.dumps(config))
+    args = [program, "--config", str(folder / "wsgidav.json")]
+    with running(args, folder / "wsgidav.log", port) as (process, seconds):
+        yield DavServer(f"http://{LOOPBACK}:{port}/", "publisher", password, folder / "data", process.pid, seconds)
+
+
+def _sshd_config(folder: Path, port: int) -> str:
+    return "\n".join([
+        f"ListenAddress {LOOPBACK}", f"Port {port}", f"HostKey {folder}/host", f"PidFile {folder}/sshd.pid",
+        f"AuthorizedKeysFile {folder}/authorized_keys", "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no", "UsePAM yes", "StrictModes no",
+        "Subsystem sftp internal-sftp", f"ForceCommand internal-sftp -d {folder}/data", "AllowTcpForwarding no",
+        "X11Forwarding no", "PermitRootLogin prohibit-password", "",
+    ])
+
+
+@pytest.fixture(scope="module")
+def sshd_sftp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer]:
+    """OpenSSH's internal-sftp for the current user, key auth only; with a known_hosts file for the client."""
+    require(importlib.util.find_spec("paramiko") is not None, "paramiko (pip install 'mirror[sftp]')")
+    sshd = system_tool("sshd")
+    keygen = system_tool("ssh-keygen")
+    folder = tmp_path_factory.mktemp("sshd")
+    (folder / "data").mkdir()
+    for key in ("host", "client"):
+        subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(folder / key)], check=True, timeout=30)
+    (folder / "authorized_keys").write_bytes((folder / "client.pub").read_bytes())
+    port = free_port()
+    host_key = (folder / "host.pub").read_text().split()
+    (folder / "known_hosts").write_text(f"[{LOOPBACK}]:{port} {host_key[0]} {host_key[1]}\n")
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation folder
+    (folder / "sshd_config").write_text(_sshd_config(folder, port))
+    args = [sshd, "-D", "-e", "-f", str(folder / "sshd_config")]
+    with running(args, folder / "sshd.log", port) as (process, seconds):
+        yield SftpServer(port, getpass.getuser(), folder / "data", folder / "client", folder / "known_hosts",
+                         process.pid, seconds)
+
+
+@pytest.fixture(scope="module")
+def seaweed_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """SeaweedFS (master, volume, filer, S3) with a bucket "mirror" and one identity."""
+    require(importlib.util.find_spec("boto3") is not None, "boto3 (pip install 'mirror[s3]')")
+    weed = python_tool("weed")
+    folder = tmp_path_factory.mktemp("seaweed")
+    for sub in ("tmp", "log", "data", "master"):
+        (folder / sub).mkdir()
+    access, secret = "mirror-test", secrets.token_urlsafe(24)
+    identities = [{"name": "mirror", "credentials": [{"accessKey": access, "secretKey": secret}],
+                   "actions": ["Admin", "Read", "Write", "List"]}, {"name": "anonymous", "actions": ["Read"]}]
+    (folder / "s3.json").write_text(json.dumps({"identities": identities}))
+    ports = free_ports(8)
+    args = [weed, f"-logdir={folder}/log", "server", f"-ip={LOOPBACK}", f"-ip.bind={LOOPBACK}",
+            f"-dir={folder}/data", f"-master.dir={folder}/master", "-master.telemetry=false",
+            f"-master.port={ports[0]}", f"-master.port.grpc={ports[1]}", f"-volume.port={ports[2]}",
+            f"-volume.port.grpc={ports[3]}", "-volume.max=5", "-master.volumeSizeLimitMB=64", "-filer",
+            f"-filer.port={ports[4]}", f"-filer.port.grpc={ports[5]}", f"-filer.localSocket={folder}/filer.sock",
+            "-s3", f"-s3.port={ports[6]}", f"-s3.port.grpc={ports[7]}", f"-s3.config={folder}/s3.json",
+            "-s3.port.iceberg=0", "-s3.port.lance=0", "-s3.iam=false"]
+    env = {**os.environ, "TMPDIR": str(folder / "tmp")}
+    try:
+        with running(args, folder / "weed.log", ports[6], grace=1.0, env=env) as (process, seconds):
+            server = S3Server(f"http://{LOOPBACK}:{ports[6]}", "mirror", access, secret, process.pid, seconds)
+            ready = _prepare_bucket(server, folder / "weed.log")
+            yield S3Server(server.endpoint, server.bucket, access, secret, process.pid, seconds + ready)
+    finally:
+        for port in ports:  # SeaweedFS leaves /tmp/seaweedfs-<service>-<port>.sock behind
+            for sock in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+                sock.unlink(missing_ok=True)
+
+
+def _prepare_bucket(server: S3Server, log: Path) -> float:
+    """Seconds until the bucket exists and takes writes.
+
+    The S3 port opens before the filer is ready, and the first write allocates volumes,
+    which takes up to about 5 s: do it here, not in the first test.
+    """
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = boto3.session.Session().client(
+        "s3", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}, connect_timeout=2,
+                      read_timeout=STARTUP))
+    start = time.monotonic()
+    try:
+        while time.monotonic() - start < STARTUP:
+            try:
+                client.create_bucket(Bucket=server.bucket)
+                break
+            except (BotoCoreError, ClientError):
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"SeaweedFS did not create a bucket within {STARTUP:.0f} s:\n{_tail(log)}")
+        client.put_object(Bucket=server.bucket, Key="warm-up", Body=b"first write")
+        client.delete_object(Bucket=server.bucket, Key="warm-up")
+    finally:
+        client.close()
+    return time.monotonic() - start
