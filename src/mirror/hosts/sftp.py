@@ -258,6 +258,13 @@ class SftpHost:
             self._fail("read", path, exc)
 
     def _make_folders(self, sftp: paramiko.SFTPClient, folders: tuple[str, ...]) -> None:
+        if "" not in self._folders and self._root not in (".", "/"):
+            absolute = self._root.startswith("/")
+            parts = [p for p in self._root.split("/") if p]
+            for depth in range(1, len(parts) + 1):  # the host's own folder, as on a fresh server
+                with contextlib.suppress(OSError):
+                    sftp.mkdir(("/" if absolute else "") + "/".join(parts[:depth]))
+            self._folders.add("")
         for depth in range(1, len(folders) + 1):
             folder = "/".join(folders[:depth])
             if folder in self._folders:

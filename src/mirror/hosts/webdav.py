@@ -151,8 +151,25 @@ class WebDavHost:
         check_path(self._name, path.removesuffix("/"))  # folders end in "/"
         return self.url + quote(path)
 
+    def _make_root(self) -> None:
+        """MKCOL the host's own folder and its parents on the server, once (405: it exists)."""
+        parts = [p for p in urlsplit(self.url).path.split("/") if p]
+        origin = self.url[: len(self.url) - len(urlsplit(self.url).path)]
+        for depth in range(1, len(parts) + 1):
+            url = origin + "/" + "/".join(parts[:depth]) + "/"
+            try:
+                response = self._session.request("MKCOL", url, timeout=self._timeout, allow_redirects=False)
+            except requests.RequestException as exc:
+                raise HostError(self._name, f"MKCOL: connection to {self._netloc} failed", transient=True) from exc
+            response.close()
+            if response.status_code not in (201, 405):
+                raise self._status_error("MKCOL", "/".join(parts[:depth]) + "/", response.status_code)
+        self._folders.add("")
+
     def _make_folders(self, folders: tuple[str, ...]) -> None:
         """MKCOL each missing parent, top down (servers create one level at a time; 405: it exists)."""
+        if "" not in self._folders:
+            self._make_root()
         for depth in range(1, len(folders) + 1):
             folder = "/".join(folders[:depth]) + "/"
             if folder not in self._folders:
