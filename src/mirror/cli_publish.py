@@ -78,7 +78,11 @@ def run_publish(config: MirrorConfig, keyring: Keyring, bundles: tuple[Path, ...
                    f"{len(plan.index.bundles)} bundle(s), {len(plan.added)} added")
         if dry_run:
             for host_config, host in selected:
-                click.echo(f"would send to {host_config.name}: {len(plan.uploads)} file(s) checked, then index.json")
+                click.echo(f"would send to {host_config.name}:")
+                for upload in plan.uploads:
+                    there = host.stat(upload.path) == upload.size
+                    click.echo(f"  {'present' if there else 'send   '}  {upload.path} ({upload.size} bytes)")
+                click.echo(f"  send     index/{plan.index.version}.json, index.json and their signatures")
                 host.close()
             return
         passphrase = ask_passphrase(name) if keyring.secret_is_encrypted(name) else None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from mirror.fetch_index import Chosen, Log, MirrorReport, choose_index, known_mi
 from mirror.index import BundleEntry
 from mirror.keyring import Keyring
 from mirror.mirrors import Mirror, MirrorFailure, open_mirror
+from mirror.progress import byte_progress
 from mirror.verify import verify_bundle
 
 DOWNLOADS = ".mirror-downloads"
@@ -95,7 +95,9 @@ def download_entry(entry: BundleEntry, mirrors: list[Mirror], downloads: Path,
         for _attempt in range(2):
             fresh = not part.exists() or part.stat().st_size == 0
             try:
-                got = mirror.download(entry.path, part, entry.size)
+                with byte_progress(entry.size - (part.stat().st_size if part.exists() else 0),
+                                   entry.path.split("/")[-1][:12], threshold=1 << 20) as progress:
+                    got = mirror.download(entry.path, part, entry.size, progress)
             except MirrorFailure as exc:
                 report.fate, report.detail = exc.kind, exc.reason
                 log(f"{mirror.label}: {exc.reason}")
@@ -137,8 +139,7 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keyring: Keyring) -> Arri
     return arrival
 
 
-def fetch(request: FetchRequest, keyring: Keyring, log: Log, progress: Callable[[int], None] | None = None
-          ) -> FetchResult:
+def fetch(request: FetchRequest, keyring: Keyring, log: Log) -> FetchResult:
     """Fetch the requested bundles.
 
     Raises:

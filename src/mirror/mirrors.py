@@ -14,6 +14,7 @@ never more than asked for, and reports what went wrong as MirrorFailure.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -58,13 +59,9 @@ class Mirror(Protocol):
         """A small file, at most `limit` bytes. Raises MirrorFailure."""
         ...
 
-    def download(self, path: str, part: Path, size: int, progress: ProgressFn | None = None) -> Download:
+    def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> Download:
         """Continue `part` (append from its length) up to exactly `size` bytes. Raises MirrorFailure."""
         ...
-
-
-class ProgressFn(Protocol):
-    def __call__(self, n: int) -> None: ...
 
 
 class FolderMirror:
@@ -91,7 +88,7 @@ class FolderMirror:
             raise MirrorFailure(self.label, "bad", f"{path} is larger than {limit} bytes")
         return data
 
-    def download(self, path: str, part: Path, size: int, progress: ProgressFn | None = None) -> Download:
+    def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> Download:
         """Copy from the part's length on, never past `size`."""
         start = part.stat().st_size if part.exists() else 0
         received = 0
@@ -156,7 +153,7 @@ class HttpMirror:
             response.close()
         return bytes(data)
 
-    def download(self, path: str, part: Path, size: int, progress: ProgressFn | None = None) -> Download:
+    def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> Download:
         """Resume with Range; accept only 206 with the right Content-Range; a 200 restarts from zero."""
         start = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={start}-"} if start else {}
@@ -180,7 +177,7 @@ class HttpMirror:
         return Download(received, restarted, final == size)
 
     @staticmethod
-    def _write(response: requests.Response, part: Path, start: int, size: int, progress: ProgressFn | None) -> int:
+    def _write(response: requests.Response, part: Path, start: int, size: int, progress: Callable[[int], None] | None) -> int:
         received = 0
         # A body cut short must keep what arrived: read until the server stops, then compare sizes.
         response.raw.enforce_content_length = False

@@ -15,9 +15,9 @@ LARGE = 64 << 20
 
 
 @contextlib.contextmanager
-def byte_progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+def byte_progress(total: int, label: str, threshold: int = LARGE) -> Iterator[Callable[[int], None] | None]:
     """Yield a function that advances the bar by n bytes, or None when no bar is shown."""
-    if total < LARGE:
+    if total < threshold:
         yield None
         return
     from tqdm import tqdm

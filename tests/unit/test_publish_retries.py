@@ -1,0 +1,83 @@
+"""publish_to_host with an in-memory host: retries transient errors, stops at a hard one, index last."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import mirror.publish as publish
+from mirror.hosts.base import HostError, MissingFile
+from mirror.publish import Upload, publish_to_host
+
+
+class MemoryHost:
+    """A host in memory whose uploads fail as scripted."""
+
+    def __init__(self, failures: list[HostError | None]) -> None:
+        self.name = "mem"
+        self.files: dict[str, bytes] = {}
+        self.failures = failures
+        self.attempts: list[str] = []
+
+    def stat(self, path: str) -> int | None:
+        return len(self.files[path]) if path in self.files else None
+
+    def read(self, path: str, limit: int) -> bytes:
+        if path not in self.files:
+            raise MissingFile(self.name, path)
+        return self.files[path]
+
+    def stream(self, path: str) -> Iterator[bytes]:
+        yield self.read(path, 1 << 30)
+
+    def upload(self, path: str, source: Path, sha256: str) -> None:
+        self.attempts.append(path)
+        failure = self.failures.pop(0) if self.failures else None
+        if failure is not None:
+            raise failure
+        self.files[path] = source.read_bytes()
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.fixture
+def uploads(tmp_path: Path) -> list[Upload]:
+    files = []
+    for name, replace in (("bundles/a.7z", False), ("index.json", True)):
+        local = tmp_path / name.replace("/", "_")
+        local.write_bytes(name.encode())
+        files.append(Upload(name, local, hashlib.sha256(name.encode()).hexdigest(), len(name), replace))
+    return files
+
+
+def test_transient_errors_are_retried(uploads: list[Upload], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two timeouts, then success: the file arrives, with backoff between attempts."""
+    delays: list[float] = []
+    monkeypatch.setattr(publish.time, "sleep", delays.append)
+    host = MemoryHost([HostError("mem", "timed out", transient=True), HostError("mem", "reset", transient=True)])
+    lines: list[str] = []
+    result = publish_to_host(host, True, uploads, lines.append)
+    assert result.ok and host.attempts == ["bundles/a.7z"] * 3 + ["index.json"]
+    assert delays == [0.5, 1.0]
+    assert any("trying again" in line for line in lines)
+
+
+def test_hard_error_stops_before_the_index(uploads: list[Upload]) -> None:
+    """An authentication failure is not retried, and index.json is never sent after a failed bundle."""
+    host = MemoryHost([HostError("mem", "authentication failed")])
+    result = publish_to_host(host, True, uploads, lambda _: None)
+    assert result.error == "authentication failed"
+    assert host.attempts == ["bundles/a.7z"] and "index.json" not in host.files
+
+
+def test_present_bundles_are_skipped_but_index_is_replaced(uploads: list[Upload]) -> None:
+    """Content-addressed files already there are not sent again; index.json always is, same size or not."""
+    host = MemoryHost([])
+    host.files = {"bundles/a.7z": b"bundles/a.7z", "index.json": b"index.jsoX"}
+    result = publish_to_host(host, True, uploads, lambda _: None)
+    assert result.present == ["bundles/a.7z"] and result.sent == ["index.json"]
+    assert host.files["index.json"] == b"index.json"
