@@ -177,7 +177,8 @@ class HttpMirror:
         return Download(received, restarted, final == size)
 
     @staticmethod
-    def _write(response: requests.Response, part: Path, start: int, size: int, progress: Callable[[int], None] | None) -> int:
+    def _write(response: requests.Response, part: Path, start: int, size: int,
+               progress: Callable[[int], None] | None) -> int:
         received = 0
         # A body cut short must keep what arrived: read until the server stops, then compare sizes.
         response.raw.enforce_content_length = False
