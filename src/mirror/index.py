@@ -22,7 +22,7 @@ from typing import Any
 
 from mirror.errors import ManifestError, SignatureError
 from mirror.keys import SecretKey, check_signature
-from mirror.manifest import reject_duplicate_keys
+from mirror.manifest import parse_json
 from mirror.minisign import PublicKeyFile, Signature, key_id_hex
 
 FORMAT = "mirror-index/1"
@@ -121,14 +121,7 @@ class Index:
         Raises:
             ManifestError: malformed, unknown or duplicate fields.
         """
-        if len(raw) > MAX_INDEX:
-            raise ManifestError("index is too large")
-        try:
-            doc = json.loads(raw.decode("utf-8"), object_pairs_hook=reject_duplicate_keys)
-        except ManifestError as exc:
-            raise ManifestError(f"index: {exc}") from None
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            raise ManifestError("index is not valid UTF-8 JSON") from None
+        doc = parse_json(raw, "index", MAX_INDEX)
         if not isinstance(doc, dict) or set(doc) != _INDEX_KEYS or doc["format"] != FORMAT:
             raise ManifestError("index has missing or unknown fields, or an unknown format")
         if type(doc["version"]) is not int or doc["version"] < 1:

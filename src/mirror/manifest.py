@@ -93,6 +93,22 @@ class Sums:
         return cls(entries)
 
 
+def parse_json(raw: bytes, what: str, limit: int) -> Any:
+    """Parse signed JSON strictly: size-capped, UTF-8, no duplicate keys.
+
+    Raises:
+        ManifestError: naming `what`.
+    """
+    if len(raw) > limit:
+        raise ManifestError(f"{what} is too large")
+    try:
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=reject_duplicate_keys)
+    except ManifestError as exc:
+        raise ManifestError(f"{what}: {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ManifestError(f"{what} is not valid UTF-8 JSON") from None
+
+
 def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """json.loads hook: a key given twice is an error (parsers disagree on which one wins)."""
     result: dict[str, Any] = {}
@@ -151,14 +167,7 @@ class BundleMeta:
         Raises:
             ManifestError: malformed, duplicate or unknown keys, wrong types.
         """
-        if len(raw) > MAX_META_BYTES:
-            raise ManifestError("bundle.json is too large")
-        try:
-            doc = json.loads(raw.decode("utf-8"), object_pairs_hook=reject_duplicate_keys)
-        except ManifestError as exc:
-            raise ManifestError(f"bundle.json: {exc}") from None
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            raise ManifestError("bundle.json is not valid UTF-8 JSON") from None
+        doc = parse_json(raw, "bundle.json", MAX_META_BYTES)
         if not isinstance(doc, dict) or set(doc) != _META_KEYS:
             raise ManifestError("bundle.json has missing or unknown fields")
         if doc["format"] != FORMAT:
