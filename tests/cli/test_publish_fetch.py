@@ -229,6 +229,21 @@ def test_interrupted_download_resumes_on_another_mirror(setup: Setup, served: Mi
     assert not part.exists()
 
 
+def test_interrupted_download_resumes_on_the_same_mirror(setup: Setup, served: MirrorServer,
+                                                         runner: CliRunner) -> None:
+    """The second run asks for the rest with Range and the server sends less than the whole file."""
+    size = setup.bundle.stat().st_size
+    served.cut_after = size // 2
+    assert _fetch(runner, setup, "--mirror", served.url)[0] == 4
+    served.cut_after, served.bytes_sent, served.requests[:] = None, 0, []
+    code, _, _ = _fetch(runner, setup, "--mirror", served.url)
+    assert code == 0
+    bundle_requests = [r for p, r in served.requests if p.endswith(".7z")]
+    assert len(bundle_requests) == 1 and bundle_requests[0].startswith("bytes=")
+    index_bytes = sum((setup.hosts[0] / p).stat().st_size for p in ("index.json", "index.json.minisig"))
+    assert 0 < served.bytes_sent - index_bytes <= size - size // 2 + 8192
+
+
 def test_resume_on_same_mirror_and_ignored_range(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """A server that ignores Range restarts the download instead of appending to it."""
     size = setup.bundle.stat().st_size
