@@ -59,10 +59,16 @@ class BundleWriter:
         with py7zr.SevenZipFile(self.path, mode, filters=_filters(compress)) as archive:
             for name, load in members:
                 data = load()
-                archive.writef(io.BytesIO(data), name)
+                with io.BytesIO(data) as member:
+                    archive.writef(member, name)
+                info = archive.header.files_info.files[-1]
                 # py7zr stores 0600 by default: a receiver using plain 7-Zip would get
                 # files only root can read. Store regular files with mode 0644.
-                archive.header.files_info.files[-1]["attributes"] = _MEMBER_ATTRIBUTES
+                info["attributes"] = _MEMBER_ATTRIBUTES
+                # py7zr keeps each member's buffer in its header until the archive is
+                # closed: with hundreds of photos that is the whole bundle in memory.
+                info["data"] = None
                 if on_member is not None:
                     on_member(len(data))
+                del data
         self.blocks += 1

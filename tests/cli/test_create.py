@@ -116,3 +116,14 @@ def test_interrupted_create_leaves_nothing_at_the_output(keyring: Keyring, sourc
         assert b"Traceback" not in err
         if sig == signal.SIGINT:
             assert list(tmp_path.glob(f".{out.name}.*")) == []
+
+
+def test_progress_counts_every_stored_byte(keyring: Keyring, sources: Path, tmp_path: Path) -> None:
+    """The progress callback sees each account and photo once, as stored."""
+    from mirror.create import CreateRequest, create_bundle
+
+    seen: list[int] = []
+    result = create_bundle(CreateRequest(sources, tmp_path / "b.7z"), keyring.secret("alice", None), seen.append)
+    assert len(seen) == result.files == 4
+    meta = json.loads((sevenzip_extract(result.out, tmp_path / "x") / "bundle.json").read_bytes())
+    assert sum(seen) == sum(f["size"] for f in meta["files"].values())
