@@ -23,6 +23,7 @@ from mirror.errors import InputError
 FIELDS = ("title", "date", "place", "source")
 _LANG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 _KAZAKH = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # binary control bytes; tab, LF, CR, FF are text
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ def read_account(raw: bytes, member: str) -> Account:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{member}: not UTF-8 text (byte {exc.start})", hint="save it as UTF-8") from None
-    if any(ord(c) < 32 and c not in "\t\n\r\f" for c in text):
+    if _CONTROL.search(text):
         raise InputError(f"{member}: holds control characters; is it really text?")
     fields = _front_matter(text.removeprefix("\ufeff").replace("\r\n", "\n"))
     language = fields.get("language", "")
