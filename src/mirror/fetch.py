@@ -128,6 +128,10 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keyring: Keyring) -> Arri
         final.unlink()
         arrival.note = f"signed hash matched, but the bundle failed verification: {exc}"
         return arrival
+    if (verified.meta.bundle_id, verified.meta.version) != (entry.id, entry.version):
+        final.unlink()
+        arrival.note = "the index names this bundle with another id or version than the bundle itself"
+        return arrival
     target = dest / f"{entry.id}-v{entry.version}.7z"
     if target.exists() and _sha256(target) != entry.sha256:
         target = dest / f"{entry.id}-v{entry.version}-{entry.sha256[:12]}.7z"

@@ -22,7 +22,7 @@ from typing import Any
 
 from mirror.errors import ManifestError, SignatureError
 from mirror.keys import SecretKey, check_signature
-from mirror.manifest import parse_json
+from mirror.manifest import BUNDLE_ID, parse_json
 from mirror.minisign import PublicKeyFile, Signature, key_id_hex
 
 FORMAT = "mirror-index/1"
@@ -141,7 +141,8 @@ class Index:
 def _entry(item: Any) -> BundleEntry:
     if not isinstance(item, dict) or set(item) != _ENTRY_KEYS:
         raise ManifestError("index bundle entry has missing or unknown fields")
-    ok = (isinstance(item["sha256"], str) and _HEX64.fullmatch(item["sha256"]) is not None
+    ok = (isinstance(item["id"], str) and BUNDLE_ID.fullmatch(item["id"]) is not None
+          and isinstance(item["sha256"], str) and _HEX64.fullmatch(item["sha256"]) is not None
           and type(item["size"]) is int and item["size"] >= 0 and type(item["version"]) is int
           and all(isinstance(item[k], str) for k in ("id", "title", "author_key")))
     if not ok or item["path"] != bundle_path(str(item["sha256"])):

@@ -31,7 +31,7 @@ ENDORSEMENT_DIR = "endorsements/"
 MAX_SUMS_BYTES = 16 * 1024 * 1024
 MAX_META_BYTES = 64 * 1024 * 1024
 _LINE = re.compile(r"([0-9a-f]{64})  (.+)")
-_BUNDLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{7,63}")
+BUNDLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{7,63}")
 _META_KEYS = {"format", "id", "version", "title", "created", "languages", "author_key", "supersedes", "files"}
 _FILE_KEYS = {"size", "type", "language", "title", "date", "place", "source", "privacy"}
 MEDIA_TYPES = ("text/markdown", "text/plain", "image/jpeg", "image/png",  # kept as they are only with
@@ -172,7 +172,7 @@ class BundleMeta:
             raise ManifestError("bundle.json has missing or unknown fields")
         if doc["format"] != FORMAT:
             raise ManifestError(f"bundle format {doc['format']!r} is not supported", hint="update mirror")
-        _expect(isinstance(doc["id"], str) and _BUNDLE_ID.fullmatch(doc["id"]) is not None, "id")
+        _expect(isinstance(doc["id"], str) and BUNDLE_ID.fullmatch(doc["id"]) is not None, "id")
         _expect(type(doc["version"]) is int and 1 <= doc["version"] < 2**31, "version")
         for key in ("title", "created", "author_key"):
             _expect(isinstance(doc[key], str), key)
