@@ -49,14 +49,14 @@ def extract_bundle(path: Path, dest: Path, keyring: Keyring | None, limits: Limi
         raise ConfigError(f"{dest} already exists", hint="name a new folder; extract never overwrites")
     limits = limits or Limits()
     with path.open("rb") as fp:
-        signed, members, hashes = verify_open(fp, keyring, limits)
+        signed, members, unlisted = verify_open(fp, keyring, limits)
         verified = signed.result(path, members)
         if not verified.trusted and not allow_untrusted:
             raise UntrustedSigner(verified.key_id, verified.fingerprint)
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mirror-tmp", dir=dest.parent))
         try:
-            _write_all(fp, limits, staging, hashes)
+            _write_all(fp, limits, staging, {**unlisted, **signed.sums.entries})
             os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
             if dest.exists() or dest.is_symlink():
                 raise ConfigError(f"{dest} appeared while extracting; nothing was overwritten")

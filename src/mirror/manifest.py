@@ -194,5 +194,5 @@ def _file_meta(path: str, item: Any) -> FileMeta:
     _expect(isinstance(item, dict) and set(item) <= _FILE_KEYS, f"files/{printable(path)}")
     _expect(type(item.get("size")) is int and item["size"] >= 0, f"files/{printable(path)}/size")
     _expect(item.get("type") in MEDIA_TYPES, f"files/{printable(path)}/type")
-    extra = {k: v for k, v in item.items() if k not in ("size", "type")}
-    return FileMeta(item["size"], item["type"], extra)
+    size, media_type = item.pop("size"), item.pop("type")
+    return FileMeta(size, media_type, item)  # the parsed dict itself: one copy per file is enough

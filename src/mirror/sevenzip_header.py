@@ -257,18 +257,12 @@ def _read_names(body: Buf, n: int) -> list[str]:
     raw = body.take(len(body.data) - body.pos)
     if len(raw) % 2:
         raise ArchiveError("file names are malformed")
-    units = [raw[i : i + 2] for i in range(0, len(raw), 2)]
-    names, current = [], bytearray()
-    for unit in units:
-        if unit == b"\0\0":
-            try:
-                names.append(current.decode("utf-16-le"))
-            except UnicodeDecodeError:
-                raise ArchiveError("a file name is not valid UTF-16") from None
-            current = bytearray()
-        else:
-            current += unit
-    if current or len(names) != n:
+    try:
+        text = raw.decode("utf-16-le")  # strict: a lone surrogate is an error
+    except UnicodeDecodeError:
+        raise ArchiveError("a file name is not valid UTF-16") from None
+    names = text.split("\0")  # each name ends in a NUL unit, so the last part is empty
+    if names.pop() != "" or len(names) != n:
         # A NUL inside a name splits it in two, so the count no longer matches.
         raise ArchiveError("file names do not match the file count (a NUL inside a name?)")
     return names

@@ -200,7 +200,8 @@ def _is_endorsement(name: str) -> bool:
 
 def verify_open(fp: BinaryIO, keyring: Keyring | None, limits: Limits,
                 expect_key: PublicKeyFile | None = None) -> tuple[_Signed, list[str], dict[str, str]]:
-    """Run every check on an open bundle; return what was signed, member order and hashes.
+    """Run every check on an open bundle; return what was signed, member order, and the hashes of
+    members the signed list does not cover (the signature, endorsements).
 
     Raises:
         VerificationError: the first failed step, or ContentError listing every bad file.
@@ -209,32 +210,46 @@ def verify_open(fp: BinaryIO, keyring: Keyring | None, limits: Limits,
     files = check_container(archive)
     sizes = {m.name: m.size for m in files}
     control: dict[str, bytes] = {}
-    hashes: dict[str, str] = {}
+    hashes: dict[str, str] = {}  # kept only until the signed list is known, and for unlisted members
+    changed: set[str] = set()
     signed: _Signed | None = None
     for member, chunks in iter_members(fp, archive):
         if member.name in CONTROL_CAPS:
-            control[member.name], hashes[member.name] = _read_capped(chunks)
+            control[member.name], digest = _read_capped(chunks)
         else:
-            hashes[member.name] = _hash(chunks)
+            digest = _hash(chunks)
+        _record(member.name, digest, signed, hashes, changed)
         if signed is None and len(control) == len(CONTROL_CAPS):
             signed = check_signed(control, keyring, expect_key)  # before the bulk of the data
     for member in files:  # members without a data stream (empty files)
-        hashes.setdefault(member.name, hashlib.sha256(b"").hexdigest())
-        if member.name in CONTROL_CAPS and member.name not in control:
+        if member.has_stream:
+            continue
+        _record(member.name, hashlib.sha256(b"").hexdigest(), signed, hashes, changed)
+        if member.name in CONTROL_CAPS:
             control[member.name] = b""
     if signed is None:
         signed = check_signed(control, keyring, expect_key)
-    _check_content(signed, sizes, hashes)
-    return signed, [m.name for m in files], hashes
+    changed |= {p for p, d in hashes.items() if signed.sums.entries.get(p, d) != d}
+    _check_content(signed, sizes, changed)
+    return signed, [m.name for m in files], {p: d for p, d in hashes.items() if p not in signed.sums.entries}
 
 
-def _check_content(signed: _Signed, sizes: dict[str, int], hashes: dict[str, str]) -> None:
+def _record(name: str, digest: str, signed: _Signed | None, hashes: dict[str, str], changed: set[str]) -> None:
+    """Compare with the signed list at once when it is known; otherwise keep the hash for later."""
+    expected = signed.sums.entries.get(name) if signed is not None else None
+    if expected is None:
+        hashes[name] = digest
+    elif digest != expected:
+        changed.add(name)
+
+
+def _check_content(signed: _Signed, sizes: dict[str, int], changed: set[str]) -> None:
     listed = set(signed.sums.entries)
     present = {n for n in sizes if n not in (SUMS_NAME, SIG_NAME) and not _is_endorsement(n)}
     problems = [f"missing: {p}" for p in sorted(listed - present)]
     problems += [f"not listed in SHA256SUMS: {printable(p)}" for p in sorted(present - listed)]
     for path in sorted(listed & present):
-        if hashes[path] != signed.sums.entries[path]:
+        if path in changed:
             problems.append(f"changed: {path} (sha256 does not match)")
         elif path in signed.meta.files and signed.meta.files[path].size != sizes[path]:
             problems.append(f"size differs from bundle.json: {path}")
