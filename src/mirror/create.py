@@ -106,7 +106,7 @@ def _prepare(items: list[SourceFile], request: CreateRequest) -> tuple[dict[str,
 
 
 def create_bundle(request: CreateRequest, secret: SecretKey, progress: Progress | None = None) -> CreateResult:
-    """Build, sign and write a version-1 bundle (docs/format.md).
+    """Build, sign and write a version-1 bundle (docs/format.md), then verify it before renaming.
 
     Raises:
         InputError: sources the tool refuses (listed), or a source changed while reading.
@@ -114,6 +114,20 @@ def create_bundle(request: CreateRequest, secret: SecretKey, progress: Progress 
         ConfigError: the output exists and `force` is not set.
     """
     items = collect_sources(request.src, request.keep_metadata)
+    total, accounts = len(items), sum(1 for i in items if i.kind == "account")
+    with atomic_output(request.out, force=request.force) as tmp:
+        bundle_id, salts = _build(tmp, items, request, secret, progress)
+        del items  # everything the build held is free before the self-check runs
+        from mirror.verify import verify_bundle  # the same checks a receiver runs
+
+        verify_bundle(tmp, None, expect_key=secret.public)
+        size = tmp.stat().st_size
+    return CreateResult(request.out, bundle_id, request.version, total, accounts, total - accounts, size, salts)
+
+
+def _build(tmp: Path, items: list[SourceFile], request: CreateRequest, secret: SecretKey,
+           progress: Progress | None) -> tuple[str, dict[str, str]]:
+    """Hash, describe, sign and write everything into `tmp`; return the bundle id and the salts."""
     digests, files, languages, salts = _prepare(items, request)
     public = secret.public
     bundle_id = request.bundle_id or uuid.uuid4().hex
@@ -143,17 +157,10 @@ def create_bundle(request: CreateRequest, secret: SecretKey, progress: Progress 
     def constant(data: bytes) -> Callable[[], bytes]:
         return lambda: data
 
-    with atomic_output(request.out, force=request.force) as tmp:
-        with BundleWriter(tmp) as writer:
-            writer.add_block([(SUMS_NAME, constant(sums)), (SIG_NAME, constant(signature)),
-                              (AUTHOR_KEY_NAME, constant(key_bytes)), (META_NAME, constant(meta_bytes))],
-                             compress=True)
-            writer.add_block([(i.member, load(i)) for i in items if i.kind == "account"], True, progress)
-            writer.add_block([(i.member, load(i)) for i in items if i.kind == "photo"], False, progress)
-        from mirror.verify import verify_bundle  # the same checks a receiver runs, before renaming
-
-        verify_bundle(tmp, None, expect_key=public)
-        size = tmp.stat().st_size
-    accounts = sum(1 for i in items if i.kind == "account")
-    return CreateResult(request.out, bundle_id, request.version, len(items), accounts, len(items) - accounts,
-                        size, salts)
+    with BundleWriter(tmp) as writer:
+        writer.add_block([(SUMS_NAME, constant(sums)), (SIG_NAME, constant(signature)),
+                          (AUTHOR_KEY_NAME, constant(key_bytes)), (META_NAME, constant(meta_bytes))],
+                         compress=True)
+        writer.add_block([(i.member, load(i)) for i in items if i.kind == "account"], True, progress)
+        writer.add_block([(i.member, load(i)) for i in items if i.kind == "photo"], False, progress)
+    return bundle_id, salts
