@@ -20,6 +20,7 @@ import click
 
 from mirror.errors import ConfigError, ContentError, KeyringError, VerificationError
 from mirror.keyring import Keyring
+from mirror.names import printable
 from mirror.verify import VerifiedBundle
 
 if TYPE_CHECKING:
@@ -90,12 +91,14 @@ def show_bundle(result: VerifiedBundle, as_json: bool) -> None:
         _dump(doc)
         return
     report_verified(result, False)
-    click.echo(f"  languages    {', '.join(result.meta.languages) or '-'}")
-    click.echo(f"  created      {result.meta.created}")
+    # Text from the bundle is printed escaped: it may come from a key nobody vouched for, and a terminal
+    # escape sequence in it could redraw the verdict above.
+    click.echo(f"  languages    {printable(', '.join(result.meta.languages)) or '-'}")
+    click.echo(f"  created      {printable(result.meta.created)}")
     for path, meta in sorted(result.meta.files.items()):
         extra = meta.extra
-        label = " | ".join(str(extra[k]) for k in ("date", "place", "title") if extra.get(k))
-        click.echo(f"  {meta.size:>10}  {path}" + (f"  ({label})" if label else ""))
+        label = " | ".join(printable(str(extra[k])) for k in ("date", "place", "title") if extra.get(k))
+        click.echo(f"  {meta.size:>10}  {printable(path)}" + (f"  ({label})" if label else ""))
 
 
 def report_scan(path: Path, report: ScanReport, as_json: bool) -> None:
@@ -104,8 +107,8 @@ def report_scan(path: Path, report: ScanReport, as_json: bool) -> None:
         _dump({"path": str(path), "scanned": report.scanned, "skipped": report.skipped,
                "findings": [{"path": f.path, "kind": f.kind, "detail": f.detail} for f in report.findings]})
         return
-    for finding in report.findings:
-        click.echo(f"{finding.path}: {finding.kind}: {finding.detail}")
+    for finding in report.findings:  # values come from the files scanned: printed escaped
+        click.echo(f"{printable(finding.path)}: {finding.kind}: {printable(finding.detail)}")
     files = len({f.path for f in report.findings})
     verdict = f"FOUND {len(report.findings)} item(s) in {files} file(s)" if report.findings else "CLEAN"
     click.echo(f"{verdict}: scanned {report.scanned} file(s) in {path}"

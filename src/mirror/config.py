@@ -147,6 +147,13 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
     if url is None:
         raise ConfigError(f"{where}.url: missing")
     kind = _kind(url, where)
+    # A URL with user:password@ would end up in logs and, for a public URL, in the signed index that readers
+    # download. Only an SFTP url may name its user (sftp://user@host/path), never a password.
+    for key, value in (("url", url), ("public_url", table.get("public_url"))):
+        userinfo = urlsplit(value).netloc.rpartition("@")[0] if isinstance(value, str) else ""
+        if userinfo and (":" in userinfo or key == "public_url" or kind != "sftp"):
+            raise ConfigError(f"{where}.{key}: must not hold a user name or password",
+                              hint="use username and password_env")
     if kind == "webdav" and not url.endswith("/"):
         url += "/"
     if kind == "dir" and not url.startswith("file:") and not Path(url).expanduser().is_absolute():

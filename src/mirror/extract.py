@@ -56,7 +56,7 @@ def extract_bundle(path: Path, dest: Path, keyring: Keyring | None, limits: Limi
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mirror-tmp", dir=dest.parent))
         try:
-            _write_all(fp, limits, staging, {**unlisted, **signed.sums.entries})
+            _write_all(fp, limits, staging, {**unlisted, **signed.sums.entries}, verified.members)
             os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
             if dest.exists() or dest.is_symlink():
                 raise ConfigError(f"{dest} appeared while extracting; nothing was overwritten")
@@ -67,9 +67,14 @@ def extract_bundle(path: Path, dest: Path, keyring: Keyring | None, limits: Limi
     return Extracted(dest, verified, len(members))
 
 
-def _write_all(handle: BinaryIO, limits: Limits, staging: Path, hashes: dict[str, str]) -> None:
+def _write_all(handle: BinaryIO, limits: Limits, staging: Path, hashes: dict[str, str],
+               verified: tuple[str, ...]) -> None:
+    """Second pass: write each member, hashing it again; the set written must be the set verified."""
     archive = read_archive(handle, limits)
     files = check_container(archive)
+    if sorted(m.name for m in files) != sorted(verified):
+        raise ContentError("the bundle changed between verifying and extracting",
+                           hint="copy the bundle to local storage and try again")
     written: set[str] = set()
     for member, chunks in iter_members(handle, archive):
         target = staging.joinpath(*member.name.split("/"))
@@ -85,8 +90,11 @@ def _write_all(handle: BinaryIO, limits: Limits, staging: Path, hashes: dict[str
             raise ContentError(f"{member.name} changed between verifying and extracting",
                                hint="copy the bundle to local storage and try again")
         written.add(member.name)
+    empty = hashlib.sha256(b"").hexdigest()
     for member in files:
         if member.name not in written:  # empty files carry no data stream
+            if hashes.get(member.name) != empty:
+                raise ContentError(f"{member.name} changed between verifying and extracting")
             target = staging.joinpath(*member.name.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
             os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644))

@@ -15,7 +15,6 @@ into DEST. Partial downloads wait in DEST/.mirror-downloads/.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +26,8 @@ from mirror.index import BundleEntry
 from mirror.keyring import Keyring
 from mirror.mirrors import Mirror, MirrorFailure, open_mirror
 from mirror.progress import byte_progress
-from mirror.verify import verify_bundle
+from mirror.safeio import file_sha256
+from mirror.verify import VerifiedBundle, verify_bundle
 
 DOWNLOADS = ".mirror-downloads"
 
@@ -54,6 +54,7 @@ class Arrival:
     path: Path | None = None
     note: str = ""
     trusted: bool = False
+    invalid: bool = False  # the bytes matched the index but the bundle failed verification
 
 
 @dataclass(slots=True)
@@ -73,11 +74,6 @@ class FetchResult:
         return ExitCode.INVALID if self.tampered_only else ExitCode.INCOMPLETE
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def download_entry(entry: BundleEntry, mirrors: list[Mirror], downloads: Path,
                    reports: dict[str, MirrorReport], log: Log) -> tuple[Path | None, bool]:
     """Get one bundle whose bytes hash to the index's sha256, trying mirrors in order.
@@ -86,7 +82,9 @@ def download_entry(entry: BundleEntry, mirrors: list[Mirror], downloads: Path,
     """
     part = downloads / f"{entry.sha256}.7z.part"
     tampered = False
-    if part.exists() and part.stat().st_size > entry.size:
+    if part.exists() and part.stat().st_size >= entry.size:  # a run that stopped before hashing
+        if part.stat().st_size == entry.size and file_sha256(part) == entry.sha256:
+            return part, False
         part.unlink()
     for mirror in mirrors:
         report = reports.setdefault(mirror.label, MirrorReport(mirror.label))
@@ -107,7 +105,7 @@ def download_entry(entry: BundleEntry, mirrors: list[Mirror], downloads: Path,
             if not got.complete:
                 log(f"{mirror.label}: {entry.path} stopped at {part.stat().st_size} of {entry.size} bytes")
                 break
-            if _sha256(part) == entry.sha256:
+            if file_sha256(part) == entry.sha256:
                 return part, tampered
             part.unlink()
             if fresh or got.restarted:  # every byte came from this mirror in this call
@@ -118,28 +116,39 @@ def download_entry(entry: BundleEntry, mirrors: list[Mirror], downloads: Path,
     return None, tampered
 
 
+def _check(entry: BundleEntry, path: Path, keyring: Keyring) -> tuple[VerifiedBundle | None, str]:
+    """Full verification of a downloaded bundle, and agreement with what the index says of it."""
+    try:
+        verified = verify_bundle(path, keyring)
+    except VerificationError as exc:
+        return None, f"signed hash matched, but the bundle failed verification: {exc}"
+    if (verified.meta.bundle_id, verified.meta.version) != (entry.id, entry.version):
+        return None, "the index names this bundle with another id or version than the bundle itself"
+    if verified.key_id != entry.author_key:
+        return None, "the index names another author key than the bundle's signer"
+    return verified, ""
+
+
+def _trust_note(verified: VerifiedBundle) -> str:
+    if verified.trusted:
+        return f"signed by {verified.signer_name}"
+    return (f"intact, but author key {verified.key_id} is not in your keyring "
+            f"(fingerprint {verified.fingerprint})")
+
+
 def _place(entry: BundleEntry, part: Path, dest: Path, keyring: Keyring) -> Arrival:
     final = part.with_name(f"{entry.sha256}.7z")
     os.replace(part, final)
+    verified, problem = _check(entry, final, keyring)
+    if verified is None:
+        final.unlink()
+        return Arrival(entry, note=problem, invalid=True)
     arrival = Arrival(entry)
-    try:
-        verified = verify_bundle(final, keyring)
-    except VerificationError as exc:
-        final.unlink()
-        arrival.note = f"signed hash matched, but the bundle failed verification: {exc}"
-        return arrival
-    if (verified.meta.bundle_id, verified.meta.version) != (entry.id, entry.version):
-        final.unlink()
-        arrival.note = "the index names this bundle with another id or version than the bundle itself"
-        return arrival
     target = dest / f"{entry.id}-v{entry.version}.7z"
-    if target.exists() and _sha256(target) != entry.sha256:
+    if target.exists() and file_sha256(target) != entry.sha256:
         target = dest / f"{entry.id}-v{entry.version}-{entry.sha256[:12]}.7z"
     os.replace(final, target)
-    arrival.path, arrival.trusted = target, verified.trusted
-    arrival.note = (f"signed by {verified.signer_name}" if verified.trusted
-                    else f"intact, but author key {verified.key_id} is not in your keyring "
-                         f"(fingerprint {verified.fingerprint})")
+    arrival.path, arrival.trusted, arrival.note = target, verified.trusted, _trust_note(verified)
     return arrival
 
 
@@ -165,13 +174,17 @@ def fetch(request: FetchRequest, keyring: Keyring, log: Log) -> FetchResult:
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
     for entry in wanted:
         existing = request.dest / f"{entry.id}-v{entry.version}.7z"
-        if existing.exists() and _sha256(existing) == entry.sha256:
-            result.arrivals.append(Arrival(entry, existing, "already here", True))
+        if existing.exists() and file_sha256(existing) == entry.sha256:
+            verified, problem = _check(entry, existing, keyring)
+            result.arrivals.append(Arrival(entry, existing, f"already here, {_trust_note(verified)}",
+                                           verified.trusted) if verified else Arrival(entry, None, problem, False,
+                                                                                      True))
             continue
         part, tampered = download_entry(entry, order, downloads, reports, log)
-        result.arrivals.append(_place(entry, part, request.dest, keyring) if part else Arrival(entry))
-        if part is None:
-            failed_clean = failed_clean or not tampered
+        arrival = _place(entry, part, request.dest, keyring) if part else Arrival(entry)
+        result.arrivals.append(arrival)
+        if arrival.path is None:
+            failed_clean = failed_clean or not (tampered or arrival.invalid)
             result.tampered_only = not failed_clean
     return result
 

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
-from mirror.errors import MirrorError
+from mirror.errors import ConfigError, MirrorError
 
 CHUNK = 1 << 16
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
@@ -197,10 +197,17 @@ class HttpMirror:
 
 
 def open_mirror(location: str, proxy: str | None = None, timeout: tuple[float, float] = (10.0, 30.0)) -> Mirror:
-    """A reader for an http(s) URL, a file:// URL, or a folder path."""
-    scheme = urlsplit(location).scheme.lower()
-    if scheme in ("http", "https"):
-        return HttpMirror(location, proxy, timeout)
+    """A reader for an http(s) URL, a file:// URL, or a folder path.
+
+    Raises:
+        ConfigError: a URL that cannot be parsed (a bad port, an unclosed bracket).
+    """
+    try:
+        scheme = urlsplit(location).scheme.lower()
+        if scheme in ("http", "https"):
+            return HttpMirror(location, proxy, timeout)
+    except ValueError:
+        raise ConfigError(f"not a valid mirror URL: {location!r}") from None
     if scheme == "file":
         return FolderMirror(Path(unquote(urlsplit(location).path)))
     return FolderMirror(Path(location))

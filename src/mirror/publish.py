@@ -42,6 +42,7 @@ from mirror.keyring import Keyring
 from mirror.keys import SecretKey
 from mirror.manifest import SIG_NAME, SUMS_NAME
 from mirror.minisign import PublicKeyFile, key_id_hex
+from mirror.safeio import file_sha256
 from mirror.state import load_json, published_path, save_json
 from mirror.verify import verify_bundle
 
@@ -85,11 +86,6 @@ class Plan:
     added: tuple[str, ...]
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def host_version(host: Host, publisher: PublicKeyFile, log: Log) -> Index | None:
     """The host's current index if it is validly signed by `publisher`; None otherwise."""
     try:
@@ -108,14 +104,14 @@ def _bundle_files(path: Path, keyring: Keyring, staging: Path) -> tuple[BundleEn
     if not verified.trusted:
         raise ConfigError(f"{path}: signed by key {verified.key_id}, which is not in your keyring as an author",
                           hint="import the author's key first; nobody publishes a bundle they cannot vouch for")
-    digest, size = _sha256(path), path.stat().st_size
+    digest, size = file_sha256(path), path.stat().st_size
     entry = BundleEntry.for_bundle(verified.meta.bundle_id, verified.meta.version, digest, size,
                                    verified.meta.title, verified.key_id)
     uploads = [Upload(entry.path, path, digest, size, False)]
     for name in (SUMS_NAME, SIG_NAME):
         local = staging / f"{digest}.{name}"
         local.write_bytes(verified.control[name])
-        uploads.append(Upload(f"bundles/{digest}.{name}", local, _sha256(local), local.stat().st_size, False))
+        uploads.append(Upload(f"bundles/{digest}.{name}", local, file_sha256(local), local.stat().st_size, False))
     return entry, uploads
 
 

@@ -11,6 +11,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -25,6 +26,24 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool 
     """Write `data` to `path` so that readers see the old file or the new one, never a part."""
     with atomic_output(path, force=overwrite, mode=mode) as tmp, tmp.open("wb") as out:
         out.write(data)
+
+
+def _place_new(tmp: Path, path: Path) -> None:
+    """Rename `tmp` to `path` only if nothing is there, with no window in between where possible."""
+    try:
+        os.link(tmp, path)  # fails if `path` appeared meanwhile; os.replace would overwrite it
+    except FileExistsError:
+        raise ConfigError(f"{path} already exists", hint="pass --force to replace it") from None
+    except OSError:  # no hard links here (FAT on a USB stick): check, then rename
+        if path.exists():
+            raise ConfigError(f"{path} already exists", hint="pass --force to replace it") from None
+        os.replace(tmp, path)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 @contextlib.contextmanager
@@ -45,9 +64,10 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
         os.chmod(tmp, mode)
         with tmp.open("rb") as synced:
             os.fsync(synced.fileno())
-        if not force and path.exists():
-            raise ConfigError(f"{path} already exists", hint="pass --force to replace it")
-        os.replace(tmp, path)
+        if force:
+            os.replace(tmp, path)
+        else:
+            _place_new(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -99,7 +99,7 @@ def _lzma_filters(chain: tuple[Coder, ...]) -> list[dict[str, Any]]:
             filters.append({"id": lzma.FILTER_LZMA2, "dict_size": min(dict_size, MAX_DICT)})
         elif coder.method == LZMA1 and len(coder.props) == 5:
             d, dict_size = coder.props[0], struct.unpack("<I", coder.props[1:])[0]
-            if d >= 9 * 5 * 5 or dict_size > MAX_DICT:
+            if d >= 9 * 5 * 5 or d % 9 + (d // 9) % 5 > 4 or dict_size > MAX_DICT:
                 raise ArchiveError("unsupported LZMA settings")
             filters.append({"id": lzma.FILTER_LZMA1, "lc": d % 9, "lp": (d // 9) % 5, "pb": d // 45,
                             "dict_size": max(dict_size, 4096)})
@@ -139,7 +139,10 @@ class _FolderReader:
     def __init__(self, fp: BinaryIO, folder: Folder) -> None:
         self.fp, self.pos, self.left = fp, folder.pack_offset, folder.pack_size
         copy = folder.chain == (Coder(COPY, b""),)
-        self.dec = None if copy else lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_lzma_filters(folder.chain))
+        try:
+            self.dec = None if copy else lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_lzma_filters(folder.chain))
+        except lzma.LZMAError:
+            raise ArchiveError("unsupported LZMA settings") from None
         # LZMA (version 1) streams in 7z have no end marker, so liblzma holds back
         # the last bytes until it sees more input: feed a little padding, and cut
         # the output at the declared size as always.

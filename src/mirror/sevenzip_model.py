@@ -93,8 +93,3 @@ class Archive:
 
     members: tuple[Member, ...]
     folders: tuple[Folder, ...]
-
-    @property
-    def methods(self) -> set[str]:
-        """Names of every method used."""
-        return {c.name for f in self.folders for c in f.chain}

@@ -27,6 +27,8 @@ from mirror.keys import check_signature, fingerprint
 from mirror.manifest import (
     AUTHOR_KEY_NAME,
     ENDORSEMENT_DIR,
+    MAX_META_BYTES,
+    MAX_SUMS_BYTES,
     META_NAME,
     SIG_NAME,
     SUMS_NAME,
@@ -38,7 +40,8 @@ from mirror.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature, key_id
 from mirror.names import check_member_name, find_collision, printable
 from mirror.sevenzip import Archive, Limits, Member, check_methods, iter_members, read_archive
 
-CONTROL_CAPS = {SUMS_NAME: 16 << 20, SIG_NAME: MAX_SIGNATURE_FILE, AUTHOR_KEY_NAME: 1024, META_NAME: 64 << 20}
+CONTROL_CAPS = {SUMS_NAME: MAX_SUMS_BYTES, SIG_NAME: MAX_SIGNATURE_FILE, AUTHOR_KEY_NAME: 1024,
+                META_NAME: MAX_META_BYTES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,8 @@ class VerifiedBundle:
 
 def _check_member(member: Member) -> None:
     check_member_name(member.name)
+    if member.is_dir and member.has_stream:
+        raise ArchiveError(f"member {printable(member.name)!r} is a folder that carries data")
     if member.is_anti:
         raise ArchiveError(f"member {printable(member.name)!r} is a deletion marker")
     mode = member.unix_mode

@@ -168,6 +168,17 @@ def zstd_coded(bundle: Path, tmp: Path, ring: Keyring) -> Path:
     return out
 
 
+def bad_lzma_settings(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    return forge(tmp / "hostile.7z", [Entry(n, d) for n, d in members.items()], method=b"\x03\x01\x01",
+                 props=bytes([0xD5, 0, 0x10, 0, 0]))  # lc + lp = 9, which liblzma refuses
+
+
+def folder_with_data(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    return _forge(tmp, _members(bundle, tmp),
+                  Entry("accounts", b"hidden bytes", attributes=0x10 | file_attributes(stat.S_IFDIR | 0o755)))
+
+
 def duplicate_json_keys(bundle: Path, tmp: Path, ring: Keyring) -> Path:
     members = _members(bundle, tmp)
     members["bundle.json"] = members["bundle.json"].replace(b'{\n "format"', b'{\n "title": "x",\n "format"', 1)
@@ -202,6 +213,8 @@ CASES = [
     pytest.param(truncated(lambda n: n // 2), r"truncated", id="truncated in the data"),
     pytest.param(truncated(lambda n: n - 10), r"truncated", id="truncated in the end header"),
     pytest.param(zstd_coded, r"unsupported method ZSTD", id="zstd-coded archive"),
+    pytest.param(bad_lzma_settings, r"unsupported LZMA settings", id="LZMA with lc + lp > 4"),
+    pytest.param(folder_with_data, r"folder that carries data", id="folder entry with a data stream"),
     pytest.param(duplicate_json_keys, r"has the key 'title' twice", id="bundle.json with duplicate keys"),
 ]
 
@@ -235,3 +248,19 @@ def test_hostile_bundle_is_rejected(build: Builder, message: str, bundle: Path, 
     assert _files_under(tmp_path) == before  # nothing written anywhere under the test's folder
     assert hostile.read_bytes() == before_bytes  # a received bundle is never modified
     assert not Path("/tmp", ESCAPE).exists() and not (tmp_path.parent / ESCAPE).exists()
+
+
+def test_show_escapes_text_from_the_bundle(bundle: Path, keyring: Keyring, tmp_path: Path,
+                                          runner: CliRunner) -> None:
+    """A terminal escape in bundle.json cannot redraw the verdict: show prints it escaped."""
+    work = tmp_path / "work"
+    work.mkdir()
+    members = _members(bundle, work)
+    meta = json.loads(members["bundle.json"])
+    account = next(p for p in meta["files"] if p.startswith("accounts/"))
+    meta["files"][account]["place"] = "\x1b[2K\rVERIFIED  signed by someone else"
+    members["bundle.json"] = (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode()
+    _resign(members, keyring.secret("alice", None))
+    code, out, _ = invoke(runner, "show", _forge(work, members))
+    assert code == 0
+    assert "\x1b" not in out and "\\x1b[2K" in out

@@ -328,3 +328,32 @@ def test_fetch_through_microsocks(setup: Setup, served: MirrorServer, runner: Cl
         log.close()
     seen = (tmp_path / "socks.log").read_text()
     assert f"127.0.0.1:{served_port}" in seen  # microsocks logs each connection it makes
+
+
+def test_complete_partial_is_used_without_asking_again(setup: Setup, served: MirrorServer,
+                                                       runner: CliRunner) -> None:
+    """A run stopped after the last byte but before hashing: the next run checks the part first."""
+    downloads = setup.root / "in" / ".mirror-downloads"
+    downloads.mkdir(parents=True)
+    (downloads / f"{setup.sha256}.7z.part").write_bytes(setup.bundle.read_bytes())
+    code, out, _ = _fetch(runner, setup, "--mirror", served.url)
+    assert code == 0 and "ARRIVED" in out
+    assert not [p for p, _ in served.requests if p.endswith(".7z")]
+
+
+def test_bundle_already_here_is_verified_again(setup: Setup, served: MirrorServer, runner: CliRunner,
+                                               tmp_path: Path) -> None:
+    """A second fetch does not turn an author who is not in the keyring into a trusted one."""
+    keys = tmp_path / "publisher-only"
+    pub = setup.root / "alice.pub"
+    assert invoke(runner, "keys", "import", pub, "--name", "alice", "--role", "publisher", "--keys", keys)[0] == 0
+    args = ("fetch", "--keys", keys, "--dest", setup.root / "in2", "--mirror", served.url)
+    assert invoke(runner, *args)[0] == 5
+    code, out, _ = invoke(runner, *args)
+    assert code == 5 and "already here, intact, but author key" in out
+
+
+def test_bad_mirror_url_is_a_usage_error(setup: Setup, runner: CliRunner) -> None:
+    """A URL that cannot be parsed gives exit 2 and one line."""
+    code, _, err = _fetch(runner, setup, "--mirror", "http://127.0.0.1:99999/")
+    assert code == 2 and "not a valid mirror URL" in err

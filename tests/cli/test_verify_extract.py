@@ -6,6 +6,7 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
@@ -110,3 +111,30 @@ def test_extract_untrusted_needs_consent(runner: CliRunner, bundle: Path, tmp_pa
     assert code == 5 and not dest.exists() and "fingerprint" in err
     code, out, _ = invoke(runner, "extract", bundle, dest, "--keys", tmp_path / "none", "--untrusted")
     assert code == 0 and "unknown key" in out and (dest / "bundle.json").exists()
+
+
+def test_extract_notices_a_bundle_that_changes_after_verification(bundle: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  sources: Path, keyring: Keyring) -> None:
+    """The second pass hashes again: a file swapped on the stick between passes is refused, nothing written."""
+    import mirror.extract as extract_module
+    from forge import Entry, forge
+    from helpers import sevenzip_extract
+    from mirror.errors import ContentError
+
+    folder = sevenzip_extract(bundle, tmp_path / "members")
+    members = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    members["accounts/2022-01-05-almaty.en.md"] = b""  # same signed files; one member now has no data stream
+    other = forge(tmp_path / "other.7z", [Entry(name, data) for name, data in members.items()])
+    verify_first = extract_module.verify_open
+
+    def swap_after_verify(*args: object, **kwargs: object) -> object:
+        result = verify_first(*args, **kwargs)  # type: ignore[arg-type]
+        bundle.write_bytes(other.read_bytes())  # the open handle sees the new bytes: same inode
+        return result
+
+    monkeypatch.setattr(extract_module, "verify_open", swap_after_verify)
+    dest = tmp_path / "out"
+    with pytest.raises(ContentError, match="changed between verifying and extracting"):
+        extract_module.extract_bundle(bundle, dest, keyring)
+    assert not dest.exists() and not list(tmp_path.glob(".out.*"))

@@ -65,3 +65,12 @@ def test_bad_config_names_the_field(tmp_path: Path, text: str, message: str) -> 
     """Each mistake gives a ConfigError that says where."""
     with pytest.raises(ConfigError, match=message):
         load_config(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize("line", ['url = "https://pub:s3cret@dav.example.org/m/"',
+                                  'url = "https://dav.example.org/m/"\npublic_url = "https://u:p@example.org/m/"',
+                                  'url = "sftp://me:s3cret@host/srv/m"'])
+def test_credentials_in_urls_are_refused(tmp_path: Path, line: str) -> None:
+    """A password in a URL would reach logs and, through public_url, the signed index readers download."""
+    with pytest.raises(ConfigError, match="must not hold a user name or password"):
+        load_config(_write(tmp_path, f"[hosts.a]\n{line}\n"))

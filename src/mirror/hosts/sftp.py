@@ -262,8 +262,13 @@ class SftpHost:
             absolute = self._root.startswith("/")
             parts = [p for p in self._root.split("/") if p]
             for depth in range(1, len(parts) + 1):  # the host's own folder, as on a fresh server
-                with contextlib.suppress(OSError):
-                    sftp.mkdir(("/" if absolute else "") + "/".join(parts[:depth]))
+                folder = ("/" if absolute else "") + "/".join(parts[:depth])
+                try:
+                    sftp.mkdir(folder)
+                except OSError:
+                    pass  # most likely it exists; if not, writing the file says why
+                except self._errors as exc:
+                    self._fail("mkdir", folder, exc)
             self._folders.add("")
         for depth in range(1, len(folders) + 1):
             folder = "/".join(folders[:depth])
