@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
 from mirror.keyring import Keyring
+from mirror.safeio import rename_noreplace
 from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.verify import VerifiedBundle, check_container, verify_open
 
@@ -58,9 +59,7 @@ def extract_bundle(path: Path, dest: Path, keyring: Keyring | None, limits: Limi
         try:
             _write_all(fp, limits, staging, {**unlisted, **signed.sums.entries}, verified.members)
             os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
-            if dest.exists() or dest.is_symlink():
-                raise ConfigError(f"{dest} appeared while extracting; nothing was overwritten")
-            os.rename(staging, dest)
+            rename_noreplace(staging, dest)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -11,6 +11,8 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import hashlib
 import os
 import tempfile
@@ -38,6 +40,30 @@ def _place_new(tmp: Path, path: Path) -> None:
         if path.exists():
             raise ConfigError(f"{path} already exists", hint="pass --force to replace it") from None
         os.replace(tmp, path)
+
+
+def rename_noreplace(source: Path, target: Path) -> None:
+    """Rename `source` to `target`, failing if `target` exists, even as an empty folder made a moment ago.
+
+    Uses renameat2(RENAME_NOREPLACE) where the C library and file system offer it, else checks first.
+
+    Raises:
+        ConfigError: `target` exists.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        at_fdcwd, rename_noreplace_flag = -100, 1
+        if renameat2(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), rename_noreplace_flag) == 0:
+            return
+        error = ctypes.get_errno()
+        if error == errno.EEXIST:
+            raise ConfigError(f"{target} already exists; nothing was overwritten")
+        if error not in (errno.ENOSYS, errno.EINVAL):  # EINVAL: the file system lacks the flag
+            raise OSError(error, os.strerror(error), str(target))
+    if target.exists() or target.is_symlink():
+        raise ConfigError(f"{target} already exists; nothing was overwritten")
+    os.rename(source, target)
 
 
 def file_sha256(path: Path) -> str:
