@@ -167,7 +167,7 @@ def run_create(ring: Keyring, src: Path | None, out: Path | None, key_name: str 
         out = workspace.bundles / f"{_slug(title or src.resolve().name)}-{stamp}.7z"
     if out.suffix.lower() != ".7z":
         raise ConfigError(f"{out}: the output name must end in .7z")
-    if out.exists() and not force:
+    if out.exists() and not force:  # atomic_output checks again; this one spares a passphrase prompt
         raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
     name = _signing_key(ring, key_name)
     passphrase = ask_passphrase(name) if ring.secret_is_encrypted(name) else None

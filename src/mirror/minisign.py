@@ -61,8 +61,7 @@ class PublicKeyFile:
 
     def to_text(self) -> str:
         """Two lines, as `minisign -G` writes them."""
-        blob = base64.b64encode(KEY_ALG + self.key_id + self.public_key).decode()
-        return f"{_UNTRUSTED}minisign public key {key_id_hex(self.key_id)}\n{blob}\n"
+        return f"{_UNTRUSTED}minisign public key {key_id_hex(self.key_id)}\n{self.key_line}\n"
 
     @property
     def key_line(self) -> str:
