@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from helpers import make_sources
+from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.cli import main
-from mirror.create import CreateRequest, create_bundle
-from mirror.keyring import Keyring
-from mirror.keys import SecretKey
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
 
 pytest_plugins = ["servers"]  # real nginx, sshd, SeaweedFS and WsgiDAV fixtures, started on 127.0.0.1
 

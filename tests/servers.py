@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from helpers import require_tool
-from mirror.config import HostConfig
+from mirror.publish.config import HostConfig
 
 LOOPBACK = "127.0.0.1"
 STARTUP = 15.0

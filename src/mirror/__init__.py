@@ -16,11 +16,11 @@ from typing import Any
 __all__ = ["CreateRequest", "Keyring", "create_bundle", "extract_bundle", "verify_bundle"]
 
 _WHERE = {
-    "CreateRequest": "mirror.create",
-    "create_bundle": "mirror.create",
-    "verify_bundle": "mirror.verify",
-    "extract_bundle": "mirror.extract",
-    "Keyring": "mirror.keyring",
+    "CreateRequest": "mirror.bundle.create",
+    "create_bundle": "mirror.bundle.create",
+    "verify_bundle": "mirror.bundle.verify",
+    "extract_bundle": "mirror.bundle.extract",
+    "Keyring": "mirror.trust.keyring",
 }
 
 

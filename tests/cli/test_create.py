@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from conftest import invoke
 from helpers import sevenzip_extract
-from mirror.keyring import Keyring
+from mirror.trust.keyring import Keyring
 
 
 def _tree_digest(folder: Path) -> dict[str, str]:
@@ -120,7 +120,7 @@ def test_interrupted_create_leaves_nothing_at_the_output(keyring: Keyring, sourc
 
 def test_progress_counts_every_stored_byte(keyring: Keyring, sources: Path, tmp_path: Path) -> None:
     """The progress callback sees each account and photo once, as stored."""
-    from mirror.create import CreateRequest, create_bundle
+    from mirror.bundle.create import CreateRequest, create_bundle
 
     seen: list[int] = []
     result = create_bundle(CreateRequest(sources, tmp_path / "b.7z"), keyring.secret("alice", None), seen.append)

@@ -19,10 +19,10 @@ from click.testing import CliRunner
 from conftest import invoke
 from forge import Entry, file_attributes, forge
 from helpers import require_tool, run, sevenzip_extract, sevenzip_rebuild
-from mirror.keyring import Keyring
-from mirror.keys import SecretKey
-from mirror.manifest import Sums, trusted_comment
-from mirror.minisign import Signature
+from mirror.formats.manifest import Sums, trusted_comment
+from mirror.formats.minisign import Signature
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
 
 Builder = Callable[[Path, Path, Keyring], Path]
 ESCAPE = f"mirror-escape-{uuid.uuid4().hex}"

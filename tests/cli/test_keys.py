@@ -11,9 +11,9 @@ from PIL import Image
 
 from conftest import invoke
 from helpers import require_tool, run
-from mirror.keyring import Keyring
-from mirror.keys import fingerprint
-from mirror.minisign import PublicKeyFile
+from mirror.formats.minisign import PublicKeyFile
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import fingerprint
 
 
 def test_new_key_is_encrypted_with_the_passphrase(runner: CliRunner, tmp_path: Path,

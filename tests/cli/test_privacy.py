@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import photo_fixtures as fx
 from conftest import invoke
 from helpers import decoded, exiftool, make_sources
-from mirror.keyring import Keyring
+from mirror.trust.keyring import Keyring
 
 IDENTIFYING_GROUPS = {"GPS", "ExifIFD", "IFD1", "XMP-dc", "XMP-x", "IPTC", "ICC_Profile", "MakerNotes"}
 

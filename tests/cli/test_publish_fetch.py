@@ -15,10 +15,10 @@ from click.testing import CliRunner
 
 from conftest import invoke
 from helpers import make_jpeg, require_tool, run
-from mirror.create import CreateRequest, create_bundle
-from mirror.index import Index, sign_index
-from mirror.keyring import Keyring
-from mirror.keys import SecretKey
+from mirror.bundle.create import CreateRequest, create_bundle
+from mirror.formats.index import Index, sign_index
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
 from mirror_server import MirrorServer
 
 FUTURE = "2030-01-01T00:00:00Z"

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from conftest import invoke
 from helpers import require_tool, run, sevenzip_extract, sevenzip_rebuild
-from mirror.keyring import Keyring
+from mirror.trust.keyring import Keyring
 
 
 def test_stock_7zip_tests_and_lists_only_lzma2_and_copy(bundle: Path) -> None:

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
-from mirror.keyring import Keyring
-from mirror.keys import fingerprint
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import fingerprint
 
 
 def test_verify_prints_verdict_signer_and_counts(runner: CliRunner, bundle: Path, keyring: Keyring) -> None:
@@ -117,7 +117,7 @@ def test_extract_notices_a_bundle_that_changes_after_verification(bundle: Path, 
                                                                   monkeypatch: pytest.MonkeyPatch,
                                                                   sources: Path, keyring: Keyring) -> None:
     """The second pass hashes again: a file swapped on the stick between passes is refused, nothing written."""
-    import mirror.extract as extract_module
+    import mirror.bundle.extract as extract_module
     from forge import Entry, forge
     from helpers import sevenzip_extract
     from mirror.errors import ContentError

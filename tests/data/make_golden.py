@@ -14,8 +14,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from mirror.create import CreateRequest, create_bundle
-from mirror.keys import SecretKey
+from mirror.bundle.create import CreateRequest, create_bundle
+from mirror.trust.keys import SecretKey
 
 HERE = Path(__file__).parent
 SOURCES = HERE / "golden-src"

@@ -18,9 +18,9 @@ import pytest
 import requests
 
 from helpers import require_tool
-from mirror.config import HostConfig
 from mirror.errors import ConfigError
-from mirror.hosts import Host, HostError, MissingFile, open_host, read_back
+from mirror.publish.config import HostConfig
+from mirror.publish.hosts import Host, HostError, MissingFile, open_host, read_back
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -213,7 +213,7 @@ def test_unsafe_paths_are_refused(target: Target, path: str) -> None:
 
 def test_s3_multipart_upload_and_abort(seaweed_s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Above the threshold S3 uploads in parts; a failed part aborts the upload and keeps the old object."""
-    from mirror.hosts.s3 import S3Host
+    from mirror.publish.hosts.s3 import S3Host
 
     prefix = f"t{secrets.token_hex(4)}"
     host = open_host(seaweed_s3.host_config(monkeypatch, prefix=prefix))

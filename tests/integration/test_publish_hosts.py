@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from conftest import invoke
 from helpers import require_tool, run
-from mirror.config import HostConfig
-from mirror.hosts import open_host
-from mirror.keyring import Keyring
+from mirror.publish.config import HostConfig
+from mirror.publish.hosts import open_host
+from mirror.trust.keyring import Keyring
 from servers import DavServer, S3Server, SftpServer
 
 LAYOUT = ("bundles/{sha}.7z", "bundles/{sha}.SHA256SUMS", "bundles/{sha}.SHA256SUMS.minisig", "index.json",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mirror.config import load_config
 from mirror.errors import ConfigError
+from mirror.publish.config import load_config
 
 
 def test_valid_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

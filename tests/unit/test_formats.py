@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from forge import Entry, forge
 from helpers import require_tool, run
 from mirror.errors import ArchiveError, KeyringError, ManifestError, SignatureError
-from mirror.keys import SecretKey, check_signature, fingerprint
-from mirror.manifest import BundleMeta, Sums
-from mirror.minisign import PublicKeyFile, Signature, key_id_for
-from mirror.names import collision_key, name_problem
-from mirror.sevenzip import Limits, iter_members, read_archive
+from mirror.formats.manifest import BundleMeta, Sums
+from mirror.formats.minisign import PublicKeyFile, Signature, key_id_for
+from mirror.formats.names import collision_key, name_problem
+from mirror.sevenzip.reader import Limits, iter_members, read_archive
+from mirror.trust.keys import SecretKey, check_signature, fingerprint
 
 GOOD_HASH = "a" * 64
 

@@ -6,10 +6,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from mirror.keyring import Keyring
-from mirror.minisign import PublicKeyFile
-from mirror.sevenzip import Limits, iter_members, read_archive
-from mirror.verify import verify_bundle
+from mirror.bundle.verify import verify_bundle
+from mirror.formats.minisign import PublicKeyFile
+from mirror.sevenzip.reader import Limits, iter_members, read_archive
+from mirror.trust.keyring import Keyring
 
 DATA = Path(__file__).parent.parent / "data"
 SIGNED = ("SHA256SUMS", "SHA256SUMS.minisig", "author.pub", "bundle.json")

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 import photo_fixtures as fx
 from helpers import decoded, exiftool
 from mirror.errors import PhotoError
-from mirror.photos import KINDS, read_tiff
-from mirror.photos.jpeg import parse_jpeg, strip_jpeg
-from mirror.photos.png import parse_png, strip_png
-from mirror.photos.strip import HINT, describe_metadata, detect_kind, strip_photo
-from mirror.scan import scan_photo
+from mirror.privacy.exif import KINDS, read_tiff
+from mirror.privacy.jpeg import parse_jpeg, strip_jpeg
+from mirror.privacy.png import parse_png, strip_png
+from mirror.privacy.scan import scan_photo
+from mirror.privacy.strip import HINT, describe_metadata, detect_kind, strip_photo
 
 NAME = "photos/снимок 1.jpg"
 JPEG_KINDS = ("exif", "gps", "exif-thumbnail", "xmp", "iptc", "icc", "mpf", "comment", "other-app-segment",

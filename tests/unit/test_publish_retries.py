@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import mirror.publish as publish
-from mirror.hosts.base import HostError, MissingFile
-from mirror.publish import Upload, publish_to_host
+import mirror.publish.plan as publish
+from mirror.publish.hosts.base import HostError, MissingFile
+from mirror.publish.plan import Upload, publish_to_host
 
 
 class MemoryHost:

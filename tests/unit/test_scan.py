@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import photo_fixtures as fx
 from mirror.errors import PhotoError
-from mirror.photos.strip import strip_photo
-from mirror.scan import Finding, iin_valid, scan_photo, scan_text
+from mirror.privacy.scan import Finding, iin_valid, scan_photo, scan_text
+from mirror.privacy.strip import strip_photo
 
 CLEAN_RU = """\
 5 января 2022 года в 18:30 на площади Республики собралось около 12 000 человек.

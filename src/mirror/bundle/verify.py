@@ -1,0 +1,281 @@
+"""verify_bundle(): the ordered checks of docs/format.md, fail closed, memory bounded.
+
+Example::
+
+    result = verify_bundle(Path("x.7z"), Keyring(Path("keys")))
+    if result.trusted:
+        print("verified, signed by", result.signer_name, result.fingerprint)
+
+Order: (1) container caps, names, types, methods, declared sizes; (2) read the
+signature and find the key; (3) check the signature and trusted comment; (4)
+parse SHA256SUMS, check bundle.json's hash, parse it; (5) the member set equals
+the listed set; (6) every member's sha256. Nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from mirror.errors import ArchiveError, ContentError, KeyringError, ManifestError, SignatureError
+from mirror.formats.manifest import (
+    AUTHOR_KEY_NAME,
+    ENDORSEMENT_DIR,
+    MAX_META_BYTES,
+    MAX_SUMS_BYTES,
+    META_NAME,
+    SIG_NAME,
+    SUMS_NAME,
+    BundleMeta,
+    Sums,
+    trusted_comment,
+)
+from mirror.formats.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature, key_id_hex
+from mirror.formats.names import check_member_name, find_collision, printable
+from mirror.sevenzip.reader import Archive, Limits, Member, check_methods, iter_members, read_archive
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import check_signature, fingerprint
+
+CONTROL_CAPS = {SUMS_NAME: MAX_SUMS_BYTES, SIG_NAME: MAX_SIGNATURE_FILE, AUTHOR_KEY_NAME: 1024,
+                META_NAME: MAX_META_BYTES}
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedBundle:
+    """A bundle whose every check passed."""
+
+    path: Path
+    meta: BundleMeta
+    sums: Sums
+    public: PublicKeyFile
+    trusted: bool
+    signer_name: str | None
+    members: tuple[str, ...]  # every regular member, in archive order
+    control: dict[str, bytes] = field(default_factory=dict, repr=False)  # the four signed files, as stored
+
+    @property
+    def key_id(self) -> str:
+        """The signer's key id, as minisign prints it."""
+        return key_id_hex(self.public.key_id)
+
+    @property
+    def fingerprint(self) -> str:
+        """The signer's fingerprint, to compare by phone or in person."""
+        return fingerprint(self.public)
+
+
+def _check_member(member: Member) -> None:
+    check_member_name(member.name)
+    if member.is_dir and member.has_stream:
+        raise ArchiveError(f"member {printable(member.name)!r} is a folder that carries data")
+    if member.is_anti:
+        raise ArchiveError(f"member {printable(member.name)!r} is a deletion marker")
+    mode = member.unix_mode
+    if member.attributes is not None and member.attributes & 0x400:
+        raise ArchiveError(f"member {printable(member.name)!r} is a link or reparse point")
+    if mode is not None:
+        if stat.S_IFMT(mode) not in (stat.S_IFREG, stat.S_IFDIR, 0):
+            raise ArchiveError(f"member {printable(member.name)!r} is not a regular file (a link or device)")
+        if mode & (stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX):
+            raise ArchiveError(f"member {printable(member.name)!r} has set-id or sticky bits ({mode & 0o7777:o})")
+
+
+def check_container(archive: Archive) -> list[Member]:
+    """Step 1: names, types, duplicates and collisions; returns the regular files.
+
+    Raises:
+        ArchiveError: the first problem found.
+    """
+    check_methods(archive)
+    files: list[Member] = []
+    directories: set[str] = set()
+    for member in archive.members:
+        _check_member(member)
+        if member.is_dir:
+            directories.add(member.name)
+        else:
+            files.append(member)
+    names = [m.name for m in files]
+    if len(set(names)) != len(names):
+        duplicate = next(n for n in names if names.count(n) > 1)
+        raise ArchiveError(f"member {printable(duplicate)!r} appears twice")
+    parents = {"/".join(n.split("/")[:i]) for n in names for i in range(1, n.count("/") + 1)}
+    if directories - parents:
+        raise ArchiveError(f"unexpected folder {printable(sorted(directories - parents)[0])!r} in the bundle")
+    if parents & set(names):
+        raise ArchiveError(f"{printable(sorted(parents & set(names))[0])!r} is both a file and a folder")
+    collision = find_collision(sorted(set(names) | parents))
+    if collision is not None:
+        raise ArchiveError(f"members {collision[0]!r} and {collision[1]!r} collide on some systems "
+                           "(case or Unicode normalization)")
+    for member in files:
+        cap = CONTROL_CAPS.get(member.name)
+        if cap is not None and member.size > cap:
+            raise ArchiveError(f"{member.name} declares {member.size} bytes, more than {cap}")
+    return files
+
+
+@dataclass(slots=True)
+class _Signed:
+    sums: Sums
+    meta: BundleMeta
+    public: PublicKeyFile
+    signer_name: str | None
+    control: dict[str, bytes]
+
+    def result(self, path: Path, members: list[str]) -> VerifiedBundle:
+        """The verified bundle, once every step passed."""
+        return VerifiedBundle(path, self.meta, self.sums, self.public, self.signer_name is not None,
+                              self.signer_name, tuple(members), dict(self.control))
+
+
+def _author_key(raw: bytes) -> PublicKeyFile:
+    """The bundle's author.pub; it proves nothing until its fingerprint is compared."""
+    try:
+        candidate = PublicKeyFile.from_text(raw.decode("utf-8", "replace"), AUTHOR_KEY_NAME)
+        candidate.check_key_id(AUTHOR_KEY_NAME)
+    except KeyringError as exc:
+        raise ManifestError(f"the bundle's {AUTHOR_KEY_NAME} is not a valid key: {exc}") from None
+    return candidate
+
+
+def _find_key(sig: Signature, author_pub: bytes, keyring: Keyring | None,
+              expect_key: PublicKeyFile | None) -> tuple[PublicKeyFile, str | None]:
+    if expect_key is not None:
+        return expect_key, None
+    record = keyring.find(sig.key_id) if keyring is not None else None
+    if record is not None:
+        return record.public, record.name
+    candidate = _author_key(author_pub)
+    if candidate.key_id != sig.key_id:
+        raise SignatureError(f"signed by key {key_id_hex(sig.key_id)}, which is neither in your keyring "
+                             f"nor the bundle's {AUTHOR_KEY_NAME}")
+    return candidate, None
+
+
+def check_signed(control: dict[str, bytes], keyring: Keyring | None,
+                 expect_key: PublicKeyFile | None = None) -> _Signed:
+    """Steps 2-4 on the captured control files.
+
+    Raises:
+        SignatureError: bad or unknown signature, changed trusted comment.
+        ManifestError: malformed SHA256SUMS or bundle.json, or they disagree.
+    """
+    for name in (SUMS_NAME, SIG_NAME, AUTHOR_KEY_NAME, META_NAME):
+        if name not in control:
+            raise ContentError(f"the bundle has no {name}")
+    sig = Signature.from_bytes(control[SIG_NAME])
+    public, signer_name = _find_key(sig, control[AUTHOR_KEY_NAME], keyring, expect_key)
+    check_signature(public, sig, control[SUMS_NAME])
+    sums = Sums.from_bytes(control[SUMS_NAME])
+    for name in (META_NAME, AUTHOR_KEY_NAME):
+        if hashlib.sha256(control[name]).hexdigest() != sums.entries[name]:
+            raise ContentError(f"{name} does not match its hash in SHA256SUMS")
+    meta = BundleMeta.from_bytes(control[META_NAME])
+    if sig.trusted_comment != trusted_comment(meta.bundle_id, meta.version):
+        raise SignatureError("the signed trusted comment does not match bundle.json's id and version")
+    if meta.author_key != key_id_hex(sig.key_id):
+        raise ManifestError("bundle.json names another author key than the signer's")
+    if _author_key(control[AUTHOR_KEY_NAME]) != public:
+        raise ManifestError(f"the bundle's {AUTHOR_KEY_NAME} is not the signer's key")
+    if set(meta.files) != set(sums.entries) - {META_NAME, AUTHOR_KEY_NAME}:
+        raise ManifestError("bundle.json and SHA256SUMS list different files")
+    return _Signed(sums, meta, public, signer_name, control)
+
+
+def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
+    data = b"".join(chunks)  # control files only, each capped in check_container
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def _hash(chunks: Iterator[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _is_endorsement(name: str) -> bool:
+    return name.startswith(ENDORSEMENT_DIR) and name.count("/") == 1 and name.endswith(".minisig")
+
+
+def verify_open(fp: BinaryIO, keyring: Keyring | None, limits: Limits,
+                expect_key: PublicKeyFile | None = None) -> tuple[_Signed, list[str], dict[str, str]]:
+    """Run every check on an open bundle; return what was signed, member order, and the hashes of
+    members the signed list does not cover (the signature, endorsements).
+
+    Raises:
+        VerificationError: the first failed step, or ContentError listing every bad file.
+    """
+    archive = read_archive(fp, limits)
+    files = check_container(archive)
+    sizes = {m.name: m.size for m in files}
+    control: dict[str, bytes] = {}
+    hashes: dict[str, str] = {}  # kept only until the signed list is known, and for unlisted members
+    changed: set[str] = set()
+    signed: _Signed | None = None
+    for member, chunks in iter_members(fp, archive):
+        if member.name in CONTROL_CAPS:
+            control[member.name], digest = _read_capped(chunks)
+        else:
+            digest = _hash(chunks)
+        _record(member.name, digest, signed, hashes, changed)
+        if signed is None and len(control) == len(CONTROL_CAPS):
+            signed = check_signed(control, keyring, expect_key)  # before the bulk of the data
+    for member in files:  # members without a data stream (empty files)
+        if member.has_stream:
+            continue
+        _record(member.name, hashlib.sha256(b"").hexdigest(), signed, hashes, changed)
+        if member.name in CONTROL_CAPS:
+            control[member.name] = b""
+    if signed is None:
+        signed = check_signed(control, keyring, expect_key)
+    changed |= {p for p, d in hashes.items() if signed.sums.entries.get(p, d) != d}
+    _check_content(signed, sizes, changed)
+    return signed, [m.name for m in files], {p: d for p, d in hashes.items() if p not in signed.sums.entries}
+
+
+def _record(name: str, digest: str, signed: _Signed | None, hashes: dict[str, str], changed: set[str]) -> None:
+    """Compare with the signed list at once when it is known; otherwise keep the hash for later."""
+    expected = signed.sums.entries.get(name) if signed is not None else None
+    if expected is None:
+        hashes[name] = digest
+    elif digest != expected:
+        changed.add(name)
+
+
+def _check_content(signed: _Signed, sizes: dict[str, int], changed: set[str]) -> None:
+    listed = set(signed.sums.entries)
+    present = {n for n in sizes if n not in (SUMS_NAME, SIG_NAME) and not _is_endorsement(n)}
+    problems = [f"missing: {p}" for p in sorted(listed - present)]
+    problems += [f"not listed in SHA256SUMS: {printable(p)}" for p in sorted(present - listed)]
+    for path in sorted(listed & present):
+        if path in changed:
+            problems.append(f"changed: {path} (sha256 does not match)")
+        elif path in signed.meta.files and signed.meta.files[path].size != sizes[path]:
+            problems.append(f"size differs from bundle.json: {path}")
+    if problems:
+        raise ContentError(f"{len(problems)} file(s) failed: {problems[0]}", problems=tuple(problems))
+
+
+def verify_bundle(path: Path, keyring: Keyring | None, limits: Limits | None = None,
+                  expect_key: PublicKeyFile | None = None) -> VerifiedBundle:
+    """Check a bundle received by hand; return it only if every check passes.
+
+    Args:
+        path: the bundle; opened read-only.
+        keyring: trusted keys; None trusts nobody (the signer is then only shown).
+        limits: caps on size and member count.
+        expect_key: check against exactly this key (used by create's self-check).
+
+    Raises:
+        VerificationError: the bundle must not be trusted.
+        OSError: the file cannot be read.
+    """
+    with path.open("rb") as fp:
+        signed, members, _ = verify_open(fp, keyring, limits or Limits(), expect_key)
+    return signed.result(path, members)

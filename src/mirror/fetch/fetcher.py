@@ -1,0 +1,200 @@
+"""fetch(): the newest bundles from whichever mirror answers, resumed across runs and mirrors, verified.
+
+Example::
+
+    result = fetch(FetchRequest(mirrors=["https://a.example/m/", "/media/usb/mirror"], dest=Path("in"),
+                                want_all=True), keyring, log=print)
+    for mirror in result.reports.values():
+        print(mirror.label, mirror.fate)
+
+Bundles are named by their hash and never change, so a download begun on a mirror
+that got blocked continues on another with Range; the final hash decides, then the
+full verification of a bundle received by hand, and only then does the bundle move
+into DEST. Partial downloads wait in DEST/.mirror-downloads/.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mirror.bundle.verify import VerifiedBundle, verify_bundle
+from mirror.cli.progress import byte_progress
+from mirror.errors import ConfigError, ExitCode, VerificationError
+from mirror.fetch.choose import Chosen, Log, MirrorReport, choose_index, known_mirrors
+from mirror.fetch.transport import Mirror, MirrorFailure, open_mirror
+from mirror.formats.index import BundleEntry
+from mirror.safeio import file_sha256
+from mirror.trust.keyring import Keyring
+
+DOWNLOADS = ".mirror-downloads"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """What the reader asked for."""
+
+    mirrors: tuple[str, ...]
+    dest: Path
+    bundle_ids: tuple[str, ...] = ()
+    want_all: bool = False
+    proxy: str | None = None
+    strict: bool = False
+    now: datetime | None = None
+    timeout: tuple[float, float] = (10.0, 30.0)
+
+
+@dataclass(slots=True)
+class Arrival:
+    """One requested bundle and how it ended."""
+
+    entry: BundleEntry
+    path: Path | None = None
+    note: str = ""
+    trusted: bool = False
+    invalid: bool = False  # the bytes matched the index but the bundle failed verification
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """Per mirror and per bundle, what happened."""
+
+    reports: dict[str, MirrorReport]
+    arrivals: list[Arrival] = field(default_factory=list)
+    index_version: int = 0
+    tampered_only: bool = False
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 all arrived verified, 5 some author not in the keyring, 3 only tampered copies, 4 otherwise."""
+        if all(a.path is not None for a in self.arrivals):
+            return ExitCode.OK if all(a.trusted for a in self.arrivals) else ExitCode.UNTRUSTED
+        return ExitCode.INVALID if self.tampered_only else ExitCode.INCOMPLETE
+
+
+def download_entry(entry: BundleEntry, mirrors: list[Mirror], downloads: Path,
+                   reports: dict[str, MirrorReport], log: Log) -> tuple[Path | None, bool]:
+    """Get one bundle whose bytes hash to the index's sha256, trying mirrors in order.
+
+    Returns the complete file (or None) and whether some mirror served tampered bytes.
+    """
+    part = downloads / f"{entry.sha256}.7z.part"
+    tampered = False
+    if part.exists() and part.stat().st_size >= entry.size:  # a run that stopped before hashing
+        if part.stat().st_size == entry.size and file_sha256(part) == entry.sha256:
+            return part, False
+        part.unlink()
+    for mirror in mirrors:
+        report = reports.setdefault(mirror.label, MirrorReport(mirror.label))
+        if report.fate in ("tampered", "untrusted"):
+            continue  # nothing from a mirror that failed a check is used
+        for _attempt in range(2):
+            fresh = not part.exists() or part.stat().st_size == 0
+            try:
+                with byte_progress(entry.size - (part.stat().st_size if part.exists() else 0),
+                                   entry.path.split("/")[-1][:12], threshold=1 << 20) as progress:
+                    got = mirror.download(entry.path, part, entry.size, progress)
+            except MirrorFailure as exc:
+                report.fate, report.detail = exc.kind, exc.reason
+                log(f"{mirror.label}: {exc.reason}")
+                break
+            if got.restarted:
+                log(f"{mirror.label}: ignored Range; downloaded {entry.path} again from the start")
+            if not got.complete:
+                log(f"{mirror.label}: {entry.path} stopped at {part.stat().st_size} of {entry.size} bytes")
+                break
+            if file_sha256(part) == entry.sha256:
+                return part, tampered
+            part.unlink()
+            if fresh or got.restarted:  # every byte came from this mirror in this call
+                report.fate, report.detail = "tampered", f"{entry.path} does not match the signed sha256"
+                tampered = True
+                break
+            log(f"{entry.path}: the partial download was damaged; fetching it again from {mirror.label}")
+    return None, tampered
+
+
+def _check(entry: BundleEntry, path: Path, keyring: Keyring) -> tuple[VerifiedBundle | None, str]:
+    """Full verification of a downloaded bundle, and agreement with what the index says of it."""
+    try:
+        verified = verify_bundle(path, keyring)
+    except VerificationError as exc:
+        return None, f"signed hash matched, but the bundle failed verification: {exc}"
+    if (verified.meta.bundle_id, verified.meta.version) != (entry.id, entry.version):
+        return None, "the index names this bundle with another id or version than the bundle itself"
+    if verified.key_id != entry.author_key:
+        return None, "the index names another author key than the bundle's signer"
+    return verified, ""
+
+
+def _trust_note(verified: VerifiedBundle) -> str:
+    if verified.trusted:
+        return f"signed by {verified.signer_name}"
+    return (f"intact, but author key {verified.key_id} is not in your keyring "
+            f"(fingerprint {verified.fingerprint})")
+
+
+def _place(entry: BundleEntry, part: Path, dest: Path, keyring: Keyring) -> Arrival:
+    final = part.with_name(f"{entry.sha256}.7z")
+    os.replace(part, final)
+    verified, problem = _check(entry, final, keyring)
+    if verified is None:
+        final.unlink()
+        return Arrival(entry, note=problem, invalid=True)
+    arrival = Arrival(entry)
+    target = dest / f"{entry.id}-v{entry.version}.7z"
+    if target.exists() and file_sha256(target) != entry.sha256:
+        target = dest / f"{entry.id}-v{entry.version}-{entry.sha256[:12]}.7z"
+    os.replace(final, target)
+    arrival.path, arrival.trusted, arrival.note = target, verified.trusted, _trust_note(verified)
+    return arrival
+
+
+def fetch(request: FetchRequest, keyring: Keyring, log: Log) -> FetchResult:
+    """Fetch the requested bundles.
+
+    Raises:
+        ConfigError: no mirrors known, or an unknown bundle id was asked for.
+        NoIndex: no mirror served an acceptable index.
+    """
+    locations = list(dict.fromkeys([*request.mirrors, *known_mirrors(keyring)]))
+    if not locations:
+        raise ConfigError("no mirrors to try", hint="name one with --mirror URL (or a folder)")
+    mirrors = [open_mirror(loc, request.proxy, request.timeout) for loc in locations]
+    reports: dict[str, MirrorReport] = {m.label: MirrorReport(m.label) for m in mirrors}
+    chosen: Chosen = choose_index(mirrors, keyring, request.now or datetime.now(UTC), request.strict, reports, log)
+    wanted = _wanted(chosen, request)
+    request.dest.mkdir(parents=True, exist_ok=True)
+    downloads = request.dest / DOWNLOADS
+    downloads.mkdir(exist_ok=True)
+    order = [chosen.mirror, *[m for m in mirrors if m is not chosen.mirror]]
+    result = FetchResult(reports, index_version=chosen.index.version)
+    failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
+    for entry in wanted:
+        existing = request.dest / f"{entry.id}-v{entry.version}.7z"
+        if existing.exists() and file_sha256(existing) == entry.sha256:
+            verified, problem = _check(entry, existing, keyring)
+            result.arrivals.append(Arrival(entry, existing, f"already here, {_trust_note(verified)}",
+                                           verified.trusted) if verified else Arrival(entry, None, problem, False,
+                                                                                      True))
+            continue
+        part, tampered = download_entry(entry, order, downloads, reports, log)
+        arrival = _place(entry, part, request.dest, keyring) if part else Arrival(entry)
+        result.arrivals.append(arrival)
+        if arrival.path is None:
+            failed_clean = failed_clean or not (tampered or arrival.invalid)
+            result.tampered_only = not failed_clean
+    return result
+
+
+def _wanted(chosen: Chosen, request: FetchRequest) -> list[BundleEntry]:
+    if request.want_all or not request.bundle_ids:
+        return list(chosen.index.bundles)
+    by_id = {e.id: e for e in chosen.index.bundles}
+    missing = [b for b in request.bundle_ids if b not in by_id]
+    if missing:
+        raise ConfigError(f"the index (version {chosen.index.version}) has no bundle {missing[0]}",
+                          hint="see the ids with `mirror fetch --list`")
+    return [by_id[b] for b in request.bundle_ids]

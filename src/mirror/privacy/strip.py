@@ -1,0 +1,113 @@
+"""Choose the cleaner by what a photo is (its magic bytes), never by its name.
+
+Example::
+
+    detect_kind(raw, "photos/a.jpg")          # "jpeg" or "png"
+    stripped = strip_photo(raw, "photos/a.jpg")
+    describe_metadata(raw, "photos/a.jpg")    # ("exif", "gps") and nothing changed
+
+Formats that carry metadata this package cannot remove losslessly (HEIC, AVIF,
+TIFF and camera RAW, video, GIF, WebP) are refused with a hint, never passed
+through: a photo that is not cleaned must be the author's explicit choice.
+"""
+
+from __future__ import annotations
+
+from mirror.errors import PhotoError
+from mirror.privacy.exif import CONVERT_HINT, Stripped
+from mirror.privacy.jpeg import strip_jpeg
+from mirror.privacy.png import SIGNATURE as PNG_SIGNATURE
+from mirror.privacy.png import strip_png
+
+HINT = CONVERT_HINT
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs",
+                          b"mif1", b"msf1", b"mif2"})
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+# Leading bytes of formats that are known and refused, with what to call them.
+_MAGIC = (
+    (b"II*\0", "a TIFF or camera RAW file (DNG, CR2, NEF, ARW)"),
+    (b"MM\0*", "a TIFF or camera RAW file (DNG, CR2, NEF, ARW)"),
+    (b"IIRO", "a camera RAW file (ORF)"),
+    (b"IIU\0", "a camera RAW file (RW2)"),
+    (b"FUJIFILMCCD-RAW", "a camera RAW file (RAF)"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\x1aE\xdf\xa3", "a video (Matroska/WebM)"),
+    (b"\xff\x0a", "a JPEG XL image"),
+    (b"\0\0\0\x0cJXL ", "a JPEG XL image"),
+    (b"BM", "a BMP image"),
+)
+_EXTENSIONS = {
+    ".heic": "a HEIC image", ".heif": "a HEIF image", ".avif": "an AVIF image", ".dng": "a camera RAW file",
+    ".cr2": "a camera RAW file", ".cr3": "a camera RAW file", ".nef": "a camera RAW file",
+    ".arw": "a camera RAW file", ".tif": "a TIFF image", ".tiff": "a TIFF image", ".mp4": "a video",
+    ".mov": "a video", ".gif": "a GIF image", ".webp": "a WebP image",
+}
+
+
+def _iso_media(data: bytes) -> str | None:
+    """What an ISO base media file is (ftyp box: HEIC, AVIF, CR3, MP4, MOV), or None."""
+    box = data[4:8]
+    if box in (b"moov", b"mdat", b"wide", b"free", b"skip"):  # QuickTime files without ftyp
+        return "a video (MOV)"
+    if box != b"ftyp":
+        return None
+    brand = data[8:12]
+    if brand in _HEIF_BRANDS:
+        return "a HEIC/HEIF image"
+    if brand in _AVIF_BRANDS:
+        return "an AVIF image"
+    if brand == b"crx ":
+        return "a camera RAW file (CR3)"
+    return "a video or ISO media file (MP4, MOV, 3GP)"
+
+
+def _refused_format(data: bytes) -> str | None:
+    """What a known unsafe format is, by its magic bytes; None if not recognised."""
+    if data[:4] == b"RIFF" and data[8:12] in (b"WEBP", b"AVI "):
+        return "a WebP image" if data[8:12] == b"WEBP" else "a video (AVI)"
+    found = _iso_media(data)
+    if found is not None:
+        return found
+    return next((what for magic, what in _MAGIC if data.startswith(magic)), None)
+
+
+def detect_kind(data: bytes, name: str) -> str:
+    """Return "jpeg" or "png" from the file's first bytes.
+
+    Raises:
+        PhotoError: the file is empty, of a known format that cannot be cleaned
+            (with a hint to convert it or keep its metadata), or not recognised.
+    """
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(PNG_SIGNATURE):
+        return "png"
+    if not data:
+        raise PhotoError(name, "the file is empty")
+    what = _refused_format(data)
+    if what is not None:
+        raise PhotoError(name, f"{what}: its metadata cannot be removed safely", hint=HINT)
+    suffix = name[name.rfind("."):].lower() if "." in name else ""
+    named = f" (named like {_EXTENSIONS[suffix]})" if suffix in _EXTENSIONS else ""
+    raise PhotoError(name, f"not a JPEG or PNG photo{named}", hint=HINT)
+
+
+def strip_photo(data: bytes, name: str) -> Stripped:
+    """Remove identifying metadata from a JPEG or PNG, choosing the cleaner by content.
+
+    Raises:
+        PhotoError: the format is refused (see `detect_kind`) or the photo is malformed.
+    """
+    return strip_jpeg(data, name) if detect_kind(data, name) == "jpeg" else strip_png(data, name)
+
+
+def describe_metadata(data: bytes, name: str) -> tuple[str, ...]:
+    """The kinds of metadata a photo holds, as `strip_photo` would report them; `data` is unchanged.
+
+    Used when the author keeps the metadata, to record what was kept.
+
+    Raises:
+        PhotoError: the format is refused (see `detect_kind`) or the photo is malformed.
+    """
+    return strip_photo(data, name).removed

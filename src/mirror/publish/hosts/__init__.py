@@ -1,0 +1,139 @@
+"""Mirror host drivers, chosen by the `kind` of a [hosts.NAME] table.
+
+Example::
+
+    host = open_host(config.host("dav"))
+    try:
+        host.upload("bundles/ab12.7z", Path("ab12.7z"), sha256)
+        raw = host.read("index.json", limit=1 << 20)
+    finally:
+        host.close()
+
+WebDAV (requests) and local folders are in the core; SFTP (paramiko) and S3 (boto3)
+are extras whose libraries are imported only when such a host is opened.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, BinaryIO
+
+from mirror.errors import ConfigError
+from mirror.publish.config import HostConfig
+from mirror.publish.hosts.base import Host, HostError, MissingFile, read_back
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+__all__ = ["Host", "HostError", "MissingFile", "open_host", "read_back"]  # check_path, SourceReader: for drivers
+
+
+def open_host(config: HostConfig) -> Host:
+    """The driver for `config.kind`; no connection is made until the first call.
+
+    Raises:
+        ConfigError: unknown kind, a bad URL, a missing secret, or a missing optional library.
+    """
+    if config.kind == "dir":
+        from mirror.publish.hosts.directory import DirectoryHost
+
+        return DirectoryHost.from_config(config)
+    if config.kind == "webdav":
+        from mirror.publish.hosts.webdav import WebDavHost
+
+        return WebDavHost.from_config(config)
+    if config.kind == "sftp":
+        from mirror.publish.hosts.sftp import SftpHost
+
+        return SftpHost.from_config(config)
+    if config.kind == "s3":
+        from mirror.publish.hosts.s3 import S3Host
+
+        return S3Host.from_config(config)
+    raise ConfigError(f"hosts.{config.name}: unknown kind {config.kind!r}")
+
+
+def check_path(host: str, path: str) -> tuple[str, ...]:
+    """The parts of a relative POSIX path under a host's root.
+
+    Raises:
+        HostError: the path is empty, absolute, or has empty, `.`, `..` or control-character parts.
+    """
+    parts = tuple(path.split("/"))
+    if not path or any(part in ("", ".", "..") for part in parts) or any(
+            ord(char) < 32 or char in "\\\x7f" for char in path):
+        raise HostError(host, f"refusing unsafe path {path!r}")
+    return parts
+
+
+class SourceFailed(Exception):
+    """Reading the local source failed; carries the OSError past HTTP libraries that would retry it."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class SourceReader(io.RawIOBase):
+    """A local file read in at most `size` bytes, for HTTP bodies that are streamed from disk.
+
+    `len()` gives the size (requests then sends a Content-Length); reading raises SourceFailed
+    if the file cannot be read or turns out shorter than `size`, so a changed file never
+    looks like a network error.
+    """
+
+    def __init__(self, file: BinaryIO, size: int) -> None:
+        super().__init__()
+        self._file = file
+        self._size = size
+        self._offset = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def readable(self) -> bool:
+        """Always true."""
+        return True
+
+    def seekable(self) -> bool:
+        """Always true: botocore rewinds bodies to sign and to retry them."""
+        return True
+
+    def tell(self) -> int:
+        """The current offset."""
+        return self._offset
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move within the first `size` bytes.
+
+        Raises:
+            SourceFailed: the file cannot be positioned.
+        """
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._offset, io.SEEK_END: self._size}[whence]
+        self._offset = min(max(base + offset, 0), self._size)
+        try:
+            self._file.seek(self._offset)
+        except OSError as exc:
+            raise SourceFailed(exc) from exc
+        return self._offset
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        """Fill `buffer` from the file, never past `size`.
+
+        Raises:
+            SourceFailed: the file cannot be read or ends early.
+        """
+        view = memoryview(buffer).cast("B")
+        want = min(len(view), self._size - self._offset)
+        if want == 0:
+            return 0
+        try:
+            chunk = self._file.read(want)
+        except OSError as exc:
+            raise SourceFailed(exc) from exc
+        if not chunk:
+            name = getattr(self._file, "name", "source")
+            raise SourceFailed(OSError(f"{name}: file became shorter while it was being sent"))
+        view[: len(chunk)] = chunk
+        self._offset += len(chunk)
+        return len(chunk)

@@ -1,0 +1,182 @@
+"""DirectoryHost: a mirror in a local folder, a shared drive or a USB stick.
+
+Example::
+
+    host = DirectoryHost("usb", Path("/media/usb/mirror"))
+    host.upload("bundles/ab12.7z", Path("ab12.7z"), sha256)   # temp file, fsync, os.replace, read back
+    size = host.stat("bundles/ab12.7z")
+
+The root folder must already exist, so that an unmounted stick never turns into a folder
+on the internal disk; folders below the root are created as needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote, urlsplit
+
+from mirror.errors import ConfigError
+from mirror.publish.config import HostConfig
+from mirror.publish.hosts import SourceFailed, SourceReader, check_path
+from mirror.publish.hosts.base import CHUNK, HostError, MissingFile, read_back
+
+
+class DirectoryHost:
+    """A mirror in a local folder. Errors of the folder become HostError; errors reading the source pass."""
+
+    def __init__(self, name: str, root: Path) -> None:
+        self._name = name
+        self.root = root
+
+    def __repr__(self) -> str:
+        return f"DirectoryHost({self._name!r}, {str(self.root)!r})"
+
+    @property
+    def name(self) -> str:
+        """The host's name from mirror.toml."""
+        return self._name
+
+    @classmethod
+    def from_config(cls, config: HostConfig) -> DirectoryHost:
+        """A host for `config.url`, a path or a file:// URL.
+
+        Raises:
+            ConfigError: a file:// URL that names another machine.
+        """
+        url = config.url
+        if url.lower().startswith("file:"):
+            parts = urlsplit(url)
+            if parts.netloc not in ("", "localhost"):
+                raise ConfigError(f"hosts.{config.name}.url: file:// URLs must be local",
+                                  hint="mount the share and use its local path")
+            url = unquote(parts.path)
+        return cls(config.name, Path(url).expanduser())
+
+    def stat(self, path: str) -> int | None:
+        """The size of `path`, or None if it does not exist.
+
+        Raises:
+            HostError: the root is missing, `path` is not a regular file, or the folder cannot be read.
+        """
+        target = self._target(path)
+        try:
+            info = target.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise self._error(path, exc) from exc
+        if not stat.S_ISREG(info.st_mode):
+            raise HostError(self._name, f"{path} is not a file")
+        return info.st_size
+
+    def read(self, path: str, limit: int) -> bytes:
+        """The whole of `path`, at most `limit` bytes.
+
+        Raises:
+            MissingFile: `path` does not exist.
+            HostError: it is larger than `limit`, or cannot be read.
+        """
+        with self._open(path) as file:
+            data = self._read(file, path, limit + 1)
+        if len(data) > limit:
+            raise HostError(self._name, f"{path} is larger than {limit} bytes")
+        return data
+
+    def stream(self, path: str) -> Iterator[bytes]:
+        """`path` in chunks of at most CHUNK bytes.
+
+        Raises:
+            MissingFile: `path` does not exist.
+            HostError: it cannot be read.
+        """
+        with self._open(path) as file:
+            while chunk := self._read(file, path, CHUNK):
+                yield chunk
+
+    def upload(self, path: str, source: Path, sha256: str) -> None:
+        """Copy `source` to a temporary file beside `path`, fsync it, os.replace it over `path`, read it back.
+
+        Raises:
+            HostError: the folder cannot be written, or the copy reads back with another sha256.
+            OSError: `source` cannot be read (it is local, not the host's fault).
+        """
+        target = self._target(path)
+        size = source.stat().st_size
+        with source.open("rb") as file:
+            self._write(target, SourceReader(file, size), path)
+        read_back(self, path, sha256)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def _target(self, path: str) -> Path:
+        parts = check_path(self._name, path)
+        if not self.root.is_dir():
+            raise HostError(self._name, f"folder {self.root} does not exist", hint="is the drive mounted?")
+        return self.root.joinpath(*parts)
+
+    def _open(self, path: str) -> BinaryIO:
+        target = self._target(path)
+        try:
+            return target.open("rb")
+        except FileNotFoundError:
+            raise MissingFile(self._name, f"{path} does not exist") from None
+        except OSError as exc:
+            raise self._error(path, exc) from exc
+
+    def _read(self, file: BinaryIO, path: str, size: int) -> bytes:
+        try:
+            return file.read(size)
+        except OSError as exc:
+            raise self._error(path, exc) from exc
+
+    def _write(self, target: Path, reader: SourceReader, path: str) -> None:
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.part")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # os.open, not mkstemp: the file gets the usual umask, so a web server can serve it.
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as exc:
+            raise self._error(path, exc) from exc
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := reader.read(CHUNK):
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, target)
+        except SourceFailed as exc:
+            _discard(temp)
+            raise exc.error from None
+        except OSError as exc:
+            _discard(temp)
+            raise self._error(path, exc) from exc
+        _fsync_folder(target.parent)
+
+    def _error(self, path: str, exc: OSError) -> HostError:
+        return HostError(self._name, f"{path}: {exc.strerror or exc}")
+
+
+def _discard(temp: Path) -> None:
+    """Remove a temporary file if the folder still allows it (the original error is what matters)."""
+    with contextlib.suppress(OSError):
+        temp.unlink(missing_ok=True)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable; some file systems (and Windows) cannot, which is no error."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,234 @@
+"""S3Host: a mirror in an S3 bucket (AWS, SeaweedFS, Garage, Ceph), through boto3 (the `s3` extra).
+
+Example::
+
+    [hosts.bucket]
+    url = "s3://mirror-bucket/press"             # bucket, then a key prefix
+    endpoint = "https://s3.example.org"          # omit for AWS
+    region = "eu-central-1"
+    access_key_env = "MIRROR_S3_ACCESS_KEY"
+    secret_key_env = "MIRROR_S3_SECRET_KEY"
+
+    host = open_host(config.host("bucket"))
+    host.upload("bundles/ab12.7z", Path("ab12.7z"), sha256)   # one PUT, or multipart above 64 MB
+
+S3 has no rename, and needs none: an object appears only when its PUT or its multipart
+upload completes, and then replaces the old object whole, so every upload is atomic per
+object. A failed multipart upload is aborted, so its parts are not kept (or billed).
+Addressing is path-style, which every S3-compatible server understands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, cast
+from urllib.parse import urlsplit
+
+from mirror.errors import ConfigError
+from mirror.publish.config import HostConfig
+from mirror.publish.hosts import SourceFailed, SourceReader, check_path
+from mirror.publish.hosts.base import CHUNK, HostError, MissingFile, read_back
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+
+MULTIPART_THRESHOLD = 64 << 20
+PART_SIZE = 16 << 20  # S3 wants at least 5 MiB per part but the last, and at most 10,000 parts
+_AUTH_CODES = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"}
+_RETRY_CODES = {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "RequestTimeTooSkewed"}
+
+
+class S3Host:
+    """A mirror under a key prefix of one bucket.
+
+    Args:
+        name: the host's name from mirror.toml.
+        bucket: the bucket.
+        prefix: keys are `prefix/path`; "" for the bucket's top.
+        client: a boto3 S3 client (see `from_config` for the settings it should have).
+    """
+
+    def __init__(self, name: str, bucket: str, prefix: str, client: S3Client) -> None:
+        self._name = name
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self._client = client
+        self.multipart_threshold = MULTIPART_THRESHOLD
+        self.part_size = PART_SIZE
+
+    def __repr__(self) -> str:
+        return f"S3Host({self._name!r}, 's3://{self.bucket}/{self.prefix}')"
+
+    @property
+    def name(self) -> str:
+        """The host's name from mirror.toml."""
+        return self._name
+
+    @classmethod
+    def from_config(cls, config: HostConfig) -> S3Host:
+        """A host for `s3://bucket/prefix`, with keys from the environment when access_key_env is set.
+
+        Raises:
+            ConfigError: boto3 is missing, the URL or endpoint is malformed, or a key variable is unset.
+        """
+        parts = urlsplit(config.url)
+        where = f"hosts.{config.name}"
+        if not parts.netloc or "@" in parts.netloc:
+            raise ConfigError(f"{where}.url: must be s3://BUCKET/PREFIX", hint="keys go in access_key_env")
+        if config.endpoint is not None and urlsplit(config.endpoint).scheme not in ("http", "https"):
+            raise ConfigError(f"{where}.endpoint: must be an http(s) URL")
+        access, secret = config.secret("access_key_env"), config.secret("secret_key_env")
+        if (access is None) != (secret is None):
+            raise ConfigError(f"{where}: set both access_key_env and secret_key_env, or neither")
+        return cls(config.name, parts.netloc, parts.path, _client(config, access, secret))
+
+    def stat(self, path: str) -> int | None:
+        """The object's size from HEAD, or None if there is no such object.
+
+        Raises:
+            HostError: any other failure.
+        """
+        try:
+            with self._errors("HEAD", path):
+                return self._client.head_object(Bucket=self.bucket, Key=self._key(path))["ContentLength"]
+        except MissingFile:
+            return None
+
+    def read(self, path: str, limit: int) -> bytes:
+        """The whole object, refusing more than `limit` bytes.
+
+        Raises:
+            MissingFile: no such object.
+            HostError: larger than `limit`, or any other failure.
+        """
+        with self._errors("GET", path):
+            response = self._client.get_object(Bucket=self.bucket, Key=self._key(path))
+            body = response["Body"]
+            with contextlib.closing(body):
+                if response["ContentLength"] > limit:
+                    raise HostError(self._name, f"{path} is larger than {limit} bytes")
+                data = body.read(limit + 1)
+        if len(data) > limit:
+            raise HostError(self._name, f"{path} is larger than {limit} bytes")
+        return data
+
+    def stream(self, path: str) -> Iterator[bytes]:
+        """The object in chunks, from one GET.
+
+        Raises:
+            MissingFile: no such object.
+            HostError: any other failure, including a body cut short.
+        """
+        with self._errors("GET", path):
+            body = self._client.get_object(Bucket=self.bucket, Key=self._key(path))["Body"]
+            with contextlib.closing(body):
+                yield from body.iter_chunks(CHUNK)
+
+    def upload(self, path: str, source: Path, sha256: str) -> None:
+        """Store `source` with one PUT, or a multipart upload above `multipart_threshold`; read it back.
+
+        Raises:
+            HostError: the server refused or failed, or the object reads back with another sha256.
+            OSError: `source` cannot be read (it is local, not the host's fault).
+        """
+        key = self._key(path)
+        size = source.stat().st_size
+        with source.open("rb") as file:
+            reader = SourceReader(file, size)
+            try:
+                if size <= self.multipart_threshold:
+                    with self._errors("PUT", path):
+                        body = cast("IO[bytes]", reader)  # file-like: read, seek, tell
+                        self._client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentLength=size)
+                else:
+                    self._multipart(path, key, reader)
+            except SourceFailed as exc:
+                raise exc.error from None
+        read_back(self, path, sha256)
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self._client.close()
+
+    def _key(self, path: str) -> str:
+        check_path(self._name, path)
+        return f"{self.prefix}/{path}" if self.prefix else path
+
+    def _multipart(self, path: str, key: str, reader: SourceReader) -> None:
+        """Upload in parts of `part_size` bytes; abort (best effort) unless it completes."""
+        with self._errors("PUT", path):
+            upload_id = self._client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+        completed = False
+        try:
+            parts: list[CompletedPartTypeDef] = []
+            while data := reader.read(self.part_size):
+                number = len(parts) + 1
+                with self._errors("PUT", f"{path} (part {number})"):
+                    etag = self._client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                                    PartNumber=number, Body=data)["ETag"]
+                parts.append({"ETag": etag, "PartNumber": number})
+            with self._errors("PUT", path):
+                self._client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                                      MultipartUpload={"Parts": parts})
+            completed = True
+        finally:
+            if not completed:
+                with contextlib.suppress(HostError), self._errors("abort", path):
+                    self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+
+    @contextlib.contextmanager
+    def _errors(self, action: str, path: str) -> Iterator[None]:
+        """Turn botocore's exceptions into HostError (MissingFile for a missing key)."""
+        from botocore import exceptions
+
+        try:
+            yield
+        except exceptions.ClientError as exc:
+            raise self._client_error(action, path, exc) from exc
+        except (exceptions.ConnectionError, exceptions.HTTPClientError, exceptions.IncompleteReadError) as exc:
+            raise HostError(self._name, f"{action} {path}: {type(exc).__name__}", transient=True) from exc
+        except exceptions.NoCredentialsError as exc:
+            raise HostError(self._name, "no S3 credentials", hint="set access_key_env and secret_key_env") from exc
+        except exceptions.BotoCoreError as exc:
+            raise HostError(self._name, f"{action} {path}: {type(exc).__name__}") from exc
+
+    def _client_error(self, action: str, path: str, exc: ClientError) -> HostError:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        if code == "NoSuchBucket":
+            return HostError(self._name, f"bucket {self.bucket} does not exist")
+        if code in ("NoSuchKey", "NotFound") or status == 404:
+            return MissingFile(self._name, f"{path} does not exist")
+        if code in _AUTH_CODES or status in (401, 403):
+            return HostError(self._name, f"authentication failed ({code or status} for {action} {path})",
+                             hint="check the keys in access_key_env and secret_key_env")
+        transient = code in _RETRY_CODES or status >= 500 or status in (408, 429)
+        return HostError(self._name, f"{action} {path}: {code or status}", transient=transient)
+
+
+def _client(config: HostConfig, access: str | None, secret: str | None) -> S3Client:
+    """A path-style S3 client with the host's timeouts and no retries of its own (publish retries).
+
+    Raises:
+        ConfigError: boto3 is missing, or its configuration (e.g. AWS_PROFILE) is broken.
+    """
+    try:
+        import boto3.session
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError
+    except ImportError:
+        raise ConfigError("S3 hosts need boto3, which is not installed", hint="pip install 'mirror[s3]'") from None
+    settings = Config(s3={"addressing_style": "path"}, connect_timeout=config.timeout,
+                      read_timeout=config.timeout, retries={"mode": "standard", "total_max_attempts": 1},
+                      # S3-compatible servers do not all know the newer default checksums
+                      request_checksum_calculation="when_required", response_checksum_validation="when_required")
+    try:
+        return boto3.session.Session().client(
+            "s3", endpoint_url=config.endpoint, region_name=config.region or "us-east-1",
+            aws_access_key_id=access, aws_secret_access_key=secret, config=settings)
+    except BotoCoreError as exc:
+        raise ConfigError(f"hosts.{config.name}: cannot set up S3: {exc}") from exc

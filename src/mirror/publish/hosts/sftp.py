@@ -1,0 +1,308 @@
+"""SftpHost: a mirror on an SSH server's SFTP subsystem, through paramiko (the `sftp` extra).
+
+Example::
+
+    [hosts.ssh]
+    url = "sftp://publisher@mirror.example.org:22/srv/mirror"   # "/~/mirror": under the login folder
+    key_file = "keys/publisher_ed25519"       # or password_env
+    known_hosts = "keys/known_hosts"          # the server's key must be listed: unknown keys are refused
+
+    host = open_host(config.host("ssh"))
+    host.upload("index.json", Path("index.json"), sha256)   # temp name, posix-rename, read back
+
+The connection opens on first use. A plain SFTP rename refuses to replace a file, and
+deleting first would leave a moment with no file, so only `posix-rename@openssh.com`
+is used; a server without it fails the upload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import unquote, urlsplit
+
+from mirror.errors import ConfigError
+from mirror.publish.config import HostConfig
+from mirror.publish.hosts import SourceFailed, SourceReader, check_path
+from mirror.publish.hosts.base import CHUNK, HostError, MissingFile, read_back
+
+if TYPE_CHECKING:
+    import paramiko
+
+
+def load_paramiko() -> None:
+    """Import paramiko once, so that drivers can then `import paramiko` where they use it.
+
+    Raises:
+        ConfigError: it is not installed.
+    """
+    try:
+        import paramiko  # noqa: F401
+    except ImportError:
+        raise ConfigError("SFTP hosts need paramiko, which is not installed",
+                          hint="pip install 'mirror[sftp]'") from None
+
+
+class SftpHost:
+    """A mirror in a folder of an SFTP server; host keys are checked against a known_hosts file."""
+
+    def __init__(self, name: str, address: tuple[str, int], username: str, root: str, *,
+                 known_hosts: Path | None, key_file: Path | None, password: str | None, timeout: float) -> None:
+        self._name = name
+        self._address = address
+        self._username = username
+        self._root = root
+        self._known_hosts = known_hosts
+        self._key_file = key_file
+        self._password = password
+        self._timeout = timeout
+        self._client: paramiko.SSHClient | None = None
+        self._sftp: paramiko.SFTPClient | None = None
+        self._folders: set[str] = set()
+        load_paramiko()
+        import paramiko
+
+        self._errors: tuple[type[BaseException], ...] = (OSError, EOFError, paramiko.SSHException)
+
+    def __repr__(self) -> str:
+        host, port = self._address
+        return f"SftpHost({self._name!r}, 'sftp://{self._username}@{host}:{port}/{self._root.lstrip('/')}')"
+
+    @property
+    def name(self) -> str:
+        """The host's name from mirror.toml."""
+        return self._name
+
+    @classmethod
+    def from_config(cls, config: HostConfig) -> SftpHost:
+        """A host for `sftp://user@host:port/path` with a key file or a password.
+
+        Raises:
+            ConfigError: paramiko is missing, the URL is incomplete, or no credential is configured.
+        """
+        load_paramiko()
+        where = f"hosts.{config.name}"
+        parts = urlsplit(config.url)
+        try:
+            port = parts.port or 22
+        except ValueError:
+            raise ConfigError(f"{where}.url: bad port") from None
+        username = unquote(parts.username or "") or config.username
+        if parts.password is not None or not parts.hostname or not username:
+            raise ConfigError(f"{where}.url: must be sftp://USER@HOST[:PORT]/PATH, without a password",
+                              hint="put a password in the variable that password_env names")
+        password = config.secret("password_env")
+        if config.key_file is None and password is None:
+            raise ConfigError(f"{where}: SFTP needs key_file or password_env")
+        path = unquote(parts.path)
+        root = "." if path in ("", "/~", "/~/") else path[3:] if path.startswith("/~/") else path
+        return cls(config.name, (parts.hostname, port), username, root.rstrip("/") or "/",
+                   known_hosts=config.known_hosts, key_file=config.key_file, password=password,
+                   timeout=config.timeout)
+
+    def stat(self, path: str) -> int | None:
+        """The size of `path`, or None if it does not exist.
+
+        Raises:
+            HostError: it is not a file, or the server failed.
+        """
+        remote = self._remote(path)
+        try:
+            info = self._connection().stat(remote)
+        except FileNotFoundError:
+            return None
+        except self._errors as exc:
+            self._fail("stat", path, exc)
+        if info.st_mode is not None and not stat.S_ISREG(info.st_mode):
+            raise HostError(self._name, f"{path} is not a file")
+        return info.st_size
+
+    def read(self, path: str, limit: int) -> bytes:
+        """The whole of `path`, at most `limit` bytes.
+
+        Raises:
+            MissingFile: it does not exist.
+            HostError: larger than `limit`, or the server failed.
+        """
+        with self._open(path) as file:
+            try:
+                size = file.stat().st_size or 0
+                if size > limit:
+                    raise HostError(self._name, f"{path} is larger than {limit} bytes")
+                file.prefetch(size)
+                data = file.read(limit + 1)
+            except self._errors as exc:
+                self._fail("read", path, exc)
+        if len(data) > limit:
+            raise HostError(self._name, f"{path} is larger than {limit} bytes")
+        return data
+
+    def stream(self, path: str) -> Iterator[bytes]:
+        """`path` in chunks, read ahead by paramiko.
+
+        Raises:
+            MissingFile: it does not exist.
+            HostError: the server failed.
+        """
+        with self._open(path) as file:
+            try:
+                file.prefetch()
+                while chunk := file.read(CHUNK):
+                    yield chunk
+            except self._errors as exc:
+                self._fail("read", path, exc)
+
+    def upload(self, path: str, source: Path, sha256: str) -> None:
+        """Write `source` to a temporary name beside `path`, posix-rename it over `path`, read it back.
+
+        Raises:
+            HostError: the server failed or lacks posix-rename, or the file reads back with another sha256.
+            OSError: `source` cannot be read (it is local, not the host's fault).
+        """
+        parts = check_path(self._name, path)
+        sftp = self._connection()
+        self._make_folders(sftp, parts[:-1])
+        temp = self._remote("/".join([*parts[:-1], f".{parts[-1]}.{secrets.token_hex(8)}.part"]))
+        size = source.stat().st_size
+        step = "upload"
+        with source.open("rb") as file:
+            try:
+                self._send(sftp, SourceReader(file, size), temp)
+                step = "posix-rename onto"
+                sftp.posix_rename(temp, self._remote(path))
+            except SourceFailed as exc:
+                self._discard(temp)
+                raise exc.error from None
+            except self._errors as exc:
+                self._discard(temp)
+                self._fail(step, path, exc)
+        read_back(self, path, sha256)
+
+    def close(self) -> None:
+        """Close the SFTP session and the SSH connection."""
+        if self._client is not None:
+            self._client.close()
+        self._client = self._sftp = None
+        self._folders.clear()
+
+    def _connect(self) -> paramiko.SSHClient:
+        """An authenticated SSH connection to a server whose key is in known_hosts."""
+        import paramiko
+
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        self._check_known(client)
+        seconds, (hostname, port) = self._timeout, self._address
+        connected = False
+        try:
+            client.connect(hostname, port, self._username, password=self._password,
+                           key_filename=None if self._key_file is None else str(self._key_file),
+                           timeout=seconds, banner_timeout=seconds, auth_timeout=seconds, channel_timeout=seconds,
+                           allow_agent=False, look_for_keys=False)
+            connected = True
+        except paramiko.BadHostKeyException as exc:
+            raise HostError(self._name, f"the host key of {hostname}:{port} does not match known_hosts",
+                            hint="if the server's key really changed, check its fingerprint, then known_hosts"
+                            ) from exc
+        except paramiko.AuthenticationException as exc:
+            raise HostError(self._name, f"authentication failed for {self._username}@{hostname}:{port}",
+                            hint="check key_file, or the password in password_env") from exc
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise HostError(self._name, f"cannot connect to {hostname}:{port}: {exc}", transient=True) from exc
+        finally:
+            if not connected:
+                client.close()
+        return client
+
+    def _check_known(self, client: paramiko.SSHClient) -> None:
+        """Load known_hosts and refuse, before connecting, a server that is not in it."""
+        hostname, port = self._address
+        try:
+            if self._known_hosts is None:
+                client.load_system_host_keys()
+            else:
+                client.load_host_keys(str(self._known_hosts))
+        except OSError as exc:
+            raise HostError(self._name, f"cannot read known_hosts: {exc.strerror}") from exc
+        entry = hostname if port == 22 else f"[{hostname}]:{port}"
+        if client.get_host_keys().lookup(entry) is None:
+            raise HostError(self._name, f"{entry} is not in known_hosts",
+                            hint="check the server's key fingerprint, then add it to known_hosts")
+
+    def _remote(self, path: str) -> str:
+        parts = check_path(self._name, path)
+        return "/".join(parts) if self._root == "." else posixpath.join(self._root, *parts)
+
+    def _connection(self) -> paramiko.SFTPClient:
+        if self._sftp is None:
+            client = self._connect()
+            try:
+                self._sftp = client.open_sftp()
+            except self._errors as exc:
+                client.close()
+                raise HostError(self._name, f"cannot start SFTP: {exc}", transient=True) from exc
+            self._sftp.get_channel().settimeout(self._timeout)  # type: ignore[union-attr]
+            self._client = client
+        return self._sftp
+
+    def _open(self, path: str) -> paramiko.SFTPFile:
+        remote = self._remote(path)
+        try:
+            return self._connection().open(remote, "rb")
+        except self._errors as exc:
+            self._fail("read", path, exc)
+
+    def _make_folders(self, sftp: paramiko.SFTPClient, folders: tuple[str, ...]) -> None:
+        if "" not in self._folders and self._root not in (".", "/"):
+            absolute = self._root.startswith("/")
+            parts = [p for p in self._root.split("/") if p]
+            for depth in range(1, len(parts) + 1):  # the host's own folder, as on a fresh server
+                folder = ("/" if absolute else "") + "/".join(parts[:depth])
+                try:
+                    sftp.mkdir(folder)
+                except OSError:
+                    pass  # most likely it exists; if not, writing the file says why
+                except self._errors as exc:
+                    self._fail("mkdir", folder, exc)
+            self._folders.add("")
+        for depth in range(1, len(folders) + 1):
+            folder = "/".join(folders[:depth])
+            if folder in self._folders:
+                continue
+            try:
+                sftp.mkdir(self._remote(folder))
+            except OSError:
+                pass  # most likely it exists; if not, writing the file says why
+            except self._errors as exc:
+                self._fail("mkdir", folder, exc)
+            self._folders.add(folder)
+
+    @staticmethod
+    def _send(sftp: paramiko.SFTPClient, reader: SourceReader, temp: str) -> None:
+        with sftp.open(temp, "wb") as remote:
+            remote.set_pipelined(True)
+            while chunk := reader.read(CHUNK):
+                remote.write(chunk)
+
+    def _discard(self, temp: str) -> None:
+        """Remove a temporary file, best effort: the error that brought us here is the one to report."""
+        if self._sftp is not None:
+            with contextlib.suppress(*self._errors):
+                self._sftp.remove(temp)
+
+    def _fail(self, action: str, path: str, exc: BaseException) -> NoReturn:
+        """Raise HostError for `exc`; a dropped or timed-out connection is closed, to be opened afresh."""
+        if isinstance(exc, FileNotFoundError) and action in ("read", "stat"):
+            raise MissingFile(self._name, f"{path} does not exist") from exc
+        transient = isinstance(exc, TimeoutError | EOFError) or not isinstance(exc, OSError)
+        if transient:
+            self.close()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        hint = "the server must support posix-rename, as OpenSSH does" if action.startswith("posix") else None
+        raise HostError(self._name, f"{action} {path}: {reason}", transient=transient, hint=hint) from exc
+

@@ -1,0 +1,227 @@
+"""WebDavHost: a mirror on a WebDAV server (nginx dav, Apache mod_dav, WsgiDAV, Nextcloud).
+
+Example::
+
+    host = WebDavHost("dav", "https://dav.example.org/mirror/", ("publisher", password), timeout=30)
+    host.upload("bundles/ab12.7z", Path("ab12.7z"), sha256)
+    # MKCOL bundles/ (405: it exists), PUT bundles/.ab12.7z.<random>.part,
+    # MOVE it onto bundles/ab12.7z with Overwrite: T, then GET it back and compare sha256
+
+Every request has a (connect, read) timeout and follows no redirect, so credentials never
+travel to another address. Messages name the host and path, never the password.
+A failed upload DELETEs its temporary, best effort: a server that writes a PUT body
+straight to its name (WsgiDAV) may still be writing an aborted one when the DELETE
+comes, and keep a hidden `.NAME.RANDOM.part`; the file at `path` stays intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from mirror.errors import ConfigError
+from mirror.publish.config import HostConfig
+from mirror.publish.hosts import SourceFailed, SourceReader, check_path
+from mirror.publish.hosts.base import CHUNK, HostError, MissingFile, read_back
+
+_RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+class WebDavHost:
+    """A mirror at a WebDAV URL, with HTTP basic auth.
+
+    Args:
+        name: the host's name from mirror.toml.
+        url: the folder's URL, ending in "/", with no user name or password in it.
+        auth: (user name, password), or None for a server that needs none.
+        timeout: seconds to wait to connect, and between bytes of a response.
+    """
+
+    def __init__(self, name: str, url: str, auth: tuple[str, str] | None, timeout: float) -> None:
+        self._name = name
+        self.url = url if url.endswith("/") else url + "/"
+        self._netloc = urlsplit(self.url).netloc
+        self._timeout = (timeout, timeout)
+        self._session = requests.Session()
+        self._session.auth = auth
+        self._session.headers["Accept-Encoding"] = "identity"  # sizes and hashes are of the stored bytes
+        self._folders: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"WebDavHost({self._name!r}, {self.url!r})"
+
+    @property
+    def name(self) -> str:
+        """The host's name from mirror.toml."""
+        return self._name
+
+    @classmethod
+    def from_config(cls, config: HostConfig) -> WebDavHost:
+        """A host for `config.url` with the user name and the password from `password_env`.
+
+        Raises:
+            ConfigError: credentials in the URL, a password without a user name, or an unset variable.
+        """
+        parts = urlsplit(config.url)
+        if parts.username is not None or parts.password is not None:
+            raise ConfigError(f"hosts.{config.name}.url: must not hold a user name or password",
+                              hint="use username and password_env")
+        password = config.secret("password_env")
+        if password is not None and config.username is None:
+            raise ConfigError(f"hosts.{config.name}: password_env needs username")
+        auth = None if config.username is None else (config.username, password or "")
+        return cls(config.name, config.url, auth, config.timeout)
+
+    def stat(self, path: str) -> int | None:
+        """The size of `path` from a HEAD request, or None on 404.
+
+        Raises:
+            HostError: any other failure, or a response without a Content-Length.
+        """
+        response = self._request("HEAD", path, ok=(200, 404))
+        response.close()
+        if response.status_code == 404:
+            return None
+        length = response.headers.get("Content-Length", "")
+        if not length.isdigit():
+            raise HostError(self._name, f"HEAD {path}: no Content-Length in the response")
+        return int(length)
+
+    def read(self, path: str, limit: int) -> bytes:
+        """The whole of `path`, refusing more than `limit` bytes before or while reading them.
+
+        Raises:
+            MissingFile: 404.
+            HostError: larger than `limit`, or any other failure.
+        """
+        data = bytearray()
+        with self._get(path) as response:
+            length = response.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > limit:
+                raise HostError(self._name, f"{path} is larger than {limit} bytes")
+            for chunk in self._chunks(response, path):
+                data += chunk
+                if len(data) > limit:
+                    raise HostError(self._name, f"{path} is larger than {limit} bytes")
+        return bytes(data)
+
+    def stream(self, path: str) -> Iterator[bytes]:
+        """`path` in chunks, from one streamed GET.
+
+        Raises:
+            MissingFile: 404.
+            HostError: any other failure, including a body cut short.
+        """
+        with self._get(path) as response:
+            yield from self._chunks(response, path)
+
+    def upload(self, path: str, source: Path, sha256: str) -> None:
+        """PUT `source` (streamed from disk) to a temporary name, MOVE it onto `path`, read it back.
+
+        On failure the temporary file is deleted if the server allows it.
+
+        Raises:
+            HostError: any request failed, or the file reads back with another sha256.
+            OSError: `source` cannot be read (it is local, not the host's fault).
+        """
+        parts = check_path(self._name, path)
+        self._make_folders(parts[:-1])
+        temp = "/".join([*parts[:-1], f".{parts[-1]}.{secrets.token_hex(8)}.part"])
+        moved = False
+        try:
+            self._put(temp, source)
+            self._request("MOVE", temp, ok=(201, 204),
+                          headers={"Destination": self._url(path), "Overwrite": "T"}).close()
+            moved = True
+        finally:
+            if not moved:
+                self._discard(temp)
+        read_back(self, path, sha256)
+
+    def close(self) -> None:
+        """Close the session's connections."""
+        self._session.close()
+
+    def _url(self, path: str) -> str:
+        check_path(self._name, path.removesuffix("/"))  # folders end in "/"
+        return self.url + quote(path)
+
+    def _make_root(self) -> None:
+        """MKCOL the host's own folder and its parents on the server, once (405: it exists)."""
+        parts = [p for p in urlsplit(self.url).path.split("/") if p]
+        origin = self.url[: len(self.url) - len(urlsplit(self.url).path)]
+        for depth in range(1, len(parts) + 1):
+            url = origin + "/" + "/".join(parts[:depth]) + "/"
+            try:
+                response = self._session.request("MKCOL", url, timeout=self._timeout, allow_redirects=False)
+            except requests.RequestException as exc:
+                raise HostError(self._name, f"MKCOL: connection to {self._netloc} failed", transient=True) from exc
+            response.close()
+            if response.status_code not in (201, 405):
+                raise self._status_error("MKCOL", "/".join(parts[:depth]) + "/", response.status_code)
+        self._folders.add("")
+
+    def _make_folders(self, folders: tuple[str, ...]) -> None:
+        """MKCOL each missing parent, top down (servers create one level at a time; 405: it exists)."""
+        if "" not in self._folders:
+            self._make_root()
+        for depth in range(1, len(folders) + 1):
+            folder = "/".join(folders[:depth]) + "/"
+            if folder not in self._folders:
+                self._request("MKCOL", folder, ok=(201, 405)).close()
+                self._folders.add(folder)
+
+    def _put(self, temp: str, source: Path) -> None:
+        size = source.stat().st_size
+        with source.open("rb") as file:
+            try:
+                self._request("PUT", temp, ok=(200, 201, 204), data=SourceReader(file, size) if size else b"").close()
+            except SourceFailed as exc:
+                raise exc.error from None
+
+    def _discard(self, temp: str) -> None:
+        """Delete a temporary file, best effort: the error that brought us here is the one to report."""
+        with contextlib.suppress(HostError):
+            self._request("DELETE", temp, ok=(200, 204, 404)).close()
+
+    def _get(self, path: str) -> requests.Response:
+        response = self._request("GET", path, ok=(200, 404), stream=True)
+        if response.status_code == 404:
+            response.close()
+            raise MissingFile(self._name, f"{path} does not exist")
+        return response
+
+    def _chunks(self, response: requests.Response, path: str) -> Iterator[bytes]:
+        try:
+            yield from response.iter_content(CHUNK)
+        except requests.RequestException as exc:
+            raise HostError(self._name, f"GET {path}: connection lost while reading", transient=True) from exc
+
+    def _request(self, method: str, path: str, ok: tuple[int, ...], *, headers: dict[str, str] | None = None,
+                 data: SourceReader | bytes | None = None, stream: bool = False) -> requests.Response:
+        """One request with timeouts and no redirects; statuses outside `ok` become HostError."""
+        try:
+            response = self._session.request(method, self._url(path), headers=headers, data=data, stream=stream,
+                                             timeout=self._timeout, allow_redirects=False)
+        except requests.Timeout as exc:
+            raise HostError(self._name, f"{method} {path}: {self._netloc} timed out", transient=True) from exc
+        except requests.ConnectionError as exc:
+            raise HostError(self._name, f"{method} {path}: connection to {self._netloc} failed",
+                            transient=True) from exc
+        except requests.RequestException as exc:
+            raise HostError(self._name, f"{method} {path}: {type(exc).__name__}") from exc
+        if response.status_code not in ok:
+            response.close()
+            raise self._status_error(method, path, response.status_code)
+        return response
+
+    def _status_error(self, method: str, path: str, status: int) -> HostError:
+        if status in (401, 403):
+            return HostError(self._name, f"authentication failed (HTTP {status} for {method} {path})",
+                             hint="check the user name and the password in mirror.toml's password_env")
+        return HostError(self._name, f"{method} {path}: HTTP {status}", transient=status in _RETRY_STATUS)

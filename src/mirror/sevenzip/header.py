@@ -1,0 +1,268 @@
+"""Parse a 7z header (7-Zip's 7zFormat.txt) into values, with every count and size capped.
+
+Example::
+
+    archive = parse_header(Buf(raw_header), Limits(), header_pos)
+
+The parser never decompresses: read_archive in sevenzip.py decodes an encoded
+header first and hands the plain bytes here.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from mirror.errors import ArchiveError
+from mirror.sevenzip.model import Archive, Coder, Folder, Limits, Member
+
+(K_END, K_HEADER, K_ARCHIVE_PROPS, K_ADD_STREAMS, K_MAIN_STREAMS, K_FILES, K_PACK_INFO, K_UNPACK_INFO,
+ K_SUBSTREAMS, K_SIZE, K_CRC, K_FOLDER, K_UNPACK_SIZE, K_NUM_UNPACK, K_EMPTY_STREAM, K_EMPTY_FILE,
+ K_ANTI, K_NAME) = range(18)
+K_ATTRIBUTES, K_ENCODED_HEADER, K_DUMMY = 0x15, 0x17, 0x19
+
+Streams = list[tuple[int, int | None, int]]  # (size, crc, folder index) of each file stream
+
+
+class Buf:
+    """A cursor over header bytes; every read is bounds-checked."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def take(self, n: int) -> bytes:
+        if n < 0 or self.pos + n > len(self.data):
+            raise ArchiveError("archive header is truncated or malformed")
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def byte(self) -> int:
+        return self.take(1)[0]
+
+    def number(self) -> int:
+        first, mask, value = self.byte(), 0x80, 0
+        for i in range(8):
+            if first & mask == 0:
+                return value | ((first & (mask - 1)) << (8 * i))
+            value |= self.byte() << (8 * i)
+            mask >>= 1
+        return value
+
+    def count(self, cap: int, what: str) -> int:
+        n = self.number()
+        if n > cap:
+            raise ArchiveError(f"archive declares too many {what} ({n})")
+        return n
+
+    def bits(self, n: int) -> list[bool]:
+        raw = self.take((n + 7) // 8)
+        return [bool(raw[i // 8] & (0x80 >> (i % 8))) for i in range(n)]
+
+    def defined(self, n: int) -> list[bool]:
+        return [True] * n if self.byte() else self.bits(n)
+
+    def u32(self) -> int:
+        return int(struct.unpack("<I", self.take(4))[0])
+
+    def expect(self, prop: int) -> None:
+        if self.byte() != prop:
+            raise ArchiveError("archive header is malformed")
+
+
+
+def parse_header(buf: Buf, limits: Limits, header_pos: int) -> Archive:
+    folders: list[Folder] = []
+    streams: Streams = []
+    prop = buf.byte()
+    if prop == K_ARCHIVE_PROPS:
+        raise ArchiveError("archive properties are not supported")
+    if prop == K_ADD_STREAMS:
+        raise ArchiveError("additional header streams are not supported")
+    if prop == K_MAIN_STREAMS:
+        folders, streams = parse_streams(buf, limits, header_pos)
+        prop = buf.byte()
+    members: list[Member] = []
+    if prop == K_FILES:
+        members = _read_files(buf, limits, streams)
+        prop = buf.byte()
+    if prop != K_END:
+        raise ArchiveError("archive header is malformed")
+    if sum(1 for m in members if m.has_stream) != len(streams):
+        raise ArchiveError("archive header lists a different number of files and data streams")
+    return Archive(tuple(members), tuple(folders))
+
+
+def parse_streams(
+    buf: Buf, limits: Limits, header_pos: int
+) -> tuple[list[Folder], Streams]:
+    buf.expect(K_PACK_INFO)
+    pack_pos = 32 + buf.number()
+    n_packs = buf.count(limits.max_members, "packed streams")
+    buf.expect(K_SIZE)
+    pack_sizes = [buf.number() for _ in range(n_packs)]
+    prop = buf.byte()
+    if prop == K_CRC:
+        defined = buf.defined(n_packs)
+        for is_defined in defined:
+            if is_defined:
+                buf.u32()
+        prop = buf.byte()
+    if prop != K_END:
+        raise ArchiveError("archive header is malformed (pack info)")
+    offsets = []
+    for pack_size in pack_sizes:
+        offsets.append(pack_pos)
+        pack_pos += pack_size
+    if pack_pos > header_pos:
+        raise ArchiveError("archive is truncated: packed data runs past the header")
+    buf.expect(K_UNPACK_INFO)
+    buf.expect(K_FOLDER)
+    n_folders = buf.count(limits.max_members, "blocks")
+    if buf.byte() != 0:
+        raise ArchiveError("unsupported 7z block layout")
+    chains = [_read_folder(buf) for _ in range(n_folders)]
+    if n_folders != n_packs:
+        raise ArchiveError("unsupported 7z block layout")
+    buf.expect(K_UNPACK_SIZE)
+    unpack_sizes = [[buf.number() for _ in chain] for chain in chains]
+    prop = buf.byte()
+    crcs: list[int | None] = [None] * n_folders
+    if prop == K_CRC:
+        defined = buf.defined(n_folders)
+        crcs = [buf.u32() if d else None for d in defined]
+        prop = buf.byte()
+    if prop != K_END:
+        raise ArchiveError("archive header is malformed (unpack info)")
+    folders = [
+        Folder(chain, offsets[i], pack_sizes[i], sizes[-1], crcs[i])
+        for i, (chain, sizes) in enumerate(zip(chains, unpack_sizes, strict=True))
+    ]
+    if sum(f.unpack_size for f in folders) > limits.max_total_size:
+        raise ArchiveError("archive declares more data than the size limit (a decompression bomb?)")
+    return folders, _read_substreams(buf, limits, folders)
+
+
+def _read_folder(buf: Buf) -> tuple[Coder, ...]:
+    n_coders = buf.count(4, "coders in one block")
+    coders = []
+    for _ in range(n_coders):
+        flags = buf.byte()
+        method = buf.take(flags & 0x0F)
+        if flags & 0xC0 or flags & 0x10:
+            name = Coder(method, b"").name
+            raise ArchiveError(f"unsupported method {name} in this archive (multi-stream coder)")
+        props = buf.take(buf.number()) if flags & 0x20 else b""
+        coders.append(Coder(method, props))
+    if n_coders == 0:
+        raise ArchiveError("archive block has no coder")
+    binds = [(buf.number(), buf.number()) for _ in range(n_coders - 1)]
+    # Only a straight chain is accepted: the packed stream enters one coder and
+    # each coder's output feeds the next (a filter such as BCJ after LZMA2).
+    bound_out = {out_index for _, out_index in binds}
+    bound_in = {in_index for in_index, _ in binds}
+    heads = [i for i in range(n_coders) if i not in bound_in]
+    if len(heads) != 1 or len(bound_out) != len(binds) or any(i >= n_coders for b in binds for i in b):
+        raise ArchiveError("unsupported 7z coder layout")
+    order, current = [heads[0]], heads[0]
+    feeds = {out_index: in_index for in_index, out_index in binds}
+    while current in feeds and len(order) <= n_coders:
+        current = feeds[current]
+        order.append(current)
+    if len(order) != n_coders:
+        raise ArchiveError("unsupported 7z coder layout")
+    return tuple(coders[i] for i in order)
+
+
+def _read_substreams(
+    buf: Buf, limits: Limits, folders: list[Folder]
+) -> Streams:
+    counts = [1] * len(folders)
+    prop = buf.byte()
+    if prop == K_SUBSTREAMS:
+        prop = buf.byte()
+        if prop == K_NUM_UNPACK:
+            counts = [buf.count(limits.max_members, "files in a block") for _ in folders]
+            prop = buf.byte()
+        if sum(counts) > limits.max_members:
+            raise ArchiveError("archive declares too many files")
+        sizes: list[list[int]] = []
+        for folder, count in zip(folders, counts, strict=True):
+            these = [buf.number() for _ in range(count - 1)] if prop == K_SIZE and count else []
+            if count:
+                if sum(these) > folder.unpack_size:
+                    raise ArchiveError("archive declares file sizes larger than their block")
+                these.append(folder.unpack_size - sum(these))
+            sizes.append(these)
+        if prop == K_SIZE:
+            prop = buf.byte()
+        unknown = sum(c for f, c in zip(folders, counts, strict=True) if not (c == 1 and f.crc is not None))
+        extra: list[int | None] = [None] * unknown
+        if prop == K_CRC:
+            defined = buf.defined(unknown)
+            extra = [buf.u32() if d else None for d in defined]
+            prop = buf.byte()
+        if prop != K_END:
+            raise ArchiveError("archive header is malformed (substreams)")
+        prop = buf.byte()
+    else:
+        sizes = [[f.unpack_size] for f in folders]
+        extra = [None] * len(folders)
+    if prop != K_END:
+        raise ArchiveError("archive header is malformed (streams)")
+    streams: Streams = []
+    pending = iter(extra)
+    for index, (folder, these) in enumerate(zip(folders, sizes, strict=True)):
+        for size in these:
+            crc = folder.crc if len(these) == 1 and folder.crc is not None else next(pending, None)
+            streams.append((size, crc, index))
+    return streams
+
+
+def _read_files(buf: Buf, limits: Limits, streams: Streams) -> list[Member]:
+    n = buf.count(limits.max_members, "files")
+    empty_stream, empty_file, anti = [False] * n, [False] * n, [False] * n
+    names: list[str] | None = None
+    attributes: list[int | None] = [None] * n
+    while (prop := buf.byte()) != K_END:
+        body = Buf(buf.take(buf.number()))
+        if prop == K_EMPTY_STREAM:
+            empty_stream = body.bits(n)
+        elif prop in (K_EMPTY_FILE, K_ANTI):
+            flags = iter(body.bits(sum(empty_stream)))
+            values = [next(flags) if e else False for e in empty_stream]
+            if prop == K_EMPTY_FILE:
+                empty_file = values
+            else:
+                anti = values
+        elif prop == K_NAME:
+            names = _read_names(body, n)
+        elif prop == K_ATTRIBUTES:
+            defined = body.defined(n)
+            if body.byte() != 0:
+                raise ArchiveError("external attributes are not supported")
+            attributes = [body.u32() if d else None for d in defined]
+    if names is None:
+        raise ArchiveError("archive does not name its files")
+    members, stream_iter = [], iter(streams)
+    for i in range(n):
+        size, crc, folder = (0, None, None) if empty_stream[i] else next(stream_iter, (0, None, None))
+        members.append(Member(i, names[i], size, crc, folder, attributes[i], not empty_stream[i],
+                              empty_file[i], anti[i]))
+    return members
+
+
+def _read_names(body: Buf, n: int) -> list[str]:
+    if body.byte() != 0:
+        raise ArchiveError("external file names are not supported")
+    raw = body.take(len(body.data) - body.pos)
+    if len(raw) % 2:
+        raise ArchiveError("file names are malformed")
+    try:
+        text = raw.decode("utf-16-le")  # strict: a lone surrogate is an error
+    except UnicodeDecodeError:
+        raise ArchiveError("a file name is not valid UTF-16") from None
+    names = text.split("\0")  # each name ends in a NUL unit, so the last part is empty
+    if names.pop() != "" or len(names) != n:
+        # A NUL inside a name splits it in two, so the count no longer matches.
+        raise ArchiveError("file names do not match the file count (a NUL inside a name?)")
+    return names

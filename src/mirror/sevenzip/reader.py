@@ -1,0 +1,216 @@
+"""A strict, read-only 7z reader for untrusted archives, with bounded memory.
+
+Example::
+
+    with path.open("rb") as fp:
+        archive = read_archive(fp, Limits())
+        for member, chunks in iter_members(fp, archive):
+            for chunk in chunks:
+                digest.update(chunk)
+
+Why not py7zr for reading: py7zr rewrites names as it parses them (backslashes
+become slashes, names are cut at NUL), decodes whatever methods its optional
+packages support, and decompresses in chunks of up to 128 MB. A verifier must
+see the names as stored, accept an explicit list of methods, and hold little in
+memory. This reader parses the header into values with every count and size
+capped, and streams members through the standard library's `lzma` decoder.
+The layout follows 7-Zip's 7zFormat.txt.
+"""
+
+from __future__ import annotations
+
+import lzma
+import struct
+import zlib
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from mirror.errors import ArchiveError
+from mirror.sevenzip.header import K_ENCODED_HEADER, K_HEADER, Buf, parse_header, parse_streams
+from mirror.sevenzip.model import (
+    ACCEPTED_METHODS,
+    BCJ,
+    CHUNK,
+    COPY,
+    DELTA,
+    LZMA1,
+    LZMA2,
+    MAGIC,
+    MAX_DICT,
+    Archive,
+    Coder,
+    Folder,
+    Limits,
+    Member,
+)
+
+__all__ = ["Archive", "Coder", "Folder", "Limits", "Member", "check_methods", "iter_members", "read_archive"]
+
+
+def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
+    """Parse and check the header of the archive open in `fp`.
+
+    Raises:
+        ArchiveError: not a 7z archive, truncated, malformed, or over a limit.
+    """
+    fp.seek(0, 2)
+    size = fp.tell()
+    fp.seek(0)
+    start = fp.read(32)
+    if len(start) < 32 or start[:6] != MAGIC:
+        raise ArchiveError("not a 7z archive (or truncated in its first 32 bytes)")
+    if start[6] != 0:
+        raise ArchiveError(f"unsupported 7z format version {start[6]}.{start[7]}")
+    if zlib.crc32(start[12:32]) != struct.unpack("<I", start[8:12])[0]:
+        raise ArchiveError("the 7z start header is damaged")
+    offset, length, crc = struct.unpack("<QQI", start[12:32])
+    if 32 + offset + length > size or offset > size:
+        raise ArchiveError("archive is truncated: its end header is missing")
+    if length > limits.max_header:
+        raise ArchiveError("archive header is too large")
+    if length == 0:
+        return Archive((), ())
+    fp.seek(32 + offset)
+    raw = fp.read(length)
+    if zlib.crc32(raw) != crc:
+        raise ArchiveError("archive header is damaged (CRC mismatch)")
+    for _ in range(4):
+        buf = Buf(raw)
+        kind = buf.byte()
+        if kind == K_HEADER:
+            return parse_header(buf, limits, 32 + offset)
+        if kind != K_ENCODED_HEADER:
+            raise ArchiveError("archive header is malformed")
+        folders, _ = parse_streams(buf, limits, 32 + offset)
+        if len(folders) != 1 or folders[0].unpack_size > limits.max_header:
+            raise ArchiveError("archive header is malformed or too large")
+        raw = b"".join(_FolderReader(fp, folders[0]).chunks(folders[0].unpack_size))
+        if folders[0].crc is not None and zlib.crc32(raw) != folders[0].crc:
+            raise ArchiveError("archive header is damaged (CRC mismatch)")
+    raise ArchiveError("archive header is nested too deeply")
+
+
+def _lzma_filters(chain: tuple[Coder, ...]) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = []
+    for coder in reversed(chain):  # lzma wants encoding order: filters first, compressor last
+        if coder.method == LZMA2 and len(coder.props) == 1 and coder.props[0] <= 40:
+            p = coder.props[0]
+            dict_size = 0xFFFFFFFF if p == 40 else (2 | (p & 1)) << (p // 2 + 11)
+            filters.append({"id": lzma.FILTER_LZMA2, "dict_size": min(dict_size, MAX_DICT)})
+        elif coder.method == LZMA1 and len(coder.props) == 5:
+            d, dict_size = coder.props[0], struct.unpack("<I", coder.props[1:])[0]
+            if d >= 9 * 5 * 5 or d % 9 + (d // 9) % 5 > 4 or dict_size > MAX_DICT:
+                raise ArchiveError("unsupported LZMA settings")
+            filters.append({"id": lzma.FILTER_LZMA1, "lc": d % 9, "lp": (d // 9) % 5, "pb": d // 45,
+                            "dict_size": max(dict_size, 4096)})
+        elif coder.method == BCJ and not coder.props:
+            filters.append({"id": lzma.FILTER_X86})
+        elif coder.method == DELTA and len(coder.props) == 1:
+            filters.append({"id": lzma.FILTER_DELTA, "dist": coder.props[0] + 1})
+        elif coder.method == COPY:
+            raise ArchiveError("unsupported coder chain " + " + ".join(c.name for c in chain))
+        else:
+            raise ArchiveError(f"unsupported method {coder.name} in this archive")
+    if filters[-1]["id"] not in (lzma.FILTER_LZMA1, lzma.FILTER_LZMA2) or any(
+        f["id"] in (lzma.FILTER_LZMA1, lzma.FILTER_LZMA2) for f in filters[:-1]
+    ):
+        raise ArchiveError("unsupported coder chain " + " + ".join(c.name for c in chain))
+    return filters
+
+
+def check_methods(archive: Archive) -> None:
+    """Raise unless every block uses only the accepted methods, in a chain we decode.
+
+    Raises:
+        ArchiveError: "unsupported method X", naming it.
+    """
+    for folder in archive.folders:
+        for coder in folder.chain:
+            if coder.method not in ACCEPTED_METHODS:
+                raise ArchiveError(f"unsupported method {coder.name} in this archive",
+                                   hint="only LZMA2, LZMA, Copy, BCJ and Delta are accepted")
+        if folder.chain != (Coder(COPY, b""),):
+            _lzma_filters(folder.chain)
+
+
+class _FolderReader:
+    """Decodes one folder's packed stream, never yielding more than asked for."""
+
+    def __init__(self, fp: BinaryIO, folder: Folder) -> None:
+        self.fp, self.pos, self.left = fp, folder.pack_offset, folder.pack_size
+        copy = folder.chain == (Coder(COPY, b""),)
+        try:
+            self.dec = None if copy else lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_lzma_filters(folder.chain))
+        except lzma.LZMAError:
+            raise ArchiveError("unsupported LZMA settings") from None
+        # LZMA (version 1) streams in 7z have no end marker, so liblzma holds back
+        # the last bytes until it sees more input: feed a little padding, and cut
+        # the output at the declared size as always.
+        self.padding = 4096 if folder.chain[0].method == LZMA1 else 0
+
+    def _packed(self, n: int) -> bytes:
+        self.fp.seek(self.pos)
+        data = self.fp.read(min(n, self.left))
+        self.pos += len(data)
+        self.left -= len(data)
+        return data
+
+    def read(self, n: int) -> bytes:
+        """Exactly `n` bytes of decoded data, or ArchiveError."""
+        if self.dec is None:
+            data = self._packed(n)
+            if len(data) != n:
+                raise ArchiveError("archive is truncated: data ends early")
+            return data
+        out = bytearray()
+        while len(out) < n:
+            feed = b""
+            if self.dec.needs_input:
+                feed = self._packed(CHUNK)
+                if not feed and self.padding > 0:
+                    feed, self.padding = bytes(64), self.padding - 64
+                if not feed:
+                    raise ArchiveError("archive is truncated or damaged: compressed data ends early")
+            try:
+                piece = self.dec.decompress(feed, n - len(out))
+            except lzma.LZMAError:
+                raise ArchiveError("compressed data is damaged") from None
+            if not piece and (self.dec.eof or not feed):
+                raise ArchiveError("compressed data ends before the declared size")
+            out += piece
+        return bytes(out)
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """The next `size` bytes, in chunks of at most CHUNK."""
+        while size > 0:
+            piece = self.read(min(size, CHUNK))
+            size -= len(piece)
+            yield piece
+
+
+def iter_members(fp: BinaryIO, archive: Archive) -> Iterator[tuple[Member, Iterator[bytes]]]:
+    """Each member with data, in archive order, with an iterator over its bytes.
+
+    The caller must consume each chunk iterator before advancing. A member's
+    CRC is checked after its last chunk.
+
+    Raises:
+        ArchiveError: damaged or truncated data, CRC mismatch.
+    """
+    by_folder: dict[int, list[Member]] = {}
+    for member in archive.members:
+        if member.folder is not None:
+            by_folder.setdefault(member.folder, []).append(member)
+    for index, folder in enumerate(archive.folders):
+        reader = _FolderReader(fp, folder)
+        for member in by_folder.get(index, []):
+            yield member, _checked(reader.chunks(member.size), member)
+
+
+def _checked(chunks: Iterator[bytes], member: Member) -> Iterator[bytes]:
+    crc = 0
+    for chunk in chunks:
+        crc = zlib.crc32(chunk, crc)
+        yield chunk
+    if member.crc is not None and crc != member.crc:
+        raise ArchiveError(f"member {member.name!r} is damaged (CRC mismatch)")

@@ -1,0 +1,188 @@
+"""The keyring: a folder of public keys, trust records, and the author's secret keys.
+
+Example::
+
+    ring = Keyring(Path("keys"))
+    ring.create("alice", passphrase=b"...")
+    record = ring.get("alice")
+    print(record.key_id_hex, record.roles)
+
+Layout of the folder (docs/keys.md)::
+
+    NAME.pub          minisign public key (safe to publish and commit)
+    NAME.trust.json   petname, roles and how the key was checked
+    NAME.key          secret key, scrypt-encrypted, mode 0600 (never committed)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mirror.errors import KeyringError
+from mirror.formats.minisign import PublicKeyFile, key_id_hex
+from mirror.safeio import atomic_write
+from mirror.trust.keys import SecretKey
+
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+ROLES = ("author", "publisher")
+CHECKS = ("own", "in-person", "qr", "phone", "fingerprint", "first-use", "unchecked")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """One key in the keyring and what its owner knows about it."""
+
+    name: str
+    public: PublicKeyFile
+    roles: tuple[str, ...]
+    checked: str
+    added: str
+    has_secret: bool
+
+    @property
+    def key_id_hex(self) -> str:
+        """The key id as minisign prints it."""
+        return key_id_hex(self.public.key_id)
+
+
+def check_name(name: str) -> str:
+    """Return `name` if it is a safe key name.
+
+    Raises:
+        KeyringError: the name could escape the folder or is unreadable.
+    """
+    if not NAME_RE.fullmatch(name) or name.endswith((".pub", ".key")):
+        raise KeyringError(f"bad key name {name!r}", hint="use letters, digits, '.', '_' or '-', at most 64")
+    return name
+
+
+class Keyring:
+    """A keys folder. Reading never modifies; writing is atomic."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, name: str, suffix: str) -> Path:
+        return self.folder / f"{check_name(name)}{suffix}"
+
+    def names(self) -> list[str]:
+        """Names of the keys that have a public key file, sorted."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.name[:-4] for p in self.folder.glob("*.pub") if NAME_RE.fullmatch(p.name[:-4]))
+
+    def __iter__(self) -> Iterator[KeyRecord]:
+        for name in self.names():
+            yield self.get(name)
+
+    def get(self, name: str) -> KeyRecord:
+        """The record of key `name`.
+
+        Raises:
+            KeyringError: no such key, or its files are damaged.
+        """
+        pub_path = self._path(name, ".pub")
+        try:
+            public = PublicKeyFile.from_text(pub_path.read_text(encoding="utf-8"), f"key {name}")
+        except FileNotFoundError:
+            raise KeyringError(f"no key named {name} in {self.folder}", hint="see `mirror keys list`") from None
+        except UnicodeDecodeError:
+            raise KeyringError(f"key {name} is not a text file") from None
+        public.check_key_id(f"key {name}")
+        trust: dict[str, object] = {}
+        trust_path = self._path(name, ".trust.json")
+        if trust_path.exists():
+            try:
+                loaded = json.loads(trust_path.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                raise KeyringError(f"trust record of key {name} is damaged: {trust_path}") from None
+            if isinstance(loaded, dict):
+                trust = loaded
+        roles = trust.get("roles", ["author"])
+        return KeyRecord(
+            name=name,
+            public=public,
+            roles=tuple(r for r in roles if r in ROLES) if isinstance(roles, list) else ("author",),
+            checked=str(trust.get("checked", "unchecked")),
+            added=str(trust.get("added", "")),
+            has_secret=self._path(name, ".key").exists(),
+        )
+
+    def find(self, key_id: bytes, role: str = "author") -> KeyRecord | None:
+        """The key with this id and role, or None. An id only finds a key; it proves nothing."""
+        for record in self:
+            if record.public.key_id == key_id and role in record.roles:
+                return record
+        return None
+
+    def _write_trust(self, name: str, roles: tuple[str, ...], checked: str) -> None:
+        doc = {"name": name, "roles": list(roles), "checked": checked,
+               "added": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        atomic_write(self._path(name, ".trust.json"), (json.dumps(doc, indent=1) + "\n").encode(), mode=0o644)
+
+    def create(self, name: str, passphrase: bytes | None, roles: tuple[str, ...] = ROLES) -> KeyRecord:
+        """Generate a key pair; the secret half is sealed with `passphrase` and written 0600.
+
+        Raises:
+            KeyringError: a key of that name exists.
+        """
+        if self._path(name, ".pub").exists() or self._path(name, ".key").exists():
+            raise KeyringError(f"a key named {name} already exists in {self.folder}")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        secret = SecretKey.generate()
+        atomic_write(self._path(name, ".key"), secret.seal(passphrase), mode=0o600)
+        atomic_write(self._path(name, ".pub"), secret.public.to_text().encode(), mode=0o644)
+        self._write_trust(name, roles, "own")
+        return self.get(name)
+
+    def import_public(self, name: str, public: PublicKeyFile, roles: tuple[str, ...], checked: str) -> KeyRecord:
+        """Add someone else's public key with a record of how it was checked.
+
+        Raises:
+            KeyringError: the name is taken by another key, or the key id is wrong.
+        """
+        public.check_key_id(f"key {name}")
+        if self._path(name, ".pub").exists():
+            existing = self.get(name)
+            if existing.public != public:
+                raise KeyringError(f"a different key named {name} is already in {self.folder}")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(self._path(name, ".pub"), public.to_text().encode(), mode=0o644)
+        self._write_trust(name, roles, checked)
+        return self.get(name)
+
+    def secret(self, name: str, passphrase: bytes | None) -> SecretKey:
+        """Unlock the secret key `name`.
+
+        Raises:
+            KeyringError: no secret key of that name, or it does not open.
+        """
+        try:
+            raw = self._path(name, ".key").read_bytes()
+        except FileNotFoundError:
+            raise KeyringError(f"no secret key named {name} in {self.folder}") from None
+        return SecretKey.unseal(raw, passphrase, name)
+
+    def secret_is_encrypted(self, name: str) -> bool:
+        """Whether the secret key `name` needs a passphrase (False if there is none)."""
+        path = self._path(name, ".key")
+        return path.exists() and SecretKey.is_encrypted(path.read_bytes())
+
+
+def default_keys_dir(option: Path | None, workspace_keys: Path | None) -> Path:
+    """The keys folder: --keys, else MIRROR_KEYS, else the workspace's, else the user's data folder."""
+    if option is not None:
+        return option
+    env = os.environ.get("MIRROR_KEYS")
+    if env:
+        return Path(env)
+    if workspace_keys is not None:
+        return workspace_keys
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "mirror" / "keys"

@@ -1,0 +1,163 @@
+"""Ed25519 keys: generate, encrypt at rest, sign and check minisign signatures.
+
+Example::
+
+    secret = SecretKey.generate()
+    sealed = secret.seal(b"correct horse")         # scrypt + ChaCha20-Poly1305
+    sig = secret.sign(b"data", "bundle:x\\tversion:1\\trole:author")
+    check_signature(secret.public, sig, b"data")  # raises SignatureError if wrong
+
+The only module that imports `cryptography`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from mirror.errors import KeyringError, SignatureError
+from mirror.formats.minisign import PublicKeyFile, Signature, key_id_hex, prehash
+
+FINGERPRINT_DIGITS = 40  # 10**40 is about 2**132.9: at least 128 bits
+SECRET_FORMAT = "mirror-secret-key/1"  # noqa: S105 - a format name
+SCRYPT_N = 2**17  # 128 MiB and about half a second: costly to guess on a seized laptop
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _derive(passphrase: bytes, salt: bytes, n: int) -> bytes:
+    return Scrypt(salt=salt, length=32, n=n, r=8, p=1).derive(passphrase)
+
+
+@dataclass(frozen=True, slots=True)
+class SecretKey:
+    """An unlocked Ed25519 secret key (kept in memory only)."""
+
+    key: Ed25519PrivateKey
+
+    @classmethod
+    def generate(cls) -> SecretKey:
+        """A fresh random key."""
+        return cls(Ed25519PrivateKey.generate())
+
+    @property
+    def public(self) -> PublicKeyFile:
+        """The matching public key, with its id."""
+        raw = self.key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return PublicKeyFile.from_key(raw)
+
+    def seal(self, passphrase: bytes | None) -> bytes:
+        """The secret key file: scrypt + ChaCha20-Poly1305 when a passphrase is given.
+
+        The public key is bound as associated data, so a file whose halves were
+        swapped does not open.
+        """
+        seed = self.key.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
+        doc: dict[str, object] = {"format": SECRET_FORMAT, "public_key": self.public.key_line}
+        if passphrase is None:
+            doc |= {"kdf": "none", "secret": _b64(seed)}
+        else:
+            salt, nonce = os.urandom(16), os.urandom(12)
+            box = ChaCha20Poly1305(_derive(passphrase, salt, SCRYPT_N))
+            sealed = box.encrypt(nonce, seed, self.public.key_line.encode())
+            doc |= {"kdf": "scrypt", "n": SCRYPT_N, "r": 8, "p": 1, "salt": _b64(salt),
+                    "nonce": _b64(nonce), "ciphertext": _b64(sealed)}
+        return (json.dumps(doc, indent=1) + "\n").encode()
+
+    @staticmethod
+    def is_encrypted(raw: bytes) -> bool:
+        """Whether a secret key file needs a passphrase."""
+        return b'"kdf": "none"' not in raw
+
+    @classmethod
+    def unseal(cls, raw: bytes, passphrase: bytes | None, name: str) -> SecretKey:
+        """Open a secret key file written by `seal`.
+
+        Raises:
+            KeyringError: wrong or missing passphrase, or a damaged file.
+        """
+        try:
+            doc = json.loads(raw)
+            if doc["format"] != SECRET_FORMAT:
+                raise KeyringError(f"secret key {name} has an unknown format")
+            aad = str(doc["public_key"]).encode()
+            if doc["kdf"] == "none":
+                seed = base64.b64decode(doc["secret"], validate=True)
+            elif doc["kdf"] == "scrypt":
+                if passphrase is None:
+                    raise KeyringError(f"secret key {name} is encrypted and no passphrase was given",
+                                       hint="type it at the prompt or set MIRROR_PASSPHRASE")
+                n = int(doc["n"])
+                if n > 2**20 or doc["r"] != 8 or doc["p"] != 1:
+                    raise KeyringError(f"secret key {name} has unsupported scrypt settings")
+                box = ChaCha20Poly1305(_derive(passphrase, base64.b64decode(doc["salt"], validate=True), n))
+                try:
+                    seed = box.decrypt(base64.b64decode(doc["nonce"], validate=True),
+                                       base64.b64decode(doc["ciphertext"], validate=True), aad)
+                except InvalidTag:
+                    raise KeyringError(f"wrong passphrase for secret key {name}") from None
+            else:
+                raise KeyringError(f"secret key {name} uses an unknown key derivation")
+            key = cls(Ed25519PrivateKey.from_private_bytes(seed))
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise KeyringError(f"secret key {name} is damaged or not a mirror secret key") from None
+        if key.public.key_line.encode() != aad:
+            raise KeyringError(f"secret key {name} does not match its public key")
+        return key
+
+    def sign(self, data: bytes, trusted_comment: str) -> Signature:
+        """A prehashed minisign signature over `data`, with a trusted comment."""
+        if "\n" in trusted_comment or "\r" in trusted_comment:
+            raise ValueError("a trusted comment is one line")
+        public = self.public
+        signature = self.key.sign(prehash(data))
+        glob = self.key.sign(signature + trusted_comment.encode())
+        return Signature(
+            key_id=public.key_id,
+            signature=signature,
+            trusted_comment=trusted_comment,
+            global_signature=glob,
+            untrusted_comment=f"signature from mirror secret key {key_id_hex(public.key_id)}",
+        )
+
+
+def check_signature(public: PublicKeyFile, sig: Signature, data: bytes) -> None:
+    """Return quietly if `public` made `sig` over `data`, trusted comment included.
+
+    Raises:
+        SignatureError: the key ids differ, or either signature does not verify.
+    """
+    if sig.key_id != public.key_id:
+        raise SignatureError(
+            f"signature was made by key {key_id_hex(sig.key_id)}, not {key_id_hex(public.key_id)}"
+        )
+    key = Ed25519PublicKey.from_public_bytes(public.public_key)
+    try:
+        key.verify(sig.signature, prehash(data))
+    except InvalidSignature:
+        raise SignatureError(f"signature does not match the signed file (key {key_id_hex(sig.key_id)})") from None
+    try:
+        key.verify(sig.global_signature, sig.signature + sig.trusted_comment.encode())
+    except InvalidSignature:
+        raise SignatureError("the trusted comment was changed after signing") from None
+
+
+def fingerprint(public: PublicKeyFile) -> str:
+    """40 digits in groups of 5 from SHA-256 of the public key: read aloud to compare keys."""
+    value = int.from_bytes(hashlib.sha256(public.public_key).digest()[:20], "big") % 10**FINGERPRINT_DIGITS
+    digits = f"{value:0{FINGERPRINT_DIGITS}d}"
+    return " ".join(digits[i : i + 5] for i in range(0, FINGERPRINT_DIGITS, 5))
