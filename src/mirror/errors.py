@@ -12,7 +12,7 @@ This module imports nothing else from mirror.
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 
 class ExitCode(IntEnum):
@@ -122,15 +122,40 @@ class UntrustedSigner(MirrorError):
         self.fingerprint = fingerprint
 
 
+class Failure(StrEnum):
+    """Why a transfer failed: one vocabulary for readers (fetch) and publishers (publish, status)."""
+
+    UNREACHABLE = "unreachable"  # no connection: refused, reset, name not found
+    TIMEOUT = "timeout"  # a deadline passed, or the peer sent too little for too long
+    MISSING = "missing"  # the file is not there
+    REFUSED = "refused"  # the server said no: authentication, permission, an HTTP error status
+    BAD_ANSWER = "bad answer"  # an answer against the protocol: too large, a wrong range, other bytes than sent
+
+
+_TRANSIENT = frozenset({Failure.UNREACHABLE, Failure.TIMEOUT})
+
+
 class TransferError(MirrorError):
-    """A host failed or refused.
+    """A host or mirror failed or refused.
 
     Args:
-        host: the host's name from mirror.toml.
+        where: the host's name from mirror.toml, or the mirror's label.
         reason: what went wrong, without credentials.
+        failure: the kind of failure.
+        transient: whether trying again may help; by default, for unreachable and timed-out peers.
     """
 
-    def __init__(self, host: str, reason: str, hint: str | None = None) -> None:
-        super().__init__(f"{host}: {reason}", hint)
-        self.host = host
+    def __init__(self, where: str, reason: str, failure: Failure = Failure.REFUSED, *,
+                 transient: bool | None = None, hint: str | None = None) -> None:
+        super().__init__(f"{where}: {reason}", hint)
+        self.where = where
         self.reason = reason
+        self.failure = failure
+        self.transient = failure in _TRANSIENT if transient is None else transient
+
+
+class MissingFile(TransferError):
+    """The path does not exist on the host or mirror."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(where, reason, Failure.MISSING)

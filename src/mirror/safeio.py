@@ -6,6 +6,9 @@ Example::
 
     with atomic_output(Path("out.7z"), force=False) as tmp:
         write_archive(tmp)          # on any exception, tmp is removed and out.7z untouched
+
+    save_state(path, {"version": 4})      # small JSON state files, mode 0600
+    load_state(path)                      # {} when absent; ConfigError when damaged
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import contextlib
 import ctypes
 import errno
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from mirror.errors import ConfigError
 
@@ -97,3 +102,25 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    """The JSON object in a state file, or {} when there is none.
+
+    Raises:
+        ConfigError: the file is damaged (never silently reset: that would allow a rollback).
+    """
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (ValueError, UnicodeDecodeError):
+        raise ConfigError(f"state file {path} is damaged", hint="restore it from a backup; do not delete it") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"state file {path} is damaged", hint="restore it from a backup; do not delete it")
+    return doc
+
+
+def save_state(path: Path, doc: dict[str, Any]) -> None:
+    """Replace the JSON object in a state file atomically, readable by its owner only."""
+    atomic_write(path, (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode(), mode=0o600)

@@ -1,13 +1,15 @@
-"""The workspace: the nearest mirror.toml and the folders it names.
+"""The workspace: the nearest mirror.toml with a [workspace] table, and the folders it names.
 
 Example::
 
     ws = find_workspace(Path.cwd())
     if ws is not None:
         print(ws.sources, ws.bundles, ws.keys)
+    config = find_config_file(Path.cwd())   # the nearest mirror.toml of any kind, for publish
 
-A mirror.toml's [workspace] table names `sources`, `bundles` and `keys`,
-relative to the file. Later tables (publisher, hosts) are read by config.py.
+A [workspace] table names `sources`, `bundles` and `keys`, relative to the file.
+Only that table makes a folder a workspace: a mirror.toml with only [publisher] and
+[hosts] (read by publish/config.py) leaves the keyring where it was.
 """
 
 from __future__ import annotations
@@ -31,20 +33,27 @@ class Workspace:
     sources: Path
     bundles: Path
     keys: Path
-    raw: dict[str, Any]
+
+
+def read_toml(config: Path) -> dict[str, Any]:
+    """The tables of a mirror.toml.
+
+    Raises:
+        ConfigError: not TOML.
+    """
+    try:
+        return tomllib.loads(config.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config}: not valid TOML: {exc}") from None
 
 
 def load_workspace(config: Path) -> Workspace:
-    """Read `config` (a mirror.toml).
+    """Read the [workspace] table of `config` (a mirror.toml); defaults where it is silent.
 
     Raises:
         ConfigError: not TOML, or a field of the wrong type, named.
     """
-    try:
-        raw = tomllib.loads(config.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{config}: not valid TOML: {exc}") from None
-    table = raw.get("workspace", {})
+    table = read_toml(config).get("workspace", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{config}: [workspace] must be a table")
     unknown = set(table) - _KEYS
@@ -56,13 +65,26 @@ def load_workspace(config: Path) -> Workspace:
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{config}: workspace.{key} must be a folder name")
         paths[key] = config.parent / value
-    return Workspace(config.parent, paths["sources"], paths["bundles"], paths["keys"], raw)
+    return Workspace(config.parent, paths["sources"], paths["bundles"], paths["keys"])
 
 
-def find_workspace(start: Path) -> Workspace | None:
-    """The workspace of the nearest mirror.toml at or above `start`, if any."""
+def find_config_file(start: Path) -> Path | None:
+    """The nearest mirror.toml at or above `start`, whatever tables it has."""
     for folder in (start, *start.parents):
         candidate = folder / CONFIG_NAME
         if candidate.is_file():
+            return candidate
+    return None
+
+
+def find_workspace(start: Path) -> Workspace | None:
+    """The workspace of the nearest mirror.toml with a [workspace] table at or above `start`, if any.
+
+    Raises:
+        ConfigError: such a file is not valid TOML or its table is malformed.
+    """
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file() and "workspace" in read_toml(candidate):
             return load_workspace(candidate)
     return None

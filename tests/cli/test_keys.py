@@ -12,8 +12,8 @@ from PIL import Image
 from conftest import invoke
 from helpers import require_tool, run
 from mirror.formats.minisign import PublicKeyFile
+from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
-from mirror.trust.keys import fingerprint
 
 
 def test_new_key_is_encrypted_with_the_passphrase(runner: CliRunner, tmp_path: Path,

@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from conftest import invoke
 from helpers import make_jpeg, require_tool, run
 from mirror.bundle.create import CreateRequest, create_bundle
-from mirror.formats.index import Index, sign_index
+from mirror.formats.index import Index
+from mirror.trust.index import sign_index
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
 from mirror_server import MirrorServer
@@ -170,7 +171,7 @@ def test_failover_dead_tampered_good(setup: Setup, served: MirrorServer, runner:
     with MirrorServer(tampered_root) as bad:
         code, out, err = _fetch(runner, setup, "--mirror", dead, "--mirror", bad.url, "--mirror", served.url)
     assert code == 0, err
-    assert "mirror  dead" in out and "mirror  tampered" in out and "mirror  ok" in out
+    assert "mirror  unreachable" in out and "mirror  tampered" in out and "mirror  ok" in out
     arrived = setup.root / "in"
     assert len(list(arrived.glob("*.7z"))) == 1 and "ARRIVED" in out
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
+from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
-from mirror.trust.keys import fingerprint
 
 
 def test_verify_prints_verdict_signer_and_counts(runner: CliRunner, bundle: Path, keyring: Keyring) -> None:

@@ -18,9 +18,9 @@ import pytest
 import requests
 
 from helpers import require_tool
-from mirror.errors import ConfigError
+from mirror.errors import ConfigError, MissingFile, TransferError
 from mirror.publish.config import HostConfig
-from mirror.publish.hosts import Host, HostError, MissingFile, open_host, read_back
+from mirror.publish.hosts import Host, open_host, read_back
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -163,7 +163,7 @@ def test_read_refuses_more_than_limit(target: Target, tmp_path: Path) -> None:
     """read(limit) refuses a larger file, and the error is not MissingFile."""
     source, sha256 = _source(tmp_path, b"x" * 1000)
     target.host.upload("index.json", source, sha256)
-    with pytest.raises(HostError, match="larger than 999 bytes") as caught:
+    with pytest.raises(TransferError, match="larger than 999 bytes") as caught:
         target.host.read("index.json", limit=999)
     assert not isinstance(caught.value, MissingFile)
     assert target.host.read("index.json", limit=1000) == b"x" * 1000
@@ -191,7 +191,7 @@ def test_failed_rename_leaves_no_temporary(target: Target, tmp_path: Path) -> No
     keep, keep_sha = _source(tmp_path, b"keep", "keep.bin")
     target.host.upload("index.json/keep", keep, keep_sha)
     source, sha256 = _source(tmp_path, b"new index")
-    with pytest.raises(HostError) as caught:
+    with pytest.raises(TransferError) as caught:
         target.host.upload("index.json", source, sha256)
     assert caught.value.transient is False
     assert target.stored() == {"index.json/keep"}
@@ -200,14 +200,14 @@ def test_failed_rename_leaves_no_temporary(target: Target, tmp_path: Path) -> No
 def test_read_back_catches_other_bytes(target: Target, tmp_path: Path) -> None:
     """An upload whose stored bytes do not hash to the given sha256 fails."""
     source, _ = _source(tmp_path, b"content")
-    with pytest.raises(HostError, match="another sha256"):
+    with pytest.raises(TransferError, match="another sha256"):
         target.host.upload("index.json", source, "0" * 64)
 
 
 @pytest.mark.parametrize("path", ["../escape.json", "/etc/passwd", "a//b", "a/./b", "", "a\\b"])
 def test_unsafe_paths_are_refused(target: Target, path: str) -> None:
     """Paths that could leave the host's root are refused before any request."""
-    with pytest.raises(HostError, match="unsafe path"):
+    with pytest.raises(TransferError, match="unsafe path"):
         target.host.stat(path)
 
 
@@ -240,7 +240,7 @@ def test_webdav_wrong_password(server: str, request: pytest.FixtureRequest, tmp_
     wrong = "Wr0ng-" + secrets.token_urlsafe(10)
     host = open_host(dav.host_config(monkeypatch, password=wrong))
     source, sha256 = _source(tmp_path, b"content")
-    with pytest.raises(HostError, match="authentication failed") as caught:
+    with pytest.raises(TransferError, match="authentication failed") as caught:
         host.upload("index.json", source, sha256)
     assert caught.value.transient is False
     for shown in (str(caught.value), caught.value.hint or "", repr(host)):
@@ -281,9 +281,9 @@ def _dead_config(kind: str, port: int, request: pytest.FixtureRequest, tmp_path:
 @pytest.mark.parametrize("kind", ["webdav", "sftp", "s3"])
 def test_dead_host_is_transient(kind: str, closed_port: int, request: pytest.FixtureRequest, tmp_path: Path,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing listening on the port: a HostError worth a retry."""
+    """Nothing listening on the port: a TransferError worth a retry."""
     host = open_host(_dead_config(kind, closed_port, request, tmp_path, monkeypatch))
-    with pytest.raises(HostError) as caught:
+    with pytest.raises(TransferError) as caught:
         host.stat("index.json")
     assert caught.value.transient is True
     assert not isinstance(caught.value, MissingFile)
@@ -295,7 +295,7 @@ def test_sftp_refuses_unknown_and_changed_host_keys(sshd_sftp: SftpServer, tmp_p
     empty = tmp_path / "empty_known_hosts"
     empty.write_text("")
     host = open_host(sshd_sftp.host_config(known_hosts=empty))
-    with pytest.raises(HostError, match="not in known_hosts") as caught:
+    with pytest.raises(TransferError, match="not in known_hosts") as caught:
         host.stat("index.json")
     assert caught.value.transient is False
     other = _keygen(tmp_path, "other")
@@ -303,7 +303,7 @@ def test_sftp_refuses_unknown_and_changed_host_keys(sshd_sftp: SftpServer, tmp_p
     key_type, key = other.with_suffix(".pub").read_text().split()[:2]
     changed.write_text(f"[{LOOPBACK}]:{sshd_sftp.port} {key_type} {key}\n")
     host = open_host(sshd_sftp.host_config(known_hosts=changed))
-    with pytest.raises(HostError, match="does not match known_hosts") as caught:
+    with pytest.raises(TransferError, match="does not match known_hosts") as caught:
         host.stat("index.json")
     assert caught.value.transient is False
 
@@ -311,7 +311,7 @@ def test_sftp_refuses_unknown_and_changed_host_keys(sshd_sftp: SftpServer, tmp_p
 def test_sftp_wrong_key(sshd_sftp: SftpServer, tmp_path: Path) -> None:
     """A key the server does not accept is an authentication failure, not worth a retry."""
     host = open_host(sshd_sftp.host_config(key_file=_keygen(tmp_path, "stranger")))
-    with pytest.raises(HostError, match="authentication failed") as caught:
+    with pytest.raises(TransferError, match="authentication failed") as caught:
         host.stat("index.json")
     assert caught.value.transient is False
 
@@ -327,7 +327,7 @@ def test_s3_wrong_secret(seaweed_s3: S3Server, tmp_path: Path, monkeypatch: pyte
     wrong = secrets.token_urlsafe(24)
     host = open_host(seaweed_s3.host_config(monkeypatch, secret_key=wrong))
     source, sha256 = _source(tmp_path, b"content")
-    with pytest.raises(HostError, match="authentication failed") as caught:
+    with pytest.raises(TransferError, match="authentication failed") as caught:
         host.upload("index.json", source, sha256)
     assert caught.value.transient is False
     assert wrong not in str(caught.value) and wrong not in repr(host)
@@ -353,7 +353,7 @@ def test_directory_root_must_exist(tmp_path: Path) -> None:
     root = tmp_path / "media" / "usb" / "mirror"
     host = open_host(HostConfig(name="usb", kind="dir", url=str(root)))
     source, sha256 = _source(tmp_path, b"content")
-    with pytest.raises(HostError, match="does not exist") as caught:
+    with pytest.raises(TransferError, match="does not exist") as caught:
         host.upload("index.json", source, sha256)
     assert caught.value.hint == "is the drive mounted?"
     assert not root.exists()

@@ -16,8 +16,9 @@ from mirror.errors import ArchiveError, KeyringError, ManifestError, SignatureEr
 from mirror.formats.manifest import BundleMeta, Sums
 from mirror.formats.minisign import PublicKeyFile, Signature, key_id_for
 from mirror.formats.names import collision_key, name_problem
-from mirror.sevenzip.reader import Limits, iter_members, read_archive
-from mirror.trust.keys import SecretKey, check_signature, fingerprint
+from mirror.sevenzip import Limits, iter_members, read_archive
+from mirror.trust.fingerprint import fingerprint
+from mirror.trust.keys import SecretKey, check_signature
 
 GOOD_HASH = "a" * 64
 

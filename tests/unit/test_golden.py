@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mirror.bundle.verify import verify_bundle
 from mirror.formats.minisign import PublicKeyFile
-from mirror.sevenzip.reader import Limits, iter_members, read_archive
+from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.trust.keyring import Keyring
 
 DATA = Path(__file__).parent.parent / "data"

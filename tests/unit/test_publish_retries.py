@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-import mirror.publish.plan as publish
-from mirror.publish.hosts.base import HostError, MissingFile
-from mirror.publish.plan import Upload, publish_to_host
+import mirror.publish.send as publish
+from mirror.errors import Failure, MissingFile, TransferError
+from mirror.publish.plan import Upload
+from mirror.publish.send import publish_to_host
 
 
 class MemoryHost:
     """A host in memory whose uploads fail as scripted."""
 
-    def __init__(self, failures: list[HostError | None]) -> None:
+    def __init__(self, failures: list[TransferError | None]) -> None:
         self.name = "mem"
         self.files: dict[str, bytes] = {}
         self.failures = failures
@@ -58,7 +59,8 @@ def test_transient_errors_are_retried(uploads: list[Upload], monkeypatch: pytest
     """Two timeouts, then success: the file arrives, with backoff between attempts."""
     delays: list[float] = []
     monkeypatch.setattr(publish.time, "sleep", delays.append)
-    host = MemoryHost([HostError("mem", "timed out", transient=True), HostError("mem", "reset", transient=True)])
+    host = MemoryHost([TransferError("mem", "timed out", Failure.TIMEOUT),
+                       TransferError("mem", "reset", Failure.UNREACHABLE)])
     lines: list[str] = []
     result = publish_to_host(host, True, uploads, lines.append)
     assert result.ok and host.attempts == ["bundles/a.7z"] * 3 + ["index.json"]
@@ -68,7 +70,7 @@ def test_transient_errors_are_retried(uploads: list[Upload], monkeypatch: pytest
 
 def test_hard_error_stops_before_the_index(uploads: list[Upload]) -> None:
     """An authentication failure is not retried, and index.json is never sent after a failed bundle."""
-    host = MemoryHost([HostError("mem", "authentication failed")])
+    host = MemoryHost([TransferError("mem", "authentication failed")])
     result = publish_to_host(host, True, uploads, lambda _: None)
     assert result.error == "authentication failed"
     assert host.attempts == ["bundles/a.7z"] and "index.json" not in host.files

@@ -16,12 +16,12 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from mirror.bundle.accounts import read_account
 from mirror.bundle.sources import SourceFile, collect_sources
+from mirror.bundle.verify import verify_bundle
 from mirror.errors import InputError
 from mirror.formats.manifest import (
     AUTHOR_KEY_NAME,
@@ -34,6 +34,7 @@ from mirror.formats.manifest import (
     trusted_comment,
 )
 from mirror.formats.minisign import key_id_hex
+from mirror.formats.timefmt import now_text
 from mirror.privacy.clean import clean_photo
 from mirror.safeio import atomic_output
 from mirror.sevenzip.writer import BundleWriter
@@ -118,9 +119,7 @@ def create_bundle(request: CreateRequest, secret: SecretKey, progress: Progress 
     with atomic_output(request.out, force=request.force) as tmp:
         bundle_id, salts = _build(tmp, items, request, secret, progress)
         del items  # everything the build held is free before the self-check runs
-        from mirror.bundle.verify import verify_bundle  # the same checks a receiver runs
-
-        verify_bundle(tmp, None, expect_key=secret.public)
+        verify_bundle(tmp, None, expect_key=secret.public)  # the same checks a receiver runs
         size = tmp.stat().st_size
     return CreateResult(request.out, bundle_id, request.version, total, accounts, total - accounts, size, salts)
 
@@ -135,7 +134,7 @@ def _build(tmp: Path, items: list[SourceFile], request: CreateRequest, secret: S
         bundle_id=bundle_id,
         version=request.version,
         title=request.title or request.src.resolve().name,
-        created=request.created or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        created=request.created or now_text(),
         languages=tuple(languages),
         author_key=key_id_hex(public.key_id),
         files=files,

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.bundle.verify import VerifiedBundle, check_container, verify_open
+from mirror.bundle.verify import Keys, VerifiedBundle, check_container, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
 from mirror.safeio import rename_noreplace
-from mirror.sevenzip.reader import Limits, iter_members, read_archive
-from mirror.trust.keyring import Keyring
+from mirror.sevenzip import Limits, iter_members, read_archive
+from mirror.trust.policy import AuthorTrusted, Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +37,8 @@ class Extracted:
     files: int
 
 
-def extract_bundle(path: Path, dest: Path, keyring: Keyring | None, limits: Limits | None = None,
-                   allow_untrusted: bool = False) -> Extracted:
+def extract_bundle(path: Path, dest: Path, keys: Keys, limits: Limits | None = None,
+                   allow_untrusted: bool = False, policy: Policy | None = None) -> Extracted:
     """Verify `path`, then write its files into the new folder `dest`.
 
     Raises:
@@ -50,7 +50,7 @@ def extract_bundle(path: Path, dest: Path, keyring: Keyring | None, limits: Limi
         raise ConfigError(f"{dest} already exists", hint="name a new folder; extract never overwrites")
     limits = limits or Limits()
     with path.open("rb") as fp:
-        signed, members, unlisted = verify_open(fp, keyring, limits)
+        signed, members, unlisted = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted())
         verified = signed.result(path, members)
         if not verified.trusted and not allow_untrusted:
             raise UntrustedSigner(verified.key_id, verified.fingerprint)

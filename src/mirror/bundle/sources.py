@@ -19,16 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mirror.errors import InputError, PhotoError
+from mirror.formats.media import media_for, suffix_of
 from mirror.formats.names import find_collision, name_problem, printable
-
-TEXT_TYPES = {".md": "text/markdown", ".markdown": "text/markdown", ".txt": "text/plain"}
-PHOTO_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
-# Formats whose metadata cannot be removed safely: refused unless the author keeps metadata.
-UNSAFE_PHOTOS = {".heic": "image/heic", ".heif": "image/heif", ".avif": "image/avif", ".tif": "image/tiff",
-                 ".tiff": "image/tiff", ".gif": "image/gif", ".webp": "image/webp", ".mp4": "video/mp4",
-                 ".m4v": "video/mp4", ".mov": "video/quicktime", ".3gp": "video/3gpp",
-                 **{raw: "image/x-raw" for raw in (".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf")}}
-CONVERT_HINT = "convert it to JPEG on the device, or pass --keep-metadata to bundle it as it is"
+from mirror.privacy.exif import CONVERT_HINT
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +60,16 @@ def collect_sources(src: Path, keep_metadata: bool = False) -> list[SourceFile]:
             path = Path(root) / name
             relative = path.relative_to(src).as_posix()
             info = path.lstat()
-            suffix = path.suffix.lower()
+            media = media_for(name)
             if not stat.S_ISREG(info.st_mode):
                 refused.append(f"{printable(relative)} (not a regular file)")
-            elif suffix in TEXT_TYPES:
-                found.append(SourceFile(path, _member_name(relative, "account"), "account",
-                                        TEXT_TYPES[suffix], info.st_size))
-            elif suffix in PHOTO_TYPES or (keep_metadata and suffix in UNSAFE_PHOTOS):
-                media = PHOTO_TYPES.get(suffix) or UNSAFE_PHOTOS[suffix]
-                found.append(SourceFile(path, _member_name(relative, "photo"), "photo", media, info.st_size))
-            elif suffix in UNSAFE_PHOTOS:
-                raise PhotoError(relative, f"{suffix[1:].upper()} files cannot be cleaned of metadata safely",
+            elif media is not None and media.kind == "account":
+                found.append(SourceFile(path, _member_name(relative, "account"), "account", media.type,
+                                        info.st_size))
+            elif media is not None and (media.kind == "photo" or keep_metadata):
+                found.append(SourceFile(path, _member_name(relative, "photo"), "photo", media.type, info.st_size))
+            elif media is not None:
+                raise PhotoError(relative, f"{suffix_of(name)[1:].upper()} files cannot be cleaned of metadata safely",
                                  hint=CONVERT_HINT)
             else:
                 refused.append(printable(relative))

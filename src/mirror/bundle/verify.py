@@ -3,7 +3,7 @@
 Example::
 
     result = verify_bundle(Path("x.7z"), Keyring(Path("keys")))
-    if result.trusted:
+    if result.trusted:                   # the policy's verdict; result.verdict.reason says why
         print("verified, signed by", result.signer_name, result.fingerprint)
 
 Order: (1) container caps, names, types, methods, declared sizes; (2) read the
@@ -15,7 +15,6 @@ the listed set; (6) every member's sha256. Nothing is written to disk.
 from __future__ import annotations
 
 import hashlib
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +34,15 @@ from mirror.formats.manifest import (
     trusted_comment,
 )
 from mirror.formats.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature, key_id_hex
-from mirror.formats.names import check_member_name, find_collision, printable
-from mirror.sevenzip.reader import Archive, Limits, Member, check_methods, iter_members, read_archive
+from mirror.formats.names import printable
+from mirror.sevenzip import Archive, Limits, Member, check_methods, iter_members, read_archive, regular_files
+from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
-from mirror.trust.keys import check_signature, fingerprint
+from mirror.trust.keys import check_signature
+from mirror.trust.keyset import TrustedKeys
+from mirror.trust.policy import AuthorTrusted, Evidence, Policy, Verdict
+
+Keys = Keyring | TrustedKeys | None  # None trusts nobody: the signer is only shown
 
 CONTROL_CAPS = {SUMS_NAME: MAX_SUMS_BYTES, SIG_NAME: MAX_SIGNATURE_FILE, AUTHOR_KEY_NAME: 1024,
                 META_NAME: MAX_META_BYTES}
@@ -52,10 +56,15 @@ class VerifiedBundle:
     meta: BundleMeta
     sums: Sums
     public: PublicKeyFile
-    trusted: bool
-    signer_name: str | None
+    verdict: Verdict
+    signer_name: str | None  # the author's name in the keyring, when the key is there
     members: tuple[str, ...]  # every regular member, in archive order
     control: dict[str, bytes] = field(default_factory=dict, repr=False)  # the four signed files, as stored
+
+    @property
+    def trusted(self) -> bool:
+        """Whether the reader's policy trusts the bundle (by default: its author is in the keyring)."""
+        return self.verdict.trusted
 
     @property
     def key_id(self) -> str:
@@ -68,50 +77,16 @@ class VerifiedBundle:
         return fingerprint(self.public)
 
 
-def _check_member(member: Member) -> None:
-    check_member_name(member.name)
-    if member.is_dir and member.has_stream:
-        raise ArchiveError(f"member {printable(member.name)!r} is a folder that carries data")
-    if member.is_anti:
-        raise ArchiveError(f"member {printable(member.name)!r} is a deletion marker")
-    mode = member.unix_mode
-    if member.attributes is not None and member.attributes & 0x400:
-        raise ArchiveError(f"member {printable(member.name)!r} is a link or reparse point")
-    if mode is not None:
-        if stat.S_IFMT(mode) not in (stat.S_IFREG, stat.S_IFDIR, 0):
-            raise ArchiveError(f"member {printable(member.name)!r} is not a regular file (a link or device)")
-        if mode & (stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX):
-            raise ArchiveError(f"member {printable(member.name)!r} has set-id or sticky bits ({mode & 0o7777:o})")
-
-
 def check_container(archive: Archive) -> list[Member]:
-    """Step 1: names, types, duplicates and collisions; returns the regular files.
+    """Step 1: methods, names, types, duplicates, collisions, and the caps on the signed files.
+
+    Returns the regular files, in archive order.
 
     Raises:
         ArchiveError: the first problem found.
     """
     check_methods(archive)
-    files: list[Member] = []
-    directories: set[str] = set()
-    for member in archive.members:
-        _check_member(member)
-        if member.is_dir:
-            directories.add(member.name)
-        else:
-            files.append(member)
-    names = [m.name for m in files]
-    if len(set(names)) != len(names):
-        duplicate = next(n for n in names if names.count(n) > 1)
-        raise ArchiveError(f"member {printable(duplicate)!r} appears twice")
-    parents = {"/".join(n.split("/")[:i]) for n in names for i in range(1, n.count("/") + 1)}
-    if directories - parents:
-        raise ArchiveError(f"unexpected folder {printable(sorted(directories - parents)[0])!r} in the bundle")
-    if parents & set(names):
-        raise ArchiveError(f"{printable(sorted(parents & set(names))[0])!r} is both a file and a folder")
-    collision = find_collision(sorted(set(names) | parents))
-    if collision is not None:
-        raise ArchiveError(f"members {collision[0]!r} and {collision[1]!r} collide on some systems "
-                           "(case or Unicode normalization)")
+    files = regular_files(archive)
     for member in files:
         cap = CONTROL_CAPS.get(member.name)
         if cap is not None and member.size > cap:
@@ -124,13 +99,21 @@ class _Signed:
     sums: Sums
     meta: BundleMeta
     public: PublicKeyFile
+    verdict: Verdict
     signer_name: str | None
     control: dict[str, bytes]
 
     def result(self, path: Path, members: list[str]) -> VerifiedBundle:
         """The verified bundle, once every step passed."""
-        return VerifiedBundle(path, self.meta, self.sums, self.public, self.signer_name is not None,
-                              self.signer_name, tuple(members), dict(self.control))
+        return VerifiedBundle(path, self.meta, self.sums, self.public, self.verdict, self.signer_name,
+                              tuple(members), dict(self.control))
+
+
+def snapshot(keys: Keys) -> TrustedKeys:
+    """The trusted keys as a value, read once."""
+    if isinstance(keys, Keyring):
+        return keys.snapshot()
+    return keys if keys is not None else TrustedKeys()
 
 
 def _author_key(raw: bytes) -> PublicKeyFile:
@@ -143,11 +126,11 @@ def _author_key(raw: bytes) -> PublicKeyFile:
     return candidate
 
 
-def _find_key(sig: Signature, author_pub: bytes, keyring: Keyring | None,
+def _find_key(sig: Signature, author_pub: bytes, keys: TrustedKeys,
               expect_key: PublicKeyFile | None) -> tuple[PublicKeyFile, str | None]:
     if expect_key is not None:
         return expect_key, None
-    record = keyring.find(sig.key_id) if keyring is not None else None
+    record = keys.find(sig.key_id, "author")
     if record is not None:
         return record.public, record.name
     candidate = _author_key(author_pub)
@@ -157,7 +140,7 @@ def _find_key(sig: Signature, author_pub: bytes, keyring: Keyring | None,
     return candidate, None
 
 
-def check_signed(control: dict[str, bytes], keyring: Keyring | None,
+def check_signed(control: dict[str, bytes], keys: TrustedKeys, policy: Policy,
                  expect_key: PublicKeyFile | None = None) -> _Signed:
     """Steps 2-4 on the captured control files.
 
@@ -169,7 +152,7 @@ def check_signed(control: dict[str, bytes], keyring: Keyring | None,
         if name not in control:
             raise ContentError(f"the bundle has no {name}")
     sig = Signature.from_bytes(control[SIG_NAME])
-    public, signer_name = _find_key(sig, control[AUTHOR_KEY_NAME], keyring, expect_key)
+    public, signer_name = _find_key(sig, control[AUTHOR_KEY_NAME], keys, expect_key)
     check_signature(public, sig, control[SUMS_NAME])
     sums = Sums.from_bytes(control[SUMS_NAME])
     for name in (META_NAME, AUTHOR_KEY_NAME):
@@ -184,7 +167,7 @@ def check_signed(control: dict[str, bytes], keyring: Keyring | None,
         raise ManifestError(f"the bundle's {AUTHOR_KEY_NAME} is not the signer's key")
     if set(meta.files) != set(sums.entries) - {META_NAME, AUTHOR_KEY_NAME}:
         raise ManifestError("bundle.json and SHA256SUMS list different files")
-    return _Signed(sums, meta, public, signer_name, control)
+    return _Signed(sums, meta, public, policy.judge(Evidence(public), keys), signer_name, control)
 
 
 def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
@@ -203,7 +186,7 @@ def _is_endorsement(name: str) -> bool:
     return name.startswith(ENDORSEMENT_DIR) and name.count("/") == 1 and name.endswith(".minisig")
 
 
-def verify_open(fp: BinaryIO, keyring: Keyring | None, limits: Limits,
+def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
                 expect_key: PublicKeyFile | None = None) -> tuple[_Signed, list[str], dict[str, str]]:
     """Run every check on an open bundle; return what was signed, member order, and the hashes of
     members the signed list does not cover (the signature, endorsements).
@@ -225,7 +208,7 @@ def verify_open(fp: BinaryIO, keyring: Keyring | None, limits: Limits,
             digest = _hash(chunks)
         _record(member.name, digest, signed, hashes, changed)
         if signed is None and len(control) == len(CONTROL_CAPS):
-            signed = check_signed(control, keyring, expect_key)  # before the bulk of the data
+            signed = check_signed(control, keys, policy, expect_key)  # before the bulk of the data
     for member in files:  # members without a data stream (empty files)
         if member.has_stream:
             continue
@@ -233,7 +216,7 @@ def verify_open(fp: BinaryIO, keyring: Keyring | None, limits: Limits,
         if member.name in CONTROL_CAPS:
             control[member.name] = b""
     if signed is None:
-        signed = check_signed(control, keyring, expect_key)
+        signed = check_signed(control, keys, policy, expect_key)
     changed |= {p for p, d in hashes.items() if signed.sums.entries.get(p, d) != d}
     _check_content(signed, sizes, changed)
     return signed, [m.name for m in files], {p: d for p, d in hashes.items() if p not in signed.sums.entries}
@@ -262,20 +245,22 @@ def _check_content(signed: _Signed, sizes: dict[str, int], changed: set[str]) ->
         raise ContentError(f"{len(problems)} file(s) failed: {problems[0]}", problems=tuple(problems))
 
 
-def verify_bundle(path: Path, keyring: Keyring | None, limits: Limits | None = None,
-                  expect_key: PublicKeyFile | None = None) -> VerifiedBundle:
+def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_key: PublicKeyFile | None = None,
+                  policy: Policy | None = None) -> VerifiedBundle:
     """Check a bundle received by hand; return it only if every check passes.
 
     Args:
         path: the bundle; opened read-only.
-        keyring: trusted keys; None trusts nobody (the signer is then only shown).
+        keys: the reader's keyring (or a snapshot of it); None trusts nobody (the signer is then only shown).
         limits: caps on size and member count.
         expect_key: check against exactly this key (used by create's self-check).
+        policy: who must have signed for the bundle to be trusted (default: its author is in the keyring).
 
     Raises:
         VerificationError: the bundle must not be trusted.
         OSError: the file cannot be read.
     """
     with path.open("rb") as fp:
-        signed, members, _ = verify_open(fp, keyring, limits or Limits(), expect_key)
+        signed, members, _ = verify_open(fp, snapshot(keys), limits or Limits(), policy or AuthorTrusted(),
+                                         expect_key)
     return signed.result(path, members)

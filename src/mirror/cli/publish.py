@@ -1,4 +1,4 @@
-"""What `mirror publish`, `refresh` and `status` do at the command line: config, keys, output, exit codes.
+"""`mirror publish`, `refresh` and `status`: bundles and a signed index to every host, and their health.
 
 Example::
 
@@ -11,23 +11,30 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from mirror.cli import main
+from mirror.cli.common import (
+    ask_passphrase,
+    config_option,
+    dump_json,
+    json_option,
+    keys_option,
+    load_publish_config,
+    open_keyring,
+    say,
+)
 from mirror.errors import ConfigError, ExitCode, MirrorError
-from mirror.formats.index import Index
-from mirror.formats.minisign import PublicKeyFile
-from mirror.publish.config import HostConfig, MirrorConfig, load_config
-from mirror.publish.health import check_host
-from mirror.publish.hosts import open_host
-from mirror.publish.hosts.base import Host
-from mirror.publish.plan import plan_publish, run_plan, sign_plan, staging_dir
-from mirror.state import load_json, published_path
-from mirror.trust.keyring import Keyring
-from mirror.workspace import CONFIG_NAME, find_workspace
+
+if TYPE_CHECKING:
+    from mirror.formats.minisign import PublicKeyFile
+    from mirror.publish.config import HostConfig, MirrorConfig
+    from mirror.publish.hosts.base import Host
+    from mirror.trust.keyring import Keyring
 
 _LOCK = threading.Lock()
 
@@ -38,20 +45,6 @@ def log(line: str) -> None:
         click.echo(line, err=True)
 
 
-def find_config(option: Path | None) -> MirrorConfig:
-    """--config, else the nearest mirror.toml.
-
-    Raises:
-        ConfigError: none found, or it is invalid.
-    """
-    if option is not None:
-        return load_config(option)
-    workspace = find_workspace(Path.cwd())
-    if workspace is None:
-        raise ConfigError(f"no {CONFIG_NAME} here or above", hint="pass --config PATH")
-    return load_config(workspace.root / CONFIG_NAME)
-
-
 def _publisher(config: MirrorConfig, keyring: Keyring) -> tuple[str, PublicKeyFile]:
     if config.publisher is None:
         raise ConfigError(f"{config.path}: no [publisher] table", hint='add [publisher] with key = "NAME"')
@@ -59,72 +52,128 @@ def _publisher(config: MirrorConfig, keyring: Keyring) -> tuple[str, PublicKeyFi
 
 
 def _hosts(config: MirrorConfig, names: tuple[str, ...]) -> list[tuple[HostConfig, Host]]:
+    from mirror.publish.hosts import open_host
+
     chosen = [config.host(n) for n in names] if names else list(config.hosts)
     if not chosen:
         raise ConfigError(f"{config.path}: no hosts", hint="add a [hosts.NAME] table with a url")
     return [(h, open_host(h)) for h in chosen]
 
 
-def run_publish(config: MirrorConfig, keyring: Keyring, bundles: tuple[Path, ...], to: tuple[str, ...],
-                dry_run: bool, ask_passphrase: Callable[[str], bytes]) -> None:
+def _dry_run(plan: Any, selected: list[tuple[HostConfig, Host]], as_json: bool) -> dict[str, Any]:
+    hosts: dict[str, Any] = {}
+    for host_config, host in selected:
+        files = [{"path": u.path, "size": u.size, "present": host.stat(u.path) == u.size} for u in plan.uploads]
+        host.close()
+        hosts[host_config.name] = files
+        if not as_json:
+            say(f"would send to {host_config.name}:")
+            for item in files:
+                say(f"  {'present' if item['present'] else 'send   '}  {item['path']} ({item['size']} bytes)")
+            say(f"  send     index/{plan.index.version}.json, index.json and their signatures")
+    return hosts
+
+
+def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[Path, ...], to: tuple[str, ...],
+                dry_run: bool, as_json: bool) -> None:
     """Publish (or with no bundles, refresh) and exit 4 if a required host failed."""
+    from mirror.publish.plan import plan_publish, sign_plan, staging_dir
+    from mirror.publish.send import run_plan
+
+    config, keyring = load_publish_config(config_path), open_keyring(keys_dir)
     name, public = _publisher(config, keyring)
     selected = _hosts(config, to)
     with staging_dir() as tmp:
         staging = Path(tmp)
         plan = plan_publish(config, [h for _, h in selected], public, bundles, keyring, datetime.now(UTC),
                             staging, log)
-        click.echo(f"index version {plan.index.version}, expires {plan.index.expires}, "
-                   f"{len(plan.index.bundles)} bundle(s), {len(plan.added)} added")
+        doc: dict[str, Any] = {"index": {"version": plan.index.version, "expires": plan.index.expires,
+                                         "bundles": len(plan.index.bundles)}, "added": list(plan.added)}
+        if not as_json:
+            say(f"index version {plan.index.version}, expires {plan.index.expires}, "
+                f"{len(plan.index.bundles)} bundle(s), {len(plan.added)} added")
         if dry_run:
-            for host_config, host in selected:
-                click.echo(f"would send to {host_config.name}:")
-                for upload in plan.uploads:
-                    there = host.stat(upload.path) == upload.size
-                    click.echo(f"  {'present' if there else 'send   '}  {upload.path} ({upload.size} bytes)")
-                click.echo(f"  send     index/{plan.index.version}.json, index.json and their signatures")
-                host.close()
+            doc["dry_run"] = _dry_run(plan, selected, as_json)
+            if as_json:
+                dump_json(doc)
             return
-        passphrase = ask_passphrase(name) if keyring.secret_is_encrypted(name) else None
-        secret = keyring.secret(name, passphrase)
-        if secret.public != public:
-            raise ConfigError(f"secret key {name} does not match {name}.pub")
-        plan = sign_plan(plan, secret, staging)
+        plan = sign_plan(plan, keyring.unlock(name, ask_passphrase), staging)
         results = run_plan(plan, [h for _, h in selected], {c.name: c.required for c, _ in selected}, log)
-    failed = False
-    for result in results:
-        if result.ok:
-            click.echo(f"OK    {result.name}  index v{plan.index.version}: {len(result.sent)} sent, "
-                       f"{len(result.present)} already there")
-        else:
-            failed = failed or result.required
-            note = "required" if result.required else "optional"
-            click.echo(f"FAIL  {result.name}  {result.error} ({note})")
-    if failed:
+    doc["hosts"] = [{"name": r.name, "ok": r.ok, "required": r.required, "sent": r.sent, "present": r.present,
+                     "error": r.error, "failure": r.failure} for r in results]
+    if as_json:
+        dump_json(doc)
+    else:
+        for result in results:
+            if result.ok:
+                say(f"OK    {result.name}  index v{plan.index.version}: {len(result.sent)} sent, "
+                    f"{len(result.present)} already there")
+            else:
+                note = "required" if result.required else "optional"
+                say(f"FAIL  {result.name}  {result.error} ({note})")
+    if any(r.required and not r.ok for r in results):
         sys.exit(int(ExitCode.INCOMPLETE))
 
 
-def run_status(config: MirrorConfig, keyring: Keyring, deep: bool) -> None:
-    """One line per host; exit 4 if any host is stale, missing files, or damaged."""
+@main.command()
+@click.argument("bundles", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--to", "to", multiple=True, help="only these hosts (default: all in mirror.toml)")
+@click.option("--dry-run", is_flag=True, help="show the plan; change nothing")
+@json_option
+@config_option
+@keys_option
+def publish(bundles: tuple[Path, ...], to: tuple[str, ...], dry_run: bool, as_json: bool, config_path: Path | None,
+            keys_dir: Path | None) -> None:
+    """Verify BUNDLES, sign a new index, and upload both to every host. Exit 4 if a required host failed."""
+    run_publish(config_path, keys_dir, bundles, to, dry_run, as_json)
+
+
+@main.command()
+@click.option("--to", "to", multiple=True, help="only these hosts")
+@click.option("--dry-run", is_flag=True, help="show the plan; change nothing")
+@json_option
+@config_option
+@keys_option
+def refresh(to: tuple[str, ...], dry_run: bool, as_json: bool, config_path: Path | None,
+            keys_dir: Path | None) -> None:
+    """Sign a new index version with a new expiry and no new bundles, and publish it."""
+    run_publish(config_path, keys_dir, (), to, dry_run, as_json)
+
+
+@main.command()
+@click.option("--deep", is_flag=True, help="read every file back and check its hash")
+@json_option
+@config_option
+@keys_option
+def status(deep: bool, as_json: bool, config_path: Path | None, keys_dir: Path | None) -> None:
+    """Show each host's index version and age, and which bundles are present. Exit 4 if any is not OK."""
+    from mirror.publish.health import check_host
+    from mirror.publish.state import load_published
+
+    config, keyring = load_publish_config(config_path), open_keyring(keys_dir)
     _, public = _publisher(config, keyring)
-    local = load_json(published_path(keyring.get(config.publisher.key).key_id_hex if config.publisher else ""))
-    expected = Index.from_bytes(local["index"].encode()) if local.get("index") else None
+    local = load_published(keyring.get(config.publisher.key).key_id_hex) if config.publisher else None
+    expected = local.index if local is not None else None
     now = datetime.now(UTC)
-    bad = False
+    rows: list[dict[str, Any]] = []
     for host_config, host in _hosts(config, ()):
         try:
-            status = check_host(host, public, expected, now, deep)
+            health = check_host(host, public, expected, now, deep)
         except MirrorError as exc:
-            click.echo(f"FAIL  {host_config.name}  {exc}")
-            bad = True
+            rows.append({"name": host_config.name, "state": "failed", "version": None, "age_hours": None,
+                         "present": 0, "problems": [str(exc)]})
             continue
-        age = f"{status.age_hours:.1f} h old" if status.age_hours is not None else "no index"
-        version = f"v{status.version}" if status.version is not None else "-"
-        word = "OK  " if status.ok else "STALE" if any("stale" in p or "expired" in p for p in status.problems) \
-            else "FAIL"
-        click.echo(f"{word}  {host_config.name}  index {version}, {age}, {status.present} bundle(s) present")
-        for problem in status.problems:
-            click.echo(f"      {problem}")
-        bad = bad or not status.ok
-    if bad:
+        rows.append({"name": host_config.name, "state": health.state.value, "version": health.version,
+                     "age_hours": None if health.age_hours is None else round(health.age_hours, 2),
+                     "present": health.present, "problems": health.problems})
+    if as_json:
+        dump_json({"expected_version": expected.version if expected else None, "hosts": rows})
+    else:
+        for row in rows:
+            age = f"{row['age_hours']:.1f} h old" if row["age_hours"] is not None else "no index"
+            version = f"v{row['version']}" if row["version"] is not None else "-"
+            say(f"{row['state'].upper():<6} {row['name']}  index {version}, {age}, {row['present']} bundle(s) present")
+            for problem in row["problems"]:
+                say(f"       {problem}")
+    if any(row["state"] != "ok" for row in rows):
         sys.exit(int(ExitCode.INCOMPLETE))

@@ -2,10 +2,10 @@
 
 Example::
 
-    result = fetch(FetchRequest(mirrors=["https://a.example/m/", "/media/usb/mirror"], dest=Path("in"),
-                                want_all=True), keyring, log=print)
-    for mirror in result.reports.values():
-        print(mirror.label, mirror.fate)
+    result = fetch(FetchRequest(mirrors=("https://a.example/m/", "/media/usb/mirror"), dest=Path("in"),
+                                want_all=True), keyring.snapshot(), log=print)
+    for report in result.reports.values():
+        print(report.label, report.fate)
 
 Bundles are named by their hash and never change, so a download begun on a mirror
 that got blocked continues on another with Range; the final hash decides, then the
@@ -15,21 +15,34 @@ into DEST. Partial downloads wait in DEST/.mirror-downloads/.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mirror.bundle.verify import VerifiedBundle, verify_bundle
-from mirror.cli.progress import byte_progress
-from mirror.errors import ConfigError, ExitCode, VerificationError
-from mirror.fetch.choose import Chosen, Log, MirrorReport, choose_index, known_mirrors
-from mirror.fetch.transport import Mirror, MirrorFailure, open_mirror
+from mirror.errors import ConfigError, ExitCode, TransferError, VerificationError
+from mirror.fetch.choose import Log, choose_index
+from mirror.fetch.report import Fate, MirrorReport
+from mirror.fetch.state import known_mirrors
+from mirror.fetch.transport import Mirror, open_mirror
 from mirror.formats.index import BundleEntry
 from mirror.safeio import file_sha256
-from mirror.trust.keyring import Keyring
+from mirror.trust.keyset import TrustedKeys
+from mirror.trust.rollback import Choice
 
 DOWNLOADS = ".mirror-downloads"
+Advance = Callable[[int], None]
+# (bytes expected, label) -> a context that yields a function advancing a progress display, or None
+Progress = Callable[[int, str], contextlib.AbstractContextManager[Advance | None]]
+
+
+@contextlib.contextmanager
+def no_progress(total: int, label: str) -> Iterator[Advance | None]:
+    """The default: show nothing."""
+    yield None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +57,7 @@ class FetchRequest:
     strict: bool = False
     now: datetime | None = None
     timeout: tuple[float, float] = (10.0, 30.0)
+    progress: Progress = no_progress
 
 
 @dataclass(slots=True)
@@ -62,8 +76,8 @@ class FetchResult:
     """Per mirror and per bundle, what happened."""
 
     reports: dict[str, MirrorReport]
+    chosen: Choice
     arrivals: list[Arrival] = field(default_factory=list)
-    index_version: int = 0
     tampered_only: bool = False
 
     @property
@@ -75,7 +89,8 @@ class FetchResult:
 
 
 def download_entry(entry: BundleEntry, mirrors: list[Mirror], downloads: Path,
-                   reports: dict[str, MirrorReport], log: Log) -> tuple[Path | None, bool]:
+                   reports: dict[str, MirrorReport], log: Log, progress: Progress = no_progress
+                   ) -> tuple[Path | None, bool]:
     """Get one bundle whose bytes hash to the index's sha256, trying mirrors in order.
 
     Returns the complete file (or None) and whether some mirror served tampered bytes.
@@ -88,16 +103,16 @@ def download_entry(entry: BundleEntry, mirrors: list[Mirror], downloads: Path,
         part.unlink()
     for mirror in mirrors:
         report = reports.setdefault(mirror.label, MirrorReport(mirror.label))
-        if report.fate in ("tampered", "untrusted"):
+        if report.distrusted:
             continue  # nothing from a mirror that failed a check is used
         for _attempt in range(2):
             fresh = not part.exists() or part.stat().st_size == 0
             try:
-                with byte_progress(entry.size - (part.stat().st_size if part.exists() else 0),
-                                   entry.path.split("/")[-1][:12], threshold=1 << 20) as progress:
-                    got = mirror.download(entry.path, part, entry.size, progress)
-            except MirrorFailure as exc:
-                report.fate, report.detail = exc.kind, exc.reason
+                with progress(entry.size - (part.stat().st_size if part.exists() else 0),
+                              entry.path.split("/")[-1][:12]) as advance:
+                    got = mirror.download(entry.path, part, entry.size, advance)
+            except TransferError as exc:
+                report.fate, report.detail = Fate.of(exc.failure), exc.reason
                 log(f"{mirror.label}: {exc.reason}")
                 break
             if got.restarted:
@@ -109,17 +124,17 @@ def download_entry(entry: BundleEntry, mirrors: list[Mirror], downloads: Path,
                 return part, tampered
             part.unlink()
             if fresh or got.restarted:  # every byte came from this mirror in this call
-                report.fate, report.detail = "tampered", f"{entry.path} does not match the signed sha256"
+                report.fate, report.detail = Fate.TAMPERED, f"{entry.path} does not match the signed sha256"
                 tampered = True
                 break
             log(f"{entry.path}: the partial download was damaged; fetching it again from {mirror.label}")
     return None, tampered
 
 
-def _check(entry: BundleEntry, path: Path, keyring: Keyring) -> tuple[VerifiedBundle | None, str]:
+def _check(entry: BundleEntry, path: Path, keys: TrustedKeys) -> tuple[VerifiedBundle | None, str]:
     """Full verification of a downloaded bundle, and agreement with what the index says of it."""
     try:
-        verified = verify_bundle(path, keyring)
+        verified = verify_bundle(path, keys)
     except VerificationError as exc:
         return None, f"signed hash matched, but the bundle failed verification: {exc}"
     if (verified.meta.bundle_id, verified.meta.version) != (entry.id, entry.version):
@@ -136,10 +151,10 @@ def _trust_note(verified: VerifiedBundle) -> str:
             f"(fingerprint {verified.fingerprint})")
 
 
-def _place(entry: BundleEntry, part: Path, dest: Path, keyring: Keyring) -> Arrival:
+def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys) -> Arrival:
     final = part.with_name(f"{entry.sha256}.7z")
     os.replace(part, final)
-    verified, problem = _check(entry, final, keyring)
+    verified, problem = _check(entry, final, keys)
     if verified is None:
         final.unlink()
         return Arrival(entry, note=problem, invalid=True)
@@ -152,36 +167,48 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keyring: Keyring) -> Arri
     return arrival
 
 
-def fetch(request: FetchRequest, keyring: Keyring, log: Log) -> FetchResult:
+def open_index(request: FetchRequest, keys: TrustedKeys, log: Log) -> tuple[list[Mirror], dict[str, MirrorReport],
+                                                                         Choice]:
+    """The mirrors to try, what each did, and the index chosen from them.
+
+    Raises:
+        ConfigError: no mirrors known.
+        NoIndex: no mirror served an acceptable index.
+    """
+    locations = list(dict.fromkeys([*request.mirrors, *known_mirrors(keys)]))
+    if not locations:
+        raise ConfigError("no mirrors to try", hint="name one with --mirror URL (or a folder)")
+    mirrors = [open_mirror(loc, request.proxy, request.timeout) for loc in locations]
+    reports: dict[str, MirrorReport] = {m.label: MirrorReport(m.label) for m in mirrors}
+    chosen = choose_index(mirrors, keys, request.now or datetime.now(UTC), request.strict, reports, log)
+    return mirrors, reports, chosen
+
+
+def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     """Fetch the requested bundles.
 
     Raises:
         ConfigError: no mirrors known, or an unknown bundle id was asked for.
         NoIndex: no mirror served an acceptable index.
     """
-    locations = list(dict.fromkeys([*request.mirrors, *known_mirrors(keyring)]))
-    if not locations:
-        raise ConfigError("no mirrors to try", hint="name one with --mirror URL (or a folder)")
-    mirrors = [open_mirror(loc, request.proxy, request.timeout) for loc in locations]
-    reports: dict[str, MirrorReport] = {m.label: MirrorReport(m.label) for m in mirrors}
-    chosen: Chosen = choose_index(mirrors, keyring, request.now or datetime.now(UTC), request.strict, reports, log)
+    mirrors, reports, chosen = open_index(request, keys, log)
     wanted = _wanted(chosen, request)
     request.dest.mkdir(parents=True, exist_ok=True)
     downloads = request.dest / DOWNLOADS
     downloads.mkdir(exist_ok=True)
-    order = [chosen.mirror, *[m for m in mirrors if m is not chosen.mirror]]
-    result = FetchResult(reports, index_version=chosen.index.version)
+    order = sorted(mirrors, key=lambda m: m.label != chosen.label)  # the mirror that served the index first
+    result = FetchResult(reports, chosen)
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
     for entry in wanted:
         existing = request.dest / f"{entry.id}-v{entry.version}.7z"
         if existing.exists() and file_sha256(existing) == entry.sha256:
-            verified, problem = _check(entry, existing, keyring)
+            verified, problem = _check(entry, existing, keys)
             result.arrivals.append(Arrival(entry, existing, f"already here, {_trust_note(verified)}",
                                            verified.trusted) if verified else Arrival(entry, None, problem, False,
                                                                                       True))
             continue
-        part, tampered = download_entry(entry, order, downloads, reports, log)
-        arrival = _place(entry, part, request.dest, keyring) if part else Arrival(entry)
+        part, tampered = download_entry(entry, order, downloads, reports, log, request.progress)
+        arrival = _place(entry, part, request.dest, keys) if part else Arrival(entry)
         result.arrivals.append(arrival)
         if arrival.path is None:
             failed_clean = failed_clean or not (tampered or arrival.invalid)
@@ -189,7 +216,7 @@ def fetch(request: FetchRequest, keyring: Keyring, log: Log) -> FetchResult:
     return result
 
 
-def _wanted(chosen: Chosen, request: FetchRequest) -> list[BundleEntry]:
+def _wanted(chosen: Choice, request: FetchRequest) -> list[BundleEntry]:
     if request.want_all or not request.bundle_ids:
         return list(chosen.index.bundles)
     by_id = {e.id: e for e in chosen.index.bundles}

@@ -3,12 +3,13 @@
 Example::
 
     mirror = open_mirror("https://example.org/mirror/", proxy="socks5h://127.0.0.1:9050")
-    raw = mirror.get("index.json", limit=MAX_INDEX)
+    raw = mirror.read("index.json", limit=MAX_INDEX)
     got = mirror.download("bundles/ab12.7z", part_file, size=1234567)   # resumes from part_file's length
 
 A folder mirror (a USB copy, `file://` or a path) is read by the same code path.
 Every answer is judged on its own by the caller; this module only moves bytes,
-never more than asked for, and reports what went wrong as MirrorFailure.
+never more than asked for, and reports what went wrong as TransferError (errors.py), the
+same family the publisher's host drivers raise.
 """
 
 from __future__ import annotations
@@ -22,27 +23,16 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
-from mirror.errors import ConfigError, MirrorError
+from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 
 CHUNK = 1 << 16
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
-
-
-class MirrorFailure(MirrorError):
-    """A mirror did not deliver. `kind` is "dead", "slow", "missing" or "bad"."""
-
-    def __init__(self, mirror: str, kind: str, reason: str) -> None:
-        super().__init__(f"{mirror}: {reason}")
-        self.mirror = mirror
-        self.kind = kind
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
 class Download:
     """What one download call did."""
 
-    received: int  # bytes appended (or written after a restart) in this call
     restarted: bool  # the server ignored Range and sent the whole file
     complete: bool
 
@@ -55,12 +45,12 @@ class Mirror(Protocol):
         """How the mirror is named in reports."""
         ...
 
-    def get(self, path: str, limit: int) -> bytes:
-        """A small file, at most `limit` bytes. Raises MirrorFailure."""
+    def read(self, path: str, limit: int) -> bytes:
+        """A small file, at most `limit` bytes. Raises TransferError."""
         ...
 
     def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> Download:
-        """Continue `part` (append from its length) up to exactly `size` bytes. Raises MirrorFailure."""
+        """Continue `part` (append from its length) up to exactly `size` bytes. Raises TransferError."""
         ...
 
 
@@ -74,18 +64,18 @@ class FolderMirror:
     def _file(self, path: str) -> Path:
         target = self.root.joinpath(*path.split("/"))
         if not target.is_file():
-            raise MirrorFailure(self.label, "missing", f"{path} is not there")
+            raise MissingFile(self.label, f"{path} is not there")
         return target
 
-    def get(self, path: str, limit: int) -> bytes:
+    def read(self, path: str, limit: int) -> bytes:
         """Read a small file."""
         try:
             with self._file(path).open("rb") as handle:
                 data = handle.read(limit + 1)
         except OSError as exc:
-            raise MirrorFailure(self.label, "dead", f"{path}: {exc.strerror}") from None
+            raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
         if len(data) > limit:
-            raise MirrorFailure(self.label, "bad", f"{path} is larger than {limit} bytes")
+            raise TransferError(self.label, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
         return data
 
     def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> Download:
@@ -104,8 +94,8 @@ class FolderMirror:
                     if progress is not None:
                         progress(len(chunk))
         except OSError as exc:
-            raise MirrorFailure(self.label, "dead", f"{path}: {exc.strerror}") from None
-        return Download(received, False, start + received == size)
+            raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
+        return Download(False, start + received == size)
 
 
 class HttpMirror:
@@ -127,18 +117,18 @@ class HttpMirror:
             response = self.session.get(urljoin(self.base, path), headers=headers, stream=True,
                                         timeout=self.timeout, allow_redirects=False)
         except requests.Timeout:
-            raise MirrorFailure(self.label, "slow", "timed out") from None
+            raise TransferError(self.label, "timed out", Failure.TIMEOUT) from None
         except requests.RequestException as exc:
-            raise MirrorFailure(self.label, "dead", f"cannot connect ({type(exc).__name__})") from None
+            raise TransferError(self.label, f"cannot connect ({type(exc).__name__})", Failure.UNREACHABLE) from None
         if response.status_code == 404:
             response.close()
-            raise MirrorFailure(self.label, "missing", f"{path} is not there (404)")
+            raise MissingFile(self.label, f"{path} is not there (404)")
         if response.status_code not in (200, 206):
             response.close()
-            raise MirrorFailure(self.label, "dead", f"{path}: HTTP {response.status_code}")
+            raise TransferError(self.label, f"{path}: HTTP {response.status_code}", Failure.REFUSED)
         return response
 
-    def get(self, path: str, limit: int) -> bytes:
+    def read(self, path: str, limit: int) -> bytes:
         """GET a small file, reading at most limit + 1 bytes."""
         response = self._request(path, {})
         data = bytearray()
@@ -146,9 +136,9 @@ class HttpMirror:
             for chunk in response.iter_content(CHUNK):
                 data += chunk
                 if len(data) > limit:
-                    raise MirrorFailure(self.label, "bad", f"{path} is larger than {limit} bytes")
+                    raise TransferError(self.label, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
         except requests.RequestException:
-            raise MirrorFailure(self.label, "slow", f"{path}: the connection broke") from None
+            raise TransferError(self.label, f"{path}: the connection broke", Failure.UNREACHABLE) from None
         finally:
             response.close()
         return bytes(data)
@@ -163,18 +153,19 @@ class HttpMirror:
             if start and response.status_code == 206:
                 match = _RANGE.fullmatch(response.headers.get("Content-Range", ""))
                 if match is None or (int(match[1]), int(match[2]), int(match[3])) != (start, size - 1, size):
-                    raise MirrorFailure(self.label, "bad", f"{path}: wrong Content-Range for a resumed download")
+                    raise TransferError(self.label, f"{path}: wrong Content-Range for a resumed download",
+                                        Failure.BAD_ANSWER)
             elif response.status_code == 206:
-                raise MirrorFailure(self.label, "bad", f"{path}: partial answer to a full request")
+                raise TransferError(self.label, f"{path}: partial answer to a full request", Failure.BAD_ANSWER)
             elif start:
                 restarted, start = True, 0  # the server ignored Range: never append a whole body
-            received = self._write(response, part, start, size, progress)
+            self._write(response, part, start, size, progress)
         except requests.RequestException:
-            raise MirrorFailure(self.label, "slow", f"{path}: the connection broke") from None
+            raise TransferError(self.label, f"{path}: the connection broke", Failure.UNREACHABLE) from None
         finally:
             response.close()
         final = part.stat().st_size
-        return Download(received, restarted, final == size)
+        return Download(restarted, final == size)
 
     @staticmethod
     def _write(response: requests.Response, part: Path, start: int, size: int,

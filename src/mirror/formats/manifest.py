@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mirror.errors import ManifestError
+from mirror.formats.jsonstrict import parse_json
+from mirror.formats.media import MEDIA_TYPES
 from mirror.formats.names import name_problem, printable
 
 FORMAT = "mirror-bundle/1"
@@ -34,9 +36,6 @@ _LINE = re.compile(r"([0-9a-f]{64})  (.+)")
 BUNDLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{7,63}")
 _META_KEYS = {"format", "id", "version", "title", "created", "languages", "author_key", "supersedes", "files"}
 _FILE_KEYS = {"size", "type", "language", "title", "date", "place", "source", "privacy"}
-MEDIA_TYPES = ("text/markdown", "text/plain", "image/jpeg", "image/png",  # kept as they are only with
-               "image/heic", "image/heif", "image/avif", "image/tiff", "image/gif",  # --keep-metadata:
-               "image/webp", "image/x-raw", "video/mp4", "video/quicktime", "video/3gpp")
 
 
 def trusted_comment(bundle_id: str, version: int) -> str:
@@ -91,32 +90,6 @@ class Sums:
             if required not in entries:
                 raise ManifestError(f"SHA256SUMS does not list {required}")
         return cls(entries)
-
-
-def parse_json(raw: bytes, what: str, limit: int) -> Any:
-    """Parse signed JSON strictly: size-capped, UTF-8, no duplicate keys.
-
-    Raises:
-        ManifestError: naming `what`.
-    """
-    if len(raw) > limit:
-        raise ManifestError(f"{what} is too large")
-    try:
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=reject_duplicate_keys)
-    except ManifestError as exc:
-        raise ManifestError(f"{what}: {exc}") from None
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ManifestError(f"{what} is not valid UTF-8 JSON") from None
-
-
-def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """json.loads hook: a key given twice is an error (parsers disagree on which one wins)."""
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ManifestError(f"JSON has the key {key!r} twice")
-        result[key] = value
-    return result
 
 
 @dataclass(frozen=True, slots=True)

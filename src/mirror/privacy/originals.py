@@ -14,24 +14,15 @@ original against the published hash.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from mirror.folders import originals_folder
 from mirror.safeio import atomic_write
-
-
-def originals_dir() -> Path:
-    """$MIRROR_ORIGINALS, else the user's data folder (never the workspace, which may be shared)."""
-    env = os.environ.get("MIRROR_ORIGINALS")
-    if env:
-        return Path(env)
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "mirror" / "originals"
 
 
 def save_salts(bundle_id: str, salts: dict[str, str]) -> Path:
     """Write the salts of one bundle, mode 0600; return where."""
-    path = originals_dir() / f"{bundle_id}.json"
+    path = originals_folder() / f"{bundle_id}.json"
     doc = {"bundle": bundle_id, "salts": salts,
            "check": "sha256(bytes.fromhex(salt) + original file) equals original_sha256_salted in bundle.json"}
     atomic_write(path, (json.dumps(doc, indent=1) + "\n").encode(), mode=0o600)

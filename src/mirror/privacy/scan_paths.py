@@ -18,11 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mirror.bundle.sources import PHOTO_TYPES, TEXT_TYPES, UNSAFE_PHOTOS
 from mirror.errors import PhotoError
+from mirror.formats.media import media_for
 from mirror.formats.names import printable
 from mirror.privacy.scan import Finding, scan_photo, scan_text
-from mirror.sevenzip.reader import Limits, iter_members, read_archive
+from mirror.sevenzip import Limits, check_methods, iter_members, read_archive, regular_files
 
 MAX_SCAN_FILE = 512 << 20
 
@@ -37,10 +37,10 @@ class ScanReport:
 
 
 def _scan_one(name: str, data: bytes, report: ScanReport) -> None:
-    suffix = os.path.splitext(name)[1].lower()
-    if suffix in TEXT_TYPES:
+    media = media_for(name)
+    if media is not None and media.kind == "account":
         report.findings += scan_text(data.decode("utf-8", "replace"), name)
-    elif suffix in PHOTO_TYPES or suffix in UNSAFE_PHOTOS or data[:3] == b"\xff\xd8\xff":
+    elif (media is not None and media.kind != "account") or data[:3] == b"\xff\xd8\xff":
         try:
             report.findings += scan_photo(data, name)
         except PhotoError as exc:
@@ -74,11 +74,10 @@ def scan_path(path: Path) -> ScanReport:
                 continue
             _scan_one(name, file.read_bytes(), report)
         return report
-    from mirror.bundle.verify import check_container  # names, types and sizes checked before reading data
-
     with path.open("rb") as fp:
         archive = read_archive(fp, Limits())
-        check_container(archive)
+        check_methods(archive)
+        regular_files(archive)  # names and types checked before any data is read
         for member, chunks in iter_members(fp, archive):
             if member.size > MAX_SCAN_FILE:
                 report.skipped.append(member.name)

@@ -14,6 +14,7 @@ through: a photo that is not cleaned must be the author's explicit choice.
 from __future__ import annotations
 
 from mirror.errors import PhotoError
+from mirror.formats.media import media_for
 from mirror.privacy.exif import CONVERT_HINT, Stripped
 from mirror.privacy.jpeg import strip_jpeg
 from mirror.privacy.png import SIGNATURE as PNG_SIGNATURE
@@ -37,14 +38,6 @@ _MAGIC = (
     (b"\0\0\0\x0cJXL ", "a JPEG XL image"),
     (b"BM", "a BMP image"),
 )
-_EXTENSIONS = {
-    ".heic": "a HEIC image", ".heif": "a HEIF image", ".avif": "an AVIF image", ".dng": "a camera RAW file",
-    ".cr2": "a camera RAW file", ".cr3": "a camera RAW file", ".nef": "a camera RAW file",
-    ".arw": "a camera RAW file", ".tif": "a TIFF image", ".tiff": "a TIFF image", ".mp4": "a video",
-    ".mov": "a video", ".gif": "a GIF image", ".webp": "a WebP image",
-}
-
-
 def _iso_media(data: bytes) -> str | None:
     """What an ISO base media file is (ftyp box: HEIC, AVIF, CR3, MP4, MOV), or None."""
     box = data[4:8]
@@ -88,8 +81,8 @@ def detect_kind(data: bytes, name: str) -> str:
     what = _refused_format(data)
     if what is not None:
         raise PhotoError(name, f"{what}: its metadata cannot be removed safely", hint=HINT)
-    suffix = name[name.rfind("."):].lower() if "." in name else ""
-    named = f" (named like {_EXTENSIONS[suffix]})" if suffix in _EXTENSIONS else ""
+    media = media_for(name)
+    named = f" (named like {media.described})" if media is not None and media.kind == "unsafe-photo" else ""
     raise PhotoError(name, f"not a JPEG or PNG photo{named}", hint=HINT)
 
 

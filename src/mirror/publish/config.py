@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from mirror.errors import ConfigError
-from mirror.workspace import load_workspace
+from mirror.formats.index import DEFAULT_EXPIRY_DAYS
+from mirror.workspace import read_toml
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _ENV = re.compile(r"[A-Z_][A-Z0-9_]*")
@@ -58,7 +59,6 @@ class HostConfig:
     access_key_env: str | None = None
     secret_key_env: str | None = None
     timeout: float = 30.0
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def secret(self, which: str) -> str | None:
         """The secret from the environment variable named by `which` (e.g. "password_env").
@@ -87,7 +87,7 @@ class PublisherConfig:
     """Who signs the index, and for how long it is fresh."""
 
     key: str
-    expires_days: int = 14
+    expires_days: int = DEFAULT_EXPIRY_DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +186,7 @@ def load_config(path: Path) -> MirrorConfig:
     Raises:
         ConfigError: any problem, naming the field.
     """
-    raw = load_workspace(path).raw
+    raw = read_toml(path)
     where = path.name
     publisher = None
     if "publisher" in raw:
@@ -194,7 +194,7 @@ def load_config(path: Path) -> MirrorConfig:
         if not isinstance(table, dict) or set(table) - {"key", "expires_days"}:
             raise ConfigError(f"{where}: publisher: only 'key' and 'expires_days' are allowed")
         key = _string(table, "key", f"{where}: publisher")
-        days = table.get("expires_days", 14)
+        days = table.get("expires_days", DEFAULT_EXPIRY_DAYS)
         if key is None:
             raise ConfigError(f"{where}: publisher.key: missing")
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:

@@ -1,20 +1,30 @@
-"""status of each host: its index version and age, which bundles it has, and (deep) whether they read back.
+"""The health of each host: its index version and age, which bundles it has, and (deep) whether they read back.
 
 Example::
 
-    for report in host_status(host, publisher_key, expected, now, deep=False):
-        print(report.name, report.version, report.problems)
+    status = check_host(host, publisher, expected, now, deep=False)
+    print(status.name, status.version, status.state, status.problems)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
-from mirror.errors import MirrorError
-from mirror.formats.index import INDEX_NAME, MAX_INDEX, Index, check_index
+from mirror.errors import MirrorError, MissingFile, TransferError
+from mirror.formats.index import Index
 from mirror.formats.minisign import PublicKeyFile
-from mirror.publish.hosts.base import Host, HostError, MissingFile, read_back
+from mirror.publish.hosts.base import Host, read_back
+from mirror.publish.plan import host_index
+
+
+class Health(StrEnum):
+    """A host's state in one word."""
+
+    OK = "ok"
+    STALE = "stale"  # an older or expired index: readers are served old news
+    FAILED = "failed"  # no index, missing or damaged bundles, or the host did not answer
 
 
 @dataclass(slots=True)
@@ -27,20 +37,28 @@ class HostStatus:
     expired: bool = False
     present: int = 0
     problems: list[str] = field(default_factory=list)
+    age_problems: int = 0  # how many of the problems say the index is old or expired
 
     @property
     def ok(self) -> bool:
         """Nothing is stale, missing or damaged."""
         return not self.problems
 
+    @property
+    def state(self) -> Health:
+        """OK, STALE (an old or expired index, nothing else wrong) or FAILED."""
+        if not self.problems:
+            return Health.OK
+        return Health.STALE if len(self.problems) == self.age_problems else Health.FAILED
+
 
 def check_host(host: Host, publisher: PublicKeyFile, expected: Index | None, now: datetime,
                deep: bool) -> HostStatus:
     """Read the host's index and check the bundles the publisher's current index lists."""
     status = HostStatus(host.name)
+    raw = b""
     try:
-        raw = host.read(INDEX_NAME, MAX_INDEX)
-        index = check_index(raw, host.read(INDEX_NAME + ".minisig", 4096), publisher)
+        index, raw = host_index(host, publisher)
     except MissingFile:
         status.problems.append("no index.json")
         index = None
@@ -56,11 +74,12 @@ def check_host(host: Host, publisher: PublicKeyFile, expected: Index | None, now
                 status.problems.append(f"index expired at {index.expires}")
             if expected is not None and index.version < expected.version:
                 status.problems.append(f"stale: version {index.version}, current is {expected.version}")
+            status.age_problems = len(status.problems)
             if expected is not None and index.version == expected.version and raw != expected.to_bytes():
                 status.problems.append("same version as the local index but other bytes")
         for entry in (expected or index or Index("", 0, "", "", (), ())).bundles:
             _check_bundle(host, entry.path, entry.size, entry.sha256, deep, status)
-    except HostError as exc:
+    except TransferError as exc:
         status.problems.append(exc.reason)
     finally:
         host.close()
@@ -78,7 +97,7 @@ def _check_bundle(host: Host, path: str, size: int, sha256: str, deep: bool, sta
     if deep:
         try:
             read_back(host, path, sha256)
-        except HostError as exc:
+        except TransferError as exc:
             status.problems.append(exc.reason)
             return
     status.present += 1

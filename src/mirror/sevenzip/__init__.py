@@ -1,1 +1,20 @@
-"""sevenzip."""
+"""7z containers: a strict, read-only reader for untrusted archives, and the writer for new bundles.
+
+Example::
+
+    with path.open("rb") as fp:
+        archive = read_archive(fp, Limits())
+        files = regular_files(archive)               # names, types, duplicates checked
+        for member, chunks in iter_members(fp, archive):
+            ...
+
+Reading and writing are apart on purpose: the writer (py7zr) only ever writes a file
+this process just created; received archives go through reader.py alone.
+"""
+
+from mirror.sevenzip.members import regular_files
+from mirror.sevenzip.model import Archive, Coder, Folder, Limits, Member
+from mirror.sevenzip.reader import check_methods, iter_members, read_archive
+
+__all__ = ["Archive", "Coder", "Folder", "Limits", "Member", "check_methods", "iter_members", "read_archive",
+           "regular_files"]

@@ -4,7 +4,7 @@ Example::
 
     archive = parse_header(Buf(raw_header), Limits(), header_pos)
 
-The parser never decompresses: read_archive in sevenzip.py decodes an encoded
+The parser never decompresses: read_archive in reader.py decodes an encoded
 header first and hands the plain bytes here.
 """
 
@@ -246,7 +246,7 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> list[Member]:
     members, stream_iter = [], iter(streams)
     for i in range(n):
         size, crc, folder = (0, None, None) if empty_stream[i] else next(stream_iter, (0, None, None))
-        members.append(Member(i, names[i], size, crc, folder, attributes[i], not empty_stream[i],
+        members.append(Member(names[i], size, crc, folder, attributes[i], not empty_stream[i],
                               empty_file[i], anti[i]))
     return members
 

@@ -62,7 +62,6 @@ class Folder:
 class Member:
     """A file entry as stored: name exactly as in the header, sizes as declared."""
 
-    index: int
     name: str
     size: int
     crc: int | None

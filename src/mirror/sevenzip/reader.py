@@ -14,7 +14,7 @@ packages support, and decompresses in chunks of up to 128 MB. A verifier must
 see the names as stored, accept an explicit list of methods, and hold little in
 memory. This reader parses the header into values with every count and size
 capped, and streams members through the standard library's `lzma` decoder.
-The layout follows 7-Zip's 7zFormat.txt.
+The layout follows 7-Zip's 7zFormat.txt; header.py parses it, model.py holds the values.
 """
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ from mirror.sevenzip.model import (
     Limits,
     Member,
 )
-
-__all__ = ["Archive", "Coder", "Folder", "Limits", "Member", "check_methods", "iter_members", "read_archive"]
 
 
 def read_archive(fp: BinaryIO, limits: Limits) -> Archive:

@@ -7,7 +7,7 @@ Example::
     record = ring.get("alice")
     print(record.key_id_hex, record.roles)
 
-Layout of the folder (docs/keys.md)::
+Layout of the folder::
 
     NAME.pub          minisign public key (safe to publish and commit)
     NAME.trust.json   petname, roles and how the key was checked
@@ -17,38 +17,19 @@ Layout of the folder (docs/keys.md)::
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mirror.errors import KeyringError
-from mirror.formats.minisign import PublicKeyFile, key_id_hex
+from mirror.formats.minisign import PublicKeyFile
+from mirror.formats.timefmt import now_text
 from mirror.safeio import atomic_write
 from mirror.trust.keys import SecretKey
+from mirror.trust.keyset import CHECKS, ROLES, Checked, KeyRecord, Role, TrustedKeys
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-ROLES = ("author", "publisher")
-CHECKS = ("own", "in-person", "qr", "phone", "fingerprint", "first-use", "unchecked")
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRecord:
-    """One key in the keyring and what its owner knows about it."""
-
-    name: str
-    public: PublicKeyFile
-    roles: tuple[str, ...]
-    checked: str
-    added: str
-    has_secret: bool
-
-    @property
-    def key_id_hex(self) -> str:
-        """The key id as minisign prints it."""
-        return key_id_hex(self.public.key_id)
+Ask = Callable[[str], bytes]  # asks for the passphrase of the named key
 
 
 def check_name(name: str) -> str:
@@ -105,28 +86,29 @@ class Keyring:
             if isinstance(loaded, dict):
                 trust = loaded
         roles = trust.get("roles", ["author"])
+        checked = trust.get("checked", "unchecked")
         return KeyRecord(
             name=name,
             public=public,
-            roles=tuple(r for r in roles if r in ROLES) if isinstance(roles, list) else ("author",),
-            checked=str(trust.get("checked", "unchecked")),
+            roles=tuple(r for r in ROLES if r in roles) if isinstance(roles, list) else ("author",),
+            checked=next((c for c in CHECKS if c == checked), "unchecked"),
             added=str(trust.get("added", "")),
             has_secret=self._path(name, ".key").exists(),
         )
 
-    def find(self, key_id: bytes, role: str = "author") -> KeyRecord | None:
-        """The key with this id and role, or None. An id only finds a key; it proves nothing."""
-        for record in self:
-            if record.public.key_id == key_id and role in record.roles:
-                return record
-        return None
+    def snapshot(self) -> TrustedKeys:
+        """Every key in the folder, read once, for trust decisions."""
+        return TrustedKeys(tuple(self))
 
-    def _write_trust(self, name: str, roles: tuple[str, ...], checked: str) -> None:
-        doc = {"name": name, "roles": list(roles), "checked": checked,
-               "added": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    def find(self, key_id: bytes, role: Role = "author") -> KeyRecord | None:
+        """The key with this id and role, or None. An id only finds a key; it proves nothing."""
+        return self.snapshot().find(key_id, role)
+
+    def _write_trust(self, name: str, roles: tuple[Role, ...], checked: Checked) -> None:
+        doc = {"name": name, "roles": list(roles), "checked": checked, "added": now_text()}
         atomic_write(self._path(name, ".trust.json"), (json.dumps(doc, indent=1) + "\n").encode(), mode=0o644)
 
-    def create(self, name: str, passphrase: bytes | None, roles: tuple[str, ...] = ROLES) -> KeyRecord:
+    def create(self, name: str, passphrase: bytes | None, roles: tuple[Role, ...] = ROLES) -> KeyRecord:
         """Generate a key pair; the secret half is sealed with `passphrase` and written 0600.
 
         Raises:
@@ -141,7 +123,8 @@ class Keyring:
         self._write_trust(name, roles, "own")
         return self.get(name)
 
-    def import_public(self, name: str, public: PublicKeyFile, roles: tuple[str, ...], checked: str) -> KeyRecord:
+    def import_public(self, name: str, public: PublicKeyFile, roles: tuple[Role, ...],
+                      checked: Checked) -> KeyRecord:
         """Add someone else's public key with a record of how it was checked.
 
         Raises:
@@ -174,15 +157,15 @@ class Keyring:
         path = self._path(name, ".key")
         return path.exists() and SecretKey.is_encrypted(path.read_bytes())
 
+    def unlock(self, name: str, ask: Ask) -> SecretKey:
+        """The secret key `name`, asking for its passphrase only when it has one.
 
-def default_keys_dir(option: Path | None, workspace_keys: Path | None) -> Path:
-    """The keys folder: --keys, else MIRROR_KEYS, else the workspace's, else the user's data folder."""
-    if option is not None:
-        return option
-    env = os.environ.get("MIRROR_KEYS")
-    if env:
-        return Path(env)
-    if workspace_keys is not None:
-        return workspace_keys
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "mirror" / "keys"
+        Raises:
+            KeyringError: no such key, a wrong passphrase, or a secret key that is not the half of NAME.pub.
+        """
+        passphrase = ask(name) if self.secret_is_encrypted(name) else None
+        secret = self.secret(name, passphrase)
+        if secret.public != self.get(name).public:
+            raise KeyringError(f"secret key {name} does not match {name}.pub",
+                               hint="the two files of this key were mixed up; restore them from a backup")
+        return secret

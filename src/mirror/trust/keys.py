@@ -7,14 +7,13 @@ Example::
     sig = secret.sign(b"data", "bundle:x\\tversion:1\\trole:author")
     check_signature(secret.public, sig, b"data")  # raises SignatureError if wrong
 
-The only module that imports `cryptography`.
+The only module that imports `cryptography`. Fingerprints for people are in fingerprint.py.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from mirror.errors import KeyringError, SignatureError
 from mirror.formats.minisign import PublicKeyFile, Signature, key_id_hex, prehash
 
-FINGERPRINT_DIGITS = 40  # 10**40 is about 2**132.9: at least 128 bits
 SECRET_FORMAT = "mirror-secret-key/1"  # noqa: S105 - a format name
 SCRYPT_N = 2**17  # 128 MiB and about half a second: costly to guess on a seized laptop
 
@@ -154,10 +152,3 @@ def check_signature(public: PublicKeyFile, sig: Signature, data: bytes) -> None:
         key.verify(sig.global_signature, sig.signature + sig.trusted_comment.encode())
     except InvalidSignature:
         raise SignatureError("the trusted comment was changed after signing") from None
-
-
-def fingerprint(public: PublicKeyFile) -> str:
-    """40 digits in groups of 5 from SHA-256 of the public key: read aloud to compare keys."""
-    value = int.from_bytes(hashlib.sha256(public.public_key).digest()[:20], "big") % 10**FINGERPRINT_DIGITS
-    digits = f"{value:0{FINGERPRINT_DIGITS}d}"
-    return " ".join(digits[i : i + 5] for i in range(0, FINGERPRINT_DIGITS, 5))

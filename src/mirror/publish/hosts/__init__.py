@@ -18,14 +18,14 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, BinaryIO
 
-from mirror.errors import ConfigError
+from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.publish.config import HostConfig
-from mirror.publish.hosts.base import Host, HostError, MissingFile, read_back
+from mirror.publish.hosts.base import Host, read_back
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-__all__ = ["Host", "HostError", "MissingFile", "open_host", "read_back"]  # check_path, SourceReader: for drivers
+__all__ = ["Host", "MissingFile", "TransferError", "open_host", "read_back"]  # check_path, SourceReader: for drivers
 
 
 def open_host(config: HostConfig) -> Host:
@@ -57,12 +57,12 @@ def check_path(host: str, path: str) -> tuple[str, ...]:
     """The parts of a relative POSIX path under a host's root.
 
     Raises:
-        HostError: the path is empty, absolute, or has empty, `.`, `..` or control-character parts.
+        TransferError: the path is empty, absolute, or has empty, `.`, `..` or control-character parts.
     """
     parts = tuple(path.split("/"))
     if not path or any(part in ("", ".", "..") for part in parts) or any(
             ord(char) < 32 or char in "\\\x7f" for char in path):
-        raise HostError(host, f"refusing unsafe path {path!r}")
+        raise TransferError(host, f"refusing unsafe path {path!r}", Failure.REFUSED)
     return parts
 
 

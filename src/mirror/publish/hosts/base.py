@@ -8,8 +8,9 @@ Example::
     raw = host.read("index.json", limit=MAX_INDEX)
 
 Every driver raises TransferError (never a library's own exception) with the host's
-name and a reason that holds no credentials. `transient=True` marks errors worth a
-retry (timeouts, connection resets, 5xx).
+name, a `Failure` kind and a reason that holds no credentials; `transient` marks errors
+worth a retry (timeouts, connection resets, 5xx). Readers' transports (fetch/transport.py)
+raise the same family.
 """
 
 from __future__ import annotations
@@ -19,21 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from mirror.errors import TransferError
+from mirror.errors import Failure, TransferError
 
 CHUNK = 1 << 20
-
-
-class HostError(TransferError):
-    """A host failed; `transient` says whether trying again may help."""
-
-    def __init__(self, host: str, reason: str, transient: bool = False, hint: str | None = None) -> None:
-        super().__init__(host, reason, hint)
-        self.transient = transient
-
-
-class MissingFile(HostError):
-    """The path does not exist on the host."""
 
 
 class Host(Protocol):
@@ -45,15 +34,15 @@ class Host(Protocol):
         ...
 
     def stat(self, path: str) -> int | None:
-        """The size of `path`, or None if it does not exist. Raises HostError."""
+        """The size of `path`, or None if it does not exist. Raises TransferError."""
         ...
 
     def read(self, path: str, limit: int) -> bytes:
-        """The whole of a small file. Raises MissingFile, or HostError if larger than `limit`."""
+        """The whole of a small file. Raises MissingFile, or TransferError if larger than `limit`."""
         ...
 
     def stream(self, path: str) -> Iterator[bytes]:
-        """The file in chunks (for read-back and deep checks). Raises MissingFile or HostError."""
+        """The file in chunks (for read-back and deep checks). Raises MissingFile or TransferError."""
         ...
 
     def upload(self, path: str, source: Path, sha256: str) -> None:
@@ -61,7 +50,7 @@ class Host(Protocol):
         that replaces any existing file (WebDAV MOVE with Overwrite: T, SFTP posix-rename,
         os.replace; S3 PUTs are atomic per object). Then read it back and compare sha256.
         On any failure the previous file at `path`, if any, is intact and no temporary is left
-        when the host allows deleting it. Raises HostError."""
+        when the host allows deleting it. Raises TransferError."""
         ...
 
     def close(self) -> None:
@@ -70,9 +59,9 @@ class Host(Protocol):
 
 
 def read_back(host: Host, path: str, sha256: str) -> None:
-    """Raise HostError unless the file at `path` on `host` hashes to `sha256`."""
+    """Raise TransferError unless the file at `path` on `host` hashes to `sha256`."""
     digest = hashlib.sha256()
     for chunk in host.stream(path):
         digest.update(chunk)
     if digest.hexdigest() != sha256:
-        raise HostError(host.name, f"{path} reads back with another sha256 than was sent")
+        raise TransferError(host.name, f"{path} reads back with another sha256 than was sent", Failure.BAD_ANSWER)

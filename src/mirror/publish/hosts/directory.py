@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from mirror.errors import ConfigError
+from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
-from mirror.publish.hosts.base import CHUNK, HostError, MissingFile, read_back
+from mirror.publish.hosts.base import CHUNK, read_back
 
 
 class DirectoryHost:
-    """A mirror in a local folder. Errors of the folder become HostError; errors reading the source pass."""
+    """A mirror in a local folder. Errors of the folder become TransferError; errors reading the source pass."""
 
     def __init__(self, name: str, root: Path) -> None:
         self._name = name
@@ -62,7 +62,7 @@ class DirectoryHost:
         """The size of `path`, or None if it does not exist.
 
         Raises:
-            HostError: the root is missing, `path` is not a regular file, or the folder cannot be read.
+            TransferError: the root is missing, `path` is not a regular file, or the folder cannot be read.
         """
         target = self._target(path)
         try:
@@ -72,7 +72,7 @@ class DirectoryHost:
         except OSError as exc:
             raise self._error(path, exc) from exc
         if not stat.S_ISREG(info.st_mode):
-            raise HostError(self._name, f"{path} is not a file")
+            raise TransferError(self._name, f"{path} is not a file", Failure.BAD_ANSWER)
         return info.st_size
 
     def read(self, path: str, limit: int) -> bytes:
@@ -80,12 +80,12 @@ class DirectoryHost:
 
         Raises:
             MissingFile: `path` does not exist.
-            HostError: it is larger than `limit`, or cannot be read.
+            TransferError: it is larger than `limit`, or cannot be read.
         """
         with self._open(path) as file:
             data = self._read(file, path, limit + 1)
         if len(data) > limit:
-            raise HostError(self._name, f"{path} is larger than {limit} bytes")
+            raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
         return data
 
     def stream(self, path: str) -> Iterator[bytes]:
@@ -93,7 +93,7 @@ class DirectoryHost:
 
         Raises:
             MissingFile: `path` does not exist.
-            HostError: it cannot be read.
+            TransferError: it cannot be read.
         """
         with self._open(path) as file:
             while chunk := self._read(file, path, CHUNK):
@@ -103,7 +103,7 @@ class DirectoryHost:
         """Copy `source` to a temporary file beside `path`, fsync it, os.replace it over `path`, read it back.
 
         Raises:
-            HostError: the folder cannot be written, or the copy reads back with another sha256.
+            TransferError: the folder cannot be written, or the copy reads back with another sha256.
             OSError: `source` cannot be read (it is local, not the host's fault).
         """
         target = self._target(path)
@@ -118,7 +118,8 @@ class DirectoryHost:
     def _target(self, path: str) -> Path:
         parts = check_path(self._name, path)
         if not self.root.is_dir():
-            raise HostError(self._name, f"folder {self.root} does not exist", hint="is the drive mounted?")
+            raise TransferError(self._name, f"folder {self.root} does not exist", Failure.UNREACHABLE, transient=False,
+                                hint="is the drive mounted?")
         return self.root.joinpath(*parts)
 
     def _open(self, path: str) -> BinaryIO:
@@ -159,8 +160,8 @@ class DirectoryHost:
             raise self._error(path, exc) from exc
         _fsync_folder(target.parent)
 
-    def _error(self, path: str, exc: OSError) -> HostError:
-        return HostError(self._name, f"{path}: {exc.strerror or exc}")
+    def _error(self, path: str, exc: OSError) -> TransferError:
+        return TransferError(self._name, f"{path}: {exc.strerror or exc}", Failure.REFUSED)
 
 
 def _discard(temp: Path) -> None:

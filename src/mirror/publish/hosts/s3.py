@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
-from mirror.errors import ConfigError
+from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
-from mirror.publish.hosts.base import CHUNK, HostError, MissingFile, read_back
+from mirror.publish.hosts.base import CHUNK, read_back
 
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError
@@ -90,7 +90,7 @@ class S3Host:
         """The object's size from HEAD, or None if there is no such object.
 
         Raises:
-            HostError: any other failure.
+            TransferError: any other failure.
         """
         try:
             with self._errors("HEAD", path):
@@ -103,17 +103,17 @@ class S3Host:
 
         Raises:
             MissingFile: no such object.
-            HostError: larger than `limit`, or any other failure.
+            TransferError: larger than `limit`, or any other failure.
         """
         with self._errors("GET", path):
             response = self._client.get_object(Bucket=self.bucket, Key=self._key(path))
             body = response["Body"]
             with contextlib.closing(body):
                 if response["ContentLength"] > limit:
-                    raise HostError(self._name, f"{path} is larger than {limit} bytes")
+                    raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
                 data = body.read(limit + 1)
         if len(data) > limit:
-            raise HostError(self._name, f"{path} is larger than {limit} bytes")
+            raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
         return data
 
     def stream(self, path: str) -> Iterator[bytes]:
@@ -121,7 +121,7 @@ class S3Host:
 
         Raises:
             MissingFile: no such object.
-            HostError: any other failure, including a body cut short.
+            TransferError: any other failure, including a body cut short.
         """
         with self._errors("GET", path):
             body = self._client.get_object(Bucket=self.bucket, Key=self._key(path))["Body"]
@@ -132,7 +132,7 @@ class S3Host:
         """Store `source` with one PUT, or a multipart upload above `multipart_threshold`; read it back.
 
         Raises:
-            HostError: the server refused or failed, or the object reads back with another sha256.
+            TransferError: the server refused or failed, or the object reads back with another sha256.
             OSError: `source` cannot be read (it is local, not the host's fault).
         """
         key = self._key(path)
@@ -177,12 +177,12 @@ class S3Host:
             completed = True
         finally:
             if not completed:
-                with contextlib.suppress(HostError), self._errors("abort", path):
+                with contextlib.suppress(TransferError), self._errors("abort", path):
                     self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
 
     @contextlib.contextmanager
     def _errors(self, action: str, path: str) -> Iterator[None]:
-        """Turn botocore's exceptions into HostError (MissingFile for a missing key)."""
+        """Turn botocore's exceptions into TransferError (MissingFile for a missing key)."""
         from botocore import exceptions
 
         try:
@@ -190,24 +190,25 @@ class S3Host:
         except exceptions.ClientError as exc:
             raise self._client_error(action, path, exc) from exc
         except (exceptions.ConnectionError, exceptions.HTTPClientError, exceptions.IncompleteReadError) as exc:
-            raise HostError(self._name, f"{action} {path}: {type(exc).__name__}", transient=True) from exc
+            raise TransferError(self._name, f"{action} {path}: {type(exc).__name__}", Failure.UNREACHABLE) from exc
         except exceptions.NoCredentialsError as exc:
-            raise HostError(self._name, "no S3 credentials", hint="set access_key_env and secret_key_env") from exc
+            raise TransferError(self._name, "no S3 credentials", Failure.REFUSED,
+                                hint="set access_key_env and secret_key_env") from exc
         except exceptions.BotoCoreError as exc:
-            raise HostError(self._name, f"{action} {path}: {type(exc).__name__}") from exc
+            raise TransferError(self._name, f"{action} {path}: {type(exc).__name__}", Failure.BAD_ANSWER) from exc
 
-    def _client_error(self, action: str, path: str, exc: ClientError) -> HostError:
+    def _client_error(self, action: str, path: str, exc: ClientError) -> TransferError:
         code = str(exc.response.get("Error", {}).get("Code", ""))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
         if code == "NoSuchBucket":
-            return HostError(self._name, f"bucket {self.bucket} does not exist")
+            return TransferError(self._name, f"bucket {self.bucket} does not exist", Failure.REFUSED)
         if code in ("NoSuchKey", "NotFound") or status == 404:
             return MissingFile(self._name, f"{path} does not exist")
         if code in _AUTH_CODES or status in (401, 403):
-            return HostError(self._name, f"authentication failed ({code or status} for {action} {path})",
-                             hint="check the keys in access_key_env and secret_key_env")
+            return TransferError(self._name, f"authentication failed ({code or status} for {action} {path})",
+                                 Failure.REFUSED, hint="check the keys in access_key_env and secret_key_env")
         transient = code in _RETRY_CODES or status >= 500 or status in (408, 429)
-        return HostError(self._name, f"{action} {path}: {code or status}", transient=transient)
+        return TransferError(self._name, f"{action} {path}: {code or status}", Failure.REFUSED, transient=transient)
 
 
 def _client(config: HostConfig, access: str | None, secret: str | None) -> S3Client:

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import unquote, urlsplit
 
-from mirror.errors import ConfigError
+from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
-from mirror.publish.hosts.base import CHUNK, HostError, MissingFile, read_back
+from mirror.publish.hosts.base import CHUNK, read_back
 
 if TYPE_CHECKING:
     import paramiko
@@ -109,7 +109,7 @@ class SftpHost:
         """The size of `path`, or None if it does not exist.
 
         Raises:
-            HostError: it is not a file, or the server failed.
+            TransferError: it is not a file, or the server failed.
         """
         remote = self._remote(path)
         try:
@@ -119,7 +119,7 @@ class SftpHost:
         except self._errors as exc:
             self._fail("stat", path, exc)
         if info.st_mode is not None and not stat.S_ISREG(info.st_mode):
-            raise HostError(self._name, f"{path} is not a file")
+            raise TransferError(self._name, f"{path} is not a file", Failure.BAD_ANSWER)
         return info.st_size
 
     def read(self, path: str, limit: int) -> bytes:
@@ -127,19 +127,19 @@ class SftpHost:
 
         Raises:
             MissingFile: it does not exist.
-            HostError: larger than `limit`, or the server failed.
+            TransferError: larger than `limit`, or the server failed.
         """
         with self._open(path) as file:
             try:
                 size = file.stat().st_size or 0
                 if size > limit:
-                    raise HostError(self._name, f"{path} is larger than {limit} bytes")
+                    raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
                 file.prefetch(size)
                 data = file.read(limit + 1)
             except self._errors as exc:
                 self._fail("read", path, exc)
         if len(data) > limit:
-            raise HostError(self._name, f"{path} is larger than {limit} bytes")
+            raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
         return data
 
     def stream(self, path: str) -> Iterator[bytes]:
@@ -147,7 +147,7 @@ class SftpHost:
 
         Raises:
             MissingFile: it does not exist.
-            HostError: the server failed.
+            TransferError: the server failed.
         """
         with self._open(path) as file:
             try:
@@ -161,7 +161,7 @@ class SftpHost:
         """Write `source` to a temporary name beside `path`, posix-rename it over `path`, read it back.
 
         Raises:
-            HostError: the server failed or lacks posix-rename, or the file reads back with another sha256.
+            TransferError: the server failed or lacks posix-rename, or the file reads back with another sha256.
             OSError: `source` cannot be read (it is local, not the host's fault).
         """
         parts = check_path(self._name, path)
@@ -206,14 +206,15 @@ class SftpHost:
                            allow_agent=False, look_for_keys=False)
             connected = True
         except paramiko.BadHostKeyException as exc:
-            raise HostError(self._name, f"the host key of {hostname}:{port} does not match known_hosts",
-                            hint="if the server's key really changed, check its fingerprint, then known_hosts"
-                            ) from exc
+            raise TransferError(self._name, f"the host key of {hostname}:{port} does not match known_hosts",
+                                Failure.REFUSED,
+                                hint="if the server's key really changed, check its fingerprint, then known_hosts"
+                                ) from exc
         except paramiko.AuthenticationException as exc:
-            raise HostError(self._name, f"authentication failed for {self._username}@{hostname}:{port}",
-                            hint="check key_file, or the password in password_env") from exc
+            raise TransferError(self._name, f"authentication failed for {self._username}@{hostname}:{port}",
+                                Failure.REFUSED, hint="check key_file, or the password in password_env") from exc
         except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise HostError(self._name, f"cannot connect to {hostname}:{port}: {exc}", transient=True) from exc
+            raise TransferError(self._name, f"cannot connect to {hostname}:{port}: {exc}", Failure.UNREACHABLE) from exc
         finally:
             if not connected:
                 client.close()
@@ -228,11 +229,11 @@ class SftpHost:
             else:
                 client.load_host_keys(str(self._known_hosts))
         except OSError as exc:
-            raise HostError(self._name, f"cannot read known_hosts: {exc.strerror}") from exc
+            raise TransferError(self._name, f"cannot read known_hosts: {exc.strerror}", Failure.REFUSED) from exc
         entry = hostname if port == 22 else f"[{hostname}]:{port}"
         if client.get_host_keys().lookup(entry) is None:
-            raise HostError(self._name, f"{entry} is not in known_hosts",
-                            hint="check the server's key fingerprint, then add it to known_hosts")
+            raise TransferError(self._name, f"{entry} is not in known_hosts", Failure.REFUSED,
+                                hint="check the server's key fingerprint, then add it to known_hosts")
 
     def _remote(self, path: str) -> str:
         parts = check_path(self._name, path)
@@ -245,7 +246,7 @@ class SftpHost:
                 self._sftp = client.open_sftp()
             except self._errors as exc:
                 client.close()
-                raise HostError(self._name, f"cannot start SFTP: {exc}", transient=True) from exc
+                raise TransferError(self._name, f"cannot start SFTP: {exc}", Failure.UNREACHABLE) from exc
             self._sftp.get_channel().settimeout(self._timeout)  # type: ignore[union-attr]
             self._client = client
         return self._sftp
@@ -296,13 +297,15 @@ class SftpHost:
                 self._sftp.remove(temp)
 
     def _fail(self, action: str, path: str, exc: BaseException) -> NoReturn:
-        """Raise HostError for `exc`; a dropped or timed-out connection is closed, to be opened afresh."""
+        """Raise TransferError for `exc`; a dropped or timed-out connection is closed, to be opened afresh."""
         if isinstance(exc, FileNotFoundError) and action in ("read", "stat"):
             raise MissingFile(self._name, f"{path} does not exist") from exc
         transient = isinstance(exc, TimeoutError | EOFError) or not isinstance(exc, OSError)
+        failure = Failure.TIMEOUT if isinstance(exc, TimeoutError) else Failure.UNREACHABLE if transient \
+            else Failure.REFUSED
         if transient:
             self.close()
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
         hint = "the server must support posix-rename, as OpenSSH does" if action.startswith("posix") else None
-        raise HostError(self._name, f"{action} {path}: {reason}", transient=transient, hint=hint) from exc
+        raise TransferError(self._name, f"{action} {path}: {reason}", failure, hint=hint) from exc
 

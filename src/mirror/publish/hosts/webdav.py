@@ -24,10 +24,10 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from mirror.errors import ConfigError
+from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
-from mirror.publish.hosts.base import CHUNK, HostError, MissingFile, read_back
+from mirror.publish.hosts.base import CHUNK, read_back
 
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
@@ -81,7 +81,7 @@ class WebDavHost:
         """The size of `path` from a HEAD request, or None on 404.
 
         Raises:
-            HostError: any other failure, or a response without a Content-Length.
+            TransferError: any other failure, or a response without a Content-Length.
         """
         response = self._request("HEAD", path, ok=(200, 404))
         response.close()
@@ -89,7 +89,7 @@ class WebDavHost:
             return None
         length = response.headers.get("Content-Length", "")
         if not length.isdigit():
-            raise HostError(self._name, f"HEAD {path}: no Content-Length in the response")
+            raise TransferError(self._name, f"HEAD {path}: no Content-Length in the response", Failure.BAD_ANSWER)
         return int(length)
 
     def read(self, path: str, limit: int) -> bytes:
@@ -97,17 +97,17 @@ class WebDavHost:
 
         Raises:
             MissingFile: 404.
-            HostError: larger than `limit`, or any other failure.
+            TransferError: larger than `limit`, or any other failure.
         """
         data = bytearray()
         with self._get(path) as response:
             length = response.headers.get("Content-Length", "")
             if length.isdigit() and int(length) > limit:
-                raise HostError(self._name, f"{path} is larger than {limit} bytes")
+                raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
             for chunk in self._chunks(response, path):
                 data += chunk
                 if len(data) > limit:
-                    raise HostError(self._name, f"{path} is larger than {limit} bytes")
+                    raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
         return bytes(data)
 
     def stream(self, path: str) -> Iterator[bytes]:
@@ -115,7 +115,7 @@ class WebDavHost:
 
         Raises:
             MissingFile: 404.
-            HostError: any other failure, including a body cut short.
+            TransferError: any other failure, including a body cut short.
         """
         with self._get(path) as response:
             yield from self._chunks(response, path)
@@ -126,7 +126,7 @@ class WebDavHost:
         On failure the temporary file is deleted if the server allows it.
 
         Raises:
-            HostError: any request failed, or the file reads back with another sha256.
+            TransferError: any request failed, or the file reads back with another sha256.
             OSError: `source` cannot be read (it is local, not the host's fault).
         """
         parts = check_path(self._name, path)
@@ -160,7 +160,8 @@ class WebDavHost:
             try:
                 response = self._session.request("MKCOL", url, timeout=self._timeout, allow_redirects=False)
             except requests.RequestException as exc:
-                raise HostError(self._name, f"MKCOL: connection to {self._netloc} failed", transient=True) from exc
+                raise TransferError(self._name, f"MKCOL: connection to {self._netloc} failed",
+                                    Failure.UNREACHABLE) from exc
             response.close()
             if response.status_code not in (201, 405):
                 raise self._status_error("MKCOL", "/".join(parts[:depth]) + "/", response.status_code)
@@ -186,7 +187,7 @@ class WebDavHost:
 
     def _discard(self, temp: str) -> None:
         """Delete a temporary file, best effort: the error that brought us here is the one to report."""
-        with contextlib.suppress(HostError):
+        with contextlib.suppress(TransferError):
             self._request("DELETE", temp, ok=(200, 204, 404)).close()
 
     def _get(self, path: str) -> requests.Response:
@@ -200,28 +201,30 @@ class WebDavHost:
         try:
             yield from response.iter_content(CHUNK)
         except requests.RequestException as exc:
-            raise HostError(self._name, f"GET {path}: connection lost while reading", transient=True) from exc
+            raise TransferError(self._name, f"GET {path}: connection lost while reading", Failure.UNREACHABLE) from exc
 
     def _request(self, method: str, path: str, ok: tuple[int, ...], *, headers: dict[str, str] | None = None,
                  data: SourceReader | bytes | None = None, stream: bool = False) -> requests.Response:
-        """One request with timeouts and no redirects; statuses outside `ok` become HostError."""
+        """One request with timeouts and no redirects; statuses outside `ok` become TransferError."""
         try:
             response = self._session.request(method, self._url(path), headers=headers, data=data, stream=stream,
                                              timeout=self._timeout, allow_redirects=False)
         except requests.Timeout as exc:
-            raise HostError(self._name, f"{method} {path}: {self._netloc} timed out", transient=True) from exc
+            raise TransferError(self._name, f"{method} {path}: {self._netloc} timed out", Failure.TIMEOUT) from exc
         except requests.ConnectionError as exc:
-            raise HostError(self._name, f"{method} {path}: connection to {self._netloc} failed",
-                            transient=True) from exc
+            raise TransferError(self._name, f"{method} {path}: connection to {self._netloc} failed",
+                                Failure.UNREACHABLE) from exc
         except requests.RequestException as exc:
-            raise HostError(self._name, f"{method} {path}: {type(exc).__name__}") from exc
+            raise TransferError(self._name, f"{method} {path}: {type(exc).__name__}", Failure.BAD_ANSWER) from exc
         if response.status_code not in ok:
             response.close()
             raise self._status_error(method, path, response.status_code)
         return response
 
-    def _status_error(self, method: str, path: str, status: int) -> HostError:
+    def _status_error(self, method: str, path: str, status: int) -> TransferError:
         if status in (401, 403):
-            return HostError(self._name, f"authentication failed (HTTP {status} for {method} {path})",
-                             hint="check the user name and the password in mirror.toml's password_env")
-        return HostError(self._name, f"{method} {path}: HTTP {status}", transient=status in _RETRY_STATUS)
+            return TransferError(self._name, f"authentication failed (HTTP {status} for {method} {path})",
+                                 Failure.REFUSED,
+                                 hint="check the user name and the password in mirror.toml's password_env")
+        return TransferError(self._name, f"{method} {path}: HTTP {status}", Failure.REFUSED,
+                             transient=status in _RETRY_STATUS)

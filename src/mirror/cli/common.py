@@ -1,0 +1,150 @@
+"""What every command shares: the keyring and config options, passphrases, JSON and text output.
+
+Example::
+
+    @keys_option
+    def verify(bundle: Path, keys_dir: Path | None) -> None:
+        keyring = open_keyring(keys_dir)            # --keys > $MIRROR_KEYS > workspace > data folder
+        dump_json({"verdict": "verified"})           # control and bidi characters escaped as \\uXXXX
+
+Part of the CLI layer: the only code that prints, prompts or reads options.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mirror.errors import ConfigError, KeyringError
+
+if TYPE_CHECKING:
+    from mirror.publish.config import MirrorConfig
+    from mirror.trust.keyring import Keyring
+
+PASSPHRASE_ENV = "MIRROR_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
+KEYS_ENV = "MIRROR_KEYS"
+Decorator = Callable[[Any], Any]
+# Characters that must never reach a terminal raw from --json: C0 (json.dumps escapes those), DEL, C1,
+# bidi overrides and isolates, line and paragraph separators.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def keys_option(func: Any) -> Any:
+    """--keys DIR, shared by every command that uses the keyring."""
+    return click.option("--keys", "keys_dir", type=click.Path(file_okay=False, path_type=Path),
+                        help=f"keys folder (default: ${KEYS_ENV}, the workspace's keys/, or your data folder)")(func)
+
+
+def config_option(func: Any) -> Any:
+    """--config PATH: the mirror.toml with [publisher] and [hosts]."""
+    return click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                        help="mirror.toml to use (default: the nearest one)")(func)
+
+
+def json_option(func: Any) -> Any:
+    """--json: one JSON object on stdout (schemas in docs/json.md)."""
+    return click.option("--json", "as_json", is_flag=True,
+                        help="one JSON object on stdout, for scripts (docs/json.md)")(func)
+
+
+def keys_folder_for(option: Path | None) -> tuple[Path, str]:
+    """The keyring folder and where that choice came from: --keys, $MIRROR_KEYS, a workspace, or the default."""
+    from mirror.folders import keys_folder
+    from mirror.workspace import find_workspace
+
+    if option is not None:
+        return option, "--keys"
+    env = os.environ.get(KEYS_ENV)
+    if env:
+        return Path(env), f"${KEYS_ENV}"
+    workspace = find_workspace(Path.cwd())
+    if workspace is not None:
+        return workspace.keys, f"workspace {workspace.root / 'mirror.toml'}"
+    return keys_folder(), "your data folder"
+
+
+def open_keyring(option: Path | None) -> Keyring:
+    """The keyring for this command."""
+    from mirror.trust.keyring import Keyring
+
+    return Keyring(keys_folder_for(option)[0])
+
+
+def load_publish_config(option: Path | None) -> MirrorConfig:
+    """--config, else the nearest mirror.toml.
+
+    Raises:
+        ConfigError: none found, or it is invalid.
+    """
+    from mirror.publish.config import load_config
+    from mirror.workspace import CONFIG_NAME, find_config_file
+
+    path = option or find_config_file(Path.cwd())
+    if path is None:
+        raise ConfigError(f"no {CONFIG_NAME} here or above", hint="pass --config PATH")
+    return load_config(path)
+
+
+def ask_passphrase(name: str, confirm: bool = False) -> bytes:
+    """The passphrase of key `name`: $MIRROR_PASSPHRASE, else asked at the terminal (never echoed).
+
+    Raises:
+        KeyringError: no terminal to ask at, or an empty answer.
+    """
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env:
+        return env.encode()
+    if not sys.stdin.isatty():
+        raise KeyringError(f"a passphrase is needed for key {name}",
+                           hint=f"type it at a terminal, or set {PASSPHRASE_ENV}")
+    value: str = click.prompt(f"Passphrase for key {name}", hide_input=True, confirmation_prompt=confirm,
+                              err=True)
+    if not value:
+        raise KeyringError("an empty passphrase is not allowed", hint="use --no-passphrase if you mean it")
+    return value.encode()
+
+
+class UtcTime(click.ParamType):  # type: ignore[type-arg]
+    """A UTC time as mirror writes it (2022-01-05T18:30:12Z); anything else is a usage error (exit 2)."""
+
+    name = "UTC time"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        """Parse, or fail as click does."""
+        from mirror.formats.timefmt import parse_time
+
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_time(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a UTC time like 2022-01-05T18:30:12Z", param, ctx)
+
+
+def json_text(doc: Any) -> str:
+    """JSON for a terminal or a script: UTF-8, indented, with every control and bidi character escaped."""
+    text = json.dumps(doc, ensure_ascii=False, indent=1)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def dump_json(doc: Any) -> None:
+    """Print one JSON document on stdout."""
+    click.echo(json_text(doc))
+
+
+def say(line: str = "") -> None:
+    """One line on stdout."""
+    click.echo(line)
+
+
+def warn(line: str) -> None:
+    """One line on stderr."""
+    click.echo(line, err=True)

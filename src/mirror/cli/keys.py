@@ -1,0 +1,140 @@
+"""`mirror keys`: make, list, export, import and show keys.
+
+Example::
+
+    $ mirror keys new alice
+    $ mirror keys list --json
+    $ mirror keys import alice.pub --name alice --fingerprint '12345 67890 ...'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mirror.cli import main
+from mirror.cli.common import (
+    ask_passphrase,
+    dump_json,
+    json_option,
+    keys_folder_for,
+    keys_option,
+    open_keyring,
+    say,
+    warn,
+)
+from mirror.errors import KeyringError
+
+ROLE_CHOICE = click.Choice(["author", "publisher"])
+CHECKED_CHOICE = click.Choice(["in-person", "qr", "phone", "first-use", "unchecked"])
+
+
+@main.group()
+def keys() -> None:
+    """Make, list, export and import keys."""
+
+
+@keys.command("new")
+@click.argument("name")
+@click.option("--no-passphrase", is_flag=True, help="store the secret key unencrypted (not recommended)")
+@click.option("--role", "roles", multiple=True, type=ROLE_CHOICE, help="what the key signs (default: both)")
+@keys_option
+def keys_new(name: str, no_passphrase: bool, roles: tuple[str, ...], keys_dir: Path | None) -> None:
+    """Create the Ed25519 key pair NAME; the secret key is encrypted with a passphrase."""
+    from mirror.trust.fingerprint import fingerprint
+    from mirror.trust.keyring import check_name
+    from mirror.trust.keyset import ROLES
+
+    ring = open_keyring(keys_dir)
+    check_name(name)
+    passphrase = None if no_passphrase else ask_passphrase(name, confirm=True)
+    record = ring.create(name, passphrase, tuple(r for r in ROLES if r in roles) or ROLES)
+    say(f"created key {name} ({record.key_id_hex}) in {ring.folder}")
+    say(f"fingerprint: {fingerprint(record.public)}")
+    if no_passphrase:
+        warn("warning: the secret key is not encrypted; anyone with this disk can sign as you")
+
+
+@keys.command("list")
+@json_option
+@keys_option
+def keys_list(as_json: bool, keys_dir: Path | None) -> None:
+    """List the keys in the keyring, and say which keyring that is."""
+    from mirror.trust.fingerprint import fingerprint
+
+    folder, source = keys_folder_for(keys_dir)
+    records = list(open_keyring(keys_dir))
+    if as_json:
+        dump_json({"keyring": str(folder), "chosen_by": source, "keys": [
+            {"name": r.name, "key_id": r.key_id_hex, "fingerprint": fingerprint(r.public), "roles": list(r.roles),
+             "secret": r.has_secret, "checked": r.checked, "added": r.added} for r in records]})
+        return
+    warn(f"keyring {folder} (chosen by {source})")
+    if not records:
+        warn("no keys in it")
+    for record in records:
+        secret = "secret+public" if record.has_secret else "public"
+        say(f"{record.name}\t{record.key_id_hex}\t{','.join(record.roles)}\t{secret}\tchecked: {record.checked}")
+
+
+@keys.command("export")
+@click.argument("name")
+@keys_option
+def keys_export(name: str, keys_dir: Path | None) -> None:
+    """Print the public key NAME in minisign format."""
+    click.echo(open_keyring(keys_dir).get(name).public.to_text(), nl=False)
+
+
+@keys.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="your name for this key")
+@click.option("--role", "roles", multiple=True, type=ROLE_CHOICE, help="what you trust it to sign (default: author)")
+@click.option("--checked", type=CHECKED_CHOICE, default=None, help="how you checked the key belongs to its owner")
+@click.option("--fingerprint", "expected", help="the fingerprint digits the owner gave you; must match")
+@keys_option
+def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | None, expected: str | None,
+                keys_dir: Path | None) -> None:
+    """Add the public key in FILE to the keyring as NAME."""
+    from mirror.formats.minisign import PublicKeyFile
+    from mirror.trust.fingerprint import fingerprint, same_fingerprint
+    from mirror.trust.keyset import CHECKS, ROLES, Checked
+
+    raw = file.read_bytes()[:4096].decode("utf-8", "replace")
+    public = PublicKeyFile.from_text(raw, str(file))
+    digits = fingerprint(public)
+    if expected is not None:
+        if not same_fingerprint(expected, public):
+            raise KeyringError(f"the fingerprint of {file} is {digits}, not the one you gave",
+                               hint="do not import it; ask the owner to check again")
+        checked = checked or "fingerprint"
+    how: Checked = next((c for c in CHECKS if c == (checked or "unchecked")), "unchecked")
+    record = open_keyring(keys_dir).import_public(name, public, tuple(r for r in ROLES if r in roles) or ("author",),
+                                                  how)
+    say(f"imported {name} ({record.key_id_hex}) as {','.join(record.roles)}, checked: {record.checked}")
+    say(f"fingerprint: {digits}")
+    if record.checked in ("unchecked", "first-use"):
+        warn("warning: compare this fingerprint with the owner by phone or in person")
+
+
+@keys.command("fingerprint")
+@click.argument("name")
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="where to write the QR code PNG")
+@click.option("--no-qr", is_flag=True, help="digits only")
+@keys_option
+def keys_fingerprint(name: str, png: Path | None, no_qr: bool, keys_dir: Path | None) -> None:
+    """Show the fingerprint of NAME as digits and a QR code of its public key."""
+    from mirror.safeio import atomic_write
+    from mirror.trust.fingerprint import fingerprint, qr_png, qr_terminal
+
+    ring = open_keyring(keys_dir)
+    record = ring.get(name)
+    say(f"{name}  key {record.key_id_hex}")
+    say(fingerprint(record.public))
+    if not no_qr:
+        target = png or ring.folder / f"{name}.qr.png"
+        click.echo(qr_terminal(record.public.key_line), nl=False)
+        atomic_write(target, qr_png(record.public.key_line), mode=0o644)
+        warn(f"QR code of the public key written to {target}")
+
+

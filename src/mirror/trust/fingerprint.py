@@ -1,0 +1,51 @@
+"""Fingerprints of public keys, for people: digits to read over a phone, and a QR code of the key.
+
+Example::
+
+    fingerprint(public)               # "12345 67890 ..." (40 digits in groups of 5)
+    print(qr_terminal(public.key_line))
+    png = qr_png(public.key_line)     # bytes of a PNG, for `keys fingerprint --png`
+
+The digits are SHA-256 of the raw key, reduced to 40 decimal digits (10**40 is about
+2**132.9: at least 128 bits). The QR code holds the bare key line that `minisign -P`
+takes and `mirror keys import -` reads. The only module that imports segno.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+from mirror.formats.minisign import PublicKeyFile
+
+FINGERPRINT_DIGITS = 40
+
+
+def fingerprint(public: PublicKeyFile) -> str:
+    """40 digits in groups of 5 from SHA-256 of the public key: read aloud to compare keys."""
+    value = int.from_bytes(hashlib.sha256(public.public_key).digest()[:20], "big") % 10**FINGERPRINT_DIGITS
+    digits = f"{value:0{FINGERPRINT_DIGITS}d}"
+    return " ".join(digits[i : i + 5] for i in range(0, FINGERPRINT_DIGITS, 5))
+
+
+def same_fingerprint(given: str, public: PublicKeyFile) -> bool:
+    """Whether digits a person typed (spaces anywhere) are this key's fingerprint."""
+    return "".join(given.split()) == fingerprint(public).replace(" ", "")
+
+
+def qr_terminal(payload: str) -> str:
+    """A QR code of `payload` drawn with block characters for a terminal."""
+    import segno
+
+    text = io.StringIO()
+    segno.make(payload, error="m", micro=False).terminal(out=text, compact=True, border=2)
+    return text.getvalue()
+
+
+def qr_png(payload: str) -> bytes:
+    """A QR code of `payload` as PNG bytes."""
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(buffer, kind="png", scale=8, border=4)
+    return buffer.getvalue()

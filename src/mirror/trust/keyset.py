@@ -1,0 +1,59 @@
+"""The keys a reader trusts, as values: one record per key, and a snapshot of the whole keyring.
+
+Example::
+
+    keys = keyring.snapshot()                     # TrustedKeys, read once from the keys folder
+    record = keys.find(sig.key_id, role="author")  # KeyRecord or None; an id only finds a key
+    record.name, record.roles, record.checked     # "alice", ("author",), "in-person"
+
+Trust decisions (policy.py, rollback.py) work on these values and never read files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from mirror.formats.minisign import PublicKeyFile, key_id_hex
+
+Role = Literal["author", "publisher"]
+ROLES: tuple[Role, ...] = get_args(Role)
+Checked = Literal["own", "in-person", "qr", "phone", "fingerprint", "first-use", "unchecked"]
+CHECKS: tuple[Checked, ...] = get_args(Checked)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """One key in the keyring and what its owner knows about it."""
+
+    name: str
+    public: PublicKeyFile
+    roles: tuple[Role, ...]
+    checked: Checked
+    added: str
+    has_secret: bool
+
+    @property
+    def key_id_hex(self) -> str:
+        """The key id as minisign prints it."""
+        return key_id_hex(self.public.key_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedKeys:
+    """A snapshot of the keyring: the keys a reader trusts, each for its roles."""
+
+    records: tuple[KeyRecord, ...] = ()
+
+    def __iter__(self) -> Iterator[KeyRecord]:
+        return iter(self.records)
+
+    def find(self, key_id: bytes, role: Role) -> KeyRecord | None:
+        """The key with this id and role, or None. An id only finds a key; it proves nothing."""
+        return next((r for r in self.records if r.public.key_id == key_id and role in r.roles), None)
+
+    def holds(self, public: PublicKeyFile, role: Role) -> KeyRecord | None:
+        """The record of exactly this key (id and key bytes) in this role, or None."""
+        record = self.find(public.key_id, role)
+        return record if record is not None and record.public == public else None

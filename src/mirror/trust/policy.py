@@ -1,0 +1,140 @@
+"""Trust policies as values: who must have signed a bundle for the reader to trust it.
+
+Example::
+
+    evidence = Evidence(author=public)              # the key whose signature checked out
+    verdict = AuthorTrusted().judge(evidence, keyring.snapshot())
+    verdict.trusted, verdict.reason                 # True, "signed by alice"
+
+    policy = AnyOf(AuthorTrusted(), EndorsedBy(2, "knows-author"))
+    policy.judge(evidence, keys)                    # trusted if the author is, or two known people vouch
+
+A policy never checks a signature: the verifier does that first and hands over only
+what verified (the author's key, endorsements by key and claim). A policy decides,
+from a snapshot of the reader's keyring, whether that is enough. Policies compose
+(AnyOf, AllOf), as in sigstore-python's verify/policy.py, and do no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from mirror.formats.minisign import PublicKeyFile, key_id_hex
+from mirror.trust.keyset import KeyRecord, Role, TrustedKeys
+
+
+@dataclass(frozen=True, slots=True)
+class Endorsement:
+    """A re-sharer's signature over the same signed list, already verified, and what it claims."""
+
+    key: PublicKeyFile
+    claim: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What verified cryptographically: the author's key, and any endorsements."""
+
+    author: PublicKeyFile
+    endorsements: tuple[Endorsement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A policy's decision and the reason, in words for the reader."""
+
+    trusted: bool
+    reason: str
+    vouchers: tuple[KeyRecord, ...] = ()  # the trusted keys the decision rests on
+
+
+class Policy(Protocol):
+    """Anything that can judge evidence against a snapshot of trusted keys."""
+
+    def judge(self, evidence: Evidence, keys: TrustedKeys) -> Verdict:
+        """Decide; never raises for untrusted evidence (that is a verdict, not an error)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SignedBy:
+    """Trusted when the signer's exact key is in the keyring with `role`."""
+
+    role: Role = "author"
+
+    def judge(self, evidence: Evidence, keys: TrustedKeys) -> Verdict:
+        """Look the author's key up by id and compare the key itself."""
+        record = keys.holds(evidence.author, self.role)
+        if record is None:
+            return Verdict(False, f"signed by key {key_id_hex(evidence.author.key_id)}, "
+                                  f"which is not in your keyring as {self.role}")
+        return Verdict(True, f"signed by {record.name}", (record,))
+
+
+def AuthorTrusted() -> SignedBy:
+    """The default policy: the author's key is in the keyring as an author."""
+    return SignedBy("author")
+
+
+@dataclass(frozen=True, slots=True)
+class EndorsedBy:
+    """Trusted when at least `count` distinct keys in the keyring endorse the bundle with `claim`."""
+
+    count: int
+    claim: str = "knows-author"
+
+    def judge(self, evidence: Evidence, keys: TrustedKeys) -> Verdict:
+        """Count distinct trusted endorsers making the claim; the author's own key never counts."""
+        vouchers: dict[bytes, KeyRecord] = {}
+        for endorsement in evidence.endorsements:
+            if endorsement.claim != self.claim or endorsement.key == evidence.author:
+                continue
+            record = keys.holds(endorsement.key, "author")
+            if record is not None:
+                vouchers[record.public.key_id] = record
+        found = tuple(vouchers.values())
+        if len(found) >= self.count:
+            names = ", ".join(r.name for r in found)
+            return Verdict(True, f"endorsed as {self.claim} by {len(found)} keys you trust ({names})", found)
+        return Verdict(False, f"{len(found)} of the {self.count} endorsements ({self.claim}) you require "
+                              "come from keys you trust", found)
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """Trusted when any of the policies trusts; the first that does gives the reason."""
+
+    policies: tuple[Policy, ...]
+
+    def __init__(self, *policies: Policy) -> None:
+        object.__setattr__(self, "policies", policies)
+
+    def judge(self, evidence: Evidence, keys: TrustedKeys) -> Verdict:
+        """Ask each in order."""
+        verdicts = [p.judge(evidence, keys) for p in self.policies]
+        for verdict in verdicts:
+            if verdict.trusted:
+                return verdict
+        return Verdict(False, "; ".join(v.reason for v in verdicts) or "no policy")
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """Trusted only when every policy trusts."""
+
+    policies: tuple[Policy, ...]
+
+    def __init__(self, *policies: Policy) -> None:
+        object.__setattr__(self, "policies", policies)
+
+    def judge(self, evidence: Evidence, keys: TrustedKeys) -> Verdict:
+        """Ask each; the first refusal gives the reason."""
+        verdicts = []
+        for policy in self.policies:
+            verdict = policy.judge(evidence, keys)
+            if not verdict.trusted:
+                return verdict
+            verdicts.append(verdict)
+        return Verdict(bool(verdicts), "; ".join(v.reason for v in verdicts) or "no policy",
+                       tuple(r for v in verdicts for r in v.vouchers))

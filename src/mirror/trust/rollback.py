@@ -1,0 +1,137 @@
+"""The reader's index rules as pure functions: no rollback, no freeze, no mix-and-match.
+
+Example::
+
+    chooser = IndexChooser(seen={"01F0...": Seen(4, "ab12...")}, now=now, strict=False)
+    for label, index, digest in answers_in_mirror_order:
+        judgement = chooser.offer(label, index, digest)    # FRESH, EXPIRED, STALE or ATTACK
+        if chooser.done:
+            break
+    chosen = chooser.choice()        # the first fresh index, else the newest expired one
+    state = chooser.new_state()      # what the reader keeps for next time
+
+The rules (python-tuf's TrustedMetadataSet does the same for TUF roles):
+1. A version lower than the highest seen from that publisher is stale (a rollback).
+2. The same version with other bytes than seen before, or than another mirror served
+   in this run, is an attack (mix-and-match).
+3. An index dated more than a day ahead is accepted with a warning (a wrong clock).
+4. An expired index is stale with --strict; otherwise kept as a fallback.
+5. The first fresh index in mirror order wins; with none, the newest expired one.
+Every index reaching these rules has already passed its signature check; nothing
+here reads or writes a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from mirror.formats.index import Index
+
+FUTURE_SLACK = timedelta(days=1)
+
+
+class Outcome(StrEnum):
+    """What the rules say of one signed index."""
+
+    FRESH = "fresh"  # usable, not expired
+    EXPIRED = "expired"  # usable only if no mirror has a fresh one
+    STALE = "stale"  # a rollback, or expired with --strict
+    ATTACK = "attack"  # the same version with other bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What a reader remembers of one publisher: the highest version accepted, its hash, its mirrors."""
+
+    version: int
+    sha256: str
+    mirrors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The outcome for one index, why, and warnings to show."""
+
+    outcome: Outcome
+    detail: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The index a fetch works from."""
+
+    label: str
+    index: Index
+    sha256: str
+    expired: bool
+
+
+def age(delta: timedelta) -> str:
+    """A duration in hours, or days past two days."""
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def judge_index(seen: Seen | None, index: Index, sha256: str, now: datetime, strict: bool) -> Judgement:
+    """Rules 1-4 for one index against what was seen before."""
+    if seen is not None and index.version < seen.version:
+        return Judgement(Outcome.STALE, f"index version {index.version}, older than version {seen.version} "
+                                        "seen before")
+    if seen is not None and index.version == seen.version and sha256 != seen.sha256:
+        return Judgement(Outcome.ATTACK, f"ATTACK: index version {index.version} with other bytes than seen before")
+    warnings: tuple[str, ...] = ()
+    if index.created_at > now + FUTURE_SLACK:
+        warnings = (f"index dated {index.created}, in the future: is your clock right?",)
+    if index.expires_at <= now:
+        expired = f"index v{index.version} expired {age(now - index.expires_at)} ago"
+        if strict:
+            return Judgement(Outcome.STALE, f"{expired} (--strict)", warnings)
+        return Judgement(Outcome.EXPIRED, expired, warnings)
+    return Judgement(Outcome.FRESH, f"index v{index.version}", warnings)
+
+
+@dataclass(slots=True)
+class IndexChooser:
+    """Rule 5 over the answers of several mirrors, in order; rule 2 across mirrors too."""
+
+    seen: Mapping[str, Seen]
+    now: datetime
+    strict: bool
+    _fresh: Choice | None = None
+    _fallback: Choice | None = None
+    _served: dict[tuple[str, int], str] = field(default_factory=dict)  # (publisher, version) -> sha256
+
+    @property
+    def done(self) -> bool:
+        """A fresh index was found: later mirrors need not be asked."""
+        return self._fresh is not None
+
+    def offer(self, label: str, index: Index, sha256: str) -> Judgement:
+        """Judge the index one mirror served, and keep it if it is the best so far."""
+        earlier = self._served.setdefault((index.publisher_key, index.version), sha256)
+        if earlier != sha256:
+            return Judgement(Outcome.ATTACK, f"ATTACK: index version {index.version} with other bytes than "
+                                             "another mirror served")
+        judgement = judge_index(self.seen.get(index.publisher_key), index, sha256, self.now, self.strict)
+        choice = Choice(label, index, sha256, judgement.outcome is Outcome.EXPIRED)
+        if judgement.outcome is Outcome.FRESH and self._fresh is None:
+            self._fresh = choice
+        elif judgement.outcome is Outcome.EXPIRED and (
+                self._fallback is None or index.version > self._fallback.index.version):
+            self._fallback = choice
+        return judgement
+
+    def choice(self) -> Choice | None:
+        """The first fresh index; else the newest expired one; else None."""
+        return self._fresh or self._fallback
+
+    def new_state(self) -> tuple[str, Seen] | None:
+        """The publisher whose state changes, and what to remember: the chosen index."""
+        chosen = self.choice()
+        if chosen is None:
+            return None
+        return chosen.index.publisher_key, Seen(chosen.index.version, chosen.sha256, chosen.index.mirrors)
