@@ -4,13 +4,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real programs the tests run: 7-Zip, minisign and exiftool as independent judges; nginx
-# (WebDAV), OpenSSH (SFTP) and microsocks as servers the tests start on 127.0.0.1; zstd for
-# the benchmark's smoke test.
+# (WebDAV, configured as docs/mirrors.md says, its password made with openssl), OpenSSH (SFTP)
+# and microsocks as servers the tests start on 127.0.0.1; zstd for the benchmark's smoke test.
 packages=()
 command -v 7zz >/dev/null || packages+=(7zip)
 command -v minisign >/dev/null || packages+=(minisign)
 command -v exiftool >/dev/null || packages+=(libimage-exiftool-perl)
 command -v zstd >/dev/null || packages+=(zstd)
+command -v openssl >/dev/null || packages+=(openssl)
 command -v microsocks >/dev/null || packages+=(microsocks)
 [ -x /usr/sbin/nginx ] || packages+=(nginx)
 [ -e /usr/lib/nginx/modules/ngx_http_dav_ext_module.so ] || packages+=(libnginx-mod-http-dav-ext)

@@ -15,9 +15,7 @@ locally and fails in CI (helpers.require_tool).
 
 from __future__ import annotations
 
-import base64
 import getpass
-import hashlib
 import importlib.util
 import json
 import os
@@ -184,14 +182,9 @@ def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-2000:] if log.exists() else ""
 
 
-def _ssha(password: str) -> str:
-    """An htpasswd entry nginx accepts: {SSHA} base64(sha1(password + salt) + salt)."""
-    salt = secrets.token_bytes(8)
-    digest = hashlib.sha1(password.encode() + salt).digest()  # noqa: S324 - the format nginx reads
-    return "{SSHA}" + base64.b64encode(digest + salt).decode()
-
-
 DAV_EXT = "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so"
+MIRRORS_DOC = Path(__file__).resolve().parents[1] / "docs" / "mirrors.md"
+# What the test adds around docs/mirrors.md's location block: a server of its own, run unprivileged.
 NGINX_CONF = """load_module {module};
 daemon off;
 master_process off;
@@ -201,40 +194,49 @@ events {{ worker_connections 64; }}
 http {{
     access_log off;
     default_type application/octet-stream;
-    client_body_temp_path {p}/tmp/body;
     proxy_temp_path {p}/tmp/proxy; fastcgi_temp_path {p}/tmp/fcgi;
     uwsgi_temp_path {p}/tmp/uwsgi; scgi_temp_path {p}/tmp/scgi;
     server {{
         listen {host}:{port};
-        root {p}/data;
-        client_max_body_size 0;
-        location / {{
-            dav_methods PUT DELETE MKCOL COPY MOVE;
-            dav_ext_methods PROPFIND OPTIONS;
-            create_full_put_path on;
-            dav_access user:rw group:r all:r;
-            limit_except GET {{ auth_basic "mirror"; auth_basic_user_file {p}/htpasswd; }}
-        }}
+{location}
     }}
 }}
 """
 
 
+def documented_location(folder: Path) -> str:
+    """docs/mirrors.md's nginx location block, with its /srv and htpasswd paths moved under `folder`."""
+    text = MIRRORS_DOC.read_text(encoding="utf-8")
+    block = text.split("<!-- mirror:nginx-location -->", 1)[1].split("```nginx\n", 1)[1].split("```", 1)[0]
+    block = block.replace("/etc/nginx/mirror.htpasswd", f"{folder}/htpasswd").replace("/srv", str(folder / "srv"))
+    return "\n".join("        " + line for line in block.splitlines())
+
+
+def _htpasswd(user: str, password: str) -> str:
+    """An htpasswd line made as docs/mirrors.md says: `openssl passwd -6` (SHA-512 crypt)."""
+    openssl = system_tool("openssl")
+    hashed = subprocess.run([openssl, "passwd", "-6", "-stdin"], input=password, capture_output=True, text=True,
+                            check=True, timeout=30).stdout.strip()
+    return f"{user}:{hashed}\n"
+
+
 @pytest.fixture(scope="module")
 def nginx_dav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
-    """nginx with WebDAV: basic auth for writes, anonymous GET (with Range) for readers."""
+    """nginx with WebDAV, configured by docs/mirrors.md: basic auth for writes, anonymous GET with Range."""
     nginx = system_tool("nginx")
     require(Path(DAV_EXT).exists(), "nginx's WebDAV module (Debian libnginx-mod-http-dav-ext)")
     folder = tmp_path_factory.mktemp("nginx")
-    for sub in ("data", "tmp/body", "tmp/proxy", "tmp/fcgi", "tmp/uwsgi", "tmp/scgi"):
+    for sub in ("srv/mirror", "srv/tmp/body", "tmp/proxy", "tmp/fcgi", "tmp/uwsgi", "tmp/scgi"):
         (folder / sub).mkdir(parents=True)
     password = secrets.token_urlsafe(12)
-    (folder / "htpasswd").write_text(f"publisher:{_ssha(password)}\n")
+    (folder / "htpasswd").write_text(_htpasswd("publisher", password))
     port = free_port()
-    (folder / "nginx.conf").write_text(NGINX_CONF.format(module=DAV_EXT, p=folder, host=LOOPBACK, port=port))
+    (folder / "nginx.conf").write_text(NGINX_CONF.format(module=DAV_EXT, p=folder, host=LOOPBACK, port=port,
+                                                         location=documented_location(folder)))
     args = [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", "stderr"]
     with running(args, folder / "nginx.log", port) as (process, seconds):
-        yield DavServer(f"http://{LOOPBACK}:{port}/", "publisher", password, folder / "data", process.pid, seconds)
+        yield DavServer(f"http://{LOOPBACK}:{port}/mirror/", "publisher", password, folder / "srv" / "mirror",
+                        process.pid, seconds)
 
 
 @pytest.fixture(scope="module")

@@ -28,12 +28,13 @@ from mirror.cli.common import (
     open_keyring,
     say,
 )
-from mirror.errors import ConfigError, ExitCode, MirrorError
+from mirror.errors import ConfigError, ExitCode, MirrorError, TransferError
 
 if TYPE_CHECKING:
     from mirror.formats.minisign import PublicKeyFile
     from mirror.publish.config import HostConfig, MirrorConfig
     from mirror.publish.hosts.base import Host
+    from mirror.publish.plan import Plan
     from mirror.trust.keyring import Keyring
 
 _LOCK = threading.Lock()
@@ -60,17 +61,24 @@ def _hosts(config: MirrorConfig, names: tuple[str, ...]) -> list[tuple[HostConfi
     return [(h, open_host(h)) for h in chosen]
 
 
-def _dry_run(plan: Any, selected: list[tuple[HostConfig, Host]], as_json: bool) -> dict[str, Any]:
+def _dry_run(plan: Plan, selected: list[tuple[HostConfig, Host]], as_json: bool) -> dict[str, Any]:
     hosts: dict[str, Any] = {}
     for host_config, host in selected:
-        files = [{"path": u.path, "size": u.size, "present": host.stat(u.path) == u.size} for u in plan.uploads]
-        host.close()
-        hosts[host_config.name] = files
+        files: list[dict[str, Any]] = []
+        error = None
+        try:
+            files = [{"path": u.path, "size": u.size, "present": host.stat(u.path) == u.size} for u in plan.uploads]
+        except TransferError as exc:
+            error = exc.reason
+        finally:
+            host.close()
+        hosts[host_config.name] = {"files": files, "error": error}
         if not as_json:
-            say(f"would send to {host_config.name}:")
+            say(f"would send to {host_config.name}:" if error is None else f"cannot reach {host_config.name}: {error}")
             for item in files:
                 say(f"  {'present' if item['present'] else 'send   '}  {item['path']} ({item['size']} bytes)")
-            say(f"  send     index/{plan.index.version}.json, index.json and their signatures")
+            if error is None:
+                say(f"  send     index/{plan.index.version}.json, index.json and their signatures")
     return hosts
 
 

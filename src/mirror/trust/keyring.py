@@ -100,10 +100,6 @@ class Keyring:
         """Every key in the folder, read once, for trust decisions."""
         return TrustedKeys(tuple(self))
 
-    def find(self, key_id: bytes, role: Role = "author") -> KeyRecord | None:
-        """The key with this id and role, or None. An id only finds a key; it proves nothing."""
-        return self.snapshot().find(key_id, role)
-
     def _write_trust(self, name: str, roles: tuple[Role, ...], checked: Checked) -> None:
         doc = {"name": name, "roles": list(roles), "checked": checked, "added": now_text()}
         atomic_write(self._path(name, ".trust.json"), (json.dumps(doc, indent=1) + "\n").encode(), mode=0o644)

@@ -1,0 +1,83 @@
+"""The command line as scripts and operators meet it: usage errors, pipes, workspaces, which keyring."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conftest import invoke
+from mirror.bundle.create import CreateRequest, create_bundle
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
+
+
+def test_bad_now_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    """A --now that is not a UTC time is exit 2 ("usage"), never 3 ("do not trust")."""
+    code, out, err = invoke(runner, "fetch", "--now", "yesterday", "--mirror", tmp_path)
+    assert code == 2 and out == "" and "is not a UTC time" in err
+
+
+def test_show_into_a_closed_pipe_ends_quietly(sources: Path, secret: SecretKey, tmp_path: Path) -> None:
+    """`mirror show BUNDLE | head -1` with more output than a pipe holds: no "Broken pipe" message, no traceback."""
+    for n in range(1500):  # about 120 KB of listing, twice what a pipe buffers
+        (sources / "accounts" / f"account-{n:04}.en.md").write_text(f"Account {n}.\n")
+    bundle = tmp_path / "many.7z"
+    create_bundle(CreateRequest(sources, bundle), secret)
+    env = {**os.environ, "MIRROR_KEYS": str(tmp_path / "keys")}
+    shell = f"{sys.executable} -m mirror show {bundle} | head -1"
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True, env=env,
+                            timeout=60, check=False)
+    assert result.stdout.startswith("VERIFIED") and result.stdout.count("\n") == 1
+    assert result.stderr == ""
+
+
+def _workspace(root: Path, tables: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "mirror.toml").write_text(tables)
+    return root
+
+
+def test_only_a_workspace_table_moves_the_keyring(runner: CliRunner, tmp_path: Path, monkeypatch: object) -> None:
+    """A publisher-only mirror.toml leaves the keyring where it was; a [workspace] table moves it to ./keys."""
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.delenv("MIRROR_KEYS")
+    default = tmp_path / "data" / "mirror" / "keys"
+    publisher_only = _workspace(tmp_path / "pub", '[publisher]\nkey = "press"\n')
+    monkeypatch.chdir(publisher_only)
+    assert invoke(runner, "keys", "new", "press", "--no-passphrase")[0] == 0
+    assert (default / "press.pub").exists() and not (publisher_only / "keys").exists()
+    code, _, err = invoke(runner, "keys", "list")
+    assert code == 0 and f"keyring {default} (chosen by your data folder)" in err
+    workspace = _workspace(tmp_path / "ws", '[workspace]\nkeys = "my-keys"\n')
+    monkeypatch.chdir(workspace)
+    code, out, err = invoke(runner, "keys", "list")
+    assert code == 0 and out == "" and f"keyring {workspace / 'my-keys'} (chosen by workspace" in err
+
+
+def test_keys_list_names_the_keyring_it_reads(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:
+    """--keys wins over $MIRROR_KEYS, and the listing says which folder it read and why."""
+    code, out, err = invoke(runner, "keys", "list")
+    assert code == 0 and f"keyring {keyring.folder} (chosen by $MIRROR_KEYS)" in err and out.startswith("alice\t")
+    other = tmp_path / "other"
+    code, out, err = invoke(runner, "keys", "list", "--keys", other)
+    assert code == 0 and out == "" and f"keyring {other} (chosen by --keys)" in err and "no keys in it" in err
+
+
+def test_fetch_list_shows_the_index_without_downloading(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                        keyring: Keyring) -> None:
+    """The hint of an unknown bundle id names `mirror fetch --list`, which exists and downloads nothing."""
+    (tmp_path / "host").mkdir()
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.a]\nurl = "{tmp_path / "host"}"\n')
+    assert invoke(runner, "publish", bundle, "--config", config)[0] == 0
+    reader = ("--mirror", tmp_path / "host", "--dest", tmp_path / "in")
+    code, _, err = invoke(runner, "fetch", "nosuchbundle1", *reader)
+    assert code == 2 and "mirror fetch --list" in err
+    code, out, _ = invoke(runner, "fetch", "--list", *reader)
+    assert code == 0 and "index v1" in out and "Test bundle" in out and not (tmp_path / "in").exists()
