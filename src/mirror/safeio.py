@@ -115,10 +115,15 @@ def load_state(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except (ValueError, UnicodeDecodeError):
-        raise ConfigError(f"state file {path} is damaged", hint="restore it from a backup; do not delete it") from None
+        raise damaged_state(path) from None
     if not isinstance(doc, dict):
-        raise ConfigError(f"state file {path} is damaged", hint="restore it from a backup; do not delete it")
+        raise damaged_state(path)
     return doc
+
+
+def damaged_state(path: Path) -> ConfigError:
+    """The error for a state file that cannot be read as what it should hold."""
+    return ConfigError(f"state file {path} is damaged", hint="restore it from a backup; do not delete it")
 
 
 def save_state(path: Path, doc: dict[str, Any]) -> None:

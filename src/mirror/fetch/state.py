@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mirror.errors import ConfigError
 from mirror.folders import state_folder
-from mirror.safeio import load_state, save_state
+from mirror.safeio import damaged_state, load_state, save_state
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.rollback import Seen
 
@@ -38,7 +37,7 @@ def load_seen(publisher_key: str) -> Seen | None:
     version, digest, mirrors = doc.get("version"), doc.get("sha256"), doc.get("mirrors", [])
     if type(version) is not int or not isinstance(digest, str) or not isinstance(mirrors, list) \
             or not all(isinstance(m, str) for m in mirrors):
-        raise ConfigError(f"state file {path} is damaged", hint="restore it from a backup; do not delete it")
+        raise damaged_state(path)
     return Seen(version, digest, tuple(mirrors))
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mirror.errors import ConfigError, ManifestError
+from mirror.errors import ManifestError
 from mirror.folders import state_folder
 from mirror.formats.index import Index
-from mirror.safeio import load_state, save_state
+from mirror.safeio import damaged_state, load_state, save_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ def load_published(publisher_key: str) -> Published | None:
             raise TypeError(version)
         return Published(version, Index.from_bytes(raw) if raw else None, raw)
     except (KeyError, TypeError, AttributeError, ManifestError):
-        raise ConfigError(f"state file {path} is damaged", hint="restore it from a backup; do not delete it") from None
+        raise damaged_state(path) from None
 
 
 def save_published(index: Index, raw: bytes, signature: bytes) -> None:
