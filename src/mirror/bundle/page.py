@@ -1,0 +1,225 @@
+"""The reader's page: one static index.html in every bundle, signed like every other member.
+
+Example::
+
+    html = render_page(PageInfo(title="Almaty, January 2022", created="2022-01-10T12:00:00Z",
+                                languages=("en", "ru"), key_id="01F0...", fingerprint="12345 ..."),
+                       accounts=[PageAccount("accounts/a.en.md", "en", {"date": "2022-01-05"}, "Text...")],
+                       photos=["photos/001.jpg"])
+    # bytes: the same inputs always give the same bytes
+
+What it promises (docs/format.md, "The reader's page"):
+- No JavaScript, no external reference, no remote font: one file plus the photos beside it.
+- Every value is escaped; Markdown is rendered with raw HTML disabled, and links and images are shown
+  as text with their target, so a hostile account can only ever be text.
+- The interface words in English, Russian and Kazakh; the reader picks one with plain links
+  (anchors and CSS :target), each account carries its own `lang`.
+- Bounded: past MAX_RENDERED accounts or MAX_PAGE_TEXT characters of rendered text, the rest are
+  listed by title, date and place with a link to their file, and the page says so.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+PAGE_NAME = "index.html"
+UI_LANGUAGES = ("en", "ru", "kk")
+MAX_RENDERED = 2000
+MAX_PAGE_TEXT = 8 << 20
+BANNER_SLOT = "<!--mirror:banner-->"  # `mirror open --untrusted` puts its warning here in a private copy
+
+# The interface words; accounts themselves are never translated.
+UI: dict[str, dict[str, str]] = {
+    "language": {"en": "English", "ru": "Русский", "kk": "Қазақша"},
+    "signed": {"en": "Signed by key", "ru": "Подписано ключом", "kk": "Қол қойған кілт"},
+    "fingerprint": {"en": "Key fingerprint", "ru": "Отпечаток ключа", "kk": "Кілттің саусақ ізі"},
+    "created": {"en": "Made", "ru": "Создано", "kk": "Жасалған уақыты"},
+    "languages": {"en": "Languages", "ru": "Языки", "kk": "Тілдер"},
+    "accounts": {"en": "Accounts", "ru": "Свидетельства", "kk": "Куәгерлердің жазбалары"},
+    "photos": {"en": "Photos", "ru": "Фотографии", "kk": "Фотосуреттер"},
+    "date": {"en": "Date", "ru": "Дата", "kk": "Күні"},
+    "place": {"en": "Place", "ru": "Место", "kk": "Орны"},
+    "source": {"en": "Source", "ru": "Источник", "kk": "Дереккөз"},
+    "file": {"en": "File", "ru": "Файл", "kk": "Файл"},
+    "more": {"en": "More accounts (open their files to read them):",
+             "ru": "Другие свидетельства (откройте их файлы, чтобы прочитать):",
+             "kk": "Басқа жазбалар (оқу үшін файлдарын ашыңыз):"},
+    "check": {"en": "How to check this bundle", "ru": "Как проверить этот набор",
+              "kk": "Бұл жиынтықты қалай тексеруге болады"},
+    "check_text": {
+        "en": "This page came inside a signed bundle. Before you trust it, run mirror verify on the .7z file, "
+              "or ask the author to read their key fingerprint to you by phone or in person and compare it, "
+              "digit by digit, with the one above. The same page without a matching signature proves nothing.",
+        "ru": "Эта страница пришла внутри подписанного набора. Прежде чем доверять ей, проверьте файл .7z "
+              "командой mirror verify или попросите автора продиктовать отпечаток ключа по телефону или при "
+              "встрече и сверьте его цифра за цифрой с указанным выше. Без совпадающей подписи эта страница "
+              "ничего не доказывает.",
+        "kk": "Бұл бет қол қойылған жиынтықтың ішінде келді. Оған сенбес бұрын .7z файлын mirror verify "
+              "командасымен тексеріңіз немесе автордан кілттің саусақ ізін телефон арқылы не кездескенде "
+              "айтып беруін сұрап, жоғарыдағымен цифрма-цифр салыстырыңыз. Сәйкес қолтаңбасыз бұл бет "
+              "ештеңені дәлелдемейді.",
+    },
+}
+
+_STYLE = """
+body{margin:0;font:17px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:#1b1b1b;
+background:#fafaf7}
+main{max-width:46rem;margin:0 auto;padding:1rem}
+header{border-bottom:2px solid #333;margin-bottom:1rem}
+h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0}
+nav.ui a{display:inline-block;margin:0 .6rem .4rem 0;padding:.25rem .6rem;border:1px solid #555;border-radius:.3rem;
+color:#111;text-decoration:none}
+dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;font-size:.95rem}
+dl.meta dt{font-weight:600}
+.fp{font-family:ui-monospace,monospace;letter-spacing:.05em;word-spacing:.3em}
+article{border-top:1px solid #ccc;padding-top:.5rem;margin-top:1.5rem;overflow-wrap:anywhere}
+article h2{font-size:1.3rem;margin:.4rem 0}
+.when{color:#444;font-size:.95rem}
+.link{font-family:ui-monospace,monospace;font-size:.9em;color:#333}
+figure{margin:1.5rem 0}
+figure img{max-width:100%;height:auto;display:block}
+figcaption{font-size:.85rem;color:#444}
+.check{background:#eef3ee;border:1px solid #8a8;padding:.6rem .9rem;margin:1.5rem 0}
+pre,code{white-space:pre-wrap;overflow-wrap:anywhere}
+.t-ru,.t-kk{display:none}
+#ru:target~main .t-en,#kk:target~main .t-en{display:none}
+#ru:target~main .t-ru,#kk:target~main .t-kk{display:inline}
+""".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    """What the page says about the bundle as a whole."""
+
+    title: str
+    created: str
+    languages: tuple[str, ...]
+    key_id: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageAccount:
+    """One account: its file, its language, its front matter fields, and its Markdown without front matter."""
+
+    path: str
+    language: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _ui(key: str) -> str:
+    """One interface word in the three languages; CSS shows the one the reader picked."""
+    return "".join(f'<span class="t-{lang}" lang="{lang}">{_e(UI[key][lang])}</span>' for lang in UI_LANGUAGES)
+
+
+def _markdown() -> MarkdownIt:
+    """CommonMark with raw HTML off; links and images become text with their target."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+    def link_open(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        env.setdefault("links", []).append(tokens[idx].attrGet("href") or "")
+        return ""
+
+    def link_close(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        target = env["links"].pop() if env.get("links") else ""
+        return f' <span class="link">[{_e(target)}]</span>' if target else ""
+
+    def image(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        token = tokens[idx]
+        alt = "".join(child.content for child in token.children or [])
+        return f'<span class="link">[{_e(alt)}: {_e(token.attrGet("src") or "")}]</span>'
+
+    md.add_render_rule("link_open", link_open)
+    md.add_render_rule("link_close", link_close)
+    md.add_render_rule("image", image)
+    return md
+
+
+def strip_front_matter(text: str) -> str:
+    """The Markdown after a leading `---` block of key: value lines (shown as fields instead)."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 3)
+        if end >= 0:
+            return text[end + 5:]
+    return text
+
+
+def _account(md: MarkdownIt, number: int, account: PageAccount) -> str:
+    fields = account.fields
+    heading = _e(fields.get("title") or account.path.rsplit("/", 1)[-1])
+    when = " · ".join(_e(fields[k]) for k in ("date", "place") if fields.get(k))
+    source = f'<p class="when">{_ui("source")}: {_e(fields["source"])}</p>' if fields.get("source") else ""
+    body = md.render(account.text, {})
+    return (f'<article id="a{number}" lang="{_e(account.language)}">\n<h2>{heading}</h2>\n'
+            + (f'<p class="when">{when}</p>\n' if when else "") + source
+            + f"\n{body}<p class=\"when\">{_ui('file')}: <code>{_e(account.path)}</code></p>\n</article>\n")
+
+
+def _listed(account: PageAccount) -> str:
+    fields = account.fields
+    words = " · ".join(_e(fields[k]) for k in ("title", "date", "place") if fields.get(k))
+    return f'<li lang="{_e(account.language)}"><a href="{_e(account.path)}">{_e(account.path)}</a> {words}</li>'
+
+
+def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequence[str]) -> bytes:
+    """The page for a bundle; the same inputs always give the same bytes."""
+    md = _markdown()
+    parts = [
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
+        '<meta name="referrer" content="no-referrer">\n',
+        f"<title>{_e(info.title)}</title>\n<style>\n{_STYLE}\n</style>\n</head>\n<body>\n",
+        "".join(f'<i id="{lang}"></i>' for lang in UI_LANGUAGES if lang != "en"),
+        f"\n<main>\n{BANNER_SLOT}\n<header>\n<nav class=\"ui\">",
+        "".join(f'<a href="#{lang}" lang="{lang}">{_e(UI["language"][lang])}</a>' for lang in UI_LANGUAGES),
+        f"</nav>\n<h1>{_e(info.title)}</h1>\n<dl class=\"meta\">\n",
+        f"<dt>{_ui('signed')}</dt><dd><code>{_e(info.key_id)}</code></dd>\n",
+        f"<dt>{_ui('fingerprint')}</dt><dd class=\"fp\">{_e(info.fingerprint)}</dd>\n",
+        f"<dt>{_ui('created')}</dt><dd>{_e(info.created)}</dd>\n",
+        f"<dt>{_ui('languages')}</dt><dd>{_e(', '.join(info.languages))}</dd>\n</dl>\n</header>\n",
+        f"<section class=\"check\"><strong>{_ui('check')}</strong><p>{_ui('check_text')}</p></section>\n",
+        f"<h2>{_ui('accounts')}</h2>\n" if accounts else "",
+    ]
+    budget, rendered = MAX_PAGE_TEXT, 0
+    rest: list[PageAccount] = []
+    for number, account in enumerate(accounts, start=1):
+        if rendered < MAX_RENDERED and budget > 0 and not rest:
+            piece = _account(md, number, account)
+            budget -= len(piece)
+            rendered += 1
+            parts.append(piece)
+        else:
+            rest.append(account)
+    if rest:
+        parts.append(f"<p>{_ui('more')}</p>\n<ul>\n" + "\n".join(_listed(a) for a in rest) + "\n</ul>\n")
+    if photos:
+        parts.append(f"<h2>{_ui('photos')}</h2>\n")
+        parts += [f'<figure><img src="{_e(p)}" alt="{_e(p)}" loading="lazy">'
+                  f"<figcaption>{_e(p)}</figcaption></figure>\n" for p in photos]
+    parts.append("</main>\n</body>\n</html>\n")
+    return _clean("".join(parts)).encode("utf-8")
+
+
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _clean(text: str) -> str:
+    """No control characters and no bidi embeddings, overrides or isolates in the page: each becomes U+FFFD.
+
+    They are invalid in HTML (C0, C1) or can make text read in another order than it was written (bidi
+    controls, which could reorder a date or a fingerprint). The signed file keeps them; the page is a view.
+    """
+    return _UNSAFE.sub("\ufffd", text)

@@ -1,0 +1,95 @@
+"""The reader's page (bundle/page.py): escaped, static, self-contained, deterministic, bounded."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from mirror.bundle import page
+from mirror.bundle.page import PageAccount, PageInfo, render_page, strip_front_matter
+
+INFO = PageInfo("Almaty, January 2022", "2022-01-10T12:00:00Z", ("en", "kk", "ru"), "01F02ADB18FB02EC",
+                "12345 67890 12345 67890 12345 67890 12345 67890")
+HOSTILE = ("Hi <script>alert(1)</script> <img src=x onerror=alert(2)> [click](javascript:alert(3)) "
+           "[site](https://evil.example/track) ![pic](https://evil.example/x.png) <b onclick=alert(4)>b</b>\n\n"
+           "<iframe src='https://evil.example'></iframe>\n")
+
+
+class Elements(HTMLParser):
+    """Every element and attribute of a page, as a browser's parser sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _parse(data: bytes) -> Elements:
+    parser = Elements()
+    parser.feed(data.decode("utf-8"))
+    return parser
+
+
+def test_hostile_markdown_stays_text() -> None:
+    """<script>, on* attributes, javascript: links, remote images and iframes never become elements."""
+    out = render_page(INFO, [PageAccount("accounts/evil.md", "en", {"title": "<script>t</script>"}, HOSTILE)], [])
+    elements = _parse(out)
+    names = {tag for tag, _ in elements.tags}
+    assert not names & {"script", "iframe", "img", "object", "embed", "link", "base", "form", "meta-refresh"}
+    assert all(attrs.get("href", "").startswith("#") for tag, attrs in elements.tags if tag == "a")
+    assert not any(k.startswith("on") for _, attrs in elements.tags for k in attrs)
+    text = out.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "&lt;script&gt;t&lt;/script&gt;" in text
+    assert "[https://evil.example/track]" in text and "[pic: https://evil.example/x.png]" in text
+
+
+def test_nothing_outside_the_page_is_referenced() -> None:
+    """The only src/href targets are the bundle's own files and in-page anchors: no scheme, no host."""
+    accounts = [PageAccount(f"accounts/{n}.md", "ru", {"date": "2022-01-05"}, HOSTILE) for n in range(3)]
+    elements = _parse(render_page(INFO, accounts, ["photos/001.jpg"]))
+    targets = [v for _, attrs in elements.tags for k, v in attrs.items() if k in ("src", "href", "action") and v]
+    assert targets and all(not re.match(r"[a-z][a-z0-9+.-]*:|//", t, re.I) for t in targets), targets
+    assert {"#ru", "#kk", "#en", "photos/001.jpg"} <= set(targets)
+
+
+def test_accounts_carry_their_language_and_the_interface_speaks_three() -> None:
+    """Each account has its own lang; every interface word is there in English, Russian and Kazakh."""
+    accounts = [PageAccount("accounts/a.kk.md", "kk", {"title": "Алматы"}, "Мәтін"),
+                PageAccount("accounts/b.ru.md", "ru", {}, "Текст")]
+    text = render_page(INFO, accounts, []).decode()
+    assert '<article id="a1" lang="kk">' in text and '<article id="a2" lang="ru">' in text
+    for key in ("signed", "fingerprint", "created", "languages", "accounts", "check", "check_text", "file"):
+        assert all(f'lang="{lang}">{page.UI[key][lang]}' in text for lang in page.UI_LANGUAGES), key
+
+
+def test_same_inputs_same_bytes() -> None:
+    """The page is a function of its inputs (the golden bundle depends on it)."""
+    accounts = [PageAccount("accounts/a.md", "en", {"date": "2022-01-05", "place": "Almaty"}, "# Title\n\nText")]
+    assert render_page(INFO, accounts, ["photos/a.jpg"]) == render_page(INFO, accounts, ["photos/a.jpg"])
+
+
+def test_control_and_bidi_characters_become_replacement_characters() -> None:
+    """A right-to-left override cannot reorder the fingerprint or a date on the page."""
+    info = PageInfo("T\u202eitle\x1b[2J", "2022", ("en",), "01F0", "12345\u202e67890")
+    text = render_page(info, [PageAccount("accounts/a.md", "en", {"date": "\u20662022\u2069"}, "x\x07y")], []).decode()
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text)
+    assert "12345\ufffd67890" in text
+
+
+def test_large_bundles_list_the_rest_of_the_accounts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the cap, accounts are listed with a link to their file instead of rendered: the page stays bounded."""
+    monkeypatch.setattr(page, "MAX_RENDERED", 3)
+    accounts = [PageAccount(f"accounts/{n:03}.md", "en", {"title": f"Account {n}"}, "text " * 50) for n in range(10)]
+    text = render_page(INFO, accounts, []).decode()
+    assert text.count("<article ") == 3 and text.count('<li lang="en"><a href="accounts/') == 7
+    assert "open their files to read them" in text
+
+
+def test_front_matter_is_shown_as_fields_not_as_text() -> None:
+    """The --- block goes; the Markdown after it stays."""
+    assert strip_front_matter("---\ntitle: T\ndate: 2022\n---\n\nBody\n") == "\nBody\n"
+    assert strip_front_matter("\ufeffNo front matter\r\n") == "No front matter\n"
