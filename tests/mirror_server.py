@@ -34,6 +34,7 @@ class MirrorServer:
         self.cut_after: int | None = None
         self.extra = b""
         self.replace: dict[str, bytes] = {}
+        self.bundle_answers: int | None = None  # answer this many bundle requests, then 503 (a window closes)
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -63,6 +64,11 @@ class MirrorServer:
                 path = self.path.lstrip("/")
                 header = self.headers.get("Range", "")
                 server.requests.append((path, header))
+                if path.endswith(".7z") and server.bundle_answers is not None:
+                    if server.bundle_answers <= 0:
+                        self.send_error(503)
+                        return
+                    server.bundle_answers -= 1
                 target = server.root.joinpath(*path.split("/"))
                 if path in server.replace:
                     data = server.replace[path]

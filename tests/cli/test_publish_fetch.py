@@ -215,7 +215,7 @@ def test_interrupted_download_resumes_on_another_mirror(setup: Setup, served: Mi
                                                         runner: CliRunner) -> None:
     """Run 1 is cut off midway; run 2 reaches a different mirror and transfers less than the whole file."""
     size = setup.bundle.stat().st_size
-    served.cut_after = size // 2
+    served.cut_after, served.bundle_answers = size // 2, 1
     code, out, _ = _fetch(runner, setup, "--mirror", served.url)
     assert code == 4 and "MISSING" in out
     part = setup.root / "in" / ".mirror-downloads" / f"{setup.sha256}.7z.part"
@@ -234,9 +234,9 @@ def test_interrupted_download_resumes_on_the_same_mirror(setup: Setup, served: M
                                                          runner: CliRunner) -> None:
     """The second run asks for the rest with Range and the server sends less than the whole file."""
     size = setup.bundle.stat().st_size
-    served.cut_after = size // 2
+    served.cut_after, served.bundle_answers = size // 2, 1
     assert _fetch(runner, setup, "--mirror", served.url)[0] == 4
-    served.cut_after, served.bytes_sent, served.requests[:] = None, 0, []
+    served.cut_after, served.bundle_answers, served.bytes_sent, served.requests[:] = None, None, 0, []
     code, _, _ = _fetch(runner, setup, "--mirror", served.url)
     assert code == 0
     bundle_requests = [r for p, r in served.requests if p.endswith(".7z")]
@@ -248,9 +248,9 @@ def test_interrupted_download_resumes_on_the_same_mirror(setup: Setup, served: M
 def test_resume_on_same_mirror_and_ignored_range(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """A server that ignores Range restarts the download instead of appending to it."""
     size = setup.bundle.stat().st_size
-    served.cut_after = size // 3
+    served.cut_after, served.bundle_answers = size // 3, 1
     assert _fetch(runner, setup, "--mirror", served.url)[0] == 4
-    served.cut_after, served.ignore_range = None, True
+    served.cut_after, served.bundle_answers, served.ignore_range = None, None, True
     code, _, err = _fetch(runner, setup, "--mirror", served.url)
     assert code == 0 and "ignored Range" in err
 
@@ -258,11 +258,11 @@ def test_resume_on_same_mirror_and_ignored_range(setup: Setup, served: MirrorSer
 def test_corrupted_partial_is_thrown_away(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """A damaged partial file fails the hash, is discarded, and the bundle is fetched again."""
     size = setup.bundle.stat().st_size
-    served.cut_after = size // 2
+    served.cut_after, served.bundle_answers = size // 2, 1
     assert _fetch(runner, setup, "--mirror", served.url)[0] == 4
     part = setup.root / "in" / ".mirror-downloads" / f"{setup.sha256}.7z.part"
     part.write_bytes(b"\0" * part.stat().st_size)
-    served.cut_after = None
+    served.cut_after, served.bundle_answers = None, None
     code, _, err = _fetch(runner, setup, "--mirror", served.url)
     assert code == 0 and "damaged" in err
 
