@@ -28,7 +28,7 @@ from mirror.cli.common import (
     open_keyring,
     say,
 )
-from mirror.errors import ConfigError, ExitCode, MirrorError
+from mirror.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
     from mirror.formats.minisign import PublicKeyFile
@@ -60,25 +60,22 @@ def _hosts(config: MirrorConfig, names: tuple[str, ...]) -> list[tuple[HostConfi
     return [(h, open_host(h)) for h in chosen]
 
 
-def _dry_run(plan: Any, selected: list[tuple[HostConfig, Host]], as_json: bool) -> dict[str, Any]:
-    hosts: dict[str, Any] = {}
-    for host_config, host in selected:
-        files = [{"path": u.path, "size": u.size, "present": host.stat(u.path) == u.size} for u in plan.uploads]
-        host.close()
-        hosts[host_config.name] = files
-        if not as_json:
-            say(f"would send to {host_config.name}:")
-            for item in files:
-                say(f"  {'present' if item['present'] else 'send   '}  {item['path']} ({item['size']} bytes)")
-            say(f"  send     index/{plan.index.version}.json, index.json and their signatures")
-    return hosts
+def _print_dry_run(plan: Any, hosts: dict[str, dict[str, Any]]) -> None:
+    for name, host in hosts.items():
+        if host["error"] is not None:
+            say(f"cannot ask {name}: {host['error']}")
+            continue
+        say(f"would send to {name}:")
+        for item in host["files"]:
+            say(f"  {'present' if item['present'] else 'send   '}  {item['path']} ({item['size']} bytes)")
+        say(f"  send     index/{plan.index.version}.json, index.json and their signatures")
 
 
 def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[Path, ...], to: tuple[str, ...],
                 dry_run: bool, as_json: bool) -> None:
     """Publish (or with no bundles, refresh) and exit 4 if a required host failed."""
+    from mirror.publish import send
     from mirror.publish.plan import plan_publish, sign_plan, staging_dir
-    from mirror.publish.send import run_plan
 
     config, keyring = load_publish_config(config_path), open_keyring(keys_dir)
     name, public = _publisher(config, keyring)
@@ -93,12 +90,14 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
             say(f"index version {plan.index.version}, expires {plan.index.expires}, "
                 f"{len(plan.index.bundles)} bundle(s), {len(plan.added)} added")
         if dry_run:
-            doc["dry_run"] = _dry_run(plan, selected, as_json)
+            doc["dry_run"] = send.dry_run(plan, [h for _, h in selected], config, log)
             if as_json:
                 dump_json(doc)
+            else:
+                _print_dry_run(plan, doc["dry_run"])
             return
         plan = sign_plan(plan, keyring.unlock(name, ask_passphrase), staging)
-        results = run_plan(plan, [h for _, h in selected], {c.name: c.required for c, _ in selected}, log)
+        results = send.run_plan(plan, [h for _, h in selected], config, log)
     doc["hosts"] = [{"name": r.name, "ok": r.ok, "required": r.required, "sent": r.sent, "present": r.present,
                      "error": r.error, "failure": r.failure} for r in results]
     if as_json:
@@ -147,7 +146,7 @@ def refresh(to: tuple[str, ...], dry_run: bool, as_json: bool, config_path: Path
 @keys_option
 def status(deep: bool, as_json: bool, config_path: Path | None, keys_dir: Path | None) -> None:
     """Show each host's index version and age, and which bundles are present. Exit 4 if any is not OK."""
-    from mirror.publish.health import check_host
+    from mirror.publish.health import check_hosts
     from mirror.publish.state import load_published
 
     config, keyring = load_publish_config(config_path), open_keyring(keys_dir)
@@ -155,17 +154,10 @@ def status(deep: bool, as_json: bool, config_path: Path | None, keys_dir: Path |
     local = load_published(keyring.get(config.publisher.key).key_id_hex) if config.publisher else None
     expected = local.index if local is not None else None
     now = datetime.now(UTC)
-    rows: list[dict[str, Any]] = []
-    for host_config, host in _hosts(config, ()):
-        try:
-            health = check_host(host, public, expected, now, deep)
-        except MirrorError as exc:
-            rows.append({"name": host_config.name, "state": "failed", "version": None, "age_hours": None,
-                         "present": 0, "problems": [str(exc)]})
-            continue
-        rows.append({"name": host_config.name, "state": health.state.value, "version": health.version,
-                     "age_hours": None if health.age_hours is None else round(health.age_hours, 2),
-                     "present": health.present, "problems": health.problems})
+    rows: list[dict[str, Any]] = [{"name": health.name, "state": health.state.value, "version": health.version,
+             "age_hours": None if health.age_hours is None else round(health.age_hours, 2),
+             "present": health.present, "problems": health.problems}
+            for health in check_hosts([h for _, h in _hosts(config, ())], config, public, expected, now, deep, log)]
     if as_json:
         dump_json({"expected_version": expected.version if expected else None, "hosts": rows})
     else:

@@ -8,7 +8,7 @@ Example::
         session.get(url, stream=True, timeout=limits.timeouts)
 
     pool = watched_pool(limits)            # S3 hosts: botocore's before-send event sends through it
-    response = send(pool, "bucket", "PUT", url, body=reader, headers=headers)
+    response = send(pool, "bucket", "PUT", url, reader, headers)
 
 Each connection attaches its socket to the thread's current watch when it connects and before each
 request, so that the watchdog can shut it down while a read is blocked, even before the headers have
@@ -23,6 +23,7 @@ import http.client
 import io
 import socket
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import urllib3
 from requests.adapters import HTTPAdapter
@@ -179,11 +180,11 @@ def send(pool: urllib3.PoolManager, where: str, method: str, url: str, body: Any
     Raises:
         TransferError: the connection failed, broke or timed out.
     """
+    what = f"{method} {urlsplit(url).path}"
     try:
         return pool.urlopen(method, url, body=body, headers=headers, redirect=False, retries=False,
                             preload_content=False, decode_content=False, assert_same_host=False)
     except urllib3.exceptions.TimeoutError as exc:
-        raise TransferError(where, f"{method}: timed out", Failure.TIMEOUT) from exc
+        raise TransferError(where, f"{what}: timed out", Failure.TIMEOUT) from exc
     except urllib3.exceptions.HTTPError as exc:
-        raise TransferError(where, f"{method}: connection failed ({type(exc).__name__})",
-                            Failure.UNREACHABLE) from exc
+        raise TransferError(where, f"{what}: connection failed ({type(exc).__name__})", Failure.UNREACHABLE) from exc
