@@ -39,6 +39,7 @@ class MirrorServer:
         self.replace: dict[str, bytes] = {}
         self.bundle_answers: int | None = None  # answer this many bundle requests, then 503 (a window closes)
         self.rates: dict[str, float] = {}  # path suffix -> bytes per second for the whole answer (a throttle)
+        self.rate_after = 0  # body bytes sent at full speed before the throttle starts (a censor's fast start)
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -91,9 +92,11 @@ class MirrorServer:
                 if server.cut_after is not None:
                     body = body[: server.cut_after]
                 rate = next((r for suffix, r in server.rates.items() if path.endswith(suffix)), None)
+                fast = server.rate_after if rate is not None else len(body)
                 try:
-                    self._send("\r\n".join(head).encode(), rate, counted=False)
-                    self._send(body, rate, counted=True)
+                    self._send("\r\n".join(head).encode(), None if fast else rate, counted=False)
+                    self._send(body[:fast], None, counted=True)
+                    self._send(body[fast:], rate, counted=True)
                 except OSError:
                     return  # the client gave up
                 if server.cut_after is not None:

@@ -98,7 +98,7 @@ def choose_index(mirrors: Sequence[Mirror], keys: TrustedKeys, now: datetime, st
         judgement = chooser.offer(mirror.label, index, hashlib.sha256(raw).hexdigest())
         for warning in judgement.warnings:
             log(f"warning: {mirror.label}: {warning}")
-        report.set_index(_FATES[judgement.outcome], judgement.detail, time.monotonic() - started)
+        report.set_index(_FATES[judgement.outcome], judgement.detail, time.monotonic() - started, len(raw))
         if chooser.done:
             break
     chosen = chooser.choice()

@@ -202,7 +202,8 @@ class Download:
         report = self.reports[mirror.label]
         event = report.bundle(self.entry)
         if file_sha256(self.part) == self.entry.sha256:
-            event.add(Fate.OK, f"{gained:,} bytes in {seconds:.1f} s", gained, seconds)
+            event.add(Fate.OK, "", gained, seconds)
+            event.detail = f"{event.received:,} bytes in {event.seconds:.1f} s"
             return Turn.DONE
         sources = {piece.source for piece in self.pieces}
         if sources == {mirror.label}:  # every byte came from this mirror in this run
@@ -233,11 +234,10 @@ class Download:
             if range_sha256(self.part, piece.start, piece.end) == judged.sha256:
                 continue
             if piece.source == EARLIER:
-                self.log(f"{self.name}: the partial download kept from an earlier run was damaged "
-                         f"(bytes {piece.start:,}-{piece.end:,})")
+                self.log(f"{self.name}: the partial download kept from an earlier run was damaged")
                 continue
-            self.reports[piece.source].blame(self.entry, f"bytes {piece.start:,}-{piece.end:,} it served do not "
-                                                         "match the signed bundle")
+            self.reports[piece.source].blame(self.entry, f"the {piece.end - piece.start:,} bytes it served from byte "
+                                                         f"{piece.start:,} do not match the signed bundle")
             self.tampered = True
         self.judged = []
 
@@ -248,5 +248,5 @@ class Download:
                 event = self.reports[judged.piece.source].bundle(self.entry)
                 if not event.fate.failed_check:
                     event.fate = Fate.SUSPECT
-                    event.detail = (f"served bytes {judged.piece.start:,}-{judged.piece.end:,} of a download that "
-                                    "failed its hash; no whole copy arrived to tell which mirror was wrong")
+                    event.detail = (f"served {judged.piece.end - judged.piece.start:,} bytes of a download that failed "
+                                    "its hash; no whole copy arrived to tell which mirror was wrong")

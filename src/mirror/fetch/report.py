@@ -83,9 +83,9 @@ class MirrorReport:
     bundles: dict[str, tuple[BundleEntry, Event]] = field(default_factory=dict)  # by sha256
     _latest: Event | None = field(default=None, repr=False)
 
-    def set_index(self, fate: Fate, detail: str, seconds: float) -> Event:
+    def set_index(self, fate: Fate, detail: str, seconds: float, received: int = 0) -> Event:
         """Record what the mirror did when asked for its index."""
-        self.index = self._latest = Event(fate, detail, seconds=seconds)
+        self.index = self._latest = Event(fate, detail, received, seconds)
         return self.index
 
     def bundle(self, entry: BundleEntry) -> Event:
