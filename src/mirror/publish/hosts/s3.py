@@ -174,8 +174,7 @@ class S3Host:
         from botocore.awsrequest import AWSResponse
 
         # Expect: 100-continue needs botocore's own connection class; without it the body simply follows.
-        headers = {str(k): v.decode("latin-1") if isinstance(v, bytes) else str(v)
-                   for k, v in request.headers.items() if str(k).lower() != "expect"}
+        headers = {str(k): _text(v) for k, v in request.headers.items() if str(k).lower() != "expect"}
         raw = send(self._pool, self._name, request.method, request.url, request.body, headers)
         response = AWSResponse(request.url, raw.status, raw.headers, raw)  # type: ignore[arg-type]  # as botocore does
         if not request.stream_output:
@@ -240,6 +239,11 @@ class S3Host:
                                  Failure.REFUSED, hint="check the keys in access_key_env and secret_key_env")
         transient = code in _RETRY_CODES or status >= 500 or status in (408, 429)
         return TransferError(self._name, f"{action} {path}: {code or status}", Failure.REFUSED, transient=transient)
+
+
+def _text(value: Any) -> str:
+    """A header value as text: botocore's stubs say str, but the signed headers are bytes at run time."""
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def _client(config: HostConfig, access: str | None, secret: str | None) -> S3Client:
