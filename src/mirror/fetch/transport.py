@@ -25,7 +25,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
-from mirror.net.http import watch_session
+from mirror.net.http import timed_out, watch_session
 from mirror.net.pace import Limits, Watch
 
 CHUNK = 1 << 16
@@ -148,8 +148,8 @@ class HttpMirror:
                     data += chunk
                     if len(data) > limit:
                         raise TransferError(self.label, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
-            except requests.RequestException:
-                raise TransferError(self.label, f"{path}: the connection broke", Failure.UNREACHABLE) from None
+            except requests.RequestException as exc:
+                raise self._broke(path, exc) from None
             finally:
                 response.close()
         return bytes(data)
@@ -170,11 +170,18 @@ class HttpMirror:
                 elif response.status_code == 206:
                     raise TransferError(self.label, f"{path}: partial answer to a full request", Failure.BAD_ANSWER)
                 self._write(response, part, size - start, progress)
-            except requests.RequestException:
-                raise TransferError(self.label, f"{path}: the connection broke", Failure.UNREACHABLE) from None
+            except requests.RequestException as exc:
+                raise self._broke(path, exc) from None
             finally:
                 response.close()
         return part.stat().st_size == size
+
+    def _broke(self, path: str, exc: requests.RequestException) -> TransferError:
+        """The answer stopped: it stalled past the timeout, or the connection broke."""
+        if timed_out(exc):
+            return TransferError(self.label, f"GET {path}: nothing arrived for {self.limits.stall:g} s",
+                                 Failure.TIMEOUT)
+        return TransferError(self.label, f"GET {path}: the connection broke", Failure.UNREACHABLE)
 
     @staticmethod
     def _write(response: requests.Response, part: Path, wanted: int, progress: Callable[[int], None] | None) -> None:

@@ -8,7 +8,7 @@ Example::
         session.get(url, stream=True, timeout=limits.timeouts)
 
     pool = watched_pool(limits)            # S3 hosts: botocore's before-send event sends through it
-    response = send(pool, "bucket", "PUT", url, reader, headers)
+    response = send(pool, "bucket", "PUT bundles/ab12.7z", "PUT", url, reader, headers)
 
 Each connection attaches its socket to the thread's current watch when it connects and before each
 request, so that the watchdog can shut it down while a read is blocked, even before the headers have
@@ -23,7 +23,6 @@ import http.client
 import io
 import socket
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import urllib3
 from requests.adapters import HTTPAdapter
@@ -160,6 +159,22 @@ class _WatchedAdapter(HTTPAdapter):
         return manager
 
 
+def timed_out(exc: BaseException) -> bool:
+    """Whether a library's error comes from a socket timeout (urllib3 wraps one that hits a send in
+    ProtocolError, and requests wraps that in ConnectionError)."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        error = todo.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        if isinstance(error, TimeoutError | urllib3.exceptions.TimeoutError):
+            return True
+        seen.add(id(error))
+        todo += [*error.args, error.__cause__, error.__context__]
+    return False
+
+
 def watch_session(session: requests.Session) -> None:
     """Make every http(s) request of `session` answer to the watch of the thread that sends it."""
     for prefix in ("http://", "https://"):
@@ -173,18 +188,17 @@ def watched_pool(limits: Limits) -> urllib3.PoolManager:
     return manager
 
 
-def send(pool: urllib3.PoolManager, where: str, method: str, url: str, body: Any,
+def send(pool: urllib3.PoolManager, where: str, what: str, method: str, url: str, body: Any,
          headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
-    """One request through `pool`; the body of the answer is left unread.
+    """One request through `pool`; the body of the answer is left unread. `what` names it in errors.
 
     Raises:
         TransferError: the connection failed, broke or timed out.
     """
-    what = f"{method} {urlsplit(url).path}"
     try:
         return pool.urlopen(method, url, body=body, headers=headers, redirect=False, retries=False,
                             preload_content=False, decode_content=False, assert_same_host=False)
-    except urllib3.exceptions.TimeoutError as exc:
-        raise TransferError(where, f"{what}: timed out", Failure.TIMEOUT) from exc
     except urllib3.exceptions.HTTPError as exc:
+        if timed_out(exc):
+            raise TransferError(where, f"{what}: timed out", Failure.TIMEOUT) from exc
         raise TransferError(where, f"{what}: connection failed ({type(exc).__name__})", Failure.UNREACHABLE) from exc

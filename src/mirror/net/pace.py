@@ -249,8 +249,7 @@ class Watch:
     def _verdict(self, now: float, base: tuple[float, int]) -> TransferError | None:
         """Why the transfer must end now, if it must."""
         if now >= self._phase.deadline:
-            return self._failure(f"stopped after {now - self._started:.0f} s: over the time budget of "
-                                 f"{self._phase.seconds:g} s", False)
+            return self._failure(f"the time budget of {self._phase.seconds:g} s ran out", False)
         window = self.limits.stall
         if now - base[0] < window:
             return None  # not running for a whole window yet

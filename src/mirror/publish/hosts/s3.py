@@ -33,7 +33,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
-from mirror.net.http import send, watched_pool
+from mirror.net.http import send, timed_out, watched_pool
 from mirror.net.pace import Limits, Watch, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
@@ -69,6 +69,7 @@ class S3Host:
         self._client = client
         self._limits = limits
         self._pool = watched_pool(limits)
+        self._doing = ""  # the call under way, to name it in errors of the before-send handler
         # The stubs type handlers as returning None; before-send handlers may return the response (botocore's docs).
         client.meta.events.register("before-send.s3", self._send)  # type: ignore[arg-type]
         self.multipart_threshold = MULTIPART_THRESHOLD
@@ -175,7 +176,8 @@ class S3Host:
 
         # Expect: 100-continue needs botocore's own connection class; without it the body simply follows.
         headers = {str(k): _text(v) for k, v in request.headers.items() if str(k).lower() != "expect"}
-        raw = send(self._pool, self._name, request.method, request.url, request.body, headers)
+        raw = send(self._pool, self._name, self._doing or request.method, request.method, request.url, request.body,
+                   headers)
         response = AWSResponse(request.url, raw.status, raw.headers, raw)  # type: ignore[arg-type]  # as botocore does
         if not request.stream_output:
             response.content  # noqa: B018 - read the whole answer now, under the caller's Watch
@@ -209,23 +211,28 @@ class S3Host:
 
     @contextlib.contextmanager
     def _errors(self, action: str, path: str) -> Iterator[None]:
-        """Turn botocore's exceptions into TransferError (MissingFile for a missing key)."""
+        """Run a call under a Watch; turn botocore's exceptions into TransferError (MissingFile for a missing key)."""
         from botocore import exceptions
 
-        with Watch(self._name, f"{action} {path}", self._limits):
-            try:
-                yield
-            except exceptions.ClientError as exc:
-                raise self._client_error(action, path, exc) from exc
-            except (exceptions.ConnectionError, exceptions.HTTPClientError, exceptions.IncompleteReadError) as exc:
-                raise TransferError(self._name, f"{action} {path}: {type(exc).__name__}",
-                                    Failure.UNREACHABLE) from exc
-            except exceptions.NoCredentialsError as exc:
-                raise TransferError(self._name, "no S3 credentials", Failure.REFUSED,
-                                    hint="set access_key_env and secret_key_env") from exc
-            except exceptions.BotoCoreError as exc:
-                raise TransferError(self._name, f"{action} {path}: {type(exc).__name__}",
-                                    Failure.BAD_ANSWER) from exc
+        before, self._doing = self._doing, f"{action} {path}"
+        try:
+            with Watch(self._name, self._doing, self._limits):
+                try:
+                    yield
+                except exceptions.ClientError as exc:
+                    raise self._client_error(action, path, exc) from exc
+                except (exceptions.ConnectionError, exceptions.HTTPClientError,
+                        exceptions.IncompleteReadError) as exc:
+                    failure = Failure.TIMEOUT if timed_out(exc) else Failure.UNREACHABLE
+                    raise TransferError(self._name, f"{action} {path}: {type(exc).__name__}", failure) from exc
+                except exceptions.NoCredentialsError as exc:
+                    raise TransferError(self._name, "no S3 credentials", Failure.REFUSED,
+                                        hint="set access_key_env and secret_key_env") from exc
+                except exceptions.BotoCoreError as exc:
+                    raise TransferError(self._name, f"{action} {path}: {type(exc).__name__}",
+                                        Failure.BAD_ANSWER) from exc
+        finally:
+            self._doing = before
 
     def _client_error(self, action: str, path: str, exc: ClientError) -> TransferError:
         code = str(exc.response.get("Error", {}).get("Code", ""))

@@ -343,7 +343,8 @@ class SftpHost:
             else Failure.REFUSED
         if transient:
             self.close()
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        reason = f"nothing arrived for {self._limits.stall:g} s" if isinstance(exc, TimeoutError) \
+            else exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
         hint = "the server must support posix-rename, as OpenSSH does" if action.startswith("posix") else None
         raise TransferError(self._name, f"{action} {path}: {reason}", failure, hint=hint) from exc
 

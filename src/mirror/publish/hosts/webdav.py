@@ -26,7 +26,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
-from mirror.net.http import watch_session
+from mirror.net.http import timed_out, watch_session
 from mirror.net.pace import Limits, Watch, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
@@ -208,6 +208,9 @@ class WebDavHost:
         try:
             yield from response.iter_content(CHUNK)
         except requests.RequestException as exc:
+            if timed_out(exc):
+                raise TransferError(self._name, f"GET {path}: nothing arrived for {self._limits.stall:g} s",
+                                    Failure.TIMEOUT) from exc
             raise TransferError(self._name, f"GET {path}: connection lost while reading", Failure.UNREACHABLE) from exc
 
     def _request(self, method: str, path: str, ok: tuple[int, ...], *, headers: dict[str, str] | None = None,
@@ -222,9 +225,9 @@ class WebDavHost:
         try:
             response = self._session.request(method, self._url(path), headers=headers, data=data, stream=stream,
                                              timeout=self._limits.timeouts, allow_redirects=False)
-        except requests.Timeout as exc:
-            raise TransferError(self._name, f"{method} {path}: {self._netloc} timed out", Failure.TIMEOUT) from exc
-        except requests.ConnectionError as exc:
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            if timed_out(exc):  # requests.Timeout, or a send that timed out (a server reading slowly)
+                raise TransferError(self._name, f"{method} {path}: {self._netloc} timed out", Failure.TIMEOUT) from exc
             raise TransferError(self._name, f"{method} {path}: connection to {self._netloc} failed",
                                 Failure.UNREACHABLE) from exc
         except requests.RequestException as exc:
