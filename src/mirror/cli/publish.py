@@ -63,7 +63,7 @@ def _hosts(config: MirrorConfig, names: tuple[str, ...]) -> list[tuple[HostConfi
 def _print_dry_run(plan: Any, hosts: dict[str, dict[str, Any]]) -> None:
     for name, host in hosts.items():
         if host["error"] is not None:
-            say(f"cannot ask {name}: {host['error']}")
+            say(f"cannot reach {name}: {host['error']}")
             continue
         say(f"would send to {name}:")
         for item in host["files"]:
