@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from mirror.formats.minisign import PublicKeyFile
     from mirror.publish.config import HostConfig, MirrorConfig
     from mirror.publish.hosts.base import Host
+    from mirror.publish.plan import Plan
     from mirror.trust.keyring import Keyring
 
 _LOCK = threading.Lock()
@@ -60,7 +61,7 @@ def _hosts(config: MirrorConfig, names: tuple[str, ...]) -> list[tuple[HostConfi
     return [(h, open_host(h)) for h in chosen]
 
 
-def _print_dry_run(plan: Any, hosts: dict[str, dict[str, Any]]) -> None:
+def _print_dry_run(plan: Plan, hosts: dict[str, dict[str, Any]]) -> None:
     for name, host in hosts.items():
         if host["error"] is not None:
             say(f"cannot reach {name}: {host['error']}")
@@ -154,10 +155,11 @@ def status(deep: bool, as_json: bool, config_path: Path | None, keys_dir: Path |
     local = load_published(keyring.get(config.publisher.key).key_id_hex) if config.publisher else None
     expected = local.index if local is not None else None
     now = datetime.now(UTC)
-    rows: list[dict[str, Any]] = [{"name": health.name, "state": health.state.value, "version": health.version,
-             "age_hours": None if health.age_hours is None else round(health.age_hours, 2),
-             "present": health.present, "problems": health.problems}
-            for health in check_hosts([h for _, h in _hosts(config, ())], config, public, expected, now, deep, log)]
+    statuses = check_hosts([h for _, h in _hosts(config, ())], config, public, expected, now, deep, log)
+    rows: list[dict[str, Any]] = [
+        {"name": s.name, "state": s.state.value, "version": s.version,
+         "age_hours": None if s.age_hours is None else round(s.age_hours, 2), "present": s.present,
+         "problems": s.problems} for s in statuses]
     if as_json:
         dump_json({"expected_version": expected.version if expected else None, "hosts": rows})
     else:

@@ -42,8 +42,8 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _ENV = re.compile(r"[A-Z_][A-Z0-9_]*")
 _HOST_KEYS = {"url", "public_url", "username", "password_env", "required", "key_file", "known_hosts",
               "endpoint", "region", "access_key_env", "secret_key_env", "timeout", "min_rate", "budget"}
-MAX_BUDGET = 7 * 24 * 3600
 _SECRET_KEYS = {"password", "secret", "secret_key", "access_key", "token"}
+MAX_BUDGET = 7 * 24 * 3600  # seconds: a week
 
 
 @dataclass(frozen=True, slots=True)

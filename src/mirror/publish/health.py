@@ -96,9 +96,14 @@ def check_host(host: Host, publisher: PublicKeyFile, expected: Index | None, now
 
 def check_hosts(hosts: Sequence[Host], config: MirrorConfig, publisher: PublicKeyFile, expected: Index | None,
                 now: datetime, deep: bool, log: Log) -> list[HostStatus]:
-    """check_host on every host in parallel, each within its budget."""
-    outcomes = each_host(hosts, {h.name: config.host(h.name).budget for h in hosts},
-                         lambda h: check_host(h, publisher, expected, now, deep), log)
+    """check_host on every host in parallel, each within its budget; a host that failed oddly is FAILED, saying why."""
+    def check(host: Host) -> HostStatus:
+        try:
+            return check_host(host, publisher, expected, now, deep)
+        except MirrorError as exc:
+            return HostStatus(host.name, problems=[str(exc)])
+
+    outcomes = each_host(hosts, {h.name: config.host(h.name).budget for h in hosts}, check, log)
     return [HostStatus(host.name, problems=[outcome.reason]) if isinstance(outcome, TransferError) else outcome
             for host, outcome in zip(hosts, outcomes, strict=True)]
 
