@@ -2,7 +2,7 @@
 
 Example::
 
-    chosen = choose_index(mirrors, keys, now, strict=False, reports=reports, limits=Limits(), log=print)
+    chosen = choose_index(mirrors, keys, now, strict=False, reports=reports, log=print, limits=Limits(stall=60))
     chosen.index.bundles        # what this publisher serves now
 
 Each mirror's answer is checked on its own (never trust carried from one mirror to the
@@ -77,13 +77,14 @@ def _read_index(mirror: Mirror, check: Callable[[bytes, bytes], Index], report: 
 
 
 def choose_index(mirrors: Sequence[Mirror], keys: TrustedKeys, now: datetime, strict: bool,
-                 reports: dict[str, MirrorReport], limits: Limits, log: Log) -> Choice:
+                 reports: dict[str, MirrorReport], log: Log, limits: Limits | None = None) -> Choice:
     """The first fresh index in mirror order; else the newest expired one (not with --strict).
 
     Raises:
         NoIndex: no mirror served an acceptable index.
         ConfigError: the reader's state file is damaged.
     """
+    limits = limits or Limits()
     publishers = [r.key_id_hex for r in keys if "publisher" in r.roles]
     seen: dict[str, Seen] = {k: s for k in publishers if (s := load_seen(k)) is not None}
     chooser = IndexChooser(seen, now, strict)

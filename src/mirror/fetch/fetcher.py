@@ -128,8 +128,8 @@ def open_index(request: FetchRequest, keys: TrustedKeys, log: Log) -> tuple[list
         raise ConfigError("no mirrors to try", hint="name one with --mirror URL (or a folder)")
     mirrors = [open_mirror(loc, request.proxy, request.limits) for loc in locations]
     reports: dict[str, MirrorReport] = {m.label: MirrorReport(m.label) for m in mirrors}
-    chosen = choose_index(mirrors, keys, request.now or datetime.now(UTC), request.strict, reports, request.limits,
-                          log)
+    chosen = choose_index(mirrors, keys, request.now or datetime.now(UTC), request.strict, reports, log,
+                          request.limits)
     return mirrors, reports, chosen
 
 
