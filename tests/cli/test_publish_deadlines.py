@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +20,7 @@ from servers import DavServer
 @pytest.fixture
 def proxy(nginx_dav: DavServer) -> Iterator[DripProxy]:
     """nginx behind a proxy whose rates each test sets before the first connection."""
-    with DripProxy(int(nginx_dav.url.rsplit(":", 1)[1].strip("/"))) as drip:
+    with DripProxy(urlsplit(nginx_dav.url).port or 80) as drip:
         yield drip
 
 
@@ -29,7 +30,7 @@ def _config(setup: Setup, dav: DavServer, proxy: DripProxy, monkeypatch: pytest.
     monkeypatch.setenv("MIRROR_TEST_SLOW_PASSWORD", dav.password)
     path = setup.root / "slow.toml"
     path.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.usb]\nurl = "{setup.hosts[0]}"\n\n'
-                    f'[hosts.slow]\nurl = "http://127.0.0.1:{proxy.port}/{uuid.uuid4().hex[:8]}/"\n'
+                    f'[hosts.slow]\nurl = "http://127.0.0.1:{proxy.port}{urlsplit(dav.url).path}{uuid.uuid4().hex[:8]}/"\n'
                     f'username = "{dav.username}"\npassword_env = "MIRROR_TEST_SLOW_PASSWORD"\n'
                     f"required = {str(required).lower()}\ntimeout = 1\nbudget = 4\n{slow}")
     return path
