@@ -32,7 +32,7 @@ from mirror.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
     from mirror.formats.minisign import PublicKeyFile
-    from mirror.publish.config import HostConfig, MirrorConfig
+    from mirror.publish.config import MirrorConfig
     from mirror.publish.hosts.base import Host
     from mirror.publish.plan import Plan
     from mirror.trust.keyring import Keyring
@@ -52,13 +52,13 @@ def _publisher(config: MirrorConfig, keyring: Keyring) -> tuple[str, PublicKeyFi
     return config.publisher.key, keyring.get(config.publisher.key).public
 
 
-def _hosts(config: MirrorConfig, names: tuple[str, ...]) -> list[tuple[HostConfig, Host]]:
+def _hosts(config: MirrorConfig, names: tuple[str, ...]) -> list[Host]:
     from mirror.publish.hosts import open_host
 
     chosen = [config.host(n) for n in names] if names else list(config.hosts)
     if not chosen:
         raise ConfigError(f"{config.path}: no hosts", hint="add a [hosts.NAME] table with a url")
-    return [(h, open_host(h)) for h in chosen]
+    return [open_host(h) for h in chosen]
 
 
 def _print_dry_run(plan: Plan, hosts: dict[str, dict[str, Any]]) -> None:
@@ -80,25 +80,24 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
 
     config, keyring = load_publish_config(config_path), open_keyring(keys_dir)
     name, public = _publisher(config, keyring)
-    selected = _hosts(config, to)
+    hosts = _hosts(config, to)
     with staging_dir() as tmp:
         staging = Path(tmp)
-        plan = plan_publish(config, [h for _, h in selected], public, bundles, keyring, datetime.now(UTC),
-                            staging, log)
+        plan = plan_publish(config, hosts, public, bundles, keyring, datetime.now(UTC), staging, log)
         doc: dict[str, Any] = {"index": {"version": plan.index.version, "expires": plan.index.expires,
                                          "bundles": len(plan.index.bundles)}, "added": list(plan.added)}
         if not as_json:
             say(f"index version {plan.index.version}, expires {plan.index.expires}, "
                 f"{len(plan.index.bundles)} bundle(s), {len(plan.added)} added")
         if dry_run:
-            doc["dry_run"] = send.dry_run(plan, [h for _, h in selected], config, log)
+            doc["dry_run"] = send.dry_run(plan, hosts, config, log)
             if as_json:
                 dump_json(doc)
             else:
                 _print_dry_run(plan, doc["dry_run"])
             return
         plan = sign_plan(plan, keyring.unlock(name, ask_passphrase), staging)
-        results = send.run_plan(plan, [h for _, h in selected], config, log)
+        results = send.run_plan(plan, hosts, config, log)
     doc["hosts"] = [{"name": r.name, "ok": r.ok, "required": r.required, "sent": r.sent, "present": r.present,
                      "error": r.error, "failure": r.failure} for r in results]
     if as_json:
@@ -155,7 +154,7 @@ def status(deep: bool, as_json: bool, config_path: Path | None, keys_dir: Path |
     local = load_published(keyring.get(config.publisher.key).key_id_hex) if config.publisher else None
     expected = local.index if local is not None else None
     now = datetime.now(UTC)
-    statuses = check_hosts([h for _, h in _hosts(config, ())], config, public, expected, now, deep, log)
+    statuses = check_hosts(_hosts(config, ()), config, public, expected, now, deep, log)
     rows: list[dict[str, Any]] = [
         {"name": s.name, "state": s.state.value, "version": s.version,
          "age_hours": None if s.age_hours is None else round(s.age_hours, 2), "present": s.present,

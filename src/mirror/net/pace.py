@@ -195,6 +195,7 @@ class Watch:
         self._thread: threading.Thread | None = None
         self._phase = Budget(limits.budget, 0.0)
         self._started = 0.0
+        self._stack: list[Watch] = []
 
     def __enter__(self) -> Watch:
         now = time.monotonic()
@@ -206,7 +207,8 @@ class Watch:
         if self._phase.deadline <= now:
             raise self._failure(f"not started: the time budget of {self._phase.seconds:g} s is spent", False)
         self._started = now
-        _local.watches.append(self)
+        self._stack = _local.watches  # this thread's: a generator may be closed by another thread
+        self._stack.append(self)
         self._thread = threading.Thread(target=self._watchdog, args=(log,), daemon=True,
                                         name=f"watch {self.where}")
         self._thread.start()
@@ -217,7 +219,8 @@ class Watch:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        _local.watches.remove(self)
+        if self in self._stack:
+            self._stack.remove(self)
         if self.error is not None and (exc is None or isinstance(exc, Exception)):
             raise self.error from None  # whatever the library made of the closed socket, this is why
 

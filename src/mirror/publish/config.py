@@ -144,6 +144,20 @@ def _string(table: dict[str, Any], key: str, where: str, pattern: re.Pattern[str
     return value
 
 
+def _limits(table: dict[str, Any], where: str) -> Limits:
+    """timeout, min_rate and budget of a host table, checked."""
+    timeout, budget = table.get("timeout", 30), table.get("budget", 3600)
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 0 < timeout <= 600:
+        raise ConfigError(f"{where}.timeout: must be a number of seconds, 1 to 600")
+    if not isinstance(budget, int | float) or isinstance(budget, bool) or not 0 < budget <= MAX_BUDGET:
+        raise ConfigError(f"{where}.budget: must be a number of seconds, up to {MAX_BUDGET} (a week)")
+    try:
+        min_rate = parse_rate(table.get("min_rate", 1024))
+    except ConfigError:
+        raise ConfigError(f"{where}.min_rate: must be bytes per second, like 2048, \"2K\" or \"1.5M\"") from None
+    return Limits(stall=float(timeout), min_rate=min_rate, budget=float(budget))
+
+
 def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
     if not _NAME.fullmatch(name):
         raise ConfigError(f"{where}: bad host name {name!r}")
@@ -171,18 +185,9 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
     if kind == "dir" and not url.startswith("file:") and not Path(url).expanduser().is_absolute():
         url = str(base / url)  # relative to mirror.toml, not to wherever publish runs
     required = table.get("required", True)
-    timeout = table.get("timeout", 30)
     if not isinstance(required, bool):
         raise ConfigError(f"{where}.required: must be true or false")
-    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 0 < timeout <= 600:
-        raise ConfigError(f"{where}.timeout: must be a number of seconds, 1 to 600")
-    budget = table.get("budget", 3600)
-    if not isinstance(budget, int | float) or isinstance(budget, bool) or not 0 < budget <= MAX_BUDGET:
-        raise ConfigError(f"{where}.budget: must be a number of seconds, up to {MAX_BUDGET} (a week)")
-    try:
-        min_rate = parse_rate(table.get("min_rate", 1024))
-    except ConfigError:
-        raise ConfigError(f"{where}.min_rate: must be bytes per second, like 2048, \"2K\" or \"1.5M\"") from None
+    limits = _limits(table, where)
     paths = {key: base / value for key in ("key_file", "known_hosts")
              if (value := _string(table, key, where)) is not None}
     public = _string(table, "public_url", where)
@@ -195,8 +200,8 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
         key_file=paths.get("key_file"), known_hosts=paths.get("known_hosts"),
         endpoint=_string(table, "endpoint", where), region=_string(table, "region", where),
         access_key_env=_string(table, "access_key_env", where, _ENV),
-        secret_key_env=_string(table, "secret_key_env", where, _ENV), timeout=float(timeout),
-        min_rate=min_rate, budget=float(budget),
+        secret_key_env=_string(table, "secret_key_env", where, _ENV), timeout=limits.stall,
+        min_rate=limits.min_rate, budget=limits.budget,
     )
 
 
