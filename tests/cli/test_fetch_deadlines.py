@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
+import mirror.net.pace as pace
 from mirror_server import MirrorServer
 from mirror_setup import Setup, fetch_cli
 
@@ -44,8 +46,10 @@ def test_a_mirror_that_drips_its_index_gives_way(setup: Setup, served: MirrorSer
 
 
 def test_the_budget_ends_a_mirror_that_keeps_just_above_the_minimum_rate(
-        setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
-    """With no minimum rate a drip never stalls, but the mirror's 2 s budget for its index ends it."""
+        setup: Setup, served: MirrorServer, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no minimum rate a drip never stalls, but the mirror's 2 s budget for its index ends it; meanwhile
+    fetch says it is still waiting."""
+    monkeypatch.setattr(pace, "HEARTBEAT", 0.5)
     with MirrorServer(_copy(setup, "slow")) as slow:
         slow.rates = {"": 3}
         started = time.monotonic()
@@ -54,6 +58,7 @@ def test_the_budget_ends_a_mirror_that_keeps_just_above_the_minimum_rate(
     assert code == 0, err
     assert 2 <= time.monotonic() - started < 8
     assert "the time budget of 2 s ran out" in out and "ARRIVED" in out
+    assert f"{slow.url}: still waiting for GET index.json: " in err
 
 
 def test_a_bundle_that_stops_mid_download_continues_on_the_next_mirror(
@@ -121,6 +126,23 @@ def test_report_after_a_mirror_served_a_corrupted_first_half(setup: Setup, serve
     assert reports[served.url]["fate"] == "ok" and reports[served.url]["bundles"][0]["fate"] == "ok"
     assert "fetching it whole" in err
     assert len([p for p, _ in served.requests if p.endswith(".7z")]) == 2  # the rest, then the whole
+
+
+def test_without_a_whole_good_copy_both_sources_stay_suspect(setup: Setup, served: MirrorServer,
+                                                            runner: CliRunner) -> None:
+    """A bad first half, a good second half, then both windows close: nobody is blamed, both are suspect."""
+    size = setup.bundle.stat().st_size
+    with MirrorServer(_copy(setup, "liar")) as liar:
+        data = bytearray(setup.bundle.read_bytes())
+        data[100] ^= 0xFF
+        liar.replace[f"bundles/{setup.sha256}.7z"] = bytes(data)
+        liar.cut_after, liar.bundle_answers, served.bundle_answers = size // 2, 1, 1
+        code, out, err = fetch_cli(runner, setup, "--mirror", liar.url, "--mirror", served.url, "--json")
+    assert code == 4, err
+    reports = _mirrors(out)
+    assert [reports[m]["fate"] for m in (liar.url, served.url)] == ["suspect", "suspect"]
+    assert "no whole copy arrived" in reports[liar.url]["detail"]
+    assert not list((setup.root / "in").glob("*.7z"))
 
 
 def test_mirrors_that_are_never_asked_are_reported_as_such(setup: Setup, served: MirrorServer,
