@@ -104,7 +104,7 @@ class Download:
     tampered: bool = False
     pieces: list[Piece] = field(default_factory=list)
     judged: list[Judged] = field(default_factory=list)
-    _start: int = 0  # where the current turn's bytes begin
+    _start: int = field(default=0, init=False, repr=False)  # where the current turn's bytes begin
 
     @property
     def part(self) -> Path:

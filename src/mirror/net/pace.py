@@ -21,13 +21,13 @@ interrupted: it only stops at the next `check`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
@@ -101,11 +101,6 @@ class Budget:
     deadline: float  # time.monotonic()
     log: Log | None = None
 
-    @property
-    def exhausted(self) -> bool:
-        """Whether the deadline has passed."""
-        return time.monotonic() >= self.deadline
-
 
 class _Local(threading.local):
     """Per thread: the active phase budgets and watches, innermost last."""
@@ -119,7 +114,7 @@ class _Local(threading.local):
 _local = _Local()
 
 
-@contextmanager
+@contextlib.contextmanager
 def budget(seconds: float, log: Log | None = None) -> Iterator[Budget]:
     """Every Watch this thread starts inside the block ends `seconds` from now at the latest.
 
@@ -133,7 +128,7 @@ def budget(seconds: float, log: Log | None = None) -> Iterator[Budget]:
         _local.budgets.remove(phase)
 
 
-@contextmanager
+@contextlib.contextmanager
 def cleanup() -> Iterator[None]:
     """Inside, watches ignore spent budgets and get CLEANUP_SECONDS: for deleting a temporary file."""
     before, _local.cleanup = _local.cleanup, True
@@ -205,7 +200,7 @@ class Watch:
         self._phase = min([own, *phases], key=lambda b: b.deadline)
         log = next((b.log for b in reversed(_local.budgets) if b.log is not None), None)
         if self._phase.deadline <= now:
-            raise self._failure(f"not started: the time budget of {self._phase.seconds:g} s is spent", False)
+            raise self._failure(f"not started: the time budget of {self._phase.seconds:g} s is spent")
         self._started = now
         self._stack = _local.watches  # this thread's: a generator may be closed by another thread
         self._stack.append(self)
@@ -241,18 +236,14 @@ class Watch:
                 return
         _shutdown(connection)
 
-    @property
-    def elapsed(self) -> float:
-        """Seconds since the transfer started."""
-        return time.monotonic() - self._started
-
-    def _failure(self, reason: str, transient: bool) -> TransferError:
-        return TransferError(self.where, f"{self.what}: {reason}", Failure.TIMEOUT, transient=transient)
+    def _failure(self, reason: str) -> TransferError:
+        """Too slow is no passing fault: trying again at once would cost another window (or budget) for nothing."""
+        return TransferError(self.where, f"{self.what}: {reason}", Failure.TIMEOUT, transient=False)
 
     def _verdict(self, now: float, base: tuple[float, int]) -> TransferError | None:
         """Why the transfer must end now, if it must."""
         if now >= self._phase.deadline:
-            return self._failure(f"the time budget of {self._phase.seconds:g} s ran out", False)
+            return self._failure(f"the time budget of {self._phase.seconds:g} s ran out")
         window = self.limits.stall
         if now - base[0] < window:
             return None  # not running for a whole window yet
@@ -260,9 +251,9 @@ class Watch:
         if got >= max(1, self.limits.min_rate * window):
             return None
         if got == 0:
-            return self._failure(f"nothing arrived for {window:g} s", False)
+            return self._failure(f"nothing arrived for {window:g} s")
         return self._failure(f"too slow: {got:,} bytes in the last {window:g} s "
-                             f"(at least {format_rate(self.limits.min_rate)} needed)", False)
+                             f"(at least {format_rate(self.limits.min_rate)} needed)")
 
     def _watchdog(self, log: Log | None) -> None:
         window = self.limits.stall
@@ -280,8 +271,9 @@ class Watch:
                 self._end(verdict)
                 return
             if log is not None and now >= beat:
-                log(f"{self.where}: still waiting for {self.what}: {self.received:,} bytes in "
-                    f"{now - self._started:.0f} s")
+                with contextlib.suppress(OSError):  # a closed stderr must not end the watchdog
+                    log(f"{self.where}: still waiting for {self.what}: {self.received:,} bytes in "
+                        f"{now - self._started:.0f} s")
                 gap = min(gap * 2, HEARTBEAT_MAX)
                 beat = now + gap
 
