@@ -14,7 +14,8 @@ from mirror.cli import main
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
 
-pytest_plugins = ["servers"]  # real nginx, sshd, SeaweedFS and WsgiDAV fixtures, started on 127.0.0.1
+# real nginx, sshd, SeaweedFS and WsgiDAV fixtures, started on 127.0.0.1; a publisher and a reader (mirror_setup)
+pytest_plugins = ["servers", "mirror_setup"]
 
 
 @pytest.fixture(autouse=True)

@@ -8,14 +8,17 @@ Example::
         assert server.bytes_sent < size
 
 Behaviours: honest Range (206 with Content-Range), ignore Range (200, whole body),
-cut the body off, send more bytes than the file has, and serve replacement bytes
-for chosen paths (tampering).
+cut the body off, send more bytes than the file has, serve replacement bytes
+for chosen paths (tampering), answer only so many bundle requests (a window that
+closes), and send chosen paths slowly, status line and headers included (a throttle;
+`rates = {"index.json": 1}` drips one byte a second).
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -34,6 +37,9 @@ class MirrorServer:
         self.cut_after: int | None = None
         self.extra = b""
         self.replace: dict[str, bytes] = {}
+        self.bundle_answers: int | None = None  # answer this many bundle requests, then 503 (a window closes)
+        self.rates: dict[str, float] = {}  # path suffix -> bytes per second for the whole answer (a throttle)
+        self.rate_after = 0  # body bytes sent at full speed before the throttle starts (a censor's fast start)
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -63,6 +69,11 @@ class MirrorServer:
                 path = self.path.lstrip("/")
                 header = self.headers.get("Range", "")
                 server.requests.append((path, header))
+                if path.endswith(".7z") and server.bundle_answers is not None:
+                    if server.bundle_answers <= 0:
+                        self.send_error(503)
+                        return
+                    server.bundle_answers -= 1
                 target = server.root.joinpath(*path.split("/"))
                 if path in server.replace:
                     data = server.replace[path]
@@ -74,23 +85,34 @@ class MirrorServer:
                 match = _RANGE.match(header)
                 start = int(match[1]) if match and not server.ignore_range else 0
                 body = data[start:] + (server.extra if path.endswith(".7z") else b"")
-                self.send_response(206 if start else 200)
+                head = [f"HTTP/1.1 {206 if start else 200} {'Partial Content' if start else 'OK'}"]
                 if start:
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Accept-Ranges", "bytes")
-                self.end_headers()
+                    head.append(f"Content-Range: bytes {start}-{len(data) - 1}/{len(data)}")
+                head += [f"Content-Length: {len(body)}", "Accept-Ranges: bytes", "", ""]
                 if server.cut_after is not None:
                     body = body[: server.cut_after]
-                for i in range(0, len(body), 8192):
-                    piece = body[i : i + 8192]
-                    try:
-                        self.wfile.write(piece)
-                    except OSError:
-                        return
-                    server.count(len(piece))
+                rate = next((r for suffix, r in server.rates.items() if path.endswith(suffix)), None)
+                fast = server.rate_after if rate is not None else len(body)
+                try:
+                    self._send("\r\n".join(head).encode(), None if fast else rate, counted=False)
+                    self._send(body[:fast], None, counted=True)
+                    self._send(body[fast:], rate, counted=True)
+                except OSError:
+                    return  # the client gave up
                 if server.cut_after is not None:
                     self.close_connection = True
                     self.connection.shutdown(2)
+
+            def _send(self, data: bytes, rate: float | None, counted: bool) -> None:
+                """Write `data`, at `rate` bytes per second if given (status line and headers too)."""
+                step = 8192 if rate is None else max(1, int(rate / 20))
+                for i in range(0, len(data), step):
+                    piece = data[i : i + step]
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+                    if counted:
+                        server.count(len(piece))
+                    if rate is not None:
+                        time.sleep(len(piece) / rate)
 
         return Handler

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from mirror.errors import Failure, MissingFile, TransferError
-from mirror.fetch.transport import Download
 from mirror.formats.index import BundleEntry, Index
 from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, version_path
 from mirror.formats.minisign import key_id_hex
@@ -55,13 +54,13 @@ class SimMirror:
             raise TransferError(self.label, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
         return data
 
-    def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> Download:
-        """Append the rest of `path` to `part`."""
+    def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> bool:
+        """Append the rest of `path` to `part`; whether it is complete."""
         data = self.read(path, size)
         start = part.stat().st_size if part.exists() else 0
         with part.open("ab") as out:
             out.write(data[start:size])
-        return Download(False, part.stat().st_size == size)
+        return part.stat().st_size == size
 
 
 @dataclass

@@ -2,94 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import socket
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
-from helpers import make_jpeg, require_tool, run
-from mirror.bundle.create import CreateRequest, create_bundle
+from helpers import require_tool, run
 from mirror.formats.index import Index
 from mirror.trust.index import sign_index
 from mirror.trust.keyring import Keyring
-from mirror.trust.keys import SecretKey
 from mirror_server import MirrorServer
+from mirror_setup import Setup, fetch_cli, publish_cli
+from servers import free_port
 
 FUTURE = "2030-01-01T00:00:00Z"
-
-
-@dataclass
-class Setup:
-    """A publisher workspace with two folder hosts, and a reader keyring."""
-
-    root: Path
-    config: Path
-    hosts: tuple[Path, Path]
-    reader_keys: Path
-    bundle: Path
-    sha256: str
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def bundle(tmp_path: Path, sources: Path, secret: SecretKey) -> Path:
-    """A bundle of about 600 KB, so that downloads take several reads."""
-    (sources / "photos" / "large.jpg").write_bytes(make_jpeg(900, 700, seed=7, noisy=True))
-    out = tmp_path / "bundle.7z"
-    create_bundle(CreateRequest(sources, out, title="Test bundle"), secret)
-    return out
-
-
-@pytest.fixture
-def setup(tmp_path: Path, bundle: Path, keyring: Keyring, runner: CliRunner) -> Setup:
-    """alice publishes to two folders; the reader trusts alice as author and publisher."""
-    hosts = (tmp_path / "host-a", tmp_path / "host-b")
-    for host in hosts:
-        host.mkdir()  # a folder host must exist: an unmounted USB stick is an error, not a new folder
-    config = tmp_path / "mirror.toml"
-    config.write_text(f'[publisher]\nkey = "alice"\nexpires_days = 14\n\n'
-                      f'[hosts.a]\nurl = "{hosts[0]}"\npublic_url = "http://127.0.0.1:9/m/"\n\n'
-                      f'[hosts.b]\nurl = "file://{hosts[1]}"\n')
-    pub = tmp_path / "alice.pub"
-    pub.write_text(keyring.get("alice").public.to_text())
-    reader = tmp_path / "reader-keys"
-    assert invoke(runner, "keys", "import", pub, "--name", "alice", "--role", "author", "--role", "publisher",
-                  "--keys", reader)[0] == 0
-    return Setup(tmp_path, config, hosts, reader, bundle, hashlib.sha256(bundle.read_bytes()).hexdigest())
-
-
-def _publish(runner: CliRunner, s: Setup, *args: str | Path) -> tuple[int, str, str]:
-    return invoke(runner, "publish", *args, "--config", s.config)
-
-
-def _fetch(runner: CliRunner, s: Setup, *args: str | Path) -> tuple[int, str, str]:
-    return invoke(runner, "fetch", "--keys", s.reader_keys, "--dest", s.root / "in", *args)
-
-
-@pytest.fixture
-def served(setup: Setup, runner: CliRunner) -> Iterator[MirrorServer]:
-    """Host a, published, served over HTTP."""
-    assert _publish(runner, setup, setup.bundle)[0] == 0
-    with MirrorServer(setup.hosts[0]) as server:
-        yield server
 
 
 def test_publish_lays_out_every_host_and_minisign_verifies(setup: Setup, runner: CliRunner,
                                                            keyring: Keyring) -> None:
     """Bundles by hash with detached signatures, the immutable index copy, index.json last; stock minisign agrees."""
-    code, out, err = _publish(runner, setup, setup.bundle)
+    code, out, err = publish_cli(runner, setup, setup.bundle)
     assert code == 0, err
     assert out.count("OK    ") == 2 and "index version 1" in out
     for host in setup.hosts:
@@ -109,8 +44,8 @@ def test_publish_lays_out_every_host_and_minisign_verifies(setup: Setup, runner:
 
 def test_version_only_goes_up_even_without_local_state(setup: Setup, runner: CliRunner, tmp_path: Path) -> None:
     """A second run makes version 2; with the local state lost, the hosts' version 2 still leads to 3."""
-    assert _publish(runner, setup, setup.bundle)[0] == 0
-    code, out, _ = _publish(runner, setup, setup.bundle)
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    code, out, _ = publish_cli(runner, setup, setup.bundle)
     assert code == 0 and "index version 2" in out
     assert out.count("4 sent, 3 already there") == 2  # content-addressed files are not sent again
     shutil.rmtree(tmp_path / "state")  # the publisher's local state is lost
@@ -124,7 +59,7 @@ def test_dead_host_gives_exit_4_and_others_complete(setup: Setup, runner: CliRun
     setup.hosts[1].parent.joinpath("blocked").write_text("a file where a folder should be")
     text = setup.config.read_text().replace(f"file://{setup.hosts[1]}", f"{setup.hosts[1].parent}/blocked/sub")
     setup.config.write_text(text)
-    code, out, _ = _publish(runner, setup, setup.bundle)
+    code, out, _ = publish_cli(runner, setup, setup.bundle)
     assert code == 4
     assert "OK    a" in out and "FAIL  b" in out
     assert (setup.hosts[0] / "index.json").exists()
@@ -136,21 +71,21 @@ def test_publish_refuses_a_bundle_that_fails_verification(setup: Setup, runner: 
     data = bytearray(setup.bundle.read_bytes())
     data[-100] ^= 0xFF
     damaged.write_bytes(bytes(data))
-    code, _, _ = _publish(runner, setup, damaged)
+    code, _, _ = publish_cli(runner, setup, damaged)
     assert code == 3
     assert not any(setup.hosts[0].iterdir())
 
 
 def test_dry_run_changes_nothing(setup: Setup, runner: CliRunner) -> None:
     """--dry-run prints the plan and writes no host and no state."""
-    code, out, _ = _publish(runner, setup, setup.bundle, "--dry-run")
+    code, out, _ = publish_cli(runner, setup, setup.bundle, "--dry-run")
     assert code == 0 and "would send to a" in out
     assert not any(setup.hosts[0].iterdir()) and not any(setup.hosts[1].iterdir())
 
 
 def test_status_flags_stale_and_missing(setup: Setup, runner: CliRunner) -> None:
     """status shows versions; a host left behind is stale, a deleted bundle is missing; --deep reads back."""
-    assert _publish(runner, setup, setup.bundle)[0] == 0
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
     assert invoke(runner, "status", "--config", setup.config, "--deep")[0] == 0
     assert invoke(runner, "refresh", "--config", setup.config, "--to", "a")[0] == 0
     (setup.hosts[0] / "bundles" / f"{setup.sha256}.7z").write_bytes(b"x" * setup.bundle.stat().st_size)
@@ -167,9 +102,9 @@ def test_failover_dead_tampered_good(setup: Setup, served: MirrorServer, runner:
     index = tampered_root / "index.json"
     index.write_bytes(index.read_bytes().replace(b'"version": 1', b'"version": 9'))
     (tampered_root / "index" / "1.json").write_bytes(index.read_bytes())
-    dead = f"http://127.0.0.1:{_free_port()}/"
+    dead = f"http://127.0.0.1:{free_port()}/"
     with MirrorServer(tampered_root) as bad:
-        code, out, err = _fetch(runner, setup, "--mirror", dead, "--mirror", bad.url, "--mirror", served.url)
+        code, out, err = fetch_cli(runner, setup, "--mirror", dead, "--mirror", bad.url, "--mirror", served.url)
     assert code == 0, err
     assert "mirror  unreachable" in out and "mirror  tampered" in out and "mirror  ok" in out
     arrived = setup.root / "in"
@@ -182,9 +117,9 @@ def test_older_index_is_stale_and_same_version_other_bytes_is_an_attack(
     old = setup.root / "old"
     shutil.copytree(setup.hosts[0], old)
     assert invoke(runner, "refresh", "--config", setup.config)[0] == 0
-    assert _fetch(runner, setup, "--mirror", served.url)[0] == 0
+    assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 0
     with MirrorServer(old) as stale:
-        code, out, _ = _fetch(runner, setup, "--mirror", stale.url)
+        code, out, _ = fetch_cli(runner, setup, "--mirror", stale.url)
     assert code == 4 and "stale" in out and "older than version 2" in out
     current = Index.from_bytes((setup.hosts[0] / "index.json").read_bytes())
     forged = Index(current.publisher_key, current.version, current.created, FUTURE, current.bundles, ())
@@ -193,21 +128,21 @@ def test_older_index_is_stale_and_same_version_other_bytes_is_an_attack(
     (evil / "index.json").write_bytes(forged.to_bytes())
     (evil / "index.json.minisig").write_bytes(sign_index(forged, keyring.secret("alice", None)))
     with MirrorServer(evil) as attacker:
-        code, out, _ = _fetch(runner, setup, "--mirror", attacker.url)
+        code, out, _ = fetch_cli(runner, setup, "--mirror", attacker.url)
     assert code == 3 and "ATTACK" in out
 
 
 def test_expired_index_warns_and_strict_refuses(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """Time is injected: after expiry the index is used with a warning, or refused with --strict."""
-    code, out, err = _fetch(runner, setup, "--mirror", served.url, "--now", FUTURE)
+    code, out, err = fetch_cli(runner, setup, "--mirror", served.url, "--now", FUTURE)
     assert code == 0 and "expired" in err and "stale" in out
-    code, out, _ = _fetch(runner, setup, "--mirror", served.url, "--now", FUTURE, "--strict")
+    code, out, _ = fetch_cli(runner, setup, "--mirror", served.url, "--now", FUTURE, "--strict")
     assert code == 4 and "(--strict)" in out
 
 
 def test_future_index_is_warned_about(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """A reader whose clock is far behind is told so."""
-    code, _, err = _fetch(runner, setup, "--mirror", served.url, "--now", "2020-01-01T00:00:00Z")
+    code, _, err = fetch_cli(runner, setup, "--mirror", served.url, "--now", "2020-01-01T00:00:00Z")
     assert code == 0 and "in the future" in err
 
 
@@ -215,13 +150,13 @@ def test_interrupted_download_resumes_on_another_mirror(setup: Setup, served: Mi
                                                         runner: CliRunner) -> None:
     """Run 1 is cut off midway; run 2 reaches a different mirror and transfers less than the whole file."""
     size = setup.bundle.stat().st_size
-    served.cut_after = size // 2
-    code, out, _ = _fetch(runner, setup, "--mirror", served.url)
+    served.cut_after, served.bundle_answers = size // 2, 1
+    code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
     assert code == 4 and "MISSING" in out
     part = setup.root / "in" / ".mirror-downloads" / f"{setup.sha256}.7z.part"
     assert 0 < part.stat().st_size < size
     with MirrorServer(setup.hosts[1]) as other:
-        code, out, _ = _fetch(runner, setup, "--mirror", other.url)
+        code, out, _ = fetch_cli(runner, setup, "--mirror", other.url)
         assert code == 0, out
         bundle_bytes = other.bytes_sent - sum((setup.hosts[1] / p).stat().st_size
                                               for p in ("index.json", "index.json.minisig"))
@@ -234,10 +169,10 @@ def test_interrupted_download_resumes_on_the_same_mirror(setup: Setup, served: M
                                                          runner: CliRunner) -> None:
     """The second run asks for the rest with Range and the server sends less than the whole file."""
     size = setup.bundle.stat().st_size
-    served.cut_after = size // 2
-    assert _fetch(runner, setup, "--mirror", served.url)[0] == 4
-    served.cut_after, served.bytes_sent, served.requests[:] = None, 0, []
-    code, _, _ = _fetch(runner, setup, "--mirror", served.url)
+    served.cut_after, served.bundle_answers = size // 2, 1
+    assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 4
+    served.cut_after, served.bundle_answers, served.bytes_sent, served.requests[:] = None, None, 0, []
+    code, _, _ = fetch_cli(runner, setup, "--mirror", served.url)
     assert code == 0
     bundle_requests = [r for p, r in served.requests if p.endswith(".7z")]
     assert len(bundle_requests) == 1 and bundle_requests[0].startswith("bytes=")
@@ -248,29 +183,29 @@ def test_interrupted_download_resumes_on_the_same_mirror(setup: Setup, served: M
 def test_resume_on_same_mirror_and_ignored_range(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """A server that ignores Range restarts the download instead of appending to it."""
     size = setup.bundle.stat().st_size
-    served.cut_after = size // 3
-    assert _fetch(runner, setup, "--mirror", served.url)[0] == 4
-    served.cut_after, served.ignore_range = None, True
-    code, _, err = _fetch(runner, setup, "--mirror", served.url)
+    served.cut_after, served.bundle_answers = size // 3, 1
+    assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 4
+    served.cut_after, served.bundle_answers, served.ignore_range = None, None, True
+    code, _, err = fetch_cli(runner, setup, "--mirror", served.url)
     assert code == 0 and "ignored Range" in err
 
 
 def test_corrupted_partial_is_thrown_away(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """A damaged partial file fails the hash, is discarded, and the bundle is fetched again."""
     size = setup.bundle.stat().st_size
-    served.cut_after = size // 2
-    assert _fetch(runner, setup, "--mirror", served.url)[0] == 4
+    served.cut_after, served.bundle_answers = size // 2, 1
+    assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 4
     part = setup.root / "in" / ".mirror-downloads" / f"{setup.sha256}.7z.part"
     part.write_bytes(b"\0" * part.stat().st_size)
-    served.cut_after = None
-    code, _, err = _fetch(runner, setup, "--mirror", served.url)
+    served.cut_after, served.bundle_answers = None, None
+    code, _, err = fetch_cli(runner, setup, "--mirror", served.url)
     assert code == 0 and "damaged" in err
 
 
 def test_longer_body_is_cut_off(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """Bytes beyond the signed size are never read into the bundle."""
     served.extra = b"X" * 50_000
-    code, _, _ = _fetch(runner, setup, "--mirror", served.url)
+    code, _, _ = fetch_cli(runner, setup, "--mirror", served.url)
     assert code == 0
     (arrived,) = (setup.root / "in").glob("*.7z")
     assert arrived.read_bytes() == setup.bundle.read_bytes()
@@ -282,14 +217,14 @@ def test_mirror_between_index_and_signature_is_not_tampered(setup: Setup, served
     old_sig = (setup.hosts[0] / "index.json.minisig").read_bytes()
     assert invoke(runner, "refresh", "--config", setup.config, "--to", "a")[0] == 0
     (setup.hosts[0] / "index.json.minisig").write_bytes(old_sig)
-    code, out, _ = _fetch(runner, setup, "--mirror", served.url)
+    code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
     assert code == 0 and "tampered" not in out and "index v2" in out
 
 
 def test_fetch_from_a_usb_copy(setup: Setup, runner: CliRunner) -> None:
     """A folder is a mirror too, with the same checks."""
-    assert _publish(runner, setup, setup.bundle)[0] == 0
-    code, out, _ = _fetch(runner, setup, "--mirror", setup.hosts[1])
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    code, out, _ = fetch_cli(runner, setup, "--mirror", setup.hosts[1])
     assert code == 0 and "ARRIVED" in out
 
 
@@ -299,7 +234,7 @@ def test_tampered_bundle_only_gives_exit_3(setup: Setup, served: MirrorServer, r
     data = bytearray(setup.bundle.read_bytes())
     data[len(data) // 2] ^= 1
     served.replace[path] = bytes(data)
-    code, out, _ = _fetch(runner, setup, "--mirror", served.url)
+    code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
     assert code == 3 and "tampered" in out
     assert list((setup.root / "in").glob("*.7z")) == []
 
@@ -310,7 +245,7 @@ def test_fetch_through_microsocks(setup: Setup, served: MirrorServer, runner: Cl
     import time
 
     microsocks = require_tool("microsocks")
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "socks.log").open("w")
     proc = subprocess.Popen([microsocks, "-i", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -321,7 +256,7 @@ def test_fetch_through_microsocks(setup: Setup, served: MirrorServer, runner: Cl
                     break
             time.sleep(0.02)
         served_port = served.url.rsplit(":", 1)[1].strip("/")
-        code, out, _ = _fetch(runner, setup, "--mirror", served.url, "--proxy", f"socks5h://127.0.0.1:{port}")
+        code, out, _ = fetch_cli(runner, setup, "--mirror", served.url, "--proxy", f"socks5h://127.0.0.1:{port}")
         assert code == 0, out
     finally:
         proc.kill()
@@ -337,7 +272,7 @@ def test_complete_partial_is_used_without_asking_again(setup: Setup, served: Mir
     downloads = setup.root / "in" / ".mirror-downloads"
     downloads.mkdir(parents=True)
     (downloads / f"{setup.sha256}.7z.part").write_bytes(setup.bundle.read_bytes())
-    code, out, _ = _fetch(runner, setup, "--mirror", served.url)
+    code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
     assert code == 0 and "ARRIVED" in out
     assert not [p for p, _ in served.requests if p.endswith(".7z")]
 
@@ -356,5 +291,5 @@ def test_bundle_already_here_is_verified_again(setup: Setup, served: MirrorServe
 
 def test_bad_mirror_url_is_a_usage_error(setup: Setup, runner: CliRunner) -> None:
     """A URL that cannot be parsed gives exit 2 and one line."""
-    code, _, err = _fetch(runner, setup, "--mirror", "http://127.0.0.1:99999/")
+    code, _, err = fetch_cli(runner, setup, "--mirror", "http://127.0.0.1:99999/")
     assert code == 2 and "not a valid mirror URL" in err

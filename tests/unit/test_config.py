@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from mirror.errors import ConfigError
+from mirror.net.pace import Limits
 from mirror.publish.config import load_config
 
 
@@ -43,6 +44,14 @@ endpoint = "http://127.0.0.1:8333"
         dav.secret("password_env")
 
 
+def test_limits_of_a_host(tmp_path: Path) -> None:
+    """timeout, min_rate and budget become the host's limits; rates take K and M; defaults are patient."""
+    config = load_config(_write(tmp_path, '[hosts.a]\nurl = "https://x/"\ntimeout = 5\nmin_rate = "2K"\n'
+                                          'budget = 60\n[hosts.b]\nurl = "https://y/"\n'))
+    assert config.host("a").limits == Limits(stall=5, min_rate=2048, budget=60)
+    assert config.host("b").limits == Limits(stall=30, min_rate=1024, budget=3600)
+
+
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "mirror.toml"
     path.write_text(text)
@@ -59,6 +68,10 @@ def _write(tmp_path: Path, text: str) -> Path:
     ('[publisher]\nexpires_days = 0\nkey = "k"\n', r"publisher.expires_days"),
     ('[publisher]\nexpires_days = 3\n', r"publisher.key: missing"),
     ('[hosts]\na = 1\n', r"hosts.a: must be a table"),
+    ('[hosts.a]\nurl = "https://x/"\nmin_rate = "fast"\n', r"hosts.a.min_rate: must be bytes per second"),
+    ('[hosts.a]\nurl = "https://x/"\nmin_rate = -1\n', r"hosts.a.min_rate: must be bytes per second"),
+    ('[hosts.a]\nurl = "https://x/"\nbudget = 0\n', r"hosts.a.budget: must be a number of seconds"),
+    ('[hosts.a]\nurl = "https://x/"\nbudget = 1e9\n', r"hosts.a.budget: must be a number of seconds"),
     ("[hosts.a\n", r"not valid TOML"),
 ])
 def test_bad_config_names_the_field(tmp_path: Path, text: str, message: str) -> None:

@@ -12,7 +12,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "mirror"
 # Layer of each top-level part of the package; a module may import its own part or a lower layer.
 LAYERS = {
     "errors": 0,
-    "folders": 1, "safeio": 1, "workspace": 1,
+    "folders": 1, "safeio": 1, "workspace": 1, "net": 1,
     "formats": 2,
     "sevenzip": 3,
     "trust": 4,
@@ -30,7 +30,8 @@ THIRD_PARTY = {
     "cryptography": {"trust/keys.py"},
     "segno": {"trust/fingerprint.py"},
     "py7zr": {"sevenzip/writer.py"},
-    "requests": {"fetch/transport.py", "publish/hosts/webdav.py"},
+    "requests": {"fetch/transport.py", "publish/hosts/webdav.py", "net/http.py"},
+    "urllib3": {"net/http.py"},
     "paramiko": {"publish/hosts/sftp.py"},
     "boto3": {"publish/hosts/s3.py"},
     "botocore": {"publish/hosts/s3.py"},

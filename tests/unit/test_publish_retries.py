@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import mirror.publish.send as publish
+import mirror.publish.parallel as parallel
 from mirror.errors import Failure, MissingFile, TransferError
 from mirror.publish.plan import Upload
 from mirror.publish.send import publish_to_host
@@ -58,7 +58,7 @@ def uploads(tmp_path: Path) -> list[Upload]:
 def test_transient_errors_are_retried(uploads: list[Upload], monkeypatch: pytest.MonkeyPatch) -> None:
     """Two timeouts, then success: the file arrives, with backoff between attempts."""
     delays: list[float] = []
-    monkeypatch.setattr(publish.time, "sleep", delays.append)
+    monkeypatch.setattr(parallel.time, "sleep", delays.append)
     host = MemoryHost([TransferError("mem", "timed out", Failure.TIMEOUT),
                        TransferError("mem", "reset", Failure.UNREACHABLE)])
     lines: list[str] = []

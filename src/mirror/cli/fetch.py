@@ -3,8 +3,14 @@
 Example::
 
     $ mirror fetch --mirror https://a.example/m/ --mirror /media/usb/mirror
-    mirror  ok          https://a.example/m/  (index v5)
+    mirror  timeout     https://a.example/m/
+            index   timeout     GET index.json: too slow: 30 bytes in the last 30 s (at least 1 KiB/s needed)
+    mirror  ok          /media/usb/mirror
+            index   ok          index v5 (chosen)
+            bundle  ok          241a9ca1c0de v2: 612,345 bytes in 0.4 s
     ARRIVED  'Almaty, January 2022' v2 -> ./241a9ca1...-v2.7z  signed by alice
+
+Progress ("trying ...", "still waiting ...", why a mirror was left) goes to stderr as it happens.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mirror.cli import main
-from mirror.cli.common import UtcTime, dump_json, json_option, keys_option, open_keyring, say, warn
+from mirror.cli.common import UtcTime, dump_json, json_option, keys_option, open_keyring, say
+from mirror.cli.progress import echo_err
 
 if TYPE_CHECKING:
     from mirror.fetch.fetcher import FetchResult
@@ -25,13 +32,35 @@ if TYPE_CHECKING:
     from mirror.trust.rollback import Choice
 
 
-def _mirror_rows(reports: dict[str, MirrorReport]) -> list[dict[str, str]]:
-    return [{"mirror": r.label, "fate": r.fate.value, "detail": r.detail} for r in reports.values()]
+class ByteRate(click.ParamType):  # type: ignore[type-arg]
+    """Bytes per second: 2048, 2K, 1.5M (K and M are powers of 1024)."""
+
+    name = "rate"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """Parse, or fail as click does."""
+        from mirror.errors import ConfigError
+        from mirror.net.pace import parse_rate
+
+        try:
+            return parse_rate(value)
+        except ConfigError:
+            self.fail(f"{value!r} is not a rate like 2048, 2K or 1.5M (bytes per second)", param, ctx)
+
+
+def _mirror_rows(reports: dict[str, MirrorReport]) -> list[dict[str, Any]]:
+    return [r.to_json() for r in reports.values()]
 
 
 def _print_mirrors(reports: dict[str, MirrorReport]) -> None:
+    from mirror.formats.names import printable
+
     for report in reports.values():
-        say(f"mirror  {report.fate.value:<11} {report.label}" + (f"  ({report.detail})" if report.detail else ""))
+        say(f"mirror  {report.fate.value:<11} {printable(report.label)}")
+        if report.index is not None:
+            say(f"        index   {report.index.fate.value:<11} {printable(report.index.detail)}")
+        for entry, event in report.bundles.values():
+            say(f"        bundle  {event.fate.value:<11} {entry.id} v{entry.version}: {printable(event.detail)}")
 
 
 def _index_doc(chosen: Choice) -> dict[str, Any]:
@@ -81,34 +110,40 @@ def _result_doc(result: FetchResult) -> dict[str, Any]:
               help="where verified bundles go (default: here)")
 @click.option("--proxy", help="e.g. socks5h://127.0.0.1:9050 (Tor); names are resolved by the proxy")
 @click.option("--strict", is_flag=True, help="refuse an expired index instead of warning")
-@click.option("--timeout", type=click.FloatRange(1, 600), default=30.0, help="read timeout in seconds")
+@click.option("--timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True,
+              help="seconds to connect, and to wait for data that stopped (also the window of --min-rate)")
+@click.option("--min-rate", type=ByteRate(), default="1K", show_default=True,
+              help="leave a mirror that sends less than this per second, averaged over --timeout seconds; 0: never")
+@click.option("--budget", type=click.FloatRange(1, 86400), default=120.0, show_default=True,
+              help="seconds one mirror may take for the index, and for each turn at a download")
 @click.option("--now", type=UtcTime(), hidden=True, help="pretend it is this UTC time (tests)")
 @json_option
 @keys_option
 def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool, list_only: bool, dest: Path,
-          proxy: str | None, strict: bool, timeout: float, now: datetime | None, as_json: bool,
-          keys_dir: Path | None) -> None:
+          proxy: str | None, strict: bool, timeout: float, min_rate: int, budget: float, now: datetime | None,
+          as_json: bool, keys_dir: Path | None) -> None:
     """Fetch bundles from mirrors with failover and resume, and verify them before they land in DEST."""
     from mirror.cli.progress import byte_progress
     from mirror.fetch.choose import NoIndex
     from mirror.fetch.fetcher import FetchRequest, open_index
     from mirror.fetch.fetcher import fetch as run_fetch
+    from mirror.net.pace import Limits
 
     def progress(total: int, label: str) -> Any:
         return byte_progress(total, label, threshold=1 << 20)
 
-    request = FetchRequest(mirrors, dest, bundle_ids, want_all, proxy, strict, now, (min(10.0, timeout), timeout),
-                           progress)
+    request = FetchRequest(mirrors, dest, bundle_ids, want_all, proxy, strict, now,
+                           Limits(stall=timeout, min_rate=min_rate, budget=budget), progress)
     keys = open_keyring(keys_dir).snapshot()
     try:
         if list_only:
-            _, reports, chosen = open_index(request, keys, warn)
+            _, reports, chosen = open_index(request, keys, echo_err)
             if as_json:
                 dump_json({"index": _index_doc(chosen), "mirrors": _mirror_rows(reports)})
             else:
                 _print_list(chosen)
             return
-        result = run_fetch(request, keys, warn)
+        result = run_fetch(request, keys, echo_err)
     except NoIndex as exc:
         if as_json:
             dump_json({"index": None, "mirrors": _mirror_rows(exc.reports), "bundles": [],

@@ -4,14 +4,29 @@ Example::
 
     with byte_progress(total_bytes, "create") as advance:
         advance(len(chunk))
+        echo_err("a line that must not break the bar")
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator
 
+import click
+
 LARGE = 64 << 20
+_bars = 0  # progress bars on the screen now
+
+
+def echo_err(line: str) -> None:
+    """One line on stderr, above the progress bar if one is showing."""
+    if _bars:
+        from tqdm import tqdm
+
+        tqdm.write(line, file=sys.stderr)
+    else:
+        click.echo(line, err=True)
 
 
 @contextlib.contextmanager
@@ -22,5 +37,10 @@ def byte_progress(total: int, label: str, threshold: int = LARGE) -> Iterator[Ca
         return
     from tqdm import tqdm
 
+    global _bars
     with tqdm(total=total, unit="B", unit_scale=True, desc=label, disable=None, leave=False) as bar:
-        yield bar.update
+        _bars += not bar.disable
+        try:
+            yield bar.update
+        finally:
+            _bars -= not bar.disable

@@ -28,11 +28,11 @@ from mirror.cli.common import (
     open_keyring,
     say,
 )
-from mirror.errors import ConfigError, ExitCode, MirrorError, TransferError
+from mirror.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
     from mirror.formats.minisign import PublicKeyFile
-    from mirror.publish.config import HostConfig, MirrorConfig
+    from mirror.publish.config import MirrorConfig
     from mirror.publish.hosts.base import Host
     from mirror.publish.plan import Plan
     from mirror.trust.keyring import Keyring
@@ -52,61 +52,52 @@ def _publisher(config: MirrorConfig, keyring: Keyring) -> tuple[str, PublicKeyFi
     return config.publisher.key, keyring.get(config.publisher.key).public
 
 
-def _hosts(config: MirrorConfig, names: tuple[str, ...]) -> list[tuple[HostConfig, Host]]:
+def _hosts(config: MirrorConfig, names: tuple[str, ...]) -> list[Host]:
     from mirror.publish.hosts import open_host
 
     chosen = [config.host(n) for n in names] if names else list(config.hosts)
     if not chosen:
         raise ConfigError(f"{config.path}: no hosts", hint="add a [hosts.NAME] table with a url")
-    return [(h, open_host(h)) for h in chosen]
+    return [open_host(h) for h in chosen]
 
 
-def _dry_run(plan: Plan, selected: list[tuple[HostConfig, Host]], as_json: bool) -> dict[str, Any]:
-    hosts: dict[str, Any] = {}
-    for host_config, host in selected:
-        files: list[dict[str, Any]] = []
-        error = None
-        try:
-            files = [{"path": u.path, "size": u.size, "present": host.stat(u.path) == u.size} for u in plan.uploads]
-        except TransferError as exc:
-            error = exc.reason
-        finally:
-            host.close()
-        hosts[host_config.name] = {"files": files, "error": error}
-        if not as_json:
-            say(f"would send to {host_config.name}:" if error is None else f"cannot reach {host_config.name}: {error}")
-            for item in files:
-                say(f"  {'present' if item['present'] else 'send   '}  {item['path']} ({item['size']} bytes)")
-            if error is None:
-                say(f"  send     index/{plan.index.version}.json, index.json and their signatures")
-    return hosts
+def _print_dry_run(plan: Plan, hosts: dict[str, dict[str, Any]]) -> None:
+    for name, host in hosts.items():
+        if host["error"] is not None:
+            say(f"cannot reach {name}: {host['error']}")
+            continue
+        say(f"would send to {name}:")
+        for item in host["files"]:
+            say(f"  {'present' if item['present'] else 'send   '}  {item['path']} ({item['size']} bytes)")
+        say(f"  send     index/{plan.index.version}.json, index.json and their signatures")
 
 
 def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[Path, ...], to: tuple[str, ...],
                 dry_run: bool, as_json: bool) -> None:
     """Publish (or with no bundles, refresh) and exit 4 if a required host failed."""
+    from mirror.publish import send
     from mirror.publish.plan import plan_publish, sign_plan, staging_dir
-    from mirror.publish.send import run_plan
 
     config, keyring = load_publish_config(config_path), open_keyring(keys_dir)
     name, public = _publisher(config, keyring)
-    selected = _hosts(config, to)
+    hosts = _hosts(config, to)
     with staging_dir() as tmp:
         staging = Path(tmp)
-        plan = plan_publish(config, [h for _, h in selected], public, bundles, keyring, datetime.now(UTC),
-                            staging, log)
+        plan = plan_publish(config, hosts, public, bundles, keyring, datetime.now(UTC), staging, log)
         doc: dict[str, Any] = {"index": {"version": plan.index.version, "expires": plan.index.expires,
                                          "bundles": len(plan.index.bundles)}, "added": list(plan.added)}
         if not as_json:
             say(f"index version {plan.index.version}, expires {plan.index.expires}, "
                 f"{len(plan.index.bundles)} bundle(s), {len(plan.added)} added")
         if dry_run:
-            doc["dry_run"] = _dry_run(plan, selected, as_json)
+            doc["dry_run"] = send.dry_run(plan, hosts, config, log)
             if as_json:
                 dump_json(doc)
+            else:
+                _print_dry_run(plan, doc["dry_run"])
             return
         plan = sign_plan(plan, keyring.unlock(name, ask_passphrase), staging)
-        results = run_plan(plan, [h for _, h in selected], {c.name: c.required for c, _ in selected}, log)
+        results = send.run_plan(plan, hosts, config, log)
     doc["hosts"] = [{"name": r.name, "ok": r.ok, "required": r.required, "sent": r.sent, "present": r.present,
                      "error": r.error, "failure": r.failure} for r in results]
     if as_json:
@@ -155,7 +146,7 @@ def refresh(to: tuple[str, ...], dry_run: bool, as_json: bool, config_path: Path
 @keys_option
 def status(deep: bool, as_json: bool, config_path: Path | None, keys_dir: Path | None) -> None:
     """Show each host's index version and age, and which bundles are present. Exit 4 if any is not OK."""
-    from mirror.publish.health import check_host
+    from mirror.publish.health import check_hosts
     from mirror.publish.state import load_published
 
     config, keyring = load_publish_config(config_path), open_keyring(keys_dir)
@@ -163,17 +154,11 @@ def status(deep: bool, as_json: bool, config_path: Path | None, keys_dir: Path |
     local = load_published(keyring.get(config.publisher.key).key_id_hex) if config.publisher else None
     expected = local.index if local is not None else None
     now = datetime.now(UTC)
-    rows: list[dict[str, Any]] = []
-    for host_config, host in _hosts(config, ()):
-        try:
-            health = check_host(host, public, expected, now, deep)
-        except MirrorError as exc:
-            rows.append({"name": host_config.name, "state": "failed", "version": None, "age_hours": None,
-                         "present": 0, "problems": [str(exc)]})
-            continue
-        rows.append({"name": host_config.name, "state": health.state.value, "version": health.version,
-                     "age_hours": None if health.age_hours is None else round(health.age_hours, 2),
-                     "present": health.present, "problems": health.problems})
+    statuses = check_hosts(_hosts(config, ()), config, public, expected, now, deep, log)
+    rows: list[dict[str, Any]] = [
+        {"name": s.name, "state": s.state.value, "version": s.version,
+         "age_hours": None if s.age_hours is None else round(s.age_hours, 2), "present": s.present,
+         "problems": s.problems} for s in statuses]
     if as_json:
         dump_json({"expected_version": expected.version if expected else None, "hosts": rows})
     else:

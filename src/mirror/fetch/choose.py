@@ -2,18 +2,20 @@
 
 Example::
 
-    chosen = choose_index(mirrors, keys, now, strict=False, reports=reports, log=print)
+    chosen = choose_index(mirrors, keys, now, strict=False, reports=reports, log=print, limits=Limits(stall=60))
     chosen.index.bundles        # what this publisher serves now
 
 Each mirror's answer is checked on its own (never trust carried from one mirror to the
 next: apt CVE-2018-0501). The decisions are in trust/rollback.py, as pure functions;
 this module does the reading (trust/index.py reads a consistent signed pair) and
-keeps the reader's state (state.py).
+keeps the reader's state (state.py). Each mirror has `limits.budget` seconds for all the
+requests its index takes (net/pace.py); then the next mirror is tried.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -23,6 +25,7 @@ from mirror.fetch.state import load_seen, save_seen
 from mirror.fetch.transport import Mirror
 from mirror.formats.index import Index
 from mirror.formats.minisign import Signature
+from mirror.net.pace import Limits, budget
 from mirror.trust.index import UnknownPublisher, check_index, read_signed_index
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.rollback import Choice, IndexChooser, Outcome, Seen
@@ -35,7 +38,7 @@ class NoIndex(MirrorError):
 
     def __init__(self, reports: dict[str, MirrorReport]) -> None:
         super().__init__("no mirror served a valid index", hint="try other mirrors, or a proxy (--proxy)")
-        answered = {r.fate for r in reports.values() if r.fate.delivered}
+        answered = {r.index.fate for r in reports.values() if r.index is not None and r.index.fate.delivered}
         self.exit_code = ExitCode.INVALID if answered == {Fate.TAMPERED} else ExitCode.INCOMPLETE
         self.reports = reports
 
@@ -54,41 +57,57 @@ _FATES = {Outcome.FRESH: Fate.OK, Outcome.EXPIRED: Fate.STALE, Outcome.STALE: Fa
           Outcome.ATTACK: Fate.TAMPERED}
 
 
+def _read_index(mirror: Mirror, check: Callable[[bytes, bytes], Index], report: MirrorReport, limits: Limits,
+                log: Log) -> tuple[Index, bytes] | None:
+    """The mirror's signed index within its budget; None (and the report says why) if there is none."""
+    log(f"trying {mirror.label} ...")
+    started = time.monotonic()
+    try:
+        with budget(limits.budget, log):
+            return read_signed_index(mirror, check)
+    except TransferError as exc:
+        fate, detail = Fate.of(exc.failure), exc.reason
+    except UnknownPublisher as exc:
+        fate, detail = Fate.UNTRUSTED, str(exc)
+    except (SignatureError, ManifestError) as exc:
+        fate, detail = Fate.TAMPERED, f"index does not verify: {exc}"
+    report.set_index(fate, detail, time.monotonic() - started)
+    log(f"{mirror.label}: {fate.value}: {detail}")
+    return None
+
+
 def choose_index(mirrors: Sequence[Mirror], keys: TrustedKeys, now: datetime, strict: bool,
-                 reports: dict[str, MirrorReport], log: Log) -> Choice:
+                 reports: dict[str, MirrorReport], log: Log, limits: Limits | None = None) -> Choice:
     """The first fresh index in mirror order; else the newest expired one (not with --strict).
 
     Raises:
         NoIndex: no mirror served an acceptable index.
         ConfigError: the reader's state file is damaged.
     """
+    limits = limits or Limits()
     publishers = [r.key_id_hex for r in keys if "publisher" in r.roles]
     seen: dict[str, Seen] = {k: s for k in publishers if (s := load_seen(k)) is not None}
     chooser = IndexChooser(seen, now, strict)
     check = _checker(keys)
     for mirror in mirrors:
         report = reports.setdefault(mirror.label, MirrorReport(mirror.label))
-        log(f"trying {mirror.label} ...")
-        try:
-            index, raw = read_signed_index(mirror, check)
-        except TransferError as exc:
-            report.fate, report.detail = Fate.of(exc.failure), exc.reason
+        started = time.monotonic()
+        answer = _read_index(mirror, check, report, limits, log)
+        if answer is None:
             continue
-        except UnknownPublisher as exc:
-            report.fate, report.detail = Fate.UNTRUSTED, str(exc)
-            continue
-        except (SignatureError, ManifestError) as exc:
-            report.fate, report.detail = Fate.TAMPERED, f"index does not verify: {exc}"
-            continue
+        index, raw = answer
         judgement = chooser.offer(mirror.label, index, hashlib.sha256(raw).hexdigest())
         for warning in judgement.warnings:
             log(f"warning: {mirror.label}: {warning}")
-        report.fate, report.detail = _FATES[judgement.outcome], judgement.detail
+        report.set_index(_FATES[judgement.outcome], judgement.detail, time.monotonic() - started, len(raw))
         if chooser.done:
             break
     chosen = chooser.choice()
     if chosen is None:
         raise NoIndex(reports)
+    chosen_event = reports[chosen.label].index
+    if chosen_event is not None:
+        chosen_event.detail += " (chosen)"
     if chosen.expired:
         log(f"warning: every index found has expired; using version {chosen.index.version} from {chosen.label}")
     change = chooser.new_state()

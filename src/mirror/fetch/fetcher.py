@@ -8,42 +8,33 @@ Example::
         print(report.label, report.fate)
 
 Bundles are named by their hash and never change, so a download begun on a mirror
-that got blocked continues on another with Range; the final hash decides, then the
-full verification of a bundle received by hand, and only then does the bundle move
-into DEST. Partial downloads wait in DEST/.mirror-downloads/.
+that got blocked (or ran out of its time budget) continues on another with Range
+(download.py); the final hash decides, then the full verification of a bundle
+received by hand, and only then does the bundle move into DEST. Partial downloads
+wait in DEST/.mirror-downloads/.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mirror.bundle.verify import VerifiedBundle, verify_bundle
-from mirror.errors import ConfigError, ExitCode, TransferError, VerificationError
+from mirror.errors import ConfigError, ExitCode, VerificationError
 from mirror.fetch.choose import Log, choose_index
-from mirror.fetch.report import Fate, MirrorReport
+from mirror.fetch.download import Download, Progress, no_progress
+from mirror.fetch.report import MirrorReport
 from mirror.fetch.state import known_mirrors
 from mirror.fetch.transport import Mirror, open_mirror
 from mirror.formats.index import BundleEntry
+from mirror.net.pace import Limits
 from mirror.safeio import file_sha256
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.rollback import Choice
 
 DOWNLOADS = ".mirror-downloads"
-Advance = Callable[[int], None]
-# (bytes expected, label) -> a context that yields a function advancing a progress display, or None
-Progress = Callable[[int, str], contextlib.AbstractContextManager[Advance | None]]
-
-
-@contextlib.contextmanager
-def no_progress(total: int, label: str) -> Iterator[Advance | None]:
-    """The default: show nothing."""
-    yield None
-
 
 @dataclass(frozen=True, slots=True)
 class FetchRequest:
@@ -56,7 +47,7 @@ class FetchRequest:
     proxy: str | None = None
     strict: bool = False
     now: datetime | None = None
-    timeout: tuple[float, float] = (10.0, 30.0)
+    limits: Limits = field(default_factory=Limits)
     progress: Progress = no_progress
 
 
@@ -86,49 +77,6 @@ class FetchResult:
         if all(a.path is not None for a in self.arrivals):
             return ExitCode.OK if all(a.trusted for a in self.arrivals) else ExitCode.UNTRUSTED
         return ExitCode.INVALID if self.tampered_only else ExitCode.INCOMPLETE
-
-
-def download_entry(entry: BundleEntry, mirrors: list[Mirror], downloads: Path,
-                   reports: dict[str, MirrorReport], log: Log, progress: Progress = no_progress
-                   ) -> tuple[Path | None, bool]:
-    """Get one bundle whose bytes hash to the index's sha256, trying mirrors in order.
-
-    Returns the complete file (or None) and whether some mirror served tampered bytes.
-    """
-    part = downloads / f"{entry.sha256}.7z.part"
-    tampered = False
-    if part.exists() and part.stat().st_size >= entry.size:  # a run that stopped before hashing
-        if part.stat().st_size == entry.size and file_sha256(part) == entry.sha256:
-            return part, False
-        part.unlink()
-    for mirror in mirrors:
-        report = reports.setdefault(mirror.label, MirrorReport(mirror.label))
-        if report.distrusted:
-            continue  # nothing from a mirror that failed a check is used
-        for _attempt in range(2):
-            fresh = not part.exists() or part.stat().st_size == 0
-            try:
-                with progress(entry.size - (part.stat().st_size if part.exists() else 0),
-                              entry.path.split("/")[-1][:12]) as advance:
-                    got = mirror.download(entry.path, part, entry.size, advance)
-            except TransferError as exc:
-                report.fate, report.detail = Fate.of(exc.failure), exc.reason
-                log(f"{mirror.label}: {exc.reason}")
-                break
-            if got.restarted:
-                log(f"{mirror.label}: ignored Range; downloaded {entry.path} again from the start")
-            if not got.complete:
-                log(f"{mirror.label}: {entry.path} stopped at {part.stat().st_size} of {entry.size} bytes")
-                break
-            if file_sha256(part) == entry.sha256:
-                return part, tampered
-            part.unlink()
-            if fresh or got.restarted:  # every byte came from this mirror in this call
-                report.fate, report.detail = Fate.TAMPERED, f"{entry.path} does not match the signed sha256"
-                tampered = True
-                break
-            log(f"{entry.path}: the partial download was damaged; fetching it again from {mirror.label}")
-    return None, tampered
 
 
 def _check(entry: BundleEntry, path: Path, keys: TrustedKeys) -> tuple[VerifiedBundle | None, str]:
@@ -178,9 +126,10 @@ def open_index(request: FetchRequest, keys: TrustedKeys, log: Log) -> tuple[list
     locations = list(dict.fromkeys([*request.mirrors, *known_mirrors(keys)]))
     if not locations:
         raise ConfigError("no mirrors to try", hint="name one with --mirror URL (or a folder)")
-    mirrors = [open_mirror(loc, request.proxy, request.timeout) for loc in locations]
+    mirrors = [open_mirror(loc, request.proxy, request.limits) for loc in locations]
     reports: dict[str, MirrorReport] = {m.label: MirrorReport(m.label) for m in mirrors}
-    chosen = choose_index(mirrors, keys, request.now or datetime.now(UTC), request.strict, reports, log)
+    chosen = choose_index(mirrors, keys, request.now or datetime.now(UTC), request.strict, reports, log,
+                          request.limits)
     return mirrors, reports, chosen
 
 
@@ -207,11 +156,12 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
                                            verified.trusted) if verified else Arrival(entry, None, problem, False,
                                                                                       True))
             continue
-        part, tampered = download_entry(entry, order, downloads, reports, log, request.progress)
+        download = Download(entry, downloads, reports, request.limits, log, request.progress)
+        part = download.run(order)
         arrival = _place(entry, part, request.dest, keys) if part else Arrival(entry)
         result.arrivals.append(arrival)
         if arrival.path is None:
-            failed_clean = failed_clean or not (tampered or arrival.invalid)
+            failed_clean = failed_clean or not (download.tampered or arrival.invalid)
             result.tampered_only = not failed_clean
     return result
 

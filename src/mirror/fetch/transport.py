@@ -2,21 +2,22 @@
 
 Example::
 
-    mirror = open_mirror("https://example.org/mirror/", proxy="socks5h://127.0.0.1:9050")
+    mirror = open_mirror("https://example.org/mirror/", proxy="socks5h://127.0.0.1:9050", limits=Limits(stall=60))
     raw = mirror.read("index.json", limit=MAX_INDEX)
-    got = mirror.download("bundles/ab12.7z", part_file, size=1234567)   # resumes from part_file's length
+    complete = mirror.download("bundles/ab12.7z", part_file, size=1234567)   # appends from part_file's length
 
 A folder mirror (a USB copy, `file://` or a path) is read by the same code path.
 Every answer is judged on its own by the caller; this module only moves bytes,
 never more than asked for, and reports what went wrong as TransferError (errors.py), the
-same family the publisher's host drivers raise.
+same family the publisher's host drivers raise. Every request runs under a Watch
+(net/pace.py): a mirror that answers too slowly, or past the budget of the caller's
+phase, is cut off with TransferError(TIMEOUT), however it drips its bytes.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urljoin, urlsplit
@@ -24,17 +25,18 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
+from mirror.net.http import timed_out, watch_session
+from mirror.net.pace import Limits, Watch
 
 CHUNK = 1 << 16
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
-@dataclass(frozen=True, slots=True)
-class Download:
-    """What one download call did."""
+class RangeIgnored(TransferError):
+    """The server answered a request to resume with the whole file: start again from zero."""
 
-    restarted: bool  # the server ignored Range and sent the whole file
-    complete: bool
+    def __init__(self, where: str, path: str) -> None:
+        super().__init__(where, f"{path}: ignored Range and sent the whole file", Failure.BAD_ANSWER, transient=False)
 
 
 class Mirror(Protocol):
@@ -49,17 +51,19 @@ class Mirror(Protocol):
         """A small file, at most `limit` bytes. Raises TransferError."""
         ...
 
-    def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> Download:
-        """Continue `part` (append from its length) up to exactly `size` bytes. Raises TransferError."""
+    def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> bool:
+        """Append to `part` from its length up to `size` bytes; whether it is complete. Raises TransferError
+        (RangeIgnored: this mirror can only send the whole file)."""
         ...
 
 
 class FolderMirror:
-    """A mirror copied onto a USB stick or a shared folder."""
+    """A mirror copied onto a USB stick or a shared folder; a slow drive is checked between reads."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, limits: Limits | None = None) -> None:
         self.root = root
         self.label = str(root)
+        self.limits = limits or Limits()
 
     def _file(self, path: str) -> Path:
         target = self.root.joinpath(*path.split("/"))
@@ -69,39 +73,43 @@ class FolderMirror:
 
     def read(self, path: str, limit: int) -> bytes:
         """Read a small file."""
-        try:
-            with self._file(path).open("rb") as handle:
-                data = handle.read(limit + 1)
-        except OSError as exc:
-            raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
+        with Watch(self.label, f"read {path}", self.limits):
+            try:
+                with self._file(path).open("rb") as handle:
+                    data = handle.read(limit + 1)
+            except OSError as exc:
+                raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
         if len(data) > limit:
             raise TransferError(self.label, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
         return data
 
-    def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> Download:
+    def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> bool:
         """Copy from the part's length on, never past `size`."""
         start = part.stat().st_size if part.exists() else 0
         received = 0
-        try:
-            with self._file(path).open("rb") as source, part.open("ab") as out:
-                source.seek(start)
-                while start + received < size:
-                    chunk = source.read(min(CHUNK, size - start - received))
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    received += len(chunk)
-                    if progress is not None:
-                        progress(len(chunk))
-        except OSError as exc:
-            raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
-        return Download(False, start + received == size)
+        with Watch(self.label, f"read {path}", self.limits) as watch:
+            try:
+                with self._file(path).open("rb") as source, part.open("ab") as out:
+                    source.seek(start)
+                    while start + received < size:
+                        chunk = source.read(min(CHUNK, size - start - received))
+                        if not chunk:
+                            break
+                        out.write(chunk)
+                        received += len(chunk)
+                        watch.count(len(chunk))
+                        if progress is not None:
+                            progress(len(chunk))
+                        watch.check()
+            except OSError as exc:
+                raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
+        return start + received == size
 
 
 class HttpMirror:
-    """A mirror over HTTP(S), through a proxy if given; every request has timeouts."""
+    """A mirror over HTTP(S), through a proxy if given; every request runs under a Watch."""
 
-    def __init__(self, base: str, proxy: str | None = None, timeout: tuple[float, float] = (10.0, 30.0)) -> None:
+    def __init__(self, base: str, proxy: str | None = None, limits: Limits | None = None) -> None:
         self.base = base if base.endswith("/") else base + "/"
         parts = urlsplit(self.base)
         self.label = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
@@ -110,14 +118,16 @@ class HttpMirror:
         self.session.headers["Accept-Encoding"] = "identity"  # byte ranges of the file as stored
         if proxy:
             self.session.proxies = {"http": proxy, "https": proxy}
-        self.timeout = timeout
+        watch_session(self.session)
+        self.limits = limits or Limits()
 
     def _request(self, path: str, headers: dict[str, str]) -> requests.Response:
         try:
             response = self.session.get(urljoin(self.base, path), headers=headers, stream=True,
-                                        timeout=self.timeout, allow_redirects=False)
+                                        timeout=self.limits.timeouts, allow_redirects=False)
         except requests.Timeout:
-            raise TransferError(self.label, "timed out", Failure.TIMEOUT) from None
+            raise TransferError(self.label, f"GET {path}: no answer within {self.limits.stall:g} s",
+                                Failure.TIMEOUT) from None
         except requests.RequestException as exc:
             raise TransferError(self.label, f"cannot connect ({type(exc).__name__})", Failure.UNREACHABLE) from None
         if response.status_code == 404:
@@ -130,64 +140,66 @@ class HttpMirror:
 
     def read(self, path: str, limit: int) -> bytes:
         """GET a small file, reading at most limit + 1 bytes."""
-        response = self._request(path, {})
         data = bytearray()
-        try:
-            for chunk in response.iter_content(CHUNK):
-                data += chunk
-                if len(data) > limit:
-                    raise TransferError(self.label, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
-        except requests.RequestException:
-            raise TransferError(self.label, f"{path}: the connection broke", Failure.UNREACHABLE) from None
-        finally:
-            response.close()
+        with Watch(self.label, f"GET {path}", self.limits):
+            response = self._request(path, {})
+            try:
+                for chunk in response.iter_content(CHUNK):
+                    data += chunk
+                    if len(data) > limit:
+                        raise TransferError(self.label, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
+            except requests.RequestException as exc:
+                raise self._broke(path, exc) from None
+            finally:
+                response.close()
         return bytes(data)
 
-    def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> Download:
-        """Resume with Range; accept only 206 with the right Content-Range; a 200 restarts from zero."""
+    def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> bool:
+        """Resume with Range; accept only 206 with the right Content-Range; a 200 to a resume is RangeIgnored."""
         start = part.stat().st_size if part.exists() else 0
-        headers = {"Range": f"bytes={start}-"} if start else {}
-        response = self._request(path, headers)
-        restarted = False
-        try:
-            if start and response.status_code == 206:
-                match = _RANGE.fullmatch(response.headers.get("Content-Range", ""))
-                if match is None or (int(match[1]), int(match[2]), int(match[3])) != (start, size - 1, size):
-                    raise TransferError(self.label, f"{path}: wrong Content-Range for a resumed download",
-                                        Failure.BAD_ANSWER)
-            elif response.status_code == 206:
-                raise TransferError(self.label, f"{path}: partial answer to a full request", Failure.BAD_ANSWER)
-            elif start:
-                restarted, start = True, 0  # the server ignored Range: never append a whole body
-            self._write(response, part, start, size, progress)
-        except requests.RequestException:
-            raise TransferError(self.label, f"{path}: the connection broke", Failure.UNREACHABLE) from None
-        finally:
-            response.close()
-        final = part.stat().st_size
-        return Download(restarted, final == size)
+        with Watch(self.label, f"GET {path}", self.limits):
+            response = self._request(path, {"Range": f"bytes={start}-"} if start else {})
+            try:
+                if start and response.status_code == 200:
+                    raise RangeIgnored(self.label, path)  # never append a whole body
+                if start:
+                    match = _RANGE.fullmatch(response.headers.get("Content-Range", ""))
+                    if match is None or (int(match[1]), int(match[2]), int(match[3])) != (start, size - 1, size):
+                        raise TransferError(self.label, f"{path}: wrong Content-Range for a resumed download",
+                                            Failure.BAD_ANSWER)
+                elif response.status_code == 206:
+                    raise TransferError(self.label, f"{path}: partial answer to a full request", Failure.BAD_ANSWER)
+                self._write(response, part, size - start, progress)
+            except requests.RequestException as exc:
+                raise self._broke(path, exc) from None
+            finally:
+                response.close()
+        return part.stat().st_size == size
+
+    def _broke(self, path: str, exc: requests.RequestException) -> TransferError:
+        """The answer stopped: it stalled past the timeout, or the connection broke."""
+        if timed_out(exc):
+            return TransferError(self.label, f"GET {path}: nothing arrived for {self.limits.stall:g} s",
+                                 Failure.TIMEOUT)
+        return TransferError(self.label, f"GET {path}: the connection broke", Failure.UNREACHABLE)
 
     @staticmethod
-    def _write(response: requests.Response, part: Path, start: int, size: int,
-               progress: Callable[[int], None] | None) -> int:
+    def _write(response: requests.Response, part: Path, wanted: int, progress: Callable[[int], None] | None) -> None:
         received = 0
         # A body cut short must keep what arrived: read until the server stops, then compare sizes.
         response.raw.enforce_content_length = False
-        with part.open("r+b" if part.exists() else "wb") as out:
-            out.seek(start)
-            out.truncate()
+        with part.open("ab") as out:
             for chunk in response.iter_content(CHUNK):
-                chunk = chunk[: size - start - received]  # never more than the signed size
+                chunk = chunk[: wanted - received]  # never more than the signed size
                 out.write(chunk)
                 received += len(chunk)
                 if progress is not None:
                     progress(len(chunk))
-                if start + received >= size:
+                if received >= wanted:
                     break
-        return received
 
 
-def open_mirror(location: str, proxy: str | None = None, timeout: tuple[float, float] = (10.0, 30.0)) -> Mirror:
+def open_mirror(location: str, proxy: str | None = None, limits: Limits | None = None) -> Mirror:
     """A reader for an http(s) URL, a file:// URL, or a folder path.
 
     Raises:
@@ -196,9 +208,9 @@ def open_mirror(location: str, proxy: str | None = None, timeout: tuple[float, f
     try:
         scheme = urlsplit(location).scheme.lower()
         if scheme in ("http", "https"):
-            return HttpMirror(location, proxy, timeout)
+            return HttpMirror(location, proxy, limits)
     except ValueError:
         raise ConfigError(f"not a valid mirror URL: {location!r}") from None
     if scheme == "file":
-        return FolderMirror(Path(unquote(urlsplit(location).path)))
-    return FolderMirror(Path(location))
+        return FolderMirror(Path(unquote(urlsplit(location).path)), limits)
+    return FolderMirror(Path(location), limits)

@@ -16,6 +16,9 @@ Example::
     username = "publisher"
     password_env = "MIRROR_DAV_PASSWORD"
     required = true
+    timeout = 30          # seconds to connect, and to wait for data that stopped
+    min_rate = "1K"       # bytes per second a transfer must average over `timeout` seconds; 0: none
+    budget = 3600         # seconds this host may take in one run (its index: at most 120 of them)
 
 Secrets are never written in the file: only the names of environment variables
 that hold them. Errors name the field: `mirror.toml: hosts.dav.url: ...`.
@@ -32,13 +35,15 @@ from urllib.parse import urlsplit
 
 from mirror.errors import ConfigError
 from mirror.formats.index import DEFAULT_EXPIRY_DAYS
+from mirror.net.pace import Limits, parse_rate
 from mirror.workspace import read_toml
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _ENV = re.compile(r"[A-Z_][A-Z0-9_]*")
 _HOST_KEYS = {"url", "public_url", "username", "password_env", "required", "key_file", "known_hosts",
-              "endpoint", "region", "access_key_env", "secret_key_env", "timeout"}
+              "endpoint", "region", "access_key_env", "secret_key_env", "timeout", "min_rate", "budget"}
 _SECRET_KEYS = {"password", "secret", "secret_key", "access_key", "token"}
+MAX_BUDGET = 7 * 24 * 3600  # seconds: a week
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,13 @@ class HostConfig:
     access_key_env: str | None = None
     secret_key_env: str | None = None
     timeout: float = 30.0
+    min_rate: int = 1024
+    budget: float = 3600.0
+
+    @property
+    def limits(self) -> Limits:
+        """How patient each transfer is with this host (net/pace.py)."""
+        return Limits(stall=self.timeout, min_rate=self.min_rate, budget=self.budget)
 
     def secret(self, which: str) -> str | None:
         """The secret from the environment variable named by `which` (e.g. "password_env").
@@ -132,6 +144,20 @@ def _string(table: dict[str, Any], key: str, where: str, pattern: re.Pattern[str
     return value
 
 
+def _limits(table: dict[str, Any], where: str) -> Limits:
+    """timeout, min_rate and budget of a host table, checked."""
+    timeout, budget = table.get("timeout", 30), table.get("budget", 3600)
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 0 < timeout <= 600:
+        raise ConfigError(f"{where}.timeout: must be a number of seconds, 1 to 600")
+    if not isinstance(budget, int | float) or isinstance(budget, bool) or not 0 < budget <= MAX_BUDGET:
+        raise ConfigError(f"{where}.budget: must be a number of seconds, up to {MAX_BUDGET} (a week)")
+    try:
+        min_rate = parse_rate(table.get("min_rate", 1024))
+    except ConfigError:
+        raise ConfigError(f"{where}.min_rate: must be bytes per second, like 2048, \"2K\" or \"1.5M\"") from None
+    return Limits(stall=float(timeout), min_rate=min_rate, budget=float(budget))
+
+
 def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
     if not _NAME.fullmatch(name):
         raise ConfigError(f"{where}: bad host name {name!r}")
@@ -159,11 +185,9 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
     if kind == "dir" and not url.startswith("file:") and not Path(url).expanduser().is_absolute():
         url = str(base / url)  # relative to mirror.toml, not to wherever publish runs
     required = table.get("required", True)
-    timeout = table.get("timeout", 30)
     if not isinstance(required, bool):
         raise ConfigError(f"{where}.required: must be true or false")
-    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 0 < timeout <= 600:
-        raise ConfigError(f"{where}.timeout: must be a number of seconds, 1 to 600")
+    limits = _limits(table, where)
     paths = {key: base / value for key in ("key_file", "known_hosts")
              if (value := _string(table, key, where)) is not None}
     public = _string(table, "public_url", where)
@@ -176,7 +200,8 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
         key_file=paths.get("key_file"), known_hosts=paths.get("known_hosts"),
         endpoint=_string(table, "endpoint", where), region=_string(table, "region", where),
         access_key_env=_string(table, "access_key_env", where, _ENV),
-        secret_key_env=_string(table, "secret_key_env", where, _ENV), timeout=float(timeout),
+        secret_key_env=_string(table, "secret_key_env", where, _ENV), timeout=limits.stall,
+        min_rate=limits.min_rate, budget=limits.budget,
     )
 
 

@@ -2,12 +2,16 @@
 
 Example::
 
-    status = check_host(host, publisher, expected, now, deep=False)
-    print(status.name, status.version, status.state, status.problems)
+    statuses = check_hosts(hosts, config, publisher, expected, now, deep=False, log=print)
+    print(statuses[0].name, statuses[0].version, statuses[0].state, statuses[0].problems)
+
+Hosts are checked in parallel, each within its budget from mirror.toml, and its index
+within INDEX_BUDGET seconds (plan.py): a slow host is reported, never waited on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -15,8 +19,11 @@ from enum import StrEnum
 from mirror.errors import MirrorError, MissingFile, TransferError
 from mirror.formats.index import Index
 from mirror.formats.minisign import PublicKeyFile
+from mirror.net.pace import budget
+from mirror.publish.config import MirrorConfig
 from mirror.publish.hosts.base import Host, read_back
-from mirror.publish.plan import host_index
+from mirror.publish.parallel import each_host
+from mirror.publish.plan import INDEX_BUDGET, Log, host_index
 
 
 class Health(StrEnum):
@@ -58,7 +65,8 @@ def check_host(host: Host, publisher: PublicKeyFile, expected: Index | None, now
     status = HostStatus(host.name)
     raw = b""
     try:
-        index, raw = host_index(host, publisher)
+        with budget(INDEX_BUDGET):
+            index, raw = host_index(host, publisher)
     except MissingFile:
         status.problems.append("no index.json")
         index = None
@@ -84,6 +92,20 @@ def check_host(host: Host, publisher: PublicKeyFile, expected: Index | None, now
     finally:
         host.close()
     return status
+
+
+def check_hosts(hosts: Sequence[Host], config: MirrorConfig, publisher: PublicKeyFile, expected: Index | None,
+                now: datetime, deep: bool, log: Log) -> list[HostStatus]:
+    """check_host on every host in parallel, each within its budget; a host that failed oddly is FAILED, saying why."""
+    def check(host: Host) -> HostStatus:
+        try:
+            return check_host(host, publisher, expected, now, deep)
+        except MirrorError as exc:
+            return HostStatus(host.name, problems=[str(exc)])
+
+    outcomes = each_host(hosts, {h.name: config.host(h.name).budget for h in hosts}, check, log)
+    return [HostStatus(host.name, problems=[outcome.reason]) if isinstance(outcome, TransferError) else outcome
+            for host, outcome in zip(hosts, outcomes, strict=True)]
 
 
 def _check_bundle(host: Host, path: str, size: int, sha256: str, deep: bool, status: HostStatus) -> None:

@@ -5,27 +5,29 @@ Example::
     with staging_dir() as tmp:
         plan = plan_publish(config, hosts, publisher, [Path("x.7z")], keyring, now, Path(tmp), log=print)
         plan = sign_plan(plan, secret, Path(tmp))          # saves the new local state first
-        results = run_plan(plan, hosts, required, log=print)   # send.py: one HostResult per host
+        results = run_plan(plan, hosts, config, log=print)   # send.py: one HostResult per host
 
 The next version is one above both the local state and the highest validly signed
 version found on any host, and it is saved locally before anything is uploaded, so
-a version number is never signed twice with different content. Uploads list every
-bundle with its detached SHA256SUMS and signature, then the immutable
-index/<version>.json pair, then index.json and its signature last.
+a version number is never signed twice with different content. The hosts' indexes
+are read in parallel, each within INDEX_BUDGET seconds (or the host's budget, if
+smaller); a host that does not answer in time gets nothing this run (its version is
+unknown) and is reported as failed, so a slow optional host never holds the others.
+Uploads list every bundle with its detached SHA256SUMS and signature, then the
+immutable index/<version>.json pair, then index.json and its signature last.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from mirror.bundle.verify import verify_bundle
-from mirror.errors import ConfigError, MirrorError, MissingFile
+from mirror.errors import ConfigError, MirrorError, MissingFile, TransferError
 from mirror.formats.index import DEFAULT_EXPIRY_DAYS, BundleEntry, Index
 from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, sums_paths, version_path
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME
@@ -33,6 +35,7 @@ from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.timefmt import format_time
 from mirror.publish.config import MirrorConfig
 from mirror.publish.hosts.base import Host
+from mirror.publish.parallel import each_host, with_retries
 from mirror.publish.state import load_published, save_published
 from mirror.safeio import file_sha256
 from mirror.trust.index import check_index, read_signed_index, sign_index
@@ -40,6 +43,7 @@ from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
 
 Log = Callable[[str], None]
+INDEX_BUDGET = 120.0  # seconds a host may take to show its index (a few small files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,7 @@ class Plan:
     index: Index
     uploads: tuple[Upload, ...]
     added: tuple[str, ...]
+    unread: Mapping[str, TransferError] = field(default_factory=dict)  # hosts whose index did not come: skipped
 
 
 def host_index(host: Host, publisher: PublicKeyFile) -> tuple[Index, bytes]:
@@ -74,11 +79,17 @@ def host_index(host: Host, publisher: PublicKeyFile) -> tuple[Index, bytes]:
 
 
 def host_version(host: Host, publisher: PublicKeyFile, log: Log) -> Index | None:
-    """The host's current index if it is validly signed by `publisher`; None otherwise."""
+    """The host's current index if it is validly signed by `publisher`; None if it has none, or a bad one.
+
+    Raises:
+        TransferError: the host did not answer (after retries of transient failures).
+    """
     try:
-        return host_index(host, publisher)[0]
+        return with_retries(lambda: host_index(host, publisher)[0], host.name, "index.json", log)
     except MissingFile:
         return None
+    except TransferError:
+        raise
     except MirrorError as exc:
         log(f"[{host.name}] its index was not usable: {exc}")
         return None
@@ -125,17 +136,21 @@ def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicK
     key_id = key_id_hex(publisher.key_id)
     local = load_published(key_id)
     previous = local.index if local is not None else None
-    with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
-        found_on_hosts = list(pool.map(lambda h: host_version(h, publisher, log), hosts))
-    for found in found_on_hosts:
-        if found is not None and (previous is None or found.version > previous.version):
+    seconds = {h.name: min(INDEX_BUDGET, config.host(h.name).budget) for h in hosts}
+    unread: dict[str, TransferError] = {}
+    for host, found in zip(hosts, each_host(hosts, seconds, lambda h: host_version(h, publisher, log), log),
+                           strict=True):
+        if isinstance(found, TransferError):
+            unread[host.name] = found
+            log(f"[{host.name}] its index did not come ({found.reason}); nothing is sent to it this time")
+        elif found is not None and (previous is None or found.version > previous.version):
             previous = found  # a lost local state must not drop bundles or roll the version back
     version = max(local.version if local else 0, previous.version if previous else 0) + 1
     days = config.publisher.expires_days if config.publisher else DEFAULT_EXPIRY_DAYS
     mirrors = tuple(h.reader_url for h in config.hosts if h.reader_url)
     index = Index(key_id, version, format_time(now), format_time(now + timedelta(days=days)),
                   _merge(previous.bundles if previous else (), entries), mirrors)
-    return Plan(index, tuple(uploads), tuple(e.path for e in entries))
+    return Plan(index, tuple(uploads), tuple(e.path for e in entries), unread)
 
 
 def sign_plan(plan: Plan, secret: SecretKey, staging: Path) -> Plan:

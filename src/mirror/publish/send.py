@@ -2,28 +2,31 @@
 
 Example::
 
-    results = run_plan(plan, hosts, {"dav": True, "usb": False}, log=print)
+    results = run_plan(plan, hosts, config, log=print)
     [r.name for r in results if not r.ok]          # hosts that failed; the others went on
 
 Order on each host: bundles and their detached signature files first, the immutable
 index/<version>.json pair next, index.json and its signature last, so a reader never
 sees an index that names a file the host does not have. Each file goes to a
-temporary name, is renamed into place, then read back (hosts/base.py).
+temporary name, is renamed into place, then read back (hosts/base.py). Each host has
+its `budget` from mirror.toml for all of it (parallel.py): a slow host is reported
+when its time is up, and never holds the others.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from mirror.errors import Failure, TransferError
+from mirror.publish.config import MirrorConfig
 from mirror.publish.hosts.base import Host
+from mirror.publish.parallel import each_host, with_retries
 from mirror.publish.plan import Log, Plan, Upload
 
-RETRIES = 3
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -43,19 +46,6 @@ class HostResult:
         return self.error is None
 
 
-def _with_retries(action: Callable[[], None], host: str, what: str, log: Log) -> None:
-    for attempt in range(RETRIES):
-        try:
-            action()
-            return
-        except TransferError as exc:
-            if not exc.transient or attempt == RETRIES - 1:
-                raise
-            delay = 0.5 * 2**attempt
-            log(f"[{host}] {what}: {exc.reason}; trying again in {delay:g} s")
-            time.sleep(delay)
-
-
 def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log) -> HostResult:
     """Send every upload to one host, in order; stop at the first failure (the index goes last)."""
     result = HostResult(host.name, required)
@@ -64,7 +54,7 @@ def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: 
             if not upload.replace and host.stat(upload.path) == upload.size:
                 result.present.append(upload.path)
                 continue
-            _with_retries(functools.partial(host.upload, upload.path, upload.source, upload.sha256), host.name,
+            with_retries(functools.partial(host.upload, upload.path, upload.source, upload.sha256), host.name,
                           upload.path, log)
             result.sent.append(upload.path)
             log(f"[{host.name}] sent {upload.path} ({upload.size} bytes)")
@@ -77,10 +67,40 @@ def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: 
     return result
 
 
-def run_plan(plan: Plan, hosts: Sequence[Host], required: dict[str, bool], log: Log) -> list[HostResult]:
-    """Publish to every host in parallel; one failure never stops the others."""
-    with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
-        futures = [pool.submit(publish_to_host, h, required.get(h.name, True), plan.uploads, log) for h in hosts]
-        return [f.result() for f in futures]
+def _each_ready_host(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, work: Callable[[Host], T],
+                     log: Log) -> list[T | TransferError]:
+    """`work` on every host whose index came while planning, in parallel within budgets; for the others, why not.
+
+    A host whose index did not come gets nothing: its version is unknown.
+    """
+    ready = [h for h in hosts if h.name not in plan.unread]
+    done = dict(zip([h.name for h in ready],
+                    each_host(ready, {h.name: config.host(h.name).budget for h in ready}, work, log), strict=True))
+    return [done[h.name] if h.name in done else plan.unread[h.name] for h in hosts]
 
 
+def run_plan(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log) -> list[HostResult]:
+    """Publish to every host in parallel, each within its budget; one failure never stops the others."""
+    results = []
+    for host, outcome in zip(hosts, _each_ready_host(
+            plan, hosts, config, lambda h: publish_to_host(h, config.host(h.name).required, plan.uploads, log), log),
+            strict=True):
+        if isinstance(outcome, TransferError):  # its index did not come, or it was still busy past its budget
+            host.close()
+            outcome = HostResult(host.name, config.host(host.name).required, error=outcome.reason,
+                                 failure=outcome.failure)
+        results.append(outcome)
+    return results
+
+
+def dry_run(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log) -> dict[str, dict[str, Any]]:
+    """Per host, what it would get (each file, and whether it is there already), or why it cannot be asked."""
+    def look(host: Host) -> list[dict[str, Any]]:
+        try:
+            return [{"path": u.path, "size": u.size, "present": host.stat(u.path) == u.size} for u in plan.uploads]
+        finally:
+            host.close()
+
+    return {host.name: {"files": [], "error": outcome.reason} if isinstance(outcome, TransferError)
+            else {"files": outcome, "error": None}
+            for host, outcome in zip(hosts, _each_ready_host(plan, hosts, config, look, log), strict=True)}

@@ -16,6 +16,12 @@ S3 has no rename, and needs none: an object appears only when its PUT or its mul
 upload completes, and then replaces the old object whole, so every upload is atomic per
 object. A failed multipart upload is aborted, so its parts are not kept (or billed).
 Addressing is path-style, which every S3-compatible server understands.
+
+botocore bounds each socket operation (connect_timeout, read_timeout) but not a request:
+a server that drips its answer holds it forever. So botocore's documented `before-send`
+event hands every signed request to a urllib3 pool whose connections a Watch can cut
+(net/http.py), and each call runs under a Watch (net/pace.py) with the host's minimum
+rate and the caller's budget. Proxies from the environment are not used.
 """
 
 from __future__ import annotations
@@ -23,15 +29,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
+from mirror.net.http import send, timed_out, watched_pool
+from mirror.net.pace import Limits, Watch, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
 from mirror.publish.hosts.base import CHUNK, read_back
 
 if TYPE_CHECKING:
+    from botocore.awsrequest import AWSPreparedRequest, AWSResponse
     from botocore.exceptions import ClientError
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
@@ -50,13 +59,19 @@ class S3Host:
         bucket: the bucket.
         prefix: keys are `prefix/path`; "" for the bucket's top.
         client: a boto3 S3 client (see `from_config` for the settings it should have).
+        limits: the stall time, minimum rate and default budget of every request.
     """
 
-    def __init__(self, name: str, bucket: str, prefix: str, client: S3Client) -> None:
+    def __init__(self, name: str, bucket: str, prefix: str, client: S3Client, limits: Limits) -> None:
         self._name = name
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self._client = client
+        self._limits = limits
+        self._pool = watched_pool(limits)
+        self._doing = ""  # the call under way, to name it in errors of the before-send handler
+        # The stubs type handlers as returning None; before-send handlers may return the response (botocore's docs).
+        client.meta.events.register("before-send.s3", self._send)  # type: ignore[arg-type]
         self.multipart_threshold = MULTIPART_THRESHOLD
         self.part_size = PART_SIZE
 
@@ -84,7 +99,7 @@ class S3Host:
         access, secret = config.secret("access_key_env"), config.secret("secret_key_env")
         if (access is None) != (secret is None):
             raise ConfigError(f"{where}: set both access_key_env and secret_key_env, or neither")
-        return cls(config.name, parts.netloc, parts.path, _client(config, access, secret))
+        return cls(config.name, parts.netloc, parts.path, _client(config, access, secret), config.limits)
 
     def stat(self, path: str) -> int | None:
         """The object's size from HEAD, or None if there is no such object.
@@ -153,6 +168,20 @@ class S3Host:
     def close(self) -> None:
         """Close the client's connections."""
         self._client.close()
+        self._pool.clear()
+
+    def _send(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        """botocore's before-send handler: the signed request, sent through the watched pool."""
+        from botocore.awsrequest import AWSResponse
+
+        # Expect: 100-continue needs botocore's own connection class; without it the body simply follows.
+        headers = {str(k): _text(v) for k, v in request.headers.items() if str(k).lower() != "expect"}
+        raw = send(self._pool, self._name, self._doing or request.method, request.method, request.url, request.body,
+                   headers)
+        response = AWSResponse(request.url, raw.status, raw.headers, raw)  # type: ignore[arg-type]  # as botocore does
+        if not request.stream_output:
+            response.content  # noqa: B018 - read the whole answer now, under the caller's Watch
+        return response
 
     def _key(self, path: str) -> str:
         check_path(self._name, path)
@@ -177,25 +206,33 @@ class S3Host:
             completed = True
         finally:
             if not completed:
-                with contextlib.suppress(TransferError), self._errors("abort", path):
+                with contextlib.suppress(TransferError), cleanup(), self._errors("abort", path):
                     self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
 
     @contextlib.contextmanager
     def _errors(self, action: str, path: str) -> Iterator[None]:
-        """Turn botocore's exceptions into TransferError (MissingFile for a missing key)."""
+        """Run a call under a Watch; turn botocore's exceptions into TransferError (MissingFile for a missing key)."""
         from botocore import exceptions
 
+        before, self._doing = self._doing, f"{action} {path}"
         try:
-            yield
-        except exceptions.ClientError as exc:
-            raise self._client_error(action, path, exc) from exc
-        except (exceptions.ConnectionError, exceptions.HTTPClientError, exceptions.IncompleteReadError) as exc:
-            raise TransferError(self._name, f"{action} {path}: {type(exc).__name__}", Failure.UNREACHABLE) from exc
-        except exceptions.NoCredentialsError as exc:
-            raise TransferError(self._name, "no S3 credentials", Failure.REFUSED,
-                                hint="set access_key_env and secret_key_env") from exc
-        except exceptions.BotoCoreError as exc:
-            raise TransferError(self._name, f"{action} {path}: {type(exc).__name__}", Failure.BAD_ANSWER) from exc
+            with Watch(self._name, self._doing, self._limits):
+                try:
+                    yield
+                except exceptions.ClientError as exc:
+                    raise self._client_error(action, path, exc) from exc
+                except (exceptions.ConnectionError, exceptions.HTTPClientError,
+                        exceptions.IncompleteReadError) as exc:
+                    failure = Failure.TIMEOUT if timed_out(exc) else Failure.UNREACHABLE
+                    raise TransferError(self._name, f"{action} {path}: {type(exc).__name__}", failure) from exc
+                except exceptions.NoCredentialsError as exc:
+                    raise TransferError(self._name, "no S3 credentials", Failure.REFUSED,
+                                        hint="set access_key_env and secret_key_env") from exc
+                except exceptions.BotoCoreError as exc:
+                    raise TransferError(self._name, f"{action} {path}: {type(exc).__name__}",
+                                        Failure.BAD_ANSWER) from exc
+        finally:
+            self._doing = before
 
     def _client_error(self, action: str, path: str, exc: ClientError) -> TransferError:
         code = str(exc.response.get("Error", {}).get("Code", ""))
@@ -209,6 +246,11 @@ class S3Host:
                                  Failure.REFUSED, hint="check the keys in access_key_env and secret_key_env")
         transient = code in _RETRY_CODES or status >= 500 or status in (408, 429)
         return TransferError(self._name, f"{action} {path}: {code or status}", Failure.REFUSED, transient=transient)
+
+
+def _text(value: Any) -> str:
+    """A header value as text: botocore's stubs say str, but the signed headers are bytes at run time."""
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def _client(config: HostConfig, access: str | None, secret: str | None) -> S3Client:

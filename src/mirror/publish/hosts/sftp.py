@@ -13,6 +13,12 @@ Example::
 The connection opens on first use. A plain SFTP rename refuses to replace a file, and
 deleting first would leave a moment with no file, so only `posix-rename@openssh.com`
 is used; a server without it fails the upload.
+
+paramiko bounds each wait (connect, banner, authentication, a channel read) but not a
+whole transfer: every operation runs under a Watch (net/pace.py) that counts the file's
+bytes as they move, in SFTP packets of 32 KiB, and shuts down the TCP socket (which this
+driver opens itself) when the server is too slow or the budget is spent; paramiko then
+fails whatever call was waiting, and the connection is opened afresh next time.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import secrets
+import socket
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,9 +34,12 @@ from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import unquote, urlsplit
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
+from mirror.net.pace import Limits, Watch, attach, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
-from mirror.publish.hosts.base import CHUNK, read_back
+from mirror.publish.hosts.base import read_back
+
+PACKET = 1 << 15  # what one SFTP read or write request carries; progress is counted in these
 
 if TYPE_CHECKING:
     import paramiko
@@ -52,7 +62,7 @@ class SftpHost:
     """A mirror in a folder of an SFTP server; host keys are checked against a known_hosts file."""
 
     def __init__(self, name: str, address: tuple[str, int], username: str, root: str, *,
-                 known_hosts: Path | None, key_file: Path | None, password: str | None, timeout: float) -> None:
+                 known_hosts: Path | None, key_file: Path | None, password: str | None, limits: Limits) -> None:
         self._name = name
         self._address = address
         self._username = username
@@ -60,7 +70,8 @@ class SftpHost:
         self._known_hosts = known_hosts
         self._key_file = key_file
         self._password = password
-        self._timeout = timeout
+        self._limits = limits
+        self._socket: socket.socket | None = None
         self._client: paramiko.SSHClient | None = None
         self._sftp: paramiko.SFTPClient | None = None
         self._folders: set[str] = set()
@@ -103,7 +114,7 @@ class SftpHost:
         root = "." if path in ("", "/~", "/~/") else path[3:] if path.startswith("/~/") else path
         return cls(config.name, (parts.hostname, port), username, root.rstrip("/") or "/",
                    known_hosts=config.known_hosts, key_file=config.key_file, password=password,
-                   timeout=config.timeout)
+                   limits=config.limits)
 
     def stat(self, path: str) -> int | None:
         """The size of `path`, or None if it does not exist.
@@ -113,7 +124,8 @@ class SftpHost:
         """
         remote = self._remote(path)
         try:
-            info = self._connection().stat(remote)
+            with self._watch("stat", path):
+                info = self._connection().stat(remote)
         except FileNotFoundError:
             return None
         except self._errors as exc:
@@ -129,18 +141,21 @@ class SftpHost:
             MissingFile: it does not exist.
             TransferError: larger than `limit`, or the server failed.
         """
-        with self._open(path) as file:
+        data = bytearray()
+        with self._watch("read", path) as watch, self._open(path) as file:
             try:
                 size = file.stat().st_size or 0
                 if size > limit:
                     raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
                 file.prefetch(size)
-                data = file.read(limit + 1)
+                while len(data) <= limit and (chunk := file.read(PACKET)):
+                    data += chunk
+                    watch.count(len(chunk))
             except self._errors as exc:
                 self._fail("read", path, exc)
         if len(data) > limit:
             raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
-        return data
+        return bytes(data)
 
     def stream(self, path: str) -> Iterator[bytes]:
         """`path` in chunks, read ahead by paramiko.
@@ -149,10 +164,11 @@ class SftpHost:
             MissingFile: it does not exist.
             TransferError: the server failed.
         """
-        with self._open(path) as file:
+        with self._watch("read", path) as watch, self._open(path) as file:
             try:
                 file.prefetch()
-                while chunk := file.read(CHUNK):
+                while chunk := file.read(PACKET):
+                    watch.count(len(chunk))
                     yield chunk
             except self._errors as exc:
                 self._fail("read", path, exc)
@@ -165,14 +181,14 @@ class SftpHost:
             OSError: `source` cannot be read (it is local, not the host's fault).
         """
         parts = check_path(self._name, path)
-        sftp = self._connection()
-        self._make_folders(sftp, parts[:-1])
         temp = self._remote("/".join([*parts[:-1], f".{parts[-1]}.{secrets.token_hex(8)}.part"]))
         size = source.stat().st_size
         step = "upload"
-        with source.open("rb") as file:
+        with self._watch("upload", path) as watch, source.open("rb") as file:
             try:
-                self._send(sftp, SourceReader(file, size), temp)
+                sftp = self._connection()
+                self._make_folders(sftp, parts[:-1])
+                self._send(sftp, SourceReader(file, size), temp, watch)
                 step = "posix-rename onto"
                 sftp.posix_rename(temp, self._remote(path))
             except SourceFailed as exc:
@@ -187,7 +203,9 @@ class SftpHost:
         """Close the SFTP session and the SSH connection."""
         if self._client is not None:
             self._client.close()
-        self._client = self._sftp = None
+        if self._socket is not None:
+            self._socket.close()
+        self._client = self._sftp = self._socket = None
         self._folders.clear()
 
     def _connect(self) -> paramiko.SSHClient:
@@ -197,10 +215,12 @@ class SftpHost:
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         self._check_known(client)
-        seconds, (hostname, port) = self._timeout, self._address
+        seconds, (hostname, port) = self._limits.stall, self._address
         connected = False
         try:
-            client.connect(hostname, port, self._username, password=self._password,
+            self._socket = socket.create_connection(self._address, timeout=seconds)
+            attach(self._socket)  # the current watch can cut the whole SSH connection
+            client.connect(hostname, port, self._username, password=self._password, sock=self._socket,
                            key_filename=None if self._key_file is None else str(self._key_file),
                            timeout=seconds, banner_timeout=seconds, auth_timeout=seconds, channel_timeout=seconds,
                            allow_agent=False, look_for_keys=False)
@@ -218,6 +238,9 @@ class SftpHost:
         finally:
             if not connected:
                 client.close()
+                if self._socket is not None:
+                    self._socket.close()
+                    self._socket = None
         return client
 
     def _check_known(self, client: paramiko.SSHClient) -> None:
@@ -247,7 +270,7 @@ class SftpHost:
             except self._errors as exc:
                 client.close()
                 raise TransferError(self._name, f"cannot start SFTP: {exc}", Failure.UNREACHABLE) from exc
-            self._sftp.get_channel().settimeout(self._timeout)  # type: ignore[union-attr]
+            self._sftp.get_channel().settimeout(self._limits.stall)  # type: ignore[union-attr]
             self._client = client
         return self._sftp
 
@@ -284,16 +307,31 @@ class SftpHost:
             self._folders.add(folder)
 
     @staticmethod
-    def _send(sftp: paramiko.SFTPClient, reader: SourceReader, temp: str) -> None:
+    def _send(sftp: paramiko.SFTPClient, reader: SourceReader, temp: str, watch: Watch) -> None:
         with sftp.open(temp, "wb") as remote:
             remote.set_pipelined(True)
-            while chunk := reader.read(CHUNK):
+            while chunk := reader.read(PACKET):
                 remote.write(chunk)
+                watch.count(len(chunk))
+
+    @contextlib.contextmanager
+    def _watch(self, action: str, path: str) -> Iterator[Watch]:
+        """A Watch over one operation that can cut the connection in use (one opened inside attaches itself);
+        a connection it cut is closed, to be opened afresh by the next operation."""
+        watch = Watch(self._name, f"{action} {path}", self._limits)
+        if self._socket is not None:
+            watch.attach(self._socket)
+        try:
+            with watch:
+                yield watch
+        finally:
+            if watch.error is not None:
+                self.close()
 
     def _discard(self, temp: str) -> None:
         """Remove a temporary file, best effort: the error that brought us here is the one to report."""
         if self._sftp is not None:
-            with contextlib.suppress(*self._errors):
+            with contextlib.suppress(TransferError, *self._errors), cleanup(), self._watch("remove", temp):
                 self._sftp.remove(temp)
 
     def _fail(self, action: str, path: str, exc: BaseException) -> NoReturn:
@@ -305,7 +343,8 @@ class SftpHost:
             else Failure.REFUSED
         if transient:
             self.close()
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        reason = f"nothing arrived for {self._limits.stall:g} s" if isinstance(exc, TimeoutError) \
+            else exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
         hint = "the server must support posix-rename, as OpenSSH does" if action.startswith("posix") else None
         raise TransferError(self._name, f"{action} {path}: {reason}", failure, hint=hint) from exc
 

@@ -2,13 +2,14 @@
 
 Example::
 
-    host = WebDavHost("dav", "https://dav.example.org/mirror/", ("publisher", password), timeout=30)
+    host = WebDavHost("dav", "https://dav.example.org/mirror/", ("publisher", password), Limits(stall=30))
     host.upload("bundles/ab12.7z", Path("ab12.7z"), sha256)
     # MKCOL bundles/ (405: it exists), PUT bundles/.ab12.7z.<random>.part,
     # MOVE it onto bundles/ab12.7z with Overwrite: T, then GET it back and compare sha256
 
-Every request has a (connect, read) timeout and follows no redirect, so credentials never
-travel to another address. Messages name the host and path, never the password.
+Every request runs under a Watch (net/pace.py: a minimum rate, and the budget of the
+caller's phase) and follows no redirect, so credentials never travel to another
+address. Messages name the host and path, never the password.
 A failed upload DELETEs its temporary, best effort: a server that writes a PUT body
 straight to its name (WsgiDAV) may still be writing an aborted one when the DELETE
 comes, and keep a hidden `.NAME.RANDOM.part`; the file at `path` stays intact.
@@ -25,6 +26,8 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
+from mirror.net.http import timed_out, watch_session
+from mirror.net.pace import Limits, Watch, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
 from mirror.publish.hosts.base import CHUNK, read_back
@@ -39,17 +42,18 @@ class WebDavHost:
         name: the host's name from mirror.toml.
         url: the folder's URL, ending in "/", with no user name or password in it.
         auth: (user name, password), or None for a server that needs none.
-        timeout: seconds to wait to connect, and between bytes of a response.
+        limits: the stall time (connect, and data that stopped), minimum rate and default budget.
     """
 
-    def __init__(self, name: str, url: str, auth: tuple[str, str] | None, timeout: float) -> None:
+    def __init__(self, name: str, url: str, auth: tuple[str, str] | None, limits: Limits) -> None:
         self._name = name
         self.url = url if url.endswith("/") else url + "/"
         self._netloc = urlsplit(self.url).netloc
-        self._timeout = (timeout, timeout)
+        self._limits = limits
         self._session = requests.Session()
         self._session.auth = auth
         self._session.headers["Accept-Encoding"] = "identity"  # sizes and hashes are of the stored bytes
+        watch_session(self._session)
         self._folders: set[str] = set()
 
     def __repr__(self) -> str:
@@ -75,7 +79,7 @@ class WebDavHost:
         if password is not None and config.username is None:
             raise ConfigError(f"hosts.{config.name}: password_env needs username")
         auth = None if config.username is None else (config.username, password or "")
-        return cls(config.name, config.url, auth, config.timeout)
+        return cls(config.name, config.url, auth, config.limits)
 
     def stat(self, path: str) -> int | None:
         """The size of `path` from a HEAD request, or None on 404.
@@ -100,7 +104,7 @@ class WebDavHost:
             TransferError: larger than `limit`, or any other failure.
         """
         data = bytearray()
-        with self._get(path) as response:
+        with Watch(self._name, f"GET {path}", self._limits), self._get(path) as response:
             length = response.headers.get("Content-Length", "")
             if length.isdigit() and int(length) > limit:
                 raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
@@ -117,7 +121,7 @@ class WebDavHost:
             MissingFile: 404.
             TransferError: any other failure, including a body cut short.
         """
-        with self._get(path) as response:
+        with Watch(self._name, f"GET {path}", self._limits), self._get(path) as response:
             yield from self._chunks(response, path)
 
     def upload(self, path: str, source: Path, sha256: str) -> None:
@@ -158,7 +162,9 @@ class WebDavHost:
         for depth in range(1, len(parts) + 1):
             url = origin + "/" + "/".join(parts[:depth]) + "/"
             try:
-                response = self._session.request("MKCOL", url, timeout=self._timeout, allow_redirects=False)
+                with Watch(self._name, f"MKCOL {'/'.join(parts[:depth])}/", self._limits):
+                    response = self._session.request("MKCOL", url, timeout=self._limits.timeouts,
+                                                     allow_redirects=False)
             except requests.RequestException as exc:
                 raise TransferError(self._name, f"MKCOL: connection to {self._netloc} failed",
                                     Failure.UNREACHABLE) from exc
@@ -187,11 +193,12 @@ class WebDavHost:
 
     def _discard(self, temp: str) -> None:
         """Delete a temporary file, best effort: the error that brought us here is the one to report."""
-        with contextlib.suppress(TransferError):
+        with contextlib.suppress(TransferError), cleanup():
             self._request("DELETE", temp, ok=(200, 204, 404)).close()
 
     def _get(self, path: str) -> requests.Response:
-        response = self._request("GET", path, ok=(200, 404), stream=True)
+        """A streamed GET, to be read under the caller's Watch."""
+        response = self._send("GET", path, ok=(200, 404), stream=True)
         if response.status_code == 404:
             response.close()
             raise MissingFile(self._name, f"{path} does not exist")
@@ -201,17 +208,26 @@ class WebDavHost:
         try:
             yield from response.iter_content(CHUNK)
         except requests.RequestException as exc:
+            if timed_out(exc):
+                raise TransferError(self._name, f"GET {path}: nothing arrived for {self._limits.stall:g} s",
+                                    Failure.TIMEOUT) from exc
             raise TransferError(self._name, f"GET {path}: connection lost while reading", Failure.UNREACHABLE) from exc
 
     def _request(self, method: str, path: str, ok: tuple[int, ...], *, headers: dict[str, str] | None = None,
-                 data: SourceReader | bytes | None = None, stream: bool = False) -> requests.Response:
+                 data: SourceReader | bytes | None = None) -> requests.Response:
+        """One request under its own Watch, its answer read whole; statuses outside `ok` become TransferError."""
+        with Watch(self._name, f"{method} {path}", self._limits):
+            return self._send(method, path, ok, headers=headers, data=data)
+
+    def _send(self, method: str, path: str, ok: tuple[int, ...], *, headers: dict[str, str] | None = None,
+              data: SourceReader | bytes | None = None, stream: bool = False) -> requests.Response:
         """One request with timeouts and no redirects; statuses outside `ok` become TransferError."""
         try:
             response = self._session.request(method, self._url(path), headers=headers, data=data, stream=stream,
-                                             timeout=self._timeout, allow_redirects=False)
-        except requests.Timeout as exc:
-            raise TransferError(self._name, f"{method} {path}: {self._netloc} timed out", Failure.TIMEOUT) from exc
-        except requests.ConnectionError as exc:
+                                             timeout=self._limits.timeouts, allow_redirects=False)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            if timed_out(exc):  # requests.Timeout, or a send that timed out (a server reading slowly)
+                raise TransferError(self._name, f"{method} {path}: {self._netloc} timed out", Failure.TIMEOUT) from exc
             raise TransferError(self._name, f"{method} {path}: connection to {self._netloc} failed",
                                 Failure.UNREACHABLE) from exc
         except requests.RequestException as exc:

@@ -1,0 +1,204 @@
+"""HTTP connections that answer to the Watch of the thread using them (net/pace.py), for requests and urllib3.
+
+Example::
+
+    session = requests.Session()
+    watch_session(session)                 # HTTP mirrors and WebDAV hosts: every http(s) URL, any proxy
+    with Watch(label, "GET index.json", limits):
+        session.get(url, stream=True, timeout=limits.timeouts)
+
+    pool = watched_pool(limits)            # S3 hosts: botocore's before-send event sends through it
+    response = send(pool, "bucket", "PUT bundles/ab12.7z", "PUT", url, reader, headers)
+
+Each connection attaches its socket to the thread's current watch when it connects and before each
+request, so that the watchdog can shut it down while a read is blocked, even before the headers have
+arrived (a peer that drips its status line is the first trick). Every response counts its bytes as
+they come off the socket, headers included, and every request counts the bytes it sends, so the
+minimum rate is judged mid-read, not between the library's (possibly large) reads.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import socket
+from typing import TYPE_CHECKING, Any
+
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.contrib.socks import (
+    SOCKSConnection,
+    SOCKSHTTPConnectionPool,
+    SOCKSHTTPSConnection,
+    SOCKSHTTPSConnectionPool,
+)
+
+from mirror.errors import Failure, TransferError
+from mirror.net.pace import Limits, Watch, attach, current
+from mirror.net.pace import count as count_bytes
+
+if TYPE_CHECKING:
+    import requests
+    from _typeshed import WriteableBuffer
+
+SEND_BLOCK = 1 << 16  # bytes handed to the socket at a time, so that an upload's progress is seen
+
+
+class _CountingReader(io.RawIOBase):
+    """The socket's reader, counting every byte that arrives for one watch."""
+
+    def __init__(self, raw: io.RawIOBase, watch: Watch) -> None:
+        super().__init__()
+        self._raw = raw
+        self._watch = watch
+
+    def readable(self) -> bool:
+        """Always true."""
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int | None:
+        """One read from the socket, counted."""
+        received = self._raw.readinto(buffer)
+        if received:
+            self._watch.count(received)
+        return received
+
+    def close(self) -> None:
+        """Close the socket's reader too."""
+        self._raw.close()
+        super().close()
+
+
+class _CountingResponse(http.client.HTTPResponse):
+    """http.client's response, reading through a counting reader when a watch is active."""
+
+    def __init__(self, sock: socket.socket, debuglevel: int = 0, method: str | None = None,
+                 url: str | None = None) -> None:
+        super().__init__(sock, debuglevel, method, url)
+        watch = current()
+        if watch is not None:  # nothing has been read yet: the original reader's buffer is empty
+            original, self.fp = self.fp, io.BufferedReader(_CountingReader(sock.makefile("rb", buffering=0), watch))
+            original.close()  # the socket stays open: the new reader holds a reference to it
+
+
+class _Watched(HTTPConnection):
+    """Mixed into each urllib3 connection class: attach the socket, count what is sent and received."""
+
+    response_class = _CountingResponse
+
+    def connect(self) -> None:
+        """Connect, then let the current watch shut the socket down."""
+        super().connect()
+        if self.sock is not None:
+            attach(self.sock)
+
+    def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> None:
+        """Attach a reused connection's socket to the current watch, then send the request."""
+        if self.sock is not None:
+            attach(self.sock)
+        super().request(method, url, body, headers, **kwargs)
+
+    def send(self, data: Any) -> None:
+        """Send in blocks, counting each, so a slow reader on the other side shows as a slow upload."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            super().send(data)
+            return
+        view = memoryview(data)
+        for offset in range(0, len(view), SEND_BLOCK):
+            block = view[offset : offset + SEND_BLOCK]
+            super().send(block)
+            count_bytes(len(block))
+
+
+class _WatchedHTTPS(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedSOCKS(_Watched, SOCKSConnection):
+    pass
+
+
+class _WatchedSOCKSHTTPS(_Watched, SOCKSHTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _Watched
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPS
+
+
+class _SOCKSPool(SOCKSHTTPConnectionPool):
+    ConnectionCls = _WatchedSOCKS
+
+
+class _SOCKSHTTPSPool(SOCKSHTTPSConnectionPool):
+    ConnectionCls = _WatchedSOCKSHTTPS
+
+
+POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
+SOCKS_POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _SOCKSPool, "https": _SOCKSHTTPSPool}
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter, with watched connections for direct, HTTP-proxied and SOCKS-proxied requests."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """The usual pool manager, with watched pools."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = POOLS
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> urllib3.PoolManager:
+        """The usual proxy manager, with watched pools."""
+        manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **kwargs)
+        manager.pool_classes_by_scheme = SOCKS_POOLS if proxy.lower().startswith("socks") else POOLS
+        return manager
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether a library's error comes from a socket timeout (urllib3 wraps one that hits a send in
+    ProtocolError, and requests wraps that in ConnectionError)."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        error = todo.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        if isinstance(error, TimeoutError | urllib3.exceptions.TimeoutError):
+            return True
+        seen.add(id(error))
+        todo += [*error.args, error.__cause__, error.__context__]
+    return False
+
+
+def watch_session(session: requests.Session) -> None:
+    """Make every http(s) request of `session` answer to the watch of the thread that sends it."""
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, _WatchedAdapter())
+
+
+def watched_pool(limits: Limits) -> urllib3.PoolManager:
+    """A urllib3 pool manager with watched connections, the stall time as timeouts, and no retries."""
+    manager = urllib3.PoolManager(timeout=urllib3.Timeout(connect=limits.stall, read=limits.stall), retries=False)
+    manager.pool_classes_by_scheme = POOLS
+    return manager
+
+
+def send(pool: urllib3.PoolManager, where: str, what: str, method: str, url: str, body: Any,
+         headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
+    """One request through `pool`; the body of the answer is left unread. `what` names it in errors.
+
+    Raises:
+        TransferError: the connection failed, broke or timed out.
+    """
+    try:
+        return pool.urlopen(method, url, body=body, headers=headers, redirect=False, retries=False,
+                            preload_content=False, decode_content=False, assert_same_host=False)
+    except urllib3.exceptions.HTTPError as exc:
+        if timed_out(exc):
+            raise TransferError(where, f"{what}: timed out", Failure.TIMEOUT) from exc
+        raise TransferError(where, f"{what}: connection failed ({type(exc).__name__})", Failure.UNREACHABLE) from exc

@@ -1,0 +1,98 @@
+"""Work on every host at once, each within its time budget, never waiting on a host that is stuck.
+
+Example::
+
+    outcomes = each_host(hosts, {"dav": 3600.0, "usb": 3600.0}, lambda host: check_host(host, ...), log)
+    for host, outcome in zip(hosts, outcomes, strict=True):
+        ...        # what `work` returned, or the TransferError that stopped it (TIMEOUT when it overran)
+
+Each host gets a thread and a phase budget (net/pace.py): every transfer it starts ends by the
+budget's deadline, its sockets shut down by the watchdog. A thread still busy GRACE seconds after
+that (a read no socket can cut short: a hung network share) is left behind and reported as timed
+out; it is a daemon thread, so the process does not wait for it either.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from mirror.errors import Failure, TransferError
+from mirror.net.pace import CLEANUP_SECONDS, budget
+from mirror.publish.hosts.base import Host
+
+Log = Callable[[str], None]
+T = TypeVar("T")
+RETRIES = 3
+GRACE = CLEANUP_SECONDS + 2.0  # a host whose budget is spent may still delete its temporary files
+
+
+@dataclass
+class _Slot(Generic[T]):
+    """One host's thread and what it came to."""
+
+    deadline: float
+    thread: threading.Thread | None = None
+    result: T | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+def _run(slot: _Slot[T], host: Host, seconds: float, work: Callable[[Host], T], log: Log) -> None:
+    try:
+        with budget(seconds, log):
+            slot.result = work(host)
+    except BaseException as exc:  # handed to the waiting thread, which decides
+        slot.error = exc
+    slot.done = True
+
+
+def each_host(hosts: Sequence[Host], seconds: Mapping[str, float], work: Callable[[Host], T],
+              log: Log) -> list[T | TransferError]:
+    """`work(host)` for every host in parallel, each within `seconds[host.name]`; outcomes in host order.
+
+    A TransferError that `work` raises is its host's outcome; any other exception is raised here.
+    """
+    slots: list[_Slot[T]] = []
+    for host in hosts:
+        slot: _Slot[T] = _Slot(time.monotonic() + seconds[host.name])
+        slot.thread = threading.Thread(target=_run, args=(slot, host, seconds[host.name], work, log), daemon=True,
+                                       name=f"host {host.name}")
+        slot.thread.start()
+        slots.append(slot)
+    outcomes: list[T | TransferError] = []
+    for host, slot in zip(hosts, slots, strict=True):
+        assert slot.thread is not None  # noqa: S101 - set just above
+        slot.thread.join(max(0.0, slot.deadline + GRACE - time.monotonic()))
+        if not slot.done:
+            outcomes.append(TransferError(host.name, f"still busy {GRACE:g} s after its time budget of "
+                                          f"{seconds[host.name]:g} s ran out; no longer waited for",
+                                          Failure.TIMEOUT, transient=False))
+        elif isinstance(slot.error, TransferError):
+            outcomes.append(slot.error)
+        elif slot.error is not None:
+            raise slot.error
+        else:
+            outcomes.append(slot.result)  # type: ignore[arg-type]  # done without error: work returned it
+    return outcomes
+
+
+def with_retries(action: Callable[[], T], host: str, what: str, log: Log) -> T:
+    """`action()`, tried again after a transient TransferError (0.5 s, then 1 s), RETRIES times in all.
+
+    Raises:
+        TransferError: the last failure, or one that is not transient.
+    """
+    for attempt in range(RETRIES):
+        try:
+            return action()
+        except TransferError as exc:
+            if not exc.transient or attempt == RETRIES - 1:
+                raise
+            delay = 0.5 * 2**attempt
+            log(f"[{host}] {what}: {exc.reason}; trying again in {delay:g} s")
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,154 @@
+"""fetch against slow and lying mirrors on 127.0.0.1: give up within the budget, move on, report what each did."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import mirror.net.pace as pace
+from mirror_server import MirrorServer
+from mirror_setup import Setup, fetch_cli
+
+QUICK = ("--timeout", "1", "--budget", "4")  # drips are judged over 1 s; no mirror gets more than 4 s per phase
+
+
+def _copy(setup: Setup, name: str) -> Path:
+    """Another mirror with host a's files (published by the `served` fixture)."""
+    root = setup.root / name
+    shutil.copytree(setup.hosts[0], root)
+    return root
+
+
+def _mirrors(out: str) -> dict[str, Any]:
+    """The per-mirror reports of `fetch --json`, by mirror label."""
+    return {row["mirror"]: row for row in json.loads(out)["mirrors"]}
+
+
+def test_a_mirror_that_drips_its_index_gives_way(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
+    """One byte a second, status line first: cut off after about a second, and the next mirror serves all."""
+    with MirrorServer(_copy(setup, "slow")) as slow:
+        slow.rates = {"": 1}
+        started = time.monotonic()
+        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", slow.url, "--mirror", served.url, "--json")
+    assert code == 0, err
+    assert time.monotonic() - started < 8
+    reports = _mirrors(out)
+    assert reports[slow.url]["fate"] == "timeout" and "too slow" in reports[slow.url]["index"]["detail"]
+    assert reports[served.url]["index"]["fate"] == "ok" and reports[served.url]["bundles"][0]["fate"] == "ok"
+    assert f"trying {slow.url} ..." in err and f"trying {served.url} ..." in err
+    assert f"trying {served.url} for " in err  # downloads say where they go too
+
+
+def test_the_budget_ends_a_mirror_that_keeps_just_above_the_minimum_rate(
+        setup: Setup, served: MirrorServer, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no minimum rate a drip never stalls, but the mirror's 2 s budget for its index ends it; meanwhile
+    fetch says it is still waiting."""
+    monkeypatch.setattr(pace, "HEARTBEAT", 0.5)
+    with MirrorServer(_copy(setup, "slow")) as slow:
+        slow.rates = {"": 3}
+        started = time.monotonic()
+        code, out, err = fetch_cli(runner, setup, "--timeout", "1", "--min-rate", "0", "--budget", "2",
+                                   "--mirror", slow.url, "--mirror", served.url)
+    assert code == 0, err
+    assert 2 <= time.monotonic() - started < 8
+    assert "the time budget of 2 s ran out" in out and "ARRIVED" in out
+    assert f"{slow.url}: still waiting for GET index.json: " in err
+
+
+def test_a_bundle_that_stops_mid_download_continues_on_the_next_mirror(
+        setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
+    """A fast first half, then a drip: the drip is cut, the next mirror resumes with Range, the report says so."""
+    size = setup.bundle.stat().st_size
+    with MirrorServer(_copy(setup, "throttled")) as throttled:
+        throttled.rates, throttled.rate_after = {".7z": 1}, size // 2
+        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", throttled.url, "--mirror", served.url,
+                                   "--json")
+    assert code == 0, err
+    reports = _mirrors(out)
+    slow_bundle = reports[throttled.url]["bundles"][0]
+    assert reports[throttled.url]["index"]["fate"] == "ok" and slow_bundle["fate"] == "timeout"
+    assert size // 2 <= slow_bundle["bytes"] < size
+    assert reports[served.url]["index"] is None  # never asked: an index was chosen already
+    assert reports[served.url]["fate"] == "ok" and reports[served.url]["bundles"][0]["bytes"] < size
+    assert [r for p, r in served.requests if p.endswith(".7z")] == [f"bytes={slow_bundle['bytes']}-"]
+    assert f"trying {served.url} for " in err and f"from byte {slow_bundle['bytes']:,}" in err
+
+
+def test_a_slow_honest_mirror_still_delivers_a_big_bundle(setup: Setup, served: MirrorServer,
+                                                         runner: CliRunner) -> None:
+    """Faster than the minimum rate but slower than the 1 s budget allows: turns resume until it is all there."""
+    served.rates = {".7z": 250_000}
+    code, out, err = fetch_cli(runner, setup, "--timeout", "1", "--budget", "1", "--mirror", served.url)
+    assert code == 0, err
+    assert "ARRIVED" in out and "the time budget of 1 s ran out" in err
+    turns = [r for p, r in served.requests if p.endswith(".7z")]
+    assert len(turns) >= 2 and turns[0] == "" and all(r.startswith("bytes=") for r in turns[1:])
+
+
+def test_report_after_a_tampered_mirror(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
+    """The mirror that served other bytes is tampered; the one that then delivered is ok, not "not tried"."""
+    with MirrorServer(_copy(setup, "liar")) as liar:
+        path = f"bundles/{setup.sha256}.7z"
+        data = bytearray(setup.bundle.read_bytes())
+        data[-1000] ^= 1
+        liar.replace[path] = bytes(data)
+        code, out, err = fetch_cli(runner, setup, "--mirror", liar.url, "--mirror", served.url, "--json")
+        assert code == 0, err
+        reports = _mirrors(out)
+        text = fetch_cli(runner, setup, "--mirror", liar.url, "--mirror", served.url)[1]
+    assert reports[liar.url]["fate"] == "tampered" and reports[liar.url]["index"]["fate"] == "ok"
+    assert reports[liar.url]["bundles"][0]["fate"] == "tampered"
+    assert reports[served.url]["fate"] == "ok" and reports[served.url]["bundles"][0]["fate"] == "ok"
+    assert f"mirror  ok          {served.url}" in text or "already here" in text
+
+
+def test_report_after_a_mirror_served_a_corrupted_first_half(setup: Setup, served: MirrorServer,
+                                                            runner: CliRunner) -> None:
+    """Bytes from two mirrors fail the hash: fetched whole again, the mirror whose half differs is blamed."""
+    size = setup.bundle.stat().st_size
+    with MirrorServer(_copy(setup, "liar")) as liar:
+        data = bytearray(setup.bundle.read_bytes())
+        for offset in range(100, size // 2, 4096):
+            data[offset] ^= 0xFF
+        liar.replace[f"bundles/{setup.sha256}.7z"] = bytes(data)
+        liar.cut_after, liar.bundle_answers = size // 2, 1  # then its window closes
+        code, out, err = fetch_cli(runner, setup, "--mirror", liar.url, "--mirror", served.url, "--json")
+    assert code == 0, err
+    reports = _mirrors(out)
+    assert reports[liar.url]["fate"] == "tampered"
+    assert f"the {size // 2:,} bytes it served from byte 0 do not match" in reports[liar.url]["bundles"][0]["detail"]
+    assert reports[served.url]["fate"] == "ok" and reports[served.url]["bundles"][0]["fate"] == "ok"
+    assert "fetching it whole" in err
+    assert len([p for p, _ in served.requests if p.endswith(".7z")]) == 2  # the rest, then the whole
+
+
+def test_without_a_whole_good_copy_both_sources_stay_suspect(setup: Setup, served: MirrorServer,
+                                                            runner: CliRunner) -> None:
+    """A bad first half, a good second half, then both windows close: nobody is blamed, both are suspect."""
+    size = setup.bundle.stat().st_size
+    with MirrorServer(_copy(setup, "liar")) as liar:
+        data = bytearray(setup.bundle.read_bytes())
+        data[100] ^= 0xFF
+        liar.replace[f"bundles/{setup.sha256}.7z"] = bytes(data)
+        liar.cut_after, liar.bundle_answers, served.bundle_answers = size // 2, 1, 1
+        code, out, err = fetch_cli(runner, setup, "--mirror", liar.url, "--mirror", served.url, "--json")
+    assert code == 4, err
+    reports = _mirrors(out)
+    assert [reports[m]["fate"] for m in (liar.url, served.url)] == ["suspect", "suspect"]
+    assert "no whole copy arrived" in reports[liar.url]["detail"]
+    assert not list((setup.root / "in").glob("*.7z"))
+
+
+def test_mirrors_that_are_never_asked_are_reported_as_such(setup: Setup, served: MirrorServer,
+                                                          runner: CliRunner) -> None:
+    """A later mirror is "not tried" only when nothing at all was asked of it."""
+    with MirrorServer(_copy(setup, "spare")) as spare:
+        code, out, _ = fetch_cli(runner, setup, "--mirror", served.url, "--mirror", spare.url)
+    assert code == 0
+    assert f"mirror  not tried   {spare.url}" in out and not spare.requests
