@@ -24,7 +24,8 @@ from pathlib import Path
 
 from mirror.bundle.verify import VerifiedBundle, verify_bundle
 from mirror.errors import ConfigError, ExitCode, TransferError, VerificationError
-from mirror.fetch.choose import Log, choose_index
+from mirror.fetch.choose import Log, NoIndex, choose_index
+from mirror.fetch.listing import choose_listing
 from mirror.fetch.report import Fate, MirrorReport
 from mirror.fetch.state import known_mirrors
 from mirror.fetch.transport import Mirror, open_mirror
@@ -58,6 +59,7 @@ class FetchRequest:
     now: datetime | None = None
     timeout: tuple[float, float] = (10.0, 30.0)
     progress: Progress = no_progress
+    unsigned: bool = False  # take a peer's unsigned listing even after having accepted a signed index
 
 
 @dataclass(slots=True)
@@ -69,6 +71,7 @@ class Arrival:
     note: str = ""
     trusted: bool = False
     invalid: bool = False  # the bytes matched the index but the bundle failed verification
+    verified: VerifiedBundle | None = field(default=None, repr=False)  # what verified (keep.py copies it)
 
 
 @dataclass(slots=True)
@@ -164,6 +167,7 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys) -> Arr
         target = dest / f"{entry.id}-v{entry.version}-{entry.sha256[:12]}.7z"
     os.replace(final, target)
     arrival.path, arrival.trusted, arrival.note = target, verified.trusted, _trust_note(verified)
+    arrival.verified = verified
     return arrival
 
 
@@ -180,7 +184,10 @@ def open_index(request: FetchRequest, keys: TrustedKeys, log: Log) -> tuple[list
         raise ConfigError("no mirrors to try", hint="name one with --mirror URL (or a folder)")
     mirrors = [open_mirror(loc, request.proxy, request.timeout) for loc in locations]
     reports: dict[str, MirrorReport] = {m.label: MirrorReport(m.label) for m in mirrors}
-    chosen = choose_index(mirrors, keys, request.now or datetime.now(UTC), request.strict, reports, log)
+    try:
+        chosen = choose_index(mirrors, keys, request.now or datetime.now(UTC), request.strict, reports, log)
+    except NoIndex as no_index:  # a room's plain folder: its unsigned listing, if listing.py's rules allow
+        chosen = choose_listing(mirrors, keys, request.strict, request.unsigned, reports, log, no_index)
     return mirrors, reports, chosen
 
 
@@ -204,8 +211,8 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
         if existing.exists() and file_sha256(existing) == entry.sha256:
             verified, problem = _check(entry, existing, keys)
             result.arrivals.append(Arrival(entry, existing, f"already here, {_trust_note(verified)}",
-                                           verified.trusted) if verified else Arrival(entry, None, problem, False,
-                                                                                      True))
+                                           verified.trusted, verified=verified) if verified
+                                   else Arrival(entry, None, problem, False, True))
             continue
         part, tampered = download_entry(entry, order, downloads, reports, log, request.progress)
         arrival = _place(entry, part, request.dest, keys) if part else Arrival(entry)
