@@ -35,6 +35,7 @@ THIRD_PARTY = {
     "boto3": {"publish/hosts/s3.py"},
     "botocore": {"publish/hosts/s3.py"},
     "tqdm": {"cli/progress.py"},
+    "aiohttp": {"serve/http.py"},
     "zeroconf": {"serve/announce.py", "fetch/lan.py"},
 }
 
