@@ -80,8 +80,12 @@ def _result_doc(result: FetchResult, peers: list[Peer], kept: Kept | None) -> di
             "exit_code": int(result.exit_code)}
 
 
+def _peer_rows(peers: list[Peer]) -> list[dict[str, str]]:
+    return [{"name": p.name, "url": p.url, "index": p.index} for p in peers]
+
+
 def _room_doc(peers: list[Peer], kept: Kept | None) -> dict[str, Any]:
-    return {"peers": [{"name": p.name, "url": p.url, "index": p.index} for p in peers],
+    return {"peers": _peer_rows(peers),
             "kept": None if kept is None else {"folder": str(kept.folder), "index_version": kept.index_version,
                                                "bundles": list(kept.bundles)}}
 
@@ -165,7 +169,7 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
         if list_only:
             _, reports, chosen = open_index(request, keys, warn)
             if as_json:
-                dump_json({"index": _index_doc(chosen), "mirrors": _mirror_rows(reports), **_room_doc(peers, None)})
+                dump_json({"index": _index_doc(chosen), "mirrors": _mirror_rows(reports), "peers": _peer_rows(peers)})
             else:
                 _print_list(chosen)
             return
