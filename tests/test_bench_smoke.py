@@ -29,3 +29,14 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     assert "`mirror --help` in under 0.3 s" in report  # the target line is there, PASS or FAIL
     assert "failed" not in report.lower(), report
     assert (tmp_path / "bench-results" / "tiny.json").exists()
+
+
+def test_quick_serve_benchmark_compares_with_nginx(tmp_path: Path) -> None:
+    """`bench/serve.py --quick` serves one bundle with nginx and `mirror serve` and writes the report and target."""
+    out = tmp_path / "serve.md"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "serve.py"), "--quick", "--out", str(out)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = out.read_text()
+    assert "mirror serve's throughput at least half of nginx's" in report  # the target line, PASS or FAIL
+    assert "| 4 | 2 | 0 |" in report and "Peak memory of the `mirror serve` process" in report

@@ -103,6 +103,13 @@ class _Lines:
         pytest.fail(f"no line with {text!r} from {process.args!r}:\n{''.join(self.lines)[-3000:]}")
 
 
+def _get(pair: Pair, url: str) -> bytes:
+    """A GET from inside the reader's namespace."""
+    script = f"import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen({url!r}, timeout=10).read())"
+    return subprocess.run(pair.run(pair.reader, sys.executable, "-c", script), capture_output=True, timeout=60,
+                          check=True).stdout
+
+
 def test_a_room_is_found_and_fetched_from(pair: Pair, tmp_path: Path, keyring: Keyring, secret: SecretKey,
                                           runner: CliRunner) -> None:
     """serve --lan prints its LAN URL and QR code and announces itself; fetch --lan finds it, lists it, verifies."""
@@ -125,6 +132,8 @@ def test_a_room_is_found_and_fetched_from(pair: Pair, tmp_path: Path, keyring: K
         found = subprocess.run(pair.run(pair.reader, sys.executable, "-m", "mirror", "fetch", "--lan", "--lan-wait",
                                         "4", "--keys", str(keys), "--dest", str(tmp_path / "in"), "--json"),
                                capture_output=True, text=True, timeout=120, check=False)
+        page = _get(pair, f"http://{SERVER_IP}:8470/")
+        qr = _get(pair, f"http://{SERVER_IP}:8470/qr.png")
     finally:
         for process, grace in ((fake, 5.0), (room, 10.0)):
             stop(process, grace)
@@ -138,6 +147,7 @@ def test_a_room_is_found_and_fetched_from(pair: Pair, tmp_path: Path, keyring: K
     (arrived,) = (tmp_path / "in").glob("*.7z")
     assert arrived.read_bytes() == (folder / "almaty.7z").read_bytes()
     assert "8.8.8.8" not in found.stdout + found.stderr  # the announcement pointing off the network was ignored
+    assert b'<img class="qr" src="qr.png"' in page and qr.startswith(b"\x89PNG")  # the page shows its address
 
 
 def test_fetch_lan_alone_with_nobody_around(pair: Pair, tmp_path: Path) -> None:

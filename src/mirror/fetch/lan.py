@@ -68,8 +68,7 @@ def discover(wait: float = 3.0) -> list[Peer]:
     Raises:
         TransferError: mDNS cannot be used here (no multicast-capable network, or the port is refused).
     """
-    logging.getLogger("zeroconf").addHandler(logging.NullHandler())
-    logging.getLogger("zeroconf").propagate = False
+    logging.getLogger("zeroconf").addHandler(logging.NullHandler())  # no last-resort output
     try:
         zeroconf = Zeroconf(ip_version=IPVersion.V4Only)
     except OSError as exc:

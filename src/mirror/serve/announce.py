@@ -58,15 +58,13 @@ class Announcement:
         Raises:
             ConfigError: the mDNS socket cannot be opened (no multicast here, or port 5353 refused).
         """
-        logging.getLogger("zeroconf").addHandler(logging.NullHandler())
-        logging.getLogger("zeroconf").propagate = False
+        logging.getLogger("zeroconf").addHandler(logging.NullHandler())  # no last-resort output
         try:
             self._zeroconf = AsyncZeroconf(interfaces=InterfaceChoice.All, ip_version=IPVersion.V4Only)
             await self._zeroconf.async_register_service(self._info, allow_name_change=True)
         except OSError as exc:
             await self.stop()
-            raise ConfigError(f"cannot announce on the local network: {exc.strerror or exc}",
-                              hint="readers can still use the URL printed above") from None
+            raise ConfigError(f"cannot announce on the local network: {exc.strerror or exc}") from None
         self.instance = self._info.name.removesuffix(f".{SERVICE_TYPE}")
 
     async def update(self, properties: dict[str, str]) -> None:

@@ -179,9 +179,8 @@ class HttpServer:
         Raises:
             ConfigError: the port is taken or the address is not this machine's.
         """
-        for name in ("aiohttp", "asyncio"):  # the library never prints; a broken client is not the operator's news
+        for name in ("aiohttp", "asyncio"):  # the library never prints: no last-resort tracebacks on stderr
             logging.getLogger(name).addHandler(logging.NullHandler())
-            logging.getLogger(name).propagate = False
         server = _Server(self._handle, self.limits, self.stats, keepalive_timeout=self.limits.idle,
                          access_log=None, max_line_size=4096, max_field_size=8190, max_headers=64)
         self._runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=1.0)
@@ -231,6 +230,9 @@ class HttpServer:
             self.on_stale()  # the folder changed under us: look at it again
             return _plain(404)
         with handle:
+            if request.method == "HEAD":
+                await response.prepare(request)
+                return response
             try:
                 async with asyncio.timeout(self.limits.queue_wait):
                     await self._slots.acquire()
@@ -239,8 +241,7 @@ class HttpServer:
                 return _plain(503, {"Retry-After": "5"})
             try:
                 await response.prepare(request)
-                if request.method == "GET":
-                    await self._pieces(request, handle, span)
+                await self._pieces(request, handle, span)
             except _TooSlow:
                 self.stats.too_slow += 1
                 if request.transport is not None:

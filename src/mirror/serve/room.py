@@ -104,7 +104,7 @@ async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], A
         state = now
         try:
             catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache)
-        except ConfigError as exc:
+        except (ConfigError, OSError) as exc:  # the folder went away or became unreadable: keep serving the last
             log(f"warning: {exc}")
             continue
         before = {o.sha256 for o in room.catalog.offers}
@@ -132,8 +132,12 @@ async def run_room(request: RoomRequest, log: Log, started: Callable[[Room], Non
     try:
         if request.lan and request.announce and addresses:
             announcement = Announcement(port, addresses, txt_record(catalog.signed_index, len(catalog.offers)))
-            await announcement.start()
-            room.announced_as = announcement.instance
+            try:
+                await announcement.start()
+                room.announced_as = announcement.instance
+            except ConfigError as exc:  # serve anyway: readers can type the address or scan its QR code
+                log(f"warning: {exc}; readers need the address or its QR code")
+                announcement = None
         started(room)
 
         async def changed(current: Room) -> None:
