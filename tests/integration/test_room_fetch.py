@@ -136,22 +136,35 @@ def test_a_signed_index_anywhere_wins_over_listings(tmp_path: Path, host: Path, 
     assert [b["title"] for b in doc["bundles"]] == ["Published bundle"]
 
 
+def raw_listing(folder: Path) -> bytes:
+    """The listing `mirror serve` makes for a folder."""
+    with RoomThread(RoomRequest(folder, port=0)) as room:
+        assert room.room is not None
+        item = room.room.catalog.files["listing.json"]
+        assert item.data is not None
+        return item.data
+
+
 def test_a_listing_that_lies_gets_nothing_in(tmp_path: Path, keyring: Keyring, secret: SecretKey,
                                              runner: CliRunner) -> None:
-    """A listing that names a real bundle with another id, version or author: the bundle is refused (exit 3)."""
+    """A listing that names a real bundle with another id, version, author or title: it is refused (exit 3)."""
     folder = plain_folder(tmp_path, secret)
     data = (folder / "almaty.7z").read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     evil = tmp_path / "evil"
     (evil / "bundles").mkdir(parents=True)
     (evil / "bundles" / f"{sha}.7z").write_bytes(data)
-    lie = BundleEntry.for_bundle("0123456789abcdef", 7, sha, len(data), "claimed title", "AAAAAAAAAAAAAAAA")
-    (evil / "listing.json").write_bytes(Listing((lie,)).to_bytes())
+    meta = json.loads(Listing.from_bytes(raw_listing(folder)).to_bytes())["bundles"][0]
+    lies = [{**meta, "id": "0123456789abcdef"}, {**meta, "version": 7}, {**meta, "author_key": "AAAAAAAAAAAAAAAA"},
+            {**meta, "title": "An official statement"}]
     reader = _reader(tmp_path, keyring, runner, "reader", "author")
-    with MirrorServer(evil) as server:
-        code, out, _ = _fetch(runner, reader, tmp_path / "in", "--mirror", server.url)
-    assert code == 3 and "MISSING" in out and "another id or version" in out
-    assert not list((tmp_path / "in").glob("*.7z"))
+    for n, lie in enumerate(lies):
+        (evil / "listing.json").write_bytes(Listing((BundleEntry(**lie),)).to_bytes())
+        with MirrorServer(evil) as server:
+            code, out, _ = _fetch(runner, reader, tmp_path / f"in{n}", "--mirror", server.url)
+        assert code == 3 and "MISSING" in out and "failed" not in out, (lie, out)
+        assert "another id, version or title" in out or "another author key" in out, out
+        assert not list((tmp_path / f"in{n}").glob("*.7z"))
 
 
 def test_keep_mirror_keeps_a_newer_index_and_refuses_another_publisher(

@@ -140,8 +140,8 @@ def _check(entry: BundleEntry, path: Path, keys: TrustedKeys) -> tuple[VerifiedB
         verified = verify_bundle(path, keys)
     except VerificationError as exc:
         return None, f"signed hash matched, but the bundle failed verification: {exc}"
-    if (verified.meta.bundle_id, verified.meta.version) != (entry.id, entry.version):
-        return None, "the index names this bundle with another id or version than the bundle itself"
+    if (verified.meta.bundle_id, verified.meta.version, verified.meta.title) != (entry.id, entry.version, entry.title):
+        return None, "the index names this bundle with another id, version or title than the bundle itself"
     if verified.key_id != entry.author_key:
         return None, "the index names another author key than the bundle's signer"
     return verified, ""
