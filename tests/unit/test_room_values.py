@@ -7,6 +7,7 @@ import json
 import pytest
 
 from mirror.errors import ManifestError
+from mirror.fetch.listing import _merge
 from mirror.formats.announce import lan_address, txt_record
 from mirror.formats.index import BundleEntry
 from mirror.formats.listing import MAX_ENTRIES, Listing
@@ -114,3 +115,12 @@ def test_pieces_follow_the_client_speed() -> None:
         pace.next_piece(0.002, 100 << 20)
     assert pace.piece == MAX_PIECE
     assert pace.next_piece(100.0, 50_000 * 100) == MIN_PIECE  # 50 kB/s on average: the smallest piece
+
+
+def test_listings_merge_by_author_and_version() -> None:
+    """Of one id by one author the highest version wins; another author's bundle of the same id stays apart."""
+    old, new = _entry(1, "1" * 64), _entry(2, "2" * 64)
+    same_file = BundleEntry.for_bundle("ffffffffffffffff", 1, "2" * 64, 10, "t", "B46D012DF424677C")
+    other = BundleEntry.for_bundle(old.id, 9, "3" * 64, 10, "t", "0000000000000000")
+    merged = _merge([Listing((old, other)), Listing((new, same_file))])
+    assert merged == (new, other)

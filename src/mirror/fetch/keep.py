@@ -64,8 +64,8 @@ def _version_in_folder(folder: Path, chosen: Choice, keys: TrustedKeys) -> int:
         ConfigError: the folder holds a valid index of another publisher (one folder, one mirror).
     """
     try:
-        raw = (folder / INDEX_NAME).read_bytes()[: MAX_INDEX + 1]
-        sig = (folder / (INDEX_NAME + SIG_SUFFIX)).read_bytes()[: MAX_SIG_FILE + 1]
+        with (folder / INDEX_NAME).open("rb") as index, (folder / (INDEX_NAME + SIG_SUFFIX)).open("rb") as signature:
+            raw, sig = index.read(MAX_INDEX + 1), signature.read(MAX_SIG_FILE + 1)
         record = keys.find(Signature.from_bytes(sig).key_id, "publisher")
         if record is None:
             return 0

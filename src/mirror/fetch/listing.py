@@ -40,14 +40,17 @@ _READABLE = (Fate.MISSING, Fate.UNTRUSTED)  # no index at all, or one by a publi
 
 
 def _merge(listings: Sequence[Listing]) -> tuple[BundleEntry, ...]:
-    """Each bundle once (by sha256); of one id by one author, the highest version."""
+    """Of one id by one author, the highest version; then each bundle (sha256) once, as first listed."""
     best: dict[tuple[str, str], BundleEntry] = {}
     for listing in listings:
         for entry in listing.bundles:
             key = (entry.id, entry.author_key)
             if key not in best or entry.version > best[key].version:
                 best[key] = entry
-    return tuple(best.values())
+    once: dict[str, BundleEntry] = {}
+    for entry in best.values():
+        once.setdefault(entry.sha256, entry)
+    return tuple(once.values())
 
 
 def _read(mirror: Mirror, report: MirrorReport, log: Log) -> tuple[Listing, bytes] | None:
