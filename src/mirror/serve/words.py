@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Russian and Kazakh text: letters that look Latin or like digits are meant)
 """The words of the room page in English, Russian and Kazakh (Cyrillic, as written in Kazakhstan).
 
 Example::
