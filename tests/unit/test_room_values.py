@@ -107,14 +107,14 @@ def test_page_language(asked: str | None, accept: str | None, language: str) -> 
 
 
 def test_pieces_follow_the_client_speed() -> None:
-    """Pieces start at 64 KiB, at most double, and follow about one second of the average speed."""
+    """Pieces start at 32 KiB, at most double, and follow about one second of the average speed."""
     pace = _Pace(0.0)
     assert pace.piece == MIN_PIECE
     assert pace.next_piece(0.001, MIN_PIECE) == 2 * MIN_PIECE  # fast: doubles, no more
     for _ in range(10):
         pace.next_piece(0.002, 100 << 20)
     assert pace.piece == MAX_PIECE
-    assert pace.next_piece(100.0, 50_000 * 100) == MIN_PIECE  # 50 kB/s on average: the smallest piece
+    assert pace.next_piece(100.0, 20_000 * 100) == MIN_PIECE  # 20 kB/s on average: the smallest piece
 
 
 def test_listings_merge_by_author_and_version() -> None:

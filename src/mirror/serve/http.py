@@ -14,7 +14,7 @@ files go out with sendfile. What this module adds (docs/resharing.md lists the n
   seconds to send its request headers, and again between requests;
 - at most `max_transfers` files are sent at once; a request waits at most `queue_wait`
   seconds for its turn, then gets 503 with Retry-After;
-- a body goes out in pieces sized to about one second of the client's average speed (64 KiB
+- a body goes out in pieces sized to about one second of the client's average speed (32 KiB
   to 2 MiB); a client that does not take a piece within `window` seconds is disconnected,
   so a stalled or trickling reader is cut off after at most `window` seconds of no progress
   and never holds up the others; a download that was cut can be resumed with Range;
@@ -42,7 +42,7 @@ from mirror.serve.headers import SECURITY_HEADERS
 from mirror.serve.ranges import Span, span_for
 
 Resolve = Callable[[str, Mapping[str, str], Mapping[str, str]], Item | None]
-MIN_PIECE = 64 << 10
+MIN_PIECE = 32 << 10  # with a 30 s window: about 1 KiB/s at least, the minimum rate readers ask of mirrors
 MAX_PIECE = 2 << 20
 DATA_PIECE = 64 << 10
 
