@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from conftest import invoke
 from mirror.formats.listing import Listing
 from mirror.serve.headers import CSP
-from mirror.serve.http import Limits
+from mirror.serve.limits import Limits
 from mirror.serve.room import RoomRequest, RoomThread
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey

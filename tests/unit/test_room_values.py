@@ -11,7 +11,7 @@ from mirror.fetch.listing import _merge
 from mirror.formats.announce import lan_address, txt_record
 from mirror.formats.index import BundleEntry
 from mirror.formats.listing import MAX_ENTRIES, Listing
-from mirror.serve.http import MAX_PIECE, MIN_PIECE, _Pace
+from mirror.serve.limits import MAX_PIECE, MIN_PIECE, Pace
 from mirror.serve.page import clean
 from mirror.serve.ranges import Span, span_for
 from mirror.serve.words import pick_language
@@ -108,7 +108,7 @@ def test_page_language(asked: str | None, accept: str | None, language: str) -> 
 
 def test_pieces_follow_the_client_speed() -> None:
     """Pieces start at 32 KiB, at most double, and follow about one second of the average speed."""
-    pace = _Pace(0.0)
+    pace = Pace(0.0)
     assert pace.piece == MIN_PIECE
     assert pace.next_piece(0.001, MIN_PIECE) == 2 * MIN_PIECE  # fast: doubles, no more
     for _ in range(10):

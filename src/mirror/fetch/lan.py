@@ -24,6 +24,7 @@ from mirror.errors import Failure, TransferError
 from mirror.formats.announce import MAX_PEERS, SERVICE_TYPE, lan_address, peer_url
 
 WHERE = "local network"
+RESOLVE_SECONDS = 5.0  # for asking all the rooms heard of for their addresses, after listening
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ def _peer(zeroconf: Zeroconf, name: str, timeout: float) -> Peer | None:
 
 
 def discover(wait: float = 3.0) -> list[Peer]:
-    """The rooms that answer on the local network within `wait` seconds (at most MAX_PEERS).
+    """The rooms that answer on the local network within `wait` seconds (at most MAX_PEERS), in `wait` + 5 s at most.
 
     Raises:
         TransferError: mDNS cannot be used here (no multicast-capable network, or the port is refused).
@@ -83,9 +84,13 @@ def discover(wait: float = 3.0) -> list[Peer]:
         with names.lock:
             found = list(names.names)
         peers: dict[str, Peer] = {}
+        deadline = time.monotonic() + RESOLVE_SECONDS  # announcers that never answer cannot hold the reader
         for name in found:
-            peer = _peer(zeroconf, name, timeout=min(2.0, wait))
-            if peer is not None and peer.url not in peers and len(peers) < MAX_PEERS:
+            left = deadline - time.monotonic()
+            if left <= 0 or len(peers) >= MAX_PEERS:
+                break
+            peer = _peer(zeroconf, name, timeout=min(2.0, left))
+            if peer is not None and peer.url not in peers:
                 peers[peer.url] = peer
         return list(peers.values())
     finally:

@@ -9,7 +9,8 @@ Example::
 
 The only module that imports aiohttp, chosen because it is asyncio through and through:
 a client that reads slowly costs a socket and a few bytes of state, never a thread, and
-files go out with sendfile. What this module adds (docs/resharing.md lists the numbers):
+files go out with sendfile. What this module adds (limits.py holds the numbers, docs/resharing.md
+explains them):
 - connections are capped, in all and per client address; a connection has `idle`
   seconds to send its request headers, and again between requests;
 - at most `max_transfers` files are sent at once; a request waits at most `queue_wait`
@@ -28,9 +29,8 @@ import errno
 import logging
 import os
 import socket
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -39,36 +39,11 @@ from aiohttp import web
 from mirror.errors import ConfigError
 from mirror.serve.catalog import Item, Stamp
 from mirror.serve.headers import SECURITY_HEADERS
+from mirror.serve.limits import Limits, Pace, Stats
 from mirror.serve.ranges import Span, span_for
 
 Resolve = Callable[[str, Mapping[str, str], Mapping[str, str]], Item | None]
-MIN_PIECE = 32 << 10  # with a 30 s window: about 1 KiB/s at least, the minimum rate readers ask of mirrors
-MAX_PIECE = 2 << 20
 DATA_PIECE = 64 << 10
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """How much the server takes on, and how long it waits for a client."""
-
-    max_connections: int = 256
-    per_client: int = 32
-    max_transfers: int = 64
-    queue_wait: float = 10.0
-    idle: float = 15.0  # seconds to send request headers after connecting, or between requests
-    window: float = 30.0  # seconds a client may take for one piece of a body
-
-
-@dataclass(slots=True)
-class Stats:
-    """What the server did, for the operator and for tests."""
-
-    requests: int = 0
-    paths: deque[str] = field(default_factory=lambda: deque(maxlen=1000))
-    bytes_sent: int = 0
-    too_slow: int = 0
-    busy: int = 0
-    refused_connections: int = 0
 
 
 class _TooSlow(Exception):
@@ -117,20 +92,6 @@ class _Server(web.Server):
             self._clients[client] -= 1
             if self._clients[client] <= 0:
                 del self._clients[client]
-
-
-class _Pace:
-    """Piece sizes from the client's average speed so far: about one second each, at most doubling each time."""
-
-    def __init__(self, now: float) -> None:
-        self.start = now
-        self.piece = MIN_PIECE
-
-    def next_piece(self, now: float, sent: int) -> int:
-        """Record progress (`sent` bytes so far); the size of the next piece."""
-        rate = sent / max(now - self.start, 1e-3)
-        self.piece = int(min(MAX_PIECE, 2 * self.piece, max(MIN_PIECE, rate)))
-        return self.piece
 
 
 def _headers(item: Item, span: Span) -> dict[str, str]:
@@ -254,7 +215,7 @@ class HttpServer:
 
     async def _pieces(self, request: web.BaseRequest, handle: BinaryIO, span: Span) -> None:
         loop = asyncio.get_running_loop()
-        pace = _Pace(loop.time())
+        pace = Pace(loop.time())
         done = 0
         while done < span.length:
             transport = request.transport

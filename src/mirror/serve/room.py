@@ -26,7 +26,8 @@ from mirror.errors import ConfigError
 from mirror.formats.announce import peer_url, txt_record
 from mirror.serve.announce import Announcement, lan_addresses
 from mirror.serve.catalog import Catalog, Item, folder_state, scan_folder
-from mirror.serve.http import HttpServer, Limits, Stats
+from mirror.serve.http import HttpServer
+from mirror.serve.limits import Limits, Stats
 from mirror.serve.page import render_page
 from mirror.serve.words import pick_language
 from mirror.trust.fingerprint import qr_png
