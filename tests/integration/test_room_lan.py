@@ -71,6 +71,8 @@ def pair() -> Iterator[Pair]:
              ("-n", made.server, "link", "set", "lo", "up"), ("-n", made.reader, "link", "set", "lo", "up"),
              ("-n", made.server, "link", "set", f"mrs{tag}", "up"),
              ("-n", made.reader, "link", "set", f"mrr{tag}", "up")]
+    for name in (made.server, made.reader):  # left over by a run that was killed: same PID, same names
+        _ip("netns", "del", name)
     try:
         for step in steps:
             done = _ip(*step)
