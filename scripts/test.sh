@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 
 # Real programs the tests run: 7-Zip, minisign and exiftool as independent judges; nginx
 # (WebDAV, configured as docs/mirrors.md says, its password made with openssl), OpenSSH (SFTP)
-# and microsocks as servers the tests start on 127.0.0.1; zstd for the benchmark's smoke test.
+# and microsocks as servers the tests start on 127.0.0.1; zstd for the benchmark's smoke test;
+# Chromium renders the room page headless; iproute2 makes the network namespaces of the LAN test.
 packages=()
 command -v 7zz >/dev/null || packages+=(7zip)
 command -v minisign >/dev/null || packages+=(minisign)
@@ -16,6 +17,8 @@ command -v microsocks >/dev/null || packages+=(microsocks)
 [ -x /usr/sbin/nginx ] || packages+=(nginx)
 [ -e /usr/lib/nginx/modules/ngx_http_dav_ext_module.so ] || packages+=(libnginx-mod-http-dav-ext)
 [ -x /usr/sbin/sshd ] || packages+=(openssh-server)
+command -v chromium >/dev/null || packages+=(chromium)
+command -v ip >/dev/null || packages+=(iproute2)
 python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
 if [ ${#packages[@]} -gt 0 ]; then
     # Without systemd, install scripts would start nginx on port 80 and sshd on 22: forbid that.

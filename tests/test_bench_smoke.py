@@ -1,4 +1,5 @@
-"""Smoke test of the benchmark (issue 6): `bench/run.py --quick` runs end to end and writes every section.
+"""Smoke tests of the benchmarks: `bench/run.py --quick` (issue 6) and `bench/serve.py --quick` (issue 13) run end
+to end and write their reports.
 
 No timing is asserted: CI machines vary. The quick mode builds the tiny corpus (cached under
 bench/corpora/tiny) and runs every command once; tools that are not installed are reported as skipped.
@@ -15,12 +16,18 @@ SECTIONS = ("## Targets", "## Machine", "## Method", "## Corpora", "## Create", 
             "## Start-up", "## Summary of ratios", "## Chart")
 
 
-def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
-    out = tmp_path / "perf.md"
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out", str(out)],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+def quick_report(script: str, folder: Path) -> str:
+    """Run `bench/SCRIPT --quick` in `folder`; the report it wrote."""
+    out = folder / "report.md"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick", "--out", str(out)],
+                          cwd=folder, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    report = out.read_text()
+    return out.read_text()
+
+
+def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
+    """`bench/run.py --quick` writes every section, every command's row and the targets."""
+    report = quick_report("run.py", tmp_path)
     for heading in SECTIONS:
         assert heading in report, f"{heading} missing from the report"
     for row in ("**mirror create**", "**mirror verify**", "**mirror extract**", "**mirror --help**"):
@@ -29,3 +36,10 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     assert "`mirror --help` in under 0.3 s" in report  # the target line is there, PASS or FAIL
     assert "failed" not in report.lower(), report
     assert (tmp_path / "bench-results" / "tiny.json").exists()
+
+
+def test_quick_serve_benchmark_compares_with_nginx(tmp_path: Path) -> None:
+    """`bench/serve.py --quick` serves one bundle with nginx and `mirror serve` and writes the report and target."""
+    report = quick_report("serve.py", tmp_path)
+    assert "mirror serve's throughput at least half of nginx's" in report  # the target line, PASS or FAIL
+    assert "| 4 | 2 | 0 |" in report and "Peak memory of the `mirror serve` process" in report

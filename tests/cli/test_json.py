@@ -134,7 +134,7 @@ def test_publish_refresh_status_fetch(runner: CliRunner, bundle: Path, publisher
     assert code == 0 and doc["bundles"][0]["arrived"] and doc["mirrors"][0]["fate"] == "ok"
     check("fetch", out)
     code, out, _ = invoke(runner, "fetch", "--json", "--list", *reader)
-    assert code == 0 and set(json.loads(out)) == {"index", "mirrors"}
+    assert code == 0 and set(json.loads(out)) == {"index", "mirrors", "peers"}
     code, out, _ = invoke(runner, "fetch", "--json", "--keys", tmp_path / "keys", "--mirror", tmp_path / "nothing")
     doc = json.loads(out)
     assert code == 4 and doc["index"] is None and doc["mirrors"][0]["fate"] == "missing"

@@ -37,6 +37,8 @@ THIRD_PARTY = {
     "botocore": {"publish/hosts/s3.py"},
     "tqdm": {"cli/progress.py"},
     "markdown_it": {"bundle/page.py"},
+    "aiohttp": {"serve/http.py"},
+    "zeroconf": {"serve/announce.py", "fetch/lan.py"},
 }
 
 

@@ -28,7 +28,10 @@ from mirror.cli.progress import echo_err
 
 if TYPE_CHECKING:
     from mirror.fetch.fetcher import FetchResult
+    from mirror.fetch.keep import Kept
+    from mirror.fetch.lan import Peer
     from mirror.fetch.report import MirrorReport
+    from mirror.trust.keyset import TrustedKeys
     from mirror.trust.rollback import Choice
 
 
@@ -65,8 +68,10 @@ def _print_mirrors(reports: dict[str, MirrorReport]) -> None:
 
 def _index_doc(chosen: Choice) -> dict[str, Any]:
     index = chosen.index
-    return {"from": chosen.label, "version": index.version, "publisher_key": index.publisher_key,
-            "created": index.created, "expires": index.expires, "expired": chosen.expired,
+    signed = {"version": index.version, "publisher_key": index.publisher_key, "created": index.created,
+              "expires": index.expires} if chosen.signed else dict.fromkeys(("version", "publisher_key", "created",
+                                                                              "expires"))
+    return {"from": chosen.label, "signed": chosen.signed, **signed, "expired": chosen.expired,
             "bundles": [{"id": e.id, "version": e.version, "title": e.title, "size": e.size, "sha256": e.sha256,
                          "author_key": e.author_key} for e in index.bundles]}
 
@@ -74,8 +79,11 @@ def _index_doc(chosen: Choice) -> dict[str, Any]:
 def _print_list(chosen: Choice) -> None:
     from mirror.formats.names import printable
 
-    say(f"index v{chosen.index.version} from {chosen.label}, expires {chosen.index.expires}"
-        + (" (EXPIRED)" if chosen.expired else ""))
+    if chosen.signed:
+        say(f"index v{chosen.index.version} from {chosen.label}, expires {chosen.index.expires}"
+            + (" (EXPIRED)" if chosen.expired else ""))
+    else:
+        say(f"unsigned listing from {chosen.label}: each bundle is trusted only by its author's signature")
     for entry in chosen.index.bundles:
         say(f"  {entry.id}  v{entry.version}  {entry.size:>12} bytes  {printable(entry.title)}")
 
@@ -93,12 +101,67 @@ def _print_result(result: FetchResult) -> None:
             say(f"MISSING  {title} v{entry.version} ({entry.id})" + (f"  {arrival.note}" if arrival.note else ""))
 
 
-def _result_doc(result: FetchResult) -> dict[str, Any]:
-    return {"index": _index_doc(result.chosen), "mirrors": _mirror_rows(result.reports),
+def _result_doc(result: FetchResult, peers: list[Peer], kept: Kept | None) -> dict[str, Any]:
+    return {"index": _index_doc(result.chosen), "mirrors": _mirror_rows(result.reports), **_room_doc(peers, kept),
             "bundles": [{"id": a.entry.id, "version": a.entry.version, "title": a.entry.title,
                          "arrived": a.path is not None, "path": None if a.path is None else str(a.path),
                          "trusted": a.trusted, "invalid": a.invalid, "note": a.note} for a in result.arrivals],
             "exit_code": int(result.exit_code)}
+
+
+def _peer_rows(peers: list[Peer]) -> list[dict[str, str]]:
+    return [{"name": p.name, "url": p.url, "index": p.index} for p in peers]
+
+
+def _room_doc(peers: list[Peer], kept: Kept | None) -> dict[str, Any]:
+    return {"peers": _peer_rows(peers),
+            "kept": None if kept is None else {"folder": str(kept.folder), "index_version": kept.index_version,
+                                               "bundles": list(kept.bundles)}}
+
+
+def _find_peers(lan: bool, wait: float, as_json: bool) -> list[Peer]:
+    """--lan: the rooms on the local network, listed as they are found."""
+    from mirror.fetch.lan import discover
+    from mirror.formats.names import printable
+
+    if not lan:
+        return []
+    echo_err(f"looking for rooms on the local network ({wait:g} s) ...")
+    peers = discover(wait)
+    if not peers:
+        echo_err("no room answered on the local network")
+    for peer in peers if not as_json else ():
+        say(f"peer    {printable(peer.name)}  {peer.url}" + (f"  ({peer.index} index)" if peer.index else ""))
+    return peers
+
+
+def _keep(folder: Path | None, result: FetchResult, keys: TrustedKeys, as_json: bool) -> Kept | None:
+    """--keep-mirror: what arrived, in the mirror layout, with the signed index as fetched."""
+    from mirror.fetch.keep import keep_mirror
+
+    if folder is None:
+        return None
+    kept = keep_mirror(folder, result, keys)
+    if not as_json:
+        index = f"signed index v{kept.index_version}" if kept.index_version else "no signed index (a plain folder)"
+        say(f"KEPT     {len(kept.bundles)} bundle(s) and {index} in {kept.folder}: serve it with `mirror serve`")
+    return kept
+
+
+def _room_options(func: Any) -> Any:
+    """--lan, --lan-wait, --unsigned, --keep-mirror: fetching in a room, and becoming a mirror."""
+    options = [
+        click.option("--lan", is_flag=True, help="also fetch from rooms found on the local network (mDNS)"),
+        click.option("--lan-wait", type=click.FloatRange(0.5, 60), default=3.0, show_default=True,
+                     help="seconds to listen for rooms with --lan"),
+        click.option("--unsigned", is_flag=True,
+                     help="use a peer's unsigned listing even after having accepted a publisher's signed index"),
+        click.option("--keep-mirror", type=click.Path(file_okay=False, path_type=Path),
+                     help="also keep what arrived as a mirror copy in this folder (signed index as fetched)"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 @main.command()
@@ -117,11 +180,12 @@ def _result_doc(result: FetchResult) -> dict[str, Any]:
 @click.option("--budget", type=click.FloatRange(1, 86400), default=120.0, show_default=True,
               help="seconds one mirror may take for the index, and for each turn at a download")
 @click.option("--now", type=UtcTime(), hidden=True, help="pretend it is this UTC time (tests)")
+@_room_options
 @json_option
 @keys_option
 def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool, list_only: bool, dest: Path,
           proxy: str | None, strict: bool, timeout: float, min_rate: int, budget: float, now: datetime | None,
-          as_json: bool, keys_dir: Path | None) -> None:
+          as_json: bool, keys_dir: Path | None, **room: Any) -> None:
     """Fetch bundles from mirrors with failover and resume, and verify them before they land in DEST."""
     from mirror.cli.progress import byte_progress
     from mirror.fetch.choose import NoIndex
@@ -132,27 +196,30 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
     def progress(total: int, label: str) -> Any:
         return byte_progress(total, label, threshold=1 << 20)
 
-    request = FetchRequest(mirrors, dest, bundle_ids, want_all, proxy, strict, now,
-                           Limits(stall=timeout, min_rate=min_rate, budget=budget), progress)
+    peers = _find_peers(room["lan"], room["lan_wait"], as_json)
+    request = FetchRequest((*mirrors, *(p.url for p in peers)), dest, bundle_ids, want_all, proxy, strict, now,
+                           Limits(stall=timeout, min_rate=min_rate, budget=budget), progress,
+                           unsigned=room["unsigned"])
     keys = open_keyring(keys_dir).snapshot()
     try:
         if list_only:
             _, reports, chosen = open_index(request, keys, echo_err)
             if as_json:
-                dump_json({"index": _index_doc(chosen), "mirrors": _mirror_rows(reports)})
+                dump_json({"index": _index_doc(chosen), "mirrors": _mirror_rows(reports), "peers": _peer_rows(peers)})
             else:
                 _print_list(chosen)
             return
         result = run_fetch(request, keys, echo_err)
     except NoIndex as exc:
         if as_json:
-            dump_json({"index": None, "mirrors": _mirror_rows(exc.reports), "bundles": [],
-                       "exit_code": int(exc.exit_code)})
+            dump_json({"index": None, "mirrors": _mirror_rows(exc.reports), **_room_doc(peers, None),
+                       "bundles": [], "exit_code": int(exc.exit_code)})
         else:
             _print_mirrors(exc.reports)
         raise
-    if as_json:
-        dump_json(_result_doc(result))
-    else:
+    if not as_json:
         _print_result(result)
+    kept = _keep(room["keep_mirror"], result, keys, as_json)
+    if as_json:
+        dump_json(_result_doc(result, peers, kept))
     sys.exit(int(result.exit_code))

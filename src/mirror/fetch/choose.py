@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from mirror.errors import ExitCode, ManifestError, MirrorError, SignatureError, TransferError
@@ -43,14 +44,21 @@ class NoIndex(MirrorError):
         self.reports = reports
 
 
-def _checker(keys: TrustedKeys) -> Callable[[bytes, bytes], Index]:
-    def check(raw: bytes, sig: bytes) -> Index:
+class _Checker:
+    """Checks an index pair with the publishers of the keyring; keeps each pair that checked out, by its sha256."""
+
+    def __init__(self, keys: TrustedKeys) -> None:
+        self.keys = keys
+        self.pairs: dict[str, tuple[bytes, bytes]] = {}
+
+    def __call__(self, raw: bytes, sig: bytes) -> Index:
         key_id = Signature.from_bytes(sig).key_id
-        record = keys.find(key_id, "publisher")
+        record = self.keys.find(key_id, "publisher")
         if record is None:
             raise UnknownPublisher(key_id)
-        return check_index(raw, sig, record.public)
-    return check
+        index = check_index(raw, sig, record.public)
+        self.pairs[hashlib.sha256(raw).hexdigest()] = (raw, sig)
+        return index
 
 
 _FATES = {Outcome.FRESH: Fate.OK, Outcome.EXPIRED: Fate.STALE, Outcome.STALE: Fate.STALE,
@@ -88,7 +96,7 @@ def choose_index(mirrors: Sequence[Mirror], keys: TrustedKeys, now: datetime, st
     publishers = [r.key_id_hex for r in keys if "publisher" in r.roles]
     seen: dict[str, Seen] = {k: s for k in publishers if (s := load_seen(k)) is not None}
     chooser = IndexChooser(seen, now, strict)
-    check = _checker(keys)
+    check = _Checker(keys)
     for mirror in mirrors:
         report = reports.setdefault(mirror.label, MirrorReport(mirror.label))
         started = time.monotonic()
@@ -108,6 +116,8 @@ def choose_index(mirrors: Sequence[Mirror], keys: TrustedKeys, now: datetime, st
     chosen_event = reports[chosen.label].index
     if chosen_event is not None:
         chosen_event.detail += " (chosen)"
+    raw, sig = check.pairs[chosen.sha256]
+    chosen = replace(chosen, raw=raw, signature=sig)  # the exact files, for a mirror copy
     if chosen.expired:
         log(f"warning: every index found has expired; using version {chosen.index.version} from {chosen.label}")
     change = chooser.new_state()

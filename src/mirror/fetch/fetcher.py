@@ -23,8 +23,9 @@ from pathlib import Path
 
 from mirror.bundle.verify import VerifiedBundle, verify_bundle
 from mirror.errors import ConfigError, ExitCode, VerificationError
-from mirror.fetch.choose import Log, choose_index
+from mirror.fetch.choose import Log, NoIndex, choose_index
 from mirror.fetch.download import Download, Progress, no_progress
+from mirror.fetch.listing import choose_listing
 from mirror.fetch.report import MirrorReport
 from mirror.fetch.state import known_mirrors
 from mirror.fetch.transport import Mirror, open_mirror
@@ -49,6 +50,7 @@ class FetchRequest:
     now: datetime | None = None
     limits: Limits = field(default_factory=Limits)
     progress: Progress = no_progress
+    unsigned: bool = False  # take a peer's unsigned listing even after having accepted a signed index
 
 
 @dataclass(slots=True)
@@ -60,6 +62,7 @@ class Arrival:
     note: str = ""
     trusted: bool = False
     invalid: bool = False  # the bytes matched the index but the bundle failed verification
+    verified: VerifiedBundle | None = field(default=None, repr=False)  # what verified (keep.py copies it)
 
 
 @dataclass(slots=True)
@@ -85,8 +88,8 @@ def _check(entry: BundleEntry, path: Path, keys: TrustedKeys) -> tuple[VerifiedB
         verified = verify_bundle(path, keys)
     except VerificationError as exc:
         return None, f"signed hash matched, but the bundle failed verification: {exc}"
-    if (verified.meta.bundle_id, verified.meta.version) != (entry.id, entry.version):
-        return None, "the index names this bundle with another id or version than the bundle itself"
+    if (verified.meta.bundle_id, verified.meta.version, verified.meta.title) != (entry.id, entry.version, entry.title):
+        return None, "the index names this bundle with another id, version or title than the bundle itself"
     if verified.key_id != entry.author_key:
         return None, "the index names another author key than the bundle's signer"
     return verified, ""
@@ -112,6 +115,7 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys) -> Arr
         target = dest / f"{entry.id}-v{entry.version}-{entry.sha256[:12]}.7z"
     os.replace(final, target)
     arrival.path, arrival.trusted, arrival.note = target, verified.trusted, _trust_note(verified)
+    arrival.verified = verified
     return arrival
 
 
@@ -128,8 +132,11 @@ def open_index(request: FetchRequest, keys: TrustedKeys, log: Log) -> tuple[list
         raise ConfigError("no mirrors to try", hint="name one with --mirror URL (or a folder)")
     mirrors = [open_mirror(loc, request.proxy, request.limits) for loc in locations]
     reports: dict[str, MirrorReport] = {m.label: MirrorReport(m.label) for m in mirrors}
-    chosen = choose_index(mirrors, keys, request.now or datetime.now(UTC), request.strict, reports, log,
-                          request.limits)
+    try:
+        chosen = choose_index(mirrors, keys, request.now or datetime.now(UTC), request.strict, reports, log,
+                              request.limits)
+    except NoIndex as no_index:  # a room's plain folder: its unsigned listing, if listing.py's rules allow
+        chosen = choose_listing(mirrors, keys, request.strict, request.unsigned, reports, log, no_index)
     return mirrors, reports, chosen
 
 
@@ -153,8 +160,8 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
         if existing.exists() and file_sha256(existing) == entry.sha256:
             verified, problem = _check(entry, existing, keys)
             result.arrivals.append(Arrival(entry, existing, f"already here, {_trust_note(verified)}",
-                                           verified.trusted) if verified else Arrival(entry, None, problem, False,
-                                                                                      True))
+                                           verified.trusted, verified=verified) if verified
+                                   else Arrival(entry, None, problem, False, True))
             continue
         download = Download(entry, downloads, reports, request.limits, log, request.progress)
         part = download.run(order)

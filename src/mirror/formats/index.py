@@ -114,10 +114,15 @@ class Index:
         if not isinstance(doc["bundles"], list) or not isinstance(doc["publisher_key"], str):
             raise ManifestError("index bundle list is malformed")
         return cls(doc["publisher_key"], doc["version"], doc["created"], doc["expires"],
-                   tuple(_entry(item) for item in doc["bundles"]), tuple(mirrors))
+                   tuple(parse_entry(item) for item in doc["bundles"]), tuple(mirrors))
 
 
-def _entry(item: Any) -> BundleEntry:
+def parse_entry(item: Any) -> BundleEntry:
+    """One bundle entry of an index or a peer listing, from parsed JSON.
+
+    Raises:
+        ManifestError: missing, unknown or malformed fields, or a path that is not the bundle's content address.
+    """
     if not isinstance(item, dict) or set(item) != _ENTRY_KEYS:
         raise ManifestError("index bundle entry has missing or unknown fields")
     ok = (isinstance(item["id"], str) and BUNDLE_ID.fullmatch(item["id"]) is not None

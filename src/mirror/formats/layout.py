@@ -5,6 +5,7 @@ Example::
     bundle_path("ab12...")         # "bundles/ab12....7z"
     sums_paths("ab12...")          # ("bundles/ab12....SHA256SUMS", "bundles/ab12....SHA256SUMS.minisig")
     version_path(4)                # "index/4.json"
+    LISTING_NAME                   # "listing.json": unsigned, a hint only (listing.py)
 
 Bundles are named by the SHA-256 of their bytes, so a half-synced mirror never serves
 a bundle that differs from its index entry; index/<version>.json is immutable.
@@ -13,6 +14,7 @@ a bundle that differs from its index entry; index/<version>.json is immutable.
 from __future__ import annotations
 
 INDEX_NAME = "index.json"
+LISTING_NAME = "listing.json"  # the unsigned peer listing `mirror serve` makes for a plain folder (listing.py)
 SIG_SUFFIX = ".minisig"
 MAX_SIG_FILE = 4096  # a .minisig file is four short lines
 

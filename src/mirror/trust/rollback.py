@@ -62,12 +62,20 @@ class Judgement:
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """The index a fetch works from."""
+    """The index a fetch works from.
+
+    `raw` and `signature` are the index files exactly as fetched (kept by `fetch --keep-mirror`).
+    `signed` is False for a peer's unsigned listing (fetch/listing.py): then `index` holds only its
+    bundles (no publisher, version 0) and each bundle is trusted by its author's signature alone.
+    """
 
     label: str
     index: Index
     sha256: str
     expired: bool
+    signed: bool = True
+    raw: bytes = field(default=b"", repr=False)
+    signature: bytes = field(default=b"", repr=False)
 
 
 def age(delta: timedelta) -> str:

@@ -1,0 +1,108 @@
+"""Readers become mirrors: `fetch --keep-mirror DIR` keeps what arrived in the mirror layout, index as fetched.
+
+Example::
+
+    result = fetch(request, keys, log)
+    kept = keep_mirror(Path("usb/mirror"), result, keys)
+    kept.index_version, kept.bundles          # 5, ("ab12...",)
+    # DIR can now be served (`mirror serve DIR`) or copied to a USB stick: it is a full mirror
+
+What DIR gets (formats/layout.py): each bundle that arrived verified under its content
+address, with its detached SHA256SUMS and signature (the exact bytes signed inside the
+bundle); then the publisher's index pair exactly as fetched, first as the immutable
+index/<version>.json pair, then as index.json and its signature. Every file is written
+atomically (safeio.py); a bundle is hard-linked from DEST where the file system allows.
+An index already in DIR is replaced only by a newer or equal version of the same
+publisher, unless it does not verify; a listing-only fetch keeps the bundles alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from mirror.errors import ConfigError, ManifestError, SignatureError
+from mirror.fetch.fetcher import FetchResult
+from mirror.formats.index import MAX_INDEX
+from mirror.formats.layout import INDEX_NAME, MAX_SIG_FILE, SIG_SUFFIX, bundle_path, sums_paths, version_path
+from mirror.formats.manifest import SIG_NAME, SUMS_NAME
+from mirror.formats.minisign import Signature
+from mirror.safeio import atomic_output, atomic_write, file_sha256
+from mirror.trust.index import check_index
+from mirror.trust.keyset import TrustedKeys
+from mirror.trust.rollback import Choice
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What the mirror copy holds after this run."""
+
+    folder: Path
+    index_version: int | None  # the signed index now in the folder, or None (a listing-only fetch)
+    bundles: tuple[str, ...]  # sha256 of each bundle kept in this run
+
+
+def _place_bundle(source: Path, target: Path, sha256: str) -> None:
+    """The bundle at its content address: left alone if already right, else linked or copied, atomically."""
+    if target.is_file() and not target.is_symlink() and target.stat().st_size == source.stat().st_size \
+            and file_sha256(target) == sha256:
+        return
+    with atomic_output(target, force=True) as tmp:
+        tmp.unlink()
+        try:
+            os.link(source, tmp)
+        except OSError:  # another file system, or one without hard links (FAT on a USB stick)
+            shutil.copyfile(source, tmp)
+
+
+def _version_in_folder(folder: Path, chosen: Choice, keys: TrustedKeys) -> int:
+    """The version of the validly signed index of the same publisher the folder holds already (0: none).
+
+    Raises:
+        ConfigError: the folder holds a valid index of another publisher (one folder, one mirror).
+    """
+    try:
+        with (folder / INDEX_NAME).open("rb") as index, (folder / (INDEX_NAME + SIG_SUFFIX)).open("rb") as signature:
+            raw, sig = index.read(MAX_INDEX + 1), signature.read(MAX_SIG_FILE + 1)
+        record = keys.find(Signature.from_bytes(sig).key_id, "publisher")
+        if record is None:
+            return 0
+        there = check_index(raw, sig, record.public)
+    except (OSError, SignatureError, ManifestError):
+        return 0  # nothing there, or nothing valid: ours replaces it
+    if there.publisher_key != chosen.index.publisher_key:
+        raise ConfigError(f"{folder} is a mirror of publisher {there.publisher_key}, not of "
+                          f"{chosen.index.publisher_key}", hint="keep each publisher's mirror in its own folder")
+    return there.version
+
+
+def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys) -> Kept:
+    """Write every bundle that arrived, with its detached signature files, then the signed index as fetched.
+
+    Raises:
+        ConfigError: the folder holds another publisher's mirror.
+        OSError: the folder cannot be written.
+    """
+    chosen = result.chosen
+    folder.mkdir(parents=True, exist_ok=True)
+    there = _version_in_folder(folder, chosen, keys) if chosen.signed else 0
+    kept = []
+    for arrival in result.arrivals:
+        if arrival.path is None or arrival.verified is None:
+            continue
+        sha256 = arrival.entry.sha256
+        _place_bundle(arrival.path, folder / bundle_path(sha256), sha256)
+        for name, path in zip((SUMS_NAME, SIG_NAME), sums_paths(sha256), strict=True):
+            atomic_write(folder / path, arrival.verified.control[name])
+        kept.append(sha256)
+    if not (chosen.signed and chosen.raw):
+        return Kept(folder, None, tuple(kept))
+    pinned = version_path(chosen.index.version)
+    pairs = [(pinned, chosen.raw), (pinned + SIG_SUFFIX, chosen.signature)]
+    if there <= chosen.index.version:  # between these two renames, readers fall back to the pinned pair
+        pairs += [(INDEX_NAME, chosen.raw), (INDEX_NAME + SIG_SUFFIX, chosen.signature)]
+    for path, data in pairs:
+        atomic_write(folder / path, data)
+    return Kept(folder, max(there, chosen.index.version), tuple(kept))

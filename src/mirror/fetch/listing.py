@@ -1,0 +1,99 @@
+"""When no mirror serves a signed index: a peer's unsigned listing, under rules that never weaken a signed mirror.
+
+Example::
+
+    try:
+        chosen = choose_index(mirrors, keys, now, strict, reports, log)
+    except NoIndex as no_index:
+        chosen = choose_listing(mirrors, keys, strict, unsigned, reports, log, no_index)   # or raises no_index
+
+The rules (docs/format.md, "The unsigned peer listing"):
+1. A listing is read only after no mirror served an acceptable signed index.
+2. Never with --strict: a listing has no date and no expiry.
+3. A reader who has accepted a publisher's signed index before (its state is kept) is
+   not moved onto listings unless they ask with --unsigned: a hostile peer cannot
+   downgrade them by hiding or breaking the index.
+4. Only from mirrors that had no index, or one signed by a publisher the reader does
+   not know; never from one that served something tampered.
+5. Every listed bundle is then handled exactly like an indexed one: at most its listed
+   size is read, its sha256 must match, it must verify as if received by hand, and its
+   id, version and author must be what the listing said. The listing only says where to look.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from mirror.errors import ManifestError, TransferError
+from mirror.fetch.choose import Log, NoIndex
+from mirror.fetch.report import Fate, MirrorReport
+from mirror.fetch.state import load_seen
+from mirror.fetch.transport import Mirror
+from mirror.formats.index import BundleEntry, Index
+from mirror.formats.layout import LISTING_NAME
+from mirror.formats.listing import MAX_LISTING, Listing
+from mirror.trust.keyset import TrustedKeys
+from mirror.trust.rollback import Choice
+
+_READABLE = (Fate.MISSING, Fate.UNTRUSTED)  # no index at all, or one by a publisher the reader does not know
+
+
+def _merge(listings: Sequence[Listing]) -> tuple[BundleEntry, ...]:
+    """Of one id by one author, the highest version; then each bundle (sha256) once, as first listed."""
+    best: dict[tuple[str, str], BundleEntry] = {}
+    for listing in listings:
+        for entry in listing.bundles:
+            key = (entry.id, entry.author_key)
+            if key not in best or entry.version > best[key].version:
+                best[key] = entry
+    once: dict[str, BundleEntry] = {}
+    for entry in best.values():
+        once.setdefault(entry.sha256, entry)
+    return tuple(once.values())
+
+
+def _read(mirror: Mirror, report: MirrorReport, log: Log) -> tuple[Listing, bytes] | None:
+    try:
+        raw = mirror.read(LISTING_NAME, MAX_LISTING)
+        listing = Listing.from_bytes(raw)
+    except TransferError:
+        return None
+    except ManifestError as exc:
+        log(f"warning: {mirror.label}: its listing is malformed: {exc}")
+        return None
+    report.set_index(Fate.OK, f"unsigned listing, {len(listing.bundles)} bundle(s)", 0.0, len(raw))
+    return listing, raw
+
+
+def choose_listing(mirrors: Sequence[Mirror], keys: TrustedKeys, strict: bool, unsigned: bool,
+                   reports: dict[str, MirrorReport], log: Log, no_index: NoIndex) -> Choice:
+    """The bundles the mirrors' unsigned listings offer, when the rules allow it.
+
+    Raises:
+        NoIndex: `no_index` again: no listing, or the rules do not allow one.
+        ConfigError: the reader's state file is damaged.
+    """
+    if strict:
+        raise no_index
+    seen = [r.name for r in keys if "publisher" in r.roles and load_seen(r.key_id_hex) is not None]
+    found: list[tuple[str, Listing, bytes]] = []
+    for mirror in mirrors:
+        report = reports.setdefault(mirror.label, MirrorReport(mirror.label))
+        if report.fate in _READABLE and (got := _read(mirror, report, log)) is not None:
+            found.append((mirror.label, *got))
+    if not found:
+        raise no_index
+    if seen and not unsigned:
+        for label, _, _ in found:
+            reports[label].set_index(Fate.UNTRUSTED, "only an unsigned listing, and you have used a signed index "
+                                     "before", 0.0)
+        log(f"warning: no mirror served a signed index; you have accepted {seen[0]}'s signed index before, so "
+            "unsigned listings are not used (pass --unsigned to rely on each bundle's author signature alone)")
+        raise no_index
+    log(f"warning: no publisher-signed index; using the unsigned listing of {len(found)} peer(s): "
+        "each bundle is trusted only by its author's signature")
+    label, _, first_raw = found[0]
+    bundles = _merge([listing for _, listing, _ in found])
+    return Choice(label, Index("", 0, "", "", bundles, ()), hashlib.sha256(first_raw).hexdigest(), False,
+                  signed=False)

@@ -1,0 +1,243 @@
+"""What a folder offers to a room: its verified bundles under their content addresses, and its index as it is.
+
+Example::
+
+    catalog = scan_folder(Path("incoming"), log=print)
+    catalog.offers                          # one Offer per bundle that verified
+    catalog.files["bundles/ab12....7z"]     # Item: what to send for that path
+    catalog.skipped                         # ("old.7z: does not verify: ...",)
+    catalog = scan_folder(Path("incoming"), log=print, cache=catalog.cache)   # only new files are verified
+
+A folder is a mirror copy (index.json and its signature, sent byte for byte as they
+are), a plain folder of bundles, or both. Bundles are `*.7z` at the top and in
+`bundles/`; each must verify (docs/format.md) before it is offered, under the mirror
+layout (formats/layout.py) with its detached SHA256SUMS and signature taken from the
+bundle itself. An unsigned listing (formats/listing.py) names every bundle offered.
+Only regular files count (no symlinks), and no name from a request ever reaches the
+file system: the server sends what this table holds, nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mirror.bundle.verify import verify_bundle
+from mirror.errors import ConfigError, VerificationError
+from mirror.formats.index import MAX_INDEX, BundleEntry
+from mirror.formats.layout import INDEX_NAME, LISTING_NAME, MAX_SIG_FILE, SIG_SUFFIX, bundle_path, sums_paths
+from mirror.formats.listing import MAX_ENTRIES, Listing
+from mirror.formats.manifest import SIG_NAME, SUMS_NAME, BundleMeta
+from mirror.formats.names import printable
+from mirror.safeio import file_sha256
+from mirror.serve.headers import content_type
+
+Log = Callable[[str], None]
+_VERSIONED = re.compile(r"\d{1,9}\.json(\.minisig)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """Which file a path was when it was checked: a replaced or rewritten file has another stamp."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, info: os.stat_result) -> Stamp:
+        """The stamp of a stat result."""
+        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """What to send for one path: bytes held in memory, or a file that must still have its stamp when opened."""
+
+    content_type: str
+    etag: str
+    size: int
+    data: bytes | None = None
+    source: Path | None = None  # read from here when `data` is None
+    stamp: Stamp | None = None  # ... and only while the file still has this stamp
+    immutable: bool = False  # named by its hash: it never changes
+    filename: str | None = None  # the name a browser saves it under
+
+    @classmethod
+    def of_bytes(cls, path: str, data: bytes) -> Item:
+        """An item held in memory."""
+        return cls(content_type(path), f'"{hashlib.sha256(data).hexdigest()}"', len(data), data=data)
+
+    @classmethod
+    def of_file(cls, path: str, source: Path, stamp: Stamp, etag: str, **options: Any) -> Item:
+        """An item read from a file when asked for."""
+        return cls(content_type(path), etag, stamp.size, source=source, stamp=stamp, **options)
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One bundle that verified: what the page and the listing say of it."""
+
+    sha256: str
+    size: int
+    meta: BundleMeta
+    key_id: str
+    fingerprint: str
+
+    @property
+    def entry(self) -> BundleEntry:
+        """Its entry in the listing, as in a publisher's index."""
+        return BundleEntry.for_bundle(self.meta.bundle_id, self.meta.version, self.sha256, self.size,
+                                      self.meta.title, self.key_id)
+
+    @property
+    def download_name(self) -> str:
+        """The name a browser saves it under: the bundle id and version (both plain ASCII)."""
+        return f"{self.meta.bundle_id}-v{self.meta.version}.7z"
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """A verification result kept between scans: the offer and its detached files, or why it was skipped."""
+
+    offer: Offer | None
+    sums: bytes = b""
+    sig: bytes = b""
+    problem: str = ""
+
+
+Cache = Mapping[tuple[Path, Stamp], _Checked]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything a folder offers, as a table from URL path (no leading slash) to item."""
+
+    root: Path
+    offers: tuple[Offer, ...]
+    files: Mapping[str, Item]
+    signed_index: bool
+    skipped: tuple[str, ...]
+    cache: Cache = field(default_factory=dict, repr=False)
+
+
+def _regular(path: Path) -> os.stat_result | None:
+    """The file's stat when it is a regular file (never following a symlink), else None."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    return info if stat.S_ISREG(info.st_mode) else None
+
+
+def _read_capped(path: Path, limit: int) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError:
+        return None
+    return data if len(data) <= limit else None
+
+
+def _index_files(root: Path) -> dict[str, Item]:
+    """index.json and its signature as they are (in memory), and the immutable index/<version> pairs."""
+    files: dict[str, Item] = {}
+    for name, limit in ((INDEX_NAME, MAX_INDEX), (INDEX_NAME + SIG_SUFFIX, MAX_SIG_FILE)):
+        if _regular(root / name) is not None and (data := _read_capped(root / name, limit)) is not None:
+            files[name] = Item.of_bytes(name, data)
+    pinned = root / "index"
+    if pinned.is_dir() and not pinned.is_symlink():
+        for entry in os.scandir(pinned):
+            info = _regular(Path(entry.path))
+            if _VERSIONED.fullmatch(entry.name) and info is not None:
+                limit = MAX_SIG_FILE if entry.name.endswith(SIG_SUFFIX) else MAX_INDEX
+                if info.st_size <= limit:
+                    stamp = Stamp.of(info)
+                    files[f"index/{entry.name}"] = Item.of_file(entry.name, Path(entry.path), stamp,
+                                                                _stamp_etag(stamp))
+    return files
+
+
+def _stamp_etag(stamp: Stamp) -> str:
+    return f'"{stamp.inode:x}-{stamp.size:x}-{stamp.mtime_ns:x}"'
+
+
+def _candidates(root: Path) -> list[tuple[Path, Stamp]]:
+    found = []
+    for folder in (root, root / "bundles"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            info = _regular(Path(entry.path))
+            if entry.name.endswith(".7z") and not entry.name.startswith(".") and info is not None:
+                found.append((Path(entry.path), Stamp.of(info)))
+    return found
+
+
+def _check(path: Path, stamp: Stamp) -> _Checked:
+    try:
+        digest = file_sha256(path)
+        verified = verify_bundle(path, None)
+    except VerificationError as exc:
+        return _Checked(None, problem=f"does not verify: {exc}")
+    except OSError as exc:
+        return _Checked(None, problem=f"cannot be read: {exc.strerror}")
+    offer = Offer(digest, stamp.size, verified.meta, verified.key_id, verified.fingerprint)
+    return _Checked(offer, verified.control[SUMS_NAME], verified.control[SIG_NAME])
+
+
+def _offer_files(offer: Offer, checked: _Checked, path: Path, stamp: Stamp) -> dict[str, Item]:
+    sums, sig = sums_paths(offer.sha256)
+    bundle = Item.of_file(".7z", path, stamp, f'"{offer.sha256}"', immutable=True, filename=offer.download_name)
+    return {bundle_path(offer.sha256): bundle, sums: Item.of_bytes(sums, checked.sums),
+            sig: Item.of_bytes(sig, checked.sig)}
+
+
+def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
+    """Verify what the folder holds (files already checked with the same stamp are not read again).
+
+    Raises:
+        ConfigError: the folder does not exist or is not a folder.
+    """
+    if not root.is_dir():
+        raise ConfigError(f"{root} is not a folder", hint="name a folder of bundles, or a mirror copy")
+    files = _index_files(root)
+    offers: dict[str, Offer] = {}
+    skipped: list[str] = []
+    checked_now: dict[tuple[Path, Stamp], _Checked] = {}
+    for path, stamp in _candidates(root):
+        known = (cache or {}).get((path, stamp))
+        if known is None:
+            log(f"checking {printable(path.name)} ...")
+            known = _check(path, stamp)
+        checked_now[(path, stamp)] = known
+        where = printable(str(path.relative_to(root)))
+        if known.offer is None:
+            skipped.append(f"{where}: {known.problem}")
+        elif known.offer.sha256 not in offers and len(offers) < MAX_ENTRIES:
+            offers[known.offer.sha256] = known.offer
+            files.update(_offer_files(known.offer, known, path, stamp))
+    ordered = tuple(sorted(offers.values(), key=lambda o: (o.meta.title, o.meta.bundle_id, o.meta.version)))
+    files[LISTING_NAME] = Item.of_bytes(LISTING_NAME, Listing(tuple(o.entry for o in ordered)).to_bytes())
+    return Catalog(root, ordered, files, INDEX_NAME in files, tuple(skipped), checked_now)
+
+
+def folder_state(root: Path) -> tuple[object, ...]:
+    """A cheap summary of the folder that changes when a file is added, removed, renamed or the index rewritten."""
+    state: list[object] = []
+    for path in (root, root / "bundles", root / "index", root / INDEX_NAME, root / (INDEX_NAME + SIG_SUFFIX)):
+        try:
+            info = path.lstat()
+        except OSError:
+            state.append(None)
+            continue
+        state.append((info.st_ino, info.st_size, info.st_mtime_ns))
+    return tuple(state)

@@ -1,0 +1,267 @@
+"""The HTTP side of `mirror serve`: GET and HEAD of a fixed table of paths, bounded, with deadlines for slow clients.
+
+Example::
+
+    server = HttpServer(resolve, Limits())      # resolve(path, query, headers) -> Item | None
+    bound = await server.start([("127.0.0.1", 8470)])
+    ...
+    await server.stop()
+
+The only module that imports aiohttp, chosen because it is asyncio through and through:
+a client that reads slowly costs a socket and a few bytes of state, never a thread, and
+files go out with sendfile. What this module adds (limits.py holds the numbers, docs/resharing.md
+explains them):
+- connections are capped, in all and per client address; a connection has `idle`
+  seconds to send its request headers, and again between requests;
+- at most `max_transfers` files are sent at once; a request waits at most `queue_wait`
+  seconds for its turn, then gets 503 with Retry-After;
+- a body goes out in pieces sized to about one second of the client's average speed (32 KiB
+  to 2 MiB); a client that does not take a piece within `window` seconds is disconnected,
+  so a stalled or trickling reader is cut off after at most `window` seconds of no progress
+  and never holds up the others; a download that was cut can be resumed with Range;
+- every response, aiohttp's own error answers included, carries SECURITY_HEADERS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import socket
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from aiohttp import web
+
+from mirror.errors import ConfigError
+from mirror.serve.catalog import Item, Stamp
+from mirror.serve.headers import SECURITY_HEADERS
+from mirror.serve.limits import Limits, Pace, Stats
+from mirror.serve.ranges import Span, span_for
+
+Resolve = Callable[[str, Mapping[str, str], Mapping[str, str]], Item | None]
+DATA_PIECE = 64 << 10
+
+
+class _TooSlow(Exception):
+    """The client did not take a piece of the body in time."""
+
+
+class _Protocol(web.RequestHandler):
+    """aiohttp's connection handler; its own error answers (bad requests) carry the security headers too."""
+
+    def handle_error(self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        """aiohttp's answer, with our headers."""
+        response = super().handle_error(request, status, exc, message)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+
+class _Server(web.Server):
+    """aiohttp's low-level server with caps on connections, in all and per client address."""
+
+    def __init__(self, handler: Any, limits: Limits, stats: Stats, **options: Any) -> None:
+        super().__init__(handler, **options)
+        self._options = options
+        self._limits = limits
+        self._stats = stats
+        self._clients: Counter[str] = Counter()
+        self._client_of: dict[web.RequestHandler, str] = {}
+
+    def __call__(self) -> web.RequestHandler:
+        return _Protocol(self, loop=asyncio.get_running_loop(), **self._options)
+
+    def connection_made(self, handler: web.RequestHandler, transport: asyncio.Transport) -> None:
+        super().connection_made(handler, transport)
+        peer = transport.get_extra_info("peername")
+        client = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+        self._client_of[handler] = client
+        self._clients[client] += 1
+        if len(self._client_of) > self._limits.max_connections or self._clients[client] > self._limits.per_client:
+            self._stats.refused_connections += 1
+            asyncio.get_running_loop().call_soon(handler.force_close)  # once aiohttp has set the handler up
+
+    def connection_lost(self, handler: web.RequestHandler, exc: BaseException | None = None) -> None:
+        super().connection_lost(handler, exc)
+        client = self._client_of.pop(handler, None)
+        if client is not None:
+            self._clients[client] -= 1
+            if self._clients[client] <= 0:
+                del self._clients[client]
+
+
+def _headers(item: Item, span: Span) -> dict[str, str]:
+    headers = {**SECURITY_HEADERS, "Content-Type": item.content_type, "ETag": item.etag, "Accept-Ranges": "bytes",
+               "Cache-Control": "public, max-age=31536000, immutable" if item.immutable else "no-cache"}
+    if item.filename is not None:
+        headers["Content-Disposition"] = f'attachment; filename="{item.filename}"'
+    if span.partial:
+        headers["Content-Range"] = span.content_range(item.size)
+    return headers
+
+
+def _plain(status: int, extra: Mapping[str, str] | None = None) -> web.Response:
+    text = {404: "not found\n", 405: "only GET and HEAD\n", 416: "range not satisfiable\n",
+            503: "busy, try again in a few seconds\n"}.get(status, "error\n")
+    return web.Response(status=status, text=text, headers={**SECURITY_HEADERS, **(extra or {})})
+
+
+def _open(source: Path, stamp: Stamp | None) -> BinaryIO | None:
+    """The file, if it is still the file that was checked (same device, inode, size and time)."""
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    handle = os.fdopen(fd, "rb", buffering=0)
+    if Stamp.of(os.fstat(fd)) != stamp:
+        handle.close()
+        return None
+    return handle
+
+
+class HttpServer:
+    """Serves whatever `resolve` returns for a path; nothing else."""
+
+    def __init__(self, resolve: Resolve, limits: Limits, on_stale: Callable[[], None] = lambda: None) -> None:
+        self.resolve = resolve
+        self.limits = limits
+        self.on_stale = on_stale
+        self.stats = Stats()
+        self._slots = asyncio.Semaphore(limits.max_transfers)
+        self._runner: web.ServerRunner | None = None
+
+    async def start(self, binds: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+        """Listen on each (address, port); return the addresses and ports bound (port 0 picks a free one).
+
+        Raises:
+            ConfigError: the port is taken or the address is not this machine's.
+        """
+        for name in ("aiohttp", "asyncio"):  # the library never prints: no last-resort tracebacks on stderr
+            logging.getLogger(name).addHandler(logging.NullHandler())
+        server = _Server(self._handle, self.limits, self.stats, keepalive_timeout=self.limits.idle,
+                         access_log=None, max_line_size=4096, max_field_size=8190, max_headers=64)
+        self._runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        bound = []
+        try:
+            for host, port in binds:
+                sock = _listen(host, port)
+                bound.append((host, int(sock.getsockname()[1])))
+                await web.SockSite(self._runner, sock).start()
+        except BaseException:
+            await self.stop()
+            raise
+        return bound
+
+    async def stop(self) -> None:
+        """Close every connection and stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        self.stats.requests += 1
+        target = request.raw_path
+        self.stats.paths.append(target[:200])
+        if request.method not in ("GET", "HEAD"):
+            return _plain(405, {"Allow": "GET, HEAD"})
+        path = target.split("?", 1)[0]
+        item = self.resolve(path[1:], request.query, request.headers) if path.startswith("/") else None
+        if item is None:
+            return _plain(404)
+        span = span_for(request.headers.get("Range"), request.headers.get("If-Range"), item.etag, item.size)
+        if span is None:
+            return _plain(416, {"Content-Range": f"bytes */{item.size}"})
+        response = web.StreamResponse(status=206 if span.partial else 200, headers=_headers(item, span))
+        response.content_length = span.length
+        if item.data is not None:
+            await response.prepare(request)
+            if request.method == "GET":
+                await self._send_data(request, response, memoryview(item.data)[span.start:span.end])
+            return response
+        return await self._send_file(request, response, item, span)
+
+    async def _send_file(self, request: web.BaseRequest, response: web.StreamResponse, item: Item,
+                         span: Span) -> web.StreamResponse:
+        handle = _open(item.source, item.stamp) if item.source is not None else None
+        if handle is None:
+            self.on_stale()  # the folder changed under us: look at it again
+            return _plain(404)
+        with handle:
+            if request.method == "HEAD":
+                await response.prepare(request)
+                return response
+            try:
+                async with asyncio.timeout(self.limits.queue_wait):
+                    await self._slots.acquire()
+            except TimeoutError:
+                self.stats.busy += 1
+                return _plain(503, {"Retry-After": "5"})
+            try:
+                await response.prepare(request)
+                await self._pieces(request, handle, span)
+            except _TooSlow:
+                self.stats.too_slow += 1
+                if request.transport is not None:
+                    request.transport.abort()
+            except ConnectionError:
+                pass  # the client went away; finish_response sees the closed transport
+            finally:
+                self._slots.release()
+        return response
+
+    async def _pieces(self, request: web.BaseRequest, handle: BinaryIO, span: Span) -> None:
+        loop = asyncio.get_running_loop()
+        pace = Pace(loop.time())
+        done = 0
+        while done < span.length:
+            transport = request.transport
+            if transport is None:
+                raise ConnectionResetError("the client went away")
+            piece = min(pace.piece, span.length - done)
+            try:
+                async with asyncio.timeout(self.limits.window):
+                    await loop.sendfile(transport, handle, span.start + done, piece)
+            except TimeoutError:
+                raise _TooSlow from None
+            done += piece
+            self.stats.bytes_sent += piece
+            pace.next_piece(loop.time(), done)
+
+    async def _send_data(self, request: web.BaseRequest, response: web.StreamResponse, body: memoryview) -> None:
+        try:
+            for offset in range(0, len(body), DATA_PIECE):
+                async with asyncio.timeout(self.limits.window):
+                    await response.write(body[offset : offset + DATA_PIECE])
+                self.stats.bytes_sent += min(DATA_PIECE, len(body) - offset)
+        except TimeoutError:
+            self.stats.too_slow += 1
+            if request.transport is not None:
+                request.transport.abort()
+        except ConnectionError:
+            pass
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; a taken port or a foreign address is the user's to fix.
+
+    Raises:
+        ConfigError: the address cannot be bound.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} on {host} is already in use",
+                              hint="pick another with --port, or --port 0 for any free port") from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
+

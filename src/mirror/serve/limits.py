@@ -1,0 +1,57 @@
+"""How much `mirror serve` takes on, how long it waits for a client, and what it did.
+
+Example::
+
+    limits = Limits(window=30.0)           # a client must take each piece of a body within 30 s
+    pace = Pace(now)
+    piece = pace.next_piece(later, sent)   # about one second of the client's average speed so far
+
+The numbers are explained in docs/resharing.md ("Limits and deadlines"). The window and the
+smallest piece give the minimum rate: 32 KiB per 30 s, about 1 KiB/s, as readers ask of mirrors.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+MIN_PIECE = 32 << 10
+MAX_PIECE = 2 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much the server takes on, and how long it waits for a client."""
+
+    max_connections: int = 256
+    per_client: int = 32
+    max_transfers: int = 64
+    queue_wait: float = 10.0
+    idle: float = 15.0  # seconds to send request headers after connecting, or between requests
+    window: float = 30.0  # seconds a client may take for one piece of a body
+
+
+@dataclass(slots=True)
+class Stats:
+    """What the server did, for the operator and for tests."""
+
+    requests: int = 0
+    paths: deque[str] = field(default_factory=lambda: deque(maxlen=1000))
+    bytes_sent: int = 0
+    too_slow: int = 0
+    busy: int = 0
+    refused_connections: int = 0
+
+
+class Pace:
+    """Piece sizes from the client's average speed so far: about one second each, at most doubling each time."""
+
+    def __init__(self, now: float) -> None:
+        self.start = now
+        self.piece = MIN_PIECE
+
+    def next_piece(self, now: float, sent: int) -> int:
+        """Record progress (`sent` bytes so far); the size of the next piece."""
+        rate = sent / max(now - self.start, 1e-3)
+        self.piece = int(min(MAX_PIECE, 2 * self.piece, max(MIN_PIECE, rate)))
+        return self.piece

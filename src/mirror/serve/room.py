@@ -1,0 +1,222 @@
+"""`mirror serve`: a folder of bundles for the people in the room, until Ctrl-C.
+
+Example::
+
+    serve_room(RoomRequest(Path("incoming"), lan=True), log=print, started=lambda room: print(room.urls))
+
+    room = RoomThread(RoomRequest(folder, port=0), log)     # in tests: the same server on a thread
+    room.urls                                               # ("http://127.0.0.1:41234/",)
+    room.close()
+
+Bound to 127.0.0.1 unless the user says `--lan`: then to every IPv4 interface, and
+announced over mDNS. The folder is looked at again every few seconds; a bundle added
+to it is verified and offered, a removed one disappears. See docs/resharing.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mirror.errors import ConfigError
+from mirror.formats.announce import peer_url, txt_record
+from mirror.serve.announce import Announcement, lan_addresses
+from mirror.serve.catalog import Catalog, Item, folder_state, scan_folder
+from mirror.serve.http import HttpServer
+from mirror.serve.limits import Limits, Stats
+from mirror.serve.page import render_page
+from mirror.serve.words import pick_language
+from mirror.trust.fingerprint import qr_png
+
+Log = Callable[[str], None]
+DEFAULT_PORT = 8470
+RESCAN_EVERY = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRequest:
+    """What to serve, where."""
+
+    folder: Path
+    lan: bool = False
+    port: int = DEFAULT_PORT
+    limits: Limits = field(default_factory=Limits)
+    announce: bool = True  # with --lan: announce over mDNS
+
+
+@dataclass(slots=True)
+class Room:
+    """A room while it is open: where readers find it, what it offers, what it did."""
+
+    urls: tuple[str, ...]
+    catalog: Catalog
+    stats: Stats
+    lan: bool = False
+    announced_as: str | None = None
+    stale: bool = False  # a file changed under the server: look at the folder again
+    _pages: dict[str, Item] = field(default_factory=dict)
+    _qr: dict[str, Item] = field(default_factory=dict)
+
+    @property
+    def share(self) -> bool:
+        """Whether other devices can reach the room (then the page shows a QR code of its address)."""
+        return self.lan and bool(self.urls)
+
+    def resolve(self, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> Item | None:
+        """What to send for a path: the page, its QR code, or a file of the catalog."""
+        if path == "":
+            language = pick_language(query.get("lang"), headers.get("Accept-Language"))
+            if language not in self._pages:
+                page = render_page(self.catalog.offers, self.catalog.signed_index, language, self.share)
+                self._pages[language] = Item.of_bytes(".html", page)
+            return self._pages[language]
+        if path == "qr.png" and self.share:
+            url = next((u for u in self.urls if u == f"http://{headers.get('Host', '')}/"), self.urls[0])
+            if url not in self._qr:
+                self._qr[url] = Item.of_bytes(path, qr_png(url))
+            return self._qr[url]
+        return self.catalog.files.get(path)
+
+    def replace(self, catalog: Catalog) -> None:
+        """Serve a new catalog from now on."""
+        self.catalog, self.stale = catalog, False
+        self._pages.clear()
+
+
+def _binds(request: RoomRequest) -> tuple[str, list[str]]:
+    """The address to listen on and the addresses readers use."""
+    if not request.lan:
+        return "127.0.0.1", ["127.0.0.1"]
+    return "0.0.0.0", lan_addresses()  # noqa: S104 - --lan means every interface, and the docs say so
+
+
+async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], Awaitable[None]]) -> None:
+    """Look at the folder again whenever it changes; verify only what is new."""
+    state = folder_state(folder)
+    while True:
+        await asyncio.sleep(RESCAN_EVERY)
+        now = folder_state(folder)
+        if now == state and not room.stale:
+            continue
+        state = now
+        try:
+            catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache)
+        except (ConfigError, OSError) as exc:  # the folder went away or became unreadable: keep serving the last
+            log(f"warning: {exc}")
+            continue
+        before = {o.sha256 for o in room.catalog.offers}
+        room.replace(catalog)
+        if {o.sha256 for o in catalog.offers} != before:
+            log(f"now serving {len(catalog.offers)} bundle(s)")
+            await changed(room)
+
+
+async def run_room(request: RoomRequest, log: Log, started: Callable[[Room], None], stop: asyncio.Event) -> None:
+    """Serve until `stop` is set.
+
+    Raises:
+        ConfigError: the folder is not there, or the port is taken.
+    """
+    catalog = await asyncio.to_thread(scan_folder, request.folder, log)
+    host, addresses = _binds(request)
+    room = Room((), catalog, Stats(), request.lan)
+    server = HttpServer(room.resolve, request.limits, on_stale=lambda: setattr(room, "stale", True))
+    room.stats = server.stats
+    bound = await server.start([(host, request.port)])
+    port = bound[0][1]
+    room.urls = tuple(peer_url(a, port) for a in addresses)
+    announcement: Announcement | None = None
+    try:
+        if request.lan and request.announce and addresses:
+            announcement = Announcement(port, addresses, txt_record(catalog.signed_index, len(catalog.offers)))
+            try:
+                await announcement.start()
+                room.announced_as = announcement.instance
+            except ConfigError as exc:  # serve anyway: readers can type the address or scan its QR code
+                log(f"warning: {exc}; readers need the address or its QR code")
+                announcement = None
+        started(room)
+
+        async def changed(current: Room) -> None:
+            if announcement is not None:
+                await announcement.update(txt_record(current.catalog.signed_index, len(current.catalog.offers)))
+
+        watcher = asyncio.ensure_future(_watch(room, request.folder, log, changed))
+        try:
+            await stop.wait()
+        finally:
+            watcher.cancel()
+    finally:
+        if announcement is not None:
+            await announcement.stop()
+        await server.stop()
+
+
+def serve_room(request: RoomRequest, log: Log, started: Callable[[Room], None]) -> None:
+    """Serve until Ctrl-C or SIGTERM (from the main thread).
+
+    Raises:
+        ConfigError: the folder is not there, or the port is taken.
+    """
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_room(request, log, started, stop)
+
+    asyncio.run(main())
+
+
+class RoomThread:
+    """A room served from a background thread (for tests and for embedding); `close()` stops it.
+
+    Raises:
+        ConfigError: from the constructor, as run_room.
+    """
+
+    def __init__(self, request: RoomRequest, log: Log = lambda _line: None) -> None:
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        self.room: Room | None = None
+        self._thread = threading.Thread(target=self._run, args=(request, log), daemon=True)
+        self._thread.start()
+        self._ready.wait(60)
+        if self._error is not None:
+            raise self._error
+
+    def _run(self, request: RoomRequest, log: Log) -> None:
+        def started(room: Room) -> None:
+            self.room = room
+            self._ready.set()
+
+        try:
+            self._loop.run_until_complete(run_room(request, log, started, self._stop))
+        except BaseException as exc:  # the thread's boundary: handed to the constructor's caller
+            self._error = exc
+        finally:
+            self._ready.set()
+            self._loop.close()
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Where the room listens."""
+        return self.room.urls if self.room is not None else ()
+
+    def close(self) -> None:
+        """Stop serving and wait for the thread."""
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(30)
+
+    def __enter__(self) -> RoomThread:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

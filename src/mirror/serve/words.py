@@ -1,0 +1,157 @@
+# ruff: noqa: RUF001  (Russian and Kazakh text: letters that look Latin or like digits are meant)
+"""The words of the room page in English, Russian and Kazakh (Cyrillic, as written in Kazakhstan).
+
+Example::
+
+    WORDS["ru"].download             # "Скачать"
+    pick_language("kk-KZ,ru;q=0.8")  # "kk"
+
+Text between backticks is shown as code. Plain text only: page.py escapes everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGUAGES = ("en", "ru", "kk")
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """Every phrase of the page in one language."""
+
+    name: str
+    title: str
+    intro: str
+    signed: str
+    unsigned: str
+    none: str
+    more: str
+    languages: str
+    size: str
+    date: str
+    fingerprint: str
+    key_id: str
+    sha256: str
+    download: str
+    sums: str
+    signature: str
+    how: str
+    steps: tuple[str, ...]
+    share: str
+
+
+_EN = Words(
+    name="English",
+    title="Files shared here",
+    intro="Someone near you is sharing these files. Anyone can change a file on its way to you: "
+        "check each one before you trust it.",
+    signed="This list comes with a publisher's signed index: `mirror fetch` checks it with the publisher's key.",
+    unsigned="This list is not signed by anyone: each file must be checked by its author's signature.",
+    none="No bundles here yet.",
+    more="{count} more bundles are not shown here; `mirror fetch` gets all of them.",
+    languages="Languages",
+    size="Size",
+    date="Date",
+    fingerprint="Author's key fingerprint (compare it!)",
+    key_id="Key id",
+    sha256="SHA-256 of the file",
+    download="Download",
+    sums="signed list of files (SHA256SUMS)",
+    signature="its signature",
+    how="How to check a file",
+    steps=(
+        "Get the author's key fingerprint from the author: in person, by phone, or from their QR code. "
+        "Not from this page: it only shows what the file itself claims.",
+        "On a computer with mirror: `mirror verify FILE.7z`. It must say VERIFIED and show the same fingerprint.",
+        "Without mirror: unpack with 7-Zip, check the signature with minisign and the author's key, "
+        "then every file with `sha256sum -c SHA256SUMS`.",
+        "On a phone: keep the file as it is and check it on a computer (on Android, Termux has the packages "
+        "minisign and 7zip) before you believe it or pass it on.",
+        "If anything differs, do not trust the file and do not pass it on.",
+    ),
+    share="Scan to open this page on another phone on this network.",
+)
+
+
+_RU = Words(
+    name="Русский",
+    title="Файлы, которыми здесь делятся",
+    intro="Эти файлы раздаёт кто-то рядом с вами. По дороге к вам любой файл можно подменить: "
+        "проверьте каждый, прежде чем ему доверять.",
+    signed="К этому списку приложен подписанный индекс издателя: `mirror fetch` проверяет его ключом издателя.",
+    unsigned="Этот список никем не подписан: каждый файл нужно проверить по подписи его автора.",
+    none="Здесь пока нет файлов.",
+    more="Ещё {count} файлов здесь не показаны; `mirror fetch` скачает их все.",
+    languages="Языки",
+    size="Размер",
+    date="Дата",
+    fingerprint="Отпечаток ключа автора (сверьте его!)",
+    key_id="Идентификатор ключа",
+    sha256="SHA-256 файла",
+    download="Скачать",
+    sums="подписанный список файлов (SHA256SUMS)",
+    signature="его подпись",
+    how="Как проверить файл",
+    steps=(
+        "Узнайте отпечаток ключа у самого автора: лично, по телефону или по его QR-коду. "
+        "Не с этой страницы: здесь показано только то, что утверждает сам файл.",
+        "На компьютере с mirror: `mirror verify ФАЙЛ.7z`. Программа должна написать VERIFIED "
+        "и показать тот же отпечаток.",
+        "Без mirror: распакуйте файл в 7-Zip, проверьте подпись программой minisign с ключом автора, "
+        "затем каждый файл командой `sha256sum -c SHA256SUMS`.",
+        "На телефоне: сохраните файл без изменений и проверьте его на компьютере (на Android в Termux есть "
+        "пакеты minisign и 7zip), прежде чем верить ему или передавать дальше.",
+        "Если хоть что-то не совпадает, не доверяйте файлу и не передавайте его дальше.",
+    ),
+    share="Отсканируйте, чтобы открыть эту страницу на другом телефоне в этой сети.",
+)
+
+
+_KK = Words(
+    name="Қазақша",
+    title="Мұнда бөлісілген файлдар",
+    intro="Бұл файлдарды жаныңыздағы біреу таратып отыр. Сізге жеткенше кез келген файлды біреу өзгертуі "
+        "мүмкін: сенбес бұрын әрқайсысын тексеріңіз.",
+    signed="Бұл тізіммен бірге баспагердің қол қойылған индексі бар: `mirror fetch` оны баспагердің кілтімен "
+        "тексереді.",
+    unsigned="Бұл тізімге ешкім қол қоймаған: әр файлды оның авторының қолтаңбасы арқылы тексеру керек.",
+    none="Мұнда әзірге файл жоқ.",
+    more="Тағы {count} файл мұнда көрсетілмеген; `mirror fetch` олардың бәрін жүктеп алады.",
+    languages="Тілдері",
+    size="Көлемі",
+    date="Күні",
+    fingerprint="Автор кілтінің саусақ ізі (салыстырыңыз!)",
+    key_id="Кілт идентификаторы",
+    sha256="Файлдың SHA-256 мәні",
+    download="Жүктеп алу",
+    sums="файлдардың қол қойылған тізімі (SHA256SUMS)",
+    signature="оның қолтаңбасы",
+    how="Файлды қалай тексеруге болады",
+    steps=(
+        "Автор кілтінің саусақ ізін автордың өзінен біліңіз: жеке кездесіп, телефон арқылы немесе оның QR-кодынан. "
+        "Бұл беттен емес: мұнда тек файлдың өзі не айтатыны көрсетілген.",
+        "mirror орнатылған компьютерде: `mirror verify ФАЙЛ.7z`. Бағдарлама VERIFIED деп жазып, дәл сол саусақ "
+        "ізін көрсетуі керек.",
+        "mirror болмаса: файлды 7-Zip арқылы ашыңыз, қолтаңбаны minisign бағдарламасымен автордың кілті арқылы, "
+        "содан кейін әр файлды `sha256sum -c SHA256SUMS` командасымен тексеріңіз.",
+        "Телефонда: файлды өзгертпей сақтаңыз да, оған сенбес немесе оны басқаға жібермес бұрын компьютерде "
+        "тексеріңіз (Android-тегі Termux-та minisign және 7zip пакеттері бар).",
+        "Бірдеңе сәйкес келмесе, файлға сенбеңіз және оны басқаға жібермеңіз.",
+    ),
+    share="Бұл бетті осы желідегі басқа телефонда ашу үшін сканерлеңіз.",
+)
+
+
+WORDS = {"en": _EN, "ru": _RU, "kk": _KK}
+
+
+def pick_language(asked: str | None, accept_language: str | None = None) -> str:
+    """The page language: `?lang=` when it is one we have, else the first of ours in Accept-Language, else English."""
+    if asked is not None and asked in LANGUAGES:
+        return asked
+    for part in (accept_language or "").split(",")[:20]:
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "en"

@@ -1,0 +1,200 @@
+"""Readers in a room: fetch from `mirror serve`, the unsigned listing's rules, and readers that become mirrors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+from mirror.formats.index import BundleEntry
+from mirror.formats.listing import Listing
+from mirror.serve.room import RoomRequest, RoomThread
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
+from mirror_server import MirrorServer
+from room import make_bundle, plain_folder, serving
+
+
+def _reader(tmp_path: Path, keyring: Keyring, runner: CliRunner, name: str, *roles: str) -> Path:
+    """A reader's keyring holding alice in these roles."""
+    pub = tmp_path / "alice.pub"
+    pub.write_text(keyring.get("alice").public.to_text())
+    keys = tmp_path / name
+    args = [a for role in roles for a in ("--role", role)]
+    assert invoke(runner, "keys", "import", pub, "--name", "alice", *args, "--keys", keys)[0] == 0
+    return keys
+
+
+def _fetch(runner: CliRunner, keys: Path, dest: Path, *args: str | Path) -> tuple[int, str, str]:
+    return invoke(runner, "fetch", "--keys", keys, "--dest", dest, *args)
+
+
+@pytest.fixture
+def host(tmp_path: Path, keyring: Keyring, secret: SecretKey, runner: CliRunner) -> Path:
+    """A publisher's folder host after `mirror publish` of one bundle signed by alice."""
+    folder = tmp_path / "host"
+    folder.mkdir()
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.usb]\nurl = "{folder}"\n')
+    bundle = make_bundle(tmp_path / "pub-src", secret, tmp_path / "published.7z", "Published bundle")
+    code, _, err = invoke(runner, "publish", bundle, "--config", config)
+    assert code == 0, err
+    return folder
+
+
+def test_fetch_from_a_served_plain_folder(tmp_path: Path, keyring: Keyring, secret: SecretKey,
+                                          runner: CliRunner) -> None:
+    """`mirror serve` of a folder of bundles; `mirror fetch --mirror URL` verifies and says it had no signed index."""
+    folder = plain_folder(tmp_path, secret)
+    keys = _reader(tmp_path, keyring, runner, "reader", "author")
+    with serving(folder, tmp_path) as served:
+        code, out, err = _fetch(runner, keys, tmp_path / "in", "--mirror", served.url, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["index"]["signed"] is False and doc["index"]["version"] is None
+    assert doc["bundles"][0]["trusted"] and doc["bundles"][0]["note"] == "signed by alice"
+    assert "unsigned listing" in err and "author's signature" in err
+    (arrived,) = (tmp_path / "in").glob("*.7z")
+    assert arrived.read_bytes() == (folder / "almaty.7z").read_bytes()
+    assert invoke(runner, "verify", arrived, "--keys", keys)[0] == 0
+
+
+def test_a_reader_becomes_a_mirror_for_a_third(tmp_path: Path, host: Path, keyring: Keyring,
+                                               runner: CliRunner) -> None:
+    """fetch --keep-mirror keeps the publisher's index as it was; served, it lets a third reader verify that index."""
+    second = _reader(tmp_path, keyring, runner, "second", "author", "publisher")
+    kept = tmp_path / "usb-copy"
+    with serving(host, tmp_path) as publisher_room:
+        code, out, err = _fetch(runner, second, tmp_path / "in2", "--mirror", publisher_room.url,
+                                "--keep-mirror", kept)
+    assert code == 0, err
+    assert "KEPT     1 bundle(s) and signed index v1" in out
+    host_files = sorted(p.relative_to(host).as_posix() for p in host.rglob("*") if p.is_file())
+    kept_files = sorted(p.relative_to(kept).as_posix() for p in kept.rglob("*") if p.is_file())
+    assert kept_files == host_files  # the full layout: a USB copy of it is a mirror
+    for name in host_files:
+        assert (kept / name).read_bytes() == (host / name).read_bytes(), name  # byte for byte
+    shutil.rmtree(tmp_path / "state")  # the third reader has never fetched anything
+    third = _reader(tmp_path, keyring, runner, "third", "author", "publisher")
+    with serving(kept, tmp_path) as second_room:
+        code, out, err = _fetch(runner, third, tmp_path / "in3", "--mirror", second_room.url, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["index"]["signed"] is True and doc["index"]["version"] == 1
+    [row] = doc["mirrors"]
+    assert (row["mirror"], row["fate"], row["index"]["detail"]) == (second_room.url, "ok", "index v1 (chosen)")
+    assert doc["bundles"][0]["arrived"] and doc["bundles"][0]["trusted"]
+    assert "unsigned" not in err
+
+
+def test_a_usb_copy_of_a_kept_mirror_is_a_mirror(tmp_path: Path, host: Path, keyring: Keyring,
+                                                 runner: CliRunner) -> None:
+    """The kept folder, copied like a USB stick, is read as a folder mirror with the publisher's index."""
+    reader = _reader(tmp_path, keyring, runner, "reader", "author", "publisher")
+    assert _fetch(runner, reader, tmp_path / "in", "--mirror", host, "--keep-mirror", tmp_path / "kept")[0] == 0
+    shutil.copytree(tmp_path / "kept", tmp_path / "stick")
+    shutil.rmtree(tmp_path / "state")
+    code, out, _ = _fetch(runner, reader, tmp_path / "in-again", "--mirror", tmp_path / "stick")
+    assert code == 0 and "index v1" in out and "ARRIVED" in out
+
+
+def test_listing_is_refused_after_a_signed_index_unless_asked(tmp_path: Path, host: Path, keyring: Keyring,
+                                                              secret: SecretKey, runner: CliRunner) -> None:
+    """A reader who accepted a signed index is not moved onto a peer's unsigned listing without --unsigned."""
+    reader = _reader(tmp_path, keyring, runner, "reader", "author", "publisher")
+    assert _fetch(runner, reader, tmp_path / "in", "--mirror", host)[0] == 0  # the publisher's index, seen
+    peer = plain_folder(tmp_path, secret, title="from a peer")
+    with RoomThread(RoomRequest(peer, port=0)) as room:
+        code, out, err = _fetch(runner, reader, tmp_path / "in2", "--mirror", room.urls[0])
+        assert code == 4 and "--unsigned" in err and "untrusted" in out
+        assert not list((tmp_path / "in2").glob("*.7z"))
+        code, out, err = _fetch(runner, reader, tmp_path / "in2", "--mirror", room.urls[0], "--unsigned")
+    assert code == 0 and "ARRIVED" in out and "unsigned listing" in err
+
+
+def test_strict_never_takes_a_listing(tmp_path: Path, keyring: Keyring, secret: SecretKey,
+                                      runner: CliRunner) -> None:
+    """--strict refuses a listing: it has no date and no expiry."""
+    reader = _reader(tmp_path, keyring, runner, "reader", "author")
+    with RoomThread(RoomRequest(plain_folder(tmp_path, secret), port=0)) as room:
+        code, _, _ = _fetch(runner, reader, tmp_path / "in", "--mirror", room.urls[0], "--strict")
+    assert code == 4 and not list((tmp_path / "in").glob("*.7z"))
+
+
+def test_a_signed_index_anywhere_wins_over_listings(tmp_path: Path, host: Path, keyring: Keyring,
+                                                    secret: SecretKey, runner: CliRunner) -> None:
+    """A peer with only a listing, named first, does not stop the signed index of a later mirror from deciding."""
+    reader = _reader(tmp_path, keyring, runner, "reader", "author", "publisher")
+    with RoomThread(RoomRequest(plain_folder(tmp_path, secret, title="peer only"), port=0)) as room:
+        code, out, _ = _fetch(runner, reader, tmp_path / "in", "--mirror", room.urls[0], "--mirror", host, "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["index"]["signed"] is True
+    assert [b["title"] for b in doc["bundles"]] == ["Published bundle"]
+
+
+def raw_listing(folder: Path) -> bytes:
+    """The listing `mirror serve` makes for a folder."""
+    with RoomThread(RoomRequest(folder, port=0)) as room:
+        assert room.room is not None
+        item = room.room.catalog.files["listing.json"]
+        assert item.data is not None
+        return item.data
+
+
+def test_a_listing_that_lies_gets_nothing_in(tmp_path: Path, keyring: Keyring, secret: SecretKey,
+                                             runner: CliRunner) -> None:
+    """A listing that names a real bundle with another id, version, author or title: it is refused (exit 3)."""
+    folder = plain_folder(tmp_path, secret)
+    data = (folder / "almaty.7z").read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    evil = tmp_path / "evil"
+    (evil / "bundles").mkdir(parents=True)
+    (evil / "bundles" / f"{sha}.7z").write_bytes(data)
+    meta = json.loads(Listing.from_bytes(raw_listing(folder)).to_bytes())["bundles"][0]
+    lies = [{**meta, "id": "0123456789abcdef"}, {**meta, "version": 7}, {**meta, "author_key": "AAAAAAAAAAAAAAAA"},
+            {**meta, "title": "An official statement"}]
+    reader = _reader(tmp_path, keyring, runner, "reader", "author")
+    for n, lie in enumerate(lies):
+        (evil / "listing.json").write_bytes(Listing((BundleEntry(**lie),)).to_bytes())
+        with MirrorServer(evil) as server:
+            code, out, _ = _fetch(runner, reader, tmp_path / f"in{n}", "--mirror", server.url)
+        assert code == 3 and "MISSING" in out and "failed" not in out, (lie, out)
+        assert "another id, version or title" in out or "another author key" in out, out
+        assert not list((tmp_path / f"in{n}").glob("*.7z"))
+
+
+def test_keep_mirror_keeps_a_newer_index_and_refuses_another_publisher(
+        tmp_path: Path, host: Path, keyring: Keyring, runner: CliRunner) -> None:
+    """A folder that holds a newer signed index keeps it; one holding another publisher's mirror is refused."""
+    reader = _reader(tmp_path, keyring, runner, "reader", "author", "publisher")
+    old = tmp_path / "old-host"
+    shutil.copytree(host, old)
+    assert invoke(runner, "refresh", "--config", tmp_path / "mirror.toml")[0] == 0  # host now has v2
+    kept = tmp_path / "kept"
+    assert _fetch(runner, reader, tmp_path / "in", "--mirror", host, "--keep-mirror", kept)[0] == 0
+    shutil.rmtree(tmp_path / "state")  # a reader with no memory fetches v1 from an old copy into the same folder
+    code, out, _ = _fetch(runner, reader, tmp_path / "in", "--mirror", old, "--keep-mirror", kept)
+    assert code == 0 and "signed index v2" in out
+    assert json.loads((kept / "index.json").read_bytes())["version"] == 2
+    assert (kept / "index" / "1.json").read_bytes() == (old / "index.json").read_bytes()
+    keyring.create("bob", None)  # bob publishes the same bundle; his reader keeps it into alice's mirror folder
+    bob_config = tmp_path / "bob.toml"
+    bob_config.write_text(f'[publisher]\nkey = "bob"\n\n[hosts.usb]\nurl = "{tmp_path / "bob-host"}"\n')
+    (tmp_path / "bob-host").mkdir()
+    code, _, err = invoke(runner, "publish", tmp_path / "published.7z", "--config", bob_config)
+    assert code == 0, err
+    bob_reader = tmp_path / "bob-reader"
+    pub = tmp_path / "bob.pub"
+    pub.write_text(keyring.get("bob").public.to_text())
+    assert invoke(runner, "keys", "import", pub, "--name", "bob", "--role", "publisher", "--keys", bob_reader)[0] == 0
+    pub_alice = tmp_path / "alice.pub"
+    assert invoke(runner, "keys", "import", pub_alice, "--name", "alice", "--role", "publisher",
+                  "--role", "author", "--keys", bob_reader)[0] == 0
+    code, _, err = _fetch(runner, bob_reader, tmp_path / "in-bob", "--mirror", tmp_path / "bob-host",
+                          "--keep-mirror", kept)
+    assert code == 2 and "mirror of publisher" in err

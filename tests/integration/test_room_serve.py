@@ -1,0 +1,327 @@
+"""`mirror serve` over real HTTP on 127.0.0.1: the layout and nothing else, headers, Range, slow clients."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from conftest import invoke
+from mirror.formats.listing import Listing
+from mirror.serve.headers import CSP
+from mirror.serve.limits import Limits
+from mirror.serve.room import RoomRequest, RoomThread
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
+from room import LOOPBACK, make_bundle, plain_folder, raw_get, raw_request, serving
+
+
+@pytest.fixture
+def folder(tmp_path: Path, secret: SecretKey) -> Path:
+    """A plain folder with one bundle whose title is markup."""
+    return plain_folder(tmp_path, secret, title="<script>alert(1)</script> Алматы")
+
+
+@pytest.fixture
+def room(folder: Path) -> RoomThread:
+    """The folder served in this process (so that the server's counters can be read)."""
+    with RoomThread(RoomRequest(folder, port=0)) as served:
+        yield served
+
+
+def _port(room: RoomThread) -> int:
+    return int(room.urls[0].rsplit(":", 1)[1].strip("/"))
+
+
+def _sha(folder: Path) -> str:
+    return hashlib.sha256((folder / "almaty.7z").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("target", [
+    "/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/bundles/../index.json", "/bundles/..%2f..%2fetc%2fpasswd",
+    "/bundles/%2e%2e/listing.json", "/%2Fetc%2Fpasswd", "//listing.json", "/listing.json/", "/bundles/",
+    "/bundles", "/almaty.7z", "/.mirror-downloads/x", "/index/", "/bundles\\..\\almaty.7z", "/listing.json%00",
+    "http://example.org/listing.json", "*", "/qr.png",
+])
+def test_paths_outside_the_layout_get_404(room: RoomThread, folder: Path, target: str) -> None:
+    """Traversal, encoded traversal, folders, files outside the layout and absolute URIs: 404 and no body of ours."""
+    status, headers, body = raw_get(_port(room), target)
+    assert status in (400, 404), (target, status)
+    assert headers["content-security-policy"] == CSP
+    assert b"root:" not in body and b"mirror-listing" not in body
+
+
+def test_only_get_and_head(room: RoomThread, folder: Path) -> None:
+    """PUT, POST, DELETE and WebDAV methods get 405; nothing is written."""
+    before = sorted(p.name for p in folder.rglob("*"))
+    for method in ("PUT", "POST", "DELETE", "MKCOL", "PROPFIND", "OPTIONS"):
+        status, headers, _ = raw_get(_port(room), "/new.7z", method, "Content-Length: 4\r\n\r\nABCD")
+        assert (status, headers["allow"]) == (405, "GET, HEAD"), method
+    assert sorted(p.name for p in folder.rglob("*")) == before
+    status, headers, body = raw_get(_port(room), "/listing.json", "HEAD")
+    assert status == 200 and body == b"" and int(headers["content-length"]) > 0
+
+
+def test_security_headers_on_every_response(room: RoomThread, folder: Path) -> None:
+    """The page, files, 404, 405, 416 and aiohttp's own 400 all carry the CSP and nosniff."""
+    port, sha = _port(room), _sha(folder)
+    answers = [raw_get(port, "/"), raw_get(port, "/listing.json"), raw_get(port, f"/bundles/{sha}.7z"),
+               raw_get(port, "/nothing"), raw_get(port, "/", "DELETE"),
+               raw_get(port, f"/bundles/{sha}.7z", extra="Range: bytes=99999999-\r\n"),
+               raw_request(port, b"NOT HTTP AT ALL\r\n\r\n")]
+    assert [a[0] for a in answers] == [200, 200, 200, 404, 405, 416, 400]
+    for _, headers, _ in answers:
+        assert headers["content-security-policy"] == "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert "aiohttp" not in headers.get("server", "") and "Python" not in headers.get("server", "")
+    assert answers[0][1]["content-type"] == "text/html; charset=utf-8"
+    assert answers[5][1]["content-range"] == f"bytes */{(folder / 'almaty.7z').stat().st_size}"
+
+
+def test_page_shows_markup_as_text(room: RoomThread, folder: Path) -> None:
+    """A <script> title is escaped, and the page has no script, no form and no link off the server."""
+    _, _, body = raw_get(_port(room), "/")
+    page = body.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Алматы" in page
+    assert "<script" not in page.lower() and "<form" not in page.lower()
+    assert "http://" not in page and "https://" not in page and "//" not in page.replace("://", "")
+    assert f'href="bundles/{_sha(folder)}.7z"' in page
+    for language, words in (("ru", "Как проверить файл"), ("kk", "Файлды қалай тексеруге болады")):
+        assert words in page  # how to check, in every language, whatever the page language
+        assert f'lang="{language}"' in page
+
+
+def test_page_language_follows_the_browser(room: RoomThread) -> None:
+    """Accept-Language picks Russian or Kazakh; ?lang= overrides it."""
+    _, _, ru = raw_get(_port(room), "/", extra="Accept-Language: ru-RU,ru;q=0.9\r\n")
+    _, _, kk = raw_get(_port(room), "/?lang=kk", extra="Accept-Language: ru-RU\r\n")
+    assert '<html lang="ru">' in ru.decode() and "Скачать" in ru.decode()
+    assert '<html lang="kk">' in kk.decode() and "Жүктеп алу" in kk.decode()
+
+
+def test_range_answers(room: RoomThread, folder: Path) -> None:
+    """206 with Content-Range for one range, the whole file for a stale If-Range, bytes as on disk."""
+    data = (folder / "almaty.7z").read_bytes()
+    url = f"{room.urls[0]}bundles/{_sha(folder)}.7z"
+    with requests.get(url, headers={"Range": "bytes=100-"}, timeout=10) as answer:
+        assert answer.status_code == 206 and answer.content == data[100:]
+        assert answer.headers["Content-Range"] == f"bytes 100-{len(data) - 1}/{len(data)}"
+        etag = answer.headers["ETag"]
+    assert etag == f'"{_sha(folder)}"'
+    with requests.get(url, headers={"Range": "bytes=-10"}, timeout=10) as answer:
+        assert answer.status_code == 206 and answer.content == data[-10:]
+    with requests.get(url, headers={"Range": "bytes=100-", "If-Range": '"stale"'}, timeout=10) as answer:
+        assert answer.status_code == 200 and answer.content == data
+    with requests.get(url, timeout=10) as answer:
+        assert answer.headers["Content-Disposition"].startswith('attachment; filename="')
+        assert answer.headers["Cache-Control"].endswith("immutable")
+
+
+def test_fetch_resumes_against_serve(room: RoomThread, folder: Path, tmp_path: Path, runner: CliRunner,
+                                     reader_keys: Path) -> None:
+    """A half-downloaded bundle is finished with one Range request; the server sends only the rest."""
+    data = (folder / "almaty.7z").read_bytes()
+    sha = _sha(folder)
+    downloads = tmp_path / "in" / ".mirror-downloads"
+    downloads.mkdir(parents=True)
+    (downloads / f"{sha}.7z.part").write_bytes(data[: len(data) // 2])
+    assert room.room is not None
+    sent_before = room.room.stats.bytes_sent
+    code, out, err = invoke(runner, "fetch", "--keys", reader_keys, "--dest", tmp_path / "in",
+                            "--mirror", room.urls[0])
+    assert code == 0, err
+    assert "ARRIVED" in out and [p.read_bytes() for p in (tmp_path / "in").glob("*.7z")] == [data]
+    listing = requests.get(f"{room.urls[0]}listing.json", timeout=5).content
+    assert room.room.stats.bytes_sent - sent_before - 2 * len(listing) == len(data) - len(data) // 2  # the rest only
+    assert f"/bundles/{sha}.7z" in room.room.stats.paths
+
+
+@pytest.fixture
+def reader_keys(tmp_path: Path, keyring: Keyring, runner: CliRunner) -> Path:
+    """A reader's keyring that trusts alice as an author."""
+    pub = tmp_path / "alice.pub"
+    pub.write_text(keyring.get("alice").public.to_text())
+    reader = tmp_path / "reader-keys"
+    assert invoke(runner, "keys", "import", pub, "--name", "alice", "--keys", reader)[0] == 0
+    return reader
+
+
+def test_bundles_that_fail_and_links_are_not_offered(tmp_path: Path, folder: Path, secret: SecretKey) -> None:
+    """A damaged bundle, a symlink to a bundle and an index.json that is a symlink are neither listed nor served."""
+    good = folder / "almaty.7z"
+    damaged = bytearray(good.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    (folder / "damaged.7z").write_bytes(bytes(damaged))
+    other = make_bundle(tmp_path / "other-src", secret, tmp_path / "other.7z", "elsewhere")
+    (folder / "link.7z").symlink_to(other)
+    (folder / "index.json").symlink_to("/etc/passwd")
+    lines: list[str] = []
+    with RoomThread(RoomRequest(folder, port=0), lines.append) as served:
+        assert served.room is not None
+        catalog = served.room.catalog
+        assert [o.sha256 for o in catalog.offers] == [_sha(folder)]
+        assert any(s.startswith("damaged.7z: does not verify") for s in catalog.skipped)
+        port = _port(served)
+        other_sha = hashlib.sha256(other.read_bytes()).hexdigest()
+        assert raw_get(port, f"/bundles/{other_sha}.7z")[0] == 404
+        assert raw_get(port, "/index.json")[0] == 404
+        assert not catalog.signed_index
+
+
+def test_a_bundle_added_while_serving_is_offered(room: RoomThread, folder: Path, tmp_path: Path,
+                                                 secret: SecretKey) -> None:
+    """The folder is looked at again: a new bundle is verified and listed within seconds, a removed one goes."""
+    make_bundle(tmp_path / "new-src", secret, tmp_path / "new.7z", "Second bundle")
+    shutil.move(tmp_path / "new.7z", folder / "new.7z")
+    deadline = time.monotonic() + 20
+    listing = Listing(())
+    while time.monotonic() < deadline:
+        listing = Listing.from_bytes(requests.get(f"{room.urls[0]}listing.json", timeout=5).content)
+        if len(listing.bundles) == 2:
+            break
+        time.sleep(0.2)
+    assert sorted(b.title for b in listing.bundles) == ["<script>alert(1)</script> Алматы", "Second bundle"]
+    (folder / "almaty.7z").unlink()
+    while time.monotonic() < deadline + 20:
+        listing = Listing.from_bytes(requests.get(f"{room.urls[0]}listing.json", timeout=5).content)
+        if len(listing.bundles) == 1:
+            break
+        time.sleep(0.2)
+    assert [b.title for b in listing.bundles] == ["Second bundle"]
+
+
+def test_cli_errors_are_one_line(tmp_path: Path, runner: CliRunner, folder: Path) -> None:
+    """A missing folder and a taken port: exit 2, one line and a hint, no traceback."""
+    code, _, err = invoke(runner, "serve", tmp_path / "nowhere", "--port", "0")
+    assert code == 2 and err.startswith("mirror: ") and "Traceback" not in err
+    with socket.socket() as taken:
+        taken.bind((LOOPBACK, 0))
+        taken.listen(1)
+        code, _, err = invoke(runner, "serve", folder, "--port", str(taken.getsockname()[1]))
+    assert code == 2 and "already in use" in err and "hint: " in err
+
+
+def test_serve_process_stops_on_sigterm(folder: Path, tmp_path: Path) -> None:
+    """The real command serves the listing, and SIGTERM stops it cleanly with a summary."""
+    with serving(folder, tmp_path) as served:
+        status, _, body = raw_get(served.port, "/listing.json")
+        assert status == 200 and Listing.from_bytes(body).bundles[0].sha256 == _sha(folder)
+    log = served.log.read_text()
+    assert "serving 1 bundle(s)" in log and "http://127.0.0.1:" in log and "stopped: " in log
+    assert "Traceback" not in log
+
+
+def _slow_reader(port: int, path: str, stop: threading.Event, received: list[int]) -> None:
+    """Ask for a file and read one byte per second until `stop`; then read what is left: how much came in all."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: the server notices at once
+    sock.connect((LOOPBACK, port))
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    total = 0
+    try:
+        while not stop.wait(1.0):
+            total += len(sock.recv(1))
+        sock.settimeout(10)
+        while chunk := sock.recv(65536):
+            total += len(chunk)
+    except OSError:  # reset by the server: what was read is counted
+        pass
+    finally:
+        sock.close()
+        received.append(total)
+
+
+def test_fifty_downloads_finish_while_five_clients_trickle(tmp_path: Path, secret: SecretKey) -> None:
+    """50 concurrent downloads of a 10 MB bundle all finish intact while 5 one-byte-per-second readers are cut off."""
+    folder = plain_folder(tmp_path, secret, big_photos=3)
+    data = (folder / "almaty.7z").read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    # Few transfer slots, so that trickling readers that kept theirs would starve the others; every client here
+    # comes from 127.0.0.1, where a room's phones each have their own address: the per-client cap is raised.
+    limits = Limits(max_transfers=8, window=3.0, queue_wait=60.0, per_client=64)
+    with RoomThread(RoomRequest(folder, port=0, limits=limits)) as served:
+        assert served.room is not None
+        stats = served.room.stats
+        port, url = _port(served), f"{served.urls[0]}bundles/{sha}.7z"
+        stop, received = threading.Event(), []
+        slow = [threading.Thread(target=_slow_reader, args=(port, f"/bundles/{sha}.7z", stop, received))
+                for _ in range(5)]
+        for thread in slow:
+            thread.start()
+        time.sleep(0.5)  # the trickling readers hold their slots first
+
+        def download(_: int) -> str:
+            with requests.get(url, timeout=60) as answer:
+                return hashlib.sha256(answer.content).hexdigest() if answer.status_code == 200 else "failed"
+
+        with ThreadPoolExecutor(50) as pool:
+            results = list(pool.map(download, range(50)))
+        deadline = time.monotonic() + 30
+        while stats.too_slow < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        stop.set()
+        for thread in slow:
+            thread.join(30)
+    assert results == [sha] * 50
+    assert stats.too_slow == 5 and stats.busy == 0, stats
+    assert len(received) == 5 and all(0 < n < len(data) // 2 for n in received), received  # cut off, not served
+
+
+def test_a_client_that_never_sends_headers_is_dropped(tmp_path: Path, folder: Path) -> None:
+    """A connection that sends nothing (or half a request) is closed after the idle deadline."""
+    with RoomThread(RoomRequest(folder, port=0, limits=Limits(idle=1.0))) as served, \
+            socket.create_connection((LOOPBACK, _port(served)), timeout=10) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # never finished
+        start = time.monotonic()
+        assert sock.recv(100) == b""
+        assert time.monotonic() - start < 8
+
+
+def test_connections_per_client_are_capped(tmp_path: Path, folder: Path) -> None:
+    """Past the per-client cap, a new connection is closed at once; the ones before it still work."""
+    with RoomThread(RoomRequest(folder, port=0, limits=Limits(per_client=3))) as served:
+        port = _port(served)
+        held = [socket.create_connection((LOOPBACK, port), timeout=5) for _ in range(3)]
+        try:
+            time.sleep(0.3)
+            extra = socket.create_connection((LOOPBACK, port), timeout=5)
+            with contextlib.suppress(ConnectionError):
+                extra.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            with contextlib.suppress(ConnectionResetError):
+                assert extra.recv(100) == b""  # closed without an answer
+            extra.close()
+            held[0].sendall(b"GET /listing.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert held[0].recv(12).startswith(b"HTTP/1.1 200")
+            assert served.room is not None and served.room.stats.refused_connections >= 1
+        finally:
+            for sock in held:
+                sock.close()
+
+
+def _listening(port: int) -> set[str]:
+    """The IPv4 addresses the kernel has a listening socket on for this port (/proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, _, hex_port = local.partition(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
+
+
+def test_without_lan_only_loopback_listens(folder: Path) -> None:
+    """Without --lan the room listens on 127.0.0.1 and on no other address."""
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("no /proc/net/tcp on this system")
+    with RoomThread(RoomRequest(folder, port=0)) as served:
+        assert served.urls == (f"http://127.0.0.1:{_port(served)}/",)
+        assert _listening(_port(served)) == {LOOPBACK}

@@ -1,0 +1,126 @@
+"""The room's pure parts: Range, the peer listing, peer addresses, page text, languages, piece sizes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mirror.errors import ManifestError
+from mirror.fetch.listing import _merge
+from mirror.formats.announce import lan_address, txt_record
+from mirror.formats.index import BundleEntry
+from mirror.formats.listing import MAX_ENTRIES, Listing
+from mirror.serve.limits import MAX_PIECE, MIN_PIECE, Pace
+from mirror.serve.page import clean
+from mirror.serve.ranges import Span, span_for
+from mirror.serve.words import pick_language
+
+ETAG = '"abc"'
+SHA = "a" * 64
+
+
+@pytest.mark.parametrize(("header", "if_range", "expected"), [
+    pytest.param(None, None, Span(0, 1000, False), id="no range"),
+    pytest.param("bytes=100-", None, Span(100, 1000, True), id="open end"),
+    pytest.param("bytes=0-0", None, Span(0, 1, True), id="first byte"),
+    pytest.param("bytes=10-19", None, Span(10, 20, True), id="closed"),
+    pytest.param("bytes=990-5000", None, Span(990, 1000, True), id="end past the file"),
+    pytest.param("bytes=-100", None, Span(900, 1000, True), id="suffix"),
+    pytest.param("bytes=-5000", None, Span(0, 1000, True), id="suffix longer than file"),
+    pytest.param("BYTES=5-", None, Span(5, 1000, True), id="unit case"),
+    pytest.param("bytes=1000-", None, None, id="start at the end: 416"),
+    pytest.param("bytes=-0", None, None, id="empty suffix: 416"),
+    pytest.param("bytes=0-1,5-6", None, Span(0, 1000, False), id="several ranges: whole file"),
+    pytest.param("bytes=20-10", None, Span(0, 1000, False), id="reversed: ignored"),
+    pytest.param("items=0-5", None, Span(0, 1000, False), id="other unit: ignored"),
+    pytest.param("bytes=-", None, Span(0, 1000, False), id="no numbers: ignored"),
+    pytest.param("bytes=" + "9" * 30 + "-", None, Span(0, 1000, False), id="huge number: ignored"),
+    pytest.param("bytes=100-", ETAG, Span(100, 1000, True), id="if-range matches"),
+    pytest.param("bytes=100-", '"other"', Span(0, 1000, False), id="if-range stale: whole file"),
+    pytest.param("bytes=100-", "Wed, 21 Oct 2015 07:28:00 GMT", Span(0, 1000, False), id="if-range date"),
+])
+def test_range_rules(header: str | None, if_range: str | None, expected: Span | None) -> None:
+    """One satisfiable range gives 206, an unsatisfiable one 416, anything odd the whole file."""
+    assert span_for(header, if_range, ETAG, 1000) == expected
+
+
+def test_content_range_of_a_span() -> None:
+    """Content-Range names the first and last byte and the size."""
+    assert Span(100, 1000, True).content_range(1000) == "bytes 100-999/1000"
+
+
+def _entry(version: int = 1, sha: str = SHA) -> BundleEntry:
+    return BundleEntry.for_bundle("3c8dbc1082c840be811be4c5c0a234c6", version, sha, 10, "<b>t</b>", "B46D012DF424677C")
+
+
+def test_listing_round_trip_and_strictness() -> None:
+    """A listing reads back equal; unknown fields, a bad path or too many entries are refused."""
+    listing = Listing((_entry(),))
+    raw = listing.to_bytes()
+    assert Listing.from_bytes(raw) == listing
+    doc = json.loads(raw)
+    for broken in ({**doc, "signed": True}, {**doc, "format": "mirror-listing/2"},
+                   {**doc, "bundles": [{**doc["bundles"][0], "path": "../../etc/passwd"}]},
+                   {**doc, "bundles": [doc["bundles"][0]] * (MAX_ENTRIES + 1)}):
+        with pytest.raises(ManifestError):
+            Listing.from_bytes(json.dumps(broken).encode())
+    with pytest.raises(ManifestError, match="twice"):
+        Listing.from_bytes(b'{"format": "mirror-listing/1", "bundles": [], "bundles": []}')
+
+
+@pytest.mark.parametrize(("address", "usable"), [
+    ("192.168.1.23", True), ("10.0.0.5", True), ("172.16.3.4", True), ("169.254.7.7", True),
+    ("127.0.0.1", False), ("8.8.8.8", False), ("100.64.0.1", False), ("0.0.0.0", False),  # noqa: S104
+    ("0.1.2.3", False),
+    ("224.0.0.251", False), ("255.255.255.255", False), ("fe80::1", False), ("::1", False), ("not an ip", False),
+])
+def test_only_local_network_peers(address: str, usable: bool) -> None:
+    """An announcement can only point a reader at a private or link-local IPv4 address."""
+    assert lan_address(address) is usable
+
+
+def test_txt_record_says_little() -> None:
+    """The announcement carries the format version, signed or not, and a count; no name, no title."""
+    assert txt_record(False, 3) == {"v": "1", "index": "unsigned", "bundles": "3"}
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ('" onmouseover="x', "&quot; onmouseover=&quot;x"),
+    ("a\u202eb\x00c\u2028d", "a\ufffdb\ufffdc\ufffdd"),
+    ("Алматы", "Алматы"),
+    ("x" * 400, "x" * 300 + "\u2026"),
+])
+def test_untrusted_text_is_escaped(value: str, shown: str) -> None:
+    """Markup, quotes, bidi and control characters from a bundle never reach the page as themselves."""
+    assert clean(value) == shown
+
+
+@pytest.mark.parametrize(("asked", "accept", "language"), [
+    ("ru", None, "ru"), ("kk", "en", "kk"), (None, "kk-KZ,ru;q=0.8", "kk"), (None, "de-DE,ru;q=0.5", "ru"),
+    ("xx", "fr", "en"), (None, None, "en"), ("<script>", None, "en"),
+])
+def test_page_language(asked: str | None, accept: str | None, language: str) -> None:
+    """?lang= first, then the browser's languages, then English; nothing else is ever used."""
+    assert pick_language(asked, accept) == language
+
+
+def test_pieces_follow_the_client_speed() -> None:
+    """Pieces start at 32 KiB, at most double, and follow about one second of the average speed."""
+    pace = Pace(0.0)
+    assert pace.piece == MIN_PIECE
+    assert pace.next_piece(0.001, MIN_PIECE) == 2 * MIN_PIECE  # fast: doubles, no more
+    for _ in range(10):
+        pace.next_piece(0.002, 100 << 20)
+    assert pace.piece == MAX_PIECE
+    assert pace.next_piece(100.0, 20_000 * 100) == MIN_PIECE  # 20 kB/s on average: the smallest piece
+
+
+def test_listings_merge_by_author_and_version() -> None:
+    """Of one id by one author the highest version wins; another author's bundle of the same id stays apart."""
+    old, new = _entry(1, "1" * 64), _entry(2, "2" * 64)
+    same_file = BundleEntry.for_bundle("ffffffffffffffff", 1, "2" * 64, 10, "t", "B46D012DF424677C")
+    other = BundleEntry.for_bundle(old.id, 9, "3" * 64, 10, "t", "0000000000000000")
+    merged = _merge([Listing((old, other)), Listing((new, same_file))])
+    assert merged == (new, other)
