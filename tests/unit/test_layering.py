@@ -14,7 +14,7 @@ LAYERS = {
     "errors": 0,
     "folders": 1, "safeio": 1, "workspace": 1,
     "formats": 2,
-    "sevenzip": 3,
+    "sevenzip": 3, "swarm": 3,
     "trust": 4,
     "privacy": 5,
     "bundle": 6,
@@ -24,7 +24,8 @@ LAYERS = {
 }
 PURE = {"trust/policy.py", "trust/rollback.py"}  # trust decisions on values only
 PURE_ALLOWED = {"formats", "trust.keyset", "trust.policy", "trust.rollback"}
-NO_IO_IN_TRUST = {"requests", "py7zr", "paramiko", "boto3", "botocore", "socket", "http", "urllib3", "click"}
+NO_IO_IN_TRUST = {"requests", "py7zr", "paramiko", "boto3", "botocore", "socket", "http", "urllib3", "click",
+                  "libtorrent"}
 # One third-party library per module (STYLE.md): which modules may import each.
 THIRD_PARTY = {
     "cryptography": {"trust/keys.py"},
@@ -35,6 +36,7 @@ THIRD_PARTY = {
     "boto3": {"publish/hosts/s3.py"},
     "botocore": {"publish/hosts/s3.py"},
     "tqdm": {"cli/progress.py"},
+    "libtorrent": {"swarm/engine.py"},
 }
 
 
