@@ -18,6 +18,7 @@ import click
 
 from mirror.cli import main
 from mirror.cli.common import UtcTime, dump_json, json_option, keys_option, open_keyring, say, warn
+from mirror.cli.swarm import SWARM_HINT, reach_options, swarm_source
 
 if TYPE_CHECKING:
     from mirror.fetch.fetcher import FetchResult
@@ -39,7 +40,8 @@ def _index_doc(chosen: Choice) -> dict[str, Any]:
     return {"from": chosen.label, "version": index.version, "publisher_key": index.publisher_key,
             "created": index.created, "expires": index.expires, "expired": chosen.expired,
             "bundles": [{"id": e.id, "version": e.version, "title": e.title, "size": e.size, "sha256": e.sha256,
-                         "author_key": e.author_key} for e in index.bundles]}
+                         "author_key": e.author_key, "infohash": e.infohash, "magnet": e.magnet}
+                        for e in index.bundles]}
 
 
 def _print_list(chosen: Choice) -> None:
@@ -83,10 +85,15 @@ def _result_doc(result: FetchResult) -> dict[str, Any]:
 @click.option("--strict", is_flag=True, help="refuse an expired index instead of warning")
 @click.option("--timeout", type=click.FloatRange(1, 600), default=30.0, help="read timeout in seconds")
 @click.option("--now", type=UtcTime(), hidden=True, help="pretend it is this UTC time (tests)")
+@click.option("--torrent", "use_torrent", is_flag=True,
+              help="get bundles from the swarm first: peers and the mirrors as web seeds together (docs/swarm.md)")
+@click.option("--peer", "peers", multiple=True, metavar="IP:PORT", help="a peer to ask (implies --torrent); repeat")
+@reach_options
 @json_option
 @keys_option
 def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool, list_only: bool, dest: Path,
-          proxy: str | None, strict: bool, timeout: float, now: datetime | None, as_json: bool,
+          proxy: str | None, strict: bool, timeout: float, now: datetime | None, use_torrent: bool,
+          peers: tuple[str, ...], lan: bool, public: bool, port: int, upload_limit: int, as_json: bool,
           keys_dir: Path | None) -> None:
     """Fetch bundles from mirrors with failover and resume, and verify them before they land in DEST."""
     from mirror.cli.progress import byte_progress
@@ -97,18 +104,20 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
     def progress(total: int, label: str) -> Any:
         return byte_progress(total, label, threshold=1 << 20)
 
-    request = FetchRequest(mirrors, dest, bundle_ids, want_all, proxy, strict, now, (min(10.0, timeout), timeout),
-                           progress)
+    swarm = use_torrent or bool(peers) or lan or public or bool(port) or bool(upload_limit)
     keys = open_keyring(keys_dir).snapshot()
     try:
-        if list_only:
-            _, reports, chosen = open_index(request, keys, warn)
-            if as_json:
-                dump_json({"index": _index_doc(chosen), "mirrors": _mirror_rows(reports)})
-            else:
-                _print_list(chosen)
-            return
-        result = run_fetch(request, keys, warn)
+        with swarm_source(swarm and not list_only, peers, lan, public, port, upload_limit, proxy, timeout) as get:
+            request = FetchRequest(mirrors, dest, bundle_ids, want_all, proxy, strict, now,
+                                   (min(10.0, timeout), timeout), progress, get)
+            if list_only:
+                _, reports, chosen = open_index(request, keys, warn)
+                if as_json:
+                    dump_json({"index": _index_doc(chosen), "mirrors": _mirror_rows(reports)})
+                else:
+                    _print_list(chosen)
+                return
+            result = run_fetch(request, keys, warn)
     except NoIndex as exc:
         if as_json:
             dump_json({"index": None, "mirrors": _mirror_rows(exc.reports), "bundles": [],
@@ -120,4 +129,6 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
         dump_json(_result_doc(result))
     else:
         _print_result(result)
+    if not swarm and any(a.path is None and not a.invalid and a.entry.infohash for a in result.arrivals):
+        warn(SWARM_HINT)
     sys.exit(int(result.exit_code))

@@ -37,6 +37,9 @@ DOWNLOADS = ".mirror-downloads"
 Advance = Callable[[int], None]
 # (bytes expected, label) -> a context that yields a function advancing a progress display, or None
 Progress = Callable[[int, str], contextlib.AbstractContextManager[Advance | None]]
+# Another way to get one bundle's bytes (fetch/swarm.py): (entry, mirrors, downloads folder, reports, log,
+# progress) -> a file with the signed sha256, or None; what it returns is checked like any mirror's download.
+EntrySource = Callable[[BundleEntry, list[Mirror], Path, dict[str, MirrorReport], Log, Progress], Path | None]
 
 
 @contextlib.contextmanager
@@ -58,6 +61,7 @@ class FetchRequest:
     now: datetime | None = None
     timeout: tuple[float, float] = (10.0, 30.0)
     progress: Progress = no_progress
+    swarm: EntrySource | None = None  # tried first for each bundle; the mirrors then get what it did not deliver
 
 
 @dataclass(slots=True)
@@ -207,7 +211,9 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
                                            verified.trusted) if verified else Arrival(entry, None, problem, False,
                                                                                       True))
             continue
-        part, tampered = download_entry(entry, order, downloads, reports, log, request.progress)
+        part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
+        part, tampered = (part, False) if part else download_entry(entry, order, downloads, reports, log,
+                                                                   request.progress)
         arrival = _place(entry, part, request.dest, keys) if part else Arrival(entry)
         result.arrivals.append(arrival)
         if arrival.path is None:

@@ -25,7 +25,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, unquote, urljoin
 
 from mirror.errors import ManifestError
 from mirror.formats.bencode import Value, bdecode, bencode
@@ -219,3 +219,8 @@ def check_infohash(text: object) -> str:
     if not isinstance(text, str) or not _INFOHASH.fullmatch(text):
         raise ManifestError("info hash must be 40 lower-case hex digits")
     return text
+
+
+def magnet_trackers(link: str) -> tuple[str, ...]:
+    """The trackers (tr=) a magnet link names, in order."""
+    return tuple(unquote(p[3:]) for p in link.partition("?")[2].split("&") if p.startswith("tr="))

@@ -29,11 +29,17 @@ from mirror.swarm.settings import EVERY_ADDRESS, SwarmConfig, allowed_ranges, se
 WHERE = "swarm"
 LISTEN_WAIT = 10.0
 REMOVE_WAIT = 10.0
-MIN_PROGRESS = 16 << 10  # a block: less than this in a stall window counts as no progress
+FINISH_WAIT = 2.0  # after the torrent is complete, how long to wait for its last alerts
+BLOCK = 16 << 10  # the BitTorrent request size
+MIN_PROGRESS = BLOCK  # less than a block in a stall window counts as no progress
 _ALERTS = (lt.alert_category.error | lt.alert_category.peer | lt.alert_category.status
-           | lt.alert_category.storage | lt.alert_category.ip_block)
+           | lt.alert_category.storage | lt.alert_category.ip_block | lt.alert_category.block_progress)
 _CHECKING = {lt.torrent_status.states.checking_files, lt.torrent_status.states.checking_resume_data,
              lt.torrent_status.states.queued_for_checking}
+
+
+class ListenError(TransferError):
+    """The session could not listen on the address and port it was given."""
 
 
 def _torrent_info(info: bytes) -> lt.torrent_info:
@@ -115,8 +121,8 @@ class Swarm:
                     failures.append(f"{endpoint_text((alert.address, alert.port))}: {alert.error.message()}")
         if not self.addresses:
             reason = "; ".join(failures) or f"no listening socket within {LISTEN_WAIT:.0f} s"
-            raise TransferError(WHERE, f"cannot listen: {reason}", Failure.REFUSED, transient=False,
-                                hint="choose another --port, or stop the program that uses it")
+            raise ListenError(WHERE, f"cannot listen: {reason}", Failure.REFUSED, transient=False,
+                              hint="choose another --port, or stop the program that uses it")
 
     def _params(self, info: bytes | None, magnet: str | None, folder: Path, file_name: str) -> lt.add_torrent_params:
         if info is not None:
@@ -230,16 +236,14 @@ class _Download:
 
     def run(self, deadlines: Deadlines) -> None:
         start = mark_time = time.monotonic()
-        mark_done, next_tally, first = 0, 0.0, True
+        mark_done, first, done_at = 0, True, 0.0
         while True:
             now = time.monotonic()
             if now - start > deadlines.total:
                 raise TransferError(WHERE, f"no complete copy within {deadlines.total:.0f} s", Failure.TIMEOUT)
             self.swarm.session.wait_for_alert(250)
-            for alert in self.swarm.session.pop_alerts():
-                self.swarm.note(alert, self.tally)
-                if isinstance(alert, lt.torrent_error_alert):
-                    raise TransferError(WHERE, f"torrent failed: {alert.error.message()}", Failure.BAD_ANSWER)
+            if self._alerts():
+                return
             status = self.handle.status()
             if status.has_metadata and not self.checked_metadata:
                 self._check_metadata()
@@ -251,15 +255,30 @@ class _Download:
             elif status.total_wanted_done - mark_done >= MIN_PROGRESS:
                 mark_done, mark_time = status.total_wanted_done, now
             self._show(status.total_wanted_done)
-            if now >= next_tally:
-                self._count_sources()
-                next_tally = now + 1.0
-            if status.is_finished or status.is_seeding:
-                self._count_sources()
-                return
+            if (status.is_finished or status.is_seeding) and now - (done_at := done_at or now) > FINISH_WAIT:
+                return  # complete on disk, but the alert never came
             if now - mark_time > deadlines.stall:
                 raise TransferError(WHERE, f"less than {MIN_PROGRESS} B in {deadlines.stall:.0f} s "
                                            f"({status.num_peers} peer(s) connected)", Failure.TIMEOUT)
+
+    def _alerts(self) -> bool:
+        """Handle what the session posted; True once the torrent finished (every block alert came before that).
+
+        Raises:
+            TransferError: the torrent failed.
+        """
+        finished = False
+        for alert in self.swarm.session.pop_alerts():
+            self.swarm.note(alert, self.tally)
+            if isinstance(alert, lt.block_finished_alert):
+                self._count_block(alert)
+            elif isinstance(alert, lt.torrent_finished_alert):
+                finished = True
+            elif isinstance(alert, lt.torrent_error_alert):
+                raise TransferError(WHERE, f"torrent failed: {alert.error.message()}", Failure.BAD_ANSWER)
+        if finished:
+            self._show(self.wanted.size)
+        return finished
 
     def _check_metadata(self) -> None:
         """A magnet link's metadata matches the info hash (libtorrent checked); it must also be our one file."""
@@ -274,8 +293,20 @@ class _Download:
             self.advance(done - self.shown)
         self.shown = max(self.shown, done)
 
-    def _count_sources(self) -> None:
+    def _count_block(self, alert: lt.block_finished_alert) -> None:
+        """Count a block's bytes for the peer or web seed that sent it."""
+        info = self.handle.torrent_file()
+        if info is None:
+            return
+        address = endpoint_text(alert.endpoint)
+        if address not in self.tally.received:
+            self.tally.received[address] = 0
+            self._classify(address)
+        size = min(BLOCK, info.piece_size(alert.piece_index) - alert.block_index * BLOCK)
+        self.tally.received[address] += size
+
+    def _classify(self, address: str) -> None:
+        """Web seeds stay connected until the end; a source that is gone by now was a BitTorrent peer."""
         for peer in self.handle.get_peer_info():
-            table = self.tally.web_seeds if peer.connection_type != peer.standard_bittorrent else self.tally.peers
-            address = endpoint_text(peer.ip)
-            table[address] = max(table.get(address, 0), peer.total_download)
+            if endpoint_text(peer.ip) == address and peer.connection_type & (peer.web_seed | peer.http_seed):
+                self.tally.web_seeds.add(address)

@@ -50,20 +50,22 @@ class Deadlines:
 class Tally:
     """What the swarm did for one download: payload bytes per source, peers banned, pieces that failed."""
 
-    peers: dict[str, int] = field(default_factory=dict)
-    web_seeds: dict[str, int] = field(default_factory=dict)
+    received: dict[str, int] = field(default_factory=dict)  # address -> bytes of the blocks it sent
+    web_seeds: set[str] = field(default_factory=set)  # which of those addresses are web seeds (HTTP)
     banned: list[str] = field(default_factory=list)
     hash_failures: int = 0
     resumed: int = 0  # bytes already on disk from an earlier run
 
     def summary(self) -> str:
         """One line for the fetch report."""
-        parts = [f"{sum(self.peers.values())} B from {len(self.peers)} peer(s)",
-                 f"{sum(self.web_seeds.values())} B from {len(self.web_seeds)} web seed(s)"]
+        peers = {a: n for a, n in self.received.items() if a not in self.web_seeds}
+        seeds = {a: n for a, n in self.received.items() if a in self.web_seeds}
+        parts = [f"{sum(peers.values())} B from {len(peers)} peer(s)",
+                 f"{sum(seeds.values())} B from {len(seeds)} web seed(s)"]
         if self.resumed:
             parts.append(f"{self.resumed} B from an earlier run")
-        if self.peers:
-            parts.append("peers " + ", ".join(f"{a}={n}" for a, n in sorted(self.peers.items())))
+        if peers:
+            parts.append("peers " + ", ".join(f"{a}={n}" for a, n in sorted(peers.items())))
         if self.banned:
             parts.append(f"banned {', '.join(self.banned)} ({self.hash_failures} failed piece(s))")
         return "; ".join(parts)
