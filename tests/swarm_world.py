@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -120,10 +121,11 @@ def fetch_args(world: World, dest: Path, *args: str | Path) -> tuple[str | Path,
 
 
 @contextmanager
-def seeding(world: World, folder: Path, port: int, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+def seeding(world: World, folder: Path, port: int, *args: str,
+            prefix: tuple[str, ...] = ()) -> Iterator[subprocess.Popen[bytes]]:
     """`mirror seed FOLDER --port PORT` in its own process, ready once it printed SEEDING; stopped by PID."""
     out, err = world.root / f"seed-{port}.out", world.root / f"seed-{port}.err"
-    command = [sys.executable, "-m", "mirror", "seed", str(folder), "--port", str(port), *args,
+    command = [*prefix, sys.executable, "-m", "mirror", "seed", str(folder), "--port", str(port), *args,
                "--keys", str(world.reader_keys)]
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
@@ -209,3 +211,22 @@ def aria2(torrent: Path, dest: Path, *extra: str) -> subprocess.CompletedProcess
                f"--dht-listen-port={dht}", "--bt-stop-timeout=60", "--summary-interval=0", "--disable-ipv6=true",
                "--console-log-level=warn", "--auto-file-renaming=false", *extra, str(torrent)]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+_ADDRESS = re.compile(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"|sin6?_port=htons\((\d+)\)')
+LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
+
+
+def destinations(trace: Path) -> set[tuple[str, int]]:
+    """Every (address, port) a traced process connected or sent to (strace -e trace=connect,sendto,sendmsg)."""
+    found: set[tuple[str, int]] = set()
+    for line in trace.read_text().splitlines():
+        if not re.search(r"\b(connect|sendto|sendmsg|sendmmsg)\(", line):
+            continue
+        address, port = None, None
+        for match in _ADDRESS.finditer(line):
+            address = match[1] or match[2] or address
+            port = int(match[3]) if match[3] else port
+        if address is not None and port is not None:
+            found.add((address, port))
+    return found

@@ -11,16 +11,18 @@ import pytest
 from click.testing import CliRunner
 
 from evil_peer import EvilPeer
-from helpers import make_sources
+from helpers import make_sources, require_tool
 from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.formats.torrent import Torrent, TorrentInfo
 from mirror.trust.keyring import Keyring
-from servers import DavServer, free_ports, stop
+from servers import DavServer, free_ports, running, stop
 from swarm_world import (
+    LOOPBACK,
     Author,
     StaticTracker,
     World,
     aria2,
+    destinations,
     fetch_args,
     finished,
     make_author,
@@ -200,3 +202,42 @@ def test_seed_refuses_what_does_not_verify(world: World, tmp_path: Path) -> None
     (folder / "good.7z").unlink()
     result = mirror(world, "seed", folder / "bundles", timeout=60)
     assert result.returncode == 3 and "nothing to seed" in result.stderr and "listening" not in result.stdout
+
+
+def test_default_seed_and_fetch_talk_to_127_0_0_1_only(world: World) -> None:
+    """Traced with strace: no DHT bootstrap, no LSD or UPnP multicast, no DNS, no tracker; the bundle is read-only."""
+    strace = require_tool("strace")
+    seed_trace, fetch_trace = world.root / "seed.trace", world.root / "fetch.trace"
+    trace = ("-f", "-qq", "-e", "trace=connect,sendto,sendmsg,sendmmsg,openat", "-o")
+    seed_port = free_ports(1)[0]
+    with seeding(world, world.host, seed_port, prefix=(strace, *trace, str(seed_trace))):
+        dest = world.root / "in"
+        result = mirror(world, *fetch_args(world, dest, "--peer", f"127.0.0.1:{seed_port}"),
+                        prefix=(strace, *trace, str(fetch_trace)))
+        time.sleep(1)  # let the seed log its side
+    assert result.returncode == 0, result.stderr
+    _arrived(world, dest, result)
+    seen = destinations(seed_trace) | destinations(fetch_trace)
+    assert ("127.0.0.1", seed_port) in seen  # the trace does show where traffic went
+    assert {address for address, _ in seen} <= LOOPBACK, seen
+    assert not {port for _, port in seen} & {53, 1900, 5351, 6771}  # DNS, SSDP (UPnP), NAT-PMP, LSD
+    bundle_opens = [line for line in seed_trace.read_text().splitlines()
+                    if "openat(" in line and f"{world.sha256}.7z" in line and "= -1" not in line]
+    assert bundle_opens and all("O_RDONLY" in line and "O_RDWR" not in line and "O_WRONLY" not in line
+                                for line in bundle_opens), bundle_opens
+
+
+def test_torrent_through_a_socks5_proxy_connects_to_nothing_else(world: World) -> None:
+    """With --proxy socks5h://, the index, the .torrent and every web seed byte go through microsocks, traced."""
+    strace, microsocks = require_tool("strace"), require_tool("microsocks")
+    proxy_port = free_ports(1)[0]
+    fetch_trace = world.root / "fetch.trace"
+    with running([microsocks, "-i", "127.0.0.1", "-p", str(proxy_port)], world.root / "socks.log", proxy_port):
+        dest = world.root / "in"
+        result = mirror(world, "fetch", "--torrent", "--mirror", world.url, "--proxy",
+                        f"socks5h://127.0.0.1:{proxy_port}", "--dest", dest, "--json",
+                        prefix=(strace, "-f", "-qq", "-e", "trace=connect", "-o", str(fetch_trace)))
+    assert result.returncode == 0, result.stderr
+    assert "from 1 web seed(s)" in swarm_row(result)["detail"]
+    assert destinations(fetch_trace) == {("127.0.0.1", proxy_port)}
+    _arrived(world, dest, result)

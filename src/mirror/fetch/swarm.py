@@ -92,7 +92,8 @@ class SwarmSource:
     def _session(self) -> Swarm:
         if self._swarm is None:
             self._swarm = Swarm(self.config, self.log).__enter__()
-            self.log(f"swarm: listening on {', '.join(self._swarm.addresses)} ({self.config.reach.value})")
+            where = ", ".join(self._swarm.addresses) or "no address: only out through the proxy"
+            self.log(f"swarm: listening on {where} ({self.config.reach.value})")
         return self._swarm
 
     def get(self, entry: BundleEntry, mirrors: list[Mirror], downloads: Path, reports: dict[str, MirrorReport],

@@ -80,6 +80,8 @@ class Swarm:
         if ranges is not None:
             session.set_ip_filter(_ip_filter(ranges))
         self._session = session
+        if self.config.proxy is not None:
+            return self  # no listening socket: every connection goes out through the proxy
         try:
             self._wait_listening()
         except BaseException:

@@ -58,7 +58,7 @@ class SwarmConfig:
         """Check the values.
 
         Raises:
-            ConfigError: a port or limit out of range, or a proxy with a wider reach.
+            ConfigError: a port or limit out of range, a proxy that is not SOCKS5, or one with a wider reach.
         """
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port {self.port} is not between 0 and 65535")
@@ -66,6 +66,8 @@ class SwarmConfig:
             raise ConfigError("rate limits must be 0 (none) or positive, and at least one peer allowed")
         if self.proxy is not None and self.reach is not Reach.LOCAL:
             raise ConfigError("a proxy hides your address, --lan and --public show it: choose one")
+        if self.proxy is not None:
+            proxy_settings(self.proxy)
 
 
 def allowed_ranges(reach: Reach) -> tuple[tuple[str, str], ...] | None:
