@@ -5,13 +5,16 @@ cd "$(dirname "$0")/.."
 
 # Real programs the tests run: 7-Zip, minisign and exiftool as independent judges; nginx
 # (WebDAV), OpenSSH (SFTP) and microsocks as servers the tests start on 127.0.0.1; zstd for
-# the benchmark's smoke test.
+# the benchmark's smoke test; aria2 as a BitTorrent client that is not ours; strace to prove
+# that the swarm sends nothing beyond 127.0.0.1.
 packages=()
 command -v 7zz >/dev/null || packages+=(7zip)
 command -v minisign >/dev/null || packages+=(minisign)
 command -v exiftool >/dev/null || packages+=(libimage-exiftool-perl)
 command -v zstd >/dev/null || packages+=(zstd)
 command -v microsocks >/dev/null || packages+=(microsocks)
+command -v aria2c >/dev/null || packages+=(aria2)
+command -v strace >/dev/null || packages+=(strace)
 [ -x /usr/sbin/nginx ] || packages+=(nginx)
 [ -e /usr/lib/nginx/modules/ngx_http_dav_ext_module.so ] || packages+=(libnginx-mod-http-dav-ext)
 [ -x /usr/sbin/sshd ] || packages+=(openssh-server)

@@ -18,7 +18,7 @@ import ipaddress
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +67,8 @@ def require_libtorrent() -> None:
         raise ConfigError("the swarm needs libtorrent, which is not installed", hint="pip install 'mirror[swarm]'")
 
 
-def swarm_config(lan: bool, public: bool, port: int, upload_limit: int, proxy: str | None = None) -> SwarmConfig:
+def swarm_config(lan: bool, public: bool, port: int, upload_limit: int, proxy: str | None = None,
+                 max_peers: int = 50) -> SwarmConfig:
     """The session settings the options ask for.
 
     Raises:
@@ -81,7 +82,7 @@ def swarm_config(lan: bool, public: bool, port: int, upload_limit: int, proxy: s
     reach = Reach.PUBLIC if public else Reach.LAN if lan else Reach.LOCAL
     if reach.value in WARNINGS:
         warn(WARNINGS[reach.value])
-    return SwarmConfig(reach, port, upload_limit * 1024, proxy=proxy)
+    return SwarmConfig(reach, port, upload_limit * 1024, proxy=proxy, max_peers=max_peers)
 
 
 SWARM_HINT = ("hint: the index lists these bundles in the swarm too: mirror fetch --torrent --peer IP:PORT, or "
@@ -104,6 +105,21 @@ def swarm_source(wanted: bool, peers: tuple[str, ...], lan: bool, public: bool, 
     config = swarm_config(lan, public, port, upload_limit, proxy)
     with SwarmSource(config, tuple(parse_peer(p) for p in peers), stall, warn) as source:
         yield source.get
+
+
+def checked_urls(urls: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """`urls`, if each is an http(s) or udp URL.
+
+    Raises:
+        ConfigError: one is not, naming `what`.
+    """
+    from mirror.errors import ManifestError
+    from mirror.formats.torrent import check_urls
+
+    try:
+        return check_urls(urls, what)
+    except ManifestError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def parse_peer(text: str) -> tuple[str, int]:
@@ -140,18 +156,14 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
     """Verify BUNDLE and write the .torrent `mirror publish` writes for it; print its info hash and magnet link."""
     from mirror.bundle.torrent import make_torrent
     from mirror.bundle.verify import verify_bundle
-    from mirror.errors import ManifestError
-    from mirror.formats.torrent import check_urls, magnet_link
+    from mirror.formats.torrent import magnet_link
     from mirror.safeio import atomic_write
 
     verified = verify_bundle(bundle, open_keyring(keys_dir))
     if not verified.trusted and not untrusted:
         raise UntrustedSigner(verified.key_id, verified.fingerprint)
     mirrors, trackers = _publisher_defaults(config_path, mirrors, trackers)
-    try:
-        check_urls(mirrors + trackers, "--mirror and --tracker")
-    except ManifestError as exc:
-        raise ConfigError(str(exc)) from None
+    checked_urls(mirrors + trackers, "--mirror and --tracker")
     made = make_torrent(bundle, verified, mirrors, trackers)
     target = out or bundle.with_suffix(".torrent")
     atomic_write(target, made.torrent.to_bytes(), overwrite=force)
@@ -187,16 +199,18 @@ def _publisher_defaults(config_path: Path | None, mirrors: tuple[str, ...],
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @reach_options
 @click.option("--tracker", "trackers", multiple=True, help="announce to this tracker too (with --public)")
+@click.option("--max-peers", type=click.IntRange(1, 10000), default=50, help="connect to at most this many peers")
 @click.option("--untrusted", is_flag=True, help="also seed intact bundles whose author is not in your keyring")
 @click.option("--stop-after", type=click.FloatRange(1), metavar="SECONDS", help="stop after this long (default: never)")
 @keys_option
 def seed(folder: Path, lan: bool, public: bool, port: int, upload_limit: int, trackers: tuple[str, ...],
-         untrusted: bool, stop_after: float | None, keys_dir: Path | None) -> None:
+         max_peers: int, untrusted: bool, stop_after: float | None, keys_dir: Path | None) -> None:
     """Seed every bundle in FOLDER that verifies: a mirror copy or a folder of bundles. Only 127.0.0.1 by default."""
     from mirror.bundle.seeds import check_seeds, find_bundles
     from mirror.swarm.engine import Swarm
 
-    config = swarm_config(lan, public, port, upload_limit)
+    config = swarm_config(lan, public, port, upload_limit, max_peers=max_peers)
+    checked_urls(trackers, "--tracker")
     paths = find_bundles(folder)
     if not paths:
         raise ConfigError(f"no bundles in {folder}", hint="a mirror copy holds bundles/*.7z, a plain folder *.7z")
@@ -236,22 +250,26 @@ def _exit_code(refused: list[Refusal]) -> ExitCode:
 
 def _serve(swarm: Swarm, count: int, stop_after: float | None) -> None:
     """Seed until Ctrl-C, SIGTERM or --stop-after; a line of numbers on stderr every minute."""
-    stop = _stop_on_signals()
     end = time.monotonic() + stop_after if stop_after else float("inf")
     next_stats = time.monotonic() + STATS_EVERY
-    while not stop() and time.monotonic() < end:
-        swarm.serve(min(1.0, max(0.0, end - time.monotonic())))
-        if time.monotonic() >= next_stats:
-            peers, sent = swarm.uploaded()
-            warn(f"seeding {count} bundle(s): {peers} peer(s) connected, {sent} B uploaded")
-            next_stats += STATS_EVERY
-    peers, sent = swarm.uploaded()
-    warn(f"stopped: {sent} B uploaded")
+    with _stop_on_signals() as stopped:
+        while not stopped and time.monotonic() < end:
+            swarm.serve(min(1.0, max(0.0, end - time.monotonic())))
+            if time.monotonic() >= next_stats:
+                peers, sent = swarm.uploaded()
+                warn(f"seeding {count} bundle(s): {peers} peer(s) connected, {sent} B uploaded")
+                next_stats += STATS_EVERY
+    warn(f"stopped: {swarm.uploaded()[1]} B uploaded")
 
 
-def _stop_on_signals() -> Callable[[], bool]:
-    """A flag that SIGINT and SIGTERM raise, so that seeding ends cleanly."""
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[list[int]]:
+    """A list that SIGINT and SIGTERM append to, so that seeding ends cleanly; the old handlers come back after."""
     stopped: list[int] = []
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda signum, frame: stopped.append(signum))
-    return lambda: bool(stopped)
+    previous = {number: signal.signal(number, lambda signum, frame: stopped.append(signum))
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stopped
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
