@@ -241,3 +241,17 @@ def test_torrent_through_a_socks5_proxy_connects_to_nothing_else(world: World) -
     assert "from 1 web seed(s)" in swarm_row(result)["detail"]
     assert destinations(fetch_trace) == {("127.0.0.1", proxy_port)}
     _arrived(world, dest, result)
+
+
+def test_when_the_swarm_fails_the_mirrors_deliver_and_nothing_is_left(world: World) -> None:
+    """Only a lying peer in the swarm: it is banned, the swarm stalls, the folder mirror delivers; no partial stays."""
+    torrent = Torrent.from_bytes(world.torrent.read_bytes())
+    dest = world.root / "in"
+    with EvilPeer(world.bundle.read_bytes(), torrent.info.infohash, torrent.info.piece_length) as evil:
+        result = mirror(world, "fetch", "--torrent", "--mirror", world.host, "--peer", evil.address,
+                        "--timeout", "8", "--dest", dest, "--json")
+    assert result.returncode == 0, result.stderr
+    assert evil.blocks_sent > 0 and f"banned peer {evil.address}" in result.stderr
+    rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}
+    assert rows["swarm"]["fate"] == "timeout" and rows[str(world.host)]["fate"] == "ok"
+    _arrived(world, dest, result)

@@ -36,7 +36,7 @@ THIRD_PARTY = {
     "boto3": {"publish/hosts/s3.py"},
     "botocore": {"publish/hosts/s3.py"},
     "tqdm": {"cli/progress.py"},
-    "libtorrent": {"swarm/engine.py"},
+    "libtorrent": {"swarm/engine.py", "swarm/download.py"},
 }
 
 

@@ -2,11 +2,11 @@
 
 Example::
 
-    with Swarm(SwarmConfig(reach=Reach.LOCAL, port=6881)) as swarm:
-        swarm.seed(torrent_bytes, Path("bundles/ab12....7z"))
+    with Swarm(SwarmConfig(reach=Reach.LOCAL, port=6881), log=print) as swarm:   # swarm/engine.py
+        swarm.seed(info_dict, Path("bundles/ab12....7z"))
 
 Moves bytes only: which torrent to trust (the signed index's info hash) and what to do
 with a finished file (the full verification of a bundle) are decided by the callers in
-fetch/ and serve/. Only engine.py imports libtorrent; settings.py says, as plain values,
-what each reach turns on.
+fetch/ and bundle/seeds.py. Only engine.py and download.py import libtorrent; settings.py
+says, as plain values, what each reach turns on.
 """

@@ -6,7 +6,7 @@ Example::
         swarm.seed(info, Path("bundles/ab12....7z"))          # read-only: never downloads into it
         tally = swarm.download(wanted, Deadlines(stall=30, total=600), advance)
 
-The only module that imports libtorrent. Settings come from settings.py. Torrents are
+With download.py, the only modules that import libtorrent. Settings come from settings.py. Torrents are
 given as an info dict already checked by the caller (or a magnet link, whose metadata
 libtorrent checks against its info hash); web seeds, trackers and peers are always the
 caller's, never a torrent file's. Every wait has a deadline: TransferError(TIMEOUT)
@@ -23,19 +23,14 @@ from typing import cast
 import libtorrent as lt
 
 from mirror.errors import Failure, TransferError
+from mirror.swarm.download import WHERE, Download
 from mirror.swarm.model import Advance, Deadlines, Log, Tally, Wanted, endpoint_text
 from mirror.swarm.settings import EVERY_ADDRESS, SwarmConfig, allowed_ranges, session_settings
 
-WHERE = "swarm"
 LISTEN_WAIT = 10.0
 REMOVE_WAIT = 10.0
-FINISH_WAIT = 2.0  # after the torrent is complete, how long to wait for its last alerts
-BLOCK = 16 << 10  # the BitTorrent request size
-MIN_PROGRESS = BLOCK  # less than a block in a stall window counts as no progress
 _ALERTS = (lt.alert_category.error | lt.alert_category.peer | lt.alert_category.status
            | lt.alert_category.storage | lt.alert_category.ip_block | lt.alert_category.block_progress)
-_CHECKING = {lt.torrent_status.states.checking_files, lt.torrent_status.states.checking_resume_data,
-             lt.torrent_status.states.queued_for_checking}
 
 
 class ListenError(TransferError):
@@ -172,7 +167,7 @@ class Swarm:
         handle = self.session.add_torrent(params)
         tally = Tally()
         try:
-            _Download(self, handle, wanted, tally, advance).run(deadlines)
+            Download(self.session, handle, wanted, tally, advance, self.note).run(deadlines)
         finally:
             self._remove(handle)
         return tally
@@ -225,90 +220,3 @@ class Swarm:
         if line not in self._said:
             self._said.add(line)
             self.log(line)
-
-
-class _Download:
-    """The wait for one download: alerts, deadlines, progress, and who sent what."""
-
-    def __init__(self, swarm: Swarm, handle: lt.torrent_handle, wanted: Wanted, tally: Tally,
-                 advance: Advance | None) -> None:
-        self.swarm, self.handle, self.wanted, self.tally, self.advance = swarm, handle, wanted, tally, advance
-        self.shown = 0
-        self.checked_metadata = wanted.info is not None
-
-    def run(self, deadlines: Deadlines) -> None:
-        start = mark_time = time.monotonic()
-        mark_done, first, done_at = 0, True, 0.0
-        while True:
-            now = time.monotonic()
-            if now - start > deadlines.total:
-                raise TransferError(WHERE, f"no complete copy within {deadlines.total:.0f} s", Failure.TIMEOUT)
-            self.swarm.session.wait_for_alert(250)
-            if self._alerts():
-                return
-            status = self.handle.status()
-            if status.has_metadata and not self.checked_metadata:
-                self._check_metadata()
-            if status.state in _CHECKING or not status.has_metadata:
-                mark_time = now if status.state in _CHECKING else mark_time  # reading back a file is progress
-            elif first:
-                mark_done = self.tally.resumed = status.total_wanted_done  # what an earlier run left
-                first = False
-            elif status.total_wanted_done - mark_done >= MIN_PROGRESS:
-                mark_done, mark_time = status.total_wanted_done, now
-            self._show(status.total_wanted_done)
-            if (status.is_finished or status.is_seeding) and now - (done_at := done_at or now) > FINISH_WAIT:
-                return  # complete on disk, but the alert never came
-            if now - mark_time > deadlines.stall:
-                raise TransferError(WHERE, f"less than {MIN_PROGRESS} B in {deadlines.stall:.0f} s "
-                                           f"({status.num_peers} peer(s) connected)", Failure.TIMEOUT)
-
-    def _alerts(self) -> bool:
-        """Handle what the session posted; True once the torrent finished (every block alert came before that).
-
-        Raises:
-            TransferError: the torrent failed.
-        """
-        finished = False
-        for alert in self.swarm.session.pop_alerts():
-            self.swarm.note(alert, self.tally)
-            if isinstance(alert, lt.block_finished_alert):
-                self._count_block(alert)
-            elif isinstance(alert, lt.torrent_finished_alert):
-                finished = True
-            elif isinstance(alert, lt.torrent_error_alert):
-                raise TransferError(WHERE, f"torrent failed: {alert.error.message()}", Failure.BAD_ANSWER)
-        if finished:
-            self._show(self.wanted.size)
-        return finished
-
-    def _check_metadata(self) -> None:
-        """A magnet link's metadata matches the info hash (libtorrent checked); it must also be our one file."""
-        info = self.handle.torrent_file()
-        if info is None or info.num_files() != 1 or info.total_size() != self.wanted.size:
-            raise TransferError(WHERE, "the torrent's metadata does not describe the bundle the index lists",
-                                Failure.BAD_ANSWER)
-        self.checked_metadata = True
-
-    def _show(self, done: int) -> None:
-        if self.advance is not None and done > self.shown:
-            self.advance(done - self.shown)
-        self.shown = max(self.shown, done)
-
-    def _count_block(self, alert: lt.block_finished_alert) -> None:
-        """Count a block's bytes for the peer or web seed that sent it."""
-        info = self.handle.torrent_file()
-        if info is None:
-            return
-        address = endpoint_text(alert.endpoint)
-        if address not in self.tally.received:
-            self.tally.received[address] = 0
-            self._classify(address)
-        size = min(BLOCK, info.piece_size(alert.piece_index) - alert.block_index * BLOCK)
-        self.tally.received[address] += size
-
-    def _classify(self, address: str) -> None:
-        """Web seeds stay connected until the end; a source that is gone by now was a BitTorrent peer."""
-        for peer in self.handle.get_peer_info():
-            if endpoint_text(peer.ip) == address and peer.connection_type & (peer.web_seed | peer.http_seed):
-                self.tally.web_seeds.add(address)
