@@ -108,6 +108,9 @@ def session_settings(config: SwarmConfig) -> dict[str, Setting]:
     settings: dict[str, Setting] = {
         "listen_interfaces": interfaces,
         "enable_dht": public, "enable_lsd": wide, "enable_upnp": public, "enable_natpmp": public,
+        # uTP yields to other traffic on congested internet paths; on a LAN or loopback it is several times
+        # slower than TCP (bench/swarm.py), and a peer without it costs a 3 s timeout. Incoming uTP stays on.
+        "enable_outgoing_utp": public,
         "upload_rate_limit": config.upload_limit, "download_rate_limit": config.download_limit,
         "connections_limit": config.max_peers,
         # several peers behind one address: a LAN behind NAT, and every test on 127.0.0.1
