@@ -258,3 +258,21 @@ def test_when_the_swarm_fails_the_mirrors_deliver_and_nothing_is_left(world: Wor
     rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}
     assert rows["swarm"]["fate"] == "timeout" and rows[str(world.host)]["fate"] == "ok"
     _arrived(world, dest, result)
+
+
+def test_a_bundle_damaged_while_seeded_is_not_served(world: World, tmp_path: Path) -> None:
+    """The seed checks each piece before its first upload: bytes changed after the start never reach a peer."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    shared = folder / "bundle.7z"
+    shutil.copy(world.bundle, shared)
+    seed_port = free_ports(1)[0]
+    with seeding(world, folder, seed_port):
+        with shared.open("r+b") as handle:  # the seeder's own copy changes under it
+            handle.seek(world.bundle.stat().st_size // 2)
+            handle.write(b"\x00" * 64)
+        dest = world.root / "in"
+        result = mirror(world, *fetch_args(world, dest, "--peer", f"127.0.0.1:{seed_port}", "--timeout", "3"))
+    assert result.returncode == 4 and swarm_row(result)["fate"] == "timeout", result.stderr
+    assert "banned" not in result.stderr  # the seed sent nothing wrong: it held the damaged piece back
+    assert not list(dest.glob("*.7z"))

@@ -43,6 +43,7 @@ class Download:
 
         Raises:
             TransferError: a deadline passed (TIMEOUT), or the torrent failed (BAD_ANSWER).
+            OSError: the file could not be written.
         """
         start = mark_time = time.monotonic()
         mark_done, first, done_at = 0, True, 0.0
@@ -75,6 +76,7 @@ class Download:
 
         Raises:
             TransferError: the torrent failed.
+            OSError: its file could not be written.
         """
         finished = False
         for alert in self.session.pop_alerts():
@@ -83,6 +85,8 @@ class Download:
                 self._count_block(alert)
             elif isinstance(alert, lt.torrent_finished_alert):
                 finished = True
+            elif isinstance(alert, lt.file_error_alert):
+                raise OSError(alert.error.value(), alert.error.message(), alert.filename())
             elif isinstance(alert, lt.torrent_error_alert):
                 raise TransferError(WHERE, f"torrent failed: {alert.error.message()}", Failure.BAD_ANSWER)
         if finished:

@@ -188,6 +188,8 @@ class Swarm:
             self.session.wait_for_alert(int(min(left, 1.0) * 1000))
             for alert in self.session.pop_alerts():
                 self.note(alert, None)
+                if isinstance(alert, lt.file_error_alert):  # the file went away or cannot be read: stop offering it
+                    self.session.remove_torrent(alert.handle)
 
     def uploaded(self) -> tuple[int, int]:
         """Peers connected now and payload bytes uploaded so far, over every torrent."""
@@ -195,11 +197,7 @@ class Swarm:
         return sum(s.num_peers for s in statuses), sum(s.total_payload_upload for s in statuses)
 
     def note(self, alert: lt.alert, tally: Tally | None) -> None:
-        """Log what matters in `alert` once; count bans and failed pieces in `tally`.
-
-        Raises:
-            OSError: the torrent's file could not be read or written.
-        """
+        """Log what matters in `alert` once; count bans and failed pieces in `tally`."""
         if isinstance(alert, lt.peer_ban_alert):
             address = endpoint_text(alert.endpoint)
             if tally is not None:
@@ -212,7 +210,7 @@ class Swarm:
         elif isinstance(alert, lt.peer_blocked_alert):
             self._once(f"swarm: refused {alert.endpoint[0]}: outside the reach you allowed")
         elif isinstance(alert, lt.file_error_alert):
-            raise OSError(alert.error.value(), alert.error.message(), alert.filename())
+            self._once(f"swarm: {alert.filename()}: {alert.error.message()}")
         elif isinstance(alert, lt.metadata_failed_alert):
             self._once("swarm: a peer sent metadata that does not match the info hash; ignored")
 

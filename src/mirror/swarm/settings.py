@@ -116,6 +116,7 @@ def session_settings(config: SwarmConfig) -> dict[str, Setting]:
         # several peers behind one address: a LAN behind NAT, and every test on 127.0.0.1
         "allow_multiple_connections_per_ip": True,
         "max_metadata_size": MAX_METADATA,
+        "alert_queue_size": 20000,  # a block alert per 16 KiB received: room for a fast download between polls
         "active_downloads": -1, "active_seeds": -1, "active_limit": -1,  # every bundle stays in the swarm
         "stop_tracker_timeout": 2,
         "validate_https_trackers": True,
