@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from conftest import invoke
 from mirror.errors import ConfigError
-from mirror.formats.torrent import Torrent, magnet_link
+from mirror.formats.torrent import Torrent, TorrentInfo, magnet_link
 from mirror.swarm.settings import Reach, SwarmConfig, allowed_ranges, proxy_settings, session_settings
 from mirror.trust.keyring import Keyring
 
@@ -67,6 +67,8 @@ def test_torrent_command_makes_the_published_file(tmp_path: Path, bundle: Path, 
     assert Torrent.from_bytes(out.read_bytes()).web_seeds == (f"https://c.example/bundles/{sha}.7z",)
     code, _, err = invoke(runner, "torrent", bundle, "-o", tmp_path / "x.torrent", "--mirror", "ftp://c.example/")
     assert code == 2 and "http(s)" in err
+    code, _, err = invoke(runner, "torrent", bundle, "-o", bundle, "--force")
+    assert code == 2 and "is the bundle itself" in err
 
 
 def test_torrent_command_refuses_untrusted_and_damaged(tmp_path: Path, bundle: Path, runner: CliRunner) -> None:
@@ -113,6 +115,26 @@ def test_swarm_options_are_checked(tmp_path: Path, published: Path, runner: CliR
     code, _, err = invoke(runner, "fetch", "--mirror", tmp_path / "a", "--dest", tmp_path / "in", *args)
     assert code == 2 and message in err, err
     assert not (tmp_path / "in").exists()
+
+
+def test_seed_joins_the_swarm_of_a_torrent_beside_the_bundle(tmp_path: Path, bundle: Path,
+                                                              runner: CliRunner) -> None:
+    """A .torrent beside a bundle with the same pieces sets the info hash (whatever its name); another is ignored."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    shared = folder / "b.7z"
+    shared.write_bytes(bundle.read_bytes())
+    assert invoke(runner, "torrent", shared)[0] == 0
+    ours = Torrent.from_bytes(shared.with_suffix(".torrent").read_bytes()).info
+    renamed = TorrentInfo("named-elsewhere.7z", ours.length, ours.piece_length, ours.pieces)
+    shared.with_suffix(".torrent").write_bytes(Torrent(renamed).to_bytes())
+    code, out, err = invoke(runner, "seed", folder, "--stop-after", "1")
+    assert code == 0, err
+    assert f"SEEDING  named-elsewhere.7z  {renamed.infohash}" in out
+    other = TorrentInfo("named-elsewhere.7z", ours.length, ours.piece_length, bytes(len(ours.pieces)))
+    shared.with_suffix(".torrent").write_bytes(Torrent(other).to_bytes())
+    code, out, _ = invoke(runner, "seed", folder, "--stop-after", "1")
+    assert code == 0 and f"SEEDING  {ours.name}  {ours.infohash}" in out
 
 
 def test_seed_needs_bundles(tmp_path: Path, runner: CliRunner) -> None:

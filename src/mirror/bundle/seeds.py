@@ -5,7 +5,7 @@ Example::
     paths = find_bundles(Path("mirror-copy"))     # bundles/<sha256>.7z of a mirror, *.7z of a plain folder
     seeds, refused = check_seeds(paths, keyring, untrusted=False)
     for seed in seeds:
-        seed.path, seed.made.torrent.info.infohash
+        seed.path, seed.info.infohash
 
 A folder in the mirror layout (formats/layout.py: a published mirror, or one kept by
 `fetch --keep-mirror`) holds bundles/<sha256>.7z; a plain folder (what `fetch` writes
@@ -21,9 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mirror.bundle.torrent import MadeTorrent, make_torrent
+from mirror.bundle.torrent import make_torrent
 from mirror.bundle.verify import Keys, verify_bundle
-from mirror.errors import ConfigError, ExitCode, MirrorError, UntrustedSigner, VerificationError
+from mirror.errors import ConfigError, ExitCode, ManifestError, MirrorError, UntrustedSigner, VerificationError
+from mirror.formats.torrent import Torrent, TorrentInfo
 
 _CONTENT_NAME = re.compile(r"[0-9a-f]{64}")
 
@@ -36,7 +37,7 @@ class Seed:
     title: str
     signer: str  # the author's name in the keyring, or the key id of an author who is not in it
     trusted: bool
-    made: MadeTorrent
+    info: TorrentInfo  # the torrent's info dict: the seed is in the swarm of its info hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ def check_seeds(paths: Iterable[Path], keys: Keys, untrusted: bool) -> tuple[lis
         except OSError as exc:
             refused.append(Refusal(path, exc.strerror or str(exc), ExitCode.ERROR))
         else:
-            seeds.setdefault(seed.made.torrent.info.infohash, seed)
+            seeds.setdefault(seed.info.infohash, seed)
     return list(seeds.values()), refused
 
 
@@ -83,4 +84,19 @@ def _check(path: Path, keys: Keys, untrusted: bool) -> Seed:
     made = make_torrent(path, verified)
     if path.parent.name == "bundles" and _CONTENT_NAME.fullmatch(path.stem) and path.stem != made.sha256:
         raise VerificationError("the file is not the bundle its name says (its SHA-256 differs)")
-    return Seed(path, verified.meta.title, verified.signer_name or verified.key_id, verified.trusted, made)
+    return Seed(path, verified.meta.title, verified.signer_name or verified.key_id, verified.trusted,
+                _beside(path, made.torrent.info) or made.torrent.info)
+
+
+def _beside(path: Path, info: TorrentInfo) -> TorrentInfo | None:
+    """The info dict of a .torrent beside the bundle, if it describes these very bytes.
+
+    A mirror copy's bundles/<sha256>.torrent, or one `mirror torrent` wrote: the seed then joins
+    that swarm even if the torrent was made with another name.
+    """
+    try:
+        found = Torrent.from_bytes(path.with_suffix(".torrent").read_bytes()).info
+    except (OSError, ManifestError):
+        return None
+    same = (found.length, found.piece_length, found.pieces) == (info.length, info.piece_length, info.pieces)
+    return found if same else None

@@ -166,6 +166,8 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
     checked_urls(mirrors + trackers, "--mirror and --tracker")
     made = make_torrent(bundle, verified, mirrors, trackers)
     target = out or bundle.with_suffix(".torrent")
+    if target.resolve() == bundle.resolve():
+        raise ConfigError(f"{target} is the bundle itself", hint="name the output with -o FILE.torrent")
     atomic_write(target, made.torrent.to_bytes(), overwrite=force)
     info = made.torrent.info
     doc = {"torrent": str(target), "name": info.name, "infohash": info.infohash, "size": info.length,
@@ -224,7 +226,7 @@ def seed(folder: Path, lan: bool, public: bool, port: int, upload_limit: int, tr
         say(f"listening on {', '.join(swarm.addresses)} ({config.reach.value})")
         for item in seeds:
             swarm.seed(_info_bytes(item), item.path, trackers)
-            say(f"SEEDING  {item.made.torrent.info.name}  {item.made.torrent.info.infohash}  {_title(item)}")
+            say(f"SEEDING  {item.info.name}  {item.info.infohash}  {_title(item)}")
         _serve(swarm, len(seeds), stop_after)
     sys.exit(int(_exit_code(refused)))
 
@@ -232,7 +234,7 @@ def seed(folder: Path, lan: bool, public: bool, port: int, upload_limit: int, tr
 def _info_bytes(item: Seed) -> bytes:
     from mirror.formats.bencode import bencode
 
-    return bencode(item.made.torrent.info.to_value())
+    return bencode(item.info.to_value())
 
 
 def _title(item: Seed) -> str:
