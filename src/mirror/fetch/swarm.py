@@ -80,7 +80,7 @@ class SwarmSource:
     def __init__(self, config: SwarmConfig, peers: tuple[tuple[str, int], ...], stall: float, log: Log) -> None:
         self.config, self.peers, self.stall, self.log = config, peers, stall, log
         self._swarm: Swarm | None = None
-        self._unfinished: list[tuple[BundleEntry, Path]] = []  # partial files kept for the next run
+        self._unfinished: list[tuple[BundleEntry, Path, Path]] = []  # (entry, partial file, DEST) for next time
 
     def __enter__(self) -> SwarmSource:
         return self
@@ -89,9 +89,8 @@ class SwarmSource:
         if self._swarm is not None:
             self._swarm.__exit__(kind, exc, tb)
             self._swarm = None
-        for entry, partial in self._unfinished:
+        for entry, partial, dest in self._unfinished:
             # the mirrors delivered it after all (fetcher.py names arrivals <id>-v<version>[-<sha256>].7z)
-            dest = partial.parent.parent.parent
             if any(p.stat().st_size == entry.size for p in dest.glob(f"{entry.id}-v{entry.version}*.7z")):
                 partial.unlink(missing_ok=True)
 
@@ -130,7 +129,7 @@ class SwarmSource:
         except TransferError as exc:
             report.fate, report.detail = Fate.of(exc.failure), exc.reason
             log(f"swarm: {entry.id}: {exc.reason}")
-            self._unfinished.append((entry, folder / wanted.file_name))
+            self._unfinished.append((entry, folder / wanted.file_name, downloads.parent))
             return None
         got = folder / wanted.file_name
         if file_sha256(got) != entry.sha256:

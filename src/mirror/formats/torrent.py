@@ -97,10 +97,6 @@ class TorrentInfo:
         """The v1 info hash: hex SHA-1 of the bencoded info dict."""
         return hashlib.sha1(bencode(self.to_value())).hexdigest()  # noqa: S324 - BEP 3 defines it so
 
-    def piece_hash(self, index: int) -> bytes:
-        """The SHA-1 digest of piece `index`."""
-        return self.pieces[20 * index : 20 * index + 20]
-
     @classmethod
     def from_value(cls, value: Value) -> TorrentInfo:
         """Parse a decoded info dict strictly.

@@ -50,7 +50,6 @@ class SwarmConfig:
     reach: Reach = Reach.LOCAL
     port: int = 0  # 0: any free port
     upload_limit: int = 0  # bytes per second for all peers together, local ones included; 0: no limit
-    download_limit: int = 0
     proxy: str | None = None  # socks5h://host:port or socks5://...; LOCAL reach only
     max_peers: int = 50
 
@@ -62,8 +61,8 @@ class SwarmConfig:
         """
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port {self.port} is not between 0 and 65535")
-        if self.upload_limit < 0 or self.download_limit < 0 or self.max_peers < 1:
-            raise ConfigError("rate limits must be 0 (none) or positive, and at least one peer allowed")
+        if self.upload_limit < 0 or self.max_peers < 1:
+            raise ConfigError("the upload limit must be 0 (none) or positive, and at least one peer allowed")
         if self.proxy is not None and self.reach is not Reach.LOCAL:
             raise ConfigError("a proxy hides your address, --lan and --public show it: choose one")
         if self.proxy is not None:
@@ -111,7 +110,7 @@ def session_settings(config: SwarmConfig) -> dict[str, Setting]:
         # uTP yields to other traffic on congested internet paths; on a LAN or loopback it is several times
         # slower than TCP (bench/swarm.py), and a peer without it costs a 3 s timeout. Incoming uTP stays on.
         "enable_outgoing_utp": public,
-        "upload_rate_limit": config.upload_limit, "download_rate_limit": config.download_limit,
+        "upload_rate_limit": config.upload_limit,
         "connections_limit": config.max_peers,
         # several peers behind one address: a LAN behind NAT, and every test on 127.0.0.1
         "allow_multiple_connections_per_ip": True,
