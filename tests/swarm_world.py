@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -137,7 +138,23 @@ def seeding(world: World, folder: Path, port: int, *args: str,
             time.sleep(0.05)
         yield process
     finally:
+        if prefix:  # a tracer: stop the seed it runs first (strace detaches from its tracee when it is stopped)
+            stop_children(process.pid)
         stop(process, 5.0)
+
+
+def stop_children(pid: int) -> None:
+    """SIGTERM the child processes of `pid` (by their PIDs, from /proc) and wait up to 5 s for them to go."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    found = [int(c) for c in children.read_text().split()] if children.exists() else []
+    for child in found:
+        os.kill(child, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while any(Path(f"/proc/{c}").exists() for c in found) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for child in found:
+        if Path(f"/proc/{child}").exists():
+            os.kill(child, signal.SIGKILL)
 
 
 def swarm_row(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
