@@ -30,8 +30,8 @@ def test_publish_lays_out_every_host_and_minisign_verifies(setup: Setup, runner:
     for host in setup.hosts:
         names = sorted(p.relative_to(host).as_posix() for p in host.rglob("*") if p.is_file())
         assert names == [f"bundles/{setup.sha256}.7z", f"bundles/{setup.sha256}.SHA256SUMS",
-                         f"bundles/{setup.sha256}.SHA256SUMS.minisig", "index.json", "index.json.minisig",
-                         "index/1.json", "index/1.json.minisig"]
+                         f"bundles/{setup.sha256}.SHA256SUMS.minisig", f"bundles/{setup.sha256}.torrent",
+                         "index.json", "index.json.minisig", "index/1.json", "index/1.json.minisig"]
         index = json.loads((host / "index.json").read_bytes())
         assert index["bundles"][0]["sha256"] == setup.sha256
         assert index["mirrors"] == ["http://127.0.0.1:9/m/"]  # the private folder b is not advertised
@@ -47,7 +47,7 @@ def test_version_only_goes_up_even_without_local_state(setup: Setup, runner: Cli
     assert publish_cli(runner, setup, setup.bundle)[0] == 0
     code, out, _ = publish_cli(runner, setup, setup.bundle)
     assert code == 0 and "index version 2" in out
-    assert out.count("4 sent, 3 already there") == 2  # content-addressed files are not sent again
+    assert out.count("5 sent, 3 already there") == 2  # content-addressed files are not sent again (.torrent is)
     shutil.rmtree(tmp_path / "state")  # the publisher's local state is lost
     code, out, _ = invoke(runner, "refresh", "--config", setup.config)
     assert code == 0 and "index version 3" in out

@@ -14,7 +14,7 @@ LAYERS = {
     "errors": 0,
     "folders": 1, "safeio": 1, "workspace": 1, "net": 1,
     "formats": 2,
-    "sevenzip": 3,
+    "sevenzip": 3, "swarm": 3,
     "trust": 4,
     "privacy": 5,
     "bundle": 6,
@@ -24,7 +24,8 @@ LAYERS = {
 }
 PURE = {"trust/policy.py", "trust/rollback.py"}  # trust decisions on values only
 PURE_ALLOWED = {"formats", "trust.keyset", "trust.policy", "trust.rollback"}
-NO_IO_IN_TRUST = {"requests", "py7zr", "paramiko", "boto3", "botocore", "socket", "http", "urllib3", "click"}
+NO_IO_IN_TRUST = {"requests", "py7zr", "paramiko", "boto3", "botocore", "socket", "http", "urllib3", "click",
+                  "libtorrent"}
 # One third-party library per module (STYLE.md): which modules may import each.
 THIRD_PARTY = {
     "cryptography": {"trust/keys.py"},
@@ -39,6 +40,7 @@ THIRD_PARTY = {
     "markdown_it": {"bundle/page.py"},
     "aiohttp": {"serve/http.py"},
     "zeroconf": {"serve/announce.py", "fetch/lan.py"},
+    "libtorrent": {"swarm/engine.py", "swarm/download.py"},
 }
 
 

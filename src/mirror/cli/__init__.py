@@ -6,7 +6,7 @@ Example::
     $ mirror create seeds -o bundles/almaty.7z --key alice
     $ mirror verify bundles/almaty.7z
 
-One module per command group (keys.py, bundles.py, scan.py, publish.py, fetch.py, serve.py);
+One module per command group (keys.py, bundles.py, scan.py, publish.py, fetch.py, serve.py, swarm.py);
 common.py holds the shared options and output. Heavy modules are imported inside
 the commands so that `mirror --help` stays fast.
 """
@@ -71,4 +71,4 @@ def run() -> None:
 
 
 # The command groups register themselves on `main`.
-from mirror.cli import bundles, fetch, keys, publish, scan, serve  # noqa: E402, F401
+from mirror.cli import bundles, fetch, keys, publish, scan, serve, swarm  # noqa: E402, F401

@@ -25,6 +25,7 @@ import click
 from mirror.cli import main
 from mirror.cli.common import UtcTime, dump_json, json_option, keys_option, open_keyring, say
 from mirror.cli.progress import echo_err
+from mirror.cli.swarm import SWARM_HINT, reach_options, swarm_source
 
 if TYPE_CHECKING:
     from mirror.fetch.fetcher import FetchResult
@@ -73,7 +74,8 @@ def _index_doc(chosen: Choice) -> dict[str, Any]:
                                                                               "expires"))
     return {"from": chosen.label, "signed": chosen.signed, **signed, "expired": chosen.expired,
             "bundles": [{"id": e.id, "version": e.version, "title": e.title, "size": e.size, "sha256": e.sha256,
-                         "author_key": e.author_key} for e in index.bundles]}
+                         "author_key": e.author_key, "infohash": e.infohash, "magnet": e.magnet}
+                        for e in index.bundles]}
 
 
 def _print_list(chosen: Choice) -> None:
@@ -180,11 +182,17 @@ def _room_options(func: Any) -> Any:
 @click.option("--budget", type=click.FloatRange(1, 86400), default=120.0, show_default=True,
               help="seconds one mirror may take for the index, and for each turn at a download")
 @click.option("--now", type=UtcTime(), hidden=True, help="pretend it is this UTC time (tests)")
+@click.option("--torrent", "use_torrent", is_flag=True,
+              help="get bundles from the swarm first: peers and the mirrors as web seeds together (docs/swarm.md)")
+@click.option("--peer", "torrent_peers", multiple=True, metavar="IP:PORT",
+              help="a BitTorrent peer to ask (implies --torrent); repeat")
+@reach_options(lan=False)
 @_room_options
 @json_option
 @keys_option
 def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool, list_only: bool, dest: Path,
           proxy: str | None, strict: bool, timeout: float, min_rate: int, budget: float, now: datetime | None,
+          use_torrent: bool, torrent_peers: tuple[str, ...], public: bool, port: int, upload_limit: int,
           as_json: bool, keys_dir: Path | None, **room: Any) -> None:
     """Fetch bundles from mirrors with failover and resume, and verify them before they land in DEST."""
     from mirror.cli.progress import byte_progress
@@ -197,19 +205,24 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
         return byte_progress(total, label, threshold=1 << 20)
 
     peers = _find_peers(room["lan"], room["lan_wait"], as_json)
-    request = FetchRequest((*mirrors, *(p.url for p in peers)), dest, bundle_ids, want_all, proxy, strict, now,
-                           Limits(stall=timeout, min_rate=min_rate, budget=budget), progress,
-                           unsigned=room["unsigned"])
+    lan = bool(room["lan"])
+    swarm = use_torrent or bool(torrent_peers) or public or bool(port) or bool(upload_limit)
     keys = open_keyring(keys_dir).snapshot()
     try:
-        if list_only:
-            _, reports, chosen = open_index(request, keys, echo_err)
-            if as_json:
-                dump_json({"index": _index_doc(chosen), "mirrors": _mirror_rows(reports), "peers": _peer_rows(peers)})
-            else:
-                _print_list(chosen)
-            return
-        result = run_fetch(request, keys, echo_err)
+        with swarm_source(swarm and not list_only, torrent_peers, lan, public, port, upload_limit, proxy,
+                          timeout) as get:
+            request = FetchRequest((*mirrors, *(p.url for p in peers)), dest, bundle_ids, want_all, proxy, strict,
+                                   now, Limits(stall=timeout, min_rate=min_rate, budget=budget), progress,
+                                   unsigned=room["unsigned"], swarm=get)
+            if list_only:
+                _, reports, chosen = open_index(request, keys, echo_err)
+                if as_json:
+                    dump_json({"index": _index_doc(chosen), "mirrors": _mirror_rows(reports),
+                               "peers": _peer_rows(peers)})
+                else:
+                    _print_list(chosen)
+                return
+            result = run_fetch(request, keys, echo_err)
     except NoIndex as exc:
         if as_json:
             dump_json({"index": None, "mirrors": _mirror_rows(exc.reports), **_room_doc(peers, None),
@@ -222,4 +235,6 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
     kept = _keep(room["keep_mirror"], result, keys, as_json)
     if as_json:
         dump_json(_result_doc(result, peers, kept))
+    if not swarm and any(a.path is None and not a.invalid and a.entry.infohash for a in result.arrivals):
+        echo_err(SWARM_HINT)
     sys.exit(int(result.exit_code))

@@ -17,6 +17,7 @@ wait in DEST/.mirror-downloads/.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,10 @@ from mirror.trust.keyset import TrustedKeys
 from mirror.trust.rollback import Choice
 
 DOWNLOADS = ".mirror-downloads"
+# Another way to get one bundle's bytes (fetch/swarm.py): (entry, mirrors, downloads folder, reports, log,
+# progress) -> a file with the signed sha256, or None; what it returns is checked like any mirror's download.
+EntrySource = Callable[[BundleEntry, list[Mirror], Path, dict[str, MirrorReport], Log, Progress], Path | None]
+
 
 @dataclass(frozen=True, slots=True)
 class FetchRequest:
@@ -51,6 +56,7 @@ class FetchRequest:
     limits: Limits = field(default_factory=Limits)
     progress: Progress = no_progress
     unsigned: bool = False  # take a peer's unsigned listing even after having accepted a signed index
+    swarm: EntrySource | None = None  # tried first for each bundle; the mirrors then get what it did not deliver
 
 
 @dataclass(slots=True)
@@ -163,8 +169,9 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
                                            verified.trusted, verified=verified) if verified
                                    else Arrival(entry, None, problem, False, True))
             continue
+        part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
         download = Download(entry, downloads, reports, request.limits, log, request.progress)
-        part = download.run(order)
+        part = part or download.run(order)
         arrival = _place(entry, part, request.dest, keys) if part else Arrival(entry)
         result.arrivals.append(arrival)
         if arrival.path is None:

@@ -23,12 +23,23 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from mirror.bundle.torrent import make_torrent
+from mirror.bundle.verify import VerifiedBundle
 from mirror.errors import ConfigError, ManifestError, SignatureError
 from mirror.fetch.fetcher import FetchResult
-from mirror.formats.index import MAX_INDEX
-from mirror.formats.layout import INDEX_NAME, MAX_SIG_FILE, SIG_SUFFIX, bundle_path, sums_paths, version_path
+from mirror.formats.index import MAX_INDEX, BundleEntry
+from mirror.formats.layout import (
+    INDEX_NAME,
+    MAX_SIG_FILE,
+    SIG_SUFFIX,
+    bundle_path,
+    sums_paths,
+    torrent_path,
+    version_path,
+)
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME
 from mirror.formats.minisign import Signature
+from mirror.formats.torrent import magnet_trackers
 from mirror.safeio import atomic_output, atomic_write, file_sha256
 from mirror.trust.index import check_index
 from mirror.trust.keyset import TrustedKeys
@@ -78,6 +89,15 @@ def _version_in_folder(folder: Path, chosen: Choice, keys: TrustedKeys) -> int:
     return there.version
 
 
+def _keep_torrent(folder: Path, entry: BundleEntry, verified: VerifiedBundle, mirrors: tuple[str, ...]) -> None:
+    """The bundle's .torrent, made again the way publish made it; kept only if it has the signed info hash."""
+    if entry.infohash is None or entry.magnet is None:
+        return  # an entry published before torrents, or one from an unsigned listing without them
+    made = make_torrent(folder / bundle_path(entry.sha256), verified, mirrors, magnet_trackers(entry.magnet))
+    if made.torrent.info.infohash == entry.infohash:
+        atomic_write(folder / torrent_path(entry.sha256), made.torrent.to_bytes())
+
+
 def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys) -> Kept:
     """Write every bundle that arrived, with its detached signature files, then the signed index as fetched.
 
@@ -96,6 +116,7 @@ def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys) -> Kept:
         _place_bundle(arrival.path, folder / bundle_path(sha256), sha256)
         for name, path in zip((SUMS_NAME, SIG_NAME), sums_paths(sha256), strict=True):
             atomic_write(folder / path, arrival.verified.control[name])
+        _keep_torrent(folder, arrival.entry, arrival.verified, chosen.index.mirrors)
         kept.append(sha256)
     if not (chosen.signed and chosen.raw):
         return Kept(folder, None, tuple(kept))

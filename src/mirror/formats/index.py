@@ -9,6 +9,11 @@ Example::
 
 Signing and checking an index live in trust/index.py; where its files go on a host,
 in layout.py. The trusted comment binds publisher, version and expiry to the signature.
+
+Format 2 ("mirror-index/2", docs/format.md) adds each bundle's BitTorrent info hash and
+magnet link, or null for an entry carried over from a format-1 index. Format-1 indexes
+still parse (their entries have no torrent); a newer format is refused with a hint to
+upgrade, never read by guesswork.
 """
 
 from __future__ import annotations
@@ -24,11 +29,15 @@ from mirror.formats.jsonstrict import parse_json
 from mirror.formats.layout import bundle_path
 from mirror.formats.manifest import BUNDLE_ID
 from mirror.formats.timefmt import parse_time
+from mirror.formats.torrent import check_infohash, magnet_infohash
 
-FORMAT = "mirror-index/1"
+FORMAT = "mirror-index/2"
+FORMATS = ("mirror-index/1", FORMAT)
 MAX_INDEX = 8 << 20
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ENTRY_KEYS = {"id", "version", "sha256", "size", "path", "title", "author_key"}
+_TORRENT_KEYS = {"infohash", "magnet"}  # format 2
+_ALL_ENTRY_KEYS = _ENTRY_KEYS | _TORRENT_KEYS
 _INDEX_KEYS = {"format", "publisher_key", "version", "created", "expires", "bundles", "mirrors"}
 DEFAULT_EXPIRY_DAYS = 14
 
@@ -51,12 +60,14 @@ class BundleEntry:
     path: str
     title: str
     author_key: str
+    infohash: str | None = None  # BitTorrent v1 info hash of bundles/<sha256>.torrent; None: no torrent
+    magnet: str | None = None
 
     @classmethod
     def for_bundle(cls, bundle_id: str, version: int, sha256: str, size: int, title: str,
-                   author_key: str) -> BundleEntry:
+                   author_key: str, infohash: str | None = None, magnet: str | None = None) -> BundleEntry:
         """An entry stored under its content address."""
-        return cls(bundle_id, version, sha256, size, bundle_path(sha256), title, author_key)
+        return cls(bundle_id, version, sha256, size, bundle_path(sha256), title, author_key, infohash, magnet)
 
 
 def index_comment(publisher_key: str, version: int, expires: str) -> str:
@@ -101,7 +112,11 @@ class Index:
             ManifestError: malformed, unknown or duplicate fields.
         """
         doc = parse_json(raw, "index", MAX_INDEX)
-        if not isinstance(doc, dict) or set(doc) != _INDEX_KEYS or doc["format"] != FORMAT:
+        if isinstance(doc, dict) and isinstance(doc.get("format"), str) and doc["format"] not in FORMATS \
+                and doc["format"].startswith("mirror-index/"):
+            raise ManifestError(f"index format {doc['format']} is newer than this mirror reads",
+                                hint="upgrade mirror to read this publisher's index")
+        if not isinstance(doc, dict) or set(doc) != _INDEX_KEYS or doc["format"] not in FORMATS:
             raise ManifestError("index has missing or unknown fields, or an unknown format")
         if type(doc["version"]) is not int or doc["version"] < 1:
             raise ManifestError("index version is malformed")
@@ -113,18 +128,20 @@ class Index:
             raise ManifestError("index mirror list is malformed")
         if not isinstance(doc["bundles"], list) or not isinstance(doc["publisher_key"], str):
             raise ManifestError("index bundle list is malformed")
+        keys = _ENTRY_KEYS if doc["format"] == FORMATS[0] else _ENTRY_KEYS | _TORRENT_KEYS
         return cls(doc["publisher_key"], doc["version"], doc["created"], doc["expires"],
-                   tuple(parse_entry(item) for item in doc["bundles"]), tuple(mirrors))
+                   tuple(parse_entry(item, keys) for item in doc["bundles"]), tuple(mirrors))
 
 
-def parse_entry(item: Any) -> BundleEntry:
-    """One bundle entry of an index or a peer listing, from parsed JSON.
+def parse_entry(item: Any, keys: set[str] = _ALL_ENTRY_KEYS) -> BundleEntry:
+    """One bundle entry of an index or a peer listing, from parsed JSON; `keys` are the fields it must have.
 
     Raises:
         ManifestError: missing, unknown or malformed fields, or a path that is not the bundle's content address.
     """
-    if not isinstance(item, dict) or set(item) != _ENTRY_KEYS:
+    if not isinstance(item, dict) or set(item) != keys:
         raise ManifestError("index bundle entry has missing or unknown fields")
+    _torrent_fields(item.get("infohash"), item.get("magnet"))
     ok = (isinstance(item["id"], str) and BUNDLE_ID.fullmatch(item["id"]) is not None
           and isinstance(item["sha256"], str) and _HEX64.fullmatch(item["sha256"]) is not None
           and type(item["size"]) is int and item["size"] >= 0 and type(item["version"]) is int
@@ -132,3 +149,15 @@ def parse_entry(item: Any) -> BundleEntry:
     if not ok or item["path"] != bundle_path(str(item["sha256"])):
         raise ManifestError("index bundle entry is malformed")
     return BundleEntry(**item)
+
+
+def _torrent_fields(infohash: object, magnet: object) -> None:
+    """Both null, or an info hash and a magnet link that names it."""
+    if infohash is None and magnet is None:
+        return
+    try:
+        agree = isinstance(magnet, str) and magnet_infohash(magnet) == check_infohash(infohash)
+    except ManifestError as exc:
+        raise ManifestError(f"index bundle entry: {exc}") from None
+    if not agree:
+        raise ManifestError("index bundle entry's magnet link does not name its info hash")

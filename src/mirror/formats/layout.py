@@ -6,6 +6,7 @@ Example::
     sums_paths("ab12...")          # ("bundles/ab12....SHA256SUMS", "bundles/ab12....SHA256SUMS.minisig")
     version_path(4)                # "index/4.json"
     LISTING_NAME                   # "listing.json": unsigned, a hint only (listing.py)
+    torrent_path("ab12...")        # "bundles/ab12....torrent"
 
 Bundles are named by the SHA-256 of their bytes, so a half-synced mirror never serves
 a bundle that differs from its index entry; index/<version>.json is immutable.
@@ -32,3 +33,8 @@ def sums_paths(sha256: str) -> tuple[str, str]:
 def version_path(version: int) -> str:
     """The immutable copy of one index version."""
     return f"index/{version}.json"
+
+
+def torrent_path(sha256: str) -> str:
+    """The bundle's .torrent file (docs/swarm.md): its web seeds are the bundle's URL on each mirror."""
+    return f"bundles/{sha256}.torrent"

@@ -9,6 +9,7 @@ Example::
     [publisher]
     key = "press-desk"          # signs the index
     expires_days = 14
+    trackers = []               # BitTorrent trackers for the .torrent files; none: DHT and web seeds only
 
     [hosts.dav]
     url = "https://dav.example.org/mirror/"
@@ -33,8 +34,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from mirror.errors import ConfigError
+from mirror.errors import ConfigError, ManifestError
 from mirror.formats.index import DEFAULT_EXPIRY_DAYS
+from mirror.formats.torrent import check_urls
 from mirror.net.pace import Limits, parse_rate
 from mirror.workspace import read_toml
 
@@ -100,6 +102,7 @@ class PublisherConfig:
 
     key: str
     expires_days: int = DEFAULT_EXPIRY_DAYS
+    trackers: tuple[str, ...] = ()  # BitTorrent trackers for every .torrent (docs/swarm.md); none by default
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +208,15 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
     )
 
 
+def _trackers(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(url, str) for url in value):
+        raise ConfigError(f"{where}: must be a list of tracker URLs")
+    try:
+        return check_urls(tuple(value), where)
+    except ManifestError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def load_config(path: Path) -> MirrorConfig:
     """Read and validate the publishing tables of `path`.
 
@@ -216,15 +228,15 @@ def load_config(path: Path) -> MirrorConfig:
     publisher = None
     if "publisher" in raw:
         table = raw["publisher"]
-        if not isinstance(table, dict) or set(table) - {"key", "expires_days"}:
-            raise ConfigError(f"{where}: publisher: only 'key' and 'expires_days' are allowed")
+        if not isinstance(table, dict) or set(table) - {"key", "expires_days", "trackers"}:
+            raise ConfigError(f"{where}: publisher: only 'key', 'expires_days' and 'trackers' are allowed")
         key = _string(table, "key", f"{where}: publisher")
         days = table.get("expires_days", DEFAULT_EXPIRY_DAYS)
         if key is None:
             raise ConfigError(f"{where}: publisher.key: missing")
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
             raise ConfigError(f"{where}: publisher.expires_days: must be a whole number of days, 1 to 366")
-        publisher = PublisherConfig(key, days)
+        publisher = PublisherConfig(key, days, _trackers(table.get("trackers", []), f"{where}: publisher.trackers"))
     hosts_table = raw.get("hosts", {})
     if not isinstance(hosts_table, dict):
         raise ConfigError(f"{where}: hosts must be a table of [hosts.NAME] tables")

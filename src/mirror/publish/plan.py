@@ -13,8 +13,9 @@ a version number is never signed twice with different content. The hosts' indexe
 are read in parallel, each within INDEX_BUDGET seconds (or the host's budget, if
 smaller); a host that does not answer in time gets nothing this run (its version is
 unknown) and is reported as failed, so a slow optional host never holds the others.
-Uploads list every bundle with its detached SHA256SUMS and signature, then the
-immutable index/<version>.json pair, then index.json and its signature last.
+Uploads list every bundle with its detached SHA256SUMS and signature and its .torrent
+(docs/swarm.md), then the immutable index/<version>.json pair, then index.json and its
+signature last.
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from mirror.bundle.torrent import make_torrent
 from mirror.bundle.verify import verify_bundle
 from mirror.errors import ConfigError, MirrorError, MissingFile, TransferError
 from mirror.formats.index import DEFAULT_EXPIRY_DAYS, BundleEntry, Index
-from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, sums_paths, version_path
+from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, sums_paths, torrent_path, version_path
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.timefmt import format_time
+from mirror.formats.torrent import magnet_link
 from mirror.publish.config import MirrorConfig
 from mirror.publish.hosts.base import Host
 from mirror.publish.parallel import each_host, with_retries
@@ -95,19 +98,25 @@ def host_version(host: Host, publisher: PublicKeyFile, log: Log) -> Index | None
         return None
 
 
-def _bundle_files(path: Path, keyring: Keyring, staging: Path) -> tuple[BundleEntry, list[Upload]]:
+def _bundle_files(path: Path, keyring: Keyring, staging: Path, mirrors: tuple[str, ...],
+                  trackers: tuple[str, ...]) -> tuple[BundleEntry, list[Upload]]:
     verified = verify_bundle(path, keyring)
     if not verified.trusted:
         raise ConfigError(f"{path}: signed by key {verified.key_id}, which is not in your keyring as an author",
                           hint="import the author's key first; nobody publishes a bundle they cannot vouch for")
-    digest, size = file_sha256(path), path.stat().st_size
+    made = make_torrent(path, verified, mirrors, trackers)
+    digest, size, torrent = made.sha256, made.size, made.torrent
     entry = BundleEntry.for_bundle(verified.meta.bundle_id, verified.meta.version, digest, size,
-                                   verified.meta.title, verified.key_id)
+                                   verified.meta.title, verified.key_id, torrent.info.infohash,
+                                   magnet_link(torrent.info, torrent.web_seeds, torrent.trackers))
     uploads = [Upload(entry.path, path, digest, size, False)]
     for name, remote in zip((SUMS_NAME, SIG_NAME), sums_paths(digest), strict=True):
         local = staging / f"{digest}.{name}"
         local.write_bytes(verified.control[name])
         uploads.append(Upload(remote, local, file_sha256(local), local.stat().st_size, False))
+    local = staging / f"{digest}.torrent"
+    local.write_bytes(torrent.to_bytes())  # replaced each time: the mirror list in it may have changed
+    uploads.append(Upload(torrent_path(digest), local, file_sha256(local), local.stat().st_size, True))
     return entry, uploads
 
 
@@ -128,9 +137,11 @@ def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicK
         VerificationError: a bundle fails verification.
         ConfigError: a bundle's signer is not trusted, or the local state is damaged.
     """
+    mirrors = tuple(h.reader_url for h in config.hosts if h.reader_url)
+    trackers = config.publisher.trackers if config.publisher else ()
     entries, uploads = [], []
     for path in bundles:
-        entry, files = _bundle_files(path, keyring, staging)
+        entry, files = _bundle_files(path, keyring, staging, mirrors, trackers)
         entries.append(entry)
         uploads += files
     key_id = key_id_hex(publisher.key_id)
@@ -147,7 +158,6 @@ def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicK
             previous = found  # a lost local state must not drop bundles or roll the version back
     version = max(local.version if local else 0, previous.version if previous else 0) + 1
     days = config.publisher.expires_days if config.publisher else DEFAULT_EXPIRY_DAYS
-    mirrors = tuple(h.reader_url for h in config.hosts if h.reader_url)
     index = Index(key_id, version, format_time(now), format_time(now + timedelta(days=days)),
                   _merge(previous.bundles if previous else (), entries), mirrors)
     return Plan(index, tuple(uploads), tuple(e.path for e in entries), unread)

@@ -1,0 +1,102 @@
+"""Which bundles in a folder may be seeded: each one verified first, each refusal with its reason.
+
+Example::
+
+    paths = find_bundles(Path("mirror-copy"))     # bundles/<sha256>.7z of a mirror, *.7z of a plain folder
+    seeds, refused = check_seeds(paths, keyring, untrusted=False)
+    for seed in seeds:
+        seed.path, seed.info.infohash
+
+A folder in the mirror layout (formats/layout.py: a published mirror, or one kept by
+`fetch --keep-mirror`) holds bundles/<sha256>.7z; a plain folder (what `fetch` writes
+into DEST) holds *.7z. Both are read; hidden files and partial downloads are not. A
+bundle that fails verification is never seeded; one whose author is not in the
+keyring only with `untrusted`; a bundle that appears twice is seeded once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mirror.bundle.torrent import make_torrent
+from mirror.bundle.verify import Keys, verify_bundle
+from mirror.errors import ConfigError, ExitCode, ManifestError, MirrorError, UntrustedSigner, VerificationError
+from mirror.formats.torrent import Torrent, TorrentInfo
+
+_CONTENT_NAME = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class Seed:
+    """A bundle that verified, and its torrent."""
+
+    path: Path
+    title: str
+    signer: str  # the author's name in the keyring, or the key id of an author who is not in it
+    trusted: bool
+    info: TorrentInfo  # the torrent's info dict: the seed is in the swarm of its info hash
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A bundle that will not be seeded, and why."""
+
+    path: Path
+    reason: str
+    exit_code: ExitCode
+
+
+def find_bundles(folder: Path) -> list[Path]:
+    """The bundle files of a mirror-layout or plain folder, sorted.
+
+    Raises:
+        ConfigError: `folder` is not a folder.
+    """
+    if not folder.is_dir():
+        raise ConfigError(f"{folder} is not a folder", hint="name a mirror copy or a folder of .7z bundles")
+    found = [p for where in (folder, folder / "bundles") if where.is_dir() for p in where.glob("*.7z")]
+    return sorted(p for p in found if p.is_file() and not p.name.startswith("."))
+
+
+def check_seeds(paths: Iterable[Path], keys: Keys, untrusted: bool) -> tuple[list[Seed], list[Refusal]]:
+    """Verify each bundle fully and make its torrent; refuse what must not be seeded."""
+    seeds: dict[str, Seed] = {}
+    refused: list[Refusal] = []
+    for path in paths:
+        try:
+            seed = _check(path, keys, untrusted)
+        except MirrorError as exc:
+            refused.append(Refusal(path, str(exc), exc.exit_code))
+        except OSError as exc:
+            refused.append(Refusal(path, exc.strerror or str(exc), ExitCode.ERROR))
+        else:
+            seeds.setdefault(seed.info.infohash, seed)
+    return list(seeds.values()), refused
+
+
+def _check(path: Path, keys: Keys, untrusted: bool) -> Seed:
+    verified = verify_bundle(path, keys)
+    if not verified.trusted and not untrusted:
+        raise UntrustedSigner(verified.key_id, verified.fingerprint)
+    made = make_torrent(path, verified)
+    if path.parent.name == "bundles" and _CONTENT_NAME.fullmatch(path.stem) and path.stem != made.sha256:
+        raise VerificationError("the file is not the bundle its name says (its SHA-256 differs)")
+    return Seed(path, verified.meta.title, verified.signer_name or verified.key_id, verified.trusted,
+                _beside(path, made.torrent.info) or made.torrent.info)
+
+
+def _beside(path: Path, info: TorrentInfo) -> TorrentInfo | None:
+    """The info dict of a .torrent beside the bundle, if it describes these very bytes.
+
+    A mirror copy's bundles/<sha256>.torrent, or one `mirror torrent` wrote: the seed then joins
+    that swarm even if the torrent was made with another name.
+    """
+    try:
+        found = Torrent.from_bytes(path.with_suffix(".torrent").read_bytes()).info
+    except (OSError, ManifestError):
+        return None
+    same = (found.length, found.piece_length, found.pieces) == (info.length, info.piece_length, info.pieces)
+    return found if same else None

@@ -1,0 +1,72 @@
+"""The torrent of a bundle file: its SHA-256 and its SHA-1 piece hashes in one read, then the .torrent.
+
+Example::
+
+    verified = verify_bundle(path, keyring)
+    made = make_torrent(path, verified, mirrors=("https://a.example/m/",), trackers=())
+    made.sha256, made.torrent.info.infohash, made.torrent.to_bytes()
+
+The same bundle and mirror list always give the same bytes (formats/torrent.py), so
+`mirror publish`, `mirror torrent` and `mirror seed` agree on the info hash that the
+signed index carries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mirror.bundle.verify import VerifiedBundle
+from mirror.errors import ConfigError
+from mirror.formats.torrent import Torrent, TorrentInfo, piece_length, torrent_name, web_seeds
+
+
+@dataclass(frozen=True, slots=True)
+class MadeTorrent:
+    """A bundle's torrent, with the file's SHA-256 and size read in the same pass."""
+
+    sha256: str
+    size: int
+    torrent: Torrent
+
+
+def hash_file(path: Path) -> tuple[str, int, int, bytes]:
+    """SHA-256, size, piece length and the joined SHA-1 piece hashes of `path`, in one read.
+
+    Raises:
+        ConfigError: the file changed size while it was read.
+    """
+    whole, pieces = hashlib.sha256(), bytearray()
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        length = piece_length(size)
+        done = 0
+        while True:
+            piece = handle.read(length)
+            if not piece:
+                break
+            while len(piece) < length and (more := handle.read(length - len(piece))):
+                piece += more
+            whole.update(piece)
+            pieces += hashlib.sha1(piece).digest()  # noqa: S324 - BEP 3 piece hashes are SHA-1
+            done += len(piece)
+    if done != size:
+        raise ConfigError(f"{path} changed while it was read", hint="let whatever writes it finish, then try again")
+    if not pieces:
+        pieces += hashlib.sha1(b"").digest()  # noqa: S324 - an empty file is one empty piece
+    return whole.hexdigest(), size, length, bytes(pieces)
+
+
+def make_torrent(path: Path, verified: VerifiedBundle, mirrors: tuple[str, ...] = (),
+                 trackers: tuple[str, ...] = ()) -> MadeTorrent:
+    """The deterministic torrent of a verified bundle; web seeds from the http(s) mirror base URLs.
+
+    Raises:
+        ConfigError: the file changed while it was read.
+    """
+    sha256, size, length, pieces = hash_file(path)
+    meta = verified.meta
+    info = TorrentInfo(torrent_name(meta.title, meta.bundle_id, meta.version), size, length, pieces)
+    return MadeTorrent(sha256, size, Torrent(info, web_seeds(mirrors, sha256), trackers))

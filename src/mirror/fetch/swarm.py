@@ -1,0 +1,150 @@
+"""`fetch --torrent`: a bundle from the swarm, peers and web seeds together, held to the signed index.
+
+Example::
+
+    with SwarmSource(SwarmConfig(), peers=(("127.0.0.1", 6881),), stall=30.0, log=print) as source:
+        fetch(FetchRequest(..., swarm=source.get), keys, log=print)
+
+For each bundle the index lists with an info hash, the torrent's info dict comes from a
+mirror's bundles/<sha256>.torrent and is used only if its SHA-1 is the signed info hash
+(a mirror that serves another one is marked tampered, before anything is downloaded);
+without one, the signed magnet link, whose metadata libtorrent checks against that hash.
+Web seeds are the bundle's URL on the http(s) mirrors being tried, trackers only those of
+the signed magnet link, and only with --public: never what a .torrent file says. The
+finished file must have the signed SHA-256; fetcher.py then verifies the bundle exactly
+as it verifies a download from a mirror.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit
+
+from mirror.errors import ManifestError, TransferError
+from mirror.fetch.choose import Log
+from mirror.fetch.download import Progress
+from mirror.fetch.report import Fate, MirrorReport
+from mirror.fetch.transport import HttpMirror, Mirror
+from mirror.formats.bencode import bencode
+from mirror.formats.index import BundleEntry
+from mirror.formats.layout import torrent_path
+from mirror.formats.torrent import MAX_TORRENT, Torrent, magnet_trackers, web_seeds
+from mirror.safeio import file_sha256
+from mirror.swarm.engine import ListenError, Swarm
+from mirror.swarm.model import Deadlines, Wanted
+from mirror.swarm.settings import SwarmConfig
+
+LABEL = "swarm"
+FOLDER = "swarm"  # inside DEST/.mirror-downloads: the swarm writes pieces anywhere in the file, so it has its own
+MIN_RATE = 4 << 10  # bytes per second: the whole download's budget is the stall time plus size / MIN_RATE
+
+
+def _base(mirror: Mirror) -> str | None:
+    """An http(s) mirror's base URL without user name or password (those stay with the mirror)."""
+    if not isinstance(mirror, HttpMirror):
+        return None
+    parts = urlsplit(mirror.base)
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    return parts._replace(netloc=f"{host}:{parts.port}" if parts.port else str(host)).geturl()
+
+
+def checked_info(entry: BundleEntry, mirrors: list[Mirror], reports: dict[str, MirrorReport], log: Log) -> bytes | None:
+    """The bencoded info dict of the first mirror's .torrent whose info hash is the signed one, or None."""
+    path = torrent_path(entry.sha256)
+    for mirror in mirrors:
+        report = reports.setdefault(mirror.label, MirrorReport(mirror.label))
+        if report.distrusted:
+            continue
+        try:
+            torrent = Torrent.from_bytes(mirror.read(path, MAX_TORRENT))
+        except TransferError:
+            continue  # a mirror published before torrents existed, or one that does not answer
+        except ManifestError as exc:
+            report.blame(entry, f"{path}: {exc}")
+            log(f"{mirror.label}: {path} is malformed; refused")
+            continue
+        if torrent.info.infohash != entry.infohash or torrent.info.length != entry.size:
+            report.blame(entry, f"{path} does not match the signed info hash")
+            log(f"{mirror.label}: {path} has info hash {torrent.info.infohash}, the signed index says "
+                f"{entry.infohash}; refused before download")
+            continue
+        return bencode(torrent.info.to_value())
+    return None
+
+
+def _record(report: MirrorReport, entry: BundleEntry, fate: Fate, detail: str) -> None:
+    """What the swarm did for one bundle, in the report fetch prints."""
+    event = report.bundle(entry)
+    event.fate, event.detail = fate, detail
+
+
+class SwarmSource:
+    """Gets bundles through one libtorrent session, started the first time a bundle needs it."""
+
+    def __init__(self, config: SwarmConfig, peers: tuple[tuple[str, int], ...], stall: float, log: Log) -> None:
+        self.config, self.peers, self.stall, self.log = config, peers, stall, log
+        self._swarm: Swarm | None = None
+        self._unfinished: list[tuple[BundleEntry, Path, Path]] = []  # (entry, partial file, DEST) for next time
+
+    def __enter__(self) -> SwarmSource:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._swarm is not None:
+            self._swarm.__exit__(kind, exc, tb)
+            self._swarm = None
+        for entry, partial, dest in self._unfinished:
+            # the mirrors delivered it after all (fetcher.py names arrivals <id>-v<version>[-<sha256>].7z)
+            if any(p.stat().st_size == entry.size for p in dest.glob(f"{entry.id}-v{entry.version}*.7z")):
+                partial.unlink(missing_ok=True)
+
+    def _session(self) -> Swarm:
+        if self._swarm is None:
+            self._swarm = Swarm(self.config, self.log).__enter__()
+            where = ", ".join(self._swarm.addresses) or "no address: only out through the proxy"
+            self.log(f"swarm: listening on {where} ({self.config.reach.value})")
+        return self._swarm
+
+    def get(self, entry: BundleEntry, mirrors: list[Mirror], downloads: Path, reports: dict[str, MirrorReport],
+            log: Log, progress: Progress) -> Path | None:
+        """The bundle's bytes, with the signed SHA-256, as DEST/.mirror-downloads/<sha256>.7z.part; or None.
+
+        Raises:
+            ListenError: the session cannot listen.
+            OSError: the downloaded file cannot be written or read.
+        """
+        report = reports.setdefault(LABEL, MirrorReport(LABEL))
+        if entry.infohash is None or entry.magnet is None:
+            log(f"swarm: the index lists no torrent for {entry.id} (published before torrents)")
+            return None
+        info = checked_info(entry, mirrors, reports, log)
+        folder = downloads / FOLDER
+        folder.mkdir(exist_ok=True)
+        trusted = [m for m in mirrors if not reports.setdefault(m.label, MirrorReport(m.label)).distrusted]
+        bases = tuple(b for b in map(_base, trusted) if b)
+        wanted = Wanted(entry.infohash, info, None if info else entry.magnet, folder, f"{entry.sha256}.7z",
+                        entry.size, web_seeds(bases, entry.sha256), magnet_trackers(entry.magnet), self.peers)
+        deadlines = Deadlines(self.stall, self.stall + entry.size / MIN_RATE)
+        try:
+            with progress(entry.size, f"swarm {entry.sha256[:8]}") as advance:
+                tally = self._session().download(wanted, deadlines, advance)
+        except ListenError:
+            raise  # no session at all: nothing from the swarm this run
+        except TransferError as exc:
+            _record(report, entry, Fate.of(exc.failure), exc.reason)
+            log(f"swarm: {entry.id}: {exc.reason}")
+            self._unfinished.append((entry, folder / wanted.file_name, downloads.parent))
+            return None
+        got = folder / wanted.file_name
+        if file_sha256(got) != entry.sha256:
+            got.unlink()
+            _record(report, entry, Fate.TAMPERED, f"{entry.path}: the copy does not match the signed sha256")
+            return None
+        part = downloads / f"{entry.sha256}.7z.part"
+        os.replace(got, part)
+        _record(report, entry, Fate.OK, tally.summary())
+        log(f"swarm: {entry.id}: {tally.summary()}")
+        return part
+

@@ -1,0 +1,125 @@
+"""Waiting for one download: alerts, deadlines, progress on the caller's bar, and which source sent what.
+
+Example::
+
+    Download(session, handle, wanted, tally, advance, note).run(Deadlines(stall=30, total=600))
+
+Used by engine.Swarm.download. The wait ends when libtorrent reports the torrent finished
+(every block alert is posted before that, so the tally is complete), or raises
+TransferError(TIMEOUT) when less than a block arrived in `stall` seconds or `total` passed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import libtorrent as lt
+
+from mirror.errors import Failure, TransferError
+from mirror.swarm.model import Advance, Deadlines, Tally, Wanted, endpoint_text
+
+WHERE = "swarm"
+FINISH_WAIT = 2.0  # after the torrent is complete, how long to wait for its last alerts
+BLOCK = 16 << 10  # the BitTorrent request size
+MIN_PROGRESS = BLOCK  # less than a block in a stall window counts as no progress
+_CHECKING = {lt.torrent_status.states.checking_files, lt.torrent_status.states.checking_resume_data,
+             lt.torrent_status.states.queued_for_checking}
+Note = Callable[[lt.alert, Tally | None], None]
+
+
+class Download:
+    """The wait for one download: alerts, deadlines, progress, and who sent what."""
+
+    def __init__(self, session: lt.session, handle: lt.torrent_handle, wanted: Wanted, tally: Tally,
+                 advance: Advance | None, note: Note) -> None:
+        self.session, self.handle, self.wanted, self.tally = session, handle, wanted, tally
+        self.advance, self.note = advance, note
+        self.shown = 0
+        self.checked_metadata = wanted.info is not None
+
+    def run(self, deadlines: Deadlines) -> None:
+        """Wait until the file is complete.
+
+        Raises:
+            TransferError: a deadline passed (TIMEOUT), or the torrent failed (BAD_ANSWER).
+            OSError: the file could not be written.
+        """
+        start = mark_time = time.monotonic()
+        mark_done, first, done_at = 0, True, 0.0
+        while True:
+            now = time.monotonic()
+            if now - start > deadlines.total:
+                raise TransferError(WHERE, f"no complete copy within {deadlines.total:.0f} s", Failure.TIMEOUT)
+            self.session.wait_for_alert(250)
+            if self._alerts():
+                return
+            status = self.handle.status()
+            if status.has_metadata and not self.checked_metadata:
+                self._check_metadata()
+            if status.state in _CHECKING or not status.has_metadata:
+                mark_time = now if status.state in _CHECKING else mark_time  # reading back a file is progress
+            elif first:
+                mark_done = self.tally.resumed = status.total_wanted_done  # what an earlier run left
+                first = False
+            elif status.total_wanted_done - mark_done >= MIN_PROGRESS:
+                mark_done, mark_time = status.total_wanted_done, now
+            self._show(status.total_wanted_done)
+            if (status.is_finished or status.is_seeding) and now - (done_at := done_at or now) > FINISH_WAIT:
+                return  # complete on disk, but the alert never came
+            if now - mark_time > deadlines.stall:
+                raise TransferError(WHERE, f"less than {MIN_PROGRESS} B in {deadlines.stall:.0f} s "
+                                           f"({status.num_peers} peer(s) connected)", Failure.TIMEOUT)
+
+    def _alerts(self) -> bool:
+        """Handle what the session posted; True once the torrent finished (every block alert came before that).
+
+        Raises:
+            TransferError: the torrent failed.
+            OSError: its file could not be written.
+        """
+        finished = False
+        for alert in self.session.pop_alerts():
+            self.note(alert, self.tally)
+            if isinstance(alert, lt.block_finished_alert):
+                self._count_block(alert)
+            elif isinstance(alert, lt.torrent_finished_alert):
+                finished = True
+            elif isinstance(alert, lt.file_error_alert):
+                raise OSError(alert.error.value(), alert.error.message(), alert.filename())
+            elif isinstance(alert, lt.torrent_error_alert):
+                raise TransferError(WHERE, f"torrent failed: {alert.error.message()}", Failure.BAD_ANSWER)
+        if finished:
+            self._show(self.wanted.size)
+        return finished
+
+    def _check_metadata(self) -> None:
+        """A magnet link's metadata matches the info hash (libtorrent checked); it must also be our one file."""
+        info = self.handle.torrent_file()
+        if info is None or info.num_files() != 1 or info.total_size() != self.wanted.size:
+            raise TransferError(WHERE, "the torrent's metadata does not describe the bundle the index lists",
+                                Failure.BAD_ANSWER)
+        self.checked_metadata = True
+
+    def _show(self, done: int) -> None:
+        if self.advance is not None and done > self.shown:
+            self.advance(done - self.shown)
+        self.shown = max(self.shown, done)
+
+    def _count_block(self, alert: lt.block_finished_alert) -> None:
+        """Count a block's bytes for the peer or web seed that sent it."""
+        info = self.handle.torrent_file()
+        if info is None:
+            return
+        address = endpoint_text(alert.endpoint)
+        if address not in self.tally.received:
+            self.tally.received[address] = 0
+            self._classify(address)
+        size = min(BLOCK, info.piece_size(alert.piece_index) - alert.block_index * BLOCK)
+        self.tally.received[address] += size
+
+    def _classify(self, address: str) -> None:
+        """Web seeds stay connected until the end; a source that is gone by now was a BitTorrent peer."""
+        for peer in self.handle.get_peer_info():
+            if endpoint_text(peer.ip) == address and peer.connection_type & (peer.web_seed | peer.http_seed):
+                self.tally.web_seeds.add(address)

@@ -1,0 +1,220 @@
+"""One libtorrent session: seed checked files, download one file with deadlines, say what peers did.
+
+Example::
+
+    with Swarm(SwarmConfig(), log=print) as swarm:          # listening on 127.0.0.1 before it returns
+        swarm.seed(info, Path("bundles/ab12....7z"))          # read-only: never downloads into it
+        tally = swarm.download(wanted, Deadlines(stall=30, total=600), advance)
+
+With download.py, the only modules that import libtorrent. Settings come from settings.py. Torrents are
+given as an info dict already checked by the caller (or a magnet link, whose metadata
+libtorrent checks against its info hash); web seeds, trackers and peers are always the
+caller's, never a torrent file's. Every wait has a deadline: TransferError(TIMEOUT)
+when it passes.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import cast
+
+import libtorrent as lt
+
+from mirror.errors import Failure, TransferError
+from mirror.swarm.download import WHERE, Download
+from mirror.swarm.model import Advance, Deadlines, Log, Tally, Wanted, endpoint_text
+from mirror.swarm.settings import EVERY_ADDRESS, SwarmConfig, allowed_ranges, session_settings
+
+LISTEN_WAIT = 10.0
+REMOVE_WAIT = 10.0
+_ALERTS = (lt.alert_category.error | lt.alert_category.peer | lt.alert_category.status
+           | lt.alert_category.storage | lt.alert_category.ip_block | lt.alert_category.block_progress)
+
+
+class ListenError(TransferError):
+    """The session could not listen on the address and port it was given."""
+
+
+def _torrent_info(info: bytes) -> lt.torrent_info:
+    return lt.torrent_info(b"d4:info" + info + b"e")
+
+
+def _ip_filter(ranges: tuple[tuple[str, str], ...]) -> lt.ip_filter:
+    blocked = lt.ip_filter()
+    for first, last in EVERY_ADDRESS:
+        blocked.add_rule(first, last, 1)
+    for first, last in ranges:
+        blocked.add_rule(first, last, 0)
+    return blocked
+
+
+class Swarm:
+    """A libtorrent session with the reach, port and limits of `config`; a context manager."""
+
+    def __init__(self, config: SwarmConfig, log: Log) -> None:
+        self.config = config
+        self.log = log
+        self.addresses: list[str] = []
+        self._session: lt.session | None = None
+        self._said: set[str] = set()
+
+    def __enter__(self) -> Swarm:
+        settings = cast("lt.settings_pack", {**session_settings(self.config), "alert_mask": _ALERTS})
+        session = lt.session(settings, 0)  # 0: no default plugins; the ones wanted are added here
+        session.add_extension("ut_metadata")  # magnet links
+        session.add_extension("smart_ban")  # find and ban the peer that sent a bad block
+        if self.config.reach.value != "local":
+            session.add_extension("ut_pex")  # peer exchange: only where peers may be found at all
+        everyone = lt.ip_filter()  # rate limits apply to peers on the local network too
+        for first, last in EVERY_ADDRESS:
+            everyone.add_rule(first, last, 1 << lt.session.global_peer_class_id)
+        session.set_peer_class_filter(everyone)
+        ranges = allowed_ranges(self.config.reach)
+        if ranges is not None:
+            session.set_ip_filter(_ip_filter(ranges))
+        self._session = session
+        if self.config.proxy is not None:
+            return self  # no listening socket: every connection goes out through the proxy
+        try:
+            self._wait_listening()
+        except BaseException:
+            self._close()
+            raise
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self._session is not None:
+            self._session.pause()
+            self._session = None  # the destructor stops the session and closes every socket
+
+    @property
+    def session(self) -> lt.session:
+        """The running session.
+
+        Raises:
+            RuntimeError: outside the `with` block.
+        """
+        if self._session is None:
+            raise RuntimeError("the swarm is not running")
+        return self._session
+
+    def _wait_listening(self) -> None:
+        wanted = 1 if self.config.reach.value == "local" else 2  # 127.0.0.1, or 0.0.0.0 and [::]
+        answered, failures = 0, []
+        deadline = time.monotonic() + LISTEN_WAIT
+        while answered < wanted and time.monotonic() < deadline:
+            self.session.wait_for_alert(100)
+            for alert in self.session.pop_alerts():
+                if isinstance(alert, lt.listen_succeeded_alert) and alert.socket_type == lt.socket_type_t.tcp:
+                    answered += 1
+                    self.addresses.append(endpoint_text((alert.address, alert.port)))
+                elif isinstance(alert, lt.listen_failed_alert) and alert.socket_type == lt.socket_type_t.tcp:
+                    answered += 1
+                    failures.append(f"{endpoint_text((alert.address, alert.port))}: {alert.error.message()}")
+        if not self.addresses:
+            reason = "; ".join(failures) or f"no listening socket within {LISTEN_WAIT:.0f} s"
+            raise ListenError(WHERE, f"cannot listen: {reason}", Failure.REFUSED, transient=False,
+                              hint="choose another --port, or stop the program that uses it")
+
+    def _params(self, info: bytes | None, magnet: str | None, folder: Path, file_name: str) -> lt.add_torrent_params:
+        if info is not None:
+            params = lt.add_torrent_params()
+            params.ti = _torrent_info(info)
+        elif magnet is not None:
+            params = lt.parse_magnet_uri(magnet)
+            params.trackers, params.url_seeds = [], []  # only what the caller names below
+        else:
+            raise ValueError("a torrent needs an info dict or a magnet link")
+        params.save_path = str(folder)
+        params.renamed_files = {0: file_name}
+        # always active (not queued behind other torrents); the per-torrent switches repeat the session's reach
+        params.flags = lt.torrent_flags.default_flags & ~lt.torrent_flags.auto_managed & ~lt.torrent_flags.paused
+        if self.config.reach.value == "local":
+            params.flags |= lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
+        elif self.config.reach.value == "lan":
+            params.flags |= lt.torrent_flags.disable_dht
+        return params
+
+    def seed(self, info: bytes, path: Path, trackers: tuple[str, ...] = ()) -> None:
+        """Seed the checked file `path` under the torrent `info`; never write to it.
+
+        Seed mode checks each piece the first time a peer asks for it; upload mode
+        keeps libtorrent from ever downloading into the file.
+        """
+        params = self._params(info, None, path.parent, path.name)
+        params.flags |= lt.torrent_flags.seed_mode | lt.torrent_flags.upload_mode
+        if self.config.reach.value == "public":
+            params.trackers = list(trackers)
+        self.session.add_torrent(params)
+
+    def download(self, wanted: Wanted, deadlines: Deadlines, advance: Advance | None = None) -> Tally:
+        """Download `wanted` into its folder, from peers and web seeds together; resume what is on disk.
+
+        Raises:
+            TransferError: a deadline passed (TIMEOUT), or the torrent failed (BAD_ANSWER).
+            OSError: the file could not be written.
+        """
+        params = self._params(wanted.info, wanted.magnet, wanted.folder, wanted.file_name)
+        params.url_seeds = list(wanted.web_seeds)
+        params.peers = list(wanted.peers)
+        if self.config.reach.value == "public":
+            params.trackers = list(wanted.trackers)
+        handle = self.session.add_torrent(params)
+        tally = Tally()
+        try:
+            Download(self.session, handle, wanted, tally, advance, self.note).run(deadlines)
+        finally:
+            self._remove(handle)
+        return tally
+
+    def _remove(self, handle: lt.torrent_handle) -> None:
+        """Remove a torrent (keeping its file) and wait until its file is closed."""
+        self.session.remove_torrent(handle)
+        deadline = time.monotonic() + REMOVE_WAIT
+        while time.monotonic() < deadline:
+            self.session.wait_for_alert(100)
+            if any(isinstance(a, lt.torrent_removed_alert) for a in self.session.pop_alerts()):
+                return
+
+    def serve(self, seconds: float) -> None:
+        """Let the session work for `seconds`, logging bans and errors."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.session.wait_for_alert(int(min(left, 1.0) * 1000))
+            for alert in self.session.pop_alerts():
+                self.note(alert, None)
+                if isinstance(alert, lt.file_error_alert):  # the file went away or cannot be read: stop offering it
+                    self.session.remove_torrent(alert.handle)
+
+    def uploaded(self) -> tuple[int, int]:
+        """Peers connected now and payload bytes uploaded so far, over every torrent."""
+        statuses = [h.status() for h in self.session.get_torrents()]
+        return sum(s.num_peers for s in statuses), sum(s.total_payload_upload for s in statuses)
+
+    def note(self, alert: lt.alert, tally: Tally | None) -> None:
+        """Log what matters in `alert` once; count bans and failed pieces in `tally`."""
+        if isinstance(alert, lt.peer_ban_alert):
+            address = endpoint_text(alert.endpoint)
+            if tally is not None:
+                tally.banned.append(address)
+            self.log(f"swarm: banned peer {address}: it sent data that failed the piece hashes")
+        elif isinstance(alert, lt.hash_failed_alert) and tally is not None:
+            tally.hash_failures += 1
+        elif isinstance(alert, lt.url_seed_alert):
+            self._once(f"swarm: web seed {alert.server_url()}: {alert.error_message() or alert.message()}")
+        elif isinstance(alert, lt.peer_blocked_alert):
+            self._once(f"swarm: refused {alert.endpoint[0]}: outside the reach you allowed")
+        elif isinstance(alert, lt.file_error_alert):
+            self._once(f"swarm: {alert.filename()}: {alert.error.message()}")
+        elif isinstance(alert, lt.metadata_failed_alert):
+            self._once("swarm: a peer sent metadata that does not match the info hash; ignored")
+
+    def _once(self, line: str) -> None:
+        if line not in self._said:
+            self._said.add(line)
+            self.log(line)

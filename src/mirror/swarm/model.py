@@ -1,0 +1,71 @@
+"""What a swarm download is asked for and what it reports, as plain values (no libtorrent here).
+
+Example::
+
+    wanted = Wanted(infohash, info, None, Path("in/.mirror-downloads/swarm"), "ab12....7z", size,
+                    web_seeds=("https://a.example/m/bundles/ab12....7z",), peers=(("127.0.0.1", 6881),))
+    tally.summary()     # "1048576 B from 2 peer(s); 0 B from 0 web seed(s); peers 127.0.0.1:6881=..."
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Log = Callable[[str], None]
+Advance = Callable[[int], None]
+
+
+def endpoint_text(endpoint: tuple[str, int]) -> str:
+    """An address as people write it: 1.2.3.4:6881 or [::1]:6881."""
+    host, port = endpoint
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """One file to download, and where from."""
+
+    infohash: str
+    info: bytes | None  # the bencoded info dict, already checked against the signed info hash
+    magnet: str | None  # used when no checked info dict is at hand: metadata then comes from peers
+    folder: Path
+    file_name: str
+    size: int
+    web_seeds: tuple[str, ...] = ()
+    trackers: tuple[str, ...] = ()
+    peers: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """Give up after `stall` seconds with less than a block of progress, and after `total` seconds in any case."""
+
+    stall: float
+    total: float
+
+
+@dataclass(slots=True)
+class Tally:
+    """What the swarm did for one download: payload bytes per source, peers banned, pieces that failed."""
+
+    received: dict[str, int] = field(default_factory=dict)  # address -> bytes of the blocks it sent
+    web_seeds: set[str] = field(default_factory=set)  # which of those addresses are web seeds (HTTP)
+    banned: list[str] = field(default_factory=list)
+    hash_failures: int = 0
+    resumed: int = 0  # bytes already on disk from an earlier run
+
+    def summary(self) -> str:
+        """One line for the fetch report."""
+        peers = {a: n for a, n in self.received.items() if a not in self.web_seeds}
+        seeds = {a: n for a, n in self.received.items() if a in self.web_seeds}
+        parts = [f"{sum(peers.values())} B from {len(peers)} peer(s)",
+                 f"{sum(seeds.values())} B from {len(seeds)} web seed(s)"]
+        if self.resumed:
+            parts.append(f"{self.resumed} B from an earlier run")
+        if peers:
+            parts.append("peers " + ", ".join(f"{a}={n}" for a, n in sorted(peers.items())))
+        if self.banned:
+            parts.append(f"banned {', '.join(self.banned)} ({self.hash_failures} failed piece(s))")
+        return "; ".join(parts)

@@ -1,0 +1,181 @@
+"""`mirror torrent`, the .torrent that publish writes, the swarm options, and how far a session reaches."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import libtorrent as lt
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+from mirror.errors import ConfigError
+from mirror.formats.torrent import Torrent, TorrentInfo, magnet_link
+from mirror.swarm.settings import Reach, SwarmConfig, allowed_ranges, proxy_settings, session_settings
+from mirror.trust.keyring import Keyring
+
+
+@pytest.fixture
+def published(tmp_path: Path, bundle: Path, keyring: Keyring, runner: CliRunner) -> Path:
+    """alice's bundle published to a folder host with two public URLs and a tracker; returns mirror.toml."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "alice"\ntrackers = ["udp://tracker.example:6969/announce"]\n\n'
+                      f'[hosts.a]\nurl = "{tmp_path / "a"}"\npublic_url = "https://a.example/m/"\n\n'
+                      f'[hosts.b]\nurl = "{tmp_path / "b"}"\npublic_url = "http://b.example/"\n')
+    code, _, err = invoke(runner, "publish", bundle, "--config", config)
+    assert code == 0, err
+    return config
+
+
+def test_publish_writes_the_same_torrent_every_time_and_the_index_signs_its_hash(
+        tmp_path: Path, bundle: Path, published: Path, runner: CliRunner) -> None:
+    """Two publishes give identical .torrent bytes; the signed entry names its info hash; libtorrent agrees."""
+    sha = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    path = tmp_path / "a" / "bundles" / f"{sha}.torrent"
+    first = path.read_bytes()
+    path.unlink()
+    assert invoke(runner, "publish", bundle, "--config", published)[0] == 0
+    assert path.read_bytes() == first
+    torrent = Torrent.from_bytes(first)
+    assert torrent.web_seeds == (f"https://a.example/m/bundles/{sha}.7z", f"http://b.example/bundles/{sha}.7z")
+    assert torrent.trackers == ("udp://tracker.example:6969/announce",)
+    assert torrent.info.name == "test-bundle-" + json.loads((tmp_path / "a" / "index.json").read_bytes())[
+        "bundles"][0]["id"][:8] + "-v1.7z"
+    entry = json.loads((tmp_path / "a" / "index.json").read_bytes())["bundles"][0]
+    assert entry["infohash"] == torrent.info.infohash == str(lt.torrent_info(first).info_hashes().v1)
+    assert entry["magnet"] == magnet_link(torrent.info, torrent.web_seeds, torrent.trackers)
+
+
+def test_torrent_command_makes_the_published_file(tmp_path: Path, bundle: Path, published: Path,
+                                                  runner: CliRunner) -> None:
+    """`mirror torrent` with the same mirror.toml writes the bytes publish wrote; --mirror makes another list."""
+    sha = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    out = tmp_path / "made.torrent"
+    code, stdout, err = invoke(runner, "torrent", bundle, "-o", out, "--config", published, "--json")
+    assert code == 0, err
+    assert out.read_bytes() == (tmp_path / "a" / "bundles" / f"{sha}.torrent").read_bytes()
+    doc = json.loads(stdout)
+    assert doc["infohash"] == Torrent.from_bytes(out.read_bytes()).info.infohash and doc["magnet"].startswith("magnet:")
+    code, _, err = invoke(runner, "torrent", bundle, "-o", out, "--config", published)
+    assert code == 2 and "already exists" in err
+    code, stdout, _ = invoke(runner, "torrent", bundle, "-o", out, "--force", "--mirror", "https://c.example/")
+    assert code == 0 and "TORRENT" in stdout and doc["infohash"] in stdout  # the info hash ignores the mirrors
+    assert Torrent.from_bytes(out.read_bytes()).web_seeds == (f"https://c.example/bundles/{sha}.7z",)
+    code, _, err = invoke(runner, "torrent", bundle, "-o", tmp_path / "x.torrent", "--mirror", "ftp://c.example/")
+    assert code == 2 and "http(s)" in err
+    code, _, err = invoke(runner, "torrent", bundle, "-o", bundle, "--force")
+    assert code == 2 and "is the bundle itself" in err
+
+
+def test_torrent_command_refuses_untrusted_and_damaged(tmp_path: Path, bundle: Path, runner: CliRunner) -> None:
+    """An unknown author needs --untrusted (exit 5 otherwise); a damaged bundle gets no torrent (exit 3)."""
+    strangers = tmp_path / "other-keys"
+    code, _, err = invoke(runner, "torrent", bundle, "--keys", strangers)
+    assert code == 5 and "not in your keyring" in err and not bundle.with_suffix(".torrent").exists()
+    assert invoke(runner, "torrent", bundle, "--keys", strangers, "--untrusted")[0] == 0
+    assert bundle.with_suffix(".torrent").exists()
+    damaged = tmp_path / "damaged.7z"
+    data = bytearray(bundle.read_bytes())
+    data[-100] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    assert invoke(runner, "torrent", damaged)[0] == 3 and not damaged.with_suffix(".torrent").exists()
+
+
+def test_fetch_list_shows_the_signed_magnet_links(tmp_path: Path, published: Path, runner: CliRunner) -> None:
+    """`fetch --list --json` shows each bundle's info hash and magnet link from the signed index."""
+    code, stdout, err = invoke(runner, "fetch", "--mirror", tmp_path / "a", "--list", "--json")
+    assert code == 0, err
+    entry = json.loads(stdout)["index"]["bundles"][0]
+    assert entry["magnet"].startswith(f"magnet:?xt=urn:btih:{entry['infohash']}&")
+
+
+def test_fetch_without_the_swarm_points_to_it_when_mirrors_fail(tmp_path: Path, published: Path, bundle: Path,
+                                                               runner: CliRunner) -> None:
+    """Every mirror failed for a bundle the swarm also has: the reader is told, never sent there silently."""
+    sha = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    (tmp_path / "a" / "bundles" / f"{sha}.7z").unlink()
+    code, _, err = invoke(runner, "fetch", "--mirror", tmp_path / "a", "--dest", tmp_path / "in")
+    assert code == 4 and "mirror fetch --torrent" in err and "see your IP address" in err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    pytest.param(("--peer", "example.org:6881"), "expected IP:PORT", id="peer by name"),
+    pytest.param(("--peer", "127.0.0.1:0"), "port out of range", id="peer port 0"),
+    pytest.param(("--lan", "--public"), "exclude each other", id="lan and public"),
+    pytest.param(("--torrent", "--lan", "--proxy", "socks5h://127.0.0.1:9050"), "a proxy hides your address",
+                 id="lan and proxy"),
+    pytest.param(("--torrent", "--proxy", "http://127.0.0.1:3128"), "SOCKS5 proxy only", id="http proxy"),
+])
+def test_swarm_options_are_checked(tmp_path: Path, published: Path, runner: CliRunner, args: tuple[str, ...],
+                                   message: str) -> None:
+    """Contradictory or unsafe swarm options are a usage error, before anything is contacted."""
+    code, _, err = invoke(runner, "fetch", "--mirror", tmp_path / "a", "--dest", tmp_path / "in", *args)
+    assert code == 2 and message in err, err
+    assert not (tmp_path / "in").exists()
+
+
+def test_seed_joins_the_swarm_of_a_torrent_beside_the_bundle(tmp_path: Path, bundle: Path,
+                                                              runner: CliRunner) -> None:
+    """A .torrent beside a bundle with the same pieces sets the info hash (whatever its name); another is ignored."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    shared = folder / "b.7z"
+    shared.write_bytes(bundle.read_bytes())
+    assert invoke(runner, "torrent", shared)[0] == 0
+    ours = Torrent.from_bytes(shared.with_suffix(".torrent").read_bytes()).info
+    renamed = TorrentInfo("named-elsewhere.7z", ours.length, ours.piece_length, ours.pieces)
+    shared.with_suffix(".torrent").write_bytes(Torrent(renamed).to_bytes())
+    code, out, err = invoke(runner, "seed", folder, "--stop-after", "1")
+    assert code == 0, err
+    assert f"SEEDING  named-elsewhere.7z  {renamed.infohash}" in out
+    other = TorrentInfo("named-elsewhere.7z", ours.length, ours.piece_length, bytes(len(ours.pieces)))
+    shared.with_suffix(".torrent").write_bytes(Torrent(other).to_bytes())
+    code, out, _ = invoke(runner, "seed", folder, "--stop-after", "1")
+    assert code == 0 and f"SEEDING  {ours.name}  {ours.infohash}" in out
+
+
+def test_seed_needs_bundles(tmp_path: Path, runner: CliRunner) -> None:
+    """A folder without bundles is a usage error."""
+    (tmp_path / "empty").mkdir()
+    code, _, err = invoke(runner, "seed", tmp_path / "empty")
+    assert code == 2 and "no bundles" in err
+
+
+def test_local_reach_turns_every_discovery_off() -> None:
+    """The default: 127.0.0.1 only, no DHT (not even its bootstrap names), no LSD, UPnP, NAT-PMP."""
+    settings = session_settings(SwarmConfig(port=6881, upload_limit=1000))
+    assert settings["listen_interfaces"] == "127.0.0.1:6881" and settings["dht_bootstrap_nodes"] == ""
+    assert not any(settings[k] for k in ("enable_dht", "enable_lsd", "enable_upnp", "enable_natpmp"))
+    assert settings["upload_rate_limit"] == 1000 and allowed_ranges(Reach.LOCAL) is None
+
+
+def test_lan_reach_filters_everything_outside_the_local_network() -> None:
+    """--lan: every interface, LSD on, DHT off; libtorrent's IP filter blocks public addresses, web seeds too."""
+    from mirror.swarm.engine import _ip_filter
+
+    settings = session_settings(SwarmConfig(Reach.LAN))
+    assert settings["enable_lsd"] and not settings["enable_dht"] and not settings["enable_upnp"]
+    assert settings["listen_interfaces"] == "0.0.0.0:0,[::]:0"
+    ranges = allowed_ranges(Reach.LAN)
+    assert ranges is not None
+    blocked = _ip_filter(ranges)
+    for address in ("192.168.1.20", "10.0.0.5", "172.16.3.4", "169.254.1.1", "127.0.0.1", "fe80::1", "fd00::2"):
+        assert blocked.access(address) == 0, address
+    for address in ("8.8.8.8", "172.32.0.1", "100.64.0.1", "2001:db8::1", "93.184.216.34"):
+        assert blocked.access(address) == 1, address
+
+
+def test_public_reach_and_proxy_settings() -> None:
+    """--public turns on DHT with libtorrent's own bootstrap nodes; a SOCKS5h proxy carries peers and trackers."""
+    settings = session_settings(SwarmConfig(Reach.PUBLIC))
+    assert all(settings[k] for k in ("enable_dht", "enable_lsd", "enable_upnp", "enable_natpmp"))
+    assert "dht_bootstrap_nodes" not in settings
+    proxy = proxy_settings("socks5h://user:pw@127.0.0.1:9050")
+    assert proxy["proxy_type"] == int(lt.proxy_type_t.socks5_pw) and proxy["proxy_hostnames"] is True
+    assert proxy_settings("socks5://127.0.0.1:9050")["proxy_type"] == int(lt.proxy_type_t.socks5)
+    with pytest.raises(ConfigError):
+        SwarmConfig(Reach.PUBLIC, proxy="socks5h://127.0.0.1:9050")

@@ -1,0 +1,278 @@
+"""The swarm on 127.0.0.1: web seeds from nginx, `mirror seed`, two `fetch --torrent` peers, a lying peer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from evil_peer import EvilPeer
+from helpers import make_sources, require_tool
+from mirror.bundle.create import CreateRequest, create_bundle
+from mirror.formats.torrent import Torrent, TorrentInfo
+from mirror.trust.keyring import Keyring
+from servers import DavServer, free_ports, running, stop
+from swarm_world import (
+    LOOPBACK,
+    Author,
+    StaticTracker,
+    World,
+    aria2,
+    destinations,
+    fetch_args,
+    finished,
+    make_author,
+    make_world,
+    mirror,
+    peer_bytes,
+    seeding,
+    started,
+    swarm_row,
+)
+
+
+@pytest.fixture(scope="module")
+def author(tmp_path_factory: pytest.TempPathFactory) -> Author:
+    """alice's key and bundle, made once for this module."""
+    return make_author(tmp_path_factory.mktemp("author"))
+
+
+@pytest.fixture
+def world(tmp_path: Path, nginx_dav: DavServer, runner: CliRunner, request: pytest.FixtureRequest,
+          author: Author) -> World:
+    """alice's bundle, published to a folder that nginx serves."""
+    return make_world(tmp_path, nginx_dav, runner, request.node.name.replace("[", "-").replace("]", ""), author)
+
+
+def _arrived(world: World, dest: Path, result: object) -> Path:
+    """The one bundle in DEST, after `mirror verify` says it is intact and trusted."""
+    found = list(dest.glob("*.7z"))
+    assert len(found) == 1, result
+    assert mirror(world, "verify", found[0]).returncode == 0
+    assert not list((dest / ".mirror-downloads").glob("**/*.7z*"))  # nothing left behind
+    return found[0]
+
+
+def test_web_seed_only_download_from_nginx(world: World) -> None:
+    """No peer at all: libtorrent gets every piece from nginx serving the published mirror (BEP 19)."""
+    dest = world.root / "in"
+    result = mirror(world, "fetch", "--torrent", "--mirror", world.url, "--dest", dest, "--json")
+    assert result.returncode == 0, result.stderr
+    row = swarm_row(result)
+    assert row["fate"] == "ok" and "0 B from 0 peer(s)" in row["detail"] and "from 1 web seed(s)" in row["detail"]
+    _arrived(world, dest, result)
+
+
+def test_three_sessions_seed_and_two_fetchers(world: World) -> None:
+    """`mirror seed` and two concurrent `fetch --torrent` on 127.0.0.1: both bundles verify, readers trade pieces."""
+    seed_port, port_a, port_b = free_ports(3)
+    with seeding(world, world.host, seed_port, "--upload-limit", "1024"):
+        runs = {mine: started(world, fetch_args(world, world.root / f"in-{mine}", "--port", str(mine), "--peer",
+                                                f"127.0.0.1:{seed_port}", "--peer", f"127.0.0.1:{other}"))
+                for mine, other in ((port_a, port_b), (port_b, port_a))}
+        results = {port: finished(process) for port, process in runs.items()}
+    traded = 0
+    for port, result in results.items():
+        assert result.returncode == 0, result.stderr
+        row = swarm_row(result)
+        assert "0 B from 0 web seed(s)" in row["detail"]  # the index came from a folder: peers only
+        traded += sum(n for a, n in peer_bytes(row["detail"]).items() if a != f"127.0.0.1:{seed_port}")
+        _arrived(world, world.root / f"in-{port}", result)
+    assert traded > 0  # the readers served each other, not only the seed
+
+
+def test_a_peer_serving_corrupted_pieces_is_banned(world: World) -> None:
+    """A peer that claims every piece and corrupts each block is banned by libtorrent; the bundle still verifies."""
+    entry = world.entry
+    torrent = Torrent.from_bytes(world.torrent.read_bytes())
+    seed_port = free_ports(1)[0]
+    with EvilPeer(world.bundle.read_bytes(), str(entry["infohash"]), torrent.info.piece_length) as evil, \
+            seeding(world, world.host, seed_port, "--upload-limit", "500"):
+        dest = world.root / "in"
+        result = mirror(world, *fetch_args(world, dest, "--peer", evil.address, "--peer", f"127.0.0.1:{seed_port}"))
+    assert result.returncode == 0, result.stderr
+    assert evil.blocks_sent > 0  # it did get to deliver its bad data
+    assert f"banned peer {evil.address}" in result.stderr
+    assert f"banned {evil.address}" in swarm_row(result)["detail"]
+    _arrived(world, dest, result)
+
+
+def test_a_torrent_that_contradicts_the_signed_index_is_refused_before_download(world: World, tmp_path: Path) -> None:
+    """A mirror's .torrent with another info hash is refused (the mirror is marked tampered); a good one is used."""
+    forged = Torrent.from_bytes(world.torrent.read_bytes())
+    other = TorrentInfo(forged.info.name, forged.info.length, forged.info.piece_length,
+                        bytes(len(forged.info.pieces)))  # the same name and size, other pieces
+    bad = tmp_path / "bad-mirror"
+    shutil.copytree(world.host, bad)
+    (bad / "bundles" / world.torrent.name).write_bytes(Torrent(other, forged.web_seeds).to_bytes())
+    dest = world.root / "in"
+    result = mirror(world, "fetch", "--torrent", "--mirror", bad, "--mirror", world.url, "--dest", dest, "--json")
+    assert result.returncode == 0, result.stderr
+    assert f"has info hash {other.infohash}" in result.stderr and "refused before download" in result.stderr
+    rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}
+    assert rows[str(bad)]["fate"] == "tampered" and rows["swarm"]["fate"] == "ok"
+    assert not list((dest / ".mirror-downloads").glob(f"**/*{other.infohash}*"))
+    _arrived(world, dest, result)
+
+
+def test_magnet_link_alone_gets_metadata_from_a_peer(world: World) -> None:
+    """No mirror has the .torrent: the signed magnet link and one peer are enough (metadata checked by its hash)."""
+    seed_port = free_ports(1)[0]
+    with seeding(world, world.host, seed_port):
+        world.torrent.unlink()
+        dest = world.root / "in"
+        result = mirror(world, *fetch_args(world, dest, "--peer", f"127.0.0.1:{seed_port}"))
+    assert result.returncode == 0, result.stderr
+    assert f"127.0.0.1:{seed_port}=" in swarm_row(result)["detail"]
+    _arrived(world, dest, result)
+
+
+def test_resume_across_runs(world: World) -> None:
+    """A run that stalls keeps its pieces; the next run verifies them on disk and downloads only the rest."""
+    seed_port = free_ports(1)[0]
+    dest = world.root / "in"
+    with seeding(world, world.host, seed_port, "--upload-limit", "300") as seeder:
+        first = started(world, fetch_args(world, dest, "--peer", f"127.0.0.1:{seed_port}", "--timeout", "2"))
+        partial = dest / ".mirror-downloads" / "swarm" / f"{world.sha256}.7z"
+        deadline = time.monotonic() + 30
+        while not (partial.exists() and partial.stat().st_blocks * 512 >= 4 * 65536) and time.monotonic() < deadline:
+            time.sleep(0.05)  # until a few pieces are on disk (the file is sparse: count what is written)
+        stop(seeder, 5.0)  # the seed goes away mid-download: the reader stalls and gives up
+        result = finished(first)
+    assert result.returncode == 4 and swarm_row(result)["fate"] == "timeout", result.stderr
+    with seeding(world, world.host, seed_port):
+        result = mirror(world, *fetch_args(world, dest, "--peer", f"127.0.0.1:{seed_port}"))
+    assert result.returncode == 0, result.stderr
+    detail = swarm_row(result)["detail"]
+    resumed = int(detail.split(" B from an earlier run")[0].rpartition(" ")[2])
+    assert resumed >= 65536 and sum(peer_bytes(detail).values()) < world.bundle.stat().st_size
+    _arrived(world, dest, result)
+
+
+def test_aria2_downloads_from_our_web_seed_and_the_bundle_verifies(world: World) -> None:
+    """Debian's aria2c reads the published .torrent and fetches every piece from nginx (BEP 19)."""
+    dest = world.root / "aria2"
+    result = aria2(world.torrent, dest)
+    assert result.returncode == 0, result.stdout + result.stderr
+    name = Torrent.from_bytes(world.torrent.read_bytes()).info.name
+    assert mirror(world, "verify", dest / name).returncode == 0
+
+
+def test_aria2_downloads_from_mirror_seed(world: World) -> None:
+    """aria2c, told of our seeder by a tracker, gets the bundle from `mirror seed` alone (no web seed)."""
+    seed_port = free_ports(1)[0]
+    torrent = world.root / "peers-only.torrent"
+    made = mirror(world, "torrent", world.bundle, "-o", torrent, "--tracker", "http://127.0.0.1:9/announce")
+    assert made.returncode == 0, made.stderr
+    with seeding(world, world.host, seed_port), StaticTracker([("127.0.0.1", seed_port)]) as tracker:
+        dest = world.root / "aria2"
+        result = aria2(torrent, dest, f"--bt-tracker={tracker.url}", "--bt-exclude-tracker=*")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert tracker.announces > 0
+    name = Torrent.from_bytes(torrent.read_bytes()).info.name
+    assert mirror(world, "verify", dest / name).returncode == 0
+
+
+def test_seed_refuses_what_does_not_verify(world: World, tmp_path: Path) -> None:
+    """A damaged bundle and one by an unknown author are refused, each with its reason; the good one is seeded."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(world.bundle, folder / "good.7z")
+    damaged = bytearray(world.bundle.read_bytes())
+    damaged[-3000] ^= 0xFF
+    (folder / "damaged.7z").write_bytes(bytes(damaged))
+    (folder / "bundles").mkdir()
+    (folder / "bundles" / f"{'0' * 64}.7z").write_bytes(world.bundle.read_bytes())  # not the hash in its name
+    stranger = Keyring(tmp_path / "stranger")
+    stranger.create("mallory", None)
+    create_bundle(CreateRequest(make_sources(tmp_path / "src2"), folder / "stranger.7z", title="x"),
+                  stranger.secret("mallory", None))
+    result = mirror(world, "seed", folder, "--stop-after", "1", timeout=60)
+    assert result.returncode == 3, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["REFUSED", "REFUSED", "REFUSED", "listening", "SEEDING"]
+    refused = {Path(line.split()[1].rstrip(":")).name: line for line in lines[:3]}
+    assert "is damaged" in refused["damaged.7z"]
+    assert "not the bundle its name says" in refused[f"{'0' * 64}.7z"]
+    assert "not in your keyring" in refused["stranger.7z"]
+    assert "listening on 127.0.0.1:" in lines[3] and "good.7z" not in refused
+    result = mirror(world, "seed", folder, "--stop-after", "1", "--untrusted", timeout=60)
+    assert result.stdout.count("SEEDING") == 2 and "is not in your keyring" in result.stdout
+    (folder / "good.7z").unlink()
+    result = mirror(world, "seed", folder / "bundles", timeout=60)
+    assert result.returncode == 3 and "nothing to seed" in result.stderr and "listening" not in result.stdout
+
+
+def test_default_seed_and_fetch_talk_to_127_0_0_1_only(world: World) -> None:
+    """Traced with strace: no DHT bootstrap, no LSD or UPnP multicast, no DNS, no tracker; the bundle is read-only."""
+    strace = require_tool("strace")
+    seed_trace, fetch_trace = world.root / "seed.trace", world.root / "fetch.trace"
+    trace = ("-f", "-qq", "-e", "trace=connect,sendto,sendmsg,sendmmsg,openat", "-o")
+    seed_port = free_ports(1)[0]
+    with seeding(world, world.host, seed_port, prefix=(strace, *trace, str(seed_trace))):
+        dest = world.root / "in"
+        result = mirror(world, *fetch_args(world, dest, "--peer", f"127.0.0.1:{seed_port}"),
+                        prefix=(strace, *trace, str(fetch_trace)))
+        time.sleep(1)  # let the seed log its side
+    assert result.returncode == 0, result.stderr
+    _arrived(world, dest, result)
+    seen = destinations(seed_trace) | destinations(fetch_trace)
+    assert ("127.0.0.1", seed_port) in seen  # the trace does show where traffic went
+    assert {address for address, _ in seen} <= LOOPBACK, seen
+    assert not {port for _, port in seen} & {53, 1900, 5351, 6771}  # DNS, SSDP (UPnP), NAT-PMP, LSD
+    bundle_opens = [line for line in seed_trace.read_text().splitlines()
+                    if "openat(" in line and f"{world.sha256}.7z" in line and "= -1" not in line]
+    assert bundle_opens and all("O_RDONLY" in line and "O_RDWR" not in line and "O_WRONLY" not in line
+                                for line in bundle_opens), bundle_opens
+
+
+def test_torrent_through_a_socks5_proxy_connects_to_nothing_else(world: World) -> None:
+    """With --proxy socks5h://, the index, the .torrent and every web seed byte go through microsocks, traced."""
+    strace, microsocks = require_tool("strace"), require_tool("microsocks")
+    proxy_port = free_ports(1)[0]
+    fetch_trace = world.root / "fetch.trace"
+    with running([microsocks, "-i", "127.0.0.1", "-p", str(proxy_port)], world.root / "socks.log", proxy_port):
+        dest = world.root / "in"
+        result = mirror(world, "fetch", "--torrent", "--mirror", world.url, "--proxy",
+                        f"socks5h://127.0.0.1:{proxy_port}", "--dest", dest, "--json",
+                        prefix=(strace, "-f", "-qq", "-e", "trace=connect", "-o", str(fetch_trace)))
+    assert result.returncode == 0, result.stderr
+    assert "from 1 web seed(s)" in swarm_row(result)["detail"]
+    assert destinations(fetch_trace) == {("127.0.0.1", proxy_port)}
+    _arrived(world, dest, result)
+
+
+def test_when_the_swarm_fails_the_mirrors_deliver_and_nothing_is_left(world: World) -> None:
+    """Only a lying peer in the swarm: it is banned, the swarm stalls, the folder mirror delivers; no partial stays."""
+    torrent = Torrent.from_bytes(world.torrent.read_bytes())
+    dest = world.root / "in"
+    with EvilPeer(world.bundle.read_bytes(), torrent.info.infohash, torrent.info.piece_length) as evil:
+        result = mirror(world, "fetch", "--torrent", "--mirror", world.host, "--peer", evil.address,
+                        "--timeout", "3", "--dest", dest, "--json")
+    assert result.returncode == 0, result.stderr
+    assert evil.blocks_sent > 0 and f"banned peer {evil.address}" in result.stderr
+    rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}
+    assert rows["swarm"]["fate"] == "timeout" and rows[str(world.host)]["fate"] == "ok"
+    _arrived(world, dest, result)
+
+
+def test_a_bundle_damaged_while_seeded_is_not_served(world: World, tmp_path: Path) -> None:
+    """The seed checks each piece before its first upload: bytes changed after the start never reach a peer."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    shared = folder / "bundle.7z"
+    shutil.copy(world.bundle, shared)
+    seed_port = free_ports(1)[0]
+    with seeding(world, folder, seed_port):
+        with shared.open("r+b") as handle:  # the seeder's own copy changes under it
+            handle.seek(world.bundle.stat().st_size // 2)
+            handle.write(b"\x00" * 64)
+        dest = world.root / "in"
+        result = mirror(world, *fetch_args(world, dest, "--peer", f"127.0.0.1:{seed_port}", "--timeout", "3"))
+    assert result.returncode == 4 and swarm_row(result)["fate"] == "timeout", result.stderr
+    assert "banned" not in result.stderr  # the seed sent nothing wrong: it held the damaged piece back
+    assert not list(dest.glob("*.7z"))
