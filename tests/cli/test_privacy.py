@@ -52,15 +52,25 @@ def test_create_and_extract_leave_no_identifying_metadata(runner: CliRunner, key
     assert "PLANTED" not in json.dumps(meta)  # kinds only, never values
 
 
-def test_keep_metadata_keeps_originals_and_records_kinds(runner: CliRunner, keyring: Keyring, planted: Path,
-                                                         tmp_path: Path) -> None:
-    """--keep-metadata stores the photos byte for byte and says which kinds were kept."""
+def test_keep_metadata_keeps_named_photos_and_says_what_they_reveal(runner: CliRunner, keyring: Keyring,
+                                                                     planted: Path, tmp_path: Path) -> None:
+    """--keep-metadata PATH stores that photo byte for byte, lists what it reveals, and cleans the others."""
     out, dest = tmp_path / "b.7z", tmp_path / "out"
-    assert invoke(runner, "create", planted, "-o", out, "--key", "alice", "--keep-metadata")[0] == 0
+    code, _, err = invoke(runner, "create", planted, "-o", out, "--key", "alice", "--keep-metadata",
+                          planted / "photos" / "square.jpg")
+    assert code == 0, err
+    assert "kept       photos/square.jpg: gps (43.23861 N, 76.94583 E)" in err
+    assert f"kept       photos/square.jpg: serial (BodySerialNumber {fx.SERIAL})" in err
+    assert "photos/street.png" not in err  # cleaned, so nothing to say
     assert invoke(runner, "extract", out, dest)[0] == 0
     assert (dest / "photos" / "square.jpg").read_bytes() == (planted / "photos" / "square.jpg").read_bytes()
-    privacy = json.loads((dest / "bundle.json").read_bytes())["files"]["photos/square.jpg"]["privacy"]
+    files = json.loads((dest / "bundle.json").read_bytes())["files"]
+    privacy = files["photos/square.jpg"]["privacy"]
     assert privacy["metadata"] == "kept" and {"gps", "xmp"} <= set(privacy["kept"])
+    assert files["photos/street.png"]["privacy"]["metadata"] == "removed"
+    code, _, err = invoke(runner, "create", planted, "-o", tmp_path / "c.7z", "--key", "alice",
+                          "--keep-metadata", tmp_path / "elsewhere.jpg")
+    assert code == 2 and "not a file or folder in" in err
 
 
 def test_heic_is_refused_and_no_bundle_written(runner: CliRunner, keyring: Keyring, planted: Path,
@@ -81,7 +91,8 @@ def test_malformed_photo_is_named(runner: CliRunner, keyring: Keyring, planted: 
     """A truncated JPEG gives a one-line error naming the file."""
     (planted / "photos" / "cut.jpg").write_bytes(fx.planted_jpeg()[:300])
     code, _, err = invoke(runner, "create", planted, "-o", tmp_path / "b.7z", "--key", "alice")
-    assert code == 2 and err.startswith("mirror: photos/cut.jpg: ")
+    assert code == 2 and "refused    photos/cut.jpg: not a valid JPEG: " in err
+    assert "fix: open it in an image editor" in err
 
 
 def test_commit_originals_lets_the_author_prove_a_match(runner: CliRunner, keyring: Keyring, planted: Path,
@@ -116,7 +127,8 @@ def test_scan_finds_planted_items_in_folder_and_bundle(runner: CliRunner, keyrin
                      "accounts/contacts.md: phone:", "accounts/contacts.md: email:"):
         assert expected in out, expected
     kept = tmp_path / "kept.7z"
-    assert invoke(runner, "create", planted, "-o", kept, "--key", "alice", "--keep-metadata")[0] == 0
+    assert invoke(runner, "create", planted, "-o", kept, "--key", "alice", "--keep-metadata", planted / "photos",
+                  "--allow", planted / "accounts" / "contacts.md")[0] == 0
     code, out, _ = invoke(runner, "scan", "--json", kept)
     assert code == 6 and {"gps", "serial", "phone"} <= {f["kind"] for f in json.loads(out)["findings"]}
     (planted / "accounts" / "contacts.md").unlink()

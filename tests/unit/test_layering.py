@@ -35,6 +35,11 @@ THIRD_PARTY = {
     "boto3": {"publish/hosts/s3.py"},
     "botocore": {"publish/hosts/s3.py"},
     "tqdm": {"cli/progress.py"},
+    "phonenumbers": {"privacy/identifiers.py"},
+    "charset_normalizer": {"privacy/texts.py"},
+    "zxcvbn": {"trust/passphrase.py"},
+    "PIL": {"privacy/heic.py"},
+    "pillow_heif": {"privacy/heic.py"},
 }
 
 
