@@ -365,9 +365,9 @@ def cmyk_jpeg(app14_extra: int = 0) -> bytes:
     out = io.BytesIO()
     pixels(16, 16, 4).convert("CMYK").save(out, "JPEG", quality=90)
     data = out.getvalue()
-    at = data.index(b"\xff\xee\x00\x0eAdobe")  # Pillow writes the standard 12-byte APP14
-    payload = data[at + 4:at + 16] + bytes(range(app14_extra))
-    return data[:at] + segment(0xEE, payload) + data[at + 16:]
+    at = data.index(b"\xff\xee\x00\x0eAdobe")  # Pillow writes the standard 12-byte APP14, and no JFIF
+    payload = data[at + 4:at + 16] + bytes(i % 256 for i in range(app14_extra))
+    return b"\xff\xd8" + segment(0xE0, plain_jpeg()[6:20]) + data[2:at] + segment(0xEE, payload) + data[at + 16:]
 
 
 def with_stray_bytes(jpeg: bytes, after_marker: int, stray: bytes) -> bytes:

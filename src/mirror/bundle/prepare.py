@@ -31,6 +31,7 @@ from mirror.privacy.clean import clean_photo
 from mirror.privacy.findings import Finding
 from mirror.privacy.identifiers import find_identifiers, mask, scan_text
 from mirror.privacy.jpeg import REPAIR_HINT
+from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo
 from mirror.privacy.strip import is_heif
 from mirror.privacy.texts import decode_text
@@ -172,9 +173,10 @@ def _check_file(item: SourceFile, request: CreateRequest, state: _Pass) -> None:
 
 
 def _name_findings(items: Iterable[SourceFile], title: str) -> list[Finding]:
-    found = [Finding(item.relative, kind, f"name in the bundle ({item.member}): {mask(value)}")
-             for item in items for kind, value, _, _ in find_identifiers(item.member.rsplit(".", 1)[0])]
-    return found + [Finding("--title", kind, f"{mask(value)}") for kind, value, _, _ in find_identifiers(title)]
+    """Identifiers in the names files get in the bundle, and in its title."""
+    found = [Finding(item.relative, f.kind, f"{f.detail} (named {item.member} in the bundle)")
+             for item in items for f in scan_name(item.member, photo=False)]
+    return found + [Finding("--title", kind, mask(value)) for kind, value, _, _ in find_identifiers(title)]
 
 
 def prepare_bundle(request: CreateRequest) -> Prepared:

@@ -99,7 +99,9 @@ def neutral_names(members: Iterable[str], taken: set[str]) -> dict[str, str]:
 
 def scan_name(path: str, photo: bool) -> list[Finding]:
     """Identifiers in a path (phone numbers, e-mail addresses...); for a photo, also capture times and devices."""
-    found = [Finding(path, kind, f"name: {mask(value)}") for kind, value, _, _ in find_identifiers(path)]
+    last = path.rsplit("/", 1)[-1]
+    bare = path[: len(path) - len(last)] + _stem(last)
+    found = [Finding(path, kind, f"name: {mask(value)}") for kind, value, _, _ in find_identifiers(bare)]
     if not photo:
         return found
     parts = path.split("/")

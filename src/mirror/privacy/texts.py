@@ -38,7 +38,7 @@ DESCRIBED = {"cp1251": "Windows Cyrillic, as Russian-language Windows saves it",
              "utf_16_be": "UTF-16 without a BOM"}
 Block = tuple[int, str, int]  # first line number, text, how many leading characters an earlier block held
 _BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_BREAK = re.compile(f"\r\n|[{_BREAKS}]")
+_BREAK = re.compile(f"[{_BREAKS}]")
 
 
 class TextError(InputError):
@@ -65,17 +65,18 @@ def _bom(head: bytes) -> tuple[str, str] | None:
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
-    """'utf_16_le' or 'utf_16_be' when NUL bytes sit in every other place, as in UTF-16 text; else None."""
+    """'utf_16_le' or 'utf_16_be' when every other byte is 0x00 (Latin) or 0x04 (Cyrillic), as in UTF-16 text."""
     sample = head[: SNIFF // 2 * 2]
-    if len(sample) < 4:
+    if len(sample) < 8:
         return None
-    even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    half = len(sample) // 2
-    if odd > half * 0.3 and even < half * 0.05:
-        return "utf_16_le"
-    if even > half * 0.3 and odd < half * 0.05:
-        return "utf_16_be"
+    for high, low, codec in ((sample[1::2], sample[0::2], "utf_16_le"), (sample[0::2], sample[1::2], "utf_16_be")):
+        if _share(high, (0, 4)) >= 0.85 and _share(low, (0, 4)) < 0.2:
+            return codec
     return None
+
+
+def _share(data: bytes, values: tuple[int, ...]) -> float:
+    return sum(data.count(value) for value in values) / len(data)
 
 
 def _single_byte(codec: str) -> bool:
@@ -120,10 +121,12 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
         except UnicodeDecodeError as exc:
             raise TextError(f"{name}: starts like {bom[1]} text but is damaged at byte {exc.start}") from None
         return Decoded(text, text.encode("utf-8"), bom[1])
-    try:
-        return Decoded(raw.decode("utf-8-sig"), raw, None)
-    except UnicodeDecodeError as exc:
-        position = exc.start
+    utf16, position = _utf16_without_bom(raw), 0
+    if utf16 is None:  # UTF-16 of ASCII and Cyrillic without a BOM is valid UTF-8 too: never take it as such
+        try:
+            return Decoded(raw.decode("utf-8-sig"), raw, None)
+        except UnicodeDecodeError as exc:
+            position = exc.start
     if encoding is not None:
         try:
             text = raw.decode(encoding)
@@ -131,7 +134,7 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
             raise TextError(f"{name}: not valid {encoding} text either (byte {exc.start})",
                             hint="check the encoding, or save the file as UTF-8") from None
         return Decoded(text, text.encode("utf-8"), encoding)
-    likely = _utf16_without_bom(raw) or guess_encoding(raw)
+    likely = utf16 or guess_encoding(raw)
     if likely is None:
         raise TextError(f"{name}: not UTF-8 text (byte {position}), and not in any encoding mirror knows",
                         hint='open it in a text editor and "Save as" plain text (UTF-8)')
@@ -145,38 +148,50 @@ def stream_codec(head: bytes) -> str:
     bom = _bom(head)
     if bom is not None:
         return bom[0]
+    utf16 = _utf16_without_bom(head)
+    if utf16 is not None:
+        return utf16
     if _is_utf8(head):
         return "utf-8"
-    return _utf16_without_bom(head) or guess_encoding(head) or "latin-1"  # latin-1 keeps ASCII identifiers
+    return guess_encoding(head) or "latin-1"  # latin-1 keeps ASCII identifiers as they are
 
 
 def line_starts(text: str) -> list[int]:
-    """Where each line after the first begins in `text` (str.splitlines' line breaks)."""
+    """Where each line after the first begins in `text` (str.splitlines' line breaks, "\r\n" already one)."""
     return [match.end() for match in _BREAK.finditer(text)]
 
 
 def count_breaks(text: str) -> int:
-    """How many line breaks `text` holds (as `line_starts` counts them, but at the speed of str.count)."""
-    return sum(text.count(char) for char in _BREAKS) - text.count("\r\n")
+    """How many line breaks `text` holds (as `line_starts` counts them, at the speed of str.count)."""
+    return sum(text.count(char) for char in _BREAKS)
+
+
+def _one_break(texts: Iterable[str]) -> Iterator[str]:
+    """`texts` with each "\r\n" made "\n", also where a piece ends between the two."""
+    carried = ""
+    for text in texts:
+        text = carried + text
+        carried = "\r" if text.endswith("\r") else ""
+        yield text[: len(text) - len(carried)].replace("\r\n", "\n")
+    yield carried
 
 
 def text_blocks(texts: Iterable[str]) -> Iterator[Block]:
-    """Text that arrives in pieces, as blocks of whole lines of about MAX_BLOCK characters.
+    """Text that arrives in pieces, as blocks of whole lines of about MAX_BLOCK characters ("\r\n" made "\n").
 
     A line longer than MAX_BLOCK comes in parts that overlap by OVERLAP characters. Each item is
     (number of its first line, text, characters at its start that the previous block already held).
     """
     number, held, seen = 1, "", 0
-    for text in texts:
+    for text in _one_break(texts):
         held += text
         while len(held) >= MAX_BLOCK:
-            cut = max(held.rfind("\n", 0, MAX_BLOCK), held.rfind("\r", 0, MAX_BLOCK - 1)) + 1
-            if cut:  # whole lines: cut after the last line break (never between "\r" and "\n")
-                yield number, held[:cut], seen
-                number, held, seen = number + count_breaks(held[:cut]), held[cut:], 0
-            else:  # one long line: a part, and the next part starts a little before its end
-                yield number, held[:MAX_BLOCK], seen
-                held, seen = held[MAX_BLOCK - OVERLAP:], OVERLAP
+            cut = max(held.rfind("\n", 0, MAX_BLOCK), held.rfind("\r", 0, MAX_BLOCK)) + 1
+            # Whole lines when there is a line break; else a part of one long line, and the next part
+            # starts OVERLAP characters before this one ends.
+            end, start = (cut, cut) if cut else (MAX_BLOCK, MAX_BLOCK - OVERLAP)
+            yield number, held[:end], seen
+            number, held, seen = number + count_breaks(held[:start]), held[start:], end - start
     if held:
         yield number, held, seen
 
