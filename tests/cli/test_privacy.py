@@ -136,3 +136,47 @@ def test_scan_finds_planted_items_in_folder_and_bundle(runner: CliRunner, keyrin
     assert invoke(runner, "create", planted, "-o", clean, "--key", "alice")[0] == 0
     code, out, _ = invoke(runner, "scan", clean)
     assert code == 0 and out.startswith("CLEAN")
+
+
+def test_scan_reads_single_files(runner: CliRunner, tmp_path: Path) -> None:
+    """`mirror scan photo.jpg` scans the photo (no "not a 7z archive"); a PNG's eXIf and a UTF-16 text too."""
+    photo, png, text = tmp_path / "IMG_20220105_183012.jpg", tmp_path / "p.png", tmp_path / "notes.txt"
+    photo.write_bytes(fx.exif_jpeg(fx.text_fields_tiff()))
+    png.write_bytes(fx.png_with(fx.chunk(b"eXIf", fx.camera_tiff(orientation=1, thumbnail=False))))
+    text.write_bytes("ИИН 900105300120, +7 701 123 45 67, aigerim@mail.kz\n".encode("utf-16"))
+    code, out, _ = invoke(runner, "scan", photo)
+    assert code == 6
+    assert f"{photo.name}: text: ImageDescription {fx.DESCRIPTION}" in out
+    assert f"{photo.name}: owner: HostComputer {fx.HOST}" in out
+    assert f"{photo.name}: name: the name carries a capture time (IMG_20220105_183012)" in out
+    code, out, _ = invoke(runner, "scan", "--json", png)
+    assert code == 6 and {"gps", "serial"} <= {f["kind"] for f in json.loads(out)["findings"]}
+    code, out, _ = invoke(runner, "scan", text)
+    assert code == 6 and {"phone", "email"} <= {line.split(": ")[1] for line in out.splitlines() if ": " in line}
+
+
+def test_scan_is_incomplete_never_clean_when_it_cannot_read_a_file(runner: CliRunner, tmp_path: Path) -> None:
+    """A .docx or a video makes the result INCOMPLETE (exit 7); OS files in a folder are findings."""
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    (folder / "a.txt").write_text("nothing to see\n", encoding="utf-8")
+    (folder / "report.docx").write_bytes(b"PK\x03\x04" + b"\0" * 40)
+    (folder / "clip.mov").write_bytes(b"\0\0\0\x14ftypqt  \0\0\0\0qt  ")
+    code, out, _ = invoke(runner, "scan", folder)
+    assert code == 7, out
+    assert "NOTHING FOUND: scanned 1 file(s)" in out and "CLEAN" not in out
+    assert "INCOMPLETE: 2 file(s) not scanned" in out
+    assert "  report.docx: a Word document: mirror cannot read its text and author data" in out
+    code, out, _ = invoke(runner, "scan", "--json", folder)
+    doc = json.loads(out)
+    assert code == 7 and doc["verdict"] == "incomplete" and doc["not_scanned_count"] == 2
+    (folder / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    code, out, _ = invoke(runner, "scan", folder)
+    assert code == 6 and "Thumbs.db: os-file: a Windows thumbnail cache" in out and "INCOMPLETE" in out
+
+
+def test_scan_of_a_clean_folder_is_clean(runner: CliRunner, tmp_path: Path) -> None:
+    """Accounts without identifiers and photos without metadata: CLEAN, exit 0."""
+    src = make_sources(tmp_path / "clean")
+    code, out, _ = invoke(runner, "scan", src)
+    assert (code, out) == (0, f"CLEAN: scanned 4 file(s) in {src}\n")
