@@ -28,15 +28,22 @@ from mirror.privacy.texts import Block, line_starts, text_blocks
 
 REGION = "KZ"
 # A run of digits with the separators people write in numbers: each run is read once, then classified.
-_RUN = re.compile(r"\+?\d(?:[ \t\u00a0().\-\u2010-\u2015]{0,3}+\d)*+")
+_RUN = re.compile(r"\+?\d(?:[ \t\u00a0().\-\u2010-\u2015]{0,3}+\d){6,}+")  # 7 digits or more
 _LOCAL = re.compile(r"(?<![\d\-.])\d{3}-\d{2}-\d{2}(?![\d\-.])")
 _TWELVE = re.compile(r"(?<![\d+])\d{12}(?!\d)")
 _EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-# libphonenumber reads some dates as numbers (30.10.2000 00 is a valid Russian number): such matches are not phones.
-_DATE = re.compile(r"(?<!\d)(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}[./-]\d{1,2}[./-]\d{1,2})(?!\d)")
+# Dates are blanked out around a run before numbers are looked for: libphonenumber reads "30.10.2000 00" as a
+# Russian number, and is slow to say no to "2022-01-05 18:30". Two-digit years only with dots: 21-12-34 is a phone.
+_DAY, _MONTH = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
+_DATE = re.compile(rf"(?<!\d)(?:{_DAY}\.{_MONTH}\.(?:\d\d)?\d\d|{_DAY}[-/]{_MONTH}[-/]\d{{4}}"
+                   rf"|\d{{4}}[-./]{_MONTH}[-./]{_DAY})(?!\d)")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _NOT_DIGIT = re.compile(r"\D")
 _CONTEXT = 8  # characters on each side of a run that libphonenumber sees, to judge what surrounds a number
+PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (about 2 s); then by shape alone
+# Phone numbers by shape: "+" and 8 to 15 digits, or 8 7xx xxx xx xx (Kazakh mobiles, as dialled at home).
+_PHONE_SHAPE = re.compile(r"(?<![\w+])(?:\+\d(?:[ \u00a0().-]{0,2}\d){7,14}"
+                          r"|[78][ \u00a0-]?\(?7\d\d\)?[ \u00a0-]?\d{3}[ \u00a0-]?\d\d[ \u00a0-]?\d\d)(?!\d)")
 Match = tuple[str, str, int, int]  # kind, value, start, end
 
 
@@ -54,45 +61,76 @@ def _twelve(digits: str) -> str:
     return "iin" if iin_valid(digits) and 1 <= month <= 12 and 1 <= day <= 31 else "12-digit-number"
 
 
-def _phones(text: str, run: re.Match[str]) -> list[Match]:
-    """Phone numbers in one run, as libphonenumber finds them dialled from Kazakhstan."""
-    import phonenumbers
-
-    start = max(0, run.start() - _CONTEXT)
-    window = text[start:run.end() + _CONTEXT]
-    return [("phone", m.raw_string, start + m.start, start + m.end)
-            for m in phonenumbers.PhoneNumberMatcher(window, REGION, leniency=phonenumbers.Leniency.VALID)
-            if not _DATE.search(m.raw_string)]
-
-
 def _worth_a_look(run: str) -> bool:
     """Whether a run can hold an identifier: 10 characters or more, or 9 with a dash (250-12-34) or a "+"."""
     return len(run) >= 10 or (len(run) == 9 and ("-" in run or run[0] == "+"))
 
 
-def _in_run(text: str, run: re.Match[str]) -> list[Match]:
-    """What one run of digits is: phone numbers, a local number, IINs and other 12-digit numbers."""
-    value = run.group()
-    digits = len(_NOT_DIGIT.sub("", value))
-    before, after = text[run.start() - 1:run.start()], text[run.end():run.end() + 1]
-    if digits < 7 or (before and before in _HEX) or (after and after in _HEX):  # beside hex letters: a hash
-        return []
-    found = _phones(text, run) if digits >= (8 if value[0] == "+" else 10) else []
-    taken = [(start, end) for _, _, start, end in found]
-    for pattern, kind in ((_LOCAL, "possible-phone"), (_TWELVE, "")):
-        for match in pattern.finditer(value):
-            start, end = run.start() + match.start(), run.start() + match.end()
-            if not any(a <= start < b for a, b in taken):
-                found.append((kind or _twelve(match.group()), match.group(), start, end))
-    return found
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
 
 
-def find_identifiers(text: str) -> Iterator[Match]:
+class Finder:
+    """Finds identifiers in the texts of one file, with a budget of libphonenumber calls.
+
+    libphonenumber takes about 0.1 ms to judge a candidate: a hostile file of millions of ten-digit
+    numbers would take hours. After `PHONE_CHECKS` candidates, phone numbers are recognised by their
+    Kazakh and international shapes alone (`_PHONE_SHAPE`), so time stays linear in the size of the file.
+    Runs seen before are not judged again (a text repeats its dates and numbers).
+    """
+
+    def __init__(self) -> None:
+        self.checks_left = PHONE_CHECKS
+        self.seen: dict[str, tuple[Match, ...]] = {}
+
+    def _phones(self, window: str) -> list[Match]:
+        if self.checks_left <= 0:
+            return [("phone", m.group(), m.start(), m.end()) for m in _PHONE_SHAPE.finditer(window)]
+        import phonenumbers
+
+        self.checks_left -= 1
+        return [("phone", m.raw_string, m.start, m.end)
+                for m in phonenumbers.PhoneNumberMatcher(window, REGION, leniency=phonenumbers.Leniency.VALID)]
+
+    def _in_window(self, window: str, first: int, last: int) -> tuple[Match, ...]:
+        """What the run window[first:last] is: phone numbers, a local number, IINs, other 12-digit numbers."""
+        value = window[first:last]
+        if window[first - 1:first] in _HEX or window[last:last + 1] in _HEX:  # a hash or an id
+            return ()
+        dial = len(_NOT_DIGIT.sub("", value)) >= (8 if value[0] == "+" else 10)
+        found = self._phones(window) if dial else []
+        taken = [(start, end) for _, _, start, end in found]
+        for pattern, kind, wanted in ((_LOCAL, "possible-phone", "-" in value), (_TWELVE, "", len(value) >= 12)):
+            for match in pattern.finditer(value) if wanted else ():
+                start, end = first + match.start(), first + match.end()
+                if not any(a <= start < b for a, b in taken):
+                    found.append((kind or _twelve(match.group()), match.group(), start, end))
+        return tuple(found)
+
+    def find(self, text: str) -> list[Match]:
+        """Every phone number, e-mail address, IIN and other 12-digit number in `text`, in order."""
+        found: list[Match] = []
+        for run in _RUN.finditer(text):
+            if not _worth_a_look(run.group()):
+                continue
+            start = max(0, run.start() - _CONTEXT)
+            window = text[start:run.end() + _CONTEXT]
+            key = f"{run.start() - start}:{window}"
+            known = self.seen.get(key)
+            if known is None:
+                if len(self.seen) > 4096:
+                    self.seen.clear()
+                undated = _DATE.sub(_blank, window)  # the same length: offsets stay
+                known = self.seen[key] = self._in_window(undated, run.start() - start, run.end() - start)
+            found += [(kind, value, start + a, start + b) for kind, value, a, b in known]
+        if "@" in text:
+            found += [("email", m.group(), m.start(), m.end()) for m in _EMAIL.finditer(text)]
+        return sorted(found, key=lambda match: match[2])
+
+
+def find_identifiers(text: str) -> list[Match]:
     """Every phone number, e-mail address, IIN and other 12-digit number in `text`, in order."""
-    found = [match for run in _RUN.finditer(text) if _worth_a_look(run.group()) for match in _in_run(text, run)]
-    if "@" in text:
-        found += [("email", m.group(), m.start(), m.end()) for m in _EMAIL.finditer(text)]
-    return iter(sorted(found, key=lambda match: match[2]))
+    return Finder().find(text)
 
 
 def mask(value: str) -> str:
@@ -104,8 +142,9 @@ def mask(value: str) -> str:
 
 def scan_blocks(blocks: Iterable[Block], path: str) -> Iterator[Finding]:
     """Findings in blocks from `texts.text_blocks` or `texts.text_lines`, with line numbers and masked values."""
+    finder = Finder()
     for first, text, seen in blocks:
-        found = list(find_identifiers(text))
+        found = finder.find(text)
         starts = line_starts(text) if found else []
         for kind, value, start, end in found:
             if end > seen:  # an identifier wholly inside the overlap was reported with the block before
