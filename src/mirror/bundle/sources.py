@@ -90,8 +90,8 @@ class Collected:
 
 
 def covered(relative: str, paths: frozenset[str]) -> bool:
-    """Whether `relative` is one of `paths` or lies in a folder among them."""
-    return any(relative == p or relative.startswith(p.rstrip("/") + "/") for p in paths)
+    """Whether `relative` is one of `paths` or lies in a folder among them ("." is the whole of SRC)."""
+    return any(p == "." or relative == p or relative.startswith(p.rstrip("/") + "/") for p in paths)
 
 
 def resolve_in(src: Path, given: Path, option: str) -> str:

@@ -39,11 +39,6 @@ class Cursor:
         """A cursor over a stream of chunks (a file read in pieces, a bundle member)."""
         return cls(chunks=iter(chunks))
 
-    @property
-    def streaming(self) -> bool:
-        """Whether released bytes are dropped (a stream), or all data stays in memory."""
-        return self._chunks is not None
-
     def _fill(self, end: int) -> bool:
         """Read until the buffer reaches absolute offset `end`; False when the data ends first."""
         while self._base + len(self._buf) < end:
