@@ -112,6 +112,11 @@ def ask_passphrase(name: str, confirm: bool = False) -> bytes:
     return value.encode()
 
 
+def at_terminal() -> bool:
+    """Whether a passphrase is typed at a terminal (so a second try makes sense), not taken from the environment."""
+    return not os.environ.get(PASSPHRASE_ENV) and sys.stdin.isatty()
+
+
 class UtcTime(click.ParamType):  # type: ignore[type-arg]
     """A UTC time as mirror writes it (2022-01-05T18:30:12Z); anything else is a usage error (exit 2)."""
 

@@ -15,8 +15,6 @@ signed in either case.
 from __future__ import annotations
 
 import codecs
-import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +22,7 @@ import click
 
 from mirror.cli import main
 from mirror.cli.bundles import BUNDLE, slug
-from mirror.cli.common import PASSPHRASE_ENV, ask_passphrase, keys_option, open_keyring, say, warn
+from mirror.cli.common import ask_passphrase, at_terminal, keys_option, open_keyring, say, warn
 from mirror.errors import ConfigError
 from mirror.formats.names import printable
 
@@ -59,7 +57,6 @@ def _report(prepared: Prepared) -> None:
 
 def _unlock(ring: Keyring, name: str) -> SecretKey:
     """The signing key; at a terminal, a mistyped passphrase may be typed again."""
-    interactive = not os.environ.get(PASSPHRASE_ENV) and sys.stdin.isatty()
     asked = 0
 
     def ask(key: str) -> bytes:
@@ -69,7 +66,7 @@ def _unlock(ring: Keyring, name: str) -> SecretKey:
         asked += 1
         return ask_passphrase(key)
 
-    return ring.unlock(name, ask, attempts=PASSPHRASE_ATTEMPTS if interactive else 1)
+    return ring.unlock(name, ask, attempts=PASSPHRASE_ATTEMPTS if at_terminal() else 1)
 
 
 def _versions(update: Path | None, bundle_id: str | None, version: int | None, ring: Keyring,

@@ -9,16 +9,14 @@ Example::
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import click
 
 from mirror.cli import main
 from mirror.cli.common import (
-    PASSPHRASE_ENV,
     ask_passphrase,
+    at_terminal,
     dump_json,
     json_option,
     keys_folder_for,
@@ -47,8 +45,7 @@ def _new_passphrase(name: str, weak: bool) -> bytes:
     """
     from mirror.trust.passphrase import passphrase_problem
 
-    interactive = not os.environ.get(PASSPHRASE_ENV) and sys.stdin.isatty()
-    for attempt in range(NEW_PASSPHRASE_ATTEMPTS if interactive else 1, 0, -1):
+    for attempt in range(NEW_PASSPHRASE_ATTEMPTS if at_terminal() else 1, 0, -1):
         passphrase = ask_passphrase(name, confirm=True)
         problem = None if weak else passphrase_problem(passphrase, [name])
         if problem is None:

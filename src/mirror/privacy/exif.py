@@ -106,6 +106,7 @@ class Tag:
 
 _POINTERS = {TAG_EXIF_IFD: "ExifIFD", TAG_GPS_IFD: "GPS", TAG_INTEROP_IFD: "InteropIFD", TAG_SUB_IFDS: "SubIFD"}
 MAX_IFDS = 32
+MAX_ENTRIES = 1024  # entries read per directory; real ones have a few hundred at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,18 +149,19 @@ class Tiff:
 def read_ifd(data: bytes, big_endian: bool, offset: int) -> tuple[dict[int, Tag], int]:
     """The entries of the directory at `offset` and the offset of the next one (0 for none).
 
-    Entries whose type is unknown or whose value lies outside `data` are skipped;
-    a directory that does not fit reads as empty.
+    Entries whose type is unknown or whose value lies outside `data` are skipped, as are those past
+    MAX_ENTRIES; a directory that does not fit reads as empty.
     """
     order = ">" if big_endian else "<"
     if offset <= 0 or offset + 2 > len(data):
         return {}, 0
     (count,) = struct.unpack_from(order + "H", data, offset)
     end = offset + 2 + 12 * count
+    read = min(count, MAX_ENTRIES)
     if end > len(data):
         return {}, 0
     entries: dict[int, Tag] = {}
-    for pos in range(offset + 2, end, 12):
+    for pos in range(offset + 2, offset + 2 + 12 * read, 12):
         tag, kind, n, pointer = struct.unpack_from(order + "HHII", data, pos)
         size = _TYPE_SIZE.get(kind, 0) * n
         if size == 0:

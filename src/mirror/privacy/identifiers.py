@@ -28,7 +28,8 @@ from mirror.privacy.texts import Block, line_starts, text_blocks
 
 REGION = "KZ"
 # A run of digits with the separators people write in numbers: each run is read once, then classified.
-_RUN = re.compile(r"\+?\d(?:[ \t\u00a0().\-\u2010-\u2015]{0,3}+\d){6,}+")  # 7 digits or more
+# 7 to 41 digits: a longer run (a table of numbers) is read in pieces, so no window handed on is long.
+_RUN = re.compile(r"\+?\d(?:[ \t\u00a0().\-\u2010-\u2015]{0,3}+\d){6,40}+")
 _LOCAL = re.compile(r"(?<![\d\-.])\d{3}-\d{2}-\d{2}(?![\d\-.])")
 _TWELVE = re.compile(r"(?<![\d+])\d{12}(?!\d)")
 _EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
