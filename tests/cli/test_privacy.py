@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import photo_fixtures as fx
 from conftest import invoke
 from helpers import decoded, exiftool, make_sources
+from mirror.privacy.identifiers import iin_valid
 from mirror.trust.keyring import Keyring
 
 IDENTIFYING_GROUPS = {"GPS", "ExifIFD", "IFD1", "XMP-dc", "XMP-x", "IPTC", "ICC_Profile", "MakerNotes"}
@@ -143,7 +144,8 @@ def test_scan_reads_single_files(runner: CliRunner, tmp_path: Path) -> None:
     photo, png, text = tmp_path / "IMG_20220105_183012.jpg", tmp_path / "p.png", tmp_path / "notes.txt"
     photo.write_bytes(fx.exif_jpeg(fx.text_fields_tiff()))
     png.write_bytes(fx.png_with(fx.chunk(b"eXIf", fx.camera_tiff(orientation=1, thumbnail=False))))
-    text.write_bytes("ИИН 900105300120, +7 701 123 45 67, aigerim@mail.kz\n".encode("utf-16"))
+    iin = next(f"90010530{n:04}" for n in range(10000) if iin_valid(f"90010530{n:04}"))
+    text.write_bytes(f"ИИН {iin}, +7 701 123 45 67, aigerim@mail.kz\n".encode("utf-16"))
     code, out, _ = invoke(runner, "scan", photo)
     assert code == 6
     assert f"{photo.name}: text: ImageDescription {fx.DESCRIPTION}" in out
@@ -152,7 +154,7 @@ def test_scan_reads_single_files(runner: CliRunner, tmp_path: Path) -> None:
     code, out, _ = invoke(runner, "scan", "--json", png)
     assert code == 6 and {"gps", "serial"} <= {f["kind"] for f in json.loads(out)["findings"]}
     code, out, _ = invoke(runner, "scan", text)
-    assert code == 6 and {"phone", "email"} <= {line.split(": ")[1] for line in out.splitlines() if ": " in line}
+    assert code == 6 and {"phone", "email", "iin"} <= {line.split(": ")[1] for line in out.splitlines() if ": " in line}
 
 
 def test_scan_is_incomplete_never_clean_when_it_cannot_read_a_file(runner: CliRunner, tmp_path: Path) -> None:

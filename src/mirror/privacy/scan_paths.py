@@ -21,6 +21,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from mirror.errors import PhotoError
 from mirror.formats.manifest import AUTHOR_KEY_NAME, ENDORSEMENT_DIR, SIG_NAME, SUMS_NAME
@@ -125,11 +126,15 @@ def _given(chunks: Iterator[bytes]) -> Chunks:
     return lambda: chunks
 
 
+def _read(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.read(READ_CHUNK):
+        yield chunk
+
+
 def _file_chunks(path: Path) -> Chunks:
     def read() -> Iterator[bytes]:
         with path.open("rb") as handle:
-            while chunk := handle.read(READ_CHUNK):
-                yield chunk
+            yield from _read(handle)
     return read
 
 
@@ -145,18 +150,17 @@ def _scan_folder(folder: Path, report: ScanReport) -> None:
                 _scan_file(relative, _file_chunks(path), report)
 
 
-def _scan_bundle(path: Path, report: ScanReport) -> None:
-    with path.open("rb") as fp:
-        archive = read_archive(fp, Limits())
-        check_methods(archive)
-        regular_files(archive)  # names and types checked before any data is read
-        for member, chunks in iter_members(fp, archive):
-            if member.name in _SIGNATURES or member.name.startswith(ENDORSEMENT_DIR):
-                report.scanned += 1
-            else:
-                _scan_file(member.name, _given(chunks), report)
-            for _ in chunks:  # whatever the scan left unread: the next member starts after it
-                pass
+def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
+    archive = read_archive(fp, Limits())
+    check_methods(archive)
+    regular_files(archive)  # names and types checked before any data is read
+    for member, chunks in iter_members(fp, archive):
+        if member.name in _SIGNATURES or member.name.startswith(ENDORSEMENT_DIR):
+            report.scanned += 1
+        else:
+            _scan_file(member.name, _given(chunks), report)
+        for _ in chunks:  # whatever the scan left unread: the next member starts after it
+            pass
 
 
 def scan_path(path: Path) -> ScanReport:
@@ -170,11 +174,11 @@ def scan_path(path: Path) -> ScanReport:
     if path.is_dir():
         _scan_folder(path, report)
         return report
-    with path.open("rb") as handle:
-        is_bundle = handle.read(len(SEVENZIP_MAGIC)) == SEVENZIP_MAGIC
-    if is_bundle:
-        _scan_bundle(path, report)
-    else:
-        _scan_file(path.name, _file_chunks(path), report)
+    with path.open("rb") as fp:
+        if fp.read(len(SEVENZIP_MAGIC)) == SEVENZIP_MAGIC:
+            _scan_bundle(fp, report)
+        else:
+            fp.seek(0)
+            _scan_file(path.name, _given(_read(fp)), report)
     return report
 
