@@ -165,9 +165,10 @@ def test_texts_in_utf16_are_converted_and_cp1251_needs_the_option(runner: CliRun
     extracted = sevenzip_extract(out, tmp_path / "x")
     for name in ("notepad.txt", "windows.txt"):
         assert (extracted / "accounts" / name).read_bytes() == text.encode()
-    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "c.7z", "--key", "alice",
-                          "--text-encoding", "no-such-code")
-    assert code == 2 and "no such encoding" in err
+    for wrong in ("no-such-code", "base64"):
+        code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "c.7z", "--key", "alice",
+                              "--text-encoding", wrong)
+        assert code == 2 and "no such encoding" in err
 
 
 def test_update_makes_the_next_version(runner: CliRunner, locked: Keyring, sources: Path, tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ signed in either case.
 
 from __future__ import annotations
 
-import codecs
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +26,7 @@ from mirror.errors import ConfigError
 from mirror.formats.names import printable
 
 if TYPE_CHECKING:
+    from mirror.bundle.create import CreateResult
     from mirror.bundle.prepare import Prepared
     from mirror.trust.keyring import Keyring
     from mirror.trust.keys import SecretKey
@@ -117,26 +117,12 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     from mirror.bundle.create import CreateRequest, prepare_bundle, write_bundle
     from mirror.bundle.sources import resolve_in
     from mirror.cli.progress import byte_progress
-    from mirror.formats.timefmt import now_text
-    from mirror.workspace import find_workspace
 
     ring = open_keyring(keys_dir)
-    workspace = find_workspace(Path.cwd())
-    if src is None:
-        if workspace is None:
-            raise ConfigError("name the folder to bundle", hint="mirror create SRC -o OUT.7z --key NAME")
-        src = workspace.sources
-    if out is None:
-        if workspace is None:
-            raise ConfigError("name the output with -o OUT.7z")
-        out = workspace.bundles / f"{slug(title or src.resolve().name)}-{now_text()[:10].replace('-', '')}.7z"
-    if out.suffix.lower() != ".7z":
-        raise ConfigError(f"{out}: the output name must end in .7z")
-    if out.exists() and not force:  # atomic_output checks again; this one spares the checks and a passphrase prompt
-        raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
+    src, out = _where(src, out, title, force)
     if text_encoding is not None:
         try:
-            codecs.lookup(text_encoding)
+            b"".decode(text_encoding)  # a text encoding, not base64 or zlib
         except LookupError:
             raise ConfigError(f"--text-encoding {text_encoding}: no such encoding",
                               hint="for Russian-language Windows texts: --text-encoding cp1251") from None
@@ -153,6 +139,36 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     secret = _unlock(ring, name)
     with byte_progress(sum(f.size for f in prepared.files.values()), "create") as progress:
         result = write_bundle(prepared, secret, progress)
+    _created(result, name)
+
+
+def _where(src: Path | None, out: Path | None, title: str, force: bool) -> tuple[Path, Path]:
+    """SRC and the output, from the options or the workspace.
+
+    Raises:
+        ConfigError: no SRC or output outside a workspace, a wrong suffix, or an output that exists.
+    """
+    from mirror.formats.timefmt import now_text
+    from mirror.workspace import find_workspace
+
+    workspace = find_workspace(Path.cwd())
+    if src is None:
+        if workspace is None:
+            raise ConfigError("name the folder to bundle", hint="mirror create SRC -o OUT.7z --key NAME")
+        src = workspace.sources
+    if out is None:
+        if workspace is None:
+            raise ConfigError("name the output with -o OUT.7z")
+        out = workspace.bundles / f"{slug(title or src.resolve().name)}-{now_text()[:10].replace('-', '')}.7z"
+    if out.suffix.lower() != ".7z":
+        raise ConfigError(f"{out}: the output name must end in .7z")
+    if out.exists() and not force:  # atomic_output checks again; this one spares the checks and a passphrase prompt
+        raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
+    return src, out
+
+
+def _created(result: CreateResult, name: str) -> None:
+    """What was written, on stdout; the salts of --commit-originals saved privately."""
     say(f"created {result.out}: {result.accounts} accounts, {result.photos} photos, "
         f"{result.size} bytes, signed by {name}")
     say(f"  bundle id {result.bundle_id}, version {result.version}")
