@@ -122,7 +122,7 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     src, out = _where(src, out, title, force)
     if text_encoding is not None:
         try:
-            b"".decode(text_encoding)  # a text encoding, not base64 or zlib
+            "x".encode(text_encoding)  # a text encoding (base64 and zlib are LookupErrors here too)
         except LookupError:
             raise ConfigError(f"--text-encoding {text_encoding}: no such encoding",
                               hint="for Russian-language Windows texts: --text-encoding cp1251") from None

@@ -133,6 +133,8 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
         except UnicodeDecodeError as exc:
             raise TextError(f"{name}: not valid {encoding} text either (byte {exc.start})",
                             hint="check the encoding, or save the file as UTF-8") from None
+        except LookupError:
+            raise TextError(f"{encoding} is not a text encoding", hint="for example: cp1251") from None
         return Decoded(text, text.encode("utf-8"), encoding)
     likely = utf16 or guess_encoding(raw)
     if likely is None:
