@@ -55,6 +55,12 @@ def test_a_short_cp1251_text_is_still_named() -> None:
         decode_text("Привет".encode("cp1251"), "a.txt")
 
 
+def test_binary_data_named_like_a_text_is_not_guessed_about() -> None:
+    """A photo or an archive named .txt is refused as binary data, not given an encoding."""
+    with pytest.raises(TextError, match="not text \\(it holds binary data\\)"):
+        decode_text(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)), "a.txt")
+
+
 def test_the_wrong_encoding_is_an_error_not_a_guess() -> None:
     """--text-encoding that does not fit the bytes is refused, never decoded with replacements."""
     with pytest.raises(TextError, match="not valid ascii text"):

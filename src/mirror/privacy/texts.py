@@ -136,6 +136,9 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
         except LookupError:
             raise TextError(f"{encoding} is not a text encoding", hint="for example: cp1251") from None
         return Decoded(text, text.encode("utf-8"), encoding)
+    if utf16 is None and b"\0" in raw[:SNIFF]:
+        raise TextError(f"{name}: not text (it holds binary data)",
+                        hint="accounts are plain texts (.md, .txt): move this file out of the folder")
     likely = utf16 or guess_encoding(raw)
     if likely is None:
         raise TextError(f"{name}: not UTF-8 text (byte {position}), and not in any encoding mirror knows",
