@@ -27,14 +27,14 @@ from mirror.bundle.accounts import read_account
 from mirror.bundle.sources import Refusal, SourceFile, SourceOptions, collect_sources, covered
 from mirror.errors import IdentifiersFound, InputError, PhotoError
 from mirror.formats.manifest import FileMeta
-from mirror.privacy.clean import clean_photo
+from mirror.privacy.clean import Cleaned, clean_photo
 from mirror.privacy.findings import Finding
 from mirror.privacy.identifiers import find_identifiers, mask, scan_text
 from mirror.privacy.jpeg import REPAIR_HINT
 from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo
 from mirror.privacy.strip import is_heif
-from mirror.privacy.texts import decode_text
+from mirror.privacy.texts import Decoded, decode_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ class Prepared:
                 hint="remove them; or pass --allow FILE for a file you checked, or --allow-identifiers")
 
 
-def stored_bytes(item: SourceFile, raw: bytes, request: CreateRequest) -> tuple[bytes, Any]:
+def stored_bytes(item: SourceFile, raw: bytes, request: CreateRequest) -> tuple[bytes, Decoded | Cleaned]:
     """The bytes create stores for `item`, and what produced them (a Decoded text or a Cleaned photo).
 
     Raises:
@@ -132,7 +132,7 @@ class _Pass:
     notes: list[Note] = field(default_factory=list)
 
 
-def _account(item: SourceFile, decoded: Any, state: _Pass) -> dict[str, Any]:
+def _account(item: SourceFile, decoded: Decoded, state: _Pass) -> dict[str, Any]:
     account = read_account(decoded.data, item.relative)
     state.languages.add(account.language)
     state.findings += scan_text(decoded.text, item.relative)
@@ -141,7 +141,7 @@ def _account(item: SourceFile, decoded: Any, state: _Pass) -> dict[str, Any]:
     return {"language": account.language, **account.fields}
 
 
-def _photo(item: SourceFile, raw: bytes, cleaned: Any, request: CreateRequest, state: _Pass) -> dict[str, Any]:
+def _photo(item: SourceFile, raw: bytes, cleaned: Cleaned, request: CreateRequest, state: _Pass) -> dict[str, Any]:
     record = dict(cleaned.record)
     state.notes += [Note("converted" if "converted" in record else "repaired", item.relative, note)
                     for note in cleaned.notes]
@@ -163,7 +163,7 @@ def _check_file(item: SourceFile, request: CreateRequest, state: _Pass) -> None:
     raw = item.path.read_bytes()
     try:
         data, made = stored_bytes(item, raw, request)
-        extra = _account(item, made, state) if item.kind == "account" else _photo(item, raw, made, request, state)
+        extra = _account(item, made, state) if isinstance(made, Decoded) else _photo(item, raw, made, request, state)
     except InputError as exc:
         fix = exc.hint or (REPAIR_HINT if isinstance(exc, PhotoError) else "save it as plain UTF-8 text")
         state.refused.append(Refusal(item.relative, str(exc).removeprefix(f"{item.relative}: "), fix))
@@ -184,7 +184,6 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
 
     Raises:
         InputError: SRC is not a folder or holds nothing at all.
-        ConfigError: --allow or --keep-metadata names a file that is not in SRC.
         OSError: a source file cannot be read.
     """
     options = SourceOptions(request.keep_metadata, request.convert_heic, request.keep_names)
