@@ -225,8 +225,181 @@ def canon_makernote(serial: int) -> bytes:
     return struct.pack("<HHHII", 1, 0x000C, LONG, 1, serial) + struct.pack("<I", 0)
 
 
+def canon_owner_tiff(owner: str) -> bytes:
+    """EXIF from a Canon whose maker note holds OwnerName (0x0009): its offset counts from the TIFF header."""
+    text = owner.encode() + b"\0"
+    note = struct.pack("<HHHI", 1, 0x0009, ASCII, len(text)) + b"\xde\xad\xbe\xef" + struct.pack("<I", 0) + text
+    tiff = camera_tiff(orientation=1, thumbnail=False, makernote=note, make="Canon")
+    at = tiff.index(note)
+    return tiff[:at + 10] + struct.pack("<I", at + 18) + tiff[at + 14:]
+
+
+def fuji_makernote(serial: str) -> bytes:
+    """A Fujifilm maker note: "FUJIFILM", the IFD offset (12), then a little-endian IFD with offsets from the note."""
+    text = serial.encode() + b"\0"
+    ifd = struct.pack("<HHHII", 1, 0x0010, ASCII, len(text), 12 + 18) + struct.pack("<I", 0)
+    return b"FUJIFILM" + struct.pack("<I", 12) + ifd + text
+
+
+def olympus_makernote(serial: str) -> bytes:
+    """An Olympus type-2 maker note: "OLYMPUS\\0II", version, an IFD whose Equipment (0x2010) IFD has a serial."""
+    text = serial.encode() + b"\0"
+    main_at, equipment_at = 12, 12 + 18
+    main = struct.pack("<HHHII", 1, 0x2010, 13, 1, equipment_at) + struct.pack("<I", 0)
+    equipment = struct.pack("<HHHII", 1, 0x0101, ASCII, len(text), equipment_at + 18) + struct.pack("<I", 0)
+    assert len(main) == equipment_at - main_at
+    return b"OLYMPUS\0II\x03\0" + main + equipment + text
+
+
+def apple_makernote(uuid: str) -> bytes:
+    """An Apple maker note: "Apple iOS\\0", version, "MM", then a big-endian IFD with MediaGroupUUID (0x0011)."""
+    text = uuid.encode() + b"\0"
+    ifd = struct.pack(">HHHII", 1, 0x0011, ASCII, len(text), 14 + 18) + struct.pack(">I", 0)
+    return b"Apple iOS\0\0\x01MM" + ifd + text
+
+
 def nikon_makernote(serial: str) -> bytes:
     """A Nikon type-3 maker note: "Nikon\\0", version, then its own big-endian TIFF with SerialNumber 0x001D."""
     text = serial.encode() + b"\0"
     ifd = struct.pack(">HHHI", 1, 0x001D, ASCII, len(text)) + struct.pack(">II", 26, 0)
     return b"Nikon\0\x02\x10\0\0" + b"MM\0*" + struct.pack(">I", 8) + ifd + text
+
+
+# --- Real-world shapes: text fields, GPS from IFD1, ICC names, vendor blocks, quirks writers leave behind ---
+
+XMP_ID = b"http://ns.adobe.com/xap/1.0/\0"
+DESCRIPTION, USER_COMMENT, XP_COMMENT, HOST = ("PLANTED Aigerim +7 701 123 45 67", "PLANTED user comment",
+                                              "PLANTED XP comment", "PLANTED-MacBook")
+PERSONAL_ICC = "PLANTED Aigerim's MacBook display"
+
+
+def ifd_chain(*ifds: list[Entry], gps: list[Entry] | None = None, gps_from: int = 0) -> bytes:
+    """A little-endian TIFF with the IFDs chained (IFD0, IFD1, ...) and a GPS IFD linked from IFD `gps_from`."""
+    ifds_list = [list(ifd) for ifd in ifds]
+    if gps is not None:
+        ifds_list[gps_from].append(long_entry(0x8825, 0))
+    offsets, at = [], 8
+    for ifd in ifds_list:
+        offsets.append(at)
+        at += _ifd_size(ifd)
+    gps_at = at
+    if gps is not None:
+        ifds_list[gps_from] = [long_entry(0x8825, gps_at) if e[0] == 0x8825 else e for e in ifds_list[gps_from]]
+    body = b"".join(_pack_ifd(ifd, offsets[i], offsets[i + 1] if i + 1 < len(offsets) else 0)
+                    for i, ifd in enumerate(ifds_list))
+    return b"II*\0" + struct.pack("<I", 8) + body + (_pack_ifd(gps, gps_at, 0) if gps is not None else b"")
+
+
+def text_fields_tiff() -> bytes:
+    """EXIF with ImageDescription, HostComputer, XPComment (UTF-16 BYTEs) and a UNICODE UserComment."""
+    xp = XP_COMMENT.encode("utf-16-le") + b"\0\0"
+    comment = b"UNICODE\0" + USER_COMMENT.encode("utf-16-le")
+    ifd0 = [ascii_entry(0x010E, DESCRIPTION), ascii_entry(0x013C, HOST), (0x9C9C, 1, len(xp), xp),
+            long_entry(0x8769, 0)]
+    exif = [(0x9286, UNDEFINED, len(comment), comment)]
+    off_exif = 8 + _ifd_size(ifd0)
+    ifd0 = [long_entry(0x8769, off_exif) if e[0] == 0x8769 else e for e in ifd0]
+    return b"II*\0" + struct.pack("<I", 8) + _pack_ifd(ifd0, 8, 0) + _pack_ifd(exif, off_exif, 0)
+
+
+def gps_in_ifd1_tiff() -> bytes:
+    """EXIF whose GPS directory is linked from IFD1 (the thumbnail's directory), as some writers do."""
+    gps = [ascii_entry(1, "N"), rational_entry(2, *LAT), ascii_entry(3, "E"), rational_entry(4, *LON)]
+    return ifd_chain([short_entry(0x0112, 1)], [short_entry(0x0103, 6)], gps=gps, gps_from=1)
+
+
+def icc_profile(description: str, copyright_text: str = "No copyright, use freely") -> bytes:
+    """A version 2 display ICC profile with a description (desc) and a copyright (cprt) text."""
+    text = description.encode("latin-1", "replace")
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text) + 1) + text + b"\0" + b"\0" * (4 + 4 + 2 + 1 + 67)
+    cprt = b"text\0\0\0\0" + copyright_text.encode("latin-1", "replace") + b"\0"
+    tags = [(b"desc", desc), (b"cprt", cprt)]
+    table_end = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, body in tags:
+        table += struct.pack(">4sII", signature, table_end + len(data), len(body))
+        data += body + b"\0" * (-len(body) % 4)
+    size = table_end + len(data)
+    header = (struct.pack(">I4s4s4s4s4s6H4s4sI4s4s8sI", size, b"lcms", b"\x02\x10\0\0", b"mntr", b"RGB ", b"XYZ ",
+                          2022, 1, 5, 18, 30, 0, b"acsp", b"APPL", 0, b"none", b"none", b"\0" * 8, 0)
+              + struct.pack(">iii", 63190, 65536, 54061) + b"lcms" + b"\0" * 44)
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+def icc_jpeg(description: str) -> bytes:
+    """A clean JPEG with one APP2 ICC profile."""
+    return splice(plain_jpeg(), segment(0xE2, b"ICC_PROFILE\0\x01\x01" + icc_profile(description)))
+
+
+def png_with(*extra: bytes) -> bytes:
+    """The plain PNG with chunks put right after IHDR."""
+    plain = plain_png()
+    return plain[:33] + b"".join(extra) + plain[33:]
+
+
+def iccp_chunk(name: str, description: str) -> bytes:
+    """A PNG iCCP chunk: a profile name and the zlib-compressed profile."""
+    return chunk(b"iCCP", name.encode("latin-1") + b"\0\0" + zlib.compress(icc_profile(description)))
+
+
+def raw_profile_chunk(tiff: bytes) -> bytes:
+    """ImageMagick's zTXt "Raw profile type exif": a name, a length, then the EXIF block in hex."""
+    block = b"Exif\0\0" + tiff
+    hexed = block.hex()
+    lines = "\n".join(hexed[i:i + 72] for i in range(0, len(hexed), 72))
+    text = f"\nexif\n{len(block):8d}\n{lines}\n".encode()
+    return chunk(b"zTXt", b"Raw profile type exif\0\0" + zlib.compress(text))
+
+
+def xmp_orientation_chunk(orientation: int) -> bytes:
+    """An iTXt XMP packet that gives tiff:Orientation (and names a creator)."""
+    packet = xmp_packet().replace(b'exif:GPSLatitude="43,14.3N"',
+                                  f'xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="{orientation}"'
+                                  .encode())
+    return chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + packet)
+
+
+def cmyk_jpeg(app14_extra: int = 0) -> bytes:
+    """A CMYK JPEG as Photoshop writes one: Adobe APP14 (inverted CMYK), here with `app14_extra` bytes more."""
+    out = io.BytesIO()
+    pixels(16, 16, 4).convert("CMYK").save(out, "JPEG", quality=90)
+    data = out.getvalue()
+    at = data.index(b"\xff\xee\x00\x0eAdobe")  # Pillow writes the standard 12-byte APP14, and no JFIF
+    payload = data[at + 4:at + 16] + bytes(i % 256 for i in range(app14_extra))
+    return b"\xff\xd8" + segment(0xE0, plain_jpeg()[6:20]) + data[2:at] + segment(0xEE, payload) + data[at + 16:]
+
+
+def with_stray_bytes(jpeg: bytes, after_marker: int, stray: bytes) -> bytes:
+    """`jpeg` with `stray` bytes after the first segment of `after_marker` (bytes a decoder skips)."""
+    at = jpeg.index(bytes((0xFF, after_marker)))
+    end = at + 2 + struct.unpack(">H", jpeg[at + 2:at + 4])[0]
+    return jpeg[:end] + stray + jpeg[end:]
+
+
+def flir_segment(serial: str = "PLANTED-FLIR-77", lat: float = 43.2386, lon: float = 76.9458) -> bytes:
+    """An APP1 FLIR segment holding FFF data: CameraInfo with a serial number, and GPSInfo."""
+    camera = bytearray(0x240)
+    camera[0xD4:0xD4 + 12] = b"PLANTED-E8\0\0"
+    camera[0x104:0x104 + len(serial)] = serial.encode()
+    gps = struct.pack(">I4s2s2s4sdd", 1, b"\2\2\0\0", b"N\0", b"E\0", b"\0" * 4, lat, lon)
+    records = [(0x20, bytes(camera)), (0x2B, gps)]
+    directory, data = b"", b""
+    start = 0x40 + 0x20 * len(records)
+    for kind, body in records:
+        directory += struct.pack(">HHIIIIIII", kind, 1, 100, 1, start + len(data), len(body), 0, 0, 0)
+        data += body
+    header = b"FFF\0" + b"PLANTED".ljust(16, b"\0") + struct.pack(">III", 100, 0x40, len(records))
+    return segment(0xE1, b"FLIR\0\x01\x00\x00" + header.ljust(0x40, b"\0") + directory + data)
+
+
+def heic_photo(orientation: int = 6, width: int = 64, height: int = 48) -> bytes:
+    """A HEIC written by pillow-heif carrying EXIF (GPS, serials, owner, Orientation) and XMP."""
+    import pillow_heif
+
+    heif = pillow_heif.from_pillow(pixels(width, height, 5))
+    heif.info["exif"] = b"Exif\0\0" + camera_tiff(orientation=orientation, thumbnail=False)
+    heif.info["xmp"] = xmp_packet()
+    out = io.BytesIO()
+    heif.save(out, quality=90)
+    return out.getvalue()

@@ -24,7 +24,8 @@ class ExitCode(IntEnum):
     INVALID = 3  # the bundle must not be trusted
     INCOMPLETE = 4  # some host or bundle failed
     UNTRUSTED = 5  # intact, but the signer is not in the keyring
-    FOUND = 6  # `mirror scan` found something that could identify a source
+    FOUND = 6  # `mirror scan` or `mirror create` found something that could identify a source
+    NOT_SCANNED = 7  # `mirror scan` could not judge some files: incomplete, never clean
 
 
 class MirrorError(Exception):
@@ -66,8 +67,18 @@ class PhotoError(InputError):
         self.reason = reason
 
 
+class IdentifiersFound(MirrorError):
+    """What `mirror create` was about to sign holds personal identifiers (phone numbers, e-mail addresses...)."""
+
+    exit_code = ExitCode.FOUND
+
+
 class KeyringError(ConfigError):
     """A key is missing, malformed, or cannot be unlocked."""
+
+
+class WrongPassphrase(KeyringError):
+    """The passphrase does not open the secret key."""
 
 
 class VerificationError(MirrorError):

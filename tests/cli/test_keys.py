@@ -34,13 +34,13 @@ def test_new_key_is_encrypted_with_the_passphrase(runner: CliRunner, tmp_path: P
 def test_wrong_passphrase_gives_a_clear_error(runner: CliRunner, sources: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """create with a wrong passphrase exits 2 with one line and writes nothing."""
-    monkeypatch.setenv("MIRROR_PASSPHRASE", "right one")
+    monkeypatch.setenv("MIRROR_PASSPHRASE", "right tram fog lantern")
     assert invoke(runner, "keys", "new", "alice")[0] == 0
-    monkeypatch.setenv("MIRROR_PASSPHRASE", "wrong one")
+    monkeypatch.setenv("MIRROR_PASSPHRASE", "wrong tram fog lantern")
     code, out, err = invoke(runner, "create", sources, "-o", "out.7z", "--key", "alice")
     assert code == 2
     assert err.startswith("mirror: wrong passphrase for secret key alice")
-    assert "wrong one" not in out + err
+    assert "wrong tram" not in out + err
     assert not Path("out.7z").exists()
 
 

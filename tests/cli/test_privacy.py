@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import photo_fixtures as fx
 from conftest import invoke
 from helpers import decoded, exiftool, make_sources
+from mirror.privacy.identifiers import iin_valid
 from mirror.trust.keyring import Keyring
 
 IDENTIFYING_GROUPS = {"GPS", "ExifIFD", "IFD1", "XMP-dc", "XMP-x", "IPTC", "ICC_Profile", "MakerNotes"}
@@ -52,15 +53,25 @@ def test_create_and_extract_leave_no_identifying_metadata(runner: CliRunner, key
     assert "PLANTED" not in json.dumps(meta)  # kinds only, never values
 
 
-def test_keep_metadata_keeps_originals_and_records_kinds(runner: CliRunner, keyring: Keyring, planted: Path,
-                                                         tmp_path: Path) -> None:
-    """--keep-metadata stores the photos byte for byte and says which kinds were kept."""
+def test_keep_metadata_keeps_named_photos_and_says_what_they_reveal(runner: CliRunner, keyring: Keyring,
+                                                                     planted: Path, tmp_path: Path) -> None:
+    """--keep-metadata PATH stores that photo byte for byte, lists what it reveals, and cleans the others."""
     out, dest = tmp_path / "b.7z", tmp_path / "out"
-    assert invoke(runner, "create", planted, "-o", out, "--key", "alice", "--keep-metadata")[0] == 0
+    code, _, err = invoke(runner, "create", planted, "-o", out, "--key", "alice", "--keep-metadata",
+                          planted / "photos" / "square.jpg")
+    assert code == 0, err
+    assert "kept       photos/square.jpg: gps (43.23861 N, 76.94583 E)" in err
+    assert f"kept       photos/square.jpg: serial (BodySerialNumber {fx.SERIAL})" in err
+    assert "photos/street.png" not in err  # cleaned, so nothing to say
     assert invoke(runner, "extract", out, dest)[0] == 0
     assert (dest / "photos" / "square.jpg").read_bytes() == (planted / "photos" / "square.jpg").read_bytes()
-    privacy = json.loads((dest / "bundle.json").read_bytes())["files"]["photos/square.jpg"]["privacy"]
+    files = json.loads((dest / "bundle.json").read_bytes())["files"]
+    privacy = files["photos/square.jpg"]["privacy"]
     assert privacy["metadata"] == "kept" and {"gps", "xmp"} <= set(privacy["kept"])
+    assert files["photos/street.png"]["privacy"]["metadata"] == "removed"
+    code, _, err = invoke(runner, "create", planted, "-o", tmp_path / "c.7z", "--key", "alice",
+                          "--keep-metadata", tmp_path / "elsewhere.jpg")
+    assert code == 2 and "not a file or folder in" in err
 
 
 def test_heic_is_refused_and_no_bundle_written(runner: CliRunner, keyring: Keyring, planted: Path,
@@ -81,7 +92,8 @@ def test_malformed_photo_is_named(runner: CliRunner, keyring: Keyring, planted: 
     """A truncated JPEG gives a one-line error naming the file."""
     (planted / "photos" / "cut.jpg").write_bytes(fx.planted_jpeg()[:300])
     code, _, err = invoke(runner, "create", planted, "-o", tmp_path / "b.7z", "--key", "alice")
-    assert code == 2 and err.startswith("mirror: photos/cut.jpg: ")
+    assert code == 2 and "refused    photos/cut.jpg: not a valid JPEG: " in err
+    assert "fix: open it in an image editor" in err
 
 
 def test_commit_originals_lets_the_author_prove_a_match(runner: CliRunner, keyring: Keyring, planted: Path,
@@ -116,7 +128,8 @@ def test_scan_finds_planted_items_in_folder_and_bundle(runner: CliRunner, keyrin
                      "accounts/contacts.md: phone:", "accounts/contacts.md: email:"):
         assert expected in out, expected
     kept = tmp_path / "kept.7z"
-    assert invoke(runner, "create", planted, "-o", kept, "--key", "alice", "--keep-metadata")[0] == 0
+    assert invoke(runner, "create", planted, "-o", kept, "--key", "alice", "--keep-metadata", planted / "photos",
+                  "--allow", planted / "accounts" / "contacts.md")[0] == 0
     code, out, _ = invoke(runner, "scan", "--json", kept)
     assert code == 6 and {"gps", "serial", "phone"} <= {f["kind"] for f in json.loads(out)["findings"]}
     (planted / "accounts" / "contacts.md").unlink()
@@ -124,3 +137,48 @@ def test_scan_finds_planted_items_in_folder_and_bundle(runner: CliRunner, keyrin
     assert invoke(runner, "create", planted, "-o", clean, "--key", "alice")[0] == 0
     code, out, _ = invoke(runner, "scan", clean)
     assert code == 0 and out.startswith("CLEAN")
+
+
+def test_scan_reads_single_files(runner: CliRunner, tmp_path: Path) -> None:
+    """`mirror scan photo.jpg` scans the photo (no "not a 7z archive"); a PNG's eXIf and a UTF-16 text too."""
+    photo, png, text = tmp_path / "IMG_20220105_183012.jpg", tmp_path / "p.png", tmp_path / "notes.txt"
+    photo.write_bytes(fx.exif_jpeg(fx.text_fields_tiff()))
+    png.write_bytes(fx.png_with(fx.chunk(b"eXIf", fx.camera_tiff(orientation=1, thumbnail=False))))
+    iin = next(f"90010530{n:04}" for n in range(10000) if iin_valid(f"90010530{n:04}"))
+    text.write_bytes(f"ИИН {iin}, +7 701 123 45 67, aigerim@mail.kz\n".encode("utf-16"))
+    code, out, _ = invoke(runner, "scan", photo)
+    assert code == 6
+    assert f"{photo.name}: text: ImageDescription {fx.DESCRIPTION}" in out
+    assert f"{photo.name}: owner: HostComputer {fx.HOST}" in out
+    assert f"{photo.name}: name: the name carries a capture time (IMG_20220105_183012)" in out
+    code, out, _ = invoke(runner, "scan", "--json", png)
+    assert code == 6 and {"gps", "serial"} <= {f["kind"] for f in json.loads(out)["findings"]}
+    code, out, _ = invoke(runner, "scan", text)
+    assert code == 6 and {"phone", "email", "iin"} <= {line.split(": ")[1] for line in out.splitlines() if ": " in line}
+
+
+def test_scan_is_incomplete_never_clean_when_it_cannot_read_a_file(runner: CliRunner, tmp_path: Path) -> None:
+    """A .docx or a video makes the result INCOMPLETE (exit 7); OS files in a folder are findings."""
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    (folder / "a.txt").write_text("nothing to see\n", encoding="utf-8")
+    (folder / "report.docx").write_bytes(b"PK\x03\x04" + b"\0" * 40)
+    (folder / "clip.mov").write_bytes(b"\0\0\0\x14ftypqt  \0\0\0\0qt  ")
+    code, out, _ = invoke(runner, "scan", folder)
+    assert code == 7, out
+    assert "NOTHING FOUND: scanned 1 file(s)" in out and "CLEAN" not in out
+    assert "INCOMPLETE: 2 file(s) not scanned" in out
+    assert "  report.docx: a Word document: mirror cannot read its text and author data" in out
+    code, out, _ = invoke(runner, "scan", "--json", folder)
+    doc = json.loads(out)
+    assert code == 7 and doc["verdict"] == "incomplete" and doc["not_scanned_count"] == 2
+    (folder / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    code, out, _ = invoke(runner, "scan", folder)
+    assert code == 6 and "Thumbs.db: os-file: a Windows thumbnail cache" in out and "INCOMPLETE" in out
+
+
+def test_scan_of_a_clean_folder_is_clean(runner: CliRunner, tmp_path: Path) -> None:
+    """Accounts without identifiers and photos without metadata: CLEAN, exit 0."""
+    src = make_sources(tmp_path / "clean")
+    code, out, _ = invoke(runner, "scan", src)
+    assert (code, out) == (0, f"CLEAN: scanned 4 file(s) in {src}\n")

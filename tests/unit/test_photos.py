@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import struct
 from collections.abc import Callable
 
@@ -17,7 +18,7 @@ from mirror.privacy.exif import KINDS, read_tiff
 from mirror.privacy.jpeg import parse_jpeg, strip_jpeg
 from mirror.privacy.png import parse_png, strip_png
 from mirror.privacy.scan import scan_photo
-from mirror.privacy.strip import HINT, describe_metadata, detect_kind, strip_photo
+from mirror.privacy.strip import HEIC_HINT, HINT, describe_metadata, detect_kind, strip_photo
 
 NAME = "photos/снимок 1.jpg"
 JPEG_KINDS = ("exif", "gps", "exif-thumbnail", "xmp", "iptc", "icc", "mpf", "comment", "other-app-segment",
@@ -64,8 +65,8 @@ def test_stripped_jpeg_keeps_only_jfif_and_orientation(progressive: bool, restar
     assert apps[0].payload == fx.plain_jpeg()[6:20]  # Pillow's JFIF header, untouched
     tiff = read_tiff(apps[1].payload[6:])
     assert tiff is not None and tiff.orientation() == 6
-    assert (set(tiff.ifd0), tiff.exif, tiff.gps, tiff.ifd1) == ({0x0112}, {}, {}, {})
-    assert parsed.trailing == b""
+    assert [name for name, _ in tiff.ifds] == ["IFD0"] and set(tiff.ifd0) == {0x0112}
+    assert parsed.trailing == 0
 
 
 @pytest.mark.parametrize(("progressive", "restarts"), VARIANTS)
@@ -189,12 +190,13 @@ def test_exiftool_finds_no_metadata_in_stripped_png() -> None:
     pytest.param(b"hello, not a photo", "not a JPEG or PNG", id="text"),
 ])
 def test_unsafe_formats_are_refused_with_the_hint(data: bytes, what: str) -> None:
-    """HEIC, AVIF, video, RAW, GIF and WebP raise PhotoError naming the file, with the convert hint."""
+    """HEIC, AVIF, video, RAW, GIF and WebP raise PhotoError naming the file, with a hint that never keeps metadata."""
     for func in (detect_kind, strip_photo, describe_metadata):
         with pytest.raises(PhotoError, match=what) as caught:
             func(data, "DCIM/IMG_0001.HEIC")
         assert_names_file(caught.value, "DCIM/IMG_0001.HEIC")
-        assert caught.value.hint == HINT
+        assert caught.value.hint == (HEIC_HINT if what == "HEIC" else HINT)
+        assert "--keep-metadata" not in (caught.value.hint or "")
 
 
 def test_content_decides_not_the_extension() -> None:
@@ -219,7 +221,7 @@ def test_describe_metadata_lists_kinds_without_changing_anything() -> None:
     pytest.param(b"\xff\xd8\xff\xd9", "no image data", id="no frame or scan"),
     pytest.param(b"\xff\xd8\xff\xe1\x00\x01\xff\xd9", "length 1", id="length below 2"),
     pytest.param(b"\xff\xd8\xff\xfe\x10\x00abc", "runs past the end", id="length past end"),
-    pytest.param(b"\xff\xd8\x00\x00", "expected a marker", id="garbage after SOI"),
+    pytest.param(b"\xff\xd8\x00\x00", "truncated", id="garbage after SOI, then nothing"),
     pytest.param(b"\xff\xd8\xff\x02\x00\x04ab\xff\xd9", "unexpected marker", id="reserved marker"),
     pytest.param(b"\xff\xd8\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\xff\xd9", "before any frame", id="SOS first"),
     pytest.param(b"\xff\xd8\xff\xd8\xff\xd9", "unexpected marker", id="second SOI"),
@@ -328,3 +330,127 @@ def test_random_png_chunks_with_good_crcs_raise_only_photo_error(chunks: list[tu
     data = _png_with(*(fx.chunk(kind, body) for kind, body in chunks), fx.chunk(b"IDAT", b"x"))
     for func in (strip_photo, scan_photo):
         run_cleaner(func, data, "a.png")
+
+
+def _adobe_segments(data: bytes) -> list[bytes]:
+    return [s.payload for s in parse_jpeg(data, NAME).segments if s.marker == 0xEE]
+
+
+@pytest.mark.parametrize("transform", [0, 2], ids=["cmyk", "ycck flag"])
+@pytest.mark.parametrize("extra", [0, 15, 400], ids=["12 bytes", "27 bytes (31 in all)", "412 bytes"])
+def test_adobe_app14_of_any_length_keeps_the_colour_transform(extra: int, transform: int) -> None:
+    """Adobe APP14 of any length is kept as the 12 bytes decoders read: transform and pixels unchanged."""
+    raw = bytearray(fx.cmyk_jpeg(extra))
+    raw[raw.index(b"Adobe") + 11] = transform
+    raw = bytearray(fx.splice(bytes(raw), fx.segment(0xFE, b"PLANTED")))
+    stripped = strip_jpeg(bytes(raw), NAME)
+    assert [len(p) for p in _adobe_segments(stripped.data)] == [12]
+    assert _adobe_segments(stripped.data)[0] == _adobe_segments(bytes(raw))[0][:12]
+    assert decoded(stripped.data) == decoded(bytes(raw))
+    before, after = exiftool(bytes(raw)), exiftool(stripped.data)
+    assert after["Adobe:ColorTransform"] == before["Adobe:ColorTransform"]
+    assert "comment" in stripped.removed and ("other-app-segment" in stripped.removed) == (extra > 0)
+    assert strip_jpeg(stripped.data, NAME).data == stripped.data
+
+
+def test_dropping_adobe_app14_would_change_colours() -> None:
+    """The fixture is meaningful: without its APP14 the YCCK-flagged JPEG decodes to other pixels."""
+    raw = bytearray(fx.cmyk_jpeg())
+    raw[raw.index(b"Adobe") + 11] = 2
+    at = raw.index(b"\xff\xee\x00\x0e")
+    without = bytes(raw[:at] + raw[at + 16:])
+    assert decoded(without) != decoded(bytes(raw))
+
+
+@pytest.mark.parametrize(("marker", "stray"), [
+    pytest.param(0xEE, b"\x00\x01\x02\x03\x04\x05\x06", id="after APP14, as Photoshop writes it"),
+    pytest.param(0xDB, b"\x00" * 3, id="zeros after a quantization table, as a dashcam writes them"),
+    pytest.param(0xE0, b"\xff\x00\x17", id="stuffed 0xFF00 and a byte"),
+])
+def test_stray_bytes_between_segments_are_dropped_losslessly(marker: int, stray: bytes) -> None:
+    """Bytes between segments are skipped as libjpeg skips them, with a note; pixels stay identical."""
+    raw = fx.with_stray_bytes(fx.cmyk_jpeg() if marker == 0xEE else fx.plain_jpeg(), marker, stray)
+    assert "Skipped unknown" in str(exiftool(raw).get("ExifTool:Warning", "")) or marker != 0xEE
+    stripped = strip_photo(raw, NAME)
+    assert "stray-bytes" in stripped.removed and "stray byte" in stripped.notes[0]
+    assert decoded(stripped.data) == decoded(raw)
+    assert "ExifTool:Warning" not in exiftool(stripped.data)
+    assert ("stray-bytes", f"{len(stray)} stray byte(s) between segments") in {
+        (f.kind, f.detail) for f in scan_photo(raw, NAME)}
+
+
+def test_truncated_adobe_app14_is_accepted() -> None:
+    """An APP14 whose length stops short of its transform byte, the rest left between segments, is accepted."""
+    raw = fx.cmyk_jpeg()
+    at = raw.index(b"\xff\xee")
+    short = raw[:at] + b"\xff\xee\x00\x0b" + raw[at + 4:]  # 9 bytes of payload; 3 bytes now lie outside
+    assert "Skipped unknown 3 bytes" in exiftool(short)["ExifTool:Warning"]
+    stripped = strip_jpeg(short, NAME)
+    assert _adobe_segments(stripped.data) == [raw[at + 4:at + 13]]
+    assert stripped.removed == ("stray-bytes",)
+    assert decoded(stripped.data) == decoded(short)
+
+
+PNG_ORIENTED = [
+    pytest.param(lambda: fx.png_with(fx.chunk(b"eXIf", fx.camera_tiff(orientation=3, thumbnail=False))), id="eXIf"),
+    pytest.param(lambda: fx.png_with(fx.xmp_orientation_chunk(3)), id="XMP tiff:Orientation"),
+    pytest.param(lambda: fx.png_with(fx.raw_profile_chunk(fx.camera_tiff(orientation=3, thumbnail=False))),
+                 id="ImageMagick raw profile"),
+]
+
+
+@pytest.mark.parametrize("make", PNG_ORIENTED)
+def test_png_orientation_is_carried_over(make: Callable[[], bytes]) -> None:
+    """A PNG's orientation (eXIf, XMP or raw profile) comes back as an eXIf chunk with Orientation alone."""
+    raw = make()
+    stripped = strip_photo(raw, "a.png")
+    assert stripped.orientation == 3
+    assert decoded(stripped.data) == decoded(raw)
+    assert decoded(stripped.data, transpose=True) == decoded(raw, transpose=True)
+    assert decoded(stripped.data, transpose=True) != decoded(stripped.data)  # it really turns
+    after = exiftool(stripped.data)
+    assert after["IFD0:Orientation"] == "Rotate 180"
+    assert not [k for k in after if k.split(":")[0] in ("ExifIFD", "GPS", "XMP-dc", "IFD1")]
+    assert "PLANTED" not in str(after)
+    again = strip_photo(stripped.data, "a.png")
+    assert (again.data, again.removed) == (stripped.data, ())
+
+
+@pytest.mark.parametrize(("make", "groups"), [
+    pytest.param(lambda: fx.exif_jpeg(fx.text_fields_tiff()),
+                 {"IFD0:ImageDescription", "ExifIFD:UserComment", "IFD0:XPComment", "IFD0:HostComputer"},
+                 id="text fields"),
+    pytest.param(lambda: fx.exif_jpeg(fx.gps_in_ifd1_tiff()), {"GPS:GPSLatitude"}, id="gps from IFD1"),
+    pytest.param(lambda: fx.icc_jpeg(fx.PERSONAL_ICC), {"ICC_Profile:ProfileDescription"}, id="icc text"),
+    pytest.param(lambda: fx.png_with(fx.iccp_chunk("PLANTED", fx.PERSONAL_ICC)), {"ICC_Profile:ProfileDescription"},
+                 id="iccp text"),
+    pytest.param(lambda: fx.splice(fx.plain_jpeg(), fx.flir_segment()), {"FLIR:CameraSerialNumber"}, id="flir"),
+])
+def test_real_world_metadata_is_stripped(make: Callable[[], bytes], groups: set[str]) -> None:
+    """exiftool sees each planted item before cleaning and none of them after; pixels are identical."""
+    raw = make()
+    assert groups <= set(exiftool(raw))
+    stripped = strip_photo(raw, NAME)
+    after = exiftool(stripped.data)
+    assert not groups & set(after) and "PLANTED" not in json.dumps(after)
+    assert decoded(stripped.data) == decoded(raw)
+    assert [f.kind for f in scan_photo(raw, NAME)] and scan_photo(stripped.data, NAME) == []
+
+
+_PLANTS = [fx.segment(0xE1, b"Exif\0\0" + fx.text_fields_tiff()), fx.segment(0xE1, b"Exif\0\0" + fx.gps_in_ifd1_tiff()),
+           fx.segment(0xE2, b"ICC_PROFILE\0\x01\x01" + fx.icc_profile("sRGB")), fx.flir_segment(),
+           fx.segment(0xFE, b"note"), fx.segment(0xE1, fx.XMP_ID + fx.xmp_packet()), fx.segment(0xE4, b"Vendor\0x"),
+           fx.segment(0xE1, b"Exif\0\0" + fx.camera_tiff(orientation=8, thumbnail=False)),
+           fx.segment(0xED, fx.iptc_payload())]
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(range(len(_PLANTS))), max_size=5), st.binary(max_size=8), st.booleans())
+def test_scan_is_clean_exactly_when_strip_removes_nothing(picks: list[int], stray: bytes, trailer: bool) -> None:
+    """For any mix of metadata, stray bytes and trailers, scan finds something iff the cleaner removes something."""
+    raw = fx.splice(fx.plain_jpeg(), b"".join(_PLANTS[i] for i in picks) + stray.replace(b"\xff", b""),
+                    b"tail" if trailer else b"")
+    stripped = strip_photo(raw, NAME)
+    findings = scan_photo(raw, NAME)
+    assert bool(findings) == bool(stripped.removed)
+    assert scan_photo(stripped.data, NAME) == []

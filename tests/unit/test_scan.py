@@ -9,8 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import photo_fixtures as fx
+from helpers import exiftool
 from mirror.errors import PhotoError
-from mirror.privacy.scan import Finding, iin_valid, scan_photo, scan_text
+from mirror.privacy import texts
+from mirror.privacy.findings import Finding
+from mirror.privacy.identifiers import iin_valid, mask, scan_text
+from mirror.privacy.scan import scan_photo, scan_photo_chunks
 from mirror.privacy.strip import strip_photo
 
 CLEAN_RU = """\
@@ -52,50 +56,121 @@ def kinds_and_details(findings: list[Finding]) -> set[tuple[str, str]]:
 
 
 def test_scan_jpeg_finds_every_planted_item() -> None:
-    """GPS, dates, make, model, serials, software, owner names, XMP, IPTC, thumbnail, comment, trailer."""
+    """GPS, dates, make, model, serials, software, owner names, XMP, IPTC, ICC, MPF, thumbnail, comment, trailer."""
     findings = scan_photo(fx.planted_jpeg(), "photos/a.jpg")
     assert {f.path for f in findings} == {"photos/a.jpg"}
     found = kinds_and_details(findings)
     expected = {
-        ("gps", "43.23861 N, 76.94583 E"), ("gps", "GPS position in XMP"),
+        ("gps", "43.23861 N, 76.94583 E"), ("gps", "XMP exif:GPSLatitude 43,14.3N"),
         ("datetime", f"DateTimeOriginal {fx.TAKEN}"), ("datetime", f"DateTime {fx.TAKEN}"),
         ("datetime", "GPSDateStamp 2022:01:05"), ("make", f"Make {fx.MAKE}"), ("model", f"Model {fx.MODEL}"),
         ("serial", f"BodySerialNumber {fx.SERIAL}"), ("serial", f"LensSerialNumber {fx.LENS_SERIAL}"),
         ("software", f"Software {fx.SOFTWARE}"), ("owner", f"Artist {fx.ARTIST}"),
         ("owner", f"CameraOwnerName {fx.OWNER}"), ("owner", f"XMP dc:creator {fx.CREATOR}"),
-        ("owner", f"IPTC By-line {fx.BYLINE}"), ("xmp", "XMP metadata present"),
-        ("iptc", "IPTC/Photoshop metadata present"), ("exif-thumbnail", "a preview image in EXIF IFD1"),
-        ("comment", fx.COMMENT), ("trailing-data", f"{len(fx.TRAILER)} bytes after the end of the image"),
-        ("other-metadata", "APP12 segment Ducky"),
+        ("owner", f"IPTC By-line {fx.BYLINE}"), ("xmp", "XMP packet, 2 properties, 463 bytes"),
+        ("iptc", "IPTC/Photoshop metadata, 52 bytes"), ("exif-thumbnail", "a preview image in EXIF IFD1"),
+        ("exif", "1 more EXIF tag(s): camera settings, sizes and the like"),
+        ("icc", "ICC profile 'sRGB built-in' (a standard colour space)"),
+        ("mpf", "several images in one file (MPF): previews or a second full-size image follow the photo"),
+        ("comment", fx.COMMENT), ("other-metadata", "APP12 segment 'Ducky', 20 bytes"),
+        ("trailing-data", f"{len(fx.TRAILER)} bytes after the end of the image: data of unknown kind"),
     }
     assert found == expected
 
 
 def test_scan_png_finds_every_planted_item() -> None:
-    """tEXt, zTXt and iTXt text, XMP in iTXt, eXIf tags with GPS, tIME, and the trailer."""
+    """tEXt, zTXt and iTXt text, XMP in iTXt, eXIf tags with GPS, tIME, iCCP, unknown chunks and the trailer."""
     found = kinds_and_details(scan_photo(fx.planted_png(), "b.png"))
     assert {
         ("text", f"Author: {fx.ARTIST}"), ("text", f"Comment: {fx.COMMENT}"),
         ("text", "Description: PLANTED Описание: площадь"), ("owner", f"XMP dc:creator {fx.CREATOR}"),
         ("datetime", "PNG tIME 2022-01-05 18:30:00"), ("gps", "43.23861 N, 76.94583 E"),
         ("serial", f"BodySerialNumber {fx.SERIAL}"), ("make", f"Make {fx.MAKE}"),
-        ("trailing-data", f"{len(fx.TRAILER)} bytes after the IEND chunk"),
+        ("other-metadata", "PNG bKGD chunk, 6 bytes"),
+        ("trailing-data", f"{len(fx.TRAILER)} bytes after the IEND chunk: data of unknown kind"),
     } <= found
+    assert any(kind == "icc" for kind, _ in found)
 
 
-@pytest.mark.parametrize(("make", "note", "kind", "detail"), [
-    pytest.param("Canon", fx.canon_makernote(123456789), "serial", "maker-note serial number 123456789",
-                 id="canon"),
-    pytest.param("NIKON CORPORATION", fx.nikon_makernote("7654321"), "serial",
-                 "maker-note serial number 7654321", id="nikon"),
-    pytest.param("Acme", b"ACME\0" + b"\0" * 20, "makernote",
-                 "maker notes, 25 bytes (may hold a serial number)", id="other"),
+def test_exif_text_fields_are_named() -> None:
+    """ImageDescription, HostComputer, XPComment (UTF-16) and a UNICODE UserComment are shown by name."""
+    found = kinds_and_details(scan_photo(fx.exif_jpeg(fx.text_fields_tiff()), "t.jpg"))
+    assert found == {("text", f"ImageDescription {fx.DESCRIPTION}"), ("owner", f"HostComputer {fx.HOST}"),
+                     ("text", f"XPComment {fx.XP_COMMENT}"), ("text", f"UserComment {fx.USER_COMMENT}")}
+
+
+def test_gps_linked_from_ifd1_is_found() -> None:
+    """A GPS directory reached from IFD1 is read like one reached from IFD0."""
+    found = kinds_and_details(scan_photo(fx.exif_jpeg(fx.gps_in_ifd1_tiff()), "g.jpg"))
+    assert ("gps", "43.23861 N, 76.94583 E") in found
+
+
+@pytest.mark.parametrize(("data", "personal"), [
+    pytest.param(fx.icc_jpeg(fx.PERSONAL_ICC), True, id="jpeg personal"),
+    pytest.param(fx.icc_jpeg("sRGB IEC61966-2.1"), False, id="jpeg standard"),
+    pytest.param(fx.png_with(fx.iccp_chunk("ICC profile", fx.PERSONAL_ICC)), True, id="png personal"),
+    pytest.param(fx.png_with(fx.iccp_chunk("Aigerim N.", "sRGB IEC61966-2.1")), True, id="png named profile"),
+    pytest.param(fx.png_with(fx.iccp_chunk("ICC profile", "Display P3")), False, id="png standard"),
 ])
-def test_maker_note_serial_numbers(make: str, note: bytes, kind: str, detail: str) -> None:
-    """Canon and Nikon maker-note serials are read; other maker notes are flagged."""
-    tiff = fx.camera_tiff(orientation=1, thumbnail=False, makernote=note, make=make)
-    found = kinds_and_details(scan_photo(fx.exif_jpeg(tiff), "c.jpg"))
-    assert (kind, detail) in found
+def test_icc_profiles_are_reported_and_names_beyond_a_colour_space_flagged(data: bytes, personal: bool) -> None:
+    """Every ICC profile is reported (create removes it); one named after more than a colour space says so."""
+    found = [detail for kind, detail in kinds_and_details(scan_photo(data, "i")) if kind == "icc"]
+    assert len(found) == 1
+    assert ("may name a person or a device" in found[0]) == personal
+    assert ("standard colour space" in found[0]) != personal
+
+
+def _noted(make: str, note: bytes) -> bytes:
+    return fx.camera_tiff(orientation=1, thumbnail=False, makernote=note, make=make)
+
+
+@pytest.mark.parametrize(("tiff", "kind", "detail", "exiftool_tag"), [
+    pytest.param(_noted("Canon", fx.canon_makernote(123456789)), "serial", "maker-note SerialNumber 123456789",
+                 "Canon:SerialNumber", id="canon serial"),
+    pytest.param(fx.canon_owner_tiff("PLANTED Aigerim"), "owner", "maker-note OwnerName PLANTED Aigerim",
+                 "Canon:OwnerName", id="canon owner"),
+    pytest.param(_noted("NIKON CORPORATION", fx.nikon_makernote("7654321")), "serial",
+                 "maker-note SerialNumber 7654321", "Nikon:SerialNumber", id="nikon"),
+    pytest.param(_noted("FUJIFILM", fx.fuji_makernote("PLANTED-FUJI-1")), "serial",
+                 "maker-note InternalSerialNumber PLANTED-FUJI-1", "FujiFilm:InternalSerialNumber", id="fujifilm"),
+    pytest.param(_noted("OLYMPUS IMAGING CORP.", fx.olympus_makernote("PLANTED-OLY-2")), "serial",
+                 "maker-note SerialNumber PLANTED-OLY-2", "Olympus:SerialNumber", id="olympus equipment"),
+    pytest.param(_noted("Apple", fx.apple_makernote("PLANTED-UUID-3")), "unique-id",
+                 "maker-note MediaGroupUUID PLANTED-UUID-3", "Apple:MediaGroupUUID", id="apple"),
+    pytest.param(_noted("Acme", b"ACME\0" + b"\0" * 20), "makernote",
+                 "maker notes, 25 bytes (may hold a serial number)", None, id="other"),
+])
+def test_maker_note_owners_serials_and_ids(tiff: bytes, kind: str, detail: str, exiftool_tag: str | None) -> None:
+    """Owner names, serials and unique ids in maker notes are read by name, where exiftool reads them too."""
+    photo = fx.exif_jpeg(tiff)
+    assert (kind, detail) in kinds_and_details(scan_photo(photo, "c.jpg"))
+    if exiftool_tag is not None:
+        value = detail.split(" ", 2)[2]  # after "maker-note Label "
+        assert str(exiftool(photo)[exiftool_tag]).lstrip("0") == value.lstrip("0")
+
+
+def test_xmp_serials_owners_and_places_are_named() -> None:
+    """aux:SerialNumber, aux:OwnerName and photoshop:City in XMP come out by name, in attributes or elements."""
+    packet = fx.xmp_packet().replace(b"<dc:creator>", b'<aux:SerialNumber>PLANTED-XMP-SN</aux:SerialNumber>'
+                                     b'<dc:creator>').replace(b'exif:GPSLatitude="43,14.3N"',
+                                                             b'aux:OwnerName="PLANTED Owner" photoshop:City="Almaty"')
+    found = kinds_and_details(scan_photo(fx.splice(fx.plain_jpeg(), fx.segment(0xE1, fx.XMP_ID + packet)), "x.jpg"))
+    assert {("serial", "XMP aux:SerialNumber PLANTED-XMP-SN"), ("owner", "XMP aux:OwnerName PLANTED Owner"),
+            ("place", "XMP photoshop:City Almaty")} <= found
+
+
+def test_flir_gps_and_serials_are_named() -> None:
+    """FLIR thermal cameras' GPS position and serial number (FFF data in APP1) are found by name."""
+    found = kinds_and_details(scan_photo(fx.splice(fx.plain_jpeg(), fx.flir_segment()), "f.jpg"))
+    assert {("gps", "FLIR GPS 43.23860, 76.94580 NE"), ("serial", "FLIR CameraSerialNumber PLANTED-FLIR-77")} <= found
+
+
+def test_png_exif_chunk_and_raw_profile_are_read() -> None:
+    """A PNG eXIf chunk and ImageMagick's hex "Raw profile type exif" text are read as EXIF."""
+    tiff = fx.camera_tiff(orientation=1, thumbnail=False)
+    for extra in (fx.chunk(b"eXIf", tiff), fx.raw_profile_chunk(tiff)):
+        found = kinds_and_details(scan_photo(fx.png_with(extra), "p.png"))
+        assert {("gps", "43.23861 N, 76.94583 E"), ("serial", f"BodySerialNumber {fx.SERIAL}")} <= found
 
 
 def test_jfif_thumbnails_are_found() -> None:
@@ -110,25 +185,55 @@ def test_jfif_thumbnails_are_found() -> None:
     pytest.param(fx.plain_png(), id="plain png"),
     pytest.param(strip_photo(fx.planted_jpeg(), "a.jpg").data, id="stripped jpeg"),
     pytest.param(strip_photo(fx.planted_png(), "a.png").data, id="stripped png"),
-    pytest.param(fx.exif_jpeg(b"II*\0\xff\xff\xff\xff"), id="jpeg with empty broken exif"),
+    pytest.param(strip_photo(fx.png_with(fx.xmp_orientation_chunk(3)), "a.png").data, id="stripped png, rotated"),
+    pytest.param(fx.cmyk_jpeg(), id="cmyk jpeg with a standard Adobe APP14"),
 ])
 def test_clean_photos_have_no_findings(data: bytes) -> None:
-    """Nothing is reported for photos without metadata (an Orientation-only EXIF included)."""
+    """Nothing is reported for photos without metadata (an Orientation-only EXIF and Adobe APP14 included)."""
     assert scan_photo(data, "clean") == []
 
 
-def test_broken_exif_is_reported_not_raised() -> None:
-    """An EXIF block that is not TIFF is reported as unreadable metadata."""
-    found = scan_photo(fx.exif_jpeg(b"not a tiff header"), "e.jpg")
-    assert kinds_and_details(found) == {("other-metadata", "unreadable EXIF block")}
+@pytest.mark.parametrize(("data", "expected"), [
+    pytest.param(fx.exif_jpeg(b"not a tiff header"), ("other-metadata", "unreadable EXIF block, 17 bytes"),
+                 id="not tiff"),
+    pytest.param(fx.exif_jpeg(b"II*\0\xff\xff\xff\xff"), ("exif", "an EXIF block with no readable tags, 8 bytes"),
+                 id="no readable directory"),
+])
+def test_broken_exif_is_reported_not_raised(data: bytes, expected: tuple[str, str]) -> None:
+    """An EXIF block that cannot be read is still reported: create removes it."""
+    assert kinds_and_details(scan_photo(data, "e.jpg")) == {expected}
 
 
 def test_scan_refuses_formats_it_cannot_read() -> None:
-    """HEIC and malformed photos raise PhotoError naming the file."""
-    with pytest.raises(PhotoError, match=r"^IMG_1\.HEIC: a HEIC"):
+    """A broken HEIC, a video and a malformed JPEG raise PhotoError naming the file."""
+    with pytest.raises(PhotoError, match=r"^IMG_1\.HEIC: not a readable HEIC"):
         scan_photo(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic", "IMG_1.HEIC")
+    with pytest.raises(PhotoError, match=r"^v\.mov: a video"):
+        scan_photo(b"\0\0\0\x14ftypqt  \0\0\0\0qt  ", "v.mov")
     with pytest.raises(PhotoError, match=r"^x\.jpg: not a valid JPEG"):
         scan_photo(fx.plain_jpeg()[:100], "x.jpg")
+
+
+def test_heic_metadata_is_scanned() -> None:
+    """A HEIC's EXIF (GPS, serial, owner) and XMP are read through pillow-heif."""
+    found = kinds_and_details(scan_photo(fx.heic_photo(), "IMG_0001.HEIC"))
+    assert {("gps", "43.23861 N, 76.94583 E"), ("serial", f"BodySerialNumber {fx.SERIAL}"),
+            ("owner", f"CameraOwnerName {fx.OWNER}"), ("owner", f"XMP dc:creator {fx.CREATOR}")} <= found
+
+
+def test_partial_findings_survive_a_broken_end() -> None:
+    """A JPEG cut after its metadata still reports that metadata, with the reason the scan stopped."""
+    result = scan_photo_chunks([fx.planted_jpeg()[:2000]], "cut.jpg")
+    assert result.problem is not None and result.problem.startswith("not a valid JPEG")
+    assert ("gps", "43.23861 N, 76.94583 E") in kinds_and_details(result.findings)
+
+
+@pytest.mark.parametrize("size", [1, 7, 4096])
+def test_chunked_scans_equal_whole_scans(size: int) -> None:
+    """Fed in chunks of any size, the scanner finds exactly what it finds in the whole photo."""
+    for data in (fx.planted_jpeg(progressive=True), fx.planted_png()):
+        chunks = [data[i:i + size] for i in range(0, len(data), size)]
+        assert scan_photo_chunks(chunks, "a").findings == scan_photo(data, "a")
 
 
 @pytest.mark.parametrize(("text", "kind", "value"), [
@@ -144,11 +249,39 @@ def test_scan_refuses_formats_it_cannot_read() -> None:
     pytest.param(f"ИИН {VALID_IIN}", "iin", VALID_IIN, id="iin"),
     pytest.param(f"ЖСН: {SECOND_PASS_IIN}", "iin", SECOND_PASS_IIN, id="iin second weights"),
     pytest.param("счёт 123456789012", "12-digit-number", "123456789012", id="12 digits, bad checksum"),
+    pytest.param("тел +7-701-123-45-67", "phone", "+7-701-123-45-67", id="kz dashes"),
+    pytest.param("Москва 8 495 123-45-67", "phone", "8 495 123-45-67", id="ru landline"),
+    pytest.param("звони 250-12-34", "possible-phone", "250-12-34", id="local number"),
 ])
 def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
-    """Phones, e-mail addresses, IINs and other 12-digit numbers are found with their line number."""
+    """Phones, e-mail addresses, IINs and other 12-digit numbers are found with their line number, masked."""
     assert scan_text(f"первая строка\n{text}\n", "accounts/a.ru.md") == [
-        Finding("accounts/a.ru.md", kind, f"line 2: {value}")]
+        Finding("accounts/a.ru.md", kind, f"line 2: {mask(value)}")]
+
+
+@pytest.mark.parametrize(("value", "masked"), [
+    ("+7 701 123 45 67", "+7 7•• ••• •• 67"), ("aigerim.n+news@mail.kz", "ai•••••.•+••••@••••.kz"),
+    ("900105300123", "90••••••••23"), ("123", "1••"),
+])
+def test_mask_keeps_only_the_ends(value: str, masked: str) -> None:
+    """Masked values keep their shape and only two characters at each end."""
+    assert mask(value) == masked
+
+
+def test_digits_in_hashes_and_ids_are_not_identifiers() -> None:
+    """Digits inside hex strings (SHA-256, bundle ids) are never read as IINs or phone numbers."""
+    text = f"sha256 ab{VALID_IIN}cd and 7d2a87011234567ab; id 9160a32272b841109d3e2645b87aafa7\n"
+    assert scan_text(text, "bundle.json") == []
+
+
+def test_identifier_across_a_block_edge_is_found_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line longer than a block is scanned in overlapping parts: an identifier at the edge is found once."""
+    monkeypatch.setattr(texts, "MAX_BLOCK", 100)
+    monkeypatch.setattr(texts, "OVERLAP", 30)
+    for offset in range(80, 110):
+        line = "x" * offset + " +7 701 123 45 67 " + "y" * 150
+        found = scan_text(f"a\n{line}\nb +7 702 000 00 00\n", "a.md")
+        assert [f.detail for f in found] == ["line 2: +7 7•• ••• •• 67", "line 3: +7 7•• ••• •• 00"], offset
 
 
 @pytest.mark.parametrize("text", [CLEAN_RU, CLEAN_KK, CLEAN_EN, ""])

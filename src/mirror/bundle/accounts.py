@@ -9,7 +9,7 @@ Example::
 Front matter is the `---` block of `key: value` lines that Markdown tools use.
 The language comes from its `language` field, else from a name like
 `x.ru.md`, else from the script the text is written in (Kazakh letters, else
-Cyrillic as Russian, else Latin as English). It is a hint for readers, not a
+Cyrillic as Russian, else Latin as English, in its first 64 Ki characters). It is a hint for readers, not a
 claim the author signs lightly: front matter is the reliable way.
 """
 
@@ -23,6 +23,7 @@ from mirror.errors import InputError
 FIELDS = ("title", "date", "place", "source")
 _LANG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 _KAZAKH = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+_SAMPLE = 64 * 1024  # characters the script guess looks at
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # binary control bytes; tab, LF, CR, FF are text
 
 
@@ -49,7 +50,7 @@ def _front_matter(text: str) -> dict[str, str]:
 
 
 def _guess_language(text: str) -> str:
-    letters = [c for c in text if c.isalpha()]
+    letters = [c for c in text[:_SAMPLE] if c.isalpha()]
     if any(c in _KAZAKH for c in letters):
         return "kk"
     cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")

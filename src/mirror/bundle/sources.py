@@ -1,13 +1,19 @@
-"""Collect an author's source folder: accounts (UTF-8 text) and photos, nothing else.
+"""Collect an author's source folder: accounts and photos, every refusal with its fix, OS junk left out.
 
 Example::
 
-    files = collect_sources(Path("seeds"))
-    for f in files:
-        print(f.member, f.kind)      # "accounts/2022-01-05.en.md" "account"
+    found = collect_sources(Path("seeds"), SourceOptions(convert_heic=True))
+    for f in found.files:
+        print(f.relative, f.member, f.treatment)   # "DCIM/IMG_20220105_183012.jpg" "photos/001.jpg" "clean"
+    found.refused                                  # [Refusal("notes.docx", "a Word document: ...", "File > ...")]
+    found.skipped                                  # [(".DS_Store", "a macOS Finder file (it lists file names)")]
 
-Files the tool does not understand are refused as a list, never skipped: an
-author must know exactly what goes into a signed bundle.
+Nothing is skipped silently and nothing is refused one at a time: every file
+the tool will not bundle is listed with its reason and a concrete fix, so one
+run shows the author everything to do. Files operating systems leave behind
+(.DS_Store, Thumbs.db, desktop.ini, __MACOSX/) are left out and named.
+Photos whose names or folders carry a capture time or a device pattern get
+neutral names (privacy/names.py) unless the author keeps the names.
 """
 
 from __future__ import annotations
@@ -15,24 +21,91 @@ from __future__ import annotations
 import os
 import stat
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from mirror.errors import InputError, PhotoError
-from mirror.formats.media import media_for, suffix_of
-from mirror.formats.names import find_collision, name_problem, printable
+from mirror.errors import ConfigError, InputError
+from mirror.formats.media import DOCUMENTS, media_for, os_junk, suffix_of
+from mirror.formats.names import collision_key, name_problem
 from mirror.privacy.exif import CONVERT_HINT
+from mirror.privacy.names import name_pattern, neutral_names
+from mirror.privacy.strip import HEIC_HINT
+
+_OTHER_FIX = "accounts are .md or .txt texts, photos .jpg or .png: move it out of the folder"
+_FIXES = {"a video": "mirror does not clean videos: move it out of the folder",
+          "a camera RAW file": "export it as JPEG from your photo editor, then bundle the JPEG",
+          "a TIFF image": "export it as JPEG or PNG from your photo editor"}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOptions:
+    """What the author asked for about sources.
+
+    Attributes:
+        keep_metadata: paths relative to SRC (files or folders) whose photos are bundled as they are.
+        convert_heic: convert HEIC/HEIF photos to JPEG (privacy/heic.py) instead of refusing them.
+        keep_names: keep photo names that carry a capture time or a device pattern.
+    """
+
+    keep_metadata: frozenset[str] = field(default_factory=frozenset)
+    convert_heic: bool = False
+    keep_names: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    """One file to bundle: where it is, its name in the bundle, what it is."""
+    """One file to bundle: where it is, its name in the bundle, what it is and what create does to it.
+
+    Attributes:
+        treatment: "text" (an account), "clean" (a photo stripped losslessly), "keep" (a photo bundled as
+            it is, --keep-metadata) or "convert" (a HEIC made into a JPEG, --convert-heic).
+    """
 
     path: Path
+    relative: str
     member: str
     kind: str  # "account" or "photo"
     media_type: str
     size: int
+    treatment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A file create will not bundle: which, why, and how to fix it."""
+
+    path: str
+    reason: str
+    fix: str
+
+
+@dataclass(frozen=True, slots=True)
+class Collected:
+    """The files to bundle (sorted by member name), the refused ones, the OS files left out, the renamed."""
+
+    files: list[SourceFile]
+    refused: list[Refusal]
+    skipped: list[tuple[str, str]]
+    renamed: dict[str, str] = field(default_factory=dict)  # relative path -> why its name was not kept
+
+
+def covered(relative: str, paths: frozenset[str]) -> bool:
+    """Whether `relative` is one of `paths` or lies in a folder among them ("." is the whole of SRC)."""
+    return any(p == "." or relative == p or relative.startswith(p.rstrip("/") + "/") for p in paths)
+
+
+def resolve_in(src: Path, given: Path, option: str) -> str:
+    """A path the author gave (relative to the current folder, to SRC, or absolute) as a path relative to SRC.
+
+    Raises:
+        ConfigError: it is not in SRC.
+    """
+    root = src.resolve()
+    for candidate in (given, src / given):
+        resolved = candidate.resolve() if candidate.exists() else None
+        if resolved is not None and (resolved == root or root in resolved.parents):
+            return resolved.relative_to(root).as_posix() if resolved != root else "."
+    raise ConfigError(f"{option} {given}: not a file or folder in {src}")
 
 
 def _member_name(relative: str, kind: str) -> str:
@@ -43,48 +116,89 @@ def _member_name(relative: str, kind: str) -> str:
     return unicodedata.normalize("NFC", "/".join([top, *parts]))
 
 
-def collect_sources(src: Path, keep_metadata: bool = False) -> list[SourceFile]:
-    """Every file under `src`, classified; sorted by member name.
+def _classify(path: Path, relative: str, options: SourceOptions) -> SourceFile | Refusal:
+    """What to do with one regular file."""
+    media = media_for(relative)
+    keep = covered(relative, options.keep_metadata)
+    size = path.lstat().st_size
+    if media is not None and media.kind == "account":
+        return SourceFile(path, relative, _member_name(relative, "account"), "account", media.type, size, "text")
+    if media is not None and (media.kind == "photo" or keep):
+        treatment = "keep" if keep else "clean"
+        return SourceFile(path, relative, _member_name(relative, "photo"), "photo", media.type, size, treatment)
+    if media is not None and media.type in ("image/heic", "image/heif"):
+        if not options.convert_heic:
+            return Refusal(relative, f"{media.described}: its metadata cannot be removed without re-encoding it",
+                           HEIC_HINT)
+        member = _member_name(relative, "photo").rsplit(".", 1)[0] + ".jpg"
+        return SourceFile(path, relative, member, "photo", "image/jpeg", size, "convert")
+    if media is not None:
+        return Refusal(relative, f"{media.described}: its metadata cannot be removed here",
+                       _FIXES.get(media.described, CONVERT_HINT))
+    if suffix_of(relative) in DOCUMENTS:
+        what, fix = DOCUMENTS[suffix_of(relative)]
+        return Refusal(relative, f"{what}: only plain text is bundled", fix)
+    return Refusal(relative, "not an account or a photo", _OTHER_FIX)
 
-    Raises:
-        InputError: unknown files, links, unsafe names, or name collisions (listed).
-        PhotoError: a photo format that cannot be cleaned (without --keep-metadata).
-    """
-    if not src.is_dir():
-        raise InputError(f"{src} is not a folder")
-    found: list[SourceFile] = []
-    refused: list[str] = []
+
+def _walk(src: Path) -> list[tuple[Path, str]]:
+    """Every file and link under `src`, sorted folder by folder."""
+    found = []
     for root, dirs, files in os.walk(src, followlinks=False):
         dirs.sort()
         for name in sorted(files) + [d for d in dirs if (Path(root) / d).is_symlink()]:
             path = Path(root) / name
-            relative = path.relative_to(src).as_posix()
-            info = path.lstat()
-            media = media_for(name)
-            if not stat.S_ISREG(info.st_mode):
-                refused.append(f"{printable(relative)} (not a regular file)")
-            elif media is not None and media.kind == "account":
-                found.append(SourceFile(path, _member_name(relative, "account"), "account", media.type,
-                                        info.st_size))
-            elif media is not None and (media.kind == "photo" or keep_metadata):
-                found.append(SourceFile(path, _member_name(relative, "photo"), "photo", media.type, info.st_size))
-            elif media is not None:
-                raise PhotoError(relative, f"{suffix_of(name)[1:].upper()} files cannot be cleaned of metadata safely",
-                                 hint=CONVERT_HINT)
-            else:
-                refused.append(printable(relative))
-    if refused:
-        shown = ", ".join(refused[:10]) + (f" and {len(refused) - 10} more" if len(refused) > 10 else "")
-        raise InputError(f"{len(refused)} file(s) in {src} are not accounts or photos: {shown}",
-                         hint="accounts are .md or .txt (UTF-8), photos .jpg or .png; move the others out")
-    if not found:
-        raise InputError(f"{src} holds no accounts or photos")
-    for item in found:
-        problem = name_problem(item.member)
-        if problem is not None:
-            raise InputError(f"{printable(item.member)}: {problem}", hint="rename the file")
-    collision = find_collision([f.member for f in found])
-    if collision is not None:
-        raise InputError(f"{collision[0]} and {collision[1]} would be the same file on some systems",
-                         hint="rename one of them")
-    return sorted(found, key=lambda f: f.member)
+            found.append((path, path.relative_to(src).as_posix()))
+    return found
+
+
+def _rename(files: list[SourceFile]) -> tuple[list[SourceFile], dict[str, str]]:
+    """Photos with neutral names where theirs carry a capture time or a device pattern, and why each changed."""
+    photos = [f.member for f in files if f.kind == "photo"]
+    others = {f.member for f in files if f.kind != "photo"}
+    renamed = neutral_names(photos, others)
+    why = {f.relative: name_pattern(f.relative) or "a camera or app folder" for f in files if f.member in renamed}
+    return [SourceFile(f.path, f.relative, renamed.get(f.member, f.member), f.kind, f.media_type, f.size,
+                       f.treatment) for f in files], why
+
+
+def _name_refusals(files: list[SourceFile]) -> list[Refusal]:
+    refused = [Refusal(f.relative, f"its name in the bundle, {f.member}, is not allowed: {problem}",
+                       "rename the file") for f in files if (problem := name_problem(f.member)) is not None]
+    seen: dict[str, SourceFile] = {}
+    for item in files:
+        other = seen.setdefault(collision_key(item.member), item)
+        if other is not item:
+            refused.append(Refusal(item.relative, f"it would be the same file as {other.relative} on "
+                                   "Windows or macOS", "rename one of them"))
+    return refused
+
+
+def collect_sources(src: Path, options: SourceOptions | None = None) -> Collected:
+    """Every file under `src`, classified; refusals and OS files listed, never raised one by one.
+
+    Raises:
+        InputError: `src` is not a folder.
+    """
+    if not src.is_dir():
+        raise InputError(f"{src} is not a folder")
+    options = options or SourceOptions()
+    files: list[SourceFile] = []
+    refused: list[Refusal] = []
+    skipped: list[tuple[str, str]] = []
+    for path, relative in _walk(src):
+        junk = os_junk(relative)
+        if junk is not None:
+            skipped.append((relative, junk))
+            continue
+        item = _classify(path, relative, options) if stat.S_ISREG(path.lstat().st_mode) else Refusal(
+            relative, "a link or not a regular file", "put the file itself in the folder, or move the link out")
+        if isinstance(item, SourceFile):
+            files.append(item)
+        else:
+            refused.append(item)
+    renamed: dict[str, str] = {}
+    if not options.keep_names:
+        files, renamed = _rename(files)
+    refused += _name_refusals(files)
+    return Collected(sorted(files, key=lambda f: f.member), refused, skipped, renamed)

@@ -6,7 +6,8 @@ Example::
     $ mirror create seeds -o bundles/almaty.7z --key alice
     $ mirror verify bundles/almaty.7z
 
-One module per command group (keys.py, bundles.py, scan.py, publish.py, fetch.py, serve.py, swarm.py);
+One module per command group (keys.py, create.py, bundles.py, scan.py, publish.py, fetch.py, serve.py,
+swarm.py);
 common.py holds the shared options and output. Heavy modules are imported inside
 the commands so that `mirror --help` stays fast.
 """
@@ -53,8 +54,8 @@ def main() -> None:
     """Create, verify and extract signed bundles of accounts and photos.
 
     Exit codes: 0 ok; 1 error; 2 usage; 3 the bundle must not be trusted;
-    4 incomplete; 5 intact but the signer is not in your keyring; 6 scan found
-    identifying data.
+    4 incomplete; 5 intact but the signer is not in your keyring; 6 scan or
+    create found identifying data; 7 scan could not read some files.
     """
 
 
@@ -71,4 +72,4 @@ def run() -> None:
 
 
 # The command groups register themselves on `main`.
-from mirror.cli import bundles, fetch, keys, publish, scan, serve, swarm  # noqa: E402, F401
+from mirror.cli import bundles, create, fetch, keys, publish, scan, serve, swarm  # noqa: E402, F401

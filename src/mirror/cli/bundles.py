@@ -1,8 +1,7 @@
-"""`mirror create`, `verify`, `show` and `extract`: a bundle's life on the author's and the reader's machine.
+"""`mirror verify`, `show` and `extract`: a bundle's life on the reader's machine (create is in create.py).
 
 Example::
 
-    $ mirror create seeds -o bundles/almaty.7z --key alice
     $ mirror verify bundles/almaty.7z
     VERIFIED  bundles/almaty.7z
       signed by    alice (key 01F02ADB18FB02EC)
@@ -18,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mirror.cli import fail, main
-from mirror.cli.common import ask_passphrase, dump_json, json_option, keys_option, open_keyring, say
-from mirror.errors import ConfigError, ContentError, ExitCode, VerificationError
+from mirror.cli.common import dump_json, json_option, keys_option, open_keyring, say
+from mirror.errors import ContentError, ExitCode, VerificationError
 
 if TYPE_CHECKING:
     from mirror.bundle.verify import VerifiedBundle
-    from mirror.trust.keyring import Keyring
 
 BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -31,66 +29,6 @@ BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 def slug(text: str) -> str:
     """A file-name-safe form of a title."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "bundle"
-
-
-def _signing_key(ring: Keyring, key_name: str | None) -> str:
-    if key_name is not None:
-        return key_name
-    secret = [r.name for r in ring if r.has_secret]
-    if len(secret) != 1:
-        raise ConfigError("name the signing key with --key NAME",
-                          hint=f"secret keys in {ring.folder}: {', '.join(secret) or 'none (mirror keys new NAME)'}")
-    return secret[0]
-
-
-@main.command()
-@click.argument("src", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="the bundle to write (.7z)")
-@click.option("--key", "key_name", help="your signing key (default: the only secret key in the keyring)")
-@click.option("--title", default="", help="a title for readers")
-@click.option("--force", is_flag=True, help="replace an existing output file")
-@click.option("--keep-metadata", is_flag=True, help="keep photo metadata (GPS, camera serial...) this once")
-@click.option("--commit-originals", is_flag=True, help="record salted hashes of the original photos")
-@click.option("--id", "bundle_id", help="bundle id, to publish a new version of an earlier bundle")
-@click.option("--version", "version", type=click.IntRange(1, 2**31 - 1), default=1, help="bundle version")
-@keys_option
-def create(src: Path | None, out: Path | None, key_name: str | None, title: str, force: bool,
-           keep_metadata: bool, commit_originals: bool, bundle_id: str | None, version: int,
-           keys_dir: Path | None) -> None:
-    """Pack the accounts and photos in SRC into one signed bundle."""
-    from mirror.bundle.create import CreateRequest, create_bundle
-    from mirror.cli.progress import byte_progress
-    from mirror.formats.timefmt import now_text
-    from mirror.workspace import find_workspace
-
-    ring = open_keyring(keys_dir)
-    workspace = find_workspace(Path.cwd())
-    if src is None:
-        if workspace is None:
-            raise ConfigError("name the folder to bundle", hint="mirror create SRC -o OUT.7z --key NAME")
-        src = workspace.sources
-    if out is None:
-        if workspace is None:
-            raise ConfigError("name the output with -o OUT.7z")
-        out = workspace.bundles / f"{slug(title or src.resolve().name)}-{now_text()[:10].replace('-', '')}.7z"
-    if out.suffix.lower() != ".7z":
-        raise ConfigError(f"{out}: the output name must end in .7z")
-    if out.exists() and not force:  # atomic_output checks again; this one spares a passphrase prompt
-        raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
-    name = _signing_key(ring, key_name)
-    secret = ring.unlock(name, ask_passphrase)
-    request = CreateRequest(src, out, title, force, keep_metadata, commit_originals, bundle_id, version)
-    total = sum(p.stat().st_size for p in src.rglob("*") if p.is_file() and not p.is_symlink())
-    with byte_progress(total, "create") as progress:
-        result = create_bundle(request, secret, progress)
-    say(f"created {result.out}: {result.accounts} accounts, {result.photos} photos, "
-        f"{result.size} bytes, signed by {name}")
-    say(f"  bundle id {result.bundle_id}, version {result.version}")
-    if result.salts:
-        from mirror.privacy.originals import save_salts
-
-        where = save_salts(result.bundle_id, result.salts)
-        say(f"  salts for the original photos kept privately in {where} (never publish them)")
 
 
 def _counts(result: VerifiedBundle) -> dict[str, int]:

@@ -28,9 +28,11 @@ from mirror.errors import ConfigError, KeyringError
 if TYPE_CHECKING:
     from mirror.publish.config import MirrorConfig
     from mirror.trust.keyring import Keyring
+    from mirror.trust.keys import SecretKey
 
 PASSPHRASE_ENV = "MIRROR_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
 KEYS_ENV = "MIRROR_KEYS"
+PASSPHRASE_ATTEMPTS = 3  # at a terminal, a mistyped passphrase may be typed again
 Decorator = Callable[[Any], Any]
 # Characters that must never reach a terminal raw from --json: C0 (json.dumps escapes those), DEL, C1,
 # bidi overrides and isolates, line and paragraph separators.
@@ -112,6 +114,11 @@ def ask_passphrase(name: str, confirm: bool = False) -> bytes:
     return value.encode()
 
 
+def at_terminal() -> bool:
+    """Whether a passphrase is typed at a terminal (so a second try makes sense), not taken from the environment."""
+    return not os.environ.get(PASSPHRASE_ENV) and sys.stdin.isatty()
+
+
 class UtcTime(click.ParamType):  # type: ignore[type-arg]
     """A UTC time as mirror writes it (2022-01-05T18:30:12Z); anything else is a usage error (exit 2)."""
 
@@ -148,3 +155,17 @@ def say(line: str = "") -> None:
 def warn(line: str) -> None:
     """One line on stderr."""
     click.echo(line, err=True)
+
+
+def unlock_key(ring: Keyring, name: str) -> SecretKey:
+    """The signing key `name`; at a terminal, a mistyped passphrase may be typed again (PASSPHRASE_ATTEMPTS)."""
+    asked = 0
+
+    def ask(key: str) -> bytes:
+        nonlocal asked
+        if asked:
+            warn("wrong passphrase; try again")
+        asked += 1
+        return ask_passphrase(key)
+
+    return ring.unlock(name, ask, attempts=PASSPHRASE_ATTEMPTS if at_terminal() else 1)

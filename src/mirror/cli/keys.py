@@ -15,7 +15,9 @@ import click
 
 from mirror.cli import main
 from mirror.cli.common import (
+    PASSPHRASE_ATTEMPTS,
     ask_passphrase,
+    at_terminal,
     dump_json,
     json_option,
     keys_folder_for,
@@ -35,20 +37,42 @@ def keys() -> None:
     """Make, list, export and import keys."""
 
 
+def _new_passphrase(name: str, weak: bool) -> bytes:
+    """A passphrase for a new key, strong enough unless `weak`; at a terminal, weak ones may be typed again.
+
+    Raises:
+        KeyringError: the passphrase is too weak (after the last attempt at a terminal).
+    """
+    from mirror.trust.passphrase import passphrase_problem
+
+    for attempt in range(PASSPHRASE_ATTEMPTS if at_terminal() else 1, 0, -1):
+        passphrase = ask_passphrase(name, confirm=True)
+        problem = None if weak else passphrase_problem(passphrase, [name])
+        if problem is None:
+            return passphrase
+        if attempt > 1:
+            warn(f"too weak: {problem}; choose another")
+    raise KeyringError(f"the passphrase is too weak: {problem}",
+                       hint="use four or more words that do not form a phrase, in any language; "
+                            "--weak-passphrase accepts it anyway")
+
+
 @keys.command("new")
 @click.argument("name")
 @click.option("--no-passphrase", is_flag=True, help="store the secret key unencrypted (not recommended)")
+@click.option("--weak-passphrase", is_flag=True, help="accept a passphrase that is easy to guess (not recommended)")
 @click.option("--role", "roles", multiple=True, type=ROLE_CHOICE, help="what the key signs (default: both)")
 @keys_option
-def keys_new(name: str, no_passphrase: bool, roles: tuple[str, ...], keys_dir: Path | None) -> None:
-    """Create the Ed25519 key pair NAME; the secret key is encrypted with a passphrase."""
+def keys_new(name: str, no_passphrase: bool, weak_passphrase: bool, roles: tuple[str, ...],
+             keys_dir: Path | None) -> None:
+    """Create the Ed25519 key pair NAME; the secret key is encrypted with a strong passphrase."""
     from mirror.trust.fingerprint import fingerprint
     from mirror.trust.keyring import check_name
     from mirror.trust.keyset import ROLES
 
     ring = open_keyring(keys_dir)
     check_name(name)
-    passphrase = None if no_passphrase else ask_passphrase(name, confirm=True)
+    passphrase = None if no_passphrase else _new_passphrase(name, weak_passphrase)
     record = ring.create(name, passphrase, tuple(r for r in ROLES if r in roles) or ROLES)
     say(f"created key {name} ({record.key_id_hex}) in {ring.folder}")
     say(f"fingerprint: {fingerprint(record.public)}")

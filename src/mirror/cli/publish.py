@@ -19,7 +19,6 @@ import click
 
 from mirror.cli import main
 from mirror.cli.common import (
-    ask_passphrase,
     config_option,
     dump_json,
     json_option,
@@ -27,6 +26,7 @@ from mirror.cli.common import (
     load_publish_config,
     open_keyring,
     say,
+    unlock_key,
 )
 from mirror.errors import ConfigError, ExitCode
 
@@ -96,7 +96,7 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
             else:
                 _print_dry_run(plan, doc["dry_run"])
             return
-        plan = sign_plan(plan, keyring.unlock(name, ask_passphrase), staging)
+        plan = sign_plan(plan, unlock_key(keyring, name), staging)
         results = send.run_plan(plan, hosts, config, log)
     doc["hosts"] = [{"name": r.name, "ok": r.ok, "required": r.required, "sent": r.sent, "present": r.present,
                      "error": r.error, "failure": r.failure} for r in results]

@@ -5,6 +5,11 @@ Example::
     $ mirror scan to-send/
     photos/a.jpg: gps: 43.23890 N, 76.88970 E
     FOUND 1 item(s) in 1 file(s): scanned 3 file(s) in to-send
+    INCOMPLETE: 1 file(s) not scanned
+      notes.docx: a Word document: mirror cannot read its text and author data
+
+Exit codes: 6 when anything is found, else 7 when some file could not be
+scanned (never CLEAN then), else 0.
 """
 
 from __future__ import annotations
@@ -23,23 +28,33 @@ from mirror.errors import ExitCode
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @json_option
 def scan(path: Path, as_json: bool) -> None:
-    """List identifying metadata in photos and personal identifiers in texts under PATH (a folder or bundle).
+    """List identifying metadata in photos and personal identifiers in texts and names under PATH.
 
-    Exits 6 when anything is found, 0 when nothing is.
+    PATH is a folder, a bundle or one file. Exits 6 when anything is found, 7 when some file
+    could not be scanned, 0 when everything was scanned and nothing found.
     """
     from mirror.formats.names import printable
     from mirror.privacy.scan_paths import scan_path
 
     report = scan_path(path)
+    verdict = "found" if report.findings else "incomplete" if report.not_scanned_count else "clean"
     if as_json:
-        dump_json({"path": str(path), "scanned": report.scanned, "skipped": report.skipped,
+        dump_json({"path": str(path), "verdict": verdict, "scanned": report.scanned,
+                   "not_scanned": [{"path": name, "reason": why} for name, why in report.not_scanned],
+                   "not_scanned_count": report.not_scanned_count, "unlisted_findings": report.unlisted,
                    "findings": [{"path": f.path, "kind": f.kind, "detail": f.detail} for f in report.findings]})
     else:
         for finding in report.findings:  # values come from the files scanned: printed escaped
             say(f"{printable(finding.path)}: {finding.kind}: {printable(finding.detail)}")
-        files = len({f.path for f in report.findings})
-        verdict = f"FOUND {len(report.findings)} item(s) in {files} file(s)" if report.findings else "CLEAN"
-        say(f"{verdict}: scanned {report.scanned} file(s) in {path}"
-            + (f", {len(report.skipped)} not scanned (not photos or texts)" if report.skipped else ""))
+        more = f" (and {report.unlisted} more not listed)" if report.unlisted else ""
+        head = (f"FOUND {len(report.findings)} item(s){more} in {report.files_with_findings} file(s)"
+                if report.findings else "CLEAN" if not report.not_scanned_count else "NOTHING FOUND")
+        say(f"{head}: scanned {report.scanned} file(s) in {printable(str(path))}")
+        if report.not_scanned_count:
+            say(f"INCOMPLETE: {report.not_scanned_count} file(s) not scanned; check them by hand or leave them out")
+            for name, why in report.not_scanned:
+                say(f"  {name}: {printable(why)}")
     if report.findings:
         sys.exit(int(ExitCode.FOUND))
+    if report.not_scanned_count:
+        sys.exit(int(ExitCode.NOT_SCANNED))

@@ -5,6 +5,8 @@ Example::
     media_for("photos/a.JPG").type          # "image/jpeg"
     media_for("accounts/a.md").kind         # "account"
     media_for("IMG_1.HEIC").kind            # "unsafe-photo": metadata cannot be removed losslessly
+    DOCUMENTS[".docx"]                      # ("a Word document", 'File > Save As > "Plain Text (.txt)", ...')
+    os_junk("__MACOSX/._a.jpg")             # "macOS archive leftovers (copies of file attributes)"
 
 The one table of formats: sources, scan, the photo cleaners and bundle.json's
 validation all read it.
@@ -51,6 +53,29 @@ _TABLE: dict[str, Media] = {
        for raw in (".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf")},
 }
 MEDIA_TYPES = frozenset(m.type for m in _TABLE.values())
+# Documents that hold text an author may mean as an account, and how to turn each into plain text.
+_SAVE_AS = ('File > Save As > "Plain Text (.txt)", encoding "Unicode (UTF-8)" (Word; LibreOffice: "Text (.txt)", '
+            'character set "Unicode (UTF-8)")')
+DOCUMENTS = {
+    ".docx": ("a Word document", _SAVE_AS), ".doc": ("a Word document", _SAVE_AS),
+    ".odt": ("an OpenDocument text", _SAVE_AS), ".rtf": ("an RTF document", _SAVE_AS),
+    ".pages": ("a Pages document", 'File > Export To > "Plain Text", encoding "Unicode (UTF-8)"'),
+    ".pdf": ("a PDF document", "copy its text into a text editor and save it as plain text (UTF-8, .txt)"),
+}
+# What operating systems leave in folders: never bundled (Thumbs.db even holds small copies of photos).
+_JUNK_FILES = {
+    ".ds_store": "a macOS Finder file (it lists file names)", "thumbs.db": "a Windows thumbnail cache (it holds "
+    "small copies of photos)", "ehthumbs.db": "a Windows thumbnail cache", "ehthumbs_vista.db":
+    "a Windows thumbnail cache", "desktop.ini": "a Windows folder settings file", ".directory":
+    "a KDE folder settings file", ".picasa.ini": "a Picasa file (it may name people tagged in photos)",
+    "picasa.ini": "a Picasa file (it may name people tagged in photos)", "icon\r": "a macOS folder icon",
+    ".localized": "a macOS folder name file",
+}
+_JUNK_FOLDERS = {
+    "__macosx": "macOS archive leftovers (copies of file attributes)", ".spotlight-v100": "a macOS search index",
+    ".trashes": "a macOS trash folder", ".fseventsd": "a macOS change log", ".temporaryitems": "macOS temporary files",
+    ".thumbnails": "a thumbnail cache", "@eadir": "a Synology thumbnail folder", ".@__thumb": "a QNAP thumbnail folder",
+}
 
 
 def suffix_of(name: str) -> str:
@@ -61,3 +86,15 @@ def suffix_of(name: str) -> str:
 def media_for(name: str) -> Media | None:
     """The format a file name says, or None for names the tool does not know."""
     return _TABLE.get(suffix_of(name))
+
+
+def os_junk(relative: str) -> str | None:
+    """What an operating system's file or folder in a source tree is (".DS_Store", "Thumbs.db", "__MACOSX/..."),
+    or None for anything else."""
+    *folders, name = relative.split("/")
+    for part in folders:
+        if part.lower() in _JUNK_FOLDERS:
+            return _JUNK_FOLDERS[part.lower()]
+    if name.startswith("._"):
+        return "a macOS file-attribute copy (it may hold where a file was downloaded from)"
+    return _JUNK_FILES.get(name.lower())

@@ -1,12 +1,18 @@
-"""What happens to a photo before it is hashed: cleaned by default, kept only when asked.
+"""What happens to a photo before it is hashed: cleaned by default, converted or kept only when asked.
 
 Example::
 
-    cleaned = clean_photo(raw, "photos/a.jpg", keep_metadata=False)
+    cleaned = clean_photo(raw, "photos/a.jpg", "clean")
     cleaned.data      # the photo without EXIF, XMP, comments, thumbnails, trailing data
     cleaned.record    # {"metadata": "removed", "removed": ["exif", "gps", ...]} for bundle.json
+    cleaned.notes     # ("left out 7 stray byte(s) between segments, which decoders skip",)
 
-The record names kinds of metadata, never their values.
+    clean_photo(heic, "photos/1.jpg", "convert").record
+    # {"metadata": "removed", "removed": ["exif", "gps", "xmp"], "converted": "HEIC to JPEG"}
+
+The record names kinds of metadata, never their values. Treatments: "clean"
+(lossless, privacy/strip.py), "convert" (a HEIC decoded and re-encoded as JPEG,
+privacy/heic.py), "keep" (the photo as it is, --keep-metadata).
 """
 
 from __future__ import annotations
@@ -15,31 +21,53 @@ from dataclasses import dataclass
 from typing import Any
 
 from mirror.errors import PhotoError
-from mirror.privacy.strip import describe_metadata, strip_photo
+from mirror.privacy.strip import describe_metadata, is_heif, strip_photo
 
 
 @dataclass(frozen=True, slots=True)
 class Cleaned:
-    """A photo ready to hash and store, and what was done to it."""
+    """A photo ready to hash and store, what was done to it, and what the author should be told."""
 
     data: bytes
     record: dict[str, Any]
+    notes: tuple[str, ...] = ()
 
 
-def clean_photo(raw: bytes, name: str, keep_metadata: bool) -> Cleaned:
-    """Strip identifying metadata losslessly, unless the author keeps it.
+def kept_kinds(raw: bytes, name: str) -> list[str]:
+    """The kinds of metadata a photo keeps when it is bundled as it is."""
+    if is_heif(raw):
+        from mirror.privacy.heic import heic_metadata
+
+        try:
+            return [kind for kind, _ in heic_metadata(raw, name)]
+        except PhotoError:
+            return ["unknown (format not inspected)"]
+    try:
+        return list(describe_metadata(raw, name))
+    except PhotoError:
+        return ["unknown (format not inspected)"]
+
+
+def clean_photo(raw: bytes, name: str, treatment: str) -> Cleaned:
+    """Strip identifying metadata losslessly, convert a HEIC, or keep the photo as it is.
 
     Raises:
-        PhotoError: the photo is malformed, or of a kind that cannot be cleaned.
+        PhotoError: the photo is malformed, of a kind that cannot be cleaned, or not the HEIC its
+            name promised (for "convert").
     """
-    if keep_metadata:
-        try:
-            kinds = list(describe_metadata(raw, name))
-        except PhotoError:
-            kinds = ["unknown (format not inspected)"]
-        return Cleaned(raw, {"metadata": "kept", "kept": kinds})
+    if treatment == "keep":
+        return Cleaned(raw, {"metadata": "kept", "kept": kept_kinds(raw, name)})
+    if treatment == "convert":
+        from mirror.privacy.heic import CONVERTED, convert_heic
+
+        if not is_heif(raw):
+            raise PhotoError(name, "named like a HEIC/HEIF image, but it is not one",
+                             hint="give it the extension of what it is (.jpg or .png)")
+        converted = convert_heic(raw, name)
+        return Cleaned(converted.data, {"metadata": "removed", "removed": list(converted.removed),
+                                        "converted": "HEIC to JPEG"}, (CONVERTED,))
     stripped = strip_photo(raw, name)
     record: dict[str, Any] = {"metadata": "removed", "removed": list(stripped.removed)}
     if stripped.orientation != 1:
         record["kept"] = ["orientation"]
-    return Cleaned(stripped.data, record)
+    return Cleaned(stripped.data, record, stripped.notes)

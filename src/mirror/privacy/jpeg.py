@@ -6,22 +6,29 @@ Example::
     stripped.removed        # ("exif", "gps", "exif-thumbnail", "comment", "trailing-data")
     stripped.orientation    # 6: a minimal EXIF block with only Orientation was put back
 
-    parsed = parse_jpeg(raw, "photos/a.jpg")   # the segments, for the scanner
+    parsed = parse_jpeg(raw, "photos/a.jpg")   # the segments, for tests and tools
+    walk = JpegWalk(Cursor.of_chunks(chunks), "a.jpg", keep_scans=False)
+    for segment in walk.segments(): ...        # the scanner: any size, bounded memory
 
 The walk follows ITU-T T.81 annex B: SOI first; every marker segment's length is
 checked against the data; TEM and RSTn stand alone; after SOS the entropy-coded
 data runs to the first marker that is neither RSTn nor 0xFF00 stuffing; tables
 (DHT, DQT, DRI) may sit between the scans of a progressive image; EOI ends it.
-Nothing is decoded or re-encoded, so the pixels cannot change.
+Bytes between two segments that are not a marker are skipped, exactly as
+libjpeg's next_marker() skips them (Photoshop and some dashcams write such
+bytes); the cleaner leaves them out and says so. Nothing is decoded or
+re-encoded, so the pixels cannot change.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mirror.errors import PhotoError
-from mirror.privacy.exif import Stripped, exif_kinds, ordered_kinds, read_tiff
+from mirror.privacy.cursor import Cursor
+from mirror.privacy.exif import Stripped, exif_kinds, ordered_kinds, read_tiff, xmp_orientation
 
 SOI, EOI, SOS, COM, APP0, APP1, APP2, APP13, APP14 = 0xD8, 0xD9, 0xDA, 0xFE, 0xE0, 0xE1, 0xE2, 0xED, 0xEE
 EXIF_ID = b"Exif\0\0"
@@ -30,7 +37,9 @@ _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM, RST0-RST7
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOF0-SOF15 without DHT, JPG, DAC
 _TABLES = frozenset({0xC4, 0xCC, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF})  # DHT DAC DQT DNL DRI DHP EXP
 _WITH_LENGTH = _SOF | _TABLES | {SOS, COM} | frozenset(range(0xE0, 0xF0))
-_ADOBE_LEN = 12  # "Adobe", version, flags0, flags1, transform (Adobe TN 5116, section 18)
+# "Adobe", version, flags0, flags1, transform (Adobe TN 5116, section 18): all that libjpeg reads of APP14.
+ADOBE_LEN = 12
+REPAIR_HINT = "open it in an image editor and save it again as JPEG, then check it with mirror scan"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +48,8 @@ class Segment:
 
     Attributes:
         marker: the second byte of the marker (0xE1 for APP1).
-        raw: the bytes as stored: marker, length and payload; for SOS also the scan data.
+        raw: the bytes as stored: marker, length and payload; for SOS also the scan data (unless a
+            walk leaves the scan data out).
         payload: the bytes after the length field (empty for standalone markers).
     """
 
@@ -50,101 +60,141 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class ParsedJpeg:
-    """A JPEG as a sequence of segments (SOI and EOI left out) and the bytes after EOI."""
+    """A JPEG as a sequence of segments (SOI and EOI left out), and what lay around them.
+
+    Attributes:
+        segments: the segments in file order.
+        trailing: how many bytes follow EOI.
+        trailing_head: the first of those bytes (to tell what they are).
+        stray: how many bytes between segments were not part of any segment.
+    """
 
     segments: tuple[Segment, ...]
-    trailing: bytes
+    trailing: int
+    trailing_head: bytes = b""
+    stray: int = 0
 
 
 def _fail(name: str, reason: str) -> PhotoError:
-    return PhotoError(name, f"not a valid JPEG: {reason}")
+    return PhotoError(name, f"not a valid JPEG: {reason}", hint=REPAIR_HINT)
 
 
-def _read_marker(data: bytes, pos: int, name: str) -> tuple[int, int]:
-    """The marker at `pos` (after any 0xFF fill bytes) and the offset just past it."""
-    if pos >= len(data):
-        raise _fail(name, "the file ends before the end-of-image marker (truncated?)")
-    if data[pos] != 0xFF:
-        raise _fail(name, f"expected a marker at byte {pos}")
-    while pos < len(data) and data[pos] == 0xFF:
-        pos += 1
-    if pos >= len(data):
-        raise _fail(name, "the file ends inside a marker (truncated?)")
-    if data[pos] == 0:
-        raise _fail(name, f"stray 0xFF00 at byte {pos - 1}")
-    return data[pos], pos + 1
+class JpegWalk:
+    """One pass over a JPEG's segments.
 
+    Args:
+        cursor: the data.
+        name: the photo's name, for messages.
+        keep_scans: keep each scan's entropy-coded data in its SOS segment (the cleaner needs it;
+            the scanner does not, and then holds at most one segment, 64 KiB, at a time).
+    """
 
-def _read_payload(data: bytes, pos: int, marker: int, name: str) -> bytes:
-    if pos + 2 > len(data):
-        raise _fail(name, f"segment 0x{marker:02X} at byte {pos - 2} is truncated")
-    (length,) = struct.unpack_from(">H", data, pos)
-    if length < 2 or pos + length > len(data):
-        raise _fail(name, f"segment 0x{marker:02X} at byte {pos - 2} has length {length}, "
-                          "which runs past the end of the file")
-    return data[pos + 2:pos + length]
+    def __init__(self, cursor: Cursor, name: str, keep_scans: bool = True) -> None:
+        self.cursor, self.name, self.keep_scans = cursor, name, keep_scans
+        self.trailing, self.trailing_head, self.stray = 0, b"", 0
 
+    def _marker(self, pos: int) -> tuple[int, int]:
+        """The next marker at or after `pos` and the offset past it, skipping what libjpeg skips."""
+        data = self.cursor
+        while True:
+            found = data.find(0xFF, pos)
+            if found < 0:
+                raise _fail(self.name, "the file ends before the end-of-image marker (truncated?)")
+            self.stray += found - pos
+            pos = found
+            while data.byte(pos) == 0xFF:
+                pos += 1
+            follower = data.byte(pos)
+            if follower is None:
+                raise _fail(self.name, "the file ends inside a marker (truncated?)")
+            if follower != 0:
+                return follower, pos + 1
+            self.stray += pos + 1 - found  # 0xFF00 outside image data: libjpeg discards it too
+            pos += 1
 
-def _scan_end(data: bytes, pos: int, name: str) -> int:
-    """Where the entropy-coded data that starts at `pos` ends: at the next real marker."""
-    while True:
-        found = data.find(b"\xff", pos)
-        if found < 0 or found + 1 >= len(data):
-            raise _fail(name, "the image data ends without an end-of-image marker (truncated?)")
-        follower = data[found + 1]
-        if follower == 0 or 0xD0 <= follower <= 0xD7:
-            pos = found + 2  # byte stuffing or a restart marker: still scan data
-        elif follower == 0xFF:
-            pos = found + 1  # fill byte before a marker
-        else:
-            return found
+    def _payload(self, pos: int, marker: int) -> bytes:
+        head = self.cursor.take(pos, pos + 2)
+        if len(head) < 2:
+            raise _fail(self.name, f"segment 0x{marker:02X} at byte {pos - 2} is truncated")
+        (length,) = struct.unpack(">H", head)
+        payload = self.cursor.take(pos + 2, pos + length)
+        if length < 2 or len(payload) != length - 2:
+            raise _fail(self.name, f"segment 0x{marker:02X} at byte {pos - 2} has length {length}, "
+                                   "which runs past the end of the file")
+        return payload
 
+    def _scan_end(self, pos: int) -> int:
+        """Where the entropy-coded data that starts at `pos` ends: at the next real marker."""
+        while True:
+            found = self.cursor.find(0xFF, pos)
+            follower = self.cursor.byte(found + 1) if found >= 0 else None
+            if follower is None:
+                raise _fail(self.name, "the image data ends without an end-of-image marker (truncated?)")
+            if follower == 0 or 0xD0 <= follower <= 0xD7:
+                pos = found + 2  # byte stuffing or a restart marker: still scan data
+            elif follower == 0xFF:
+                pos = found + 1  # fill byte before a marker
+            else:
+                return found
 
-def _check_header(marker: int, payload: bytes, at: int, name: str) -> None:
-    """SOF: Nf components of 3 bytes after 6; SOS: Ns components of 2 bytes after 1, then 3."""
-    if marker in _SOF:
-        count = payload[5] if len(payload) > 5 else 0
-        if count == 0 or len(payload) != 6 + 3 * count:
-            raise _fail(name, f"malformed frame header at byte {at}")
-    elif marker == SOS:
-        count = payload[0] if payload else 0
-        if not 1 <= count <= 4 or len(payload) != 4 + 2 * count:
-            raise _fail(name, f"malformed scan header at byte {at}")
+    def _check_header(self, marker: int, payload: bytes, at: int) -> None:
+        """SOF: Nf components of 3 bytes after 6; SOS: Ns components of 2 bytes after 1, then 3."""
+        if marker in _SOF:
+            count = payload[5] if len(payload) > 5 else 0
+            if count == 0 or len(payload) != 6 + 3 * count:
+                raise _fail(self.name, f"malformed frame header at byte {at}")
+        elif marker == SOS:
+            count = payload[0] if payload else 0
+            if not 1 <= count <= 4 or len(payload) != 4 + 2 * count:
+                raise _fail(self.name, f"malformed scan header at byte {at}")
+
+    def segments(self) -> Iterator[Segment]:
+        """Every segment from SOI to EOI; afterwards `trailing` and `stray` are set.
+
+        Raises:
+            PhotoError: no SOI, an unknown marker, a length past the end, a scan before any
+                frame header, no scan at all, or no EOI.
+        """
+        if self.cursor.take(0, 2) != b"\xff\xd8":
+            raise _fail(self.name, "it does not start with a start-of-image marker")
+        pos, frame, scans = 2, False, 0
+        while True:
+            at = pos
+            marker, pos = self._marker(pos)
+            if marker == EOI:
+                break
+            if marker in _STANDALONE:
+                yield Segment(marker, bytes((0xFF, marker)), b"")
+                continue
+            if marker not in _WITH_LENGTH:
+                raise _fail(self.name, f"unexpected marker 0xFF{marker:02X} at byte {at}")
+            payload = self._payload(pos, marker)
+            self._check_header(marker, payload, at)
+            start, pos = pos - 2, pos + 2 + len(payload)
+            frame = frame or marker in _SOF
+            if marker == SOS:
+                if not frame:
+                    raise _fail(self.name, f"image data at byte {at} comes before any frame header")
+                header_end, pos, scans = pos, self._scan_end(pos), scans + 1
+                raw = self.cursor.take(start, pos if self.keep_scans else header_end)
+            else:
+                raw = self.cursor.take(start, pos)
+            self.cursor.release(pos)
+            yield Segment(marker, raw, payload)
+        if not scans:
+            raise _fail(self.name, "it holds no image data (no frame header or no scan)")
+        self.trailing, self.trailing_head = self.cursor.skip_to_end(pos, 64)
 
 
 def parse_jpeg(data: bytes, name: str) -> ParsedJpeg:
-    """Walk the marker segments of a JPEG strictly, without decoding anything.
+    """Walk the marker segments of a JPEG in memory strictly, without decoding anything.
 
     Raises:
-        PhotoError: no SOI, a bad or unknown marker, a length past the end, a scan
-            before any frame header, no scan at all, or no EOI.
+        PhotoError: see `JpegWalk.segments`.
     """
-    if not data.startswith(b"\xff\xd8"):
-        raise _fail(name, "it does not start with a start-of-image marker")
-    segments: list[Segment] = []
-    pos, frame, scans = 2, False, 0
-    while True:
-        at = pos
-        marker, pos = _read_marker(data, pos, name)
-        if marker == EOI:
-            break
-        if marker in _STANDALONE:
-            segments.append(Segment(marker, bytes((0xFF, marker)), b""))
-            continue
-        if marker not in _WITH_LENGTH:
-            raise _fail(name, f"unexpected marker 0xFF{marker:02X} at byte {at}")
-        payload = _read_payload(data, pos, marker, name)
-        _check_header(marker, payload, at, name)
-        start, pos = pos - 2, pos + 2 + len(payload)
-        frame = frame or marker in _SOF
-        if marker == SOS:
-            if not frame:
-                raise _fail(name, f"image data at byte {at} comes before any frame header")
-            pos, scans = _scan_end(data, pos, name), scans + 1
-        segments.append(Segment(marker, data[start:pos], payload))
-    if not scans:
-        raise _fail(name, "it holds no image data (no frame header or no scan)")
-    return ParsedJpeg(tuple(segments), data[pos:])
+    walk = JpegWalk(Cursor(data), name)
+    segments = tuple(walk.segments())
+    return ParsedJpeg(segments, walk.trailing, walk.trailing_head, walk.stray)
 
 
 def segment_bytes(marker: int, payload: bytes) -> bytes:
@@ -154,13 +204,22 @@ def segment_bytes(marker: int, payload: bytes) -> bytes:
 
 def orientation_segment(orientation: int) -> bytes:
     """An APP1 EXIF segment holding only IFD0 with one Orientation entry (big-endian TIFF)."""
+    return segment_bytes(APP1, EXIF_ID + orientation_tiff(orientation))
+
+
+def orientation_tiff(orientation: int) -> bytes:
+    """A TIFF block holding only IFD0 with one Orientation entry (big-endian)."""
     # Header MM\0* + IFD at 8; one entry: tag 0x0112, SHORT, count 1, value + pad; next IFD 0.
-    tiff = b"MM\0*" + struct.pack(">IHHHIHHI", 8, 1, 0x0112, 3, 1, orientation, 0, 0)
-    return segment_bytes(APP1, EXIF_ID + tiff)
+    return b"MM\0*" + struct.pack(">IHHHIHHI", 8, 1, 0x0112, 3, 1, orientation, 0, 0)
+
+
+def is_adobe(segment: Segment) -> bool:
+    """Whether `segment` is Adobe's APP14 (colour transform), whatever its length."""
+    return segment.marker == APP14 and segment.payload.startswith(b"Adobe")
 
 
 def app_kinds(segment: Segment) -> tuple[str, ...]:
-    """The kinds of metadata an APPn or COM segment holds (APP0 JFIF and APP14 Adobe: none)."""
+    """The kinds of metadata an APPn or COM segment holds; () when the cleaner keeps all it carries."""
     marker, payload = segment.marker, segment.payload
     if marker == COM:
         return ("comment",)
@@ -180,18 +239,25 @@ def app_kinds(segment: Segment) -> tuple[str, ...]:
         return ("icc",) if payload.startswith(b"ICC_PROFILE\0") else ("mpf",)
     if marker == APP13:
         return ("iptc",)
-    if marker == APP14 and payload.startswith(b"Adobe") and len(payload) == _ADOBE_LEN:
-        return ()
+    if is_adobe(segment):
+        return ("other-app-segment",) if len(payload) > ADOBE_LEN else ()  # bytes libjpeg never reads
     return ("other-app-segment",)
 
 
-def jpeg_orientation(parsed: ParsedJpeg) -> int:
-    """The Orientation of the first EXIF block (1..8); 1 when there is none or it is broken."""
-    for segment in parsed.segments:
-        if segment.marker == APP1 and segment.payload.startswith(EXIF_ID):
-            tiff = read_tiff(segment.payload[len(EXIF_ID):])
-            return tiff.orientation() if tiff is not None else 1
-    return 1
+def jpeg_orientation(segments: tuple[Segment, ...]) -> int:
+    """The orientation a viewer applies: the first EXIF block's, else XMP's tiff:Orientation; 1 if none.
+
+    Pillow's rule (Image.getexif): XMP counts only when the EXIF block has no Orientation tag.
+    """
+    stored = None
+    exif = next((s.payload for s in segments if s.marker == APP1 and s.payload.startswith(EXIF_ID)), None)
+    if exif is not None:
+        tiff = read_tiff(exif[len(EXIF_ID):])
+        stored = tiff.orientation_tag() if tiff is not None else None
+    if stored is None:
+        stored = next((xmp_orientation(s.payload) for s in segments
+                       if s.marker == APP1 and s.payload.startswith(XMP_IDS[0])), None)
+    return stored if stored is not None and 1 <= stored <= 8 else 1
 
 
 def _clean(segment: Segment, have_jfif: bool) -> bytes:
@@ -199,8 +265,8 @@ def _clean(segment: Segment, have_jfif: bool) -> bytes:
     marker, payload = segment.marker, segment.payload
     if marker == APP0 and not have_jfif and payload.startswith(b"JFIF\0") and len(payload) >= 14:
         return segment_bytes(APP0, payload[:12] + b"\0\0")  # version, units, density; no thumbnail
-    if marker == APP14 and not app_kinds(segment):
-        return segment.raw  # Adobe's colour transform flag: dropping it changes decoded colours
+    if is_adobe(segment):  # the colour transform: dropping it changes decoded colours
+        return segment.raw if len(payload) <= ADOBE_LEN else segment_bytes(APP14, payload[:ADOBE_LEN])
     if 0xE0 <= marker <= 0xEF or marker == COM:
         return b""
     return segment.raw
@@ -209,16 +275,17 @@ def _clean(segment: Segment, have_jfif: bool) -> bytes:
 def strip_jpeg(data: bytes, name: str) -> Stripped:
     """Remove identifying metadata from a JPEG without re-encoding it.
 
-    Keeps SOI, a plain JFIF APP0 (without its thumbnail), Adobe APP14, the tables,
-    frame and scan headers and the scan data byte for byte, and EOI. Drops APP1-APP15
-    (EXIF, XMP, ICC, MPF, IPTC), COM, JFXX, and anything after EOI. An Orientation
-    other than 1 is put back as a minimal EXIF block right after SOI (and JFIF APP0).
+    Keeps SOI, a plain JFIF APP0 (without its thumbnail), Adobe APP14 (the 12 bytes
+    libjpeg reads), the tables, frame and scan headers and the scan data byte for
+    byte, and EOI. Drops APP1-APP15 (EXIF, XMP, ICC, MPF, IPTC), COM, JFXX, bytes
+    between segments and anything after EOI. An Orientation other than 1 is put back
+    as a minimal EXIF block right after SOI (and JFIF APP0).
 
     Raises:
-        PhotoError: the JPEG is malformed (see `parse_jpeg`).
+        PhotoError: the JPEG is malformed (see `JpegWalk.segments`).
     """
     parsed = parse_jpeg(data, name)
-    orientation = jpeg_orientation(parsed)
+    orientation = jpeg_orientation(parsed.segments)
     removed: list[str] = ["trailing-data"] if parsed.trailing else []
     head, body = [b"\xff\xd8"], []
     for segment in parsed.segments:
@@ -228,9 +295,12 @@ def strip_jpeg(data: bytes, name: str) -> Stripped:
         elif kept:
             body.append(kept)
         if 0xE0 <= segment.marker <= 0xEF or segment.marker == COM:
-            kinds = app_kinds(segment)
-            removed.extend(kinds or (() if kept else ("other-app-segment",)))
+            removed.extend(app_kinds(segment))
     if orientation != 1:
         head.append(orientation_segment(orientation))
+    notes: tuple[str, ...] = ()
+    if parsed.stray:
+        removed.append("stray-bytes")
+        notes = (f"left out {parsed.stray} stray byte(s) between segments, which decoders skip",)
     cleaned = b"".join([*head, *body, b"\xff\xd9"])
-    return Stripped(cleaned, ordered_kinds(removed), orientation)
+    return Stripped(cleaned, ordered_kinds(removed), orientation, notes)

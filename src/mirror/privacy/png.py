@@ -4,30 +4,43 @@ Example::
 
     stripped = strip_png(raw, "photos/b.png")
     stripped.removed        # ("text", "time")
-    stripped.data           # signature + IHDR, PLTE, IDAT..., the colour chunks, IEND
+    stripped.data           # signature + IHDR, (eXIf with Orientation), PLTE, IDAT..., colour chunks, IEND
 
-    parsed = parse_png(raw, "photos/b.png")   # the chunks, for the scanner
+    parsed = parse_png(raw, "photos/b.png")   # the chunks, for tests and tools
+    walk = PngWalk(Cursor.of_chunks(chunks), "b.png", keep_image=False)   # the scanner: bounded memory
 
 Every chunk's length and CRC is checked (PNG spec, 3rd edition, section 5.3).
 IHDR must come first, IDAT chunks must be consecutive, IEND must end the image.
-Kept chunks are copied byte for byte, so IDAT (the pixels) never changes.
+Kept chunks are copied byte for byte, so IDAT (the pixels) never changes. An
+orientation that Pillow would apply (from eXIf, ImageMagick's "Raw profile type
+exif" text, or XMP's tiff:Orientation) is put back as an eXIf chunk holding
+only Orientation, so the photo is still shown the right way up.
 """
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mirror.errors import PhotoError
-from mirror.privacy.exif import CONVERT_HINT, Stripped, exif_kinds, ordered_kinds, read_tiff
+from mirror.privacy.cursor import Cursor
+from mirror.privacy.exif import CONVERT_HINT, Stripped, Tiff, exif_kinds, ordered_kinds, read_tiff, xmp_orientation
+from mirror.privacy.jpeg import orientation_tiff
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
 KEPT = CRITICAL | {b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs"}
 KIND_OF = {b"tEXt": "text", b"zTXt": "text", b"iTXt": "text", b"eXIf": "exif", b"tIME": "time",
            b"iCCP": "icc"}
+TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+XMP_KEYWORD = "XML:com.adobe.xmp"
+MAX_KEPT_DATA = 1 << 20  # a streaming walk keeps at most this much of a metadata chunk
+MAX_TEXT = 1 << 20  # compressed text is inflated up to this much
 _MAX_LENGTH = 2**31 - 1
+_HEX = re.compile(rb"[0-9a-fA-F]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,86 +49,168 @@ class Chunk:
 
     Attributes:
         type: the four-letter chunk type, such as b"IDAT".
-        data: the chunk's data field.
-        raw: the chunk as stored: length, type, data and CRC.
+        data: the chunk's data field (in a streaming walk: its first MAX_KEPT_DATA bytes, none of IDAT).
+        raw: the chunk as stored: length, type, data and CRC (empty in a streaming walk).
+        size: the length of the data field.
     """
 
     type: bytes
     data: bytes
     raw: bytes
+    size: int = -1
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedPng:
-    """A PNG as its chunks, IHDR through IEND, and the bytes after IEND."""
+    """A PNG as its chunks, IHDR through IEND, and how many bytes follow IEND."""
 
     chunks: tuple[Chunk, ...]
-    trailing: bytes
+    trailing: int
+    trailing_head: bytes = b""
 
 
 def _fail(name: str, reason: str, hint: str | None = None) -> PhotoError:
     return PhotoError(name, f"not a valid PNG: {reason}", hint=hint)
 
 
-def _read_chunk(data: bytes, pos: int, name: str) -> Chunk:
-    """The chunk at `pos`, with its length, type letters and CRC checked."""
-    if pos + 12 > len(data):
-        raise _fail(name, "the file ends before the IEND chunk (truncated?)")
-    length, kind = struct.unpack_from(">I4s", data, pos)
-    if not kind.isalpha():  # bytes.isalpha(): ASCII letters only
-        raise _fail(name, f"chunk at byte {pos} has an invalid type {kind!r}")
-    label = kind.decode("ascii")
-    if length > _MAX_LENGTH or pos + 12 + length > len(data):
-        raise _fail(name, f"chunk {label} at byte {pos} runs past the end of the file")
-    body = data[pos + 8:pos + 8 + length]
-    (crc,) = struct.unpack_from(">I", data, pos + 8 + length)
-    if zlib.crc32(kind + body) != crc:
-        raise _fail(name, f"chunk {label} at byte {pos} has a bad CRC")
-    return Chunk(kind, body, data[pos:pos + 12 + length])
+class PngWalk:
+    """One pass over a PNG's chunks.
 
+    Args:
+        cursor: the data.
+        name: the photo's name, for messages.
+        keep_image: keep every chunk whole (the cleaner); otherwise keep only the start of metadata
+            chunks and none of the image data (the scanner).
+    """
 
-def _check_order(chunk: Chunk, seen: set[bytes], last: bytes, name: str) -> None:
-    """IHDR first and once; no unknown critical chunk; PLTE before IDAT; IDAT consecutive."""
-    kind, label = chunk.type, chunk.type.decode("ascii")
-    if (kind == b"IHDR") != (not seen):
-        raise _fail(name, "IHDR must be the first chunk, and only once")
-    if kind == b"IHDR" and len(chunk.data) != 13:
-        raise _fail(name, "IHDR has the wrong length")
-    if kind == b"acTL":
-        raise _fail(name, "animated PNG (APNG) is not supported", hint=CONVERT_HINT)
-    if kind[:1].isupper() and kind not in CRITICAL:
-        raise _fail(name, f"unknown critical chunk {label}")
-    if kind == b"PLTE" and (b"PLTE" in seen or b"IDAT" in seen):
-        raise _fail(name, "PLTE is repeated or comes after image data")
-    if kind == b"IDAT" and b"IDAT" in seen and last != b"IDAT":
-        raise _fail(name, "IDAT chunks are not consecutive")
+    def __init__(self, cursor: Cursor, name: str, keep_image: bool = True) -> None:
+        self.cursor, self.name, self.keep_image = cursor, name, keep_image
+        self.trailing, self.trailing_head = 0, b""
+
+    def _chunk(self, pos: int) -> Chunk:
+        """The chunk at `pos`, with its length, type letters and CRC checked."""
+        head = self.cursor.take(pos, pos + 8)
+        if len(head) < 8:
+            raise _fail(self.name, "the file ends before the IEND chunk (truncated?)")
+        length, kind = struct.unpack(">I4s", head)
+        if not kind.isalpha():  # bytes.isalpha(): ASCII letters only
+            raise _fail(self.name, f"chunk at byte {pos} has an invalid type {kind!r}")
+        label = kind.decode("ascii")
+        if length > _MAX_LENGTH:
+            raise _fail(self.name, f"chunk {label} at byte {pos} is longer than PNG allows")
+        end = pos + 8 + length
+        keep = length if self.keep_image else 0 if kind in KEPT else min(length, MAX_KEPT_DATA)
+        body = self.cursor.take(pos + 8, pos + 8 + keep)
+        crc = self.cursor.crc32(pos + 4, end, 0)
+        stored = self.cursor.take(end, end + 4)
+        if crc is None or len(stored) < 4:
+            raise _fail(self.name, f"chunk {label} at byte {pos} runs past the end of the file")
+        if crc != struct.unpack(">I", stored)[0]:
+            raise _fail(self.name, f"chunk {label} at byte {pos} has a bad CRC")
+        raw = self.cursor.take(pos, end + 4) if self.keep_image else b""
+        self.cursor.release(end + 4)
+        return Chunk(kind, body, raw, length)
+
+    def _check_order(self, chunk: Chunk, seen: set[bytes], last: bytes) -> None:
+        """IHDR first and once; no unknown critical chunk; PLTE before IDAT; IDAT consecutive."""
+        kind, label = chunk.type, chunk.type.decode("ascii")
+        if (kind == b"IHDR") != (not seen):
+            raise _fail(self.name, "IHDR must be the first chunk, and only once")
+        if kind == b"IHDR" and chunk.size != 13:
+            raise _fail(self.name, "IHDR has the wrong length")
+        if kind == b"acTL":
+            raise _fail(self.name, "animated PNG (APNG) is not supported", hint=CONVERT_HINT)
+        if kind[:1].isupper() and kind not in CRITICAL:
+            raise _fail(self.name, f"unknown critical chunk {label}")
+        if kind == b"PLTE" and (b"PLTE" in seen or b"IDAT" in seen):
+            raise _fail(self.name, "PLTE is repeated or comes after image data")
+        if kind == b"IDAT" and b"IDAT" in seen and last != b"IDAT":
+            raise _fail(self.name, "IDAT chunks are not consecutive")
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Every chunk from IHDR to IEND; afterwards `trailing` is set.
+
+        Raises:
+            PhotoError: no signature, a truncated or corrupt chunk, chunks out of order,
+                an unknown critical chunk, an animated PNG, no image data, or no IEND.
+        """
+        if self.cursor.take(0, 8) != SIGNATURE:
+            raise _fail(self.name, "it does not start with the PNG signature")
+        seen: set[bytes] = set()
+        pos, last = len(SIGNATURE), b""
+        while True:
+            chunk = self._chunk(pos)
+            self._check_order(chunk, seen, last)
+            seen.add(chunk.type)
+            pos, last = pos + 12 + chunk.size, chunk.type
+            if chunk.type == b"IEND":
+                break
+            if chunk.type == b"IDAT" and not self.keep_image:
+                continue  # the scanner needs no image data, and thousands of chunks would only fill memory
+            yield chunk
+        if chunk.size:
+            raise _fail(self.name, "IEND has data")
+        if b"IDAT" not in seen:
+            raise _fail(self.name, "it holds no image data (no IDAT chunk)")
+        yield chunk
+        self.trailing, self.trailing_head = self.cursor.skip_to_end(pos, 64)
 
 
 def parse_png(data: bytes, name: str) -> ParsedPng:
-    """Read every chunk of a PNG, checking lengths, CRCs and order.
+    """Read every chunk of a PNG in memory, checking lengths, CRCs and order.
 
     Raises:
-        PhotoError: no signature, a truncated or corrupt chunk, chunks out of order,
-            an unknown critical chunk, an animated PNG, no image data, or no IEND.
+        PhotoError: see `PngWalk.chunks`.
     """
-    if not data.startswith(SIGNATURE):
-        raise _fail(name, "it does not start with the PNG signature")
-    chunks: list[Chunk] = []
-    seen: set[bytes] = set()
-    pos = len(SIGNATURE)
-    while True:
-        chunk = _read_chunk(data, pos, name)
-        _check_order(chunk, seen, chunks[-1].type if chunks else b"", name)
-        chunks.append(chunk)
-        seen.add(chunk.type)
-        pos += len(chunk.raw)
-        if chunk.type == b"IEND":
-            break
-    if chunk.data:
-        raise _fail(name, "IEND has data")
-    if b"IDAT" not in seen:
-        raise _fail(name, "it holds no image data (no IDAT chunk)")
-    return ParsedPng(tuple(chunks), data[pos:])
+    walk = PngWalk(Cursor(data), name)
+    chunks = tuple(walk.chunks())
+    return ParsedPng(chunks, walk.trailing, walk.trailing_head)
+
+
+def text_chunk(chunk: Chunk) -> tuple[str, bytes]:
+    """Keyword and text of a tEXt, zTXt or iTXt chunk (compressed text: up to MAX_TEXT bytes)."""
+    keyword, _, rest = chunk.data.partition(b"\0")
+    compressed = chunk.type == b"zTXt" or (chunk.type == b"iTXt" and rest[:1] == b"\1")
+    if chunk.type == b"zTXt":
+        rest = rest[1:]
+    elif chunk.type == b"iTXt":  # flag, method, language\0, translated keyword\0, text
+        rest = rest[2:].split(b"\0", 2)[-1]
+    try:
+        text = zlib.decompressobj().decompress(rest, MAX_TEXT) if compressed else rest
+    except zlib.error:
+        text = b"(unreadable compressed text)"
+    return keyword.decode("latin-1"), text
+
+
+def raw_profile(text: bytes) -> bytes:
+    """The bytes of an ImageMagick "Raw profile type ..." text: a name, a length, then hex digits."""
+    digits = b"".join(_HEX.findall(b"".join(text.split(b"\n")[3:])))
+    return bytes.fromhex(digits[: len(digits) // 2 * 2].decode("ascii"))
+
+
+def exif_of(chunk: Chunk) -> Tiff | None:
+    """The EXIF block in an eXIf chunk or an ImageMagick "Raw profile type exif" text; None otherwise."""
+    if chunk.type == b"eXIf":
+        return read_tiff(chunk.data.removeprefix(b"Exif\0\0"))
+    if chunk.type in TEXT_CHUNKS:
+        keyword, text = text_chunk(chunk)
+        if keyword in ("Raw profile type exif", "Raw profile type APP1"):
+            return read_tiff(raw_profile(text).removeprefix(b"Exif\0\0"))
+    return None
+
+
+def png_orientation(chunks: tuple[Chunk, ...]) -> int:
+    """The orientation Pillow applies: eXIf, else "Raw profile type exif", else XMP tiff:Orientation; else 1."""
+    exif = next((c for c in chunks if c.type == b"eXIf"), None)
+    if exif is None:
+        exif = next((c for c in chunks if c.type in TEXT_CHUNKS and text_chunk(c)[0] == "Raw profile type exif"),
+                    None)
+    tiff = exif_of(exif) if exif is not None else None
+    stored = tiff.orientation_tag() if tiff is not None else None
+    if stored is None:
+        stored = next((xmp_orientation(text) for c in chunks if c.type in TEXT_CHUNKS
+                       for keyword, text in [text_chunk(c)] if keyword == XMP_KEYWORD), None)
+    return stored if stored is not None and 1 <= stored <= 8 else 1
 
 
 def chunk_kinds(chunk: Chunk) -> tuple[str, ...]:
@@ -123,14 +218,24 @@ def chunk_kinds(chunk: Chunk) -> tuple[str, ...]:
     if chunk.type in KEPT:
         return ()
     if chunk.type == b"eXIf":
-        return exif_kinds(read_tiff(chunk.data))
-    if chunk.type == b"iTXt" and chunk.data.startswith(b"XML:com.adobe.xmp\0"):
-        return ("xmp",)
+        return exif_kinds(exif_of(chunk))
+    if chunk.type in TEXT_CHUNKS:
+        keyword = text_chunk(chunk)[0]
+        if keyword == XMP_KEYWORD:
+            return ("xmp",)
+        if keyword in ("Raw profile type exif", "Raw profile type APP1"):  # ImageMagick's EXIF as hex text
+            return exif_kinds(exif_of(chunk)) or ("text",)
     return (KIND_OF.get(chunk.type, "other-chunk"),)
+
+
+def _chunk_bytes(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def strip_png(data: bytes, name: str) -> Stripped:
     """Keep IHDR, PLTE, IDAT, IEND, tRNS, gAMA, cHRM, sRGB and pHYs; drop every other chunk.
+
+    An orientation other than 1 is put back right after IHDR as an eXIf chunk holding only Orientation.
 
     Raises:
         PhotoError: the PNG is malformed, animated, or has an unknown critical chunk.
@@ -140,4 +245,7 @@ def strip_png(data: bytes, name: str) -> Stripped:
     if parsed.trailing:
         removed.append("trailing-data")
     kept = [chunk.raw for chunk in parsed.chunks if chunk.type in KEPT]
-    return Stripped(SIGNATURE + b"".join(kept), ordered_kinds(removed), 1)
+    orientation = png_orientation(parsed.chunks)
+    if orientation != 1:
+        kept.insert(1, _chunk_bytes(b"eXIf", orientation_tiff(orientation)))
+    return Stripped(SIGNATURE + b"".join(kept), ordered_kinds(removed), orientation)

@@ -1,30 +1,47 @@
-"""Scan a folder or a bundle for what could identify sources, before passing it on.
+"""Scan a folder, a bundle or a single file for what could identify sources, before passing it on.
 
 Example::
 
-    report = scan_path(Path("to-send/"))
+    report = scan_path(Path("to-send/"))          # or a bundle, or one photo or text
     for finding in report.findings:
         print(finding.path, finding.kind, finding.detail)
+    report.not_scanned                             # [("notes.docx", "a Word document: ...")]: never CLEAN
 
 A bundle is read with the same strict reader as `verify` (names and sizes
-checked first) and never extracted; its photos and accounts are scanned in
-memory one at a time.
+checked first) and never extracted. Every file is streamed: texts line by line
+(lines cut at texts.MAX_LINE characters), photos one segment or chunk at a
+time, so memory stays bounded for any input. A file the scanner cannot judge
+(a video, a document, a broken photo, a link) is listed as not scanned, and
+the report is then incomplete, never clean.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from mirror.errors import PhotoError
-from mirror.formats.media import media_for
+from mirror.formats.manifest import AUTHOR_KEY_NAME, ENDORSEMENT_DIR, SIG_NAME, SUMS_NAME
+from mirror.formats.media import DOCUMENTS, media_for, os_junk, suffix_of
 from mirror.formats.names import printable
-from mirror.privacy.scan import Finding, scan_photo, scan_text
+from mirror.privacy.findings import Finding
+from mirror.privacy.identifiers import scan_blocks
+from mirror.privacy.names import scan_name
+from mirror.privacy.scan import scan_photo_chunks
+from mirror.privacy.strip import is_heif
+from mirror.privacy.texts import stream_codec, text_lines
 from mirror.sevenzip import Limits, check_methods, iter_members, read_archive, regular_files
 
-MAX_SCAN_FILE = 512 << 20
+READ_CHUNK = 1 << 20
+MAX_PER_FILE = 200  # findings listed per file; a file with more is still reported as holding them
+MAX_FINDINGS = 10_000  # findings kept in one report
+MAX_LISTED = 1000  # files listed as not scanned (all are counted)
+SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
+_SIGNATURES = {SUMS_NAME, SIG_NAME, AUTHOR_KEY_NAME}  # hashes, keys and signatures: nothing to find in them
+Chunks = Callable[[], Iterator[bytes]]
 
 
 @dataclass(slots=True)
@@ -33,34 +50,121 @@ class ScanReport:
 
     findings: list[Finding] = field(default_factory=list)
     scanned: int = 0
-    skipped: list[str] = field(default_factory=list)
+    not_scanned: list[tuple[str, str]] = field(default_factory=list)  # (path, why), at most MAX_LISTED
+    not_scanned_count: int = 0
+    unlisted: int = 0  # findings beyond the caps: counted, not kept
+
+    def skip(self, name: str, why: str) -> None:
+        """Record a file that was not scanned."""
+        self.not_scanned_count += 1
+        if len(self.not_scanned) < MAX_LISTED:
+            self.not_scanned.append((printable(name), why))
+
+    def add(self, findings: Iterable[Finding]) -> None:
+        """Keep findings of one file, up to the caps; stop reading the file at MAX_PER_FILE."""
+        for count, finding in enumerate(findings, 1):
+            if count > MAX_PER_FILE:
+                self.unlisted += 1
+                return
+            if len(self.findings) < MAX_FINDINGS:
+                self.findings.append(finding)
+            else:
+                self.unlisted += 1
+
+    @property
+    def files_with_findings(self) -> int:
+        """How many files the kept findings are in."""
+        return len({f.path for f in self.findings})
 
 
-def _scan_one(name: str, data: bytes, report: ScanReport) -> None:
+def _looks_like_text(head: bytes) -> bool:
+    """No NUL bytes, or the NUL pattern of UTF-16: worth scanning as text."""
+    return b"\0" not in head[:8192] or stream_codec(head).startswith(("utf-16", "utf_16", "utf-32"))
+
+
+def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
+    """Scan one file, whatever it is, from a stream of its bytes."""
+    junk = os_junk(name)
+    if junk is not None:
+        report.add([Finding(name, "os-file", f"{junk}; mirror create leaves it out")])
+        report.scanned += 1
+        return
     media = media_for(name)
-    if media is not None and media.kind == "account":
-        report.findings += scan_text(data.decode("utf-8", "replace"), name)
-    elif (media is not None and media.kind != "account") or data[:3] == b"\xff\xd8\xff":
+    stream = chunks()
+    head = next(stream, b"")
+    data = _rejoin(head, stream)
+    photo = (media is not None and media.kind != "account") or is_heif(head) or head.startswith(
+        (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"))
+    report.add(scan_name(name, photo))
+    if photo:
         try:
-            report.findings += scan_photo(data, name)
+            result = scan_photo_chunks(data, name)
         except PhotoError as exc:
-            report.findings.append(Finding(name, "unscannable", exc.reason))
+            report.skip(name, exc.reason)
+            return
+        report.add(result.findings)
+        if result.problem is not None:
+            report.skip(name, f"read only in part: {result.problem}")
+            return
+    elif suffix_of(name) in DOCUMENTS:
+        report.skip(name, f"{DOCUMENTS[suffix_of(name)][0]}: mirror cannot read its text and author data")
+        return
+    elif (media is None or media.kind == "account") and _looks_like_text(head):
+        report.add(scan_blocks(text_lines(data), name))
     else:
-        report.skipped.append(name)
+        report.skip(name, "not a photo or a text: mirror cannot read it")
         return
     report.scanned += 1
 
 
-def _folder_files(folder: Path) -> Iterator[tuple[str, Path]]:
+def _rejoin(head: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield head
+    yield from rest
+
+
+def _given(chunks: Iterator[bytes]) -> Chunks:
+    return lambda: chunks
+
+
+def _read(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.read(READ_CHUNK):
+        yield chunk
+
+
+def _file_chunks(path: Path) -> Chunks:
+    def read() -> Iterator[bytes]:
+        with path.open("rb") as handle:
+            yield from _read(handle)
+    return read
+
+
+def _scan_folder(folder: Path, report: ScanReport) -> None:
     for root, dirs, files in os.walk(folder, followlinks=False):
         dirs.sort()
-        for name in sorted(files):
+        for name in sorted(files) + [d for d in dirs if (Path(root) / d).is_symlink()]:
             path = Path(root) / name
-            yield path.relative_to(folder).as_posix(), path
+            relative = path.relative_to(folder).as_posix()
+            if path.is_symlink() or not path.is_file():
+                report.skip(relative, "a link or not a regular file")
+            else:
+                _scan_file(relative, _file_chunks(path), report)
+
+
+def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
+    archive = read_archive(fp, Limits())
+    check_methods(archive)
+    regular_files(archive)  # names and types checked before any data is read
+    for member, chunks in iter_members(fp, archive):
+        if member.name in _SIGNATURES or member.name.startswith(ENDORSEMENT_DIR):
+            report.scanned += 1
+        else:
+            _scan_file(member.name, _given(chunks), report)
+        for _ in chunks:  # whatever the scan left unread: the next member starts after it
+            pass
 
 
 def scan_path(path: Path) -> ScanReport:
-    """Scan every photo and text under a folder, or in a bundle.
+    """Scan every photo and text under a folder, in a bundle, or one file.
 
     Raises:
         ArchiveError: the bundle cannot be read safely.
@@ -68,21 +172,13 @@ def scan_path(path: Path) -> ScanReport:
     """
     report = ScanReport()
     if path.is_dir():
-        for name, file in _folder_files(path):
-            if not file.is_file() or file.is_symlink() or file.stat().st_size > MAX_SCAN_FILE:
-                report.skipped.append(printable(name))
-                continue
-            _scan_one(name, file.read_bytes(), report)
+        _scan_folder(path, report)
         return report
     with path.open("rb") as fp:
-        archive = read_archive(fp, Limits())
-        check_methods(archive)
-        regular_files(archive)  # names and types checked before any data is read
-        for member, chunks in iter_members(fp, archive):
-            if member.size > MAX_SCAN_FILE:
-                report.skipped.append(member.name)
-                for _ in chunks:
-                    pass
-                continue
-            _scan_one(member.name, b"".join(chunks), report)
+        if fp.read(len(SEVENZIP_MAGIC)) == SEVENZIP_MAGIC:
+            _scan_bundle(fp, report)
+        else:
+            fp.seek(0)
+            _scan_file(path.name, _given(_read(fp)), report)
     return report
+

@@ -21,6 +21,8 @@ from mirror.privacy.png import SIGNATURE as PNG_SIGNATURE
 from mirror.privacy.png import strip_png
 
 HINT = CONVERT_HINT
+HEIC_HINT = ("pass --convert-heic to convert it to JPEG (all metadata dropped, re-encoded), "
+             "or convert it to JPEG on the phone first")
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs",
                           b"mif1", b"msf1", b"mif2"})
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
@@ -38,6 +40,13 @@ _MAGIC = (
     (b"\0\0\0\x0cJXL ", "a JPEG XL image"),
     (b"BM", "a BMP image"),
 )
+
+
+def is_heif(data: bytes) -> bool:
+    """Whether `data` starts like a HEIC/HEIF image (an ftyp box with a HEIF brand)."""
+    return data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
+
+
 def _iso_media(data: bytes) -> str | None:
     """What an ISO base media file is (ftyp box: HEIC, AVIF, CR3, MP4, MOV), or None."""
     box = data[4:8]
@@ -80,7 +89,8 @@ def detect_kind(data: bytes, name: str) -> str:
         raise PhotoError(name, "the file is empty")
     what = _refused_format(data)
     if what is not None:
-        raise PhotoError(name, f"{what}: its metadata cannot be removed safely", hint=HINT)
+        raise PhotoError(name, f"{what}: its metadata cannot be removed without re-encoding it",
+                         hint=HEIC_HINT if is_heif(data) else HINT)
     media = media_for(name)
     named = f" (named like {media.described})" if media is not None and media.kind == "unsafe-photo" else ""
     raise PhotoError(name, f"not a JPEG or PNG photo{named}", hint=HINT)

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from mirror.errors import KeyringError
+from mirror.errors import KeyringError, WrongPassphrase
 from mirror.formats.minisign import PublicKeyFile
 from mirror.formats.timefmt import now_text
 from mirror.safeio import atomic_write
@@ -153,14 +153,21 @@ class Keyring:
         path = self._path(name, ".key")
         return path.exists() and SecretKey.is_encrypted(path.read_bytes())
 
-    def unlock(self, name: str, ask: Ask) -> SecretKey:
-        """The secret key `name`, asking for its passphrase only when it has one.
+    def unlock(self, name: str, ask: Ask, attempts: int = 1) -> SecretKey:
+        """The secret key `name`, asking for its passphrase only when it has one, up to `attempts` times.
 
         Raises:
-            KeyringError: no such key, a wrong passphrase, or a secret key that is not the half of NAME.pub.
+            KeyringError: no such key, a wrong passphrase (WrongPassphrase, after the last attempt), or a
+                secret key that is not the half of NAME.pub.
         """
-        passphrase = ask(name) if self.secret_is_encrypted(name) else None
-        secret = self.secret(name, passphrase)
+        for attempt in range(attempts, 0, -1):
+            passphrase = ask(name) if self.secret_is_encrypted(name) else None
+            try:
+                secret = self.secret(name, passphrase)
+                break
+            except WrongPassphrase:
+                if attempt == 1:
+                    raise
         if secret.public != self.get(name).public:
             raise KeyringError(f"secret key {name} does not match {name}.pub",
                                hint="the two files of this key were mixed up; restore them from a backup")

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from mirror.errors import KeyringError, SignatureError
+from mirror.errors import KeyringError, SignatureError, WrongPassphrase
 from mirror.formats.minisign import PublicKeyFile, Signature, key_id_hex, prehash
 
 SECRET_FORMAT = "mirror-secret-key/1"  # noqa: S105 - a format name
@@ -107,7 +107,7 @@ class SecretKey:
                     seed = box.decrypt(base64.b64decode(doc["nonce"], validate=True),
                                        base64.b64decode(doc["ciphertext"], validate=True), aad)
                 except InvalidTag:
-                    raise KeyringError(f"wrong passphrase for secret key {name}") from None
+                    raise WrongPassphrase(f"wrong passphrase for secret key {name}") from None
             else:
                 raise KeyringError(f"secret key {name} uses an unknown key derivation")
             key = cls(Ed25519PrivateKey.from_private_bytes(seed))

@@ -1,0 +1,163 @@
+"""`mirror create`: check everything that would be signed, list every problem, then ask for the passphrase.
+
+Example::
+
+    $ mirror create seeds -o bundles/almaty.7z --key alice
+    renamed    DCIM/IMG_20220105_183012.jpg: to photos/001.jpg: its name carried a capture time (...)
+    created bundles/almaty.7z: 8 accounts, 6 photos, 1234567 bytes, signed by alice
+    $ mirror create seeds --update bundles/almaty.7z -o bundles/almaty-2.7z   # the next version
+
+Notes and problems go to stderr before any passphrase prompt, so the author
+can still stop; refused files exit 2, identifiers found exit 6, and nothing is
+signed in either case.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from mirror.cli import main
+from mirror.cli.bundles import BUNDLE, slug
+from mirror.cli.common import keys_option, open_keyring, say, unlock_key, warn
+from mirror.errors import ConfigError
+from mirror.formats.names import printable
+
+if TYPE_CHECKING:
+    from mirror.bundle.create import CreateResult
+    from mirror.bundle.prepare import Prepared
+    from mirror.trust.keyring import Keyring
+
+
+
+def _signing_key(ring: Keyring, key_name: str | None) -> str:
+    if key_name is not None:
+        return key_name
+    secret = [r.name for r in ring if r.has_secret]
+    if len(secret) != 1:
+        raise ConfigError("name the signing key with --key NAME",
+                          hint=f"secret keys in {ring.folder}: {', '.join(secret) or 'none (mirror keys new NAME)'}")
+    return secret[0]
+
+
+def _report(prepared: Prepared) -> None:
+    """Every note, refusal and finding, one per line on stderr: what the author must know before signing."""
+    for note in prepared.notes:
+        warn(f"{note.what:<10} {printable(note.path)}: {printable(note.detail)}")
+    for refusal in prepared.refused:
+        warn(f"{'refused':<10} {printable(refusal.path)}: {printable(refusal.reason)}")
+        warn(f"{'':<10} fix: {refusal.fix}")
+    for finding in prepared.findings:
+        warn(f"{'found':<10} {printable(finding.path)}: {finding.kind}: {printable(finding.detail)}")
+
+
+def _versions(update: Path | None, bundle_id: str | None, version: int | None, ring: Keyring,
+              name: str) -> tuple[str | None, int, str | None]:
+    """The bundle id, version and supersedes of the new bundle.
+
+    Raises:
+        ConfigError: --id without --version (or the reverse), or --update with either.
+    """
+    if update is not None:
+        if bundle_id is not None or version is not None:
+            raise ConfigError("--update sets the bundle id and version itself; leave out --id and --version")
+        from mirror.bundle.create import next_version
+
+        return next_version(update, ring, ring.get(name).public)
+    if (bundle_id is None) != (version is None):
+        raise ConfigError("--id and --version go together" if bundle_id is None else
+                          "--id needs --version: a second bundle with the same id and version 1 would "
+                          "be ambiguous", hint="pass --update OLD.7z to make the next version of OLD's bundle")
+    return bundle_id, version or 1, None
+
+
+@main.command()
+@click.argument("src", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="the bundle to write (.7z)")
+@click.option("--key", "key_name", help="your signing key (default: the only secret key in the keyring)")
+@click.option("--title", default="", help="a title for readers")
+@click.option("--force", is_flag=True, help="replace an existing output file")
+@click.option("--update", type=BUNDLE, help="make the next version of this earlier bundle (same id, version + 1)")
+@click.option("--id", "bundle_id", help="bundle id of an earlier bundle (with --version; --update is easier)")
+@click.option("--version", "version", type=click.IntRange(1, 2**31 - 1), help="bundle version (with --id)")
+@click.option("--allow", "allow", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="sign FILE even if it holds phone numbers, e-mail addresses or IINs (repeatable)")
+@click.option("--allow-identifiers", is_flag=True, help="sign even if any file holds personal identifiers")
+@click.option("--keep-names", is_flag=True, help="keep photo names that carry a capture time or a device name")
+@click.option("--keep-metadata", "keep_metadata", multiple=True, type=click.Path(path_type=Path), metavar="PATH",
+              help="bundle this photo (or folder of photos) with all its metadata: GPS, serials (repeatable)")
+@click.option("--convert-heic", is_flag=True,
+              help="convert HEIC/HEIF photos to JPEG (re-encoded, all metadata dropped)")
+@click.option("--text-encoding", metavar="ENCODING", help="convert texts that are not UTF-8 from it (cp1251...)")
+@click.option("--commit-originals", is_flag=True, help="record salted hashes of the original photos")
+@keys_option
+def create(src: Path | None, out: Path | None, key_name: str | None, title: str, force: bool, update: Path | None,
+           bundle_id: str | None, version: int | None, allow: tuple[Path, ...], allow_identifiers: bool,
+           keep_names: bool, keep_metadata: tuple[Path, ...], convert_heic: bool, text_encoding: str | None,
+           commit_originals: bool, keys_dir: Path | None) -> None:
+    """Pack the accounts and photos in SRC into one signed bundle, after checking all of them."""
+    from mirror.bundle.create import CreateRequest, prepare_bundle, write_bundle
+    from mirror.bundle.sources import resolve_in
+    from mirror.cli.progress import byte_progress
+
+    ring = open_keyring(keys_dir)
+    src, out = _where(src, out, title, force)
+    if text_encoding is not None:
+        try:
+            "x".encode(text_encoding)  # a text encoding (base64 and zlib are LookupErrors here too)
+        except LookupError:
+            raise ConfigError(f"--text-encoding {text_encoding}: no such encoding",
+                              hint="for Russian-language Windows texts: --text-encoding cp1251") from None
+    name = _signing_key(ring, key_name)
+    bundle_id, version_number, supersedes = _versions(update, bundle_id, version, ring, name)
+    request = CreateRequest(
+        src, out, title, force, frozenset(resolve_in(src, p, "--keep-metadata") for p in keep_metadata),
+        commit_originals, bundle_id, version_number, allow_identifiers=allow_identifiers,
+        allow=frozenset(resolve_in(src, p, "--allow") for p in allow), keep_names=keep_names,
+        convert_heic=convert_heic, text_encoding=text_encoding, supersedes=supersedes)
+    prepared = prepare_bundle(request)
+    _report(prepared)
+    prepared.check()
+    secret = unlock_key(ring, name)
+    with byte_progress(sum(f.size for f in prepared.files.values()), "create") as progress:
+        result = write_bundle(prepared, secret, progress)
+    _created(result, name)
+
+
+def _where(src: Path | None, out: Path | None, title: str, force: bool) -> tuple[Path, Path]:
+    """SRC and the output, from the options or the workspace.
+
+    Raises:
+        ConfigError: no SRC or output outside a workspace, a wrong suffix, or an output that exists.
+    """
+    from mirror.formats.timefmt import now_text
+    from mirror.workspace import find_workspace
+
+    workspace = find_workspace(Path.cwd())
+    if src is None:
+        if workspace is None:
+            raise ConfigError("name the folder to bundle", hint="mirror create SRC -o OUT.7z --key NAME")
+        src = workspace.sources
+    if out is None:
+        if workspace is None:
+            raise ConfigError("name the output with -o OUT.7z")
+        out = workspace.bundles / f"{slug(title or src.resolve().name)}-{now_text()[:10].replace('-', '')}.7z"
+    if out.suffix.lower() != ".7z":
+        raise ConfigError(f"{out}: the output name must end in .7z")
+    if out.exists() and not force:  # atomic_output checks again; this one spares the checks and a passphrase prompt
+        raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
+    return src, out
+
+
+def _created(result: CreateResult, name: str) -> None:
+    """What was written, on stdout; the salts of --commit-originals saved privately."""
+    say(f"created {result.out}: {result.accounts} accounts, {result.photos} photos, "
+        f"{result.size} bytes, signed by {name}")
+    say(f"  bundle id {result.bundle_id}, version {result.version}")
+    if result.salts:
+        from mirror.privacy.originals import save_salts
+
+        where = save_salts(result.bundle_id, result.salts)
+        say(f"  salts for the original photos kept privately in {where} (never publish them)")

@@ -1,0 +1,125 @@
+"""Owner names, serial numbers and unique ids in camera makers' private EXIF notes.
+
+Example::
+
+    scan_makernote(tiff, note_tag, "Canon")   # [("owner", "maker-note OwnerName Aigerim N."),
+                                              #  ("serial", "maker-note SerialNumber 123456789")]
+
+Maker notes are IFDs in each maker's own layout; where each one starts, which
+byte order it uses and what its offsets count from follow exiftool
+(MakerNotes.pm, and each maker's module for the tag numbers). A note this
+module does not know is still reported, by size, as one that may hold a
+serial number.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mirror.privacy.exif import Tag, Tiff, read_ifd, read_tiff
+from mirror.privacy.findings import Found, short
+
+_OLYMPUS = {0x0404: ("serial", "SerialNumber"), 0x101A: ("serial", "SerialNumber"),
+            0x0101: ("serial", "SerialNumber"), 0x0102: ("serial", "InternalSerialNumber"),
+            0x0202: ("serial", "LensSerialNumber")}
+
+
+@dataclass(frozen=True, slots=True)
+class _Maker:
+    """Where one maker's note keeps its IFD, and which of its tags identify the camera or its owner.
+
+    Attributes:
+        prefix: the note starts with these bytes (b"" to match by Make instead).
+        make: the EXIF Make starts with this (lower case), when `prefix` is empty.
+        start: where the IFD begins in the note.
+        base: what offsets count from: "tiff" (the EXIF block), "note" (the note itself),
+            "fuji" (the note, little-endian, IFD offset stored at 8), "nikon" (a TIFF header at 10).
+        tags: tag -> (kind, exiftool's name).
+        subdirs: tags that point at further IFDs of the same note.
+    """
+
+    prefix: bytes
+    make: str
+    start: int
+    base: str
+    tags: Mapping[int, tuple[str, str]]
+    subdirs: frozenset[int] = field(default_factory=frozenset)
+
+
+_MAKERS = (
+    _Maker(b"Apple iOS\0", "", 14, "note", {0x000B: ("unique-id", "BurstUUID"),
+                                            0x0011: ("unique-id", "MediaGroupUUID"),
+                                            0x0015: ("unique-id", "ImageGroupIdentifier"),
+                                            0x0020: ("unique-id", "ImageCaptureRequestID")}),
+    _Maker(b"Nikon\0\x02", "", 10, "nikon", {0x001D: ("serial", "SerialNumber"), 0x00A0: ("serial", "SerialNumber")}),
+    _Maker(b"OLYMPUS\0", "", 12, "note", _OLYMPUS, frozenset({0x2010})),
+    _Maker(b"OM SYSTEM\0", "", 16, "note", _OLYMPUS, frozenset({0x2010})),
+    _Maker(b"OLYMP\0", "", 8, "tiff", _OLYMPUS, frozenset({0x2010})),
+    _Maker(b"Panasonic\0", "", 12, "tiff", {0x0025: ("serial", "InternalSerialNumber"),
+                                            0x0052: ("serial", "LensSerialNumber")}),
+    _Maker(b"FUJIFILM", "", 8, "fuji", {0x0010: ("serial", "InternalSerialNumber")}),
+    _Maker(b"PENTAX \0", "", 10, "note", {0x0229: ("serial", "SerialNumber")}),
+    _Maker(b"AOC\0", "", 6, "tiff", {0x0229: ("serial", "SerialNumber")}),
+    _Maker(b"SIGMA\0", "", 10, "tiff", {0x0002: ("serial", "SerialNumber")}),
+    _Maker(b"FOVEON\0", "", 10, "tiff", {0x0002: ("serial", "SerialNumber")}),
+    _Maker(b"", "canon", 0, "tiff", {0x0009: ("owner", "OwnerName"), 0x000C: ("serial", "SerialNumber"),
+                                     0x0096: ("serial", "InternalSerialNumber"),
+                                     0x0028: ("unique-id", "ImageUniqueID")}),
+    _Maker(b"", "samsung", 0, "tiff", {0xA002: ("serial", "SerialNumber")}),
+)
+
+
+def _find_maker(note: bytes, make: str) -> _Maker | None:
+    for maker in _MAKERS:
+        if (maker.prefix and note.startswith(maker.prefix)) or (not maker.prefix and make.lower().startswith(
+                maker.make)):
+            return maker
+    return None
+
+
+def _ifd(data: bytes, big: bool, offset: int) -> dict[int, Tag]:
+    """The IFD at `offset`, in whichever byte order gives a plausible entry count (exiftool's 'Unknown')."""
+    for order in (big, not big):
+        if offset + 2 <= len(data):
+            count = struct.unpack_from(">H" if order else "<H", data, offset)[0]
+            if 0 < count < 512:
+                return read_ifd(data, order, offset)[0]
+    return {}
+
+
+def _value(tag: Tag) -> str:
+    numbers = tag.integers()
+    if numbers and tag.type != 1:
+        return str(numbers[0])
+    if tag.type == 7 and tag.raw and not tag.raw.rstrip(b"\0").isascii():
+        return tag.raw.hex()
+    return tag.text()
+
+
+def _directories(tiff: Tiff, note: Tag, maker: _Maker) -> list[dict[int, Tag]]:
+    """The note's main IFD and the IFDs it points at, read with the maker's layout."""
+    if maker.base == "nikon":
+        inner = read_tiff(note.raw[maker.start:])
+        return [dict(inner.ifd0)] if inner is not None else []
+    if maker.base == "tiff":
+        data, big, start = tiff.data, tiff.big_endian, note.offset + maker.start
+    else:  # offsets count from the start of the note
+        data, big, start = note.raw, tiff.big_endian or maker.prefix == b"Apple iOS\0", maker.start
+        if maker.base == "fuji" and len(note.raw) >= 12:
+            big, start = False, struct.unpack_from("<I", note.raw, 8)[0]
+    main = _ifd(data, big, start)
+    subs = [_ifd(data, big, value) for tag in maker.subdirs if tag in main for value in main[tag].integers()[:1]]
+    return [main, *subs]
+
+
+def scan_makernote(tiff: Tiff, note: Tag, make: str) -> list[Found]:
+    """Owner names, serial numbers and unique ids in a maker note; its size when none can be read."""
+    maker = _find_maker(note.raw, make)
+    found: list[Found] = []
+    if maker is not None:
+        for entries in _directories(tiff, note, maker):
+            found += [(kind, f"maker-note {label} {short(_value(entries[number]))}")
+                      for number, (kind, label) in maker.tags.items() if number in entries]
+    return found or [("makernote", f"maker notes, {len(note.raw)} bytes (may hold a serial number)")]

@@ -1,0 +1,110 @@
+"""What a file name can give away, and neutral names for photos named by a camera, a phone or a messenger.
+
+Example::
+
+    name_pattern("IMG_20220105_183012.jpg")       # "a capture time (IMG_20220105_183012)"
+    folder_pattern("DCIM")                        # "a camera folder (DCIM)"
+    neutral_names(["photos/DCIM/IMG_0001.jpg", "photos/square.jpg"], taken=set())
+    # {"photos/DCIM/IMG_0001.jpg": "photos/001.jpg"}
+    scan_name("accounts/call +7 701 123 45 67.md")   # [Finding(..., "phone", "name: +7 7•• ••• •• 67")]
+
+Cameras, phones and messengers name files by when the picture was taken, to
+the second (IMG_20220105_183012, PXL_20220105_183012345, WhatsApp Image
+2022-01-05 at 18.30.12, signal-2022-01-05-183012), or by a counter and a
+device (DSC_0042, GOPR0042, DCIM/100CANON): the time that was removed from
+EXIF, and the kind of device, would stay in the bundle. Such photos are
+renamed to numbers, in the author's order, in the author's own folders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from mirror.formats.names import collision_key
+from mirror.privacy.findings import Finding
+from mirror.privacy.identifiers import find_identifiers, mask
+
+# A date followed by a time to the minute or second: 20220105_183012, 2022-01-05 18.30.12, 2022_01_05T1830.
+_CAPTURE_TIME = re.compile(r"(?<!\d)(?:19|20)\d\d[-_.]?(?:0[1-9]|1[0-2])[-_.]?(?:0[1-9]|[12]\d|3[01])"
+                           r"(?:[ _T.-]|[ _]at[ _]|-WA)?(?:[01]\d|2[0-3])[-_.:h]?[0-5]\d")
+_DEVICE = re.compile(
+    r"^(?:IMG|VID|PXL|MVIMG|PANO|BURST|MVI|MOV|PICT|CIMG|IMAG|HPIM|DSC|DSCN|DSCF|DSC_|_DSC|_MG|_IMG|SAM|SDC|"
+    r"RIMG|GOPR|G[HXP]\d\d|DJI|KIF|STA|PIC|P\d{3}|DCIM|FullSizeRender|Photo|Image)[_\-\s]?\d{3,}"
+    r"|^(?:Screenshot|Screen[ _]?Shot|Скриншот|Снимок[ _]экрана|Bildschirmfoto|WhatsApp[ _](?:Image|Video)|"
+    r"signal-\d|telegram-cloud-photo|photo_\d{4}|IMG-\d{8}-WA|PHOTO-\d{4})"
+    r"|^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$",  # a phone's share or export id
+    re.I)
+_FOLDER = re.compile(r"^(?:DCIM|\d{3}[A-Z0-9_]{5}|Camera|Camera Roll|Screenshots|WhatsApp(?: Images)?|Telegram"
+                     r"(?: Images)?|Signal|Снимки экрана|Скриншоты)$", re.I)
+
+
+def _stem(name: str) -> str:
+    base = name.rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[0] if "." in base[1:] else base
+
+
+def name_pattern(name: str) -> str | None:
+    """What the last part of `name` gives away: a capture time or a device pattern; None for a neutral name."""
+    stem = _stem(name)
+    if _CAPTURE_TIME.search(stem):
+        return f"a capture time ({stem})"
+    if _DEVICE.search(stem):
+        return f"a camera, phone or messenger name ({stem})"
+    return None
+
+
+def folder_pattern(part: str) -> str | None:
+    """What a folder name gives away (DCIM, 100CANON, Camera, WhatsApp Images, a capture time); None if nothing."""
+    if _FOLDER.match(part):
+        return f"a camera or app folder ({part})"
+    return f"a capture time ({part})" if _CAPTURE_TIME.search(part) else None
+
+
+def neutral_names(members: Iterable[str], taken: set[str]) -> dict[str, str]:
+    """New names for photos whose name or folders carry a capture time or a device pattern.
+
+    Folder parts that do (DCIM, 100APPLE, Camera...) are left out; file names that do become
+    001, 002... in the order of the original names, within the remaining folder, after the
+    numbers and names already there. The extension is kept (lower case).
+
+    Args:
+        members: photo member names, such as "photos/DCIM/IMG_0001.jpg".
+        taken: every other member name of the bundle (never reused).
+
+    Returns:
+        old name -> new name, for the photos that are renamed only.
+    """
+    plan: list[tuple[str, str, str | None, str, bool]] = []  # member, folder, name kept or None, extension, moved
+    for member in sorted(members):
+        top, *folders, file = member.split("/")
+        kept = [part for part in folders if folder_pattern(part) is None]
+        extension = "." + file.rsplit(".", 1)[1].lower() if "." in file[1:] else ""
+        plan.append((member, "/".join([top, *kept]), None if name_pattern(file) else file, extension,
+                     len(kept) != len(folders)))
+    used = {collision_key(m) for m in taken} | {collision_key(p[0]) for p in plan if p[2] and not p[4]}
+    renamed: dict[str, str] = {}
+    counters: dict[str, int] = {}
+    for member, folder, keep, extension, moved in plan:
+        if keep is not None and not moved:
+            continue
+        target = f"{folder}/{keep}" if keep is not None else ""
+        while not target or collision_key(target) in used:
+            counters[folder] = counters.get(folder, 0) + 1
+            target = f"{folder}/{counters[folder]:03d}{extension}"
+        used.add(collision_key(target))
+        renamed[member] = target
+    return renamed
+
+
+def scan_name(path: str, photo: bool) -> list[Finding]:
+    """Identifiers in a path (phone numbers, e-mail addresses...); for a photo, also capture times and devices."""
+    last = path.rsplit("/", 1)[-1]
+    bare = path[: len(path) - len(last)] + _stem(last)
+    found = [Finding(path, kind, f"name: {mask(value)}") for kind, value, _, _ in find_identifiers(bare)]
+    if not photo:
+        return found
+    parts = path.split("/")
+    patterns = [folder_pattern(part) for part in parts[:-1]] + [name_pattern(parts[-1])]
+    found += [Finding(path, "name", f"the name carries {what}") for what in patterns if what is not None]
+    return found

@@ -1,0 +1,212 @@
+"""What XMP, IPTC, ICC, FLIR and MPF blocks say about a photo's author, each item by name.
+
+Example::
+
+    scan_xmp(packet)        # [("xmp", "XMP packet, 14 properties"), ("serial", "XMP aux:SerialNumber 0421..."), ...]
+    scan_photoshop(app13)   # [("iptc", ...), ("owner", "IPTC By-line ..."), ("thumbnail", "a Photoshop preview image")]
+    scan_icc(profile)       # [("icc", "ICC profile 'Aigerim's MacBook' (not a standard colour space...)")]
+    scan_flir(fff)          # [("gps", "FLIR GPS 43.23890, 76.88970"), ("serial", "FLIR CameraSerialNumber ...")]
+    scan_mpf(mpf)           # [("mpf", "3 images in one file (MPF) ...")]
+
+Each block gives at least one finding, so a scan never calls a photo clean
+that the cleaner would change. Block layouts: XMP (ISO 16684-1), Photoshop
+image resources and IPTC-IIM 4.2, ICC.1:2010 (header, tag table, desc, mluc
+and text types), FLIR FFF as exiftool's FLIR.pm reads it, CIPA DC-007 (MPF).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+
+from mirror.privacy.exif import read_tiff
+from mirror.privacy.findings import Found, short
+from mirror.privacy.scan_tiff import scan_tiff
+
+# XMP properties that may identify someone: "prefix:Name" -> kind.
+XMP_PROPERTIES = {
+    **dict.fromkeys(("dc:creator", "dc:rights", "xmpRights:Owner", "photoshop:AuthorsPosition", "photoshop:Credit",
+                     "photoshop:CaptionWriter", "aux:OwnerName", "exifEX:CameraOwnerName", "tiff:Artist",
+                     "Iptc4xmpCore:CreatorContactInfo", "Iptc4xmpCore:CiEmailWork", "Iptc4xmpCore:CiTelWork",
+                     "Iptc4xmpCore:CiAdrExtadr", "Iptc4xmpCore:CiUrlWork", "xmpDM:artist", "plus:ImageCreator",
+                     "plus:CopyrightOwner", "exifEX:Photographer", "exifEX:ImageEditor"), "owner"),
+    **dict.fromkeys(("aux:SerialNumber", "aux:LensSerialNumber", "exifEX:BodySerialNumber", "exifEX:LensSerialNumber",
+                     "exif:BodySerialNumber"), "serial"),
+    **dict.fromkeys(("exif:GPSLatitude", "exif:GPSLongitude", "exif:GPSAltitude", "exif:GPSDestLatitude"), "gps"),
+    **dict.fromkeys(("photoshop:City", "photoshop:State", "photoshop:Country", "Iptc4xmpCore:Location",
+                     "Iptc4xmpCore:CiAdrCity", "Iptc4xmpExt:LocationShown", "Iptc4xmpExt:LocationCreated"), "place"),
+    **dict.fromkeys(("mwg-rs:Name", "MPRI:PersonDisplayName", "Iptc4xmpExt:PersonInImage"), "people"),
+    **dict.fromkeys(("xmp:CreateDate", "exif:DateTimeOriginal", "photoshop:DateCreated", "xmp:ModifyDate",
+                     "xmp:MetadataDate", "exif:DateTimeDigitized"), "datetime"),
+    **dict.fromkeys(("xmp:CreatorTool", "tiff:Software"), "software"),
+    **dict.fromkeys(("tiff:Make",), "make"),
+    **dict.fromkeys(("tiff:Model", "aux:Lens", "exifEX:LensModel"), "model"),
+    **dict.fromkeys(("xmpMM:DocumentID", "xmpMM:OriginalDocumentID", "xmpMM:InstanceID", "xmpMM:DerivedFrom",
+                     "xmpMM:History", "exifEX:ImageUniqueID", "exif:ImageUniqueID"), "unique-id"),
+    **dict.fromkeys(("dc:description", "dc:title", "dc:subject", "photoshop:Headline", "photoshop:Instructions",
+                     "exif:UserComment", "tiff:ImageDescription", "lr:hierarchicalSubject"), "text"),
+}
+_XMP_ATTR = re.compile(rb"([A-Za-z][\w.-]*:[A-Za-z][\w.-]*)\s*=\s*(?:\"([^\"]{0,2000})\"|'([^']{0,2000})')")
+_XMP_OPEN = re.compile(rb"<([A-Za-z][\w.-]*:[A-Za-z][\w.-]*)[^<>]{0,2000}?(/?)>")
+_TAGS = re.compile(rb"<[^>]*>")
+_SKIP = (b"xmlns:", b"rdf:", b"x:", b"xml:", b"stEvt:", b"stRef:")
+MAX_XMP = 1 << 20
+# IPTC-IIM record 2 datasets that may identify someone: number -> (kind, name).
+IPTC = {5: ("text", "ObjectName"), 25: ("text", "Keywords"), 40: ("text", "SpecialInstructions"),
+        55: ("datetime", "DateCreated"), 60: ("datetime", "TimeCreated"), 80: ("owner", "By-line"),
+        85: ("owner", "By-lineTitle"), 90: ("place", "City"), 92: ("place", "Sub-location"),
+        95: ("place", "Province-State"), 101: ("place", "Country"), 103: ("unique-id", "OriginalTransmissionReference"),
+        110: ("owner", "Credit"), 115: ("owner", "Source"), 116: ("owner", "CopyrightNotice"),
+        118: ("owner", "Contact"), 120: ("text", "Caption-Abstract"), 122: ("owner", "Writer-Editor")}
+# ICC descriptions that name only a colour space (ICC profiles shipped by systems and applications).
+STANDARD_ICC = frozenset({
+    "srgb", "srgb iec61966-2.1", "srgb iec61966-2-1 black scaled", "srgb built-in", "display p3", "dci-p3",
+    "adobe rgb (1998)", "prophoto rgb", "apple rgb", "colormatch rgb", "ecirgb v2", "generic rgb profile",
+    "generic gray profile", "generic gray gamma 2.2 profile", "generic cmyk profile", "dot gain 20%", "c2",
+    "u.s. web coated (swop) v2", "coated fogra39 (iso 12647-2:2004)", "coated fogra27 (iso 12647-2:2004)",
+    "uncoated fogra29 (iso 12647-2:2004)", "japan color 2001 coated", "rec. itu-r bt.709", "rec. 2020",
+    "gray gamma 2.2", "sgray", "linear rgb", "srgb v4 icc preference perceptual intent beta", "icc profile",
+    "icc", "photoshop icc profile", "embedded profile", "skia", "gimp built-in srgb",
+})
+
+
+def _xmp_properties(packet: bytes) -> list[tuple[bytes, bytes]]:
+    """(name, value) of every property: attributes (name="value") and elements (<name>value</name>)."""
+    found = [(m.group(1), m.group(2) if m.group(2) is not None else m.group(3)) for m in _XMP_ATTR.finditer(packet)]
+    for match in _XMP_OPEN.finditer(packet):
+        name = match.group(1)
+        if match.group(2):
+            continue  # <name/>: its attributes were read above
+        end = packet.find(b"</" + name + b">", match.end(), match.end() + 4000)
+        found.append((name, packet[match.end():end] if end >= 0 else b""))
+    return [(name, value) for name, value in found if not name.startswith(_SKIP)]
+
+
+def scan_xmp(packet: bytes) -> list[Found]:
+    """Named properties of an XMP packet, and how many it holds in all."""
+    found: list[Found] = []
+    properties = _xmp_properties(packet[:MAX_XMP])
+    for name, value in properties:
+        label = name.decode("ascii", "replace")
+        kind = XMP_PROPERTIES.get(label)
+        if kind is not None:
+            text = " ".join(_TAGS.sub(b" ", value).decode("utf-8", "replace").split())
+            found.append((kind, short(f"XMP {label} {text}")))
+    names = {name for name, _ in properties}
+    return [("xmp", f"XMP packet, {len(names)} properties, {len(packet)} bytes"), *found]
+
+
+def _iim(data: bytes) -> list[Found]:
+    """IPTC-IIM datasets (0x1C, record, dataset, 2-byte length, value)."""
+    found: list[Found] = []
+    pos = data.find(b"\x1c")
+    while pos >= 0 and pos + 5 <= len(data) and data[pos] == 0x1C:
+        record, number, size = data[pos + 1], data[pos + 2], struct.unpack_from(">H", data, pos + 3)[0]
+        value = data[pos + 5:pos + 5 + min(size, 2000)]
+        if record == 2 and number in IPTC:
+            kind, label = IPTC[number]
+            found.append((kind, short(f"IPTC {label} {value.decode('utf-8', 'replace')}")))
+        pos += 5 + (size & 0x7FFF)
+    return found
+
+
+def scan_photoshop(payload: bytes) -> list[Found]:
+    """Photoshop image resources (APP13 "Photoshop 3.0"): IPTC, thumbnails, embedded EXIF and XMP."""
+    found: list[Found] = [("iptc", f"IPTC/Photoshop metadata, {len(payload)} bytes")]
+    pos = payload.find(b"8BIM")
+    while pos >= 0 and pos + 12 <= len(payload) and payload[pos:pos + 4] == b"8BIM":
+        number = struct.unpack_from(">H", payload, pos + 4)[0]
+        name_len = payload[pos + 6]
+        at = pos + 6 + (name_len + 2) // 2 * 2
+        if at + 4 > len(payload):
+            break
+        size = struct.unpack_from(">I", payload, at)[0]
+        data = payload[at + 4:at + 4 + size]
+        if number == 0x0404:
+            found += _iim(data)
+        elif number in (0x0409, 0x040C):
+            found.append(("thumbnail", "a Photoshop preview image"))
+        elif number in (0x0422, 0x0423):
+            found += scan_tiff(data.removeprefix(b"Exif\0\0"))
+        elif number == 0x0424:
+            found += scan_xmp(data)
+        pos = at + 4 + size + (size & 1)
+    return found
+
+
+def _icc_text(profile: bytes, offset: int, size: int) -> str:
+    """A 'desc', 'text' or 'mluc' tag's text (the first record of mluc)."""
+    data = profile[offset:offset + min(size, 4096)]
+    if data[:4] == b"desc" and len(data) >= 12:
+        count = struct.unpack_from(">I", data, 8)[0]
+        return data[12:12 + count].split(b"\0", 1)[0].decode("latin-1")
+    if data[:4] == b"text":
+        return data[8:].split(b"\0", 1)[0].decode("latin-1")
+    if data[:4] == b"mluc" and len(data) >= 28:
+        length, start = struct.unpack_from(">II", data, 20)
+        return data[start:start + length].decode("utf-16-be", "replace")
+    return ""
+
+
+def scan_icc(profile: bytes, name: str = "") -> list[Found]:
+    """An ICC profile's description, copyright and device names; a name beyond a colour space is flagged."""
+    texts: dict[str, str] = {"name": name} if name else {}
+    if len(profile) >= 132:
+        (count,) = struct.unpack_from(">I", profile, 128)
+        for i in range(min(count, 100)):
+            at = 132 + 12 * i
+            if at + 12 > len(profile):
+                break
+            sig, offset, size = struct.unpack_from(">4sII", profile, at)
+            if sig in (b"desc", b"cprt", b"dmnd", b"dmdd"):
+                texts[sig.decode()] = " ".join(_icc_text(profile, offset, size).split())
+    names = [value for key, value in texts.items() if key in ("desc", "name") and value]
+    unusual = [value for value in names if value.lower() not in STANDARD_ICC]
+    if unusual:
+        return [("icc", short(f"ICC profile that may name a person or a device: '{'; '.join(unusual)}'"))]
+    return [("icc", short(f"ICC profile '{texts.get('desc') or 'unnamed'}' (a standard colour space)"))]
+
+
+def _flir_strings(record: bytes, fields: dict[int, tuple[int, str]]) -> list[Found]:
+    found: list[Found] = []
+    for offset, (size, label) in fields.items():
+        value = record[offset:offset + size].split(b"\0", 1)[0].decode("latin-1").strip()
+        if value:
+            found.append(("serial" if "Serial" in label else "model", f"FLIR {label} {short(value)}"))
+    return found
+
+
+def scan_flir(fff: bytes) -> list[Found]:
+    """GPS position, camera and lens serial numbers, and the visible-light photo in FLIR FFF data."""
+    found: list[Found] = [("other-metadata", f"FLIR thermal data, {len(fff)} bytes")]
+    if len(fff) < 0x40 or fff[:4] not in (b"FFF\0", b"AFF\0"):
+        return found
+    order = ">" if 100 <= struct.unpack_from(">I", fff, 0x14)[0] < 200 else "<"
+    start, count = struct.unpack_from(order + "II", fff, 0x18)
+    for i in range(min(count, 1000)):
+        entry = fff[start + 0x20 * i:start + 0x20 * (i + 1)]
+        if len(entry) < 0x20:
+            break
+        kind = struct.unpack_from(order + "H", entry, 0)[0]
+        offset, size = struct.unpack_from(order + "II", entry, 0x0C)
+        record = fff[offset:offset + size]
+        if kind == 0x20 and len(record) >= 0x23C:
+            found += _flir_strings(record, {0xD4: (32, "CameraModel"), 0x104: (16, "CameraSerialNumber"),
+                                            0x170: (32, "LensModel"), 0x1A0: (16, "LensSerialNumber"),
+                                            0x21C: (32, "FilterSerialNumber")})
+        elif kind == 0x2B and len(record) >= 0x20:
+            lat, lon = struct.unpack_from(order + "dd", record, 0x10)
+            refs = record[8:12].replace(b"\0", b"").decode("latin-1")
+            found.append(("gps", f"FLIR GPS {lat:.5f}, {lon:.5f} {refs}".strip()))
+        elif kind == 0x0E:
+            found.append(("thumbnail", "a visible-light photo embedded by the FLIR camera"))
+    return found
+
+
+def scan_mpf(payload: bytes) -> list[Found]:
+    """How many images an MPF index says the file holds (the extra ones follow the photo's end)."""
+    tiff = read_tiff(payload[4:])
+    count = tiff.ifd0.get(0xB001) if tiff is not None else None
+    number = count.integer() if count is not None else None
+    return [("mpf", f"{number if number is not None else 'several'} images in one file (MPF): previews or "
+                    "a second full-size image follow the photo")]

@@ -1,0 +1,131 @@
+"""What an EXIF (TIFF) block says about a photo's author, each item by name.
+
+Example::
+
+    scan_tiff(exif_block)   # [("gps", "43.23890 N, 76.88970 E"), ("owner", "CameraOwnerName Aigerim"), ...]
+
+Every directory is read (IFD0, ExifIFD, GPS wherever it is linked from, IFD1,
+SubIFDs); text fields (ImageDescription, UserComment, XPComment, HostComputer
+and more) are decoded; maker notes of Canon, Nikon, Olympus/OM, Panasonic,
+Fujifilm, Pentax, Samsung, Sigma and Apple are read for owner names, serial
+numbers and unique ids (makernotes.py); other tags are counted, never dropped
+silently. A block that holds only Orientation, as the cleaners write it,
+reports nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mirror.privacy.exif import TAG_EXIF_IFD, TAG_GPS_IFD, TAG_INTEROP_IFD, TAG_ORIENTATION, TAG_SUB_IFDS, Tag, Tiff
+from mirror.privacy.exif import read_tiff as _read_tiff
+from mirror.privacy.findings import Found, short
+from mirror.privacy.makernotes import scan_makernote
+
+# Tags that may identify a photo's author or device, in any directory: tag -> (kind, exiftool's name).
+NAMED_TAGS: dict[int, tuple[str, str]] = {
+    0x000B: ("software", "ProcessingSoftware"), 0x010D: ("text", "DocumentName"),
+    0x010E: ("text", "ImageDescription"), 0x010F: ("make", "Make"), 0x0110: ("model", "Model"),
+    0x011D: ("text", "PageName"), 0x0131: ("software", "Software"), 0x0132: ("datetime", "DateTime"),
+    0x013B: ("owner", "Artist"), 0x013C: ("owner", "HostComputer"), 0x8298: ("owner", "Copyright"),
+    0x9C9B: ("text", "XPTitle"), 0x9C9C: ("text", "XPComment"), 0x9C9D: ("owner", "XPAuthor"),
+    0x9C9E: ("text", "XPKeywords"), 0x9C9F: ("text", "XPSubject"), 0xC614: ("model", "UniqueCameraModel"),
+    0xC615: ("model", "LocalizedCameraModel"), 0xC62F: ("serial", "CameraSerialNumber"),
+    0x9003: ("datetime", "DateTimeOriginal"), 0x9004: ("datetime", "DateTimeDigitized"),
+    0x9010: ("datetime", "OffsetTime"), 0x9011: ("datetime", "OffsetTimeOriginal"),
+    0x9012: ("datetime", "OffsetTimeDigitized"), 0x9286: ("text", "UserComment"),
+    0xA420: ("unique-id", "ImageUniqueID"), 0xA430: ("owner", "CameraOwnerName"),
+    0xA431: ("serial", "BodySerialNumber"), 0xA433: ("make", "LensMake"), 0xA434: ("model", "LensModel"),
+    0xA435: ("serial", "LensSerialNumber"), 0xA436: ("text", "ImageTitle"), 0xA437: ("owner", "Photographer"),
+    0xA438: ("owner", "ImageEditor"), 0xA439: ("software", "CameraFirmware"),
+    0xA43A: ("software", "RAWDevelopingSoftware"), 0xA43B: ("software", "ImageEditingSoftware"),
+    0xA43C: ("software", "MetadataEditingSoftware"),
+}
+# Blocks of other metadata carried inside TIFF: tag -> kind (the caller scans their contents).
+EMBEDDED = {0x02BC: "xmp", 0x83BB: "iptc", 0x8649: "photoshop", 0x8773: "icc"}
+_MAKERNOTE, _GPS_DATE = 0x927C, 0x001D
+_STRUCTURE = {TAG_EXIF_IFD, TAG_GPS_IFD, TAG_INTEROP_IFD, TAG_SUB_IFDS, 0x0201, 0x0202, 0x0111, 0x0117}
+_CHARSETS = {b"ASCII\0\0\0": "ascii", b"UNICODE\0": "utf-16", b"JIS\0\0\0\0\0": "shift_jis"}
+
+
+def tag_value(tag: Tag) -> str:
+    """A tag's value as text: numbers, ASCII, Windows XP UTF-16 or a UserComment with its charset prefix."""
+    if tag.tag in (0x9C9B, 0x9C9C, 0x9C9D, 0x9C9E, 0x9C9F):  # Windows XP tags: UTF-16LE in BYTEs
+        return tag.raw.decode("utf-16-le", "replace").split("\0", 1)[0]
+    if tag.tag == 0x9286 and len(tag.raw) >= 8:
+        codec = _CHARSETS.get(tag.raw[:8], "utf-8")
+        if codec == "utf-16":
+            codec = "utf-16-be" if tag.big_endian else "utf-16-le"
+        return tag.raw[8:].decode(codec, "replace").split("\0", 1)[0].strip()
+    numbers = tag.integers()
+    if numbers and tag.type != 1:
+        return str(numbers[0])
+    return tag.text() if tag.type in (1, 2, 7) else ""
+
+
+def _coordinate(value: Tag | None, ref: Tag | None) -> str | None:
+    parts = value.rationals() if value is not None else ()
+    if len(parts) < 3:
+        return None
+    side = ref.text() if ref is not None else "?"
+    return f"{parts[0] + parts[1] / 60 + parts[2] / 3600:.5f} {side}"
+
+
+def _scan_gps(gps: Mapping[int, Tag]) -> list[Found]:
+    lat, lon = _coordinate(gps.get(2), gps.get(1)), _coordinate(gps.get(4), gps.get(3))
+    found = [("gps", f"{lat}, {lon}" if lat and lon else f"GPS tags present ({len(gps)})")]
+    if _GPS_DATE in gps:
+        found.append(("datetime", f"GPSDateStamp {gps[_GPS_DATE].text()}"))
+    return found
+
+
+def _scan_ifd(tiff: Tiff, where: str, entries: Mapping[int, Tag], make: str) -> tuple[list[Found], int]:
+    """Named findings of one directory, and how many other tags it holds."""
+    found: list[Found] = []
+    others = 0
+    for number, tag in entries.items():
+        if number in NAMED_TAGS:
+            kind, label = NAMED_TAGS[number]
+            value = tag_value(tag)
+            if value or kind != "text":
+                found.append((kind, f"{label} {short(value)}".strip()))
+        elif number == _MAKERNOTE:
+            found += scan_makernote(tiff, tag, make)
+        elif number in EMBEDDED:
+            found.append((EMBEDDED[number], f"{EMBEDDED[number].upper()} block in {where}, {len(tag.raw)} bytes"))
+        elif not (number in _STRUCTURE or (where == "IFD0" and number == TAG_ORIENTATION)):
+            others += 1
+    return found, others
+
+
+def scan_tiff(block: bytes) -> list[Found]:
+    """Every identifying item of a TIFF block; an Orientation-only block gives [].
+
+    Never raises: a block that is not TIFF is reported as unreadable.
+    """
+    tiff = _read_tiff(block)
+    if tiff is None:
+        return [("other-metadata", f"unreadable EXIF block, {len(block)} bytes")]
+    if tiff.orientation_only():
+        return []
+    make_tag = tiff.ifd0.get(0x010F)
+    make = tag_value(make_tag) if make_tag is not None else ""
+    found: list[Found] = []
+    others = 0
+    for where, entries in tiff.ifds:
+        if where == "GPS":
+            found += _scan_gps(entries)
+            continue
+        named, more = _scan_ifd(tiff, where, entries, make)
+        found += named
+        others += more
+    if any(TAG_GPS_IFD in entries for _, entries in tiff.ifds) and not any(w == "GPS" for w, _ in tiff.ifds):
+        found.append(("gps", "a GPS directory pointer (the directory itself is unreadable)"))
+    if 0x0201 in tiff.ifd1 or 0x0111 in tiff.ifd1:
+        found.append(("exif-thumbnail", "a preview image in EXIF IFD1"))
+    if others:
+        found.append(("exif", f"{others} more EXIF tag(s): camera settings, sizes and the like"))
+    elif not found:
+        found.append(("exif", f"an EXIF block with no readable tags, {len(block)} bytes"))
+    return found
+

@@ -1,0 +1,220 @@
+"""Texts as authors save them: UTF-8 with or without a BOM, UTF-16 from Notepad, legacy 8-bit code pages.
+
+Example::
+
+    decoded = decode_text(raw, "accounts/a.txt")            # UTF-8: the bytes stay as they are
+    decoded.data, decoded.converted                         # b"...", None
+    decode_text(utf16_with_bom, "a.txt").converted          # "UTF-16": stored as UTF-8 from now on
+    decode_text(cp1251_bytes, "a.txt")                      # TextError: it looks like cp1251 (Windows Cyrillic)
+    decode_text(cp1251_bytes, "a.txt", "cp1251").converted  # "cp1251"
+
+    for first_line, text, seen in text_lines(chunks): ...   # any size: blocks of lines, about MAX_BLOCK
+
+A legacy encoding cannot be told apart from another one for certain, so it is
+never converted silently: the author names it (--text-encoding), helped by
+charset-normalizer's guess. Byte-order marks are certain, so UTF-16 and UTF-32
+with a BOM are converted and reported.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from mirror.errors import InputError
+
+MAX_BLOCK = 256 * 1024  # characters scanned at once; a longer line is scanned in overlapping parts
+OVERLAP = 1024  # characters a part shares with the one before, so an identifier cut at the edge is still seen
+SNIFF = 64 * 1024  # bytes looked at to choose an encoding
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+         (codecs.BOM_UTF8, "utf-8-sig", ""), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+         (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"))
+DESCRIBED = {"cp1251": "Windows Cyrillic, as Russian-language Windows saves it", "kz1048": "Windows Kazakh",
+             "koi8_r": "KOI8-R Cyrillic", "koi8_u": "KOI8-U Cyrillic", "cp866": "DOS Cyrillic",
+             "cp1125": "DOS Cyrillic", "mac_cyrillic": "Mac Cyrillic", "iso8859_5": "ISO Cyrillic",
+             "ptcp154": "Kazakh PT154", "cp1252": "Windows Western European", "utf_16_le": "UTF-16 without a BOM",
+             "utf_16_be": "UTF-16 without a BOM"}
+Block = tuple[int, str, int]  # first line number, text, how many leading characters an earlier block held
+_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_BREAK = re.compile(f"[{_BREAKS}]")
+
+
+class TextError(InputError):
+    """A text the tool will not guess about: a legacy encoding, or not text at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A text and the UTF-8 bytes to store for it.
+
+    Attributes:
+        text: the text, without a byte-order mark.
+        data: the bytes to store: the original ones when they were UTF-8, else the text in UTF-8.
+        converted: the encoding converted from ("UTF-16", "cp1251"...), or None when nothing changed.
+    """
+
+    text: str
+    data: bytes
+    converted: str | None
+
+
+def _bom(head: bytes) -> tuple[str, str] | None:
+    return next(((codec, label) for bom, codec, label in _BOMS if head.startswith(bom)), None)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'utf_16_le' or 'utf_16_be' when every other byte is 0x00 (Latin) or 0x04 (Cyrillic), as in UTF-16 text."""
+    sample = head[: SNIFF // 2 * 2]
+    if len(sample) < 8:
+        return None
+    for high, low, codec in ((sample[1::2], sample[0::2], "utf_16_le"), (sample[0::2], sample[1::2], "utf_16_be")):
+        if _share(high, (0, 4)) >= 0.85 and _share(low, (0, 4)) < 0.2:
+            return codec
+    return None
+
+
+def _share(data: bytes, values: tuple[int, ...]) -> float:
+    return sum(data.count(value) for value in values) / len(data)
+
+
+def _single_byte(codec: str) -> bool:
+    """Whether `codec` maps each byte to one character and keeps ASCII as it is (cp1251, koi8_r, latin-1...)."""
+    return len(bytes(range(256)).decode(codec, "replace")) == 256 and b"09AZaz+@.".decode(codec) == "09AZaz+@."
+
+
+def guess_encoding(head: bytes) -> str | None:
+    """The likely 8-bit encoding of bytes that are not UTF-8 (a Python codec name), or None.
+
+    charset-normalizer's first single-byte candidate; for a sample too short for it, cp1251 when
+    that reads as Cyrillic (the users' own legacy encoding).
+    """
+    from charset_normalizer import from_bytes
+
+    for match in from_bytes(head[:SNIFF]):
+        if _single_byte(match.encoding):
+            return str(match.encoding)
+    letters = [c for c in head[:SNIFF].decode("cp1251", "replace") if c.isalpha()]
+    cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
+    return "cp1251" if letters and cyrillic * 2 > len(letters) else None
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(raw[:SNIFF], final=len(raw) <= SNIFF)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
+    """Decode an author's text: UTF-8 as it is, UTF-16/32 with a BOM converted, else only the named encoding.
+
+    Raises:
+        TextError: not UTF-8 and not in `encoding`; the message names the likely encoding.
+    """
+    bom = _bom(raw)
+    if bom is not None and bom[1]:
+        try:
+            text = raw.decode(bom[0])
+        except UnicodeDecodeError as exc:
+            raise TextError(f"{name}: starts like {bom[1]} text but is damaged at byte {exc.start}") from None
+        return Decoded(text, text.encode("utf-8"), bom[1])
+    utf16, position = _utf16_without_bom(raw), 0
+    if utf16 is None:  # UTF-16 of ASCII and Cyrillic without a BOM is valid UTF-8 too: never take it as such
+        try:
+            return Decoded(raw.decode("utf-8-sig"), raw, None)
+        except UnicodeDecodeError as exc:
+            position = exc.start
+    if encoding is not None:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise TextError(f"{name}: not valid {encoding} text either (byte {exc.start})",
+                            hint="check the encoding, or save the file as UTF-8") from None
+        except LookupError:
+            raise TextError(f"{encoding} is not a text encoding", hint="for example: cp1251") from None
+        return Decoded(text, text.encode("utf-8"), encoding)
+    if utf16 is None and b"\0" in raw[:SNIFF]:
+        raise TextError(f"{name}: not text (it holds binary data)",
+                        hint="accounts are plain texts (.md, .txt): move this file out of the folder")
+    likely = utf16 or guess_encoding(raw)
+    if likely is None:
+        raise TextError(f"{name}: not UTF-8 text (byte {position}), and not in any encoding mirror knows",
+                        hint='open it in a text editor and "Save as" plain text (UTF-8)')
+    described = f" ({DESCRIBED[likely]})" if likely in DESCRIBED else ""
+    raise TextError(f"{name}: not UTF-8 text (byte {position}); it looks like {likely}{described}",
+                    hint=f"pass --text-encoding {likely} to convert it, or save it as UTF-8")
+
+
+def stream_codec(head: bytes) -> str:
+    """The codec to read a text of unknown origin with, from its first bytes (never fails: errors are replaced)."""
+    bom = _bom(head)
+    if bom is not None:
+        return bom[0]
+    utf16 = _utf16_without_bom(head)
+    if utf16 is not None:
+        return utf16
+    if _is_utf8(head):
+        return "utf-8"
+    return guess_encoding(head) or "latin-1"  # latin-1 keeps ASCII identifiers as they are
+
+
+def line_starts(text: str) -> list[int]:
+    """Where each line after the first begins in `text` (str.splitlines' line breaks, "\r\n" already one)."""
+    return [match.end() for match in _BREAK.finditer(text)]
+
+
+def count_breaks(text: str) -> int:
+    """How many line breaks `text` holds (as `line_starts` counts them, at the speed of str.count)."""
+    return sum(text.count(char) for char in _BREAKS)
+
+
+def _one_break(texts: Iterable[str]) -> Iterator[str]:
+    """`texts` with each "\r\n" made "\n", also where a piece ends between the two."""
+    carried = ""
+    for text in texts:
+        text = carried + text
+        carried = "\r" if text.endswith("\r") else ""
+        yield text[: len(text) - len(carried)].replace("\r\n", "\n")
+    yield carried
+
+
+def text_blocks(texts: Iterable[str]) -> Iterator[Block]:
+    """Text that arrives in pieces, as blocks of whole lines of about MAX_BLOCK characters ("\r\n" made "\n").
+
+    A line longer than MAX_BLOCK comes in parts that overlap by OVERLAP characters. Each item is
+    (number of its first line, text, characters at its start that the previous block already held).
+    """
+    number, held, seen = 1, "", 0
+    for text in _one_break(texts):
+        held += text
+        while len(held) >= MAX_BLOCK:
+            cut = max(held.rfind("\n", 0, MAX_BLOCK), held.rfind("\r", 0, MAX_BLOCK)) + 1
+            # Whole lines when there is a line break; else a part of one long line, and the next part
+            # starts OVERLAP characters before this one ends.
+            end, start = (cut, cut) if cut else (MAX_BLOCK, MAX_BLOCK - OVERLAP)
+            yield number, held[:end], seen
+            number, held, seen = number + count_breaks(held[:start]), held[start:], end - start
+    if held:
+        yield number, held, seen
+
+
+def text_lines(chunks: Iterable[bytes]) -> Iterator[Block]:
+    """The text that arrives in byte chunks (a file, a bundle member) as blocks of lines, in bounded memory."""
+    source = iter(chunks)
+    head = b""
+    for chunk in source:
+        head += chunk
+        if len(head) >= SNIFF:
+            break
+    decoder = codecs.getincrementaldecoder(stream_codec(head))("replace")
+
+    def decoded() -> Iterator[str]:
+        yield decoder.decode(head)
+        for chunk in source:
+            yield decoder.decode(chunk)
+        yield decoder.decode(b"", final=True)
+
+    return text_blocks(decoded())

@@ -1,0 +1,88 @@
+"""Passphrases: a new key's must be strong, and a mistyped one may be typed again at a real terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+from mirror.trust.keyring import Keyring
+from mirror.trust.passphrase import passphrase_problem
+
+STRONG = "tram fog lantern quietly"
+PROMPTS = (b"Passphrase for key", b"Repeat for confirmation")
+
+
+def in_terminal(args: list[str], answers: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
+    """Run `python -m mirror ARGS` on a real pseudo-terminal, answering each passphrase prompt in turn."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "mirror", *args], stdin=slave, stdout=slave, stderr=slave,
+                            env=env, close_fds=True)
+    os.close(slave)
+    output, answered, deadline = b"", 0, time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    data = os.read(master, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                output += data
+                if sum(output.count(p) for p in PROMPTS) > answered and answered < len(answers):
+                    os.write(master, answers[answered].encode() + b"\n")
+                    answered += 1
+            elif proc.poll() is not None:
+                break
+        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    return code, output.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize(("passphrase", "strong"), [
+    ("a", False), ("Almaty2022", False), ("qwerty123", False), ("right one", False),
+    (STRONG, True), ("площадь республики январь", True), ("correct horse battery staple", True),
+])
+def test_strength_rule(passphrase: str, strong: bool) -> None:
+    """zxcvbn must estimate 10^12 guesses or more; words it does not know count by their length."""
+    assert (passphrase_problem(passphrase.encode(), ["alice"]) is None) == strong
+
+
+def test_weak_passphrase_is_refused_unless_insisted(runner: CliRunner, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """keys new refuses a guessable passphrase (exit 2, why and what to do); --weak-passphrase accepts it."""
+    monkeypatch.setenv("MIRROR_PASSPHRASE", "Almaty2022")
+    code, _, err = invoke(runner, "keys", "new", "alice")
+    assert code == 2 and "too weak" in err and "--weak-passphrase" in err and "Almaty2022" not in err
+    assert not (tmp_path / "keys" / "alice.key").exists()
+    code, _, err = invoke(runner, "keys", "new", "alice", "--weak-passphrase")
+    assert code == 0, err
+    assert Keyring(tmp_path / "keys").secret("alice", b"Almaty2022").public is not None
+
+
+def test_terminal_gives_a_second_chance(tmp_path: Path, sources: Path) -> None:
+    """At a terminal: a weak new passphrase may be replaced, and a mistyped one typed again when signing."""
+    env = {k: v for k, v in os.environ.items() if k != "MIRROR_PASSPHRASE"}
+    env["MIRROR_KEYS"] = str(tmp_path / "keys")
+    code, out = in_terminal(["keys", "new", "bob"], ["weak", "weak", STRONG, STRONG], env)
+    assert code == 0, out
+    assert "too weak" in out and "created key bob" in out
+    bundle = tmp_path / "b.7z"
+    code, out = in_terminal(["create", str(sources), "-o", str(bundle), "--key", "bob"], ["mistyped", STRONG], env)
+    assert code == 0, out
+    assert "wrong passphrase; try again" in out and f"created {bundle}" in out
+    code, out = in_terminal(["create", str(sources), "-o", str(tmp_path / "c.7z"), "--key", "bob"],
+                            ["one", "two", "three"], env)
+    assert code == 2 and "mirror: wrong passphrase for secret key bob" in out
+    assert not (tmp_path / "c.7z").exists()

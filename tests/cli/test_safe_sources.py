@@ -1,0 +1,190 @@
+"""`mirror create` checks what it signs: identifiers, names, every refused file, HEIC, encodings, versions."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageOps
+
+import photo_fixtures as fx
+from conftest import invoke
+from helpers import exiftool, make_jpeg, sevenzip_extract
+from mirror.cli import main
+from mirror.privacy.names import name_pattern
+from mirror.trust.keyring import Keyring
+
+STRONG = "tram fog lantern quietly"
+PHONE = "Звоните +7 701 123 45 67, пишите a.b@example.kz\n"
+
+
+@pytest.fixture
+def locked(keyring: Keyring) -> Keyring:
+    """The keyring with a second key, "bob", whose secret key needs a passphrase."""
+    keyring.create("bob", STRONG.encode())
+    return keyring
+
+
+def _meta(bundle: Path, where: Path) -> dict[str, Any]:
+    """bundle.json of `bundle`, extracted by stock 7-Zip into `where`."""
+    meta: dict[str, Any] = json.loads((sevenzip_extract(bundle, where) / "bundle.json").read_bytes())
+    return meta
+
+
+def test_identifiers_stop_create_before_any_passphrase_prompt(runner: CliRunner, locked: Keyring, sources: Path,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A phone number in an account: exit 6, listed masked, before the passphrase; --allow FILE lets it through."""
+    (sources / "accounts" / "contacts.md").write_text(PHONE, encoding="utf-8")
+    out = tmp_path / "b.7z"
+    result = runner.invoke(main, ["create", str(sources), "-o", str(out), "--key", "bob"], input=f"{STRONG}\n")
+    assert result.exit_code == 6, result.stderr
+    assert "found      accounts/contacts.md: phone: line 1: +7 7•• ••• •• 67" in result.stderr
+    assert "found      accounts/contacts.md: email: line 1: a.b@•••••••.kz" in result.stderr
+    assert "Passphrase" not in result.stdout + result.stderr and "701 123" not in result.stderr
+    assert result.stderr.splitlines()[-2].startswith("mirror: 2 personal identifier(s)")
+    assert not out.exists() and not list(tmp_path.glob(".b.7z*"))
+    monkeypatch.setenv("MIRROR_PASSPHRASE", STRONG)
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "bob", "--allow",
+                          sources / "accounts" / "contacts.md")
+    assert code == 0, err
+    assert "allowed    accounts/contacts.md: phone: line 1: +7 7•• ••• •• 67" in err
+    meta = json.dumps(_meta(out, tmp_path / "x"), ensure_ascii=False)
+    assert "allow" not in meta and "phone" not in meta and "•" not in meta
+    assert invoke(runner, "scan", out)[0] == 6  # what was allowed is still there for a courier to see
+    assert invoke(runner, "create", sources, "-o", tmp_path / "c.7z", "--key", "bob", "--allow-identifiers")[0] == 0
+
+
+def test_identifiers_in_names_and_title_are_findings(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                     tmp_path: Path) -> None:
+    """A phone number in a file name or the title stops create too; --allow covers a file's name."""
+    (sources / "accounts" / "from +77011234567.md").write_text("text\n", encoding="utf-8")
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice", "--title",
+                          "Aigerim a.b@example.kz")
+    assert code == 6
+    assert "found      accounts/from +77011234567.md: phone: name: +77•••••••67" in err
+    assert "found      --title: email: a.b@•••••••.kz" in err
+
+
+def test_camera_names_are_renamed_unless_kept(runner: CliRunner, keyring: Keyring, sources: Path,
+                                              tmp_path: Path) -> None:
+    """Capture times and device names leave the bundle's names, in the author's order; --keep-names keeps them."""
+    camera = sources / "photos" / "DCIM" / "Camera"
+    camera.mkdir(parents=True)
+    names = ["IMG_20220105_183012.jpg", "PXL_20220105_183500123.jpg", "WhatsApp Image 2022-01-05 at 18.40.00.jpeg"]
+    for seed, name in enumerate(names):
+        (camera / name).write_bytes(make_jpeg(seed=seed + 3))
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 0, err
+    assert ("renamed    photos/DCIM/Camera/IMG_20220105_183012.jpg: to photos/001.jpg: its name carried a capture "
+            "time (IMG_20220105_183012)") in err
+    files = _meta(out, tmp_path / "x")["files"]
+    assert sorted(p for p in files if p.startswith("photos/")) == [
+        "photos/001.jpg", "photos/002.jpg", "photos/003.jpeg", "photos/square.jpg", "photos/street.png"]
+    assert all(name_pattern(p) is None and "DCIM" not in p for p in files)
+    stored = (tmp_path / "x" / "photos" / "001.jpg").read_bytes()
+    assert stored == (camera / names[0]).read_bytes()  # the first by name, cleaned (Pillow wrote no metadata)
+    kept = tmp_path / "kept.7z"
+    assert invoke(runner, "create", sources, "-o", kept, "--key", "alice", "--keep-names")[0] == 0
+    assert f"photos/DCIM/Camera/{names[0]}" in _meta(kept, tmp_path / "y")["files"]
+
+
+def test_every_problem_is_listed_in_one_run(runner: CliRunner, locked: Keyring, sources: Path,
+                                            tmp_path: Path) -> None:
+    """A phone dump: each refused file with its reason and fix, OS files left out and named, nothing signed."""
+    photos = sources / "photos"
+    (photos / "IMG_0001.HEIC").write_bytes(fx.heic_photo())
+    (photos / "IMG_0002.HEIC").write_bytes(fx.heic_photo(orientation=1))
+    (photos / "IMG_0003.MOV").write_bytes(b"\0\0\0\x14ftypqt  \0\0\0\0qt  ")
+    (sources / "notes.docx").write_bytes(b"PK\x03\x04")
+    (sources / "accounts" / "windows.txt").write_bytes("Алматы, 5 января. Люди на площади.".encode("cp1251"))
+    (sources / ".DS_Store").write_bytes(b"\0\0\0\x01Bud1")
+    (photos / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    (sources / "__MACOSX").mkdir()
+    (sources / "__MACOSX" / "._square.jpg").write_bytes(b"\0\x05\x16\x07")
+    out = tmp_path / "b.7z"
+    code, stdout, err = invoke(runner, "create", sources, "-o", out, "--key", "bob")
+    assert code == 2 and stdout == ""
+    refused = [line for line in err.splitlines() if line.startswith("refused")]
+    assert len(refused) == 5, err
+    for name in ("photos/IMG_0001.HEIC", "photos/IMG_0002.HEIC", "photos/IMG_0003.MOV", "notes.docx",
+                 "accounts/windows.txt"):
+        assert any(name in line for line in refused), name
+    fixes = [line.strip() for line in err.splitlines() if line.strip().startswith("fix:")]
+    assert len(fixes) == 5 and "--keep-metadata" not in err
+    assert sum("--convert-heic" in fix for fix in fixes) == 2
+    assert any('"Plain Text (.txt)"' in fix for fix in fixes) and any("--text-encoding cp1251" in f for f in fixes)
+    assert any("does not clean videos" in fix for fix in fixes)
+    assert [line.split(":")[0] for line in err.splitlines() if line.startswith("left out")] == [
+        "left out   .DS_Store", "left out   __MACOSX/._square.jpg", "left out   photos/Thumbs.db"]
+    assert "Passphrase" not in err and not out.exists()
+
+
+def test_convert_heic_makes_an_upright_jpeg_without_metadata(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                             tmp_path: Path) -> None:
+    """--convert-heic: exiftool finds no GPS, serial, owner or XMP; Pillow sees it upright; reported as converted."""
+    heic = fx.heic_photo(orientation=6)
+    (sources / "photos" / "IMG_0001.HEIC").write_bytes(heic)
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice", "--convert-heic")
+    assert code == 0, err
+    assert "converted  photos/IMG_0001.HEIC: HEIC converted to JPEG (quality 92" in err
+    meta = _meta(out, tmp_path / "x")
+    privacy = meta["files"]["photos/001.jpg"]["privacy"]
+    assert privacy["converted"] == "HEIC to JPEG" and {"exif", "gps", "xmp"} <= set(privacy["removed"])
+    converted = (tmp_path / "x" / "photos" / "001.jpg").read_bytes()
+    tags = exiftool(converted)
+    assert not {k.split(":")[0] for k in tags} & {"GPS", "ExifIFD", "IFD0", "XMP-dc", "XMP-x", "ICC_Profile"}, tags
+    assert "PLANTED" not in json.dumps(tags)
+    image = Image.open(io.BytesIO(converted))
+    upright = ImageOps.exif_transpose(fx.pixels(64, 48, 5).convert("RGB"))
+    expected = upright.transpose(Image.Transpose.ROTATE_270)  # EXIF 6: turned 90 degrees clockwise to be upright
+    assert image.size == expected.size == (48, 64)
+    difference = sum(abs(a - b) for a, b in zip(image.convert("RGB").tobytes(), expected.tobytes(), strict=True))
+    assert difference / len(expected.tobytes()) < 12  # lossy, but the same picture the same way up
+
+
+def test_texts_in_utf16_are_converted_and_cp1251_needs_the_option(runner: CliRunner, keyring: Keyring,
+                                                                  sources: Path, tmp_path: Path) -> None:
+    """UTF-16 from Notepad becomes UTF-8 (reported); cp1251 is refused, naming the encoding, then converted."""
+    text = "Алматы, 5 января 2022 года. Люди вышли на площадь.\n"
+    (sources / "accounts" / "notepad.txt").write_bytes(text.encode("utf-16"))
+    (sources / "accounts" / "windows.txt").write_bytes(text.encode("cp1251"))
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "a.7z", "--key", "alice")
+    assert code == 2 and "refused    accounts/windows.txt: not UTF-8 text (byte 0); it looks like cp1251" in err
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice", "--text-encoding", "cp1251")
+    assert code == 0, err
+    assert "converted  accounts/notepad.txt: from UTF-16 to UTF-8" in err
+    assert "converted  accounts/windows.txt: from cp1251 to UTF-8" in err
+    extracted = sevenzip_extract(out, tmp_path / "x")
+    for name in ("notepad.txt", "windows.txt"):
+        assert (extracted / "accounts" / name).read_bytes() == text.encode()
+    for wrong in ("no-such-code", "base64"):
+        code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "c.7z", "--key", "alice",
+                              "--text-encoding", wrong)
+        assert code == 2 and "no such encoding" in err
+
+
+def test_update_makes_the_next_version(runner: CliRunner, locked: Keyring, sources: Path, tmp_path: Path) -> None:
+    """--update OLD: same id, version + 1, supersedes OLD's signed root; --id alone is refused with that hint."""
+    first, second = tmp_path / "v1.7z", tmp_path / "v2.7z"
+    assert invoke(runner, "create", sources, "-o", first, "--key", "alice")[0] == 0
+    code, _, err = invoke(runner, "create", sources, "-o", second, "--key", "alice", "--update", first)
+    assert code == 0, err
+    old, new = _meta(first, tmp_path / "x1"), _meta(second, tmp_path / "x2")
+    assert (new["id"], new["version"], old["version"]) == (old["id"], 2, 1)
+    sums = (tmp_path / "x1" / "SHA256SUMS").read_bytes()
+    assert new["supersedes"] == f"sha256:{hashlib.sha256(sums).hexdigest()}"
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "v3.7z", "--key", "alice", "--id", old["id"])
+    assert code == 2 and "--id needs --version" in err and "--update" in err
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "v4.7z", "--key", "bob", "--update", second)
+    assert code == 2 and "not by the key signing this version" in err
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "v5.7z", "--key", "alice", "--update", second,
+                          "--version", "7")
+    assert code == 2 and "--update sets the bundle id and version" in err

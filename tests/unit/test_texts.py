@@ -1,0 +1,155 @@
+"""Texts as authors save them, and names as cameras write them: encodings, streaming lines, neutral names."""
+
+from __future__ import annotations
+
+import codecs
+import tracemalloc
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mirror.privacy import texts
+from mirror.privacy.identifiers import scan_blocks
+from mirror.privacy.names import folder_pattern, name_pattern, neutral_names, scan_name
+from mirror.privacy.texts import TextError, decode_text, text_blocks, text_lines
+
+RUSSIAN = "Алматы, 5 января 2022 года. Люди вышли на площадь Республики.\nзвоните +7 701 123 45 67.\n"
+
+
+@pytest.mark.parametrize(("raw", "converted", "same_bytes"), [
+    pytest.param(RUSSIAN.encode(), None, True, id="utf-8"),
+    pytest.param(codecs.BOM_UTF8 + RUSSIAN.encode(), None, True, id="utf-8 with bom"),
+    pytest.param(RUSSIAN.encode("utf-16"), "UTF-16", False, id="utf-16 notepad"),
+    pytest.param(codecs.BOM_UTF16_BE + RUSSIAN.encode("utf-16-be"), "UTF-16", False, id="utf-16 big-endian"),
+    pytest.param(RUSSIAN.encode("utf-32"), "UTF-32", False, id="utf-32"),
+])
+def test_unicode_texts_are_read_and_utf16_converted(raw: bytes, converted: str | None, same_bytes: bool) -> None:
+    """UTF-8 is stored as it is; UTF-16 and UTF-32 with a BOM become UTF-8, and say so."""
+    decoded = decode_text(raw, "a.txt")
+    assert decoded.text.removeprefix("\ufeff") == RUSSIAN and decoded.converted == converted
+    assert (decoded.data == raw) == same_bytes
+    assert decoded.data.decode("utf-8-sig") == RUSSIAN
+
+
+@pytest.mark.parametrize(("encoding", "named"), [
+    pytest.param("cp1251", "cp1251", id="russian windows"),
+    pytest.param("koi8_r", "koi8_r", id="koi8-r"),
+    pytest.param("utf-16-le", "utf_16_le", id="utf-16 without bom"),
+])
+def test_legacy_texts_are_refused_with_their_likely_encoding(encoding: str, named: str) -> None:
+    """A text that is not UTF-8 is refused, naming the likely encoding and the option that converts it."""
+    raw = (RUSSIAN * 3).encode(encoding)
+    with pytest.raises(TextError, match=f"it looks like {named}") as caught:
+        decode_text(raw, "accounts/a.txt")
+    assert str(caught.value).startswith("accounts/a.txt: not UTF-8 text")
+    assert caught.value.hint == f"pass --text-encoding {named} to convert it, or save it as UTF-8"
+    decoded = decode_text(raw, "accounts/a.txt", named)
+    assert decoded.text == RUSSIAN * 3 and decoded.converted == named and decoded.data == (RUSSIAN * 3).encode()
+
+
+def test_a_short_cp1251_text_is_still_named() -> None:
+    """Even a few words of Russian in cp1251 (too short for a statistical guess) are named as cp1251."""
+    with pytest.raises(TextError, match="cp1251"):
+        decode_text("Привет".encode("cp1251"), "a.txt")
+
+
+def test_binary_data_named_like_a_text_is_not_guessed_about() -> None:
+    """A photo or an archive named .txt is refused as binary data, not given an encoding."""
+    with pytest.raises(TextError, match="not text \\(it holds binary data\\)"):
+        decode_text(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)), "a.txt")
+
+
+def test_the_wrong_encoding_is_an_error_not_a_guess() -> None:
+    """--text-encoding that does not fit the bytes is refused, never decoded with replacements."""
+    with pytest.raises(TextError, match="not valid ascii text"):
+        decode_text(RUSSIAN.encode("cp1251"), "a.txt", "ascii")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "cp1251", "utf-8-sig"])
+@pytest.mark.parametrize("size", [1, 3, 1000])
+def test_streamed_text_gives_the_same_findings_in_any_encoding_and_chunking(encoding: str, size: int) -> None:
+    """A text read in chunks of any size, in UTF-8, UTF-16 or cp1251, gives the same findings with line numbers."""
+    raw = ("первая строка\r\n" * 5 + RUSSIAN * 2).encode(encoding)
+    chunks = [raw[i:i + size] for i in range(0, len(raw), size)]
+    details = [f.detail for f in scan_blocks(text_lines(chunks), "a.txt")]
+    assert details == ["line 7: +7 7•• ••• •• 67", "line 9: +7 7•• ••• •• 67"]
+
+
+@given(st.lists(st.text(alphabet="ab\n\r\u2028 7", max_size=40), max_size=20))
+def test_blocks_rebuild_the_text_and_number_lines_like_splitlines(parts: list[str]) -> None:
+    """Blocks (less what each repeats) rebuild the text, "\\r\\n" as one break; line numbers follow str.splitlines."""
+    original = "".join(parts)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(texts, "MAX_BLOCK", 16)
+        patch.setattr(texts, "OVERLAP", 4)
+        rebuilt, last = "", 1
+        for first, block, seen in text_blocks(parts):
+            start = len(rebuilt) - seen
+            assert block[:seen] == rebuilt[start:]
+            assert first == 1 + texts.count_breaks(rebuilt[:start])  # every break character is one line
+            rebuilt += block[seen:]
+            last = first + texts.count_breaks(block)
+    assert rebuilt.replace("\n", "").replace("\r", "") == original.replace("\n", "").replace("\r", "")
+    assert last - 1 + (not original.endswith(("\n", "\r", "\u2028")) and bool(original)) == len(
+        original.splitlines())
+
+
+def test_a_huge_line_is_scanned_in_bounded_memory() -> None:
+    """Text lines of 64 MiB without a break are scanned with a few MiB of memory, and the number at the end found."""
+    chunk = b"x" * (1 << 20)
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(64):
+            yield chunk
+        yield b" +7 701 123 45 67\n"
+
+    tracemalloc.start()
+    details = [f.detail for f in scan_blocks(text_lines(chunks()), "big.txt")]
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert details == ["line 1: +7 7•• ••• •• 67"]
+    assert peak < 12 << 20, peak
+
+
+@pytest.mark.parametrize(("name", "what"), [
+    ("IMG_20220105_183012.jpg", "a capture time"), ("PXL_20220105_183012345.jpg", "a capture time"),
+    ("WhatsApp Image 2022-01-05 at 18.30.12.jpeg", "a capture time"),
+    ("signal-2022-01-05-183012.jpg", "a capture time"),
+    ("Screenshot_20220105-183012.png", "a capture time"), ("IMG-20220105-WA0003.jpg", "a capture time"),
+    ("photo_2022-01-05_18-30-12.jpg", "a capture time"), ("DSC_0042.JPG", "a camera"), ("DSCF1234.JPG", "a camera"),
+    ("P1010001.JPG", "a camera"), ("GOPR0042.JPG", "a camera"), ("IMG_0001.HEIC", "a camera"),
+    ("Снимок экрана 2022-01-05 в 18.30.12.png", "a camera"),
+    ("5F2A1B3C-1234-4ABC-9DEF-0123456789AB.jpg", "a camera"),
+])
+def test_device_and_capture_time_names_are_recognised(name: str, what: str) -> None:
+    """Camera, phone, screenshot and messenger names are recognised, with what they carry."""
+    assert (name_pattern(name) or "").startswith(what)
+
+
+@pytest.mark.parametrize("name", ["square.jpg", "01-republic-square-night.jpg", "2022-01-05-square.jpg",
+                                  "площадь.png", "IMG.jpg", "abai-avenue-1830.jpg"])
+def test_neutral_names_are_left_alone(name: str) -> None:
+    """Names an author chose, with a date alone or a number, are not renamed."""
+    assert name_pattern(name) is None
+
+
+def test_neutral_names_keep_order_folders_and_avoid_collisions() -> None:
+    """Renamed photos are numbered in the original order, in the author's folders; camera folders go."""
+    renamed = neutral_names(["photos/DCIM/Camera/IMG_20220105_183013.JPG", "photos/DCIM/Camera/IMG_20220105_183012.jpg",
+                             "photos/square.jpg", "photos/001.jpg", "photos/DCIM/holiday.jpg", "photos/holiday.jpg",
+                             "photos/day 2/DSC_0042.JPG"], taken={"accounts/a.md"})
+    assert renamed == {"photos/DCIM/Camera/IMG_20220105_183012.jpg": "photos/002.jpg",
+                       "photos/DCIM/Camera/IMG_20220105_183013.JPG": "photos/003.jpg",
+                       "photos/DCIM/holiday.jpg": "photos/004.jpg",
+                       "photos/day 2/DSC_0042.JPG": "photos/day 2/001.jpg"}
+    assert folder_pattern("100CANON") and folder_pattern("WhatsApp Images") and not folder_pattern("day 2")
+
+
+def test_names_are_scanned_for_identifiers_and_patterns() -> None:
+    """A phone number or an e-mail in any name is found; a capture time only in a photo's name."""
+    found = {(f.kind, f.detail) for f in scan_name("accounts/call +7 701 123 45 67 or a.b@mail.kz.md", False)}
+    assert found == {("phone", "name: +7 7•• ••• •• 67"), ("email", "name: a.b@••••.kz")}
+    assert scan_name("accounts/IMG_20220105_183012.md", False) == []
+    assert [f.kind for f in scan_name("DCIM/IMG_20220105_183012.jpg", True)] == ["name", "name"]
