@@ -22,6 +22,7 @@ from mirror.errors import PhotoError
 from mirror.formats.media import media_for
 from mirror.formats.names import printable
 from mirror.privacy.scan import Finding, scan_photo, scan_text
+from mirror.safeio import open_regular
 from mirror.sevenzip import Limits, check_methods, iter_members, read_archive, regular_files
 
 MAX_SCAN_FILE = 512 << 20
@@ -64,6 +65,7 @@ def scan_path(path: Path) -> ScanReport:
 
     Raises:
         ArchiveError: the bundle cannot be read safely.
+        ConfigError: the path is a FIFO, device or socket.
         OSError: a file cannot be read.
     """
     report = ScanReport()
@@ -74,7 +76,7 @@ def scan_path(path: Path) -> ScanReport:
                 continue
             _scan_one(name, file.read_bytes(), report)
         return report
-    with path.open("rb") as fp:
+    with open_regular(path) as fp:  # a FIFO or device is refused before it is opened
         archive = read_archive(fp, Limits())
         check_methods(archive)
         regular_files(archive)  # names and types checked before any data is read

@@ -24,12 +24,12 @@ Streams = list[tuple[int, int | None, int]]  # (size, crc, folder index) of each
 
 
 class Buf:
-    """A cursor over header bytes; every read is bounds-checked."""
+    """A cursor over header bytes; every read is bounds-checked, and slices are views, not copies."""
 
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        self.data, self.pos = memoryview(data), 0
 
-    def take(self, n: int) -> bytes:
+    def take(self, n: int) -> memoryview:
         if n < 0 or self.pos + n > len(self.data):
             raise ArchiveError("archive header is truncated or malformed")
         out = self.data[self.pos : self.pos + n]
@@ -147,11 +147,11 @@ def _read_folder(buf: Buf) -> tuple[Coder, ...]:
     coders = []
     for _ in range(n_coders):
         flags = buf.byte()
-        method = buf.take(flags & 0x0F)
+        method = bytes(buf.take(flags & 0x0F))
         if flags & 0xC0 or flags & 0x10:
             name = Coder(method, b"").name
             raise ArchiveError(f"unsupported method {name} in this archive (multi-stream coder)")
-        props = buf.take(buf.number()) if flags & 0x20 else b""
+        props = bytes(buf.take(buf.number())) if flags & 0x20 else b""
         coders.append(Coder(method, props))
     if n_coders == 0:
         raise ArchiveError("archive block has no coder")
@@ -258,7 +258,7 @@ def _read_names(body: Buf, n: int) -> list[str]:
     if len(raw) % 2:
         raise ArchiveError("file names are malformed")
     try:
-        text = raw.decode("utf-16-le")  # strict: a lone surrogate is an error
+        text = str(raw, "utf-16-le")  # strict: a lone surrogate is an error
     except UnicodeDecodeError:
         raise ArchiveError("a file name is not valid UTF-16") from None
     names = text.split("\0")  # each name ends in a NUL unit, so the last part is empty
