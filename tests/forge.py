@@ -120,6 +120,14 @@ def forge(path: Path, entries: list[Entry], method: bytes = b"\x00", props: byte
           declared_sizes: list[int] | None = None, coded: Coded | None = None,
           encode_header: bool = False) -> Path:
     """Write `entries` as a 7z archive; `declared_sizes` overrides the stored sizes (bombs)."""
+    path.write_bytes(forge_bytes(entries, method, props, declared_sizes, coded, encode_header))
+    return path
+
+
+def forge_bytes(entries: list[Entry], method: bytes = b"\x00", props: bytes = b"",
+                declared_sizes: list[int] | None = None, coded: Coded | None = None,
+                encode_header: bool = False) -> bytes:
+    """The bytes forge() writes."""
     streams = [e for e in entries if not e.directory and (e.data or e.size)]
     if coded is None:
         coded = Coded(b"".join(e.data for e in streams), method, props)
@@ -141,6 +149,4 @@ def forge(path: Path, entries: list[Entry], method: bytes = b"\x00", props: byte
         header = bytearray(b"\x17" + _one_block(len(body) - len(packed_header.packed), packed_header,
                                                 len(header), zlib.crc32(header)) + b"\x00")
     start = struct.pack("<QQI", len(body), len(header), zlib.crc32(header))
-    data = b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", zlib.crc32(start)) + start + body + header
-    path.write_bytes(bytes(data))
-    return path
+    return b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", zlib.crc32(start)) + start + body + bytes(header)

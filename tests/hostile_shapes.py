@@ -73,13 +73,15 @@ def stream_ends_early(out: Path, missing: int = 4096, signed: dict[str, bytes] |
     return _after(out, signed, "accounts/short.md", 64 << 10, LINE, declared=(64 << 10) + missing)
 
 
-def signed_by(secret: SecretKey, files: dict[str, bytes], title: str = "Hostile",
-              meta_padding: int = 0) -> dict[str, bytes]:
-    """The four signed files and `files`, signed by `secret`; the title padded by `meta_padding` bytes."""
+def signed_by(secret: SecretKey, files: dict[str, bytes], title: str = "Hostile", meta_padding: int = 0,
+              described: dict[str, str] | None = None) -> dict[str, bytes]:
+    """The four signed files and `files`, signed by `secret`; the title padded by `meta_padding` bytes, and
+    each file `described` (title, place...) in bundle.json."""
     public = secret.public
     meta = BundleMeta("hostile-0001", 1, title + " " * meta_padding, "2022-01-05T18:30:12Z", ("ru",),
                       key_id_hex(public.key_id),
-                      {name: FileMeta(len(data), "text/markdown", {}) for name, data in files.items()})
+                      {name: FileMeta(len(data), "text/markdown", dict(described or {}))
+                       for name, data in files.items()})
     members = dict(files) | {"author.pub": public.to_text().encode(), "bundle.json": meta.to_bytes()}
     sums = Sums({name: hashlib.sha256(data).hexdigest() for name, data in members.items()}).to_bytes()
     signature = secret.sign(sums, trusted_comment(meta.bundle_id, meta.version)).to_bytes()
