@@ -29,3 +29,19 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     assert "`mirror --help` in under 0.3 s" in report  # the target line is there, PASS or FAIL
     assert "failed" not in report.lower(), report
     assert (tmp_path / "bench-results" / "tiny.json").exists()
+
+
+def test_hostile_benchmark_measures_every_shape(tmp_path: Path) -> None:
+    """`bench/hostile.py --quick` builds every hostile shape and measures verify, extract and scan on each."""
+    out = tmp_path / "hostile.md"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "hostile.py"), "--quick", "--out", str(out),
+                           "--cache", str(tmp_path / "cache")], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = out.read_text()
+    for shape in ("a duplicate at the end", "unlisted account", "1 GiB LZMA2 dictionary", "bundle.json signed by",
+                  "ends before its declared size", "padded endorsement", "(the cap)", "100,000 files"):
+        assert shape in report, shape
+    rows = [line for line in report.splitlines() if line.startswith("| ") and "`" in line]
+    assert len(rows) == 6 * 3 + 2 * 2 + 2 * 3  # six shapes x three commands, two at the caps x two; growth rows
+    assert "## Growth" in report and "## Targets" in report

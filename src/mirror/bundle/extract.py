@@ -42,7 +42,7 @@ def extract_bundle(path: Path, dest: Path, keys: Keys, limits: Limits | None = N
     """Verify `path`, then write its files into the new folder `dest`.
 
     Raises:
-        ConfigError: `dest` exists (nothing is overwritten).
+        ConfigError: `dest` exists (nothing is overwritten), or `path` is a FIFO, device or socket.
         VerificationError: the bundle failed a check; nothing is written.
         UntrustedSigner: intact but unknown signer, unless `allow_untrusted`.
     """

@@ -295,6 +295,7 @@ def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_k
 
     Raises:
         VerificationError: the bundle must not be trusted.
+        ConfigError: `path` is a FIFO, device or socket (refused before it is opened).
         OSError: the file cannot be read.
     """
     with open_regular(path) as fp:

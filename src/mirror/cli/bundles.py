@@ -150,17 +150,15 @@ def report_verified(result: VerifiedBundle, as_json: bool) -> None:
 
 
 def _report_endorsements(result: VerifiedBundle) -> None:
-    unknown = 0
+    unknown = [e.key_id for e in result.endorsements if e.status == "unknown"]
     for found in result.endorsements:
         who = f"{found.signer_name} (key {found.key_id})"
         if found.status == "trusted":
             say(f"  endorsed by  {who}: {found.claim}")
         elif found.status == "invalid":
             say(f"  endorsement  by {who} is INVALID and ignored: {printable(found.reason)}")
-        else:
-            unknown += 1
     if unknown:
-        say(f"  endorsements {unknown} from keys not in your keyring (not checked)")
+        say(f"  endorsements {len(unknown)} from keys not in your keyring (not checked): {', '.join(unknown)}")
 
 
 def report_failure(path: Path, exc: VerificationError, as_json: bool) -> None:

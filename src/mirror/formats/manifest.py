@@ -43,7 +43,7 @@ MAX_LANGUAGES = 100
 _LINE = re.compile(rb"([0-9a-f]{64})  ([^\n]+)")
 BUNDLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{7,63}")
 _META_KEYS = {"format", "id", "version", "title", "created", "languages", "author_key", "supersedes", "files"}
-_TEXT_KEYS = {"language": 35, "title": MAX_TEXT, "date": 64, "place": MAX_TEXT, "source": MAX_TEXT}
+_TEXT_KEYS = {"language": 35, "title": MAX_TEXT, "date": MAX_TEXT, "place": MAX_TEXT, "source": MAX_TEXT}
 _PRIVACY_LISTS = ("removed", "kept")
 _MEDIA = {media: media for media in MEDIA_TYPES}  # one shared string per type, however many files name it
 
