@@ -47,6 +47,15 @@ def duplicate_at_end(out: Path, count: int) -> Path:
     return forge(out, [Entry(name, b"") for name in names], encode_header=True)
 
 
+def long_names(out: Path, count: int, length: int = 140) -> Path:
+    """`count` empty members with valid names of about `length` characters, some outside the BMP (so Python
+    holds them at four bytes a character): a header near its cap."""
+    words = "Алматы-😀-" * length
+    folder, stem = words[:80], words[: length - 80 - 22]
+    return forge(out, [Entry(f"accounts/{folder}/{stem}-{i:08d}.md", b"") for i in range(count)],
+                 encode_header=True)
+
+
 def _after(out: Path, signed: dict[str, bytes] | None, name: str, size: int, pattern: bytes,
            dict_prop: int | None = None, declared: int | None = None) -> Path:
     """The signed files (a throwaway key's by default), then one member of `size` bytes of `pattern`, in

@@ -43,5 +43,5 @@ def test_hostile_benchmark_measures_every_shape(tmp_path: Path) -> None:
                   "ends before its declared size", "padded endorsement", "(the cap)", "100,000 files"):
         assert shape in report, shape
     rows = [line for line in report.splitlines() if line.startswith("| ") and "`" in line]
-    assert len(rows) == 6 * 3 + 2 * 2 + 2 * 3  # six shapes x three commands, two at the caps x two; growth rows
+    assert len(rows) == 6 * 3 + 3 * 2 + 2 * 3  # six shapes x three commands, three at the caps x two; growth rows
     assert "## Growth" in report and "## Targets" in report

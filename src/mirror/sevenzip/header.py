@@ -10,9 +10,11 @@ header first and hands the plain bytes here.
 
 from __future__ import annotations
 
+import codecs
 import struct
 
 from mirror.errors import ArchiveError
+from mirror.formats.names import MAX_NAME_BYTES
 from mirror.sevenzip.model import Archive, Coder, Folder, Limits, Member
 
 (K_END, K_HEADER, K_ARCHIVE_PROPS, K_ADD_STREAMS, K_MAIN_STREAMS, K_FILES, K_PACK_INFO, K_UNPACK_INFO,
@@ -21,6 +23,7 @@ from mirror.sevenzip.model import Archive, Coder, Folder, Limits, Member
 K_ATTRIBUTES, K_ENCODED_HEADER, K_DUMMY = 0x15, 0x17, 0x19
 
 Streams = list[tuple[int, int | None, int]]  # (size, crc, folder index) of each file stream
+_NAMES_SLICE = 1 << 20
 
 
 class Buf:
@@ -252,17 +255,26 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> list[Member]:
 
 
 def _read_names(body: Buf, n: int) -> list[str]:
+    """The names, decoded a slice at a time: one decoded copy of all of them could be twice their size."""
     if body.byte() != 0:
         raise ArchiveError("external file names are not supported")
     raw = body.take(len(body.data) - body.pos)
     if len(raw) % 2:
         raise ArchiveError("file names are malformed")
+    decoder = codecs.getincrementaldecoder("utf-16-le")()  # strict: a lone surrogate is an error
+    names: list[str] = []
+    carry = ""
     try:
-        text = str(raw, "utf-16-le")  # strict: a lone surrogate is an error
+        for start in range(0, len(raw), _NAMES_SLICE):
+            end = start + _NAMES_SLICE
+            parts = (carry + decoder.decode(raw[start:end], final=end >= len(raw))).split("\0")
+            carry = parts.pop()  # each name ends in a NUL unit: the last part is the start of the next one
+            names += parts
+            if len(names) > n or len(carry) > MAX_NAME_BYTES:
+                break
     except UnicodeDecodeError:
         raise ArchiveError("a file name is not valid UTF-16") from None
-    names = text.split("\0")  # each name ends in a NUL unit, so the last part is empty
-    if names.pop() != "" or len(names) != n:
+    if carry or len(names) != n:
         # A NUL inside a name splits it in two, so the count no longer matches.
         raise ArchiveError("file names do not match the file count (a NUL inside a name?)")
     return names
