@@ -4,7 +4,7 @@ Example::
 
     duplicate_at_end(tmp / "dup.7z", 100_000)          # 100,000 empty members, the last two share a name
     big_account(tmp / "acct.7z", 256 << 20)             # a 256 MiB account in a few dozen KB
-    signed_members(bundle) | {"endorsements/...": ...}  # the members of a real bundle, to add to
+    big_endorsement(tmp / "e.7z", signed_by(key, {}), 64 << 20)   # a signed bundle and a 64 MiB "endorsement"
 
 Each builder writes the file and returns its path. Big members are streamed
 into the LZMA2 coder piece by piece, so building a 1 GiB shape costs little memory.
@@ -13,8 +13,6 @@ into the LZMA2 coder piece by piece, so building a 1 GiB shape costs little memo
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import tempfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,11 +115,3 @@ def big_endorsement(out: Path, members: dict[str, bytes], size: int) -> Path:
     entries = [Entry(n, d) for n, d in members.items()]
     coded = lzma2([e.data for e in entries] + [note])
     return forge(out, [*entries, Entry(name, note)], coded=coded, encode_header=True)
-
-
-def signed_members(bundle: Path) -> dict[str, bytes]:
-    """Every member of a bundle made by the tests, extracted with stock 7-Zip, by name."""
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["7zz", "x", "-bso0", "-bsp0", f"-o{tmp}", str(bundle)], check=True, timeout=120)
-        root = Path(tmp)
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
