@@ -180,11 +180,15 @@ def test_bundle_meta_against_the_signed_list() -> None:
     (lambda d: d["files"]["a.md"].update(size=-1), "size' is malformed"),
     (lambda d: d["files"]["a.md"].update(type="text/html"), "type' is malformed"),
     (lambda d: d["files"]["a.md"].update(note="x"), "'files/a.md' is malformed"),
-    (lambda d: d["files"]["a.md"].update(privacy={"removed": [[]]}), "expected a string"),
-    (lambda d: d["files"]["a.md"].update(privacy={"removed": ["gps"] * 65}), "more than 64 items"),
+    (lambda d: d["files"]["a.md"].update(privacy={"removed": [[]]}), "expected a name and an object of strings"),
+    (lambda d: d["files"]["a.md"].update(privacy={"removed": ["gps"] * 65}), "'files/a.md' is malformed"),
+    (lambda d: d["files"]["a.md"].update(title="\ud800"), "'files/a.md/title' is malformed"),
+    (lambda d: d["files"]["a.md"].update(place=["x"]), "expected a name and an object of strings"),
+    (lambda d: d["files"]["a.md"].update(place="x" * 70_000), "an object larger than 65536 bytes"),
     (lambda d: d["files"].update({"../x": {"size": 1, "type": "text/plain"}}), "files/../x"),
 ], ids=["long title", "101 languages", "version 2**31", "30-digit number", "negative size", "unknown type",
-        "unknown file field", "list in privacy", "65 privacy kinds", "unsafe path"])
+        "unknown file field", "list in privacy", "65 privacy kinds", "lone surrogate in a title", "list as a place",
+        "entry over 64 KiB", "unsafe path"])
 def test_bundle_meta_caps(edit: Callable[[dict[str, Any]], None], message: str) -> None:
     """Each cap of docs/format.md's Bounds refuses what exceeds it, naming the problem."""
     doc: dict[str, Any] = {"format": "mirror-bundle/1", "id": "abcdef0123456789", "version": 1, "title": "t",

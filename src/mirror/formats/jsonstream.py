@@ -8,6 +8,8 @@ Example::
             title = doc.string(max_chars=1000)
         elif key == "version":
             version = doc.integer()
+        elif key == "files":                # an object of small objects: each checked, then built
+            files = dict(doc.small_objects(max_key_chars=1024, max_bytes=65536))
         else:
             raise doc.error(f"unknown field {key!r}")
     doc.end()
@@ -25,12 +27,32 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from mirror.errors import ManifestError
+from mirror.formats.jsonstrict import reject_duplicate_keys
 
-_WS = re.compile(rb"[ \t\n\r]*+")
-_STRING = re.compile(rb'"(?:[^"\\\x00-\x1f]++|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*+"')
+_WS_PATTERN = rb"[ \t\n\r]*+"
+_STRING_PATTERN = rb'"(?:[^"\\\x00-\x1f]++|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*+"'
+_WS = re.compile(_WS_PATTERN)
+_STRING = re.compile(_STRING_PATTERN)
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*+)(?:\.[0-9]++)?(?:[eE][+-]?[0-9]++)?")
+
+
+def _object_of(value: bytes) -> bytes:
+    """The pattern of a JSON object whose values match `value` (possessive: linear time, no backtracking)."""
+    pair = _STRING_PATTERN + _WS_PATTERN + b":" + _WS_PATTERN + value + _WS_PATTERN
+    return rb"\{" + _WS_PATTERN + b"(?:" + pair + b"(?:," + _WS_PATTERN + pair + b")*+)?+" + rb"\}"
+
+
+_LIST_OF_STRINGS = (rb"\[" + _WS_PATTERN + b"(?:" + _STRING_PATTERN + _WS_PATTERN + b"(?:," + _WS_PATTERN
+                    + _STRING_PATTERN + _WS_PATTERN + b")*+)?+" + rb"\]")
+_INNER = _object_of(b"(?:" + _STRING_PATTERN + b"|" + _LIST_OF_STRINGS + b")")
+_SMALL_PATTERN = _object_of(b"(?:" + _STRING_PATTERN + rb"|-?[0-9]++|" + _INNER + b")")
+# One member of an object of small objects: the key, the value, and what follows (another member or the end).
+_SMALL_MEMBER = re.compile(_WS_PATTERN + b"(" + _STRING_PATTERN + b")" + _WS_PATTERN + b":" + _WS_PATTERN
+                           + b"(" + _SMALL_PATTERN + b")" + _WS_PATTERN + b"([,}])")
+_DECODER = json.JSONDecoder(object_pairs_hook=reject_duplicate_keys)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_INTEGER_DIGITS = 19
 
@@ -106,9 +128,14 @@ class JsonReader:
         match = _STRING.match(self.raw, self.pos)
         if match is None:
             raise self.error("expected a string")
-        if match.end() - match.start() - 2 > 6 * max_chars:  # even all-escapes would be too long
+        text = self._text(match.group(), max_chars)
+        self.pos = match.end()
+        return text
+
+    def _text(self, literal: bytes, max_chars: int) -> str:
+        """The text of a string literal (quotes included) already matched by _STRING."""
+        if len(literal) - 2 > 6 * max_chars:  # even all-escapes would be too long
             raise self.error(f"a string longer than {max_chars} characters")
-        literal = match.group()
         try:
             text = literal[1:-1].decode("utf-8") if b"\\" not in literal else json.loads(literal.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -117,8 +144,43 @@ class JsonReader:
             raise self.error(f"a string longer than {max_chars} characters")
         if b"\\u" in literal and _SURROGATE.search(text):
             raise self.error("a string with a lone surrogate (not Unicode text)")
-        self.pos = match.end()
         return str(text)
+
+    def small_objects(self, max_key_chars: int, max_bytes: int) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Expect an object whose every value is a small object: of at most `max_bytes`, whose values are
+        strings, whole numbers, or objects of strings and lists of strings. Yield each key and value.
+
+        Each member's shape and size are checked first by one regular expression (in C); then json.loads
+        builds the value, so what one costs is bounded by `max_bytes`. The caller checks each value.
+
+        Raises:
+            ManifestError: another shape, a value too large, a key too long or given twice, not UTF-8.
+        """
+        self._expect(b"{")
+        if self._peek() == b"}":
+            self.pos += 1
+            return
+        seen: set[str] = set()
+        while True:
+            match = _SMALL_MEMBER.match(self.raw, self.pos)
+            if match is None:
+                raise self.error("expected a name and an object of strings, whole numbers and lists of strings")
+            key = self._text(match[1], max_key_chars)
+            if key in seen:
+                raise self.error(f"JSON has the key {key!r} twice")
+            seen.add(key)
+            if match.end(2) - match.start(2) > max_bytes:
+                raise self.error(f"an object larger than {max_bytes} bytes")
+            try:
+                value: dict[str, Any] = _DECODER.decode(match[2].decode("utf-8"))
+            except ManifestError as exc:
+                raise self.error(str(exc)) from None
+            except (UnicodeDecodeError, ValueError):
+                raise self.error("an object that is not UTF-8 JSON") from None
+            self.pos = match.end()
+            yield key, value
+            if match[3] == b"}":
+                return
 
     def integer(self) -> int:
         """A whole number written without fraction or exponent, of at most 19 digits.

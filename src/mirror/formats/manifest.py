@@ -45,6 +45,9 @@ BUNDLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{7,63}")
 _META_KEYS = {"format", "id", "version", "title", "created", "languages", "author_key", "supersedes", "files"}
 _TEXT_KEYS = {"language": 35, "title": MAX_TEXT, "date": MAX_TEXT, "place": MAX_TEXT, "source": MAX_TEXT}
 _PRIVACY_LISTS = ("removed", "kept")
+_PRIVACY_KEYS = {"metadata", *_PRIVACY_LISTS, "original_sha256_salted"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_ENTRY_BYTES = 64 * 1024  # one file's entry: five text fields of 1,000 characters, escaped, fit
 _MEDIA = {media: media for media in MEDIA_TYPES}  # one shared string per type, however many files name it
 
 
@@ -233,40 +236,48 @@ class _MetaReader:
         return tuple(self.doc.string(35) for _ in self.doc.items(MAX_LANGUAGES))
 
     def _files(self) -> Iterator[tuple[str, FileMeta]]:
-        for count, path in enumerate(self.doc.members(MAX_NAME_BYTES), start=1):
+        entries = self.doc.small_objects(MAX_NAME_BYTES, MAX_ENTRY_BYTES)
+        for count, (path, item) in enumerate(entries, start=1):
             if self.listed is not None and path not in self.listed:
                 raise ManifestError("bundle.json and SHA256SUMS list different files")
-            _expect(count <= MAX_MEMBERS and name_problem(path) is None, f"files/{printable(path)}")
-            yield path, self._file(path)
+            _expect(count <= MAX_MEMBERS and (self.listed is not None or name_problem(path) is None),
+                    f"files/{printable(path)}")  # a listed path passed the name rules in SHA256SUMS
+            yield path, self._file(path, item)
 
-    def _file(self, path: str) -> FileMeta:
-        where = f"files/{printable(path)}"
-        size, media = -1, ""
-        extra: dict[str, Any] = {}
-        for key in self.doc.members(16):
-            if key == "size":
-                size = self.doc.integer()
-            elif key == "type":
-                media = _MEDIA.get(self.doc.string(64), "")
-            elif key in _TEXT_KEYS:
-                extra[key] = self.doc.string(_TEXT_KEYS[key])
-            elif key == "privacy":
-                extra[key] = self._privacy(where)
-            else:
-                _expect(False, where)
-        _expect(size >= 0, f"{where}/size")
-        _expect(bool(media), f"{where}/type")
-        return FileMeta(size, media, extra if self.details else {})
+    def _file(self, path: str, item: dict[str, Any]) -> FileMeta:
+        size, media = item.pop("size", None), item.pop("type", None)
+        media = _MEDIA.get(media) if isinstance(media, str) else None
+        problem = _entry_problem(size, media, item)
+        if problem is not None:
+            raise ManifestError(f"bundle.json field 'files/{printable(path)}{problem}' is malformed")
+        return FileMeta(size, str(media), item if self.details else {})
 
-    def _privacy(self, where: str) -> dict[str, Any]:
-        record: dict[str, Any] = {}
-        for key in self.doc.members(32):
-            if key == "metadata":
-                record[key] = self.doc.string(16)
-            elif key in _PRIVACY_LISTS:
-                record[key] = [self.doc.string(100) for _ in self.doc.items(64)]
-            elif key == "original_sha256_salted":
-                record[key] = self.doc.string(64)
-            else:
-                _expect(False, f"{where}/privacy")
-        return record
+
+def _entry_problem(size: Any, media: str | None, item: dict[str, Any]) -> str | None:
+    """Which part of a file's entry breaks the schema ("/size", "/title"...; "" for the entry), or None."""
+    if type(size) is not int or not 0 <= size < 2**63:
+        return "/size"
+    if media is None:
+        return "/type"
+    for key, value in item.items():
+        cap = _TEXT_KEYS.get(key)
+        if cap is not None:
+            if not _is_text(value, cap):
+                return f"/{key}"
+        elif key != "privacy" or not _is_privacy(value):
+            return ""
+    return None
+
+
+def _is_text(value: Any, cap: int) -> bool:
+    """A string of at most `cap` characters, and Unicode text (no lone surrogate from a `\\u` escape)."""
+    return isinstance(value, str) and len(value) <= cap and _SURROGATE.search(value) is None
+
+
+def _is_privacy(value: Any) -> bool:
+    """The record of what was done to a photo's metadata: kinds of metadata, never their values."""
+    if not isinstance(value, dict) or not set(value) <= _PRIVACY_KEYS:
+        return False
+    lists = [value[k] for k in _PRIVACY_LISTS if k in value]
+    return (all(isinstance(v, list) and len(v) <= 64 and all(_is_text(x, 100) for x in v) for v in lists)
+            and all(_is_text(value[k], 64) for k in ("metadata", "original_sha256_salted") if k in value))
