@@ -127,7 +127,7 @@ def _run(command: str, bundle: Path, runs: int, work: Path) -> tuple[Sample, str
 
 def _human(size: int, unit: str) -> str:
     if unit == "bytes" and size >= MIB:
-        return f"{size / MIB:g} MiB"
+        return f"{size / MIB:g} MiB" if size % MIB == 0 else f"{size / MB:g} MB"
     return f"{size:,} {unit}"
 
 
