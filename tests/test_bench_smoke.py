@@ -43,3 +43,19 @@ def test_quick_serve_benchmark_compares_with_nginx(tmp_path: Path) -> None:
     report = quick_report("serve.py", tmp_path)
     assert "mirror serve's throughput at least half of nginx's" in report  # the target line, PASS or FAIL
     assert "| 4 | 2 | 0 |" in report and "Peak memory of the `mirror serve` process" in report
+
+
+def test_hostile_benchmark_measures_every_shape(tmp_path: Path) -> None:
+    """`bench/hostile.py --quick` builds every hostile shape and measures verify, extract and scan on each."""
+    out = tmp_path / "hostile.md"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "hostile.py"), "--quick", "--out", str(out),
+                           "--cache", str(tmp_path / "cache")], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = out.read_text()
+    for shape in ("a duplicate at the end", "unlisted account", "1 GiB LZMA2 dictionary", "bundle.json signed by",
+                  "ends before its declared size", "padded endorsement", "(the cap)", "99,998 files"):
+        assert shape in report, shape
+    rows = [line for line in report.splitlines() if line.startswith("| ") and "`" in line]
+    assert len(rows) == 6 * 3 + 3 * 2 + 2 * 3  # six shapes x three commands, three at the caps x two; growth rows
+    assert "## Growth" in report and "## Targets" in report

@@ -9,6 +9,9 @@ Example::
 
     save_state(path, {"version": 4})      # small JSON state files, mode 0600
     load_state(path)                      # {} when absent; ConfigError when damaged
+
+    with open_regular(Path("x.7z")) as fp:  # ConfigError for a FIFO, device or socket, before opening it
+        ...
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import errno
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mirror.errors import ConfigError
 
@@ -129,3 +133,38 @@ def damaged_state(path: Path) -> ConfigError:
 def save_state(path: Path, doc: dict[str, Any]) -> None:
     """Replace the JSON object in a state file atomically, readable by its owner only."""
     atomic_write(path, (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode(), mode=0o600)
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
+
+
+def _not_regular(path: Path, mode: int) -> ConfigError:
+    kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    return ConfigError(f"{path} is {kind}, not a regular file", hint="copy what it holds into a file first")
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open `path` for reading only if it is a regular file (or a link to one).
+
+    A FIFO would block until a writer comes, a device may never end or may act on being opened (a tape
+    rewinds): so the type is checked before opening, and again on the open file (without blocking), so
+    that a FIFO swapped in between is refused too.
+
+    Raises:
+        ConfigError: a FIFO, device, socket or folder (exit 2).
+        OSError: the file cannot be opened.
+    """
+    before = os.stat(path)
+    if not stat.S_ISREG(before.st_mode):
+        raise _not_regular(path, before.st_mode)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            raise _not_regular(path, opened.st_mode)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

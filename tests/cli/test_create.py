@@ -127,3 +127,12 @@ def test_progress_counts_every_stored_byte(keyring: Keyring, sources: Path, tmp_
     assert len(seen) == result.files == 4
     meta = json.loads((sevenzip_extract(result.out, tmp_path / "x") / "bundle.json").read_bytes())
     assert sum(seen) == sum(f["size"] for f in meta["files"].values())
+
+
+def test_create_refuses_a_title_readers_could_not_verify(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                         tmp_path: Path) -> None:
+    """A title over bundle.json's cap is refused up front (exit 2), before any passphrase, with nothing written."""
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice", "--title", "x" * 1001)
+    assert code == 2 and "more than 1000" in err and not out.exists()
+    assert invoke(runner, "create", sources, "-o", out, "--key", "alice", "--title", "x" * 1000)[0] == 0

@@ -16,9 +16,11 @@ import py7zr
 import pytest
 from click.testing import CliRunner
 
+import hostile_shapes as shapes
 from conftest import invoke
 from forge import Entry, file_attributes, forge
 from helpers import require_tool, run, sevenzip_extract, sevenzip_rebuild
+from mirror.formats.endorsement import endorsement_comment, endorsement_name
 from mirror.formats.manifest import Sums, trusted_comment
 from mirror.formats.minisign import Signature
 from mirror.trust.keyring import Keyring
@@ -186,6 +188,49 @@ def duplicate_json_keys(bundle: Path, tmp: Path, ring: Keyring) -> Path:
     return _forge(tmp, members)
 
 
+def shape(build: Callable[[Path, dict[str, bytes]], Path]) -> Builder:
+    """One of issue 10's hostile shapes (tests/hostile_shapes.py), around this bundle's signed files."""
+    def builder(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+        return build(tmp / "hostile.7z", _members(bundle, tmp))
+    return builder
+
+
+def endorsement(bundle: Path, tmp: Path, ring: Keyring, raw: bytes) -> Path:
+    """The bundle plus one endorsement file with these bytes, named for a new key."""
+    return _forge(tmp, _members(bundle, tmp), Entry(endorsement_name(SecretKey.generate().public.key_id), raw))
+
+
+def endorsement_by_other_key(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    meta = json.loads(members["bundle.json"])
+    signature = SecretKey.generate().sign(members["SHA256SUMS"], endorsement_comment(meta["id"], 1, "relayed"))
+    return _forge(tmp, members, Entry(endorsement_name(SecretKey.generate().public.key_id), signature.to_bytes()))
+
+
+def many_endorsements(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    members = _members(bundle, tmp)
+    sums = members["SHA256SUMS"]
+    notes = [Entry(endorsement_name(k.public.key_id), k.sign(sums, "x").to_bytes())
+             for k in (SecretKey.generate() for _ in range(101))]
+    return _forge(tmp, members, *notes)
+
+
+def many_folders(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    return _forge(tmp, _members(bundle, tmp), *(Entry(f"accounts/{i}/a.md", b"x") for i in range(10_001)))
+
+
+def resigned_meta(edit: Callable[[dict[str, object]], None]) -> Builder:
+    """bundle.json changed by `edit` and signed again by its author: the parser itself must refuse it."""
+    def build(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+        members = _members(bundle, tmp)
+        meta = json.loads(members["bundle.json"])
+        edit(meta)
+        members["bundle.json"] = (json.dumps(meta, indent=1) + "\n").encode()
+        _resign(members, ring.secret("alice", None))
+        return _forge(tmp, members)
+    return build
+
+
 CASES = [
     pytest.param(changed_photo, r"changed: photos/", id="changed photo byte, CRCs recomputed by 7zz"),
     pytest.param(changed_sums, r"signature does not match", id="changed SHA256SUMS"),
@@ -216,6 +261,41 @@ CASES = [
     pytest.param(bad_lzma_settings, r"unsupported LZMA settings", id="LZMA with lc + lp > 4"),
     pytest.param(folder_with_data, r"folder that carries data", id="folder entry with a data stream"),
     pytest.param(duplicate_json_keys, r"has the key 'title' twice", id="bundle.json with duplicate keys"),
+    # Issue 10's shapes, at sizes a test can afford (bench/hostile.py runs them at full size).
+    pytest.param(shape(lambda out, m: shapes.duplicate_at_end(out, 3000)), r"'accounts/002998.md' appears twice",
+                 id="3,000 empty members, a duplicate at the end"),
+    pytest.param(shape(lambda out, m: shapes.big_account(out, 8 << 20, m)),
+                 r"not listed in SHA256SUMS: accounts/unlisted.md", id="8 MiB unlisted account"),
+    pytest.param(shape(lambda out, m: shapes.huge_dictionary(out, 1 << 20, 36, m)), r"dictionary of 1024 MiB",
+                 id="1 GiB LZMA2 dictionary"),
+    pytest.param(shape(lambda out, m: shapes.huge_dictionary(out, 1 << 20, 40, m)), r"dictionary of 4095 MiB",
+                 id="LZMA2 dictionary property 40 (4 GiB)"),
+    pytest.param(shape(lambda out, m: shapes.huge_dictionary(out, 1 << 20, 33, m)), r"dictionary of 384 MiB",
+                 id="384 MiB dictionary, just over the cap"),
+    pytest.param(shape(lambda out, m: shapes.stream_ends_early(out, 4096, m)), r"ends before the declared size",
+                 id="LZMA2 stream shorter than its block"),
+    pytest.param(shape(lambda out, m: shapes.big_bundle_json(out, SecretKey.generate(), 33 << 20)),
+                 r"bundle.json declares \d+ bytes, more than 33554432", id="33 MiB bundle.json, unknown key"),
+    pytest.param(shape(lambda out, m: shapes.big_endorsement(out, m, 64 << 10)), r"an endorsement is at most 4096",
+                 id="64 KiB endorsement"),
+    pytest.param(named("endorsements/note.txt"), r"endorsements/ holds only", id="endorsements/note.txt"),
+    pytest.param(named("endorsements/0123456789abcdef.minisig"), r"endorsements/ holds only",
+                 id="endorsement named in lower case"),
+    pytest.param(lambda b, t, r: endorsement(b, t, r, b"not a signature\n"), r"is not a minisign signature",
+                 id="endorsement that does not parse"),
+    pytest.param(lambda b, t, r: endorsement(b, t, r, b""), r"is not a minisign signature",
+                 id="empty endorsement"),
+    pytest.param(endorsement_by_other_key, r"not the key its name says", id="endorsement under another key's name"),
+    pytest.param(many_endorsements, r"101 endorsements, more than 100", id="101 endorsements"),
+    pytest.param(many_folders, r"more than 10000 folders", id="10,001 folders"),
+    pytest.param(resigned_meta(lambda m: m.update(languages=[[]] * 1000)), r"expected a string",
+                 id="bundle.json with a list of lists, re-signed"),
+    pytest.param(resigned_meta(lambda m: m.update(title="x" * 1001)), r"longer than 1000 characters",
+                 id="bundle.json title over 1000 characters, re-signed"),
+    pytest.param(resigned_meta(lambda m: m.update(title="\ud800")), r"lone surrogate",
+                 id="bundle.json title with a lone surrogate, re-signed"),
+    pytest.param(resigned_meta(lambda m: m.update(version=1.0)), r"whole number",
+                 id="bundle.json version 1.0, re-signed"),
 ]
 
 
@@ -226,10 +306,10 @@ def _files_under(folder: Path) -> set[Path]:
 @pytest.mark.parametrize(("build", "message"), CASES)
 def test_hostile_bundle_is_rejected(build: Builder, message: str, bundle: Path, keyring: Keyring,
                                     tmp_path: Path, runner: CliRunner) -> None:
-    """verify and extract both exit 3 with a specific one-line reason and write nothing."""
+    """verify (text and --json) and extract exit 3 with a specific one-line reason and write nothing; scan ends."""
     require_tool("7zz")
-    hostile = build(bundle, tmp_path / "work", keyring) if (tmp_path / "work").mkdir() is None else None
-    assert hostile is not None
+    (tmp_path / "work").mkdir()
+    hostile = build(bundle, tmp_path / "work", keyring)
     before = _files_under(tmp_path)
     before_bytes = hostile.read_bytes()
 
@@ -239,6 +319,12 @@ def test_hostile_bundle_is_rejected(build: Builder, message: str, bundle: Path, 
     assert re.search(message, err), err
     assert len(err.strip().splitlines()) <= 2  # one line, and at most one hint
     assert "Traceback" not in err + out
+
+    code, out, err = invoke(runner, "verify", "--json", hostile)
+    assert code == 3 and json.loads(out)["verdict"] == "invalid", (out, err)
+
+    code, out, err = invoke(runner, "scan", hostile)  # scan does not verify, but must end cleanly
+    assert code in (0, 3, 6) and "Traceback" not in err + out, (out, err)
 
     dest = tmp_path / "out"
     code, out, err = invoke(runner, "extract", hostile, dest)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +17,7 @@ from hypothesis import strategies as st
 from forge import Entry, forge
 from helpers import require_tool, run
 from mirror.errors import ArchiveError, KeyringError, ManifestError, SignatureError
-from mirror.formats.manifest import BundleMeta, Sums
+from mirror.formats.manifest import BundleMeta, FileMeta, Sums, file_details
 from mirror.formats.minisign import PublicKeyFile, Signature, key_id_for
 from mirror.formats.names import collision_key, name_problem
 from mirror.sevenzip import Limits, iter_members, read_archive
@@ -150,3 +154,57 @@ def test_reader_never_crashes_on_garbage(noise: bytes, at: int) -> None:
                     pass
         except ArchiveError:
             pass
+
+
+def test_bundle_meta_against_the_signed_list() -> None:
+    """With the signed list, bundle.json must describe exactly those files; without details, only size and type."""
+    files = {"accounts/a.md": FileMeta(3, "text/markdown", {"title": "Площадь", "date": "2022-01-05"}),
+             "photos/b.jpg": FileMeta(9, "image/jpeg", {"privacy": {"metadata": "removed", "removed": ["gps"]}})}
+    meta = BundleMeta("abcdef0123456789", 1, "t", "2026-01-01T00:00:00Z", ("en",), "0" * 16, files)
+    raw = meta.to_bytes()
+    assert BundleMeta.from_bytes(raw, listed=set(files)) == meta
+    compact = BundleMeta.from_bytes(raw, listed=set(files), details=False)
+    assert {p: (m.size, m.type, m.extra) for p, m in compact.files.items()} == {
+        "accounts/a.md": (3, "text/markdown", {}), "photos/b.jpg": (9, "image/jpeg", {})}
+    assert dict(file_details(raw)) == files
+    for listed in ({"accounts/a.md"}, {*files, "accounts/c.md"}):
+        with pytest.raises(ManifestError, match="list different files"):
+            BundleMeta.from_bytes(raw, listed=listed)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda d: d.update(title="x" * 1001), "longer than 1000"),
+    (lambda d: d.update(languages=["en"] * 101), "more than 100 items"),
+    (lambda d: d.update(version=2**31), "'version' is malformed"),
+    (lambda d: d.update(version=10**30), "whole number"),
+    (lambda d: d["files"]["a.md"].update(size=-1), "size' is malformed"),
+    (lambda d: d["files"]["a.md"].update(type="text/html"), "type' is malformed"),
+    (lambda d: d["files"]["a.md"].update(note="x"), "'files/a.md' is malformed"),
+    (lambda d: d["files"]["a.md"].update(privacy={"removed": [[]]}), "expected a name and an object of strings"),
+    (lambda d: d["files"]["a.md"].update(privacy={"removed": ["gps"] * 65}), "'files/a.md' is malformed"),
+    (lambda d: d["files"]["a.md"].update(title="\ud800"), "'files/a.md/title' is malformed"),
+    (lambda d: d["files"]["a.md"].update(place=["x"]), "expected a name and an object of strings"),
+    (lambda d: d["files"]["a.md"].update(place="x" * 70_000), "an object larger than 65536 bytes"),
+    (lambda d: d["files"].update({"../x": {"size": 1, "type": "text/plain"}}), "files/../x"),
+], ids=["long title", "101 languages", "version 2**31", "30-digit number", "negative size", "unknown type",
+        "unknown file field", "list in privacy", "65 privacy kinds", "lone surrogate in a title", "list as a place",
+        "entry over 64 KiB", "unsafe path"])
+def test_bundle_meta_caps(edit: Callable[[dict[str, Any]], None], message: str) -> None:
+    """Each cap of docs/format.md's Bounds refuses what exceeds it, naming the problem."""
+    doc: dict[str, Any] = {"format": "mirror-bundle/1", "id": "abcdef0123456789", "version": 1, "title": "t",
+                           "created": "c", "languages": [], "author_key": "k", "supersedes": None,
+                           "files": {"a.md": {"size": 1, "type": "text/markdown"}}}
+    BundleMeta.from_bytes(json.dumps(doc).encode())
+    edit(doc)
+    with pytest.raises(ManifestError, match=re.escape(message)):
+        BundleMeta.from_bytes(json.dumps(doc).encode())
+
+
+def test_sums_caps() -> None:
+    """SHA256SUMS: more lines than the member cap, or a path that is not UTF-8, is refused."""
+    line = GOOD_HASH.encode() + b"  "
+    with pytest.raises(ManifestError, match="not UTF-8"):
+        Sums.from_bytes(line + b"a\xff\n")
+    many = b"".join(line + f"f{i:06d}\n".encode() for i in range(100_001))
+    with pytest.raises(ManifestError, match="more than 100000 files"):
+        Sums.from_bytes(many)

@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 from mirror.bundle.verify import Keys, VerifiedBundle, check_container, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
-from mirror.safeio import rename_noreplace
+from mirror.safeio import open_regular, rename_noreplace
 from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.trust.policy import AuthorTrusted, Policy
 
@@ -42,58 +42,70 @@ def extract_bundle(path: Path, dest: Path, keys: Keys, limits: Limits | None = N
     """Verify `path`, then write its files into the new folder `dest`.
 
     Raises:
-        ConfigError: `dest` exists (nothing is overwritten).
+        ConfigError: `dest` exists (nothing is overwritten), or `path` is a FIFO, device or socket.
         VerificationError: the bundle failed a check; nothing is written.
         UntrustedSigner: intact but unknown signer, unless `allow_untrusted`.
     """
     if dest.exists() or dest.is_symlink():
         raise ConfigError(f"{dest} already exists", hint="name a new folder; extract never overwrites")
     limits = limits or Limits()
-    with path.open("rb") as fp:
-        signed, members, unlisted = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted())
-        verified = signed.result(path, members)
+    with open_regular(path) as fp:
+        checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted())
+        verified = checked.result(path)
         if not verified.trusted and not allow_untrusted:
             raise UntrustedSigner(verified.key_id, verified.fingerprint)
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mirror-tmp", dir=dest.parent))
         try:
-            _write_all(fp, limits, staging, {**unlisted, **signed.sums.entries}, verified.members)
+            written = _write_all(fp, limits, staging, {**checked.unlisted, **verified.sums.entries}, verified)
             os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
             rename_noreplace(staging, dest)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    return Extracted(dest, verified, len(members))
+    return Extracted(dest, verified, written)
+
+
+def _create(staging: Path, name: str) -> int:
+    """A new file for member `name` under `staging` (a name already checked), as a file descriptor."""
+    target = staging.joinpath(*name.split("/"))
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    os.fchmod(fd, 0o644)  # whatever the umask: readable, like plain 7-Zip makes it
+    return fd
 
 
 def _write_all(handle: BinaryIO, limits: Limits, staging: Path, hashes: dict[str, str],
-               verified: tuple[str, ...]) -> None:
-    """Second pass: write each member, hashing it again; the set written must be the set verified."""
+               verified: VerifiedBundle) -> int:
+    """Second pass: write each member, hashing it again; the set read must be the set verified.
+
+    Invalid endorsements are read and hashed like the rest, but not written. Returns how many files were.
+    """
     archive = read_archive(handle, limits)
     files = check_container(archive)
-    if sorted(m.name for m in files) != sorted(verified):
+    if sorted(m.name for m in files) != sorted(verified.members):
         raise ContentError("the bundle changed between verifying and extracting",
                            hint="copy the bundle to local storage and try again")
-    written: set[str] = set()
+    skip, seen = verified.ignored, set()
     for member, chunks in iter_members(handle, archive):
-        target = staging.joinpath(*member.name.split("/"))
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
         digest = hashlib.sha256()
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as out:
+        if member.name in skip:
             for chunk in chunks:
                 digest.update(chunk)
-                out.write(chunk)
-        os.chmod(target, 0o644)
+        else:
+            with os.fdopen(_create(staging, member.name), "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
         if digest.hexdigest() != hashes.get(member.name):
             raise ContentError(f"{member.name} changed between verifying and extracting",
                                hint="copy the bundle to local storage and try again")
-        written.add(member.name)
+        seen.add(member.name)
     empty = hashlib.sha256(b"").hexdigest()
     for member in files:
-        if member.name not in written:  # empty files carry no data stream
+        if member.name not in seen:  # empty files carry no data stream
             if hashes.get(member.name) != empty:
                 raise ContentError(f"{member.name} changed between verifying and extracting")
-            target = staging.joinpath(*member.name.split("/"))
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644))
+            if member.name not in skip:
+                os.close(_create(staging, member.name))
+    return len(files) - len(skip)

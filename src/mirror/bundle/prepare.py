@@ -26,7 +26,7 @@ from typing import Any
 from mirror.bundle.accounts import read_account
 from mirror.bundle.sources import Refusal, SourceFile, SourceOptions, collect_sources, covered
 from mirror.errors import IdentifiersFound, InputError, PhotoError
-from mirror.formats.manifest import FileMeta
+from mirror.formats.manifest import MAX_TEXT, FileMeta
 from mirror.privacy.clean import Cleaned, clean_photo
 from mirror.privacy.findings import Finding
 from mirror.privacy.identifiers import find_identifiers, mask, scan_text
@@ -183,9 +183,12 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     """Collect, read, clean or convert, hash and scan every source file; list every problem.
 
     Raises:
-        InputError: SRC is not a folder or holds nothing at all.
+        InputError: SRC is not a folder or holds nothing at all, or the title is too long.
         OSError: a source file cannot be read.
     """
+    if len(request.title) > MAX_TEXT:
+        raise InputError(f"the title has {len(request.title)} characters, more than {MAX_TEXT}",
+                         hint="give a shorter --title; readers see it on one line")
     options = SourceOptions(request.keep_metadata, request.convert_heic, request.keep_names)
     collected = collect_sources(request.src, options)
     if not collected.files and not collected.refused:

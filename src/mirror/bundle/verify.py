@@ -6,10 +6,12 @@ Example::
     if result.trusted:                   # the policy's verdict; result.verdict.reason says why
         print("verified, signed by", result.signer_name, result.fingerprint)
 
-Order: (1) container caps, names, types, methods, declared sizes; (2) read the
-signature and find the key; (3) check the signature and trusted comment; (4)
-parse SHA256SUMS, check bundle.json's hash, parse it; (5) the member set equals
-the listed set; (6) every member's sha256. Nothing is written to disk.
+Order: (1) container caps, names, types, methods, declared sizes, the signed
+files present, endorsements well named and small; (2) read the signature and
+find the key; (3) check the signature and trusted comment; (4) parse SHA256SUMS,
+check bundle.json's hash, parse it; (5) the member set equals the listed set
+plus the known unsigned files; (6) every member's sha256; (7) each endorsement
+parsed strictly and judged; then the policy decides. Nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from mirror.bundle.endorsements import EndorsementCheck, check_endorsements
 from mirror.errors import ArchiveError, ContentError, KeyringError, ManifestError, SignatureError
+from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
 from mirror.formats.manifest import (
     AUTHOR_KEY_NAME,
-    ENDORSEMENT_DIR,
     MAX_META_BYTES,
     MAX_SUMS_BYTES,
     META_NAME,
@@ -35,6 +38,7 @@ from mirror.formats.manifest import (
 )
 from mirror.formats.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature, key_id_hex
 from mirror.formats.names import printable
+from mirror.safeio import open_regular
 from mirror.sevenzip import Archive, Limits, Member, check_methods, iter_members, read_archive, regular_files
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
@@ -53,12 +57,13 @@ class VerifiedBundle:
     """A bundle whose every check passed."""
 
     path: Path
-    meta: BundleMeta
+    meta: BundleMeta  # each file's size and type; the other fields: manifest.file_details(control[META_NAME])
     sums: Sums
     public: PublicKeyFile
     verdict: Verdict
     signer_name: str | None  # the author's name in the keyring, when the key is there
     members: tuple[str, ...]  # every regular member, in archive order
+    endorsements: tuple[EndorsementCheck, ...] = ()
     control: dict[str, bytes] = field(default_factory=dict, repr=False)  # the four signed files, as stored
 
     @property
@@ -76,37 +81,75 @@ class VerifiedBundle:
         """The signer's fingerprint, to compare by phone or in person."""
         return fingerprint(self.public)
 
+    @property
+    def ignored(self) -> frozenset[str]:
+        """Members that are named in the verdict but never used or extracted: invalid endorsements."""
+        return frozenset(e.name for e in self.endorsements if e.status == "invalid")
+
+
+def _check_endorsement_member(member: Member) -> None:
+    if endorsement_key_id(member.name) is None:
+        raise ArchiveError(f"unexpected member {printable(member.name)!r}: endorsements/ holds only "
+                           "<KEYID>.minisig signature files")
+    if member.size > MAX_ENDORSEMENT_BYTES:
+        raise ArchiveError(f"{member.name} declares {member.size} bytes; an endorsement is at most "
+                           f"{MAX_ENDORSEMENT_BYTES}")
+
 
 def check_container(archive: Archive) -> list[Member]:
-    """Step 1: methods, names, types, duplicates, collisions, and the caps on the signed files.
+    """Step 1: methods, names, types, duplicates, collisions, the signed files present, every cap.
 
     Returns the regular files, in archive order.
 
     Raises:
         ArchiveError: the first problem found.
+        ContentError: a signed file is missing.
     """
     check_methods(archive)
     files = regular_files(archive)
+    present = {m.name for m in files if m.name in CONTROL_CAPS}
+    for name in CONTROL_CAPS:
+        if name not in present:
+            raise ContentError(f"the bundle has no {name}")
+    endorsements = 0
     for member in files:
         cap = CONTROL_CAPS.get(member.name)
         if cap is not None and member.size > cap:
             raise ArchiveError(f"{member.name} declares {member.size} bytes, more than {cap}")
+        if is_endorsement(member.name):
+            _check_endorsement_member(member)
+            endorsements += 1
+    if endorsements > MAX_ENDORSEMENTS:
+        raise ArchiveError(f"the bundle carries {endorsements} endorsements, more than {MAX_ENDORSEMENTS}")
     return files
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Signed:
+    """Steps 2-4: what the author signed, and the key that checked out."""
+
     sums: Sums
     meta: BundleMeta
     public: PublicKeyFile
-    verdict: Verdict
     signer_name: str | None
     control: dict[str, bytes]
 
-    def result(self, path: Path, members: list[str]) -> VerifiedBundle:
-        """The verified bundle, once every step passed."""
-        return VerifiedBundle(path, self.meta, self.sums, self.public, self.verdict, self.signer_name,
-                              tuple(members), dict(self.control))
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """Every step passed on an open bundle; what extract needs besides the verdict."""
+
+    signed: _Signed
+    members: tuple[str, ...]
+    unlisted: dict[str, str]  # sha256 of the members SHA256SUMS does not cover: itself, its signature, endorsements
+    endorsements: tuple[EndorsementCheck, ...]
+    verdict: Verdict
+
+    def result(self, path: Path) -> VerifiedBundle:
+        """The verified bundle."""
+        signed = self.signed
+        return VerifiedBundle(path, signed.meta, signed.sums, signed.public, self.verdict, signed.signer_name,
+                              self.members, self.endorsements, dict(signed.control))
 
 
 def snapshot(keys: Keys) -> TrustedKeys:
@@ -140,17 +183,13 @@ def _find_key(sig: Signature, author_pub: bytes, keys: TrustedKeys,
     return candidate, None
 
 
-def check_signed(control: dict[str, bytes], keys: TrustedKeys, policy: Policy,
-                 expect_key: PublicKeyFile | None = None) -> _Signed:
+def check_signed(control: dict[str, bytes], keys: TrustedKeys, expect_key: PublicKeyFile | None = None) -> _Signed:
     """Steps 2-4 on the captured control files.
 
     Raises:
         SignatureError: bad or unknown signature, changed trusted comment.
         ManifestError: malformed SHA256SUMS or bundle.json, or they disagree.
     """
-    for name in (SUMS_NAME, SIG_NAME, AUTHOR_KEY_NAME, META_NAME):
-        if name not in control:
-            raise ContentError(f"the bundle has no {name}")
     sig = Signature.from_bytes(control[SIG_NAME])
     public, signer_name = _find_key(sig, control[AUTHOR_KEY_NAME], keys, expect_key)
     check_signature(public, sig, control[SUMS_NAME])
@@ -158,16 +197,15 @@ def check_signed(control: dict[str, bytes], keys: TrustedKeys, policy: Policy,
     for name in (META_NAME, AUTHOR_KEY_NAME):
         if hashlib.sha256(control[name]).hexdigest() != sums.entries[name]:
             raise ContentError(f"{name} does not match its hash in SHA256SUMS")
-    meta = BundleMeta.from_bytes(control[META_NAME])
+    listed = set(sums.entries) - {META_NAME, AUTHOR_KEY_NAME}
+    meta = BundleMeta.from_bytes(control[META_NAME], listed=listed, details=False)
     if sig.trusted_comment != trusted_comment(meta.bundle_id, meta.version):
         raise SignatureError("the signed trusted comment does not match bundle.json's id and version")
     if meta.author_key != key_id_hex(sig.key_id):
         raise ManifestError("bundle.json names another author key than the signer's")
     if _author_key(control[AUTHOR_KEY_NAME]) != public:
         raise ManifestError(f"the bundle's {AUTHOR_KEY_NAME} is not the signer's key")
-    if set(meta.files) != set(sums.entries) - {META_NAME, AUTHOR_KEY_NAME}:
-        raise ManifestError("bundle.json and SHA256SUMS list different files")
-    return _Signed(sums, meta, public, policy.judge(Evidence(public), keys), signer_name, control)
+    return _Signed(sums, meta, public, signer_name, {name: control[name] for name in CONTROL_CAPS})
 
 
 def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
@@ -182,14 +220,9 @@ def _hash(chunks: Iterator[bytes]) -> str:
     return digest.hexdigest()
 
 
-def _is_endorsement(name: str) -> bool:
-    return name.startswith(ENDORSEMENT_DIR) and name.count("/") == 1 and name.endswith(".minisig")
-
-
 def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
-                expect_key: PublicKeyFile | None = None) -> tuple[_Signed, list[str], dict[str, str]]:
-    """Run every check on an open bundle; return what was signed, member order, and the hashes of
-    members the signed list does not cover (the signature, endorsements).
+                expect_key: PublicKeyFile | None = None) -> Checked:
+    """Run every check on an open bundle.
 
     Raises:
         VerificationError: the first failed step, or ContentError listing every bad file.
@@ -197,29 +230,33 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     archive = read_archive(fp, limits)
     files = check_container(archive)
     sizes = {m.name: m.size for m in files}
-    control: dict[str, bytes] = {}
+    held: dict[str, bytes] = {}  # the signed files and the endorsements, each capped in check_container
     hashes: dict[str, str] = {}  # kept only until the signed list is known, and for unlisted members
     changed: set[str] = set()
     signed: _Signed | None = None
     for member, chunks in iter_members(fp, archive):
-        if member.name in CONTROL_CAPS:
-            control[member.name], digest = _read_capped(chunks)
+        if member.name in CONTROL_CAPS or is_endorsement(member.name):
+            held[member.name], digest = _read_capped(chunks)
         else:
             digest = _hash(chunks)
         _record(member.name, digest, signed, hashes, changed)
-        if signed is None and len(control) == len(CONTROL_CAPS):
-            signed = check_signed(control, keys, policy, expect_key)  # before the bulk of the data
+        if signed is None and all(name in held for name in CONTROL_CAPS):
+            signed = check_signed(held, keys, expect_key)  # before the bulk of the data
     for member in files:  # members without a data stream (empty files)
         if member.has_stream:
             continue
         _record(member.name, hashlib.sha256(b"").hexdigest(), signed, hashes, changed)
-        if member.name in CONTROL_CAPS:
-            control[member.name] = b""
+        if member.name in CONTROL_CAPS or is_endorsement(member.name):
+            held[member.name] = b""
     if signed is None:
-        signed = check_signed(control, keys, policy, expect_key)
+        signed = check_signed(held, keys, expect_key)
     changed |= {p for p, d in hashes.items() if signed.sums.entries.get(p, d) != d}
     _check_content(signed, sizes, changed)
-    return signed, [m.name for m in files], {p: d for p, d in hashes.items() if p not in signed.sums.entries}
+    endorsements = check_endorsements({n: raw for n, raw in held.items() if is_endorsement(n)},
+                                      held[SUMS_NAME], signed.meta, signed.public, keys)
+    evidence = Evidence(signed.public, tuple(e.evidence for e in endorsements if e.evidence is not None))
+    unlisted = {p: d for p, d in hashes.items() if p not in signed.sums.entries}
+    return Checked(signed, tuple(m.name for m in files), unlisted, endorsements, policy.judge(evidence, keys))
 
 
 def _record(name: str, digest: str, signed: _Signed | None, hashes: dict[str, str], changed: set[str]) -> None:
@@ -233,7 +270,7 @@ def _record(name: str, digest: str, signed: _Signed | None, hashes: dict[str, st
 
 def _check_content(signed: _Signed, sizes: dict[str, int], changed: set[str]) -> None:
     listed = set(signed.sums.entries)
-    present = {n for n in sizes if n not in (SUMS_NAME, SIG_NAME) and not _is_endorsement(n)}
+    present = {n for n in sizes if n not in (SUMS_NAME, SIG_NAME) and not is_endorsement(n)}
     problems = [f"missing: {p}" for p in sorted(listed - present)]
     problems += [f"not listed in SHA256SUMS: {printable(p)}" for p in sorted(present - listed)]
     for path in sorted(listed & present):
@@ -258,9 +295,9 @@ def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_k
 
     Raises:
         VerificationError: the bundle must not be trusted.
+        ConfigError: `path` is a FIFO, device or socket (refused before it is opened).
         OSError: the file cannot be read.
     """
-    with path.open("rb") as fp:
-        signed, members, _ = verify_open(fp, snapshot(keys), limits or Limits(), policy or AuthorTrusted(),
-                                         expect_key)
-    return signed.result(path, members)
+    with open_regular(path) as fp:
+        checked = verify_open(fp, snapshot(keys), limits or Limits(), policy or AuthorTrusted(), expect_key)
+    return checked.result(path)

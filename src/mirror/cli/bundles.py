@@ -17,8 +17,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mirror.cli import fail, main
-from mirror.cli.common import dump_json, json_option, keys_option, open_keyring, say
+from mirror.cli.common import (
+    dump_json,
+    dump_json_streamed,
+    json_option,
+    keys_option,
+    open_keyring,
+    say,
+)
 from mirror.errors import ContentError, ExitCode, VerificationError
+from mirror.formats.names import printable
 
 if TYPE_CHECKING:
     from mirror.bundle.verify import VerifiedBundle
@@ -37,6 +45,11 @@ def _counts(result: VerifiedBundle) -> dict[str, int]:
             "photos": sum(1 for f in files.values() if f.type.startswith("image/"))}
 
 
+def _endorsements_json(result: VerifiedBundle) -> list[dict[str, Any]]:
+    return [{"member": e.name, "key_id": e.key_id, "status": e.status, "endorser": e.signer_name, "claim": e.claim,
+             "reason": e.reason or None} for e in result.endorsements]
+
+
 def _summary(result: VerifiedBundle) -> dict[str, Any]:
     return {
         "verdict": "verified" if result.trusted else "untrusted",
@@ -47,6 +60,7 @@ def _summary(result: VerifiedBundle) -> dict[str, Any]:
         "bundle": {"id": result.meta.bundle_id, "version": result.meta.version, "title": result.meta.title,
                    "created": result.meta.created, "languages": list(result.meta.languages)},
         "files": _counts(result),
+        "endorsements": _endorsements_json(result),
         "problems": [],
     }
 
@@ -66,9 +80,22 @@ def report_verified(result: VerifiedBundle, as_json: bool) -> None:
     say(f"  fingerprint  {result.fingerprint}")
     say(f"  bundle       {result.meta.title!r}, version {result.meta.version}, id {result.meta.bundle_id}")
     say(f"  files        {counts['accounts']} accounts, {counts['photos']} photos, all sha256 match")
+    _report_endorsements(result)
     if not result.trusted:
         say("  compare the fingerprint with the author by phone or in person, then:"
             " mirror keys import KEY.pub --name NAME --fingerprint '...'")
+
+
+def _report_endorsements(result: VerifiedBundle) -> None:
+    unknown = [e.key_id for e in result.endorsements if e.status == "unknown"]
+    for found in result.endorsements:
+        who = f"{found.signer_name} (key {found.key_id})"
+        if found.status == "trusted":
+            say(f"  endorsed by  {who}: {found.claim}")
+        elif found.status == "invalid":
+            say(f"  endorsement  by {who} is INVALID and ignored: {printable(found.reason)}")
+    if unknown:
+        say(f"  endorsements {len(unknown)} from keys not in your keyring (not checked): {', '.join(unknown)}")
 
 
 def report_failure(path: Path, exc: VerificationError, as_json: bool) -> None:
@@ -107,20 +134,19 @@ def verify(bundle: Path, as_json: bool, keys_dir: Path | None) -> None:
 def show(bundle: Path, as_json: bool, keys_dir: Path | None) -> None:
     """List what BUNDLE holds (title, languages, files, signer), after verifying it."""
     from mirror.bundle.verify import verify_bundle
-    from mirror.formats.names import printable
+    from mirror.formats.manifest import META_NAME, file_details
 
     result = verify_bundle(bundle, open_keyring(keys_dir))
+    details = file_details(result.control[META_NAME])  # one file at a time: memory does not grow with them
     if as_json:
-        doc = _summary(result)
-        doc["contents"] = {p: m.to_json() for p, m in sorted(result.meta.files.items())}
-        dump_json(doc)
+        dump_json_streamed(_summary(result), "contents", ((p, m.to_json()) for p, m in details))
     else:
         report_verified(result, False)
         # Text from the bundle is printed escaped: it may come from a key nobody vouched for, and a terminal
         # escape sequence in it could redraw the verdict above.
         say(f"  languages    {printable(', '.join(result.meta.languages)) or '-'}")
         say(f"  created      {printable(result.meta.created)}")
-        for path, meta in sorted(result.meta.files.items()):
+        for path, meta in details:
             extra = meta.extra
             label = " | ".join(printable(str(extra[k])) for k in ("date", "place", "title") if extra.get(k))
             say(f"  {meta.size:>10}  {printable(path)}" + (f"  ({label})" if label else ""))

@@ -16,7 +16,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,9 +35,11 @@ PASSPHRASE_ENV = "MIRROR_PASSPHRASE"  # noqa: S105 - the name of a variable, not
 KEYS_ENV = "MIRROR_KEYS"
 PASSPHRASE_ATTEMPTS = 3  # at a terminal, a mistyped passphrase may be typed again
 Decorator = Callable[[Any], Any]
-# Characters that must never reach a terminal raw from --json: C0 (json.dumps escapes those), DEL, C1,
-# bidi overrides and isolates, line and paragraph separators.
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Characters that must never reach a terminal raw from --json: C0 (json.dumps escapes those), DEL and C1, and
+# in runs of other characters, any that Python does not call printable (format characters such as bidi
+# overrides and isolates, zero-width characters, line and paragraph separators, lone surrogates, unassigned
+# code points), except spaces. Escaping changes nothing for a JSON reader.
+_RUN = re.compile("[^\x00-\x1f]+")
 
 
 def keys_option(func: Any) -> Any:
@@ -136,15 +139,41 @@ class UtcTime(click.ParamType):  # type: ignore[type-arg]
             self.fail(f"{value!r} is not a UTC time like 2022-01-05T18:30:12Z", param, ctx)
 
 
-def json_text(doc: Any) -> str:
-    """JSON for a terminal or a script: UTF-8, indented, with every control and bidi character escaped."""
-    text = json.dumps(doc, ensure_ascii=False, indent=1)
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code > 0xFFFF:  # JSON spells a character outside the BMP as a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def _escape_run(match: re.Match[str]) -> str:
+    run = match[0]
+    if run.isprintable():  # the usual case, checked in C
+        return run
+    return "".join(c if c.isprintable() or unicodedata.category(c) == "Zs" else _escape(c) for c in run)
+
+
+def json_text(doc: Any, indent: int | None = 1) -> str:
+    """JSON for a terminal or a script: UTF-8, with every control, bidi and other invisible character escaped."""
+    text = json.dumps(doc, ensure_ascii=False, indent=indent)
+    return _RUN.sub(_escape_run, text)
 
 
 def dump_json(doc: Any) -> None:
     """Print one JSON document on stdout."""
     click.echo(json_text(doc))
+
+
+def dump_json_streamed(doc: dict[str, Any], key: str, pairs: Iterable[tuple[str, Any]]) -> None:
+    """Print `doc` with one more member, `key`: an object written one pair at a time as `pairs` yields them."""
+    head = json_text(doc)
+    click.echo(head[: head.rindex("}")].rstrip() + (",\n" if doc else "") + f" {json_text(key)}: {{", nl=False)
+    separator = "\n"
+    for name, value in pairs:
+        click.echo(f"{separator}  {json_text(name)}: {json_text(value, None)}", nl=False)
+        separator = ",\n"
+    click.echo("\n }\n}")
 
 
 def say(line: str = "") -> None:

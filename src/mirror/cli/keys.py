@@ -121,10 +121,12 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
                 keys_dir: Path | None) -> None:
     """Add the public key in FILE to the keyring as NAME."""
     from mirror.formats.minisign import PublicKeyFile
+    from mirror.safeio import open_regular
     from mirror.trust.fingerprint import fingerprint, same_fingerprint
     from mirror.trust.keyset import CHECKS, ROLES, Checked
 
-    raw = file.read_bytes()[:4096].decode("utf-8", "replace")
+    with open_regular(file) as handle:  # a FIFO or device is refused before it is opened
+        raw = handle.read(4096).decode("utf-8", "replace")
     public = PublicKeyFile.from_text(raw, str(file))
     digits = fingerprint(public)
     if expected is not None:

@@ -38,9 +38,11 @@ def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     Raises:
         ManifestError: the key.
     """
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ManifestError(f"JSON has the key {key!r} twice")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):  # rare: find which key, for the message
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ManifestError(f"JSON has the key {key!r} twice")
+            seen.add(key)
     return result

@@ -7,22 +7,27 @@ Example::
     assert Sums.from_bytes(raw) == sums     # strict: sorted, LF, NFC, lower-case hex
 
     meta = BundleMeta.from_bytes(raw_json)  # only after its hash matched SHA256SUMS
+    for path, described in file_details(raw_json):   # one file at a time, for `show`
+        print(path, described.extra.get("title"))
 
 The format is docs/format.md. We write both ends, so unknown fields are errors
-and a new field means a new format version.
+and a new field means a new format version. Every size, count and string has a
+cap (docs/format.md, "Bounds"), checked as it is read: what a signer wrote can
+cost at most what those caps allow.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from mirror.errors import ManifestError
-from mirror.formats.jsonstrict import parse_json
+from mirror.formats.jsonstream import JsonReader
 from mirror.formats.media import MEDIA_TYPES
-from mirror.formats.names import name_problem, printable
+from mirror.formats.names import MAX_NAME_BYTES, name_problem, printable
 
 FORMAT = "mirror-bundle/1"
 SUMS_NAME = "SHA256SUMS"
@@ -30,12 +35,20 @@ SIG_NAME = "SHA256SUMS.minisig"
 META_NAME = "bundle.json"
 AUTHOR_KEY_NAME = "author.pub"
 ENDORSEMENT_DIR = "endorsements/"
-MAX_SUMS_BYTES = 16 * 1024 * 1024
-MAX_META_BYTES = 64 * 1024 * 1024
-_LINE = re.compile(r"([0-9a-f]{64})  (.+)")
+MAX_MEMBERS = 100_000  # members of a bundle; so also lines of SHA256SUMS and files in bundle.json
+MAX_SUMS_BYTES = 16 * 1024 * 1024  # 100,000 lines with paths of 100 bytes
+MAX_META_BYTES = 32 * 1024 * 1024  # 100,000 files at 335 bytes each (an account with its four fields takes ~300)
+MAX_TEXT = 1000  # characters of a title, place, source or other text field
+MAX_LANGUAGES = 100
+_LINE = re.compile(rb"([0-9a-f]{64})  ([^\n]+)")
 BUNDLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{7,63}")
 _META_KEYS = {"format", "id", "version", "title", "created", "languages", "author_key", "supersedes", "files"}
-_FILE_KEYS = {"size", "type", "language", "title", "date", "place", "source", "privacy"}
+_TEXT_KEYS = {"language": 35, "title": MAX_TEXT, "date": MAX_TEXT, "place": MAX_TEXT, "source": MAX_TEXT}
+_PRIVACY_LISTS = ("removed", "kept")
+_PRIVACY_KEYS = {"metadata", *_PRIVACY_LISTS, "original_sha256_salted", "converted"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_ENTRY_BYTES = 64 * 1024  # one file's entry: five text fields of 1,000 characters, escaped, fit
+_MEDIA = {media: media for media in MEDIA_TYPES}  # one shared string per type, however many files name it
 
 
 def trusted_comment(bundle_id: str, version: int) -> str:
@@ -62,19 +75,22 @@ class Sums:
         """
         if len(raw) > MAX_SUMS_BYTES:
             raise ManifestError("SHA256SUMS is too large")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ManifestError("SHA256SUMS is not UTF-8") from None
-        if not text.endswith("\n") or "\r" in text:
+        if not raw.endswith(b"\n") or b"\r" in raw:
             raise ManifestError("SHA256SUMS must be LF-terminated lines")
         entries: dict[str, str] = {}
         previous = ""
-        for number, line in enumerate(text[:-1].split("\n"), start=1):
+        # Line by line from bytes: one decoded copy of the whole file would be four times its size if a
+        # single path held an astral character.
+        for number, line in enumerate(raw[:-1].split(b"\n"), start=1):
+            if number > MAX_MEMBERS:
+                raise ManifestError(f"SHA256SUMS lists more than {MAX_MEMBERS} files")
             match = _LINE.fullmatch(line)
             if match is None:
                 raise ManifestError(f"SHA256SUMS line {number} is malformed")
-            digest, path = match.groups()
+            try:
+                path = match[2].decode("utf-8")
+            except UnicodeDecodeError:
+                raise ManifestError(f"SHA256SUMS line {number} is not UTF-8") from None
             problem = name_problem(path)
             if problem is not None:
                 raise ManifestError(f"SHA256SUMS line {number}: {printable(path)!r}: {problem}")
@@ -84,7 +100,7 @@ class Sums:
                 raise ManifestError(f"SHA256SUMS is not sorted at line {number}")
             if path in (SUMS_NAME, SIG_NAME) or path.startswith(ENDORSEMENT_DIR):
                 raise ManifestError(f"SHA256SUMS must not list {path}")
-            entries[path] = digest
+            entries[path] = match[1].decode("ascii")
             previous = path
         for required in (META_NAME, AUTHOR_KEY_NAME):
             if required not in entries:
@@ -134,28 +150,38 @@ class BundleMeta:
         return (json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=False) + "\n").encode()
 
     @classmethod
-    def from_bytes(cls, raw: bytes) -> BundleMeta:
+    def from_bytes(cls, raw: bytes, listed: Collection[str] | None = None, details: bool = True) -> BundleMeta:
         """Parse bundle.json strictly (call only after its hash matched).
 
+        Args:
+            raw: the bytes, at most MAX_META_BYTES.
+            listed: the files SHA256SUMS lists besides bundle.json and author.pub; when given, bundle.json
+                must describe exactly these (checked as each is read, so it describes at most that many).
+            details: keep each file's language, title, place, source and privacy record. Without them
+                (what verification needs), memory grows by a few hundred bytes per file, whatever the
+                signer wrote; `file_details` reads them one file at a time.
+
         Raises:
-            ManifestError: malformed, duplicate or unknown keys, wrong types.
+            ManifestError: malformed, too large, duplicate or unknown keys, wrong types, other files.
         """
-        doc = parse_json(raw, "bundle.json", MAX_META_BYTES)
-        if not isinstance(doc, dict) or set(doc) != _META_KEYS:
+        reader = _MetaReader(raw, listed, details)
+        files = dict(reader.files())
+        top = reader.top
+        if set(top) != _META_KEYS:
             raise ManifestError("bundle.json has missing or unknown fields")
-        if doc["format"] != FORMAT:
-            raise ManifestError(f"bundle format {doc['format']!r} is not supported", hint="update mirror")
-        _expect(isinstance(doc["id"], str) and BUNDLE_ID.fullmatch(doc["id"]) is not None, "id")
-        _expect(type(doc["version"]) is int and 1 <= doc["version"] < 2**31, "version")
-        for key in ("title", "created", "author_key"):
-            _expect(isinstance(doc[key], str), key)
-        _expect(doc["supersedes"] is None or isinstance(doc["supersedes"], str), "supersedes")
-        langs = doc["languages"]
-        _expect(isinstance(langs, list) and all(isinstance(x, str) for x in langs), "languages")
-        _expect(isinstance(doc["files"], dict), "files")
-        files = {path: _file_meta(path, item) for path, item in doc["files"].items()}
-        return cls(doc["id"], doc["version"], doc["title"], doc["created"], tuple(langs),
-                   doc["author_key"], files, doc["supersedes"])
+        if listed is not None and len(files) != len(listed):
+            raise ManifestError("bundle.json and SHA256SUMS list different files")
+        return cls(top["id"], top["version"], top["title"], top["created"], top["languages"],
+                   top["author_key"], files, top["supersedes"])
+
+
+def file_details(raw: bytes) -> Iterator[tuple[str, FileMeta]]:
+    """Each file bundle.json describes, with all its fields, in the document's order; one at a time.
+
+    Raises:
+        ManifestError: as BundleMeta.from_bytes.
+    """
+    return _MetaReader(raw, None, True).files()
 
 
 def _expect(ok: bool, key: str) -> None:
@@ -163,9 +189,95 @@ def _expect(ok: bool, key: str) -> None:
         raise ManifestError(f"bundle.json field {key!r} is malformed")
 
 
-def _file_meta(path: str, item: Any) -> FileMeta:
-    _expect(isinstance(item, dict) and set(item) <= _FILE_KEYS, f"files/{printable(path)}")
-    _expect(type(item.get("size")) is int and item["size"] >= 0, f"files/{printable(path)}/size")
-    _expect(item.get("type") in MEDIA_TYPES, f"files/{printable(path)}/type")
-    size, media_type = item.pop("size"), item.pop("type")
-    return FileMeta(size, media_type, item)  # the parsed dict itself: one copy per file is enough
+class _MetaReader:
+    """Reads bundle.json against its schema; files are yielded as they are read, the other fields kept in `top`."""
+
+    def __init__(self, raw: bytes, listed: Collection[str] | None, details: bool) -> None:
+        if len(raw) > MAX_META_BYTES:
+            raise ManifestError(f"bundle.json is larger than {MAX_META_BYTES >> 20} MiB")
+        self.doc, self.listed, self.details = JsonReader(raw, META_NAME), listed, details
+        self.top: dict[str, Any] = {}
+
+    def files(self) -> Iterator[tuple[str, FileMeta]]:
+        """Parse the whole document, yielding the files on the way."""
+        fields: dict[str, Callable[[], Any]] = {
+            "format": self._format, "id": self._id, "version": self._version,
+            "title": lambda: self.doc.string(MAX_TEXT), "created": lambda: self.doc.string(64),
+            "languages": self._languages, "author_key": lambda: self.doc.string(64),
+            "supersedes": lambda: None if self.doc.null() else self.doc.string(128),
+        }
+        for key in self.doc.members(64):
+            if key == "files":
+                yield from self._files()
+                self.top[key] = True
+            elif key in fields:
+                self.top[key] = fields[key]()
+            else:
+                raise ManifestError("bundle.json has missing or unknown fields")
+        self.doc.end()
+
+    def _format(self) -> str:
+        value = self.doc.string(64)
+        if value != FORMAT:
+            raise ManifestError(f"bundle format {printable(value)!r} is not supported", hint="update mirror")
+        return value
+
+    def _id(self) -> str:
+        value = self.doc.string(64)
+        _expect(BUNDLE_ID.fullmatch(value) is not None, "id")
+        return value
+
+    def _version(self) -> int:
+        value = self.doc.integer()
+        _expect(1 <= value < 2**31, "version")
+        return value
+
+    def _languages(self) -> tuple[str, ...]:
+        return tuple(self.doc.string(35) for _ in self.doc.items(MAX_LANGUAGES))
+
+    def _files(self) -> Iterator[tuple[str, FileMeta]]:
+        entries = self.doc.small_objects(MAX_NAME_BYTES, MAX_ENTRY_BYTES)
+        for count, (path, item) in enumerate(entries, start=1):
+            if self.listed is not None and path not in self.listed:
+                raise ManifestError("bundle.json and SHA256SUMS list different files")
+            _expect(count <= MAX_MEMBERS and (self.listed is not None or name_problem(path) is None),
+                    f"files/{printable(path)}")  # a listed path passed the name rules in SHA256SUMS
+            yield path, self._file(path, item)
+
+    def _file(self, path: str, item: dict[str, Any]) -> FileMeta:
+        size, media = item.pop("size", None), item.pop("type", None)
+        media = _MEDIA.get(media) if isinstance(media, str) else None
+        problem = _entry_problem(size, media, item)
+        if problem is not None:
+            raise ManifestError(f"bundle.json field 'files/{printable(path)}{problem}' is malformed")
+        return FileMeta(size, str(media), item if self.details else {})
+
+
+def _entry_problem(size: Any, media: str | None, item: dict[str, Any]) -> str | None:
+    """Which part of a file's entry breaks the schema ("/size", "/title"...; "" for the entry), or None."""
+    if type(size) is not int or not 0 <= size < 2**63:
+        return "/size"
+    if media is None:
+        return "/type"
+    for key, value in item.items():
+        cap = _TEXT_KEYS.get(key)
+        if cap is not None:
+            if not _is_text(value, cap):
+                return f"/{key}"
+        elif key != "privacy" or not _is_privacy(value):
+            return ""
+    return None
+
+
+def _is_text(value: Any, cap: int) -> bool:
+    """A string of at most `cap` characters, and Unicode text (no lone surrogate from a `\\u` escape)."""
+    return isinstance(value, str) and len(value) <= cap and _SURROGATE.search(value) is None
+
+
+def _is_privacy(value: Any) -> bool:
+    """The record of what was done to a photo's metadata: kinds of metadata, never their values."""
+    if not isinstance(value, dict) or not set(value) <= _PRIVACY_KEYS:
+        return False
+    lists = [value[k] for k in _PRIVACY_LISTS if k in value]
+    return (all(isinstance(v, list) and len(v) <= 64 and all(_is_text(x, 100) for x in v) for v in lists)
+            and all(_is_text(value[k], 64) for k in ("metadata", "original_sha256_salted", "converted") if k in value))

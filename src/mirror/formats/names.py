@@ -14,13 +14,14 @@ dot or space. These rules keep an extracted bundle identical on every system.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from mirror.errors import ArchiveError
 
 MAX_NAME_BYTES = 1024
 MAX_PART_BYTES = 255
-_FORBIDDEN = set('\\:*?"<>|')
+_FORBIDDEN_CHAR = re.compile(r'[\\:*?"<>|]')
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 _DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 
@@ -38,12 +39,14 @@ def name_problem(name: str) -> str | None:
         return "name too long"
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         return "absolute path"
-    for char in name:
-        if char in _FORBIDDEN:
-            return "backslash in name" if char == "\\" else f"character {char!r} not allowed"
-        if unicodedata.category(char) in _BAD_CATEGORIES:
-            return f"control or invisible character U+{ord(char):04X}"
-    if unicodedata.normalize("NFC", name) != name:
+    forbidden = _FORBIDDEN_CHAR.search(name)
+    if forbidden:
+        return "backslash in name" if forbidden[0] == "\\" else f"character {forbidden[0]!r} not allowed"
+    # A printable name has none of the bad categories (checked in C); only the others go character by character.
+    bad = None if name.isprintable() else next((c for c in name if unicodedata.category(c) in _BAD_CATEGORIES), None)
+    if bad is not None:
+        return f"control or invisible character U+{ord(bad):04X}"
+    if not unicodedata.is_normalized("NFC", name):
         return "name is not in Unicode NFC form"
     for part in name.split("/"):
         if part in ("", ".", ".."):
@@ -74,11 +77,17 @@ def collision_key(name: str) -> str:
 
 
 def find_collision(names: list[str]) -> tuple[str, str] | None:
-    """The first pair of names that collide on a case-insensitive or normalizing system."""
-    seen: dict[str, str] = {}
+    """The first pair of names that collide on a case-insensitive or normalizing system.
+
+    Only each key's hash is kept (a key is recomputed when two hashes meet): the keys of 100,000 long names
+    would take as much memory as the names.
+    """
+    seen: dict[int, list[str]] = {}
     for name in names:
         key = collision_key(name)
-        if key in seen:
-            return seen[key], name
-        seen[key] = name
+        earlier = seen.setdefault(hash(key), [])
+        for other in earlier:
+            if collision_key(other) == key:
+                return other, name
+        earlier.append(name)
     return None

@@ -33,6 +33,7 @@ from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo_chunks
 from mirror.privacy.strip import is_heif
 from mirror.privacy.texts import stream_codec, text_lines
+from mirror.safeio import open_regular
 from mirror.sevenzip import Limits, check_methods, iter_members, read_archive, regular_files
 
 READ_CHUNK = 1 << 20
@@ -168,13 +169,14 @@ def scan_path(path: Path) -> ScanReport:
 
     Raises:
         ArchiveError: the bundle cannot be read safely.
+        ConfigError: the path is a FIFO, device or socket.
         OSError: a file cannot be read.
     """
     report = ScanReport()
     if path.is_dir():
         _scan_folder(path, report)
         return report
-    with path.open("rb") as fp:
+    with open_regular(path) as fp:  # a FIFO or device is refused before it is opened
         if fp.read(len(SEVENZIP_MAGIC)) == SEVENZIP_MAGIC:
             _scan_bundle(fp, report)
         else:

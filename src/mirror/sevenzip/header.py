@@ -10,9 +10,11 @@ header first and hands the plain bytes here.
 
 from __future__ import annotations
 
+import codecs
 import struct
 
 from mirror.errors import ArchiveError
+from mirror.formats.names import MAX_NAME_BYTES
 from mirror.sevenzip.model import Archive, Coder, Folder, Limits, Member
 
 (K_END, K_HEADER, K_ARCHIVE_PROPS, K_ADD_STREAMS, K_MAIN_STREAMS, K_FILES, K_PACK_INFO, K_UNPACK_INFO,
@@ -21,15 +23,16 @@ from mirror.sevenzip.model import Archive, Coder, Folder, Limits, Member
 K_ATTRIBUTES, K_ENCODED_HEADER, K_DUMMY = 0x15, 0x17, 0x19
 
 Streams = list[tuple[int, int | None, int]]  # (size, crc, folder index) of each file stream
+_NAMES_SLICE = 1 << 20
 
 
 class Buf:
-    """A cursor over header bytes; every read is bounds-checked."""
+    """A cursor over header bytes; every read is bounds-checked, and slices are views, not copies."""
 
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        self.data, self.pos = memoryview(data), 0
 
-    def take(self, n: int) -> bytes:
+    def take(self, n: int) -> memoryview:
         if n < 0 or self.pos + n > len(self.data):
             raise ArchiveError("archive header is truncated or malformed")
         out = self.data[self.pos : self.pos + n]
@@ -147,11 +150,11 @@ def _read_folder(buf: Buf) -> tuple[Coder, ...]:
     coders = []
     for _ in range(n_coders):
         flags = buf.byte()
-        method = buf.take(flags & 0x0F)
+        method = bytes(buf.take(flags & 0x0F))
         if flags & 0xC0 or flags & 0x10:
             name = Coder(method, b"").name
             raise ArchiveError(f"unsupported method {name} in this archive (multi-stream coder)")
-        props = buf.take(buf.number()) if flags & 0x20 else b""
+        props = bytes(buf.take(buf.number())) if flags & 0x20 else b""
         coders.append(Coder(method, props))
     if n_coders == 0:
         raise ArchiveError("archive block has no coder")
@@ -252,17 +255,26 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> list[Member]:
 
 
 def _read_names(body: Buf, n: int) -> list[str]:
+    """The names, decoded a slice at a time: one decoded copy of all of them could be twice their size."""
     if body.byte() != 0:
         raise ArchiveError("external file names are not supported")
     raw = body.take(len(body.data) - body.pos)
     if len(raw) % 2:
         raise ArchiveError("file names are malformed")
+    decoder = codecs.getincrementaldecoder("utf-16-le")()  # strict: a lone surrogate is an error
+    names: list[str] = []
+    carry = ""
     try:
-        text = raw.decode("utf-16-le")  # strict: a lone surrogate is an error
+        for start in range(0, len(raw), _NAMES_SLICE):
+            end = start + _NAMES_SLICE
+            parts = (carry + decoder.decode(raw[start:end], final=end >= len(raw))).split("\0")
+            carry = parts.pop()  # each name ends in a NUL unit: the last part is the start of the next one
+            names += parts
+            if len(names) > n or len(carry) > MAX_NAME_BYTES:
+                break
     except UnicodeDecodeError:
         raise ArchiveError("a file name is not valid UTF-16") from None
-    names = text.split("\0")  # each name ends in a NUL unit, so the last part is empty
-    if names.pop() != "" or len(names) != n:
+    if carry or len(names) != n:
         # A NUL inside a name splits it in two, so the count no longer matches.
         raise ArchiveError("file names do not match the file count (a NUL inside a name?)")
     return names

@@ -6,8 +6,9 @@ Example::
 
 Refused: unsafe names (formats/names.py), links, devices, set-id or sticky bits,
 deletion markers, folders that carry data, duplicates, a name that is both a file and
-a folder, folders no file needs, and names that collide on a case-insensitive or
-normalizing file system. Checked on the header alone, before any data is decoded.
+a folder, folders no file needs, more than MAX_FOLDERS folders, and names that collide
+on a case-insensitive or normalizing file system. Checked on the header alone, before
+any data is decoded, in time linear in the size of the header.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import stat
 
 from mirror.errors import ArchiveError
 from mirror.formats.names import check_member_name, find_collision, printable
-from mirror.sevenzip.model import Archive, Member
+from mirror.sevenzip.model import MAX_FOLDERS, Archive, Member
 
 
 def _check_member(member: Member) -> None:
@@ -36,30 +37,47 @@ def _check_member(member: Member) -> None:
             raise ArchiveError(f"member {shown!r} has set-id or sticky bits ({mode & 0o7777:o})")
 
 
+def _folders(names: list[str]) -> set[str]:
+    """Every folder the names need, each made once: linear in the total length of the names.
+
+    Raises:
+        ArchiveError: more than MAX_FOLDERS folders (each deep name could add a long one).
+    """
+    folders: set[str] = set()
+    for name in names:
+        cut = name.rfind("/")
+        while cut > 0 and (parent := name[:cut]) not in folders:  # a known folder's parents are known too
+            folders.add(parent)
+            if len(folders) > MAX_FOLDERS:
+                raise ArchiveError(f"the bundle needs more than {MAX_FOLDERS} folders")
+            cut = name.rfind("/", 0, cut)
+    return folders
+
+
 def regular_files(archive: Archive) -> list[Member]:
-    """Every member checked; the regular files, in archive order.
+    """Every member checked; the regular files, in archive order. Linear time in the size of the header.
 
     Raises:
         ArchiveError: the first problem found.
     """
     files: list[Member] = []
     directories: set[str] = set()
+    names: set[str] = set()
     for member in archive.members:
         _check_member(member)
         if member.is_dir:
             directories.add(member.name)
-        else:
-            files.append(member)
-    names = [m.name for m in files]
-    if len(set(names)) != len(names):
-        duplicate = next(n for n in names if names.count(n) > 1)
-        raise ArchiveError(f"member {printable(duplicate)!r} appears twice")
-    parents = {"/".join(n.split("/")[:i]) for n in names for i in range(1, n.count("/") + 1)}
+            continue
+        if member.name in names:
+            raise ArchiveError(f"member {printable(member.name)!r} appears twice")
+        names.add(member.name)
+        files.append(member)
+    parents = _folders([m.name for m in files])
     if directories - parents:
         raise ArchiveError(f"unexpected folder {printable(sorted(directories - parents)[0])!r} in the bundle")
-    if parents & set(names):
-        raise ArchiveError(f"{printable(sorted(parents & set(names))[0])!r} is both a file and a folder")
-    collision = find_collision(sorted(set(names) | parents))
+    if parents & names:
+        raise ArchiveError(f"{printable(sorted(parents & names)[0])!r} is both a file and a folder")
+    collision = find_collision(sorted(names | parents))
     if collision is not None:
         raise ArchiveError(f"members {printable(collision[0])!r} and {printable(collision[1])!r} collide on some "
                            "systems (case or Unicode normalization)")

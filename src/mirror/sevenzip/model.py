@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mirror.formats.manifest import MAX_MEMBERS
+
 MAGIC = b"7z\xbc\xaf\x27\x1c"
 CHUNK = 1 << 20
-MAX_HEADER = 64 << 20
-MAX_DICT = 1 << 30
+# 100,000 members with names of 150 characters take about 31 MiB. Names are held as Python strings, up to
+# four bytes a character (twice their UTF-16 size) when one is outside the BMP: the cap bounds that too.
+MAX_HEADER = 32 << 20
+# The largest LZMA or LZMA2 dictionary stock 7-Zip writes at any preset: 7-Zip 26 uses 256 MiB at -mx8 and
+# -mx9 (128 MiB at -mx7, 64 MiB at -mx6) once the input is larger than that (docs/format.md, "Bounds").
+# Decoding needs the whole dictionary in memory, so a block declaring more is refused before decoding.
+MAX_DICT = 256 << 20
+MAX_FOLDERS = 10_000
 
 COPY, LZMA2, LZMA1, BCJ, DELTA = b"\x00", b"\x21", b"\x03\x01\x01", b"\x03\x03\x01\x03", b"\x03"
 METHOD_NAMES = {
@@ -29,7 +37,7 @@ ACCEPTED_METHODS = frozenset({COPY, LZMA2, LZMA1, BCJ, DELTA})
 class Limits:
     """Caps applied before anything is decompressed."""
 
-    max_members: int = 100_000
+    max_members: int = MAX_MEMBERS
     max_total_size: int = 16 << 30
     max_header: int = MAX_HEADER
 

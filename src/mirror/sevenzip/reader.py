@@ -69,7 +69,7 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
     if length == 0:
         return Archive((), ())
     fp.seek(32 + offset)
-    raw = fp.read(length)
+    raw: bytes | bytearray = fp.read(length)
     if zlib.crc32(raw) != crc:
         raise ArchiveError("archive header is damaged (CRC mismatch)")
     for _ in range(4):
@@ -82,10 +82,21 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
         folders, _ = parse_streams(buf, limits, 32 + offset)
         if len(folders) != 1 or folders[0].unpack_size > limits.max_header:
             raise ArchiveError("archive header is malformed or too large")
-        raw = b"".join(_FolderReader(fp, folders[0]).chunks(folders[0].unpack_size))
+        raw = bytearray()  # grown in place: a join would hold the header twice
+        for piece in _FolderReader(fp, folders[0]).chunks(folders[0].unpack_size):
+            raw += piece
         if folders[0].crc is not None and zlib.crc32(raw) != folders[0].crc:
             raise ArchiveError("archive header is damaged (CRC mismatch)")
     raise ArchiveError("archive header is nested too deeply")
+
+
+def _dictionary(size: int) -> int:
+    """Refuse a dictionary larger than any 7-Zip preset writes: decoding would need all of it in memory."""
+    if size > MAX_DICT:
+        raise ArchiveError(f"archive declares an LZMA dictionary of {size >> 20} MiB, more than the "
+                           f"{MAX_DICT >> 20} MiB 7-Zip uses at its strongest setting",
+                           hint="repack it with 7-Zip at any preset (7z a -mx9)")
+    return size
 
 
 def _lzma_filters(chain: tuple[Coder, ...]) -> list[dict[str, Any]]:
@@ -94,13 +105,13 @@ def _lzma_filters(chain: tuple[Coder, ...]) -> list[dict[str, Any]]:
         if coder.method == LZMA2 and len(coder.props) == 1 and coder.props[0] <= 40:
             p = coder.props[0]
             dict_size = 0xFFFFFFFF if p == 40 else (2 | (p & 1)) << (p // 2 + 11)
-            filters.append({"id": lzma.FILTER_LZMA2, "dict_size": min(dict_size, MAX_DICT)})
+            filters.append({"id": lzma.FILTER_LZMA2, "dict_size": _dictionary(dict_size)})
         elif coder.method == LZMA1 and len(coder.props) == 5:
             d, dict_size = coder.props[0], struct.unpack("<I", coder.props[1:])[0]
-            if d >= 9 * 5 * 5 or d % 9 + (d // 9) % 5 > 4 or dict_size > MAX_DICT:
+            if d >= 9 * 5 * 5 or d % 9 + (d // 9) % 5 > 4:
                 raise ArchiveError("unsupported LZMA settings")
             filters.append({"id": lzma.FILTER_LZMA1, "lc": d % 9, "lp": (d // 9) % 5, "pb": d // 45,
-                            "dict_size": max(dict_size, 4096)})
+                            "dict_size": max(_dictionary(dict_size), 4096)})
         elif coder.method == BCJ and not coder.props:
             filters.append({"id": lzma.FILTER_X86})
         elif coder.method == DELTA and len(coder.props) == 1:
@@ -162,6 +173,8 @@ class _FolderReader:
             return data
         out = bytearray()
         while len(out) < n:
+            if self.dec.eof:  # the stream ended before the declared size: never call past its end
+                raise ArchiveError("compressed data ends before the declared size")
             feed = b""
             if self.dec.needs_input:
                 feed = self._packed(CHUNK)
@@ -171,9 +184,9 @@ class _FolderReader:
                     raise ArchiveError("archive is truncated or damaged: compressed data ends early")
             try:
                 piece = self.dec.decompress(feed, n - len(out))
-            except lzma.LZMAError:
+            except (lzma.LZMAError, EOFError):
                 raise ArchiveError("compressed data is damaged") from None
-            if not piece and (self.dec.eof or not feed):
+            if not piece and not feed:  # and at the end of the stream: the check above says so next
                 raise ArchiveError("compressed data ends before the declared size")
             out += piece
         return bytes(out)

@@ -1,0 +1,98 @@
+"""A FIFO, a device or a socket given as a bundle or a key file is refused with exit 2 before it is opened.
+
+Each command runs as a real process with a deadline: a regression (opening the FIFO) would block
+until killed, and the test would fail on the deadline instead of hanging.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mirror.safeio import open_regular
+
+Maker = Callable[[Path], Path]
+
+
+def fifo(folder: Path) -> Path:
+    """A named pipe nobody writes to."""
+    path = folder / "bundle.7z"
+    os.mkfifo(path)
+    return path
+
+
+def socket_file(folder: Path) -> Path:
+    """A socket inode (what a listening Unix socket leaves on disk)."""
+    path = folder / "bundle.7z"
+    os.mknod(path, stat.S_IFSOCK | 0o600)
+    return path
+
+
+def device(folder: Path) -> Path:
+    """A character device that never ends."""
+    return Path("/dev/zero")
+
+
+def link_to_fifo(folder: Path) -> Path:
+    """A symlink whose target is a FIFO: the target's type decides."""
+    target = fifo(folder)
+    link = folder / "link.7z"
+    link.symlink_to(target)
+    return link
+
+
+MAKERS = [pytest.param(fifo, "a FIFO (named pipe)", id="fifo"), pytest.param(socket_file, "a socket", id="socket"),
+          pytest.param(device, "a character device", id="/dev/zero"),
+          pytest.param(link_to_fifo, "a FIFO (named pipe)", id="symlink to a fifo")]
+
+
+def _mirror(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mirror", *map(str, args)], capture_output=True, text=True,
+                          timeout=60, check=False, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize(("make", "kind"), MAKERS)
+def test_not_regular_files_are_refused_by_every_command(make: Maker, kind: str, tmp_path: Path,
+                                                        keyring: object) -> None:
+    """verify, show, extract, scan, publish and keys import: exit 2 with one line naming what the file is."""
+    path = make(tmp_path)
+    config = tmp_path / "mirror.toml"
+    (tmp_path / "host").mkdir()
+    config.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.a]\nurl = "{tmp_path / "host"}"\n')
+    commands = [("verify", path), ("keys", "import", path, "--name", "someone")]
+    if make is fifo:  # every command, once; the other kinds go through the same check
+        commands += [("verify", "--json", path), ("show", path), ("extract", path, tmp_path / "out"), ("scan", path),
+                     ("publish", path, "--config", config)]
+    for command in commands:
+        done = _mirror(*command)
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        assert f"is {kind}, not a regular file" in done.stderr, (command, done.stderr)
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= 2
+    assert not (tmp_path / "out").exists() and not list((tmp_path / "host").iterdir())
+
+
+def test_open_regular_refuses_a_fifo_swapped_in_after_the_check(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The type is checked again on the open file: a FIFO that replaces the file between the checks is refused."""
+    from mirror.errors import ConfigError
+
+    path = tmp_path / "bundle.7z"
+    path.write_bytes(b"7z")
+    real_stat = os.stat
+
+    def stat_then_swap(target: object, *args: object, **kwargs: object) -> os.stat_result:
+        result = real_stat(target, *args, **kwargs)  # type: ignore[arg-type]
+        if Path(str(target)) == path:
+            path.unlink()
+            os.mkfifo(path)
+        return result
+
+    monkeypatch.setattr(os, "stat", stat_then_swap)
+    with pytest.raises(ConfigError, match="a FIFO"):
+        open_regular(path)
