@@ -31,10 +31,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from forge import Entry, forge_bytes
+from helpers import META
 from mirror.bundle.verify import Checked, verify_open
 from mirror.errors import MirrorError, VerificationError
 from mirror.formats.index import BundleEntry, Index
-from mirror.formats.manifest import SIG_NAME, SUMS_NAME, Sums, trusted_comment
+from mirror.formats.manifest import SUMS_NAME, V2, Sums, trusted_comment
 from mirror.formats.minisign import PublicKeyFile, Signature
 from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.sevenzip.header import Buf, parse_streams
@@ -116,17 +117,17 @@ class Golden:
 
     def resigned(self, members: dict[str, bytes]) -> dict[str, bytes]:
         """SHA256SUMS recomputed over the members and signed again by the golden key, as its holder could."""
-        listed = {n: hashlib.sha256(d).hexdigest() for n, d in members.items() if n not in (SUMS_NAME, SIG_NAME)}
+        listed = {n: hashlib.sha256(d).hexdigest() for n, d in members.items() if n not in (V2.sums, V2.sig)}
         sums = Sums(listed).to_bytes()
-        meta = json.loads(self.members["bundle.json"])
+        meta = json.loads(self.members[META])
         signature = self.secret.sign(sums, trusted_comment(meta["id"], meta["version"]))
-        return {**members, SUMS_NAME: sums, SIG_NAME: signature.to_bytes()}
+        return {**members, V2.sums: sums, V2.sig: signature.to_bytes()}
 
 
 @functools.cache
 def golden() -> Golden:
     """The golden bundle of tests/data, taken apart once per process."""
-    data = (DATA / "golden-v1.7z").read_bytes()
+    data = (DATA / "golden-v2.7z").read_bytes()
     offset, length, _ = struct.unpack("<QQI", data[12:32])
     buf = Buf(data[32 + offset : 32 + offset + length])
     assert buf.byte() == 0x17  # py7zr writes an encoded header

@@ -15,6 +15,12 @@ from typing import Any
 import pytest
 from PIL import Image, ImageOps
 
+from mirror.formats.manifest import CURRENT
+
+# Where today's bundles keep their technical files (docs/format.md, "Layouts").
+SUMS, SIG, META, AUTHOR, ENDORSEMENTS = (CURRENT.sums, CURRENT.sig, CURRENT.meta, CURRENT.author_key,
+                                         CURRENT.endorsements)
+
 
 def require_tool(name: str) -> str:
     """Path of a real binary; a missing one skips locally and fails when CI is set."""

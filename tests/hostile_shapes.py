@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from forge import Coded, Entry, forge, lzma2
+from helpers import AUTHOR, ENDORSEMENTS, META, SIG, SUMS
 from mirror.formats.manifest import BundleMeta, FileMeta, Sums, trusted_comment
 from mirror.formats.minisign import key_id_hex
 from mirror.trust.keys import SecretKey
@@ -89,10 +90,10 @@ def signed_by(secret: SecretKey, files: dict[str, bytes], title: str = "Hostile"
                       key_id_hex(public.key_id),
                       {name: FileMeta(len(data), "text/markdown", dict(described or {}))
                        for name, data in files.items()})
-    members = dict(files) | {"author.pub": public.to_text().encode(), "bundle.json": meta.to_bytes()}
+    members = dict(files) | {AUTHOR: public.to_text().encode(), META: meta.to_bytes()}
     sums = Sums({name: hashlib.sha256(data).hexdigest() for name, data in members.items()}).to_bytes()
     signature = secret.sign(sums, trusted_comment(meta.bundle_id, meta.version)).to_bytes()
-    return {"SHA256SUMS": sums, "SHA256SUMS.minisig": signature, **members}
+    return {SUMS: sums, SIG: signature, **members}
 
 
 def pack(out: Path, members: dict[str, bytes], *extra: Entry, coded: Coded | None = None) -> Path:
@@ -111,7 +112,7 @@ def big_endorsement(out: Path, members: dict[str, bytes], size: int) -> Path:
     """A real bundle's members plus `endorsements/<KEYID>.minisig` of `size` bytes: a padded "note"."""
     head = b"untrusted comment: a note from the author, please read\n"
     note = head + b" " * (size - len(head))
-    name = f"endorsements/{key_id_hex(SecretKey.generate().public.key_id)}.minisig"
+    name = f"{ENDORSEMENTS}{key_id_hex(SecretKey.generate().public.key_id)}.minisig"
     entries = [Entry(n, d) for n, d in members.items()]
     coded = lzma2([e.data for e in entries] + [note])
     return forge(out, [*entries, Entry(name, note)], coded=coded, encode_header=True)

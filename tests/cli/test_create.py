@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
-from helpers import sevenzip_extract
+from helpers import META, sevenzip_extract
 from mirror.trust.keyring import Keyring
 
 
@@ -34,8 +34,8 @@ def test_create_writes_a_verified_bundle_and_leaves_sources_alone(runner: CliRun
     assert "2 accounts, 2 photos" in stdout
     assert _tree_digest(sources) == before
     assert invoke(runner, "verify", out)[0] == 0
-    meta = json.loads((sevenzip_extract(out, tmp_path / "x") / "bundle.json").read_bytes())
-    assert meta["format"] == "mirror-bundle/1" and meta["title"] == "T" and meta["version"] == 1
+    meta = json.loads((sevenzip_extract(out, tmp_path / "x") / META).read_bytes())
+    assert meta["format"] == "mirror-bundle/2" and meta["title"] == "T" and meta["version"] == 1
     assert meta["author_key"] == keyring.get("alice").key_id_hex
     assert meta["files"]["accounts/2022-01-06-almaty.ru.md"]["language"] == "ru"
     assert meta["files"]["photos/square.jpg"]["type"] == "image/jpeg"
@@ -119,13 +119,13 @@ def test_interrupted_create_leaves_nothing_at_the_output(keyring: Keyring, sourc
 
 
 def test_progress_counts_every_stored_byte(keyring: Keyring, sources: Path, tmp_path: Path) -> None:
-    """The progress callback sees each account and photo once, as stored."""
+    """The progress callback sees each account and photo once, as stored, and the reader's page."""
     from mirror.bundle.create import CreateRequest, create_bundle
 
     seen: list[int] = []
     result = create_bundle(CreateRequest(sources, tmp_path / "b.7z"), keyring.secret("alice", None), seen.append)
-    assert len(seen) == result.files == 4
-    meta = json.loads((sevenzip_extract(result.out, tmp_path / "x") / "bundle.json").read_bytes())
+    assert len(seen) == result.files + 1 == 5
+    meta = json.loads((sevenzip_extract(result.out, tmp_path / "x") / META).read_bytes())
     assert sum(seen) == sum(f["size"] for f in meta["files"].values())
 
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from conftest import invoke
 from forge import Entry, forge
-from helpers import require_tool, run, sevenzip_extract
+from helpers import ENDORSEMENTS, META, SUMS, require_tool, run, sevenzip_extract
 from mirror.bundle.verify import verify_bundle
 from mirror.formats.endorsement import endorsement_comment, endorsement_name
 from mirror.trust.keyring import Keyring
@@ -31,9 +31,9 @@ def _members(bundle: Path, tmp: Path) -> dict[str, bytes]:
 def _endorse(members: dict[str, bytes], key: SecretKey, claim: str = "knows-author",
              comment: str | None = None, data: bytes | None = None) -> Entry:
     """An endorsement by `key`, over SHA256SUMS (or `data`), with the claim (or a whole other comment)."""
-    meta = json.loads(members["bundle.json"])
+    meta = json.loads(members[META])
     line = comment if comment is not None else endorsement_comment(meta["id"], meta["version"], claim)
-    signature = key.sign(members["SHA256SUMS"] if data is None else data, line)
+    signature = key.sign(members[SUMS] if data is None else data, line)
     return Entry(endorsement_name(key.public.key_id), signature.to_bytes())
 
 
@@ -73,10 +73,10 @@ def test_extract_writes_only_endorsements_that_parse_and_are_not_invalid(endorse
     dest = tmp_path / "out"
     code, out, err = invoke(runner, "extract", endorsed, dest)
     assert code == 0, (out, err)
-    written = {p.name for p in (dest / "endorsements").iterdir()}
+    written = {p.name for p in (dest / ENDORSEMENTS).iterdir()}
     assert f"{keyring.get('bob').key_id_hex}.minisig" in written and len(written) == 2
     assert f"{keyring.get('carol').key_id_hex}.minisig" not in written
-    assert "extracted 10 files" in out  # 4 signed files, 2 accounts, 2 photos, 2 of the 3 endorsements
+    assert "extracted 11 files" in out  # 4 signed files, the page, 2 accounts, 2 photos, 2 of 3 endorsements
 
 
 def test_stock_minisign_verifies_an_endorsement(endorsed: Path, keyring: Keyring, tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ def test_stock_minisign_verifies_an_endorsement(endorsed: Path, keyring: Keyring
     folder = sevenzip_extract(endorsed, tmp_path / "by-hand")
     bob = keyring.get("bob")
     (tmp_path / "bob.pub").write_text(bob.public.to_text())
-    done = run(minisign, "-Vm", folder / "SHA256SUMS", "-x", folder / "endorsements" / f"{bob.key_id_hex}.minisig",
+    done = run(minisign, "-Vm", folder / SUMS, "-x", folder / ENDORSEMENTS / f"{bob.key_id_hex}.minisig",
                "-p", tmp_path / "bob.pub")
     assert "role:endorser\tclaim:knows-author" in done.stdout
 
@@ -101,7 +101,7 @@ def test_endorsement_of_something_else_is_invalid(comment: str, reason: str, bun
     """A valid signature whose trusted comment endorses another bundle, version or claim is named invalid."""
     keyring.create("bob", None)
     members = _members(bundle, tmp_path)
-    bundle_id = json.loads(members["bundle.json"])["id"]
+    bundle_id = json.loads(members[META])["id"]
     note = _endorse(members, keyring.secret("bob", None), comment=comment.replace("{id}", bundle_id))
     result = verify_bundle(forge(tmp_path / "e.7z", [*(Entry(n, d) for n, d in members.items()), note]), keyring)
     assert [(e.status, e.signer_name) for e in result.endorsements] == [("invalid", "bob")]

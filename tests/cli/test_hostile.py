@@ -19,7 +19,7 @@ from click.testing import CliRunner
 import hostile_shapes as shapes
 from conftest import invoke
 from forge import Entry, file_attributes, forge
-from helpers import require_tool, run, sevenzip_extract, sevenzip_rebuild
+from helpers import ENDORSEMENTS, META, SIG, SUMS, require_tool, run, sevenzip_extract, sevenzip_rebuild
 from mirror.formats.endorsement import endorsement_comment, endorsement_name
 from mirror.formats.manifest import Sums, trusted_comment
 from mirror.formats.minisign import Signature
@@ -43,11 +43,11 @@ def _forge(tmp: Path, members: dict[str, bytes], *extra: Entry) -> Path:
 def _resign(members: dict[str, bytes], secret: SecretKey, *, comment: str | None = None) -> None:
     """Recompute SHA256SUMS over the members and sign it again, as a key holder could."""
     listed = {n: hashlib.sha256(d).hexdigest() for n, d in members.items()
-              if n not in ("SHA256SUMS", "SHA256SUMS.minisig")}
-    members["SHA256SUMS"] = Sums(listed).to_bytes()
-    meta = json.loads(members["bundle.json"])
+              if n not in (SUMS, SIG)}
+    members[SUMS] = Sums(listed).to_bytes()
+    meta = json.loads(members[META])
     line = comment if comment is not None else trusted_comment(meta["id"], meta["version"])
-    members["SHA256SUMS.minisig"] = secret.sign(members["SHA256SUMS"], line).to_bytes()
+    members[SIG] = secret.sign(members[SUMS], line).to_bytes()
 
 
 def _photo(members: dict[str, bytes]) -> str:
@@ -65,16 +65,16 @@ def changed_photo(bundle: Path, tmp: Path, ring: Keyring) -> Path:
 
 def changed_sums(bundle: Path, tmp: Path, ring: Keyring) -> Path:
     members = _members(bundle, tmp)
-    members["SHA256SUMS"] = members["SHA256SUMS"].replace(b"  photos/", b"  photos/", 1)[:-2] + b"x\n"
+    members[SUMS] = members[SUMS].replace(b"  photos/", b"  photos/", 1)[:-2] + b"x\n"
     return _forge(tmp, members)
 
 
 def changed_comment(bundle: Path, tmp: Path, ring: Keyring) -> Path:
     members = _members(bundle, tmp)
-    sig = Signature.from_bytes(members["SHA256SUMS.minisig"])
+    sig = Signature.from_bytes(members[SIG])
     forged = Signature(sig.key_id, sig.signature, sig.trusted_comment.replace("version:1", "version:2"),
                        sig.global_signature)
-    members["SHA256SUMS.minisig"] = forged.to_bytes()
+    members[SIG] = forged.to_bytes()
     return _forge(tmp, members)
 
 
@@ -183,7 +183,7 @@ def folder_with_data(bundle: Path, tmp: Path, ring: Keyring) -> Path:
 
 def duplicate_json_keys(bundle: Path, tmp: Path, ring: Keyring) -> Path:
     members = _members(bundle, tmp)
-    members["bundle.json"] = members["bundle.json"].replace(b'{\n "format"', b'{\n "title": "x",\n "format"', 1)
+    members[META] = members[META].replace(b'{\n "format"', b'{\n "title": "x",\n "format"', 1)
     _resign(members, ring.secret("alice", None))
     return _forge(tmp, members)
 
@@ -202,14 +202,14 @@ def endorsement(bundle: Path, tmp: Path, ring: Keyring, raw: bytes) -> Path:
 
 def endorsement_by_other_key(bundle: Path, tmp: Path, ring: Keyring) -> Path:
     members = _members(bundle, tmp)
-    meta = json.loads(members["bundle.json"])
-    signature = SecretKey.generate().sign(members["SHA256SUMS"], endorsement_comment(meta["id"], 1, "relayed"))
+    meta = json.loads(members[META])
+    signature = SecretKey.generate().sign(members[SUMS], endorsement_comment(meta["id"], 1, "relayed"))
     return _forge(tmp, members, Entry(endorsement_name(SecretKey.generate().public.key_id), signature.to_bytes()))
 
 
 def many_endorsements(bundle: Path, tmp: Path, ring: Keyring) -> Path:
     members = _members(bundle, tmp)
-    sums = members["SHA256SUMS"]
+    sums = members[SUMS]
     notes = [Entry(endorsement_name(k.public.key_id), k.sign(sums, "x").to_bytes())
              for k in (SecretKey.generate() for _ in range(101))]
     return _forge(tmp, members, *notes)
@@ -223,9 +223,9 @@ def resigned_meta(edit: Callable[[dict[str, object]], None]) -> Builder:
     """bundle.json changed by `edit` and signed again by its author: the parser itself must refuse it."""
     def build(bundle: Path, tmp: Path, ring: Keyring) -> Path:
         members = _members(bundle, tmp)
-        meta = json.loads(members["bundle.json"])
+        meta = json.loads(members[META])
         edit(meta)
-        members["bundle.json"] = (json.dumps(meta, indent=1) + "\n").encode()
+        members[META] = (json.dumps(meta, indent=1) + "\n").encode()
         _resign(members, ring.secret("alice", None))
         return _forge(tmp, members)
     return build
@@ -278,8 +278,8 @@ CASES = [
                  r"bundle.json declares \d+ bytes, more than 33554432", id="33 MiB bundle.json, unknown key"),
     pytest.param(shape(lambda out, m: shapes.big_endorsement(out, m, 64 << 10)), r"an endorsement is at most 4096",
                  id="64 KiB endorsement"),
-    pytest.param(named("endorsements/note.txt"), r"endorsements/ holds only", id="endorsements/note.txt"),
-    pytest.param(named("endorsements/0123456789abcdef.minisig"), r"endorsements/ holds only",
+    pytest.param(named(f"{ENDORSEMENTS}note.txt"), r"endorsements/ holds only", id="endorsements/note.txt"),
+    pytest.param(named(f"{ENDORSEMENTS}0123456789abcdef.minisig"), r"endorsements/ holds only",
                  id="endorsement named in lower case"),
     pytest.param(lambda b, t, r: endorsement(b, t, r, b"not a signature\n"), r"is not a minisign signature",
                  id="endorsement that does not parse"),
@@ -342,10 +342,10 @@ def test_show_escapes_text_from_the_bundle(bundle: Path, keyring: Keyring, tmp_p
     work = tmp_path / "work"
     work.mkdir()
     members = _members(bundle, work)
-    meta = json.loads(members["bundle.json"])
+    meta = json.loads(members[META])
     account = next(p for p in meta["files"] if p.startswith("accounts/"))
     meta["files"][account]["place"] = "\x1b[2K\rVERIFIED  signed by someone else"
-    members["bundle.json"] = (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode()
+    members[META] = (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode()
     _resign(members, keyring.secret("alice", None))
     code, out, _ = invoke(runner, "show", _forge(work, members))
     assert code == 0

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from conftest import invoke
 from forge import Entry, forge
-from helpers import sevenzip_extract
+from helpers import META, SIG, SUMS, sevenzip_extract
 from mirror.formats.manifest import Sums, trusted_comment
 from mirror.trust.keyring import Keyring
 from photo_fixtures import camera_tiff, exif_jpeg
@@ -34,16 +34,16 @@ def _evil_bundle(bundle: Path, keyring: Keyring, tmp: Path) -> Path:
     """The bundle with EVIL in every text field of bundle.json, signed again by alice."""
     folder = sevenzip_extract(bundle, tmp / "members")
     members = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-    meta = json.loads(members["bundle.json"])
+    meta = json.loads(members[META])
     meta.update(title=EVIL, created=EVIL, languages=[EVIL, "en"])
     for path, item in meta["files"].items():
         if path.startswith("accounts/"):
             item.update(language=EVIL, date=EVIL, place=EVIL, title=EVIL, source=EVIL)
-    members["bundle.json"] = (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode()
-    listed = {n: hashlib.sha256(d).hexdigest() for n, d in members.items() if not n.startswith("SHA256SUMS")}
-    members["SHA256SUMS"] = Sums(listed).to_bytes()
-    members["SHA256SUMS.minisig"] = keyring.secret("alice", None).sign(
-        members["SHA256SUMS"], trusted_comment(meta["id"], meta["version"])).to_bytes()
+    members[META] = (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode()
+    listed = {n: hashlib.sha256(d).hexdigest() for n, d in members.items() if n not in (SUMS, SIG)}
+    members[SUMS] = Sums(listed).to_bytes()
+    members[SIG] = keyring.secret("alice", None).sign(
+        members[SUMS], trusted_comment(meta["id"], meta["version"])).to_bytes()
     return forge(tmp / "evil.7z", [Entry(n, d) for n, d in members.items()])
 
 

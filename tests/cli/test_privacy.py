@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import photo_fixtures as fx
 from conftest import invoke
-from helpers import decoded, exiftool, make_sources
+from helpers import META, decoded, exiftool, make_sources
 from mirror.privacy.identifiers import iin_valid
 from mirror.trust.keyring import Keyring
 
@@ -46,7 +46,7 @@ def test_create_and_extract_leave_no_identifying_metadata(runner: CliRunner, key
         assert decoded(cleaned) == decoded(original)
         assert decoded(cleaned, transpose=True) == decoded(original, transpose=True)
     assert exiftool((dest / "photos" / "square.jpg").read_bytes())["IFD0:Orientation"] == "Rotate 90 CW"
-    meta = json.loads((dest / "bundle.json").read_bytes())
+    meta = json.loads((dest / META).read_bytes())
     privacy = meta["files"]["photos/square.jpg"]["privacy"]
     assert privacy["metadata"] == "removed" and privacy["kept"] == ["orientation"]
     assert {"exif", "gps", "exif-thumbnail", "xmp", "iptc", "comment", "trailing-data"} <= set(privacy["removed"])
@@ -65,7 +65,7 @@ def test_keep_metadata_keeps_named_photos_and_says_what_they_reveal(runner: CliR
     assert "photos/street.png" not in err  # cleaned, so nothing to say
     assert invoke(runner, "extract", out, dest)[0] == 0
     assert (dest / "photos" / "square.jpg").read_bytes() == (planted / "photos" / "square.jpg").read_bytes()
-    files = json.loads((dest / "bundle.json").read_bytes())["files"]
+    files = json.loads((dest / META).read_bytes())["files"]
     privacy = files["photos/square.jpg"]["privacy"]
     assert privacy["metadata"] == "kept" and {"gps", "xmp"} <= set(privacy["kept"])
     assert files["photos/street.png"]["privacy"]["metadata"] == "removed"
@@ -103,7 +103,7 @@ def test_commit_originals_lets_the_author_prove_a_match(runner: CliRunner, keyri
     code, stdout, _ = invoke(runner, "create", planted, "-o", out, "--key", "alice", "--commit-originals")
     assert code == 0 and "never publish them" in stdout
     assert invoke(runner, "extract", out, dest)[0] == 0
-    meta = json.loads((dest / "bundle.json").read_bytes())
+    meta = json.loads((dest / META).read_bytes())
     salts_file = tmp_path / "originals" / f"{meta['id']}.json"
     assert stat.S_IMODE(salts_file.stat().st_mode) == 0o600
     salts = json.loads(salts_file.read_text())["salts"]

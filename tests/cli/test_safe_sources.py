@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 
 import photo_fixtures as fx
 from conftest import invoke
-from helpers import exiftool, make_jpeg, sevenzip_extract
+from helpers import META, SUMS, exiftool, make_jpeg, sevenzip_extract
 from mirror.cli import main
 from mirror.privacy.names import name_pattern
 from mirror.trust.keyring import Keyring
@@ -32,7 +32,7 @@ def locked(keyring: Keyring) -> Keyring:
 
 def _meta(bundle: Path, where: Path) -> dict[str, Any]:
     """bundle.json of `bundle`, extracted by stock 7-Zip into `where`."""
-    meta: dict[str, Any] = json.loads((sevenzip_extract(bundle, where) / "bundle.json").read_bytes())
+    meta: dict[str, Any] = json.loads((sevenzip_extract(bundle, where) / META).read_bytes())
     return meta
 
 
@@ -179,7 +179,7 @@ def test_update_makes_the_next_version(runner: CliRunner, locked: Keyring, sourc
     assert code == 0, err
     old, new = _meta(first, tmp_path / "x1"), _meta(second, tmp_path / "x2")
     assert (new["id"], new["version"], old["version"]) == (old["id"], 2, 1)
-    sums = (tmp_path / "x1" / "SHA256SUMS").read_bytes()
+    sums = (tmp_path / "x1" / SUMS).read_bytes()
     assert new["supersedes"] == f"sha256:{hashlib.sha256(sums).hexdigest()}"
     code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "v3.7z", "--key", "alice", "--id", old["id"])
     assert code == 2 and "--id needs --version" in err and "--update" in err

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
-from helpers import require_tool, run, sevenzip_extract, sevenzip_rebuild
+from helpers import AUTHOR, META, SIG, SUMS, require_tool, run, sevenzip_extract, sevenzip_rebuild
 from mirror.trust.keyring import Keyring
 
 
@@ -25,31 +25,31 @@ def test_stock_7zip_tests_and_lists_only_lzma2_and_copy(bundle: Path) -> None:
     assert attributes and all(a == "Attributes = A -rw-r--r--" for a in attributes), attributes
     first_block = [e for e in entries if "Block = 0" in e]
     names = {line.split(" = ", 1)[1] for e in first_block for line in e.splitlines() if line.startswith("Path = ")}
-    assert names == {"SHA256SUMS", "SHA256SUMS.minisig", "author.pub", "bundle.json"}
+    assert names == {SUMS, SIG, AUTHOR, META}
 
 
 def test_stock_minisign_and_sha256sum_verify_an_extraction(bundle: Path, keyring: Keyring, tmp_path: Path) -> None:
-    """The by-hand path of docs/verify-by-hand.md works with the real programs."""
+    """The by-hand path of docs/verify-by-hand.md works with the real programs, from the extracted folder."""
     minisign = require_tool("minisign")
     folder = sevenzip_extract(bundle, tmp_path / "x")
     key = tmp_path / "alice.pub"
     key.write_text(keyring.get("alice").public.to_text())
-    result = run(minisign, "-Vm", "SHA256SUMS", "-p", key, cwd=folder)
+    result = run(minisign, "-Vm", SUMS, "-p", key, cwd=folder)
     assert "Signature and comment signature verified" in result.stdout
     assert "Trusted comment: bundle:" in result.stdout and "\trole:author" in result.stdout
-    checked = run(require_tool("sha256sum"), "-c", "SHA256SUMS", cwd=folder)
-    assert checked.stdout.count(": OK") == 6
+    checked = run(require_tool("sha256sum"), "-c", SUMS, cwd=folder)
+    assert checked.stdout.count(": OK") == 7 and "index.html: OK" in checked.stdout
 
 
 def test_stock_minisign_rejects_a_changed_list(bundle: Path, keyring: Keyring, tmp_path: Path) -> None:
     """The signature really covers SHA256SUMS: one changed byte and minisign refuses."""
     minisign = require_tool("minisign")
     folder = sevenzip_extract(bundle, tmp_path / "x")
-    sums = folder / "SHA256SUMS"
+    sums = folder / SUMS
     sums.write_bytes(sums.read_bytes().replace(b"a", b"b", 1))
     key = tmp_path / "alice.pub"
     key.write_text(keyring.get("alice").public.to_text())
-    assert run(minisign, "-Vm", "SHA256SUMS", "-p", key, cwd=folder, check=False).returncode != 0
+    assert run(minisign, "-Vm", SUMS, "-p", key, cwd=folder, check=False).returncode != 0
 
 
 @pytest.mark.parametrize("options", [("-mx9",), ("-mx1", "-ms=off"), ("-m0=LZMA",), ("-mhc=off", "-m0=Copy"),

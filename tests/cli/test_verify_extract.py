@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
+from helpers import META
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
 
@@ -78,13 +79,13 @@ def test_show_lists_contents(runner: CliRunner, bundle: Path) -> None:
 
 
 def test_extract_writes_regular_files_0644(runner: CliRunner, bundle: Path, tmp_path: Path, sources: Path) -> None:
-    """Every listed file plus the signed list, mode 0644, identical to what was signed."""
+    """Every listed file plus the signed list (under .mirror/), mode 0644, identical to what was signed."""
     dest = tmp_path / "out"
     code, _, err = invoke(runner, "extract", bundle, dest)
     assert code == 0, err
     files = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
-    assert files == ["SHA256SUMS", "SHA256SUMS.minisig", "accounts/2022-01-05-almaty.en.md",
-                     "accounts/2022-01-06-almaty.ru.md", "author.pub", "bundle.json",
+    assert files == [".mirror/SHA256SUMS", ".mirror/SHA256SUMS.minisig", ".mirror/author.pub", ".mirror/bundle.json",
+                     "accounts/2022-01-05-almaty.en.md", "accounts/2022-01-06-almaty.ru.md", "index.html",
                      "photos/square.jpg", "photos/street.png"]
     for path in dest.rglob("*"):
         expected = 0o755 if path.is_dir() else 0o644
@@ -110,7 +111,7 @@ def test_extract_untrusted_needs_consent(runner: CliRunner, bundle: Path, tmp_pa
     code, _, err = invoke(runner, "extract", bundle, dest, "--keys", tmp_path / "none")
     assert code == 5 and not dest.exists() and "fingerprint" in err
     code, out, _ = invoke(runner, "extract", bundle, dest, "--keys", tmp_path / "none", "--untrusted")
-    assert code == 0 and "unknown key" in out and (dest / "bundle.json").exists()
+    assert code == 0 and "unknown key" in out and (dest / META).exists()
 
 
 def test_extract_notices_a_bundle_that_changes_after_verification(bundle: Path, tmp_path: Path,

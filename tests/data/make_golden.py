@@ -1,10 +1,13 @@
-"""Rebuild tests/data/golden-v1.7z, the bundle that catches format drift.
+"""Rebuild tests/data/golden-v2.7z, the bundle that catches format drift.
 
 Run from the repository root: `python tests/data/make_golden.py`. The golden
 key is derived from a published constant, so it is a test key that anyone can
 recompute (never use it for anything else); with it, a fixed bundle id and a
-fixed creation time, the signed files come out byte for byte the same.
-Only the 7z container's timestamps differ between builds.
+fixed creation time, the signed files and the reader's page come out byte for
+byte the same. Only the 7z container's timestamps differ between builds.
+
+golden-v1.7z, made by the first version of the tool in format 1, is kept as it
+was: today's verifier must still accept it. It is never rebuilt.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from mirror.trust.keys import SecretKey
 
 HERE = Path(__file__).parent
 SOURCES = HERE / "golden-src"
-GOLDEN = HERE / "golden-v1.7z"
+GOLDEN = HERE / "golden-v2.7z"
 GOLDEN_KEY = HERE / "golden.pub"
 BUNDLE_ID = "601de4b5e0f34c1a8f4b2a9d7c3e1f00"
 CREATED = "2026-11-23T00:00:00Z"
@@ -33,7 +36,7 @@ def golden_secret() -> SecretKey:
 
 def build(out: Path) -> Path:
     """Build the golden bundle from golden-src/ into `out`."""
-    request = CreateRequest(SOURCES, out, title="Golden bundle, format 1", force=True,
+    request = CreateRequest(SOURCES, out, title="Golden bundle, format 2", force=True,
                             bundle_id=BUNDLE_ID, created=CREATED)
     create_bundle(request, golden_secret())
     return out

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from fuzzing import REGRESSIONS, examples, golden, judge_bundle, mutated, signature_parts, signed_index
 from mirror.errors import ManifestError, MirrorError, PhotoError, SignatureError
-from mirror.formats.manifest import META_NAME, SIG_NAME, SUMS_NAME, BundleMeta
+from mirror.formats.manifest import V2, BundleMeta
 from mirror.formats.minisign import Signature
 from mirror.privacy.clean import clean_photo
 from mirror.privacy.scan import scan_photo
@@ -28,8 +28,8 @@ from mirror.trust.index import check_index
 from photo_fixtures import planted_jpeg, planted_png
 
 G = golden()
-SUMS = G.members[SUMS_NAME]
-AUTHOR_COMMENT = Signature.from_bytes(G.members[SIG_NAME]).trusted_comment
+SUMS = G.members[V2.sums]
+AUTHOR_COMMENT = Signature.from_bytes(G.members[V2.sig]).trusted_comment
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False)
                            | st.text(max_size=40), lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
@@ -53,7 +53,7 @@ def test_mutations_anywhere(data: bytes) -> None:
 @given(mutated(SUMS))
 def test_sums_mutations(sums: bytes) -> None:
     """SHA256SUMS changed by someone without the key: never trusted."""
-    judge_bundle(G.with_members({**G.members, SUMS_NAME: sums}), SUMS)
+    judge_bundle(G.with_members({**G.members, V2.sums: sums}), SUMS)
 
 
 @examples(150)
@@ -61,24 +61,24 @@ def test_sums_mutations(sums: bytes) -> None:
 def test_sums_mutations_signed_again(sums: bytes) -> None:
     """SHA256SUMS changed and signed by the key holder: the strict parser meets every change."""
     signature = G.secret.sign(sums, AUTHOR_COMMENT)
-    judge_bundle(G.with_members({**G.members, SUMS_NAME: sums, SIG_NAME: signature.to_bytes()}))
+    judge_bundle(G.with_members({**G.members, V2.sums: sums, V2.sig: signature.to_bytes()}))
 
 
 @examples(150)
-@given(mutated(G.members[SIG_NAME]))
+@given(mutated(G.members[V2.sig]))
 def test_signature_mutations(signature: bytes) -> None:
     """The signature file: success only when what it says cryptographically is unchanged."""
-    if judge_bundle(G.with_members({**G.members, SIG_NAME: signature}), SUMS) is not None:
-        assert signature_parts(signature) == signature_parts(G.members[SIG_NAME])
+    if judge_bundle(G.with_members({**G.members, V2.sig: signature}), SUMS) is not None:
+        assert signature_parts(signature) == signature_parts(G.members[V2.sig])
 
 
 @examples(200)
-@given(mutated(G.members[META_NAME]))
+@given(mutated(G.members[V2.meta]))
 def test_bundle_json_mutations_signed_again(meta: bytes) -> None:
     """bundle.json changed and signed again: the schema reader meets every change, directly and in a bundle."""
     with contextlib.suppress(ManifestError):
         BundleMeta.from_bytes(meta)
-    judge_bundle(G.with_members(G.resigned({**G.members, META_NAME: meta})))
+    judge_bundle(G.with_members(G.resigned({**G.members, V2.meta: meta})))
 
 
 @examples(150)
@@ -86,10 +86,10 @@ def test_bundle_json_mutations_signed_again(meta: bytes) -> None:
                         "files", "size", "type", "privacy", "place"]), JSON_VALUES)
 def test_bundle_json_values_signed_again(field: str, value: object) -> None:
     """One field of bundle.json (top level or of a file) replaced by any JSON value, signed again."""
-    doc = json.loads(G.members[META_NAME])
+    doc = json.loads(G.members[V2.meta])
     target = doc if field in doc else next(iter(doc["files"].values()))
     target[field] = value
-    judge_bundle(G.with_members(G.resigned({**G.members, META_NAME: json.dumps(doc, indent=1).encode()})))
+    judge_bundle(G.with_members(G.resigned({**G.members, V2.meta: json.dumps(doc, indent=1).encode()})))
 
 
 @examples(150)

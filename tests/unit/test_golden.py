@@ -1,4 +1,4 @@
-"""The golden bundle: today's verifier accepts it, and today's writer reproduces its signed files."""
+"""The golden bundles: today's verifier accepts both formats, and today's writer reproduces format 2 byte for byte."""
 
 from __future__ import annotations
 
@@ -6,13 +6,19 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 from mirror.bundle.verify import verify_bundle
+from mirror.formats.manifest import V1, V2, Layout
 from mirror.formats.minisign import PublicKeyFile
 from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.trust.keyring import Keyring
 
 DATA = Path(__file__).parent.parent / "data"
-SIGNED = ("SHA256SUMS", "SHA256SUMS.minisig", "author.pub", "bundle.json")
+SIGNED = (".mirror/SHA256SUMS", ".mirror/SHA256SUMS.minisig", ".mirror/author.pub", ".mirror/bundle.json",
+          "index.html")
+FILES = ["accounts/2022-01-05-golden.en.md", "accounts/2022-01-06-golden.ru.md", "photos/golden.jpg",
+         "photos/golden.png"]
 
 
 def _load_maker() -> object:
@@ -30,19 +36,23 @@ def _signed_files(bundle: Path) -> dict[str, bytes]:
         return {m.name: b"".join(chunks) for m, chunks in iter_members(fp, archive) if m.name in SIGNED}
 
 
-def test_golden_bundle_still_verifies(tmp_path: Path) -> None:
-    """A bundle written by an earlier version verifies with today's code, signer trusted."""
+@pytest.mark.parametrize(("name", "layout", "files"), [
+    pytest.param("golden-v1.7z", V1, FILES, id="format 1, made by the first version"),
+    pytest.param("golden-v2.7z", V2, sorted([*FILES, "index.html"]), id="format 2"),
+])
+def test_golden_bundle_still_verifies(tmp_path: Path, name: str, layout: Layout, files: list[str]) -> None:
+    """A bundle written by an earlier version verifies with today's code, signer trusted, in its own layout."""
     ring = Keyring(tmp_path / "keys")
     ring.import_public("golden", PublicKeyFile.from_text((DATA / "golden.pub").read_text()), ("author",), "qr")
-    result = verify_bundle(DATA / "golden-v1.7z", ring)
-    assert result.trusted and result.signer_name == "golden"
+    result = verify_bundle(DATA / name, ring)
+    assert result.trusted and result.signer_name == "golden" and result.layout == layout
     assert result.meta.bundle_id == "601de4b5e0f34c1a8f4b2a9d7c3e1f00"
-    assert sorted(result.meta.files) == ["accounts/2022-01-05-golden.en.md", "accounts/2022-01-06-golden.ru.md",
-                                         "photos/golden.jpg", "photos/golden.png"]
+    assert sorted(result.meta.files) == files
 
 
 def test_rebuilding_gives_the_same_signed_files(tmp_path: Path) -> None:
-    """Format drift (serialization, stripping, signing) changes these bytes and fails here."""
+    """Format drift (serialization, stripping, signing, the page) changes these bytes and fails here."""
     maker = _load_maker()
     rebuilt = maker.build(tmp_path / "rebuilt.7z")  # type: ignore[attr-defined]
-    assert _signed_files(rebuilt) == _signed_files(DATA / "golden-v1.7z")
+    signed = _signed_files(rebuilt)
+    assert set(signed) == set(SIGNED) and signed == _signed_files(DATA / "golden-v2.7z")

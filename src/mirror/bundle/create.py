@@ -20,16 +20,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mirror.bundle.page import MAX_RENDERED, PageAccount, PageInfo, render_page, strip_front_matter
 from mirror.bundle.prepare import CreateRequest, Prepared, prepare_bundle, stored_bytes
 from mirror.bundle.sources import SourceFile
 from mirror.bundle.verify import Keys, verify_bundle
 from mirror.errors import ConfigError, InputError
 from mirror.formats.manifest import (
-    AUTHOR_KEY_NAME,
-    META_NAME,
-    SIG_NAME,
+    CURRENT,
+    PAGE_NAME,
+    PAGE_TYPE,
     SUMS_NAME,
     BundleMeta,
+    FileMeta,
     Sums,
     trusted_comment,
 )
@@ -37,6 +39,7 @@ from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.timefmt import now_text
 from mirror.safeio import atomic_output
 from mirror.sevenzip.writer import BundleWriter
+from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keys import SecretKey
 
 Progress = Callable[[int], None]
@@ -76,7 +79,7 @@ def next_version(old: Path, keys: Keys, public: PublicKeyFile) -> tuple[str, int
 
 
 def create_bundle(request: CreateRequest, secret: SecretKey, progress: Progress | None = None) -> CreateResult:
-    """Check and build a version-1 bundle (docs/format.md) in one call.
+    """Check and build a bundle in the current format (docs/format.md) in one call.
 
     Raises:
         InputError: sources the tool refuses (listed in the error's count), or a source changed while reading.
@@ -105,24 +108,41 @@ def write_bundle(prepared: Prepared, secret: SecretKey, progress: Progress | Non
                         prepared.salts)
 
 
+def _page(prepared: Prepared, title: str, created: str, public: PublicKeyFile) -> bytes:
+    """The reader's page (bundle/page.py): every account's fields, the first MAX_RENDERED accounts' texts."""
+    request, accounts = prepared.request, list[PageAccount]()
+    for item in (i for i in prepared.items if i.kind == "account"):
+        extra = prepared.files[item.member].extra
+        text = ""
+        if len(accounts) < MAX_RENDERED:
+            text = strip_front_matter(stored_bytes(item, item.path.read_bytes(), request)[0].decode("utf-8"))
+        accounts.append(PageAccount(item.member, str(extra.get("language", "")), extra, text))
+    info = PageInfo(title, created, prepared.languages, key_id_hex(public.key_id), fingerprint(public))
+    return render_page(info, accounts, [i.member for i in prepared.items if i.kind == "photo"])
+
+
 def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress | None) -> str:
-    """Sign and write everything into `tmp`; return the bundle id."""
-    request, digests = prepared.request, dict(prepared.digests)
+    """Sign and write everything into `tmp` in the current layout (docs/format.md); return the bundle id."""
+    request, digests, layout = prepared.request, dict(prepared.digests), CURRENT
     public = secret.public
     bundle_id = request.bundle_id or uuid.uuid4().hex
+    title, created = request.title or request.src.resolve().name, request.created or now_text()
+    page = _page(prepared, title, created, public)
+    digests[PAGE_NAME] = hashlib.sha256(page).hexdigest()
     meta = BundleMeta(
         bundle_id=bundle_id,
         version=request.version,
-        title=request.title or request.src.resolve().name,
-        created=request.created or now_text(),
+        title=title,
+        created=created,
         languages=prepared.languages,
         author_key=key_id_hex(public.key_id),
-        files=prepared.files,
+        files={**prepared.files, PAGE_NAME: FileMeta(len(page), PAGE_TYPE)},
         supersedes=request.supersedes,
+        format=layout.format,
     )
     meta_bytes, key_bytes = meta.to_bytes(), public.to_text().encode()
-    digests[META_NAME] = hashlib.sha256(meta_bytes).hexdigest()
-    digests[AUTHOR_KEY_NAME] = hashlib.sha256(key_bytes).hexdigest()
+    digests[layout.meta] = hashlib.sha256(meta_bytes).hexdigest()
+    digests[layout.author_key] = hashlib.sha256(key_bytes).hexdigest()
     sums = Sums(digests).to_bytes()
     signature = secret.sign(sums, trusted_comment(bundle_id, request.version)).to_bytes()
 
@@ -139,9 +159,10 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
 
     items = prepared.items
     with BundleWriter(tmp) as writer:
-        writer.add_block([(SUMS_NAME, constant(sums)), (SIG_NAME, constant(signature)),
-                          (AUTHOR_KEY_NAME, constant(key_bytes)), (META_NAME, constant(meta_bytes))],
+        writer.add_block([(layout.sums, constant(sums)), (layout.sig, constant(signature)),
+                          (layout.author_key, constant(key_bytes)), (layout.meta, constant(meta_bytes))],
                          compress=True)
-        writer.add_block([(i.member, load(i)) for i in items if i.kind == "account"], True, progress)
+        writer.add_block([(PAGE_NAME, constant(page)), *((i.member, load(i)) for i in items if i.kind == "account")],
+                         True, progress)
         writer.add_block([(i.member, load(i)) for i in items if i.kind == "photo"], False, progress)
     return bundle_id

@@ -23,7 +23,7 @@ from typing import Literal
 
 from mirror.errors import SignatureError
 from mirror.formats.endorsement import claim_of, endorsement_key_id
-from mirror.formats.manifest import BundleMeta
+from mirror.formats.manifest import BundleMeta, Layout
 from mirror.formats.minisign import PublicKeyFile, Signature, key_id_hex
 from mirror.trust.keys import check_signature
 from mirror.trust.keyset import TrustedKeys
@@ -36,7 +36,7 @@ Status = Literal["trusted", "unknown", "invalid"]
 class EndorsementCheck:
     """What the verifier found about one endorsement file."""
 
-    name: str  # the member name, endorsements/<KEYID>.minisig
+    name: str  # the member name, .mirror/endorsements/<KEYID>.minisig (endorsements/... in format 1)
     key_id: str
     status: Status
     signer_name: str | None = None  # the endorser's name in the keyring
@@ -45,7 +45,7 @@ class EndorsementCheck:
     evidence: Endorsement | None = None  # what the policy may count (trusted ones only)
 
 
-def _parse(name: str, raw: bytes) -> Signature:
+def _parse(name: str, raw: bytes, layout: Layout) -> Signature:
     """The signature in an endorsement file, whose name must be its key id.
 
     Raises:
@@ -55,7 +55,7 @@ def _parse(name: str, raw: bytes) -> Signature:
         sig = Signature.from_bytes(raw)
     except SignatureError as exc:
         raise SignatureError(f"{name} is not a minisign signature: {exc}") from None
-    if endorsement_key_id(name) != key_id_hex(sig.key_id):
+    if endorsement_key_id(name, layout) != key_id_hex(sig.key_id):
         raise SignatureError(f"{name} is signed by key {key_id_hex(sig.key_id)}, not the key its name says")
     return sig
 
@@ -80,11 +80,11 @@ def _judge(name: str, sig: Signature, sums: bytes, meta: BundleMeta, author: Pub
 
 
 def check_endorsements(files: dict[str, bytes], sums: bytes, meta: BundleMeta, author: PublicKeyFile,
-                       keys: TrustedKeys) -> tuple[EndorsementCheck, ...]:
+                       keys: TrustedKeys, layout: Layout) -> tuple[EndorsementCheck, ...]:
     """Parse every endorsement strictly, then judge each against the reader's keyring; sorted by name.
 
     Raises:
         SignatureError: an endorsement that is not a minisign signature, or is named for another key.
     """
-    parsed = {name: _parse(name, raw) for name, raw in sorted(files.items())}
+    parsed = {name: _parse(name, raw, layout) for name, raw in sorted(files.items())}
     return tuple(_judge(name, sig, sums, meta, author, keys) for name, sig in parsed.items())

@@ -82,7 +82,7 @@ def _write_all(handle: BinaryIO, limits: Limits, staging: Path, hashes: dict[str
     Invalid endorsements are read and hashed like the rest, but not written. Returns how many files were.
     """
     archive = read_archive(handle, limits)
-    files = check_container(archive)
+    files, _ = check_container(archive)
     if sorted(m.name for m in files) != sorted(verified.members):
         raise ContentError("the bundle changed between verifying and extracting",
                            hint="copy the bundle to local storage and try again")

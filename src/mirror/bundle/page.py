@@ -15,7 +15,8 @@ What it promises (docs/format.md, "The reader's page"):
 - The interface words in English, Russian and Kazakh; the reader picks one with plain links
   (anchors and CSS :target), each account carries its own `lang`.
 - Bounded: past MAX_RENDERED accounts or MAX_PAGE_TEXT characters of rendered text, the rest are
-  listed by title, date and place with a link to their file, and the page says so.
+  listed by title, date and place with a link to their file, and the page says so; an account longer
+  than what is left of the budget is cut, with a line saying it continues in its file.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ UI: dict[str, dict[str, str]] = {
     "place": {"en": "Place", "ru": "Место", "kk": "Орны"},
     "source": {"en": "Source", "ru": "Источник", "kk": "Дереккөз"},
     "file": {"en": "File", "ru": "Файл", "kk": "Файл"},
+    "cut": {"en": "The account continues in its file.", "ru": "Продолжение — в файле свидетельства.",
+            "kk": "Жазбаның жалғасы — оның файлында."},
     "more": {"en": "More accounts (open their files to read them):",
              "ru": "Другие свидетельства (откройте их файлы, чтобы прочитать):",
              "kk": "Басқа жазбалар (оқу үшін файлдарын ашыңыз):"},
@@ -157,12 +160,13 @@ def strip_front_matter(text: str) -> str:
     return text
 
 
-def _account(md: MarkdownIt, number: int, account: PageAccount) -> str:
+def _account(md: MarkdownIt, number: int, account: PageAccount, limit: int) -> str:
     fields = account.fields
+    text = account.text if len(account.text) <= limit else account.text[:limit]
     heading = _e(fields.get("title") or account.path.rsplit("/", 1)[-1])
     when = " · ".join(_e(fields[k]) for k in ("date", "place") if fields.get(k))
     source = f'<p class="when">{_ui("source")}: {_e(fields["source"])}</p>' if fields.get("source") else ""
-    body = md.render(account.text, {})
+    body = md.render(text, {}) + (f'<p class="when">{_ui("cut")}</p>\n' if text is not account.text else "")
     return (f'<article id="a{number}" lang="{_e(account.language)}">\n<h2>{heading}</h2>\n'
             + (f'<p class="when">{when}</p>\n' if when else "") + source
             + f"\n{body}<p class=\"when\">{_ui('file')}: <code>{_e(account.path)}</code></p>\n</article>\n")
@@ -197,7 +201,7 @@ def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequenc
     rest: list[PageAccount] = []
     for number, account in enumerate(accounts, start=1):
         if rendered < MAX_RENDERED and budget > 0 and not rest:
-            piece = _account(md, number, account)
+            piece = _account(md, number, account, budget)
             budget -= len(piece)
             rendered += 1
             parts.append(piece)

@@ -30,10 +30,15 @@ from mirror.formats.manifest import (
     MAX_META_BYTES,
     MAX_SUMS_BYTES,
     META_NAME,
+    PAGE_NAME,
+    PAGE_TYPE,
     SIG_NAME,
     SUMS_NAME,
+    V1,
     BundleMeta,
+    Layout,
     Sums,
+    layout_of,
     trusted_comment,
 )
 from mirror.formats.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature, key_id_hex
@@ -49,7 +54,7 @@ from mirror.trust.policy import AuthorTrusted, Evidence, Policy, Verdict
 Keys = Keyring | TrustedKeys | None  # None trusts nobody: the signer is only shown
 
 CONTROL_CAPS = {SUMS_NAME: MAX_SUMS_BYTES, SIG_NAME: MAX_SIGNATURE_FILE, AUTHOR_KEY_NAME: 1024,
-                META_NAME: MAX_META_BYTES}
+                META_NAME: MAX_META_BYTES}  # by logical name; Layout.member gives each one's place
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +69,8 @@ class VerifiedBundle:
     signer_name: str | None  # the author's name in the keyring, when the key is there
     members: tuple[str, ...]  # every regular member, in archive order
     endorsements: tuple[EndorsementCheck, ...] = ()
-    control: dict[str, bytes] = field(default_factory=dict, repr=False)  # the four signed files, as stored
+    control: dict[str, bytes] = field(default_factory=dict, repr=False)  # the four signed files by logical name
+    layout: Layout = field(default=V1, repr=False)  # where its technical files live (docs/format.md, "Layouts")
 
     @property
     def trusted(self) -> bool:
@@ -87,19 +93,19 @@ class VerifiedBundle:
         return frozenset(e.name for e in self.endorsements if e.status == "invalid")
 
 
-def _check_endorsement_member(member: Member) -> None:
-    if endorsement_key_id(member.name) is None:
-        raise ArchiveError(f"unexpected member {printable(member.name)!r}: endorsements/ holds only "
+def _check_endorsement_member(member: Member, layout: Layout) -> None:
+    if endorsement_key_id(member.name, layout) is None:
+        raise ArchiveError(f"unexpected member {printable(member.name)!r}: {layout.endorsements} holds only "
                            "<KEYID>.minisig signature files")
     if member.size > MAX_ENDORSEMENT_BYTES:
         raise ArchiveError(f"{member.name} declares {member.size} bytes; an endorsement is at most "
                            f"{MAX_ENDORSEMENT_BYTES}")
 
 
-def check_container(archive: Archive) -> list[Member]:
-    """Step 1: methods, names, types, duplicates, collisions, the signed files present, every cap.
+def check_container(archive: Archive) -> tuple[list[Member], Layout]:
+    """Step 1: methods, names, types, duplicates, collisions, the layout and its signed files, every cap.
 
-    Returns the regular files, in archive order.
+    Returns the regular files, in archive order, and the bundle's layout.
 
     Raises:
         ArchiveError: the first problem found.
@@ -107,21 +113,26 @@ def check_container(archive: Archive) -> list[Member]:
     """
     check_methods(archive)
     files = regular_files(archive)
-    present = {m.name for m in files if m.name in CONTROL_CAPS}
-    for name in CONTROL_CAPS:
-        if name not in present:
+    names = {m.name for m in files}
+    layout = layout_of(names)
+    if layout is None:
+        raise ContentError("the bundle has no SHA256SUMS" if SUMS_NAME not in names else
+                           "the bundle has two SHA256SUMS, at the top and under .mirror/")
+    control = layout.control
+    for name in control:
+        if name not in names:
             raise ContentError(f"the bundle has no {name}")
     endorsements = 0
     for member in files:
-        cap = CONTROL_CAPS.get(member.name)
-        if cap is not None and member.size > cap:
-            raise ArchiveError(f"{member.name} declares {member.size} bytes, more than {cap}")
-        if is_endorsement(member.name):
-            _check_endorsement_member(member)
+        logical = control.get(member.name)
+        if logical is not None and member.size > CONTROL_CAPS[logical]:
+            raise ArchiveError(f"{member.name} declares {member.size} bytes, more than {CONTROL_CAPS[logical]}")
+        if is_endorsement(member.name, layout):
+            _check_endorsement_member(member, layout)
             endorsements += 1
     if endorsements > MAX_ENDORSEMENTS:
         raise ArchiveError(f"the bundle carries {endorsements} endorsements, more than {MAX_ENDORSEMENTS}")
-    return files
+    return files, layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +143,8 @@ class _Signed:
     meta: BundleMeta
     public: PublicKeyFile
     signer_name: str | None
-    control: dict[str, bytes]
+    control: dict[str, bytes]  # by logical name
+    layout: Layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +161,7 @@ class Checked:
         """The verified bundle."""
         signed = self.signed
         return VerifiedBundle(path, signed.meta, signed.sums, signed.public, self.verdict, signed.signer_name,
-                              self.members, self.endorsements, dict(signed.control))
+                              self.members, self.endorsements, dict(signed.control), signed.layout)
 
 
 def snapshot(keys: Keys) -> TrustedKeys:
@@ -183,29 +195,36 @@ def _find_key(sig: Signature, author_pub: bytes, keys: TrustedKeys,
     return candidate, None
 
 
-def check_signed(control: dict[str, bytes], keys: TrustedKeys, expect_key: PublicKeyFile | None = None) -> _Signed:
-    """Steps 2-4 on the captured control files.
+def check_signed(control: dict[str, bytes], keys: TrustedKeys, layout: Layout,
+                 expect_key: PublicKeyFile | None = None) -> _Signed:
+    """Steps 2-4 on the captured control files, by logical name.
 
     Raises:
         SignatureError: bad or unknown signature, changed trusted comment.
-        ManifestError: malformed SHA256SUMS or bundle.json, or they disagree.
+        ManifestError: malformed SHA256SUMS or bundle.json, they disagree, or another layout than its format.
     """
     sig = Signature.from_bytes(control[SIG_NAME])
     public, signer_name = _find_key(sig, control[AUTHOR_KEY_NAME], keys, expect_key)
     check_signature(public, sig, control[SUMS_NAME])
-    sums = Sums.from_bytes(control[SUMS_NAME])
+    sums = Sums.from_bytes(control[SUMS_NAME], layout)
     for name in (META_NAME, AUTHOR_KEY_NAME):
-        if hashlib.sha256(control[name]).hexdigest() != sums.entries[name]:
-            raise ContentError(f"{name} does not match its hash in SHA256SUMS")
-    listed = set(sums.entries) - {META_NAME, AUTHOR_KEY_NAME}
+        if hashlib.sha256(control[name]).hexdigest() != sums.entries[layout.member(name)]:
+            raise ContentError(f"{layout.member(name)} does not match its hash in SHA256SUMS")
+    listed = set(sums.entries) - {layout.meta, layout.author_key}
     meta = BundleMeta.from_bytes(control[META_NAME], listed=listed, details=False)
+    if meta.format != layout.format:
+        raise ManifestError(f"bundle.json says {meta.format}, but the bundle is laid out as {layout.format}")
+    page = meta.files.get(PAGE_NAME)
+    if layout.has_page != (page is not None and page.type == PAGE_TYPE):
+        raise ManifestError(f"a {layout.format} bundle " + ("must carry" if layout.has_page else "has no")
+                            + f" the reader's page {PAGE_NAME}")
     if sig.trusted_comment != trusted_comment(meta.bundle_id, meta.version):
         raise SignatureError("the signed trusted comment does not match bundle.json's id and version")
     if meta.author_key != key_id_hex(sig.key_id):
         raise ManifestError("bundle.json names another author key than the signer's")
     if _author_key(control[AUTHOR_KEY_NAME]) != public:
         raise ManifestError(f"the bundle's {AUTHOR_KEY_NAME} is not the signer's key")
-    return _Signed(sums, meta, public, signer_name, {name: control[name] for name in CONTROL_CAPS})
+    return _Signed(sums, meta, public, signer_name, {name: control[name] for name in CONTROL_CAPS}, layout)
 
 
 def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
@@ -228,32 +247,37 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
         VerificationError: the first failed step, or ContentError listing every bad file.
     """
     archive = read_archive(fp, limits)
-    files = check_container(archive)
+    files, layout = check_container(archive)
+    control = layout.control  # member name -> logical name
     sizes = {m.name: m.size for m in files}
     held: dict[str, bytes] = {}  # the signed files and the endorsements, each capped in check_container
     hashes: dict[str, str] = {}  # kept only until the signed list is known, and for unlisted members
     changed: set[str] = set()
     signed: _Signed | None = None
+
+    def signed_files() -> dict[str, bytes]:
+        return {logical: held[name] for name, logical in control.items()}
+
     for member, chunks in iter_members(fp, archive):
-        if member.name in CONTROL_CAPS or is_endorsement(member.name):
+        if member.name in control or is_endorsement(member.name, layout):
             held[member.name], digest = _read_capped(chunks)
         else:
             digest = _hash(chunks)
         _record(member.name, digest, signed, hashes, changed)
-        if signed is None and all(name in held for name in CONTROL_CAPS):
-            signed = check_signed(held, keys, expect_key)  # before the bulk of the data
+        if signed is None and all(name in held for name in control):
+            signed = check_signed(signed_files(), keys, layout, expect_key)  # before the bulk of the data
     for member in files:  # members without a data stream (empty files)
         if member.has_stream:
             continue
         _record(member.name, hashlib.sha256(b"").hexdigest(), signed, hashes, changed)
-        if member.name in CONTROL_CAPS or is_endorsement(member.name):
+        if member.name in control or is_endorsement(member.name, layout):
             held[member.name] = b""
     if signed is None:
-        signed = check_signed(held, keys, expect_key)
+        signed = check_signed(signed_files(), keys, layout, expect_key)
     changed |= {p for p, d in hashes.items() if signed.sums.entries.get(p, d) != d}
     _check_content(signed, sizes, changed)
-    endorsements = check_endorsements({n: raw for n, raw in held.items() if is_endorsement(n)},
-                                      held[SUMS_NAME], signed.meta, signed.public, keys)
+    endorsements = check_endorsements({n: raw for n, raw in held.items() if is_endorsement(n, layout)},
+                                      held[layout.sums], signed.meta, signed.public, keys, layout)
     evidence = Evidence(signed.public, tuple(e.evidence for e in endorsements if e.evidence is not None))
     unlisted = {p: d for p, d in hashes.items() if p not in signed.sums.entries}
     return Checked(signed, tuple(m.name for m in files), unlisted, endorsements, policy.judge(evidence, keys))
@@ -269,8 +293,9 @@ def _record(name: str, digest: str, signed: _Signed | None, hashes: dict[str, st
 
 
 def _check_content(signed: _Signed, sizes: dict[str, int], changed: set[str]) -> None:
+    layout = signed.layout
     listed = set(signed.sums.entries)
-    present = {n for n in sizes if n not in (SUMS_NAME, SIG_NAME) and not is_endorsement(n)}
+    present = {n for n in sizes if n not in (layout.sums, layout.sig) and not is_endorsement(n, layout)}
     problems = [f"missing: {p}" for p in sorted(listed - present)]
     problems += [f"not listed in SHA256SUMS: {printable(p)}" for p in sorted(present - listed)]
     for path in sorted(listed & present):

@@ -40,9 +40,11 @@ def slug(text: str) -> str:
 
 
 def _counts(result: VerifiedBundle) -> dict[str, int]:
-    files = result.meta.files
-    return {"total": len(files), "accounts": sum(1 for f in files.values() if f.type.startswith("text/")),
-            "photos": sum(1 for f in files.values() if f.type.startswith("image/"))}
+    from mirror.formats.manifest import PAGE_TYPE
+
+    files = [f for f in result.meta.files.values() if f.type != PAGE_TYPE]  # the page is not content
+    return {"total": len(files), "accounts": sum(1 for f in files if f.type.startswith("text/")),
+            "photos": sum(1 for f in files if f.type.startswith("image/"))}
 
 
 def _endorsements_json(result: VerifiedBundle) -> list[dict[str, Any]]:

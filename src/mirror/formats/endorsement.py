@@ -16,30 +16,32 @@ from __future__ import annotations
 
 import re
 
-from mirror.formats.manifest import ENDORSEMENT_DIR
+from mirror.formats.manifest import CURRENT, Layout
 from mirror.formats.minisign import MAX_SIGNATURE_FILE, key_id_hex
 
 CLAIMS = ("relayed", "knows-author", "witnessed")
 MAX_ENDORSEMENTS = 100
 MAX_ENDORSEMENT_BYTES = MAX_SIGNATURE_FILE  # 4 KiB, like the author's signature file
-_NAME = re.compile(r"endorsements/([0-9A-F]{16})\.minisig")
+_FILE = re.compile(r"([0-9A-F]{16})\.minisig")
 _COMMENT = re.compile(r"bundle:(.+)\tversion:([0-9]+)\trole:endorser\tclaim:(.+)")
 
 
-def endorsement_name(key_id: bytes) -> str:
+def endorsement_name(key_id: bytes, layout: Layout = CURRENT) -> str:
     """The member name of the endorsement by the key with this id."""
-    return f"{ENDORSEMENT_DIR}{key_id_hex(key_id)}.minisig"
+    return f"{layout.endorsements}{key_id_hex(key_id)}.minisig"
 
 
-def endorsement_key_id(name: str) -> str | None:
-    """The key id a member name under endorsements/ carries, or None when the name is not one of ours."""
-    match = _NAME.fullmatch(name)
+def endorsement_key_id(name: str, layout: Layout = CURRENT) -> str | None:
+    """The key id a member name in the layout's endorsements folder carries, or None when it is not one of ours."""
+    if not name.startswith(layout.endorsements):
+        return None
+    match = _FILE.fullmatch(name[len(layout.endorsements):])
     return match[1] if match else None
 
 
-def is_endorsement(name: str) -> bool:
-    """Whether the member is under endorsements/ (well named or not: the verifier decides)."""
-    return name.startswith(ENDORSEMENT_DIR)
+def is_endorsement(name: str, layout: Layout = CURRENT) -> bool:
+    """Whether the member is in the layout's endorsements folder (well named or not: the verifier decides)."""
+    return name.startswith(layout.endorsements)
 
 
 def endorsement_comment(bundle_id: str, version: int, claim: str) -> str:

@@ -29,12 +29,14 @@ from mirror.formats.jsonstream import JsonReader
 from mirror.formats.media import MEDIA_TYPES
 from mirror.formats.names import MAX_NAME_BYTES, name_problem, printable
 
-FORMAT = "mirror-bundle/1"
+# The technical files by their logical names; where they live in a bundle depends on its Layout.
 SUMS_NAME = "SHA256SUMS"
 SIG_NAME = "SHA256SUMS.minisig"
 META_NAME = "bundle.json"
 AUTHOR_KEY_NAME = "author.pub"
 ENDORSEMENT_DIR = "endorsements/"
+PAGE_NAME = "index.html"  # the reader's page, format 2 (bundle/page.py)
+PAGE_TYPE = "text/html"
 MAX_MEMBERS = 100_000  # members of a bundle; so also lines of SHA256SUMS and files in bundle.json
 MAX_SUMS_BYTES = 16 * 1024 * 1024  # 100,000 lines with paths of 100 bytes
 MAX_META_BYTES = 32 * 1024 * 1024  # 100,000 files at 335 bytes each (an account with its four fields takes ~300)
@@ -49,6 +51,73 @@ _PRIVACY_KEYS = {"metadata", *_PRIVACY_LISTS, "original_sha256_salted", "convert
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_ENTRY_BYTES = 64 * 1024  # one file's entry: five text fields of 1,000 characters, escaped, fit
 _MEDIA = {media: media for media in MEDIA_TYPES}  # one shared string per type, however many files name it
+_MEDIA[PAGE_TYPE] = PAGE_TYPE  # only for the page itself (format 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where a bundle keeps its technical files (docs/format.md, "Layouts").
+
+    Format 1 keeps SHA256SUMS, its signature, author.pub, bundle.json and endorsements/ at the root, beside the
+    accounts and photos. Format 2 keeps them under `.mirror/`, so that a reader who extracts a bundle sees only
+    the page (index.html), the accounts and the photos; SHA256SUMS lists every path from the root, so
+    `sha256sum -c .mirror/SHA256SUMS` works from the extracted folder.
+    """
+
+    format: str
+    prefix: str
+
+    def member(self, logical: str) -> str:
+        """The member name of a technical file: `Layout.member(META_NAME)` -> ".mirror/bundle.json"."""
+        return self.prefix + logical
+
+    @property
+    def sums(self) -> str:
+        """The member holding SHA256SUMS."""
+        return self.member(SUMS_NAME)
+
+    @property
+    def sig(self) -> str:
+        """The member holding the author's signature."""
+        return self.member(SIG_NAME)
+
+    @property
+    def meta(self) -> str:
+        """The member holding bundle.json."""
+        return self.member(META_NAME)
+
+    @property
+    def author_key(self) -> str:
+        """The member holding author.pub."""
+        return self.member(AUTHOR_KEY_NAME)
+
+    @property
+    def endorsements(self) -> str:
+        """The folder of endorsements, with its trailing slash."""
+        return self.member(ENDORSEMENT_DIR)
+
+    @property
+    def control(self) -> dict[str, str]:
+        """Member name -> logical name of the four signed technical files."""
+        return {self.member(n): n for n in (SUMS_NAME, SIG_NAME, AUTHOR_KEY_NAME, META_NAME)}
+
+    @property
+    def has_page(self) -> bool:
+        """Whether bundles of this layout carry the reader's page."""
+        return bool(self.prefix)
+
+
+V1 = Layout("mirror-bundle/1", "")
+V2 = Layout("mirror-bundle/2", ".mirror/")
+CURRENT = V2
+LAYOUTS = (V1, V2)
+FORMATS = {layout.format: layout for layout in LAYOUTS}
+
+
+def layout_of(names: Collection[str]) -> Layout | None:
+    """The layout whose SHA256SUMS is among `names` (None for neither, or for both: not a bundle we made)."""
+    found = [layout for layout in LAYOUTS if layout.sums in names]
+    return found[0] if len(found) == 1 else None
 
 
 def trusted_comment(bundle_id: str, version: int) -> str:
@@ -67,8 +136,10 @@ class Sums:
         return "".join(f"{digest}  {path}\n" for path, digest in sorted(self.entries.items())).encode()
 
     @classmethod
-    def from_bytes(cls, raw: bytes) -> Sums:
+    def from_bytes(cls, raw: bytes, layout: Layout = V1) -> Sums:
         """Parse SHA256SUMS strictly (call only after its signature checked out).
+
+        In format 2, nothing under `.mirror/` but bundle.json and author.pub may be listed.
 
         Raises:
             ManifestError: any deviation from the format.
@@ -98,11 +169,12 @@ class Sums:
                 raise ManifestError(f"SHA256SUMS lists {path} twice")
             if path <= previous:
                 raise ManifestError(f"SHA256SUMS is not sorted at line {number}")
-            if path in (SUMS_NAME, SIG_NAME) or path.startswith(ENDORSEMENT_DIR):
-                raise ManifestError(f"SHA256SUMS must not list {path}")
+            if path in (layout.sums, layout.sig) or path.startswith(layout.endorsements) or (
+                    layout.prefix and path.startswith(layout.prefix) and path not in (layout.meta, layout.author_key)):
+                raise ManifestError(f"SHA256SUMS must not list {printable(path)}")
             entries[path] = match[1].decode("ascii")
             previous = path
-        for required in (META_NAME, AUTHOR_KEY_NAME):
+        for required in (layout.meta, layout.author_key, *((PAGE_NAME,) if layout.has_page else ())):
             if required not in entries:
                 raise ManifestError(f"SHA256SUMS does not list {required}")
         return cls(entries)
@@ -133,11 +205,12 @@ class BundleMeta:
     author_key: str
     files: dict[str, FileMeta]
     supersedes: str | None = None
+    format: str = CURRENT.format
 
     def to_bytes(self) -> bytes:
         """Deterministic, readable JSON; these bytes are hashed into SHA256SUMS."""
         doc = {
-            "format": FORMAT,
+            "format": self.format,
             "id": self.bundle_id,
             "version": self.version,
             "title": self.title,
@@ -172,7 +245,7 @@ class BundleMeta:
         if listed is not None and len(files) != len(listed):
             raise ManifestError("bundle.json and SHA256SUMS list different files")
         return cls(top["id"], top["version"], top["title"], top["created"], top["languages"],
-                   top["author_key"], files, top["supersedes"])
+                   top["author_key"], files, top["supersedes"], top["format"])
 
 
 def file_details(raw: bytes) -> Iterator[tuple[str, FileMeta]]:
@@ -218,7 +291,7 @@ class _MetaReader:
 
     def _format(self) -> str:
         value = self.doc.string(64)
-        if value != FORMAT:
+        if value not in FORMATS:
             raise ManifestError(f"bundle format {printable(value)!r} is not supported", hint="update mirror")
         return value
 
@@ -247,6 +320,8 @@ class _MetaReader:
     def _file(self, path: str, item: dict[str, Any]) -> FileMeta:
         size, media = item.pop("size", None), item.pop("type", None)
         media = _MEDIA.get(media) if isinstance(media, str) else None
+        if (media == PAGE_TYPE) != (path == PAGE_NAME) or (path == PAGE_NAME and item):
+            media = None  # the page, and only the page, is text/html, with nothing but its size and type
         problem = _entry_problem(size, media, item)
         if problem is not None:
             raise ManifestError(f"bundle.json field 'files/{printable(path)}{problem}' is malformed")

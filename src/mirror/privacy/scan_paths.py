@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mirror.errors import PhotoError
-from mirror.formats.manifest import AUTHOR_KEY_NAME, ENDORSEMENT_DIR, SIG_NAME, SUMS_NAME
+from mirror.formats.manifest import AUTHOR_KEY_NAME, LAYOUTS, SIG_NAME, SUMS_NAME
 from mirror.formats.media import DOCUMENTS, media_for, os_junk, suffix_of
 from mirror.formats.names import printable
 from mirror.privacy.findings import Finding
@@ -41,7 +41,9 @@ MAX_PER_FILE = 200  # findings listed per file; a file with more is still report
 MAX_FINDINGS = 10_000  # findings kept in one report
 MAX_LISTED = 1000  # files listed as not scanned (all are counted)
 SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
-_SIGNATURES = {SUMS_NAME, SIG_NAME, AUTHOR_KEY_NAME}  # hashes, keys and signatures: nothing to find in them
+# Hashes, keys and signatures, in either layout (docs/format.md): nothing to find in them.
+_SIGNATURES = frozenset(layout.member(n) for layout in LAYOUTS for n in (SUMS_NAME, SIG_NAME, AUTHOR_KEY_NAME))
+_ENDORSEMENTS = tuple(layout.endorsements for layout in LAYOUTS)
 Chunks = Callable[[], Iterator[bytes]]
 
 
@@ -156,7 +158,7 @@ def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
     check_methods(archive)
     regular_files(archive)  # names and types checked before any data is read
     for member, chunks in iter_members(fp, archive):
-        if member.name in _SIGNATURES or member.name.startswith(ENDORSEMENT_DIR):
+        if member.name in _SIGNATURES or member.name.startswith(_ENDORSEMENTS):
             report.scanned += 1
         else:
             _scan_file(member.name, _given(chunks), report)
