@@ -82,15 +82,12 @@ def extracted() -> dict[str, list[str]]:
     return found
 
 
-def click_messages() -> set[str]:
-    """Every msgid of the installed click (singular and plural forms)."""
+def click_messages() -> set[str | tuple[str, ...]]:
+    """Every msgid of the installed click (a plural entry as its tuple of forms)."""
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
     keywords = {"_": DEFAULT_KEYWORDS["_"], "ngettext": DEFAULT_KEYWORDS["ngettext"]}
-    out: set[str] = set()
-    for _, _, message, _, _ in extract_from_dir(str(_click_dir()), keywords=keywords):
-        out.update(message if isinstance(message, tuple) else (message,))
-    return out
+    return {message for _, _, message, _, _ in extract_from_dir(str(_click_dir()), keywords=keywords)}
 
 
 def fields(text: str) -> list[str]:
@@ -109,7 +106,7 @@ def check() -> list[str]:
     from babel.messages.pofile import read_po
 
     problems: list[str] = []
-    wanted = {"mirror": set(extracted()), "click": click_messages()}
+    wanted: dict[str, set[str | tuple[str, ...]]] = {"mirror": set(extracted()), "click": click_messages()}
     for lang in LANGS:
         for domain in DOMAINS:
             path = po_path(lang, domain)
@@ -120,13 +117,13 @@ def check() -> list[str]:
                 catalog = read_po(po)
             have = {m.id: m for m in catalog if m.id}
             where = f"{lang}/{domain}"
-            for msgid in sorted(wanted[domain]):
+            for msgid in sorted(wanted[domain], key=str):
                 message = have.get(msgid)
                 strings = [] if message is None else (
                     list(message.string) if isinstance(message.string, tuple) else [message.string])
                 if message is None or message.fuzzy or not all(strings):
                     problems.append(f"{where}: not translated: {msgid!r}")
-                elif domain == "mirror" and fields(strings[0]) != fields(msgid):
+                elif isinstance(msgid, str) and fields(strings[0]) != fields(msgid):
                     problems.append(f"{where}: placeholders differ: {msgid!r} -> {strings[0]!r}")
             if domain == "mirror":
                 problems += [f"{where}: stale (no longer in the source): {m!r}"

@@ -45,6 +45,7 @@ NESTED = frozenset({"exc", "reason", "problem", "why", "detail", "error", "warni
 MAX_TEXT = 4000  # a longer line is printed as it is: matching time stays bounded for any input
 MAX_DEPTH = 3
 MAX_SPLITS = 8  # "where: message" with an unknown prefix: how many ": " to try
+_LEADING = "(?:(?!: ).)*?"
 _KEY = 6  # characters of a template's literal start (or end) that index it
 _FORMATTER = string.Formatter()
 _current = "en"
@@ -156,8 +157,8 @@ class Template:
                 continue
             if field in names:
                 regex.append(f"(?P=g{names.index(field)})")
-            else:
-                regex.append(f"(?P<g{len(names)}>.*?)")
+            else:  # a value at the very start never holds ": ", or "PATH: KIND: 3 more" would read as one value
+                regex.append(f"(?P<g{len(names)}>{_LEADING if not ''.join(literals) else '.*?'})")
                 names.append(field)
         return cls(re.compile("".join(regex), re.DOTALL), tuple(names), translation, sum(map(len, literals)),
                    max(literals, key=len))
@@ -195,6 +196,11 @@ class Catalog:
         found = self.match(text, depth)
         if found is not None or depth:
             return text if found is None else found
+        core = text.strip()
+        if core != text:  # "  PROBLEM": an indented message
+            found = self.match(core, depth + 1)
+            if found is not None:
+                return _refit(text, found)
         position = 0
         for _ in range(MAX_SPLITS):  # "WHERE: MESSAGE", WHERE a path or a host: the message alone may match
             position = text.find(": ", position) + 2

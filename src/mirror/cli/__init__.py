@@ -21,9 +21,11 @@ from typing import Any, NoReturn
 import click
 
 from mirror.cli.common import warn
-from mirror.cli.language import apply_language
+from mirror.cli.language import apply_language, speak
 from mirror.errors import ExitCode, MirrorError
 from mirror.i18n import translate
+
+speak()  # before the commands are built: click names some types ("file", "directory") as they are made
 
 
 class MirrorGroup(click.Group):

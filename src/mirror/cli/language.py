@@ -26,12 +26,18 @@ _STDLIB = {"_": gettext.gettext, "ngettext": gettext.ngettext}
 _OURS = {"_": i18n.click_gettext, "ngettext": i18n.click_ngettext}
 
 
-def apply_language(root: click.Command) -> str:
-    """Choose this run's language from the environment and make click and the help texts speak it."""
+def speak() -> str:
+    """Choose this run's language from the environment; click's own words follow it from now on."""
     lang = i18n.choose()
     i18n.use(lang)
+    _bind_click()
+    return lang
+
+
+def apply_language(root: click.Command) -> str:
+    """Choose this run's language from the environment and make click and the help texts speak it."""
+    lang = speak()
     if lang != "en" or _ENGLISH:
-        _bind_click()
         for item in _helped(root):
             english = _ENGLISH.setdefault(item, item.help or "")
             if english:
@@ -49,7 +55,8 @@ def _helped(command: click.Command) -> Iterator[click.Command | click.Parameter]
 
 
 def _bind_click() -> None:
-    """Point the gettext functions click's modules imported at ours (they return English while it is chosen)."""
+    """Point the gettext functions click's modules imported at ours (they return English while it is chosen,
+    loading nothing)."""
     for name, module in list(sys.modules.items()):
         if name == "click" or name.startswith("click."):
             for attr, stdlib in _STDLIB.items():
