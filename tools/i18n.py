@@ -77,8 +77,8 @@ def extracted() -> dict[str, list[str]]:
         method_map, options_map = parse_mapping_cfg(mapping)
     found: dict[str, list[str]] = {}
     for filename, lineno, message, _, _ in extract_from_dir(str(SRC), method_map, options_map):
-        assert isinstance(message, str)
-        found.setdefault(message, []).append(f"{filename}:{lineno}")
+        if isinstance(message, str):
+            found.setdefault(message, []).append(f"{filename}:{lineno}")
     return found
 
 

@@ -60,7 +60,8 @@ NOT_MESSAGES = {
     "untrusted comment: ", "trusted comment: ", "signature from mirror secret key",
     "signature from mirror secret key {0}", "{_UNTRUSTED}minisign public key {0}\n{key_line}\n",
     "bundle:{bundle_id}\tversion:{version}\trole:author",
-    "index:{publisher_key}\tversion:{version}\texpires:{expires}\trole:publisher", "Raw profile type exif", "Raw profile type APP1",
+    "index:{publisher_key}\tversion:{version}\texpires:{expires}\trole:publisher",
+    "Raw profile type exif", "Raw profile type APP1",
     "sha256(bytes.fromhex(salt) + original file) equals original_sha256_salted in bundle.json",
 }
 MAX_VARIANTS = 8
@@ -178,7 +179,7 @@ def _message_exprs(node: ast.AST) -> Iterator[ast.expr]:
 def _is_root(node: ast.expr, parents: dict[int, ast.AST]) -> bool:
     """A string expression that is not part of a larger one (an f-string, a concatenation, a choice)."""
     if not (isinstance(node, ast.JoinedStr | ast.BinOp | ast.IfExp | ast.Call)
-            or isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            or (isinstance(node, ast.Constant) and isinstance(node.value, str))):
         return False
     parent = parents.get(id(node))
     if isinstance(parent, ast.JoinedStr | ast.FormattedValue | ast.IfExp):
@@ -229,8 +230,7 @@ def templates(expr: ast.expr) -> list[str]:
         return [_fstring(expr)]
     if isinstance(expr, ast.IfExp):
         return templates(expr.body) + templates(expr.orelse)
-    if _is_format(expr):
-        assert isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and _is_format(expr):
         return [_numbered(_constant(expr.func.value))]
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
         left, right = _parts(expr.left), _parts(expr.right)
@@ -272,7 +272,8 @@ def _fstring(node: ast.JoinedStr) -> str:
         if isinstance(value, ast.Constant):
             out.append(escape(str(value.value)))
             continue
-        assert isinstance(value, ast.FormattedValue)
+        if not isinstance(value, ast.FormattedValue):
+            continue
         spec = _spec(value.format_spec)
         if isinstance(value.value, ast.Constant) and value.conversion == -1:  # {'refused':<10}
             out.append(escape(format(value.value.value, spec)))

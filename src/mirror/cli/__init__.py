@@ -40,7 +40,7 @@ class MirrorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:  # a usage error: click prints it, in our words where they are ours
-            exc.message = translate(exc.message)
+            exc.message = translate(exc.message)  # type: ignore[misc]  # final in click's stubs, a plain attribute
             raise
         except MirrorError as exc:
             fail(str(exc), exc.hint, exc.exit_code)
