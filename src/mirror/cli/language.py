@@ -2,8 +2,8 @@
 
 Example::
 
+    speak()                     # at import, before click's types are made ("file", "directory")
     apply_language(main)        # at the start of every invocation: MIRROR_LANG, LC_ALL, LC_MESSAGES, LANG
-    say(translate("VERIFIED  bundles/almaty.7z"))
 
 Only `mirror.i18n` decides and translates; this module puts it where click reads: the help texts of the
 command objects (replaced while the language is not English, the English kept to restore) and the `_` and
