@@ -86,6 +86,13 @@ def test_help_of_verify(lang: str, usage: str, words: list[str], tmp_path: Path)
     assert all(w in " ".join(result.stdout.split()) for w in words), result.stdout
 
 
+def test_help_of_mirror_in_kazakh(tmp_path: Path) -> None:
+    """`mirror --help`: the group's help of several paragraphs, in Kazakh."""
+    result = mirror("--help", lang={"LANG": "kk_KZ.UTF-8"}, keys=tmp_path)
+    assert result.returncode == 0
+    assert "Шығу кодтары: 0 сәтті" in result.stdout and "Exit codes" not in result.stdout
+
+
 def test_usage_error_in_russian(tmp_path: Path) -> None:
     """click's usage errors follow the language too, and still exit 2."""
     result = mirror("verify", tmp_path / "nothing.7z", lang={"LANG": "ru_RU.UTF-8"}, keys=tmp_path)

@@ -13,6 +13,7 @@ command objects (replaced while the language is not English, the English kept to
 from __future__ import annotations
 
 import gettext
+import inspect
 import sys
 from collections.abc import Iterator
 from weakref import WeakKeyDictionary
@@ -40,8 +41,8 @@ def apply_language(root: click.Command) -> str:
     if lang != "en" or _ENGLISH:
         for item in _helped(root):
             english = _ENGLISH.setdefault(item, item.help or "")
-            if english:
-                item.help = i18n.translate(english)
+            if english:  # a docstring as click shows it (and as tools/i18n_extract.py takes it): cleaned
+                item.help = i18n.translate(inspect.cleandoc(english).split("\f")[0].rstrip())
     return lang
 
 
