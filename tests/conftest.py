@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from mirror.cli import main
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
 
+os.environ["MIRROR_LANG"] = "en"  # the tests read English, whatever language the developer's terminal speaks
+
 # real nginx, sshd, SeaweedFS and WsgiDAV fixtures, started on 127.0.0.1; a publisher and a reader (mirror_setup)
 pytest_plugins = ["servers", "mirror_setup"]
 
@@ -22,6 +25,7 @@ pytest_plugins = ["servers", "mirror_setup"]
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test reads the developer's keys, workspace or data folder."""
     monkeypatch.delenv("MIRROR_PASSPHRASE", raising=False)
+    monkeypatch.setenv("MIRROR_LANG", "en")
     monkeypatch.setenv("MIRROR_KEYS", str(tmp_path / "keys"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("MIRROR_ORIGINALS", str(tmp_path / "originals"))

@@ -20,15 +20,28 @@ from typing import Any, NoReturn
 
 import click
 
+from mirror.cli.common import warn
+from mirror.cli.language import apply_language, speak
 from mirror.errors import ExitCode, MirrorError
+from mirror.i18n import translate
+
+speak()  # before the commands are built: click names some types ("file", "directory") as they are made
 
 
 class MirrorGroup(click.Group):
-    """The one place where errors become one stderr line and an exit code."""
+    """The one place where errors become one stderr line and an exit code, in the reader's language."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run in the language the environment asks for (docs/translations.md)."""
+        apply_language(self)
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.ClickException as exc:  # a usage error: click prints it, in our words where they are ours
+            exc.message = translate(exc.message)  # type: ignore[misc]  # final in click's stubs, a plain attribute
+            raise
         except MirrorError as exc:
             fail(str(exc), exc.hint, exc.exit_code)
         except BrokenPipeError:
@@ -41,10 +54,10 @@ class MirrorGroup(click.Group):
 
 
 def fail(message: str, hint: str | None, code: int) -> NoReturn:
-    """Print the error (and the hint) on stderr and exit with `code`."""
-    click.echo(f"mirror: {message}", err=True)
+    """Print the error (and the hint) on stderr, translated, and exit with `code`."""
+    warn(f"mirror: {message}")
     if hint:
-        click.echo(f"hint: {hint}", err=True)
+        warn(f"hint: {hint}")
     sys.exit(int(code))
 
 
@@ -66,8 +79,8 @@ def run() -> None:
     except Exception as exc:  # the outermost boundary: a bug must still not print a traceback
         if os.environ.get("MIRROR_DEBUG"):
             raise
-        click.echo(f"mirror: internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("hint: run again with MIRROR_DEBUG=1 to see where, and report it", err=True)
+        warn(f"mirror: internal error: {type(exc).__name__}: {exc}")
+        warn("hint: run again with MIRROR_DEBUG=1 to see where, and report it")
         sys.exit(int(ExitCode.ERROR))
 
 

@@ -7,7 +7,8 @@ Example::
         keyring = open_keyring(keys_dir)            # --keys > $MIRROR_KEYS > workspace > data folder
         dump_json({"verdict": "verified"})           # control and bidi characters escaped as \\uXXXX
 
-Part of the CLI layer: the only code that prints, prompts or reads options.
+Part of the CLI layer: the only code that prints, prompts or reads options. Every line printed here passes
+through `mirror.i18n.translate` (JSON never does: it is for scripts).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mirror.errors import ConfigError, KeyringError
+from mirror.i18n import translate
 
 if TYPE_CHECKING:
     from mirror.publish.config import MirrorConfig
@@ -110,7 +112,7 @@ def ask_passphrase(name: str, confirm: bool = False) -> bytes:
     if not sys.stdin.isatty():
         raise KeyringError(f"a passphrase is needed for key {name}",
                            hint=f"type it at a terminal, or set {PASSPHRASE_ENV}")
-    value: str = click.prompt(f"Passphrase for key {name}", hide_input=True, confirmation_prompt=confirm,
+    value: str = click.prompt(translate(f"Passphrase for key {name}"), hide_input=True, confirmation_prompt=confirm,
                               err=True)
     if not value:
         raise KeyringError("an empty passphrase is not allowed", hint="use --no-passphrase if you mean it")
@@ -177,13 +179,13 @@ def dump_json_streamed(doc: dict[str, Any], key: str, pairs: Iterable[tuple[str,
 
 
 def say(line: str = "") -> None:
-    """One line on stdout."""
-    click.echo(line)
+    """One line on stdout, in the reader's language."""
+    click.echo(translate(line))
 
 
 def warn(line: str) -> None:
-    """One line on stderr."""
-    click.echo(line, err=True)
+    """One line on stderr, in the reader's language."""
+    click.echo(translate(line), err=True)
 
 
 def unlock_key(ring: Keyring, name: str) -> SecretKey:

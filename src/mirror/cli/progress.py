@@ -15,12 +15,15 @@ from collections.abc import Callable, Iterator
 
 import click
 
+from mirror.i18n import translate
+
 LARGE = 64 << 20
 _bars = 0  # progress bars on the screen now
 
 
 def echo_err(line: str) -> None:
-    """One line on stderr, above the progress bar if one is showing."""
+    """One line on stderr, in the reader's language, above the progress bar if one is showing."""
+    line = translate(line)
     if _bars:
         from tqdm import tqdm
 

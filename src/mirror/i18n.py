@@ -1,0 +1,278 @@
+"""The command line in Russian and Kazakh: the language from the environment, and English lines translated.
+
+Example::
+
+    >>> from mirror import i18n
+    >>> i18n.language({"LANG": "kk_KZ.UTF-8"})
+    'kk'
+    >>> i18n.use("ru")
+    >>> i18n.translate("signed by key 01F02ADB18FB02EC, which is not in your keyring")
+    'подписан ключом 01F02ADB18FB02EC, которого нет в вашем списке ключей'
+
+The library speaks English. The CLI passes every line it prints through `translate` (JSON output stays
+English, for scripts). The catalogs under `locale/` hold templates made from the source by tools/i18n.py:
+`"signed by key {0}, which is not in your keyring"`. A line is matched against them (the template with the
+most literal text wins), the values are put into the translation as they were printed, and a line that matches
+nothing stays English. Values named like a message (`{exc}`, `{reason}`, `{hint}`...) are translated in turn;
+every other value (a path, a title, a key id) is inserted as it is. Nothing is loaded while the language is
+English. docs/translations.md says how to add or change a translation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gettext import GNUTranslations
+
+LANGUAGES = ("en", "ru", "kk")
+LANGUAGE_VARIABLES = ("MIRROR_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "mirror"  # our templates
+CLICK_DOMAIN = "click"  # click's own words ("Usage:", "Options:"), looked up as click asks for them
+# Values that are messages themselves (an inner error, a reason, a hint), translated in turn.
+NESTED = frozenset({"exc", "reason", "problem", "why", "detail", "error", "warning", "note", "fix", "what", "hint",
+                    "message", "head", "more", "who", "secret", "index", "described", "named", "advice", "junk",
+                    "summary", "claim", "refs"})
+MAX_TEXT = 4000  # a longer line is printed as it is: matching time stays bounded for any input
+MAX_DEPTH = 3
+MAX_SPLITS = 8  # "where: message" with an unknown prefix: how many ": " to try
+_LEADING = "(?:(?!: ).)*?"
+_KEY = 6  # characters of a template's literal start (or end) that index it
+_FORMATTER = string.Formatter()
+_current = "en"
+
+
+def language(environ: Mapping[str, str] | None = None) -> str:
+    """The language asked for: the first set of MIRROR_LANG, LC_ALL, LC_MESSAGES, LANG; "en" unless ru or kk."""
+    env = os.environ if environ is None else environ
+    for name in LANGUAGE_VARIABLES:
+        value = env.get(name, "").strip()
+        if value:
+            code = re.split(r"[_.@-]", value.lower(), maxsplit=1)[0]
+            return code if code in LANGUAGES else "en"
+    return "en"
+
+
+def can_show(lang: str, encodings: tuple[str | None, ...]) -> bool:
+    """Whether streams with these encodings can print the language's letters (else English is printed)."""
+    sample = {"ru": "Пж", "kk": "ӘҒҚҢӨҰҮҺІ"}.get(lang, "")
+    for encoding in encodings:
+        try:
+            sample.encode(encoding or "ascii")
+        except (UnicodeEncodeError, LookupError):
+            return False
+    return True
+
+
+def choose(environ: Mapping[str, str] | None = None) -> str:
+    """The language for this run: asked for by the environment, and printable on stdout and stderr."""
+    lang = language(environ)
+    streams = (getattr(sys.stdout, "encoding", None), getattr(sys.stderr, "encoding", None))
+    return lang if lang == "en" or can_show(lang, streams) else "en"
+
+
+def use(lang: str) -> None:
+    """Translate into `lang` from now on ("en": print as is).
+
+    Raises:
+        ValueError: not one of LANGUAGES.
+    """
+    global _current
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}")
+    _current = lang
+
+
+def current() -> str:
+    """The language lines are translated into."""
+    return _current
+
+
+def translate(text: str) -> str:
+    """`text` in the current language, or unchanged when no template matches it (or the language is English)."""
+    if _current == "en" or not text:
+        return text
+    return catalog(_current).translate(text)
+
+
+def click_gettext(message: str) -> str:
+    """click's `gettext`: its own words in the current language."""
+    if _current == "en":
+        return message
+    return _gnu(_current, CLICK_DOMAIN).gettext(message)
+
+
+def click_ngettext(singular: str, plural: str, n: int) -> str:
+    """click's `ngettext`, with the plural rules of the current language."""
+    if _current == "en":
+        return singular if n == 1 else plural
+    return _gnu(_current, CLICK_DOMAIN).ngettext(singular, plural, n)
+
+
+@cache
+def _gnu(lang: str, domain: str) -> GNUTranslations:
+    """The compiled catalog of `domain` in `lang` (an empty one if it is missing)."""
+    import gettext
+
+    found = gettext.translation(domain, LOCALE_DIR, languages=[lang], fallback=True)
+    return found if isinstance(found, gettext.GNUTranslations) else gettext.GNUTranslations()
+
+
+@cache
+def catalog(lang: str) -> Catalog:
+    """The templates of `lang`, compiled once."""
+    entries = getattr(_gnu(lang, DOMAIN), "_catalog", {})  # GNUTranslations keeps its entries there
+    return Catalog({k: v for k, v in entries.items() if isinstance(k, str) and k and isinstance(v, str) and v})
+
+
+@dataclass(frozen=True)
+class Template:
+    """One catalog entry with placeholders: a pattern for the English line and the translation."""
+
+    pattern: re.Pattern[str]
+    names: tuple[str, ...]  # the placeholder of each group, in order
+    translation: str
+    weight: int  # literal characters: the most specific template wins
+    anchor: str  # its longest literal part, which a matching line must contain
+
+    @classmethod
+    def parse(cls, msgid: str, translation: str) -> Template:
+        """Compile one template: literal text exactly, each placeholder as the shortest text that fits."""
+        regex: list[str] = []
+        names: list[str] = []
+        literals: list[str] = []
+        for literal, field, _, _ in _FORMATTER.parse(msgid):
+            regex.append(re.escape(literal))
+            literals.append(literal)
+            if field is None:
+                continue
+            if field in names:
+                regex.append(f"(?P=g{names.index(field)})")
+            else:  # a value at the very start never holds ": ", or "PATH: KIND: 3 more" would read as one value
+                regex.append(f"(?P<g{len(names)}>{_LEADING if not ''.join(literals) else '.*?'})")
+                names.append(field)
+        return cls(re.compile("".join(regex), re.DOTALL), tuple(names), translation, sum(map(len, literals)),
+                   max(literals, key=len))
+
+
+class Catalog:
+    """Every template of one language, indexed by how lines start and end so that a line tries only a few."""
+
+    def __init__(self, entries: Mapping[str, str]) -> None:
+        self.exact: dict[str, str] = {}
+        self.by_start: dict[str, list[Template]] = {}
+        self.by_end: dict[str, list[Template]] = {}
+        self.floating: list[Template] = []
+        for msgid, msgstr in entries.items():
+            try:
+                fields = [f for _, f, _, _ in _FORMATTER.parse(msgid) if f is not None]
+                if not fields:
+                    self.exact[_literal(msgid)] = _literal(msgstr)
+                    continue
+                template = Template.parse(msgid, msgstr)
+            except (ValueError, re.error):
+                continue  # not a template: a catalog entry that no line can match
+            start, end = _head(msgid), _tail(msgid)
+            if start:
+                self.by_start.setdefault(start[:_KEY], []).append(template)
+            elif end:
+                self.by_end.setdefault(end[-_KEY:], []).append(template)
+            else:
+                self.floating.append(template)
+        self._starts = sorted({len(k) for k in self.by_start})
+        self._ends = sorted({len(k) for k in self.by_end})
+
+    def translate(self, text: str, depth: int = 0) -> str:
+        """The translation of one line; unchanged when nothing matches."""
+        found = self.match(text, depth)
+        if found is not None or depth:
+            return text if found is None else found
+        core = text.strip()
+        if core != text:  # "  PROBLEM": an indented message
+            found = self.match(core, depth + 1)
+            if found is not None:
+                return _refit(text, found)
+        position = 0
+        for _ in range(MAX_SPLITS):  # "WHERE: MESSAGE", WHERE a path or a host: the message alone may match
+            position = text.find(": ", position) + 2
+            if position < 2:
+                break
+            found = self.match(text[position:], depth + 1)
+            if found is not None:
+                return text[:position] + found
+        return text
+
+    def match(self, text: str, depth: int) -> str | None:
+        """The translation of `text` by the most specific template that matches all of it, or None."""
+        if text in self.exact:
+            return self.exact[text]
+        if len(text) > MAX_TEXT:
+            return None
+        best: tuple[Template, re.Match[str]] | None = None
+        for template in self._candidates(text):
+            if best is not None and template.weight <= best[0].weight:
+                continue
+            matched = template.pattern.fullmatch(text)
+            if matched is not None:
+                best = (template, matched)
+        return None if best is None else self._fill(*best, depth)
+
+    def _candidates(self, text: str) -> list[Template]:
+        found = [t for n in self._starts for t in self.by_start.get(text[:n], ())]
+        found += [t for n in self._ends if len(text) >= n for t in self.by_end.get(text[-n:], ())]
+        found += [t for t in self.floating if t.anchor in text]
+        return found
+
+    def _fill(self, template: Template, matched: re.Match[str], depth: int) -> str:
+        values = dict(zip(template.names, matched.groups(), strict=False))
+        for name, value in values.items():
+            if name in NESTED and depth < MAX_DEPTH:
+                values[name] = _refit(value, self.translate(value.strip(), depth + 1))
+        out: list[str] = []
+        for literal, field, _, _ in _FORMATTER.parse(template.translation):
+            out.append(literal)
+            if field is not None:
+                out.append(values.get(field, "{" + field + "}"))
+        return "".join(out)
+
+
+def _literal(template: str) -> str:
+    """The text of a template without placeholders: doubled braces undoubled."""
+    return template.replace("{{", "{").replace("}}", "}")
+
+
+def _head(template: str) -> str:
+    """The literal text before the first placeholder."""
+    out = []
+    for literal, field, _, _ in _FORMATTER.parse(template):
+        out.append(literal)
+        if field is not None:
+            break
+    return "".join(out)
+
+
+def _tail(template: str) -> str:
+    """The literal text after the last placeholder ("" when it ends with one)."""
+    out: list[str] = []
+    for literal, field, _, _ in _FORMATTER.parse(template):
+        out = [] if field is not None else [*out, literal]
+    return "".join(out)
+
+
+def _refit(original: str, translated: str) -> str:
+    """A translated value in the room the original took: its surrounding spaces, its padding width."""
+    stripped = original.strip()
+    if translated == stripped:
+        return original
+    lead = original[: len(original) - len(original.lstrip())]
+    width = len(original) - len(lead)
+    return lead + translated.ljust(width if original.endswith(" ") else 0)

@@ -1,0 +1,127 @@
+"""`mirror` speaks Russian and Kazakh when the environment asks: verdicts, hints, errors and --help; exit codes stay."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
+
+KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+COMMAND = Path(sys.executable).with_name("mirror")  # the installed entry point, as a reader runs it
+
+
+def mirror(*args: str | Path, lang: dict[str, str], keys: Path) -> subprocess.CompletedProcess[str]:
+    """Run the real `mirror` in a fresh process with these language variables (and no others)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MIRROR_LANG", "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")}
+    env.update(lang, MIRROR_KEYS=str(keys), PYTHONIOENCODING="utf-8")
+    return subprocess.run([str(COMMAND), *map(str, args)], capture_output=True, text=True,
+                          encoding="utf-8", env=env, timeout=60, check=False)
+
+
+@pytest.fixture
+def stranger(bundle: Path, secret: SecretKey, tmp_path: Path) -> tuple[Path, Path]:
+    """A bundle and an empty keyring: its signer is unknown there."""
+    empty = tmp_path / "empty-keys"
+    empty.mkdir()
+    return bundle, empty
+
+
+def test_unknown_signer_in_russian(stranger: tuple[Path, Path]) -> None:
+    """LANG=ru_RU.UTF-8: the verdict and the hint in Russian, the same exit code 5."""
+    bundle, keys = stranger
+    result = mirror("verify", bundle, lang={"LANG": "ru_RU.UTF-8"}, keys=keys)
+    assert result.returncode == 5, result.stderr
+    assert result.stdout.startswith(f"ЦЕЛ, ПОДПИСАВШИЙ НЕИЗВЕСТЕН  {bundle}")
+    assert "которого нет в вашем списке ключей" in result.stdout
+    assert "  сверьте отпечаток с автором по телефону или при встрече, затем: mirror keys import" in result.stdout
+    assert "signed by" not in result.stdout and "compare" not in result.stdout
+
+
+def test_unknown_signer_in_kazakh(stranger: tuple[Path, Path]) -> None:
+    """LANG=kk_KZ.UTF-8: the verdict and the hint in Kazakh (Cyrillic with the Kazakh letters), exit code 5."""
+    bundle, keys = stranger
+    result = mirror("verify", bundle, lang={"LANG": "kk_KZ.UTF-8"}, keys=keys)
+    assert result.returncode == 5, result.stderr
+    assert result.stdout.startswith(f"БҮТІН, ҚОЛ ҚОЙҒАН БЕЛГІСІЗ  {bundle}")
+    assert "  саусақ ізін автормен телефон арқылы немесе кездескенде салыстырыңыз" in result.stdout
+    assert KAZAKH_LETTERS & set(result.stdout)
+
+
+def test_extract_refusal_and_hint_are_translated(stranger: tuple[Path, Path], tmp_path: Path) -> None:
+    """The error and hint of extract from an unknown signer, in Russian, with exit code 5 and nothing written."""
+    bundle, keys = stranger
+    result = mirror("extract", bundle, tmp_path / "out", lang={"LC_ALL": "ru_RU.UTF-8"}, keys=keys)
+    assert result.returncode == 5
+    assert result.stderr.splitlines()[0].startswith("mirror: набор цел, но подписавшего (ключ ")
+    assert result.stderr.splitlines()[1].startswith("подсказка: сверьте отпечаток")
+    assert not (tmp_path / "out").exists()
+
+
+def test_tampered_bundle_in_kazakh(bundle: Path, keyring: Keyring, tmp_path: Path) -> None:
+    """A truncated bundle: FAILED and the reason in Kazakh, exit code 3 as in English."""
+    cut = tmp_path / "cut.7z"
+    cut.write_bytes(bundle.read_bytes()[:3000])
+    result = mirror("verify", cut, lang={"MIRROR_LANG": "kk"}, keys=keyring.folder)
+    assert result.returncode == 3
+    assert result.stdout.splitlines() == [f"ҚАТЕ  {cut}: бұл жиынтыққа сенбеңіз", "  архив қиылған: соңғы тақырыбы жоқ"]
+
+
+@pytest.mark.parametrize(("lang", "usage", "words"), [
+    ("ru_RU.UTF-8", "Использование: mirror verify", ["Проверить BUNDLE без сети", "Показать эту справку и выйти."]),
+    ("kk_KZ.UTF-8", "Қолданылуы: mirror verify", ["BUNDLE жиынтығын желісіз тексеру", "Осы анықтаманы көрсетіп"]),
+])
+def test_help_of_verify(lang: str, usage: str, words: list[str], tmp_path: Path) -> None:
+    """`mirror verify --help`: click's own words and our help text in the language, exit code 0."""
+    result = mirror("verify", "--help", lang={"LANG": lang}, keys=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.startswith(usage)
+    assert all(w in " ".join(result.stdout.split()) for w in words), result.stdout
+
+
+def test_help_of_mirror_in_kazakh(tmp_path: Path) -> None:
+    """`mirror --help`: the group's help of several paragraphs, in Kazakh."""
+    result = mirror("--help", lang={"LANG": "kk_KZ.UTF-8"}, keys=tmp_path)
+    assert result.returncode == 0
+    assert "Шығу кодтары: 0 сәтті" in result.stdout and "Exit codes" not in result.stdout
+
+
+def test_usage_error_in_russian(tmp_path: Path) -> None:
+    """click's usage errors follow the language too, and still exit 2."""
+    result = mirror("verify", tmp_path / "nothing.7z", lang={"LANG": "ru_RU.UTF-8"}, keys=tmp_path)
+    assert result.returncode == 2
+    assert "Ошибка: Недопустимое значение для 'BUNDLE': Файл" in result.stderr
+
+
+def test_json_stays_english(stranger: tuple[Path, Path]) -> None:
+    """--json is for scripts: the same English keys and values in every language."""
+    bundle, keys = stranger
+    docs = [json.loads(mirror("verify", "--json", bundle, lang=lang, keys=keys).stdout)
+            for lang in ({}, {"LANG": "ru_RU.UTF-8"}, {"LANG": "kk_KZ.UTF-8"})]
+    assert docs[0]["verdict"] == "untrusted" and docs[0] == docs[1] == docs[2]
+
+
+def test_english_by_default_and_by_choice(stranger: tuple[Path, Path]) -> None:
+    """No language variable, C, an unknown language, or MIRROR_LANG=en over a Russian LANG: English."""
+    bundle, keys = stranger
+    for lang in ({}, {"LANG": "C.UTF-8"}, {"LANG": "de_DE.UTF-8"}, {"MIRROR_LANG": "en", "LANG": "ru_RU.UTF-8"}):
+        result = mirror("verify", bundle, lang=lang, keys=keys)
+        assert result.returncode == 5 and result.stdout.startswith("INTACT, UNKNOWN SIGNER"), (lang, result.stdout)
+
+
+def test_a_terminal_without_cyrillic_gets_english(stranger: tuple[Path, Path]) -> None:
+    """LANG asks for Russian but the output cannot carry Cyrillic (ASCII): English, not a crash."""
+    bundle, keys = stranger
+    env = {k: v for k, v in os.environ.items() if k not in ("MIRROR_LANG", "LC_ALL", "LANG")}
+    env.update(LANG="ru_RU.UTF-8", MIRROR_KEYS=str(keys), PYTHONIOENCODING="ascii")
+    result = subprocess.run([str(COMMAND), "verify", str(bundle)], capture_output=True, env=env,
+                            timeout=60, check=False)
+    assert result.returncode == 5
+    assert result.stdout.startswith(b"INTACT, UNKNOWN SIGNER")

@@ -1,0 +1,160 @@
+"""The catalogs cover every user-facing string, and `translate` matches lines against templates safely."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mirror import i18n
+from mirror.i18n import Catalog
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+sys.path.insert(0, str(TOOLS))
+
+import i18n as catalogs  # noqa: E402  (tools/i18n.py)
+from i18n_extract import has_words, messages  # noqa: E402
+
+
+@pytest.fixture
+def russian() -> Iterator[None]:
+    """Translate into Russian for one test."""
+    i18n.use("ru")
+    yield
+    i18n.use("en")
+
+
+def test_catalogs_are_complete_and_compiled() -> None:
+    """Every template in the source has a Russian and a Kazakh translation, none is stale, every .mo is current."""
+    assert catalogs.check() == []
+
+
+def test_a_new_message_without_translation_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A string added to the source and not to the catalogs makes the check fail, naming it."""
+    real = catalogs.extracted()
+    monkeypatch.setattr(catalogs, "extracted", lambda: {**real, "a brand new message {path}": ["x.py:1"]})
+    problems = catalogs.check()
+    assert "ru/mirror: not translated: 'a brand new message {path}'" in problems
+    assert "kk/mirror: not translated: 'a brand new message {path}'" in problems
+
+
+def _extract(source: str) -> list[str]:
+    return [t for _, t in messages(ast.parse(source))]
+
+
+def test_extractor_turns_fstrings_into_named_templates() -> None:
+    """Errors, hints, printed lines and help texts become brace templates named after their expressions."""
+    found = _extract(
+        'raise SignatureError(f"signed by key {key_id}, which is not in your keyring", hint="ask {the} author")\n'
+        'say(f"  bundle {result.meta.title!r}, {counts[\'accounts\']} accounts, {len(x)} of {printable(p.path)}")\n'
+        'click.option("--x", help="what it does")\n'
+        'raise TransferError(where, f"{path} is not there", Failure.MISSING)\n')
+    assert "signed by key {key_id}, which is not in your keyring" in found
+    assert "ask {{the}} author" in found
+    assert "  bundle {title!r}, {accounts} accounts, {0} of {path}" in found
+    assert "what it does" in found
+    assert "{path} is not there" in found
+
+
+def test_extractor_skips_what_is_not_words() -> None:
+    """Dictionary keys, comparisons, patterns and docstrings of plain functions are not messages."""
+    found = _extract(
+        'def f():\n    """A helper that says hello world."""\n'
+        '    doc = {"two words": 1}\n    if x == "also two words": pass\n'
+        '    re.compile("some pattern here")\n    return "a user facing sentence"\n')
+    assert found == ["a user facing sentence"]
+
+
+def test_extractor_covers_concatenations_and_choices() -> None:
+    """`a + (b if c else "")` yields both lines; a value concatenated in becomes a placeholder."""
+    found = _extract('say(f"MISSING {title}" + (f"  {note}" if note else ""))\n'
+                     'raise ArchiveError("unsupported coder chain " + " + ".join(names))\n')
+    assert {"MISSING {title}", "MISSING {title}  {note}", "unsupported coder chain {value}"} <= set(found)
+
+
+def test_templates_without_words_are_not_messages() -> None:
+    """A line made only of values and punctuation has nothing to translate."""
+    assert not has_words("  {size:>10}  {path}")
+    assert has_words("{path}: not there")
+
+
+def test_unmatched_text_passes_through_unchanged(russian: None) -> None:
+    """A line no template matches is printed in English, byte for byte."""
+    for text in ("no template has this text", "", "  indented:  odd spacing ", "\x1b[31m", "a: b: c"):
+        assert i18n.translate(text) == text
+
+
+def test_english_prints_as_is() -> None:
+    """With English chosen, translate returns its input and loads no catalog."""
+    i18n.catalog.cache_clear()
+    assert i18n.translate("VERIFIED  x.7z") == "VERIFIED  x.7z"
+    assert i18n.catalog.cache_info().currsize == 0
+
+
+def test_values_are_inserted_as_printed(russian: None) -> None:
+    """Values from a bundle stay exactly as they were printed, even when they look like a message."""
+    line = "  bundle       'CLEAN', version 2, id {x}"
+    assert i18n.translate(line) == "  набор        'CLEAN', версия 2, id {x}"
+
+
+def test_message_values_are_translated_in_turn(russian: None) -> None:
+    """An inner error inside an outer one, and a hint, are translated too."""
+    assert i18n.translate("index bundle entry: index bundle entry is malformed") == (
+        "запись набора в индексе: запись набора в индексе имеет неверный формат")
+    assert i18n.translate("hint: pass --force to replace it") == "подсказка: укажите --force, чтобы заменить его"
+
+
+def test_prefix_before_a_message_is_kept(russian: None) -> None:
+    """`WHERE: MESSAGE` with an unknown WHERE (a host, a path) translates the message and keeps WHERE."""
+    assert i18n.translate("https://a.example/m/: index.json is not there") == (
+        "https://a.example/m/: index.json там нет")
+    assert i18n.translate("photos/a.jpg: exif: 3 more EXIF tag(s): camera settings, sizes and the like") == (
+        "photos/a.jpg: exif: ещё теги EXIF (3): настройки камеры, размеры и тому подобное")
+
+
+def test_the_most_specific_template_wins() -> None:
+    """Of two templates that match, the one with more literal text is used."""
+    catalog = Catalog({"{what} is too large": "{what}: слишком большой",
+                       "SHA256SUMS is too large": "SHA256SUMS слишком большой",
+                       "{a} is {b}": "{a} есть {b}"})
+    assert catalog.translate("SHA256SUMS is too large") == "SHA256SUMS слишком большой"
+    assert catalog.translate("index.json is too large") == "index.json: слишком большой"
+    assert catalog.translate("sky is blue") == "sky есть blue"
+
+
+def test_hostile_lines_stay_fast(russian: None) -> None:
+    """Long lines full of separators cost bounded time (no catastrophic backtracking)."""
+    lines = [": " * 2000, "a: " * 1300 + "not a valid JPEG: x", "{0} " * 1000, "x" * 100_000, "a: " * 5 + "b" * 5000]
+    start = time.perf_counter()
+    for line in lines:
+        out = i18n.translate(line)
+        assert out == line or out.endswith(": некорректный JPEG: x")
+    assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize(("environ", "expected"), [
+    ({"LANG": "ru_RU.UTF-8"}, "ru"),
+    ({"LANG": "kk_KZ.UTF-8"}, "kk"),
+    ({"LC_MESSAGES": "kk_KZ", "LANG": "ru_RU.UTF-8"}, "kk"),
+    ({"LC_ALL": "C.UTF-8", "LANG": "ru_RU.UTF-8"}, "en"),
+    ({"MIRROR_LANG": "en", "LC_ALL": "ru_RU.UTF-8"}, "en"),
+    ({"MIRROR_LANG": "kk", "LANG": "ru_RU.UTF-8"}, "kk"),
+    ({"MIRROR_LANG": "ru-RU"}, "ru"),
+    ({"LANG": "de_DE.UTF-8"}, "en"),
+    ({}, "en"),
+])
+def test_language_choice(environ: dict[str, str], expected: str) -> None:
+    """MIRROR_LANG, then LC_ALL, LC_MESSAGES, LANG: the first set decides; anything but ru or kk is English."""
+    assert i18n.language(environ) == expected
+
+
+def test_a_terminal_that_cannot_show_cyrillic_gets_english() -> None:
+    """An ASCII or Latin-1 terminal is not sent letters it cannot print."""
+    assert not i18n.can_show("kk", ("ascii", "utf-8"))
+    assert not i18n.can_show("ru", ("latin-1",))
+    assert i18n.can_show("kk", ("utf-8", "UTF-8"))
+    assert i18n.can_show("ru", ("koi8-r", "cp1251"))
