@@ -5,6 +5,7 @@ Example::
     keys_folder()        # ~/.local/share/mirror/keys (the CLI tries --keys, $MIRROR_KEYS, a workspace first)
     state_folder()       # $MIRROR_STATE, else ~/.local/state/mirror
     originals_folder()   # $MIRROR_ORIGINALS, else ~/.local/share/mirror/originals
+    cache_folder()       # ~/.cache/mirror: what `mirror open` unpacks
 
 State and originals have an environment variable of their own first, so tests and
 careful users can move one without moving the others.
@@ -37,3 +38,8 @@ def originals_folder() -> Path:
     """The author's private salts for --commit-originals (never in a workspace, which may be shared)."""
     env = os.environ.get("MIRROR_ORIGINALS")
     return Path(env) if env else _data_home() / "originals"
+
+
+def cache_folder() -> Path:
+    """Things that can be made again: the private folders `mirror open` unpacks bundles into."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mirror"

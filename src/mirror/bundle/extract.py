@@ -4,6 +4,7 @@ Example::
 
     result = extract_bundle(Path("x.7z"), Path("out"), keyring)
     print(result.dest, len(result.verified.members))
+    extract_bundle(Path("x.7z"), None, keyring)   # into ./almaty-january-2022-9160a322-v2 (its readable name)
 
 The archive is read twice: once to verify, once to write. The second pass
 hashes again and compares with the first, so a file that changes on the USB
@@ -23,6 +24,7 @@ from typing import BinaryIO
 
 from mirror.bundle.verify import Keys, VerifiedBundle, check_container, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
+from mirror.formats.names import readable_name
 from mirror.safeio import open_regular, rename_noreplace
 from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.trust.policy import AuthorTrusted, Policy
@@ -37,23 +39,29 @@ class Extracted:
     files: int
 
 
-def extract_bundle(path: Path, dest: Path, keys: Keys, limits: Limits | None = None,
-                   allow_untrusted: bool = False, policy: Policy | None = None) -> Extracted:
+def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | None = None,
+                   allow_untrusted: bool = False, policy: Policy | None = None, parent: Path = Path()) -> Extracted:
     """Verify `path`, then write its files into the new folder `dest`.
+
+    Args:
+        dest: the folder to make; None: the bundle's readable name (formats/names.py) inside `parent`.
 
     Raises:
         ConfigError: `dest` exists (nothing is overwritten), or `path` is a FIFO, device or socket.
         VerificationError: the bundle failed a check; nothing is written.
         UntrustedSigner: intact but unknown signer, unless `allow_untrusted`.
     """
-    if dest.exists() or dest.is_symlink():
-        raise ConfigError(f"{dest} already exists", hint="name a new folder; extract never overwrites")
+    if dest is not None:
+        _check_new(dest)
     limits = limits or Limits()
     with open_regular(path) as fp:
         checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted())
         verified = checked.result(path)
         if not verified.trusted and not allow_untrusted:
             raise UntrustedSigner(verified.key_id, verified.fingerprint)
+        if dest is None:
+            dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
+            _check_new(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mirror-tmp", dir=dest.parent))
         try:
@@ -64,6 +72,16 @@ def extract_bundle(path: Path, dest: Path, keys: Keys, limits: Limits | None = N
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return Extracted(dest, verified, written)
+
+
+def _check_new(dest: Path) -> None:
+    """Raise unless nothing is at `dest`: extract never overwrites.
+
+    Raises:
+        ConfigError: something is there.
+    """
+    if dest.exists() or dest.is_symlink():
+        raise ConfigError(f"{dest} already exists", hint="name a new folder; extract never overwrites")
 
 
 def _create(staging: Path, name: str) -> int:

@@ -24,6 +24,7 @@ from mirror.cli.common import (
     keys_option,
     open_keyring,
     say,
+    warn,
 )
 from mirror.errors import ContentError, ExitCode, VerificationError
 from mirror.formats.names import printable
@@ -158,13 +159,38 @@ def show(bundle: Path, as_json: bool, keys_dir: Path | None) -> None:
 
 @main.command()
 @click.argument("bundle", type=BUNDLE)
-@click.argument("dest", type=click.Path(path_type=Path))
+@click.argument("dest", required=False, type=click.Path(path_type=Path))
 @click.option("--untrusted", is_flag=True, help="extract even if the signer is not in your keyring")
 @keys_option
-def extract(bundle: Path, dest: Path, untrusted: bool, keys_dir: Path | None) -> None:
-    """Verify BUNDLE fully, then write its files into the new folder DEST."""
+def extract(bundle: Path, dest: Path | None, untrusted: bool, keys_dir: Path | None) -> None:
+    """Verify BUNDLE fully, then write its files into the new folder DEST (default: the bundle's readable name)."""
     from mirror.bundle.extract import extract_bundle
 
     result = extract_bundle(bundle, dest, open_keyring(keys_dir), allow_untrusted=untrusted)
     who = result.verified.signer_name or f"unknown key {result.verified.key_id}"
     say(f"extracted {result.files} files into {result.dest} (signed by {who})")
+
+
+@main.command("open")
+@click.argument("bundle", type=BUNDLE)
+@click.option("--untrusted", is_flag=True,
+              help="open it even if the signer is not in your keyring; the page then says so in red")
+@click.option("--no-browser", is_flag=True, help="only print where the page is (for a session without a screen)")
+@keys_option
+def open_(bundle: Path, untrusted: bool, no_browser: bool, keys_dir: Path | None) -> None:
+    """Verify BUNDLE, unpack it into a private folder and open its page in your web browser."""
+    import webbrowser
+
+    from mirror.bundle.view import open_view
+    from mirror.folders import cache_folder
+
+    view = open_view(bundle, open_keyring(keys_dir), cache_folder() / "open", allow_untrusted=untrusted)
+    verified = view.extracted.verified
+    who = verified.signer_name or f"unknown key {verified.key_id}"
+    say(f"OPENED  {view.page}")
+    say(f"  signed by    {who}; fingerprint {verified.fingerprint}")
+    if view.made_here:
+        say("  this bundle was made before bundles carried a page: the page was made on this computer")
+    say(f"  the files are in {view.extracted.dest} (only you can read them); delete the folder when you are done")
+    if not no_browser and not webbrowser.open(view.page.as_uri()):
+        warn(f"no web browser could be started; open {view.page} in one")

@@ -31,6 +31,7 @@ from mirror.fetch.report import MirrorReport
 from mirror.fetch.state import known_mirrors
 from mirror.fetch.transport import Mirror, open_mirror
 from mirror.formats.index import BundleEntry
+from mirror.formats.names import readable_name
 from mirror.net.pace import Limits
 from mirror.safeio import file_sha256
 from mirror.trust.keyset import TrustedKeys
@@ -108,6 +109,22 @@ def _trust_note(verified: VerifiedBundle) -> str:
             f"(fingerprint {verified.fingerprint})")
 
 
+def arrival_names(entry: BundleEntry) -> tuple[str, str, str]:
+    """Where a fetched bundle lands in DEST: its readable name (formats/names.py), the same with the start of its
+    hash when another file holds that name, and the name fetch gave bundles before readable names."""
+    stem = readable_name(entry.title, entry.id, entry.version)
+    return f"{stem}.7z", f"{stem}-{entry.sha256[:12]}.7z", f"{entry.id}-v{entry.version}.7z"
+
+
+def already_here(dest: Path, entry: BundleEntry) -> Path | None:
+    """A file in DEST, under any of `arrival_names`, whose bytes are the signed ones."""
+    for name in arrival_names(entry):
+        path = dest / name
+        if path.is_file() and path.stat().st_size == entry.size and file_sha256(path) == entry.sha256:
+            return path
+    return None
+
+
 def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys) -> Arrival:
     final = part.with_name(f"{entry.sha256}.7z")
     os.replace(part, final)
@@ -116,9 +133,9 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys) -> Arr
         final.unlink()
         return Arrival(entry, note=problem, invalid=True)
     arrival = Arrival(entry)
-    target = dest / f"{entry.id}-v{entry.version}.7z"
+    target, other = (dest / name for name in arrival_names(entry)[:2])
     if target.exists() and file_sha256(target) != entry.sha256:
-        target = dest / f"{entry.id}-v{entry.version}-{entry.sha256[:12]}.7z"
+        target = other  # a file of that name is there already (another bundle of the same title): never replaced
     os.replace(final, target)
     arrival.path, arrival.trusted, arrival.note = target, verified.trusted, _trust_note(verified)
     arrival.verified = verified
@@ -162,8 +179,8 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     result = FetchResult(reports, chosen)
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
     for entry in wanted:
-        existing = request.dest / f"{entry.id}-v{entry.version}.7z"
-        if existing.exists() and file_sha256(existing) == entry.sha256:
+        existing = already_here(request.dest, entry)
+        if existing is not None:
             verified, problem = _check(entry, existing, keys)
             result.arrivals.append(Arrival(entry, existing, f"already here, {_trust_note(verified)}",
                                            verified.trusted, verified=verified) if verified

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from mirror.errors import ManifestError, TransferError
 from mirror.fetch.choose import Log
 from mirror.fetch.download import Progress
+from mirror.fetch.fetcher import already_here
 from mirror.fetch.report import Fate, MirrorReport
 from mirror.fetch.transport import HttpMirror, Mirror
 from mirror.formats.bencode import bencode
@@ -96,8 +97,7 @@ class SwarmSource:
             self._swarm.__exit__(kind, exc, tb)
             self._swarm = None
         for entry, partial, dest in self._unfinished:
-            # the mirrors delivered it after all (fetcher.py names arrivals <id>-v<version>[-<sha256>].7z)
-            if any(p.stat().st_size == entry.size for p in dest.glob(f"{entry.id}-v{entry.version}*.7z")):
+            if already_here(dest, entry) is not None:  # the mirrors delivered it after all
                 partial.unlink(missing_ok=True)
 
     def _session(self) -> Swarm:

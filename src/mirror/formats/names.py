@@ -91,3 +91,22 @@ def find_collision(names: list[str]) -> tuple[str, str] | None:
                 return other, name
         earlier.append(name)
     return None
+
+
+SLUG_CHARS = 60
+
+
+def readable_name(title: str, bundle_id: str, version: int) -> str:
+    """A file or folder name people can read for a bundle: a slug of its title, its id's start, its version.
+
+    "Almaty, January 2022" -> "almaty-january-2022-9160a322-v2". Letters of any script are kept (Cyrillic
+    titles stay readable); anything else becomes "-". Used for fetched bundles, extracted folders and the
+    name inside a torrent, so one bundle has one name everywhere; the hash stays in the index and the state.
+    """
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    slug = "".join(c if c.isalnum() else "-" for c in folded)
+    slug = re.sub("-{2,}", "-", slug).strip("-")[:SLUG_CHARS].rstrip("-")
+    slug = unicodedata.normalize("NFC", slug)
+    fallback = f"bundle-{bundle_id[:8]}-v{version}"
+    name = f"{slug}-{bundle_id[:8]}-v{version}" if slug else fallback
+    return name if name_problem(name + ".7z") is None else fallback

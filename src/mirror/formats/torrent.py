@@ -23,20 +23,18 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urljoin
 
 from mirror.errors import ManifestError
 from mirror.formats.bencode import Value, bdecode, bencode
 from mirror.formats.layout import bundle_path
-from mirror.formats.names import name_problem
+from mirror.formats.names import name_problem, readable_name
 
 MIN_PIECE = 64 << 10
 MAX_PIECE = 16 << 20
 TARGET_PIECES = 2048  # about 40 kB of piece hashes at most, as libtorrent aims for
 MAX_TORRENT = 1 << 20
-SLUG_CHARS = 60
 _INFOHASH = re.compile(r"[0-9a-f]{40}")
 _URL = re.compile(r"(https?|udp)://[^\s\x00-\x1f\x7f]+")
 _INFO_KEYS = {b"length", b"name", b"piece length", b"pieces"}
@@ -55,13 +53,8 @@ def piece_count(size: int, length: int) -> int:
 
 
 def torrent_name(title: str, bundle_id: str, version: int) -> str:
-    """A readable file name for the bundle: a slug of the title, the id's first 8 characters, the version."""
-    folded = unicodedata.normalize("NFKC", title).casefold()
-    slug = "".join(c if c.isalnum() else "-" for c in folded)
-    slug = re.sub("-{2,}", "-", slug).strip("-")[:SLUG_CHARS].rstrip("-")
-    slug = unicodedata.normalize("NFC", slug)
-    name = f"{slug}-{bundle_id[:8]}-v{version}.7z" if slug else f"bundle-{bundle_id[:8]}-v{version}.7z"
-    return name if name_problem(name) is None else f"bundle-{bundle_id[:8]}-v{version}.7z"
+    """The file name inside the torrent: the bundle's readable name (formats/names.py) with .7z."""
+    return f"{readable_name(title, bundle_id, version)}.7z"
 
 
 @dataclass(frozen=True, slots=True)

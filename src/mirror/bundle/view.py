@@ -1,0 +1,128 @@
+"""`mirror open`: verify a bundle, unpack it into a private folder, and give the page to open.
+
+Example::
+
+    view = open_view(Path("almaty.7z"), keyring, cache_folder() / "open")
+    webbrowser.open(view.page.as_uri())      # cli/bundles.py does this
+
+The bundle is verified exactly as by `extract` (nothing is written when it must not be trusted), then
+unpacked into a new folder only the user can read. The page shown is the bundle's own signed
+index.html, except in two cases, where a page of this machine's making is written beside it in the
+private copy (mirror-view.html) and opened instead:
+- an intact bundle whose signer is not in the keyring is opened only when asked (`--untrusted`), and the
+  page then carries a red banner that names the problem and the key (the bundle itself is unchanged);
+- a bundle of format 1 has no page: one is made here from its verified accounts and photos, and says so.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mirror.bundle.extract import Extracted, extract_bundle
+from mirror.bundle.page import (
+    BANNER_SLOT,
+    MAX_RENDERED,
+    UI_LANGUAGES,
+    PageAccount,
+    PageInfo,
+    render_page,
+    strip_front_matter,
+)
+from mirror.bundle.verify import Keys, VerifiedBundle
+from mirror.formats.manifest import PAGE_NAME, file_details
+
+BANNER = {
+    "en": "Warning: nobody in your keyring signed this bundle. It is intact, but it was signed by key {key}, "
+          "fingerprint {fingerprint}. Compare the fingerprint with the author, by phone or in person, before you "
+          "believe or pass on what it says.",
+    "ru": "Внимание: этот набор не подписан никем из вашего списка ключей. Он не повреждён, но подписан ключом "
+          "{key}, отпечаток {fingerprint}. Прежде чем верить ему или передавать дальше, сверьте отпечаток с "
+          "автором по телефону или при встрече.",
+    "kk": "Назар аударыңыз: бұл жиынтыққа сіздің кілттер тізіміңіздегі ешкім қол қоймаған. Ол бүтін, бірақ "
+          "{key} кілтімен қол қойылған, саусақ ізі {fingerprint}. Оған сенбес немесе әрі қарай таратпас бұрын "
+          "саусақ ізін автормен телефон арқылы не кездескенде салыстырыңыз.",
+}
+MADE_HERE = {
+    "en": "This bundle was made before bundles carried their own page; this page was made on your computer from "
+          "its verified files.",
+    "ru": "Этот набор сделан до того, как наборы стали нести свою страницу; эта страница сделана на вашем "
+          "компьютере из его проверенных файлов.",
+    "kk": "Бұл жиынтық өз беті болмай тұрғанда жасалған; бұл бет оның тексерілген файлдарынан сіздің "
+          "компьютеріңізде жасалды.",
+}
+VIEW_NAME = "mirror-view.html"  # a page written beside the bundle's files in the private copy, never in a bundle
+_BANNER_STYLE = "background:#b00020;color:#fff;padding:.8rem 1rem;margin:0 0 1rem;font-weight:600"
+_NOTE_STYLE = "background:#fff3cd;color:#222;padding:.6rem 1rem;margin:0 0 1rem"
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A verified bundle unpacked for reading: where, which page, and whether the page was made here."""
+
+    extracted: Extracted
+    page: Path
+    made_here: bool
+
+
+def _words(table: dict[str, str], **values: str) -> str:
+    """One sentence in the three languages of the page, shown by the same CSS switch as its other words."""
+    escaped = {k: html.escape(v) for k, v in values.items()}
+    return "".join(f'<span class="t-{lang}" lang="{lang}">{html.escape(table[lang]).format(**escaped)}</span>'
+                   for lang in UI_LANGUAGES)
+
+
+def _made_page(folder: Path, verified: VerifiedBundle) -> bytes:
+    """A page for a format 1 bundle, from its extracted, verified files."""
+    details = dict(file_details(verified.control["bundle.json"]))
+    accounts: list[PageAccount] = []
+    photos: list[str] = []
+    for path, described in sorted(details.items()):
+        if described.type.startswith("image/"):
+            photos.append(path)
+        elif described.type.startswith("text/"):
+            text = ""
+            if len(accounts) < MAX_RENDERED:
+                text = strip_front_matter((folder / path).read_bytes().decode("utf-8", "replace"))
+            accounts.append(PageAccount(path, str(described.extra.get("language", "")), dict(described.extra), text))
+    meta = verified.meta
+    info = PageInfo(meta.title, meta.created, meta.languages, verified.key_id, verified.fingerprint)
+    return render_page(info, accounts, photos)
+
+
+def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = False) -> View:
+    """Verify `bundle` and unpack it into a new private folder under `into`; return the page to open.
+
+    Raises:
+        VerificationError: the bundle must not be trusted; nothing is written.
+        UntrustedSigner: intact, but the signer is not in the keyring, and `allow_untrusted` is False.
+        ConfigError: `bundle` is a FIFO, device or socket.
+        OSError: the folder cannot be written.
+    """
+    into.mkdir(parents=True, exist_ok=True, mode=0o700)
+    holder = Path(tempfile.mkdtemp(prefix="view-", dir=into))  # mode 0700: only this user reads what it holds
+    try:
+        extracted = extract_bundle(bundle, None, keys, allow_untrusted=allow_untrusted, parent=holder)
+    except BaseException:
+        shutil.rmtree(holder, ignore_errors=True)
+        raise
+    verified = extracted.verified
+    page = extracted.dest / PAGE_NAME
+    made_here = not verified.layout.has_page
+    text = (_made_page(extracted.dest, verified) if made_here else page.read_bytes()).decode("utf-8")
+    notes = ""
+    if not verified.trusted:
+        notes += f'<div role="alert" style="{_BANNER_STYLE}">' + _words(
+            BANNER, key=verified.key_id, fingerprint=verified.fingerprint) + "</div>"
+    if made_here:
+        notes += f'<div style="{_NOTE_STYLE}">' + _words(MADE_HERE) + "</div>"
+    if notes:  # the signed index.html stays as it is; this private page beside it adds what the reader must know
+        page = extracted.dest / VIEW_NAME
+        fd = os.open(page, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text.replace(BANNER_SLOT, BANNER_SLOT + notes, 1))
+    return View(extracted, page, made_here)

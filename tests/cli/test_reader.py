@@ -1,0 +1,163 @@
+"""Readers read: readable names, `mirror open`, and the page of a real bundle in a real browser."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import webbrowser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from browser import Recorder, chromium_run, requests_from_page
+from conftest import invoke
+from helpers import META, require_tool
+from mirror.bundle.create import CreateRequest, create_bundle
+from mirror.formats.manifest import PAGE_NAME
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+HOSTILE = ("---\ntitle: <script>alert('title')</script>\ndate: 2022-01-05\nplace: <img src=x onerror=alert(1)>\n"
+           "language: en\n---\n\nA <script>alert(2)</script> and <img src=x onerror=alert(3)> and "
+           "[a link](javascript:alert(4)) and <b onclick=alert(5)>bold</b>.\n")
+
+
+@pytest.fixture
+def browser_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A 'web browser' that only writes down what it was given (Python's webbrowser.open, replaced)."""
+    log = tmp_path / "browser.log"
+
+    def record(url: str, *args: object, **kwargs: object) -> bool:
+        with log.open("a") as out:
+            out.write(url + "\n")
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", record)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return log
+
+
+def _views(tmp_path: Path) -> list[Path]:
+    folder = tmp_path / "cache" / "mirror" / "open"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def test_extract_without_dest_uses_the_readable_name(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
+    """`mirror extract BUNDLE` makes ./<title slug>-<id>-v<version>, and never overwrites it."""
+    code, out, err = invoke(runner, "extract", bundle)
+    assert code == 0, err
+    [made] = [p for p in Path.cwd().iterdir() if p.is_dir()]
+    assert made.name.startswith("test-bundle-") and made.name.endswith("-v1") and made.name in out
+    assert (made / PAGE_NAME).is_file() and (made / META).is_file()
+    code, _, err = invoke(runner, "extract", bundle)
+    assert code == 2 and "already exists" in err
+
+
+def test_fetch_saves_under_the_readable_name(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                             keyring: Keyring) -> None:
+    """A fetched bundle is named by its title and version; the hash stays in the index, not in the name."""
+    (tmp_path / "host").mkdir()
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.a]\nurl = "{tmp_path / "host"}"\n')
+    assert invoke(runner, "publish", bundle, "--config", config)[0] == 0
+    code, out, err = invoke(runner, "fetch", "--mirror", tmp_path / "host", "--dest", tmp_path / "in")
+    assert code == 0, err
+    [arrived] = (tmp_path / "in").glob("*.7z")
+    assert arrived.name.startswith("test-bundle-") and arrived.name.endswith("-v1.7z")
+    code, out, _ = invoke(runner, "fetch", "--mirror", tmp_path / "host", "--dest", tmp_path / "in")
+    assert code == 0 and "already here" in out  # found again under its readable name
+
+
+def test_open_shows_the_signed_page(runner: CliRunner, bundle: Path, tmp_path: Path, browser_log: Path) -> None:
+    """open verifies, unpacks into a folder only the user can read, and hands the signed index.html to the browser."""
+    code, out, err = invoke(runner, "open", bundle)
+    assert code == 0, err
+    [holder] = _views(tmp_path)
+    assert stat.S_IMODE(holder.stat().st_mode) == 0o700
+    [page] = holder.glob(f"*/{PAGE_NAME}")
+    assert browser_log.read_text().split() == [page.as_uri()] and str(page) in out
+    sums = (page.parent / ".mirror" / "SHA256SUMS").read_text()
+    assert f"{hashlib.sha256(page.read_bytes()).hexdigest()}  index.html\n" in sums  # the page as signed
+
+
+def test_open_refuses_a_tampered_bundle_and_opens_nothing(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                          browser_log: Path) -> None:
+    """A bundle that must not be trusted: exit 3, no browser, nothing left on disk."""
+    tampered = tmp_path / "tampered.7z"
+    data = bytearray(bundle.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # inside the photos' data
+    tampered.write_bytes(bytes(data))
+    code, _, err = invoke(runner, "open", tampered)
+    assert code == 3 and "mirror:" in err
+    assert not browser_log.exists() and _views(tmp_path) == []
+
+
+def test_open_untrusted_only_when_asked_and_then_with_a_red_banner(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                                  browser_log: Path) -> None:
+    """An unknown signer: exit 5 and nothing opened; with --untrusted, a private page with the warning beside the
+    signed one, which stays as signed."""
+    strangers = ("--keys", tmp_path / "nobody")
+    code, _, err = invoke(runner, "open", bundle, *strangers)
+    assert code == 5 and "--untrusted" in err and not browser_log.exists() and _views(tmp_path) == []
+    code, _, err = invoke(runner, "open", bundle, "--untrusted", *strangers)
+    assert code == 0, err
+    [opened] = browser_log.read_text().split()
+    view = Path(opened.removeprefix("file://"))
+    text = view.read_text()
+    assert view.name == "mirror-view.html" and 'role="alert"' in text and "background:#b00020" in text
+    assert "nobody in your keyring signed this bundle" in text and "никем из вашего списка ключей" in text
+    signed = (view.parent / PAGE_NAME).read_text()
+    assert 'role="alert"' not in signed and text.replace(text[text.index('<div role="alert"'):
+                                                              text.index("</div>") + 6], "") == signed
+
+
+def test_open_makes_a_page_for_a_bundle_from_before_pages(runner: CliRunner, tmp_path: Path,
+                                                          browser_log: Path) -> None:
+    """A format 1 bundle has no index.html: open makes one from its verified files and says so."""
+    golden = Path(__file__).resolve().parents[1] / "data" / "golden-v1.7z"
+    code, out, err = invoke(runner, "open", golden, "--untrusted")
+    assert code == 0, err
+    assert "made on this computer" in out
+    [opened] = browser_log.read_text().split()
+    text = Path(opened.removeprefix("file://")).read_text()
+    assert "made on your computer" in text and "accounts/2022-01-06-golden.ru.md" in text
+
+
+def test_the_sample_page_in_a_real_browser(tmp_path: Path, secret: SecretKey) -> None:
+    """Headless Chromium renders the sample bundle's page in English, Russian and Kazakh, shows hostile Markdown as
+    text, and asks for nothing outside the page (network refused, every request recorded)."""
+    chromium = require_tool("chromium")
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    (sources / "accounts" / "2022-01-05-hostile.en.md").write_text(HOSTILE)
+    out = tmp_path / "sample.7z"
+    create_bundle(CreateRequest(sources, out, title="Almaty, January 2022 (sample collection)"), secret)
+    folder = tmp_path / "open"
+    from mirror.bundle.view import open_view
+
+    view = open_view(out, None, folder, allow_untrusted=True)
+    page = view.extracted.dest / PAGE_NAME
+    shots = {}
+    with Recorder() as outside:
+        dom = chromium_run(chromium, tmp_path / "profile", outside.port, "--dump-dom", page.as_uri())
+        for lang in ("", "#ru", "#kk"):
+            shot = tmp_path / f"page{lang.strip('#') or '-en'}.png"
+            chromium_run(chromium, tmp_path / "profile", outside.port, "--window-size=412,900",
+                         f"--screenshot={shot}", page.as_uri() + lang)
+            shots[lang] = shot.read_bytes()
+    assert requests_from_page(outside) == []
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in dom and "&lt;img src=x onerror=alert(3)&gt;" in dom
+    assert "[a link](javascript:alert(4))" in dom and "&lt;script&gt;alert('title')&lt;/script&gt;" in dom
+    lowered = dom.lower()
+    assert "<script" not in lowered and "onerror=" not in lowered.replace("onerror=alert", "") and \
+        'href="javascript' not in lowered
+    assert all(png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000 for png in shots.values())
+    assert len(set(shots.values())) == 3  # each language shows other words
+    if os.environ.get("MIRROR_SCREENSHOTS"):  # `MIRROR_SCREENSHOTS=docs pytest -k real_browser` refreshes docs/
+        for lang, png in shots.items():
+            (Path(os.environ["MIRROR_SCREENSHOTS"]) / f"reader-page{lang.strip('#') and '-' + lang.strip('#')}.png"
+             ).write_bytes(png)
