@@ -60,6 +60,7 @@ NOT_MESSAGES = {
     "untrusted comment: ", "trusted comment: ", "signature from mirror secret key",
     "signature from mirror secret key {0}", "{_UNTRUSTED}minisign public key {0}\n{key_line}\n",
     "bundle:{bundle_id}\tversion:{version}\trole:author",
+    "bundle:{bundle_id}\tversion:{version}\trole:endorser\tclaim:{claim}",
     "index:{publisher_key}\tversion:{version}\texpires:{expires}\trole:publisher",
     "Raw profile type exif", "Raw profile type APP1",
     "sha256(bytes.fromhex(salt) + original file) equals original_sha256_salted in bundle.json",

@@ -215,9 +215,10 @@ def check_signed(control: dict[str, bytes], keys: TrustedKeys, layout: Layout,
     if meta.format != layout.format:
         raise ManifestError(f"bundle.json says {meta.format}, but the bundle is laid out as {layout.format}")
     page = meta.files.get(PAGE_NAME)
-    if layout.has_page != (page is not None and page.type == PAGE_TYPE):
-        raise ManifestError(f"a {layout.format} bundle " + ("must carry" if layout.has_page else "has no")
-                            + f" the reader's page {PAGE_NAME}")
+    if layout.has_page and (page is None or page.type != PAGE_TYPE):
+        raise ManifestError(f"a {layout.format} bundle must carry the reader's page {PAGE_NAME}")
+    if not layout.has_page and page is not None and page.type == PAGE_TYPE:
+        raise ManifestError(f"a {layout.format} bundle has no page, but lists {PAGE_NAME} as one")
     if sig.trusted_comment != trusted_comment(meta.bundle_id, meta.version):
         raise SignatureError("the signed trusted comment does not match bundle.json's id and version")
     if meta.author_key != key_id_hex(sig.key_id):
