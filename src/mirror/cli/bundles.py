@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,9 +85,14 @@ def report_verified(result: VerifiedBundle, as_json: bool) -> None:
     say(f"  bundle       {result.meta.title!r}, version {result.meta.version}, id {result.meta.bundle_id}")
     say(f"  files        {counts['accounts']} accounts, {counts['photos']} photos, all sha256 match")
     _report_endorsements(result)
-    if not result.trusted:
-        say("  compare the fingerprint with the author by phone or in person, then:"
-            " mirror keys import KEY.pub --name NAME --fingerprint '...'")
+    if not result.trusted and result.signer_name is None:
+        say("  compare the fingerprint with the author by phone or in person, then:")
+        say(f"    {import_command(result.path)}")
+
+
+def import_command(path: Path) -> str:
+    """The command that takes the signer's key from this bundle, quoted for a POSIX shell."""
+    return f"mirror keys import {shlex.quote(str(path))} --name NAME --fingerprint 'DIGITS THE AUTHOR GAVE YOU'"
 
 
 def _report_endorsements(result: VerifiedBundle) -> None:
