@@ -35,6 +35,7 @@ from mirror.bundle.page import (
 )
 from mirror.bundle.verify import Keys, VerifiedBundle
 from mirror.formats.manifest import PAGE_NAME, file_details
+from mirror.trust.policy import Policy
 
 BANNER = {
     "en": "Warning: nobody in your keyring signed this bundle. It is intact, but it was signed by key {key}, "
@@ -94,7 +95,8 @@ def _made_page(folder: Path, verified: VerifiedBundle) -> bytes:
     return render_page(info, accounts, photos)
 
 
-def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = False) -> View:
+def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = False,
+              policy: Policy | None = None) -> View:
     """Verify `bundle` and unpack it into a new private folder under `into`; return the page to open.
 
     Raises:
@@ -106,7 +108,7 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
     into.mkdir(parents=True, exist_ok=True, mode=0o700)
     holder = Path(tempfile.mkdtemp(prefix="view-", dir=into))  # mode 0700: only this user reads what it holds
     try:
-        extracted = extract_bundle(bundle, None, keys, allow_untrusted=allow_untrusted, parent=holder)
+        extracted = extract_bundle(bundle, None, keys, allow_untrusted=allow_untrusted, policy=policy, parent=holder)
     except BaseException:
         shutil.rmtree(holder, ignore_errors=True)
         raise
