@@ -94,7 +94,7 @@ class EndorsedBy:
             record = keys.holds(endorsement.key, "author")
             if record is not None:
                 vouchers[record.public.key_id] = record
-        found = tuple(vouchers.values())
+        found = tuple(sorted(vouchers.values(), key=lambda r: r.name))
         if len(found) >= self.count:
             names = ", ".join(r.name for r in found)
             return Verdict(True, f"endorsed as {self.claim} by {len(found)} keys you trust ({names})", found)
