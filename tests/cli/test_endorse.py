@@ -231,3 +231,24 @@ def test_a_format_1_bundle_gets_its_endorsement_at_the_top(people: Keyring, tmp_
     assert result.layout.format.endswith("/1")
     assert [e.name for e in result.endorsements] == [f"endorsements/{people.get('bob').key_id_hex}.minisig"]
     assert [e.status for e in result.endorsements] == ["trusted"]
+
+
+def test_fetch_applies_the_readers_policy(endorsed: Path, people: Keyring, tmp_path: Path,
+                                          runner: CliRunner) -> None:
+    """A reader who trusts alice only as a publisher, and bob and carol: the endorsed bundle arrives untrusted
+    (exit 5), and trusted with --require-endorsers 2 (exit 0), with who vouched in its note."""
+    (tmp_path / "host").mkdir()
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.a]\nurl = "{tmp_path / "host"}"\n')
+    assert invoke(runner, "publish", endorsed, "--config", config, "--keys", people.folder)[0] == 0
+    ring = Keyring(tmp_path / "reader")
+    ring.import_public("alice", people.get("alice").public, ("publisher",), "in-person")
+    for name in ("bob", "carol"):
+        ring.import_public(name, people.get(name).public, ("author",), "in-person")
+    reader = ("--keys", ring.folder, "--mirror", tmp_path / "host")
+    code, out, _ = invoke(runner, "fetch", "--json", *reader, "--dest", tmp_path / "in1")
+    assert code == 5 and json.loads(out)["bundles"][0]["trusted"] is False
+    code, out, _ = invoke(runner, "fetch", "--json", *reader, "--dest", tmp_path / "in2", "--require-endorsers", "2")
+    arrived = json.loads(out)["bundles"][0]
+    assert code == 0 and arrived["trusted"] is True
+    assert "endorsed as knows-author by 2 keys you trust (bob, carol)" in arrived["note"]
