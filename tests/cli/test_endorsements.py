@@ -1,7 +1,8 @@
 """Endorsements a bundle carries: named by verify (text and --json), judged, extracted only if they check.
 
-Issue 12 adds `mirror endorse`; until then these tests write endorsements the way it will: a minisign
-signature over the same SHA256SUMS bytes, trusted comment `bundle:<id>\tversion:<n>\trole:endorser\tclaim:<c>`.
+These tests forge endorsements by hand (a minisign signature over the same SHA256SUMS bytes, trusted comment
+`bundle:<id>\tversion:<n>\trole:endorser\tclaim:<c>`), including ones `mirror endorse` would never write;
+test_endorse.py covers the command itself.
 """
 
 from __future__ import annotations
