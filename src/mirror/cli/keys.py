@@ -174,7 +174,7 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
         if not same_fingerprint(expected, public):
             raise KeyringError(f"the fingerprint of {file} is {digits}, not the one you gave",
                                hint="do not import it; ask the owner to check again")
-        checked = checked or "fingerprint"
+        checked = "fingerprint" if checked in (None, "first-use", "unchecked") else checked
     how: Checked = next((c for c in CHECKS if c == (checked or "unchecked")), "unchecked")
     record = open_keyring(keys_dir).import_public(name, public, tuple(r for r in ROLES if r in roles) or ("author",),
                                                   how)
