@@ -252,3 +252,22 @@ def test_fetch_applies_the_readers_policy(endorsed: Path, people: Keyring, tmp_p
     arrived = json.loads(out)["bundles"][0]
     assert code == 0 and arrived["trusted"] is True
     assert "endorsed as knows-author by 2 keys you trust (bob, carol)" in arrived["note"]
+
+
+def test_open_says_who_vouched(endorsed: Path, reader: Path, tmp_path: Path, runner: CliRunner,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """open with --require-endorsers 2: no red warning, but a note beside the signed page naming bob and carol."""
+    import webbrowser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code, _, err = invoke(runner, "open", endorsed)
+    assert code == 5 and opened == []
+    code, out, err = invoke(runner, "open", endorsed, "--require-endorsers", "2")
+    assert code == 0, err
+    assert "endorsed as knows-author by 2 keys you trust (bob, carol)" in out
+    page = Path(opened[0].removeprefix("file://"))
+    text = page.read_text()
+    assert page.name == "mirror-view.html" and 'role="alert"' not in text
+    assert "people in your keyring endorse it as knowing the author: bob, carol" in text
