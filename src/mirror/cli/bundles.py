@@ -107,13 +107,9 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
         found = sum(1 for e in result.endorsements if e.status == "trusted" and e.claim == "knows-author")
         say(f"  not enough   {found} of the {required} knows-author endorsements you require come from your keyring")
     if not result.trusted and result.signer_name is None:
-        say("  compare the fingerprint with the author by phone or in person, then:")
-        say(f"    {import_command(result.path)}")
-
-
-def import_command(path: Path) -> str:
-    """The command that takes the signer's key from this bundle, quoted for a POSIX shell."""
-    return f"mirror keys import {shlex.quote(str(path))} --name NAME --fingerprint 'DIGITS THE AUTHOR GAVE YOU'"
+        quoted = shlex.quote(str(result.path))  # the exact command for this file, for a POSIX shell
+        say(f"  compare the fingerprint with the author by phone or in person, then: mirror keys import {quoted} "
+            "--name NAME --fingerprint 'DIGITS THE AUTHOR GAVE YOU'")
 
 
 def _report_endorsements(result: VerifiedBundle) -> None:
