@@ -271,3 +271,15 @@ def test_open_says_who_vouched(endorsed: Path, reader: Path, tmp_path: Path, run
     text = page.read_text()
     assert page.name == "mirror-view.html" and 'role="alert"' not in text
     assert "people in your keyring endorse it as knowing the author: bob, carol" in text
+
+
+def test_a_7zip_repack_is_endorsed_as_it_is_and_stock_7zip_opens_both(bundle: Path, people: Keyring, tmp_path: Path,
+                                                                      runner: CliRunner) -> None:
+    """A bundle 7-Zip repacked into one solid block keeps that block; 7-Zip tests every endorsed bundle clean."""
+    sevenzip = require_tool("7zz")
+    repack = sevenzip_rebuild(sevenzip_extract(bundle, tmp_path / "x"), tmp_path / "repack.7z", "-mx5")
+    out = _endorse(runner, repack, "bob", "witnessed", tmp_path / "repack-endorsed.7z")
+    assert _packed(out)[: len(_packed(repack))] == _packed(repack)
+    for endorsed in (out, _endorse(runner, bundle, "bob", "relayed", tmp_path / "plain-endorsed.7z")):
+        assert "Everything is Ok" in run(sevenzip, "t", endorsed).stdout
+        assert verify_bundle(endorsed, people).endorsements[0].status == "trusted"
