@@ -35,6 +35,7 @@ from mirror.formats.names import readable_name
 from mirror.net.pace import Limits
 from mirror.safeio import file_sha256
 from mirror.trust.keyset import TrustedKeys
+from mirror.trust.policy import AuthorTrusted, Policy
 from mirror.trust.rollback import Choice
 
 DOWNLOADS = ".mirror-downloads"
@@ -58,6 +59,7 @@ class FetchRequest:
     progress: Progress = no_progress
     unsigned: bool = False  # take a peer's unsigned listing even after having accepted a signed index
     swarm: EntrySource | None = None  # tried first for each bundle; the mirrors then get what it did not deliver
+    policy: Policy = field(default_factory=AuthorTrusted)  # who must have signed for a bundle to be trusted
 
 
 @dataclass(slots=True)
@@ -89,10 +91,10 @@ class FetchResult:
         return ExitCode.INVALID if self.tampered_only else ExitCode.INCOMPLETE
 
 
-def _check(entry: BundleEntry, path: Path, keys: TrustedKeys) -> tuple[VerifiedBundle | None, str]:
+def _check(entry: BundleEntry, path: Path, keys: TrustedKeys, policy: Policy) -> tuple[VerifiedBundle | None, str]:
     """Full verification of a downloaded bundle, and agreement with what the index says of it."""
     try:
-        verified = verify_bundle(path, keys)
+        verified = verify_bundle(path, keys, policy=policy)
     except VerificationError as exc:
         return None, f"signed hash matched, but the bundle failed verification: {exc}"
     if (verified.meta.bundle_id, verified.meta.version, verified.meta.title) != (entry.id, entry.version, entry.title):
@@ -103,8 +105,10 @@ def _check(entry: BundleEntry, path: Path, keys: TrustedKeys) -> tuple[VerifiedB
 
 
 def _trust_note(verified: VerifiedBundle) -> str:
-    if verified.trusted:
+    if verified.trusted and verified.signer_name is not None:
         return f"signed by {verified.signer_name}"
+    if verified.trusted:  # by the reader's policy: trusted keys endorse it
+        return f"author key {verified.key_id} is not in your keyring, but {verified.verdict.reason}"
     return (f"intact, but author key {verified.key_id} is not in your keyring "
             f"(fingerprint {verified.fingerprint})")
 
@@ -125,10 +129,10 @@ def already_here(dest: Path, entry: BundleEntry) -> Path | None:
     return None
 
 
-def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys) -> Arrival:
+def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy: Policy) -> Arrival:
     final = part.with_name(f"{entry.sha256}.7z")
     os.replace(part, final)
-    verified, problem = _check(entry, final, keys)
+    verified, problem = _check(entry, final, keys, policy)
     if verified is None:
         final.unlink()
         return Arrival(entry, note=problem, invalid=True)
@@ -181,7 +185,7 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     for entry in wanted:
         existing = already_here(request.dest, entry)
         if existing is not None:
-            verified, problem = _check(entry, existing, keys)
+            verified, problem = _check(entry, existing, keys, request.policy)
             result.arrivals.append(Arrival(entry, existing, f"already here, {_trust_note(verified)}",
                                            verified.trusted, verified=verified) if verified
                                    else Arrival(entry, None, problem, False, True))
@@ -189,7 +193,7 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
         part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
         download = Download(entry, downloads, reports, request.limits, log, request.progress)
         part = part or download.run(order)
-        arrival = _place(entry, part, request.dest, keys) if part else Arrival(entry)
+        arrival = _place(entry, part, request.dest, keys, request.policy) if part else Arrival(entry)
         result.arrivals.append(arrival)
         if arrival.path is None:
             failed_clean = failed_clean or not (download.tampered or arrival.invalid)
