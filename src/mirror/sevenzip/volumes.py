@@ -132,5 +132,18 @@ def open_archive_file(path: Path) -> Iterator[BinaryIO]:
     reader = VolumeReader(volumes)
     try:
         yield io.BufferedReader(reader, 1 << 16)
+    except ArchiveError as exc:
+        if "truncated" not in str(exc):
+            raise
+        following = volume_name(volumes[-1], len(volumes) + 1)
+        raise ArchiveError(str(exc), hint=f"{len(volumes)} volumes were found: if there are more, put {following} "
+                           "and the rest beside the first one") from None
     finally:
         reader.close()
+
+
+def volume_name(first: Path, number: int) -> str:
+    """The name of volume `number` of the set `first` belongs to."""
+    match = _VOLUME.fullmatch(first.name)
+    stem, width = (match[1], len(match[2])) if match else (first.name, 3)
+    return f"{stem}.{number:0{width}d}"
