@@ -69,7 +69,7 @@ def content(path: Path) -> dict[str, bytes]:
 def test_every_part_fits_and_verifies_alone(runner: CliRunner, big: tuple[Path, Path],
                                             split_parts: list[Path], tmp_path: Path) -> None:
     """3 parts under 48 MB; each verifies in mirror and by hand with 7zz, minisign and sha256sum."""
-    bundle, keys = big
+    _bundle, keys = big
     minisign, sha256sum = require_tool("minisign"), require_tool("sha256sum")
     assert [p.name for p in split_parts] == [f"big.part{i}of3.7z" for i in (1, 2, 3)]
     present = 0
@@ -103,7 +103,7 @@ def test_join_gives_the_same_signed_bundle(runner: CliRunner, big: tuple[Path, P
 def test_join_refuses_incomplete_or_mixed_parts(runner: CliRunner, big: tuple[Path, Path], split_parts: list[Path],
                                                 tmp_path: Path) -> None:
     """join names the missing files, refuses parts of another bundle, and leaves nothing at the output."""
-    bundle, keys = big
+    _bundle, keys = big
     code, _, err = invoke(runner, "join", *split_parts[:2], "-o", tmp_path / "w.7z", "--keys", keys)
     assert code == 2 and re.search(r"lack \d+ file\(s\): ", err), err
     other = make_bundle(tmp_path, [10_000] * 3, keys, "other.7z")
