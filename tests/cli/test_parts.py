@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -257,7 +258,7 @@ def test_verify_a_folder(runner: CliRunner, bundle: Path, keyring: Keyring, tmp_
     code, out, _ = invoke(runner, "verify", folder, "--keys", tmp_path / "nobody")
     assert code == 5 and out.startswith("INTACT, UNKNOWN SIGNER"), out
     original = (folder / "photos" / "square.jpg").read_bytes()
-    cases = {
+    cases: dict[str, Callable[[], object]] = {
         "changed: photos/square.jpg": lambda: (folder / "photos" / "square.jpg").write_bytes(original + b"x"),
         "missing: photos/square.jpg": lambda: (folder / "photos" / "square.jpg").unlink(),
         "not listed in SHA256SUMS: photos/extra.jpg": lambda: (folder / "photos" / "extra.jpg").write_bytes(b"x"),
