@@ -35,7 +35,7 @@ from mirror.formats.part import PartMarker, part_member
 from mirror.safeio import atomic_output, rename_noreplace
 from mirror.sevenzip.writer import BundleWriter
 
-HEADER_ALLOWANCE = 16 << 10  # the 7z header's fixed part and the start header, with room to spare
+HEADER_ALLOWANCE = 4096  # the 7z header's fixed part and the start header; a short estimate is corrected
 PER_MEMBER = 96  # a member's entry in the header: its name (UTF-16, compressed) and sizes, CRC, attributes
 MAX_TRIES = 4
 
