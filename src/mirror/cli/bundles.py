@@ -217,14 +217,14 @@ def extract(paths: tuple[Path, ...], untrusted: bool, keys_dir: Path | None) -> 
     from mirror.bundle.parts import extract_parts
 
     bundles, dest = list(paths), None
-    if len(bundles) > 1 and not bundles[-1].exists() and not bundles[-1].is_symlink():
-        dest = bundles.pop()
+    last = bundles[-1]
+    if len(bundles) > 1 and (last.is_dir() or not (last.exists() or last.is_symlink())):
+        dest = bundles.pop()  # a folder that exists is refused by name: extract never overwrites
     for path in bundles:
         if not path.exists():
             fail(f"{path} does not exist", None, ExitCode.USAGE)
         if path.is_dir():
-            fail(f"{path} is a folder", "extract never writes into an existing folder; name a new one",
-                 ExitCode.USAGE)
+            fail(f"{path} is a folder, not a bundle", "mirror extract BUNDLE... DEST", ExitCode.USAGE)
     result = extract_parts(bundles, dest, open_keyring(keys_dir), allow_untrusted=untrusted)
     first = result.verified[0]
     who = first.signer_name or f"unknown key {first.key_id}"
