@@ -315,7 +315,7 @@ def test_hostile_bundle_is_rejected(build: Builder, message: str, bundle: Path, 
 
     code, out, err = invoke(runner, "verify", hostile)
     assert code == 3, (out, err)
-    assert "FAILED" in out
+    assert "FAILED" in out or "NOT CHECKED" in out  # a method mirror does not read: nothing was checked
     assert re.search(message, err), err
     assert len(err.strip().splitlines()) <= 2  # one line, and at most one hint
     assert "Traceback" not in err + out

@@ -72,7 +72,7 @@ def check(command: str, out: str) -> None:
 def test_every_reporting_command_is_documented() -> None:
     """docs/json.md has a section for each command that takes --json."""
     assert set(documented()) == {"verify", "show", "scan", "keys list", "publish", "refresh", "status", "fetch",
-                                 "torrent"}
+                                 "torrent", "split", "join"}
 
 
 def test_bundle_commands(runner: CliRunner, bundle: Path, tmp_path: Path, sources: Path, secret: SecretKey) -> None:
@@ -92,8 +92,13 @@ def test_bundle_commands(runner: CliRunner, bundle: Path, tmp_path: Path, source
         (sources / "photos" / f"big{seed}.jpg").write_bytes(make_jpeg(600, 400, seed, noisy=True))
     big = tmp_path / "big.7z"
     create_bundle(CreateRequest(sources, big, title="Big"), secret)
-    code, _, err = invoke(runner, "split", big, "--max-size", f"{big.stat().st_size * 2 // 3}", "-o", tmp_path)
-    assert code == 0, err
+    code, out, err = invoke(runner, "split", "--json", big, "--max-size", f"{big.stat().st_size * 2 // 3}",
+                            "-o", tmp_path)
+    assert code == 0 and len(json.loads(out)["parts"]) == 2, err
+    check("split", out)
+    code, out, err = invoke(runner, "join", "--json", *sorted(tmp_path.glob("big.part*.7z")), "-o", tmp_path / "j.7z")
+    assert code == 0 and json.loads(out)["signer"]["name"] == "alice", err
+    check("join", out)
     code, out, _ = invoke(runner, "verify", "--json", tmp_path / "big.part1of2.7z")
     assert code == 0 and json.loads(out)["part"]["number"] == 1
     check("verify", out)

@@ -35,26 +35,40 @@ MAX_FOLDERS = 10_000
 def _walk(root: Path) -> tuple[dict[str, int], list[str]]:
     """Regular files (relative POSIX name -> size) and what else is there (links, devices), never following links.
 
+    Each folder is opened beneath its parent with O_NOFOLLOW and listed lazily, so the caps hold as it goes.
+
     Raises:
         ArchiveError: more files or folders than a bundle may hold.
     """
     files: dict[str, int] = {}
     odd: list[str] = []
-    folders = 0
-    for dirpath, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
-        rel = os.path.relpath(dirpath, root)
-        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
-        folders += 1
-        for name in [*dirnames, *filenames]:
-            info = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
-            if stat.S_ISDIR(info.st_mode):
-                continue
-            if stat.S_ISREG(info.st_mode):
-                files[prefix + name] = info.st_size
-            else:
-                odd.append(prefix + name)
-        if len(files) + len(odd) > MAX_MEMBERS or folders > MAX_FOLDERS:
-            raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files or {MAX_FOLDERS} folders")
+    stack, folders = [("", os.open(root, os.O_RDONLY | os.O_DIRECTORY))], 0
+    try:
+        while stack:
+            prefix, fd = stack.pop()
+            folders += 1
+            try:
+                with os.scandir(fd) as entries:
+                    for entry in entries:
+                        if len(files) + len(odd) + folders + len(stack) > MAX_MEMBERS + MAX_FOLDERS:
+                            raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
+                        info = entry.stat(follow_symlinks=False)
+                        if stat.S_ISDIR(info.st_mode):
+                            if folders + len(stack) >= MAX_FOLDERS:
+                                raise ArchiveError(f"{root} holds more than {MAX_FOLDERS} folders")
+                            inner = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                            stack.append((f"{prefix}{entry.name}/", inner))
+                        elif stat.S_ISREG(info.st_mode):
+                            files[prefix + entry.name] = info.st_size
+                        else:
+                            odd.append(prefix + entry.name)
+            finally:
+                os.close(fd)
+    finally:
+        for _, fd in stack:
+            os.close(fd)
+    if len(files) + len(odd) > MAX_MEMBERS:
+        raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
     return files, sorted(odd)
 
 

@@ -234,10 +234,8 @@ def check_signed(control: dict[str, bytes], keys: TrustedKeys, layout: Layout,
     return _Signed(sums, meta, public, signer_name, {name: control[name] for name in CONTROL_CAPS}, layout)
 
 
-def _read_capped(chunks: Iterator[bytes], cap: int | None = None) -> tuple[bytes, str]:
-    data = b"".join(chunks)  # control files only, each capped in check_container
-    if cap is not None and len(data) > cap:
-        raise ArchiveError(f"the part marker is larger than {cap} bytes")
+def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
+    data = b"".join(chunks)  # control files, endorsements and a part marker only, each capped before
     return data, hashlib.sha256(data).hexdigest()
 
 
@@ -259,6 +257,8 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     files, layout = check_container(archive)
     control = layout.control  # member name -> logical name
     marker = part_member(layout) if parts else None  # unsigned: it only names the part (formats/part.py)
+    if marker is not None and any(m.name == marker and m.size > MAX_PART_BYTES for m in files):
+        raise ArchiveError(f"{marker} declares more than {MAX_PART_BYTES} bytes; a part marker is smaller")
     sizes = {m.name: m.size for m in files}
     held: dict[str, bytes] = {}  # the signed files and the endorsements, each capped in check_container
     hashes: dict[str, str] = {}  # kept only until the signed list is known, and for unlisted members
@@ -270,7 +270,7 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
 
     for member, chunks in iter_members(fp, archive):
         if member.name in control or is_endorsement(member.name, layout) or member.name == marker:
-            held[member.name], digest = _read_capped(chunks, MAX_PART_BYTES if member.name == marker else None)
+            held[member.name], digest = _read_capped(chunks)
         else:
             digest = _hash(chunks)
         _record(member.name, digest, signed, hashes, changed)

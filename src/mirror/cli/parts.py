@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from mirror.cli import fail, main
-from mirror.cli.common import keys_option, open_keyring, say
+from mirror.cli.common import dump_json, json_option, keys_option, open_keyring, say
 from mirror.errors import ExitCode
 
 PART = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -28,8 +28,10 @@ PART = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="the size for a channel (docs/resharing.md)")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(),
               help="the folder for the parts (default: here)")
+@json_option
 @keys_option
-def split(bundle: Path, max_size: str | None, channel: str | None, out_dir: Path, keys_dir: Path | None) -> None:
+def split(bundle: Path, max_size: str | None, channel: str | None, out_dir: Path, as_json: bool,
+          keys_dir: Path | None) -> None:
     """Cut BUNDLE into parts of at most SIZE bytes; each part is a bundle that verifies alone."""
     from mirror.bundle.parts import split_bundle
     from mirror.formats.part import CHANNELS, parse_size
@@ -38,6 +40,10 @@ def split(bundle: Path, max_size: str | None, channel: str | None, out_dir: Path
         fail("give either --max-size SIZE or --for CHANNEL", None, ExitCode.USAGE)
     size = CHANNELS[channel].usable if channel is not None else parse_size(max_size or "")
     result = split_bundle(bundle, out_dir, size, open_keyring(keys_dir))
+    if as_json:
+        dump_json({"bundle": str(bundle), "max_size": size, "channel": channel,
+                   "parts": [{"path": str(p), "size": n} for p, n in zip(result.parts, result.sizes, strict=True)]})
+        return
     say(f"wrote {len(result.parts)} parts of at most {size:,} bytes into {out_dir}")
     for path, length in zip(result.parts, result.sizes, strict=True):
         say(f"  {path.name}  {length:,} bytes")
@@ -49,11 +55,17 @@ def split(bundle: Path, max_size: str | None, channel: str | None, out_dir: Path
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="the bundle to write")
 @click.option("--force", is_flag=True, help="replace OUT if it exists")
+@json_option
 @keys_option
-def join(parts: tuple[Path, ...], out: Path, force: bool, keys_dir: Path | None) -> None:
+def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_dir: Path | None) -> None:
     """Rebuild one bundle from all PARTS of it; it carries the author's signature unchanged."""
     from mirror.bundle.parts import join_parts
 
     result = join_parts(list(parts), out, open_keyring(keys_dir), force=force)
+    if as_json:
+        dump_json({"path": str(out), "parts": [str(p) for p in parts], "files": len(result.sums.entries),
+                   "signer": {"name": result.signer_name, "key_id": result.key_id,
+                              "fingerprint": result.fingerprint, "in_keyring": result.signer_name is not None}})
+        return
     who = result.signer_name or f"unknown key {result.key_id}"
     say(f"joined {len(parts)} parts into {out}: {len(result.sums.entries)} files, signed by {who}")
