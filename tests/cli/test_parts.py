@@ -14,6 +14,8 @@ from click.testing import CliRunner
 from conftest import invoke
 from helpers import make_jpeg, make_sources, require_tool, run, sevenzip_extract, sevenzip_rebuild
 from mirror.bundle.create import CreateRequest, create_bundle
+from mirror.bundle.verify import verify_bundle
+from mirror.errors import ArchiveError
 from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.trust.keyring import Keyring
 
@@ -211,6 +213,8 @@ def test_volumes_verify_and_extract_from_the_first(runner: CliRunner, tmp_path: 
     assert (tmp_path / "got" / "photos" / "p05.jpg").read_bytes() == (folder / "photos" / "p05.jpg").read_bytes()
     code, _, err = invoke(runner, "verify", volumes / "b.7z.002", "--keys", keys)
     assert code == 2 and "give the first volume: b.7z.001" in err
+    with pytest.raises(ArchiveError, match="truncated"):  # publish, seed, torrent would pass on one volume alone
+        verify_bundle(volumes / "b.7z.001", Keyring(keys))
     (volumes / "b.7z.002").unlink()
     code, out, err = invoke(runner, "verify", volumes / "b.7z.001", "--keys", keys)
     assert code == 3 and "put b.7z.002 and the rest beside the first one" in err

@@ -25,9 +25,8 @@ from typing import BinaryIO
 from mirror.bundle.verify import Keys, VerifiedBundle, check_container, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
 from mirror.formats.names import readable_name
-from mirror.safeio import rename_noreplace
+from mirror.safeio import open_regular, rename_noreplace
 from mirror.sevenzip import Limits, iter_members, read_archive
-from mirror.sevenzip.volumes import open_archive_file
 from mirror.trust.policy import AuthorTrusted, Policy
 
 
@@ -55,7 +54,7 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
     if dest is not None:
         _check_new(dest)
     limits = limits or Limits()
-    with open_archive_file(path) as fp:
+    with open_regular(path) as fp:
         checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted())
         verified = checked.result(path)
         if not verified.trusted and not allow_untrusted:

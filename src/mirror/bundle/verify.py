@@ -44,6 +44,7 @@ from mirror.formats.manifest import (
 from mirror.formats.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature, key_id_hex
 from mirror.formats.names import printable
 from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
+from mirror.safeio import open_regular
 from mirror.sevenzip import Archive, Limits, Member, check_methods, iter_members, read_archive, regular_files
 from mirror.sevenzip.volumes import open_archive_file
 from mirror.trust.fingerprint import fingerprint
@@ -330,7 +331,7 @@ def _check_content(signed: _Signed, sizes: dict[str, int], changed: set[str], pa
 
 
 def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_key: PublicKeyFile | None = None,
-                  policy: Policy | None = None, parts: bool = False) -> VerifiedBundle:
+                  policy: Policy | None = None, parts: bool = False, volumes: bool = False) -> VerifiedBundle:
     """Check a bundle received by hand; return it only if every check passes.
 
     Args:
@@ -341,12 +342,14 @@ def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_k
         policy: who must have signed for the bundle to be trusted (default: its author is in the keyring).
         parts: accept a part of a split bundle (docs/resharing.md); its `missing` lists what it lacks. Without it,
             a part fails like any bundle with missing files.
+        volumes: read `X.7z.001` as the whole set of 7-Zip volumes beside it (sevenzip/volumes.py). Only for a
+            caller that does not pass the file itself on (publish or seed would pass on the first volume alone).
 
     Raises:
         VerificationError: the bundle must not be trusted.
         ConfigError: `path` is a FIFO, device or socket (refused before it is opened).
         OSError: the file cannot be read.
     """
-    with open_archive_file(path) as fp:
+    with open_archive_file(path) if volumes else open_regular(path) as fp:
         checked = verify_open(fp, snapshot(keys), limits or Limits(), policy or AuthorTrusted(), expect_key, parts)
     return checked.result(path)

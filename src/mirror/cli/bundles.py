@@ -167,7 +167,7 @@ def verify(bundle: Path, whole: bool, as_json: bool, keys_dir: Path | None) -> N
         if bundle.is_dir():
             result = verify_folder(bundle, open_keyring(keys_dir), parts=not whole)
         else:
-            result = verify_bundle(bundle, open_keyring(keys_dir), parts=not whole)
+            result = verify_bundle(bundle, open_keyring(keys_dir), parts=not whole, volumes=True)
     except VerificationError as exc:
         report_failure(bundle, exc, as_json)
         fail(str(exc), exc.hint, ExitCode.INVALID)
