@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import shutil
@@ -12,12 +13,15 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
+from forge import Entry, forge
 from helpers import make_jpeg, make_sources, require_tool, run, sevenzip_extract, sevenzip_rebuild
 from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.bundle.verify import verify_bundle
 from mirror.errors import ArchiveError
+from mirror.formats.endorsement import endorsement_comment, endorsement_name
 from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
 
 LIMIT = 48_000_000
 SUMS = ".mirror/SHA256SUMS"
@@ -286,3 +290,33 @@ def test_verify_a_folder(runner: CliRunner, bundle: Path, keyring: Keyring, tmp_
     code, out, _ = invoke(runner, "verify", folder)
     assert code == 3 and "photos" in out
     shutil.rmtree(folder)
+
+
+def test_parts_carry_the_endorsements(runner: CliRunner, tmp_path: Path) -> None:
+    """Every part carries the trusted and the unknown endorsement, not the invalid one; join keeps them."""
+    keys = tmp_path / "keys"
+    bundle = make_bundle(tmp_path, [40_000] * 4, keys, "b.7z")
+    ring = Keyring(keys)
+    ring.create("bob", None)
+    ring.create("carol", None)
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    members = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    meta = json.loads(members[".mirror/bundle.json"])
+    notes = []
+    for key, data in ((ring.secret("bob", None), members[SUMS]), (ring.secret("carol", None), b"other bytes"),
+                      (SecretKey.generate(), members[SUMS])):
+        signature = key.sign(data, endorsement_comment(meta["id"], meta["version"], "knows-author"))
+        notes.append(Entry(endorsement_name(key.public.key_id), signature.to_bytes()))
+    endorsed = forge(tmp_path / "endorsed.7z", [*(Entry(n, d) for n, d in members.items()), *notes])
+    code, _, err = invoke(runner, "split", endorsed, "--max-size", "100k", "-o", tmp_path / "p", "--keys", keys)
+    assert code == 0, err
+    parts = sorted((tmp_path / "p").iterdir())
+    assert len(parts) >= 2
+    for part in parts:
+        code, out, _ = invoke(runner, "verify", part, "--keys", keys)
+        assert code == 0 and "endorsed by  bob" in out and "1 from keys not in your keyring" in out, out
+        assert "INVALID" not in out and notes[1].name not in content(part)
+    code, _, err = invoke(runner, "join", *parts, "-o", tmp_path / "j.7z", "--keys", keys)
+    assert code == 0, err
+    code, out, _ = invoke(runner, "verify", tmp_path / "j.7z", "--keys", keys)
+    assert code == 0 and "endorsed by  bob" in out
