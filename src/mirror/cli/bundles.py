@@ -76,12 +76,15 @@ def _part_json(result: VerifiedBundle) -> dict[str, Any]:
             "files_listed": total, "missing": list(result.missing)}
 
 
-def _part_headline(result: VerifiedBundle) -> str:
+def _headline(result: VerifiedBundle) -> None:
+    """The verdict line: a part says which part it is and how many of the listed files it carries."""
+    verdict = "VERIFIED" if result.trusted else "INTACT, UNKNOWN SIGNER"
     if result.part is None:
-        return ""
+        say(f"{verdict}  {result.path}")
+        return
     part = _part_json(result)
-    return (f", part {part['number']} of {part['of']}: {part['files_present']} of {part['files_listed']} "
-            "files present, all match")
+    say(f"{verdict}, part {part['number']} of {part['of']}: {part['files_present']} of {part['files_listed']} "
+        f"files present, all match  {result.path}")
 
 
 def _report_missing(result: VerifiedBundle) -> None:
@@ -105,11 +108,10 @@ def report_verified(result: VerifiedBundle, as_json: bool) -> None:
         dump_json(summary)
         return
     counts = _counts(result)
+    _headline(result)
     if result.trusted:
-        say(f"VERIFIED{_part_headline(result)}  {result.path}")
         say(f"  signed by    {result.signer_name} (key {result.key_id})")
     else:
-        say(f"INTACT, UNKNOWN SIGNER{_part_headline(result)}  {result.path}")
         say(f"  signed by    key {result.key_id}, which is not in your keyring")
     say(f"  fingerprint  {result.fingerprint}")
     say(f"  bundle       {result.meta.title!r}, version {result.meta.version}, id {result.meta.bundle_id}")
