@@ -106,7 +106,8 @@ class _TooLarge(ConfigError):
 
 
 def _megabytes(size: int) -> str:
-    return f"{math.ceil(size / 10**6)}M"
+    """A size rounded up, as --max-size takes it: megabytes from 10 MB, else kilobytes."""
+    return f"{math.ceil(size / 10**6)}M" if size >= 10**7 else f"{math.ceil(size / 1000)}k"
 
 
 def _stem(path: Path) -> str:

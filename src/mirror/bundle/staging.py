@@ -84,7 +84,8 @@ def _create(folder: Path, name: str) -> int:
 def _write(fp: BinaryIO, limits: Limits, checked: Checked, verified: VerifiedBundle, staged: Staged) -> None:
     """Second pass over one input: write each member not written yet, hashing every one again."""
     expected = {**checked.unlisted, **verified.sums.entries}
-    skip = verified.ignored | {part_member(verified.layout)}
+    marker = part_member(verified.layout)
+    skip = verified.ignored | ({marker} - set(verified.sums.entries))  # a listed file of that name is content
     archive = read_archive(fp, limits)
     files, _ = check_container(archive)
     if sorted(m.name for m in files) != sorted(verified.members):
