@@ -173,9 +173,13 @@ def test_split_refuses_a_file_larger_than_a_part(runner: CliRunner, tmp_path: Pa
     bundle = make_bundle(tmp_path, [1_500_000, 400_000, 300_000], keys, "b.7z")
     code, _, err = invoke(runner, "split", bundle, "--max-size", "1M", "-o", tmp_path / "o", "--keys", keys)
     assert code == 2 and "photos/p00.jpg is 1,50" in err
-    smallest = re.search(r"smallest --max-size that works is (\d+M)", err)
+    smallest = re.search(r"smallest --max-size that works is (\d+)([kM])", err)
     assert smallest, err
-    code, out, err = invoke(runner, "split", bundle, "--max-size", smallest[1], "-o", tmp_path / "o", "--keys", keys)
+    less = f"{int(smallest[1]) - 1}{smallest[2]}"
+    code, _, err = invoke(runner, "split", bundle, "--max-size", less, "-o", tmp_path / "o", "--keys", keys)
+    assert code == 2 and "does not fit in one part" in err
+    code, out, err = invoke(runner, "split", bundle, "--max-size", smallest[0].split()[-1], "-o", tmp_path / "o",
+                            "--keys", keys)
     assert code == 0 and "wrote 2 parts" in out, err
     code, _, err = invoke(runner, "split", bundle, "--max-size", "100M", "-o", tmp_path / "o2", "--keys", keys)
     assert code == 2 and "fits whole" in err
