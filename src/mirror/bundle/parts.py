@@ -28,7 +28,7 @@ from pathlib import Path
 from mirror.bundle.extract import _check_new
 from mirror.bundle.staging import Staged, stage
 from mirror.bundle.verify import Keys, VerifiedBundle, verify_bundle
-from mirror.errors import ConfigError, MirrorError, UntrustedSigner
+from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner
 from mirror.formats.manifest import PAGE_NAME
 from mirror.formats.names import readable_name
 from mirror.formats.part import PartMarker, part_member
@@ -61,12 +61,16 @@ class PartsExtracted:
 
 @contextlib.contextmanager
 def _scratch(beside: Path) -> Iterator[Path]:
+    """A private folder inside `beside` (made if needed, and removed again if it was made and stays empty)."""
+    made = not beside.exists()
     beside.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=".mirror-parts.", suffix=".mirror-tmp", dir=beside))
     try:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        if made and not any(beside.iterdir()):
+            beside.rmdir()
 
 
 def _cost(name: str, size: int) -> int:
@@ -149,6 +153,23 @@ def _content(verified: VerifiedBundle) -> dict[str, int]:
     return {p: m.size for p, m in verified.meta.files.items() if p != PAGE_NAME and p != layout.meta}
 
 
+def _stage_whole(path: Path, keys: Keys, staging: Path) -> Staged:
+    """Stage a whole bundle; a part is refused as one, with the way to a whole bundle.
+
+    Raises:
+        ConfigError: `path` is a part.
+        VerificationError: `path` must not be trusted.
+    """
+    try:
+        return stage([path], keys, staging, parts=False)
+    except ContentError:
+        part = verify_bundle(path, keys, parts=True, volumes=True).part  # only to say what it is
+        if part is None:
+            raise
+        raise ConfigError(f"{path} is part {part.number} of {part.count}, not a whole bundle",
+                          hint="join all its parts first (mirror join PART... -o WHOLE.7z), then split that") from None
+
+
 def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitResult:
     """Write parts of `path`, each at most `max_size` bytes and each a bundle that verifies alone.
 
@@ -159,7 +180,7 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
     with _scratch(out_dir) as scratch:
         staging = scratch / "files"
         staging.mkdir()
-        staged = stage([path], keys, staging, parts=False)
+        staged = _stage_whole(path, keys, staging)
         verified = staged.first
         if path.stat().st_size <= max_size:
             raise ConfigError(f"{path} is {path.stat().st_size:,} bytes, no more than {max_size:,}: "
