@@ -206,7 +206,7 @@ def show(bundle: Path, as_json: bool, keys_dir: Path | None) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="BUNDLE... [DEST]", type=click.Path(path_type=Path))
 @click.option("--untrusted", is_flag=True, help="extract even if the signer is not in your keyring")
 @keys_option
 def extract(paths: tuple[Path, ...], untrusted: bool, keys_dir: Path | None) -> None:
