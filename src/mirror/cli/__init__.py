@@ -85,4 +85,4 @@ def run() -> None:
 
 
 # The command groups register themselves on `main`.
-from mirror.cli import bundles, create, endorse, fetch, keys, publish, scan, serve, swarm  # noqa: E402, F401
+from mirror.cli import bundles, create, endorse, fetch, keys, parts, publish, scan, serve, swarm  # noqa: E402, F401
