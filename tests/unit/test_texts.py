@@ -122,6 +122,21 @@ def test_a_huge_line_is_scanned_in_bounded_memory() -> None:
     ("P1010001.JPG", "a camera"), ("GOPR0042.JPG", "a camera"), ("IMG_0001.HEIC", "a camera"),
     ("Снимок экрана 2022-01-05 в 18.30.12.png", "a camera"),
     ("5F2A1B3C-1234-4ABC-9DEF-0123456789AB.jpg", "a camera"),
+    ("FB_IMG_1641234567890.jpg", "a capture time"), ("mmexport1641234567890.jpg", "a capture time"),
+    ("wx_camera_1641234567890.jpg", "a capture time"), ("Snapchat-1641234567.jpg", "a capture time"),
+    ("1641234567890.jpg", "a capture time"), ("IMG_E1234.JPG", "a camera"), ("IMG_1234 2.JPG", "a camera"),
+    ("image0.jpeg", "a camera"), ("received_1234567890123456.jpeg", "a camera"),
+    ("IMG-0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d-V.jpg", "a camera"), ("Screenshot (12).png", "a camera"),
+    ("Screenshot_2022-01-05-18-30-12-123_com.whatsapp.jpg", "a capture time"),
+    ("Screenshot 2022-01-05 183012.png", "a capture time"),
+    ("signal-2022-01-05-18-30-12-123.jpg", "a capture time"),
+    ("photo_2022-01-05_18-30-12 (2).jpg", "a capture time"),
+    ("viber_image_2022-01-05_18-30-12-123.jpg", "a capture time"),
+    ("PHOTO-2022-01-05-18-30-12.jpg", "a capture time"), ("20220105_183012(0).jpg", "a capture time"),
+    ("05.01.2022 18.30.jpg", "a capture time"), ("05-01-22_18-30-12.jpg", "a capture time"),
+    ("Photo 05.01.22, 18 30 12.jpg", "a capture time"), ("微信图片_20220105183012.jpg", "a capture time"),
+    ("05-01-2022.jpg", "a capture date"), ("05.01.2022 (2).jpg", "a capture date"),
+    ("2022-01-05.jpg", "a capture date"), ("20220105.jpg", "a capture date"),
 ])
 def test_device_and_capture_time_names_are_recognised(name: str, what: str) -> None:
     """Camera, phone, screenshot and messenger names are recognised, with what they carry."""
@@ -129,10 +144,20 @@ def test_device_and_capture_time_names_are_recognised(name: str, what: str) -> N
 
 
 @pytest.mark.parametrize("name", ["square.jpg", "01-republic-square-night.jpg", "2022-01-05-square.jpg",
-                                  "площадь.png", "IMG.jpg", "abai-avenue-1830.jpg"])
+                                  "площадь.png", "IMG.jpg", "abai-avenue-1830.jpg", "image.jpg", "cat 2021.jpg",
+                                  "room 101 at 18.30.jpg", "rally 2022 1830.jpg", "day 1 12.30.jpg"])
 def test_neutral_names_are_left_alone(name: str) -> None:
     """Names an author chose, with a date alone or a number, are not renamed."""
     assert name_pattern(name) is None
+
+
+@pytest.mark.parametrize("name", ["FB_IMG_1641234567890.jpg", "mmexport1641234567890.jpg", "IMG_E1234.JPG",
+                                  "05.01.2022 18.30.jpg", "05-01-2022.jpg", "photo_2022-01-05_18-30-12.jpg"])
+def test_create_and_scan_agree_on_names(name: str) -> None:
+    """A photo name that scan reports is the one create renames, and the other way round."""
+    member = f"photos/{name}"
+    assert [f.kind for f in scan_name(member, True)] == ["name"]
+    assert neutral_names([member], taken=set()) == {member: "photos/001." + name.rsplit(".", 1)[1].lower()}
 
 
 def test_neutral_names_keep_order_folders_and_avoid_collisions() -> None:
