@@ -36,6 +36,7 @@ def test_unicode_texts_are_read_and_utf16_converted(raw: bytes, converted: str |
 @pytest.mark.parametrize(("encoding", "named"), [
     pytest.param("cp1251", "cp1251", id="russian windows"),
     pytest.param("koi8_r", "koi8_r", id="koi8-r"),
+    pytest.param("cp866", "cp866", id="dos"),
     pytest.param("utf-16-le", "utf_16_le", id="utf-16 without bom"),
 ])
 def test_legacy_texts_are_refused_with_their_likely_encoding(encoding: str, named: str) -> None:
@@ -55,6 +56,47 @@ def test_a_short_cp1251_text_is_still_named() -> None:
         decode_text("Привет".encode("cp1251"), "a.txt")
 
 
+SHORT_TEXTS = ["Привет, как дела?", "Связь пропала около полудня, мы шли к площади.", "Вечером стреляли.",
+               "Account 5 January: на площади Республики было много людей, phone dead.",
+               "ЖЕЛТОКСАН, АЛМАТЫ. Ёлка стояла у акимата."]
+KAZAKH = "Қаңтар оқиғалары кезінде Алматыда интернет болмады. Біз алаңға бардық."
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "koi8_r", "cp866", "mac_cyrillic", "iso8859_5"])
+@pytest.mark.parametrize("text", SHORT_TEXTS)
+def test_each_cyrillic_code_page_is_named_even_for_a_short_text(encoding: str, text: str) -> None:
+    """A few words in cp1251, KOI8-R, cp866, Mac or ISO Cyrillic: the hint names a code page that reads them right."""
+    with pytest.raises(TextError) as caught:
+        decode_text(text.encode(encoding), "a.txt")
+    named = str(caught.value).split("it looks like ")[1].split(" ")[0]
+    assert decode_text(text.encode(encoding), "a.txt", named).text == text
+
+
+def test_kazakh_windows_text_is_named_kz1048() -> None:
+    """Kazakh letters saved by Kazakh-language Windows (kz1048) are not taken for cp1251."""
+    with pytest.raises(TextError, match="it looks like kz1048"):
+        decode_text(KAZAKH.encode("kz1048"), "a.txt")
+
+
+def test_western_text_is_not_taken_for_cyrillic() -> None:
+    """A cp1252 text ("café") is not named as a Cyrillic code page."""
+    with pytest.raises(TextError) as caught:
+        decode_text("Café au lait, naïve façade, Zürich, déjà vu. The crowd gathered at noon.".encode("cp1252"),
+                    "a.txt")
+    assert not any(f"like {codec}" in str(caught.value) for codec in ("cp1251", "koi8", "cp866", "kz1048"))
+
+
+@pytest.mark.parametrize(("encoding", "named"), [("utf-32-le", "utf_32_le"), ("utf-32-be", "utf_32_be")])
+def test_utf32_without_bom_is_named_not_called_binary(encoding: str, named: str) -> None:
+    """UTF-32 without a byte-order mark is refused as such (not as binary data), and scanned as such."""
+    raw = RUSSIAN.encode(encoding)
+    with pytest.raises(TextError, match=f"it looks like {named}"):
+        decode_text(raw, "a.txt")
+    assert texts.stream_codec(raw) == named
+    details = [f.detail for f in scan_blocks(text_lines([raw]), "a.txt")]
+    assert details == ["line 2: +7 7•• ••• •• 67"]
+
+
 def test_binary_data_named_like_a_text_is_not_guessed_about() -> None:
     """A photo or an archive named .txt is refused as binary data, not given an encoding."""
     with pytest.raises(TextError, match="not text \\(it holds binary data\\)"):
@@ -67,7 +109,7 @@ def test_the_wrong_encoding_is_an_error_not_a_guess() -> None:
         decode_text(RUSSIAN.encode("cp1251"), "a.txt", "ascii")
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "cp1251", "utf-8-sig"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "cp1251", "utf-8-sig", "utf-32", "koi8_r"])
 @pytest.mark.parametrize("size", [1, 3, 1000])
 def test_streamed_text_gives_the_same_findings_in_any_encoding_and_chunking(encoding: str, size: int) -> None:
     """A text read in chunks of any size, in UTF-8, UTF-16 or cp1251, gives the same findings with line numbers."""

@@ -82,7 +82,7 @@ class ScanReport:
 
 def _looks_like_text(head: bytes) -> bool:
     """No NUL bytes, or the NUL pattern of UTF-16: worth scanning as text."""
-    return b"\0" not in head[:8192] or stream_codec(head).startswith(("utf-16", "utf_16", "utf-32"))
+    return b"\0" not in head[:8192] or stream_codec(head).startswith(("utf-16", "utf_16", "utf-32", "utf_32"))
 
 
 def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
