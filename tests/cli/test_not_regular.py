@@ -96,3 +96,75 @@ def test_open_regular_refuses_a_fifo_swapped_in_after_the_check(tmp_path: Path,
     monkeypatch.setattr(os, "stat", stat_then_swap)
     with pytest.raises(ConfigError, match="a FIFO"):
         open_regular(path)
+
+
+def _published(tmp_path: Path, bundle: Path) -> tuple[Path, Path]:
+    """A mirror.toml with one folder host, published to once: (config, host folder)."""
+    host = tmp_path / "host"
+    host.mkdir(exist_ok=True)
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.a]\nurl = "{host}"\n')
+    done = _mirror("publish", bundle, "--config", config)
+    assert done.returncode == 0, done.stderr
+    return config, host
+
+
+def _refused(done: subprocess.CompletedProcess[str], code: int, words: str) -> None:
+    assert done.returncode == code, (done.stdout, done.stderr)
+    assert words in done.stderr + done.stdout, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+
+
+def test_a_fifo_planted_where_the_tool_reads_by_itself_is_refused(tmp_path: Path, bundle: Path) -> None:
+    """A FIFO in the keyring, a folder host, a folder mirror or a --keep-mirror folder: a clean refusal, no hang."""
+    config, host = _published(tmp_path, bundle)
+    mirror_copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(host), str(mirror_copy)], check=True)
+    (host / "index.json").unlink()
+    os.mkfifo(host / "index.json")
+    _refused(_mirror("publish", bundle, "--config", config), 4, "index.json is not a regular file")
+    _refused(_mirror("status", "--config", config), 4, "index.json is not a regular file")
+    _refused(_mirror("fetch", "--mirror", host, "--dest", tmp_path / "dl"), 4, "index.json is not a regular file")
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    os.mkfifo(keep / "index.json")
+    _refused(_mirror("fetch", "--mirror", mirror_copy, "--dest", tmp_path / "dl", "--keep-mirror", keep), 2,
+             "is a FIFO (named pipe)")
+    os.mkfifo(tmp_path / "keys" / "planted.pub")
+    _refused(_mirror("verify", bundle), 2, "planted.pub is a FIFO (named pipe)")
+    (tmp_path / "keys" / "planted.pub").unlink()
+    os.mkfifo(tmp_path / "fifo.toml")
+    _refused(_mirror("status", "--config", tmp_path / "fifo.toml"), 2, "is not a regular file")
+
+
+def test_a_fifo_beside_a_seeded_bundle_is_not_waited_on(tmp_path: Path, bundle: Path) -> None:
+    """seed reads the .torrent beside a bundle only if it is a regular file."""
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    (folder / "b.7z").write_bytes(bundle.read_bytes())
+    os.mkfifo(folder / "b.torrent")
+    os.mkfifo(folder / "c.7z")
+    done = _mirror("seed", folder, "--stop-after", "1")
+    assert done.returncode == 0, done.stderr
+    assert "SEEDING" in done.stdout
+
+
+def test_a_fifo_or_folder_inside_a_scanned_folder_is_not_scanned(tmp_path: Path) -> None:
+    """scan of a folder lists a FIFO as not scanned (INCOMPLETE, exit 7), never opens it."""
+    folder = tmp_path / "scan"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello\n")
+    os.mkfifo(folder / "b.txt")
+    _refused(_mirror("scan", folder), 7, "b.txt: a link or not a regular file")
+
+
+@pytest.mark.parametrize("command", [("torrent", "{bundle}", "-o", "{out}", "--force"),
+                                     ("create", "{src}", "-o", "{out}", "--force")])
+def test_an_output_that_is_not_a_regular_file_is_never_replaced(command: tuple[str, ...], tmp_path: Path,
+                                                                bundle: Path, sources: Path) -> None:
+    """--force replaces a file, never a FIFO or device put where the output goes (as root, /dev/full would go)."""
+    out = tmp_path / ("out.7z" if command[0] == "create" else "out.torrent")
+    os.mkfifo(out)
+    args = [part.format(bundle=bundle, out=out, src=sources) for part in command]
+    _refused(_mirror(*args), 2, "is a FIFO (named pipe), not a file to write")
+    assert stat.S_ISFIFO(os.lstat(out).st_mode)

@@ -40,7 +40,7 @@ from mirror.formats.layout import (
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME
 from mirror.formats.minisign import Signature
 from mirror.formats.torrent import magnet_trackers
-from mirror.safeio import atomic_output, atomic_write, file_sha256
+from mirror.safeio import atomic_output, atomic_write, file_sha256, open_regular
 from mirror.trust.index import check_index
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.rollback import Choice
@@ -75,7 +75,8 @@ def _version_in_folder(folder: Path, chosen: Choice, keys: TrustedKeys) -> int:
         ConfigError: the folder holds a valid index of another publisher (one folder, one mirror).
     """
     try:
-        with (folder / INDEX_NAME).open("rb") as index, (folder / (INDEX_NAME + SIG_SUFFIX)).open("rb") as signature:
+        # open_regular: a FIFO or device planted in the folder is refused (ConfigError), never waited on
+        with open_regular(folder / INDEX_NAME) as index, open_regular(folder / (INDEX_NAME + SIG_SUFFIX)) as signature:
             raw, sig = index.read(MAX_INDEX + 1), signature.read(MAX_SIG_FILE + 1)
         record = keys.find(Signature.from_bytes(sig).key_id, "publisher")
         if record is None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -27,6 +27,7 @@ import requests
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.net.http import timed_out, watch_session
 from mirror.net.pace import Limits, Watch
+from mirror.safeio import open_regular
 
 CHUNK = 1 << 16
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
@@ -65,17 +66,21 @@ class FolderMirror:
         self.label = str(root)
         self.limits = limits or Limits()
 
-    def _file(self, path: str) -> Path:
+    def _file(self, path: str) -> BinaryIO:
+        """`path` opened for reading; a FIFO or device in the folder is refused before it is opened."""
         target = self.root.joinpath(*path.split("/"))
-        if not target.is_file():
-            raise MissingFile(self.label, f"{path} is not there")
-        return target
+        try:
+            return open_regular(target)
+        except (FileNotFoundError, NotADirectoryError):
+            raise MissingFile(self.label, f"{path} is not there") from None
+        except ConfigError:
+            raise TransferError(self.label, f"{path} is not a regular file", Failure.BAD_ANSWER) from None
 
     def read(self, path: str, limit: int) -> bytes:
         """Read a small file."""
         with Watch(self.label, f"read {path}", self.limits):
             try:
-                with self._file(path).open("rb") as handle:
+                with self._file(path) as handle:
                     data = handle.read(limit + 1)
             except OSError as exc:
                 raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
@@ -89,7 +94,7 @@ class FolderMirror:
         received = 0
         with Watch(self.label, f"read {path}", self.limits) as watch:
             try:
-                with self._file(path).open("rb") as source, part.open("ab") as out:
+                with self._file(path) as source, part.open("ab") as out:
                     source.seek(start)
                     while start + received < size:
                         chunk = source.read(min(CHUNK, size - start - received))
