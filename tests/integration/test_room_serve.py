@@ -325,3 +325,55 @@ def test_without_lan_only_loopback_listens(folder: Path) -> None:
     with RoomThread(RoomRequest(folder, port=0)) as served:
         assert served.urls == (f"http://127.0.0.1:{_port(served)}/",)
         assert _listening(_port(served)) == {LOOPBACK}
+
+
+def test_a_file_cut_while_it_is_sent_ends_the_answer_at_once(tmp_path: Path) -> None:
+    """A served file that shrinks mid-answer: the connection is closed at once, not left waiting for bytes."""
+    import asyncio
+    import os
+
+    from mirror.serve.catalog import Item, Stamp
+    from mirror.serve.http import HttpServer
+
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(8 << 20))
+    stamp = Stamp.of(path.stat())
+
+    def resolve(name: str, query: object, headers: object) -> Item | None:
+        return Item.of_file("big.bin", path, stamp, '"x"') if name == "big" else None
+
+    def client(port: int) -> tuple[int, float]:
+        with socket.create_connection((LOOPBACK, port), timeout=30) as sock:
+            sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            total = len(sock.recv(65536))
+            time.sleep(0.5)  # the server has filled the socket's buffers and waits to send more
+            os.truncate(path, 100_000)
+            started = time.monotonic()
+            while chunk := sock.recv(1 << 20):
+                total += len(chunk)
+            return total, time.monotonic() - started
+
+    async def main() -> tuple[int, float]:
+        server = HttpServer(resolve, Limits(window=5, idle=15))
+        [(_, port)] = await server.start([(LOOPBACK, 0)])
+        try:
+            return await asyncio.to_thread(client, port)
+        finally:
+            await server.stop()
+
+    total, waited = asyncio.run(main())
+    assert total < 8 << 20
+    assert waited < 5, waited  # before, the client waited for the idle deadline (15 s) with a short body
+
+
+def test_a_folder_of_very_many_files_is_bounded(tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Too many .7z files: only the first are looked at, problems are listed up to a cap, then counted."""
+    from mirror.serve import catalog
+
+    monkeypatch.setattr(catalog, "MAX_CANDIDATES", 150)
+    for number in range(200):
+        (folder / f"junk{number:03d}.7z").write_bytes(b"not a bundle")
+    found = catalog.scan_folder(folder, log=lambda _line: None)
+    assert len(found.offers) == 1  # almaty.7z sorts first
+    assert len(found.skipped) == catalog.MAX_SKIPPED + 1
+    assert found.skipped[-1].startswith("100 more file(s) that were not offered")
