@@ -103,11 +103,15 @@ def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys) -> Kept:
     """Write every bundle that arrived, with its detached signature files, then the signed index as fetched.
 
     Raises:
-        ConfigError: the folder holds another publisher's mirror.
+        ConfigError: the folder holds another publisher's mirror, or its bundles/ or index/ is a link or a file.
         OSError: the folder cannot be written.
     """
     chosen = result.chosen
     folder.mkdir(parents=True, exist_ok=True)
+    for part in ("bundles", "index"):  # a copied folder may hold links that lead the files elsewhere
+        if (folder / part).is_symlink() or ((folder / part).exists() and not (folder / part).is_dir()):
+            raise ConfigError(f"{folder / part} is a link or not a folder; a mirror copy writes only inside "
+                              f"{folder}", hint="keep the mirror in a new folder")
     there = _version_in_folder(folder, chosen, keys) if chosen.signed else 0
     kept = []
     for arrival in result.arrivals:
