@@ -168,3 +168,45 @@ def test_an_output_that_is_not_a_regular_file_is_never_replaced(command: tuple[s
     args = [part.format(bundle=bundle, out=out, src=sources) for part in command]
     _refused(_mirror(*args), 2, "is a FIFO (named pipe), not a file to write")
     assert stat.S_ISFIFO(os.lstat(out).st_mode)
+
+
+def test_links_planted_in_dest_never_make_fetch_write_outside(tmp_path: Path, bundle: Path) -> None:
+    """A link where a partial download goes, or a FIFO under the bundle's name: fetch writes only inside DEST."""
+    import hashlib
+
+    _, host = _published(tmp_path, bundle)
+    sha = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    dest = tmp_path / "dest"
+    (dest / ".mirror-downloads" / "swarm").mkdir(parents=True)
+    (dest / ".mirror-downloads" / f"{sha}.7z.part").symlink_to(victim)
+    (dest / ".mirror-downloads" / "swarm" / f"{sha}.7z").symlink_to(victim)
+    os.mkfifo(dest / ".mirror-downloads" / f"{sha}.7z")
+    done = _mirror("fetch", "--mirror", host, "--dest", dest)
+    assert done.returncode == 0, done.stderr
+    assert victim.read_text() == "precious\n"
+    arrived = [p for p in dest.glob("*.7z") if p.is_file() and not p.is_symlink()]
+    assert len(arrived) == 1 and arrived[0].read_bytes() == bundle.read_bytes()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / ".mirror-downloads").symlink_to(elsewhere)
+    _refused(_mirror("fetch", "--mirror", host, "--dest", linked), 2, "is a link or not a folder")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_fifo_under_the_arrival_name_is_not_opened(tmp_path: Path, bundle: Path) -> None:
+    """A FIFO where the bundle would land: the bundle lands under its other name, the FIFO is left alone."""
+    _, host = _published(tmp_path, bundle)
+    first = _mirror("fetch", "--mirror", host, "--dest", tmp_path / "probe")
+    assert first.returncode == 0, first.stderr
+    (name,) = [p.name for p in (tmp_path / "probe").glob("*.7z")]
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    os.mkfifo(dest / name)
+    done = _mirror("fetch", "--mirror", host, "--dest", dest)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(os.lstat(dest / name).st_mode)
+    assert [p.read_bytes() for p in dest.glob("*.7z") if p.is_file()] == [bundle.read_bytes()]
