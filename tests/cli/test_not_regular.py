@@ -210,3 +210,11 @@ def test_a_fifo_under_the_arrival_name_is_not_opened(tmp_path: Path, bundle: Pat
     assert done.returncode == 0, done.stderr
     assert stat.S_ISFIFO(os.lstat(dest / name).st_mode)
     assert [p.read_bytes() for p in dest.glob("*.7z") if p.is_file()] == [bundle.read_bytes()]
+
+
+def test_fetch_says_what_a_wrong_path_is(tmp_path: Path, bundle: Path) -> None:
+    """A bundle given as --mirror, a device given as --dest: one line that says what it is, no 'File exists'."""
+    _, host = _published(tmp_path, bundle)
+    _refused(_mirror("fetch", "--mirror", bundle, "--dest", tmp_path / "in"), 4, "this is a file, not a mirror folder")
+    os.mkfifo(tmp_path / "dest")
+    _refused(_mirror("fetch", "--mirror", host, "--dest", tmp_path / "dest"), 2, "is not a folder")

@@ -208,6 +208,8 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     """
     mirrors, reports, chosen = open_index(request, keys, log)
     wanted = _wanted(chosen, request)
+    if request.dest.exists() and not request.dest.is_dir():
+        raise ConfigError(f"{request.dest} is not a folder", hint="--dest names the folder bundles go into")
     request.dest.mkdir(parents=True, exist_ok=True)
     downloads = work_folder(request.dest / DOWNLOADS)
     order = sorted(mirrors, key=lambda m: m.label != chosen.label)  # the mirror that served the index first

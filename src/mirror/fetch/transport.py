@@ -69,6 +69,8 @@ class FolderMirror:
     def _file(self, path: str) -> BinaryIO:
         """`path` opened for reading; a FIFO or device in the folder is refused before it is opened."""
         target = self.root.joinpath(*path.split("/"))
+        if self.root.exists() and not self.root.is_dir():  # a bundle given as --mirror, say
+            raise MissingFile(self.label, "this is a file, not a mirror folder (a bundle you have: mirror verify)")
         try:
             return open_regular(target)
         except (FileNotFoundError, NotADirectoryError):
