@@ -218,3 +218,9 @@ def test_fetch_says_what_a_wrong_path_is(tmp_path: Path, bundle: Path) -> None:
     _refused(_mirror("fetch", "--mirror", bundle, "--dest", tmp_path / "in"), 4, "this is a file, not a mirror folder")
     os.mkfifo(tmp_path / "dest")
     _refused(_mirror("fetch", "--mirror", host, "--dest", tmp_path / "dest"), 2, "is not a folder")
+
+
+def test_extract_under_a_file_says_so(tmp_path: Path, bundle: Path) -> None:
+    """extract into a path under a file: exit 2, the file named as not a folder, nothing written."""
+    _refused(_mirror("extract", bundle, bundle / "out"), 2, f"{bundle} is not a folder")
+    assert not list(tmp_path.glob("*.mirror-tmp"))
