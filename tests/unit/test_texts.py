@@ -168,6 +168,8 @@ def test_a_huge_line_is_scanned_in_bounded_memory() -> None:
     ("wx_camera_1641234567890.jpg", "a capture time"), ("Snapchat-1641234567.jpg", "a capture time"),
     ("1641234567890.jpg", "a capture time"), ("IMG_E1234.JPG", "a camera"), ("IMG_1234 2.JPG", "a camera"),
     ("image0.jpeg", "a camera"), ("received_1234567890123456.jpeg", "a camera"),
+    ("-2147483648_-210000.jpg", "a camera"), ("LINE_P20220105_183012345.jpg", "a capture time"),
+    ("PXL_20220105_183012345.MP.jpg", "a capture time"),
     ("IMG-0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d-V.jpg", "a camera"), ("Screenshot (12).png", "a camera"),
     ("Screenshot_2022-01-05-18-30-12-123_com.whatsapp.jpg", "a capture time"),
     ("Screenshot 2022-01-05 183012.png", "a capture time"),

@@ -52,6 +52,7 @@ _DEVICE = re.compile(
     r"signal-\d|telegram-cloud-photo|photo_\d{4}|IMG-\d{8}-WA|PHOTO-\d{4}|FB_IMG_\d|mmexport\d|wx_camera_\d|"
     r"received_\d{6}|tg_image_\d|viber_image_\d|Snapchat-\d|Weixin[ _]Image|微信图片|FullSizeRender|image\d{1,2}$)"
     r"|^IMG-[0-9a-f]{32}-V"  # Viber
+    r"|^-?\d{6,}_-?\d{5,}$"  # Telegram's cache: a chat or file id and a local id, such as -1001234567_123456
     r"|^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$",  # a phone's share or export id
     re.I)
 _FOLDER = re.compile(r"^(?:DCIM|\d{3}[A-Z0-9_]{5}|Camera|Camera Roll|Screenshots|WhatsApp(?: Images)?|Telegram"
