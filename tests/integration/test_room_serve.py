@@ -382,3 +382,14 @@ def test_a_folder_of_very_many_files_is_bounded(tmp_path: Path, folder: Path, mo
     assert len(found.offers) == 1  # almaty.7z sorts first
     assert len(found.skipped) == catalog.MAX_SKIPPED + 1
     assert found.skipped[-1].startswith("100 more file(s) that were not offered")
+
+
+@pytest.mark.parametrize("signature", [None, b"not a signature\n"])
+def test_an_index_without_a_real_signature_is_not_called_signed(folder: Path, signature: bytes | None) -> None:
+    """index.json alone, or beside something that is no minisign signature: the room does not claim a signed index."""
+    from mirror.serve import catalog
+
+    (folder / "index.json").write_bytes(b'{"format": "mirror-index/2"}\n')
+    if signature is not None:
+        (folder / "index.json.minisig").write_bytes(signature)
+    assert catalog.scan_folder(folder, log=lambda _line: None).signed_index is False

@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from mirror.bundle.verify import verify_bundle
-from mirror.errors import ConfigError, VerificationError
+from mirror.errors import ConfigError, ManifestError, SignatureError, VerificationError
 from mirror.formats.index import MAX_INDEX, BundleEntry
 from mirror.formats.layout import INDEX_NAME, LISTING_NAME, MAX_SIG_FILE, SIG_SUFFIX, bundle_path, sums_paths
 from mirror.formats.listing import MAX_ENTRIES, Listing
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME, BundleMeta
+from mirror.formats.minisign import Signature
 from mirror.formats.names import printable
 from mirror.safeio import file_sha256
 from mirror.serve.headers import content_type
@@ -241,7 +242,22 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
         skipped.append(f"{beyond} more file(s) that were not offered: too many, or they do not verify")
     ordered = tuple(sorted(offers.values(), key=lambda o: (o.meta.title, o.meta.bundle_id, o.meta.version)))
     files[LISTING_NAME] = Item.of_bytes(LISTING_NAME, Listing(tuple(o.entry for o in ordered)).to_bytes())
-    return Catalog(root, ordered, files, INDEX_NAME in files, tuple(skipped), checked_now)
+    return Catalog(root, ordered, files, _looks_signed(files), tuple(skipped), checked_now)
+
+
+def _looks_signed(files: Mapping[str, Item]) -> bool:
+    """Whether the folder holds an index pair: index.json and a minisign signature by a publisher beside it.
+
+    The server cannot check the signature (it does not know the publisher's key; readers do); it only
+    says "signed" when there is a signature of an index at all.
+    """
+    index, signature = files.get(INDEX_NAME), files.get(INDEX_NAME + SIG_SUFFIX)
+    if index is None or signature is None or signature.data is None:
+        return False
+    try:
+        return Signature.from_bytes(signature.data).trusted_comment.startswith("index:")
+    except (SignatureError, ManifestError):
+        return False
 
 
 def folder_state(root: Path) -> tuple[object, ...]:
