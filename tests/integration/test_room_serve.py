@@ -393,3 +393,17 @@ def test_an_index_without_a_real_signature_is_not_called_signed(folder: Path, si
     if signature is not None:
         (folder / "index.json.minisig").write_bytes(signature)
     assert catalog.scan_folder(folder, log=lambda _line: None).signed_index is False
+
+
+def test_fifos_in_the_folder_are_never_opened(folder: Path) -> None:
+    """A FIFO as index.json, as its signature, as a bundle or under index/: the folder is read without waiting."""
+    import os
+
+    from mirror.serve import catalog
+
+    (folder / "index").mkdir()
+    for name in ("index.json", "index.json.minisig", "fifo.7z", "index/3.json"):
+        os.mkfifo(folder / name)
+    found = catalog.scan_folder(folder, log=lambda _line: None)
+    assert [o.meta.title for o in found.offers] == ["<script>alert(1)</script> Алматы"]
+    assert found.signed_index is False and "index.json" not in found.files and "index/3.json" not in found.files
