@@ -224,3 +224,20 @@ def test_extract_under_a_file_says_so(tmp_path: Path, bundle: Path) -> None:
     """extract into a path under a file: exit 2, the file named as not a folder, nothing written."""
     _refused(_mirror("extract", bundle, bundle / "out"), 2, f"{bundle} is not a folder")
     assert not list(tmp_path.glob("*.mirror-tmp"))
+
+
+def test_a_partial_download_is_never_appended_through_a_link_or_to_a_fifo(tmp_path: Path) -> None:
+    """The part file is opened without following links and without waiting on a FIFO (a link planted late)."""
+    from mirror.fetch.transport import append_to
+
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    (tmp_path / "link.part").symlink_to(victim)
+    os.mkfifo(tmp_path / "fifo.part")
+    for name in ("link.part", "fifo.part"):
+        with pytest.raises(OSError):
+            append_to(tmp_path / name)
+    assert victim.read_bytes() == b"precious"
+    with append_to(tmp_path / "new.part") as out:
+        out.write(b"abc")
+    assert (tmp_path / "new.part").read_bytes() == b"abc"

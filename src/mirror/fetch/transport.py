@@ -16,7 +16,9 @@ phase, is cut off with TransferError(TIMEOUT), however it drips its bytes.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -58,6 +60,23 @@ class Mirror(Protocol):
         ...
 
 
+def append_to(part: Path) -> BinaryIO:
+    """The partial download opened for appending; never through a link, and only if it is a regular file.
+
+    Raises:
+        OSError: `part` is a link (ELOOP) or cannot be opened.
+    """
+    fd = os.open(part, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{part} is not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "ab")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class FolderMirror:
     """A mirror copied onto a USB stick or a shared folder; a slow drive is checked between reads."""
 
@@ -96,7 +115,7 @@ class FolderMirror:
         received = 0
         with Watch(self.label, f"read {path}", self.limits) as watch:
             try:
-                with self._file(path) as source, part.open("ab") as out:
+                with self._file(path) as source, append_to(part) as out:
                     source.seek(start)
                     while start + received < size:
                         chunk = source.read(min(CHUNK, size - start - received))
@@ -195,7 +214,7 @@ class HttpMirror:
         received = 0
         # A body cut short must keep what arrived: read until the server stops, then compare sizes.
         response.raw.enforce_content_length = False
-        with part.open("ab") as out:
+        with append_to(part) as out:
             for chunk in response.iter_content(CHUNK):
                 chunk = chunk[: wanted - received]  # never more than the signed size
                 out.write(chunk)
