@@ -407,3 +407,19 @@ def test_fifos_in_the_folder_are_never_opened(folder: Path) -> None:
     found = catalog.scan_folder(folder, log=lambda _line: None)
     assert [o.meta.title for o in found.offers] == ["<script>alert(1)</script> Алматы"]
     assert found.signed_index is False and "index.json" not in found.files and "index/3.json" not in found.files
+
+
+@pytest.mark.parametrize("part", ["bundles", "index"])
+def test_a_linked_bundles_or_index_folder_is_not_served(tmp_path: Path, folder: Path, secret: SecretKey,
+                                                        part: str) -> None:
+    """bundles/ or index/ that links to a folder outside: nothing in it is offered or served."""
+    from mirror.serve import catalog
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    make_bundle(tmp_path / "outside-src", secret, outside / "outside.7z", "outside")
+    (outside / "7.json").write_bytes(b"{}")
+    (folder / part).symlink_to(outside)
+    found = catalog.scan_folder(folder, log=lambda _line: None)
+    assert [o.meta.title for o in found.offers] == ["<script>alert(1)</script> Алматы"]
+    assert not any(name.startswith("index/") for name in found.files)
