@@ -62,7 +62,10 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
         if dest is None:
             dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
             _check_new(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be
+            raise ConfigError(f"{dest.parent} is not a folder", hint="name a new folder inside a folder") from None
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mirror-tmp", dir=dest.parent))
         try:
             written = _write_all(fp, limits, staging, {**checked.unlisted, **verified.sums.entries}, verified)
