@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from mirror.bundle.destination import check_new, new_folders
 from mirror.bundle.verify import Keys, VerifiedBundle, check_container, snapshot, verify_open
-from mirror.errors import ConfigError, ContentError, UntrustedSigner
+from mirror.errors import ContentError, UntrustedSigner
 from mirror.formats.names import readable_name
 from mirror.safeio import open_regular, rename_noreplace
 from mirror.sevenzip import Limits, iter_members, read_archive
@@ -52,7 +53,7 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
         UntrustedSigner: intact but unknown signer, unless `allow_untrusted`.
     """
     if dest is not None:
-        _check_new(dest)
+        check_new(dest)
     limits = limits or Limits()
     with open_regular(path) as fp:
         checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted())
@@ -61,30 +62,17 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
             raise UntrustedSigner(verified.key_id, verified.fingerprint)
         if dest is None:
             dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
-            _check_new(dest)
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be
-            raise ConfigError(f"{dest.parent} is not a folder", hint="name a new folder inside a folder") from None
-        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mirror-tmp", dir=dest.parent))
-        try:
-            written = _write_all(fp, limits, staging, {**checked.unlisted, **verified.sums.entries}, verified)
-            os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
-            rename_noreplace(staging, dest)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+            check_new(dest)
+        with new_folders(dest.parent):  # folders made here are removed again if this fails
+            staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mirror-tmp", dir=dest.parent))
+            try:
+                written = _write_all(fp, limits, staging, {**checked.unlisted, **verified.sums.entries}, verified)
+                os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
+                rename_noreplace(staging, dest)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
     return Extracted(dest, verified, written)
-
-
-def _check_new(dest: Path) -> None:
-    """Raise unless nothing is at `dest`: extract never overwrites.
-
-    Raises:
-        ConfigError: something is there.
-    """
-    if dest.exists() or dest.is_symlink():
-        raise ConfigError(f"{dest} already exists", hint="name a new folder; extract never overwrites")
 
 
 def _create(staging: Path, name: str) -> int:

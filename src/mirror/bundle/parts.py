@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mirror.bundle.extract import _check_new
+from mirror.bundle.destination import check_new, new_folders
 from mirror.bundle.staging import Staged, stage
 from mirror.bundle.verify import Keys, VerifiedBundle, verify_bundle
 from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner
@@ -62,16 +62,14 @@ class PartsExtracted:
 
 @contextlib.contextmanager
 def _scratch(beside: Path) -> Iterator[Path]:
-    """A private folder inside `beside` (made if needed, and removed again if it was made and stays empty)."""
-    made = not beside.exists()
-    beside.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=".mirror-parts.", suffix=".mirror-tmp", dir=beside))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        if made and not any(beside.iterdir()):
-            beside.rmdir()
+    """A private folder inside `beside` (made, with the folders above it, if needed; what was made is removed
+    again when it stays empty)."""
+    with new_folders(beside):
+        folder = Path(tempfile.mkdtemp(prefix=".mirror-parts.", suffix=".mirror-tmp", dir=beside))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _cost(name: str, size: int) -> int:
@@ -251,7 +249,7 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
         UntrustedSigner: intact but unknown signer, unless `allow_untrusted`.
     """
     if dest is not None:
-        _check_new(dest)
+        check_new(dest)
     target_parent = dest.parent if dest is not None else parent
     with _scratch(target_parent) as scratch:
         staging = scratch / "files"
@@ -262,7 +260,7 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
             raise UntrustedSigner(first.key_id, first.fingerprint)
         if dest is None:
             dest = parent / readable_name(first.meta.title, first.meta.bundle_id, first.meta.version)
-            _check_new(dest)
+            check_new(dest)
         os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
         rename_noreplace(staging, dest)
     return PartsExtracted(dest, tuple(staged.verified), len(staged.members), staged.missing)
