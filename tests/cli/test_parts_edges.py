@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_parts import make_bundle
 
 from conftest import invoke
-from test_parts import make_bundle
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +45,33 @@ def test_a_failure_leaves_no_folders_behind(runner: CliRunner, small: tuple[Path
         code, _, err = invoke(runner, *args)
         assert code in (2, 5), (args, err)
         assert not (tmp_path / "z1").exists(), args
+
+
+def test_a_mistyped_part_is_not_taken_for_the_destination(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                         tmp_path: Path) -> None:
+    """A last argument that does not exist but is named like a bundle, a volume or a part is refused by name."""
+    _, keys, parts = small
+    for typo in ("s.part13of12.7z", "s.7z", "s.7z.004", "S.PART3OF3.7Z"):
+        code, _, err = invoke(runner, "extract", *parts, tmp_path / typo, "--keys", keys)
+        assert code == 2 and f"{tmp_path / typo} does not exist" in err, err
+        assert not (tmp_path / typo).exists()
+
+
+@pytest.mark.parametrize(("size", "words"), [
+    pytest.param("1" + "0" * 400, "is more than 1,000,000,000,000 bytes", id="400-digits"),
+    pytest.param("10000000000G", "is more than 1,000,000,000,000 bytes", id="too-large"),
+    pytest.param("1e5", "is not a size", id="exponent"),
+])
+def test_a_size_out_of_range_is_a_usage_error(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                              tmp_path: Path, size: str, words: str) -> None:
+    """--max-size is parsed exactly: a huge or malformed size is exit 2 with the reason, never a crash."""
+    bundle, keys, _ = small
+    code, _, err = invoke(runner, "split", bundle, "--max-size", size, "-o", tmp_path / "o", "--keys", keys)
+    assert code == 2 and words in err, err
+
+
+def test_exact_sizes() -> None:
+    """Decimal sizes have no float noise."""
+    from mirror.formats.part import parse_size
+
+    assert parse_size("1000G") == 10**12 and parse_size("0.1M") == 100_000 and parse_size("45MiB") == 45 << 20

@@ -20,7 +20,7 @@ import stat
 from pathlib import Path
 
 from mirror.bundle.endorsements import check_endorsements
-from mirror.bundle.verify import CONTROL_CAPS, Keys, VerifiedBundle, _check_content, check_signed, snapshot
+from mirror.bundle.verify import CONTROL_CAPS, Keys, VerifiedBundle, check_content, check_signed, snapshot
 from mirror.errors import ArchiveError, ContentError
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
 from mirror.formats.manifest import MAX_MEMBERS, SUMS_NAME, layout_of
@@ -121,6 +121,11 @@ def _hash(root: Path, name: str, limit: int) -> tuple[str, bool]:
 def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: bool = False) -> VerifiedBundle:
     """Check the folder `root` as if it were the bundle it was extracted from.
 
+    With `parts`, a folder that lacks listed files but holds every signed file (the page too), each file it holds
+    matching, is returned with those files in `missing` (what extracting some parts gives), whether or not it
+    holds a part marker: the unsigned marker only says which part it was, it never decides. Without `parts`, a
+    missing file fails.
+
     Raises:
         VerificationError: the folder must not be trusted: its signature, lists or files fail, or it holds
             links, devices or files nobody signed.
@@ -164,7 +169,7 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
             changed.add(name)
     links = [f"not a regular file (a link, device or FIFO; never followed): {printable(n)}" for n in odd]
     try:
-        missing = _check_content(signed, files, changed, part is not None)
+        missing = check_content(signed, files, changed, parts)  # the same rule with or without a part marker
     except ContentError as exc:
         problems = (*links, *exc.problems)
         raise ContentError(f"{len(problems)} file(s) failed: {problems[0]}", problems=problems) from None

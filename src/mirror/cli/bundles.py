@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 MAX_LISTED = 20  # missing files a part names in text; --json lists all
+_BUNDLE_NAME = re.compile(r"\.7z(\.[0-9]+)?$|\.part[0-9]+of[0-9]+", re.I)  # a bundle, a volume or a part
 
 
 def slug(text: str) -> str:
@@ -70,6 +71,7 @@ def _endorsements_json(result: VerifiedBundle) -> list[dict[str, Any]]:
 def _summary(result: VerifiedBundle, required: int = 0) -> dict[str, Any]:
     return {
         "verdict": "verified" if result.trusted else "untrusted",
+        "complete": not result.missing,
         "path": str(result.path),
         "signer": {"name": result.signer_name, "key_id": result.key_id, "fingerprint": result.fingerprint,
                    "in_keyring": result.signer_name is not None},
@@ -84,7 +86,7 @@ def _summary(result: VerifiedBundle, required: int = 0) -> dict[str, Any]:
 
 
 def _part_json(result: VerifiedBundle) -> dict[str, Any]:
-    number, count = (result.part.number, result.part.count) if result.part is not None else (1, 1)
+    number, count = (result.part.number, result.part.count) if result.part is not None else (None, None)
     total = _counts(result)["total"]
     return {"number": number, "of": count, "files_present": total - len(result.missing),
             "files_listed": total, "missing": list(result.missing)}
@@ -93,24 +95,29 @@ def _part_json(result: VerifiedBundle) -> dict[str, Any]:
 def _headline(result: VerifiedBundle) -> None:
     """The verdict line: a part says which part it is and how many of the listed files it carries."""
     verdict = "VERIFIED" if result.trusted else "INTACT, UNKNOWN SIGNER"
-    if result.part is None:
+    if result.part is None and not result.missing:
         say(f"{verdict}  {result.path}")
         return
     part = _part_json(result)
-    say(f"{verdict}, part {part['number']} of {part['of']}: {part['files_present']} of {part['files_listed']} "
-        f"files present, all match  {result.path}")
+    which = f"part {part['number']} of {part['of']}" if result.part is not None else "INCOMPLETE"
+    say(f"{verdict}, {which}: {part['files_present']} of {part['files_listed']} files present, all match  "
+        f"{result.path}")
 
 
 def _report_missing(result: VerifiedBundle) -> None:
     """A part names every file it lacks (the first MAX_LISTED here, all of them in --json)."""
-    if result.part is None:
+    if result.part is None and not result.missing:
         return
     shown = ", ".join(result.missing[:MAX_LISTED]) + (" ..." if len(result.missing) > MAX_LISTED else "")
     if result.missing:
-        say(f"  missing      {len(result.missing)} files, not in this part: {shown}")
+        where = "not in this part" if result.part is not None else "not here"
+        say(f"  missing      {len(result.missing)} files, {where}: {shown}")
         if len(result.missing) > MAX_LISTED:
             say("  (mirror verify --json lists every missing file)")
-    say("  this is one part of a bundle: mirror join PART... -o WHOLE.7z rebuilds it from all its parts")
+    if result.part is not None:
+        say("  this is one part of a bundle: mirror join PART... -o WHOLE.7z rebuilds it from all its parts")
+    else:
+        say("  the files here match, but some are missing: mirror extract ALL-PARTS... NEW-FOLDER gives them all")
 
 
 def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) -> None:
@@ -118,7 +125,7 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
     for when the author is not in the keyring, 0 when only the author decides)."""
     if as_json:
         summary = _summary(result, required)
-        if result.part is not None:
+        if result.part is not None or result.missing:
             summary["part"] = _part_json(result)
         dump_json(summary)
         return
@@ -133,7 +140,7 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
         say(f"  signed by    key {result.key_id}, which is not in your keyring")
     say(f"  fingerprint  {result.fingerprint}")
     say(f"  bundle       {result.meta.title!r}, version {result.meta.version}, id {result.meta.bundle_id}")
-    if result.part is None:
+    if result.part is None and not result.missing:
         say(f"  files        {counts['accounts']} accounts, {counts['photos']} photos, all sha256 match")
     _report_missing(result)
     _report_endorsements(result)
@@ -237,14 +244,16 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
 @main.command()
 @click.argument("paths", nargs=-1, required=True, metavar="BUNDLE... [DEST]", type=click.Path(path_type=Path))
 @click.option("--untrusted", is_flag=True, help="extract even if the signer is not in your keyring")
+@click.option("--partial", is_flag=True, help="exit 0 even if the parts given leave files missing (they are named)")
 @endorsers_option
 @keys_option
-def extract(paths: tuple[Path, ...], untrusted: bool, require_endorsers: int | None, keys_dir: Path | None) -> None:
+def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_endorsers: int | None,
+            keys_dir: Path | None) -> None:
     """Verify BUNDLE... fully, then write their files into the new folder DEST.
 
     Usage: mirror extract BUNDLE [DEST], or mirror extract PART... [DEST] for any set of parts of one bundle
-    (mirror split): the files they carry are written, and the ones still missing are named. DEST is the last
-    argument when it does not exist yet; by default, the bundle's readable name.
+    (mirror split): the files they carry are written, and the ones still missing are named (exit 4, or 0 with
+    --partial). DEST is the last argument when it does not exist yet; by default, the bundle's readable name.
     """
     from mirror.bundle.parts import extract_parts
 
@@ -252,6 +261,9 @@ def extract(paths: tuple[Path, ...], untrusted: bool, require_endorsers: int | N
     last = bundles[-1]
     if len(bundles) > 1 and (last.is_dir() or not (last.exists() or last.is_symlink())):
         dest = bundles.pop()  # a folder that exists is refused by name: extract never overwrites
+        if not dest.is_dir() and _BUNDLE_NAME.search(dest.name):  # a mistyped bundle, not a folder to make
+            fail(f"{dest} does not exist", "check the name; DEST, the last argument, is a new folder",
+                 ExitCode.USAGE)
     for path in bundles:
         if not path.exists():
             fail(f"{path} does not exist", None, ExitCode.USAGE)
@@ -264,6 +276,9 @@ def extract(paths: tuple[Path, ...], untrusted: bool, require_endorsers: int | N
     if result.missing:
         shown = ", ".join(result.missing[:MAX_LISTED]) + (" ..." if len(result.missing) > MAX_LISTED else "")
         say(f"  still missing {len(result.missing)} files, in the parts not given: {shown}")
+        if not partial:
+            fail(f"{len(result.missing)} of the bundle's files are missing from {result.dest}",
+                 "extract every part together into a new folder; --partial accepts what is here", ExitCode.INCOMPLETE)
 
 
 @main.command("open")
