@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,26 @@ def test_exact_sizes() -> None:
     from mirror.formats.part import parse_size
 
     assert parse_size("1000G") == 10**12 and parse_size("0.1M") == 100_000 and parse_size("45MiB") == 45 << 20
+
+
+def test_the_key_import_hint_works_for_a_part_and_for_volumes(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                              tmp_path: Path) -> None:
+    """verify of an unknown signer's part or first volume prints a keys import command, and that command works."""
+    bundle, _, parts = small
+    volumes = tmp_path / "v"
+    volumes.mkdir()
+    data = bundle.read_bytes()
+    half = len(data) // 2
+    (volumes / "s.7z.001").write_bytes(data[:half])
+    (volumes / "s.7z.002").write_bytes(data[half:])
+    for index, given in enumerate((parts[1], volumes / "s.7z.001")):
+        reader = tmp_path / f"reader{index}"
+        code, out, _ = invoke(runner, "verify", given, "--keys", reader)
+        assert code == 5, out
+        fingerprint = re.search(r"fingerprint  (.+)", out)
+        assert fingerprint and f"mirror keys import {given}" in out
+        code, _, err = invoke(runner, "keys", "import", given, "--name", "alice", "--fingerprint", fingerprint[1],
+                              "--keys", reader)
+        assert code == 0, err
+        code, out, _ = invoke(runner, "verify", given, "--keys", reader)
+        assert code == 0, out
