@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 from test_parts import make_bundle
 
 from conftest import invoke
+from mirror.trust.keyring import Keyring
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +101,32 @@ def test_the_key_import_hint_works_for_a_part_and_for_volumes(runner: CliRunner,
         assert code == 0, err
         code, out, _ = invoke(runner, "verify", given, "--keys", reader)
         assert code == 0, out
+
+
+def test_show_open_and_endorse_with_parts_and_volumes(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """show takes a part (its lacking files marked) and volumes; open takes volumes and sends a part to join or
+    extract; endorse sends a part to join (exit 2), never a "files failed" verdict."""
+    bundle, keys, parts = small
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    volumes = tmp_path / "v"
+    volumes.mkdir()
+    data = bundle.read_bytes()
+    (volumes / "s.7z.001").write_bytes(data[: len(data) // 2])
+    (volumes / "s.7z.002").write_bytes(data[len(data) // 2:])
+    code, out, err = invoke(runner, "show", parts[0], "--keys", keys)
+    assert code == 0 and f"part 1 of {len(parts)}" in out and "[not in this part]" in out, err
+    code, out, _ = invoke(runner, "show", "--json", parts[0], "--keys", keys)
+    assert code == 0 and json.loads(out)["complete"] is False and json.loads(out)["part"]["number"] == 1
+    code, out, err = invoke(runner, "show", volumes / "s.7z.001", "--keys", keys)
+    assert code == 0 and "[not in this part]" not in out and "p03.jpg" in out, err
+    code, out, err = invoke(runner, "open", "--no-browser", volumes / "s.7z.001", "--keys", keys)
+    assert code == 0 and out.startswith("OPENED  "), err
+    code, _, err = invoke(runner, "open", "--no-browser", parts[1], "--keys", keys)
+    assert code == 2 and f"is part 2 of {len(parts)}" in err and "mirror extract PART... DEST" in err, err
+    if not (keys / "bob.pub").exists():
+        Keyring(keys).create("bob", None)
+    code, _, err = invoke(runner, "endorse", parts[0], "--key", "bob", "--claim", "relayed", "-o", tmp_path / "e.7z",
+                          "--keys", keys)
+    assert code == 2 and f"is part 1 of {len(parts)}, not a whole bundle: join first" in err, err
+    assert not (tmp_path / "e.7z").exists()

@@ -119,6 +119,7 @@ def test_extract_notices_a_bundle_that_changes_after_verification(bundle: Path, 
                                                                   sources: Path, keyring: Keyring) -> None:
     """The second pass hashes again: a file swapped on the stick between passes is refused, nothing written."""
     import mirror.bundle.extract as extract_module
+    import mirror.bundle.staging as staging_module
     from forge import Entry, forge
     from helpers import sevenzip_extract
     from mirror.errors import ContentError
@@ -127,15 +128,15 @@ def test_extract_notices_a_bundle_that_changes_after_verification(bundle: Path, 
     members = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
     members["accounts/2022-01-05-almaty.en.md"] = b""  # same signed files; one member now has no data stream
     other = forge(tmp_path / "other.7z", [Entry(name, data) for name, data in members.items()])
-    verify_first = extract_module.verify_open
+    verify_first = staging_module.verify_open
 
     def swap_after_verify(*args: object, **kwargs: object) -> object:
         result = verify_first(*args, **kwargs)  # type: ignore[arg-type]
         bundle.write_bytes(other.read_bytes())  # the open handle sees the new bytes: same inode
         return result
 
-    monkeypatch.setattr(extract_module, "verify_open", swap_after_verify)
+    monkeypatch.setattr(staging_module, "verify_open", swap_after_verify)
     dest = tmp_path / "out"
-    with pytest.raises(ContentError, match="changed between verifying and extracting"):
+    with pytest.raises(ContentError, match="changed between verifying and reading it"):
         extract_module.extract_bundle(bundle, dest, keyring)
-    assert not dest.exists() and not list(tmp_path.glob(".out.*"))
+    assert not dest.exists() and not list(tmp_path.glob("*.mirror-tmp"))

@@ -31,11 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from mirror.bundle.parts import part_refusal
 from mirror.bundle.verify import Keys, VerifiedBundle, check_container, check_signed, snapshot, verify_bundle
 from mirror.errors import ConfigError, ContentError, SignatureError
 from mirror.formats.endorsement import CLAIMS, MAX_ENDORSEMENTS, endorsement_comment, endorsement_name, is_endorsement
 from mirror.formats.manifest import SUMS_NAME, Layout
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
+from mirror.formats.part import part_member
 from mirror.safeio import atomic_output, open_regular
 from mirror.sevenzip import Archive, Limits, iter_members, read_archive
 from mirror.sevenzip.writer import ArchiveWriter
@@ -145,6 +147,10 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
     with open_regular(request.source) as src:
         archive = read_archive(src, request.limits)
         files, layout = check_container(archive)
+        if part_member(layout) in {m.name for m in files}:  # a part (mirror split) is no bundle to pass on
+            refusal = part_refusal(request.source, "endorse")
+            if refusal is not None:
+                raise refusal
         signed = check_signed(_signed_files(src, archive, layout), trusted, layout)
         author_known = trusted.holds(signed.public, "author") is not None
         member = _refuse(request, endorser, {m.name for m in files}, layout, author_known, endorser == signed.public)

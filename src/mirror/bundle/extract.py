@@ -6,29 +6,28 @@ Example::
     print(result.dest, len(result.verified.members))
     extract_bundle(Path("x.7z"), None, keyring)   # into ./almaty-january-2022-9160a322-v2 (its readable name)
 
-The archive is read twice: once to verify, once to write. The second pass
-hashes again and compares with the first, so a file that changes on the USB
-stick in between is caught. py7zr's extractall is never used on received
-bundles; this module writes each file itself, under names already checked.
+The archive is read twice (bundle/staging.py): once to verify, once to write. The second pass hashes again and
+compares with the first, so a file that changes on the USB stick in between is caught. py7zr's extractall is
+never used on received bundles; each file is written under a name already checked. The first volume of a 7-Zip
+set (`X.7z.001`) is read as the whole set.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from mirror.bundle.destination import check_new, new_folders
-from mirror.bundle.verify import Keys, VerifiedBundle, check_container, snapshot, verify_open
-from mirror.errors import ContentError, UntrustedSigner
+from mirror.bundle.staging import stage
+from mirror.bundle.verify import Keys, VerifiedBundle
+from mirror.errors import UntrustedSigner
 from mirror.formats.names import readable_name
-from mirror.safeio import open_regular, rename_noreplace
-from mirror.sevenzip import Limits, iter_members, read_archive
-from mirror.trust.policy import AuthorTrusted, Policy
+from mirror.safeio import rename_noreplace
+from mirror.sevenzip import Limits
+from mirror.trust.policy import Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,72 +48,25 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
 
     Raises:
         ConfigError: `dest` exists (nothing is overwritten), or `path` is a FIFO, device or socket.
-        VerificationError: the bundle failed a check; nothing is written.
+        VerificationError: the bundle failed a check (a part of a split bundle too); nothing is written.
         UntrustedSigner: intact but unknown signer, unless `allow_untrusted`.
     """
     if dest is not None:
         check_new(dest)
-    limits = limits or Limits()
-    with open_regular(path) as fp:
-        checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted())
-        verified = checked.result(path)
-        if not verified.trusted and not allow_untrusted:
-            raise UntrustedSigner(verified.key_id, verified.fingerprint)
-        if dest is None:
-            dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
-            check_new(dest)
-        with new_folders(dest.parent):  # folders made here are removed again if this fails
-            staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mirror-tmp", dir=dest.parent))
-            try:
-                written = _write_all(fp, limits, staging, {**checked.unlisted, **verified.sums.entries}, verified)
-                os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
-                rename_noreplace(staging, dest)
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
-    return Extracted(dest, verified, written)
-
-
-def _create(staging: Path, name: str) -> int:
-    """A new file for member `name` under `staging` (a name already checked), as a file descriptor."""
-    target = staging.joinpath(*name.split("/"))
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    os.fchmod(fd, 0o644)  # whatever the umask: readable, like plain 7-Zip makes it
-    return fd
-
-
-def _write_all(handle: BinaryIO, limits: Limits, staging: Path, hashes: dict[str, str],
-               verified: VerifiedBundle) -> int:
-    """Second pass: write each member, hashing it again; the set read must be the set verified.
-
-    Invalid endorsements are read and hashed like the rest, but not written. Returns how many files were.
-    """
-    archive = read_archive(handle, limits)
-    files, _ = check_container(archive)
-    if sorted(m.name for m in files) != sorted(verified.members):
-        raise ContentError("the bundle changed between verifying and extracting",
-                           hint="copy the bundle to local storage and try again")
-    skip, seen = verified.ignored, set()
-    for member, chunks in iter_members(handle, archive):
-        digest = hashlib.sha256()
-        if member.name in skip:
-            for chunk in chunks:
-                digest.update(chunk)
-        else:
-            with os.fdopen(_create(staging, member.name), "wb") as out:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    out.write(chunk)
-        if digest.hexdigest() != hashes.get(member.name):
-            raise ContentError(f"{member.name} changed between verifying and extracting",
-                               hint="copy the bundle to local storage and try again")
-        seen.add(member.name)
-    empty = hashlib.sha256(b"").hexdigest()
-    for member in files:
-        if member.name not in seen:  # empty files carry no data stream
-            if hashes.get(member.name) != empty:
-                raise ContentError(f"{member.name} changed between verifying and extracting")
-            if member.name not in skip:
-                os.close(_create(staging, member.name))
-    return len(files) - len(skip)
+    target_parent = dest.parent if dest is not None else parent
+    with new_folders(target_parent):  # folders made here are removed again if this fails
+        staging = Path(tempfile.mkdtemp(prefix=".mirror-extract.", suffix=".mirror-tmp", dir=target_parent))
+        try:
+            staged = stage([path], keys, staging, limits, policy, parts=False)
+            verified = staged.first
+            if not verified.trusted and not allow_untrusted:
+                raise UntrustedSigner(verified.key_id, verified.fingerprint)
+            if dest is None:
+                dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
+                check_new(dest)
+            os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
+            rename_noreplace(staging, dest)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return Extracted(dest, verified, len(staged.members))

@@ -164,11 +164,23 @@ def _stage_whole(path: Path, keys: Keys, staging: Path) -> Staged:
     try:
         return stage([path], keys, staging, parts=False)
     except ContentError:
-        part = verify_bundle(path, keys, parts=True, volumes=True).part  # only to say what it is
-        if part is None:
+        refusal = part_refusal(path, "split")
+        if refusal is None:
             raise
-        raise ConfigError(f"{path} is part {part.number} of {part.count}, not a whole bundle",
-                          hint="join all its parts first (mirror join PART... -o WHOLE.7z), then split that") from None
+        raise refusal from None
+
+
+def part_refusal(path: Path, then: str, hint: str | None = None) -> ConfigError | None:
+    """The error for a command that needs a whole bundle and was given a part; None when `path` is no part.
+
+    Raises:
+        VerificationError: `path` is not an intact part either.
+    """
+    part = verify_bundle(path, None, parts=True, volumes=True).part  # only to say what it is
+    if part is None:
+        return None
+    return ConfigError(f"{path} is part {part.number} of {part.count}, not a whole bundle: join first",
+                       hint=hint or f"join all its parts first (mirror join PART... -o WHOLE.7z), then {then} that")
 
 
 def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitResult:

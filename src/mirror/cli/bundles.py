@@ -217,16 +217,23 @@ def verify(bundle: Path, whole: bool, as_json: bool, require_endorsers: int | No
 @endorsers_option
 @keys_option
 def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: Path | None) -> None:
-    """List what BUNDLE holds (title, languages, files, signer), after verifying it."""
+    """List what BUNDLE holds (title, languages, files, signer), after verifying it.
+
+    BUNDLE may be a part of one (mirror split: the files it lacks are marked) or the first volume of a 7-Zip set.
+    """
     from mirror.bundle.verify import verify_bundle
     from mirror.formats.manifest import META_NAME, file_details
     from mirror.trust.policy import reader_policy
 
     required = required_endorsers(require_endorsers)
-    result = verify_bundle(bundle, open_keyring(keys_dir), policy=reader_policy(required))
+    result = verify_bundle(bundle, open_keyring(keys_dir), policy=reader_policy(required), parts=True, volumes=True)
     details = file_details(result.control[META_NAME])  # one file at a time: memory does not grow with them
+    absent = set(result.missing)
     if as_json:
-        dump_json_streamed(_summary(result, required), "contents", ((p, m.to_json()) for p, m in details))
+        summary = _summary(result, required)
+        if result.part is not None or result.missing:
+            summary["part"] = _part_json(result)
+        dump_json_streamed(summary, "contents", ((p, m.to_json()) for p, m in details))
     else:
         report_verified(result, False, required)
         # Text from the bundle is printed escaped: it may come from a key nobody vouched for, and a terminal
@@ -236,7 +243,8 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
         for path, meta in details:
             extra = meta.extra
             label = " | ".join(printable(str(extra[k])) for k in ("date", "place", "title") if extra.get(k))
-            say(f"  {meta.size:>10}  {printable(path)}" + (f"  ({label})" if label else ""))
+            note = "  [not in this part]" if path in absent else ""
+            say(f"  {meta.size:>10}  {printable(path)}" + (f"  ({label})" if label else "") + note)
     if not result.trusted:
         sys.exit(int(ExitCode.UNTRUSTED))
 
