@@ -130,3 +130,82 @@ def test_show_open_and_endorse_with_parts_and_volumes(runner: CliRunner, small: 
                           "--keys", keys)
     assert code == 2 and f"is part 1 of {len(parts)}, not a whole bundle: join first" in err, err
     assert not (tmp_path / "e.7z").exists()
+
+
+def test_split_measures_what_every_part_repeats(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                tmp_path: Path) -> None:
+    """A text-heavy bundle can be split (the smallest size named is under the bundle's, and works), and a photo
+    bundle's parts are filled: at most one part well under the size."""
+    from helpers import make_sources
+    from mirror.bundle.create import CreateRequest, create_bundle
+
+    _, keys, _ = small
+    src = make_sources(tmp_path / "src")
+    for index in range(300):
+        (src / "accounts" / f"2022-02-{index:04d}.en.md").write_text(
+            f"---\ntitle: T{index}\ndate: 2022-02-01\nlanguage: en\n---\nThe street was quiet, {index * 7919}.\n")
+    text = tmp_path / "t.7z"
+    create_bundle(CreateRequest(src, text, title="Texts"), Keyring(keys).secret("alice", None))
+    code, _, err = invoke(runner, "split", text, "--max-size", "1k", "-o", tmp_path / "o", "--keys", keys)
+    smallest = re.search(r"smallest --max-size that works is (\d+)k", err)
+    assert code == 2 and smallest, err
+    assert int(smallest[1]) * 1000 < text.stat().st_size
+    code, out, err = invoke(runner, "split", text, "--max-size", f"{text.stat().st_size - 1}", "-o",
+                            tmp_path / "o", "--keys", keys)
+    assert code == 0 and "wrote 2 parts" in out, err
+    sizes = [45_000, 40_000, 35_000, 30_000, 25_000, 20_000, 15_000, 12_000, 10_000, 8_000]
+    photos = make_bundle(tmp_path / "pb", sizes, keys, "p.7z")
+    code, out, err = invoke(runner, "split", photos, "--max-size", "100k", "-o", tmp_path / "p", "--keys", keys)
+    assert code == 0, err
+    sizes = sorted(p.stat().st_size for p in (tmp_path / "p").iterdir())
+    assert max(sizes) <= 100_000 and all(size > 75_000 for size in sizes[1:]), sizes
+
+
+def test_split_of_volumes_counts_every_volume(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                              tmp_path: Path) -> None:
+    """A 7-Zip set whose first volume is under the size, but not the whole set, is split, not called whole."""
+    bundle, keys, _ = small
+    data = bundle.read_bytes()
+    (tmp_path / "s.7z.001").write_bytes(data[:100_000])
+    (tmp_path / "s.7z.002").write_bytes(data[100_000:])
+    code, out, err = invoke(runner, "split", tmp_path / "s.7z.001", "--max-size", "150k", "-o", tmp_path / "o",
+                            "--keys", keys)
+    assert code == 0 and "wrote 2 parts" in out and (tmp_path / "o" / "s.part1of2.7z").exists(), err
+
+
+def test_split_refuses_more_parts_than_allowed_and_names_a_size(small: tuple[Path, Path, list[Path]],
+                                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """More parts than a marker may count is a usage error with a size that works, not an invalid part."""
+    import mirror.bundle.parts as parts_module
+    from mirror.errors import ConfigError
+
+    _, keys, _ = small
+    bundle = make_bundle(tmp_path, [20_000] * 8, keys, "e.7z")
+    monkeypatch.setattr(parts_module, "MAX_PARTS", 5)
+    with pytest.raises(ConfigError, match="would need 8 parts of at most 40,000 bytes, more than 5") as refused:
+        parts_module.split_bundle(bundle, tmp_path / "o", 40_000, Keyring(keys))
+    works = re.search(r"--max-size (\d+)k works", refused.value.hint or "")
+    assert works, refused.value.hint
+    assert len(parts_module.split_bundle(bundle, tmp_path / "o", int(works[1]) * 1000, Keyring(keys)).parts) <= 5
+
+
+def test_a_failed_rename_leaves_no_parts(small: tuple[Path, Path, list[Path]], tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """All the parts or none: when placing one fails, the ones placed before it are removed."""
+    import mirror.bundle.parts as parts_module
+
+    bundle, keys, _ = small
+    real, calls = parts_module.rename_noreplace, []
+
+    def fail_second(source: Path, target: Path) -> None:
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(source, target)
+
+    monkeypatch.setattr(parts_module, "rename_noreplace", fail_second)
+    (tmp_path / "o").mkdir()
+    with pytest.raises(OSError):
+        parts_module.split_bundle(bundle, tmp_path / "o", 150_000, Keyring(keys))
+    assert len(calls) == 2 and list((tmp_path / "o").iterdir()) == []
