@@ -209,3 +209,19 @@ def test_a_failed_rename_leaves_no_parts(small: tuple[Path, Path, list[Path]], t
     with pytest.raises(OSError):
         parts_module.split_bundle(bundle, tmp_path / "o", 150_000, Keyring(keys))
     assert len(calls) == 2 and list((tmp_path / "o").iterdir()) == []
+
+
+def test_a_set_of_more_than_999_volumes_is_read_whole(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                      tmp_path: Path) -> None:
+    """7-Zip goes on from .999 to .1000: volumes are numbered by value, and two names for one number are refused."""
+    bundle, keys, _ = small
+    data = bundle.read_bytes()
+    step = len(data) // 1002
+    for index in range(0, len(data) // step + 1):
+        (tmp_path / f"v.7z.{index + 1:03d}").write_bytes(data[index * step:(index + 1) * step])
+    assert (tmp_path / "v.7z.1001").stat().st_size > 0
+    code, out, err = invoke(runner, "verify", tmp_path / "v.7z.001", "--keys", keys)
+    assert code == 0 and out.startswith("VERIFIED  "), out + err
+    (tmp_path / "v.7z.0002").write_bytes(b"")
+    code, _, err = invoke(runner, "verify", tmp_path / "v.7z.001", "--keys", keys)
+    assert code == 2 and "are both volume 2 of v.7z" in err, err
