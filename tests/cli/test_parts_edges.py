@@ -225,3 +225,22 @@ def test_a_set_of_more_than_999_volumes_is_read_whole(runner: CliRunner, small: 
     (tmp_path / "v.7z.0002").write_bytes(b"")
     code, _, err = invoke(runner, "verify", tmp_path / "v.7z.001", "--keys", keys)
     assert code == 2 and "are both volume 2 of v.7z" in err, err
+
+
+def test_verify_dir_holds_one_folder_open_at_a_time(runner: CliRunner, tmp_path: Path) -> None:
+    """3000 waiting subfolders under a limit of 256 open files: still a verdict (here: files not listed), no
+    "Too many open files"."""
+    import subprocess
+    import sys
+
+    from helpers import sevenzip_extract
+
+    bundle, keys = make_bundle(tmp_path, [1_000], tmp_path / "keys", "f.7z"), tmp_path / "keys"
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    for index in range(3000):
+        (folder / "many" / f"d{index}").mkdir(parents=True)
+    (folder / "many" / "d7" / "stray.txt").write_bytes(b"x")
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256)); "
+    done = subprocess.run([sys.executable, "-c", limit + "from mirror.cli import main; main()", "verify",
+                           str(folder), "--keys", str(keys)], capture_output=True, text=True, check=False)
+    assert done.returncode == 3 and "not listed in SHA256SUMS: many/d7/stray.txt" in done.stdout, done.stderr

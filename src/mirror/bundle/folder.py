@@ -35,41 +35,57 @@ MAX_FOLDERS = 10_000
 def _walk(root: Path) -> tuple[dict[str, int], list[str]]:
     """Regular files (relative POSIX name -> size) and what else is there (links, devices), never following links.
 
-    Each folder is opened beneath its parent with O_NOFOLLOW and listed lazily, so the caps hold as it goes.
+    A folder waiting its turn is only a name: it is opened when its turn comes, from the root down with O_NOFOLLOW
+    at every step, so one descriptor is open at a time however many folders wait, and the caps hold as it goes.
 
     Raises:
         ArchiveError: more files or folders than a bundle may hold.
+        ContentError: a folder was swapped for a link or something else while it waited.
     """
     files: dict[str, int] = {}
     odd: list[str] = []
-    stack, folders = [("", os.open(root, os.O_RDONLY | os.O_DIRECTORY))], 0
-    try:
-        while stack:
-            prefix, fd = stack.pop()
-            folders += 1
-            try:
-                with os.scandir(fd) as entries:
-                    for entry in entries:
-                        if len(files) + len(odd) + folders + len(stack) > MAX_MEMBERS + MAX_FOLDERS:
-                            raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
-                        info = entry.stat(follow_symlinks=False)
-                        if stat.S_ISDIR(info.st_mode):
-                            if folders + len(stack) >= MAX_FOLDERS:
-                                raise ArchiveError(f"{root} holds more than {MAX_FOLDERS} folders")
-                            inner = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                            stack.append((f"{prefix}{entry.name}/", inner))
-                        elif stat.S_ISREG(info.st_mode):
-                            files[prefix + entry.name] = info.st_size
-                        else:
-                            odd.append(prefix + entry.name)
-            finally:
-                os.close(fd)
-    finally:
-        for _, fd in stack:
+    stack, folders = [""], 0
+    while stack:
+        prefix = stack.pop()
+        folders += 1
+        fd = _open_folder(root, prefix)
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if len(files) + len(odd) + folders + len(stack) > MAX_MEMBERS + MAX_FOLDERS:
+                        raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
+                    info = entry.stat(follow_symlinks=False)
+                    if stat.S_ISDIR(info.st_mode):
+                        if folders + len(stack) >= MAX_FOLDERS:
+                            raise ArchiveError(f"{root} holds more than {MAX_FOLDERS} folders")
+                        stack.append(f"{prefix}{entry.name}/")
+                    elif stat.S_ISREG(info.st_mode):
+                        files[prefix + entry.name] = info.st_size
+                    else:
+                        odd.append(prefix + entry.name)
+        finally:
             os.close(fd)
     if len(files) + len(odd) > MAX_MEMBERS:
         raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
     return files, sorted(odd)
+
+
+def _open_folder(root: Path, prefix: str) -> int:
+    """A descriptor of the folder `prefix` ("" or "a/b/") under `root`, no link followed below `root`.
+
+    Raises:
+        ContentError: a step is not a folder any more.
+    """
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    for part in prefix.split("/")[:-1]:
+        try:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+        except OSError as exc:
+            raise ContentError(f"{printable(prefix)} cannot be opened: {exc.strerror}") from None
+        finally:
+            os.close(fd)
+        fd = inner
+    return fd
 
 
 def _open_beneath(root: Path, name: str) -> int:

@@ -60,8 +60,8 @@ def volume_set(first: Path) -> list[Path] | None:
     last = max(numbers)
     gaps = sorted(set(range(1, last + 1)) - numbers)
     if gaps:
-        names = ", ".join(f"{stem}.{n:0{width}d}" for n in gaps[:5]) + (" ..." if len(gaps) > 5 else "")
-        raise ConfigError(f"volume {names} of {stem} is missing ({len(numbers)} of {last} volumes found)",
+        absent = ", ".join(f"{stem}.{n:0{width}d}" for n in gaps[:5]) + (" ..." if len(gaps) > 5 else "")
+        raise ConfigError(f"volume {absent} of {stem} is missing ({len(numbers)} of {last} volumes found)",
                           hint="put every volume in the same folder as the first one")
     return [first.with_name(names[n]) for n in range(1, last + 1)]
 
