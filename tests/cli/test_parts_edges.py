@@ -244,3 +244,13 @@ def test_verify_dir_holds_one_folder_open_at_a_time(runner: CliRunner, tmp_path:
     done = subprocess.run([sys.executable, "-c", limit + "from mirror.cli import main; main()", "verify",
                            str(folder), "--keys", str(keys)], capture_output=True, text=True, check=False)
     assert done.returncode == 3 and "not listed in SHA256SUMS: many/d7/stray.txt" in done.stdout, done.stderr
+
+
+def test_an_encrypted_header_is_called_a_repack(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
+    """`7z a -p -mhe=on` encrypts the header too: still "NOT CHECKED ... encrypted with a password", exit 3."""
+    from helpers import sevenzip_extract, sevenzip_rebuild
+
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    locked = sevenzip_rebuild(folder, tmp_path / "locked.7z", "-psecret", "-mhe=on")
+    code, out, err = invoke(runner, "verify", locked)
+    assert code == 3 and out.startswith("NOT CHECKED  ") and "encrypted with a password" in out, out + err
