@@ -254,3 +254,21 @@ def test_an_encrypted_header_is_called_a_repack(runner: CliRunner, bundle: Path,
     locked = sevenzip_rebuild(folder, tmp_path / "locked.7z", "-psecret", "-mhe=on")
     code, out, err = invoke(runner, "verify", locked)
     assert code == 3 and out.startswith("NOT CHECKED  ") and "encrypted with a password" in out, out + err
+
+
+def test_a_folder_that_vanishes_is_named_with_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subfolder gone (or unreadable) by the time its turn comes is a problem naming its full path."""
+    import mirror.bundle.folder as folder_module
+    from mirror.errors import ContentError
+
+    (tmp_path / "root" / "a" / "b").mkdir(parents=True)
+    real = folder_module._open_folder
+
+    def vanish(root: Path, prefix: str) -> int:
+        if prefix == "a/b/":  # listed while a was read, gone when its turn comes
+            (root / "a" / "b").rmdir()
+        return real(root, prefix)
+
+    monkeypatch.setattr(folder_module, "_open_folder", vanish)
+    with pytest.raises(ContentError, match=re.escape(f"{tmp_path / 'root' / 'a' / 'b'} cannot be read: No such")):
+        folder_module.verify_folder(tmp_path / "root", None)

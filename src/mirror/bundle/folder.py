@@ -14,9 +14,11 @@ nothing outside it is ever read. Each file is read at most to its signed size pl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from mirror.bundle.endorsements import check_endorsements
@@ -50,7 +52,7 @@ def _walk(root: Path) -> tuple[dict[str, int], list[str]]:
         folders += 1
         fd = _open_folder(root, prefix)
         try:
-            with os.scandir(fd) as entries:
+            with _named(root, prefix), os.scandir(fd) as entries:
                 for entry in entries:
                     if len(files) + len(odd) + folders + len(stack) > MAX_MEMBERS + MAX_FOLDERS:
                         raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
@@ -76,16 +78,29 @@ def _open_folder(root: Path, prefix: str) -> int:
     Raises:
         ContentError: a step is not a folder any more.
     """
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    with _named(root, ""):
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     for part in prefix.split("/")[:-1]:
         try:
-            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-        except OSError as exc:
-            raise ContentError(f"{printable(prefix)} cannot be opened: {exc.strerror}") from None
+            with _named(root, prefix):
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
         finally:
             os.close(fd)
         fd = inner
     return fd
+
+
+@contextlib.contextmanager
+def _named(root: Path, prefix: str) -> Iterator[None]:
+    """Turn an OSError while reading the folder `prefix` into a ContentError naming it (it vanished, or is locked).
+
+    Raises:
+        ContentError: the folder cannot be read.
+    """
+    try:
+        yield
+    except OSError as exc:
+        raise ContentError(f"{printable(str(root / prefix))} cannot be read: {exc.strerror}") from None
 
 
 def _open_beneath(root: Path, name: str) -> int:
