@@ -85,6 +85,11 @@ def _summary(result: VerifiedBundle, required: int = 0) -> dict[str, Any]:
     }
 
 
+def content_count(result: VerifiedBundle) -> int:
+    """The accounts and photos the bundle lists: what `files.total`, `files_listed` and join's `files` count."""
+    return _counts(result)["total"]
+
+
 def _part_json(result: VerifiedBundle) -> dict[str, Any]:
     number, count = (result.part.number, result.part.count) if result.part is not None else (None, None)
     total = _counts(result)["total"]
