@@ -212,6 +212,7 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
         fixed = shared.stat().st_size + SLACK
         capacity = max_size - fixed
         best: tuple[list[list[str]], list[Path], list[int]] | None = None
+        step = 0
         for attempt in range(MAX_TRIES):
             try:
                 plan = plan_parts(content, capacity)
@@ -227,6 +228,9 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
                 works = fixed + max(max(costs), 2 * sum(costs) // (MAX_PARTS - 1) + 1)  # first fit's bound
                 raise ConfigError(f"{path} would need {len(plan):,} parts of at most {max_size:,} bytes, more than "
                                   f"{MAX_PARTS}", hint=f"use a larger size: --max-size {_megabytes(works)} works")
+            if best is not None and len(plan) >= len(best[0]):
+                capacity += step  # no fewer parts: more room still, without writing the same count again
+                continue
             folder = scratch / f"try{attempt}"
             folder.mkdir()
             built = [folder / f"part{i}.7z" for i in range(1, len(plan) + 1)]
@@ -236,18 +240,21 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
                 sizes.append(tmp.stat().st_size)
             largest = max(range(len(plan)), key=lambda k: sizes[k])
             if sizes[largest] > max_size:
+                shutil.rmtree(folder)  # scratch space stays at most two sets of parts
                 if best is not None:
                     break
                 capacity -= sizes[largest] - max_size + 4096  # the estimate was short: plan again with less
                 continue
-            if best is None or len(plan) < len(best[0]):
-                best = (plan, built, sizes)
+            if best is not None:
+                shutil.rmtree(best[1][0].parent)
+            best = (plan, built, sizes)
             room = max_size - sizes[largest]
-            if len(best[0]) <= 2 or room < (max_size - fixed) // 10:  # two is the fewest; or close enough
+            if len(plan) <= 2 or room < (max_size - fixed) // 10:  # two is the fewest; or close enough
                 break
             planned = sum(_cost(n, content[n]) for n in plan[largest])
             ratio = max(1.0, planned / max(1, sizes[largest] - fixed + SLACK))  # how much its files compressed
-            capacity += int(room * ratio * 0.9)  # well under the size: more room, in uncompressed bytes
+            step = max(1, int(room * ratio * 0.9))
+            capacity += step  # well under the size: more room, in uncompressed bytes
         if best is None:
             raise MirrorError(f"could not make parts of at most {max_size:,} bytes")
         plan, built, sizes = best
