@@ -105,7 +105,7 @@ def test_endorsers_count_only_when_the_reader_asks(endorsed: Path, reader: Path,
     code, out, _ = invoke(runner, "verify", endorsed, "--require-endorsers", "2")
     assert code == 0, out
     assert out.startswith(f"VERIFIED  {endorsed}")
-    assert "trusted      endorsed as knows-author by 2 keys you trust (bob, carol)" in out
+    assert "trusted      endorsed as knows-author by keys you trust: 2 (bob, carol)" in out
     code, out, _ = invoke(runner, "verify", "--json", endorsed, "--require-endorsers", "2")
     doc = json.loads(out)
     assert (code, doc["verdict"], doc["trust"]["require_endorsers"]) == (0, "verified", 2)
@@ -117,7 +117,7 @@ def test_endorsers_count_only_when_the_reader_asks(endorsed: Path, reader: Path,
     assert invoke(runner, "verify", endorsed)[0] == 0
     assert invoke(runner, "verify", endorsed, "--require-endorsers", "0")[0] == 5  # the option wins
     code, out, _ = invoke(runner, "extract", endorsed, tmp_path / "out")
-    assert code == 0 and "endorsed as knows-author by 2 keys you trust" in out
+    assert code == 0 and "endorsed as knows-author by keys you trust: 2" in out
     Path("mirror.toml").write_text("[trust]\nrequire_endorsers = true\n")
     code, _, err = invoke(runner, "verify", endorsed)
     assert code == 2 and "trust.require_endorsers" in err
@@ -129,7 +129,7 @@ def test_one_endorser_is_not_two(bundle: Path, people: Keyring, reader: Path, tm
     one = _endorse(runner, bundle, "bob", "knows-author", tmp_path / "one.7z")
     code, out, _ = invoke(runner, "verify", one, "--require-endorsers", "2")
     assert code == 5
-    assert "1 of the 2 knows-author endorsements you require come from your keyring" in out
+    assert "knows-author endorsements from keys you trust: 1 of 2 required" in out
     code, _, _ = invoke(runner, "extract", one, tmp_path / "out", "--require-endorsers", "2")
     assert code == 5 and not (tmp_path / "out").exists()
     assert invoke(runner, "verify", one, "--require-endorsers", "1")[0] == 0
@@ -251,7 +251,7 @@ def test_fetch_applies_the_readers_policy(endorsed: Path, people: Keyring, tmp_p
     code, out, _ = invoke(runner, "fetch", "--json", *reader, "--dest", tmp_path / "in2", "--require-endorsers", "2")
     arrived = json.loads(out)["bundles"][0]
     assert code == 0 and arrived["trusted"] is True
-    assert "endorsed as knows-author by 2 keys you trust (bob, carol)" in arrived["note"]
+    assert "endorsed as knows-author by keys you trust: 2 (bob, carol)" in arrived["note"]
 
 
 def test_open_says_who_vouched(endorsed: Path, reader: Path, tmp_path: Path, runner: CliRunner,
@@ -266,7 +266,7 @@ def test_open_says_who_vouched(endorsed: Path, reader: Path, tmp_path: Path, run
     assert code == 5 and opened == []
     code, out, err = invoke(runner, "open", endorsed, "--require-endorsers", "2")
     assert code == 0, err
-    assert "endorsed as knows-author by 2 keys you trust (bob, carol)" in out
+    assert "endorsed as knows-author by keys you trust: 2 (bob, carol)" in out
     page = Path(opened[0].removeprefix("file://"))
     text = page.read_text()
     assert page.name == "mirror-view.html" and 'role="alert"' not in text
@@ -283,3 +283,38 @@ def test_a_7zip_repack_is_endorsed_as_it_is_and_stock_7zip_opens_both(bundle: Pa
     for endorsed in (out, _endorse(runner, bundle, "bob", "relayed", tmp_path / "plain-endorsed.7z")):
         assert "Everything is Ok" in run(sevenzip, "t", endorsed).stdout
         assert verify_bundle(endorsed, people).endorsements[0].status == "trusted"
+
+
+@pytest.mark.parametrize("checked", ["first-use", "unchecked"])
+def test_an_endorser_trusted_on_first_use_is_not_counted(endorsed: Path, people: Keyring, tmp_path: Path,
+                                                         runner: CliRunner, checked: str) -> None:
+    """A reader who took carol's key on first use: bob's endorsement counts, carol's is shown but not counted."""
+    ring = Keyring(tmp_path / "first-use-keys")
+    ring.import_public("bob", people.get("bob").public, ("author",), "in-person")
+    ring.import_public("carol", people.get("carol").public, ("author",), checked)  # type: ignore[arg-type]
+    code, out, _ = invoke(runner, "verify", endorsed, "--require-endorsers", "2", "--keys", ring.folder)
+    assert code == 5, out
+    assert "knows-author endorsements from keys you trust: 1 of 2 required" in out
+    assert "endorsed by  carol" in out and "(trusted on first use, never compared: not counted)" in out
+    code, out, _ = invoke(runner, "verify", endorsed, "--require-endorsers", "1", "--keys", ring.folder)
+    assert code == 0 and "not counted, trusted only on first use (never compared): carol" in out
+
+
+@pytest.mark.parametrize("checked", ["first-use", "unchecked"])
+def test_knows_author_refuses_an_author_trusted_on_first_use(bundle: Path, people: Keyring, tmp_path: Path,
+                                                             runner: CliRunner, checked: str) -> None:
+    """bob holds alice's key only on first use: he may relay, not claim to know her; verify says so too."""
+    ring = Keyring(tmp_path / "bob-keys")
+    ring.import_public("alice", people.get("alice").public, ("author",), checked)  # type: ignore[arg-type]
+    ring.create("bob", None)
+    out = tmp_path / "e.7z"
+    code, _, err = invoke(runner, "endorse", bundle, "--key", "bob", "--claim", "knows-author", "-o", out,
+                          "--keys", ring.folder)
+    assert code == 2 and not out.exists()
+    assert "on first use and never compared" in err and "--fingerprint" in err
+    code, text, _ = invoke(runner, "verify", bundle, "--keys", ring.folder)
+    assert code == 0 and "signed by    alice (key " in text and "(trusted on first use, never compared)" in text
+    code, text, _ = invoke(runner, "verify", "--json", bundle, "--keys", ring.folder)
+    assert json.loads(text)["signer"]["checked"] == checked
+    assert json.loads(invoke(runner, "verify", "--json", bundle, "--keys", people.folder)[1])["signer"]["checked"] \
+        == "own"

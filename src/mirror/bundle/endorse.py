@@ -40,6 +40,7 @@ from mirror.safeio import atomic_output, open_regular
 from mirror.sevenzip import Archive, Limits, iter_members, read_archive
 from mirror.sevenzip.writer import ArchiveWriter
 from mirror.trust.keys import SecretKey
+from mirror.trust.keyset import KeyRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +104,14 @@ def _signed_files(fp: BinaryIO, archive: Archive, layout: Layout) -> dict[str, b
     return held
 
 
-def _refuse(request: EndorseRequest, key: PublicKeyFile, names: set[str], layout: Layout, author_known: bool,
-            author_is_key: bool) -> str:
+def _refuse(request: EndorseRequest, key: PublicKeyFile, names: set[str], layout: Layout,
+            author: KeyRecord | None, author_is_key: bool) -> str:
     """The new member's name, or the reason this endorsement must not be made.
 
     Raises:
         ConfigError: unknown claim, the author's own key, a second endorsement by the key, too many, or
-            knows-author for an author the endorser has not checked.
+            knows-author for an author the endorser has not checked (not in the keyring, or only trusted on
+            first use).
     """
     if request.claim not in CLAIMS:
         raise ConfigError(f"unknown claim {request.claim!r}", hint="one of: " + ", ".join(CLAIMS))
@@ -122,10 +124,15 @@ def _refuse(request: EndorseRequest, key: PublicKeyFile, names: set[str], layout
                           hint="a key endorses a bundle once")
     if sum(1 for n in names if is_endorsement(n, layout)) >= MAX_ENDORSEMENTS:
         raise ConfigError(f"the bundle already carries {MAX_ENDORSEMENTS} endorsements, as many as a bundle may")
-    if request.claim == "knows-author" and not author_known:
+    if request.claim == "knows-author" and author is None:
         raise ConfigError("you claim to know the author, but the author's key is not in your keyring",
                           hint="compare the fingerprint with the author, import the key with `mirror keys import "
                                "BUNDLE --name NAME --fingerprint '...'`, then endorse")
+    if request.claim == "knows-author" and author is not None and not author.compared:
+        raise ConfigError(f"you claim to know the author, but you trusted their key {author.name} on first use and "
+                          "never compared it",
+                          hint=f"compare the fingerprint with the author, import the key again with `mirror keys "
+                               f"import BUNDLE --name {author.name} --fingerprint '...'`, then endorse")
     return member
 
 
@@ -146,8 +153,8 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
         archive = read_archive(src, request.limits)
         files, layout = check_container(archive)
         signed = check_signed(_signed_files(src, archive, layout), trusted, layout)
-        author_known = trusted.holds(signed.public, "author") is not None
-        member = _refuse(request, endorser, {m.name for m in files}, layout, author_known, endorser == signed.public)
+        author = trusted.holds(signed.public, "author")
+        member = _refuse(request, endorser, {m.name for m in files}, layout, author, endorser == signed.public)
         sums = signed.control[SUMS_NAME]
         comment = endorsement_comment(signed.meta.bundle_id, signed.meta.version, request.claim)
         key = unlock()
@@ -164,7 +171,7 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
                 writer.add_block([(member, note)], compress=False)
                 writer.copy_empty(archive)
             verified = _check_copy(tmp, trusted, request.limits, sums, {m.name for m in files} | {member})
-    return Endorsed(_moved(verified, request.out), member, author_known)
+    return Endorsed(_moved(verified, request.out), member, author is not None)
 
 
 def _check_copy(tmp: Path, keys: Keys, limits: Limits, sums: bytes, members: set[str]) -> VerifiedBundle:

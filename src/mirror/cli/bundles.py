@@ -54,6 +54,19 @@ def signer_words(verified: VerifiedBundle) -> str:
     return f"unknown key {verified.key_id}"
 
 
+def signer_checked(verified: VerifiedBundle) -> str | None:
+    """How the reader checked the author's key (keyset.Checked), or None when it is not in the keyring."""
+    return next((r.checked for r in verified.verdict.vouchers if r.public == verified.public), None)
+
+
+def signer_line(verified: VerifiedBundle) -> str:
+    """The author's name and key, and a warning when the key was trusted on first use and never compared."""
+    line = f"{verified.signer_name} (key {verified.key_id})"
+    if signer_checked(verified) in ("first-use", "unchecked"):
+        return f"{line} (trusted on first use, never compared)"
+    return line
+
+
 def _counts(result: VerifiedBundle) -> dict[str, int]:
     from mirror.formats.manifest import PAGE_TYPE
 
@@ -72,7 +85,7 @@ def _summary(result: VerifiedBundle, required: int = 0) -> dict[str, Any]:
         "verdict": "verified" if result.trusted else "untrusted",
         "path": str(result.path),
         "signer": {"name": result.signer_name, "key_id": result.key_id, "fingerprint": result.fingerprint,
-                   "in_keyring": result.signer_name is not None},
+                   "in_keyring": result.signer_name is not None, "checked": signer_checked(result)},
         "trust": {"trusted": result.trusted, "reason": result.verdict.reason, "require_endorsers": required,
                   "vouched_by": [r.name for r in result.verdict.vouchers if r.public != result.public]},
         "bundle": {"id": result.meta.bundle_id, "version": result.meta.version, "title": result.meta.title,
@@ -125,7 +138,7 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
     counts = _counts(result)
     _headline(result)
     if result.trusted and result.signer_name is not None:
-        say(f"  signed by    {result.signer_name} (key {result.key_id})")
+        say(f"  signed by    {signer_line(result)}")
     elif result.trusted:  # the author is unknown, but the reader's policy counts endorsements
         say(f"  signed by    key {result.key_id}, which is not in your keyring")
         say(f"  trusted      {result.verdict.reason}")
@@ -138,8 +151,9 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
     _report_missing(result)
     _report_endorsements(result)
     if not result.trusted and required:
-        found = sum(1 for e in result.endorsements if e.status == "trusted" and e.claim == "knows-author")
-        say(f"  not enough   {found} of the {required} knows-author endorsements you require come from your keyring")
+        found = sum(1 for e in result.endorsements if e.status == "trusted" and e.claim == "knows-author"
+                    and e.compared)
+        say(f"  not enough   knows-author endorsements from keys you trust: {found} of {required} required")
     if not result.trusted and result.signer_name is None:
         quoted = shlex.quote(str(result.path))  # the exact command for this file, for a POSIX shell
         say(f"  compare the fingerprint with the author by phone or in person, then: mirror keys import {quoted} "
@@ -150,7 +164,9 @@ def _report_endorsements(result: VerifiedBundle) -> None:
     unknown = [e.key_id for e in result.endorsements if e.status == "unknown"]
     for found in result.endorsements:
         who = f"{found.signer_name} (key {found.key_id})"
-        if found.status == "trusted":
+        if found.status == "trusted" and not found.compared:
+            say(f"  endorsed by  {who}: {found.claim} (trusted on first use, never compared: not counted)")
+        elif found.status == "trusted":
             say(f"  endorsed by  {who}: {found.claim}")
         elif found.status == "invalid":
             say(f"  endorsement  by {who} is INVALID and ignored: {printable(found.reason)}")

@@ -21,6 +21,8 @@ Role = Literal["author", "publisher"]
 ROLES: tuple[Role, ...] = get_args(Role)
 Checked = Literal["own", "in-person", "qr", "phone", "fingerprint", "first-use", "unchecked"]
 CHECKS: tuple[Checked, ...] = get_args(Checked)
+# How a key can have been compared with its owner; "first-use" and "unchecked" keys were never compared.
+COMPARED: tuple[Checked, ...] = ("own", "in-person", "qr", "phone", "fingerprint")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,11 @@ class KeyRecord:
     checked: Checked
     added: str
     has_secret: bool
+
+    @property
+    def compared(self) -> bool:
+        """Whether the key was compared with its owner (or is the reader's own), not trusted on first use."""
+        return self.checked in COMPARED
 
     @property
     def key_id_hex(self) -> str:

@@ -86,20 +86,26 @@ class EndorsedBy:
     claim: str = "knows-author"
 
     def judge(self, evidence: Evidence, keys: TrustedKeys) -> Verdict:
-        """Count distinct trusted endorsers making the claim; the author's own key never counts."""
+        """Count distinct trusted endorsers making the claim; the author's own key never counts, nor a key that
+        was trusted on first use and never compared with its owner (it could be anybody's)."""
         vouchers: dict[bytes, KeyRecord] = {}
+        skipped: set[str] = set()
         for endorsement in evidence.endorsements:
             if endorsement.claim != self.claim or endorsement.key == evidence.author:
                 continue
             record = keys.holds(endorsement.key, "author")
-            if record is not None:
+            if record is not None and record.compared:
                 vouchers[record.public.key_id] = record
+            elif record is not None:
+                skipped.add(record.name)
         found = tuple(sorted(vouchers.values(), key=lambda r: r.name))
+        names = ", ".join(r.name for r in found)
+        note = f"; not counted, trusted only on first use (never compared): {', '.join(sorted(skipped))}" \
+            if skipped else ""
         if len(found) >= self.count:
-            names = ", ".join(r.name for r in found)
-            return Verdict(True, f"endorsed as {self.claim} by {len(found)} keys you trust ({names})", found)
-        return Verdict(False, f"{len(found)} of the {self.count} endorsements ({self.claim}) you require "
-                              "come from keys you trust", found)
+            return Verdict(True, f"endorsed as {self.claim} by keys you trust: {len(found)} ({names}){note}", found)
+        return Verdict(False, f"endorsements ({self.claim}) from keys you trust: {len(found)} of {self.count} "
+                              f"required{note}", found)
 
 
 @dataclass(frozen=True, slots=True)
