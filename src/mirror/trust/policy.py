@@ -99,13 +99,17 @@ class EndorsedBy:
             elif record is not None:
                 skipped.add(record.name)
         found = tuple(sorted(vouchers.values(), key=lambda r: r.name))
-        names = ", ".join(r.name for r in found)
-        note = f"; not counted, trusted only on first use (never compared): {', '.join(sorted(skipped))}" \
-            if skipped else ""
-        if len(found) >= self.count:
-            return Verdict(True, f"endorsed as {self.claim} by keys you trust: {len(found)} ({names}){note}", found)
-        return Verdict(False, f"endorsements ({self.claim}) from keys you trust: {len(found)} of {self.count} "
-                              f"required{note}", found)
+        names, count, claim, required = ", ".join(r.name for r in found), len(found), self.claim, self.count
+        first_use = ", ".join(sorted(skipped))
+        if count >= required and first_use:
+            return Verdict(True, f"endorsed as {claim} by keys you trust: {count} ({names}); not counted, trusted "
+                                 f"only on first use (never compared): {first_use}", found)
+        if count >= required:
+            return Verdict(True, f"endorsed as {claim} by keys you trust: {count} ({names})", found)
+        if first_use:
+            return Verdict(False, f"endorsements ({claim}) from keys you trust: {count} of {required} required; "
+                                  f"not counted, trusted only on first use (never compared): {first_use}", found)
+        return Verdict(False, f"endorsements ({claim}) from keys you trust: {count} of {required} required", found)
 
 
 @dataclass(frozen=True, slots=True)
