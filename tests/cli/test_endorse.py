@@ -113,12 +113,12 @@ def test_endorsers_count_only_when_the_reader_asks(endorsed: Path, reader: Path,
     assert [e["status"] for e in doc["endorsements"]].count("unknown") == 1
     assert invoke(runner, "verify", endorsed, "--require-endorsers", "3")[0] == 5
 
-    Path("mirror.toml").write_text("[trust]\nrequire_endorsers = 2\n")
+    Path("mirror.toml").write_text("[workspace]\n\n[trust]\nrequire_endorsers = 2\n")
     assert invoke(runner, "verify", endorsed)[0] == 0
     assert invoke(runner, "verify", endorsed, "--require-endorsers", "0")[0] == 5  # the option wins
     code, out, _ = invoke(runner, "extract", endorsed, tmp_path / "out")
     assert code == 0 and "endorsed as knows-author by keys you trust: 2" in out
-    Path("mirror.toml").write_text("[trust]\nrequire_endorsers = true\n")
+    Path("mirror.toml").write_text("[workspace]\n[trust]\nrequire_endorsers = true\n")
     code, _, err = invoke(runner, "verify", endorsed)
     assert code == 2 and "trust.require_endorsers" in err
 
@@ -318,3 +318,21 @@ def test_knows_author_refuses_an_author_trusted_on_first_use(bundle: Path, peopl
     assert json.loads(text)["signer"]["checked"] == checked
     assert json.loads(invoke(runner, "verify", "--json", bundle, "--keys", people.folder)[1])["signer"]["checked"] \
         == "own"
+
+
+def test_trust_is_read_only_from_a_workspace(endorsed: Path, reader: Path, runner: CliRunner, tmp_path: Path) -> None:
+    """A mirror.toml without [workspace] (one dropped in Downloads, or a publisher's) never changes the policy;
+    a workspace's applies to verify, show, extract, open and fetch, also from a folder inside it."""
+    Path("mirror.toml").write_text("[trust]\nrequire_endorsers = 2\n")
+    for command in ("verify", "show"):
+        assert invoke(runner, command, endorsed)[0] == 5
+    code, _, _ = invoke(runner, "extract", endorsed, tmp_path / "out")
+    assert code == 5 and not (tmp_path / "out").exists()
+    Path("mirror.toml").write_text("[workspace]\n\n[trust]\nrequire_endorsers = 2\n")
+    Path("inside").mkdir()
+    os.chdir("inside")
+    for command in ("verify", "show"):
+        assert invoke(runner, command, endorsed)[0] == 0
+    assert invoke(runner, "extract", endorsed, tmp_path / "out")[0] == 0
+    Path("mirror.toml").write_text("[publisher]\nkey = 'alice'\n")  # a nearer file of another kind
+    assert invoke(runner, "verify", endorsed)[0] == 0

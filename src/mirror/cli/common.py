@@ -56,22 +56,26 @@ def endorsers_option(func: Any) -> Any:
     return click.option("--require-endorsers", "require_endorsers", type=click.IntRange(0, 100), default=None,
                         metavar="K",
                         help="also trust a bundle whose author you do not know when K keys in your keyring endorse "
-                             "it as knows-author (default: [trust] require_endorsers in mirror.toml, else 0: "
+                             "it as knows-author (default: [trust] require_endorsers in the workspace's mirror.toml, else 0: "
                              "only the author's key decides)")(func)
 
 
 def required_endorsers(option: int | None) -> int:
     """How many trusted knows-author endorsements make a bundle trusted without its author: --require-endorsers,
-    else the nearest mirror.toml's [trust] require_endorsers, else 0 (only the author's key decides).
+    else the workspace's [trust] require_endorsers, else 0 (only the author's key decides).
+
+    Only a workspace's mirror.toml (one with a [workspace] table, the same rule as for the keyring) sets the
+    policy: a mirror.toml without one, dropped in a downloads folder or written for publishing, changes nothing.
 
     Raises:
-        ConfigError: the mirror.toml is malformed.
+        ConfigError: the workspace's mirror.toml is malformed.
     """
-    from mirror.workspace import find_config_file, trust_settings
+    from mirror.workspace import CONFIG_NAME, find_workspace, trust_settings
 
     if option is not None:
         return option
-    return trust_settings(find_config_file(Path.cwd())).require_endorsers
+    workspace = find_workspace(Path.cwd())
+    return trust_settings(workspace.root / CONFIG_NAME if workspace is not None else None).require_endorsers
 
 
 def reader_policy_for(option: int | None) -> Policy:
