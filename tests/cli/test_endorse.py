@@ -336,3 +336,26 @@ def test_trust_is_read_only_from_a_workspace(endorsed: Path, reader: Path, runne
     assert invoke(runner, "extract", endorsed, tmp_path / "out")[0] == 0
     Path("mirror.toml").write_text("[publisher]\nkey = 'alice'\n")  # a nearer file of another kind
     assert invoke(runner, "verify", endorsed)[0] == 0
+
+
+def test_the_passphrase_is_asked_only_after_the_whole_bundle_checked_out(bundle: Path, people: Keyring,
+                                                                        tmp_path: Path, runner: CliRunner,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bundle with one changed account fails (exit 3) before any passphrase is asked; a good one asks once."""
+    import mirror.cli.common
+
+    people.create("erin", b"correct horse battery staple")
+    asked: list[str] = []
+    monkeypatch.setattr(mirror.cli.common, "ask_passphrase",
+                        lambda name, confirm=False: asked.append(name) or b"correct horse battery staple")
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    account = next(p for p in sorted(folder.rglob("*.md")) if ".mirror" not in p.parts)
+    account.write_bytes(account.read_bytes() + b"changed")
+    changed = sevenzip_rebuild(folder, tmp_path / "changed.7z")
+    code, _, err = invoke(runner, "endorse", changed, "--key", "erin", "--claim", "relayed", "-o", tmp_path / "o.7z",
+                          "--keys", people.folder)
+    assert code == 3 and "sha256" in err and asked == [] and not (tmp_path / "o.7z").exists()
+    code, _, err = invoke(runner, "endorse", bundle, "--key", "erin", "--claim", "relayed", "-o", tmp_path / "o.7z",
+                          "--keys", people.folder)
+    assert code == 0, err
+    assert asked == ["erin"]

@@ -10,14 +10,15 @@ An endorsement is a minisign signature by the endorser's key over the bundle's S
 the trusted comment `bundle:<id>\\tversion:<n>\\trole:endorser\\tclaim:<claim>` (docs/format.md,
 "Endorsements"). Nothing the author signed changes and nothing is recompressed: every block of the
 bundle is copied as packed bytes (sevenzip/writer.py, `copy_folders`), the endorsement goes into one
-new small block, and the header is written anew. Endorsing costs about a copy of the file plus one
-verification.
+new small block, and the header is written anew. Endorsing costs about a copy of the file plus two
+verifications (the source before signing, the copy after writing).
 
 Order: read the container and the four signed files (the first block), check the author's signature
 and the lists; refuse the author's own key, a key that already endorsed, `knows-author` for an author
-the endorser's keyring does not hold; sign; copy into a temporary file beside the output; verify that
-file fully, as a receiver will (so a bundle that changed on its stick between the reads, or one whose
-content does not match, never becomes an endorsed bundle); then rename it into place. The input is
+the endorser's keyring does not hold (or holds only on first use); verify every file of the source, so
+that a passphrase is asked only for a bundle that can be endorsed; sign; copy into a temporary file
+beside the output; verify that file fully, as a receiver will (so a bundle that changed on its stick
+between the reads never becomes an endorsed bundle); then rename it into place. The input is
 only ever read; the output never replaces the input, nor any file unless asked.
 """
 
@@ -31,7 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.bundle.verify import Keys, VerifiedBundle, check_container, check_signed, snapshot, verify_bundle
+from mirror.bundle.verify import (
+    Keys,
+    VerifiedBundle,
+    check_container,
+    check_signed,
+    snapshot,
+    verify_bundle,
+    verify_open,
+)
 from mirror.errors import ConfigError, ContentError, SignatureError
 from mirror.formats.endorsement import CLAIMS, MAX_ENDORSEMENTS, endorsement_comment, endorsement_name, is_endorsement
 from mirror.formats.manifest import SUMS_NAME, Layout
@@ -40,7 +49,8 @@ from mirror.safeio import atomic_output, open_regular
 from mirror.sevenzip import Archive, Limits, iter_members, read_archive
 from mirror.sevenzip.writer import ArchiveWriter
 from mirror.trust.keys import SecretKey
-from mirror.trust.keyset import KeyRecord
+from mirror.trust.keyset import KeyRecord, TrustedKeys
+from mirror.trust.policy import AuthorTrusted
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +167,7 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
         member = _refuse(request, endorser, {m.name for m in files}, layout, author, endorser == signed.public)
         sums = signed.control[SUMS_NAME]
         comment = endorsement_comment(signed.meta.bundle_id, signed.meta.version, request.claim)
+        _check_whole(src, trusted, request.limits, sums)  # every file, before a passphrase is asked
         key = unlock()
         if key.public != endorser:
             raise ConfigError("the secret key does not match the endorser's public key")
@@ -172,6 +183,18 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
                 writer.copy_empty(archive)
             verified = _check_copy(tmp, trusted, request.limits, sums, {m.name for m in files} | {member})
     return Endorsed(_moved(verified, request.out), member, author is not None)
+
+
+def _check_whole(src: BinaryIO, keys: TrustedKeys, limits: Limits, sums: bytes) -> None:
+    """Verify the source fully (every file against SHA256SUMS), so nobody types a passphrase for a bundle that
+    cannot be endorsed.
+
+    Raises:
+        VerificationError: it does not verify, or its SHA256SUMS changed since it was first read.
+    """
+    checked = verify_open(src, keys, limits, AuthorTrusted())
+    if checked.signed.control[SUMS_NAME] != sums:
+        raise SignatureError("the bundle changed while it was being endorsed", hint="copy it to local storage first")
 
 
 def _check_copy(tmp: Path, keys: Keys, limits: Limits, sums: bytes, members: set[str]) -> VerifiedBundle:

@@ -56,8 +56,8 @@ def endorsers_option(func: Any) -> Any:
     return click.option("--require-endorsers", "require_endorsers", type=click.IntRange(0, 100), default=None,
                         metavar="K",
                         help="also trust a bundle whose author you do not know when K keys in your keyring endorse "
-                             "it as knows-author (default: [trust] require_endorsers in the workspace's mirror.toml, else 0: "
-                             "only the author's key decides)")(func)
+                             "it as knows-author (default: [trust] require_endorsers in the workspace's mirror.toml, "
+                             "else 0: only the author's key decides)")(func)
 
 
 def required_endorsers(option: int | None) -> int:
