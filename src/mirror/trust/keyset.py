@@ -25,6 +25,14 @@ CHECKS: tuple[Checked, ...] = get_args(Checked)
 COMPARED: tuple[Checked, ...] = ("own", "in-person", "qr", "phone", "fingerprint")
 
 
+def check_strength(checked: Checked) -> int:
+    """How much a way of checking proves, to compare two: own 3, compared with its owner 2, first-use 1,
+    unchecked 0. Re-importing a key never lowers it unless asked (keyring.py, `import_public`)."""
+    if checked == "own":
+        return 3
+    return 2 if checked in COMPARED else {"first-use": 1}.get(checked, 0)
+
+
 @dataclass(frozen=True, slots=True)
 class KeyRecord:
     """One key in the keyring and what its owner knows about it."""
