@@ -137,3 +137,15 @@ def test_copy_folders_refuses_a_block_it_does_not_have(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="no block 99"):
             writer.copy_folders(src, archive, [99])
         writer.fp.close()
+
+
+def test_an_unknown_method_is_named_once() -> None:
+    """An unknown coder id reads "unsupported method 0x7f01", never "method method 7f01"."""
+    from mirror.errors import ArchiveError
+    from mirror.sevenzip.model import Coder
+    from mirror.sevenzip.reader import _lzma_filters
+
+    assert Coder(b"\x7f\x01", b"").name == "0x7f01"
+    with pytest.raises(ArchiveError) as raised:
+        _lzma_filters((Coder(b"\x7f\x01", b""),))
+    assert str(raised.value) == "unsupported method 0x7f01 in this archive"
