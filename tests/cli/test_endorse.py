@@ -359,3 +359,67 @@ def test_the_passphrase_is_asked_only_after_the_whole_bundle_checked_out(bundle:
                           "--keys", people.folder)
     assert code == 0, err
     assert asked == ["erin"]
+
+
+def _stranger_notes(folder: Path, count: int) -> list[str]:
+    """Write `count` endorsements by throwaway keys into an extracted bundle; their member names."""
+    from mirror.formats.endorsement import endorsement_comment, endorsement_name
+    from mirror.trust.keys import SecretKey
+
+    meta = json.loads((folder / META).read_text())
+    sums = (folder / SUMS).read_bytes()
+    names = []
+    for _ in range(count):
+        key = SecretKey.generate()
+        name = endorsement_name(key.public.key_id)
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(key.sign(sums, endorsement_comment(meta["id"], meta["version"], "relayed"))
+                                    .to_bytes())
+        names.append(name)
+    return names
+
+
+def test_drop_unknown_clears_throwaway_endorsements(endorsed: Path, people: Keyring, tmp_path: Path,
+                                                    runner: CliRunner) -> None:
+    """dave, who holds bob but not carol, adds his endorsement with --drop-unknown: carol's (a key he does not
+    hold) is left out, bob's and his own stay; every block of the author's is copied byte for byte."""
+    ring = Keyring(tmp_path / "dave-keys")
+    for name in ("alice", "bob"):
+        ring.import_public(name, people.get(name).public, ("author",), "in-person")
+    ring.create("erin", None)
+    out = tmp_path / "dropped.7z"
+    code, text, err = invoke(runner, "endorse", "--json", endorsed, "--key", "erin", "--claim", "knows-author",
+                             "--drop-unknown", "-o", out, "--keys", ring.folder)
+    assert code == 0, err
+    doc = json.loads(text)
+    carol, dave_id = people.get("carol").key_id_hex, people.get("dave").key_id_hex
+    assert sorted(doc["dropped"]) == sorted(f"{ENDORSEMENTS}{k}.minisig" for k in (carol, dave_id))
+    kept = {e.key_id for e in verify_bundle(out, ring).endorsements}
+    assert kept == {people.get("bob").key_id_hex, ring.get("erin").key_id_hex}
+    before, after = _members(endorsed, tmp_path / "a"), _members(out, tmp_path / "b")
+    assert {n: d for n, d in after.items() if not n.startswith(ENDORSEMENTS)} == \
+        {n: d for n, d in before.items() if not n.startswith(ENDORSEMENTS)}
+    assert _packed(out)[0] == _packed(endorsed)[0]  # the signed files' block, as it was
+    assert "Everything is Ok" in run(require_tool("7zz"), "t", out).stdout
+
+
+def test_a_full_bundle_can_be_endorsed_by_dropping_unknown_ones(bundle: Path, people: Keyring, tmp_path: Path,
+                                                                runner: CliRunner) -> None:
+    """A relayer filled a 7-Zip repack (one solid block) with 100 throwaway endorsements: endorse refuses and
+    names --drop-unknown; with it, that block is rewritten without them and the author's files are unchanged."""
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    _stranger_notes(folder, 100)
+    full = sevenzip_rebuild(folder, tmp_path / "full.7z")
+    out = tmp_path / "out.7z"
+    code, _, err = invoke(runner, "endorse", full, "--key", "bob", "--claim", "knows-author", "-o", out,
+                          "--keys", people.folder)
+    assert code == 2 and "100 endorsements" in err and "--drop-unknown" in err and not out.exists()
+    code, text, err = invoke(runner, "endorse", full, "--key", "bob", "--claim", "knows-author", "-o", out,
+                             "--drop-unknown", "--keys", people.folder)
+    assert code == 0, err
+    assert "dropped      endorsements from keys not in your keyring, or invalid: 100" in text
+    result = verify_bundle(out, people)
+    assert [e.signer_name for e in result.endorsements] == ["bob"]
+    assert "Everything is Ok" in run(require_tool("7zz"), "t", out).stdout
+    after = _members(out, tmp_path / "b")
+    assert {n: d for n, d in after.items() if not n.startswith(ENDORSEMENTS)} == _members(bundle, tmp_path / "a")
