@@ -62,3 +62,20 @@ def test_a_name_with_control_characters_is_escaped_and_still_exact(name: str, bu
     assert _command(out) == f"mirror keys import {word}"
     done = run(bash, "-c", f"printf %s {word} > printed")
     assert done.returncode == 0 and Path("printed").read_bytes() == os.fsencode(name)
+
+
+def test_an_extracted_folder_gets_a_command_for_its_key_file(bundle: Path, reader: Keyring, runner: CliRunner,
+                                                             tmp_path: Path) -> None:
+    """verify DIR of an unknown signer names the folder's author.pub (keys import reads a key file, not a
+    folder), and the printed command, with the right digits, imports the key."""
+    from helpers import sevenzip_extract
+    from mirror.trust.fingerprint import fingerprint
+
+    folder = sevenzip_extract(bundle, tmp_path / "-folder")
+    code, out, _ = invoke(runner, "verify", folder)
+    assert code == 5
+    assert _command(out) == f"mirror keys import {shell_word(folder / '.mirror' / 'author.pub')}"
+    digits = fingerprint(Keyring(tmp_path / "keys").get("alice").public)
+    code, _, err = invoke(runner, *shlex.split(_command(out))[1:], "--name", "alice", "--fingerprint", digits)
+    assert code == 0, err
+    assert reader.get("alice").checked == "fingerprint"

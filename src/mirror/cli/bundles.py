@@ -154,7 +154,9 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
                     and e.compared)
         say(f"  not enough   knows-author endorsements from keys you trust: {found} of {required} required")
     if not result.trusted and result.signer_name is None:
-        command = shell_word(result.path)  # the exact file, for a shell
+        # The exact file, for a shell; an extracted folder's key file, since keys import reads files only.
+        key_source = result.path / result.layout.author_key if result.path.is_dir() else result.path
+        command = shell_word(key_source)
         say(f"  compare the fingerprint with the author by phone or in person, then: mirror keys import {command} "
             "--name NAME --fingerprint 'DIGITS THE AUTHOR GAVE YOU'")
 
