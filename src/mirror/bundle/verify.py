@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -44,7 +45,7 @@ from mirror.formats.manifest import (
 from mirror.formats.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature, key_id_hex
 from mirror.formats.names import printable
 from mirror.safeio import open_regular
-from mirror.sevenzip import Archive, Limits, Member, check_methods, iter_members, read_archive, regular_files
+from mirror.sevenzip import Archive, Limits, Member, check_methods, read_ahead, read_archive, regular_files
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import check_signature
@@ -259,14 +260,17 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     def signed_files() -> dict[str, bytes]:
         return {logical: held[name] for name, logical in control.items()}
 
-    for member, chunks in iter_members(fp, archive):
-        if member.name in control or is_endorsement(member.name, layout):
-            held[member.name], digest = _read_capped(chunks)
-        else:
-            digest = _hash(chunks)
-        _record(member.name, digest, signed, hashes, changed)
-        if signed is None and all(name in held for name in control):
-            signed = check_signed(signed_files(), keys, layout, expect_key)  # before the bulk of the data
+    # No CRC: every member's SHA-256 is compared with the signed list (or, for the signature and the
+    # endorsements, their signatures checked), and whoever changes data can fix its CRC. Decoded on a second thread.
+    with closing(read_ahead(fp, archive, crc=False)) as pairs:
+        for member, chunks in pairs:
+            if member.name in control or is_endorsement(member.name, layout):
+                held[member.name], digest = _read_capped(chunks)
+            else:
+                digest = _hash(chunks)
+            _record(member.name, digest, signed, hashes, changed)
+            if signed is None and all(name in held for name in control):
+                signed = check_signed(signed_files(), keys, layout, expect_key)  # before the bulk of the data
     for member in files:  # members without a data stream (empty files)
         if member.has_stream:
             continue
