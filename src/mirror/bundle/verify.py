@@ -16,7 +16,9 @@ parsed strictly and judged; then the policy decides. Nothing is written to disk.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mirror.bundle.endorsements import EndorsementCheck, check_endorsements
+from mirror.bundle.verified import Facts, VerifiedCache
 from mirror.errors import ArchiveError, ContentError, KeyringError, ManifestError, SignatureError
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
 from mirror.formats.manifest import (
@@ -241,12 +244,21 @@ def _hash(chunks: Iterator[bytes]) -> str:
     return digest.hexdigest()
 
 
+class _Stale(Exception):
+    """The SHA256SUMS read is not the one the cache entry was made with: verify in full."""
+
+
 def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
-                expect_key: PublicKeyFile | None = None) -> Checked:
+                expect_key: PublicKeyFile | None = None, known_sums: str | None = None) -> Checked:
     """Run every check on an open bundle.
+
+    With `known_sums` (bundle/verified.py: this file's members were all checked against a SHA256SUMS with
+    this SHA-256, and the file has not changed since), every step runs except decoding and hashing the
+    members' data: only the blocks holding the signed files and endorsements are read.
 
     Raises:
         VerificationError: the first failed step, or ContentError listing every bad file.
+        _Stale: the SHA256SUMS read is not the known one.
     """
     archive = read_archive(fp, limits)
     files, layout = check_container(archive)
@@ -262,10 +274,17 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
 
     # No CRC: every member's SHA-256 is compared with the signed list (or, for the signature and the
     # endorsements, their signatures checked), and whoever changes data can fix its CRC. Decoded on a second thread.
-    with closing(read_ahead(fp, archive, crc=False)) as pairs:
+    def kept(member: Member) -> bool:
+        return member.name in control or is_endorsement(member.name, layout)
+
+    with closing(read_ahead(fp, archive, crc=False, want=kept if known_sums else None)) as pairs:
         for member, chunks in pairs:
-            if member.name in control or is_endorsement(member.name, layout):
+            if kept(member):
                 held[member.name], digest = _read_capped(chunks)
+            elif known_sums:
+                for _ in chunks:  # decoded only because it shares a block with a signed file
+                    pass
+                continue
             else:
                 digest = _hash(chunks)
             _record(member.name, digest, signed, hashes, changed)
@@ -279,6 +298,8 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
             held[member.name] = b""
     if signed is None:
         signed = check_signed(signed_files(), keys, layout, expect_key)
+    if known_sums and hashlib.sha256(held[layout.sums]).hexdigest() != known_sums:
+        raise _Stale
     changed |= {p for p, d in hashes.items() if signed.sums.entries.get(p, d) != d}
     _check_content(signed, sizes, changed)
     endorsements = check_endorsements({n: raw for n, raw in held.items() if is_endorsement(n, layout)},
@@ -313,7 +334,7 @@ def _check_content(signed: _Signed, sizes: dict[str, int], changed: set[str]) ->
 
 
 def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_key: PublicKeyFile | None = None,
-                  policy: Policy | None = None) -> VerifiedBundle:
+                  policy: Policy | None = None, cache: VerifiedCache | None = None) -> VerifiedBundle:
     """Check a bundle received by hand; return it only if every check passes.
 
     Args:
@@ -322,12 +343,23 @@ def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_k
         limits: caps on size and member count.
         expect_key: check against exactly this key (used by create's self-check).
         policy: who must have signed for the bundle to be trusted (default: its author is in the keyring).
+        cache: what this machine already checked (publish and fetch only; bundle/verified.py): an unchanged
+            file is checked without decoding its data; a file verified in full is recorded in it.
 
     Raises:
         VerificationError: the bundle must not be trusted.
         ConfigError: `path` is a FIFO, device or socket (refused before it is opened).
         OSError: the file cannot be read.
     """
+    keys, limits, policy = snapshot(keys), limits or Limits(), policy or AuthorTrusted()
     with open_regular(path) as fp:
-        checked = verify_open(fp, snapshot(keys), limits or Limits(), policy or AuthorTrusted(), expect_key)
+        before = os.fstat(fp.fileno())
+        facts = cache.get(before) if cache is not None else None
+        if facts is not None and facts.sums is not None:
+            with contextlib.suppress(_Stale):
+                return verify_open(fp, keys, limits, policy, expect_key, facts.sums).result(path)
+        checked = verify_open(fp, keys, limits, policy, expect_key)
+        if cache is not None:
+            sums = hashlib.sha256(checked.signed.control[SUMS_NAME]).hexdigest()
+            cache.record(before, os.fstat(fp.fileno()), Facts(sums=sums))
     return checked.result(path)

@@ -16,12 +16,14 @@ wait in DEST/.mirror-downloads/.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mirror.bundle.verified import Facts, VerifiedCache
 from mirror.bundle.verify import VerifiedBundle, verify_bundle
 from mirror.errors import ConfigError, ExitCode, VerificationError
 from mirror.fetch.choose import Log, NoIndex, choose_index
@@ -31,6 +33,7 @@ from mirror.fetch.report import MirrorReport
 from mirror.fetch.state import known_mirrors
 from mirror.fetch.transport import Mirror, open_mirror
 from mirror.formats.index import BundleEntry
+from mirror.formats.manifest import SUMS_NAME
 from mirror.formats.names import readable_name
 from mirror.net.pace import Limits
 from mirror.safeio import file_sha256
@@ -89,10 +92,11 @@ class FetchResult:
         return ExitCode.INVALID if self.tampered_only else ExitCode.INCOMPLETE
 
 
-def _check(entry: BundleEntry, path: Path, keys: TrustedKeys) -> tuple[VerifiedBundle | None, str]:
+def _check(entry: BundleEntry, path: Path, keys: TrustedKeys,
+           cache: VerifiedCache | None = None) -> tuple[VerifiedBundle | None, str]:
     """Full verification of a downloaded bundle, and agreement with what the index says of it."""
     try:
-        verified = verify_bundle(path, keys)
+        verified = verify_bundle(path, keys, cache=cache)
     except VerificationError as exc:
         return None, f"signed hash matched, but the bundle failed verification: {exc}"
     if (verified.meta.bundle_id, verified.meta.version, verified.meta.title) != (entry.id, entry.version, entry.title):
@@ -116,16 +120,30 @@ def arrival_names(entry: BundleEntry) -> tuple[str, str, str]:
     return f"{stem}.7z", f"{stem}-{entry.sha256[:12]}.7z", f"{entry.id}-v{entry.version}.7z"
 
 
-def already_here(dest: Path, entry: BundleEntry) -> Path | None:
+def _sha256(path: Path, cache: VerifiedCache | None) -> str:
+    """The file's SHA-256: from the cache while the file is unchanged (bundle/verified.py), else read."""
+    if cache is None:
+        return file_sha256(path)
+    before = os.stat(path)
+    facts = cache.get(before)
+    if facts is not None and facts.sha256:
+        return facts.sha256
+    digest = file_sha256(path)
+    cache.record(before, os.stat(path), Facts(sha256=digest))
+    return digest
+
+
+def already_here(dest: Path, entry: BundleEntry, cache: VerifiedCache | None = None) -> Path | None:
     """A file in DEST, under any of `arrival_names`, whose bytes are the signed ones."""
     for name in arrival_names(entry):
         path = dest / name
-        if path.is_file() and path.stat().st_size == entry.size and file_sha256(path) == entry.sha256:
+        if path.is_file() and path.stat().st_size == entry.size and _sha256(path, cache) == entry.sha256:
             return path
     return None
 
 
-def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys) -> Arrival:
+def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, cache: VerifiedCache | None = None
+           ) -> Arrival:
     final = part.with_name(f"{entry.sha256}.7z")
     os.replace(part, final)
     verified, problem = _check(entry, final, keys)
@@ -134,9 +152,15 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys) -> Arr
         return Arrival(entry, note=problem, invalid=True)
     arrival = Arrival(entry)
     target, other = (dest / name for name in arrival_names(entry)[:2])
-    if target.exists() and file_sha256(target) != entry.sha256:
+    if target.exists() and _sha256(target, cache) != entry.sha256:
         target = other  # a file of that name is there already (another bundle of the same title): never replaced
+    before = os.stat(final)
     os.replace(final, target)
+    if cache is not None:  # the rename changed only its ctime: remembered under its new key
+        now = os.stat(target)
+        if (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns) == \
+                (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns):
+            cache.record(now, now, Facts(hashlib.sha256(verified.control[SUMS_NAME]).hexdigest(), entry.sha256))
     arrival.path, arrival.trusted, arrival.note = target, verified.trusted, _trust_note(verified)
     arrival.verified = verified
     return arrival
@@ -177,11 +201,22 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     downloads.mkdir(exist_ok=True)
     order = sorted(mirrors, key=lambda m: m.label != chosen.label)  # the mirror that served the index first
     result = FetchResult(reports, chosen)
+    cache = VerifiedCache()
+    try:
+        _fetch_each(request, keys, wanted, order, reports, result, cache, log)
+    finally:
+        cache.save()
+    return result
+
+
+def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEntry], order: list[Mirror],
+                reports: dict[str, MirrorReport], result: FetchResult, cache: VerifiedCache, log: Log) -> None:
+    downloads = request.dest / DOWNLOADS
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
     for entry in wanted:
-        existing = already_here(request.dest, entry)
+        existing = already_here(request.dest, entry, cache)
         if existing is not None:
-            verified, problem = _check(entry, existing, keys)
+            verified, problem = _check(entry, existing, keys, cache)
             result.arrivals.append(Arrival(entry, existing, f"already here, {_trust_note(verified)}",
                                            verified.trusted, verified=verified) if verified
                                    else Arrival(entry, None, problem, False, True))
@@ -189,12 +224,11 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
         part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
         download = Download(entry, downloads, reports, request.limits, log, request.progress)
         part = part or download.run(order)
-        arrival = _place(entry, part, request.dest, keys) if part else Arrival(entry)
+        arrival = _place(entry, part, request.dest, keys, cache) if part else Arrival(entry)
         result.arrivals.append(arrival)
         if arrival.path is None:
             failed_clean = failed_clean or not (download.tampered or arrival.invalid)
             result.tampered_only = not failed_clean
-    return result
 
 
 def _wanted(chosen: Choice, request: FetchRequest) -> list[BundleEntry]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import BinaryIO
 
 from mirror.sevenzip.model import Archive, Member
@@ -34,8 +34,8 @@ _Item = tuple[Member | None, bytes | None]  # (member, None) starts a member; (N
 _Batch = list[_Item] | BaseException | None  # None: the last batch was sent
 
 
-def read_ahead(fp: BinaryIO, archive: Archive,
-               crc: bool = True) -> Generator[tuple[Member, Iterator[bytes]], None, None]:
+def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[[Member], bool] | None = None
+               ) -> Generator[tuple[Member, Iterator[bytes]], None, None]:
     """Like `iter_members`, decoded on another thread. Consume each member's chunks before the next member.
 
     Raises:
@@ -43,7 +43,7 @@ def read_ahead(fp: BinaryIO, archive: Archive,
     """
     batches: queue.Queue[_Batch] = queue.Queue(DEPTH)
     stop = threading.Event()
-    thread = threading.Thread(target=_produce, args=(fp, archive, crc, batches, stop), daemon=True,
+    thread = threading.Thread(target=_produce, args=(fp, archive, crc, want, batches, stop), daemon=True,
                               name="mirror-read-ahead")
     thread.start()
     try:
@@ -57,7 +57,8 @@ def read_ahead(fp: BinaryIO, archive: Archive,
                 thread.join(0.01)
 
 
-def _produce(fp: BinaryIO, archive: Archive, crc: bool, batches: queue.Queue[_Batch], stop: threading.Event) -> None:
+def _produce(fp: BinaryIO, archive: Archive, crc: bool, want: Callable[[Member], bool] | None,
+             batches: queue.Queue[_Batch], stop: threading.Event) -> None:
     batch: list[_Item] = []
     size = 0
 
@@ -71,7 +72,7 @@ def _produce(fp: BinaryIO, archive: Archive, crc: bool, batches: queue.Queue[_Ba
         return False
 
     try:
-        for member, chunks in iter_members(fp, archive, crc, BATCH_BYTES):
+        for member, chunks in iter_members(fp, archive, crc, BATCH_BYTES, want):
             batch.append((member, None))
             for chunk in chunks:
                 batch.append((None, chunk))

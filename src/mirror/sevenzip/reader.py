@@ -22,7 +22,7 @@ from __future__ import annotations
 import lzma
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from mirror.errors import ArchiveError
@@ -201,15 +201,16 @@ class _FolderReader:
             yield piece
 
 
-def iter_members(fp: BinaryIO, archive: Archive, crc: bool = True,
-                 chunk: int = CHUNK) -> Iterator[tuple[Member, Iterator[bytes]]]:
+def iter_members(fp: BinaryIO, archive: Archive, crc: bool = True, chunk: int = CHUNK,
+                 want: Callable[[Member], bool] | None = None) -> Iterator[tuple[Member, Iterator[bytes]]]:
     """Each member with data, in archive order, with an iterator over its bytes.
 
     The caller must consume each chunk iterator before advancing. A member's
     CRC is checked after its last chunk, unless `crc` is False: a caller that
     compares every member with a signed SHA-256 learns nothing more from a CRC
     (anyone who changes the data can fix the CRC too), and it costs a quarter
-    of a verify's time. Chunks are at most `chunk` bytes.
+    of a verify's time. Chunks are at most `chunk` bytes. With `want`, a block
+    none of whose members it wants is skipped, not decoded.
 
     Raises:
         ArchiveError: damaged or truncated data, CRC mismatch.
@@ -219,8 +220,11 @@ def iter_members(fp: BinaryIO, archive: Archive, crc: bool = True,
         if member.folder is not None:
             by_folder.setdefault(member.folder, []).append(member)
     for index, folder in enumerate(archive.folders):
+        members = by_folder.get(index, [])
+        if want is not None and not any(want(m) for m in members):
+            continue
         reader = _FolderReader(fp, folder)
-        for member in by_folder.get(index, []):
+        for member in members:
             chunks = reader.chunks(member.size, chunk)
             yield member, _checked(chunks, member) if crc else chunks
 
