@@ -15,6 +15,7 @@ are extras whose libraries are imported only when such a host is opened.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -87,6 +88,13 @@ class SourceReader(io.RawIOBase):
         self._file = file
         self._size = size
         self._offset = 0
+        self._digest: hashlib._Hash | None = hashlib.sha256()  # of the bytes read in order from the start
+
+    def sent_sha256(self) -> str | None:
+        """SHA-256 of the bytes read, if they were read once in order from the first to the last; else None."""
+        if self._digest is None or self._offset != self._size:
+            return None
+        return self._digest.hexdigest()
 
     def __len__(self) -> int:
         return self._size
@@ -110,7 +118,12 @@ class SourceReader(io.RawIOBase):
             SourceFailed: the file cannot be positioned.
         """
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._offset, io.SEEK_END: self._size}[whence]
-        self._offset = min(max(base + offset, 0), self._size)
+        target = min(max(base + offset, 0), self._size)
+        if target == 0:
+            self._digest = hashlib.sha256()  # read again from the start: a retry, or a signer's rewind
+        elif target != self._offset:
+            self._digest = None
+        self._offset = target
         try:
             self._file.seek(self._offset)
         except OSError as exc:
@@ -136,4 +149,6 @@ class SourceReader(io.RawIOBase):
             raise SourceFailed(OSError(f"{name}: file became shorter while it was being sent"))
         view[: len(chunk)] = chunk
         self._offset += len(chunk)
+        if self._digest is not None:
+            self._digest.update(chunk)
         return len(chunk)
