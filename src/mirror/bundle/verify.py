@@ -23,10 +23,9 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from mirror.bundle.endorsements import EndorsementCheck, check_endorsements
-from mirror.bundle.verified import Facts, VerifiedCache
 from mirror.errors import ArchiveError, ContentError, KeyringError, ManifestError, SignatureError
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
 from mirror.formats.manifest import (
@@ -54,6 +53,9 @@ from mirror.trust.keyring import Keyring
 from mirror.trust.keys import check_signature
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.policy import AuthorTrusted, Evidence, Policy, Verdict
+
+if TYPE_CHECKING:
+    from mirror.bundle.verified import VerifiedCache
 
 Keys = Keyring | TrustedKeys | None  # None trusts nobody: the signer is only shown
 
@@ -360,6 +362,8 @@ def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_k
                 return verify_open(fp, keys, limits, policy, expect_key, facts.sums).result(path)
         checked = verify_open(fp, keys, limits, policy, expect_key)
         if cache is not None:
+            from mirror.bundle.verified import Facts  # publish and fetch only: verify starts without it
+
             sums = hashlib.sha256(checked.signed.control[SUMS_NAME]).hexdigest()
             cache.record(before, os.fstat(fp.fileno()), Facts(sums=sums))
     return checked.result(path)
