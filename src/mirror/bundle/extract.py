@@ -1,4 +1,4 @@
-"""extract_bundle(): verify fully, then write regular files, mode 0644, through a temporary folder.
+"""extract_bundle(): verify fully, then reveal regular files, mode 0644, by renaming a private folder into place.
 
 Example::
 
@@ -6,14 +6,21 @@ Example::
     print(result.dest, len(result.verified.members))
     extract_bundle(Path("x.7z"), None, keyring)   # into ./almaty-january-2022-9160a322-v2 (its readable name)
 
-The archive is read twice: once to verify, once to write. The second pass
-hashes again and compares with the first, so a file that changes on the USB
-stick in between is caught. py7zr's extractall is never used on received
-bundles; this module writes each file itself, under names already checked.
+One pass when it can: the signed files come first in a bundle, so their signature
+is checked before any other member is decoded; if then the members are exactly the
+listed ones with the sizes bundle.json signed, and the author alone is trusted (or
+the reader accepts untrusted bundles), each member is written into a hidden staging
+folder while it is hashed. No more than the author signed can be written, and the
+folder is removed unless every check passes. Otherwise (a repack that put the signed
+files last, a policy that needs endorsements) the archive is read twice: once to
+verify, once to write, hashing again and comparing with the first pass, so a file
+that changes on the USB stick in between is caught. py7zr's extractall is never used
+on received bundles; this module writes each file itself, under names already checked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -23,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.bundle.verify import Keys, VerifiedBundle, check_container, snapshot, verify_open
+from mirror.bundle.verify import Keys, VerifiedBundle, check_container, snapshot, verify_open, write_all
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
 from mirror.formats.names import readable_name
 from mirror.safeio import open_regular, rename_noreplace
@@ -55,24 +62,50 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
     if dest is not None:
         _check_new(dest)
     limits = limits or Limits()
-    with open_regular(path) as fp:
-        checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted())
-        verified = checked.result(path)
-        if not verified.trusted and not allow_untrusted:
-            raise UntrustedSigner(verified.key_id, verified.fingerprint)
-        if dest is None:
-            dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
-            _check_new(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mirror-tmp", dir=dest.parent))
-        try:
-            written = _write_all(fp, limits, staging, {**checked.unlisted, **verified.sums.entries}, verified)
-            os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
-            rename_noreplace(staging, dest)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+    folder = dest.parent if dest is not None else parent
+    made = [p for p in (folder, *folder.parents) if not p.exists()]  # removed again if nothing is extracted
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name if dest else path.stem}.", suffix=".mirror-tmp",
+                                    dir=folder))
+    try:
+        with open_regular(path) as fp:
+            checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted(),
+                                  writer=_Staging(staging, allow_untrusted))
+            verified = checked.result(path)
+            if not verified.trusted and not allow_untrusted:
+                raise UntrustedSigner(verified.key_id, verified.fingerprint)
+            if dest is None:
+                dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
+                _check_new(dest)
+            if checked.written:
+                for name in verified.ignored:  # invalid endorsements are verified, never extracted
+                    staging.joinpath(*name.split("/")).unlink(missing_ok=True)
+                written = len(verified.members) - len(verified.ignored)
+            else:  # the signed files did not come first, or the author alone is not trusted: write now
+                shutil.rmtree(staging)
+                staging.mkdir(mode=0o700)
+                written = _write_all(fp, limits, staging, {**checked.unlisted, **verified.sums.entries}, verified)
+        os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
+        rename_noreplace(staging, dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for empty in made:
+            with contextlib.suppress(OSError):
+                empty.rmdir()
+        raise
     return Extracted(dest, verified, written)
+
+
+@dataclass(frozen=True, slots=True)
+class _Staging:
+    """verify_open's writer: new files in the private staging folder."""
+
+    staging: Path
+    untrusted_ok: bool
+
+    def create(self, name: str) -> int:
+        """A new file for member `name`."""
+        return _create(self.staging, name)
 
 
 def _check_new(dest: Path) -> None:
@@ -92,12 +125,6 @@ def _create(staging: Path, name: str) -> int:
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     os.fchmod(fd, 0o644)  # whatever the umask: readable, like plain 7-Zip makes it
     return fd
-
-
-def _write_all_of(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def _write_all(handle: BinaryIO, limits: Limits, staging: Path, hashes: dict[str, str],
@@ -124,7 +151,7 @@ def _write_all(handle: BinaryIO, limits: Limits, staging: Path, hashes: dict[str
                 try:
                     for chunk in chunks:
                         digest.update(chunk)
-                        _write_all_of(fd, chunk)
+                        write_all(fd, chunk)
                 finally:
                     os.close(fd)
             if digest.hexdigest() != hashes.get(member.name):

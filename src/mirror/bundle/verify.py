@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from mirror.bundle.endorsements import EndorsementCheck, check_endorsements
 from mirror.errors import ArchiveError, ContentError, KeyringError, ManifestError, SignatureError
@@ -162,6 +162,7 @@ class Checked:
     unlisted: dict[str, str]  # sha256 of the members SHA256SUMS does not cover: itself, its signature, endorsements
     endorsements: tuple[EndorsementCheck, ...]
     verdict: Verdict
+    written: bool = False  # every member with data went through the writer (verify_open)
 
     def result(self, path: Path) -> VerifiedBundle:
         """The verified bundle."""
@@ -239,11 +240,52 @@ def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()
 
 
-def _hash(chunks: Iterator[bytes]) -> str:
+def _hash(chunks: Iterator[bytes], fd: int | None = None) -> str:
+    """The chunks' SHA-256; with `fd`, also written to it (and it is closed)."""
     digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
+    if fd is None:
+        for chunk in chunks:
+            digest.update(chunk)
+        return digest.hexdigest()
+    try:
+        for chunk in chunks:
+            digest.update(chunk)
+            write_all(fd, chunk)
+    finally:
+        os.close(fd)
     return digest.hexdigest()
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to `fd` (os.write may write less)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class Writer(Protocol):
+    """Where extract writes members as they are verified, once writing is allowed (bundle/extract.py)."""
+
+    @property
+    def untrusted_ok(self) -> bool:
+        """Write even when the author alone does not make the bundle trusted."""
+        ...
+
+    def create(self, name: str) -> int:
+        """A new file for member `name` (already checked), as a descriptor open for writing."""
+        ...
+
+
+def _may_write(signed: _Signed, sizes: dict[str, int], keys: TrustedKeys, policy: Policy, writer: Writer) -> bool:
+    """Whether extract may write the bulk while it is verified: the signature checked out, the members are exactly
+    the listed files with the sizes bundle.json signed (so no more can be written than the author signed), and
+    the author alone makes the bundle trusted (or the reader accepts untrusted ones). Otherwise extract verifies
+    first and writes in a second pass, as before."""
+    try:
+        _check_content(signed, sizes, set())
+    except ContentError:
+        return False
+    return writer.untrusted_ok or policy.judge(Evidence(signed.public, ()), keys).trusted
 
 
 class _Stale(Exception):
@@ -251,12 +293,18 @@ class _Stale(Exception):
 
 
 def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
-                expect_key: PublicKeyFile | None = None, known_sums: str | None = None) -> Checked:
+                expect_key: PublicKeyFile | None = None, known_sums: str | None = None,
+                writer: Writer | None = None) -> Checked:
     """Run every check on an open bundle.
 
     With `known_sums` (bundle/verified.py: this file's members were all checked against a SHA256SUMS with
     this SHA-256, and the file has not changed since), every step runs except decoding and hashing the
     members' data: only the blocks holding the signed files and endorsements are read.
+
+    With `writer` (extract), each member is also written through it as it is hashed, from the moment
+    `_may_write` allows it (the signed files come first in a bundle made by `mirror create`); the result says
+    whether everything was (`Checked.written`). Nothing is trusted for being written: the caller keeps it in a
+    private folder until every check passed.
 
     Raises:
         VerificationError: the first failed step, or ContentError listing every bad file.
@@ -270,6 +318,8 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     hashes: dict[str, str] = {}  # kept only until the signed list is known, and for unlisted members
     changed: set[str] = set()
     signed: _Signed | None = None
+    writing = False  # every member so far went through `writer`, and it may go on
+    bulk_before_signed = False
 
     def signed_files() -> dict[str, bytes]:
         return {logical: held[name] for name, logical in control.items()}
@@ -283,18 +333,27 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
         for member, chunks in pairs:
             if kept(member):
                 held[member.name], digest = _read_capped(chunks)
+                if writing and writer is not None:
+                    _hash(iter((held[member.name],)), writer.create(member.name))
             elif known_sums:
                 for _ in chunks:  # decoded only because it shares a block with a signed file
                     pass
                 continue
             else:
-                digest = _hash(chunks)
+                bulk_before_signed = bulk_before_signed or signed is None
+                digest = _hash(chunks, writer.create(member.name) if writing and writer is not None else None)
             _record(member.name, digest, signed, hashes, changed)
             if signed is None and all(name in held for name in control):
                 signed = check_signed(signed_files(), keys, layout, expect_key)  # before the bulk of the data
+                if writer is not None and not bulk_before_signed and _may_write(signed, sizes, keys, policy, writer):
+                    writing = True
+                    for name, data in held.items():
+                        _hash(iter((data,)), writer.create(name))
     for member in files:  # members without a data stream (empty files)
         if member.has_stream:
             continue
+        if writing and writer is not None:
+            os.close(writer.create(member.name))
         _record(member.name, hashlib.sha256(b"").hexdigest(), signed, hashes, changed)
         if member.name in control or is_endorsement(member.name, layout):
             held[member.name] = b""
@@ -308,7 +367,8 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
                                       held[layout.sums], signed.meta, signed.public, keys, layout)
     evidence = Evidence(signed.public, tuple(e.evidence for e in endorsements if e.evidence is not None))
     unlisted = {p: d for p, d in hashes.items() if p not in signed.sums.entries}
-    return Checked(signed, tuple(m.name for m in files), unlisted, endorsements, policy.judge(evidence, keys))
+    return Checked(signed, tuple(m.name for m in files), unlisted, endorsements, policy.judge(evidence, keys),
+                   writing)
 
 
 def _record(name: str, digest: str, signed: _Signed | None, hashes: dict[str, str], changed: set[str]) -> None:
