@@ -20,7 +20,7 @@ import requests
 from helpers import require_tool
 from mirror.errors import ConfigError, MissingFile, TransferError
 from mirror.publish.config import HostConfig
-from mirror.publish.hosts import Host, open_host, read_back, webdav
+from mirror.publish.hosts import Host, open_host, read_back, sending_progress, webdav
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -423,3 +423,16 @@ def test_webdav_reads_back_whole_what_was_not_what_the_plan_hashed(nginx_dav: Da
     with pytest.raises(TransferError, match="another sha256"):
         host.upload("bundles/big.7z", source, "0" * 64)
     host.close()
+
+
+def test_upload_progress_counts_each_byte_once(target: Target, tmp_path: Path) -> None:
+    """Every driver reports the bytes it sends through the thread's progress hook; rewinds are taken back."""
+    data = secrets.token_bytes(3 * 1024 * 1024 + 5)
+    source, sha256 = _source(tmp_path, data)
+    seen: list[int] = []
+    with sending_progress(seen.append):
+        target.host.upload("bundles/p.7z", source, sha256)
+    assert sum(seen) == len(data) and max(seen) > 0
+    seen.clear()
+    target.host.upload("bundles/q.7z", source, sha256)  # outside the hook: nothing reported
+    assert seen == []
