@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -209,26 +210,40 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     return result
 
 
+def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, cache: VerifiedCache) -> Arrival:
+    verified, problem = _check(entry, existing, keys, cache)
+    return (Arrival(entry, existing, f"already here, {_trust_note(verified)}", verified.trusted, verified=verified)
+            if verified else Arrival(entry, None, problem, False, True))
+
+
 def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEntry], order: list[Mirror],
                 reports: dict[str, MirrorReport], result: FetchResult, cache: VerifiedCache, log: Log) -> None:
+    """Download the bundles one after another; each is verified and placed on a second thread meanwhile, so the
+    next download overlaps the last one's verification (one at a time: placing checks names already in DEST)."""
     downloads = request.dest / DOWNLOADS
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
-    for entry in wanted:
-        existing = already_here(request.dest, entry, cache)
-        if existing is not None:
-            verified, problem = _check(entry, existing, keys, cache)
-            result.arrivals.append(Arrival(entry, existing, f"already here, {_trust_note(verified)}",
-                                           verified.trusted, verified=verified) if verified
-                                   else Arrival(entry, None, problem, False, True))
-            continue
-        part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
-        download = Download(entry, downloads, reports, request.limits, log, request.progress)
-        part = part or download.run(order)
-        arrival = _place(entry, part, request.dest, keys, cache) if part else Arrival(entry)
-        result.arrivals.append(arrival)
-        if arrival.path is None:
-            failed_clean = failed_clean or not (download.tampered or arrival.invalid)
-            result.tampered_only = not failed_clean
+    done: list[tuple[Future[Arrival], Download | None]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-place") as placing:
+        for entry in wanted:
+            existing = already_here(request.dest, entry, cache)
+            if existing is not None:
+                done.append((placing.submit(_here, entry, existing, keys, cache), None))
+                continue
+            part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
+            download = Download(entry, downloads, reports, request.limits, log, request.progress)
+            part = part or download.run(order)
+            if part:
+                done.append((placing.submit(_place, entry, part, request.dest, keys, cache), download))
+            else:
+                nothing: Future[Arrival] = Future()
+                nothing.set_result(Arrival(entry))
+                done.append((nothing, download))
+        for future, fetched in done:
+            arrival = future.result()
+            result.arrivals.append(arrival)
+            if arrival.path is None and fetched is not None:
+                failed_clean = failed_clean or not (fetched.tampered or arrival.invalid)
+                result.tampered_only = not failed_clean
 
 
 def _wanted(chosen: Choice, request: FetchRequest) -> list[BundleEntry]:
