@@ -64,11 +64,11 @@ WORDS = ("street", "square", "people", "night", "phone", "light", "city", "snow"
 
 # ------------------------------------------------------------------------------------------------- corpora
 
-def photo_corpus(megabytes: int) -> Path:
+def photo_corpus(megabytes: int, corpora: Path = CORPORA) -> Path:
     """A folder of noise JPEGs of about 5 MB each, `megabytes` in all, and 50 accounts (cached)."""
     from PIL import Image  # only to build the corpus
 
-    folder = CORPORA / f"noise-{megabytes}"
+    folder = corpora / f"noise-{megabytes}"
     done = folder.with_name(folder.name + ".complete")
     if done.exists():
         return folder
@@ -88,9 +88,9 @@ def photo_corpus(megabytes: int) -> Path:
     return folder
 
 
-def account_corpus(members: int) -> Path:
+def account_corpus(members: int, corpora: Path = CORPORA) -> Path:
     """A folder of `members` accounts of about 1.5 KB (cached)."""
-    folder = CORPORA / f"accounts-{members}"
+    folder = corpora / f"accounts-{members}"
     done = folder.with_name(folder.name + ".complete")
     if done.exists():
         return folder
@@ -202,10 +202,10 @@ def extract_section(b: Bench, bundle: Path) -> list[str]:
     return lines
 
 
-def memory_section(b: Bench, members: Sequence[int]) -> list[str]:
+def memory_section(b: Bench, members: Sequence[int], corpora: Path) -> list[str]:
     lines = []
     for count in members:
-        bundle = b.bundle(account_corpus(count), f"accounts-{count}.7z")
+        bundle = b.bundle(account_corpus(count, corpora), f"accounts-{count}.7z")
         commands: dict[str, tuple[list[str], Callable[[], None] | None]] = {
             "mirror verify": ([*b.mirror, "verify", str(bundle), "--keys", str(b.keys)], None)}
         if b.before:
@@ -321,7 +321,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sections", default="verify,extract,memory,startup,publish")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--before", type=Path, help="also run mirror from this src/ folder (an earlier commit's)")
+    parser.add_argument("--quick", action="store_true", help="tiny inputs, one round: a smoke run")
+    parser.add_argument("--corpora", type=Path, default=CORPORA, help="where the corpora are cached")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.photos_mb, args.members, args.runs = 4, "200", 1
     sections = set(args.sections.split(","))
     lines = ["## verify, extract, publish and fetch against the floors", "",
              f"`python bench/floors.py --photos-mb {args.photos_mb} --members {args.members} --runs {args.runs}`: "
@@ -329,14 +333,14 @@ def main(argv: Sequence[str] | None = None) -> int:
              "with other work: single wall times are noisy, ratios and CPU seconds less so.", ""]
     with tempfile.TemporaryDirectory(prefix="mirror-floors-") as tmp:
         b = Bench(Path(tmp), args.runs, args.before)
-        big = b.bundle(photo_corpus(args.photos_mb), "photos.7z") if sections & {"verify", "extract", "publish"} \
-            else None
+        needs_photos = bool(sections & {"verify", "extract", "publish"})
+        big = b.bundle(photo_corpus(args.photos_mb, args.corpora), "photos.7z") if needs_photos else None
         if "verify" in sections and big:
             lines += verify_section(b, big)
         if "extract" in sections and big:
             lines += extract_section(b, big)
         if "memory" in sections:
-            lines += memory_section(b, [int(n) for n in args.members.split(",")])
+            lines += memory_section(b, [int(n) for n in args.members.split(",")], args.corpora)
         if "startup" in sections:
             lines += startup_section(b)
         if "publish" in sections and big:
