@@ -6,8 +6,10 @@ Example::
     if ws is not None:
         print(ws.sources, ws.bundles, ws.keys)
     config = find_config_file(Path.cwd())   # the nearest mirror.toml of any kind, for publish
+    trust_settings(config).require_endorsers  # [trust] require_endorsers = K; 0 when absent
 
-A [workspace] table names `sources`, `bundles` and `keys`, relative to the file.
+A [workspace] table names `sources`, `bundles` and `keys`, relative to the file. A [trust] table holds the
+reader's policy: `require_endorsers = K` (docs/endorsements.md), read by `trust_settings`.
 Only that table makes a folder a workspace: a mirror.toml with only [publisher] and
 [hosts] (read by publish/config.py) leaves the keyring where it was.
 """
@@ -23,6 +25,7 @@ from mirror.errors import ConfigError
 
 CONFIG_NAME = "mirror.toml"
 _KEYS = {"sources", "bundles", "keys"}
+MAX_REQUIRED_ENDORSERS = 100  # as many as a bundle may carry (formats/endorsement.py, MAX_ENDORSEMENTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +91,38 @@ def find_workspace(start: Path) -> Workspace | None:
         if candidate.is_file() and "workspace" in read_toml(candidate):
             return load_workspace(candidate)
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class TrustSettings:
+    """The reader's [trust] table: 0 endorsers means only the author's key decides."""
+
+    require_endorsers: int = 0
+
+
+def check_endorsers(value: object, where: str) -> int:
+    """A number of required endorsers, 0 to MAX_REQUIRED_ENDORSERS.
+
+    Raises:
+        ConfigError: not a whole number in range.
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_REQUIRED_ENDORSERS:
+        raise ConfigError(f"{where}: must be a whole number from 0 to {MAX_REQUIRED_ENDORSERS}")
+    return value
+
+
+def trust_settings(config: Path | None) -> TrustSettings:
+    """The [trust] table of `config` (a mirror.toml), or the defaults when there is no file or no table.
+
+    Raises:
+        ConfigError: not TOML, or the table is malformed (the field named).
+    """
+    if config is None:
+        return TrustSettings()
+    table = read_toml(config).get("trust", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{config}: [trust] must be a table")
+    unknown = set(table) - {"require_endorsers"}
+    if unknown:
+        raise ConfigError(f"{config}: unknown field trust.{sorted(unknown)[0]}")
+    return TrustSettings(check_endorsers(table.get("require_endorsers", 0), f"{config}: trust.require_endorsers"))

@@ -68,8 +68,8 @@ def check(command: str, out: str) -> None:
 
 def test_every_reporting_command_is_documented() -> None:
     """docs/json.md has a section for each command that takes --json."""
-    assert set(documented()) == {"verify", "show", "scan", "keys list", "publish", "refresh", "status", "fetch",
-                                 "torrent"}
+    assert set(documented()) == {"verify", "show", "endorse", "scan", "keys list", "publish", "refresh", "status",
+                                 "fetch", "torrent"}
 
 
 def test_bundle_commands(runner: CliRunner, bundle: Path, tmp_path: Path, sources: Path) -> None:
@@ -90,6 +90,10 @@ def test_bundle_commands(runner: CliRunner, bundle: Path, tmp_path: Path, source
     check("show", out)
     code, out, _ = invoke(runner, "scan", "--json", sources)
     check("scan", out)
+    Keyring(tmp_path / "keys").create("bob", None)
+    code, out, _ = invoke(runner, "endorse", "--json", bundle, "--key", "bob", "--claim", "relayed")
+    assert code == 0 and json.loads(out)["endorsements"] == 1
+    check("endorse", out)
     code, out, _ = invoke(runner, "torrent", "--json", bundle, "--mirror", "https://a.example/m/")
     assert code == 0 and len(json.loads(out)["infohash"]) == 40
     check("torrent", out)

@@ -4,7 +4,8 @@ Run from the repository root: `python tests/data/make_golden.py`. The golden
 key is derived from a published constant, so it is a test key that anyone can
 recompute (never use it for anything else); with it, a fixed bundle id and a
 fixed creation time, the signed files and the reader's page come out byte for
-byte the same. Only the 7z container's timestamps differ between builds.
+byte the same, and so does the 7z container (it stores no timestamps): a rebuild with
+the same liblzma gives the same file.
 
 golden-v1.7z, made by the first version of the tool in format 1, is kept as it
 was: today's verifier must still accept it. It is never rebuilt.

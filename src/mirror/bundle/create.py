@@ -15,6 +15,7 @@ place only after it verified; the sources are only read.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from mirror.formats.manifest import (
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.timefmt import now_text
 from mirror.safeio import atomic_output
-from mirror.sevenzip.writer import BundleWriter
+from mirror.sevenzip.writer import ArchiveWriter
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keys import SecretKey
 
@@ -146,23 +147,17 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
     sums = Sums(digests).to_bytes()
     signature = secret.sign(sums, trusted_comment(bundle_id, request.version)).to_bytes()
 
-    def load(item: SourceFile) -> Callable[[], bytes]:
-        def read() -> bytes:
-            data = stored_bytes(item, item.path.read_bytes(), request)[0]
-            if hashlib.sha256(data).hexdigest() != digests[item.member]:
-                raise InputError(f"{item.path} changed while the bundle was being made", hint="run create again")
-            return data
-        return read
-
-    def constant(data: bytes) -> Callable[[], bytes]:
-        return lambda: data
+    def load(item: SourceFile) -> bytes:
+        data = stored_bytes(item, item.path.read_bytes(), request)[0]
+        if hashlib.sha256(data).hexdigest() != digests[item.member]:
+            raise InputError(f"{item.path} changed while the bundle was being made", hint="run create again")
+        return data
 
     items = prepared.items
-    with BundleWriter(tmp) as writer:
-        writer.add_block([(layout.sums, constant(sums)), (layout.sig, constant(signature)),
-                          (layout.author_key, constant(key_bytes)), (layout.meta, constant(meta_bytes))],
-                         compress=True)
-        writer.add_block([(PAGE_NAME, constant(page)), *((i.member, load(i)) for i in items if i.kind == "account")],
-                         True, progress)
-        writer.add_block([(i.member, load(i)) for i in items if i.kind == "photo"], False, progress)
+    with ArchiveWriter.create(tmp) as writer:
+        writer.add_block([(layout.sums, sums), (layout.sig, signature), (layout.author_key, key_bytes),
+                          (layout.meta, meta_bytes)])
+        accounts = ((i.member, load(i)) for i in items if i.kind == "account")
+        writer.add_texts(itertools.chain([(PAGE_NAME, page)], accounts), progress)
+        writer.add_stored(((i.member, [load(i)]) for i in items if i.kind == "photo"), progress)
     return bundle_id

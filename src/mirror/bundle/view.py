@@ -7,11 +7,13 @@ Example::
 
 The bundle is verified exactly as by `extract` (nothing is written when it must not be trusted), then
 unpacked into a new folder only the user can read. The page shown is the bundle's own signed
-index.html, except in two cases, where a page of this machine's making is written beside it in the
+index.html, except in these cases, where a page of this machine's making is written beside it in the
 private copy (mirror-view.html) and opened instead:
 - an intact bundle whose signer is not in the keyring is opened only when asked (`--untrusted`), and the
   page then carries a red banner that names the problem and the key (the bundle itself is unchanged);
 - a bundle of format 1 has no page: one is made here from its verified accounts and photos, and says so.
+A bundle trusted only because endorsers in the keyring vouch for its author (`--require-endorsers`) gets a note
+that says so and names them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from mirror.bundle.page import (
 )
 from mirror.bundle.verify import Keys, VerifiedBundle
 from mirror.formats.manifest import PAGE_NAME, file_details
+from mirror.trust.policy import Policy
 
 BANNER = {
     "en": "Warning: nobody in your keyring signed this bundle. It is intact, but it was signed by key {key}, "
@@ -54,6 +57,14 @@ MADE_HERE = {
           "компьютере из его проверенных файлов.",
     "kk": "Бұл жиынтық өз беті болмай тұрғанда жасалған; бұл бет оның тексерілген файлдарынан сіздің "
           "компьютеріңізде жасалды.",
+}
+ENDORSED = {
+    "en": "The author's key {key} is not in your keyring. You trust this bundle because people in your keyring "
+          "endorse it as knowing the author: {names}.",
+    "ru": "Ключа автора {key} нет в вашем списке ключей. Вы доверяете этому набору, потому что люди из вашего "
+          "списка подтверждают, что знают автора: {names}.",
+    "kk": "Автордың {key} кілті сіздің кілттер тізіміңізде жоқ. Сіз бұл жиынтыққа сенесіз, өйткені тізіміңіздегі "
+          "адамдар авторды танитынын растайды: {names}.",
 }
 VIEW_NAME = "mirror-view.html"  # a page written beside the bundle's files in the private copy, never in a bundle
 _BANNER_STYLE = "background:#b00020;color:#fff;padding:.8rem 1rem;margin:0 0 1rem;font-weight:600"
@@ -94,7 +105,8 @@ def _made_page(folder: Path, verified: VerifiedBundle) -> bytes:
     return render_page(info, accounts, photos)
 
 
-def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = False) -> View:
+def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = False,
+              policy: Policy | None = None) -> View:
     """Verify `bundle` and unpack it into a new private folder under `into`; return the page to open.
 
     Raises:
@@ -106,7 +118,7 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
     into.mkdir(parents=True, exist_ok=True, mode=0o700)
     holder = Path(tempfile.mkdtemp(prefix="view-", dir=into))  # mode 0700: only this user reads what it holds
     try:
-        extracted = extract_bundle(bundle, None, keys, allow_untrusted=allow_untrusted, parent=holder)
+        extracted = extract_bundle(bundle, None, keys, allow_untrusted=allow_untrusted, policy=policy, parent=holder)
     except BaseException:
         shutil.rmtree(holder, ignore_errors=True)
         raise
@@ -118,6 +130,9 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
     if not verified.trusted:
         notes += f'<div role="alert" style="{_BANNER_STYLE}">' + _words(
             BANNER, key=verified.key_id, fingerprint=verified.fingerprint) + "</div>"
+    elif verified.signer_name is None:  # trusted by the reader's policy: endorsers they know vouch for the author
+        names = ", ".join(r.name for r in verified.verdict.vouchers)
+        notes += f'<div style="{_NOTE_STYLE}">' + _words(ENDORSED, key=verified.key_id, names=names) + "</div>"
     if made_here:
         notes += f'<div style="{_NOTE_STYLE}">' + _words(MADE_HERE) + "</div>"
     if notes:  # the signed index.html stays as it is; this private page beside it adds what the reader must know

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from mirror.publish.config import MirrorConfig
     from mirror.trust.keyring import Keyring
     from mirror.trust.keys import SecretKey
+    from mirror.trust.policy import Policy
 
 PASSPHRASE_ENV = "MIRROR_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
 KEYS_ENV = "MIRROR_KEYS"
@@ -48,6 +49,40 @@ def keys_option(func: Any) -> Any:
     """--keys DIR, shared by every command that uses the keyring."""
     return click.option("--keys", "keys_dir", type=click.Path(file_okay=False, path_type=Path),
                         help=f"keys folder (default: ${KEYS_ENV}, the workspace's keys/, or your data folder)")(func)
+
+
+def endorsers_option(func: Any) -> Any:
+    """--require-endorsers K: also trust a bundle that K keys of the keyring endorse as knows-author."""
+    return click.option("--require-endorsers", "require_endorsers", type=click.IntRange(0, 100), default=None,
+                        metavar="K",
+                        help="also trust a bundle whose author you do not know when K keys in your keyring endorse "
+                             "it as knows-author (default: [trust] require_endorsers in mirror.toml, else 0: "
+                             "only the author's key decides)")(func)
+
+
+def required_endorsers(option: int | None) -> int:
+    """How many trusted knows-author endorsements make a bundle trusted without its author: --require-endorsers,
+    else the nearest mirror.toml's [trust] require_endorsers, else 0 (only the author's key decides).
+
+    Raises:
+        ConfigError: the mirror.toml is malformed.
+    """
+    from mirror.workspace import find_config_file, trust_settings
+
+    if option is not None:
+        return option
+    return trust_settings(find_config_file(Path.cwd())).require_endorsers
+
+
+def reader_policy_for(option: int | None) -> Policy:
+    """The reader's trust policy (trust/policy.py, `reader_policy`) for --require-endorsers or mirror.toml.
+
+    Raises:
+        ConfigError: the mirror.toml is malformed.
+    """
+    from mirror.trust.policy import reader_policy
+
+    return reader_policy(required_endorsers(option))
 
 
 def config_option(func: Any) -> Any:

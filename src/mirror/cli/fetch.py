@@ -23,7 +23,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mirror.cli import main
-from mirror.cli.common import UtcTime, dump_json, json_option, keys_option, open_keyring, say
+from mirror.cli.common import (
+    UtcTime,
+    dump_json,
+    endorsers_option,
+    json_option,
+    keys_option,
+    open_keyring,
+    reader_policy_for,
+    say,
+)
 from mirror.cli.progress import echo_err
 from mirror.cli.swarm import SWARM_HINT, reach_options, swarm_source
 
@@ -189,11 +198,12 @@ def _room_options(func: Any) -> Any:
 @reach_options(lan=False)
 @_room_options
 @json_option
+@endorsers_option
 @keys_option
 def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool, list_only: bool, dest: Path,
           proxy: str | None, strict: bool, timeout: float, min_rate: int, budget: float, now: datetime | None,
           use_torrent: bool, torrent_peers: tuple[str, ...], public: bool, port: int, upload_limit: int,
-          as_json: bool, keys_dir: Path | None, **room: Any) -> None:
+          as_json: bool, require_endorsers: int | None, keys_dir: Path | None, **room: Any) -> None:
     """Fetch bundles from mirrors with failover and resume, and verify them before they land in DEST."""
     from mirror.cli.progress import byte_progress
     from mirror.fetch.choose import NoIndex
@@ -208,12 +218,13 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
     lan = bool(room["lan"])
     swarm = use_torrent or bool(torrent_peers) or public or bool(port) or bool(upload_limit)
     keys = open_keyring(keys_dir).snapshot()
+    policy = reader_policy_for(require_endorsers)
     try:
         with swarm_source(swarm and not list_only, torrent_peers, lan, public, port, upload_limit, proxy,
                           timeout) as get:
             request = FetchRequest((*mirrors, *(p.url for p in peers)), dest, bundle_ids, want_all, proxy, strict,
                                    now, Limits(stall=timeout, min_rate=min_rate, budget=budget), progress,
-                                   unsigned=room["unsigned"], swarm=get)
+                                   unsigned=room["unsigned"], swarm=get, policy=policy)
             if list_only:
                 _, reports, chosen = open_index(request, keys, echo_err)
                 if as_json:

@@ -9,7 +9,9 @@ Example::
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -27,6 +29,10 @@ from mirror.cli.common import (
     warn,
 )
 from mirror.errors import KeyringError
+
+if TYPE_CHECKING:
+    from mirror.bundle.verify import VerifiedBundle
+    from mirror.formats.minisign import PublicKeyFile
 
 ROLE_CHOICE = click.Choice(["author", "publisher"])
 CHECKED_CHOICE = click.Choice(["in-person", "qr", "phone", "first-use", "unchecked"])
@@ -110,8 +116,38 @@ def keys_export(name: str, keys_dir: Path | None) -> None:
     click.echo(open_keyring(keys_dir).get(name).public.to_text(), nl=False)
 
 
+MAX_KEY_TEXT = 4096  # a key file is about 100 bytes; more on standard input is not a key
+
+
+def _read_key(file: Path) -> tuple[PublicKeyFile, VerifiedBundle | None]:
+    """The public key in FILE: a key file, a bare key line (the QR code's), standard input, or a bundle.
+
+    From a bundle, the key is its signer's, and only once the bundle verified (with nobody trusted).
+
+    Raises:
+        KeyringError: not a key, or a bundle given on standard input.
+        VerificationError: a bundle that must not be trusted: no key is taken from it.
+    """
+    from mirror.bundle.verify import verify_bundle
+    from mirror.formats.minisign import PublicKeyFile
+    from mirror.safeio import open_regular
+    from mirror.sevenzip.model import MAGIC
+
+    if str(file) == "-":
+        raw = sys.stdin.buffer.read(MAX_KEY_TEXT + 1)
+        if raw.startswith(MAGIC):
+            raise KeyringError("a bundle cannot be read from standard input", hint="name the bundle's file")
+        return PublicKeyFile.from_text(raw[:MAX_KEY_TEXT].decode("utf-8", "replace"), "standard input"), None
+    with open_regular(file) as handle:  # a FIFO or device is refused before it is opened
+        raw = handle.read(MAX_KEY_TEXT)
+    if raw.startswith(MAGIC):
+        verified = verify_bundle(file, None)  # trusts nobody: only checks that the bundle's own key signed it
+        return verified.public, verified
+    return PublicKeyFile.from_text(raw.decode("utf-8", "replace"), str(file)), None
+
+
 @keys.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--name", required=True, help="your name for this key")
 @click.option("--role", "roles", multiple=True, type=ROLE_CHOICE, help="what you trust it to sign (default: author)")
 @click.option("--checked", type=CHECKED_CHOICE, default=None, help="how you checked the key belongs to its owner")
@@ -119,27 +155,38 @@ def keys_export(name: str, keys_dir: Path | None) -> None:
 @keys_option
 def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | None, expected: str | None,
                 keys_dir: Path | None) -> None:
-    """Add the public key in FILE to the keyring as NAME."""
-    from mirror.formats.minisign import PublicKeyFile
-    from mirror.safeio import open_regular
+    """Add a public key to the keyring as NAME.
+
+    FILE is a key file, a bare key line (what the author's QR code holds), - for standard input, or a bundle
+    (BUNDLE.7z): then the key is the one that signed it, taken only when its signature verifies, and only with
+    --fingerprint (the digits the author gave you) or --checked first-use.
+    """
     from mirror.trust.fingerprint import fingerprint, same_fingerprint
     from mirror.trust.keyset import CHECKS, ROLES, Checked
 
-    with open_regular(file) as handle:  # a FIFO or device is refused before it is opened
-        raw = handle.read(4096).decode("utf-8", "replace")
-    public = PublicKeyFile.from_text(raw, str(file))
+    public, bundle = _read_key(file)
     digits = fingerprint(public)
+    if bundle is not None and expected is None and checked != "first-use":
+        raise KeyringError(f"{file} is a bundle: say how you know its signer's key is the author's",
+                           hint="--fingerprint '<the digits the author gave you>', "
+                                "or --checked first-use to trust it without comparing")
     if expected is not None:
         if not same_fingerprint(expected, public):
             raise KeyringError(f"the fingerprint of {file} is {digits}, not the one you gave",
                                hint="do not import it; ask the owner to check again")
-        checked = checked or "fingerprint"
+        checked = "fingerprint" if checked in (None, "first-use", "unchecked") else checked
     how: Checked = next((c for c in CHECKS if c == (checked or "unchecked")), "unchecked")
     record = open_keyring(keys_dir).import_public(name, public, tuple(r for r in ROLES if r in roles) or ("author",),
                                                   how)
+    if bundle is not None:
+        say(f"key {record.key_id_hex} signed {file}, and its signature verifies")
     say(f"imported {name} ({record.key_id_hex}) as {','.join(record.roles)}, checked: {record.checked}")
     say(f"fingerprint: {digits}")
-    if record.checked in ("unchecked", "first-use"):
+    if record.checked == "first-use":
+        warn("warning: TRUST ON FIRST USE: nobody compared this key with its owner. Anyone who could hand you a "
+             f"bundle could have made this key. Compare the fingerprint with {name} by phone or in person, then "
+             f"import it again with --fingerprint")
+    elif record.checked == "unchecked":
         warn("warning: compare this fingerprint with the owner by phone or in person")
 
 

@@ -39,6 +39,7 @@ from mirror.formats.names import readable_name
 from mirror.net.pace import Limits
 from mirror.safeio import file_sha256
 from mirror.trust.keyset import TrustedKeys
+from mirror.trust.policy import AuthorTrusted, Policy
 from mirror.trust.rollback import Choice
 
 DOWNLOADS = ".mirror-downloads"
@@ -62,6 +63,7 @@ class FetchRequest:
     progress: Progress = no_progress
     unsigned: bool = False  # take a peer's unsigned listing even after having accepted a signed index
     swarm: EntrySource | None = None  # tried first for each bundle; the mirrors then get what it did not deliver
+    policy: Policy = field(default_factory=AuthorTrusted)  # who must have signed for a bundle to be trusted
 
 
 @dataclass(slots=True)
@@ -93,11 +95,11 @@ class FetchResult:
         return ExitCode.INVALID if self.tampered_only else ExitCode.INCOMPLETE
 
 
-def _check(entry: BundleEntry, path: Path, keys: TrustedKeys,
+def _check(entry: BundleEntry, path: Path, keys: TrustedKeys, policy: Policy,
            cache: VerifiedCache | None = None) -> tuple[VerifiedBundle | None, str]:
     """Full verification of a downloaded bundle, and agreement with what the index says of it."""
     try:
-        verified = verify_bundle(path, keys, cache=cache)
+        verified = verify_bundle(path, keys, policy=policy, cache=cache)
     except VerificationError as exc:
         return None, f"signed hash matched, but the bundle failed verification: {exc}"
     if (verified.meta.bundle_id, verified.meta.version, verified.meta.title) != (entry.id, entry.version, entry.title):
@@ -108,8 +110,10 @@ def _check(entry: BundleEntry, path: Path, keys: TrustedKeys,
 
 
 def _trust_note(verified: VerifiedBundle) -> str:
-    if verified.trusted:
+    if verified.trusted and verified.signer_name is not None:
         return f"signed by {verified.signer_name}"
+    if verified.trusted:  # by the reader's policy: trusted keys endorse it
+        return f"author key {verified.key_id} is not in your keyring, but {verified.verdict.reason}"
     return (f"intact, but author key {verified.key_id} is not in your keyring "
             f"(fingerprint {verified.fingerprint})")
 
@@ -143,11 +147,11 @@ def already_here(dest: Path, entry: BundleEntry, cache: VerifiedCache | None = N
     return None
 
 
-def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, cache: VerifiedCache | None = None
-           ) -> Arrival:
+def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy: Policy,
+           cache: VerifiedCache | None = None) -> Arrival:
     final = part.with_name(f"{entry.sha256}.7z")
     os.replace(part, final)
-    verified, problem = _check(entry, final, keys)
+    verified, problem = _check(entry, final, keys, policy)
     if verified is None:
         final.unlink()
         return Arrival(entry, note=problem, invalid=True)
@@ -210,8 +214,8 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     return result
 
 
-def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, cache: VerifiedCache) -> Arrival:
-    verified, problem = _check(entry, existing, keys, cache)
+def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy, cache: VerifiedCache) -> Arrival:
+    verified, problem = _check(entry, existing, keys, policy, cache)
     return (Arrival(entry, existing, f"already here, {_trust_note(verified)}", verified.trusted, verified=verified)
             if verified else Arrival(entry, None, problem, False, True))
 
@@ -227,13 +231,14 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
         for entry in wanted:
             existing = already_here(request.dest, entry, cache)
             if existing is not None:
-                done.append((placing.submit(_here, entry, existing, keys, cache), None))
+                done.append((placing.submit(_here, entry, existing, keys, request.policy, cache), None))
                 continue
             part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
             download = Download(entry, downloads, reports, request.limits, log, request.progress)
             part = part or download.run(order)
             if part:
-                done.append((placing.submit(_place, entry, part, request.dest, keys, cache), download))
+                done.append((placing.submit(_place, entry, part, request.dest, keys, request.policy, cache),
+                             download))
             else:
                 nothing: Future[Arrival] = Future()
                 nothing.set_result(Arrival(entry))

@@ -8,8 +8,8 @@ Example::
         for member, chunks in iter_members(fp, archive):
             ...
 
-Reading and writing are apart on purpose: the writer (py7zr) only ever writes a file
-this process just created; received archives go through reader.py alone.
+Reading and writing are apart on purpose: the writer (writer.py, with headerwriter.py) only
+ever writes a file this process just created; received archives go through reader.py alone.
 """
 
 from mirror.sevenzip.ahead import read_ahead

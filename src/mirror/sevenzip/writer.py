@@ -1,99 +1,269 @@
-"""Write the 7z container of a bundle with py7zr: the signed files first, then text, then photos.
+"""Write 7z archives that stock 7-Zip opens: LZMA2 blocks compressed in parallel, Copy blocks streamed.
 
-Example::
+Example, a new bundle::
 
-    with BundleWriter(tmp_path) as writer:
-        writer.add_block([("SHA256SUMS", sums), ("SHA256SUMS.minisig", sig)], compress=True)
-        writer.add_block(accounts, compress=True)    # one LZMA2 block for text
-        writer.add_block(photos, compress=False)     # Copy: JPEG and PNG are compressed already
+    with ArchiveWriter.create(tmp_path) as writer:
+        writer.add_block([("SHA256SUMS", sums), ("SHA256SUMS.minisig", sig)])   # one small LZMA2 block
+        writer.add_texts(accounts)          # (name, bytes) pairs: LZMA2 blocks of at most 4 MiB of input each,
+                                            # compressed on every core, written in order
+        writer.add_stored(photos)           # (name, chunks) pairs: one Copy block, streamed
 
-Each block is one py7zr write session (py7zr gives one filter chain per
-session; appending starts a new block). Only ever used on a file this process
-just created: a received bundle is never opened for writing.
+Example, a new archive that carries blocks of an existing one byte for byte (no recompression)::
+
+    with src_path.open("rb") as src:
+        archive = read_archive(src, Limits())         # reader.py: checked before anything is copied
+        with ArchiveWriter.create(new_path) as writer:
+            writer.copy_folders(src, archive, [0])    # the first block: its packed bytes, coders, sizes, CRCs
+            writer.add_block([("extra.txt", b"...")]) # new members in a new small block
+            writer.copy_folders(src, archive, range(1, len(archive.folders)))
+            writer.copy_empty(archive)                # members without data (empty files, folder entries)
+
+Only ever writes a file this process creates; received archives are read by reader.py alone, and
+copy_folders copies packed bytes without decoding them (verify the source first). Output is the same
+bytes for the same input, whatever the thread timing: block boundaries depend on member sizes only,
+and each block is compressed on its own. Memory is flat in the member count: data is never held per
+member beyond the blocks in flight, and the header keeps a few compact bytes per member (headerwriter.py).
+Only LZMA2 and Copy are written; copied blocks keep the coders they have.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import stat
+import lzma
+import os
+import struct
+import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO
 
-import py7zr
-import py7zr.properties
+from mirror.sevenzip.headerwriter import FolderSpec, HeaderTable, encoded_header
+from mirror.sevenzip.model import COPY, LZMA2, MAGIC, Archive, Coder
 
 # LZMA2 preset 3 is about 4x faster than preset 6 on accounts at nearly the same size. Accounts
 # are short independent texts, so a 1 MiB dictionary loses almost nothing (0.5% in size on the
 # benchmark corpus) while the encoder touches 2 MB instead of 24 MB and runs almost twice as fast.
-TEXT_FILTER: dict[str, Any] = {"id": py7zr.FILTER_LZMA2, "preset": 3, "dict_size": 1 << 20}
-_MEMBER_ATTRIBUTES = stat.FILE_ATTRIBUTE_ARCHIVE | 0x8000 | ((stat.S_IFREG | 0o644) << 16)
+TEXT_FILTER: dict[str, Any] = {"id": lzma.FILTER_LZMA2, "preset": 3, "dict_size": 1 << 20}
+# Input per LZMA2 block: blocks are compressed in parallel. With a 1 MiB dictionary a block of
+# several MiB loses next to nothing to the cut (benchmarked in bench/run.py).
+TEXT_BLOCK = 4 << 20
+COPY_CHUNK = 4 << 20
+# Regular file, POSIX mode 0644 in the high 16 bits (0x8000 says they are there), archive bit.
+MEMBER_ATTRIBUTES = 0x20 | 0x8000 | ((0o100000 | 0o644) << 16)
 
-Member = tuple[str, Callable[[], bytes]]
-
-
-def _filters(compress: bool) -> list[dict[str, Any]]:
-    if compress:
-        return [dict(TEXT_FILTER)]
-    return [{"id": py7zr.FILTER_COPY}]
-
-
-@contextlib.contextmanager
-def _light_header() -> Iterator[None]:
-    """Compress the 7z header with the text filter instead of py7zr's preset 7.
-
-    py7zr compresses the header with DEFAULT_FILTERS.ENCODED_HEADER_FILTER each time it writes
-    one (once per block). Its preset 7 encoder allocates 194 MB and touches over 30 MB, for a
-    header of a few hundred KB. The constant refuses assignment, so its one filter dict is
-    changed in place for the duration, and restored.
-    """
-    header_filter = py7zr.properties.DEFAULT_FILTERS.ENCODED_HEADER_FILTER[0]
-    saved = dict(header_filter)
-    header_filter.clear()
-    header_filter.update(TEXT_FILTER)
-    try:
-        yield
-    finally:
-        header_filter.clear()
-        header_filter.update(saved)
+Progress = Callable[[int], None]
 
 
-class BundleWriter:
-    """Appends blocks to a new 7z file; members are stored as regular files, mode 0644."""
+def lzma2_props(dict_size: int) -> bytes:
+    """LZMA2's one property byte: the smallest dictionary size code that holds `dict_size`."""
+    for code in range(40):
+        if (2 | (code & 1)) << (code // 2 + 11) >= dict_size:
+            return bytes([code])
+    return bytes([40])
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.blocks = 0
 
-    def __enter__(self) -> BundleWriter:
+TEXT_CODER = Coder(LZMA2, lzma2_props(TEXT_FILTER["dict_size"]))
+COPY_CODER = Coder(COPY, b"")
+
+
+def _compress(data: bytes | bytearray) -> bytes:
+    return lzma.compress(data, format=lzma.FORMAT_RAW, filters=[TEXT_FILTER])
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Members gathered for one LZMA2 block: their records and their bytes, in order."""
+
+    records: list[tuple[str, int, int | None]] = field(default_factory=list)  # name, size, crc
+    data: bytearray = field(default_factory=bytearray)
+
+
+class ArchiveWriter:
+    """Writes one 7z archive into a seekable file, block after block; close() writes the header."""
+
+    def __init__(self, fp: BinaryIO, threads: int | None = None, block_size: int = TEXT_BLOCK) -> None:
+        self.fp = fp
+        available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self.threads = max(1, threads or available)
+        self.block_size = block_size
+        self.table = HeaderTable()
+        self._own: BinaryIO | None = None
+        self._closed = False
+        fp.seek(0)
+        fp.write(bytes(32))  # the start header, written last
+        fp.truncate()
+
+    @classmethod
+    def create(cls, path: Path, threads: int | None = None, block_size: int = TEXT_BLOCK) -> ArchiveWriter:
+        """A writer over a new file at `path` (replaced if it exists), closed with the writer."""
+        fp = path.open("w+b")
+        try:
+            writer = cls(fp, threads, block_size)
+        except BaseException:
+            fp.close()
+            raise
+        writer._own = fp
+        return writer
+
+    def __enter__(self) -> ArchiveWriter:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        return None
+        try:
+            if kind is None:
+                self.close()
+        finally:
+            if self._own is not None:
+                self._own.close()
 
-    def add_block(
-        self, members: Iterable[Member], compress: bool, on_member: Callable[[int], None] | None = None
-    ) -> None:
-        """Write `members` (name, function returning the bytes) as one new block."""
-        members = list(members)
-        if not members:
+    def add_block(self, members: Iterable[tuple[str, bytes]], compress: bool = True) -> None:
+        """Write `members` (name, bytes), held in memory, as one block: LZMA2, or Copy."""
+        batch = _Batch()
+        for name, data in members:
+            batch.records.append((name, len(data), zlib.crc32(data) if data else None))
+            batch.data += data
+        if compress:
+            self._write_batch(batch, _compress(batch.data) if batch.data else b"")
+        else:
+            self._write_batch(batch, None)
+
+    def add_texts(self, members: Iterable[tuple[str, bytes]], on_member: Progress | None = None) -> None:
+        """Write `members` (name, bytes) in LZMA2 blocks of at most block_size of input each (a longer
+        member has a block to itself), compressed in parallel and written in order."""
+        in_flight: deque[tuple[_Batch, Future[bytes]]] = deque()
+        with ThreadPoolExecutor(self.threads) as pool:
+            for batch in self._batches(members, on_member):
+                if not batch.data:
+                    self._write_batch(batch, b"")
+                    continue
+                while len(in_flight) > self.threads:
+                    done, future = in_flight.popleft()
+                    self._write_batch(done, future.result())
+                in_flight.append((batch, pool.submit(_compress, batch.data)))
+            while in_flight:
+                done, future = in_flight.popleft()
+                self._write_batch(done, future.result())
+
+    def _batches(self, members: Iterable[tuple[str, bytes]], on_member: Progress | None) -> Iterator[_Batch]:
+        batch = _Batch()
+        for name, data in members:
+            if batch.data and len(batch.data) + len(data) > self.block_size:
+                yield batch
+                batch = _Batch()
+            batch.records.append((name, len(data), zlib.crc32(data) if data else None))
+            batch.data += data
+            if on_member is not None:
+                on_member(len(data))
+        if batch.records:
+            yield batch
+
+    def _write_batch(self, batch: _Batch, packed: bytes | None) -> None:
+        """The batch's members, and its block unless it holds no data. `packed` None means Copy."""
+        table = self.table
+        if not batch.data:
+            for name, size, crc in batch.records:
+                table.add_member(name, size, crc, MEMBER_ATTRIBUTES)
             return
-        mode = "w" if self.blocks == 0 else "a"
-        with _light_header(), py7zr.SevenZipFile(self.path, mode, filters=_filters(compress)) as archive:
-            for name, load in members:
-                data = load()
-                with io.BytesIO(data) as member:
-                    archive.writef(member, name)
-                info = archive.header.files_info.files[-1]
-                # py7zr stores 0600 by default: a receiver using plain 7-Zip would get
-                # files only root can read. Store regular files with mode 0644.
-                info["attributes"] = _MEMBER_ATTRIBUTES
-                # py7zr keeps each member's buffer in its header until the archive is
-                # closed: with hundreds of photos that is the whole bundle in memory.
-                info["data"] = None
-                if on_member is not None:
-                    on_member(len(data))
-                del data
-        self.blocks += 1
+        table.open_folder()
+        for name, size, crc in batch.records:
+            table.add_member(name, size, crc, MEMBER_ATTRIBUTES)
+        data = batch.data if packed is None else packed
+        self.fp.write(data)
+        chain = (COPY_CODER,) if packed is None else (TEXT_CODER,)
+        table.close_folder(FolderSpec(chain, len(data), len(batch.data)))
+
+    def add_stored(self, members: Iterable[tuple[str, Iterable[bytes]]], on_member: Progress | None = None) -> None:
+        """Write `members` (name, chunks of its bytes) as one Copy block, each chunk written as it comes."""
+        table, opened, total = self.table, False, 0
+        for name, chunks in members:
+            size, crc = 0, 0
+            for chunk in chunks:
+                if not chunk:
+                    continue
+                if not opened:
+                    table.open_folder()
+                    opened = True
+                self.fp.write(chunk)
+                crc = zlib.crc32(chunk, crc)
+                size += len(chunk)
+            table.add_member(name, size, crc if size else None, MEMBER_ATTRIBUTES)
+            total += size
+            if on_member is not None:
+                on_member(size)
+        if opened:
+            table.close_folder(FolderSpec((COPY_CODER,), total, total))
+
+    def copy_folders(self, src: BinaryIO, archive: Archive, folder_indexes: Iterable[int]) -> None:
+        """Copy the packed bytes of `archive`'s blocks `folder_indexes`, read from `src`, with their coders,
+        sizes, CRCs and members (names, sizes, CRCs, attributes) unchanged. Nothing is decoded or checked:
+        `archive` must come from reader.read_archive on `src`, and the source should be verified first.
+
+        Raises:
+            ValueError: an index out of range, or a member without a CRC (it could not be written as stored).
+        """
+        by_folder: dict[int, list[int]] = {}
+        wanted = list(folder_indexes)
+        chosen = set(wanted)
+        for i, member in enumerate(archive.members):
+            if member.folder in chosen:
+                by_folder.setdefault(member.folder, []).append(i)
+        for index in wanted:
+            if not 0 <= index < len(archive.folders):
+                raise ValueError(f"the archive has no block {index}")
+            folder = archive.folders[index]
+            members = [archive.members[i] for i in by_folder.get(index, [])]
+            if any(m.crc is None for m in members):
+                raise ValueError(f"block {index} has a member without a CRC")
+            table = self.table
+            table.open_folder()
+            for member in members:
+                table.add_member(member.name, member.size, member.crc, member.attributes)
+            left, pos = folder.pack_size, folder.pack_offset
+            while left > 0:
+                src.seek(pos)
+                chunk = src.read(min(left, COPY_CHUNK))
+                if not chunk:
+                    raise ValueError("the source archive ends inside a packed block")
+                self.fp.write(chunk)
+                left -= len(chunk)
+                pos += len(chunk)
+            table.close_folder(FolderSpec(folder.chain, folder.pack_size, folder.unpack_size, folder.crc))
+
+    def copy_empty(self, archive: Archive) -> None:
+        """Add `archive`'s members that have no data (empty files, folder entries), as they are."""
+        for member in archive.members:
+            if not member.has_stream and not member.is_anti:
+                self.table.add_member(member.name, 0, None, member.attributes, directory=member.is_dir)
+
+    def add_empty(self, name: str) -> None:
+        """An empty regular file."""
+        self.table.add_member(name, 0, None, MEMBER_ATTRIBUTES)
+
+    def close(self) -> None:
+        """Write the header (LZMA2, as 7-Zip does) and the start header. The file is then complete."""
+        if self._closed:
+            return
+        self._closed = True
+        fp = self.fp
+        header_at = fp.tell()
+        compressor = lzma.LZMACompressor(format=lzma.FORMAT_RAW, filters=[TEXT_FILTER])
+        raw_size, raw_crc, packed = 0, 0, 0
+        for piece in self.table.pieces(0):
+            raw_size += len(piece)
+            raw_crc = zlib.crc32(piece, raw_crc)
+            out = compressor.compress(piece)
+            fp.write(out)
+            packed += len(out)
+        out = compressor.flush()
+        fp.write(out)
+        packed += len(out)
+        encoded = encoded_header(header_at - 32, FolderSpec((TEXT_CODER,), packed, raw_size, raw_crc))
+        next_at = fp.tell()
+        fp.write(encoded)
+        tail = struct.pack("<QQI", next_at - 32, len(encoded), zlib.crc32(encoded))
+        fp.seek(0)
+        fp.write(MAGIC + b"\x00\x04" + struct.pack("<I", zlib.crc32(tail)) + tail)
+        fp.flush()

@@ -8,6 +8,7 @@ Example::
 
     policy = AnyOf(AuthorTrusted(), EndorsedBy(2, "knows-author"))
     policy.judge(evidence, keys)                    # trusted if the author is, or two known people vouch
+    reader_policy(2) == policy                      # what --require-endorsers 2 asks for
 
 A policy never checks a signature: the verifier does that first and hands over only
 what verified (the author's key, endorsements by key and claim). A policy decides,
@@ -93,7 +94,7 @@ class EndorsedBy:
             record = keys.holds(endorsement.key, "author")
             if record is not None:
                 vouchers[record.public.key_id] = record
-        found = tuple(vouchers.values())
+        found = tuple(sorted(vouchers.values(), key=lambda r: r.name))
         if len(found) >= self.count:
             names = ", ".join(r.name for r in found)
             return Verdict(True, f"endorsed as {self.claim} by {len(found)} keys you trust ({names})", found)
@@ -138,3 +139,11 @@ class AllOf:
             verdicts.append(verdict)
         return Verdict(bool(verdicts), "; ".join(v.reason for v in verdicts) or "no policy",
                        tuple(r for v in verdicts for r in v.vouchers))
+
+
+def reader_policy(require_endorsers: int = 0) -> Policy:
+    """The reader's policy: the author is trusted, or (only when asked, K > 0) K trusted keys endorse the bundle
+    with the claim knows-author (`--require-endorsers K`, `[trust] require_endorsers = K`)."""
+    if require_endorsers <= 0:
+        return AuthorTrusted()
+    return AnyOf(AuthorTrusted(), EndorsedBy(require_endorsers, "knows-author"))

@@ -1,0 +1,186 @@
+"""endorse_bundle(): a new bundle with the same members, byte for byte, and one more endorsement.
+
+Example::
+
+    request = EndorseRequest(Path("almaty.7z"), Path("almaty.endorsed.7z"), "knows-author")
+    done = endorse_bundle(request, keyring.get("bob").public, lambda: keyring.secret("bob", passphrase), keyring)
+    done.member            # ".mirror/endorsements/5D2F0C8A1B3E4F60.minisig"
+
+An endorsement is a minisign signature by the endorser's key over the bundle's SHA256SUMS bytes, with
+the trusted comment `bundle:<id>\\tversion:<n>\\trole:endorser\\tclaim:<claim>` (docs/format.md,
+"Endorsements"). Nothing the author signed changes and nothing is recompressed: every block of the
+bundle is copied as packed bytes (sevenzip/writer.py, `copy_folders`), the endorsement goes into one
+new small block, and the header is written anew. Endorsing costs about a copy of the file plus one
+verification.
+
+Order: read the container and the four signed files (the first block), check the author's signature
+and the lists; refuse the author's own key, a key that already endorsed, `knows-author` for an author
+the endorser's keyring does not hold; sign; copy into a temporary file beside the output; verify that
+file fully, as a receiver will (so a bundle that changed on its stick between the reads, or one whose
+content does not match, never becomes an endorsed bundle); then rename it into place. The input is
+only ever read; the output never replaces the input, nor any file unless asked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from mirror.bundle.verify import Keys, VerifiedBundle, check_container, check_signed, snapshot, verify_bundle
+from mirror.errors import ConfigError, ContentError, SignatureError
+from mirror.formats.endorsement import CLAIMS, MAX_ENDORSEMENTS, endorsement_comment, endorsement_name, is_endorsement
+from mirror.formats.manifest import SUMS_NAME, Layout
+from mirror.formats.minisign import PublicKeyFile, key_id_hex
+from mirror.safeio import atomic_output, open_regular
+from mirror.sevenzip import Archive, Limits, iter_members, read_archive
+from mirror.sevenzip.writer import ArchiveWriter
+from mirror.trust.keys import SecretKey
+
+
+@dataclass(frozen=True, slots=True)
+class EndorseRequest:
+    """Which bundle, where the endorsed copy goes, and what the endorser claims."""
+
+    source: Path
+    out: Path
+    claim: str
+    force: bool = False  # replace a file at `out` (never the source)
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(frozen=True, slots=True)
+class Endorsed:
+    """The endorsed bundle, verified, and the member that was added."""
+
+    verified: VerifiedBundle
+    member: str
+    author_trusted: bool  # whether the endorser's keyring holds the author's key
+
+
+def default_output(source: Path) -> Path:
+    """Where `mirror endorse` writes without -o: beside the source, `NAME.endorsed.7z`."""
+    return source.with_name(f"{source.stem}.endorsed.7z")
+
+
+def _check_output(request: EndorseRequest) -> None:
+    """Refuse an output that is the source (whatever it is called), or that exists unless forced.
+
+    Raises:
+        ConfigError: the problem, with the fix.
+    """
+    source, out = request.source, request.out
+    same = out.resolve() == source.resolve()
+    if not same and out.exists():
+        try:
+            same = os.path.samefile(out, source)
+        except OSError:
+            same = False
+    if same:
+        raise ConfigError(f"{out} is the bundle being endorsed; endorse never changes it",
+                          hint="name a new file with -o")
+    if out.exists() and not request.force:
+        raise ConfigError(f"{out} already exists", hint="name a new file with -o, or pass --force to replace it")
+
+
+def _signed_files(fp: BinaryIO, archive: Archive, layout: Layout) -> dict[str, bytes]:
+    """The four signed files by logical name, read from the blocks that hold them (the first one, as written)."""
+    control = layout.control
+    held: dict[str, bytes] = {control[m.name]: b"" for m in archive.members if m.name in control and not m.has_stream}
+    if len(held) < len(control):
+        for member, chunks in iter_members(fp, archive):
+            if member.name in control:
+                held[control[member.name]] = b"".join(chunks)  # each capped by check_container
+            else:
+                for _ in chunks:  # a repack may put them after other members: decode through
+                    pass
+            if len(held) == len(control):
+                break
+    return held
+
+
+def _refuse(request: EndorseRequest, key: PublicKeyFile, names: set[str], layout: Layout, author_known: bool,
+            author_is_key: bool) -> str:
+    """The new member's name, or the reason this endorsement must not be made.
+
+    Raises:
+        ConfigError: unknown claim, the author's own key, a second endorsement by the key, too many, or
+            knows-author for an author the endorser has not checked.
+    """
+    if request.claim not in CLAIMS:
+        raise ConfigError(f"unknown claim {request.claim!r}", hint="one of: " + ", ".join(CLAIMS))
+    if author_is_key:
+        raise ConfigError("this key signed the bundle as its author; an author cannot endorse their own bundle",
+                          hint="endorse with another person's key")
+    member = endorsement_name(key.key_id, layout)
+    if member in names:
+        raise ConfigError(f"the bundle already carries an endorsement by key {key_id_hex(key.key_id)}",
+                          hint="a key endorses a bundle once")
+    if sum(1 for n in names if is_endorsement(n, layout)) >= MAX_ENDORSEMENTS:
+        raise ConfigError(f"the bundle already carries {MAX_ENDORSEMENTS} endorsements, as many as a bundle may")
+    if request.claim == "knows-author" and not author_known:
+        raise ConfigError("you claim to know the author, but the author's key is not in your keyring",
+                          hint="compare the fingerprint with the author, import the key with `mirror keys import "
+                               "BUNDLE --name NAME --fingerprint '...'`, then endorse")
+    return member
+
+
+def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Callable[[], SecretKey],
+                   keys: Keys) -> Endorsed:
+    """Write `request.out`: the bundle with every block copied as it is, plus an endorsement by `endorser`.
+
+    `unlock` gives the endorser's secret key; it is called (a passphrase asked) only once every check passed.
+
+    Raises:
+        ConfigError: a refusal (see `_refuse`), or the output is the source or exists.
+        VerificationError: the bundle (or the copy made from it) does not verify; nothing is written.
+        OSError: a file cannot be read or written.
+    """
+    _check_output(request)
+    trusted = snapshot(keys)
+    with open_regular(request.source) as src:
+        archive = read_archive(src, request.limits)
+        files, layout = check_container(archive)
+        signed = check_signed(_signed_files(src, archive, layout), trusted, layout)
+        author_known = trusted.holds(signed.public, "author") is not None
+        member = _refuse(request, endorser, {m.name for m in files}, layout, author_known, endorser == signed.public)
+        sums = signed.control[SUMS_NAME]
+        comment = endorsement_comment(signed.meta.bundle_id, signed.meta.version, request.claim)
+        key = unlock()
+        if key.public != endorser:
+            raise ConfigError("the secret key does not match the endorser's public key")
+        note = key.sign(sums, comment).to_bytes()
+        with atomic_output(request.out, force=request.force) as tmp:
+            with ArchiveWriter.create(tmp) as writer:
+                try:
+                    writer.copy_folders(src, archive, range(len(archive.folders)))
+                except ValueError as exc:  # a member stored without a CRC, or the file shrank meanwhile
+                    raise ContentError(f"the bundle cannot be copied as it is: {exc}",
+                                       hint="repack it with 7-Zip (7z a) and endorse the repack") from None
+                writer.add_block([(member, note)], compress=False)
+                writer.copy_empty(archive)
+            verified = _check_copy(tmp, trusted, request.limits, sums, {m.name for m in files} | {member})
+    return Endorsed(_moved(verified, request.out), member, author_known)
+
+
+def _check_copy(tmp: Path, keys: Keys, limits: Limits, sums: bytes, members: set[str]) -> VerifiedBundle:
+    """Verify the endorsed copy fully, as a receiver will; it must carry exactly what was signed.
+
+    Raises:
+        VerificationError: it does not verify, or its SHA256SUMS or members are not the source's.
+    """
+    verified = verify_bundle(tmp, keys, limits)
+    if hashlib.sha256(verified.control[SUMS_NAME]).digest() != hashlib.sha256(sums).digest():
+        raise SignatureError("the bundle changed while it was being endorsed", hint="copy it to local storage first")
+    if set(verified.members) != members:
+        raise ContentError("the bundle changed while it was being endorsed", hint="copy it to local storage first")
+    return verified
+
+
+def _moved(verified: VerifiedBundle, out: Path) -> VerifiedBundle:
+    """The verified result, with the path it now has."""
+    return dataclasses.replace(verified, path=out)

@@ -1,0 +1,65 @@
+"""`mirror endorse`: add your voice to a bundle you pass on, without changing anything the author signed.
+
+Example::
+
+    $ mirror endorse almaty.7z --key bob --claim knows-author -o almaty.endorsed.7z
+    ENDORSED  almaty.endorsed.7z
+      by           bob (key 5D2F0C8A1B3E4F60): knows-author
+      author       alice (key 01F02ADB18FB02EC)
+      endorsements 2 in this bundle
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mirror.cli import main
+from mirror.cli.bundles import BUNDLE
+from mirror.cli.common import dump_json, json_option, keys_option, open_keyring, say, unlock_key, warn
+from mirror.formats.endorsement import CLAIMS
+
+
+@main.command()
+@click.argument("bundle", type=BUNDLE)
+@click.option("--key", "key_name", help="your key (default: the only secret key in the keyring)")
+@click.option("--claim", required=True, type=click.Choice(CLAIMS),
+              help="relayed: I passed it on as I got it; knows-author: I know the author holds this key; "
+                   "witnessed: I saw what it tells (docs/endorsements.md)")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="the endorsed bundle to write (default: NAME.endorsed.7z beside BUNDLE); never BUNDLE itself")
+@click.option("--force", is_flag=True, help="replace an existing output file (never BUNDLE)")
+@json_option
+@keys_option
+def endorse(bundle: Path, key_name: str | None, claim: str, out: Path | None, force: bool, as_json: bool,
+            keys_dir: Path | None) -> None:
+    """Write a copy of BUNDLE that also carries your endorsement: your signature over what the author signed."""
+    from mirror.bundle.endorse import EndorseRequest, default_output, endorse_bundle
+    from mirror.cli.create import _signing_key
+
+    ring = open_keyring(keys_dir)
+    name = _signing_key(ring, key_name)
+    endorser = ring.get(name)
+    if not endorser.has_secret:
+        from mirror.errors import KeyringError
+
+        raise KeyringError(f"no secret key named {name} in {ring.folder}", hint="endorse with a key you made")
+    request = EndorseRequest(bundle, out or default_output(bundle), claim, force)
+    done = endorse_bundle(request, endorser.public, lambda: unlock_key(ring, name), ring)
+    verified = done.verified
+    if as_json:
+        dump_json({"path": str(verified.path), "member": done.member, "endorser": name,
+                   "key_id": endorser.key_id_hex, "claim": claim, "bundle": {"id": verified.meta.bundle_id,
+                   "version": verified.meta.version}, "author": {"name": verified.signer_name,
+                   "key_id": verified.key_id, "in_keyring": done.author_trusted},
+                   "endorsements": len(verified.endorsements)})
+        return
+    say(f"ENDORSED  {verified.path}")
+    say(f"  by           {name} (key {endorser.key_id_hex}): {claim}")
+    author = verified.signer_name or "an author not in your keyring"
+    say(f"  author       {author} (key {verified.key_id})")
+    say(f"  endorsements {len(verified.endorsements)} in this bundle")
+    if not done.author_trusted:
+        warn(f"warning: the author's key {verified.key_id} is not in your keyring; your endorsement says only "
+             f"that you {claim} it")

@@ -1,0 +1,285 @@
+"""`mirror endorse` and the reader's policy: endorsements accumulate, copy every block as it is, and count only
+when the reader asks (`--require-endorsers K`, `[trust] require_endorsers`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+from helpers import AUTHOR, ENDORSEMENTS, META, SIG, SUMS, require_tool, run, sevenzip_extract, sevenzip_rebuild
+from mirror.bundle.verify import verify_bundle
+from mirror.sevenzip import read_archive
+from mirror.sevenzip.model import Limits
+from mirror.trust.keyring import Keyring
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _endorse(runner: CliRunner, source: Path, key: str, claim: str, out: Path) -> Path:
+    keys = out.parent / "keys"  # the endorsers' keyring (the `keyring` fixture's), whatever MIRROR_KEYS says
+    code, output, err = invoke(runner, "endorse", source, "--key", key, "--claim", claim, "-o", out, "--keys", keys)
+    assert code == 0, (output, err)
+    return out
+
+
+@pytest.fixture
+def people(keyring: Keyring) -> Keyring:
+    """bob, carol and dave have keys; alice is the author."""
+    for name in ("bob", "carol", "dave"):
+        keyring.create(name, None)
+    return keyring
+
+
+@pytest.fixture
+def endorsed(bundle: Path, people: Keyring, tmp_path: Path, runner: CliRunner) -> Path:
+    """alice's bundle endorsed by bob and carol (knows-author), then dave (relayed): three accumulate."""
+    one = _endorse(runner, bundle, "bob", "knows-author", tmp_path / "one.7z")
+    two = _endorse(runner, one, "carol", "knows-author", tmp_path / "two.7z")
+    return _endorse(runner, two, "dave", "relayed", tmp_path / "three.7z")
+
+
+@pytest.fixture
+def reader(people: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A reader who holds bob's and carol's keys, but not alice's."""
+    folder = tmp_path / "reader-keys"
+    ring = Keyring(folder)
+    for name in ("bob", "carol"):
+        ring.import_public(name, people.get(name).public, ("author",), "in-person")
+    monkeypatch.setenv("MIRROR_KEYS", str(folder))
+    return folder
+
+
+def _members(bundle: Path, tmp: Path) -> dict[str, bytes]:
+    folder = sevenzip_extract(bundle, tmp)
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _packed(bundle: Path) -> list[tuple[object, bytes, list[tuple[str, int | None, int | None]]]]:
+    """Each block: its coders, its packed bytes, and its members (name, CRC, attributes)."""
+    with bundle.open("rb") as fp:
+        archive = read_archive(fp, Limits())
+        blocks = []
+        for index, folder in enumerate(archive.folders):
+            fp.seek(folder.pack_offset)
+            members = [(m.name, m.crc, m.attributes) for m in archive.members if m.folder == index]
+            blocks.append((folder.chain, fp.read(folder.pack_size), members))
+    return blocks
+
+
+def test_endorsed_bundle_verifies_and_lists_each_endorser(endorsed: Path, people: Keyring,
+                                                          runner: CliRunner) -> None:
+    """With the author trusted: exit 0, and each endorser by name and claim."""
+    code, out, _ = invoke(runner, "verify", endorsed)
+    assert code == 0
+    for name, claim in (("bob", "knows-author"), ("carol", "knows-author"), ("dave", "relayed")):
+        assert f"endorsed by  {name} (key {people.get(name).key_id_hex}): {claim}" in out
+
+
+def test_every_block_is_copied_byte_for_byte(bundle: Path, endorsed: Path, tmp_path: Path) -> None:
+    """No recompression: each block of the original is in the endorsed bundle with the same packed bytes,
+    coders and members; the author's files extract byte-identical."""
+    before, after = _packed(bundle), _packed(endorsed)
+    assert after[: len(before)] == before
+    added = after[len(before):]
+    assert [len(b[2]) for b in added] == [1, 1, 1]
+    assert all(b[2][0][0].startswith(ENDORSEMENTS) for b in added)
+    original, copied = _members(bundle, tmp_path / "a"), _members(endorsed, tmp_path / "b")
+    for name in (SUMS, SIG, AUTHOR, META):
+        assert copied[name] == original[name]
+    assert {n: d for n, d in copied.items() if not n.startswith(ENDORSEMENTS)} == original
+
+
+def test_endorsers_count_only_when_the_reader_asks(endorsed: Path, reader: Path, runner: CliRunner,
+                                                   tmp_path: Path) -> None:
+    """Author unknown, bob and carol trusted: exit 5 by default, 0 with --require-endorsers 2 or mirror.toml,
+    and dave's relayed endorsement (a key the reader does not hold) is only counted."""
+    code, out, _ = invoke(runner, "verify", endorsed)
+    assert code == 5 and "INTACT, UNKNOWN SIGNER" in out
+    assert "endorsements 1 from keys not in your keyring" in out
+    code, out, _ = invoke(runner, "verify", endorsed, "--require-endorsers", "2")
+    assert code == 0, out
+    assert out.startswith(f"VERIFIED  {endorsed}")
+    assert "trusted      endorsed as knows-author by 2 keys you trust (bob, carol)" in out
+    code, out, _ = invoke(runner, "verify", "--json", endorsed, "--require-endorsers", "2")
+    doc = json.loads(out)
+    assert (code, doc["verdict"], doc["trust"]["require_endorsers"]) == (0, "verified", 2)
+    assert sorted(doc["trust"]["vouched_by"]) == ["bob", "carol"]
+    assert [e["status"] for e in doc["endorsements"]].count("unknown") == 1
+    assert invoke(runner, "verify", endorsed, "--require-endorsers", "3")[0] == 5
+
+    Path("mirror.toml").write_text("[trust]\nrequire_endorsers = 2\n")
+    assert invoke(runner, "verify", endorsed)[0] == 0
+    assert invoke(runner, "verify", endorsed, "--require-endorsers", "0")[0] == 5  # the option wins
+    code, out, _ = invoke(runner, "extract", endorsed, tmp_path / "out")
+    assert code == 0 and "endorsed as knows-author by 2 keys you trust" in out
+    Path("mirror.toml").write_text("[trust]\nrequire_endorsers = true\n")
+    code, _, err = invoke(runner, "verify", endorsed)
+    assert code == 2 and "trust.require_endorsers" in err
+
+
+def test_one_endorser_is_not_two(bundle: Path, people: Keyring, reader: Path, tmp_path: Path,
+                                 runner: CliRunner) -> None:
+    """Only bob endorses: K=2 gives exit 5 and says how many were found; nothing is extracted."""
+    one = _endorse(runner, bundle, "bob", "knows-author", tmp_path / "one.7z")
+    code, out, _ = invoke(runner, "verify", one, "--require-endorsers", "2")
+    assert code == 5
+    assert "1 of the 2 knows-author endorsements you require come from your keyring" in out
+    code, _, _ = invoke(runner, "extract", one, tmp_path / "out", "--require-endorsers", "2")
+    assert code == 5 and not (tmp_path / "out").exists()
+    assert invoke(runner, "verify", one, "--require-endorsers", "1")[0] == 0
+
+
+def test_a_tampered_endorsement_is_named_and_ignored(endorsed: Path, people: Keyring, reader: Path, tmp_path: Path,
+                                                     runner: CliRunner) -> None:
+    """carol's endorsement re-signed over other bytes: named INVALID, never counted, never extracted."""
+    folder = sevenzip_extract(endorsed, tmp_path / "x")
+    carol = people.get("carol")
+    note = folder / ENDORSEMENTS / f"{carol.key_id_hex}.minisig"
+    meta = json.loads((folder / META).read_text())
+    comment = f"bundle:{meta['id']}\tversion:{meta['version']}\trole:endorser\tclaim:knows-author"
+    note.write_bytes(people.secret("carol", None).sign(b"other bytes", comment).to_bytes())
+    tampered = sevenzip_rebuild(folder, tmp_path / "tampered.7z")
+    code, out, _ = invoke(runner, "verify", tampered, "--require-endorsers", "2")
+    assert code == 5
+    assert f"by carol (key {carol.key_id_hex}) is INVALID and ignored" in out
+    assert invoke(runner, "verify", tampered, "--require-endorsers", "1")[0] == 0  # bob's still counts
+    result = verify_bundle(tampered, Keyring(reader))
+    assert [e.status for e in result.endorsements].count("invalid") == 1
+
+
+def test_stock_minisign_verifies_an_endorsement(endorsed: Path, people: Keyring, tmp_path: Path) -> None:
+    """From the extracted folder, exactly as the by-hand guide says."""
+    minisign = require_tool("minisign")
+    folder = sevenzip_extract(endorsed, tmp_path / "by-hand")
+    bob = people.get("bob")
+    (tmp_path / "bob.pub").write_text(bob.public.to_text())
+    done = run(minisign, "-Vm", ".mirror/SHA256SUMS", "-x", f".mirror/endorsements/{bob.key_id_hex}.minisig",
+               "-p", tmp_path / "bob.pub", cwd=folder)
+    assert "role:endorser\tclaim:knows-author" in done.stdout
+    sha256sum = require_tool("sha256sum")
+    assert run(sha256sum, "-c", ".mirror/SHA256SUMS", cwd=folder).returncode == 0
+
+
+@pytest.mark.parametrize(("key", "claim", "words"), [
+    ("bob", "relayed", "already carries an endorsement by key"),
+    ("alice", "relayed", "an author cannot endorse their own bundle"),
+], ids=["same key twice", "the author's key"])
+def test_refused_endorsements_write_nothing(key: str, claim: str, words: str, endorsed: Path, tmp_path: Path,
+                                            runner: CliRunner) -> None:
+    """Exit 2, one line, and no file (not even a temporary one) in the output's folder."""
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, out, err = invoke(runner, "endorse", endorsed, "--key", key, "--claim", claim, "-o", out_dir / "x.7z")
+    assert (code, out) == (2, "") and words in err
+    assert list(out_dir.iterdir()) == []
+
+
+def test_knows_author_needs_the_authors_key(bundle: Path, people: Keyring, reader: Path, tmp_path: Path,
+                                            runner: CliRunner) -> None:
+    """An endorser who never checked the author's key may relay the bundle, but not claim to know the author."""
+    Keyring(reader).create("erin", None)
+    out = tmp_path / "e.7z"
+    code, _, err = invoke(runner, "endorse", bundle, "--key", "erin", "--claim", "knows-author", "-o", out)
+    assert code == 2 and "not in your keyring" in err and not out.exists()
+    code, _, err = invoke(runner, "endorse", bundle, "--key", "erin", "--claim", "relayed", "-o", out)
+    assert code == 0 and "not in your keyring" in err
+
+
+def test_the_input_is_never_overwritten(endorsed: Path, people: Keyring, tmp_path: Path, runner: CliRunner) -> None:
+    """-o naming the input (or a hard link to it) is refused even with --force; an existing output needs --force."""
+    before = endorsed.read_bytes()
+    os.link(endorsed, tmp_path / "link.7z")
+    for target in (endorsed, tmp_path / "link.7z", tmp_path / ".." / tmp_path.name / endorsed.name):
+        code, _, err = invoke(runner, "endorse", endorsed, "--key", "bob", "--claim", "relayed",
+                              "-o", target, "--force")
+        assert code == 2 and "endorse never changes it" in err
+    people.create("erin", None)
+    other = tmp_path / "other.7z"
+    other.write_bytes(b"keep me")
+    code, _, err = invoke(runner, "endorse", endorsed, "--key", "erin", "--claim", "relayed", "-o", other)
+    assert code == 2 and "already exists" in err and other.read_bytes() == b"keep me"
+    assert invoke(runner, "endorse", endorsed, "--key", "erin", "--claim", "relayed", "-o", other, "--force")[0] == 0
+    assert endorsed.read_bytes() == before
+    assert verify_bundle(other, people).trusted
+
+
+def test_a_bundle_that_does_not_verify_is_not_endorsed(bundle: Path, people: Keyring, tmp_path: Path,
+                                                       runner: CliRunner) -> None:
+    """A changed account: exit 3, and no output."""
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    account = next((folder / "accounts").iterdir())
+    account.write_bytes(account.read_bytes() + b"\nadded later\n")
+    tampered = sevenzip_rebuild(folder, tmp_path / "tampered.7z")
+    code, _, _ = invoke(runner, "endorse", tampered, "--key", "bob", "--claim", "relayed", "-o", tmp_path / "e.7z")
+    assert code == 3
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith((".e.7z", "e.7z"))) == []
+
+
+def test_a_format_1_bundle_gets_its_endorsement_at_the_top(people: Keyring, tmp_path: Path,
+                                                           runner: CliRunner) -> None:
+    """Format 1 keeps its layout: the endorsement goes to endorsements/KEYID.minisig, as format 1 reserved."""
+    golden = tmp_path / "golden-v1.7z"
+    shutil.copy(DATA / "golden-v1.7z", golden)
+    out = _endorse(runner, golden, "bob", "relayed", tmp_path / "v1-endorsed.7z")
+    result = verify_bundle(out, people)
+    assert result.layout.format.endswith("/1")
+    assert [e.name for e in result.endorsements] == [f"endorsements/{people.get('bob').key_id_hex}.minisig"]
+    assert [e.status for e in result.endorsements] == ["trusted"]
+
+
+def test_fetch_applies_the_readers_policy(endorsed: Path, people: Keyring, tmp_path: Path,
+                                          runner: CliRunner) -> None:
+    """A reader who trusts alice only as a publisher, and bob and carol: the endorsed bundle arrives untrusted
+    (exit 5), and trusted with --require-endorsers 2 (exit 0), with who vouched in its note."""
+    (tmp_path / "host").mkdir()
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.a]\nurl = "{tmp_path / "host"}"\n')
+    assert invoke(runner, "publish", endorsed, "--config", config, "--keys", people.folder)[0] == 0
+    ring = Keyring(tmp_path / "reader")
+    ring.import_public("alice", people.get("alice").public, ("publisher",), "in-person")
+    for name in ("bob", "carol"):
+        ring.import_public(name, people.get(name).public, ("author",), "in-person")
+    reader = ("--keys", ring.folder, "--mirror", tmp_path / "host")
+    code, out, _ = invoke(runner, "fetch", "--json", *reader, "--dest", tmp_path / "in1")
+    assert code == 5 and json.loads(out)["bundles"][0]["trusted"] is False
+    code, out, _ = invoke(runner, "fetch", "--json", *reader, "--dest", tmp_path / "in2", "--require-endorsers", "2")
+    arrived = json.loads(out)["bundles"][0]
+    assert code == 0 and arrived["trusted"] is True
+    assert "endorsed as knows-author by 2 keys you trust (bob, carol)" in arrived["note"]
+
+
+def test_open_says_who_vouched(endorsed: Path, reader: Path, tmp_path: Path, runner: CliRunner,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """open with --require-endorsers 2: no red warning, but a note beside the signed page naming bob and carol."""
+    import webbrowser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code, _, err = invoke(runner, "open", endorsed)
+    assert code == 5 and opened == []
+    code, out, err = invoke(runner, "open", endorsed, "--require-endorsers", "2")
+    assert code == 0, err
+    assert "endorsed as knows-author by 2 keys you trust (bob, carol)" in out
+    page = Path(opened[0].removeprefix("file://"))
+    text = page.read_text()
+    assert page.name == "mirror-view.html" and 'role="alert"' not in text
+    assert "people in your keyring endorse it as knowing the author: bob, carol" in text
+
+
+def test_a_7zip_repack_is_endorsed_as_it_is_and_stock_7zip_opens_both(bundle: Path, people: Keyring, tmp_path: Path,
+                                                                      runner: CliRunner) -> None:
+    """A bundle 7-Zip repacked into one solid block keeps that block; 7-Zip tests every endorsed bundle clean."""
+    sevenzip = require_tool("7zz")
+    repack = sevenzip_rebuild(sevenzip_extract(bundle, tmp_path / "x"), tmp_path / "repack.7z", "-mx5")
+    out = _endorse(runner, repack, "bob", "witnessed", tmp_path / "repack-endorsed.7z")
+    assert _packed(out)[: len(_packed(repack))] == _packed(repack)
+    for endorsed in (out, _endorse(runner, bundle, "bob", "relayed", tmp_path / "plain-endorsed.7z")):
+        assert "Everything is Ok" in run(sevenzip, "t", endorsed).stdout
+        assert verify_bundle(endorsed, people).endorsements[0].status == "trusted"

@@ -1,0 +1,139 @@
+"""mirror's own 7z writer: read back by stock 7-Zip and by mirror's strict reader, byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from tests.helpers import require_tool
+
+from mirror.sevenzip import Limits, iter_members, read_archive, regular_files
+from mirror.sevenzip.header import Buf
+from mirror.sevenzip.headerwriter import number
+from mirror.sevenzip.model import COPY, LZMA2
+from mirror.sevenzip.writer import ArchiveWriter
+
+
+def _texts(n: int, seed: int = 1) -> list[tuple[str, bytes]]:
+    rnd = random.Random(seed)
+    return [(f"accounts/{i:05d}.md", f"account {i}, {rnd.random()}\n".encode() * rnd.randint(0, 60))
+            for i in range(n)]
+
+
+def _contents(path: Path) -> dict[str, bytes]:
+    """Every member as mirror's reader decodes it (members without data as b"")."""
+    with path.open("rb") as fp:
+        archive = read_archive(fp, Limits())
+        files = {m.name: b"" for m in regular_files(archive)}
+        for member, chunks in iter_members(fp, archive):
+            files[member.name] = b"".join(chunks)
+    return files
+
+
+def _stock(path: Path, into: Path) -> dict[str, bytes]:
+    """Every file as stock 7-Zip tests and extracts it."""
+    tool = require_tool("7zz")
+    subprocess.run([tool, "t", str(path)], check=True, capture_output=True)
+    subprocess.run([tool, "x", f"-o{into}", str(path)], check=True, capture_output=True)
+    return {p.relative_to(into).as_posix(): p.read_bytes() for p in into.rglob("*") if p.is_file()}
+
+
+def _write(path: Path, texts: list[tuple[str, bytes]], threads: int = 2, block_size: int = 1 << 16) -> None:
+    with ArchiveWriter.create(path, threads=threads, block_size=block_size) as writer:
+        writer.add_block([(".mirror/SHA256SUMS", b"sums\n"), (".mirror/empty", b"")])
+        writer.add_texts(texts)
+        writer.add_stored([("photos/a.jpg", [b"\xff\xd8" + bytes(range(256)) * 900, b"tail"]),
+                           ("photos/empty.jpg", iter([])), ("photos/b.png", [b"\x89PNG"])])
+
+
+def test_numbers_round_trip_through_the_reader() -> None:
+    values = [0, 1, 0x7F, 0x80, 0x3FFF, 0x4000, 1 << 20, (1 << 56) - 1, 1 << 56, (1 << 64) - 1]
+    buf = Buf(b"".join(number(v) for v in values))
+    assert [buf.number() for _ in values] == values
+
+
+def test_many_members_and_empty_files_read_back_by_7zip_and_mirror(tmp_path: Path) -> None:
+    texts = _texts(3000)
+    out = tmp_path / "a.7z"
+    _write(out, texts)
+    expected = {".mirror/SHA256SUMS": b"sums\n", ".mirror/empty": b"", **dict(texts),
+                "photos/a.jpg": b"\xff\xd8" + bytes(range(256)) * 900 + b"tail", "photos/empty.jpg": b"",
+                "photos/b.png": b"\x89PNG"}
+    assert _contents(out) == expected
+    assert _stock(out, tmp_path / "x") == expected
+    with out.open("rb") as fp:
+        archive = read_archive(fp, Limits())
+    assert {c.method for f in archive.folders for c in f.chain} == {LZMA2, COPY}
+    assert len(archive.folders) > 10  # the texts were cut into blocks
+    assert all(f.unpack_size <= 1 << 16 for f in archive.folders[1:-1])
+    assert [m.name for m in archive.members] == list(expected)  # the order they were given in
+    assert all(m.unix_mode == stat.S_IFREG | 0o644 for m in archive.members)
+    assert sum(not m.has_stream for m in archive.members) == sum(1 for d in expected.values() if not d)
+    assert (tmp_path / "x/accounts/00001.md").stat().st_mode & 0o777 == 0o644
+
+
+def test_parallel_blocks_give_the_same_bytes_as_one_thread(tmp_path: Path) -> None:
+    texts = _texts(2000, seed=2)
+    digests = set()
+    for threads in (1, 2, 4):
+        _write(tmp_path / f"{threads}.7z", texts, threads=threads)
+        digests.add(hashlib.sha256((tmp_path / f"{threads}.7z").read_bytes()).hexdigest())
+    assert len(digests) == 1
+
+
+def test_a_member_longer_than_a_block_has_one_to_itself(tmp_path: Path) -> None:
+    big = random.Random(3).randbytes(200_000)
+    texts = [("a.txt", b"a"), ("big.bin", big), ("c.txt", b"c")]
+    _write(tmp_path / "a.7z", texts, block_size=1 << 16)
+    assert _contents(tmp_path / "a.7z")["big.bin"] == big
+
+
+def test_copy_folders_carries_packed_blocks_byte_for_byte(tmp_path: Path) -> None:
+    """A new archive from blocks of one made by stock 7-Zip (folders, BCJ) and new members."""
+    tool = require_tool("7zz")
+    src_dir = tmp_path / "src"
+    for name, data in _texts(300):
+        (src_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (src_dir / name).write_bytes(data)
+    source = tmp_path / "source.7z"
+    subprocess.run([tool, "a", "-mx5", "-ms=50f", "-mf=BCJ", str(source), "."], cwd=src_dir, check=True,
+                   capture_output=True)
+    out = tmp_path / "copy.7z"
+    with source.open("rb") as src:
+        archive = read_archive(src, Limits())
+        assert len(archive.folders) > 2
+        with ArchiveWriter.create(out) as writer:
+            writer.copy_folders(src, archive, [0])
+            writer.add_block([("new/endorsement.minisig", b"signature\n")])
+            writer.copy_folders(src, archive, range(1, len(archive.folders)))
+            writer.copy_empty(archive)
+        packed = [_packed(src, f.pack_offset, f.pack_size) for f in archive.folders]
+    with out.open("rb") as fp:
+        copied = read_archive(fp, Limits())
+        assert [_packed(fp, f.pack_offset, f.pack_size) for i, f in enumerate(copied.folders) if i != 1] == packed
+    assert [f.chain for i, f in enumerate(copied.folders) if i != 1] == [f.chain for f in archive.folders]
+    expected = {**_contents(source), "new/endorsement.minisig": b"signature\n"}
+    assert _contents(out) == expected
+    assert _stock(out, tmp_path / "x") == {k: v for k, v in expected.items() if v or not k.endswith("/")}
+    with out.open("rb") as fp:
+        names = {m.name: m.is_dir for m in read_archive(fp, Limits()).members}
+    assert names["accounts"] is True  # 7-Zip's folder entry stays a folder entry
+
+
+def _packed(fp: object, offset: int, size: int) -> bytes:
+    fp.seek(offset)  # type: ignore[attr-defined]
+    return fp.read(size)  # type: ignore[attr-defined,no-any-return]
+
+
+def test_copy_folders_refuses_a_block_it_does_not_have(tmp_path: Path) -> None:
+    _write(tmp_path / "a.7z", _texts(10))
+    with (tmp_path / "a.7z").open("rb") as src:
+        archive = read_archive(src, Limits())
+        writer = ArchiveWriter((tmp_path / "b.7z").open("w+b"))
+        with pytest.raises(ValueError, match="no block 99"):
+            writer.copy_folders(src, archive, [99])
+        writer.fp.close()
