@@ -91,6 +91,10 @@ class ArchiveError(VerificationError):
     """Unreadable or unsafe 7z container: names, limits, methods, truncation."""
 
 
+class UnreadableContainer(ArchiveError):
+    """The archive uses a method or container mirror does not read (a repack): nothing could be checked."""
+
+
 class SignatureError(VerificationError):
     """Malformed or wrong signature."""
 

@@ -11,7 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
+from helpers import make_jpeg
+from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "json.md"
 MAPS = {"dry_run"}  # objects whose keys are data (host names), not field names
@@ -69,10 +72,10 @@ def check(command: str, out: str) -> None:
 def test_every_reporting_command_is_documented() -> None:
     """docs/json.md has a section for each command that takes --json."""
     assert set(documented()) == {"verify", "show", "endorse", "scan", "keys list", "publish", "refresh", "status",
-                                 "fetch", "torrent"}
+                                 "fetch", "torrent", "split", "join"}
 
 
-def test_bundle_commands(runner: CliRunner, bundle: Path, tmp_path: Path, sources: Path) -> None:
+def test_bundle_commands(runner: CliRunner, bundle: Path, tmp_path: Path, sources: Path, secret: SecretKey) -> None:
     """verify (intact, untrusted, invalid), show and scan print their documented shapes."""
     code, out, _ = invoke(runner, "verify", "--json", bundle)
     assert code == 0
@@ -84,6 +87,25 @@ def test_bundle_commands(runner: CliRunner, bundle: Path, tmp_path: Path, source
     broken.write_bytes(bundle.read_bytes()[:-100])
     code, out, _ = invoke(runner, "verify", "--json", broken)
     assert code == 3 and json.loads(out)["verdict"] == "invalid"
+    check("verify", out)
+    for seed in (1, 2):
+        (sources / "photos" / f"big{seed}.jpg").write_bytes(make_jpeg(600, 400, seed, noisy=True))
+    big = tmp_path / "big.7z"
+    create_bundle(CreateRequest(sources, big, title="Big"), secret)
+    code, out, err = invoke(runner, "split", "--json", big, "--max-size", f"{big.stat().st_size * 2 // 3}",
+                            "-o", tmp_path)
+    assert code == 0 and len(json.loads(out)["parts"]) == 2, err
+    check("split", out)
+    code, out, err = invoke(runner, "join", "--json", *sorted(tmp_path.glob("big.part*.7z")), "-o", tmp_path / "j.7z")
+    assert code == 0 and json.loads(out)["signer"]["name"] == "alice", err
+    check("join", out)
+    code, out, _ = invoke(runner, "verify", "--json", tmp_path / "big.part1of2.7z")
+    assert code == 0 and json.loads(out)["part"]["number"] == 1
+    check("verify", out)
+    folder = tmp_path / "folder"
+    code, out, _ = invoke(runner, "extract", bundle, folder)
+    code, out, _ = invoke(runner, "verify", "--json", folder)
+    assert code == 0 and json.loads(out)["path"] == str(folder)
     check("verify", out)
     code, out, _ = invoke(runner, "show", "--json", bundle)
     assert code == 0 and json.loads(out)["contents"]

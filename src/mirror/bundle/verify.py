@@ -46,8 +46,10 @@ from mirror.formats.manifest import (
 )
 from mirror.formats.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature, key_id_hex
 from mirror.formats.names import printable
+from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
 from mirror.safeio import open_regular
 from mirror.sevenzip import Archive, Limits, Member, check_methods, read_ahead, read_archive, regular_files
+from mirror.sevenzip.volumes import open_archive_file
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import check_signature
@@ -77,6 +79,8 @@ class VerifiedBundle:
     endorsements: tuple[EndorsementCheck, ...] = ()
     control: dict[str, bytes] = field(default_factory=dict, repr=False)  # the four signed files by logical name
     layout: Layout = field(default=V1, repr=False)  # where its technical files live (docs/format.md, "Layouts")
+    part: PartMarker | None = None  # a part of a split bundle (only when the caller accepts parts)
+    missing: tuple[str, ...] = ()  # the listed files a part does not carry; always empty for a whole bundle
 
     @property
     def trusted(self) -> bool:
@@ -162,13 +166,16 @@ class Checked:
     unlisted: dict[str, str]  # sha256 of the members SHA256SUMS does not cover: itself, its signature, endorsements
     endorsements: tuple[EndorsementCheck, ...]
     verdict: Verdict
+    part: PartMarker | None = None
+    missing: tuple[str, ...] = ()
     written: bool = False  # every member with data went through the writer (verify_open)
 
     def result(self, path: Path) -> VerifiedBundle:
         """The verified bundle."""
         signed = self.signed
         return VerifiedBundle(path, signed.meta, signed.sums, signed.public, self.verdict, signed.signer_name,
-                              self.members, self.endorsements, dict(signed.control), signed.layout)
+                              self.members, self.endorsements, dict(signed.control), signed.layout, self.part,
+                              self.missing)
 
 
 def snapshot(keys: Keys) -> TrustedKeys:
@@ -236,7 +243,7 @@ def check_signed(control: dict[str, bytes], keys: TrustedKeys, layout: Layout,
 
 
 def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
-    data = b"".join(chunks)  # control files only, each capped in check_container
+    data = b"".join(chunks)  # control files, endorsements and a part marker only, each capped before
     return data, hashlib.sha256(data).hexdigest()
 
 
@@ -282,7 +289,7 @@ def _may_write(signed: _Signed, sizes: dict[str, int], keys: TrustedKeys, policy
     the author alone makes the bundle trusted (or the reader accepts untrusted ones). Otherwise extract verifies
     first and writes in a second pass, as before."""
     try:
-        _check_content(signed, sizes, set())
+        _check_content(signed, sizes, set(), part=False)  # a part (files missing, a marker) is written after
     except ContentError:
         return False
     return writer.untrusted_ok or policy.judge(Evidence(signed.public, ()), keys).trusted
@@ -294,8 +301,8 @@ class _Stale(Exception):
 
 def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
                 expect_key: PublicKeyFile | None = None, known_sums: str | None = None,
-                writer: Writer | None = None) -> Checked:
-    """Run every check on an open bundle.
+                writer: Writer | None = None, parts: bool = False) -> Checked:
+    """Run every check on an open bundle; with `parts`, a part of a split bundle may lack listed files.
 
     With `known_sums` (bundle/verified.py: this file's members were all checked against a SHA256SUMS with
     this SHA-256, and the file has not changed since), every step runs except decoding and hashing the
@@ -313,6 +320,9 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     archive = read_archive(fp, limits)
     files, layout = check_container(archive)
     control = layout.control  # member name -> logical name
+    marker = part_member(layout) if parts else None  # unsigned: it only names the part (formats/part.py)
+    if marker is not None and any(m.name == marker and m.size > MAX_PART_BYTES for m in files):
+        raise ArchiveError(f"{marker} declares more than {MAX_PART_BYTES} bytes; a part marker is smaller")
     sizes = {m.name: m.size for m in files}
     held: dict[str, bytes] = {}  # the signed files and the endorsements, each capped in check_container
     hashes: dict[str, str] = {}  # kept only until the signed list is known, and for unlisted members
@@ -327,7 +337,7 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     # No CRC: every member's SHA-256 is compared with the signed list (or, for the signature and the
     # endorsements, their signatures checked), and whoever changes data can fix its CRC. Decoded on a second thread.
     def kept(member: Member) -> bool:
-        return member.name in control or is_endorsement(member.name, layout)
+        return member.name in control or is_endorsement(member.name, layout) or member.name == marker
 
     with closing(read_ahead(fp, archive, crc=False, want=kept if known_sums else None)) as pairs:
         for member, chunks in pairs:
@@ -362,13 +372,17 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     if known_sums and hashlib.sha256(held[layout.sums]).hexdigest() != known_sums:
         raise _Stale
     changed |= {p for p, d in hashes.items() if signed.sums.entries.get(p, d) != d}
-    _check_content(signed, sizes, changed)
+    part = None
+    if marker is not None and marker in sizes and marker not in signed.sums.entries:
+        part = PartMarker.from_bytes(held.get(marker, b""))
+        del sizes[marker]
+    missing = _check_content(signed, sizes, changed, part is not None)
     endorsements = check_endorsements({n: raw for n, raw in held.items() if is_endorsement(n, layout)},
                                       held[layout.sums], signed.meta, signed.public, keys, layout)
     evidence = Evidence(signed.public, tuple(e.evidence for e in endorsements if e.evidence is not None))
     unlisted = {p: d for p, d in hashes.items() if p not in signed.sums.entries}
     return Checked(signed, tuple(m.name for m in files), unlisted, endorsements, policy.judge(evidence, keys),
-                   writing)
+                   part, missing, writing)
 
 
 def _record(name: str, digest: str, signed: _Signed | None, hashes: dict[str, str], changed: set[str]) -> None:
@@ -380,11 +394,17 @@ def _record(name: str, digest: str, signed: _Signed | None, hashes: dict[str, st
         changed.add(name)
 
 
-def _check_content(signed: _Signed, sizes: dict[str, int], changed: set[str]) -> None:
+def _check_content(signed: _Signed, sizes: dict[str, int], changed: set[str], part: bool) -> tuple[str, ...]:
+    """Every problem with the files, as one ContentError; a part returns the listed files it lacks instead.
+
+    A part must still carry every signed file: SHA256SUMS, its signature, author.pub, bundle.json and the page.
+    """
     layout = signed.layout
     listed = set(signed.sums.entries)
     present = {n for n in sizes if n not in (layout.sums, layout.sig) and not is_endorsement(n, layout)}
-    problems = [f"missing: {p}" for p in sorted(listed - present)]
+    absent = sorted(listed - present)
+    always = {layout.meta, layout.author_key, PAGE_NAME}
+    problems = [f"missing: {p}" for p in absent if not part or p in always]
     problems += [f"not listed in SHA256SUMS: {printable(p)}" for p in sorted(present - listed)]
     for path in sorted(listed & present):
         if path in changed:
@@ -393,10 +413,12 @@ def _check_content(signed: _Signed, sizes: dict[str, int], changed: set[str]) ->
             problems.append(f"size differs from bundle.json: {path}")
     if problems:
         raise ContentError(f"{len(problems)} file(s) failed: {problems[0]}", problems=tuple(problems))
+    return tuple(absent)
 
 
 def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_key: PublicKeyFile | None = None,
-                  policy: Policy | None = None, cache: VerifiedCache | None = None) -> VerifiedBundle:
+                  policy: Policy | None = None, parts: bool = False, volumes: bool = False,
+                  cache: VerifiedCache | None = None) -> VerifiedBundle:
     """Check a bundle received by hand; return it only if every check passes.
 
     Args:
@@ -405,6 +427,10 @@ def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_k
         limits: caps on size and member count.
         expect_key: check against exactly this key (used by create's self-check).
         policy: who must have signed for the bundle to be trusted (default: its author is in the keyring).
+        parts: accept a part of a split bundle (docs/resharing.md); its `missing` lists what it lacks. Without it,
+            a part fails like any bundle with missing files.
+        volumes: read `X.7z.001` as the whole set of 7-Zip volumes beside it (sevenzip/volumes.py). Only for a
+            caller that does not pass the file itself on (publish or seed would pass on the first volume alone).
         cache: what this machine already checked (publish and fetch only; bundle/verified.py): an unchanged
             file is checked without decoding its data; a file verified in full is recorded in it.
 
@@ -414,14 +440,17 @@ def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_k
         OSError: the file cannot be read.
     """
     keys, limits, policy = snapshot(keys), limits or Limits(), policy or AuthorTrusted()
+    if volumes:  # several files: no one stat to key a cache entry by
+        with open_archive_file(path) as fp:
+            return verify_open(fp, keys, limits, policy, expect_key, parts=parts).result(path)
     with open_regular(path) as fp:
         before = os.fstat(fp.fileno())
         facts = cache.get(before) if cache is not None else None
         if facts is not None and facts.sums is not None:
             with contextlib.suppress(_Stale):
-                return verify_open(fp, keys, limits, policy, expect_key, facts.sums).result(path)
-        checked = verify_open(fp, keys, limits, policy, expect_key)
-        if cache is not None:
+                return verify_open(fp, keys, limits, policy, expect_key, facts.sums, parts=parts).result(path)
+        checked = verify_open(fp, keys, limits, policy, expect_key, parts=parts)
+        if cache is not None and not checked.missing and checked.part is None:
             from mirror.bundle.verified import Facts  # publish and fetch only: verify starts without it
 
             sums = hashlib.sha256(checked.signed.control[SUMS_NAME]).hexdigest()

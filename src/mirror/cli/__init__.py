@@ -31,10 +31,11 @@ speak()  # before the commands are built: click names some types ("file", "direc
 
 # The modules that register commands on `main`, and which command lives where. A command missing from the
 # table is still found: an unknown name loads every module before click says it does not exist.
-COMMAND_MODULES = ("bundles", "create", "endorse", "fetch", "keys", "publish", "scan", "serve", "swarm")
+COMMAND_MODULES = ("bundles", "create", "endorse", "fetch", "keys", "parts", "publish", "scan", "serve", "swarm")
 _WHERE = {"verify": "bundles", "show": "bundles", "extract": "bundles", "open": "bundles", "create": "create",
           "fetch": "fetch", "keys": "keys", "publish": "publish", "refresh": "publish", "status": "publish",
-          "scan": "scan", "serve": "serve", "seed": "swarm", "torrent": "swarm"}
+          "scan": "scan", "serve": "serve", "seed": "swarm", "torrent": "swarm", "split": "parts", "join": "parts",
+          "endorse": "endorse"}
 
 
 def _load(*modules: str) -> None:

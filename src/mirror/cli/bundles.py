@@ -30,13 +30,14 @@ from mirror.cli.common import (
     say,
     warn,
 )
-from mirror.errors import ContentError, ExitCode, VerificationError
+from mirror.errors import ContentError, ExitCode, UnreadableContainer, VerificationError
 from mirror.formats.names import printable
 
 if TYPE_CHECKING:
     from mirror.bundle.verify import VerifiedBundle
 
 BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
+MAX_LISTED = 20  # missing files a part names in text; --json lists all
 
 
 def slug(text: str) -> str:
@@ -82,26 +83,59 @@ def _summary(result: VerifiedBundle, required: int = 0) -> dict[str, Any]:
     }
 
 
+def _part_json(result: VerifiedBundle) -> dict[str, Any]:
+    number, count = (result.part.number, result.part.count) if result.part is not None else (1, 1)
+    total = _counts(result)["total"]
+    return {"number": number, "of": count, "files_present": total - len(result.missing),
+            "files_listed": total, "missing": list(result.missing)}
+
+
+def _headline(result: VerifiedBundle) -> None:
+    """The verdict line: a part says which part it is and how many of the listed files it carries."""
+    verdict = "VERIFIED" if result.trusted else "INTACT, UNKNOWN SIGNER"
+    if result.part is None:
+        say(f"{verdict}  {result.path}")
+        return
+    part = _part_json(result)
+    say(f"{verdict}, part {part['number']} of {part['of']}: {part['files_present']} of {part['files_listed']} "
+        f"files present, all match  {result.path}")
+
+
+def _report_missing(result: VerifiedBundle) -> None:
+    """A part names every file it lacks (the first MAX_LISTED here, all of them in --json)."""
+    if result.part is None:
+        return
+    shown = ", ".join(result.missing[:MAX_LISTED]) + (" ..." if len(result.missing) > MAX_LISTED else "")
+    if result.missing:
+        say(f"  missing      {len(result.missing)} files, not in this part: {shown}")
+        if len(result.missing) > MAX_LISTED:
+            say("  (mirror verify --json lists every missing file)")
+    say("  this is one part of a bundle: mirror join PART... -o WHOLE.7z rebuilds it from all its parts")
+
+
 def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) -> None:
     """Print the verdict of a bundle that passed every integrity check (`required`: the endorsers the reader asks
     for when the author is not in the keyring, 0 when only the author decides)."""
     if as_json:
-        dump_json(_summary(result, required))
+        summary = _summary(result, required)
+        if result.part is not None:
+            summary["part"] = _part_json(result)
+        dump_json(summary)
         return
     counts = _counts(result)
+    _headline(result)
     if result.trusted and result.signer_name is not None:
-        say(f"VERIFIED  {result.path}")
         say(f"  signed by    {result.signer_name} (key {result.key_id})")
     elif result.trusted:  # the author is unknown, but the reader's policy counts endorsements
-        say(f"VERIFIED  {result.path}")
         say(f"  signed by    key {result.key_id}, which is not in your keyring")
         say(f"  trusted      {result.verdict.reason}")
     else:
-        say(f"INTACT, UNKNOWN SIGNER  {result.path}")
         say(f"  signed by    key {result.key_id}, which is not in your keyring")
     say(f"  fingerprint  {result.fingerprint}")
     say(f"  bundle       {result.meta.title!r}, version {result.meta.version}, id {result.meta.bundle_id}")
-    say(f"  files        {counts['accounts']} accounts, {counts['photos']} photos, all sha256 match")
+    if result.part is None:
+        say(f"  files        {counts['accounts']} accounts, {counts['photos']} photos, all sha256 match")
+    _report_missing(result)
     _report_endorsements(result)
     if not result.trusted and required:
         found = sum(1 for e in result.endorsements if e.status == "trusted" and e.claim == "knows-author")
@@ -130,24 +164,38 @@ def report_failure(path: Path, exc: VerificationError, as_json: bool) -> None:
     if as_json:
         dump_json({"verdict": "invalid", "path": str(path), "error": str(exc), "problems": problems})
         return
+    if isinstance(exc, UnreadableContainer):  # a repack: nothing was checked, and nothing may be trusted yet
+        say(f"NOT CHECKED  {path}: mirror cannot read this copy, so it must not be trusted yet")
+        say(f"  {exc}")
+        return
     say(f"FAILED  {path}: do not trust this bundle")
     for problem in problems:
         say(f"  {problem}")
 
 
 @main.command()
-@click.argument("bundle", type=BUNDLE)
+@click.argument("bundle", type=click.Path(exists=True, path_type=Path))
+@click.option("--whole", is_flag=True, help="fail unless every listed file is present (a part then fails)")
 @json_option
 @endorsers_option
 @keys_option
-def verify(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: Path | None) -> None:
-    """Check BUNDLE offline: intact, and signed by whom. Writes nothing."""
+def verify(bundle: Path, whole: bool, as_json: bool, require_endorsers: int | None, keys_dir: Path | None) -> None:
+    """Check BUNDLE offline: intact, and signed by whom. Writes nothing.
+
+    BUNDLE may be a bundle, a part of one (mirror split), the first volume of a 7-Zip set (X.7z.001), or a
+    folder a bundle was extracted into.
+    """
+    from mirror.bundle.folder import verify_folder
     from mirror.bundle.verify import verify_bundle
     from mirror.trust.policy import reader_policy
 
     required = required_endorsers(require_endorsers)
     try:
-        result = verify_bundle(bundle, open_keyring(keys_dir), policy=reader_policy(required))
+        policy = reader_policy(required)
+        if bundle.is_dir():
+            result = verify_folder(bundle, open_keyring(keys_dir), parts=not whole, policy=policy)
+        else:
+            result = verify_bundle(bundle, open_keyring(keys_dir), parts=not whole, volumes=True, policy=policy)
     except VerificationError as exc:
         report_failure(bundle, exc, as_json)
         fail(str(exc), exc.hint, ExitCode.INVALID)
@@ -187,20 +235,35 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
 
 
 @main.command()
-@click.argument("bundle", type=BUNDLE)
-@click.argument("dest", required=False, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="BUNDLE... [DEST]", type=click.Path(path_type=Path))
 @click.option("--untrusted", is_flag=True, help="extract even if the signer is not in your keyring")
 @endorsers_option
 @keys_option
-def extract(bundle: Path, dest: Path | None, untrusted: bool, require_endorsers: int | None,
-            keys_dir: Path | None) -> None:
-    """Verify BUNDLE fully, then write its files into the new folder DEST (default: the bundle's readable name)."""
-    from mirror.bundle.extract import extract_bundle
+def extract(paths: tuple[Path, ...], untrusted: bool, require_endorsers: int | None, keys_dir: Path | None) -> None:
+    """Verify BUNDLE... fully, then write their files into the new folder DEST.
 
-    result = extract_bundle(bundle, dest, open_keyring(keys_dir), allow_untrusted=untrusted,
-                            policy=reader_policy_for(require_endorsers))
-    who = signer_words(result.verified)
+    Usage: mirror extract BUNDLE [DEST], or mirror extract PART... [DEST] for any set of parts of one bundle
+    (mirror split): the files they carry are written, and the ones still missing are named. DEST is the last
+    argument when it does not exist yet; by default, the bundle's readable name.
+    """
+    from mirror.bundle.parts import extract_parts
+
+    bundles, dest = list(paths), None
+    last = bundles[-1]
+    if len(bundles) > 1 and (last.is_dir() or not (last.exists() or last.is_symlink())):
+        dest = bundles.pop()  # a folder that exists is refused by name: extract never overwrites
+    for path in bundles:
+        if not path.exists():
+            fail(f"{path} does not exist", None, ExitCode.USAGE)
+        if path.is_dir():
+            fail(f"{path} is a folder, not a bundle", "mirror extract BUNDLE... DEST", ExitCode.USAGE)
+    result = extract_parts(bundles, dest, open_keyring(keys_dir), allow_untrusted=untrusted,
+                           policy=reader_policy_for(require_endorsers))
+    who = signer_words(result.verified[0])
     say(f"extracted {result.files} files into {result.dest} (signed by {who})")
+    if result.missing:
+        shown = ", ".join(result.missing[:MAX_LISTED]) + (" ..." if len(result.missing) > MAX_LISTED else "")
+        say(f"  still missing {len(result.missing)} files, in the parts not given: {shown}")
 
 
 @main.command("open")

@@ -27,9 +27,10 @@ COPY, LZMA2, LZMA1, BCJ, DELTA = b"\x00", b"\x21", b"\x03\x01\x01", b"\x03\x03\x
 METHOD_NAMES = {
     COPY: "Copy", LZMA2: "LZMA2", LZMA1: "LZMA", BCJ: "BCJ", DELTA: "Delta",
     b"\x04\xf7\x11\x01": "ZSTD", b"\x04\xf7\x11\x02": "Brotli", b"\x04\xf7\x11\x04": "LZ4",
-    b"\x06\xf1\x07\x01": "7zAES", b"\x03\x04\x01": "PPMD", b"\x04\x02\x02": "BZip2",
+    b"\x06\xf1\x07\x01": "7zAES", b"\x03\x04\x01": "PPMd", b"\x04\x02\x02": "BZip2",
     b"\x04\x01\x08": "Deflate", b"\x04\x01\x09": "Deflate64", b"\x03\x03\x01\x1b": "BCJ2",
 }
+AES = b"\x06\xf1\x07\x01"
 ACCEPTED_METHODS = frozenset({COPY, LZMA2, LZMA1, BCJ, DELTA})
 
 

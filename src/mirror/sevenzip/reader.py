@@ -25,10 +25,11 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from mirror.errors import ArchiveError
+from mirror.errors import ArchiveError, UnreadableContainer
 from mirror.sevenzip.header import K_ENCODED_HEADER, K_HEADER, Buf, parse_header, parse_streams
 from mirror.sevenzip.model import (
     ACCEPTED_METHODS,
+    AES,
     BCJ,
     CHUNK,
     COPY,
@@ -44,6 +45,11 @@ from mirror.sevenzip.model import (
     Member,
 )
 
+# Repacking is harmless (the signature covers the list of hashes, not the archive), but mirror reads only the
+# methods of docs/format.md: say so, and how to get a copy it reads.
+REPACK_HINT = ("ask the sender for the original, or repack it with 7-Zip: 7z x COPY -oFOLDER, then "
+               "7z a -m0=lzma2 NEW.7z ./FOLDER/. (or check the folder itself: mirror verify FOLDER)")
+
 
 def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
     """Parse and check the header of the archive open in `fp`.
@@ -55,6 +61,9 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
     size = fp.tell()
     fp.seek(0)
     start = fp.read(32)
+    if start[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        raise UnreadableContainer("this copy was repacked as a zip archive, which mirror does not read",
+                                  hint=REPACK_HINT)
     if len(start) < 32 or start[:6] != MAGIC:
         raise ArchiveError("not a 7z archive (or truncated in its first 32 bytes)")
     if start[6] != 0:
@@ -135,9 +144,12 @@ def check_methods(archive: Archive) -> None:
     """
     for folder in archive.folders:
         for coder in folder.chain:
+            if coder.method == AES:
+                raise UnreadableContainer("this copy is encrypted with a password (7zAES); mirror does not "
+                                          "read encrypted archives", hint=REPACK_HINT)
             if coder.method not in ACCEPTED_METHODS:
-                raise ArchiveError(f"unsupported method {coder.name} in this archive",
-                                   hint="only LZMA2, LZMA, Copy, BCJ and Delta are accepted")
+                raise UnreadableContainer(f"this copy was repacked with {coder.name}, which mirror does not read",
+                                          hint=REPACK_HINT)
         if folder.chain != (Coder(COPY, b""),):
             _lzma_filters(folder.chain)
 

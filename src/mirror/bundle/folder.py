@@ -1,0 +1,178 @@
+"""verify_folder(): check a folder a bundle was extracted into, with the verdicts of verify_bundle.
+
+Example::
+
+    result = verify_folder(Path("almaty-january-2022"), Keyring(Path("keys")))
+    result.trusted, result.signer_name
+
+The same steps as docs/format.md on files instead of members: the signed files read with their caps, the
+signature and lists, every listed file's hash, files missing and files not listed. Symbolic links are never
+followed, not even to check where they point: a link, a device or a FIFO inside the folder is a problem named
+like an unlisted file, and every file is opened one folder at a time with O_NOFOLLOW beneath the folder, so
+nothing outside it is ever read. Each file is read at most to its signed size plus one byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+from mirror.bundle.endorsements import check_endorsements
+from mirror.bundle.verify import CONTROL_CAPS, Keys, VerifiedBundle, _check_content, check_signed, snapshot
+from mirror.errors import ArchiveError, ContentError
+from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
+from mirror.formats.manifest import MAX_MEMBERS, SUMS_NAME, layout_of
+from mirror.formats.names import printable
+from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
+from mirror.trust.policy import AuthorTrusted, Evidence, Policy
+
+CHUNK = 1 << 20
+MAX_FOLDERS = 10_000
+
+
+def _walk(root: Path) -> tuple[dict[str, int], list[str]]:
+    """Regular files (relative POSIX name -> size) and what else is there (links, devices), never following links.
+
+    Each folder is opened beneath its parent with O_NOFOLLOW and listed lazily, so the caps hold as it goes.
+
+    Raises:
+        ArchiveError: more files or folders than a bundle may hold.
+    """
+    files: dict[str, int] = {}
+    odd: list[str] = []
+    stack, folders = [("", os.open(root, os.O_RDONLY | os.O_DIRECTORY))], 0
+    try:
+        while stack:
+            prefix, fd = stack.pop()
+            folders += 1
+            try:
+                with os.scandir(fd) as entries:
+                    for entry in entries:
+                        if len(files) + len(odd) + folders + len(stack) > MAX_MEMBERS + MAX_FOLDERS:
+                            raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
+                        info = entry.stat(follow_symlinks=False)
+                        if stat.S_ISDIR(info.st_mode):
+                            if folders + len(stack) >= MAX_FOLDERS:
+                                raise ArchiveError(f"{root} holds more than {MAX_FOLDERS} folders")
+                            inner = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                            stack.append((f"{prefix}{entry.name}/", inner))
+                        elif stat.S_ISREG(info.st_mode):
+                            files[prefix + entry.name] = info.st_size
+                        else:
+                            odd.append(prefix + entry.name)
+            finally:
+                os.close(fd)
+    finally:
+        for _, fd in stack:
+            os.close(fd)
+    if len(files) + len(odd) > MAX_MEMBERS:
+        raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
+    return files, sorted(odd)
+
+
+def _open_beneath(root: Path, name: str) -> int:
+    """A read-only descriptor of the regular file `name` under `root`, no link followed at any step.
+
+    Raises:
+        ContentError: the file was swapped for a link or something not regular.
+    """
+    *folders, leaf = name.split("/")
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in folders:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        try:
+            file_fd = os.open(leaf, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, dir_fd=fd)
+        except OSError as exc:
+            raise ContentError(f"{printable(name)} cannot be opened: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(os.fstat(file_fd).st_mode):
+        os.close(file_fd)
+        raise ContentError(f"{printable(name)} is not a regular file")
+    return file_fd
+
+
+def _read(root: Path, name: str, limit: int) -> tuple[bytes, bool]:
+    """At most `limit` bytes of the file, and whether it holds more."""
+    with os.fdopen(_open_beneath(root, name), "rb") as fp:
+        data = fp.read(limit + 1)
+    return data[:limit], len(data) > limit
+
+
+def _hash(root: Path, name: str, limit: int) -> tuple[str, bool]:
+    """The sha256 of the file's first `limit` bytes, and whether it holds more."""
+    digest, left = hashlib.sha256(), limit
+    with os.fdopen(_open_beneath(root, name), "rb") as fp:
+        while left > 0:
+            chunk = fp.read(min(CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            digest.update(chunk)
+        more = bool(fp.read(1))
+    return digest.hexdigest(), more
+
+
+def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: bool = False) -> VerifiedBundle:
+    """Check the folder `root` as if it were the bundle it was extracted from.
+
+    Raises:
+        VerificationError: the folder must not be trusted: its signature, lists or files fail, or it holds
+            links, devices or files nobody signed.
+    """
+    snap = snapshot(keys)
+    files, odd = _walk(root)
+    layout = layout_of(set(files))
+    if layout is None:
+        raise ContentError(f"{root} holds no SHA256SUMS" if SUMS_NAME not in files else
+                           f"{root} holds two SHA256SUMS, at the top and under .mirror/")
+    control: dict[str, bytes] = {}
+    for member, logical in layout.control.items():
+        if member not in files:
+            raise ContentError(f"{root} has no {member}")
+        data, more = _read(root, member, CONTROL_CAPS[logical])
+        if more:
+            raise ArchiveError(f"{member} is larger than {CONTROL_CAPS[logical]} bytes")
+        control[logical] = data
+    signed = check_signed(control, snap, layout)
+    endorsements: dict[str, bytes] = {}
+    for name in sorted(n for n in files if is_endorsement(n, layout)):
+        data, more = _read(root, name, MAX_ENDORSEMENT_BYTES)
+        if endorsement_key_id(name, layout) is None or more or len(endorsements) >= MAX_ENDORSEMENTS:
+            raise ArchiveError(f"unexpected file {printable(name)}: {layout.endorsements} holds at most "
+                               f"{MAX_ENDORSEMENTS} small <KEYID>.minisig signature files")
+        endorsements[name] = data
+    marker, part = part_member(layout), None
+    if parts and marker in files and marker not in signed.sums.entries:
+        data, more = _read(root, marker, MAX_PART_BYTES)
+        part = PartMarker.from_bytes(data + (b" " if more else b""))
+        del files[marker]
+    changed: set[str] = set()
+    held = {layout.member(logical): data for logical, data in control.items()}  # bundle.json, author.pub
+    for name, expected in signed.sums.entries.items():
+        if name not in files:
+            continue
+        meta = signed.meta.files.get(name)
+        size = meta.size if meta is not None else len(held.get(name, b""))
+        digest, more = _hash(root, name, size)
+        if more or digest != expected:
+            changed.add(name)
+    links = [f"not a regular file (a link, device or FIFO; never followed): {printable(n)}" for n in odd]
+    try:
+        missing = _check_content(signed, files, changed, part is not None)
+    except ContentError as exc:
+        problems = (*links, *exc.problems)
+        raise ContentError(f"{len(problems)} file(s) failed: {problems[0]}", problems=problems) from None
+    if links:
+        raise ContentError(f"{len(links)} file(s) failed: {links[0]}", problems=tuple(links))
+    checks = check_endorsements(endorsements, control[SUMS_NAME], signed.meta, signed.public, snap, layout)
+    evidence = Evidence(signed.public, tuple(e.evidence for e in checks if e.evidence is not None))
+    verdict = (policy or AuthorTrusted()).judge(evidence, snap)
+    return VerifiedBundle(root, signed.meta, signed.sums, signed.public, verdict, signed.signer_name,
+                          tuple(sorted(files)), checks, dict(signed.control), layout, part, missing)
+

@@ -1,0 +1,268 @@
+"""Parts that fit a channel and verify alone: split a bundle, join parts, extract any set of them.
+
+Example::
+
+    result = split_bundle(Path("almaty.7z"), Path("out"), 48_000_000, keys)
+    # out/almaty.part1of3.7z ... each a bundle: the signed files whole, a share of the listed files
+    join_parts(result.parts, Path("whole.7z"), keys)          # the same signed bundle again
+    got = extract_parts(result.parts[:2], Path("folder"), keys)
+    got.missing                                                # the files of the part not given
+
+A part carries SHA256SUMS, its signature, author.pub, bundle.json, the page (format 2), every endorsement, and
+a part marker (formats/part.py) that only says "part k of n". Files are packed by size (first fit, largest
+first), so the plan depends only on the bundle: the same bundle always gives the same parts. Every part is
+verified before any is put in place; nothing is left at the output paths when something fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mirror.bundle.extract import _check_new
+from mirror.bundle.staging import Staged, stage
+from mirror.bundle.verify import Keys, VerifiedBundle, verify_bundle
+from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner
+from mirror.formats.manifest import PAGE_NAME
+from mirror.formats.names import readable_name
+from mirror.formats.part import PartMarker, part_member
+from mirror.safeio import atomic_output, rename_noreplace
+from mirror.sevenzip.writer import COPY_CHUNK, ArchiveWriter
+from mirror.trust.policy import Policy
+
+HEADER_ALLOWANCE = 4096  # the 7z header's fixed part and the start header; a short estimate is corrected
+PER_MEMBER = 96  # a member's entry in the header: its name (UTF-16, compressed) and sizes, CRC, attributes
+MAX_TRIES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class SplitResult:
+    """The parts written, in order, and their sizes."""
+
+    parts: tuple[Path, ...]
+    sizes: tuple[int, ...]
+    verified: VerifiedBundle
+
+
+@dataclass(frozen=True, slots=True)
+class PartsExtracted:
+    """What `extract_parts` wrote."""
+
+    dest: Path
+    verified: tuple[VerifiedBundle, ...]
+    files: int
+    missing: tuple[str, ...]
+
+
+@contextlib.contextmanager
+def _scratch(beside: Path) -> Iterator[Path]:
+    """A private folder inside `beside` (made if needed, and removed again if it was made and stays empty)."""
+    made = not beside.exists()
+    beside.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".mirror-parts.", suffix=".mirror-tmp", dir=beside))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if made and not any(beside.iterdir()):
+            beside.rmdir()
+
+
+def _cost(name: str, size: int) -> int:
+    """An upper bound of what a member adds to a part: LZMA2 never grows data by more than about 0.1%."""
+    return size + size // 1000 + PER_MEMBER + 2 * len(name.encode())
+
+
+def plan_parts(sizes: dict[str, int], capacity: int) -> list[list[str]]:
+    """Put the files into as few parts as first fit, largest first, allows; each part's files in name order.
+
+    Raises:
+        ConfigError: a file does not fit even alone (its name, and the smallest size that works, are named).
+    """
+    parts: list[list[str]] = []
+    room: list[int] = []
+    for name in sorted(sizes, key=lambda n: (-sizes[n], n)):
+        cost = _cost(name, sizes[name])
+        if cost > capacity:
+            raise _TooLarge(name, sizes[name], cost - capacity)
+        for index, left in enumerate(room):
+            if cost <= left:
+                parts[index].append(name)
+                room[index] -= cost
+                break
+        else:
+            parts.append([name])
+            room.append(capacity - cost)
+    return [sorted(p) for p in parts]
+
+
+class _TooLarge(ConfigError):
+    """One file does not fit in a part even alone; `over` says by how much."""
+
+    def __init__(self, name: str, size: int, over: int) -> None:
+        super().__init__(f"{name} is {size:,} bytes: it does not fit in one part", hint="")
+        self.over = over
+
+
+def _megabytes(size: int) -> str:
+    """A size rounded up, as --max-size takes it: megabytes from 10 MB, else kilobytes."""
+    return f"{math.ceil(size / 10**6)}M" if size >= 10**7 else f"{math.ceil(size / 1000)}k"
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".001", ".7z"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return name or "bundle"
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    """A staged file (in this process's private scratch folder) in large chunks."""
+    with path.open("rb") as fp:
+        while chunk := fp.read(COPY_CHUNK):
+            yield chunk
+
+
+def _write(out: Path, staged: Staged, names: list[str], marker: PartMarker | None) -> None:
+    """One bundle (or part) from staged files: the signed files and endorsements, then texts, then photos."""
+    first, folder = staged.first, staged.folder
+    layout = first.layout
+    listed = set(first.sums.entries)
+    control = [layout.sums, layout.sig, layout.author_key, layout.meta]
+    endorsements = sorted(n for n in staged.members if n not in listed and n not in control)
+    head = [(n, (folder / n).read_bytes()) for n in control + endorsements]
+    if marker is not None:
+        head.append((part_member(layout), marker.to_bytes()))
+    page = [PAGE_NAME] if PAGE_NAME in listed else []
+    files = first.meta.files
+    texts = [n for n in names if not files[n].type.startswith("image/")]
+    photos = [n for n in names if files[n].type.startswith("image/")]
+    with ArchiveWriter.create(out) as writer:
+        writer.add_block(head)
+        writer.add_texts((n, (folder / n).read_bytes()) for n in page + texts)
+        writer.add_stored((n, _chunks(folder / n)) for n in photos)
+
+
+def _content(verified: VerifiedBundle) -> dict[str, int]:
+    """The listed files a part carries a share of: all but bundle.json, author.pub and the page."""
+    layout = verified.layout
+    return {p: m.size for p, m in verified.meta.files.items() if p != PAGE_NAME and p != layout.meta}
+
+
+def _stage_whole(path: Path, keys: Keys, staging: Path) -> Staged:
+    """Stage a whole bundle; a part is refused as one, with the way to a whole bundle.
+
+    Raises:
+        ConfigError: `path` is a part.
+        VerificationError: `path` must not be trusted.
+    """
+    try:
+        return stage([path], keys, staging, parts=False)
+    except ContentError:
+        part = verify_bundle(path, keys, parts=True, volumes=True).part  # only to say what it is
+        if part is None:
+            raise
+        raise ConfigError(f"{path} is part {part.number} of {part.count}, not a whole bundle",
+                          hint="join all its parts first (mirror join PART... -o WHOLE.7z), then split that") from None
+
+
+def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitResult:
+    """Write parts of `path`, each at most `max_size` bytes and each a bundle that verifies alone.
+
+    Raises:
+        VerificationError: `path` is not an intact, whole bundle.
+        ConfigError: a file is larger than a part may be, the bundle fits already, or a part exists.
+    """
+    with _scratch(out_dir) as scratch:
+        staging = scratch / "files"
+        staging.mkdir()
+        staged = _stage_whole(path, keys, staging)
+        verified = staged.first
+        if path.stat().st_size <= max_size:
+            raise ConfigError(f"{path} is {path.stat().st_size:,} bytes, no more than {max_size:,}: "
+                              "it fits whole", hint="send it as it is")
+        fixed = sum((staging / n).stat().st_size + PER_MEMBER for n in staged.members if n not in _content(verified))
+        fixed += HEADER_ALLOWANCE
+        capacity = max_size - fixed
+        for _ in range(MAX_TRIES):
+            try:
+                plan = plan_parts(_content(verified), capacity)
+            except _TooLarge as exc:
+                raise ConfigError(str(exc), hint=f"every part also carries the signed files; the smallest "
+                                  f"--max-size that works is {_megabytes(max_size + exc.over)}") from None
+            outputs = [out_dir / f"{_stem(path)}.part{i}of{len(plan)}.7z" for i in range(1, len(plan) + 1)]
+            for target in outputs:
+                if target.exists() or target.is_symlink():
+                    raise ConfigError(f"{target} already exists", hint="choose another folder (-o DIR)")
+            built = [scratch / f"part{i}.7z" for i in range(1, len(plan) + 1)]
+            sizes = []
+            for index, (names, tmp) in enumerate(zip(plan, built, strict=True), start=1):
+                tmp.unlink(missing_ok=True)
+                _write(tmp, staged, names, PartMarker(index, len(plan)))
+                verify_bundle(tmp, None, expect_key=verified.public, parts=True)  # each verifies alone
+                sizes.append(tmp.stat().st_size)
+            over = max(sizes) - max_size
+            if over <= 0:
+                break
+            capacity -= over + 4096  # the estimate was short: plan again with the measured excess
+        else:
+            raise MirrorError(f"could not make parts of at most {max_size:,} bytes")
+        for tmp, target in zip(built, outputs, strict=True):
+            rename_noreplace(tmp, target)
+    return SplitResult(tuple(outputs), tuple(sizes), verified)
+
+
+def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False) -> VerifiedBundle:
+    """Rebuild one bundle from parts of it; it carries the author's signature unchanged and verifies.
+
+    Raises:
+        VerificationError: a part failed a check.
+        ConfigError: parts of different bundles, files missing (named), or `out` exists.
+    """
+    if out.exists() and not force:
+        raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
+    with _scratch(out.parent) as scratch:
+        staged = stage(paths, keys, scratch)
+        missing = staged.missing
+        if missing:
+            raise ConfigError(f"the parts given lack {len(missing)} file(s): {', '.join(missing[:5])}"
+                              + (" ..." if len(missing) > 5 else ""), hint="give every part of the bundle")
+        names = sorted(_content(staged.first))
+        with atomic_output(out, force=force) as tmp:
+            _write(tmp, staged, names, None)
+            result = verify_bundle(tmp, keys)  # the same signed files: the same signer
+    return result
+
+
+def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrusted: bool = False,
+                  parent: Path = Path(), policy: Policy | None = None) -> PartsExtracted:
+    """Verify each bundle or part, then write what they carry into the new folder `dest`.
+
+    Raises:
+        ConfigError: `dest` exists, or the parts come from different bundles.
+        VerificationError: a part failed a check; nothing is written.
+        UntrustedSigner: intact but unknown signer, unless `allow_untrusted`.
+    """
+    if dest is not None:
+        _check_new(dest)
+    target_parent = dest.parent if dest is not None else parent
+    with _scratch(target_parent) as scratch:
+        staging = scratch / "files"
+        staging.mkdir()
+        staged = stage(paths, keys, staging, policy=policy)
+        first = staged.first
+        if not all(v.trusted for v in staged.verified) and not allow_untrusted:
+            raise UntrustedSigner(first.key_id, first.fingerprint)
+        if dest is None:
+            dest = parent / readable_name(first.meta.title, first.meta.bundle_id, first.meta.version)
+            _check_new(dest)
+        os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
+        rename_noreplace(staging, dest)
+    return PartsExtracted(dest, tuple(staged.verified), len(staged.members), staged.missing)

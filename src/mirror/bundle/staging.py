@@ -1,0 +1,125 @@
+"""Verify bundles or parts of one bundle, and write the files they carry into one folder.
+
+Example::
+
+    staged = stage([Path("a.part1of3.7z"), Path("a.part3of3.7z")], keys, folder)
+    staged.missing        # the listed files none of them carried
+    staged.members        # what was written, by member name (the part markers never are)
+
+Each input is verified in full first (bundle/verify.py, parts accepted), then read a second time to write its
+members, hashing them again, so a file that changes in between is caught. Every input must carry the same
+SHA256SUMS bytes: the same signed bundle. A file several inputs carry (the signed files, the page) is written
+once; its copies are checked against the same signed hash. Invalid endorsements are never written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from mirror.bundle.verify import Checked, Keys, VerifiedBundle, check_container, snapshot, verify_open
+from mirror.errors import ConfigError, ContentError
+from mirror.formats.manifest import SUMS_NAME
+from mirror.formats.part import part_member
+from mirror.sevenzip import Limits, iter_members, read_archive
+from mirror.sevenzip.volumes import open_archive_file
+from mirror.trust.policy import AuthorTrusted, Policy
+
+_EMPTY = hashlib.sha256(b"").hexdigest()
+
+
+@dataclass(slots=True)
+class Staged:
+    """What the inputs carried, written under `folder`."""
+
+    folder: Path
+    verified: list[VerifiedBundle] = field(default_factory=list)
+    members: dict[str, str] = field(default_factory=dict)  # member name -> sha256, in the order written
+
+    @property
+    def first(self) -> VerifiedBundle:
+        """The first input's verification (they all carry the same signed files)."""
+        return self.verified[0]
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The listed files no input carried."""
+        return tuple(p for p in sorted(self.first.sums.entries) if p not in self.members)
+
+
+def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = None, policy: Policy | None = None,
+          parts: bool = True) -> Staged:
+    """Verify each input and write what it carries into the existing, empty `folder`.
+
+    Raises:
+        VerificationError: an input failed a check.
+        ConfigError: the inputs come from different bundles, or one is a FIFO or a device.
+    """
+    staged, limits = Staged(folder), limits or Limits()
+    snap, policy = snapshot(keys), policy or AuthorTrusted()
+    for path in paths:
+        with open_archive_file(path) as fp:
+            checked = verify_open(fp, snap, limits, policy, parts=parts)
+            verified = checked.result(path)
+            if staged.verified and verified.control[SUMS_NAME] != staged.first.control[SUMS_NAME]:
+                raise ConfigError(f"{path} is not from the same bundle as {staged.first.path}",
+                                  hint="give only parts of one bundle (the same id and version)")
+            staged.verified.append(verified)
+            _write(fp, limits, checked, verified, staged)
+    return staged
+
+
+def _create(folder: Path, name: str) -> int:
+    """A new file for member `name` (a name already checked) under `folder`, mode 0644, as a file descriptor."""
+    target = folder.joinpath(*name.split("/"))
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    os.fchmod(fd, 0o644)
+    return fd
+
+
+def _write(fp: BinaryIO, limits: Limits, checked: Checked, verified: VerifiedBundle, staged: Staged) -> None:
+    """Second pass over one input: write each member not written yet, hashing every one again."""
+    expected = {**checked.unlisted, **verified.sums.entries}
+    marker = part_member(verified.layout)
+    skip = verified.ignored | ({marker} - set(verified.sums.entries))  # a listed file of that name is content
+    archive = read_archive(fp, limits)
+    files, _ = check_container(archive)
+    if sorted(m.name for m in files) != sorted(verified.members):
+        raise ContentError(f"{verified.path} changed between verifying and reading it",
+                           hint="copy it to local storage and try again")
+    seen: set[str] = set()
+    for member, chunks in iter_members(fp, archive):
+        seen.add(member.name)
+        digest = hashlib.sha256()
+        if member.name in skip or member.name in staged.members:
+            for chunk in chunks:
+                digest.update(chunk)
+        else:
+            with os.fdopen(_create(staged.folder, member.name), "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+        _record(member.name, digest.hexdigest(), expected, skip, staged, verified)
+    for member in files:
+        if member.name not in seen:  # empty files carry no data stream
+            if member.name not in skip and member.name not in staged.members:
+                os.close(_create(staged.folder, member.name))
+            _record(member.name, _EMPTY, expected, skip, staged, verified)
+
+
+def _record(name: str, digest: str, expected: dict[str, str], skip: frozenset[str] | set[str], staged: Staged,
+            verified: VerifiedBundle) -> None:
+    if name in skip:
+        return
+    if name in staged.members:
+        if staged.members[name] != digest and name in verified.sums.entries:
+            raise ContentError(f"{name} differs between the parts", hint="copy them to local storage and try again")
+        return  # an endorsement by the same key in another copy: the first one written is kept
+    if digest != expected.get(name):
+        raise ContentError(f"{name} in {verified.path} changed between verifying and reading it",
+                           hint="copy it to local storage and try again")
+    staged.members[name] = digest

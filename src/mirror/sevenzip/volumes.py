@@ -1,0 +1,149 @@
+"""7-Zip volumes (`X.7z.001`, `X.7z.002`, ...) read as one archive, from the first volume's name.
+
+Example::
+
+    with open_archive_file(Path("almaty.7z.001")) as fp:   # or a plain "almaty.7z"
+        archive = read_archive(fp, Limits())
+
+`7z a -v10m` cuts an archive's bytes into volumes of that size and nothing else, so the volumes, in order,
+are the archive. The set is found beside the first volume: every sibling named like it with a three-digit
+number (at least three digits, as 7-Zip writes them); a gap or a missing first volume is refused by name
+before anything is read. Volumes are opened one at a time, each only if it is a regular file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import io
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from mirror.errors import ArchiveError, ConfigError
+from mirror.safeio import open_regular
+
+MAX_VOLUMES = 10_000
+_VOLUME = re.compile(r"(.+)\.([0-9]{3,5})")
+
+
+def volume_set(first: Path) -> list[Path] | None:
+    """The volumes of the set whose first volume is `first`, in order; None when `first` is not a volume name.
+
+    Raises:
+        ConfigError: `first` is a later volume, or the set has a gap.
+    """
+    match = _VOLUME.fullmatch(first.name)
+    if match is None or not match[1].lower().endswith(".7z"):
+        return None
+    stem, width = match[1], len(match[2])
+    if int(match[2]) != 1:
+        raise ConfigError(f"{first.name} is volume {int(match[2])} of a 7-Zip set",
+                          hint=f"give the first volume: {stem}.{1:0{width}d}")
+    numbers: set[int] = set()
+    with os.scandir(first.parent if str(first.parent) else ".") as entries:
+        for entry in entries:
+            found = _VOLUME.fullmatch(entry.name)
+            if found is not None and found[1] == stem and len(found[2]) == width:
+                numbers.add(int(found[2]))
+                if len(numbers) > MAX_VOLUMES:
+                    raise ConfigError(f"{stem} has more than {MAX_VOLUMES} volumes")
+    last = max(numbers)
+    gaps = sorted(set(range(1, last + 1)) - numbers)
+    if gaps:
+        names = ", ".join(f"{stem}.{n:0{width}d}" for n in gaps[:5]) + (" ..." if len(gaps) > 5 else "")
+        raise ConfigError(f"volume {names} of {stem} is missing ({len(numbers)} of {last} volumes found)",
+                          hint="put every volume in the same folder as the first one")
+    return [first.with_name(f"{stem}.{n:0{width}d}") for n in range(1, last + 1)]
+
+
+class VolumeReader(io.RawIOBase):
+    """The volumes of a set as one read-only, seekable file; one volume is open at a time."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        super().__init__()
+        self.paths, self.starts, total = paths, list[int](), 0
+        for path in paths:
+            with open_regular(path) as fp:  # refuses FIFOs and devices before anything is read
+                self.starts.append(total)
+                total += os.fstat(fp.fileno()).st_size
+        self.size, self.pos = total, 0
+        self.current: tuple[int, BinaryIO] | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self.pos, 2: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def _volume(self, index: int) -> BinaryIO:
+        if self.current is None or self.current[0] != index:
+            self._close_current()
+            self.current = (index, open_regular(self.paths[index]))
+        return self.current[1]
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self.pos >= self.size:
+            return 0
+        index = bisect.bisect_right(self.starts, self.pos) - 1  # past any empty volume that starts here
+        fp = self._volume(index)
+        fp.seek(self.pos - self.starts[index])
+        end = self.starts[index + 1] if index + 1 < len(self.starts) else self.size
+        data = fp.read(min(len(buffer), end - self.pos))
+        if not data:
+            raise ArchiveError(f"volume {self.paths[index].name} changed while it was read")
+        buffer[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+    def _close_current(self) -> None:
+        if self.current is not None:
+            self.current[1].close()
+            self.current = None
+
+    def close(self) -> None:
+        self._close_current()
+        super().close()
+
+
+@contextlib.contextmanager
+def open_archive_file(path: Path) -> Iterator[BinaryIO]:
+    """Open a bundle for reading: a plain file, or the first volume of a 7-Zip set (the whole set is read).
+
+    Raises:
+        ConfigError: a FIFO, device or folder; a later volume given, or a gap in the set.
+        OSError: a file cannot be read.
+    """
+    volumes = volume_set(path)
+    if volumes is None:
+        with open_regular(path) as fp:
+            yield fp
+        return
+    reader = VolumeReader(volumes)
+    try:
+        yield io.BufferedReader(reader, 1 << 16)
+    except ArchiveError as exc:
+        if "truncated" not in str(exc):
+            raise
+        following = volume_name(volumes[-1], len(volumes) + 1)
+        raise ArchiveError(str(exc), hint=f"{len(volumes)} volumes were found: if there are more, put {following} "
+                           "and the rest beside the first one") from None
+    finally:
+        reader.close()
+
+
+def volume_name(first: Path, number: int) -> str:
+    """The name of volume `number` of the set `first` belongs to."""
+    match = _VOLUME.fullmatch(first.name)
+    stem, width = (match[1], len(match[2])) if match else (first.name, 3)
+    return f"{stem}.{number:0{width}d}"

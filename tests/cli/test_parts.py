@@ -1,0 +1,329 @@
+"""Parts that fit a channel: split, verify alone (in mirror and by hand), join, extract any set of them."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+from forge import Entry, forge
+from helpers import make_jpeg, make_sources, require_tool, run, sevenzip_extract, sevenzip_rebuild
+from mirror.bundle.create import CreateRequest, create_bundle
+from mirror.bundle.verify import verify_bundle
+from mirror.errors import ArchiveError
+from mirror.formats.endorsement import endorsement_comment, endorsement_name
+from mirror.sevenzip import Limits, iter_members, read_archive
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
+
+LIMIT = 48_000_000
+SUMS = ".mirror/SHA256SUMS"
+
+
+def photo(rng: random.Random, size: int) -> bytes:
+    """A JPEG the cleaner accepts, made large by random entropy-coded bytes (no 0xFF, so no markers)."""
+    base = make_jpeg(seed=3)
+    return base[:-2] + rng.randbytes(size).replace(b"\xff", b"\xfe") + b"\xff\xd9"
+
+
+def make_bundle(folder: Path, photos: list[int], keys: Path, name: str = "big.7z") -> Path:
+    """A signed bundle with two accounts and photos of the given sizes, signed by alice in `keys`."""
+    src = make_sources(folder / "src")
+    rng = random.Random(len(photos))
+    for index, size in enumerate(photos):
+        (src / "photos" / f"p{index:02d}.jpg").write_bytes(photo(rng, size))
+    ring = Keyring(keys)
+    if not (keys / "alice.pub").exists():
+        ring.create("alice", None)
+    out = folder / name
+    create_bundle(CreateRequest(src, out, title="Big"), ring.secret("alice", None))
+    return out
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A bundle of about 120 MB (40 photos of 3 MB) and the keyring that trusts its author."""
+    folder = tmp_path_factory.mktemp("big")
+    keys = folder / "keys"
+    return make_bundle(folder, [3_000_000] * 40, keys), keys
+
+
+@pytest.fixture(scope="module")
+def split_parts(big: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The big bundle split for a 48 MB limit."""
+    bundle, keys = big
+    out = tmp_path_factory.mktemp("parts")
+    code, stdout, stderr = invoke(CliRunner(), "split", bundle, "--max-size", "48M", "-o", out, "--keys", keys)
+    assert code == 0, stderr
+    assert "wrote 3 parts" in stdout
+    return sorted(out.iterdir())
+
+
+def content(path: Path) -> dict[str, bytes]:
+    """Every member's bytes, read with mirror's own strict reader."""
+    with path.open("rb") as fp:
+        archive = read_archive(fp, Limits())
+        return {m.name: b"".join(chunks) for m, chunks in iter_members(fp, archive)}
+
+
+def test_every_part_fits_and_verifies_alone(runner: CliRunner, big: tuple[Path, Path],
+                                            split_parts: list[Path], tmp_path: Path) -> None:
+    """3 parts under 48 MB; each verifies in mirror and by hand with 7zz, minisign and sha256sum."""
+    _bundle, keys = big
+    minisign, sha256sum = require_tool("minisign"), require_tool("sha256sum")
+    assert [p.name for p in split_parts] == [f"big.part{i}of3.7z" for i in (1, 2, 3)]
+    present = 0
+    for number, part in enumerate(split_parts, start=1):
+        assert part.stat().st_size <= LIMIT
+        code, out, _ = invoke(runner, "verify", part, "--keys", keys)
+        match = re.match(rf"VERIFIED, part {number} of 3: (\d+) of 44 files present, all match", out)
+        assert code == 0 and match, out
+        present += int(match[1])
+        assert "missing " in out  # a part names what it lacks
+        folder = sevenzip_extract(part, tmp_path / part.stem)
+        signed = run(minisign, "-Vm", SUMS, "-p", keys / "alice.pub", cwd=folder)
+        assert "Signature and comment signature verified" in signed.stdout
+        checked = run(sha256sum, "-c", "--ignore-missing", SUMS, cwd=folder)
+        assert checked.stdout.count(": OK") >= int(match[1]) and "FAILED" not in checked.stdout
+    assert present == 44  # every file is in exactly one part
+
+
+def test_join_gives_the_same_signed_bundle(runner: CliRunner, big: tuple[Path, Path], split_parts: list[Path],
+                                           tmp_path: Path) -> None:
+    """join rebuilds a bundle that verifies, with the author's SHA256SUMS, signature and files unchanged."""
+    bundle, keys = big
+    whole = tmp_path / "whole.7z"
+    code, _, stderr = invoke(runner, "join", *reversed(split_parts), "-o", whole, "--keys", keys)
+    assert code == 0, stderr
+    code, out, _ = invoke(runner, "verify", "--whole", whole, "--keys", keys)
+    assert code == 0 and out.startswith("VERIFIED  "), out
+    assert content(whole) == content(bundle)
+
+
+def test_join_refuses_incomplete_or_mixed_parts(runner: CliRunner, big: tuple[Path, Path], split_parts: list[Path],
+                                                tmp_path: Path) -> None:
+    """join names the missing files, refuses parts of another bundle, and leaves nothing at the output."""
+    _bundle, keys = big
+    code, _, err = invoke(runner, "join", *split_parts[:2], "-o", tmp_path / "w.7z", "--keys", keys)
+    assert code == 2 and re.search(r"lack \d+ file\(s\): ", err), err
+    other = make_bundle(tmp_path, [10_000] * 3, keys, "other.7z")
+    code, _, err = invoke(runner, "join", split_parts[0], other, "-o", tmp_path / "w.7z", "--keys", keys)
+    assert code == 2 and "is not from the same bundle" in err
+    assert not (tmp_path / "w.7z").exists()
+    code, _, err = invoke(runner, "split", split_parts[0], "--max-size", "10M", "-o", tmp_path / "s", "--keys", keys)
+    assert code == 2 and "is part 1 of 3, not a whole bundle" in err and "mirror join" in err
+    assert not (tmp_path / "s").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_extract_two_of_three_parts_names_the_missing_files(runner: CliRunner, big: tuple[Path, Path],
+                                                            split_parts: list[Path], tmp_path: Path) -> None:
+    """extract of parts 1 and 3 writes what they carry and names every file of part 2 as still missing."""
+    _, keys = big
+    dest = tmp_path / "out"
+    code, out, err = invoke(runner, "extract", split_parts[0], split_parts[2], dest, "--keys", keys)
+    assert code == 0, err
+    in_two = sorted(n for n in content(split_parts[1]) if n.startswith("photos/") or n.startswith("accounts/"))
+    assert f"still missing {len(in_two)} files" in out
+    assert all(name in out for name in in_two)
+    assert not any((dest / name).exists() for name in in_two)
+    assert not (dest / ".mirror" / "part.json").exists()
+    checked = run(require_tool("sha256sum"), "-c", "--ignore-missing", SUMS, cwd=dest)
+    assert "FAILED" not in checked.stdout
+
+
+def test_a_stripped_bundle_is_never_verified_silently(runner: CliRunner, tmp_path: Path) -> None:
+    """Files removed from a whole bundle fail; with a forged part marker every missing file is still named."""
+    keys = tmp_path / "keys"
+    bundle = make_bundle(tmp_path, [20_000] * 40, keys)
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    for name in ("photos/p03.jpg", "accounts/2022-01-06-almaty.ru.md"):
+        (folder / name).unlink()
+    stripped = sevenzip_rebuild(folder, tmp_path / "stripped.7z", "-mx0")
+    code, out, _ = invoke(runner, "verify", stripped, "--keys", keys)
+    assert code == 3 and "missing: photos/p03.jpg" in out
+    (folder / ".mirror" / "part.json").write_bytes(b'{"format":"mirror-part/1","part":1,"parts":2}\n')
+    forged = sevenzip_rebuild(folder, tmp_path / "forged.7z", "-mx0")
+    code, out, _ = invoke(runner, "verify", forged, "--keys", keys)
+    assert code == 0 and "part 1 of 2: 42 of 44 files present" in out
+    assert "photos/p03.jpg" in out and "accounts/2022-01-06-almaty.ru.md" in out
+    code, out, _ = invoke(runner, "verify", "--json", forged, "--keys", keys)
+    assert '"missing": [\n   "accounts/2022-01-06-almaty.ru.md",\n   "photos/p03.jpg"\n  ]' in out
+    code, out, _ = invoke(runner, "verify", "--whole", forged, "--keys", keys)
+    assert code == 3 and "missing: photos/p03.jpg" in out
+    for marker in (b'{"format":"mirror-part/1","part":1,"parts":1}\n', b'{"part":1}', b"x" * 5000):
+        (folder / ".mirror" / "part.json").write_bytes(marker)
+        bad = sevenzip_rebuild(folder, tmp_path / f"bad{len(marker)}.7z", "-mx0")
+        code, out, _ = invoke(runner, "verify", bad, "--keys", keys)
+        assert code == 3, out
+    (folder / "index.html").unlink()  # a part must carry every signed file: the page too
+    (folder / ".mirror" / "part.json").write_bytes(b'{"format":"mirror-part/1","part":1,"parts":2}\n')
+    pageless = sevenzip_rebuild(folder, tmp_path / "pageless.7z", "-mx0")
+    code, out, _ = invoke(runner, "verify", pageless, "--keys", keys)
+    assert code == 3 and "missing: index.html" in out
+
+
+def test_split_refuses_a_file_larger_than_a_part(runner: CliRunner, tmp_path: Path) -> None:
+    """The too-large file is named with the smallest --max-size that works, and that size works."""
+    keys = tmp_path / "keys"
+    bundle = make_bundle(tmp_path, [1_500_000, 400_000, 300_000], keys, "b.7z")
+    code, _, err = invoke(runner, "split", bundle, "--max-size", "1M", "-o", tmp_path / "o", "--keys", keys)
+    assert code == 2 and "photos/p00.jpg is 1,50" in err
+    smallest = re.search(r"smallest --max-size that works is (\d+)([kM])", err)
+    assert smallest, err
+    less = f"{int(smallest[1]) - 1}{smallest[2]}"
+    code, _, err = invoke(runner, "split", bundle, "--max-size", less, "-o", tmp_path / "o", "--keys", keys)
+    assert code == 2 and "does not fit in one part" in err
+    code, out, err = invoke(runner, "split", bundle, "--max-size", smallest[0].split()[-1], "-o", tmp_path / "o",
+                            "--keys", keys)
+    assert code == 0 and "wrote 2 parts" in out, err
+    code, _, err = invoke(runner, "split", bundle, "--max-size", "100M", "-o", tmp_path / "o2", "--keys", keys)
+    assert code == 2 and "fits whole" in err
+    assert not (tmp_path / "o2").exists()
+
+
+def test_split_is_deterministic_and_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
+    """The same bundle gives the same parts holding the same files; existing parts are never replaced."""
+    keys = tmp_path / "keys"
+    bundle = make_bundle(tmp_path, [200_000, 150_000, 120_000, 90_000, 60_000], keys, "b.7z")
+    listings = []
+    for out in ("a", "b"):
+        code, _, err = invoke(runner, "split", bundle, "--for", "email", "--max-size", "300k", "-o", tmp_path / out,
+                              "--keys", keys)
+        assert code == 2 and "either --max-size" in err
+        code, _, err = invoke(runner, "split", bundle, "--max-size", "300k", "-o", tmp_path / out, "--keys", keys)
+        assert code == 0, err
+        listings.append([(p.name, content(p)) for p in sorted((tmp_path / out).iterdir())])
+    assert listings[0] == listings[1] and len(listings[0]) == 3
+    before = {p: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+    code, _, err = invoke(runner, "split", bundle, "--max-size", "300k", "-o", tmp_path / "a", "--keys", keys)
+    assert code == 2 and "already exists" in err
+    assert {p: p.read_bytes() for p in (tmp_path / "a").iterdir()} == before
+
+
+def test_volumes_verify_and_extract_from_the_first(runner: CliRunner, tmp_path: Path) -> None:
+    """`7zz a -v10m` of a bundle verifies and extracts from .001; gaps and later volumes are refused by name."""
+    keys = tmp_path / "keys"
+    bundle = make_bundle(tmp_path, [2_000_000] * 6, keys, "b.7z")
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    volumes = tmp_path / "vol"
+    volumes.mkdir()
+    run(require_tool("7zz"), "a", "-bso0", "-bsp0", "-v10m", "-mx0", volumes / "b.7z", ".", cwd=folder)
+    assert sorted(p.name for p in volumes.iterdir()) == ["b.7z.001", "b.7z.002"]
+    code, out, _ = invoke(runner, "verify", volumes / "b.7z.001", "--keys", keys)
+    assert code == 0 and out.startswith("VERIFIED  "), out
+    code, out, err = invoke(runner, "extract", volumes / "b.7z.001", tmp_path / "got", "--keys", keys)
+    assert code == 0, err
+    assert (tmp_path / "got" / "photos" / "p05.jpg").read_bytes() == (folder / "photos" / "p05.jpg").read_bytes()
+    code, _, err = invoke(runner, "verify", volumes / "b.7z.002", "--keys", keys)
+    assert code == 2 and "give the first volume: b.7z.001" in err
+    with pytest.raises(ArchiveError, match="truncated"):  # publish, seed, torrent would pass on one volume alone
+        verify_bundle(volumes / "b.7z.001", Keyring(keys))
+    (volumes / "b.7z.002").unlink()
+    code, out, err = invoke(runner, "verify", volumes / "b.7z.001", "--keys", keys)
+    assert code == 3 and "put b.7z.002 and the rest beside the first one" in err
+
+
+def test_a_plain_byte_split_verifies_too(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
+    """7-Zip's "split file" (bytes cut in pieces, named .001, .002, ...) is read like volumes; a gap is named."""
+    data = bundle.read_bytes()
+    step = len(data) // 4 + 1
+    for index in range(4):
+        (tmp_path / f"s.7z.{index + 1:03d}").write_bytes(data[index * step:(index + 1) * step])
+    code, out, _ = invoke(runner, "verify", tmp_path / "s.7z.001")
+    assert code == 0 and out.startswith("VERIFIED  "), out
+    (tmp_path / "s.7z.003").unlink()
+    code, _, err = invoke(runner, "verify", tmp_path / "s.7z.001")
+    assert code == 2 and "volume s.7z.003 of s.7z is missing (3 of 4 volumes found)" in err
+
+
+@pytest.mark.parametrize(("options", "method"), [
+    pytest.param(("-m0=PPMd",), "with PPMd", id="ppmd"),
+    pytest.param(("-m0=BZip2",), "with BZip2", id="bzip2"),
+    pytest.param(("-tzip",), "as a zip archive", id="zip"),
+])
+def test_a_repack_mirror_cannot_read_says_which_and_the_fix(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                            options: tuple[str, ...], method: str) -> None:
+    """The method is named with the fix (exit 3); following the fix gives a copy that verifies."""
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    repack = sevenzip_rebuild(folder, tmp_path / "repack.7z", *options)
+    code, out, err = invoke(runner, "verify", repack)
+    assert code == 3
+    assert out.startswith("NOT CHECKED  ") and f"repacked {method}, which mirror does not read" in out
+    assert "7z a -m0=lzma2 NEW.7z ./FOLDER/." in err
+    run(require_tool("7zz"), "a", "-bso0", "-bsp0", "-m0=lzma2", tmp_path / "new.7z", "./x/.", cwd=tmp_path)
+    code, out, _ = invoke(runner, "verify", tmp_path / "new.7z")
+    assert code == 0, out
+    code, out, _ = invoke(runner, "verify", folder)
+    assert code == 0, out
+
+
+def test_verify_a_folder(runner: CliRunner, bundle: Path, keyring: Keyring, tmp_path: Path) -> None:
+    """An extracted bundle verifies; a changed, missing or extra file, or a link, fails (exit 3) by name."""
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    code, out, _ = invoke(runner, "verify", folder)
+    assert code == 0 and out.startswith(f"VERIFIED  {folder}"), out
+    code, out, _ = invoke(runner, "verify", folder, "--keys", tmp_path / "nobody")
+    assert code == 5 and out.startswith("INTACT, UNKNOWN SIGNER"), out
+    original = (folder / "photos" / "square.jpg").read_bytes()
+    cases: dict[str, Callable[[], object]] = {
+        "changed: photos/square.jpg": lambda: (folder / "photos" / "square.jpg").write_bytes(original + b"x"),
+        "missing: photos/square.jpg": lambda: (folder / "photos" / "square.jpg").unlink(),
+        "not listed in SHA256SUMS: photos/extra.jpg": lambda: (folder / "photos" / "extra.jpg").write_bytes(b"x"),
+    }
+    for problem, damage in cases.items():
+        damage()
+        code, out, _ = invoke(runner, "verify", folder)
+        assert code == 3 and problem in out, out
+        (folder / "photos" / "extra.jpg").unlink(missing_ok=True)
+        (folder / "photos" / "square.jpg").unlink(missing_ok=True)
+        (folder / "photos" / "square.jpg").write_bytes(original)
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes(original)  # the right bytes, but outside the folder: a link to them must not count
+    (folder / "photos" / "square.jpg").unlink()
+    (folder / "photos" / "square.jpg").symlink_to(outside)
+    code, out, _ = invoke(runner, "verify", folder)
+    assert code == 3 and "not a regular file (a link, device or FIFO; never followed): photos/square.jpg" in out
+    (folder / "photos" / "square.jpg").unlink()
+    (folder / "photos").rename(tmp_path / "photos")
+    (folder / "photos").symlink_to(tmp_path / "photos")  # a linked folder is never entered either
+    code, out, _ = invoke(runner, "verify", folder)
+    assert code == 3 and "photos" in out
+    shutil.rmtree(folder)
+
+
+def test_parts_carry_the_endorsements(runner: CliRunner, tmp_path: Path) -> None:
+    """Every part carries the trusted and the unknown endorsement, not the invalid one; join keeps them."""
+    keys = tmp_path / "keys"
+    bundle = make_bundle(tmp_path, [40_000] * 4, keys, "b.7z")
+    ring = Keyring(keys)
+    ring.create("bob", None)
+    ring.create("carol", None)
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    members = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    meta = json.loads(members[".mirror/bundle.json"])
+    notes = []
+    for key, data in ((ring.secret("bob", None), members[SUMS]), (ring.secret("carol", None), b"other bytes"),
+                      (SecretKey.generate(), members[SUMS])):
+        signature = key.sign(data, endorsement_comment(meta["id"], meta["version"], "knows-author"))
+        notes.append(Entry(endorsement_name(key.public.key_id), signature.to_bytes()))
+    endorsed = forge(tmp_path / "endorsed.7z", [*(Entry(n, d) for n, d in members.items()), *notes])
+    code, _, err = invoke(runner, "split", endorsed, "--max-size", "100k", "-o", tmp_path / "p", "--keys", keys)
+    assert code == 0, err
+    parts = sorted((tmp_path / "p").iterdir())
+    assert len(parts) >= 2
+    for part in parts:
+        code, out, _ = invoke(runner, "verify", part, "--keys", keys)
+        assert code == 0 and "endorsed by  bob" in out and "1 from keys not in your keyring" in out, out
+        assert "INVALID" not in out and notes[1].name not in content(part)
+    code, _, err = invoke(runner, "join", *parts, "-o", tmp_path / "j.7z", "--keys", keys)
+    assert code == 0, err
+    code, out, _ = invoke(runner, "verify", tmp_path / "j.7z", "--keys", keys)
+    assert code == 0 and "endorsed by  bob" in out
