@@ -180,3 +180,17 @@ def test_extract_in_one_pass_leaves_nothing_when_a_member_changed(bundle: Path, 
     with pytest.raises(ContentError):  # folders made on the way to the target are removed again
         extract_bundle(bundle, tmp_path / "new" / "deeper" / "out", keyring)
     assert not (tmp_path / "new").exists()
+
+
+def test_mirror_extract_of_a_whole_bundle_is_one_pass(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                      keyring: Keyring, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mirror extract BUNDLE DEST` writes while it verifies: the second pass is never needed."""
+    import mirror.bundle.staging as staging_module
+
+    def no_second_pass(*_: object) -> None:
+        raise AssertionError("second pass")
+
+    monkeypatch.setattr(staging_module, "_write", no_second_pass)
+    code, _, err = invoke(runner, "extract", bundle, tmp_path / "out", "--keys", keyring.folder)
+    assert code == 0, err
+    assert (tmp_path / "out" / "accounts" / "2022-01-05-almaty.en.md").is_file()
