@@ -38,7 +38,7 @@ from mirror.formats.manifest import (
 )
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.timefmt import now_text
-from mirror.safeio import atomic_output
+from mirror.safeio import atomic_output, read_regular
 from mirror.sevenzip.writer import ArchiveWriter
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keys import SecretKey
@@ -116,7 +116,7 @@ def _page(prepared: Prepared, title: str, created: str, public: PublicKeyFile) -
         extra = prepared.files[item.member].extra
         text = ""
         if len(accounts) < MAX_RENDERED:
-            text = strip_front_matter(stored_bytes(item, item.path.read_bytes(), request)[0].decode("utf-8"))
+            text = strip_front_matter(stored_bytes(item, read_regular(item.path), request)[0].decode("utf-8"))
         accounts.append(PageAccount(item.member, str(extra.get("language", "")), extra, text))
     info = PageInfo(title, created, prepared.languages, key_id_hex(public.key_id), fingerprint(public))
     return render_page(info, accounts, [i.member for i in prepared.items if i.kind == "photo"])
@@ -148,7 +148,7 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
     signature = secret.sign(sums, trusted_comment(bundle_id, request.version)).to_bytes()
 
     def load(item: SourceFile) -> bytes:
-        data = stored_bytes(item, item.path.read_bytes(), request)[0]
+        data = stored_bytes(item, read_regular(item.path), request)[0]
         if hashlib.sha256(data).hexdigest() != digests[item.member]:
             raise InputError(f"{item.path} changed while the bundle was being made", hint="run create again")
         return data

@@ -64,7 +64,11 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
     limits = limits or Limits()
     folder = dest.parent if dest is not None else parent
     made = [p for p in (folder, *folder.parents) if not p.exists()]  # removed again if nothing is extracted
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be
+        _remove_empty(made)
+        raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder") from None
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name if dest else path.stem}.", suffix=".mirror-tmp",
                                     dir=folder))
     try:
@@ -89,9 +93,7 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
         rename_noreplace(staging, dest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        for empty in made:
-            with contextlib.suppress(OSError):
-                empty.rmdir()
+        _remove_empty(made)
         raise
     return Extracted(dest, verified, written)
 
@@ -106,6 +108,13 @@ class _Staging:
     def create(self, name: str) -> int:
         """A new file for member `name`."""
         return _create(self.staging, name)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders made on the way to a target that was not extracted, deepest first, if still empty."""
+    for empty in folders:
+        with contextlib.suppress(OSError):
+            empty.rmdir()
 
 
 def _check_new(dest: Path) -> None:

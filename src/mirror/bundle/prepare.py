@@ -35,6 +35,7 @@ from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo
 from mirror.privacy.strip import is_heif
 from mirror.privacy.texts import Decoded, decode_text
+from mirror.safeio import read_regular
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,7 @@ def _photo(item: SourceFile, raw: bytes, cleaned: Cleaned, request: CreateReques
 
 def _check_file(item: SourceFile, request: CreateRequest, state: _Pass) -> None:
     """Read, convert or clean, hash and scan one file; a problem becomes a refusal."""
-    raw = item.path.read_bytes()
+    raw = read_regular(item.path)  # a FIFO swapped in since the folder was listed is refused, not waited on
     try:
         data, made = stored_bytes(item, raw, request)
         extra = _account(item, made, state) if isinstance(made, Decoded) else _photo(item, raw, made, request, state)

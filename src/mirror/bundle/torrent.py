@@ -22,6 +22,7 @@ from mirror.bundle.verified import Facts, VerifiedCache
 from mirror.bundle.verify import VerifiedBundle
 from mirror.errors import ConfigError
 from mirror.formats.torrent import Torrent, TorrentInfo, piece_length, torrent_name, web_seeds
+from mirror.safeio import open_regular
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ def hash_file(path: Path) -> tuple[str, int, int, bytes]:
         ConfigError: the file changed size while it was read.
     """
     whole, pieces = hashlib.sha256(), bytearray()
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         size = os.fstat(handle.fileno()).st_size
         length = piece_length(size)
         done = 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -125,6 +126,27 @@ def arrival_names(entry: BundleEntry) -> tuple[str, str, str]:
     return f"{stem}.7z", f"{stem}-{entry.sha256[:12]}.7z", f"{entry.id}-v{entry.version}.7z"
 
 
+def work_folder(folder: Path) -> Path:
+    """`folder` (DEST/.mirror-downloads, or a folder in it) made or checked, with nothing in it that leads elsewhere.
+
+    Partial downloads are opened for appending by name, and the swarm writes into its folder: a link
+    planted there (a copied folder, a shared USB stick) would make a download write outside DEST, and a
+    FIFO would block it. So links, FIFOs, devices and sockets in it are removed (they are never ours).
+
+    Raises:
+        ConfigError: `folder` itself is a link or not a folder.
+    """
+    if not folder.is_symlink():
+        folder.mkdir(exist_ok=True)
+    if folder.is_symlink() or not folder.is_dir():
+        raise ConfigError(f"{folder} is a link or not a folder; fetch keeps its partial downloads there",
+                          hint="remove it, then fetch again")
+    for item in os.scandir(folder):
+        if item.is_symlink() or not (item.is_file(follow_symlinks=False) or item.is_dir(follow_symlinks=False)):
+            os.unlink(item.path)
+    return folder
+
+
 def _sha256(path: Path, cache: VerifiedCache | None) -> str:
     """The file's SHA-256: from the cache while the file is unchanged (bundle/verified.py), else read."""
     if cache is None:
@@ -156,9 +178,12 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
         final.unlink()
         return Arrival(entry, note=problem, invalid=True)
     arrival = Arrival(entry)
-    target, other = (dest / name for name in arrival_names(entry)[:2])
-    if target.exists() and _sha256(target, cache) != entry.sha256:
-        target = other  # a file of that name is there already (another bundle of the same title): never replaced
+    free = [dest / name for name in arrival_names(entry)[:2] if _free_for(dest / name, entry)]
+    if not free:  # both names are taken by other files (another bundle of the same title): never replaced
+        final.unlink()
+        raise ConfigError(f"{dest / arrival_names(entry)[0]} and {arrival_names(entry)[1]} are other files",
+                          hint="move them, or fetch into another folder")
+    target = free[0]
     before = os.stat(final)
     os.replace(final, target)
     if cache is not None:  # the rename changed only its ctime: remembered under its new key
@@ -169,6 +194,17 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
     arrival.path, arrival.trusted, arrival.note = target, verified.trusted, _trust_note(verified)
     arrival.verified = verified
     return arrival
+
+
+def _free_for(path: Path, entry: BundleEntry) -> bool:
+    """Whether `entry` may land at `path`: nothing is there, or a regular file with the very same bytes."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return True
+    if not stat.S_ISREG(info.st_mode) or info.st_size != entry.size:
+        return False  # a link, a folder, a FIFO (never opened) or another file
+    return file_sha256(path) == entry.sha256
 
 
 def open_index(request: FetchRequest, keys: TrustedKeys, log: Log) -> tuple[list[Mirror], dict[str, MirrorReport],
@@ -201,9 +237,10 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     """
     mirrors, reports, chosen = open_index(request, keys, log)
     wanted = _wanted(chosen, request)
+    if request.dest.exists() and not request.dest.is_dir():
+        raise ConfigError(f"{request.dest} is not a folder", hint="--dest names the folder bundles go into")
     request.dest.mkdir(parents=True, exist_ok=True)
-    downloads = request.dest / DOWNLOADS
-    downloads.mkdir(exist_ok=True)
+    work_folder(request.dest / DOWNLOADS)  # checked here; _fetch_each downloads into it
     order = sorted(mirrors, key=lambda m: m.label != chosen.label)  # the mirror that served the index first
     result = FetchResult(reports, chosen)
     cache = VerifiedCache()
