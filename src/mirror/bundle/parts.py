@@ -64,7 +64,10 @@ class PartsExtracted:
 def _scratch(beside: Path) -> Iterator[Path]:
     """A private folder inside `beside` (made if needed, and removed again if it was made and stays empty)."""
     made = not beside.exists()
-    beside.mkdir(parents=True, exist_ok=True)
+    try:
+        beside.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be
+        raise ConfigError(f"{beside} is not a folder", hint="name a new folder inside a folder") from None
     folder = Path(tempfile.mkdtemp(prefix=".mirror-parts.", suffix=".mirror-tmp", dir=beside))
     try:
         yield folder
