@@ -706,6 +706,9 @@ def write_report(out: Path, shapes: dict[str, dict[str, object]], startup: dict[
     lines += ["", "Each cell is the competitor's figure ÷ `mirror`'s: for time, above 1 means `mirror` is faster; for "
               "size, below 1 means `mirror`'s bundle is bigger.", "", "## Chart", ""]
     lines += [f"_{chart_problem}_" if chart_problem else f"![median times and peak memory]({chart.name})", ""]
+    floors = BENCH / "floors.md"  # bench/floors.py's last report: verify, extract, publish and fetch vs the floors
+    if floors.exists():
+        lines += [floors.read_text().rstrip(), ""]
     if notes is not None and notes.exists():
         lines += [notes.read_text().rstrip(), ""]
     out.write_text("\n".join(lines))
