@@ -15,7 +15,8 @@ encoder is deterministic for one libjpeg). Shapes:
 - ``tiny``: 3 small photos and 12 accounts, for the CI smoke run;
 - ``S``: about 100 MB, 33 JPEGs of 2-4 MB, 2 PNG screenshots, 400 accounts;
 - ``M``: about 1 GB, 310 JPEGs, 20 PNG screenshots, 4000 accounts;
-- ``many``: 20,000 accounts of 1-3 KB and 3 photos.
+- ``many``: 20,000 accounts of 1-3 KB and 3 photos;
+- ``many10k``, ``many100k``, ``many1m``: 10,000, 100,000 and 1,000,000 accounts of 1-3 KB, no photos.
 
 Photos are what a phone camera writes: 8-12 megapixel, gradients (sky, street), blurred shapes (buildings,
 windows, lamps), structure at several scales and sensor noise, JPEG quality 92 with a small EXIF block
@@ -68,6 +69,9 @@ SHAPES: dict[str, Shape] = {
     "S": Shape("S", jpegs=33, pngs=2, accounts=400, account_kb=(2.0, 14.0)),
     "M": Shape("M", jpegs=310, pngs=20, accounts=4000, account_kb=(2.0, 14.0)),
     "many": Shape("many", jpegs=3, pngs=0, accounts=20000, account_kb=(0.8, 2.6)),
+    "many10k": Shape("many10k", jpegs=0, pngs=0, accounts=10_000, account_kb=(0.8, 2.6)),
+    "many100k": Shape("many100k", jpegs=0, pngs=0, accounts=100_000, account_kb=(0.8, 2.6)),
+    "many1m": Shape("many1m", jpegs=0, pngs=0, accounts=1_000_000, account_kb=(0.8, 2.6)),
 }
 
 

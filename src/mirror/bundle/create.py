@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mirror.bundle.caps import check_meta
 from mirror.bundle.page import MAX_RENDERED, PageAccount, PageInfo, render_page, strip_front_matter
 from mirror.bundle.prepare import CreateRequest, Prepared, prepare_bundle, stored_bytes
 from mirror.bundle.sources import SourceFile
@@ -142,13 +143,18 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
         format=layout.format,
     )
     meta_bytes, key_bytes = meta.to_bytes(), public.to_text().encode()
+    check_meta(len(meta_bytes))
     digests[layout.meta] = hashlib.sha256(meta_bytes).hexdigest()
     digests[layout.author_key] = hashlib.sha256(key_bytes).hexdigest()
     sums = Sums(digests).to_bytes()
     signature = secret.sign(sums, trusted_comment(bundle_id, request.version)).to_bytes()
 
     def load(item: SourceFile) -> bytes:
-        data = stored_bytes(item, item.path.read_bytes(), request)[0]
+        """The bytes checked in the first pass, read again (the file must not have changed since)."""
+        raw = item.path.read_bytes()
+        if item.kind == "account" and hashlib.sha256(raw).hexdigest() == digests[item.member]:
+            return raw  # stored as it is (UTF-8 already): no need to decode it again
+        data = stored_bytes(item, raw, request)[0]
         if hashlib.sha256(data).hexdigest() != digests[item.member]:
             raise InputError(f"{item.path} changed while the bundle was being made", hint="run create again")
         return data

@@ -37,9 +37,12 @@ AUTHOR_KEY_NAME = "author.pub"
 ENDORSEMENT_DIR = "endorsements/"
 PAGE_NAME = "index.html"  # the reader's page, format 2 (bundle/page.py)
 PAGE_TYPE = "text/html"
-MAX_MEMBERS = 100_000  # members of a bundle; so also lines of SHA256SUMS and files in bundle.json
-MAX_SUMS_BYTES = 16 * 1024 * 1024  # 100,000 lines with paths of 100 bytes
-MAX_META_BYTES = 32 * 1024 * 1024  # 100,000 files at 335 bytes each (an account with its four fields takes ~300)
+MAX_FILES = 1_000_000  # accounts and photos in one bundle: create refuses more before reading any
+# Members of a bundle; so also lines of SHA256SUMS and files in bundle.json: the files, the page, the signed
+# files, up to 100 endorsements and 10,000 folder entries a 7-Zip repack may add, with room to spare.
+MAX_MEMBERS = MAX_FILES + 20_000
+MAX_SUMS_BYTES = 160 * 1024 * 1024  # 1,000,000 lines with paths of 100 bytes
+MAX_META_BYTES = 320 * 1024 * 1024  # 1,000,000 files at 335 bytes each (an account with its four fields takes ~300)
 MAX_TEXT = 1000  # characters of a title, place, source or other text field
 MAX_LANGUAGES = 100
 _LINE = re.compile(rb"([0-9a-f]{64})  ([^\n]+)")
