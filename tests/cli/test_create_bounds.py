@@ -10,7 +10,11 @@ from click.testing import CliRunner
 import mirror.bundle.caps
 import mirror.bundle.prepare
 from conftest import invoke
+from helpers import make_jpeg
+from mirror.bundle.create import CreateRequest, prepare_bundle, write_bundle
+from mirror.errors import InputError
 from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
 
 
 def _no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,3 +57,17 @@ def test_a_description_too_large_stops_the_reading_at_once(runner: CliRunner, ke
     code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
     assert code == 2 and "bundle.json" in err and "a bundle may have" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("changed", ["photos/square.jpg", "accounts/2022-01-06-almaty.ru.md"])
+def test_a_source_changed_after_the_check_stops_the_writing(sources: Path, secret: SecretKey, tmp_path: Path,
+                                                            changed: str) -> None:
+    """What was checked is what is signed: a file changed between the two passes fails create, nothing is left."""
+    out = tmp_path / "b.7z"
+    prepared = prepare_bundle(CreateRequest(sources, out))
+    prepared.check()
+    path = sources / changed
+    path.write_bytes(make_jpeg(seed=5) if changed.endswith(".jpg") else path.read_bytes() + b"More.\n")
+    with pytest.raises(InputError, match="changed while the bundle was being made"):
+        write_bundle(prepared, secret)
+    assert list(tmp_path.glob("b.7z*")) == []

@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +125,26 @@ def _page(prepared: Prepared, title: str, created: str, public: PublicKeyFile) -
     return render_page(info, accounts, [i.member for i in prepared.items if i.kind == "photo"])
 
 
+def _ahead(load: Callable[[SourceFile], bytes], items: list[SourceFile], depth: int = 2) -> Iterator[bytes]:
+    """load(item) for each item, in order, computed up to `depth` items ahead on another thread.
+
+    Reading, hashing (and writing, by the caller) release the GIL: the next photo is read, cleaned and
+    hashed while this one is written. At most depth + 1 photos are held.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        pending: deque[Future[bytes]] = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(load, item))
+                if len(pending) > depth:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
 def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress | None) -> str:
     """Sign and write everything into `tmp` in the current layout (docs/format.md); return the bundle id."""
     request, digests, layout = prepared.request, dict(prepared.digests), CURRENT
@@ -165,5 +187,7 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
                           (layout.meta, meta_bytes)])
         accounts = ((i.member, load(i)) for i in items if i.kind == "account")
         writer.add_texts(itertools.chain([(PAGE_NAME, page)], accounts), progress)
-        writer.add_stored(((i.member, [load(i)]) for i in items if i.kind == "photo"), progress)
+        photos = [i for i in items if i.kind == "photo"]
+        writer.add_stored(zip((i.member for i in photos), ([data] for data in _ahead(load, photos)), strict=True),
+                          progress)
     return bundle_id
