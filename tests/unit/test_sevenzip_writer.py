@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.helpers import require_tool
 
-from mirror.sevenzip import Limits, iter_members, read_archive, regular_files
+from mirror.sevenzip import Limits, headerwriter, iter_members, read_archive, regular_files
 from mirror.sevenzip.header import Buf
 from mirror.sevenzip.headerwriter import number
 from mirror.sevenzip.model import COPY, LZMA2
@@ -133,7 +133,14 @@ def test_copy_folders_refuses_a_block_it_does_not_have(tmp_path: Path) -> None:
     _write(tmp_path / "a.7z", _texts(10))
     with (tmp_path / "a.7z").open("rb") as src:
         archive = read_archive(src, Limits())
-        writer = ArchiveWriter((tmp_path / "b.7z").open("w+b"))
-        with pytest.raises(ValueError, match="no block 99"):
+        with ArchiveWriter.create(tmp_path / "b.7z") as writer, pytest.raises(ValueError, match="no block 99"):
             writer.copy_folders(src, archive, [99])
-        writer.fp.close()
+
+
+def test_names_spilled_to_a_temporary_file_read_back_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(headerwriter, "NAMES_IN_MEMORY", 1024)  # the real threshold is 16 MiB of names
+    texts = [(f"accounts/{i:05d}-{'é' * (i % 7)}.md", b"x" * (i % 3)) for i in range(3000)]
+    _write(tmp_path / "a.7z", texts)
+    got = _contents(tmp_path / "a.7z")
+    assert {n: got[n] for n, _ in texts} == dict(texts)
+    assert len(_stock(tmp_path / "a.7z", tmp_path / "x")) == len(texts) + 5  # and the five _write adds
