@@ -12,6 +12,7 @@ import pytest
 from tests.helpers import require_tool
 
 from mirror.sevenzip import Limits, headerwriter, iter_members, read_archive, regular_files
+from mirror.sevenzip import writer as writer_module
 from mirror.sevenzip.header import Buf
 from mirror.sevenzip.headerwriter import number
 from mirror.sevenzip.model import COPY, LZMA2
@@ -144,3 +145,18 @@ def test_names_spilled_to_a_temporary_file_read_back_the_same(tmp_path: Path, mo
     got = _contents(tmp_path / "a.7z")
     assert {n: got[n] for n, _ in texts} == dict(texts)
     assert len(_stock(tmp_path / "a.7z", tmp_path / "x")) == len(texts) + 5  # and the five _write adds
+
+
+def test_a_block_holds_a_bounded_number_of_members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny members cut blocks by count, not only by size: what a block in flight holds stays small."""
+    monkeypatch.setattr(writer_module, "BLOCK_MEMBERS", 100)  # the real bound is 8192
+    texts = [(f"a/{i:04d}.txt", b"%d\n" % i) for i in range(1000)]
+    with ArchiveWriter.create(tmp_path / "a.7z", block_size=1 << 20) as writer:
+        writer.add_texts(texts)
+    with (tmp_path / "a.7z").open("rb") as fp:
+        archive = read_archive(fp, Limits())
+    per_block: dict[int | None, int] = {}
+    for member in archive.members:
+        per_block[member.folder] = per_block.get(member.folder, 0) + 1
+    assert len(archive.folders) == 10 and set(per_block.values()) == {100}
+    assert _contents(tmp_path / "a.7z") == dict(texts)

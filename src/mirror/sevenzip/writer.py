@@ -55,6 +55,7 @@ TEXT_BLOCK = 4 << 20
 # The header is mostly names and CRCs: LZMA2 fast mode is four times faster there than the text filter,
 # for a few percent more (7-Zip compresses its header with LZMA too).
 HEADER_FILTER: dict[str, Any] = {"id": lzma.FILTER_LZMA2, "preset": 1, "dict_size": 1 << 20}
+BLOCK_MEMBERS = 8192  # members per LZMA2 block at most: what a block in flight holds per member stays small
 COPY_CHUNK = 4 << 20
 # Regular file, POSIX mode 0644 in the high 16 bits (0x8000 says they are there), archive bit.
 MEMBER_ATTRIBUTES = 0x20 | 0x8000 | ((0o100000 | 0o644) << 16)
@@ -138,8 +139,8 @@ class ArchiveWriter:
             self._write_batch(batch, None)
 
     def add_texts(self, members: Iterable[tuple[str, bytes]], on_member: Progress | None = None) -> None:
-        """Write `members` (name, bytes) in LZMA2 blocks of at most block_size of input each (a longer
-        member has a block to itself), compressed in parallel and written in order."""
+        """Write `members` (name, bytes) in LZMA2 blocks of at most block_size of input and BLOCK_MEMBERS
+        members each (a longer member has a block to itself), compressed in parallel and written in order."""
         in_flight: deque[tuple[_Batch, Future[bytes]]] = deque()
         with ThreadPoolExecutor(self.threads) as pool:
             for batch in self._batches(members, on_member):
@@ -157,7 +158,7 @@ class ArchiveWriter:
     def _batches(self, members: Iterable[tuple[str, bytes]], on_member: Progress | None) -> Iterator[_Batch]:
         batch = _Batch()
         for name, data in members:
-            if batch.data and len(batch.data) + len(data) > self.block_size:
+            if batch.data and (len(batch.data) + len(data) > self.block_size or len(batch.records) >= BLOCK_MEMBERS):
                 yield batch
                 batch = _Batch()
             batch.records.append((name, len(data), zlib.crc32(data) if data else None))
