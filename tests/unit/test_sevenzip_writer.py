@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import stat
@@ -160,3 +161,20 @@ def test_a_block_holds_a_bounded_number_of_members(tmp_path: Path, monkeypatch: 
         per_block[member.folder] = per_block.get(member.folder, 0) + 1
     assert len(archive.folders) == 10 and set(per_block.values()) == {100}
     assert _contents(tmp_path / "a.7z") == dict(texts)
+
+
+def test_copy_keeps_a_block_crc_and_does_not_repeat_it(tmp_path: Path) -> None:
+    """A one-file block whose CRC the source declares on the block (as some writers do) is copied as declared."""
+    _write(tmp_path / "a.7z", [("one.txt", b"only member\n")])
+    with (tmp_path / "a.7z").open("rb") as src:
+        archive = read_archive(src, Limits())
+        single = archive.folders[1]
+        crc = next(m.crc for m in archive.members if m.folder == 1)
+        archive = dataclasses.replace(archive, folders=(archive.folders[0], dataclasses.replace(single, crc=crc),
+                                                        *archive.folders[2:]))
+        with ArchiveWriter.create(tmp_path / "b.7z") as writer:
+            writer.copy_folders(src, archive, range(len(archive.folders)))
+    with (tmp_path / "b.7z").open("rb") as fp:
+        assert read_archive(fp, Limits()).folders[1].crc == crc
+    assert _contents(tmp_path / "b.7z")["one.txt"] == b"only member\n"
+    assert _stock(tmp_path / "b.7z", tmp_path / "x")["one.txt"] == b"only member\n"
