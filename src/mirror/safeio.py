@@ -12,18 +12,17 @@ Example::
 
     with open_regular(Path("x.7z")) as fp:  # ConfigError for a FIFO, device or socket, before opening it
         ...
+    read_regular(Path("keys/alice.pub"), limit=64 * 1024)   # the same check, then the whole file (capped)
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import hashlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -31,6 +30,7 @@ from typing import Any, BinaryIO
 from mirror.errors import ConfigError
 
 TMP_SUFFIX = ".mirror-tmp"
+_STATE_LIMIT = 16 << 20  # a state file is a few kilobytes; a larger one is not ours
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool = True) -> None:
@@ -59,6 +59,8 @@ def rename_noreplace(source: Path, target: Path) -> None:
     Raises:
         ConfigError: `target` exists.
     """
+    import ctypes  # only extract renames this way; a verify need not load it
+
     libc = ctypes.CDLL(None, use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is not None:
@@ -86,11 +88,21 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
     """Yield a temporary path in `path`'s folder; rename it into place on success.
 
     Raises:
-        ConfigError: `path` exists and `force` is False.
+        ConfigError: `path` exists and `force` is False, or it is not a regular file (a device, a FIFO, a
+            folder: replacing it would destroy what it is, not the file the user meant).
     """
-    if path.exists() and not force:
+    try:
+        existing = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(existing.st_mode), "not a regular file")
+        raise ConfigError(f"{path} is {kind}, not a file to write", hint="give the path of a new file")
+    if existing is not None and not force:
         raise ConfigError(f"{path} already exists", hint="pass --force to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # writers only; readers start faster without it
+
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
@@ -115,7 +127,7 @@ def load_state(path: Path) -> dict[str, Any]:
         ConfigError: the file is damaged (never silently reset: that would allow a rollback).
     """
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_regular(path, _STATE_LIMIT).decode("utf-8"))
     except FileNotFoundError:
         return {}
     except (ValueError, UnicodeDecodeError):
@@ -168,3 +180,17 @@ def open_regular(path: Path) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+def read_regular(path: Path, limit: int | None = None) -> bytes:
+    """The whole of `path` if it is a regular file (as `open_regular` checks), at most `limit` bytes.
+
+    Raises:
+        ConfigError: a FIFO, device, socket or folder, or a file larger than `limit`.
+        OSError: the file cannot be read (FileNotFoundError when it is not there).
+    """
+    with open_regular(path) as handle:
+        data = handle.read() if limit is None else handle.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise ConfigError(f"{path} is larger than {limit} bytes, too large for what it should hold")
+    return data

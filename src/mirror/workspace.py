@@ -17,6 +17,8 @@ they were.
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import Any
 from mirror.errors import ConfigError
 
 CONFIG_NAME = "mirror.toml"
+_CONFIG_LIMIT = 1 << 20  # a mirror.toml is a few kilobytes
 _KEYS = {"sources", "bundles", "keys"}
 MAX_REQUIRED_ENDORSERS = 100  # as many as a bundle may carry (formats/endorsement.py, MAX_ENDORSEMENTS)
 
@@ -39,6 +42,23 @@ class Workspace:
     keys: Path
 
 
+def _read_file(config: Path) -> bytes:
+    """The bytes of `config`, opened without blocking and refused unless a regular file (a FIFO would hang).
+
+    Raises:
+        ConfigError: not a regular file, or larger than a mirror.toml can be.
+    """
+    fd = os.open(config, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"{config} is not a regular file", hint="copy what it holds into a file first")
+        os.set_blocking(fd, True)
+        data = handle.read(_CONFIG_LIMIT + 1)
+    if len(data) > _CONFIG_LIMIT:
+        raise ConfigError(f"{config} is larger than {_CONFIG_LIMIT} bytes, too large for a mirror.toml")
+    return data
+
+
 def read_toml(config: Path) -> dict[str, Any]:
     """The tables of a mirror.toml.
 
@@ -46,7 +66,7 @@ def read_toml(config: Path) -> dict[str, Any]:
         ConfigError: not TOML.
     """
     try:
-        return tomllib.loads(config.read_text(encoding="utf-8"))
+        return tomllib.loads(_read_file(config).decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{config}: not valid TOML: {exc}") from None
 

@@ -96,3 +96,148 @@ def test_open_regular_refuses_a_fifo_swapped_in_after_the_check(tmp_path: Path,
     monkeypatch.setattr(os, "stat", stat_then_swap)
     with pytest.raises(ConfigError, match="a FIFO"):
         open_regular(path)
+
+
+def _published(tmp_path: Path, bundle: Path) -> tuple[Path, Path]:
+    """A mirror.toml with one folder host, published to once: (config, host folder)."""
+    host = tmp_path / "host"
+    host.mkdir(exist_ok=True)
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.a]\nurl = "{host}"\n')
+    done = _mirror("publish", bundle, "--config", config)
+    assert done.returncode == 0, done.stderr
+    return config, host
+
+
+def _refused(done: subprocess.CompletedProcess[str], code: int, words: str) -> None:
+    assert done.returncode == code, (done.stdout, done.stderr)
+    assert words in done.stderr + done.stdout, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+
+
+def test_a_fifo_planted_where_the_tool_reads_by_itself_is_refused(tmp_path: Path, bundle: Path) -> None:
+    """A FIFO in the keyring, a folder host, a folder mirror or a --keep-mirror folder: a clean refusal, no hang."""
+    config, host = _published(tmp_path, bundle)
+    mirror_copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(host), str(mirror_copy)], check=True)
+    (host / "index.json").unlink()
+    os.mkfifo(host / "index.json")
+    _refused(_mirror("publish", bundle, "--config", config), 4, "index.json is not a regular file")
+    _refused(_mirror("status", "--config", config), 4, "index.json is not a regular file")
+    _refused(_mirror("fetch", "--mirror", host, "--dest", tmp_path / "dl"), 4, "index.json is not a regular file")
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    os.mkfifo(keep / "index.json")
+    _refused(_mirror("fetch", "--mirror", mirror_copy, "--dest", tmp_path / "dl", "--keep-mirror", keep), 2,
+             "is a FIFO (named pipe)")
+    os.mkfifo(tmp_path / "keys" / "planted.pub")
+    _refused(_mirror("verify", bundle), 2, "planted.pub is a FIFO (named pipe)")
+    (tmp_path / "keys" / "planted.pub").unlink()
+    os.mkfifo(tmp_path / "fifo.toml")
+    _refused(_mirror("status", "--config", tmp_path / "fifo.toml"), 2, "is not a regular file")
+
+
+def test_a_fifo_beside_a_seeded_bundle_is_not_waited_on(tmp_path: Path, bundle: Path) -> None:
+    """seed reads the .torrent beside a bundle only if it is a regular file."""
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    (folder / "b.7z").write_bytes(bundle.read_bytes())
+    os.mkfifo(folder / "b.torrent")
+    os.mkfifo(folder / "c.7z")
+    done = _mirror("seed", folder, "--stop-after", "1")
+    assert done.returncode == 0, done.stderr
+    assert "SEEDING" in done.stdout
+
+
+def test_a_fifo_or_folder_inside_a_scanned_folder_is_not_scanned(tmp_path: Path) -> None:
+    """scan of a folder lists a FIFO as not scanned (INCOMPLETE, exit 7), never opens it."""
+    folder = tmp_path / "scan"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello\n")
+    os.mkfifo(folder / "b.txt")
+    _refused(_mirror("scan", folder), 7, "b.txt: a link or not a regular file")
+
+
+@pytest.mark.parametrize("command", [("torrent", "{bundle}", "-o", "{out}", "--force"),
+                                     ("create", "{src}", "-o", "{out}", "--force")])
+def test_an_output_that_is_not_a_regular_file_is_never_replaced(command: tuple[str, ...], tmp_path: Path,
+                                                                bundle: Path, sources: Path) -> None:
+    """--force replaces a file, never a FIFO or device put where the output goes (as root, /dev/full would go)."""
+    out = tmp_path / ("out.7z" if command[0] == "create" else "out.torrent")
+    os.mkfifo(out)
+    args = [part.format(bundle=bundle, out=out, src=sources) for part in command]
+    _refused(_mirror(*args), 2, "is a FIFO (named pipe), not a file to write")
+    assert stat.S_ISFIFO(os.lstat(out).st_mode)
+
+
+def test_links_planted_in_dest_never_make_fetch_write_outside(tmp_path: Path, bundle: Path) -> None:
+    """A link where a partial download goes, or a FIFO under the bundle's name: fetch writes only inside DEST."""
+    import hashlib
+
+    _, host = _published(tmp_path, bundle)
+    sha = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    dest = tmp_path / "dest"
+    (dest / ".mirror-downloads" / "swarm").mkdir(parents=True)
+    (dest / ".mirror-downloads" / f"{sha}.7z.part").symlink_to(victim)
+    (dest / ".mirror-downloads" / "swarm" / f"{sha}.7z").symlink_to(victim)
+    os.mkfifo(dest / ".mirror-downloads" / f"{sha}.7z")
+    done = _mirror("fetch", "--mirror", host, "--dest", dest)
+    assert done.returncode == 0, done.stderr
+    assert victim.read_text() == "precious\n"
+    arrived = [p for p in dest.glob("*.7z") if p.is_file() and not p.is_symlink()]
+    assert len(arrived) == 1 and arrived[0].read_bytes() == bundle.read_bytes()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / ".mirror-downloads").symlink_to(elsewhere)
+    _refused(_mirror("fetch", "--mirror", host, "--dest", linked), 2, "is a link or not a folder")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_fifo_under_the_arrival_name_is_not_opened(tmp_path: Path, bundle: Path) -> None:
+    """A FIFO where the bundle would land: the bundle lands under its other name, the FIFO is left alone."""
+    _, host = _published(tmp_path, bundle)
+    first = _mirror("fetch", "--mirror", host, "--dest", tmp_path / "probe")
+    assert first.returncode == 0, first.stderr
+    (name,) = [p.name for p in (tmp_path / "probe").glob("*.7z")]
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    os.mkfifo(dest / name)
+    done = _mirror("fetch", "--mirror", host, "--dest", dest)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(os.lstat(dest / name).st_mode)
+    assert [p.read_bytes() for p in dest.glob("*.7z") if p.is_file()] == [bundle.read_bytes()]
+
+
+def test_fetch_says_what_a_wrong_path_is(tmp_path: Path, bundle: Path) -> None:
+    """A bundle given as --mirror, a device given as --dest: one line that says what it is, no 'File exists'."""
+    _, host = _published(tmp_path, bundle)
+    _refused(_mirror("fetch", "--mirror", bundle, "--dest", tmp_path / "in"), 4, "this is a file, not a mirror folder")
+    os.mkfifo(tmp_path / "dest")
+    _refused(_mirror("fetch", "--mirror", host, "--dest", tmp_path / "dest"), 2, "is not a folder")
+
+
+def test_extract_under_a_file_says_so(tmp_path: Path, bundle: Path) -> None:
+    """extract into a path under a file: exit 2, the file named as not a folder, nothing written."""
+    _refused(_mirror("extract", bundle, bundle / "out"), 2, f"{bundle} is not a folder")
+    assert not list(tmp_path.glob("*.mirror-tmp"))
+
+
+def test_a_partial_download_is_never_appended_through_a_link_or_to_a_fifo(tmp_path: Path) -> None:
+    """The part file is opened without following links and without waiting on a FIFO (a link planted late)."""
+    from mirror.fetch.transport import append_to
+
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    (tmp_path / "link.part").symlink_to(victim)
+    os.mkfifo(tmp_path / "fifo.part")
+    for name in ("link.part", "fifo.part"):
+        with pytest.raises(OSError):
+            append_to(tmp_path / name)
+    assert victim.read_bytes() == b"precious"
+    with append_to(tmp_path / "new.part") as out:
+        out.write(b"abc")
+    assert (tmp_path / "new.part").read_bytes() == b"abc"

@@ -86,3 +86,22 @@ def test_terminal_gives_a_second_chance(tmp_path: Path, sources: Path) -> None:
                             ["one", "two", "three"], env)
     assert code == 2 and "mirror: wrong passphrase for secret key bob" in out
     assert not (tmp_path / "c.7z").exists()
+
+
+@pytest.mark.parametrize(("passphrase", "strong"), [
+    ("x7" * 36 + "q", False), ("abc" * 40, False), ("a" * 100_000, False),
+    ("tram fog lantern quietly " * 3 + "x", True), ("площадь республики январь " * 6, True),
+    ("Almaty2022 " * 8 + "tram fog lantern quietly", True),
+])
+def test_any_length_is_judged(passphrase: str, strong: bool) -> None:
+    """Beyond zxcvbn's 72 characters a passphrase is judged in pieces: no error, a long repetition stays weak."""
+    assert (passphrase_problem(passphrase.encode(), ["alice"]) is None) == strong
+
+
+def test_long_passphrase_makes_a_key(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """keys new accepts a strong passphrase of several hundred characters (no traceback)."""
+    long = "tram fog lantern quietly, " * 20
+    monkeypatch.setenv("MIRROR_PASSPHRASE", long)
+    code, _, err = invoke(runner, "keys", "new", "alice")
+    assert code == 0, err
+    assert Keyring(tmp_path / "keys").secret("alice", long.encode()).public is not None

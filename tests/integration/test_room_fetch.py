@@ -198,3 +198,33 @@ def test_keep_mirror_keeps_a_newer_index_and_refuses_another_publisher(
     code, _, err = _fetch(runner, bob_reader, tmp_path / "in-bob", "--mirror", tmp_path / "bob-host",
                           "--keep-mirror", kept)
     assert code == 2 and "mirror of publisher" in err
+
+
+@pytest.mark.parametrize("part", ["bundles", "index"])
+def test_keep_mirror_never_writes_through_a_link(tmp_path: Path, host: Path, keyring: Keyring, runner: CliRunner,
+                                                 part: str) -> None:
+    """A kept folder whose bundles/ or index/ links elsewhere is refused (exit 2) and nothing lands there."""
+    reader = _reader(tmp_path, keyring, runner, "reader", "author", "publisher")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / part).symlink_to(elsewhere)
+    code, _, err = _fetch(runner, reader, tmp_path / "in", "--mirror", host, "--keep-mirror", kept)
+    assert code == 2 and "is a link or not a folder" in err, err
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_keep_mirror_keeps_only_what_verified(tmp_path: Path, host: Path, keyring: Keyring,
+                                              runner: CliRunner) -> None:
+    """A mirror that serves the signed index but a tampered bundle: the index is kept as signed, the bundle not."""
+    reader = _reader(tmp_path, keyring, runner, "reader", "author", "publisher")
+    (bundle,) = (host / "bundles").glob("*.7z")
+    data = bytearray(bundle.read_bytes())
+    data[len(data) // 2] ^= 1
+    bundle.write_bytes(bytes(data))
+    kept = tmp_path / "kept"
+    code, _, _ = _fetch(runner, reader, tmp_path / "in", "--mirror", host, "--keep-mirror", kept)
+    assert code != 0
+    assert (kept / "index.json").read_bytes() == (host / "index.json").read_bytes()
+    assert not list(kept.glob("bundles/*.7z"))

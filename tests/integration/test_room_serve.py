@@ -135,13 +135,18 @@ def test_fetch_resumes_against_serve(room: RoomThread, folder: Path, tmp_path: P
     downloads.mkdir(parents=True)
     (downloads / f"{sha}.7z.part").write_bytes(data[: len(data) // 2])
     assert room.room is not None
+    listing = requests.get(f"{room.urls[0]}listing.json", timeout=5).content
+    time.sleep(0.2)  # the server counts a body's bytes just after sending them
     sent_before = room.room.stats.bytes_sent
     code, out, err = invoke(runner, "fetch", "--keys", reader_keys, "--dest", tmp_path / "in",
                             "--mirror", room.urls[0])
     assert code == 0, err
     assert "ARRIVED" in out and [p.read_bytes() for p in (tmp_path / "in").glob("*.7z")] == [data]
-    listing = requests.get(f"{room.urls[0]}listing.json", timeout=5).content
-    assert room.room.stats.bytes_sent - sent_before - 2 * len(listing) == len(data) - len(data) // 2  # the rest only
+    expected = len(listing) + len(data) - len(data) // 2  # the listing, then the rest of the bundle only
+    deadline = time.monotonic() + 5
+    while room.room.stats.bytes_sent - sent_before < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert room.room.stats.bytes_sent - sent_before == expected
     assert f"/bundles/{sha}.7z" in room.room.stats.paths
 
 
@@ -325,3 +330,96 @@ def test_without_lan_only_loopback_listens(folder: Path) -> None:
     with RoomThread(RoomRequest(folder, port=0)) as served:
         assert served.urls == (f"http://127.0.0.1:{_port(served)}/",)
         assert _listening(_port(served)) == {LOOPBACK}
+
+
+def test_a_file_cut_while_it_is_sent_ends_the_answer_at_once(tmp_path: Path) -> None:
+    """A served file that shrinks mid-answer: the connection is closed at once, not left waiting for bytes."""
+    import asyncio
+    import os
+
+    from mirror.serve.catalog import Item, Stamp
+    from mirror.serve.http import HttpServer
+
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(8 << 20))
+    stamp = Stamp.of(path.stat())
+
+    def resolve(name: str, query: object, headers: object) -> Item | None:
+        return Item.of_file("big.bin", path, stamp, '"x"') if name == "big" else None
+
+    def client(port: int) -> tuple[int, float]:
+        with socket.create_connection((LOOPBACK, port), timeout=30) as sock:
+            sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            total = len(sock.recv(65536))
+            time.sleep(0.5)  # the server has filled the socket's buffers and waits to send more
+            os.truncate(path, 100_000)
+            started = time.monotonic()
+            while chunk := sock.recv(1 << 20):
+                total += len(chunk)
+            return total, time.monotonic() - started
+
+    async def main() -> tuple[int, float]:
+        server = HttpServer(resolve, Limits(window=5, idle=15))
+        [(_, port)] = await server.start([(LOOPBACK, 0)])
+        try:
+            return await asyncio.to_thread(client, port)
+        finally:
+            await server.stop()
+
+    total, waited = asyncio.run(main())
+    assert total < 8 << 20
+    assert waited < 5, waited  # before, the client waited for the idle deadline (15 s) with a short body
+
+
+def test_a_folder_of_very_many_files_is_bounded(tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Too many .7z files: only the first are looked at, problems are listed up to a cap, then counted."""
+    from mirror.serve import catalog
+
+    monkeypatch.setattr(catalog, "MAX_CANDIDATES", 150)
+    for number in range(200):
+        (folder / f"junk{number:03d}.7z").write_bytes(b"not a bundle")
+    found = catalog.scan_folder(folder, log=lambda _line: None)
+    assert len(found.offers) == 1  # almaty.7z sorts first
+    assert len(found.skipped) == catalog.MAX_SKIPPED + 1
+    assert found.skipped[-1].startswith("100 more file(s) that were not offered")
+
+
+@pytest.mark.parametrize("signature", [None, b"not a signature\n"])
+def test_an_index_without_a_real_signature_is_not_called_signed(folder: Path, signature: bytes | None) -> None:
+    """index.json alone, or beside something that is no minisign signature: the room does not claim a signed index."""
+    from mirror.serve import catalog
+
+    (folder / "index.json").write_bytes(b'{"format": "mirror-index/2"}\n')
+    if signature is not None:
+        (folder / "index.json.minisig").write_bytes(signature)
+    assert catalog.scan_folder(folder, log=lambda _line: None).signed_index is False
+
+
+def test_fifos_in_the_folder_are_never_opened(folder: Path) -> None:
+    """A FIFO as index.json, as its signature, as a bundle or under index/: the folder is read without waiting."""
+    import os
+
+    from mirror.serve import catalog
+
+    (folder / "index").mkdir()
+    for name in ("index.json", "index.json.minisig", "fifo.7z", "index/3.json"):
+        os.mkfifo(folder / name)
+    found = catalog.scan_folder(folder, log=lambda _line: None)
+    assert [o.meta.title for o in found.offers] == ["<script>alert(1)</script> Алматы"]
+    assert found.signed_index is False and "index.json" not in found.files and "index/3.json" not in found.files
+
+
+@pytest.mark.parametrize("part", ["bundles", "index"])
+def test_a_linked_bundles_or_index_folder_is_not_served(tmp_path: Path, folder: Path, secret: SecretKey,
+                                                        part: str) -> None:
+    """bundles/ or index/ that links to a folder outside: nothing in it is offered or served."""
+    from mirror.serve import catalog
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    make_bundle(tmp_path / "outside-src", secret, outside / "outside.7z", "outside")
+    (outside / "7.json").write_bytes(b"{}")
+    (folder / part).symlink_to(outside)
+    found = catalog.scan_folder(folder, log=lambda _line: None)
+    assert [o.meta.title for o in found.offers] == ["<script>alert(1)</script> Алматы"]
+    assert not any(name.startswith("index/") for name in found.files)

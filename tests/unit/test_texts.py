@@ -36,6 +36,7 @@ def test_unicode_texts_are_read_and_utf16_converted(raw: bytes, converted: str |
 @pytest.mark.parametrize(("encoding", "named"), [
     pytest.param("cp1251", "cp1251", id="russian windows"),
     pytest.param("koi8_r", "koi8_r", id="koi8-r"),
+    pytest.param("cp866", "cp866", id="dos"),
     pytest.param("utf-16-le", "utf_16_le", id="utf-16 without bom"),
 ])
 def test_legacy_texts_are_refused_with_their_likely_encoding(encoding: str, named: str) -> None:
@@ -55,6 +56,47 @@ def test_a_short_cp1251_text_is_still_named() -> None:
         decode_text("Привет".encode("cp1251"), "a.txt")
 
 
+SHORT_TEXTS = ["Привет, как дела?", "Связь пропала около полудня, мы шли к площади.", "Вечером стреляли.",
+               "Account 5 January: на площади Республики было много людей, phone dead.",
+               "ЖЕЛТОКСАН, АЛМАТЫ. Ёлка стояла у акимата."]
+KAZAKH = "Қаңтар оқиғалары кезінде Алматыда интернет болмады. Біз алаңға бардық."
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "koi8_r", "cp866", "mac_cyrillic", "iso8859_5"])
+@pytest.mark.parametrize("text", SHORT_TEXTS)
+def test_each_cyrillic_code_page_is_named_even_for_a_short_text(encoding: str, text: str) -> None:
+    """A few words in cp1251, KOI8-R, cp866, Mac or ISO Cyrillic: the hint names a code page that reads them right."""
+    with pytest.raises(TextError) as caught:
+        decode_text(text.encode(encoding), "a.txt")
+    named = str(caught.value).split("it looks like ")[1].split(" ")[0]
+    assert decode_text(text.encode(encoding), "a.txt", named).text == text
+
+
+def test_kazakh_windows_text_is_named_kz1048() -> None:
+    """Kazakh letters saved by Kazakh-language Windows (kz1048) are not taken for cp1251."""
+    with pytest.raises(TextError, match="it looks like kz1048"):
+        decode_text(KAZAKH.encode("kz1048"), "a.txt")
+
+
+def test_western_text_is_not_taken_for_cyrillic() -> None:
+    """A cp1252 text ("café") is not named as a Cyrillic code page."""
+    with pytest.raises(TextError) as caught:
+        decode_text("Café au lait, naïve façade, Zürich, déjà vu. The crowd gathered at noon.".encode("cp1252"),
+                    "a.txt")
+    assert not any(f"like {codec}" in str(caught.value) for codec in ("cp1251", "koi8", "cp866", "kz1048"))
+
+
+@pytest.mark.parametrize(("encoding", "named"), [("utf-32-le", "utf_32_le"), ("utf-32-be", "utf_32_be")])
+def test_utf32_without_bom_is_named_not_called_binary(encoding: str, named: str) -> None:
+    """UTF-32 without a byte-order mark is refused as such (not as binary data), and scanned as such."""
+    raw = RUSSIAN.encode(encoding)
+    with pytest.raises(TextError, match=f"it looks like {named}"):
+        decode_text(raw, "a.txt")
+    assert texts.stream_codec(raw) == named
+    details = [f.detail for f in scan_blocks(text_lines([raw]), "a.txt")]
+    assert details == ["line 2: +7 7•• ••• •• 67"]
+
+
 def test_binary_data_named_like_a_text_is_not_guessed_about() -> None:
     """A photo or an archive named .txt is refused as binary data, not given an encoding."""
     with pytest.raises(TextError, match="not text \\(it holds binary data\\)"):
@@ -67,7 +109,7 @@ def test_the_wrong_encoding_is_an_error_not_a_guess() -> None:
         decode_text(RUSSIAN.encode("cp1251"), "a.txt", "ascii")
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "cp1251", "utf-8-sig"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "cp1251", "utf-8-sig", "utf-32", "koi8_r"])
 @pytest.mark.parametrize("size", [1, 3, 1000])
 def test_streamed_text_gives_the_same_findings_in_any_encoding_and_chunking(encoding: str, size: int) -> None:
     """A text read in chunks of any size, in UTF-8, UTF-16 or cp1251, gives the same findings with line numbers."""
@@ -122,6 +164,23 @@ def test_a_huge_line_is_scanned_in_bounded_memory() -> None:
     ("P1010001.JPG", "a camera"), ("GOPR0042.JPG", "a camera"), ("IMG_0001.HEIC", "a camera"),
     ("Снимок экрана 2022-01-05 в 18.30.12.png", "a camera"),
     ("5F2A1B3C-1234-4ABC-9DEF-0123456789AB.jpg", "a camera"),
+    ("FB_IMG_1641234567890.jpg", "a capture time"), ("mmexport1641234567890.jpg", "a capture time"),
+    ("wx_camera_1641234567890.jpg", "a capture time"), ("Snapchat-1641234567.jpg", "a capture time"),
+    ("1641234567890.jpg", "a capture time"), ("IMG_E1234.JPG", "a camera"), ("IMG_1234 2.JPG", "a camera"),
+    ("image0.jpeg", "a camera"), ("received_1234567890123456.jpeg", "a camera"),
+    ("-2147483648_-210000.jpg", "a camera"), ("LINE_P20220105_183012345.jpg", "a capture time"),
+    ("PXL_20220105_183012345.MP.jpg", "a capture time"),
+    ("IMG-0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d-V.jpg", "a camera"), ("Screenshot (12).png", "a camera"),
+    ("Screenshot_2022-01-05-18-30-12-123_com.whatsapp.jpg", "a capture time"),
+    ("Screenshot 2022-01-05 183012.png", "a capture time"),
+    ("signal-2022-01-05-18-30-12-123.jpg", "a capture time"),
+    ("photo_2022-01-05_18-30-12 (2).jpg", "a capture time"),
+    ("viber_image_2022-01-05_18-30-12-123.jpg", "a capture time"),
+    ("PHOTO-2022-01-05-18-30-12.jpg", "a capture time"), ("20220105_183012(0).jpg", "a capture time"),
+    ("05.01.2022 18.30.jpg", "a capture time"), ("05-01-22_18-30-12.jpg", "a capture time"),
+    ("Photo 05.01.22, 18 30 12.jpg", "a capture time"), ("微信图片_20220105183012.jpg", "a capture time"),
+    ("05-01-2022.jpg", "a capture date"), ("05.01.2022 (2).jpg", "a capture date"),
+    ("2022-01-05.jpg", "a capture date"), ("20220105.jpg", "a capture date"),
 ])
 def test_device_and_capture_time_names_are_recognised(name: str, what: str) -> None:
     """Camera, phone, screenshot and messenger names are recognised, with what they carry."""
@@ -129,10 +188,20 @@ def test_device_and_capture_time_names_are_recognised(name: str, what: str) -> N
 
 
 @pytest.mark.parametrize("name", ["square.jpg", "01-republic-square-night.jpg", "2022-01-05-square.jpg",
-                                  "площадь.png", "IMG.jpg", "abai-avenue-1830.jpg"])
+                                  "площадь.png", "IMG.jpg", "abai-avenue-1830.jpg", "image.jpg", "cat 2021.jpg",
+                                  "room 101 at 18.30.jpg", "rally 2022 1830.jpg", "day 1 12.30.jpg"])
 def test_neutral_names_are_left_alone(name: str) -> None:
     """Names an author chose, with a date alone or a number, are not renamed."""
     assert name_pattern(name) is None
+
+
+@pytest.mark.parametrize("name", ["FB_IMG_1641234567890.jpg", "mmexport1641234567890.jpg", "IMG_E1234.JPG",
+                                  "05.01.2022 18.30.jpg", "05-01-2022.jpg", "photo_2022-01-05_18-30-12.jpg"])
+def test_create_and_scan_agree_on_names(name: str) -> None:
+    """A photo name that scan reports is the one create renames, and the other way round."""
+    member = f"photos/{name}"
+    assert [f.kind for f in scan_name(member, True)] == ["name"]
+    assert neutral_names([member], taken=set()) == {member: "photos/001." + name.rsplit(".", 1)[1].lower()}
 
 
 def test_neutral_names_keep_order_folders_and_avoid_collisions() -> None:

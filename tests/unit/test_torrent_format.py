@@ -131,6 +131,11 @@ def test_torrent_is_deterministic_and_libtorrent_agrees() -> None:
     pytest.param(lambda d: d[b"info"].update({b"pieces": b"x" * 19}), id="short piece list"),
     pytest.param(lambda d: d[b"info"].update({b"name": b"../x.7z"}), id="path in name"),
     pytest.param(lambda d: d[b"info"].update({b"piece length": 3000}), id="piece length not a power of two"),
+    pytest.param(lambda d: d[b"info"].update({b"piece length": 1 << 40}), id="huge piece length"),
+    pytest.param(lambda d: d[b"info"].update({b"name": b"..\\..\\x.7z"}), id="backslash path in name"),
+    pytest.param(lambda d: d[b"info"].update({b"name": b".."}), id="dot-dot name"),
+    pytest.param(lambda d: d[b"info"].update({b"files": [{b"length": 1, b"path": [b"..", b"x"]}]}), id="file list"),
+    pytest.param(lambda d: d[b"info"].update({b"name": b"\xe2\x80\xaex.7z"}), id="bidi name"),
     pytest.param(lambda d: d.update({b"url-list": [b"file:///etc/passwd"]}), id="file URL web seed"),
     pytest.param(lambda d: d.update({b"url-list": b"http://a/"}), id="web seed not a list"),
     pytest.param(lambda d: d.update({b"announce-list": [[b"http://a/"]]}), id="announce-list without announce"),
@@ -195,3 +200,10 @@ def test_index_torrent_fields_must_agree(infohash: str | None, magnet: str | Non
     entry = BundleEntry.for_bundle(BUNDLE_ID, 1, SHA, 5, "T", "0123456789ABCDEF", infohash, magnet)
     with pytest.raises(ManifestError, match="bundle entry"):
         Index.from_bytes(_index(entry).to_bytes())
+
+
+def test_a_hostile_name_is_not_echoed_whole() -> None:
+    """A torrent name of thousands of characters is cut in the error message, which stays one short line."""
+    with pytest.raises(ManifestError) as caught:
+        TorrentInfo("\u202e" + "a" * 5000, 10, 1 << 16, b"1" * 20)
+    assert len(str(caught.value)) < 200 and "\u202e" not in str(caught.value)

@@ -1,4 +1,4 @@
-"""extract_bundle(): verify fully, then write regular files, mode 0644, through a temporary folder.
+"""extract_bundle(): verify fully, then reveal regular files, mode 0644, by renaming a private folder into place.
 
 Example::
 
@@ -6,27 +6,35 @@ Example::
     print(result.dest, len(result.verified.members))
     extract_bundle(Path("x.7z"), None, keyring)   # into ./almaty-january-2022-9160a322-v2 (its readable name)
 
-The archive is read twice: once to verify, once to write. The second pass
-hashes again and compares with the first, so a file that changes on the USB
-stick in between is caught. py7zr's extractall is never used on received
-bundles; this module writes each file itself, under names already checked.
+One pass when it can: the signed files come first in a bundle, so their signature
+is checked before any other member is decoded; if then the members are exactly the
+listed ones with the sizes bundle.json signed, and the author alone is trusted (or
+the reader accepts untrusted bundles), each member is written into a hidden staging
+folder while it is hashed. No more than the author signed can be written, and the
+folder is removed unless every check passes. Otherwise (a repack that put the signed
+files last, a policy that needs endorsements) the archive is read twice: once to
+verify, once to write, hashing again and comparing with the first pass, so a file
+that changes on the USB stick in between is caught. py7zr's extractall is never used
+on received bundles; this module writes each file itself, under names already checked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.bundle.verify import Keys, VerifiedBundle, check_container, snapshot, verify_open
+from mirror.bundle.verify import Keys, VerifiedBundle, check_container, snapshot, verify_open, write_all
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
 from mirror.formats.names import readable_name
 from mirror.safeio import open_regular, rename_noreplace
-from mirror.sevenzip import Limits, iter_members, read_archive
+from mirror.sevenzip import Limits, read_ahead, read_archive
 from mirror.trust.policy import AuthorTrusted, Policy
 
 
@@ -54,24 +62,59 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
     if dest is not None:
         _check_new(dest)
     limits = limits or Limits()
-    with open_regular(path) as fp:
-        checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted())
-        verified = checked.result(path)
-        if not verified.trusted and not allow_untrusted:
-            raise UntrustedSigner(verified.key_id, verified.fingerprint)
-        if dest is None:
-            dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
-            _check_new(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mirror-tmp", dir=dest.parent))
-        try:
-            written = _write_all(fp, limits, staging, {**checked.unlisted, **verified.sums.entries}, verified)
-            os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
-            rename_noreplace(staging, dest)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+    folder = dest.parent if dest is not None else parent
+    made = [p for p in (folder, *folder.parents) if not p.exists()]  # removed again if nothing is extracted
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be
+        _remove_empty(made)
+        raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder") from None
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name if dest else path.stem}.", suffix=".mirror-tmp",
+                                    dir=folder))
+    try:
+        with open_regular(path) as fp:
+            checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted(),
+                                  writer=_Staging(staging, allow_untrusted))
+            verified = checked.result(path)
+            if not verified.trusted and not allow_untrusted:
+                raise UntrustedSigner(verified.key_id, verified.fingerprint)
+            if dest is None:
+                dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
+                _check_new(dest)
+            if checked.written:
+                for name in verified.ignored:  # invalid endorsements are verified, never extracted
+                    staging.joinpath(*name.split("/")).unlink(missing_ok=True)
+                written = len(verified.members) - len(verified.ignored)
+            else:  # the signed files did not come first, or the author alone is not trusted: write now
+                shutil.rmtree(staging)
+                staging.mkdir(mode=0o700)
+                written = _write_all(fp, limits, staging, {**checked.unlisted, **verified.sums.entries}, verified)
+        os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
+        rename_noreplace(staging, dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        _remove_empty(made)
+        raise
     return Extracted(dest, verified, written)
+
+
+@dataclass(frozen=True, slots=True)
+class _Staging:
+    """verify_open's writer: new files in the private staging folder."""
+
+    staging: Path
+    untrusted_ok: bool
+
+    def create(self, name: str) -> int:
+        """A new file for member `name`."""
+        return _create(self.staging, name)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders made on the way to a target that was not extracted, deepest first, if still empty."""
+    for empty in folders:
+        with contextlib.suppress(OSError):
+            empty.rmdir()
 
 
 def _check_new(dest: Path) -> None:
@@ -105,20 +148,25 @@ def _write_all(handle: BinaryIO, limits: Limits, staging: Path, hashes: dict[str
         raise ContentError("the bundle changed between verifying and extracting",
                            hint="copy the bundle to local storage and try again")
     skip, seen = verified.ignored, set()
-    for member, chunks in iter_members(handle, archive):
-        digest = hashlib.sha256()
-        if member.name in skip:
-            for chunk in chunks:
-                digest.update(chunk)
-        else:
-            with os.fdopen(_create(staging, member.name), "wb") as out:
+    # Decoded on a second thread (no CRC: each member's SHA-256 is compared); written in chunks of 1 MiB.
+    with closing(read_ahead(handle, archive, crc=False)) as pairs:
+        for member, chunks in pairs:
+            digest = hashlib.sha256()
+            if member.name in skip:
                 for chunk in chunks:
                     digest.update(chunk)
-                    out.write(chunk)
-        if digest.hexdigest() != hashes.get(member.name):
-            raise ContentError(f"{member.name} changed between verifying and extracting",
-                               hint="copy the bundle to local storage and try again")
-        seen.add(member.name)
+            else:
+                fd = _create(staging, member.name)
+                try:
+                    for chunk in chunks:
+                        digest.update(chunk)
+                        write_all(fd, chunk)
+                finally:
+                    os.close(fd)
+            if digest.hexdigest() != hashes.get(member.name):
+                raise ContentError(f"{member.name} changed between verifying and extracting",
+                                   hint="copy the bundle to local storage and try again")
+            seen.add(member.name)
     empty = hashlib.sha256(b"").hexdigest()
     for member in files:
         if member.name not in seen:  # empty files carry no data stream

@@ -64,7 +64,10 @@ class PartsExtracted:
 def _scratch(beside: Path) -> Iterator[Path]:
     """A private folder inside `beside` (made if needed, and removed again if it was made and stays empty)."""
     made = not beside.exists()
-    beside.mkdir(parents=True, exist_ok=True)
+    try:
+        beside.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be
+        raise ConfigError(f"{beside} is not a folder", hint="name a new folder inside a folder") from None
     folder = Path(tempfile.mkdtemp(prefix=".mirror-parts.", suffix=".mirror-tmp", dir=beside))
     try:
         yield folder
@@ -256,7 +259,7 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
     with _scratch(target_parent) as scratch:
         staging = scratch / "files"
         staging.mkdir()
-        staged = stage(paths, keys, staging, policy=policy)
+        staged = stage(paths, keys, staging, policy=policy, untrusted_ok=allow_untrusted)
         first = staged.first
         if not all(v.trusted for v in staged.verified) and not allow_untrusted:
             raise UntrustedSigner(first.key_id, first.fingerprint)

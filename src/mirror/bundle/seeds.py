@@ -24,7 +24,8 @@ from pathlib import Path
 from mirror.bundle.torrent import make_torrent
 from mirror.bundle.verify import Keys, verify_bundle
 from mirror.errors import ConfigError, ExitCode, ManifestError, MirrorError, UntrustedSigner, VerificationError
-from mirror.formats.torrent import Torrent, TorrentInfo
+from mirror.formats.torrent import MAX_TORRENT, Torrent, TorrentInfo
+from mirror.safeio import read_regular
 
 _CONTENT_NAME = re.compile(r"[0-9a-f]{64}")
 
@@ -95,8 +96,8 @@ def _beside(path: Path, info: TorrentInfo) -> TorrentInfo | None:
     that swarm even if the torrent was made with another name.
     """
     try:
-        found = Torrent.from_bytes(path.with_suffix(".torrent").read_bytes()).info
-    except (OSError, ManifestError):
+        found = Torrent.from_bytes(read_regular(path.with_suffix(".torrent"), MAX_TORRENT)).info
+    except (OSError, ManifestError, ConfigError):
         return None
     same = (found.length, found.piece_length, found.pieces) == (info.length, info.piece_length, info.pieces)
     return found if same else None

@@ -40,7 +40,7 @@ from mirror.formats.layout import (
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME
 from mirror.formats.minisign import Signature
 from mirror.formats.torrent import magnet_trackers
-from mirror.safeio import atomic_output, atomic_write, file_sha256
+from mirror.safeio import atomic_output, atomic_write, file_sha256, open_regular
 from mirror.trust.index import check_index
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.rollback import Choice
@@ -75,7 +75,8 @@ def _version_in_folder(folder: Path, chosen: Choice, keys: TrustedKeys) -> int:
         ConfigError: the folder holds a valid index of another publisher (one folder, one mirror).
     """
     try:
-        with (folder / INDEX_NAME).open("rb") as index, (folder / (INDEX_NAME + SIG_SUFFIX)).open("rb") as signature:
+        # open_regular: a FIFO or device planted in the folder is refused (ConfigError), never waited on
+        with open_regular(folder / INDEX_NAME) as index, open_regular(folder / (INDEX_NAME + SIG_SUFFIX)) as signature:
             raw, sig = index.read(MAX_INDEX + 1), signature.read(MAX_SIG_FILE + 1)
         record = keys.find(Signature.from_bytes(sig).key_id, "publisher")
         if record is None:
@@ -102,11 +103,15 @@ def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys) -> Kept:
     """Write every bundle that arrived, with its detached signature files, then the signed index as fetched.
 
     Raises:
-        ConfigError: the folder holds another publisher's mirror.
+        ConfigError: the folder holds another publisher's mirror, or its bundles/ or index/ is a link or a file.
         OSError: the folder cannot be written.
     """
     chosen = result.chosen
     folder.mkdir(parents=True, exist_ok=True)
+    for part in ("bundles", "index"):  # a copied folder may hold links that lead the files elsewhere
+        if (folder / part).is_symlink() or ((folder / part).exists() and not (folder / part).is_dir()):
+            raise ConfigError(f"{folder / part} is a link or not a folder; a mirror copy writes only inside "
+                              f"{folder}", hint="keep the mirror in a new folder")
     there = _version_in_folder(folder, chosen, keys) if chosen.signed else 0
     kept = []
     for arrival in result.arrivals:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from mirror.errors import ManifestError, TransferError
 from mirror.fetch.choose import Log
 from mirror.fetch.download import Progress
-from mirror.fetch.fetcher import already_here
+from mirror.fetch.fetcher import already_here, work_folder
 from mirror.fetch.report import Fate, MirrorReport
 from mirror.fetch.transport import HttpMirror, Mirror
 from mirror.formats.bencode import bencode
@@ -120,8 +120,7 @@ class SwarmSource:
             log(f"swarm: the index lists no torrent for {entry.id} (published before torrents)")
             return None
         info = checked_info(entry, mirrors, reports, log)
-        folder = downloads / FOLDER
-        folder.mkdir(exist_ok=True)
+        folder = work_folder(downloads / FOLDER)
         trusted = [m for m in mirrors if not reports.setdefault(m.label, MirrorReport(m.label)).distrusted]
         bases = tuple(b for b in map(_base, trusted) if b)
         wanted = Wanted(entry.infohash, info, None if info else entry.magnet, folder, f"{entry.sha256}.7z",

@@ -16,10 +16,12 @@ phase, is cut off with TransferError(TIMEOUT), however it drips its bytes.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -27,6 +29,7 @@ import requests
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.net.http import timed_out, watch_session
 from mirror.net.pace import Limits, Watch
+from mirror.safeio import open_regular
 
 CHUNK = 1 << 16
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
@@ -57,6 +60,23 @@ class Mirror(Protocol):
         ...
 
 
+def append_to(part: Path) -> BinaryIO:
+    """The partial download opened for appending; never through a link, and only if it is a regular file.
+
+    Raises:
+        OSError: `part` is a link (ELOOP) or cannot be opened.
+    """
+    fd = os.open(part, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{part} is not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "ab")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class FolderMirror:
     """A mirror copied onto a USB stick or a shared folder; a slow drive is checked between reads."""
 
@@ -65,17 +85,23 @@ class FolderMirror:
         self.label = str(root)
         self.limits = limits or Limits()
 
-    def _file(self, path: str) -> Path:
+    def _file(self, path: str) -> BinaryIO:
+        """`path` opened for reading; a FIFO or device in the folder is refused before it is opened."""
         target = self.root.joinpath(*path.split("/"))
-        if not target.is_file():
-            raise MissingFile(self.label, f"{path} is not there")
-        return target
+        if self.root.exists() and not self.root.is_dir():  # a bundle given as --mirror, say
+            raise MissingFile(self.label, "this is a file, not a mirror folder (a bundle you have: mirror verify)")
+        try:
+            return open_regular(target)
+        except (FileNotFoundError, NotADirectoryError):
+            raise MissingFile(self.label, f"{path} is not there") from None
+        except ConfigError:
+            raise TransferError(self.label, f"{path} is not a regular file", Failure.BAD_ANSWER) from None
 
     def read(self, path: str, limit: int) -> bytes:
         """Read a small file."""
         with Watch(self.label, f"read {path}", self.limits):
             try:
-                with self._file(path).open("rb") as handle:
+                with self._file(path) as handle:
                     data = handle.read(limit + 1)
             except OSError as exc:
                 raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
@@ -89,7 +115,7 @@ class FolderMirror:
         received = 0
         with Watch(self.label, f"read {path}", self.limits) as watch:
             try:
-                with self._file(path).open("rb") as source, part.open("ab") as out:
+                with self._file(path) as source, append_to(part) as out:
                     source.seek(start)
                     while start + received < size:
                         chunk = source.read(min(CHUNK, size - start - received))
@@ -188,7 +214,7 @@ class HttpMirror:
         received = 0
         # A body cut short must keep what arrived: read until the server stops, then compare sizes.
         response.raw.enforce_content_length = False
-        with part.open("ab") as out:
+        with append_to(part) as out:
             for chunk in response.iter_content(CHUNK):
                 chunk = chunk[: wanted - received]  # never more than the signed size
                 out.write(chunk)

@@ -73,7 +73,8 @@ class TorrentInfo:
             ManifestError: a bad name, length, piece length or piece list.
         """
         if name_problem(self.name) is not None or "/" in self.name:
-            raise ManifestError(f"torrent name {self.name!r} is not a plain file name")
+            name = self.name if len(self.name) <= 80 else self.name[:80] + "..."
+            raise ManifestError(f"torrent name {name!r} is not a plain file name")
         if self.length < 0 or not MIN_PIECE >> 2 <= self.piece_length <= MAX_PIECE \
                 or self.piece_length & (self.piece_length - 1):
             raise ManifestError("torrent length or piece length is out of range")

@@ -10,10 +10,14 @@ Example::
 
 Cameras, phones and messengers name files by when the picture was taken, to
 the second (IMG_20220105_183012, PXL_20220105_183012345, WhatsApp Image
-2022-01-05 at 18.30.12, signal-2022-01-05-183012), or by a counter and a
-device (DSC_0042, GOPR0042, DCIM/100CANON): the time that was removed from
-EXIF, and the kind of device, would stay in the bundle. Such photos are
-renamed to numbers, in the author's order, in the author's own folders.
+2022-01-05 at 18.30.12, signal-2022-01-05-183012, Telegram's
+photo_2022-01-05_18-30-12, day first as in 05.01.2022 18.30), in seconds or
+milliseconds since 1970 (FB_IMG_1641234567890, mmexport1641234567890), by a
+date alone (05-01-2022), or by a counter and a device (DSC_0042, IMG_E1234,
+GOPR0042, DCIM/100CANON): the time that was removed from EXIF, and the kind
+of device, would stay in the bundle. Such photos are renamed to numbers, in
+the author's order, in the author's own folders. A date in a name the author
+chose ("2022-01-05-square") is kept.
 """
 
 from __future__ import annotations
@@ -25,14 +29,30 @@ from mirror.formats.names import collision_key
 from mirror.privacy.findings import Finding
 from mirror.privacy.identifiers import find_identifiers, mask
 
-# A date followed by a time to the minute or second: 20220105_183012, 2022-01-05 18.30.12, 2022_01_05T1830.
-_CAPTURE_TIME = re.compile(r"(?<!\d)(?:19|20)\d\d[-_.]?(?:0[1-9]|1[0-2])[-_.]?(?:0[1-9]|[12]\d|3[01])"
-                           r"(?:[ _T.-]|[ _]at[ _]|-WA)?(?:[01]\d|2[0-3])[-_.:h]?[0-5]\d")
+_DAY = r"(?:0[1-9]|[12]\d|3[01])"
+_MONTH = r"(?:0[1-9]|1[0-2])"
+_YEAR = r"(?:19|20)\d\d"
+_TIME = r"(?:[01]\d|2[0-3])[-_.:h ]?[0-5]\d"
+# A date followed by a time to the minute or second, year first (20220105_183012, 2022-01-05 18.30.12,
+# 2022_01_05T1830, WhatsApp's "2022-01-05 at 18.30.12", IMG-20220105-WA0001) or day first with separators
+# (05.01.2022 18.30, 05-01-22_18-30-12, macOS's "05.01.22, 18 30 12"; month first too: the middle may be a day).
+_CAPTURE_TIME = re.compile(
+    rf"(?<!\d)(?:{_YEAR}[-_.]?{_MONTH}[-_.]?{_DAY}(?:[ _T.-]|[ _]at[ _]|-WA)?{_TIME}"
+    rf"|{_DAY}([-_.]){_DAY}\1(?:{_YEAR}|\d\d)(?:[ _T.-]|, ?|[ _](?:at|в)[ _]){_TIME})", re.I)
+# A time in seconds or milliseconds since 1970, between 2001 and 2033: FB_IMG_1641234567890, mmexport...,
+# Snapchat-1641234567, tg_image_1641234567.
+_EPOCH = re.compile(r"(?<!\d)1\d{9}(?:\d{3})?(?!\d)")
+# A name that is a date and nothing else, either order, perhaps with a copy counter: 2022-01-05, 05.01.2022 (2).
+_DATE_ONLY = re.compile(rf"^(?:{_YEAR}([-_.]?){_MONTH}\1{_DAY}|{_DAY}([-_.]){_DAY}\2{_YEAR})"
+                        r"(?:[ _-]?\(\d+\)|[_-]\d{1,3})?$")
 _DEVICE = re.compile(
-    r"^(?:IMG|VID|PXL|MVIMG|PANO|BURST|MVI|MOV|PICT|CIMG|IMAG|HPIM|DSC|DSCN|DSCF|DSC_|_DSC|_MG|_IMG|SAM|SDC|"
+    r"^(?:IMG_E|IMG|VID|PXL|MVIMG|PANO|BURST|MVI|MOV|PICT|CIMG|IMAG|HPIM|DSC|DSCN|DSCF|DSC_|_DSC|_MG|_IMG|SAM|SDC|"
     r"RIMG|GOPR|G[HXP]\d\d|DJI|KIF|STA|PIC|P\d{3}|DCIM|FullSizeRender|Photo|Image)[_\-\s]?\d{3,}"
     r"|^(?:Screenshot|Screen[ _]?Shot|Скриншот|Снимок[ _]экрана|Bildschirmfoto|WhatsApp[ _](?:Image|Video)|"
-    r"signal-\d|telegram-cloud-photo|photo_\d{4}|IMG-\d{8}-WA|PHOTO-\d{4})"
+    r"signal-\d|telegram-cloud-photo|photo_\d{4}|IMG-\d{8}-WA|PHOTO-\d{4}|FB_IMG_\d|mmexport\d|wx_camera_\d|"
+    r"received_\d{6}|tg_image_\d|viber_image_\d|Snapchat-\d|Weixin[ _]Image|微信图片|FullSizeRender|image\d{1,2}$)"
+    r"|^IMG-[0-9a-f]{32}-V"  # Viber
+    r"|^-?\d{6,}_-?\d{5,}$"  # Telegram's cache: a chat or file id and a local id, such as -1001234567_123456
     r"|^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$",  # a phone's share or export id
     re.I)
 _FOLDER = re.compile(r"^(?:DCIM|\d{3}[A-Z0-9_]{5}|Camera|Camera Roll|Screenshots|WhatsApp(?: Images)?|Telegram"
@@ -47,8 +67,10 @@ def _stem(name: str) -> str:
 def name_pattern(name: str) -> str | None:
     """What the last part of `name` gives away: a capture time or a device pattern; None for a neutral name."""
     stem = _stem(name)
-    if _CAPTURE_TIME.search(stem):
+    if _CAPTURE_TIME.search(stem) or _EPOCH.search(stem):
         return f"a capture time ({stem})"
+    if _DATE_ONLY.match(stem):
+        return f"a capture date ({stem})"
     if _DEVICE.search(stem):
         return f"a camera, phone or messenger name ({stem})"
     return None
@@ -58,7 +80,7 @@ def folder_pattern(part: str) -> str | None:
     """What a folder name gives away (DCIM, 100CANON, Camera, WhatsApp Images, a capture time); None if nothing."""
     if _FOLDER.match(part):
         return f"a camera or app folder ({part})"
-    return f"a capture time ({part})" if _CAPTURE_TIME.search(part) else None
+    return f"a capture time ({part})" if _CAPTURE_TIME.search(part) or _EPOCH.search(part) else None
 
 
 def neutral_names(members: Iterable[str], taken: set[str]) -> dict[str, str]:

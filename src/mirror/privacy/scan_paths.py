@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.errors import PhotoError
+from mirror.errors import ConfigError, PhotoError
 from mirror.formats.manifest import AUTHOR_KEY_NAME, LAYOUTS, SIG_NAME, SUMS_NAME
 from mirror.formats.media import DOCUMENTS, media_for, os_junk, suffix_of
 from mirror.formats.names import printable
@@ -82,7 +82,7 @@ class ScanReport:
 
 def _looks_like_text(head: bytes) -> bool:
     """No NUL bytes, or the NUL pattern of UTF-16: worth scanning as text."""
-    return b"\0" not in head[:8192] or stream_codec(head).startswith(("utf-16", "utf_16", "utf-32"))
+    return b"\0" not in head[:8192] or stream_codec(head).startswith(("utf-16", "utf_16", "utf-32", "utf_32"))
 
 
 def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
@@ -136,7 +136,7 @@ def _read(handle: BinaryIO) -> Iterator[bytes]:
 
 def _file_chunks(path: Path) -> Chunks:
     def read() -> Iterator[bytes]:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             yield from _read(handle)
     return read
 
@@ -150,7 +150,12 @@ def _scan_folder(folder: Path, report: ScanReport) -> None:
             if path.is_symlink() or not path.is_file():
                 report.skip(relative, "a link or not a regular file")
             else:
-                _scan_file(relative, _file_chunks(path), report)
+                try:
+                    _scan_file(relative, _file_chunks(path), report)
+                except ConfigError:  # swapped for a FIFO or device since it was listed
+                    report.skip(relative, "a link or not a regular file")
+                except OSError as exc:  # unreadable: counted as not scanned, the rest still is
+                    report.skip(relative, f"cannot be read: {exc.strerror or exc}")
 
 
 def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:

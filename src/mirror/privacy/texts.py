@@ -24,10 +24,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from mirror.errors import InputError
+from mirror.privacy.cyrillic import cyrillic_encoding
 
 MAX_BLOCK = 256 * 1024  # characters scanned at once; a longer line is scanned in overlapping parts
 OVERLAP = 1024  # characters a part shares with the one before, so an identifier cut at the edge is still seen
 SNIFF = 64 * 1024  # bytes looked at to choose an encoding
+CYRILLIC_SNIFF = 16 * 1024  # of which the Cyrillic code pages are told apart on the first (pure Python, per byte)
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
          (codecs.BOM_UTF8, "utf-8-sig", ""), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
          (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"))
@@ -35,7 +37,8 @@ DESCRIBED = {"cp1251": "Windows Cyrillic, as Russian-language Windows saves it",
              "koi8_r": "KOI8-R Cyrillic", "koi8_u": "KOI8-U Cyrillic", "cp866": "DOS Cyrillic",
              "cp1125": "DOS Cyrillic", "mac_cyrillic": "Mac Cyrillic", "iso8859_5": "ISO Cyrillic",
              "ptcp154": "Kazakh PT154", "cp1252": "Windows Western European", "utf_16_le": "UTF-16 without a BOM",
-             "utf_16_be": "UTF-16 without a BOM"}
+             "utf_16_be": "UTF-16 without a BOM", "utf_32_le": "UTF-32 without a BOM",
+             "utf_32_be": "UTF-32 without a BOM"}
 Block = tuple[int, str, int]  # first line number, text, how many leading characters an earlier block held
 _BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _BREAK = re.compile(f"[{_BREAKS}]")
@@ -65,10 +68,16 @@ def _bom(head: bytes) -> tuple[str, str] | None:
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
-    """'utf_16_le' or 'utf_16_be' when every other byte is 0x00 (Latin) or 0x04 (Cyrillic), as in UTF-16 text."""
-    sample = head[: SNIFF // 2 * 2]
+    """'utf_16_le' or 'utf_16_be' when every other byte is 0x00 (Latin) or 0x04 (Cyrillic), as in UTF-16 text;
+    'utf_32_le' or 'utf_32_be' when two bytes of every four are 0x00 and a third 0x00 or 0x04."""
+    sample = head[: SNIFF // 4 * 4]
     if len(sample) < 8:
         return None
+    if len(sample) % 4 == 0:
+        for zeros, high, low, codec in ((sample[2::4] + sample[3::4], sample[1::4], sample[0::4], "utf_32_le"),
+                                        (sample[0::4] + sample[1::4], sample[2::4], sample[3::4], "utf_32_be")):
+            if not zeros.strip(b"\0") and _share(high, (0, 4)) >= 0.85 and _share(low, (0,)) < 0.2:
+                return codec
     for high, low, codec in ((sample[1::2], sample[0::2], "utf_16_le"), (sample[0::2], sample[1::2], "utf_16_be")):
         if _share(high, (0, 4)) >= 0.85 and _share(low, (0, 4)) < 0.2:
             return codec
@@ -87,17 +96,19 @@ def _single_byte(codec: str) -> bool:
 def guess_encoding(head: bytes) -> str | None:
     """The likely 8-bit encoding of bytes that are not UTF-8 (a Python codec name), or None.
 
-    charset-normalizer's first single-byte candidate; for a sample too short for it, cp1251 when
-    that reads as Cyrillic (the users' own legacy encoding).
+    The Cyrillic code page that reads the bytes most like Russian or Kazakh (the users' own legacy
+    encodings, which a general detector confuses on short texts: KOI8-R taken for cp1251, cp866 for
+    Urdu); for other texts, charset-normalizer's first single-byte candidate.
     """
     from charset_normalizer import from_bytes
 
+    cyrillic = cyrillic_encoding(head[:CYRILLIC_SNIFF])
+    if cyrillic is not None:
+        return cyrillic
     for match in from_bytes(head[:SNIFF]):
         if _single_byte(match.encoding):
             return str(match.encoding)
-    letters = [c for c in head[:SNIFF].decode("cp1251", "replace") if c.isalpha()]
-    cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
-    return "cp1251" if letters and cyrillic * 2 > len(letters) else None
+    return None
 
 
 def _is_utf8(raw: bytes) -> bool:

@@ -29,16 +29,20 @@ from pathlib import Path
 from typing import Any
 
 from mirror.bundle.verify import verify_bundle
-from mirror.errors import ConfigError, VerificationError
+from mirror.errors import ConfigError, ManifestError, SignatureError, VerificationError
 from mirror.formats.index import MAX_INDEX, BundleEntry
 from mirror.formats.layout import INDEX_NAME, LISTING_NAME, MAX_SIG_FILE, SIG_SUFFIX, bundle_path, sums_paths
 from mirror.formats.listing import MAX_ENTRIES, Listing
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME, BundleMeta
+from mirror.formats.minisign import Signature
 from mirror.formats.names import printable
 from mirror.safeio import file_sha256
 from mirror.serve.headers import content_type
 
 Log = Callable[[str], None]
+MAX_CANDIDATES = 2 * MAX_ENTRIES  # .7z files looked at in a folder; the rest are named as not looked at
+MAX_SKIPPED = 100  # problems listed one by one; beyond, a count
+MAX_PINNED = 1000  # index/<version> pairs served, the highest versions (readers ask for the newest)
 _VERSIONED = re.compile(r"\d{1,9}\.json(\.minisig)?")
 
 
@@ -155,9 +159,11 @@ def _index_files(root: Path) -> dict[str, Item]:
             files[name] = Item.of_bytes(name, data)
     pinned = root / "index"
     if pinned.is_dir() and not pinned.is_symlink():
-        for entry in os.scandir(pinned):
+        entries = [entry for entry in os.scandir(pinned) if _VERSIONED.fullmatch(entry.name)]
+        entries.sort(key=lambda entry: int(entry.name.split(".", 1)[0]), reverse=True)
+        for entry in entries[: 2 * MAX_PINNED]:
             info = _regular(Path(entry.path))
-            if _VERSIONED.fullmatch(entry.name) and info is not None:
+            if info is not None:
                 limit = MAX_SIG_FILE if entry.name.endswith(SIG_SUFFIX) else MAX_INDEX
                 if info.st_size <= limit:
                     stamp = Stamp.of(info)
@@ -170,16 +176,19 @@ def _stamp_etag(stamp: Stamp) -> str:
     return f'"{stamp.inode:x}-{stamp.size:x}-{stamp.mtime_ns:x}"'
 
 
-def _candidates(root: Path) -> list[tuple[Path, Stamp]]:
-    found = []
+def _candidates(root: Path) -> tuple[list[tuple[Path, Stamp]], int]:
+    """The bundles to look at (regular *.7z files, in name order, at most MAX_CANDIDATES), and how many more."""
+    names: list[os.DirEntry[str]] = []
     for folder in (root, root / "bundles"):
-        if not folder.is_dir() or folder.is_symlink():
-            continue
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            info = _regular(Path(entry.path))
-            if entry.name.endswith(".7z") and not entry.name.startswith(".") and info is not None:
-                found.append((Path(entry.path), Stamp.of(info)))
-    return found
+        if folder.is_dir() and not folder.is_symlink():
+            names += sorted((e for e in os.scandir(folder) if e.name.endswith(".7z") and not e.name.startswith(".")),
+                            key=lambda e: e.name)
+    found = []
+    for entry in names[:MAX_CANDIDATES]:
+        info = _regular(Path(entry.path))
+        if info is not None:
+            found.append((Path(entry.path), Stamp.of(info)))
+    return found, max(0, len(names) - MAX_CANDIDATES)
 
 
 def _check(path: Path, stamp: Stamp) -> _Checked:
@@ -213,7 +222,8 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
     offers: dict[str, Offer] = {}
     skipped: list[str] = []
     checked_now: dict[tuple[Path, Stamp], _Checked] = {}
-    for path, stamp in _candidates(root):
+    candidates, beyond = _candidates(root)
+    for path, stamp in candidates:
         known = (cache or {}).get((path, stamp))
         if known is None:
             log(f"checking {printable(path.name)} ...")
@@ -221,13 +231,33 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
         checked_now[(path, stamp)] = known
         where = printable(str(path.relative_to(root)))
         if known.offer is None:
-            skipped.append(f"{where}: {known.problem}")
+            if len(skipped) < MAX_SKIPPED:
+                skipped.append(f"{where}: {known.problem}")
+            else:
+                beyond += 1
         elif known.offer.sha256 not in offers and len(offers) < MAX_ENTRIES:
             offers[known.offer.sha256] = known.offer
             files.update(_offer_files(known.offer, known, path, stamp))
+    if beyond:
+        skipped.append(f"{beyond} more file(s) that were not offered: too many, or they do not verify")
     ordered = tuple(sorted(offers.values(), key=lambda o: (o.meta.title, o.meta.bundle_id, o.meta.version)))
     files[LISTING_NAME] = Item.of_bytes(LISTING_NAME, Listing(tuple(o.entry for o in ordered)).to_bytes())
-    return Catalog(root, ordered, files, INDEX_NAME in files, tuple(skipped), checked_now)
+    return Catalog(root, ordered, files, _looks_signed(files), tuple(skipped), checked_now)
+
+
+def _looks_signed(files: Mapping[str, Item]) -> bool:
+    """Whether the folder holds an index pair: index.json and a minisign signature by a publisher beside it.
+
+    The server cannot check the signature (it does not know the publisher's key; readers do); it only
+    says "signed" when there is a signature of an index at all.
+    """
+    index, signature = files.get(INDEX_NAME), files.get(INDEX_NAME + SIG_SUFFIX)
+    if index is None or signature is None or signature.data is None:
+        return False
+    try:
+        return Signature.from_bytes(signature.data).trusted_comment.startswith("index:")
+    except (SignatureError, ManifestError):
+        return False
 
 
 def folder_state(root: Path) -> tuple[object, ...]:

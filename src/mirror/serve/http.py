@@ -50,6 +50,10 @@ class _TooSlow(Exception):
     """The client did not take a piece of the body in time."""
 
 
+class _Shrunk(Exception):
+    """The file ended before the bytes promised in Content-Length: it was cut or replaced while being sent."""
+
+
 class _Protocol(web.RequestHandler):
     """aiohttp's connection handler; its own error answers (bad requests) carry the security headers too."""
 
@@ -207,6 +211,10 @@ class HttpServer:
                 self.stats.too_slow += 1
                 if request.transport is not None:
                     request.transport.abort()
+            except _Shrunk:  # the client must see the body end short at once, not wait for bytes that never come
+                self.on_stale()
+                if request.transport is not None:
+                    request.transport.abort()
             except ConnectionError:
                 pass  # the client went away; finish_response sees the closed transport
             finally:
@@ -224,9 +232,11 @@ class HttpServer:
             piece = min(pace.piece, span.length - done)
             try:
                 async with asyncio.timeout(self.limits.window):
-                    await loop.sendfile(transport, handle, span.start + done, piece)
+                    sent = await loop.sendfile(transport, handle, span.start + done, piece)
             except TimeoutError:
                 raise _TooSlow from None
+            if sent < piece:
+                raise _Shrunk
             done += piece
             self.stats.bytes_sent += piece
             pace.next_piece(loop.time(), done)

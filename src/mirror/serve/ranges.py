@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})", re.IGNORECASE)
+# Positions of any length a client may write (some send 2**64 - 1 for "to the end"), within reason.
+_RANGE = re.compile(r"bytes=(\d{0,40})-(\d{0,40})", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)

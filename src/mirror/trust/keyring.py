@@ -24,10 +24,11 @@ from pathlib import Path
 from mirror.errors import KeyringError, WrongPassphrase
 from mirror.formats.minisign import PublicKeyFile
 from mirror.formats.timefmt import now_text
-from mirror.safeio import atomic_write
+from mirror.safeio import atomic_write, read_regular
 from mirror.trust.keys import SecretKey
 from mirror.trust.keyset import CHECKS, ROLES, Checked, KeyRecord, Role, TrustedKeys, check_strength
 
+_KEY_FILE_LIMIT = 64 * 1024  # a key file or trust record is a few hundred bytes
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 Ask = Callable[[str], bytes]  # asks for the passphrase of the named key
 
@@ -70,7 +71,7 @@ class Keyring:
         """
         pub_path = self._path(name, ".pub")
         try:
-            public = PublicKeyFile.from_text(pub_path.read_text(encoding="utf-8"), f"key {name}")
+            public = PublicKeyFile.from_text(read_regular(pub_path, _KEY_FILE_LIMIT).decode("utf-8"), f"key {name}")
         except FileNotFoundError:
             raise KeyringError(f"no key named {name} in {self.folder}", hint="see `mirror keys list`") from None
         except UnicodeDecodeError:
@@ -80,7 +81,7 @@ class Keyring:
         trust_path = self._path(name, ".trust.json")
         if trust_path.exists():
             try:
-                loaded = json.loads(trust_path.read_text(encoding="utf-8"))
+                loaded = json.loads(read_regular(trust_path, _KEY_FILE_LIMIT).decode("utf-8"))
             except (ValueError, UnicodeDecodeError):
                 raise KeyringError(f"trust record of key {name} is damaged: {trust_path}") from None
             if isinstance(loaded, dict):
@@ -150,7 +151,7 @@ class Keyring:
             KeyringError: no secret key of that name, or it does not open.
         """
         try:
-            raw = self._path(name, ".key").read_bytes()
+            raw = read_regular(self._path(name, ".key"), _KEY_FILE_LIMIT)
         except FileNotFoundError:
             raise KeyringError(f"no secret key named {name} in {self.folder}") from None
         return SecretKey.unseal(raw, passphrase, name)
@@ -158,7 +159,7 @@ class Keyring:
     def secret_is_encrypted(self, name: str) -> bool:
         """Whether the secret key `name` needs a passphrase (False if there is none)."""
         path = self._path(name, ".key")
-        return path.exists() and SecretKey.is_encrypted(path.read_bytes())
+        return path.exists() and SecretKey.is_encrypted(read_regular(path, _KEY_FILE_LIMIT))
 
     def unlock(self, name: str, ask: Ask, attempts: int = 1) -> SecretKey:
         """The secret key `name`, asking for its passphrase only when it has one, up to `attempts` times.

@@ -12,12 +12,19 @@ keyboard patterns, dates, l33t) must estimate at least 10^12 guesses. Words
 zxcvbn does not know (Russian, Kazakh) count as random letters, so a phrase of
 three or four words in any language passes. `mirror keys new --weak-passphrase`
 accepts a weaker one when the author insists.
+
+zxcvbn refuses input longer than 72 characters (its matching grows fast with
+length), so a long passphrase is judged in pieces of 72: the estimates of the
+pieces add up (as the guesses of independent parts multiply), a piece already
+seen adds nothing, and no more than the first 16 pieces are read. Any length
+works; a long repetition stays weak.
 """
 
 from __future__ import annotations
 
 MIN_GUESSES_LOG10 = 12
-_CHECKED_LENGTH = 100  # zxcvbn's time grows fast with length; beyond this, a passphrase is long enough
+_PIECE = 72  # zxcvbn's own limit on the length of its input
+_MOST_PIECES = 16  # bounds the time spent on a pasted text: 16 x 72 characters are checked at most
 
 
 def passphrase_problem(passphrase: bytes, context: list[str]) -> str | None:
@@ -30,13 +37,19 @@ def passphrase_problem(passphrase: bytes, context: list[str]) -> str | None:
     from zxcvbn import zxcvbn
 
     text = passphrase.decode("utf-8", "replace")
-    if len(text) >= _CHECKED_LENGTH:
-        return None
-    result = zxcvbn(text, user_inputs=[*context, "mirror"])
-    exponent = float(result["guesses_log10"])
+    pieces = [text[start:start + _PIECE] for start in range(0, min(len(text), _PIECE * _MOST_PIECES), _PIECE)]
+    first = zxcvbn(text[:_PIECE], user_inputs=[*context, "mirror"], max_length=_PIECE)
+    exponent = float(first["guesses_log10"])
+    seen = set(pieces[:1])
+    for piece in pieces[1:]:
+        if exponent >= MIN_GUESSES_LOG10:
+            break
+        if piece not in seen:
+            seen.add(piece)
+            exponent += float(zxcvbn(piece, user_inputs=[*context, "mirror"], max_length=_PIECE)["guesses_log10"])
     if exponent >= MIN_GUESSES_LOG10:
         return None
-    feedback = result["feedback"]
+    feedback = first["feedback"]
     advice = " ".join(part for part in [feedback.get("warning") or "", *feedback.get("suggestions", [])] if part)
     return (f"it could be guessed in about 10^{int(exponent)} tries (at least 10^{MIN_GUESSES_LOG10} are needed)"
             + (f": {advice}" if advice else ""))

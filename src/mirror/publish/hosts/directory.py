@@ -25,6 +25,7 @@ from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
 from mirror.publish.hosts.base import CHUNK, read_back
+from mirror.safeio import open_regular
 
 
 class DirectoryHost:
@@ -125,9 +126,11 @@ class DirectoryHost:
     def _open(self, path: str) -> BinaryIO:
         target = self._target(path)
         try:
-            return target.open("rb")
+            return open_regular(target)  # a FIFO or device on the drive is refused, never waited on
         except FileNotFoundError:
             raise MissingFile(self._name, f"{path} does not exist") from None
+        except ConfigError:
+            raise TransferError(self._name, f"{path} is not a regular file", Failure.BAD_ANSWER) from None
         except OSError as exc:
             raise self._error(path, exc) from exc
 

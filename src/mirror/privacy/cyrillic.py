@@ -1,0 +1,90 @@
+"""Which Cyrillic code page a legacy text was saved in, told by how Russian and Kazakh letters are used.
+
+Example::
+
+    cyrillic_encoding("Привет, как дела?".encode("koi8_r"))     # "koi8_r"
+    cyrillic_encoding("Привет, как дела?".encode("cp1251"))     # "cp1251"
+    cyrillic_encoding("Қаңтар оқиғалары".encode("kz1048"))      # "kz1048"
+    cyrillic_encoding("café au lait".encode("cp1252"))          # None: not Cyrillic
+
+The Cyrillic code pages (Windows cp1251 and kz1048, KOI8-R and KOI8-U, DOS
+cp866, Mac, ISO 8859-5) put the same letters at different bytes, and each
+reads every other one's bytes as letters too, so a general detector guessing
+from a short text often names the wrong one (a KOI8-R note read as cp1251
+is a string of capitals in the middle of words). Here each candidate is
+scored by how likely its reading of the bytes above 127 is as Russian or
+Kazakh: letter frequencies, a capital after a small letter inside a word
+costs a lot, anything that is not a letter costs more. ASCII reads the same
+in all of them and does not count.
+"""
+
+from __future__ import annotations
+
+import math
+
+CANDIDATES = ("cp1251", "koi8_r", "kz1048", "koi8_u", "cp866", "mac_cyrillic", "iso8859_5")
+# How often each letter appears in Russian and Kazakh prose, per 1000 letters (Kazakh letters from Kazakh text).
+_FREQUENCY = {
+    "о": 110, "е": 85, "а": 80, "и": 74, "н": 67, "т": 63, "с": 55, "р": 47, "в": 45, "л": 44, "к": 35,
+    "м": 32, "д": 30, "п": 28, "у": 26, "я": 20, "ы": 19, "ь": 17, "г": 17, "з": 17, "б": 16, "ч": 14,  # noqa: RUF001
+    "й": 12, "х": 10, "ж": 9, "ш": 7, "ю": 6, "ц": 5, "щ": 4, "э": 3, "ф": 3, "ъ": 0.4, "ё": 1,
+    "і": 20, "ә": 15, "қ": 15, "ұ": 8, "ң": 8, "ғ": 8, "ү": 8, "ө": 5, "һ": 0.3, "є": 0.5, "ї": 0.5, "ґ": 0.1,
+}
+_OTHER_LETTER = 0.05  # Cyrillic letters of other languages (ў, ђ, љ...) and Latin ones: rare in these texts
+_NOT_A_LETTER = 0.005  # box drawing, signs, controls: what a wrong code page makes of letters
+_CAPITAL_INSIDE = 0.01  # a capital right after a small letter
+_WORTH: dict[str, float] = {letter: math.log(count / 1000) for letter, count in _FREQUENCY.items()}
+
+
+def _cyrillic(char: str) -> bool:
+    return "\u0400" <= char <= "\u04ff"
+
+
+def _score(text: str, raw: bytes) -> tuple[float, int]:
+    """The log-likelihood of the characters read from bytes above 127, and how many of them are Cyrillic letters."""
+    total, cyrillic, previous = 0.0, 0, ""
+    for char, byte in zip(text, raw, strict=True):
+        if byte >= 128:
+            lower = char.lower()
+            if lower in _WORTH:
+                total += _WORTH[lower]
+                cyrillic += 1
+            elif char.isalpha():
+                total += math.log(_OTHER_LETTER / 1000)
+                cyrillic += _cyrillic(char)
+            else:
+                total += math.log(_NOT_A_LETTER / 1000)
+            if char.isupper() and previous.islower():
+                total += math.log(_CAPITAL_INSIDE)
+        previous = char
+    return total, cyrillic
+
+
+def cyrillic_encoding(raw: bytes) -> str | None:
+    """The Cyrillic code page that reads `raw` most like Russian or Kazakh, or None if no reading looks Cyrillic.
+
+    A reading looks Cyrillic when most characters above 127 are Cyrillic letters and they are not
+    mixed into Latin words (as cp1252's "café" read as cp1251 would be: "cafй").
+    """
+    high = sum(1 for byte in raw if byte >= 128)
+    if not high:
+        return None
+    best: tuple[float, str] | None = None
+    for codec in CANDIDATES:
+        text = raw.decode(codec, "replace")
+        if len(text) != len(raw):
+            continue
+        score, cyrillic = _score(text, raw)
+        if cyrillic * 4 >= high * 3 and not _mixed_words(text) and (best is None or score > best[0]):
+            best = (score, codec)
+    return None if best is None else best[1]
+
+
+def _mixed_words(text: str) -> bool:
+    """Whether more than a tenth of the words that hold Cyrillic letters hold Latin letters too."""
+    mixed = words = 0
+    for word in "".join(c if c.isalpha() else " " for c in text).split():
+        if any(_cyrillic(c) for c in word):
+            words += 1
+            mixed += any("a" <= c.lower() <= "z" for c in word)
+    return mixed * 10 > words
