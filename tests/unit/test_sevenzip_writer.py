@@ -178,3 +178,15 @@ def test_copy_keeps_a_block_crc_and_does_not_repeat_it(tmp_path: Path) -> None:
         assert read_archive(fp, Limits()).folders[1].crc == crc
     assert _contents(tmp_path / "b.7z")["one.txt"] == b"only member\n"
     assert _stock(tmp_path / "b.7z", tmp_path / "x")["one.txt"] == b"only member\n"
+
+
+def test_an_unknown_method_is_named_once() -> None:
+    """An unknown coder id reads "unsupported method 0x7f01", never "method method 7f01"."""
+    from mirror.errors import ArchiveError
+    from mirror.sevenzip.model import Coder
+    from mirror.sevenzip.reader import _lzma_filters
+
+    assert Coder(b"\x7f\x01", b"").name == "0x7f01"
+    with pytest.raises(ArchiveError) as raised:
+        _lzma_filters((Coder(b"\x7f\x01", b""),))
+    assert str(raised.value) == "unsupported method 0x7f01 in this archive"

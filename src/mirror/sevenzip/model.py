@@ -54,8 +54,8 @@ class Coder:
 
     @property
     def name(self) -> str:
-        """7-Zip's name for the method, or its id in hex."""
-        return METHOD_NAMES.get(self.method, "method " + self.method.hex())
+        """7-Zip's name for the method, or its id in hex (0x7f01)."""
+        return METHOD_NAMES.get(self.method, "0x" + self.method.hex())
 
 
 @dataclass(frozen=True, slots=True)

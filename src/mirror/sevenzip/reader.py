@@ -241,6 +241,19 @@ def iter_members(fp: BinaryIO, archive: Archive, crc: bool = True, chunk: int = 
             yield member, _checked(chunks, member) if crc else chunks
 
 
+def iter_block(fp: BinaryIO, archive: Archive, index: int) -> Iterator[tuple[Member, Iterator[bytes]]]:
+    """The members with data of block `index` alone, as `iter_members` gives them (consume each in turn).
+
+    Raises:
+        ArchiveError: damaged or truncated data, CRC mismatch.
+        IndexError: no such block.
+    """
+    reader = _FolderReader(fp, archive.folders[index])
+    for member in archive.members:
+        if member.folder == index:
+            yield member, _checked(reader.chunks(member.size), member)
+
+
 def _checked(chunks: Iterator[bytes], member: Member) -> Iterator[bytes]:
     crc = 0
     for chunk in chunks:
