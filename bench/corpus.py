@@ -15,7 +15,10 @@ encoder is deterministic for one libjpeg). Shapes:
 - ``tiny``: 3 small photos and 12 accounts, for the CI smoke run;
 - ``S``: about 100 MB, 33 JPEGs of 2-4 MB, 2 PNG screenshots, 400 accounts;
 - ``M``: about 1 GB, 310 JPEGs, 20 PNG screenshots, 4000 accounts;
-- ``many``: 20,000 accounts of 1-3 KB and 3 photos.
+- ``many``: 20,000 accounts of 1-3 KB and 3 photos;
+- ``many10k``, ``many100k``, ``many1m``: 10,000, 100,000 and 1,000,000 accounts of 1-3 KB, no photos;
+  ``many1m`` is ``many100k``'s accounts, each hard-linked under ten names (made in a minute, 1.8 GB read as
+  text but no more disk; identical texts fall in different LZMA2 blocks, so sizes stay honest).
 
 Photos are what a phone camera writes: 8-12 megapixel, gradients (sky, street), blurred shapes (buildings,
 windows, lamps), structure at several scales and sensor noise, JPEG quality 92 with a small EXIF block
@@ -33,6 +36,7 @@ import dataclasses
 import io
 import itertools
 import json
+import os
 import random
 import shutil
 import sys
@@ -61,6 +65,7 @@ class Shape:
     accounts: int
     account_kb: tuple[float, float]  # size range of an account body, in KB
     photo_scale: float = 1.0  # 1.0 = camera-sized photos; smaller for the tiny corpus
+    links_to: str = ""  # made of hard links to this shape's accounts, each under several names
 
 
 SHAPES: dict[str, Shape] = {
@@ -68,6 +73,9 @@ SHAPES: dict[str, Shape] = {
     "S": Shape("S", jpegs=33, pngs=2, accounts=400, account_kb=(2.0, 14.0)),
     "M": Shape("M", jpegs=310, pngs=20, accounts=4000, account_kb=(2.0, 14.0)),
     "many": Shape("many", jpegs=3, pngs=0, accounts=20000, account_kb=(0.8, 2.6)),
+    "many10k": Shape("many10k", jpegs=0, pngs=0, accounts=10_000, account_kb=(0.8, 2.6)),
+    "many100k": Shape("many100k", jpegs=0, pngs=0, accounts=100_000, account_kb=(0.8, 2.6)),
+    "many1m": Shape("many1m", jpegs=0, pngs=0, accounts=1_000_000, account_kb=(0.8, 2.6), links_to="many100k"),
 }
 
 
@@ -485,6 +493,8 @@ def ensure_corpus(shape: str, force: bool = False, workers: int = 2, quiet: bool
     (root / "accounts").mkdir(parents=True)
     (root / "photos").mkdir()
     photo_bytes = account_bytes = 0
+    if spec.links_to:
+        return _linked(spec, ensure_corpus(spec.links_to, workers=workers, quiet=quiet), root)
     for index in range(spec.accounts):
         name, data = make_account(_seed(shape, "account", index), index, spec.account_kb)
         (root / "accounts" / name).write_bytes(data)
@@ -512,6 +522,25 @@ def ensure_corpus(shape: str, force: bool = False, workers: int = 2, quiet: bool
     record["path"] = str(root)
     record["version"] = GENERATOR_VERSION
     _info_path(shape).write_text(json.dumps(record, indent=1) + "\n")
+    return info
+
+
+def _linked(spec: Shape, base: CorpusInfo, root: Path) -> CorpusInfo:
+    """spec.accounts accounts: hard links to `base`'s, each under several names."""
+    names = sorted(p.name for p in (base.path / "accounts").iterdir())
+    copies = -(-spec.accounts // len(names))
+    made = account_bytes = 0
+    for copy in range(copies):
+        for name in names[: spec.accounts - made]:
+            source = base.path / "accounts" / name
+            os.link(source, root / "accounts" / f"{copy}-{name}")
+            account_bytes += source.stat().st_size
+            made += 1
+    info = CorpusInfo(spec.name, root, made, 0, made, account_bytes, 0, account_bytes)
+    record = dataclasses.asdict(info)
+    record["path"] = str(root)
+    record["version"] = GENERATOR_VERSION
+    _info_path(spec.name).write_text(json.dumps(record, indent=1) + "\n")
     return info
 
 

@@ -9,7 +9,8 @@ Usage::
 
 For each corpus shape (bench/corpus.py) it times, and samples the memory of, every command of four sections:
 
-- create: ``mirror create`` vs ``7zz a -mx5``, ``7zz a -mx1``, py7zr with its default filters, ``tar | zstd -3``;
+- create: ``mirror create`` vs ``7zz a -mx5``, ``7zz a -mx1``, py7zr with its default filters, ``tar | zstd -3``,
+  and the floor, ``tar | cat`` (reading every file once);
 - verify: ``mirror verify`` vs ``7zz t``, ``7zz x`` + ``sha256sum -c``, and ``sha256sum -c`` alone;
 - extract: ``mirror extract`` vs ``7zz x``;
 - start-up: ``mirror --help`` and ``mirror verify`` of a tiny bundle (against ``python -c pass``).
@@ -215,6 +216,8 @@ def _commands() -> dict[str, list[Command]]:
                 lambda c: _sh(f"tar -C {_q(c.corpus)} -cf - accounts photos | {_q(c.zstd or 'zstd')} -3 -q -o "
                               f"{_q(c.path('out.tar.zst'))} -"), ("zstd",), _rm("out.tar.zst"),
                 lambda c: c.path("out.tar.zst")),
+        Command("read-floor", "tar \\| cat (reading the files: the floor)",
+                lambda c: _sh(f"tar -C {_q(c.corpus)} -cf - accounts photos | cat > /dev/null")),
     ]
     verify = [
         Command("mirror", "mirror verify", lambda c: [*c.mirror, "verify", str(c.bundle), "--keys", str(c.keys)],
@@ -547,6 +550,7 @@ def evaluate_targets(shapes: dict[str, dict[str, object]], startup: list[Row] | 
     else:
         targets.append(Target("create on many within 2x of `7zz a -mx5`'s time and 25% of its size", None,
                               "many not measured"))
+    targets += _create_targets(rows)
     help_row = _row(startup or [], "mirror-help")
     if help_row:
         wall = _num(help_row, "wall")
@@ -554,6 +558,42 @@ def evaluate_targets(shapes: dict[str, dict[str, object]], startup: list[Row] | 
         targets.append(Target("`mirror --help` in under 0.3 s", wall < 0.3, f"{wall:.3f} s"))
     else:
         targets.append(Target("`mirror --help` in under 0.3 s", None, "start-up not measured"))
+    return targets
+
+
+def _create_targets(rows: Callable[[str, str], list[Row]]) -> list[Target]:
+    """Create: text against 7-Zip (time of -mx1, size of -mx5), photos against tar | zstd, memory at a million."""
+    targets: list[Target] = []
+    for shape, label in (("many10k", "10,000"), ("many100k", "100,000")):
+        found = rows(shape, "create")
+        m, fast, small = (_row(found, n) for n in ("mirror", "7zz-mx1", "7zz-mx5"))
+        if m and fast:
+            ratio = _num(m, "wall") / _num(fast, "wall")  # type: ignore[operator]
+            targets.append(Target(f"create of {label} accounts at most 1.5x the time of `7zz a -mx1`", ratio <= 1.5,
+                                  f"{ratio:.2f}x ({_fmt_s(_num(m, 'wall'))} s vs {_fmt_s(_num(fast, 'wall'))} s)"))
+        if m and small:
+            size = _num(m, "output_bytes") / _num(small, "output_bytes")  # type: ignore[operator]
+            targets.append(Target(f"create of {label} accounts within 10% of `7zz a -mx5`'s size", size <= 1.10,
+                                  f"{(size - 1) * 100:+.1f}% ({_fmt_mb(_num(m, 'output_bytes'))} MB vs "
+                                  f"{_fmt_mb(_num(small, 'output_bytes'))} MB)"))
+    for shape in ("S", "M"):
+        found = rows(shape, "create")
+        m, zst = _row(found, "mirror"), _row(found, "tar-zstd")
+        if m and zst:
+            ratio = _num(m, "wall") / _num(zst, "wall")  # type: ignore[operator]
+            targets.append(Target(f"create on {shape} (photos) at most 1.5x the time of `tar | zstd -3`",
+                                  ratio <= 1.5, f"{ratio:.2f}x ({_fmt_s(_num(m, 'wall'))} s vs "
+                                  f"{_fmt_s(_num(zst, 'wall'))} s)"))
+            peak = _num(m, "peak_rss")
+            if peak is not None:
+                targets.append(Target(f"peak memory of `mirror create` on {shape} under 100 MB", peak < 100 * MB,
+                                      f"{peak / MB:.1f} MB"))
+    m = _row(rows("many1m", "create"), "mirror")
+    if m:
+        peak = _num(m, "peak_rss")
+        ok = m.get("failed") is None and peak is not None and peak < 200 * MB
+        targets.append(Target("create of 1,000,000 accounts succeeds under 200 MB", ok,
+                              f"{_fmt_s(_num(m, 'wall'))} s, {_fmt_mb(peak)} MB" if peak else str(m.get("failed"))))
     return targets
 
 
@@ -706,6 +746,9 @@ def write_report(out: Path, shapes: dict[str, dict[str, object]], startup: dict[
     lines += ["", "Each cell is the competitor's figure ÷ `mirror`'s: for time, above 1 means `mirror` is faster; for "
               "size, below 1 means `mirror`'s bundle is bigger.", "", "## Chart", ""]
     lines += [f"_{chart_problem}_" if chart_problem else f"![median times and peak memory]({chart.name})", ""]
+    floors = BENCH / "floors.md"  # bench/floors.py's last report: verify, extract, publish and fetch vs the floors
+    if floors.exists():
+        lines += [floors.read_text().rstrip(), ""]
     if notes is not None and notes.exists():
         lines += [notes.read_text().rstrip(), ""]
     out.write_text("\n".join(lines))
@@ -715,7 +758,8 @@ def write_report(out: Path, shapes: dict[str, dict[str, object]], startup: dict[
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--shapes", default="S,many", help="comma-separated: tiny, S, M, many (default S,many)")
+    parser.add_argument("--shapes", default="S,many", help="comma-separated: tiny, S, M, many, many10k, many100k, "
+                        "many1m (default S,many)")
     parser.add_argument("--runs", type=int, default=3, help="counted runs per command (median; default 3)")
     parser.add_argument("--no-warmup", action="store_true", help="skip the uncounted warm-up round")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")

@@ -23,13 +23,14 @@ pytest_plugins = ["servers", "mirror_setup"]
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test reads the developer's keys, workspace or data folder."""
+    """No test reads the developer's keys, workspace, data or cache folder."""
     monkeypatch.delenv("MIRROR_PASSPHRASE", raising=False)
     monkeypatch.setenv("MIRROR_LANG", "en")
     monkeypatch.setenv("MIRROR_KEYS", str(tmp_path / "keys"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("MIRROR_ORIGINALS", str(tmp_path / "originals"))
     monkeypatch.setenv("MIRROR_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # what this machine verified: per test
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)

@@ -130,7 +130,7 @@ def golden() -> Golden:
     data = (DATA / "golden-v2.7z").read_bytes()
     offset, length, _ = struct.unpack("<QQI", data[12:32])
     buf = Buf(data[32 + offset : 32 + offset + length])
-    assert buf.byte() == 0x17  # py7zr writes an encoded header
+    assert buf.byte() == 0x17  # the writer compresses its header, as 7-Zip does
     folders, _ = parse_streams(buf, Limits(), 32 + offset)
     fp = io.BytesIO(data)
     plain = b"".join(_FolderReader(fp, folders[0]).chunks(folders[0].unpack_size))

@@ -59,3 +59,16 @@ def test_hostile_benchmark_measures_every_shape(tmp_path: Path) -> None:
     rows = [line for line in report.splitlines() if line.startswith("| ") and "`" in line]
     assert len(rows) == 6 * 3 + 3 * 2 + 2 * 3  # six shapes x three commands, three at the caps x two; growth rows
     assert "## Growth" in report and "## Targets" in report
+
+
+def test_floors_benchmark_runs_every_section(tmp_path: Path) -> None:
+    """`bench/floors.py --quick` measures verify, extract, memory, start-up, publish and fetch against their floors."""
+    out = tmp_path / "floors.md"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "floors.py"), "--quick", "--out", str(out),
+                           "--corpora", str(tmp_path / "corpora")], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = out.read_text()
+    for row in ("`openssl dgst -sha256`", "`mirror verify`", "`mirror extract`", "verify, 200 accounts",
+                "`mirror verify (tiny)`", "`mirror publish, nothing new`", "`mirror fetch`", "`curl -o`"):
+        assert row in report, row

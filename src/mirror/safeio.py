@@ -18,13 +18,11 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import hashlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -61,6 +59,8 @@ def rename_noreplace(source: Path, target: Path) -> None:
     Raises:
         ConfigError: `target` exists.
     """
+    import ctypes  # only extract renames this way; a verify need not load it
+
     libc = ctypes.CDLL(None, use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is not None:
@@ -101,6 +101,8 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
     if existing is not None and not force:
         raise ConfigError(f"{path} already exists", hint="pass --force to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # writers only; readers start faster without it
+
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     os.close(fd)
     tmp = Path(name)

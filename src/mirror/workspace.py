@@ -6,12 +6,13 @@ Example::
     if ws is not None:
         print(ws.sources, ws.bundles, ws.keys)
     config = find_config_file(Path.cwd())   # the nearest mirror.toml of any kind, for publish
-    trust_settings(config).require_endorsers  # [trust] require_endorsers = K; 0 when absent
+    trust_settings(ws.root / CONFIG_NAME).require_endorsers  # [trust] require_endorsers = K; 0 when absent
 
 A [workspace] table names `sources`, `bundles` and `keys`, relative to the file. A [trust] table holds the
-reader's policy: `require_endorsers = K` (docs/endorsements.md), read by `trust_settings`.
-Only that table makes a folder a workspace: a mirror.toml with only [publisher] and
-[hosts] (read by publish/config.py) leaves the keyring where it was.
+reader's policy: `require_endorsers = K` (docs/endorsements.md), read by `trust_settings`, and only from a
+workspace's mirror.toml. Only the [workspace] table makes a folder a workspace: a mirror.toml with only
+[publisher] and [hosts] (read by publish/config.py), or only [trust], leaves the keyring and the policy as
+they were.
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ def test_endorsers_count_only_when_the_reader_asks(endorsed: Path, reader: Path,
     code, out, _ = invoke(runner, "verify", endorsed, "--require-endorsers", "2")
     assert code == 0, out
     assert out.startswith(f"VERIFIED  {endorsed}")
-    assert "trusted      endorsed as knows-author by 2 keys you trust (bob, carol)" in out
+    assert "trusted      endorsed as knows-author by keys you trust: 2 (bob, carol)" in out
     code, out, _ = invoke(runner, "verify", "--json", endorsed, "--require-endorsers", "2")
     doc = json.loads(out)
     assert (code, doc["verdict"], doc["trust"]["require_endorsers"]) == (0, "verified", 2)
@@ -113,12 +113,12 @@ def test_endorsers_count_only_when_the_reader_asks(endorsed: Path, reader: Path,
     assert [e["status"] for e in doc["endorsements"]].count("unknown") == 1
     assert invoke(runner, "verify", endorsed, "--require-endorsers", "3")[0] == 5
 
-    Path("mirror.toml").write_text("[trust]\nrequire_endorsers = 2\n")
+    Path("mirror.toml").write_text("[workspace]\n\n[trust]\nrequire_endorsers = 2\n")
     assert invoke(runner, "verify", endorsed)[0] == 0
     assert invoke(runner, "verify", endorsed, "--require-endorsers", "0")[0] == 5  # the option wins
     code, out, _ = invoke(runner, "extract", endorsed, tmp_path / "out")
-    assert code == 0 and "endorsed as knows-author by 2 keys you trust" in out
-    Path("mirror.toml").write_text("[trust]\nrequire_endorsers = true\n")
+    assert code == 0 and "endorsed as knows-author by keys you trust: 2" in out
+    Path("mirror.toml").write_text("[workspace]\n[trust]\nrequire_endorsers = true\n")
     code, _, err = invoke(runner, "verify", endorsed)
     assert code == 2 and "trust.require_endorsers" in err
 
@@ -129,7 +129,7 @@ def test_one_endorser_is_not_two(bundle: Path, people: Keyring, reader: Path, tm
     one = _endorse(runner, bundle, "bob", "knows-author", tmp_path / "one.7z")
     code, out, _ = invoke(runner, "verify", one, "--require-endorsers", "2")
     assert code == 5
-    assert "1 of the 2 knows-author endorsements you require come from your keyring" in out
+    assert "knows-author endorsements from keys you trust: 1 of 2 required" in out
     code, _, _ = invoke(runner, "extract", one, tmp_path / "out", "--require-endorsers", "2")
     assert code == 5 and not (tmp_path / "out").exists()
     assert invoke(runner, "verify", one, "--require-endorsers", "1")[0] == 0
@@ -251,7 +251,7 @@ def test_fetch_applies_the_readers_policy(endorsed: Path, people: Keyring, tmp_p
     code, out, _ = invoke(runner, "fetch", "--json", *reader, "--dest", tmp_path / "in2", "--require-endorsers", "2")
     arrived = json.loads(out)["bundles"][0]
     assert code == 0 and arrived["trusted"] is True
-    assert "endorsed as knows-author by 2 keys you trust (bob, carol)" in arrived["note"]
+    assert "endorsed as knows-author by keys you trust: 2 (bob, carol)" in arrived["note"]
 
 
 def test_open_says_who_vouched(endorsed: Path, reader: Path, tmp_path: Path, runner: CliRunner,
@@ -266,7 +266,7 @@ def test_open_says_who_vouched(endorsed: Path, reader: Path, tmp_path: Path, run
     assert code == 5 and opened == []
     code, out, err = invoke(runner, "open", endorsed, "--require-endorsers", "2")
     assert code == 0, err
-    assert "endorsed as knows-author by 2 keys you trust (bob, carol)" in out
+    assert "endorsed as knows-author by keys you trust: 2 (bob, carol)" in out
     page = Path(opened[0].removeprefix("file://"))
     text = page.read_text()
     assert page.name == "mirror-view.html" and 'role="alert"' not in text
@@ -283,3 +283,143 @@ def test_a_7zip_repack_is_endorsed_as_it_is_and_stock_7zip_opens_both(bundle: Pa
     for endorsed in (out, _endorse(runner, bundle, "bob", "relayed", tmp_path / "plain-endorsed.7z")):
         assert "Everything is Ok" in run(sevenzip, "t", endorsed).stdout
         assert verify_bundle(endorsed, people).endorsements[0].status == "trusted"
+
+
+@pytest.mark.parametrize("checked", ["first-use", "unchecked"])
+def test_an_endorser_trusted_on_first_use_is_not_counted(endorsed: Path, people: Keyring, tmp_path: Path,
+                                                         runner: CliRunner, checked: str) -> None:
+    """A reader who took carol's key on first use: bob's endorsement counts, carol's is shown but not counted."""
+    ring = Keyring(tmp_path / "first-use-keys")
+    ring.import_public("bob", people.get("bob").public, ("author",), "in-person")
+    ring.import_public("carol", people.get("carol").public, ("author",), checked)  # type: ignore[arg-type]
+    code, out, _ = invoke(runner, "verify", endorsed, "--require-endorsers", "2", "--keys", ring.folder)
+    assert code == 5, out
+    assert "knows-author endorsements from keys you trust: 1 of 2 required" in out
+    assert "endorsed by  carol" in out and "(trusted on first use, never compared: not counted)" in out
+    code, out, _ = invoke(runner, "verify", endorsed, "--require-endorsers", "1", "--keys", ring.folder)
+    assert code == 0 and "not counted, trusted only on first use (never compared): carol" in out
+
+
+@pytest.mark.parametrize("checked", ["first-use", "unchecked"])
+def test_knows_author_refuses_an_author_trusted_on_first_use(bundle: Path, people: Keyring, tmp_path: Path,
+                                                             runner: CliRunner, checked: str) -> None:
+    """bob holds alice's key only on first use: he may relay, not claim to know her; verify says so too."""
+    ring = Keyring(tmp_path / "bob-keys")
+    ring.import_public("alice", people.get("alice").public, ("author",), checked)  # type: ignore[arg-type]
+    ring.create("bob", None)
+    out = tmp_path / "e.7z"
+    code, _, err = invoke(runner, "endorse", bundle, "--key", "bob", "--claim", "knows-author", "-o", out,
+                          "--keys", ring.folder)
+    assert code == 2 and not out.exists()
+    assert "on first use and never compared" in err and "--fingerprint" in err
+    code, text, _ = invoke(runner, "verify", bundle, "--keys", ring.folder)
+    assert code == 0 and "signed by    alice (key " in text and "(trusted on first use, never compared)" in text
+    code, text, _ = invoke(runner, "verify", "--json", bundle, "--keys", ring.folder)
+    assert json.loads(text)["signer"]["checked"] == checked
+    assert json.loads(invoke(runner, "verify", "--json", bundle, "--keys", people.folder)[1])["signer"]["checked"] \
+        == "own"
+
+
+def test_trust_is_read_only_from_a_workspace(endorsed: Path, reader: Path, runner: CliRunner, tmp_path: Path) -> None:
+    """A mirror.toml without [workspace] (one dropped in Downloads, or a publisher's) never changes the policy;
+    a workspace's applies to verify, show, extract, open and fetch, also from a folder inside it."""
+    Path("mirror.toml").write_text("[trust]\nrequire_endorsers = 2\n")
+    for command in ("verify", "show"):
+        assert invoke(runner, command, endorsed)[0] == 5
+    code, _, _ = invoke(runner, "extract", endorsed, tmp_path / "out")
+    assert code == 5 and not (tmp_path / "out").exists()
+    Path("mirror.toml").write_text("[workspace]\n\n[trust]\nrequire_endorsers = 2\n")
+    Path("inside").mkdir()
+    os.chdir("inside")
+    for command in ("verify", "show"):
+        assert invoke(runner, command, endorsed)[0] == 0
+    assert invoke(runner, "extract", endorsed, tmp_path / "out")[0] == 0
+    Path("mirror.toml").write_text("[publisher]\nkey = 'alice'\n")  # a nearer file of another kind
+    assert invoke(runner, "verify", endorsed)[0] == 0
+
+
+def test_the_passphrase_is_asked_only_after_the_whole_bundle_checked_out(bundle: Path, people: Keyring,
+                                                                        tmp_path: Path, runner: CliRunner,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bundle with one changed account fails (exit 3) before any passphrase is asked; a good one asks once."""
+    import mirror.cli.common
+
+    people.create("erin", b"correct horse battery staple")
+    asked: list[str] = []
+    monkeypatch.setattr(mirror.cli.common, "ask_passphrase",
+                        lambda name, confirm=False: asked.append(name) or b"correct horse battery staple")
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    account = next(p for p in sorted(folder.rglob("*.md")) if ".mirror" not in p.parts)
+    account.write_bytes(account.read_bytes() + b"changed")
+    changed = sevenzip_rebuild(folder, tmp_path / "changed.7z")
+    code, _, err = invoke(runner, "endorse", changed, "--key", "erin", "--claim", "relayed", "-o", tmp_path / "o.7z",
+                          "--keys", people.folder)
+    assert code == 3 and "sha256" in err and asked == [] and not (tmp_path / "o.7z").exists()
+    code, _, err = invoke(runner, "endorse", bundle, "--key", "erin", "--claim", "relayed", "-o", tmp_path / "o.7z",
+                          "--keys", people.folder)
+    assert code == 0, err
+    assert asked == ["erin"]
+
+
+def _stranger_notes(folder: Path, count: int) -> list[str]:
+    """Write `count` endorsements by throwaway keys into an extracted bundle; their member names."""
+    from mirror.formats.endorsement import endorsement_comment, endorsement_name
+    from mirror.trust.keys import SecretKey
+
+    meta = json.loads((folder / META).read_text())
+    sums = (folder / SUMS).read_bytes()
+    names = []
+    for _ in range(count):
+        key = SecretKey.generate()
+        name = endorsement_name(key.public.key_id)
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(key.sign(sums, endorsement_comment(meta["id"], meta["version"], "relayed"))
+                                    .to_bytes())
+        names.append(name)
+    return names
+
+
+def test_drop_unknown_clears_throwaway_endorsements(endorsed: Path, people: Keyring, tmp_path: Path,
+                                                    runner: CliRunner) -> None:
+    """dave, who holds bob but not carol, adds his endorsement with --drop-unknown: carol's (a key he does not
+    hold) is left out, bob's and his own stay; every block of the author's is copied byte for byte."""
+    ring = Keyring(tmp_path / "dave-keys")
+    for name in ("alice", "bob"):
+        ring.import_public(name, people.get(name).public, ("author",), "in-person")
+    ring.create("erin", None)
+    out = tmp_path / "dropped.7z"
+    code, text, err = invoke(runner, "endorse", "--json", endorsed, "--key", "erin", "--claim", "knows-author",
+                             "--drop-unknown", "-o", out, "--keys", ring.folder)
+    assert code == 0, err
+    doc = json.loads(text)
+    carol, dave_id = people.get("carol").key_id_hex, people.get("dave").key_id_hex
+    assert sorted(doc["dropped"]) == sorted(f"{ENDORSEMENTS}{k}.minisig" for k in (carol, dave_id))
+    kept = {e.key_id for e in verify_bundle(out, ring).endorsements}
+    assert kept == {people.get("bob").key_id_hex, ring.get("erin").key_id_hex}
+    before, after = _members(endorsed, tmp_path / "a"), _members(out, tmp_path / "b")
+    assert {n: d for n, d in after.items() if not n.startswith(ENDORSEMENTS)} == \
+        {n: d for n, d in before.items() if not n.startswith(ENDORSEMENTS)}
+    assert _packed(out)[0] == _packed(endorsed)[0]  # the signed files' block, as it was
+    assert "Everything is Ok" in run(require_tool("7zz"), "t", out).stdout
+
+
+def test_a_full_bundle_can_be_endorsed_by_dropping_unknown_ones(bundle: Path, people: Keyring, tmp_path: Path,
+                                                                runner: CliRunner) -> None:
+    """A relayer filled a 7-Zip repack (one solid block) with 100 throwaway endorsements: endorse refuses and
+    names --drop-unknown; with it, that block is rewritten without them and the author's files are unchanged."""
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    _stranger_notes(folder, 100)
+    full = sevenzip_rebuild(folder, tmp_path / "full.7z")
+    out = tmp_path / "out.7z"
+    code, _, err = invoke(runner, "endorse", full, "--key", "bob", "--claim", "knows-author", "-o", out,
+                          "--keys", people.folder)
+    assert code == 2 and "100 endorsements" in err and "--drop-unknown" in err and not out.exists()
+    code, text, err = invoke(runner, "endorse", full, "--key", "bob", "--claim", "knows-author", "-o", out,
+                             "--drop-unknown", "--keys", people.folder)
+    assert code == 0, err
+    assert "dropped      endorsements from keys not in your keyring, or invalid: 100" in text
+    result = verify_bundle(out, people)
+    assert [e.signer_name for e in result.endorsements] == ["bob"]
+    assert "Everything is Ok" in run(require_tool("7zz"), "t", out).stdout
+    after = _members(out, tmp_path / "b")
+    assert {n: d for n, d in after.items() if not n.startswith(ENDORSEMENTS)} == _members(bundle, tmp_path / "a")

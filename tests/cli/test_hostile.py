@@ -17,11 +17,12 @@ import pytest
 from click.testing import CliRunner
 
 import hostile_shapes as shapes
+import mirror.bundle.verify
 from conftest import invoke
 from forge import Entry, file_attributes, forge
 from helpers import ENDORSEMENTS, META, SIG, SUMS, require_tool, run, sevenzip_extract, sevenzip_rebuild
 from mirror.formats.endorsement import endorsement_comment, endorsement_name
-from mirror.formats.manifest import Sums, trusted_comment
+from mirror.formats.manifest import META_NAME, Sums, trusted_comment
 from mirror.formats.minisign import Signature
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
@@ -305,9 +306,11 @@ def _files_under(folder: Path) -> set[Path]:
 
 @pytest.mark.parametrize(("build", "message"), CASES)
 def test_hostile_bundle_is_rejected(build: Builder, message: str, bundle: Path, keyring: Keyring,
-                                    tmp_path: Path, runner: CliRunner) -> None:
+                                    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     """verify (text and --json) and extract exit 3 with a specific one-line reason and write nothing; scan ends."""
     require_tool("7zz")
+    # bundle.json's real cap is 40 MiB: the same check, at 32 MiB, keeps this test fast.
+    monkeypatch.setitem(mirror.bundle.verify.CONTROL_CAPS, META_NAME, 32 << 20)
     (tmp_path / "work").mkdir()
     hostile = build(bundle, tmp_path / "work", keyring)
     before = _files_under(tmp_path)

@@ -110,3 +110,43 @@ def test_fingerprint_shows_digits_and_writes_qr(runner: CliRunner, keyring: Keyr
     assert (digits in out and "\u2580" in out) or "\u2588" in out
     with Image.open(png) as image:
         assert image.format == "PNG" and image.size[0] > 100
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("in-person", "first-use"), ("phone", "unchecked"), ("first-use", "unchecked"), ("qr", "first-use"),
+])
+def test_import_again_never_lowers_how_a_key_was_checked_unless_forced(runner: CliRunner, keyring: Keyring,
+                                                                      tmp_path: Path, before: str,
+                                                                      after: str) -> None:
+    """The same key under the same name, checked less carefully than before: refused, the record unchanged;
+    with --force it is recorded, and the output says what changed."""
+    other = Keyring(tmp_path / "bob-keys")
+    other.create("bob", None)
+    pub = tmp_path / "bob.pub"
+    pub.write_text(other.get("bob").public.to_text())
+    assert invoke(runner, "keys", "import", pub, "--name", "bob", "--checked", before)[0] == 0
+    trust = (keyring.folder / "bob.trust.json").read_bytes()
+    code, out, err = invoke(runner, "keys", "import", pub, "--name", "bob", "--checked", after)
+    assert (code, out) == (2, "")
+    assert f"bob is already in your keyring, checked: {before}" in err and "--force" in err
+    assert (keyring.folder / "bob.trust.json").read_bytes() == trust
+    code, out, _ = invoke(runner, "keys", "import", pub, "--name", "bob", "--checked", after, "--force")
+    assert code == 0 and f"bob was checked: {before}; now: {after}" in out
+    assert keyring.get("bob").checked == after
+
+
+def test_import_again_may_raise_the_check_and_says_so(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:
+    """first-use, then the fingerprint compared: recorded without --force, and the change is named. Your own key
+    is never recorded as someone else's without --force."""
+    other = Keyring(tmp_path / "bob-keys")
+    other.create("bob", None)
+    pub = tmp_path / "bob.pub"
+    pub.write_text(other.get("bob").public.to_text())
+    assert invoke(runner, "keys", "import", pub, "--name", "bob", "--checked", "first-use")[0] == 0
+    code, out, _ = invoke(runner, "keys", "import", pub, "--name", "bob",
+                          "--fingerprint", fingerprint(other.get("bob").public))
+    assert code == 0 and "bob was checked: first-use; now: fingerprint" in out
+    own = tmp_path / "alice.pub"
+    own.write_text(keyring.get("alice").public.to_text())
+    code, _, err = invoke(runner, "keys", "import", own, "--name", "alice", "--checked", "in-person")
+    assert code == 2 and "checked: own" in err and keyring.get("alice").checked == "own"

@@ -97,7 +97,7 @@ def test_usage_error_in_russian(tmp_path: Path) -> None:
     """click's usage errors follow the language too, and still exit 2."""
     result = mirror("verify", tmp_path / "nothing.7z", lang={"LANG": "ru_RU.UTF-8"}, keys=tmp_path)
     assert result.returncode == 2
-    assert "Ошибка: Недопустимое значение для 'BUNDLE': Файл" in result.stderr
+    assert "Ошибка: Недопустимое значение для 'BUNDLE': Путь" in result.stderr  # a file or a folder
 
 
 def test_json_stays_english(stranger: tuple[Path, Path]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import socket
@@ -293,3 +294,28 @@ def test_bad_mirror_url_is_a_usage_error(setup: Setup, runner: CliRunner) -> Non
     """A URL that cannot be parsed gives exit 2 and one line."""
     code, _, err = fetch_cli(runner, setup, "--mirror", "http://127.0.0.1:99999/")
     assert code == 2 and "not a valid mirror URL" in err
+
+
+def test_publish_and_fetch_remember_what_they_verified(setup: Setup, served: MirrorServer, runner: CliRunner,
+                                                       tmp_path: Path) -> None:
+    """Publish records the bundle's hashes and torrent pieces; fetch records what it placed, and a bundle already
+    in DEST is trusted from the record only while it is unchanged: a changed one is verified and refused."""
+    from mirror.bundle.verified import VerifiedCache
+
+    cache = VerifiedCache(tmp_path / "cache" / "mirror" / "verified.json")  # conftest's XDG_CACHE_HOME
+    published = cache.lookup(setup.bundle)
+    assert published is not None and published.sha256 == setup.sha256 and published.sums and published.pieces
+    assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 0
+    placed = next((setup.root / "in").glob("*.7z"))
+    fetched = VerifiedCache(cache.path).lookup(placed)
+    assert fetched is not None and fetched.sha256 == setup.sha256 and fetched.sums == published.sums
+    code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 0 and "already here" in out
+    data = bytearray(placed.read_bytes())
+    data[len(data) // 2] ^= 0x01  # same size, same inode; the record no longer applies
+    placed.write_bytes(bytes(data))
+    assert VerifiedCache(cache.path).lookup(placed) is None
+    code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 0 and "already here" not in out  # not the signed bytes: fetched again, beside it
+    assert placed.read_bytes() == bytes(data)  # never replaced
+    assert setup.sha256 in {hashlib.sha256(p.read_bytes()).hexdigest() for p in (setup.root / "in").glob("*.7z")}

@@ -66,3 +66,35 @@ def test_verifier_accepts_a_bundle_repacked_by_stock_7zip(options: tuple[str, ..
     with_dirs = tmp_path / "with-dirs.7z"  # 7-Zip adds folder entries when given a folder
     run(require_tool("7zz"), "a", "-bso0", *options, with_dirs, ".", cwd=folder)
     assert invoke(runner, "verify", with_dirs)[0] == 0
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _extra_files_command(guide: Path) -> str:
+    """The bash block of a by-hand guide that lists files present but not in SHA256SUMS."""
+    text = guide.read_text(encoding="utf-8")
+    blocks = text.split("```\n")[1::2]
+    return next(b for b in blocks if "comm -23" in b)
+
+
+@pytest.mark.parametrize("guide", ["verify-by-hand.md", "verify-by-hand.ru.md", "verify-by-hand.kk.md"])
+def test_the_guides_extra_files_check_skips_only_endorsements(guide: str, bundle: Path, keyring: Keyring,
+                                                              tmp_path: Path, runner: CliRunner) -> None:
+    """On an endorsed bundle the guide's command prints nothing; anything else under .mirror/endorsements/ (a note,
+    a lower-case or longer name, a file in a subfolder) is printed as extra."""
+    bash = require_tool("bash")
+    keyring.create("bob", None)
+    endorsed = tmp_path / "endorsed.7z"
+    code, _, err = invoke(runner, "endorse", bundle, "--key", "bob", "--claim", "knows-author", "-o", endorsed)
+    assert code == 0, err
+    folder = sevenzip_extract(endorsed, tmp_path / "x")
+    command = _extra_files_command(DOCS / guide)
+    assert run(bash, "-c", command, cwd=folder).stdout == ""
+    notes = folder / ".mirror" / "endorsements"
+    extra = ["notes.txt", "0123456789abcdef.minisig", "0123456789ABCDEF0.minisig", "0123456789ABCDEF.minisig.d/x"]
+    for name in extra:
+        (notes / name).parent.mkdir(exist_ok=True)
+        (notes / name).write_bytes(b"x")
+    printed = run(bash, "-c", command, cwd=folder).stdout.splitlines()
+    assert printed == sorted(f".mirror/endorsements/{name}" for name in extra)

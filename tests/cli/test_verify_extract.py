@@ -117,26 +117,80 @@ def test_extract_untrusted_needs_consent(runner: CliRunner, bundle: Path, tmp_pa
 def test_extract_notices_a_bundle_that_changes_after_verification(bundle: Path, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch,
                                                                   sources: Path, keyring: Keyring) -> None:
-    """The second pass hashes again: a file swapped on the stick between passes is refused, nothing written."""
+    """A repack with the signed files last is verified, then written in a second pass that hashes again: a file
+    swapped on the stick between the passes is refused, nothing written."""
     import mirror.bundle.extract as extract_module
-    import mirror.bundle.staging as staging_module
     from forge import Entry, forge
     from helpers import sevenzip_extract
     from mirror.errors import ContentError
 
     folder = sevenzip_extract(bundle, tmp_path / "members")
     members = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    last = sorted(members, key=lambda name: name.startswith(".mirror/"))
+    bundle.write_bytes(forge(tmp_path / "last.7z", [Entry(name, members[name]) for name in last]).read_bytes())
     members["accounts/2022-01-05-almaty.en.md"] = b""  # same signed files; one member now has no data stream
     other = forge(tmp_path / "other.7z", [Entry(name, data) for name, data in members.items()])
-    verify_first = staging_module.verify_open
+    verify_first = extract_module.verify_open
 
     def swap_after_verify(*args: object, **kwargs: object) -> object:
         result = verify_first(*args, **kwargs)  # type: ignore[arg-type]
         bundle.write_bytes(other.read_bytes())  # the open handle sees the new bytes: same inode
         return result
 
-    monkeypatch.setattr(staging_module, "verify_open", swap_after_verify)
+    monkeypatch.setattr(extract_module, "verify_open", swap_after_verify)
     dest = tmp_path / "out"
-    with pytest.raises(ContentError, match="changed between verifying and reading it"):
+    with pytest.raises(ContentError, match="changed between verifying and extracting"):
         extract_module.extract_bundle(bundle, dest, keyring)
-    assert not dest.exists() and not list(tmp_path.glob("*.mirror-tmp"))
+    assert not dest.exists() and not list(tmp_path.glob(".out.*"))
+
+
+def test_extract_writes_while_it_verifies(bundle: Path, tmp_path: Path, keyring: Keyring,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bundle made by mirror (signed files first) by a trusted author, or with consent to an untrusted one, is
+    read once; an untrusted one without consent is refused before anything is written."""
+    import mirror.bundle.extract as extract_module
+    from mirror.errors import UntrustedSigner
+
+    def no_second_pass(*_: object) -> int:
+        raise AssertionError("second pass")
+
+    monkeypatch.setattr(extract_module, "_write_all", no_second_pass)
+    out = extract_module.extract_bundle(bundle, tmp_path / "out", keyring).dest
+    assert (out / ".mirror" / "SHA256SUMS").is_file() and (out / "photos" / "square.jpg").is_file()
+    assert extract_module.extract_bundle(bundle, tmp_path / "consent", None, allow_untrusted=True).files == \
+        len(list(p for p in out.rglob("*") if p.is_file()))
+    with pytest.raises(UntrustedSigner):
+        extract_module.extract_bundle(bundle, tmp_path / "refused", None)
+    assert not list(tmp_path.glob(".refused.*")) and not (tmp_path / "refused").exists()
+
+
+def test_extract_in_one_pass_leaves_nothing_when_a_member_changed(bundle: Path, tmp_path: Path,
+                                                                  keyring: Keyring) -> None:
+    """A changed photo is found after it was written to the staging folder: it is removed, nothing appears."""
+    from mirror.bundle.extract import extract_bundle
+    from mirror.errors import ContentError
+
+    data = bytearray(bundle.read_bytes())
+    marker = data.find(b"\xff\xd8\xff")  # the stored photo's first bytes (Copy block)
+    data[marker + 200] ^= 0x01
+    bundle.write_bytes(bytes(data))
+    with pytest.raises(ContentError, match=r"photos/square\.jpg"):
+        extract_bundle(bundle, tmp_path / "out", keyring)
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.*"))
+    with pytest.raises(ContentError):  # folders made on the way to the target are removed again
+        extract_bundle(bundle, tmp_path / "new" / "deeper" / "out", keyring)
+    assert not (tmp_path / "new").exists()
+
+
+def test_mirror_extract_of_a_whole_bundle_is_one_pass(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                      keyring: Keyring, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mirror extract BUNDLE DEST` writes while it verifies: the second pass is never needed."""
+    import mirror.bundle.staging as staging_module
+
+    def no_second_pass(*_: object) -> None:
+        raise AssertionError("second pass")
+
+    monkeypatch.setattr(staging_module, "_write", no_second_pass)
+    code, _, err = invoke(runner, "extract", bundle, tmp_path / "out", "--keys", keyring.folder)
+    assert code == 0, err
+    assert (tmp_path / "out" / "accounts" / "2022-01-05-almaty.en.md").is_file()

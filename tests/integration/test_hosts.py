@@ -20,7 +20,7 @@ import requests
 from helpers import require_tool
 from mirror.errors import ConfigError, MissingFile, TransferError
 from mirror.publish.config import HostConfig
-from mirror.publish.hosts import Host, open_host, read_back
+from mirror.publish.hosts import Host, open_host, read_back, sending_progress, webdav
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -365,3 +365,74 @@ def test_webdav_url_must_not_hold_credentials() -> None:
     with pytest.raises(ConfigError) as caught:
         open_host(config)
     assert "hunter2" not in str(caught.value)
+
+
+def _dav_target(nginx_dav: DavServer, monkeypatch: pytest.MonkeyPatch) -> tuple[Host, Path]:
+    unique = f"t{secrets.token_hex(4)}"
+    (nginx_dav.root / unique).mkdir()
+    return open_host(nginx_dav.host_config(monkeypatch, url=f"{nginx_dav.url}{unique}/")), nginx_dav.root / unique
+
+
+def test_webdav_checks_a_large_upload_by_size_and_ranges(nginx_dav: DavServer, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large file whose bytes were hashed as they were sent is checked by its size and ranges, not read back
+    whole (the full read-back would fail here); a small one is still read back whole."""
+    host, root = _dav_target(nginx_dav, monkeypatch)
+    data = secrets.token_bytes(webdav.SPOT_CHECK_FROM + 12345)
+    source, sha256 = _source(tmp_path, data)
+
+    def no_full_read_back(*_: object) -> None:
+        raise AssertionError("read back whole")
+
+    monkeypatch.setattr(webdav, "read_back", no_full_read_back)
+    host.upload("bundles/big.7z", source, sha256)
+    assert (root / "bundles" / "big.7z").read_bytes() == data
+    small, small_sha = _source(tmp_path, b"index", "small.json")
+    with pytest.raises(AssertionError, match="read back whole"):
+        host.upload("index.json", small, small_sha)
+    host.close()
+
+
+@pytest.mark.parametrize("damage", [
+    pytest.param(lambda stored: stored.write_bytes(stored.read_bytes()[:-1] + b"\0"), id="last byte changed"),
+    pytest.param(lambda stored: stored.write_bytes(stored.read_bytes()[:-100]), id="cut short"),
+])
+def test_webdav_spot_check_catches_a_damaged_upload(nginx_dav: DavServer, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    damage: Callable[[Path], object]) -> None:
+    """Stored bytes that differ from those sent (here damaged on the server's disk after the MOVE) fail."""
+    host, root = _dav_target(nginx_dav, monkeypatch)
+    source, sha256 = _source(tmp_path, secrets.token_bytes(webdav.SPOT_CHECK_FROM + 1))
+    real_check = webdav.WebDavHost._spot_check
+
+    def damaged_first(self: webdav.WebDavHost, path: str, local: Path, size: int) -> bool:
+        damage(root / path)
+        return real_check(self, path, local, size)
+
+    monkeypatch.setattr(webdav.WebDavHost, "_spot_check", damaged_first)
+    with pytest.raises(TransferError, match=r"reads back with (other bytes|another size)"):
+        host.upload("bundles/big.7z", source, sha256)
+    host.close()
+
+
+def test_webdav_reads_back_whole_what_was_not_what_the_plan_hashed(nginx_dav: DavServer, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large file that changed after its hash was taken is read back whole and refused."""
+    host, _ = _dav_target(nginx_dav, monkeypatch)
+    source, _ = _source(tmp_path, secrets.token_bytes(webdav.SPOT_CHECK_FROM + 1))
+    with pytest.raises(TransferError, match="another sha256"):
+        host.upload("bundles/big.7z", source, "0" * 64)
+    host.close()
+
+
+def test_upload_progress_counts_each_byte_once(target: Target, tmp_path: Path) -> None:
+    """Every driver reports the bytes it sends through the thread's progress hook; rewinds are taken back."""
+    data = secrets.token_bytes(3 * 1024 * 1024 + 5)
+    source, sha256 = _source(tmp_path, data)
+    seen: list[int] = []
+    with sending_progress(seen.append):
+        target.host.upload("bundles/p.7z", source, sha256)
+    assert sum(seen) == len(data) and max(seen) > 0
+    seen.clear()
+    target.host.upload("bundles/q.7z", source, sha256)  # outside the hook: nothing reported
+    assert seen == []

@@ -6,14 +6,15 @@ import pytest
 
 from mirror.formats.minisign import PublicKeyFile
 from mirror.trust.keys import SecretKey
-from mirror.trust.keyset import KeyRecord, Role, TrustedKeys
+from mirror.trust.keyset import Checked, KeyRecord, Role, TrustedKeys
 from mirror.trust.policy import AllOf, AnyOf, AuthorTrusted, EndorsedBy, Endorsement, Evidence, SignedBy
 
 AUTHOR, BOB, CAROL, DAVE = (SecretKey.generate().public for _ in range(4))
 
 
-def _record(name: str, public: PublicKeyFile, roles: tuple[Role, ...] = ("author",)) -> KeyRecord:
-    return KeyRecord(name, public, roles, "in-person", "2022-01-05T00:00:00Z", False)
+def _record(name: str, public: PublicKeyFile, roles: tuple[Role, ...] = ("author",),
+            checked: Checked = "in-person") -> KeyRecord:
+    return KeyRecord(name, public, roles, checked, "2022-01-05T00:00:00Z", False)
 
 
 def _keys(*records: KeyRecord) -> TrustedKeys:
@@ -63,7 +64,28 @@ def test_endorsed_by(evidence: Evidence, count: int, trusted: bool) -> None:
     """K distinct trusted keys with the claim make a bundle trusted; nothing else counts."""
     verdict = EndorsedBy(count).judge(evidence, TRUSTED)
     assert verdict.trusted is trusted
-    assert ("endorsed as knows-author" in verdict.reason) if trusted else ("you require" in verdict.reason)
+    assert ("endorsed as knows-author" in verdict.reason) if trusted else ("required" in verdict.reason)
+
+
+@pytest.mark.parametrize("checked", ["first-use", "unchecked"])
+def test_an_endorser_trusted_on_first_use_does_not_count(checked: Checked) -> None:
+    """A key never compared with its owner vouches for nobody; the reason names it as skipped."""
+    keys = _keys(_record("bob", BOB), _record("erin", CAROL, checked=checked))
+    verdict = EndorsedBy(2).judge(_endorsed(BOB, CAROL), keys)
+    assert not verdict.trusted and [r.name for r in verdict.vouchers] == ["bob"]
+    assert "1 of 2 required" in verdict.reason
+    assert "not counted, trusted only on first use (never compared): erin" in verdict.reason
+    assert EndorsedBy(1).judge(_endorsed(BOB, CAROL), keys).reason == (
+        "endorsed as knows-author by keys you trust: 1 (bob); not counted, trusted only on first use "
+        "(never compared): erin")
+
+
+@pytest.mark.parametrize("checked", ["own", "in-person", "qr", "phone", "fingerprint"])
+def test_an_endorser_compared_any_way_counts(checked: Checked) -> None:
+    """Every way of comparing a key (or holding it as one's own) makes its endorsement count."""
+    keys = _keys(_record("bob", BOB, checked=checked))
+    verdict = EndorsedBy(1).judge(_endorsed(BOB), keys)
+    assert verdict.trusted and verdict.reason == "endorsed as knows-author by keys you trust: 1 (bob)"
 
 
 def test_any_of_takes_the_first_trusting_policy() -> None:
@@ -72,7 +94,7 @@ def test_any_of_takes_the_first_trusting_policy() -> None:
     assert policy.judge(_endorsed(BOB, CAROL), TRUSTED).reason.startswith("endorsed")
     assert policy.judge(Evidence(AUTHOR), _keys(_record("alice", AUTHOR))).reason == "signed by alice"
     refused = policy.judge(_endorsed(BOB), TRUSTED)
-    assert not refused.trusted and "not in your keyring" in refused.reason and "you require" in refused.reason
+    assert not refused.trusted and "not in your keyring" in refused.reason and "required" in refused.reason
 
 
 def test_all_of_needs_every_policy() -> None:

@@ -83,3 +83,17 @@ def test_present_bundles_are_skipped_but_index_is_replaced(uploads: list[Upload]
     result = publish_to_host(host, True, uploads, lambda _: None)
     assert result.present == ["bundles/a.7z"] and result.sent == ["index.json"]
     assert host.files["index.json"] == b"index.json"
+
+
+def test_progress_adds_up_to_every_file_once(uploads: list[Upload], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retried or already present, each file counts its size once in the progress of the host's run."""
+    monkeypatch.setattr(parallel.time, "sleep", lambda _: None)
+    host = MemoryHost([TransferError("mem", "timed out", Failure.TIMEOUT)])
+    host.files = {"index.json": b"old"}
+    seen: list[int] = []
+    assert publish_to_host(host, True, uploads, lambda _: None, seen.append).ok
+    assert sum(seen) == sum(u.size for u in uploads)
+    host.files = {"bundles/a.7z": b"bundles/a.7z"}
+    seen.clear()
+    assert publish_to_host(host, True, uploads, lambda _: None, seen.append).present == ["bundles/a.7z"]
+    assert sum(seen) == sum(u.size for u in uploads)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import stat
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 from tests.helpers import require_tool
 
-from mirror.sevenzip import Limits, iter_members, read_archive, regular_files
+from mirror.sevenzip import Limits, headerwriter, iter_members, read_archive, regular_files
+from mirror.sevenzip import writer as writer_module
 from mirror.sevenzip.header import Buf
 from mirror.sevenzip.headerwriter import number
 from mirror.sevenzip.model import COPY, LZMA2
@@ -133,7 +135,58 @@ def test_copy_folders_refuses_a_block_it_does_not_have(tmp_path: Path) -> None:
     _write(tmp_path / "a.7z", _texts(10))
     with (tmp_path / "a.7z").open("rb") as src:
         archive = read_archive(src, Limits())
-        writer = ArchiveWriter((tmp_path / "b.7z").open("w+b"))
-        with pytest.raises(ValueError, match="no block 99"):
+        with ArchiveWriter.create(tmp_path / "b.7z") as writer, pytest.raises(ValueError, match="no block 99"):
             writer.copy_folders(src, archive, [99])
-        writer.fp.close()
+
+
+def test_names_spilled_to_a_temporary_file_read_back_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(headerwriter, "NAMES_IN_MEMORY", 1024)  # the real threshold is 16 MiB of names
+    texts = [(f"accounts/{i:05d}-{'é' * (i % 7)}.md", b"x" * (i % 3)) for i in range(3000)]
+    _write(tmp_path / "a.7z", texts)
+    got = _contents(tmp_path / "a.7z")
+    assert {n: got[n] for n, _ in texts} == dict(texts)
+    assert len(_stock(tmp_path / "a.7z", tmp_path / "x")) == len(texts) + 5  # and the five _write adds
+
+
+def test_a_block_holds_a_bounded_number_of_members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny members cut blocks by count, not only by size: what a block in flight holds stays small."""
+    monkeypatch.setattr(writer_module, "BLOCK_MEMBERS", 100)  # the real bound is 8192
+    texts = [(f"a/{i:04d}.txt", b"%d\n" % i) for i in range(1000)]
+    with ArchiveWriter.create(tmp_path / "a.7z", block_size=1 << 20) as writer:
+        writer.add_texts(texts)
+    with (tmp_path / "a.7z").open("rb") as fp:
+        archive = read_archive(fp, Limits())
+    per_block: dict[int | None, int] = {}
+    for member in archive.members:
+        per_block[member.folder] = per_block.get(member.folder, 0) + 1
+    assert len(archive.folders) == 10 and set(per_block.values()) == {100}
+    assert _contents(tmp_path / "a.7z") == dict(texts)
+
+
+def test_copy_keeps_a_block_crc_and_does_not_repeat_it(tmp_path: Path) -> None:
+    """A one-file block whose CRC the source declares on the block (as some writers do) is copied as declared."""
+    _write(tmp_path / "a.7z", [("one.txt", b"only member\n")])
+    with (tmp_path / "a.7z").open("rb") as src:
+        archive = read_archive(src, Limits())
+        single = archive.folders[1]
+        crc = next(m.crc for m in archive.members if m.folder == 1)
+        archive = dataclasses.replace(archive, folders=(archive.folders[0], dataclasses.replace(single, crc=crc),
+                                                        *archive.folders[2:]))
+        with ArchiveWriter.create(tmp_path / "b.7z") as writer:
+            writer.copy_folders(src, archive, range(len(archive.folders)))
+    with (tmp_path / "b.7z").open("rb") as fp:
+        assert read_archive(fp, Limits()).folders[1].crc == crc
+    assert _contents(tmp_path / "b.7z")["one.txt"] == b"only member\n"
+    assert _stock(tmp_path / "b.7z", tmp_path / "x")["one.txt"] == b"only member\n"
+
+
+def test_an_unknown_method_is_named_once() -> None:
+    """An unknown coder id reads "unsupported method 0x7f01", never "method method 7f01"."""
+    from mirror.errors import ArchiveError
+    from mirror.sevenzip.model import Coder
+    from mirror.sevenzip.reader import _lzma_filters
+
+    assert Coder(b"\x7f\x01", b"").name == "0x7f01"
+    with pytest.raises(ArchiveError) as raised:
+        _lzma_filters((Coder(b"\x7f\x01", b""),))
+    assert str(raised.value) == "unsupported method 0x7f01 in this archive"

@@ -98,7 +98,7 @@ def test_english_prints_as_is() -> None:
 def test_values_are_inserted_as_printed(russian: None) -> None:
     """Values from a bundle stay exactly as they were printed, even when they look like a message."""
     line = "  bundle       'CLEAN', version 2, id {x}"
-    assert i18n.translate(line) == "  набор        'CLEAN', версия 2, id {x}"
+    assert i18n.translate(line) == "  набор         'CLEAN', версия 2, id {x}"
 
 
 def test_message_values_are_translated_in_turn(russian: None) -> None:
@@ -158,3 +158,32 @@ def test_a_terminal_that_cannot_show_cyrillic_gets_english() -> None:
     assert not i18n.can_show("ru", ("latin-1",))
     assert i18n.can_show("kk", ("utf-8", "UTF-8"))
     assert i18n.can_show("ru", ("koi8-r", "cp1251"))
+
+
+LOCALE = Path(__file__).resolve().parents[2] / "src" / "mirror" / "locale"
+
+
+def _column(line: str) -> int:
+    """Where the value starts after an indented label: after its run of two or more spaces, else after its first
+    word and one space ("  endorsements {0}", "  подтверждения {0}")."""
+    import re
+
+    wide = re.match(r"  \S.*?\S {2,}", line)
+    if wide is not None and len(wide[0]) <= 24:
+        return len(wide[0])
+    word = re.match(r"  \S+ ", line)
+    return len(word[0]) if word is not None else -1
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_labels_line_up_in_each_language(lang: str) -> None:
+    """The indented labels of verify, show, endorse and open ("  signed by    ...") start their values at one
+    column in each language, as in English, so that the block reads as a table."""
+    from babel.messages.pofile import read_po
+
+    with (LOCALE / lang / "LC_MESSAGES" / "mirror.po").open("rb") as po:
+        labelled = {m.id: m.string for m in read_po(po) if isinstance(m.id, str) and m.string
+                    and m.id.startswith("  ") and _column(m.id) == 15}
+    columns = {msgid: _column(text) for msgid, text in labelled.items()}
+    assert len(labelled) > 10
+    assert len(set(columns.values())) == 1, sorted(columns.items(), key=lambda item: item[1])

@@ -15,12 +15,16 @@ place only after it verified; the sources are only read.
 from __future__ import annotations
 
 import hashlib
-import itertools
+import tempfile
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
+from mirror.bundle.caps import check_meta
 from mirror.bundle.page import MAX_RENDERED, PageAccount, PageInfo, render_page, strip_front_matter
 from mirror.bundle.prepare import CreateRequest, Prepared, prepare_bundle, stored_bytes
 from mirror.bundle.sources import SourceFile
@@ -39,6 +43,7 @@ from mirror.formats.manifest import (
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.timefmt import now_text
 from mirror.safeio import atomic_output, read_regular
+from mirror.sevenzip import Archive, Limits, read_archive
 from mirror.sevenzip.writer import ArchiveWriter
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keys import SecretKey
@@ -122,10 +127,79 @@ def _page(prepared: Prepared, title: str, created: str, public: PublicKeyFile) -
     return render_page(info, accounts, [i.member for i in prepared.items if i.kind == "photo"])
 
 
+def _ahead(load: Callable[[SourceFile], bytes], items: list[SourceFile], depth: int = 2) -> Iterator[bytes]:
+    """load(item) for each item, in order, computed up to `depth` items ahead on another thread.
+
+    Reading, hashing (and writing, by the caller) release the GIL: the next photo is read, cleaned and
+    hashed while this one is written. At most depth + 1 photos are held.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        pending: deque[Future[bytes]] = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(load, item))
+                if len(pending) > depth:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _loader(prepared: Prepared) -> Callable[[SourceFile], bytes]:
+    """Reads a file again for the writing pass: the bytes the checking pass hashed, or InputError."""
+    request, digests = prepared.request, prepared.digests
+
+    def load(item: SourceFile) -> bytes:
+        raw = read_regular(item.path)
+        if item.kind == "account" and hashlib.sha256(raw).hexdigest() == digests[item.member]:
+            return raw  # stored as it is (UTF-8 already): no need to decode it again
+        data = stored_bytes(item, raw, request)[0]
+        if hashlib.sha256(data).hexdigest() != digests[item.member]:
+            raise InputError(f"{item.path} changed while the bundle was being made", hint="run create again")
+        return data
+
+    return load
+
+
+def _pack_accounts(spool: BinaryIO, members: Iterator[tuple[str, bytes]], progress: Progress | None) -> Archive:
+    """The accounts as LZMA2 blocks in `spool` (a 7z of its own), and what that 7z holds."""
+    with ArchiveWriter(spool) as writer:
+        writer.add_texts(members, progress)
+    return read_archive(spool, Limits())
+
+
 def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress | None) -> str:
-    """Sign and write everything into `tmp` in the current layout (docs/format.md); return the bundle id."""
-    request, digests, layout = prepared.request, dict(prepared.digests), CURRENT
-    public = secret.public
+    """Sign and write everything into `tmp` in the current layout (docs/format.md); return the bundle id.
+
+    The accounts are compressed (on a thread pool, into an anonymous file beside `tmp`) while the page is
+    rendered and the signed files are made on this thread; their blocks are then copied in after the first
+    block and the page, byte for byte.
+    """
+    digests, layout = dict(prepared.digests), CURRENT
+    load, items = _loader(prepared), prepared.items
+    with tempfile.TemporaryFile(dir=tmp.parent) as spool, ThreadPoolExecutor(1) as background:
+        accounts = ((i.member, load(i)) for i in items if i.kind == "account")
+        packed = background.submit(_pack_accounts, spool, accounts, progress)
+        bundle_id, signed, page = _signed_files(prepared, secret, digests)  # meanwhile, on this thread
+        archive = packed.result()
+        with ArchiveWriter.create(tmp) as writer:
+            writer.add_block([(name, signed[name]) for name in (layout.sums, layout.sig, layout.author_key,
+                                                                layout.meta)])
+            writer.add_texts([(PAGE_NAME, page)], progress)
+            writer.copy_folders(spool, archive, range(len(archive.folders)))
+            writer.copy_empty(archive)
+            photos = [i for i in items if i.kind == "photo"]
+            writer.add_stored(zip((i.member for i in photos), ([data] for data in _ahead(load, photos)),
+                                  strict=True), progress)
+    return bundle_id
+
+
+def _signed_files(prepared: Prepared, secret: SecretKey,
+                  digests: dict[str, str]) -> tuple[str, dict[str, bytes], bytes]:
+    """The bundle id, the four signed files by their place in the bundle, and the page."""
+    request, layout, public = prepared.request, CURRENT, secret.public
     bundle_id = request.bundle_id or uuid.uuid4().hex
     title, created = request.title or request.src.resolve().name, request.created or now_text()
     page = _page(prepared, title, created, public)
@@ -142,22 +216,10 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
         format=layout.format,
     )
     meta_bytes, key_bytes = meta.to_bytes(), public.to_text().encode()
+    check_meta(len(meta_bytes))
     digests[layout.meta] = hashlib.sha256(meta_bytes).hexdigest()
     digests[layout.author_key] = hashlib.sha256(key_bytes).hexdigest()
     sums = Sums(digests).to_bytes()
     signature = secret.sign(sums, trusted_comment(bundle_id, request.version)).to_bytes()
-
-    def load(item: SourceFile) -> bytes:
-        data = stored_bytes(item, read_regular(item.path), request)[0]
-        if hashlib.sha256(data).hexdigest() != digests[item.member]:
-            raise InputError(f"{item.path} changed while the bundle was being made", hint="run create again")
-        return data
-
-    items = prepared.items
-    with ArchiveWriter.create(tmp) as writer:
-        writer.add_block([(layout.sums, sums), (layout.sig, signature), (layout.author_key, key_bytes),
-                          (layout.meta, meta_bytes)])
-        accounts = ((i.member, load(i)) for i in items if i.kind == "account")
-        writer.add_texts(itertools.chain([(PAGE_NAME, page)], accounts), progress)
-        writer.add_stored(((i.member, [load(i)]) for i in items if i.kind == "photo"), progress)
-    return bundle_id
+    return bundle_id, {layout.sums: sums, layout.sig: signature, layout.author_key: key_bytes,
+                       layout.meta: meta_bytes}, page

@@ -10,14 +10,17 @@ An endorsement is a minisign signature by the endorser's key over the bundle's S
 the trusted comment `bundle:<id>\\tversion:<n>\\trole:endorser\\tclaim:<claim>` (docs/format.md,
 "Endorsements"). Nothing the author signed changes and nothing is recompressed: every block of the
 bundle is copied as packed bytes (sevenzip/writer.py, `copy_folders`), the endorsement goes into one
-new small block, and the header is written anew. Endorsing costs about a copy of the file plus one
-verification.
+new small block, and the header is written anew. Endorsing costs about a copy of the file plus two
+verifications (the source before signing, the copy after writing). With `drop_unknown`, endorsements by
+keys the endorser does not hold (and invalid ones) are left out: blocks of them only are skipped, and a small
+block that mixes them with other members (a 7-Zip repack) is rewritten without them (`_copy_blocks`).
 
 Order: read the container and the four signed files (the first block), check the author's signature
 and the lists; refuse the author's own key, a key that already endorsed, `knows-author` for an author
-the endorser's keyring does not hold; sign; copy into a temporary file beside the output; verify that
-file fully, as a receiver will (so a bundle that changed on its stick between the reads, or one whose
-content does not match, never becomes an endorsed bundle); then rename it into place. The input is
+the endorser's keyring does not hold (or holds only on first use); verify every file of the source, so
+that a passphrase is asked only for a bundle that can be endorsed; sign; copy into a temporary file
+beside the output; verify that file fully, as a receiver will (so a bundle that changed on its stick
+between the reads never becomes an endorsed bundle); then rename it into place. The input is
 only ever read; the output never replaces the input, nor any file unless asked.
 """
 
@@ -32,16 +35,31 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mirror.bundle.parts import part_refusal
-from mirror.bundle.verify import Keys, VerifiedBundle, check_container, check_signed, snapshot, verify_bundle
+from mirror.bundle.verify import (
+    Checked,
+    Keys,
+    VerifiedBundle,
+    check_container,
+    check_signed,
+    snapshot,
+    verify_bundle,
+    verify_open,
+)
 from mirror.errors import ConfigError, ContentError, SignatureError
 from mirror.formats.endorsement import CLAIMS, MAX_ENDORSEMENTS, endorsement_comment, endorsement_name, is_endorsement
-from mirror.formats.manifest import SUMS_NAME, Layout
+from mirror.formats.manifest import MAX_META_BYTES, MAX_SUMS_BYTES, SUMS_NAME, Layout
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.part import part_member
 from mirror.safeio import atomic_output, open_regular
-from mirror.sevenzip import Archive, Limits, iter_members, read_archive
+from mirror.sevenzip import Archive, Limits, iter_block, iter_members, read_archive
 from mirror.sevenzip.writer import ArchiveWriter
 from mirror.trust.keys import SecretKey
+from mirror.trust.keyset import KeyRecord, TrustedKeys
+from mirror.trust.policy import AuthorTrusted
+
+# A block that mixes endorsements to drop with members to keep is rewritten in memory, up to this size: the signed
+# files and a hundred endorsements fit; a solid repack of a large bundle is refused with the way to repack it.
+MAX_REWRITE = MAX_SUMS_BYTES + MAX_META_BYTES + 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +70,7 @@ class EndorseRequest:
     out: Path
     claim: str
     force: bool = False  # replace a file at `out` (never the source)
+    drop_unknown: bool = False  # leave out endorsements by keys the endorser does not hold, and invalid ones
     limits: Limits = field(default_factory=Limits)
 
 
@@ -62,6 +81,7 @@ class Endorsed:
     verified: VerifiedBundle
     member: str
     author_trusted: bool  # whether the endorser's keyring holds the author's key
+    dropped: tuple[str, ...] = ()  # endorsements left out (--drop-unknown): unknown keys, invalid ones
 
 
 def default_output(source: Path) -> Path:
@@ -105,13 +125,14 @@ def _signed_files(fp: BinaryIO, archive: Archive, layout: Layout) -> dict[str, b
     return held
 
 
-def _refuse(request: EndorseRequest, key: PublicKeyFile, names: set[str], layout: Layout, author_known: bool,
-            author_is_key: bool) -> str:
+def _refuse(request: EndorseRequest, key: PublicKeyFile, names: set[str], layout: Layout,
+            author: KeyRecord | None, author_is_key: bool) -> str:
     """The new member's name, or the reason this endorsement must not be made.
 
     Raises:
         ConfigError: unknown claim, the author's own key, a second endorsement by the key, too many, or
-            knows-author for an author the endorser has not checked.
+            knows-author for an author the endorser has not checked (not in the keyring, or only trusted on
+            first use).
     """
     if request.claim not in CLAIMS:
         raise ConfigError(f"unknown claim {request.claim!r}", hint="one of: " + ", ".join(CLAIMS))
@@ -123,11 +144,17 @@ def _refuse(request: EndorseRequest, key: PublicKeyFile, names: set[str], layout
         raise ConfigError(f"the bundle already carries an endorsement by key {key_id_hex(key.key_id)}",
                           hint="a key endorses a bundle once")
     if sum(1 for n in names if is_endorsement(n, layout)) >= MAX_ENDORSEMENTS:
-        raise ConfigError(f"the bundle already carries {MAX_ENDORSEMENTS} endorsements, as many as a bundle may")
-    if request.claim == "knows-author" and not author_known:
+        raise ConfigError(f"the bundle already carries {MAX_ENDORSEMENTS} endorsements, as many as a bundle may",
+                          hint="--drop-unknown leaves out those by keys not in your keyring, and invalid ones")
+    if request.claim == "knows-author" and author is None:
         raise ConfigError("you claim to know the author, but the author's key is not in your keyring",
                           hint="compare the fingerprint with the author, import the key with `mirror keys import "
                                "BUNDLE --name NAME --fingerprint '...'`, then endorse")
+    if request.claim == "knows-author" and author is not None and not author.compared:
+        raise ConfigError(f"you claim to know the author, but you trusted their key {author.name} on first use and "
+                          "never compared it",
+                          hint=f"compare the fingerprint with the author, import the key again with `mirror keys "
+                               f"import BUNDLE --name {author.name} --fingerprint '...'`, then endorse")
     return member
 
 
@@ -136,6 +163,8 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
     """Write `request.out`: the bundle with every block copied as it is, plus an endorsement by `endorser`.
 
     `unlock` gives the endorser's secret key; it is called (a passphrase asked) only once every check passed.
+    With `request.drop_unknown`, endorsements the endorser's keyring cannot check (unknown keys) or finds
+    invalid are left out; a block that holds one of them besides other members is rewritten without it.
 
     Raises:
         ConfigError: a refusal (see `_refuse`), or the output is the source or exists.
@@ -152,25 +181,76 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
             if refusal is not None:
                 raise refusal
         signed = check_signed(_signed_files(src, archive, layout), trusted, layout)
-        author_known = trusted.holds(signed.public, "author") is not None
-        member = _refuse(request, endorser, {m.name for m in files}, layout, author_known, endorser == signed.public)
+        author = trusted.holds(signed.public, "author")
+        names = {m.name for m in files}
+        own = endorsement_name(endorser.key_id, layout)
+        quick = {n for n in names if n == own or not is_endorsement(n, layout)} if request.drop_unknown else names
+        _refuse(request, endorser, quick, layout, author, endorser == signed.public)  # before the long check
         sums = signed.control[SUMS_NAME]
         comment = endorsement_comment(signed.meta.bundle_id, signed.meta.version, request.claim)
+        checked = _check_whole(src, trusted, request.limits, sums)  # every file, before a passphrase is asked
+        dropped = frozenset(e.name for e in checked.endorsements if e.status != "trusted") \
+            if request.drop_unknown else frozenset()
+        member = _refuse(request, endorser, names - dropped, layout, author, endorser == signed.public)
         key = unlock()
         if key.public != endorser:
             raise ConfigError("the secret key does not match the endorser's public key")
         note = key.sign(sums, comment).to_bytes()
         with atomic_output(request.out, force=request.force) as tmp:
             with ArchiveWriter.create(tmp) as writer:
-                try:
-                    writer.copy_folders(src, archive, range(len(archive.folders)))
-                except ValueError as exc:  # a member stored without a CRC, or the file shrank meanwhile
-                    raise ContentError(f"the bundle cannot be copied as it is: {exc}",
-                                       hint="repack it with 7-Zip (7z a) and endorse the repack") from None
+                _copy_blocks(writer, src, archive, dropped)
                 writer.add_block([(member, note)], compress=False)
                 writer.copy_empty(archive)
-            verified = _check_copy(tmp, trusted, request.limits, sums, {m.name for m in files} | {member})
-    return Endorsed(_moved(verified, request.out), member, author_known)
+            verified = _check_copy(tmp, trusted, request.limits, sums, (names - dropped) | {member})
+    return Endorsed(_moved(verified, request.out), member, author is not None, tuple(sorted(dropped)))
+
+
+def _copy_blocks(writer: ArchiveWriter, src: BinaryIO, archive: Archive, dropped: frozenset[str]) -> None:
+    """Copy every block as packed bytes, except: a block of dropped members only is left out, and a block that
+    mixes them with members to keep (a 7-Zip repack, one solid block) is decoded and written anew without them,
+    when it is small enough (at most MAX_REWRITE bytes); the kept members are byte for byte the same.
+
+    Raises:
+        ContentError: a block cannot be copied (a member without a CRC, the file shrank), or a block to rewrite
+            is too large.
+        ArchiveError: a block to rewrite does not decode.
+    """
+    for index, folder in enumerate(archive.folders):
+        inside = [m.name for m in archive.members if m.folder == index]
+        gone = [n for n in inside if n in dropped]
+        if gone and len(gone) == len(inside):
+            continue
+        if not gone:
+            try:
+                writer.copy_folders(src, archive, [index])
+            except ValueError as exc:  # a member stored without a CRC, or the file shrank meanwhile
+                raise ContentError(f"the bundle cannot be copied as it is: {exc}",
+                                   hint="repack it with 7-Zip (7z a) and endorse the repack") from None
+            continue
+        if folder.unpack_size > MAX_REWRITE:
+            raise ContentError(f"the endorsements to drop share a block of {folder.unpack_size:,} bytes with the "
+                               "bundle's files, too large to rewrite here",
+                               hint="extract it with 7-Zip, delete the endorsements you do not want, repack it "
+                                    "(7z a), then endorse the repack")
+        kept = []
+        for member, chunks in iter_block(src, archive, index):
+            data = b"".join(chunks)  # every member is read through, in order, so that the next one decodes
+            if member.name not in dropped:
+                kept.append((member.name, data))
+        writer.add_block(kept)
+
+
+def _check_whole(src: BinaryIO, keys: TrustedKeys, limits: Limits, sums: bytes) -> Checked:
+    """Verify the source fully (every file against SHA256SUMS), so nobody types a passphrase for a bundle that
+    cannot be endorsed.
+
+    Raises:
+        VerificationError: it does not verify, or its SHA256SUMS changed since it was first read.
+    """
+    checked = verify_open(src, keys, limits, AuthorTrusted())
+    if checked.signed.control[SUMS_NAME] != sums:
+        raise SignatureError("the bundle changed while it was being endorsed", hint="copy it to local storage first")
+    return checked
 
 
 def _check_copy(tmp: Path, keys: Keys, limits: Limits, sums: bytes, members: set[str]) -> VerifiedBundle:

@@ -43,6 +43,7 @@ class EndorsementCheck:
     claim: str | None = None  # only for trusted ones: an unknown key's comment is not authenticated
     reason: str = ""  # why it is invalid
     evidence: Endorsement | None = None  # what the policy may count (trusted ones only)
+    compared: bool = True  # False: the endorser's key was trusted on first use, so the policy does not count it
 
 
 def _parse(name: str, raw: bytes, layout: Layout) -> Signature:
@@ -76,7 +77,8 @@ def _judge(name: str, sig: Signature, sums: bytes, meta: BundleMeta, author: Pub
     if claim is None:
         return EndorsementCheck(name, key_id, "invalid", record.name,
                                 reason="its trusted comment does not endorse this bundle and version")
-    return EndorsementCheck(name, key_id, "trusted", record.name, claim, evidence=Endorsement(record.public, claim))
+    return EndorsementCheck(name, key_id, "trusted", record.name, claim, evidence=Endorsement(record.public, claim),
+                            compared=record.compared)
 
 
 def check_endorsements(files: dict[str, bytes], sums: bytes, meta: BundleMeta, author: PublicKeyFile,

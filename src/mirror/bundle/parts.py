@@ -319,7 +319,7 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
     with _scratch(target_parent) as scratch:
         staging = scratch / "files"
         staging.mkdir()
-        staged = stage(paths, keys, staging, policy=policy)
+        staged = stage(paths, keys, staging, policy=policy, untrusted_ok=allow_untrusted)
         first = staged.first
         if not all(v.trusted for v in staged.verified) and not allow_untrusted:
             raise UntrustedSigner(first.key_id, first.fingerprint)

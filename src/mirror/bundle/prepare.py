@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from mirror.bundle.accounts import read_account
+from mirror.bundle.caps import check_meta, check_sources, entry_size
 from mirror.bundle.sources import Refusal, SourceFile, SourceOptions, collect_sources, covered
 from mirror.errors import IdentifiersFound, InputError, PhotoError
-from mirror.formats.manifest import MAX_TEXT, FileMeta
+from mirror.formats.manifest import MAX_META_BYTES, MAX_TEXT, FileMeta
 from mirror.privacy.clean import Cleaned, clean_photo
 from mirror.privacy.findings import Finding
 from mirror.privacy.identifiers import find_identifiers, mask, scan_text
@@ -129,6 +130,7 @@ class _Pass:
     languages: set[str] = field(default_factory=set)
     salts: dict[str, str] = field(default_factory=dict)
     refused: list[Refusal] = field(default_factory=list)
+    meta_size: int = 0  # about what bundle.json will take (bundle/caps.py)
     findings: list[Finding] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
 
@@ -171,6 +173,9 @@ def _check_file(item: SourceFile, request: CreateRequest, state: _Pass) -> None:
         return
     state.digests[item.member] = hashlib.sha256(data).hexdigest()
     state.files[item.member] = FileMeta(len(data), item.media_type, extra)
+    state.meta_size += entry_size(item.member, extra)
+    if state.meta_size > MAX_META_BYTES:
+        check_meta(state.meta_size)  # stop at once: the rest would be read for nothing
 
 
 def _name_findings(items: Iterable[SourceFile], title: str) -> list[Finding]:
@@ -184,7 +189,8 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     """Collect, read, clean or convert, hash and scan every source file; list every problem.
 
     Raises:
-        InputError: SRC is not a folder or holds nothing at all, or the title is too long.
+        InputError: SRC is not a folder or holds nothing at all, the title is too long, or the bundle would break
+            a bound of docs/format.md (bundle/caps.py: checked before the files are read, bundle.json's as it grows).
         OSError: a source file cannot be read.
     """
     if len(request.title) > MAX_TEXT:
@@ -194,6 +200,7 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     collected = collect_sources(request.src, options)
     if not collected.files and not collected.refused:
         raise InputError(f"{request.src} holds no accounts or photos")
+    check_sources(collected.files)
     state = _Pass(refused=list(collected.refused))
     state.notes += [Note("left out", path, what) for path, what in collected.skipped]
     state.notes += [Note("renamed", f.relative, f"to {f.member}: its name carried {collected.renamed[f.relative]}")

@@ -6,7 +6,9 @@ Example::
     staged.missing        # the listed files none of them carried
     staged.members        # what was written, by member name (the part markers never are)
 
-Each input is verified in full first (bundle/verify.py, parts accepted), then read a second time to write its
+A whole bundle given first is written while it is verified, in one pass, when bundle/verify.py allows it (its
+signed files first, exactly the listed members with their signed sizes, a trusted author or the reader's consent).
+Otherwise each input is verified in full first (parts accepted), then read a second time to write its
 members, hashing them again, so a file that changes in between is caught. Every input must carry the same
 SHA256SUMS bytes: the same signed bundle. A file several inputs carry (the signed files, the page) is written
 once; its copies are checked against the same signed hash. Invalid endorsements are never written.
@@ -51,8 +53,10 @@ class Staged:
 
 
 def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = None, policy: Policy | None = None,
-          parts: bool = True) -> Staged:
+          parts: bool = True, untrusted_ok: bool = False) -> Staged:
     """Verify each input and write what it carries into the existing, empty `folder`.
+
+    `untrusted_ok`: the caller will keep what an unknown signer signed, so it may be written in one pass too.
 
     Raises:
         VerificationError: an input failed a check.
@@ -62,14 +66,41 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
     snap, policy = snapshot(keys), policy or AuthorTrusted()
     for path in paths:
         with open_archive_file(path) as fp:
-            checked = verify_open(fp, snap, limits, policy, parts=parts)
+            writer = _OnePass(folder, untrusted_ok) if not staged.verified else None
+            checked = verify_open(fp, snap, limits, policy, parts=parts, writer=writer)
             verified = checked.result(path)
             if staged.verified and verified.control[SUMS_NAME] != staged.first.control[SUMS_NAME]:
                 raise ConfigError(f"{path} is not from the same bundle as {staged.first.path}",
                                   hint="give only parts of one bundle (the same id and version)")
             staged.verified.append(verified)
-            _write(fp, limits, checked, verified, staged)
+            if checked.written:
+                _adopt(checked, verified, staged)
+            else:
+                _write(fp, limits, checked, verified, staged)
     return staged
+
+
+@dataclass(frozen=True, slots=True)
+class _OnePass:
+    """verify_open's writer: each member into `folder` while it is verified."""
+
+    folder: Path
+    untrusted_ok: bool
+
+    def create(self, name: str) -> int:
+        """A new file for member `name`."""
+        return _create(self.folder, name)
+
+
+def _adopt(checked: Checked, verified: VerifiedBundle, staged: Staged) -> None:
+    """After a verify that wrote every member: record them; remove the ones never extracted (invalid
+    endorsements)."""
+    expected = {**checked.unlisted, **verified.sums.entries}
+    for name in verified.members:
+        if name in verified.ignored:
+            staged.folder.joinpath(*name.split("/")).unlink(missing_ok=True)
+        else:
+            staged.members[name] = expected[name]
 
 
 def _create(folder: Path, name: str) -> int:

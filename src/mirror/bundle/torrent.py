@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from mirror.bundle.verified import Facts, VerifiedCache
 from mirror.bundle.verify import VerifiedBundle
 from mirror.errors import ConfigError
 from mirror.formats.torrent import Torrent, TorrentInfo, piece_length, torrent_name, web_seeds
@@ -60,14 +61,29 @@ def hash_file(path: Path) -> tuple[str, int, int, bytes]:
     return whole.hexdigest(), size, length, bytes(pieces)
 
 
+def _hash_known(path: Path, cache: VerifiedCache | None) -> tuple[str, int, int, bytes]:
+    """`hash_file`, or what the cache knows of the unchanged file (bundle/verified.py)."""
+    if cache is None:
+        return hash_file(path)
+    before = os.stat(path)
+    facts = cache.get(before)
+    if facts is not None and facts.sha256 and facts.pieces and facts.piece_length == piece_length(before.st_size):
+        return facts.sha256, before.st_size, facts.piece_length, facts.pieces
+    sha256, size, length, pieces = hash_file(path)
+    cache.record(before, os.stat(path), Facts(sha256=sha256, piece_length=length, pieces=pieces))
+    return sha256, size, length, pieces
+
+
 def make_torrent(path: Path, verified: VerifiedBundle, mirrors: tuple[str, ...] = (),
-                 trackers: tuple[str, ...] = ()) -> MadeTorrent:
+                 trackers: tuple[str, ...] = (), cache: VerifiedCache | None = None) -> MadeTorrent:
     """The deterministic torrent of a verified bundle; web seeds from the http(s) mirror base URLs.
+
+    With `cache`, an unchanged file's hashes are taken from it, and new ones recorded.
 
     Raises:
         ConfigError: the file changed while it was read.
     """
-    sha256, size, length, pieces = hash_file(path)
+    sha256, size, length, pieces = _hash_known(path, cache)
     meta = verified.meta
     info = TorrentInfo(torrent_name(meta.title, meta.bundle_id, meta.version), size, length, pieces)
     return MadeTorrent(sha256, size, Torrent(info, web_seeds(mirrors, sha256), trackers))

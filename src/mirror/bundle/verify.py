@@ -16,11 +16,14 @@ parsed strictly and judged; then the policy decides. Nothing is written to disk.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from mirror.bundle.endorsements import EndorsementCheck, check_endorsements
 from mirror.errors import ArchiveError, ContentError, KeyringError, ManifestError, SignatureError
@@ -45,13 +48,16 @@ from mirror.formats.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature
 from mirror.formats.names import printable
 from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
 from mirror.safeio import open_regular
-from mirror.sevenzip import Archive, Limits, Member, check_methods, iter_members, read_archive, regular_files
+from mirror.sevenzip import Archive, Limits, Member, check_methods, read_ahead, read_archive, regular_files
 from mirror.sevenzip.volumes import open_archive_file
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import check_signature
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.policy import AuthorTrusted, Evidence, Policy, Verdict
+
+if TYPE_CHECKING:
+    from mirror.bundle.verified import VerifiedCache
 
 Keys = Keyring | TrustedKeys | None  # None trusts nobody: the signer is only shown
 
@@ -162,6 +168,7 @@ class Checked:
     verdict: Verdict
     part: PartMarker | None = None
     missing: tuple[str, ...] = ()
+    written: bool = False  # every member with data went through the writer (verify_open)
 
     def result(self, path: Path) -> VerifiedBundle:
         """The verified bundle."""
@@ -240,19 +247,75 @@ def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()
 
 
-def _hash(chunks: Iterator[bytes]) -> str:
+def _hash(chunks: Iterator[bytes], fd: int | None = None) -> str:
+    """The chunks' SHA-256; with `fd`, also written to it (and it is closed)."""
     digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
+    if fd is None:
+        for chunk in chunks:
+            digest.update(chunk)
+        return digest.hexdigest()
+    try:
+        for chunk in chunks:
+            digest.update(chunk)
+            write_all(fd, chunk)
+    finally:
+        os.close(fd)
     return digest.hexdigest()
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to `fd` (os.write may write less)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class Writer(Protocol):
+    """Where extract writes members as they are verified, once writing is allowed (bundle/extract.py)."""
+
+    @property
+    def untrusted_ok(self) -> bool:
+        """Write even when the author alone does not make the bundle trusted."""
+        ...
+
+    def create(self, name: str) -> int:
+        """A new file for member `name` (already checked), as a descriptor open for writing."""
+        ...
+
+
+def _may_write(signed: _Signed, sizes: dict[str, int], keys: TrustedKeys, policy: Policy, writer: Writer) -> bool:
+    """Whether extract may write the bulk while it is verified: the signature checked out, the members are exactly
+    the listed files with the sizes bundle.json signed (so no more can be written than the author signed), and
+    the author alone makes the bundle trusted (or the reader accepts untrusted ones). Otherwise extract verifies
+    first and writes in a second pass, as before."""
+    try:
+        check_content(signed, sizes, set(), part=False)  # a part (files missing, a marker) is written after
+    except ContentError:
+        return False
+    return writer.untrusted_ok or policy.judge(Evidence(signed.public, ()), keys).trusted
+
+
+class _Stale(Exception):
+    """The SHA256SUMS read is not the one the cache entry was made with: verify in full."""
+
+
 def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
-                expect_key: PublicKeyFile | None = None, parts: bool = False) -> Checked:
+                expect_key: PublicKeyFile | None = None, known_sums: str | None = None,
+                writer: Writer | None = None, parts: bool = False) -> Checked:
     """Run every check on an open bundle; with `parts`, a part of a split bundle may lack listed files.
+
+    With `known_sums` (bundle/verified.py: this file's members were all checked against a SHA256SUMS with
+    this SHA-256, and the file has not changed since), every step runs except decoding and hashing the
+    members' data: only the blocks holding the signed files and endorsements are read.
+
+    With `writer` (extract), each member is also written through it as it is hashed, from the moment
+    `_may_write` allows it (the signed files come first in a bundle made by `mirror create`); the result says
+    whether everything was (`Checked.written`). Nothing is trusted for being written: the caller keeps it in a
+    private folder until every check passed.
 
     Raises:
         VerificationError: the first failed step, or ContentError listing every bad file.
+        _Stale: the SHA256SUMS read is not the known one.
     """
     archive = read_archive(fp, limits)
     files, layout = check_container(archive)
@@ -265,26 +328,49 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     hashes: dict[str, str] = {}  # kept only until the signed list is known, and for unlisted members
     changed: set[str] = set()
     signed: _Signed | None = None
+    writing = False  # every member so far went through `writer`, and it may go on
+    bulk_before_signed = False
 
     def signed_files() -> dict[str, bytes]:
         return {logical: held[name] for name, logical in control.items()}
 
-    for member, chunks in iter_members(fp, archive):
-        if member.name in control or is_endorsement(member.name, layout) or member.name == marker:
-            held[member.name], digest = _read_capped(chunks)
-        else:
-            digest = _hash(chunks)
-        _record(member.name, digest, signed, hashes, changed)
-        if signed is None and all(name in held for name in control):
-            signed = check_signed(signed_files(), keys, layout, expect_key)  # before the bulk of the data
+    # No CRC: every member's SHA-256 is compared with the signed list (or, for the signature and the
+    # endorsements, their signatures checked), and whoever changes data can fix its CRC. Decoded on a second thread.
+    def kept(member: Member) -> bool:
+        return member.name in control or is_endorsement(member.name, layout) or member.name == marker
+
+    with closing(read_ahead(fp, archive, crc=False, want=kept if known_sums else None)) as pairs:
+        for member, chunks in pairs:
+            if kept(member):
+                held[member.name], digest = _read_capped(chunks)
+                if writing and writer is not None:
+                    _hash(iter((held[member.name],)), writer.create(member.name))
+            elif known_sums:
+                for _ in chunks:  # decoded only because it shares a block with a signed file
+                    pass
+                continue
+            else:
+                bulk_before_signed = bulk_before_signed or signed is None
+                digest = _hash(chunks, writer.create(member.name) if writing and writer is not None else None)
+            _record(member.name, digest, signed, hashes, changed)
+            if signed is None and all(name in held for name in control):
+                signed = check_signed(signed_files(), keys, layout, expect_key)  # before the bulk of the data
+                if writer is not None and not bulk_before_signed and _may_write(signed, sizes, keys, policy, writer):
+                    writing = True
+                    for name, data in held.items():
+                        _hash(iter((data,)), writer.create(name))
     for member in files:  # members without a data stream (empty files)
         if member.has_stream:
             continue
+        if writing and writer is not None:
+            os.close(writer.create(member.name))
         _record(member.name, hashlib.sha256(b"").hexdigest(), signed, hashes, changed)
         if member.name in control or is_endorsement(member.name, layout):
             held[member.name] = b""
     if signed is None:
         signed = check_signed(signed_files(), keys, layout, expect_key)
+    if known_sums and hashlib.sha256(held[layout.sums]).hexdigest() != known_sums:
+        raise _Stale
     changed |= {p for p, d in hashes.items() if signed.sums.entries.get(p, d) != d}
     part = None
     if marker is not None and marker in sizes and marker not in signed.sums.entries:
@@ -296,7 +382,7 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     evidence = Evidence(signed.public, tuple(e.evidence for e in endorsements if e.evidence is not None))
     unlisted = {p: d for p, d in hashes.items() if p not in signed.sums.entries}
     return Checked(signed, tuple(m.name for m in files), unlisted, endorsements, policy.judge(evidence, keys),
-                   part, missing)
+                   part, missing, writing)
 
 
 def _record(name: str, digest: str, signed: _Signed | None, hashes: dict[str, str], changed: set[str]) -> None:
@@ -331,7 +417,8 @@ def check_content(signed: _Signed, sizes: dict[str, int], changed: set[str], par
 
 
 def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_key: PublicKeyFile | None = None,
-                  policy: Policy | None = None, parts: bool = False, volumes: bool = False) -> VerifiedBundle:
+                  policy: Policy | None = None, parts: bool = False, volumes: bool = False,
+                  cache: VerifiedCache | None = None) -> VerifiedBundle:
     """Check a bundle received by hand; return it only if every check passes.
 
     Args:
@@ -344,12 +431,28 @@ def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_k
             a part fails like any bundle with missing files.
         volumes: read `X.7z.001` as the whole set of 7-Zip volumes beside it (sevenzip/volumes.py). Only for a
             caller that does not pass the file itself on (publish or seed would pass on the first volume alone).
+        cache: what this machine already checked (publish and fetch only; bundle/verified.py): an unchanged
+            file is checked without decoding its data; a file verified in full is recorded in it.
 
     Raises:
         VerificationError: the bundle must not be trusted.
         ConfigError: `path` is a FIFO, device or socket (refused before it is opened).
         OSError: the file cannot be read.
     """
-    with open_archive_file(path) if volumes else open_regular(path) as fp:
-        checked = verify_open(fp, snapshot(keys), limits or Limits(), policy or AuthorTrusted(), expect_key, parts)
+    keys, limits, policy = snapshot(keys), limits or Limits(), policy or AuthorTrusted()
+    if volumes:  # several files: no one stat to key a cache entry by
+        with open_archive_file(path) as fp:
+            return verify_open(fp, keys, limits, policy, expect_key, parts=parts).result(path)
+    with open_regular(path) as fp:
+        before = os.fstat(fp.fileno())
+        facts = cache.get(before) if cache is not None else None
+        if facts is not None and facts.sums is not None:
+            with contextlib.suppress(_Stale):
+                return verify_open(fp, keys, limits, policy, expect_key, facts.sums, parts=parts).result(path)
+        checked = verify_open(fp, keys, limits, policy, expect_key, parts=parts)
+        if cache is not None and not checked.missing and checked.part is None:
+            from mirror.bundle.verified import Facts  # publish and fetch only: verify starts without it
+
+            sums = hashlib.sha256(checked.signed.control[SUMS_NAME]).hexdigest()
+            cache.record(before, os.fstat(fp.fileno()), Facts(sums=sums))
     return checked.result(path)

@@ -8,12 +8,14 @@ Example::
 
 One module per command group (keys.py, create.py, bundles.py, scan.py, publish.py, fetch.py, serve.py,
 swarm.py);
-common.py holds the shared options and output. Heavy modules are imported inside
-the commands so that `mirror --help` stays fast.
+common.py holds the shared options and output. A command's module is imported when that command runs
+(`mirror verify` never loads the server, the swarm or the publisher), or all of them for `mirror --help`;
+heavy libraries are imported inside the commands, so that start-up stays fast.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any, NoReturn
@@ -27,9 +29,37 @@ from mirror.i18n import translate
 
 speak()  # before the commands are built: click names some types ("file", "directory") as they are made
 
+# The modules that register commands on `main`, and which command lives where. A command missing from the
+# table is still found: an unknown name loads every module before click says it does not exist.
+COMMAND_MODULES = ("bundles", "create", "endorse", "fetch", "keys", "parts", "publish", "scan", "serve", "swarm")
+_WHERE = {"verify": "bundles", "show": "bundles", "extract": "bundles", "open": "bundles", "create": "create",
+          "fetch": "fetch", "keys": "keys", "publish": "publish", "refresh": "publish", "status": "publish",
+          "scan": "scan", "serve": "serve", "seed": "swarm", "torrent": "swarm", "split": "parts", "join": "parts",
+          "endorse": "endorse"}
+
+
+def _load(*modules: str) -> None:
+    for module in modules:
+        importlib.import_module(f"mirror.cli.{module}")
+
 
 class MirrorGroup(click.Group):
     """The one place where errors become one stderr line and an exit code, in the reader's language."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, its module loaded now; every module when the name is not in the table."""
+        if cmd_name not in self.commands:
+            _load(_WHERE.get(cmd_name, "bundles"))
+            if cmd_name not in self.commands:
+                _load(*COMMAND_MODULES)
+            apply_language(self)  # the new command's help, in this run's language
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command (for --help and completion)."""
+        _load(*COMMAND_MODULES)
+        apply_language(self)
+        return super().list_commands(ctx)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Run in the language the environment asks for (docs/translations.md)."""
@@ -82,7 +112,3 @@ def run() -> None:
         warn(f"mirror: internal error: {type(exc).__name__}: {exc}")
         warn("hint: run again with MIRROR_DEBUG=1 to see where, and report it")
         sys.exit(int(ExitCode.ERROR))
-
-
-# The command groups register themselves on `main`.
-from mirror.cli import bundles, create, endorse, fetch, keys, parts, publish, scan, serve, swarm  # noqa: E402, F401

@@ -10,10 +10,9 @@ Example::
 from __future__ import annotations
 
 import re
-import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -28,9 +27,10 @@ from mirror.cli.common import (
     reader_policy_for,
     required_endorsers,
     say,
+    shell_word,
     warn,
 )
-from mirror.errors import ContentError, ExitCode, UnreadableContainer, VerificationError
+from mirror.errors import ContentError, ExitCode, UnreadableContainer, UntrustedSigner, VerificationError
 from mirror.formats.names import printable
 
 if TYPE_CHECKING:
@@ -55,6 +55,11 @@ def signer_words(verified: VerifiedBundle) -> str:
     return f"unknown key {verified.key_id}"
 
 
+def signer_checked(verified: VerifiedBundle) -> str | None:
+    """How the reader checked the author's key (keyset.Checked), or None when it is not in the keyring."""
+    return next((r.checked for r in verified.verdict.vouchers if r.public == verified.public), None)
+
+
 def _counts(result: VerifiedBundle) -> dict[str, int]:
     from mirror.formats.manifest import PAGE_TYPE
 
@@ -74,7 +79,7 @@ def _summary(result: VerifiedBundle, required: int = 0) -> dict[str, Any]:
         "complete": not result.missing,
         "path": str(result.path),
         "signer": {"name": result.signer_name, "key_id": result.key_id, "fingerprint": result.fingerprint,
-                   "in_keyring": result.signer_name is not None},
+                   "in_keyring": result.signer_name is not None, "checked": signer_checked(result)},
         "trust": {"trusted": result.trusted, "reason": result.verdict.reason, "require_endorsers": required,
                   "vouched_by": [r.name for r in result.verdict.vouchers if r.public != result.public]},
         "bundle": {"id": result.meta.bundle_id, "version": result.meta.version, "title": result.meta.title,
@@ -99,14 +104,22 @@ def _part_json(result: VerifiedBundle) -> dict[str, Any]:
 
 def _headline(result: VerifiedBundle) -> None:
     """The verdict line: a part says which part it is and how many of the listed files it carries."""
-    verdict = "VERIFIED" if result.trusted else "INTACT, UNKNOWN SIGNER"
+    path = result.path
     if result.part is None and not result.missing:
-        say(f"{verdict}  {result.path}")
+        say(f"VERIFIED  {path}" if result.trusted else f"INTACT, UNKNOWN SIGNER  {path}")
         return
     part = _part_json(result)
-    which = f"part {part['number']} of {part['of']}" if result.part is not None else "INCOMPLETE"
-    say(f"{verdict}, {which}: {part['files_present']} of {part['files_listed']} files present, all match  "
-        f"{result.path}")
+    number, count, present, listed = part["number"], part["of"], part["files_present"], part["files_listed"]
+    if result.part is None:  # a folder that lacks files, without a part marker
+        if result.trusted:
+            say(f"VERIFIED, INCOMPLETE: {present} of {listed} files present, all match  {path}")
+        else:
+            say(f"INTACT, UNKNOWN SIGNER, INCOMPLETE: {present} of {listed} files present, all match  {path}")
+    elif result.trusted:
+        say(f"VERIFIED, part {number} of {count}: {present} of {listed} files present, all match  {path}")
+    else:
+        say(f"INTACT, UNKNOWN SIGNER, part {number} of {count}: {present} of {listed} files present, all match  "
+            f"{path}")
 
 
 def _report_missing(result: VerifiedBundle) -> None:
@@ -137,7 +150,10 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
     counts = _counts(result)
     _headline(result)
     if result.trusted and result.signer_name is not None:
-        say(f"  signed by    {result.signer_name} (key {result.key_id})")
+        if signer_checked(result) in ("first-use", "unchecked"):  # the key could be anybody's: say so
+            say(f"  signed by    {result.signer_name} (key {result.key_id}) (trusted on first use, never compared)")
+        else:
+            say(f"  signed by    {result.signer_name} (key {result.key_id})")
     elif result.trusted:  # the author is unknown, but the reader's policy counts endorsements
         say(f"  signed by    key {result.key_id}, which is not in your keyring")
         say(f"  trusted      {result.verdict.reason}")
@@ -150,11 +166,14 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
     _report_missing(result)
     _report_endorsements(result)
     if not result.trusted and required:
-        found = sum(1 for e in result.endorsements if e.status == "trusted" and e.claim == "knows-author")
-        say(f"  not enough   {found} of the {required} knows-author endorsements you require come from your keyring")
+        found = sum(1 for e in result.endorsements if e.status == "trusted" and e.claim == "knows-author"
+                    and e.compared)
+        say(f"  not enough   knows-author endorsements from keys you trust: {found} of {required} required")
     if not result.trusted and result.signer_name is None:
-        quoted = shlex.quote(str(result.path))  # the exact command for this file, for a POSIX shell
-        say(f"  compare the fingerprint with the author by phone or in person, then: mirror keys import {quoted} "
+        # The exact file, for a shell; an extracted folder's key file, since keys import reads files only.
+        key_source = result.path / result.layout.author_key if result.path.is_dir() else result.path
+        command = shell_word(key_source)
+        say(f"  compare the fingerprint with the author by phone or in person, then: mirror keys import {command} "
             "--name NAME --fingerprint 'DIGITS THE AUTHOR GAVE YOU'")
 
 
@@ -162,12 +181,22 @@ def _report_endorsements(result: VerifiedBundle) -> None:
     unknown = [e.key_id for e in result.endorsements if e.status == "unknown"]
     for found in result.endorsements:
         who = f"{found.signer_name} (key {found.key_id})"
-        if found.status == "trusted":
+        if found.status == "trusted" and not found.compared:
+            say(f"  endorsed by  {who}: {found.claim} (trusted on first use, never compared: not counted)")
+        elif found.status == "trusted":
             say(f"  endorsed by  {who}: {found.claim}")
         elif found.status == "invalid":
             say(f"  endorsement  by {who} is INVALID and ignored: {printable(found.reason)}")
     if unknown:
         say(f"  endorsements {len(unknown)} from keys not in your keyring (not checked; --json lists their key ids)")
+
+
+def untrusted_signer(exc: UntrustedSigner, path: Path) -> NoReturn:
+    """Fail for an intact bundle whose signer is not trusted, with the exact command that imports its key."""
+    command = shell_word(path)  # the same words as verify prints
+    fail(str(exc), f"compare the fingerprint with the author by phone or in person, then: mirror keys import {command} "
+                   "--name NAME --fingerprint 'DIGITS THE AUTHOR GAVE YOU'; or pass --untrusted to use it anyway",
+         exc.exit_code)
 
 
 def report_failure(path: Path, exc: VerificationError, as_json: bool) -> None:
@@ -282,8 +311,11 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
             fail(f"{path} does not exist", None, ExitCode.USAGE)
         if path.is_dir():
             fail(f"{path} is a folder, not a bundle", "mirror extract BUNDLE... DEST", ExitCode.USAGE)
-    result = extract_parts(bundles, dest, open_keyring(keys_dir), allow_untrusted=untrusted,
-                           policy=reader_policy_for(require_endorsers))
+    try:
+        result = extract_parts(bundles, dest, open_keyring(keys_dir), allow_untrusted=untrusted,
+                               policy=reader_policy_for(require_endorsers))
+    except UntrustedSigner as exc:
+        untrusted_signer(exc, bundles[0])
     who = signer_words(result.verified[0])
     say(f"extracted {result.files} files into {result.dest} (signed by {who})")
     if result.missing:
@@ -309,8 +341,11 @@ def open_(bundle: Path, untrusted: bool, no_browser: bool, require_endorsers: in
     from mirror.bundle.view import open_view
     from mirror.folders import cache_folder
 
-    view = open_view(bundle, open_keyring(keys_dir), cache_folder() / "open", allow_untrusted=untrusted,
-                     policy=reader_policy_for(require_endorsers))
+    try:
+        view = open_view(bundle, open_keyring(keys_dir), cache_folder() / "open", allow_untrusted=untrusted,
+                         policy=reader_policy_for(require_endorsers))
+    except UntrustedSigner as exc:
+        untrusted_signer(exc, bundle)
     verified = view.extracted.verified
     who = signer_words(verified)
     say(f"OPENED  {view.page}")

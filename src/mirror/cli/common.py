@@ -56,22 +56,26 @@ def endorsers_option(func: Any) -> Any:
     return click.option("--require-endorsers", "require_endorsers", type=click.IntRange(0, 100), default=None,
                         metavar="K",
                         help="also trust a bundle whose author you do not know when K keys in your keyring endorse "
-                             "it as knows-author (default: [trust] require_endorsers in mirror.toml, else 0: "
-                             "only the author's key decides)")(func)
+                             "it as knows-author (default: [trust] require_endorsers in the workspace's mirror.toml, "
+                             "else 0: only the author's key decides)")(func)
 
 
 def required_endorsers(option: int | None) -> int:
     """How many trusted knows-author endorsements make a bundle trusted without its author: --require-endorsers,
-    else the nearest mirror.toml's [trust] require_endorsers, else 0 (only the author's key decides).
+    else the workspace's [trust] require_endorsers, else 0 (only the author's key decides).
+
+    Only a workspace's mirror.toml (one with a [workspace] table, the same rule as for the keyring) sets the
+    policy: a mirror.toml without one, dropped in a downloads folder or written for publishing, changes nothing.
 
     Raises:
-        ConfigError: the mirror.toml is malformed.
+        ConfigError: the workspace's mirror.toml is malformed.
     """
-    from mirror.workspace import find_config_file, trust_settings
+    from mirror.workspace import CONFIG_NAME, find_workspace, trust_settings
 
     if option is not None:
         return option
-    return trust_settings(find_config_file(Path.cwd())).require_endorsers
+    workspace = find_workspace(Path.cwd())
+    return trust_settings(workspace.root / CONFIG_NAME if workspace is not None else None).require_endorsers
 
 
 def reader_policy_for(option: int | None) -> Policy:
@@ -213,14 +217,53 @@ def dump_json_streamed(doc: dict[str, Any], key: str, pairs: Iterable[tuple[str,
     click.echo("\n }\n}")
 
 
+def _for_terminal(char: str) -> str:
+    return char if char.isprintable() or char in "\n\t" or unicodedata.category(char) == "Zs" else \
+        char.encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
+def terminal_text(line: str) -> str:
+    """`line` with every control, bidi and other invisible character escaped (\\x1b, \\u202e), so that nothing
+    printed (a file name, a title, a host's words) can move the cursor or redraw a verdict; lines stay lines."""
+    return line if line.isprintable() else "".join(_for_terminal(c) for c in line)
+
+
 def say(line: str = "") -> None:
-    """One line on stdout, in the reader's language."""
-    click.echo(translate(line))
+    """One line on stdout, in the reader's language, with control characters escaped."""
+    click.echo(terminal_text(translate(line)))
 
 
 def warn(line: str) -> None:
-    """One line on stderr, in the reader's language."""
-    click.echo(translate(line), err=True)
+    """One line on stderr, in the reader's language, with control characters escaped."""
+    click.echo(terminal_text(translate(line)), err=True)
+
+
+def _shell_escape(char: str) -> str:
+    code = ord(char)
+    if char in "\\'":
+        return "\\" + char
+    if char.isprintable():
+        return char
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8 in a file name (os.fsdecode's surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x80:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def shell_word(path: Path) -> str:
+    """`path` as one shell word that reads back as exactly this file and that no command takes for an option:
+    `./-x.7z` for `-x.7z`, quoted as needed; a name with control or invisible characters is written `$'...'`
+    with escapes (bash, zsh, ksh), so that it is still exact and nothing reaches the terminal raw."""
+    text = str(path)
+    if text.startswith("-"):
+        text = f"./{text}"
+    if text.isprintable():
+        import shlex
+
+        return shlex.quote(text)
+    return "$'" + "".join(_shell_escape(c) for c in text) + "'"
+
 
 
 def unlock_key(ring: Keyring, name: str) -> SecretKey:

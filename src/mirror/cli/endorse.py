@@ -30,10 +30,13 @@ from mirror.formats.endorsement import CLAIMS
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
               help="the endorsed bundle to write (default: NAME.endorsed.7z beside BUNDLE); never BUNDLE itself")
 @click.option("--force", is_flag=True, help="replace an existing output file (never BUNDLE)")
+@click.option("--drop-unknown", is_flag=True,
+              help="leave out the endorsements by keys not in your keyring, and invalid ones (the author's files "
+                   "stay byte for byte the same)")
 @json_option
 @keys_option
-def endorse(bundle: Path, key_name: str | None, claim: str, out: Path | None, force: bool, as_json: bool,
-            keys_dir: Path | None) -> None:
+def endorse(bundle: Path, key_name: str | None, claim: str, out: Path | None, force: bool, drop_unknown: bool,
+            as_json: bool, keys_dir: Path | None) -> None:
     """Write a copy of BUNDLE that also carries your endorsement: your signature over what the author signed."""
     from mirror.bundle.endorse import EndorseRequest, default_output, endorse_bundle
     from mirror.cli.create import _signing_key
@@ -45,7 +48,7 @@ def endorse(bundle: Path, key_name: str | None, claim: str, out: Path | None, fo
         from mirror.errors import KeyringError
 
         raise KeyringError(f"no secret key named {name} in {ring.folder}", hint="endorse with a key you made")
-    request = EndorseRequest(bundle, out or default_output(bundle), claim, force)
+    request = EndorseRequest(bundle, out or default_output(bundle), claim, force, drop_unknown)
     done = endorse_bundle(request, endorser.public, lambda: unlock_key(ring, name), ring)
     verified = done.verified
     if as_json:
@@ -53,13 +56,15 @@ def endorse(bundle: Path, key_name: str | None, claim: str, out: Path | None, fo
                    "key_id": endorser.key_id_hex, "claim": claim, "bundle": {"id": verified.meta.bundle_id,
                    "version": verified.meta.version}, "author": {"name": verified.signer_name,
                    "key_id": verified.key_id, "in_keyring": done.author_trusted},
-                   "endorsements": len(verified.endorsements)})
+                   "endorsements": len(verified.endorsements), "dropped": list(done.dropped)})
         return
     say(f"ENDORSED  {verified.path}")
     say(f"  by           {name} (key {endorser.key_id_hex}): {claim}")
     author = verified.signer_name or "an author not in your keyring"
     say(f"  author       {author} (key {verified.key_id})")
     say(f"  endorsements {len(verified.endorsements)} in this bundle")
+    if done.dropped:
+        say(f"  dropped      endorsements from keys not in your keyring, or invalid: {len(done.dropped)}")
     if not done.author_trusted:
         warn(f"warning: the author's key {verified.key_id} is not in your keyring; your endorsement says only "
              f"that you {claim} it")

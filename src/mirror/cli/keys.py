@@ -152,9 +152,10 @@ def _read_key(file: Path) -> tuple[PublicKeyFile, VerifiedBundle | None]:
 @click.option("--role", "roles", multiple=True, type=ROLE_CHOICE, help="what you trust it to sign (default: author)")
 @click.option("--checked", type=CHECKED_CHOICE, default=None, help="how you checked the key belongs to its owner")
 @click.option("--fingerprint", "expected", help="the fingerprint digits the owner gave you; must match")
+@click.option("--force", is_flag=True, help="record the key even if that lowers how it was checked before")
 @keys_option
 def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | None, expected: str | None,
-                keys_dir: Path | None) -> None:
+                force: bool, keys_dir: Path | None) -> None:
     """Add a public key to the keyring as NAME.
 
     FILE is a key file, a bare key line (what the author's QR code holds), - for standard input, or a bundle
@@ -176,12 +177,17 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
                                hint="do not import it; ask the owner to check again")
         checked = "fingerprint" if checked in (None, "first-use", "unchecked") else checked
     how: Checked = next((c for c in CHECKS if c == (checked or "unchecked")), "unchecked")
-    record = open_keyring(keys_dir).import_public(name, public, tuple(r for r in ROLES if r in roles) or ("author",),
-                                                  how)
+    ring = open_keyring(keys_dir)
+    before = ring.get(name) if name in ring.names() else None
+    record = ring.import_public(name, public, tuple(r for r in ROLES if r in roles) or ("author",), how, force)
     if bundle is not None:
         say(f"key {record.key_id_hex} signed {file}, and its signature verifies")
     say(f"imported {name} ({record.key_id_hex}) as {','.join(record.roles)}, checked: {record.checked}")
     say(f"fingerprint: {digits}")
+    if before is not None and before.checked != record.checked:
+        say(f"{name} was checked: {before.checked}; now: {record.checked}")
+    if before is not None and before.roles != record.roles:
+        say(f"{name} was trusted as: {','.join(before.roles)}; now: {','.join(record.roles)}")
     if record.checked == "first-use":
         warn("warning: TRUST ON FIRST USE: nobody compared this key with its owner. Anyone who could hand you a "
              f"bundle could have made this key. Compare the fingerprint with {name} by phone or in person, then "

@@ -41,9 +41,11 @@ _LOCK = threading.Lock()
 
 
 def log(line: str) -> None:
-    """Progress lines from any thread, to stderr."""
+    """Progress lines from any thread, to stderr (above the progress bar, if one is showing)."""
+    from mirror.cli.progress import echo_err
+
     with _LOCK:
-        click.echo(line, err=True)
+        echo_err(line)
 
 
 def _publisher(config: MirrorConfig, keyring: Keyring) -> tuple[str, PublicKeyFile]:
@@ -97,7 +99,10 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
                 _print_dry_run(plan, doc["dry_run"])
             return
         plan = sign_plan(plan, unlock_key(keyring, name), staging)
-        results = send.run_plan(plan, hosts, config, log)
+        from mirror.cli.progress import byte_progress
+
+        with byte_progress(send.total_bytes(plan, hosts), "publish") as advance:
+            results = send.run_plan(plan, hosts, config, log, advance)
     doc["hosts"] = [{"name": r.name, "ok": r.ok, "required": r.required, "sent": r.sent, "present": r.present,
                      "error": r.error, "failure": r.failure} for r in results]
     if as_json:

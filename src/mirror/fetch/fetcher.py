@@ -16,13 +16,16 @@ wait in DEST/.mirror-downloads/.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mirror.bundle.verified import Facts, VerifiedCache
 from mirror.bundle.verify import VerifiedBundle, verify_bundle
 from mirror.errors import ConfigError, ExitCode, VerificationError
 from mirror.fetch.choose import Log, NoIndex, choose_index
@@ -32,6 +35,7 @@ from mirror.fetch.report import MirrorReport
 from mirror.fetch.state import known_mirrors
 from mirror.fetch.transport import Mirror, open_mirror
 from mirror.formats.index import BundleEntry
+from mirror.formats.manifest import SUMS_NAME
 from mirror.formats.names import readable_name
 from mirror.net.pace import Limits
 from mirror.safeio import file_sha256
@@ -92,10 +96,11 @@ class FetchResult:
         return ExitCode.INVALID if self.tampered_only else ExitCode.INCOMPLETE
 
 
-def _check(entry: BundleEntry, path: Path, keys: TrustedKeys, policy: Policy) -> tuple[VerifiedBundle | None, str]:
+def _check(entry: BundleEntry, path: Path, keys: TrustedKeys, policy: Policy,
+           cache: VerifiedCache | None = None) -> tuple[VerifiedBundle | None, str]:
     """Full verification of a downloaded bundle, and agreement with what the index says of it."""
     try:
-        verified = verify_bundle(path, keys, policy=policy)
+        verified = verify_bundle(path, keys, policy=policy, cache=cache)
     except VerificationError as exc:
         return None, f"signed hash matched, but the bundle failed verification: {exc}"
     if (verified.meta.bundle_id, verified.meta.version, verified.meta.title) != (entry.id, entry.version, entry.title):
@@ -142,16 +147,30 @@ def work_folder(folder: Path) -> Path:
     return folder
 
 
-def already_here(dest: Path, entry: BundleEntry) -> Path | None:
+def _sha256(path: Path, cache: VerifiedCache | None) -> str:
+    """The file's SHA-256: from the cache while the file is unchanged (bundle/verified.py), else read."""
+    if cache is None:
+        return file_sha256(path)
+    before = os.stat(path)
+    facts = cache.get(before)
+    if facts is not None and facts.sha256:
+        return facts.sha256
+    digest = file_sha256(path)
+    cache.record(before, os.stat(path), Facts(sha256=digest))
+    return digest
+
+
+def already_here(dest: Path, entry: BundleEntry, cache: VerifiedCache | None = None) -> Path | None:
     """A file in DEST, under any of `arrival_names`, whose bytes are the signed ones."""
     for name in arrival_names(entry):
         path = dest / name
-        if path.is_file() and path.stat().st_size == entry.size and file_sha256(path) == entry.sha256:
+        if path.is_file() and path.stat().st_size == entry.size and _sha256(path, cache) == entry.sha256:
             return path
     return None
 
 
-def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy: Policy) -> Arrival:
+def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy: Policy,
+           cache: VerifiedCache | None = None) -> Arrival:
     final = part.with_name(f"{entry.sha256}.7z")
     os.replace(part, final)
     verified, problem = _check(entry, final, keys, policy)
@@ -165,7 +184,13 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
         raise ConfigError(f"{dest / arrival_names(entry)[0]} and {arrival_names(entry)[1]} are other files",
                           hint="move them, or fetch into another folder")
     target = free[0]
+    before = os.stat(final)
     os.replace(final, target)
+    if cache is not None:  # the rename changed only its ctime: remembered under its new key
+        now = os.stat(target)
+        if (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns) == \
+                (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns):
+            cache.record(now, now, Facts(hashlib.sha256(verified.control[SUMS_NAME]).hexdigest(), entry.sha256))
     arrival.path, arrival.trusted, arrival.note = target, verified.trusted, _trust_note(verified)
     arrival.verified = verified
     return arrival
@@ -215,27 +240,52 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     if request.dest.exists() and not request.dest.is_dir():
         raise ConfigError(f"{request.dest} is not a folder", hint="--dest names the folder bundles go into")
     request.dest.mkdir(parents=True, exist_ok=True)
-    downloads = work_folder(request.dest / DOWNLOADS)
+    work_folder(request.dest / DOWNLOADS)  # checked here; _fetch_each downloads into it
     order = sorted(mirrors, key=lambda m: m.label != chosen.label)  # the mirror that served the index first
     result = FetchResult(reports, chosen)
-    failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
-    for entry in wanted:
-        existing = already_here(request.dest, entry)
-        if existing is not None:
-            verified, problem = _check(entry, existing, keys, request.policy)
-            result.arrivals.append(Arrival(entry, existing, f"already here, {_trust_note(verified)}",
-                                           verified.trusted, verified=verified) if verified
-                                   else Arrival(entry, None, problem, False, True))
-            continue
-        part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
-        download = Download(entry, downloads, reports, request.limits, log, request.progress)
-        part = part or download.run(order)
-        arrival = _place(entry, part, request.dest, keys, request.policy) if part else Arrival(entry)
-        result.arrivals.append(arrival)
-        if arrival.path is None:
-            failed_clean = failed_clean or not (download.tampered or arrival.invalid)
-            result.tampered_only = not failed_clean
+    cache = VerifiedCache()
+    try:
+        _fetch_each(request, keys, wanted, order, reports, result, cache, log)
+    finally:
+        cache.save()
     return result
+
+
+def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy, cache: VerifiedCache) -> Arrival:
+    verified, problem = _check(entry, existing, keys, policy, cache)
+    return (Arrival(entry, existing, f"already here, {_trust_note(verified)}", verified.trusted, verified=verified)
+            if verified else Arrival(entry, None, problem, False, True))
+
+
+def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEntry], order: list[Mirror],
+                reports: dict[str, MirrorReport], result: FetchResult, cache: VerifiedCache, log: Log) -> None:
+    """Download the bundles one after another; each is verified and placed on a second thread meanwhile, so the
+    next download overlaps the last one's verification (one at a time: placing checks names already in DEST)."""
+    downloads = request.dest / DOWNLOADS
+    failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
+    done: list[tuple[Future[Arrival], Download | None]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-place") as placing:
+        for entry in wanted:
+            existing = already_here(request.dest, entry, cache)
+            if existing is not None:
+                done.append((placing.submit(_here, entry, existing, keys, request.policy, cache), None))
+                continue
+            part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
+            download = Download(entry, downloads, reports, request.limits, log, request.progress)
+            part = part or download.run(order)
+            if part:
+                done.append((placing.submit(_place, entry, part, request.dest, keys, request.policy, cache),
+                             download))
+            else:
+                nothing: Future[Arrival] = Future()
+                nothing.set_result(Arrival(entry))
+                done.append((nothing, download))
+        for future, fetched in done:
+            arrival = future.result()
+            result.arrivals.append(arrival)
+            if arrival.path is None and fetched is not None:
+                failed_clean = failed_clean or not (fetched.tampered or arrival.invalid)
+                result.tampered_only = not failed_clean
 
 
 def _wanted(chosen: Choice, request: FetchRequest) -> list[BundleEntry]:

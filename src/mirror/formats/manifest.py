@@ -37,9 +37,15 @@ AUTHOR_KEY_NAME = "author.pub"
 ENDORSEMENT_DIR = "endorsements/"
 PAGE_NAME = "index.html"  # the reader's page, format 2 (bundle/page.py)
 PAGE_TYPE = "text/html"
-MAX_MEMBERS = 100_000  # members of a bundle; so also lines of SHA256SUMS and files in bundle.json
-MAX_SUMS_BYTES = 16 * 1024 * 1024  # 100,000 lines with paths of 100 bytes
-MAX_META_BYTES = 32 * 1024 * 1024  # 100,000 files at 335 bytes each (an account with its four fields takes ~300)
+# Accounts and photos in one bundle: create refuses more before reading any. Not higher while the verifier
+# holds about 1.2 KB per member (docs/performance.md): a hostile header of a million empty members would cost
+# over a gigabyte, against the bounds of docs/format.md.
+MAX_FILES = 100_000
+# Members of a bundle; so also lines of SHA256SUMS and files in bundle.json: the files, the page, the signed
+# files, up to 100 endorsements and 10,000 folder entries a 7-Zip repack may add, with room to spare.
+MAX_MEMBERS = MAX_FILES + 20_000
+MAX_SUMS_BYTES = 20 * 1024 * 1024  # 120,000 lines with paths of 100 bytes
+MAX_META_BYTES = 40 * 1024 * 1024  # 100,000 files at 335 bytes each (an account with its four fields takes ~300)
 MAX_TEXT = 1000  # characters of a title, place, source or other text field
 MAX_LANGUAGES = 100
 _LINE = re.compile(rb"([0-9a-f]{64})  ([^\n]+)")

@@ -23,11 +23,13 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from mirror.bundle.torrent import make_torrent
+from mirror.bundle.verified import VerifiedCache
 from mirror.bundle.verify import verify_bundle
 from mirror.errors import ConfigError, MirrorError, MissingFile, TransferError
 from mirror.formats.index import DEFAULT_EXPIRY_DAYS, BundleEntry, Index
@@ -99,12 +101,12 @@ def host_version(host: Host, publisher: PublicKeyFile, log: Log) -> Index | None
 
 
 def _bundle_files(path: Path, keyring: Keyring, staging: Path, mirrors: tuple[str, ...],
-                  trackers: tuple[str, ...]) -> tuple[BundleEntry, list[Upload]]:
-    verified = verify_bundle(path, keyring)
+                  trackers: tuple[str, ...], cache: VerifiedCache) -> tuple[BundleEntry, list[Upload]]:
+    verified = verify_bundle(path, keyring, cache=cache)
     if not verified.trusted:
         raise ConfigError(f"{path}: signed by key {verified.key_id}, which is not in your keyring as an author",
                           hint="import the author's key first; nobody publishes a bundle they cannot vouch for")
-    made = make_torrent(path, verified, mirrors, trackers)
+    made = make_torrent(path, verified, mirrors, trackers, cache)
     digest, size, torrent = made.sha256, made.size, made.torrent
     entry = BundleEntry.for_bundle(verified.meta.bundle_id, verified.meta.version, digest, size,
                                    verified.meta.title, verified.key_id, torrent.info.infohash,
@@ -130,8 +132,12 @@ def _merge(previous: Sequence[BundleEntry], added: Sequence[BundleEntry]) -> tup
 
 
 def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKeyFile, bundles: Sequence[Path],
-                 keyring: Keyring, now: datetime, staging: Path, log: Log) -> Plan:
+                 keyring: Keyring, now: datetime, staging: Path, log: Log,
+                 cache: VerifiedCache | None = None) -> Plan:
     """Verify the bundles, find the next version, and lay out the new index (not yet signed).
+
+    Bundles are verified two at a time; a bundle unchanged since this machine last verified it (`cache`,
+    by default the user's: bundle/verified.py) has its signature and member set checked, not its data again.
 
     Raises:
         VerificationError: a bundle fails verification.
@@ -139,11 +145,16 @@ def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicK
     """
     mirrors = tuple(h.reader_url for h in config.hosts if h.reader_url)
     trackers = config.publisher.trackers if config.publisher else ()
+    cache = cache if cache is not None else VerifiedCache()
     entries, uploads = [], []
-    for path in bundles:
-        entry, files = _bundle_files(path, keyring, staging, mirrors, trackers)
-        entries.append(entry)
-        uploads += files
+    try:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mirror-plan") as pool:
+            for entry, files in pool.map(lambda p: _bundle_files(p, keyring, staging, mirrors, trackers, cache),
+                                         list(dict.fromkeys(bundles))):
+                entries.append(entry)
+                uploads += files
+    finally:
+        cache.save()  # what verified before a failure need not be verified again
     key_id = key_id_hex(publisher.key_id)
     local = load_published(key_id)
     previous = local.index if local is not None else None

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from mirror.errors import Failure, TransferError
 from mirror.publish.config import MirrorConfig
+from mirror.publish.hosts import sending_progress
 from mirror.publish.hosts.base import Host
 from mirror.publish.parallel import each_host, with_retries
 from mirror.publish.plan import Log, Plan, Upload
@@ -46,16 +47,32 @@ class HostResult:
         return self.error is None
 
 
-def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log) -> HostResult:
-    """Send every upload to one host, in order; stop at the first failure (the index goes last)."""
+def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log,
+                    advance: Callable[[int], None] | None = None) -> HostResult:
+    """Send every upload to one host, in order; stop at the first failure (the index goes last).
+
+    `advance` hears of every byte sent (and of every file already there, by its size): a progress bar's.
+    """
     result = HostResult(host.name, required)
+    counted = 0
+
+    def count(n: int) -> None:
+        nonlocal counted
+        counted += n
+        if advance is not None:
+            advance(n)
+
     try:
         for upload in uploads:
+            counted = 0
             if not upload.replace and host.stat(upload.path) == upload.size:
                 result.present.append(upload.path)
+                count(upload.size)
                 continue
-            with_retries(functools.partial(host.upload, upload.path, upload.source, upload.sha256), host.name,
-                          upload.path, log)
+            with sending_progress(count if advance is not None else None):
+                with_retries(functools.partial(host.upload, upload.path, upload.source, upload.sha256), host.name,
+                              upload.path, log)
+            count(upload.size - counted)  # exactly its size in the end, whatever retries read again
             result.sent.append(upload.path)
             log(f"[{host.name}] sent {upload.path} ({upload.size} bytes)")
     except TransferError as exc:
@@ -79,11 +96,16 @@ def _each_ready_host(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, wo
     return [done[h.name] if h.name in done else plan.unread[h.name] for h in hosts]
 
 
-def run_plan(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log) -> list[HostResult]:
-    """Publish to every host in parallel, each within its budget; one failure never stops the others."""
+def run_plan(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log,
+             advance: Callable[[int], None] | None = None) -> list[HostResult]:
+    """Publish to every host in parallel, each within its budget; one failure never stops the others.
+
+    `advance` hears of the bytes sent to all hosts together (at most `total_bytes(plan, hosts)`).
+    """
     results = []
     for host, outcome in zip(hosts, _each_ready_host(
-            plan, hosts, config, lambda h: publish_to_host(h, config.host(h.name).required, plan.uploads, log), log),
+            plan, hosts, config,
+            lambda h: publish_to_host(h, config.host(h.name).required, plan.uploads, log, advance), log),
             strict=True):
         if isinstance(outcome, TransferError):  # its index did not come, or it was still busy past its budget
             host.close()
@@ -91,6 +113,11 @@ def run_plan(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log) 
                                  failure=outcome.failure)
         results.append(outcome)
     return results
+
+
+def total_bytes(plan: Plan, hosts: Sequence[Host]) -> int:
+    """What `run_plan` sends at most: every upload to every host whose index came."""
+    return sum(u.size for u in plan.uploads) * sum(h.name not in plan.unread for h in hosts)
 
 
 def dry_run(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log) -> dict[str, dict[str, Any]]:

@@ -10,8 +10,9 @@ Example::
     for piece in table.pieces(pack_pos=0):              # the plain header, in pieces
         ...
 
-Memory is small and flat per member: its name in UTF-16, its size as a 7z number, its
-CRC and its attributes, each in a compact array; nothing per member is a Python object.
+Memory is small and flat per member: its size as a 7z number, its CRC and its attributes,
+each in a compact array (about 11 bytes); nothing per member is a Python object. Names, the
+bulk of a header, go to an anonymous temporary file once they pass NAMES_IN_MEMORY.
 The reader in header.py parses exactly what this writes.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import array
 import struct
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -44,6 +46,7 @@ from mirror.sevenzip.header import (
 from mirror.sevenzip.model import Coder
 
 _PIECE = 1 << 20
+NAMES_IN_MEMORY = 16 << 20
 
 
 def number(value: int) -> bytes:
@@ -126,8 +129,10 @@ class HeaderTable:
         self.counts: list[int] = []  # streams in each folder
         self.sizes = bytearray()  # 7z numbers: every stream's size but the last of each folder
         self.crcs = array.array("I")  # stream CRCs not already given by a one-stream folder's CRC
-        self.names = bytearray()  # UTF-16-LE, each name NUL-terminated
-        self.attributes = array.array("q")  # -1: not defined
+        self.names = tempfile.SpooledTemporaryFile(NAMES_IN_MEMORY)  # noqa: SIM115 (closed by close())
+        self.names_size = 0  # the names in UTF-16-LE, each NUL-terminated
+        self.attributes = array.array("I")
+        self.undefined = array.array("Q")  # indexes of the members whose attributes are not defined
         self.empty = array.array("Q")  # indexes of the members without a data stream
         self.dirs = array.array("Q")  # those of them that are folder entries, not empty files
         self.members = 0
@@ -174,9 +179,17 @@ class HeaderTable:
             if directory:
                 self.dirs.append(self.members)
             self.empty.append(self.members)
-        self.names += encoded + b"\0\0"
-        self.attributes.append(-1 if attributes is None else attributes)
+        self.names.write(encoded + b"\0\0")
+        self.names_size += len(encoded) + 2
+        if attributes is None:
+            self.undefined.append(self.members)
+        else:
+            self.attributes.append(attributes)
         self.members += 1
+
+    def close(self) -> None:
+        """Let go of the names (and their temporary file)."""
+        self.names.close()
 
     def pieces(self, pack_pos: int) -> Iterator[bytes]:
         """The plain header, in pieces of about a MiB (names and CRCs are never copied whole)."""
@@ -210,13 +223,16 @@ class HeaderTable:
             empty, dirs = set(self.empty), set(self.dirs)
             yield _property(K_EMPTY_STREAM, _bits((i in empty for i in range(n)), n))
             yield _property(K_EMPTY_FILE, _bits((i not in dirs for i in self.empty), len(empty)))
-        yield bytes([K_NAME]) + number(len(self.names) + 1) + b"\x00"
-        yield from _slices(self.names)
-        if not self.attributes or min(self.attributes) >= 0:
-            flags, values = b"\x01", array.array("I", self.attributes)
+        yield bytes([K_NAME]) + number(self.names_size + 1) + b"\x00"
+        self.names.seek(0)
+        while piece := self.names.read(_PIECE):
+            yield piece
+        values = self.attributes
+        if not self.undefined:
+            flags = b"\x01"
         else:
-            flags = b"\x00" + _bits([a >= 0 for a in self.attributes], n)
-            values = array.array("I", (a for a in self.attributes if a >= 0))
+            undefined = set(self.undefined)
+            flags = b"\x00" + _bits((i not in undefined for i in range(n)), n)
         body_size = len(flags) + 1 + 4 * len(values)
         yield bytes([K_ATTRIBUTES]) + number(body_size) + flags + b"\x00"
         yield from _slices(_little_endian(values))

@@ -26,7 +26,7 @@ from mirror.formats.minisign import PublicKeyFile
 from mirror.formats.timefmt import now_text
 from mirror.safeio import atomic_write, read_regular
 from mirror.trust.keys import SecretKey
-from mirror.trust.keyset import CHECKS, ROLES, Checked, KeyRecord, Role, TrustedKeys
+from mirror.trust.keyset import CHECKS, ROLES, Checked, KeyRecord, Role, TrustedKeys, check_strength
 
 _KEY_FILE_LIMIT = 64 * 1024  # a key file or trust record is a few hundred bytes
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -121,17 +121,24 @@ class Keyring:
         return self.get(name)
 
     def import_public(self, name: str, public: PublicKeyFile, roles: tuple[Role, ...],
-                      checked: Checked) -> KeyRecord:
+                      checked: Checked, force: bool = False) -> KeyRecord:
         """Add someone else's public key with a record of how it was checked.
 
+        The same key again under its name replaces the record, but never with a weaker check (in-person, then
+        first-use) unless `force`: a careless re-import must not undo a comparison made before.
+
         Raises:
-            KeyringError: the name is taken by another key, or the key id is wrong.
+            KeyringError: the name is taken by another key, the key id is wrong, or the check would be lowered.
         """
         public.check_key_id(f"key {name}")
         if self._path(name, ".pub").exists():
             existing = self.get(name)
             if existing.public != public:
                 raise KeyringError(f"a different key named {name} is already in {self.folder}")
+            if check_strength(checked) < check_strength(existing.checked) and not force:
+                raise KeyringError(f"{name} is already in your keyring, checked: {existing.checked}; importing it "
+                                   f"as {checked} would record less than you checked before",
+                                   hint=f"keep it as it is, or pass --force to record it as {checked}")
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_write(self._path(name, ".pub"), public.to_text().encode(), mode=0o644)
         self._write_trust(name, roles, checked)

@@ -19,10 +19,7 @@ import os
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from mirror.errors import KeyringError, SignatureError, WrongPassphrase
 from mirror.formats.minisign import PublicKeyFile, Signature, key_id_hex, prehash
@@ -35,7 +32,13 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
+# Serialization, ciphers and scrypt are imported where a secret key is made or opened: checking a
+# signature needs none of them, and they would double a tiny verify's start-up.
+
+
 def _derive(passphrase: bytes, salt: bytes, n: int) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
     return Scrypt(salt=salt, length=32, n=n, r=8, p=1).derive(passphrase)
 
 
@@ -53,6 +56,8 @@ class SecretKey:
     @property
     def public(self) -> PublicKeyFile:
         """The matching public key, with its id."""
+        from cryptography.hazmat.primitives import serialization
+
         raw = self.key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return PublicKeyFile.from_key(raw)
 
@@ -62,6 +67,9 @@ class SecretKey:
         The public key is bound as associated data, so a file whose halves were
         swapped does not open.
         """
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
         seed = self.key.private_bytes(
             serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
         )
@@ -88,6 +96,8 @@ class SecretKey:
         Raises:
             KeyringError: wrong or missing passphrase, or a damaged file.
         """
+        from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
         try:
             doc = json.loads(raw)
             if doc["format"] != SECRET_FORMAT:

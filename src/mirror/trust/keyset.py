@@ -21,6 +21,16 @@ Role = Literal["author", "publisher"]
 ROLES: tuple[Role, ...] = get_args(Role)
 Checked = Literal["own", "in-person", "qr", "phone", "fingerprint", "first-use", "unchecked"]
 CHECKS: tuple[Checked, ...] = get_args(Checked)
+# How a key can have been compared with its owner; "first-use" and "unchecked" keys were never compared.
+COMPARED: tuple[Checked, ...] = ("own", "in-person", "qr", "phone", "fingerprint")
+
+
+def check_strength(checked: Checked) -> int:
+    """How much a way of checking proves, to compare two: own 3, compared with its owner 2, first-use 1,
+    unchecked 0. Re-importing a key never lowers it unless asked (keyring.py, `import_public`)."""
+    if checked == "own":
+        return 3
+    return 2 if checked in COMPARED else {"first-use": 1}.get(checked, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +43,11 @@ class KeyRecord:
     checked: Checked
     added: str
     has_secret: bool
+
+    @property
+    def compared(self) -> bool:
+        """Whether the key was compared with its owner (or is the reader's own), not trusted on first use."""
+        return self.checked in COMPARED
 
     @property
     def key_id_hex(self) -> str:

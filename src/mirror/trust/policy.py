@@ -86,20 +86,30 @@ class EndorsedBy:
     claim: str = "knows-author"
 
     def judge(self, evidence: Evidence, keys: TrustedKeys) -> Verdict:
-        """Count distinct trusted endorsers making the claim; the author's own key never counts."""
+        """Count distinct trusted endorsers making the claim; the author's own key never counts, nor a key that
+        was trusted on first use and never compared with its owner (it could be anybody's)."""
         vouchers: dict[bytes, KeyRecord] = {}
+        skipped: set[str] = set()
         for endorsement in evidence.endorsements:
             if endorsement.claim != self.claim or endorsement.key == evidence.author:
                 continue
             record = keys.holds(endorsement.key, "author")
-            if record is not None:
+            if record is not None and record.compared:
                 vouchers[record.public.key_id] = record
+            elif record is not None:
+                skipped.add(record.name)
         found = tuple(sorted(vouchers.values(), key=lambda r: r.name))
-        if len(found) >= self.count:
-            names = ", ".join(r.name for r in found)
-            return Verdict(True, f"endorsed as {self.claim} by {len(found)} keys you trust ({names})", found)
-        return Verdict(False, f"{len(found)} of the {self.count} endorsements ({self.claim}) you require "
-                              "come from keys you trust", found)
+        names, count, claim, required = ", ".join(r.name for r in found), len(found), self.claim, self.count
+        first_use = ", ".join(sorted(skipped))
+        if count >= required and first_use:
+            return Verdict(True, f"endorsed as {claim} by keys you trust: {count} ({names}); not counted, trusted "
+                                 f"only on first use (never compared): {first_use}", found)
+        if count >= required:
+            return Verdict(True, f"endorsed as {claim} by keys you trust: {count} ({names})", found)
+        if first_use:
+            return Verdict(False, f"endorsements ({claim}) from keys you trust: {count} of {required} required; "
+                                  f"not counted, trusted only on first use (never compared): {first_use}", found)
+        return Verdict(False, f"endorsements ({claim}) from keys you trust: {count} of {required} required", found)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,11 @@ are extras whose libraries are imported only when such a host is opened.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
+import threading
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
@@ -74,6 +78,21 @@ class SourceFailed(Exception):
         self.error = error
 
 
+_progress = threading.local()
+
+
+@contextlib.contextmanager
+def sending_progress(advance: Callable[[int], None] | None) -> Iterator[None]:
+    """Within it, every SourceReader made on this thread (every driver sends through one) tells `advance` how many
+    bytes it read, and takes them back when it is rewound: the progress of uploads, whatever the host."""
+    before = getattr(_progress, "advance", None)
+    _progress.advance = advance
+    try:
+        yield
+    finally:
+        _progress.advance = before
+
+
 class SourceReader(io.RawIOBase):
     """A local file read in at most `size` bytes, for HTTP bodies that are streamed from disk.
 
@@ -87,6 +106,14 @@ class SourceReader(io.RawIOBase):
         self._file = file
         self._size = size
         self._offset = 0
+        self._advance: Callable[[int], None] | None = getattr(_progress, "advance", None)
+        self._digest: hashlib._Hash | None = hashlib.sha256()  # of the bytes read in order from the start
+
+    def sent_sha256(self) -> str | None:
+        """SHA-256 of the bytes read, if they were read once in order from the first to the last; else None."""
+        if self._digest is None or self._offset != self._size:
+            return None
+        return self._digest.hexdigest()
 
     def __len__(self) -> int:
         return self._size
@@ -110,7 +137,14 @@ class SourceReader(io.RawIOBase):
             SourceFailed: the file cannot be positioned.
         """
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._offset, io.SEEK_END: self._size}[whence]
-        self._offset = min(max(base + offset, 0), self._size)
+        target = min(max(base + offset, 0), self._size)
+        if self._advance is not None and target != self._offset:
+            self._advance(target - self._offset)  # a rewind (a retry, a signer) takes the bytes back
+        if target == 0:
+            self._digest = hashlib.sha256()  # read again from the start: a retry, or a signer's rewind
+        elif target != self._offset:
+            self._digest = None
+        self._offset = target
         try:
             self._file.seek(self._offset)
         except OSError as exc:
@@ -136,4 +170,8 @@ class SourceReader(io.RawIOBase):
             raise SourceFailed(OSError(f"{name}: file became shorter while it was being sent"))
         view[: len(chunk)] = chunk
         self._offset += len(chunk)
+        if self._digest is not None:
+            self._digest.update(chunk)
+        if self._advance is not None:
+            self._advance(len(chunk))
         return len(chunk)

@@ -48,7 +48,8 @@ class Host(Protocol):
     def upload(self, path: str, source: Path, sha256: str) -> None:
         """Store `source` at `path` atomically: a temporary name in the same folder, then a rename
         that replaces any existing file (WebDAV MOVE with Overwrite: T, SFTP posix-rename,
-        os.replace; S3 PUTs are atomic per object). Then read it back and compare sha256.
+        os.replace; S3 PUTs are atomic per object). Then read it back and compare sha256 (WebDAV checks a
+        large file whose bytes hashed to sha256 as they were sent by its size and a few ranges instead).
         On any failure the previous file at `path`, if any, is intact and no temporary is left
         when the host allows deleting it. Raises TransferError."""
         ...

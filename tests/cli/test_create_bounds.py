@@ -1,0 +1,73 @@
+"""`mirror create` refuses a bundle over a bound of docs/format.md at once, naming the bound, and writes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import mirror.bundle.caps
+import mirror.bundle.prepare
+from conftest import invoke
+from helpers import make_jpeg
+from mirror.bundle.create import CreateRequest, prepare_bundle, write_bundle
+from mirror.errors import InputError
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
+
+
+def _no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    def read(*_: object) -> None:
+        raise AssertionError("a source was read before the bound was checked")
+    monkeypatch.setattr(mirror.bundle.prepare, "_check_file", read)
+
+
+def test_too_many_files_are_refused_before_any_is_read(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mirror.bundle.caps, "MAX_FILES", 3)
+    _no_reading(monkeypatch)
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 2 and "4 accounts and photos; a bundle holds at most 3" in err and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.glob("b.7z*")) == []
+
+
+def test_names_too_long_for_the_signed_list_are_refused_before_any_is_read(
+        runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mirror.bundle.caps, "MAX_SUMS_BYTES", 400)
+    _no_reading(monkeypatch)
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and "SHA256SUMS" in err and "a bundle may have" in err
+
+
+def test_names_too_long_for_the_header_are_refused_before_any_is_read(
+        runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mirror.bundle.caps, "MAX_HEADER", 300)
+    _no_reading(monkeypatch)
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and "7z header" in err and "a bundle may have" in err
+
+
+def test_a_description_too_large_stops_the_reading_at_once(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mirror.bundle.caps, "MAX_META_BYTES", 100)
+    monkeypatch.setattr(mirror.bundle.prepare, "MAX_META_BYTES", 100)
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 2 and "bundle.json" in err and "a bundle may have" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("changed", ["photos/square.jpg", "accounts/2022-01-06-almaty.ru.md"])
+def test_a_source_changed_after_the_check_stops_the_writing(sources: Path, secret: SecretKey, tmp_path: Path,
+                                                            changed: str) -> None:
+    """What was checked is what is signed: a file changed between the two passes fails create, nothing is left."""
+    out = tmp_path / "b.7z"
+    prepared = prepare_bundle(CreateRequest(sources, out))
+    prepared.check()
+    path = sources / changed
+    path.write_bytes(make_jpeg(seed=5) if changed.endswith(".jpg") else path.read_bytes() + b"More.\n")
+    with pytest.raises(InputError, match="changed while the bundle was being made"):
+        write_bundle(prepared, secret)
+    assert list(tmp_path.glob("b.7z*")) == []

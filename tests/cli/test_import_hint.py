@@ -1,0 +1,81 @@
+"""The exact `mirror keys import` command printed for an unknown signer works for any file name, and a file name
+never reaches the terminal with its control characters raw."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+from helpers import require_tool, run
+from mirror.cli.common import shell_word
+from mirror.trust.keyring import Keyring
+
+
+def _command(text: str) -> str:
+    """The pasteable command in a line of output."""
+    start = text.index("mirror keys import ")
+    return text[start:].split(" --name ")[0]
+
+
+@pytest.fixture
+def reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Keyring:
+    """A reader whose keyring does not hold alice."""
+    ring = Keyring(tmp_path / "reader-keys")
+    monkeypatch.setenv("MIRROR_KEYS", str(ring.folder))
+    return ring
+
+
+def test_a_name_beginning_with_a_dash_is_printed_as_a_path(bundle: Path, reader: Keyring, runner: CliRunner,
+                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify, extract and open print the same command, `./-dash.7z`, and pasting it imports the key."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    shutil.copy(bundle, "-dash.7z")
+    code, out, _ = invoke(runner, "verify", "--", "-dash.7z")
+    assert code == 5 and _command(out) == "mirror keys import ./-dash.7z"
+    for args in (("extract", "--", "-dash.7z", tmp_path / "out"), ("open", "--no-browser", "--", "-dash.7z")):
+        code, _, err = invoke(runner, *args)
+        assert code == 5 and _command(err) == "mirror keys import ./-dash.7z", err
+    words = shlex.split(_command(out))[1:]
+    code, _, err = invoke(runner, *words, "--name", "alice", "--checked", "first-use")
+    assert code == 0, err
+    assert reader.get("alice").checked == "first-use"
+
+
+@pytest.mark.parametrize("name", ["a\x1b[2Jb.7z", "new\nline.7z", "bidi\u202eevil.7z", "quote's \\x.7z",
+                                  "bad\udcffbyte.7z"],
+                         ids=["escape", "newline", "bidi", "quote and backslash", "undecodable byte"])
+def test_a_name_with_control_characters_is_escaped_and_still_exact(name: str, bundle: Path, reader: Keyring,
+                                                                   runner: CliRunner) -> None:
+    """Nothing non-printable reaches the terminal; bash reads the printed word back as the exact file name."""
+    bash = require_tool("bash")
+    shutil.copy(bundle, name)
+    code, out, _ = invoke(runner, "verify", name)
+    assert code == 5
+    assert all(c.isprintable() or c == "\n" for c in out) and out.count("\n") == len(out.splitlines())
+    word = shell_word(Path(name))
+    assert _command(out) == f"mirror keys import {word}"
+    done = run(bash, "-c", f"printf %s {word} > printed")
+    assert done.returncode == 0 and Path("printed").read_bytes() == os.fsencode(name)
+
+
+def test_an_extracted_folder_gets_a_command_for_its_key_file(bundle: Path, reader: Keyring, runner: CliRunner,
+                                                             tmp_path: Path) -> None:
+    """verify DIR of an unknown signer names the folder's author.pub (keys import reads a key file, not a
+    folder), and the printed command, with the right digits, imports the key."""
+    from helpers import sevenzip_extract
+    from mirror.trust.fingerprint import fingerprint
+
+    folder = sevenzip_extract(bundle, tmp_path / "-folder")
+    code, out, _ = invoke(runner, "verify", folder)
+    assert code == 5
+    assert _command(out) == f"mirror keys import {shell_word(folder / '.mirror' / 'author.pub')}"
+    digits = fingerprint(Keyring(tmp_path / "keys").get("alice").public)
+    code, _, err = invoke(runner, *shlex.split(_command(out))[1:], "--name", "alice", "--fingerprint", digits)
+    assert code == 0, err
+    assert reader.get("alice").checked == "fingerprint"
