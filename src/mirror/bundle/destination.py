@@ -41,14 +41,13 @@ def _folder_above(folder: Path) -> list[Path]:
         ConfigError: something that is not a folder stands on the path.
     """
     missing: list[Path] = []
-    here = folder
-    while not (here.exists() or here.is_symlink()):
-        missing.append(here)
-        if here.parent == here:
+    while not (folder.exists() or folder.is_symlink()):
+        missing.append(folder)
+        if folder.parent == folder:
             break
-        here = here.parent
-    if (here.exists() or here.is_symlink()) and not here.is_dir():
-        raise ConfigError(f"{here} is not a folder", hint="name a new folder inside a folder")
+        folder = folder.parent
+    if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+        raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder")
     return list(reversed(missing))
 
 
@@ -61,16 +60,18 @@ def new_folders(folder: Path) -> Iterator[list[Path]]:
     """
     made: list[Path] = []
     try:
-        for path in _folder_above(folder):
+        for step in _folder_above(folder):
             try:
-                path.mkdir()
+                step.mkdir()
             except FileExistsError:
-                if not path.is_dir():
-                    raise ConfigError(f"{path} is not a folder", hint="name a new folder inside a folder") from None
+                if not step.is_dir():
+                    folder = step
+                    raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder") from None
                 continue
             except NotADirectoryError:
-                raise ConfigError(f"{path.parent} is not a folder", hint="name a new folder inside a folder") from None
-            made.append(path)
+                folder = step.parent
+                raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder") from None
+            made.append(step)
         yield made
     finally:
         for path in reversed(made):

@@ -177,7 +177,7 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
         archive = read_archive(src, request.limits)
         files, layout = check_container(archive)
         if part_member(layout) in {m.name for m in files}:  # a part (mirror split) is no bundle to pass on
-            refusal = part_refusal(request.source, "endorse")
+            refusal = part_refusal(request.source, "join first: mirror join PART... -o WHOLE.7z, then endorse WHOLE.7z")
             if refusal is not None:
                 raise refusal
         signed = check_signed(_signed_files(src, archive, layout), trusted, layout)

@@ -165,13 +165,13 @@ def _stage_whole(path: Path, keys: Keys, staging: Path) -> Staged:
     try:
         return stage([path], keys, staging, parts=False)
     except ContentError:
-        refusal = part_refusal(path, "split")
+        refusal = part_refusal(path, "join all its parts first (mirror join PART... -o WHOLE.7z), then split that")
         if refusal is None:
             raise
         raise refusal from None
 
 
-def part_refusal(path: Path, then: str, hint: str | None = None) -> ConfigError | None:
+def part_refusal(path: Path, hint: str) -> ConfigError | None:
     """The error for a command that needs a whole bundle and was given a part; None when `path` is no part.
 
     Raises:
@@ -180,8 +180,7 @@ def part_refusal(path: Path, then: str, hint: str | None = None) -> ConfigError 
     part = verify_bundle(path, None, parts=True, volumes=True).part  # only to say what it is
     if part is None:
         return None
-    return ConfigError(f"{path} is part {part.number} of {part.count}, not a whole bundle: join first",
-                       hint=hint or f"join all its parts first (mirror join PART... -o WHOLE.7z), then {then} that")
+    return ConfigError(f"{path} is part {part.number} of {part.count}, not a whole bundle", hint=hint)
 
 
 def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitResult:
@@ -197,14 +196,14 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
         ConfigError: a file is larger than a part may be, the bundle fits already, it would take more than
             MAX_PARTS parts, or a part exists.
     """
-    total = sum(p.stat().st_size for p in (volume_set(path) or [path]))  # a 7-Zip set: all its volumes
+    st_size = sum(p.stat().st_size for p in (volume_set(path) or [path]))  # a 7-Zip set: all its volumes
     with _scratch(out_dir) as scratch:
         staging = scratch / "files"
         staging.mkdir()
         staged = _stage_whole(path, keys, staging)
         verified = staged.first
-        if total <= max_size:
-            raise ConfigError(f"{path} is {total:,} bytes, no more than {max_size:,}: it fits whole",
+        if st_size <= max_size:
+            raise ConfigError(f"{path} is {st_size:,} bytes, no more than {max_size:,}: it fits whole",
                               hint="send it as it is")
         content = _content(verified)
         shared = scratch / "shared.7z"
@@ -219,8 +218,8 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             except _TooLarge as exc:
                 if best is not None:
                     break
-                raise ConfigError(str(exc), hint=f"every part also carries the signed files and the page; the "
-                                  f"smallest --max-size that works is {_megabytes(fixed + exc.cost)}") from None
+                raise ConfigError(str(exc), hint=f"every part also carries the signed files; the smallest "
+                                  f"--max-size that works is {_megabytes(fixed + exc.cost)}") from None
             if len(plan) > MAX_PARTS:
                 if best is not None:
                     break

@@ -125,7 +125,7 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
         extracted = extract_bundle(bundle, None, keys, allow_untrusted=allow_untrusted, policy=policy, parent=holder)
     except ContentError:
         shutil.rmtree(holder, ignore_errors=True)
-        refusal = part_refusal(bundle, "open", _PART_HINT)
+        refusal = part_refusal(bundle, _PART_HINT)
         if refusal is None:
             raise
         raise refusal from None

@@ -128,8 +128,10 @@ def _report_missing(result: VerifiedBundle) -> None:
         return
     shown = ", ".join(result.missing[:MAX_LISTED]) + (" ..." if len(result.missing) > MAX_LISTED else "")
     if result.missing:
-        where = "not in this part" if result.part is not None else "not here"
-        say(f"  missing      {len(result.missing)} files, {where}: {shown}")
+        if result.part is not None:
+            say(f"  missing      {len(result.missing)} files, not in this part: {shown}")
+        else:
+            say(f"  missing      {len(result.missing)} files, not in this folder: {shown}")
         if len(result.missing) > MAX_LISTED:
             say("  (mirror verify --json lists every missing file)")
     if result.part is not None:

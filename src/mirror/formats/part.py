@@ -75,13 +75,13 @@ def parse_size(text: str) -> int:
     Raises:
         ConfigError: not a size.
     """
-    shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:40] + "..."
     match = _SIZE.fullmatch(text.strip())
+    text = text.strip() if len(text.strip()) <= 40 else text.strip()[:40] + "..."  # as it is shown
     if match is None:
-        raise ConfigError(f"{shown!r} is not a size", hint="write it like 48M (megabytes), 45MiB or 20000000")
+        raise ConfigError(f"{text!r} is not a size", hint="write it like 48M (megabytes), 45MiB or 20000000")
     size = Decimal(match[1]) * _UNITS[match[2].lower()]  # exact decimal: no float noise, no overflow
     if size > MAX_SIZE:
-        raise ConfigError(f"{shown} is more than {MAX_SIZE:,} bytes", hint="a part is at most 1T")
+        raise ConfigError(f"{text} is more than {MAX_SIZE:,} bytes", hint="a part is at most 1T")
     return int(size)
 
 

@@ -43,27 +43,27 @@ def volume_set(first: Path) -> list[Path] | None:
     if int(match[2]) != 1:
         raise ConfigError(f"{first.name} is volume {int(match[2])} of a 7-Zip set",
                           hint=f"give the first volume: {stem}.{1:0{width}d}")
-    names: dict[int, str] = {}
+    found_names: dict[int, str] = {}
     with os.scandir(first.parent if str(first.parent) else ".") as entries:
         for entry in entries:
             found = _VOLUME.fullmatch(entry.name)
             if found is None or found[1] != stem:
                 continue
             number = int(found[2])  # by value: 7-Zip goes on from .999 to .1000
-            if number in names:
-                raise ConfigError(f"{names[number]} and {entry.name} are both volume {number} of {stem}",
+            if number in found_names:
+                raise ConfigError(f"{found_names[number]} and {entry.name} are both volume {number} of {stem}",
                                   hint="keep only one of them beside the first volume")
-            names[number] = entry.name
-            if len(names) > MAX_VOLUMES:
+            found_names[number] = entry.name
+            if len(found_names) > MAX_VOLUMES:
                 raise ConfigError(f"{stem} has more than {MAX_VOLUMES} volumes")
-    numbers = set(names)
+    numbers = set(found_names)
     last = max(numbers)
     gaps = sorted(set(range(1, last + 1)) - numbers)
     if gaps:
-        absent = ", ".join(f"{stem}.{n:0{width}d}" for n in gaps[:5]) + (" ..." if len(gaps) > 5 else "")
-        raise ConfigError(f"volume {absent} of {stem} is missing ({len(numbers)} of {last} volumes found)",
+        names = ", ".join(f"{stem}.{n:0{width}d}" for n in gaps[:5]) + (" ..." if len(gaps) > 5 else "")
+        raise ConfigError(f"volume {names} of {stem} is missing ({len(numbers)} of {last} volumes found)",
                           hint="put every volume in the same folder as the first one")
-    return [first.with_name(names[n]) for n in range(1, last + 1)]
+    return [first.with_name(found_names[n]) for n in range(1, last + 1)]
 
 
 class VolumeReader(io.RawIOBase):
