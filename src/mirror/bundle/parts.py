@@ -66,8 +66,9 @@ def _scratch(beside: Path) -> Iterator[Path]:
     made = not beside.exists()
     try:
         beside.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be
-        raise ConfigError(f"{beside} is not a folder", hint="name a new folder inside a folder") from None
+    except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be: name that file
+        blocker = next((p for p in (beside, *beside.parents) if p.exists() or p.is_symlink()), beside)
+        raise ConfigError(f"{blocker} is not a folder", hint="name a new folder inside a folder") from None
     folder = Path(tempfile.mkdtemp(prefix=".mirror-parts.", suffix=".mirror-tmp", dir=beside))
     try:
         yield folder
