@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import make_jpeg
+from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
 
@@ -63,6 +67,28 @@ def test_extract_refusal_and_hint_are_translated(stranger: tuple[Path, Path], tm
     assert result.stderr.splitlines()[0].startswith("mirror: набор цел, но подписавшего (ключ ")
     assert result.stderr.splitlines()[1].startswith("подсказка: сверьте отпечаток")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_part_in_russian_and_kazakh(sources: Path, keyring: Keyring, tmp_path: Path) -> None:
+    """A part of a split bundle: its verdict line with the counts and the line of missing files, in the language."""
+    rng = random.Random(5)
+    for index in range(3):  # photos made large by entropy-coded bytes (no 0xFF, so no markers): one per part
+        jpeg = make_jpeg(seed=3)
+        (sources / "photos" / f"big{index}.jpg").write_bytes(
+            jpeg[:-2] + rng.randbytes(200_000).replace(b"\xff", b"\xfe") + jpeg[-2:])
+    bundle = tmp_path / "b.7z"
+    create_bundle(CreateRequest(sources, bundle, title="Parts"), keyring.secret("alice", None))
+    split = mirror("split", bundle, "--max-size", "300k", "-o", tmp_path / "parts", lang={"LANG": "ru_RU.UTF-8"},
+                   keys=keyring.folder)
+    assert split.returncode == 0 and split.stdout.startswith("записано частей: "), split.stderr
+    part = sorted((tmp_path / "parts").iterdir())[0]
+    russian = mirror("verify", part, lang={"LANG": "ru_RU.UTF-8"}, keys=keyring.folder)
+    assert russian.returncode == 0, russian.stderr
+    assert re.match(r"ПРОВЕРЕНО, часть 1 из \d: файлов есть \d+ из \d+, все совпадают  ", russian.stdout)
+    assert "\n  отсутствуют   файлов: " in russian.stdout and "\n  отпечаток     " in russian.stdout
+    kazakh = mirror("verify", part, lang={"LANG": "kk_KZ.UTF-8"}, keys=keyring.folder)
+    assert re.match(r"ТЕКСЕРІЛДІ, 1-бөлік \(барлығы \d\): \d+ файлдың \d+ бар, бәрі сәйкес  ", kazakh.stdout), kazakh.stdout  # noqa: RUF001
+    assert "\n  жоқ          файлдар: " in kazakh.stdout and "\n  саусақ ізі   " in kazakh.stdout
 
 
 def test_tampered_bundle_in_kazakh(bundle: Path, keyring: Keyring, tmp_path: Path) -> None:

@@ -226,6 +226,15 @@ def test_extract_under_a_file_says_so(tmp_path: Path, bundle: Path) -> None:
     assert not list(tmp_path.glob("*.mirror-tmp"))
 
 
+def test_split_and_join_under_a_file_say_so(tmp_path: Path, bundle: Path) -> None:
+    """split -o and join -o a path under a file: exit 2, the file itself named as not a folder, nothing written."""
+    before = sorted(tmp_path.rglob("*"))
+    _refused(_mirror("split", bundle, "--max-size", "300k", "-o", bundle / "parts" / "x"), 2,
+             f"{bundle} is not a folder")
+    _refused(_mirror("join", bundle, "-o", bundle / "x" / "whole.7z"), 2, f"{bundle} is not a folder")
+    assert sorted(tmp_path.rglob("*")) == before
+
+
 def test_a_partial_download_is_never_appended_through_a_link_or_to_a_fifo(tmp_path: Path) -> None:
     """The part file is opened without following links and without waiting on a FIFO (a link planted late)."""
     from mirror.fetch.transport import append_to

@@ -116,6 +116,14 @@ def test_prefix_before_a_message_is_kept(russian: None) -> None:
         "photos/a.jpg: exif: ещё теги EXIF (3): настройки камеры, размеры и тому подобное")
 
 
+def test_verdict_words_and_file_kinds_are_translated_in_turn(russian: None) -> None:
+    """The verdict at the head of a part's line, and the kind of a file that is not regular, read in one language."""
+    assert i18n.translate("VERIFIED, part 2 of 3: 15 of 44 files present, all match  b.part2of3.7z") == (
+        "ПРОВЕРЕНО, часть 2 из 3: файлов есть 15 из 44, все совпадают  b.part2of3.7z")
+    assert i18n.translate("/tmp/x is a FIFO (named pipe), not a regular file") == (
+        "/tmp/x — FIFO (именованный канал), а не обычный файл")
+
+
 def test_the_most_specific_template_wins() -> None:
     """Of two templates that match, the one with more literal text is used."""
     catalog = Catalog({"{what} is too large": "{what}: слишком большой",

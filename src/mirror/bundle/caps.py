@@ -22,6 +22,10 @@ from mirror.formats.manifest import CURRENT, MAX_FILES, MAX_META_BYTES, MAX_SUMS
 from mirror.sevenzip.model import HEADER_BYTES_PER_MEMBER, MAX_HEADER
 
 _SPLIT = "split the files into several folders and make one bundle of each"
+# whole sentences, so that each is translated as one (a constant inside an f-string would stay English)
+_SHORTER_NAMES = "use shorter names, or split the files into several folders and make one bundle of each"
+_SHORTER_FRONT_MATTER = ("shorten the accounts' front matter, or split the files into several folders and make one "
+                         "bundle of each")
 _SUMS_LINE = 64 + 2 + 1  # "<sha256>  <path>\n" besides the path
 _META_ENTRY = 48  # bundle.json's indentation, quotes, size and type besides the values, with room
 
@@ -39,11 +43,11 @@ def check_sources(files: Sequence[SourceFile]) -> None:
     sums = sum(_SUMS_LINE + len(name.encode()) for name in listed)
     if sums > MAX_SUMS_BYTES:
         raise InputError(f"the list of hashes (SHA256SUMS) of these files would take {sums >> 20} MiB, more than "
-                         f"the {MAX_SUMS_BYTES >> 20} MiB a bundle may have", hint=f"use shorter names, or {_SPLIT}")
+                         f"the {MAX_SUMS_BYTES >> 20} MiB a bundle may have", hint=_SHORTER_NAMES)
     header = sum(len(name.encode("utf-16-le")) + 2 + HEADER_BYTES_PER_MEMBER for name in listed)
     if header > MAX_HEADER:
         raise InputError(f"the names of these files would take {header >> 20} MiB in the 7z header, more than the "
-                         f"{MAX_HEADER >> 20} MiB a bundle may have", hint=f"use shorter names, or {_SPLIT}")
+                         f"{MAX_HEADER >> 20} MiB a bundle may have", hint=_SHORTER_NAMES)
 
 
 def entry_size(member: str, extra: dict[str, Any]) -> int:
@@ -60,4 +64,4 @@ def check_meta(size: int) -> None:
     if size > MAX_META_BYTES:
         raise InputError(f"the description of these files (bundle.json) would take about {size >> 20} MiB, more "
                          f"than the {MAX_META_BYTES >> 20} MiB a bundle may have",
-                         hint=f"shorten the accounts' front matter, or {_SPLIT}")
+                         hint=_SHORTER_FRONT_MATTER)

@@ -203,9 +203,11 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
         missing = check_content(signed, files, changed, parts)  # the same rule with or without a part marker
     except ContentError as exc:
         problems = (*links, *exc.problems)
-        raise ContentError(f"{len(problems)} file(s) failed: {problems[0]}", problems=problems) from None
+        problem = problems[0]  # named so that the CLI translates it inside the line (i18n.NESTED)
+        raise ContentError(f"{len(problems)} file(s) failed: {problem}", problems=problems) from None
     if links:
-        raise ContentError(f"{len(links)} file(s) failed: {links[0]}", problems=tuple(links))
+        problem = links[0]
+        raise ContentError(f"{len(links)} file(s) failed: {problem}", problems=tuple(links))
     checks = check_endorsements(endorsements, control[SUMS_NAME], signed.meta, signed.public, snap, layout)
     evidence = Evidence(signed.public, tuple(e.evidence for e in checks if e.evidence is not None))
     verdict = (policy or AuthorTrusted()).judge(evidence, snap)

@@ -412,7 +412,8 @@ def check_content(signed: _Signed, sizes: dict[str, int], changed: set[str], par
         elif path in signed.meta.files and signed.meta.files[path].size != sizes[path]:
             problems.append(f"size differs from bundle.json: {path}")
     if problems:
-        raise ContentError(f"{len(problems)} file(s) failed: {problems[0]}", problems=tuple(problems))
+        problem = problems[0]  # named so that the CLI translates it inside the line (i18n.NESTED)
+        raise ContentError(f"{len(problems)} file(s) failed: {problem}", problems=tuple(problems))
     return tuple(absent)
 
 

@@ -42,7 +42,7 @@ def volume_set(first: Path) -> list[Path] | None:
     stem, width = match[1], len(match[2])
     if int(match[2]) != 1:
         raise ConfigError(f"{first.name} is volume {int(match[2])} of a 7-Zip set",
-                          hint=f"give the first volume: {stem}.{1:0{width}d}")
+                          hint=f"give the first volume: {volume_name(first, 1)}")
     found_names: dict[int, str] = {}
     with os.scandir(first.parent if str(first.parent) else ".") as entries:
         for entry in entries:
