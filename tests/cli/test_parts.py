@@ -129,7 +129,7 @@ def test_extract_two_of_three_parts_names_the_missing_files(runner: CliRunner, b
     _, keys = big
     dest = tmp_path / "out"
     code, out, err = invoke(runner, "extract", split_parts[0], split_parts[2], dest, "--keys", keys)
-    assert code == 0, err
+    assert code == 4 and "files are missing from" in err, err  # incomplete unless asked for
     in_two = sorted(n for n in content(split_parts[1]) if n.startswith("photos/") or n.startswith("accounts/"))
     assert f"still missing {len(in_two)} files" in out
     assert all(name in out for name in in_two)
@@ -137,6 +137,10 @@ def test_extract_two_of_three_parts_names_the_missing_files(runner: CliRunner, b
     assert not (dest / ".mirror" / "part.json").exists()
     checked = run(require_tool("sha256sum"), "-c", "--ignore-missing", SUMS, cwd=dest)
     assert "FAILED" not in checked.stdout
+    code, out, _ = invoke(runner, "verify", "--json", dest, "--keys", keys)  # the folder is incomplete, by name
+    assert code == 0 and json.loads(out)["complete"] is False and json.loads(out)["part"]["missing"] == in_two
+    code, _, err = invoke(runner, "extract", "--partial", split_parts[0], tmp_path / "p", "--keys", keys)
+    assert code == 0 and (tmp_path / "p" / "index.html").exists(), err
 
 
 def test_a_stripped_bundle_is_never_verified_silently(runner: CliRunner, tmp_path: Path) -> None:
@@ -153,6 +157,8 @@ def test_a_stripped_bundle_is_never_verified_silently(runner: CliRunner, tmp_pat
     forged = sevenzip_rebuild(folder, tmp_path / "forged.7z", "-mx0")
     code, out, _ = invoke(runner, "verify", forged, "--keys", keys)
     assert code == 0 and "part 1 of 2: 42 of 44 files present" in out
+    code, out, _ = invoke(runner, "verify", "--json", forged, "--keys", keys)
+    assert json.loads(out)["complete"] is False  # what a script must check
     assert "photos/p03.jpg" in out and "accounts/2022-01-06-almaty.ru.md" in out
     code, out, _ = invoke(runner, "verify", "--json", forged, "--keys", keys)
     assert '"missing": [\n   "accounts/2022-01-06-almaty.ru.md",\n   "photos/p03.jpg"\n  ]' in out
@@ -273,9 +279,21 @@ def test_verify_a_folder(runner: CliRunner, bundle: Path, keyring: Keyring, tmp_
     code, out, _ = invoke(runner, "verify", folder, "--keys", tmp_path / "nobody")
     assert code == 5 and out.startswith("INTACT, UNKNOWN SIGNER"), out
     original = (folder / "photos" / "square.jpg").read_bytes()
+    (folder / "photos" / "square.jpg").unlink()  # a missing file is named: incomplete, not a whole bundle
+    code, out, _ = invoke(runner, "verify", folder)
+    assert code == 0 and out.startswith("VERIFIED, INCOMPLETE: "), out
+    assert "1 files, not in this folder: photos/square.jpg" in out
+    code, out, _ = invoke(runner, "verify", "--json", folder)
+    assert json.loads(out)["complete"] is False and json.loads(out)["part"]["missing"] == ["photos/square.jpg"]
+    code, out, _ = invoke(runner, "verify", "--whole", folder)
+    assert code == 3 and "missing: photos/square.jpg" in out
+    (folder / "photos" / "square.jpg").write_bytes(original)
+    (folder / "index.html").rename(tmp_path / "index.html")  # but every signed file must be there, the page too
+    code, out, _ = invoke(runner, "verify", folder)
+    assert code == 3 and "missing: index.html" in out
+    (tmp_path / "index.html").rename(folder / "index.html")
     cases: dict[str, Callable[[], object]] = {
         "changed: photos/square.jpg": lambda: (folder / "photos" / "square.jpg").write_bytes(original + b"x"),
-        "missing: photos/square.jpg": lambda: (folder / "photos" / "square.jpg").unlink(),
         "not listed in SHA256SUMS: photos/extra.jpg": lambda: (folder / "photos" / "extra.jpg").write_bytes(b"x"),
     }
     for problem, damage in cases.items():

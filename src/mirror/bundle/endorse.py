@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from mirror.bundle.parts import part_refusal
 from mirror.bundle.verify import (
     Checked,
     Keys,
@@ -48,6 +49,7 @@ from mirror.errors import ConfigError, ContentError, SignatureError
 from mirror.formats.endorsement import CLAIMS, MAX_ENDORSEMENTS, endorsement_comment, endorsement_name, is_endorsement
 from mirror.formats.manifest import MAX_META_BYTES, MAX_SUMS_BYTES, SUMS_NAME, Layout
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
+from mirror.formats.part import part_member
 from mirror.safeio import atomic_output, open_regular
 from mirror.sevenzip import Archive, Limits, iter_block, iter_members, read_archive
 from mirror.sevenzip.writer import ArchiveWriter
@@ -174,6 +176,10 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
     with open_regular(request.source) as src:
         archive = read_archive(src, request.limits)
         files, layout = check_container(archive)
+        if part_member(layout) in {m.name for m in files}:  # a part (mirror split) is no bundle to pass on
+            refusal = part_refusal(request.source, "join first: mirror join PART... -o WHOLE.7z, then endorse WHOLE.7z")
+            if refusal is not None:
+                raise refusal
         signed = check_signed(_signed_files(src, archive, layout), trusted, layout)
         author = trusted.holds(signed.public, "author")
         names = {m.name for m in files}

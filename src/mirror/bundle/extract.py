@@ -30,11 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from mirror.bundle.destination import check_new
 from mirror.bundle.verify import Keys, VerifiedBundle, check_container, snapshot, verify_open, write_all
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
 from mirror.formats.names import readable_name
-from mirror.safeio import open_regular, rename_noreplace
+from mirror.safeio import rename_noreplace
 from mirror.sevenzip import Limits, read_ahead, read_archive
+from mirror.sevenzip.volumes import open_archive_file
 from mirror.trust.policy import AuthorTrusted, Policy
 
 
@@ -60,7 +62,7 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
         UntrustedSigner: intact but unknown signer, unless `allow_untrusted`.
     """
     if dest is not None:
-        _check_new(dest)
+        check_new(dest)
     limits = limits or Limits()
     folder = dest.parent if dest is not None else parent
     made = [p for p in (folder, *folder.parents) if not p.exists()]  # removed again if nothing is extracted
@@ -72,7 +74,7 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name if dest else path.stem}.", suffix=".mirror-tmp",
                                     dir=folder))
     try:
-        with open_regular(path) as fp:
+        with open_archive_file(path) as fp:  # the first volume of a 7-Zip set: the whole set
             checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted(),
                                   writer=_Staging(staging, allow_untrusted))
             verified = checked.result(path)
@@ -80,7 +82,7 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
                 raise UntrustedSigner(verified.key_id, verified.fingerprint)
             if dest is None:
                 dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
-                _check_new(dest)
+                check_new(dest)
             if checked.written:
                 for name in verified.ignored:  # invalid endorsements are verified, never extracted
                     staging.joinpath(*name.split("/")).unlink(missing_ok=True)
@@ -115,16 +117,6 @@ def _remove_empty(folders: list[Path]) -> None:
     for empty in folders:
         with contextlib.suppress(OSError):
             empty.rmdir()
-
-
-def _check_new(dest: Path) -> None:
-    """Raise unless nothing is at `dest`: extract never overwrites.
-
-    Raises:
-        ConfigError: something is there.
-    """
-    if dest.exists() or dest.is_symlink():
-        raise ConfigError(f"{dest} already exists", hint="name a new folder; extract never overwrites")
 
 
 def _create(staging: Path, name: str) -> int:

@@ -14,13 +14,15 @@ nothing outside it is ever read. Each file is read at most to its signed size pl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from mirror.bundle.endorsements import check_endorsements
-from mirror.bundle.verify import CONTROL_CAPS, Keys, VerifiedBundle, _check_content, check_signed, snapshot
+from mirror.bundle.verify import CONTROL_CAPS, Keys, VerifiedBundle, check_content, check_signed, snapshot
 from mirror.errors import ArchiveError, ContentError
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
 from mirror.formats.manifest import MAX_MEMBERS, SUMS_NAME, layout_of
@@ -35,41 +37,70 @@ MAX_FOLDERS = 10_000
 def _walk(root: Path) -> tuple[dict[str, int], list[str]]:
     """Regular files (relative POSIX name -> size) and what else is there (links, devices), never following links.
 
-    Each folder is opened beneath its parent with O_NOFOLLOW and listed lazily, so the caps hold as it goes.
+    A folder waiting its turn is only a name: it is opened when its turn comes, from the root down with O_NOFOLLOW
+    at every step, so one descriptor is open at a time however many folders wait, and the caps hold as it goes.
 
     Raises:
         ArchiveError: more files or folders than a bundle may hold.
+        ContentError: a folder was swapped for a link or something else while it waited.
     """
     files: dict[str, int] = {}
     odd: list[str] = []
-    stack, folders = [("", os.open(root, os.O_RDONLY | os.O_DIRECTORY))], 0
-    try:
-        while stack:
-            prefix, fd = stack.pop()
-            folders += 1
-            try:
-                with os.scandir(fd) as entries:
-                    for entry in entries:
-                        if len(files) + len(odd) + folders + len(stack) > MAX_MEMBERS + MAX_FOLDERS:
-                            raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
-                        info = entry.stat(follow_symlinks=False)
-                        if stat.S_ISDIR(info.st_mode):
-                            if folders + len(stack) >= MAX_FOLDERS:
-                                raise ArchiveError(f"{root} holds more than {MAX_FOLDERS} folders")
-                            inner = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                            stack.append((f"{prefix}{entry.name}/", inner))
-                        elif stat.S_ISREG(info.st_mode):
-                            files[prefix + entry.name] = info.st_size
-                        else:
-                            odd.append(prefix + entry.name)
-            finally:
-                os.close(fd)
-    finally:
-        for _, fd in stack:
+    stack, folders = [""], 0
+    while stack:
+        prefix = stack.pop()
+        folders += 1
+        fd = _open_folder(root, prefix)
+        try:
+            with _named(root, prefix), os.scandir(fd) as entries:
+                for entry in entries:
+                    if len(files) + len(odd) + folders + len(stack) > MAX_MEMBERS + MAX_FOLDERS:
+                        raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
+                    info = entry.stat(follow_symlinks=False)
+                    if stat.S_ISDIR(info.st_mode):
+                        if folders + len(stack) >= MAX_FOLDERS:
+                            raise ArchiveError(f"{root} holds more than {MAX_FOLDERS} folders")
+                        stack.append(f"{prefix}{entry.name}/")
+                    elif stat.S_ISREG(info.st_mode):
+                        files[prefix + entry.name] = info.st_size
+                    else:
+                        odd.append(prefix + entry.name)
+        finally:
             os.close(fd)
     if len(files) + len(odd) > MAX_MEMBERS:
         raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
     return files, sorted(odd)
+
+
+def _open_folder(root: Path, prefix: str) -> int:
+    """A descriptor of the folder `prefix` ("" or "a/b/") under `root`, no link followed below `root`.
+
+    Raises:
+        ContentError: a step is not a folder any more.
+    """
+    with _named(root, ""):
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    for part in prefix.split("/")[:-1]:
+        try:
+            with _named(root, prefix):
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+        finally:
+            os.close(fd)
+        fd = inner
+    return fd
+
+
+@contextlib.contextmanager
+def _named(root: Path, prefix: str) -> Iterator[None]:
+    """Turn an OSError while reading the folder `prefix` into a ContentError naming it (it vanished, or is locked).
+
+    Raises:
+        ContentError: the folder cannot be read.
+    """
+    try:
+        yield
+    except OSError as exc:
+        raise ContentError(f"{printable(str(root / prefix))} cannot be read: {exc.strerror}") from None
 
 
 def _open_beneath(root: Path, name: str) -> int:
@@ -121,6 +152,11 @@ def _hash(root: Path, name: str, limit: int) -> tuple[str, bool]:
 def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: bool = False) -> VerifiedBundle:
     """Check the folder `root` as if it were the bundle it was extracted from.
 
+    With `parts`, a folder that lacks listed files but holds every signed file (the page too), each file it holds
+    matching, is returned with those files in `missing` (what extracting some parts gives), whether or not it
+    holds a part marker: the unsigned marker only says which part it was, it never decides. Without `parts`, a
+    missing file fails.
+
     Raises:
         VerificationError: the folder must not be trusted: its signature, lists or files fail, or it holds
             links, devices or files nobody signed.
@@ -164,7 +200,7 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
             changed.add(name)
     links = [f"not a regular file (a link, device or FIFO; never followed): {printable(n)}" for n in odd]
     try:
-        missing = _check_content(signed, files, changed, part is not None)
+        missing = check_content(signed, files, changed, parts)  # the same rule with or without a part marker
     except ContentError as exc:
         problems = (*links, *exc.problems)
         problem = problems[0]  # named so that the CLI translates it inside the line (i18n.NESTED)

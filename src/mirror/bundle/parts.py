@@ -25,20 +25,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mirror.bundle.extract import _check_new
+from mirror.bundle.destination import check_new, new_folders
 from mirror.bundle.staging import Staged, stage
 from mirror.bundle.verify import Keys, VerifiedBundle, verify_bundle
 from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner
 from mirror.formats.manifest import PAGE_NAME
 from mirror.formats.names import readable_name
-from mirror.formats.part import PartMarker, part_member
+from mirror.formats.part import MAX_PARTS, PartMarker, part_member
 from mirror.safeio import atomic_output, rename_noreplace
+from mirror.sevenzip.volumes import volume_set
 from mirror.sevenzip.writer import COPY_CHUNK, ArchiveWriter
 from mirror.trust.policy import Policy
 
-HEADER_ALLOWANCE = 4096  # the 7z header's fixed part and the start header; a short estimate is corrected
+SLACK = 1024  # beside the measured shared part: a longer marker, block boundaries; a short estimate is corrected
 PER_MEMBER = 96  # a member's entry in the header: its name (UTF-16, compressed) and sizes, CRC, attributes
-MAX_TRIES = 4
+MAX_TRIES = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,20 +63,14 @@ class PartsExtracted:
 
 @contextlib.contextmanager
 def _scratch(beside: Path) -> Iterator[Path]:
-    """A private folder inside `beside` (made if needed, and removed again if it was made and stays empty)."""
-    made = not beside.exists()
-    try:
-        beside.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be: name that file
-        blocker = next((p for p in (beside, *beside.parents) if p.exists() or p.is_symlink()), beside)
-        raise ConfigError(f"{blocker} is not a folder", hint="name a new folder inside a folder") from None
-    folder = Path(tempfile.mkdtemp(prefix=".mirror-parts.", suffix=".mirror-tmp", dir=beside))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        if made and not any(beside.iterdir()):
-            beside.rmdir()
+    """A private folder inside `beside` (made, with the folders above it, if needed; what was made is removed
+    again when it stays empty)."""
+    with new_folders(beside):
+        folder = Path(tempfile.mkdtemp(prefix=".mirror-parts.", suffix=".mirror-tmp", dir=beside))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _cost(name: str, size: int) -> int:
@@ -94,7 +89,7 @@ def plan_parts(sizes: dict[str, int], capacity: int) -> list[list[str]]:
     for name in sorted(sizes, key=lambda n: (-sizes[n], n)):
         cost = _cost(name, sizes[name])
         if cost > capacity:
-            raise _TooLarge(name, sizes[name], cost - capacity)
+            raise _TooLarge(name, sizes[name], cost)
         for index, left in enumerate(room):
             if cost <= left:
                 parts[index].append(name)
@@ -107,11 +102,11 @@ def plan_parts(sizes: dict[str, int], capacity: int) -> list[list[str]]:
 
 
 class _TooLarge(ConfigError):
-    """One file does not fit in a part even alone; `over` says by how much."""
+    """One file does not fit in a part even alone; `cost` is what it needs beside the shared files."""
 
-    def __init__(self, name: str, size: int, over: int) -> None:
+    def __init__(self, name: str, size: int, cost: int) -> None:
         super().__init__(f"{name} is {size:,} bytes: it does not fit in one part", hint="")
-        self.over = over
+        self.cost = cost
 
 
 def _megabytes(size: int) -> str:
@@ -170,57 +165,120 @@ def _stage_whole(path: Path, keys: Keys, staging: Path) -> Staged:
     try:
         return stage([path], keys, staging, parts=False)
     except ContentError:
-        part = verify_bundle(path, keys, parts=True, volumes=True).part  # only to say what it is
-        if part is None:
+        refusal = part_refusal(path, "join all its parts first (mirror join PART... -o WHOLE.7z), then split that")
+        if refusal is None:
             raise
-        raise ConfigError(f"{path} is part {part.number} of {part.count}, not a whole bundle",
-                          hint="join all its parts first (mirror join PART... -o WHOLE.7z), then split that") from None
+        raise refusal from None
+
+
+def part_refusal(path: Path, hint: str) -> ConfigError | None:
+    """The error for a command that needs a whole bundle and was given a part; None when `path` is no part.
+
+    Raises:
+        VerificationError: `path` is not an intact part either.
+    """
+    part = verify_bundle(path, None, parts=True, volumes=True).part  # only to say what it is
+    if part is None:
+        return None
+    return ConfigError(f"{path} is part {part.number} of {part.count}, not a whole bundle", hint=hint)
 
 
 def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitResult:
     """Write parts of `path`, each at most `max_size` bytes and each a bundle that verifies alone.
 
+    What every part repeats (the signed files, the page, the endorsements, the marker) is measured by writing it
+    once; the files are then packed at their uncompressed size plus LZMA2's worst case. Texts compress, so when
+    the largest part comes out well under the size, the plan is made again with more room (a bounded number of
+    times, the fewest parts kept); a part over the size makes it again with less.
+
     Raises:
         VerificationError: `path` is not an intact, whole bundle.
-        ConfigError: a file is larger than a part may be, the bundle fits already, or a part exists.
+        ConfigError: a file is larger than a part may be, the bundle fits already, it would take more than
+            MAX_PARTS parts, or a part exists.
     """
+    st_size = sum(p.stat().st_size for p in (volume_set(path) or [path]))  # a 7-Zip set: all its volumes
     with _scratch(out_dir) as scratch:
         staging = scratch / "files"
         staging.mkdir()
         staged = _stage_whole(path, keys, staging)
         verified = staged.first
-        if path.stat().st_size <= max_size:
-            raise ConfigError(f"{path} is {path.stat().st_size:,} bytes, no more than {max_size:,}: "
-                              "it fits whole", hint="send it as it is")
-        fixed = sum((staging / n).stat().st_size + PER_MEMBER for n in staged.members if n not in _content(verified))
-        fixed += HEADER_ALLOWANCE
+        if st_size <= max_size:
+            raise ConfigError(f"{path} is {st_size:,} bytes, no more than {max_size:,}: it fits whole",
+                              hint="send it as it is")
+        content = _content(verified)
+        shared = scratch / "shared.7z"
+        _write(shared, staged, [], PartMarker(MAX_PARTS, MAX_PARTS))  # the widest marker
+        fixed = shared.stat().st_size + SLACK
         capacity = max_size - fixed
-        for _ in range(MAX_TRIES):
+        best: tuple[list[list[str]], list[Path], list[int]] | None = None
+        step = 0
+        for attempt in range(MAX_TRIES):
             try:
-                plan = plan_parts(_content(verified), capacity)
+                plan = plan_parts(content, capacity)
             except _TooLarge as exc:
+                if best is not None:
+                    break
                 raise ConfigError(str(exc), hint=f"every part also carries the signed files; the smallest "
-                                  f"--max-size that works is {_megabytes(max_size + exc.over)}") from None
-            outputs = [out_dir / f"{_stem(path)}.part{i}of{len(plan)}.7z" for i in range(1, len(plan) + 1)]
-            for target in outputs:
-                if target.exists() or target.is_symlink():
-                    raise ConfigError(f"{target} already exists", hint="choose another folder (-o DIR)")
-            built = [scratch / f"part{i}.7z" for i in range(1, len(plan) + 1)]
+                                  f"--max-size that works is {_megabytes(fixed + exc.cost)}") from None
+            if len(plan) > MAX_PARTS:
+                if best is not None:
+                    break
+                costs = [_cost(n, size) for n, size in content.items()]
+                works = fixed + max(max(costs), 2 * sum(costs) // (MAX_PARTS - 1) + 1)  # first fit's bound
+                raise ConfigError(f"{path} would need {len(plan):,} parts of at most {max_size:,} bytes, more than "
+                                  f"{MAX_PARTS}", hint=f"use a larger size: --max-size {_megabytes(works)} works")
+            if best is not None and len(plan) >= len(best[0]):
+                capacity += step  # no fewer parts: more room still, without writing the same count again
+                continue
+            folder = scratch / f"try{attempt}"
+            folder.mkdir()
+            built = [folder / f"part{i}.7z" for i in range(1, len(plan) + 1)]
             sizes = []
             for index, (names, tmp) in enumerate(zip(plan, built, strict=True), start=1):
-                tmp.unlink(missing_ok=True)
                 _write(tmp, staged, names, PartMarker(index, len(plan)))
-                verify_bundle(tmp, None, expect_key=verified.public, parts=True)  # each verifies alone
                 sizes.append(tmp.stat().st_size)
-            over = max(sizes) - max_size
-            if over <= 0:
+            largest = max(range(len(plan)), key=lambda k: sizes[k])
+            if sizes[largest] > max_size:
+                shutil.rmtree(folder)  # scratch space stays at most two sets of parts
+                if best is not None:
+                    break
+                capacity -= sizes[largest] - max_size + 4096  # the estimate was short: plan again with less
+                continue
+            if best is not None:
+                shutil.rmtree(best[1][0].parent)
+            best = (plan, built, sizes)
+            room = max_size - sizes[largest]
+            if len(plan) <= 2 or room < (max_size - fixed) // 10:  # two is the fewest; or close enough
                 break
-            capacity -= over + 4096  # the estimate was short: plan again with the measured excess
-        else:
+            planned = sum(_cost(n, content[n]) for n in plan[largest])
+            ratio = max(1.0, planned / max(1, sizes[largest] - fixed + SLACK))  # how much its files compressed
+            step = max(1, int(room * ratio * 0.9))
+            capacity += step  # well under the size: more room, in uncompressed bytes
+        if best is None:
             raise MirrorError(f"could not make parts of at most {max_size:,} bytes")
-        for tmp, target in zip(built, outputs, strict=True):
-            rename_noreplace(tmp, target)
+        plan, built, sizes = best
+        outputs = [out_dir / part_name(_stem(path), i, len(plan)) for i in range(1, len(plan) + 1)]
+        for target in outputs:
+            if target.exists() or target.is_symlink():
+                raise ConfigError(f"{target} already exists", hint="choose another folder (-o DIR)")
+        for tmp in built:
+            verify_bundle(tmp, None, expect_key=verified.public, parts=True)  # each verifies alone
+        placed: list[Path] = []
+        try:
+            for tmp, target in zip(built, outputs, strict=True):
+                rename_noreplace(tmp, target)
+                placed.append(target)
+        except BaseException:
+            for target in placed:  # all the parts or none: a half set would look like a set that lost some
+                target.unlink(missing_ok=True)
+            raise
     return SplitResult(tuple(outputs), tuple(sizes), verified)
+
+
+def part_name(stem: str, number: int, count: int) -> str:
+    """`NAME.part1of3.7z`; from 10 parts on, numbers are zero-padded (`part01of12`) so names sort in order."""
+    width = len(str(count))
+    return f"{stem}.part{number:0{width}d}of{count}.7z"
 
 
 def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False) -> VerifiedBundle:
@@ -255,7 +313,7 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
         UntrustedSigner: intact but unknown signer, unless `allow_untrusted`.
     """
     if dest is not None:
-        _check_new(dest)
+        check_new(dest)
     target_parent = dest.parent if dest is not None else parent
     with _scratch(target_parent) as scratch:
         staging = scratch / "files"
@@ -266,7 +324,7 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
             raise UntrustedSigner(first.key_id, first.fingerprint)
         if dest is None:
             dest = parent / readable_name(first.meta.title, first.meta.bundle_id, first.meta.version)
-            _check_new(dest)
+            check_new(dest)
         os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
         rename_noreplace(staging, dest)
     return PartsExtracted(dest, tuple(staged.verified), len(staged.members), staged.missing)

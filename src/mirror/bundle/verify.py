@@ -289,7 +289,7 @@ def _may_write(signed: _Signed, sizes: dict[str, int], keys: TrustedKeys, policy
     the author alone makes the bundle trusted (or the reader accepts untrusted ones). Otherwise extract verifies
     first and writes in a second pass, as before."""
     try:
-        _check_content(signed, sizes, set(), part=False)  # a part (files missing, a marker) is written after
+        check_content(signed, sizes, set(), part=False)  # a part (files missing, a marker) is written after
     except ContentError:
         return False
     return writer.untrusted_ok or policy.judge(Evidence(signed.public, ()), keys).trusted
@@ -376,7 +376,7 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     if marker is not None and marker in sizes and marker not in signed.sums.entries:
         part = PartMarker.from_bytes(held.get(marker, b""))
         del sizes[marker]
-    missing = _check_content(signed, sizes, changed, part is not None)
+    missing = check_content(signed, sizes, changed, part is not None)
     endorsements = check_endorsements({n: raw for n, raw in held.items() if is_endorsement(n, layout)},
                                       held[layout.sums], signed.meta, signed.public, keys, layout)
     evidence = Evidence(signed.public, tuple(e.evidence for e in endorsements if e.evidence is not None))
@@ -394,7 +394,7 @@ def _record(name: str, digest: str, signed: _Signed | None, hashes: dict[str, st
         changed.add(name)
 
 
-def _check_content(signed: _Signed, sizes: dict[str, int], changed: set[str], part: bool) -> tuple[str, ...]:
+def check_content(signed: _Signed, sizes: dict[str, int], changed: set[str], part: bool) -> tuple[str, ...]:
     """Every problem with the files, as one ContentError; a part returns the listed files it lacks instead.
 
     A part must still carry every signed file: SHA256SUMS, its signature, author.pub, bundle.json and the page.

@@ -35,7 +35,9 @@ from mirror.bundle.page import (
     render_page,
     strip_front_matter,
 )
+from mirror.bundle.parts import part_refusal
 from mirror.bundle.verify import Keys, VerifiedBundle
+from mirror.errors import ContentError
 from mirror.formats.manifest import PAGE_NAME, file_details
 from mirror.trust.policy import Policy
 
@@ -66,6 +68,8 @@ ENDORSED = {
     "kk": "Автордың {key} кілті сіздің кілттер тізіміңізде жоқ. Сіз бұл жиынтыққа сенесіз, өйткені тізіміңіздегі "
           "адамдар авторды танитынын растайды: {names}.",
 }
+_PART_HINT = ("open the whole bundle: mirror join PART... -o WHOLE.7z, then mirror open WHOLE.7z; or mirror extract "
+              "PART... DEST and open DEST/index.html")
 VIEW_NAME = "mirror-view.html"  # a page written beside the bundle's files in the private copy, never in a bundle
 _BANNER_STYLE = "background:#b00020;color:#fff;padding:.8rem 1rem;margin:0 0 1rem;font-weight:600"
 _NOTE_STYLE = "background:#fff3cd;color:#222;padding:.6rem 1rem;margin:0 0 1rem"
@@ -119,6 +123,12 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
     holder = Path(tempfile.mkdtemp(prefix="view-", dir=into))  # mode 0700: only this user reads what it holds
     try:
         extracted = extract_bundle(bundle, None, keys, allow_untrusted=allow_untrusted, policy=policy, parent=holder)
+    except ContentError:
+        shutil.rmtree(holder, ignore_errors=True)
+        refusal = part_refusal(bundle, _PART_HINT)
+        if refusal is None:
+            raise
+        raise refusal from None
     except BaseException:
         shutil.rmtree(holder, ignore_errors=True)
         raise

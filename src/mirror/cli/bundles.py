@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 MAX_LISTED = 20  # missing files a part names in text; --json lists all
+_BUNDLE_NAME = re.compile(r"\.7z(\.[0-9]+)?$|\.part[0-9]+of[0-9]+", re.I)  # a bundle, a volume or a part
 
 
 def slug(text: str) -> str:
@@ -75,6 +76,7 @@ def _endorsements_json(result: VerifiedBundle) -> list[dict[str, Any]]:
 def _summary(result: VerifiedBundle, required: int = 0) -> dict[str, Any]:
     return {
         "verdict": "verified" if result.trusted else "untrusted",
+        "complete": not result.missing,
         "path": str(result.path),
         "signer": {"name": result.signer_name, "key_id": result.key_id, "fingerprint": result.fingerprint,
                    "in_keyring": result.signer_name is not None, "checked": signer_checked(result)},
@@ -88,8 +90,13 @@ def _summary(result: VerifiedBundle, required: int = 0) -> dict[str, Any]:
     }
 
 
+def content_count(result: VerifiedBundle) -> int:
+    """The accounts and photos the bundle lists: what `files.total`, `files_listed` and join's `files` count."""
+    return _counts(result)["total"]
+
+
 def _part_json(result: VerifiedBundle) -> dict[str, Any]:
-    number, count = (result.part.number, result.part.count) if result.part is not None else (1, 1)
+    number, count = (result.part.number, result.part.count) if result.part is not None else (None, None)
     total = _counts(result)["total"]
     return {"number": number, "of": count, "files_present": total - len(result.missing),
             "files_listed": total, "missing": list(result.missing)}
@@ -98,12 +105,17 @@ def _part_json(result: VerifiedBundle) -> dict[str, Any]:
 def _headline(result: VerifiedBundle) -> None:
     """The verdict line: a part says which part it is and how many of the listed files it carries."""
     path = result.path
-    if result.part is None:
+    if result.part is None and not result.missing:
         say(f"VERIFIED  {path}" if result.trusted else f"INTACT, UNKNOWN SIGNER  {path}")
         return
     part = _part_json(result)
     number, count, present, listed = part["number"], part["of"], part["files_present"], part["files_listed"]
-    if result.trusted:
+    if result.part is None:  # a folder that lacks files, without a part marker
+        if result.trusted:
+            say(f"VERIFIED, INCOMPLETE: {present} of {listed} files present, all match  {path}")
+        else:
+            say(f"INTACT, UNKNOWN SIGNER, INCOMPLETE: {present} of {listed} files present, all match  {path}")
+    elif result.trusted:
         say(f"VERIFIED, part {number} of {count}: {present} of {listed} files present, all match  {path}")
     else:
         say(f"INTACT, UNKNOWN SIGNER, part {number} of {count}: {present} of {listed} files present, all match  "
@@ -112,14 +124,20 @@ def _headline(result: VerifiedBundle) -> None:
 
 def _report_missing(result: VerifiedBundle) -> None:
     """A part names every file it lacks (the first MAX_LISTED here, all of them in --json)."""
-    if result.part is None:
+    if result.part is None and not result.missing:
         return
     shown = ", ".join(result.missing[:MAX_LISTED]) + (" ..." if len(result.missing) > MAX_LISTED else "")
     if result.missing:
-        say(f"  missing      {len(result.missing)} files, not in this part: {shown}")
+        if result.part is not None:
+            say(f"  missing      {len(result.missing)} files, not in this part: {shown}")
+        else:
+            say(f"  missing      {len(result.missing)} files, not in this folder: {shown}")
         if len(result.missing) > MAX_LISTED:
             say("  (mirror verify --json lists every missing file)")
-    say("  this is one part of a bundle: mirror join PART... -o WHOLE.7z rebuilds it from all its parts")
+    if result.part is not None:
+        say("  this is one part of a bundle: mirror join PART... -o WHOLE.7z rebuilds it from all its parts")
+    else:
+        say("  the files here match, but some are missing: mirror extract ALL-PARTS... NEW-FOLDER gives them all")
 
 
 def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) -> None:
@@ -127,7 +145,7 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
     for when the author is not in the keyring, 0 when only the author decides)."""
     if as_json:
         summary = _summary(result, required)
-        if result.part is not None:
+        if result.part is not None or result.missing:
             summary["part"] = _part_json(result)
         dump_json(summary)
         return
@@ -145,7 +163,7 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
         say(f"  signed by    key {result.key_id}, which is not in your keyring")
     say(f"  fingerprint  {result.fingerprint}")
     say(f"  bundle       {result.meta.title!r}, version {result.meta.version}, id {result.meta.bundle_id}")
-    if result.part is None:
+    if result.part is None and not result.missing:
         say(f"  files        {counts['accounts']} accounts, {counts['photos']} photos, all sha256 match")
     _report_missing(result)
     _report_endorsements(result)
@@ -235,16 +253,23 @@ def verify(bundle: Path, whole: bool, as_json: bool, require_endorsers: int | No
 @endorsers_option
 @keys_option
 def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: Path | None) -> None:
-    """List what BUNDLE holds (title, languages, files, signer), after verifying it."""
+    """List what BUNDLE holds (title, languages, files, signer), after verifying it.
+
+    BUNDLE may be a part of one (mirror split: the files it lacks are marked) or the first volume of a 7-Zip set.
+    """
     from mirror.bundle.verify import verify_bundle
     from mirror.formats.manifest import META_NAME, file_details
     from mirror.trust.policy import reader_policy
 
     required = required_endorsers(require_endorsers)
-    result = verify_bundle(bundle, open_keyring(keys_dir), policy=reader_policy(required))
+    result = verify_bundle(bundle, open_keyring(keys_dir), policy=reader_policy(required), parts=True, volumes=True)
     details = file_details(result.control[META_NAME])  # one file at a time: memory does not grow with them
+    absent = set(result.missing)
     if as_json:
-        dump_json_streamed(_summary(result, required), "contents", ((p, m.to_json()) for p, m in details))
+        summary = _summary(result, required)
+        if result.part is not None or result.missing:
+            summary["part"] = _part_json(result)
+        dump_json_streamed(summary, "contents", ((p, m.to_json()) for p, m in details))
     else:
         report_verified(result, False, required)
         # Text from the bundle is printed escaped: it may come from a key nobody vouched for, and a terminal
@@ -254,7 +279,8 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
         for path, meta in details:
             extra = meta.extra
             label = " | ".join(printable(str(extra[k])) for k in ("date", "place", "title") if extra.get(k))
-            say(f"  {meta.size:>10}  {printable(path)}" + (f"  ({label})" if label else ""))
+            note = "  [not in this part]" if path in absent else ""
+            say(f"  {meta.size:>10}  {printable(path)}" + (f"  ({label})" if label else "") + note)
     if not result.trusted:
         sys.exit(int(ExitCode.UNTRUSTED))
 
@@ -262,14 +288,16 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
 @main.command()
 @click.argument("paths", nargs=-1, required=True, metavar="BUNDLE... [DEST]", type=click.Path(path_type=Path))
 @click.option("--untrusted", is_flag=True, help="extract even if the signer is not in your keyring")
+@click.option("--partial", is_flag=True, help="exit 0 even if the parts given leave files missing (they are named)")
 @endorsers_option
 @keys_option
-def extract(paths: tuple[Path, ...], untrusted: bool, require_endorsers: int | None, keys_dir: Path | None) -> None:
+def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_endorsers: int | None,
+            keys_dir: Path | None) -> None:
     """Verify BUNDLE... fully, then write their files into the new folder DEST.
 
     Usage: mirror extract BUNDLE [DEST], or mirror extract PART... [DEST] for any set of parts of one bundle
-    (mirror split): the files they carry are written, and the ones still missing are named. DEST is the last
-    argument when it does not exist yet; by default, the bundle's readable name.
+    (mirror split): the files they carry are written, and the ones still missing are named (exit 4, or 0 with
+    --partial). DEST is the last argument when it does not exist yet; by default, the bundle's readable name.
     """
     from mirror.bundle.parts import extract_parts
 
@@ -277,6 +305,9 @@ def extract(paths: tuple[Path, ...], untrusted: bool, require_endorsers: int | N
     last = bundles[-1]
     if len(bundles) > 1 and (last.is_dir() or not (last.exists() or last.is_symlink())):
         dest = bundles.pop()  # a folder that exists is refused by name: extract never overwrites
+        if not dest.is_dir() and _BUNDLE_NAME.search(dest.name):  # a mistyped bundle, not a folder to make
+            fail(f"{dest} does not exist", "check the name; DEST, the last argument, is a new folder",
+                 ExitCode.USAGE)
     for path in bundles:
         if not path.exists():
             fail(f"{path} does not exist", None, ExitCode.USAGE)
@@ -292,6 +323,9 @@ def extract(paths: tuple[Path, ...], untrusted: bool, require_endorsers: int | N
     if result.missing:
         shown = ", ".join(result.missing[:MAX_LISTED]) + (" ..." if len(result.missing) > MAX_LISTED else "")
         say(f"  still missing {len(result.missing)} files, in the parts not given: {shown}")
+        if not partial:
+            fail(f"{len(result.missing)} of the bundle's files are missing from {result.dest}",
+                 "extract every part together into a new folder; --partial accepts what is here", ExitCode.INCOMPLETE)
 
 
 @main.command("open")

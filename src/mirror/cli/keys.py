@@ -141,7 +141,7 @@ def _read_key(file: Path) -> tuple[PublicKeyFile, VerifiedBundle | None]:
     with open_regular(file) as handle:  # a FIFO or device is refused before it is opened
         raw = handle.read(MAX_KEY_TEXT)
     if raw.startswith(MAGIC):
-        verified = verify_bundle(file, None)  # trusts nobody: only checks that the bundle's own key signed it
+        verified = verify_bundle(file, None, parts=True, volumes=True)  # trusts nobody; a part or volumes too
         return verified.public, verified
     return PublicKeyFile.from_text(raw.decode("utf-8", "replace"), str(file)), None
 

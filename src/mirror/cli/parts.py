@@ -60,12 +60,14 @@ def split(bundle: Path, max_size: str | None, channel: str | None, out_dir: Path
 def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_dir: Path | None) -> None:
     """Rebuild one bundle from all PARTS of it; it carries the author's signature unchanged."""
     from mirror.bundle.parts import join_parts
+    from mirror.cli.bundles import content_count
 
     result = join_parts(list(parts), out, open_keyring(keys_dir), force=force)
+    files = content_count(result)  # the accounts and photos, as verify counts them
     if as_json:
-        dump_json({"path": str(out), "parts": [str(p) for p in parts], "files": len(result.sums.entries),
+        dump_json({"path": str(out), "parts": [str(p) for p in parts], "files": files,
                    "signer": {"name": result.signer_name, "key_id": result.key_id,
                               "fingerprint": result.fingerprint, "in_keyring": result.signer_name is not None}})
         return
     who = result.signer_name or f"unknown key {result.key_id}"
-    say(f"joined {len(parts)} parts into {out}: {len(result.sums.entries)} files, signed by {who}")
+    say(f"joined {len(parts)} parts into {out}: {files} accounts and photos, signed by {who}")

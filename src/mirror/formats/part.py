@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from mirror.errors import ArchiveError, ConfigError
 from mirror.formats.manifest import Layout
@@ -27,10 +28,11 @@ PART_NAME = "part.json"
 PART_FORMAT = "mirror-part/1"
 MAX_PART_BYTES = 256
 MAX_PARTS = 1000
+MAX_SIZE = 10**12  # the largest part: 1 TB
 _MARKER = re.compile(rb'\{"format":"mirror-part/1","part":([1-9][0-9]{0,3}),"parts":([1-9][0-9]{0,3})\}\n')
-_SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(|k|kb|kib|m|mb|mib|g|gb|gib|b)", re.I)
+_SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib|b)", re.I)
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "kib": 1 << 10, "m": 10**6, "mb": 10**6, "mib": 1 << 20,
-          "g": 10**9, "gb": 10**9, "gib": 1 << 30}
+          "g": 10**9, "gb": 10**9, "gib": 1 << 30, "t": 10**12, "tb": 10**12, "tib": 1 << 40}
 
 
 def part_member(layout: Layout) -> str:
@@ -74,9 +76,13 @@ def parse_size(text: str) -> int:
         ConfigError: not a size.
     """
     match = _SIZE.fullmatch(text.strip())
+    text = text.strip() if len(text.strip()) <= 40 else text.strip()[:40] + "..."  # as it is shown
     if match is None:
         raise ConfigError(f"{text!r} is not a size", hint="write it like 48M (megabytes), 45MiB or 20000000")
-    return int(float(match[1]) * _UNITS[match[2].lower()])
+    size = Decimal(match[1]) * _UNITS[match[2].lower()]  # exact decimal: no float noise, no overflow
+    if size > MAX_SIZE:
+        raise ConfigError(f"{text} is more than {MAX_SIZE:,} bytes", hint="a part is at most 1T")
+    return int(size)
 
 
 @dataclass(frozen=True, slots=True)

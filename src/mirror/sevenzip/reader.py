@@ -91,6 +91,7 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
         folders, _ = parse_streams(buf, limits, 32 + offset)
         if len(folders) != 1 or folders[0].unpack_size > limits.max_header:
             raise ArchiveError("archive header is malformed or too large")
+        _check_chain(folders[0])  # an encrypted header (7z a -p -mhe=on) is a repack, said as one
         raw = bytearray()  # grown in place: a join would hold the header twice
         for piece in _FolderReader(fp, folders[0]).chunks(folders[0].unpack_size):
             raw += piece
@@ -143,15 +144,20 @@ def check_methods(archive: Archive) -> None:
         ArchiveError: "unsupported method X", naming it.
     """
     for folder in archive.folders:
-        for coder in folder.chain:
-            if coder.method == AES:
-                raise UnreadableContainer("this copy is encrypted with a password (7zAES); mirror does not "
-                                          "read encrypted archives", hint=REPACK_HINT)
-            if coder.method not in ACCEPTED_METHODS:
-                raise UnreadableContainer(f"this copy was repacked with {coder.name}, which mirror does not read",
-                                          hint=REPACK_HINT)
-        if folder.chain != (Coder(COPY, b""),):
-            _lzma_filters(folder.chain)
+        _check_chain(folder)
+
+
+def _check_chain(folder: Folder) -> None:
+    """Raise unless the block's methods are accepted: a method mirror does not read is a repack, named."""
+    for coder in folder.chain:
+        if coder.method == AES:
+            raise UnreadableContainer("this copy is encrypted with a password (7zAES); mirror does not "
+                                      "read encrypted archives", hint=REPACK_HINT)
+        if coder.method not in ACCEPTED_METHODS:
+            raise UnreadableContainer(f"this copy was repacked with {coder.name}, which mirror does not read",
+                                      hint=REPACK_HINT)
+    if folder.chain != (Coder(COPY, b""),):
+        _lzma_filters(folder.chain)
 
 
 class _FolderReader:

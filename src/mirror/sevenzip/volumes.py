@@ -6,9 +6,10 @@ Example::
         archive = read_archive(fp, Limits())
 
 `7z a -v10m` cuts an archive's bytes into volumes of that size and nothing else, so the volumes, in order,
-are the archive. The set is found beside the first volume: every sibling named like it with a three-digit
-number (at least three digits, as 7-Zip writes them); a gap or a missing first volume is refused by name
-before anything is read. Volumes are opened one at a time, each only if it is a regular file.
+are the archive. The set is found beside the first volume: every sibling named like it with a number of at least
+three digits (as 7-Zip writes them: .001 ... .999, .1000), taken by its value; a gap, two names for one number or
+a missing first volume is refused by name before anything is read. Volumes are opened one at a time, each only
+if it is a regular file.
 """
 
 from __future__ import annotations
@@ -42,21 +43,27 @@ def volume_set(first: Path) -> list[Path] | None:
     if int(match[2]) != 1:
         raise ConfigError(f"{first.name} is volume {int(match[2])} of a 7-Zip set",
                           hint=f"give the first volume: {volume_name(first, 1)}")
-    numbers: set[int] = set()
+    found_names: dict[int, str] = {}
     with os.scandir(first.parent if str(first.parent) else ".") as entries:
         for entry in entries:
             found = _VOLUME.fullmatch(entry.name)
-            if found is not None and found[1] == stem and len(found[2]) == width:
-                numbers.add(int(found[2]))
-                if len(numbers) > MAX_VOLUMES:
-                    raise ConfigError(f"{stem} has more than {MAX_VOLUMES} volumes")
+            if found is None or found[1] != stem:
+                continue
+            number = int(found[2])  # by value: 7-Zip goes on from .999 to .1000
+            if number in found_names:
+                raise ConfigError(f"{found_names[number]} and {entry.name} are both volume {number} of {stem}",
+                                  hint="keep only one of them beside the first volume")
+            found_names[number] = entry.name
+            if len(found_names) > MAX_VOLUMES:
+                raise ConfigError(f"{stem} has more than {MAX_VOLUMES} volumes")
+    numbers = set(found_names)
     last = max(numbers)
     gaps = sorted(set(range(1, last + 1)) - numbers)
     if gaps:
         names = ", ".join(f"{stem}.{n:0{width}d}" for n in gaps[:5]) + (" ..." if len(gaps) > 5 else "")
         raise ConfigError(f"volume {names} of {stem} is missing ({len(numbers)} of {last} volumes found)",
                           hint="put every volume in the same folder as the first one")
-    return [first.with_name(f"{stem}.{n:0{width}d}") for n in range(1, last + 1)]
+    return [first.with_name(found_names[n]) for n in range(1, last + 1)]
 
 
 class VolumeReader(io.RawIOBase):

@@ -1,0 +1,79 @@
+"""Where extract, split and join write: a new folder or file, and the folders leading to it.
+
+Example::
+
+    check_new(Path("out/almaty"))                 # ConfigError if anything is there
+    with new_folders(Path("out")) as made:        # makes out/ if needed; removes what it made if left empty
+        ...
+
+A file where a folder of the path should be is refused by name ("bundle.7z is not a folder"), and folders this
+run made are removed again when they stay empty (a failure leaves nothing behind).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from mirror.errors import ConfigError
+
+
+def check_new(dest: Path) -> None:
+    """Raise unless nothing is at `dest`: extract never overwrites.
+
+    Raises:
+        ConfigError: something is there, or a file stands where a folder above it should be.
+    """
+    try:
+        there = dest.exists() or dest.is_symlink()
+    except OSError:
+        there = True
+    if there:
+        raise ConfigError(f"{dest} already exists", hint="name a new folder; extract never overwrites")
+    _folder_above(dest.parent)
+
+
+def _folder_above(folder: Path) -> list[Path]:
+    """The folders of `folder`'s path that do not exist yet, outermost first.
+
+    Raises:
+        ConfigError: something that is not a folder stands on the path.
+    """
+    missing: list[Path] = []
+    while not (folder.exists() or folder.is_symlink()):
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+        raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder")
+    return list(reversed(missing))
+
+
+@contextlib.contextmanager
+def new_folders(folder: Path) -> Iterator[list[Path]]:
+    """Make `folder` and the folders above it that are missing; on leaving, remove those left empty.
+
+    Raises:
+        ConfigError: a file stands where a folder of the path should be.
+    """
+    made: list[Path] = []
+    try:
+        for step in _folder_above(folder):
+            try:
+                step.mkdir()
+            except FileExistsError:
+                if not step.is_dir():
+                    folder = step
+                    raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder") from None
+                continue
+            except NotADirectoryError:
+                folder = step.parent
+                raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder") from None
+            made.append(step)
+        yield made
+    finally:
+        for path in reversed(made):
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only when empty: what this run wrote (or anyone else did) stays

@@ -1,0 +1,274 @@
+"""Parts, volumes and folders at their edges: paths under files, failures that must leave nothing behind."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_parts import make_bundle
+
+from conftest import invoke
+from mirror.trust.keyring import Keyring
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[Path]]:
+    """A bundle of four 60 KB photos, its keyring, and its parts of at most 150 KB."""
+    folder = tmp_path_factory.mktemp("small")
+    keys = folder / "keys"
+    bundle = make_bundle(folder, [60_000] * 4, keys, "s.7z")
+    code, _, err = invoke(CliRunner(), "split", bundle, "--max-size", "150k", "-o", folder / "parts", "--keys", keys)
+    assert code == 0, err
+    return bundle, keys, sorted((folder / "parts").iterdir())
+
+
+def test_outputs_under_a_file_are_refused_by_name(runner: CliRunner, small: tuple[Path, Path, list[Path]]) -> None:
+    """split -o, join -o and extract DEST under a file: exit 2, the file named as not a folder."""
+    bundle, keys, parts = small
+    for args in (("split", bundle, "--max-size", "150k", "-o", bundle / "sub"),
+                 ("join", *parts, "-o", bundle / "w.7z"),
+                 ("extract", *parts, bundle / "out"),
+                 ("extract", bundle, bundle / "a" / "out")):
+        code, _, err = invoke(runner, *args, "--keys", keys)
+        assert code == 2 and f"{bundle} is not a folder" in err, (args, err)
+
+
+def test_a_failure_leaves_no_folders_behind(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                            tmp_path: Path) -> None:
+    """Folders made for DEST or -o are removed again when the command fails."""
+    bundle, keys, parts = small
+    nobody = tmp_path / "nobody"
+    for args in (("extract", bundle, tmp_path / "z1" / "z2" / "dest", "--keys", nobody),
+                 ("extract", *parts, tmp_path / "z1" / "z2" / "dest", "--keys", nobody),
+                 ("split", bundle, "--max-size", "1k", "-o", tmp_path / "z1" / "z2", "--keys", keys),
+                 ("join", parts[0], "-o", tmp_path / "z1" / "z2" / "w.7z", "--keys", keys)):
+        code, _, err = invoke(runner, *args)
+        assert code in (2, 5), (args, err)
+        assert not (tmp_path / "z1").exists(), args
+
+
+def test_a_mistyped_part_is_not_taken_for_the_destination(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                         tmp_path: Path) -> None:
+    """A last argument that does not exist but is named like a bundle, a volume or a part is refused by name."""
+    _, keys, parts = small
+    for typo in ("s.part13of12.7z", "s.7z", "s.7z.004", "S.PART3OF3.7Z"):
+        code, _, err = invoke(runner, "extract", *parts, tmp_path / typo, "--keys", keys)
+        assert code == 2 and f"{tmp_path / typo} does not exist" in err, err
+        assert not (tmp_path / typo).exists()
+
+
+@pytest.mark.parametrize(("size", "words"), [
+    pytest.param("1" + "0" * 400, "is more than 1,000,000,000,000 bytes", id="400-digits"),
+    pytest.param("10000000000G", "is more than 1,000,000,000,000 bytes", id="too-large"),
+    pytest.param("1e5", "is not a size", id="exponent"),
+])
+def test_a_size_out_of_range_is_a_usage_error(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                              tmp_path: Path, size: str, words: str) -> None:
+    """--max-size is parsed exactly: a huge or malformed size is exit 2 with the reason, never a crash."""
+    bundle, keys, _ = small
+    code, _, err = invoke(runner, "split", bundle, "--max-size", size, "-o", tmp_path / "o", "--keys", keys)
+    assert code == 2 and words in err, err
+
+
+def test_exact_sizes() -> None:
+    """Decimal sizes have no float noise."""
+    from mirror.formats.part import parse_size
+
+    assert parse_size("1000G") == 10**12 and parse_size("0.1M") == 100_000 and parse_size("45MiB") == 45 << 20
+
+
+def test_the_key_import_hint_works_for_a_part_and_for_volumes(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                              tmp_path: Path) -> None:
+    """verify of an unknown signer's part or first volume prints a keys import command, and that command works."""
+    bundle, _, parts = small
+    volumes = tmp_path / "v"
+    volumes.mkdir()
+    data = bundle.read_bytes()
+    half = len(data) // 2
+    (volumes / "s.7z.001").write_bytes(data[:half])
+    (volumes / "s.7z.002").write_bytes(data[half:])
+    for index, given in enumerate((parts[1], volumes / "s.7z.001")):
+        reader = tmp_path / f"reader{index}"
+        code, out, _ = invoke(runner, "verify", given, "--keys", reader)
+        assert code == 5, out
+        fingerprint = re.search(r"fingerprint  (.+)", out)
+        assert fingerprint and f"mirror keys import {given}" in out
+        code, _, err = invoke(runner, "keys", "import", given, "--name", "alice", "--fingerprint", fingerprint[1],
+                              "--keys", reader)
+        assert code == 0, err
+        code, out, _ = invoke(runner, "verify", given, "--keys", reader)
+        assert code == 0, out
+
+
+def test_show_open_and_endorse_with_parts_and_volumes(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """show takes a part (its lacking files marked) and volumes; open takes volumes and sends a part to join or
+    extract; endorse sends a part to join (exit 2), never a "files failed" verdict."""
+    bundle, keys, parts = small
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    volumes = tmp_path / "v"
+    volumes.mkdir()
+    data = bundle.read_bytes()
+    (volumes / "s.7z.001").write_bytes(data[: len(data) // 2])
+    (volumes / "s.7z.002").write_bytes(data[len(data) // 2:])
+    code, out, err = invoke(runner, "show", parts[0], "--keys", keys)
+    assert code == 0 and f"part 1 of {len(parts)}" in out and "[not in this part]" in out, err
+    code, out, _ = invoke(runner, "show", "--json", parts[0], "--keys", keys)
+    assert code == 0 and json.loads(out)["complete"] is False and json.loads(out)["part"]["number"] == 1
+    code, out, err = invoke(runner, "show", volumes / "s.7z.001", "--keys", keys)
+    assert code == 0 and "[not in this part]" not in out and "p03.jpg" in out, err
+    code, out, err = invoke(runner, "open", "--no-browser", volumes / "s.7z.001", "--keys", keys)
+    assert code == 0 and out.startswith("OPENED  "), err
+    code, _, err = invoke(runner, "open", "--no-browser", parts[1], "--keys", keys)
+    assert code == 2 and f"is part 2 of {len(parts)}" in err and "mirror extract PART... DEST" in err, err
+    if not (keys / "bob.pub").exists():
+        Keyring(keys).create("bob", None)
+    code, _, err = invoke(runner, "endorse", parts[0], "--key", "bob", "--claim", "relayed", "-o", tmp_path / "e.7z",
+                          "--keys", keys)
+    assert code == 2 and f"is part 1 of {len(parts)}, not a whole bundle" in err and "join first" in err, err
+    assert not (tmp_path / "e.7z").exists()
+
+
+def test_split_measures_what_every_part_repeats(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                tmp_path: Path) -> None:
+    """A text-heavy bundle can be split (the smallest size named is under the bundle's, and works), and a photo
+    bundle's parts are filled: at most one part well under the size."""
+    from helpers import make_sources
+    from mirror.bundle.create import CreateRequest, create_bundle
+
+    _, keys, _ = small
+    src = make_sources(tmp_path / "src")
+    for index in range(300):
+        (src / "accounts" / f"2022-02-{index:04d}.en.md").write_text(
+            f"---\ntitle: T{index}\ndate: 2022-02-01\nlanguage: en\n---\nThe street was quiet, {index * 7919}.\n")
+    text = tmp_path / "t.7z"
+    create_bundle(CreateRequest(src, text, title="Texts"), Keyring(keys).secret("alice", None))
+    code, _, err = invoke(runner, "split", text, "--max-size", "1k", "-o", tmp_path / "o", "--keys", keys)
+    smallest = re.search(r"smallest --max-size that works is (\d+)k", err)
+    assert code == 2 and smallest, err
+    assert int(smallest[1]) * 1000 < text.stat().st_size
+    code, out, err = invoke(runner, "split", text, "--max-size", f"{text.stat().st_size - 1}", "-o",
+                            tmp_path / "o", "--keys", keys)
+    assert code == 0 and "wrote 2 parts" in out, err
+    sizes = [45_000, 40_000, 35_000, 30_000, 25_000, 20_000, 15_000, 12_000, 10_000, 8_000]
+    photos = make_bundle(tmp_path / "pb", sizes, keys, "p.7z")
+    code, out, err = invoke(runner, "split", photos, "--max-size", "100k", "-o", tmp_path / "p", "--keys", keys)
+    assert code == 0, err
+    sizes = sorted(p.stat().st_size for p in (tmp_path / "p").iterdir())
+    assert max(sizes) <= 100_000 and all(size > 75_000 for size in sizes[1:]), sizes
+
+
+def test_split_of_volumes_counts_every_volume(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                              tmp_path: Path) -> None:
+    """A 7-Zip set whose first volume is under the size, but not the whole set, is split, not called whole."""
+    bundle, keys, _ = small
+    data = bundle.read_bytes()
+    (tmp_path / "s.7z.001").write_bytes(data[:100_000])
+    (tmp_path / "s.7z.002").write_bytes(data[100_000:])
+    code, out, err = invoke(runner, "split", tmp_path / "s.7z.001", "--max-size", "150k", "-o", tmp_path / "o",
+                            "--keys", keys)
+    assert code == 0 and "wrote 2 parts" in out and (tmp_path / "o" / "s.part1of2.7z").exists(), err
+
+
+def test_split_refuses_more_parts_than_allowed_and_names_a_size(small: tuple[Path, Path, list[Path]],
+                                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """More parts than a marker may count is a usage error with a size that works, not an invalid part."""
+    import mirror.bundle.parts as parts_module
+    from mirror.errors import ConfigError
+
+    _, keys, _ = small
+    bundle = make_bundle(tmp_path, [20_000] * 8, keys, "e.7z")
+    monkeypatch.setattr(parts_module, "MAX_PARTS", 5)
+    with pytest.raises(ConfigError, match="would need 8 parts of at most 40,000 bytes, more than 5") as refused:
+        parts_module.split_bundle(bundle, tmp_path / "o", 40_000, Keyring(keys))
+    works = re.search(r"--max-size (\d+)k works", refused.value.hint or "")
+    assert works, refused.value.hint
+    assert len(parts_module.split_bundle(bundle, tmp_path / "o", int(works[1]) * 1000, Keyring(keys)).parts) <= 5
+
+
+def test_a_failed_rename_leaves_no_parts(small: tuple[Path, Path, list[Path]], tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """All the parts or none: when placing one fails, the ones placed before it are removed."""
+    import mirror.bundle.parts as parts_module
+
+    bundle, keys, _ = small
+    real, calls = parts_module.rename_noreplace, []
+
+    def fail_second(source: Path, target: Path) -> None:
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(source, target)
+
+    monkeypatch.setattr(parts_module, "rename_noreplace", fail_second)
+    (tmp_path / "o").mkdir()
+    with pytest.raises(OSError):
+        parts_module.split_bundle(bundle, tmp_path / "o", 150_000, Keyring(keys))
+    assert len(calls) == 2 and list((tmp_path / "o").iterdir()) == []
+
+
+def test_a_set_of_more_than_999_volumes_is_read_whole(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                      tmp_path: Path) -> None:
+    """7-Zip goes on from .999 to .1000: volumes are numbered by value, and two names for one number are refused."""
+    bundle, keys, _ = small
+    data = bundle.read_bytes()
+    step = len(data) // 1002
+    for index in range(0, len(data) // step + 1):
+        (tmp_path / f"v.7z.{index + 1:03d}").write_bytes(data[index * step:(index + 1) * step])
+    assert (tmp_path / "v.7z.1001").stat().st_size > 0
+    code, out, err = invoke(runner, "verify", tmp_path / "v.7z.001", "--keys", keys)
+    assert code == 0 and out.startswith("VERIFIED  "), out + err
+    (tmp_path / "v.7z.0002").write_bytes(b"")
+    code, _, err = invoke(runner, "verify", tmp_path / "v.7z.001", "--keys", keys)
+    assert code == 2 and "are both volume 2 of v.7z" in err, err
+
+
+def test_verify_dir_holds_one_folder_open_at_a_time(runner: CliRunner, tmp_path: Path) -> None:
+    """3000 waiting subfolders under a limit of 256 open files: still a verdict (here: files not listed), no
+    "Too many open files"."""
+    import subprocess
+    import sys
+
+    from helpers import sevenzip_extract
+
+    bundle, keys = make_bundle(tmp_path, [1_000], tmp_path / "keys", "f.7z"), tmp_path / "keys"
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    for index in range(3000):
+        (folder / "many" / f"d{index}").mkdir(parents=True)
+    (folder / "many" / "d7" / "stray.txt").write_bytes(b"x")
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256)); "
+    done = subprocess.run([sys.executable, "-c", limit + "from mirror.cli import main; main()", "verify",
+                           str(folder), "--keys", str(keys)], capture_output=True, text=True, check=False)
+    assert done.returncode == 3 and "not listed in SHA256SUMS: many/d7/stray.txt" in done.stdout, done.stderr
+
+
+def test_an_encrypted_header_is_called_a_repack(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
+    """`7z a -p -mhe=on` encrypts the header too: still "NOT CHECKED ... encrypted with a password", exit 3."""
+    from helpers import sevenzip_extract, sevenzip_rebuild
+
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    locked = sevenzip_rebuild(folder, tmp_path / "locked.7z", "-psecret", "-mhe=on")
+    code, out, err = invoke(runner, "verify", locked)
+    assert code == 3 and out.startswith("NOT CHECKED  ") and "encrypted with a password" in out, out + err
+
+
+def test_a_folder_that_vanishes_is_named_with_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subfolder gone (or unreadable) by the time its turn comes is a problem naming its full path."""
+    import mirror.bundle.folder as folder_module
+    from mirror.errors import ContentError
+
+    (tmp_path / "root" / "a" / "b").mkdir(parents=True)
+    real = folder_module._open_folder
+
+    def vanish(root: Path, prefix: str) -> int:
+        if prefix == "a/b/":  # listed while a was read, gone when its turn comes
+            (root / "a" / "b").rmdir()
+        return real(root, prefix)
+
+    monkeypatch.setattr(folder_module, "_open_folder", vanish)
+    with pytest.raises(ContentError, match=re.escape(f"{tmp_path / 'root' / 'a' / 'b'} cannot be read: No such")):
+        folder_module.verify_folder(tmp_path / "root", None)
