@@ -78,5 +78,9 @@ def chromium_run(chromium: str, profile: Path, proxy: int, *args: str) -> str:
 
 
 def requests_from_page(outside: Recorder) -> list[bytes]:
-    """The request lines that reached the refusing proxy from the page (Chromium's own services left out)."""
-    return [line for line in (seen.split(b"\r\n")[0] for seen in outside.seen) if not browser_service(line)]
+    """The request lines that reached the refusing proxy from the page (Chromium's own services left out).
+
+    A connection closed before it sent a byte asked for nothing (Chromium opens spare connections to its proxy
+    and may close them unused when it exits), so it is not counted; one that sent anything is."""
+    lines = (seen.split(b"\r\n")[0] for seen in outside.seen if seen)
+    return [line for line in lines if not browser_service(line)]

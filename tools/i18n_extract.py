@@ -64,7 +64,7 @@ NOT_MESSAGES = {
     "index:{publisher_key}\tversion:{version}\texpires:{expires}\trole:publisher",
     "Raw profile type exif", "Raw profile type APP1",
     "sha256(bytes.fromhex(salt) + original file) equals original_sha256_salted in bundle.json",
-    "{0}.part{i}of{1}.7z",
+    "{stem}.part{number}of{count}.7z",
 }
 MAX_VARIANTS = 8
 
