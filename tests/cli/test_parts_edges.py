@@ -272,3 +272,41 @@ def test_a_folder_that_vanishes_is_named_with_its_path(tmp_path: Path, monkeypat
     monkeypatch.setattr(folder_module, "_open_folder", vanish)
     with pytest.raises(ContentError, match=re.escape(f"{tmp_path / 'root' / 'a' / 'b'} cannot be read: No such")):
         folder_module.verify_folder(tmp_path / "root", None)
+
+
+def test_torrent_names_a_part_or_volumes_and_join_keeps_its_parts(runner: CliRunner,
+                                                                 small: tuple[Path, Path, list[Path]],
+                                                                 tmp_path: Path) -> None:
+    """torrent of a part or of a first volume says what it is and how to get a whole bundle (exit 2), never
+    "files failed"; the whole bundle made as the hint says is accepted; join never replaces one of its parts."""
+    bundle, keys, parts = small
+    code, _, err = invoke(runner, "torrent", parts[0], "-o", tmp_path / "p.torrent", "--keys", keys)
+    assert code == 2 and f"is part 1 of {len(parts)}, not a whole bundle" in err and "mirror join" in err, err
+    data = bundle.read_bytes()
+    (tmp_path / "s.7z.001").write_bytes(data[: len(data) // 2])
+    (tmp_path / "s.7z.002").write_bytes(data[len(data) // 2:])
+    code, _, err = invoke(runner, "torrent", tmp_path / "s.7z.001", "-o", tmp_path / "v.torrent", "--keys", keys)
+    assert code == 2 and "first of 2 7-Zip volumes" in err and "cat s.7z.0* > s.7z" in err, err
+    assert not (tmp_path / "p.torrent").exists() and not (tmp_path / "v.torrent").exists()
+    (tmp_path / "s.7z").write_bytes((tmp_path / "s.7z.001").read_bytes() + (tmp_path / "s.7z.002").read_bytes())
+    code, _, err = invoke(runner, "torrent", tmp_path / "s.7z", "-o", tmp_path / "s.torrent", "--keys", keys)
+    assert code == 0 and (tmp_path / "s.torrent").exists(), err
+    before = parts[0].read_bytes()
+    code, _, err = invoke(runner, "join", *parts, "-o", parts[0], "--force", "--keys", keys)
+    assert code == 2 and "is one of the parts being joined" in err, err
+    assert parts[0].read_bytes() == before
+
+
+def test_a_missing_file_is_named_in_the_reader_s_language(small: tuple[Path, Path, list[Path]],
+                                                          tmp_path: Path) -> None:
+    """verify --whole of a part names each missing file in Russian, the path as it is."""
+    import subprocess
+    import sys
+
+    _, keys, parts = small
+    env = {"PATH": "/usr/bin:/bin", "LANG": "ru_RU.UTF-8", "MIRROR_KEYS": str(keys), "HOME": str(tmp_path),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-m", "mirror", "verify", "--whole", str(parts[0])], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 3, done.stderr
+    assert "нет файла: photos/" in done.stdout + done.stderr and "file missing" not in done.stdout + done.stderr

@@ -30,6 +30,11 @@ _SUMS_LINE = 64 + 2 + 1  # "<sha256>  <path>\n" besides the path
 _META_ENTRY = 48  # bundle.json's indentation, quotes, size and type besides the values, with room
 
 
+def _mib(size: int) -> int:
+    """Whole MiB, rounded up: a size just over a bound never reads as the bound itself."""
+    return -(-size >> 20)
+
+
 def check_sources(files: Sequence[SourceFile]) -> None:
     """Refuse, before any file is read, sources whose bundle would break a bound of docs/format.md.
 
@@ -42,11 +47,11 @@ def check_sources(files: Sequence[SourceFile]) -> None:
     listed = [f.member for f in files] + [PAGE_NAME, CURRENT.meta, CURRENT.author_key]
     sums = sum(_SUMS_LINE + len(name.encode()) for name in listed)
     if sums > MAX_SUMS_BYTES:
-        raise InputError(f"the list of hashes (SHA256SUMS) of these files would take {sums >> 20} MiB, more than "
+        raise InputError(f"the list of hashes (SHA256SUMS) of these files would take {_mib(sums)} MiB, more than "
                          f"the {MAX_SUMS_BYTES >> 20} MiB a bundle may have", hint=_SHORTER_NAMES)
     header = sum(len(name.encode("utf-16-le")) + 2 + HEADER_BYTES_PER_MEMBER for name in listed)
     if header > MAX_HEADER:
-        raise InputError(f"the names of these files would take {header >> 20} MiB in the 7z header, more than the "
+        raise InputError(f"the names of these files would take {_mib(header)} MiB in the 7z header, more than the "
                          f"{MAX_HEADER >> 20} MiB a bundle may have", hint=_SHORTER_NAMES)
 
 
@@ -62,6 +67,6 @@ def check_meta(size: int) -> None:
         InputError: naming the bound.
     """
     if size > MAX_META_BYTES:
-        raise InputError(f"the description of these files (bundle.json) would take about {size >> 20} MiB, more "
+        raise InputError(f"the description of these files (bundle.json) would take about {_mib(size)} MiB, more "
                          f"than the {MAX_META_BYTES >> 20} MiB a bundle may have",
                          hint=_SHORTER_FRONT_MATTER)

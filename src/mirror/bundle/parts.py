@@ -28,7 +28,7 @@ from pathlib import Path
 from mirror.bundle.destination import check_new, new_folders
 from mirror.bundle.staging import Staged, stage
 from mirror.bundle.verify import Keys, VerifiedBundle, verify_bundle
-from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner
+from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner, VerificationError
 from mirror.formats.manifest import PAGE_NAME
 from mirror.formats.names import readable_name
 from mirror.formats.part import MAX_PARTS, PartMarker, part_member
@@ -183,6 +183,24 @@ def part_refusal(path: Path, hint: str) -> ConfigError | None:
     return ConfigError(f"{path} is part {part.number} of {part.count}, not a whole bundle", hint=hint)
 
 
+def whole_refusal(path: Path) -> ConfigError | None:
+    """The error for a command that passes on a whole bundle and was given a part or the first 7-Zip volume;
+    None when `path` is neither, so the caller's own error stands.
+
+    Raises:
+        ConfigError: `path` is a later volume of a 7-Zip set, or the set has a gap.
+    """
+    volumes = volume_set(path)
+    if volumes is not None:
+        joined = path.name[: -len(path.suffix)]
+        return ConfigError(f"{path} is the first of {len(volumes)} 7-Zip volumes, not a whole bundle",
+                           hint=f"join the volumes first, in their order: cat {joined}.0* > {joined}")
+    try:
+        return part_refusal(path, "join all its parts first: mirror join PART... -o WHOLE.7z")
+    except VerificationError:
+        return None
+
+
 def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitResult:
     """Write parts of `path`, each at most `max_size` bytes and each a bundle that verifies alone.
 
@@ -290,6 +308,10 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False) ->
     """
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
+    for path in paths:
+        if out.exists() and os.path.samefile(out, path):
+            raise ConfigError(f"{out} is one of the parts being joined; join never replaces a part",
+                              hint="name a new file with -o")
     with _scratch(out.parent) as scratch:
         staged = stage(paths, keys, scratch)
         missing = staged.missing

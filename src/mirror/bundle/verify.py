@@ -404,7 +404,7 @@ def check_content(signed: _Signed, sizes: dict[str, int], changed: set[str], par
     present = {n for n in sizes if n not in (layout.sums, layout.sig) and not is_endorsement(n, layout)}
     absent = sorted(listed - present)
     always = {layout.meta, layout.author_key, PAGE_NAME}
-    problems = [f"missing: {p}" for p in absent if not part or p in always]
+    problems = [f"file missing: {printable(p)}" for p in absent if not part or p in always]
     problems += [f"not listed in SHA256SUMS: {printable(p)}" for p in sorted(present - listed)]
     for path in sorted(listed & present):
         if path in changed:

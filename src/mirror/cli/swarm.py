@@ -26,7 +26,7 @@ import click
 
 from mirror.cli import fail, main
 from mirror.cli.common import config_option, dump_json, json_option, keys_option, open_keyring, say, warn
-from mirror.errors import ConfigError, ExitCode, UntrustedSigner
+from mirror.errors import ConfigError, ExitCode, UntrustedSigner, VerificationError
 
 if TYPE_CHECKING:
     from mirror.bundle.seeds import Refusal, Seed
@@ -165,12 +165,19 @@ def parse_peer(text: str) -> tuple[str, int]:
 def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: tuple[str, ...], untrusted: bool,
             force: bool, as_json: bool, config_path: Path | None, keys_dir: Path | None) -> None:
     """Verify BUNDLE and write the .torrent `mirror publish` writes for it; print its info hash and magnet link."""
+    from mirror.bundle.parts import whole_refusal
     from mirror.bundle.torrent import make_torrent
     from mirror.bundle.verify import verify_bundle
     from mirror.formats.torrent import magnet_link
     from mirror.safeio import atomic_write
 
-    verified = verify_bundle(bundle, open_keyring(keys_dir))
+    try:
+        verified = verify_bundle(bundle, open_keyring(keys_dir))
+    except VerificationError:
+        refusal = whole_refusal(bundle)  # a part or a volume: say what it is, exit 2
+        if refusal is not None:
+            raise refusal from None
+        raise
     if not verified.trusted and not untrusted:
         raise UntrustedSigner(verified.key_id, verified.fingerprint)
     mirrors, trackers = _publisher_defaults(config_path, mirrors, trackers)
