@@ -45,7 +45,7 @@ MAX_FILES = 100_000
 # files, up to 100 endorsements and 10,000 folder entries a 7-Zip repack may add, with room to spare.
 MAX_MEMBERS = MAX_FILES + 20_000
 MAX_SUMS_BYTES = 20 * 1024 * 1024  # 120,000 lines with paths of 100 bytes
-MAX_META_BYTES = 40 * 1024 * 1024  # 100,000 files at 335 bytes each (an account with its four fields takes ~300)
+MAX_META_BYTES = 40 * 1024 * 1024  # 100,000 files at up to ~400 bytes each (an account with its four fields takes ~300)
 MAX_TEXT = 1000  # characters of a title, place, source or other text field
 MAX_LANGUAGES = 100
 _LINE = re.compile(rb"([0-9a-f]{64})  ([^\n]+)")
