@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import libtorrent as lt
 
@@ -119,7 +120,23 @@ class Download:
         self.tally.received[address] += size
 
     def _classify(self, address: str) -> None:
-        """Web seeds stay connected until the end; a source that is gone by now was a BitTorrent peer."""
+        """A source at the address of one of the torrent's web seed URLs is that web seed; otherwise web seeds
+        stay connected until the end, and a source that is gone by now was a BitTorrent peer."""
+        info = self.handle.torrent_file()
+        if info is not None and address in {_url_endpoint(seed["url"]) for seed in info.web_seeds()}:
+            self.tally.web_seeds.add(address)
+            return
         for peer in self.handle.get_peer_info():
             if endpoint_text(peer.ip) == address and peer.connection_type & (peer.web_seed | peer.http_seed):
                 self.tally.web_seeds.add(address)
+
+
+def _url_endpoint(url: str) -> str:
+    """A web seed URL's host and port as endpoint_text writes an address ("127.0.0.1:8080"); "" if it has none."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return ""
+    host = parts.hostname or ""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
