@@ -287,8 +287,15 @@ def publish_fetch_sections(b: Bench, bundle: Path) -> list[str]:
             commands["mirror publish, nothing new (before)"] = ([*b.before, *publish[len(b.mirror):]], None)
         rclone = shutil.which("rclone")
         if rclone:
+            obscured = subprocess.run([rclone, "obscure", "-"], input=password, capture_output=True, text=True,
+                                      check=True).stdout.strip()
+
+            def fresh_rc() -> None:
+                shutil.rmtree(mirror_dir / "rc", ignore_errors=True)
+
             commands["rclone copy --transfers 4"] = ([rclone, "copy", "--transfers", "4", "--webdav-url", url,
-                                                     "--webdav-user", "publisher", str(bundle), ":webdav:rc/"], None)
+                                                     "--webdav-user", "publisher", "--webdav-pass", obscured,
+                                                     str(bundle), ":webdav:rc/"], fresh_rc)
         else:
             commands["curl -T"] = (["curl", "-sf", "-u", f"publisher:{password}", "-T", str(bundle),
                                     f"{url}curl-{bundle.name}"], None)

@@ -61,8 +61,14 @@ def hash_file(path: Path) -> tuple[str, int, int, bytes]:
     return whole.hexdigest(), size, length, bytes(pieces)
 
 
-def _hash_known(path: Path, cache: VerifiedCache | None) -> tuple[str, int, int, bytes]:
-    """`hash_file`, or what the cache knows of the unchanged file (bundle/verified.py)."""
+Hashes = tuple[str, int, int, bytes]  # SHA-256, size, piece length, the joined SHA-1 piece hashes
+
+
+def hash_known(path: Path, cache: VerifiedCache | None) -> Hashes:
+    """`hash_file`, or what the cache knows of the unchanged file (bundle/verified.py).
+
+    Needs no verification first: publish runs it beside `verify_bundle`, on the other core.
+    """
     if cache is None:
         return hash_file(path)
     before = os.stat(path)
@@ -75,15 +81,17 @@ def _hash_known(path: Path, cache: VerifiedCache | None) -> tuple[str, int, int,
 
 
 def make_torrent(path: Path, verified: VerifiedBundle, mirrors: tuple[str, ...] = (),
-                 trackers: tuple[str, ...] = (), cache: VerifiedCache | None = None) -> MadeTorrent:
+                 trackers: tuple[str, ...] = (), cache: VerifiedCache | None = None,
+                 hashes: Hashes | None = None) -> MadeTorrent:
     """The deterministic torrent of a verified bundle; web seeds from the http(s) mirror base URLs.
 
-    With `cache`, an unchanged file's hashes are taken from it, and new ones recorded.
+    With `cache`, an unchanged file's hashes are taken from it, and new ones recorded; `hashes` are what
+    `hash_known` already gave for this file.
 
     Raises:
         ConfigError: the file changed while it was read.
     """
-    sha256, size, length, pieces = _hash_known(path, cache)
+    sha256, size, length, pieces = hashes if hashes is not None else hash_known(path, cache)
     meta = verified.meta
     info = TorrentInfo(torrent_name(meta.title, meta.bundle_id, meta.version), size, length, pieces)
     return MadeTorrent(sha256, size, Torrent(info, web_seeds(mirrors, sha256), trackers))

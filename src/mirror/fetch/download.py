@@ -32,6 +32,7 @@ from enum import Enum
 from pathlib import Path
 
 from mirror.errors import Failure, TransferError
+from mirror.fetch.growing import GrowingHash
 from mirror.fetch.report import Fate, MirrorReport
 from mirror.fetch.transport import Mirror, RangeIgnored
 from mirror.formats.index import BundleEntry
@@ -105,11 +106,19 @@ class Download:
     pieces: list[Piece] = field(default_factory=list)
     judged: list[Judged] = field(default_factory=list)
     _start: int = field(default=0, init=False, repr=False)  # where the current turn's bytes begin
+    _growing: GrowingHash | None = field(default=None, init=False, repr=False)  # the part's hash so far
 
     @property
     def part(self) -> Path:
         """Where the bytes collect."""
         return self.downloads / f"{self.entry.sha256}.7z.part"
+
+    @property
+    def growing(self) -> GrowingHash:
+        """The part's SHA-256, kept up on a second thread while mirrors append to it."""
+        if self._growing is None:
+            self._growing = GrowingHash(self.part)
+        return self._growing
 
     @property
     def name(self) -> str:
@@ -156,7 +165,8 @@ class Download:
         complete = False
         with budget(self.limits.budget, self.log):
             try:
-                complete = self._fetch(mirror)
+                with self.growing.following():
+                    complete = self._fetch(mirror)
             except TransferError as exc:
                 error = exc
         seconds = time.monotonic() - began
@@ -201,7 +211,8 @@ class Download:
         """The file is complete: keep it if its hash matches; otherwise find out whom to blame."""
         report = self.reports[mirror.label]
         event = report.bundle(self.entry)
-        if file_sha256(self.part) == self.entry.sha256:
+        digest = self.growing.hexdigest(self.entry.size) or file_sha256(self.part)
+        if digest == self.entry.sha256:
             event.add(Fate.OK, "", gained, seconds)
             event.detail = f"{event.received:,} bytes in {event.seconds:.1f} s"
             return Turn.DONE
@@ -225,6 +236,7 @@ class Download:
             if piece.source != EARLIER or failed:
                 self.judged.append(Judged(piece, range_sha256(self.part, piece.start, piece.end), failed))
         self.part.unlink(missing_ok=True)
+        self.growing.reset()
         self.pieces = []
 
     def _judge(self) -> None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from mirror.bundle.torrent import make_torrent
+from mirror.bundle.torrent import hash_known, make_torrent
 from mirror.bundle.verified import VerifiedCache
 from mirror.bundle.verify import verify_bundle
 from mirror.errors import ConfigError, MirrorError, MissingFile, TransferError
@@ -102,11 +102,17 @@ def host_version(host: Host, publisher: PublicKeyFile, log: Log) -> Index | None
 
 def _bundle_files(path: Path, keyring: Keyring, staging: Path, mirrors: tuple[str, ...],
                   trackers: tuple[str, ...], cache: VerifiedCache) -> tuple[BundleEntry, list[Upload]]:
-    verified = verify_bundle(path, keyring, cache=cache)
-    if not verified.trusted:
-        raise ConfigError(f"{path}: signed by key {verified.key_id}, which is not in your keyring as an author",
-                          hint="import the author's key first; nobody publishes a bundle they cannot vouch for")
-    made = make_torrent(path, verified, mirrors, trackers, cache)
+    # The file's SHA-256 and torrent piece hashes are read on the other core while the bundle verifies; they
+    # are used only once it has.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-hash") as side:
+        hashed = side.submit(hash_known, path, cache)
+        verified = verify_bundle(path, keyring, cache=cache)
+        if not verified.trusted:
+            raise ConfigError(f"{path}: signed by key {verified.key_id}, which is not in your keyring as an "
+                              "author", hint="import the author's key first; nobody publishes a bundle they cannot "
+                                             "vouch for")
+        hashes = hashed.result()
+    made = make_torrent(path, verified, mirrors, trackers, hashes=hashes)
     digest, size, torrent = made.sha256, made.size, made.torrent
     entry = BundleEntry.for_bundle(verified.meta.bundle_id, verified.meta.version, digest, size,
                                    verified.meta.title, verified.key_id, torrent.info.infohash,
