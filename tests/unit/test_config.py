@@ -52,6 +52,13 @@ def test_limits_of_a_host(tmp_path: Path) -> None:
     assert config.host("b").limits == Limits(stall=30, min_rate=1024, budget=3600)
 
 
+def test_transfers_at_once_per_host(tmp_path: Path) -> None:
+    """transfers: as set; by default 4 over HTTP, 2 over SFTP, 1 to a folder (one disk)."""
+    config = load_config(_write(tmp_path, '[hosts.a]\nurl = "https://x/"\ntransfers = 8\n[hosts.b]\nurl = "https://y/"\n'
+                                          '[hosts.c]\nurl = "sftp://h/srv"\n[hosts.d]\nurl = "/srv/usb"\n'))
+    assert [config.host(n).transfers for n in "abcd"] == [8, 4, 2, 1]
+
+
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "mirror.toml"
     path.write_text(text)
@@ -72,6 +79,9 @@ def _write(tmp_path: Path, text: str) -> Path:
     ('[hosts.a]\nurl = "https://x/"\nmin_rate = -1\n', r"hosts.a.min_rate: must be bytes per second"),
     ('[hosts.a]\nurl = "https://x/"\nbudget = 0\n', r"hosts.a.budget: must be a number of seconds"),
     ('[hosts.a]\nurl = "https://x/"\nbudget = 1e9\n', r"hosts.a.budget: must be a number of seconds"),
+    ('[hosts.a]\nurl = "https://x/"\ntransfers = 0\n', r"hosts.a.transfers: must be a whole number from 1 to 8"),
+    ('[hosts.a]\nurl = "https://x/"\ntransfers = 9\n', r"hosts.a.transfers: must be a whole number"),
+    ('[hosts.a]\nurl = "https://x/"\ntransfers = true\n', r"hosts.a.transfers: must be a whole number"),
     ("[hosts.a\n", r"not valid TOML"),
 ])
 def test_bad_config_names_the_field(tmp_path: Path, text: str, message: str) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import mirror.net.pace as pace
 import mirror.publish.parallel as parallel
 from mirror.errors import Failure, MissingFile, TransferError
 from mirror.publish.plan import Upload
@@ -97,3 +100,79 @@ def test_progress_adds_up_to_every_file_once(uploads: list[Upload], monkeypatch:
     seen.clear()
     assert publish_to_host(host, True, uploads, lambda _: None, seen.append).present == ["bundles/a.7z"]
     assert sum(seen) == sum(u.size for u in uploads)
+
+
+class SharedHost(MemoryHost):
+    """One connection to a host whose files every connection shares; uploads meet at a barrier."""
+
+    def __init__(self, files: dict[str, bytes], order: list[str], barrier: threading.Barrier | None,
+                 fail: str | None = None) -> None:
+        super().__init__([])
+        self.files, self.order, self.barrier, self.fail = files, order, barrier, fail
+        self.closed = False
+        self.deadlines: list[float] = []
+        self.pause = 0.0 if fail is None else 0.05
+
+    def upload(self, path: str, source: Path, sha256: str) -> None:
+        self.deadlines += [b.deadline for b in pace._local.budgets]
+        if self.barrier is not None and path.endswith(".7z"):
+            self.barrier.wait(timeout=10)  # only passes when three files are under way at once
+        if path == self.fail:
+            raise TransferError("mem", "authentication failed")
+        time.sleep(self.pause)
+        self.files[path] = source.read_bytes()
+        self.order.append(path)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _many(tmp_path: Path, bundles: int) -> list[Upload]:
+    files = []
+    names = [f"bundles/{i}.7z" for i in range(bundles)] + ["index/2.json", "index/2.json.minisig", "index.json",
+                                                           "index.json.minisig"]
+    for name in names:
+        local = tmp_path / name.replace("/", "_")
+        local.write_bytes(name.encode())
+        files.append(Upload(name, local, hashlib.sha256(name.encode()).hexdigest(), len(name),
+                            name.startswith("index")))
+    return files
+
+
+def test_files_go_several_at_a_time_and_the_index_last_alone(tmp_path: Path) -> None:
+    """transfers=3: three bundles are under way at once on three connections, within the host's budget; the
+    index files follow in order once every bundle is there; the extra connections are closed."""
+    files: dict[str, bytes] = {}
+    order: list[str] = []
+    barrier = threading.Barrier(3)
+    made: list[SharedHost] = []
+
+    def spare() -> SharedHost:
+        made.append(SharedHost(files, order, barrier))
+        return made[-1]
+
+    host = SharedHost(files, order, barrier)
+    seen: list[int] = []
+    uploads = _many(tmp_path, 6)
+    with pace.budget(600):
+        result = publish_to_host(host, True, uploads, lambda _: None, seen.append, spare, transfers=3)
+    assert result.ok, result.error
+    assert len(made) == 2 and all(h.closed for h in made) and host.closed
+    assert sorted(order[:6]) == [f"bundles/{i}.7z" for i in range(6)]
+    assert order[6:] == ["index/2.json", "index/2.json.minisig", "index.json", "index.json.minisig"]
+    assert sum(seen) == sum(u.size for u in uploads)
+    assert all(h.deadlines for h in made)  # each connection's transfers end by the host's deadline
+
+
+def test_a_failure_on_one_connection_stops_new_files_and_the_index(tmp_path: Path) -> None:
+    files: dict[str, bytes] = {}
+    order: list[str] = []
+
+    def spare() -> SharedHost:
+        return SharedHost(files, order, None, fail="bundles/0.7z")
+
+    host = SharedHost(files, order, None, fail="bundles/0.7z")
+    result = publish_to_host(host, True, _many(tmp_path, 8), lambda _: None, None, spare, transfers=2)
+    assert result.error == "authentication failed"
+    assert not any(name.startswith("index") for name in files)
+    assert len(order) < 6  # the other connection took no new file once the failure was known

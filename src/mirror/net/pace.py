@@ -128,6 +128,23 @@ def budget(seconds: float, log: Log | None = None) -> Iterator[Budget]:
         _local.budgets.remove(phase)
 
 
+def carried() -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """This thread's budgets, for a worker thread it starts to enter: the worker's transfers end by the same
+    deadlines (a host's several connections share its one budget)."""
+    phases = list(_local.budgets)
+
+    @contextlib.contextmanager
+    def enter() -> Iterator[None]:
+        _local.budgets.extend(phases)
+        try:
+            yield
+        finally:
+            for phase in phases:
+                _local.budgets.remove(phase)
+
+    return enter
+
+
 @contextlib.contextmanager
 def cleanup() -> Iterator[None]:
     """Inside, watches ignore spent budgets and get CLEANUP_SECONDS: for deleting a temporary file."""

@@ -20,6 +20,7 @@ Example::
     timeout = 30          # seconds to connect, and to wait for data that stopped
     min_rate = "1K"       # bytes per second a transfer must average over `timeout` seconds; 0: none
     budget = 3600         # seconds this host may take in one run (its index: at most 120 of them)
+    transfers = 4         # files sent at once, each on its own connection (1 to 8; a folder host: 1)
 
 Secrets are never written in the file: only the names of environment variables
 that hold them. Errors name the field: `mirror.toml: hosts.dav.url: ...`.
@@ -43,9 +44,12 @@ from mirror.workspace import read_toml
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _ENV = re.compile(r"[A-Z_][A-Z0-9_]*")
 _HOST_KEYS = {"url", "public_url", "username", "password_env", "required", "key_file", "known_hosts",
-              "endpoint", "region", "access_key_env", "secret_key_env", "timeout", "min_rate", "budget"}
+              "endpoint", "region", "access_key_env", "secret_key_env", "timeout", "min_rate", "budget",
+              "transfers"}
 _SECRET_KEYS = {"password", "secret", "secret_key", "access_key", "token"}
 MAX_BUDGET = 7 * 24 * 3600  # seconds: a week
+MAX_TRANSFERS = 8
+DEFAULT_TRANSFERS = {"webdav": 4, "s3": 4, "sftp": 2, "dir": 1}  # a folder is one disk: one copy at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,7 @@ class HostConfig:
     timeout: float = 30.0
     min_rate: int = 1024
     budget: float = 3600.0
+    transfers: int = 1  # files sent at once, each on its own connection; the index files always go last, alone
 
     @property
     def limits(self) -> Limits:
@@ -191,6 +196,9 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
     if not isinstance(required, bool):
         raise ConfigError(f"{where}.required: must be true or false")
     limits = _limits(table, where)
+    transfers = table.get("transfers", DEFAULT_TRANSFERS[kind])
+    if not isinstance(transfers, int) or isinstance(transfers, bool) or not 1 <= transfers <= MAX_TRANSFERS:
+        raise ConfigError(f"{where}.transfers: must be a whole number from 1 to {MAX_TRANSFERS}")
     paths = {key: base / value for key in ("key_file", "known_hosts")
              if (value := _string(table, key, where)) is not None}
     public = _string(table, "public_url", where)
@@ -204,7 +212,7 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
         endpoint=_string(table, "endpoint", where), region=_string(table, "region", where),
         access_key_env=_string(table, "access_key_env", where, _ENV),
         secret_key_env=_string(table, "secret_key_env", where, _ENV), timeout=limits.stall,
-        min_rate=limits.min_rate, budget=limits.budget,
+        min_rate=limits.min_rate, budget=limits.budget, transfers=transfers,
     )
 
 

@@ -16,13 +16,16 @@ when its time is up, and never holds the others.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from mirror.errors import Failure, TransferError
+from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, version_path
+from mirror.net.pace import carried
 from mirror.publish.config import MirrorConfig
-from mirror.publish.hosts import sending_progress
+from mirror.publish.hosts import open_host, sending_progress
 from mirror.publish.hosts.base import Host
 from mirror.publish.parallel import each_host, with_retries
 from mirror.publish.plan import Log, Plan, Upload
@@ -47,34 +50,104 @@ class HostResult:
         return self.error is None
 
 
-def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log,
-                    advance: Callable[[int], None] | None = None) -> HostResult:
-    """Send every upload to one host, in order; stop at the first failure (the index goes last).
+def _is_index(path: str) -> bool:
+    """The index files, which go last and in order, once every other file is on the host."""
+    return path in (INDEX_NAME, INDEX_NAME + SIG_SUFFIX) or path.startswith(version_path(0).rpartition("/")[0] + "/")
 
-    `advance` hears of every byte sent (and of every file already there, by its size): a progress bar's.
+
+class _Sender:
+    """Sends uploads to one host, from one or several threads, and collects what happened."""
+
+    def __init__(self, result: HostResult, log: Log, advance: Callable[[int], None] | None) -> None:
+        self.result, self.log, self.advance = result, log, advance
+        self.lock = threading.Lock()
+
+    def _count(self, n: int) -> None:
+        if self.advance is not None:
+            with self.lock:
+                self.advance(n)
+
+    def send(self, host: Host, upload: Upload) -> None:
+        """One file, unless it is there already (content-addressed files only); retried when transient."""
+        counted = 0
+
+        def count(n: int) -> None:
+            nonlocal counted
+            counted += n
+            self._count(n)
+
+        if not upload.replace and host.stat(upload.path) == upload.size:
+            with self.lock:
+                self.result.present.append(upload.path)
+            count(upload.size)
+            return
+        with sending_progress(count if self.advance is not None else None):
+            with_retries(functools.partial(host.upload, upload.path, upload.source, upload.sha256), host.name,
+                         upload.path, self.log)
+        count(upload.size - counted)  # exactly its size in the end, whatever retries read again
+        with self.lock:
+            self.result.sent.append(upload.path)
+        self.log(f"[{host.name}] sent {upload.path} ({upload.size} bytes)")
+
+    def send_all(self, host: Host, uploads: Sequence[Upload], spare: Callable[[], Host] | None,
+                 transfers: int) -> None:
+        """Every upload, `transfers` at a time: `host` and up to transfers - 1 more connections from `spare`.
+
+        The first failure stops new files from starting; it is raised once the files under way have ended.
+        """
+        workers = min(transfers, len(uploads)) if spare is not None else 1
+        if workers <= 1:
+            for upload in uploads:
+                self.send(host, upload)
+            return
+        queue = list(reversed(uploads))
+        failures: list[BaseException] = []
+        budgets = carried()
+
+        def work(target: Host, own: bool) -> None:
+            try:
+                with budgets():
+                    while True:
+                        with self.lock:
+                            if failures or not queue:
+                                return
+                            upload = queue.pop()
+                        self.send(target, upload)
+            except BaseException as exc:  # handed to the host's thread, which raises the first
+                with self.lock:
+                    failures.append(exc)
+            finally:
+                if own:
+                    target.close()
+
+        assert spare is not None  # noqa: S101 - workers > 1 only with spare connections
+        threads = [threading.Thread(target=work, args=(host, False), daemon=True, name=f"host {host.name} 1")]
+        threads += [threading.Thread(target=work, args=(spare(), True), daemon=True, name=f"host {host.name} {i}")
+                    for i in range(2, workers + 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise failures[0]
+
+
+def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log,
+                    advance: Callable[[int], None] | None = None, spare: Callable[[], Host] | None = None,
+                    transfers: int = 1) -> HostResult:
+    """Send every upload to one host; stop at the first failure (the index goes last).
+
+    The files before the index go `transfers` at a time, each further connection made by `spare`; the index
+    files go one by one, in order, once all of them are there. `advance` hears of every byte sent (and of every
+    file already there, by its size): a progress bar's.
     """
     result = HostResult(host.name, required)
-    counted = 0
-
-    def count(n: int) -> None:
-        nonlocal counted
-        counted += n
-        if advance is not None:
-            advance(n)
-
+    sender = _Sender(result, log, advance)
     try:
+        sender.send_all(host, [u for u in uploads if not _is_index(u.path)], spare, transfers)
         for upload in uploads:
-            counted = 0
-            if not upload.replace and host.stat(upload.path) == upload.size:
-                result.present.append(upload.path)
-                count(upload.size)
-                continue
-            with sending_progress(count if advance is not None else None):
-                with_retries(functools.partial(host.upload, upload.path, upload.source, upload.sha256), host.name,
-                              upload.path, log)
-            count(upload.size - counted)  # exactly its size in the end, whatever retries read again
-            result.sent.append(upload.path)
-            log(f"[{host.name}] sent {upload.path} ({upload.size} bytes)")
+            if _is_index(upload.path):
+                sender.send(host, upload)
     except TransferError as exc:
         result.error, result.failure = exc.reason, exc.failure
     except OSError as exc:  # reading a local file failed: this host's run ends, the others go on
@@ -105,7 +178,9 @@ def run_plan(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log,
     results = []
     for host, outcome in zip(hosts, _each_ready_host(
             plan, hosts, config,
-            lambda h: publish_to_host(h, config.host(h.name).required, plan.uploads, log, advance), log),
+            lambda h: publish_to_host(h, config.host(h.name).required, plan.uploads, log, advance,
+                                      functools.partial(open_host, config.host(h.name)),
+                                      config.host(h.name).transfers), log),
             strict=True):
         if isinstance(outcome, TransferError):  # its index did not come, or it was still busy past its budget
             host.close()
