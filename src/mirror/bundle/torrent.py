@@ -22,6 +22,7 @@ from mirror.bundle.verified import Facts, VerifiedCache
 from mirror.bundle.verify import VerifiedBundle
 from mirror.errors import ConfigError
 from mirror.formats.torrent import Torrent, TorrentInfo, piece_length, torrent_name, web_seeds
+from mirror.hashing import BackgroundHash
 from mirror.safeio import open_regular
 
 
@@ -40,25 +41,29 @@ def hash_file(path: Path) -> tuple[str, int, int, bytes]:
     Raises:
         ConfigError: the file changed size while it was read.
     """
-    whole, pieces = hashlib.sha256(), bytearray()
-    with open_regular(path) as handle:
-        size = os.fstat(handle.fileno()).st_size
-        length = piece_length(size)
-        done = 0
-        while True:
-            piece = handle.read(length)
-            if not piece:
-                break
-            while len(piece) < length and (more := handle.read(length - len(piece))):
-                piece += more
-            whole.update(piece)
-            pieces += hashlib.sha1(piece).digest()  # noqa: S324 - BEP 3 piece hashes are SHA-1
-            done += len(piece)
+    whole, pieces = BackgroundHash(), bytearray()  # SHA-256 on one core, the SHA-1 pieces on the other
+    try:
+        with open_regular(path) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            length = piece_length(size)
+            done = 0
+            while True:
+                piece = handle.read(length)
+                if not piece:
+                    break
+                while len(piece) < length and (more := handle.read(length - len(piece))):
+                    piece += more
+                whole.update(piece)
+                pieces += hashlib.sha1(piece).digest()  # noqa: S324 - BEP 3 piece hashes are SHA-1
+                done += len(piece)
+        sha256 = whole.hexdigest()
+    finally:
+        whole.close()  # after an error: its thread ends too
     if done != size:
         raise ConfigError(f"{path} changed while it was read", hint="let whatever writes it finish, then try again")
     if not pieces:
         pieces += hashlib.sha1(b"").digest()  # noqa: S324 - an empty file is one empty piece
-    return whole.hexdigest(), size, length, bytes(pieces)
+    return sha256, size, length, bytes(pieces)
 
 
 Hashes = tuple[str, int, int, bytes]  # SHA-256, size, piece length, the joined SHA-1 piece hashes

@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 SEND_BLOCK = 1 << 16  # bytes handed to the socket at a time, so that an upload's progress is seen
+# A file body is read in blocks of this size (urllib3's default is 16 KiB: Python's work per block, reading,
+# hashing and counting it, then set the pace of a local upload); each is still sent SEND_BLOCK at a time.
+BODY_BLOCK = 1 << 20
 
 
 class _CountingReader(io.RawIOBase):
@@ -149,12 +152,12 @@ class _WatchedAdapter(HTTPAdapter):
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         """The usual pool manager, with watched pools."""
-        super().init_poolmanager(*args, **kwargs)
+        super().init_poolmanager(*args, **kwargs, blocksize=BODY_BLOCK)
         self.poolmanager.pool_classes_by_scheme = POOLS
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> urllib3.PoolManager:
         """The usual proxy manager, with watched pools."""
-        manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **kwargs)
+        manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **kwargs, blocksize=BODY_BLOCK)
         manager.pool_classes_by_scheme = SOCKS_POOLS if proxy.lower().startswith("socks") else POOLS
         return manager
 

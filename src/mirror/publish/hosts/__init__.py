@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
+from mirror.hashing import BackgroundHash
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts.base import Host, read_back
 
@@ -106,14 +107,31 @@ class SourceReader(io.RawIOBase):
         self._file = file
         self._size = size
         self._offset = 0
+        self._in_order = True  # every byte read since the start was read once, in order: it can be hashed
         self._advance: Callable[[int], None] | None = getattr(_progress, "advance", None)
-        self._digest: hashlib._Hash | None = hashlib.sha256()  # of the bytes read in order from the start
+        self._digest: BackgroundHash | None = None  # of the bytes read in order from the start; made on the first read
 
     def sent_sha256(self) -> str | None:
         """SHA-256 of the bytes read, if they were read once in order from the first to the last; else None."""
-        if self._digest is None or self._offset != self._size:
+        if self._offset != self._size or not self._in_order:
             return None
+        if self._digest is None:
+            return hashlib.sha256(b"").hexdigest() if self._size == 0 else None
         return self._digest.hexdigest()
+
+    def _drop_digest(self) -> None:
+        if self._digest is not None:
+            self._digest.close()
+        self._digest = None
+
+    def close(self) -> None:
+        """Finish or stop hashing (`sent_sha256` still answers); the file itself belongs to the caller."""
+        if self._digest is not None and self._in_order and self._offset == self._size:
+            self._digest.hexdigest()
+        elif self._digest is not None:
+            self._drop_digest()
+            self._in_order = False
+        super().close()
 
     def __len__(self) -> int:
         return self._size
@@ -140,10 +158,9 @@ class SourceReader(io.RawIOBase):
         target = min(max(base + offset, 0), self._size)
         if self._advance is not None and target != self._offset:
             self._advance(target - self._offset)  # a rewind (a retry, a signer) takes the bytes back
-        if target == 0:
-            self._digest = hashlib.sha256()  # read again from the start: a retry, or a signer's rewind
-        elif target != self._offset:
-            self._digest = None
+        if target == 0 or target != self._offset:
+            self._drop_digest()
+            self._in_order = target == 0  # read again from the start (a retry, a signer's rewind), or from the middle
         self._offset = target
         try:
             self._file.seek(self._offset)
@@ -169,9 +186,11 @@ class SourceReader(io.RawIOBase):
             name = getattr(self._file, "name", "source")
             raise SourceFailed(OSError(f"{name}: file became shorter while it was being sent"))
         view[: len(chunk)] = chunk
-        self._offset += len(chunk)
-        if self._digest is not None:
+        if self._in_order:
+            if self._digest is None:  # the first read from the start
+                self._digest = BackgroundHash()
             self._digest.update(chunk)
+        self._offset += len(chunk)
         if self._advance is not None:
             self._advance(len(chunk))
         return len(chunk)
