@@ -15,6 +15,7 @@ Offsets are always absolute: from the first byte of the data.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 
@@ -68,6 +69,22 @@ class Cursor:
             start = self._base + len(self._buf)
             self.release(start)
             if not self._fill(start + 1):
+                return -1
+
+    def search(self, pattern: re.Pattern[bytes], start: int) -> int:
+        """The offset of the first match of `pattern` at or after `start`, or -1 when the data ends first.
+
+        A match may look at most one byte past its first (a one-byte pattern with a one-byte lookahead):
+        a stream's last byte is searched again once the next chunk has come.
+        """
+        while True:
+            match = pattern.search(self._buf, max(0, start - self._base))
+            if match is not None:
+                return match.start() + self._base
+            end = self._base + len(self._buf)
+            start = max(start, end - 1)
+            self.release(start)
+            if not self._fill(end + 1):
                 return -1
 
     def crc32(self, start: int, end: int, crc: int = 0) -> int | None:

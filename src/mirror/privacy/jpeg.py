@@ -22,6 +22,7 @@ re-encoded, so the pixels cannot change.
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM, RST0-RST7
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOF0-SOF15 without DHT, JPG, DAC
 _TABLES = frozenset({0xC4, 0xCC, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF})  # DHT DAC DQT DNL DRI DHP EXP
 _WITH_LENGTH = _SOF | _TABLES | {SOS, COM} | frozenset(range(0xE0, 0xF0))
+# In entropy-coded data, 0xFF followed by anything but 0x00 (stuffing), RST0-RST7 or another 0xFF (fill) ends it.
+_MARKER_IN_SCAN = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
 # "Adobe", version, flags0, flags1, transform (Adobe TN 5116, section 18): all that libjpeg reads of APP14.
 ADOBE_LEN = 12
 REPAIR_HINT = "open it in an image editor and save it again as JPEG, then check it with mirror scan"
@@ -124,18 +127,12 @@ class JpegWalk:
         return payload
 
     def _scan_end(self, pos: int) -> int:
-        """Where the entropy-coded data that starts at `pos` ends: at the next real marker."""
-        while True:
-            found = self.cursor.find(0xFF, pos)
-            follower = self.cursor.byte(found + 1) if found >= 0 else None
-            if follower is None:
-                raise _fail(self.name, "the image data ends without an end-of-image marker (truncated?)")
-            if follower == 0 or 0xD0 <= follower <= 0xD7:
-                pos = found + 2  # byte stuffing or a restart marker: still scan data
-            elif follower == 0xFF:
-                pos = found + 1  # fill byte before a marker
-            else:
-                return found
+        """Where the entropy-coded data that starts at `pos` ends: at the next real marker (the last 0xFF before
+        it, when fill bytes precede it). Stuffed 0xFF00 and restart markers are still scan data."""
+        found = self.cursor.search(_MARKER_IN_SCAN, pos)
+        if found < 0:
+            raise _fail(self.name, "the image data ends without an end-of-image marker (truncated?)")
+        return found
 
     def _check_header(self, marker: int, payload: bytes, at: int) -> None:
         """SOF: Nf components of 3 bytes after 6; SOS: Ns components of 2 bytes after 1, then 3."""
