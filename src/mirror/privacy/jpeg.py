@@ -59,6 +59,8 @@ class Segment:
     marker: int
     raw: bytes
     payload: bytes
+    start: int = 0  # where it begins in the file (its 0xFF)
+    end: int = 0  # the offset just past it (for SOS: past its scan data, whether raw holds that data or not)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +179,7 @@ class JpegWalk:
             else:
                 raw = self.cursor.take(start, pos)
             self.cursor.release(pos)
-            yield Segment(marker, raw, payload)
+            yield Segment(marker, raw, payload, start, pos)
         if not scans:
             raise _fail(self.name, "it holds no image data (no frame header or no scan)")
         self.trailing, self.trailing_head = self.cursor.skip_to_end(pos, 64)
@@ -281,12 +283,17 @@ def strip_jpeg(data: bytes, name: str) -> Stripped:
     Raises:
         PhotoError: the JPEG is malformed (see `JpegWalk.segments`).
     """
-    parsed = parse_jpeg(data, name)
+    walk = JpegWalk(Cursor(data), name, keep_scans=False)  # scan data is taken from `data`, not copied twice
+    parsed = ParsedJpeg(tuple(walk.segments()), walk.trailing, walk.trailing_head, walk.stray)
+    whole = memoryview(data)
     orientation = jpeg_orientation(parsed.segments)
     removed: list[str] = ["trailing-data"] if parsed.trailing else []
-    head, body = [b"\xff\xd8"], []
+    head: list[bytes | memoryview] = [b"\xff\xd8"]
+    body: list[bytes | memoryview] = []
     for segment in parsed.segments:
-        kept = _clean(segment, have_jfif=len(head) > 1)
+        kept: bytes | memoryview = _clean(segment, have_jfif=len(head) > 1)
+        if segment.marker == SOS:
+            kept = whole[segment.start:segment.end]
         if segment.marker == APP0 and kept:
             head.append(kept)
         elif kept:
