@@ -13,6 +13,7 @@ through `mirror.i18n.translate` (JSON never does: it is for scripts).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -201,20 +202,39 @@ def json_text(doc: Any, indent: int | None = 1) -> str:
     return _RUN.sub(_escape_run, text)
 
 
+def echo(text: str, nl: bool = True, err: bool = False) -> None:
+    """Print `text`; once the reader of stdout (or stderr) has gone (`mirror verify X | head -1`), the rest goes
+    nowhere and the command still finishes, so its exit code is still the verdict's."""
+    try:
+        click.echo(text, nl=nl, err=err)
+    except BrokenPipeError:
+        _gone(sys.stderr if err else sys.stdout)
+
+
+def _gone(stream: Any) -> None:
+    """Point the closed stream's descriptor at /dev/null: later writes and the flush at exit succeed quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
 def dump_json(doc: Any) -> None:
     """Print one JSON document on stdout."""
-    click.echo(json_text(doc))
+    echo(json_text(doc))
 
 
 def dump_json_streamed(doc: dict[str, Any], key: str, pairs: Iterable[tuple[str, Any]]) -> None:
     """Print `doc` with one more member, `key`: an object written one pair at a time as `pairs` yields them."""
     head = json_text(doc)
-    click.echo(head[: head.rindex("}")].rstrip() + (",\n" if doc else "") + f" {json_text(key)}: {{", nl=False)
+    echo(head[: head.rindex("}")].rstrip() + (",\n" if doc else "") + f" {json_text(key)}: {{", nl=False)
     separator = "\n"
     for name, value in pairs:
-        click.echo(f"{separator}  {json_text(name)}: {json_text(value, None)}", nl=False)
+        echo(f"{separator}  {json_text(name)}: {json_text(value, None)}", nl=False)
         separator = ",\n"
-    click.echo("\n }\n}")
+    echo("\n }\n}")
 
 
 def _for_terminal(char: str) -> str:
@@ -230,12 +250,12 @@ def terminal_text(line: str) -> str:
 
 def say(line: str = "") -> None:
     """One line on stdout, in the reader's language, with control characters escaped."""
-    click.echo(terminal_text(translate(line)))
+    echo(terminal_text(translate(line)))
 
 
 def warn(line: str) -> None:
     """One line on stderr, in the reader's language, with control characters escaped."""
-    click.echo(terminal_text(translate(line)), err=True)
+    echo(terminal_text(translate(line)), err=True)
 
 
 def _shell_escape(char: str) -> str:

@@ -21,6 +21,7 @@ from mirror.cli.common import (
     ask_passphrase,
     at_terminal,
     dump_json,
+    echo,
     json_option,
     keys_folder_for,
     keys_option,
@@ -113,7 +114,7 @@ def keys_list(as_json: bool, keys_dir: Path | None) -> None:
 @keys_option
 def keys_export(name: str, keys_dir: Path | None) -> None:
     """Print the public key NAME in minisign format."""
-    click.echo(open_keyring(keys_dir).get(name).public.to_text(), nl=False)
+    echo(open_keyring(keys_dir).get(name).public.to_text(), nl=False)
 
 
 MAX_KEY_TEXT = 4096  # a key file is about 100 bytes; more on standard input is not a key
@@ -212,7 +213,7 @@ def keys_fingerprint(name: str, png: Path | None, no_qr: bool, keys_dir: Path | 
     say(fingerprint(record.public))
     if not no_qr:
         target = png or ring.folder / f"{name}.qr.png"
-        click.echo(qr_terminal(record.public.key_line), nl=False)
+        echo(qr_terminal(record.public.key_line), nl=False)
         atomic_write(target, qr_png(record.public.key_line), mode=0o644)
         warn(f"QR code of the public key written to {target}")
 
