@@ -36,6 +36,33 @@ def test_outputs_under_a_file_are_refused_by_name(runner: CliRunner, small: tupl
         assert code == 2 and f"{bundle} is not a folder" in err, (args, err)
 
 
+def test_a_broken_link_as_output_is_named_and_never_written_through(
+        runner: CliRunner, small: tuple[Path, Path, list[Path]], tmp_path: Path) -> None:
+    """extract DEST, split -o and extract's last argument as a link to nothing: exit 2, the link and its target
+    named; nothing appears where the link points."""
+    bundle, keys, parts = small
+    target = tmp_path / "nowhere"
+    link = tmp_path / "out"
+    link.symlink_to(target)
+    for args in (("extract", bundle, link), ("extract", *parts, link), ("split", bundle, "--max-size", "150k",
+                                                                            "-o", link)):
+        code, _, err = invoke(runner, *args, "--keys", keys)
+        assert code == 2 and f"{link} is a link to {target}, which does not exist" in err, (args, err)
+        assert "does not exist\n" not in err.replace("which does not exist\n", "")
+    assert not target.exists()
+
+
+def test_an_extracted_folder_whose_mirror_folder_is_a_link_says_so(
+        runner: CliRunner, small: tuple[Path, Path, list[Path]], tmp_path: Path) -> None:
+    bundle, keys, _ = small
+    out = tmp_path / "x"
+    assert invoke(runner, "extract", bundle, out, "--keys", keys)[0] == 0
+    (out / ".mirror").rename(tmp_path / "elsewhere")
+    (out / ".mirror").symlink_to(tmp_path / "elsewhere")
+    code, _, err = invoke(runner, "verify", out, "--keys", keys)
+    assert code == 3 and ".mirror is not a regular file or folder (a link" in err, err
+
+
 def test_a_failure_leaves_no_folders_behind(runner: CliRunner, small: tuple[Path, Path, list[Path]],
                                             tmp_path: Path) -> None:
     """Folders made for DEST or -o are removed again when the command fails."""

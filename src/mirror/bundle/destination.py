@@ -13,10 +13,22 @@ run made are removed again when they stay empty (a failure leaves nothing behind
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from mirror.errors import ConfigError
+
+
+def dangling(path: Path) -> str | None:
+    """If `path` is a link whose target does not exist, the refusal to print; else None."""
+    try:
+        if not path.is_symlink() or path.exists():
+            return None
+        target = os.readlink(path)
+    except OSError:
+        return None
+    return f"{path} is a link to {target}, which does not exist"
 
 
 def check_new(dest: Path) -> None:
@@ -30,7 +42,8 @@ def check_new(dest: Path) -> None:
     except OSError:
         there = True
     if there:
-        raise ConfigError(f"{dest} already exists", hint="name a new folder; extract never overwrites")
+        raise ConfigError(dangling(dest) or f"{dest} already exists",
+                          hint="name a new folder; extract never overwrites, nor writes through a link")
     _folder_above(dest.parent)
 
 
@@ -46,6 +59,9 @@ def _folder_above(folder: Path) -> list[Path]:
         if folder.parent == folder:
             break
         folder = folder.parent
+    broken = dangling(folder)
+    if broken is not None:
+        raise ConfigError(broken, hint="name a new folder inside a folder; mirror never writes through a broken link")
     if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
         raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder")
     return list(reversed(missing))

@@ -25,7 +25,7 @@ from mirror.bundle.endorsements import check_endorsements
 from mirror.bundle.verify import CONTROL_CAPS, Keys, VerifiedBundle, check_content, check_signed, snapshot
 from mirror.errors import ArchiveError, ContentError
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
-from mirror.formats.manifest import MAX_MEMBERS, SUMS_NAME, layout_of
+from mirror.formats.manifest import MAX_MEMBERS, SUMS_NAME, V2, layout_of
 from mirror.formats.names import printable
 from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
 from mirror.trust.policy import AuthorTrusted, Evidence, Policy
@@ -165,6 +165,10 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
     files, odd = _walk(root)
     layout = layout_of(set(files))
     if layout is None:
+        linked = next((n for n in odd if n == SUMS_NAME or n == V2.prefix.rstrip("/")), None)
+        if linked is not None:  # its signed files are behind a link: never followed, so they are not there
+            raise ContentError(f"{root}: {printable(linked)} is not a regular file or folder (a link, device or "
+                               "FIFO; never followed), so the folder holds no SHA256SUMS")
         raise ContentError(f"{root} holds no SHA256SUMS" if SUMS_NAME not in files else
                            f"{root} holds two SHA256SUMS, at the top and under .mirror/")
     control: dict[str, bytes] = {}

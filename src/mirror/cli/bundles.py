@@ -299,6 +299,7 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
     (mirror split): the files they carry are written, and the ones still missing are named (exit 4, or 0 with
     --partial). DEST is the last argument when it does not exist yet; by default, the bundle's readable name.
     """
+    from mirror.bundle.destination import dangling
     from mirror.bundle.parts import extract_parts
 
     bundles, dest = list(paths), None
@@ -310,7 +311,10 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
                  ExitCode.USAGE)
     for path in bundles:
         if not path.exists():
-            fail(f"{path} does not exist", None, ExitCode.USAGE)
+            broken = dangling(path)
+            fail(broken or f"{path} does not exist",
+                 "DEST, the last argument, must be a new folder: mirror never writes through a link" if broken
+                 and path is paths[-1] else None, ExitCode.USAGE)
         if path.is_dir():
             fail(f"{path} is a folder, not a bundle", "mirror extract BUNDLE... DEST", ExitCode.USAGE)
     try:
