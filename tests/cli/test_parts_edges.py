@@ -337,3 +337,18 @@ def test_a_missing_file_is_named_in_the_reader_s_language(small: tuple[Path, Pat
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 3, done.stderr
     assert "нет файла: photos/" in done.stdout + done.stderr and "file missing" not in done.stdout + done.stderr
+
+
+def test_the_size_a_refusal_suggests_works_and_never_points_back(runner: CliRunner, tmp_path: Path) -> None:
+    """A bundle of a few KB split too small: the hint names a size; that size splits it (it does not answer
+    'fits whole'); a size of zero is refused as one."""
+    golden = Path(__file__).parent.parent / "data" / "golden-v2.7z"
+    keys = Path(__file__).parent.parent / "data"
+    code, _, err = invoke(runner, "split", golden, "--max-size", "3k", "-o", tmp_path / "a", "--keys", keys)
+    match = re.search(r"the smallest --max-size that works is (\S+)", err)
+    assert code == 2 and match, err
+    code, out, err = invoke(runner, "split", golden, "--max-size", match[1], "-o", tmp_path / "b", "--keys", keys)
+    assert code == 0 and "fits whole" not in err, err
+    for zero in ("0", "0.4"):
+        code, _, err = invoke(runner, "split", golden, "--max-size", zero, "-o", tmp_path / "c", "--keys", keys)
+        assert code == 2 and "is less than one byte" in err, err

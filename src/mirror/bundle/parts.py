@@ -31,7 +31,7 @@ from mirror.bundle.verify import Keys, VerifiedBundle, verify_bundle
 from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner, VerificationError
 from mirror.formats.manifest import PAGE_NAME
 from mirror.formats.names import readable_name
-from mirror.formats.part import MAX_PARTS, PartMarker, part_member
+from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
 from mirror.safeio import atomic_output, rename_noreplace
 from mirror.sevenzip.volumes import volume_set
 from mirror.sevenzip.writer import COPY_CHUNK, ArchiveWriter
@@ -106,12 +106,18 @@ class _TooLarge(ConfigError):
 
     def __init__(self, name: str, size: int, cost: int) -> None:
         super().__init__(f"{name} is {size:,} bytes: it does not fit in one part", hint="")
-        self.cost = cost
+        self.name, self.cost = name, cost
 
 
 def _megabytes(size: int) -> str:
     """A size rounded up, as --max-size takes it: megabytes from 10 MB, else kilobytes."""
     return f"{math.ceil(size / 10**6)}M" if size >= 10**7 else f"{math.ceil(size / 1000)}k"
+
+
+def _suggest(works: int, whole: int) -> str:
+    """--max-size for at least `works` bytes, rounded up unless that reaches `whole` (the bundle would fit whole)."""
+    rounded = _megabytes(works)
+    return rounded if parse_size(rounded) < whole else str(works)
 
 
 def _stem(path: Path) -> str:
@@ -236,15 +242,25 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             except _TooLarge as exc:
                 if best is not None:
                     break
+                if fixed + exc.cost >= st_size:  # no part could be smaller than the bundle itself
+                    raise ConfigError(f"{path} is {st_size:,} bytes and cannot be split smaller: every part carries "
+                                      f"the signed files ({fixed:,} bytes), and {exc.name} would need a part of "
+                                      f"{fixed + exc.cost:,}", hint="send it whole; a channel that takes "
+                                      f"{_megabytes(st_size)} or more takes it") from None
                 raise ConfigError(str(exc), hint=f"every part also carries the signed files; the smallest "
-                                  f"--max-size that works is {_megabytes(fixed + exc.cost)}") from None
+                                  f"--max-size that works is {_suggest(fixed + exc.cost, st_size)}") from None
             if len(plan) > MAX_PARTS:
                 if best is not None:
                     break
                 costs = [_cost(n, size) for n, size in content.items()]
                 works = fixed + max(max(costs), 2 * sum(costs) // (MAX_PARTS - 1) + 1)  # first fit's bound
+                if works >= st_size:
+                    raise ConfigError(f"{path} is {st_size:,} bytes and cannot be split smaller in at most "
+                                      f"{MAX_PARTS} parts", hint="send it whole; a channel that takes "
+                                      f"{_megabytes(st_size)} or more takes it")
                 raise ConfigError(f"{path} would need {len(plan):,} parts of at most {max_size:,} bytes, more than "
-                                  f"{MAX_PARTS}", hint=f"use a larger size: --max-size {_megabytes(works)} works")
+                                  f"{MAX_PARTS}", hint=f"use a larger size: --max-size {_suggest(works, st_size)} "
+                                                       "works")
             if best is not None and len(plan) >= len(best[0]):
                 capacity += step  # no fewer parts: more room still, without writing the same count again
                 continue

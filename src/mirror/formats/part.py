@@ -82,6 +82,9 @@ def parse_size(text: str) -> int:
     size = Decimal(match[1]) * _UNITS[match[2].lower()]  # exact decimal: no float noise, no overflow
     if size > MAX_SIZE:
         raise ConfigError(f"{text} is more than {MAX_SIZE:,} bytes", hint="a part is at most 1T")
+    if int(size) < 1:
+        raise ConfigError(f"{text} is less than one byte", hint="a part holds the signed files too: give a size "
+                                                                 "like 500k or 48M")
     return int(size)
 
 
