@@ -230,6 +230,12 @@ def test_volumes_verify_and_extract_from_the_first(runner: CliRunner, tmp_path: 
     assert (tmp_path / "got" / "photos" / "p05.jpg").read_bytes() == (folder / "photos" / "p05.jpg").read_bytes()
     code, _, err = invoke(runner, "verify", volumes / "b.7z.002", "--keys", keys)
     assert code == 2 and "give the first volume: b.7z.001" in err
+    code, out, err = invoke(runner, "scan", volumes / "b.7z.001")  # the set is read as the one bundle it is
+    assert code == 0 and out.startswith("CLEAN"), out + err
+    code, _, err = invoke(runner, "endorse", volumes / "b.7z.001", "--claim", "relayed", "-o", tmp_path / "e.7z",
+                          "--keys", keys)
+    assert code == 2 and "is the first of 2 7-Zip volumes, not a whole bundle" in err and "truncated" not in err
+    assert not (tmp_path / "e.7z").exists()
     with pytest.raises(ArchiveError, match="truncated"):  # publish, seed, torrent would pass on one volume alone
         verify_bundle(volumes / "b.7z.001", Keyring(keys))
     (volumes / "b.7z.002").unlink()

@@ -347,7 +347,7 @@ def test_the_size_a_refusal_suggests_works_and_never_points_back(runner: CliRunn
     code, _, err = invoke(runner, "split", golden, "--max-size", "3k", "-o", tmp_path / "a", "--keys", keys)
     match = re.search(r"the smallest --max-size that works is (\S+)", err)
     assert code == 2 and match, err
-    code, out, err = invoke(runner, "split", golden, "--max-size", match[1], "-o", tmp_path / "b", "--keys", keys)
+    code, _, err = invoke(runner, "split", golden, "--max-size", match[1], "-o", tmp_path / "b", "--keys", keys)
     assert code == 0 and "fits whole" not in err, err
     for zero in ("0", "0.4"):
         code, _, err = invoke(runner, "split", golden, "--max-size", zero, "-o", tmp_path / "c", "--keys", keys)

@@ -169,12 +169,19 @@ def test_bundles_that_fail_and_links_are_not_offered(tmp_path: Path, folder: Pat
     other = make_bundle(tmp_path / "other-src", secret, tmp_path / "other.7z", "elsewhere")
     (folder / "link.7z").symlink_to(other)
     (folder / "index.json").symlink_to("/etc/passwd")
+    runner = CliRunner()
+    two = make_bundle(tmp_path / "two-src", secret, tmp_path / "two.7z", "two photos", big_photos=2)
+    code, _, err = invoke(runner, "split", two, "--max-size", str(two.stat().st_size * 2 // 3), "-o",
+                          tmp_path / "parts", "--keys", tmp_path / "nokeys")
+    assert code == 0, err
+    shutil.copy(sorted((tmp_path / "parts").iterdir())[0], folder / "part.7z")
     lines: list[str] = []
     with RoomThread(RoomRequest(folder, port=0), lines.append) as served:
         assert served.room is not None
         catalog = served.room.catalog
         assert [o.sha256 for o in catalog.offers] == [_sha(folder)]
         assert any(s.startswith("damaged.7z: does not verify") for s in catalog.skipped)
+        assert any(s.startswith("part.7z: is part 1 of 2 of a split bundle") for s in catalog.skipped), catalog.skipped
         port = _port(served)
         other_sha = hashlib.sha256(other.read_bytes()).hexdigest()
         assert raw_get(port, f"/bundles/{other_sha}.7z")[0] == 404

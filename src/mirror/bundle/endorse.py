@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.bundle.parts import part_refusal
+from mirror.bundle.parts import part_refusal, whole_refusal
 from mirror.bundle.verify import (
     Checked,
     Keys,
@@ -52,6 +52,7 @@ from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.part import part_member
 from mirror.safeio import atomic_output, open_regular
 from mirror.sevenzip import Archive, Limits, iter_block, iter_members, read_archive
+from mirror.sevenzip.volumes import volume_set
 from mirror.sevenzip.writer import ArchiveWriter
 from mirror.trust.keys import SecretKey
 from mirror.trust.keyset import KeyRecord, TrustedKeys
@@ -173,6 +174,10 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
     """
     _check_output(request)
     trusted = snapshot(keys)
+    if volume_set(request.source) is not None:  # X.7z.001: the set is one bundle only once joined
+        refusal = whole_refusal(request.source)
+        if refusal is not None:
+            raise refusal
     with open_regular(request.source) as src:
         archive = read_archive(src, request.limits)
         files, layout = check_container(archive)

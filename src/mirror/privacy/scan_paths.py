@@ -35,6 +35,7 @@ from mirror.privacy.strip import is_heif
 from mirror.privacy.texts import stream_codec, text_lines
 from mirror.safeio import open_regular
 from mirror.sevenzip import Limits, check_methods, iter_members, read_archive, regular_files
+from mirror.sevenzip.volumes import open_archive_file
 
 READ_CHUNK = 1 << 20
 MAX_PER_FILE = 200  # findings listed per file; a file with more is still reported as holding them
@@ -183,7 +184,7 @@ def scan_path(path: Path) -> ScanReport:
     if path.is_dir():
         _scan_folder(path, report)
         return report
-    with open_regular(path) as fp:  # a FIFO or device is refused before it is opened
+    with open_archive_file(path) as fp:  # a FIFO or device is refused before it is opened; X.7z.001 reads the set
         if fp.read(len(SEVENZIP_MAGIC)) == SEVENZIP_MAGIC:
             _scan_bundle(fp, report)
         else:

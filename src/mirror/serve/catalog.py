@@ -196,11 +196,22 @@ def _check(path: Path, stamp: Stamp) -> _Checked:
         digest = file_sha256(path)
         verified = verify_bundle(path, None)
     except VerificationError as exc:
-        return _Checked(None, problem=f"does not verify: {exc}")
+        return _Checked(None, problem=_part_or_failure(path, exc))
     except OSError as exc:
         return _Checked(None, problem=f"cannot be read: {exc.strerror}")
     offer = Offer(digest, stamp.size, verified.meta, verified.key_id, verified.fingerprint)
     return _Checked(offer, verified.control[SUMS_NAME], verified.control[SIG_NAME])
+
+
+def _part_or_failure(path: Path, failure: VerificationError) -> str:
+    """Why a file that does not verify as a whole bundle is not offered: it is a part, or what failed."""
+    try:
+        part = verify_bundle(path, None, parts=True).part  # only to say what it is
+    except (VerificationError, ConfigError, OSError):
+        part = None
+    if part is not None:
+        return f"is part {part.number} of {part.count} of a split bundle; join the parts to offer it (mirror join)"
+    return f"does not verify: {failure}"
 
 
 def _offer_files(offer: Offer, checked: _Checked, path: Path, stamp: Stamp) -> dict[str, Item]:
