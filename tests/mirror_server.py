@@ -89,7 +89,8 @@ class MirrorServer:
                 if start:
                     head.append(f"Content-Range: bytes {start}-{len(data) - 1}/{len(data)}")
                 head += [f"Content-Length: {len(body)}", "Accept-Ranges: bytes", "", ""]
-                if server.cut_after is not None:
+                cut = server.cut_after is not None and len(body) > server.cut_after
+                if cut:
                     body = body[: server.cut_after]
                 rate = next((r for suffix, r in server.rates.items() if path.endswith(suffix)), None)
                 fast = server.rate_after if rate is not None else len(body)
@@ -99,7 +100,7 @@ class MirrorServer:
                     self._send(body[fast:], rate, counted=True)
                 except OSError:
                     return  # the client gave up
-                if server.cut_after is not None:
+                if cut:  # only an answer cut short ends its connection: a short index.json keeps it, as usual
                     self.close_connection = True
                     self.connection.shutdown(2)
 

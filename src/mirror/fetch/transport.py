@@ -31,10 +31,9 @@ from mirror.net.http import timed_out, watch_session
 from mirror.net.pace import Limits, Watch
 from mirror.safeio import open_regular
 
+# A body is appended in pieces of this size. Not larger: when a watch cuts a slow mirror off, the piece being
+# read is lost, and a short turn must still keep (nearly) everything that arrived.
 CHUNK = 1 << 16
-# A bundle's body is appended in larger pieces: Python's work per piece, not the network, set the pace at 64 KiB.
-# The deadlines do not depend on it: the watch counts every socket read (net/http.py).
-BODY_CHUNK = 1 << 20
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
@@ -121,7 +120,7 @@ class FolderMirror:
                 with self._file(path) as source, append_to(part) as out:
                     source.seek(start)
                     while start + received < size:
-                        chunk = source.read(min(BODY_CHUNK, size - start - received))
+                        chunk = source.read(min(CHUNK, size - start - received))
                         if not chunk:
                             break
                         out.write(chunk)
@@ -218,7 +217,7 @@ class HttpMirror:
         # A body cut short must keep what arrived: read until the server stops, then compare sizes.
         response.raw.enforce_content_length = False
         with append_to(part) as out:
-            for chunk in response.iter_content(BODY_CHUNK):
+            for chunk in response.iter_content(CHUNK):
                 chunk = chunk[: wanted - received]  # never more than the signed size
                 out.write(chunk)
                 received += len(chunk)
