@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 from array import array
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
@@ -264,8 +265,14 @@ def check_signed(control: dict[str, bytes], keys: TrustedKeys, layout: Layout,
 
 
 def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
-    data = b"".join(chunks)  # control files, endorsements and a part marker only, each capped before
-    return data, hashlib.sha256(data).hexdigest()
+    """A control file, endorsement or part marker (each capped before), whole, and its SHA-256. Gathered in a
+    BytesIO, whose getvalue() hands over its buffer: a join would hold the chunks and the result at once,
+    twice the size of a signed list of a million lines."""
+    digest, data = hashlib.sha256(), io.BytesIO()
+    for chunk in chunks:
+        digest.update(chunk)
+        data.write(chunk)
+    return data.getvalue(), digest.hexdigest()
 
 
 def hash_chunks(chunks: Iterator[bytes], fd: int | None = None) -> str:
