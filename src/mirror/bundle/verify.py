@@ -152,8 +152,9 @@ def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Fil
         k = files.find(name)
         if k is None:
             raise ContentError(f"the bundle has no {name}")
-        if files.size(k) > caps[logical]:
-            raise ArchiveError(f"{name} declares {files.size(k)} bytes, more than {caps[logical]}")
+        size = files.size(k)
+        if size > caps[logical]:
+            raise ArchiveError(f"{name} declares {size} bytes, more than {caps[logical]}")
     endorsements = 0
     prefix = layout.endorsements.encode()
     for k in range(len(files)):
@@ -398,9 +399,11 @@ class _Digests:
                 continue
             seen[j] = 1
             if hashed and self.changed[k]:
-                content.append((j, f"changed: {files.name(k)} (sha256 does not match)"))
+                path = files.name(k)
+                content.append((j, f"changed: {path} (sha256 does not match)"))
             elif 0 <= described.sizes[j] != files.size(k):
-                content.append((j, f"size differs from bundle.json: {files.name(k)}"))
+                path = files.name(k)
+                content.append((j, f"size differs from bundle.json: {path}"))
         absent = [sums.path(j) for j in range(len(sums)) if not seen[j]]  # in order: sorted
         return _content_verdict(layout, absent, sorted(unlisted), [p for _, p in sorted(content)], part)
 
@@ -465,7 +468,7 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
         for member, chunks in pairs:
             found = files.position(member, k)
             if found is None:
-                raise ArchiveError(f"member {printable(member.name)!r} is not a regular file")  # never: checked
+                raise ArchiveError("archive header is malformed")  # never: regular_files checked every member
             k = found
             if kept(member):
                 held[member.name], digest = _read_capped(chunks)

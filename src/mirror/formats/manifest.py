@@ -412,9 +412,9 @@ class _MetaReader:
                 columns tell).
         """
         seen = bytearray(len(self.listed) if isinstance(self.listed, SumsTable) else 0)
-        for path, j, described in self._walk():
+        for key, j, described in self._walk():
             if seen[j]:
-                raise ManifestError(f"bundle.json: JSON has the key {printable(path)!r} twice")
+                raise self.doc.error(f"JSON has the key {key!r} twice")
             seen[j] = 1
             yield j, described
 

@@ -102,7 +102,7 @@ class KeyedIndex:
         if found >= 0:
             return found
         if 2 * (self.used + 1) > len(self.slots):
-            raise ValueError("KeyedIndex is full")  # sized for `count` entries at construction
+            raise OverflowError  # sized for `count` entries at construction: a caller's mistake
         self.slots[slot] = i
         if self.tags is not None:
             self.tags[slot] = h

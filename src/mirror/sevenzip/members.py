@@ -195,7 +195,8 @@ def regular_files(archive: Archive) -> Files:
     files = Files(table, positions)
     twice = files.lookup.add_all(len(files))
     if twice is not None:
-        raise ArchiveError(f"member {printable(files.name(twice))!r} appears twice")
+        name = printable(files.name(twice))
+        raise ArchiveError(f"member {name!r} appears twice")
     parents = _folders(files.names())
     if directories - parents:
         raise ArchiveError(f"unexpected folder {printable(sorted(directories - parents)[0])!r} in the bundle")
