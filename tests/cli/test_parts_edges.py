@@ -352,3 +352,10 @@ def test_the_size_a_refusal_suggests_works_and_never_points_back(runner: CliRunn
     for zero in ("0", "0.4"):
         code, _, err = invoke(runner, "split", golden, "--max-size", zero, "-o", tmp_path / "c", "--keys", keys)
         assert code == 2 and "is less than one byte" in err, err
+
+
+def test_verify_whole_of_a_part_says_it_is_a_part(runner: CliRunner, small: tuple[Path, Path, list[Path]]) -> None:
+    _, keys, parts = small
+    code, out, _ = invoke(runner, "verify", "--whole", parts[0], "--keys", keys)
+    assert code == 3 and "this is a part of a split bundle (.mirror/part.json), not the whole bundle" in out, out
+    assert "not listed in SHA256SUMS: .mirror/part.json" not in out

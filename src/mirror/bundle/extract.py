@@ -21,21 +21,20 @@ on received bundles; this module writes each file itself, under names already ch
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import tempfile
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from mirror.bundle.destination import check_new
-from mirror.bundle.verify import Keys, VerifiedBundle, check_container, snapshot, verify_open, write_all
+from mirror.bundle.staging import create_member, expected_digest, write_again
+from mirror.bundle.verify import Checked, Keys, VerifiedBundle, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
 from mirror.formats.names import readable_name
 from mirror.safeio import rename_noreplace
-from mirror.sevenzip import Limits, read_ahead, read_archive
+from mirror.sevenzip import Limits
 from mirror.sevenzip.volumes import open_archive_file
 from mirror.trust.policy import AuthorTrusted, Policy
 
@@ -90,7 +89,7 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
             else:  # the signed files did not come first, or the author alone is not trusted: write now
                 shutil.rmtree(staging)
                 staging.mkdir(mode=0o700)
-                written = _write_all(fp, limits, staging, {**checked.unlisted, **verified.sums.entries}, verified)
+                written = _write_all(fp, limits, staging, checked, verified)
         os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
         rename_noreplace(staging, dest)
     except BaseException:
@@ -109,7 +108,7 @@ class _Staging:
 
     def create(self, name: str) -> int:
         """A new file for member `name`."""
-        return _create(self.staging, name)
+        return create_member(self.staging, name)
 
 
 def _remove_empty(folders: list[Path]) -> None:
@@ -119,51 +118,20 @@ def _remove_empty(folders: list[Path]) -> None:
             empty.rmdir()
 
 
-def _create(staging: Path, name: str) -> int:
-    """A new file for member `name` under `staging` (a name already checked), as a file descriptor."""
-    target = staging.joinpath(*name.split("/"))
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    os.fchmod(fd, 0o644)  # whatever the umask: readable, like plain 7-Zip makes it
-    return fd
+def _write_all(handle: BinaryIO, limits: Limits, staging: Path, checked: Checked, verified: VerifiedBundle) -> int:
+    """Second pass (staging.write_again): write each member, hashing it again; the set read must be the set
+    verified. Invalid endorsements are read and hashed like the rest, but not written. Returns how many files
+    were."""
+    skip = verified.ignored
 
+    def target(name: str) -> int | None:
+        return None if name in skip else create_member(staging, name)
 
-def _write_all(handle: BinaryIO, limits: Limits, staging: Path, hashes: dict[str, str],
-               verified: VerifiedBundle) -> int:
-    """Second pass: write each member, hashing it again; the set read must be the set verified.
+    def check(name: str, digest: str) -> None:
+        if digest != expected_digest(checked, verified, name):
+            raise ContentError(f"{name} changed between verifying and extracting",
+                               hint="copy the bundle to local storage and try again")
 
-    Invalid endorsements are read and hashed like the rest, but not written. Returns how many files were.
-    """
-    archive = read_archive(handle, limits)
-    files, _ = check_container(archive)
-    if sorted(m.name for m in files) != sorted(verified.members):
-        raise ContentError("the bundle changed between verifying and extracting",
-                           hint="copy the bundle to local storage and try again")
-    skip, seen = verified.ignored, set()
-    # Decoded on a second thread (no CRC: each member's SHA-256 is compared); written in chunks of 1 MiB.
-    with closing(read_ahead(handle, archive, crc=False)) as pairs:
-        for member, chunks in pairs:
-            digest = hashlib.sha256()
-            if member.name in skip:
-                for chunk in chunks:
-                    digest.update(chunk)
-            else:
-                fd = _create(staging, member.name)
-                try:
-                    for chunk in chunks:
-                        digest.update(chunk)
-                        write_all(fd, chunk)
-                finally:
-                    os.close(fd)
-            if digest.hexdigest() != hashes.get(member.name):
-                raise ContentError(f"{member.name} changed between verifying and extracting",
-                                   hint="copy the bundle to local storage and try again")
-            seen.add(member.name)
-    empty = hashlib.sha256(b"").hexdigest()
-    for member in files:
-        if member.name not in seen:  # empty files carry no data stream
-            if hashes.get(member.name) != empty:
-                raise ContentError(f"{member.name} changed between verifying and extracting")
-            if member.name not in skip:
-                os.close(_create(staging, member.name))
-    return len(files) - len(skip)
+    return write_again(handle, limits, verified, target, check,
+                       ContentError("the bundle changed between verifying and extracting",
+                                    hint="copy the bundle to local storage and try again"))

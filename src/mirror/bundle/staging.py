@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.bundle.verify import Checked, Keys, VerifiedBundle, check_container, snapshot, verify_open
+from mirror.bundle.verify import Checked, Keys, VerifiedBundle, check_container, hash_chunks, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError
 from mirror.formats.manifest import SUMS_NAME
 from mirror.formats.part import part_member
-from mirror.sevenzip import Limits, iter_members, read_archive
+from mirror.sevenzip import Limits, read_ahead, read_archive
 from mirror.sevenzip.volumes import open_archive_file
 from mirror.trust.policy import AuthorTrusted, Policy
 
@@ -89,21 +91,59 @@ class _OnePass:
 
     def create(self, name: str) -> int:
         """A new file for member `name`."""
-        return _create(self.folder, name)
+        return create_member(self.folder, name)
 
 
 def _adopt(checked: Checked, verified: VerifiedBundle, staged: Staged) -> None:
     """After a verify that wrote every member: record them; remove the ones never extracted (invalid
     endorsements)."""
-    expected = {**checked.unlisted, **verified.sums.entries}
     for name in verified.members:
         if name in verified.ignored:
             staged.folder.joinpath(*name.split("/")).unlink(missing_ok=True)
         else:
-            staged.members[name] = expected[name]
+            digest = expected_digest(checked, verified, name)
+            if digest is not None:
+                staged.members[name] = digest
 
 
-def _create(folder: Path, name: str) -> int:
+def expected_digest(checked: Checked, verified: VerifiedBundle, name: str) -> str | None:
+    """The SHA-256 the first pass found right for member `name`: the signed one, or for an unsigned member
+    (SHA256SUMS, its signature, an endorsement, a part marker) the one it hashed."""
+    return verified.sums.entries.get(name) or checked.unlisted.get(name)
+
+
+def write_again(fp: BinaryIO, limits: Limits, verified: VerifiedBundle, target: Callable[[str], int | None],
+                check: Callable[[str, str], None], changed: ContentError) -> int:
+    """The second pass of extract and staging: read the verified bundle again and write what it holds.
+
+    The member set must be the one verified (else `changed` is raised). Each member is hashed as it is
+    decoded and written to the new file `target(name)` gives (None: hashed only); then `check(name, digest)`
+    compares. Members without data (empty files) likewise, with the empty file's digest. Decoded on a second
+    thread, without CRCs: each member's SHA-256 is compared. Returns how many files were written.
+    """
+    archive = read_archive(fp, limits)
+    files, _ = check_container(archive, limits)
+    if len(files) != len(verified.members) or any(a != b for a, b in zip(files.names(), verified.members,
+                                                                            strict=True)):
+        raise changed
+    written = 0
+    with closing(read_ahead(fp, archive, crc=False)) as pairs:
+        for member, chunks in pairs:
+            fd = target(member.name)
+            written += fd is not None
+            check(member.name, hash_chunks(chunks, fd))
+    for k in range(len(files)):
+        if not files.has_stream(k):  # empty files carry no data stream
+            name = files.name(k)
+            fd = target(name)
+            if fd is not None:
+                os.close(fd)
+                written += 1
+            check(name, _EMPTY)
+    return written
+
+
+def create_member(folder: Path, name: str) -> int:
     """A new file for member `name` (a name already checked) under `folder`, mode 0644, as a file descriptor."""
     target = folder.joinpath(*name.split("/"))
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
@@ -114,35 +154,21 @@ def _create(folder: Path, name: str) -> int:
 
 def _write(fp: BinaryIO, limits: Limits, checked: Checked, verified: VerifiedBundle, staged: Staged) -> None:
     """Second pass over one input: write each member not written yet, hashing every one again."""
-    expected = {**checked.unlisted, **verified.sums.entries}
     marker = part_member(verified.layout)
-    skip = verified.ignored | ({marker} - set(verified.sums.entries))  # a listed file of that name is content
-    archive = read_archive(fp, limits)
-    files, _ = check_container(archive)
-    if sorted(m.name for m in files) != sorted(verified.members):
-        raise ContentError(f"{verified.path} changed between verifying and reading it",
-                           hint="copy it to local storage and try again")
-    seen: set[str] = set()
-    for member, chunks in iter_members(fp, archive):
-        seen.add(member.name)
-        digest = hashlib.sha256()
-        if member.name in skip or member.name in staged.members:
-            for chunk in chunks:
-                digest.update(chunk)
-        else:
-            with os.fdopen(_create(staged.folder, member.name), "wb") as out:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    out.write(chunk)
-        _record(member.name, digest.hexdigest(), expected, skip, staged, verified)
-    for member in files:
-        if member.name not in seen:  # empty files carry no data stream
-            if member.name not in skip and member.name not in staged.members:
-                os.close(_create(staged.folder, member.name))
-            _record(member.name, _EMPTY, expected, skip, staged, verified)
+    skip = verified.ignored | (set() if marker in verified.sums.entries else {marker})  # a listed file is content
+
+    def target(name: str) -> int | None:
+        return None if name in skip or name in staged.members else create_member(staged.folder, name)
+
+    def check(name: str, digest: str) -> None:
+        _record(name, digest, expected_digest(checked, verified, name), skip, staged, verified)
+
+    write_again(fp, limits, verified, target, check,
+                ContentError(f"{verified.path} changed between verifying and reading it",
+                             hint="copy it to local storage and try again"))
 
 
-def _record(name: str, digest: str, expected: dict[str, str], skip: frozenset[str] | set[str], staged: Staged,
+def _record(name: str, digest: str, expected: str | None, skip: frozenset[str] | set[str], staged: Staged,
             verified: VerifiedBundle) -> None:
     if name in skip:
         return
@@ -150,7 +176,7 @@ def _record(name: str, digest: str, expected: dict[str, str], skip: frozenset[st
         if staged.members[name] != digest and name in verified.sums.entries:
             raise ContentError(f"{name} differs between the parts", hint="copy them to local storage and try again")
         return  # an endorsement by the same key in another copy: the first one written is kept
-    if digest != expected.get(name):
+    if digest != expected:
         raise ContentError(f"{name} in {verified.path} changed between verifying and reading it",
                            hint="copy it to local storage and try again")
     staged.members[name] = digest

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
-from collections.abc import Iterator
+from array import array
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,8 +41,10 @@ from mirror.formats.manifest import (
     SUMS_NAME,
     V1,
     BundleMeta,
+    FileColumns,
     Layout,
     Sums,
+    SumsTable,
     layout_of,
     trusted_comment,
 )
@@ -48,7 +52,17 @@ from mirror.formats.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature
 from mirror.formats.names import printable
 from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
 from mirror.safeio import open_regular
-from mirror.sevenzip import Archive, Limits, Member, check_methods, read_ahead, read_archive, regular_files
+from mirror.sevenzip import (
+    Archive,
+    Files,
+    Limits,
+    Member,
+    NameList,
+    check_methods,
+    read_ahead,
+    read_archive,
+    regular_files,
+)
 from mirror.sevenzip.volumes import open_archive_file
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
@@ -65,6 +79,12 @@ CONTROL_CAPS = {SUMS_NAME: MAX_SUMS_BYTES, SIG_NAME: MAX_SIGNATURE_FILE, AUTHOR_
                 META_NAME: MAX_META_BYTES}  # by logical name; Layout.member gives each one's place
 
 
+def control_caps(limits: Limits) -> dict[str, int]:
+    """CONTROL_CAPS with the caps of the two signed lists that `limits` sets, if it sets them."""
+    raised = {SUMS_NAME: limits.max_sums_bytes, META_NAME: limits.max_meta_bytes}
+    return CONTROL_CAPS | {name: cap for name, cap in raised.items() if cap is not None}
+
+
 @dataclass(frozen=True, slots=True)
 class VerifiedBundle:
     """A bundle whose every check passed."""
@@ -75,7 +95,7 @@ class VerifiedBundle:
     public: PublicKeyFile
     verdict: Verdict
     signer_name: str | None  # the author's name in the keyring, when the key is there
-    members: tuple[str, ...]  # every regular member, in archive order
+    members: Sequence[str]  # every regular member, in archive order (a view of columns: NameList)
     endorsements: tuple[EndorsementCheck, ...] = ()
     control: dict[str, bytes] = field(default_factory=dict, repr=False)  # the four signed files by logical name
     layout: Layout = field(default=V1, repr=False)  # where its technical files live (docs/format.md, "Layouts")
@@ -103,16 +123,15 @@ class VerifiedBundle:
         return frozenset(e.name for e in self.endorsements if e.status == "invalid")
 
 
-def _check_endorsement_member(member: Member, layout: Layout) -> None:
-    if endorsement_key_id(member.name, layout) is None:
-        raise ArchiveError(f"unexpected member {printable(member.name)!r}: {layout.endorsements} holds only "
+def _check_endorsement_member(name: str, size: int, layout: Layout) -> None:
+    if endorsement_key_id(name, layout) is None:
+        raise ArchiveError(f"unexpected member {printable(name)!r}: {layout.endorsements} holds only "
                            "<KEYID>.minisig signature files")
-    if member.size > MAX_ENDORSEMENT_BYTES:
-        raise ArchiveError(f"{member.name} declares {member.size} bytes; an endorsement is at most "
-                           f"{MAX_ENDORSEMENT_BYTES}")
+    if size > MAX_ENDORSEMENT_BYTES:
+        raise ArchiveError(f"{name} declares {size} bytes; an endorsement is at most {MAX_ENDORSEMENT_BYTES}")
 
 
-def check_container(archive: Archive) -> tuple[list[Member], Layout]:
+def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Files, Layout]:
     """Step 1: methods, names, types, duplicates, collisions, the layout and its signed files, every cap.
 
     Returns the regular files, in archive order, and the bundle's layout.
@@ -123,22 +142,24 @@ def check_container(archive: Archive) -> tuple[list[Member], Layout]:
     """
     check_methods(archive)
     files = regular_files(archive)
-    names = {m.name for m in files}
+    names = NameList(files)
     layout = layout_of(names)
     if layout is None:
         raise ContentError("the bundle has no SHA256SUMS" if SUMS_NAME not in names else
                            "the bundle has two SHA256SUMS, at the top and under .mirror/")
-    control = layout.control
-    for name in control:
-        if name not in names:
+    caps = control_caps(limits or Limits())
+    for name, logical in layout.control.items():
+        k = files.find(name)
+        if k is None:
             raise ContentError(f"the bundle has no {name}")
+        size = files.size(k)
+        if size > caps[logical]:
+            raise ArchiveError(f"{name} declares {size} bytes, more than {caps[logical]}")
     endorsements = 0
-    for member in files:
-        logical = control.get(member.name)
-        if logical is not None and member.size > CONTROL_CAPS[logical]:
-            raise ArchiveError(f"{member.name} declares {member.size} bytes, more than {CONTROL_CAPS[logical]}")
-        if is_endorsement(member.name, layout):
-            _check_endorsement_member(member, layout)
+    prefix = layout.endorsements.encode()
+    for k in range(len(files)):
+        if files.raw(k).startswith(prefix):
+            _check_endorsement_member(files.name(k), files.size(k), layout)
             endorsements += 1
     if endorsements > MAX_ENDORSEMENTS:
         raise ArchiveError(f"the bundle carries {endorsements} endorsements, more than {MAX_ENDORSEMENTS}")
@@ -162,7 +183,7 @@ class Checked:
     """Every step passed on an open bundle; what extract needs besides the verdict."""
 
     signed: _Signed
-    members: tuple[str, ...]
+    members: Sequence[str]
     unlisted: dict[str, str]  # sha256 of the members SHA256SUMS does not cover: itself, its signature, endorsements
     endorsements: tuple[EndorsementCheck, ...]
     verdict: Verdict
@@ -210,22 +231,24 @@ def _find_key(sig: Signature, author_pub: bytes, keys: TrustedKeys,
 
 
 def check_signed(control: dict[str, bytes], keys: TrustedKeys, layout: Layout,
-                 expect_key: PublicKeyFile | None = None) -> _Signed:
+                 expect_key: PublicKeyFile | None = None, limits: Limits | None = None) -> _Signed:
     """Steps 2-4 on the captured control files, by logical name.
 
     Raises:
         SignatureError: bad or unknown signature, changed trusted comment.
         ManifestError: malformed SHA256SUMS or bundle.json, they disagree, or another layout than its format.
     """
+    limits = limits or Limits()
     sig = Signature.from_bytes(control[SIG_NAME])
     public, signer_name = _find_key(sig, control[AUTHOR_KEY_NAME], keys, expect_key)
     check_signature(public, sig, control[SUMS_NAME])
-    sums = Sums.from_bytes(control[SUMS_NAME], layout)
+    sums = Sums.from_bytes(control[SUMS_NAME], layout, limits.max_members, limits.max_sums_bytes)
     for name in (META_NAME, AUTHOR_KEY_NAME):
         if hashlib.sha256(control[name]).hexdigest() != sums.entries[layout.member(name)]:
             raise ContentError(f"{layout.member(name)} does not match its hash in SHA256SUMS")
-    listed = set(sums.entries) - {layout.meta, layout.author_key}
-    meta = BundleMeta.from_bytes(control[META_NAME], listed=listed, details=False)
+    meta = BundleMeta.from_bytes(control[META_NAME], listed=sums.entries, details=False,
+                                 undescribed=(layout.meta, layout.author_key), max_files=limits.max_members,
+                                 max_bytes=limits.max_meta_bytes)
     if meta.format != layout.format:
         raise ManifestError(f"bundle.json says {meta.format}, but the bundle is laid out as {layout.format}")
     page = meta.files.get(PAGE_NAME)
@@ -243,12 +266,19 @@ def check_signed(control: dict[str, bytes], keys: TrustedKeys, layout: Layout,
 
 
 def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
-    data = b"".join(chunks)  # control files, endorsements and a part marker only, each capped before
-    return data, hashlib.sha256(data).hexdigest()
+    """A control file, endorsement or part marker (each capped before), whole, and its SHA-256. Gathered in a
+    BytesIO, whose getvalue() hands over its buffer: a join would hold the chunks and the result at once,
+    twice the size of a signed list of a million lines."""
+    digest, data = hashlib.sha256(), io.BytesIO()
+    for chunk in chunks:
+        digest.update(chunk)
+        data.write(chunk)
+    return data.getvalue(), digest.hexdigest()
 
 
-def _hash(chunks: Iterator[bytes], fd: int | None = None) -> str:
-    """The chunks' SHA-256; with `fd`, also written to it (and it is closed)."""
+def hash_chunks(chunks: Iterator[bytes], fd: int | None = None) -> str:
+    """The chunks' SHA-256 in hex; with `fd`, each chunk is also written to it as it is hashed (and `fd` is
+    closed, whatever happens). Verify, extract and staging all hash and write through this loop."""
     digest = hashlib.sha256()
     if fd is None:
         for chunk in chunks:
@@ -283,20 +313,104 @@ class Writer(Protocol):
         ...
 
 
-def _may_write(signed: _Signed, sizes: dict[str, int], keys: TrustedKeys, policy: Policy, writer: Writer) -> bool:
+def _may_write(signed: _Signed, content_ok: Callable[[], bool], keys: TrustedKeys, policy: Policy,
+               writer: Writer) -> bool:
     """Whether extract may write the bulk while it is verified: the signature checked out, the members are exactly
     the listed files with the sizes bundle.json signed (so no more can be written than the author signed), and
     the author alone makes the bundle trusted (or the reader accepts untrusted ones). Otherwise extract verifies
     first and writes in a second pass, as before."""
-    try:
-        check_content(signed, sizes, set(), part=False)  # a part (files missing, a marker) is written after
-    except ContentError:
-        return False
-    return writer.untrusted_ok or policy.judge(Evidence(signed.public, ()), keys).trusted
+    return content_ok() and (writer.untrusted_ok or policy.judge(Evidence(signed.public, ()), keys).trusted)
 
 
 class _Stale(Exception):
     """The SHA256SUMS read is not the one the cache entry was made with: verify in full."""
+
+
+def _columns(signed: _Signed) -> tuple[SumsTable, FileColumns]:
+    sums, files = signed.sums.entries, signed.meta.files
+    if not isinstance(sums, SumsTable) or not isinstance(files, FileColumns):
+        raise TypeError("check_signed parses both lists into columns")
+    return sums, files
+
+
+class _Digests:
+    """What the hashes said, in columns by file position: each file's line in SHA256SUMS (found once, when the
+    signed list is known), whether its hash differs, and, for files hashed before that, the digest itself (32
+    bytes, kept until then)."""
+
+    def __init__(self, files: Files) -> None:
+        self.files = files
+        self.changed = bytearray(len(files))
+        self.lines: array[int] | None = None  # -1: not listed
+        self.sums: SumsTable | None = None
+        self.pending = bytearray()  # 32 bytes a file, made only when a file comes before the signed list
+        self.waiting = bytearray()
+        self.unlisted: dict[str, str] = {}  # the unsigned files' hashes: SHA256SUMS, signature, endorsements
+
+    def match(self, signed: _Signed, unsigned: Callable[[str], bool]) -> None:
+        """Find each file's line (most often the next line: both are sorted by path), then compare the digests
+        kept so far."""
+        sums, _ = _columns(signed)
+        files, lines, hint = self.files, array("i", [-1]) * len(self.files), 0
+        for k in range(len(files)):
+            j = sums.near(files.raw(k), hint)
+            if j is not None:
+                lines[k], hint = j, j + 1
+        self.lines, self.sums = lines, sums
+        for k in range(len(self.waiting)):
+            if self.waiting[k]:
+                name = files.name(k)
+                self.record(k, name, self.pending[32 * k : 32 * k + 32].hex(), signed, unsigned(name))
+        self.pending, self.waiting = bytearray(), bytearray()
+
+    def record(self, k: int, name: str, digest: str, signed: _Signed | None, unsigned: bool) -> None:
+        """Compare file `k`'s digest with the signed list when it is known; otherwise keep it for later."""
+        if signed is None or self.lines is None or self.sums is None:
+            if not self.pending:
+                self.pending, self.waiting = bytearray(32 * len(self.files)), bytearray(len(self.files))
+            self.pending[32 * k : 32 * k + 32] = bytes.fromhex(digest)
+            self.waiting[k] = 1
+            return
+        j = self.lines[k]
+        if j < 0:
+            if unsigned:  # any other unlisted member fails the content check: its hash is never needed
+                self.unlisted[name] = digest
+        elif self.sums.digest(j) != digest:
+            self.changed[k] = 1
+
+    def check(self, signed: _Signed, without: int | None, part: bool, hashed: bool = True) -> tuple[str, ...]:
+        """check_content on the columns: every problem as one ContentError, or the lines a part lacks.
+        `without`: the part marker's position; `hashed` False: sizes and the member set only (nothing hashed
+        yet)."""
+        sums, described = _columns(signed)
+        layout, files, lines = signed.layout, self.files, self.lines
+        if lines is None:
+            raise TypeError("match() first")
+        seen = bytearray(len(sums))
+        unlisted: list[str] = []
+        content: list[tuple[int, str]] = []
+        for k in range(len(files)):
+            j = lines[k]
+            if k == without:
+                continue
+            if j < 0:
+                name = files.name(k)
+                if not (name in (layout.sums, layout.sig) or is_endorsement(name, layout)):
+                    unlisted.append(name)
+                continue
+            seen[j] = 1
+            if hashed and self.changed[k]:
+                path = files.name(k)
+                content.append((j, f"changed: {path} (sha256 does not match)"))
+            elif 0 <= described.sizes[j] != files.size(k):
+                path = files.name(k)
+                content.append((j, f"size differs from bundle.json: {path}"))
+        absent = [sums.path(j) for j in range(len(sums)) if not seen[j]]  # in order: sorted
+        marker, lead = part_member(layout), None
+        if not part and marker in unlisted:  # --whole of a part: say what it is first, not "not listed"
+            unlisted.remove(marker)
+            lead = f"this is a part of a split bundle ({marker}), not the whole bundle: join every part first"
+        return _content_verdict(layout, absent, sorted(unlisted), [p for _, p in sorted(content)], part, lead)
 
 
 def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
@@ -313,108 +427,140 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     whether everything was (`Checked.written`). Nothing is trusted for being written: the caller keeps it in a
     private folder until every check passed.
 
+    Memory stays a few dozen bytes per member beyond the header's names and the signed lists: the members,
+    SHA256SUMS and bundle.json's sizes are kept in columns (sevenzip/model.py, formats/manifest.py), and each
+    member's hash is compared as it is made.
+
     Raises:
         VerificationError: the first failed step, or ContentError listing every bad file.
         _Stale: the SHA256SUMS read is not the known one.
     """
     archive = read_archive(fp, limits)
-    files, layout = check_container(archive)
+    files, layout = check_container(archive, limits)
     control = layout.control  # member name -> logical name
     marker = part_member(layout) if parts else None  # unsigned: it only names the part (formats/part.py)
-    if marker is not None and any(m.name == marker and m.size > MAX_PART_BYTES for m in files):
+    at = files.find(marker) if marker is not None else None
+    if at is not None and files.size(at) > MAX_PART_BYTES:
         raise ArchiveError(f"{marker} declares more than {MAX_PART_BYTES} bytes; a part marker is smaller")
-    sizes = {m.name: m.size for m in files}
     held: dict[str, bytes] = {}  # the signed files and the endorsements, each capped in check_container
-    hashes: dict[str, str] = {}  # kept only until the signed list is known, and for unlisted members
-    changed: set[str] = set()
+    digests = _Digests(files)
     signed: _Signed | None = None
     writing = False  # every member so far went through `writer`, and it may go on
     bulk_before_signed = False
+    k = 0  # the position among the files of the member being read
 
     def signed_files() -> dict[str, bytes]:
         return {logical: held[name] for name, logical in control.items()}
 
+    unsigned_names, endorsed = {layout.sums, layout.sig, marker}, layout.endorsements  # made once: a call a member
+
+    def unsigned(name: str) -> bool:
+        return name in unsigned_names or name.startswith(endorsed)
+
+    def content_ok() -> bool:
+        if signed is None:
+            return False
+        try:
+            digests.check(signed, None, part=False, hashed=False)
+        except ContentError:  # a part (files missing, a marker) is written after
+            return False
+        return True
+
     # No CRC: every member's SHA-256 is compared with the signed list (or, for the signature and the
     # endorsements, their signatures checked), and whoever changes data can fix its CRC. Decoded on a second thread.
     def kept(member: Member) -> bool:
-        return member.name in control or is_endorsement(member.name, layout) or member.name == marker
+        name = member.name
+        return name in control or name.startswith(endorsed) or name == marker
 
     with closing(read_ahead(fp, archive, crc=False, want=kept if known_sums else None)) as pairs:
         for member, chunks in pairs:
+            found = files.position(member, k)
+            if found is None:
+                raise ArchiveError("archive header is malformed")  # never: regular_files checked every member
+            k = found
             if kept(member):
                 held[member.name], digest = _read_capped(chunks)
                 if writing and writer is not None:
-                    _hash(iter((held[member.name],)), writer.create(member.name))
+                    hash_chunks(iter((held[member.name],)), writer.create(member.name))
             elif known_sums:
                 for _ in chunks:  # decoded only because it shares a block with a signed file
                     pass
                 continue
             else:
                 bulk_before_signed = bulk_before_signed or signed is None
-                digest = _hash(chunks, writer.create(member.name) if writing and writer is not None else None)
-            _record(member.name, digest, signed, hashes, changed)
+                digest = hash_chunks(chunks, writer.create(member.name) if writing and writer is not None else None)
+            digests.record(k, member.name, digest, signed, unsigned(member.name))
             if signed is None and all(name in held for name in control):
-                signed = check_signed(signed_files(), keys, layout, expect_key)  # before the bulk of the data
-                if writer is not None and not bulk_before_signed and _may_write(signed, sizes, keys, policy, writer):
+                signed = check_signed(signed_files(), keys, layout, expect_key, limits)  # before the bulk
+                digests.match(signed, unsigned)
+                if writer is not None and not bulk_before_signed and _may_write(signed, content_ok, keys, policy,
+                                                                                 writer):
                     writing = True
                     for name, data in held.items():
-                        _hash(iter((data,)), writer.create(name))
-    for member in files:  # members without a data stream (empty files)
-        if member.has_stream:
+                        hash_chunks(iter((data,)), writer.create(name))
+    empty = hashlib.sha256(b"").hexdigest()
+    for k in range(len(files)):  # members without a data stream (empty files)
+        if files.has_stream(k):
             continue
+        name = files.name(k)
         if writing and writer is not None:
-            os.close(writer.create(member.name))
-        _record(member.name, hashlib.sha256(b"").hexdigest(), signed, hashes, changed)
-        if member.name in control or is_endorsement(member.name, layout):
-            held[member.name] = b""
+            os.close(writer.create(name))
+        digests.record(k, name, empty, signed, unsigned(name))
+        if name in control or is_endorsement(name, layout):
+            held[name] = b""
     if signed is None:
-        signed = check_signed(signed_files(), keys, layout, expect_key)
+        signed = check_signed(signed_files(), keys, layout, expect_key, limits)
+        digests.match(signed, unsigned)
     if known_sums and hashlib.sha256(held[layout.sums]).hexdigest() != known_sums:
         raise _Stale
-    changed |= {p for p, d in hashes.items() if signed.sums.entries.get(p, d) != d}
     part = None
-    if marker is not None and marker in sizes and marker not in signed.sums.entries:
+    if marker is not None and at is not None and marker not in signed.sums.entries:
         part = PartMarker.from_bytes(held.get(marker, b""))
-        del sizes[marker]
-    missing = check_content(signed, sizes, changed, part is not None)
+    missing = digests.check(signed, at if part is not None else None, part is not None)
     endorsements = check_endorsements({n: raw for n, raw in held.items() if is_endorsement(n, layout)},
                                       held[layout.sums], signed.meta, signed.public, keys, layout)
     evidence = Evidence(signed.public, tuple(e.evidence for e in endorsements if e.evidence is not None))
-    unlisted = {p: d for p, d in hashes.items() if p not in signed.sums.entries}
-    return Checked(signed, tuple(m.name for m in files), unlisted, endorsements, policy.judge(evidence, keys),
+    return Checked(signed, NameList(files), digests.unlisted, endorsements, policy.judge(evidence, keys),
                    part, missing, writing)
 
 
-def _record(name: str, digest: str, signed: _Signed | None, hashes: dict[str, str], changed: set[str]) -> None:
-    """Compare with the signed list at once when it is known; otherwise keep the hash for later."""
-    expected = signed.sums.entries.get(name) if signed is not None else None
-    if expected is None:
-        hashes[name] = digest
-    elif digest != expected:
-        changed.add(name)
-
-
-def check_content(signed: _Signed, sizes: dict[str, int], changed: set[str], part: bool) -> tuple[str, ...]:
-    """Every problem with the files, as one ContentError; a part returns the listed files it lacks instead.
-
-    A part must still carry every signed file: SHA256SUMS, its signature, author.pub, bundle.json and the page.
-    """
-    layout = signed.layout
-    listed = set(signed.sums.entries)
-    present = {n for n in sizes if n not in (layout.sums, layout.sig) and not is_endorsement(n, layout)}
-    absent = sorted(listed - present)
+def _content_verdict(layout: Layout, absent: list[str], unlisted: list[str], content: list[str],
+                     part: bool, lead: str | None = None) -> tuple[str, ...]:
+    """Raise every problem (each list sorted by path, `lead` first) as one ContentError; return what a part lacks."""
     always = {layout.meta, layout.author_key, PAGE_NAME}
-    problems = [f"file missing: {printable(p)}" for p in absent if not part or p in always]
-    problems += [f"not listed in SHA256SUMS: {printable(p)}" for p in sorted(present - listed)]
-    for path in sorted(listed & present):
-        if path in changed:
-            problems.append(f"changed: {path} (sha256 does not match)")
-        elif path in signed.meta.files and signed.meta.files[path].size != sizes[path]:
-            problems.append(f"size differs from bundle.json: {path}")
+    problems = [lead] if lead else []
+    problems += [f"file missing: {printable(p)}" for p in absent if not part or p in always]
+    problems += [f"not listed in SHA256SUMS: {printable(p)}" for p in unlisted]
+    problems += content
     if problems:
         problem = problems[0]  # named so that the CLI translates it inside the line (i18n.NESTED)
         raise ContentError(f"{len(problems)} file(s) failed: {problem}", problems=tuple(problems))
     return tuple(absent)
+
+
+def check_content(signed: _Signed, present: Mapping[str, int], changed: Container[str],
+                  part: bool) -> tuple[str, ...]:
+    """Every problem with the files, as one ContentError; a part returns the listed files it lacks instead.
+
+    `present`: each file there is (a folder's: bundle/folder.py), with its size; `changed`: the ones whose hash
+    differs. A part must still carry every signed file: SHA256SUMS, its signature, author.pub, bundle.json and
+    the page. (verify_open checks the same on its columns: _Digests.check.)
+    """
+    layout = signed.layout
+    listed, described = signed.sums.entries, signed.meta.files
+    unlisted: list[str] = []
+    content: list[tuple[str, str]] = []
+    for path, size in present.items():
+        if path in (layout.sums, layout.sig) or is_endorsement(path, layout):
+            continue
+        if path not in listed:
+            unlisted.append(path)
+        elif path in changed:
+            content.append((path, f"changed: {path} (sha256 does not match)"))
+        elif path in described and described[path].size != size:
+            content.append((path, f"size differs from bundle.json: {path}"))
+    absent = [p for p in listed if p not in present]
+    return _content_verdict(layout, sorted(absent), sorted(unlisted), [p for _, p in sorted(content)], part)
 
 
 def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_key: PublicKeyFile | None = None,

@@ -146,9 +146,13 @@ class JsonReader:
             raise self.error("a string with a lone surrogate (not Unicode text)")
         return str(text)
 
-    def small_objects(self, max_key_chars: int, max_bytes: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    def small_objects(self, max_key_chars: int, max_bytes: int,
+                      unique: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
         """Expect an object whose every value is a small object: of at most `max_bytes`, whose values are
         strings, whole numbers, or objects of strings and lists of strings. Yield each key and value.
+
+        With `unique` False the reader keeps no set of the keys: the caller must refuse a key given twice
+        (one string per key of a million would cost more than the document).
 
         Each member's shape and size are checked first by one regular expression (in C); then json.loads
         builds the value, so what one costs is bounded by `max_bytes`. The caller checks each value.
@@ -166,9 +170,10 @@ class JsonReader:
             if match is None:
                 raise self.error("expected a name and an object of strings, whole numbers and lists of strings")
             key = self._text(match[1], max_key_chars)
-            if key in seen:
-                raise self.error(f"JSON has the key {key!r} twice")
-            seen.add(key)
+            if unique:
+                if key in seen:
+                    raise self.error(f"JSON has the key {key!r} twice")
+                seen.add(key)
             if match.end(2) - match.start(2) > max_bytes:
                 raise self.error(f"an object larger than {max_bytes} bytes")
             try:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Iterator
+from array import array
+from collections.abc import Callable, Collection, Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from mirror.errors import ManifestError
 from mirror.formats.jsonstream import JsonReader
 from mirror.formats.media import MEDIA_TYPES
 from mirror.formats.names import MAX_NAME_BYTES, name_problem, printable
+from mirror.formats.table import KeyedIndex
 
 # The technical files by their logical names; where they live in a bundle depends on its Layout.
 SUMS_NAME = "SHA256SUMS"
@@ -37,9 +39,9 @@ AUTHOR_KEY_NAME = "author.pub"
 ENDORSEMENT_DIR = "endorsements/"
 PAGE_NAME = "index.html"  # the reader's page, format 2 (bundle/page.py)
 PAGE_TYPE = "text/html"
-# Accounts and photos in one bundle: create refuses more before reading any. Not higher while the verifier
-# holds about 1.2 KB per member (docs/performance.md): a hostile header of a million empty members would cost
-# over a gigabyte, against the bounds of docs/format.md.
+# Accounts and photos in one bundle: create refuses more before reading any. The verifier now keeps members in
+# columns (about 100 bytes each beyond the two signed lists, bench/analysis.md "Verify memory in columns"); raising
+# this is the lead's decision, with the bounds of docs/format.md.
 MAX_FILES = 100_000
 # Members of a bundle; so also lines of SHA256SUMS and files in bundle.json: the files, the page, the signed
 # files, up to 100 endorsements and 10,000 folder entries a 7-Zip repack may add, with room to spare.
@@ -48,7 +50,7 @@ MAX_SUMS_BYTES = 20 * 1024 * 1024  # 120,000 lines with paths of 100 bytes
 MAX_META_BYTES = 40 * 1024 * 1024  # 100,000 files at up to ~400 bytes each (an account with its four fields takes ~300)
 MAX_TEXT = 1000  # characters of a title, place, source or other text field
 MAX_LANGUAGES = 100
-_LINE = re.compile(rb"([0-9a-f]{64})  ([^\n]+)")
+_LINE = re.compile(rb"([0-9a-f]{64})  ([^\n]+)\n")
 BUNDLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{7,63}")
 _META_KEYS = {"format", "id", "version", "title", "created", "languages", "author_key", "supersedes", "files"}
 _TEXT_KEYS = {"language": 35, "title": MAX_TEXT, "date": MAX_TEXT, "place": MAX_TEXT, "source": MAX_TEXT}
@@ -58,6 +60,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_ENTRY_BYTES = 64 * 1024  # one file's entry: five text fields of 1,000 characters, escaped, fit
 _MEDIA = {media: media for media in MEDIA_TYPES}  # one shared string per type, however many files name it
 _MEDIA[PAGE_TYPE] = PAGE_TYPE  # only for the page itself (format 2)
+_TYPES = tuple(_MEDIA)  # a file's type as its position here, one byte (FileColumns)
+_TYPE_CODES = {media: code for code, media in enumerate(_TYPES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +124,7 @@ LAYOUTS = (V1, V2)
 FORMATS = {layout.format: layout for layout in LAYOUTS}
 
 
-def layout_of(names: Collection[str]) -> Layout | None:
+def layout_of(names: Container[str]) -> Layout | None:
     """The layout whose SHA256SUMS is among `names` (None for neither, or for both: not a bundle we made)."""
     found = [layout for layout in LAYOUTS if layout.sums in names]
     return found[0] if len(found) == 1 else None
@@ -131,37 +135,104 @@ def trusted_comment(bundle_id: str, version: int) -> str:
     return f"bundle:{bundle_id}\tversion:{version}\trole:author"
 
 
+class SumsTable(Mapping[str, str]):
+    """SHA256SUMS as parsed: path -> sha256 hex, read from the signed bytes themselves.
+
+    Holds the bytes (which the verifier keeps anyway), where each line starts, and an index of the paths:
+    about 16 bytes a line beyond the file, where a dict of strings would take about 250. Iterates in the
+    file's order, which is sorted by path.
+    """
+
+    __slots__ = ("_lookup", "raw", "starts")
+
+    def __init__(self, raw: bytes, starts: array[int]) -> None:
+        self.raw, self.starts = raw, starts
+        self._lookup: KeyedIndex | None = None
+
+    @property
+    def lookup(self) -> KeyedIndex:
+        """The index of the paths, built at the first lookup that `near` could not answer."""
+        if self._lookup is None:
+            self._lookup = KeyedIndex(len(self.starts), self.raw_path)
+            self._lookup.add_all(len(self.starts))  # no path comes twice: from_bytes checked they are sorted
+        return self._lookup
+
+    def near(self, raw: bytes, hint: int) -> int | None:
+        """The line of the path `raw` (UTF-8), tried first at line `hint`: walking a list sorted like this one,
+        the next line is most often the one."""
+        if 0 <= hint < len(self.starts) and self.raw_path(hint) == raw:
+            return hint
+        return self.lookup.find(raw)
+
+    def raw_path(self, j: int) -> bytes:
+        """Line `j`'s path, as UTF-8."""
+        end = self.starts[j + 1] if j + 1 < len(self.starts) else len(self.raw)
+        return self.raw[self.starts[j] + 66 : end - 1]
+
+    def path(self, j: int) -> str:
+        """Line `j`'s path."""
+        return self.raw_path(j).decode("utf-8")
+
+    def digest(self, j: int) -> str:
+        """Line `j`'s sha256, in hex."""
+        start = self.starts[j]
+        return self.raw[start : start + 64].decode("ascii")
+
+    def find(self, path: str) -> int | None:
+        """The line listing `path`, or None."""
+        return self.lookup.find(path.encode("utf-8", "surrogatepass"))
+
+    def __getitem__(self, path: str) -> str:
+        j = self.find(path)
+        if j is None:
+            raise KeyError(path)
+        return self.digest(j)
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self.find(path) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (self.path(j) for j in range(len(self.starts)))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
 @dataclass(frozen=True, slots=True)
 class Sums:
     """The signed root: path -> sha256 hex of every listed file."""
 
-    entries: dict[str, str]
+    entries: Mapping[str, str]  # a dict when made to be written; a SumsTable when parsed
 
     def to_bytes(self) -> bytes:
         """GNU sha256sum lines, sorted by path, LF endings, UTF-8."""
         return "".join(f"{digest}  {path}\n" for path, digest in sorted(self.entries.items())).encode()
 
     @classmethod
-    def from_bytes(cls, raw: bytes, layout: Layout = V1) -> Sums:
+    def from_bytes(cls, raw: bytes, layout: Layout = V1, max_lines: int | None = None,
+                   max_bytes: int | None = None) -> Sums:
         """Parse SHA256SUMS strictly (call only after its signature checked out).
 
-        In format 2, nothing under `.mirror/` but bundle.json and author.pub may be listed.
+        In format 2, nothing under `.mirror/` but bundle.json and author.pub may be listed. The caps default
+        to MAX_MEMBERS lines and MAX_SUMS_BYTES (docs/format.md, "Bounds").
 
         Raises:
             ManifestError: any deviation from the format.
         """
-        if len(raw) > MAX_SUMS_BYTES:
+        cap = MAX_MEMBERS if max_lines is None else max_lines
+        if len(raw) > (MAX_SUMS_BYTES if max_bytes is None else max_bytes):
             raise ManifestError("SHA256SUMS is too large")
         if not raw.endswith(b"\n") or b"\r" in raw:
             raise ManifestError("SHA256SUMS must be LF-terminated lines")
-        entries: dict[str, str] = {}
-        previous = ""
+        starts = array("Q")
+        previous, pos, number = "", 0, 0
         # Line by line from bytes: one decoded copy of the whole file would be four times its size if a
-        # single path held an astral character.
-        for number, line in enumerate(raw[:-1].split(b"\n"), start=1):
-            if number > MAX_MEMBERS:
-                raise ManifestError(f"SHA256SUMS lists more than {MAX_MEMBERS} files")
-            match = _LINE.fullmatch(line)
+        # single path held an astral character; one object per line would be several times its size.
+        while pos < len(raw):
+            number += 1
+            if number > cap:
+                raise ManifestError(f"SHA256SUMS lists more than {cap} files")
+            match = _LINE.match(raw, pos)
             if match is None:
                 raise ManifestError(f"SHA256SUMS line {number} is malformed")
             try:
@@ -171,19 +242,51 @@ class Sums:
             problem = name_problem(path)
             if problem is not None:
                 raise ManifestError(f"SHA256SUMS line {number}: {printable(path)!r}: {problem}")
-            if path in entries:
+            if path == previous:
                 raise ManifestError(f"SHA256SUMS lists {path} twice")
-            if path <= previous:
+            if path < previous:  # strictly sorted: no path can come twice
                 raise ManifestError(f"SHA256SUMS is not sorted at line {number}")
             if path in (layout.sums, layout.sig) or path.startswith(layout.endorsements) or (
                     layout.prefix and path.startswith(layout.prefix) and path not in (layout.meta, layout.author_key)):
                 raise ManifestError(f"SHA256SUMS must not list {printable(path)}")
-            entries[path] = match[1].decode("ascii")
-            previous = path
+            starts.append(pos)
+            previous, pos = path, match.end()
+        table = SumsTable(raw, starts)
         for required in (layout.meta, layout.author_key, *((PAGE_NAME,) if layout.has_page else ())):
-            if required not in entries:
+            if required not in table:
                 raise ManifestError(f"SHA256SUMS does not list {required}")
-        return cls(entries)
+        return cls(table)
+
+
+class FileColumns(Mapping[str, "FileMeta"]):
+    """bundle.json's size and type of each file SHA256SUMS lists, in columns by its line: 9 bytes a file.
+
+    What verification keeps (docs/format.md, "Bounds"); `file_details` reads the other fields when needed.
+    """
+
+    __slots__ = ("count", "sizes", "sums", "types")
+
+    def __init__(self, sums: SumsTable) -> None:
+        self.sums, self.count = sums, 0
+        self.sizes = array("q", [-1]) * len(sums)  # -1: not described (bundle.json and author.pub)
+        self.types = bytearray(len(sums))
+
+    def put(self, j: int, size: int, media: str) -> None:
+        """Record line `j`'s file."""
+        self.sizes[j], self.types[j] = size, _TYPE_CODES[media]
+        self.count += 1
+
+    def __getitem__(self, path: str) -> FileMeta:
+        j = self.sums.find(path)
+        if j is None or self.sizes[j] < 0:
+            raise KeyError(path)
+        return FileMeta(self.sizes[j], _TYPES[self.types[j]])
+
+    def __iter__(self) -> Iterator[str]:
+        return (self.sums.path(j) for j in range(len(self.sizes)) if self.sizes[j] >= 0)
+
+    def __len__(self) -> int:
+        return self.count
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +312,7 @@ class BundleMeta:
     created: str
     languages: tuple[str, ...]
     author_key: str
-    files: dict[str, FileMeta]
+    files: Mapping[str, FileMeta]  # FileColumns when read against a parsed SHA256SUMS
     supersedes: str | None = None
     format: str = CURRENT.format
 
@@ -229,26 +332,41 @@ class BundleMeta:
         return (json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=False) + "\n").encode()
 
     @classmethod
-    def from_bytes(cls, raw: bytes, listed: Collection[str] | None = None, details: bool = True) -> BundleMeta:
+    def from_bytes(cls, raw: bytes, listed: Collection[str] | None = None, details: bool = True,
+                   undescribed: Collection[str] = (), max_files: int | None = None,
+                   max_bytes: int | None = None) -> BundleMeta:
         """Parse bundle.json strictly (call only after its hash matched).
 
         Args:
-            raw: the bytes, at most MAX_META_BYTES.
-            listed: the files SHA256SUMS lists besides bundle.json and author.pub; when given, bundle.json
-                must describe exactly these (checked as each is read, so it describes at most that many).
+            raw: the bytes, at most `max_bytes` (default MAX_META_BYTES).
+            listed: the files SHA256SUMS lists; when given, bundle.json must describe exactly these, except
+                `undescribed` (bundle.json and author.pub), checked as each is read, so it describes at most
+                that many. A parsed SHA256SUMS (SumsTable) gives `files` as columns (FileColumns, size and
+                type only).
             details: keep each file's language, title, place, source and privacy record. Without them
                 (what verification needs), memory grows by a few hundred bytes per file, whatever the
                 signer wrote; `file_details` reads them one file at a time.
+            max_files: the cap on files (default MAX_MEMBERS).
 
         Raises:
             ManifestError: malformed, too large, duplicate or unknown keys, wrong types, other files.
         """
-        reader = _MetaReader(raw, listed, details)
-        files = dict(reader.files())
+        if isinstance(listed, SumsTable):
+            reader = _MetaReader(raw, listed, False, max_files, max_bytes, undescribed)
+            columns = FileColumns(listed)
+            for j, described in reader.lines():
+                columns.put(j, described.size, described.type)
+            files: Mapping[str, FileMeta] = columns
+            expected = len(listed) - len(undescribed)
+        else:
+            names = None if listed is None else set(listed) - set(undescribed)
+            reader = _MetaReader(raw, names, details, max_files, max_bytes)
+            files = dict(reader.files())
+            expected = len(files) if names is None else len(names)
         top = reader.top
         if set(top) != _META_KEYS:
             raise ManifestError("bundle.json has missing or unknown fields")
-        if listed is not None and len(files) != len(listed):
+        if len(files) != expected:
             raise ManifestError("bundle.json and SHA256SUMS list different files")
         return cls(top["id"], top["version"], top["title"], top["created"], top["languages"],
                    top["author_key"], files, top["supersedes"], top["format"])
@@ -271,14 +389,36 @@ def _expect(ok: bool, key: str) -> None:
 class _MetaReader:
     """Reads bundle.json against its schema; files are yielded as they are read, the other fields kept in `top`."""
 
-    def __init__(self, raw: bytes, listed: Collection[str] | None, details: bool) -> None:
-        if len(raw) > MAX_META_BYTES:
-            raise ManifestError(f"bundle.json is larger than {MAX_META_BYTES >> 20} MiB")
+    def __init__(self, raw: bytes, listed: Collection[str] | None, details: bool, max_files: int | None = None,
+                 max_bytes: int | None = None, undescribed: Collection[str] = ()) -> None:
+        cap = MAX_META_BYTES if max_bytes is None else max_bytes
+        if len(raw) > cap:
+            raise ManifestError(f"bundle.json is larger than {cap >> 20} MiB")
         self.doc, self.listed, self.details = JsonReader(raw, META_NAME), listed, details
+        self.max_files = MAX_MEMBERS if max_files is None else max_files
+        self.undescribed = undescribed
         self.top: dict[str, Any] = {}
 
     def files(self) -> Iterator[tuple[str, FileMeta]]:
         """Parse the whole document, yielding the files on the way."""
+        for path, _, described in self._walk():
+            yield path, described
+
+    def lines(self) -> Iterator[tuple[int, FileMeta]]:
+        """Parse the whole document against a parsed SHA256SUMS, yielding each file's line and size and type.
+
+        Raises:
+            ManifestError: also for a file given twice (the reader keeps no set of keys: the caller's
+                columns tell).
+        """
+        seen = bytearray(len(self.listed) if isinstance(self.listed, SumsTable) else 0)
+        for key, j, described in self._walk():
+            if seen[j]:
+                raise self.doc.error(f"JSON has the key {key!r} twice")
+            seen[j] = 1
+            yield j, described
+
+    def _walk(self) -> Iterator[tuple[str, int, FileMeta]]:
         fields: dict[str, Callable[[], Any]] = {
             "format": self._format, "id": self._id, "version": self._version,
             "title": lambda: self.doc.string(MAX_TEXT), "created": lambda: self.doc.string(64),
@@ -314,14 +454,21 @@ class _MetaReader:
     def _languages(self) -> tuple[str, ...]:
         return tuple(self.doc.string(35) for _ in self.doc.items(MAX_LANGUAGES))
 
-    def _files(self) -> Iterator[tuple[str, FileMeta]]:
-        entries = self.doc.small_objects(MAX_NAME_BYTES, MAX_ENTRY_BYTES)
+    def _files(self) -> Iterator[tuple[str, int, FileMeta]]:
+        table = self.listed if isinstance(self.listed, SumsTable) else None
+        entries = self.doc.small_objects(MAX_NAME_BYTES, MAX_ENTRY_BYTES, unique=table is None)
+        j = -1
         for count, (path, item) in enumerate(entries, start=1):
-            if self.listed is not None and path not in self.listed:
+            if table is not None:
+                found = table.near(path.encode("utf-8", "surrogatepass"), j + 1)
+                if found is None or path in self.undescribed:
+                    raise ManifestError("bundle.json and SHA256SUMS list different files")
+                j = found
+            elif self.listed is not None and path not in self.listed:
                 raise ManifestError("bundle.json and SHA256SUMS list different files")
-            _expect(count <= MAX_MEMBERS and (self.listed is not None or name_problem(path) is None),
+            _expect(count <= self.max_files and (self.listed is not None or name_problem(path) is None),
                     f"files/{printable(path)}")  # a listed path passed the name rules in SHA256SUMS
-            yield path, self._file(path, item)
+            yield path, j, self._file(path, item)
 
     def _file(self, path: str, item: dict[str, Any]) -> FileMeta:
         size, media = item.pop("size", None), item.pop("type", None)

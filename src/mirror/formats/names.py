@@ -31,8 +31,17 @@ def printable(name: str) -> str:
     return name.encode("unicode_escape").decode("ascii") if not name.isprintable() else name
 
 
+# A name of plain ASCII parts that every rule below allows (the common case, checked in C): letters, digits,
+# "_", "-" and inner dots, at most 255 per part; then only the device names remain to be ruled out.
+_PLAIN_PART = r"[A-Za-z0-9_-](?:[A-Za-z0-9_.-]{0,253}[A-Za-z0-9_-])?"
+_PLAIN = re.compile(f"{_PLAIN_PART}(?:/{_PLAIN_PART})*")
+_DEVICE = re.compile(r"(?:^|/)(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:[./]|$)", re.IGNORECASE)
+
+
 def name_problem(name: str) -> str | None:
     """Why `name` is not allowed, or None when it is."""
+    if len(name) <= MAX_NAME_BYTES and _PLAIN.fullmatch(name) and not _DEVICE.search(name):
+        return None
     if not name:
         return "empty name"
     if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
@@ -73,24 +82,9 @@ def check_member_name(name: str) -> None:
 
 def collision_key(name: str) -> str:
     """Names with equal keys would land on the same file on some system."""
+    if name.isascii():  # NFKC leaves ASCII as it is, and casefold() is lower() there: the common case, fast
+        return name.lower()
     return unicodedata.normalize("NFKC", name).casefold()
-
-
-def find_collision(names: list[str]) -> tuple[str, str] | None:
-    """The first pair of names that collide on a case-insensitive or normalizing system.
-
-    Only each key's hash is kept (a key is recomputed when two hashes meet): the keys of 100,000 long names
-    would take as much memory as the names.
-    """
-    seen: dict[int, list[str]] = {}
-    for name in names:
-        key = collision_key(name)
-        earlier = seen.setdefault(hash(key), [])
-        for other in earlier:
-            if collision_key(other) == key:
-                return other, name
-        earlier.append(name)
-    return None
 
 
 SLUG_CHARS = 60

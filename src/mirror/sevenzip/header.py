@@ -12,18 +12,33 @@ from __future__ import annotations
 
 import codecs
 import struct
+from array import array
+from dataclasses import dataclass, field
 
 from mirror.errors import ArchiveError
 from mirror.formats.names import MAX_NAME_BYTES
-from mirror.sevenzip.model import Archive, Coder, Folder, Limits, Member
+from mirror.formats.table import NameColumn
+from mirror.sevenzip.model import Archive, Coder, Folder, Limits, MemberTable
 
 (K_END, K_HEADER, K_ARCHIVE_PROPS, K_ADD_STREAMS, K_MAIN_STREAMS, K_FILES, K_PACK_INFO, K_UNPACK_INFO,
  K_SUBSTREAMS, K_SIZE, K_CRC, K_FOLDER, K_UNPACK_SIZE, K_NUM_UNPACK, K_EMPTY_STREAM, K_EMPTY_FILE,
  K_ANTI, K_NAME) = range(18)
 K_ATTRIBUTES, K_ENCODED_HEADER, K_DUMMY = 0x15, 0x17, 0x19
 
-Streams = list[tuple[int, int | None, int]]  # (size, crc, folder index) of each file stream
 _NAMES_SLICE = 1 << 20
+_BITS = bytes.maketrans(b"01", b"\x00\x01")
+
+
+@dataclass(slots=True)
+class Streams:
+    """Size, CRC (-1: none) and block of each file stream, in columns: a header may declare a million."""
+
+    sizes: array[int] = field(default_factory=lambda: array("Q"))
+    crcs: array[int] = field(default_factory=lambda: array("q"))
+    folders: array[int] = field(default_factory=lambda: array("q"))
+
+    def __len__(self) -> int:
+        return len(self.sizes)
 
 
 class Buf:
@@ -57,12 +72,16 @@ class Buf:
             raise ArchiveError(f"archive declares too many {what} ({n})")
         return n
 
-    def bits(self, n: int) -> list[bool]:
+    def bits(self, n: int) -> bytearray:
+        """`n` bits, most significant first, as one byte (0 or 1) each."""
         raw = self.take((n + 7) // 8)
-        return [bool(raw[i // 8] & (0x80 >> (i % 8))) for i in range(n)]
+        if not raw:
+            return bytearray()
+        text = bin(int.from_bytes(raw, "big"))[2:].zfill(8 * len(raw))[:n]
+        return bytearray(text.encode("ascii").translate(_BITS))
 
-    def defined(self, n: int) -> list[bool]:
-        return [True] * n if self.byte() else self.bits(n)
+    def defined(self, n: int) -> bytearray:
+        return bytearray(b"\x01") * n if self.byte() else self.bits(n)
 
     def u32(self) -> int:
         return int(struct.unpack("<I", self.take(4))[0])
@@ -75,7 +94,7 @@ class Buf:
 
 def parse_header(buf: Buf, limits: Limits, header_pos: int) -> Archive:
     folders: list[Folder] = []
-    streams: Streams = []
+    streams = Streams()
     prop = buf.byte()
     if prop == K_ARCHIVE_PROPS:
         raise ArchiveError("archive properties are not supported")
@@ -84,15 +103,15 @@ def parse_header(buf: Buf, limits: Limits, header_pos: int) -> Archive:
     if prop == K_MAIN_STREAMS:
         folders, streams = parse_streams(buf, limits, header_pos)
         prop = buf.byte()
-    members: list[Member] = []
+    members = MemberTable()
     if prop == K_FILES:
         members = _read_files(buf, limits, streams)
         prop = buf.byte()
     if prop != K_END:
         raise ArchiveError("archive header is malformed")
-    if sum(1 for m in members if m.has_stream) != len(streams):
+    if sum(1 for i in range(len(members)) if members.has_stream(i)) != len(streams):
         raise ArchiveError("archive header lists a different number of files and data streams")
-    return Archive(tuple(members), tuple(folders))
+    return Archive(members, tuple(folders))
 
 
 def parse_streams(
@@ -180,6 +199,8 @@ def _read_substreams(
     buf: Buf, limits: Limits, folders: list[Folder]
 ) -> Streams:
     counts = [1] * len(folders)
+    streams = Streams()
+    actual: list[int] = []
     prop = buf.byte()
     if prop == K_SUBSTREAMS:
         prop = buf.byte()
@@ -188,51 +209,60 @@ def _read_substreams(
             prop = buf.byte()
         if sum(counts) > limits.max_members:
             raise ArchiveError("archive declares too many files")
-        sizes: list[list[int]] = []
-        for folder, count in zip(folders, counts, strict=True):
-            these = [buf.number() for _ in range(count - 1)] if prop == K_SIZE and count else []
-            if count:
-                if sum(these) > folder.unpack_size:
-                    raise ArchiveError("archive declares file sizes larger than their block")
-                these.append(folder.unpack_size - sum(these))
-            sizes.append(these)
+        actual = []  # streams per block: without sizes, a block holds one (as 7-Zip reads it)
+        for index, (folder, count) in enumerate(zip(folders, counts, strict=True)):
+            if not count:
+                actual.append(0)
+                continue
+            total, listed = 0, count - 1 if prop == K_SIZE else 0
+            for _ in range(listed):
+                size = buf.number()
+                total += size
+                streams.sizes.append(size)
+            if total > folder.unpack_size:
+                raise ArchiveError("archive declares file sizes larger than their block")
+            streams.sizes.append(folder.unpack_size - total)
+            streams.folders.extend(array("q", [index]) * (listed + 1))
+            actual.append(listed + 1)
         if prop == K_SIZE:
             prop = buf.byte()
         unknown = sum(c for f, c in zip(folders, counts, strict=True) if not (c == 1 and f.crc is not None))
-        extra: list[int | None] = [None] * unknown
+        extra = array("q", [-1]) * unknown
         if prop == K_CRC:
             defined = buf.defined(unknown)
-            extra = [buf.u32() if d else None for d in defined]
+            extra = array("q", (buf.u32() if d else -1 for d in defined))
             prop = buf.byte()
         if prop != K_END:
             raise ArchiveError("archive header is malformed (substreams)")
         prop = buf.byte()
     else:
-        sizes = [[f.unpack_size] for f in folders]
-        extra = [None] * len(folders)
+        actual = [1] * len(folders)
+        extra = array("q", [-1]) * len(folders)
+        for index, folder in enumerate(folders):
+            streams.sizes.append(folder.unpack_size)
+            streams.folders.append(index)
     if prop != K_END:
         raise ArchiveError("archive header is malformed (streams)")
-    streams: Streams = []
     pending = iter(extra)
-    for index, (folder, these) in enumerate(zip(folders, sizes, strict=True)):
-        for size in these:
-            crc = folder.crc if len(these) == 1 and folder.crc is not None else next(pending, None)
-            streams.append((size, crc, index))
+    for folder, count in zip(folders, actual, strict=True):
+        for _ in range(count):
+            crc = folder.crc if count == 1 and folder.crc is not None else next(pending, -1)
+            streams.crcs.append(crc)
     return streams
 
 
-def _read_files(buf: Buf, limits: Limits, streams: Streams) -> list[Member]:
+def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
     n = buf.count(limits.max_members, "files")
-    empty_stream, empty_file, anti = [False] * n, [False] * n, [False] * n
-    names: list[str] | None = None
-    attributes: list[int | None] = [None] * n
+    empty_stream, empty_file, anti = bytearray(n), bytearray(n), bytearray(n)
+    names: NameColumn | None = None
+    attributes = array("q", [-1]) * n
     while (prop := buf.byte()) != K_END:
         body = Buf(buf.take(buf.number()))
         if prop == K_EMPTY_STREAM:
             empty_stream = body.bits(n)
         elif prop in (K_EMPTY_FILE, K_ANTI):
             flags = iter(body.bits(sum(empty_stream)))
-            values = [next(flags) if e else False for e in empty_stream]
+            values = bytearray(next(flags) if e else 0 for e in empty_stream)
             if prop == K_EMPTY_FILE:
                 empty_file = values
             else:
@@ -243,33 +273,42 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> list[Member]:
             defined = body.defined(n)
             if body.byte() != 0:
                 raise ArchiveError("external attributes are not supported")
-            attributes = [body.u32() if d else None for d in defined]
+            attributes = array("q", (body.u32() if d else -1 for d in defined))
     if names is None:
         raise ArchiveError("archive does not name its files")
-    members, stream_iter = [], iter(streams)
+    members, stream = MemberTable(), 0
+    if len(streams) == n and not any(empty_stream):  # every member has data (bundles mirror writes): whole columns
+        members.names, members.sizes = names, streams.sizes
+        members.crcs, members.folders = streams.crcs, streams.folders
+        members.attributes, members.flags = attributes, bytearray(b"\x01") * n
+        return members
     for i in range(n):
-        size, crc, folder = (0, None, None) if empty_stream[i] else next(stream_iter, (0, None, None))
-        members.append(Member(names[i], size, crc, folder, attributes[i], not empty_stream[i],
-                              empty_file[i], anti[i]))
+        size, crc, folder = 0, None, None
+        if not empty_stream[i] and stream < len(streams):
+            size, crc, folder = streams.sizes[stream], streams.crcs[stream], streams.folders[stream]
+            stream += 1
+        attribute = attributes[i]
+        members.append(names.raw(i), size, None if crc is None or crc < 0 else crc, folder,
+                       None if attribute < 0 else attribute, not empty_stream[i], bool(empty_file[i]), bool(anti[i]))
     return members
 
 
-def _read_names(body: Buf, n: int) -> list[str]:
-    """The names, decoded a slice at a time: one decoded copy of all of them could be twice their size."""
+def _read_names(body: Buf, n: int) -> NameColumn:
+    """The names, decoded a slice at a time into one UTF-8 column: a Python string each would cost far more."""
     if body.byte() != 0:
         raise ArchiveError("external file names are not supported")
     raw = body.take(len(body.data) - body.pos)
     if len(raw) % 2:
         raise ArchiveError("file names are malformed")
     decoder = codecs.getincrementaldecoder("utf-16-le")()  # strict: a lone surrogate is an error
-    names: list[str] = []
+    names = NameColumn()
     carry = ""
     try:
         for start in range(0, len(raw), _NAMES_SLICE):
             end = start + _NAMES_SLICE
             parts = (carry + decoder.decode(raw[start:end], final=end >= len(raw))).split("\0")
             carry = parts.pop()  # each name ends in a NUL unit: the last part is the start of the next one
-            names += parts
+            names.extend(part.encode("utf-8") for part in parts)
             if len(names) > n or len(carry) > MAX_NAME_BYTES:
                 break
     except UnicodeDecodeError:

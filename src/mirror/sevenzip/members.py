@@ -13,11 +13,16 @@ any data is decoded, in time linear in the size of the header.
 
 from __future__ import annotations
 
+import re
 import stat
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from typing import overload
 
 from mirror.errors import ArchiveError
-from mirror.formats.names import check_member_name, find_collision, printable
-from mirror.sevenzip.model import MAX_FOLDERS, Archive, Member
+from mirror.formats.names import check_member_name, collision_key, printable
+from mirror.formats.table import KeyedIndex
+from mirror.sevenzip.model import MAX_FOLDERS, Archive, Member, MemberTable
 
 
 def _check_member(member: Member) -> None:
@@ -37,7 +42,7 @@ def _check_member(member: Member) -> None:
             raise ArchiveError(f"member {shown!r} has set-id or sticky bits ({mode & 0o7777:o})")
 
 
-def _folders(names: list[str]) -> set[str]:
+def _folders(names: Iterable[str]) -> set[str]:
     """Every folder the names need, each made once: linear in the total length of the names.
 
     Raises:
@@ -54,31 +59,189 @@ def _folders(names: list[str]) -> set[str]:
     return folders
 
 
-def regular_files(archive: Archive) -> list[Member]:
+# Attributes of a regular file that _check_member accepts at once: none stored, or the archive bit and/or a
+# regular file's POSIX mode 0644 (what mirror create and 7-Zip on Linux write), with nothing else set.
+_PLAIN_ATTRIBUTES = frozenset({-1, 0, 0x20, 0x8000 | ((stat.S_IFREG | 0o644) << 16),
+                               0x20 | 0x8000 | ((stat.S_IFREG | 0o644) << 16)})
+
+
+class Files(Sequence[Member]):
+    """The regular files of an archive, in archive order: a view of its member table, found by name.
+
+    About 12 bytes per file beyond the table (its position, and a slot of the name index, half empty).
+    `name in files` and `files.find(name)` look a name up in constant time.
+    """
+
+    __slots__ = ("lookup", "positions", "table")
+
+    def __init__(self, table: MemberTable, positions: array[int]) -> None:
+        self.table, self.positions = table, positions
+        self.lookup = KeyedIndex(len(positions), self.raw)
+
+    def raw(self, k: int) -> bytes:
+        """File `k`'s name as UTF-8."""
+        return self.table.names.raw(self.positions[k])
+
+    def name(self, k: int) -> str:
+        """File `k`'s name."""
+        return self.table.names.name(self.positions[k])
+
+    def size(self, k: int) -> int:
+        """File `k`'s declared size."""
+        return self.table.sizes[self.positions[k]]
+
+    def has_stream(self, k: int) -> bool:
+        """Whether file `k` has a data stream (an empty file has none)."""
+        return self.table.has_stream(self.positions[k])
+
+    def position(self, member: Member, start: int = 0) -> int | None:
+        """The position among the files of `member` (one from this archive's table), looking from `start` on
+        first: members come in archive order, so a caller walking them passes the last position found."""
+        positions = self.positions
+        if member.index >= 0:
+            k = start
+            while k < len(positions) and positions[k] < member.index:
+                k += 1
+            if k < len(positions) and positions[k] == member.index:
+                return k
+        return self.find(member.name)
+
+    def names(self) -> Iterator[str]:
+        """Every file's name, in archive order."""
+        return (self.name(k) for k in range(len(self)))
+
+    def find(self, name: str) -> int | None:
+        """The position among the files of the one named `name`, or None."""
+        return self.lookup.find(name.encode("utf-8", "surrogatepass"))
+
+    def __contains__(self, item: object) -> bool:
+        name = item.name if isinstance(item, Member) else item
+        return isinstance(name, str) and self.find(name) is not None
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @overload
+    def __getitem__(self, k: int) -> Member: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[Member]: ...
+
+    def __getitem__(self, k: int | slice) -> Member | list[Member]:
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        return self.table[self.positions[k]]
+
+
+_SPECIAL = re.compile(rb"[A-Z\x80-\xff]")  # a name whose collision key may differ from it
+
+
+class NameList(Sequence[str]):
+    """The names of `files`, in archive order, as a sequence of strings made on demand."""
+
+    __slots__ = ("files",)
+
+    def __init__(self, files: Files) -> None:
+        self.files = files
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    @overload
+    def __getitem__(self, k: int) -> str: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[str]: ...
+
+    def __getitem__(self, k: int | slice) -> str | list[str]:
+        if isinstance(k, slice):
+            return [self.files.name(j) for j in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError("file index out of range")
+        return self.files.name(k)
+
+    def __iter__(self) -> Iterator[str]:
+        return self.files.names()
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.files.find(name) is not None
+
+
+def regular_files(archive: Archive) -> Files:
     """Every member checked; the regular files, in archive order. Linear time in the size of the header.
 
     Raises:
         ArchiveError: the first problem found.
     """
-    files: list[Member] = []
+    table = archive.members
+    positions = array("i")
     directories: set[str] = set()
-    names: set[str] = set()
-    for member in archive.members:
+    plain = _PLAIN_ATTRIBUTES
+    for i in range(len(table)):
+        if table.flags[i] == 1 and table.attributes[i] in plain:  # a plain file with data: its name alone
+            check_member_name(table.name(i))
+            positions.append(i)
+            continue
+        member = table[i]
         _check_member(member)
         if member.is_dir:
             directories.add(member.name)
+            if len(directories) > MAX_FOLDERS:  # each must be a folder some file needs: at most that many
+                raise ArchiveError(f"the bundle needs more than {MAX_FOLDERS} folders")
             continue
-        if member.name in names:
-            raise ArchiveError(f"member {printable(member.name)!r} appears twice")
-        names.add(member.name)
-        files.append(member)
-    parents = _folders([m.name for m in files])
+        positions.append(i)
+    files = Files(table, positions)
+    twice = files.lookup.add_all(len(files))
+    if twice is not None:
+        name = printable(files.name(twice))
+        raise ArchiveError(f"member {name!r} appears twice")
+    parents = _folders(files.names())
     if directories - parents:
         raise ArchiveError(f"unexpected folder {printable(sorted(directories - parents)[0])!r} in the bundle")
-    if parents & names:
-        raise ArchiveError(f"{printable(sorted(parents & names)[0])!r} is both a file and a folder")
-    collision = find_collision(sorted(names | parents))
+    both = sorted(p for p in parents if files.find(p) is not None)
+    if both:
+        raise ArchiveError(f"{printable(both[0])!r} is both a file and a folder")
+    collision = find_collision(files, sorted(parents))
     if collision is not None:
         raise ArchiveError(f"members {printable(collision[0])!r} and {printable(collision[1])!r} collide on some "
                            "systems (case or Unicode normalization)")
     return files
+
+
+def find_collision(files: Files, folders: list[str]) -> tuple[str, str] | None:
+    """A pair of names (files, then folders) that collide on a case-insensitive or normalizing system, in
+    sorted order; None when none do.
+
+    A name of ASCII without capitals is its own key (NFKC leaves ASCII alone; nothing to fold), and such names
+    are all distinct (regular_files refused duplicates and a file that is also a folder). So only the other
+    names are keyed: each key is looked up among the names themselves, and among the other keys in an index
+    that keeps only a keyed hash of each (two keys are compared, each made again from its name, only when
+    their hashes are equal): a few bytes a name, and a crafted hash collision costs a comparison, never a
+    wrong answer.
+    """
+    folder_set = set(folders)
+    special = [k for k in range(len(files)) if _SPECIAL.search(files.raw(k))]
+    special_folders = [f for f in folders if _SPECIAL.search(f.encode("utf-8", "surrogatepass"))]
+    count = len(special) + len(special_folders)
+
+    def name(i: int) -> str:
+        return files.name(special[i]) if i < len(special) else special_folders[i - len(special)]
+
+    def key(i: int) -> bytes:
+        return collision_key(name(i)).encode("utf-8", "surrogatepass")
+
+    index = KeyedIndex(count, key, tagged=True)
+    for i in range(count):
+        raw = key(i)
+        text = raw.decode("utf-8", "surrogatepass")
+        plain = not _SPECIAL.search(raw) and text != name(i)  # then a plain name equal to this key collides
+        if plain and (files.find(text) is not None or text in folder_set):
+            first, second = sorted((text, name(i)))
+            return first, second
+        earlier = index.add(i, raw)
+        if earlier is not None:
+            first, second = sorted((name(earlier), name(i)))
+            return first, second
+    return None

@@ -8,9 +8,13 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import overload
 
 from mirror.formats.manifest import MAX_MEMBERS
+from mirror.formats.table import NameColumn
 
 MAGIC = b"7z\xbc\xaf\x27\x1c"
 CHUNK = 1 << 20
@@ -38,11 +42,18 @@ ACCEPTED_METHODS = frozenset({COPY, LZMA2, LZMA1, BCJ, DELTA})
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Caps applied before anything is decompressed."""
+    """Caps applied before anything is decompressed (docs/format.md, "Bounds").
+
+    `max_members` also caps the lines of SHA256SUMS and the files of bundle.json; the two signed lists have
+    their own caps in bytes (None: formats/manifest.py's MAX_SUMS_BYTES and MAX_META_BYTES). Only a benchmark
+    raises them (bench/verify_scale.py).
+    """
 
     max_members: int = MAX_MEMBERS
     max_total_size: int = 16 << 30
     max_header: int = MAX_HEADER
+    max_sums_bytes: int | None = None
+    max_meta_bytes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,7 @@ class Member:
     has_stream: bool
     is_empty_file: bool
     is_anti: bool
+    index: int = -1  # its position in the archive's MemberTable, when it came from one
 
     @property
     def unix_mode(self) -> int | None:
@@ -97,9 +109,90 @@ class Member:
         return not self.has_stream and not self.is_empty_file
 
 
+_STREAM, _EMPTY_FILE, _ANTI = 1, 2, 4
+
+
+class MemberTable(Sequence[Member]):
+    """The members of an archive in columns: about 60 bytes and the name's UTF-8 bytes per member.
+
+    Indexing gives a `Member` made on the spot (a view: the table holds no objects per member); `name(i)`,
+    `size(i)`, `folder(i)` and `has_stream(i)` read one column without making one.
+    """
+
+    __slots__ = ("attributes", "crcs", "flags", "folders", "names", "sizes")
+
+    def __init__(self) -> None:
+        self.names = NameColumn()
+        self.sizes = array("Q")
+        self.crcs = array("q")  # -1: none
+        self.folders = array("q")  # -1: no data stream
+        self.attributes = array("q")  # -1: none stored
+        self.flags = bytearray()
+
+    @classmethod
+    def of(cls, members: Iterable[Member]) -> MemberTable:
+        """A table of `members`."""
+        table = cls()
+        for m in members:
+            table.append(m.name.encode("utf-8", "surrogatepass"), m.size, m.crc, m.folder, m.attributes,
+                         m.has_stream, m.is_empty_file, m.is_anti)
+        return table
+
+    def append(self, name: bytes, size: int, crc: int | None, folder: int | None, attributes: int | None,
+               has_stream: bool, is_empty_file: bool, is_anti: bool) -> None:
+        """Add one member; `name` as UTF-8."""
+        self.names.append(name)
+        self.sizes.append(size)
+        self.crcs.append(-1 if crc is None else crc)
+        self.folders.append(-1 if folder is None else folder)
+        self.attributes.append(-1 if attributes is None else attributes)
+        self.flags.append(has_stream * _STREAM | is_empty_file * _EMPTY_FILE | is_anti * _ANTI)
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    @overload
+    def __getitem__(self, i: int) -> Member: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Member]: ...
+
+    def __getitem__(self, i: int | slice) -> Member | list[Member]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("member index out of range")
+        crc, folder, attributes, flags = self.crcs[i], self.folders[i], self.attributes[i], self.flags[i]
+        return Member(self.names.name(i), self.sizes[i], None if crc < 0 else crc, None if folder < 0 else folder,
+                      None if attributes < 0 else attributes, bool(flags & _STREAM), bool(flags & _EMPTY_FILE),
+                      bool(flags & _ANTI), i)
+
+    def __iter__(self) -> Iterator[Member]:
+        return (self[i] for i in range(len(self)))
+
+    def name(self, i: int) -> str:
+        """Member `i`'s name."""
+        return self.names.name(i)
+
+    def size(self, i: int) -> int:
+        """Member `i`'s declared size."""
+        return self.sizes[i]
+
+    def folder(self, i: int) -> int | None:
+        """The block holding member `i`'s data, or None."""
+        folder = self.folders[i]
+        return None if folder < 0 else folder
+
+    def has_stream(self, i: int) -> bool:
+        """Whether member `i` has a data stream."""
+        return bool(self.flags[i] & _STREAM)
+
+
 @dataclass(frozen=True, slots=True)
 class Archive:
     """The parsed header of a 7z archive."""
 
-    members: tuple[Member, ...]
-    folders: tuple[Folder, ...]
+    members: MemberTable = field(default_factory=MemberTable)
+    folders: tuple[Folder, ...] = ()

@@ -43,6 +43,7 @@ from mirror.sevenzip.model import (
     Folder,
     Limits,
     Member,
+    MemberTable,
 )
 
 # Repacking is harmless (the signature covers the list of hashes, not the archive), but mirror reads only the
@@ -76,7 +77,7 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
     if length > limits.max_header:
         raise ArchiveError("archive header is too large")
     if length == 0:
-        return Archive((), ())
+        return Archive()
     fp.seek(32 + offset)
     raw: bytes | bytearray = fp.read(length)
     if zlib.crc32(raw) != crc:
@@ -233,18 +234,34 @@ def iter_members(fp: BinaryIO, archive: Archive, crc: bool = True, chunk: int = 
     Raises:
         ArchiveError: damaged or truncated data, CRC mismatch.
     """
-    by_folder: dict[int, list[Member]] = {}
-    for member in archive.members:
-        if member.folder is not None:
-            by_folder.setdefault(member.folder, []).append(member)
+    table = archive.members
+    # Members with data come in the order of their blocks (header.py assigns streams in order), so each block's
+    # members are one run: walked by index, one Member made at a time.
+    starts: dict[int, int] = {}
+    for i in range(len(table)):
+        folder_index = table.folders[i]
+        if folder_index >= 0 and folder_index not in starts:
+            starts[folder_index] = i
     for index, folder in enumerate(archive.folders):
-        members = by_folder.get(index, [])
-        if want is not None and not any(want(m) for m in members):
+        first = starts.get(index)
+        if first is None:
+            continue
+        if want is not None and not any(want(m) for m in _block(table, index, first)):
             continue
         reader = _FolderReader(fp, folder)
-        for member in members:
+        for member in _block(table, index, first):
             chunks = reader.chunks(member.size, chunk)
             yield member, _checked(chunks, member) if crc else chunks
+
+
+def _block(table: MemberTable, index: int, first: int) -> Iterator[Member]:
+    """The members of block `index`, from its first, `first`, in order."""
+    for i in range(first, len(table)):
+        folder = table.folders[i]
+        if folder == index:
+            yield table[i]
+        elif folder >= 0:
+            return
 
 
 def iter_block(fp: BinaryIO, archive: Archive, index: int) -> Iterator[tuple[Member, Iterator[bytes]]]:
@@ -255,8 +272,10 @@ def iter_block(fp: BinaryIO, archive: Archive, index: int) -> Iterator[tuple[Mem
         IndexError: no such block.
     """
     reader = _FolderReader(fp, archive.folders[index])
-    for member in archive.members:
-        if member.folder == index:
+    table = archive.members
+    for i in range(len(table)):
+        if table.folders[i] == index:
+            member = table[i]
             yield member, _checked(reader.chunks(member.size), member)
 
 
