@@ -13,10 +13,13 @@ from click.testing import CliRunner
 
 from conftest import invoke
 from helpers import AUTHOR, ENDORSEMENTS, META, SIG, SUMS, require_tool, run, sevenzip_extract, sevenzip_rebuild
+from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.bundle.verify import verify_bundle
 from mirror.sevenzip import read_archive
 from mirror.sevenzip.model import Limits
 from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
+from room import noise_jpeg
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -423,3 +426,29 @@ def test_a_full_bundle_can_be_endorsed_by_dropping_unknown_ones(bundle: Path, pe
     assert "Everything is Ok" in run(require_tool("7zz"), "t", out).stdout
     after = _members(out, tmp_path / "b")
     assert {n: d for n, d in after.items() if not n.startswith(ENDORSEMENTS)} == _members(bundle, tmp_path / "a")
+
+
+def test_parts_of_differently_endorsed_copies_count_together(sources: Path, secret: SecretKey, people: Keyring,
+                                                             reader: Path, tmp_path: Path, runner: CliRunner) -> None:
+    """One part from a copy bob endorsed, the rest from a copy carol endorsed: extract counts both, as join does
+    (exit 0 with K=2); parts that all come from bob's copy still count one endorser (exit 5)."""
+    for i in range(3):  # photos large enough to be split apart
+        (sources / "photos" / f"big-{i}.jpg").write_bytes(noise_jpeg(400, 300))
+    bundle = create_bundle(CreateRequest(sources, tmp_path / "big.7z", title="Parts"), secret).out
+    copies = {}
+    for name in ("bob", "carol"):
+        endorsed_copy = _endorse(runner, bundle, name, "knows-author", tmp_path / f"{name}.7z")
+        out = tmp_path / f"parts-{name}"
+        size = str(endorsed_copy.stat().st_size * 3 // 4)
+        code, _, err = invoke(runner, "split", endorsed_copy, "--max-size", size, "-o", out)
+        assert code == 0, err
+        copies[name] = sorted(out.iterdir())
+    assert len(copies["bob"]) == len(copies["carol"]) >= 2
+    mixed = [copies["bob"][0], *copies["carol"][1:]]
+    code, out, err = invoke(runner, "extract", *mixed, tmp_path / "got", "--require-endorsers", "2")
+    assert code == 0, out + err
+    code, _, err = invoke(runner, "join", *mixed, "-o", tmp_path / "joined.7z")
+    assert code == 0, err
+    assert invoke(runner, "verify", tmp_path / "joined.7z", "--require-endorsers", "2")[0] == 0
+    code, _, _ = invoke(runner, "extract", *copies["bob"], tmp_path / "bob-only", "--require-endorsers", "2")
+    assert code == 5 and not (tmp_path / "bob-only").exists()

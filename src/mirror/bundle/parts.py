@@ -27,7 +27,7 @@ from pathlib import Path
 
 from mirror.bundle.destination import check_new, new_folders
 from mirror.bundle.staging import Staged, stage
-from mirror.bundle.verify import Keys, VerifiedBundle, verify_bundle
+from mirror.bundle.verify import Keys, VerifiedBundle, snapshot, verify_bundle
 from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner, VerificationError
 from mirror.formats.manifest import PAGE_NAME
 from mirror.formats.names import readable_name
@@ -35,7 +35,7 @@ from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
 from mirror.safeio import atomic_output, rename_noreplace
 from mirror.sevenzip.volumes import volume_set
 from mirror.sevenzip.writer import COPY_CHUNK, ArchiveWriter
-from mirror.trust.policy import Policy
+from mirror.trust.policy import AuthorTrusted, Evidence, Policy, Verdict
 
 SLACK = 1024  # beside the measured shared part: a longer marker, block boundaries; a short estimate is corrected
 PER_MEMBER = 96  # a member's entry in the header: its name (UTF-16, compressed) and sizes, CRC, attributes
@@ -341,6 +341,17 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False) ->
     return result
 
 
+def combined_verdict(verified: list[VerifiedBundle], keys: Keys, policy: Policy | None) -> Verdict:
+    """The policy's verdict on parts of one bundle taken together: the endorsements each part carries count
+    once each, as they would in the bundle `join` makes of them (copies endorsed by different people may
+    have been split). A part trusted alone makes the whole trusted."""
+    if any(v.trusted for v in verified):
+        return next(v.verdict for v in verified if v.trusted)
+    evidence = Evidence(verified[0].public, tuple(e.evidence for v in verified for e in v.endorsements
+                                                  if e.evidence is not None))
+    return (policy or AuthorTrusted()).judge(evidence, snapshot(keys))
+
+
 def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrusted: bool = False,
                   parent: Path = Path(), policy: Policy | None = None) -> PartsExtracted:
     """Verify each bundle or part, then write what they carry into the new folder `dest`.
@@ -358,7 +369,7 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
         staging.mkdir()
         staged = stage(paths, keys, staging, policy=policy, untrusted_ok=allow_untrusted)
         first = staged.first
-        if not all(v.trusted for v in staged.verified) and not allow_untrusted:
+        if not allow_untrusted and not combined_verdict(staged.verified, keys, policy).trusted:
             raise UntrustedSigner(first.key_id, first.fingerprint)
         if dest is None:
             dest = parent / readable_name(first.meta.title, first.meta.bundle_id, first.meta.version)
