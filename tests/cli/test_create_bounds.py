@@ -8,10 +8,12 @@ import pytest
 from click.testing import CliRunner
 
 import mirror.bundle.caps
+import mirror.bundle.create
 import mirror.bundle.prepare
 from conftest import invoke
 from helpers import make_jpeg
 from mirror.bundle.create import CreateRequest, prepare_bundle, write_bundle
+from mirror.bundle.sources import SourceFile
 from mirror.errors import InputError
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
@@ -71,3 +73,22 @@ def test_a_source_changed_after_the_check_stops_the_writing(sources: Path, secre
     with pytest.raises(InputError, match="changed while the bundle was being made"):
         write_bundle(prepared, secret)
     assert list(tmp_path.glob("b.7z*")) == []
+
+
+def test_a_cleaned_photo_is_written_from_its_kept_ranges(sources: Path, secret: SecretKey, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writing pass rebuilds each unchanged JPEG from the ranges the check kept, without parsing it again;
+    the bundle verifies (the self-check compares every member with the signed hash)."""
+    out = tmp_path / "b.7z"
+    prepared = prepare_bundle(CreateRequest(sources, out))
+    prepared.check()
+    assert "photos/square.jpg" in prepared.recipes
+    real = mirror.bundle.create.stored_bytes
+
+    def accounts_only(item: SourceFile, raw: bytes, request: CreateRequest) -> object:
+        assert item.kind != "photo" or item.member not in prepared.recipes, item.member
+        return real(item, raw, request)
+
+    monkeypatch.setattr(mirror.bundle.create, "stored_bytes", accounts_only)
+    result = write_bundle(prepared, secret)
+    assert result.photos >= 1 and out.exists()

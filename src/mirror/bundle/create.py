@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from mirror.bundle.caps import check_meta
 from mirror.bundle.page import MAX_RENDERED, PageAccount, PageInfo, render_page, strip_front_matter
-from mirror.bundle.prepare import CreateRequest, Prepared, prepare_bundle, stored_bytes
+from mirror.bundle.prepare import CreateRequest, Prepared, file_key, prepare_bundle, stored_bytes
 from mirror.bundle.sources import SourceFile
 from mirror.bundle.verify import Keys, verify_bundle
 from mirror.errors import ConfigError, InputError
@@ -42,6 +42,7 @@ from mirror.formats.manifest import (
 )
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.timefmt import now_text
+from mirror.privacy.exif import follow
 from mirror.safeio import atomic_output, read_regular
 from mirror.sevenzip import Archive, Limits, read_archive
 from mirror.sevenzip.writer import ArchiveWriter
@@ -149,10 +150,16 @@ def _ahead(load: Callable[[SourceFile], bytes], items: list[SourceFile], depth: 
 
 def _loader(prepared: Prepared) -> Callable[[SourceFile], bytes]:
     """Reads a file again for the writing pass: the bytes the checking pass hashed, or InputError."""
-    request, digests = prepared.request, prepared.digests
+    request, digests, recipes = prepared.request, prepared.digests, prepared.recipes
 
     def load(item: SourceFile) -> bytes:
-        raw = read_regular(item.path)
+        known = recipes.get(item.member)
+        if known is not None and file_key(item.path) == known[0]:
+            raw = read_regular(item.path)
+            if file_key(item.path) == known[0]:  # the very file cleaned before: its kept ranges, as they were
+                return follow(known[1], raw)
+        else:
+            raw = read_regular(item.path)
         if item.kind == "account" and hashlib.sha256(raw).hexdigest() == digests[item.member]:
             return raw  # stored as it is (UTF-8 already): no need to decode it again
         data = stored_bytes(item, raw, request)[0]

@@ -17,6 +17,7 @@ bundle.json.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from mirror.bundle.sources import Refusal, SourceFile, SourceOptions, collect_so
 from mirror.errors import IdentifiersFound, InputError, PhotoError
 from mirror.formats.manifest import MAX_META_BYTES, MAX_TEXT, FileMeta
 from mirror.privacy.clean import Cleaned, clean_photo
+from mirror.privacy.exif import Recipe
 from mirror.privacy.findings import Finding
 from mirror.privacy.identifiers import find_identifiers, mask, scan_text
 from mirror.privacy.jpeg import REPAIR_HINT
@@ -82,6 +84,9 @@ class Prepared:
     refused: tuple[Refusal, ...]
     findings: tuple[Finding, ...]
     notes: tuple[Note, ...]
+    # For a photo cleaned by ranges of its original: the file's stat when it was read, and the recipe. The writing
+    # pass rebuilds it from the same file without parsing or hashing it again (the self-check verifies the result).
+    recipes: dict[str, tuple[tuple[int, ...], Recipe]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -133,6 +138,7 @@ class _Pass:
     meta_size: int = 0  # about what bundle.json will take (bundle/caps.py)
     findings: list[Finding] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    recipes: dict[str, tuple[tuple[int, ...], Recipe]] = field(default_factory=dict)
 
 
 def _account(item: SourceFile, decoded: Decoded, state: _Pass) -> dict[str, Any]:
@@ -161,8 +167,15 @@ def _photo(item: SourceFile, raw: bytes, cleaned: Cleaned, request: CreateReques
     return {"privacy": record}
 
 
+def file_key(path: Path) -> tuple[int, ...]:
+    """What changes whenever a file is written, replaced or truncated: device, inode, size, mtime, ctime."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
 def _check_file(item: SourceFile, request: CreateRequest, state: _Pass) -> None:
     """Read, convert or clean, hash and scan one file; a problem becomes a refusal."""
+    before = file_key(item.path)
     raw = read_regular(item.path)  # a FIFO swapped in since the folder was listed is refused, not waited on
     try:
         data, made = stored_bytes(item, raw, request)
@@ -172,6 +185,8 @@ def _check_file(item: SourceFile, request: CreateRequest, state: _Pass) -> None:
         state.refused.append(Refusal(item.relative, str(exc).removeprefix(f"{item.relative}: "), fix))
         return
     state.digests[item.member] = hashlib.sha256(data).hexdigest()
+    if isinstance(made, Cleaned) and made.recipe and file_key(item.path) == before:
+        state.recipes[item.member] = (before, made.recipe)
     state.files[item.member] = FileMeta(len(data), item.media_type, extra)
     state.meta_size += entry_size(item.member, extra)
     if state.meta_size > MAX_META_BYTES:
@@ -211,4 +226,4 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     blocked = [] if request.allow_identifiers else [f for f in findings if not covered(f.path, request.allow)]
     state.notes += [Note("allowed", f.path, f"{f.kind}: {f.detail}") for f in findings if f not in blocked]
     return Prepared(request, tuple(collected.files), state.digests, state.files, tuple(sorted(state.languages)),
-                    state.salts, tuple(state.refused), tuple(blocked), tuple(state.notes))
+                    state.salts, tuple(state.refused), tuple(blocked), tuple(state.notes), state.recipes)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mirror.errors import PhotoError
+from mirror.privacy.exif import Recipe
 from mirror.privacy.strip import describe_metadata, is_heif, strip_photo
 
 
@@ -31,6 +32,7 @@ class Cleaned:
     data: bytes
     record: dict[str, Any]
     notes: tuple[str, ...] = ()
+    recipe: Recipe = ()  # how `data` is made from the original (privacy/exif.py follow); () when not known
 
 
 def kept_kinds(raw: bytes, name: str) -> list[str]:
@@ -70,4 +72,4 @@ def clean_photo(raw: bytes, name: str, treatment: str) -> Cleaned:
     record: dict[str, Any] = {"metadata": "removed", "removed": list(stripped.removed)}
     if stripped.orientation != 1:
         record["kept"] = ["orientation"]
-    return Cleaned(stripped.data, record, stripped.notes)
+    return Cleaned(stripped.data, record, stripped.notes, stripped.recipe)

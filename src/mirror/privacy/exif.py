@@ -51,6 +51,15 @@ TAG_SUB_IFDS = 0x014A
 _TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 
 
+Recipe = tuple[tuple[int, int] | bytes, ...]  # (start, end) of the original, or bytes written as they are
+
+
+def follow(recipe: Recipe, original: bytes) -> bytes:
+    """The cleaned photo made again from its original by its recipe, without parsing it."""
+    view = memoryview(original)
+    return b"".join(view[step[0]:step[1]] if isinstance(step, tuple) else step for step in recipe)
+
+
 @dataclass(frozen=True, slots=True)
 class Stripped:
     """A photo without its identifying metadata.
@@ -66,6 +75,7 @@ class Stripped:
     removed: tuple[str, ...]
     orientation: int
     notes: tuple[str, ...] = ()
+    recipe: Recipe = ()  # how `data` is made from the original: ranges of it, and bytes of its own; () if unknown
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
-from mirror.privacy.exif import Stripped, exif_kinds, ordered_kinds, read_tiff, xmp_orientation
+from mirror.privacy.exif import Stripped, exif_kinds, follow, ordered_kinds, read_tiff, xmp_orientation
 
 SOI, EOI, SOS, COM, APP0, APP1, APP2, APP13, APP14 = 0xD8, 0xD9, 0xDA, 0xFE, 0xE0, 0xE1, 0xE2, 0xED, 0xEE
 EXIF_ID = b"Exif\0\0"
@@ -163,7 +163,7 @@ class JpegWalk:
             if marker == EOI:
                 break
             if marker in _STANDALONE:
-                yield Segment(marker, bytes((0xFF, marker)), b"")
+                yield Segment(marker, bytes((0xFF, marker)), b"", pos - 2, pos)
                 continue
             if marker not in _WITH_LENGTH:
                 raise _fail(self.name, f"unexpected marker 0xFF{marker:02X} at byte {at}")
@@ -285,19 +285,17 @@ def strip_jpeg(data: bytes, name: str) -> Stripped:
     """
     walk = JpegWalk(Cursor(data), name, keep_scans=False)  # scan data is taken from `data`, not copied twice
     parsed = ParsedJpeg(tuple(walk.segments()), walk.trailing, walk.trailing_head, walk.stray)
-    whole = memoryview(data)
     orientation = jpeg_orientation(parsed.segments)
     removed: list[str] = ["trailing-data"] if parsed.trailing else []
-    head: list[bytes | memoryview] = [b"\xff\xd8"]
-    body: list[bytes | memoryview] = []
+    head: list[tuple[int, int] | bytes] = [b"\xff\xd8"]
+    body: list[tuple[int, int] | bytes] = []
     for segment in parsed.segments:
-        kept: bytes | memoryview = _clean(segment, have_jfif=len(head) > 1)
-        if segment.marker == SOS:
-            kept = whole[segment.start:segment.end]
+        kept = _clean(segment, have_jfif=len(head) > 1)
+        step: tuple[int, int] | bytes = (segment.start, segment.end) if kept is segment.raw else kept
         if segment.marker == APP0 and kept:
-            head.append(kept)
+            head.append(step)
         elif kept:
-            body.append(kept)
+            body.append(step)
         if 0xE0 <= segment.marker <= 0xEF or segment.marker == COM:
             removed.extend(app_kinds(segment))
     if orientation != 1:
@@ -306,5 +304,6 @@ def strip_jpeg(data: bytes, name: str) -> Stripped:
     if parsed.stray:
         removed.append("stray-bytes")
         notes = (f"left out {parsed.stray} stray byte(s) between segments, which decoders skip",)
-    cleaned = b"".join([*head, *body, b"\xff\xd9"])
-    return Stripped(cleaned, ordered_kinds(removed), orientation, notes)
+    recipe = (*head, *body, b"\xff\xd9")
+    cleaned = follow(recipe, data)
+    return Stripped(cleaned, ordered_kinds(removed), orientation, notes, recipe)
