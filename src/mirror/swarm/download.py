@@ -38,6 +38,7 @@ class Download:
         self.advance, self.note = advance, note
         self.shown = 0
         self.checked_metadata = wanted.info is not None
+        self.peers_seen = False  # a BitTorrent peer was connected at some point (web seeds are not peers)
 
     def run(self, deadlines: Deadlines) -> None:
         """Wait until the file is complete.
@@ -54,7 +55,9 @@ class Download:
                 raise TransferError(WHERE, f"no complete copy within {deadlines.total:.0f} s", Failure.TIMEOUT)
             self.session.wait_for_alert(250)
             if self._alerts():
+                self._settle()
                 return
+            self._watch_peers()
             status = self.handle.status()
             if status.has_metadata and not self.checked_metadata:
                 self._check_metadata()
@@ -67,6 +70,7 @@ class Download:
                 mark_done, mark_time = status.total_wanted_done, now
             self._show(status.total_wanted_done)
             if (status.is_finished or status.is_seeding) and now - (done_at := done_at or now) > FINISH_WAIT:
+                self._settle()
                 return  # complete on disk, but the alert never came
             if now - mark_time > deadlines.stall:
                 raise TransferError(WHERE, f"less than {MIN_PROGRESS} B in {deadlines.stall:.0f} s "
@@ -119,11 +123,35 @@ class Download:
         size = min(BLOCK, info.piece_size(alert.piece_index) - alert.block_index * BLOCK)
         self.tally.received[address] += size
 
+    def _watch_peers(self) -> None:
+        """Note whether any BitTorrent peer (not a web seed) has been connected during the download."""
+        if not self.peers_seen:
+            self.peers_seen = any(not peer.connection_type & (peer.web_seed | peer.http_seed)
+                                  for peer in self.handle.get_peer_info())
+
+    def _settle(self) -> None:
+        """Once complete: payload that no block alert named (libtorrent does not post one for every block a web seed
+        sends) came from the web seeds when no BitTorrent peer was ever connected; otherwise it stays unnamed."""
+        self._watch_peers()
+        seeds = sorted(self._seed_endpoints())
+        unnamed = self.handle.status().total_payload_download - sum(self.tally.received.values())
+        if unnamed > 0 and seeds and not self.peers_seen:
+            self.tally.received[seeds[0]] = self.tally.received.get(seeds[0], 0) + unnamed
+            self.tally.web_seeds.add(seeds[0])
+
+    def _seed_endpoints(self) -> set[str]:
+        """The addresses of the web seeds: the URLs given with the download (add_torrent_params.url_seeds, which
+        the torrent_info does not list) and any the torrent itself names."""
+        urls = list(self.wanted.web_seeds)
+        info = self.handle.torrent_file()
+        if info is not None:
+            urls += [seed["url"] for seed in info.web_seeds()]
+        return {e for e in map(_url_endpoint, urls) if e}
+
     def _classify(self, address: str) -> None:
         """A source at the address of one of the torrent's web seed URLs is that web seed; otherwise web seeds
         stay connected until the end, and a source that is gone by now was a BitTorrent peer."""
-        info = self.handle.torrent_file()
-        if info is not None and address in {_url_endpoint(seed["url"]) for seed in info.web_seeds()}:
+        if address in self._seed_endpoints():
             self.tally.web_seeds.add(address)
             return
         for peer in self.handle.get_peer_info():
