@@ -9,8 +9,9 @@ Example::
 
 Behaviours: honest Range (206 with Content-Range), ignore Range (200, whole body),
 cut the body off, send more bytes than the file has, serve replacement bytes
-for chosen paths (tampering), answer only so many bundle requests (a window that
-closes), and send chosen paths slowly, status line and headers included (a throttle;
+for chosen paths (tampering), close every connection after its answer, answer only
+so many bundle requests (a window that closes), and send chosen paths slowly, status
+line and headers included (a throttle;
 `rates = {"index.json": 1}` drips one byte a second).
 """
 
@@ -40,6 +41,7 @@ class MirrorServer:
         self.bundle_answers: int | None = None  # answer this many bundle requests, then 503 (a window closes)
         self.rates: dict[str, float] = {}  # path suffix -> bytes per second for the whole answer (a throttle)
         self.rate_after = 0  # body bytes sent at full speed before the throttle starts (a censor's fast start)
+        self.keep_alive = True  # False: close after every answer, without saying so (a keep-alive race, every time)
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -62,6 +64,8 @@ class MirrorServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as its status lines say (HTTP/1.0 closed after each answer)
+
             def log_message(self, format: str, *args: object) -> None:
                 return
 
@@ -100,7 +104,7 @@ class MirrorServer:
                     self._send(body[fast:], rate, counted=True)
                 except OSError:
                     return  # the client gave up
-                if cut:  # only an answer cut short ends its connection: a short index.json keeps it, as usual
+                if cut or not server.keep_alive:  # a short index.json keeps its connection, as usual
                     self.close_connection = True
                     self.connection.shutdown(2)
 

@@ -27,7 +27,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
-from mirror.net.http import timed_out, watch_session
+from mirror.net.http import dropped, timed_out, watch_session
 from mirror.net.pace import Limits, Watch
 from mirror.safeio import open_regular
 
@@ -149,15 +149,22 @@ class HttpMirror:
         watch_session(self.session)
         self.limits = limits or Limits()
 
-    def _request(self, path: str, headers: dict[str, str]) -> requests.Response:
+    def _get(self, path: str, headers: dict[str, str], again: bool = True) -> requests.Response:
+        """The GET itself. A server may close a kept-alive connection just as the next request goes out on it:
+        then the GET is sent once more, on a new connection. Dropped twice is the mirror's doing."""
         try:
-            response = self.session.get(urljoin(self.base, path), headers=headers, stream=True,
-                                        timeout=self.limits.timeouts, allow_redirects=False)
+            return self.session.get(urljoin(self.base, path), headers=headers, stream=True,
+                                    timeout=self.limits.timeouts, allow_redirects=False)
         except requests.Timeout:
             raise TransferError(self.label, f"GET {path}: no answer within {self.limits.stall:g} s",
                                 Failure.TIMEOUT) from None
         except requests.RequestException as exc:
+            if again and dropped(exc) and not timed_out(exc):
+                return self._get(path, headers, again=False)
             raise TransferError(self.label, f"cannot connect ({type(exc).__name__})", Failure.UNREACHABLE) from None
+
+    def _request(self, path: str, headers: dict[str, str]) -> requests.Response:
+        response = self._get(path, headers)
         if response.status_code == 404:
             response.close()
             raise MissingFile(self.label, f"{path} is not there (404)")

@@ -205,3 +205,20 @@ def send(pool: urllib3.PoolManager, where: str, what: str, method: str, url: str
         if timed_out(exc):
             raise TransferError(where, f"{what}: timed out", Failure.TIMEOUT) from exc
         raise TransferError(where, f"{what}: connection failed ({type(exc).__name__})", Failure.UNREACHABLE) from exc
+
+
+def dropped(exc: BaseException) -> bool:
+    """Whether a library's error says the peer closed or reset the connection (no refusal, no timeout): what a
+    kept-alive connection that the server had just closed gives when it is used again."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        error = todo.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        if isinstance(error, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError
+                      | ConnectionAbortedError):
+            return True
+        seen.add(id(error))
+        todo += [*error.args, error.__cause__, error.__context__]
+    return False
