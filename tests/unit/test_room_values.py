@@ -125,5 +125,16 @@ def test_listings_merge_by_author_and_version() -> None:
     old, new = _entry(1, "1" * 64), _entry(2, "2" * 64)
     same_file = BundleEntry.for_bundle("ffffffffffffffff", 1, "2" * 64, 10, "t", "B46D012DF424677C")
     other = BundleEntry.for_bundle(old.id, 9, "3" * 64, 10, "t", "0000000000000000")
-    merged = _merge([Listing((old, other)), Listing((new, same_file))])
-    assert merged == (new, other)
+    merged, others = _merge([Listing((old, other)), Listing((new, same_file))])
+    assert merged == (new, other) and others == {}
+
+
+def test_copies_of_one_version_are_all_kept_the_largest_first() -> None:
+    """Peers offer the author's copy and endorsed ones (larger): the largest is tried first, the rest stay known."""
+    plain = BundleEntry.for_bundle("0123456789abcdef", 3, "a" * 64, 1000, "t", "B46D012DF424677C")
+    endorsed = BundleEntry.for_bundle("0123456789abcdef", 3, "b" * 64, 1400, "t", "B46D012DF424677C")
+    twice = BundleEntry.for_bundle("0123456789abcdef", 3, "c" * 64, 1800, "t", "B46D012DF424677C")
+    older = BundleEntry.for_bundle("0123456789abcdef", 2, "d" * 64, 9000, "t", "B46D012DF424677C")
+    merged, others = _merge([Listing((plain, older)), Listing((endorsed, plain)), Listing((twice,))])
+    assert merged == (twice,)
+    assert others == {twice.sha256: (endorsed, plain)}

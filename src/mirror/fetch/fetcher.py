@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -245,7 +245,7 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     result = FetchResult(reports, chosen)
     cache = VerifiedCache()
     try:
-        _fetch_each(request, keys, wanted, order, reports, result, cache, log)
+        _fetch_each(request, keys, wanted, order, reports, result, cache, log, chosen.others)
     finally:
         cache.save()
     return result
@@ -258,34 +258,65 @@ def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy,
 
 
 def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEntry], order: list[Mirror],
-                reports: dict[str, MirrorReport], result: FetchResult, cache: VerifiedCache, log: Log) -> None:
+                reports: dict[str, MirrorReport], result: FetchResult, cache: VerifiedCache, log: Log,
+                others: Mapping[str, tuple[BundleEntry, ...]]) -> None:
     """Download the bundles one after another; each is verified and placed on a second thread meanwhile, so the
-    next download overlaps the last one's verification (one at a time: placing checks names already in DEST)."""
-    downloads = request.dest / DOWNLOADS
+    next download overlaps the last one's verification (one at a time: placing checks names already in DEST).
+    A bundle that does not arrive trusted is then sought in the other copies peers offer (`others`)."""
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
     done: list[tuple[Future[Arrival], Download | None]] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-place") as placing:
         for entry in wanted:
-            existing = already_here(request.dest, entry, cache)
-            if existing is not None:
-                done.append((placing.submit(_here, entry, existing, keys, request.policy, cache), None))
-                continue
-            part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
-            download = Download(entry, downloads, reports, request.limits, log, request.progress)
-            part = part or download.run(order)
-            if part:
-                done.append((placing.submit(_place, entry, part, request.dest, keys, request.policy, cache),
-                             download))
-            else:
-                nothing: Future[Arrival] = Future()
-                nothing.set_result(Arrival(entry))
-                done.append((nothing, download))
+            done.append(_one(request, keys, entry, order, reports, cache, log, placing))
         for future, fetched in done:
             arrival = future.result()
+            if not arrival.trusted and others.get(arrival.entry.sha256):
+                arrival = _another_copy(request, keys, arrival, fetched is not None, others[arrival.entry.sha256],
+                                        order, reports, cache, log, placing)
             result.arrivals.append(arrival)
             if arrival.path is None and fetched is not None:
                 failed_clean = failed_clean or not (fetched.tampered or arrival.invalid)
                 result.tampered_only = not failed_clean
+
+
+def _one(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order: list[Mirror],
+         reports: dict[str, MirrorReport], cache: VerifiedCache, log: Log,
+         placing: ThreadPoolExecutor) -> tuple[Future[Arrival], Download | None]:
+    """One bundle: already in DEST, or downloaded (swarm first, if asked) and placed on the `placing` thread."""
+    existing = already_here(request.dest, entry, cache)
+    if existing is not None:
+        return placing.submit(_here, entry, existing, keys, request.policy, cache), None
+    downloads = request.dest / DOWNLOADS
+    part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
+    download = Download(entry, downloads, reports, request.limits, log, request.progress)
+    part = part or download.run(order)
+    if part:
+        return placing.submit(_place, entry, part, request.dest, keys, request.policy, cache), download
+    nothing: Future[Arrival] = Future()
+    nothing.set_result(Arrival(entry))
+    return nothing, download
+
+
+def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, placed: bool,
+                  copies: tuple[BundleEntry, ...], order: list[Mirror], reports: dict[str, MirrorReport],
+                  cache: VerifiedCache, log: Log, placing: ThreadPoolExecutor) -> Arrival:
+    """The first of the other copies of the same version that arrives trusted, else `arrival` as it was.
+
+    A copy this run placed in DEST that is not trusted makes way for a trusted one; copies tried in vain are
+    removed again, so DEST never holds two untrusted copies of one bundle from one run.
+    """
+    for copy in copies:
+        log(f"{arrival.entry.id}: the copy {arrival.entry.sha256[:12]} is not trusted ({arrival.note or 'missing'}); "
+            f"trying another copy the peers offer ({copy.sha256[:12]}, {copy.size:,} bytes)")
+        future, fetched = _one(request, keys, copy, order, reports, cache, log, placing)
+        candidate = future.result()
+        if candidate.trusted:
+            if placed and arrival.path is not None:
+                arrival.path.unlink(missing_ok=True)
+            return candidate
+        if fetched is not None and candidate.path is not None:
+            candidate.path.unlink(missing_ok=True)
+    return arrival
 
 
 def _wanted(chosen: Choice, request: FetchRequest) -> list[BundleEntry]:

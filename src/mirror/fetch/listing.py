@@ -39,18 +39,33 @@ from mirror.trust.rollback import Choice
 _READABLE = (Fate.MISSING, Fate.UNTRUSTED)  # no index at all, or one by a publisher the reader does not know
 
 
-def _merge(listings: Sequence[Listing]) -> tuple[BundleEntry, ...]:
-    """Of one id by one author, the highest version; then each bundle (sha256) once, as first listed."""
-    best: dict[tuple[str, str], BundleEntry] = {}
+def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[str, tuple[BundleEntry, ...]]]:
+    """Of one id by one author, the highest version; each bundle (sha256) once, as first listed.
+
+    Peers may offer several copies of that version: the author's file and copies endorsed on the way (each a
+    different file). The largest comes first (endorsements only add to a bundle); the others are returned by its
+    sha256, to try when it does not arrive trusted (a reader who requires endorsers needs the endorsed copy).
+    """
+    newest: dict[tuple[str, str], int] = {}
     for listing in listings:
         for entry in listing.bundles:
             key = (entry.id, entry.author_key)
-            if key not in best or entry.version > best[key].version:
-                best[key] = entry
-    once: dict[str, BundleEntry] = {}
-    for entry in best.values():
-        once.setdefault(entry.sha256, entry)
-    return tuple(once.values())
+            newest[key] = max(newest.get(key, entry.version), entry.version)
+    copies: dict[tuple[str, str], dict[str, BundleEntry]] = {key: {} for key in newest}  # as first listed
+    for listing in listings:
+        for entry in listing.bundles:
+            if entry.version == newest[(entry.id, entry.author_key)]:
+                copies[(entry.id, entry.author_key)].setdefault(entry.sha256, entry)
+    chosen: dict[str, BundleEntry] = {}
+    others: dict[str, tuple[BundleEntry, ...]] = {}
+    for found in copies.values():
+        first, *rest = sorted(found.values(), key=lambda e: -e.size)  # stable: equal sizes keep the listed order
+        if first.sha256 in chosen:
+            continue
+        chosen[first.sha256] = first
+        if rest:
+            others[first.sha256] = tuple(rest)
+    return tuple(chosen.values()), others
 
 
 def _read(mirror: Mirror, report: MirrorReport, log: Log) -> tuple[Listing, bytes] | None:
@@ -94,6 +109,6 @@ def choose_listing(mirrors: Sequence[Mirror], keys: TrustedKeys, strict: bool, u
     log(f"warning: no publisher-signed index; using the unsigned listing of {len(found)} peer(s): "
         "each bundle is trusted only by its author's signature")
     label, _, first_raw = found[0]
-    bundles = _merge([listing for _, listing, _ in found])
+    bundles, others = _merge([listing for _, listing, _ in found])
     return Choice(label, Index("", 0, "", "", bundles, ()), hashlib.sha256(first_raw).hexdigest(), False,
-                  signed=False)
+                  signed=False, others=others)

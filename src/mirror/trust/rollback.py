@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from mirror.formats.index import Index
+from mirror.formats.index import BundleEntry, Index
 
 FUTURE_SLACK = timedelta(days=1)
 
@@ -66,7 +66,9 @@ class Choice:
 
     `raw` and `signature` are the index files exactly as fetched (kept by `fetch --keep-mirror`).
     `signed` is False for a peer's unsigned listing (fetch/listing.py): then `index` holds only its
-    bundles (no publisher, version 0) and each bundle is trusted by its author's signature alone.
+    bundles (no publisher, version 0) and each bundle is trusted by its author's signature alone, and
+    `others` holds, by the sha256 of the copy in `index`, the other copies of the same version that peers
+    offer (an endorsed and an unendorsed copy are different files), to try when that copy is not trusted.
     """
 
     label: str
@@ -76,6 +78,7 @@ class Choice:
     signed: bool = True
     raw: bytes = field(default=b"", repr=False)
     signature: bytes = field(default=b"", repr=False)
+    others: Mapping[str, tuple[BundleEntry, ...]] = field(default_factory=dict, repr=False)
 
 
 def age(delta: timedelta) -> str:
