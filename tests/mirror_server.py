@@ -41,6 +41,8 @@ class MirrorServer:
         self.bundle_answers: int | None = None  # answer this many bundle requests, then 503 (a window closes)
         self.rates: dict[str, float] = {}  # path suffix -> bytes per second for the whole answer (a throttle)
         self.rate_after = 0  # body bytes sent at full speed before the throttle starts (a censor's fast start)
+        self.in_flight = 0  # bundle answers being sent now
+        self.most_in_flight = 0  # the most bundle answers sent at the same time
         self.keep_alive = True  # False: close after every answer, without saying so (a keep-alive race, every time)
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -70,6 +72,19 @@ class MirrorServer:
                 return
 
             def do_GET(self) -> None:
+                bundle = self.path.endswith(".7z")
+                if bundle:
+                    with server._lock:
+                        server.in_flight += 1
+                        server.most_in_flight = max(server.most_in_flight, server.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    if bundle:
+                        with server._lock:
+                            server.in_flight -= 1
+
+            def _answer(self) -> None:
                 path = self.path.lstrip("/")
                 header = self.headers.get("Range", "")
                 server.requests.append((path, header))

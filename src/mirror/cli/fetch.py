@@ -190,6 +190,8 @@ def _room_options(func: Any) -> Any:
               help="leave a mirror that sends less than this per second, averaged over --timeout seconds; 0: never")
 @click.option("--budget", type=click.FloatRange(1, 86400), default=120.0, show_default=True,
               help="seconds one mirror may take for the index, and for each turn at a download")
+@click.option("--parallel", type=click.IntRange(1, 8), default=2, show_default=True,
+              help="bundles downloaded at once, each from whichever mirror answers (the swarm takes one at a time)")
 @click.option("--now", type=UtcTime(), hidden=True, help="pretend it is this UTC time (tests)")
 @click.option("--torrent", "use_torrent", is_flag=True,
               help="get bundles from the swarm first: peers and the mirrors as web seeds together (docs/swarm.md)")
@@ -201,9 +203,9 @@ def _room_options(func: Any) -> Any:
 @endorsers_option
 @keys_option
 def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool, list_only: bool, dest: Path,
-          proxy: str | None, strict: bool, timeout: float, min_rate: int, budget: float, now: datetime | None,
-          use_torrent: bool, torrent_peers: tuple[str, ...], public: bool, port: int, upload_limit: int,
-          as_json: bool, require_endorsers: int | None, keys_dir: Path | None, **room: Any) -> None:
+          proxy: str | None, strict: bool, timeout: float, min_rate: int, budget: float, parallel: int,
+          now: datetime | None, use_torrent: bool, torrent_peers: tuple[str, ...], public: bool, port: int,
+          upload_limit: int, as_json: bool, require_endorsers: int | None, keys_dir: Path | None, **room: Any) -> None:
     """Fetch bundles from mirrors with failover and resume, and verify them before they land in DEST."""
     from mirror.cli.progress import byte_progress
     from mirror.fetch.choose import NoIndex
@@ -224,7 +226,7 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
                           timeout) as get:
             request = FetchRequest((*mirrors, *(p.url for p in peers)), dest, bundle_ids, want_all, proxy, strict,
                                    now, Limits(stall=timeout, min_rate=min_rate, budget=budget), progress,
-                                   unsigned=room["unsigned"], swarm=get, policy=policy)
+                                   unsigned=room["unsigned"], swarm=get, policy=policy, parallel=parallel)
             if list_only:
                 _, reports, chosen = open_index(request, keys, echo_err)
                 if as_json:

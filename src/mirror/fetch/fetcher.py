@@ -37,7 +37,7 @@ from mirror.fetch.transport import Mirror, open_mirror
 from mirror.formats.index import BundleEntry
 from mirror.formats.manifest import SUMS_NAME
 from mirror.formats.names import readable_name
-from mirror.net.pace import Limits
+from mirror.net.pace import Limits, resume_all, stop_all
 from mirror.safeio import file_sha256
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.policy import AuthorTrusted, Policy
@@ -65,6 +65,7 @@ class FetchRequest:
     unsigned: bool = False  # take a peer's unsigned listing even after having accepted a signed index
     swarm: EntrySource | None = None  # tried first for each bundle; the mirrors then get what it did not deliver
     policy: Policy = field(default_factory=AuthorTrusted)  # who must have signed for a bundle to be trusted
+    parallel: int = 2  # bundles downloaded at once (from the mirrors; the swarm takes one at a time)
 
 
 @dataclass(slots=True)
@@ -260,38 +261,69 @@ def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy,
 def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEntry], order: list[Mirror],
                 reports: dict[str, MirrorReport], result: FetchResult, cache: VerifiedCache, log: Log,
                 others: Mapping[str, tuple[BundleEntry, ...]]) -> None:
-    """Download the bundles one after another; each is verified and placed on a second thread meanwhile, so the
-    next download overlaps the last one's verification (one at a time: placing checks names already in DEST).
-    A bundle that does not arrive trusted is then sought in the other copies peers offer (`others`)."""
+    """Download `request.parallel` bundles at a time (one with the swarm), each resumed and failed over on its own;
+    they are verified and placed on one more thread in the order asked (placing checks names already in DEST), so
+    downloads overlap verification. A bundle that does not arrive trusted is then sought in the other copies
+    peers offer (`others`). An interruption ends every transfer at once (net/pace.py, stop_all)."""
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
     done: list[tuple[Future[Arrival], Download | None]] = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-place") as placing:
-        for entry in wanted:
-            done.append(_one(request, keys, entry, order, reports, cache, log, placing))
-        for future, fetched in done:
-            arrival = future.result()
-            if not arrival.trusted and others.get(arrival.entry.sha256):
-                arrival = _another_copy(request, keys, arrival, fetched is not None, others[arrival.entry.sha256],
-                                        order, reports, cache, log, placing)
-            result.arrivals.append(arrival)
-            if arrival.path is None and fetched is not None:
-                failed_clean = failed_clean or not (fetched.tampered or arrival.invalid)
-                result.tampered_only = not failed_clean
+    workers = 1 if request.swarm is not None else max(1, request.parallel)
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-place") as placing, \
+                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirror-fetch") as fetching:
+            try:
+                if request.swarm is not None:  # the swarm's session is driven from this thread, one at a time
+                    obtained = [_done(_obtain(request, entry, order, reports, cache, log)) for entry in wanted]
+                else:
+                    obtained = [fetching.submit(_obtain, request, entry, order, reports, cache, log)
+                                for entry in wanted]
+                for entry, future in zip(wanted, obtained, strict=True):
+                    done.append(_placed(request, keys, entry, future.result(), cache, placing))
+                for future_arrival, fetched in done:
+                    arrival = future_arrival.result()
+                    if not arrival.trusted and others.get(arrival.entry.sha256):
+                        arrival = _another_copy(request, keys, arrival, fetched is not None,
+                                                others[arrival.entry.sha256], order, reports, cache, log, placing)
+                    result.arrivals.append(arrival)
+                    if arrival.path is None and fetched is not None:
+                        failed_clean = failed_clean or not (fetched.tampered or arrival.invalid)
+                        result.tampered_only = not failed_clean
+            except BaseException:
+                stop_all()  # Ctrl-C (or a bug): the other downloads end within a second, and are joined
+                raise
+    finally:
+        resume_all()
 
 
-def _one(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order: list[Mirror],
-         reports: dict[str, MirrorReport], cache: VerifiedCache, log: Log,
-         placing: ThreadPoolExecutor) -> tuple[Future[Arrival], Download | None]:
-    """One bundle: already in DEST, or downloaded (swarm first, if asked) and placed on the `placing` thread."""
+Obtained = tuple[Path | None, bool, Download | None]  # the file (None: nothing arrived), already in DEST, download
+
+
+def _done(value: Obtained) -> Future[Obtained]:
+    future: Future[Obtained] = Future()
+    future.set_result(value)
+    return future
+
+
+def _obtain(request: FetchRequest, entry: BundleEntry, order: list[Mirror], reports: dict[str, MirrorReport],
+            cache: VerifiedCache, log: Log) -> Obtained:
+    """One bundle's bytes: already in DEST, or downloaded (from the swarm first, if asked)."""
     existing = already_here(request.dest, entry, cache)
     if existing is not None:
-        return placing.submit(_here, entry, existing, keys, request.policy, cache), None
+        return existing, True, None
     downloads = request.dest / DOWNLOADS
     part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
     download = Download(entry, downloads, reports, request.limits, log, request.progress)
-    part = part or download.run(order)
-    if part:
-        return placing.submit(_place, entry, part, request.dest, keys, request.policy, cache), download
+    return part or download.run(order), False, download
+
+
+def _placed(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, obtained: Obtained, cache: VerifiedCache,
+            placing: ThreadPoolExecutor) -> tuple[Future[Arrival], Download | None]:
+    """The bundle verified and placed on the `placing` thread (or judged where it already is in DEST)."""
+    path, here, download = obtained
+    if here and path is not None:
+        return placing.submit(_here, entry, path, keys, request.policy, cache), None
+    if path is not None:
+        return placing.submit(_place, entry, path, request.dest, keys, request.policy, cache), download
     nothing: Future[Arrival] = Future()
     nothing.set_result(Arrival(entry))
     return nothing, download
@@ -308,7 +340,8 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
     for copy in copies:
         log(f"{arrival.entry.id}: the copy {arrival.entry.sha256[:12]} is not trusted ({arrival.note or 'missing'}); "
             f"trying another copy the peers offer ({copy.sha256[:12]}, {copy.size:,} bytes)")
-        future, fetched = _one(request, keys, copy, order, reports, cache, log, placing)
+        future, fetched = _placed(request, keys, copy, _obtain(request, copy, order, reports, cache, log), cache,
+                                  placing)
         candidate = future.result()
         if candidate.trusted:
             if placed and arrival.path is not None:

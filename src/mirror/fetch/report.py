@@ -13,6 +13,7 @@ bytes, an index signed by an unknown key) is never forgotten: nothing more is ta
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -82,6 +83,8 @@ class MirrorReport:
     index: Event | None = None
     bundles: dict[str, tuple[BundleEntry, Event]] = field(default_factory=dict)  # by sha256
     _latest: Event | None = field(default=None, repr=False)
+    # Several downloads at once (fetcher.py) add bundles while another asks whether the mirror is distrusted.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def set_index(self, fate: Fate, detail: str, seconds: float, received: int = 0) -> Event:
         """Record what the mirror did when asked for its index."""
@@ -90,18 +93,20 @@ class MirrorReport:
 
     def bundle(self, entry: BundleEntry) -> Event:
         """The event for `entry`, created as NOT_TRIED on first use; it becomes the latest."""
-        if entry.sha256 not in self.bundles:
-            self.bundles[entry.sha256] = (entry, Event(Fate.NOT_TRIED))
-        self._latest = self.bundles[entry.sha256][1]
-        return self._latest
+        with self._lock:
+            if entry.sha256 not in self.bundles:
+                self.bundles[entry.sha256] = (entry, Event(Fate.NOT_TRIED))
+            self._latest = self.bundles[entry.sha256][1]
+            return self._latest
 
     def blame(self, entry: BundleEntry, detail: str) -> None:
         """The mirror served bytes of `entry` that are proven wrong (found out after its turn ended)."""
-        event = self.bundles[entry.sha256][1] if entry.sha256 in self.bundles else self.bundle(entry)
+        event = self.bundle(entry)
         event.fate, event.detail = Fate.TAMPERED, detail
 
     def _deciding(self) -> Event | None:
-        events = [e for e in (self.index, *(e for _, e in self.bundles.values())) if e is not None]
+        with self._lock:
+            events = [e for e in (self.index, *(e for _, e in self.bundles.values())) if e is not None]
         return next((e for e in events if e.fate.failed_check), self._latest)
 
     @property
@@ -126,4 +131,4 @@ class MirrorReport:
         return {"mirror": self.label, "fate": self.fate.value, "detail": self.detail,
                 "index": None if self.index is None else self.index.to_json(),
                 "bundles": [{"id": entry.id, "version": entry.version, "sha256": entry.sha256, **event.to_json()}
-                            for entry, event in self.bundles.values()]}
+                            for entry, event in list(self.bundles.values())]}

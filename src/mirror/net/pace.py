@@ -112,6 +112,18 @@ class _Local(threading.local):
 
 
 _local = _Local()
+_stopping = threading.Event()  # set by stop_all(): every watch of every thread ends its transfer
+
+
+def stop_all() -> None:
+    """End every transfer of every thread within a watchdog tick, and refuse new ones, until resume_all(): a
+    command that runs transfers on worker threads calls it when the user interrupts, so that it can join them."""
+    _stopping.set()
+
+
+def resume_all() -> None:
+    """Allow transfers again after stop_all() (its worker threads have been joined)."""
+    _stopping.clear()
 
 
 @contextlib.contextmanager
@@ -218,6 +230,8 @@ class Watch:
         log = next((b.log for b in reversed(_local.budgets) if b.log is not None), None)
         if self._phase.deadline <= now:
             raise self._failure(f"not started: the time budget of {self._phase.seconds:g} s is spent")
+        if _stopping.is_set():
+            raise self._failure("not started: interrupted")
         self._started = now
         self._stack = _local.watches  # this thread's: a generator may be closed by another thread
         self._stack.append(self)
@@ -259,6 +273,8 @@ class Watch:
 
     def _verdict(self, now: float, base: tuple[float, int]) -> TransferError | None:
         """Why the transfer must end now, if it must."""
+        if _stopping.is_set():
+            return self._failure("interrupted")
         if now >= self._phase.deadline:
             return self._failure(f"the time budget of {self._phase.seconds:g} s ran out")
         window = self.limits.stall

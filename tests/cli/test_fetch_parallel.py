@@ -1,0 +1,76 @@
+"""fetch downloads several bundles at once (--parallel), and an interruption ends every download promptly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from click.testing import CliRunner
+
+from helpers import make_jpeg, make_sources
+from mirror.bundle.create import CreateRequest, create_bundle
+from mirror.trust.keys import SecretKey
+from mirror_server import MirrorServer
+from mirror_setup import Setup, fetch_cli, publish_cli
+
+
+def _two_bundles(setup: Setup, secret: SecretKey, runner: CliRunner) -> MirrorServer:
+    """Host a with the setup's bundle and a second one of about the same size, published together."""
+    sources = make_sources(setup.root / "second-src")
+    (sources / "photos" / "large.jpg").write_bytes(make_jpeg(900, 700, seed=8, noisy=True))
+    second = setup.root / "second.7z"
+    create_bundle(CreateRequest(sources, second, title="Second bundle"), secret)
+    code, _, err = publish_cli(runner, setup, setup.bundle, second)
+    assert code == 0, err
+    return MirrorServer(setup.hosts[0])
+
+
+def test_two_bundles_download_at_the_same_time(setup: Setup, secret: SecretKey, runner: CliRunner) -> None:
+    """Throttled per connection: with --parallel 2 both bundles are on the wire at once, with 1 never."""
+    with _two_bundles(setup, secret, runner) as server:
+        server.rates = {".7z": 400_000}
+        code, out, err = fetch_cli(runner, setup, "--mirror", server.url, "--parallel", "2")
+        assert code == 0, err
+        assert out.count("ARRIVED") == 2 and server.most_in_flight == 2
+    for arrived in (setup.root / "in").glob("*.7z"):
+        arrived.unlink()
+    with MirrorServer(setup.hosts[0]) as server:
+        server.rates = {".7z": 400_000}
+        code, out, err = fetch_cli(runner, setup, "--mirror", server.url, "--parallel", "1")
+        assert code == 0, err
+        assert out.count("ARRIVED") == 2 and server.most_in_flight == 1
+
+
+def test_an_interruption_ends_every_download_at_once(setup: Setup, secret: SecretKey, runner: CliRunner) -> None:
+    """Two downloads dripping at 2 KB/s (minutes each): SIGINT ends the run within seconds, exit 1, nothing lands
+    in DEST, and what arrived waits in .mirror-downloads for the next run."""
+    with _two_bundles(setup, secret, runner) as server:
+        server.rates = {".7z": 2000}
+        dest = setup.root / "in"
+        log = setup.root / "fetch.err"
+        with log.open("wb") as err:
+            process = subprocess.Popen([sys.executable, "-m", "mirror", "fetch", "--keys", str(setup.reader_keys),
+                                        "--dest", str(dest), "--mirror", server.url, "--budget", "600"],
+                                       stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, "LANG": "C"})
+            try:
+                deadline = time.monotonic() + 60
+                while server.in_flight < 2 and time.monotonic() < deadline and process.poll() is None:
+                    time.sleep(0.1)
+                assert server.in_flight == 2, log.read_text()
+                time.sleep(0.5)
+                stopped = time.monotonic()
+                process.send_signal(signal.SIGINT)
+                code = process.wait(timeout=30)
+                took = time.monotonic() - stopped
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+    assert code == 1 and "interrupted" in log.read_text()
+    assert took < 10, took
+    assert not list(dest.glob("*.7z"))
+    parts = list((dest / ".mirror-downloads").glob("*.part"))
+    assert len(parts) == 2 and all(p.stat().st_size > 0 for p in parts)
