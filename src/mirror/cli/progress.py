@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from collections.abc import Callable, Iterator
 
 import click
@@ -18,7 +19,8 @@ import click
 from mirror.i18n import translate
 
 LARGE = 64 << 20
-_bars = 0  # progress bars on the screen now
+_bars = 0  # progress bars on the screen now (fetch shows one per download, from several threads)
+_lock = threading.Lock()
 
 
 def echo_err(line: str) -> None:
@@ -42,8 +44,10 @@ def byte_progress(total: int, label: str, threshold: int = LARGE) -> Iterator[Ca
 
     global _bars
     with tqdm(total=total, unit="B", unit_scale=True, desc=label, disable=None, leave=False) as bar:
-        _bars += not bar.disable
+        with _lock:
+            _bars += not bar.disable
         try:
             yield bar.update
         finally:
-            _bars -= not bar.disable
+            with _lock:
+                _bars -= not bar.disable
