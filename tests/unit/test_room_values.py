@@ -129,12 +129,15 @@ def test_listings_merge_by_author_and_version() -> None:
     assert merged == (new, other) and others == {}
 
 
-def test_copies_of_one_version_are_all_kept_the_largest_first() -> None:
-    """Peers offer the author's copy and endorsed ones (larger): the largest is tried first, the rest stay known."""
+def test_copies_of_one_version_are_kept_the_smallest_first() -> None:
+    """Peers offer the author's copy and endorsed ones (larger): the smallest is tried first, a few others stay
+    known, the smaller first; a peer cannot jump the queue by claiming a huge copy."""
     plain = BundleEntry.for_bundle("0123456789abcdef", 3, "a" * 64, 1000, "t", "B46D012DF424677C")
     endorsed = BundleEntry.for_bundle("0123456789abcdef", 3, "b" * 64, 1400, "t", "B46D012DF424677C")
     twice = BundleEntry.for_bundle("0123456789abcdef", 3, "c" * 64, 1800, "t", "B46D012DF424677C")
     older = BundleEntry.for_bundle("0123456789abcdef", 2, "d" * 64, 9000, "t", "B46D012DF424677C")
-    merged, others = _merge([Listing((plain, older)), Listing((endorsed, plain)), Listing((twice,))])
-    assert merged == (twice,)
-    assert others == {twice.sha256: (endorsed, plain)}
+    huge = [BundleEntry.for_bundle("0123456789abcdef", 3, f"{i:064x}", 1 << 40, "t", "B46D012DF424677C")
+            for i in range(10)]
+    merged, others = _merge([Listing((*huge, twice, older)), Listing((endorsed, plain)), Listing((plain,))])
+    assert merged == (plain,)
+    assert others == {plain.sha256: (endorsed, twice, huge[0], huge[1])}

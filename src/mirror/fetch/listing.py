@@ -39,12 +39,17 @@ from mirror.trust.rollback import Choice
 _READABLE = (Fate.MISSING, Fate.UNTRUSTED)  # no index at all, or one by a publisher the reader does not know
 
 
+OTHER_COPIES = 4  # other copies of one bundle tried at most: each may cost a download of its listed size
+
+
 def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[str, tuple[BundleEntry, ...]]]:
     """Of one id by one author, the highest version; each bundle (sha256) once, as first listed.
 
     Peers may offer several copies of that version: the author's file and copies endorsed on the way (each a
-    different file). The largest comes first (endorsements only add to a bundle); the others are returned by its
-    sha256, to try when it does not arrive trusted (a reader who requires endorsers needs the endorsed copy).
+    different file). The smallest comes first: endorsements only add to a bundle, so that is the author's own
+    file if a peer has it, and a hostile peer cannot claim precedence by listing a huge copy. Up to OTHER_COPIES
+    others are returned by its sha256, the smaller first, to try when it does not arrive trusted (a reader who
+    requires endorsers needs an endorsed copy).
     """
     newest: dict[tuple[str, str], int] = {}
     for listing in listings:
@@ -59,12 +64,12 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
     chosen: dict[str, BundleEntry] = {}
     others: dict[str, tuple[BundleEntry, ...]] = {}
     for found in copies.values():
-        first, *rest = sorted(found.values(), key=lambda e: -e.size)  # stable: equal sizes keep the listed order
+        first, *rest = sorted(found.values(), key=lambda e: e.size)  # stable: equal sizes keep the listed order
         if first.sha256 in chosen:
             continue
         chosen[first.sha256] = first
         if rest:
-            others[first.sha256] = tuple(rest)
+            others[first.sha256] = tuple(rest[:OTHER_COPIES])
     return tuple(chosen.values()), others
 
 
