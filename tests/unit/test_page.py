@@ -89,6 +89,26 @@ def test_large_bundles_list_the_rest_of_the_accounts(monkeypatch: pytest.MonkeyP
     assert "open their files to read them" in text
 
 
+def test_past_the_listing_cap_the_page_only_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the rendered and listed accounts and the shown photos, the page says how many more there are, in the
+    three languages; a caller may pass the count instead of the files (create does, for a million accounts)."""
+    monkeypatch.setattr(page, "MAX_RENDERED", 2)
+    monkeypatch.setattr(page, "MAX_LISTED", 3)
+    monkeypatch.setattr(page, "MAX_FIGURES", 4)
+    accounts = [PageAccount(f"accounts/{n:03}.md", "en", {"title": f"Account {n}"}, "text") for n in range(10)]
+    photos = [f"photos/{n:03}.jpg" for n in range(6)]
+    text = render_page(INFO, accounts, photos).decode()
+    assert text.count("<article ") == 2 and text.count('<li lang="en"><a href="accounts/') == 3
+    assert "accounts/004.md" in text and "accounts/005.md" not in text
+    assert "5 more accounts are in the bundle" in text and "2 more photos are in the bundle" in text
+    assert "Свидетельств, не перечисленных здесь: 5" in text and "Тағы 2 фотосурет" in text
+    assert text.count("<figure>") == 4 and "photos/004.jpg" not in text
+    counted = render_page(INFO, accounts[:5], photos[:4], more_accounts=5, more_photos=2)
+    assert counted == text.encode()
+    big = render_page(INFO, accounts[:5], [], more_accounts=1_234_567).decode()
+    assert "1,234,567 more accounts" in big
+
+
 def test_front_matter_is_shown_as_fields_not_as_text() -> None:
     """The --- block goes; the Markdown after it stays."""
     assert strip_front_matter("---\ntitle: T\ndate: 2022\n---\n\nBody\n") == "\nBody\n"

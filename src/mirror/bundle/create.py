@@ -15,6 +15,7 @@ place only after it verified; the sources are only read.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import tempfile
 import uuid
 from collections import deque
@@ -25,7 +26,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mirror.bundle.caps import check_meta
-from mirror.bundle.page import MAX_RENDERED, PageAccount, PageInfo, render_page, strip_front_matter
+from mirror.bundle.page import (
+    MAX_FIGURES,
+    MAX_LISTED,
+    MAX_RENDERED,
+    PageAccount,
+    PageInfo,
+    render_page,
+    strip_front_matter,
+)
 from mirror.bundle.prepare import CreateRequest, Prepared, file_key, prepare_bundle, stored_bytes
 from mirror.bundle.sources import SourceFile
 from mirror.bundle.verify import Keys, verify_bundle
@@ -116,16 +125,22 @@ def write_bundle(prepared: Prepared, secret: SecretKey, progress: Progress | Non
 
 
 def _page(prepared: Prepared, title: str, created: str, public: PublicKeyFile) -> bytes:
-    """The reader's page (bundle/page.py): every account's fields, the first MAX_RENDERED accounts' texts."""
-    request, accounts = prepared.request, list[PageAccount]()
+    """The reader's page (bundle/page.py): the first MAX_RENDERED accounts' texts, the next MAX_LISTED accounts'
+    fields, MAX_FIGURES photos, and how many more there are."""
+    request, accounts, more = prepared.request, list[PageAccount](), 0
     for item in (i for i in prepared.items if i.kind == "account"):
+        if len(accounts) >= MAX_RENDERED + MAX_LISTED:
+            more += 1
+            continue
         extra = prepared.files[item.member].extra
         text = ""
         if len(accounts) < MAX_RENDERED:
             text = strip_front_matter(stored_bytes(item, read_regular(item.path), request)[0].decode("utf-8"))
         accounts.append(PageAccount(item.member, str(extra.get("language", "")), extra, text))
+    photos = [i.member for i in itertools.islice((i for i in prepared.items if i.kind == "photo"), MAX_FIGURES)]
+    unshown = sum(i.kind == "photo" for i in prepared.items) - len(photos)
     info = PageInfo(title, created, prepared.languages, key_id_hex(public.key_id), fingerprint(public))
-    return render_page(info, accounts, [i.member for i in prepared.items if i.kind == "photo"])
+    return render_page(info, accounts, photos, more, unshown)
 
 
 def _ahead(load: Callable[[SourceFile], bytes], items: list[SourceFile], depth: int = 2) -> Iterator[bytes]:

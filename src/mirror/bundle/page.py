@@ -16,7 +16,9 @@ What it promises (docs/format.md, "The reader's page"):
   (anchors and CSS :target), each account carries its own `lang`.
 - Bounded: past MAX_RENDERED accounts or MAX_PAGE_TEXT characters of rendered text, the rest are
   listed by title, date and place with a link to their file, and the page says so; an account longer
-  than what is left of the budget is cut, with a line saying it continues in its file.
+  than what is left of the budget is cut, with a line saying it continues in its file. Past MAX_LISTED
+  listed accounts and MAX_FIGURES photos, the page only says how many more are in the bundle's folders
+  (a page of a million links helps nobody, and would not fit in a reader's memory).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ PAGE_NAME = "index.html"
 UI_LANGUAGES = ("en", "ru", "kk")
 MAX_RENDERED = 2000
 MAX_PAGE_TEXT = 8 << 20
+MAX_LISTED = 20_000  # accounts listed by title after the rendered ones; the rest are counted
+MAX_FIGURES = 10_000  # photos shown; the rest are counted
 BANNER_SLOT = "<!--mirror:banner-->"  # `mirror open --untrusted` puts its warning here in a private copy
 
 # The interface words; accounts themselves are never translated.
@@ -54,6 +58,12 @@ UI: dict[str, dict[str, str]] = {
     "more": {"en": "More accounts (open their files to read them):",
              "ru": "Другие свидетельства (откройте их файлы, чтобы прочитать):",
              "kk": "Басқа жазбалар (оқу үшін файлдарын ашыңыз):"},
+    "unlisted": {"en": "{n} more accounts are in the bundle's accounts folder, not listed here.",
+                 "ru": "Свидетельств, не перечисленных здесь: {n} (они в папке accounts набора).",
+                 "kk": "Тағы {n} жазба жиынтықтың accounts қалтасында, мұнда тізілмеген."},
+    "unshown": {"en": "{n} more photos are in the bundle's photos folder, not shown here.",
+                "ru": "Фотографий, не показанных здесь: {n} (они в папке photos набора).",
+                "kk": "Тағы {n} фотосурет жиынтықтың photos қалтасында, мұнда көрсетілмеген."},
     "check": {"en": "How to check this bundle", "ru": "Как проверить этот набор",
               "kk": "Бұл жиынтықты қалай тексеруге болады"},
     "check_text": {
@@ -127,6 +137,12 @@ def _ui(key: str) -> str:
     return "".join(f'<span class="t-{lang}" lang="{lang}">{_e(UI[key][lang])}</span>' for lang in UI_LANGUAGES)
 
 
+def _ui_count(key: str, n: int) -> str:
+    """An interface sentence with a count, in the three languages."""
+    return "".join(f'<span class="t-{lang}" lang="{lang}">{_e(UI[key][lang].format(n=f"{n:,}"))}</span>'
+                   for lang in UI_LANGUAGES)
+
+
 def _markdown() -> MarkdownIt:
     """CommonMark with raw HTML off; links and images become text with their target."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -178,8 +194,17 @@ def _listed(account: PageAccount) -> str:
     return f'<li lang="{_e(account.language)}"><a href="{_e(account.path)}">{_e(account.path)}</a> {words}</li>'
 
 
-def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequence[str]) -> bytes:
-    """The page for a bundle; the same inputs always give the same bytes."""
+def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequence[str], more_accounts: int = 0,
+                more_photos: int = 0) -> bytes:
+    """The page for a bundle; the same inputs always give the same bytes.
+
+    A caller with many files passes the first MAX_RENDERED + MAX_LISTED accounts and MAX_FIGURES photos only,
+    and how many more there are (`more_accounts`, `more_photos`); longer sequences are cut here the same way.
+    """
+    shown = MAX_RENDERED + MAX_LISTED
+    more_accounts += max(0, len(accounts) - shown)
+    more_photos += max(0, len(photos) - MAX_FIGURES)
+    accounts, photos = accounts[:shown], photos[:MAX_FIGURES]
     md = _markdown()
     parts = [
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n",
@@ -209,10 +234,14 @@ def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequenc
             rest.append(account)
     if rest:
         parts.append(f"<p>{_ui('more')}</p>\n<ul>\n" + "\n".join(_listed(a) for a in rest) + "\n</ul>\n")
-    if photos:
+    if more_accounts:
+        parts.append(f"<p>{_ui_count('unlisted', more_accounts)}</p>\n")
+    if photos or more_photos:
         parts.append(f"<h2>{_ui('photos')}</h2>\n")
         parts += [f'<figure><img src="{_e(p)}" alt="{_e(p)}" loading="lazy">'
                   f"<figcaption>{_e(p)}</figcaption></figure>\n" for p in photos]
+    if more_photos:
+        parts.append(f"<p>{_ui_count('unshown', more_photos)}</p>\n")
     parts.append("</main>\n</body>\n</html>\n")
     return _clean("".join(parts)).encode("utf-8")
 

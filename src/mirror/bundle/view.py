@@ -28,6 +28,8 @@ from pathlib import Path
 from mirror.bundle.extract import Extracted, extract_bundle
 from mirror.bundle.page import (
     BANNER_SLOT,
+    MAX_FIGURES,
+    MAX_LISTED,
     MAX_RENDERED,
     UI_LANGUAGES,
     PageAccount,
@@ -96,17 +98,24 @@ def _made_page(folder: Path, verified: VerifiedBundle) -> bytes:
     details = dict(file_details(verified.control["bundle.json"]))
     accounts: list[PageAccount] = []
     photos: list[str] = []
+    more_accounts = more_photos = 0
     for path, described in sorted(details.items()):
         if described.type.startswith("image/"):
-            photos.append(path)
+            if len(photos) >= MAX_FIGURES:
+                more_photos += 1
+            else:
+                photos.append(path)
         elif described.type.startswith("text/"):
+            if len(accounts) >= MAX_RENDERED + MAX_LISTED:
+                more_accounts += 1
+                continue
             text = ""
             if len(accounts) < MAX_RENDERED:
                 text = strip_front_matter((folder / path).read_bytes().decode("utf-8", "replace"))
             accounts.append(PageAccount(path, str(described.extra.get("language", "")), dict(described.extra), text))
     meta = verified.meta
     info = PageInfo(meta.title, meta.created, meta.languages, verified.key_id, verified.fingerprint)
-    return render_page(info, accounts, photos)
+    return render_page(info, accounts, photos, more_accounts, more_photos)
 
 
 def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = False,
