@@ -317,7 +317,11 @@ class BundleMeta:
     format: str = CURRENT.format
 
     def to_bytes(self) -> bytes:
-        """Deterministic, readable JSON; these bytes are hashed into SHA256SUMS."""
+        """Deterministic, readable JSON; these bytes are hashed into SHA256SUMS.
+
+        The same bytes as `json.dumps(doc, indent=1, ensure_ascii=False)` of the whole document plus a newline,
+        written file by file: a million files never become a million dicts and a million string pieces at once.
+        """
         doc = {
             "format": self.format,
             "id": self.bundle_id,
@@ -327,9 +331,19 @@ class BundleMeta:
             "languages": list(self.languages),
             "author_key": self.author_key,
             "supersedes": self.supersedes,
-            "files": {path: meta.to_json() for path, meta in sorted(self.files.items())},
+            "files": {},
         }
-        return (json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=False) + "\n").encode()
+        head = json.dumps(doc, indent=1, ensure_ascii=False)
+        if not self.files:
+            return (head + "\n").encode()
+        out = bytearray(head.removesuffix("{}\n}").encode())  # ... "files": (the files' object follows)
+        separator = "{\n  "
+        for path in sorted(self.files):
+            entry = json.dumps(self.files[path].to_json(), indent=1, ensure_ascii=False).replace("\n", "\n  ")
+            out += f"{separator}{json.dumps(path, ensure_ascii=False)}: {entry}".encode()
+            separator = ",\n  "
+        out += b"\n }\n}\n"
+        return bytes(out)
 
     @classmethod
     def from_bytes(cls, raw: bytes, listed: Collection[str] | None = None, details: bool = True,
