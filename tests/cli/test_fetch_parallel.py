@@ -46,7 +46,8 @@ def test_two_bundles_download_at_the_same_time(setup: Setup, secret: SecretKey, 
 
 def test_an_interruption_ends_every_download_at_once(setup: Setup, secret: SecretKey, runner: CliRunner) -> None:
     """Two downloads dripping at 2 KB/s (minutes each): SIGINT ends the run within seconds, exit 1, nothing lands
-    in DEST, and what arrived waits in .mirror-downloads for the next run."""
+    in DEST, and both partial downloads wait in .mirror-downloads for the next run (what a piece being read when
+    the transfer ended held is lost: pieces are 64 KiB)."""
     with _two_bundles(setup, secret, runner) as server:
         server.rates = {".7z": 2000}
         dest = setup.root / "in"
@@ -73,4 +74,4 @@ def test_an_interruption_ends_every_download_at_once(setup: Setup, secret: Secre
     assert took < 10, took
     assert not list(dest.glob("*.7z"))
     parts = list((dest / ".mirror-downloads").glob("*.part"))
-    assert len(parts) == 2 and all(p.stat().st_size > 0 for p in parts)
+    assert len(parts) == 2
