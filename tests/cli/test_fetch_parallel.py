@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 
+import pytest
 from click.testing import CliRunner
 
 from helpers import make_jpeg, make_sources
@@ -44,10 +46,23 @@ def test_two_bundles_download_at_the_same_time(setup: Setup, secret: SecretKey, 
         assert out.count("ARRIVED") == 2 and server.most_in_flight == 1
 
 
-def test_an_interruption_ends_every_download_at_once(setup: Setup, secret: SecretKey, runner: CliRunner) -> None:
+def test_an_id_given_twice_is_fetched_once(setup: Setup, secret: SecretKey, runner: CliRunner) -> None:
+    """Two workers must never share one partial download: the second mention of a bundle is dropped."""
+    with _two_bundles(setup, secret, runner) as server:
+        code, out, _ = fetch_cli(runner, setup, "--mirror", server.url, "--list", "--json")
+        ids = [row["id"] for row in json.loads(out)["index"]["bundles"]]
+        code, out, err = fetch_cli(runner, setup, "--mirror", server.url, ids[0], ids[1], ids[0])
+    assert code == 0, err
+    assert out.count("ARRIVED") == 2 and len(list((setup.root / "in").glob("*.7z"))) == 2
+    assert [p for p, _ in server.requests if p.endswith(".7z")].count(f"bundles/{setup.sha256}.7z") <= 1
+
+
+@pytest.mark.parametrize("signals", [1, 2])
+def test_an_interruption_ends_every_download_at_once(setup: Setup, secret: SecretKey, runner: CliRunner,
+                                                     signals: int) -> None:
     """Two downloads dripping at 2 KB/s (minutes each): SIGINT ends the run within seconds, exit 1, nothing lands
     in DEST, and both partial downloads wait in .mirror-downloads for the next run (what a piece being read when
-    the transfer ended held is lost: pieces are 64 KiB)."""
+    the transfer ended held is lost: pieces are 64 KiB). An impatient second Ctrl-C changes nothing."""
     with _two_bundles(setup, secret, runner) as server:
         server.rates = {".7z": 2000}
         dest = setup.root / "in"
@@ -63,7 +78,9 @@ def test_an_interruption_ends_every_download_at_once(setup: Setup, secret: Secre
                 assert server.in_flight == 2, log.read_text()
                 time.sleep(0.5)
                 stopped = time.monotonic()
-                process.send_signal(signal.SIGINT)
+                for _ in range(signals):
+                    process.send_signal(signal.SIGINT)
+                    time.sleep(0.2)
                 code = process.wait(timeout=30)
                 took = time.monotonic() - stopped
             finally:

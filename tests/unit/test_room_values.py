@@ -129,15 +129,17 @@ def test_listings_merge_by_author_and_version() -> None:
     assert merged == (new, other) and others == {}
 
 
-def test_copies_of_one_version_are_kept_the_smallest_first() -> None:
-    """Peers offer the author's copy and endorsed ones (larger): the smallest is tried first, a few others stay
-    known, the smaller first; a peer cannot jump the queue by claiming a huge copy."""
-    plain = BundleEntry.for_bundle("0123456789abcdef", 3, "a" * 64, 1000, "t", "B46D012DF424677C")
-    endorsed = BundleEntry.for_bundle("0123456789abcdef", 3, "b" * 64, 1400, "t", "B46D012DF424677C")
-    twice = BundleEntry.for_bundle("0123456789abcdef", 3, "c" * 64, 1800, "t", "B46D012DF424677C")
-    older = BundleEntry.for_bundle("0123456789abcdef", 2, "d" * 64, 9000, "t", "B46D012DF424677C")
-    huge = [BundleEntry.for_bundle("0123456789abcdef", 3, f"{i:064x}", 1 << 40, "t", "B46D012DF424677C")
-            for i in range(10)]
-    merged, others = _merge([Listing((*huge, twice, older)), Listing((endorsed, plain)), Listing((plain,))])
-    assert merged == (plain,)
-    assert others == {plain.sha256: (endorsed, twice, huge[0], huge[1])}
+def test_copies_of_one_version_are_taken_in_turns_across_peers() -> None:
+    """Peers offer the author's copy and endorsed ones (larger): each peer's smaller copies first, in turns across
+    peers, so a peer that lists many fakes gets one place in each round and never crowds the others out."""
+    def copy(sha: str, size: int, version: int = 3) -> BundleEntry:
+        return BundleEntry.for_bundle("0123456789abcdef", version, sha * 64, size, "t", "B46D012DF424677C")
+
+    plain, endorsed, vouched, older = copy("a", 1000), copy("b", 1400), copy("c", 1800), copy("d", 9000, 2)
+    fakes = [copy(f"{i}", 10 + i) for i in range(9)]
+    merged, others = _merge([Listing((*fakes, older)), Listing((vouched, endorsed, plain)), Listing((plain,))])
+    assert merged == (fakes[0],)
+    assert others == {fakes[0].sha256: (plain, fakes[1], endorsed, fakes[2], vouched, fakes[3], fakes[4],
+                                        fakes[5])}
+    merged, others = _merge([Listing((endorsed, plain)), Listing((vouched,))])
+    assert merged == (plain,) and others == {plain.sha256: (vouched, endorsed)}

@@ -16,10 +16,13 @@ wait in DEST/.mirror-downloads/.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Mapping
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,7 +40,7 @@ from mirror.fetch.transport import Mirror, open_mirror
 from mirror.formats.index import BundleEntry
 from mirror.formats.manifest import SUMS_NAME
 from mirror.formats.names import readable_name
-from mirror.net.pace import Limits, resume_all, stop_all
+from mirror.net.pace import Limits, Stop, stoppable
 from mirror.safeio import file_sha256
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.policy import AuthorTrusted, Policy
@@ -264,35 +267,62 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
     """Download `request.parallel` bundles at a time (one with the swarm), each resumed and failed over on its own;
     they are verified and placed on one more thread in the order asked (placing checks names already in DEST), so
     downloads overlap verification. A bundle that does not arrive trusted is then sought in the other copies
-    peers offer (`others`). An interruption ends every transfer at once (net/pace.py, stop_all)."""
+    peers offer (`others`). An interruption ends every transfer within a watchdog tick (net/pace.py, Stop); the
+    download threads are daemons, so one stuck in a connect cannot hold the process."""
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
     done: list[tuple[Future[Arrival], Download | None]] = []
-    workers = 1 if request.swarm is not None else max(1, request.parallel)
-    try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-place") as placing, \
-                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirror-fetch") as fetching:
+    stop = Stop()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-place") as placing:
+        try:
+            jobs = [functools.partial(_obtain, request, entry, order, reports, cache, log) for entry in wanted]
+            if request.swarm is not None:  # the swarm's session is driven from this thread, one at a time
+                obtained = [_done(job()) for job in jobs]
+            else:
+                obtained = _in_background(jobs, max(1, request.parallel), stop)
+            for entry, future in zip(wanted, obtained, strict=True):
+                done.append(_placed(request, keys, entry, future.result(), cache, placing))
+            for future_arrival, fetched in done:
+                arrival = future_arrival.result()
+                if not arrival.trusted and others.get(arrival.entry.sha256):
+                    arrival = _another_copy(request, keys, arrival, fetched is not None,
+                                            others[arrival.entry.sha256], order, reports, cache, log, placing)
+                result.arrivals.append(arrival)
+                if arrival.path is None and fetched is not None:
+                    failed_clean = failed_clean or not (fetched.tampered or arrival.invalid)
+                    result.tampered_only = not failed_clean
+        except BaseException:
+            stop.set()  # Ctrl-C (or a bug): the other downloads end within a second; none not yet begun starts
+            raise
+
+
+def _in_background(jobs: Sequence[Callable[[], Obtained]], workers: int, stop: Stop) -> list[Future[Obtained]]:
+    """Run `jobs` on `workers` daemon threads, in order, under `stop`; each job's future, in the same order."""
+    futures: list[Future[Obtained]] = [Future() for _ in jobs]
+    queue = deque(zip(jobs, futures, strict=True))
+
+    def work() -> None:
+        with stoppable(stop):
+            while queue and not stop.is_set():
+                try:
+                    job, future = queue.popleft()
+                except IndexError:
+                    return
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(job())
+                except BaseException as exc:  # handed to the thread that waits for it
+                    future.set_exception(exc)
+        while queue:  # stopped: what never began ends as cancelled
             try:
-                if request.swarm is not None:  # the swarm's session is driven from this thread, one at a time
-                    obtained = [_done(_obtain(request, entry, order, reports, cache, log)) for entry in wanted]
-                else:
-                    obtained = [fetching.submit(_obtain, request, entry, order, reports, cache, log)
-                                for entry in wanted]
-                for entry, future in zip(wanted, obtained, strict=True):
-                    done.append(_placed(request, keys, entry, future.result(), cache, placing))
-                for future_arrival, fetched in done:
-                    arrival = future_arrival.result()
-                    if not arrival.trusted and others.get(arrival.entry.sha256):
-                        arrival = _another_copy(request, keys, arrival, fetched is not None,
-                                                others[arrival.entry.sha256], order, reports, cache, log, placing)
-                    result.arrivals.append(arrival)
-                    if arrival.path is None and fetched is not None:
-                        failed_clean = failed_clean or not (fetched.tampered or arrival.invalid)
-                        result.tampered_only = not failed_clean
-            except BaseException:
-                stop_all()  # Ctrl-C (or a bug): the other downloads end within a second, and are joined
-                raise
-    finally:
-        resume_all()
+                _, future = queue.popleft()
+            except IndexError:
+                return
+            future.cancel()
+
+    for n in range(min(workers, len(jobs))):
+        threading.Thread(target=work, name=f"mirror-fetch-{n}", daemon=True).start()
+    return futures
 
 
 Obtained = tuple[Path | None, bool, Download | None]  # the file (None: nothing arrived), already in DEST, download
@@ -337,8 +367,9 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
     A copy this run placed in DEST that is not trusted makes way for a trusted one; copies tried in vain are
     removed again, so DEST never holds two untrusted copies of one bundle from one run.
     """
+    last = arrival
     for copy in copies:
-        log(f"{arrival.entry.id}: the copy {arrival.entry.sha256[:12]} is not trusted ({arrival.note or 'missing'}); "
+        log(f"{last.entry.id}: the copy {last.entry.sha256[:12]} is not trusted ({last.note or 'missing'}); "
             f"trying another copy the peers offer ({copy.sha256[:12]}, {copy.size:,} bytes)")
         future, fetched = _placed(request, keys, copy, _obtain(request, copy, order, reports, cache, log), cache,
                                   placing)
@@ -349,15 +380,22 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
             return candidate
         if fetched is not None and candidate.path is not None:
             candidate.path.unlink(missing_ok=True)
+        last = candidate
     return arrival
 
 
 def _wanted(chosen: Choice, request: FetchRequest) -> list[BundleEntry]:
+    """The entries asked for, each bundle (sha256) once: an id given twice must not be downloaded twice at once."""
     if request.want_all or not request.bundle_ids:
-        return list(chosen.index.bundles)
-    by_id = {e.id: e for e in chosen.index.bundles}
-    missing = [b for b in request.bundle_ids if b not in by_id]
-    if missing:
-        raise ConfigError(f"the index (version {chosen.index.version}) has no bundle {missing[0]}",
-                          hint="see the ids with `mirror fetch --list`")
-    return [by_id[b] for b in request.bundle_ids]
+        entries = list(chosen.index.bundles)
+    else:
+        by_id = {e.id: e for e in chosen.index.bundles}
+        missing = [b for b in request.bundle_ids if b not in by_id]
+        if missing:
+            raise ConfigError(f"the index (version {chosen.index.version}) has no bundle {missing[0]}",
+                              hint="see the ids with `mirror fetch --list`")
+        entries = [by_id[b] for b in request.bundle_ids]
+    unique: dict[str, BundleEntry] = {}
+    for entry in entries:
+        unique.setdefault(entry.sha256, entry)
+    return list(unique.values())

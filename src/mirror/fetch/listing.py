@@ -23,6 +23,7 @@ The rules (docs/format.md, "The unsigned peer listing"):
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Sequence
 
 from mirror.errors import ManifestError, TransferError
@@ -39,32 +40,40 @@ from mirror.trust.rollback import Choice
 _READABLE = (Fate.MISSING, Fate.UNTRUSTED)  # no index at all, or one by a publisher the reader does not know
 
 
-OTHER_COPIES = 4  # other copies of one bundle tried at most: each may cost a download of its listed size
+OTHER_COPIES = 8  # other copies of one bundle tried at most: each may cost a download of its listed size
 
 
 def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[str, tuple[BundleEntry, ...]]]:
-    """Of one id by one author, the highest version; each bundle (sha256) once, as first listed.
+    """Of one id by one author, the highest version; each bundle (sha256) once.
 
     Peers may offer several copies of that version: the author's file and copies endorsed on the way (each a
-    different file). The smallest comes first: endorsements only add to a bundle, so that is the author's own
-    file if a peer has it, and a hostile peer cannot claim precedence by listing a huge copy. Up to OTHER_COPIES
-    others are returned by its sha256, the smaller first, to try when it does not arrive trusted (a reader who
-    requires endorsers needs an endorsed copy).
+    different file). They are taken in turns across peers, in the order the peers were asked, each peer's smaller
+    copies first (endorsements only add to a bundle, so a peer's smallest is the author's own file if it has it):
+    a hostile peer that lists many fake copies gets one turn in each round, never all the places. The first is
+    fetched; up to OTHER_COPIES more are returned by its sha256, to try when it does not arrive trusted (a reader
+    who requires endorsers needs an endorsed copy).
     """
     newest: dict[tuple[str, str], int] = {}
     for listing in listings:
         for entry in listing.bundles:
             key = (entry.id, entry.author_key)
             newest[key] = max(newest.get(key, entry.version), entry.version)
-    copies: dict[tuple[str, str], dict[str, BundleEntry]] = {key: {} for key in newest}  # as first listed
+    offered: dict[tuple[str, str], list[list[BundleEntry]]] = {key: [] for key in newest}  # as first listed
     for listing in listings:
+        mine: dict[tuple[str, str], list[BundleEntry]] = {}
         for entry in listing.bundles:
             if entry.version == newest[(entry.id, entry.author_key)]:
-                copies[(entry.id, entry.author_key)].setdefault(entry.sha256, entry)
+                mine.setdefault((entry.id, entry.author_key), []).append(entry)
+        for key, copies in mine.items():
+            offered[key].append(sorted(copies, key=lambda e: e.size))  # stable: equal sizes keep the listed order
     chosen: dict[str, BundleEntry] = {}
     others: dict[str, tuple[BundleEntry, ...]] = {}
-    for found in copies.values():
-        first, *rest = sorted(found.values(), key=lambda e: e.size)  # stable: equal sizes keep the listed order
+    for peers in offered.values():
+        turns: dict[str, BundleEntry] = {}
+        for entry in itertools.chain.from_iterable(itertools.zip_longest(*peers)):
+            if entry is not None:
+                turns.setdefault(entry.sha256, entry)
+        first, *rest = turns.values()
         if first.sha256 in chosen:
             continue
         chosen[first.sha256] = first

@@ -27,8 +27,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
-from mirror.net.http import dropped, timed_out, watch_session
-from mirror.net.pace import Limits, Watch
+from mirror.net.http import dropped, last_request_reused, timed_out, watch_session
+from mirror.net.pace import Limits, Watch, current
 from mirror.safeio import open_regular
 
 # A body is appended in pieces of this size. Not larger: when a watch cuts a slow mirror off, the piece being
@@ -151,7 +151,8 @@ class HttpMirror:
 
     def _get(self, path: str, headers: dict[str, str], again: bool = True) -> requests.Response:
         """The GET itself. A server may close a kept-alive connection just as the next request goes out on it:
-        then the GET is sent once more, on a new connection. Dropped twice is the mirror's doing."""
+        then the GET is sent once more, on a new connection. Never after a new connection was dropped (that is
+        the mirror's doing, or a censor's reset), and never after the watch cut it (budget, rate, interrupt)."""
         try:
             return self.session.get(urljoin(self.base, path), headers=headers, stream=True,
                                     timeout=self.limits.timeouts, allow_redirects=False)
@@ -159,7 +160,9 @@ class HttpMirror:
             raise TransferError(self.label, f"GET {path}: no answer within {self.limits.stall:g} s",
                                 Failure.TIMEOUT) from None
         except requests.RequestException as exc:
-            if again and dropped(exc) and not timed_out(exc):
+            watch = current()
+            if again and last_request_reused() and dropped(exc) and not timed_out(exc) \
+                    and (watch is None or watch.error is None):
                 return self._get(path, headers, again=False)
             raise TransferError(self.label, f"cannot connect ({type(exc).__name__})", Failure.UNREACHABLE) from None
 

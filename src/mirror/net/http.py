@@ -22,6 +22,7 @@ from __future__ import annotations
 import http.client
 import io
 import socket
+import threading
 from typing import TYPE_CHECKING, Any
 
 import urllib3
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     import requests
     from _typeshed import WriteableBuffer
 
+_sent = threading.local()  # per thread: whether the latest request went out on a kept-alive connection
 SEND_BLOCK = 1 << 16  # bytes handed to the socket at a time, so that an upload's progress is seen
 # A file body is read in blocks of this size (urllib3's default is 16 KiB: Python's work per block, reading,
 # hashing and counting it, then set the pace of a local upload); each is still sent SEND_BLOCK at a time.
@@ -93,12 +95,16 @@ class _Watched(HTTPConnection):
 
     def connect(self) -> None:
         """Connect, then let the current watch shut the socket down."""
+        self._mirror_requests = 0
         super().connect()
         if self.sock is not None:
             attach(self.sock)
 
     def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> None:
         """Attach a reused connection's socket to the current watch, then send the request."""
+        served = getattr(self, "_mirror_requests", 0)
+        _sent.reused = served > 0  # this thread's latest request went out on a connection used before
+        self._mirror_requests = served + 1
         if self.sock is not None:
             attach(self.sock)
         super().request(method, url, body, headers, **kwargs)
@@ -205,6 +211,12 @@ def send(pool: urllib3.PoolManager, where: str, what: str, method: str, url: str
         if timed_out(exc):
             raise TransferError(where, f"{what}: timed out", Failure.TIMEOUT) from exc
         raise TransferError(where, f"{what}: connection failed ({type(exc).__name__})", Failure.UNREACHABLE) from exc
+
+
+def last_request_reused() -> bool:
+    """Whether this thread's latest request went out on a connection that had served a request before (one the
+    server may have closed meanwhile), rather than on a new one."""
+    return bool(getattr(_sent, "reused", False))
 
 
 def dropped(exc: BaseException) -> bool:

@@ -109,21 +109,42 @@ class _Local(threading.local):
         self.budgets: list[Budget] = []
         self.watches: list[Watch] = []
         self.cleanup = False
+        self.stop: Stop | None = None
 
 
 _local = _Local()
-_stopping = threading.Event()  # set by stop_all(): every watch of every thread ends its transfer
 
 
-def stop_all() -> None:
-    """End every transfer of every thread within a watchdog tick, and refuse new ones, until resume_all(): a
-    command that runs transfers on worker threads calls it when the user interrupts, so that it can join them."""
-    _stopping.set()
+class Stop:
+    """One command's stop switch for the transfers of its worker threads (each enters `stoppable(stop)`): once
+    set, their watches end what they are doing within a watchdog tick and refuse new transfers. Set when the user
+    interrupts; never reset (a new run makes a new Stop), and other commands in the process are not touched."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        """Stop every transfer under this switch."""
+        self._event.set()
+
+    def is_set(self) -> bool:
+        """Whether the switch was set."""
+        return self._event.is_set()
 
 
-def resume_all() -> None:
-    """Allow transfers again after stop_all() (its worker threads have been joined)."""
-    _stopping.clear()
+@contextlib.contextmanager
+def stoppable(stop: Stop) -> Iterator[None]:
+    """Inside, every Watch this thread starts ends when `stop` is set."""
+    before, _local.stop = _local.stop, stop
+    try:
+        yield
+    finally:
+        _local.stop = before
+
+
+def stopped() -> bool:
+    """Whether this thread's stop switch (if any) is set."""
+    return _local.stop is not None and _local.stop.is_set()
 
 
 @contextlib.contextmanager
@@ -220,6 +241,7 @@ class Watch:
         self._phase = Budget(limits.budget, 0.0)
         self._started = 0.0
         self._stack: list[Watch] = []
+        self._switch: Stop | None = None
 
     def __enter__(self) -> Watch:
         now = time.monotonic()
@@ -230,7 +252,8 @@ class Watch:
         log = next((b.log for b in reversed(_local.budgets) if b.log is not None), None)
         if self._phase.deadline <= now:
             raise self._failure(f"not started: the time budget of {self._phase.seconds:g} s is spent")
-        if _stopping.is_set():
+        self._switch = _local.stop
+        if self._switch is not None and self._switch.is_set():
             raise self._failure("not started: interrupted")
         self._started = now
         self._stack = _local.watches  # this thread's: a generator may be closed by another thread
@@ -273,7 +296,7 @@ class Watch:
 
     def _verdict(self, now: float, base: tuple[float, int]) -> TransferError | None:
         """Why the transfer must end now, if it must."""
-        if _stopping.is_set():
+        if self._switch is not None and self._switch.is_set():
             return self._failure("interrupted")
         if now >= self._phase.deadline:
             return self._failure(f"the time budget of {self._phase.seconds:g} s ran out")
