@@ -87,7 +87,9 @@ def test_an_interruption_ends_every_download_at_once(setup: Setup, secret: Secre
                 if process.poll() is None:
                     process.kill()
                     process.wait()
-    assert code == 1 and "interrupted" in log.read_text()
+    # A second Ctrl-C that lands while the first is being handled ends the process by the signal itself.
+    assert code == 1 or (signals == 2 and code == -signal.SIGINT), (code, log.read_text())
+    assert "interrupted" in log.read_text() or code == -signal.SIGINT
     assert took < 10, took
     assert not list(dest.glob("*.7z"))
     parts = list((dest / ".mirror-downloads").glob("*.part"))

@@ -276,11 +276,12 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
         try:
             jobs = [functools.partial(_obtain, request, entry, order, reports, cache, log) for entry in wanted]
             if request.swarm is not None:  # the swarm's session is driven from this thread, one at a time
-                obtained = [_done(job()) for job in jobs]
+                for entry, job in zip(wanted, jobs, strict=True):
+                    done.append(_placed(request, keys, entry, job(), cache, placing))
             else:
                 obtained = _in_background(jobs, max(1, request.parallel), stop)
-            for entry, future in zip(wanted, obtained, strict=True):
-                done.append(_placed(request, keys, entry, future.result(), cache, placing))
+                for entry, future in zip(wanted, obtained, strict=True):
+                    done.append(_placed(request, keys, entry, future.result(), cache, placing))
             for future_arrival, fetched in done:
                 arrival = future_arrival.result()
                 if not arrival.trusted and others.get(arrival.entry.sha256):
@@ -326,12 +327,6 @@ def _in_background(jobs: Sequence[Callable[[], Obtained]], workers: int, stop: S
 
 
 Obtained = tuple[Path | None, bool, Download | None]  # the file (None: nothing arrived), already in DEST, download
-
-
-def _done(value: Obtained) -> Future[Obtained]:
-    future: Future[Obtained] = Future()
-    future.set_result(value)
-    return future
 
 
 def _obtain(request: FetchRequest, entry: BundleEntry, order: list[Mirror], reports: dict[str, MirrorReport],
