@@ -251,12 +251,21 @@ def _read_substreams(
     return streams
 
 
+_MAX_PROPERTIES = 64  # file properties in one header at most (7-Zip defines about 20 and writes each once)
+
+
 def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
     n = buf.count(limits.max_members, "files")
     empty_stream, empty_file, anti = bytearray(n), bytearray(n), bytearray(n)
     names: NameColumn | None = None
     attributes = array("q", [-1]) * n
+    seen: set[int] = set()
     while (prop := buf.byte()) != K_END:
+        # 7-Zip writes each property once (kDummy, padding, before each aligned one): a repeated one would make
+        # the loops below run again over every member for two header bytes (a tiny file, hours of work).
+        if (prop in seen and prop != K_DUMMY) or len(seen) >= _MAX_PROPERTIES:
+            raise ArchiveError("archive header repeats a file property, or has too many")
+        seen.add(prop if prop != K_DUMMY else 0x100 + len(seen))
         body = Buf(buf.take(buf.number()))
         if prop == K_EMPTY_STREAM:
             empty_stream = body.bits(n)
