@@ -168,20 +168,26 @@ class _WatchedAdapter(HTTPAdapter):
         return manager
 
 
-def timed_out(exc: BaseException) -> bool:
-    """Whether a library's error comes from a socket timeout (urllib3 wraps one that hits a send in
-    ProtocolError, and requests wraps that in ConnectionError)."""
+def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    """Whether `exc`, or any error in its args, cause or context (libraries wrap socket errors in their own, and
+    requests wraps those again), is one of `kinds`."""
     seen: set[int] = set()
     todo: list[object] = [exc]
     while todo:
         error = todo.pop()
         if not isinstance(error, BaseException) or id(error) in seen:
             continue
-        if isinstance(error, TimeoutError | urllib3.exceptions.TimeoutError):
+        if isinstance(error, kinds):
             return True
         seen.add(id(error))
         todo += [*error.args, error.__cause__, error.__context__]
     return False
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether a library's error comes from a socket timeout (urllib3 wraps one that hits a send in
+    ProtocolError, and requests wraps that in ConnectionError)."""
+    return _caused_by(exc, (TimeoutError, urllib3.exceptions.TimeoutError))
 
 
 def watch_session(session: requests.Session) -> None:
@@ -222,15 +228,5 @@ def last_request_reused() -> bool:
 def dropped(exc: BaseException) -> bool:
     """Whether a library's error says the peer closed or reset the connection (no refusal, no timeout): what a
     kept-alive connection that the server had just closed gives when it is used again."""
-    seen: set[int] = set()
-    todo: list[object] = [exc]
-    while todo:
-        error = todo.pop()
-        if not isinstance(error, BaseException) or id(error) in seen:
-            continue
-        if isinstance(error, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError
-                      | ConnectionAbortedError):
-            return True
-        seen.add(id(error))
-        todo += [*error.args, error.__cause__, error.__context__]
-    return False
+    return _caused_by(exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
+                            ConnectionAbortedError))
