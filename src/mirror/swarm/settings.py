@@ -122,6 +122,9 @@ def session_settings(config: SwarmConfig) -> dict[str, Setting]:
     }
     if not public:
         settings["dht_bootstrap_nodes"] = ""  # never even resolve the default bootstrap hosts
+        # In a room, readers start at about the same time and name each other with --peer: a peer that was not
+        # listening yet is tried again after 5 s (times its failures), not after libtorrent's 60 s.
+        settings["min_reconnect_time"] = 5
     if config.proxy is not None:
         settings |= proxy_settings(config.proxy)
     return settings
