@@ -190,3 +190,18 @@ def test_an_unknown_method_is_named_once() -> None:
     with pytest.raises(ArchiveError) as raised:
         _lzma_filters((Coder(b"\x7f\x01", b""),))
     assert str(raised.value) == "unsupported method 0x7f01 in this archive"
+
+
+def test_a_block_fed_member_by_member_packs_as_one_piece() -> None:
+    """Blocks are compressed member by member (a large member is never copied into a buffer first): liblzma's
+    output must not depend on where its input is cut, or the bytes would change with the member sizes."""
+    import lzma
+
+    rnd = random.Random(7)
+    words = [rnd.randbytes(rnd.randint(2, 9)).hex() for _ in range(2000)]
+    data = " ".join(rnd.choice(words) for _ in range(150_000)).encode()
+    whole = lzma.compress(data, format=lzma.FORMAT_RAW, filters=[writer_module.TEXT_FILTER])
+    for _ in range(4):
+        cuts = sorted(rnd.sample(range(1, len(data)), rnd.randint(1, 400)))
+        chunks = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+        assert b"".join(writer_module._compress(chunks)) == whole

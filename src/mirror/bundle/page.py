@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,7 +206,13 @@ def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequenc
     more_photos += max(0, len(photos) - MAX_FIGURES)
     accounts, photos = accounts[:shown], photos[:MAX_FIGURES]
     md = _markdown()
-    parts = [
+    # Each piece is cleaned and encoded as it is made: the page is held once, as UTF-8, never also as one str.
+    parts: list[bytes] = []
+
+    def add(pieces: Iterable[str]) -> None:
+        parts.extend(_clean(piece).encode("utf-8") for piece in pieces)
+
+    add((
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n",
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
         '<meta name="referrer" content="no-referrer">\n',
@@ -221,7 +227,7 @@ def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequenc
         f"<dt>{_ui('languages')}</dt><dd>{_e(', '.join(info.languages))}</dd>\n</dl>\n</header>\n",
         f"<section class=\"check\"><strong>{_ui('check')}</strong><p>{_ui('check_text')}</p></section>\n",
         f"<h2>{_ui('accounts')}</h2>\n" if accounts else "",
-    ]
+    ))
     budget, rendered = MAX_PAGE_TEXT, 0
     rest: list[PageAccount] = []
     for number, account in enumerate(accounts, start=1):
@@ -229,21 +235,23 @@ def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequenc
             piece = _account(md, number, account, budget)
             budget -= len(piece)
             rendered += 1
-            parts.append(piece)
+            add((piece,))
         else:
             rest.append(account)
     if rest:
-        parts.append(f"<p>{_ui('more')}</p>\n<ul>\n" + "\n".join(_listed(a) for a in rest) + "\n</ul>\n")
+        add((f"<p>{_ui('more')}</p>\n<ul>\n",))
+        add(f"{_listed(a)}\n" for a in rest)
+        add(("</ul>\n",))
     if more_accounts:
-        parts.append(f"<p>{_ui_count('unlisted', more_accounts)}</p>\n")
+        add((f"<p>{_ui_count('unlisted', more_accounts)}</p>\n",))
     if photos or more_photos:
-        parts.append(f"<h2>{_ui('photos')}</h2>\n")
-        parts += [f'<figure><img src="{_e(p)}" alt="{_e(p)}" loading="lazy">'
-                  f"<figcaption>{_e(p)}</figcaption></figure>\n" for p in photos]
+        add((f"<h2>{_ui('photos')}</h2>\n",))
+        add(f'<figure><img src="{_e(p)}" alt="{_e(p)}" loading="lazy">'
+            f"<figcaption>{_e(p)}</figcaption></figure>\n" for p in photos)
     if more_photos:
-        parts.append(f"<p>{_ui_count('unshown', more_photos)}</p>\n")
-    parts.append("</main>\n</body>\n</html>\n")
-    return _clean("".join(parts)).encode("utf-8")
+        add((f"<p>{_ui_count('unshown', more_photos)}</p>\n",))
+    add(("</main>\n</body>\n</html>\n",))
+    return b"".join(parts)
 
 
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -76,8 +76,13 @@ HEADER_CODER = Coder(LZMA2, lzma2_props(HEADER_FILTER["dict_size"]))
 COPY_CODER = Coder(COPY, b"")
 
 
-def _compress(data: bytes | bytearray) -> bytes:
-    return lzma.compress(data, format=lzma.FORMAT_RAW, filters=[TEXT_FILTER])
+def _compress(chunks: list[bytes]) -> list[bytes]:
+    """The members' bytes as one LZMA2 stream, fed member by member (liblzma's output does not depend on how
+    its input is cut), so that a large member is never copied into a block buffer first."""
+    compressor = lzma.LZMACompressor(format=lzma.FORMAT_RAW, filters=[TEXT_FILTER])
+    packed = [compressor.compress(chunk) for chunk in chunks]
+    packed.append(compressor.flush())
+    return packed
 
 
 @dataclass(slots=True)
@@ -85,7 +90,14 @@ class _Batch:
     """Members gathered for one LZMA2 block: their records and their bytes, in order."""
 
     records: list[tuple[str, int, int | None]] = field(default_factory=list)  # name, size, crc
-    data: bytearray = field(default_factory=bytearray)
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
+
+    def add(self, name: str, data: bytes) -> None:
+        self.records.append((name, len(data), zlib.crc32(data) if data else None))
+        if data:
+            self.chunks.append(data)
+            self.size += len(data)
 
 
 class ArchiveWriter:
@@ -131,26 +143,22 @@ class ArchiveWriter:
         """Write `members` (name, bytes), held in memory, as one block: LZMA2, or Copy."""
         batch = _Batch()
         for name, data in members:
-            batch.records.append((name, len(data), zlib.crc32(data) if data else None))
-            batch.data += data
-        if compress:
-            self._write_batch(batch, _compress(batch.data) if batch.data else b"")
-        else:
-            self._write_batch(batch, None)
+            batch.add(name, data)
+        self._write_batch(batch, _compress(batch.chunks) if compress and batch.size else None)
 
     def add_texts(self, members: Iterable[tuple[str, bytes]], on_member: Progress | None = None) -> None:
         """Write `members` (name, bytes) in LZMA2 blocks of at most block_size of input and BLOCK_MEMBERS
         members each (a longer member has a block to itself), compressed in parallel and written in order."""
-        in_flight: deque[tuple[_Batch, Future[bytes]]] = deque()
+        in_flight: deque[tuple[_Batch, Future[list[bytes]]]] = deque()
         with ThreadPoolExecutor(self.threads) as pool:
             for batch in self._batches(members, on_member):
-                if not batch.data:
-                    self._write_batch(batch, b"")
+                if not batch.size:
+                    self._write_batch(batch, None)
                     continue
-                while len(in_flight) > self.threads:
+                while len(in_flight) >= self.threads:  # one block per core: none waits with its input held
                     done, future = in_flight.popleft()
                     self._write_batch(done, future.result())
-                in_flight.append((batch, pool.submit(_compress, batch.data)))
+                in_flight.append((batch, pool.submit(_compress, batch.chunks)))
             while in_flight:
                 done, future = in_flight.popleft()
                 self._write_batch(done, future.result())
@@ -158,30 +166,31 @@ class ArchiveWriter:
     def _batches(self, members: Iterable[tuple[str, bytes]], on_member: Progress | None) -> Iterator[_Batch]:
         batch = _Batch()
         for name, data in members:
-            if batch.data and (len(batch.data) + len(data) > self.block_size or len(batch.records) >= BLOCK_MEMBERS):
+            if batch.size and (batch.size + len(data) > self.block_size or len(batch.records) >= BLOCK_MEMBERS):
                 yield batch
                 batch = _Batch()
-            batch.records.append((name, len(data), zlib.crc32(data) if data else None))
-            batch.data += data
+            batch.add(name, data)
             if on_member is not None:
                 on_member(len(data))
         if batch.records:
             yield batch
 
-    def _write_batch(self, batch: _Batch, packed: bytes | None) -> None:
+    def _write_batch(self, batch: _Batch, packed: list[bytes] | None) -> None:
         """The batch's members, and its block unless it holds no data. `packed` None means Copy."""
         table = self.table
-        if not batch.data:
+        if not batch.size:
             for name, size, crc in batch.records:
                 table.add_member(name, size, crc, MEMBER_ATTRIBUTES)
             return
         table.open_folder()
         for name, size, crc in batch.records:
             table.add_member(name, size, crc, MEMBER_ATTRIBUTES)
-        data = batch.data if packed is None else packed
-        self.fp.write(data)
+        written = 0
+        for piece in batch.chunks if packed is None else packed:
+            self.fp.write(piece)
+            written += len(piece)
         chain = (COPY_CODER,) if packed is None else (TEXT_CODER,)
-        table.close_folder(FolderSpec(chain, len(data), len(batch.data)))
+        table.close_folder(FolderSpec(chain, written, batch.size))
 
     def add_stored(self, members: Iterable[tuple[str, Iterable[bytes]]], on_member: Progress | None = None) -> None:
         """Write `members` (name, chunks of its bytes) as one Copy block, each chunk written as it comes."""
