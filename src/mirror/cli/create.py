@@ -101,6 +101,9 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     from mirror.bundle.create import CreateRequest, prepare_bundle, write_bundle
     from mirror.bundle.sources import resolve_in
     from mirror.cli.progress import byte_progress
+    from mirror.heap import return_large_buffers
+
+    return_large_buffers()
 
     ring = open_keyring(keys_dir)
     src, out = _where(src, out, title, force)
