@@ -57,17 +57,24 @@ class SourceFile:
     """One file to bundle: where it is, its name in the bundle, what it is and what create does to it.
 
     Attributes:
+        where: the file's path as text (`path` makes the Path): create holds one SourceFile per file for the
+            whole run, and a str takes a third of a Path's memory.
         treatment: "text" (an account), "clean" (a photo stripped losslessly), "keep" (a photo bundled as
             it is, --keep-metadata) or "convert" (a HEIC made into a JPEG, --convert-heic).
     """
 
-    path: Path
+    where: str
     relative: str
     member: str
     kind: str  # "account" or "photo"
     media_type: str
     size: int
     treatment: str
+
+    @property
+    def path(self) -> Path:
+        """Where the file is."""
+        return Path(self.where)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +120,8 @@ def _member_name(relative: str, kind: str) -> str:
     parts = relative.split("/")
     if parts[0] in ("accounts", "photos") and len(parts) > 1:
         parts = parts[1:]
-    return unicodedata.normalize("NFC", "/".join([top, *parts]))
+    name = unicodedata.normalize("NFC", "/".join([top, *parts]))
+    return relative if name == relative else name  # one string, not two equal ones, for each file
 
 
 def _classify(path: Path, relative: str, options: SourceOptions) -> SourceFile | Refusal:
@@ -122,16 +130,18 @@ def _classify(path: Path, relative: str, options: SourceOptions) -> SourceFile |
     keep = covered(relative, options.keep_metadata)
     size = path.lstat().st_size
     if media is not None and media.kind == "account":
-        return SourceFile(path, relative, _member_name(relative, "account"), "account", media.type, size, "text")
+        return SourceFile(str(path), relative, _member_name(relative, "account"), "account", media.type, size,
+                          "text")
     if media is not None and (media.kind == "photo" or keep):
         treatment = "keep" if keep else "clean"
-        return SourceFile(path, relative, _member_name(relative, "photo"), "photo", media.type, size, treatment)
+        return SourceFile(str(path), relative, _member_name(relative, "photo"), "photo", media.type, size,
+                          treatment)
     if media is not None and media.type in ("image/heic", "image/heif"):
         if not options.convert_heic:
             return Refusal(relative, f"{media.described}: its metadata cannot be removed without re-encoding it",
                            HEIC_HINT)
         member = _member_name(relative, "photo").rsplit(".", 1)[0] + ".jpg"
-        return SourceFile(path, relative, member, "photo", "image/jpeg", size, "convert")
+        return SourceFile(str(path), relative, member, "photo", "image/jpeg", size, "convert")
     if media is not None:
         return Refusal(relative, f"{media.described}: its metadata cannot be removed here",
                        _FIXES.get(media.described, CONVERT_HINT))
@@ -158,7 +168,7 @@ def _rename(files: list[SourceFile]) -> tuple[list[SourceFile], dict[str, str]]:
     others = {f.member for f in files if f.kind != "photo"}
     renamed = neutral_names(photos, others)
     why = {f.relative: name_pattern(f.relative) or "a camera or app folder" for f in files if f.member in renamed}
-    return [SourceFile(f.path, f.relative, renamed.get(f.member, f.member), f.kind, f.media_type, f.size,
+    return [SourceFile(f.where, f.relative, renamed.get(f.member, f.member), f.kind, f.media_type, f.size,
                        f.treatment) for f in files], why
 
 
