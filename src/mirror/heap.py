@@ -10,7 +10,7 @@ the encoders of LZMA2 on several threads). glibc serves such a buffer by mmap at
 one is freed it raises its threshold (up to 32 MiB) and serves the next ones from its heaps, one per thread,
 which keep freed memory: measured on 20,000 accounts, the peak RSS was 20-25 MB higher than with a fixed
 threshold, for the same work and the same time (bench/analysis.md). Setting the threshold fixes it and turns
-the raising off. Elsewhere (musl, macOS) this does nothing.
+the raising off. The setting is the whole process's, for good. Elsewhere (musl, macOS) this does nothing.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ def return_large_buffers() -> bool:
     """
     if not sys.platform.startswith("linux"):
         return False
-    import ctypes
-
     try:
+        import ctypes
+
         mallopt = ctypes.CDLL(None).mallopt  # the C library this interpreter runs on
-    except (OSError, AttributeError):
+    except (ImportError, OSError, AttributeError):  # a Python without ctypes, or a C library without mallopt
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int

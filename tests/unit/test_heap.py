@@ -19,7 +19,8 @@ import sys, threading
 from mirror.heap import return_large_buffers
 if sys.argv[1] == "set":
     assert return_large_buffers()
-def rss(): return int(open("/proc/self/statm").read().split()[1]) * 4096
+import os
+def rss(): return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 def churn():
     first = b"\x01" * (2 << 20); del first        # raises glibc's threshold when nothing is set
     held, pins = [], []

@@ -7,6 +7,7 @@ import hashlib
 import random
 import stat
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,32 @@ def test_a_block_fed_member_by_member_packs_as_one_piece() -> None:
         cuts = sorted(rnd.sample(range(1, len(data)), rnd.randint(1, 400)))
         chunks = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
         assert b"".join(writer_module._compress(chunks)) == whole
+
+
+def test_empty_members_keep_their_place_whatever_the_core_count(tmp_path: Path) -> None:
+    """Empty members after a block that filled up are written after the blocks still being compressed."""
+    members = [("a", b"x" * 100), ("b", b"y" * 3000), ("c", b""), ("d", b"z" * 50), ("e", b""), ("f", b""),
+               ("g", b"w" * 2500), ("h", b"")]
+    made = {}
+    for threads in (1, 3):
+        path = tmp_path / f"{threads}.7z"
+        with ArchiveWriter.create(path, threads=threads, block_size=1000) as writer:
+            writer.add_texts(members)
+        made[threads] = path.read_bytes()
+        with path.open("rb") as fp:
+            assert [m.name for m in read_archive(fp, Limits()).members] == [name for name, _ in members]
+    assert made[1] == made[3]
+
+
+def test_a_buffer_the_caller_changes_later_is_stored_as_it_was(tmp_path: Path) -> None:
+    """Members wait in a block until it is compressed: a reused bytearray must not change what is stored."""
+    def reused() -> Iterator[tuple[str, bytes]]:
+        buffer = bytearray(100)
+        for i in range(5):
+            buffer[:] = bytes([65 + i]) * 100
+            yield f"m{i}", buffer  # type: ignore[misc]  # a caller breaking the bytes contract
+
+    path = tmp_path / "reused.7z"
+    with ArchiveWriter.create(path) as writer:
+        writer.add_texts(reused())
+    assert _contents(path) == {f"m{i}": bytes([65 + i]) * 100 for i in range(5)}

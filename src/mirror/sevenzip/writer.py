@@ -94,6 +94,8 @@ class _Batch:
     size: int = 0
 
     def add(self, name: str, data: bytes) -> None:
+        if type(data) is not bytes:
+            data = bytes(data)  # held until compressed: a caller's buffer could change before then
         self.records.append((name, len(data), zlib.crc32(data) if data else None))
         if data:
             self.chunks.append(data)
@@ -152,10 +154,13 @@ class ArchiveWriter:
         in_flight: deque[tuple[_Batch, Future[list[bytes]]]] = deque()
         with ThreadPoolExecutor(self.threads) as pool:
             for batch in self._batches(members, on_member):
-                if not batch.size:
+                if not batch.size:  # only empty members: after the blocks before them, whatever the core count
+                    while in_flight:
+                        done, future = in_flight.popleft()
+                        self._write_batch(done, future.result())
                     self._write_batch(batch, None)
                     continue
-                while len(in_flight) >= self.threads:  # one block per core: none waits with its input held
+                while len(in_flight) >= self.threads:  # one block per core; the next is gathered meanwhile
                     done, future = in_flight.popleft()
                     self._write_batch(done, future.result())
                 in_flight.append((batch, pool.submit(_compress, batch.chunks)))
