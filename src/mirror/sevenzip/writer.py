@@ -152,21 +152,22 @@ class ArchiveWriter:
         """Write `members` (name, bytes) in LZMA2 blocks of at most block_size of input and BLOCK_MEMBERS
         members each (a longer member has a block to itself), compressed in parallel and written in order."""
         in_flight: deque[tuple[_Batch, Future[list[bytes]]]] = deque()
+
+        def write_done(keep: int) -> None:
+            """Write the oldest blocks in flight, in order, until `keep` are left."""
+            while len(in_flight) > keep:
+                done, future = in_flight.popleft()
+                self._write_batch(done, future.result())
+
         with ThreadPoolExecutor(self.threads) as pool:
             for batch in self._batches(members, on_member):
                 if not batch.size:  # only empty members: after the blocks before them, whatever the core count
-                    while in_flight:
-                        done, future = in_flight.popleft()
-                        self._write_batch(done, future.result())
+                    write_done(0)
                     self._write_batch(batch, None)
                     continue
-                while len(in_flight) >= self.threads:  # one block per core; the next is gathered meanwhile
-                    done, future = in_flight.popleft()
-                    self._write_batch(done, future.result())
+                write_done(self.threads - 1)  # one block per core; the next is gathered meanwhile
                 in_flight.append((batch, pool.submit(_compress, batch.chunks)))
-            while in_flight:
-                done, future = in_flight.popleft()
-                self._write_batch(done, future.result())
+            write_done(0)
 
     def _batches(self, members: Iterable[tuple[str, bytes]], on_member: Progress | None) -> Iterator[_Batch]:
         batch = _Batch()
