@@ -303,23 +303,20 @@ def _in_background(jobs: Sequence[Callable[[], Obtained]], workers: int, stop: S
 
     def work() -> None:
         with stoppable(stop):
-            while queue and not stop.is_set():
+            while True:
                 try:
                     job, future = queue.popleft()
                 except IndexError:
                     return
+                if stop.is_set():  # stopped: what never began ends as cancelled
+                    future.cancel()
+                    continue
                 if not future.set_running_or_notify_cancel():
                     continue
                 try:
                     future.set_result(job())
                 except BaseException as exc:  # handed to the thread that waits for it
                     future.set_exception(exc)
-        while queue:  # stopped: what never began ends as cancelled
-            try:
-                _, future = queue.popleft()
-            except IndexError:
-                return
-            future.cancel()
 
     for n in range(min(workers, len(jobs))):
         threading.Thread(target=work, name=f"mirror-fetch-{n}", daemon=True).start()

@@ -142,11 +142,6 @@ def stoppable(stop: Stop) -> Iterator[None]:
         _local.stop = before
 
 
-def stopped() -> bool:
-    """Whether this thread's stop switch (if any) is set."""
-    return _local.stop is not None and _local.stop.is_set()
-
-
 @contextlib.contextmanager
 def budget(seconds: float, log: Log | None = None) -> Iterator[Budget]:
     """Every Watch this thread starts inside the block ends `seconds` from now at the latest.
