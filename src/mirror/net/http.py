@@ -95,19 +95,23 @@ class _Watched(HTTPConnection):
 
     def connect(self) -> None:
         """Connect, then let the current watch shut the socket down."""
-        self._mirror_requests = 0
         super().connect()
         if self.sock is not None:
             attach(self.sock)
 
     def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> None:
-        """Attach a reused connection's socket to the current watch, then send the request."""
-        served = getattr(self, "_mirror_requests", 0)
-        _sent.reused = served > 0  # this thread's latest request went out on a connection used before
-        self._mirror_requests = served + 1
+        """Attach a reused connection's socket to the current watch, then send the request.
+
+        urllib3 may connect before this call or (2.8 on) inside it: the socket itself tells whether it carried a
+        request before, not a count kept across connects."""
+        # This thread's latest request goes out on a connection used before, which the server may have closed.
+        _sent.reused = self.sock is not None and self.sock is getattr(self, "_mirror_used", None)
         if self.sock is not None:
             attach(self.sock)
-        super().request(method, url, body, headers, **kwargs)
+        try:
+            super().request(method, url, body, headers, **kwargs)
+        finally:
+            self._mirror_used = self.sock  # the socket this request went out on, if it is still open
 
     def send(self, data: Any) -> None:
         """Send in blocks, counting each, so a slow reader on the other side shows as a slow upload."""
