@@ -81,6 +81,21 @@ def test_create_refuses_colliding_names(runner: CliRunner, keyring: Keyring, sou
     assert code == 2 and "would be the same file" in err
 
 
+@pytest.mark.parametrize(("first", "second"), [
+    ("accounts/same.md", "same.md"),  # both become accounts/same.md
+    ("accounts/\u00e9t\u00e9.md", "accounts/e\u0301te\u0301.md"),  # NFC and NFD: one name in the bundle
+], ids=["folder", "normalization"])
+def test_create_refuses_files_with_one_name_in_the_bundle(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                          tmp_path: Path, first: str, second: str) -> None:
+    """Two sources that would be the very same member are refused as a list, never an internal error."""
+    (sources / first).write_text("One account.\n", encoding="utf-8")
+    (sources / second).write_text("Another account.\n", encoding="utf-8")
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 2 and "would be the same file" in err and "1 file(s)" in err, err
+    assert "internal error" not in err and not out.exists()
+
+
 def test_create_uses_workspace_defaults(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """In a workspace, SRC, -o and --key can be left out."""

@@ -19,16 +19,17 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mirror.bundle.accounts import read_account
 from mirror.bundle.caps import check_meta, check_sources, entry_size
+from mirror.bundle.checked import CheckedFiles
 from mirror.bundle.sources import Refusal, SourceFile, SourceOptions, collect_sources, covered
 from mirror.errors import IdentifiersFound, InputError, PhotoError
-from mirror.formats.manifest import MAX_META_BYTES, MAX_TEXT, FileMeta
+from mirror.formats.manifest import MAX_META_BYTES, MAX_TEXT
 from mirror.privacy.clean import Cleaned, clean_photo
 from mirror.privacy.exif import Recipe
 from mirror.privacy.findings import Finding
@@ -77,8 +78,7 @@ class Prepared:
 
     request: CreateRequest
     items: tuple[SourceFile, ...]
-    digests: dict[str, str]
-    files: dict[str, FileMeta]
+    files: CheckedFiles  # each accepted file's digest, size, type and bundle.json fields
     languages: tuple[str, ...]
     salts: dict[str, str]
     refused: tuple[Refusal, ...]
@@ -87,6 +87,11 @@ class Prepared:
     # For a photo cleaned by ranges of its original: the file's stat when it was read, and the recipe. The writing
     # pass rebuilds it from the same file without parsing or hashing it again (the self-check verifies the result).
     recipes: dict[str, tuple[tuple[int, ...], Recipe]] = field(default_factory=dict)
+
+    @property
+    def digests(self) -> Mapping[str, str]:
+        """Member name -> sha256 hex of the bytes create stores for it."""
+        return self.files.digests
 
     @property
     def ok(self) -> bool:
@@ -130,8 +135,7 @@ def stored_bytes(item: SourceFile, raw: bytes, request: CreateRequest) -> tuple[
 class _Pass:
     """What the checking pass gathers."""
 
-    digests: dict[str, str] = field(default_factory=dict)
-    files: dict[str, FileMeta] = field(default_factory=dict)
+    files: CheckedFiles = field(default_factory=CheckedFiles)
     languages: set[str] = field(default_factory=set)
     salts: dict[str, str] = field(default_factory=dict)
     refused: list[Refusal] = field(default_factory=list)
@@ -184,10 +188,11 @@ def _check_file(item: SourceFile, request: CreateRequest, state: _Pass) -> None:
         fix = exc.hint or (REPAIR_HINT if isinstance(exc, PhotoError) else "save it as plain UTF-8 text")
         state.refused.append(Refusal(item.relative, str(exc).removeprefix(f"{item.relative}: "), fix))
         return
-    state.digests[item.member] = hashlib.sha256(data).hexdigest()
+    if item.member in state.files:
+        return  # a second file with this name in the bundle: collect_sources refused it already
     if isinstance(made, Cleaned) and made.recipe and file_key(item.path) == before:
         state.recipes[item.member] = (before, made.recipe)
-    state.files[item.member] = FileMeta(len(data), item.media_type, extra)
+    state.files.add(item.member, hashlib.sha256(data).digest(), len(data), item.media_type, extra)
     state.meta_size += entry_size(item.member, extra)
     if state.meta_size > MAX_META_BYTES:
         check_meta(state.meta_size)  # stop at once: the rest would be read for nothing
@@ -225,5 +230,5 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     findings = state.findings + _name_findings(collected.files, request.title or request.src.resolve().name)
     blocked = [] if request.allow_identifiers else [f for f in findings if not covered(f.path, request.allow)]
     state.notes += [Note("allowed", f.path, f"{f.kind}: {f.detail}") for f in findings if f not in blocked]
-    return Prepared(request, tuple(collected.files), state.digests, state.files, tuple(sorted(state.languages)),
+    return Prepared(request, tuple(collected.files), state.files, tuple(sorted(state.languages)),
                     state.salts, tuple(state.refused), tuple(blocked), tuple(state.notes), state.recipes)

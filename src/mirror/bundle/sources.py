@@ -57,13 +57,13 @@ class SourceFile:
     """One file to bundle: where it is, its name in the bundle, what it is and what create does to it.
 
     Attributes:
-        where: the file's path as text (`path` makes the Path): create holds one SourceFile per file for the
-            whole run, and a str takes a third of a Path's memory.
+        root: the source folder as text, one string shared by every file (`path` joins it with `relative`):
+            create holds one SourceFile per file for the whole run.
         treatment: "text" (an account), "clean" (a photo stripped losslessly), "keep" (a photo bundled as
             it is, --keep-metadata) or "convert" (a HEIC made into a JPEG, --convert-heic).
     """
 
-    where: str
+    root: str
     relative: str
     member: str
     kind: str  # "account" or "photo"
@@ -74,7 +74,7 @@ class SourceFile:
     @property
     def path(self) -> Path:
         """Where the file is."""
-        return Path(self.where)
+        return Path(self.root, self.relative)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,24 +124,24 @@ def _member_name(relative: str, kind: str) -> str:
     return relative if name == relative else name  # one string, not two equal ones, for each file
 
 
-def _classify(path: Path, relative: str, options: SourceOptions) -> SourceFile | Refusal:
+def _classify(path: Path, root: str, relative: str, options: SourceOptions) -> SourceFile | Refusal:
     """What to do with one regular file."""
     media = media_for(relative)
     keep = covered(relative, options.keep_metadata)
     size = path.lstat().st_size
     if media is not None and media.kind == "account":
-        return SourceFile(str(path), relative, _member_name(relative, "account"), "account", media.type, size,
+        return SourceFile(root, relative, _member_name(relative, "account"), "account", media.type, size,
                           "text")
     if media is not None and (media.kind == "photo" or keep):
         treatment = "keep" if keep else "clean"
-        return SourceFile(str(path), relative, _member_name(relative, "photo"), "photo", media.type, size,
+        return SourceFile(root, relative, _member_name(relative, "photo"), "photo", media.type, size,
                           treatment)
     if media is not None and media.type in ("image/heic", "image/heif"):
         if not options.convert_heic:
             return Refusal(relative, f"{media.described}: its metadata cannot be removed without re-encoding it",
                            HEIC_HINT)
         member = _member_name(relative, "photo").rsplit(".", 1)[0] + ".jpg"
-        return SourceFile(str(path), relative, member, "photo", "image/jpeg", size, "convert")
+        return SourceFile(root, relative, member, "photo", "image/jpeg", size, "convert")
     if media is not None:
         return Refusal(relative, f"{media.described}: its metadata cannot be removed here",
                        _FIXES.get(media.described, CONVERT_HINT))
@@ -168,7 +168,7 @@ def _rename(files: list[SourceFile]) -> tuple[list[SourceFile], dict[str, str]]:
     others = {f.member for f in files if f.kind != "photo"}
     renamed = neutral_names(photos, others)
     why = {f.relative: name_pattern(f.relative) or "a camera or app folder" for f in files if f.member in renamed}
-    return [SourceFile(f.where, f.relative, renamed.get(f.member, f.member), f.kind, f.media_type, f.size,
+    return [SourceFile(f.root, f.relative, renamed.get(f.member, f.member), f.kind, f.media_type, f.size,
                        f.treatment) for f in files], why
 
 
@@ -192,7 +192,7 @@ def collect_sources(src: Path, options: SourceOptions | None = None) -> Collecte
     """
     if not src.is_dir():
         raise InputError(f"{src} is not a folder")
-    options = options or SourceOptions()
+    options, root = options or SourceOptions(), str(src)
     files: list[SourceFile] = []
     refused: list[Refusal] = []
     skipped: list[tuple[str, str]] = []
@@ -201,7 +201,7 @@ def collect_sources(src: Path, options: SourceOptions | None = None) -> Collecte
         if junk is not None:
             skipped.append((relative, junk))
             continue
-        item = _classify(path, relative, options) if stat.S_ISREG(path.lstat().st_mode) else Refusal(
+        item = _classify(path, root, relative, options) if stat.S_ISREG(path.lstat().st_mode) else Refusal(
             relative, "a link or not a regular file", "put the file itself in the folder, or move the link out")
         if isinstance(item, SourceFile):
             files.append(item)

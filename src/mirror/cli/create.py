@@ -124,7 +124,7 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     _report(prepared)
     prepared.check()
     secret = unlock_key(ring, name)
-    with byte_progress(sum(f.size for f in prepared.files.values()), "create") as progress:
+    with byte_progress(prepared.files.total_size, "create") as progress:
         result = write_bundle(prepared, secret, progress)
     _created(result, name)
 
