@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import lzma
 import random
 import stat
 import subprocess
@@ -205,7 +206,66 @@ def test_a_block_fed_member_by_member_packs_as_one_piece() -> None:
     for _ in range(4):
         cuts = sorted(rnd.sample(range(1, len(data)), rnd.randint(1, 400)))
         chunks = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
-        assert b"".join(writer_module._compress(chunks)) == whole
+        assert b"".join(writer_module._compress(chunks)) + writer_module.END_MARKER == whole
+
+
+def _words(n: int, seed: int) -> bytes:
+    rnd = random.Random(seed)
+    words = [rnd.randbytes(rnd.randint(2, 9)).hex() for _ in range(3000)]
+    return " ".join(rnd.choice(words) for _ in range(n)).encode()
+
+
+def _block(path: Path, folder: int) -> bytes:
+    """The packed bytes of block `folder`."""
+    with path.open("rb") as fp:
+        found = read_archive(fp, Limits()).folders[folder]
+        return _packed(fp, found.pack_offset, found.pack_size)
+
+
+def test_a_long_block_is_compressed_in_pieces_that_read_as_one_stream(tmp_path: Path) -> None:
+    """A block longer than block_size is several LZMA2 streams, each resetting the dictionary, then one end
+    marker: stock 7-Zip and mirror's reader decode it as one member; the cuts depend on the sizes only."""
+    big, small = _words(60_000, 4), _words(2_000, 5)
+    size = 64 << 10
+    made = {}
+    for threads, cut in ((1, 1000), (3, 77_777), (2, 1 << 20)):
+        path = tmp_path / f"{threads}.7z"
+        with ArchiveWriter.create(path, threads=threads, block_size=size) as writer:
+            writer.add_solid([("big.txt", (big[i : i + cut] for i in range(0, len(big), cut))),
+                              ("empty.txt", iter([])), ("small.txt", [small])])
+            writer.add_texts([("long.txt", big)])
+        made[threads] = path.read_bytes()
+        assert _contents(path) == {"big.txt": big, "empty.txt": b"", "small.txt": small, "long.txt": big}
+    assert len(set(made.values())) == 1
+    assert _stock(tmp_path / "1.7z", tmp_path / "x") == {"big.txt": big, "empty.txt": b"", "small.txt": small,
+                                                           "long.txt": big}
+    whole = big + small
+    pieces = [whole[i : i + size] for i in range(0, len(whole), size)]
+    expected = b"".join(b"".join(writer_module._compress([p])) for p in pieces) + writer_module.END_MARKER
+    assert len(pieces) > 10
+    assert _block(tmp_path / "1.7z", 0) == expected
+    assert _block(tmp_path / "1.7z", 1) == b"".join(
+        b"".join(writer_module._compress([big[i : i + size]])) for i in range(0, len(big), size)) + b"\x00"
+
+
+def test_a_block_of_one_piece_is_one_lzma2_stream(tmp_path: Path) -> None:
+    """Up to block_size, add_block writes exactly what one LZMA2 stream is (the golden bundle depends on it)."""
+    data = _words(5_000, 6)
+    path = tmp_path / "one.7z"
+    with ArchiveWriter.create(path, block_size=len(data)) as writer:
+        writer.add_block([("a.txt", data[:100]), ("b.txt", data[100:])])
+    assert _block(path, 0) == lzma.compress(data, format=lzma.FORMAT_RAW, filters=[writer_module.TEXT_FILTER])
+
+
+@pytest.mark.parametrize("size", [1, 7, 64])
+def test_pieces_cut_at_the_same_places_however_the_input_comes(size: int) -> None:
+    rnd = random.Random(size)
+    data = rnd.randbytes(1000)
+    for _ in range(50):
+        cuts = sorted(rnd.sample(range(1, len(data)), rnd.randint(0, 60)))
+        chunks = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+        pieces = [b"".join(bytes(c) for c in piece) for piece in writer_module._pieces(chunks, size)]
+        assert pieces == [data[i : i + size] for i in range(0, len(data), size)]
 
 
 def test_empty_members_keep_their_place_whatever_the_core_count(tmp_path: Path) -> None:

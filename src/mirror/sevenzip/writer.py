@@ -57,6 +57,7 @@ TEXT_BLOCK = 4 << 20
 HEADER_FILTER: dict[str, Any] = {"id": lzma.FILTER_LZMA2, "preset": 1, "dict_size": 1 << 20}
 BLOCK_MEMBERS = 8192  # members per LZMA2 block at most: what a block in flight holds per member stays small
 COPY_CHUNK = 4 << 20
+END_MARKER = b"\x00"  # LZMA2's last control byte
 # Regular file, POSIX mode 0644 in the high 16 bits (0x8000 says they are there), archive bit.
 MEMBER_ATTRIBUTES = 0x20 | 0x8000 | ((0o100000 | 0o644) << 16)
 
@@ -76,13 +77,49 @@ HEADER_CODER = Coder(LZMA2, lzma2_props(HEADER_FILTER["dict_size"]))
 COPY_CODER = Coder(COPY, b"")
 
 
-def _compress(chunks: list[bytes]) -> list[bytes]:
-    """The members' bytes as one LZMA2 stream, fed member by member (liblzma's output does not depend on how
-    its input is cut), so that a large member is never copied into a block buffer first."""
+Chunk = bytes | memoryview  # memoryviews only of bytes, which cannot change while they wait
+
+
+def _compress(chunks: list[Chunk]) -> list[bytes]:
+    """The bytes as one LZMA2 stream, fed chunk by chunk (liblzma's output does not depend on how its input is
+    cut), so that a large member is never copied into a block buffer first; without the end marker.
+
+    A block longer than one piece is several such streams one after the other, then the end marker (a zero
+    byte): each stream starts with a chunk that resets the dictionary and the state, so a decoder reads them
+    as one stream. 7-Zip's multithreaded LZMA2 encoder writes its blocks the same way.
+    """
     compressor = lzma.LZMACompressor(format=lzma.FORMAT_RAW, filters=[TEXT_FILTER])
     packed = [compressor.compress(chunk) for chunk in chunks]
-    packed.append(compressor.flush())
+    last = compressor.flush()
+    if not last.endswith(END_MARKER):
+        raise RuntimeError("liblzma ended an LZMA2 stream without its end marker")
+    packed.append(last[: -len(END_MARKER)])
+    # A first chunk resets the dictionary: control byte 0x01 (stored) or 111xxxxx (LZMA, xxxxx the size's top bits).
+    first = next((piece[0] for piece in packed if piece), 0)
+    if first != 0x01 and first < 0xE0:
+        raise RuntimeError("liblzma began an LZMA2 stream without resetting its dictionary")
     return packed
+
+
+def _pieces(chunks: Iterable[Chunk], size: int) -> Iterator[list[Chunk]]:
+    """`chunks` cut into pieces of `size` bytes (the last may be shorter), where only the sizes decide the cuts.
+    No byte is copied: a chunk across a cut is sliced by memoryview."""
+    if size <= 0:
+        raise ValueError(f"a piece of {size} bytes")
+    piece: list[Chunk] = []
+    filled = 0
+    for chunk in chunks:
+        while chunk and filled + len(chunk) >= size:
+            take = size - filled
+            head, chunk = (chunk, b"") if take == len(chunk) else (memoryview(chunk)[:take], memoryview(chunk)[take:])
+            piece.append(head)
+            yield piece
+            piece, filled = [], 0
+        if chunk:
+            piece.append(chunk)
+            filled += len(chunk)
+    if piece:
+        yield piece
 
 
 @dataclass(slots=True)
@@ -106,6 +143,8 @@ class ArchiveWriter:
     """Writes one 7z archive into a seekable file, block after block; close() writes the header."""
 
     def __init__(self, fp: BinaryIO, threads: int | None = None, block_size: int = TEXT_BLOCK) -> None:
+        if block_size <= 0:
+            raise ValueError(f"blocks of {block_size} bytes")
         self.fp = fp
         available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         self.threads = max(1, threads or available)
@@ -143,21 +182,70 @@ class ArchiveWriter:
 
     def add_block(self, members: Iterable[tuple[str, bytes]], compress: bool = True) -> None:
         """Write `members` (name, bytes), held in memory, as one block: LZMA2, or Copy."""
+        if compress:
+            self.add_solid((name, (data,)) for name, data in members)
+            return
         batch = _Batch()
         for name, data in members:
             batch.add(name, data)
-        self._write_batch(batch, _compress(batch.chunks) if compress and batch.size else None)
+        self._write_batch(batch, None)
+
+    def add_solid(self, members: Iterable[tuple[str, Iterable[bytes]]], on_member: Progress | None = None) -> None:
+        """Write `members` (name, chunks of its bytes) as one LZMA2 block, each chunk taken as it comes.
+
+        The input is cut into pieces of block_size compressed on every core (see _compress); at most one piece
+        per core is held, and one more while it is gathered, whatever the members' sizes.
+        """
+        table, opened, total, written = self.table, False, 0, 0
+        in_flight: deque[Future[list[bytes]]] = deque()
+
+        def stream() -> Iterator[bytes]:
+            """The members' chunks one after the other; each member goes into the header once it is read."""
+            nonlocal opened, total
+            for name, chunks in members:
+                size, crc = 0, 0
+                for chunk in chunks:
+                    if type(chunk) is not bytes:
+                        chunk = bytes(chunk)  # held until compressed: a caller's buffer could change before then
+                    if not chunk:
+                        continue
+                    if not opened:
+                        table.open_folder()
+                        opened = True
+                    crc = zlib.crc32(chunk, crc)
+                    size += len(chunk)
+                    yield chunk
+                table.add_member(name, size, crc if size else None, MEMBER_ATTRIBUTES)
+                total += size
+                if on_member is not None:
+                    on_member(size)
+
+        def write_done(keep: int) -> None:
+            nonlocal written
+            while len(in_flight) > keep:
+                for packed in in_flight.popleft().result():
+                    self.fp.write(packed)
+                    written += len(packed)
+
+        with ThreadPoolExecutor(self.threads) as pool:
+            for piece in _pieces(stream(), self.block_size):
+                write_done(self.threads - 1)
+                in_flight.append(pool.submit(_compress, piece))
+            write_done(0)
+        if opened:
+            self.fp.write(END_MARKER)
+            table.close_folder(FolderSpec((TEXT_CODER,), written + len(END_MARKER), total))
 
     def add_texts(self, members: Iterable[tuple[str, bytes]], on_member: Progress | None = None) -> None:
         """Write `members` (name, bytes) in LZMA2 blocks of at most block_size of input and BLOCK_MEMBERS
         members each (a longer member has a block to itself), compressed in parallel and written in order."""
-        in_flight: deque[tuple[_Batch, Future[list[bytes]]]] = deque()
+        in_flight: deque[tuple[_Batch, list[Future[list[bytes]]]]] = deque()
 
         def write_done(keep: int) -> None:
             """Write the oldest blocks in flight, in order, until `keep` are left."""
             while len(in_flight) > keep:
-                done, future = in_flight.popleft()
-                self._write_batch(done, future.result())
+                done, futures = in_flight.popleft()
+                self._write_batch(done, [piece for future in futures for piece in future.result()] + [END_MARKER])
 
         with ThreadPoolExecutor(self.threads) as pool:
             for batch in self._batches(members, on_member):
@@ -166,7 +254,8 @@ class ArchiveWriter:
                     self._write_batch(batch, None)
                     continue
                 write_done(self.threads - 1)  # one block per core; the next is gathered meanwhile
-                in_flight.append((batch, pool.submit(_compress, batch.chunks)))
+                pieces = _pieces(batch.chunks, self.block_size)  # more than one only for a member over block_size
+                in_flight.append((batch, [pool.submit(_compress, piece) for piece in pieces]))
             write_done(0)
 
     def _batches(self, members: Iterable[tuple[str, bytes]], on_member: Progress | None) -> Iterator[_Batch]:
