@@ -75,6 +75,17 @@ def test_a_source_changed_after_the_check_stops_the_writing(sources: Path, secre
     assert list(tmp_path.glob("b.7z*")) == []
 
 
+def test_the_page_shows_only_the_text_that_was_checked(sources: Path, secret: SecretKey, tmp_path: Path) -> None:
+    """The page reads each account again as it is rendered: one changed since the check stops it, whichever of
+    the page and the accounts' encoder reaches the file first."""
+    prepared = prepare_bundle(CreateRequest(sources, tmp_path / "b.7z"))
+    prepared.check()
+    path = sources / "accounts/2022-01-06-almaty.ru.md"
+    path.write_bytes(path.read_bytes().replace(b"\n", b" \n", 1))
+    with pytest.raises(InputError, match="changed while the bundle was being made"):
+        b"".join(mirror.bundle.create._page(prepared, "Almaty", "2022-01-06T00:00:00Z", secret.public))
+
+
 def test_a_cleaned_photo_is_written_from_its_kept_ranges(sources: Path, secret: SecretKey, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The writing pass rebuilds each unchanged JPEG from the ranges the check kept, without parsing it again;

@@ -15,24 +15,25 @@ place only after it verified; the sources are only read.
 from __future__ import annotations
 
 import hashlib
-import itertools
+import io
 import tempfile
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from mirror.bundle.caps import check_meta
+from mirror.bundle.checked import Overlay
 from mirror.bundle.page import (
     MAX_FIGURES,
     MAX_LISTED,
     MAX_RENDERED,
     PageAccount,
     PageInfo,
-    render_page,
+    page_pieces,
     strip_front_matter,
 )
 from mirror.bundle.prepare import CreateRequest, Prepared, file_key, prepare_bundle, stored_bytes
@@ -124,23 +125,25 @@ def write_bundle(prepared: Prepared, secret: SecretKey, progress: Progress | Non
                         prepared.salts)
 
 
-def _page(prepared: Prepared, title: str, created: str, public: PublicKeyFile) -> bytes:
-    """The reader's page (bundle/page.py): the first MAX_RENDERED accounts' texts, the next MAX_LISTED accounts'
-    fields, MAX_FIGURES photos, and how many more there are."""
-    request, accounts, more = prepared.request, list[PageAccount](), 0
-    for item in (i for i in prepared.items if i.kind == "account"):
-        if len(accounts) >= MAX_RENDERED + MAX_LISTED:
-            more += 1
-            continue
-        extra = prepared.files[item.member].extra
-        text = ""
-        if len(accounts) < MAX_RENDERED:
-            text = strip_front_matter(stored_bytes(item, read_regular(item.path), request)[0].decode("utf-8"))
-        accounts.append(PageAccount(item.member, str(extra.get("language", "")), extra, text))
-    photos = [i.member for i in itertools.islice((i for i in prepared.items if i.kind == "photo"), MAX_FIGURES)]
-    unshown = sum(i.kind == "photo" for i in prepared.items) - len(photos)
+def _page(prepared: Prepared, title: str, created: str, public: PublicKeyFile) -> Iterator[bytes]:
+    """The reader's page (bundle/page.py) in pieces: the first MAX_RENDERED accounts' texts, the next MAX_LISTED
+    accounts' fields, MAX_FIGURES photos, and how many more there are. Each account is read as it is rendered."""
+    load = _loader(prepared)  # the bytes the checking pass hashed, or InputError
+    accounts = [i for i in prepared.items if i.kind == "account"]
+    photos = [i.member for i in prepared.items if i.kind == "photo"]
+    shown = MAX_RENDERED + MAX_LISTED
+
+    def page_accounts() -> Iterator[PageAccount]:
+        for number, item in enumerate(accounts[:shown]):
+            extra = prepared.files[item.member].extra
+            text = ""
+            if number < MAX_RENDERED:
+                text = strip_front_matter(load(item).decode("utf-8"))
+            yield PageAccount(item.member, str(extra.get("language", "")), extra, text)
+
     info = PageInfo(title, created, prepared.languages, key_id_hex(public.key_id), fingerprint(public))
-    return render_page(info, accounts, photos, more, unshown)
+    return page_pieces(info, page_accounts(), photos[:MAX_FIGURES], max(0, len(accounts) - shown),
+                       max(0, len(photos) - MAX_FIGURES))
 
 
 def _ahead(load: Callable[[SourceFile], bytes], items: list[SourceFile], depth: int = 2) -> Iterator[bytes]:
@@ -195,37 +198,71 @@ def _pack_accounts(spool: BinaryIO, members: Iterator[tuple[str, bytes]], progre
 def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress | None) -> str:
     """Sign and write everything into `tmp` in the current layout (docs/format.md); return the bundle id.
 
-    The accounts are compressed (on a thread pool, into an anonymous file beside `tmp`) while the page is
-    rendered and the signed files are made on this thread; their blocks are then copied in after the first
-    block and the page, byte for byte.
+    The accounts are compressed (on a thread pool, into an anonymous file beside `tmp`) while the page and
+    bundle.json are made on this thread, written into a second anonymous file as they are made, so that none of
+    them is held while the accounts' encoders run. Then the signed files and the page are compressed into `tmp`
+    (on every core, read back piece by piece), and the accounts' blocks are copied in after them, byte for byte.
     """
-    digests, layout = dict(prepared.digests), CURRENT
-    load, items = _loader(prepared), prepared.items
-    with tempfile.TemporaryFile(dir=tmp.parent) as spool, ThreadPoolExecutor(1) as background:
+    layout, load, items = CURRENT, _loader(prepared), prepared.items
+    with tempfile.TemporaryFile(dir=tmp.parent) as spool, tempfile.TemporaryFile(dir=tmp.parent) as texts, \
+            ThreadPoolExecutor(1) as background:
         accounts = ((i.member, load(i)) for i in items if i.kind == "account")
         packed = background.submit(_pack_accounts, spool, accounts, progress)
-        bundle_id, signed, page = _signed_files(prepared, secret, digests)  # meanwhile, on this thread
+        made = _signed_files(prepared, secret, texts)  # meanwhile, on this thread
         archive = packed.result()
         with ArchiveWriter.create(tmp) as writer:
-            writer.add_block([(name, signed[name]) for name in (layout.sums, layout.sig, layout.author_key,
-                                                                layout.meta)])
-            writer.add_texts([(PAGE_NAME, page)], progress)
+            writer.add_solid([(layout.sums, [made.sums]), (layout.sig, [made.signature]),
+                              (layout.author_key, [made.author_key]), (layout.meta, _read_back(texts, made.meta))])
+            writer.add_solid([(PAGE_NAME, _read_back(texts, made.page))], progress)
             writer.copy_folders(spool, archive, range(len(archive.folders)))
             writer.copy_empty(archive)
             photos = [i for i in items if i.kind == "photo"]
             writer.add_stored(zip((i.member for i in photos), ([data] for data in _ahead(load, photos)),
                                   strict=True), progress)
-    return bundle_id
+    return made.bundle_id
 
 
-def _signed_files(prepared: Prepared, secret: SecretKey,
-                  digests: dict[str, str]) -> tuple[str, dict[str, bytes], bytes]:
-    """The bundle id, the four signed files by their place in the bundle, and the page."""
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    """The bundle id, the three small signed files, and where the page and bundle.json lie in the spool."""
+
+    bundle_id: str
+    sums: bytes
+    signature: bytes
+    author_key: bytes
+    meta: tuple[int, int]  # offset, size
+    page: tuple[int, int]
+
+
+def _spill(pieces: Iterable[bytes], fp: BinaryIO) -> tuple[tuple[int, int], str]:
+    """Write `pieces` at the end of `fp`; where they lie (offset, size) and their sha256 in hex."""
+    fp.seek(0, io.SEEK_END)
+    start, digest = fp.tell(), hashlib.sha256()
+    for piece in pieces:
+        fp.write(piece)
+        digest.update(piece)
+    return (start, fp.tell() - start), digest.hexdigest()
+
+
+def _read_back(fp: BinaryIO, span: tuple[int, int]) -> Iterator[bytes]:
+    """The bytes `_spill` wrote at `span`, in chunks of 1 MiB."""
+    fp.flush()
+    offset, left = span
+    while left > 0:
+        fp.seek(offset)
+        chunk = fp.read(min(left, 1 << 20))
+        if not chunk:
+            raise OSError("a temporary file ended early")
+        offset, left = offset + len(chunk), left - len(chunk)
+        yield chunk
+
+
+def _signed_files(prepared: Prepared, secret: SecretKey, spool: BinaryIO) -> _Signed:
+    """Make the page and bundle.json into `spool`, then SHA256SUMS and its signature."""
     request, layout, public = prepared.request, CURRENT, secret.public
     bundle_id = request.bundle_id or uuid.uuid4().hex
     title, created = request.title or request.src.resolve().name, request.created or now_text()
-    page = _page(prepared, title, created, public)
-    digests[PAGE_NAME] = hashlib.sha256(page).hexdigest()
+    page, page_digest = _spill(_page(prepared, title, created, public), spool)
     meta = BundleMeta(
         bundle_id=bundle_id,
         version=request.version,
@@ -233,15 +270,15 @@ def _signed_files(prepared: Prepared, secret: SecretKey,
         created=created,
         languages=prepared.languages,
         author_key=key_id_hex(public.key_id),
-        files={**prepared.files, PAGE_NAME: FileMeta(len(page), PAGE_TYPE)},
+        files=Overlay({PAGE_NAME: FileMeta(page[1], PAGE_TYPE)}, prepared.files),
         supersedes=request.supersedes,
         format=layout.format,
     )
-    meta_bytes, key_bytes = meta.to_bytes(), public.to_text().encode()
-    check_meta(len(meta_bytes))
-    digests[layout.meta] = hashlib.sha256(meta_bytes).hexdigest()
-    digests[layout.author_key] = hashlib.sha256(key_bytes).hexdigest()
-    sums = Sums(digests).to_bytes()
+    meta_span, meta_digest = _spill(meta.pieces(), spool)
+    check_meta(meta_span[1])
+    key_bytes = public.to_text().encode()
+    added = {PAGE_NAME: page_digest, layout.meta: meta_digest,  # beside the checked files' digests, never copied
+             layout.author_key: hashlib.sha256(key_bytes).hexdigest()}
+    sums = Sums(Overlay(added, prepared.digests)).to_bytes()
     signature = secret.sign(sums, trusted_comment(bundle_id, request.version)).to_bytes()
-    return bundle_id, {layout.sums: sums, layout.sig: signature, layout.author_key: key_bytes,
-                       layout.meta: meta_bytes}, page
+    return _Signed(bundle_id, sums, signature, key_bytes, meta_span, page)

@@ -24,8 +24,9 @@ What it promises (docs/format.md, "The reader's page"):
 from __future__ import annotations
 
 import html
+import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,18 +202,23 @@ def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequenc
     A caller with many files passes the first MAX_RENDERED + MAX_LISTED accounts and MAX_FIGURES photos only,
     and how many more there are (`more_accounts`, `more_photos`); longer sequences are cut here the same way.
     """
+    return b"".join(page_pieces(info, accounts, photos, more_accounts, more_photos))
+
+
+def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterable[str], more_accounts: int = 0,
+                more_photos: int = 0) -> Iterator[bytes]:
+    """render_page's bytes in pieces, each account taken as it comes: a caller that writes them out as they are
+    made never holds the page, nor more than one account's text."""
     shown = MAX_RENDERED + MAX_LISTED
-    more_accounts += max(0, len(accounts) - shown)
-    more_photos += max(0, len(photos) - MAX_FIGURES)
-    accounts, photos = accounts[:shown], photos[:MAX_FIGURES]
+    account_list, photo_list = iter(accounts), iter(photos)
+    first_account, first_photo = next(account_list, None), next(photo_list, None)
     md = _markdown()
+
     # Each piece is cleaned and encoded as it is made: the page is held once, as UTF-8, never also as one str.
-    parts: list[bytes] = []
+    def out(pieces: Iterable[str]) -> Iterator[bytes]:
+        return (_clean(piece).encode("utf-8") for piece in pieces)
 
-    def add(pieces: Iterable[str]) -> None:
-        parts.extend(_clean(piece).encode("utf-8") for piece in pieces)
-
-    add((
+    yield from out((
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n",
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
         '<meta name="referrer" content="no-referrer">\n',
@@ -226,32 +232,36 @@ def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequenc
         f"<dt>{_ui('created')}</dt><dd>{_e(info.created)}</dd>\n",
         f"<dt>{_ui('languages')}</dt><dd>{_e(', '.join(info.languages))}</dd>\n</dl>\n</header>\n",
         f"<section class=\"check\"><strong>{_ui('check')}</strong><p>{_ui('check_text')}</p></section>\n",
-        f"<h2>{_ui('accounts')}</h2>\n" if accounts else "",
+        f"<h2>{_ui('accounts')}</h2>\n" if first_account is not None else "",
     ))
-    budget, rendered = MAX_PAGE_TEXT, 0
-    rest: list[PageAccount] = []
-    for number, account in enumerate(accounts, start=1):
-        if rendered < MAX_RENDERED and budget > 0 and not rest:
+    budget, rendered, listing = MAX_PAGE_TEXT, 0, False
+    everything = itertools.chain(() if first_account is None else (first_account,), account_list)
+    for number, account in enumerate(itertools.islice(everything, shown), start=1):
+        if rendered < MAX_RENDERED and budget > 0 and not listing:
             piece = _account(md, number, account, budget)
             budget -= len(piece)
             rendered += 1
-            add((piece,))
-        else:
-            rest.append(account)
-    if rest:
-        add((f"<p>{_ui('more')}</p>\n<ul>\n",))
-        add(f"{_listed(a)}\n" for a in rest)
-        add(("</ul>\n",))
+            yield from out((piece,))
+            continue
+        if not listing:
+            listing = True
+            yield from out((f"<p>{_ui('more')}</p>\n<ul>\n",))
+        yield from out((f"{_listed(account)}\n",))
+    if listing:
+        yield from out(("</ul>\n",))
+    more_accounts += sum(1 for _ in everything)
     if more_accounts:
-        add((f"<p>{_ui_count('unlisted', more_accounts)}</p>\n",))
-    if photos or more_photos:
-        add((f"<h2>{_ui('photos')}</h2>\n",))
-        add(f'<figure><img src="{_e(p)}" alt="{_e(p)}" loading="lazy">'
-            f"<figcaption>{_e(p)}</figcaption></figure>\n" for p in photos)
+        yield from out((f"<p>{_ui_count('unlisted', more_accounts)}</p>\n",))
+    photo_all = itertools.chain(() if first_photo is None else (first_photo,), photo_list)
+    figures = itertools.islice(photo_all, MAX_FIGURES)
+    if first_photo is not None or more_photos:
+        yield from out((f"<h2>{_ui('photos')}</h2>\n",))
+        yield from out(f'<figure><img src="{_e(p)}" alt="{_e(p)}" loading="lazy">'
+                       f"<figcaption>{_e(p)}</figcaption></figure>\n" for p in figures)
+    more_photos += sum(1 for _ in photo_all)
     if more_photos:
-        add((f"<p>{_ui_count('unshown', more_photos)}</p>\n",))
-    add(("</main>\n</body>\n</html>\n",))
-    return b"".join(parts)
+        yield from out((f"<p>{_ui_count('unshown', more_photos)}</p>\n",))
+    yield from out(("</main>\n</body>\n</html>\n",))
 
 
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

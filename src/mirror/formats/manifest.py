@@ -205,8 +205,15 @@ class Sums:
     entries: Mapping[str, str]  # a dict when made to be written; a SumsTable when parsed
 
     def to_bytes(self) -> bytes:
-        """GNU sha256sum lines, sorted by path, LF endings, UTF-8."""
-        return "".join(f"{digest}  {path}\n" for path, digest in sorted(self.entries.items())).encode()
+        """GNU sha256sum lines, sorted by path, LF endings, UTF-8.
+
+        Line by line: `entries` may make each digest as it is asked for (bundle/checked.py), and a million of
+        them are never held as strings at once.
+        """
+        out = bytearray()
+        for path in sorted(self.entries):
+            out += f"{self.entries[path]}  {path}\n".encode()
+        return bytes(out)
 
     @classmethod
     def from_bytes(cls, raw: bytes, layout: Layout = V1, max_lines: int | None = None,
@@ -319,9 +326,13 @@ class BundleMeta:
     def to_bytes(self) -> bytes:
         """Deterministic, readable JSON; these bytes are hashed into SHA256SUMS.
 
-        The same bytes as `json.dumps(doc, indent=1, ensure_ascii=False)` of the whole document plus a newline,
-        written file by file: a million files never become a million dicts and a million string pieces at once.
+        The same bytes as `json.dumps(doc, indent=1, ensure_ascii=False)` of the whole document plus a newline.
         """
+        return b"".join(self.pieces())
+
+    def pieces(self) -> Iterator[bytes]:
+        """to_bytes() in pieces, file by file: a million files never become a million dicts and a million
+        string pieces at once, and a writer that takes the pieces as they come never holds the whole."""
         doc = {
             "format": self.format,
             "id": self.bundle_id,
@@ -335,15 +346,15 @@ class BundleMeta:
         }
         head = json.dumps(doc, indent=1, ensure_ascii=False)
         if not self.files:
-            return (head + "\n").encode()
-        out = bytearray(head.removesuffix("{}\n}").encode())  # ... "files": (the files' object follows)
+            yield (head + "\n").encode()
+            return
+        yield head.removesuffix("{}\n}").encode()  # ... "files": (the files' object follows)
         separator = "{\n  "
         for path in sorted(self.files):
             entry = json.dumps(self.files[path].to_json(), indent=1, ensure_ascii=False).replace("\n", "\n  ")
-            out += f"{separator}{json.dumps(path, ensure_ascii=False)}: {entry}".encode()
+            yield f"{separator}{json.dumps(path, ensure_ascii=False)}: {entry}".encode()
             separator = ",\n  "
-        out += b"\n }\n}\n"
-        return bytes(out)
+        yield b"\n }\n}\n"
 
     @classmethod
     def from_bytes(cls, raw: bytes, listed: Collection[str] | None = None, details: bool = True,
