@@ -9,10 +9,10 @@ Example::
 
 Behaviours: honest Range (206 with Content-Range), ignore Range (200, whole body),
 cut the body off, send more bytes than the file has, serve replacement bytes
-for chosen paths (tampering), close every connection after its answer, answer only
-so many bundle requests (a window that closes), and send chosen paths slowly, status
-line and headers included (a throttle;
-`rates = {"index.json": 1}` drips one byte a second).
+for chosen paths (tampering; `replace_ranged`: only to a request with Range), close
+every connection after its answer, answer only so many bundle requests (a window
+that closes), and send chosen paths slowly, status line and headers included (a
+throttle; `rates = {"index.json": 1}` drips one byte a second).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class MirrorServer:
         self.cut_after: int | None = None
         self.extra = b""
         self.replace: dict[str, bytes] = {}
+        self.replace_ranged: dict[str, bytes] = {}  # served instead, only to requests with a Range header
         self.bundle_answers: int | None = None  # answer this many bundle requests, then 503 (a window closes)
         self.rates: dict[str, float] = {}  # path suffix -> bytes per second for the whole answer (a throttle)
         self.rate_after = 0  # body bytes sent at full speed before the throttle starts (a censor's fast start)
@@ -94,7 +95,9 @@ class MirrorServer:
                         return
                     server.bundle_answers -= 1
                 target = server.root.joinpath(*path.split("/"))
-                if path in server.replace:
+                if header and path in server.replace_ranged:
+                    data = server.replace_ranged[path]
+                elif path in server.replace:
                     data = server.replace[path]
                 elif ".." in path.split("/") or not target.is_file():
                     self.send_error(404)

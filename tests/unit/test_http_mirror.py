@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mirror.errors import TransferError
-from mirror.fetch.transport import HttpMirror
+from mirror.fetch.transport import FolderMirror, HttpMirror
 from mirror.net.pace import Limits
 from mirror_server import MirrorServer
 
@@ -67,3 +67,27 @@ def test_a_new_connection_that_is_reset_is_not_tried_again(resetting: Resetting)
     with pytest.raises(TransferError, match="cannot connect"):
         mirror.read("index.json", limit=1000)
     assert resetting.connections == 1
+
+
+def test_the_end_of_a_file_is_read_only_from_an_answer_for_that_range(tmp_path: Path) -> None:
+    """fetch/early.py reads a bundle's header ahead of its download; a server that ignores Range (200, the whole
+    file) or names other bytes is refused, never read through."""
+    data = bytes(range(256)) * (1 << 17)  # 32 MiB: more than the socket buffers hold
+    (tmp_path / "b.7z").write_bytes(data)
+    with MirrorServer(tmp_path) as server:
+        mirror = HttpMirror(server.url, limits=Limits(stall=5, budget=30))
+        assert mirror.read_tail("b.7z", len(data) - 1000, len(data)) == data[-1000:]
+        with pytest.raises(TransferError, match="no partial answer"):
+            mirror.read_tail("b.7z", len(data) - 1000, len(data) + 5)  # the file is not the size signed
+        server.ignore_range, server.bytes_sent = True, 0
+        with pytest.raises(TransferError, match="no partial answer"):
+            mirror.read_tail("b.7z", len(data) - 1000, len(data))
+    assert server.bytes_sent < len(data) // 2
+
+
+def test_the_end_of_a_file_in_a_folder_mirror(tmp_path: Path) -> None:
+    (tmp_path / "b.7z").write_bytes(b"0123456789")
+    mirror = FolderMirror(tmp_path)
+    assert mirror.read_tail("b.7z", 6, 10) == b"6789"
+    with pytest.raises(TransferError, match="not 12 bytes long"):
+        mirror.read_tail("b.7z", 6, 12)

@@ -419,7 +419,7 @@ class _Digests:
 
 def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
                 expect_key: PublicKeyFile | None = None, known_sums: str | None = None,
-                writer: Writer | None = None, parts: bool = False) -> Checked:
+                writer: Writer | None = None, parts: bool = False, archive: Archive | None = None) -> Checked:
     """Run every check on an open bundle; with `parts`, a part of a split bundle may lack listed files.
 
     With `known_sums` (bundle/verified.py: this file's members were all checked against a SHA256SUMS with
@@ -431,6 +431,8 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     whether everything was (`Checked.written`). Nothing is trusted for being written: the caller keeps it in a
     private folder until every check passed.
 
+    `archive`: the header, already read from `fp` (fetch/early.py reads it before the rest of the file is there).
+
     Memory stays a few dozen bytes per member beyond the header's names and the signed lists: the members,
     SHA256SUMS and bundle.json's sizes are kept in columns (sevenzip/model.py, formats/manifest.py), and each
     member's hash is compared as it is made.
@@ -439,7 +441,7 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
         VerificationError: the first failed step, or ContentError listing every bad file.
         _Stale: the SHA256SUMS read is not the known one.
     """
-    archive = read_archive(fp, limits)
+    archive = archive if archive is not None else read_archive(fp, limits)
     if len(archive.members) >= MANY_MEMBERS:
         return_large_buffers()  # heap.py: 100,000 members peaked at 112 MB without it, 101 MB with it
     files, layout = check_container(archive, limits)

@@ -33,6 +33,7 @@ from mirror.bundle.verify import VerifiedBundle, verify_bundle
 from mirror.errors import ConfigError, ExitCode, VerificationError
 from mirror.fetch.choose import Log, NoIndex, choose_index
 from mirror.fetch.download import Download, Progress, no_progress
+from mirror.fetch.early import EarlyCheck
 from mirror.fetch.listing import choose_listing
 from mirror.fetch.report import MirrorReport
 from mirror.fetch.state import known_mirrors
@@ -101,10 +102,13 @@ class FetchResult:
 
 
 def _check(entry: BundleEntry, path: Path, keys: TrustedKeys, policy: Policy,
-           cache: VerifiedCache | None = None) -> tuple[VerifiedBundle | None, str]:
-    """Full verification of a downloaded bundle, and agreement with what the index says of it."""
+           cache: VerifiedCache | None = None, early: EarlyCheck | None = None) -> tuple[VerifiedBundle | None, str]:
+    """Full verification of a downloaded bundle (done while it downloaded, if `early` holds for the finished
+    file), and agreement with what the index says of it."""
     try:
-        verified = verify_bundle(path, keys, policy=policy, cache=cache)
+        checked = early.result(path) if early is not None else None
+        verified = checked.result(path) if checked is not None else verify_bundle(path, keys, policy=policy,
+                                                                                  cache=cache)
     except VerificationError as exc:
         return None, f"signed hash matched, but the bundle failed verification: {exc}"
     if (verified.meta.bundle_id, verified.meta.version, verified.meta.title) != (entry.id, entry.version, entry.title):
@@ -174,10 +178,15 @@ def already_here(dest: Path, entry: BundleEntry, cache: VerifiedCache | None = N
 
 
 def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy: Policy,
-           cache: VerifiedCache | None = None) -> Arrival:
+           cache: VerifiedCache | None = None, early: EarlyCheck | None = None) -> Arrival:
     final = part.with_name(f"{entry.sha256}.7z")
-    os.replace(part, final)
-    verified, problem = _check(entry, final, keys, policy)
+    try:
+        os.replace(part, final)
+    except BaseException:
+        if early is not None:
+            early.result(None)
+        raise
+    verified, problem = _check(entry, final, keys, policy, early=early)
     if verified is None:
         final.unlink()
         return Arrival(entry, note=problem, invalid=True)
@@ -274,7 +283,7 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
     stop = Stop()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-place") as placing:
         try:
-            jobs = [functools.partial(_obtain, request, entry, order, reports, cache, log) for entry in wanted]
+            jobs = [functools.partial(_obtain, request, keys, entry, order, reports, cache, log) for entry in wanted]
             if request.swarm is not None:  # the swarm's session is driven from this thread, one at a time
                 for entry, job in zip(wanted, jobs, strict=True):
                     done.append(_placed(request, keys, entry, job(), cache, placing))
@@ -323,29 +332,44 @@ def _in_background(jobs: Sequence[Callable[[], Obtained]], workers: int, stop: S
     return futures
 
 
-Obtained = tuple[Path | None, bool, Download | None]  # the file (None: nothing arrived), already in DEST, download
+# the file (None: nothing arrived), already in DEST, the download, its verification while it downloaded
+Obtained = tuple[Path | None, bool, Download | None, EarlyCheck | None]
 
 
-def _obtain(request: FetchRequest, entry: BundleEntry, order: list[Mirror], reports: dict[str, MirrorReport],
-            cache: VerifiedCache, log: Log) -> Obtained:
-    """One bundle's bytes: already in DEST, or downloaded (from the swarm first, if asked)."""
+def _obtain(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order: list[Mirror],
+            reports: dict[str, MirrorReport], cache: VerifiedCache, log: Log) -> Obtained:
+    """One bundle's bytes: already in DEST, or downloaded (from the swarm first, if asked) and meanwhile
+    verified as far as it arrived (fetch/early.py)."""
     existing = already_here(request.dest, entry, cache)
     if existing is not None:
-        return existing, True, None
+        return existing, True, None, None
     downloads = request.dest / DOWNLOADS
     part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
     download = Download(entry, downloads, reports, request.limits, log, request.progress)
-    return part or download.run(order), False, download
+    if part is not None:
+        return part, False, download, None
+    early = EarlyCheck.begin(entry, download, order, keys, request.policy)
+    try:
+        path = download.run(order)
+    except BaseException:
+        if early is not None:
+            early.result(None)
+        raise
+    if early is not None:
+        early.end()  # no more bytes will come: the check finishes with what is there
+    return path, False, download, early
 
 
 def _placed(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, obtained: Obtained, cache: VerifiedCache,
             placing: ThreadPoolExecutor) -> tuple[Future[Arrival], Download | None]:
     """The bundle verified and placed on the `placing` thread (or judged where it already is in DEST)."""
-    path, here, download = obtained
+    path, here, download, early = obtained
     if here and path is not None:
         return placing.submit(_here, entry, path, keys, request.policy, cache), None
     if path is not None:
-        return placing.submit(_place, entry, path, request.dest, keys, request.policy, cache), download
+        return placing.submit(_place, entry, path, request.dest, keys, request.policy, cache, early), download
+    if early is not None:
+        early.result(None)
     nothing: Future[Arrival] = Future()
     nothing.set_result(Arrival(entry))
     return nothing, download
@@ -363,8 +387,8 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
     for copy in copies:
         log(f"{last.entry.id}: the copy {last.entry.sha256[:12]} is not trusted ({last.note or 'missing'}); "
             f"trying another copy the peers offer ({copy.sha256[:12]}, {copy.size:,} bytes)")
-        future, fetched = _placed(request, keys, copy, _obtain(request, copy, order, reports, cache, log), cache,
-                                  placing)
+        future, fetched = _placed(request, keys, copy, _obtain(request, keys, copy, order, reports, cache, log),
+                                  cache, placing)
         candidate = future.result()
         if candidate.trusted:
             if placed and arrival.path is not None:

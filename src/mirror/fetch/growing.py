@@ -36,6 +36,12 @@ class GrowingHash:
         self._offset = 0
         self._generation = 0  # raised by reset(): a pass that began before it hashes nothing more
 
+    @property
+    def generation(self) -> int:
+        """How many times the file was thrown away (fetch/early.py: bytes read before a reset are not the file's)."""
+        with self._lock:
+            return self._generation
+
     def reset(self) -> None:
         """The file was thrown away: hash from its first byte again."""
         with self._lock:

@@ -61,6 +61,11 @@ class Mirror(Protocol):
         (RangeIgnored: this mirror can only send the whole file)."""
         ...
 
+    def read_tail(self, path: str, start: int, size: int) -> bytes:
+        """Bytes [start, size) of a file of `size` bytes: the end of a bundle, read before the rest arrives
+        (fetch/early.py). Raises TransferError."""
+        ...
+
 
 def append_to(part: Path) -> BinaryIO:
     """The partial download opened for appending; never through a link, and only if it is a regular file.
@@ -132,6 +137,19 @@ class FolderMirror:
             except OSError as exc:
                 raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
         return start + received == size
+
+    def read_tail(self, path: str, start: int, size: int) -> bytes:
+        """Read bytes [start, size)."""
+        with Watch(self.label, f"read {path} from byte {start:,}", self.limits):
+            try:
+                with self._file(path) as handle:
+                    handle.seek(start)
+                    data = handle.read(size - start)
+            except OSError as exc:
+                raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
+        if len(data) != size - start:
+            raise TransferError(self.label, f"{path} is not {size:,} bytes long", Failure.BAD_ANSWER)
+        return data
 
 
 class HttpMirror:
@@ -213,6 +231,29 @@ class HttpMirror:
             finally:
                 response.close()
         return part.stat().st_size == size
+
+    def read_tail(self, path: str, start: int, size: int) -> bytes:
+        """GET with Range from `start` to the end; only a 206 for exactly those bytes is read (never a whole body)."""
+        wanted, data = size - start, bytearray()
+        with Watch(self.label, f"GET {path} from byte {start:,}", self.limits):
+            response = self._request(path, {"Range": f"bytes={start}-"})
+            try:
+                match = _RANGE.fullmatch(response.headers.get("Content-Range", ""))
+                if response.status_code != 206 or match is None or \
+                        (int(match[1]), int(match[2]), int(match[3])) != (start, size - 1, size):
+                    raise TransferError(self.label, f"{path}: no partial answer for bytes {start:,} to the end",
+                                        Failure.BAD_ANSWER)
+                for chunk in response.iter_content(CHUNK):
+                    data += chunk[: wanted - len(data)]
+                    if len(data) >= wanted:
+                        break
+            except requests.RequestException as exc:
+                raise self._broke(path, exc) from None
+            finally:
+                response.close()
+        if len(data) != wanted:
+            raise TransferError(self.label, f"GET {path}: the answer ended early", Failure.UNREACHABLE)
+        return bytes(data)
 
     def _broke(self, path: str, exc: requests.RequestException) -> TransferError:
         """The answer stopped: it stalled past the timeout, or the connection broke."""

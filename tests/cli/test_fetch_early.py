@@ -1,0 +1,94 @@
+"""fetch verifies a bundle while it downloads (fetch/early.py), and counts that only if it holds for the file that
+arrived: a mirror's read ahead that differs, or a bundle that fails, ends in the same verdict as a check after."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import mirror.fetch.fetcher as fetcher
+from mirror.fetch.early import TAIL_MAX
+from mirror.formats.index import Index
+from mirror.trust.index import sign_index
+from mirror.trust.keyring import Keyring
+from mirror_server import MirrorServer
+from mirror_setup import Setup, fetch_cli
+
+
+@pytest.fixture(autouse=True)
+def every_bundle_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test bundles are small: check them early too."""
+    monkeypatch.setattr("mirror.fetch.early.EARLY_MIN", 0)
+
+
+@pytest.fixture
+def checked_after(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The bundles verified once they arrived (not while they downloaded)."""
+    calls: list[Path] = []
+    real = fetcher.verify_bundle
+
+    def counted(path: Path, *args: Any, **kwargs: Any) -> Any:
+        calls.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(fetcher, "verify_bundle", counted)
+    return calls
+
+
+def _ranged(server: MirrorServer) -> list[int]:
+    return [int(header.removeprefix("bytes=").rstrip("-")) for path, header in server.requests
+            if path.endswith(".7z") and header]
+
+
+def test_a_bundle_is_verified_while_it_downloads(setup: Setup, served: MirrorServer, runner: CliRunner,
+                                                 checked_after: list[Path]) -> None:
+    served.rates = {".7z": 400_000}  # the download takes a while; the header is read ahead of it
+    code, out, err = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 0, err
+    assert "ARRIVED" in out and "signed by alice" in out
+    assert checked_after == []  # not read a second time once it arrived
+    size = setup.bundle.stat().st_size
+    ahead = _ranged(served)
+    assert ahead and all(size - TAIL_MAX < start < size for start in ahead)
+
+
+def test_a_read_ahead_unlike_the_file_is_not_trusted(setup: Setup, served: MirrorServer, runner: CliRunner,
+                                                     checked_after: list[Path]) -> None:
+    """The mirror answers the read ahead with damaged bytes but serves the whole file honestly: the file that
+    arrived is verified after, and it arrives."""
+    path = f"bundles/{setup.sha256}.7z"
+    damaged = bytearray(setup.bundle.read_bytes())
+    for i in range(1, 40):
+        damaged[-i] ^= 0x55
+    served.replace_ranged = {path: bytes(damaged)}
+    served.rates = {".7z": 400_000}
+    code, out, err = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 0, err
+    assert "ARRIVED" in out
+    assert _ranged(served) and len(checked_after) == 1
+
+
+def test_a_bundle_that_fails_verification_fails_as_before(setup: Setup, served: MirrorServer, runner: CliRunner,
+                                                          keyring: Keyring, checked_after: list[Path]) -> None:
+    """A validly indexed file whose content is not what its author signed: exit 3, nothing placed."""
+    host = setup.hosts[0]
+    data = bytearray(setup.bundle.read_bytes())
+    data[len(data) // 2] ^= 0x01  # inside the large photo, stored as it is
+    sha = hashlib.sha256(data).hexdigest()
+    (host / "bundles" / f"{sha}.7z").write_bytes(data)
+    index = Index.from_bytes((host / "index.json").read_bytes())
+    entry = dataclasses.replace(index.bundles[0], sha256=sha, path=f"bundles/{sha}.7z", infohash=None, magnet=None)
+    forged = dataclasses.replace(index, bundles=(entry,))
+    (host / "index.json").write_bytes(forged.to_bytes())
+    (host / "index.json.minisig").write_bytes(sign_index(forged, keyring.secret("alice", None)))
+    served.rates = {".7z": 400_000}
+    code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 3, out
+    assert "failed verification" in out and "sha256 does not match" in out
+    assert len(checked_after) == 1  # the early check failed too; the verdict is the finished file's
+    assert not list((setup.root / "in").glob("*.7z"))
