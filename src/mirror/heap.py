@@ -11,6 +11,10 @@ one is freed it raises its threshold (up to 32 MiB) and serves the next ones fro
 which keep freed memory: measured on 20,000 accounts, the peak RSS was 20-25 MB higher than with a fixed
 threshold, for the same work and the same time (bench/analysis.md). Setting the threshold fixes it and turns
 the raising off. The setting is the whole process's, for good. Elsewhere (musl, macOS) this does nothing.
+It has a cost: every such buffer is a new mapping whose pages the system must clear as they are first touched.
+Photos alone (a few MB each, read and written on one thread) were 0.5 s slower per GB with it, for 7-12 MB less
+at the peak: create serves them from the heap again (`reuse_large_buffers`) once it knows the collection has
+little text.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import sys
 
 M_MMAP_THRESHOLD = -3  # glibc's malloc.h
 THRESHOLD = 1 << 20
+HEAP_MAX = 32 << 20  # glibc's own ceiling for the threshold it raises (DEFAULT_MMAP_THRESHOLD_MAX, 64-bit)
 
 
 def return_large_buffers() -> bool:
@@ -26,6 +31,15 @@ def return_large_buffers() -> bool:
 
     Returns whether the C library took the setting (glibc does; others have no such setting).
     """
+    return _mmap_threshold(THRESHOLD)
+
+
+def reuse_large_buffers() -> bool:
+    """Serve allocations below HEAP_MAX from the heap again, where a freed buffer is reused at once."""
+    return _mmap_threshold(HEAP_MAX)
+
+
+def _mmap_threshold(size: int) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -36,4 +50,4 @@ def return_large_buffers() -> bool:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, THRESHOLD))
+    return bool(mallopt(M_MMAP_THRESHOLD, size))

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from mirror.bundle.caps import check_meta
 from mirror.bundle.checked import Overlay
@@ -52,12 +52,14 @@ from mirror.formats.manifest import (
 )
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.timefmt import now_text
-from mirror.privacy.exif import follow
+from mirror.privacy.exif import follow, follow_pieces
 from mirror.safeio import atomic_output, read_regular
 from mirror.sevenzip import Archive, Limits, read_archive
 from mirror.sevenzip.writer import ArchiveWriter
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keys import SecretKey
+
+T = TypeVar("T")
 
 Progress = Callable[[int], None]
 __all__ = ["CreateRequest", "CreateResult", "create_bundle", "next_version", "prepare_bundle", "write_bundle"]
@@ -146,14 +148,14 @@ def _page(prepared: Prepared, title: str, created: str, public: PublicKeyFile) -
                        max(0, len(photos) - MAX_FIGURES))
 
 
-def _ahead(load: Callable[[SourceFile], bytes], items: list[SourceFile], depth: int = 2) -> Iterator[bytes]:
+def _ahead(load: Callable[[SourceFile], T], items: list[SourceFile], depth: int = 2) -> Iterator[T]:
     """load(item) for each item, in order, computed up to `depth` items ahead on another thread.
 
     Reading, hashing (and writing, by the caller) release the GIL: the next photo is read, cleaned and
     hashed while this one is written. At most depth + 1 photos are held.
     """
     with ThreadPoolExecutor(1) as pool:
-        pending: deque[Future[bytes]] = deque()
+        pending: deque[Future[T]] = deque()
         try:
             for item in items:
                 pending.append(pool.submit(load, item))
@@ -164,6 +166,22 @@ def _ahead(load: Callable[[SourceFile], bytes], items: list[SourceFile], depth: 
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _photo_loader(prepared: Prepared) -> Callable[[SourceFile], list[bytes | memoryview]]:
+    """Reads a photo again for the writing pass, as the pieces of the bytes the checking pass hashed: the ranges
+    cleaning kept, cut from the file as it was then (no second parse, no copy), or InputError."""
+    load, recipes = _loader(prepared), prepared.recipes
+
+    def photo(item: SourceFile) -> list[bytes | memoryview]:
+        known = recipes.get(item.member)
+        if known is not None and file_key(item.path) == known[0]:
+            raw = read_regular(item.path)
+            if file_key(item.path) == known[0]:  # the very file cleaned before: its kept ranges, as they were
+                return follow_pieces(known[1], raw)
+        return [load(item)]
+
+    return photo
 
 
 def _loader(prepared: Prepared) -> Callable[[SourceFile], bytes]:
@@ -217,8 +235,8 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
             writer.copy_folders(spool, archive, range(len(archive.folders)))
             writer.copy_empty(archive)
             photos = [i for i in items if i.kind == "photo"]
-            writer.add_stored(zip((i.member for i in photos), ([data] for data in _ahead(load, photos)),
-                                  strict=True), progress)
+            writer.add_stored(zip((i.member for i in photos), _ahead(_photo_loader(prepared), photos), strict=True),
+                              progress)
     return made.bundle_id
 
 

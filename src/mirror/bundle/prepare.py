@@ -30,6 +30,7 @@ from mirror.bundle.checked import CheckedFiles
 from mirror.bundle.sources import Refusal, SourceFile, SourceOptions, collect_sources, covered
 from mirror.errors import IdentifiersFound, InputError, PhotoError
 from mirror.formats.manifest import MAX_META_BYTES, MAX_TEXT
+from mirror.heap import reuse_large_buffers
 from mirror.privacy.clean import Cleaned, clean_photo
 from mirror.privacy.exif import Recipe
 from mirror.privacy.findings import Finding
@@ -40,6 +41,7 @@ from mirror.privacy.scan import scan_photo
 from mirror.privacy.strip import is_heif
 from mirror.privacy.texts import Decoded, decode_text
 from mirror.safeio import read_regular
+from mirror.sevenzip.writer import TEXT_BLOCK
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +223,8 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     if not collected.files and not collected.refused:
         raise InputError(f"{request.src} holds no accounts or photos")
     check_sources(collected.files)
+    if sum(f.size for f in collected.files if f.kind == "account") < TEXT_BLOCK:
+        reuse_large_buffers()  # heap.py: photos reuse freed buffers faster than the system maps new ones
     state = _Pass(refused=list(collected.refused))
     state.notes += [Note("left out", path, what) for path, what in collected.skipped]
     state.notes += [Note("renamed", f.relative, f"to {f.member}: its name carried {collected.renamed[f.relative]}")

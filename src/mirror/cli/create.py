@@ -103,7 +103,7 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     from mirror.cli.progress import byte_progress
     from mirror.heap import return_large_buffers
 
-    return_large_buffers()
+    return_large_buffers()  # heap.py; prepare_bundle hands it back for a collection of photos
 
     ring = open_keyring(keys_dir)
     src, out = _where(src, out, title, force)

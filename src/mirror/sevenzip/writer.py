@@ -287,7 +287,8 @@ class ArchiveWriter:
         chain = (COPY_CODER,) if packed is None else (TEXT_CODER,)
         table.close_folder(FolderSpec(chain, written, batch.size))
 
-    def add_stored(self, members: Iterable[tuple[str, Iterable[bytes]]], on_member: Progress | None = None) -> None:
+    def add_stored(self, members: Iterable[tuple[str, Iterable[bytes | memoryview]]],
+                   on_member: Progress | None = None) -> None:
         """Write `members` (name, chunks of its bytes) as one Copy block, each chunk written as it comes."""
         table, opened, total = self.table, False, 0
         for name, chunks in members:
