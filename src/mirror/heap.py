@@ -12,18 +12,19 @@ which keep freed memory: measured on 20,000 accounts, the peak RSS was 20-25 MB 
 threshold, for the same work and the same time (bench/analysis.md). Setting the threshold fixes it and turns
 the raising off. The setting is the whole process's, for good. Elsewhere (musl, macOS) this does nothing.
 It has a cost: every such buffer is a new mapping whose pages the system must clear as they are first touched.
-Photos alone (a few MB each, read and written on one thread) were 0.5 s slower per GB with it, for 7-12 MB less
-at the peak: create serves them from the heap again (`reuse_large_buffers`) once it knows the collection has
-little text.
+Photos alone (a few MB each) spent 1.5-2 s more system time per GB with it than with glibc's own behaviour, for
+10-15 MB less at the peak: create serves them from the heap again (`reuse_large_buffers`) once it knows the
+collection has little text.
 """
 
 from __future__ import annotations
 
 import sys
 
-M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
 THRESHOLD = 1 << 20
 HEAP_MAX = 32 << 20  # glibc's own ceiling for the threshold it raises (DEFAULT_MMAP_THRESHOLD_MAX, 64-bit)
+HEAP_KEPT = 16 << 20  # free memory a heap keeps before it gives some back: a few photos' worth
 
 
 def return_large_buffers() -> bool:
@@ -31,15 +32,17 @@ def return_large_buffers() -> bool:
 
     Returns whether the C library took the setting (glibc does; others have no such setting).
     """
-    return _mmap_threshold(THRESHOLD)
+    return _mallopt(M_MMAP_THRESHOLD, THRESHOLD)
 
 
 def reuse_large_buffers() -> bool:
-    """Serve allocations below HEAP_MAX from the heap again, where a freed buffer is reused at once."""
-    return _mmap_threshold(HEAP_MAX)
+    """Serve allocations below HEAP_MAX from the heap again, where a freed buffer is reused at once, and let
+    each heap keep up to HEAP_KEPT of free memory (a fixed threshold leaves glibc's 128 KiB: every freed photo
+    would be handed back, and its pages cleared again for the next)."""
+    return _mallopt(M_MMAP_THRESHOLD, HEAP_MAX) and _mallopt(M_TRIM_THRESHOLD, HEAP_KEPT)
 
 
-def _mmap_threshold(size: int) -> bool:
+def _mallopt(param: int, value: int) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -50,4 +53,4 @@ def _mmap_threshold(size: int) -> bool:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, size))
+    return bool(mallopt(param, value))

@@ -37,3 +37,28 @@ print((rss() - before) >> 20)
     grown = {how: int(subprocess.run([sys.executable, "-c", probe, how], capture_output=True, text=True,
                                      check=True).stdout) for how in ("set", "unset")}
     assert grown["set"] < 16 <= grown["unset"]
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
+def test_photos_reuse_their_freed_buffers() -> None:
+    """A run of photos after reuse_large_buffers: each 6 MiB buffer is served again from the heap, whose pages are
+    already there; with the 1 MiB threshold, each is a new mapping whose pages the system clears as it is
+    written (a page fault for every 4 KiB)."""
+    probe = """
+import resource, sys
+from mirror.heap import return_large_buffers, reuse_large_buffers
+assert return_large_buffers()
+if sys.argv[1] == "reuse":
+    assert reuse_large_buffers()
+def faults(): return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+photo = b"\x01" * (6 << 20)
+before = faults()
+for _ in range(20):
+    copy = bytearray(photo)  # read into a new buffer, then freed
+    del copy
+print(faults() - before)
+"""
+    faults = {how: int(subprocess.run([sys.executable, "-c", probe, how], capture_output=True, text=True,
+                                      check=True).stdout) for how in ("reuse", "map")}
+    pages = 20 * (6 << 20) // 4096
+    assert faults["reuse"] < pages // 10 and faults["map"] > pages // 2, faults
