@@ -82,6 +82,7 @@ def test_the_end_of_a_file_is_read_only_from_an_answer_for_that_range(tmp_path: 
         server.ignore_range, server.bytes_sent = True, 0
         with pytest.raises(TransferError, match="no partial answer"):
             mirror.read_tail("b.7z", len(data) - 1000, len(data))
+        mirror.session.close()
     assert server.bytes_sent < len(data) // 2
 
 

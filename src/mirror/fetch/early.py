@@ -173,8 +173,12 @@ class EarlyCheck:
         """Start checking `entry` as `download` receives it; None for a small bundle, or while another runs."""
         if entry.size < EARLY_MIN or not _ONE_AT_A_TIME.acquire(blocking=False):
             return None
-        early = cls(entry, download, mirrors, keys, policy)
-        early._thread.start()
+        try:
+            early = cls(entry, download, mirrors, keys, policy)
+            early._thread.start()
+        except BaseException:
+            _ONE_AT_A_TIME.release()  # the thread that releases it never ran
+            raise
         return early
 
     def _current(self) -> bool:
