@@ -146,3 +146,20 @@ def test_another_file_at_the_path_does_not_hold(tmp_path: Path) -> None:
         elsewhere = tmp_path / "copy.7z"
         elsewhere.write_bytes(whole)
         assert not growing.holds(elsewhere)
+
+
+def test_every_tail_read_ahead_is_compared_not_only_the_last(tmp_path: Path) -> None:
+    """The first answer (the header's locator, parsed) was other bytes; a wider second answer is the truth. What was
+    parsed from the first is not the file's: nothing read early holds."""
+    whole = os.urandom(1 << 20)
+    part = Part(tmp_path / "b.7z.part", whole)
+    part.append(whole[:32])
+    answers = iter([bytes(100), whole[-5000:]])
+    growing = GrowingFile(part.path, len(whole), lambda start: next(answers), lambda: True, part.over)
+    with io.BufferedReader(growing, 1 << 16) as fp:
+        fp.seek(len(whole) - 100)
+        assert fp.read(100) == bytes(100)
+        fp.seek(len(whole) - 5000)
+        assert fp.read(5000) == whole[-5000:]
+        part.append(whole[32:])
+        assert not growing.holds(part.path)

@@ -24,6 +24,7 @@ holds a header's columns, and both cores are already busy receiving and hashing.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import stat
@@ -46,6 +47,7 @@ EARLY_MIN = 8 << 20  # smaller bundles arrive in moments: verified once complete
 TAIL_MAX = MAX_HEADER + (1 << 16)  # the most read ahead from a file's end: the 7z header, packed, and its locator
 _START = 32  # the 7z start header: always read from the part, which has it within moments
 _POLL = 0.02  # seconds between looks at a part that has not grown
+_COMPARE = 1 << 20
 _ONE_AT_A_TIME = threading.BoundedSemaphore(1)
 
 
@@ -68,6 +70,7 @@ class GrowingFile(io.RawIOBase):
         self.part, self.size, self.fetch_tail, self.current, self.over = part, size, fetch_tail, current, over
         self.ahead = True
         self.tail_at, self.tail = size, b""
+        self.read_ahead: list[tuple[int, bytes]] = []  # (start, SHA-256) of every tail used, the replaced ones too
         self.pos = 0
         self._fd: int | None = None
 
@@ -122,6 +125,7 @@ class GrowingFile(io.RawIOBase):
         elif self.ahead and self.pos >= _START and self.size - self.pos <= TAIL_MAX and self._length() < end:
             self.tail = self.fetch_tail(self.pos)  # a read further back (the packed header) widens the tail
             self.tail_at = self.pos
+            self.read_ahead.append((self.pos, hashlib.sha256(self.tail).digest()))
             n = end - self.pos
             view[:n] = self.tail[:n]
         else:
@@ -135,8 +139,8 @@ class GrowingFile(io.RawIOBase):
         return n
 
     def holds(self, path: Path) -> bool:
-        """Whether what was read is `path`, complete: the same file as the part that was read, and the bytes
-        read ahead its own."""
+        """Whether what was read is `path`, complete: the same file as the part that was read, and every tail
+        read ahead its own end (a mirror may have sent other bytes for each request)."""
         if self._fd is None:
             return False
         try:
@@ -144,7 +148,13 @@ class GrowingFile(io.RawIOBase):
                 return False
         except OSError:
             return False
-        return not self.tail or os.pread(self._fd, len(self.tail), self.tail_at) == self.tail
+        for start, digest in self.read_ahead:
+            own = hashlib.sha256()
+            for at in range(start, self.size, _COMPARE):
+                own.update(os.pread(self._fd, min(_COMPARE, self.size - at), at))
+            if own.digest() != digest:
+                return False
+        return True
 
     def close(self) -> None:
         if self._fd is not None:
