@@ -42,6 +42,7 @@ class MirrorServer:
         self.bundle_answers: int | None = None  # answer this many bundle requests, then 503 (a window closes)
         self.rates: dict[str, float] = {}  # path suffix -> bytes per second for the whole answer (a throttle)
         self.rate_after = 0  # body bytes sent at full speed before the throttle starts (a censor's fast start)
+        self.ranged_rate: float | None = None  # bytes per second for every answer to a request with Range
         self.in_flight = 0  # bundle answers being sent now
         self.most_in_flight = 0  # the most bundle answers sent at the same time
         self.keep_alive = True  # False: close after every answer, without saying so (a keep-alive race, every time)
@@ -115,6 +116,8 @@ class MirrorServer:
                 if cut:
                     body = body[: server.cut_after]
                 rate = next((r for suffix, r in server.rates.items() if path.endswith(suffix)), None)
+                if header and server.ranged_rate is not None:
+                    rate = server.ranged_rate
                 fast = server.rate_after if rate is not None else len(body)
                 try:
                     self._send("\r\n".join(head).encode(), None if fast else rate, counted=False)

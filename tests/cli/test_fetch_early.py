@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +93,15 @@ def test_a_bundle_that_fails_verification_fails_as_before(setup: Setup, served: 
     assert "failed verification" in out and "sha256 does not match" in out
     assert len(checked_after) == 1  # the early check failed too; the verdict is the finished file's
     assert not list((setup.root / "in").glob("*.7z"))
+
+
+def test_a_mirror_that_drips_the_read_ahead_never_holds_the_result(
+        setup: Setup, served: MirrorServer, runner: CliRunner, checked_after: list[Path]) -> None:
+    """The end of the file comes 20 bytes a second (status line included), the file itself in about 1.5 s: once
+    the download is complete the read ahead is ended, not waited for until its 60 s window runs out."""
+    served.rates, served.ranged_rate = {".7z": 400_000}, 20
+    began = time.monotonic()
+    code, out, err = fetch_cli(runner, setup, "--mirror", served.url, "--timeout", "60")
+    assert code == 0, err
+    assert "ARRIVED" in out and len(checked_after) == 1
+    assert time.monotonic() - began < 30

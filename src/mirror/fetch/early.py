@@ -37,7 +37,7 @@ from mirror.errors import MirrorError
 from mirror.fetch.download import Download
 from mirror.fetch.transport import Mirror
 from mirror.formats.index import BundleEntry
-from mirror.net.pace import carried
+from mirror.net.pace import Stop, carried, stoppable
 from mirror.sevenzip import Limits, read_archive
 from mirror.sevenzip.model import MAX_HEADER
 from mirror.trust.keyset import TrustedKeys
@@ -170,11 +170,12 @@ class EarlyCheck:
                  policy: Policy) -> None:
         self.entry, self.download, self.mirrors, self.keys, self.policy = entry, download, mirrors, keys, policy
         self.over = threading.Event()
+        self.halt = Stop()  # ends a read ahead still under way when the download is over
         self.generation = download.growing.generation
         self.file = GrowingFile(download.part, entry.size, self._tail, self._current, self.over)
         self.checked: Checked | None = None
         self._reader: io.BufferedReader | None = None
-        self._enter = carried()  # the downloading thread's deadlines and stop switch, for the read ahead
+        self._enter = carried()  # the downloading thread's deadlines, for the read ahead
         self._thread = threading.Thread(target=self._run, name="mirror-early-verify", daemon=True)
 
     @classmethod
@@ -205,7 +206,7 @@ class EarlyCheck:
 
     def _run(self) -> None:
         try:
-            with self._enter():
+            with self._enter(), stoppable(self.halt):  # Ctrl-C ends the download, and with it `halt`
                 fp = self._reader = io.BufferedReader(self.file, 1 << 16)  # closed by result(), after it compared
                 limits = Limits()
                 archive = read_archive(fp, limits)  # the only reads that may go ahead of the download
@@ -217,8 +218,10 @@ class EarlyCheck:
             _ONE_AT_A_TIME.release()
 
     def end(self) -> None:
-        """The download is over (complete or not): stop waiting for bytes that will not come."""
+        """The download is over (complete or not): stop waiting for bytes that will not come, and end a read
+        ahead that is still under way (a mirror that drips the end of the file never holds up the result)."""
         self.over.set()
+        self.halt.set()
 
     def result(self, path: Path | None) -> Checked | None:
         """What the early check found, if it holds for the finished file at `path` (the part, renamed once
