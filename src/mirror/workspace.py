@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +64,8 @@ def read_toml(config: Path) -> dict[str, Any]:
     Raises:
         ConfigError: not TOML.
     """
+    import tomllib  # here: most commands never read a mirror.toml
+
     try:
         return tomllib.loads(_read_file(config).decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 
 from mirror.errors import ArchiveError, ConfigError
 from mirror.formats.manifest import Layout
@@ -79,6 +78,8 @@ def parse_size(text: str) -> int:
     text = text.strip() if len(text.strip()) <= 40 else text.strip()[:40] + "..."  # as it is shown
     if match is None:
         raise ConfigError(f"{text!r} is not a size", hint="write it like 48M (megabytes), 45MiB or 20000000")
+    from decimal import Decimal  # here: every verify reads this module, only split parses a size
+
     size = Decimal(match[1]) * _UNITS[match[2].lower()]  # exact decimal: no float noise, no overflow
     if size > MAX_SIZE:
         raise ConfigError(f"{text} is more than {MAX_SIZE:,} bytes", hint="a part is at most 1T")
