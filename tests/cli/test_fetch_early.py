@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import struct
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 import mirror.fetch.fetcher as fetcher
+from mirror.bundle.verify import verify_bundle
+from mirror.errors import VerificationError
 from mirror.fetch.early import TAIL_MAX
 from mirror.formats.index import Index
 from mirror.trust.index import sign_index
@@ -105,3 +109,71 @@ def test_a_mirror_that_drips_the_read_ahead_never_holds_the_result(
     assert code == 0, err
     assert "ARRIVED" in out and len(checked_after) == 1
     assert time.monotonic() - began < 30
+
+
+def _with_crc(data: bytearray, at: int, crc: int) -> None:
+    """Set the 4 bytes at `at` so that the CRC-32 of `data` is `crc` (CRC-32 is affine: solve over GF(2))."""
+    data[at : at + 4] = bytes(4)
+    base = zlib.crc32(data)
+    basis: list[tuple[int, int]] = []  # (effect on the CRC, which of the 32 bits make it), reduced
+    for bit in range(32):
+        flipped = bytearray(data)
+        flipped[at + bit // 8] ^= 1 << (bit % 8)
+        effect, bits = zlib.crc32(flipped) ^ base, 1 << bit
+        for b_effect, b_bits in basis:
+            if effect ^ b_effect < effect:
+                effect, bits = effect ^ b_effect, bits ^ b_bits
+        if effect:
+            basis.append((effect, bits))
+            basis.sort(reverse=True)
+    want, bits = base ^ crc, 0
+    for b_effect, b_bits in basis:
+        if want ^ b_effect < want:
+            want, bits = want ^ b_effect, bits ^ b_bits
+    assert want == 0
+    for bit in range(32):
+        if bits >> bit & 1:
+            data[at + bit // 8] ^= 1 << (bit % 8)
+
+
+def test_a_header_parsed_from_one_answer_and_compared_with_another_is_refused(
+        setup: Setup, served: MirrorServer, runner: CliRunner, keyring: Keyring) -> None:
+    """The signed file's header locator is malformed (same length and CRC as a good one): verify refuses it. The
+    mirror answers the first read ahead with the good locator and everything after honestly: the check made early
+    on the good locator must not count, since that answer is not the file."""
+    good = setup.bundle.read_bytes()
+    offset, length, crc = struct.unpack("<QQI", good[12:32])
+    locator = bytearray(good[32 + offset : 32 + offset + length])
+    assert locator[0] == 0x17  # an encoded header: the packed header is read ahead in a second answer
+    locator[0] = 0
+    _with_crc(locator, len(locator) - 4, crc)
+    data = good[: 32 + offset] + bytes(locator)
+    forged_file = setup.root / "forged.7z"
+    forged_file.write_bytes(data)
+    with pytest.raises(VerificationError):
+        verify_bundle(forged_file, None)
+    host, sha = setup.hosts[0], hashlib.sha256(data).hexdigest()
+    (host / "bundles" / f"{sha}.7z").write_bytes(data)
+    index = Index.from_bytes((host / "index.json").read_bytes())
+    entry = dataclasses.replace(index.bundles[0], sha256=sha, path=f"bundles/{sha}.7z", infohash=None, magnet=None)
+    forged = dataclasses.replace(index, bundles=(entry,))
+    (host / "index.json").write_bytes(forged.to_bytes())
+    (host / "index.json.minisig").write_bytes(sign_index(forged, keyring.secret("alice", None)))
+
+    class FirstAnswerOnly(dict[str, bytes]):
+        """The good bundle's bytes for the first request with Range, then the file as it is."""
+
+        answered = False
+
+        def __contains__(self, key: object) -> bool:
+            found = not self.answered and super().__contains__(key)
+            self.answered = self.answered or found
+            return found
+
+    served.replace_ranged = FirstAnswerOnly({f"bundles/{sha}.7z": good})
+    served.rates = {".7z": 400_000}
+    code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 3, out
+    assert "failed verification" in out
+    assert _ranged(served)
+    assert not list((setup.root / "in").glob("*.7z"))

@@ -163,3 +163,20 @@ def test_every_tail_read_ahead_is_compared_not_only_the_last(tmp_path: Path) -> 
         assert fp.read(5000) == whole[-5000:]
         part.append(whole[32:])
         assert not growing.holds(part.path)
+
+
+def test_never_more_than_an_eighth_of_the_file_is_read_ahead(tmp_path: Path) -> None:
+    """The start header, which the mirror of the part chose, may point a "header" far back: that read waits for the
+    download instead of fetching most of the file a second time."""
+    whole = os.urandom(1 << 20)
+    part = Part(tmp_path / "b.7z.part", whole)
+    part.append(whole[:32])
+    growing = part.file()
+    part.over.set()  # the download ended here: a read that waits gives up at once
+    with io.BufferedReader(growing, 1 << 16) as fp:
+        fp.seek(len(whole) - len(whole) // 8)
+        assert fp.read(100) == whole[-(len(whole) // 8) :][:100]  # an eighth: read ahead
+        fp.seek(len(whole) - len(whole) // 8 - 1)
+        with pytest.raises(Abandoned):
+            fp.read(100)
+    assert part.tails == [len(whole) - len(whole) // 8]

@@ -69,6 +69,9 @@ class GrowingFile(io.RawIOBase):
         super().__init__()
         self.part, self.size, self.fetch_tail, self.current, self.over = part, size, fetch_tail, current, over
         self.ahead = True
+        # The start header (which the mirror of the part chose) says where the header is: never read ahead more
+        # than an eighth of the file, which a real header never needs, nor the file a second time.
+        self.tail_max = min(TAIL_MAX, size // 8)
         self.tail_at, self.tail = size, b""
         self.read_ahead: list[tuple[int, bytes]] = []  # (start, SHA-256) of every tail used, the replaced ones too
         self.pos = 0
@@ -122,7 +125,7 @@ class GrowingFile(io.RawIOBase):
         if self.tail and self.pos >= self.tail_at:
             n = end - self.pos
             view[:n] = self.tail[self.pos - self.tail_at : end - self.tail_at]
-        elif self.ahead and self.pos >= _START and self.size - self.pos <= TAIL_MAX and self._length() < end:
+        elif self.ahead and self.pos >= _START and self.size - self.pos <= self.tail_max and self._length() < end:
             self.tail = self.fetch_tail(self.pos)  # a read further back (the packed header) widens the tail
             self.tail_at = self.pos
             self.read_ahead.append((self.pos, hashlib.sha256(self.tail).digest()))
@@ -175,7 +178,7 @@ class EarlyCheck:
         self.file = GrowingFile(download.part, entry.size, self._tail, self._current, self.over)
         self.checked: Checked | None = None
         self._reader: io.BufferedReader | None = None
-        self._enter = carried()  # the downloading thread's deadlines, for the read ahead
+        self._enter = carried()  # the downloading thread's deadlines, for the read ahead (its stop switch: `halt`)
         self._thread = threading.Thread(target=self._run, name="mirror-early-verify", daemon=True)
 
     @classmethod
@@ -228,9 +231,11 @@ class EarlyCheck:
         its SHA-256 matched); None, or a `path` of None (nothing arrived), ends the check."""
         self.end()
         self._thread.join()
+        checked, self.checked = self.checked, None  # nothing held once answered: fetch keeps `self` to the end
         try:
-            if path is None or self.checked is None or not self._current() or not self.file.holds(path):
+            if path is None or checked is None or not self._current() or not self.file.holds(path):
                 return None
-            return self.checked
+            return checked
         finally:
             self.file.close()
+            self.file.tail, self.file.read_ahead, self._reader = b"", [], None

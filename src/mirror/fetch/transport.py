@@ -139,17 +139,24 @@ class FolderMirror:
         return start + received == size
 
     def read_tail(self, path: str, start: int, size: int) -> bytes:
-        """Read bytes [start, size)."""
-        with Watch(self.label, f"read {path} from byte {start:,}", self.limits):
+        """Read bytes [start, size), a chunk at a time under the watch (a stalled drive ends it)."""
+        data = bytearray()
+        with Watch(self.label, f"read {path} from byte {start:,}", self.limits) as watch:
             try:
                 with self._file(path) as handle:
                     handle.seek(start)
-                    data = handle.read(size - start)
+                    while len(data) < size - start:
+                        chunk = handle.read(min(CHUNK, size - start - len(data)))
+                        if not chunk:
+                            break
+                        data += chunk
+                        watch.count(len(chunk))
+                        watch.check()
             except OSError as exc:
                 raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
         if len(data) != size - start:
             raise TransferError(self.label, f"{path} is not {size:,} bytes long", Failure.BAD_ANSWER)
-        return data
+        return bytes(data)
 
 
 class HttpMirror:

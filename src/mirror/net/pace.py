@@ -157,18 +157,16 @@ def budget(seconds: float, log: Log | None = None) -> Iterator[Budget]:
 
 
 def carried() -> Callable[[], contextlib.AbstractContextManager[None]]:
-    """This thread's budgets and stop switch, for a worker thread it starts to enter: the worker's transfers end
-    by the same deadlines (a host's several connections share its one budget), and when the command stops."""
-    phases, stop = list(_local.budgets), _local.stop
+    """This thread's budgets, for a worker thread it starts to enter: the worker's transfers end by the same
+    deadlines (a host's several connections share its one budget)."""
+    phases = list(_local.budgets)
 
     @contextlib.contextmanager
     def enter() -> Iterator[None]:
         _local.budgets.extend(phases)
-        before, _local.stop = _local.stop, stop if stop is not None else _local.stop
         try:
             yield
         finally:
-            _local.stop = before
             for phase in phases:
                 _local.budgets.remove(phase)
 
