@@ -45,6 +45,18 @@ def checked_after(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return calls
 
 
+def _indexed(setup: Setup, keyring: Keyring, data: bytes) -> str:
+    """`data` put on host a in place of the bundle, under an index alice signs; its sha256."""
+    host, sha = setup.hosts[0], hashlib.sha256(data).hexdigest()
+    (host / "bundles" / f"{sha}.7z").write_bytes(data)
+    index = Index.from_bytes((host / "index.json").read_bytes())
+    entry = dataclasses.replace(index.bundles[0], sha256=sha, path=f"bundles/{sha}.7z", infohash=None, magnet=None)
+    forged = dataclasses.replace(index, bundles=(entry,))
+    (host / "index.json").write_bytes(forged.to_bytes())
+    (host / "index.json.minisig").write_bytes(sign_index(forged, keyring.secret("alice", None)))
+    return sha
+
+
 def _ranged(server: MirrorServer) -> list[int]:
     return [int(header.removeprefix("bytes=").rstrip("-")) for path, header in server.requests
             if path.endswith(".7z") and header]
@@ -81,16 +93,9 @@ def test_a_read_ahead_unlike_the_file_is_not_trusted(setup: Setup, served: Mirro
 def test_a_bundle_that_fails_verification_fails_as_before(setup: Setup, served: MirrorServer, runner: CliRunner,
                                                           keyring: Keyring, checked_after: list[Path]) -> None:
     """A validly indexed file whose content is not what its author signed: exit 3, nothing placed."""
-    host = setup.hosts[0]
     data = bytearray(setup.bundle.read_bytes())
     data[len(data) // 2] ^= 0x01  # inside the large photo, stored as it is
-    sha = hashlib.sha256(data).hexdigest()
-    (host / "bundles" / f"{sha}.7z").write_bytes(data)
-    index = Index.from_bytes((host / "index.json").read_bytes())
-    entry = dataclasses.replace(index.bundles[0], sha256=sha, path=f"bundles/{sha}.7z", infohash=None, magnet=None)
-    forged = dataclasses.replace(index, bundles=(entry,))
-    (host / "index.json").write_bytes(forged.to_bytes())
-    (host / "index.json.minisig").write_bytes(sign_index(forged, keyring.secret("alice", None)))
+    _indexed(setup, keyring, bytes(data))
     served.rates = {".7z": 400_000}
     code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
     assert code == 3, out
@@ -152,13 +157,7 @@ def test_a_header_parsed_from_one_answer_and_compared_with_another_is_refused(
     forged_file.write_bytes(data)
     with pytest.raises(VerificationError):
         verify_bundle(forged_file, None)
-    host, sha = setup.hosts[0], hashlib.sha256(data).hexdigest()
-    (host / "bundles" / f"{sha}.7z").write_bytes(data)
-    index = Index.from_bytes((host / "index.json").read_bytes())
-    entry = dataclasses.replace(index.bundles[0], sha256=sha, path=f"bundles/{sha}.7z", infohash=None, magnet=None)
-    forged = dataclasses.replace(index, bundles=(entry,))
-    (host / "index.json").write_bytes(forged.to_bytes())
-    (host / "index.json.minisig").write_bytes(sign_index(forged, keyring.secret("alice", None)))
+    sha = _indexed(setup, keyring, data)
 
     class FirstAnswerOnly(dict[str, bytes]):
         """The good bundle's bytes for the first request with Range, then the file as it is."""
