@@ -52,7 +52,7 @@ from mirror.formats.manifest import (
 )
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.timefmt import now_text
-from mirror.privacy.exif import follow, follow_pieces
+from mirror.privacy.exif import follow_pieces
 from mirror.safeio import atomic_output, read_regular
 from mirror.sevenzip import Archive, Limits, read_archive
 from mirror.sevenzip.writer import ArchiveWriter
@@ -185,17 +185,12 @@ def _photo_loader(prepared: Prepared) -> Callable[[SourceFile], list[bytes | mem
 
 
 def _loader(prepared: Prepared) -> Callable[[SourceFile], bytes]:
-    """Reads a file again for the writing pass: the bytes the checking pass hashed, or InputError."""
-    request, digests, recipes = prepared.request, prepared.digests, prepared.recipes
+    """Reads a file again for the writing pass: the bytes the checking pass hashed (made again from the file and
+    compared), or InputError. Photos cleaned by a known recipe go through `_photo_loader` instead."""
+    request, digests = prepared.request, prepared.digests
 
     def load(item: SourceFile) -> bytes:
-        known = recipes.get(item.member)
-        if known is not None and file_key(item.path) == known[0]:
-            raw = read_regular(item.path)
-            if file_key(item.path) == known[0]:  # the very file cleaned before: its kept ranges, as they were
-                return follow(known[1], raw)
-        else:
-            raw = read_regular(item.path)
+        raw = read_regular(item.path)
         if item.kind == "account" and hashlib.sha256(raw).hexdigest() == digests[item.member]:
             return raw  # stored as it is (UTF-8 already): no need to decode it again
         data = stored_bytes(item, raw, request)[0]
