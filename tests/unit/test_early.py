@@ -7,10 +7,14 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from mirror.fetch.early import Abandoned, GrowingFile
+from mirror.fetch.early import EARLY_MIN, Abandoned, EarlyCheck, GrowingFile, gate
+from mirror.formats.index import BundleEntry
+from mirror.trust.keyset import TrustedKeys
+from mirror.trust.policy import AuthorTrusted
 
 
 class Part:
@@ -22,9 +26,9 @@ class Part:
         self.generation = 0
         self.tails: list[int] = []
 
-    def tail(self, start: int) -> bytes:
+    def tail(self, start: int) -> bytearray:
         self.tails.append(start)
-        return self.whole[start:]
+        return bytearray(self.whole[start:])
 
     def file(self) -> GrowingFile:
         return GrowingFile(self.path, len(self.whole), self.tail, lambda: self.generation == 0, self.over)
@@ -154,7 +158,7 @@ def test_every_tail_read_ahead_is_compared_not_only_the_last(tmp_path: Path) -> 
     whole = os.urandom(1 << 20)
     part = Part(tmp_path / "b.7z.part", whole)
     part.append(whole[:32])
-    answers = iter([bytes(100), whole[-5000:]])
+    answers = iter([bytearray(100), bytearray(whole[-5000:])])
     growing = GrowingFile(part.path, len(whole), lambda start: next(answers), lambda: True, part.over)
     with io.BufferedReader(growing, 1 << 16) as fp:
         fp.seek(len(whole) - 100)
@@ -180,3 +184,107 @@ def test_never_more_than_an_eighth_of_the_file_is_read_ahead(tmp_path: Path) -> 
         with pytest.raises(Abandoned):
             fp.read(100)
     assert part.tails == [len(whole) - len(whole) // 8]
+
+
+def test_a_check_no_longer_wanted_reads_nothing_more(tmp_path: Path) -> None:
+    """Nothing arrived for the caller (a failed download, Ctrl-C): the bytes already in the part are not read."""
+    whole = os.urandom(1 << 20)
+    part = Part(tmp_path / "b.7z.part", whole)
+    part.append(whole)
+    growing = part.file()
+    growing.ahead = False
+    with io.BufferedReader(growing, 1 << 16) as fp:
+        assert fp.read(1000) == whole[:1000]
+        growing.cancelled.set()
+        with pytest.raises(Abandoned):
+            fp.read()
+
+
+def test_a_narrower_tail_is_let_go_before_a_wider_one_arrives(tmp_path: Path) -> None:
+    whole = os.urandom(1 << 20)
+    part = Part(tmp_path / "b.7z.part", whole)
+    part.append(whole[:32])
+    held: list[int] = []
+
+    def tail(start: int) -> bytearray:
+        held.append(len(growing.tail))
+        return bytearray(whole[start:])
+
+    growing = GrowingFile(part.path, len(whole), tail, lambda: True, part.over)
+    with io.BufferedReader(growing, 1 << 16) as fp:
+        fp.seek(len(whole) - 100)
+        fp.read(100)
+        fp.seek(len(whole) - 5000)
+        fp.read(100)
+    assert held == [0, 0]
+
+
+def test_a_drive_that_fails_when_compared_does_not_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = os.urandom(1 << 20)
+    part = Part(tmp_path / "b.7z.part", whole)
+    part.append(whole[:32])
+    growing = part.file()
+    with io.BufferedReader(growing, 1 << 16) as fp:
+        fp.seek(len(whole) - 100)
+        fp.read(100)
+        part.append(whole[32:])
+        assert growing.holds(part.path)
+
+        def failing(fd: int, n: int, at: int) -> bytes:
+            raise OSError(5, "Input/output error")
+
+        monkeypatch.setattr(os, "pread", failing)
+        assert not growing.holds(part.path)
+
+
+class _Download:
+    """What EarlyCheck uses of a Download: its part, whether it threw bytes away, and the mirrors' reports."""
+
+    def __init__(self, part: Path) -> None:
+        self.part = part
+        self.growing = type("Growing", (), {"generation": 0})()
+        self.reports: dict[str, object] = {}
+
+
+def _check(tmp_path: Path, gate: threading.BoundedSemaphore, cls: type[EarlyCheck] = EarlyCheck) -> EarlyCheck | None:
+    part = tmp_path / "b.7z.part"
+    part.write_bytes(os.urandom(EARLY_MIN))  # not a bundle: the check ends at once, finding nothing
+    entry = BundleEntry(id="b", version=1, title="b", path="bundles/b.7z", sha256="0" * 64, size=EARLY_MIN,
+                        author_key="0" * 16)
+    return cls.begin(entry, _Download(part), [], TrustedKeys(), AuthorTrusted(), gate)  # type: ignore[arg-type]
+
+
+def test_one_check_at_a_time_until_it_is_answered(tmp_path: Path) -> None:
+    """`fetch --parallel` places bundles in order: a check whose thread is done still holds its findings and an
+    open file until it is answered, so no second one begins before."""
+    one = gate()
+    first = _check(tmp_path, one)
+    assert first is not None
+    first._thread.join()  # the check itself is over, not yet answered
+    assert _check(tmp_path, one) is None
+    assert first.result(None) is None
+    assert first.result(None) is None  # answered twice (an interrupted fetch answers them all): released once
+    second = _check(tmp_path, one)
+    assert second is not None and second.result(None) is None
+    assert one.acquire(blocking=False)
+
+
+def test_a_begin_interrupted_as_its_thread_starts_releases_the_gate_once(tmp_path: Path) -> None:
+    class Interrupted(EarlyCheck):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            start = self._thread.start
+
+            def started_then_interrupted() -> None:
+                start()
+                raise KeyboardInterrupt
+
+            self._thread.start = started_then_interrupted  # type: ignore[method-assign]
+
+    one = gate()
+    with pytest.raises(KeyboardInterrupt):
+        _check(tmp_path, one, Interrupted)
+    assert one.acquire(blocking=False)
+    one.release()
+    with pytest.raises(ValueError):  # a BoundedSemaphore released more often than acquired
+        one.release()

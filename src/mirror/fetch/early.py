@@ -17,8 +17,9 @@ Anything else (a mirror that cannot answer a Range, a header that is not at the 
 interrupted download) gives None, and the caller verifies the finished file as before: the verdict is always that
 of the finished file's bytes.
 
-Only one bundle at a time is checked early (the others of `fetch --parallel` wait for their files): each check
-holds a header's columns, and both cores are already busy receiving and hashing.
+Only one bundle at a time is checked early (`gate`, one per fetch run: the others of `fetch --parallel` are
+verified once their files are complete): a check holds a header's columns until it is answered, and both cores are
+already busy receiving and hashing.
 """
 
 from __future__ import annotations
@@ -48,11 +49,16 @@ TAIL_MAX = MAX_HEADER + (1 << 16)  # the most read ahead from a file's end: the 
 _START = 32  # the 7z start header: always read from the part, which has it within moments
 _POLL = 0.02  # seconds between looks at a part that has not grown
 _COMPARE = 1 << 20
-_ONE_AT_A_TIME = threading.BoundedSemaphore(1)
+
+
+def gate() -> threading.BoundedSemaphore:
+    """What lets one check at a time exist in a fetch run: held from `begin` until `result` answers."""
+    return threading.BoundedSemaphore(1)
 
 
 class Abandoned(Exception):
-    """The early check stopped: the download ended short of a byte it needs, or threw bytes away."""
+    """The early check stopped: the download ended short of a byte it needs, or threw bytes away, or nothing
+    arrived and the check is no longer wanted."""
 
 
 class GrowingFile(io.RawIOBase):
@@ -64,15 +70,16 @@ class GrowingFile(io.RawIOBase):
     the finished file before any result counts).
     """
 
-    def __init__(self, part: Path, size: int, fetch_tail: Callable[[int], bytes], current: Callable[[], bool],
+    def __init__(self, part: Path, size: int, fetch_tail: Callable[[int], bytearray], current: Callable[[], bool],
                  over: threading.Event) -> None:
         super().__init__()
         self.part, self.size, self.fetch_tail, self.current, self.over = part, size, fetch_tail, current, over
+        self.cancelled = threading.Event()  # no result is wanted: the next read ends the check
         self.ahead = True
         # The start header (which the mirror of the part chose) says where the header is: never read ahead more
         # than an eighth of the file, which a real header never needs, nor the file a second time.
         self.tail_max = min(TAIL_MAX, size // 8)
-        self.tail_at, self.tail = size, b""
+        self.tail_at, self.tail = size, bytearray()
         self.read_ahead: list[tuple[int, bytes]] = []  # (start, SHA-256) of every tail used, the replaced ones too
         self.pos = 0
         self._fd: int | None = None
@@ -119,6 +126,8 @@ class GrowingFile(io.RawIOBase):
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         view = memoryview(buffer).cast("B")
+        if self.cancelled.is_set():
+            raise Abandoned("the check is no longer wanted")
         if self.pos >= self.size or not len(view):
             return 0
         end = min(self.pos + len(view), self.size)
@@ -126,6 +135,7 @@ class GrowingFile(io.RawIOBase):
             n = end - self.pos
             view[:n] = self.tail[self.pos - self.tail_at : end - self.tail_at]
         elif self.ahead and self.pos >= _START and self.size - self.pos <= self.tail_max and self._length() < end:
+            self.tail = bytearray()  # let go of a narrower tail before a wider one arrives
             self.tail = self.fetch_tail(self.pos)  # a read further back (the packed header) widens the tail
             self.tail_at = self.pos
             self.read_ahead.append((self.pos, hashlib.sha256(self.tail).digest()))
@@ -149,14 +159,14 @@ class GrowingFile(io.RawIOBase):
         try:
             if os.stat(path).st_ino != os.fstat(self._fd).st_ino or os.fstat(self._fd).st_size != self.size:
                 return False
-        except OSError:
+            for start, digest in self.read_ahead:
+                own = hashlib.sha256()
+                for at in range(start, self.size, _COMPARE):
+                    own.update(os.pread(self._fd, min(_COMPARE, self.size - at), at))
+                if own.digest() != digest:
+                    return False
+        except OSError:  # a drive that fails now: the finished file is verified as before, and fails there
             return False
-        for start, digest in self.read_ahead:
-            own = hashlib.sha256()
-            for at in range(start, self.size, _COMPARE):
-                own.update(os.pread(self._fd, min(_COMPARE, self.size - at), at))
-            if own.digest() != digest:
-                return False
         return True
 
     def close(self) -> None:
@@ -170,8 +180,11 @@ class EarlyCheck:
     """One bundle's verification, run on its own thread while the bundle downloads."""
 
     def __init__(self, entry: BundleEntry, download: Download, mirrors: Sequence[Mirror], keys: TrustedKeys,
-                 policy: Policy) -> None:
+                 policy: Policy, gate: threading.BoundedSemaphore) -> None:
         self.entry, self.download, self.mirrors, self.keys, self.policy = entry, download, mirrors, keys, policy
+        self.gate = gate  # acquired by begin; released once, by result
+        self._answer = threading.Lock()
+        self._answered = False
         self.over = threading.Event()
         self.halt = Stop()  # ends a read ahead still under way when the download is over
         self.generation = download.growing.generation
@@ -183,22 +196,27 @@ class EarlyCheck:
 
     @classmethod
     def begin(cls, entry: BundleEntry, download: Download, mirrors: Sequence[Mirror], keys: TrustedKeys,
-              policy: Policy) -> EarlyCheck | None:
-        """Start checking `entry` as `download` receives it; None for a small bundle, or while another runs."""
-        if entry.size < EARLY_MIN or not _ONE_AT_A_TIME.acquire(blocking=False):
+              policy: Policy, gate: threading.BoundedSemaphore) -> EarlyCheck | None:
+        """Start checking `entry` as `download` receives it; None for a small bundle, or while another check of
+        this run (`gate`) is not yet answered. Every check begun must be answered with `result`."""
+        if entry.size < EARLY_MIN or not gate.acquire(blocking=False):
             return None
+        early: EarlyCheck | None = None
         try:
-            early = cls(entry, download, mirrors, keys, policy)
+            early = cls(entry, download, mirrors, keys, policy, gate)
             early._thread.start()
-        except BaseException:
-            _ONE_AT_A_TIME.release()  # the thread that releases it never ran
+        except BaseException:  # Ctrl-C, or no thread to be had: the gate is released exactly once
+            if early is None:
+                gate.release()
+            else:
+                early.result(None)
             raise
         return early
 
     def _current(self) -> bool:
         return self.download.growing.generation == self.generation
 
-    def _tail(self, start: int) -> bytes:
+    def _tail(self, start: int) -> bytearray:
         """Bytes [start, end) of the bundle from the first mirror that sends them."""
         for mirror in self.mirrors:
             if self.download.reports[mirror.label].distrusted:
@@ -218,7 +236,8 @@ class EarlyCheck:
         except Exception:  # anything early is only a shortcut missed: the finished file is verified as before
             self.checked = None
         finally:
-            _ONE_AT_A_TIME.release()
+            self.file.tail = bytearray()  # compared later by its hash (`read_ahead`); the reader (whose end closes
+            # the part) is closed by result, after it compared
 
     def end(self) -> None:
         """The download is over (complete or not): stop waiting for bytes that will not come, and end a read
@@ -228,14 +247,23 @@ class EarlyCheck:
 
     def result(self, path: Path | None) -> Checked | None:
         """What the early check found, if it holds for the finished file at `path` (the part, renamed once
-        its SHA-256 matched); None, or a `path` of None (nothing arrived), ends the check."""
-        self.end()
-        self._thread.join()
-        checked, self.checked = self.checked, None  # nothing held once answered: fetch keeps `self` to the end
+        its SHA-256 matched); None, or a `path` of None (nothing arrived: the check ends at its next read).
+        Answers once: a second call (an interrupted fetch answering every check) gives None."""
+        with self._answer:
+            if self._answered:
+                return None
+            self._answered = True
         try:
+            if path is None:
+                self.file.cancelled.set()
+            self.end()
+            with contextlib.suppress(RuntimeError):  # a thread that never started (begin interrupted)
+                self._thread.join()
+            checked, self.checked = self.checked, None  # nothing held once answered: fetch keeps `self` to the end
             if path is None or checked is None or not self._current() or not self.file.holds(path):
                 return None
             return checked
         finally:
             self.file.close()
-            self.file.tail, self.file.read_ahead, self._reader = b"", [], None
+            self.file.tail, self.file.read_ahead, self._reader = bytearray(), [], None
+            self.gate.release()

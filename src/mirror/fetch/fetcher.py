@@ -33,7 +33,7 @@ from mirror.bundle.verify import VerifiedBundle, verify_bundle
 from mirror.errors import ConfigError, ExitCode, VerificationError
 from mirror.fetch.choose import Log, NoIndex, choose_index
 from mirror.fetch.download import Download, Progress, no_progress
-from mirror.fetch.early import EarlyCheck
+from mirror.fetch.early import EarlyCheck, gate
 from mirror.fetch.listing import choose_listing
 from mirror.fetch.report import MirrorReport
 from mirror.fetch.state import known_mirrors
@@ -280,10 +280,12 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
     download threads are daemons, so one stuck in a connect cannot hold the process."""
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
     done: list[tuple[Future[Arrival], Download | None]] = []
-    stop = Stop()
+    stop, early = Stop(), gate()
+    obtained: list[Future[Obtained]] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-place") as placing:
         try:
-            jobs = [functools.partial(_obtain, request, keys, entry, order, reports, cache, log) for entry in wanted]
+            jobs = [functools.partial(_obtain, request, keys, entry, order, reports, cache, log, early)
+                    for entry in wanted]
             if request.swarm is not None:  # the swarm's session is driven from this thread, one at a time
                 for entry, job in zip(wanted, jobs, strict=True):
                     done.append(_placed(request, keys, entry, job(), cache, placing))
@@ -295,14 +297,24 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
                 arrival = future_arrival.result()
                 if not arrival.trusted and others.get(arrival.entry.sha256):
                     arrival = _another_copy(request, keys, arrival, fetched is not None,
-                                            others[arrival.entry.sha256], order, reports, cache, log, placing)
+                                            others[arrival.entry.sha256], order, reports, cache, log, placing, early)
                 result.arrivals.append(arrival)
                 if arrival.path is None and fetched is not None:
                     failed_clean = failed_clean or not (fetched.tampered or arrival.invalid)
                     result.tampered_only = not failed_clean
         except BaseException:
             stop.set()  # Ctrl-C (or a bug): the other downloads end within a second; none not yet begun starts
+            _unanswered(obtained)
             raise
+
+
+def _unanswered(obtained: Sequence[Future[Obtained]]) -> None:
+    """End the early checks of downloads that finished but will not be placed (answering twice is harmless)."""
+    for future in obtained:
+        if future.done() and not future.cancelled() and future.exception() is None:
+            check = future.result()[3]
+            if check is not None:
+                check.result(None)
 
 
 def _in_background(jobs: Sequence[Callable[[], Obtained]], workers: int, stop: Stop) -> list[Future[Obtained]]:
@@ -337,9 +349,10 @@ Obtained = tuple[Path | None, bool, Download | None, EarlyCheck | None]
 
 
 def _obtain(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order: list[Mirror],
-            reports: dict[str, MirrorReport], cache: VerifiedCache, log: Log) -> Obtained:
+            reports: dict[str, MirrorReport], cache: VerifiedCache, log: Log,
+            one_early: threading.BoundedSemaphore) -> Obtained:
     """One bundle's bytes: already in DEST, or downloaded (from the swarm first, if asked) and meanwhile
-    verified as far as it arrived (fetch/early.py)."""
+    verified as far as it arrived (fetch/early.py; one check at a time in a run: `one_early`)."""
     existing = already_here(request.dest, entry, cache)
     if existing is not None:
         return existing, True, None, None
@@ -348,14 +361,17 @@ def _obtain(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order:
     download = Download(entry, downloads, reports, request.limits, log, request.progress)
     if part is not None:
         return part, False, download, None
-    early = EarlyCheck.begin(entry, download, order, keys, request.policy)
+    early = EarlyCheck.begin(entry, download, order, keys, request.policy, one_early)
     try:
         path = download.run(order)
     except BaseException:
         if early is not None:
             early.result(None)
         raise
-    if early is not None:
+    if early is not None and path is None:
+        early.result(None)  # nothing to place: the check ends at its next read
+        early = None
+    elif early is not None:
         early.end()  # no more bytes will come: the check finishes with what is there
     return path, False, download, early
 
@@ -377,7 +393,8 @@ def _placed(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, obtain
 
 def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, placed: bool,
                   copies: tuple[BundleEntry, ...], order: list[Mirror], reports: dict[str, MirrorReport],
-                  cache: VerifiedCache, log: Log, placing: ThreadPoolExecutor) -> Arrival:
+                  cache: VerifiedCache, log: Log, placing: ThreadPoolExecutor,
+                  one_early: threading.BoundedSemaphore) -> Arrival:
     """The first of the other copies of the same version that arrives trusted, else `arrival` as it was.
 
     A copy this run placed in DEST that is not trusted makes way for a trusted one; copies tried in vain are
@@ -387,8 +404,8 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
     for copy in copies:
         log(f"{last.entry.id}: the copy {last.entry.sha256[:12]} is not trusted ({last.note or 'missing'}); "
             f"trying another copy the peers offer ({copy.sha256[:12]}, {copy.size:,} bytes)")
-        future, fetched = _placed(request, keys, copy, _obtain(request, keys, copy, order, reports, cache, log),
-                                  cache, placing)
+        obtained = _obtain(request, keys, copy, order, reports, cache, log, one_early)
+        future, fetched = _placed(request, keys, copy, obtained, cache, placing)
         candidate = future.result()
         if candidate.trusted:
             if placed and arrival.path is not None:

@@ -61,9 +61,10 @@ class Mirror(Protocol):
         (RangeIgnored: this mirror can only send the whole file)."""
         ...
 
-    def read_tail(self, path: str, start: int, size: int) -> bytes:
+    def read_tail(self, path: str, start: int, size: int) -> bytearray:
         """Bytes [start, size) of a file of `size` bytes: the end of a bundle, read before the rest arrives
-        (fetch/early.py). Raises TransferError."""
+        (fetch/early.py), in one buffer the caller owns (never copied: it may be tens of MiB). Raises
+        TransferError."""
         ...
 
 
@@ -138,25 +139,25 @@ class FolderMirror:
                 raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
         return start + received == size
 
-    def read_tail(self, path: str, start: int, size: int) -> bytes:
+    def read_tail(self, path: str, start: int, size: int) -> bytearray:
         """Read bytes [start, size), a chunk at a time under the watch (a stalled drive ends it)."""
-        data = bytearray()
+        data = bytearray(max(0, size - start))
+        view, got = memoryview(data), 0
         with Watch(self.label, f"read {path} from byte {start:,}", self.limits) as watch:
             try:
-                with self._file(path) as handle:
-                    handle.seek(start)
-                    while len(data) < size - start:
-                        chunk = handle.read(min(CHUNK, size - start - len(data)))
-                        if not chunk:
+                with self._file(path) as handle, view:
+                    while got < len(data):
+                        n = os.preadv(handle.fileno(), [view[got : got + CHUNK]], start + got)
+                        if not n:
                             break
-                        data += chunk
-                        watch.count(len(chunk))
+                        got += n
+                        watch.count(n)
                         watch.check()
             except OSError as exc:
                 raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
-        if len(data) != size - start:
+        if got != size - start:
             raise TransferError(self.label, f"{path} is not {size:,} bytes long", Failure.BAD_ANSWER)
-        return bytes(data)
+        return data
 
 
 class HttpMirror:
@@ -239,9 +240,10 @@ class HttpMirror:
                 response.close()
         return part.stat().st_size == size
 
-    def read_tail(self, path: str, start: int, size: int) -> bytes:
+    def read_tail(self, path: str, start: int, size: int) -> bytearray:
         """GET with Range from `start` to the end; only a 206 for exactly those bytes is read (never a whole body)."""
-        wanted, data = size - start, bytearray()
+        data = bytearray(max(0, size - start))
+        got = 0
         with Watch(self.label, f"GET {path} from byte {start:,}", self.limits):
             response = self._request(path, {"Range": f"bytes={start}-"})
             try:
@@ -251,16 +253,18 @@ class HttpMirror:
                     raise TransferError(self.label, f"{path}: no partial answer for bytes {start:,} to the end",
                                         Failure.BAD_ANSWER)
                 for chunk in response.iter_content(CHUNK):
-                    data += chunk[: wanted - len(data)]
-                    if len(data) >= wanted:
+                    n = min(len(chunk), len(data) - got)
+                    data[got : got + n] = chunk[:n]
+                    got += n
+                    if got >= len(data):
                         break
             except requests.RequestException as exc:
                 raise self._broke(path, exc) from None
             finally:
                 response.close()
-        if len(data) != wanted:
+        if got != len(data):
             raise TransferError(self.label, f"GET {path}: the answer ended early", Failure.UNREACHABLE)
-        return bytes(data)
+        return data
 
     def _broke(self, path: str, exc: requests.RequestException) -> TransferError:
         """The answer stopped: it stalled past the timeout, or the connection broke."""
