@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mirror.errors import ArchiveError, ManifestError
+from mirror.formats import manifest
 from mirror.formats.manifest import V2, BundleMeta, FileColumns, FileMeta, Sums, SumsTable
 from mirror.formats.table import KeyedIndex, NameColumn
 from mirror.sevenzip import Files, Limits, Member, MemberTable, NameList, read_archive, regular_files
@@ -157,6 +158,22 @@ def test_sums_table_reads_the_signed_bytes() -> None:
     assert sums == Sums({p: hashlib.sha256(p.encode()).hexdigest() for p in paths})
     assert table.near(b"accounts/a.md", 2) == 2 and table.near(b"accounts/a.md", 0) == 2
     assert Sums(dict(table)).to_bytes() == raw
+
+
+def test_sums_table_finds_by_bisection_then_by_its_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first lookups bisect the sorted lines (no index for a handful); past a few, the index is built; both
+    give the same answers, in any script, and None for what is not listed."""
+    monkeypatch.setattr(manifest, "_BISECTIONS", 50)
+    paths = [".mirror/author.pub", ".mirror/bundle.json", "index.html"]
+    paths += [f"accounts/{chr(0x430 + n % 32)}{chr(0x1F600 + n % 7)}{n}.md" for n in range(300)]
+    table = Sums.from_bytes(_sums(paths), V2).entries
+    assert isinstance(table, SumsTable)
+    order = list(table)
+    for path in reversed(paths):  # 303 lookups: 50 by bisection, then the index
+        assert table.find(path) == order.index(path)
+        assert table.find(path + "x") is None and table.find(path[:-1]) is None
+    assert table.find("") is None and table.find("\U0010ffff") is None
+    assert table._lookup is not None
 
 
 def test_sums_table_caps_from_limits() -> None:

@@ -216,5 +216,5 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
     evidence = Evidence(signed.public, tuple(e.evidence for e in checks if e.evidence is not None))
     verdict = (policy or AuthorTrusted()).judge(evidence, snap)
     return VerifiedBundle(root, signed.meta, signed.sums, signed.public, verdict, signed.signer_name,
-                          tuple(sorted(files)), checks, dict(signed.control), layout, part, missing)
+                          tuple(sorted(files)), checks, signed.control, layout, part, missing)
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from mirror.bundle.control import Control, Spool
 from mirror.bundle.endorsements import EndorsementCheck, check_endorsements
 from mirror.errors import ArchiveError, ContentError, KeyringError, ManifestError, SignatureError
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
@@ -101,7 +102,7 @@ class VerifiedBundle:
     signer_name: str | None  # the author's name in the keyring, when the key is there
     members: Sequence[str]  # every regular member, in archive order (a view of columns: NameList)
     endorsements: tuple[EndorsementCheck, ...] = ()
-    control: dict[str, bytes] = field(default_factory=dict, repr=False)  # the four signed files by logical name
+    control: Control = field(default_factory=lambda: Control({}), repr=False)  # the four signed files by logical name
     layout: Layout = field(default=V1, repr=False)  # where its technical files live (docs/format.md, "Layouts")
     part: PartMarker | None = None  # a part of a split bundle (only when the caller accepts parts)
     missing: tuple[str, ...] = ()  # the listed files a part does not carry; always empty for a whole bundle
@@ -178,7 +179,7 @@ class _Signed:
     meta: BundleMeta
     public: PublicKeyFile
     signer_name: str | None
-    control: dict[str, bytes]  # by logical name
+    control: Control  # by logical name
     layout: Layout
 
 
@@ -199,7 +200,7 @@ class Checked:
         """The verified bundle."""
         signed = self.signed
         return VerifiedBundle(path, signed.meta, signed.sums, signed.public, self.verdict, signed.signer_name,
-                              self.members, self.endorsements, dict(signed.control), signed.layout, self.part,
+                              self.members, self.endorsements, signed.control, signed.layout, self.part,
                               self.missing)
 
 
@@ -234,25 +235,33 @@ def _find_key(sig: Signature, author_pub: bytes, keys: TrustedKeys,
     return candidate, None
 
 
-def check_signed(control: dict[str, bytes], keys: TrustedKeys, layout: Layout,
+def _whole(value: bytes | Spool) -> bytes:
+    return value if isinstance(value, bytes) else value.read()
+
+
+def check_signed(control: Mapping[str, bytes | Spool], keys: TrustedKeys, layout: Layout,
                  expect_key: PublicKeyFile | None = None, limits: Limits | None = None) -> _Signed:
-    """Steps 2-4 on the captured control files, by logical name.
+    """Steps 2-4 on the captured control files, by logical name (bundle.json may be spooled: it is parsed a
+    window at a time, and never held whole).
 
     Raises:
         SignatureError: bad or unknown signature, changed trusted comment.
         ManifestError: malformed SHA256SUMS or bundle.json, they disagree, or another layout than its format.
     """
     limits = limits or Limits()
-    sig = Signature.from_bytes(control[SIG_NAME])
-    public, signer_name = _find_key(sig, control[AUTHOR_KEY_NAME], keys, expect_key)
-    check_signature(public, sig, control[SUMS_NAME])
-    sums = Sums.from_bytes(control[SUMS_NAME], layout, limits.max_members, limits.max_sums_bytes)
+    held = Control(control)
+    sig = Signature.from_bytes(held[SIG_NAME])
+    public, signer_name = _find_key(sig, held[AUTHOR_KEY_NAME], keys, expect_key)
+    raw_sums = held[SUMS_NAME]
+    check_signature(public, sig, raw_sums)
+    sums = Sums.from_bytes(raw_sums, layout, limits.max_members, limits.max_sums_bytes)
     for name in (META_NAME, AUTHOR_KEY_NAME):
-        if hashlib.sha256(control[name]).hexdigest() != sums.entries[layout.member(name)]:
+        if held.sha256(name) != sums.entries[layout.member(name)]:
             raise ContentError(f"{layout.member(name)} does not match its hash in SHA256SUMS")
-    meta = BundleMeta.from_bytes(control[META_NAME], listed=sums.entries, details=False,
-                                 undescribed=(layout.meta, layout.author_key), max_files=limits.max_members,
-                                 max_bytes=limits.max_meta_bytes)
+    with held.open(META_NAME) as source:
+        meta = BundleMeta.from_bytes(source, listed=sums.entries, details=False,
+                                     undescribed=(layout.meta, layout.author_key), max_files=limits.max_members,
+                                     max_bytes=limits.max_meta_bytes)
     if meta.format != layout.format:
         raise ManifestError(f"bundle.json says {meta.format}, but the bundle is laid out as {layout.format}")
     page = meta.files.get(PAGE_NAME)
@@ -264,9 +273,21 @@ def check_signed(control: dict[str, bytes], keys: TrustedKeys, layout: Layout,
         raise SignatureError("the signed trusted comment does not match bundle.json's id and version")
     if meta.author_key != key_id_hex(sig.key_id):
         raise ManifestError("bundle.json names another author key than the signer's")
-    if _author_key(control[AUTHOR_KEY_NAME]) != public:
+    if _author_key(held[AUTHOR_KEY_NAME]) != public:
         raise ManifestError(f"the bundle's {AUTHOR_KEY_NAME} is not the signer's key")
-    return _Signed(sums, meta, public, signer_name, {name: control[name] for name in CONTROL_CAPS}, layout)
+    return _Signed(sums, meta, public, signer_name, Control({name: control[name] for name in CONTROL_CAPS}), layout)
+
+
+def _spooled(chunks: Iterator[bytes]) -> tuple[Spool, str]:
+    """bundle.json (capped before) in a spool, and its SHA-256: past SPILL bytes it waits on disk."""
+    spool = Spool()
+    for chunk in chunks:
+        spool.write(chunk)
+    return spool, spool.sha256
+
+
+def _chunks(value: bytes | Spool) -> Iterator[bytes]:
+    return iter((value,)) if isinstance(value, bytes) else value.chunks()
 
 
 def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
@@ -347,7 +368,9 @@ class _Digests:
         self.changed = bytearray(len(files))
         self.lines: array[int] | None = None  # -1: not listed
         self.sums: SumsTable | None = None
-        self.pending = bytearray()  # 32 bytes a file, made only when a file comes before the signed list
+        # 32 bytes a file by position, up to the last file hashed before the signed list was known (in a bundle
+        # made by mirror create: the signed files themselves, which come first)
+        self.pending = bytearray()
         self.waiting = bytearray()
         self.unlisted: dict[str, str] = {}  # the unsigned files' hashes: SHA256SUMS, signature, endorsements
 
@@ -370,8 +393,9 @@ class _Digests:
     def record(self, k: int, name: str, digest: str, signed: _Signed | None, unsigned: bool) -> None:
         """Compare file `k`'s digest with the signed list when it is known; otherwise keep it for later."""
         if signed is None or self.lines is None or self.sums is None:
-            if not self.pending:
-                self.pending, self.waiting = bytearray(32 * len(self.files)), bytearray(len(self.files))
+            if len(self.waiting) <= k:
+                self.waiting.extend(bytes(k + 1 - len(self.waiting)))
+                self.pending.extend(bytes(32 * (k + 1) - len(self.pending)))
             self.pending[32 * k : 32 * k + 32] = bytes.fromhex(digest)
             self.waiting[k] = 1
             return
@@ -450,14 +474,14 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     at = files.find(marker) if marker is not None else None
     if at is not None and files.size(at) > MAX_PART_BYTES:
         raise ArchiveError(f"{marker} declares more than {MAX_PART_BYTES} bytes; a part marker is smaller")
-    held: dict[str, bytes] = {}  # the signed files and the endorsements, each capped in check_container
+    held: dict[str, bytes | Spool] = {}  # the signed files and the endorsements, each capped in check_container
     digests = _Digests(files)
     signed: _Signed | None = None
     writing = False  # every member so far went through `writer`, and it may go on
     bulk_before_signed = False
     k = 0  # the position among the files of the member being read
 
-    def signed_files() -> dict[str, bytes]:
+    def signed_files() -> dict[str, bytes | Spool]:
         return {logical: held[name] for name, logical in control.items()}
 
     unsigned_names, endorsed = {layout.sums, layout.sig, marker}, layout.endorsements  # made once: a call a member
@@ -487,9 +511,9 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
                 raise ArchiveError("archive header is malformed")  # never: regular_files checked every member
             k = found
             if kept(member):
-                held[member.name], digest = _read_capped(chunks)
+                held[member.name], digest = _spooled(chunks) if member.name == layout.meta else _read_capped(chunks)
                 if writing and writer is not None:
-                    hash_chunks(iter((held[member.name],)), writer.create(member.name))
+                    hash_chunks(_chunks(held[member.name]), writer.create(member.name))
             elif known_sums:
                 for _ in chunks:  # decoded only because it shares a block with a signed file
                     pass
@@ -505,7 +529,7 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
                                                                                  writer):
                     writing = True
                     for name, data in held.items():
-                        hash_chunks(iter((data,)), writer.create(name))
+                        hash_chunks(_chunks(data), writer.create(name))
     empty = hashlib.sha256(b"").hexdigest()
     for k in range(len(files)):  # members without a data stream (empty files)
         if files.has_stream(k):
@@ -519,14 +543,15 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     if signed is None:
         signed = check_signed(signed_files(), keys, layout, expect_key, limits)
         digests.match(signed, unsigned)
-    if known_sums and hashlib.sha256(held[layout.sums]).hexdigest() != known_sums:
+    raw_sums = _whole(held[layout.sums])  # never spooled: the signed list's columns are its bytes
+    if known_sums and hashlib.sha256(raw_sums).hexdigest() != known_sums:
         raise _Stale
     part = None
     if marker is not None and at is not None and marker not in signed.sums.entries:
-        part = PartMarker.from_bytes(held.get(marker, b""))
+        part = PartMarker.from_bytes(_whole(held.get(marker, b"")))
     missing = digests.check(signed, at if part is not None else None, part is not None)
-    endorsements = check_endorsements({n: raw for n, raw in held.items() if is_endorsement(n, layout)},
-                                      held[layout.sums], signed.meta, signed.public, keys, layout)
+    endorsements = check_endorsements({n: _whole(raw) for n, raw in held.items() if is_endorsement(n, layout)},
+                                      raw_sums, signed.meta, signed.public, keys, layout)
     evidence = Evidence(signed.public, tuple(e.evidence for e in endorsements if e.evidence is not None))
     return Checked(signed, NameList(files), digests.unlisted, endorsements, policy.judge(evidence, keys),
                    part, missing, writing)

@@ -95,7 +95,8 @@ def _words(table: dict[str, str], **values: str) -> str:
 
 def _made_page(folder: Path, verified: VerifiedBundle) -> bytes:
     """A page for a format 1 bundle, from its extracted, verified files."""
-    details = dict(file_details(verified.control["bundle.json"]))
+    with verified.control.open("bundle.json") as source:
+        details = dict(file_details(source))
     accounts: list[PageAccount] = []
     photos: list[str] = []
     more_accounts = more_photos = 0

@@ -263,7 +263,7 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
 
     required = required_endorsers(require_endorsers)
     result = verify_bundle(bundle, open_keyring(keys_dir), policy=reader_policy(required), parts=True, volumes=True)
-    details = file_details(result.control[META_NAME])  # one file at a time: memory does not grow with them
+    details = file_details(result.control.open(META_NAME))  # one file at a time, bundle.json never held whole
     absent = set(result.missing)
     if as_json:
         summary = _summary(result, required)

@@ -20,6 +20,11 @@ caller that knows the schema refuses an unknown field, a wrong type or a long st
 anything. It reads bytes (never one decoded copy of the whole document, which a single astral character
 would make four times as large) and accepts exactly RFC 8259 JSON: UTF-8, no duplicate keys, no lone
 surrogates.
+
+It reads from bytes, or from a file a window at a time (`WINDOW` ahead of the cursor, then what was read is let
+go): bundle.json of a million files is 70 MB or more, which verify never holds. Whitespace between tokens may be
+as long as it likes; one token (a string, a number, one small object with the whitespace inside it) must fit in
+the window, far more than any cap a caller gives.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 from mirror.errors import ManifestError
 from mirror.formats.jsonstrict import reject_duplicate_keys
@@ -49,27 +54,60 @@ _LIST_OF_STRINGS = (rb"\[" + _WS_PATTERN + b"(?:" + _STRING_PATTERN + _WS_PATTER
                     + _STRING_PATTERN + _WS_PATTERN + b")*+)?+" + rb"\]")
 _INNER = _object_of(b"(?:" + _STRING_PATTERN + b"|" + _LIST_OF_STRINGS + b")")
 _SMALL_PATTERN = _object_of(b"(?:" + _STRING_PATTERN + rb"|-?[0-9]++|" + _INNER + b")")
-# One member of an object of small objects: the key, the value, and what follows (another member or the end).
+# One member of an object of small objects: the key, the value, and what follows (another member or the end):
+# one match in the common case.
 _SMALL_MEMBER = re.compile(_WS_PATTERN + b"(" + _STRING_PATTERN + b")" + _WS_PATTERN + b":" + _WS_PATTERN
                            + b"(" + _SMALL_PATTERN + b")" + _WS_PATTERN + b"([,}])")
+_SMALL = re.compile(_SMALL_PATTERN)
 _DECODER = json.JSONDecoder(object_pairs_hook=reject_duplicate_keys)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_INTEGER_DIGITS = 19
+WINDOW = 1 << 20  # from a file: at least this much ahead of the cursor before each token (or the rest of it)
 
 
 class JsonReader:
     """A cursor over one JSON document; every method checks what it reads and raises ManifestError."""
 
-    def __init__(self, raw: bytes, what: str) -> None:
-        self.raw, self.what, self.pos = raw, what, 0
+    def __init__(self, raw: bytes | BinaryIO, what: str, max_bytes: int | None = None) -> None:
+        """`raw`: the document, or a file to read it from (from its current position to its end, at most
+        `max_bytes`)."""
+        self.what, self.pos, self.base, self.max_bytes = what, 0, 0, max_bytes
+        self.source: BinaryIO | None = None
+        if isinstance(raw, bytes):
+            self.raw = raw
+        else:
+            self.raw, self.source = b"", raw
+            self._fill()
 
     def error(self, problem: str) -> ManifestError:
         """A ManifestError naming the document and where in it."""
-        return ManifestError(f"{self.what}: {problem} (at byte {self.pos})")
+        pos = self.base + self.pos
+        return ManifestError(f"{self.what}: {problem} (at byte {pos})")
+
+    def _fill(self) -> None:
+        """From a file: let go of what was read, and have WINDOW bytes ahead of the cursor (or the rest)."""
+        if self.source is None or len(self.raw) - self.pos >= WINDOW:
+            return
+        pieces, have = [self.raw[self.pos :]], len(self.raw) - self.pos
+        while have < 2 * WINDOW:
+            piece = self.source.read(2 * WINDOW - have)
+            if not piece:
+                self.source = None  # the end: nothing more will come
+                break
+            pieces.append(piece)
+            have += len(piece)
+        self.base += self.pos
+        self.raw, self.pos = b"".join(pieces), 0
+        if self.max_bytes is not None and self.base + len(self.raw) > self.max_bytes:
+            raise ManifestError(f"{self.what} is larger than {self.max_bytes >> 20} MiB")
 
     def _skip(self) -> None:
-        match = _WS.match(self.raw, self.pos)
-        self.pos = match.end() if match else self.pos
+        while True:
+            self._fill()
+            match = _WS.match(self.raw, self.pos)
+            self.pos = match.end() if match else self.pos
+            if self.pos < len(self.raw) or self.source is None:
+                return
 
     def _peek(self) -> bytes:
         self._skip()
@@ -166,26 +204,48 @@ class JsonReader:
             return
         seen: set[str] = set()
         while True:
-            match = _SMALL_MEMBER.match(self.raw, self.pos)
-            if match is None:
-                raise self.error("expected a name and an object of strings, whole numbers and lists of strings")
-            key = self._text(match[1], max_key_chars)
+            self._fill()
+            literal, member, end, after = self._small_member()
+            key = self._text(literal, max_key_chars)
             if unique:
                 if key in seen:
                     raise self.error(f"JSON has the key {key!r} twice")
                 seen.add(key)
-            if match.end(2) - match.start(2) > max_bytes:
+            if len(member) > max_bytes:
                 raise self.error(f"an object larger than {max_bytes} bytes")
             try:
-                value: dict[str, Any] = _DECODER.decode(match[2].decode("utf-8"))
+                value: dict[str, Any] = _DECODER.decode(member.decode("utf-8"))
             except ManifestError as exc:
                 raise self.error(str(exc)) from None
             except (UnicodeDecodeError, ValueError):
                 raise self.error("an object that is not UTF-8 JSON") from None
-            self.pos = match.end()
+            self.pos = end
             yield key, value
-            if match[3] == b"}":
+            if after is None:
+                after = self._peek()
+                self._expect(b"}" if after == b"}" else b",")
+            if after == b"}":
                 return
+
+    def _small_member(self) -> tuple[bytes, bytes, int, bytes | None]:
+        """The key's literal, its small object's literal, where the cursor goes next, and the `,` or `}` read
+        after the object (None: not read yet). The cursor is left at the object, for errors about it."""
+        match = _SMALL_MEMBER.match(self.raw, self.pos)
+        if match is not None:
+            self.pos = match.start(2)
+            return match[1], match[2], match.end(), match[3]
+        # Token by token: whitespace between them may be longer than a window.
+        self._skip()
+        key = _STRING.match(self.raw, self.pos)
+        if key is not None:
+            self.pos = key.end()
+            if self._peek() == b":":
+                self.pos += 1
+                self._skip()
+                member = _SMALL.match(self.raw, self.pos)
+                if member is not None:
+                    return key.group(), member.group(), member.end(), None
+        raise self.error("expected a name and an object of strings, whole numbers and lists of strings")
 
     def integer(self) -> int:
         """A whole number written without fraction or exponent, of at most 19 digits.

@@ -23,7 +23,7 @@ import re
 from array import array
 from collections.abc import Callable, Collection, Container, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from mirror.errors import ManifestError
 from mirror.formats.jsonstream import JsonReader
@@ -135,6 +135,9 @@ def trusted_comment(bundle_id: str, version: int) -> str:
     return f"bundle:{bundle_id}\tversion:{version}\trole:author"
 
 
+_BISECTIONS = 4096  # lookups by bisection before SumsTable builds its index
+
+
 class SumsTable(Mapping[str, str]):
     """SHA256SUMS as parsed: path -> sha256 hex, read from the signed bytes themselves.
 
@@ -143,15 +146,17 @@ class SumsTable(Mapping[str, str]):
     file's order, which is sorted by path.
     """
 
-    __slots__ = ("_lookup", "raw", "starts")
+    __slots__ = ("_lookup", "_searches", "raw", "starts")
 
     def __init__(self, raw: bytes, starts: array[int]) -> None:
+        """`raw`: SHA256SUMS, whose lines start at `starts` and are strictly sorted by path (from_bytes checked)."""
         self.raw, self.starts = raw, starts
         self._lookup: KeyedIndex | None = None
+        self._searches = 0
 
     @property
     def lookup(self) -> KeyedIndex:
-        """The index of the paths, built at the first lookup that `near` could not answer."""
+        """The index of the paths (4 bytes a line and more), built once lookups are many (`_find`)."""
         if self._lookup is None:
             self._lookup = KeyedIndex(len(self.starts), self.raw_path)
             self._lookup.add_all(len(self.starts))  # no path comes twice: from_bytes checked they are sorted
@@ -162,7 +167,22 @@ class SumsTable(Mapping[str, str]):
         the next line is most often the one."""
         if 0 <= hint < len(self.starts) and self.raw_path(hint) == raw:
             return hint
-        return self.lookup.find(raw)
+        return self._find(raw)
+
+    def _find(self, raw: bytes) -> int | None:
+        """The line of `raw`: by bisection for the first few thousand lookups (a bundle made by mirror create
+        needs a handful: the files of SHA256SUMS not in bundle.json, the unsigned members), then by the index."""
+        if self._lookup is not None or self._searches >= _BISECTIONS:
+            return self.lookup.find(raw)
+        self._searches += 1
+        lo, hi = 0, len(self.starts)
+        while lo < hi:  # UTF-8 sorts as the code points it encodes: the list's own order
+            mid = (lo + hi) // 2
+            if self.raw_path(mid) < raw:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < len(self.starts) and self.raw_path(lo) == raw else None
 
     def raw_path(self, j: int) -> bytes:
         """Line `j`'s path, as UTF-8."""
@@ -180,7 +200,7 @@ class SumsTable(Mapping[str, str]):
 
     def find(self, path: str) -> int | None:
         """The line listing `path`, or None."""
-        return self.lookup.find(path.encode("utf-8", "surrogatepass"))
+        return self._find(path.encode("utf-8", "surrogatepass"))
 
     def __getitem__(self, path: str) -> str:
         j = self.find(path)
@@ -357,13 +377,14 @@ class BundleMeta:
         yield b"\n }\n}\n"
 
     @classmethod
-    def from_bytes(cls, raw: bytes, listed: Collection[str] | None = None, details: bool = True,
+    def from_bytes(cls, raw: bytes | BinaryIO, listed: Collection[str] | None = None, details: bool = True,
                    undescribed: Collection[str] = (), max_files: int | None = None,
                    max_bytes: int | None = None) -> BundleMeta:
         """Parse bundle.json strictly (call only after its hash matched).
 
         Args:
-            raw: the bytes, at most `max_bytes` (default MAX_META_BYTES).
+            raw: the bytes, at most `max_bytes` (default MAX_META_BYTES); or a file to read them from, a
+                window at a time (a million files' bundle.json is never held).
             listed: the files SHA256SUMS lists; when given, bundle.json must describe exactly these, except
                 `undescribed` (bundle.json and author.pub), checked as each is read, so it describes at most
                 that many. A parsed SHA256SUMS (SumsTable) gives `files` as columns (FileColumns, size and
@@ -397,7 +418,7 @@ class BundleMeta:
                    top["author_key"], files, top["supersedes"], top["format"])
 
 
-def file_details(raw: bytes) -> Iterator[tuple[str, FileMeta]]:
+def file_details(raw: bytes | BinaryIO) -> Iterator[tuple[str, FileMeta]]:
     """Each file bundle.json describes, with all its fields, in the document's order; one at a time.
 
     Raises:
@@ -414,12 +435,12 @@ def _expect(ok: bool, key: str) -> None:
 class _MetaReader:
     """Reads bundle.json against its schema; files are yielded as they are read, the other fields kept in `top`."""
 
-    def __init__(self, raw: bytes, listed: Collection[str] | None, details: bool, max_files: int | None = None,
-                 max_bytes: int | None = None, undescribed: Collection[str] = ()) -> None:
+    def __init__(self, raw: bytes | BinaryIO, listed: Collection[str] | None, details: bool,
+                 max_files: int | None = None, max_bytes: int | None = None, undescribed: Collection[str] = ()) -> None:
         cap = MAX_META_BYTES if max_bytes is None else max_bytes
-        if len(raw) > cap:
+        if isinstance(raw, bytes) and len(raw) > cap:
             raise ManifestError(f"bundle.json is larger than {cap >> 20} MiB")
-        self.doc, self.listed, self.details = JsonReader(raw, META_NAME), listed, details
+        self.doc, self.listed, self.details = JsonReader(raw, META_NAME, cap), listed, details
         self.max_files = MAX_MEMBERS if max_files is None else max_files
         self.undescribed = undescribed
         self.top: dict[str, Any] = {}

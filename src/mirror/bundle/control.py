@@ -1,0 +1,130 @@
+"""The signed files a verify read, by logical name; bundle.json past SPILL bytes kept in an unnamed temporary file.
+
+Example::
+
+    spool = Spool()
+    for chunk in chunks:                    # bundle.json as the archive decodes it
+        spool.write(chunk)
+    meta = BundleMeta.from_bytes(spool.open(), ...)        # parsed a window at a time (formats/jsonstream.py)
+    control = Control({SUMS_NAME: sums, ..., META_NAME: spool})
+    control.open(META_NAME)                 # read it again as a stream (show, the reader's page)
+    control[META_NAME]                      # or whole, as bytes (publish and fetch --keep copy it out)
+
+bundle.json of a million files is about 70 MB. Verify parses it once and then needs only the columns it made,
+so past SPILL bytes its bytes wait on disk (in the temporary folder; the file has no name and is gone when the
+last reader lets go of it) instead of in memory for the whole run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import weakref
+from collections.abc import Iterator, Mapping
+from typing import BinaryIO
+
+SPILL = 1 << 20
+_CHUNK = 1 << 20
+
+
+class _Reader(io.RawIOBase):
+    """The spool's file read from the start, with a position of its own (several may read it at once)."""
+
+    def __init__(self, spool: Spool) -> None:
+        super().__init__()
+        self.spool, self.pos = spool, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        n = os.preadv(self.spool.fileno(), [view[: max(0, self.spool.size - self.pos)]], self.pos)
+        self.pos += n
+        return n
+
+
+class Spool:
+    """Bytes written once, then read any number of times: in memory up to SPILL, past it in a temporary file."""
+
+    def __init__(self) -> None:
+        self._memory: io.BytesIO | None = io.BytesIO()
+        self._file: BinaryIO | None = None
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        """Append `data` (hashed on the way)."""
+        self._digest.update(data)
+        self.size += len(data)
+        if self._memory is not None and self._memory.tell() + len(data) <= SPILL:
+            self._memory.write(data)
+            return
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - kept open as long as the spool is
+            weakref.finalize(self, self._file.close)  # closed (and so gone) when the spool is
+            if self._memory is not None:
+                self._file.write(self._memory.getbuffer())
+                self._memory = None
+        self._file.write(data)
+
+    def fileno(self) -> int:
+        """The temporary file's descriptor (written out first)."""
+        if self._file is None:
+            raise ValueError("the spool is in memory")
+        self._file.flush()
+        return self._file.fileno()
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of everything written, in hex."""
+        return self._digest.hexdigest()
+
+    def open(self) -> BinaryIO:
+        """A reader of everything written, from the start."""
+        if self._memory is not None:
+            return io.BytesIO(self._memory.getbuffer())
+        self.fileno()  # flushed
+        return io.BufferedReader(_Reader(self), _CHUNK)
+
+    def chunks(self) -> Iterator[bytes]:
+        """Everything written, a MiB at a time."""
+        with self.open() as reader:
+            while chunk := reader.read(_CHUNK):
+                yield chunk
+
+    def read(self) -> bytes:
+        """Everything written, whole."""
+        if self._memory is not None:
+            return self._memory.getvalue()
+        with self.open() as reader:
+            return reader.read()
+
+
+class Control(Mapping[str, bytes]):
+    """The signed files by logical name: each as bytes, read from its spool when it has one."""
+
+    def __init__(self, files: Mapping[str, bytes | Spool]) -> None:
+        self._files = dict(files)
+
+    def __getitem__(self, name: str) -> bytes:
+        value = self._files[name]
+        return value if isinstance(value, bytes) else value.read()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def open(self, name: str) -> BinaryIO:
+        """`name` as a stream (bundle.json of a million files is never read whole)."""
+        value = self._files[name]
+        return io.BytesIO(value) if isinstance(value, bytes) else value.open()
+
+    def sha256(self, name: str) -> str:
+        """The SHA-256 of `name`, in hex."""
+        value = self._files[name]
+        return hashlib.sha256(value).hexdigest() if isinstance(value, bytes) else value.sha256

@@ -1,0 +1,63 @@
+"""bundle.json past SPILL bytes waits in an unnamed temporary file during a verify (bundle/control.py), and every
+reader of the signed files sees the same bytes as before."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+import mirror.bundle.control as control
+from fuzzing import golden
+from mirror.bundle.control import Control, Spool
+from mirror.bundle.extract import extract_bundle
+from mirror.bundle.verify import verify_bundle
+from mirror.formats.manifest import META_NAME, SUMS_NAME, V2, file_details
+
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden-v2.7z"
+
+
+def test_a_spool_keeps_small_files_in_memory_and_large_ones_on_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(control, "SPILL", 1000)
+    small, large = Spool(), Spool()
+    data = os.urandom(5000)
+    small.write(data[:600])
+    for at in range(0, len(data), 700):
+        large.write(data[at : at + 700])
+    assert small.read() == data[:600]
+    with pytest.raises(ValueError):
+        small.fileno()  # never on disk
+    assert os.fstat(large.fileno()).st_size == len(data)  # on disk, and with no name anywhere
+    assert os.fstat(large.fileno()).st_nlink == 0
+    assert large.read() == data and b"".join(large.chunks()) == data
+    assert large.sha256 == hashlib.sha256(data).hexdigest() and large.size == len(data)
+    first, second = large.open(), large.open()  # readers with their own positions
+    assert first.read(100) == data[:100] and second.read(50) == data[:50] and first.read(10) == data[100:110]
+
+
+def test_control_reads_spooled_files_as_bytes_or_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(control, "SPILL", 10)
+    spool = Spool()
+    spool.write(b'{"x": 1}' * 10)
+    held = Control({"a": b"abc", "b": spool})
+    assert held["a"] == b"abc" and held["b"] == b'{"x": 1}' * 10
+    assert held.open("b").read() == held["b"] and held.open("a").read() == b"abc"
+    assert held.sha256("b") == hashlib.sha256(held["b"]).hexdigest() == spool.sha256
+    assert dict(held) == {"a": b"abc", "b": held["b"]}
+
+
+def test_a_bundle_verified_with_bundle_json_spooled_reads_the_same(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    keys = golden().keys
+    whole = verify_bundle(GOLDEN, keys)
+    monkeypatch.setattr(control, "SPILL", 64)  # the golden bundle.json is a few KB: spooled to disk
+    spooled = verify_bundle(GOLDEN, keys)
+    assert spooled.trusted and spooled.meta == whole.meta and list(spooled.members) == list(whole.members)
+    assert spooled.control[META_NAME] == whole.control[META_NAME] == golden().members[V2.meta]
+    assert spooled.control[SUMS_NAME] == whole.control[SUMS_NAME]
+    with spooled.control.open(META_NAME) as source:
+        assert list(file_details(source)) == list(file_details(whole.control[META_NAME]))
+    extracted = extract_bundle(GOLDEN, tmp_path / "out", keys)  # bundle.json written out from its spool
+    assert (extracted.dest / V2.meta).read_bytes() == golden().members[V2.meta]
