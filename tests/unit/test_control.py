@@ -15,6 +15,7 @@ from mirror.bundle.control import Control, Spool
 from mirror.bundle.extract import extract_bundle
 from mirror.bundle.verify import verify_bundle
 from mirror.formats.manifest import META_NAME, SUMS_NAME, V2, file_details
+from mirror.formats.minisign import Prehashed, prehash
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden-v2.7z"
 
@@ -33,6 +34,11 @@ def test_a_spool_keeps_small_files_in_memory_and_large_ones_on_disk(monkeypatch:
     assert os.fstat(large.fileno()).st_nlink == 0
     assert large.read() == data and b"".join(large.chunks()) == data
     assert large.sha256 == hashlib.sha256(data).hexdigest() and large.size == len(data)
+    with pytest.raises(ValueError):
+        large.prehashed  # noqa: B018 - not spooled as a signed message
+    signed = Spool(signed=True)
+    signed.write(data)
+    assert signed.prehashed == Prehashed(prehash(data))
     first, second = large.open(), large.open()  # readers with their own positions
     assert first.read(100) == data[:100] and second.read(50) == data[:50] and first.read(10) == data[100:110]
 
@@ -56,7 +62,9 @@ def test_a_bundle_verified_with_bundle_json_spooled_reads_the_same(monkeypatch: 
     spooled = verify_bundle(GOLDEN, keys)
     assert spooled.trusted and spooled.meta == whole.meta and list(spooled.members) == list(whole.members)
     assert spooled.control[META_NAME] == whole.control[META_NAME] == golden().members[V2.meta]
-    assert spooled.control[SUMS_NAME] == whole.control[SUMS_NAME]
+    assert spooled.control[SUMS_NAME] == whole.control[SUMS_NAME] == golden().members[V2.sums]
+    assert spooled.control.prehashed(SUMS_NAME) == whole.control.prehashed(SUMS_NAME)
+    assert spooled.control.sha256(SUMS_NAME) == hashlib.sha256(golden().members[V2.sums]).hexdigest()
     with spooled.control.open(META_NAME) as source:
         assert list(file_details(source)) == list(file_details(whole.control[META_NAME]))
     extracted = extract_bundle(GOLDEN, tmp_path / "out", keys)  # bundle.json written out from its spool

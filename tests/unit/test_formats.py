@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import re
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from helpers import require_tool, run
 from mirror.errors import ArchiveError, KeyringError, ManifestError, SignatureError
 from mirror.formats import manifest
 from mirror.formats.manifest import BundleMeta, FileMeta, Sums, file_details
-from mirror.formats.minisign import PublicKeyFile, Signature, key_id_for
+from mirror.formats.minisign import Prehashed, PublicKeyFile, Signature, key_id_for, prehash
 from mirror.formats.names import collision_key, name_problem
 from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.trust.fingerprint import fingerprint
@@ -34,6 +35,9 @@ def test_signature_roundtrip_and_tamper() -> None:
     sig = key.sign(b"data", "bundle:abcdefgh\tversion:1\trole:author")
     parsed = Signature.from_bytes(sig.to_bytes())
     check_signature(key.public, parsed, b"data")
+    check_signature(key.public, parsed, Prehashed(prehash(b"data")))  # given by its BLAKE2b-512 (a spool's)
+    with pytest.raises(SignatureError):
+        check_signature(key.public, parsed, Prehashed(prehash(b"datA")))
     with pytest.raises(SignatureError, match="does not match"):
         check_signature(key.public, parsed, b"datA")
     with pytest.raises(SignatureError, match="trusted comment"):
@@ -83,6 +87,15 @@ def test_sums_roundtrip_and_strictness() -> None:
     for case in bad:
         with pytest.raises(ManifestError):
             Sums.from_bytes(case)
+        with pytest.raises(ManifestError):  # read line by line from a file (verify's spool): the same refusals
+            Sums.read(io.BytesIO(case))
+    assert Sums.read(io.BytesIO(raw)) == sums and Sums.read(io.BytesIO(raw)).to_bytes() == raw
+    long_name = f"{GOOD_HASH}  {'a/' * 3000}x\n".encode()  # past the longest line read: refused, not read whole
+    with pytest.raises(ManifestError):
+        Sums.read(io.BytesIO(raw + long_name))
+    many = Sums({**sums.entries, **{f"accounts/{n:04}.md": GOOD_HASH for n in range(1000)}}).to_bytes()
+    with pytest.raises(ManifestError, match="too large"):
+        Sums.read(io.BytesIO(many), max_bytes=len(many) // 10)
 
 
 def test_bundle_meta_strictness() -> None:

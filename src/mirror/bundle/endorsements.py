@@ -24,7 +24,7 @@ from typing import Literal
 from mirror.errors import SignatureError
 from mirror.formats.endorsement import claim_of, endorsement_key_id
 from mirror.formats.manifest import BundleMeta, Layout
-from mirror.formats.minisign import PublicKeyFile, Signature, key_id_hex
+from mirror.formats.minisign import Prehashed, PublicKeyFile, Signature, key_id_hex
 from mirror.trust.keys import check_signature
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.policy import Endorsement
@@ -61,7 +61,7 @@ def _parse(name: str, raw: bytes, layout: Layout) -> Signature:
     return sig
 
 
-def _judge(name: str, sig: Signature, sums: bytes, meta: BundleMeta, author: PublicKeyFile,
+def _judge(name: str, sig: Signature, sums: bytes | Prehashed, meta: BundleMeta, author: PublicKeyFile,
            keys: TrustedKeys) -> EndorsementCheck:
     key_id = key_id_hex(sig.key_id)
     record = keys.find(sig.key_id, "author")
@@ -81,7 +81,7 @@ def _judge(name: str, sig: Signature, sums: bytes, meta: BundleMeta, author: Pub
                             compared=record.compared)
 
 
-def check_endorsements(files: dict[str, bytes], sums: bytes, meta: BundleMeta, author: PublicKeyFile,
+def check_endorsements(files: dict[str, bytes], sums: bytes | Prehashed, meta: BundleMeta, author: PublicKeyFile,
                        keys: TrustedKeys, layout: Layout) -> tuple[EndorsementCheck, ...]:
     """Parse every endorsement strictly, then judge each against the reader's keyring; sorted by name.
 

@@ -252,9 +252,9 @@ def check_signed(control: Mapping[str, bytes | Spool], keys: TrustedKeys, layout
     held = Control(control)
     sig = Signature.from_bytes(held[SIG_NAME])
     public, signer_name = _find_key(sig, held[AUTHOR_KEY_NAME], keys, expect_key)
-    raw_sums = held[SUMS_NAME]
-    check_signature(public, sig, raw_sums)
-    sums = Sums.from_bytes(raw_sums, layout, limits.max_members, limits.max_sums_bytes)
+    check_signature(public, sig, held.prehashed(SUMS_NAME))
+    with held.open(SUMS_NAME) as source:  # the bytes whose BLAKE2b-512 was just checked (a spool never changes)
+        sums = Sums.read(source, layout, limits.max_members, limits.max_sums_bytes)
     for name in (META_NAME, AUTHOR_KEY_NAME):
         if held.sha256(name) != sums.entries[layout.member(name)]:
             raise ContentError(f"{layout.member(name)} does not match its hash in SHA256SUMS")
@@ -278,9 +278,10 @@ def check_signed(control: Mapping[str, bytes | Spool], keys: TrustedKeys, layout
     return _Signed(sums, meta, public, signer_name, Control({name: control[name] for name in CONTROL_CAPS}), layout)
 
 
-def _spooled(chunks: Iterator[bytes]) -> tuple[Spool, str]:
-    """bundle.json (capped before) in a spool, and its SHA-256: past SPILL bytes it waits on disk."""
-    spool = Spool()
+def _spooled(chunks: Iterator[bytes], signed: bool = False) -> tuple[Spool, str]:
+    """SHA256SUMS (`signed`) or bundle.json, capped before, in a spool, and its SHA-256: past SPILL bytes it
+    waits on disk."""
+    spool = Spool(signed)
     for chunk in chunks:
         spool.write(chunk)
     return spool, spool.sha256
@@ -511,7 +512,10 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
                 raise ArchiveError("archive header is malformed")  # never: regular_files checked every member
             k = found
             if kept(member):
-                held[member.name], digest = _spooled(chunks) if member.name == layout.meta else _read_capped(chunks)
+                if member.name in (layout.sums, layout.meta):
+                    held[member.name], digest = _spooled(chunks, signed=member.name == layout.sums)
+                else:
+                    held[member.name], digest = _read_capped(chunks)
                 if writing and writer is not None:
                     hash_chunks(_chunks(held[member.name]), writer.create(member.name))
             elif known_sums:
@@ -543,15 +547,15 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     if signed is None:
         signed = check_signed(signed_files(), keys, layout, expect_key, limits)
         digests.match(signed, unsigned)
-    raw_sums = _whole(held[layout.sums])  # never spooled: the signed list's columns are its bytes
-    if known_sums and hashlib.sha256(raw_sums).hexdigest() != known_sums:
+    if known_sums and signed.control.sha256(SUMS_NAME) != known_sums:
         raise _Stale
     part = None
     if marker is not None and at is not None and marker not in signed.sums.entries:
         part = PartMarker.from_bytes(_whole(held.get(marker, b"")))
     missing = digests.check(signed, at if part is not None else None, part is not None)
     endorsements = check_endorsements({n: _whole(raw) for n, raw in held.items() if is_endorsement(n, layout)},
-                                      raw_sums, signed.meta, signed.public, keys, layout)
+                                      signed.control.prehashed(SUMS_NAME), signed.meta, signed.public, keys,
+                                      layout)
     evidence = Evidence(signed.public, tuple(e.evidence for e in endorsements if e.evidence is not None))
     return Checked(signed, NameList(files), digests.unlisted, endorsements, policy.judge(evidence, keys),
                    part, missing, writing)
@@ -633,6 +637,6 @@ def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_k
         if cache is not None and not checked.missing and checked.part is None:
             from mirror.bundle.verified import Facts  # publish and fetch only: verify starts without it
 
-            sums = hashlib.sha256(checked.signed.control[SUMS_NAME]).hexdigest()
+            sums = checked.signed.control.sha256(SUMS_NAME)
             cache.record(before, os.fstat(fp.fileno()), Facts(sums=sums))
     return checked.result(path)

@@ -17,7 +17,6 @@ wait in DEST/.mirror-downloads/.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import stat
 import threading
@@ -203,7 +202,7 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
         now = os.stat(target)
         if (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns) == \
                 (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns):
-            cache.record(now, now, Facts(hashlib.sha256(verified.control[SUMS_NAME]).hexdigest(), entry.sha256))
+            cache.record(now, now, Facts(verified.control.sha256(SUMS_NAME), entry.sha256))
     arrival.path, arrival.trusted, arrival.note = target, verified.trusted, _trust_note(verified)
     arrival.verified = verified
     return arrival

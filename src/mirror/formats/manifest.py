@@ -18,6 +18,8 @@ cost at most what those caps allow.
 
 from __future__ import annotations
 
+import binascii
+import io
 import json
 import re
 from array import array
@@ -29,7 +31,7 @@ from mirror.errors import ManifestError
 from mirror.formats.jsonstream import JsonReader
 from mirror.formats.media import MEDIA_TYPES
 from mirror.formats.names import MAX_NAME_BYTES, name_problem, printable
-from mirror.formats.table import KeyedIndex
+from mirror.formats.table import KeyedIndex, NameColumn
 
 # The technical files by their logical names; where they live in a bundle depends on its Layout.
 SUMS_NAME = "SHA256SUMS"
@@ -51,6 +53,7 @@ MAX_META_BYTES = 40 * 1024 * 1024  # 100,000 files at up to ~400 bytes each (an 
 MAX_TEXT = 1000  # characters of a title, place, source or other text field
 MAX_LANGUAGES = 100
 _LINE = re.compile(rb"([0-9a-f]{64})  ([^\n]+)\n")
+_MAX_LINE = 64 + 2 + 4 * MAX_NAME_BYTES + 1  # a longer line's name breaks the name rules, whatever it is
 BUNDLE_ID = re.compile(r"[a-z0-9][a-z0-9-]{7,63}")
 _META_KEYS = {"format", "id", "version", "title", "created", "languages", "author_key", "supersedes", "files"}
 _TEXT_KEYS = {"language": 35, "title": MAX_TEXT, "date": MAX_TEXT, "place": MAX_TEXT, "source": MAX_TEXT}
@@ -139,18 +142,18 @@ _BISECTIONS = 4096  # lookups by bisection before SumsTable builds its index
 
 
 class SumsTable(Mapping[str, str]):
-    """SHA256SUMS as parsed: path -> sha256 hex, read from the signed bytes themselves.
+    """SHA256SUMS as parsed: path -> sha256 hex, in columns.
 
-    Holds the bytes (which the verifier keeps anyway), where each line starts, and an index of the paths:
-    about 16 bytes a line beyond the file, where a dict of strings would take about 250. Iterates in the
-    file's order, which is sorted by path.
+    The paths as UTF-8 in one buffer with their ends, the digests as 32 bytes each: about 40 bytes a line
+    beyond the paths, where a dict of strings would take about 250 and the file itself 67. Iterates in the
+    file's order, which is sorted by path; `Sums.to_bytes` gives the file back byte for byte.
     """
 
-    __slots__ = ("_lookup", "_searches", "raw", "starts")
+    __slots__ = ("_lookup", "_searches", "digests", "names")
 
-    def __init__(self, raw: bytes, starts: array[int]) -> None:
-        """`raw`: SHA256SUMS, whose lines start at `starts` and are strictly sorted by path (from_bytes checked)."""
-        self.raw, self.starts = raw, starts
+    def __init__(self, names: NameColumn, digests: bytearray) -> None:
+        """`names` strictly sorted (Sums.read checked), `digests` 32 bytes for each."""
+        self.names, self.digests = names, digests
         self._lookup: KeyedIndex | None = None
         self._searches = 0
 
@@ -158,14 +161,14 @@ class SumsTable(Mapping[str, str]):
     def lookup(self) -> KeyedIndex:
         """The index of the paths (4 bytes a line and more), built once lookups are many (`_find`)."""
         if self._lookup is None:
-            self._lookup = KeyedIndex(len(self.starts), self.raw_path)
-            self._lookup.add_all(len(self.starts))  # no path comes twice: from_bytes checked they are sorted
+            self._lookup = KeyedIndex(len(self.names), self.names.raw)
+            self._lookup.add_all(len(self.names))  # no path comes twice: they are strictly sorted
         return self._lookup
 
     def near(self, raw: bytes, hint: int) -> int | None:
         """The line of the path `raw` (UTF-8), tried first at line `hint`: walking a list sorted like this one,
         the next line is most often the one."""
-        if 0 <= hint < len(self.starts) and self.raw_path(hint) == raw:
+        if 0 <= hint < len(self.names) and self.names.raw(hint) == raw:
             return hint
         return self._find(raw)
 
@@ -175,28 +178,26 @@ class SumsTable(Mapping[str, str]):
         if self._lookup is not None or self._searches >= _BISECTIONS:
             return self.lookup.find(raw)
         self._searches += 1
-        lo, hi = 0, len(self.starts)
+        lo, hi = 0, len(self.names)
         while lo < hi:  # UTF-8 sorts as the code points it encodes: the list's own order
             mid = (lo + hi) // 2
-            if self.raw_path(mid) < raw:
+            if self.names.raw(mid) < raw:
                 lo = mid + 1
             else:
                 hi = mid
-        return lo if lo < len(self.starts) and self.raw_path(lo) == raw else None
+        return lo if lo < len(self.names) and self.names.raw(lo) == raw else None
 
     def raw_path(self, j: int) -> bytes:
         """Line `j`'s path, as UTF-8."""
-        end = self.starts[j + 1] if j + 1 < len(self.starts) else len(self.raw)
-        return self.raw[self.starts[j] + 66 : end - 1]
+        return self.names.raw(j)
 
     def path(self, j: int) -> str:
         """Line `j`'s path."""
-        return self.raw_path(j).decode("utf-8")
+        return self.names.raw(j).decode("utf-8")
 
     def digest(self, j: int) -> str:
         """Line `j`'s sha256, in hex."""
-        start = self.starts[j]
-        return self.raw[start : start + 64].decode("ascii")
+        return self.digests[32 * j : 32 * j + 32].hex()
 
     def find(self, path: str) -> int | None:
         """The line listing `path`, or None."""
@@ -212,10 +213,10 @@ class SumsTable(Mapping[str, str]):
         return isinstance(path, str) and self.find(path) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return (self.path(j) for j in range(len(self.starts)))
+        return (self.path(j) for j in range(len(self.names)))
 
     def __len__(self) -> int:
-        return len(self.starts)
+        return len(self.names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,39 +247,58 @@ class Sums:
         Raises:
             ManifestError: any deviation from the format.
         """
-        cap = MAX_MEMBERS if max_lines is None else max_lines
         if len(raw) > (MAX_SUMS_BYTES if max_bytes is None else max_bytes):
             raise ManifestError("SHA256SUMS is too large")
         if not raw.endswith(b"\n") or b"\r" in raw:
             raise ManifestError("SHA256SUMS must be LF-terminated lines")
-        starts = array("Q")
-        previous, pos, number = "", 0, 0
+        return cls.read(io.BytesIO(raw), layout, max_lines, max_bytes)
+
+    @classmethod
+    def read(cls, source: BinaryIO, layout: Layout = V1, max_lines: int | None = None,
+             max_bytes: int | None = None) -> Sums:
+        """from_bytes, reading SHA256SUMS line by line from `source` (never held whole: a million lines are
+        about 90 MB).
+
+        Raises:
+            ManifestError: as from_bytes.
+        """
+        cap = MAX_MEMBERS if max_lines is None else max_lines
+        size_cap = MAX_SUMS_BYTES if max_bytes is None else max_bytes
+        names, digests = NameColumn(), bytearray()
+        previous, size, number = b"", 0, 0
         # Line by line from bytes: one decoded copy of the whole file would be four times its size if a
         # single path held an astral character; one object per line would be several times its size.
-        while pos < len(raw):
+        while line := source.readline(_MAX_LINE + 1):
+            size += len(line)
+            if size > size_cap:
+                raise ManifestError("SHA256SUMS is too large")
             number += 1
             if number > cap:
                 raise ManifestError(f"SHA256SUMS lists more than {cap} files")
-            match = _LINE.match(raw, pos)
+            if b"\r" in line or (not line.endswith(b"\n") and len(line) <= _MAX_LINE):
+                raise ManifestError("SHA256SUMS must be LF-terminated lines")
+            match = _LINE.fullmatch(line)
             if match is None:
                 raise ManifestError(f"SHA256SUMS line {number} is malformed")
+            raw_path = match[2]
             try:
-                path = match[2].decode("utf-8")
+                path = raw_path.decode("utf-8")
             except UnicodeDecodeError:
                 raise ManifestError(f"SHA256SUMS line {number} is not UTF-8") from None
             problem = name_problem(path)
             if problem is not None:
                 raise ManifestError(f"SHA256SUMS line {number}: {printable(path)!r}: {problem}")
-            if path == previous:
+            if raw_path == previous:
                 raise ManifestError(f"SHA256SUMS lists {path} twice")
-            if path < previous:  # strictly sorted: no path can come twice
+            if raw_path < previous:  # strictly sorted (UTF-8 sorts as its code points): no path can come twice
                 raise ManifestError(f"SHA256SUMS is not sorted at line {number}")
             if path in (layout.sums, layout.sig) or path.startswith(layout.endorsements) or (
                     layout.prefix and path.startswith(layout.prefix) and path not in (layout.meta, layout.author_key)):
                 raise ManifestError(f"SHA256SUMS must not list {printable(path)}")
-            starts.append(pos)
-            previous, pos = path, match.end()
-        table = SumsTable(raw, starts)
+            names.append(raw_path)
+            digests += binascii.a2b_hex(match[1])
+            previous = raw_path
+        table = SumsTable(names, digests)
         for required in (layout.meta, layout.author_key, *((PAGE_NAME,) if layout.has_page else ())):
             if required not in table:
                 raise ManifestError(f"SHA256SUMS does not list {required}")

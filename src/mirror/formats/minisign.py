@@ -156,6 +156,13 @@ class Signature:
         )
 
 
-def prehash(data: bytes) -> bytes:
+@dataclass(frozen=True, slots=True)
+class Prehashed:
+    """A message given by its BLAKE2b-512, made while it was read (a signed list too large to hold)."""
+
+    digest: bytes
+
+
+def prehash(data: bytes | Prehashed) -> bytes:
     """BLAKE2b-512 of the message: what a prehashed minisign signature covers."""
-    return hashlib.blake2b(data, digest_size=64).digest()
+    return data.digest if isinstance(data, Prehashed) else hashlib.blake2b(data, digest_size=64).digest()

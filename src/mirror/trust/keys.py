@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from mirror.errors import KeyringError, SignatureError, WrongPassphrase
-from mirror.formats.minisign import PublicKeyFile, Signature, key_id_hex, prehash
+from mirror.formats.minisign import Prehashed, PublicKeyFile, Signature, key_id_hex, prehash
 
 SECRET_FORMAT = "mirror-secret-key/1"  # noqa: S105 - a format name
 SCRYPT_N = 2**17  # 128 MiB and about half a second: costly to guess on a seized laptop
@@ -143,8 +143,9 @@ class SecretKey:
         )
 
 
-def check_signature(public: PublicKeyFile, sig: Signature, data: bytes) -> None:
-    """Return quietly if `public` made `sig` over `data`, trusted comment included.
+def check_signature(public: PublicKeyFile, sig: Signature, data: bytes | Prehashed) -> None:
+    """Return quietly if `public` made `sig` over `data` (or the message whose BLAKE2b-512 it is), trusted
+    comment included.
 
     Raises:
         SignatureError: the key ids differ, or either signature does not verify.
