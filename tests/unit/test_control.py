@@ -14,7 +14,7 @@ from fuzzing import golden
 from mirror.bundle.control import Control, Spool
 from mirror.bundle.extract import extract_bundle
 from mirror.bundle.verify import verify_bundle
-from mirror.formats.manifest import META_NAME, SUMS_NAME, V2, file_details
+from mirror.formats.manifest import META_NAME, SIG_NAME, SUMS_NAME, V2, file_details
 from mirror.formats.minisign import Prehashed, prehash
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden-v2.7z"
@@ -69,3 +69,17 @@ def test_a_bundle_verified_with_bundle_json_spooled_reads_the_same(monkeypatch: 
         assert list(file_details(source)) == list(file_details(whole.control[META_NAME]))
     extracted = extract_bundle(GOLDEN, tmp_path / "out", keys)  # bundle.json written out from its spool
     assert (extracted.dest / V2.meta).read_bytes() == golden().members[V2.meta]
+
+
+def test_a_fetched_arrival_keeps_no_temporary_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fetch keeps each arrival's verification to the end of the run (fetch --keep copies the signed list and its
+    signature): those two in memory, not a temporary file and its descriptor per bundle."""
+    from mirror.fetch.fetcher import _kept
+
+    monkeypatch.setattr(control, "SPILL", 64)
+    verified = verify_bundle(GOLDEN, golden().keys)
+    assert isinstance(verified.control._files[SUMS_NAME], Spool)  # spooled while it was verified
+    kept = _kept(verified)
+    assert set(kept.control) == {SUMS_NAME, SIG_NAME}
+    assert all(isinstance(value, bytes) for value in kept.control._files.values())
+    assert kept.control[SUMS_NAME] == golden().members[V2.sums] and kept.meta == verified.meta

@@ -288,3 +288,18 @@ def test_a_begin_interrupted_as_its_thread_starts_releases_the_gate_once(tmp_pat
     one.release()
     with pytest.raises(ValueError):  # a BoundedSemaphore released more often than acquired
         one.release()
+
+
+def test_a_closed_part_is_never_opened_again(tmp_path: Path) -> None:
+    """result() closes the part while a check may still be reading (a second Ctrl-C during its join): a read after
+    that ends the check instead of opening the part again."""
+    whole = os.urandom(1 << 16)
+    part = Part(tmp_path / "b.7z.part", whole)
+    part.append(whole)
+    growing = part.file()
+    growing.ahead = False
+    assert growing._length() == len(whole)
+    growing.close()
+    with pytest.raises(Abandoned):
+        growing._length()
+    assert growing._fd is None

@@ -57,6 +57,16 @@ def test_whitespace_longer_than_the_window_is_still_whitespace() -> None:
     assert BundleMeta.from_bytes(io.BytesIO(raw)) == BundleMeta.from_bytes(raw) == meta
 
 
+def test_whitespace_of_any_length_up_to_three_windows_is_whitespace() -> None:
+    """Wherever a run of whitespace ends in a window (just before its end, across it), the token after it is read
+    whole."""
+    meta = _meta(3)
+    doc = json.loads(meta.to_bytes())
+    for length in range(0, 3 * WINDOW + 8):
+        raw = _spaced(doc, " " * length)
+        assert BundleMeta.from_bytes(io.BytesIO(raw)) == meta, length
+
+
 def test_an_error_names_its_place_in_the_whole_document() -> None:
     raw = _meta(200).to_bytes()
     at = raw.index(b'"accounts/00150.md"')

@@ -458,9 +458,9 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
 
     `archive`: the header, already read from `fp` (fetch/early.py reads it before the rest of the file is there).
 
-    Memory stays a few dozen bytes per member beyond the header's names and the signed lists: the members,
-    SHA256SUMS and bundle.json's sizes are kept in columns (sevenzip/model.py, formats/manifest.py), and each
-    member's hash is compared as it is made.
+    Memory stays about 150 bytes per member: the members, SHA256SUMS and bundle.json's sizes are kept in columns
+    (sevenzip/model.py, formats/manifest.py), the two signed lists wait in a spool and are parsed from there
+    (bundle/control.py), and each member's hash is compared as it is made.
 
     Raises:
         VerificationError: the first failed step, or ContentError listing every bad file.

@@ -263,24 +263,25 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
 
     required = required_endorsers(require_endorsers)
     result = verify_bundle(bundle, open_keyring(keys_dir), policy=reader_policy(required), parts=True, volumes=True)
-    details = file_details(result.control.open(META_NAME))  # one file at a time, bundle.json never held whole
-    absent = set(result.missing)
-    if as_json:
-        summary = _summary(result, required)
-        if result.part is not None or result.missing:
-            summary["part"] = _part_json(result)
-        dump_json_streamed(summary, "contents", ((p, m.to_json()) for p, m in details))
-    else:
-        report_verified(result, False, required)
-        # Text from the bundle is printed escaped: it may come from a key nobody vouched for, and a terminal
-        # escape sequence in it could redraw the verdict above.
-        say(f"  languages    {printable(', '.join(result.meta.languages)) or '-'}")
-        say(f"  created      {printable(result.meta.created)}")
-        for path, meta in details:
-            extra = meta.extra
-            label = " | ".join(printable(str(extra[k])) for k in ("date", "place", "title") if extra.get(k))
-            note = "  [not in this part]" if path in absent else ""
-            say(f"  {meta.size:>10}  {printable(path)}" + (f"  ({label})" if label else "") + note)
+    with result.control.open(META_NAME) as source:
+        details = file_details(source)  # one file at a time: bundle.json is never held whole
+        absent = set(result.missing)
+        if as_json:
+            summary = _summary(result, required)
+            if result.part is not None or result.missing:
+                summary["part"] = _part_json(result)
+            dump_json_streamed(summary, "contents", ((p, m.to_json()) for p, m in details))
+        else:
+            report_verified(result, False, required)
+            # Text from the bundle is printed escaped: it may come from a key nobody vouched for, and a terminal
+            # escape sequence in it could redraw the verdict above.
+            say(f"  languages    {printable(', '.join(result.meta.languages)) or '-'}")
+            say(f"  created      {printable(result.meta.created)}")
+            for path, meta in details:
+                extra = meta.extra
+                label = " | ".join(printable(str(extra[k])) for k in ("date", "place", "title") if extra.get(k))
+                note = "  [not in this part]" if path in absent else ""
+                say(f"  {meta.size:>10}  {printable(path)}" + (f"  ({label})" if label else "") + note)
     if not result.trusted:
         sys.exit(int(ExitCode.UNTRUSTED))
 

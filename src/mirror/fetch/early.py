@@ -101,6 +101,8 @@ class GrowingFile(io.RawIOBase):
     def _length(self) -> int:
         """How many bytes the part has now (0 while it does not exist)."""
         if self._fd is None:
+            if self.cancelled.is_set():  # closed by result(): never opened again by a check still running
+                raise Abandoned("the check is no longer wanted")
             try:
                 fd = os.open(self.part, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
             except FileNotFoundError:
@@ -170,6 +172,7 @@ class GrowingFile(io.RawIOBase):
         return True
 
     def close(self) -> None:
+        self.cancelled.set()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

@@ -16,6 +16,7 @@ wait in DEST/.mirror-downloads/.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import stat
@@ -38,7 +39,7 @@ from mirror.fetch.report import MirrorReport
 from mirror.fetch.state import known_mirrors
 from mirror.fetch.transport import Mirror, open_mirror
 from mirror.formats.index import BundleEntry
-from mirror.formats.manifest import SUMS_NAME
+from mirror.formats.manifest import SIG_NAME, SUMS_NAME
 from mirror.formats.names import readable_name
 from mirror.net.pace import Limits, Stop, stoppable
 from mirror.safeio import file_sha256
@@ -204,8 +205,14 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
                 (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns):
             cache.record(now, now, Facts(verified.control.sha256(SUMS_NAME), entry.sha256))
     arrival.path, arrival.trusted, arrival.note = target, verified.trusted, _trust_note(verified)
-    arrival.verified = verified
+    arrival.verified = _kept(verified)
     return arrival
+
+
+def _kept(verified: VerifiedBundle) -> VerifiedBundle:
+    """What an arrival keeps of its verification until the run ends (fetch --keep copies the signed list and its
+    signature): those two in memory, no temporary file held open per bundle (fetch/keep.py)."""
+    return dataclasses.replace(verified, control=verified.control.only(SUMS_NAME, SIG_NAME))
 
 
 def _free_for(path: Path, entry: BundleEntry) -> bool:
@@ -265,7 +272,8 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
 
 def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy, cache: VerifiedCache) -> Arrival:
     verified, problem = _check(entry, existing, keys, policy, cache)
-    return (Arrival(entry, existing, f"already here, {_trust_note(verified)}", verified.trusted, verified=verified)
+    return (Arrival(entry, existing, f"already here, {_trust_note(verified)}", verified.trusted,
+                    verified=_kept(verified))
             if verified else Arrival(entry, None, problem, False, True))
 
 

@@ -102,11 +102,13 @@ class JsonReader:
             raise ManifestError(f"{self.what} is larger than {self.max_bytes >> 20} MiB")
 
     def _skip(self) -> None:
+        """Past whitespace, with a full window ahead of the next token."""
         while True:
             self._fill()
             match = _WS.match(self.raw, self.pos)
             self.pos = match.end() if match else self.pos
             if self.pos < len(self.raw) or self.source is None:
+                self._fill()  # whitespace that ended near the window's end left the token cut short
                 return
 
     def _peek(self) -> bytes:
