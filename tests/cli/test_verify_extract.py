@@ -194,3 +194,21 @@ def test_mirror_extract_of_a_whole_bundle_is_one_pass(runner: CliRunner, bundle:
     code, _, err = invoke(runner, "extract", bundle, tmp_path / "out", "--keys", keyring.folder)
     assert code == 0, err
     assert (tmp_path / "out" / "accounts" / "2022-01-05-almaty.en.md").is_file()
+
+
+def test_verify_without_a_temporary_folder_is_a_clean_error(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signed lists of a large bundle wait in the temporary folder: with none to be had, verify says so
+    (exit 1, no traceback), and never calls the bundle bad."""
+    import tempfile
+
+    import mirror.bundle.control as control
+
+    monkeypatch.setattr(control, "SPILL", 16)  # spool even this small bundle's lists
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    code, out, err = invoke(runner, "verify", bundle)
+    assert code == 1, err
+    assert "the temporary folder" in err and str(tmp_path / "gone") in err and "Traceback" not in err
+    assert "NOT VERIFIED" not in out and "do not trust" not in (out + err).lower()
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert invoke(runner, "verify", bundle)[0] == 0  # with a temporary folder, it verifies (spooled to disk)

@@ -70,13 +70,18 @@ class Spool:
         if self._memory is not None and self._memory.tell() + len(data) <= SPILL:
             self._memory.write(data)
             return
-        if self._file is None:
-            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - kept open as long as the spool is
-            weakref.finalize(self, self._file.close)  # closed (and so gone) when the spool is
-            if self._memory is not None:
-                self._file.write(self._memory.getbuffer())
-                self._memory = None
-        self._file.write(data)
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile()  # noqa: SIM115 - kept open as long as the spool is
+                weakref.finalize(self, self._file.close)  # closed (and so gone) when the spool is
+                if self._memory is not None:
+                    self._file.write(self._memory.getbuffer())
+                    self._memory = None
+            self._file.write(data)
+        except OSError as exc:  # no temporary folder, or a full one: say which, never "bundle is bad"
+            raise OSError(exc.errno, f"{exc.strerror or exc} (the temporary folder, where the signed lists of a "
+                                     "large bundle wait while it is checked; TMPDIR names another)",
+                          tempfile.gettempdir()) from None
 
     def fileno(self) -> int:
         """The temporary file's descriptor (written out first)."""
