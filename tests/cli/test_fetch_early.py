@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import struct
 import time
 import zlib
@@ -77,17 +78,20 @@ def test_a_bundle_is_verified_while_it_downloads(setup: Setup, served: MirrorSer
 def test_a_read_ahead_unlike_the_file_is_not_trusted(setup: Setup, served: MirrorServer, runner: CliRunner,
                                                      checked_after: list[Path]) -> None:
     """The mirror answers the read ahead with damaged bytes but serves the whole file honestly: the file that
-    arrived is verified after, and it arrives."""
+    arrived is verified after, and it arrives; the mirror is reported for the answer that was not the bundle."""
     path = f"bundles/{setup.sha256}.7z"
     damaged = bytearray(setup.bundle.read_bytes())
     for i in range(1, 40):
         damaged[-i] ^= 0x55
     served.replace_ranged = {path: bytes(damaged)}
     served.rates = {".7z": 400_000}
-    code, out, err = fetch_cli(runner, setup, "--mirror", served.url)
+    code, out, err = fetch_cli(runner, setup, "--mirror", served.url, "--json")
     assert code == 0, err
-    assert "ARRIVED" in out
+    report = json.loads(out)
+    assert [a["arrived"] for a in report["bundles"]] == [True], report
     assert _ranged(served) and len(checked_after) == 1
+    (mirror,) = report["mirrors"]
+    assert mirror["fate"] == "tampered" and "ranged read" in mirror["detail"], mirror
 
 
 def test_a_bundle_that_fails_verification_fails_as_before(setup: Setup, served: MirrorServer, runner: CliRunner,

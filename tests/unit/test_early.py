@@ -26,9 +26,9 @@ class Part:
         self.generation = 0
         self.tails: list[int] = []
 
-    def tail(self, start: int) -> bytearray:
+    def tail(self, start: int) -> tuple[bytearray, str]:
         self.tails.append(start)
-        return bytearray(self.whole[start:])
+        return bytearray(self.whole[start:]), "a mirror"
 
     def file(self) -> GrowingFile:
         return GrowingFile(self.path, len(self.whole), self.tail, lambda: self.generation == 0, self.over)
@@ -159,7 +159,7 @@ def test_every_tail_read_ahead_is_compared_not_only_the_last(tmp_path: Path) -> 
     part = Part(tmp_path / "b.7z.part", whole)
     part.append(whole[:32])
     answers = iter([bytearray(100), bytearray(whole[-5000:])])
-    growing = GrowingFile(part.path, len(whole), lambda start: next(answers), lambda: True, part.over)
+    growing = GrowingFile(part.path, len(whole), lambda start: (next(answers), "a mirror"), lambda: True, part.over)
     with io.BufferedReader(growing, 1 << 16) as fp:
         fp.seek(len(whole) - 100)
         assert fp.read(100) == bytes(100)
@@ -206,9 +206,9 @@ def test_a_narrower_tail_is_let_go_before_a_wider_one_arrives(tmp_path: Path) ->
     part.append(whole[:32])
     held: list[int] = []
 
-    def tail(start: int) -> bytearray:
+    def tail(start: int) -> tuple[bytearray, str]:
         held.append(len(growing.tail))
-        return bytearray(whole[start:])
+        return bytearray(whole[start:]), "a mirror"
 
     growing = GrowingFile(part.path, len(whole), tail, lambda: True, part.over)
     with io.BufferedReader(growing, 1 << 16) as fp:

@@ -70,8 +70,8 @@ class GrowingFile(io.RawIOBase):
     the finished file before any result counts).
     """
 
-    def __init__(self, part: Path, size: int, fetch_tail: Callable[[int], bytearray], current: Callable[[], bool],
-                 over: threading.Event) -> None:
+    def __init__(self, part: Path, size: int, fetch_tail: Callable[[int], tuple[bytearray, str]],
+                 current: Callable[[], bool], over: threading.Event) -> None:
         super().__init__()
         self.part, self.size, self.fetch_tail, self.current, self.over = part, size, fetch_tail, current, over
         self.cancelled = threading.Event()  # no result is wanted: the next read ends the check
@@ -80,7 +80,9 @@ class GrowingFile(io.RawIOBase):
         # than an eighth of the file, which a real header never needs, nor the file a second time.
         self.tail_max = min(TAIL_MAX, size // 8)
         self.tail_at, self.tail = size, bytearray()
-        self.read_ahead: list[tuple[int, bytes]] = []  # (start, SHA-256) of every tail used, the replaced ones too
+        # (start, SHA-256, the mirror that sent it) of every tail used, the replaced ones too
+        self.read_ahead: list[tuple[int, bytes, str]] = []
+        self.unlike: str | None = None  # the mirror whose read ahead was not the finished file's end (holds)
         self.pos = 0
         self._fd: int | None = None
 
@@ -138,9 +140,9 @@ class GrowingFile(io.RawIOBase):
             view[:n] = self.tail[self.pos - self.tail_at : end - self.tail_at]
         elif self.ahead and self.pos >= _START and self.size - self.pos <= self.tail_max and self._length() < end:
             self.tail = bytearray()  # let go of a narrower tail before a wider one arrives
-            self.tail = self.fetch_tail(self.pos)  # a read further back (the packed header) widens the tail
+            self.tail, sender = self.fetch_tail(self.pos)  # a read further back (the packed header) widens the tail
             self.tail_at = self.pos
-            self.read_ahead.append((self.pos, hashlib.sha256(self.tail).digest()))
+            self.read_ahead.append((self.pos, hashlib.sha256(self.tail).digest(), sender))
             n = end - self.pos
             view[:n] = self.tail[:n]
         else:
@@ -155,17 +157,18 @@ class GrowingFile(io.RawIOBase):
 
     def holds(self, path: Path) -> bool:
         """Whether what was read is `path`, complete: the same file as the part that was read, and every tail
-        read ahead its own end (a mirror may have sent other bytes for each request)."""
+        read ahead its own end (a mirror may have sent other bytes for each request: `unlike` names it)."""
         if self._fd is None:
             return False
         try:
             if os.stat(path).st_ino != os.fstat(self._fd).st_ino or os.fstat(self._fd).st_size != self.size:
                 return False
-            for start, digest in self.read_ahead:
+            for start, digest, sender in self.read_ahead:
                 own = hashlib.sha256()
                 for at in range(start, self.size, _COMPARE):
                     own.update(os.pread(self._fd, min(_COMPARE, self.size - at), at))
                 if own.digest() != digest:
+                    self.unlike = sender
                     return False
         except OSError:  # a drive that fails now: the finished file is verified as before, and fails there
             return False
@@ -219,13 +222,13 @@ class EarlyCheck:
     def _current(self) -> bool:
         return self.download.growing.generation == self.generation
 
-    def _tail(self, start: int) -> bytearray:
-        """Bytes [start, end) of the bundle from the first mirror that sends them."""
+    def _tail(self, start: int) -> tuple[bytearray, str]:
+        """Bytes [start, end) of the bundle from the first mirror that sends them, and that mirror's label."""
         for mirror in self.mirrors:
             if self.download.reports[mirror.label].distrusted:
                 continue
             with contextlib.suppress(MirrorError):
-                return mirror.read_tail(self.entry.path, start, self.entry.size)
+                return mirror.read_tail(self.entry.path, start, self.entry.size), mirror.label
         raise Abandoned("no mirror sent the end of the file")
 
     def _run(self) -> None:
@@ -263,7 +266,13 @@ class EarlyCheck:
             with contextlib.suppress(RuntimeError):  # a thread that never started (begin interrupted)
                 self._thread.join()
             checked, self.checked = self.checked, None  # nothing held once answered: fetch keeps `self` to the end
-            if path is None or checked is None or not self._current() or not self.file.holds(path):
+            if path is None or not self._current():
+                return None
+            if not self.file.holds(path):  # compared even when the check failed: a bad read ahead may be why
+                if self.file.unlike is not None:  # the file that arrived is the signed one: that answer was not
+                    self.download.reports[self.file.unlike].blame(
+                        self.entry, f"answered a ranged read of {self.entry.path} with bytes that are not the "
+                                    "signed bundle's")
                 return None
             return checked
         finally:
