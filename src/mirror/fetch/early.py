@@ -17,9 +17,10 @@ Anything else (a mirror that cannot answer a Range, a header that is not at the 
 interrupted download) gives None, and the caller verifies the finished file as before: the verdict is always that
 of the finished file's bytes.
 
-Only one bundle at a time is checked early (`gate`, one per fetch run: the others of `fetch --parallel` are
-verified once their files are complete): a check holds a header's columns until it is answered, and both cores are
-already busy receiving and hashing.
+At most two checks exist at once in a fetch run (`gate`): the one whose bundle is being placed and the next
+download's (bundles are placed in the order asked, so a download may end before the one before it is placed);
+others of `fetch --parallel` are verified once their files are complete. A check holds a header's columns and
+an open file until it is answered, and both cores are already busy receiving and hashing.
 """
 
 from __future__ import annotations
@@ -51,9 +52,12 @@ _POLL = 0.02  # seconds between looks at a part that has not grown
 _COMPARE = 1 << 20
 
 
+AT_ONCE = 2  # checks that may exist at once in a fetch run
+
+
 def gate() -> threading.BoundedSemaphore:
-    """What lets one check at a time exist in a fetch run: held from `begin` until `result` answers."""
-    return threading.BoundedSemaphore(1)
+    """What lets AT_ONCE checks exist at once in a fetch run: each held from `begin` until `result` answers."""
+    return threading.BoundedSemaphore(AT_ONCE)
 
 
 class Abandoned(Exception):
@@ -203,8 +207,8 @@ class EarlyCheck:
     @classmethod
     def begin(cls, entry: BundleEntry, download: Download, mirrors: Sequence[Mirror], keys: TrustedKeys,
               policy: Policy, gate: threading.BoundedSemaphore) -> EarlyCheck | None:
-        """Start checking `entry` as `download` receives it; None for a small bundle, or while another check of
-        this run (`gate`) is not yet answered. Every check begun must be answered with `result`."""
+        """Start checking `entry` as `download` receives it; None for a small bundle, or while AT_ONCE other
+        checks of this run (`gate`) are not yet answered. Every check begun must be answered with `result`."""
         if entry.size < EARLY_MIN or not gate.acquire(blocking=False):
             return None
         early: EarlyCheck | None = None

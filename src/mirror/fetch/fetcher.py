@@ -359,7 +359,7 @@ def _obtain(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order:
             reports: dict[str, MirrorReport], cache: VerifiedCache, log: Log,
             one_early: threading.BoundedSemaphore) -> Obtained:
     """One bundle's bytes: already in DEST, or downloaded (from the swarm first, if asked) and meanwhile
-    verified as far as it arrived (fetch/early.py; one check at a time in a run: `one_early`)."""
+    verified as far as it arrived (fetch/early.py; `one_early` bounds the checks of a run)."""
     existing = already_here(request.dest, entry, cache)
     if existing is not None:
         return existing, True, None, None
