@@ -94,3 +94,20 @@ def test_an_interruption_ends_every_download_at_once(setup: Setup, secret: Secre
     assert not list(dest.glob("*.7z"))
     parts = list((dest / ".mirror-downloads").glob("*.part"))
     assert len(parts) == 2
+
+
+def test_a_sequential_fetch_checks_each_bundle_while_it_downloads(setup: Setup, secret: SecretKey, runner: CliRunner,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bundles are placed in order, so the first is still being placed when the second starts downloading: the
+    second is checked while it downloads too, not read again once it is there (fetch/early.py)."""
+    import mirror.fetch.fetcher as fetcher
+
+    monkeypatch.setattr("mirror.fetch.early.EARLY_MIN", 0)  # the test bundles are small
+    after: list[object] = []
+    real = fetcher.verify_bundle
+    monkeypatch.setattr(fetcher, "verify_bundle", lambda path, *a, **k: after.append(path) or real(path, *a, **k))
+    with _two_bundles(setup, secret, runner) as server:
+        server.rates = {".7z": 400_000}
+        code, out, err = fetch_cli(runner, setup, "--mirror", server.url, "--parallel", "1")
+    assert code == 0, err
+    assert out.count("ARRIVED") == 2 and after == []
