@@ -19,11 +19,12 @@ from pathlib import Path
 
 from forge import Coded, Entry, forge, lzma2
 from helpers import AUTHOR, ENDORSEMENTS, META, SIG, SUMS
-from mirror.formats.manifest import BundleMeta, FileMeta, Sums, trusted_comment
+from mirror.formats.manifest import PAGE_NAME, PAGE_TYPE, BundleMeta, FileMeta, Sums, trusted_comment
 from mirror.formats.minisign import key_id_hex
 from mirror.trust.keys import SecretKey
 
 PIECE = 1 << 20
+PAGE = b"<!doctype html><title>hostile</title>\n"
 LINE = "Люди стояли на площади до вечера; связи не было весь день.\n".encode()
 
 
@@ -86,11 +87,12 @@ def signed_by(secret: SecretKey, files: dict[str, bytes], title: str = "Hostile"
     """The four signed files and `files`, signed by `secret`; the title padded by `meta_padding` bytes, and
     each file `described` (title, place...) in bundle.json."""
     public = secret.public
+    described_files = {name: FileMeta(len(data), "text/markdown", dict(described or {}))
+                       for name, data in files.items()}
     meta = BundleMeta("hostile-0001", 1, title + " " * meta_padding, "2022-01-05T18:30:12Z", ("ru",),
-                      key_id_hex(public.key_id),
-                      {name: FileMeta(len(data), "text/markdown", dict(described or {}))
-                       for name, data in files.items()})
-    members = dict(files) | {AUTHOR: public.to_text().encode(), META: meta.to_bytes()}
+                      key_id_hex(public.key_id), described_files | {PAGE_NAME: FileMeta(len(PAGE), PAGE_TYPE)})
+    # the reader's page a format 2 bundle must carry: without it verify stops before it reads bundle.json
+    members = dict(files) | {PAGE_NAME: PAGE, AUTHOR: public.to_text().encode(), META: meta.to_bytes()}
     sums = Sums({name: hashlib.sha256(data).hexdigest() for name, data in members.items()}).to_bytes()
     signature = secret.sign(sums, trusted_comment(meta.bundle_id, meta.version)).to_bytes()
     return {SUMS: sums, SIG: signature, **members}
