@@ -72,14 +72,42 @@ def test_a_bundle_verified_with_bundle_json_spooled_reads_the_same(monkeypatch: 
 
 
 def test_a_fetched_arrival_keeps_no_temporary_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    """fetch keeps each arrival's verification to the end of the run (fetch --keep copies the signed list and its
-    signature): those two in memory, not a temporary file and its descriptor per bundle."""
+    """fetch keeps each arrival's verification to the end of the run (fetch --keep-mirror copies the signed list
+    and its signature): those two in memory, not a temporary file and its descriptor per bundle; without
+    --keep-mirror, no signed file at all."""
     from mirror.fetch.fetcher import _kept
 
     monkeypatch.setattr(control, "SPILL", 64)
     verified = verify_bundle(GOLDEN, golden().keys)
     assert isinstance(verified.control._files[SUMS_NAME], Spool)  # spooled while it was verified
-    kept = _kept(verified)
+    assert not _kept(verified, keep=False).control
+    kept = _kept(verified, keep=True)
     assert set(kept.control) == {SUMS_NAME, SIG_NAME}
     assert all(isinstance(value, bytes) for value in kept.control._files.values())
     assert kept.control[SUMS_NAME] == golden().members[V2.sums] and kept.meta == verified.meta
+
+
+def test_a_full_temporary_folder_is_named_and_nothing_is_left_to_fail_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk shows when the spool writes (not at a later read), as an OSError naming the temporary folder;
+    closing the spool's file afterwards fails quietly (no 'Exception ignored' when the spool is collected)."""
+    import errno
+    import gc
+    import io
+    import tempfile
+
+    class Full(io.BytesIO):
+        def flush(self) -> None:
+            if self.tell():
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(control, "SPILL", 10)
+    monkeypatch.setattr(tempfile, "TemporaryFile", Full)
+    spool = Spool()
+    with pytest.raises(OSError, match="the temporary folder") as caught:
+        spool.write(b"x" * 100)
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == tempfile.gettempdir()
+    del spool
+    gc.collect()

@@ -19,6 +19,7 @@ signature is checked on the BLAKE2b-512 made as it was spooled: of exactly the b
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -31,6 +32,20 @@ from mirror.formats.minisign import Prehashed, prehash
 
 SPILL = 1 << 20
 _CHUNK = 1 << 20
+
+
+def _close_quietly(file: BinaryIO) -> None:
+    """Close a spool's file when the spool is gone; what it could not write was reported when it was written."""
+    with contextlib.suppress(OSError):
+        file.close()
+
+
+def _temporary_folder() -> str:
+    """Where temporary files go, for an error message (gettempdir raises when there is no usable one)."""
+    try:
+        return tempfile.gettempdir()
+    except OSError:
+        return tempfile.tempdir or os.environ.get("TMPDIR") or "/tmp"  # noqa: S108 - only named in a message
 
 
 class _Reader(io.RawIOBase):
@@ -73,15 +88,16 @@ class Spool:
         try:
             if self._file is None:
                 self._file = tempfile.TemporaryFile()  # noqa: SIM115 - kept open as long as the spool is
-                weakref.finalize(self, self._file.close)  # closed (and so gone) when the spool is
+                weakref.finalize(self, _close_quietly, self._file)  # closed (and so gone) when the spool is
                 if self._memory is not None:
                     self._file.write(self._memory.getbuffer())
                     self._memory = None
             self._file.write(data)
+            self._file.flush()  # a full disk shows here, not at a later read
         except OSError as exc:  # no temporary folder, or a full one: say which, never "bundle is bad"
             raise OSError(exc.errno, f"{exc.strerror or exc} (the temporary folder, where the signed lists of a "
                                      "large bundle wait while it is checked; TMPDIR names another)",
-                          tempfile.gettempdir()) from None
+                          _temporary_folder()) from None
 
     def fileno(self) -> int:
         """The temporary file's descriptor (written out first)."""

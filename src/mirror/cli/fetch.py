@@ -226,7 +226,8 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
                           timeout) as get:
             request = FetchRequest((*mirrors, *(p.url for p in peers)), dest, bundle_ids, want_all, proxy, strict,
                                    now, Limits(stall=timeout, min_rate=min_rate, budget=budget), progress,
-                                   unsigned=room["unsigned"], swarm=get, policy=policy, parallel=parallel)
+                                   unsigned=room["unsigned"], swarm=get, policy=policy, parallel=parallel,
+                                   keep=room["keep_mirror"] is not None)
             if list_only:
                 _, reports, chosen = open_index(request, keys, echo_err)
                 if as_json:

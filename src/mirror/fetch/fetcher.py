@@ -70,6 +70,7 @@ class FetchRequest:
     swarm: EntrySource | None = None  # tried first for each bundle; the mirrors then get what it did not deliver
     policy: Policy = field(default_factory=AuthorTrusted)  # who must have signed for a bundle to be trusted
     parallel: int = 2  # bundles downloaded at once (from the mirrors; the swarm takes one at a time)
+    keep: bool = False  # the arrivals become a mirror copy (fetch/keep.py): each keeps its signed list and signature
 
 
 @dataclass(slots=True)
@@ -178,7 +179,7 @@ def already_here(dest: Path, entry: BundleEntry, cache: VerifiedCache | None = N
 
 
 def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy: Policy,
-           cache: VerifiedCache | None = None, early: EarlyCheck | None = None) -> Arrival:
+           cache: VerifiedCache | None = None, early: EarlyCheck | None = None, keep: bool = False) -> Arrival:
     final = part.with_name(f"{entry.sha256}.7z")
     try:
         os.replace(part, final)
@@ -205,14 +206,15 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
                 (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns):
             cache.record(now, now, Facts(verified.control.sha256(SUMS_NAME), entry.sha256))
     arrival.path, arrival.trusted, arrival.note = target, verified.trusted, _trust_note(verified)
-    arrival.verified = _kept(verified)
+    arrival.verified = _kept(verified, keep)
     return arrival
 
 
-def _kept(verified: VerifiedBundle) -> VerifiedBundle:
-    """What an arrival keeps of its verification until the run ends (fetch --keep copies the signed list and its
-    signature): those two in memory, no temporary file held open per bundle (fetch/keep.py)."""
-    return dataclasses.replace(verified, control=verified.control.only(SUMS_NAME, SIG_NAME))
+def _kept(verified: VerifiedBundle, keep: bool) -> VerifiedBundle:
+    """What an arrival keeps of its verification until the run ends: with `keep` (fetch --keep-mirror copies them,
+    fetch/keep.py) the signed list and its signature, in memory; otherwise no signed file. Never a temporary file
+    (and its descriptor) per bundle."""
+    return dataclasses.replace(verified, control=verified.control.only(*((SUMS_NAME, SIG_NAME) if keep else ())))
 
 
 def _free_for(path: Path, entry: BundleEntry) -> bool:
@@ -270,10 +272,11 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     return result
 
 
-def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy, cache: VerifiedCache) -> Arrival:
+def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy, cache: VerifiedCache,
+          keep: bool = False) -> Arrival:
     verified, problem = _check(entry, existing, keys, policy, cache)
     return (Arrival(entry, existing, f"already here, {_trust_note(verified)}", verified.trusted,
-                    verified=_kept(verified))
+                    verified=_kept(verified, keep))
             if verified else Arrival(entry, None, problem, False, True))
 
 
@@ -388,9 +391,10 @@ def _placed(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, obtain
     """The bundle verified and placed on the `placing` thread (or judged where it already is in DEST)."""
     path, here, download, early = obtained
     if here and path is not None:
-        return placing.submit(_here, entry, path, keys, request.policy, cache), None
+        return placing.submit(_here, entry, path, keys, request.policy, cache, request.keep), None
     if path is not None:
-        return placing.submit(_place, entry, path, request.dest, keys, request.policy, cache, early), download
+        return (placing.submit(_place, entry, path, request.dest, keys, request.policy, cache, early, request.keep),
+                download)
     if early is not None:
         early.result(None)
     nothing: Future[Arrival] = Future()

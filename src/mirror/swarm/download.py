@@ -24,7 +24,6 @@ WHERE = "swarm"
 FINISH_WAIT = 2.0  # after the torrent is complete, how long to wait for its last alerts
 BLOCK = 16 << 10  # the BitTorrent request size
 MIN_PROGRESS = BLOCK  # less than a block in a stall window counts as no progress
-REDIAL = 3.0  # seconds between attempts to reach a peer the reader named that is not connected
 _CHECKING = {lt.torrent_status.states.checking_files, lt.torrent_status.states.checking_resume_data,
              lt.torrent_status.states.queued_for_checking}
 Note = Callable[[lt.alert, Tally | None], None]
@@ -48,7 +47,7 @@ class Download:
             TransferError: a deadline passed (TIMEOUT), or the torrent failed (BAD_ANSWER).
             OSError: the file could not be written.
         """
-        start = mark_time = dialed = time.monotonic()
+        start = mark_time = time.monotonic()
         mark_done, first, done_at = 0, True, 0.0
         while True:
             now = time.monotonic()
@@ -59,9 +58,6 @@ class Download:
                 self._settle()
                 return
             self._watch_peers()
-            if now - dialed > REDIAL:
-                self._redial()
-                dialed = now
             status = self.handle.status()
             if status.has_metadata and not self.checked_metadata:
                 self._check_metadata()
@@ -101,19 +97,6 @@ class Download:
         if finished:
             self._show(self.wanted.size)
         return finished
-
-    def _redial(self) -> None:
-        """Try again the peers the reader named that are not connected. libtorrent waits longer after each
-        failed attempt (a minute and more), but a named peer is often a friend's machine that was just starting
-        (two readers started together refuse each other's first attempt) or whose link came back."""
-        peers = [peer for peer in self.handle.get_peer_info()
-                 if not peer.connection_type & (peer.web_seed | peer.http_seed)]
-        if len(peers) >= len(self.wanted.peers):  # one that connected to us came from a port of its own
-            return
-        connected = {(peer.ip[0], peer.ip[1]) for peer in peers}
-        for endpoint in self.wanted.peers:
-            if endpoint not in connected:
-                self.handle.connect_peer(endpoint)
 
     def _check_metadata(self) -> None:
         """A magnet link's metadata matches the info hash (libtorrent checked); it must also be our one file."""
