@@ -71,7 +71,7 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
             writer = _OnePass(folder, untrusted_ok) if not staged.verified else None
             checked = verify_open(fp, snap, limits, policy, parts=parts, writer=writer)
             verified = checked.result(path)
-            if staged.verified and verified.control[SUMS_NAME] != staged.first.control[SUMS_NAME]:
+            if staged.verified and verified.control.sha256(SUMS_NAME) != staged.first.control.sha256(SUMS_NAME):
                 raise ConfigError(f"{path} is not from the same bundle as {staged.first.path}",
                                   hint="give only parts of one bundle (the same id and version)")
             staged.verified.append(verified)
