@@ -249,7 +249,7 @@ def check_signed(control: Mapping[str, bytes | Spool], keys: TrustedKeys, layout
         ManifestError: malformed SHA256SUMS or bundle.json, they disagree, or another layout than its format.
     """
     limits = limits or Limits()
-    held = Control(control)
+    held = Control({name: control[name] for name in CONTROL_CAPS})
     sig = Signature.from_bytes(held[SIG_NAME])
     public, signer_name = _find_key(sig, held[AUTHOR_KEY_NAME], keys, expect_key)
     check_signature(public, sig, held.prehashed(SUMS_NAME))
@@ -275,7 +275,7 @@ def check_signed(control: Mapping[str, bytes | Spool], keys: TrustedKeys, layout
         raise ManifestError("bundle.json names another author key than the signer's")
     if _author_key(held[AUTHOR_KEY_NAME]) != public:
         raise ManifestError(f"the bundle's {AUTHOR_KEY_NAME} is not the signer's key")
-    return _Signed(sums, meta, public, signer_name, Control({name: control[name] for name in CONTROL_CAPS}), layout)
+    return _Signed(sums, meta, public, signer_name, held, layout)
 
 
 def _spooled(chunks: Iterator[bytes], signed: bool = False) -> tuple[Spool, str]:

@@ -360,9 +360,9 @@ Obtained = tuple[Path | None, bool, Download | None, EarlyCheck | None]
 
 def _obtain(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order: list[Mirror],
             reports: dict[str, MirrorReport], cache: VerifiedCache, log: Log,
-            one_early: threading.BoundedSemaphore) -> Obtained:
+            early_gate: threading.BoundedSemaphore) -> Obtained:
     """One bundle's bytes: already in DEST, or downloaded (from the swarm first, if asked) and meanwhile
-    verified as far as it arrived (fetch/early.py; `one_early` bounds the checks of a run)."""
+    verified as far as it arrived (fetch/early.py; `early_gate` bounds the checks of a run)."""
     existing = already_here(request.dest, entry, cache)
     if existing is not None:
         return existing, True, None, None
@@ -371,7 +371,7 @@ def _obtain(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order:
     download = Download(entry, downloads, reports, request.limits, log, request.progress)
     if part is not None:
         return part, False, download, None
-    early = EarlyCheck.begin(entry, download, order, keys, request.policy, one_early)
+    early = EarlyCheck.begin(entry, download, order, keys, request.policy, early_gate)
     try:
         path = download.run(order)
     except BaseException:
@@ -405,7 +405,7 @@ def _placed(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, obtain
 def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, placed: bool,
                   copies: tuple[BundleEntry, ...], order: list[Mirror], reports: dict[str, MirrorReport],
                   cache: VerifiedCache, log: Log, placing: ThreadPoolExecutor,
-                  one_early: threading.BoundedSemaphore) -> Arrival:
+                  early_gate: threading.BoundedSemaphore) -> Arrival:
     """The first of the other copies of the same version that arrives trusted, else `arrival` as it was.
 
     A copy this run placed in DEST that is not trusted makes way for a trusted one; copies tried in vain are
@@ -415,7 +415,7 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
     for copy in copies:
         log(f"{last.entry.id}: the copy {last.entry.sha256[:12]} is not trusted ({last.note or 'missing'}); "
             f"trying another copy the peers offer ({copy.sha256[:12]}, {copy.size:,} bytes)")
-        obtained = _obtain(request, keys, copy, order, reports, cache, log, one_early)
+        obtained = _obtain(request, keys, copy, order, reports, cache, log, early_gate)
         future, fetched = _placed(request, keys, copy, obtained, cache, placing)
         candidate = future.result()
         if candidate.trusted:
