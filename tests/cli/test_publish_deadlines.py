@@ -50,7 +50,9 @@ def test_an_optional_host_that_drips_is_reported_and_the_others_finish(
     code, out, err, seconds = _publish(runner, setup, _config(setup, nginx_dav, proxy, monkeypatch, required=False))
     assert code == 0, err
     assert seconds < 8
-    assert "OK    usb" in out and "FAIL  slow" in out and "(optional)" in out and "too slow" in out
+    assert "OK    usb" in out and "FAIL  slow" in out and "(optional)" in out
+    # which limit ends the drip first depends on the machine's load: its minimum rate, or its 4 s budget
+    assert "too slow" in out or "time budget of 4 s ran out" in out
     assert (setup.hosts[0] / "index.json").exists()
 
 
@@ -88,4 +90,5 @@ def test_status_does_not_wait_for_a_slow_host(setup: Setup, nginx_dav: DavServer
     started = time.monotonic()
     code, out, _ = invoke(runner, "status", "--config", config)
     assert code == 4 and time.monotonic() - started < 8
-    assert "OK     usb" in out and "FAILED slow" in out and "too slow" in out
+    assert "OK     usb" in out and "FAILED slow" in out
+    assert "too slow" in out or "time budget of 4 s ran out" in out  # whichever limit the load lets end it first
