@@ -395,9 +395,7 @@ def _placed(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, obtain
     if path is not None:
         return (placing.submit(_place, entry, path, request.dest, keys, request.policy, cache, early, request.keep),
                 download)
-    if early is not None:
-        early.result(None)
-    nothing: Future[Arrival] = Future()
+    nothing: Future[Arrival] = Future()  # nothing arrived (_obtain has answered its early check)
     nothing.set_result(Arrival(entry))
     return nothing, download
 
