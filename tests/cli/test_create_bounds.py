@@ -13,7 +13,7 @@ import mirror.bundle.prepare
 from conftest import invoke
 from helpers import make_jpeg
 from mirror.bundle.create import CreateRequest, prepare_bundle, write_bundle
-from mirror.bundle.sources import SourceFile
+from mirror.bundle.sourcelist import SourceFile
 from mirror.errors import InputError
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey

@@ -13,10 +13,10 @@ instead of writing a bundle nobody can open (or failing its own check after minu
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
-from mirror.bundle.sources import SourceFile
+from mirror.bundle.sourcelist import SourceList
 from mirror.errors import InputError
 from mirror.formats.manifest import CURRENT, MAX_FILES, MAX_META_BYTES, MAX_SUMS_BYTES, PAGE_NAME
 from mirror.sevenzip.model import HEADER_BYTES_PER_MEMBER, MAX_HEADER
@@ -35,7 +35,7 @@ def _mib(size: int) -> int:
     return -(-size >> 20)
 
 
-def check_sources(files: Sequence[SourceFile]) -> None:
+def check_sources(files: SourceList) -> None:
     """Refuse, before any file is read, sources whose bundle would break a bound of docs/format.md.
 
     Raises:
@@ -44,12 +44,13 @@ def check_sources(files: Sequence[SourceFile]) -> None:
     if len(files) > MAX_FILES:
         raise InputError(f"the folder holds {len(files):,} accounts and photos; a bundle holds at most {MAX_FILES:,}",
                          hint=_SPLIT)
-    listed = [f.member for f in files] + [PAGE_NAME, CURRENT.meta, CURRENT.author_key]
-    sums = sum(_SUMS_LINE + len(name.encode()) for name in listed)
+    added = [PAGE_NAME, CURRENT.meta, CURRENT.author_key]
+    sums = len(files.names.blob) + sum(len(name.encode()) for name in added) + _SUMS_LINE * (len(files) + 3)
     if sums > MAX_SUMS_BYTES:
         raise InputError(f"the list of hashes (SHA256SUMS) of these files would take {_mib(sums)} MiB, more than "
                          f"the {MAX_SUMS_BYTES >> 20} MiB a bundle may have", hint=_SHORTER_NAMES)
-    header = sum(len(name.encode("utf-16-le")) + 2 + HEADER_BYTES_PER_MEMBER for name in listed)
+    header = sum(len(name.encode("utf-16-le", "surrogatepass")) + 2 + HEADER_BYTES_PER_MEMBER
+                 for name in chain(files.members(), added))
     if header > MAX_HEADER:
         raise InputError(f"the names of these files would take {_mib(header)} MiB in the 7z header, more than the "
                          f"{MAX_HEADER >> 20} MiB a bundle may have", hint=_SHORTER_NAMES)

@@ -9,66 +9,120 @@ Example::
     checked.digests["accounts/a.md"]  # its sha256 in hex, as SHA256SUMS lists it
     checked.total_size                # the bytes create will store
 
-create holds this for the whole run, so it costs about 200 bytes a file instead of about 700 for a dict of
-hex strings and a dict of FileMeta with their front-matter strings (bench/analysis.md, "Create memory at
-20,000 accounts"): the digests are 32 bytes each in one buffer, and each file's extra fields are compact
-JSON bytes, made into a dict again only when bundle.json or the page asks for them. Files are added in the
-order of their member names (create sorts them), so a name is found by bisection, without an index.
+    checked = CheckedFiles(sources.names)   # the names of a SourceList (bundle/sourcelist.py), not copied
+
+create holds this for the whole run, so it costs about 50 bytes a file beside its name instead of about 700 for
+a dict of hex strings and a dict of FileMeta with their front-matter strings (bench/analysis.md, "Create memory at
+20,000 accounts"): the digests are 32 bytes each in one buffer, the names are the source list's (a position
+each), and each file's extra fields are compact JSON bytes in a spool (bundle/control.py: in memory up to 1 MiB,
+then an unnamed temporary file), made into a dict again only when bundle.json or the page asks for them. Files
+are added in the order of their member names (create sorts them), so a name is found by bisection, and the next
+name asked for is tried first: bundle.json, SHA256SUMS and the writing pass each ask in order.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
-from mirror.formats.manifest import FileMeta
+from mirror.bundle.control import Spool
+from mirror.formats.manifest import FileMeta, SortedKeys
+from mirror.formats.table import NameColumn
 
 _DIGEST = 32
 V = TypeVar("V")
 
 
-class CheckedFiles(Mapping[str, FileMeta]):
+def _raw(name: str) -> bytes:
+    return name.encode("utf-8", "surrogatepass")
+
+
+class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
     """Member name -> FileMeta of every file the checking pass accepted, in member-name order."""
 
-    __slots__ = ("_digests", "_extras", "_names", "_sizes", "_types")
+    __slots__ = ("_at", "_codes", "_digests", "_extras", "_hint", "_names", "_own", "_sizes", "_spool", "_type_codes",
+                 "_types")
 
-    def __init__(self) -> None:
-        self._names: list[str] = []
+    def __init__(self, names: NameColumn | None = None) -> None:
+        """`names`: the sorted names of the files that may be added (shared, never changed here); None keeps
+        the names added."""
+        self._own = names is None
+        self._names = NameColumn() if names is None else names
+        self._at = array("L")  # each added file's position in _names
         self._digests = bytearray()
         self._sizes = array("Q")
-        self._types: list[str] = []  # the few media types' own strings, shared by every file of a type
-        self._extras: list[bytes] = []
+        self._types: list[str] = []  # the few media types' own strings
+        self._type_codes: dict[str, int] = {}
+        self._codes = bytearray()
+        self._spool = Spool()
+        self._extras = array("Q", [0])  # where each file's extra fields end in the spool
+        self._hint = 0
 
     def add(self, name: str, digest: bytes, size: int, media_type: str, extra: Mapping[str, Any]) -> None:
-        """Record a file; names must come in sorted order, each once.
+        """Record a file; names must come in sorted order, each once (and be among the shared names).
 
         Raises:
-            ValueError: `name` does not sort after the last one, `digest` is not a SHA-256 or `size` is out of range.
+            ValueError: `name` does not sort after the last one (or is not a shared name), `digest` is not a
+                SHA-256 or `size` is out of range.
             TypeError: `extra` holds something JSON cannot write.
         """
-        last = self._names[-1] if self._names else None
-        if last is not None and name <= last:
+        raw = _raw(name)
+        at = self._at
+        if at and not raw > self._names.raw(at[-1]):
+            last = self._names.raw(at[-1]).decode("utf-8", "replace")
             raise ValueError(f"{name} does not sort after {last}")
         if len(digest) != _DIGEST:
             raise ValueError("a SHA-256 digest has 32 bytes")
         if not 0 <= size < 1 << 64:
             raise ValueError(f"{name} has a size of {size} bytes")
         encoded = json.dumps(extra, ensure_ascii=False, separators=(",", ":")).encode() if extra else b""
+        if self._own:
+            position = len(self._names)
+        else:
+            names, start = self._names, at[-1] + 1 if at else 0
+            position = start  # the next name, when every file is accepted in turn
+            if position >= len(names) or names.raw(position) != raw:
+                position = bisect_left(range(len(names)), raw, lo=start, key=names.raw)
+            if position == len(names) or names.raw(position) != raw:
+                raise ValueError(f"{name} is not among the files to check")
+        code = self._type_codes.setdefault(media_type, len(self._types))
         # Everything that can fail is done: the columns grow together or not at all.
-        self._names.append(name)
+        if code == len(self._types):
+            self._types.append(media_type)
+        if self._own:
+            self._names.append(raw)
+        if encoded:
+            self._spool.write(encoded)
+        at.append(position)
         self._digests += digest
         self._sizes.append(size)
-        self._types.append(media_type)
-        self._extras.append(encoded)
+        self._codes.append(code)
+        self._extras.append(self._spool.size)
+
+    def clear(self) -> None:
+        """Let go of every file and of the shared names (create does, once the bundle is written)."""
+        self._own, self._names, self._at = True, NameColumn(), array("L")
+        self._digests, self._sizes, self._codes = bytearray(), array("Q"), bytearray()
+        self._spool, self._extras, self._hint = Spool(), array("Q", [0]), 0
 
     def _find(self, name: object) -> int | None:
         if not isinstance(name, str):
             return None
-        j = bisect_left(self._names, name)
-        return j if j < len(self._names) and self._names[j] == name else None
+        raw, at, names = _raw(name), self._at, self._names
+        hint = self._hint  # not locked: only where to look first
+        for j in (hint, hint + 1):
+            if j < len(at) and names.raw(at[j]) == raw:
+                self._hint = j
+                return j
+        j = bisect_left(at, raw, key=names.raw)
+        if j < len(at) and names.raw(at[j]) == raw:
+            self._hint = j
+            return j
+        return None
 
     def digest(self, name: str) -> str:
         """The sha256 of the bytes stored for `name`, in hex.
@@ -95,20 +149,22 @@ class CheckedFiles(Mapping[str, FileMeta]):
         j = self._find(name)
         if j is None:
             raise KeyError(name)
-        extra = self._extras[j]
-        return FileMeta(self._sizes[j], self._types[j], json.loads(extra) if extra else {})
+        start, end = self._extras[j], self._extras[j + 1]
+        extra = json.loads(self._spool.read_at(start, end - start)) if end > start else {}
+        return FileMeta(self._sizes[j], self._types[self._codes[j]], extra)
 
     def __contains__(self, name: object) -> bool:
         return self._find(name) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
+        raw = self._names.raw
+        return (raw(p).decode("utf-8", "surrogatepass") for p in self._at)
 
     def __len__(self) -> int:
-        return len(self._names)
+        return len(self._at)
 
 
-class _Digests(Mapping[str, str]):
+class _Digests(SortedKeys, Mapping[str, str]):
     """CheckedFiles' digests as a mapping of hex strings, none of them held."""
 
     __slots__ = ("_files",)
@@ -151,3 +207,14 @@ class Overlay(Mapping[str, V], Generic[V]):
 
     def __len__(self) -> int:
         return len(self._base) + sum(1 for name in self._added if name not in self._base)
+
+
+class SortedOverlay(SortedKeys, Overlay[V]):
+    """An Overlay whose base iterates in sorted order (CheckedFiles): it iterates in sorted order too, the added
+    entries merged in, so SHA256SUMS and bundle.json are written without sorting a million names first."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator[str]:
+        added = self._added
+        return heapq.merge(sorted(added), (name for name in self._base if name not in added))

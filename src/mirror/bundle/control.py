@@ -131,6 +131,22 @@ class Spool:
             while chunk := reader.read(_CHUNK):
                 yield chunk
 
+    def read_at(self, offset: int, size: int) -> bytes:
+        """`size` bytes written at `offset` (several threads may read at once).
+
+        Raises:
+            ValueError: the range is not all written.
+        """
+        written = self.size
+        if offset < 0 or size < 0 or offset + size > written:
+            raise ValueError(f"{size} bytes at {offset}, past the {written} written")
+        if self._memory is not None:
+            return bytes(self._memory.getbuffer()[offset : offset + size])
+        data = os.pread(self.fileno(), size, offset)
+        if len(data) != size:
+            raise OSError("a temporary file ended early")
+        return data
+
     def read(self) -> bytes:
         """Everything written, whole."""
         if self._memory is not None:

@@ -22,11 +22,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from mirror.bundle.caps import check_meta
-from mirror.bundle.checked import Overlay
+from mirror.bundle.checked import SortedOverlay
+from mirror.bundle.control import Spool
 from mirror.bundle.page import (
     MAX_FIGURES,
     MAX_LISTED,
@@ -37,7 +39,7 @@ from mirror.bundle.page import (
     strip_front_matter,
 )
 from mirror.bundle.prepare import CreateRequest, Prepared, file_key, prepare_bundle, stored_bytes
-from mirror.bundle.sources import SourceFile
+from mirror.bundle.sourcelist import SourceFile
 from mirror.bundle.verify import Keys, verify_bundle
 from mirror.errors import ConfigError, InputError
 from mirror.formats.manifest import (
@@ -54,7 +56,6 @@ from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.timefmt import now_text
 from mirror.privacy.exif import follow_pieces
 from mirror.safeio import atomic_output, read_regular
-from mirror.sevenzip import Archive, Limits, read_archive
 from mirror.sevenzip.writer import ArchiveWriter
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keys import SecretKey
@@ -111,16 +112,18 @@ def create_bundle(request: CreateRequest, secret: SecretKey, progress: Progress 
 
 
 def write_bundle(prepared: Prepared, secret: SecretKey, progress: Progress | None = None) -> CreateResult:
-    """Sign and write what `prepare_bundle` checked, then verify it before renaming it into place.
+    """Sign and write what `prepare_bundle` checked, then verify it before renaming it into place. `prepared`
+    is spent once the bundle is written (Prepared.release).
 
     Raises:
         InputError: a source changed since it was checked.
         ConfigError: the output exists and `force` is not set.
     """
     request = prepared.request
-    total, accounts = len(prepared.items), sum(1 for i in prepared.items if i.kind == "account")
+    total, accounts = len(prepared.items), prepared.items.count_of("account")
     with atomic_output(request.out, force=request.force) as tmp:
         bundle_id = _build(tmp, prepared, secret, progress)
+        prepared.release()  # spent: a million files' columns are not kept through the self-check
         verify_bundle(tmp, None, expect_key=secret.public)  # the same checks a receiver runs
         size = tmp.stat().st_size
     return CreateResult(request.out, bundle_id, request.version, total, accounts, total - accounts, size,
@@ -131,12 +134,12 @@ def _page(prepared: Prepared, title: str, created: str, public: PublicKeyFile) -
     """The reader's page (bundle/page.py) in pieces: the first MAX_RENDERED accounts' texts, the next MAX_LISTED
     accounts' fields, MAX_FIGURES photos, and how many more there are. Each account is read as it is rendered."""
     load = _loader(prepared)  # the bytes the checking pass hashed, or InputError
-    accounts = [i for i in prepared.items if i.kind == "account"]
-    photos = [i.member for i in prepared.items if i.kind == "photo"]
+    items = prepared.items
+    accounts, photos = items.count_of("account"), items.count_of("photo")
     shown = MAX_RENDERED + MAX_LISTED
 
     def page_accounts() -> Iterator[PageAccount]:
-        for number, item in enumerate(accounts[:shown]):
+        for number, item in enumerate(islice(items.of_kind("account"), shown)):
             extra = prepared.files[item.member].extra
             text = ""
             if number < MAX_RENDERED:
@@ -144,11 +147,11 @@ def _page(prepared: Prepared, title: str, created: str, public: PublicKeyFile) -
             yield PageAccount(item.member, str(extra.get("language", "")), extra, text)
 
     info = PageInfo(title, created, prepared.languages, key_id_hex(public.key_id), fingerprint(public))
-    return page_pieces(info, page_accounts(), photos[:MAX_FIGURES], max(0, len(accounts) - shown),
-                       max(0, len(photos) - MAX_FIGURES))
+    figures = [item.member for item in islice(items.of_kind("photo"), MAX_FIGURES)]
+    return page_pieces(info, page_accounts(), figures, max(0, accounts - shown), max(0, photos - MAX_FIGURES))
 
 
-def _ahead(load: Callable[[SourceFile], T], items: list[SourceFile], depth: int = 2) -> Iterator[T]:
+def _ahead(load: Callable[[SourceFile], T], items: Iterable[SourceFile], depth: int = 2) -> Iterator[T]:
     """load(item) for each item, in order, computed up to `depth` items ahead on another thread.
 
     Reading, hashing (and writing, by the caller) release the GIL: the next photo is read, cleaned and
@@ -201,37 +204,25 @@ def _loader(prepared: Prepared) -> Callable[[SourceFile], bytes]:
     return load
 
 
-def _pack_accounts(spool: BinaryIO, members: Iterator[tuple[str, bytes]], progress: Progress | None) -> Archive:
-    """The accounts as LZMA2 blocks in `spool` (a 7z of its own), and what that 7z holds."""
-    with ArchiveWriter(spool) as writer:
-        writer.add_texts(members, progress)
-    return read_archive(spool, Limits())
-
-
 def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress | None) -> str:
     """Sign and write everything into `tmp` in the current layout (docs/format.md); return the bundle id.
 
-    The accounts are compressed (on a thread pool, into an anonymous file beside `tmp`) while the page and
-    bundle.json are made on this thread, written into a second anonymous file as they are made, so that none of
-    them is held while the accounts' encoders run. Then the signed files and the page are compressed into `tmp`
-    (on every core, read back piece by piece), and the accounts' blocks are copied in after them, byte for byte.
+    The page, bundle.json and SHA256SUMS are made first (from the digests of the checking pass), written into an
+    anonymous file beside `tmp` as they are made, so that none of them is held whole. Then the signed files and
+    the page are compressed into `tmp` (on every core, read back piece by piece), then the accounts (on every
+    core, in blocks of bounded size) and the photos, each read again and compared with what was checked.
     """
     layout, load, items = CURRENT, _loader(prepared), prepared.items
-    with tempfile.TemporaryFile(dir=tmp.parent) as spool, tempfile.TemporaryFile(dir=tmp.parent) as texts, \
-            ThreadPoolExecutor(1) as background:
-        accounts = ((i.member, load(i)) for i in items if i.kind == "account")
-        packed = background.submit(_pack_accounts, spool, accounts, progress)
-        made = _signed_files(prepared, secret, texts)  # meanwhile, on this thread
-        archive = packed.result()
+    with tempfile.TemporaryFile(dir=tmp.parent) as texts:
+        made = _signed_files(prepared, secret, texts)
         with ArchiveWriter.create(tmp) as writer:
-            writer.add_solid([(layout.sums, [made.sums]), (layout.sig, [made.signature]),
+            writer.add_solid([(layout.sums, made.sums.chunks()), (layout.sig, [made.signature]),
                               (layout.author_key, [made.author_key]), (layout.meta, _read_back(texts, made.meta))])
             writer.add_solid([(PAGE_NAME, _read_back(texts, made.page))], progress)
-            writer.copy_folders(spool, archive, range(len(archive.folders)))
-            writer.copy_empty(archive)
-            photos = [i for i in items if i.kind == "photo"]
-            writer.add_stored(zip((i.member for i in photos), _ahead(_photo_loader(prepared), photos), strict=True),
-                              progress)
+            writer.add_texts(((i.member, load(i)) for i in items.of_kind("account")), progress)
+            photos = items.of_kind("photo")
+            names = (i.member for i in items.of_kind("photo"))
+            writer.add_stored(zip(names, _ahead(_photo_loader(prepared), photos), strict=True), progress)
     return made.bundle_id
 
 
@@ -240,7 +231,7 @@ class _Signed:
     """The bundle id, the three small signed files, and where the page and bundle.json lie in the spool."""
 
     bundle_id: str
-    sums: bytes
+    sums: Spool
     signature: bytes
     author_key: bytes
     meta: tuple[int, int]  # offset, size
@@ -283,7 +274,7 @@ def _signed_files(prepared: Prepared, secret: SecretKey, spool: BinaryIO) -> _Si
         created=created,
         languages=prepared.languages,
         author_key=key_id_hex(public.key_id),
-        files=Overlay({PAGE_NAME: FileMeta(page[1], PAGE_TYPE)}, prepared.files),
+        files=SortedOverlay({PAGE_NAME: FileMeta(page[1], PAGE_TYPE)}, prepared.files),
         supersedes=request.supersedes,
         format=layout.format,
     )
@@ -292,6 +283,8 @@ def _signed_files(prepared: Prepared, secret: SecretKey, spool: BinaryIO) -> _Si
     key_bytes = public.to_text().encode()
     added = {PAGE_NAME: page_digest, layout.meta: meta_digest,  # beside the checked files' digests, never copied
              layout.author_key: hashlib.sha256(key_bytes).hexdigest()}
-    sums = Sums(Overlay(added, prepared.digests)).to_bytes()
-    signature = secret.sign(sums, trusted_comment(bundle_id, request.version)).to_bytes()
+    sums = Spool(signed=True)  # a million lines: about 90 MB, never held whole
+    for piece in Sums(SortedOverlay(added, prepared.digests)).pieces():
+        sums.write(piece)
+    signature = secret.sign(sums.prehashed, trusted_comment(bundle_id, request.version)).to_bytes()
     return _Signed(bundle_id, sums, signature, key_bytes, meta_span, page)

@@ -47,7 +47,7 @@ from mirror.bundle.verify import (
 )
 from mirror.errors import ConfigError, ContentError, SignatureError
 from mirror.formats.endorsement import CLAIMS, MAX_ENDORSEMENTS, endorsement_comment, endorsement_name, is_endorsement
-from mirror.formats.manifest import MAX_META_BYTES, MAX_SUMS_BYTES, SUMS_NAME, Layout
+from mirror.formats.manifest import SUMS_NAME, Layout
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.part import part_member
 from mirror.safeio import atomic_output, open_regular
@@ -58,9 +58,10 @@ from mirror.trust.keys import SecretKey
 from mirror.trust.keyset import KeyRecord, TrustedKeys
 from mirror.trust.policy import AuthorTrusted
 
-# A block that mixes endorsements to drop with members to keep is rewritten in memory, up to this size: the signed
-# files and a hundred endorsements fit; a solid repack of a large bundle is refused with the way to repack it.
-MAX_REWRITE = MAX_SUMS_BYTES + MAX_META_BYTES + 1024 * 1024
+# A block that mixes endorsements to drop with members to keep (only a 7-Zip repack makes one) is rewritten in
+# memory, up to this size: the signed files of about 100,000 accounts and a hundred endorsements fit; a larger solid
+# repack is refused with the way to repack it.
+MAX_REWRITE = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

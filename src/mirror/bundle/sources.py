@@ -21,12 +21,15 @@ from __future__ import annotations
 import os
 import stat
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mirror.bundle.sourcelist import SourceFile, SourceList, encoded
 from mirror.errors import ConfigError, InputError
 from mirror.formats.media import DOCUMENTS, media_for, os_junk, suffix_of
 from mirror.formats.names import collision_key, name_problem
+from mirror.formats.table import KeyedIndex
 from mirror.privacy.exif import CONVERT_HINT
 from mirror.privacy.names import name_pattern, neutral_names
 from mirror.privacy.strip import HEIC_HINT
@@ -53,31 +56,6 @@ class SourceOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class SourceFile:
-    """One file to bundle: where it is, its name in the bundle, what it is and what create does to it.
-
-    Attributes:
-        root: the source folder as text, one string shared by every file (`path` joins it with `relative`):
-            create holds one SourceFile per file for the whole run.
-        treatment: "text" (an account), "clean" (a photo stripped losslessly), "keep" (a photo bundled as
-            it is, --keep-metadata) or "convert" (a HEIC made into a JPEG, --convert-heic).
-    """
-
-    root: str
-    relative: str
-    member: str
-    kind: str  # "account" or "photo"
-    media_type: str
-    size: int
-    treatment: str
-
-    @property
-    def path(self) -> Path:
-        """Where the file is."""
-        return Path(self.root, self.relative)
-
-
-@dataclass(frozen=True, slots=True)
 class Refusal:
     """A file create will not bundle: which, why, and how to fix it."""
 
@@ -90,7 +68,7 @@ class Refusal:
 class Collected:
     """The files to bundle (sorted by member name), the refused ones, the OS files left out, the renamed."""
 
-    files: list[SourceFile]
+    files: SourceList
     refused: list[Refusal]
     skipped: list[tuple[str, str]]
     renamed: dict[str, str] = field(default_factory=dict)  # relative path -> why its name was not kept
@@ -124,11 +102,10 @@ def _member_name(relative: str, kind: str) -> str:
     return relative if name == relative else name  # one string, not two equal ones, for each file
 
 
-def _classify(path: Path, root: str, relative: str, options: SourceOptions) -> SourceFile | Refusal:
+def _classify(root: str, relative: str, size: int, options: SourceOptions) -> SourceFile | Refusal:
     """What to do with one regular file."""
     media = media_for(relative)
     keep = covered(relative, options.keep_metadata)
-    size = path.lstat().st_size
     if media is not None and media.kind == "account":
         return SourceFile(root, relative, _member_name(relative, "account"), "account", media.type, size,
                           "text")
@@ -151,35 +128,39 @@ def _classify(path: Path, root: str, relative: str, options: SourceOptions) -> S
     return Refusal(relative, "not an account or a photo", _OTHER_FIX)
 
 
-def _walk(src: Path) -> list[tuple[Path, str]]:
-    """Every file and link under `src`, sorted folder by folder."""
-    found = []
+def _walk(src: Path) -> Iterator[tuple[str, os.stat_result]]:
+    """Every file and link under `src` (its path relative to `src`, and its lstat), sorted folder by folder.
+    No object per file outlives its folder: a million accounts are listed in their columns, never as Paths."""
+    top = str(src)
     for root, dirs, files in os.walk(src, followlinks=False):
         dirs.sort()
-        for name in sorted(files) + [d for d in dirs if (Path(root) / d).is_symlink()]:
-            path = Path(root) / name
-            found.append((path, path.relative_to(src).as_posix()))
-    return found
+        prefix = os.path.relpath(root, top).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
+        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            try:
+                yield prefix + name, os.lstat(os.path.join(root, name))
+            except FileNotFoundError:
+                continue  # gone since its folder was listed, as if it had never been there
 
 
-def _rename(files: list[SourceFile]) -> tuple[list[SourceFile], dict[str, str]]:
-    """Photos with neutral names where theirs carry a capture time or a device pattern, and why each changed."""
-    photos = [f.member for f in files if f.kind == "photo"]
-    others = {f.member for f in files if f.kind != "photo"}
-    renamed = neutral_names(photos, others)
-    why = {f.relative: name_pattern(f.relative) or "a camera or app folder" for f in files if f.member in renamed}
-    return [SourceFile(f.root, f.relative, renamed.get(f.member, f.member), f.kind, f.media_type, f.size,
-                       f.treatment) for f in files], why
+def _rename(files: SourceList) -> tuple[SourceList, dict[str, str]]:
+    """The files sorted by member name, photos with neutral names where theirs carry a capture time or a device
+    pattern; and why each changed. A photo's new name stays under photos/, so accounts are never in the way."""
+    photos = [f.member for f in files.of_kind("photo")]
+    renamed = neutral_names(photos, set())
+    why = {f.relative: name_pattern(f.relative) or "a camera or app folder"
+           for f in files.of_kind("photo") if f.member in renamed}
+    return files.sorted(renamed), why
 
 
-def _name_refusals(files: list[SourceFile]) -> list[Refusal]:
+def _name_refusals(files: SourceList) -> list[Refusal]:
     refused = [Refusal(f.relative, f"its name in the bundle, {f.member}, is not allowed: {problem}",
                        "rename the file") for f in files if (problem := name_problem(f.member)) is not None]
-    seen: dict[str, SourceFile] = {}
-    for item in files:
-        other = seen.setdefault(collision_key(item.member), item)
-        if other is not item:
-            refused.append(Refusal(item.relative, f"it would be the same file as {other.relative} on "
+    keys = KeyedIndex(len(files), lambda i: encoded(collision_key(files.member(i))), tagged=True)
+    for i in range(len(files)):
+        other = keys.add(i)
+        if other is not None:
+            refused.append(Refusal(files[i].relative, f"it would be the same file as {files[other].relative} on "
                                    "Windows or macOS", "rename one of them"))
     return refused
 
@@ -193,22 +174,21 @@ def collect_sources(src: Path, options: SourceOptions | None = None) -> Collecte
     if not src.is_dir():
         raise InputError(f"{src} is not a folder")
     options, root = options or SourceOptions(), str(src)
-    files: list[SourceFile] = []
+    found = SourceList(root)
     refused: list[Refusal] = []
     skipped: list[tuple[str, str]] = []
-    for path, relative in _walk(src):
+    for relative, status in _walk(src):
         junk = os_junk(relative)
         if junk is not None:
             skipped.append((relative, junk))
             continue
-        item = _classify(path, root, relative, options) if stat.S_ISREG(path.lstat().st_mode) else Refusal(
+        item = _classify(root, relative, status.st_size, options) if stat.S_ISREG(status.st_mode) else Refusal(
             relative, "a link or not a regular file", "put the file itself in the folder, or move the link out")
         if isinstance(item, SourceFile):
-            files.append(item)
+            found.append(item)
         else:
             refused.append(item)
-    renamed: dict[str, str] = {}
-    if not options.keep_names:
-        files, renamed = _rename(files)
+    files, renamed = (found.sorted(), {}) if options.keep_names else _rename(found)
+    del found
     refused += _name_refusals(files)
-    return Collected(sorted(files, key=lambda f: f.member), refused, skipped, renamed)
+    return Collected(files, refused, skipped, renamed)

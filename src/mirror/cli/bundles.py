@@ -61,11 +61,13 @@ def signer_checked(verified: VerifiedBundle) -> str | None:
 
 
 def _counts(result: VerifiedBundle) -> dict[str, int]:
-    from mirror.formats.manifest import PAGE_TYPE
+    from mirror.formats.manifest import PAGE_TYPE, count_types
 
-    files = [f for f in result.meta.files.values() if f.type != PAGE_TYPE]  # the page is not content
-    return {"total": len(files), "accounts": sum(1 for f in files if f.type.startswith("text/")),
-            "photos": sum(1 for f in files if f.type.startswith("image/"))}
+    types = count_types(result.meta.files)  # in columns: a million files never become a million objects
+    types.pop(PAGE_TYPE, None)  # the page is not content
+    return {"total": sum(types.values()),
+            "accounts": sum(n for media, n in types.items() if media.startswith("text/")),
+            "photos": sum(n for media, n in types.items() if media.startswith("image/"))}
 
 
 def _endorsements_json(result: VerifiedBundle) -> list[dict[str, Any]]:

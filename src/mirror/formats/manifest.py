@@ -23,7 +23,8 @@ import io
 import json
 import re
 from array import array
-from collections.abc import Callable, Collection, Container, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -41,15 +42,15 @@ AUTHOR_KEY_NAME = "author.pub"
 ENDORSEMENT_DIR = "endorsements/"
 PAGE_NAME = "index.html"  # the reader's page, format 2 (bundle/page.py)
 PAGE_TYPE = "text/html"
-# Accounts and photos in one bundle: create refuses more before reading any. The verifier now keeps members in
-# columns (about 100 bytes each beyond the two signed lists, bench/analysis.md "Verify memory in columns"); raising
-# this is the lead's decision, with the bounds of docs/format.md.
-MAX_FILES = 100_000
+# Accounts and photos in one bundle: create refuses more before reading any. Create and verify keep members in
+# columns and the two signed lists in temporary files (bench/analysis.md, "A million accounts"): a million stay
+# under 200 MB in either.
+MAX_FILES = 1_000_000
 # Members of a bundle; so also lines of SHA256SUMS and files in bundle.json: the files, the page, the signed
 # files, up to 100 endorsements and 10,000 folder entries a 7-Zip repack may add, with room to spare.
 MAX_MEMBERS = MAX_FILES + 20_000
-MAX_SUMS_BYTES = 20 * 1024 * 1024  # 120,000 lines with paths of 100 bytes
-MAX_META_BYTES = 40 * 1024 * 1024  # 100,000 files at up to ~400 bytes each (an account with its four fields takes ~300)
+MAX_SUMS_BYTES = 256 * 1024 * 1024  # 1,020,000 lines with paths of 190 bytes
+MAX_META_BYTES = 512 * 1024 * 1024  # 1,000,000 files at up to ~500 bytes each (an account with its four fields ~300)
 MAX_TEXT = 1000  # characters of a title, place, source or other text field
 MAX_LANGUAGES = 100
 _LINE = re.compile(rb"([0-9a-f]{64})  ([^\n]+)\n")
@@ -219,6 +220,17 @@ class SumsTable(Mapping[str, str]):
         return len(self.names)
 
 
+class SortedKeys:
+    """A mapping whose keys iterate in sorted order: written as they come, never sorted into a list first."""
+
+    __slots__ = ()
+
+
+def in_order(entries: Mapping[str, object]) -> Iterable[str]:
+    """The keys of `entries` in sorted order."""
+    return entries if isinstance(entries, SortedKeys) else sorted(entries)
+
+
 @dataclass(frozen=True, slots=True)
 class Sums:
     """The signed root: path -> sha256 hex of every listed file."""
@@ -231,10 +243,18 @@ class Sums:
         Line by line: `entries` may make each digest as it is asked for (bundle/checked.py), and a million of
         them are never held as strings at once.
         """
+        return b"".join(self.pieces())
+
+    def pieces(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """to_bytes() in pieces of about `size` bytes: a million lines are never held at once."""
         out = bytearray()
-        for path in sorted(self.entries):
+        for path in in_order(self.entries):
             out += f"{self.entries[path]}  {path}\n".encode()
-        return bytes(out)
+            if len(out) >= size:
+                yield bytes(out)
+                out.clear()
+        if out:
+            yield bytes(out)
 
     @classmethod
     def from_bytes(cls, raw: bytes, layout: Layout = V1, max_lines: int | None = None,
@@ -335,6 +355,16 @@ class FileColumns(Mapping[str, "FileMeta"]):
     def __len__(self) -> int:
         return self.count
 
+    def count_types(self) -> Counter[str]:
+        """How many described files have each media type, counted in the columns (no FileMeta is made)."""
+        codes: Counter[int] = Counter(code for size, code in zip(self.sizes, self.types, strict=True) if size >= 0)
+        return Counter({_TYPES[code]: count for code, count in codes.items()})
+
+
+def count_types(files: Mapping[str, FileMeta]) -> Counter[str]:
+    """How many files of `files` (bundle.json's) have each media type."""
+    return files.count_types() if isinstance(files, FileColumns) else Counter(f.type for f in files.values())
+
 
 @dataclass(frozen=True, slots=True)
 class FileMeta:
@@ -390,7 +420,7 @@ class BundleMeta:
             return
         yield head.removesuffix("{}\n}").encode()  # ... "files": (the files' object follows)
         separator = "{\n  "
-        for path in sorted(self.files):
+        for path in in_order(self.files):
             entry = json.dumps(self.files[path].to_json(), indent=1, ensure_ascii=False).replace("\n", "\n  ")
             yield f"{separator}{json.dumps(path, ensure_ascii=False)}: {entry}".encode()
             separator = ",\n  "

@@ -18,10 +18,9 @@ from mirror.formats.table import NameColumn
 
 MAGIC = b"7z\xbc\xaf\x27\x1c"
 CHUNK = 1 << 20
-# 120,000 members with names of 100 characters take about 25 MiB (UTF-16 names, sizes, CRCs, attributes).
-# Names are held as Python strings, up to four bytes a character (twice their UTF-16 size) when one is
-# outside the BMP: the cap bounds that too.
-MAX_HEADER = 32 << 20
+# 1,020,000 members with names of 50 characters take about 120 MiB (UTF-16 names, sizes, CRCs, attributes). The
+# decoded header is held whole while it is parsed, and its names kept as UTF-8 in one buffer: the cap bounds both.
+MAX_HEADER = 128 << 20
 HEADER_BYTES_PER_MEMBER = 16  # besides its name: size, CRC, attributes and flags, with room (headerwriter.py)
 # The largest LZMA or LZMA2 dictionary stock 7-Zip writes at any preset: 7-Zip 26 uses 256 MiB at -mx8 and
 # -mx9 (128 MiB at -mx7, 64 MiB at -mx6) once the input is larger than that (docs/format.md, "Bounds").

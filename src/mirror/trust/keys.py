@@ -127,8 +127,9 @@ class SecretKey:
             raise KeyringError(f"secret key {name} does not match its public key")
         return key
 
-    def sign(self, data: bytes, trusted_comment: str) -> Signature:
-        """A prehashed minisign signature over `data`, with a trusted comment."""
+    def sign(self, data: bytes | Prehashed, trusted_comment: str) -> Signature:
+        """A prehashed minisign signature over `data` (or the message whose BLAKE2b-512 it is), with a trusted
+        comment."""
         if "\n" in trusted_comment or "\r" in trusted_comment:
             raise ValueError("a trusted comment is one line")
         public = self.public
