@@ -12,7 +12,7 @@ import pytest
 from mirror.errors import ArchiveError, ManifestError
 from mirror.formats import manifest
 from mirror.formats.manifest import V2, BundleMeta, FileColumns, FileMeta, Sums, SumsTable
-from mirror.formats.table import KeyedIndex, NameColumn
+from mirror.formats.table import KeyedIndex, NameColumn, NameRefs
 from mirror.sevenzip import Files, Limits, Member, MemberTable, NameList, read_archive, regular_files
 from mirror.sevenzip.members import find_collision
 from mirror.sevenzip.writer import ArchiveWriter
@@ -212,3 +212,27 @@ def test_member_table_of_a_real_archive_matches_its_members(tmp_path: Path) -> N
     assert [m.name for m in archive.members] == names
     assert [m.size for m in archive.members] == [len(n) for n in names]
     assert all(m.crc is not None and m.folder is not None for m in archive.members)
+
+
+def test_sums_paths_refer_to_the_members_they_name() -> None:
+    """Read with NameRefs over the archive's names, a listed path the archive has costs a position, one it lacks
+    is kept; the table answers exactly as one that keeps every path."""
+    members = NameColumn()
+    for name in ["index.html", "accounts/a.md", ".mirror/bundle.json", "accounts/\u0431\U0001f600.md", "extra.md"]:
+        members.append(name.encode())
+    index = KeyedIndex(len(members), members.raw)
+    index.add_all(len(members))
+    paths = [".mirror/author.pub", ".mirror/bundle.json", "accounts/a.md", "accounts/\u0431\U0001f600.md",
+             "accounts/gone.md", "index.html"]
+    raw = _sums(paths)
+    refs = NameRefs(members.raw, index.find)
+    shared = Sums.read(io.BytesIO(raw), V2, names=refs).entries
+    whole = Sums.from_bytes(raw, V2).entries
+    assert isinstance(shared, SumsTable) and list(shared) == list(whole) == sorted(paths)
+    assert dict(shared) == dict(whole) and Sums(dict(shared)).to_bytes() == raw
+    assert [refs.raw(j) for j in range(len(refs))] == [p.encode() for p in sorted(paths)]
+    assert len(refs.own) == 2  # .mirror/author.pub and accounts/gone.md: not members
+    assert list(refs.refs) == [-1, 2, 1, -2, 3, 0]  # sorted: gone.md before the Cyrillic name
+    for path in paths:
+        assert shared.find(path) == whole.find(path)
+    assert shared.find("extra.md") is None  # a member SHA256SUMS does not list

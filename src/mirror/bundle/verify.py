@@ -52,6 +52,7 @@ from mirror.formats.manifest import (
 from mirror.formats.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature, key_id_hex
 from mirror.formats.names import printable
 from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
+from mirror.formats.table import NameRefs
 from mirror.heap import return_large_buffers
 from mirror.safeio import open_regular
 from mirror.sevenzip import (
@@ -240,9 +241,11 @@ def _whole(value: bytes | Spool) -> bytes:
 
 
 def check_signed(control: Mapping[str, bytes | Spool], keys: TrustedKeys, layout: Layout,
-                 expect_key: PublicKeyFile | None = None, limits: Limits | None = None) -> _Signed:
+                 expect_key: PublicKeyFile | None = None, limits: Limits | None = None,
+                 members: Files | None = None) -> _Signed:
     """Steps 2-4 on the captured control files, by logical name (bundle.json may be spooled: it is parsed a
-    window at a time, and never held whole).
+    window at a time, and never held whole). `members`: the archive's files, whose names SHA256SUMS's paths
+    then refer to instead of holding them again.
 
     Raises:
         SignatureError: bad or unknown signature, changed trusted comment.
@@ -254,7 +257,8 @@ def check_signed(control: Mapping[str, bytes | Spool], keys: TrustedKeys, layout
     public, signer_name = _find_key(sig, held[AUTHOR_KEY_NAME], keys, expect_key)
     check_signature(public, sig, held.prehashed(SUMS_NAME))
     with held.open(SUMS_NAME) as source:  # the bytes whose BLAKE2b-512 was just checked (a spool never changes)
-        sums = Sums.read(source, layout, limits.max_members, limits.max_sums_bytes)
+        refs = None if members is None else NameRefs(members.raw, members.lookup.find)
+        sums = Sums.read(source, layout, limits.max_members, limits.max_sums_bytes, refs)
     for name in (META_NAME, AUTHOR_KEY_NAME):
         if held.sha256(name) != sums.entries[layout.member(name)]:
             raise ContentError(f"{layout.member(name)} does not match its hash in SHA256SUMS")
@@ -527,7 +531,7 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
                 digest = hash_chunks(chunks, writer.create(member.name) if writing and writer is not None else None)
             digests.record(k, member.name, digest, signed, unsigned(member.name))
             if signed is None and all(name in held for name in control):
-                signed = check_signed(signed_files(), keys, layout, expect_key, limits)  # before the bulk
+                signed = check_signed(signed_files(), keys, layout, expect_key, limits, files)  # before the bulk
                 digests.match(signed, unsigned)
                 if writer is not None and not bulk_before_signed and _may_write(signed, content_ok, keys, policy,
                                                                                  writer):
@@ -545,7 +549,7 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
         if name in control or is_endorsement(name, layout):
             held[name] = b""
     if signed is None:
-        signed = check_signed(signed_files(), keys, layout, expect_key, limits)
+        signed = check_signed(signed_files(), keys, layout, expect_key, limits, files)
         digests.match(signed, unsigned)
     if known_sums and signed.control.sha256(SUMS_NAME) != known_sums:
         raise _Stale

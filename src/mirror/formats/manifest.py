@@ -32,7 +32,7 @@ from mirror.errors import ManifestError
 from mirror.formats.jsonstream import JsonReader
 from mirror.formats.media import MEDIA_TYPES
 from mirror.formats.names import MAX_NAME_BYTES, name_problem, printable
-from mirror.formats.table import KeyedIndex, NameColumn
+from mirror.formats.table import KeyedIndex, NameColumn, NameRefs
 
 # The technical files by their logical names; where they live in a bundle depends on its Layout.
 SUMS_NAME = "SHA256SUMS"
@@ -152,7 +152,7 @@ class SumsTable(Mapping[str, str]):
 
     __slots__ = ("_lookup", "_searches", "digests", "names")
 
-    def __init__(self, names: NameColumn, digests: bytearray) -> None:
+    def __init__(self, names: NameColumn | NameRefs, digests: bytearray) -> None:
         """`names` strictly sorted (Sums.read checked), `digests` 32 bytes for each."""
         self.names, self.digests = names, digests
         self._lookup: KeyedIndex | None = None
@@ -275,16 +275,18 @@ class Sums:
 
     @classmethod
     def read(cls, source: BinaryIO, layout: Layout = V1, max_lines: int | None = None,
-             max_bytes: int | None = None) -> Sums:
+             max_bytes: int | None = None, names: NameRefs | None = None) -> Sums:
         """from_bytes, reading SHA256SUMS line by line from `source` (never held whole: a million lines are
-        about 90 MB).
+        about 90 MB). `names`: where the paths go, empty, when most are already held elsewhere (verify passes
+        the archive's members: a path the header names costs 4 bytes instead of its bytes again).
 
         Raises:
             ManifestError: as from_bytes.
         """
         cap = MAX_MEMBERS if max_lines is None else max_lines
         size_cap = MAX_SUMS_BYTES if max_bytes is None else max_bytes
-        names, digests = NameColumn(), bytearray()
+        column: NameColumn | NameRefs = NameColumn() if names is None else names
+        digests = bytearray()
         previous, size, number = b"", 0, 0
         # Line by line from bytes: one decoded copy of the whole file would be four times its size if a
         # single path held an astral character; one object per line would be several times its size.
@@ -315,10 +317,10 @@ class Sums:
             if path in (layout.sums, layout.sig) or path.startswith(layout.endorsements) or (
                     layout.prefix and path.startswith(layout.prefix) and path not in (layout.meta, layout.author_key)):
                 raise ManifestError(f"SHA256SUMS must not list {printable(path)}")
-            names.append(raw_path)
+            column.append(raw_path)
             digests += binascii.a2b_hex(match[1])
             previous = raw_path
-        table = SumsTable(names, digests)
+        table = SumsTable(column, digests)
         for required in (layout.meta, layout.author_key, *((PAGE_NAME,) if layout.has_page else ())):
             if required not in table:
                 raise ManifestError(f"SHA256SUMS does not list {required}")

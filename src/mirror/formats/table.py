@@ -39,7 +39,7 @@ class NameColumn:
 
     def __init__(self) -> None:
         self.blob = bytearray()
-        self.ends = array("Q")
+        self.ends = array("I")  # 4 bytes an offset: every column is bounded far below 4 GiB (docs/format.md)
 
     def append(self, raw: bytes) -> None:
         """Add one name, as UTF-8 bytes."""
@@ -63,6 +63,38 @@ class NameColumn:
     def name(self, i: int) -> str:
         """Name `i`."""
         return self.blob[self.ends[i - 1] if i else 0 : self.ends[i]].decode("utf-8")
+
+
+class NameRefs:
+    """Names that are mostly another list's: each such name is that list's position (4 bytes); the rest are kept
+    here as a NameColumn. SHA256SUMS names the members the 7z header named already (formats/manifest.py SumsTable).
+
+    `other(k)` gives the other list's name k as UTF-8, `find(raw)` the position of the name `raw` there, or None.
+    """
+
+    __slots__ = ("find", "other", "own", "refs")
+
+    def __init__(self, other: Callable[[int], bytes], find: Callable[[bytes], int | None]) -> None:
+        self.other, self.find = other, find
+        self.refs = array("i")  # k >= 0: the other list's name k; -1 - j: own name j
+        self.own = NameColumn()
+
+    def append(self, raw: bytes) -> None:
+        """Add one name, as UTF-8."""
+        k = self.find(raw)
+        if k is None or self.other(k) != raw:  # find confirms the bytes; checked again all the same
+            self.own.append(raw)
+            self.refs.append(-len(self.own))
+        else:
+            self.refs.append(k)
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def raw(self, i: int) -> bytes:
+        """Name `i` as UTF-8 bytes."""
+        k = self.refs[i]
+        return self.other(k) if k >= 0 else self.own.raw(-1 - k)
 
 
 class KeyedIndex:
