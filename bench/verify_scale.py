@@ -10,9 +10,9 @@ The bundles are built without `mirror create`: the signed files (format 2, with 
 signed by the published golden test key (tests/data/make_golden.py), then one account of a dozen bytes per
 member, written with sevenzip/writer.py's ArchiveWriter. They are cached under bench/corpora/scale/.
 
-A bundle over the shipped caps of docs/format.md ("Bounds": 120,000 members, SHA256SUMS 20 MiB, bundle.json
-40 MiB, a 7z header of 32 MiB) cannot be verified with them; for this measurement only, each run verifies with
-caps raised to fit 1,000,000 members (`bench_limits`). The shipped caps are not changed here.
+The shipped caps of docs/format.md ("Bounds") fit 1,000,000 members since they were raised (they were 120,000
+members, SHA256SUMS 20 MiB, bundle.json 40 MiB, a 7z header of 32 MiB). Each run still verifies with caps raised
+to fit 2,000,000 (`bench_limits`), so that the same measurement runs on an older tree for a comparison.
 
 Each verify runs in its own process (`--one`): peak RSS is that process's ru_maxrss, the time its wall time
 from the call of verify_bundle (imports excluded), and the whole process's wall time beside it.

@@ -52,14 +52,15 @@ class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
         the names added."""
         self._own = names is None
         self._names = NameColumn() if names is None else names
-        self._at = array("L")  # each added file's position in _names
+        self._at = array("I")  # each added file's position in _names
         self._digests = bytearray()
         self._sizes = array("Q")
         self._types: list[str] = []  # the few media types' own strings
         self._type_codes: dict[str, int] = {}
         self._codes = bytearray()
         self._spool = Spool()
-        self._extras = array("Q", [0])  # where each file's extra fields end in the spool
+        self._extras = array("I", [0])  # where each file's extra fields end in the spool (bundle.json's cap, 512 MiB,
+        # bounds them all)
         self._hint = 0
 
     def add(self, name: str, digest: bytes, size: int, media_type: str, extra: Mapping[str, Any]) -> None:
@@ -105,9 +106,9 @@ class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
 
     def clear(self) -> None:
         """Let go of every file and of the shared names (create does, once the bundle is written)."""
-        self._own, self._names, self._at = True, NameColumn(), array("L")
+        self._own, self._names, self._at = True, NameColumn(), array("I")
         self._digests, self._sizes, self._codes = bytearray(), array("Q"), bytearray()
-        self._spool, self._extras, self._hint = Spool(), array("Q", [0]), 0
+        self._spool, self._extras, self._hint = Spool(), array("I", [0]), 0
 
     def _find(self, name: object) -> int | None:
         if not isinstance(name, str):

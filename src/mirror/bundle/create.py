@@ -54,6 +54,7 @@ from mirror.formats.manifest import (
 )
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.timefmt import now_text
+from mirror.heap import trim
 from mirror.privacy.exif import follow_pieces
 from mirror.safeio import atomic_output, read_regular
 from mirror.sevenzip.writer import ArchiveWriter
@@ -124,6 +125,7 @@ def write_bundle(prepared: Prepared, secret: SecretKey, progress: Progress | Non
     with atomic_output(request.out, force=request.force) as tmp:
         bundle_id = _build(tmp, prepared, secret, progress)
         prepared.release()  # spent: a million files' columns are not kept through the self-check
+        trim()  # heap.py: what the writing freed goes back before the check starts
         verify_bundle(tmp, None, expect_key=secret.public)  # the same checks a receiver runs
         size = tmp.stat().st_size
     return CreateResult(request.out, bundle_id, request.version, total, accounts, total - accounts, size,

@@ -470,13 +470,16 @@ class BundleMeta:
                    top["author_key"], files, top["supersedes"], top["format"])
 
 
-def file_details(raw: bytes | BinaryIO) -> Iterator[tuple[str, FileMeta]]:
+def file_details(raw: bytes | BinaryIO, listed: SumsTable | None = None) -> Iterator[tuple[str, FileMeta]]:
     """Each file bundle.json describes, with all its fields, in the document's order; one at a time.
+
+    `listed`: the SHA256SUMS this bundle.json was verified with: each path is then found there, and no set of
+    every path is kept to refuse one given twice (verify refused that already; a million paths took 150 MB).
 
     Raises:
         ManifestError: as BundleMeta.from_bytes.
     """
-    return _MetaReader(raw, None, True).files()
+    return _MetaReader(raw, listed, True).files()
 
 
 def _expect(ok: bool, key: str) -> None:
