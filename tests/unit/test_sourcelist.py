@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import unicodedata
 from pathlib import Path
@@ -12,8 +13,10 @@ import pytest
 import mirror.bundle.control
 import mirror.bundle.sourcelist
 from mirror.bundle.checked import CheckedFiles, SortedOverlay
+from mirror.bundle.prepare import CreateRequest, prepare_bundle
 from mirror.bundle.sourcelist import SourceFile, SourceList
 from mirror.bundle.sources import collect_sources
+from mirror.errors import InputError
 from mirror.formats.manifest import FileMeta, Sums
 
 
@@ -133,3 +136,15 @@ def test_sorted_overlay_merges_the_added_in_order_and_sums_come_in_pieces() -> N
     whole = Sums(dict(overlay)).to_bytes()
     assert sums.to_bytes() == whole and b"".join(sums.pieces(size=70)) == whole
     assert all(len(piece) < 70 + 100 for piece in sums.pieces(size=70))
+
+
+def test_an_undecodable_file_name_is_refused_not_a_crash(tmp_path: Path) -> None:
+    """A name that is not UTF-8 (a lone surrogate once decoded) is listed, checked and refused by the name rules
+    with every other problem of the run; nothing on the way encodes it strictly."""
+    (tmp_path / "good.md").write_text("---\nlanguage: en\n---\nText.\n")
+    (tmp_path / os.fsdecode(b"bad\xff.md")).write_text("---\nlanguage: en\n---\nText.\n")
+    prepared = prepare_bundle(CreateRequest(tmp_path, tmp_path.parent / "out.7z"))
+    assert [(r.path, r.fix) for r in prepared.refused] == [("bad\udcff.md", "rename the file")]
+    assert "accounts/bad\udcff.md" in prepared.refused[0].reason
+    with pytest.raises(InputError, match="cannot be bundled"):
+        prepared.check()

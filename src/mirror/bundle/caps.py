@@ -58,7 +58,8 @@ def check_sources(files: SourceList) -> None:
 
 def entry_size(member: str, extra: dict[str, Any]) -> int:
     """About what one file's entry adds to bundle.json (a little more, never much less)."""
-    return len(member.encode()) + len(json.dumps(extra, ensure_ascii=False).encode()) + _META_ENTRY
+    name = member.encode("utf-8", "surrogatepass")  # an undecodable file name is refused by the name rules, later
+    return len(name) + len(json.dumps(extra, ensure_ascii=False).encode()) + _META_ENTRY
 
 
 def check_meta(size: int) -> None:

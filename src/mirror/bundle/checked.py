@@ -27,6 +27,7 @@ import json
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from mirror.bundle.control import Spool
@@ -47,9 +48,9 @@ class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
     __slots__ = ("_at", "_codes", "_digests", "_extras", "_hint", "_names", "_own", "_sizes", "_spool", "_type_codes",
                  "_types")
 
-    def __init__(self, names: NameColumn | None = None) -> None:
+    def __init__(self, names: NameColumn | None = None, folder: Path | None = None) -> None:
         """`names`: the sorted names of the files that may be added (shared, never changed here); None keeps
-        the names added."""
+        the names added. `folder`: where the extra fields wait past 1 MiB (None: TMPDIR)."""
         self._own = names is None
         self._names = NameColumn() if names is None else names
         self._at = array("I")  # each added file's position in _names
@@ -58,7 +59,7 @@ class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
         self._types: list[str] = []  # the few media types' own strings
         self._type_codes: dict[str, int] = {}
         self._codes = bytearray()
-        self._spool = Spool()
+        self._spool = Spool(folder=folder)
         self._extras = array("I", [0])  # where each file's extra fields end in the spool (bundle.json's cap, 512 MiB,
         # bounds them all)
         self._hint = 0

@@ -26,6 +26,7 @@ import os
 import tempfile
 import weakref
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import BinaryIO
 
 from mirror.formats.minisign import Prehashed, prehash
@@ -68,8 +69,10 @@ class _Reader(io.RawIOBase):
 class Spool:
     """Bytes written once, then read any number of times: in memory up to SPILL, past it in a temporary file."""
 
-    def __init__(self, signed: bool = False) -> None:
-        """`signed`: the message of a signature (SHA256SUMS): its BLAKE2b-512 is made on the way too."""
+    def __init__(self, signed: bool = False, folder: Path | None = None) -> None:
+        """`signed`: the message of a signature (SHA256SUMS): its BLAKE2b-512 is made on the way too. `folder`:
+        where the temporary file goes (None: the temporary folder, TMPDIR)."""
+        self._folder = folder
         self._memory: io.BytesIO | None = io.BytesIO()
         self._file: BinaryIO | None = None
         self._digest = hashlib.sha256()
@@ -87,7 +90,7 @@ class Spool:
             return
         try:
             if self._file is None:
-                self._file = tempfile.TemporaryFile()  # noqa: SIM115 - kept open as long as the spool is
+                self._file = tempfile.TemporaryFile(dir=self._folder)  # noqa: SIM115 - open as long as the spool
                 weakref.finalize(self, _close_quietly, self._file)  # closed (and so gone) when the spool is
                 if self._memory is not None:
                     self._file.write(self._memory.getbuffer())
@@ -97,7 +100,7 @@ class Spool:
         except OSError as exc:  # no temporary folder, or a full one: say which, never "bundle is bad"
             raise OSError(exc.errno, f"{exc.strerror or exc} (the temporary folder, where the signed lists of a "
                                      "large bundle wait while it is checked; TMPDIR names another)",
-                          _temporary_folder()) from None
+                          str(self._folder) if self._folder is not None else _temporary_folder()) from None
 
     def fileno(self) -> int:
         """The temporary file's descriptor (written out first)."""

@@ -216,7 +216,7 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
     """
     layout, load, items = CURRENT, _loader(prepared), prepared.items
     with tempfile.TemporaryFile(dir=tmp.parent) as texts:
-        made = _signed_files(prepared, secret, texts)
+        made = _signed_files(prepared, secret, texts, tmp.parent)
         with ArchiveWriter.create(tmp) as writer:
             writer.add_solid([(layout.sums, made.sums.chunks()), (layout.sig, [made.signature]),
                               (layout.author_key, [made.author_key]), (layout.meta, _read_back(texts, made.meta))])
@@ -263,8 +263,9 @@ def _read_back(fp: BinaryIO, span: tuple[int, int]) -> Iterator[bytes]:
         yield chunk
 
 
-def _signed_files(prepared: Prepared, secret: SecretKey, spool: BinaryIO) -> _Signed:
-    """Make the page and bundle.json into `spool`, then SHA256SUMS and its signature."""
+def _signed_files(prepared: Prepared, secret: SecretKey, spool: BinaryIO, spool_folder: Path) -> _Signed:
+    """Make the page and bundle.json into `spool`, then SHA256SUMS (in a Spool in `spool_folder`) and its
+    signature."""
     request, layout, public = prepared.request, CURRENT, secret.public
     bundle_id = request.bundle_id or uuid.uuid4().hex
     title, created = request.title or request.src.resolve().name, request.created or now_text()
@@ -285,7 +286,7 @@ def _signed_files(prepared: Prepared, secret: SecretKey, spool: BinaryIO) -> _Si
     key_bytes = public.to_text().encode()
     added = {PAGE_NAME: page_digest, layout.meta: meta_digest,  # beside the checked files' digests, never copied
              layout.author_key: hashlib.sha256(key_bytes).hexdigest()}
-    sums = Spool(signed=True)  # a million lines: about 90 MB, never held whole
+    sums = Spool(signed=True, folder=spool_folder)  # a million lines: about 90 MB, never held whole
     for piece in Sums(SortedOverlay(added, prepared.digests)).pieces():
         sums.write(piece)
     signature = secret.sign(sums.prehashed, trusted_comment(bundle_id, request.version)).to_bytes()

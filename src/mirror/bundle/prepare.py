@@ -233,7 +233,8 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     check_sources(collected.files)
     if sum(f.size for f in collected.files if f.kind == "account") < TEXT_BLOCK:
         reuse_large_buffers()  # heap.py: photos reuse freed buffers faster than the system maps new ones
-    state = _Pass(CheckedFiles(collected.files.names), refused=list(collected.refused))
+    beside = request.out.parent if request.out.parent.is_dir() else None  # like create's other temporary files
+    state = _Pass(CheckedFiles(collected.files.names, beside), refused=list(collected.refused))
     state.notes += [Note("left out", path, what) for path, what in collected.skipped]
     state.notes += [Note("renamed", f.relative, f"to {f.member}: its name carried {collected.renamed[f.relative]}")
                     for f in collected.files if f.relative in collected.renamed]

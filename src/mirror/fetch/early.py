@@ -41,12 +41,13 @@ from mirror.fetch.transport import Mirror
 from mirror.formats.index import BundleEntry
 from mirror.net.pace import Stop, carried, stoppable
 from mirror.sevenzip import Limits, read_archive
-from mirror.sevenzip.model import MAX_HEADER
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.policy import Policy
 
 EARLY_MIN = 8 << 20  # smaller bundles arrive in moments: verified once complete
-TAIL_MAX = MAX_HEADER + (1 << 16)  # the most read ahead from a file's end: the 7z header, packed, and its locator
+# The most read ahead from a file's end: the 7z header, packed, and its locator. A million members' header packs to
+# about 15 MB; a larger one is read when the file is complete (the header's own cap, MAX_HEADER, is 128 MiB).
+TAIL_MAX = (32 << 20) + (1 << 16)
 _START = 32  # the 7z start header: always read from the part, which has it within moments
 _POLL = 0.02  # seconds between looks at a part that has not grown
 _COMPARE = 1 << 20

@@ -286,6 +286,7 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
     if names is None:
         raise ArchiveError("archive does not name its files")
     members, stream = MemberTable(), 0
+    members.names = names  # the column read above, not a second copy of every name
     if len(streams) == n and not any(empty_stream):  # every member has data (bundles mirror writes): whole columns
         members.names, members.sizes = names, streams.sizes
         members.crcs, members.folders = streams.crcs, streams.folders
@@ -297,8 +298,8 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
             size, crc, folder = streams.sizes[stream], streams.crcs[stream], streams.folders[stream]
             stream += 1
         attribute = attributes[i]
-        members.append(names.raw(i), size, None if crc is None or crc < 0 else crc, folder,
-                       None if attribute < 0 else attribute, not empty_stream[i], bool(empty_file[i]), bool(anti[i]))
+        members.add_row(size, None if crc is None or crc < 0 else crc, folder, None if attribute < 0 else attribute,
+                        not empty_stream[i], bool(empty_file[i]), bool(anti[i]))
     return members
 
 

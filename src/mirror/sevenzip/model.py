@@ -141,6 +141,11 @@ class MemberTable(Sequence[Member]):
                has_stream: bool, is_empty_file: bool, is_anti: bool) -> None:
         """Add one member; `name` as UTF-8."""
         self.names.append(name)
+        self.add_row(size, crc, folder, attributes, has_stream, is_empty_file, is_anti)
+
+    def add_row(self, size: int, crc: int | None, folder: int | None, attributes: int | None,
+                has_stream: bool, is_empty_file: bool, is_anti: bool) -> None:
+        """Add the next member's columns but its name, which `names` has already (header.py reads them first)."""
         self.sizes.append(size)
         self.crcs.append(-1 if crc is None else crc)
         self.folders.append(-1 if folder is None else folder)
