@@ -96,6 +96,9 @@ def test_a_full_temporary_folder_is_named_and_nothing_is_left_to_fail_later(monk
     import tempfile
 
     class Full(io.BytesIO):
+        def __init__(self, dir: str | None = None) -> None:
+            super().__init__()
+
         def flush(self) -> None:
             if self.tell():
                 raise OSError(errno.ENOSPC, "No space left on device")
@@ -111,3 +114,12 @@ def test_a_full_temporary_folder_is_named_and_nothing_is_left_to_fail_later(monk
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == tempfile.gettempdir()
     del spool
     gc.collect()
+
+
+def test_a_spool_beside_an_output_names_its_folder_when_it_cannot_write(tmp_path: Path) -> None:
+    """create's lists wait beside the bundle it makes: a missing folder is named as that, not as TMPDIR."""
+    spool = Spool(folder=tmp_path / "gone")
+    spool.write(b"x" * 10)  # in memory: nothing to fail yet
+    with pytest.raises(OSError, match="beside the bundle being made") as caught:
+        spool.write(b"y" * (control.SPILL + 1))
+    assert caught.value.filename == str(tmp_path / "gone") and "TMPDIR" not in str(caught.value)

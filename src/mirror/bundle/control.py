@@ -90,7 +90,7 @@ class Spool:
             return
         try:
             if self._file is None:
-                self._file = tempfile.TemporaryFile(dir=self._folder)  # noqa: SIM115 - open as long as the spool
+                self._file = tempfile.TemporaryFile(dir=self._folder)  # noqa: SIM115 - open as long as the spool is
                 weakref.finalize(self, _close_quietly, self._file)  # closed (and so gone) when the spool is
                 if self._memory is not None:
                     self._file.write(self._memory.getbuffer())
@@ -98,9 +98,12 @@ class Spool:
             self._file.write(data)
             self._file.flush()  # a full disk shows here, not at a later read
         except OSError as exc:  # no temporary folder, or a full one: say which, never "bundle is bad"
+            if self._folder is not None:  # create's lists, beside the bundle it writes
+                raise OSError(exc.errno, f"{exc.strerror or exc} (a temporary file beside the bundle being made)",
+                              str(self._folder)) from None
             raise OSError(exc.errno, f"{exc.strerror or exc} (the temporary folder, where the signed lists of a "
                                      "large bundle wait while it is checked; TMPDIR names another)",
-                          str(self._folder) if self._folder is not None else _temporary_folder()) from None
+                          _temporary_folder()) from None
 
     def fileno(self) -> int:
         """The temporary file's descriptor (written out first)."""

@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, check_container, hash_chunks, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError
-from mirror.formats.manifest import SUMS_NAME
+from mirror.formats.manifest import SUMS_NAME, in_order
 from mirror.formats.part import part_member
 from mirror.sevenzip import Limits, read_ahead, read_archive
 from mirror.sevenzip.volumes import open_archive_file
@@ -51,7 +51,7 @@ class Staged:
     @property
     def missing(self) -> tuple[str, ...]:
         """The listed files no input carried."""
-        return tuple(p for p in sorted(self.first.sums.entries) if p not in self.members)
+        return tuple(p for p in in_order(self.first.sums.entries) if p not in self.members)
 
 
 def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = None, policy: Policy | None = None,

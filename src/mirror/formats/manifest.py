@@ -142,12 +142,24 @@ def trusted_comment(bundle_id: str, version: int) -> str:
 _BISECTIONS = 4096  # lookups by bisection before SumsTable builds its index
 
 
-class SumsTable(Mapping[str, str]):
+class SortedKeys:
+    """A mapping whose keys iterate in sorted order: written as they come, never sorted into a list first."""
+
+    __slots__ = ()
+
+
+def in_order(entries: Mapping[str, object]) -> Iterable[str]:
+    """The keys of `entries` in sorted order."""
+    return entries if isinstance(entries, SortedKeys) else sorted(entries)
+
+
+class SumsTable(SortedKeys, Mapping[str, str]):
     """SHA256SUMS as parsed: path -> sha256 hex, in columns.
 
     The paths as UTF-8 in one buffer with their ends, the digests as 32 bytes each: about 40 bytes a line
     beyond the paths, where a dict of strings would take about 250 and the file itself 67. Iterates in the
-    file's order, which is sorted by path; `Sums.to_bytes` gives the file back byte for byte.
+    file's order, which is sorted by path (Sums.read refuses any other); `Sums.to_bytes` gives the file back byte
+    for byte.
     """
 
     __slots__ = ("_lookup", "_searches", "digests", "names")
@@ -218,17 +230,6 @@ class SumsTable(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self.names)
-
-
-class SortedKeys:
-    """A mapping whose keys iterate in sorted order: written as they come, never sorted into a list first."""
-
-    __slots__ = ()
-
-
-def in_order(entries: Mapping[str, object]) -> Iterable[str]:
-    """The keys of `entries` in sorted order."""
-    return entries if isinstance(entries, SortedKeys) else sorted(entries)
 
 
 @dataclass(frozen=True, slots=True)

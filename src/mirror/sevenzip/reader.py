@@ -93,14 +93,9 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
         if len(folders) != 1 or folders[0].unpack_size > limits.max_header:
             raise ArchiveError("archive header is malformed or too large")
         _check_chain(folders[0])  # an encrypted header (7z a -p -mhe=on) is a repack, said as one
-        raw = bytearray(folders[0].unpack_size)  # its declared size at once: growing it would copy it on the way
-        filled, view = 0, memoryview(raw)
+        raw = bytearray()  # grown as it decodes: never the declared size before a byte backs it
         for piece in _FolderReader(fp, folders[0]).chunks(folders[0].unpack_size):
-            view[filled : filled + len(piece)] = piece
-            filled += len(piece)
-        view.release()
-        if filled != len(raw):
-            raise ArchiveError("archive header is malformed or too large")
+            raw += piece
         if folders[0].crc is not None and zlib.crc32(raw) != folders[0].crc:
             raise ArchiveError("archive header is damaged (CRC mismatch)")
     raise ArchiveError("archive header is nested too deeply")
