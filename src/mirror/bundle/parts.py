@@ -207,6 +207,14 @@ def whole_refusal(path: Path) -> ConfigError | None:
         return None
 
 
+def _cannot_split(path: Path, st_size: int, fixed: int, exc: _TooLarge) -> ConfigError:
+    """No part could be smaller than the bundle: every part carries the signed files, and exc's file."""
+    return ConfigError(f"{path} is {st_size:,} bytes and cannot be split smaller: every part carries "
+                       f"the signed files ({fixed:,} bytes), and {exc.name} would need a part of "
+                       f"{fixed + exc.cost:,}", hint="send it whole; a channel that takes "
+                       f"{_megabytes(st_size)} or more takes it")
+
+
 def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitResult:
     """Write parts of `path`, each at most `max_size` bytes and each a bundle that verifies alone.
 
@@ -243,10 +251,7 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
                 if best is not None:
                     break
                 if fixed + exc.cost >= st_size:  # no part could be smaller than the bundle itself
-                    raise ConfigError(f"{path} is {st_size:,} bytes and cannot be split smaller: every part carries "
-                                      f"the signed files ({fixed:,} bytes), and {exc.name} would need a part of "
-                                      f"{fixed + exc.cost:,}", hint="send it whole; a channel that takes "
-                                      f"{_megabytes(st_size)} or more takes it") from None
+                    raise _cannot_split(path, st_size, fixed, exc) from None
                 raise ConfigError(str(exc), hint=f"every part also carries the signed files; the smallest "
                                   f"--max-size that works is {_suggest(fixed + exc.cost, st_size)}") from None
             if len(plan) > MAX_PARTS:
@@ -261,6 +266,14 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
                 raise ConfigError(f"{path} would need {len(plan):,} parts of at most {max_size:,} bytes, more than "
                                   f"{MAX_PARTS}", hint=f"use a larger size: --max-size {_suggest(works, st_size)} "
                                                        "works")
+            if len(plan) < 2:  # all in one part: a part is one of at least two, so halve it
+                files = plan[0]
+                if len(files) < 2:
+                    if best is not None:
+                        break
+                    cost = _cost(files[0], content[files[0]])
+                    raise _cannot_split(path, st_size, fixed, _TooLarge(files[0], content[files[0]], cost))
+                plan = [files[: len(files) // 2], files[len(files) // 2 :]]
             if best is not None and len(plan) >= len(best[0]):
                 capacity += step  # no fewer parts: more room still, without writing the same count again
                 continue
