@@ -140,10 +140,6 @@ class SourceList(Sequence[SourceFile]):
         """File i's name in the bundle."""
         return self.names.raw(i).decode("utf-8", "surrogatepass")
 
-    def kind(self, i: int) -> str:
-        """File i's kind: "account" or "photo"."""
-        return _HOW[self._how[i]][0]
-
     def of_kind(self, kind: str) -> Iterator[SourceFile]:
         """The files of one kind, in order."""
         codes = {code for code, how in enumerate(_HOW) if how[0] == kind}
