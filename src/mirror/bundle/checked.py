@@ -31,15 +31,12 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from mirror.bundle.control import Spool
+from mirror.bundle.sourcelist import encoded
 from mirror.formats.manifest import FileMeta, SortedKeys
 from mirror.formats.table import NameColumn
 
 _DIGEST = 32
 V = TypeVar("V")
-
-
-def _raw(name: str) -> bytes:
-    return name.encode("utf-8", "surrogatepass")
 
 
 class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
@@ -72,7 +69,7 @@ class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
                 SHA-256 or `size` is out of range.
             TypeError: `extra` holds something JSON cannot write.
         """
-        raw = _raw(name)
+        raw = encoded(name)
         at = self._at
         if at and not raw > self._names.raw(at[-1]):
             last = self._names.raw(at[-1]).decode("utf-8", "replace")
@@ -81,7 +78,7 @@ class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
             raise ValueError("a SHA-256 digest has 32 bytes")
         if not 0 <= size < 1 << 64:
             raise ValueError(f"{name} has a size of {size} bytes")
-        encoded = json.dumps(extra, ensure_ascii=False, separators=(",", ":")).encode() if extra else b""
+        fields = json.dumps(extra, ensure_ascii=False, separators=(",", ":")).encode() if extra else b""
         if self._own:
             position = len(self._names)
         else:
@@ -97,8 +94,8 @@ class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
             self._types.append(media_type)
         if self._own:
             self._names.append(raw)
-        if encoded:
-            self._spool.write(encoded)
+        if fields:
+            self._spool.write(fields)
         at.append(position)
         self._digests += digest
         self._sizes.append(size)
@@ -114,7 +111,7 @@ class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
     def _find(self, name: object) -> int | None:
         if not isinstance(name, str):
             return None
-        raw, at, names = _raw(name), self._at, self._names
+        raw, at, names = encoded(name), self._at, self._names
         hint = self._hint  # not locked: only where to look first
         for j in (hint, hint + 1):
             if j < len(at) and names.raw(at[j]) == raw:
