@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import struct
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from mirror.errors import ArchiveError
@@ -42,17 +43,35 @@ class Streams:
 
 
 class Buf:
-    """A cursor over header bytes; every read is bounds-checked, and slices are views, not copies."""
+    """A cursor over header bytes; every read is bounds-checked, and slices are views, not copies.
 
-    def __init__(self, data: bytes | bytearray | memoryview) -> None:
-        self.data, self.pos = memoryview(data), 0
+    Over `more` (the decoded header as it is decoded), only the bytes not yet read are held: a header that
+    decodes to 80 MB (a million names) is never whole in memory beside the columns parsed from it.
+    """
+
+    def __init__(self, data: bytes | bytearray | memoryview, more: Iterator[bytes] | None = None) -> None:
+        self.data, self.pos, self.more = memoryview(data), 0, more
 
     def take(self, n: int) -> memoryview:
-        if n < 0 or self.pos + n > len(self.data):
+        if n < 0:
+            raise ArchiveError("archive header is truncated or malformed")
+        if self.pos + n > len(self.data) and self.more is not None:
+            self._fill(n)
+        if self.pos + n > len(self.data):
             raise ArchiveError("archive header is truncated or malformed")
         out = self.data[self.pos : self.pos + n]
         self.pos += n
         return out
+
+    def _fill(self, n: int) -> None:
+        """Hold at least `n` unread bytes if the stream has them: the rest of the current piece and the next
+        pieces, in a new bytes object (views handed out keep the old one alive as long as they need it)."""
+        pieces, held = [self.data[self.pos :]], len(self.data) - self.pos
+        more = self.more
+        while more is not None and held < n and (piece := next(more, None)) is not None:
+            pieces.append(memoryview(piece))
+            held += len(piece)
+        self.data, self.pos = memoryview(b"".join(pieces)), 0
 
     def byte(self) -> int:
         return self.take(1)[0]
@@ -266,7 +285,11 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
         if (prop in seen and prop != K_DUMMY) or len(seen) >= _MAX_PROPERTIES:
             raise ArchiveError("archive header repeats a file property, or has too many")
         seen.add(prop if prop != K_DUMMY else 0x100 + len(seen))
-        body = Buf(buf.take(buf.number()))
+        size = buf.number()
+        if prop == K_NAME:  # most of a header's bytes: read a slice at a time, never held whole
+            names = _read_names(buf, size, n)
+            continue
+        body = Buf(buf.take(size))
         if prop == K_EMPTY_STREAM:
             empty_stream = body.bits(n)
         elif prop in (K_EMPTY_FILE, K_ANTI):
@@ -276,8 +299,6 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
                 empty_file = values
             else:
                 anti = values
-        elif prop == K_NAME:
-            names = _read_names(body, n)
         elif prop == K_ATTRIBUTES:
             defined = body.defined(n)
             if body.byte() != 0:
@@ -303,20 +324,22 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
     return members
 
 
-def _read_names(body: Buf, n: int) -> NameColumn:
-    """The names, decoded a slice at a time into one UTF-8 column: a Python string each would cost far more."""
-    if body.byte() != 0:
+def _read_names(buf: Buf, size: int, n: int) -> NameColumn:
+    """The names property's `size` bytes, decoded a slice at a time into one UTF-8 column: a Python string
+    each would cost far more."""
+    if size < 1 or buf.byte() != 0:
         raise ArchiveError("external file names are not supported")
-    raw = body.take(len(body.data) - body.pos)
-    if len(raw) % 2:
+    left = size - 1
+    if left % 2:
         raise ArchiveError("file names are malformed")
     decoder = codecs.getincrementaldecoder("utf-16-le")()  # strict: a lone surrogate is an error
     names = NameColumn()
     carry = ""
     try:
-        for start in range(0, len(raw), _NAMES_SLICE):
-            end = start + _NAMES_SLICE
-            parts = (carry + decoder.decode(raw[start:end], final=end >= len(raw))).split("\0")
+        while left > 0:
+            raw = buf.take(min(left, _NAMES_SLICE))
+            left -= len(raw)
+            parts = (carry + decoder.decode(raw, final=left == 0)).split("\0")
             carry = parts.pop()  # each name ends in a NUL unit: the last part is the start of the next one
             names.extend(part.encode("utf-8") for part in parts)
             if len(names) > n or len(carry) > MAX_NAME_BYTES:

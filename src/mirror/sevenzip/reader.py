@@ -79,26 +79,66 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
     if length == 0:
         return Archive()
     fp.seek(32 + offset)
-    raw: bytes | bytearray = fp.read(length)
-    if zlib.crc32(raw) != crc:
-        raise ArchiveError("archive header is damaged (CRC mismatch)")
+    source, expected = _Pieces(_file_pieces(fp, length)), crc
     for _ in range(4):
-        buf = Buf(raw)
-        kind = buf.byte()
+        buf = Buf(b"", source)  # parsed as it is read or decoded: never held whole
+        try:
+            kind = buf.byte()
+            if kind == K_HEADER:
+                archive = parse_header(buf, limits, 32 + offset)
+            elif kind == K_ENCODED_HEADER:
+                folders, _ = parse_streams(buf, limits, 32 + offset)
+            else:
+                raise ArchiveError("archive header is malformed")
+        except ArchiveError:
+            if not source.failed:
+                source.check(expected)  # damaged bytes are said to be damaged, not malformed
+            raise
+        source.check(expected)
         if kind == K_HEADER:
-            return parse_header(buf, limits, 32 + offset)
-        if kind != K_ENCODED_HEADER:
-            raise ArchiveError("archive header is malformed")
-        folders, _ = parse_streams(buf, limits, 32 + offset)
+            return archive
         if len(folders) != 1 or folders[0].unpack_size > limits.max_header:
             raise ArchiveError("archive header is malformed or too large")
         _check_chain(folders[0])  # an encrypted header (7z a -p -mhe=on) is a repack, said as one
-        raw = bytearray()  # grown as it decodes: never the declared size before a byte backs it
-        for piece in _FolderReader(fp, folders[0]).chunks(folders[0].unpack_size):
-            raw += piece
-        if folders[0].crc is not None and zlib.crc32(raw) != folders[0].crc:
-            raise ArchiveError("archive header is damaged (CRC mismatch)")
+        source = _Pieces(_FolderReader(fp, folders[0]).chunks(folders[0].unpack_size))
+        expected = folders[0].crc
     raise ArchiveError("archive header is nested too deeply")
+
+
+def _file_pieces(fp: BinaryIO, length: int) -> Iterator[bytes]:
+    """The `length` bytes at `fp`'s position (the file is known to hold them), a chunk at a time."""
+    while length > 0:
+        piece = fp.read(min(length, CHUNK))
+        if not piece:
+            raise ArchiveError("archive is truncated: its end header is missing")
+        length -= len(piece)
+        yield piece
+
+
+class _Pieces:
+    """A header's bytes as they are read or decoded, with their CRC32 so far."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self.pieces, self.crc, self.failed = pieces, 0, False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            piece = next(self.pieces)
+        except ArchiveError:  # truncated or damaged data: the error says so
+            self.failed = True
+            raise
+        self.crc = zlib.crc32(piece, self.crc)
+        return piece
+
+    def check(self, expected: int | None) -> None:
+        """Read the rest, then compare the CRC of all of it with `expected` (None: none stored)."""
+        for _ in self:
+            pass
+        if expected is not None and self.crc != expected:
+            raise ArchiveError("archive header is damaged (CRC mismatch)")
 
 
 def _dictionary(size: int) -> int:

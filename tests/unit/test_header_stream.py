@@ -1,0 +1,120 @@
+"""The 7z header is parsed as it is decoded: the same values from any split of its bytes, never held whole, and a
+damaged header is still said to be damaged rather than malformed."""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import zlib
+from collections.abc import Iterator
+
+import pytest
+
+from forge import _one_block, lzma2, number
+from mirror.errors import ArchiveError
+from mirror.sevenzip import read_archive
+from mirror.sevenzip.header import _NAMES_SLICE, K_HEADER, Buf, parse_header
+from mirror.sevenzip.headerwriter import FolderSpec, HeaderTable
+from mirror.sevenzip.model import COPY, Coder, Limits, MemberTable
+
+
+def _header(n: int, seed: int) -> bytes:
+    """A plain header of `n` members: files with data in a few blocks, empty files, folders, names of every
+    script (so UTF-16 pairs straddle any split), with and without attributes."""
+    rnd, table = random.Random(seed), HeaderTable()
+    alphabet = "abcdé文𝄞/"
+    for block in range(3):
+        table.open_folder()
+        total = 0
+        for i in range(n // 3):
+            name = f"{block}/{i}-" + "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 40)))
+            if rnd.random() < 0.1:
+                table.add_member(name, 0, None, None if rnd.random() < 0.5 else 0x10, directory=rnd.random() < 0.5)
+            else:
+                size = rnd.randint(1, 5000)
+                total += size
+                table.add_member(name, size, rnd.getrandbits(32), 0x20)
+        table.close_folder(FolderSpec((Coder(COPY, b""),), total, total))
+    try:
+        return b"".join(table.pieces(32))
+    finally:
+        table.close()
+
+
+def _split(raw: bytes, rnd: random.Random) -> Iterator[bytes]:
+    at = 0
+    while at < len(raw):
+        step = rnd.choice((1, 2, 3, 7, 4096, 65536, 1 << 20))
+        yield raw[at : at + step]
+        at += step
+
+
+def _rows(table: MemberTable) -> list[tuple[object, ...]]:
+    return [(m.name, m.size, m.crc, m.folder, m.attributes, m.has_stream, m.is_empty_file) for m in table]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_any_split_of_the_bytes_gives_the_same_members(seed: int) -> None:
+    raw = _header(3000, seed)
+    assert raw[0] == K_HEADER
+    whole = Buf(raw[1:])
+    expected = parse_header(whole, Limits(), 1 << 40)
+    pieces = Buf(b"", _split(raw[1:], random.Random(seed)))
+    got = parse_header(pieces, Limits(), 1 << 40)
+    assert _rows(got.members) == _rows(expected.members)
+    assert got.folders == expected.folders
+
+
+class _Watched(Buf):
+    """Records the most bytes the cursor held at once."""
+
+    most = 0
+
+    def _fill(self, n: int) -> None:
+        super()._fill(n)
+        _Watched.most = max(_Watched.most, len(self.data))
+
+
+def test_the_names_are_never_held_whole() -> None:
+    raw = _header(60_000, 7)  # about 3 MB of names
+    assert len(raw) > 3 * _NAMES_SLICE
+    _Watched.most = 0
+    members = parse_header(_Watched(b"", iter([raw[i : i + 65536] for i in range(1, len(raw), 65536)])),
+                           Limits(), 1 << 40).members
+    assert len(members) == 60_000
+    assert _Watched.most <= _NAMES_SLICE + 65536
+
+
+def _archive(header: bytes, crc: int) -> bytes:
+    packed = lzma2(header)
+    head = b"\x17" + _one_block(0, packed, len(header), crc) + b"\x00"
+    start = struct.pack("<QQI", len(packed.packed), len(head), zlib.crc32(head))
+    return b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", zlib.crc32(start)) + start + packed.packed + head
+
+
+def _nul_in_a_name() -> bytes:
+    """Two members whose names property holds three names: malformed, whatever the CRC says."""
+    names = b"\x00" + "a\0b\0c\0".encode("utf-16-le")
+    return b"\x01\x05" + number(2) + b"\x11" + number(len(names)) + names + b"\x00\x00"
+
+
+def test_a_malformed_header_with_its_own_crc_is_malformed() -> None:
+    header = _nul_in_a_name()
+    with pytest.raises(ArchiveError, match="do not match the file count"):
+        read_archive(io.BytesIO(_archive(header, zlib.crc32(header))), Limits())
+
+
+def test_a_header_that_fails_its_crc_is_damaged_even_if_it_fails_to_parse_first() -> None:
+    header = _nul_in_a_name()
+    with pytest.raises(ArchiveError, match="damaged"):
+        read_archive(io.BytesIO(_archive(header, zlib.crc32(header) ^ 1)), Limits())
+
+
+def test_a_plain_header_is_checked_against_the_start_header_crc() -> None:
+    header = _nul_in_a_name()
+    for crc, says in ((zlib.crc32(header), "do not match the file count"), (zlib.crc32(header) ^ 1, "damaged")):
+        start = struct.pack("<QQI", 0, len(header), crc)
+        archive = b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", zlib.crc32(start)) + start + header
+        with pytest.raises(ArchiveError, match=says):
+            read_archive(io.BytesIO(archive), Limits())
