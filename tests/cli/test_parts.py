@@ -351,3 +351,26 @@ def test_parts_carry_the_endorsements(runner: CliRunner, tmp_path: Path) -> None
     assert code == 0, err
     code, out, _ = invoke(runner, "verify", tmp_path / "j.7z", "--keys", keys)
     assert code == 0 and "endorsed by  bob" in out
+
+
+def test_parts_share_one_copy_of_the_signed_lists(big: tuple[Path, Path], split_parts: list[Path],
+                                                  tmp_path: Path) -> None:
+    """Staging every part keeps the signed lists' columns once, not once per part (a million files in 13 parts
+    would hold 13 copies), and records each file written as a byte, never as a name."""
+    from mirror.bundle.staging import stage
+
+    _, keys = big
+    folder = tmp_path / "s"
+    folder.mkdir()
+    staged = stage(split_parts, Keyring(keys), folder)
+    assert len(staged.verified) == 3
+    assert all(v.sums is staged.first.sums and v.meta is staged.first.meta for v in staged.verified)
+    assert not staged.missing and staged.written == bytearray(b"\x01") * len(staged.first.sums.entries)
+    assert set(staged.unlisted) == {SUMS, ".mirror/SHA256SUMS.minisig"}
+    assert staged.files == len(staged.first.sums.entries) + 2
+    two = tmp_path / "two"
+    two.mkdir()
+    partial = stage([split_parts[0], split_parts[2]], Keyring(keys), two)
+    in_two = sorted(n for n in content(split_parts[1]) if n.startswith(("photos/", "accounts/")))
+    assert list(partial.missing) == in_two and in_two[-1] in partial.missing and SUMS not in partial.missing
+    assert partial.missing[1:3] == in_two[1:3] and partial.missing[-1] == in_two[-1]

@@ -21,15 +21,16 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from mirror.bundle.destination import check_new, new_folders
-from mirror.bundle.staging import Staged, stage
+from mirror.bundle.staging import Staged, signed_lines, stage
 from mirror.bundle.verify import Keys, VerifiedBundle, snapshot, verify_bundle
 from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner, VerificationError
-from mirror.formats.manifest import PAGE_NAME
+from mirror.formats.manifest import PAGE_NAME, FileColumns, SumsLines
 from mirror.formats.names import readable_name
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
 from mirror.safeio import atomic_output, rename_noreplace
@@ -58,7 +59,7 @@ class PartsExtracted:
     dest: Path
     verified: tuple[VerifiedBundle, ...]
     files: int
-    missing: tuple[str, ...]
+    missing: Sequence[str]  # in the signed list's order
 
 
 @contextlib.contextmanager
@@ -135,23 +136,23 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def _write(out: Path, staged: Staged, names: list[str], marker: PartMarker | None) -> None:
+def _write(out: Path, staged: Staged, names: Sequence[str], marker: PartMarker | None) -> None:
     """One bundle (or part) from staged files: the signed files and endorsements, then texts, then photos."""
     first, folder = staged.first, staged.folder
     layout = first.layout
-    listed = set(first.sums.entries)
+    listed = first.sums.entries
     control = [layout.sums, layout.sig, layout.author_key, layout.meta]
-    endorsements = sorted(n for n in staged.members if n not in listed and n not in control)
+    endorsements = sorted(n for n in staged.unlisted if n not in listed and n not in control)
     head = [(n, (folder / n).read_bytes()) for n in control + endorsements]
     if marker is not None:
         head.append((part_member(layout), marker.to_bytes()))
     page = [PAGE_NAME] if PAGE_NAME in listed else []
     files = first.meta.files
-    texts = [n for n in names if not files[n].type.startswith("image/")]
-    photos = [n for n in names if files[n].type.startswith("image/")]
+    texts = (n for n in names if not files[n].type.startswith("image/"))
+    photos = (n for n in names if files[n].type.startswith("image/"))
     with ArchiveWriter.create(out) as writer:
         writer.add_block(head)
-        writer.add_texts((n, (folder / n).read_bytes()) for n in page + texts)
+        writer.add_texts((n, (folder / n).read_bytes()) for n in chain(page, texts))
         writer.add_stored((n, _chunks(folder / n)) for n in photos)
 
 
@@ -159,6 +160,16 @@ def _content(verified: VerifiedBundle) -> dict[str, int]:
     """The listed files a part carries a share of: all but bundle.json, author.pub and the page."""
     layout = verified.layout
     return {p: m.size for p, m in verified.meta.files.items() if p != PAGE_NAME and p != layout.meta}
+
+
+def _content_lines(verified: VerifiedBundle) -> SumsLines:
+    """_content's files, in order, as a view of the signed list (join writes them all: a million names are
+    never a list)."""
+    lines, files, shared = signed_lines(verified), verified.meta.files, (PAGE_NAME, verified.layout.meta)
+    if isinstance(files, FileColumns):
+        sizes = files.sizes
+        return SumsLines(lines, (j for j in range(len(lines)) if sizes[j] >= 0 and lines.path(j) not in shared))
+    return SumsLines(lines, (j for j, p in enumerate(lines) if p in files and p not in shared))
 
 
 def _stage_whole(path: Path, keys: Keys, staging: Path) -> Staged:
@@ -347,9 +358,8 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False) ->
         if missing:
             raise ConfigError(f"the parts given lack {len(missing)} file(s): {', '.join(missing[:5])}"
                               + (" ..." if len(missing) > 5 else ""), hint="give every part of the bundle")
-        names = sorted(_content(staged.first))
         with atomic_output(out, force=force) as tmp:
-            _write(tmp, staged, names, None)
+            _write(tmp, staged, _content_lines(staged.first), None)
             result = verify_bundle(tmp, keys)  # the same signed files: the same signer
     return result
 
@@ -389,4 +399,4 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
             check_new(dest)
         os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
         rename_noreplace(staging, dest)
-    return PartsExtracted(dest, tuple(staged.verified), len(staged.members), staged.missing)
+    return PartsExtracted(dest, tuple(staged.verified), staged.files, staged.missing)

@@ -4,7 +4,7 @@ Example::
 
     staged = stage([Path("a.part1of3.7z"), Path("a.part3of3.7z")], keys, folder)
     staged.missing        # the listed files none of them carried
-    staged.members        # what was written, by member name (the part markers never are)
+    staged.has(name)      # whether member `name` was written (the part markers never are)
 
 A whole bundle given first is written while it is verified, in one pass, when bundle/verify.py allows it (its
 signed files first, exactly the listed members with their signed sizes, a trusted author or the reader's consent).
@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, check_container, hash_chunks, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError
-from mirror.formats.manifest import SUMS_NAME, in_order
+from mirror.formats.manifest import SUMS_NAME, SumsLines, SumsTable
 from mirror.formats.part import part_member
 from mirror.sevenzip import Limits, read_ahead, read_archive
 from mirror.sevenzip.volumes import open_archive_file
@@ -37,11 +37,17 @@ _EMPTY = hashlib.sha256(b"").hexdigest()
 
 @dataclass(slots=True)
 class Staged:
-    """What the inputs carried, written under `folder`."""
+    """What the inputs carried, written under `folder`.
+
+    Compact at a million files: a listed file written is one byte by its line of SHA256SUMS (its hash is the
+    signed one: nothing else is ever recorded for it); only the few members SHA256SUMS does not list (itself,
+    its signature, endorsements) are kept by name, with the hash each was written with.
+    """
 
     folder: Path
     verified: list[VerifiedBundle] = field(default_factory=list)
-    members: dict[str, str] = field(default_factory=dict)  # member name -> sha256, in the order written
+    written: bytearray = field(default_factory=bytearray)  # by line of the signed list: 1 once written
+    unlisted: dict[str, str] = field(default_factory=dict)  # member name -> sha256, for the unlisted ones
 
     @property
     def first(self) -> VerifiedBundle:
@@ -49,9 +55,52 @@ class Staged:
         return self.verified[0]
 
     @property
-    def missing(self) -> tuple[str, ...]:
-        """The listed files no input carried."""
-        return tuple(p for p in in_order(self.first.sums.entries) if p not in self.members)
+    def files(self) -> int:
+        """How many files were written."""
+        return self.written.count(1) + len(self.unlisted)
+
+    @property
+    def missing(self) -> Sequence[str]:
+        """The listed files no input carried, in the list's order."""
+        written = self.written
+        return SumsLines(signed_lines(self.first), (j for j in range(len(written)) if not written[j]))
+
+    def has(self, name: str) -> bool:
+        """Whether member `name` was written."""
+        j = signed_lines(self.first).find(name)
+        return bool(self.written[j]) if j is not None else name in self.unlisted
+
+    def digest(self, name: str) -> str | None:
+        """The SHA-256 member `name` was written with, or None."""
+        lines = signed_lines(self.first)
+        j = lines.find(name)
+        if j is None:
+            return self.unlisted.get(name)
+        return lines.digest(j) if self.written[j] else None
+
+    def record(self, name: str, digest: str) -> None:
+        """Member `name` was written, with `digest` (for a listed file, its signed hash: checked before)."""
+        j = signed_lines(self.first).find(name)
+        if j is None:
+            self.unlisted[name] = digest
+        else:
+            self.written[j] = 1
+
+
+def signed_lines(verified: VerifiedBundle) -> SumsTable:
+    """The parsed SHA256SUMS of a verified bundle, in columns (what verify always makes)."""
+    entries = verified.sums.entries
+    if not isinstance(entries, SumsTable):
+        raise TypeError("a verified bundle's SHA256SUMS is a SumsTable")
+    return entries
+
+
+def _shared(verified: VerifiedBundle, first: VerifiedBundle) -> VerifiedBundle:
+    """A later input's verification holding the first one's columns of the signed lists, which it carries byte
+    for byte (the same SHA-256): one copy for every part, not one for each."""
+    lines = signed_lines(first)
+    missing = SumsLines(lines, verified.missing.lines) if isinstance(verified.missing, SumsLines) else verified.missing
+    return replace(verified, sums=first.sums, meta=first.meta, missing=missing)
 
 
 def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = None, policy: Policy | None = None,
@@ -74,11 +123,16 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
             if staged.verified and verified.control.sha256(SUMS_NAME) != staged.first.control.sha256(SUMS_NAME):
                 raise ConfigError(f"{path} is not from the same bundle as {staged.first.path}",
                                   hint="give only parts of one bundle (the same id and version)")
+            if staged.verified:
+                verified = _shared(verified, staged.first)
+            else:
+                staged.written = bytearray(len(signed_lines(verified)))
             staged.verified.append(verified)
             if checked.written:
                 _adopt(checked, verified, staged)
             else:
                 _write(fp, limits, checked, verified, staged)
+            del checked  # its own columns of the signed lists: not beside the next input's
     return staged
 
 
@@ -97,13 +151,14 @@ class _OnePass:
 def _adopt(checked: Checked, verified: VerifiedBundle, staged: Staged) -> None:
     """After a verify that wrote every member: record them; remove the ones never extracted (invalid
     endorsements)."""
+    lines, ignored = signed_lines(verified), verified.ignored
     for name in verified.members:
-        if name in verified.ignored:
+        if name in ignored:
             staged.folder.joinpath(*name.split("/")).unlink(missing_ok=True)
-        else:
-            digest = expected_digest(checked, verified, name)
-            if digest is not None:
-                staged.members[name] = digest
+        elif (j := lines.find(name)) is not None:
+            staged.written[j] = 1
+        elif (digest := checked.unlisted.get(name)) is not None:
+            staged.unlisted[name] = digest
 
 
 def expected_digest(checked: Checked, verified: VerifiedBundle, name: str) -> str | None:
@@ -158,7 +213,7 @@ def _write(fp: BinaryIO, limits: Limits, checked: Checked, verified: VerifiedBun
     skip = verified.ignored | (set() if marker in verified.sums.entries else {marker})  # a listed file is content
 
     def target(name: str) -> int | None:
-        return None if name in skip or name in staged.members else create_member(staged.folder, name)
+        return None if name in skip or staged.has(name) else create_member(staged.folder, name)
 
     def check(name: str, digest: str) -> None:
         _record(name, digest, expected_digest(checked, verified, name), skip, staged, verified)
@@ -172,11 +227,11 @@ def _record(name: str, digest: str, expected: str | None, skip: frozenset[str] |
             verified: VerifiedBundle) -> None:
     if name in skip:
         return
-    if name in staged.members:
-        if staged.members[name] != digest and name in verified.sums.entries:
+    if staged.has(name):
+        if staged.digest(name) != digest and name in verified.sums.entries:
             raise ContentError(f"{name} differs between the parts", hint="copy them to local storage and try again")
         return  # an endorsement by the same key in another copy: the first one written is kept
     if digest != expected:
         raise ContentError(f"{name} in {verified.path} changed between verifying and reading it",
                            hint="copy it to local storage and try again")
-    staged.members[name] = digest
+    staged.record(name, digest)

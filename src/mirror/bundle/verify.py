@@ -45,6 +45,7 @@ from mirror.formats.manifest import (
     FileColumns,
     Layout,
     Sums,
+    SumsLines,
     SumsTable,
     layout_of,
     trusted_comment,
@@ -106,7 +107,7 @@ class VerifiedBundle:
     control: Control = field(default_factory=lambda: Control({}), repr=False)  # the four signed files by logical name
     layout: Layout = field(default=V1, repr=False)  # where its technical files live (docs/format.md, "Layouts")
     part: PartMarker | None = None  # a part of a split bundle (only when the caller accepts parts)
-    missing: tuple[str, ...] = ()  # the listed files a part does not carry; always empty for a whole bundle
+    missing: Sequence[str] = ()  # the listed files a part does not carry; always empty for a whole bundle
 
     @property
     def trusted(self) -> bool:
@@ -194,7 +195,7 @@ class Checked:
     endorsements: tuple[EndorsementCheck, ...]
     verdict: Verdict
     part: PartMarker | None = None
-    missing: tuple[str, ...] = ()
+    missing: Sequence[str] = ()
     written: bool = False  # every member with data went through the writer (verify_open)
 
     def result(self, path: Path) -> VerifiedBundle:
@@ -411,7 +412,7 @@ class _Digests:
         elif self.sums.digest(j) != digest:
             self.changed[k] = 1
 
-    def check(self, signed: _Signed, without: int | None, part: bool, hashed: bool = True) -> tuple[str, ...]:
+    def check(self, signed: _Signed, without: int | None, part: bool, hashed: bool = True) -> Sequence[str]:
         """check_content on the columns: every problem as one ContentError, or the lines a part lacks.
         `without`: the part marker's position; `hashed` False: sizes and the member set only (nothing hashed
         yet)."""
@@ -438,7 +439,7 @@ class _Digests:
             elif 0 <= described.sizes[j] != files.size(k):
                 path = files.name(k)
                 content.append((j, f"size differs from bundle.json: {path}"))
-        absent = [sums.path(j) for j in range(len(sums)) if not seen[j]]  # in order: sorted
+        absent = SumsLines(sums, (j for j in range(len(sums)) if not seen[j]))  # in order: sorted
         marker, lead = part_member(layout), None
         if not part and marker in unlisted:  # --whole of a part: say what it is first, not "not listed"
             unlisted.remove(marker)
@@ -565,8 +566,8 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
                    part, missing, writing)
 
 
-def _content_verdict(layout: Layout, absent: list[str], unlisted: list[str], content: list[str],
-                     part: bool, lead: str | None = None) -> tuple[str, ...]:
+def _content_verdict(layout: Layout, absent: Sequence[str], unlisted: list[str], content: list[str],
+                     part: bool, lead: str | None = None) -> Sequence[str]:
     """Raise every problem (each list sorted by path, `lead` first) as one ContentError; return what a part lacks."""
     always = {layout.meta, layout.author_key, PAGE_NAME}
     problems = [lead] if lead else []
@@ -576,11 +577,11 @@ def _content_verdict(layout: Layout, absent: list[str], unlisted: list[str], con
     if problems:
         problem = problems[0]  # named so that the CLI translates it inside the line (i18n.NESTED)
         raise ContentError(f"{len(problems)} file(s) failed: {problem}", problems=tuple(problems))
-    return tuple(absent)
+    return absent
 
 
 def check_content(signed: _Signed, present: Mapping[str, int], changed: Container[str],
-                  part: bool) -> tuple[str, ...]:
+                  part: bool) -> Sequence[str]:
     """Every problem with the files, as one ContentError; a part returns the listed files it lacks instead.
 
     `present`: each file there is (a folder's: bundle/folder.py), with its size; `changed`: the ones whose hash
@@ -601,7 +602,7 @@ def check_content(signed: _Signed, present: Mapping[str, int], changed: Containe
         elif path in described and described[path].size != size:
             content.append((path, f"size differs from bundle.json: {path}"))
     absent = [p for p in listed if p not in present]
-    return _content_verdict(layout, sorted(absent), sorted(unlisted), [p for _, p in sorted(content)], part)
+    return _content_verdict(layout, tuple(sorted(absent)), sorted(unlisted), [p for _, p in sorted(content)], part)
 
 
 def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_key: PublicKeyFile | None = None,

@@ -260,7 +260,7 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
     BUNDLE may be a part of one (mirror split: the files it lacks are marked) or the first volume of a 7-Zip set.
     """
     from mirror.bundle.verify import verify_bundle
-    from mirror.formats.manifest import META_NAME, SumsTable, file_details
+    from mirror.formats.manifest import META_NAME, SumsLines, SumsTable, file_details
     from mirror.trust.policy import reader_policy
 
     required = required_endorsers(require_endorsers)
@@ -268,7 +268,7 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
     with result.control.open(META_NAME) as source:
         listed = result.sums.entries if isinstance(result.sums.entries, SumsTable) else None
         details = file_details(source, listed)  # one file at a time: bundle.json is never held whole
-        absent = set(result.missing)
+        absent = result.missing if isinstance(result.missing, SumsLines) else frozenset(result.missing)
         if as_json:
             summary = _summary(result, required)
             if result.part is not None or result.missing:
