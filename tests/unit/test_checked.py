@@ -35,6 +35,19 @@ def test_checked_files_answer_like_the_dicts_they_replace() -> None:
             checked.digests[missing]
 
 
+def test_spent_details_leave_names_digests_and_the_total() -> None:
+    """Once bundle.json is made, create's writing pass needs only each file's digest: the rest is let go, and
+    asking for it is an error, never a wrong answer."""
+    checked = CheckedFiles()
+    checked.add("accounts/a.md", _digest("a"), 3, "text/markdown", {"language": "ru"})
+    checked.add("photos/c.jpg", _digest("c"), 7, "image/jpeg", {})
+    checked.spend_details()
+    assert checked.digest("photos/c.jpg") == _digest("c").hex() and list(checked) == ["accounts/a.md", "photos/c.jpg"]
+    assert checked.total_size == 10 and "accounts/a.md" in checked
+    with pytest.raises(RuntimeError, match="let go"):
+        checked["accounts/a.md"]
+
+
 @pytest.mark.parametrize(("name", "digest", "size", "extra"), [
     ("accounts/b.md", _digest("x"), 1, {}),  # the same name again
     ("accounts/a.md", _digest("x"), 1, {}),  # sorts before the last

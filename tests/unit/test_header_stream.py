@@ -118,3 +118,16 @@ def test_a_plain_header_is_checked_against_the_start_header_crc() -> None:
         archive = b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", zlib.crc32(start)) + start + header
         with pytest.raises(ArchiveError, match=says):
             read_archive(io.BytesIO(archive), Limits())
+
+
+@pytest.mark.parametrize("attributes", [[0x20] * 5, [0x20] * 3 + [0x10, 0x20], [None, 0x20, 0x20], [0x20, None, 0x30],
+                                        [None, None], [0x10]])
+def test_attributes_read_back_as_written(attributes: list[int | None]) -> None:
+    """The writer keeps a count while every attribute is the same, and each one once they differ."""
+    table = HeaderTable()
+    for i, attribute in enumerate(attributes):
+        table.add_member(f"e{i}", 0, None, attribute)
+    raw = b"".join(table.pieces(32))
+    table.close()
+    members = parse_header(Buf(raw[1:]), Limits(), 1 << 40).members
+    assert [m.attributes for m in members] == attributes

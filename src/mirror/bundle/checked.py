@@ -42,8 +42,8 @@ V = TypeVar("V")
 class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
     """Member name -> FileMeta of every file the checking pass accepted, in member-name order."""
 
-    __slots__ = ("_at", "_codes", "_digests", "_extras", "_hint", "_names", "_own", "_sizes", "_spool", "_type_codes",
-                 "_types")
+    __slots__ = ("_at", "_codes", "_digests", "_extras", "_hint", "_names", "_own", "_sizes", "_spent", "_spool",
+                 "_total", "_type_codes", "_types")
 
     def __init__(self, names: NameColumn | None = None, folder: Path | None = None) -> None:
         """`names`: the sorted names of the files that may be added (shared, never changed here); None keeps
@@ -59,7 +59,7 @@ class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
         self._spool = Spool(folder=folder)
         self._extras = array("I", [0])  # where each file's extra fields end in the spool (bundle.json's cap, 512 MiB,
         # bounds them all)
-        self._hint = 0
+        self._hint, self._total, self._spent = 0, 0, False
 
     def add(self, name: str, digest: bytes, size: int, media_type: str, extra: Mapping[str, Any]) -> None:
         """Record a file; names must come in sorted order, each once (and be among the shared names).
@@ -101,12 +101,20 @@ class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
         self._sizes.append(size)
         self._codes.append(code)
         self._extras.append(self._spool.size)
+        self._total += size
+
+    def spend_details(self) -> None:
+        """Let go of each file's size, type and extra fields once bundle.json and the page are made: create's
+        writing pass needs only the names and digests (13 bytes a file and the spool; FileMeta is no longer
+        available)."""
+        self._sizes, self._codes, self._spool, self._extras, self._spent = array("Q"), bytearray(), Spool(), \
+            array("I", [0]), True
 
     def clear(self) -> None:
         """Let go of every file and of the shared names (create does, once the bundle is written)."""
         self._own, self._names, self._at = True, NameColumn(), array("I")
         self._digests, self._sizes, self._codes = bytearray(), array("Q"), bytearray()
-        self._spool, self._extras, self._hint = Spool(), array("I", [0]), 0
+        self._spool, self._extras, self._hint, self._total = Spool(), array("I", [0]), 0, 0
 
     def _find(self, name: object) -> int | None:
         if not isinstance(name, str):
@@ -142,9 +150,11 @@ class CheckedFiles(SortedKeys, Mapping[str, FileMeta]):
     @property
     def total_size(self) -> int:
         """The bytes of every recorded file together."""
-        return sum(self._sizes)
+        return self._total
 
     def __getitem__(self, name: str) -> FileMeta:
+        if self._spent:
+            raise RuntimeError("the files' details were let go (spend_details)")
         j = self._find(name)
         if j is None:
             raise KeyError(name)

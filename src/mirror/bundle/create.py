@@ -217,6 +217,7 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
     layout, load, items = CURRENT, _loader(prepared), prepared.items
     with tempfile.TemporaryFile(dir=tmp.parent) as texts:
         made = _signed_files(prepared, secret, texts, tmp.parent)
+        prepared.files.spend_details()  # bundle.json and the page are made: writing needs names and digests
         with ArchiveWriter.create(tmp) as writer:
             writer.add_solid([(layout.sums, made.sums.chunks()), (layout.sig, [made.signature]),
                               (layout.author_key, [made.author_key]), (layout.meta, _read_back(texts, made.meta))])

@@ -131,7 +131,8 @@ class HeaderTable:
         self.crcs = array.array("I")  # stream CRCs not already given by a one-stream folder's CRC
         self.names = tempfile.SpooledTemporaryFile(NAMES_IN_MEMORY)  # noqa: SIM115 (closed by close())
         self.names_size = 0  # the names in UTF-16-LE, each NUL-terminated
-        self.attributes = array.array("I")
+        self.attributes = array.array("I")  # once they differ; until then a count of the same value (all of them,
+        self.same, self.same_count = 0, 0  # in a bundle mirror writes: 4 bytes a member less)
         self.undefined = array.array("Q")  # indexes of the members whose attributes are not defined
         self.empty = array.array("Q")  # indexes of the members without a data stream
         self.dirs = array.array("Q")  # those of them that are folder entries, not empty files
@@ -183,8 +184,12 @@ class HeaderTable:
         self.names_size += len(encoded) + 2
         if attributes is None:
             self.undefined.append(self.members)
-        else:
+        elif self.attributes or (self.same_count and attributes != self.same):
+            if not self.attributes:  # the first that differs: every one is kept from now on
+                self.attributes, self.same_count = array.array("I", [self.same]) * self.same_count, 0
             self.attributes.append(attributes)
+        else:
+            self.same, self.same_count = attributes, self.same_count + 1
         self.members += 1
 
     def close(self) -> None:
@@ -233,9 +238,12 @@ class HeaderTable:
         else:
             undefined = set(self.undefined)
             flags = b"\x00" + _bits((i not in undefined for i in range(n)), n)
-        body_size = len(flags) + 1 + 4 * len(values)
+        body_size = len(flags) + 1 + 4 * (len(values) or self.same_count)
         yield bytes([K_ATTRIBUTES]) + number(body_size) + flags + b"\x00"
-        yield from _slices(_little_endian(values))
+        if values:
+            yield from _slices(_little_endian(values))
+        for start in range(0, self.same_count, _PIECE // 4):
+            yield struct.pack("<I", self.same) * min(_PIECE // 4, self.same_count - start)
         yield bytes([K_END])
 
 
