@@ -131,3 +131,59 @@ def test_attributes_read_back_as_written(attributes: list[int | None]) -> None:
     table.close()
     members = parse_header(Buf(raw[1:]), Limits(), 1 << 40).members
     assert [m.attributes for m in members] == attributes
+
+
+def _padded(padding: int) -> bytes:
+    """A plain header (after its first byte) of one empty member, then a padding property of `padding` bytes."""
+    names = b"\x00" + "a".encode("utf-16-le") + b"\x00\x00"
+    return (b"\x05" + number(1) + b"\x0e" + number(1) + b"\x80" + b"\x11" + number(len(names)) + names
+            + b"\x19" + number(padding) + bytes(padding) + b"\x00\x00")
+
+
+def test_a_property_the_parser_does_not_use_is_passed_over_not_held() -> None:
+    raw = _padded(8 << 20)
+    _Watched.most = 0
+    members = parse_header(_Watched(b"", iter([raw[i : i + 65536] for i in range(0, len(raw), 65536)])),
+                           Limits(), 1 << 40).members
+    assert [m.name for m in members] == ["a"] and members[0].is_dir
+    assert _Watched.most <= 2 * 65536
+
+
+def test_a_padding_property_that_runs_past_the_header_is_truncated() -> None:
+    raw = _padded(1000)[:-500]
+    with pytest.raises(ArchiveError, match="truncated or malformed"):
+        parse_header(Buf(b"", iter([raw[:100], raw[100:]])), Limits(), 1 << 40)
+
+
+def test_a_used_property_longer_than_any_file_count_needs_is_refused() -> None:
+    """Attributes of every one of n members take at most 4n + n/8 + 2 bytes: a longer one is a lie that would
+    otherwise be held whole."""
+    n = 1000
+    names = b"\x00" + "a\0".encode("utf-16-le") * n
+    attributes = b"\x01\x00" + b"\x20\x00\x00\x00" * n
+    for extra, fine in ((0, True), (4 * n, False)):
+        body = attributes + bytes(extra)
+        raw = (b"\x05" + number(n) + b"\x0e" + number((n + 7) // 8) + b"\xff" * (n // 8) + b"\x11"
+               + number(len(names)) + names + b"\x15" + number(len(body)) + body + b"\x00\x00")
+        if fine:
+            assert len(parse_header(Buf(raw), Limits(), 1 << 40).members) == n
+        else:
+            with pytest.raises(ArchiveError, match="too long"):
+                parse_header(Buf(raw), Limits(), 1 << 40)
+
+
+@pytest.mark.parametrize("attributes", [[0x20] * 4, [None, 0x20, None, 0x10], [None] * 4])
+def test_members_that_all_have_data_keep_crcs_and_attributes(attributes: list[int | None]) -> None:
+    """The whole-column path (every member has data, as in bundles mirror writes) gives each member its own CRC
+    and attributes, or None where the header gives none."""
+    table = HeaderTable()
+    table.open_folder()
+    crcs = [0, 1, 0xFFFFFFFF, 12345]
+    for i, (crc, attribute) in enumerate(zip(crcs, attributes, strict=True)):
+        table.add_member(f"f{i}", 10 + i, crc, attribute)
+    table.close_folder(FolderSpec((Coder(COPY, b""),), 46, 46))
+    raw = b"".join(table.pieces(32))
+    table.close()
+    members = parse_header(Buf(raw[1:]), Limits(), 1 << 40).members
+    assert [(m.crc, m.attributes, m.size, m.folder, m.has_stream) for m in members] == [
+        (crc, attribute, 10 + i, 0, True) for i, (crc, attribute) in enumerate(zip(crcs, attributes, strict=True))]

@@ -5,7 +5,7 @@ Example::
     archive = parse_header(Buf(raw_header), Limits(), header_pos)
 
 The parser never decompresses: read_archive in reader.py decodes an encoded
-header first and hands the plain bytes here.
+header and hands the plain bytes here as they are decoded (Buf over an iterator).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from mirror.errors import ArchiveError
 from mirror.formats.names import MAX_NAME_BYTES
 from mirror.formats.table import NameColumn
-from mirror.sevenzip.model import Archive, Coder, Folder, Limits, MemberTable
+from mirror.sevenzip.model import Archive, Coder, Folder, Limits, MemberTable, stream_flags
 
 (K_END, K_HEADER, K_ARCHIVE_PROPS, K_ADD_STREAMS, K_MAIN_STREAMS, K_FILES, K_PACK_INFO, K_UNPACK_INFO,
  K_SUBSTREAMS, K_SIZE, K_CRC, K_FOLDER, K_UNPACK_SIZE, K_NUM_UNPACK, K_EMPTY_STREAM, K_EMPTY_FILE,
@@ -27,16 +27,18 @@ from mirror.sevenzip.model import Archive, Coder, Folder, Limits, MemberTable
 K_ATTRIBUTES, K_ENCODED_HEADER, K_DUMMY = 0x15, 0x17, 0x19
 
 _NAMES_SLICE = 1 << 20
+_MAX_CODER_PROPS = 64  # the longest any 7z method has is AES's, 34 bytes; LZMA's are 5
 _BITS = bytes.maketrans(b"01", b"\x00\x01")
 
 
 @dataclass(slots=True)
 class Streams:
-    """Size, CRC (-1: none) and block of each file stream, in columns: a header may declare a million."""
+    """Size, CRC and block of each file stream, in columns: a header may declare a million."""
 
     sizes: array[int] = field(default_factory=lambda: array("Q"))
-    crcs: array[int] = field(default_factory=lambda: array("q"))
-    folders: array[int] = field(default_factory=lambda: array("q"))
+    crcs: array[int] = field(default_factory=lambda: array("I"))  # 0 where none is given
+    has_crc: bytearray = field(default_factory=bytearray)  # 1 where one is
+    folders: array[int] = field(default_factory=lambda: array("i"))
 
     def __len__(self) -> int:
         return len(self.sizes)
@@ -65,13 +67,29 @@ class Buf:
 
     def _fill(self, n: int) -> None:
         """Hold at least `n` unread bytes if the stream has them: the rest of the current piece and the next
-        pieces, in a new bytes object (views handed out keep the old one alive as long as they need it)."""
-        pieces, held = [self.data[self.pos :]], len(self.data) - self.pos
+        pieces, in a new buffer, grown in place (each byte held once; views handed out keep the old buffer alive
+        as long as they need it, and the new one is never resized once viewed)."""
+        held = bytearray(self.data[self.pos :])
         more = self.more
-        while more is not None and held < n and (piece := next(more, None)) is not None:
-            pieces.append(memoryview(piece))
-            held += len(piece)
-        self.data, self.pos = memoryview(b"".join(pieces)), 0
+        while more is not None and len(held) < n and (piece := next(more, None)) is not None:
+            held += piece
+        self.data, self.pos = memoryview(held), 0
+
+    def skip(self, n: int) -> None:
+        """Pass over `n` bytes without holding them (a property the parser does not use)."""
+        if n < 0:
+            raise ArchiveError("archive header is truncated or malformed")
+        here = min(n, len(self.data) - self.pos)
+        self.pos += here
+        n -= here
+        while n > 0:
+            piece = next(self.more, None) if self.more is not None else None
+            if piece is None:
+                raise ArchiveError("archive header is truncated or malformed")
+            if len(piece) > n:
+                self.data, self.pos = memoryview(piece), n
+                return
+            n -= len(piece)
 
     def byte(self) -> int:
         return self.take(1)[0]
@@ -192,7 +210,12 @@ def _read_folder(buf: Buf) -> tuple[Coder, ...]:
         if flags & 0xC0 or flags & 0x10:
             name = Coder(method, b"").name
             raise ArchiveError(f"unsupported method {name} in this archive (multi-stream coder)")
-        props = bytes(buf.take(buf.number())) if flags & 0x20 else b""
+        props = b""
+        if flags & 0x20:
+            size = buf.number()
+            if size > _MAX_CODER_PROPS:
+                raise ArchiveError("archive header is malformed (coder properties are too long)")
+            props = bytes(buf.take(size))
         coders.append(Coder(method, props))
     if n_coders == 0:
         raise ArchiveError("archive block has no coder")
@@ -241,7 +264,7 @@ def _read_substreams(
             if total > folder.unpack_size:
                 raise ArchiveError("archive declares file sizes larger than their block")
             streams.sizes.append(folder.unpack_size - total)
-            streams.folders.extend(array("q", [index]) * (listed + 1))
+            streams.folders.extend(array("i", [index]) * (listed + 1))
             actual.append(listed + 1)
         if prop == K_SIZE:
             prop = buf.byte()
@@ -266,7 +289,8 @@ def _read_substreams(
     for folder, count in zip(folders, actual, strict=True):
         for _ in range(count):
             crc = folder.crc if count == 1 and folder.crc is not None else next(pending, -1)
-            streams.crcs.append(crc)
+            streams.crcs.append(max(crc, 0))
+            streams.has_crc.append(crc >= 0)
     return streams
 
 
@@ -277,7 +301,7 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
     n = buf.count(limits.max_members, "files")
     empty_stream, empty_file, anti = bytearray(n), bytearray(n), bytearray(n)
     names: NameColumn | None = None
-    attributes = array("q", [-1]) * n
+    attributes, has_attributes = array("I", bytes(4 * n)), bytearray(n)
     seen: set[int] = set()
     while (prop := buf.byte()) != K_END:
         # 7-Zip writes each property once (kDummy, padding, before each aligned one): a repeated one would make
@@ -289,6 +313,11 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
         if prop == K_NAME:  # most of a header's bytes: read a slice at a time, never held whole
             names = _read_names(buf, size, n)
             continue
+        if prop not in (K_EMPTY_STREAM, K_EMPTY_FILE, K_ANTI, K_ATTRIBUTES):  # times, padding: not needed
+            buf.skip(size)
+            continue
+        if size > 4 * n + n // 8 + 3:  # more than the largest of these (attributes, every one defined) needs
+            raise ArchiveError("archive header is malformed (a file property is too long)")
         body = Buf(buf.take(size))
         if prop == K_EMPTY_STREAM:
             empty_stream = body.bits(n)
@@ -303,31 +332,33 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
             defined = body.defined(n)
             if body.byte() != 0:
                 raise ArchiveError("external attributes are not supported")
-            attributes = array("q", (body.u32() if d else -1 for d in defined))
+            attributes, has_attributes = array("I", (body.u32() if d else 0 for d in defined)), defined
     if names is None:
         raise ArchiveError("archive does not name its files")
     members, stream = MemberTable(), 0
     members.names = names  # the column read above, not a second copy of every name
     if len(streams) == n and not any(empty_stream):  # every member has data (bundles mirror writes): whole columns
         members.names, members.sizes = names, streams.sizes
-        members.crcs, members.folders = streams.crcs, streams.folders
-        members.attributes, members.flags = attributes, bytearray(b"\x01") * n
+        members.crcs, members.folders, members.attributes = streams.crcs, streams.folders, attributes
+        members.flags = stream_flags(streams.has_crc, has_attributes)
         return members
     for i in range(n):
         size, crc, folder = 0, None, None
         if not empty_stream[i] and stream < len(streams):
-            size, crc, folder = streams.sizes[stream], streams.crcs[stream], streams.folders[stream]
+            size, folder = streams.sizes[stream], streams.folders[stream]
+            crc = streams.crcs[stream] if streams.has_crc[stream] else None
             stream += 1
-        attribute = attributes[i]
-        members.add_row(size, None if crc is None or crc < 0 else crc, folder, None if attribute < 0 else attribute,
-                        not empty_stream[i], bool(empty_file[i]), bool(anti[i]))
+        members.add_row(size, crc, folder, attributes[i] if has_attributes[i] else None, not empty_stream[i],
+                        bool(empty_file[i]), bool(anti[i]))
     return members
 
 
 def _read_names(buf: Buf, size: int, n: int) -> NameColumn:
     """The names property's `size` bytes, decoded a slice at a time into one UTF-8 column: a Python string
     each would cost far more."""
-    if size < 1 or buf.byte() != 0:
+    if size < 1:
+        raise ArchiveError("archive header is truncated or malformed")
+    if buf.byte() != 0:
         raise ArchiveError("external file names are not supported")
     left = size - 1
     if left % 2:

@@ -180,7 +180,7 @@ def regular_files(archive: Archive) -> Files:
     directories: set[str] = set()
     plain = _PLAIN_ATTRIBUTES
     for i in range(len(table)):
-        if table.flags[i] == 1 and table.attributes[i] in plain:  # a plain file with data: its name alone
+        if table.plain_file(i, plain):  # a plain file with data: its name alone
             check_member_name(table.name(i))
             positions.append(i)
             continue

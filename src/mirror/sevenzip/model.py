@@ -108,11 +108,24 @@ class Member:
         return not self.has_stream and not self.is_empty_file
 
 
-_STREAM, _EMPTY_FILE, _ANTI = 1, 2, 4
+_STREAM, _EMPTY_FILE, _ANTI, _CRC, _ATTRIBUTES = 1, 2, 4, 8, 16
+_KIND = _STREAM | _EMPTY_FILE | _ANTI
+_WITH_CRC = bytes.maketrans(b"\x00\x01", bytes([_STREAM, _STREAM | _CRC]))
+_ADD_ATTRIBUTES = bytes(b | _ATTRIBUTES for b in range(256))
+
+
+def stream_flags(has_crc: bytearray, has_attributes: bytearray) -> bytearray:
+    """MemberTable.flags of members that all have data, from one byte (0 or 1) each saying whether a CRC and
+    attributes are given: in whole columns, without a loop over the members."""
+    flags = has_crc.translate(_WITH_CRC)
+    if has_attributes.count(0) == 0:
+        return flags.translate(_ADD_ATTRIBUTES)
+    joined = int.from_bytes(flags, "little") | int.from_bytes(has_attributes, "little") << 4  # 1 -> 16, per byte
+    return bytearray(joined.to_bytes(len(flags), "little"))
 
 
 class MemberTable(Sequence[Member]):
-    """The members of an archive in columns: about 60 bytes and the name's UTF-8 bytes per member.
+    """The members of an archive in columns: about 25 bytes and the name's UTF-8 bytes per member.
 
     Indexing gives a `Member` made on the spot (a view: the table holds no objects per member); `name(i)`,
     `size(i)`, `folder(i)` and `has_stream(i)` read one column without making one.
@@ -123,10 +136,10 @@ class MemberTable(Sequence[Member]):
     def __init__(self) -> None:
         self.names = NameColumn()
         self.sizes = array("Q")
-        self.crcs = array("q")  # -1: none
-        self.folders = array("q")  # -1: no data stream
-        self.attributes = array("q")  # -1: none stored
-        self.flags = bytearray()
+        self.crcs = array("I")  # 0 where none is given (flags say)
+        self.folders = array("i")  # -1: no data stream
+        self.attributes = array("I")  # 0 where none is stored (flags say)
+        self.flags = bytearray()  # _STREAM, _EMPTY_FILE, _ANTI, _CRC, _ATTRIBUTES
 
     @classmethod
     def of(cls, members: Iterable[Member]) -> MemberTable:
@@ -147,10 +160,11 @@ class MemberTable(Sequence[Member]):
                 has_stream: bool, is_empty_file: bool, is_anti: bool) -> None:
         """Add the next member's columns but its name, which `names` has already (header.py reads them first)."""
         self.sizes.append(size)
-        self.crcs.append(-1 if crc is None else crc)
+        self.crcs.append(0 if crc is None else crc)
         self.folders.append(-1 if folder is None else folder)
-        self.attributes.append(-1 if attributes is None else attributes)
-        self.flags.append(has_stream * _STREAM | is_empty_file * _EMPTY_FILE | is_anti * _ANTI)
+        self.attributes.append(0 if attributes is None else attributes)
+        self.flags.append(has_stream * _STREAM | is_empty_file * _EMPTY_FILE | is_anti * _ANTI
+                          | (crc is not None) * _CRC | (attributes is not None) * _ATTRIBUTES)
 
     def __len__(self) -> int:
         return len(self.sizes)
@@ -168,10 +182,10 @@ class MemberTable(Sequence[Member]):
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError("member index out of range")
-        crc, folder, attributes, flags = self.crcs[i], self.folders[i], self.attributes[i], self.flags[i]
-        return Member(self.names.name(i), self.sizes[i], None if crc < 0 else crc, None if folder < 0 else folder,
-                      None if attributes < 0 else attributes, bool(flags & _STREAM), bool(flags & _EMPTY_FILE),
-                      bool(flags & _ANTI), i)
+        folder, flags = self.folders[i], self.flags[i]
+        return Member(self.names.name(i), self.sizes[i], self.crcs[i] if flags & _CRC else None,
+                      None if folder < 0 else folder, self.attributes[i] if flags & _ATTRIBUTES else None,
+                      bool(flags & _STREAM), bool(flags & _EMPTY_FILE), bool(flags & _ANTI), i)
 
     def __iter__(self) -> Iterator[Member]:
         return (self[i] for i in range(len(self)))
@@ -192,6 +206,12 @@ class MemberTable(Sequence[Member]):
     def has_stream(self, i: int) -> bool:
         """Whether member `i` has a data stream."""
         return bool(self.flags[i] & _STREAM)
+
+    def plain_file(self, i: int, accepted: frozenset[int]) -> bool:
+        """Whether member `i` is a file with data (not empty, not anti) whose attributes (-1: none) are one of
+        `accepted`."""
+        flags = self.flags[i]
+        return flags & _KIND == _STREAM and (self.attributes[i] if flags & _ATTRIBUTES else -1) in accepted
 
 
 @dataclass(frozen=True, slots=True)
