@@ -97,7 +97,8 @@ def test_every_part_fits_and_verifies_alone(runner: CliRunner, big: tuple[Path, 
 
 def test_join_gives_the_same_signed_bundle(runner: CliRunner, big: tuple[Path, Path], split_parts: list[Path],
                                            tmp_path: Path) -> None:
-    """join rebuilds a bundle that verifies, with the author's SHA256SUMS, signature and files unchanged."""
+    """join rebuilds a bundle that verifies, with the author's SHA256SUMS, signature and files unchanged: for a
+    bundle as mirror create made it, the very same bytes (blocks laid out as create lays them out)."""
     bundle, keys = big
     whole = tmp_path / "whole.7z"
     code, _, stderr = invoke(runner, "join", *reversed(split_parts), "-o", whole, "--keys", keys)
@@ -105,6 +106,7 @@ def test_join_gives_the_same_signed_bundle(runner: CliRunner, big: tuple[Path, P
     code, out, _ = invoke(runner, "verify", "--whole", whole, "--keys", keys)
     assert code == 0 and out.startswith("VERIFIED  "), out
     assert content(whole) == content(bundle)
+    assert whole.read_bytes() == bundle.read_bytes()
 
 
 def test_join_refuses_incomplete_or_mixed_parts(runner: CliRunner, big: tuple[Path, Path], split_parts: list[Path],

@@ -23,7 +23,6 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 
 from mirror.bundle.destination import check_new, new_folders
@@ -34,6 +33,7 @@ from mirror.formats.manifest import PAGE_NAME, FileColumns, SumsLines
 from mirror.formats.names import readable_name
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
 from mirror.safeio import atomic_output, rename_noreplace
+from mirror.sevenzip import Limits, read_archive
 from mirror.sevenzip.volumes import volume_set
 from mirror.sevenzip.writer import COPY_CHUNK, ArchiveWriter
 from mirror.trust.policy import AuthorTrusted, Evidence, Policy, Verdict
@@ -136,23 +136,32 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def _write(out: Path, staged: Staged, names: Sequence[str], marker: PartMarker | None) -> None:
-    """One bundle (or part) from staged files: the signed files and endorsements, then texts, then photos."""
+def _write(out: Path, staged: Staged, names: Sequence[str], marker: PartMarker | None,
+           shared: Path | None = None) -> None:
+    """One bundle (or part) from staged files: the signed files and endorsements, the page, the part marker,
+    then texts, then photos. `shared`: an archive `_write` made of the first two (no names, no marker), whose
+    blocks are copied byte for byte instead of compressed again for every part."""
     first, folder = staged.first, staged.folder
     layout = first.layout
     listed = first.sums.entries
     control = [layout.sums, layout.sig, layout.author_key, layout.meta]
     endorsements = sorted(n for n in staged.unlisted if n not in listed and n not in control)
-    head = [(n, (folder / n).read_bytes()) for n in control + endorsements]
-    if marker is not None:
-        head.append((part_member(layout), marker.to_bytes()))
     page = [PAGE_NAME] if PAGE_NAME in listed else []
     files = first.meta.files
     texts = (n for n in names if not files[n].type.startswith("image/"))
     photos = (n for n in names if files[n].type.startswith("image/"))
     with ArchiveWriter.create(out) as writer:
-        writer.add_block(head)
-        writer.add_texts((n, (folder / n).read_bytes()) for n in chain(page, texts))
+        if shared is None:
+            writer.add_block([(n, (folder / n).read_bytes()) for n in control + endorsements])
+            if page:
+                writer.add_solid([(PAGE_NAME, _chunks(folder / PAGE_NAME))])
+        else:
+            with shared.open("rb") as src:  # made by this process, in its private scratch folder
+                archive = read_archive(src, Limits())
+                writer.copy_folders(src, archive, range(len(archive.folders)))
+        if marker is not None:
+            writer.add_block([(part_member(layout), marker.to_bytes())], compress=False)
+        writer.add_texts((n, (folder / n).read_bytes()) for n in texts)
         writer.add_stored((n, _chunks(folder / n)) for n in photos)
 
 
@@ -249,9 +258,9 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             raise ConfigError(f"{path} is {st_size:,} bytes, no more than {max_size:,}: it fits whole",
                               hint="send it as it is")
         content = _content(verified)
-        shared = scratch / "shared.7z"
-        _write(shared, staged, [], PartMarker(MAX_PARTS, MAX_PARTS))  # the widest marker
-        fixed = shared.stat().st_size + SLACK
+        shared = scratch / "shared.7z"  # what every part carries: compressed once, copied into each
+        _write(shared, staged, [], None)
+        fixed = shared.stat().st_size + len(PartMarker(MAX_PARTS, MAX_PARTS).to_bytes()) + SLACK  # the widest
         capacity = max_size - fixed
         best: tuple[list[list[str]], list[Path], list[int]] | None = None
         step = 0
@@ -293,7 +302,7 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             built = [folder / f"part{i}.7z" for i in range(1, len(plan) + 1)]
             sizes = []
             for index, (names, tmp) in enumerate(zip(plan, built, strict=True), start=1):
-                _write(tmp, staged, names, PartMarker(index, len(plan)))
+                _write(tmp, staged, names, PartMarker(index, len(plan)), shared)
                 sizes.append(tmp.stat().st_size)
             largest = max(range(len(plan)), key=lambda k: sizes[k])
             if sizes[largest] > max_size:
