@@ -243,6 +243,8 @@ class EarlyCheck:
                 limits = Limits()
                 archive = read_archive(fp, limits)  # the only reads that may go ahead of the download
                 self.file.ahead = False
+                self.file.tail = bytearray()  # parsed; compared later by its hash (`read_ahead`): not held through
+                # the members' check (a million members' header packs to about 15 MB)
                 self.checked = verify_open(fp, self.keys, limits, self.policy, archive=archive)
         except Exception:  # anything early is only a shortcut missed: the finished file is verified as before
             self.checked = None

@@ -21,6 +21,7 @@ signature last.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -120,7 +121,8 @@ def _bundle_files(path: Path, keyring: Keyring, staging: Path, mirrors: tuple[st
     uploads = [Upload(entry.path, path, digest, size, False)]
     for name, remote in zip((SUMS_NAME, SIG_NAME), sums_paths(digest), strict=True):
         local = staging / f"{digest}.{name}"
-        local.write_bytes(verified.control[name])
+        with verified.control.open(name) as source, local.open("wb") as out:  # a million lines: about 100 MB
+            shutil.copyfileobj(source, out, 1 << 20)
         uploads.append(Upload(remote, local, file_sha256(local), local.stat().st_size, False))
     local = staging / f"{digest}.torrent"
     local.write_bytes(torrent.to_bytes())  # replaced each time: the mirror list in it may have changed
