@@ -19,7 +19,7 @@ from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.bundle.verify import verify_bundle
 from mirror.errors import ArchiveError
 from mirror.formats.endorsement import endorsement_comment, endorsement_name
-from mirror.sevenzip import Limits, iter_members, read_archive
+from mirror.sevenzip import Limits, iter_members, read_archive, regular_files
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
 
@@ -376,3 +376,40 @@ def test_parts_share_one_copy_of_the_signed_lists(big: tuple[Path, Path], split_
     in_two = sorted(n for n in content(split_parts[1]) if n.startswith(("photos/", "accounts/")))
     assert list(partial.missing) == in_two and in_two[-1] in partial.missing and SUMS not in partial.missing
     assert partial.missing[1:3] == in_two[1:3] and partial.missing[-1] == in_two[-1]
+
+
+def test_a_bundle_with_an_empty_page_splits_and_joins(runner: CliRunner, tmp_path: Path) -> None:
+    """The page is signed like any file and may be empty (create never writes one, another tool may): every part
+    still carries it, though it has no data to copy from the block every part shares."""
+    import hashlib
+
+    from mirror.formats.manifest import Sums, trusted_comment
+
+    keys = tmp_path / "keys"
+    bundle = make_bundle(tmp_path, [40_000] * 4, keys, "b.7z")
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    members = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    meta = json.loads(members[".mirror/bundle.json"])
+    meta["files"]["index.html"]["size"] = 0
+    members["index.html"] = b""
+    members[".mirror/bundle.json"] = json.dumps(meta, indent=1, ensure_ascii=False).encode() + b"\n"
+    listed = {n: hashlib.sha256(d).hexdigest() for n, d in members.items() if not n.startswith(SUMS)}
+    members[SUMS] = Sums(listed).to_bytes()
+    signature = Keyring(keys).secret("alice", None).sign(members[SUMS], trusted_comment(meta["id"], meta["version"]))
+    members[SUMS + ".minisig"] = signature.to_bytes()
+    empty_page = forge(tmp_path / "empty-page.7z", [Entry(n, d) for n, d in members.items()])
+    code, out, err = invoke(runner, "verify", empty_page, "--keys", keys)
+    assert code == 0, out + err
+    code, _, err = invoke(runner, "split", empty_page, "--max-size", "100k", "-o", tmp_path / "p", "--keys", keys)
+    assert code == 0, err
+    parts = sorted((tmp_path / "p").iterdir())
+    assert len(parts) >= 2 and all(_sizes(p)["index.html"] == 0 for p in parts)
+    code, _, err = invoke(runner, "join", *parts, "-o", tmp_path / "j.7z", "--keys", keys)
+    assert code == 0, err
+    assert _sizes(tmp_path / "j.7z") == {n: len(d) for n, d in members.items()}
+
+
+def _sizes(path: Path) -> dict[str, int]:
+    """Every regular file of an archive (members without data too), with its size."""
+    with path.open("rb") as fp:
+        return {m.name: m.size for m in regular_files(read_archive(fp, Limits()))}

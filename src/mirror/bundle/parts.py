@@ -159,6 +159,7 @@ def _write(out: Path, staged: Staged, names: Sequence[str], marker: PartMarker |
             with shared.open("rb") as src:  # made by this process, in its private scratch folder
                 archive = read_archive(src, Limits())
                 writer.copy_folders(src, archive, range(len(archive.folders)))
+                writer.copy_empty(archive)  # an empty page (valid, if not what create writes) has no block
         if marker is not None:
             writer.add_block([(part_member(layout), marker.to_bytes())], compress=False)
         writer.add_texts((n, (folder / n).read_bytes()) for n in texts)
