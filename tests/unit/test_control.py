@@ -3,6 +3,7 @@ reader of the signed files sees the same bytes as before."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from pathlib import Path
@@ -74,7 +75,8 @@ def test_a_bundle_verified_with_bundle_json_spooled_reads_the_same(monkeypatch: 
 def test_a_fetched_arrival_keeps_no_temporary_file(monkeypatch: pytest.MonkeyPatch) -> None:
     """fetch keeps each arrival's verification to the end of the run (fetch --keep-mirror copies the signed list
     and its signature): those two in memory, not a temporary file and its descriptor per bundle; without
-    --keep-mirror, no signed file at all."""
+    --keep-mirror, no signed file at all; and never the columns of its files, which would grow the run's memory
+    with every bundle."""
     from mirror.fetch.fetcher import _kept
 
     monkeypatch.setattr(control, "SPILL", 64)
@@ -84,7 +86,10 @@ def test_a_fetched_arrival_keeps_no_temporary_file(monkeypatch: pytest.MonkeyPat
     kept = _kept(verified, keep=True)
     assert set(kept.control) == {SUMS_NAME, SIG_NAME}
     assert all(isinstance(value, bytes) for value in kept.control._files.values())
-    assert kept.control[SUMS_NAME] == golden().members[V2.sums] and kept.meta == verified.meta
+    assert kept.control[SUMS_NAME] == golden().members[V2.sums]
+    assert kept.meta == dataclasses.replace(verified.meta, files={}) and len(verified.meta.files) > 0
+    assert not kept.members and not kept.sums.entries and verified.members and len(verified.sums.entries) > 0
+    assert (kept.key_id, kept.trusted, kept.signer_name) == (verified.key_id, verified.trusted, verified.signer_name)
 
 
 def test_a_full_temporary_folder_is_named_and_nothing_is_left_to_fail_later(monkeypatch: pytest.MonkeyPatch) -> None:

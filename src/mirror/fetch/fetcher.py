@@ -39,7 +39,7 @@ from mirror.fetch.report import MirrorReport
 from mirror.fetch.state import known_mirrors
 from mirror.fetch.transport import Mirror, open_mirror
 from mirror.formats.index import BundleEntry
-from mirror.formats.manifest import SIG_NAME, SUMS_NAME
+from mirror.formats.manifest import SIG_NAME, SUMS_NAME, Sums
 from mirror.formats.names import readable_name
 from mirror.net.pace import Limits, Stop, stoppable
 from mirror.safeio import file_sha256
@@ -211,10 +211,14 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
 
 
 def _kept(verified: VerifiedBundle, keep: bool) -> VerifiedBundle:
-    """What an arrival keeps of its verification until the run ends: with `keep` (fetch --keep-mirror copies them,
-    fetch/keep.py) the signed list and its signature, in memory; otherwise no signed file. Never a temporary file
-    (and its descriptor) per bundle."""
-    return dataclasses.replace(verified, control=verified.control.only(*((SUMS_NAME, SIG_NAME) if keep else ())))
+    """What an arrival keeps of its verification until the run ends: the verdict, the signer and bundle.json's
+    fields, but none of the columns of its files (a million members' are about 100 MB: kept for every bundle,
+    a run's memory would grow with each); with `keep` (fetch --keep-mirror copies them, fetch/keep.py) the signed
+    list and its signature, in memory; otherwise no signed file. Never a temporary file (and its descriptor) per
+    bundle."""
+    return dataclasses.replace(verified, meta=dataclasses.replace(verified.meta, files={}), sums=Sums({}),
+                               members=(), missing=(),
+                               control=verified.control.only(*((SUMS_NAME, SIG_NAME) if keep else ())))
 
 
 def _free_for(path: Path, entry: BundleEntry) -> bool:
