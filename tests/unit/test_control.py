@@ -74,9 +74,9 @@ def test_a_bundle_verified_with_bundle_json_spooled_reads_the_same(monkeypatch: 
 
 def test_a_fetched_arrival_keeps_no_temporary_file(monkeypatch: pytest.MonkeyPatch) -> None:
     """fetch keeps each arrival's verification to the end of the run (fetch --keep-mirror copies the signed list
-    and its signature): those two in memory, not a temporary file and its descriptor per bundle; without
-    --keep-mirror, no signed file at all; and never the columns of its files, which would grow the run's memory
-    with every bundle."""
+    and its signature): the signature in memory (the list is read back from the bundle), not a temporary file and
+    its descriptor per bundle; without --keep-mirror, no signed file at all; and never the columns of its files,
+    which would grow the run's memory with every bundle."""
     from mirror.fetch.fetcher import _kept
 
     monkeypatch.setattr(control, "SPILL", 64)
@@ -84,9 +84,9 @@ def test_a_fetched_arrival_keeps_no_temporary_file(monkeypatch: pytest.MonkeyPat
     assert isinstance(verified.control._files[SUMS_NAME], Spool)  # spooled while it was verified
     assert not _kept(verified, keep=False).control
     kept = _kept(verified, keep=True)
-    assert set(kept.control) == {SUMS_NAME, SIG_NAME}
+    assert set(kept.control) == {SIG_NAME}  # the list itself is read back from the bundle (fetch/keep.py)
     assert all(isinstance(value, bytes) for value in kept.control._files.values())
-    assert kept.control[SUMS_NAME] == golden().members[V2.sums]
+    assert kept.control[SIG_NAME] == golden().members[V2.sig]
     assert kept.meta == dataclasses.replace(verified.meta, files={}) and len(verified.meta.files) > 0
     assert not kept.members and not kept.sums.entries and verified.members and len(verified.sums.entries) > 0
     assert (kept.key_id, kept.trusted, kept.signer_name) == (verified.key_id, verified.trusted, verified.signer_name)
@@ -128,3 +128,21 @@ def test_a_spool_beside_an_output_names_its_folder_when_it_cannot_write(tmp_path
     with pytest.raises(OSError, match="beside the bundle being made") as caught:
         spool.write(b"y" * (control.SPILL + 1))
     assert caught.value.filename == str(tmp_path / "gone") and "TMPDIR" not in str(caught.value)
+
+
+def test_keep_mirror_reads_the_signed_list_back_from_the_bundle(tmp_path: Path) -> None:
+    """fetch --keep-mirror writes SHA256SUMS beside the bundle from the bundle itself, streamed, and only if it is
+    the list that was verified: otherwise nothing is left at the target."""
+    import hashlib
+
+    from mirror.errors import ContentError
+    from mirror.fetch.keep import _keep_sums
+
+    signed = golden().members[V2.sums]
+    target = tmp_path / "x.SHA256SUMS"
+    _keep_sums(GOLDEN, V2.sums, target, hashlib.sha256(signed).hexdigest())
+    assert target.read_bytes() == signed
+    other = tmp_path / "y.SHA256SUMS"
+    with pytest.raises(ContentError, match="changed after it was verified"):
+        _keep_sums(GOLDEN, V2.sums, other, hashlib.sha256(b"another list").hexdigest())
+    assert not other.exists() and not list(tmp_path.glob("y*"))

@@ -83,6 +83,7 @@ class Arrival:
     trusted: bool = False
     invalid: bool = False  # the bytes matched the index but the bundle failed verification
     verified: VerifiedBundle | None = field(default=None, repr=False)  # what verified (keep.py copies it)
+    sums_sha256: str = ""  # with --keep-mirror: the SHA-256 of its SHA256SUMS, which keep.py reads back from it
 
 
 @dataclass(slots=True)
@@ -207,18 +208,19 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
             cache.record(now, now, Facts(verified.control.sha256(SUMS_NAME), entry.sha256))
     arrival.path, arrival.trusted, arrival.note = target, verified.trusted, _trust_note(verified)
     arrival.verified = _kept(verified, keep)
+    arrival.sums_sha256 = verified.control.sha256(SUMS_NAME) if keep else ""
     return arrival
 
 
 def _kept(verified: VerifiedBundle, keep: bool) -> VerifiedBundle:
     """What an arrival keeps of its verification until the run ends: the verdict, the signer and bundle.json's
     fields, but none of the columns of its files (a million members' are about 100 MB: kept for every bundle,
-    a run's memory would grow with each); with `keep` (fetch --keep-mirror copies them, fetch/keep.py) the signed
-    list and its signature, in memory; otherwise no signed file. Never a temporary file (and its descriptor) per
-    bundle."""
+    a run's memory would grow with each); with `keep` (fetch --keep-mirror copies it, fetch/keep.py) the signed
+    list's signature, in memory (the list itself, 100 MB at a million lines, is read back from the bundle then,
+    and compared with Arrival.sums_sha256); otherwise no signed file. Never a temporary file (and its
+    descriptor) per bundle."""
     return dataclasses.replace(verified, meta=dataclasses.replace(verified.meta, files={}), sums=Sums({}),
-                               members=(), missing=(),
-                               control=verified.control.only(*((SUMS_NAME, SIG_NAME) if keep else ())))
+                               members=(), missing=(), control=verified.control.only(*((SIG_NAME,) if keep else ())))
 
 
 def _free_for(path: Path, entry: BundleEntry) -> bool:
@@ -280,7 +282,7 @@ def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy,
           keep: bool = False) -> Arrival:
     verified, problem = _check(entry, existing, keys, policy, cache)
     return (Arrival(entry, existing, f"already here, {_trust_note(verified)}", verified.trusted,
-                    verified=_kept(verified, keep))
+                    verified=_kept(verified, keep), sums_sha256=verified.control.sha256(SUMS_NAME) if keep else "")
             if verified else Arrival(entry, None, problem, False, True))
 
 

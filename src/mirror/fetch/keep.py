@@ -18,6 +18,7 @@ publisher, unless it does not verify; a listing-only fetch keeps the bundles alo
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from mirror.bundle.torrent import make_torrent
 from mirror.bundle.verify import VerifiedBundle
-from mirror.errors import ConfigError, ManifestError, SignatureError
+from mirror.errors import ConfigError, ContentError, ManifestError, SignatureError
 from mirror.fetch.fetcher import FetchResult
 from mirror.formats.index import MAX_INDEX, BundleEntry
 from mirror.formats.layout import (
@@ -37,10 +38,11 @@ from mirror.formats.layout import (
     torrent_path,
     version_path,
 )
-from mirror.formats.manifest import SIG_NAME, SUMS_NAME
+from mirror.formats.manifest import SIG_NAME
 from mirror.formats.minisign import Signature
 from mirror.formats.torrent import magnet_trackers
 from mirror.safeio import atomic_output, atomic_write, file_sha256, open_regular
+from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.trust.index import check_index
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.rollback import Choice
@@ -66,6 +68,28 @@ def _place_bundle(source: Path, target: Path, sha256: str) -> None:
             os.link(source, tmp)
         except OSError:  # another file system, or one without hard links (FAT on a USB stick)
             shutil.copyfile(source, tmp)
+
+
+def _keep_sums(bundle: Path, member: str, target: Path, sha256: str) -> None:
+    """The bundle's SHA256SUMS (member `member`) beside it, read back from the bundle kept a moment ago and
+    compared with the SHA-256 its verification found (a million lines are about 100 MB: never held whole).
+
+    Raises:
+        ContentError: the bundle no longer holds the list that was verified.
+    """
+    changed = ContentError(f"{bundle} changed after it was verified", hint="fetch it again")
+    with bundle.open("rb") as fp:
+        archive = read_archive(fp, Limits())
+        for _, chunks in iter_members(fp, archive, crc=False, want=lambda m: m.name == member):
+            digest = hashlib.sha256()
+            with atomic_output(target, force=True) as tmp, tmp.open("wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+                if digest.hexdigest() != sha256:
+                    raise changed
+            return
+    raise changed
 
 
 def _version_in_folder(folder: Path, chosen: Choice, keys: TrustedKeys) -> int:
@@ -119,8 +143,9 @@ def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys) -> Kept:
             continue
         sha256 = arrival.entry.sha256
         _place_bundle(arrival.path, folder / bundle_path(sha256), sha256)
-        for name, path in zip((SUMS_NAME, SIG_NAME), sums_paths(sha256), strict=True):
-            atomic_write(folder / path, arrival.verified.control[name])
+        sums, signature = sums_paths(sha256)
+        _keep_sums(folder / bundle_path(sha256), arrival.verified.layout.sums, folder / sums, arrival.sums_sha256)
+        atomic_write(folder / signature, arrival.verified.control[SIG_NAME])
         _keep_torrent(folder, arrival.entry, arrival.verified, chosen.index.mirrors)
         kept.append(sha256)
     if not (chosen.signed and chosen.raw):
