@@ -146,3 +146,18 @@ def test_keep_mirror_reads_the_signed_list_back_from_the_bundle(tmp_path: Path) 
     with pytest.raises(ContentError, match="changed after it was verified"):
         _keep_sums(GOLDEN, V2.sums, other, hashlib.sha256(b"another list").hexdigest())
     assert not other.exists() and not list(tmp_path.glob("y*"))
+
+
+def test_keep_mirror_finds_the_signed_list_anywhere_in_its_block(tmp_path: Path) -> None:
+    """A repack may put SHA256SUMS after other members of the same block (one solid block, the list last): the
+    list is still the one written, not the first member of its block."""
+    import hashlib
+
+    from forge import Entry, forge
+    from mirror.fetch.keep import _keep_sums
+
+    members = golden().members
+    repacked = forge(tmp_path / "r.7z", [Entry(n, d) for n, d in reversed(list(members.items()))])
+    target = tmp_path / "x.SHA256SUMS"
+    _keep_sums(repacked, V2.sums, target, hashlib.sha256(members[V2.sums]).hexdigest())
+    assert target.read_bytes() == members[V2.sums]

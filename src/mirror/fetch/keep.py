@@ -80,7 +80,11 @@ def _keep_sums(bundle: Path, member: str, target: Path, sha256: str) -> None:
     changed = ContentError(f"{bundle} changed after it was verified", hint="fetch it again")
     with bundle.open("rb") as fp:
         archive = read_archive(fp, Limits())
-        for _, chunks in iter_members(fp, archive, crc=False, want=lambda m: m.name == member):
+        for found, chunks in iter_members(fp, archive, crc=False, want=lambda m: m.name == member):
+            if found.name != member:  # another member of the list's block (a repack may put it anywhere)
+                for _ in chunks:
+                    pass
+                continue
             digest = hashlib.sha256()
             with atomic_output(target, force=True) as tmp, tmp.open("wb") as out:
                 for chunk in chunks:
