@@ -95,8 +95,8 @@ def _shapes(quick: bool) -> list[Shape]:
               lambda out, size: shapes.huge_dictionary(out, size, dict_prop=32), at_cap=True),
         Shape("bundle.json cap", "32 MiB bundle.json of 99,998 files, unknown key", 99_998 // scale, "files",
               _at_meta_cap, at_cap=True),
-        Shape("header cap", "32 MiB 7z header (the cap until 1M members): 100,000 names of 140 characters", 100_000 // scale,
-              "members", shapes.long_names, at_cap=True),
+        Shape("header cap", "32 MiB 7z header (the cap until 1M members): 100,000 names of 140 characters",
+              100_000 // scale, "members", shapes.long_names, at_cap=True),
     ]
 
 
