@@ -21,7 +21,8 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,21 +86,29 @@ def plan_parts(sizes: dict[str, int], capacity: int) -> list[list[str]]:
     Raises:
         ConfigError: a file does not fit even alone (its name, and the smallest size that works, are named).
     """
-    parts: list[list[str]] = []
+    names = sorted(sizes)
+    costs = array("Q", (_cost(n, sizes[n]) for n in names))
+    plan = _first_fit(array("Q", (sizes[n] for n in names)), costs, capacity, names.__getitem__)
+    return [[names[i] for i in part] for part in plan]
+
+
+def _first_fit(sizes: array[int], costs: array[int], capacity: int, name: Callable[[int], str]) -> list[array[int]]:
+    """plan_parts on files 0..n-1 in name order, as positions: a million files are never a list of names."""
+    parts: list[array[int]] = []
     room: list[int] = []
-    for name in sorted(sizes, key=lambda n: (-sizes[n], n)):
-        cost = _cost(name, sizes[name])
+    for i in sorted(range(len(sizes)), key=sizes.__getitem__, reverse=True):  # stable: equal sizes by name
+        cost = costs[i]
         if cost > capacity:
-            raise _TooLarge(name, sizes[name], cost)
+            raise _TooLarge(name(i), sizes[i], cost)
         for index, left in enumerate(room):
             if cost <= left:
-                parts[index].append(name)
+                parts[index].append(i)
                 room[index] -= cost
                 break
         else:
-            parts.append([name])
+            parts.append(array("I", [i]))
             room.append(capacity - cost)
-    return [sorted(p) for p in parts]
+    return [array("I", sorted(p)) for p in parts]
 
 
 class _TooLarge(ConfigError):
@@ -166,15 +175,17 @@ def _write(out: Path, staged: Staged, names: Sequence[str], marker: PartMarker |
         writer.add_stored((n, _chunks(folder / n)) for n in photos)
 
 
-def _content(verified: VerifiedBundle) -> dict[str, int]:
-    """The listed files a part carries a share of: all but bundle.json, author.pub and the page."""
-    layout = verified.layout
-    return {p: m.size for p, m in verified.meta.files.items() if p != PAGE_NAME and p != layout.meta}
+def _sizes_of(verified: VerifiedBundle, lines: SumsLines) -> array[int]:
+    """bundle.json's size of each file of `lines`."""
+    files = verified.meta.files
+    if isinstance(files, FileColumns):
+        return array("Q", (files.sizes[j] for j in lines.lines))
+    return array("Q", (files[name].size for name in lines))
 
 
 def _content_lines(verified: VerifiedBundle) -> SumsLines:
-    """_content's files, in order, as a view of the signed list (join writes them all: a million names are
-    never a list)."""
+    """The listed files parts share out (all but bundle.json, author.pub and the page), in order, as a view of the
+    signed list: a million names are never a list."""
     lines, files, shared = signed_lines(verified), verified.meta.files, (PAGE_NAME, verified.layout.meta)
     if isinstance(files, FileColumns):
         sizes = files.sizes
@@ -258,16 +269,18 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
         if st_size <= max_size:
             raise ConfigError(f"{path} is {st_size:,} bytes, no more than {max_size:,}: it fits whole",
                               hint="send it as it is")
-        content = _content(verified)
+        lines = _content_lines(verified)  # the files parts share out, in name order, and their sizes and costs
+        content_sizes = _sizes_of(verified, lines)
+        costs = array("Q", (_cost(name, size) for name, size in zip(lines, content_sizes, strict=True)))
         shared = scratch / "shared.7z"  # what every part carries: compressed once, copied into each
         _write(shared, staged, [], None)
         fixed = shared.stat().st_size + len(PartMarker(MAX_PARTS, MAX_PARTS).to_bytes()) + SLACK  # the widest
         capacity = max_size - fixed
-        best: tuple[list[list[str]], list[Path], list[int]] | None = None
+        best: tuple[list[array[int]], list[Path], list[int]] | None = None
         step = 0
         for attempt in range(MAX_TRIES):
             try:
-                plan = plan_parts(content, capacity)
+                plan = _first_fit(content_sizes, costs, capacity, lines.__getitem__)
             except _TooLarge as exc:
                 if best is not None:
                     break
@@ -278,7 +291,6 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             if len(plan) > MAX_PARTS:
                 if best is not None:
                     break
-                costs = [_cost(n, size) for n, size in content.items()]
                 works = fixed + max(max(costs), 2 * sum(costs) // (MAX_PARTS - 1) + 1)  # first fit's bound
                 if works >= st_size:
                     raise ConfigError(f"{path} is {st_size:,} bytes and cannot be split smaller in at most "
@@ -292,8 +304,8 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
                 if len(files) < 2:
                     if best is not None:
                         break
-                    cost = _cost(files[0], content[files[0]])
-                    raise _cannot_split(path, st_size, fixed, _TooLarge(files[0], content[files[0]], cost))
+                    one = files[0]
+                    raise _cannot_split(path, st_size, fixed, _TooLarge(lines[one], content_sizes[one], costs[one]))
                 plan = [files[: len(files) // 2], files[len(files) // 2 :]]
             if best is not None and len(plan) >= len(best[0]):
                 capacity += step  # no fewer parts: more room still, without writing the same count again
@@ -303,7 +315,8 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             built = [folder / f"part{i}.7z" for i in range(1, len(plan) + 1)]
             sizes = []
             for index, (names, tmp) in enumerate(zip(plan, built, strict=True), start=1):
-                _write(tmp, staged, names, PartMarker(index, len(plan)), shared)
+                _write(tmp, staged, SumsLines(lines.sums, (lines.lines[i] for i in names)),
+                       PartMarker(index, len(plan)), shared)
                 sizes.append(tmp.stat().st_size)
             largest = max(range(len(plan)), key=lambda k: sizes[k])
             if sizes[largest] > max_size:
@@ -318,7 +331,7 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             room = max_size - sizes[largest]
             if len(plan) <= 2 or room < (max_size - fixed) // 10:  # two is the fewest; or close enough
                 break
-            planned = sum(_cost(n, content[n]) for n in plan[largest])
+            planned = sum(costs[i] for i in plan[largest])
             ratio = max(1.0, planned / max(1, sizes[largest] - fixed + SLACK))  # how much its files compressed
             step = max(1, int(room * ratio * 0.9))
             capacity += step  # well under the size: more room, in uncompressed bytes
