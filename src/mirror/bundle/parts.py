@@ -152,10 +152,9 @@ def _write(out: Path, staged: Staged, names: Sequence[str], marker: PartMarker |
     blocks are copied byte for byte instead of compressed again for every part."""
     first, folder = staged.first, staged.folder
     layout = first.layout
-    listed = first.sums.entries
     control = [layout.sums, layout.sig, layout.author_key, layout.meta]
-    endorsements = sorted(n for n in staged.unlisted if n not in listed and n not in control)
-    page = [PAGE_NAME] if PAGE_NAME in listed else []
+    endorsements = sorted(n for n in staged.unlisted if n not in control)  # unlisted: never a listed file
+    page = [PAGE_NAME] if PAGE_NAME in first.sums.entries else []
     files = first.meta.files
     texts = (n for n in names if not files[n].type.startswith("image/"))
     photos = (n for n in names if files[n].type.startswith("image/"))

@@ -227,8 +227,9 @@ def _record(name: str, digest: str, expected: str | None, skip: frozenset[str] |
             verified: VerifiedBundle) -> None:
     if name in skip:
         return
-    if staged.has(name):
-        if staged.digest(name) != digest and name in verified.sums.entries:
+    previous = staged.digest(name)  # None: not written yet
+    if previous is not None:
+        if previous != digest and name in verified.sums.entries:
             raise ContentError(f"{name} differs between the parts", hint="copy them to local storage and try again")
         return  # an endorsement by the same key in another copy: the first one written is kept
     if digest != expected:
