@@ -22,7 +22,7 @@ from mirror.trust.keys import SecretKey
 def _no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     def read(*_: object) -> None:
         raise AssertionError("a source was read before the bound was checked")
-    monkeypatch.setattr(mirror.bundle.prepare, "_check_file", read)
+    monkeypatch.setattr(mirror.bundle.prepare, "_examine", read)
 
 
 def test_too_many_files_are_refused_before_any_is_read(runner: CliRunner, keyring: Keyring, sources: Path,

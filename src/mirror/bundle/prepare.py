@@ -27,6 +27,7 @@ from typing import Any
 from mirror.bundle.accounts import read_account
 from mirror.bundle.caps import check_meta, check_sources, entry_size
 from mirror.bundle.checked import CheckedFiles
+from mirror.bundle.inorder import in_order
 from mirror.bundle.sourcelist import SourceFile, SourceList
 from mirror.bundle.sources import Refusal, SourceOptions, collect_sources, covered
 from mirror.errors import IdentifiersFound, InputError, PhotoError
@@ -187,25 +188,66 @@ def file_key(path: Path) -> tuple[int, ...]:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
-def _check_file(item: SourceFile, request: CreateRequest, state: _Pass) -> None:
-    """Read, convert or clean, hash and scan one file; a problem becomes a refusal."""
+@dataclass(frozen=True, slots=True)
+class _Examined:
+    """What reading one file found, before anything is recorded: on a worker thread for photos."""
+
+    before: tuple[int, ...]  # file_key before it was read
+    raw: bytes  # the file as read, when recording needs it (--commit-originals, --keep-metadata), else empty
+    data: bytes = b""  # what create stores
+    made: Decoded | Cleaned | None = None
+    digest: bytes = b""  # SHA-256 of data
+    unchanged: bool = False  # file_key after cleaning is still `before`
+    error: InputError | None = None
+
+
+def _examine(item: SourceFile, request: CreateRequest) -> _Examined:
+    """Read, convert or clean, and hash one file (reading and hashing release the interpreter's lock)."""
     before = file_key(item.path)
     raw = read_regular(item.path)  # a FIFO swapped in since the folder was listed is refused, not waited on
     try:
         data, made = stored_bytes(item, raw, request)
-        extra = _account(item, made, state) if isinstance(made, Decoded) else _photo(item, raw, made, request, state)
     except InputError as exc:
-        fix = exc.hint or (REPAIR_HINT if isinstance(exc, PhotoError) else "save it as plain UTF-8 text")
-        state.refused.append(Refusal(item.relative, str(exc).removeprefix(f"{item.relative}: "), fix))
+        return _Examined(before, b"", error=exc)
+    unchanged = isinstance(made, Cleaned) and bool(made.recipe) and file_key(item.path) == before
+    # what _photo reads it for (metadata kept: `data` is `raw` anyway, so holding it costs nothing)
+    needed = request.commit_originals or (isinstance(made, Cleaned) and made.record.get("metadata") == "kept")
+    return _Examined(before, raw if needed else b"", data, made, hashlib.sha256(data).digest(), unchanged)
+
+
+def _refuse(item: SourceFile, exc: InputError, state: _Pass) -> None:
+    fix = exc.hint or (REPAIR_HINT if isinstance(exc, PhotoError) else "save it as plain UTF-8 text")
+    state.refused.append(Refusal(item.relative, str(exc).removeprefix(f"{item.relative}: "), fix))
+
+
+def _record(item: SourceFile, seen: _Examined, request: CreateRequest, state: _Pass) -> None:
+    """Scan one examined file and record it; a problem becomes a refusal. In the order of the files."""
+    made = seen.made
+    try:
+        if seen.error is not None:
+            raise seen.error
+        if isinstance(made, Decoded):
+            extra = _account(item, made, state)
+        elif isinstance(made, Cleaned):
+            extra = _photo(item, seen.raw, made, request, state)
+        else:
+            raise AssertionError("examined without a result or an error")
+    except InputError as exc:
+        _refuse(item, exc, state)
         return
     if item.member in state.files:
         return  # a second file with this name in the bundle: collect_sources refused it already
-    if isinstance(made, Cleaned) and made.recipe and file_key(item.path) == before:
-        state.recipes[item.member] = (before, made.recipe)
-    state.files.add(item.member, hashlib.sha256(data).digest(), len(data), item.media_type, extra)
+    if isinstance(made, Cleaned) and seen.unchanged:
+        state.recipes[item.member] = (seen.before, made.recipe)
+    state.files.add(item.member, seen.digest, len(seen.data), item.media_type, extra)
     state.meta_size += entry_size(item.member, extra)
     if state.meta_size > MAX_META_BYTES:
         check_meta(state.meta_size)  # stop at once: the rest would be read for nothing
+
+
+def _in_flight(item: SourceFile) -> int:
+    """What examining `item` holds until it is recorded: the file read and what is stored of it."""
+    return 2 * item.size
 
 
 def _name_findings(items: Iterable[SourceFile], title: str) -> list[Finding]:
@@ -238,8 +280,10 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     state.notes += [Note("left out", path, what) for path, what in collected.skipped]
     state.notes += [Note("renamed", f.relative, f"to {f.member}: its name carried {collected.renamed[f.relative]}")
                     for f in collected.files if f.relative in collected.renamed]
-    for item in collected.files:
-        _check_file(item, request, state)
+    # photos on two threads; a HEIC converted is decoded whole, so with --convert-heic one at a time
+    for item, seen in in_order(lambda item: _examine(item, request), collected.files, cost=_in_flight,
+                               pooled=lambda item: item.kind == "photo" and not request.convert_heic):
+        _record(item, seen, request, state)
     findings = state.findings + _name_findings(collected.files, request.title or request.src.resolve().name)
     blocked = [] if request.allow_identifiers else [f for f in findings if not covered(f.path, request.allow)]
     state.notes += [Note("allowed", f.path, f"{f.kind}: {f.detail}") for f in findings if f not in blocked]
