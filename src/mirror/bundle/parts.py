@@ -10,7 +10,9 @@ Example::
 
 A part carries SHA256SUMS, its signature, author.pub, bundle.json, the page (format 2), every endorsement, and
 a part marker (formats/part.py) that only says "part k of n". Files are packed by size (first fit, largest
-first), so the plan depends only on the bundle: the same bundle always gives the same parts. Every part is
+first), so the plan depends only on the bundle: the same bundle always gives the same parts. A block of the
+bundle that holds only such files, and fits a part, is packed as one and copied byte for byte (as are the blocks
+of what every part carries): a part is then as large as planned, and nothing is compressed again. Every part is
 verified before any is put in place; nothing is left at the output paths when something fails.
 """
 
@@ -22,7 +24,8 @@ import os
 import shutil
 import tempfile
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +36,8 @@ from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigne
 from mirror.formats.manifest import PAGE_NAME, FileColumns, SumsLines
 from mirror.formats.names import readable_name
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
-from mirror.safeio import atomic_output, rename_noreplace
-from mirror.sevenzip import Limits, read_archive
+from mirror.safeio import atomic_output, open_regular, rename_noreplace
+from mirror.sevenzip import Archive, Limits, read_archive
 from mirror.sevenzip.volumes import volume_set
 from mirror.sevenzip.writer import COPY_CHUNK, ArchiveWriter
 from mirror.trust.policy import AuthorTrusted, Evidence, Policy, Verdict
@@ -111,6 +114,121 @@ def _first_fit(sizes: array[int], costs: array[int], capacity: int, name: Callab
     return [array("I", sorted(p)) for p in parts]
 
 
+@dataclass(frozen=True, slots=True)
+class _Blocks:
+    """The bundle's blocks that hold only files parts share out. Such a block goes into a part whole, its
+    packed bytes copied: nothing is decompressed or compressed again, and a part is exactly as large as
+    planned. Block k's files are the positions `files[starts[k]:starts[k + 1]]` of the shared-out lines.
+    `common`: the blocks that hold exactly what every part carries, when they can be copied too (else None)."""
+
+    path: Path
+    archive: Archive
+    folders: array[int]  # the block's index in `archive`
+    costs: array[int]  # its packed bytes, and its members' entries in a header
+    starts: array[int]
+    files: array[int]
+    common: array[int] | None
+
+
+def _blocks(path: Path, lines: SumsLines, common: Collection[str]) -> _Blocks | None:
+    """The blocks of `path` that parts may copy whole; None for a set of 7-Zip volumes (staged instead).
+    A block is left out when any member is not a listed file parts share out (the signed files, the page, an
+    endorsement), has no CRC, or is not a plain file: its files are then packed one by one. The blocks of
+    `common` (the files every part carries) are copied when they hold nothing else and every one of them."""
+    if volume_set(path) is not None:
+        return None
+    with open_regular(path) as fp:  # verified just before; every part is verified again
+        archive = read_archive(fp, Limits())
+    table, order, wanted = archive.members, lines.lines, set(common)
+    folders, costs, starts, files, together = array("I"), array("Q"), array("Q", [0]), array("I"), array("I")
+    found: set[str] = set()  # in blocks of nothing else
+    here: list[str] = []
+    current, cost, good, only_common = -1, 0, False, False
+
+    def close() -> None:
+        if current < 0:
+            return
+        if good:
+            folders.append(current)
+            costs.append(cost + archive.folders[current].pack_size)
+            starts.append(len(files))
+        else:
+            del files[starts[-1]:]
+        if only_common:
+            together.append(current)
+            found.update(here)
+
+    for i in range(len(table)):
+        folder = table.folder(i)
+        if folder is None or not table.has_stream(i):
+            continue
+        if folder != current:
+            close()
+            current, cost, good, only_common = folder, 0, True, True
+            here.clear()
+        member = table[i]
+        plain = member.crc is not None and not member.is_dir
+        if plain and member.name in wanted:
+            here.append(member.name)
+        else:
+            only_common = False
+        j = lines.sums.find(member.name)
+        position = bisect_left(order, j) if j is not None else len(order)
+        if position == len(order) or order[position] != j or not plain:
+            good = False
+        elif good:
+            files.append(position)
+            cost += _cost(member.name, 0)
+    close()
+    return _Blocks(path, archive, folders, costs, starts, files, together if found == wanted else None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Units:
+    """What first fit packs: whole blocks and single files. Unit u is block -ref[u] - 1 of `blocks` when
+    ref[u] < 0, else the file at position ref[u] of the shared-out lines."""
+
+    sizes: array[int]
+    costs: array[int]
+    ref: array[int]
+    blocks: _Blocks | None
+
+    def parts(self, units: Sequence[int]) -> tuple[list[int], list[int]]:
+        """The blocks (indexes in the archive) and the file positions of `units`, each in order."""
+        copied, single = [], []
+        for u in units:
+            ref = self.ref[u]
+            if ref >= 0:
+                single.append(ref)
+            elif self.blocks is not None:
+                copied.append(self.blocks.folders[-ref - 1])
+        return sorted(copied), sorted(single)
+
+    def namer(self, lines: SumsLines) -> Callable[[int], str]:
+        """The name of a single file's unit (first fit names a file too large for a part)."""
+        return lambda u: lines[self.ref[u]]
+
+
+def _units(blocks: _Blocks | None, capacity: int, sizes: array[int], costs: array[int]) -> _Units:
+    """Blocks that fit a part as units, and every file outside them alone (`sizes` and `costs` by position)."""
+    unit_sizes, unit_costs, ref = array("Q"), array("Q"), array("q")
+    covered = bytearray(len(sizes))
+    if blocks is not None:
+        for k, cost in enumerate(blocks.costs):
+            if cost <= capacity:
+                unit_sizes.append(cost)
+                unit_costs.append(cost)
+                ref.append(-k - 1)
+                for position in blocks.files[blocks.starts[k]:blocks.starts[k + 1]]:
+                    covered[position] = 1
+    for position, size in enumerate(sizes):
+        if not covered[position]:
+            unit_sizes.append(size)
+            unit_costs.append(costs[position])
+            ref.append(position)
+    return _Units(unit_sizes, unit_costs, ref, blocks)
+
+
 class _TooLarge(ConfigError):
     """One file does not fit in a part even alone; `cost` is what it needs beside the shared files."""
 
@@ -145,16 +263,23 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def _write(out: Path, staged: Staged, names: Sequence[str], marker: PartMarker | None,
-           shared: Path | None = None) -> None:
-    """One bundle (or part) from staged files: the signed files and endorsements, the page, the part marker,
-    then texts, then photos. `shared`: an archive `_write` made of the first two (no names, no marker), whose
-    blocks are copied byte for byte instead of compressed again for every part."""
-    first, folder = staged.first, staged.folder
-    layout = first.layout
+def _common(staged: Staged) -> tuple[list[str], list[str], list[str]]:
+    """What every part carries: the signed files, the endorsements, and the page (when the bundle lists one)."""
+    layout = staged.first.layout
     control = [layout.sums, layout.sig, layout.author_key, layout.meta]
     endorsements = sorted(n for n in staged.unlisted if n not in control)  # unlisted: never a listed file
-    page = [PAGE_NAME] if PAGE_NAME in first.sums.entries else []
+    return control, endorsements, [PAGE_NAME] if PAGE_NAME in staged.first.sums.entries else []
+
+
+def _write(out: Path, staged: Staged, names: Sequence[str], marker: PartMarker | None,
+           shared: Path | None = None, copied: tuple[_Blocks | None, Sequence[int]] = (None, ())) -> None:
+    """One bundle (or part) from staged files: the signed files and endorsements, the page, the part marker,
+    then texts, then photos. `shared`: an archive `_write` made of the first two (no names, no marker), whose
+    blocks are copied byte for byte instead of compressed again for every part. `copied`: blocks of the bundle
+    copied byte for byte after the marker; `names` are then the files outside them."""
+    first, folder = staged.first, staged.folder
+    layout = first.layout
+    control, endorsements, page = _common(staged)
     files = first.meta.files
     texts = (n for n in names if not files[n].type.startswith("image/"))
     photos = (n for n in names if files[n].type.startswith("image/"))
@@ -170,8 +295,18 @@ def _write(out: Path, staged: Staged, names: Sequence[str], marker: PartMarker |
                 writer.copy_empty(archive)  # an empty page (valid, if not what create writes) has no block
         if marker is not None:
             writer.add_block([(part_member(layout), marker.to_bytes())], compress=False)
+        blocks, indexes = copied
+        if blocks is not None and indexes:
+            with open_regular(blocks.path) as src:  # every part is verified once it is written
+                writer.copy_folders(src, blocks.archive, indexes)
         writer.add_texts((n, (folder / n).read_bytes()) for n in texts)
         writer.add_stored((n, _chunks(folder / n)) for n in photos)
+
+
+def _copy(out: Path, blocks: _Blocks, indexes: Sequence[int]) -> None:
+    """An archive of the bundle's blocks `indexes`, copied byte for byte."""
+    with ArchiveWriter.create(out) as writer, open_regular(blocks.path) as src:
+        writer.copy_folders(src, blocks.archive, indexes)
 
 
 def _sizes_of(verified: VerifiedBundle, lines: SumsLines) -> array[int]:
@@ -271,15 +406,21 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
         lines = _content_lines(verified)  # the files parts share out, in name order, and their sizes and costs
         content_sizes = _sizes_of(verified, lines)
         costs = array("Q", (_cost(name, size) for name, size in zip(lines, content_sizes, strict=True)))
+        control, endorsements, page = _common(staged)
+        blocks = _blocks(path, lines, control + endorsements + page)
         shared = scratch / "shared.7z"  # what every part carries: compressed once, copied into each
-        _write(shared, staged, [], None)
+        if blocks is not None and blocks.common is not None:
+            _copy(shared, blocks, blocks.common)  # as the author's create compressed them
+        else:
+            _write(shared, staged, [], None)
         fixed = shared.stat().st_size + len(PartMarker(MAX_PARTS, MAX_PARTS).to_bytes()) + SLACK  # the widest
         capacity = max_size - fixed
         best: tuple[list[array[int]], list[Path], list[int]] | None = None
         step = 0
         for attempt in range(MAX_TRIES):
+            units = _units(blocks, capacity, content_sizes, costs)
             try:
-                plan = _first_fit(content_sizes, costs, capacity, lines.__getitem__)
+                plan = _first_fit(units.sizes, units.costs, capacity, units.namer(lines))
             except _TooLarge as exc:
                 if best is not None:
                     break
@@ -290,7 +431,7 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             if len(plan) > MAX_PARTS:
                 if best is not None:
                     break
-                works = fixed + max(max(costs), 2 * sum(costs) // (MAX_PARTS - 1) + 1)  # first fit's bound
+                works = fixed + max(max(units.costs), 2 * sum(units.costs) // (MAX_PARTS - 1) + 1)  # first fit's
                 if works >= st_size:
                     raise ConfigError(f"{path} is {st_size:,} bytes and cannot be split smaller in at most "
                                       f"{MAX_PARTS} parts", hint="send it whole; a channel that takes "
@@ -299,11 +440,14 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
                                   f"{MAX_PARTS}", hint=f"use a larger size: --max-size {_suggest(works, st_size)} "
                                                        "works")
             if len(plan) < 2:  # all in one part: a part is one of at least two, so halve it
+                if blocks is not None and len(plan[0]) < 2 and units.ref[plan[0][0]] < 0:
+                    blocks = None  # one block holds it all: its files one by one
+                    continue
                 files = plan[0]
                 if len(files) < 2:
                     if best is not None:
                         break
-                    one = files[0]
+                    one = units.ref[files[0]]
                     raise _cannot_split(path, st_size, fixed, _TooLarge(lines[one], content_sizes[one], costs[one]))
                 plan = [files[: len(files) // 2], files[len(files) // 2 :]]
             if best is not None and len(plan) >= len(best[0]):
@@ -313,9 +457,10 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             folder.mkdir()
             built = [folder / f"part{i}.7z" for i in range(1, len(plan) + 1)]
             sizes = []
-            for index, (names, tmp) in enumerate(zip(plan, built, strict=True), start=1):
-                _write(tmp, staged, SumsLines(lines.sums, (lines.lines[i] for i in names)),
-                       PartMarker(index, len(plan)), shared)
+            for index, (part, tmp) in enumerate(zip(plan, built, strict=True), start=1):
+                copied, single = units.parts(part)
+                _write(tmp, staged, SumsLines(lines.sums, (lines.lines[i] for i in single)),
+                       PartMarker(index, len(plan)), shared, (blocks, copied))
                 sizes.append(tmp.stat().st_size)
             largest = max(range(len(plan)), key=lambda k: sizes[k])
             if sizes[largest] > max_size:
@@ -330,7 +475,7 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             room = max_size - sizes[largest]
             if len(plan) <= 2 or room < (max_size - fixed) // 10:  # two is the fewest; or close enough
                 break
-            planned = sum(costs[i] for i in plan[largest])
+            planned = sum(units.costs[u] for u in plan[largest])
             ratio = max(1.0, planned / max(1, sizes[largest] - fixed + SLACK))  # how much its files compressed
             step = max(1, int(room * ratio * 0.9))
             capacity += step  # well under the size: more room, in uncompressed bytes
