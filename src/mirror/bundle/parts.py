@@ -36,6 +36,7 @@ from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigne
 from mirror.formats.manifest import PAGE_NAME, FileColumns, SumsLines
 from mirror.formats.names import readable_name
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
+from mirror.heap import trim
 from mirror.safeio import atomic_output, open_regular, rename_noreplace
 from mirror.sevenzip import Archive, Limits, read_archive
 from mirror.sevenzip.volumes import volume_set
@@ -53,7 +54,6 @@ class SplitResult:
 
     parts: tuple[Path, ...]
     sizes: tuple[int, ...]
-    verified: VerifiedBundle
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,8 +486,12 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
         for target in outputs:
             if target.exists() or target.is_symlink():
                 raise ConfigError(f"{target} already exists", hint="choose another folder (-o DIR)")
+        public = verified.public
+        # the columns of every file (a million of them: over 150 MB) are not held beside each part's verification
+        del staged, verified, lines, content_sizes, costs, blocks, units, best, plan
+        trim()
         for tmp in built:
-            verify_bundle(tmp, None, expect_key=verified.public, parts=True)  # each verifies alone
+            verify_bundle(tmp, None, expect_key=public, parts=True)  # each verifies alone
         placed: list[Path] = []
         try:
             for tmp, target in zip(built, outputs, strict=True):
@@ -497,7 +501,7 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             for target in placed:  # all the parts or none: a half set would look like a set that lost some
                 target.unlink(missing_ok=True)
             raise
-    return SplitResult(tuple(outputs), tuple(sizes), verified)
+    return SplitResult(tuple(outputs), tuple(sizes))
 
 
 def part_name(stem: str, number: int, count: int) -> str:
