@@ -46,6 +46,7 @@ from mirror.trust.policy import AuthorTrusted, Evidence, Policy, Verdict
 SLACK = 1024  # beside the measured shared part: a longer marker, block boundaries; a short estimate is corrected
 PER_MEMBER = 96  # a member's entry in the header: its name (UTF-16, compressed) and sizes, CRC, attributes
 MAX_TRIES = 6
+BLOCK_SHARE = 8  # a block is copied whole into a part when it takes at most an eighth of one
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,10 @@ def _blocks(path: Path, lines: SumsLines, common: Collection[str]) -> _Blocks | 
     with open_regular(path) as fp:  # verified just before; every part is verified again
         archive = read_archive(fp, Limits())
     table, order, wanted = archive.members, lines.lines, set(common)
+    # a member's entry in a part's header: twice what one takes in the bundle's header, and 16 bytes (names
+    # compress in a header; a short estimate only makes a part too large, which is planned again with less)
+    header = path.stat().st_size - 32 - sum(f.pack_size for f in archive.folders)
+    entry = 2 * max(0, header) // max(1, len(table)) + 16
     folders, costs, starts, files, together = array("I"), array("Q"), array("Q", [0]), array("I"), array("I")
     found: set[str] = set()  # in blocks of nothing else
     here: list[str] = []
@@ -178,7 +183,7 @@ def _blocks(path: Path, lines: SumsLines, common: Collection[str]) -> _Blocks | 
             good = False
         elif good:
             files.append(position)
-            cost += _cost(member.name, 0)
+            cost += min(entry, _cost(member.name, 0))
     close()
     return _Blocks(path, archive, folders, costs, starts, files, together if found == wanted else None)
 
@@ -210,12 +215,16 @@ class _Units:
 
 
 def _units(blocks: _Blocks | None, capacity: int, sizes: array[int], costs: array[int]) -> _Units:
-    """Blocks that fit a part as units, and every file outside them alone (`sizes` and `costs` by position)."""
+    """Blocks small beside a part as units, and every other file alone (`sizes` and `costs` by position).
+
+    A block is a unit only if it takes at most 1/BLOCK_SHARE of a part: whole blocks leave room unused at the
+    end of each part (less than one block), which beside larger blocks would make more parts than packing
+    their files one by one."""
     unit_sizes, unit_costs, ref = array("Q"), array("Q"), array("q")
     covered = bytearray(len(sizes))
     if blocks is not None:
         for k, cost in enumerate(blocks.costs):
-            if cost <= capacity:
+            if cost <= capacity // BLOCK_SHARE:
                 unit_sizes.append(cost)
                 unit_costs.append(cost)
                 ref.append(-k - 1)
