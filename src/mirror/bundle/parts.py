@@ -214,17 +214,22 @@ class _Units:
         return lambda u: lines[self.ref[u]]
 
 
-def _units(blocks: _Blocks | None, capacity: int, sizes: array[int], costs: array[int]) -> _Units:
+def _units(blocks: _Blocks | None, room: int, capacity: int, sizes: array[int], costs: array[int]) -> _Units:
     """Blocks small beside a part as units, and every other file alone (`sizes` and `costs` by position).
 
-    A block is a unit only if it takes at most 1/BLOCK_SHARE of a part: whole blocks leave room unused at the
-    end of each part (less than one block), which beside larger blocks would make more parts than packing
-    their files one by one."""
+    `room`: the bytes a part has beside what every part repeats; `capacity`: what the plan packs into it, in
+    the files' costs (their uncompressed size at first, more when they compressed well). A block is a unit only
+    if it takes at most 1/BLOCK_SHARE of `room` (whole blocks leave room unused at the end of each part, less
+    than one block: beside larger blocks that would make more parts than packing their files one by one), and
+    costs its share of `capacity`: its packed bytes, scaled as `capacity` was, so that giving compressed files
+    more room gives blocks none they do not fill."""
     unit_sizes, unit_costs, ref = array("Q"), array("Q"), array("q")
     covered = bytearray(len(sizes))
     if blocks is not None:
-        for k, cost in enumerate(blocks.costs):
-            if cost <= capacity // BLOCK_SHARE:
+        scale = max(1.0, capacity / max(1, room))
+        for k, packed in enumerate(blocks.costs):
+            if packed <= room // BLOCK_SHARE:
+                cost = math.ceil(packed * scale)
                 unit_sizes.append(cost)
                 unit_costs.append(cost)
                 ref.append(-k - 1)
@@ -427,7 +432,7 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
         best: tuple[list[array[int]], list[Path], list[int]] | None = None
         step = 0
         for attempt in range(MAX_TRIES):
-            units = _units(blocks, capacity, content_sizes, costs)
+            units = _units(blocks, max_size - fixed, capacity, content_sizes, costs)
             try:
                 plan = _first_fit(units.sizes, units.costs, capacity, units.namer(lines))
             except _TooLarge as exc:
