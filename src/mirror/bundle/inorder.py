@@ -7,7 +7,8 @@ Example::
 
 Reading a file and hashing it release the interpreter's lock, so two photos read, cleaned and hashed on two
 threads take less time than one after the other. At most `budget` of cost (bytes of source files) is in flight
-beyond the item being taken, so memory stays bounded whatever the sizes. Items that are not `pooled` (short
+beside the item being taken (which the caller should let go before it takes the next), so memory stays bounded
+whatever the sizes. Items that are not `pooled` (short
 accounts, whose work is all in Python and holds the lock) are worked on by the caller's thread: no thread is
 started for a collection of text.
 """

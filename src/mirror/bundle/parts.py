@@ -33,12 +33,13 @@ from mirror.bundle.destination import check_new, new_folders
 from mirror.bundle.staging import Staged, signed_lines, stage
 from mirror.bundle.verify import Keys, VerifiedBundle, snapshot, verify_bundle
 from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner, VerificationError
-from mirror.formats.manifest import PAGE_NAME, FileColumns, SumsLines
+from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, FileColumns, SumsLines
 from mirror.formats.names import readable_name
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
 from mirror.heap import trim
 from mirror.safeio import atomic_output, open_regular, rename_noreplace
-from mirror.sevenzip import Archive, Limits, read_archive
+from mirror.sevenzip import Archive, Folder, Limits, read_archive
+from mirror.sevenzip.model import LZMA1, LZMA2
 from mirror.sevenzip.volumes import volume_set
 from mirror.sevenzip.writer import COPY_CHUNK, ArchiveWriter
 from mirror.trust.policy import AuthorTrusted, Evidence, Policy, Verdict
@@ -47,6 +48,7 @@ SLACK = 1024  # beside the measured shared part: a longer marker, block boundari
 PER_MEMBER = 96  # a member's entry in the header: its name (UTF-16, compressed) and sizes, CRC, attributes
 MAX_TRIES = 6
 BLOCK_SHARE = 8  # a block is copied whole into a part when it takes at most an eighth of one
+MIN_SOLID = 1 << 16  # a block of texts smaller than this compresses worse alone than its files in a larger block
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +133,24 @@ class _Blocks:
     common: array[int] | None
 
 
-def _blocks(path: Path, lines: SumsLines, common: Collection[str]) -> _Blocks | None:
+def _compressed(folder: Folder) -> bool:
+    """Whether a block is LZMA2 or LZMA alone: not stored, not filtered."""
+    return len(folder.chain) == 1 and folder.chain[0].method in (LZMA2, LZMA1)
+
+
+def _photos(verified: VerifiedBundle) -> Callable[[str], bool]:
+    """Whether bundle.json says a listed file is a photo."""
+    files = verified.meta.files
+    return lambda name: name in files and files[name].type.startswith("image/")
+
+
+def _blocks(path: Path, lines: SumsLines, common: Collection[str], photo: Callable[[str], bool]) -> _Blocks | None:
     """The blocks of `path` that parts may copy whole; None for a set of 7-Zip volumes (staged instead).
     A block is left out when any member is not a listed file parts share out (the signed files, the page, an
-    endorsement), has no CRC, or is not a plain file: its files are then packed one by one. The blocks of
-    `common` (the files every part carries) are copied when they hold nothing else and every one of them."""
+    endorsement), has no CRC, or is not a plain file, and when copying it would cost more than packing its files
+    again: a block of texts that is stored or filtered (a repack with -mx0), or of less than MIN_SOLID bytes (one
+    short account a block). Its files are then packed one by one. The blocks of `common` (the files every part
+    carries) are copied when they hold nothing else and every one of them, each compressed."""
     if volume_set(path) is not None:
         return None
     with open_regular(path) as fp:  # verified just before; every part is verified again
@@ -148,18 +163,19 @@ def _blocks(path: Path, lines: SumsLines, common: Collection[str]) -> _Blocks | 
     folders, costs, starts, files, together = array("I"), array("Q"), array("Q", [0]), array("I"), array("I")
     found: set[str] = set()  # in blocks of nothing else
     here: list[str] = []
-    current, cost, good, only_common = -1, 0, False, False
+    current, cost, good, only_common, pictures = -1, 0, False, False, False
 
     def close() -> None:
         if current < 0:
             return
-        if good:
+        block = archive.folders[current]
+        if good and (pictures or (_compressed(block) and block.unpack_size >= MIN_SOLID)):
             folders.append(current)
-            costs.append(cost + archive.folders[current].pack_size)
+            costs.append(cost + block.pack_size)
             starts.append(len(files))
         else:
             del files[starts[-1]:]
-        if only_common:
+        if only_common and _compressed(block):
             together.append(current)
             found.update(here)
 
@@ -169,9 +185,10 @@ def _blocks(path: Path, lines: SumsLines, common: Collection[str]) -> _Blocks | 
             continue
         if folder != current:
             close()
-            current, cost, good, only_common = folder, 0, True, True
+            current, cost, good, only_common, pictures = folder, 0, True, True, True
             here.clear()
         member = table[i]
+        pictures = pictures and photo(member.name)
         plain = member.crc is not None and not member.is_dir
         if plain and member.name in wanted:
             here.append(member.name)
@@ -421,7 +438,7 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
         content_sizes = _sizes_of(verified, lines)
         costs = array("Q", (_cost(name, size) for name, size in zip(lines, content_sizes, strict=True)))
         control, endorsements, page = _common(staged)
-        blocks = _blocks(path, lines, control + endorsements + page)
+        blocks = _blocks(path, lines, control + endorsements + page, _photos(verified))
         shared = scratch / "shared.7z"  # what every part carries: compressed once, copied into each
         if blocks is not None and blocks.common is not None:
             _copy(shared, blocks, blocks.common)  # as the author's create compressed them
@@ -500,12 +517,14 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
         for target in outputs:
             if target.exists() or target.is_symlink():
                 raise ConfigError(f"{target} already exists", hint="choose another folder (-o DIR)")
-        public = verified.public
+        public, signed = verified.public, verified.control.sha256(SUMS_NAME)
         # the columns of every file (a million of them: over 150 MB) are not held beside each part's verification
         del staged, verified, lines, content_sizes, costs, blocks, units, best, plan
         trim()
-        for tmp in built:
-            verify_bundle(tmp, None, expect_key=public, parts=True)  # each verifies alone
+        for tmp in built:  # each verifies alone, and carries the very list verified (blocks were read again)
+            carried = verify_bundle(tmp, None, expect_key=public, parts=True).control.sha256(SUMS_NAME)
+            if carried != signed:
+                raise ContentError(f"{path} changed while it was being split", hint="copy it to local storage first")
         placed: list[Path] = []
         try:
             for tmp, target in zip(built, outputs, strict=True):

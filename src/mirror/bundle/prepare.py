@@ -284,6 +284,7 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     for item, seen in in_order(lambda item: _examine(item, request), collected.files, cost=_in_flight,
                                pooled=lambda item: item.kind == "photo" and not request.convert_heic):
         _record(item, seen, request, state)
+        del item, seen  # not held while the next is read and cleaned
     findings = state.findings + _name_findings(collected.files, request.title or request.src.resolve().name)
     blocked = [] if request.allow_identifiers else [f for f in findings if not covered(f.path, request.allow)]
     state.notes += [Note("allowed", f.path, f"{f.kind}: {f.detail}") for f in findings if f not in blocked]
