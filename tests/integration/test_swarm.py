@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -67,13 +69,29 @@ def test_web_seed_only_download_from_nginx(world: World) -> None:
     _arrived(world, dest, result)
 
 
+def _listening(port: int, process: subprocess.Popen[str], timeout: float = 30) -> None:
+    """Wait until `process` accepts connections on 127.0.0.1:`port` (or has ended)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 def test_three_sessions_seed_and_two_fetchers(world: World) -> None:
     """`mirror seed` and two concurrent `fetch --torrent` on 127.0.0.1: both bundles verify, readers trade pieces."""
     seed_port, port_a, port_b = free_ports(3)
-    with seeding(world, world.host, seed_port, "--upload-limit", "1024"):
-        runs = {mine: started(world, fetch_args(world, world.root / f"in-{mine}", "--port", str(mine), "--peer",
-                                                f"127.0.0.1:{seed_port}", "--peer", f"127.0.0.1:{other}"))
-                for mine, other in ((port_a, port_b), (port_b, port_a))}
+    # The seed sends at most 256 KiB/s, so the 1.6 MB take seconds from it alone, and the second reader starts
+    # once the first listens: a peer not listening yet when dialled is not dialled again for a minute, and the
+    # two could each finish from the seed alone (on a loaded machine they did).
+    with seeding(world, world.host, seed_port, "--upload-limit", "256"):
+        runs = {}
+        for mine, other in ((port_a, port_b), (port_b, port_a)):
+            runs[mine] = started(world, fetch_args(world, world.root / f"in-{mine}", "--port", str(mine), "--peer",
+                                                   f"127.0.0.1:{seed_port}", "--peer", f"127.0.0.1:{other}"))
+            _listening(mine, runs[mine])
         results = {port: finished(process) for port, process in runs.items()}
     traded = 0
     for port, result in results.items():
