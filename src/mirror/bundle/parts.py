@@ -49,6 +49,7 @@ PER_MEMBER = 96  # a member's entry in the header: its name (UTF-16, compressed)
 MAX_TRIES = 6
 BLOCK_SHARE = 8  # a block is copied whole into a part when it takes at most an eighth of one
 MIN_SOLID = 1 << 16  # a block of texts smaller than this compresses worse alone than its files in a larger block
+MAX_RECOMPRESS = 64 << 20  # what every part carries is compressed again (to compare) up to this much input
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +176,7 @@ def _blocks(path: Path, lines: SumsLines, common: Collection[str], photo: Callab
             starts.append(len(files))
         else:
             del files[starts[-1]:]
-        if only_common and _compressed(block):
+        if only_common and (_compressed(block) or block.unpack_size < MIN_SOLID):  # an endorsement: stored
             together.append(current)
             found.update(here)
 
@@ -340,6 +341,25 @@ def _copy(out: Path, blocks: _Blocks, indexes: Sequence[int]) -> None:
         writer.copy_folders(src, blocks.archive, indexes)
 
 
+def _shared(out: Path, staged: Staged, blocks: _Blocks | None) -> None:
+    """What every part carries, as small as it comes: the bundle's own blocks of it when they can be copied and
+    are too large to compress again in reasonable time (MAX_RECOMPRESS: a million accounts' lists and page);
+    otherwise compressed again, and the copy kept instead only when it is no larger (a repack by 7-Zip at a
+    faster level compresses the page worse than create)."""
+    if blocks is None or blocks.common is None:
+        _write(out, staged, [], None)
+        return
+    _copy(out, blocks, blocks.common)
+    if sum(blocks.archive.folders[k].unpack_size for k in blocks.common) > MAX_RECOMPRESS:
+        return
+    made = out.with_name("made-" + out.name)
+    _write(made, staged, [], None)
+    if made.stat().st_size < out.stat().st_size:
+        os.replace(made, out)
+    else:
+        made.unlink()
+
+
 def _sizes_of(verified: VerifiedBundle, lines: SumsLines) -> array[int]:
     """bundle.json's size of each file of `lines`."""
     files = verified.meta.files
@@ -440,10 +460,7 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
         control, endorsements, page = _common(staged)
         blocks = _blocks(path, lines, control + endorsements + page, _photos(verified))
         shared = scratch / "shared.7z"  # what every part carries: compressed once, copied into each
-        if blocks is not None and blocks.common is not None:
-            _copy(shared, blocks, blocks.common)  # as the author's create compressed them
-        else:
-            _write(shared, staged, [], None)
+        _shared(shared, staged, blocks)
         fixed = shared.stat().st_size + len(PartMarker(MAX_PARTS, MAX_PARTS).to_bytes()) + SLACK  # the widest
         capacity = max_size - fixed
         best: tuple[list[array[int]], list[Path], list[int]] | None = None
