@@ -365,22 +365,7 @@ def test_texts_that_compress_never_make_a_part_of_one(runner: CliRunner, tmp_pat
     """A bundle of text accounts only, whose page (in every part) is as large as its texts: the first plan's parts
     come out far under the size, more room is tried, and a plan of one part is halved instead of written as
     "part 1 of 1" (which verify refuses). The parts verify and join back."""
-    import random
-
-    from mirror.bundle.create import CreateRequest, create_bundle
-
-    rng = random.Random(7)
-    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(3000)]
-    src = tmp_path / "src" / "accounts"
-    src.mkdir(parents=True)
-    for n in range(40):
-        text = " ".join(rng.choice(words) for _ in range(1800))
-        (src / f"{n:02d}.en.md").write_text(f"---\nlanguage: en\ntitle: Account {n}\n---\n{text}\n")
-    keys = tmp_path / "keys"
-    ring = Keyring(keys)
-    ring.create("alice", None)
-    bundle = tmp_path / "texts.7z"
-    create_bundle(CreateRequest(src.parent, bundle), ring.secret("alice", None))
+    bundle, keys = _text_bundle(tmp_path, 7, 3000, 40, 1800, "texts.7z"), tmp_path / "keys"
     size = bundle.stat().st_size
     out = tmp_path / "parts"
     out.mkdir()
@@ -418,23 +403,9 @@ def test_split_copies_blocks_of_accounts_whole_and_packs_the_rest_file_by_file(r
     blocks with the signed files or the page are packed alone. With parts too small for eight blocks, every
     account is packed alone, and the room is filled as they compress. The parts verify alone and join back to
     the same files."""
-    import random
-
     from helpers import require_tool, run, sevenzip_extract
-    from mirror.bundle.create import CreateRequest, create_bundle
 
-    rng = random.Random(11)
-    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(4000)]
-    src = tmp_path / "src" / "accounts"
-    src.mkdir(parents=True)
-    for n in range(200):
-        text = " ".join(rng.choice(words) for _ in range(600))
-        (src / f"{n:03d}.en.md").write_text(f"---\nlanguage: en\ntitle: Account {n}\n---\n{text}\n")
-    keys = tmp_path / "keys"
-    ring = Keyring(keys)
-    ring.create("alice", None)
-    made = tmp_path / "made.7z"
-    create_bundle(CreateRequest(src.parent, made), ring.secret("alice", None))
+    made, keys = _text_bundle(tmp_path, 11, 4000, 200, 600, "made.7z"), tmp_path / "keys"
     folder = sevenzip_extract(made, tmp_path / "x")
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     repack = tmp_path / "repack.7z"
@@ -506,23 +477,9 @@ def test_a_repack_stored_without_compression_splits_as_well_as_the_bundle(runner
     """A repack with 7zz -mx0 (or non-solid, stored or filtered) keeps the page and the accounts as they are:
     copying those blocks would repeat the stored page in every part, and short blocks would cost more than
     their files in one. They are compressed again instead; the parts are as many as the bundle's own."""
-    import random
-
     from helpers import require_tool, run, sevenzip_extract
-    from mirror.bundle.create import CreateRequest, create_bundle
 
-    rng = random.Random(5)
-    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(3000)]
-    src = tmp_path / "src"
-    (src / "accounts").mkdir(parents=True)
-    for n in range(40):
-        text = " ".join(rng.choice(words) for _ in range(1500))
-        (src / "accounts" / f"{n:02d}.en.md").write_text(f"---\nlanguage: en\ntitle: Account {n}\n---\n{text}\n")
-    keys = tmp_path / "keys"
-    ring = Keyring(keys)
-    ring.create("alice", None)
-    bundle = tmp_path / "b.7z"
-    create_bundle(CreateRequest(src, bundle), ring.secret("alice", None))
+    bundle, keys = _text_bundle(tmp_path, 5, 3000, 40, 1500, "b.7z"), tmp_path / "keys"
     limit = str(bundle.stat().st_size * 7 // 10)
     code, _, err = invoke(runner, "split", bundle, "--max-size", limit, "-o", tmp_path / "own", "--keys", keys)
     assert code == 0, err
@@ -571,3 +528,26 @@ def test_a_bundle_replaced_while_it_is_split_leaves_no_parts(small: tuple[Path, 
     # the verified copy, and was the smaller): the parts are those of the bundle verified
     signed = verify_bundle(bundle, None).control.sha256(SUMS_NAME)
     assert made and all(verify_bundle(p, None, parts=True).control.sha256(SUMS_NAME) == signed for p in made)
+
+
+def _text_bundle(tmp_path: Path, seed: int, vocabulary: int, accounts: int, words: int, name: str) -> Path:
+    """A bundle of `accounts` English accounts of `words` random words each (from a vocabulary of that many),
+    signed by alice in tmp_path/keys (made there)."""
+    import random
+
+    from mirror.bundle.create import CreateRequest, create_bundle
+
+    rng = random.Random(seed)
+    vocabulary_words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+                        for _ in range(vocabulary)]
+    src = tmp_path / "src" / "accounts"
+    src.mkdir(parents=True)
+    width = len(str(accounts - 1))
+    for n in range(accounts):
+        text = " ".join(rng.choice(vocabulary_words) for _ in range(words))
+        (src / f"{n:0{width}d}.en.md").write_text(f"---\nlanguage: en\ntitle: Account {n}\n---\n{text}\n")
+    ring = Keyring(tmp_path / "keys")
+    ring.create("alice", None)
+    bundle = tmp_path / name
+    create_bundle(CreateRequest(src.parent, bundle), ring.secret("alice", None))
+    return bundle
