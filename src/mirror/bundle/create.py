@@ -18,9 +18,7 @@ import hashlib
 import io
 import tempfile
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import BinaryIO, TypeVar
 from mirror.bundle.caps import check_meta
 from mirror.bundle.checked import SortedOverlay
 from mirror.bundle.control import Spool
+from mirror.bundle.inorder import in_order
 from mirror.bundle.page import (
     MAX_FIGURES,
     MAX_LISTED,
@@ -159,18 +158,7 @@ def _ahead(load: Callable[[SourceFile], T], items: Iterable[SourceFile], depth: 
     Reading, hashing (and writing, by the caller) release the GIL: the next photo is read, cleaned and
     hashed while this one is written. At most depth + 1 photos are held.
     """
-    with ThreadPoolExecutor(1) as pool:
-        pending: deque[Future[T]] = deque()
-        try:
-            for item in items:
-                pending.append(pool.submit(load, item))
-                if len(pending) > depth:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+    return (result for _, result in in_order(load, items, cost=lambda _: 1, workers=1, budget=depth + 1))
 
 
 def _photo_loader(prepared: Prepared) -> Callable[[SourceFile], list[bytes | memoryview]]:
