@@ -11,7 +11,7 @@ import mirror.bundle.caps
 import mirror.bundle.create
 import mirror.bundle.prepare
 from conftest import invoke
-from helpers import make_jpeg
+from helpers import make_jpeg, sevenzip_extract
 from mirror.bundle.create import CreateRequest, prepare_bundle, write_bundle
 from mirror.bundle.sourcelist import SourceFile
 from mirror.errors import InputError
@@ -64,7 +64,8 @@ def test_a_description_too_large_stops_the_reading_at_once(runner: CliRunner, ke
 @pytest.mark.parametrize("changed", ["photos/square.jpg", "accounts/2022-01-06-almaty.ru.md"])
 def test_a_source_changed_after_the_check_stops_the_writing(sources: Path, secret: SecretKey, tmp_path: Path,
                                                             changed: str) -> None:
-    """What was checked is what is signed: a file changed between the two passes fails create, nothing is left."""
+    """What was checked is what is signed: a photo changed between the two passes, or an account the page reads
+    again to show it, fails create; nothing is left."""
     out = tmp_path / "b.7z"
     prepared = prepare_bundle(CreateRequest(sources, out))
     prepared.check()
@@ -73,6 +74,25 @@ def test_a_source_changed_after_the_check_stops_the_writing(sources: Path, secre
     with pytest.raises(InputError, match="changed while the bundle was being made"):
         write_bundle(prepared, secret)
     assert list(tmp_path.glob("b.7z*")) == []
+
+
+def test_an_account_is_stored_as_it_was_checked_whatever_happens_to_the_file_after(
+        sources: Path, secret: SecretKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checking pass compresses each account from the bytes it hashed and scanned: an account the page does
+    not show, changed (or removed) after the check, goes into the bundle as it was checked, never read again."""
+    monkeypatch.setattr(mirror.bundle.create, "MAX_RENDERED", 0)
+    out = tmp_path / "b.7z"
+    prepared = prepare_bundle(CreateRequest(sources, out))
+    prepared.check()
+    checked = {p.relative_to(sources).as_posix(): p.read_bytes() for p in sources.glob("accounts/*")}
+    changed = sources / "accounts/2022-01-06-almaty.ru.md"
+    changed.write_bytes(changed.read_bytes() + "Телефон: +7 701 123 45 67\n".encode())
+    for other in sources.glob("accounts/*"):
+        if other != changed:
+            other.unlink()
+    write_bundle(prepared, secret)
+    stored = sevenzip_extract(out, tmp_path / "x")
+    assert {p.relative_to(stored).as_posix(): p.read_bytes() for p in stored.glob("accounts/*")} == checked
 
 
 def test_the_page_shows_only_the_text_that_was_checked(sources: Path, secret: SecretKey, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from mirror.sevenzip import writer as writer_module
 from mirror.sevenzip.header import Buf
 from mirror.sevenzip.headerwriter import number
 from mirror.sevenzip.model import COPY, LZMA2
-from mirror.sevenzip.writer import ArchiveWriter
+from mirror.sevenzip.writer import ArchiveWriter, SpooledTexts
 
 
 def _texts(n: int, seed: int = 1) -> list[tuple[str, bytes]]:
@@ -295,3 +295,49 @@ def test_a_buffer_the_caller_changes_later_is_stored_as_it_was(tmp_path: Path) -
     with ArchiveWriter.create(path) as writer:
         writer.add_texts(reused())
     assert _contents(path) == {f"m{i}": bytes([65 + i]) * 100 for i in range(5)}
+
+
+def _spooled(path: Path, members: list[tuple[str, bytes]], names: list[str], threads: int = 2,
+             block_size: int = 1000) -> None:
+    """`members` compressed ahead into a spool while other work goes on, then copied in after a first block."""
+    texts = SpooledTexts(path.parent, threads, block_size)
+    try:
+        for name, data in members:
+            texts.add(name, data)
+        texts.finish()
+        with ArchiveWriter.create(path, threads=threads, block_size=block_size) as writer:
+            writer.add_block([(".mirror/SHA256SUMS", b"sums\n")])
+            writer.add_spooled(texts, names)
+    finally:
+        texts.close()
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_texts_compressed_ahead_are_the_same_bytes_as_texts_written_in_place(tmp_path: Path, threads: int) -> None:
+    """Empty members, a member longer than a block, blocks full by size and by count: the spool and the copy give
+    the archive add_texts gives, which stock 7-Zip reads."""
+    members = [("a", b"x" * 100), ("b", b"y" * 3000), ("c", b""), ("d", b"z" * 50), ("e", b""), ("f", b""),
+               *_texts(300, seed=4), ("g", random.Random(5).randbytes(2500)), ("h", b"")]
+    direct, ahead = tmp_path / "direct.7z", tmp_path / "ahead.7z"
+    with ArchiveWriter.create(direct, threads=threads, block_size=1000) as writer:
+        writer.add_block([(".mirror/SHA256SUMS", b"sums\n")])
+        writer.add_texts(members)
+    _spooled(ahead, members, [name for name, _ in members], threads)
+    assert ahead.read_bytes() == direct.read_bytes()
+    assert _stock(ahead, tmp_path / "x") == {".mirror/SHA256SUMS": b"sums\n", **dict(members)}
+
+
+@pytest.mark.parametrize("change", ["renamed", "one less", "one more", "reordered"])
+def test_spooled_texts_refuse_names_they_were_not_given(tmp_path: Path, change: str) -> None:
+    members = _texts(50, seed=6)
+    names = [name for name, _ in members]
+    if change == "renamed":
+        names[7] = "accounts/other.md"
+    elif change == "one less":
+        names.pop()
+    elif change == "one more":
+        names.append("accounts/more.md")
+    else:
+        names[3], names[4] = names[4], names[3]
+    with pytest.raises(ValueError, match="not the names of the spooled texts"):
+        _spooled(tmp_path / "a.7z", members, names)

@@ -56,7 +56,7 @@ from mirror.formats.timefmt import now_text
 from mirror.heap import trim
 from mirror.privacy.exif import follow_pieces
 from mirror.safeio import atomic_output, read_regular
-from mirror.sevenzip.writer import ArchiveWriter
+from mirror.sevenzip.writer import ArchiveWriter, Summed
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keys import SecretKey
 
@@ -161,18 +161,19 @@ def _ahead(load: Callable[[SourceFile], T], items: Iterable[SourceFile], depth: 
     return (result for _, result in in_order(load, items, cost=lambda _: 1, workers=1, budget=depth + 1))
 
 
-def _photo_loader(prepared: Prepared) -> Callable[[SourceFile], list[bytes | memoryview]]:
+def _photo_loader(prepared: Prepared) -> Callable[[SourceFile], Summed]:
     """Reads a photo again for the writing pass, as the pieces of the bytes the checking pass hashed: the ranges
-    cleaning kept, cut from the file as it was then (no second parse, no copy), or InputError."""
+    cleaning kept, cut from the file as it was then (no second parse, no copy), or InputError. Their CRC32 is
+    summed here, on the read-ahead thread, while the writer writes the photo before."""
     load, recipes = _loader(prepared), prepared.recipes
 
-    def photo(item: SourceFile) -> list[bytes | memoryview]:
+    def photo(item: SourceFile) -> Summed:
         known = recipes.get(item.member)
         if known is not None and file_key(item.path) == known[0]:
             raw = read_regular(item.path)
             if file_key(item.path) == known[0]:  # the very file cleaned before: its kept ranges, as they were
-                return follow_pieces(known[1], raw)
-        return [load(item)]
+                return Summed.of(follow_pieces(known[1], raw))
+        return Summed.of([load(item)])
 
     return photo
 
@@ -199,10 +200,11 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
 
     The page, bundle.json and SHA256SUMS are made first (from the digests of the checking pass), written into an
     anonymous file beside `tmp` as they are made, so that none of them is held whole. Then the signed files and
-    the page are compressed into `tmp` (on every core, read back piece by piece), then the accounts (on every
-    core, in blocks of bounded size) and the photos, each read again and compared with what was checked.
+    the page are compressed into `tmp` (on every core, read back piece by piece), then the accounts' blocks are
+    copied in (the checking pass compressed them), then the photos, each read again and compared with what was
+    checked.
     """
-    layout, load, items = CURRENT, _loader(prepared), prepared.items
+    layout, items = CURRENT, prepared.items
     with tempfile.TemporaryFile(dir=tmp.parent) as texts:
         made = _signed_files(prepared, secret, texts, tmp.parent)
         prepared.files.spend_details()  # bundle.json and the page are made: writing needs names and digests
@@ -210,7 +212,11 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
             writer.add_solid([(layout.sums, made.sums.chunks()), (layout.sig, [made.signature]),
                               (layout.author_key, [made.author_key]), (layout.meta, _read_back(texts, made.meta))])
             writer.add_solid([(PAGE_NAME, _read_back(texts, made.page))], progress)
-            writer.add_texts(((i.member, load(i)) for i in items.of_kind("account")), progress)
+            accounts = (i.member for i in items.of_kind("account"))
+            if prepared.texts is not None:  # compressed in the checking pass, from the very bytes it hashed
+                writer.add_spooled(prepared.texts, accounts, progress)
+            elif items.count_of("account"):
+                raise AssertionError("accounts to write, but none were compressed")
             photos = items.of_kind("photo")
             names = (i.member for i in items.of_kind("photo"))
             writer.add_stored(zip(names, _ahead(_photo_loader(prepared), photos), strict=True), progress)

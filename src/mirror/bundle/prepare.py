@@ -43,7 +43,7 @@ from mirror.privacy.scan import scan_photo
 from mirror.privacy.strip import is_heif
 from mirror.privacy.texts import Decoded, decode_text
 from mirror.safeio import read_regular
-from mirror.sevenzip.writer import TEXT_BLOCK
+from mirror.sevenzip.writer import TEXT_BLOCK, SpooledTexts
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,8 @@ class Prepared:
     # For a photo cleaned by ranges of its original: the file's stat when it was read, and the recipe. The writing
     # pass rebuilds it from the same file without parsing or hashing it again (the self-check verifies the result).
     recipes: dict[str, tuple[tuple[int, ...], Recipe]] = field(default_factory=dict)
+    # The accounts as hashed, compressed during the pass (on the other cores); the writing pass copies them in.
+    texts: SpooledTexts | None = None
 
     @property
     def digests(self) -> Mapping[str, str]:
@@ -108,6 +110,8 @@ class Prepared:
         self.items.clear()
         self.files.clear()
         self.recipes.clear()
+        if self.texts is not None:
+            self.texts.close()
 
     def check(self) -> None:
         """Raise the error that stops create, if any.
@@ -154,6 +158,7 @@ class _Pass:
     findings: list[Finding] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     recipes: dict[str, tuple[tuple[int, ...], Recipe]] = field(default_factory=dict)
+    texts: SpooledTexts | None = None  # None once a file is refused: nothing will be written
 
 
 def _account(item: SourceFile, decoded: Decoded, state: _Pass) -> dict[str, Any]:
@@ -218,6 +223,14 @@ def _examine(item: SourceFile, request: CreateRequest) -> _Examined:
 def _refuse(item: SourceFile, exc: InputError, state: _Pass) -> None:
     fix = exc.hint or (REPAIR_HINT if isinstance(exc, PhotoError) else "save it as plain UTF-8 text")
     state.refused.append(Refusal(item.relative, str(exc).removeprefix(f"{item.relative}: "), fix))
+    _stop_texts(state)
+
+
+def _stop_texts(state: _Pass) -> None:
+    """Nothing will be written (a file is refused): stop compressing."""
+    if state.texts is not None:
+        state.texts.close()
+        state.texts = None
 
 
 def _record(item: SourceFile, seen: _Examined, request: CreateRequest, state: _Pass) -> None:
@@ -237,6 +250,8 @@ def _record(item: SourceFile, seen: _Examined, request: CreateRequest, state: _P
         return
     if item.member in state.files:
         return  # a second file with this name in the bundle: collect_sources refused it already
+    if state.texts is not None and isinstance(made, Decoded):
+        state.texts.add(item.member, seen.data)  # the very bytes hashed: nothing to read or compare again
     if isinstance(made, Cleaned) and seen.unchanged:
         state.recipes[item.member] = (seen.before, made.recipe)
     state.files.add(item.member, seen.digest, len(seen.data), item.media_type, extra)
@@ -277,16 +292,32 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
         reuse_large_buffers()  # heap.py: photos reuse freed buffers faster than the system maps new ones
     beside = request.out.parent if request.out.parent.is_dir() else None  # like create's other temporary files
     state = _Pass(CheckedFiles(collected.files.names, beside), refused=list(collected.refused))
+    if not state.refused and any(f.kind == "account" for f in collected.files):
+        state.texts = SpooledTexts(beside)
+    try:
+        _check_all(collected.files, request, state)
+    except BaseException:
+        _stop_texts(state)
+        raise
     state.notes += [Note("left out", path, what) for path, what in collected.skipped]
     state.notes += [Note("renamed", f.relative, f"to {f.member}: its name carried {collected.renamed[f.relative]}")
                     for f in collected.files if f.relative in collected.renamed]
-    # photos on two threads; a HEIC converted is decoded whole, so with --convert-heic one at a time
-    for item, seen in in_order(lambda item: _examine(item, request), collected.files, cost=_in_flight,
-                               pooled=lambda item: item.kind == "photo" and not request.convert_heic):
-        _record(item, seen, request, state)
-        del item, seen  # not held while the next is read and cleaned
     findings = state.findings + _name_findings(collected.files, request.title or request.src.resolve().name)
     blocked = [] if request.allow_identifiers else [f for f in findings if not covered(f.path, request.allow)]
     state.notes += [Note("allowed", f.path, f"{f.kind}: {f.detail}") for f in findings if f not in blocked]
+    if blocked:
+        _stop_texts(state)
     return Prepared(request, collected.files, state.files, tuple(sorted(state.languages)),
-                    state.salts, tuple(state.refused), tuple(blocked), tuple(state.notes), state.recipes)
+                    state.salts, tuple(state.refused), tuple(blocked), tuple(state.notes), state.recipes,
+                    state.texts)
+
+
+def _check_all(items: SourceList, request: CreateRequest, state: _Pass) -> None:
+    """The checking pass proper: each file examined (photos on two threads; a HEIC converted is decoded whole, so
+    with --convert-heic one at a time), then recorded in order; accepted accounts compressed as they come."""
+    for item, seen in in_order(lambda item: _examine(item, request), items, cost=_in_flight,
+                               pooled=lambda item: item.kind == "photo" and not request.convert_heic):
+        _record(item, seen, request, state)
+        del item, seen  # not held while the next is read and cleaned
+    if state.texts is not None:
+        state.texts.finish()
