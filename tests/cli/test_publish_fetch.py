@@ -191,6 +191,32 @@ def test_resume_on_same_mirror_and_ignored_range(setup: Setup, served: MirrorSer
     assert code == 0 and "ignored Range" in err
 
 
+def test_a_mirror_that_cannot_resume_gets_one_turn(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
+    """A mirror that ignores Range and drops every answer half-way would start from zero turn after turn: after
+    the one that restarted, it gets no more, and fetch ends (it never did, before)."""
+    size = setup.bundle.stat().st_size
+    served.cut_after, served.ignore_range = size // 2, True
+    code, _, err = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 4 and "ignored Range" in err
+    # a whole first turn; then one asking for the rest, answered from byte 0, and asked again without Range
+    assert [r for p, r in served.requests if p.endswith(".7z")] == ["", f"bytes={size // 2}-", ""]
+
+
+def test_a_mirror_that_cannot_resume_does_not_undo_an_honest_one(setup: Setup, served: MirrorServer,
+                                                                  runner: CliRunner) -> None:
+    """An honest mirror whose connection breaks every third of the file, and one that ignores Range and breaks
+    half-way: the second throws the part away once, and the first finishes the bundle from what the second
+    sent (before, each turn of the second threw the first one's bytes away, for ever)."""
+    size = setup.bundle.stat().st_size
+    served.cut_after = size // 3
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    with MirrorServer(setup.hosts[1]) as other:
+        other.cut_after, other.ignore_range = size // 2, True
+        code, out, err = fetch_cli(runner, setup, "--mirror", served.url, "--mirror", other.url)
+        assert code == 0, out + err
+        assert [r for p, r in other.requests if p.endswith(".7z")] == [f"bytes={size // 3}-", ""]  # one turn
+
+
 def test_corrupted_partial_is_thrown_away(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """A damaged partial file fails the hash, is discarded, and the bundle is fetched again."""
     size = setup.bundle.stat().st_size

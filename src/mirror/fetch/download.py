@@ -11,7 +11,8 @@ each turn appends from where the last one stopped (HTTP Range), and the final ha
 gets `limits.budget` seconds per turn (net/pace.py). One that still delivered at least the minimum
 rate when its turn ended, or whose connection broke after real progress, gets another turn once the
 others had theirs, the fastest first: a large bundle arrives over a slow but honest link, and a
-throttled mirror never holds the download.
+throttled mirror never holds the download. A mirror that ignores Range (it can only send the whole file)
+gets one turn: another would start from zero again.
 
 Which mirror served which bytes is kept for the run. Bytes that are thrown away (a finished file
 that fails its hash, or a part a mirror cannot resume) are hashed first, range by range; once a good
@@ -106,6 +107,7 @@ class Download:
     pieces: list[Piece] = field(default_factory=list)
     judged: list[Judged] = field(default_factory=list)
     _start: int = field(default=0, init=False, repr=False)  # where the current turn's bytes begin
+    _restarted: bool = field(default=False, init=False, repr=False)  # this turn's mirror ignored Range
     _growing: GrowingHash | None = field(default=None, init=False, repr=False)  # the part's hash so far
 
     @property
@@ -156,7 +158,7 @@ class Download:
 
     def _turn(self, mirror: Mirror) -> tuple[Turn, float]:
         """One mirror's turn within its budget: append what it sends, then see where that leaves the file."""
-        self._start = self._size()
+        self._start, self._restarted = self._size(), False
         event = self.reports[mirror.label].bundle(self.entry)
         self.log(f"trying {mirror.label} for {self.name}"
                  + (f" from byte {self._start:,} of {self.entry.size:,}" if self._start else "") + " ...")
@@ -184,7 +186,9 @@ class Download:
         enough = min(self.entry.size - start, max(int(self.limits.min_rate * self.limits.stall), MIN_GAIN))
         progressing = gained >= enough and rate >= self.limits.min_rate
         retryable = error is None or error.failure in (Failure.TIMEOUT, Failure.UNREACHABLE)
-        return (Turn.AGAIN if progressing and retryable else Turn.OVER), rate
+        # A mirror that cannot resume would start from zero again, throwing away what it and others sent: one turn.
+        resumable = not self._restarted
+        return (Turn.AGAIN if progressing and retryable and resumable else Turn.OVER), rate
 
     def _fetch(self, mirror: Mirror) -> bool:
         """Append from the part's end; a mirror that cannot resume gets the part thrown away and sends it whole."""
@@ -195,7 +199,7 @@ class Download:
         except RangeIgnored:
             self.log(f"{mirror.label}: ignored Range; downloading {self.name} again from the start")
             self._throw_away(failed=False)
-            self._start = 0
+            self._start, self._restarted = 0, True
             with self.progress(self.entry.size, label) as advance:
                 return mirror.download(self.entry.path, self.part, self.entry.size, advance)
 

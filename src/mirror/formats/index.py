@@ -34,6 +34,10 @@ from mirror.formats.torrent import check_infohash, magnet_infohash
 FORMAT = "mirror-index/2"
 FORMATS = ("mirror-index/1", FORMAT)
 MAX_INDEX = 8 << 20
+# The largest file a bundle can be: verify refuses more than 16 GiB of data (sevenzip Limits, docs/format.md
+# "Bounds"), its header is at most 128 MiB, and LZMA2 adds under 0.1% to data it cannot compress. A listed size
+# past it (a room's listing is unsigned) would only make fetch write that much before the hash fails.
+MAX_BUNDLE_BYTES = (16 << 30) + (1 << 30)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ENTRY_KEYS = {"id", "version", "sha256", "size", "path", "title", "author_key"}
 _TORRENT_KEYS = {"infohash", "magnet"}  # format 2
@@ -148,6 +152,9 @@ def parse_entry(item: Any, keys: set[str] = _ALL_ENTRY_KEYS) -> BundleEntry:
           and all(isinstance(item[k], str) for k in ("id", "title", "author_key")))
     if not ok or item["path"] != bundle_path(str(item["sha256"])):
         raise ManifestError("index bundle entry is malformed")
+    if item["size"] > MAX_BUNDLE_BYTES:
+        raise ManifestError(f"index bundle entry declares {item['size']:,} bytes, more than a bundle may have "
+                            f"({MAX_BUNDLE_BYTES:,})")
     return BundleEntry(**item)
 
 

@@ -1,0 +1,33 @@
+"""Bundle entries of an index or a room's listing: a listed size past what any bundle can be is refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mirror.errors import ManifestError
+from mirror.formats.index import MAX_BUNDLE_BYTES, parse_entry
+from mirror.formats.listing import Listing
+
+_SHA = "ab" * 32
+
+
+def _entry(size: int) -> dict[str, object]:
+    return {"id": "0123456789abcdef0123456789abcdef", "version": 1, "sha256": _SHA, "size": size,
+            "path": f"bundles/{_SHA}.7z", "title": "t", "author_key": "C7058BB9C3C0D24C", "infohash": None,
+            "magnet": None}
+
+
+def test_a_size_up_to_the_largest_bundle_is_accepted() -> None:
+    assert parse_entry(_entry(MAX_BUNDLE_BYTES)).size == MAX_BUNDLE_BYTES
+
+
+@pytest.mark.parametrize("size", [MAX_BUNDLE_BYTES + 1, 10**13, 2**63])
+def test_a_listing_that_claims_more_than_a_bundle_can_be_is_refused(size: int) -> None:
+    """Fetch would write that many bytes from a room before the hash could fail (a room's listing is unsigned)."""
+    raw = json.dumps({"format": "mirror-listing/1", "bundles": [_entry(size)]}).encode()
+    with pytest.raises(ManifestError, match="more than a bundle may have"):
+        Listing.from_bytes(raw)
+    with pytest.raises(ManifestError, match="more than a bundle may have"):
+        parse_entry(_entry(size))
