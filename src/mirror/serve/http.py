@@ -19,6 +19,8 @@ explains them):
   to 2 MiB); a client that does not take a piece within `window` seconds is disconnected,
   so a stalled or trickling reader is cut off after at most `window` seconds of no progress
   and never holds up the others; a download that was cut can be resumed with Range;
+- a request waits until the answers before it on its connection are taken (down to UNREAD bytes), at most
+  `window` seconds: a client that pipelines requests and reads nothing is disconnected, not given memory;
 - every response, aiohttp's own error answers included, carries SECURITY_HEADERS.
 """
 
@@ -44,6 +46,8 @@ from mirror.serve.ranges import Span, span_for
 
 Resolve = Callable[[str, Mapping[str, str], Mapping[str, str]], Item | None]
 DATA_PIECE = 64 << 10
+UNREAD = 256 << 10  # answers a connection may leave unread before its next request waits for them to go
+_LOOK = 0.02  # seconds between looks at a connection whose answers wait
 
 
 class _TooSlow(Exception):
@@ -168,6 +172,28 @@ class HttpServer:
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         self.stats.requests += 1
+        if not await self._caught_up(request):  # answers pile up unread: pipelined requests and no reading
+            return self._cut(request)
+        response = await self._answer(request)
+        if not response.prepared:  # an answer whole in memory (an error): sent here, within the window
+            try:
+                async with asyncio.timeout(self.limits.window):
+                    await response.prepare(request)
+                    await response.write_eof()
+            except TimeoutError:
+                return self._cut(request)
+            except ConnectionError:
+                pass  # the client went away
+        return response
+
+    def _cut(self, request: web.BaseRequest) -> web.StreamResponse:
+        """Disconnect a client that does not take its answers."""
+        self.stats.too_slow += 1
+        if request.transport is not None:
+            request.transport.abort()
+        return _plain(503)
+
+    async def _answer(self, request: web.BaseRequest) -> web.StreamResponse:
         target = request.raw_path
         self.stats.paths.append(target[:200])
         if request.method not in ("GET", "HEAD"):
@@ -220,6 +246,21 @@ class HttpServer:
             finally:
                 self._slots.release()
         return response
+
+    async def _caught_up(self, request: web.BaseRequest) -> bool:
+        """Whether the client took the answers before this one, down to UNREAD bytes, within `window` seconds.
+
+        A small answer (the index, the page, an error) is queued whole without waiting for the client; one that
+        sends request after request on a connection and reads none would pile them up in memory without end."""
+        transport = request.transport
+        try:
+            async with asyncio.timeout(self.limits.window):
+                while transport is not None and not transport.is_closing() \
+                        and transport.get_write_buffer_size() > UNREAD:
+                    await asyncio.sleep(_LOOK)
+        except TimeoutError:
+            return False
+        return True
 
     async def _pieces(self, request: web.BaseRequest, handle: BinaryIO, span: Span) -> None:
         loop = asyncio.get_running_loop()
