@@ -6,8 +6,11 @@ import json
 import shutil
 import socket
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -67,6 +70,62 @@ def test_web_seed_only_download_from_nginx(world: World) -> None:
     row = swarm_row(result)
     assert row["fate"] == "ok" and "0 B from 0 peer(s)" in row["detail"] and "from 1 web seed(s)" in row["detail"]
     _arrived(world, dest, result)
+
+
+class _Redirecting(BaseHTTPRequestHandler):
+    """A mirror that serves its folder but sends every bundle request elsewhere (302 to `away`); with no `root`,
+    the place it sends them, which records who came."""
+
+    root: Path | None = None
+    away = ""
+    came: ClassVar[list[str]] = []
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+    def do_GET(self) -> None:
+        type(self).came.append(self.path)
+        target = self.root / self.path.lstrip("/") if self.root is not None else None
+        if target is not None and self.path.endswith(".7z"):
+            self.send_response(302)
+            self.send_header("Location", self.away + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif target is not None and ".." not in self.path and target.is_file():
+            body = target.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.send_error(404)
+
+
+def test_a_web_seed_that_redirects_elsewhere_is_not_followed(world: World) -> None:
+    """The signed index names one mirror; it answers the bundle with a redirect to another address. fetch's HTTP
+    refuses it, and libtorrent, which follows web seed redirects, reaches nobody there: in the local reach only
+    the named peers and the web seeds' own addresses may be connected to."""
+    elsewhere = type("Elsewhere", (_Redirecting,), {"came": []})
+    try:
+        away = ThreadingHTTPServer(("127.0.0.2", 0), elsewhere)
+    except OSError:
+        pytest.fail("127.0.0.2 cannot be bound: the loopback network is not 127.0.0.0/8")
+    hop = type("Hop", (_Redirecting,), {"root": world.host, "away": f"http://127.0.0.2:{away.server_port}",
+                                        "came": []})
+    here = ThreadingHTTPServer(("127.0.0.1", 0), hop)
+    for server in (away, here):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        dest = world.root / "in"
+        result = mirror(world, "fetch", "--torrent", "--mirror", f"http://127.0.0.1:{here.server_port}/", "--dest",
+                        dest, "--timeout", "5", "--json")
+    finally:
+        for server in (away, here):
+            server.shutdown()
+            server.server_close()
+    assert any(path.endswith(".7z") for path in hop.came), hop.came  # libtorrent or fetch asked for it here
+    assert elsewhere.came == []  # and nobody came to the address it was sent to
+    assert result.returncode == 4 and not list(dest.glob("*.7z")), result.stderr
 
 
 def _listening(port: int, process: subprocess.Popen[str], timeout: float = 30) -> None:

@@ -15,10 +15,14 @@ when it passes.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import cast
+from urllib.parse import urlsplit
 
 import libtorrent as lt
 
@@ -28,6 +32,7 @@ from mirror.swarm.model import Advance, Deadlines, Log, Tally, Wanted, endpoint_
 from mirror.swarm.settings import EVERY_ADDRESS, SwarmConfig, allowed_ranges, session_settings
 
 LISTEN_WAIT = 10.0
+RESOLVE_WAIT = 10.0  # seconds to find a web seed host's addresses (local reach; the filter allows only those)
 REMOVE_WAIT = 10.0
 _ALERTS = (lt.alert_category.error | lt.alert_category.peer | lt.alert_category.status
            | lt.alert_category.storage | lt.alert_category.ip_block | lt.alert_category.block_progress)
@@ -48,6 +53,37 @@ def _ip_filter(ranges: tuple[tuple[str, str], ...]) -> lt.ip_filter:
     for first, last in ranges:
         blocked.add_rule(first, last, 0)
     return blocked
+
+
+def _only(wanted: Wanted) -> lt.ip_filter:
+    """Every address blocked but the named peers' and the web seeds' (their hosts resolved now, as libtorrent
+    will). libtorrent follows a web seed's redirect to wherever it points; fetch's own HTTP never does, and in
+    the local reach nothing but what the user and the signed index name may learn the reader's address."""
+    allowed = {host for host, _ in wanted.peers}
+    for url in wanted.web_seeds:
+        allowed |= _addresses(urlsplit(url).hostname or "")
+    only = lt.ip_filter()
+    for first, last in EVERY_ADDRESS:
+        only.add_rule(first, last, 1)
+    for address in allowed:
+        only.add_rule(address, address, 0)
+    return only
+
+
+def _addresses(host: str) -> set[str]:
+    """The addresses `host` has (itself, if it is one); none if it cannot be resolved within RESOLVE_WAIT."""
+    try:
+        return {str(ipaddress.ip_address(host))}
+    except ValueError:
+        pass
+    pool = ThreadPoolExecutor(1, thread_name_prefix="mirror-resolve")
+    try:
+        found = pool.submit(socket.getaddrinfo, host, None, type=socket.SOCK_STREAM).result(RESOLVE_WAIT)
+    except (OSError, UnicodeError, TimeoutError):
+        return set()
+    finally:
+        pool.shutdown(wait=False)  # a resolver that hangs is left behind; the filter does not wait for it
+    return {str(info[4][0]).split("%", 1)[0] for info in found}
 
 
 class Swarm:
@@ -159,6 +195,8 @@ class Swarm:
             TransferError: a deadline passed (TIMEOUT), or the torrent failed (BAD_ANSWER).
             OSError: the file could not be written.
         """
+        if self.config.reach.value == "local" and self.config.proxy is None:
+            self.session.set_ip_filter(_only(wanted))
         params = self._params(wanted.info, wanted.magnet, wanted.folder, wanted.file_name)
         params.url_seeds = list(wanted.web_seeds)
         params.peers = list(wanted.peers)

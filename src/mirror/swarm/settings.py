@@ -9,7 +9,8 @@ Example::
 Three reaches (docs/swarm.md):
 - LOCAL (the default): listen on 127.0.0.1 only; no DHT, no Local Service Discovery, no
   UPnP or NAT-PMP, no peer exchange, no trackers. The only connections are to the peers
-  the user names and, for a download, the web seeds of the publisher's signed mirrors.
+  the user names and, for a download, the web seeds of the publisher's signed mirrors
+  (engine.py filters every other address, so that a web seed's redirect goes nowhere).
 - LAN: listen on every interface; Local Service Discovery and peer exchange; an IP
   filter blocks every address outside private and link-local ranges, web seeds included.
 - PUBLIC: the internet: DHT with libtorrent's bootstrap nodes, trackers, peer exchange,
