@@ -182,7 +182,7 @@ def _room_options(func: Any) -> Any:
 @click.option("--list", "list_only", is_flag=True, help="show the bundles the index lists; download nothing")
 @click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               help="where verified bundles go (default: here)")
-@click.option("--proxy", help="e.g. socks5h://127.0.0.1:9050 (Tor); names are resolved by the proxy")
+@click.option("--proxy", help="e.g. socks5h://127.0.0.1:9050 (Tor); names are resolved by the proxy, socks5:// too")
 @click.option("--strict", is_flag=True, help="refuse an expired index instead of warning")
 @click.option("--timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True,
               help="seconds to connect, and to wait for data that stopped (also the window of --min-rate)")
@@ -216,6 +216,10 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
     def progress(total: int, label: str) -> Any:
         return byte_progress(total, label, threshold=1 << 20)
 
+    if proxy is not None:
+        from mirror.net.proxy import checked_proxy
+
+        proxy = checked_proxy(proxy)  # socks5:// taken as socks5h://: no name is ever looked up around it
     peers = _find_peers(room["lan"], room["lan_wait"], as_json)
     lan = bool(room["lan"])
     swarm = use_torrent or bool(torrent_peers) or public or bool(port) or bool(upload_limit)

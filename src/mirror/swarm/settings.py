@@ -91,7 +91,7 @@ def proxy_settings(proxy: str) -> dict[str, Setting]:
                           hint="socks5h lets the proxy resolve names, so your DNS never sees them")
     settings: dict[str, Setting] = {
         "proxy_type": _SOCKS5_PW if parts.username else _SOCKS5, "proxy_hostname": host, "proxy_port": port,
-        "proxy_hostnames": parts.scheme == "socks5h", "proxy_peer_connections": True,
+        "proxy_hostnames": True, "proxy_peer_connections": True,  # socks5:// too: no name is looked up here
         "proxy_tracker_connections": True,
         # uTP needs UDP through the proxy, which most SOCKS5 servers (Tor among them) do not offer
         "enable_outgoing_utp": False, "enable_incoming_utp": False,

@@ -1,0 +1,54 @@
+"""The proxy a reader names (`fetch --proxy`), checked once, with names always resolved by the proxy.
+
+Example::
+
+    checked_proxy("socks5://127.0.0.1:9050")     # "socks5h://127.0.0.1:9050": the proxy resolves mirror names
+    checked_proxy("socks4://127.0.0.1:9050")     # ConfigError: SOCKS4 resolves names here, on this machine
+
+With `socks5://`, requests and libtorrent look a mirror's name up in the local DNS, which a censor may watch or
+poison, and only then ask the proxy for the address: the name leaks around the proxy. A reader who names a proxy
+wants everything to go through it, so `socks5://` is taken as `socks5h://`. An HTTP(S) proxy resolves the names
+it is asked for itself. SOCKS4 cannot carry a name (SOCKS4a is not offered by requests): refused.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from mirror.errors import ConfigError
+
+SCHEMES = ("socks5h", "socks5", "http", "https")
+_HINT = "give it as socks5h://HOST:PORT (Tor: socks5h://127.0.0.1:9050, Tor Browser: port 9150)"
+
+
+def checked_proxy(proxy: str) -> str:
+    """`proxy` with its names resolved by the proxy (socks5:// becomes socks5h://).
+
+    Raises:
+        ConfigError: not a URL, another scheme, no host, or a port missing or out of range.
+    """
+    try:
+        parts = urlsplit(proxy.strip())
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise ConfigError(f"not a valid proxy URL: {_shown(proxy)}", hint=_HINT) from None
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise ConfigError(f"a proxy of type {scheme or 'none'}:// cannot be used: SOCKS5 or HTTP only", hint=_HINT)
+    if not host or port is None or not 0 < port < 65536:
+        raise ConfigError(f"the proxy needs a host and a port: {_shown(proxy)}", hint=_HINT)
+    if scheme == SCHEMES[1]:  # socks5: the same proxy, asked to resolve the names itself
+        scheme = SCHEMES[0]
+    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+def _shown(proxy: str) -> str:
+    """The proxy URL without a password, for an error message."""
+    try:
+        parts = urlsplit(proxy)
+        if parts.password is not None:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+            return repr(urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)))
+    except ValueError:
+        return "(the URL given)"
+    return repr(proxy)

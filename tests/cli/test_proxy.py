@@ -1,0 +1,86 @@
+"""`fetch --proxy`: checked before anything is sent, and mirror names always resolved by the proxy."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+from mirror.errors import ConfigError
+from mirror.net.proxy import checked_proxy
+
+
+@pytest.mark.parametrize(("given", "used"), [
+    ("socks5h://127.0.0.1:9050", "socks5h://127.0.0.1:9050"),
+    ("socks5://127.0.0.1:9050", "socks5h://127.0.0.1:9050"),
+    ("SOCKS5://user:pw@tor.local:9150", "socks5h://user:pw@tor.local:9150"),
+    ("http://proxy.example:3128", "http://proxy.example:3128"),
+])
+def test_socks5_is_taken_as_socks5h(given: str, used: str) -> None:
+    assert checked_proxy(given) == used
+
+
+@pytest.mark.parametrize("given", ["socks4://127.0.0.1:9050", "ftp://127.0.0.1:21", "127.0.0.1:9050",
+                                   "socks5h://127.0.0.1", "socks5h://127.0.0.1:99999", "socks5h://[::1:9050",
+                                   "socks5h://:9050", ""])
+def test_a_proxy_that_cannot_be_used_is_refused(given: str) -> None:
+    with pytest.raises(ConfigError):
+        checked_proxy(given)
+
+
+def test_a_refused_proxy_never_shows_its_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        checked_proxy("socks5h://alice:s3cret@127.0.0.1")
+    assert "s3cret" not in str(caught.value) and "***" in str(caught.value)
+
+
+def _socks5_recorder(asked: list[str]) -> socket.socket:
+    """A SOCKS5 server on 127.0.0.1 that records how each connection names its destination, then refuses it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+
+    def serve() -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            with client:
+                try:
+                    methods = client.recv(2)
+                    client.recv(methods[1])
+                    client.sendall(b"\x05\x00")
+                    request = client.recv(300)
+                    asked.append({1: "address", 3: "name", 4: "address"}.get(request[3], "?"))
+                    client.sendall(b"\x05\x05\x00\x01" + bytes(6))  # connection refused
+                except (OSError, IndexError):
+                    pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server
+
+
+def test_fetch_through_socks5_never_looks_the_mirror_name_up_itself(runner: CliRunner, tmp_path: Path) -> None:
+    """`socks5://`: the proxy is asked for the mirror by name (as with socks5h://), never for an address found in
+    the local DNS."""
+    asked: list[str] = []
+    server = _socks5_recorder(asked)
+    try:
+        port = server.getsockname()[1]
+        code, _, err = invoke(runner, "fetch", "--proxy", f"socks5://127.0.0.1:{port}", "--mirror",
+                              "http://localhost:9/", "--dest", tmp_path / "in", "--timeout", "5")
+    finally:
+        server.close()
+    assert code == 4 and "Traceback" not in err
+    assert asked and set(asked) == {"name"}, asked
+
+
+def test_fetch_refuses_a_socks4_proxy_before_sending_anything(runner: CliRunner, tmp_path: Path) -> None:
+    code, _, err = invoke(runner, "fetch", "--proxy", "socks4://127.0.0.1:9", "--mirror", "http://localhost:9/",
+                          "--dest", tmp_path / "in")
+    assert code == 2 and "SOCKS5 or HTTP only" in err
