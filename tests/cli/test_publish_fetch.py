@@ -8,6 +8,7 @@ import shutil
 import socket
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
@@ -320,6 +321,15 @@ def test_bad_mirror_url_is_a_usage_error(setup: Setup, runner: CliRunner) -> Non
     """A URL that cannot be parsed gives exit 2 and one line."""
     code, _, err = fetch_cli(runner, setup, "--mirror", "http://127.0.0.1:99999/")
     assert code == 2 and "not a valid mirror URL" in err
+
+
+@pytest.mark.parametrize("location", ["ftp://user:pw@127.0.0.1/m/", "htps://127.0.0.1/", ""])
+def test_a_mirror_that_is_neither_a_url_nor_a_folder_is_a_usage_error(setup: Setup, runner: CliRunner,
+                                                                        location: str) -> None:
+    """ftp://, a mistyped scheme or nothing at all were read as folders (ftp:/127.0.0.1, or the current one)."""
+    code, out, err = fetch_cli(runner, setup, "--mirror", location)
+    assert code == 2 and ("cannot be read" in err or "empty" in err), (out, err)
+    assert "pw" not in err and "MISSING" not in out
 
 
 def test_publish_and_fetch_remember_what_they_verified(setup: Setup, served: MirrorServer, runner: CliRunner,

@@ -85,6 +85,18 @@ def test_torrent_command_refuses_untrusted_and_damaged(tmp_path: Path, bundle: P
     assert invoke(runner, "torrent", damaged)[0] == 3 and not damaged.with_suffix(".torrent").exists()
 
 
+@pytest.mark.parametrize("url", ["http://user:s3cret@127.0.0.1:1/m/", "https://token@mirror.example/m/"])
+def test_torrent_command_refuses_a_url_with_credentials(tmp_path: Path, bundle: Path, runner: CliRunner,
+                                                        url: str) -> None:
+    """A .torrent and its magnet link are passed on to anyone: a web seed or tracker URL holding a user name or
+    password (as publish refuses in mirror.toml) would give it away."""
+    for option in ("--mirror", "--tracker"):
+        code, out, err = invoke(runner, "torrent", bundle, option, url)
+        assert code == 2 and "user name or password" in err, (out, err)
+        assert "s3cret" not in out + err and "token" not in out
+        assert not bundle.with_suffix(".torrent").exists()
+
+
 def test_fetch_list_shows_the_signed_magnet_links(tmp_path: Path, published: Path, runner: CliRunner) -> None:
     """`fetch --list --json` shows each bundle's info hash and magnet link from the signed index."""
     code, stdout, err = invoke(runner, "fetch", "--mirror", tmp_path / "a", "--list", "--json")

@@ -160,6 +160,9 @@ class FolderMirror:
         return data
 
 
+_OTHER_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 class HttpMirror:
     """A mirror over HTTP(S), through a proxy if given; every request runs under a Watch."""
 
@@ -303,4 +306,9 @@ def open_mirror(location: str, proxy: str | None = None, limits: Limits | None =
         raise ConfigError(f"not a valid mirror URL: {location!r}") from None
     if scheme == "file":
         return FolderMirror(Path(unquote(urlsplit(location).path)), limits)
+    if found := _OTHER_URL.match(location):  # ftp://, htps://: not a folder named "ftp:"
+        raise ConfigError(f"a mirror at a {found[0]} URL cannot be read",
+                          hint="a mirror is an http:// or https:// URL, a file:// URL or a folder")
+    if not location.strip():
+        raise ConfigError("an empty --mirror", hint="name a URL or a folder")
     return FolderMirror(Path(location), limits)
