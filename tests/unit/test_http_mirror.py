@@ -92,3 +92,13 @@ def test_the_end_of_a_file_in_a_folder_mirror(tmp_path: Path) -> None:
     assert mirror.read_tail("b.7z", 6, 10) == b"6789"
     with pytest.raises(TransferError, match="not 12 bytes long"):
         mirror.read_tail("b.7z", 6, 12)
+
+
+@pytest.mark.parametrize(("url", "label"), [
+    ("http://127.0.0.1:0/", "http://127.0.0.1:0/"),
+    ("http://user:secret@[::1]:8080/m", "http://[::1]:8080/m/"),
+    ("https://a.example/mirror/", "https://a.example/mirror/"),
+])
+def test_a_mirror_is_named_by_scheme_host_port_and_path_only(url: str, label: str) -> None:
+    """Reports name the mirror as given, an IPv6 address in brackets, a port 0 kept, never a password."""
+    assert HttpMirror(url).label == label

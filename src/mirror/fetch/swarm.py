@@ -48,7 +48,7 @@ def _base(mirror: Mirror) -> str | None:
         return None
     parts = urlsplit(mirror.base)
     host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
-    return parts._replace(netloc=f"{host}:{parts.port}" if parts.port else str(host)).geturl()
+    return parts._replace(netloc=f"{host}:{parts.port}" if parts.port is not None else str(host)).geturl()
 
 
 def checked_info(entry: BundleEntry, mirrors: list[Mirror], reports: dict[str, MirrorReport], log: Log) -> bytes | None:

@@ -169,7 +169,9 @@ class HttpMirror:
     def __init__(self, base: str, proxy: str | None = None, limits: Limits | None = None) -> None:
         self.base = base if base.endswith("/") else base + "/"
         parts = urlsplit(self.base)
-        self.label = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
+        host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+        port = f":{parts.port}" if parts.port is not None else ""
+        self.label = f"{parts.scheme}://{host}{port}{parts.path}"  # never the user name or password
         self.session = requests.Session()
         self.session.trust_env = False  # only the proxy the reader named, never one from the environment
         self.session.headers["Accept-Encoding"] = "identity"  # byte ranges of the file as stored
