@@ -215,8 +215,10 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
             accounts = (i.member for i in items.of_kind("account"))
             if prepared.texts is not None:  # compressed in the checking pass, from the very bytes it hashed
                 writer.add_spooled(prepared.texts, accounts, progress)
-            elif items.count_of("account"):
-                raise AssertionError("accounts to write, but none were compressed")
+                prepared.texts.close()  # its disk space is free before the photos are written
+            else:  # not spooled (the spool failed, or had no folder): each read again and compared
+                load = _loader(prepared)
+                writer.add_texts(((i.member, load(i)) for i in items.of_kind("account")), progress)
             photos = items.of_kind("photo")
             names = (i.member for i in items.of_kind("photo"))
             writer.add_stored(zip(names, _ahead(_photo_loader(prepared), photos), strict=True), progress)

@@ -16,10 +16,11 @@ bundle.json.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ class Prepared:
     # pass rebuilds it from the same file without parsing or hashing it again (the self-check verifies the result).
     recipes: dict[str, tuple[tuple[int, ...], Recipe]] = field(default_factory=dict)
     # The accounts as hashed, compressed during the pass (on the other cores); the writing pass copies them in.
+    # None: not spooled (nothing will be signed, or the spool failed): the writing pass compresses them.
     texts: SpooledTexts | None = None
 
     @property
@@ -159,6 +161,7 @@ class _Pass:
     notes: list[Note] = field(default_factory=list)
     recipes: dict[str, tuple[tuple[int, ...], Recipe]] = field(default_factory=dict)
     texts: SpooledTexts | None = None  # None once a file is refused: nothing will be written
+    accounts_done: bool = False  # a photo was recorded: no account comes after (names sort accounts/ first)
 
 
 def _account(item: SourceFile, decoded: Decoded, state: _Pass) -> dict[str, Any]:
@@ -227,10 +230,25 @@ def _refuse(item: SourceFile, exc: InputError, state: _Pass) -> None:
 
 
 def _stop_texts(state: _Pass) -> None:
-    """Nothing will be written (a file is refused): stop compressing."""
+    """Stop compressing: nothing will be written (a file refused, an identifier found), or the spool failed (a
+    full disk: the writing pass compresses instead, and says so after the author saw the report)."""
     if state.texts is not None:
         state.texts.close()
         state.texts = None
+
+
+def _spool(state: _Pass, work: Callable[[SpooledTexts], None]) -> None:
+    """`work` on the spool, if there is one; the spool is given up if it fails."""
+    if state.texts is not None:
+        try:
+            work(state.texts)
+        except OSError:
+            _stop_texts(state)
+
+
+def _blocking(findings: Iterable[Finding], request: CreateRequest) -> list[Finding]:
+    """The findings that stop create: all but those --allow and --allow-identifiers let through."""
+    return [] if request.allow_identifiers else [f for f in findings if not covered(f.path, request.allow)]
 
 
 def _record(item: SourceFile, seen: _Examined, request: CreateRequest, state: _Pass) -> None:
@@ -240,7 +258,10 @@ def _record(item: SourceFile, seen: _Examined, request: CreateRequest, state: _P
         if seen.error is not None:
             raise seen.error
         if isinstance(made, Decoded):
+            found = len(state.findings)
             extra = _account(item, made, state)
+            if _blocking(state.findings[found:], request):
+                _stop_texts(state)  # nothing will be signed this run
         elif isinstance(made, Cleaned):
             extra = _photo(item, seen.raw, made, request, state)
         else:
@@ -250,8 +271,11 @@ def _record(item: SourceFile, seen: _Examined, request: CreateRequest, state: _P
         return
     if item.member in state.files:
         return  # a second file with this name in the bundle: collect_sources refused it already
-    if state.texts is not None and isinstance(made, Decoded):
-        state.texts.add(item.member, seen.data)  # the very bytes hashed: nothing to read or compare again
+    if isinstance(made, Decoded):  # the very bytes hashed and scanned: nothing to read or compare again
+        _spool(state, lambda texts: texts.add(item.member, seen.data))
+    elif not state.accounts_done:
+        state.accounts_done = True
+        _spool(state, lambda texts: texts.flush())  # the last accounts' block: compressed while the photos are checked
     if isinstance(made, Cleaned) and seen.unchanged:
         state.recipes[item.member] = (seen.before, made.recipe)
     state.files.add(item.member, seen.digest, len(seen.data), item.media_type, extra)
@@ -292,8 +316,11 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
         reuse_large_buffers()  # heap.py: photos reuse freed buffers faster than the system maps new ones
     beside = request.out.parent if request.out.parent.is_dir() else None  # like create's other temporary files
     state = _Pass(CheckedFiles(collected.files.names, beside), refused=list(collected.refused))
-    if not state.refused and any(f.kind == "account" for f in collected.files):
-        state.texts = SpooledTexts(beside)
+    named = _name_findings(collected.files, request.title or request.src.resolve().name)
+    if beside is not None and not state.refused and not _blocking(named, request) \
+            and any(f.kind == "account" for f in collected.files):
+        with contextlib.suppress(OSError):  # no spool (a read-only folder): the writing pass compresses
+            state.texts = SpooledTexts(beside)
     try:
         _check_all(collected.files, request, state)
     except BaseException:
@@ -302,11 +329,9 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     state.notes += [Note("left out", path, what) for path, what in collected.skipped]
     state.notes += [Note("renamed", f.relative, f"to {f.member}: its name carried {collected.renamed[f.relative]}")
                     for f in collected.files if f.relative in collected.renamed]
-    findings = state.findings + _name_findings(collected.files, request.title or request.src.resolve().name)
-    blocked = [] if request.allow_identifiers else [f for f in findings if not covered(f.path, request.allow)]
+    findings = state.findings + named
+    blocked = _blocking(findings, request)
     state.notes += [Note("allowed", f.path, f"{f.kind}: {f.detail}") for f in findings if f not in blocked]
-    if blocked:
-        _stop_texts(state)
     return Prepared(request, collected.files, state.files, tuple(sorted(state.languages)),
                     state.salts, tuple(state.refused), tuple(blocked), tuple(state.notes), state.recipes,
                     state.texts)
@@ -319,5 +344,4 @@ def _check_all(items: SourceList, request: CreateRequest, state: _Pass) -> None:
                                pooled=lambda item: item.kind == "photo" and not request.convert_heic):
         _record(item, seen, request, state)
         del item, seen  # not held while the next is read and cleaned
-    if state.texts is not None:
-        state.texts.finish()
+    _spool(state, lambda texts: texts.finish())

@@ -28,6 +28,7 @@ Only LZMA2 and Copy are written; copied blocks keep the coders they have.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import lzma
@@ -193,14 +194,20 @@ class TextBlocks:
     """Members pushed one at a time, gathered into LZMA2 blocks of at most `block_size` of input and
     BLOCK_MEMBERS members (a longer member has a block to itself), compressed on `threads` cores and handed to
     `done` in order. One block per core is compressed while the next is gathered; `add` waits for the oldest
-    when all are busy. Blocks depend on the members' sizes only, never on the timing."""
+    when all are busy. Blocks depend on the members' sizes only, never on the timing.
 
-    def __init__(self, done: Done, threads: int, block_size: int) -> None:
+    `budget`: the most input bytes in flight; a block larger than that (one long member) is compressed alone,
+    and `add` returns once it is done, so that a caller going on meanwhile (create's checking pass, reading the
+    next file) never holds it beside its own.
+    """
+
+    def __init__(self, done: Done, threads: int, block_size: int, budget: int | None = None) -> None:
         if block_size <= 0:
             raise ValueError(f"blocks of {block_size} bytes")
-        self._done, self._threads, self._block_size = done, threads, block_size
+        self._done, self._threads, self._block_size, self._budget = done, threads, block_size, budget
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="mirror-lzma")
         self._in_flight: deque[tuple[_Batch, list[Future[list[bytes]]]]] = deque()
+        self._flying = 0  # input bytes of the blocks in flight
         self._batch = _Batch()
 
     def add(self, name: str, data: bytes) -> None:
@@ -209,12 +216,19 @@ class TextBlocks:
             self._send(batch)
             batch = self._batch = _Batch()
         batch.add(name, data)
+        # Full whatever comes next (the next add would send it): started now, not held while the caller goes on.
+        if batch.size and (batch.size > self._block_size or len(batch.records) >= BLOCK_MEMBERS):
+            self.flush()
 
-    def finish(self) -> None:
-        """Compress what is gathered, hand every block on, and stop the threads."""
+    def flush(self) -> None:
+        """Start compressing what is gathered (the block it makes is the same as if more had come)."""
         if self._batch.records:
             self._send(self._batch)
             self._batch = _Batch()
+
+    def finish(self) -> None:
+        """Compress what is gathered, hand every block on, and stop the threads."""
+        self.flush()
         self._write_done(0)
         self.close()
 
@@ -229,13 +243,20 @@ class TextBlocks:
             self._done(batch, None)
             return
         self._write_done(self._threads - 1)
+        budget = self._budget
+        while budget is not None and self._in_flight and self._flying + batch.size > budget:
+            self._write_done(len(self._in_flight) - 1)
         pieces = _pieces(batch.chunks, self._block_size)  # more than one only for a member over block_size
         self._in_flight.append((batch, [self._pool.submit(_compress, piece) for piece in pieces]))
+        self._flying += batch.size
+        if budget is not None and batch.size > budget:
+            self._write_done(0)
 
     def _write_done(self, keep: int) -> None:
         """Hand on the oldest blocks in flight, in order, until `keep` are left."""
         while len(self._in_flight) > keep:
             batch, futures = self._in_flight.popleft()
+            self._flying -= batch.size
             self._done(batch, [piece for future in futures for piece in future.result()] + [END_MARKER])
 
 
@@ -252,12 +273,17 @@ class SpooledTexts:
         self.sizes = array("Q")
         self.crcs = array("I")  # 0 for an empty member: it has no CRC
         self._names = hashlib.sha256()  # of every name, each ended by NUL: add_spooled is given the same ones
-        self._blocks = TextBlocks(self._spool, threads or cores(), block_size)
+        threads = threads or cores()
+        self._blocks = TextBlocks(self._spool, threads, block_size, budget=threads * block_size)
         self._finished = False
 
     def add(self, name: str, data: bytes) -> None:
         self._names.update(name.encode("utf-8", "surrogateescape") + b"\0")
         self._blocks.add(name, data)
+
+    def flush(self) -> None:
+        """Start compressing what is gathered (the last account: the photos come next)."""
+        self._blocks.flush()
 
     def finish(self) -> None:
         """Every block compressed and spooled; the threads stopped."""
@@ -268,13 +294,15 @@ class SpooledTexts:
     def close(self) -> None:
         """Stop the threads and let go of the spool."""
         self._blocks.close()
-        self.fp.close()
+        with contextlib.suppress(OSError):  # nothing more is written to it: a full disk changes nothing now
+            self.fp.close()
         self.sizes, self.crcs, self.blocks = array("Q"), array("I"), []
 
     def __del__(self) -> None:
         fp = getattr(self, "fp", None)  # a run that stops before writing (a wrong passphrase) lets go of it
         if fp is not None:
-            fp.close()
+            with contextlib.suppress(OSError):
+                fp.close()
 
     def names_digest(self) -> bytes:
         return self._names.digest()
