@@ -84,3 +84,14 @@ def test_fetch_refuses_a_socks4_proxy_before_sending_anything(runner: CliRunner,
     code, _, err = invoke(runner, "fetch", "--proxy", "socks4://127.0.0.1:9", "--mirror", "http://localhost:9/",
                           "--dest", tmp_path / "in")
     assert code == 2 and "SOCKS5 or HTTP only" in err
+
+
+def test_a_proxy_that_does_not_answer_is_named_as_the_possible_cause(runner: CliRunner, tmp_path: Path) -> None:
+    """Without a word about the proxy, "cannot connect" sent readers looking at the mirror."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    code, out, err = invoke(runner, "fetch", "--proxy", f"socks5h://127.0.0.1:{port}", "--mirror",
+                            "http://127.0.0.1:9/", "--dest", tmp_path / "in", "--timeout", "5")
+    assert code == 4 and "cannot connect through the proxy" in out + err, (out, err)

@@ -195,7 +195,11 @@ class HttpMirror:
             if again and last_request_reused() and dropped(exc) and not timed_out(exc) \
                     and (watch is None or watch.error is None):
                 return self._get(path, headers, again=False)
-            raise TransferError(self.label, f"cannot connect ({type(exc).__name__})", Failure.UNREACHABLE) from None
+            name = type(exc).__name__
+            if self.session.proxies:  # the proxy or the mirror: either may be the one that failed
+                raise TransferError(self.label, f"cannot connect through the proxy ({name})", Failure.UNREACHABLE) \
+                    from None
+            raise TransferError(self.label, f"cannot connect ({name})", Failure.UNREACHABLE) from None
 
     def _request(self, path: str, headers: dict[str, str]) -> requests.Response:
         response = self._get(path, headers)
