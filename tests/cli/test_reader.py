@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import hostile_shapes
 from browser import Recorder, chromium_run, requests_from_page
 from conftest import invoke
 from helpers import META, require_tool
@@ -103,16 +104,38 @@ def test_open_untrusted_only_when_asked_and_then_with_a_red_banner(runner: CliRu
     strangers = ("--keys", tmp_path / "nobody")
     code, _, err = invoke(runner, "open", bundle, *strangers)
     assert code == 5 and "--untrusted" in err and not browser_log.exists() and _views(tmp_path) == []
-    code, _, err = invoke(runner, "open", bundle, "--untrusted", *strangers)
+    code, out, err = invoke(runner, "open", bundle, "--untrusted", *strangers)
     assert code == 0, err
     [opened] = browser_log.read_text().split()
     view = Path(opened.removeprefix("file://"))
     text = view.read_text()
-    assert view.name == "mirror-view.html" and 'role="alert"' in text and "background:#b00020" in text
+    assert view.name.startswith("mirror-view-") and 'role="alert"' in text and "background:#b00020" in text
     assert "nobody in your keyring signed this bundle" in text and "никем из вашего списка ключей" in text
+    assert "own page is not shown" in out and "own page is not shown, because nobody you trust" in text
     signed = (view.parent / PAGE_NAME).read_text()
-    assert 'role="alert"' not in signed and text.replace(text[text.index('<div role="alert"'):
-                                                              text.index("</div>") + 6], "") == signed
+    assert 'role="alert"' not in signed  # the signed page stays as it was signed, and is not the one opened
+
+
+def test_an_unknown_signers_own_page_is_never_shown(runner: CliRunner, tmp_path: Path, secret: SecretKey,
+                                                    browser_log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signed index.html without the banner's place, with a tracking image and a script, and a file named
+    like the page open writes: --untrusted opens a page made here, with the warning, and none of the signer's
+    HTML; the signer's file keeps its name and bytes."""
+    evil = (b'<!DOCTYPE html><html><body><h1>VERIFIED by your friends</h1>'
+            b'<img src="http://203.0.113.7/track.gif"><script>document.title="x"</script></body></html>')
+    monkeypatch.setattr(hostile_shapes, "PAGE", evil)
+    files = {"accounts/2022-01-05-a.ru.md": "# День\n\nНа площади тихо.\n".encode(),
+             "mirror-view.html": b"# a file of that name\n"}
+    made = hostile_shapes.pack(tmp_path / "evil.7z", hostile_shapes.signed_by(secret, files))
+    code, _, err = invoke(runner, "open", made, "--untrusted", "--keys", tmp_path / "nobody")
+    assert code == 0, err
+    [opened] = browser_log.read_text().split()
+    view = Path(opened.removeprefix("file://"))
+    text = view.read_text()
+    assert 'role="alert"' in text and "На площади тихо." in text
+    assert "203.0.113.7" not in text and "<script" not in text and "VERIFIED by" not in text
+    assert view.name.startswith("mirror-view-") and view.name != "mirror-view.html"
+    assert (view.parent / "mirror-view.html").read_bytes() == b"# a file of that name\n"
 
 
 def test_open_makes_a_page_for_a_bundle_from_before_pages(runner: CliRunner, tmp_path: Path,

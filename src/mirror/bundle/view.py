@@ -7,10 +7,11 @@ Example::
 
 The bundle is verified exactly as by `extract` (nothing is written when it must not be trusted), then
 unpacked into a new folder only the user can read. The page shown is the bundle's own signed
-index.html, except in these cases, where a page of this machine's making is written beside it in the
-private copy (mirror-view.html) and opened instead:
-- an intact bundle whose signer is not in the keyring is opened only when asked (`--untrusted`), and the
-  page then carries a red banner that names the problem and the key (the bundle itself is unchanged);
+index.html, except in these cases, where a page is written beside it in the private copy
+(mirror-view-XXXX.html, a new file, never one of the bundle's) and opened instead:
+- an intact bundle whose signer is not in the keyring is opened only when asked (`--untrusted`); its own page
+  is then not shown (its HTML could hide a warning or load from anywhere): a page made here from the verified
+  files carries a red banner that names the problem and the key (the bundle itself is unchanged);
 - a bundle of format 1 has no page: one is made here from its verified accounts and photos, and says so.
 A bundle trusted only because endorsers in the keyring vouch for its author (`--require-endorsers`) gets a note
 that says so and names them.
@@ -62,6 +63,14 @@ MADE_HERE = {
     "kk": "Бұл жиынтық өз беті болмай тұрғанда жасалған; бұл бет оның тексерілген файлдарынан сіздің "
           "компьютеріңізде жасалды.",
 }
+NOT_SHOWN = {
+    "en": "The bundle's own page is not shown, because nobody you trust signed it: this page was made on your "
+          "computer from its verified files.",
+    "ru": "Собственная страница набора не показана, потому что его не подписал никто, кому вы доверяете: эта "
+          "страница сделана на вашем компьютере из его проверенных файлов.",
+    "kk": "Жиынтықтың өз беті көрсетілмейді, өйткені оған сіз сенетін ешкім қол қоймаған: бұл бет оның "
+          "тексерілген файлдарынан сіздің компьютеріңізде жасалды.",
+}
 ENDORSED = {
     "en": "The author's key {key} is not in your keyring. You trust this bundle because people in your keyring "
           "endorse it as knowing the author: {names}.",
@@ -72,7 +81,7 @@ ENDORSED = {
 }
 _PART_HINT = ("open the whole bundle: mirror join PART... -o WHOLE.7z, then mirror open WHOLE.7z; or mirror extract "
               "PART... DEST and open DEST/index.html")
-VIEW_NAME = "mirror-view.html"  # a page written beside the bundle's files in the private copy, never in a bundle
+VIEW_PREFIX = "mirror-view-"  # the page written beside the bundle's files in the private copy, under a new name
 _BANNER_STYLE = "background:#b00020;color:#fff;padding:.8rem 1rem;margin:0 0 1rem;font-weight:600"
 _NOTE_STYLE = "background:#fff3cd;color:#222;padding:.6rem 1rem;margin:0 0 1rem"
 
@@ -94,13 +103,15 @@ def _words(table: dict[str, str], **values: str) -> str:
 
 
 def _made_page(folder: Path, verified: VerifiedBundle) -> bytes:
-    """A page for a format 1 bundle, from its extracted, verified files."""
+    """A page made here from the extracted, verified files (a format 1 bundle, or an unknown signer's)."""
     with verified.control.open("bundle.json") as source:
         details = dict(file_details(source))
     accounts: list[PageAccount] = []
     photos: list[str] = []
     more_accounts = more_photos = 0
     for path, described in sorted(details.items()):
+        if path == PAGE_NAME:
+            continue  # the signer's own page: not shown, not even as text
         if described.type.startswith("image/"):
             if len(photos) >= MAX_FIGURES:
                 more_photos += 1
@@ -142,9 +153,21 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
     except BaseException:
         shutil.rmtree(holder, ignore_errors=True)
         raise
+    try:
+        return _view(extracted)
+    except BaseException:
+        shutil.rmtree(holder, ignore_errors=True)
+        raise
+
+
+def _view(extracted: Extracted) -> View:
+    """The page to open in the unpacked bundle: its own signed page, or one made here with what the reader must
+    know. An unknown signer's own page is never shown: its HTML could hide the warning, load a tracking image
+    from anywhere, or run scripts; the page made here has none of that (bundle/page.py: no raw HTML, links and
+    images as text)."""
     verified = extracted.verified
     page = extracted.dest / PAGE_NAME
-    made_here = not verified.layout.has_page
+    made_here = not verified.layout.has_page or not verified.trusted
     text = (_made_page(extracted.dest, verified) if made_here else page.read_bytes()).decode("utf-8")
     notes = ""
     if not verified.trusted:
@@ -153,11 +176,13 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
     elif verified.signer_name is None:  # trusted by the reader's policy: endorsers they know vouch for the author
         names = ", ".join(r.name for r in verified.verdict.vouchers)
         notes += f'<div style="{_NOTE_STYLE}">' + _words(ENDORSED, key=verified.key_id, names=names) + "</div>"
-    if made_here:
+    if not verified.layout.has_page:
         notes += f'<div style="{_NOTE_STYLE}">' + _words(MADE_HERE) + "</div>"
+    elif made_here:
+        notes += f'<div style="{_NOTE_STYLE}">' + _words(NOT_SHOWN) + "</div>"
     if notes:  # the signed index.html stays as it is; this private page beside it adds what the reader must know
-        page = extracted.dest / VIEW_NAME
-        fd = os.open(page, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        fd, name = tempfile.mkstemp(prefix=VIEW_PREFIX, suffix=".html", dir=extracted.dest)  # never a bundle's file
+        page = Path(name)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text.replace(BANNER_SLOT, BANNER_SLOT + notes, 1))
     return View(extracted, page, made_here)

@@ -360,8 +360,10 @@ def open_(bundle: Path, untrusted: bool, no_browser: bool, require_endorsers: in
     who = signer_words(verified)
     say(f"OPENED  {view.page}")
     say(f"  signed by    {who}; fingerprint {verified.fingerprint}")
-    if view.made_here:
+    if view.made_here and not verified.layout.has_page:
         say("  this bundle was made before bundles carried a page: the page was made on this computer")
+    elif view.made_here:
+        say("  its own page is not shown (nobody you trust signed it): the page was made on this computer")
     say(f"  the files are in {view.extracted.dest} (only you can read them); delete the folder when you are done")
     if not no_browser and not webbrowser.open(view.page.as_uri()):
         warn(f"no web browser could be started; open {view.page} in one")
