@@ -109,13 +109,14 @@ def test_create_uses_workspace_defaults(runner: CliRunner, keyring: Keyring, sou
 
 
 def test_interrupted_create_leaves_nothing_at_the_output(keyring: Keyring, sources: Path, tmp_path: Path) -> None:
-    """SIGINT midway: no output file and no temporary file; SIGKILL: still nothing at the output path."""
+    """SIGINT, SIGTERM or SIGHUP midway: no output file and no temporary file (the last two used to end the process
+    before its cleanup); SIGKILL: still nothing at the output path."""
     big = sources / "accounts" / "big.md"
     with big.open("w", encoding="utf-8") as handle:
         for i in range(500_000):
             handle.write(f"line {i} of a long account, {i * 7919 % 10007} people\n")
     env = {**os.environ, "MIRROR_KEYS": str(tmp_path / "keys")}
-    for sig in (signal.SIGINT, signal.SIGKILL):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL):
         out = tmp_path / f"out-{sig.name}.7z"
         proc = subprocess.Popen([sys.executable, "-m", "mirror", "create", str(sources), "-o", str(out),
                                  "--key", "alice"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -129,7 +130,8 @@ def test_interrupted_create_leaves_nothing_at_the_output(keyring: Keyring, sourc
         assert proc.returncode != 0
         assert not out.exists()
         assert b"Traceback" not in err
-        if sig == signal.SIGINT:
+        if sig != signal.SIGKILL:
+            assert b"interrupted" in err and proc.returncode == 1, err
             assert list(tmp_path.glob(f".{out.name}.*")) == []
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 from typing import Any, NoReturn
 
@@ -102,8 +103,19 @@ def main() -> None:
     """
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # the same way out as Ctrl-C: every command's cleanup runs
+
+
 def run() -> None:
-    """Entry point that turns an unexpected bug into one line instead of a traceback."""
+    """Entry point that turns an unexpected bug into one line instead of a traceback.
+
+    SIGTERM and SIGHUP (a closed terminal, a service manager stopping it) end a command as Ctrl-C does: its
+    temporary files and folders are removed, "interrupted", exit 1. (serve and seed stop on them as on Ctrl-C.)
+    """
+    for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if number is not None:
+            signal.signal(number, _interrupted)
     try:
         main()
     except Exception as exc:  # the outermost boundary: a bug must still not print a traceback
