@@ -353,3 +353,20 @@ def test_show_escapes_text_from_the_bundle(bundle: Path, keyring: Keyring, tmp_p
     code, out, _ = invoke(runner, "show", _forge(work, members))
     assert code == 0
     assert "\x1b" not in out and "\\x1b[2K" in out
+
+
+def test_a_flood_of_unlisted_files_is_counted_not_listed(keyring: Keyring, tmp_path: Path,
+                                                         runner: CliRunner) -> None:
+    """5,000 empty files nobody signed: verify says how many, shows the first MAX_PROBLEMS and a line for the
+    rest (a million of them printed a million lines and held them all, 323-542 MB)."""
+    secret = keyring.secret("alice", None)
+    members = shapes.signed_by(secret, {"accounts/2022-01-05-a.ru.md": "# День\n\nТихо.\n".encode()})
+    flood = [Entry(f"accounts/zz{i:05d}.md", b"") for i in range(5000)]
+    hostile = shapes.pack(tmp_path / "flood.7z", members, *flood)
+    shown = mirror.bundle.verify.MAX_PROBLEMS
+    code, out, err = invoke(runner, "verify", hostile)
+    assert code == 3 and "5000 file(s) failed" in out + err, (out, err)
+    assert out.count("not listed in SHA256SUMS") == shown and f"and {5000 - shown} more file(s)" in out
+    code, out, _ = invoke(runner, "verify", hostile, "--json")
+    doc = json.loads(out)
+    assert code == 3 and len(doc["problems"]) == shown + 1 and doc["error"].startswith("5000 file(s) failed")

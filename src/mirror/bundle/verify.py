@@ -81,6 +81,7 @@ Keys = Keyring | TrustedKeys | None  # None trusts nobody: the signer is only sh
 
 CONTROL_CAPS = {SUMS_NAME: MAX_SUMS_BYTES, SIG_NAME: MAX_SIGNATURE_FILE, AUTHOR_KEY_NAME: 1024,
                 META_NAME: MAX_META_BYTES}  # by logical name; Layout.member gives each one's place
+MAX_PROBLEMS = 200  # lines of a failed content check kept and shown; the rest are counted
 # From this many members on, a verify's buffers are freed back to the system as they go (heap.py); a small
 # bundle does not pay for loading ctypes.
 MANY_MEMBERS = 1000
@@ -423,28 +424,34 @@ class _Digests:
         seen = bytearray(len(sums))
         unlisted: list[str] = []
         content: list[tuple[int, str]] = []
+        more = 0  # problems past MAX_PROBLEMS of a kind: counted, not kept
+        marker, lead = part_member(layout), None
         for k in range(len(files)):
             j = lines[k]
             if k == without:
                 continue
             if j < 0:
                 name = files.name(k)
-                if not (name in (layout.sums, layout.sig) or is_endorsement(name, layout)):
+                if name in (layout.sums, layout.sig) or is_endorsement(name, layout):
+                    continue
+                if not part and name == marker:  # --whole of a part: say what it is first, not "not listed"
+                    lead = f"this is a part of a split bundle ({marker}), not the whole bundle: join every part first"
+                elif len(unlisted) < MAX_PROBLEMS:
                     unlisted.append(name)
+                else:
+                    more += 1
                 continue
             seen[j] = 1
-            if hashed and self.changed[k]:
+            failed = hashed and self.changed[k]
+            if failed or 0 <= described.sizes[j] != files.size(k):
+                if len(content) >= MAX_PROBLEMS:
+                    more += 1
+                    continue
                 path = files.name(k)
-                content.append((j, f"changed: {path} (sha256 does not match)"))
-            elif 0 <= described.sizes[j] != files.size(k):
-                path = files.name(k)
-                content.append((j, f"size differs from bundle.json: {path}"))
+                content.append((j, f"changed: {path} (sha256 does not match)" if failed
+                                else f"size differs from bundle.json: {path}"))
         absent = SumsLines(sums, (j for j in range(len(sums)) if not seen[j]))  # in order: sorted
-        marker, lead = part_member(layout), None
-        if not part and marker in unlisted:  # --whole of a part: say what it is first, not "not listed"
-            unlisted.remove(marker)
-            lead = f"this is a part of a split bundle ({marker}), not the whole bundle: join every part first"
-        return _content_verdict(layout, absent, sorted(unlisted), [p for _, p in sorted(content)], part, lead)
+        return _content_verdict(layout, absent, sorted(unlisted), [p for _, p in sorted(content)], part, lead, more)
 
 
 def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
@@ -567,16 +574,28 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
 
 
 def _content_verdict(layout: Layout, absent: Sequence[str], unlisted: list[str], content: list[str],
-                     part: bool, lead: str | None = None) -> Sequence[str]:
-    """Raise every problem (each list sorted by path, `lead` first) as one ContentError; return what a part lacks."""
+                     part: bool, lead: str | None = None, more: int = 0) -> Sequence[str]:
+    """Raise every problem (each list sorted by path, `lead` first) as one ContentError; return what a part lacks.
+
+    At most MAX_PROBLEMS lines are kept, then one that counts the rest (`more`: problems already counted and not
+    kept): a million files not listed cost a number, not a million lines in memory and on the screen."""
     always = {layout.meta, layout.author_key, PAGE_NAME}
     problems = [lead] if lead else []
-    problems += [f"file missing: {printable(p)}" for p in absent if not part or p in always]
+    missing = 0
+    for p in absent:
+        if not part or p in always:
+            missing += 1
+            if missing <= MAX_PROBLEMS:
+                problems.append(f"file missing: {printable(p)}")
     problems += [f"not listed in SHA256SUMS: {printable(p)}" for p in unlisted]
     problems += content
-    if problems:
-        problem = problems[0]  # named so that the CLI translates it inside the line (i18n.NESTED)
-        raise ContentError(f"{len(problems)} file(s) failed: {problem}", problems=tuple(problems))
+    total = len(problems) + max(0, missing - MAX_PROBLEMS) + more
+    if total:
+        shown = problems[:MAX_PROBLEMS]
+        if total > len(shown):
+            shown.append(f"and {total - len(shown)} more file(s), not listed here")
+        problem = shown[0]  # named so that the CLI translates it inside the line (i18n.NESTED)
+        raise ContentError(f"{total} file(s) failed: {problem}", problems=tuple(shown))
     return absent
 
 
