@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import shutil
@@ -413,3 +414,21 @@ def _sizes(path: Path) -> dict[str, int]:
     """Every regular file of an archive (members without data too), with its size."""
     with path.open("rb") as fp:
         return {m.name: m.size for m in regular_files(read_archive(fp, Limits()))}
+
+
+def test_verify_a_folder_with_a_very_deep_chain_of_folders(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
+    """3,000 nested folders in an extracted bundle: too deep for any file a bundle names, so not walked (each was
+    opened from the root, 25 s at this depth); the folder fails by the name of the chain's top, at once."""
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    fd = os.open(folder / "accounts", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(3000):
+            os.mkdir("a", dir_fd=fd)
+            deeper = os.open("a", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = deeper
+        os.close(os.open("x.md", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+    finally:
+        os.close(fd)
+    code, out, _ = invoke(runner, "verify", folder)
+    assert code == 3 and "a folder too deep to hold a file of a bundle (not looked into): accounts/a/a/" in out, out

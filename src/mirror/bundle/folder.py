@@ -26,7 +26,7 @@ from mirror.bundle.verify import CONTROL_CAPS, Keys, VerifiedBundle, check_conte
 from mirror.errors import ArchiveError, ContentError
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
 from mirror.formats.manifest import MAX_MEMBERS, SUMS_NAME, V2, layout_of
-from mirror.formats.names import printable
+from mirror.formats.names import MAX_NAME_BYTES, printable
 from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
 from mirror.trust.policy import AuthorTrusted, Evidence, Policy
 
@@ -34,11 +34,14 @@ CHUNK = 1 << 20
 MAX_FOLDERS = 10_000
 
 
-def _walk(root: Path) -> tuple[dict[str, int], list[str]]:
-    """Regular files (relative POSIX name -> size) and what else is there (links, devices), never following links.
+def _walk(root: Path) -> tuple[dict[str, int], list[str], list[str]]:
+    """Regular files (relative POSIX name -> size), what else is there (links, devices), never following links,
+    and the folders too deep to look into.
 
     A folder waiting its turn is only a name: it is opened when its turn comes, from the root down with O_NOFOLLOW
     at every step, so one descriptor is open at a time however many folders wait, and the caps hold as it goes.
+    A folder too deep to hold a file a bundle can name (MAX_NAME_BYTES) is not walked but counted as something
+    else: opening each from the root made time grow with the square of the depth.
 
     Raises:
         ArchiveError: more files or folders than a bundle may hold.
@@ -46,6 +49,7 @@ def _walk(root: Path) -> tuple[dict[str, int], list[str]]:
     """
     files: dict[str, int] = {}
     odd: list[str] = []
+    deep: list[str] = []
     stack, folders = [""], 0
     while stack:
         prefix = stack.pop()
@@ -58,6 +62,9 @@ def _walk(root: Path) -> tuple[dict[str, int], list[str]]:
                         raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
                     info = entry.stat(follow_symlinks=False)
                     if stat.S_ISDIR(info.st_mode):
+                        if len(f"{prefix}{entry.name}/x".encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+                            deep.append(prefix + entry.name)  # too deep to hold a file of a bundle: not walked
+                            continue
                         if folders + len(stack) >= MAX_FOLDERS:
                             raise ArchiveError(f"{root} holds more than {MAX_FOLDERS} folders")
                         stack.append(f"{prefix}{entry.name}/")
@@ -69,7 +76,7 @@ def _walk(root: Path) -> tuple[dict[str, int], list[str]]:
             os.close(fd)
     if len(files) + len(odd) > MAX_MEMBERS:
         raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
-    return files, sorted(odd)
+    return files, sorted(odd), sorted(deep)
 
 
 def _open_folder(root: Path, prefix: str) -> int:
@@ -162,7 +169,7 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
             links, devices or files nobody signed.
     """
     snap = snapshot(keys)
-    files, odd = _walk(root)
+    files, odd, deep = _walk(root)
     layout = layout_of(set(files))
     if layout is None:
         linked = next((n for n in odd if n == SUMS_NAME or n == V2.prefix.rstrip("/")), None)
@@ -203,6 +210,7 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
         if more or digest != expected:
             changed.add(name)
     links = [f"not a regular file (a link, device or FIFO; never followed): {printable(n)}" for n in odd]
+    links += [f"a folder too deep to hold a file of a bundle (not looked into): {printable(n)}" for n in deep]
     try:
         missing = check_content(signed, files, changed, parts)  # the same rule with or without a part marker
     except ContentError as exc:
