@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import mirror.bundle.folder
 from conftest import invoke
 from forge import Entry, forge
 from helpers import make_jpeg, make_sources, require_tool, run, sevenzip_extract, sevenzip_rebuild
@@ -425,3 +426,30 @@ def test_verify_a_folder_with_a_very_deep_chain_of_folders(runner: CliRunner, bu
     code, out, _ = invoke(runner, "verify", folder)
     assert code == 3 and "a folder too deep to hold a file of a bundle (not looked into): accounts/aaa" in out, out
     assert "x.md" not in out
+
+
+def test_verify_a_folder_counts_every_problem_and_shows_200(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
+    """Links and files nobody signed together: the count is all of them, the lines shown at most 200 and one more
+    for the rest (links were all listed, and the count was of the lines, not the files)."""
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    for i in range(250):
+        (folder / "accounts" / f"link{i:03d}.md").symlink_to("/nonexistent")
+        (folder / "accounts" / f"extra{i:03d}.md").write_text("x\n", encoding="utf-8")
+    code, out, _ = invoke(runner, "verify", folder)
+    lines = [line for line in out.splitlines() if line.startswith("  ")]
+    assert code == 3 and len(lines) == 201 and lines[-1].strip() == "and 300 more file(s), not listed here", out
+    code, out, _ = invoke(runner, "verify", folder, "--json")
+    doc = json.loads(out)
+    assert code == 3 and doc["error"].startswith("500 file(s) failed") and len(doc["problems"]) == 201
+
+
+def test_verify_a_folder_with_too_many_deep_folders_stops(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Folders are opened from the top: depth times count is bounded (500 levels and 9,400 folders took 22 s)."""
+    monkeypatch.setattr(mirror.bundle.folder, "MAX_WALK_STEPS", 300)
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    deep = folder / "accounts" / "/".join("a" * 30)
+    for i in range(20):
+        (deep / f"b{i}").mkdir(parents=True)
+    code, out, err = invoke(runner, "verify", folder)
+    assert code == 3 and "folders too many and too deep to check" in out + err, (out, err)

@@ -328,7 +328,7 @@ def test_a_mirror_that_is_neither_a_url_nor_a_folder_is_a_usage_error(setup: Set
                                                                         location: str) -> None:
     """ftp://, a mistyped scheme or nothing at all were read as folders (ftp:/127.0.0.1, or the current one)."""
     code, out, err = fetch_cli(runner, setup, "--mirror", location)
-    assert code == 2 and ("cannot be read" in err or "empty" in err), (out, err)
+    assert code == 2 and ("cannot read a mirror at a URL that starts" in err or "empty" in err), (out, err)
     assert "pw" not in err and "MISSING" not in out
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import libtorrent as lt
@@ -191,3 +193,16 @@ def test_public_reach_and_proxy_settings() -> None:
     assert proxy_settings("socks5://127.0.0.1:9050")["proxy_type"] == int(lt.proxy_type_t.socks5)
     with pytest.raises(ConfigError):
         SwarmConfig(Reach.PUBLIC, proxy="socks5h://127.0.0.1:9050")
+
+
+def test_a_web_seed_name_that_never_resolves_holds_up_nothing() -> None:
+    """The local reach's filter looks each web seed's host up with a deadline; a lookup that hangs is left behind
+    and does not keep the process from ending (it waited for it at exit)."""
+    script = ("import socket, time\n"
+              "import mirror.swarm.engine as engine\n"
+              "socket.getaddrinfo = lambda *a, **k: time.sleep(600)\n"
+              "engine.RESOLVE_WAIT = 0.5\n"
+              "assert engine._addresses('mirror.example') == set()\n"
+              "assert engine._addresses('127.0.0.1') == {'127.0.0.1'}\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import shutil
+import signal
 import socket
 import threading
 import time
@@ -222,14 +224,27 @@ def test_cli_errors_are_one_line(tmp_path: Path, runner: CliRunner, folder: Path
     assert code == 2 and "already in use" in err and "hint: " in err
 
 
-def test_serve_process_stops_on_sigterm(folder: Path, tmp_path: Path) -> None:
-    """The real command serves the listing, and SIGTERM stops it cleanly with a summary."""
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_serve_process_stops_on_sigterm(folder: Path, tmp_path: Path, sig: signal.Signals) -> None:
+    """The real command serves the listing, and SIGTERM or SIGHUP (its terminal closed) stops it cleanly with a
+    summary, exit 0."""
     with serving(folder, tmp_path) as served:
         status, _, body = raw_get(served.port, "/listing.json")
         assert status == 200 and Listing.from_bytes(body).bundles[0].sha256 == _sha(folder)
+        os.kill(served.pid, sig)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _alive(served.pid):
+            time.sleep(0.05)
     log = served.log.read_text()
-    assert "serving 1 bundle(s)" in log and "http://127.0.0.1:" in log and "stopped: " in log
-    assert "Traceback" not in log
+    assert "serving 1 bundle(s)" in log and "http://127.0.0.1:" in log and "stopped: " in log, log
+    assert "Traceback" not in log and "interrupted" not in log
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return False
 
 
 def _slow_reader(port: int, path: str, stop: threading.Event, received: list[int]) -> None:

@@ -111,7 +111,7 @@ def test_bundle_meta_strictness() -> None:
 
 @pytest.mark.parametrize("name", ["../x", "/abs", "C:\\x", "a\\..\\b", "a/./b", "a//b", "a\x00b", "a\tb", "con.txt",
                                   "a/b.", "x\u200b", "\u202eabc", "a/ b", "cafe\u0301", "accounts/COM\u00b9.md",
-                                  "lpt\u00b3", "a/Com\u00b2.txt"])
+                                  "lpt\u00b3", "a/Com\u00b2.txt", "CON .txt", "a/NUL .md", "CONIN$", "conout$.txt"])
 def test_unsafe_names(name: str) -> None:
     """Each hostile name has a reason."""
     assert name_problem(name) is not None

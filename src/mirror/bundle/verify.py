@@ -574,13 +574,15 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
 
 
 def _content_verdict(layout: Layout, absent: Sequence[str], unlisted: list[str], content: list[str],
-                     part: bool, lead: str | None = None, more: int = 0) -> Sequence[str]:
+                     part: bool, lead: str | None = None, more: int = 0, first: Sequence[str] = ()) -> Sequence[str]:
     """Raise every problem (each list sorted by path, `lead` first) as one ContentError; return what a part lacks.
 
     At most MAX_PROBLEMS lines are kept, then one that counts the rest (`more`: problems already counted and not
     kept): a million files not listed cost a number, not a million lines in memory and on the screen."""
     always = {layout.meta, layout.author_key, PAGE_NAME}
     problems = [lead] if lead else []
+    problems += first[:MAX_PROBLEMS]
+    more += max(0, len(first) - MAX_PROBLEMS)
     missing = 0
     for p in absent:
         if not part or p in always:
@@ -600,12 +602,13 @@ def _content_verdict(layout: Layout, absent: Sequence[str], unlisted: list[str],
 
 
 def check_content(signed: _Signed, present: Mapping[str, int], changed: Container[str],
-                  part: bool) -> Sequence[str]:
+                  part: bool, first: Sequence[str] = (), more: int = 0) -> Sequence[str]:
     """Every problem with the files, as one ContentError; a part returns the listed files it lacks instead.
 
     `present`: each file there is (a folder's: bundle/folder.py), with its size; `changed`: the ones whose hash
-    differs. A part must still carry every signed file: SHA256SUMS, its signature, author.pub, bundle.json and
-    the page. (verify_open checks the same on its columns: _Digests.check.)
+    differs; `first`: other problems, shown first (a folder's links and devices), and `more` of them not shown.
+    A part must still carry every signed file: SHA256SUMS, its signature, author.pub, bundle.json and the page.
+    (verify_open checks the same on its columns: _Digests.check.)
     """
     layout = signed.layout
     listed, described = signed.sums.entries, signed.meta.files
@@ -621,7 +624,8 @@ def check_content(signed: _Signed, present: Mapping[str, int], changed: Containe
         elif path in described and described[path].size != size:
             content.append((path, f"size differs from bundle.json: {path}"))
     absent = [p for p in listed if p not in present]
-    return _content_verdict(layout, tuple(sorted(absent)), sorted(unlisted), [p for _, p in sorted(content)], part)
+    return _content_verdict(layout, tuple(sorted(absent)), sorted(unlisted), [p for _, p in sorted(content)], part,
+                            more=more, first=first)
 
 
 def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_key: PublicKeyFile | None = None,

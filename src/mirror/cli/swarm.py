@@ -284,10 +284,11 @@ def _serve(swarm: Swarm, count: int, stop_after: float | None) -> None:
 
 @contextlib.contextmanager
 def _stop_on_signals() -> Iterator[list[int]]:
-    """A list that SIGINT and SIGTERM append to, so that seeding ends cleanly; the old handlers come back after."""
+    """A list that SIGINT, SIGTERM and SIGHUP append to, so that seeding ends cleanly; the old handlers come back
+    after."""
     stopped: list[int] = []
     previous = {number: signal.signal(number, lambda signum, frame: stopped.append(signum))
-                for number in (signal.SIGINT, signal.SIGTERM)}
+                for number in {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}}
     try:
         yield stopped
     finally:

@@ -313,7 +313,7 @@ def open_mirror(location: str, proxy: str | None = None, limits: Limits | None =
     if scheme == "file":
         return FolderMirror(Path(unquote(urlsplit(location).path)), limits)
     if found := _OTHER_URL.match(location):  # ftp://, htps://: not a folder named "ftp:"
-        raise ConfigError(f"a mirror at a {found[0]} URL cannot be read",
+        raise ConfigError(f"cannot read a mirror at a URL that starts {found[0]}",
                           hint="a mirror is an http:// or https:// URL, a file:// URL or a folder")
     if not location.strip():
         raise ConfigError("an empty --mirror", hint="name a URL or a folder")

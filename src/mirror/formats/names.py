@@ -23,8 +23,9 @@ MAX_NAME_BYTES = 1024
 MAX_PART_BYTES = 255
 _FORBIDDEN_CHAR = re.compile(r'[\\:*?"<>|]')
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-# Windows reserves the superscript digits too (COM¹, LPT³): they name the same devices.
-_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in "0123456789¹²³")}
+# Windows reserves the superscript digits too (COM¹, LPT³), and the console's own names.
+_DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+            *(f"{port}{n}" for port in ("COM", "LPT") for n in "0123456789¹²³")}
 
 
 def printable(name: str) -> str:
@@ -65,7 +66,7 @@ def name_problem(name: str) -> str | None:
             return "path part too long"
         if part[-1] in ". " or part[0] == " ":
             return "path part starts with a space or ends with a dot or space"
-        if part.split(".")[0].upper() in _DEVICES:
+        if part.split(".")[0].rstrip(" ").upper() in _DEVICES:  # "CON .txt" is the device too
             return "Windows device name"
     return None
 

@@ -157,7 +157,7 @@ async def run_room(request: RoomRequest, log: Log, started: Callable[[Room], Non
 
 
 def serve_room(request: RoomRequest, log: Log, started: Callable[[Room], None]) -> None:
-    """Serve until Ctrl-C or SIGTERM (from the main thread).
+    """Serve until Ctrl-C, SIGTERM or SIGHUP (from the main thread).
 
     Raises:
         ConfigError: the folder is not there, or the port is taken.
@@ -165,7 +165,7 @@ def serve_room(request: RoomRequest, log: Log, started: Callable[[Room], None]) 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
             loop.add_signal_handler(signum, stop.set)
         await run_room(request, log, started, stop)
 

@@ -16,9 +16,10 @@ when it passes.
 from __future__ import annotations
 
 import ipaddress
+import queue
 import socket
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import cast
@@ -76,14 +77,21 @@ def _addresses(host: str) -> set[str]:
         return {str(ipaddress.ip_address(host))}
     except ValueError:
         pass
-    pool = ThreadPoolExecutor(1, thread_name_prefix="mirror-resolve")
+    answers: queue.Queue[list[str]] = queue.Queue(1)
+
+    def look_up() -> None:
+        try:
+            answers.put([str(info[4][0]) for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)])
+        except (OSError, UnicodeError):
+            answers.put([])
+
+    # a daemon: a resolver that hangs is left behind, and neither the filter nor the exit waits for it
+    threading.Thread(target=look_up, daemon=True, name="mirror-resolve").start()
     try:
-        found = pool.submit(socket.getaddrinfo, host, None, type=socket.SOCK_STREAM).result(RESOLVE_WAIT)
-    except (OSError, UnicodeError, TimeoutError):
+        found = answers.get(timeout=RESOLVE_WAIT)
+    except queue.Empty:
         return set()
-    finally:
-        pool.shutdown(wait=False)  # a resolver that hangs is left behind; the filter does not wait for it
-    return {str(info[4][0]).split("%", 1)[0] for info in found}
+    return {address.split("%", 1)[0] for address in found}
 
 
 class Swarm:
