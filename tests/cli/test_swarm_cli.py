@@ -99,6 +99,11 @@ def test_torrent_command_refuses_a_url_with_credentials(tmp_path: Path, bundle: 
         assert not bundle.with_suffix(".torrent").exists()
 
 
+def test_an_at_sign_after_the_host_is_not_a_password(tmp_path: Path, bundle: Path, runner: CliRunner) -> None:
+    code, _, err = invoke(runner, "torrent", bundle, "--mirror", "http://127.0.0.1:1/m/?from=a@b")
+    assert code == 0, err
+
+
 def test_fetch_list_shows_the_signed_magnet_links(tmp_path: Path, published: Path, runner: CliRunner) -> None:
     """`fetch --list --json` shows each bundle's info hash and magnet link from the signed index."""
     code, stdout, err = invoke(runner, "fetch", "--mirror", tmp_path / "a", "--list", "--json")

@@ -176,7 +176,7 @@ def check_urls(urls: tuple[str, ...], what: str) -> tuple[str, ...]:
     if not all(_URL.fullmatch(url) for url in urls):
         raise ManifestError(f"{what}: every URL must be http(s):// or udp:// without spaces")
     for url in urls:  # a .torrent and its magnet link are passed on to anyone: no user name or password in them
-        if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+        if "@" in re.split(r"[/?#]", url.split("://", 1)[-1], maxsplit=1)[0]:  # the authority part only
             raise ManifestError(f"{what}: a URL must not hold a user name or password (it would be in the "
                                 ".torrent and the magnet link, which are passed on)")
     return urls
