@@ -370,3 +370,29 @@ def test_a_flood_of_unlisted_files_is_counted_not_listed(keyring: Keyring, tmp_p
     code, out, _ = invoke(runner, "verify", hostile, "--json")
     doc = json.loads(out)
     assert code == 3 and len(doc["problems"]) == shown + 1 and doc["error"].startswith("5000 file(s) failed")
+
+
+def test_a_block_nobody_signed_is_never_decoded(keyring: Keyring, tmp_path: Path, runner: CliRunner) -> None:
+    """After the signed files, a block holding only a file nobody signed, whose data would not even decode:
+    verify and extract fail on the member set (the file is not listed), without decoding it (such a block of
+    16 GiB of zeros took a minute to fail)."""
+    from mirror.sevenzip import Limits, read_archive
+    from mirror.sevenzip.writer import ArchiveWriter
+
+    secret = keyring.secret("alice", None)
+    members = shapes.signed_by(secret, {"accounts/2022-01-05-a.ru.md": "# День\n\nТихо.\n".encode()})
+    hostile = tmp_path / "unsigned-block.7z"
+    with ArchiveWriter.create(hostile) as writer:
+        writer.add_block(list(members.items()))
+        writer.add_block([("accounts/zz.md", os.urandom(1 << 16).hex().encode())])
+    with hostile.open("rb") as fp:
+        last = read_archive(fp, Limits()).folders[-1]
+    data = bytearray(hostile.read_bytes())
+    for at in range(last.pack_offset + 8, last.pack_offset + last.pack_size - 8, 97):
+        data[at] ^= 0x5A  # its LZMA2 stream, broken all along
+    hostile.write_bytes(bytes(data))
+    for command in (("verify", hostile), ("extract", hostile, tmp_path / "out")):
+        code, out, err = invoke(runner, *command)
+        assert code == 3 and "not listed in SHA256SUMS: accounts/zz.md" in out + err, (out, err)
+        assert "damaged" not in out + err
+    assert not (tmp_path / "out").exists()

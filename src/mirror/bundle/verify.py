@@ -58,6 +58,7 @@ from mirror.heap import return_large_buffers
 from mirror.safeio import open_regular
 from mirror.sevenzip import (
     Archive,
+    Checkpoint,
     Files,
     Limits,
     Member,
@@ -517,7 +518,18 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
         name = member.name
         return name in control or name.startswith(endorsed) or name == marker
 
-    with closing(read_ahead(fp, archive, crc=False, want=kept if known_sums else None)) as pairs:
+    def wanted(member: Member) -> bool:
+        """Whether a block holding `member` must be decoded (asked on the reading thread, block by block). Until
+        the signed list is known, every block: its members are hashed and kept for it. After, only blocks that
+        hold a listed file or a file checked otherwise: data nobody signed fails the member check whatever it
+        holds, so it is never decoded (up to the 16 GiB cap of it took a minute to fail). The reading thread
+        waits for the signed list at the first block after the signed files (`checkpoint`)."""
+        current = signed
+        return current is None or kept(member) or member.name in current.sums.entries
+
+    checkpoint = None if known_sums else Checkpoint(lambda member: member.name in control, len(control))
+    with closing(read_ahead(fp, archive, crc=False, want=kept if known_sums else wanted,
+                            checkpoint=checkpoint)) as pairs:
         for member, chunks in pairs:
             found = files.position(member, k)
             if found is None:
@@ -541,6 +553,8 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
             if signed is None and all(name in held for name in control):
                 signed = check_signed(signed_files(), keys, layout, expect_key, limits, files)  # before the bulk
                 digests.match(signed, unsigned)
+                if checkpoint is not None:
+                    checkpoint.decide()  # the reading thread may go on: it knows what is listed now
                 if writer is not None and not bulk_before_signed and _may_write(signed, content_ok, keys, policy,
                                                                                  writer):
                     writing = True

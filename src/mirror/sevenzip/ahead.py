@@ -34,17 +34,39 @@ _Item = tuple[Member | None, bytes | None]  # (member, None) starts a member; (N
 _Batch = list[_Item] | BaseException | None  # None: the last batch was sent
 
 
-def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[[Member], bool] | None = None
-               ) -> Generator[tuple[Member, Iterator[bytes]], None, None]:
+class Checkpoint:
+    """Where the reading thread waits for its caller, at the first block boundary after the members `needed` picks:
+    a caller that must see those (the signed files) before it knows which later blocks it wants (`want`) says so
+    with `decide()`. Until then the reading thread sends what it read and starts nothing new."""
+
+    def __init__(self, needed: Callable[[Member], bool], count: int) -> None:
+        self.needed = needed
+        self.left = count  # members `needed` picks not yet read (the reading thread's count)
+        self.decided = threading.Event()
+
+    def decide(self) -> None:
+        """The caller knows what it wants of the blocks to come (asked with `want`)."""
+        self.decided.set()
+
+
+class _Stopped(Exception):
+    """The caller stopped reading while the reading thread waited at the checkpoint."""
+
+
+def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[[Member], bool] | None = None,
+               checkpoint: Checkpoint | None = None) -> Generator[tuple[Member, Iterator[bytes]], None, None]:
     """Like `iter_members`, decoded on another thread. Consume each member's chunks before the next member.
+
+    With `checkpoint`, once the members it needs were read, the next block is started (or skipped, by `want`)
+    only after the caller called `checkpoint.decide()`.
 
     Raises:
         ArchiveError: what `iter_members` raises, at the same place in the sequence.
     """
     batches: queue.Queue[_Batch] = queue.Queue(DEPTH)
     stop = threading.Event()
-    thread = threading.Thread(target=_produce, args=(fp, archive, crc, want, batches, stop), daemon=True,
-                              name="mirror-read-ahead")
+    thread = threading.Thread(target=_produce, args=(fp, archive, crc, want, batches, stop, checkpoint),
+                              daemon=True, name="mirror-read-ahead")
     thread.start()
     try:
         yield from _pairs(_items(batches))
@@ -58,7 +80,7 @@ def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[
 
 
 def _produce(fp: BinaryIO, archive: Archive, crc: bool, want: Callable[[Member], bool] | None,
-             batches: queue.Queue[_Batch], stop: threading.Event) -> None:
+             batches: queue.Queue[_Batch], stop: threading.Event, checkpoint: Checkpoint | None) -> None:
     batch: list[_Item] = []
     size = 0
 
@@ -71,8 +93,23 @@ def _produce(fp: BinaryIO, archive: Archive, crc: bool, want: Callable[[Member],
                 continue
         return False
 
+    def gated(member: Member) -> bool:
+        """`want`, asked at the start of each block; at the checkpoint, only once the caller decided."""
+        nonlocal batch, size
+        if checkpoint is not None and checkpoint.left <= 0 and not checkpoint.decided.is_set():
+            if batch and not send(batch):  # everything read so far, for the caller to decide on
+                raise _Stopped
+            batch, size = [], 0
+            while not checkpoint.decided.wait(0.05):
+                if stop.is_set():
+                    raise _Stopped
+        return want is None or want(member)
+
     try:
-        for member, chunks in iter_members(fp, archive, crc, BATCH_BYTES, want):
+        for member, chunks in iter_members(fp, archive, crc, BATCH_BYTES,
+                                           gated if checkpoint is not None or want is not None else None):
+            if checkpoint is not None and checkpoint.needed(member):
+                checkpoint.left -= 1
             batch.append((member, None))
             for chunk in chunks:
                 batch.append((None, chunk))

@@ -1,0 +1,49 @@
+"""read_ahead's checkpoint: the reading thread waits at a block boundary until the caller decides what it wants
+of the blocks to come (verify: once the signed list is known, a block nobody signed is never decoded)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import closing
+from pathlib import Path
+
+from mirror.sevenzip import Checkpoint, Limits, Member, read_ahead, read_archive
+from mirror.sevenzip.writer import ArchiveWriter
+
+
+def _two_blocks(path: Path) -> Path:
+    with ArchiveWriter.create(path) as writer:
+        writer.add_block([("signed", b"s" * 1000)])
+        writer.add_block([("rest", b"r" * 1000)])
+    return path
+
+
+def test_the_next_block_waits_for_the_decision_then_follows_it(tmp_path: Path) -> None:
+    path = _two_blocks(tmp_path / "a.7z")
+    asked: list[str] = []
+
+    def want(member: Member) -> bool:
+        asked.append(member.name)
+        return member.name == "signed"
+
+    with path.open("rb") as fp:
+        checkpoint = Checkpoint(lambda member: member.name == "signed", 1)
+        with closing(read_ahead(fp, read_archive(fp, Limits()), crc=False, want=want, checkpoint=checkpoint)) as pairs:
+            member, chunks = next(pairs)
+            assert member.name == "signed" and b"".join(chunks) == b"s" * 1000
+            time.sleep(0.3)
+            assert asked == ["signed"]  # the block after it is not even looked at before the decision
+            checkpoint.decide()
+            assert list(pairs) == []  # and then skipped, as `want` says
+    assert asked == ["signed", "rest"]
+
+
+def test_a_caller_that_stops_at_the_checkpoint_ends_the_reading_thread(tmp_path: Path) -> None:
+    path = _two_blocks(tmp_path / "a.7z")
+    with path.open("rb") as fp:
+        checkpoint = Checkpoint(lambda member: member.name == "signed", 1)
+        with closing(read_ahead(fp, read_archive(fp, Limits()), crc=False, checkpoint=checkpoint)) as pairs:
+            _, chunks = next(pairs)
+            b"".join(chunks)  # then the caller fails (a bad signature) and never decides
+    assert not [t for t in threading.enumerate() if t.name == "mirror-read-ahead" and t.is_alive()]
