@@ -212,13 +212,13 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
             writer.add_solid([(layout.sums, made.sums.chunks()), (layout.sig, [made.signature]),
                               (layout.author_key, [made.author_key]), (layout.meta, _read_back(texts, made.meta))])
             writer.add_solid([(PAGE_NAME, _read_back(texts, made.page))], progress)
-            accounts = (i.member for i in items.of_kind("account"))
+            accounts = items.of_kind("account")
             if prepared.texts is not None:  # compressed in the checking pass, from the very bytes it hashed
-                writer.add_spooled(prepared.texts, accounts, progress)
+                writer.add_spooled(prepared.texts, (i.member for i in accounts), progress)
                 prepared.texts.close()  # its disk space is free before the photos are written
             else:  # not spooled (the spool failed, or had no folder): each read again and compared
                 load = _loader(prepared)
-                writer.add_texts(((i.member, load(i)) for i in items.of_kind("account")), progress)
+                writer.add_texts(((i.member, load(i)) for i in accounts), progress)
             photos = items.of_kind("photo")
             names = (i.member for i in items.of_kind("photo"))
             writer.add_stored(zip(names, _ahead(_photo_loader(prepared), photos), strict=True), progress)
