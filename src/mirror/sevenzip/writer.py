@@ -87,8 +87,8 @@ Chunk = bytes | memoryview  # memoryviews only of bytes, which cannot change whi
 
 @dataclass(frozen=True, slots=True)
 class Summed:
-    """A member's chunks with their size and CRC32 already computed, for `add_stored`: the caller's read-ahead
-    thread sums them while this thread writes the member before (zlib releases the GIL)."""
+    """A member's chunks with their CRC32 already computed, for `add_stored`: the caller's read-ahead thread
+    sums them while this thread writes the member before (zlib releases the GIL)."""
 
     chunks: list[Chunk]
     crc: int
@@ -260,6 +260,11 @@ class TextBlocks:
             self._done(batch, [piece for future in futures for piece in future.result()] + [END_MARKER])
 
 
+def _name_key(name: str) -> bytes:
+    """A name as SpooledTexts and add_spooled hash it, to find that both were given the same names."""
+    return name.encode("utf-8", "surrogateescape") + b"\0"
+
+
 class SpooledTexts:
     """Texts compressed ahead, into an anonymous file beside the output, while their producer goes on (create's
     checking pass compresses each account it has read, checked and hashed); ArchiveWriter.add_spooled copies the
@@ -278,7 +283,7 @@ class SpooledTexts:
         self._finished = False
 
     def add(self, name: str, data: bytes) -> None:
-        self._names.update(name.encode("utf-8", "surrogateescape") + b"\0")
+        self._names.update(_name_key(name))
         self._blocks.add(name, data)
 
     def flush(self) -> None:
@@ -437,14 +442,14 @@ class ArchiveWriter:
             ValueError: `names` are not the names `texts` was given.
         """
         texts.finish()
-        table, fp, src, at = self.table, self.fp, texts.fp, 0
+        table, src, at = self.table, texts.fp, 0
         given, digest = iter(names), hashlib.sha256()
         src.seek(0)
         for packed, unpacked, count in texts.blocks:
             if packed >= 0:
                 table.open_folder()
             for name in itertools.islice(given, count):
-                digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
+                digest.update(_name_key(name))
                 size = texts.sizes[at]
                 table.add_member(name, size, texts.crcs[at] if size else None, MEMBER_ATTRIBUTES)
                 at += 1
@@ -452,13 +457,7 @@ class ArchiveWriter:
                     on_member(size)
             if packed < 0:
                 continue
-            left = packed
-            while left > 0:
-                chunk = src.read(min(left, COPY_CHUNK))
-                if not chunk:
-                    raise ValueError("the spooled texts end inside a block")
-                fp.write(chunk)
-                left -= len(chunk)
+            self._copy(src, packed, "the spooled texts end inside a block")
             table.close_folder(FolderSpec((TEXT_CODER,), packed, unpacked))
         if at != len(texts.sizes) or next(given, None) is not None or digest.digest() != texts.names_digest():
             raise ValueError("the names given are not the names of the spooled texts")
@@ -532,16 +531,19 @@ class ArchiveWriter:
             table.open_folder()
             for member in members:
                 table.add_member(member.name, member.size, member.crc, member.attributes)
-            left, pos = folder.pack_size, folder.pack_offset
-            while left > 0:
-                src.seek(pos)
-                chunk = src.read(min(left, COPY_CHUNK))
-                if not chunk:
-                    raise ValueError("the source archive ends inside a packed block")
-                self.fp.write(chunk)
-                left -= len(chunk)
-                pos += len(chunk)
+            src.seek(folder.pack_offset)
+            self._copy(src, folder.pack_size, "the source archive ends inside a packed block")
             table.close_folder(FolderSpec(folder.chain, folder.pack_size, folder.unpack_size, folder.crc))
+
+    def _copy(self, src: BinaryIO, size: int, short: str) -> None:
+        """Copy `size` bytes from where `src` stands; ValueError(`short`) if it ends first."""
+        left = size
+        while left > 0:
+            chunk = src.read(min(left, COPY_CHUNK))
+            if not chunk:
+                raise ValueError(short)
+            self.fp.write(chunk)
+            left -= len(chunk)
 
     def copy_empty(self, archive: Archive) -> None:
         """Add `archive`'s members that have no data (empty files, folder entries), as they are."""
