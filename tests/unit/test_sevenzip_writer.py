@@ -18,7 +18,7 @@ from mirror.sevenzip import Limits, headerwriter, iter_members, read_archive, re
 from mirror.sevenzip import writer as writer_module
 from mirror.sevenzip.header import Buf
 from mirror.sevenzip.headerwriter import number
-from mirror.sevenzip.model import COPY, LZMA2
+from mirror.sevenzip.model import COPY, LZMA2, FolderTable
 from mirror.sevenzip.writer import ArchiveWriter, SpooledTexts
 
 
@@ -172,8 +172,8 @@ def test_copy_keeps_a_block_crc_and_does_not_repeat_it(tmp_path: Path) -> None:
         archive = read_archive(src, Limits())
         single = archive.folders[1]
         crc = next(m.crc for m in archive.members if m.folder == 1)
-        archive = dataclasses.replace(archive, folders=(archive.folders[0], dataclasses.replace(single, crc=crc),
-                                                        *archive.folders[2:]))
+        folders = FolderTable.of([archive.folders[0], dataclasses.replace(single, crc=crc), *archive.folders[2:]])
+        archive = dataclasses.replace(archive, folders=folders)
         with ArchiveWriter.create(tmp_path / "b.7z") as writer:
             writer.copy_folders(src, archive, range(len(archive.folders)))
     with (tmp_path / "b.7z").open("rb") as fp:

@@ -159,7 +159,7 @@ def _blocks(path: Path, lines: SumsLines, common: Collection[str], photo: Callab
     table, order, wanted = archive.members, lines.lines, set(common)
     # a member's entry in a part's header: twice what one takes in the bundle's header, and 16 bytes (names
     # compress in a header; a short estimate only makes a part too large, which is planned again with less)
-    header = path.stat().st_size - 32 - sum(f.pack_size for f in archive.folders)
+    header = path.stat().st_size - 32 - sum(archive.folders.pack_sizes)
     entry = 2 * max(0, header) // max(1, len(table)) + 16
     folders, costs, starts, files, together = array("I"), array("Q"), array("Q", [0]), array("I"), array("I")
     found: set[str] = set()  # in blocks of nothing else

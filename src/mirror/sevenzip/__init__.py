@@ -14,8 +14,8 @@ ever writes a file this process just created; received archives go through reade
 
 from mirror.sevenzip.ahead import Checkpoint, read_ahead
 from mirror.sevenzip.members import Files, NameList, regular_files
-from mirror.sevenzip.model import Archive, Coder, Folder, Limits, Member, MemberTable
+from mirror.sevenzip.model import Archive, Coder, Folder, FolderTable, Limits, Member, MemberTable
 from mirror.sevenzip.reader import check_methods, iter_block, iter_members, read_archive
 
-__all__ = ["Archive", "Checkpoint", "Coder", "Files", "Folder", "Limits", "Member", "MemberTable", "NameList",
-           "check_methods", "iter_block", "iter_members", "read_ahead", "read_archive", "regular_files"]
+__all__ = ["Archive", "Checkpoint", "Coder", "Files", "Folder", "FolderTable", "Limits", "Member", "MemberTable",
+           "NameList", "check_methods", "iter_block", "iter_members", "read_ahead", "read_archive", "regular_files"]

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import codecs
 import struct
+import sys
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from mirror.errors import ArchiveError
 from mirror.formats.names import MAX_NAME_BYTES
 from mirror.formats.table import NameColumn
-from mirror.sevenzip.model import Archive, Coder, Folder, Limits, MemberTable, stream_flags
+from mirror.sevenzip.model import Archive, Coder, FolderTable, Limits, MemberTable, stream_flags
 
 (K_END, K_HEADER, K_ARCHIVE_PROPS, K_ADD_STREAMS, K_MAIN_STREAMS, K_FILES, K_PACK_INFO, K_UNPACK_INFO,
  K_SUBSTREAMS, K_SIZE, K_CRC, K_FOLDER, K_UNPACK_SIZE, K_NUM_UNPACK, K_EMPTY_STREAM, K_EMPTY_FILE,
@@ -91,8 +93,40 @@ class Buf:
                 return
             n -= len(piece)
 
+    def starts_with(self, raw: bytes) -> bool:
+        """Whether the next bytes are `raw` (nothing is consumed)."""
+        if self.pos + len(raw) > len(self.data) and self.more is not None:
+            self._fill(len(raw))
+        return self.data[self.pos : self.pos + len(raw)] == raw
+
     def byte(self) -> int:
         return self.take(1)[0]
+
+    def numbers(self, n: int) -> array[int]:
+        """`n` numbers in a column: decoded in place while the buffer surely holds the next one (a 7z number is at
+        most 9 bytes), else one at a time through `number` (a header may hold millions)."""
+        out = array("Q")
+        append, left = out.append, n
+        while left > 0:
+            data, pos = self.data, self.pos
+            end = len(data) - 9
+            while left > 0 and pos <= end:
+                first = data[pos]
+                pos += 1
+                left -= 1
+                if first < 0x80:
+                    append(first)
+                    continue
+                value, mask, shift = 0, 0x80, 0
+                while mask and first & mask:
+                    value |= data[pos] << shift
+                    pos, shift, mask = pos + 1, shift + 8, mask >> 1
+                append(value | (first & (mask - 1)) << shift if mask else value)
+            self.pos = pos
+            if left > 0:
+                append(self.number())
+                left -= 1
+        return out
 
     def number(self) -> int:
         first, mask, value = self.byte(), 0x80, 0
@@ -130,7 +164,7 @@ class Buf:
 
 
 def parse_header(buf: Buf, limits: Limits, header_pos: int) -> Archive:
-    folders: list[Folder] = []
+    folders = FolderTable()
     streams = Streams()
     prop = buf.byte()
     if prop == K_ARCHIVE_PROPS:
@@ -148,57 +182,92 @@ def parse_header(buf: Buf, limits: Limits, header_pos: int) -> Archive:
         raise ArchiveError("archive header is malformed")
     if sum(1 for i in range(len(members)) if members.has_stream(i)) != len(streams):
         raise ArchiveError("archive header lists a different number of files and data streams")
-    return Archive(members, tuple(folders))
+    return Archive(members, folders)
 
 
-def parse_streams(
-    buf: Buf, limits: Limits, header_pos: int
-) -> tuple[list[Folder], Streams]:
+# Distinct coder chains in one archive. 7-Zip writes a handful, and with one block per file (-ms=off) one per
+# dictionary size it shrank to a file's size: a few dozen. Each is kept once, so a header cannot make a million.
+MAX_CHAINS = 4096
+
+
+def parse_streams(buf: Buf, limits: Limits, header_pos: int) -> tuple[FolderTable, Streams]:
     buf.expect(K_PACK_INFO)
     pack_pos = 32 + buf.number()
     n_packs = buf.count(limits.max_members, "packed streams")
     buf.expect(K_SIZE)
-    pack_sizes = [buf.number() for _ in range(n_packs)]
+    pack_sizes = buf.numbers(n_packs)
     prop = buf.byte()
     if prop == K_CRC:
-        defined = buf.defined(n_packs)
-        for is_defined in defined:
-            if is_defined:
-                buf.u32()
+        buf.skip(4 * sum(buf.defined(n_packs)))
         prop = buf.byte()
     if prop != K_END:
         raise ArchiveError("archive header is malformed (pack info)")
-    offsets = []
-    for pack_size in pack_sizes:
-        offsets.append(pack_pos)
-        pack_pos += pack_size
-    if pack_pos > header_pos:
+    if pack_pos + sum(pack_sizes) > header_pos:
         raise ArchiveError("archive is truncated: packed data runs past the header")
+    offsets = array("Q", accumulate(pack_sizes[:-1], initial=pack_pos)) if n_packs else array("Q")
     buf.expect(K_UNPACK_INFO)
     buf.expect(K_FOLDER)
     n_folders = buf.count(limits.max_members, "blocks")
     if buf.byte() != 0:
         raise ArchiveError("unsupported 7z block layout")
-    chains = [_read_folder(buf) for _ in range(n_folders)]
+    table = FolderTable()
+    chain_ids = _read_chains(buf, n_folders, table)
     if n_folders != n_packs:
         raise ArchiveError("unsupported 7z block layout")
     buf.expect(K_UNPACK_SIZE)
-    unpack_sizes = [[buf.number() for _ in chain] for chain in chains]
+    lengths = [len(chain) for chain in table.chains]
+    if all(length == 1 for length in lengths):
+        unpack_sizes = buf.numbers(n_folders)
+    else:  # every coder's output size is listed; the block's is the last coder's
+        unpack_sizes = array("Q", (buf.numbers(lengths[k])[-1] for k in chain_ids))
+    if sum(unpack_sizes) > limits.max_total_size:
+        raise ArchiveError("archive declares more data than the size limit (a decompression bomb?)")
     prop = buf.byte()
-    crcs: list[int | None] = [None] * n_folders
+    crcs, has_crc = array("I", bytes(4 * n_folders)), bytearray(n_folders)
     if prop == K_CRC:
-        defined = buf.defined(n_folders)
-        crcs = [buf.u32() if d else None for d in defined]
+        has_crc = buf.defined(n_folders)
+        crcs = _u32s(buf, has_crc)
         prop = buf.byte()
     if prop != K_END:
         raise ArchiveError("archive header is malformed (unpack info)")
-    folders = [
-        Folder(chain, offsets[i], pack_sizes[i], sizes[-1], crcs[i])
-        for i, (chain, sizes) in enumerate(zip(chains, unpack_sizes, strict=True))
-    ]
-    if sum(f.unpack_size for f in folders) > limits.max_total_size:
-        raise ArchiveError("archive declares more data than the size limit (a decompression bomb?)")
-    return folders, _read_substreams(buf, limits, folders)
+    table.chain_of, table.pack_offsets, table.pack_sizes = chain_ids, offsets, pack_sizes
+    table.unpack_sizes, table.crcs, table.has_crc = unpack_sizes, crcs, has_crc
+    return table, _read_substreams(buf, limits, table)
+
+
+def _read_chains(buf: Buf, n: int, table: FolderTable) -> array[int]:
+    """The coder chains of `n` blocks, as indexes into `table.chains` (each distinct chain parsed and kept once:
+    a block whose record repeats the bytes of a recent one is not parsed again)."""
+    ids = array("I")
+    recent: list[tuple[bytes, int]] = []  # the last distinct records read, and their chains' indexes
+    for _ in range(n):
+        for raw, chain_id in recent:
+            if buf.starts_with(raw):
+                buf.pos += len(raw)
+                ids.append(chain_id)
+                break
+        else:
+            data, start = buf.data, buf.pos
+            chain = _read_folder(buf)
+            chain_id = table.chain_id(chain)
+            if len(table.chains) > MAX_CHAINS:
+                raise ArchiveError(f"archive declares more than {MAX_CHAINS} different coder chains")
+            ids.append(chain_id)
+            if buf.data is data:  # read from one buffer: its bytes are the record
+                recent = [(bytes(data[start : buf.pos]), chain_id), *recent[:3]]
+    return ids
+
+
+def _u32s(buf: Buf, defined: bytearray) -> array[int]:
+    """A little-endian UINT32 for each defined entry, 0 for the others."""
+    values = array("I")
+    if defined.count(0) == 0:
+        values.frombytes(buf.take(4 * len(defined)))
+        if sys.byteorder == "big":
+            values.byteswap()
+        return values
+    values.extend(buf.u32() if d else 0 for d in defined)
+    return values
 
 
 def _read_folder(buf: Buf) -> tuple[Coder, ...]:
@@ -237,61 +306,83 @@ def _read_folder(buf: Buf) -> tuple[Coder, ...]:
     return tuple(coders[i] for i in order)
 
 
-def _read_substreams(
-    buf: Buf, limits: Limits, folders: list[Folder]
-) -> Streams:
-    counts = [1] * len(folders)
+def _read_substreams(buf: Buf, limits: Limits, folders: FolderTable) -> Streams:
+    n = len(folders)
+    counts = array("Q", [1]) * n
     streams = Streams()
-    actual: list[int] = []
     prop = buf.byte()
     if prop == K_SUBSTREAMS:
         prop = buf.byte()
         if prop == K_NUM_UNPACK:
-            counts = [buf.count(limits.max_members, "files in a block") for _ in folders]
+            counts = buf.numbers(n)
+            largest = max(counts, default=0)
+            if largest > limits.max_members:
+                raise ArchiveError(f"archive declares too many files in a block ({largest})")
             prop = buf.byte()
         if sum(counts) > limits.max_members:
             raise ArchiveError("archive declares too many files")
-        actual = []  # streams per block: without sizes, a block holds one (as 7-Zip reads it)
-        for index, (folder, count) in enumerate(zip(folders, counts, strict=True)):
-            if not count:
-                actual.append(0)
-                continue
-            total, listed = 0, count - 1 if prop == K_SIZE else 0
-            for _ in range(listed):
-                size = buf.number()
-                total += size
-                streams.sizes.append(size)
-            if total > folder.unpack_size:
-                raise ArchiveError("archive declares file sizes larger than their block")
-            streams.sizes.append(folder.unpack_size - total)
-            streams.folders.extend(array("i", [index]) * (listed + 1))
-            actual.append(listed + 1)
-        if prop == K_SIZE:
+        sized = prop == K_SIZE
+        # Streams per block: without sizes listed, a block holds one (as 7-Zip reads it).
+        actual = counts if sized else array("Q", (min(c, 1) for c in counts))
+        if actual.count(1) == n:  # a file a block (7-Zip's -ms=off): whole columns
+            streams.sizes, streams.folders = array("Q", folders.unpack_sizes), array("i", range(n))
+        else:
+            _sized_streams(buf, actual, folders, streams)
+        if sized:
             prop = buf.byte()
-        unknown = sum(c for f, c in zip(folders, counts, strict=True) if not (c == 1 and f.crc is not None))
-        extra = array("q", [-1]) * unknown
+        # A block of one stream has the block's CRC, if it declares one; the others are listed here.
+        unknown = sum(counts) - sum(1 for c, h in zip(counts, folders.has_crc, strict=True) if c == 1 and h)
+        extra, has_extra = array("I", bytes(4 * unknown)), bytearray(unknown)
         if prop == K_CRC:
-            defined = buf.defined(unknown)
-            extra = array("q", (buf.u32() if d else -1 for d in defined))
+            has_extra = buf.defined(unknown)
+            extra = _u32s(buf, has_extra)
             prop = buf.byte()
         if prop != K_END:
             raise ArchiveError("archive header is malformed (substreams)")
         prop = buf.byte()
     else:
-        actual = [1] * len(folders)
-        extra = array("q", [-1]) * len(folders)
-        for index, folder in enumerate(folders):
-            streams.sizes.append(folder.unpack_size)
-            streams.folders.append(index)
+        actual = counts
+        extra, has_extra = array("I"), bytearray()
+        streams.sizes = array("Q", folders.unpack_sizes)
+        streams.folders = array("i", range(n))
     if prop != K_END:
         raise ArchiveError("archive header is malformed (streams)")
-    pending = iter(extra)
-    for folder, count in zip(folders, actual, strict=True):
+    if actual.count(1) == n and folders.has_crc.count(1) == n:  # every block one file, with its CRC
+        streams.crcs, streams.has_crc = array("I", folders.crcs), bytearray(folders.has_crc)
+        return streams
+    pending = 0
+    crcs, has_crc = streams.crcs, streams.has_crc
+    for index, count in enumerate(actual):
+        if count == 1 and folders.has_crc[index]:
+            crcs.append(folders.crcs[index])
+            has_crc.append(1)
+            continue
         for _ in range(count):
-            crc = folder.crc if count == 1 and folder.crc is not None else next(pending, -1)
-            streams.crcs.append(max(crc, 0))
-            streams.has_crc.append(crc >= 0)
+            if pending < len(extra):
+                crcs.append(extra[pending])
+                has_crc.append(has_extra[pending])
+                pending += 1
+            else:
+                crcs.append(0)
+                has_crc.append(0)
     return streams
+
+
+def _sized_streams(buf: Buf, counts: array[int], folders: FolderTable, streams: Streams) -> None:
+    """Each block's streams: their sizes, all but the last listed (none when `counts` are 0 or 1), the last what
+    is left of the block."""
+    for index, count in enumerate(counts):
+        if not count:
+            continue
+        listed, total = count - 1, 0
+        if listed:
+            sizes = buf.numbers(listed)
+            total = sum(sizes)
+            streams.sizes.extend(sizes)
+        if total > folders.unpack_sizes[index]:
+            raise ArchiveError("archive declares file sizes larger than their block")
+        streams.sizes.append(folders.unpack_sizes[index] - total)
+        streams.folders.extend(array("i", [index]) * count)
 
 
 _MAX_PROPERTIES = 64  # file properties in one header at most (7-Zip defines about 20 and writes each once)
@@ -332,7 +423,7 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
             defined = body.defined(n)
             if body.byte() != 0:
                 raise ArchiveError("external attributes are not supported")
-            attributes, has_attributes = array("I", (body.u32() if d else 0 for d in defined)), defined
+            attributes, has_attributes = _u32s(body, defined), defined
     if names is None:
         raise ArchiveError("archive does not name its files")
     members, stream = MemberTable(), 0

@@ -43,7 +43,7 @@ from mirror.sevenzip.header import (
     K_UNPACK_INFO,
     K_UNPACK_SIZE,
 )
-from mirror.sevenzip.model import Coder
+from mirror.sevenzip.model import Coder, FolderTable
 
 _PIECE = 1 << 20
 NAMES_IN_MEMORY = 16 << 20
@@ -61,7 +61,7 @@ def number(value: int) -> bytes:
     return b"\xff" + value.to_bytes(8, "little")
 
 
-def _bits(flags: Iterable[bool], n: int) -> bytes:
+def _bits(flags: Iterable[int], n: int) -> bytes:
     out = bytearray((n + 7) // 8)
     for i, flag in enumerate(flags):
         if flag:
@@ -97,36 +97,50 @@ def folder_record(chain: tuple[Coder, ...]) -> bytes:
     return bytes(out)
 
 
-def streams_info(pack_pos: int, folders: list[FolderSpec]) -> bytes:
+def streams_info(pack_pos: int, folders: FolderTable) -> bytes:
     """PackInfo and UnpackInfo for `folders` (no SubStreamsInfo): what an encoded header declares."""
     out = bytearray([K_PACK_INFO]) + number(pack_pos) + number(len(folders)) + bytes([K_SIZE])
-    for folder in folders:
-        out += number(folder.pack_size)
+    for size in folders.pack_sizes:
+        out += number(size)
     out += bytes([K_END, K_UNPACK_INFO, K_FOLDER]) + number(len(folders)) + b"\x00"
-    for folder in folders:
-        out += folder_record(folder.chain)
+    records = [folder_record(chain) for chain in folders.chains]
+    for chain_id in folders.chain_of:
+        out += records[chain_id]
     out += bytes([K_UNPACK_SIZE])
-    for folder in folders:
-        out += number(folder.unpack_size) * len(folder.chain)  # filters keep the size: every coder's output
-    if any(f.crc is not None for f in folders):
-        defined = [f.crc is not None for f in folders]
-        out += bytes([K_CRC]) + (b"\x01" if all(defined) else b"\x00" + _bits(defined, len(defined)))
-        out += b"".join(struct.pack("<I", f.crc) for f in folders if f.crc is not None)
+    lengths = [len(chain) for chain in folders.chains]
+    for chain_id, size in zip(folders.chain_of, folders.unpack_sizes, strict=True):
+        out += number(size) * lengths[chain_id]  # filters keep the size: every coder's output
+    if any(folders.has_crc):
+        out += bytes([K_CRC]) + (b"\x01" if all(folders.has_crc) else b"\x00" + _bits(folders.has_crc,
+                                                                                     len(folders)))
+        out += _little_endian(array.array("I", (c for c, h in zip(folders.crcs, folders.has_crc, strict=True)
+                                                if h)))
     out += bytes([K_END])
     return bytes(out)
 
 
+def _add(table: FolderTable, folder: FolderSpec) -> None:
+    table.append(table.chain_id(folder.chain), 0, folder.pack_size, folder.unpack_size, folder.crc)
+
+
+def _table(folders: Iterable[FolderSpec]) -> FolderTable:
+    table = FolderTable()
+    for folder in folders:
+        _add(table, folder)
+    return table
+
+
 def encoded_header(pack_pos: int, folder: FolderSpec) -> bytes:
     """The small header that points at the compressed real header."""
-    return bytes([K_ENCODED_HEADER]) + streams_info(pack_pos, [folder]) + bytes([K_END])
+    return bytes([K_ENCODED_HEADER]) + streams_info(pack_pos, _table([folder])) + bytes([K_END])
 
 
 class HeaderTable:
     """Folders and members as they are written, kept compactly until the header is encoded."""
 
     def __init__(self) -> None:
-        self.folders: list[FolderSpec] = []
-        self.counts: list[int] = []  # streams in each folder
+        self.folders = FolderTable()  # pack offsets are not kept: blocks are written one after another
+        self.counts = array.array("Q")  # streams in each folder
         self.sizes = bytearray()  # 7z numbers: every stream's size but the last of each folder
         self.crcs = array.array("I")  # stream CRCs not already given by a one-stream folder's CRC
         self.names = tempfile.SpooledTemporaryFile(NAMES_IN_MEMORY)  # noqa: SIM115 (closed by close())
@@ -153,7 +167,7 @@ class HeaderTable:
         if not self._open:
             raise ValueError("no block is open")
         self._open = False
-        self.folders.append(folder)
+        _add(self.folders, folder)
         count = self.counts[-1]
         if count:
             del self.sizes[self._last_size_at :]  # the last size is the block's size minus the others

@@ -79,6 +79,83 @@ class Folder:
     crc: int | None
 
 
+class FolderTable(Sequence[Folder]):
+    """The blocks of an archive in columns: about 30 bytes a block (a header may declare a million, one per file,
+    as 7-Zip writes with -ms=off), and each distinct coder chain once.
+
+    Indexing gives a `Folder` made on the spot; `chains` lists the distinct chains (what check_methods checks),
+    and `pack_offsets`, `pack_sizes` and `unpack_sizes` are whole columns.
+    """
+
+    __slots__ = ("_chain_index", "chain_of", "chains", "crcs", "has_crc", "pack_offsets", "pack_sizes",
+                 "unpack_sizes")
+
+    def __init__(self) -> None:
+        self.chains: list[tuple[Coder, ...]] = []
+        self._chain_index: dict[tuple[Coder, ...], int] = {}
+        self.chain_of = array("I")  # index into chains
+        self.pack_offsets = array("Q")
+        self.pack_sizes = array("Q")
+        self.unpack_sizes = array("Q")
+        self.crcs = array("I")  # 0 where none is given (has_crc says)
+        self.has_crc = bytearray()
+
+    @classmethod
+    def of(cls, folders: Iterable[Folder]) -> FolderTable:
+        """A table of `folders`."""
+        table = cls()
+        for f in folders:
+            table.append(table.chain_id(f.chain), f.pack_offset, f.pack_size, f.unpack_size, f.crc)
+        return table
+
+    def chain_id(self, chain: tuple[Coder, ...]) -> int:
+        """The index of `chain` in `chains`, added if new."""
+        found = self._chain_index.get(chain)
+        if found is None:
+            found = self._chain_index[chain] = len(self.chains)
+            self.chains.append(chain)
+        return found
+
+    def append(self, chain_id: int, pack_offset: int, pack_size: int, unpack_size: int, crc: int | None) -> None:
+        """Add one block; `chain_id` from `chain_id`."""
+        self.chain_of.append(chain_id)
+        self.pack_offsets.append(pack_offset)
+        self.pack_sizes.append(pack_size)
+        self.unpack_sizes.append(unpack_size)
+        self.crcs.append(0 if crc is None else crc)
+        self.has_crc.append(crc is not None)
+
+    def crc(self, i: int) -> int | None:
+        """Block `i`'s CRC, or None."""
+        return self.crcs[i] if self.has_crc[i] else None
+
+    def __len__(self) -> int:
+        return len(self.chain_of)
+
+    @overload
+    def __getitem__(self, i: int) -> Folder: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Folder]: ...
+
+    def __getitem__(self, i: int | slice) -> Folder | list[Folder]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("block index out of range")
+        return Folder(self.chains[self.chain_of[i]], self.pack_offsets[i], self.pack_sizes[i], self.unpack_sizes[i],
+                      self.crc(i))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FolderTable):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     """A file entry as stored: name exactly as in the header, sizes as declared."""
@@ -219,4 +296,4 @@ class Archive:
     """The parsed header of a 7z archive."""
 
     members: MemberTable = field(default_factory=MemberTable)
-    folders: tuple[Folder, ...] = ()
+    folders: FolderTable = field(default_factory=FolderTable)

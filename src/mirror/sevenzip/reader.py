@@ -22,6 +22,7 @@ from __future__ import annotations
 import lzma
 import struct
 import zlib
+from array import array
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
@@ -99,7 +100,7 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
             return archive
         if len(folders) != 1 or folders[0].unpack_size > limits.max_header:
             raise ArchiveError("archive header is malformed or too large")
-        _check_chain(folders[0])  # an encrypted header (7z a -p -mhe=on) is a repack, said as one
+        _check_chain(folders[0].chain)  # an encrypted header (7z a -p -mhe=on) is a repack, said as one
         source = _Pieces(_FolderReader(fp, folders[0]).chunks(folders[0].unpack_size))
         expected = folders[0].crc
     raise ArchiveError("archive header is nested too deeply")
@@ -184,21 +185,21 @@ def check_methods(archive: Archive) -> None:
     Raises:
         ArchiveError: "unsupported method X", naming it.
     """
-    for folder in archive.folders:
-        _check_chain(folder)
+    for chain in archive.folders.chains:
+        _check_chain(chain)
 
 
-def _check_chain(folder: Folder) -> None:
+def _check_chain(chain: tuple[Coder, ...]) -> None:
     """Raise unless the block's methods are accepted: a method mirror does not read is a repack, named."""
-    for coder in folder.chain:
+    for coder in chain:
         if coder.method == AES:
             raise UnreadableContainer("this copy is encrypted with a password (7zAES); mirror does not "
                                       "read encrypted archives", hint=REPACK_HINT)
         if coder.method not in ACCEPTED_METHODS:
             raise UnreadableContainer(f"this copy was repacked with {coder.name}, which mirror does not read",
                                       hint=REPACK_HINT)
-    if folder.chain != (Coder(COPY, b""),):
-        _lzma_filters(folder.chain)
+    if chain != (Coder(COPY, b""),):
+        _lzma_filters(chain)
 
 
 class _FolderReader:
@@ -277,18 +278,16 @@ def iter_members(fp: BinaryIO, archive: Archive, crc: bool = True, chunk: int = 
     table = archive.members
     # Members with data come in the order of their blocks (header.py assigns streams in order), so each block's
     # members are one run: walked by index, one Member made at a time.
-    starts: dict[int, int] = {}
-    for i in range(len(table)):
-        folder_index = table.folders[i]
-        if folder_index >= 0 and folder_index not in starts:
+    starts = array("q", [-1]) * len(archive.folders)  # each block's first member
+    for i, folder_index in enumerate(table.folders):
+        if folder_index >= 0 and starts[folder_index] < 0:
             starts[folder_index] = i
-    for index, folder in enumerate(archive.folders):
-        first = starts.get(index)
-        if first is None:
+    for index, first in enumerate(starts):
+        if first < 0:
             continue
         if want is not None and not any(want(m) for m in _block(table, index, first)):
             continue
-        reader = _FolderReader(fp, folder)
+        reader = _FolderReader(fp, archive.folders[index])
         for member in _block(table, index, first):
             chunks = reader.chunks(member.size, chunk)
             yield member, _checked(chunks, member) if crc else chunks
