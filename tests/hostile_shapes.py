@@ -83,11 +83,11 @@ def stream_ends_early(out: Path, missing: int = 4096, signed: dict[str, bytes] |
 
 
 def signed_by(secret: SecretKey, files: dict[str, bytes], title: str = "Hostile", meta_padding: int = 0,
-              described: dict[str, str] | None = None) -> dict[str, bytes]:
+              described: dict[str, str] | None = None, types: dict[str, str] | None = None) -> dict[str, bytes]:
     """The four signed files and `files`, signed by `secret`; the title padded by `meta_padding` bytes, and
-    each file `described` (title, place...) in bundle.json."""
+    each file `described` (title, place...) in bundle.json, of its type in `types` (default text/markdown)."""
     public = secret.public
-    described_files = {name: FileMeta(len(data), "text/markdown", dict(described or {}))
+    described_files = {name: FileMeta(len(data), (types or {}).get(name, "text/markdown"), dict(described or {}))
                        for name, data in files.items()}
     meta = BundleMeta("hostile-0001", 1, title + " " * meta_padding, "2022-01-05T18:30:12Z", ("ru",),
                       key_id_hex(public.key_id), described_files | {PAGE_NAME: FileMeta(len(PAGE), PAGE_TYPE)})

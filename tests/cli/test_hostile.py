@@ -396,3 +396,43 @@ def test_a_block_nobody_signed_is_never_decoded(keyring: Keyring, tmp_path: Path
         assert code == 3 and "not listed in SHA256SUMS: accounts/zz.md" in out + err, (out, err)
         assert "damaged" not in out + err
     assert not (tmp_path / "out").exists()
+
+
+_ACCOUNT = {"accounts/2022-01-05-a.ru.md": "# День\n\nТихо.\n".encode()}
+
+
+@pytest.mark.parametrize(("files", "types", "says"), [
+    ({".git/config": b"[core]\n\tfsmonitor = touch /tmp/owned\n", ".git/HEAD": b"ref: refs/heads/main\n"},
+     {".git/config": "text/plain", ".git/HEAD": "text/plain"}, "not named as an account or a photo"),
+    ({"accounts/evil/HEAD": b"ref: refs/heads/main\n", "accounts/evil/config": b"[core]\n"}, {},
+     "not named as an account or a photo"),
+    ({"accounts/read-me.html": b"<script>alert(1)</script>"}, {}, "not named as an account or a photo"),
+    ({"accounts/run.desktop": b"[Desktop Entry]\nExec=sh\n"}, {"accounts/run.desktop": "text/plain"},
+     "not named as an account or a photo"),
+    ({"photos/a.png": b"\x89PNG\r\n\x1a\n"}, {"photos/a.png": "image/jpeg"}, "but its name says image/png"),
+    ({"accounts/a.txt": b"text\n"}, {"accounts/a.txt": "text/markdown"}, "but its name says text/plain"),
+])
+def test_a_signed_file_is_named_as_its_type(files: dict[str, bytes], types: dict[str, str], says: str,
+                                            keyring: Keyring, tmp_path: Path, runner: CliRunner) -> None:
+    """A signer cannot ship a repository's settings (git runs commands from .git/config, and from a bare
+    repository's config: HEAD, config, objects/), a page or a launcher under an account's type: a listed file's
+    name must say the type bundle.json gives it. Verify fails, extract writes nothing."""
+    secret = keyring.secret("alice", None)
+    hostile = shapes.pack(tmp_path / "named.7z", shapes.signed_by(secret, _ACCOUNT | files, types=types))
+    code, out, err = invoke(runner, "verify", hostile)
+    assert code == 3 and says in out + err, (out, err)
+    code, out, err = invoke(runner, "extract", hostile, tmp_path / "out")
+    assert code == 3 and says in out + err, (out, err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_files_named_as_their_types_verify(keyring: Keyring, tmp_path: Path, runner: CliRunner) -> None:
+    """The other side: every suffix of an account or a photo, in any case, with its type."""
+    secret = keyring.secret("alice", None)
+    files = {"accounts/a.MD": b"# a\n", "accounts/b.markdown": b"# b\n", "accounts/c.Txt": b"c\n",
+             "photos/d.JPEG": b"\xff\xd8\xff\xd9", "photos/e.jpg": b"\xff\xd8\xff\xd9", "photos/f.png": b"png"}
+    types = {"accounts/c.Txt": "text/plain", "photos/d.JPEG": "image/jpeg", "photos/e.jpg": "image/jpeg",
+             "photos/f.png": "image/png"}
+    fine = shapes.pack(tmp_path / "fine.7z", shapes.signed_by(secret, _ACCOUNT | files, types=types))
+    code, out, err = invoke(runner, "verify", fine)
+    assert code == 0, (out, err)

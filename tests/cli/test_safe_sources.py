@@ -17,6 +17,7 @@ from conftest import invoke
 from helpers import META, SUMS, exiftool, make_jpeg, sevenzip_extract
 from mirror.cli import main
 from mirror.privacy.names import name_pattern
+from mirror.sevenzip import Limits, read_archive
 from mirror.trust.keyring import Keyring
 
 STRONG = "tram fog lantern quietly"
@@ -123,6 +124,28 @@ def test_every_problem_is_listed_in_one_run(runner: CliRunner, locked: Keyring, 
     assert [line.split(":")[0] for line in err.splitlines() if line.startswith("left out")] == [
         "left out   .DS_Store", "left out   __MACOSX/._square.jpg", "left out   photos/Thumbs.db"]
     assert "Passphrase" not in err and not out.exists()
+
+
+def test_a_repository_in_the_sources_is_left_out_as_one(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                         tmp_path: Path) -> None:
+    """An author who keeps the accounts in git: .git/ (history, settings, thousands of objects) is left out in one
+    line, never walked or bundled, and so are a worktree's .git file and a Mercurial folder in any case."""
+    repository = sources / ".git"
+    for i in range(300):
+        (repository / "objects" / f"{i:02x}").mkdir(parents=True, exist_ok=True)
+        (repository / "objects" / f"{i:02x}" / "0123abcd").write_bytes(b"x" * 20)
+    (repository / "config").write_text("[user]\n\tname = Real Name\n")
+    (sources / "accounts" / ".git").write_text("gitdir: ../.git/worktrees/accounts\n")
+    (sources / "photos" / ".HG").mkdir()
+    (sources / "photos" / ".HG" / "hgrc").write_text("[ui]\nusername = Real Name\n")
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 0, err
+    assert [line.split(":")[0] for line in err.splitlines() if line.startswith("left out")] == [
+        "left out   .git/", "left out   accounts/.git", "left out   photos/.HG/"]
+    with out.open("rb") as fp:
+        names = [m.name for m in read_archive(fp, Limits()).members]
+    assert names and not any(".git" in name or ".HG" in name or "0123abcd" in name for name in names)
 
 
 def test_convert_heic_makes_an_upright_jpeg_without_metadata(runner: CliRunner, keyring: Keyring, sources: Path,

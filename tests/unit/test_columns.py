@@ -188,7 +188,7 @@ def test_sums_table_caps_from_limits() -> None:
 def test_file_columns_against_the_signed_list() -> None:
     """bundle.json read against a parsed SHA256SUMS keeps size and type by line; duplicates and strays fail."""
     files = {"accounts/a.md": FileMeta(3, "text/markdown", {"title": "x"}), "index.html": FileMeta(5, "text/html"),
-             "photos/b.jpg": FileMeta(9, "image/jpeg")}
+             "photos/b.jpg": FileMeta(9, "image/jpeg"), "photos/c.jpg": FileMeta(4, "image/jpeg")}
     meta = BundleMeta("abcdef0123456789", 1, "t", "2026-01-01T00:00:00Z", ("en",), "0" * 16, files)
     raw = meta.to_bytes()
     listed = Sums.from_bytes(_sums([*files, ".mirror/author.pub", ".mirror/bundle.json"]), V2).entries
@@ -197,7 +197,7 @@ def test_file_columns_against_the_signed_list() -> None:
     assert isinstance(parsed.files, FileColumns)
     assert {p: (m.size, m.type) for p, m in parsed.files.items()} == {p: (m.size, m.type) for p, m in files.items()}
     assert ".mirror/bundle.json" not in parsed.files
-    twice = raw.replace(b'"photos/b.jpg"', b'"accounts/a.md"')
+    twice = raw.replace(b'"photos/c.jpg"', b'"photos/b.jpg"')
     with pytest.raises(ManifestError, match=r"twice|different files"):
         BundleMeta.from_bytes(twice, listed=listed, undescribed=undescribed)
     with pytest.raises(ManifestError, match="different files"):

@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, overload
 
 from mirror.errors import ManifestError
 from mirror.formats.jsonstream import JsonReader
-from mirror.formats.media import MEDIA_TYPES
+from mirror.formats.media import MEDIA_TYPES, media_for
 from mirror.formats.names import MAX_NAME_BYTES, name_problem, printable
 from mirror.formats.table import KeyedIndex, NameColumn, NameRefs
 
@@ -615,6 +615,12 @@ class _MetaReader:
         problem = _entry_problem(size, media, item)
         if problem is not None:
             raise ManifestError(f"bundle.json field 'files/{printable(path)}{problem}' is malformed")
+        named = PAGE_TYPE if path == PAGE_NAME else (found.type if (found := media_for(path)) else None)
+        # A file opens by its name: "x.html" or ".git/config" called text/plain would not open as text.
+        if named is None:
+            raise ManifestError(f"bundle.json lists {printable(path)}, which is not named as an account or a photo")
+        if named != media:
+            raise ManifestError(f"bundle.json gives {printable(path)} the type {media}, but its name says {named}")
         return FileMeta(size, str(media), item if self.details else {})
 
 

@@ -69,13 +69,17 @@ _JUNK_FILES = {
     "a Windows thumbnail cache", "desktop.ini": "a Windows folder settings file", ".directory":
     "a KDE folder settings file", ".picasa.ini": "a Picasa file (it may name people tagged in photos)",
     "picasa.ini": "a Picasa file (it may name people tagged in photos)", "icon\r": "a macOS folder icon",
-    ".localized": "a macOS folder name file",
+    ".localized": "a macOS folder name file", ".git": "a git worktree's pointer to its repository",
 }
 _JUNK_FOLDERS = {
     "__macosx": "macOS archive leftovers (copies of file attributes)", ".spotlight-v100": "a macOS search index",
     ".trashes": "a macOS trash folder", ".fseventsd": "a macOS change log", ".temporaryitems": "macOS temporary files",
     ".thumbnails": "a thumbnail cache", "@eadir": "a Synology thumbnail folder", ".@__thumb": "a QNAP thumbnail folder",
+    **{name: "a version-control folder (its history names who changed what, and when)" for name in (
+        ".git", ".hg", ".svn", ".bzr", "_darcs", ".fossil-settings")},
 }
+# Folders whose thousands of files are left out as one: the walk does not go into them (bundle/sources.py).
+VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs"})
 
 
 def suffix_of(name: str) -> str:
