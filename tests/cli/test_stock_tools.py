@@ -68,6 +68,20 @@ def test_verifier_accepts_a_bundle_repacked_by_stock_7zip(options: tuple[str, ..
     assert invoke(runner, "verify", with_dirs)[0] == 0
 
 
+@pytest.mark.parametrize(("options", "method"), [
+    (("-m0=BCJ2", "-m1=LZMA", "-m2=LZMA", "-m3=LZMA", "-mb0s0:1", "-mb0s1:2", "-mb0s2:3"), "BCJ2"),
+    (("-m0=ARM64", "-m1=LZMA2"), "ARM64"), (("-m0=ARM", "-m1=LZMA2"), "ARM"), (("-m0=PPMd",), "PPMd"),
+    (("-m0=BZip2",), "BZip2")])
+def test_a_repack_with_a_method_mirror_does_not_read_is_named(options: tuple[str, ...], method: str, bundle: Path,
+                                                               tmp_path: Path, runner: CliRunner) -> None:
+    """Not checked (exit 3), with the method's 7-Zip name and how to get a copy mirror reads."""
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    repacked = sevenzip_rebuild(folder, tmp_path / "repacked.7z", *options)
+    code, out, err = invoke(runner, "verify", repacked)
+    assert code == 3 and out.startswith("NOT CHECKED"), (out, err)
+    assert f"repacked with {method}, which mirror does not read" in out and "7z a -m0=lzma2" in err
+
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 

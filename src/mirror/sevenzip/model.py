@@ -34,7 +34,14 @@ METHOD_NAMES = {
     b"\x04\xf7\x11\x01": "ZSTD", b"\x04\xf7\x11\x02": "Brotli", b"\x04\xf7\x11\x04": "LZ4",
     b"\x06\xf1\x07\x01": "7zAES", b"\x03\x04\x01": "PPMd", b"\x04\x02\x02": "BZip2",
     b"\x04\x01\x08": "Deflate", b"\x04\x01\x09": "Deflate64", b"\x03\x03\x01\x1b": "BCJ2",
+    b"\x03\x03\x02\x05": "PPC", b"\x03\x03\x04\x01": "IA64", b"\x03\x03\x05\x01": "ARM",
+    b"\x03\x03\x07\x01": "ARMT", b"\x03\x03\x08\x05": "SPARC", b"\x0a": "ARM64", b"\x0b": "RISCV",
+    b"\x02\x03\x02": "Swap2", b"\x02\x03\x04": "Swap4",
 }
+# Repacking is harmless (the signature covers the list of hashes, not the archive), but mirror reads only the
+# methods of docs/format.md: say so, and how to get a copy it reads.
+REPACK_HINT = ("ask the sender for the original, or repack it with 7-Zip: 7z x COPY -oFOLDER, then "
+               "7z a -m0=lzma2 NEW.7z ./FOLDER/. (or check the folder itself: mirror verify FOLDER)")
 AES = b"\x06\xf1\x07\x01"
 ACCEPTED_METHODS = frozenset({COPY, LZMA2, LZMA1, BCJ, DELTA})
 

@@ -39,6 +39,7 @@ from mirror.sevenzip.model import (
     LZMA2,
     MAGIC,
     MAX_DICT,
+    REPACK_HINT,
     Archive,
     Coder,
     Folder,
@@ -46,11 +47,6 @@ from mirror.sevenzip.model import (
     Member,
     MemberTable,
 )
-
-# Repacking is harmless (the signature covers the list of hashes, not the archive), but mirror reads only the
-# methods of docs/format.md: say so, and how to get a copy it reads.
-REPACK_HINT = ("ask the sender for the original, or repack it with 7-Zip: 7z x COPY -oFOLDER, then "
-               "7z a -m0=lzma2 NEW.7z ./FOLDER/. (or check the folder itself: mirror verify FOLDER)")
 
 
 def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
