@@ -436,3 +436,15 @@ def test_files_named_as_their_types_verify(keyring: Keyring, tmp_path: Path, run
     fine = shapes.pack(tmp_path / "fine.7z", shapes.signed_by(secret, _ACCOUNT | files, types=types))
     code, out, err = invoke(runner, "verify", fine)
     assert code == 0, (out, err)
+
+
+def test_a_name_with_a_control_character_is_escaped_once(keyring: Keyring, tmp_path: Path,
+                                                         runner: CliRunner) -> None:
+    """The error shows the name as the terminal should: the escape written out once (\\x1b), never the raw byte,
+    never doubled (\\\\x1b), in quotes so a trailing space shows."""
+    members = shapes.signed_by(keyring.secret("alice", None), _ACCOUNT)
+    hostile = shapes.pack(tmp_path / "escape.7z", members, Entry("accounts/a\x1b[2Kb .md", b"x"))
+    code, out, err = invoke(runner, "verify", hostile)
+    assert code == 3, (out, err)
+    assert "unsafe member name 'accounts/a\\x1b[2Kb .md'" in out + err
+    assert "\x1b" not in out + err and "\\\\" not in out + err

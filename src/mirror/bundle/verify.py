@@ -134,7 +134,7 @@ class VerifiedBundle:
 
 def _check_endorsement_member(name: str, size: int, layout: Layout) -> None:
     if endorsement_key_id(name, layout) is None:
-        raise ArchiveError(f"unexpected member {printable(name)!r}: {layout.endorsements} holds only "
+        raise ArchiveError(f"unexpected member '{printable(name)}': {layout.endorsements} holds only "
                            "<KEYID>.minisig signature files")
     if size > MAX_ENDORSEMENT_BYTES:
         raise ArchiveError(f"{name} declares {size} bytes; an endorsement is at most {MAX_ENDORSEMENT_BYTES}")

@@ -345,7 +345,7 @@ class Sums:
                 raise ManifestError(f"SHA256SUMS line {number} is not UTF-8") from None
             problem = name_problem(path)
             if problem is not None:
-                raise ManifestError(f"SHA256SUMS line {number}: {printable(path)!r}: {problem}")
+                raise ManifestError(f"SHA256SUMS line {number}: '{printable(path)}': {problem}")
             if raw_path == previous:
                 raise ManifestError(f"SHA256SUMS lists {path} twice")
             if raw_path < previous:  # strictly sorted (UTF-8 sorts as its code points): no path can come twice
@@ -575,7 +575,7 @@ class _MetaReader:
     def _format(self) -> str:
         value = self.doc.string(64)
         if value not in FORMATS:
-            raise ManifestError(f"bundle format {printable(value)!r} is not supported", hint="update mirror")
+            raise ManifestError(f"bundle format '{printable(value)}' is not supported", hint="update mirror")
         return value
 
     def _id(self) -> str:

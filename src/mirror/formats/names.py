@@ -79,7 +79,7 @@ def check_member_name(name: str) -> None:
     """
     problem = name_problem(name)
     if problem is not None:
-        raise ArchiveError(f"unsafe member name {printable(name)!r}: {problem}")
+        raise ArchiveError(f"unsafe member name '{printable(name)}': {problem}")
 
 
 def collision_key(name: str) -> str:

@@ -202,10 +202,10 @@ def regular_files(archive: Archive) -> Files:
         raise ArchiveError(f"unexpected folder {printable(sorted(directories - parents)[0])!r} in the bundle")
     both = sorted(p for p in parents if files.find(p) is not None)
     if both:
-        raise ArchiveError(f"{printable(both[0])!r} is both a file and a folder")
+        raise ArchiveError(f"'{printable(both[0])}' is both a file and a folder")
     collision = find_collision(files, sorted(parents))
     if collision is not None:
-        raise ArchiveError(f"members {printable(collision[0])!r} and {printable(collision[1])!r} collide on some "
+        raise ArchiveError(f"members '{printable(collision[0])}' and '{printable(collision[1])}' collide on some "
                            "systems (case or Unicode normalization)")
     return files
 
