@@ -117,6 +117,13 @@ def test_unsafe_names(name: str) -> None:
     assert name_problem(name) is not None
 
 
+@pytest.mark.parametrize("char", ["\u00a0", "\u2007", "\u202f", "\u3000", "\u3164", "\uffa0", "\u115f", "\u2800",
+                                  "\u034f", "\ufe0f", "\U000e0100", "\u180b"])
+def test_names_that_look_like_others_are_refused(char: str) -> None:
+    """A character that prints as nothing or as a plain space: 'a.md' and 'a<it>.md' would look the same."""
+    assert name_problem(f"accounts/a{char}.md") == f"control or invisible character U+{ord(char):04X}"
+
+
 def test_safe_names_and_collisions() -> None:
     """Ordinary names in several scripts pass; case and compatibility forms collide."""
     for name in ("accounts/2022-01-05.en.md", "photos/Алматы площадь.jpg", "accounts/қала.md"):

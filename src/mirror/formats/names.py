@@ -8,8 +8,9 @@ Example::
 
 A name is a relative POSIX path in NFC whose parts are plain: no `.` or `..`,
 no backslash, no drive letters or other characters Windows refuses, no control,
-format (bidi) or private-use characters, no Windows device names, no trailing
-dot or space. These rules keep an extracted bundle identical on every system.
+format (bidi), private-use or invisible characters (spaces but U+0020, fillers,
+variation selectors), no Windows device names, no trailing dot or space. These
+rules keep an extracted bundle identical on every system.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ MAX_NAME_BYTES = 1024
 MAX_PART_BYTES = 255
 _FORBIDDEN_CHAR = re.compile(r'[\\:*?"<>|]')
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+# Characters that print as nothing or as a plain space though they are neither: spaces other than U+0020, and
+# the default-ignorable ones outside the categories above (Hangul fillers, variation selectors, the combining
+# grapheme joiner, Mongolian selectors, the blank Braille pattern). "a.md" and "a\u3164.md" look the same.
+_INVISIBLE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u034f\u115f\u1160\u17b4\u17b5"
+                        "\u180b-\u180f\u2800\u3164\uffa0\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 # Windows reserves the superscript digits too (COM¹, LPT³), and the console's own names.
 _DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
             *(f"{port}{n}" for port in ("COM", "LPT") for n in "0123456789¹²³")}
@@ -55,6 +61,8 @@ def name_problem(name: str) -> str | None:
         return "backslash in name" if forbidden[0] == "\\" else f"character {forbidden[0]!r} not allowed"
     # A printable name has none of the bad categories (checked in C); only the others go character by character.
     bad = None if name.isprintable() else next((c for c in name if unicodedata.category(c) in _BAD_CATEGORIES), None)
+    if bad is None and (invisible := _INVISIBLE.search(name)) is not None:
+        bad = invisible[0]
     if bad is not None:
         return f"control or invisible character U+{ord(bad):04X}"
     if not unicodedata.is_normalized("NFC", name):
