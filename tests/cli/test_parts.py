@@ -318,7 +318,14 @@ def test_verify_a_folder(runner: CliRunner, bundle: Path, keyring: Keyring, tmp_
     (folder / "photos" / "square.jpg").symlink_to(outside)
     code, out, _ = invoke(runner, "verify", folder)
     assert code == 3 and "not a regular file (a link, device or FIFO; never followed): photos/square.jpg" in out
+    assert "missing" not in out  # said once, as what it is
     (folder / "photos" / "square.jpg").unlink()
+    (folder / "photos" / "square.jpg").mkdir()  # a folder under the file's name: not a file missing from a part
+    for whole in ((), ("--whole",)):
+        code, out, _ = invoke(runner, "verify", folder, *whole)
+        assert code == 3 and "a folder where a listed file should be: photos/square.jpg" in out, out
+        assert "missing" not in out
+    (folder / "photos" / "square.jpg").rmdir()
     (folder / "photos").rename(tmp_path / "photos")
     (folder / "photos").symlink_to(tmp_path / "photos")  # a linked folder is never entered either
     code, out, _ = invoke(runner, "verify", folder)

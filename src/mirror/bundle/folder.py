@@ -47,9 +47,19 @@ MAX_FOLDERS = 10_000
 MAX_WALK_STEPS = 1_000_000
 
 
-def _walk(root: Path) -> tuple[dict[str, int], list[str], list[str]]:
+def _walk(root: Path) -> tuple[dict[str, int], list[str], list[str], set[str]]:
     """Regular files (relative POSIX name -> size), what else is there (links, devices), never following links,
-    and the folders too deep to look into.
+    the folders too deep to look into, and the folders walked (their names, without the slash)."""
+    files: dict[str, int] = {}
+    odd: list[str] = []
+    deep: list[str] = []
+    walked: set[str] = set()
+    _fill(root, files, odd, deep, walked)
+    return files, sorted(odd), sorted(deep), walked
+
+
+def _fill(root: Path, files: dict[str, int], odd: list[str], deep: list[str], walked: set[str]) -> None:
+    """What `_walk` returns, found.
 
     A folder waiting its turn is only a name: it is opened when its turn comes, from the root down with O_NOFOLLOW
     at every step, so one descriptor is open at a time however many folders wait, and the caps hold as it goes.
@@ -60,9 +70,6 @@ def _walk(root: Path) -> tuple[dict[str, int], list[str], list[str]]:
         ArchiveError: more files or folders than a bundle may hold.
         ContentError: a folder was swapped for a link or something else while it waited.
     """
-    files: dict[str, int] = {}
-    odd: list[str] = []
-    deep: list[str] = []
     stack, folders, steps = [""], 0, 0
     while stack:
         prefix = stack.pop()
@@ -85,6 +92,7 @@ def _walk(root: Path) -> tuple[dict[str, int], list[str], list[str]]:
                         if folders + len(stack) >= MAX_FOLDERS:
                             raise ArchiveError(f"{root} holds more than {MAX_FOLDERS} folders")
                         stack.append(f"{prefix}{entry.name}/")
+                        walked.add(prefix + entry.name)
                     elif stat.S_ISREG(info.st_mode):
                         files[prefix + entry.name] = info.st_size
                     else:
@@ -93,7 +101,6 @@ def _walk(root: Path) -> tuple[dict[str, int], list[str], list[str]]:
             os.close(fd)
     if len(files) + len(odd) > MAX_MEMBERS:
         raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
-    return files, sorted(odd), sorted(deep)
 
 
 def _open_folder(root: Path, prefix: str) -> int:
@@ -186,7 +193,7 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
             links, devices or files nobody signed.
     """
     snap = snapshot(keys)
-    files, odd, deep = _walk(root)
+    files, odd, deep, walked = _walk(root)
     layout = layout_of(set(files))
     if layout is None:
         linked = next((n for n in odd if n == SUMS_NAME or n == V2.prefix.rstrip("/")), None)
@@ -226,13 +233,16 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
         digest, more = _hash(root, name, size)
         if more or digest != expected:
             changed.add(name)
-    others = [f"not a regular file (a link, device or FIFO; never followed): {printable(n)}"
-              for n in odd[:MAX_PROBLEMS]]
+    folders = sorted(n for n in walked if n in signed.sums.entries)  # a listed file's name, taken by a folder
+    others = [f"a folder where a listed file should be: {printable(n)}" for n in folders[:MAX_PROBLEMS]]
+    others += [f"not a regular file (a link, device or FIFO; never followed): {printable(n)}"
+               for n in odd[:MAX_PROBLEMS]]
     others += [f"a folder too deep to hold a file of a bundle (not looked into): {printable(n)}"
                for n in deep[:MAX_PROBLEMS]]
-    hidden = max(0, len(odd) - MAX_PROBLEMS) + max(0, len(deep) - MAX_PROBLEMS)
-    # the same rule with or without a part marker; links and the like first, all of them counted, 200 shown
-    missing = check_content(signed, files, changed, parts, first=others, more=hidden)
+    hidden = max(0, len(folders) - MAX_PROBLEMS) + max(0, len(odd) - MAX_PROBLEMS) + max(0, len(deep) - MAX_PROBLEMS)
+    # the same rule with or without a part marker; links and the like first, all of them counted, 200 shown; a
+    # listed name taken by a folder, a link or a device is said once, as that, not also as a missing file
+    missing = check_content(signed, files, changed, parts, first=others, more=hidden, taken={*folders, *odd})
     checks = check_endorsements(endorsements, control[SUMS_NAME], signed.meta, signed.public, snap, layout)
     evidence = Evidence(signed.public, tuple(e.evidence for e in checks if e.evidence is not None))
     verdict = (policy or AuthorTrusted()).judge(evidence, snap)

@@ -616,11 +616,12 @@ def _content_verdict(layout: Layout, absent: Sequence[str], unlisted: list[str],
 
 
 def check_content(signed: _Signed, present: Mapping[str, int], changed: Container[str],
-                  part: bool, first: Sequence[str] = (), more: int = 0) -> Sequence[str]:
+                  part: bool, first: Sequence[str] = (), more: int = 0, taken: Container[str] = ()) -> Sequence[str]:
     """Every problem with the files, as one ContentError; a part returns the listed files it lacks instead.
 
     `present`: each file there is (a folder's: bundle/folder.py), with its size; `changed`: the ones whose hash
-    differs; `first`: other problems, shown first (a folder's links and devices), and `more` of them not shown.
+    differs; `first`: other problems, shown first (a folder's links and devices), and `more` of them not shown;
+    `taken`: listed names there as something other than a file, said in `first`, so not missing.
     A part must still carry every signed file: SHA256SUMS, its signature, author.pub, bundle.json and the page.
     (verify_open checks the same on its columns: _Digests.check.)
     """
@@ -637,7 +638,7 @@ def check_content(signed: _Signed, present: Mapping[str, int], changed: Containe
             content.append((path, f"changed: {path} (sha256 does not match)"))
         elif path in described and described[path].size != size:
             content.append((path, f"size differs from bundle.json: {path}"))
-    absent = [p for p in listed if p not in present]
+    absent = [p for p in listed if p not in present and p not in taken]
     return _content_verdict(layout, tuple(sorted(absent)), sorted(unlisted), [p for _, p in sorted(content)], part,
                             more=more, first=first)
 
