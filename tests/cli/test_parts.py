@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -331,6 +334,30 @@ def test_verify_a_folder(runner: CliRunner, bundle: Path, keyring: Keyring, tmp_
     code, out, _ = invoke(runner, "verify", folder)
     assert code == 3 and "photos" in out
     shutil.rmtree(folder)
+
+
+def test_a_file_this_computer_cannot_read_is_an_error_not_a_verdict(bundle: Path, keyring: Keyring,
+                                                                   tmp_path: Path) -> None:
+    """No permission to read a file or a folder is this computer's problem: exit 1, naming it, not "do not
+    trust" (exit 3). Run as root, the check runs without the capabilities that bypass file permissions."""
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        prefix = [require_tool("setpriv"), "--inh-caps=-dac_override,-dac_read_search",
+                  "--bounding-set=-dac_override,-dac_read_search"]
+    command = [*prefix, sys.executable, "-m", "mirror", "verify", str(folder)]
+    photo = folder / "photos" / "square.jpg"
+    for locked, says in ((photo, "photos/square.jpg cannot be opened: Permission denied"),
+                         (folder / "accounts", "accounts cannot be read: Permission denied")):
+        mode = locked.stat().st_mode
+        locked.chmod(0)
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=os.environ)
+        finally:
+            locked.chmod(mode)
+        assert done.returncode == 1 and says in done.stderr, (done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr
+    assert subprocess.run(command, capture_output=True, timeout=60).returncode == 0
 
 
 def test_parts_carry_the_endorsements(runner: CliRunner, tmp_path: Path) -> None:

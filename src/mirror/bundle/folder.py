@@ -15,6 +15,7 @@ nothing outside it is ever read. Each file is read at most to its signed size pl
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import stat
@@ -31,7 +32,7 @@ from mirror.bundle.verify import (
     check_signed,
     snapshot,
 )
-from mirror.errors import ArchiveError, ContentError
+from mirror.errors import ArchiveError, ContentError, MirrorError
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
 from mirror.formats.manifest import MAX_MEMBERS, SUMS_NAME, V2, layout_of
 from mirror.formats.names import MAX_NAME_BYTES, printable
@@ -131,7 +132,17 @@ def _named(root: Path, prefix: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        raise ContentError(f"{printable(str(root / prefix))} cannot be read: {exc.strerror}") from None
+        raise _unreadable(exc, f"{printable(str(root / prefix))} cannot be read: {exc.strerror}") from None
+
+
+# What a file or folder swapped while it was checked gives (a link where O_NOFOLLOW forbids one, a file where a
+# folder was, gone): evidence against the folder, exit 3. Anything else (no permission, an I/O error) is this
+# computer's problem, exit 1: the folder was not judged.
+_SWAPPED = frozenset({errno.ELOOP, errno.ENOTDIR, errno.ENOENT, errno.ENXIO, errno.EISDIR})
+
+
+def _unreadable(exc: OSError, message: str) -> MirrorError:
+    return ContentError(message) if exc.errno in _SWAPPED else MirrorError(message)
 
 
 def _open_beneath(root: Path, name: str) -> int:
@@ -150,7 +161,7 @@ def _open_beneath(root: Path, name: str) -> int:
         try:
             file_fd = os.open(leaf, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, dir_fd=fd)
         except OSError as exc:
-            raise ContentError(f"{printable(name)} cannot be opened: {exc.strerror}") from None
+            raise _unreadable(exc, f"{printable(name)} cannot be opened: {exc.strerror}") from None
     finally:
         os.close(fd)
     if not stat.S_ISREG(os.fstat(file_fd).st_mode):
