@@ -77,6 +77,24 @@ def test_a_failure_leaves_no_folders_behind(runner: CliRunner, small: tuple[Path
         assert not (tmp_path / "z1").exists(), args
 
 
+def test_an_error_writing_names_dest_not_the_working_folder(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                            tmp_path: Path) -> None:
+    """A file the system cannot make (its path past PATH_MAX) is named under DEST, where the reader asked for it,
+    not under the hidden working folder that is gone by then; nothing is left behind."""
+    bundle, keys, parts = small
+    deep = tmp_path
+    while len(str(deep)) < 4040 - 200:
+        deep /= "d" * 199
+    deep /= "d" * (4040 - len(str(deep)) - 1)
+    deep.mkdir(parents=True)
+    for inputs in ([bundle], parts):
+        dest = deep / "o"
+        code, _, err = invoke(runner, "extract", *inputs, dest, "--keys", keys)
+        assert code == 1 and "File name too long" in err, err
+        assert f"{dest}/" in err and "mirror-tmp" not in err, err
+        assert list(deep.iterdir()) == []
+
+
 def test_a_mistyped_part_is_not_taken_for_the_destination(runner: CliRunner, small: tuple[Path, Path, list[Path]],
                                                          tmp_path: Path) -> None:
     """A last argument that does not exist but is named like a bundle, a volume or a part is refused by name."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mirror.errors import ConfigError
@@ -93,3 +93,18 @@ def new_folders(folder: Path) -> Iterator[list[Path]]:
         for path in reversed(made):
             with contextlib.suppress(OSError):
                 path.rmdir()  # only when empty: what this run wrote (or anyone else did) stays
+
+
+@contextlib.contextmanager
+def said_under(private: Path, public: Callable[[], Path]) -> Iterator[None]:
+    """An OSError naming a path inside the private working folder `private` names it under `public()` instead
+    (the output, or the folder it goes in): the reader never saw the working folder, and it is gone."""
+    try:
+        yield
+    except OSError as exc:
+        inside = str(private)
+        for attr in ("filename", "filename2"):
+            value = getattr(exc, attr, None)
+            if isinstance(value, str) and (value == inside or value.startswith(inside + os.sep)):
+                setattr(exc, attr, str(public()) + value[len(inside) :])
+        raise

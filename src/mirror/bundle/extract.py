@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.bundle.destination import check_new
+from mirror.bundle.destination import check_new, said_under
 from mirror.bundle.staging import create_member, expected_digest, write_again
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
@@ -73,25 +73,26 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name if dest else path.stem}.", suffix=".mirror-tmp",
                                     dir=folder))
     try:
-        with open_archive_file(path) as fp:  # the first volume of a 7-Zip set: the whole set
-            checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted(),
-                                  writer=_Staging(staging, allow_untrusted))
-            verified = checked.result(path)
-            if not verified.trusted and not allow_untrusted:
-                raise UntrustedSigner(verified.key_id, verified.fingerprint)
-            if dest is None:
-                dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
-                check_new(dest)
-            if checked.written:
-                for name in verified.ignored:  # invalid endorsements are verified, never extracted
-                    staging.joinpath(*name.split("/")).unlink(missing_ok=True)
-                written = len(verified.members) - len(verified.ignored)
-            else:  # the signed files did not come first, or the author alone is not trusted: write now
-                shutil.rmtree(staging)
-                staging.mkdir(mode=0o700)
-                written = _write_all(fp, limits, staging, checked, verified)
-        os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
-        rename_noreplace(staging, dest)
+        with said_under(staging, lambda: dest or folder / path.stem):
+            with open_archive_file(path) as fp:  # the first volume of a 7-Zip set: the whole set
+                checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted(),
+                                      writer=_Staging(staging, allow_untrusted))
+                verified = checked.result(path)
+                if not verified.trusted and not allow_untrusted:
+                    raise UntrustedSigner(verified.key_id, verified.fingerprint)
+                if dest is None:
+                    dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
+                    check_new(dest)
+                if checked.written:
+                    for name in verified.ignored:  # invalid endorsements are verified, never extracted
+                        staging.joinpath(*name.split("/")).unlink(missing_ok=True)
+                    written = len(verified.members) - len(verified.ignored)
+                else:  # the signed files did not come first, or the author alone is not trusted: write now
+                    shutil.rmtree(staging)
+                    staging.mkdir(mode=0o700)
+                    written = _write_all(fp, limits, staging, checked, verified)
+            os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
+            rename_noreplace(staging, dest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_empty(made)

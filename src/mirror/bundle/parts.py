@@ -29,7 +29,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mirror.bundle.destination import check_new, new_folders
+from mirror.bundle.destination import check_new, new_folders, said_under
 from mirror.bundle.staging import Staged, signed_lines, stage
 from mirror.bundle.verify import Keys, VerifiedBundle, snapshot, verify_bundle
 from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner, VerificationError
@@ -608,7 +608,7 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
     if dest is not None:
         check_new(dest)
     target_parent = dest.parent if dest is not None else parent
-    with _scratch(target_parent) as scratch:
+    with _scratch(target_parent) as scratch, said_under(scratch / "files", lambda: dest or target_parent):
         staging = scratch / "files"
         staging.mkdir()
         staged = stage(paths, keys, staging, policy=policy, untrusted_ok=allow_untrusted)
