@@ -55,19 +55,24 @@ _CHAINS = [(Coder(COPY, b""),), (Coder(LZMA2, b"\x10"),), (Coder(LZMA2, b"\x0c")
            (Coder(LZMA2, b"\x10"), Coder(b"\x03", b"\x03"))]
 
 
-def _header(n_blocks: int, seed: int) -> tuple[bytes, list[FolderSpec], list[tuple[int, int | None, int]]]:
-    """A plain header of blocks with mixed chains, one to four files each, block CRCs on some, and the files
-    (size, CRC, block) it declares."""
+def _header(n_blocks: int, seed: int, runs: bool = False) -> tuple[bytes, list[FolderSpec],
+                                                                   list[tuple[int, int | None, int]]]:
+    """A plain header of blocks with mixed chains (or, with `runs`, runs of 1 to 300 blocks of one chain), one
+    to four files each, block CRCs on some, and the files (size, CRC, block) it declares."""
     rnd, table = random.Random(seed), HeaderTable()
     specs, files = [], []
+    run_chain, run_left = _CHAINS[0], 0
     for block in range(n_blocks):
+        if run_left == 0:
+            run_chain, run_left = rnd.choice(_CHAINS), rnd.choice((1, 63, 64, 65, 128, 300))
+        run_left -= 1
         table.open_folder()
         sizes = [rnd.choice((1, 200, 70_000, 1 << 33)) for _ in range(rnd.choice((1, 1, 1, 2, 4)))]
         for i, size in enumerate(sizes):
             crc = rnd.getrandbits(32)
             table.add_member(f"b{block}/{i}", size, crc, 0x20)
             files.append((size, crc, block))
-        chain = rnd.choice(_CHAINS) if rnd.random() < 0.3 else _CHAINS[block % 2]
+        chain = run_chain if runs else rnd.choice(_CHAINS) if rnd.random() < 0.3 else _CHAINS[block % 2]
         one_crc = files[-1][1] if len(sizes) == 1 and rnd.random() < 0.5 else None
         spec = FolderSpec(chain, rnd.randint(1, 1 << 20), sum(sizes), one_crc)
         table.close_folder(spec)
@@ -78,9 +83,10 @@ def _header(n_blocks: int, seed: int) -> tuple[bytes, list[FolderSpec], list[tup
         table.close()
 
 
+@pytest.mark.parametrize("runs", [False, True])
 @pytest.mark.parametrize("seed", range(4))
-def test_blocks_read_back_as_written_from_any_split(seed: int) -> None:
-    raw, specs, files = _header(2000, seed)
+def test_blocks_read_back_as_written_from_any_split(seed: int, runs: bool) -> None:
+    raw, specs, files = _header(2000, seed, runs)
     rnd = random.Random(seed)
     for buf in (Buf(raw[1:]), Buf(b"", iter(_pieces(raw[1:], rnd)))):
         archive = parse_header(buf, Limits(max_total_size=1 << 62), 1 << 62)

@@ -235,13 +235,24 @@ def parse_streams(buf: Buf, limits: Limits, header_pos: int) -> tuple[FolderTabl
     return table, _read_substreams(buf, limits, table)
 
 
+_RUN = 64  # blocks whose records repeat the last one, taken together (7-Zip's -ms=off: a million alike)
+
+
 def _read_chains(buf: Buf, n: int, table: FolderTable) -> array[int]:
     """The coder chains of `n` blocks, as indexes into `table.chains` (each distinct chain parsed and kept once:
-    a block whose record repeats the bytes of a recent one is not parsed again)."""
+    a block whose record repeats the bytes of a recent one is not parsed again, and a run of _RUN such blocks is
+    taken at once)."""
     ids = array("I")
-    recent: list[tuple[bytes, int]] = []  # the last distinct records read, and their chains' indexes
-    for _ in range(n):
-        for raw, chain_id in recent:
+    recent: list[tuple[bytes, int, bytes]] = []  # the last distinct records read, their chains, and a run of each
+    left = n
+    while left > 0:
+        if left >= _RUN and recent and buf.starts_with(recent[0][2]):
+            buf.pos += len(recent[0][2])
+            ids.extend(array("I", [recent[0][1]]) * _RUN)
+            left -= _RUN
+            continue
+        left -= 1
+        for raw, chain_id, _ in recent:
             if buf.starts_with(raw):
                 buf.pos += len(raw)
                 ids.append(chain_id)
@@ -254,7 +265,8 @@ def _read_chains(buf: Buf, n: int, table: FolderTable) -> array[int]:
                 raise ArchiveError(f"archive declares more than {MAX_CHAINS} different coder chains")
             ids.append(chain_id)
             if buf.data is data:  # read from one buffer: its bytes are the record
-                recent = [(bytes(data[start : buf.pos]), chain_id), *recent[:3]]
+                record = bytes(data[start : buf.pos])
+                recent = [(record, chain_id, record * _RUN), *recent[:3]]
     return ids
 
 
