@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -154,3 +157,51 @@ def test_mirrors_that_are_never_asked_are_reported_as_such(setup: Setup, served:
         code, out, _ = fetch_cli(runner, setup, "--mirror", served.url, "--mirror", spare.url)
     assert code == 0
     assert f"mirror  not tried   {spare.url}" in out and not spare.requests
+
+
+class _NotHttp:
+    """A "mirror" on 127.0.0.1 that answers every request with `answer`, then closes."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.stop = threading.Event()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                with contextlib.suppress(OSError):
+                    conn.recv(65536)
+                    conn.sendall(self.answer)
+
+    def __enter__(self) -> _NotHttp:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.listener.close()
+
+
+@pytest.mark.parametrize("answer", [b"SSH-2.0-OpenSSH_9.2\r\n", b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 150 + b"\r\n",
+                                    b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n"])
+def test_a_mirror_that_does_not_answer_in_http_is_said_to(answer: bytes, setup: Setup, served: MirrorServer,
+                                                          runner: CliRunner) -> None:
+    """Another protocol, too many headers, a header line too long: 'the answer is not HTTP', not 'cannot
+    connect'; the next mirror serves all."""
+    with _NotHttp(answer) as liar:
+        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", liar.url, "--mirror", served.url, "--json")
+    assert code == 0, err
+    detail = _mirrors(out)[liar.url.rstrip("/") + "/"]["index"]["detail"]
+    assert "the answer is not HTTP" in detail and "cannot connect" not in detail, detail

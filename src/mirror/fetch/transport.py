@@ -27,7 +27,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
-from mirror.net.http import dropped, last_request_reused, timed_out, watch_session
+from mirror.net.http import dropped, last_request_reused, not_http, timed_out, watch_session
 from mirror.net.pace import Limits, Watch, current
 from mirror.safeio import open_regular
 
@@ -196,6 +196,9 @@ class HttpMirror:
                     and (watch is None or watch.error is None):
                 return self._get(path, headers, again=False)
             name = type(exc).__name__
+            if not_http(exc):  # still a mirror that cannot be used now: tried again later like an unreachable one
+                raise TransferError(self.label, f"GET {path}: the answer is not HTTP ({name})", Failure.UNREACHABLE) \
+                    from None
             if self.session.proxies:  # the proxy or the mirror: either may be the one that failed
                 raise TransferError(self.label, f"cannot connect through the proxy ({name})", Failure.UNREACHABLE) \
                     from None

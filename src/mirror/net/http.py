@@ -229,6 +229,12 @@ def last_request_reused() -> bool:
     return bool(getattr(_sent, "reused", False))
 
 
+def not_http(exc: BaseException) -> bool:
+    """Whether a library's error says the peer answered, but not in HTTP (a bad status line, a header line too
+    long, too many headers), rather than that no connection was made or it was closed."""
+    return _caused_by(exc, (http.client.HTTPException,)) and not _caused_by(exc, (http.client.RemoteDisconnected,))
+
+
 def dropped(exc: BaseException) -> bool:
     """Whether a library's error says the peer closed or reset the connection (no refusal, no timeout): what a
     kept-alive connection that the server had just closed gives when it is used again."""
