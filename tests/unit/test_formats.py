@@ -117,11 +117,20 @@ def test_unsafe_names(name: str) -> None:
     assert name_problem(name) is not None
 
 
-@pytest.mark.parametrize("char", ["\u00a0", "\u2007", "\u202f", "\u3000", "\u3164", "\uffa0", "\u115f", "\u2800",
-                                  "\u034f", "\ufe0f", "\U000e0100", "\u180b"])
+@pytest.mark.parametrize("char", ["\u3164", "\uffa0", "\u115f", "\u2800", "\u034f", "\ufe0f", "\U000e0100",
+                                  "\u180b", "\U0001d159", "\U00016fe4"])
 def test_names_that_look_like_others_are_refused(char: str) -> None:
-    """A character that prints as nothing or as a plain space: 'a.md' and 'a<it>.md' would look the same."""
+    """A character that prints as nothing: 'a.md' and 'a<it>.md' would look the same."""
     assert name_problem(f"accounts/a{char}.md") == f"control or invisible character U+{ord(char):04X}"
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u2007", "\u202f", "\u3000"])
+def test_typographic_spaces_are_allowed_and_collide_with_a_plain_one(space: str) -> None:
+    """Russian typography puts a no-break space before a dash and inside "10 000": such names are fine, and
+    never sit beside their look-alike with a plain space."""
+    name = f"accounts/Алматы{space}— 10{space}000.md"
+    assert name_problem(name) is None
+    assert collision_key(name) == collision_key("accounts/Алматы — 10 000.md")
 
 
 def test_safe_names_and_collisions() -> None:

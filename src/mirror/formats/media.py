@@ -79,7 +79,7 @@ _JUNK_FOLDERS = {
         ".git", ".hg", ".svn", ".bzr", "_darcs", ".fossil-settings")},
 }
 # Folders whose thousands of files are left out as one: the walk does not go into them (bundle/sources.py).
-VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs"})
+VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".fossil-settings"})
 
 
 def suffix_of(name: str) -> str:

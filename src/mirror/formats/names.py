@@ -8,9 +8,9 @@ Example::
 
 A name is a relative POSIX path in NFC whose parts are plain: no `.` or `..`,
 no backslash, no drive letters or other characters Windows refuses, no control,
-format (bidi), private-use or invisible characters (spaces but U+0020, fillers,
-variation selectors), no Windows device names, no trailing dot or space. These
-rules keep an extracted bundle identical on every system.
+format (bidi), private-use or invisible characters (fillers, variation
+selectors), no Windows device names, no trailing dot or space. These rules keep
+an extracted bundle identical on every system.
 """
 
 from __future__ import annotations
@@ -24,19 +24,25 @@ MAX_NAME_BYTES = 1024
 MAX_PART_BYTES = 255
 _FORBIDDEN_CHAR = re.compile(r'[\\:*?"<>|]')
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-# Characters that print as nothing or as a plain space though they are neither: spaces other than U+0020, and
-# the default-ignorable ones outside the categories above (Hangul fillers, variation selectors, the combining
-# grapheme joiner, Mongolian selectors, the blank Braille pattern). "a.md" and "a\u3164.md" look the same.
-_INVISIBLE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u034f\u115f\u1160\u17b4\u17b5"
-                        "\u180b-\u180f\u2800\u3164\uffa0\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+# Letters and marks that print as nothing, outside the categories above: Hangul and Khitan fillers, the blank
+# Braille pattern, the musical null notehead, variation selectors, the combining grapheme joiner, Mongolian
+# selectors. "a.md" and "a\u3164.md" look the same. (Spaces other than U+0020, such as the no-break space that
+# Russian typography puts before a dash, are allowed: collision_key folds each to U+0020, so a name never sits
+# beside its look-alike.)
+_INVISIBLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\uffa0\ufe00-\ufe0f"
+                        "\U00016fe4\U0001d159\U000e0100-\U000e01ef]")
 # Windows reserves the superscript digits too (COM¹, LPT³), and the console's own names.
 _DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
             *(f"{port}{n}" for port in ("COM", "LPT") for n in "0123456789¹²³")}
 
 
 def printable(name: str) -> str:
-    """A name made safe to print on one terminal line (escapes, no control characters)."""
-    return name.encode("unicode_escape").decode("ascii") if not name.isprintable() else name
+    """A name made safe to print on one terminal line: each character that does not print (a control, format or
+    unassigned one, a space other than U+0020) written as its escape, the rest as it is (Cyrillic stays
+    readable)."""
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in name)
 
 
 # A name of plain ASCII parts that every rule below allows (the common case, checked in C): letters, digits,
