@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from forge import number
-from mirror.errors import ArchiveError
+from mirror.errors import ArchiveError, UnreadableContainer
 from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.sevenzip.header import MAX_CHAINS, Buf, parse_header
 from mirror.sevenzip.headerwriter import FolderSpec, HeaderTable
@@ -186,3 +186,21 @@ def test_an_archive_of_one_block_a_file_from_stock_7zip(tmp_path: Path) -> None:
     assert got == {k: v for k, v in expected.items() if v}
     assert {m.name: (m.size, m.crc) for m in archive.members} == {
         k: (len(v), zlib.crc32(v) if v else None) for k, v in expected.items()}
+
+
+@pytest.mark.parametrize("flag", [0x10, 0x40, 0x80])
+def test_reserved_or_multi_stream_flags_on_a_method_mirror_reads_are_malformed(flag: int) -> None:
+    """Only a method mirror does not read (BCJ2) is a repack to undo; LZMA2 flagged as a coder of several
+    streams, or with a reserved bit, is a damaged or forged header."""
+    table = HeaderTable()
+    table.open_folder()
+    table.add_member("a", 1, 0, 0x20)
+    table.close_folder(FolderSpec(_CHAINS[1], 1, 1))
+    raw = b"".join(table.pieces(0))
+    table.close()
+    record = b"\x01\x21\x21\x01\x10"
+    at = raw.index(record) + 1
+    forged = raw[:at] + bytes([raw[at] | flag]) + raw[at + 1 :]
+    with pytest.raises(ArchiveError, match=r"malformed \(coder flags\)") as caught:
+        parse_header(Buf(forged[1:]), Limits(), 1 << 40)
+    assert not isinstance(caught.value, UnreadableContainer)

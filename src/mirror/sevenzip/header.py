@@ -21,7 +21,16 @@ from itertools import accumulate
 from mirror.errors import ArchiveError, UnreadableContainer
 from mirror.formats.names import MAX_NAME_BYTES
 from mirror.formats.table import NameColumn
-from mirror.sevenzip.model import REPACK_HINT, Archive, Coder, FolderTable, Limits, MemberTable, stream_flags
+from mirror.sevenzip.model import (
+    ACCEPTED_METHODS,
+    REPACK_HINT,
+    Archive,
+    Coder,
+    FolderTable,
+    Limits,
+    MemberTable,
+    stream_flags,
+)
 
 (K_END, K_HEADER, K_ARCHIVE_PROPS, K_ADD_STREAMS, K_MAIN_STREAMS, K_FILES, K_PACK_INFO, K_UNPACK_INFO,
  K_SUBSTREAMS, K_SIZE, K_CRC, K_FOLDER, K_UNPACK_SIZE, K_NUM_UNPACK, K_EMPTY_STREAM, K_EMPTY_FILE,
@@ -288,7 +297,11 @@ def _read_folder(buf: Buf) -> tuple[Coder, ...]:
     for _ in range(n_coders):
         flags = buf.byte()
         method = bytes(buf.take(flags & 0x0F))
-        if flags & 0xC0 or flags & 0x10:  # BCJ2 (7-Zip's filter for programs) has four input streams
+        if flags & 0xC0:  # reserved: 7-Zip never sets them
+            raise ArchiveError("archive header is malformed (coder flags)")
+        if flags & 0x10:  # a coder of several streams: BCJ2 (7-Zip's filter for programs) has four inputs
+            if method in ACCEPTED_METHODS:
+                raise ArchiveError("archive header is malformed (coder flags)")
             name = Coder(method, b"").name
             raise UnreadableContainer(f"this copy was repacked with {name}, which mirror does not read",
                                       hint=REPACK_HINT)
