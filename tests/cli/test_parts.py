@@ -339,7 +339,9 @@ def test_verify_a_folder(runner: CliRunner, bundle: Path, keyring: Keyring, tmp_
 def test_a_file_this_computer_cannot_read_is_an_error_not_a_verdict(bundle: Path, keyring: Keyring,
                                                                    tmp_path: Path) -> None:
     """No permission to read a file or a folder is this computer's problem: exit 1, naming it, not "do not
-    trust" (exit 3). Run as root, the check runs without the capabilities that bypass file permissions."""
+    trust" (exit 3); but it never hides evidence: the check goes on, and a changed file still fails (exit 3),
+    with what could not be read beside it. Run as root, the check runs without the capabilities that bypass
+    file permissions."""
     folder = sevenzip_extract(bundle, tmp_path / "x")
     prefix: list[str] = []
     if os.geteuid() == 0:
@@ -347,16 +349,25 @@ def test_a_file_this_computer_cannot_read_is_an_error_not_a_verdict(bundle: Path
                   "--bounding-set=-dac_override,-dac_read_search"]
     command = [*prefix, sys.executable, "-m", "mirror", "verify", str(folder)]
     photo = folder / "photos" / "square.jpg"
-    for locked, says in ((photo, "photos/square.jpg cannot be opened: Permission denied"),
-                         (folder / "accounts", "accounts cannot be read: Permission denied")):
+    account = next((folder / "accounts").iterdir())
+    original = account.read_bytes()
+    for locked, name in ((photo, "photos/square.jpg"), (folder / "accounts", "accounts")):
         mode = locked.stat().st_mode
         locked.chmod(0)
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=os.environ)
+            assert done.returncode == 1, (done.stdout, done.stderr)
+            assert f"cannot be read, so the folder was not checked in full: {name}: Permission denied" in done.stderr
+            assert "Traceback" not in done.stderr
+            if locked == photo:  # and with a changed file beside it: the change decides
+                account.write_bytes(original + b"x")
+                done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=os.environ)
+                account.write_bytes(original)
+                assert done.returncode == 3, (done.stdout, done.stderr)
+                assert f"changed: accounts/{account.name}" in done.stdout
+                assert f"cannot be read (Permission denied): {name}" in done.stdout
         finally:
             locked.chmod(mode)
-        assert done.returncode == 1 and says in done.stderr, (done.stdout, done.stderr)
-        assert "Traceback" not in done.stderr
     assert subprocess.run(command, capture_output=True, timeout=60).returncode == 0
 
 
@@ -487,3 +498,22 @@ def test_verify_a_folder_with_too_many_deep_folders_stops(runner: CliRunner, bun
         (deep / f"b{i}").mkdir(parents=True)
     code, out, err = invoke(runner, "verify", folder)
     assert code == 3 and "folders too many and too deep to check" in out + err, (out, err)
+
+
+def test_a_folder_swapped_for_a_link_after_the_walk_is_evidence(tmp_path: Path) -> None:
+    """Between the walk and the hashing a folder becomes a link (or a file): that is a swap, exit 3, never
+    "cannot be read" (exit 1)."""
+    from mirror.bundle import folder as checked_folder
+    from mirror.errors import ContentError
+
+    root = tmp_path / "root"
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "a.md").write_text("a\n")
+    root.mkdir()
+    (root / "accounts").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ContentError, match=r"accounts/a\.md cannot be opened"):
+        checked_folder._hash(root, "accounts/a.md", 10)
+    (root / "accounts").unlink()
+    (root / "accounts").write_text("now a file\n")
+    with pytest.raises(ContentError, match=r"accounts/a\.md cannot be opened"):
+        checked_folder._read(root, "accounts/a.md", 10)

@@ -20,6 +20,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mirror.bundle.endorsements import check_endorsements
@@ -48,19 +49,30 @@ MAX_FOLDERS = 10_000
 MAX_WALK_STEPS = 1_000_000
 
 
-def _walk(root: Path) -> tuple[dict[str, int], list[str], list[str], set[str]]:
-    """Regular files (relative POSIX name -> size), what else is there (links, devices), never following links,
-    the folders too deep to look into, and the folders walked (their names, without the slash)."""
-    files: dict[str, int] = {}
-    odd: list[str] = []
-    deep: list[str] = []
-    walked: set[str] = set()
-    _fill(root, files, odd, deep, walked)
-    return files, sorted(odd), sorted(deep), walked
+class Unreadable(MirrorError):
+    """A file or folder this computer cannot read (no permission, an I/O error): not evidence against the folder,
+    but the folder is not checked in full (exit 1)."""
+
+    def __init__(self, name: str, why: str, message: str) -> None:
+        super().__init__(message)
+        self.name, self.why = name, why
 
 
-def _fill(root: Path, files: dict[str, int], odd: list[str], deep: list[str], walked: set[str]) -> None:
-    """What `_walk` returns, found.
+@dataclass(slots=True)
+class _Found:
+    """What the walk finds, never following links: regular files (relative POSIX name -> size), what else is
+    there (links, devices), the folders too deep to look into, the folders walked (names without the slash),
+    and what could not be read (name, why)."""
+
+    files: dict[str, int] = field(default_factory=dict)
+    odd: list[str] = field(default_factory=list)
+    deep: list[str] = field(default_factory=list)
+    walked: set[str] = field(default_factory=set)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _walk(root: Path) -> _Found:
+    """Everything under `root`, as `_Found` says; odd, deep and unreadable sorted.
 
     A folder waiting its turn is only a name: it is opened when its turn comes, from the root down with O_NOFOLLOW
     at every step, so one descriptor is open at a time however many folders wait, and the caps hold as it goes.
@@ -70,7 +82,11 @@ def _fill(root: Path, files: dict[str, int], odd: list[str], deep: list[str], wa
     Raises:
         ArchiveError: more files or folders than a bundle may hold.
         ContentError: a folder was swapped for a link or something else while it waited.
+        Unreadable: `root` itself cannot be read (a folder below it that cannot be read is noted, and the walk
+            goes on).
     """
+    found = _Found()
+    files, odd, deep, walked = found.files, found.odd, found.deep, found.walked
     stack, folders, steps = [""], 0, 0
     while stack:
         prefix = stack.pop()
@@ -79,7 +95,13 @@ def _fill(root: Path, files: dict[str, int], odd: list[str], deep: list[str], wa
         if steps > MAX_WALK_STEPS:
             raise ArchiveError(f"{root} holds folders too many and too deep to check (more than {MAX_WALK_STEPS} "
                                "steps from the top to open them)")
-        fd = _open_folder(root, prefix)
+        try:
+            fd = _open_folder(root, prefix)
+        except Unreadable as exc:
+            if not prefix:
+                raise
+            found.unreadable.append((exc.name, exc.why))
+            continue
         try:
             with _named(root, prefix), os.scandir(fd) as entries:
                 for entry in entries:
@@ -98,10 +120,18 @@ def _fill(root: Path, files: dict[str, int], odd: list[str], deep: list[str], wa
                         files[prefix + entry.name] = info.st_size
                     else:
                         odd.append(prefix + entry.name)
+        except Unreadable as exc:
+            if not prefix:
+                raise
+            found.unreadable.append((exc.name, exc.why))
         finally:
             os.close(fd)
     if len(files) + len(odd) > MAX_MEMBERS:
         raise ArchiveError(f"{root} holds more than {MAX_MEMBERS} files")
+    odd.sort()
+    deep.sort()
+    found.unreadable.sort()
+    return found
 
 
 def _open_folder(root: Path, prefix: str) -> int:
@@ -132,7 +162,7 @@ def _named(root: Path, prefix: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        raise _unreadable(exc, f"{printable(str(root / prefix))} cannot be read: {exc.strerror}") from None
+        raise _unreadable(exc, prefix.rstrip("/") or ".", printable(str(root / prefix))) from None
 
 
 # What a file or folder swapped while it was checked gives (a link where O_NOFOLLOW forbids one, a file where a
@@ -141,8 +171,12 @@ def _named(root: Path, prefix: str) -> Iterator[None]:
 _SWAPPED = frozenset({errno.ELOOP, errno.ENOTDIR, errno.ENOENT, errno.ENXIO, errno.EISDIR})
 
 
-def _unreadable(exc: OSError, message: str) -> MirrorError:
-    return ContentError(message) if exc.errno in _SWAPPED else MirrorError(message)
+def _unreadable(exc: OSError, name: str, shown: str, opening: bool = False) -> MirrorError:
+    """The file or folder `name` (printed as `shown`) could not be opened or read: as evidence (a swap), or as
+    this computer's problem."""
+    strerror = exc.strerror or type(exc).__name__
+    message = f"{shown} cannot be opened: {strerror}" if opening else f"{shown} cannot be read: {strerror}"
+    return ContentError(message) if exc.errno in _SWAPPED else Unreadable(name, strerror, message)
 
 
 def _open_beneath(root: Path, name: str) -> int:
@@ -152,18 +186,18 @@ def _open_beneath(root: Path, name: str) -> int:
         ContentError: the file was swapped for a link or something not regular.
     """
     *folders, leaf = name.split("/")
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        for part in folders:
-            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-            os.close(fd)
-            fd = inner
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
         try:
+            for part in folders:
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = inner
             file_fd = os.open(leaf, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, dir_fd=fd)
-        except OSError as exc:
-            raise _unreadable(exc, f"{printable(name)} cannot be opened: {exc.strerror}") from None
-    finally:
-        os.close(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _unreadable(exc, name, printable(name), opening=True) from None
     if not stat.S_ISREG(os.fstat(file_fd).st_mode):
         os.close(file_fd)
         raise ContentError(f"{printable(name)} is not a regular file")
@@ -172,15 +206,24 @@ def _open_beneath(root: Path, name: str) -> int:
 
 def _read(root: Path, name: str, limit: int) -> tuple[bytes, bool]:
     """At most `limit` bytes of the file, and whether it holds more."""
-    with os.fdopen(_open_beneath(root, name), "rb") as fp:
+    with os.fdopen(_open_beneath(root, name), "rb") as fp, _reading(name):
         data = fp.read(limit + 1)
     return data[:limit], len(data) > limit
+
+
+@contextlib.contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """An OSError while the open file `name` is read, said as such (an I/O error: exit 1, naming it)."""
+    try:
+        yield
+    except OSError as exc:
+        raise _unreadable(exc, name, printable(name)) from None
 
 
 def _hash(root: Path, name: str, limit: int) -> tuple[str, bool]:
     """The sha256 of the file's first `limit` bytes, and whether it holds more."""
     digest, left = hashlib.sha256(), limit
-    with os.fdopen(_open_beneath(root, name), "rb") as fp:
+    with os.fdopen(_open_beneath(root, name), "rb") as fp, _reading(name):
         while left > 0:
             chunk = fp.read(min(CHUNK, left))
             if not chunk:
@@ -204,7 +247,9 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
             links, devices or files nobody signed.
     """
     snap = snapshot(keys)
-    files, odd, deep, walked = _walk(root)
+    found = _walk(root)
+    files, odd, deep = found.files, found.odd, found.deep
+    unreadable = found.unreadable  # (name, why): noted, and the check goes on
     layout = layout_of(set(files))
     if layout is None:
         linked = next((n for n in odd if n == SUMS_NAME or n == V2.prefix.rstrip("/")), None)
@@ -224,7 +269,11 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
     signed = check_signed(control, snap, layout)
     endorsements: dict[str, bytes] = {}
     for name in sorted(n for n in files if is_endorsement(n, layout)):
-        data, more = _read(root, name, MAX_ENDORSEMENT_BYTES)
+        try:
+            data, more = _read(root, name, MAX_ENDORSEMENT_BYTES)
+        except Unreadable as exc:
+            unreadable.append((exc.name, exc.why))
+            continue
         if endorsement_key_id(name, layout) is None or more or len(endorsements) >= MAX_ENDORSEMENTS:
             raise ArchiveError(f"unexpected file {printable(name)}: {layout.endorsements} holds at most "
                                f"{MAX_ENDORSEMENTS} small <KEYID>.minisig signature files")
@@ -241,10 +290,14 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
             continue
         meta = signed.meta.files.get(name)
         size = meta.size if meta is not None else len(held.get(name, b""))
-        digest, more = _hash(root, name, size)
+        try:
+            digest, more = _hash(root, name, size)
+        except Unreadable as exc:
+            unreadable.append((exc.name, exc.why))
+            continue
         if more or digest != expected:
             changed.add(name)
-    folders = sorted(n for n in walked if n in signed.sums.entries)  # a listed file's name, taken by a folder
+    folders = sorted(n for n in found.walked if n in signed.sums.entries)  # a listed file's name, taken by a folder
     others = [f"a folder where a listed file should be: {printable(n)}" for n in folders[:MAX_PROBLEMS]]
     others += [f"not a regular file (a link, device or FIFO; never followed): {printable(n)}"
                for n in odd[:MAX_PROBLEMS]]
@@ -253,7 +306,22 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
     hidden = max(0, len(folders) - MAX_PROBLEMS) + max(0, len(odd) - MAX_PROBLEMS) + max(0, len(deep) - MAX_PROBLEMS)
     # the same rule with or without a part marker; links and the like first, all of them counted, 200 shown; a
     # listed name taken by a folder, a link or a device is said once, as that, not also as a missing file
-    missing = check_content(signed, files, changed, parts, first=others, more=hidden, taken={*folders, *odd})
+    unread = {name for name, _ in unreadable}
+    below = tuple(name + "/" for name in unread)
+    if below:  # what an unreadable folder holds is unknown, not missing
+        unread.update(p for p in signed.sums.entries if p.startswith(below))
+    try:
+        missing = check_content(signed, files, changed, parts, first=others, more=hidden,
+                                taken={*folders, *odd, *unread})
+    except ContentError as exc:  # evidence against the folder: shown with what could not be read
+        if not unreadable:
+            raise
+        lines = [f"cannot be read ({why}): {printable(name)}" for name, why in unreadable[:MAX_PROBLEMS]]
+        raise ContentError(str(exc), problems=(*exc.problems, *lines)) from None
+    if unreadable:
+        name, why = unreadable[0]
+        raise MirrorError(f"{len(unreadable)} file(s) or folder(s) cannot be read, so the folder was not checked in "
+                          f"full: {printable(name)}: {why}", hint="run it as a user who can read them all")
     checks = check_endorsements(endorsements, control[SUMS_NAME], signed.meta, signed.public, snap, layout)
     evidence = Evidence(signed.public, tuple(e.evidence for e in checks if e.evidence is not None))
     verdict = (policy or AuthorTrusted()).judge(evidence, snap)
