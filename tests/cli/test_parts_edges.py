@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,8 @@ from click.testing import CliRunner
 from test_parts import make_bundle
 
 from conftest import invoke
+from helpers import require_tool
+from mirror.bundle.destination import said_under
 from mirror.trust.keyring import Keyring
 
 
@@ -79,8 +85,9 @@ def test_a_failure_leaves_no_folders_behind(runner: CliRunner, small: tuple[Path
 
 def test_an_error_writing_names_dest_not_the_working_folder(runner: CliRunner, small: tuple[Path, Path, list[Path]],
                                                             tmp_path: Path) -> None:
-    """A file the system cannot make (its path past PATH_MAX) is named under DEST, where the reader asked for it,
-    not under the hidden working folder that is gone by then; nothing is left behind."""
+    """A file whose path is too long for the system is named by its place in the bundle, with the fix (a shorter
+    DEST), never under the hidden working folder that is gone by then; a folder that cannot be written in is
+    named as the reader gave it. Nothing is left behind."""
     bundle, keys, parts = small
     deep = tmp_path
     while len(str(deep)) < 4040 - 200:
@@ -88,11 +95,33 @@ def test_an_error_writing_names_dest_not_the_working_folder(runner: CliRunner, s
     deep /= "d" * (4040 - len(str(deep)) - 1)
     deep.mkdir(parents=True)
     for inputs in ([bundle], parts):
-        dest = deep / "o"
-        code, _, err = invoke(runner, "extract", *inputs, dest, "--keys", keys)
-        assert code == 1 and "File name too long" in err, err
-        assert f"{dest}/" in err and "mirror-tmp" not in err, err
+        code, _, err = invoke(runner, "extract", *inputs, deep / "o", "--keys", keys)
+        assert code == 2 and "its path is too long for this system" in err and "a shorter path" in err, err
+        assert "mirror-tmp" not in err, err
         assert list(deep.iterdir()) == []
+    read_only = tmp_path / "ro"
+    read_only.mkdir(mode=0o555)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        prefix = [require_tool("setpriv"), "--inh-caps=-dac_override", "--bounding-set=-dac_override"]
+    for inputs in ([bundle], parts):
+        done = subprocess.run([*prefix, sys.executable, "-m", "mirror", "extract", *map(str, inputs),
+                               str(read_only / "o"), "--keys", str(keys)], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1 and f"{read_only}: Permission denied" in done.stderr, done.stderr
+        assert "mirror-tmp" not in done.stderr and list(read_only.iterdir()) == []
+
+
+def test_an_error_before_dest_is_named_says_the_file_in_the_bundle(tmp_path: Path) -> None:
+    """Without DEST (its name comes from the bundle's title once verified), an error inside the working folder
+    names the file by its place in the bundle."""
+    private = tmp_path / ".x.mirror-tmp"
+    with pytest.raises(OSError) as caught, said_under(private, lambda: None):
+        raise OSError(errno.ENOSPC, "No space left on device", str(private / "photos" / "a.jpg"))
+    assert caught.value.filename == "photos/a.jpg"
+    with pytest.raises(OSError) as caught, said_under(private, lambda: tmp_path / "out"):
+        raise OSError(errno.EACCES, "Permission denied", str(private / "photos"), None, str(tmp_path / "elsewhere"))
+    assert caught.value.filename == str(tmp_path / "out" / "photos")
+    assert caught.value.filename2 == str(tmp_path / "elsewhere")
 
 
 def test_a_mistyped_part_is_not_taken_for_the_destination(runner: CliRunner, small: tuple[Path, Path, list[Path]],

@@ -13,7 +13,9 @@ run made are removed again when they stay empty (a failure leaves nothing behind
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -95,16 +97,40 @@ def new_folders(folder: Path) -> Iterator[list[Path]]:
                 path.rmdir()  # only when empty: what this run wrote (or anyone else did) stays
 
 
+def private_folder(beside: Path, prefix: str) -> Path:
+    """A new private working folder (mode 0700) inside `beside`, named `prefix` and random letters.
+
+    Raises:
+        OSError: it cannot be made; the error names `beside`, the folder the reader chose, not the working one.
+    """
+    try:
+        return Path(tempfile.mkdtemp(prefix=prefix, suffix=".mirror-tmp", dir=beside))
+    except OSError as exc:
+        exc.filename, exc.filename2 = str(beside), None
+        raise
+
+
 @contextlib.contextmanager
-def said_under(private: Path, public: Callable[[], Path]) -> Iterator[None]:
+def said_under(private: Path, public: Callable[[], Path | None]) -> Iterator[None]:
     """An OSError naming a path inside the private working folder `private` names it under `public()` instead
-    (the output, or the folder it goes in): the reader never saw the working folder, and it is gone."""
+    (the output: the reader never saw the working folder, and it is gone), or by its place in the bundle alone
+    when the output is not named yet (None). A path too long for the system is said as that, with the fix.
+
+    Raises:
+        ConfigError: a file's path was too long for the system.
+    """
     try:
         yield
     except OSError as exc:
-        inside = str(private)
+        inside, where = str(private), public()
         for attr in ("filename", "filename2"):
             value = getattr(exc, attr, None)
             if isinstance(value, str) and (value == inside or value.startswith(inside + os.sep)):
-                setattr(exc, attr, str(public()) + value[len(inside) :])
+                if exc.errno == errno.ENAMETOOLONG and attr == "filename":
+                    member = value[len(inside) :].lstrip(os.sep).replace(os.sep, "/")
+                    raise ConfigError(f"{member}: its path is too long for this system where it is extracted",
+                                      hint="extract into a folder with a shorter path (mirror writes beside DEST "
+                                      "first, in a folder with a longer name)") from None
+                rest = value[len(inside) :]
+                setattr(exc, attr, str(where) + rest if where is not None else rest.lstrip(os.sep) or ".")
         raise

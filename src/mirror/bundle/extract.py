@@ -23,12 +23,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.bundle.destination import check_new, said_under
+from mirror.bundle.destination import check_new, private_folder, said_under
 from mirror.bundle.staging import create_member, expected_digest, write_again
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
@@ -70,10 +69,13 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
     except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be
         _remove_empty(made)
         raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder") from None
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name if dest else path.stem}.", suffix=".mirror-tmp",
-                                    dir=folder))
     try:
-        with said_under(staging, lambda: dest or folder / path.stem):
+        staging = private_folder(folder, f".{dest.name if dest else path.stem}.")
+    except OSError:
+        _remove_empty(made)
+        raise
+    try:
+        with said_under(staging, lambda: dest):
             with open_archive_file(path) as fp:  # the first volume of a 7-Zip set: the whole set
                 checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted(),
                                       writer=_Staging(staging, allow_untrusted))

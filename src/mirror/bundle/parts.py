@@ -22,14 +22,13 @@ import contextlib
 import math
 import os
 import shutil
-import tempfile
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mirror.bundle.destination import check_new, new_folders, said_under
+from mirror.bundle.destination import check_new, new_folders, private_folder, said_under
 from mirror.bundle.staging import Staged, signed_lines, stage
 from mirror.bundle.verify import Keys, VerifiedBundle, snapshot, verify_bundle
 from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner, VerificationError
@@ -75,7 +74,7 @@ def _scratch(beside: Path) -> Iterator[Path]:
     """A private folder inside `beside` (made, with the folders above it, if needed; what was made is removed
     again when it stays empty)."""
     with new_folders(beside):
-        folder = Path(tempfile.mkdtemp(prefix=".mirror-parts.", suffix=".mirror-tmp", dir=beside))
+        folder = private_folder(beside, ".mirror-parts.")
         try:
             yield folder
         finally:
@@ -608,7 +607,7 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
     if dest is not None:
         check_new(dest)
     target_parent = dest.parent if dest is not None else parent
-    with _scratch(target_parent) as scratch, said_under(scratch / "files", lambda: dest or target_parent):
+    with _scratch(target_parent) as scratch, said_under(scratch / "files", lambda: dest):
         staging = scratch / "files"
         staging.mkdir()
         staged = stage(paths, keys, staging, policy=policy, untrusted_ok=allow_untrusted)
