@@ -29,6 +29,7 @@ from mirror.sevenzip.model import (
     FolderTable,
     Limits,
     MemberTable,
+    refuse_unread,
     stream_flags,
 )
 
@@ -220,15 +221,15 @@ def parse_streams(buf: Buf, limits: Limits, header_pos: int) -> tuple[FolderTabl
     if buf.byte() != 0:
         raise ArchiveError("unsupported 7z block layout")
     table = FolderTable()
-    chain_ids = _read_chains(buf, n_folders, table)
+    chain_ids, finals = _read_chains(buf, n_folders, table)
     if n_folders != n_packs:
         raise ArchiveError("unsupported 7z block layout")
     buf.expect(K_UNPACK_SIZE)
-    lengths = [len(chain) for chain in table.chains]
-    if all(length == 1 for length in lengths):
+    if all(len(chain) == 1 for chain in table.chains):
         unpack_sizes = buf.numbers(n_folders)
-    else:  # every coder's output size is listed; the block's is the last coder's
-        unpack_sizes = array("Q", (buf.numbers(lengths[k])[-1] for k in chain_ids))
+    else:
+        unpack_sizes = array("Q", (_block_size(buf, table.chains[k], final)
+                                   for k, final in zip(chain_ids, finals, strict=True)))
     if sum(unpack_sizes) > limits.max_total_size:
         raise ArchiveError("archive declares more data than the size limit (a decompression bomb?)")
     prop = buf.byte()
@@ -244,39 +245,59 @@ def parse_streams(buf: Buf, limits: Limits, header_pos: int) -> tuple[FolderTabl
     return table, _read_substreams(buf, limits, table)
 
 
+def _block_size(buf: Buf, chain: tuple[Coder, ...], final: int) -> int:
+    """A block's unpacked size: each coder's output size is listed, in record order, and the block's is that of
+    the coder whose output is not bound to another (`final`), as 7-Zip takes it.
+
+    Raises:
+        ArchiveError: the sizes disagree in a chain of methods that keep the size (filters after one
+            decompressor), so that one reader would take fewer bytes of a file than another.
+    """
+    sizes = buf.numbers(len(chain))
+    size = sizes[final]
+    if sizes.count(size) != len(sizes) and all(c.method in ACCEPTED_METHODS for c in chain):
+        raise ArchiveError("archive header is malformed (the coders of a block disagree on its size)")
+    return size
+
+
 _RUN = 64  # blocks whose records repeat the last one, taken together (7-Zip's -ms=off: a million alike)
 
 
-def _read_chains(buf: Buf, n: int, table: FolderTable) -> array[int]:
+def _read_chains(buf: Buf, n: int, table: FolderTable) -> tuple[array[int], array[int]]:
     """The coder chains of `n` blocks, as indexes into `table.chains` (each distinct chain parsed and kept once:
     a block whose record repeats the bytes of a recent one is not parsed again, and a run of _RUN such blocks is
-    taken at once)."""
-    ids = array("I")
-    recent: list[tuple[bytes, int, bytes]] = []  # the last distinct records read, their chains, and a run of each
+    taken at once), and for each block the place in its record of the coder that gives the block's output."""
+    ids, finals = array("I"), array("B")
+    recent: list[tuple[bytes, int, int, bytes]] = []  # the last distinct records read, their chains, and a run
     left = n
     while left > 0:
-        if left >= _RUN and recent and buf.starts_with(recent[0][2]):
-            buf.pos += len(recent[0][2])
+        if left >= _RUN and recent and buf.starts_with(recent[0][3]):
+            buf.pos += len(recent[0][3])
             ids.extend(array("I", [recent[0][1]]) * _RUN)
+            finals.extend(array("B", [recent[0][2]]) * _RUN)
             left -= _RUN
             continue
         left -= 1
-        for raw, chain_id, _ in recent:
+        for raw, chain_id, final, _ in recent:
             if buf.starts_with(raw):
                 buf.pos += len(raw)
                 ids.append(chain_id)
+                finals.append(final)
                 break
         else:
             data, start = buf.data, buf.pos
-            chain = _read_folder(buf)
+            chain, final = _read_folder(buf)
             chain_id = table.chain_id(chain)
             if len(table.chains) > MAX_CHAINS:
+                for seen in table.chains:  # an encrypted copy gives each block its own chain: say so first
+                    refuse_unread(seen)
                 raise ArchiveError(f"archive declares more than {MAX_CHAINS} different coder chains")
             ids.append(chain_id)
+            finals.append(final)
             if buf.data is data:  # read from one buffer: its bytes are the record
                 record = bytes(data[start : buf.pos])
-                recent = [(record, chain_id, record * _RUN), *recent[:3]]
-    return ids
+                recent = [(record, chain_id, final, record * _RUN), *recent[:3]]
+    return ids, finals
 
 
 def _u32s(buf: Buf, defined: bytearray) -> array[int]:
@@ -291,7 +312,9 @@ def _u32s(buf: Buf, defined: bytearray) -> array[int]:
     return values
 
 
-def _read_folder(buf: Buf) -> tuple[Coder, ...]:
+def _read_folder(buf: Buf) -> tuple[tuple[Coder, ...], int]:
+    """One block's coders in decoding order, and the place in the record of the last (whose output is the
+    block's)."""
     n_coders = buf.count(4, "coders in one block")
     coders = []
     for _ in range(n_coders):
@@ -329,7 +352,7 @@ def _read_folder(buf: Buf) -> tuple[Coder, ...]:
         order.append(current)
     if len(order) != n_coders:
         raise ArchiveError("unsupported 7z coder layout")
-    return tuple(coders[i] for i in order)
+    return tuple(coders[i] for i in order), order[-1]
 
 
 def _read_substreams(buf: Buf, limits: Limits, folders: FolderTable) -> Streams:
@@ -348,12 +371,12 @@ def _read_substreams(buf: Buf, limits: Limits, folders: FolderTable) -> Streams:
         if sum(counts) > limits.max_members:
             raise ArchiveError("archive declares too many files")
         sized = prop == K_SIZE
-        # Streams per block: without sizes listed, a block holds one (as 7-Zip reads it).
-        actual = counts if sized else array("Q", (min(c, 1) for c in counts))
-        if actual.count(1) == n:  # a file a block (7-Zip's -ms=off): whole columns
+        if not sized and max(counts, default=0) > 1:  # 7-Zip refuses it too: whose size would each file be?
+            raise ArchiveError("archive header is malformed (files in a block without their sizes)")
+        if counts.count(1) == n:  # a file a block (7-Zip's -ms=off): whole columns
             streams.sizes, streams.folders = array("Q", folders.unpack_sizes), array("i", range(n))
         else:
-            _sized_streams(buf, actual, folders, streams)
+            _sized_streams(buf, counts, folders, streams)
         if sized:
             prop = buf.byte()
         # A block of one stream has the block's CRC, if it declares one; the others are listed here.
@@ -367,18 +390,17 @@ def _read_substreams(buf: Buf, limits: Limits, folders: FolderTable) -> Streams:
             raise ArchiveError("archive header is malformed (substreams)")
         prop = buf.byte()
     else:
-        actual = counts
         extra, has_extra = array("I"), bytearray()
         streams.sizes = array("Q", folders.unpack_sizes)
         streams.folders = array("i", range(n))
     if prop != K_END:
         raise ArchiveError("archive header is malformed (streams)")
-    if actual.count(1) == n and folders.has_crc.count(1) == n:  # every block one file, with its CRC
+    if counts.count(1) == n and folders.has_crc.count(1) == n:  # every block one file, with its CRC
         streams.crcs, streams.has_crc = array("I", folders.crcs), bytearray(folders.has_crc)
         return streams
     pending = 0
     crcs, has_crc = streams.crcs, streams.has_crc
-    for index, count in enumerate(actual):
+    for index, count in enumerate(counts):
         if count == 1 and folders.has_crc[index]:
             crcs.append(folders.crcs[index])
             has_crc.append(1)

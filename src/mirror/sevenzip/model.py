@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
+from mirror.errors import UnreadableContainer
 from mirror.formats.manifest import MAX_MEMBERS
 from mirror.formats.table import NameColumn
 
@@ -73,6 +74,21 @@ class Coder:
     def name(self) -> str:
         """7-Zip's name for the method, or its id in hex (0x7f01)."""
         return METHOD_NAMES.get(self.method, "0x" + self.method.hex())
+
+
+def refuse_unread(chain: tuple[Coder, ...]) -> None:
+    """Raise unless mirror reads every method of the chain: a method it does not read is a repack, named.
+
+    Raises:
+        UnreadableContainer: encrypted (7zAES), or another method than those of docs/format.md.
+    """
+    for coder in chain:
+        if coder.method == AES:
+            raise UnreadableContainer("this copy is encrypted with a password (7zAES); mirror does not "
+                                      "read encrypted archives", hint=REPACK_HINT)
+        if coder.method not in ACCEPTED_METHODS:
+            raise UnreadableContainer(f"this copy was repacked with {coder.name}, which mirror does not read",
+                                      hint=REPACK_HINT)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,8 +29,6 @@ from typing import Any, BinaryIO
 from mirror.errors import ArchiveError, UnreadableContainer
 from mirror.sevenzip.header import K_ENCODED_HEADER, K_HEADER, Buf, parse_header, parse_streams
 from mirror.sevenzip.model import (
-    ACCEPTED_METHODS,
-    AES,
     BCJ,
     CHUNK,
     COPY,
@@ -46,6 +44,7 @@ from mirror.sevenzip.model import (
     Limits,
     Member,
     MemberTable,
+    refuse_unread,
 )
 
 
@@ -187,13 +186,7 @@ def check_methods(archive: Archive) -> None:
 
 def _check_chain(chain: tuple[Coder, ...]) -> None:
     """Raise unless the block's methods are accepted: a method mirror does not read is a repack, named."""
-    for coder in chain:
-        if coder.method == AES:
-            raise UnreadableContainer("this copy is encrypted with a password (7zAES); mirror does not "
-                                      "read encrypted archives", hint=REPACK_HINT)
-        if coder.method not in ACCEPTED_METHODS:
-            raise UnreadableContainer(f"this copy was repacked with {coder.name}, which mirror does not read",
-                                      hint=REPACK_HINT)
+    refuse_unread(chain)
     if chain != (Coder(COPY, b""),):
         _lzma_filters(chain)
 

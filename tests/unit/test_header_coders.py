@@ -1,0 +1,136 @@
+"""A block's size and files are read as 7-Zip reads them: the size is that of the coder whose output is not bound
+to another, wherever the record lists it; coders that disagree on the size, and files in a block without their
+sizes, are refused (7-Zip would take fewer bytes, or refuses too); an encrypted copy is named as one even when
+each block has its own chain."""
+
+from __future__ import annotations
+
+import lzma
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+from forge import number
+from mirror.errors import ArchiveError, UnreadableContainer
+from mirror.sevenzip import Limits, check_methods, iter_members, read_archive
+from mirror.sevenzip.header import MAX_CHAINS
+
+_DATA = bytes(range(40)) + b"\xe8\x00\x00\x00\x00 call" * 8 + b"plain text that BCJ leaves as it is " * 3
+_PACKED = lzma.compress(_DATA, lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_X86},
+                                                          {"id": lzma.FILTER_LZMA2, "dict_size": 1 << 16}])
+_BCJ = b"\x04\x03\x03\x01\x03"  # flags (4-byte id, no properties) and BCJ's id
+_LZMA2 = b"\x21\x21\x01\x10"  # flags (1-byte id, properties), LZMA2, one byte: a 64 KiB dictionary
+_AES = b"\x24\x06\xf1\x07\x01\x02\xd0\x00"  # 7zAES with its two bytes of properties (no salt, no IV)
+
+
+def _archive(path: Path, records: list[bytes], sizes: list[list[int]], names: list[str],
+             substreams: bytes = b"", packed: bytes = _PACKED) -> Path:
+    """A 7z archive whose blocks have the coder `records` as given and each coder's size in record order; the
+    packed stream of every block is `packed`."""
+    header = bytearray(b"\x01\x04\x06" + number(0) + number(len(records)) + b"\x09")
+    header += number(len(packed)) * len(records) + b"\x00\x07\x0b" + number(len(records)) + b"\x00"
+    header += b"".join(records) + b"\x0c" + b"".join(number(s) for block in sizes for s in block) + b"\x00"
+    header += substreams + b"\x00"
+    name_bytes = b"\x00" + b"".join(n.encode("utf-16-le") + b"\x00\x00" for n in names)
+    header += b"\x05" + number(len(names)) + b"\x11" + number(len(name_bytes)) + name_bytes + b"\x00\x00"
+    body = packed * len(records)
+    start = struct.pack("<QQI", len(body), len(header), zlib.crc32(header))
+    path.write_bytes(b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", zlib.crc32(start)) + start + body + header)
+    return path
+
+
+def _sevenzip() -> str:
+    found = shutil.which("7zz")
+    if found is None:
+        pytest.fail("7zz is needed (scripts/test.sh installs it)")
+    return found
+
+
+def _read(path: Path) -> dict[str, bytes]:
+    with path.open("rb") as fp:
+        archive = read_archive(fp, Limits())
+        return {m.name: b"".join(chunks) for m, chunks in iter_members(fp, archive)}
+
+
+def _extracted_by_7zip(path: Path, into: Path) -> dict[str, bytes] | None:
+    done = subprocess.run([_sevenzip(), "x", "-bd", "-y", f"-o{into}", str(path)], capture_output=True, check=False)
+    if done.returncode != 0:
+        return None
+    return {p.name: p.read_bytes() for p in into.iterdir()}
+
+
+_STOCK = b"\x02" + _BCJ + _LZMA2 + number(0) + number(1)  # as 7-Zip writes: BCJ first, fed by LZMA2
+_TURNED = b"\x02" + _LZMA2 + _BCJ + number(1) + number(0)  # LZMA2 first; BCJ (coder 1) is fed by it
+
+
+@pytest.mark.parametrize(("record", "sizes"), [(_STOCK, [len(_DATA), len(_DATA)]),
+                                               (_TURNED, [len(_DATA), len(_DATA)])], ids=["stock", "turned"])
+def test_a_filter_chain_in_either_order_reads_as_7zip_reads_it(tmp_path: Path, record: bytes,
+                                                               sizes: list[int]) -> None:
+    path = _archive(tmp_path / "a.7z", [record], [sizes], ["a.txt"])
+    assert _read(path) == {"a.txt": _DATA}
+    assert _extracted_by_7zip(path, tmp_path / "x") == {"a.txt": _DATA}
+
+
+@pytest.mark.parametrize(("record", "sizes"), [(_STOCK, [len(_DATA) - 10, len(_DATA)]),
+                                               (_TURNED, [len(_DATA), len(_DATA) - 10]),
+                                               (_STOCK, [len(_DATA), len(_DATA) + 7])],
+                         ids=["filter-smaller", "turned-filter-smaller", "filter-larger"])
+def test_coders_that_disagree_on_the_size_of_a_block_are_refused(tmp_path: Path, record: bytes,
+                                                                 sizes: list[int]) -> None:
+    """7-Zip takes the size of the last decoder (BCJ here) and writes that much of the file: a reader that took
+    the other coder's would check bytes that are not what 7-Zip extracts."""
+    path = _archive(tmp_path / "a.7z", [record], [sizes], ["a.txt"])
+    with pytest.raises(ArchiveError, match="coders of a block disagree on its size"), path.open("rb") as fp:
+        read_archive(fp, Limits())
+    final = sizes[0] if record == _STOCK else sizes[1]
+    got = _extracted_by_7zip(path, tmp_path / "x")
+    if final < len(_DATA):  # stock 7-Zip writes what the final size says
+        assert got == {"a.txt": _DATA[:final]}
+    else:
+        assert got is None
+
+
+def test_an_encrypted_block_whose_coders_differ_in_size_is_named_as_encrypted(tmp_path: Path) -> None:
+    """AES pads its output to 16 bytes, so its size differs from the decompressor's: that is no fault."""
+    record = b"\x02" + _LZMA2 + _AES + number(0) + number(1)
+    path = _archive(tmp_path / "a.7z", [record], [[len(_DATA), 96]], ["a.txt"], packed=bytes(96))
+    with path.open("rb") as fp:
+        archive = read_archive(fp, Limits())
+    assert archive.folders[0].unpack_size == len(_DATA)
+    with pytest.raises(UnreadableContainer, match="encrypted"):
+        check_methods(archive)
+
+
+def test_an_encrypted_copy_of_one_block_a_file_is_named_as_encrypted_past_the_chain_cap(tmp_path: Path) -> None:
+    """7-Zip's -p with -ms=off gives each block its own AES chain (its own IV): more than the cap on chains."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(MAX_CHAINS + 10):
+        (src / f"{i:05d}.txt").write_bytes(b"%d" % i)
+    path = tmp_path / "e.7z"
+    subprocess.run([_sevenzip(), "a", "-bd", "-bso0", "-ms=off", "-mx1", "-psecret", str(path), "."], cwd=src,
+                   check=True)
+    with pytest.raises(UnreadableContainer, match="encrypted"), path.open("rb") as fp:
+        read_archive(fp, Limits())
+
+
+def test_files_in_a_block_without_their_sizes_are_refused(tmp_path: Path) -> None:
+    """Two files declared in one block, no sizes listed: 7-Zip refuses the header, and so does mirror (it took
+    the block for one file before, the one file the header names)."""
+    record = b"\x01" + _LZMA2
+    coded = lzma.compress(_DATA, lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 16}])
+    substreams = b"\x08\x0d" + number(2) + b"\x00"
+    for names in (["a.txt"], ["a.txt", "b.txt"]):
+        path = _archive(tmp_path / "a.7z", [record], [[len(_DATA)]], names, substreams, coded)
+        with pytest.raises(ArchiveError, match="files in a block without their sizes"), path.open("rb") as fp:
+            read_archive(fp, Limits())
+        assert _extracted_by_7zip(path, tmp_path / f"x{len(names)}") is None
+    sized = b"\x08\x0d" + number(2) + b"\x09" + number(30) + b"\x00"
+    path = _archive(tmp_path / "b.7z", [record], [[len(_DATA)]], ["a.txt", "b.txt"], sized, coded)
+    assert _read(path) == {"a.txt": _DATA[:30], "b.txt": _DATA[30:]}
+    assert _extracted_by_7zip(path, tmp_path / "y") == {"a.txt": _DATA[:30], "b.txt": _DATA[30:]}
