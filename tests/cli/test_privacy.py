@@ -177,6 +177,24 @@ def test_scan_is_incomplete_never_clean_when_it_cannot_read_a_file(runner: CliRu
     assert code == 6 and "Thumbs.db: os-file: a Windows thumbnail cache" in out and "INCOMPLETE" in out
 
 
+def test_scan_reports_a_repository_once_without_walking_it(runner: CliRunner, tmp_path: Path) -> None:
+    """A folder kept in git: .git/ is one finding (create leaves it out), not one for each of its objects, and
+    the files beside it are still scanned."""
+    folder = tmp_path / "dump"
+    for i in range(50):
+        (folder / ".git" / "objects" / f"{i:02x}").mkdir(parents=True)
+        (folder / ".git" / "objects" / f"{i:02x}" / "0123abcd").write_bytes(b"x\x9c" + bytes(range(40)))
+    (folder / "sub" / ".Hg").mkdir(parents=True)
+    (folder / "sub" / ".Hg" / "hgrc").write_text("[ui]\nusername = Real Name <real@example.org>\n")
+    (folder / "a.txt").write_text("nothing to see\n", encoding="utf-8")
+    code, out, _ = invoke(runner, "scan", "--json", folder)
+    doc = json.loads(out)
+    assert code == 6, out
+    assert sorted((f["path"], f["kind"]) for f in doc["findings"]) == [(".git/", "os-file"),
+                                                                        ("sub/.Hg/", "os-file")]
+    assert doc["not_scanned_count"] == 0 and "0123abcd" not in out and "real@example.org" not in out
+
+
 def test_scan_of_a_clean_folder_is_clean(runner: CliRunner, tmp_path: Path) -> None:
     """Accounts without identifiers and photos without metadata: CLEAN, exit 0."""
     src = make_sources(tmp_path / "clean")

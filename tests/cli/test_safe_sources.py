@@ -129,7 +129,8 @@ def test_every_problem_is_listed_in_one_run(runner: CliRunner, locked: Keyring, 
 def test_a_repository_in_the_sources_is_left_out_as_one(runner: CliRunner, keyring: Keyring, sources: Path,
                                                          tmp_path: Path) -> None:
     """An author who keeps the accounts in git: .git/ (history, settings, thousands of objects) is left out in one
-    line, never walked or bundled, and so are a worktree's .git file and a Mercurial folder in any case."""
+    line, never walked or bundled, and so are a worktree's .git file, a Mercurial folder in any case, and the
+    files a repository keeps beside the work (.gitignore, .mailmap: it names people)."""
     repository = sources / ".git"
     for i in range(300):
         (repository / "objects" / f"{i:02x}").mkdir(parents=True, exist_ok=True)
@@ -138,11 +139,15 @@ def test_a_repository_in_the_sources_is_left_out_as_one(runner: CliRunner, keyri
     (sources / "accounts" / ".git").write_text("gitdir: ../.git/worktrees/accounts\n")
     (sources / "photos" / ".HG").mkdir()
     (sources / "photos" / ".HG" / "hgrc").write_text("[ui]\nusername = Real Name\n")
+    (sources / ".gitignore").write_text("drafts/\n")
+    (sources / ".mailmap").write_text("Real Name <real@example.org>\n")
+    (sources / "photos" / ".gitkeep").write_bytes(b"")
     out = tmp_path / "b.7z"
     code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
     assert code == 0, err
     assert [line.split(":")[0] for line in err.splitlines() if line.startswith("left out")] == [
-        "left out   .git/", "left out   accounts/.git", "left out   photos/.HG/"]
+        "left out   .gitignore", "left out   .mailmap", "left out   .git/", "left out   accounts/.git",
+        "left out   photos/.gitkeep", "left out   photos/.HG/"]
     with out.open("rb") as fp:
         names = [m.name for m in read_archive(fp, Limits()).members]
     assert names and not any(".git" in name or ".HG" in name or "0123abcd" in name for name in names)

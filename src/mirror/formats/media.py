@@ -70,6 +70,9 @@ _JUNK_FILES = {
     "a KDE folder settings file", ".picasa.ini": "a Picasa file (it may name people tagged in photos)",
     "picasa.ini": "a Picasa file (it may name people tagged in photos)", "icon\r": "a macOS folder icon",
     ".localized": "a macOS folder name file", ".git": "a git worktree's pointer to its repository",
+    **{name: "a version-control file (it may name files and people)" for name in (
+        ".gitignore", ".gitattributes", ".gitmodules", ".gitkeep", ".mailmap", ".git-blame-ignore-revs",
+        ".hgignore", ".hgtags", ".hgsub", ".hgsubstate", ".bzrignore", ".cvsignore")},
 }
 _JUNK_FOLDERS = {
     "__macosx": "macOS archive leftovers (copies of file attributes)", ".spotlight-v100": "a macOS search index",

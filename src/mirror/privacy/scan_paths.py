@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 from mirror.errors import ConfigError, PhotoError
 from mirror.formats.manifest import AUTHOR_KEY_NAME, LAYOUTS, SIG_NAME, SUMS_NAME
-from mirror.formats.media import DOCUMENTS, media_for, os_junk, suffix_of
+from mirror.formats.media import DOCUMENTS, VCS_FOLDERS, media_for, os_junk, suffix_of
 from mirror.formats.names import printable
 from mirror.privacy.findings import Finding
 from mirror.privacy.identifiers import scan_blocks
@@ -145,6 +145,10 @@ def _file_chunks(path: Path) -> Chunks:
 def _scan_folder(folder: Path, report: ScanReport) -> None:
     for root, dirs, files in os.walk(folder, followlinks=False):
         dirs.sort()
+        left_out = [d for d in dirs if d.lower() in VCS_FOLDERS]  # one finding each ("x/.git/"), not walked
+        dirs[:] = [d for d in dirs if d not in left_out]
+        for name in left_out:
+            _scan_file((Path(root) / name).relative_to(folder).as_posix() + "/", _given(iter(())), report)
         for name in sorted(files) + [d for d in dirs if (Path(root) / d).is_symlink()]:
             path = Path(root) / name
             relative = path.relative_to(folder).as_posix()
