@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from urllib.request import url2pathname
 
 import pytest
 
@@ -113,3 +116,40 @@ def test_front_matter_is_shown_as_fields_not_as_text() -> None:
     """The --- block goes; the Markdown after it stays."""
     assert strip_front_matter("---\ntitle: T\ndate: 2022\n---\n\nBody\n") == "\nBody\n"
     assert strip_front_matter("\ufeffNo front matter\r\n") == "No front matter\n"
+
+
+_TRICKY = ["accounts/a%20b.md", "accounts/a b.md", "accounts/a#1.md", "accounts/ночь  тишина.md",
+           "accounts/50%25.md", "accounts/x&amp;.md"]
+
+
+def test_every_link_and_image_opens_the_file_it_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A browser resolves each link and image against the page's own address: `%`, `#`, spaces and letters of any
+    script in a name still lead to that file, never to another (a%20b.md is not "a b.md") or to a fragment."""
+    monkeypatch.setattr(page, "MAX_RENDERED", 0)
+    accounts = [PageAccount(name, "en", {}, "text") for name in _TRICKY]
+    photos = ["photos/50%.jpg", "photos/x#y.jpg", "photos/фото 1.jpg"]
+    elements = _parse(render_page(INFO, accounts, photos))
+    base = (tmp_path / "index.html").as_uri()
+    opened = []
+    for tag, attrs in elements.tags:
+        target = attrs.get("href") if tag == "a" else attrs.get("src") if tag == "img" else None
+        if target and not target.startswith("#"):
+            url = urlsplit(urljoin(base, target))
+            assert not url.fragment and not url.query, target
+            opened.append(Path(url2pathname(url.path)).relative_to(tmp_path).as_posix())
+    assert opened == [*_TRICKY, *photos]
+
+
+def test_names_keep_their_spaces_on_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """"a  b.md" and "a b.md" are two files: listed names and captions keep runs of spaces (white-space), so the
+    reader sees which is which."""
+    monkeypatch.setattr(page, "MAX_RENDERED", 0)
+    text = render_page(INFO, [PageAccount(n, "en", {}, "t") for n in _TRICKY], ["photos/a  b.jpg"]).decode()
+    style = text[text.index("<style>") : text.index("</style>")]
+    rules = {selector: body for selector, body in re.findall(r"([^{}]+)\{([^}]*)\}", style)}
+    spaced = [s.strip() for selector, body in rules.items() if "white-space:pre-wrap" in body
+              for s in selector.split(",")]
+    assert "li>a" in spaced and "figcaption" in spaced
+    assert "<a href=\"accounts/%D0%BD%D0%BE%D1%87%D1%8C%20%20%D1%82%D0%B8%D1%88%D0%B8%D0%BD%D0%B0.md\">" \
+           "accounts/ночь  тишина.md</a>" in text
+    assert "<figcaption>photos/a  b.jpg</figcaption>" in text

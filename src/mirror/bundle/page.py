@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -100,6 +101,7 @@ article h2{font-size:1.3rem;margin:.4rem 0}
 figure{margin:1.5rem 0}
 figure img{max-width:100%;height:auto;display:block}
 figcaption{font-size:.85rem;color:#444}
+li>a,figcaption{white-space:pre-wrap}
 .check{background:#eef3ee;border:1px solid #8a8;padding:.6rem .9rem;margin:1.5rem 0}
 pre,code{white-space:pre-wrap;overflow-wrap:anywhere}
 .t-ru,.t-kk{display:none}
@@ -131,6 +133,12 @@ class PageAccount:
 
 def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
+
+
+def _href(path: str) -> str:
+    """A bundle file as a link target: every character but letters, digits, `/` and `-._~` percent-encoded, so
+    that `#`, `%` or a space in a name never makes the link point at another file or a fragment."""
+    return _e(quote(path, safe="/"))
 
 
 def _ui(key: str) -> str:
@@ -192,7 +200,7 @@ def _account(md: MarkdownIt, number: int, account: PageAccount, limit: int) -> s
 def _listed(account: PageAccount) -> str:
     fields = account.fields
     words = " · ".join(_e(fields[k]) for k in ("title", "date", "place") if fields.get(k))
-    return f'<li lang="{_e(account.language)}"><a href="{_e(account.path)}">{_e(account.path)}</a> {words}</li>'
+    return f'<li lang="{_e(account.language)}"><a href="{_href(account.path)}">{_e(account.path)}</a> {words}</li>'
 
 
 def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequence[str], more_accounts: int = 0,
@@ -256,7 +264,7 @@ def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterabl
     figures = itertools.islice(photo_all, MAX_FIGURES)
     if first_photo is not None or more_photos:
         yield from out((f"<h2>{_ui('photos')}</h2>\n",))
-        yield from out(f'<figure><img src="{_e(p)}" alt="{_e(p)}" loading="lazy">'
+        yield from out(f'<figure><img src="{_href(p)}" alt="{_e(p)}" loading="lazy">'
                        f"<figcaption>{_e(p)}</figcaption></figure>\n" for p in figures)
     more_photos += sum(1 for _ in photo_all)
     if more_photos:
