@@ -116,8 +116,10 @@ class Bench:
         # the same commands run from another source tree (an earlier commit's src/), in the same rounds
         self.before = ["env", f"PYTHONPATH={before}", *self.mirror] if before else None
         self.keys = work / "keys"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MIRROR_")}
-        self.env |= {"MIRROR_STATE": str(work / "state"), "XDG_CACHE_HOME": str(work / "cache"), "MIRROR_LANG": "en"}
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MIRROR_")
+                    and k != "PYTHONDONTWRITEBYTECODE"}
+        self.env |= {"MIRROR_STATE": str(work / "state"), "XDG_CACHE_HOME": str(work / "cache"), "MIRROR_LANG": "en",
+                     "PYTHONPYCACHEPREFIX": str(work / "pycache")}  # compiled once, as an installed mirror is
         subprocess.run([*self.mirror, "keys", "new", "bench", "--no-passphrase", "--keys", str(self.keys)],
                        check=True, env=self.env, stdout=subprocess.DEVNULL)
         self.sevenzip = shutil.which("7zz")

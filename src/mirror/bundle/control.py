@@ -23,7 +23,6 @@ import contextlib
 import hashlib
 import io
 import os
-import tempfile
 import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -43,6 +42,8 @@ def _close_quietly(file: BinaryIO) -> None:
 
 def _temporary_folder() -> str:
     """Where temporary files go, for an error message (gettempdir raises when there is no usable one)."""
+    import tempfile  # only for a spool or an error: not on the start-up of a small verify
+
     try:
         return tempfile.gettempdir()
     except OSError:
@@ -90,6 +91,8 @@ class Spool:
             return
         try:
             if self._file is None:
+                import tempfile
+
                 self._file = tempfile.TemporaryFile(dir=self._folder)  # noqa: SIM115 - open as long as the spool is
                 weakref.finalize(self, _close_quietly, self._file)  # closed (and so gone) when the spool is
                 if self._memory is not None:

@@ -230,7 +230,6 @@ def verify(bundle: Path, whole: bool, as_json: bool, require_endorsers: int | No
     BUNDLE may be a bundle, a part of one (mirror split), the first volume of a 7-Zip set (X.7z.001), or a
     folder a bundle was extracted into.
     """
-    from mirror.bundle.folder import verify_folder
     from mirror.bundle.verify import verify_bundle
     from mirror.trust.policy import reader_policy
 
@@ -238,6 +237,8 @@ def verify(bundle: Path, whole: bool, as_json: bool, require_endorsers: int | No
     try:
         policy = reader_policy(required)
         if bundle.is_dir():
+            from mirror.bundle.folder import verify_folder
+
             result = verify_folder(bundle, open_keyring(keys_dir), parts=not whole, policy=policy)
         else:
             result = verify_bundle(bundle, open_keyring(keys_dir), parts=not whole, volumes=True, policy=policy)

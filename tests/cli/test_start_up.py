@@ -1,0 +1,44 @@
+"""A verify of a small bundle loads only what it needs: start-up is most of its time (bench/floors.py measures it),
+so the modules for other commands, other libraries and temporary files are left for the commands that use them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+_PROBE = """
+import atexit, json, sys
+atexit.register(lambda: sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n"))
+sys.argv = ["mirror", *sys.argv[1:]]
+from mirror.cli import main
+main()
+"""
+# Loaded by other commands only: creating, publishing, fetching, the room, the swarm, the page, photo cleaning.
+_NOT_FOR_VERIFY = ("tempfile", "py7zr", "requests", "urllib3", "markdown_it", "PIL", "pillow_heif", "zeroconf",
+                   "libtorrent", "phonenumbers", "charset_normalizer", "babel", "socket", "ssl", "subprocess",
+                   "ctypes", "mirror.bundle.create", "mirror.bundle.folder", "mirror.bundle.page",
+                   "mirror.privacy", "mirror.net", "mirror.fetch", "mirror.publish", "mirror.serve")
+
+
+def _modules(*args: str | Path) -> tuple[int, set[str]]:
+    done = subprocess.run([sys.executable, "-c", _PROBE, *map(str, args)], capture_output=True, text=True,
+                          check=False)
+    line = next(line for line in done.stderr.splitlines() if line.startswith("MODULES "))
+    return done.returncode, set(json.loads(line.removeprefix("MODULES ")))
+
+
+def test_a_verify_loads_none_of_what_other_commands_need(bundle: Path) -> None:
+    code, loaded = _modules("verify", bundle, "--json")
+    assert code == 0, code
+    assert "mirror.bundle.verify" in loaded
+    assert not {m for m in loaded if any(m == n or m.startswith(n + ".") for n in _NOT_FOR_VERIFY)}
+
+
+def test_a_verify_of_a_folder_loads_the_folder_check(bundle: Path, tmp_path: Path) -> None:
+    """The folder check is loaded when BUNDLE is a folder (and the probe sees a module when it is loaded)."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    code, loaded = _modules("verify", folder)
+    assert code != 0 and "mirror.bundle.folder" in loaded
