@@ -18,8 +18,9 @@ main()
 # Loaded by other commands only: creating, publishing, fetching, the room, the swarm, the page, photo cleaning.
 _NOT_FOR_VERIFY = ("tempfile", "py7zr", "requests", "urllib3", "markdown_it", "PIL", "pillow_heif", "zeroconf",
                    "libtorrent", "phonenumbers", "charset_normalizer", "babel", "socket", "ssl", "subprocess",
-                   "ctypes", "mirror.bundle.create", "mirror.bundle.folder", "mirror.bundle.page",
-                   "mirror.privacy", "mirror.net", "mirror.fetch", "mirror.publish", "mirror.serve")
+                   "ctypes", "concurrent", "logging", "mirror.bundle.create", "mirror.bundle.folder",
+                   "mirror.bundle.page", "mirror.privacy", "mirror.net", "mirror.fetch", "mirror.publish",
+                   "mirror.serve")
 
 
 def _modules(*args: str | Path) -> tuple[int, set[str]]:
