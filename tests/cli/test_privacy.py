@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -187,11 +188,16 @@ def test_scan_reports_a_repository_once_without_walking_it(runner: CliRunner, tm
     (folder / "sub" / ".Hg").mkdir(parents=True)
     (folder / "sub" / ".Hg" / "hgrc").write_text("[ui]\nusername = Real Name <real@example.org>\n")
     (folder / "a.txt").write_text("nothing to see\n", encoding="utf-8")
+    (folder / ".jj" / "repo").mkdir(parents=True)
+    (folder / ".jj" / "repo" / "config.toml").write_text('user.email = "real@example.org"\n')
+    (folder / "sub" / ".git").symlink_to("../nowhere")  # a dangling worktree link, and a FIFO: left out by create
+    os.mkfifo(folder / ".gitignore")
     code, out, _ = invoke(runner, "scan", "--json", folder)
     doc = json.loads(out)
     assert code == 6, out
-    assert sorted((f["path"], f["kind"]) for f in doc["findings"]) == [(".git/", "os-file"),
-                                                                        ("sub/.Hg/", "os-file")]
+    assert sorted((f["path"], f["kind"]) for f in doc["findings"]) == [
+        (".git/", "os-file"), (".gitignore", "os-file"), (".jj/", "os-file"), ("sub/.Hg/", "os-file"),
+        ("sub/.git", "os-file")]
     assert doc["not_scanned_count"] == 0 and "0123abcd" not in out and "real@example.org" not in out
 
 

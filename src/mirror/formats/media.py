@@ -72,17 +72,17 @@ _JUNK_FILES = {
     ".localized": "a macOS folder name file", ".git": "a git worktree's pointer to its repository",
     **{name: "a version-control file (it may name files and people)" for name in (
         ".gitignore", ".gitattributes", ".gitmodules", ".gitkeep", ".mailmap", ".git-blame-ignore-revs",
-        ".hgignore", ".hgtags", ".hgsub", ".hgsubstate", ".bzrignore", ".cvsignore")},
+        ".hgignore", ".hgtags", ".hgsub", ".hgsubstate", ".bzrignore", ".cvsignore", ".fslckout", "_fossil_")},
 }
 _JUNK_FOLDERS = {
     "__macosx": "macOS archive leftovers (copies of file attributes)", ".spotlight-v100": "a macOS search index",
     ".trashes": "a macOS trash folder", ".fseventsd": "a macOS change log", ".temporaryitems": "macOS temporary files",
     ".thumbnails": "a thumbnail cache", "@eadir": "a Synology thumbnail folder", ".@__thumb": "a QNAP thumbnail folder",
     **{name: "a version-control folder (its history names who changed what, and when)" for name in (
-        ".git", ".hg", ".svn", ".bzr", "_darcs", ".fossil-settings")},
+        ".git", ".hg", ".svn", ".bzr", "_darcs", ".fossil-settings", ".jj")},
 }
 # Folders whose thousands of files are left out as one: the walk does not go into them (bundle/sources.py).
-VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".fossil-settings"})
+VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".fossil-settings", ".jj"})
 
 
 def suffix_of(name: str) -> str:

@@ -152,7 +152,9 @@ def _scan_folder(folder: Path, report: ScanReport) -> None:
         for name in sorted(files) + [d for d in dirs if (Path(root) / d).is_symlink()]:
             path = Path(root) / name
             relative = path.relative_to(folder).as_posix()
-            if path.is_symlink() or not path.is_file():
+            if os_junk(relative) is not None:  # left out by create whatever it is, link or FIFO: said as such
+                _scan_file(relative, _given(iter(())), report)
+            elif path.is_symlink() or not path.is_file():
                 report.skip(relative, "a link or not a regular file")
             else:
                 try:
