@@ -33,7 +33,8 @@ def _load_maker() -> object:
 def _signed_files(bundle: Path) -> dict[str, bytes]:
     with bundle.open("rb") as fp:
         archive = read_archive(fp, Limits())
-        return {m.name: b"".join(chunks) for m, chunks in iter_members(fp, archive) if m.name in SIGNED}
+        read = {m.name: b"".join(chunks) for m, chunks in iter_members(fp, archive)}  # each read through, in turn
+    return {name: data for name, data in read.items() if name in SIGNED}
 
 
 @pytest.mark.parametrize(("name", "layout", "files"), [

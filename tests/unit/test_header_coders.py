@@ -134,3 +134,84 @@ def test_files_in_a_block_without_their_sizes_are_refused(tmp_path: Path) -> Non
     path = _archive(tmp_path / "b.7z", [record], [[len(_DATA)]], ["a.txt", "b.txt"], sized, coded)
     assert _read(path) == {"a.txt": _DATA[:30], "b.txt": _DATA[30:]}
     assert _extracted_by_7zip(path, tmp_path / "y") == {"a.txt": _DATA[:30], "b.txt": _DATA[30:]}
+
+
+_TEXT = b"an account, signed line by line\n" * 10
+_LZMA2_TEXT = lzma.compress(_TEXT, lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 16}])
+_LZMA1_PROPS = b"\x5d" + (1 << 16).to_bytes(4, "little")
+_LZMA1_MARKED = lzma.compress(_TEXT, lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA1, "dict_size": 1 << 16}])
+
+
+@pytest.mark.parametrize(("record", "size", "packed"), [
+    (b"\x01" + _LZMA2, len(_TEXT) - 1, _LZMA2_TEXT),
+    (b"\x01" + _LZMA2, len(_TEXT), _LZMA2_TEXT + bytes(16)),
+    (b"\x01\x01\x00", len(_TEXT), _TEXT + b"xx"),
+    (b"\x01\x23\x03\x01\x01\x05" + _LZMA1_PROPS, len(_TEXT), _LZMA1_MARKED + bytes(8)),
+], ids=["lzma2-holds-more", "after-the-end-marker", "copy-larger", "lzma-end-marker-then-more"])
+def test_a_stream_that_does_not_end_with_its_block_is_refused(tmp_path: Path, record: bytes, size: int,
+                                                              packed: bytes) -> None:
+    """7-Zip reports a data error when the packed stream goes on past the block's declared size: so does mirror,
+    once the block's files were read (before, it said nothing while `7z x` said "Data Error")."""
+    path = _archive(tmp_path / "a.7z", [record], [[size]], ["a.txt"], packed=packed)
+    with pytest.raises(ArchiveError, match=r"more data than it declares|after the end|after its declared end"):
+        _read(path)
+    done = subprocess.run([_sevenzip(), "t", str(path)], capture_output=True, check=False)
+    assert done.returncode != 0
+
+
+def test_a_stream_without_its_end_marker_is_read_as_7zip_reads_it(tmp_path: Path) -> None:
+    """LZMA2 may end without its end marker right after the block's bytes: 7-Zip accepts that, and so does mirror."""
+    path = _archive(tmp_path / "a.7z", [b"\x01" + _LZMA2], [[len(_TEXT)]], ["a.txt"], packed=_LZMA2_TEXT[:-1])
+    assert _read(path) == {"a.txt": _TEXT} == _extracted_by_7zip(path, tmp_path / "x")
+
+
+_TAILS = [b"ends in a CJK character \xe8\x90\xac!", b"\xe8\x00\x01", b"call \xe8\x10\x20\x30\x40",
+          b"jump \xe9\x01\x02\x03", bytes(range(256)) * 40 + b"\xe8\xe8\xe8"]
+
+
+@pytest.mark.parametrize("method", [["-m0=BCJ", "-m1=LZMA"], ["-m0=Delta:2", "-m1=LZMA"], ["-m0=LZMA", "-mx1"],
+                                    ["-m0=BCJ", "-m1=LZMA2"], ["-m0=LZMA", "-ms=off"]])
+def test_stock_7zip_blocks_read_as_7zip_writes_them(tmp_path: Path, method: list[str]) -> None:
+    """Data ending in an x86 call or jump opcode (UTF-8 for U+8000-U+9FFF starts with E8 or E9): BCJ after LZMA
+    must not look past the block's end. Before, mirror fed padding to LZMA and BCJ read what it decoded to, so
+    the last bytes of such a file came out changed."""
+    src = tmp_path / "src"
+    src.mkdir()
+    expected = {f"t{i}.bin": tail * (1 + i % 2) for i, tail in enumerate(_TAILS)}
+    for name, data in expected.items():
+        (src / name).write_bytes(data)
+    path = tmp_path / "a.7z"
+    subprocess.run([_sevenzip(), "a", "-bd", "-bso0", *method, str(path), "."], cwd=src, check=True)
+    assert _read(path) == expected == _extracted_by_7zip(path, tmp_path / "x")
+
+
+@pytest.mark.parametrize("filters", [[{"id": lzma.FILTER_LZMA1}], [{"id": lzma.FILTER_X86}, {"id": lzma.FILTER_LZMA1}],
+                                     [{"id": lzma.FILTER_DELTA, "dist": 4}, {"id": lzma.FILTER_LZMA1}]],
+                         ids=["lzma", "bcj-lzma", "delta-lzma"])
+def test_lzma_with_its_end_marker_from_another_writer(tmp_path: Path, filters: list[dict[str, int]]) -> None:
+    """py7zr's LZMA (liblzma's raw encoder) always writes the end marker, right after the block's bytes."""
+    import py7zr
+
+    src = tmp_path / "src"
+    src.mkdir()
+    expected = {f"t{i}.bin": tail for i, tail in enumerate(_TAILS)}
+    path = tmp_path / "a.7z"
+    with py7zr.SevenZipFile(path, "w", filters=filters) as archive:
+        for name, data in expected.items():
+            (src / name).write_bytes(data)
+            archive.write(src / name, name)
+    assert _read(path) == expected == _extracted_by_7zip(path, tmp_path / "x")
+
+
+def test_coders_that_disagree_are_refused_among_blocks_of_other_chains(tmp_path: Path) -> None:
+    """The same rule where blocks of one coder sit beside blocks of two (each block's sizes read on its own)."""
+    copy = b"\x01\x01\x00"
+    for sizes, fine in (([len(_DATA)], [len(_DATA), len(_DATA)]), ([len(_DATA)], [len(_DATA) - 1, len(_DATA)])):
+        path = _archive(tmp_path / "a.7z", [copy, _STOCK], [sizes, fine], ["c.bin", "a.txt"],
+                        substreams=b"", packed=_PACKED)
+        with path.open("rb") as fp:
+            if fine[0] == fine[1]:
+                assert read_archive(fp, Limits()).folders[1].unpack_size == len(_DATA)
+            else:
+                with pytest.raises(ArchiveError, match="disagree on its size"):
+                    read_archive(fp, Limits())

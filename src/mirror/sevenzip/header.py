@@ -225,8 +225,12 @@ def parse_streams(buf: Buf, limits: Limits, header_pos: int) -> tuple[FolderTabl
     if n_folders != n_packs:
         raise ArchiveError("unsupported 7z block layout")
     buf.expect(K_UNPACK_SIZE)
-    if all(len(chain) == 1 for chain in table.chains):
+    lengths = {len(chain) for chain in table.chains}
+    if lengths == {1}:
         unpack_sizes = buf.numbers(n_folders)
+    elif len(lengths) == 1 and finals.count(finals[0]) == n_folders and all(
+            c.method in ACCEPTED_METHODS for chain in table.chains for c in chain):
+        unpack_sizes = _block_sizes(buf, n_folders, lengths.pop(), finals[0])  # 7-Zip's -ms=off of programs
     else:
         unpack_sizes = array("Q", (_block_size(buf, table.chains[k], final)
                                    for k, final in zip(chain_ids, finals, strict=True)))
@@ -258,6 +262,15 @@ def _block_size(buf: Buf, chain: tuple[Coder, ...], final: int) -> int:
     if sizes.count(size) != len(sizes) and all(c.method in ACCEPTED_METHODS for c in chain):
         raise ArchiveError("archive header is malformed (the coders of a block disagree on its size)")
     return size
+
+
+def _block_sizes(buf: Buf, n: int, length: int, final: int) -> array[int]:
+    """`_block_size` of `n` blocks alike (`length` coders of methods that keep the size), as whole columns."""
+    sizes = buf.numbers(n * length)
+    chosen = sizes[final::length]
+    if any(sizes[j::length] != chosen for j in range(length) if j != final):
+        raise ArchiveError("archive header is malformed (the coders of a block disagree on its size)")
+    return chosen
 
 
 _RUN = 64  # blocks whose records repeat the last one, taken together (7-Zip's -ms=off: a million alike)

@@ -96,7 +96,7 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
         if len(folders) != 1 or folders[0].unpack_size > limits.max_header:
             raise ArchiveError("archive header is malformed or too large")
         _check_chain(folders[0].chain)  # an encrypted header (7z a -p -mhe=on) is a repack, said as one
-        source = _Pieces(_FolderReader(fp, folders[0]).chunks(folders[0].unpack_size))
+        source = _Pieces(_whole(_FolderReader(fp, folders[0]), folders[0].unpack_size))
         expected = folders[0].crc
     raise ArchiveError("archive header is nested too deeply")
 
@@ -192,19 +192,34 @@ def _check_chain(chain: tuple[Coder, ...]) -> None:
 
 
 class _FolderReader:
-    """Decodes one folder's packed stream, never yielding more than asked for."""
+    """Decodes one folder's packed stream, never yielding more than asked for; `finish` then checks that the
+    stream ends where the block does, as 7-Zip requires."""
 
     def __init__(self, fp: BinaryIO, folder: Folder) -> None:
         self.fp, self.pos, self.left = fp, folder.pack_offset, folder.pack_size
-        copy = folder.chain == (Coder(COPY, b""),)
-        try:
-            self.dec = None if copy else lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_lzma_filters(folder.chain))
-        except lzma.LZMAError:
-            raise ArchiveError("unsupported LZMA settings") from None
-        # LZMA (version 1) streams in 7z have no end marker, so liblzma holds back
-        # the last bytes until it sees more input: feed a little padding, and cut
-        # the output at the declared size as always.
-        self.padding = 4096 if folder.chain[0].method == LZMA1 else 0
+        self.dec: lzma.LZMADecompressor | None = None
+        self.post: lzma.LZMADecompressor | None = None  # the filters after an LZMA (version 1) decoder
+        self.lzma1 = folder.chain[0].method == LZMA1
+        # LZMA (version 1) streams in 7z have no end marker, so liblzma holds back the last bytes until it sees
+        # more input: feed a little padding, and cut the output at the declared size as always.
+        self.padding = self.padded = 0
+        if folder.chain != (Coder(COPY, b""),):
+            filters = _lzma_filters(folder.chain)
+            try:
+                if self.lzma1 and len(filters) > 1:
+                    # A filter after LZMA looks ahead past the data (BCJ: 4 bytes), so it must not see what the
+                    # padding decodes to: it gets the LZMA output cut at the block's size, framed as LZMA2
+                    # chunks stored as they are, then LZMA2's end marker, and so leaves the last bytes as they are.
+                    self.dec = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters[-1:])
+                    self.post = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[
+                        *filters[:-1], {"id": lzma.FILTER_LZMA2, "dict_size": 1 << 12}])
+                else:
+                    self.dec = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
+            except lzma.LZMAError:
+                raise ArchiveError("unsupported LZMA settings") from None
+            self.padding = 4096 if self.lzma1 else 0
+        self.unpacked = folder.unpack_size  # what the first decoder has left to give (to `post`)
+        self.framed = False  # the first stored chunk was given to `post` (it resets the dictionary)
 
     def _packed(self, n: int) -> bytes:
         self.fp.seek(self.pos)
@@ -220,24 +235,54 @@ class _FolderReader:
             if len(data) != n:
                 raise ArchiveError("archive is truncated: data ends early")
             return data
+        if self.post is not None:
+            return self._filtered(self.dec, self.post, n)
+        return self._decoded(self.dec, n)
+
+    def _decoded(self, dec: lzma.LZMADecompressor, n: int) -> bytes:
+        """Exactly `n` bytes from the first decoder."""
         pieces: list[bytes] = []  # most often one piece of exactly n bytes, returned without a copy
         got = 0
         while got < n:
-            if self.dec.eof:  # the stream ended before the declared size: never call past its end
+            if dec.eof:  # the stream ended before the declared size: never call past its end
                 raise ArchiveError("compressed data ends before the declared size")
             feed = b""
-            if self.dec.needs_input:
+            if dec.needs_input:
                 feed = self._packed(CHUNK)
                 if not feed and self.padding > 0:
-                    feed, self.padding = bytes(64), self.padding - 64
+                    feed, self.padding, self.padded = bytes(64), self.padding - 64, self.padded + 64
                 if not feed:
                     raise ArchiveError("archive is truncated or damaged: compressed data ends early")
             try:
-                piece = self.dec.decompress(feed, n - got)
+                piece = dec.decompress(feed, n - got)
             except (lzma.LZMAError, EOFError):
                 raise ArchiveError("compressed data is damaged") from None
             if not piece and not feed:  # and at the end of the stream: the check above says so next
                 raise ArchiveError("compressed data ends before the declared size")
+            pieces.append(piece)
+            got += len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def _filtered(self, dec: lzma.LZMADecompressor, post: lzma.LZMADecompressor, n: int) -> bytes:
+        """Exactly `n` bytes through the filters after LZMA (version 1)."""
+        pieces: list[bytes] = []
+        got = 0
+        while got < n:
+            if post.eof:
+                raise ArchiveError("compressed data ends before the declared size")
+            feed = b""
+            if post.needs_input:
+                if self.unpacked > 0:
+                    data = self._decoded(dec, min(self.unpacked, 1 << 16))
+                    self.unpacked -= len(data)
+                    feed = bytes([2 if self.framed else 1]) + (len(data) - 1).to_bytes(2, "big") + data
+                    self.framed = True
+                else:
+                    feed = b"\x00"  # LZMA2's end marker: the filters let go of the last bytes as they are
+            try:
+                piece = post.decompress(feed, n - got)
+            except (lzma.LZMAError, EOFError):
+                raise ArchiveError("compressed data is damaged") from None
             pieces.append(piece)
             got += len(piece)
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
@@ -248,6 +293,43 @@ class _FolderReader:
             piece = self.read(min(size, chunk))
             size -= len(piece)
             yield piece
+
+    def finish(self) -> None:
+        """Once the block's declared bytes were read: the packed stream must end there too. 7-Zip reports a
+        stream that holds more, or bytes after its end marker, as a data error, and so does mirror (for LZMA
+        version 1, only once its end marker was read: its stream most often has none, and then liblzma cannot
+        tell where it ends).
+
+        Raises:
+            ArchiveError: more data than declared, or bytes after the end of the stream.
+        """
+        dec = self.dec
+        if dec is None:
+            if self.left:
+                raise ArchiveError("archive block has data after its declared end")
+            return
+        while not dec.eof:
+            if self.lzma1:  # no end marker, most often: liblzma cannot tell its last bytes from more data
+                return
+            feed = b""
+            if dec.needs_input:
+                feed = self._packed(CHUNK)
+                if not feed:  # the stream ends without an end marker, right after the block's bytes
+                    return
+            try:
+                piece = dec.decompress(feed, 1)
+            except (lzma.LZMAError, EOFError):
+                raise ArchiveError("compressed data is damaged after the declared end of its block") from None
+            if piece:
+                raise ArchiveError("compressed block holds more data than it declares")
+        if len(dec.unused_data) > self.padded or self.left:
+            raise ArchiveError("archive block has data after the end of its compressed stream")
+
+
+def _whole(reader: _FolderReader, size: int) -> Iterator[bytes]:
+    """A block of `size` bytes that must end there (an encoded header)."""
+    yield from reader.chunks(size)
+    reader.finish()
 
 
 def iter_members(fp: BinaryIO, archive: Archive, crc: bool = True, chunk: int = CHUNK,
@@ -280,6 +362,7 @@ def iter_members(fp: BinaryIO, archive: Archive, crc: bool = True, chunk: int = 
         for member in _block(table, index, first):
             chunks = reader.chunks(member.size, chunk)
             yield member, _checked(chunks, member) if crc else chunks
+        reader.finish()
 
 
 def _block(table: MemberTable, index: int, first: int) -> Iterator[Member]:
@@ -305,6 +388,7 @@ def iter_block(fp: BinaryIO, archive: Archive, index: int) -> Iterator[tuple[Mem
         if table.folders[i] == index:
             member = table[i]
             yield member, _checked(reader.chunks(member.size), member)
+    reader.finish()
 
 
 def _checked(chunks: Iterator[bytes], member: Member) -> Iterator[bytes]:
