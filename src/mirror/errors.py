@@ -67,6 +67,12 @@ class PhotoError(InputError):
         self.reason = reason
 
 
+class Incomplete(MirrorError):
+    """What was given lacks some of what was asked for (the parts of a bundle): exit 4, as for a fetch."""
+
+    exit_code = ExitCode.INCOMPLETE
+
+
 class IdentifiersFound(MirrorError):
     """What `mirror create` was about to sign holds personal identifiers (phone numbers, e-mail addresses...)."""
 

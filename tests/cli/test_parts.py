@@ -118,7 +118,7 @@ def test_join_refuses_incomplete_or_mixed_parts(runner: CliRunner, big: tuple[Pa
     """join names the missing files, refuses parts of another bundle, and leaves nothing at the output."""
     _bundle, keys = big
     code, _, err = invoke(runner, "join", *split_parts[:2], "-o", tmp_path / "w.7z", "--keys", keys)
-    assert code == 2 and re.search(r"lack \d+ file\(s\): ", err), err
+    assert code == 4 and re.search(r"lack \d+ file\(s\): ", err), err  # as extract says: incomplete
     other = make_bundle(tmp_path, [10_000] * 3, keys, "other.7z")
     code, _, err = invoke(runner, "join", split_parts[0], other, "-o", tmp_path / "w.7z", "--keys", keys)
     assert code == 2 and "is not from the same bundle" in err

@@ -31,7 +31,7 @@ from pathlib import Path
 from mirror.bundle.destination import check_new, new_folders, private_folder, said_under
 from mirror.bundle.staging import Staged, signed_lines, stage
 from mirror.bundle.verify import Keys, VerifiedBundle, snapshot, verify_bundle
-from mirror.errors import ConfigError, ContentError, MirrorError, UntrustedSigner, VerificationError
+from mirror.errors import ConfigError, ContentError, Incomplete, MirrorError, UntrustedSigner, VerificationError
 from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, FileColumns, SumsLines
 from mirror.formats.names import readable_name
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
@@ -564,7 +564,8 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False) ->
 
     Raises:
         VerificationError: a part failed a check.
-        ConfigError: parts of different bundles, files missing (named), or `out` exists.
+        ConfigError: parts of different bundles, or `out` exists.
+        Incomplete: files missing (named): exit 4, as extract gives.
     """
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
@@ -576,7 +577,7 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False) ->
         staged = stage(paths, keys, scratch)
         missing = staged.missing
         if missing:
-            raise ConfigError(f"the parts given lack {len(missing)} file(s): {', '.join(missing[:5])}"
+            raise Incomplete(f"the parts given lack {len(missing)} file(s): {', '.join(missing[:5])}"
                               + (" ..." if len(missing) > 5 else ""), hint="give every part of the bundle")
         with atomic_output(out, force=force) as tmp:
             _write(tmp, staged, _content_lines(staged.first), None)
