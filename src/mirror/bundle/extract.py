@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.bundle.destination import check_new, private_folder, said_under
+from mirror.bundle.destination import check_new, private_folder, remove_tree, said_under
 from mirror.bundle.staging import create_member, expected_digest, write_again
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
@@ -96,7 +96,7 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
             os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
             rename_noreplace(staging, dest)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
         _remove_empty(made)
         raise
     return Extracted(dest, verified, written)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mirror.bundle.destination import check_new, new_folders, private_folder, said_under
+from mirror.bundle.destination import check_new, new_folders, private_folder, remove_tree, said_under
 from mirror.bundle.staging import Staged, signed_lines, stage
 from mirror.bundle.verify import Keys, VerifiedBundle, snapshot, verify_bundle
 from mirror.errors import ConfigError, ContentError, Incomplete, MirrorError, UntrustedSigner, VerificationError
@@ -78,7 +78,7 @@ def _scratch(beside: Path) -> Iterator[Path]:
         try:
             yield folder
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder)
 
 
 def _cost(name: str, size: int) -> int:

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import html
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mirror.bundle.destination import remove_tree
 from mirror.bundle.extract import Extracted, extract_bundle
 from mirror.bundle.page import (
     BANNER_SLOT,
@@ -145,18 +145,18 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
     try:
         extracted = extract_bundle(bundle, None, keys, allow_untrusted=allow_untrusted, policy=policy, parent=holder)
     except ContentError:
-        shutil.rmtree(holder, ignore_errors=True)
+        remove_tree(holder)
         refusal = part_refusal(bundle, _PART_HINT)
         if refusal is None:
             raise
         raise refusal from None
     except BaseException:
-        shutil.rmtree(holder, ignore_errors=True)
+        remove_tree(holder)
         raise
     try:
         return _view(extracted)
     except BaseException:
-        shutil.rmtree(holder, ignore_errors=True)
+        remove_tree(holder)
         raise
 
 
