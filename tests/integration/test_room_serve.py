@@ -274,7 +274,7 @@ def test_fifty_downloads_finish_while_five_clients_trickle(tmp_path: Path, secre
     sha = hashlib.sha256(data).hexdigest()
     # Few transfer slots, so that trickling readers that kept theirs would starve the others; every client here
     # comes from 127.0.0.1, where a room's phones each have their own address: the per-client cap is raised.
-    limits = Limits(max_transfers=8, window=3.0, queue_wait=60.0, per_client=64)
+    limits = Limits(max_transfers=8, window=3.0, queue_wait=60.0, per_client=64, per_client_transfers=64)
     with RoomThread(RoomRequest(folder, port=0, limits=limits)) as served:
         assert served.room is not None
         stats = served.room.stats
@@ -473,3 +473,66 @@ def test_a_linked_bundles_or_index_folder_is_not_served(tmp_path: Path, folder: 
     found = catalog.scan_folder(folder, log=lambda _line: None)
     assert [o.meta.title for o in found.offers] == ["<script>alert(1)</script> Алматы"]
     assert not any(name.startswith("index/") for name in found.files)
+
+
+def _hog(port: int, path: str, source: str) -> socket.socket:
+    """A download from `source` (another loopback address: another phone in the room) that reads nothing."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.bind((source, 0))
+    sock.connect((LOOPBACK, port))
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    return sock
+
+
+def test_a_few_addresses_that_trickle_cannot_hold_every_download_slot(tmp_path: Path, secret: SecretKey) -> None:
+    """Two addresses, each at its cap of downloads, read nothing: they held every slot until the window cut them
+    off, and an honest reader got 503 meanwhile. Now a download that waits takes the slot of the slowest one
+    (which may resume with Range), and an address past its own cap is told at once to come back later."""
+    folder = plain_folder(tmp_path, secret, big_photos=3)
+    data = (folder / "almaty.7z").read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    limits = Limits(max_transfers=4, per_client_transfers=2, queue_wait=8.0, window=60.0, slow_after=1.0)
+    with RoomThread(RoomRequest(folder, port=0, limits=limits)) as served:
+        assert served.room is not None
+        stats, port = served.room.stats, _port(served)
+        hogs = [_hog(port, f"/bundles/{sha}.7z", source) for source in ("127.0.0.2", "127.0.0.3") for _ in range(2)]
+        try:
+            time.sleep(0.5)
+            extra = _hog(port, f"/bundles/{sha}.7z", "127.0.0.2")  # a third from one address: 503 at once
+            extra.settimeout(10)
+            assert extra.recv(12) == b"HTTP/1.1 503"
+            extra.close()
+            with requests.get(f"{served.urls[0]}bundles/{sha}.7z", timeout=60) as answer:
+                assert answer.status_code == 200 and hashlib.sha256(answer.content).hexdigest() == sha
+        finally:
+            for sock in hogs:
+                sock.close()
+    assert stats.gave_way >= 1 and stats.busy == 1, stats
+
+
+def test_idle_connections_of_one_address_give_way_when_the_room_is_full(folder: Path) -> None:
+    """Connections are full, held idle by two addresses: a newcomer gets an answer, and an idle connection of
+    the address that holds the most is closed for it (before, the newcomer was closed at once)."""
+    limits = Limits(max_connections=6, per_client=4)
+    with RoomThread(RoomRequest(folder, port=0, limits=limits)) as served:
+        assert served.room is not None
+        port = _port(served)
+        held = []
+        for source, count in (("127.0.0.2", 4), ("127.0.0.3", 2)):
+            for _ in range(count):
+                sock = socket.socket()
+                sock.bind((source, 0))
+                sock.connect((LOOPBACK, port))
+                held.append(sock)
+        try:
+            time.sleep(0.3)
+            with socket.create_connection((LOOPBACK, port), timeout=10) as newcomer:
+                newcomer.sendall(b"GET /listing.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                assert newcomer.recv(12).startswith(b"HTTP/1.1 200")
+            held[0].settimeout(5)
+            assert held[0].recv(100) == b""  # the oldest idle connection of 127.0.0.2 gave way
+            assert served.room.stats.gave_way >= 1
+        finally:
+            for sock in held:
+                sock.close()

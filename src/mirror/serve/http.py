@@ -13,8 +13,11 @@ files go out with sendfile. What this module adds (limits.py holds the numbers, 
 explains them):
 - connections are capped, in all and per client address; a connection has `idle`
   seconds to send its request headers, and again between requests;
-- at most `max_transfers` files are sent at once; a request waits at most `queue_wait`
-  seconds for its turn, then gets 503 with Retry-After;
+- at most `max_transfers` files are sent at once, `per_client_transfers` to one address; a request waits at
+  most `queue_wait` seconds for its turn, then gets 503 with Retry-After; while one waits, the slowest download
+  under `slow_rate` (after `slow_after` seconds) is closed to give it its slot (it may resume with Range), and
+  when connections are full, an idle one of the address that holds the most gives way to a new one: a few
+  addresses that hold every slot at a trickle, or every connection idle, no longer lock the others out;
 - a body goes out in pieces sized to about one second of the client's average speed (32 KiB
   to 2 MiB); a client that does not take a piece within `window` seconds is disconnected,
   so a stalled or trickling reader is cut off after at most `window` seconds of no progress
@@ -31,7 +34,7 @@ import errno
 import logging
 import os
 import socket
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -70,13 +73,15 @@ class _Protocol(web.RequestHandler):
 
 
 class _Server(web.Server):
-    """aiohttp's low-level server with caps on connections, in all and per client address."""
+    """aiohttp's low-level server with caps on connections, in all and per client address. `busy` holds the
+    connections answering a request; the others are idle (between requests, or not yet sending one)."""
 
-    def __init__(self, handler: Any, limits: Limits, stats: Stats, **options: Any) -> None:
+    def __init__(self, handler: Any, limits: Limits, stats: Stats, busy: set[object], **options: Any) -> None:
         super().__init__(handler, **options)
         self._options = options
         self._limits = limits
         self._stats = stats
+        self._busy = busy
         self._clients: Counter[str] = Counter()
         self._client_of: dict[web.RequestHandler, str] = {}
 
@@ -85,13 +90,33 @@ class _Server(web.Server):
 
     def connection_made(self, handler: web.RequestHandler, transport: asyncio.Transport) -> None:
         super().connection_made(handler, transport)
-        peer = transport.get_extra_info("peername")
-        client = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+        client = _client(transport)
         self._client_of[handler] = client
         self._clients[client] += 1
-        if len(self._client_of) > self._limits.max_connections or self._clients[client] > self._limits.per_client:
+        if self._clients[client] > self._limits.per_client:
+            refused: web.RequestHandler | None = handler
+        elif len(self._client_of) > self._limits.max_connections:
+            refused = self._idle_of_the_most(client)
+            if refused is not handler:
+                self._stats.gave_way += 1
+        else:
+            return
+        if refused is handler:
             self._stats.refused_connections += 1
-            asyncio.get_running_loop().call_soon(handler.force_close)  # once aiohttp has set the handler up
+        if refused is not None:
+            asyncio.get_running_loop().call_soon(refused.force_close)  # once aiohttp has set the handler up
+
+    def _idle_of_the_most(self, newcomer: str) -> web.RequestHandler | None:
+        """An idle connection of the address holding the most connections (the oldest first), if it holds more
+        than the newcomer would: it gives way. Else the new connection itself is refused."""
+        idle: dict[str, web.RequestHandler] = {}
+        for handler, client in self._client_of.items():  # in the order they came
+            if client not in idle and handler not in self._busy:
+                idle[client] = handler
+        ranked = sorted(idle, key=lambda c: self._clients[c], reverse=True)
+        if ranked and self._clients[ranked[0]] > self._clients[newcomer]:
+            return idle[ranked[0]]
+        return next(h for h, c in reversed(self._client_of.items()) if c == newcomer)
 
     def connection_lost(self, handler: web.RequestHandler, exc: BaseException | None = None) -> None:
         super().connection_lost(handler, exc)
@@ -100,6 +125,34 @@ class _Server(web.Server):
             self._clients[client] -= 1
             if self._clients[client] <= 0:
                 del self._clients[client]
+
+
+class _Download:
+    """A file being sent: to whom, and how much had been taken when (each piece the client took)."""
+
+    __slots__ = ("client", "gave_way", "progress", "sent", "task", "transport")
+
+    def __init__(self, client: str, start: float, transport: asyncio.Transport | None) -> None:
+        self.client, self.transport, self.sent = client, transport, 0
+        self.task, self.gave_way = asyncio.current_task(), False
+        self.progress: deque[tuple[float, int]] = deque([(start, 0)], maxlen=64)
+
+    def took(self, now: float, sent: int) -> None:
+        """The client took the bytes up to `sent`."""
+        self.sent = sent
+        self.progress.append((now, sent))
+
+    def rate(self, now: float, over: float) -> float | None:
+        """Bytes a second taken over the last `over` seconds; None when the pieces known do not reach that far
+        back (a young download, or one so fast that its last 64 pieces took less)."""
+        then = next(((t, sent) for t, sent in reversed(self.progress) if t <= now - over), None)
+        return None if then is None else (self.sent - then[1]) / (now - then[0])
+
+
+def _client(transport: asyncio.BaseTransport | None) -> str:
+    """The client's address, as the connection caps count it."""
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    return str(peer[0]) if isinstance(peer, tuple) and peer else "?"
 
 
 def _headers(item: Item, span: Span) -> dict[str, str]:
@@ -141,6 +194,9 @@ class HttpServer:
         self.stats = Stats()
         self._slots = asyncio.Semaphore(limits.max_transfers)
         self._runner: web.ServerRunner | None = None
+        self._busy: set[object] = set()  # connections answering a request
+        self._downloads: dict[_Download, None] = {}  # the files being sent, in the order they started
+        self._per_client: Counter[str] = Counter()  # downloads sent or waiting, by client address
 
     async def start(self, binds: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
         """Listen on each (address, port); return the addresses and ports bound (port 0 picks a free one).
@@ -150,7 +206,7 @@ class HttpServer:
         """
         for name in ("aiohttp", "asyncio"):  # the library never prints: no last-resort tracebacks on stderr
             logging.getLogger(name).addHandler(logging.NullHandler())
-        server = _Server(self._handle, self.limits, self.stats, keepalive_timeout=self.limits.idle,
+        server = _Server(self._handle, self.limits, self.stats, self._busy, keepalive_timeout=self.limits.idle,
                          access_log=None, max_line_size=4096, max_field_size=8190, max_headers=64)
         self._runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -171,6 +227,13 @@ class HttpServer:
             await self._runner.cleanup()
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        self._busy.add(request.protocol)
+        try:
+            return await self._handle_busy(request)
+        finally:
+            self._busy.discard(request.protocol)
+
+    async def _handle_busy(self, request: web.BaseRequest) -> web.StreamResponse:
         self.stats.requests += 1
         if not await self._caught_up(request):  # answers pile up unread: pipelined requests and no reading
             return self._cut(request)
@@ -224,15 +287,46 @@ class HttpServer:
             if request.method == "HEAD":
                 await response.prepare(request)
                 return response
-            try:
-                async with asyncio.timeout(self.limits.queue_wait):
-                    await self._slots.acquire()
-            except TimeoutError:
+            client = _client(request.transport)
+            if self._per_client[client] >= self.limits.per_client_transfers:
                 self.stats.busy += 1
                 return _plain(503, {"Retry-After": "5"})
+            self._per_client[client] += 1
+            try:
+                return await self._send_in_turn(request, response, handle, span, client)
+            finally:
+                self._per_client[client] -= 1
+                if self._per_client[client] <= 0:
+                    del self._per_client[client]
+        return response
+
+    async def _send_in_turn(self, request: web.BaseRequest, response: web.StreamResponse, handle: BinaryIO,
+                            span: Span, client: str) -> web.StreamResponse:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.limits.queue_wait
+        while True:  # a download may turn slow while this one waits: looked at again each second
+            if self._slots.locked():
+                self._give_way()
+            try:
+                async with asyncio.timeout(max(0.0, min(1.0, deadline - loop.time()))):
+                    await self._slots.acquire()
+                break
+            except TimeoutError:
+                if loop.time() >= deadline:
+                    self.stats.busy += 1
+                    return _plain(503, {"Retry-After": "5"})
+        download = _Download(client, asyncio.get_running_loop().time(), request.transport)
+        self._downloads[download] = None
+        try:
             try:
                 await response.prepare(request)
-                await self._pieces(request, handle, span)
+                await self._pieces(request, handle, span, download)
+            except asyncio.CancelledError:
+                if not download.gave_way or download.task is None:
+                    raise
+                download.task.uncancel()
+                if request.transport is not None:
+                    request.transport.abort()
             except _TooSlow:
                 self.stats.too_slow += 1
                 if request.transport is not None:
@@ -242,10 +336,27 @@ class HttpServer:
                 if request.transport is not None:
                     request.transport.abort()
             except ConnectionError:
-                pass  # the client went away; finish_response sees the closed transport
-            finally:
-                self._slots.release()
+                pass  # the client went away, or gave way; finish_response sees the closed transport
+        finally:
+            self._downloads.pop(download, None)
+            self._slots.release()
         return response
+
+    def _give_way(self) -> None:
+        """Every slot is taken and a request waits: close the download that took the least over the last
+        `slow_after` seconds, if that is under `slow_rate`, so that its slot goes to the one that waits (it may
+        resume with Range). A client that stopped reading once its buffers were full counts as taking nothing."""
+        now = asyncio.get_running_loop().time()
+        rates = ((d.rate(now, self.limits.slow_after), d) for d in self._downloads)
+        slow = [(rate, d) for rate, d in rates if rate is not None and rate < self.limits.slow_rate]
+        if not slow:
+            return
+        _, victim = min(slow, key=lambda pair: pair[0])
+        self._downloads.pop(victim, None)
+        self.stats.gave_way += 1
+        victim.gave_way = True
+        if victim.task is not None:  # its sendfile may wait for a socket that never drains: stop it there
+            victim.task.cancel()
 
     async def _caught_up(self, request: web.BaseRequest) -> bool:
         """Whether the client took the answers before this one, down to UNREAD bytes, within `window` seconds.
@@ -262,7 +373,7 @@ class HttpServer:
             return False
         return True
 
-    async def _pieces(self, request: web.BaseRequest, handle: BinaryIO, span: Span) -> None:
+    async def _pieces(self, request: web.BaseRequest, handle: BinaryIO, span: Span, download: _Download) -> None:
         loop = asyncio.get_running_loop()
         pace = Pace(loop.time())
         done = 0
@@ -279,6 +390,7 @@ class HttpServer:
             if sent < piece:
                 raise _Shrunk
             done += piece
+            download.took(loop.time(), done)
             self.stats.bytes_sent += piece
             pace.next_piece(loop.time(), done)
 

@@ -23,10 +23,13 @@ MAX_PIECE = 2 << 20
 class Limits:
     """How much the server takes on, and how long it waits for a client."""
 
-    max_connections: int = 256
+    max_connections: int = 256  # when full, an idle connection of the address holding the most gives way
     per_client: int = 32
     max_transfers: int = 64
+    per_client_transfers: int = 8  # downloads at once from one address, waiting ones included
     queue_wait: float = 10.0
+    slow_rate: float = 64 << 10  # bytes a second: slower than this, a download gives its slot to one that waits
+    slow_after: float = 10.0  # seconds a download runs before it may be judged slow
     idle: float = 15.0  # seconds to send request headers after connecting, or between requests
     window: float = 30.0  # seconds a client may take for one piece of a body
 
@@ -41,6 +44,7 @@ class Stats:
     too_slow: int = 0
     busy: int = 0
     refused_connections: int = 0
+    gave_way: int = 0  # slow downloads and idle connections closed for others that waited
 
 
 class Pace:
