@@ -215,3 +215,48 @@ def test_coders_that_disagree_are_refused_among_blocks_of_other_chains(tmp_path:
             else:
                 with pytest.raises(ArchiveError, match="disagree on its size"):
                     read_archive(fp, Limits())
+
+
+def _stock_lzma(tmp_path: Path, data: bytes) -> tuple[bytes, bytes]:
+    """The properties and packed stream of `data` as 7-Zip writes LZMA (version 1): no end marker."""
+    src = tmp_path / "lzma-src"
+    src.mkdir()
+    (src / "a.txt").write_bytes(data)
+    path = tmp_path / "lzma.7z"
+    subprocess.run([_sevenzip(), "a", "-bd", "-bso0", "-m0=LZMA", str(path), "a.txt"], cwd=src, check=True)
+    with path.open("rb") as fp:
+        folder = read_archive(fp, Limits()).folders[0]
+        fp.seek(folder.pack_offset)
+        return folder.chain[0].props, fp.read(folder.pack_size)
+
+
+def test_lzma_streams_end_where_7zip_says(tmp_path: Path) -> None:
+    """LZMA (version 1) without an end marker is decoded as a stream of known size, so its end is known: a
+    stream cut short is refused instead of completed from padding (mirror made up the missing bytes from zeros:
+    5 bytes gave 100,000), and data after it, or a stream holding more, is refused as 7-Zip refuses it."""
+    text = b"an account, signed line by line, and more of it\n" * 40
+    props, packed = _stock_lzma(tmp_path, text)
+    record = b"\x01\x23\x03\x01\x01\x05" + props
+    cases = {"whole": (len(text), packed), "cut short": (len(text), packed[: len(packed) // 3]),
+             "zeros": (100_000, bytes(5)), "then more": (len(text), packed + b"junk" * 100),
+             "holds more": (len(text) - 7, packed)}
+    for label, (size, stream) in cases.items():
+        path = _archive(tmp_path / f"{label}.7z", [record], [[size]], ["a.txt"], packed=stream)
+        if label == "whole":
+            assert _read(path) == {"a.txt": text} == _extracted_by_7zip(path, tmp_path / "x")
+            continue
+        with pytest.raises(ArchiveError):
+            _read(path)
+        assert subprocess.run([_sevenzip(), "t", str(path)], capture_output=True, check=False).returncode != 0
+
+
+def test_lzma2_cut_inside_a_chunk_is_refused(tmp_path: Path) -> None:
+    """An LZMA2 stream may end without its end marker only at a chunk's end: one cut inside a chunk (a stored
+    chunk declaring 249 bytes, the block 240) is a data error for 7-Zip, and for mirror now."""
+    data = bytes(range(240))
+    for label, stream in (("cut", b"\x01" + (248).to_bytes(2, "big") + data),
+                          ("lone control byte", b"\x01" + (239).to_bytes(2, "big") + data + b"\x01")):
+        path = _archive(tmp_path / f"{label}.7z", [b"\x01" + _LZMA2], [[240]], ["a.bin"], packed=stream)
+        with pytest.raises(ArchiveError):
+            _read(path)
+        assert subprocess.run([_sevenzip(), "t", str(path)], capture_output=True, check=False).returncode != 0

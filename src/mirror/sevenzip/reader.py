@@ -193,31 +193,42 @@ def _check_chain(chain: tuple[Coder, ...]) -> None:
 
 class _FolderReader:
     """Decodes one folder's packed stream, never yielding more than asked for; `finish` then checks that the
-    stream ends where the block does, as 7-Zip requires."""
+    stream ends where the block does, as 7-Zip requires.
+
+    LZMA (version 1) streams in 7z most often have no end marker: liblzma's raw decoder cannot tell where such a
+    stream ends, so it is decoded as a .lzma stream of known size (13 bytes of header made up from the coder's
+    properties and the block's size), which stops exactly there. liblzma refuses an end marker after a known
+    size (py7zr's LZMA writes one): then the block is decoded again from its start with the raw decoder, which
+    reads up to the end marker.
+    """
 
     def __init__(self, fp: BinaryIO, folder: Folder) -> None:
-        self.fp, self.pos, self.left = fp, folder.pack_offset, folder.pack_size
+        self.fp, self.start, self.packed_size = fp, folder.pack_offset, folder.pack_size
+        self.pos, self.left = self.start, self.packed_size
         self.dec: lzma.LZMADecompressor | None = None
         self.post: lzma.LZMADecompressor | None = None  # the filters after an LZMA (version 1) decoder
-        self.lzma1 = folder.chain[0].method == LZMA1
-        # LZMA (version 1) streams in 7z have no end marker, so liblzma holds back the last bytes until it sees
-        # more input: feed a little padding, and cut the output at the declared size as always.
-        self.padding = self.padded = 0
+        self.raw_filters: list[dict[str, Any]] = []
+        self.prefix = b""  # fed before the packed stream (the made-up .lzma header)
+        self.alone = False  # LZMA (version 1) decoded as a stream of known size
+        self.produced = 0  # bytes the first decoder gave so far
         if folder.chain != (Coder(COPY, b""),):
             filters = _lzma_filters(folder.chain)
+            lzma1 = folder.chain[0].method == LZMA1
             try:
-                if self.lzma1 and len(filters) > 1:
-                    # A filter after LZMA looks ahead past the data (BCJ: 4 bytes), so it must not see what the
-                    # padding decodes to: it gets the LZMA output cut at the block's size, framed as LZMA2
-                    # chunks stored as they are, then LZMA2's end marker, and so leaves the last bytes as they are.
-                    self.dec = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters[-1:])
+                if lzma1 and len(filters) > 1:
+                    # A filter after LZMA looks ahead past the data (BCJ: 4 bytes), so it gets the LZMA output
+                    # framed as LZMA2 chunks stored as they are, then LZMA2's end marker, and so leaves the last
+                    # bytes as 7-Zip does.
                     self.post = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[
                         *filters[:-1], {"id": lzma.FILTER_LZMA2, "dict_size": 1 << 12}])
+                self.raw_filters = filters[-1:] if self.post is not None else filters
+                if lzma1:
+                    self.dec, self.alone = lzma.LZMADecompressor(lzma.FORMAT_ALONE), True
+                    self.prefix = folder.chain[0].props + struct.pack("<Q", folder.unpack_size)
                 else:
                     self.dec = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
             except lzma.LZMAError:
                 raise ArchiveError("unsupported LZMA settings") from None
-            self.padding = 4096 if self.lzma1 else 0
         self.unpacked = folder.unpack_size  # what the first decoder has left to give (to `post`)
         self.framed = False  # the first stored chunk was given to `post` (it resets the dictionary)
 
@@ -226,7 +237,18 @@ class _FolderReader:
         data = self.fp.read(min(n, self.left))
         self.pos += len(data)
         self.left -= len(data)
+        if self.prefix:
+            data, self.prefix = self.prefix + data, b""
         return data
+
+    def _again_raw(self) -> None:
+        """The .lzma decoder refused the stream (an end marker after the known size, or damage): decode the
+        block again from its start with the raw decoder, up to where the caller was."""
+        self.pos, self.left, self.alone = self.start, self.packed_size, False
+        self.dec = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=self.raw_filters)
+        skip, self.produced = self.produced, 0
+        while skip > 0:
+            skip -= len(self._decoded(min(skip, CHUNK)))
 
     def read(self, n: int) -> bytes:
         """Exactly `n` bytes of decoded data, or ArchiveError."""
@@ -236,34 +258,41 @@ class _FolderReader:
                 raise ArchiveError("archive is truncated: data ends early")
             return data
         if self.post is not None:
-            return self._filtered(self.dec, self.post, n)
-        return self._decoded(self.dec, n)
+            return self._filtered(self.post, n)
+        return self._decoded(n)
 
-    def _decoded(self, dec: lzma.LZMADecompressor, n: int) -> bytes:
+    def _decoded(self, n: int) -> bytes:
         """Exactly `n` bytes from the first decoder."""
         pieces: list[bytes] = []  # most often one piece of exactly n bytes, returned without a copy
         got = 0
         while got < n:
+            dec = self.dec
+            if dec is None:
+                raise ArchiveError("compressed data is damaged")  # never: read() sends Copy blocks elsewhere
             if dec.eof:  # the stream ended before the declared size: never call past its end
                 raise ArchiveError("compressed data ends before the declared size")
             feed = b""
             if dec.needs_input:
                 feed = self._packed(CHUNK)
-                if not feed and self.padding > 0:
-                    feed, self.padding, self.padded = bytes(64), self.padding - 64, self.padded + 64
                 if not feed:
                     raise ArchiveError("archive is truncated or damaged: compressed data ends early")
             try:
                 piece = dec.decompress(feed, n - got)
             except (lzma.LZMAError, EOFError):
-                raise ArchiveError("compressed data is damaged") from None
+                if not self.alone:
+                    raise ArchiveError("compressed data is damaged") from None
+                self.produced += got
+                self._again_raw()  # gives back what this call had, from the start of the block
+                self.produced -= got
+                continue
             if not piece and not feed:  # and at the end of the stream: the check above says so next
                 raise ArchiveError("compressed data ends before the declared size")
             pieces.append(piece)
             got += len(piece)
+        self.produced += got
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
-    def _filtered(self, dec: lzma.LZMADecompressor, post: lzma.LZMADecompressor, n: int) -> bytes:
+    def _filtered(self, post: lzma.LZMADecompressor, n: int) -> bytes:
         """Exactly `n` bytes through the filters after LZMA (version 1)."""
         pieces: list[bytes] = []
         got = 0
@@ -273,7 +302,7 @@ class _FolderReader:
             feed = b""
             if post.needs_input:
                 if self.unpacked > 0:
-                    data = self._decoded(dec, min(self.unpacked, 1 << 16))
+                    data = self._decoded(min(self.unpacked, 1 << 16))
                     self.unpacked -= len(data)
                     feed = bytes([2 if self.framed else 1]) + (len(data) - 1).to_bytes(2, "big") + data
                     self.framed = True
@@ -296,34 +325,37 @@ class _FolderReader:
 
     def finish(self) -> None:
         """Once the block's declared bytes were read: the packed stream must end there too. 7-Zip reports a
-        stream that holds more, or bytes after its end marker, as a data error, and so does mirror (for LZMA
-        version 1, only once its end marker was read: its stream most often has none, and then liblzma cannot
-        tell where it ends).
+        stream that holds more, one cut inside a chunk, or bytes after its end, as a data error, and so does
+        mirror. LZMA2 may end without its end marker, at a chunk's end (7-Zip accepts that): its end marker is
+        then given to the decoder, which must end there.
 
         Raises:
             ArchiveError: more data than declared, or bytes after the end of the stream.
         """
-        dec = self.dec
-        if dec is None:
-            if self.left:
-                raise ArchiveError("archive block has data after its declared end")
-            return
-        while not dec.eof:
-            if self.lzma1:  # no end marker, most often: liblzma cannot tell its last bytes from more data
-                return
+        marker = True  # LZMA2's end marker may still be given
+        while self.dec is not None and not self.dec.eof:
+            dec = self.dec
             feed = b""
             if dec.needs_input:
                 feed = self._packed(CHUNK)
-                if not feed:  # the stream ends without an end marker, right after the block's bytes
-                    return
+                if not feed:
+                    if self.alone or self.raw_filters[-1]["id"] != lzma.FILTER_LZMA2 or not marker:
+                        raise ArchiveError("compressed data ends without the end of its stream")
+                    feed, marker = b"\x00", False
             try:
                 piece = dec.decompress(feed, 1)
             except (lzma.LZMAError, EOFError):
-                raise ArchiveError("compressed data is damaged after the declared end of its block") from None
+                if not self.alone:
+                    raise ArchiveError("compressed data is damaged after the declared end of its block") from None
+                self._again_raw()  # an end marker after the known size: the raw decoder reads it
+                continue
             if piece:
                 raise ArchiveError("compressed block holds more data than it declares")
-        if len(dec.unused_data) > self.padded or self.left:
+        if (self.dec is not None and self.dec.unused_data) or self.left:
             raise ArchiveError("archive block has data after the end of its compressed stream")
+        post = self.post
+        if post is not None and not post.eof and post.decompress(b"\x00" if post.needs_input else b"", 1):
+            raise ArchiveError("compressed block holds more data than it declares")
 
 
 def _whole(reader: _FolderReader, size: int) -> Iterator[bytes]:
