@@ -17,6 +17,7 @@ from test_parts import make_bundle
 from conftest import invoke
 from helpers import require_tool
 from mirror.bundle.destination import said_under
+from mirror.sevenzip import Limits, read_archive
 from mirror.trust.keyring import Keyring
 
 
@@ -598,3 +599,42 @@ def _text_bundle(tmp_path: Path, seed: int, vocabulary: int, accounts: int, word
     bundle = tmp_path / name
     create_bundle(CreateRequest(src.parent, bundle), ring.secret("alice", None))
     return bundle
+
+
+def test_parts_of_two_endorsed_copies_carry_at_most_the_cap_together(runner: CliRunner, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts of two copies of one bundle, each endorsed by others: each verifies alone, but together they may
+    carry more endorsements than a bundle may (the cap, 100, is 3 here). join and extract keep the first ones up
+    to the cap and say how many they left out; before, join said "do not trust" and extract wrote a folder that
+    verify then refused."""
+    for module in ("mirror.bundle.staging", "mirror.bundle.verify", "mirror.bundle.folder"):
+        monkeypatch.setattr(f"{module}.MAX_ENDORSEMENTS", 3, raising=False)
+    keys = tmp_path / "keys"
+    bundle = make_bundle(tmp_path, [60_000] * 4, keys, "s.7z")
+    ring = Keyring(keys)
+    copies = {}
+    for copy, endorsers in (("a", ("e1", "e2")), ("b", ("e3", "e4"))):
+        source = bundle
+        for name in endorsers:
+            ring.create(name, None)
+            out = tmp_path / f"{copy}-{name}.7z"
+            code, _, err = invoke(runner, "endorse", source, "--key", name, "--claim", "relayed", "-o", out,
+                                  "--keys", keys)
+            assert code == 0, err
+            source = out
+        code, _, err = invoke(runner, "split", source, "--max-size", "150k", "-o", tmp_path / copy, "--keys", keys)
+        assert code == 0, err
+        copies[copy] = sorted((tmp_path / copy).iterdir())
+    mixed = [copies["a"][0], *copies["b"][1:]]
+    code, out, err = invoke(runner, "extract", *mixed, tmp_path / "dest", "--keys", keys)
+    assert code == 0, err
+    assert "left out 1 endorsement(s) of other copies" in out
+    code, out, err = invoke(runner, "verify", tmp_path / "dest", "--keys", keys)
+    assert code == 0, (out, err)
+    code, _, err = invoke(runner, "join", *mixed, "-o", tmp_path / "joined.7z", "--keys", keys)
+    assert code == 0, err
+    code, out, err = invoke(runner, "verify", tmp_path / "joined.7z", "--keys", keys)
+    assert code == 0, (out, err)
+    with (tmp_path / "joined.7z").open("rb") as fp:
+        names = [m.name for m in read_archive(fp, Limits()).members]
+    assert sum("endorsements/" in name for name in names) == 3

@@ -67,6 +67,7 @@ class PartsExtracted:
     verified: tuple[VerifiedBundle, ...]
     files: int
     missing: Sequence[str]  # in the signed list's order
+    left_out: int = 0  # endorsements of other copies not written: a bundle carries at most 100
 
 
 @contextlib.contextmanager
@@ -620,4 +621,4 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
             check_new(dest)
         os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
         rename_noreplace(staging, dest)
-    return PartsExtracted(dest, tuple(staged.verified), staged.files, staged.missing)
+    return PartsExtracted(dest, tuple(staged.verified), staged.files, staged.missing, len(staged.left_out))

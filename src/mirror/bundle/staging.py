@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, check_container, hash_chunks, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError
+from mirror.formats.endorsement import MAX_ENDORSEMENTS, is_endorsement
 from mirror.formats.manifest import SUMS_NAME, SumsLines, SumsTable
 from mirror.formats.part import part_member
 from mirror.sevenzip import Limits, read_ahead, read_archive
@@ -48,6 +49,8 @@ class Staged:
     verified: list[VerifiedBundle] = field(default_factory=list)
     written: bytearray = field(default_factory=bytearray)  # by line of the signed list: 1 once written
     unlisted: dict[str, str] = field(default_factory=dict)  # member name -> sha256, for the unlisted ones
+    left_out: set[str] = field(default_factory=set)  # endorsements of later inputs not written (a bundle
+    # carries at most MAX_ENDORSEMENTS)
 
     @property
     def first(self) -> VerifiedBundle:
@@ -209,11 +212,19 @@ def create_member(folder: Path, name: str) -> int:
 
 def _write(fp: BinaryIO, limits: Limits, checked: Checked, verified: VerifiedBundle, staged: Staged) -> None:
     """Second pass over one input: write each member not written yet, hashing every one again."""
-    marker = part_member(verified.layout)
-    skip = verified.ignored | (set() if marker in verified.sums.entries else {marker})  # a listed file is content
+    marker, layout = part_member(verified.layout), verified.layout
+    skip = set(verified.ignored) | (set() if marker in verified.sums.entries else {marker})  # a listed file is content
 
     def target(name: str) -> int | None:
-        return None if name in skip or staged.has(name) else create_member(staged.folder, name)
+        if name in staged.left_out:
+            skip.add(name)
+        if name in skip or staged.has(name):
+            return None
+        if is_endorsement(name, layout) and sum(is_endorsement(n, layout) for n in staged.unlisted) >= MAX_ENDORSEMENTS:
+            skip.add(name)  # copies endorsed by others: together they may carry more than a bundle may
+            staged.left_out.add(name)
+            return None
+        return create_member(staged.folder, name)
 
     def check(name: str, digest: str) -> None:
         _record(name, digest, expected_digest(checked, verified, name), skip, staged, verified)

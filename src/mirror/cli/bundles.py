@@ -329,6 +329,8 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
         untrusted_signer(exc, bundles[0])
     who = signer_words(result.verified[0])
     say(f"extracted {result.files} files into {result.dest} (signed by {who})")
+    if result.left_out:
+        say(f"  left out {result.left_out} endorsement(s) of other copies: a bundle carries at most 100")
     if result.missing:
         shown = ", ".join(result.missing[:MAX_LISTED]) + (" ..." if len(result.missing) > MAX_LISTED else "")
         say(f"  still missing {len(result.missing)} files, in the parts not given: {shown}")
