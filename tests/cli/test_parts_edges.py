@@ -638,3 +638,22 @@ def test_parts_of_two_endorsed_copies_carry_at_most_the_cap_together(runner: Cli
     with (tmp_path / "joined.7z").open("rb") as fp:
         names = [m.name for m in read_archive(fp, Limits()).members]
     assert sum("endorsements/" in name for name in names) == 3
+
+
+def test_a_damaged_part_among_several_is_named(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                               tmp_path: Path) -> None:
+    """One part damaged on the way, among good ones: join and extract name that part, so the reader knows which
+    one to ask for again (before, only the file inside it was named)."""
+    _bundle, keys, parts = small
+    damaged = tmp_path / parts[0].name
+    data = bytearray(parts[0].read_bytes())
+    with parts[0].open("rb") as fp:
+        archive = read_archive(fp, Limits())
+    photo = next(m for m in archive.members if m.name.startswith("photos/") and m.folder is not None)
+    block = archive.folders[photo.folder]
+    data[block.pack_offset + block.pack_size // 2] ^= 0x01
+    damaged.write_bytes(bytes(data))
+    given = [*parts[1:], damaged]
+    for args in (("join", *given, "-o", tmp_path / "w.7z"), ("extract", *given, tmp_path / "dest")):
+        code, _, err = invoke(runner, *args, "--keys", keys)
+        assert code == 3 and f"{damaged}: " in err and "sha256 does not match" in err, err

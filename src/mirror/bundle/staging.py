@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, check_container, hash_chunks, snapshot, verify_open
-from mirror.errors import ConfigError, ContentError
+from mirror.errors import ConfigError, ContentError, VerificationError
 from mirror.formats.endorsement import MAX_ENDORSEMENTS, is_endorsement
 from mirror.formats.manifest import SUMS_NAME, SumsLines, SumsTable
 from mirror.formats.part import part_member
@@ -121,7 +121,12 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
     for path in paths:
         with open_archive_file(path) as fp:
             writer = _OnePass(folder, untrusted_ok) if not staged.verified else None
-            checked = verify_open(fp, snap, limits, policy, parts=parts, writer=writer)
+            try:
+                checked = verify_open(fp, snap, limits, policy, parts=parts, writer=writer)
+            except VerificationError as exc:
+                if len(paths) == 1:
+                    raise
+                raise _naming(exc, path) from None  # which of the inputs to ask for again
             verified = checked.result(path)
             if staged.verified and verified.control.sha256(SUMS_NAME) != staged.first.control.sha256(SUMS_NAME):
                 raise ConfigError(f"{path} is not from the same bundle as {staged.first.path}",
@@ -137,6 +142,16 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
                 _write(fp, limits, checked, verified, staged)
             del checked  # its own columns of the signed lists: not beside the next input's
     return staged
+
+
+def _naming(exc: VerificationError, path: Path) -> VerificationError:
+    """The same error, saying which input it is about."""
+    if isinstance(exc, ContentError):
+        return ContentError(f"{path}: {exc}", exc.hint, exc.problems)
+    try:
+        return type(exc)(f"{path}: {exc}", exc.hint)
+    except TypeError:  # a kind made another way: the same exit code
+        return VerificationError(f"{path}: {exc}", exc.hint)
 
 
 @dataclass(frozen=True, slots=True)
