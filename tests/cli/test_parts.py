@@ -218,6 +218,10 @@ def test_split_is_deterministic_and_refuses_to_overwrite(runner: CliRunner, tmp_
     code, _, err = invoke(runner, "split", bundle, "--max-size", "300k", "-o", tmp_path / "a", "--keys", keys)
     assert code == 2 and "already exists" in err
     assert {p: p.read_bytes() for p in (tmp_path / "a").iterdir()} == before
+    # parts of a split for another size are there: refused before the work, so the two sets are never mixed
+    code, _, err = invoke(runner, "split", bundle, "--max-size", "200k", "-o", tmp_path / "a", "--keys", keys)
+    assert code == 2 and "b.part1of3.7z already exists" in err
+    assert {p: p.read_bytes() for p in (tmp_path / "a").iterdir()} == before
 
 
 def test_volumes_verify_and_extract_from_the_first(runner: CliRunner, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ verified before any is put in place; nothing is left at the output paths when so
 from __future__ import annotations
 
 import contextlib
+import glob
 import math
 import os
 import shutil
@@ -446,6 +447,10 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             MAX_PARTS parts, or a part exists.
     """
     st_size = sum(p.stat().st_size for p in (volume_set(path) or [path]))  # a 7-Zip set: all its volumes
+    if out_dir.is_dir():  # said before the work, not after it: parts of an earlier split are there
+        earlier = sorted(out_dir.glob(glob.escape(_stem(path)) + ".part*of*.7z"))
+        if earlier:
+            raise ConfigError(f"{earlier[0]} already exists", hint="choose another folder (-o DIR)")
     with _scratch(out_dir) as scratch:
         staging = scratch / "files"
         staging.mkdir()
