@@ -220,8 +220,9 @@ def test_cli_errors_are_one_line(tmp_path: Path, runner: CliRunner, folder: Path
     with socket.socket() as taken:
         taken.bind((LOOPBACK, 0))
         taken.listen(1)
-        code, _, err = invoke(runner, "serve", folder, "--port", str(taken.getsockname()[1]))
+        code, out, err = invoke(runner, "serve", folder, "--port", str(taken.getsockname()[1]))
     assert code == 2 and "already in use" in err and "hint: " in err
+    assert "almaty" not in out + err  # said before the folder's bundles were looked at, not after
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])

@@ -408,6 +408,15 @@ class HttpServer:
             pass
 
 
+def check_port(host: str, port: int) -> None:
+    """Raise now if `port` on `host` cannot be listened on (it is bound again when the server starts).
+
+    Raises:
+        ConfigError: the port is taken or the address is not this machine's.
+    """
+    _listen(host, port).close()
+
+
 def _listen(host: str, port: int) -> socket.socket:
     """A listening TCP socket; a taken port or a foreign address is the user's to fix.
 

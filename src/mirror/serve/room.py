@@ -26,7 +26,7 @@ from mirror.errors import ConfigError
 from mirror.formats.announce import peer_url, txt_record
 from mirror.serve.announce import Announcement, lan_addresses
 from mirror.serve.catalog import Catalog, Item, folder_state, scan_folder
-from mirror.serve.http import HttpServer
+from mirror.serve.http import HttpServer, check_port
 from mirror.serve.limits import Limits, Stats
 from mirror.serve.page import render_page
 from mirror.serve.words import pick_language
@@ -121,8 +121,10 @@ async def run_room(request: RoomRequest, log: Log, started: Callable[[Room], Non
     Raises:
         ConfigError: the folder is not there, or the port is taken.
     """
-    catalog = await asyncio.to_thread(scan_folder, request.folder, log)
     host, addresses = _binds(request)
+    if request.port:
+        check_port(host, request.port)  # a taken port is said at once, before every bundle is verified
+    catalog = await asyncio.to_thread(scan_folder, request.folder, log)
     room = Room((), catalog, Stats(), request.lan)
     server = HttpServer(room.resolve, request.limits, on_stale=lambda: setattr(room, "stale", True))
     room.stats = server.stats
