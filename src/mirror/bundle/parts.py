@@ -448,9 +448,9 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
     """
     st_size = sum(p.stat().st_size for p in (volume_set(path) or [path]))  # a 7-Zip set: all its volumes
     if out_dir.is_dir():  # said before the work, not after it: parts of an earlier split are there
-        earlier = sorted(out_dir.glob(glob.escape(_stem(path)) + ".part*of*.7z"))
-        if earlier:
-            raise ConfigError(f"{earlier[0]} already exists", hint="choose another folder (-o DIR)")
+        target = min(out_dir.glob(glob.escape(_stem(path)) + ".part*of*.7z"), default=None)
+        if target is not None:
+            raise ConfigError(f"{target} already exists", hint="choose another folder (-o DIR)")
     with _scratch(out_dir) as scratch:
         staging = scratch / "files"
         staging.mkdir()
