@@ -227,16 +227,16 @@ class HttpServer:
             await self._runner.cleanup()
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        self._busy.add(request.protocol)
-        try:
-            return await self._handle_busy(request)
-        finally:
-            self._busy.discard(request.protocol)
-
-    async def _handle_busy(self, request: web.BaseRequest) -> web.StreamResponse:
         self.stats.requests += 1
         if not await self._caught_up(request):  # answers pile up unread: pipelined requests and no reading
             return self._cut(request)
+        self._busy.add(request.protocol)  # being answered; one whose answers wait unread counts as idle
+        try:
+            return await self._answered(request)
+        finally:
+            self._busy.discard(request.protocol)
+
+    async def _answered(self, request: web.BaseRequest) -> web.StreamResponse:
         response = await self._answer(request)
         if not response.prepared:  # an answer whole in memory (an error): sent here, within the window
             try:
@@ -343,15 +343,17 @@ class HttpServer:
         return response
 
     def _give_way(self) -> None:
-        """Every slot is taken and a request waits: close the download that took the least over the last
-        `slow_after` seconds, if that is under `slow_rate`, so that its slot goes to the one that waits (it may
-        resume with Range). A client that stopped reading once its buffers were full counts as taking nothing."""
+        """Every slot is taken and a request waits: close the download that took the least over its last
+        `slow_after` seconds, if that is under `slow_rate` (of those alike, one of the address holding the most
+        downloads, the newest), so that its slot goes to the one that waits; it may resume with Range. A client
+        that stopped reading once the kernel's buffers were full counts as taking nothing, however young."""
         now = asyncio.get_running_loop().time()
         rates = ((d.rate(now, self.limits.slow_after), d) for d in self._downloads)
         slow = [(rate, d) for rate, d in rates if rate is not None and rate < self.limits.slow_rate]
         if not slow:
             return
-        _, victim = min(slow, key=lambda pair: pair[0])
+        held = Counter(d.client for d in self._downloads)  # among the slowest, the address holding the most
+        _, victim = min(slow, key=lambda pair: (pair[0], -held[pair[1].client], -pair[1].progress[0][0]))
         self._downloads.pop(victim, None)
         self.stats.gave_way += 1
         victim.gave_way = True

@@ -29,7 +29,7 @@ class Limits:
     per_client_transfers: int = 8  # downloads at once from one address, waiting ones included
     queue_wait: float = 10.0
     slow_rate: float = 64 << 10  # bytes a second: slower than this, a download gives its slot to one that waits
-    slow_after: float = 10.0  # seconds a download runs before it may be judged slow
+    slow_after: float = 3.0  # judged on what it took over its last so many seconds (kernel buffers fill at once)
     idle: float = 15.0  # seconds to send request headers after connecting, or between requests
     window: float = 30.0  # seconds a client may take for one piece of a body
 
