@@ -250,10 +250,7 @@ def _alive(pid: int) -> bool:
 
 def _slow_reader(port: int, path: str, stop: threading.Event, received: list[int]) -> None:
     """Ask for a file and read one byte per second until `stop`; then read what is left: how much came in all."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: the server notices at once
-    sock.connect((LOOPBACK, port))
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    sock = _hog(port, path, LOOPBACK)
     total = 0
     try:
         while not stop.wait(1.0):
@@ -477,9 +474,9 @@ def test_a_linked_bundles_or_index_folder_is_not_served(tmp_path: Path, folder: 
 
 
 def _hog(port: int, path: str, source: str) -> socket.socket:
-    """A download from `source` (another loopback address: another phone in the room) that reads nothing."""
+    """A download from `source` (another loopback address: another phone in the room) that reads nothing yet."""
     sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: the server notices at once
     sock.bind((source, 0))
     sock.connect((LOOPBACK, port))
     sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
