@@ -35,7 +35,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def _run_mirror(args: list[str]) -> int:
-    from mirror.cli import main
+    from mirror.cli.app import main
 
     try:
         main.main(args=args, prog_name="mirror", standalone_mode=False)

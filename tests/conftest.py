@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from helpers import make_sources
 from mirror.bundle.create import CreateRequest, create_bundle
-from mirror.cli import main
+from mirror.cli.app import main
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from conftest import invoke
 from helpers import SUMS, sevenzip_extract, sevenzip_rebuild
-from mirror.cli import main
+from mirror.cli.app import main
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
 

@@ -316,7 +316,7 @@ def test_verify_dir_holds_one_folder_open_at_a_time(runner: CliRunner, tmp_path:
         (folder / "many" / f"d{index}").mkdir(parents=True)
     (folder / "many" / "d7" / "stray.txt").write_bytes(b"x")
     limit = "import resource; resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256)); "
-    done = subprocess.run([sys.executable, "-c", limit + "from mirror.cli import main; main()", "verify",
+    done = subprocess.run([sys.executable, "-c", limit + "from mirror.cli.app import main; main()", "verify",
                            str(folder), "--keys", str(keys)], capture_output=True, text=True, check=False)
     assert done.returncode == 3 and "not listed in SHA256SUMS: many/d7/stray.txt" in done.stdout, done.stderr
 

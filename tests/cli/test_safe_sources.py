@@ -15,7 +15,7 @@ from PIL import Image, ImageOps
 import photo_fixtures as fx
 from conftest import invoke
 from helpers import META, SUMS, exiftool, make_jpeg, sevenzip_extract
-from mirror.cli import main
+from mirror.cli.app import main
 from mirror.privacy.names import name_pattern
 from mirror.sevenzip import Limits, read_archive
 from mirror.trust.keyring import Keyring

@@ -12,11 +12,12 @@ _PROBE = """
 import atexit, json, sys
 atexit.register(lambda: sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n"))
 sys.argv = ["mirror", *sys.argv[1:]]
-from mirror.cli import main
-main()
+from mirror.cli import run
+run()
 """
-# Loaded by other commands only: creating, publishing, fetching, the room, the swarm, the page, photo cleaning.
-_NOT_FOR_VERIFY = ("tempfile", "py7zr", "requests", "urllib3", "markdown_it", "PIL", "pillow_heif", "zeroconf",
+# Loaded by other commands only: creating, publishing, fetching, the room, the swarm, the page, photo cleaning;
+# and click, since a plain verify runs without it (cli/quick.py).
+_NOT_FOR_VERIFY = ("click", "tempfile", "py7zr", "requests", "urllib3", "markdown_it", "PIL", "pillow_heif", "zeroconf",
                    "libtorrent", "phonenumbers", "charset_normalizer", "babel", "socket", "ssl", "subprocess",
                    "ctypes", "concurrent", "logging", "mirror.bundle.create", "mirror.bundle.folder",
                    "mirror.bundle.page", "mirror.privacy", "mirror.net", "mirror.fetch", "mirror.publish",

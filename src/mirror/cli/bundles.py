@@ -12,13 +12,11 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from mirror.cli import fail, main
+from mirror.cli.app import main
 from mirror.cli.common import (
-    dump_json,
     dump_json_streamed,
     endorsers_option,
     json_option,
@@ -27,195 +25,28 @@ from mirror.cli.common import (
     reader_policy_for,
     required_endorsers,
     say,
-    shell_word,
     warn,
 )
-from mirror.errors import ContentError, ExitCode, UnreadableContainer, UntrustedSigner, VerificationError
+from mirror.cli.failure import fail
+from mirror.cli.verdict import (
+    MAX_LISTED,
+    part_json,
+    report_verified,
+    signer_words,
+    summary_json,
+    untrusted_signer,
+    verify_command,
+)
+from mirror.errors import ExitCode, UntrustedSigner
 from mirror.formats.names import printable
 
-if TYPE_CHECKING:
-    from mirror.bundle.verify import VerifiedBundle
-
 BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
-MAX_LISTED = 20  # missing files a part names in text; --json lists all
 _BUNDLE_NAME = re.compile(r"\.7z(\.[0-9]+)?$|\.part[0-9]+of[0-9]+", re.I)  # a bundle, a volume or a part
 
 
 def slug(text: str) -> str:
     """A file-name-safe form of a title."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "bundle"
-
-
-def signer_words(verified: VerifiedBundle) -> str:
-    """Who signed, in words: the author's name, or the unknown key and, if endorsers made it trusted, who."""
-    if verified.signer_name is not None:
-        return verified.signer_name
-    if verified.trusted:
-        return f"unknown key {verified.key_id}, {verified.verdict.reason}"
-    return f"unknown key {verified.key_id}"
-
-
-def signer_checked(verified: VerifiedBundle) -> str | None:
-    """How the reader checked the author's key (keyset.Checked), or None when it is not in the keyring."""
-    return next((r.checked for r in verified.verdict.vouchers if r.public == verified.public), None)
-
-
-def _counts(result: VerifiedBundle) -> dict[str, int]:
-    from mirror.formats.manifest import PAGE_TYPE, count_types
-
-    types = count_types(result.meta.files)  # in columns: a million files never become a million objects
-    types.pop(PAGE_TYPE, None)  # the page is not content
-    return {"total": sum(types.values()),
-            "accounts": sum(n for media, n in types.items() if media.startswith("text/")),
-            "photos": sum(n for media, n in types.items() if media.startswith("image/"))}
-
-
-def _endorsements_json(result: VerifiedBundle) -> list[dict[str, Any]]:
-    return [{"member": e.name, "key_id": e.key_id, "status": e.status, "endorser": e.signer_name, "claim": e.claim,
-             "reason": e.reason or None} for e in result.endorsements]
-
-
-def _summary(result: VerifiedBundle, required: int = 0) -> dict[str, Any]:
-    return {
-        "verdict": "verified" if result.trusted else "untrusted",
-        "complete": not result.missing,
-        "path": str(result.path),
-        "signer": {"name": result.signer_name, "key_id": result.key_id, "fingerprint": result.fingerprint,
-                   "in_keyring": result.signer_name is not None, "checked": signer_checked(result)},
-        "trust": {"trusted": result.trusted, "reason": result.verdict.reason, "require_endorsers": required,
-                  "vouched_by": [r.name for r in result.verdict.vouchers if r.public != result.public]},
-        "bundle": {"id": result.meta.bundle_id, "version": result.meta.version, "title": result.meta.title,
-                   "created": result.meta.created, "languages": list(result.meta.languages)},
-        "files": _counts(result),
-        "endorsements": _endorsements_json(result),
-        "problems": [],
-    }
-
-
-def content_count(result: VerifiedBundle) -> int:
-    """The accounts and photos the bundle lists: what `files.total`, `files_listed` and join's `files` count."""
-    return _counts(result)["total"]
-
-
-def _part_json(result: VerifiedBundle) -> dict[str, Any]:
-    number, count = (result.part.number, result.part.count) if result.part is not None else (None, None)
-    total = _counts(result)["total"]
-    return {"number": number, "of": count, "files_present": total - len(result.missing),
-            "files_listed": total, "missing": list(result.missing)}
-
-
-def _headline(result: VerifiedBundle) -> None:
-    """The verdict line: a part says which part it is and how many of the listed files it carries."""
-    path = result.path
-    if result.part is None and not result.missing:
-        say(f"VERIFIED  {path}" if result.trusted else f"INTACT, UNKNOWN SIGNER  {path}")
-        return
-    part = _part_json(result)
-    number, count, present, listed = part["number"], part["of"], part["files_present"], part["files_listed"]
-    if result.part is None:  # a folder that lacks files, without a part marker
-        if result.trusted:
-            say(f"VERIFIED, INCOMPLETE: {present} of {listed} files present, all match  {path}")
-        else:
-            say(f"INTACT, UNKNOWN SIGNER, INCOMPLETE: {present} of {listed} files present, all match  {path}")
-    elif result.trusted:
-        say(f"VERIFIED, part {number} of {count}: {present} of {listed} files present, all match  {path}")
-    else:
-        say(f"INTACT, UNKNOWN SIGNER, part {number} of {count}: {present} of {listed} files present, all match  "
-            f"{path}")
-
-
-def _report_missing(result: VerifiedBundle) -> None:
-    """A part names every file it lacks (the first MAX_LISTED here, all of them in --json)."""
-    if result.part is None and not result.missing:
-        return
-    shown = ", ".join(result.missing[:MAX_LISTED]) + (" ..." if len(result.missing) > MAX_LISTED else "")
-    if result.missing:
-        if result.part is not None:
-            say(f"  missing      {len(result.missing)} files, not in this part: {shown}")
-        else:
-            say(f"  missing      {len(result.missing)} files, not in this folder: {shown}")
-        if len(result.missing) > MAX_LISTED:
-            say("  (mirror verify --json lists every missing file)")
-    if result.part is not None:
-        say("  this is one part of a bundle: mirror join PART... -o WHOLE.7z rebuilds it from all its parts")
-    else:
-        say("  the files here match, but some are missing: mirror extract ALL-PARTS... NEW-FOLDER gives them all")
-
-
-def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) -> None:
-    """Print the verdict of a bundle that passed every integrity check (`required`: the endorsers the reader asks
-    for when the author is not in the keyring, 0 when only the author decides)."""
-    if as_json:
-        summary = _summary(result, required)
-        if result.part is not None or result.missing:
-            summary["part"] = _part_json(result)
-        dump_json(summary)
-        return
-    counts = _counts(result)
-    _headline(result)
-    if result.trusted and result.signer_name is not None:
-        if signer_checked(result) in ("first-use", "unchecked"):  # the key could be anybody's: say so
-            say(f"  signed by    {result.signer_name} (key {result.key_id}) (trusted on first use, never compared)")
-        else:
-            say(f"  signed by    {result.signer_name} (key {result.key_id})")
-    elif result.trusted:  # the author is unknown, but the reader's policy counts endorsements
-        say(f"  signed by    key {result.key_id}, which is not in your keyring")
-        say(f"  trusted      {result.verdict.reason}")
-    else:
-        say(f"  signed by    key {result.key_id}, which is not in your keyring")
-    say(f"  fingerprint  {result.fingerprint}")
-    say(f"  bundle       {result.meta.title!r}, version {result.meta.version}, id {result.meta.bundle_id}")
-    if result.part is None and not result.missing:
-        say(f"  files        {counts['accounts']} accounts, {counts['photos']} photos, all sha256 match")
-    _report_missing(result)
-    _report_endorsements(result)
-    if not result.trusted and required:
-        found = sum(1 for e in result.endorsements if e.status == "trusted" and e.claim == "knows-author"
-                    and e.compared)
-        say(f"  not enough   knows-author endorsements from keys you trust: {found} of {required} required")
-    if not result.trusted and result.signer_name is None:
-        # The exact file, for a shell; an extracted folder's key file, since keys import reads files only.
-        key_source = result.path / result.layout.author_key if result.path.is_dir() else result.path
-        command = shell_word(key_source)
-        say(f"  compare the fingerprint with the author by phone or in person, then: mirror keys import {command} "
-            "--name NAME --fingerprint 'DIGITS THE AUTHOR GAVE YOU'")
-
-
-def _report_endorsements(result: VerifiedBundle) -> None:
-    unknown = [e.key_id for e in result.endorsements if e.status == "unknown"]
-    for found in result.endorsements:
-        who = f"{found.signer_name} (key {found.key_id})"
-        if found.status == "trusted" and not found.compared:
-            say(f"  endorsed by  {who}: {found.claim} (trusted on first use, never compared: not counted)")
-        elif found.status == "trusted":
-            say(f"  endorsed by  {who}: {found.claim}")
-        elif found.status == "invalid":
-            say(f"  endorsement  by {who} is INVALID and ignored: {printable(found.reason)}")
-    if unknown:
-        say(f"  endorsements {len(unknown)} from keys not in your keyring (not checked; --json lists their key ids)")
-
-
-def untrusted_signer(exc: UntrustedSigner, path: Path) -> NoReturn:
-    """Fail for an intact bundle whose signer is not trusted, with the exact command that imports its key."""
-    command = shell_word(path)  # the same words as verify prints
-    fail(str(exc), f"compare the fingerprint with the author by phone or in person, then: mirror keys import {command} "
-                   "--name NAME --fingerprint 'DIGITS THE AUTHOR GAVE YOU'; or pass --untrusted to use it anyway",
-         exc.exit_code)
-
-
-def report_failure(path: Path, exc: VerificationError, as_json: bool) -> None:
-    """Print the verdict of a bundle that must not be trusted."""
-    problems = list(exc.problems) if isinstance(exc, ContentError) else [str(exc)]
-    if as_json:
-        dump_json({"verdict": "invalid", "path": str(path), "error": str(exc), "problems": problems})
-        return
-    if isinstance(exc, UnreadableContainer):  # a repack: nothing was checked, and nothing may be trusted yet
-        say(f"NOT CHECKED  {path}: mirror cannot read this copy, so it must not be trusted yet")
-        say(f"  {exc}")
-        return
-    say(f"FAILED  {path}: do not trust this bundle")
-    for problem in problems:
-        say(f"  {problem}")
 
 
 @main.command()
@@ -230,24 +61,7 @@ def verify(bundle: Path, whole: bool, as_json: bool, require_endorsers: int | No
     BUNDLE may be a bundle, a part of one (mirror split), the first volume of a 7-Zip set (X.7z.001), or a
     folder a bundle was extracted into.
     """
-    from mirror.bundle.verify import verify_bundle
-    from mirror.trust.policy import reader_policy
-
-    required = required_endorsers(require_endorsers)
-    try:
-        policy = reader_policy(required)
-        if bundle.is_dir():
-            from mirror.bundle.folder import verify_folder
-
-            result = verify_folder(bundle, open_keyring(keys_dir), parts=not whole, policy=policy)
-        else:
-            result = verify_bundle(bundle, open_keyring(keys_dir), parts=not whole, volumes=True, policy=policy)
-    except VerificationError as exc:
-        report_failure(bundle, exc, as_json)
-        fail(str(exc), exc.hint, ExitCode.INVALID)
-    report_verified(result, as_json, required)
-    if not result.trusted:
-        sys.exit(int(ExitCode.UNTRUSTED))
+    verify_command(bundle, whole, as_json, require_endorsers, keys_dir)
 
 
 @main.command()
@@ -271,9 +85,9 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
         details = file_details(source, listed)  # one file at a time: bundle.json is never held whole
         absent = result.missing if isinstance(result.missing, SumsLines) else frozenset(result.missing)
         if as_json:
-            summary = _summary(result, required)
+            summary = summary_json(result, required)
             if result.part is not None or result.missing:
-                summary["part"] = _part_json(result)
+                summary["part"] = part_json(result)
             dump_json_streamed(summary, "contents", ((p, m.to_json()) for p, m in details))
         else:
             report_verified(result, False, required)

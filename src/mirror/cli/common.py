@@ -8,7 +8,8 @@ Example::
         dump_json({"verdict": "verified"})           # control and bidi characters escaped as \\uXXXX
 
 Part of the CLI layer: the only code that prints, prompts or reads options. Every line printed here passes
-through `mirror.i18n.translate` (JSON never does: it is for scripts).
+through `mirror.i18n.translate` (JSON never does: it is for scripts). This module does not load click: the
+options are made by the command modules, which have, and a plain verify runs without it (cli/quick.py).
 """
 
 from __future__ import annotations
@@ -20,11 +21,8 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import click
 
 from mirror.errors import ConfigError, KeyringError
 from mirror.i18n import translate
@@ -48,12 +46,16 @@ _RUN = re.compile("[^\x00-\x1f]+")
 
 def keys_option(func: Any) -> Any:
     """--keys DIR, shared by every command that uses the keyring."""
+    import click
+
     return click.option("--keys", "keys_dir", type=click.Path(file_okay=False, path_type=Path),
                         help=f"keys folder (default: ${KEYS_ENV}, the workspace's keys/, or your data folder)")(func)
 
 
 def endorsers_option(func: Any) -> Any:
     """--require-endorsers K: also trust a bundle that K keys of the keyring endorse as knows-author."""
+    import click
+
     return click.option("--require-endorsers", "require_endorsers", type=click.IntRange(0, 100), default=None,
                         metavar="K",
                         help="also trust a bundle whose author you do not know when K keys in your keyring endorse "
@@ -92,12 +94,16 @@ def reader_policy_for(option: int | None) -> Policy:
 
 def config_option(func: Any) -> Any:
     """--config PATH: the mirror.toml with [publisher] and [hosts]."""
+    import click
+
     return click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                         help="mirror.toml to use (default: the nearest one)")(func)
 
 
 def json_option(func: Any) -> Any:
     """--json: one JSON object on stdout (schemas in docs/json.md)."""
+    import click
+
     return click.option("--json", "as_json", is_flag=True,
                         help="one JSON object on stdout, for scripts (docs/json.md)")(func)
 
@@ -152,6 +158,8 @@ def ask_passphrase(name: str, confirm: bool = False) -> bytes:
     if not sys.stdin.isatty():
         raise KeyringError(f"a passphrase is needed for key {name}",
                            hint=f"type it at a terminal, or set {PASSPHRASE_ENV}")
+    import click
+
     value: str = click.prompt(translate(f"Passphrase for key {name}"), hide_input=True, confirmation_prompt=confirm,
                               err=True)
     if not value:
@@ -162,23 +170,6 @@ def ask_passphrase(name: str, confirm: bool = False) -> bytes:
 def at_terminal() -> bool:
     """Whether a passphrase is typed at a terminal (so a second try makes sense), not taken from the environment."""
     return not os.environ.get(PASSPHRASE_ENV) and sys.stdin.isatty()
-
-
-class UtcTime(click.ParamType):  # type: ignore[type-arg]
-    """A UTC time as mirror writes it (2022-01-05T18:30:12Z); anything else is a usage error (exit 2)."""
-
-    name = "UTC time"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        """Parse, or fail as click does."""
-        from mirror.formats.timefmt import parse_time
-
-        if isinstance(value, datetime):
-            return value
-        try:
-            return parse_time(value)
-        except ValueError:
-            self.fail(f"{value!r} is not a UTC time like 2022-01-05T18:30:12Z", param, ctx)
 
 
 def _escape(char: str) -> str:
@@ -203,15 +194,31 @@ def json_text(doc: Any, indent: int | None = 1) -> str:
 
 
 def echo(text: str, nl: bool = True, err: bool = False) -> None:
-    """Print `text`; once the reader of stdout (or stderr) has gone (`mirror verify X | head -1`), the rest goes
-    nowhere and the command still finishes, so its exit code is still the verdict's."""
+    """Print `text` and flush; once the reader of stdout (or stderr) has gone (`mirror verify X | head -1`), the
+    rest goes nowhere and the command still finishes, so its exit code is still the verdict's.
+
+    A stream that cannot spell the text (PYTHONIOENCODING=ascii, a Latin-1 terminal) gets it in UTF-8, with
+    anything that is not a character replaced, rather than an error.
+    """
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:  # no standard stream at all
+        return
+    out = text + "\n" if nl else text
     try:
-        click.echo(text, nl=nl, err=err)
+        try:
+            stream.write(out)
+        except UnicodeEncodeError:  # nothing was written: the text is encoded whole before it is written
+            binary = getattr(stream, "buffer", None)
+            if binary is None:
+                raise
+            stream.flush()
+            binary.write(out.encode("utf-8", "replace"))
+        stream.flush()
     except BrokenPipeError:
-        _gone(sys.stderr if err else sys.stdout)
+        quiet_stream(stream)
 
 
-def _gone(stream: Any) -> None:
+def quiet_stream(stream: Any) -> None:
     """Point the closed stream's descriptor at /dev/null: later writes and the flush at exit succeed quietly."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)

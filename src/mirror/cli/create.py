@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mirror.cli import main
+from mirror.cli.app import main
 from mirror.cli.bundles import BUNDLE, slug
 from mirror.cli.common import keys_option, open_keyring, say, unlock_key, warn
 from mirror.errors import ConfigError

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from mirror.cli import main
+from mirror.cli.app import main
 from mirror.cli.bundles import BUNDLE
 from mirror.cli.common import dump_json, json_option, keys_option, open_keyring, say, unlock_key, warn
 from mirror.formats.endorsement import CLAIMS

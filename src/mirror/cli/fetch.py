@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mirror.cli import main
+from mirror.cli.app import main
 from mirror.cli.common import (
-    UtcTime,
     dump_json,
     endorsers_option,
     json_option,
@@ -173,6 +172,23 @@ def _room_options(func: Any) -> Any:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+class UtcTime(click.ParamType):  # type: ignore[type-arg]
+    """A UTC time as mirror writes it (2022-01-05T18:30:12Z); anything else is a usage error (exit 2)."""
+
+    name = "UTC time"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        """Parse, or fail as click does."""
+        from mirror.formats.timefmt import parse_time
+
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_time(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a UTC time like 2022-01-05T18:30:12Z", param, ctx)
 
 
 @main.command()

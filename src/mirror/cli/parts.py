@@ -14,8 +14,9 @@ from pathlib import Path
 
 import click
 
-from mirror.cli import fail, main
+from mirror.cli.app import main
 from mirror.cli.common import dump_json, json_option, keys_option, open_keyring, say
+from mirror.cli.failure import fail
 from mirror.errors import ExitCode
 
 PART = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -60,7 +61,7 @@ def split(bundle: Path, max_size: str | None, channel: str | None, out_dir: Path
 def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_dir: Path | None) -> None:
     """Rebuild one bundle from all PARTS of it; it carries the author's signature unchanged."""
     from mirror.bundle.parts import join_parts
-    from mirror.cli.bundles import content_count
+    from mirror.cli.verdict import content_count
 
     result = join_parts(list(parts), out, open_keyring(keys_dir), force=force)
     files = content_count(result)  # the accounts and photos, as verify counts them

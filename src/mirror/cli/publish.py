@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mirror.cli import main
+from mirror.cli.app import main
 from mirror.cli.common import (
     config_option,
     dump_json,

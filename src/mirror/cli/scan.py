@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from mirror.cli import main
+from mirror.cli.app import main
 from mirror.cli.common import dump_json, json_option, say
 from mirror.errors import ExitCode
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mirror.cli import main
+from mirror.cli.app import main
 from mirror.cli.common import say, warn
 
 if TYPE_CHECKING:

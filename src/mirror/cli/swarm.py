@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mirror.cli import fail, main
+from mirror.cli.app import main
 from mirror.cli.common import config_option, dump_json, json_option, keys_option, open_keyring, say, warn
+from mirror.cli.failure import fail
 from mirror.errors import ConfigError, ExitCode, UntrustedSigner, VerificationError
 
 if TYPE_CHECKING:

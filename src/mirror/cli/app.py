@@ -1,0 +1,82 @@
+"""The click group `main`: every command registers on it, in its own module, loaded when that command runs.
+
+Example::
+
+    from mirror.cli.app import main
+
+    @main.command()
+    def verify(...) -> None: ...
+
+The modules that register commands are imported when their command runs (`mirror verify` never loads the
+server, the swarm or the publisher), or all of them for `mirror --help`. A plain `mirror verify BUNDLE` does
+not come here at all (cli/quick.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from mirror.cli.failure import failures
+from mirror.cli.language import apply_language, speak
+from mirror.i18n import translate
+
+speak()  # before the commands are built: click names some types ("file", "directory") as they are made
+
+# The modules that register commands on `main`, and which command lives where. A command missing from the
+# table is still found: an unknown name loads every module before click says it does not exist.
+COMMAND_MODULES = ("bundles", "create", "endorse", "fetch", "keys", "parts", "publish", "scan", "serve", "swarm")
+_WHERE = {"verify": "bundles", "show": "bundles", "extract": "bundles", "open": "bundles", "create": "create",
+          "fetch": "fetch", "keys": "keys", "publish": "publish", "refresh": "publish", "status": "publish",
+          "scan": "scan", "serve": "serve", "seed": "swarm", "torrent": "swarm", "split": "parts", "join": "parts",
+          "endorse": "endorse"}
+
+
+def _load(*modules: str) -> None:
+    for module in modules:
+        importlib.import_module(f"mirror.cli.{module}")
+
+
+class MirrorGroup(click.Group):
+    """The one place where errors become one stderr line and an exit code, in the reader's language."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, its module loaded now; every module when the name is not in the table."""
+        if cmd_name not in self.commands:
+            _load(_WHERE.get(cmd_name, "bundles"))
+            if cmd_name not in self.commands:
+                _load(*COMMAND_MODULES)
+            apply_language(self)  # the new command's help, in this run's language
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command (for --help and completion)."""
+        _load(*COMMAND_MODULES)
+        apply_language(self)
+        return super().list_commands(ctx)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run in the language the environment asks for (docs/translations.md)."""
+        apply_language(self)
+        return super().main(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            with failures():
+                return super().invoke(ctx)
+        except click.ClickException as exc:  # a usage error: click prints it, in our words where they are ours
+            exc.message = translate(exc.message)  # type: ignore[misc]  # final in click's stubs, a plain attribute
+            raise
+
+
+@click.group(cls=MirrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mirror-bundle")
+def main() -> None:
+    """Create, verify and extract signed bundles of accounts and photos.
+
+    Exit codes: 0 ok; 1 error; 2 usage; 3 the bundle must not be trusted;
+    4 incomplete; 5 intact but the signer is not in your keyring; 6 scan or
+    create found identifying data; 7 scan could not read some files.
+    """

@@ -1,0 +1,45 @@
+"""How a command fails: one line on stderr (and a hint), in the reader's language, and an exit code.
+
+Example::
+
+    with failures():            # MirrorError, OSError, Ctrl-C -> "mirror: ..." and its exit code
+        verify_command(...)
+    fail("no such key", "mirror keys list shows them", ExitCode.ERROR)
+
+Shared by the click group (cli/app.py) and the plain verify that runs without click (cli/quick.py), so both
+fail in the same words.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+from mirror.cli.common import warn
+from mirror.errors import ExitCode, MirrorError
+
+
+def fail(message: str, hint: str | None, code: int) -> NoReturn:
+    """Print the error (and the hint) on stderr, translated, and exit with `code`."""
+    warn(f"mirror: {message}")
+    if hint:
+        warn(f"hint: {hint}")
+    sys.exit(int(code))
+
+
+@contextmanager
+def failures() -> Iterator[None]:
+    """Turn mirror's errors, the system's and an interruption into `fail`; a closed stdout is left to the caller."""
+    try:
+        yield
+    except MirrorError as exc:
+        fail(str(exc), exc.hint, exc.exit_code)
+    except BrokenPipeError:
+        raise  # `mirror verify X | head`: the caller quiets the pipe and exits
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}", None, ExitCode.ERROR)
+    except KeyboardInterrupt:
+        fail("interrupted", None, ExitCode.ERROR)
