@@ -123,3 +123,22 @@ def test_shell_completion_is_left_to_click(tmp_path: Path, monkeypatch: pytest.M
     Path("x.7z").write_bytes(b"")
     monkeypatch.setenv("_MIRROR_COMPLETE", "bash_complete")
     assert parse_verify(["verify", "x.7z"]) is None
+
+
+def test_a_folder_of_keys_click_would_refuse_is_left_to_click(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unreadable --keys folder is a usage error in click's words, never an empty keyring ("unknown signer")."""
+    monkeypatch.chdir(tmp_path)
+    Path("x.7z").write_bytes(b"")
+    Path("keys").mkdir()
+    assert parse_verify(["verify", "x.7z", "--keys", "keys"]) is not None
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: path != "keys" and real(path, mode))
+    assert parse_verify(["verify", "x.7z", "--keys", "keys"]) is None
+
+
+def test_a_signal_before_any_command_began_is_one_line() -> None:
+    """SIGTERM while the command is still being loaded: "interrupted" and exit 1, as Ctrl-C in a command."""
+    code = ("import os, signal, sys\nimport mirror.cli as cli\nsys.argv = ['mirror', 'verify', 'x.7z']\n"
+            "cli.run_quick = lambda args: os.kill(os.getpid(), signal.SIGTERM)\ncli.run()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)
+    assert (done.returncode, done.stderr) == (1, "mirror: interrupted\n")

@@ -43,6 +43,9 @@ def run() -> None:
             from mirror.cli.app import main
 
             main()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before a command's own boundary (cli/failure.py) was entered
+        warn("mirror: interrupted")
+        sys.exit(int(ExitCode.ERROR))
     except Exception as exc:  # the outermost boundary: a bug must still not print a traceback
         if os.environ.get("MIRROR_DEBUG"):
             raise

@@ -49,6 +49,8 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "bundle"
 
 
+# A plain verify does not come here: cli/quick.py parses these options without click. An option added or
+# changed here must be added there too (tests/cli/test_quick_verify.py compares the two).
 @main.command()
 @click.argument("bundle", type=click.Path(exists=True, path_type=Path))
 @click.option("--whole", is_flag=True, help="fail unless every listed file is present (a part then fails)")

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 PASSPHRASE_ENV = "MIRROR_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
 KEYS_ENV = "MIRROR_KEYS"
+MAX_REQUIRED_ENDORSERS = 100  # --require-endorsers K: 0 to this
 PASSPHRASE_ATTEMPTS = 3  # at a terminal, a mistyped passphrase may be typed again
 Decorator = Callable[[Any], Any]
 # Characters that must never reach a terminal raw from --json: C0 (json.dumps escapes those), DEL and C1, and
@@ -56,8 +57,8 @@ def endorsers_option(func: Any) -> Any:
     """--require-endorsers K: also trust a bundle that K keys of the keyring endorse as knows-author."""
     import click
 
-    return click.option("--require-endorsers", "require_endorsers", type=click.IntRange(0, 100), default=None,
-                        metavar="K",
+    return click.option("--require-endorsers", "require_endorsers", type=click.IntRange(0, MAX_REQUIRED_ENDORSERS),
+                        default=None, metavar="K",
                         help="also trust a bundle whose author you do not know when K keys in your keyring endorse "
                              "it as knows-author (default: [trust] require_endorsers in the workspace's mirror.toml, "
                              "else 0: only the author's key decides)")(func)

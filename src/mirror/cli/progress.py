@@ -14,8 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-import click
-
+from mirror.cli.common import echo
 from mirror.i18n import translate
 
 LARGE = 64 << 20
@@ -31,7 +30,7 @@ def echo_err(line: str) -> None:
 
         tqdm.write(line, file=sys.stderr)
     else:
-        click.echo(line, err=True)
+        echo(line, err=True)
 
 
 @contextlib.contextmanager

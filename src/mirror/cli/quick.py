@@ -21,9 +21,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mirror.cli.common import MAX_REQUIRED_ENDORSERS
+
 _FLAGS = {"--json": "as_json", "--whole": "whole"}
 _VALUED = {"--keys": "keys_dir", "--require-endorsers": "require_endorsers"}
-_MAX_ENDORSERS = 100  # --require-endorsers' range in cli/common.py
 
 
 def parse_verify(args: list[str]) -> dict[str, Any] | None:
@@ -62,9 +63,10 @@ def _value(name: str, value: str) -> Path | int | None:
     """An option's value in a form click would take without a word, or None."""
     if not value or value.startswith("-"):
         return None
-    if name == "--keys":
-        return None if os.path.exists(value) and not os.path.isdir(value) else Path(value)
-    if value.isascii() and value.isdigit() and len(value) <= 3 and int(value) <= _MAX_ENDORSERS:
+    if name == "--keys":  # click says when it is a file or a folder it cannot read
+        unfit = os.path.exists(value) and not (os.path.isdir(value) and os.access(value, os.R_OK))
+        return None if unfit else Path(value)
+    if value.isascii() and value.isdigit() and len(value) <= 3 and int(value) <= MAX_REQUIRED_ENDORSERS:
         return int(value)
     return None
 

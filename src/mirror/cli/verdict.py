@@ -1,4 +1,5 @@
-"""What `mirror verify` says about a bundle: the verdict, the signer, the files, the endorsements.
+"""What `mirror verify` says about a bundle: the verdict, the signer, the files, the endorsements (and who
+signed, in the words of extract and open).
 
 Example::
 
