@@ -10,8 +10,10 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import requests
@@ -20,11 +22,13 @@ from click.testing import CliRunner
 from conftest import invoke
 from mirror.formats.listing import Listing
 from mirror.serve.headers import CSP
-from mirror.serve.limits import Limits
+from mirror.serve.limits import Limits, Stats
 from mirror.serve.room import RoomRequest, RoomThread
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
 from room import LOOPBACK, make_bundle, plain_folder, raw_get, raw_request, serving
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -534,3 +538,70 @@ def test_idle_connections_of_one_address_give_way_when_the_room_is_full(folder: 
         finally:
             for sock in held:
                 sock.close()
+
+
+def _serve_file(path: Path, limits: Limits, client: Callable[[int], T]) -> tuple[T, Stats]:
+    """Serve `path` as /big with HttpServer alone, run `client(port)` on a thread, and return its result and the
+    server's stats."""
+    import asyncio
+
+    from mirror.serve.catalog import Item, Stamp
+    from mirror.serve.http import HttpServer
+
+    stamp = Stamp.of(path.stat())
+
+    def resolve(name: str, query: object, headers: object) -> Item | None:
+        return Item.of_file("big.bin", path, stamp, '"x"') if name == "big" else None
+
+    async def main() -> tuple[T, Stats]:
+        server = HttpServer(resolve, limits)
+        [(_, port)] = await server.start([(LOOPBACK, 0)])
+        try:
+            return await asyncio.to_thread(client, port), server.stats
+        finally:
+            await server.stop()
+
+    return asyncio.run(main())
+
+
+def _read_then(port: int, fast: int, rate: int, seconds: float) -> tuple[int, bool]:
+    """Ask for /big, read its first `fast` bytes at once, then `rate` bytes a second for `seconds`: how much came,
+    and whether the server cut the connection (as far as reading shows)."""
+    with socket.create_connection((LOOPBACK, port), timeout=30) as sock:
+        sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        total = 0
+        while total < fast:
+            total += len(sock.recv(1 << 20))
+        started = time.monotonic()
+        try:
+            while (elapsed := time.monotonic() - started) < seconds:
+                want = int(elapsed * rate) - (total - fast)
+                if want > 0:
+                    chunk = sock.recv(want)
+                    if not chunk:
+                        return total, True
+                    total += len(chunk)
+                time.sleep(0.05)
+        except ConnectionResetError:
+            return total, True
+        return total, False
+
+
+def test_a_slow_phone_keeps_its_download_while_the_kernel_holds_its_piece(tmp_path: Path) -> None:
+    """A phone that reads 40 KiB/s: the kernel's buffers took the first megabytes at once, so the pieces of the body
+    grew to 2 MiB, 50 s at that rate. It takes far more than 32 KiB per window (its TCP acknowledges it), so it is
+    never cut. Before, each piece had to be taken whole within the window, and it was cut after one window. A
+    reader that takes nothing is still cut after one window."""
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(16 << 20))
+    window = 6.0  # on loopback a drained receive buffer is announced 64 KiB at a time: 1.6 s at 40 KiB/s
+
+    def phones(port: int) -> list[tuple[int, bool]]:
+        with ThreadPoolExecutor(2) as pool:
+            slow = pool.submit(_read_then, port, 0, 40 << 10, 2.5 * window)
+            stopped = pool.submit(_read_then, port, 0, 0, 2.5 * window)
+            return [slow.result(), stopped.result()]
+
+    [(total, cut), _], stats = _serve_file(path, Limits(window=window), phones)
+    assert not cut and total > 500_000, total
+    assert stats.too_slow == 1, stats  # the reader that took nothing

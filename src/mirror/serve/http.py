@@ -19,9 +19,13 @@ explains them):
   when connections are full, an idle one of the address that holds the most gives way to a new one: a few
   addresses that hold every slot at a trickle, or every connection idle, no longer lock the others out;
 - a body goes out in pieces sized to about one second of the client's average speed (32 KiB
-  to 2 MiB); a client that does not take a piece within `window` seconds is disconnected,
-  so a stalled or trickling reader is cut off after at most `window` seconds of no progress
-  and never holds up the others; a download that was cut can be resumed with Range;
+  to 2 MiB); a client that takes less than MIN_PIECE in `window` seconds is disconnected, so a
+  stalled or trickling reader is cut off and never holds up the others; a download that was cut
+  can be resumed with Range. What a client took is what its TCP acknowledged (Linux's
+  tcpi_bytes_acked, looked at each second), not what the kernel's buffers accepted: those take
+  megabytes at once, so a piece sized while they filled can be far more than an honest slow
+  phone takes in `window` seconds. Where the system does not say, each piece must be taken
+  within `window` seconds;
 - a request waits until the answers before it on its connection are taken (down to UNREAD bytes), at most
   `window` seconds: a client that pipelines requests and reads nothing is disconnected, not given memory;
 - every response, aiohttp's own error answers included, carries SECURITY_HEADERS.
@@ -34,6 +38,7 @@ import errno
 import logging
 import os
 import socket
+import struct
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -44,13 +49,19 @@ from aiohttp import web
 from mirror.errors import ConfigError
 from mirror.serve.catalog import Item, Stamp
 from mirror.serve.headers import SECURITY_HEADERS
-from mirror.serve.limits import Limits, Pace, Stats
+from mirror.serve.limits import MIN_PIECE, Limits, Pace, Stats
 from mirror.serve.ranges import Span, span_for
 
 Resolve = Callable[[str, Mapping[str, str], Mapping[str, str]], Item | None]
 DATA_PIECE = 64 << 10
 UNREAD = 256 << 10  # answers a connection may leave unread before its next request waits for them to go
 _LOOK = 0.02  # seconds between looks at a connection whose answers wait
+_PROGRESS_EVERY = 1.0  # seconds between looks at what a download's client acknowledged
+_TCP_INFO = getattr(socket, "TCP_INFO", None)  # Linux
+# struct tcp_info's tcpi_bytes_acked (Linux 4.1 and later): after 8 one-byte fields, 24 four-byte ones and two
+# eight-byte ones; shorter answers come from older kernels, which do not count it.
+_BYTES_ACKED = struct.Struct("=Q")
+_BYTES_ACKED_AT = 120
 
 
 class _TooSlow(Exception):
@@ -127,15 +138,36 @@ class _Server(web.Server):
                 del self._clients[client]
 
 
-class _Download:
-    """A file being sent: to whom, and how much had been taken when (each piece the client took)."""
+def _acked(transport: asyncio.BaseTransport | None) -> int | None:
+    """The bytes of this connection the client's TCP acknowledged so far, or None where the system does not say."""
+    sock = transport.get_extra_info("socket") if transport is not None and _TCP_INFO is not None else None
+    if sock is None:
+        return None
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, _TCP_INFO, 256)
+    except OSError:
+        return None
+    if len(info) < _BYTES_ACKED_AT + _BYTES_ACKED.size:
+        return None
+    acked: int = _BYTES_ACKED.unpack_from(info, _BYTES_ACKED_AT)[0]
+    return acked
 
-    __slots__ = ("client", "gave_way", "progress", "sent", "task", "transport")
+
+class _Download:
+    """A file being sent: to whom, and how much the client had taken when (what its TCP acknowledged, each
+    second; where the system does not say, each piece it took)."""
+
+    __slots__ = ("acked", "client", "deadline", "gave_way", "looking", "marked", "progress", "sent", "task",
+                 "transport")
 
     def __init__(self, client: str, start: float, transport: asyncio.Transport | None) -> None:
         self.client, self.transport, self.sent = client, transport, 0
         self.task, self.gave_way = asyncio.current_task(), False
         self.progress: deque[tuple[float, int]] = deque([(start, 0)], maxlen=64)
+        self.acked = _acked(transport)  # where the count starts; None: pieces count instead
+        self.marked = 0  # taken when the piece in flight last got `window` more seconds
+        self.deadline: asyncio.Timeout | None = None  # the piece in flight's
+        self.looking: asyncio.TimerHandle | None = None
 
     def took(self, now: float, sent: int) -> None:
         """The client took the bytes up to `sent`."""
@@ -315,8 +347,10 @@ class HttpServer:
                 if loop.time() >= deadline:
                     self.stats.busy += 1
                     return _plain(503, {"Retry-After": "5"})
-        download = _Download(client, asyncio.get_running_loop().time(), request.transport)
+        download = _Download(client, loop.time(), request.transport)
         self._downloads[download] = None
+        if download.acked is not None:
+            download.looking = loop.call_later(_PROGRESS_EVERY, self._look, download)
         try:
             try:
                 await response.prepare(request)
@@ -338,9 +372,28 @@ class HttpServer:
             except ConnectionError:
                 pass  # the client went away, or gave way; finish_response sees the closed transport
         finally:
+            if download.looking is not None:
+                download.looking.cancel()
             self._downloads.pop(download, None)
             self._slots.release()
         return response
+
+    def _look(self, download: _Download) -> None:
+        """Once a second while a file is sent: what the client's TCP acknowledged is what it took, and each
+        MIN_PIECE it takes gives the piece in flight `window` more seconds from then."""
+        acked = _acked(download.transport)
+        if acked is None or download.acked is None:
+            return  # the connection is gone
+        loop = asyncio.get_running_loop()
+        now, taken = loop.time(), max(0, acked - download.acked)
+        download.took(now, taken)
+        deadline = download.deadline
+        if taken - download.marked >= MIN_PIECE:
+            download.marked = taken
+            when = deadline.when() if deadline is not None and not deadline.expired() else None
+            if deadline is not None and when is not None:
+                deadline.reschedule(max(when, now + self.limits.window))
+        download.looking = loop.call_later(_PROGRESS_EVERY, self._look, download)
 
     def _give_way(self) -> None:
         """Every slot is taken and a request waits: close the download that took the least over its last
@@ -385,14 +438,18 @@ class HttpServer:
                 raise ConnectionResetError("the client went away")
             piece = min(pace.piece, span.length - done)
             try:
-                async with asyncio.timeout(self.limits.window):
+                async with asyncio.timeout(self.limits.window) as deadline:  # later while the client takes more
+                    download.deadline = deadline
                     sent = await loop.sendfile(transport, handle, span.start + done, piece)
             except TimeoutError:
                 raise _TooSlow from None
+            finally:
+                download.deadline = None
             if sent < piece:
                 raise _Shrunk
             done += piece
-            download.took(loop.time(), done)
+            if download.acked is None:  # what the client took is not known: the pieces its socket took count
+                download.took(loop.time(), done)
             self.stats.bytes_sent += piece
             pace.next_piece(loop.time(), done)
 

@@ -2,7 +2,7 @@
 
 Example::
 
-    limits = Limits(window=30.0)           # a client must take each piece of a body within 30 s
+    limits = Limits(window=30.0)           # a client must take 32 KiB of a body every 30 s
     pace = Pace(now)
     piece = pace.next_piece(later, sent)   # about one second of the client's average speed so far
 
@@ -31,7 +31,7 @@ class Limits:
     slow_rate: float = 64 << 10  # bytes a second: slower than this, a download gives its slot to one that waits
     slow_after: float = 3.0  # judged on what it took over its last so many seconds (kernel buffers fill at once)
     idle: float = 15.0  # seconds to send request headers after connecting, or between requests
-    window: float = 30.0  # seconds a client may take for one piece of a body
+    window: float = 30.0  # seconds a client may take for MIN_PIECE of a body (for a piece, where TCP does not say)
 
 
 @dataclass(slots=True)
