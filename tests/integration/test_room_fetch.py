@@ -11,8 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
+from helpers import make_sources
+from mirror.bundle.create import create_bundle
+from mirror.bundle.prepare import CreateRequest
 from mirror.formats.index import BundleEntry
 from mirror.formats.listing import Listing
+from mirror.formats.minisign import key_id_hex
 from mirror.serve.room import RoomRequest, RoomThread
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
@@ -277,3 +281,29 @@ def test_without_a_trusted_copy_fetch_keeps_the_first_and_says_untrusted(tmp_pat
     (arrived,) = (tmp_path / "in").glob("*.7z")
     assert arrived.read_bytes() == (room / "almaty.7z").read_bytes()
     assert "trying another copy the peers offer" in err
+
+
+def test_a_bundle_of_an_unknown_signer_never_takes_the_authors_name(tmp_path: Path, keyring: Keyring,
+                                                                   secret: SecretKey, runner: CliRunner) -> None:
+    """A room signs a bundle with the id, version and title of alice's: it arrives (exit 5) under a name that says its
+    signer is unknown, and alice's own bundle, fetched later into the same folder, gets the plain name."""
+    room = plain_folder(tmp_path, secret)
+    real = json.loads(Listing.from_bytes(raw_listing(room)).to_bytes())["bundles"][0]
+    mallory = keyring.create("mallory", None)
+    forged = tmp_path / "forged"
+    forged.mkdir()
+    create_bundle(CreateRequest(make_sources(tmp_path / "forged-src"), forged / "almaty.7z", title=real["title"],
+                                bundle_id=real["id"], version=real["version"]), keyring.secret("mallory", None))
+    reader = _reader(tmp_path, keyring, runner, "reader", "author")
+    with serving(forged, tmp_path) as served:
+        code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", served.url)
+    assert code == 5, (out, err)
+    (squatter,) = (tmp_path / "in").glob("*.7z")
+    mark = f"-v{real['version']}.unknown-signer-{key_id_hex(mallory.public.key_id)}.7z"
+    assert squatter.name.endswith(mark), squatter.name
+    with serving(room, tmp_path) as served:
+        code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", served.url)
+    assert code == 0, (out, err)
+    plain = squatter.name.split(".unknown-signer-")[0] + ".7z"
+    assert sorted(p.name for p in (tmp_path / "in").glob("*.7z")) == sorted([squatter.name, plain])
+    assert (tmp_path / "in" / plain).read_bytes() == (room / "almaty.7z").read_bytes()

@@ -129,10 +129,16 @@ def _trust_note(verified: VerifiedBundle) -> str:
             f"(fingerprint {verified.fingerprint})")
 
 
-def arrival_names(entry: BundleEntry) -> tuple[str, str, str]:
+def arrival_names(entry: BundleEntry, trusted: bool = True) -> tuple[str, ...]:
     """Where a fetched bundle lands in DEST: its readable name (formats/names.py), the same with the start of its
-    hash when another file holds that name, and the name fetch gave bundles before readable names."""
+    hash when another file holds that name, and the name fetch gave bundles before readable names.
+
+    A bundle whose signer is not trusted lands under a name that says so, with its key id: anyone can sign a
+    bundle with another author's id and title, and it must not take the name the author's own would get."""
     stem = readable_name(entry.title, entry.id, entry.version)
+    if not trusted:
+        stem = f"{stem}.unknown-signer-{entry.author_key}"
+        return f"{stem}.7z", f"{stem}-{entry.sha256[:12]}.7z"
     return f"{stem}.7z", f"{stem}-{entry.sha256[:12]}.7z", f"{entry.id}-v{entry.version}.7z"
 
 
@@ -171,8 +177,8 @@ def _sha256(path: Path, cache: VerifiedCache | None) -> str:
 
 
 def already_here(dest: Path, entry: BundleEntry, cache: VerifiedCache | None = None) -> Path | None:
-    """A file in DEST, under any of `arrival_names`, whose bytes are the signed ones."""
-    for name in arrival_names(entry):
+    """A file in DEST, under any of `arrival_names` (trusted or not), whose bytes are the signed ones."""
+    for name in (*arrival_names(entry), *arrival_names(entry, trusted=False)):
         path = dest / name
         if path.is_file() and path.stat().st_size == entry.size and _sha256(path, cache) == entry.sha256:
             return path
@@ -193,10 +199,11 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
         final.unlink()
         return Arrival(entry, note=problem, invalid=True)
     arrival = Arrival(entry)
-    free = [dest / name for name in arrival_names(entry)[:2] if _free_for(dest / name, entry)]
+    names = arrival_names(entry, verified.trusted)
+    free = [dest / name for name in names[:2] if _free_for(dest / name, entry)]
     if not free:  # both names are taken by other files (another bundle of the same title): never replaced
         final.unlink()
-        raise ConfigError(f"{dest / arrival_names(entry)[0]} and {arrival_names(entry)[1]} are other files",
+        raise ConfigError(f"{dest / names[0]} and {names[1]} are other files",
                           hint="move them, or fetch into another folder")
     target = free[0]
     before = os.stat(final)
