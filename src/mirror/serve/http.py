@@ -19,13 +19,15 @@ explains them):
   when connections are full, an idle one of the address that holds the most gives way to a new one: a few
   addresses that hold every slot at a trickle, or every connection idle, no longer lock the others out;
 - a body goes out in pieces sized to about one second of the client's average speed (32 KiB
-  to 2 MiB); a client that takes less than MIN_PIECE in `window` seconds is disconnected, so a
-  stalled or trickling reader is cut off and never holds up the others; a download that was cut
-  can be resumed with Range. What a client took is what its TCP acknowledged (Linux's
-  tcpi_bytes_acked, looked at each second), not what the kernel's buffers accepted: those take
-  megabytes at once, so a piece sized while they filled can be far more than an honest slow
-  phone takes in `window` seconds. Where the system does not say, each piece must be taken
-  within `window` seconds;
+  to 2 MiB); a client that takes nothing for `window` seconds, or less than 2 * MIN_PIECE over
+  the last two windows, is disconnected (with a reset, so that what the kernel holds for it is
+  dropped): a stalled or trickling reader is cut off and never holds up the others; a download
+  that was cut can be resumed with Range. What a client took is what its TCP acknowledged
+  (Linux's tcpi_bytes_acked, looked at each second; it comes in steps, hence two windows for
+  the rate and a second of grace), not what the kernel's buffers accepted: those take megabytes
+  at once, so a piece sized while they filled can be far more than an honest slow phone takes
+  in `window` seconds. Where the system does not say, each piece must be taken within `window`
+  seconds;
 - a request waits until the answers before it on its connection are taken (down to UNREAD bytes), at most
   `window` seconds: a client that pipelines requests and reads nothing is disconnected, not given memory;
 - every response, aiohttp's own error answers included, carries SECURITY_HEADERS.
@@ -34,11 +36,13 @@ explains them):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
 import socket
 import struct
+import sys
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -57,15 +61,17 @@ DATA_PIECE = 64 << 10
 UNREAD = 256 << 10  # answers a connection may leave unread before its next request waits for them to go
 _LOOK = 0.02  # seconds between looks at a connection whose answers wait
 _PROGRESS_EVERY = 1.0  # seconds between looks at what a download's client acknowledged
-_TCP_INFO = getattr(socket, "TCP_INFO", None)  # Linux
+# Linux's (Android's too): other systems that have TCP_INFO lay out another struct
+_TCP_INFO = getattr(socket, "TCP_INFO", None) if sys.platform in ("linux", "android") else None
 # struct tcp_info's tcpi_bytes_acked (Linux 4.1 and later): after 8 one-byte fields, 24 four-byte ones and two
 # eight-byte ones; shorter answers come from older kernels, which do not count it.
 _BYTES_ACKED = struct.Struct("=Q")
 _BYTES_ACKED_AT = 120
+_LINGER_NOT = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() resets the connection
 
 
 class _TooSlow(Exception):
-    """The client did not take a piece of the body in time."""
+    """The client took too little of the body in `window` seconds."""
 
 
 class _Shrunk(Exception):
@@ -138,6 +144,18 @@ class _Server(web.Server):
                 del self._clients[client]
 
 
+def _reset(transport: asyncio.Transport | None) -> None:
+    """Close the connection at once with a reset: what the kernel still holds for the client (megabytes of a body)
+    is dropped, not sent on after the cut, and the client learns of the cut at once."""
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_NOT)
+    transport.abort()
+
+
 def _acked(transport: asyncio.BaseTransport | None) -> int | None:
     """The bytes of this connection the client's TCP acknowledged so far, or None where the system does not say."""
     sock = transport.get_extra_info("socket") if transport is not None and _TCP_INFO is not None else None
@@ -157,28 +175,34 @@ class _Download:
     """A file being sent: to whom, and how much the client had taken when (what its TCP acknowledged, each
     second; where the system does not say, each piece it took)."""
 
-    __slots__ = ("acked", "client", "deadline", "gave_way", "looking", "marked", "progress", "sent", "task",
+    __slots__ = ("acked", "client", "deadline", "gave_way", "looking", "moved", "progress", "sent", "start", "task",
                  "transport")
 
     def __init__(self, client: str, start: float, transport: asyncio.Transport | None) -> None:
         self.client, self.transport, self.sent = client, transport, 0
         self.task, self.gave_way = asyncio.current_task(), False
-        self.progress: deque[tuple[float, int]] = deque([(start, 0)], maxlen=64)
+        self.progress: deque[tuple[float, int]] = deque([(start, 0)], maxlen=128)
+        self.start = self.moved = start  # when it began, and when the client last took anything
         self.acked = _acked(transport)  # where the count starts; None: pieces count instead
-        self.marked = 0  # taken when the piece in flight last got `window` more seconds
         self.deadline: asyncio.Timeout | None = None  # the piece in flight's
         self.looking: asyncio.TimerHandle | None = None
 
     def took(self, now: float, sent: int) -> None:
         """The client took the bytes up to `sent`."""
+        if sent > self.sent:
+            self.moved = now
         self.sent = sent
         self.progress.append((now, sent))
 
     def rate(self, now: float, over: float) -> float | None:
-        """Bytes a second taken over the last `over` seconds; None when the pieces known do not reach that far
-        back (a young download, or one so fast that its last 64 pieces took less)."""
+        """Bytes a second taken over the last `over` seconds; None when the counts known do not reach that far
+        back (a young download, or one so fast that its last 128 pieces took less)."""
         then = next(((t, sent) for t, sent in reversed(self.progress) if t <= now - over), None)
         return None if then is None else (self.sent - then[1]) / (now - then[0])
+
+    def since(self, amount: int) -> float | None:
+        """The latest time known since which the client took at least `amount` bytes, or None."""
+        return next((t for t, sent in reversed(self.progress) if self.sent - sent >= amount), None)
 
 
 def _client(transport: asyncio.BaseTransport | None) -> str:
@@ -284,8 +308,7 @@ class HttpServer:
     def _cut(self, request: web.BaseRequest) -> web.StreamResponse:
         """Disconnect a client that does not take its answers."""
         self.stats.too_slow += 1
-        if request.transport is not None:
-            request.transport.abort()
+        _reset(request.transport)
         return _plain(503)
 
     async def _answer(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -359,16 +382,13 @@ class HttpServer:
                 if not download.gave_way or download.task is None:
                     raise
                 download.task.uncancel()
-                if request.transport is not None:
-                    request.transport.abort()
+                _reset(request.transport)
             except _TooSlow:
                 self.stats.too_slow += 1
-                if request.transport is not None:
-                    request.transport.abort()
+                _reset(request.transport)
             except _Shrunk:  # the client must see the body end short at once, not wait for bytes that never come
                 self.on_stale()
-                if request.transport is not None:
-                    request.transport.abort()
+                _reset(request.transport)
             except ConnectionError:
                 pass  # the client went away, or gave way; finish_response sees the closed transport
         finally:
@@ -379,20 +399,22 @@ class HttpServer:
         return response
 
     def _look(self, download: _Download) -> None:
-        """Once a second while a file is sent: what the client's TCP acknowledged is what it took, and each
-        MIN_PIECE it takes gives the piece in flight `window` more seconds from then."""
+        """Once a second while a file is sent: what the client's TCP acknowledged is what it took. The piece in
+        flight may wait while the client took something in the last `window` seconds and 2 * MIN_PIECE in the
+        last 2 * `window` (one look more: a receiver acknowledges in steps of tens of KiB, not as its reader
+        reads, so the rate is judged over two windows; a client that takes nothing is still cut after one)."""
         acked = _acked(download.transport)
         if acked is None or download.acked is None:
             return  # the connection is gone
         loop = asyncio.get_running_loop()
         now, taken = loop.time(), max(0, acked - download.acked)
         download.took(now, taken)
-        deadline = download.deadline
-        if taken - download.marked >= MIN_PIECE:
-            download.marked = taken
-            when = deadline.when() if deadline is not None and not deadline.expired() else None
-            if deadline is not None and when is not None:
-                deadline.reschedule(max(when, now + self.limits.window))
+        window, deadline = self.limits.window, download.deadline
+        since = download.since(2 * MIN_PIECE) or download.start
+        when = deadline.when() if deadline is not None and not deadline.expired() else None
+        if deadline is not None and when is not None:
+            latest = min(download.moved + window, since + 2 * window) + _PROGRESS_EVERY
+            deadline.reschedule(max(when, latest))
         download.looking = loop.call_later(_PROGRESS_EVERY, self._look, download)
 
     def _give_way(self) -> None:
@@ -461,8 +483,7 @@ class HttpServer:
                 self.stats.bytes_sent += min(DATA_PIECE, len(body) - offset)
         except TimeoutError:
             self.stats.too_slow += 1
-            if request.transport is not None:
-                request.transport.abort()
+            _reset(request.transport)
         except ConnectionError:
             pass
 
