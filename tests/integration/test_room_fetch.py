@@ -307,3 +307,21 @@ def test_a_bundle_of_an_unknown_signer_never_takes_the_authors_name(tmp_path: Pa
     plain = squatter.name.split(".unknown-signer-")[0] + ".7z"
     assert sorted(p.name for p in (tmp_path / "in").glob("*.7z")) == sorted([squatter.name, plain])
     assert (tmp_path / "in" / plain).read_bytes() == (room / "almaty.7z").read_bytes()
+
+
+def test_a_bundle_kept_as_unknown_takes_its_name_once_its_key_is_imported(tmp_path: Path, keyring: Keyring,
+                                                                         secret: SecretKey,
+                                                                         runner: CliRunner) -> None:
+    """Fetched before the reader had alice's key: NAME.unknown-signer-KEYID.7z (exit 5). Fetched again after the
+    key was imported: already here, trusted, and moved to its own name."""
+    room = plain_folder(tmp_path, secret)
+    reader = tmp_path / "reader"
+    Keyring(reader)
+    with serving(room, tmp_path) as served:
+        assert _fetch(runner, reader, tmp_path / "in", "--mirror", served.url)[0] == 5
+        (kept,) = (tmp_path / "in").glob("*.7z")
+        assert ".unknown-signer-" in kept.name
+        _reader(tmp_path, keyring, runner, "reader", "author")
+        code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", served.url)
+    assert code == 0 and "already here" in out, (out, err)
+    assert [p.name for p in (tmp_path / "in").glob("*.7z")] == [kept.name.split(".unknown-signer-")[0] + ".7z"]

@@ -1,4 +1,5 @@
-"""Bundle entries of an index or a room's listing: a listed size past what any bundle can be is refused."""
+"""Bundle entries of an index or a room's listing: a size, key id or version past what any bundle can have is
+refused."""
 
 from __future__ import annotations
 
@@ -31,3 +32,16 @@ def test_a_listing_that_claims_more_than_a_bundle_can_be_is_refused(size: int) -
         Listing.from_bytes(raw)
     with pytest.raises(ManifestError, match="more than a bundle may have"):
         parse_entry(_entry(size))
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("author_key", "A" * 300),  # a file name is made of it: too long a name failed the whole fetch
+    ("author_key", "c7058bb9c3c0d24c"),
+    ("author_key", "../../C7058BB9C3"),
+    ("version", 0),
+    ("version", 2**31),
+    ("version", 10**300),
+])
+def test_an_entry_with_a_key_id_or_version_no_bundle_can_have_is_refused(field: str, value: object) -> None:
+    with pytest.raises(ManifestError, match="malformed"):
+        parse_entry({**_entry(1), field: value})

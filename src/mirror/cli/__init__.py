@@ -21,6 +21,7 @@ import signal
 import sys
 
 from mirror.cli.common import warn
+from mirror.cli.failure import fail
 from mirror.cli.quick import run_quick
 from mirror.errors import ExitCode
 
@@ -44,8 +45,7 @@ def run() -> None:
 
             main()
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM before a command's own boundary (cli/failure.py) was entered
-        warn("mirror: interrupted")
-        sys.exit(int(ExitCode.ERROR))
+        fail("interrupted", None, ExitCode.ERROR)
     except Exception as exc:  # the outermost boundary: a bug must still not print a traceback
         if os.environ.get("MIRROR_DEBUG"):
             raise

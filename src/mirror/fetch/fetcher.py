@@ -288,9 +288,27 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
 def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy, cache: VerifiedCache,
           keep: bool = False) -> Arrival:
     verified, problem = _check(entry, existing, keys, policy, cache)
+    if verified is not None and verified.trusted and existing.name in arrival_names(entry, trusted=False):
+        existing = _own_name(entry, existing)
     return (Arrival(entry, existing, f"already here, {_trust_note(verified)}", verified.trusted,
                     verified=_kept(verified, keep), sums_sha256=verified.control.sha256(SUMS_NAME) if keep else "")
             if verified else Arrival(entry, None, problem, False, True))
+
+
+def _own_name(entry: BundleEntry, path: Path) -> Path:
+    """A bundle that landed under an unknown signer's name and is trusted now (its key was imported since),
+    moved to the name a trusted one gets, if that is free (never over another file); else where it is."""
+    for name in arrival_names(entry)[:2]:
+        target = path.with_name(name)
+        try:
+            os.link(path, target)
+        except FileExistsError:
+            continue
+        except OSError:
+            return path
+        path.unlink()
+        return target
+    return path
 
 
 def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEntry], order: list[Mirror],

@@ -39,6 +39,8 @@ MAX_INDEX = 8 << 20
 # past it (a room's listing is unsigned) would only make fetch write that much before the hash fails.
 MAX_BUNDLE_BYTES = (16 << 30) + (1 << 30)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_KEY_ID = re.compile(r"[0-9A-F]{16}")  # as key_id_hex writes it; a file name is made of it (fetch/fetcher.py)
+MAX_VERSION = 2**31 - 1  # bundle.json's bound (formats/manifest.py)
 _ENTRY_KEYS = {"id", "version", "sha256", "size", "path", "title", "author_key"}
 _TORRENT_KEYS = {"infohash", "magnet"}  # format 2
 _ALL_ENTRY_KEYS = _ENTRY_KEYS | _TORRENT_KEYS
@@ -148,8 +150,10 @@ def parse_entry(item: Any, keys: set[str] = _ALL_ENTRY_KEYS) -> BundleEntry:
     _torrent_fields(item.get("infohash"), item.get("magnet"))
     ok = (isinstance(item["id"], str) and BUNDLE_ID.fullmatch(item["id"]) is not None
           and isinstance(item["sha256"], str) and _HEX64.fullmatch(item["sha256"]) is not None
-          and type(item["size"]) is int and item["size"] >= 0 and type(item["version"]) is int
-          and all(isinstance(item[k], str) for k in ("id", "title", "author_key")))
+          and type(item["size"]) is int and item["size"] >= 0
+          and type(item["version"]) is int and 1 <= item["version"] <= MAX_VERSION
+          and isinstance(item["author_key"], str) and _KEY_ID.fullmatch(item["author_key"]) is not None
+          and all(isinstance(item[k], str) for k in ("id", "title")))
     if not ok or item["path"] != bundle_path(str(item["sha256"])):
         raise ManifestError("index bundle entry is malformed")
     if item["size"] > MAX_BUNDLE_BYTES:
