@@ -304,8 +304,14 @@ def _own_name(entry: BundleEntry, path: Path) -> Path:
             os.link(path, target)
         except FileExistsError:
             continue
-        except OSError:
-            return path
+        except OSError:  # no hard links here (a FAT USB stick): a rename, if nothing took the name meanwhile
+            if os.path.lexists(target):
+                continue
+            try:
+                path.rename(target)
+            except OSError:
+                return path
+            return target
         path.unlink()
         return target
     return path
