@@ -21,23 +21,23 @@ def _kept(dest: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("links", [True, False])
-def test_it_takes_its_own_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, links: bool) -> None:
-    if not links:
+@pytest.fixture(params=[True, False], ids=["links", "no-links"])
+def links(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Hard links work, or fail as on FAT."""
+    if not request.param:
         def no_links(src: object, dst: object) -> None:
             raise PermissionError(1, "Operation not permitted")
         monkeypatch.setattr(os, "link", no_links)
+    return bool(request.param)
+
+
+def test_it_takes_its_own_name(tmp_path: Path, links: bool) -> None:
     moved = _own_name(_ENTRY, _kept(tmp_path / "dest"))
     assert moved.name == arrival_names(_ENTRY)[0] and moved.read_bytes() == b"bundle"
     assert [p.name for p in (tmp_path / "dest").iterdir()] == [moved.name]
 
 
-@pytest.mark.parametrize("links", [True, False])
-def test_it_never_replaces_another_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, links: bool) -> None:
-    if not links:
-        def no_links(src: object, dst: object) -> None:
-            raise PermissionError(1, "Operation not permitted")
-        monkeypatch.setattr(os, "link", no_links)
+def test_it_never_replaces_another_file(tmp_path: Path, links: bool) -> None:
     kept = _kept(tmp_path / "dest")
     for name in arrival_names(_ENTRY)[:2]:
         (kept.parent / name).write_bytes(b"another")
