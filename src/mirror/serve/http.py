@@ -410,7 +410,8 @@ class HttpServer:
         now, taken = loop.time(), max(0, acked - download.acked)
         download.took(now, taken)
         window, deadline = self.limits.window, download.deadline
-        since = download.since(2 * MIN_PIECE) or download.start
+        since = download.since(2 * MIN_PIECE)
+        since = download.start if since is None else since
         when = deadline.when() if deadline is not None and not deadline.expired() else None
         if deadline is not None and when is not None:
             latest = min(download.moved + window, since + 2 * window) + _PROGRESS_EVERY
