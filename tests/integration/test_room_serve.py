@@ -269,11 +269,16 @@ def _slow_reader(port: int, path: str, stop: threading.Event, received: list[int
         received.append(total)
 
 
-def test_fifty_downloads_finish_while_five_clients_trickle(tmp_path: Path, secret: SecretKey) -> None:
-    """50 concurrent downloads of a 10 MB bundle all finish intact while 5 one-byte-per-second readers are cut off."""
+def _big_room(tmp_path: Path, secret: SecretKey) -> tuple[Path, bytes, str]:
+    """A room's folder with one bundle of about 10 MB; the bundle's bytes and SHA-256."""
     folder = plain_folder(tmp_path, secret, big_photos=3)
     data = (folder / "almaty.7z").read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
+    return folder, data, hashlib.sha256(data).hexdigest()
+
+
+def test_fifty_downloads_finish_while_five_clients_trickle(tmp_path: Path, secret: SecretKey) -> None:
+    """50 concurrent downloads of a 10 MB bundle all finish intact while 5 one-byte-per-second readers are cut off."""
+    folder, data, sha = _big_room(tmp_path, secret)
     # Few transfer slots, so that trickling readers that kept theirs would starve the others; every client here
     # comes from 127.0.0.1, where a room's phones each have their own address: the per-client cap is raised.
     limits = Limits(max_transfers=8, window=3.0, queue_wait=60.0, per_client=64, per_client_transfers=64)
@@ -492,9 +497,7 @@ def test_a_few_addresses_that_trickle_cannot_hold_every_download_slot(tmp_path: 
     """Two addresses, each at its cap of downloads, read nothing: they held every slot until the window cut them
     off, and an honest reader got 503 meanwhile. Now a download that waits takes the slot of the slowest one
     (which may resume with Range), and an address past its own cap is told at once to come back later."""
-    folder = plain_folder(tmp_path, secret, big_photos=3)
-    data = (folder / "almaty.7z").read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
+    folder, _, sha = _big_room(tmp_path, secret)
     limits = Limits(max_transfers=4, per_client_transfers=2, queue_wait=8.0, window=60.0, slow_after=1.0)
     with RoomThread(RoomRequest(folder, port=0, limits=limits)) as served:
         assert served.room is not None
