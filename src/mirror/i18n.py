@@ -25,10 +25,11 @@ import re
 import string
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from mirror.record import record
 
 if TYPE_CHECKING:
     from gettext import GNUTranslations
@@ -134,7 +135,7 @@ def catalog(lang: str) -> Catalog:
     return Catalog({k: v for k, v in entries.items() if isinstance(k, str) and k and isinstance(v, str) and v})
 
 
-@dataclass(frozen=True)
+@record
 class Template:
     """One catalog entry with placeholders: a pattern for the English line and the translation."""
 

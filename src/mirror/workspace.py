@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mirror.errors import ConfigError
+from mirror.record import record
 
 CONFIG_NAME = "mirror.toml"
 _CONFIG_LIMIT = 1 << 20  # a mirror.toml is a few kilobytes
@@ -31,7 +31,7 @@ _KEYS = {"sources", "bundles", "keys"}
 MAX_REQUIRED_ENDORSERS = 100  # as many as a bundle may carry (formats/endorsement.py, MAX_ENDORSEMENTS)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Workspace:
     """A folder with a mirror.toml."""
 
@@ -115,7 +115,7 @@ def find_workspace(start: Path) -> Workspace | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TrustSettings:
     """The reader's [trust] table: 0 endorsers means only the author's key decides."""
 

@@ -3,7 +3,6 @@ arrived: a mirror's read ahead that differs, or a bundle that fails, ends in the
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import struct
@@ -20,6 +19,7 @@ from mirror.bundle.verify import verify_bundle
 from mirror.errors import VerificationError
 from mirror.fetch.early import TAIL_MAX
 from mirror.formats.index import Index
+from mirror.record import replace
 from mirror.trust.index import sign_index
 from mirror.trust.keyring import Keyring
 from mirror_server import MirrorServer
@@ -51,8 +51,8 @@ def _indexed(setup: Setup, keyring: Keyring, data: bytes) -> str:
     host, sha = setup.hosts[0], hashlib.sha256(data).hexdigest()
     (host / "bundles" / f"{sha}.7z").write_bytes(data)
     index = Index.from_bytes((host / "index.json").read_bytes())
-    entry = dataclasses.replace(index.bundles[0], sha256=sha, path=f"bundles/{sha}.7z", infohash=None, magnet=None)
-    forged = dataclasses.replace(index, bundles=(entry,))
+    entry = replace(index.bundles[0], sha256=sha, path=f"bundles/{sha}.7z", infohash=None, magnet=None)
+    forged = replace(index, bundles=(entry,))
     (host / "index.json").write_bytes(forged.to_bytes())
     (host / "index.json.minisig").write_bytes(sign_index(forged, keyring.secret("alice", None)))
     return sha

@@ -16,8 +16,10 @@ from mirror.cli import run
 run()
 """
 # Loaded by other commands only: creating, publishing, fetching, the room, the swarm, the page, photo cleaning;
-# and click, since a plain verify runs without it (cli/quick.py).
-_NOT_FOR_VERIFY = ("click", "tempfile", "py7zr", "requests", "urllib3", "markdown_it", "PIL", "pillow_heif", "zeroconf",
+# click, since a plain verify runs without it (cli/quick.py); dataclasses and inspect, which records replace
+# (mirror/record.py).
+_NOT_FOR_VERIFY = ("click", "dataclasses", "inspect", "tempfile", "py7zr", "requests", "urllib3", "markdown_it", "PIL",
+                   "pillow_heif", "zeroconf",
                    "libtorrent", "phonenumbers", "charset_normalizer", "babel", "socket", "ssl", "subprocess",
                    "ctypes", "concurrent", "logging", "mirror.bundle.create", "mirror.bundle.folder",
                    "mirror.bundle.page", "mirror.privacy", "mirror.net", "mirror.fetch", "mirror.publish",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import uuid
 from pathlib import Path
@@ -15,6 +14,7 @@ from conftest import invoke
 from helpers import require_tool, run
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import open_host
+from mirror.record import replace
 from mirror.trust.keyring import Keyring
 from servers import DavServer, S3Server, SftpServer
 
@@ -41,9 +41,9 @@ def hosts(nginx_dav: DavServer, sshd_sftp: SftpServer, seaweed_s3: S3Server, tmp
     """Four hosts, each in a fresh folder or prefix of its module-wide server."""
     run_id = uuid.uuid4().hex[:8]
     dav = nginx_dav.host_config(monkeypatch, url=f"{nginx_dav.url}{run_id}/")
-    dav = dataclasses.replace(dav, public_url=None)
+    dav = replace(dav, public_url=None)
     sftp = sshd_sftp.host_config()
-    sftp = dataclasses.replace(sftp, url=f"{sftp.url}/{run_id}")
+    sftp = replace(sftp, url=f"{sftp.url}/{run_id}")
     s3 = seaweed_s3.host_config(monkeypatch, prefix=run_id)
     usb = tmp_path / "usb"
     usb.mkdir()

@@ -6,7 +6,6 @@ hold them forever. Real OpenSSH and SeaweedFS on 127.0.0.1, slowed by tests/drip
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import secrets
@@ -20,6 +19,7 @@ from drip_proxy import DripProxy
 from mirror.errors import Failure, TransferError
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import Host, open_host
+from mirror.record import replace
 from servers import S3Server, SftpServer
 
 FAST_BYTES = 64 << 10  # the handshake and the start pass at full speed; then one byte a second
@@ -31,12 +31,12 @@ def _sftp(server: SftpServer, tmp_path: Path, proxy: DripProxy) -> HostConfig:
     known = tmp_path / "known_hosts"
     known.write_text(f"[127.0.0.1]:{proxy.port} {key}")
     config = server.host_config(port=proxy.port, known_hosts=known)
-    return dataclasses.replace(config, timeout=1.0, budget=20.0)
+    return replace(config, timeout=1.0, budget=20.0)
 
 
 def _s3(server: S3Server, monkeypatch: pytest.MonkeyPatch, proxy: DripProxy, prefix: str) -> HostConfig:
     config = server.host_config(monkeypatch, prefix=prefix, endpoint=f"http://127.0.0.1:{proxy.port}")
-    return dataclasses.replace(config, timeout=1.0, budget=20.0)
+    return replace(config, timeout=1.0, budget=20.0)
 
 
 @pytest.fixture

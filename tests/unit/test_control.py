@@ -3,7 +3,6 @@ reader of the signed files sees the same bytes as before."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 from pathlib import Path
@@ -17,6 +16,7 @@ from mirror.bundle.extract import extract_bundle
 from mirror.bundle.verify import verify_bundle
 from mirror.formats.manifest import META_NAME, SIG_NAME, SUMS_NAME, V2, file_details
 from mirror.formats.minisign import Prehashed, prehash
+from mirror.record import replace
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden-v2.7z"
 
@@ -87,7 +87,7 @@ def test_a_fetched_arrival_keeps_no_temporary_file(monkeypatch: pytest.MonkeyPat
     assert set(kept.control) == {SIG_NAME}  # the list itself is read back from the bundle (fetch/keep.py)
     assert all(isinstance(value, bytes) for value in kept.control._files.values())
     assert kept.control[SIG_NAME] == golden().members[V2.sig]
-    assert kept.meta == dataclasses.replace(verified.meta, files={}) and len(verified.meta.files) > 0
+    assert kept.meta == replace(verified.meta, files={}) and len(verified.meta.files) > 0
     assert not kept.members and not kept.sums.entries and verified.members and len(verified.sums.entries) > 0
     assert (kept.key_id, kept.trusted, kept.signer_name) == (verified.key_id, verified.trusted, verified.signer_name)
 

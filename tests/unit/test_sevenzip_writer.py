@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import lzma
 import random
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from tests.helpers import require_tool
 
+from mirror.record import replace
 from mirror.sevenzip import Limits, headerwriter, iter_members, read_archive, regular_files
 from mirror.sevenzip import writer as writer_module
 from mirror.sevenzip.header import Buf
@@ -172,8 +172,8 @@ def test_copy_keeps_a_block_crc_and_does_not_repeat_it(tmp_path: Path) -> None:
         archive = read_archive(src, Limits())
         single = archive.folders[1]
         crc = next(m.crc for m in archive.members if m.folder == 1)
-        folders = FolderTable.of([archive.folders[0], dataclasses.replace(single, crc=crc), *archive.folders[2:]])
-        archive = dataclasses.replace(archive, folders=folders)
+        folders = FolderTable.of([archive.folders[0], replace(single, crc=crc), *archive.folders[2:]])
+        archive = replace(archive, folders=folders)
         with ArchiveWriter.create(tmp_path / "b.7z") as writer:
             writer.copy_folders(src, archive, range(len(archive.folders)))
     with (tmp_path / "b.7z").open("rb") as fp:

@@ -16,9 +16,9 @@ claim the author signs lightly: front matter is the reliable way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from mirror.errors import InputError
+from mirror.record import record
 
 FIELDS = ("title", "date", "place", "source")
 _LANG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
@@ -27,7 +27,7 @@ _SAMPLE = 64 * 1024  # characters the script guess looks at
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # binary control bytes; tab, LF, CR, FF are text
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Account:
     """What bundle.json records about an account."""
 

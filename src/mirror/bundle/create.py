@@ -19,7 +19,6 @@ import io
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -55,6 +54,7 @@ from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.timefmt import now_text
 from mirror.heap import trim
 from mirror.privacy.exif import follow_pieces
+from mirror.record import field, record
 from mirror.safeio import atomic_output, read_regular
 from mirror.sevenzip.writer import ArchiveWriter, Summed
 from mirror.trust.fingerprint import fingerprint
@@ -66,7 +66,7 @@ Progress = Callable[[int], None]
 __all__ = ["CreateRequest", "CreateResult", "create_bundle", "next_version", "prepare_bundle", "write_bundle"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CreateResult:
     """What was written."""
 
@@ -225,7 +225,7 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
     return made.bundle_id
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Signed:
     """The bundle id, the three small signed files, and where the page and bundle.json lie in the spool."""
 

@@ -26,11 +26,9 @@ only ever read; the output never replaces the input, nor any file unless asked.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -50,6 +48,7 @@ from mirror.formats.endorsement import CLAIMS, MAX_ENDORSEMENTS, endorsement_com
 from mirror.formats.manifest import SUMS_NAME, Layout
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.formats.part import part_member
+from mirror.record import field, record, replace
 from mirror.safeio import atomic_output, open_regular
 from mirror.sevenzip import Archive, Limits, iter_block, iter_members, read_archive
 from mirror.sevenzip.volumes import volume_set
@@ -64,7 +63,7 @@ from mirror.trust.policy import AuthorTrusted
 MAX_REWRITE = 64 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EndorseRequest:
     """Which bundle, where the endorsed copy goes, and what the endorser claims."""
 
@@ -76,7 +75,7 @@ class EndorseRequest:
     limits: Limits = field(default_factory=Limits)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Endorsed:
     """The endorsed bundle, verified, and the member that was added."""
 
@@ -275,4 +274,4 @@ def _check_copy(tmp: Path, keys: Keys, limits: Limits, sums: bytes, members: set
 
 def _moved(verified: VerifiedBundle, out: Path) -> VerifiedBundle:
     """The verified result, with the path it now has."""
-    return dataclasses.replace(verified, path=out)
+    return replace(verified, path=out)

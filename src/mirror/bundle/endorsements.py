@@ -18,13 +18,13 @@ The verifier only collects this; trust/policy.py decides what it is worth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from mirror.errors import SignatureError
 from mirror.formats.endorsement import claim_of, endorsement_key_id
 from mirror.formats.manifest import BundleMeta, Layout
 from mirror.formats.minisign import Prehashed, PublicKeyFile, Signature, key_id_hex
+from mirror.record import record
 from mirror.trust.keys import check_signature
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.policy import Endorsement
@@ -32,7 +32,7 @@ from mirror.trust.policy import Endorsement
 Status = Literal["trusted", "unknown", "invalid"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EndorsementCheck:
     """What the verifier found about one endorsement file."""
 

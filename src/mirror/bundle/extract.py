@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,13 +31,14 @@ from mirror.bundle.staging import create_member, expected_digest, write_again
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
 from mirror.formats.names import readable_name
+from mirror.record import record
 from mirror.safeio import rename_noreplace
 from mirror.sevenzip import Limits
 from mirror.sevenzip.volumes import open_archive_file
 from mirror.trust.policy import AuthorTrusted, Policy
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Extracted:
     """Where a verified bundle was written."""
 
@@ -102,7 +102,7 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
     return Extracted(dest, verified, written)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Staging:
     """verify_open's writer: new files in the private staging folder."""
 

@@ -27,12 +27,13 @@ import html
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+from mirror.record import field, record
 
 PAGE_NAME = "index.html"
 UI_LANGUAGES = ("en", "ru", "kk")
@@ -110,7 +111,7 @@ pre,code{white-space:pre-wrap;overflow-wrap:anywhere}
 """.strip()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PageInfo:
     """What the page says about the bundle as a whole."""
 
@@ -121,7 +122,7 @@ class PageInfo:
     fingerprint: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PageAccount:
     """One account: its file, its language, its front matter fields, and its Markdown without front matter."""
 

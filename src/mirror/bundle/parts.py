@@ -26,7 +26,6 @@ import shutil
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from mirror.bundle.destination import check_new, new_folders, private_folder, remove_tree, said_under
@@ -37,6 +36,7 @@ from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, FileColumns, SumsLines
 from mirror.formats.names import readable_name
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
 from mirror.heap import trim
+from mirror.record import record
 from mirror.safeio import atomic_output, open_regular, rename_noreplace
 from mirror.sevenzip import Archive, Folder, Limits, read_archive
 from mirror.sevenzip.model import LZMA1, LZMA2
@@ -52,7 +52,7 @@ MIN_SOLID = 1 << 16  # a block of texts smaller than this compresses worse alone
 MAX_RECOMPRESS = 64 << 20  # what every part carries is compressed again (to compare) up to this much input
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SplitResult:
     """The parts written, in order, and their sizes."""
 
@@ -60,7 +60,7 @@ class SplitResult:
     sizes: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PartsExtracted:
     """What `extract_parts` wrote."""
 
@@ -119,7 +119,7 @@ def _first_fit(sizes: array[int], costs: array[int], capacity: int, name: Callab
     return [array("I", sorted(p)) for p in parts]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Blocks:
     """The bundle's blocks that hold only files parts share out. Such a block goes into a part whole, its
     packed bytes copied: nothing is decompressed or compressed again, and a part is exactly as large as
@@ -207,7 +207,7 @@ def _blocks(path: Path, lines: SumsLines, common: Collection[str], photo: Callab
     return _Blocks(path, archive, folders, costs, starts, files, together if found == wanted else None)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Units:
     """What first fit packs: whole blocks and single files. Unit u is block -ref[u] - 1 of `blocks` when
     ref[u] < 0, else the file at position ref[u] of the shared-out lines."""

@@ -17,11 +17,11 @@ bundle.json.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +43,12 @@ from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo
 from mirror.privacy.strip import is_heif
 from mirror.privacy.texts import Decoded, decode_text
+from mirror.record import field, record
 from mirror.safeio import read_regular
 from mirror.sevenzip.writer import TEXT_BLOCK, SpooledTexts
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CreateRequest:
     """What the author asked for."""
 
@@ -68,7 +69,7 @@ class CreateRequest:
     supersedes: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Note:
     """Something the author should know about one file: what, which file, and the detail."""
 
@@ -77,7 +78,7 @@ class Note:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Prepared:
     """The result of the checking pass: what would be signed, and every problem with it."""
 
@@ -148,18 +149,18 @@ def stored_bytes(item: SourceFile, raw: bytes, request: CreateRequest) -> tuple[
     return cleaned.data, cleaned
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class _Pass:
     """What the checking pass gathers."""
 
-    files: CheckedFiles = field(default_factory=CheckedFiles)
-    languages: set[str] = field(default_factory=set)
-    salts: dict[str, str] = field(default_factory=dict)
-    refused: list[Refusal] = field(default_factory=list)
+    files: CheckedFiles = dataclasses.field(default_factory=CheckedFiles)
+    languages: set[str] = dataclasses.field(default_factory=set)
+    salts: dict[str, str] = dataclasses.field(default_factory=dict)
+    refused: list[Refusal] = dataclasses.field(default_factory=list)
     meta_size: int = 0  # about what bundle.json will take (bundle/caps.py)
-    findings: list[Finding] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    recipes: dict[str, tuple[tuple[int, ...], Recipe]] = field(default_factory=dict)
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    notes: list[Note] = dataclasses.field(default_factory=list)
+    recipes: dict[str, tuple[tuple[int, ...], Recipe]] = dataclasses.field(default_factory=dict)
     texts: SpooledTexts | None = None  # None once a file is refused: nothing will be written
     accounts_done: bool = False  # a photo was recorded: no account comes after (names sort accounts/ first)
 
@@ -196,7 +197,7 @@ def file_key(path: Path) -> tuple[int, ...]:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Examined:
     """What reading one file found, before anything is recorded: on a worker thread for photos."""
 

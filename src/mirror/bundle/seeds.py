@@ -18,19 +18,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from mirror.bundle.torrent import make_torrent
 from mirror.bundle.verify import Keys, verify_bundle
 from mirror.errors import ConfigError, ExitCode, ManifestError, MirrorError, UntrustedSigner, VerificationError
 from mirror.formats.torrent import MAX_TORRENT, Torrent, TorrentInfo
+from mirror.record import record
 from mirror.safeio import read_regular
 
 _CONTENT_NAME = re.compile(r"[0-9a-f]{64}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Seed:
     """A bundle that verified, and its torrent."""
 
@@ -41,7 +41,7 @@ class Seed:
     info: TorrentInfo  # the torrent's info dict: the seed is in the swarm of its info hash
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Refusal:
     """A bundle that will not be seeded, and why."""
 

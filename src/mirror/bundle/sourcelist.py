@@ -21,12 +21,12 @@ import heapq
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
 
 from mirror.formats.media import MEDIA_TYPES
 from mirror.formats.table import NameColumn
+from mirror.record import record
 
 _HOW = (("account", "text"), ("photo", "clean"), ("photo", "keep"), ("photo", "convert"))
 _HOW_CODES = {how: code for code, how in enumerate(_HOW)}
@@ -41,7 +41,7 @@ def encoded(name: str) -> bytes:
     return name.encode("utf-8", "surrogatepass")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceFile:
     """One file to bundle: where it is, its name in the bundle, what it is and what create does to it.
 

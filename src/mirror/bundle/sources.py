@@ -22,7 +22,6 @@ import os
 import stat
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from mirror.bundle.sourcelist import SourceFile, SourceList, encoded
@@ -33,6 +32,7 @@ from mirror.formats.table import KeyedIndex
 from mirror.privacy.exif import CONVERT_HINT
 from mirror.privacy.names import name_pattern, neutral_names
 from mirror.privacy.strip import HEIC_HINT
+from mirror.record import field, record
 
 _OTHER_FIX = "accounts are .md or .txt texts, photos .jpg or .png: move it out of the folder"
 _FIXES = {"a video": "mirror does not clean videos: move it out of the folder",
@@ -40,7 +40,7 @@ _FIXES = {"a video": "mirror does not clean videos: move it out of the folder",
           "a TIFF image": "export it as JPEG or PNG from your photo editor"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceOptions:
     """What the author asked for about sources.
 
@@ -55,7 +55,7 @@ class SourceOptions:
     keep_names: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Refusal:
     """A file create will not bundle: which, why, and how to fix it."""
 
@@ -64,7 +64,7 @@ class Refusal:
     fix: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Collected:
     """The files to bundle (sorted by member name), the refused ones, the OS files left out, the renamed."""
 

@@ -16,11 +16,11 @@ once; its copies are checked against the same signed hash. Invalid endorsements 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,6 +29,7 @@ from mirror.errors import ConfigError, ContentError, VerificationError
 from mirror.formats.endorsement import MAX_ENDORSEMENTS, is_endorsement
 from mirror.formats.manifest import SUMS_NAME, SumsLines, SumsTable
 from mirror.formats.part import part_member
+from mirror.record import record, replace
 from mirror.sevenzip import Limits, read_ahead, read_archive
 from mirror.sevenzip.volumes import open_archive_file
 from mirror.trust.policy import AuthorTrusted, Policy
@@ -36,7 +37,7 @@ from mirror.trust.policy import AuthorTrusted, Policy
 _EMPTY = hashlib.sha256(b"").hexdigest()
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class Staged:
     """What the inputs carried, written under `folder`.
 
@@ -46,10 +47,10 @@ class Staged:
     """
 
     folder: Path
-    verified: list[VerifiedBundle] = field(default_factory=list)
-    written: bytearray = field(default_factory=bytearray)  # by line of the signed list: 1 once written
-    unlisted: dict[str, str] = field(default_factory=dict)  # member name -> sha256, for the unlisted ones
-    left_out: set[str] = field(default_factory=set)  # endorsements of later inputs not written (a bundle
+    verified: list[VerifiedBundle] = dataclasses.field(default_factory=list)
+    written: bytearray = dataclasses.field(default_factory=bytearray)  # by line of the signed list: 1 once written
+    unlisted: dict[str, str] = dataclasses.field(default_factory=dict)  # member name -> sha256, for the unlisted ones
+    left_out: set[str] = dataclasses.field(default_factory=set)  # endorsements of later inputs not written (a bundle
     # carries at most MAX_ENDORSEMENTS)
 
     @property
@@ -154,7 +155,7 @@ def _naming(exc: VerificationError, path: Path) -> VerificationError:
         return VerificationError(f"{path}: {exc}", exc.hint)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _OnePass:
     """verify_open's writer: each member into `folder` while it is verified."""
 

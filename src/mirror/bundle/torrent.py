@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from mirror.bundle.verified import Facts, VerifiedCache
@@ -23,10 +22,11 @@ from mirror.bundle.verify import VerifiedBundle
 from mirror.errors import ConfigError
 from mirror.formats.torrent import Torrent, TorrentInfo, piece_length, torrent_name, web_seeds
 from mirror.hashing import BackgroundHash
+from mirror.record import record
 from mirror.safeio import open_regular
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MadeTorrent:
     """A bundle's torrent, with the file's SHA-256 and size read in the same pass."""
 

@@ -28,10 +28,10 @@ import json
 import os
 import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from mirror.folders import cache_folder
+from mirror.record import record
 from mirror.safeio import atomic_write
 
 FORMAT = "mirror-verified/1"
@@ -41,7 +41,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _PIECES = re.compile(r"(?:[0-9a-f]{40})*")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Facts:
     """What was checked about one file."""
 

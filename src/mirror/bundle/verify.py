@@ -23,7 +23,6 @@ import os
 from array import array
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -55,6 +54,7 @@ from mirror.formats.names import printable
 from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
 from mirror.formats.table import NameRefs
 from mirror.heap import return_large_buffers
+from mirror.record import field, record
 from mirror.safeio import open_regular
 from mirror.sevenzip import (
     Archive,
@@ -96,7 +96,7 @@ def control_caps(limits: Limits) -> dict[str, int]:
     return CONTROL_CAPS | {name: cap for name, cap in raised.items() if cap is not None}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerifiedBundle:
     """A bundle whose every check passed."""
 
@@ -177,7 +177,7 @@ def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Fil
     return files, layout
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Signed:
     """Steps 2-4: what the author signed, and the key that checked out."""
 
@@ -189,7 +189,7 @@ class _Signed:
     layout: Layout
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Checked:
     """Every step passed on an open bundle; what extract needs besides the verdict."""
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import html
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from mirror.bundle.destination import remove_tree
@@ -42,6 +41,7 @@ from mirror.bundle.parts import part_refusal
 from mirror.bundle.verify import Keys, VerifiedBundle
 from mirror.errors import ContentError
 from mirror.formats.manifest import PAGE_NAME, file_details
+from mirror.record import record
 from mirror.trust.policy import Policy
 
 BANNER = {
@@ -86,7 +86,7 @@ _BANNER_STYLE = "background:#b00020;color:#fff;padding:.8rem 1rem;margin:0 0 1re
 _NOTE_STYLE = "background:#fff3cd;color:#222;padding:.6rem 1rem;margin:0 0 1rem"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class View:
     """A verified bundle unpacked for reading: where, which page, and whether the page was made here."""
 

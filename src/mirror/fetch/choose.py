@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from mirror.errors import ExitCode, ManifestError, MirrorError, SignatureError, TransferError
@@ -27,6 +26,7 @@ from mirror.fetch.transport import Mirror
 from mirror.formats.index import Index
 from mirror.formats.minisign import Signature
 from mirror.net.pace import Limits, budget
+from mirror.record import replace
 from mirror.trust.index import UnknownPublisher, check_index, read_signed_index
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.rollback import Choice, IndexChooser, Outcome, Seen

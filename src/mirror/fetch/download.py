@@ -25,10 +25,10 @@ at the end leave their mirrors suspect. Bytes kept from an earlier run prove not
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from mirror.fetch.report import Fate, MirrorReport
 from mirror.fetch.transport import Mirror, RangeIgnored
 from mirror.formats.index import BundleEntry
 from mirror.net.pace import Limits, budget
+from mirror.record import record
 from mirror.safeio import file_sha256
 
 Log = Callable[[str], None]
@@ -55,7 +56,7 @@ def no_progress(total: int, label: str) -> Iterator[Advance | None]:
     yield None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Piece:
     """Bytes [start, end) of a partial download, and where they came from."""
 
@@ -64,7 +65,7 @@ class Piece:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Judged:
     """A range of thrown-away bytes, hashed, waiting for a good copy to be compared with."""
 
@@ -93,7 +94,7 @@ def range_sha256(path: Path, start: int, end: int) -> str:
     return digest.hexdigest()
 
 
-@dataclass
+@dataclasses.dataclass
 class Download:
     """One bundle: its part file, who served which bytes, and what each mirror did (in `reports`)."""
 
@@ -104,11 +105,11 @@ class Download:
     log: Log
     progress: Progress = no_progress
     tampered: bool = False
-    pieces: list[Piece] = field(default_factory=list)
-    judged: list[Judged] = field(default_factory=list)
-    _start: int = field(default=0, init=False, repr=False)  # where the current turn's bytes begin
-    _restarted: bool = field(default=False, init=False, repr=False)  # this turn's mirror ignored Range
-    _growing: GrowingHash | None = field(default=None, init=False, repr=False)  # the part's hash so far
+    pieces: list[Piece] = dataclasses.field(default_factory=list)
+    judged: list[Judged] = dataclasses.field(default_factory=list)
+    _start: int = dataclasses.field(default=0, init=False, repr=False)  # where the current turn's bytes begin
+    _restarted: bool = dataclasses.field(default=False, init=False, repr=False)  # this turn's mirror ignored Range
+    _growing: GrowingHash | None = dataclasses.field(default=None, init=False, repr=False)  # the part's hash so far
 
     @property
     def part(self) -> Path:

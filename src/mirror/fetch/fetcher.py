@@ -24,7 +24,6 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from mirror.formats.index import BundleEntry
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME, Sums
 from mirror.formats.names import readable_name
 from mirror.net.pace import Limits, Stop, stoppable
+from mirror.record import field, record, replace
 from mirror.safeio import file_sha256
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.policy import AuthorTrusted, Policy
@@ -53,7 +53,7 @@ DOWNLOADS = ".mirror-downloads"
 EntrySource = Callable[[BundleEntry, list[Mirror], Path, dict[str, MirrorReport], Log, Progress], Path | None]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FetchRequest:
     """What the reader asked for."""
 
@@ -73,7 +73,7 @@ class FetchRequest:
     keep: bool = False  # the arrivals become a mirror copy (fetch/keep.py): each keeps its signed list and signature
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class Arrival:
     """One requested bundle and how it ended."""
 
@@ -82,17 +82,17 @@ class Arrival:
     note: str = ""
     trusted: bool = False
     invalid: bool = False  # the bytes matched the index but the bundle failed verification
-    verified: VerifiedBundle | None = field(default=None, repr=False)  # what verified (keep.py copies it)
+    verified: VerifiedBundle | None = dataclasses.field(default=None, repr=False)  # what verified (keep.py copies it)
     sums_sha256: str = ""  # with --keep-mirror: the SHA-256 of its SHA256SUMS, which keep.py reads back from it
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class FetchResult:
     """Per mirror and per bundle, what happened."""
 
     reports: dict[str, MirrorReport]
     chosen: Choice
-    arrivals: list[Arrival] = field(default_factory=list)
+    arrivals: list[Arrival] = dataclasses.field(default_factory=list)
     tampered_only: bool = False
 
     @property
@@ -226,7 +226,7 @@ def _kept(verified: VerifiedBundle, keep: bool) -> VerifiedBundle:
     list's signature, in memory (the list itself, 100 MB at a million lines, is read back from the bundle then,
     and compared with Arrival.sums_sha256); otherwise no signed file. Never a temporary file (and its
     descriptor) per bundle."""
-    return dataclasses.replace(verified, meta=dataclasses.replace(verified.meta, files={}), sums=Sums({}),
+    return replace(verified, meta=replace(verified.meta, files={}), sums=Sums({}),
                                members=(), missing=(), control=verified.control.only(*((SIG_NAME,) if keep else ())))
 
 

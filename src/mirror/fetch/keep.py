@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 from mirror.bundle.torrent import make_torrent
@@ -41,6 +40,7 @@ from mirror.formats.layout import (
 from mirror.formats.manifest import SIG_NAME
 from mirror.formats.minisign import Signature
 from mirror.formats.torrent import magnet_trackers
+from mirror.record import record
 from mirror.safeio import atomic_output, atomic_write, file_sha256, open_regular
 from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.trust.index import check_index
@@ -48,7 +48,7 @@ from mirror.trust.keyset import TrustedKeys
 from mirror.trust.rollback import Choice
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Kept:
     """What the mirror copy holds after this run."""
 

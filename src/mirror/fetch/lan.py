@@ -16,18 +16,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 
 from zeroconf import IPVersion, ServiceBrowser, ServiceStateChange, Zeroconf
 
 from mirror.errors import Failure, TransferError
 from mirror.formats.announce import MAX_PEERS, SERVICE_TYPE, lan_address, peer_url
+from mirror.record import record
 
 WHERE = "local network"
 RESOLVE_SECONDS = 5.0  # for asking all the rooms heard of for their addresses, after listening
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Peer:
     """A room that answered: its announced name (untrusted text), its URL, and what its TXT record says."""
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +29,7 @@ from mirror.formats.layout import bundle_path
 from mirror.formats.manifest import BUNDLE_ID
 from mirror.formats.timefmt import parse_time
 from mirror.formats.torrent import check_infohash, magnet_infohash
+from mirror.record import as_dict, record
 
 FORMAT = "mirror-index/2"
 FORMATS = ("mirror-index/1", FORMAT)
@@ -55,7 +55,7 @@ def _time(text: object, what: str) -> datetime:
         raise ManifestError(f"index field {what!r} is not a UTC time") from None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BundleEntry:
     """One bundle in the index."""
 
@@ -81,7 +81,7 @@ def index_comment(publisher_key: str, version: int, expires: str) -> str:
     return f"index:{publisher_key}\tversion:{version}\texpires:{expires}\trole:publisher"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Index:
     """A parsed index."""
 
@@ -96,7 +96,7 @@ class Index:
         """Deterministic JSON: these bytes are signed."""
         doc = {"format": FORMAT, "publisher_key": self.publisher_key, "version": self.version,
                "created": self.created, "expires": self.expires,
-               "bundles": [asdict(b) for b in sorted(self.bundles, key=lambda b: (b.id, b.version))],
+               "bundles": [as_dict(b) for b in sorted(self.bundles, key=lambda b: (b.id, b.version))],
                "mirrors": list(self.mirrors)}
         return (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
 

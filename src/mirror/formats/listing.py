@@ -15,18 +15,18 @@ a publisher's signed index is never moved onto a listing without asking for it.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
 
 from mirror.errors import ManifestError
 from mirror.formats.index import BundleEntry, parse_entry
 from mirror.formats.jsonstrict import parse_json
+from mirror.record import as_dict, record
 
 FORMAT = "mirror-listing/1"
 MAX_LISTING = 4 << 20
 MAX_ENTRIES = 10_000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Listing:
     """The bundles one peer offers, each under its content address."""
 
@@ -35,7 +35,7 @@ class Listing:
     def to_bytes(self) -> bytes:
         """Deterministic JSON, sorted like the index."""
         doc = {"format": FORMAT,
-               "bundles": [asdict(b) for b in sorted(self.bundles, key=lambda b: (b.id, b.version, b.sha256))]}
+               "bundles": [as_dict(b) for b in sorted(self.bundles, key=lambda b: (b.id, b.version, b.sha256))]}
         return (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
 
     @classmethod

@@ -26,7 +26,6 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO, overload
 
 from mirror.errors import ManifestError
@@ -34,6 +33,7 @@ from mirror.formats.jsonstream import JsonReader
 from mirror.formats.media import MEDIA_TYPES, media_for
 from mirror.formats.names import MAX_NAME_BYTES, name_problem, printable
 from mirror.formats.table import KeyedIndex, NameColumn, NameRefs
+from mirror.record import field, record
 
 # The technical files by their logical names; where they live in a bundle depends on its Layout.
 SUMS_NAME = "SHA256SUMS"
@@ -69,7 +69,7 @@ _TYPES = tuple(_MEDIA)  # a file's type as its position here, one byte (FileColu
 _TYPE_CODES = {media: code for code, media in enumerate(_TYPES)}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Layout:
     """Where a bundle keeps its technical files (docs/format.md, "Layouts").
 
@@ -267,7 +267,7 @@ class SumsLines(Sequence[str]):
         return at < len(self.lines) and self.lines[at] == j
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sums:
     """The signed root: path -> sha256 hex of every listed file."""
 
@@ -404,7 +404,7 @@ def count_types(files: Mapping[str, FileMeta]) -> Counter[str]:
     return files.count_types() if isinstance(files, FileColumns) else Counter(f.type for f in files.values())
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileMeta:
     """What bundle.json says about one file."""
 
@@ -417,7 +417,7 @@ class FileMeta:
         return {"size": self.size, "type": self.type, **self.extra}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BundleMeta:
     """bundle.json: what the bundle is and what was done to its files."""
 

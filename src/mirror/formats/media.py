@@ -14,14 +14,15 @@ validation all read it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
+
+from mirror.record import record
 
 Kind = Literal["account", "photo", "unsafe-photo"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Media:
     """A format: its media type, what the tool does with it, and how to name it to a person."""
 

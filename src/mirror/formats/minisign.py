@@ -16,9 +16,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from dataclasses import dataclass
 
 from mirror.errors import KeyringError, SignatureError
+from mirror.record import record
 
 KEY_ALG = b"Ed"
 SIG_ALG_PREHASHED = b"ED"
@@ -47,7 +47,7 @@ def _b64decode(text: str, what: str) -> bytes:
         raise SignatureError(f"{what} is not valid base64") from None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PublicKeyFile:
     """A minisign public key: key id and the raw Ed25519 key."""
 
@@ -98,7 +98,7 @@ class PublicKeyFile:
             raise KeyringError(f"{what}: key id {key_id_hex(self.key_id)} does not belong to the key")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Signature:
     """A parsed .minisig file."""
 
@@ -156,7 +156,7 @@ class Signature:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Prehashed:
     """A message given by its BLAKE2b-512, made while it was read (a signed list too large to hold)."""
 

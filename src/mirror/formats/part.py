@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
 from mirror.errors import ArchiveError, ConfigError
 from mirror.formats.manifest import Layout
+from mirror.record import record
 
 PART_NAME = "part.json"
 PART_FORMAT = "mirror-part/1"
@@ -39,7 +39,7 @@ def part_member(layout: Layout) -> str:
     return layout.member(PART_NAME)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PartMarker:
     """"Part `number` of `count`": unsigned, used only to report what a part is."""
 
@@ -89,7 +89,7 @@ def parse_size(text: str) -> int:
     return int(size)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Channel:
     """A channel's limit on one file, and how much of a bundle fits under it (docs/resharing.md has the sources)."""
 

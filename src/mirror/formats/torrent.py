@@ -23,13 +23,13 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from dataclasses import dataclass
 from urllib.parse import quote, unquote, urljoin
 
 from mirror.errors import ManifestError
 from mirror.formats.bencode import Value, bdecode, bencode
 from mirror.formats.layout import bundle_path
 from mirror.formats.names import name_problem, readable_name
+from mirror.record import record
 
 MIN_PIECE = 64 << 10
 MAX_PIECE = 16 << 20
@@ -57,7 +57,7 @@ def torrent_name(title: str, bundle_id: str, version: int) -> str:
     return f"{readable_name(title, bundle_id, version)}.7z"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TorrentInfo:
     """The info dict of a single-file v1 torrent."""
 
@@ -111,7 +111,7 @@ class TorrentInfo:
         return cls(text, length, piece, pieces)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Torrent:
     """A .torrent file: the info dict, the web seeds (BEP 19) and optional trackers."""
 

@@ -22,17 +22,18 @@ interrupted: it only stops at the next `check`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
 
 from mirror.errors import ConfigError, Failure, TransferError
+from mirror.record import record
 
 Log = Callable[[str], None]
 HEARTBEAT = 10.0  # seconds of waiting before the first "still waiting" line; the gaps then double
@@ -50,7 +51,7 @@ class Closable(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Limits:
     """How patient to be with one peer.
 
@@ -93,7 +94,7 @@ def format_rate(rate: int) -> str:
     return f"{rate} B/s"
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class Budget:
     """The time one peer may take for one phase (its index, a turn at a download, a publish)."""
 

@@ -17,15 +17,15 @@ privacy/heic.py), "keep" (the photo as it is, --keep-metadata).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from mirror.errors import PhotoError
 from mirror.privacy.exif import Recipe
 from mirror.privacy.strip import describe_metadata, is_heif, strip_photo
+from mirror.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Cleaned:
     """A photo ready to hash and store, what was done to it, and what the author should be told."""
 

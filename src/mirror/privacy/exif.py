@@ -25,7 +25,8 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+
+from mirror.record import record
 
 __all__ = ["CONVERT_HINT", "KINDS", "Stripped", "Tag", "Tiff", "exif_kinds", "ordered_kinds", "read_ifd", "read_tiff",
            "xmp_orientation"]
@@ -65,7 +66,7 @@ def follow_pieces(recipe: Recipe, original: bytes) -> list[bytes | memoryview]:
     return [view[step[0]:step[1]] if isinstance(step, tuple) else step for step in recipe]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stripped:
     """A photo without its identifying metadata.
 
@@ -83,7 +84,7 @@ class Stripped:
     recipe: Recipe = ()  # how `data` is made from the original: ranges of it, and bytes of its own; () if unknown
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Tag:
     """One TIFF directory entry, with its value bytes already bounds-checked."""
 
@@ -124,7 +125,7 @@ MAX_IFDS = 32
 MAX_ENTRIES = 1024  # entries read per directory; real ones have a few hundred at most
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Tiff:
     """Every directory of one TIFF block, named as exiftool names them (IFD0, ExifIFD, GPS, IFD1, ...)."""
 

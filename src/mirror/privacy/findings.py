@@ -16,13 +16,13 @@ os-file (Thumbs.db, .DS_Store and the like).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from mirror.record import record
 
 MAX_DETAIL = 80
 Found = tuple[str, str]  # kind, detail
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     """One thing that may identify someone, and where it is."""
 

@@ -21,11 +21,11 @@ imports Pillow and pillow-heif, and only when a HEIC is met.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mirror.errors import PhotoError
 from mirror.privacy.exif import exif_kinds, ordered_kinds, read_tiff
+from mirror.record import record
 
 if TYPE_CHECKING:
     from pillow_heif import HeifFile
@@ -34,7 +34,7 @@ QUALITY = 92
 CONVERTED = f"HEIC converted to JPEG (quality {QUALITY}, sRGB, all metadata dropped)"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Converted:
     """A JPEG made from a HEIC, and the kinds of metadata the HEIC carried."""
 

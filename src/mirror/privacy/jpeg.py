@@ -25,11 +25,11 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
 from mirror.privacy.exif import Stripped, exif_kinds, follow, ordered_kinds, read_tiff, xmp_orientation
+from mirror.record import record
 
 SOI, EOI, SOS, COM, APP0, APP1, APP2, APP13, APP14 = 0xD8, 0xD9, 0xDA, 0xFE, 0xE0, 0xE1, 0xE2, 0xED, 0xEE
 EXIF_ID = b"Exif\0\0"
@@ -45,7 +45,7 @@ ADOBE_LEN = 12
 REPAIR_HINT = "open it in an image editor and save it again as JPEG, then check it with mirror scan"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Segment:
     """One marker and what belongs to it.
 
@@ -63,7 +63,7 @@ class Segment:
     end: int = 0  # the offset just past it (for SOS: past its scan data, whether raw holds that data or not)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ParsedJpeg:
     """A JPEG as a sequence of segments (SOI and EOI left out), and what lay around them.
 

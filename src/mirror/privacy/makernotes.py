@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from mirror.privacy.exif import Tag, Tiff, read_ifd, read_tiff
 from mirror.privacy.findings import Found, short
+from mirror.record import field, record
 
 _OLYMPUS = {0x0404: ("serial", "SerialNumber"), 0x101A: ("serial", "SerialNumber"),
             0x0101: ("serial", "SerialNumber"), 0x0102: ("serial", "InternalSerialNumber"),
             0x0202: ("serial", "LensSerialNumber")}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Maker:
     """Where one maker's note keeps its IFD, and which of its tags identify the camera or its owner.
 

@@ -23,12 +23,12 @@ import re
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
 from mirror.privacy.exif import CONVERT_HINT, Stripped, Tiff, exif_kinds, ordered_kinds, read_tiff, xmp_orientation
 from mirror.privacy.jpeg import orientation_tiff
+from mirror.record import record
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
@@ -43,7 +43,7 @@ _MAX_LENGTH = 2**31 - 1
 _HEX = re.compile(rb"[0-9a-fA-F]+")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Chunk:
     """One PNG chunk.
 
@@ -60,7 +60,7 @@ class Chunk:
     size: int = -1
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ParsedPng:
     """A PNG as its chunks, IHDR through IEND, and how many bytes follow IEND."""
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
@@ -31,13 +30,14 @@ from mirror.privacy.png import TEXT_CHUNKS, XMP_KEYWORD, Chunk, PngWalk, chunk_k
 from mirror.privacy.scan_blocks import scan_flir, scan_icc, scan_mpf, scan_photoshop, scan_xmp
 from mirror.privacy.scan_tiff import scan_tiff
 from mirror.privacy.strip import detect_kind, is_heif
+from mirror.record import record
 
 MAX_BLOCK = 4 << 20  # ICC and FLIR data spread over several JPEG segments: how much is joined
 MAX_HEIC = 64 << 20  # a HEIC is read whole by libheif: larger ones are not scanned
 __all__ = ["Finding", "PhotoScan", "scan_photo", "scan_photo_chunks"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PhotoScan:
     """What a photo revealed, and why the scan stopped early (None when it read the whole photo)."""
 

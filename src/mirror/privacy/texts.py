@@ -21,10 +21,10 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from mirror.errors import InputError
 from mirror.privacy.cyrillic import cyrillic_encoding
+from mirror.record import record
 
 MAX_BLOCK = 256 * 1024  # characters scanned at once; a longer line is scanned in overlapping parts
 OVERLAP = 1024  # characters a part shares with the one before, so an identifier cut at the edge is still seen
@@ -48,7 +48,7 @@ class TextError(InputError):
     """A text the tool will not guess about: a legacy encoding, or not text at all."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Decoded:
     """A text and the UTF-8 bytes to store for it.
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +38,7 @@ from mirror.errors import ConfigError, ManifestError
 from mirror.formats.index import DEFAULT_EXPIRY_DAYS
 from mirror.formats.torrent import check_urls
 from mirror.net.pace import Limits, parse_rate
+from mirror.record import record
 from mirror.workspace import read_toml
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
@@ -52,7 +52,7 @@ MAX_TRANSFERS = 8
 DEFAULT_TRANSFERS = {"webdav": 4, "s3": 4, "sftp": 2, "dir": 1}  # a folder is one disk: one copy at a time
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HostConfig:
     """One mirror host."""
 
@@ -101,7 +101,7 @@ class HostConfig:
         return self.url if self.kind == "webdav" else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PublisherConfig:
     """Who signs the index, and for how long it is fresh."""
 
@@ -110,7 +110,7 @@ class PublisherConfig:
     trackers: tuple[str, ...] = ()  # BitTorrent trackers for every .torrent (docs/swarm.md); none by default
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MirrorConfig:
     """The publishing part of mirror.toml."""
 

@@ -25,7 +25,6 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from mirror.publish.config import MirrorConfig
 from mirror.publish.hosts.base import Host
 from mirror.publish.parallel import each_host, with_retries
 from mirror.publish.state import load_published, save_published
+from mirror.record import field, record, replace
 from mirror.safeio import file_sha256
 from mirror.trust.index import check_index, read_signed_index, sign_index
 from mirror.trust.keyring import Keyring
@@ -52,7 +52,7 @@ Log = Callable[[str], None]
 INDEX_BUDGET = 120.0  # seconds a host may take to show its index (a few small files)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Upload:
     """One file for every host: where it goes, where it comes from."""
 
@@ -63,7 +63,7 @@ class Upload:
     replace: bool  # index files are always sent; content-addressed files only when absent
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Plan:
     """A signed (or, for a dry run, unsigned) index and the files every host must get."""
 

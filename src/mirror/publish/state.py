@@ -10,16 +10,16 @@ Kept in the state folder (folders.py), under published/<publisher key id>.json.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from mirror.errors import ManifestError
 from mirror.folders import state_folder
 from mirror.formats.index import Index
+from mirror.record import record
 from mirror.safeio import damaged_state, load_state, save_state
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Published:
     """The publisher's last signed index."""
 

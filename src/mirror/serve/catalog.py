@@ -24,7 +24,6 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from mirror.formats.listing import MAX_ENTRIES, Listing
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME, BundleMeta
 from mirror.formats.minisign import Signature
 from mirror.formats.names import printable
+from mirror.record import field, record
 from mirror.safeio import file_sha256
 from mirror.serve.headers import content_type
 
@@ -46,7 +46,7 @@ MAX_PINNED = 1000  # index/<version> pairs served, the highest versions (readers
 _VERSIONED = re.compile(r"\d{1,9}\.json(\.minisig)?")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stamp:
     """Which file a path was when it was checked: a replaced or rewritten file has another stamp."""
 
@@ -61,7 +61,7 @@ class Stamp:
         return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Item:
     """What to send for one path: bytes held in memory, or a file that must still have its stamp when opened."""
 
@@ -85,7 +85,7 @@ class Item:
         return cls(content_type(path), etag, stamp.size, source=source, stamp=stamp, **options)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Offer:
     """One bundle that verified: what the page and the listing say of it."""
 
@@ -107,7 +107,7 @@ class Offer:
         return f"{self.meta.bundle_id}-v{self.meta.version}.7z"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Checked:
     """A verification result kept between scans: the offer and its detached files, or why it was skipped."""
 
@@ -120,7 +120,7 @@ class _Checked:
 Cache = Mapping[tuple[Path, Stamp], _Checked]
 
 
-@dataclass(frozen=True)
+@record
 class Catalog:
     """Everything a folder offers, as a table from URL path (no leading slash) to item."""
 

@@ -12,14 +12,16 @@ smallest piece give the minimum rate: 32 KiB per 30 s, about 1 KiB/s, as readers
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
-from dataclasses import dataclass, field
+
+from mirror.record import record
 
 MIN_PIECE = 32 << 10
 MAX_PIECE = 2 << 20
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Limits:
     """How much the server takes on, and how long it waits for a client."""
 
@@ -34,12 +36,12 @@ class Limits:
     window: float = 30.0  # seconds a client may take for MIN_PIECE of a body (for a piece, where TCP does not say)
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class Stats:
     """What the server did, for the operator and for tests."""
 
     requests: int = 0
-    paths: deque[str] = field(default_factory=lambda: deque(maxlen=1000))
+    paths: deque[str] = dataclasses.field(default_factory=lambda: deque(maxlen=1000))
     bytes_sent: int = 0
     too_slow: int = 0
     busy: int = 0

@@ -14,13 +14,14 @@ whole file (a server may ignore Range; a changed file must never be spliced).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from mirror.record import record
 
 # Positions of any length a client may write (some send 2**64 - 1 for "to the end"), within reason.
 _RANGE = re.compile(r"bytes=(\d{0,40})-(\d{0,40})", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Span:
     """The bytes to send: [start, end) of the file; `partial` means 206 with Content-Range."""
 

@@ -16,14 +16,15 @@ to it is verified and offered, a removed one disappears. See docs/resharing.md.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from mirror.errors import ConfigError
 from mirror.formats.announce import peer_url, txt_record
+from mirror.record import field, record
 from mirror.serve.announce import Announcement, lan_addresses
 from mirror.serve.catalog import Catalog, Item, folder_state, scan_folder
 from mirror.serve.http import HttpServer, check_port
@@ -37,7 +38,7 @@ DEFAULT_PORT = 8470
 RESCAN_EVERY = 2.0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RoomRequest:
     """What to serve, where."""
 
@@ -48,7 +49,7 @@ class RoomRequest:
     announce: bool = True  # with --lan: announce over mDNS
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class Room:
     """A room while it is open: where readers find it, what it offers, what it did."""
 
@@ -58,8 +59,8 @@ class Room:
     lan: bool = False
     announced_as: str | None = None
     stale: bool = False  # a file changed under the server: look at the folder again
-    _pages: dict[str, Item] = field(default_factory=dict)
-    _qr: dict[str, Item] = field(default_factory=dict)
+    _pages: dict[str, Item] = dataclasses.field(default_factory=dict)
+    _qr: dict[str, Item] = dataclasses.field(default_factory=dict)
 
     @property
     def share(self) -> bool:

@@ -11,12 +11,12 @@ Text between backticks is shown as code. Plain text only: page.py escapes everyt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from mirror.record import record
 
 LANGUAGES = ("en", "ru", "kk")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Words:
     """Every phrase of the page in one language."""
 

@@ -15,7 +15,6 @@ import struct
 import sys
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from itertools import accumulate
 
 from mirror.errors import ArchiveError, UnreadableContainer
@@ -43,14 +42,16 @@ _MAX_CODER_PROPS = 64  # the longest any 7z method has is AES's, 34 bytes; LZMA'
 _BITS = bytes.maketrans(b"01", b"\x00\x01")
 
 
-@dataclass(slots=True)
 class Streams:
-    """Size, CRC and block of each file stream, in columns: a header may declare a million."""
+    """Size, CRC and block of each file stream, in columns: a header may declare a million. Filled in place."""
 
-    sizes: array[int] = field(default_factory=lambda: array("Q"))
-    crcs: array[int] = field(default_factory=lambda: array("I"))  # 0 where none is given
-    has_crc: bytearray = field(default_factory=bytearray)  # 1 where one is
-    folders: array[int] = field(default_factory=lambda: array("i"))
+    __slots__ = ("crcs", "folders", "has_crc", "sizes")
+
+    def __init__(self) -> None:
+        self.sizes = array("Q")
+        self.crcs = array("I")  # 0 where none is given
+        self.has_crc = bytearray()  # 1 where one is
+        self.folders = array("i")
 
     def __len__(self) -> int:
         return len(self.sizes)

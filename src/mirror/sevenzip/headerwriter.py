@@ -22,8 +22,8 @@ import array
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
+from mirror.record import record
 from mirror.sevenzip.header import (
     K_ATTRIBUTES,
     K_CRC,
@@ -73,7 +73,7 @@ def _property(kind: int, body: bytes) -> bytes:
     return bytes([kind]) + number(len(body)) + body
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FolderSpec:
     """One block as written: its coders in decoding order, sizes, and the block CRC if the source declared one."""
 

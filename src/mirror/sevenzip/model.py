@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import overload
 
 from mirror.errors import UnreadableContainer
 from mirror.formats.manifest import MAX_MEMBERS
 from mirror.formats.table import NameColumn
+from mirror.record import field, record
 
 MAGIC = b"7z\xbc\xaf\x27\x1c"
 CHUNK = 1 << 20
@@ -47,7 +47,7 @@ AES = b"\x06\xf1\x07\x01"
 ACCEPTED_METHODS = frozenset({COPY, LZMA2, LZMA1, BCJ, DELTA})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Limits:
     """Caps applied before anything is decompressed (docs/format.md, "Bounds").
 
@@ -63,7 +63,7 @@ class Limits:
     max_meta_bytes: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Coder:
     """One coder of a folder: method id and properties."""
 
@@ -91,7 +91,7 @@ def refuse_unread(chain: tuple[Coder, ...]) -> None:
                                       hint=REPACK_HINT)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Folder:
     """A 7z folder (block): a coder chain over one packed stream."""
 
@@ -179,7 +179,7 @@ class FolderTable(Sequence[Folder]):
     __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Member:
     """A file entry as stored: name exactly as in the header, sizes as declared."""
 
@@ -314,7 +314,7 @@ class MemberTable(Sequence[Member]):
         return flags & _KIND == _STREAM and (self.attributes[i] if flags & _ATTRIBUTES else -1) in accepted
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Archive:
     """The parsed header of a 7z archive."""
 

@@ -29,6 +29,7 @@ Only LZMA2 and Copy are written; copied blocks keep the coders they have.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import lzma
@@ -39,11 +40,11 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
+from mirror.record import record
 from mirror.sevenzip.headerwriter import FolderSpec, HeaderTable, encoded_header
 from mirror.sevenzip.model import COPY, LZMA2, MAGIC, Archive, Coder
 
@@ -85,7 +86,7 @@ COPY_CODER = Coder(COPY, b"")
 Chunk = bytes | memoryview  # memoryviews only of bytes, which cannot change while they wait
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Summed:
     """A member's chunks with their CRC32 already computed, for `add_stored`: the caller's read-ahead thread
     sums them while this thread writes the member before (zlib releases the GIL)."""
@@ -165,12 +166,12 @@ def _pieces(chunks: Iterable[Chunk], size: int) -> Iterator[list[Chunk]]:
         yield piece
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class _Batch:
     """Members gathered for one LZMA2 block: their records and their bytes, in order."""
 
-    records: list[tuple[str, int, int | None]] = field(default_factory=list)  # name, size, crc
-    chunks: list[bytes] = field(default_factory=list)
+    records: list[tuple[str, int, int | None]] = dataclasses.field(default_factory=list)  # name, size, crc
+    chunks: list[bytes] = dataclasses.field(default_factory=list)
     size: int = 0
 
     def add(self, name: str, data: bytes) -> None:

@@ -9,9 +9,11 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from mirror.record import record
 
 Log = Callable[[str], None]
 Advance = Callable[[int], None]
@@ -23,7 +25,7 @@ def endpoint_text(endpoint: tuple[str, int]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Wanted:
     """One file to download, and where from."""
 
@@ -38,7 +40,7 @@ class Wanted:
     peers: tuple[tuple[str, int], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Deadlines:
     """Give up after `stall` seconds with less than a block of progress, and after `total` seconds in any case."""
 
@@ -46,13 +48,13 @@ class Deadlines:
     total: float
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class Tally:
     """What the swarm did for one download: payload bytes per source, peers banned, pieces that failed."""
 
-    received: dict[str, int] = field(default_factory=dict)  # address -> bytes of the blocks it sent
-    web_seeds: set[str] = field(default_factory=set)  # which of those addresses are web seeds (HTTP)
-    banned: list[str] = field(default_factory=list)
+    received: dict[str, int] = dataclasses.field(default_factory=dict)  # address -> bytes of the blocks it sent
+    web_seeds: set[str] = dataclasses.field(default_factory=set)  # which of those addresses are web seeds (HTTP)
+    banned: list[str] = dataclasses.field(default_factory=list)
     hash_failures: int = 0
     resumed: int = 0  # bytes already on disk from an earlier run
 

@@ -19,11 +19,11 @@ Three reaches (docs/swarm.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
 from mirror.errors import ConfigError
+from mirror.record import record
 
 MAX_METADATA = 1 << 20  # the largest .torrent info dict a magnet link may fetch (formats/torrent.py MAX_TORRENT)
 _SOCKS5, _SOCKS5_PW = 2, 3  # libtorrent's settings_pack::proxy_type_t values (checked by a test)
@@ -44,7 +44,7 @@ class Reach(StrEnum):
     PUBLIC = "public"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SwarmConfig:
     """One session's reach, listening port, rate limits and proxy."""
 

@@ -16,13 +16,13 @@ import base64
 import binascii
 import json
 import os
-from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from mirror.errors import KeyringError, SignatureError, WrongPassphrase
 from mirror.formats.minisign import Prehashed, PublicKeyFile, Signature, key_id_hex, prehash
+from mirror.record import record
 
 SECRET_FORMAT = "mirror-secret-key/1"  # noqa: S105 - a format name
 SCRYPT_N = 2**17  # 128 MiB and about half a second: costly to guess on a seized laptop
@@ -42,7 +42,7 @@ def _derive(passphrase: bytes, salt: bytes, n: int) -> bytes:
     return Scrypt(salt=salt, length=32, n=n, r=8, p=1).derive(passphrase)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SecretKey:
     """An unlocked Ed25519 secret key (kept in memory only)."""
 

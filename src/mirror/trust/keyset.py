@@ -12,10 +12,10 @@ Trust decisions (policy.py, rollback.py) work on these values and never read fil
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Literal, get_args
 
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
+from mirror.record import record
 
 Role = Literal["author", "publisher"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -33,7 +33,7 @@ def check_strength(checked: Checked) -> int:
     return 2 if checked in COMPARED else {"first-use": 1}.get(checked, 0)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class KeyRecord:
     """One key in the keyring and what its owner knows about it."""
 
@@ -55,7 +55,7 @@ class KeyRecord:
         return key_id_hex(self.public.key_id)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TrustedKeys:
     """A snapshot of the keyring: the keys a reader trusts, each for its roles."""
 

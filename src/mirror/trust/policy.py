@@ -18,14 +18,14 @@ from a snapshot of the reader's keyring, whether that is enough. Policies compos
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
+from mirror.record import record
 from mirror.trust.keyset import KeyRecord, Role, TrustedKeys
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Endorsement:
     """A re-sharer's signature over the same signed list, already verified, and what it claims."""
 
@@ -33,7 +33,7 @@ class Endorsement:
     claim: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Evidence:
     """What verified cryptographically: the author's key, and any endorsements."""
 
@@ -41,7 +41,7 @@ class Evidence:
     endorsements: tuple[Endorsement, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Verdict:
     """A policy's decision and the reason, in words for the reader."""
 
@@ -58,7 +58,7 @@ class Policy(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SignedBy:
     """Trusted when the signer's exact key is in the keyring with `role`."""
 
@@ -78,7 +78,7 @@ def AuthorTrusted() -> SignedBy:
     return SignedBy("author")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EndorsedBy:
     """Trusted when at least `count` distinct keys in the keyring endorse the bundle with `claim`."""
 
@@ -112,7 +112,7 @@ class EndorsedBy:
         return Verdict(False, f"endorsements ({claim}) from keys you trust: {count} of {required} required", found)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnyOf:
     """Trusted when any of the policies trusts; the first that does gives the reason."""
 
@@ -130,7 +130,7 @@ class AnyOf:
         return Verdict(False, "; ".join(v.reason for v in verdicts) or "no policy")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AllOf:
     """Trusted only when every policy trusts."""
 

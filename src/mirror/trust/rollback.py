@@ -23,12 +23,13 @@ here reads or writes a file.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from mirror.formats.index import BundleEntry, Index
+from mirror.record import field, record
 
 FUTURE_SLACK = timedelta(days=1)
 
@@ -42,7 +43,7 @@ class Outcome(StrEnum):
     ATTACK = "attack"  # the same version with other bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Seen:
     """What a reader remembers of one publisher: the highest version accepted, its hash, its mirrors."""
 
@@ -51,7 +52,7 @@ class Seen:
     mirrors: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Judgement:
     """The outcome for one index, why, and warnings to show."""
 
@@ -60,7 +61,7 @@ class Judgement:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Choice:
     """The index a fetch works from.
 
@@ -105,7 +106,7 @@ def judge_index(seen: Seen | None, index: Index, sha256: str, now: datetime, str
     return Judgement(Outcome.FRESH, f"index v{index.version}", warnings)
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class IndexChooser:
     """Rule 5 over the answers of several mirrors, in order; rule 2 across mirrors too."""
 
@@ -114,7 +115,7 @@ class IndexChooser:
     strict: bool
     _fresh: Choice | None = None
     _fallback: Choice | None = None
-    _served: dict[tuple[str, int], str] = field(default_factory=dict)  # (publisher, version) -> sha256
+    _served: dict[tuple[str, int], str] = dataclasses.field(default_factory=dict)  # (publisher, version) -> sha256
 
     @property
     def done(self) -> bool:
