@@ -23,7 +23,6 @@ from pathlib import Path
 
 from mirror.errors import KeyringError, WrongPassphrase
 from mirror.formats.minisign import PublicKeyFile
-from mirror.formats.timefmt import now_text
 from mirror.safeio import atomic_write, read_regular
 from mirror.trust.keys import SecretKey
 from mirror.trust.keyset import CHECKS, ROLES, Checked, KeyRecord, Role, TrustedKeys, check_strength
@@ -102,6 +101,8 @@ class Keyring:
         return TrustedKeys(tuple(self))
 
     def _write_trust(self, name: str, roles: tuple[Role, ...], checked: Checked) -> None:
+        from mirror.formats.timefmt import now_text  # here: reading the keyring (every verify) needs no clock
+
         doc = {"name": name, "roles": list(roles), "checked": checked, "added": now_text()}
         atomic_write(self._path(name, ".trust.json"), (json.dumps(doc, indent=1) + "\n").encode(), mode=0o644)
 
