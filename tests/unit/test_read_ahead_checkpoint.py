@@ -1,5 +1,7 @@
 """read_ahead's checkpoint: the reading thread waits at a block boundary until the caller decides what it wants
-of the blocks to come (verify: once the signed list is known, a block nobody signed is never decoded)."""
+of the blocks to come (verify: once the signed list is known, a block nobody signed is never decoded). Each test
+runs on the reading thread and in line (an archive that decodes to at most IN_LINE_BYTES), which keep one
+contract."""
 
 from __future__ import annotations
 
@@ -8,8 +10,18 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from mirror.sevenzip import Checkpoint, Limits, Member, read_ahead, read_archive
+import pytest
+
+from mirror.sevenzip import Checkpoint, Limits, Member, ahead, read_ahead, read_archive
 from mirror.sevenzip.writer import ArchiveWriter
+
+
+@pytest.fixture(autouse=True, params=["thread", "in line"])
+def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """On the reading thread (no archive is small enough to read in line), or in line (these all are)."""
+    if request.param == "thread":
+        monkeypatch.setattr(ahead, "IN_LINE_BYTES", -1)
+    return str(request.param)
 
 
 def _two_blocks(path: Path) -> Path:
@@ -37,6 +49,19 @@ def test_the_next_block_waits_for_the_decision_then_follows_it(tmp_path: Path) -
             checkpoint.decide()
             assert list(pairs) == []  # and then skipped, as `want` says
     assert asked == ["signed", "rest"]
+
+
+def test_a_member_the_caller_does_not_read_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "a.7z"
+    with ArchiveWriter.create(path) as writer:
+        writer.add_block([("a", b"a" * 3000), ("b", b"b" * 2000)])
+        writer.add_block([("c", b"c" * 1000)])
+    seen = {}
+    with path.open("rb") as fp, closing(read_ahead(fp, read_archive(fp, Limits()))) as pairs:
+        for member, chunks in pairs:
+            if member.name != "a":
+                seen[member.name] = b"".join(chunks)
+    assert seen == {"b": b"b" * 2000, "c": b"c" * 1000}
 
 
 def test_a_caller_that_stops_at_the_checkpoint_ends_the_reading_thread(tmp_path: Path) -> None:

@@ -13,22 +13,28 @@ decoding the next megabytes overlap with hashing the last ones. At most DEPTH
 batches (of at most BATCH_BYTES each) wait between the threads, so memory stays
 bounded; small members travel many to a batch, so a million of them cost a few
 thousand hand-overs, not millions. An error on the reading thread is raised in the
-caller's, in order, where the member it concerns would have come.
+caller's, in order, where the member it concerns would have come. An archive that
+decodes to at most IN_LINE_BYTES is read on the caller's thread, with the same
+contract: a thread would cost more than it saves (a text bundle's verify is mostly
+start-up, and this module then loads no threading).
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Generator, Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from mirror.sevenzip.model import Archive, Member
 from mirror.sevenzip.reader import iter_members
 
+if TYPE_CHECKING:
+    import queue
+    import threading
+
 BATCH_BYTES = 1 << 20  # also the chunk size: few hand-overs, little memory in flight
 BATCH_ITEMS = 1024
 DEPTH = 4
+IN_LINE_BYTES = 1 << 20
 
 _Item = tuple[Member | None, bytes | None]  # (member, None) starts a member; (None, chunk); (None, None) ends it
 _Batch = list[_Item] | BaseException | None  # None: the last batch was sent
@@ -42,11 +48,13 @@ class Checkpoint:
     def __init__(self, needed: Callable[[Member], bool], count: int) -> None:
         self.needed = needed
         self.left = count  # members `needed` picks not yet read (the reading thread's count)
-        self.decided = threading.Event()
+        self.decided: threading.Event | None = None  # made when a reading thread starts
 
     def decide(self) -> None:
-        """The caller knows what it wants of the blocks to come (asked with `want`)."""
-        self.decided.set()
+        """The caller knows what it wants of the blocks to come (asked with `want`). Read on the caller's thread,
+        nothing waits: the next block is asked for only after the caller returns to the loop."""
+        if self.decided is not None:
+            self.decided.set()
 
 
 class _Stopped(Exception):
@@ -63,6 +71,14 @@ def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[
     Raises:
         ArchiveError: what `iter_members` raises, at the same place in the sequence.
     """
+    if sum(archive.folders.unpack_sizes) <= IN_LINE_BYTES:
+        yield from _in_line(fp, archive, crc, want)
+        return
+    import queue
+    import threading
+
+    if checkpoint is not None:
+        checkpoint.decided = threading.Event()
     batches: queue.Queue[_Batch] = queue.Queue(DEPTH)
     stop = threading.Event()
     thread = threading.Thread(target=_produce, args=(fp, archive, crc, want, batches, stop, checkpoint),
@@ -79,8 +95,20 @@ def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[
                 thread.join(0.01)
 
 
+def _in_line(fp: BinaryIO, archive: Archive, crc: bool,
+             want: Callable[[Member], bool] | None) -> Iterator[tuple[Member, Iterator[bytes]]]:
+    """read_ahead on the caller's thread: what the caller left of a member is read before the next, as the
+    reading thread's batches skip it."""
+    for member, chunks in iter_members(fp, archive, crc, BATCH_BYTES, want):
+        yield member, chunks
+        for _ in chunks:
+            pass
+
+
 def _produce(fp: BinaryIO, archive: Archive, crc: bool, want: Callable[[Member], bool] | None,
              batches: queue.Queue[_Batch], stop: threading.Event, checkpoint: Checkpoint | None) -> None:
+    import queue
+
     batch: list[_Item] = []
     size = 0
 
@@ -96,11 +124,12 @@ def _produce(fp: BinaryIO, archive: Archive, crc: bool, want: Callable[[Member],
     def gated(member: Member) -> bool:
         """`want`, asked at the start of each block; at the checkpoint, only once the caller decided."""
         nonlocal batch, size
-        if checkpoint is not None and checkpoint.left <= 0 and not checkpoint.decided.is_set():
+        decided = checkpoint.decided if checkpoint is not None else None
+        if checkpoint is not None and decided is not None and checkpoint.left <= 0 and not decided.is_set():
             if batch and not send(batch):  # everything read so far, for the caller to decide on
                 raise _Stopped
             batch, size = [], 0
-            while not checkpoint.decided.wait(0.05):
+            while not decided.wait(0.05):
                 if stop.is_set():
                     raise _Stopped
         return want is None or want(member)
