@@ -21,6 +21,7 @@ import hashlib
 import io
 import os
 from array import array
+from collections import deque
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -312,6 +313,7 @@ def _read_capped(chunks: Iterator[bytes]) -> tuple[bytes, str]:
 
 
 _OVERLAP = 1 << 16  # a chunk this large is hashed on a helper thread while it is written (both release the GIL)
+_HASH_AHEAD = 4  # chunks handed to it and not yet hashed: the hashing thread never waits for the next
 _hasher: Executor | None = None
 
 
@@ -337,23 +339,22 @@ def hash_chunks(chunks: Iterator[bytes], fd: int | None = None) -> str:
         for chunk in chunks:
             digest.update(chunk)
         return digest.hexdigest()
-    pending: Future[None] | None = None
+    pending: deque[Future[None]] = deque()  # in order: one thread runs them
     try:
         for chunk in chunks:
-            if pending is not None:
-                pending.result()
-                pending = None
-            if len(chunk) >= _OVERLAP:
-                pending = _hashing_thread().submit(digest.update, chunk)
+            if len(chunk) >= _OVERLAP or pending:  # once one waits, the rest follow it
+                if len(pending) >= _HASH_AHEAD:
+                    pending.popleft().result()
+                pending.append(_hashing_thread().submit(digest.update, chunk))
             else:
                 digest.update(chunk)
             write_all(fd, chunk)
-        if pending is not None:
-            pending.result()
-            pending = None
+        while pending:
+            pending.popleft().result()
     finally:
-        if pending is not None and not pending.cancel():  # a write failed: the digest is dropped, once let be
-            pending.exception()
+        for future in pending:  # a write failed: the digest is dropped, once the thread let go of it
+            if not future.cancel():
+                future.exception()
         os.close(fd)
     return digest.hexdigest()
 
