@@ -67,7 +67,9 @@ def field(*, default: Any = _MISSING, default_factory: Any = _MISSING, repr: boo
 def record(cls: type[T]) -> type[T]:
     """Make `cls` a frozen slotted value class of its annotated fields (see the module's docstring)."""
     namespace = dict(cls.__dict__)
-    for name in ("__setattr__", "__delattr__"):
+    if any(hasattr(base, "__record_fields__") for base in cls.__mro__[1:]):
+        raise TypeError(f"record {cls.__name__} cannot extend a record: its fields would be left out")
+    for name in ("__setattr__", "__delattr__", "__slots__"):
         if name in namespace:
             raise TypeError(f"cannot overwrite attribute {name} in record {cls.__name__}")
     fields: dict[str, _Field] = {}
@@ -87,7 +89,7 @@ def record(cls: type[T]) -> type[T]:
     namespace["__match_args__"] = names
     namespace["__record_fields__"] = names
     namespace["__record_repr__"] = tuple(n for n, f in fields.items() if f.repr)
-    made = _methods(cls.__qualname__, fields, "__post_init__" in namespace)
+    made = _methods(cls.__qualname__, fields, hasattr(cls, "__post_init__"))
     for name in ("__init__", "__eq__"):
         namespace.setdefault(name, made[name])
     namespace.setdefault("__repr__", _repr)

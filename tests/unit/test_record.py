@@ -133,6 +133,19 @@ def test_hash_is_the_same_as_a_dataclass_would_give_for_the_same_values() -> Non
     assert repr(One(5)).endswith(".One(value=5)") and repr(Empty()).endswith(".Empty()")
 
 
+def test_an_inherited_post_init_is_called() -> None:
+    class Checks:
+        def __post_init__(self) -> None:
+            raise ValueError("checked")
+
+    @record
+    class Checked(Checks):
+        value: int
+
+    with pytest.raises(ValueError, match="checked"):
+        Checked(1)
+
+
 def test_post_init_and_an_own_init_are_kept() -> None:
     @record
     class Range:
@@ -189,6 +202,11 @@ def test_mistakes_in_a_class_are_refused_as_dataclasses_refuses_them() -> None:
             a: int
 
             def __setattr__(self, name: str, value: object) -> None: ...
+
+    with pytest.raises(TypeError, match="cannot extend a record"):
+        @record
+        class Sub(Kept):
+            more: int = 0
 
     with pytest.raises(ValueError, match="both"):
         field(default=1, default_factory=int)  # type: ignore[call-overload]
