@@ -84,8 +84,8 @@ def test_a_block_over_the_budget_is_compressed_alone_and_waited_for() -> None:
     blocks = TextBlocks(lambda batch, _: handed.append(batch.size), threads=2, block_size=1000, budget=2000)
     real_send = blocks._send
 
-    def watched(batch: object) -> None:
-        real_send(batch)  # type: ignore[arg-type]
+    def watched(batch: object, last: bool = False) -> None:
+        real_send(batch, last)  # type: ignore[arg-type]
         flying.append(blocks._flying)
 
     blocks._send = watched  # type: ignore[method-assign]

@@ -341,3 +341,68 @@ def test_spooled_texts_refuse_names_they_were_not_given(tmp_path: Path, change: 
         names[3], names[4] = names[4], names[3]
     with pytest.raises(ValueError, match="not the names of the spooled texts"):
         _spooled(tmp_path / "a.7z", members, names)
+
+
+@pytest.mark.parametrize(("total", "expected"), [
+    (0, 4 << 20), ((2 << 20) - 1, 4 << 20),  # under SPLIT_AT: pieces of block_size (one, here)
+    (2 << 20, 1 << 20), (3_000_001, 1_500_001),  # two halves, the first one byte longer when odd
+    (8 << 20, 4 << 20), ((8 << 20) + 1, 2_796_203), (40 << 20, 4 << 20),  # as few as block_size allows, equal
+])
+def test_piece_size_cuts_into_equal_pieces_and_two_at_least_from_split_at(total: int, expected: int) -> None:
+    assert writer_module.piece_size(total, 4 << 20) == expected
+
+
+def _streams(chunks: list[bytes]) -> bytes:
+    return b"".join(b"".join(writer_module._compress([c])) for c in chunks)
+
+
+def test_a_last_block_from_split_at_on_is_compressed_in_two_halves(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two cores share the last block (create's accounts of a small collection): cut into two equal streams,
+    read as one by stock 7-Zip and mirror; a block full before it is still one stream; the spool and the writer
+    give the same bytes."""
+    monkeypatch.setattr(writer_module, "SPLIT_AT", 20_000)
+    size = 64 << 10
+    members = [(f"a/{i:03d}.md", _words(300, i)) for i in range(200)]
+    members = members[: next(i for i in range(len(members)) if sum(len(d) for _, d in members[:i]) > size * 3 // 2)]
+    # one block full before the last (it would overflow), then the last: half a block, from SPLIT_AT on
+    path, ahead = tmp_path / "a.7z", tmp_path / "ahead.7z"
+    with ArchiveWriter.create(path, threads=2, block_size=size) as writer:
+        writer.add_texts(members)
+    _spooled(ahead, members, [name for name, _ in members], threads=2, block_size=size)
+    with path.open("rb") as fp:
+        assert len(read_archive(fp, Limits()).folders) == 2
+    first = b"".join(data for _, data in members[: _count(members, size)])
+    rest = b"".join(data for _, data in members)[len(first):]
+    assert len(first) > size // 2 and 20_000 <= len(rest) <= size
+    half = -(-len(rest) // 2)
+    assert _block(path, 0) == _streams([first]) + writer_module.END_MARKER
+    assert _block(path, 1) == _streams([rest[:half], rest[half:]]) + writer_module.END_MARKER
+    assert [_block(ahead, 1), _block(ahead, 2)] == [_block(path, 0), _block(path, 1)]  # after the spool's first block
+    assert _stock(path, tmp_path / "x") == dict(members)
+
+
+def _count(members: list[tuple[str, bytes]], size: int) -> int:
+    """How many members the first block of `size` takes (TextBlocks: it is sent before it would overflow)."""
+    total = 0
+    for index, (_, data) in enumerate(members):
+        if total and total + len(data) > size:
+            return index
+        total += len(data)
+    return len(members)
+
+
+def test_a_solid_block_of_known_size_is_cut_into_equal_pieces(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """create's page: add_solid told the size cuts it in two halves (two cores); not told, in block_size."""
+    monkeypatch.setattr(writer_module, "SPLIT_AT", 20_000)
+    page, size = _words(9_000, 9), 64 << 10
+    assert size < len(page) < 2 * size  # two pieces either way, cut at other places
+    for told in (None, len(page)):
+        path = tmp_path / f"{told}.7z"
+        with ArchiveWriter.create(path, threads=2, block_size=size) as writer:
+            writer.add_solid([("index.html", (page[i : i + 777] for i in range(0, len(page), 777)))], size=told)
+        half = -(-len(page) // 2)
+        expected = [page[:size], page[size:]] if told is None else [page[:half], page[half:]]
+        assert _block(path, 0) == _streams(expected) + writer_module.END_MARKER
+        assert _stock(path, tmp_path / f"x{told}") == {"index.html": page}

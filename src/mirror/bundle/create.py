@@ -211,7 +211,7 @@ def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress 
         with ArchiveWriter.create(tmp) as writer:
             writer.add_solid([(layout.sums, made.sums.chunks()), (layout.sig, [made.signature]),
                               (layout.author_key, [made.author_key]), (layout.meta, _read_back(texts, made.meta))])
-            writer.add_solid([(PAGE_NAME, _read_back(texts, made.page))], progress)
+            writer.add_solid([(PAGE_NAME, _read_back(texts, made.page))], progress, size=made.page[1])
             accounts = items.of_kind("account")
             if prepared.texts is not None:  # compressed in the checking pass, from the very bytes it hashed
                 writer.add_spooled(prepared.texts, (i.member for i in accounts), progress)

@@ -320,7 +320,7 @@ def _write(out: Path, staged: Staged, names: Sequence[str], marker: PartMarker |
         if shared is None:
             writer.add_block([(n, (folder / n).read_bytes()) for n in control + endorsements])
             if page:
-                writer.add_solid([(PAGE_NAME, _chunks(folder / PAGE_NAME))])
+                writer.add_solid([(PAGE_NAME, _chunks(folder / PAGE_NAME))], size=(folder / PAGE_NAME).stat().st_size)
         else:
             with shared.open("rb") as src:  # made by this process, in its private scratch folder
                 archive = read_archive(src, Limits())

@@ -60,6 +60,10 @@ TEXT_BLOCK = 4 << 20
 # The header is mostly names and CRCs: LZMA2 fast mode is four times faster there than the text filter,
 # for a few percent more (7-Zip compresses its header with LZMA too).
 HEADER_FILTER: dict[str, Any] = {"id": lzma.FILTER_LZMA2, "preset": 1, "dict_size": 1 << 20}
+# From this much input on, a block compressed last (or a member of known size) is cut into at least two
+# pieces: two cores compress 3 MB of accounts in 0.43 s instead of 0.91 s, for 2% more output. Always two,
+# never one per core: the bytes written must not depend on the machine.
+SPLIT_AT = 2 << 20
 BLOCK_MEMBERS = 8192  # members per LZMA2 block at most: what a block in flight holds per member stays small
 COPY_CHUNK = 4 << 20
 RUN = 256 << 10  # short members are handed to liblzma this many bytes at a time (see _runs)
@@ -145,6 +149,15 @@ def _runs(chunks: list[Chunk]) -> Iterator[Chunk]:
         yield b"".join(run)
 
 
+def piece_size(total: int, block_size: int) -> int:
+    """The size of the pieces that cut `total` bytes of input into as few equal pieces of at most `block_size`
+    as may be, and into two at least from SPLIT_AT on (see there). Depends on the sizes only."""
+    if total < SPLIT_AT:
+        return block_size
+    count = max(2, -(-total // block_size))
+    return -(-total // count)
+
+
 def _pieces(chunks: Iterable[Chunk], size: int) -> Iterator[list[Chunk]]:
     """`chunks` cut into pieces of `size` bytes (the last may be shorter), where only the sizes decide the cuts.
     No byte is copied: a chunk across a cut is sliced by memoryview."""
@@ -219,12 +232,14 @@ class TextBlocks:
         batch.add(name, data)
         # Full whatever comes next (the next add would send it): started now, not held while the caller goes on.
         if batch.size and (batch.size > self._block_size or len(batch.records) >= BLOCK_MEMBERS):
-            self.flush()
+            self._send(batch)
+            self._batch = _Batch()
 
     def flush(self) -> None:
-        """Start compressing what is gathered (the block it makes is the same as if more had come)."""
+        """Start compressing what is gathered: the last block, or the last before a pause (create's accounts
+        before its photos). It is cut into equal pieces (piece_size), so that every core has a part of it."""
         if self._batch.records:
-            self._send(self._batch)
+            self._send(self._batch, last=True)
             self._batch = _Batch()
 
     def finish(self) -> None:
@@ -238,7 +253,7 @@ class TextBlocks:
         self._in_flight.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _send(self, batch: _Batch) -> None:
+    def _send(self, batch: _Batch, last: bool = False) -> None:
         if not batch.size:  # only empty members: after the blocks before them, whatever the core count
             self._write_done(0)
             self._done(batch, None)
@@ -247,7 +262,8 @@ class TextBlocks:
         budget = self._budget
         while budget is not None and self._in_flight and self._flying + batch.size > budget:
             self._write_done(len(self._in_flight) - 1)
-        pieces = _pieces(batch.chunks, self._block_size)  # more than one only for a member over block_size
+        # more than one for a member over block_size, or a last block from SPLIT_AT on
+        pieces = _pieces(batch.chunks, piece_size(batch.size, self._block_size) if last else self._block_size)
         self._in_flight.append((batch, [self._pool.submit(_compress, piece) for piece in pieces]))
         self._flying += batch.size
         if budget is not None and batch.size > budget:
@@ -377,11 +393,13 @@ class ArchiveWriter:
             batch.add(name, data)
         self._write_batch(batch, None)
 
-    def add_solid(self, members: Iterable[tuple[str, Iterable[bytes]]], on_member: Progress | None = None) -> None:
+    def add_solid(self, members: Iterable[tuple[str, Iterable[bytes]]], on_member: Progress | None = None,
+                  size: int | None = None) -> None:
         """Write `members` (name, chunks of its bytes) as one LZMA2 block, each chunk taken as it comes.
 
-        The input is cut into pieces of block_size compressed on every core (see _compress); at most one piece
-        per core is held, and one more while it is gathered, whatever the members' sizes.
+        The input is cut into pieces of block_size compressed on every core (see _compress), or, when the
+        caller gives its `size`, into equal pieces (piece_size): a page of 3 MB on two cores. At most
+        one piece per core is held, and one more while it is gathered, whatever the members' sizes.
         """
         table, opened, total, written = self.table, False, 0, 0
         in_flight: deque[Future[list[bytes]]] = deque()
@@ -415,7 +433,8 @@ class ArchiveWriter:
                     written += len(packed)
 
         with ThreadPoolExecutor(self.threads) as pool:
-            for piece in _pieces(stream(), self.block_size):
+            cut = self.block_size if size is None else piece_size(size, self.block_size)
+            for piece in _pieces(stream(), cut):
                 write_done(self.threads - 1)
                 in_flight.append(pool.submit(_compress, piece))
             write_done(0)
