@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import mirror.bundle.create
 import mirror.bundle.prepare
 import mirror.sevenzip.writer
 from helpers import sevenzip_extract
@@ -100,3 +101,25 @@ def test_a_block_over_the_budget_is_compressed_alone_and_waited_for() -> None:
         blocks.close()
     assert handed == [900, 900, 900, 5000, 900, 1000]
     assert max(flying) <= 2000
+
+
+def test_the_page_is_compressed_in_pieces_while_it_is_rendered(tmp_path: Path, secret: SecretKey,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pieces of PAGE_PIECE, each compressed as soon as it is rendered: stock 7-Zip reads the page as it is made
+    in one piece, and the rest of the bundle is the same."""
+    src = _accounts(tmp_path / "src", 60)
+    made = {}
+    for piece in (mirror.bundle.create.PAGE_PIECE, 8192):
+        monkeypatch.setattr(mirror.bundle.create, "PAGE_PIECE", piece)
+        calls = _count_compressions(monkeypatch)
+        out = tmp_path / f"{piece}.7z"
+        prepared = prepare_bundle(CreateRequest(src, out, bundle_id="0" * 32, created="2022-01-10T12:00:00Z"))
+        prepared.check()
+        write_bundle(prepared, secret)
+        made[piece] = sevenzip_extract(out, tmp_path / f"x{piece}")
+        pieces = calls.count(piece)
+        assert (pieces > 10) if piece == 8192 else (pieces == 0)
+    first, second = (sorted(p.relative_to(f).as_posix() for p in f.rglob("*") if p.is_file()) for f in made.values())
+    assert first == second and "index.html" in first
+    for name in first:
+        assert [(f / name).read_bytes() for f in made.values()] == [(made[8192] / name).read_bytes()] * 2

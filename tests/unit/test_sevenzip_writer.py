@@ -346,9 +346,10 @@ def test_spooled_texts_refuse_names_they_were_not_given(tmp_path: Path, change: 
 @pytest.mark.parametrize(("total", "expected"), [
     (0, 4 << 20), ((2 << 20) - 1, 4 << 20),  # under SPLIT_AT: pieces of block_size (one, here)
     (2 << 20, 1 << 20), (3_000_001, 1_500_001),  # two halves, the first one byte longer when odd
-    (8 << 20, 4 << 20), ((8 << 20) + 1, 2_796_203), (40 << 20, 4 << 20),  # as few as block_size allows, equal
+    (8 << 20, 4 << 20), ((8 << 20) + 1, 2 << 20 | 1), (12_113_093, 3_028_274),  # as few as may be, an even count
+    (40 << 20, 4 << 20), ((36 << 20) + 1, 3_774_874),
 ])
-def test_piece_size_cuts_into_equal_pieces_and_two_at_least_from_split_at(total: int, expected: int) -> None:
+def test_piece_size_cuts_into_an_even_number_of_equal_pieces_from_split_at(total: int, expected: int) -> None:
     assert writer_module.piece_size(total, 4 << 20) == expected
 
 
@@ -406,3 +407,46 @@ def test_a_solid_block_of_known_size_is_cut_into_equal_pieces(tmp_path: Path,
         expected = [page[:size], page[size:]] if told is None else [page[:half], page[half:]]
         assert _block(path, 0) == _streams(expected) + writer_module.END_MARKER
         assert _stock(path, tmp_path / f"x{told}") == {"index.html": page}
+
+
+def test_a_block_made_ahead_in_a_file_of_its_own_is_copied_in_as_add_solid_writes_it(tmp_path: Path) -> None:
+    """create's page: compressed while it is rendered, before the block that comes first in the archive exists."""
+    page, size = _words(30_000, 11), 40_000
+    members = [("empty-first.txt", b""), ("index.html", page), ("empty-last.txt", b"")]
+    direct, ahead = tmp_path / "direct.7z", tmp_path / "ahead.7z"
+    with ArchiveWriter.create(direct, threads=2, block_size=size) as writer:
+        writer.add_block([(".mirror/SHA256SUMS", b"sums\n")])
+        writer.add_solid([(name, [data[i : i + 999] for i in range(0, len(data), 999)]) for name, data in members])
+    with (tmp_path / "spool").open("w+b") as spool:
+        block = writer_module.SolidBlock(spool, threads=3, piece=size)
+        seen: list[int] = []
+        try:
+            for name, data in members:
+                assert block.add(name, iter([data[:5], bytearray(data[5:])])) == len(data)
+            with ArchiveWriter.create(ahead, threads=2, block_size=size) as writer:
+                writer.add_block([(".mirror/SHA256SUMS", b"sums\n")])
+                with pytest.raises(ValueError, match="not finished"):
+                    writer.add_spooled_block(block)
+                block.finish()
+                writer.add_spooled_block(block, seen.append)
+        finally:
+            block.close()
+    assert seen == [0, len(page), 0]
+    assert ahead.read_bytes() == direct.read_bytes()
+    assert _block(ahead, 1) == _streams([page[i : i + size] for i in range(0, len(page), size)]) + b"\x00"
+    assert _stock(ahead, tmp_path / "x") == {".mirror/SHA256SUMS": b"sums\n", **dict(members)}
+
+
+def test_a_block_made_ahead_of_empty_members_only_has_no_data(tmp_path: Path) -> None:
+    with (tmp_path / "spool").open("w+b") as spool:
+        block = writer_module.SolidBlock(spool, threads=2, piece=1000)
+        block.add("a", [])
+        block.add("b", [b""])
+        block.finish()
+        block.close()
+        assert (block.packed, block.unpacked, spool.tell()) == (0, 0, 0)
+        with ArchiveWriter.create(tmp_path / "a.7z") as writer:
+            writer.add_spooled_block(block)
+    assert _contents(tmp_path / "a.7z") == {"a": b"", "b": b""}
+    with (tmp_path / "a.7z").open("rb") as fp:
+        assert len(read_archive(fp, Limits()).folders) == 0

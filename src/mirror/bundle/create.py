@@ -56,11 +56,14 @@ from mirror.heap import trim
 from mirror.privacy.exif import follow_pieces
 from mirror.record import field, record
 from mirror.safeio import atomic_output, read_regular
-from mirror.sevenzip.writer import ArchiveWriter, Summed
+from mirror.sevenzip.writer import ArchiveWriter, SolidBlock, Summed, cores
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keys import SecretKey
 
 T = TypeVar("T")
+# The page is compressed in pieces of this much while it is rendered: S's page of 3.4 MB in two, the first on the
+# second core while the rest is rendered. Fixed, so the bytes depend on the sizes alone.
+PAGE_PIECE = 2 << 20
 
 Progress = Callable[[int], None]
 __all__ = ["CreateRequest", "CreateResult", "create_bundle", "next_version", "prepare_bundle", "write_bundle"]
@@ -198,20 +201,20 @@ def _loader(prepared: Prepared) -> Callable[[SourceFile], bytes]:
 def _build(tmp: Path, prepared: Prepared, secret: SecretKey, progress: Progress | None) -> str:
     """Sign and write everything into `tmp` in the current layout (docs/format.md); return the bundle id.
 
-    The page, bundle.json and SHA256SUMS are made first (from the digests of the checking pass), written into an
-    anonymous file beside `tmp` as they are made, so that none of them is held whole. Then the signed files and
-    the page are compressed into `tmp` (on every core, read back piece by piece), then the accounts' blocks are
-    copied in (the checking pass compressed them), then the photos, each read again and compared with what was
-    checked.
+    The page, bundle.json and SHA256SUMS are made first (from the digests of the checking pass), into anonymous
+    files beside `tmp` as they are made, so that none of them is held whole; the page is compressed as it is
+    rendered. Then the signed files are compressed into `tmp` (on every core, read back piece by piece), the
+    page's block and the accounts' blocks are copied in (the checking pass compressed the accounts), then the
+    photos, each read again and compared with what was checked.
     """
     layout, items = CURRENT, prepared.items
-    with tempfile.TemporaryFile(dir=tmp.parent) as texts:
-        made = _signed_files(prepared, secret, texts, tmp.parent)
+    with tempfile.TemporaryFile(dir=tmp.parent) as texts, tempfile.TemporaryFile(dir=tmp.parent) as page:
+        made = _signed_files(prepared, secret, texts, page, tmp.parent)
         prepared.files.spend_details()  # bundle.json and the page are made: writing needs names and digests
         with ArchiveWriter.create(tmp) as writer:
             writer.add_solid([(layout.sums, made.sums.chunks()), (layout.sig, [made.signature]),
                               (layout.author_key, [made.author_key]), (layout.meta, _read_back(texts, made.meta))])
-            writer.add_solid([(PAGE_NAME, _read_back(texts, made.page))], progress, size=made.page[1])
+            writer.add_spooled_block(made.page, progress)
             accounts = items.of_kind("account")
             if prepared.texts is not None:  # compressed in the checking pass, from the very bytes it hashed
                 writer.add_spooled(prepared.texts, (i.member for i in accounts), progress)
@@ -234,7 +237,7 @@ class _Signed:
     signature: bytes
     author_key: bytes
     meta: tuple[int, int]  # offset, size
-    page: tuple[int, int]
+    page: SolidBlock  # compressed, in a file of its own
 
 
 def _spill(pieces: Iterable[bytes], fp: BinaryIO) -> tuple[tuple[int, int], str]:
@@ -245,6 +248,25 @@ def _spill(pieces: Iterable[bytes], fp: BinaryIO) -> tuple[tuple[int, int], str]
         fp.write(piece)
         digest.update(piece)
     return (start, fp.tell() - start), digest.hexdigest()
+
+
+def _compressed_page(pieces: Iterable[bytes], out: BinaryIO) -> tuple[SolidBlock, str]:
+    """The page compressed into `out` while it is rendered (pieces of PAGE_PIECE, on every core: the second core
+    compresses what the first has rendered), and its sha256 in hex."""
+    digest = hashlib.sha256()
+
+    def hashed() -> Iterator[bytes]:
+        for piece in pieces:
+            digest.update(piece)
+            yield piece
+
+    block = SolidBlock(out, cores(), PAGE_PIECE)
+    try:
+        block.add(PAGE_NAME, hashed())
+        block.finish()
+    finally:
+        block.close()
+    return block, digest.hexdigest()
 
 
 def _read_back(fp: BinaryIO, span: tuple[int, int]) -> Iterator[bytes]:
@@ -260,13 +282,14 @@ def _read_back(fp: BinaryIO, span: tuple[int, int]) -> Iterator[bytes]:
         yield chunk
 
 
-def _signed_files(prepared: Prepared, secret: SecretKey, spool: BinaryIO, spool_folder: Path) -> _Signed:
-    """Make the page and bundle.json into `spool`, then SHA256SUMS (in a Spool in `spool_folder`) and its
-    signature."""
+def _signed_files(prepared: Prepared, secret: SecretKey, spool: BinaryIO, page_spool: BinaryIO,
+                  spool_folder: Path) -> _Signed:
+    """Make the page (compressed into `page_spool` as it is rendered) and bundle.json (into `spool`), then
+    SHA256SUMS (in a Spool in `spool_folder`) and its signature."""
     request, layout, public = prepared.request, CURRENT, secret.public
     bundle_id = request.bundle_id or uuid.uuid4().hex
     title, created = request.title or request.src.resolve().name, request.created or now_text()
-    page, page_digest = _spill(_page(prepared, title, created, public), spool)
+    page, page_digest = _compressed_page(_page(prepared, title, created, public), page_spool)
     meta = BundleMeta(
         bundle_id=bundle_id,
         version=request.version,
@@ -274,7 +297,7 @@ def _signed_files(prepared: Prepared, secret: SecretKey, spool: BinaryIO, spool_
         created=created,
         languages=prepared.languages,
         author_key=key_id_hex(public.key_id),
-        files=SortedOverlay({PAGE_NAME: FileMeta(page[1], PAGE_TYPE)}, prepared.files),
+        files=SortedOverlay({PAGE_NAME: FileMeta(page.unpacked, PAGE_TYPE)}, prepared.files),
         supersedes=request.supersedes,
         format=layout.format,
     )

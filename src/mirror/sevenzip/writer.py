@@ -150,11 +150,13 @@ def _runs(chunks: list[Chunk]) -> Iterator[Chunk]:
 
 
 def piece_size(total: int, block_size: int) -> int:
-    """The size of the pieces that cut `total` bytes of input into as few equal pieces of at most `block_size`
-    as may be, and into two at least from SPLIT_AT on (see there). Depends on the sizes only."""
+    """The size of the pieces that cut `total` bytes of input into equal pieces of at most `block_size`, as few
+    as may be but an even number from SPLIT_AT on (see there): two cores take them two at a time, never one
+    alone at the end (12 MB: four pieces of 3 MB, not three of 4). Depends on the sizes only."""
     if total < SPLIT_AT:
         return block_size
-    count = max(2, -(-total // block_size))
+    count = -(-total // block_size)
+    count += count % 2
     return -(-total // count)
 
 
@@ -275,6 +277,81 @@ class TextBlocks:
             batch, futures = self._in_flight.popleft()
             self._flying -= batch.size
             self._done(batch, [piece for future in futures for piece in future.result()] + [END_MARKER])
+
+
+class SolidBlock:
+    """One LZMA2 block whose members come chunk by chunk, written to `out` as it is made: the input is cut into
+    pieces of `piece` bytes (sizes alone decide the cuts), each compressed on one of `threads` cores as soon as it
+    is full (see _compress), and written in order. At most one piece per core is held, and one more while it is
+    gathered, whatever the members' sizes.
+
+    ArchiveWriter.add_solid makes one into the archive itself. Over a temporary file, a block is made before the
+    blocks that must come first in the archive are known (create's page, compressed while it is rendered, before
+    bundle.json, which names its digest), then copied in by ArchiveWriter.add_spooled_block.
+    """
+
+    def __init__(self, out: BinaryIO, threads: int, piece: int) -> None:
+        if piece <= 0:
+            raise ValueError(f"pieces of {piece} bytes")
+        self.out, self.threads, self.piece = out, max(1, threads), piece
+        self.members: list[tuple[str, int, int | None]] = []  # name, size, CRC32 (None: empty)
+        self.packed = self.unpacked = 0
+        self.finished = False
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="mirror-lzma")
+        self._in_flight: deque[Future[list[bytes]]] = deque()
+        self._gathered: list[Chunk] = []
+        self._filled = 0
+
+    def add(self, name: str, chunks: Iterable[bytes]) -> int:
+        """Feed one member's bytes, chunk by chunk; returns its size."""
+        size, crc = 0, 0
+        for chunk in chunks:
+            if type(chunk) is not bytes:
+                chunk = bytes(chunk)  # held until compressed: a caller's buffer could change before then
+            if chunk:
+                crc = zlib.crc32(chunk, crc)
+                size += len(chunk)
+                self._take(chunk)
+        self.members.append((name, size, crc if size else None))
+        self.unpacked += size
+        return size
+
+    def finish(self) -> None:
+        """Compress what is gathered, write every piece and the end marker (none if no member had data)."""
+        if self._gathered:
+            self._send()
+        self._write_done(0)
+        if self.unpacked:
+            self.out.write(END_MARKER)
+            self.packed += len(END_MARKER)
+        self.finished = True
+
+    def close(self) -> None:
+        """Stop the threads; pieces not written yet are dropped."""
+        self._in_flight.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _take(self, chunk: Chunk) -> None:
+        while chunk:
+            room = self.piece - self._filled
+            if len(chunk) < room:
+                self._gathered.append(chunk)
+                self._filled += len(chunk)
+                return
+            head, chunk = (chunk, b"") if len(chunk) == room else (memoryview(chunk)[:room], memoryview(chunk)[room:])
+            self._gathered.append(head)
+            self._send()
+
+    def _send(self) -> None:
+        self._write_done(self.threads - 1)
+        self._in_flight.append(self._pool.submit(_compress, self._gathered))
+        self._gathered, self._filled = [], 0
+
+    def _write_done(self, keep: int) -> None:
+        while len(self._in_flight) > keep:
+            for packed in self._in_flight.popleft().result():
+                self.out.write(packed)
+                self.packed += len(packed)
 
 
 def _name_key(name: str) -> bytes:
@@ -401,46 +478,41 @@ class ArchiveWriter:
         caller gives its `size`, into equal pieces (piece_size): a page of 3 MB on two cores. At most
         one piece per core is held, and one more while it is gathered, whatever the members' sizes.
         """
-        table, opened, total, written = self.table, False, 0, 0
-        in_flight: deque[Future[list[bytes]]] = deque()
-
-        def stream() -> Iterator[bytes]:
-            """The members' chunks one after the other; each member goes into the header once it is read."""
-            nonlocal opened, total
+        cut = self.block_size if size is None else piece_size(size, self.block_size)
+        block = SolidBlock(self.fp, self.threads, cut)
+        try:
             for name, chunks in members:
-                size, crc = 0, 0
-                for chunk in chunks:
-                    if type(chunk) is not bytes:
-                        chunk = bytes(chunk)  # held until compressed: a caller's buffer could change before then
-                    if not chunk:
-                        continue
-                    if not opened:
-                        table.open_folder()
-                        opened = True
-                    crc = zlib.crc32(chunk, crc)
-                    size += len(chunk)
-                    yield chunk
-                table.add_member(name, size, crc if size else None, MEMBER_ATTRIBUTES)
-                total += size
+                added = block.add(name, chunks)
                 if on_member is not None:
-                    on_member(size)
+                    on_member(added)
+            block.finish()
+        finally:
+            block.close()
+        self._members_of(block)
 
-        def write_done(keep: int) -> None:
-            nonlocal written
-            while len(in_flight) > keep:
-                for packed in in_flight.popleft().result():
-                    self.fp.write(packed)
-                    written += len(packed)
+    def add_spooled_block(self, block: SolidBlock, on_member: Progress | None = None) -> None:
+        """Copy in a block made ahead into a file of its own (SolidBlock over a temporary file), with its members.
 
-        with ThreadPoolExecutor(self.threads) as pool:
-            cut = self.block_size if size is None else piece_size(size, self.block_size)
-            for piece in _pieces(stream(), cut):
-                write_done(self.threads - 1)
-                in_flight.append(pool.submit(_compress, piece))
-            write_done(0)
-        if opened:
-            self.fp.write(END_MARKER)
-            table.close_folder(FolderSpec((TEXT_CODER,), written + len(END_MARKER), total))
+        Raises:
+            ValueError: `block` is not finished, or its file holds less than it wrote.
+        """
+        if not block.finished:
+            raise ValueError("the block is not finished")
+        block.out.seek(0)
+        self._copy(block.out, block.packed, "the spooled block ends early")
+        self._members_of(block, on_member)
+
+    def _members_of(self, block: SolidBlock, on_member: Progress | None = None) -> None:
+        """The header's entries for `block`, just written: its members, and the block if it holds data."""
+        table = self.table
+        if block.unpacked:
+            table.open_folder()
+        for name, size, crc in block.members:
+            table.add_member(name, size, crc, MEMBER_ATTRIBUTES)
+            if on_member is not None:
+                on_member(size)
+        if block.unpacked:
+            table.close_folder(FolderSpec((TEXT_CODER,), block.packed, block.unpacked))
 
     def add_texts(self, members: Iterable[tuple[str, bytes]], on_member: Progress | None = None) -> None:
         """Write `members` (name, bytes) in LZMA2 blocks of at most block_size of input and BLOCK_MEMBERS
