@@ -62,3 +62,37 @@ print(faults() - before)
                                       check=True).stdout) for how in ("reuse", "map")}
     pages = 20 * (6 << 20) // 4096
     assert faults["reuse"] < pages // 10 and faults["map"] > pages // 2, faults
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
+def test_threads_share_two_heaps_that_keep_what_they_free() -> None:
+    """After reuse_large_buffers, eight threads that each use and free a 12 MiB buffer (an LZMA2 encoder's size;
+    below HEAP_KEPT, so a heap keeps it) leave at most two such buffers resident, one per heap; with a heap per
+    thread (glibc's default), all eight stay. The threads run one after another but overlap in time, as create's
+    do, so that each needs a heap of its own unless the number is capped."""
+    probe = """
+import os, sys, threading
+from mirror.heap import reuse_large_buffers
+if sys.argv[1] == "capped":
+    assert reuse_large_buffers()
+else:
+    import ctypes
+    ctypes.CDLL(None).mallopt(-3, 32 << 20)  # the same threshold, without the cap on heaps
+    ctypes.CDLL(None).mallopt(-1, 16 << 20)
+def rss(): return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+started, done = threading.Barrier(8), threading.Barrier(8)
+def work():
+    started.wait()                      # all alive at once: glibc gives each its own heap when it may
+    buffer = bytearray(12 << 20)        # from the heap (under the 32 MiB threshold); its pages written
+    buffer[::4096] = b"\\x01" * len(range(0, 12 << 20, 4096))
+    done.wait()
+    del buffer
+before = rss()
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print((rss() - before) >> 20)
+"""
+    grown = {how: int(subprocess.run([sys.executable, "-c", probe, how], capture_output=True, text=True,
+                                     check=True).stdout) for how in ("capped", "uncapped")}
+    assert grown["capped"] <= 2 * 12 + 8 and grown["uncapped"] >= 6 * 12, grown
