@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-import mirror.bundle.create
 import mirror.bundle.prepare
+import mirror.formats.manifest
 import mirror.sevenzip.writer
 from helpers import sevenzip_extract
 from mirror.bundle.create import CreateRequest, prepare_bundle, write_bundle
+from mirror.sevenzip import Limits, read_archive
 from mirror.sevenzip.writer import SpooledTexts, TextBlocks
 from mirror.trust.keys import SecretKey
 
@@ -106,11 +107,11 @@ def test_a_block_over_the_budget_is_compressed_alone_and_waited_for() -> None:
 def test_the_page_is_compressed_in_pieces_while_it_is_rendered(tmp_path: Path, secret: SecretKey,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Pieces of PAGE_PIECE, each compressed as soon as it is rendered: stock 7-Zip reads the page as it is made
-    in one piece, and the rest of the bundle is the same."""
+    in one piece, and every other block is the same, byte for byte."""
     src = _accounts(tmp_path / "src", 60)
-    made = {}
-    for piece in (mirror.bundle.create.PAGE_PIECE, 8192):
-        monkeypatch.setattr(mirror.bundle.create, "PAGE_PIECE", piece)
+    made, blocks = {}, {}
+    for piece in (mirror.formats.manifest.PAGE_PIECE, 8192):
+        monkeypatch.setattr(mirror.formats.manifest, "PAGE_PIECE", piece)
         calls = _count_compressions(monkeypatch)
         out = tmp_path / f"{piece}.7z"
         prepared = prepare_bundle(CreateRequest(src, out, bundle_id="0" * 32, created="2022-01-10T12:00:00Z"))
@@ -119,6 +120,15 @@ def test_the_page_is_compressed_in_pieces_while_it_is_rendered(tmp_path: Path, s
         made[piece] = sevenzip_extract(out, tmp_path / f"x{piece}")
         pieces = calls.count(piece)
         assert (pieces > 10) if piece == 8192 else (pieces == 0)
+        with out.open("rb") as fp:
+            archive = read_archive(fp, Limits())
+            page = next(m.folder for m in archive.members if m.name == "index.html")
+            blocks[piece] = []
+            for i, folder in enumerate(archive.folders):
+                fp.seek(folder.pack_offset)
+                blocks[piece].append(b"" if i == page else fp.read(folder.pack_size))
+    first_blocks, second_blocks = blocks.values()
+    assert first_blocks == second_blocks and len(first_blocks) >= 3
     first, second = (sorted(p.relative_to(f).as_posix() for p in f.rglob("*") if p.is_file()) for f in made.values())
     assert first == second and "index.html" in first
     for name in first:

@@ -113,6 +113,24 @@ def test_join_gives_the_same_signed_bundle(runner: CliRunner, big: tuple[Path, P
     assert whole.read_bytes() == bundle.read_bytes()
 
 
+def test_join_gives_the_same_bytes_when_the_page_is_in_pieces(runner: CliRunner, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """create compresses the page in pieces of PAGE_PIECE as it renders it; split and join cut it the same way,
+    or a joined bundle would verify yet no longer match the SHA-256 a mirror's index lists."""
+    import mirror.formats.manifest
+
+    monkeypatch.setattr(mirror.formats.manifest, "PAGE_PIECE", 1000)  # the page of two accounts: several pieces
+    keys = tmp_path / "keys"
+    bundle = make_bundle(tmp_path, [40_000] * 4, keys, "b.7z")
+    assert _sizes(bundle)["index.html"] > 3000
+    code, _, err = invoke(runner, "split", bundle, "--max-size", "100k", "-o", tmp_path / "p", "--keys", keys)
+    assert code == 0, err
+    parts = sorted((tmp_path / "p").iterdir())
+    code, _, err = invoke(runner, "join", *parts, "-o", tmp_path / "j.7z", "--keys", keys)
+    assert code == 0 and len(parts) >= 2, err
+    assert (tmp_path / "j.7z").read_bytes() == bundle.read_bytes()
+
+
 def test_join_refuses_incomplete_or_mixed_parts(runner: CliRunner, big: tuple[Path, Path], split_parts: list[Path],
                                                 tmp_path: Path) -> None:
     """join names the missing files, refuses parts of another bundle, and leaves nothing at the output."""

@@ -393,18 +393,16 @@ def _count(members: list[tuple[str, bytes]], size: int) -> int:
     return len(members)
 
 
-def test_a_solid_block_of_known_size_is_cut_into_equal_pieces(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """create's page: add_solid told the size cuts it in two halves (two cores); not told, in block_size."""
-    monkeypatch.setattr(writer_module, "SPLIT_AT", 20_000)
+def test_a_solid_block_is_cut_into_pieces_of_the_size_asked(tmp_path: Path) -> None:
+    """split and join cut the page as create does (PAGE_PIECE), whatever the archive's block size."""
     page, size = _words(9_000, 9), 64 << 10
-    assert size < len(page) < 2 * size  # two pieces either way, cut at other places
-    for told in (None, len(page)):
+    assert size < len(page) < 2 * size
+    for told in (None, 20_000):
         path = tmp_path / f"{told}.7z"
         with ArchiveWriter.create(path, threads=2, block_size=size) as writer:
-            writer.add_solid([("index.html", (page[i : i + 777] for i in range(0, len(page), 777)))], size=told)
-        half = -(-len(page) // 2)
-        expected = [page[:size], page[size:]] if told is None else [page[:half], page[half:]]
+            writer.add_solid([("index.html", (page[i : i + 777] for i in range(0, len(page), 777)))], piece=told)
+        cut = told or size
+        expected = [page[i : i + cut] for i in range(0, len(page), cut)]
         assert _block(path, 0) == _streams(expected) + writer_module.END_MARKER
         assert _stock(path, tmp_path / f"x{told}") == {"index.html": page}
 
@@ -450,3 +448,29 @@ def test_a_block_made_ahead_of_empty_members_only_has_no_data(tmp_path: Path) ->
     assert _contents(tmp_path / "a.7z") == {"a": b"", "b": b""}
     with (tmp_path / "a.7z").open("rb") as fp:
         assert len(read_archive(fp, Limits()).folders) == 0
+
+
+def test_a_block_made_ahead_refuses_what_would_spoil_it(tmp_path: Path) -> None:
+    """Fed or finished again after finish, or finished after close (pieces dropped): refused, never a block that
+    7-Zip reads as damaged. A block made after other data in its file is copied from where it starts."""
+    with (tmp_path / "spool").open("w+b") as spool:
+        spool.write(b"other data first")
+        block = writer_module.SolidBlock(spool, threads=2, piece=1000)
+        try:
+            block.add("a.txt", [_words(500, 1)])
+            block.finish()
+            with pytest.raises(ValueError, match="already finished"):
+                block.add("b.txt", [b"late"])
+            with pytest.raises(ValueError, match="already finished"):
+                block.finish()
+        finally:
+            block.close()
+        with ArchiveWriter.create(tmp_path / "a.7z") as writer:
+            writer.add_spooled_block(block)
+        closed = writer_module.SolidBlock(spool, threads=2, piece=1000)
+        closed.add("c.txt", [_words(500, 2)])
+        closed.close()
+        with pytest.raises(ValueError, match="was closed"):
+            closed.finish()
+        assert not closed.finished
+    assert _stock(tmp_path / "a.7z", tmp_path / "x") == {"a.txt": _words(500, 1)}

@@ -40,6 +40,7 @@ from mirror.bundle.prepare import CreateRequest, Prepared, file_key, prepare_bun
 from mirror.bundle.sourcelist import SourceFile
 from mirror.bundle.verify import Keys, verify_bundle
 from mirror.errors import ConfigError, InputError
+from mirror.formats import manifest
 from mirror.formats.manifest import (
     CURRENT,
     PAGE_NAME,
@@ -61,9 +62,6 @@ from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keys import SecretKey
 
 T = TypeVar("T")
-# The page is compressed in pieces of this much while it is rendered: S's page of 3.4 MB in two, the first on the
-# second core while the rest is rendered. Fixed, so the bytes depend on the sizes alone.
-PAGE_PIECE = 2 << 20
 
 Progress = Callable[[int], None]
 __all__ = ["CreateRequest", "CreateResult", "create_bundle", "next_version", "prepare_bundle", "write_bundle"]
@@ -251,8 +249,8 @@ def _spill(pieces: Iterable[bytes], fp: BinaryIO) -> tuple[tuple[int, int], str]
 
 
 def _compressed_page(pieces: Iterable[bytes], out: BinaryIO) -> tuple[SolidBlock, str]:
-    """The page compressed into `out` while it is rendered (pieces of PAGE_PIECE, on every core: the second core
-    compresses what the first has rendered), and its sha256 in hex."""
+    """The page compressed into `out` while it is rendered (pieces of manifest.PAGE_PIECE, on every core: the second
+    core compresses what the first has rendered: S's page of 3.4 MB in two), and its sha256 in hex."""
     digest = hashlib.sha256()
 
     def hashed() -> Iterator[bytes]:
@@ -260,7 +258,7 @@ def _compressed_page(pieces: Iterable[bytes], out: BinaryIO) -> tuple[SolidBlock
             digest.update(piece)
             yield piece
 
-    block = SolidBlock(out, cores(), PAGE_PIECE)
+    block = SolidBlock(out, cores(), manifest.PAGE_PIECE)
     try:
         block.add(PAGE_NAME, hashed())
         block.finish()

@@ -32,6 +32,7 @@ from mirror.bundle.destination import check_new, new_folders, private_folder, re
 from mirror.bundle.staging import Staged, signed_lines, stage
 from mirror.bundle.verify import Keys, VerifiedBundle, snapshot, verify_bundle
 from mirror.errors import ConfigError, ContentError, Incomplete, MirrorError, UntrustedSigner, VerificationError
+from mirror.formats import manifest
 from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, FileColumns, SumsLines
 from mirror.formats.names import readable_name
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
@@ -320,7 +321,7 @@ def _write(out: Path, staged: Staged, names: Sequence[str], marker: PartMarker |
         if shared is None:
             writer.add_block([(n, (folder / n).read_bytes()) for n in control + endorsements])
             if page:
-                writer.add_solid([(PAGE_NAME, _chunks(folder / PAGE_NAME))], size=(folder / PAGE_NAME).stat().st_size)
+                writer.add_solid([(PAGE_NAME, _chunks(folder / PAGE_NAME))], piece=manifest.PAGE_PIECE)
         else:
             with shared.open("rb") as src:  # made by this process, in its private scratch folder
                 archive = read_archive(src, Limits())

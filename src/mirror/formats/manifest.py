@@ -42,6 +42,10 @@ META_NAME = "bundle.json"
 AUTHOR_KEY_NAME = "author.pub"
 ENDORSEMENT_DIR = "endorsements/"
 PAGE_NAME = "index.html"  # the reader's page, format 2 (bundle/page.py)
+# The page's LZMA2 block is cut into pieces of this much input (create compresses each as the page is rendered;
+# split and join cut it the same way, so that a joined bundle is the original byte for byte). Fixed: the bytes
+# depend on the sizes alone.
+PAGE_PIECE = 2 << 20
 PAGE_TYPE = "text/html"
 # Accounts and photos in one bundle: create refuses more before reading any. Create and verify keep members in
 # columns and the two signed lists in temporary files (bench/analysis.md, "A million accounts"): a million stay

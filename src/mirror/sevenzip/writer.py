@@ -152,7 +152,8 @@ def _runs(chunks: list[Chunk]) -> Iterator[Chunk]:
 def piece_size(total: int, block_size: int) -> int:
     """The size of the pieces that cut `total` bytes of input into equal pieces of at most `block_size`, as few
     as may be but an even number from SPLIT_AT on (see there): two cores take them two at a time, never one
-    alone at the end (12 MB: four pieces of 3 MB, not three of 4). Depends on the sizes only."""
+    alone at the end (12 MB: four pieces of 3 MB, not three of 4). Depends on the sizes only. (With a block_size
+of a few KB, rounding up can leave an odd count; at TEXT_BLOCK that needs terabytes.)"""
     if total < SPLIT_AT:
         return block_size
     count = -(-total // block_size)
@@ -296,14 +297,20 @@ class SolidBlock:
         self.out, self.threads, self.piece = out, max(1, threads), piece
         self.members: list[tuple[str, int, int | None]] = []  # name, size, CRC32 (None: empty)
         self.packed = self.unpacked = 0
-        self.finished = False
+        self.start = out.tell()  # where its bytes begin in `out`
+        self.finished = self._closed = False
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="mirror-lzma")
         self._in_flight: deque[Future[list[bytes]]] = deque()
         self._gathered: list[Chunk] = []
         self._filled = 0
 
     def add(self, name: str, chunks: Iterable[bytes]) -> int:
-        """Feed one member's bytes, chunk by chunk; returns its size."""
+        """Feed one member's bytes, chunk by chunk; returns its size.
+
+        Raises:
+            ValueError: the block is finished or closed.
+        """
+        self._check_open()
         size, crc = 0, 0
         for chunk in chunks:
             if type(chunk) is not bytes:
@@ -317,7 +324,12 @@ class SolidBlock:
         return size
 
     def finish(self) -> None:
-        """Compress what is gathered, write every piece and the end marker (none if no member had data)."""
+        """Compress what is gathered, write every piece and the end marker (none if no member had data).
+
+        Raises:
+            ValueError: the block is finished or closed (pieces may have been dropped).
+        """
+        self._check_open()
         if self._gathered:
             self._send()
         self._write_done(0)
@@ -327,9 +339,14 @@ class SolidBlock:
         self.finished = True
 
     def close(self) -> None:
-        """Stop the threads; pieces not written yet are dropped."""
+        """Stop the threads; pieces not written yet are dropped, and the block can no longer be finished."""
+        self._closed = True
         self._in_flight.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _check_open(self) -> None:
+        if self.finished or self._closed:
+            raise ValueError("the block is already finished" if self.finished else "the block was closed")
 
     def _take(self, chunk: Chunk) -> None:
         while chunk:
@@ -471,15 +488,14 @@ class ArchiveWriter:
         self._write_batch(batch, None)
 
     def add_solid(self, members: Iterable[tuple[str, Iterable[bytes]]], on_member: Progress | None = None,
-                  size: int | None = None) -> None:
+                  piece: int | None = None) -> None:
         """Write `members` (name, chunks of its bytes) as one LZMA2 block, each chunk taken as it comes.
 
-        The input is cut into pieces of block_size compressed on every core (see _compress), or, when the
-        caller gives its `size`, into equal pieces (piece_size): a page of 3 MB on two cores. At most
-        one piece per core is held, and one more while it is gathered, whatever the members' sizes.
+        The input is cut into pieces of block_size (or `piece`: the page is cut as create cuts it) compressed on
+        every core (see SolidBlock). At most one piece per core is held, and one more while it is gathered,
+        whatever the members' sizes.
         """
-        cut = self.block_size if size is None else piece_size(size, self.block_size)
-        block = SolidBlock(self.fp, self.threads, cut)
+        block = SolidBlock(self.fp, self.threads, piece or self.block_size)
         try:
             for name, chunks in members:
                 added = block.add(name, chunks)
@@ -498,7 +514,7 @@ class ArchiveWriter:
         """
         if not block.finished:
             raise ValueError("the block is not finished")
-        block.out.seek(0)
+        block.out.seek(block.start)
         self._copy(block.out, block.packed, "the spooled block ends early")
         self._members_of(block, on_member)
 
