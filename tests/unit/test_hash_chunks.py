@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,36 @@ def test_a_write_that_fails_raises_and_closes(tmp_path: Path) -> None:
         os.fstat(fd)
     fd = os.open(tmp_path / "again", os.O_WRONLY | os.O_CREAT, 0o600)  # the helper thread is still usable
     assert hash_chunks(iter([b"y" * (1 << 20)]), fd) == hashlib.sha256(b"y" * (1 << 20)).hexdigest()
+
+
+def test_a_buffer_its_producer_fills_again_is_hashed_as_it_was_written() -> None:
+    """Chunks wait for the hashing thread while the next is made: a producer that reuses one buffer must not change
+    what is hashed after it was written."""
+    rnd = random.Random(9)
+    parts = [rnd.randbytes(8 << 20) for _ in range(6)]
+    buffer = bytearray(8 << 20)
+
+    def refilled() -> Iterator[bytearray]:
+        for part in parts:
+            buffer[:] = part
+            yield buffer
+
+    fd = os.open(os.devnull, os.O_WRONLY)  # writes take no time: the next refill comes while a hash waits
+    assert hash_chunks(refilled(), fd) == hashlib.sha256(b"".join(parts)).hexdigest()  # type: ignore[arg-type]
+
+
+def test_a_source_that_fails_with_chunks_queued_raises_and_closes(tmp_path: Path) -> None:
+    """The source fails with several chunks waiting for the hashing thread: its error comes out, the file is
+    closed, and the thread is free for the next caller."""
+    def failing() -> Iterator[bytes]:
+        for _ in range(6):
+            yield b"z" * (1 << 20)
+        raise OSError("the source ended")
+
+    fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with pytest.raises(OSError, match="the source ended"):
+        hash_chunks(failing(), fd)
+    with pytest.raises(OSError):
+        os.fstat(fd)
+    fd = os.open(tmp_path / "again", os.O_WRONLY | os.O_CREAT, 0o600)
+    assert hash_chunks(iter([b"y" * (2 << 20)]), fd) == hashlib.sha256(b"y" * (2 << 20)).hexdigest()

@@ -72,3 +72,23 @@ def test_a_caller_that_stops_at_the_checkpoint_ends_the_reading_thread(tmp_path:
             _, chunks = next(pairs)
             b"".join(chunks)  # then the caller fails (a bad signature) and never decides
     assert not [t for t in threading.enumerate() if t.name == "mirror-read-ahead" and t.is_alive()]
+
+
+def test_a_decision_made_before_reading_starts_holds(tmp_path: Path, way: str) -> None:
+    """A caller that knows what it wants before the first member decides at once: the reading thread, started
+    later, must not wait for a decision already made (it waited for ever)."""
+    path = _two_blocks(tmp_path / "a.7z")
+    read: list[tuple[str, bytes]] = []
+
+    def go() -> None:
+        with path.open("rb") as fp:
+            checkpoint = Checkpoint(lambda member: member.name == "signed", 1)
+            checkpoint.decide()
+            with closing(read_ahead(fp, read_archive(fp, Limits()), crc=False, checkpoint=checkpoint)) as pairs:
+                read.extend((member.name, b"".join(chunks)) for member, chunks in pairs)
+
+    reader = threading.Thread(target=go, daemon=True)
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive(), f"read_ahead waited for a decision made before it started ({way})"
+    assert read == [("signed", b"s" * 1000), ("rest", b"r" * 1000)]

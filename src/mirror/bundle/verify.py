@@ -333,6 +333,8 @@ def hash_chunks(chunks: Iterator[bytes], fd: int | None = None) -> str:
 
     While writing, a large chunk is hashed on another thread as it is written: on two cores extract then takes
     about the time of the slower of the two instead of their sum (bench/analysis.md, "Hashing beside writing").
+    Up to _HASH_AHEAD chunks wait for that thread: a chunk that is not `bytes` (a buffer its producer could fill
+    again) is copied first, so the digest is of the bytes written.
     """
     digest = hashlib.sha256()
     if fd is None:
@@ -342,6 +344,8 @@ def hash_chunks(chunks: Iterator[bytes], fd: int | None = None) -> str:
     pending: deque[Future[None]] = deque()  # in order: one thread runs them
     try:
         for chunk in chunks:
+            if type(chunk) is not bytes:
+                chunk = bytes(chunk)
             if len(chunk) >= _OVERLAP or pending:  # once one waits, the rest follow it
                 if len(pending) >= _HASH_AHEAD:
                     pending.popleft().result()

@@ -49,10 +49,12 @@ class Checkpoint:
         self.needed = needed
         self.left = count  # members `needed` picks not yet read (the reading thread's count)
         self.decided: threading.Event | None = None  # made when a reading thread starts
+        self.early = False  # decide() came before the reading thread started: its Event starts set
 
     def decide(self) -> None:
         """The caller knows what it wants of the blocks to come (asked with `want`). Read on the caller's thread,
         nothing waits: the next block is asked for only after the caller returns to the loop."""
+        self.early = True
         if self.decided is not None:
             self.decided.set()
 
@@ -69,7 +71,8 @@ def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[
     only after the caller called `checkpoint.decide()`.
 
     Raises:
-        ArchiveError: what `iter_members` raises, at the same place in the sequence.
+        ArchiveError: what `iter_members` raises, at the same place in the sequence. After an error, stop: what
+            the generator yields then is not defined (the thread path ends; in line, decoding goes on).
     """
     if sum(archive.folders.unpack_sizes) <= IN_LINE_BYTES:
         yield from _in_line(fp, archive, crc, want)
@@ -79,6 +82,8 @@ def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[
 
     if checkpoint is not None:
         checkpoint.decided = threading.Event()
+        if checkpoint.early:  # decided before the first block was asked for
+            checkpoint.decided.set()
     batches: queue.Queue[_Batch] = queue.Queue(DEPTH)
     stop = threading.Event()
     thread = threading.Thread(target=_produce, args=(fp, archive, crc, want, batches, stop, checkpoint),
