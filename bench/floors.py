@@ -17,7 +17,8 @@ of a section alternate order every round; medians; every figure warm-cache):
 - ``publish``: ``mirror publish`` of the photo bundle to nginx WebDAV on 127.0.0.1 (a fresh folder and a fresh
   verified-hash cache each round), the same publish again with nothing new, and ``rclone copy --transfers 4`` if
   installed, else ``curl -T`` (the table says which);
-- ``fetch``: ``mirror fetch`` of it into a fresh folder vs ``curl -o``.
+- ``fetch``: ``mirror fetch`` of it into a fresh folder vs ``curl -o`` (always with ``publish``, whose host it
+  reads; either name runs both).
 
 Photos are JPEGs of noise (they do not compress, like a camera's), accounts short texts; the corpora are cached
 under ``bench/corpora/``. The machine may be shared: look at the ratios, and at the CPU seconds, more than at
@@ -46,6 +47,7 @@ from run import Sample, measure, mirror_command
 
 BENCH = Path(__file__).resolve().parent
 CORPORA = BENCH / "corpora"
+SECTIONS = frozenset({"verify", "extract", "memory", "startup", "publish", "fetch"})
 DAV_EXT = "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so"
 NGINX = """load_module {module};
 daemon off; master_process off; pid {p}/nginx.pid; error_log {p}/error.log crit;
@@ -336,6 +338,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         args.photos_mb, args.members, args.runs = 4, "200", 1
     sections = set(args.sections.split(","))
+    if "fetch" in sections:  # fetch reads what publish put on the host: the two run together
+        sections.add("publish")
+    unknown = sections - SECTIONS
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(sorted(SECTIONS))}")
     lines = ["## verify, extract, publish and fetch against the floors", "",
              f"`python bench/floors.py --photos-mb {args.photos_mb} --members {args.members} --runs {args.runs}`: "
              f"medians of {args.runs} interleaved rounds after a warm-up, warm page cache. The machine is shared "
