@@ -5,8 +5,11 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from mirror.sevenzip.writer import ArchiveWriter
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
@@ -96,3 +99,36 @@ print((rss() - before) >> 20)
     grown = {how: int(subprocess.run([sys.executable, "-c", probe, how], capture_output=True, text=True,
                                      check=True).stdout) for how in ("capped", "uncapped")}
     assert grown["capped"] <= 2 * 12 + 8 and grown["uncapped"] >= 6 * 12, grown
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
+def test_chunks_read_ahead_reuse_the_memory_of_those_freed(tmp_path: Path) -> None:
+    """read_ahead's thread reads a stored member of 64 MiB in chunks of 1 MiB that the caller frees as it goes. With
+    verify's fixed threshold (return_large_buffers, from 1,000 members on) each chunk was a new mapping whose pages
+    the system cleared as they were read into: 256 page faults a chunk. read_ahead keeps free memory at the top of
+    the heaps (keep_heap_top), so the chunks reuse pages already there; `plain` stands for the code without it."""
+    archive = tmp_path / "big.7z"
+    with ArchiveWriter.create(archive) as writer:
+        writer.add_stored([("photos/a.jpg", [b"\xff\xd8" + bytes(1 << 20) * 64])])
+    probe = """
+import resource, sys
+from contextlib import closing
+from mirror import heap
+from mirror.sevenzip import Limits, read_ahead, read_archive
+assert heap.return_large_buffers()  # as verify does from 1,000 members on
+if sys.argv[1] == "plain":
+    heap.keep_heap_top = lambda: False
+def faults(): return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+with open(sys.argv[2], "rb") as fp:
+    archive = read_archive(fp, Limits())
+    before = faults()
+    with closing(read_ahead(fp, archive, crc=False)) as pairs:
+        for member, chunks in pairs:
+            for chunk in chunks:
+                del chunk  # hashed or written, then freed
+    print(faults() - before)
+"""
+    faults = {how: int(subprocess.run([sys.executable, "-c", probe, how, str(archive)], capture_output=True,
+                                      text=True, check=True).stdout) for how in ("kept", "plain")}
+    pages = 64 * (1 << 20) // 4096
+    assert faults["kept"] < pages // 4 and faults["plain"] > pages // 2, faults

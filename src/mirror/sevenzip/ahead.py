@@ -80,6 +80,9 @@ def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[
     import queue
     import threading
 
+    from mirror.heap import keep_heap_top
+
+    keep_heap_top()  # heap.py: the chunks this thread reads reuse the memory of those freed, not new pages
     if checkpoint is not None:
         checkpoint.decided = threading.Event()
         if checkpoint.early:  # decided before the first block was asked for
