@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -211,3 +212,18 @@ def test_a_web_seed_name_that_never_resolves_holds_up_nothing() -> None:
               "assert engine._addresses('127.0.0.1') == {'127.0.0.1'}\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_seed_on_a_port_that_is_taken_says_so(tmp_path: Path, bundle: Path, runner: CliRunner) -> None:
+    """--port names the port others are told to connect to: if another program holds it, seed stops with that
+    reason, where libtorrent would have listened on the next free port up without a word."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    (folder / "b.7z").write_bytes(bundle.read_bytes())
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        code, out, err = invoke(runner, "seed", folder, "--port", str(port), "--stop-after", "1")
+    assert code == 1 and f"cannot listen: 127.0.0.1:{port}" in err and "choose another --port" in err, err
+    assert "SEEDING" not in out
+    code, out, err = invoke(runner, "seed", folder, "--port", str(port), "--stop-after", "1")  # free again
+    assert code == 0 and "SEEDING" in out, err

@@ -121,6 +121,8 @@ def session_settings(config: SwarmConfig) -> dict[str, Setting]:
         "stop_tracker_timeout": 2,
         "validate_https_trackers": True,
     }
+    if config.port:  # a port the user chose (and told others): taken means an error, never the next one free
+        settings |= {"max_retry_port_bind": 0, "listen_system_port_fallback": False}
     if not public:
         settings["dht_bootstrap_nodes"] = ""  # never even resolve the default bootstrap hosts
         # In a room, readers start at about the same time and name each other with --peer: a peer that was not
