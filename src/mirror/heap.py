@@ -19,6 +19,7 @@ collection has little text.
 
 from __future__ import annotations
 
+import _thread
 import sys
 
 M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -2, -3, -8  # glibc's malloc.h
@@ -27,6 +28,9 @@ HEAP_MAX = 32 << 20  # glibc's own ceiling for the threshold it raises (DEFAULT_
 HEAP_KEPT = 16 << 20  # free memory a heap keeps before it gives some back: a few photos' worth
 HEAPS = 2  # heaps at most, shared by all threads: each keeps up to HEAP_KEPT
 TOP_PAD = 16 << 20  # free memory kept at the top of each heap while reading ahead: the chunks in flight
+DEFAULT_TOP_PAD = 128 << 10  # glibc's own (mallopt(3))
+_keeping = 0  # read-aheads running that asked for TOP_PAD
+_keeping_lock = _thread.allocate_lock()  # `threading` is not loaded for a small verify
 
 
 def return_large_buffers() -> bool:
@@ -51,16 +55,31 @@ def reuse_large_buffers() -> bool:
 
 def keep_heap_top() -> bool:
     """Keep TOP_PAD bytes of free memory at the top of each heap when memory is freed there, and grow a heap by as
-    much beyond what is asked.
+    much beyond what is asked, until the matching `release_heap_top()` (calls nest, from any thread).
 
     For read_ahead (sevenzip/ahead.py): its thread reads chunks of 1 MiB into new buffers that the caller frees
-    once hashed or written. Without this, each freed chunk went back to the system (at the top of a heap, or as
-    its own mapping once return_large_buffers fixed the threshold at 1 MiB: verify does from 1,000 members on), so
-    the next read's pages were new and cleared again: on a 1 GB bundle 150,000 page faults and 0.3-2 s of system
-    time for verify and extract, against 8,000 with it, for 4 MB more at the peak (bench/analysis.md). The chunks
-    then come from the free top of the heap, below any threshold, and are not handed back until TOP_PAD is passed.
+    once hashed or written. Verify fixes the mmap threshold at 1 MiB from 1,000 members on (return_large_buffers),
+    so each chunk was a new mapping, and its pages were cleared again as it was read into: on a 1 GB bundle
+    150,000 page faults and 0.3-2 s of system time for verify and extract, against 8,000 with this, for 3-4 MB
+    more at the peak (bench/analysis.md). The chunks then come from the free top of the heap (a request is served
+    from there before any threshold is looked at).
     """
-    return _mallopt(M_TOP_PAD, TOP_PAD)
+    global _keeping
+    with _keeping_lock:
+        _keeping += 1
+        return _keeping > 1 or _mallopt(M_TOP_PAD, TOP_PAD)
+
+
+def release_heap_top() -> bool:
+    """The end of a `keep_heap_top()`: when no other is running, glibc's default top pad again, so that memory freed
+    at the top of a heap goes back to the system as before, and the main heap's free memory handed back now
+    (malloc_trim leaves the top of a thread's heap to its next free there). A room server verifies its bundles
+    once, then serves for hours: measured on M, it held 66 MB after the check with this, 69 MB without, and 57 MB
+    before read_ahead kept the top at all. Returns whether memory was handed back."""
+    global _keeping
+    with _keeping_lock:
+        _keeping = max(_keeping - 1, 0)
+        return _keeping == 0 and _mallopt(M_TOP_PAD, DEFAULT_TOP_PAD) and trim()
 
 
 def trim() -> bool:

@@ -102,11 +102,12 @@ print((rss() - before) >> 20)
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
-def test_chunks_read_ahead_reuse_the_memory_of_those_freed(tmp_path: Path) -> None:
+def test_chunks_read_ahead_reuse_the_memory_of_those_freed_and_hand_it_back_after(tmp_path: Path) -> None:
     """read_ahead's thread reads a stored member of 64 MiB in chunks of 1 MiB that the caller frees as it goes. With
     verify's fixed threshold (return_large_buffers, from 1,000 members on) each chunk was a new mapping whose pages
     the system cleared as they were read into: 256 page faults a chunk. read_ahead keeps free memory at the top of
-    the heaps (keep_heap_top), so the chunks reuse pages already there; `plain` stands for the code without it."""
+    the heaps while it runs (keep_heap_top), so the chunks reuse pages already there, and lets go when it ends
+    (release_heap_top, below). `plain` stands for the code without either."""
     archive = tmp_path / "big.7z"
     with ArchiveWriter.create(archive) as writer:
         writer.add_stored([("photos/a.jpg", [b"\xff\xd8" + bytes(1 << 20) * 64])])
@@ -117,7 +118,7 @@ from mirror import heap
 from mirror.sevenzip import Limits, read_ahead, read_archive
 assert heap.return_large_buffers()  # as verify does from 1,000 members on
 if sys.argv[1] == "plain":
-    heap.keep_heap_top = lambda: False
+    heap.keep_heap_top = heap.release_heap_top = lambda: False
 def faults(): return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 with open(sys.argv[2], "rb") as fp:
     archive = read_archive(fp, Limits())
@@ -126,9 +127,38 @@ with open(sys.argv[2], "rb") as fp:
         for member, chunks in pairs:
             for chunk in chunks:
                 del chunk  # hashed or written, then freed
-    print(faults() - before)
+    print(faults() - before, heap._keeping)
 """
-    faults = {how: int(subprocess.run([sys.executable, "-c", probe, how, str(archive)], capture_output=True,
-                                      text=True, check=True).stdout) for how in ("kept", "plain")}
+    runs = {how: [int(n) for n in subprocess.run([sys.executable, "-c", probe, how, str(archive)],
+                                                 capture_output=True, text=True, check=True).stdout.split()]
+            for how in ("released", "plain")}
     pages = 64 * (1 << 20) // 4096
-    assert faults["kept"] < pages // 4 and faults["plain"] > pages // 2, faults
+    assert runs["released"][0] < pages // 4 and runs["plain"][0] > pages // 2, runs  # page faults
+    assert runs["released"][1] == 0  # no read-ahead is running: the pad was let go
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
+def test_the_heap_top_is_kept_until_the_last_reader_lets_go() -> None:
+    """12 MiB freed at the top of the main heap stay resident while a keep_heap_top() is running, and are handed
+    back once the last one running ends with release_heap_top() (two run at once here, as in fetch)."""
+    probe = """
+import os
+from mirror import heap
+def rss(): return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def churn():
+    buffer = bytearray(12 << 20)                     # under the 32 MiB threshold set below: from the heap
+    buffer[::4096] = b"\\x01" * len(range(0, 12 << 20, 4096))
+    del buffer
+heap._mallopt(heap.M_MMAP_THRESHOLD, heap.HEAP_MAX)
+assert heap.keep_heap_top() and heap.keep_heap_top()
+before = rss()
+churn()
+kept = (rss() - before) >> 20
+assert not heap.release_heap_top()                 # the other one still runs
+still = (rss() - before) >> 20
+assert heap.release_heap_top()
+print(kept, still, (rss() - before) >> 20)
+"""
+    kept, still, after = (int(n) for n in subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                                         check=True).stdout.split())
+    assert kept >= 10 and still >= 10 and after < 4, (kept, still, after)

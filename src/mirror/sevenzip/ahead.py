@@ -80,9 +80,8 @@ def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[
     import queue
     import threading
 
-    from mirror.heap import keep_heap_top
+    from mirror.heap import keep_heap_top, release_heap_top
 
-    keep_heap_top()  # heap.py: the chunks this thread reads reuse the memory of those freed, not new pages
     if checkpoint is not None:
         checkpoint.decided = threading.Event()
         if checkpoint.early:  # decided before the first block was asked for
@@ -91,8 +90,9 @@ def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[
     stop = threading.Event()
     thread = threading.Thread(target=_produce, args=(fp, archive, crc, want, batches, stop, checkpoint),
                               daemon=True, name="mirror-read-ahead")
-    thread.start()
+    keep_heap_top()  # heap.py: the chunks this thread reads reuse the memory of those freed, not new pages
     try:
+        thread.start()
         yield from _pairs(_items(batches))
     finally:
         stop.set()
@@ -101,6 +101,7 @@ def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[
                 batches.get_nowait()
             except queue.Empty:
                 thread.join(0.01)
+        release_heap_top()
 
 
 def _in_line(fp: BinaryIO, archive: Archive, crc: bool,
