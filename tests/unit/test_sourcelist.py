@@ -146,5 +146,6 @@ def test_an_undecodable_file_name_is_refused_not_a_crash(tmp_path: Path) -> None
     prepared = prepare_bundle(CreateRequest(tmp_path, tmp_path.parent / "out.7z"))
     assert [(r.path, r.fix) for r in prepared.refused] == [("bad\udcff.md", "rename the file")]
     assert "accounts/bad\udcff.md" in prepared.refused[0].reason
+    assert prepared.refused[0].reason.endswith("not UTF-8 (byte 0xFF), perhaps from another system's encoding")
     with pytest.raises(InputError, match="cannot be bundled"):
         prepared.check()

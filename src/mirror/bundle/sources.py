@@ -19,6 +19,7 @@ neutral names (privacy/names.py) unless the author keeps the names.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import unicodedata
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from mirror.privacy.names import name_pattern, neutral_names
 from mirror.privacy.strip import HEIC_HINT
 from mirror.record import field, record
 
+_UNDECODED = re.compile("[\udc80-\udcff]")
 _OTHER_FIX = "accounts are .md or .txt texts, photos .jpg or .png: move it out of the folder"
 _FIXES = {"a video": "mirror does not clean videos: move it out of the folder",
           "a camera RAW file": "export it as JPEG from your photo editor, then bundle the JPEG",
@@ -157,9 +159,19 @@ def _rename(files: SourceList) -> tuple[SourceList, dict[str, str]]:
     return files.sorted(renamed), why
 
 
+def _name_problem(member: str) -> str | None:
+    """Why a source's name cannot be a member's, said plainly for the common foreign case: the file system gave
+    bytes that are not UTF-8 (names from an old Windows or a ZIP file made there), which Python holds as
+    U+DC80..U+DCFF."""
+    undecoded = None if member.isascii() else _UNDECODED.search(member)
+    if undecoded is not None:
+        return f"not UTF-8 (byte 0x{ord(undecoded[0]) - 0xDC00:02X}), perhaps from another system's encoding"
+    return name_problem(member)
+
+
 def _name_refusals(files: SourceList) -> list[Refusal]:
     refused = [Refusal(f.relative, f"its name in the bundle, {f.member}, is not allowed: {problem}",
-                       "rename the file") for f in files if (problem := name_problem(f.member)) is not None]
+                       "rename the file") for f in files if (problem := _name_problem(f.member)) is not None]
     keys = KeyedIndex(len(files), lambda i: encoded(collision_key(files.member(i))), tagged=True)
     for i in range(len(files)):
         other = keys.add(i)
