@@ -83,6 +83,23 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+# Said by the system without a path (a write fails, not an open): a full disk, a quota, a file too large for the
+# file system (FAT's 4 GiB).
+OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+@contextlib.contextmanager
+def writing_to(path: Path) -> Iterator[None]:
+    """An OSError of a full disk that names no file names `path`, the output the user chose, instead of nothing:
+    "x.7z: No space left on device", not "No space left on device"."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and exc.errno in OUTPUT_FULL:
+            exc.filename = str(path)
+        raise
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Path]:
     """Yield a temporary path in `path`'s folder; rename it into place on success.
@@ -107,14 +124,15 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
     os.close(fd)
     tmp = Path(name)
     try:
-        yield tmp
-        os.chmod(tmp, mode)
-        with tmp.open("rb") as synced:
-            os.fsync(synced.fileno())
-        if force:
-            os.replace(tmp, path)
-        else:
-            _place_new(tmp, path)
+        with writing_to(path):
+            yield tmp
+            os.chmod(tmp, mode)
+            with tmp.open("rb") as synced:
+                os.fsync(synced.fileno())
+            if force:
+                os.replace(tmp, path)
+            else:
+                _place_new(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

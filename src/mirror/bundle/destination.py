@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mirror.errors import ConfigError
+from mirror.safeio import OUTPUT_FULL
 
 
 def dangling(path: Path) -> str | None:
@@ -139,6 +140,8 @@ def said_under(private: Path, public: Callable[[], Path | None]) -> Iterator[Non
         yield
     except OSError as exc:
         inside, where = str(private), public()
+        if exc.filename is None and exc.errno in OUTPUT_FULL and where is not None:
+            exc.filename = str(where)  # a full disk is said without a path
         for attr in ("filename", "filename2"):
             value = getattr(exc, attr, None)
             if isinstance(value, str) and (value == inside or value.startswith(inside + os.sep)):

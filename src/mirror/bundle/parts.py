@@ -38,7 +38,7 @@ from mirror.formats.names import readable_name
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
 from mirror.heap import trim
 from mirror.record import record
-from mirror.safeio import atomic_output, open_regular, rename_noreplace
+from mirror.safeio import atomic_output, open_regular, rename_noreplace, writing_to
 from mirror.sevenzip import Archive, Folder, Limits, read_archive
 from mirror.sevenzip.model import LZMA1, LZMA2
 from mirror.sevenzip.volumes import volume_set
@@ -76,7 +76,7 @@ class PartsExtracted:
 def _scratch(beside: Path) -> Iterator[Path]:
     """A private folder inside `beside` (made, with the folders above it, if needed; what was made is removed
     again when it stays empty)."""
-    with new_folders(beside):
+    with new_folders(beside), writing_to(beside):
         folder = private_folder(beside, ".mirror-parts.")
         try:
             yield folder

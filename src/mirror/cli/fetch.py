@@ -34,6 +34,7 @@ from mirror.cli.common import (
 )
 from mirror.cli.progress import echo_err
 from mirror.cli.swarm import SWARM_HINT, reach_options, swarm_source
+from mirror.safeio import writing_to
 
 if TYPE_CHECKING:
     from mirror.fetch.fetcher import FetchResult
@@ -256,7 +257,8 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
                 else:
                     _print_list(chosen)
                 return
-            result = run_fetch(request, keys, echo_err)
+            with writing_to(dest):
+                result = run_fetch(request, keys, echo_err)
     except NoIndex as exc:
         if as_json:
             dump_json({"index": None, "mirrors": _mirror_rows(exc.reports), **_room_doc(peers, None),

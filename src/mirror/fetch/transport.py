@@ -105,6 +105,10 @@ class FolderMirror:
         except ConfigError:
             raise TransferError(self.label, f"{path} is not a regular file", Failure.BAD_ANSWER) from None
 
+    def _unreadable(self, path: str, exc: OSError) -> TransferError:
+        """A read of the mirror's file failed: the mirror's failure (another may do better)."""
+        return TransferError(self.label, f"{path}: {exc.strerror or exc}", Failure.UNREACHABLE)
+
     def read(self, path: str, limit: int) -> bytes:
         """Read a small file."""
         with Watch(self.label, f"read {path}", self.limits):
@@ -112,7 +116,7 @@ class FolderMirror:
                 with self._file(path) as handle:
                     data = handle.read(limit + 1)
             except OSError as exc:
-                raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
+                raise self._unreadable(path, exc) from None
         if len(data) > limit:
             raise TransferError(self.label, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
         return data
@@ -121,22 +125,29 @@ class FolderMirror:
         """Copy from the part's length on, never past `size`."""
         start = part.stat().st_size if part.exists() else 0
         received = 0
+        # Only a failed read is the mirror's; a failed write (a full disk, DEST read-only) is the reader's and
+        # goes up as it is: another mirror would fail the same way.
         with Watch(self.label, f"read {path}", self.limits) as watch:
             try:
-                with self._file(path) as source, append_to(part) as out:
-                    source.seek(start)
-                    while start + received < size:
-                        chunk = source.read(min(CHUNK, size - start - received))
-                        if not chunk:
-                            break
-                        out.write(chunk)
-                        received += len(chunk)
-                        watch.count(len(chunk))
-                        if progress is not None:
-                            progress(len(chunk))
-                        watch.check()
+                source = self._file(path)
             except OSError as exc:
-                raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
+                raise self._unreadable(path, exc) from None
+            with source, append_to(part) as out:
+                while start + received < size:
+                    try:
+                        if not received:
+                            source.seek(start)
+                        chunk = source.read(min(CHUNK, size - start - received))
+                    except OSError as exc:
+                        raise self._unreadable(path, exc) from None
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    received += len(chunk)
+                    watch.count(len(chunk))
+                    if progress is not None:
+                        progress(len(chunk))
+                    watch.check()
         return start + received == size
 
     def read_tail(self, path: str, start: int, size: int) -> bytearray:
@@ -154,7 +165,7 @@ class FolderMirror:
                         watch.count(n)
                         watch.check()
             except OSError as exc:
-                raise TransferError(self.label, f"{path}: {exc.strerror}", Failure.UNREACHABLE) from None
+                raise self._unreadable(path, exc) from None
         if got != size - start:
             raise TransferError(self.label, f"{path} is not {size:,} bytes long", Failure.BAD_ANSWER)
         return data

@@ -1,0 +1,83 @@
+"""A disk that fills while mirror writes: the error names the output the user chose, exit 1, nothing left there.
+
+The limit is real: RLIMIT_FSIZE makes the kernel refuse a write past 64 KiB with EFBIG ("File too large"), said
+by the system without a path, as ENOSPC is on a full disk (Python ignores SIGXFSZ, so the write returns the
+error instead of killing the process).
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from helpers import make_jpeg
+from mirror_setup import Setup, publish_cli
+
+LIMIT = 64 * 1024
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+
+
+def _mirror(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mirror", *map(str, args)], capture_output=True, text=True,
+                          timeout=120, check=False, stdin=subprocess.DEVNULL, preexec_fn=_limited)
+
+
+def _said(done: subprocess.CompletedProcess[str], where: Path) -> None:
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stderr.strip().splitlines()[-1] == f"mirror: {where}: File too large", done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def large(tmp_path: Path, sources: Path, keyring: object) -> Path:
+    """A signed bundle of photos larger than the limit, made without it."""
+    for n in range(3):
+        (sources / "photos" / f"noise{n}.jpg").write_bytes(make_jpeg(800, 600, seed=n, noisy=True))
+    out = tmp_path / "large.7z"
+    done = subprocess.run([sys.executable, "-m", "mirror", "create", sources, "-o", out, "--key", "alice"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and out.stat().st_size > 4 * LIMIT, done.stderr
+    return out
+
+
+def test_create_names_its_output(tmp_path: Path, large: Path, sources: Path) -> None:
+    out = tmp_path / "out" / "b.7z"
+    _said(_mirror("create", sources, "-o", out, "--key", "alice"), out)
+    assert not out.exists() and not list(out.parent.iterdir())
+
+
+def test_extract_names_its_destination(tmp_path: Path, large: Path) -> None:
+    dest = tmp_path / "x"
+    _said(_mirror("extract", large, dest), dest)
+    assert not dest.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith("x")] == []
+
+
+def test_split_names_its_folder(tmp_path: Path, large: Path) -> None:
+    parts = tmp_path / "parts"
+    _said(_mirror("split", large, "--max-size", "200K", "-o", parts), parts)
+    assert not parts.exists()
+
+
+def test_endorse_names_its_output(tmp_path: Path, large: Path, keyring: object) -> None:
+    done = _mirror("keys", "new", "bob", "--no-passphrase")
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "endorsed.7z"
+    _said(_mirror("endorse", large, "--key", "bob", "--claim", "relayed", "-o", out), out)
+    assert not out.exists()
+
+
+def test_fetch_names_its_destination(tmp_path: Path, setup: Setup, runner: CliRunner) -> None:
+    """A folder mirror with a bundle larger than the limit: the download fails naming DEST; nothing lands."""
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0 and setup.bundle.stat().st_size > LIMIT
+    dest = tmp_path / "in"
+    done = _mirror("fetch", "--keys", setup.reader_keys, "--mirror", setup.hosts[0], "--all", "--dest", dest)
+    _said(done, dest)
+    assert not list(dest.glob("*.7z"))
