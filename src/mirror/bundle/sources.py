@@ -34,8 +34,10 @@ from mirror.privacy.exif import CONVERT_HINT
 from mirror.privacy.names import name_pattern, neutral_names
 from mirror.privacy.strip import HEIC_HINT
 from mirror.record import field, record
+from mirror.walk import walk
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
+_UNREADABLE_FIX = "make it readable, or move it out of the folder"
 _OTHER_FIX = "accounts are .md or .txt texts, photos .jpg or .png: move it out of the folder"
 _FIXES = {"a video": "mirror does not clean videos: move it out of the folder",
           "a camera RAW file": "export it as JPEG from your photo editor, then bundle the JPEG",
@@ -130,12 +132,20 @@ def _classify(root: str, relative: str, size: int, options: SourceOptions) -> So
     return Refusal(relative, "not an account or a photo", _OTHER_FIX)
 
 
-def _walk(src: Path) -> Iterator[tuple[str, os.stat_result]]:
+def _walk(src: Path, unreadable: list[Refusal]) -> Iterator[tuple[str, os.stat_result]]:
     """Every file and link under `src` (its path relative to `src`, and its lstat), sorted folder by folder;
-    a version-control folder once, as "x/.git/", not walked.
-    No object per file outlives its folder: a million accounts are listed in their columns, never as Paths."""
+    a version-control folder once, as "x/.git/", not walked; a folder that cannot be listed added to
+    `unreadable`. No object per file outlives its folder: a million accounts are listed in their columns, never as
+    Paths."""
     top = str(src)
-    for root, dirs, files in os.walk(src, followlinks=False):
+
+    def cannot_list(folder: str, exc: OSError) -> None:
+        relative = os.path.relpath(folder, top).replace(os.sep, "/")
+        unreadable.append(Refusal("." if relative == "." else relative + "/",
+                                  f"a folder that cannot be read: {exc.strerror or exc}",
+                                  _UNREADABLE_FIX))
+
+    for root, dirs, files in walk(top, cannot_list):
         dirs.sort()
         prefix = os.path.relpath(root, top).replace(os.sep, "/")
         prefix = "" if prefix == "." else prefix + "/"
@@ -144,9 +154,13 @@ def _walk(src: Path) -> Iterator[tuple[str, os.stat_result]]:
         for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(root, d))] + [
                 d + "/" for d in left_out]:
             try:
-                yield prefix + name, os.lstat(os.path.join(root, name))
+                status = os.lstat(os.path.join(root, name))
             except FileNotFoundError:
                 continue  # gone since its folder was listed, as if it had never been there
+            except OSError as exc:  # its path too long for the system, say
+                unreadable.append(Refusal(prefix + name, f"it cannot be read: {exc.strerror or exc}", _UNREADABLE_FIX))
+                continue
+            yield prefix + name, status
 
 
 def _rename(files: SourceList) -> tuple[SourceList, dict[str, str]]:
@@ -193,7 +207,7 @@ def collect_sources(src: Path, options: SourceOptions | None = None) -> Collecte
     found = SourceList(root)
     refused: list[Refusal] = []
     skipped: list[tuple[str, str]] = []
-    for relative, status in _walk(src):
+    for relative, status in _walk(src, refused):
         junk = os_junk(relative)
         if junk is not None:
             skipped.append((relative, junk))

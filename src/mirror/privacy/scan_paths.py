@@ -18,6 +18,7 @@ the report is then incomplete, never clean.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from mirror.privacy.texts import stream_codec, text_lines
 from mirror.safeio import open_regular
 from mirror.sevenzip import Limits, check_methods, iter_members, read_archive, regular_files
 from mirror.sevenzip.volumes import open_archive_file
+from mirror.walk import walk
 
 READ_CHUNK = 1 << 20
 MAX_PER_FILE = 200  # findings listed per file; a file with more is still reported as holding them
@@ -143,26 +145,31 @@ def _file_chunks(path: Path) -> Chunks:
 
 
 def _scan_folder(folder: Path, report: ScanReport) -> None:
-    for root, dirs, files in os.walk(folder, followlinks=False):
+    def cannot_list(where: str, exc: OSError) -> None:
+        relative = Path(where).relative_to(folder).as_posix()
+        report.skip("." if relative == "." else relative + "/", f"cannot be read: {exc.strerror or exc}")
+
+    for root, dirs, files in walk(str(folder), cannot_list):
         dirs.sort()
         left_out = [d for d in dirs if d.lower() in VCS_FOLDERS]  # one finding each ("x/.git/"), not walked
         dirs[:] = [d for d in dirs if d not in left_out]
         for name in left_out:
             _scan_file((Path(root) / name).relative_to(folder).as_posix() + "/", _given(iter(())), report)
-        for name in sorted(files) + [d for d in dirs if (Path(root) / d).is_symlink()]:
+        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
             path = Path(root) / name
             relative = path.relative_to(folder).as_posix()
             if os_junk(relative) is not None:  # left out by create whatever it is, link or FIFO: said as such
                 _scan_file(relative, _given(iter(())), report)
-            elif path.is_symlink() or not path.is_file():
-                report.skip(relative, "a link or not a regular file")
-            else:
-                try:
-                    _scan_file(relative, _file_chunks(path), report)
-                except ConfigError:  # swapped for a FIFO or device since it was listed
+                continue
+            try:
+                if not stat.S_ISREG(os.lstat(path).st_mode):
                     report.skip(relative, "a link or not a regular file")
-                except OSError as exc:  # unreadable: counted as not scanned, the rest still is
-                    report.skip(relative, f"cannot be read: {exc.strerror or exc}")
+                    continue
+                _scan_file(relative, _file_chunks(path), report)
+            except ConfigError:  # swapped for a FIFO or device since it was listed
+                report.skip(relative, "a link or not a regular file")
+            except OSError as exc:  # unreadable (or its path too long): not scanned, the rest still is
+                report.skip(relative, f"cannot be read: {exc.strerror or exc}")
 
 
 def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
