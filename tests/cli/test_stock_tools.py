@@ -71,7 +71,8 @@ def test_verifier_accepts_a_bundle_repacked_by_stock_7zip(options: tuple[str, ..
 @pytest.mark.parametrize(("options", "method"), [
     (("-m0=BCJ2", "-m1=LZMA", "-m2=LZMA", "-m3=LZMA", "-mb0s0:1", "-mb0s1:2", "-mb0s2:3"), "BCJ2"),
     (("-m0=ARM64", "-m1=LZMA2"), "ARM64"), (("-m0=ARM", "-m1=LZMA2"), "ARM"), (("-m0=PPMd",), "PPMd"),
-    (("-m0=BZip2",), "BZip2")])
+    (("-m0=BZip2",), "BZip2"), (("-m0=LZMA2", "-m1=LZMA2"), "the chain LZMA2 + LZMA2"),
+    (("-m0=LZMA2", "-m1=Copy"), "the chain Copy + LZMA2"), (("-m0=Copy", "-m1=LZMA2"), "the chain LZMA2 + Copy")])
 def test_a_repack_with_a_method_mirror_does_not_read_is_named(options: tuple[str, ...], method: str, bundle: Path,
                                                                tmp_path: Path, runner: CliRunner) -> None:
     """Not checked (exit 3), with the method's 7-Zip name and how to get a copy mirror reads."""

@@ -22,6 +22,11 @@ from mirror.formats.names import MAX_NAME_BYTES
 from mirror.formats.table import NameColumn
 from mirror.sevenzip.model import (
     ACCEPTED_METHODS,
+    BCJ,
+    COPY,
+    DELTA,
+    LZMA1,
+    LZMA2,
     REPACK_HINT,
     Archive,
     Coder,
@@ -229,8 +234,7 @@ def parse_streams(buf: Buf, limits: Limits, header_pos: int) -> tuple[FolderTabl
     lengths = {len(chain) for chain in table.chains}
     if lengths == {1}:
         unpack_sizes = buf.numbers(n_folders)
-    elif len(lengths) == 1 and finals.count(finals[0]) == n_folders and all(
-            c.method in ACCEPTED_METHODS for chain in table.chains for c in chain):
+    elif len(lengths) == 1 and finals.count(finals[0]) == n_folders and all(map(_keeps_size, table.chains)):
         unpack_sizes = _block_sizes(buf, n_folders, lengths.pop(), finals[0])  # 7-Zip's -ms=off of programs
     else:
         unpack_sizes = array("Q", (_block_size(buf, table.chains[k], final)
@@ -250,6 +254,16 @@ def parse_streams(buf: Buf, limits: Limits, header_pos: int) -> tuple[FolderTabl
     return table, _read_substreams(buf, limits, table)
 
 
+def _keeps_size(chain: tuple[Coder, ...]) -> bool:
+    """A chain mirror decodes, where every coder's output is the block's size: one coder, or a decompressor that
+    reads the packed stream followed by filters that keep the size. Any other chain (LZMA2 after LZMA2, a filter
+    on the packed side: 7-Zip makes them when asked) has sizes of its own, and is refused as a chain mirror does
+    not read, not as a malformed header."""
+    first, *rest = chain
+    return first.method in ACCEPTED_METHODS and (not rest or (first.method in (LZMA1, LZMA2) and all(
+        c.method in (BCJ, DELTA, COPY) for c in rest)))
+
+
 def _block_size(buf: Buf, chain: tuple[Coder, ...], final: int) -> int:
     """A block's unpacked size: each coder's output size is listed, in record order, and the block's is that of
     the coder whose output is not bound to another (`final`), as 7-Zip takes it.
@@ -260,7 +274,7 @@ def _block_size(buf: Buf, chain: tuple[Coder, ...], final: int) -> int:
     """
     sizes = buf.numbers(len(chain))
     size = sizes[final]
-    if sizes.count(size) != len(sizes) and all(c.method in ACCEPTED_METHODS for c in chain):
+    if sizes.count(size) != len(sizes) and _keeps_size(chain):
         raise ArchiveError("archive header is malformed (the coders of a block disagree on its size)")
     return size
 

@@ -164,13 +164,14 @@ def _lzma_filters(chain: tuple[Coder, ...]) -> list[dict[str, Any]]:
         elif coder.method == DELTA and len(coder.props) == 1:
             filters.append({"id": lzma.FILTER_DELTA, "dist": coder.props[0] + 1})
         elif coder.method == COPY:
-            raise ArchiveError("unsupported coder chain " + " + ".join(c.name for c in chain))
+            break  # in a chain: refused below, with the whole chain named
         else:
             raise ArchiveError(f"unsupported method {coder.name} in this archive")
-    if filters[-1]["id"] not in (lzma.FILTER_LZMA1, lzma.FILTER_LZMA2) or any(
+    if len(filters) != len(chain) or filters[-1]["id"] not in (lzma.FILTER_LZMA1, lzma.FILTER_LZMA2) or any(
         f["id"] in (lzma.FILTER_LZMA1, lzma.FILTER_LZMA2) for f in filters[:-1]
-    ):
-        raise ArchiveError("unsupported coder chain " + " + ".join(c.name for c in chain))
+    ):  # 7-Zip reads these (-m0=lzma2 -m1=lzma2 makes one): a repack, not a damaged archive
+        raise UnreadableContainer("this copy was repacked with the chain " + " + ".join(c.name for c in chain)
+                                  + ", which mirror does not read", hint=REPACK_HINT)
     return filters
 
 
