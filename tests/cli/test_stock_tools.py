@@ -113,3 +113,26 @@ def test_the_guides_extra_files_check_skips_only_endorsements(guide: str, bundle
         (notes / name).write_bytes(b"x")
     printed = run(bash, "-c", command, cwd=folder).stdout.splitlines()
     assert printed == sorted(f".mirror/endorsements/{name}" for name in extra)
+
+
+@pytest.mark.parametrize(("tool", "name"), [
+    (("tar", "cf"), "tar"), (("tar", "czf"), "gzip"), (("tar", "cJf"), "xz"), (("tar", "cjf"), "bzip2")])
+def test_a_bundle_wrapped_by_another_archiver_is_named_with_how_to_unwrap_it(tool: tuple[str, ...], name: str,
+                                                                             bundle: Path, tmp_path: Path,
+                                                                             runner: CliRunner) -> None:
+    """A bundle someone put in a tarball (or gzip, xz, bzip2) on the way: not checked (exit 3), the tool named,
+    and the fix is to unpack it and verify what it held, which then verifies."""
+    wrapped = tmp_path / "bundle.7z"  # the name it kept: only the bytes tell
+    run(require_tool(tool[0]), *tool[1:], tmp_path / "w", bundle.name, cwd=bundle.parent)
+    bundle.rename(tmp_path / "original.7z")
+    (tmp_path / "w").rename(wrapped)
+    code, out, err = invoke(runner, "verify", wrapped)
+    assert code == 3 and out.startswith("NOT CHECKED"), (out, err)
+    assert f"repacked with {name}, which mirror does not read" in out and "mirror verify FOLDER/NAME.7z" in err
+    sevenzip, layer = require_tool("7zz"), wrapped
+    for depth in range(2):  # 7-Zip takes one layer off at a time: a .tar.gz is the tarball first
+        run(sevenzip, "x", "-bso0", "-bsp0", f"-o{tmp_path / f'out{depth}'}", layer)
+        (layer,) = (tmp_path / f"out{depth}").iterdir()
+        if layer.name == "bundle.7z":
+            break
+    assert layer.name == "bundle.7z" and invoke(runner, "verify", layer)[0] == 0

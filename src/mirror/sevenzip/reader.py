@@ -47,6 +47,23 @@ from mirror.sevenzip.model import (
     refuse_unread,
 )
 
+# What a bundle becomes when someone on the way packs it again with another tool, by the bytes it starts with.
+_OTHER_CONTAINERS = ((b"Rar!\x1a\x07", "RAR"), (b"\x1f\x8b", "gzip"), (b"\xfd7zXZ\x00", "xz"), (b"BZh", "bzip2"),
+                     (b"\x28\xb5\x2f\xfd", "zstd"))
+
+
+def _refuse_other_container(fp: BinaryIO, start: bytes) -> None:
+    """Raise UnreadableContainer, naming the tool's format, for a copy that another archiver made (a tar's magic
+    is at byte 257); return quietly when the start is nobody's we know."""
+    name = next((n for magic, n in _OTHER_CONTAINERS if start.startswith(magic)), None)
+    if name is None:
+        fp.seek(257)
+        name = "tar" if fp.read(6) in (b"ustar\x00", b"ustar ") else None
+    if name is not None:
+        raise UnreadableContainer(f"this copy was repacked with {name}, which mirror does not read",
+                                  hint="unpack it first (7z x COPY -oFOLDER opens these too), then check what it held: "
+                                  "mirror verify FOLDER/NAME.7z, or mirror verify FOLDER if it held a bundle's files")
+
 
 def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
     """Parse and check the header of the archive open in `fp`.
@@ -61,6 +78,8 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
     if start[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         raise UnreadableContainer("this copy was repacked as a zip archive, which mirror does not read",
                                   hint=REPACK_HINT)
+    if start[:6] != MAGIC:
+        _refuse_other_container(fp, start)
     if len(start) < 32 or start[:6] != MAGIC:
         raise ArchiveError("not a 7z archive (or truncated in its first 32 bytes)")
     if start[6] != 0:
