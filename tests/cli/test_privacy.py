@@ -206,3 +206,17 @@ def test_scan_of_a_clean_folder_is_clean(runner: CliRunner, tmp_path: Path) -> N
     src = make_sources(tmp_path / "clean")
     code, out, _ = invoke(runner, "scan", src)
     assert (code, out) == (0, f"CLEAN: scanned 4 file(s) in {src}\n")
+
+
+def test_scan_says_which_files_hold_more_than_it_read(runner: CliRunner, tmp_path: Path) -> None:
+    """A file is read up to its first 200 findings; the report says that file holds more, rather than counting
+    "1 more" for 4,000 numbers it did not read."""
+    (tmp_path / "list.txt").write_text("Call +7 701 123 45 67 or +7 701 765 43 21.\n" * 2000)
+    (tmp_path / "one.txt").write_text("Only +7 701 555 01 02 here.\n")
+    code, out, _ = invoke(runner, "scan", tmp_path)
+    assert code == 6
+    assert "FOUND 201 item(s) in 2 file(s)" in out and "more not listed" not in out
+    assert "1 file(s) hold more than 200 items; each was read only that far, so there are more in: list.txt" in out
+    code, out, _ = invoke(runner, "scan", "--json", tmp_path)
+    doc = json.loads(out)
+    assert (doc["stopped_at_cap"], doc["stopped_at_cap_count"], doc["unlisted_findings"]) == (["list.txt"], 1, 0)

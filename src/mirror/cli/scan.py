@@ -23,6 +23,8 @@ from mirror.cli.app import main
 from mirror.cli.common import dump_json, json_option, say
 from mirror.errors import ExitCode
 
+_STOPPED_SHOWN = 20  # names on the line; --json lists up to a thousand
+
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
@@ -34,7 +36,7 @@ def scan(path: Path, as_json: bool) -> None:
     could not be scanned, 0 when everything was scanned and nothing found.
     """
     from mirror.formats.names import printable
-    from mirror.privacy.scan_paths import scan_path
+    from mirror.privacy.scan_paths import MAX_PER_FILE, scan_path
 
     report = scan_path(path)
     verdict = "found" if report.findings else "incomplete" if report.not_scanned_count else "clean"
@@ -42,6 +44,7 @@ def scan(path: Path, as_json: bool) -> None:
         dump_json({"path": str(path), "verdict": verdict, "scanned": report.scanned,
                    "not_scanned": [{"path": name, "reason": why} for name, why in report.not_scanned],
                    "not_scanned_count": report.not_scanned_count, "unlisted_findings": report.unlisted,
+                   "stopped_at_cap": report.stopped, "stopped_at_cap_count": report.stopped_count,
                    "findings": [{"path": f.path, "kind": f.kind, "detail": f.detail} for f in report.findings]})
     else:
         for finding in report.findings:  # values come from the files scanned: printed escaped
@@ -50,6 +53,11 @@ def scan(path: Path, as_json: bool) -> None:
         head = (f"FOUND {len(report.findings)} item(s){more} in {report.files_with_findings} file(s)"
                 if report.findings else "CLEAN" if not report.not_scanned_count else "NOTHING FOUND")
         say(f"{head}: scanned {report.scanned} file(s) in {printable(str(path))}")
+        if report.stopped_count:
+            names = ", ".join(printable(n) for n in report.stopped[:_STOPPED_SHOWN])
+            names += ", ..." if report.stopped_count > _STOPPED_SHOWN else ""
+            say(f"  {report.stopped_count} file(s) hold more than {MAX_PER_FILE} items; each was read only that far, "
+                f"so there are more in: {names}")
         if report.not_scanned_count:
             say(f"INCOMPLETE: {report.not_scanned_count} file(s) not scanned; check them by hand or leave them out")
             for name, why in report.not_scanned:

@@ -58,7 +58,9 @@ class ScanReport:
     scanned: int = 0
     not_scanned: list[tuple[str, str]] = field(default_factory=list)  # (path, why), at most MAX_LISTED
     not_scanned_count: int = 0
-    unlisted: int = 0  # findings beyond the caps: counted, not kept
+    unlisted: int = 0  # findings beyond the report's cap: counted, not kept
+    stopped: list[str] = field(default_factory=list)  # files read only up to MAX_PER_FILE findings (the first few)
+    stopped_count: int = 0
 
     def skip(self, name: str, why: str) -> None:
         """Record a file that was not scanned."""
@@ -69,8 +71,10 @@ class ScanReport:
     def add(self, findings: Iterable[Finding]) -> None:
         """Keep findings of one file, up to the caps; stop reading the file at MAX_PER_FILE."""
         for count, finding in enumerate(findings, 1):
-            if count > MAX_PER_FILE:
-                self.unlisted += 1
+            if count > MAX_PER_FILE:  # the rest of the file is not read: how many more it holds is not known
+                self.stopped_count += 1
+                if len(self.stopped) < MAX_LISTED:
+                    self.stopped.append(finding.path)
                 return
             if len(self.findings) < MAX_FINDINGS:
                 self.findings.append(finding)
