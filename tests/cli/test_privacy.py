@@ -220,3 +220,24 @@ def test_scan_says_which_files_hold_more_than_it_read(runner: CliRunner, tmp_pat
     code, out, _ = invoke(runner, "scan", "--json", tmp_path)
     doc = json.loads(out)
     assert (doc["stopped_at_cap"], doc["stopped_at_cap_count"], doc["unlisted_findings"]) == (["list.txt"], 1, 0)
+
+
+def test_create_lists_200_identifiers_of_a_file_and_counts_the_rest(runner: CliRunner, keyring: Keyring,
+                                                                      tmp_path: Path) -> None:
+    """A contact list of 20,000 numbers: 200 lines and one that counts the rest, the total in the error; with
+    --allow the file is signed and the rest is said once. Before, every finding was listed and each was looked
+    up in the list of blocking ones (quadratic: minutes for 400,000)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "contacts.txt").write_text("Call +7 701 123 45 67 or +7 701 765 43 21.\n" * 10_000)
+    code, _, err = invoke(runner, "create", src, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 6
+    lines = err.splitlines()
+    assert sum(line.startswith("found      contacts.txt: phone: line ") for line in lines) == 200
+    assert "found      contacts.txt: and 19,800 more identifier(s), not listed" in lines
+    assert "mirror: 20,000 personal identifier(s) in what would be signed; nothing was signed" in lines
+    code, _, err = invoke(runner, "create", src, "-o", tmp_path / "b.7z", "--key", "alice", "--allow",
+                          src / "contacts.txt")
+    assert code == 0, err
+    assert "allowed    contacts.txt: and 19,800 more identifier(s), not listed" in err.splitlines()
+    assert len(err.splitlines()) < 210

@@ -36,8 +36,8 @@ from mirror.formats.manifest import MAX_META_BYTES, MAX_TEXT
 from mirror.heap import reuse_large_buffers
 from mirror.privacy.clean import Cleaned, clean_photo
 from mirror.privacy.exif import Recipe
-from mirror.privacy.findings import Finding
-from mirror.privacy.identifiers import find_identifiers, mask, scan_text
+from mirror.privacy.findings import MAX_PER_FILE, Finding
+from mirror.privacy.identifiers import find_identifiers, mask, scan_text_kept
 from mirror.privacy.jpeg import REPAIR_HINT
 from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo
@@ -96,6 +96,8 @@ class Prepared:
     # The accounts as hashed, compressed during the pass (on the other cores); the writing pass copies them in.
     # None: not spooled (nothing will be signed, or the spool failed): the writing pass compresses them.
     texts: SpooledTexts | None = None
+    # Findings of a text past the first MAX_PER_FILE, counted and not kept: path -> how many (blocking ones only).
+    unlisted: dict[str, int] = field(default_factory=dict)
 
     @property
     def digests(self) -> Mapping[str, str]:
@@ -128,7 +130,8 @@ class Prepared:
                              "signed", hint="fix each file as listed, then run create again")
         if self.findings:
             raise IdentifiersFound(
-                f"{len(self.findings)} personal identifier(s) in what would be signed; nothing was signed",
+                f"{len(self.findings) + sum(self.unlisted.values()):,} personal identifier(s) in what would be "
+                "signed; nothing was signed",
                 hint="remove them; or pass --allow FILE for a file you checked, or --allow-identifiers")
 
 
@@ -159,6 +162,7 @@ class _Pass:
     refused: list[Refusal] = dataclasses.field(default_factory=list)
     meta_size: int = 0  # about what bundle.json will take (bundle/caps.py)
     findings: list[Finding] = dataclasses.field(default_factory=list)
+    unlisted: dict[str, int] = dataclasses.field(default_factory=dict)  # a text's findings past MAX_PER_FILE
     notes: list[Note] = dataclasses.field(default_factory=list)
     recipes: dict[str, tuple[tuple[int, ...], Recipe]] = dataclasses.field(default_factory=dict)
     texts: SpooledTexts | None = None  # None once a file is refused: nothing will be written
@@ -168,7 +172,10 @@ class _Pass:
 def _account(item: SourceFile, decoded: Decoded, state: _Pass) -> dict[str, Any]:
     account = read_account(decoded.data, item.relative)
     state.languages.add(account.language)
-    state.findings += scan_text(decoded.text, item.relative)
+    kept, more = scan_text_kept(decoded.text, item.relative, MAX_PER_FILE)
+    state.findings += kept
+    if more:
+        state.unlisted[item.relative] = more
     if decoded.converted:
         state.notes.append(Note("converted", item.relative, f"from {decoded.converted} to UTF-8"))
     return {"language": account.language, **account.fields}
@@ -332,10 +339,15 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
                     for f in collected.files if f.relative in collected.renamed]
     findings = state.findings + named
     blocked = _blocking(findings, request)
-    state.notes += [Note("allowed", f.path, f"{f.kind}: {f.detail}") for f in findings if f not in blocked]
+    stopping = set(blocked)
+    state.notes += [Note("allowed", f.path, f"{f.kind}: {f.detail}") for f in findings if f not in stopping]
+    blocked_paths = {f.path for f in blocked}
+    unlisted = {path: more for path, more in state.unlisted.items() if path in blocked_paths}
+    state.notes += [Note("allowed", path, f"and {more:,} more identifier(s), not listed")
+                    for path, more in state.unlisted.items() if path not in unlisted]
     return Prepared(request, collected.files, state.files, tuple(sorted(state.languages)),
                     state.salts, tuple(state.refused), tuple(blocked), tuple(state.notes), state.recipes,
-                    state.texts)
+                    state.texts, unlisted)
 
 
 def _check_all(items: SourceList, request: CreateRequest, state: _Pass) -> None:

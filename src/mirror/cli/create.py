@@ -51,6 +51,8 @@ def _report(prepared: Prepared) -> None:
         warn(f"{'':<10} fix: {refusal.fix}")
     for finding in prepared.findings:
         warn(f"{'found':<10} {printable(finding.path)}: {finding.kind}: {printable(finding.detail)}")
+    for path, more in prepared.unlisted.items():
+        warn(f"{'found':<10} {printable(path)}: and {more:,} more identifier(s), not listed")
 
 
 def _versions(update: Path | None, bundle_id: str | None, version: int | None, ring: Keyring,

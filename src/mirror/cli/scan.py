@@ -36,7 +36,8 @@ def scan(path: Path, as_json: bool) -> None:
     could not be scanned, 0 when everything was scanned and nothing found.
     """
     from mirror.formats.names import printable
-    from mirror.privacy.scan_paths import MAX_PER_FILE, scan_path
+    from mirror.privacy.findings import MAX_PER_FILE
+    from mirror.privacy.scan_paths import scan_path
 
     report = scan_path(path)
     verdict = "found" if report.findings else "incomplete" if report.not_scanned_count else "clean"

@@ -19,6 +19,7 @@ from __future__ import annotations
 from mirror.record import record
 
 MAX_DETAIL = 80
+MAX_PER_FILE = 200  # findings listed per file (scan and create); a file with more is said to hold more
 Found = tuple[str, str]  # kind, detail
 
 
