@@ -241,3 +241,24 @@ def test_create_lists_200_identifiers_of_a_file_and_counts_the_rest(runner: CliR
     assert code == 0, err
     assert "allowed    contacts.txt: and 19,800 more identifier(s), not listed" in err.splitlines()
     assert len(err.splitlines()) < 210
+
+
+def test_create_keeps_10000_identifiers_in_all_and_counts_the_rest(runner: CliRunner, keyring: Keyring,
+                                                                    tmp_path: Path) -> None:
+    """12,000 accounts with one phone number each: 10,000 listed, the other files counted on one line; the total
+    is right; --allow of one unlisted file takes exactly its number off; --allow-identifiers signs."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for n in range(12_000):
+        (src / f"a{n:05d}.txt").write_text(f"Account {n}. Call +7 701 123 {n % 100:02d} {n // 100 % 100:02d}.\n")
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", src, "-o", out, "--key", "alice")
+    lines = err.splitlines()
+    assert code == 6 and sum(line.startswith("found      a") and ".txt: phone:" in line for line in lines) == 10_000
+    assert "found      and 2,000 more identifier(s) in 2,000 more file(s), not listed" in lines
+    assert "mirror: 12,000 personal identifier(s) in what would be signed; nothing was signed" in lines
+    code, _, err = invoke(runner, "create", src, "-o", out, "--key", "alice", "--allow", src / "a11999.txt")
+    assert code == 6 and "mirror: 11,999 personal identifier(s)" in err and not out.exists()
+    code, _, err = invoke(runner, "create", src, "-o", out, "--key", "alice", "--allow-identifiers")
+    assert code == 0, err[-500:]
+    assert "allowed    2,000 more file(s): 2,000 identifier(s), not listed" in err.splitlines()

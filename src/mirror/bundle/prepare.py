@@ -36,7 +36,7 @@ from mirror.formats.manifest import MAX_META_BYTES, MAX_TEXT
 from mirror.heap import reuse_large_buffers
 from mirror.privacy.clean import Cleaned, clean_photo
 from mirror.privacy.exif import Recipe
-from mirror.privacy.findings import MAX_PER_FILE, Finding
+from mirror.privacy.findings import MAX_FINDINGS, MAX_PER_FILE, Finding
 from mirror.privacy.identifiers import find_identifiers, mask, scan_text_kept
 from mirror.privacy.jpeg import REPAIR_HINT
 from mirror.privacy.names import scan_name
@@ -98,6 +98,8 @@ class Prepared:
     texts: SpooledTexts | None = None
     # Findings of a text past the first MAX_PER_FILE, counted and not kept: path -> how many (blocking ones only).
     unlisted: dict[str, int] = field(default_factory=dict)
+    # Past MAX_FINDINGS: identifiers that stop create in files none of whose findings are listed, and those files.
+    elsewhere: tuple[int, int] = (0, 0)
 
     @property
     def digests(self) -> Mapping[str, str]:
@@ -107,7 +109,7 @@ class Prepared:
     @property
     def ok(self) -> bool:
         """Whether nothing stops the bundle from being signed."""
-        return not self.refused and not self.findings
+        return not self.refused and not self.findings and not self.unlisted and not self.elsewhere[0]
 
     def release(self) -> None:
         """Let go of the file lists (about 100 bytes a file): write_bundle does once the bundle is written, so
@@ -128,11 +130,11 @@ class Prepared:
         if self.refused:
             raise InputError(f"{len(self.refused)} file(s) in {self.request.src} cannot be bundled; nothing was "
                              "signed", hint="fix each file as listed, then run create again")
-        if self.findings:
-            raise IdentifiersFound(
-                f"{len(self.findings) + sum(self.unlisted.values()):,} personal identifier(s) in what would be "
-                "signed; nothing was signed",
-                hint="remove them; or pass --allow FILE for a file you checked, or --allow-identifiers")
+        if not self.ok:
+            found = len(self.findings) + sum(self.unlisted.values()) + self.elsewhere[0]
+            raise IdentifiersFound(f"{found:,} personal identifier(s) in what would be signed; nothing was signed",
+                                     hint="remove them; or pass --allow FILE for a file you checked, or "
+                                     "--allow-identifiers")
 
 
 def stored_bytes(item: SourceFile, raw: bytes, request: CreateRequest) -> tuple[bytes, Decoded | Cleaned]:
@@ -163,22 +165,32 @@ class _Pass:
     meta_size: int = 0  # about what bundle.json will take (bundle/caps.py)
     findings: list[Finding] = dataclasses.field(default_factory=list)
     unlisted: dict[str, int] = dataclasses.field(default_factory=dict)  # a text's findings past MAX_PER_FILE
+    # Findings of texts none of whose findings are kept (past MAX_FINDINGS): identifiers and files that stop
+    # create, then those allowed.
+    elsewhere: list[int] = dataclasses.field(default_factory=lambda: [0, 0, 0, 0])
+    fields: dict[str, Any] = dataclasses.field(default_factory=dict)  # the last account's bundle.json fields
     notes: list[Note] = dataclasses.field(default_factory=list)
     recipes: dict[str, tuple[tuple[int, ...], Recipe]] = dataclasses.field(default_factory=dict)
     texts: SpooledTexts | None = None  # None once a file is refused: nothing will be written
     accounts_done: bool = False  # a photo was recorded: no account comes after (names sort accounts/ first)
 
 
-def _account(item: SourceFile, decoded: Decoded, state: _Pass) -> dict[str, Any]:
+def _account(item: SourceFile, decoded: Decoded, request: CreateRequest, state: _Pass) -> bool:
+    """Read and scan one account into `state`; whether it holds identifiers that stop create."""
     account = read_account(decoded.data, item.relative)
     state.languages.add(account.language)
-    kept, more = scan_text_kept(decoded.text, item.relative, MAX_PER_FILE)
+    room = max(0, min(MAX_PER_FILE, MAX_FINDINGS - len(state.findings)))  # memory flat in the number found
+    kept, more = scan_text_kept(decoded.text, item.relative, room)
     state.findings += kept
-    if more:
+    if more and kept:
         state.unlisted[item.relative] = more
+    elif more:  # past MAX_FINDINGS: counted with the other files that have no room either
+        state.elsewhere[0 if _stops(item.relative, request) else 2] += more
+        state.elsewhere[1 if _stops(item.relative, request) else 3] += 1
     if decoded.converted:
         state.notes.append(Note("converted", item.relative, f"from {decoded.converted} to UTF-8"))
-    return {"language": account.language, **account.fields}
+    state.fields = {"language": account.language, **account.fields}
+    return bool(kept or more) and _stops(item.relative, request)
 
 
 def _photo(item: SourceFile, raw: bytes, cleaned: Cleaned, request: CreateRequest, state: _Pass) -> dict[str, Any]:
@@ -254,9 +266,14 @@ def _spool(state: _Pass, work: Callable[[SpooledTexts], None]) -> None:
             _stop_texts(state)
 
 
+def _stops(path: str, request: CreateRequest) -> bool:
+    """Whether identifiers found in `path` stop create: unless --allow or --allow-identifiers let them through."""
+    return not request.allow_identifiers and not covered(path, request.allow)
+
+
 def _blocking(findings: Iterable[Finding], request: CreateRequest) -> list[Finding]:
-    """The findings that stop create: all but those --allow and --allow-identifiers let through."""
-    return [] if request.allow_identifiers else [f for f in findings if not covered(f.path, request.allow)]
+    """The findings that stop create."""
+    return [f for f in findings if _stops(f.path, request)]
 
 
 def _record(item: SourceFile, seen: _Examined, request: CreateRequest, state: _Pass) -> None:
@@ -266,10 +283,9 @@ def _record(item: SourceFile, seen: _Examined, request: CreateRequest, state: _P
         if seen.error is not None:
             raise seen.error
         if isinstance(made, Decoded):
-            found = len(state.findings)
-            extra = _account(item, made, state)
-            if _blocking(state.findings[found:], request):
+            if _account(item, made, request, state):
                 _stop_texts(state)  # nothing will be signed this run
+            extra = state.fields
         elif isinstance(made, Cleaned):
             extra = _photo(item, seen.raw, made, request, state)
         else:
@@ -341,13 +357,16 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     blocked = _blocking(findings, request)
     stopping = set(blocked)
     state.notes += [Note("allowed", f.path, f"{f.kind}: {f.detail}") for f in findings if f not in stopping]
-    blocked_paths = {f.path for f in blocked}
-    unlisted = {path: more for path, more in state.unlisted.items() if path in blocked_paths}
+    unlisted = {path: more for path, more in state.unlisted.items() if _stops(path, request)}
     state.notes += [Note("allowed", path, f"and {more:,} more identifier(s), not listed")
                     for path, more in state.unlisted.items() if path not in unlisted]
+    stopping_elsewhere, files_elsewhere, allowed_elsewhere, allowed_files = state.elsewhere
+    if allowed_files:
+        state.notes.append(Note("allowed", f"{allowed_files:,} more file(s)",
+                                f"{allowed_elsewhere:,} identifier(s), not listed"))
     return Prepared(request, collected.files, state.files, tuple(sorted(state.languages)),
                     state.salts, tuple(state.refused), tuple(blocked), tuple(state.notes), state.recipes,
-                    state.texts, unlisted)
+                    state.texts, unlisted, (stopping_elsewhere, files_elsewhere))
 
 
 def _check_all(items: SourceList, request: CreateRequest, state: _Pass) -> None:

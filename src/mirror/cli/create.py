@@ -53,6 +53,9 @@ def _report(prepared: Prepared) -> None:
         warn(f"{'found':<10} {printable(finding.path)}: {finding.kind}: {printable(finding.detail)}")
     for path, more in prepared.unlisted.items():
         warn(f"{'found':<10} {printable(path)}: and {more:,} more identifier(s), not listed")
+    more, files = prepared.elsewhere
+    if files:
+        warn(f"{'found':<10} and {more:,} more identifier(s) in {files:,} more file(s), not listed")
 
 
 def _versions(update: Path | None, bundle_id: str | None, version: int | None, ring: Keyring,

@@ -20,6 +20,7 @@ from mirror.record import record
 
 MAX_DETAIL = 80
 MAX_PER_FILE = 200  # findings listed per file (scan and create); a file with more is said to hold more
+MAX_FINDINGS = 10_000  # findings kept in one report (scan and create); the rest are counted
 Found = tuple[str, str]  # kind, detail
 
 

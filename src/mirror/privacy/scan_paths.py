@@ -28,7 +28,7 @@ from mirror.errors import ConfigError, PhotoError
 from mirror.formats.manifest import AUTHOR_KEY_NAME, LAYOUTS, SIG_NAME, SUMS_NAME
 from mirror.formats.media import DOCUMENTS, VCS_FOLDERS, media_for, os_junk, suffix_of
 from mirror.formats.names import printable
-from mirror.privacy.findings import MAX_PER_FILE, Finding
+from mirror.privacy.findings import MAX_FINDINGS, MAX_PER_FILE, Finding
 from mirror.privacy.identifiers import scan_blocks
 from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo_chunks
@@ -40,7 +40,6 @@ from mirror.sevenzip.volumes import open_archive_file
 from mirror.walk import walk
 
 READ_CHUNK = 1 << 20
-MAX_FINDINGS = 10_000  # findings kept in one report
 MAX_LISTED = 1000  # files listed as not scanned (all are counted)
 SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 # Hashes, keys and signatures, in either layout (docs/format.md): nothing to find in them.
