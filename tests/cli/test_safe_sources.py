@@ -216,3 +216,20 @@ def test_update_makes_the_next_version(runner: CliRunner, locked: Keyring, sourc
     code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "v5.7z", "--key", "alice", "--update", second,
                           "--version", "7")
     assert code == 2 and "--update sets the bundle id and version" in err
+
+
+def test_convert_heic_refuses_a_picture_larger_than_it_decodes(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size (upright) is read from the HEIC before anything is decoded: a few kilobytes may declare 32,768
+    pixels square (10 GB decoded). The cap is lowered here to the fixture's 64 x 48 to show the edge."""
+    import mirror.privacy.heic
+
+    (sources / "photos" / "IMG_0001.HEIC").write_bytes(fx.heic_photo(width=64, height=48))
+    monkeypatch.setattr(mirror.privacy.heic, "MAX_PIXELS", 64 * 48 - 1)
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice", "--convert-heic")
+    assert code == 2 and not out.exists()
+    assert ("refused    photos/IMG_0001.HEIC: the HEIC image is 48 x 64 pixels, more than mirror converts (0 million)"
+            in err)
+    monkeypatch.setattr(mirror.privacy.heic, "MAX_PIXELS", 64 * 48)
+    assert invoke(runner, "create", sources, "-o", out, "--key", "alice", "--convert-heic")[0] == 0
