@@ -217,6 +217,41 @@ def test_a_bundle_added_while_serving_is_offered(room: RoomThread, folder: Path,
     assert [b.title for b in listing.bundles] == ["Second bundle"]
 
 
+def _listed(room: RoomThread, count: int, seconds: float) -> Listing:
+    deadline, listing = time.monotonic() + seconds, Listing(())
+    while time.monotonic() < deadline:
+        listing = Listing.from_bytes(requests.get(f"{room.urls[0]}listing.json", timeout=5).content)
+        if len(listing.bundles) == count:
+            break
+        time.sleep(0.2)
+    return listing
+
+
+def test_a_bundle_copied_in_slowly_or_over_another_is_offered_once_whole(room: RoomThread, folder: Path,
+                                                                          tmp_path: Path, secret: SecretKey) -> None:
+    """A copy from a USB stick writes into a file the folder already lists, for longer than a round of the
+    watch: the bundle is offered once the copy is whole (before, its first, partial state failed and it was
+    never looked at again). Copied over an existing bundle, the new one replaces it the same way."""
+    make_bundle(tmp_path / "new-src", secret, tmp_path / "new.7z", "Second bundle")
+    data = (tmp_path / "new.7z").read_bytes()
+    with (folder / "new.7z").open("wb") as out:  # about 5 s, in steps, as a slow copy does
+        for start in range(0, len(data), len(data) // 10 + 1):
+            out.write(data[start : start + len(data) // 10 + 1])
+            out.flush()
+            time.sleep(0.5)
+    listing = _listed(room, 2, 20)
+    assert sorted(b.title for b in listing.bundles) == ["<script>alert(1)</script> Алматы", "Second bundle"]
+    make_bundle(tmp_path / "third-src", secret, tmp_path / "third.7z", "Third bundle")
+    with (folder / "new.7z").open("r+b") as out:  # cp over it: the same inode, truncated and written again
+        out.truncate(0)
+        out.write((tmp_path / "third.7z").read_bytes())
+    deadline, titles = time.monotonic() + 20, []
+    while time.monotonic() < deadline and "Third bundle" not in titles:
+        titles = sorted(b.title for b in _listed(room, 2, 5).bundles)
+        time.sleep(0.2)
+    assert titles == ["<script>alert(1)</script> Алматы", "Third bundle"]
+
+
 def test_cli_errors_are_one_line(tmp_path: Path, runner: CliRunner, folder: Path) -> None:
     """A missing folder and a taken port: exit 2, one line and a hint, no traceback."""
     code, _, err = invoke(runner, "serve", tmp_path / "nowhere", "--port", "0")

@@ -20,6 +20,7 @@ file system: the server sends what this table holds, nothing else.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import stat
@@ -272,7 +273,8 @@ def _looks_signed(files: Mapping[str, Item]) -> bool:
 
 
 def folder_state(root: Path) -> tuple[object, ...]:
-    """A cheap summary of the folder that changes when a file is added, removed, renamed or the index rewritten."""
+    """A cheap summary of the folder that changes when a file is added, removed, renamed, written to (a bundle
+    copied in, or copied over one, writes into a file the folder already lists) or the index rewritten."""
     state: list[object] = []
     for path in (root, root / "bundles", root / "index", root / INDEX_NAME, root / (INDEX_NAME + SIG_SUFFIX)):
         try:
@@ -281,4 +283,13 @@ def folder_state(root: Path) -> tuple[object, ...]:
             state.append(None)
             continue
         state.append((info.st_ino, info.st_size, info.st_mtime_ns))
+    for folder in (root, root / "bundles"):
+        try:
+            with os.scandir(folder) as entries:
+                state += sorted((e.name, e.inode(), e.stat(follow_symlinks=False).st_size,
+                                 e.stat(follow_symlinks=False).st_mtime_ns)
+                                for e in itertools.islice((e for e in entries if e.name.endswith(".7z")),
+                                                          MAX_CANDIDATES + 1))
+        except OSError:
+            state.append(None)
     return tuple(state)

@@ -96,12 +96,14 @@ def _binds(request: RoomRequest) -> tuple[str, list[str]]:
 
 
 async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], Awaitable[None]]) -> None:
-    """Look at the folder again whenever it changes; verify only what is new."""
-    state = folder_state(folder)
+    """Look at the folder again whenever it changes and has stayed so for one round (a bundle being copied in is
+    verified once it is whole, not at every step of the copy); verify only what is new."""
+    state = seen = folder_state(folder)
     while True:
         await asyncio.sleep(RESCAN_EVERY)
         now = folder_state(folder)
-        if now == state and not room.stale:
+        settled, seen = now == seen, now
+        if not room.stale and (now == state or not settled):
             continue
         state = now
         try:
