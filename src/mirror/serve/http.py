@@ -75,7 +75,8 @@ class _TooSlow(Exception):
 
 
 class _Shrunk(Exception):
-    """The file ended before the bytes promised in Content-Length: it was cut or replaced while being sent."""
+    """The file ended before the bytes promised in Content-Length, or changed: cut, replaced or rewritten while
+    being sent."""
 
 
 class _Protocol(web.RequestHandler):
@@ -348,7 +349,7 @@ class HttpServer:
                 return _plain(503, {"Retry-After": "5"})
             self._per_client[client] += 1
             try:
-                return await self._send_in_turn(request, response, handle, span, client)
+                return await self._send_in_turn(request, response, handle, span, client, item.stamp)
             finally:
                 self._per_client[client] -= 1
                 if self._per_client[client] <= 0:
@@ -356,7 +357,7 @@ class HttpServer:
         return response
 
     async def _send_in_turn(self, request: web.BaseRequest, response: web.StreamResponse, handle: BinaryIO,
-                            span: Span, client: str) -> web.StreamResponse:
+                            span: Span, client: str, stamp: Stamp | None) -> web.StreamResponse:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.limits.queue_wait
         while True:  # a download may turn slow while this one waits: looked at again each second
@@ -377,7 +378,7 @@ class HttpServer:
         try:
             try:
                 await response.prepare(request)
-                await self._pieces(request, handle, span, download)
+                await self._pieces(request, handle, span, download, stamp)
             except asyncio.CancelledError:
                 if not download.gave_way or download.task is None:
                     raise
@@ -451,7 +452,11 @@ class HttpServer:
             return False
         return True
 
-    async def _pieces(self, request: web.BaseRequest, handle: BinaryIO, span: Span, download: _Download) -> None:
+    async def _pieces(self, request: web.BaseRequest, handle: BinaryIO, span: Span, download: _Download,
+                      stamp: Stamp | None) -> None:
+        """Send the span a piece at a time. After each piece the open file must still be the one checked: a bundle
+        copied over in place (the same inode, written again) would otherwise go out spliced, old bytes then new,
+        as a whole 200 with the old ETag."""
         loop = asyncio.get_running_loop()
         pace = Pace(loop.time())
         done = 0
@@ -468,7 +473,7 @@ class HttpServer:
                 raise _TooSlow from None
             finally:
                 download.deadline = None
-            if sent < piece:
+            if sent < piece or Stamp.of(os.fstat(handle.fileno())) != stamp:
                 raise _Shrunk
             done += piece
             if download.acked is None:  # what the client took is not known: the pieces its socket took count
