@@ -687,3 +687,41 @@ def test_a_slow_phone_keeps_its_download_while_the_kernel_holds_its_piece(tmp_pa
     [(total, cut), _], stats = _serve_file(path, Limits(window=window), phones)
     assert not cut and total > 500_000, total
     assert stats.too_slow == 1, stats  # the reader that took nothing
+
+
+def _pipelined(port: int, requests_sent: int, read_rate: int | None) -> tuple[int, bool]:
+    """Pipeline GET / requests on one connection with a small receive buffer, never reading (`read_rate` None)
+    until the server has closed the connection for idleness, or reading slowly all along; then read what comes.
+    Returns the bytes received and whether the connection ended in a reset."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((LOOPBACK, port))
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * requests_sent)
+    received, reset = 0, False
+    with sock:
+        sock.settimeout(20)
+        started = time.monotonic()
+        if read_rate is None:
+            time.sleep(10)  # idle (1 s) has passed, and the look at whether the client reads (5 s)
+        try:
+            while chunk := sock.recv(read_rate or (1 << 20)):
+                received += len(chunk)
+                if read_rate is not None and time.monotonic() - started < 30:
+                    time.sleep(0.01)
+        except ConnectionResetError:
+            reset = True
+    return received, reset
+
+
+def test_answers_left_unread_are_dropped_not_kept_by_the_kernel(folder: Path) -> None:
+    """A client pipelines 300 requests for the page and never reads: when its connection is closed for
+    idleness, the kernel's megabytes for it are dropped with a reset (before, a gentle close left them in an
+    orphan socket outside every cap). A client that reads slowly past the idle time gets every byte."""
+    limits = Limits(idle=1.0)
+    with RoomThread(RoomRequest(folder, port=0, limits=limits)) as served:
+        port = _port(served)
+        page = len(requests.get(f"http://127.0.0.1:{port}/", timeout=5).content)
+        received, reset = _pipelined(port, 300, None)
+        assert reset and received < 300 * page
+        received, reset = _pipelined(port, 40, 2048)
+        assert not reset and received > 40 * page

@@ -61,6 +61,7 @@ DATA_PIECE = 64 << 10
 UNREAD = 256 << 10  # answers a connection may leave unread before its next request waits for them to go
 _LOOK = 0.02  # seconds between looks at a connection whose answers wait
 _PROGRESS_EVERY = 1.0  # seconds between looks at what a download's client acknowledged
+_DRAIN_LOOK = 5.0  # seconds a connection closed with answers unsent has to show its client reads them
 # Linux's (Android's too): other systems that have TCP_INFO lay out another struct
 _TCP_INFO = getattr(socket, "TCP_INFO", None) if sys.platform in ("linux", "android") else None
 # struct tcp_info's tcpi_bytes_acked (Linux 4.1 and later): after 8 one-byte fields, 24 four-byte ones and two
@@ -80,7 +81,21 @@ class _Shrunk(Exception):
 
 
 class _Protocol(web.RequestHandler):
-    """aiohttp's connection handler; its own error answers (bad requests) carry the security headers too."""
+    """aiohttp's connection handler; its own error answers (bad requests) carry the security headers too.
+
+    A connection closed while the kernel still holds answers for it (idle after pipelining requests it never
+    reads, or closed to make room) is not simply closed: closed, the kernel would keep those megabytes as an orphan
+    for minutes, outside every cap, as long as the client does not read. It is left open for `_DRAIN_LOOK`
+    seconds; a client whose TCP acknowledged more meanwhile is closed gently (it gets the rest), any other is reset.
+    """
+
+    def force_close(self) -> None:
+        """Close the connection; what the kernel holds for a client that does not read is dropped."""
+        transport = self.transport
+        if transport is not None and not transport.is_closing() and _unsent(transport):
+            self.transport = None  # aiohttp must not close it yet: _close_or_reset does
+            asyncio.get_running_loop().call_later(_DRAIN_LOOK, _close_or_reset, transport, _acked(transport))
+        super().force_close()
 
     def handle_error(self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
@@ -155,6 +170,35 @@ def _reset(transport: asyncio.Transport | None) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_NOT)
     transport.abort()
+
+
+def _unsent(transport: asyncio.BaseTransport) -> int:
+    """Bytes of this connection in the kernel's send queue (not yet sent, or not yet acknowledged); 0 when unknown."""
+    try:
+        import fcntl
+        import termios
+    except ImportError:  # not a POSIX system
+        return 0
+    sock = transport.get_extra_info("socket")
+    if sock is None or not hasattr(termios, "TIOCOUTQ"):
+        return 0
+    try:
+        queued = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    except (OSError, ValueError):
+        return 0
+    value: int = struct.unpack("i", queued)[0]
+    return value
+
+
+def _close_or_reset(transport: asyncio.Transport, acked_before: int | None) -> None:
+    """Close gently if the client took more since `acked_before` (what it lacks then follows), else reset."""
+    if transport.is_closing():
+        return
+    acked = _acked(transport)
+    if acked is not None and acked_before is not None and acked > acked_before:
+        transport.close()
+    else:
+        _reset(transport)
 
 
 def _acked(transport: asyncio.BaseTransport | None) -> int | None:
