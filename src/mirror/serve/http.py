@@ -89,10 +89,17 @@ class _Protocol(web.RequestHandler):
     seconds; a client whose TCP acknowledged more meanwhile is closed gently (it gets the rest), any other is reset.
     """
 
+    _stopping = False  # the server stops: every connection is closed now, none left for later
+
+    async def shutdown(self, timeout: float | None = 15.0) -> None:
+        """aiohttp's, when the server stops."""
+        self._stopping = True
+        await super().shutdown(timeout)
+
     def force_close(self) -> None:
         """Close the connection; what the kernel holds for a client that does not read is dropped."""
         transport = self.transport
-        if transport is not None and not transport.is_closing() and _unsent(transport):
+        if transport is not None and not self._stopping and not transport.is_closing() and _unsent(transport):
             self.transport = None  # aiohttp must not close it yet: _close_or_reset does
             asyncio.get_running_loop().call_later(_DRAIN_LOOK, _close_or_reset, transport, _acked(transport))
         super().force_close()
