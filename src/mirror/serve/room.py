@@ -36,6 +36,7 @@ from mirror.trust.fingerprint import qr_png
 Log = Callable[[str], None]
 DEFAULT_PORT = 8470
 RESCAN_EVERY = 2.0
+UNSETTLED_AT_MOST = 15  # rounds a folder that keeps changing waits to be looked at again (30 s)
 
 
 @record
@@ -97,15 +98,18 @@ def _binds(request: RoomRequest) -> tuple[str, list[str]]:
 
 async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], Awaitable[None]]) -> None:
     """Look at the folder again whenever it changes and has stayed so for one round (a bundle being copied in is
-    verified once it is whole, not at every step of the copy); verify only what is new."""
+    verified once it is whole, not at every step of the copy), or has kept changing for UNSETTLED_AT_MOST rounds
+    (a file that grows for an hour must not keep the others waiting); verify only what is new."""
     state = seen = folder_state(folder)
+    unsettled = 0
     while True:
         await asyncio.sleep(RESCAN_EVERY)
         now = folder_state(folder)
-        settled, seen = now == seen, now
-        if not room.stale and (now == state or not settled):
+        unsettled = 0 if now == seen else unsettled + 1
+        seen = now
+        if not room.stale and (now == state or 0 < unsettled < UNSETTLED_AT_MOST):
             continue
-        state = now
+        state, unsettled = now, 0
         try:
             catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache)
         except (ConfigError, OSError) as exc:  # the folder went away or became unreadable: keep serving the last
