@@ -252,6 +252,38 @@ def test_a_bundle_copied_in_slowly_or_over_another_is_offered_once_whole(room: R
     assert titles == ["<script>alert(1)</script> Алматы", "Third bundle"]
 
 
+def test_a_file_that_keeps_growing_does_not_keep_a_new_bundle_waiting(folder: Path, tmp_path: Path,
+                                                                       secret: SecretKey,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A torrent client writes growing.7z for an hour beside the served bundles: a bundle moved in meanwhile is
+    offered after UNSETTLED_AT_MOST rounds (made short here), not only once the folder stops changing."""
+    from mirror.serve import room as room_module
+
+    monkeypatch.setattr(room_module, "RESCAN_EVERY", 0.1)
+    monkeypatch.setattr(room_module, "UNSETTLED_AT_MOST", 5)
+    make_bundle(tmp_path / "new-src", secret, tmp_path / "new.7z", "Second bundle")
+    stop = threading.Event()
+
+    def grow() -> None:
+        with (folder / "growing.7z").open("wb") as out:
+            while not stop.is_set():
+                out.write(b"x" * 1000)
+                out.flush()
+                time.sleep(0.02)
+
+    with RoomThread(RoomRequest(folder, port=0)) as served:
+        grower = threading.Thread(target=grow)
+        grower.start()
+        try:
+            time.sleep(0.5)
+            shutil.move(tmp_path / "new.7z", folder / "new.7z")
+            listing = _listed(served, 2, 10)
+        finally:
+            stop.set()
+            grower.join()
+    assert sorted(b.title for b in listing.bundles) == ["<script>alert(1)</script> Алматы", "Second bundle"]
+
+
 def test_cli_errors_are_one_line(tmp_path: Path, runner: CliRunner, folder: Path) -> None:
     """A missing folder and a taken port: exit 2, one line and a hint, no traceback."""
     code, _, err = invoke(runner, "serve", tmp_path / "nowhere", "--port", "0")
