@@ -499,22 +499,11 @@ def test_a_file_cut_while_it_is_sent_ends_the_answer_at_once(tmp_path: Path) -> 
 def test_a_file_rewritten_in_place_while_it_is_sent_is_never_a_whole_answer(tmp_path: Path) -> None:
     """`cp other.7z served.7z` writes the same inode again: truncated, then as long as before. The answer must not
     end as a whole body of old bytes then new under the old ETag: the connection is reset."""
-    import asyncio
-    import os
-
-    from mirror.serve.catalog import Item, Stamp
-    from mirror.serve.http import HttpServer
-
     path = tmp_path / "big.bin"
     old, new = os.urandom(8 << 20), os.urandom(8 << 20)
     path.write_bytes(old)
-    stamp = Stamp.of(path.stat())
-
-    def resolve(name: str, query: object, headers: object) -> Item | None:
-        return Item.of_file("big.bin", path, stamp, '"x"') if name == "big" else None
 
     def client(port: int) -> bytes:
-        body = b""
         with socket.create_connection((LOOPBACK, port), timeout=30) as sock:
             sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
             body = sock.recv(65536)
@@ -527,15 +516,7 @@ def test_a_file_rewritten_in_place_while_it_is_sent_is_never_a_whole_answer(tmp_
                     body += chunk
         return body.split(b"\r\n\r\n", 1)[1]
 
-    async def main() -> bytes:
-        server = HttpServer(resolve, Limits(window=5, idle=15))
-        [(_, port)] = await server.start([(LOOPBACK, 0)])
-        try:
-            return await asyncio.to_thread(client, port)
-        finally:
-            await server.stop()
-
-    body = asyncio.run(main())
+    body, _ = _serve_file(path, Limits(window=5, idle=15), client)
     assert len(body) < len(old) and old.startswith(body[: len(body) // 2])
 
 
