@@ -165,32 +165,34 @@ class _Pass:
     meta_size: int = 0  # about what bundle.json will take (bundle/caps.py)
     findings: list[Finding] = dataclasses.field(default_factory=list)
     unlisted: dict[str, int] = dataclasses.field(default_factory=dict)  # a text's findings past MAX_PER_FILE
-    # Findings of texts none of whose findings are kept (past MAX_FINDINGS): identifiers and files that stop
-    # create, then those allowed.
-    elsewhere: list[int] = dataclasses.field(default_factory=lambda: [0, 0, 0, 0])
-    fields: dict[str, Any] = dataclasses.field(default_factory=dict)  # the last account's bundle.json fields
+    # Texts none of whose findings are kept (past MAX_FINDINGS): [identifiers, files], those that stop create and
+    # those allowed.
+    elsewhere: list[int] = dataclasses.field(default_factory=lambda: [0, 0])
+    allowed_elsewhere: list[int] = dataclasses.field(default_factory=lambda: [0, 0])
     notes: list[Note] = dataclasses.field(default_factory=list)
     recipes: dict[str, tuple[tuple[int, ...], Recipe]] = dataclasses.field(default_factory=dict)
     texts: SpooledTexts | None = None  # None once a file is refused: nothing will be written
     accounts_done: bool = False  # a photo was recorded: no account comes after (names sort accounts/ first)
 
 
-def _account(item: SourceFile, decoded: Decoded, request: CreateRequest, state: _Pass) -> bool:
-    """Read and scan one account into `state`; whether it holds identifiers that stop create."""
+def _account(item: SourceFile, decoded: Decoded, request: CreateRequest, state: _Pass) -> tuple[dict[str, Any], bool]:
+    """Read and scan one account into `state`: its bundle.json fields, and whether it holds identifiers that stop
+    create."""
     account = read_account(decoded.data, item.relative)
     state.languages.add(account.language)
     room = max(0, min(MAX_PER_FILE, MAX_FINDINGS - len(state.findings)))  # memory flat in the number found
     kept, more = scan_text_kept(decoded.text, item.relative, room)
     state.findings += kept
+    stops = bool(kept or more) and _stops(item.relative, request)
     if more and kept:
         state.unlisted[item.relative] = more
     elif more:  # past MAX_FINDINGS: counted with the other files that have no room either
-        state.elsewhere[0 if _stops(item.relative, request) else 2] += more
-        state.elsewhere[1 if _stops(item.relative, request) else 3] += 1
+        counts = state.elsewhere if stops else state.allowed_elsewhere
+        counts[0] += more
+        counts[1] += 1
     if decoded.converted:
         state.notes.append(Note("converted", item.relative, f"from {decoded.converted} to UTF-8"))
-    state.fields = {"language": account.language, **account.fields}
-    return bool(kept or more) and _stops(item.relative, request)
+    return {"language": account.language, **account.fields}, stops
 
 
 def _photo(item: SourceFile, raw: bytes, cleaned: Cleaned, request: CreateRequest, state: _Pass) -> dict[str, Any]:
@@ -283,9 +285,9 @@ def _record(item: SourceFile, seen: _Examined, request: CreateRequest, state: _P
         if seen.error is not None:
             raise seen.error
         if isinstance(made, Decoded):
-            if _account(item, made, request, state):
+            extra, stops = _account(item, made, request, state)
+            if stops:
                 _stop_texts(state)  # nothing will be signed this run
-            extra = state.fields
         elif isinstance(made, Cleaned):
             extra = _photo(item, seen.raw, made, request, state)
         else:
@@ -360,13 +362,13 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     unlisted = {path: more for path, more in state.unlisted.items() if _stops(path, request)}
     state.notes += [Note("allowed", path, f"and {more:,} more identifier(s), not listed")
                     for path, more in state.unlisted.items() if path not in unlisted]
-    stopping_elsewhere, files_elsewhere, allowed_elsewhere, allowed_files = state.elsewhere
+    allowed_elsewhere, allowed_files = state.allowed_elsewhere
     if allowed_files:
         state.notes.append(Note("allowed", f"{allowed_files:,} more file(s)",
                                 f"{allowed_elsewhere:,} identifier(s), not listed"))
     return Prepared(request, collected.files, state.files, tuple(sorted(state.languages)),
                     state.salts, tuple(state.refused), tuple(blocked), tuple(state.notes), state.recipes,
-                    state.texts, unlisted, (stopping_elsewhere, files_elsewhere))
+                    state.texts, unlisted, (state.elsewhere[0], state.elsewhere[1]))
 
 
 def _check_all(items: SourceList, request: CreateRequest, state: _Pass) -> None:
