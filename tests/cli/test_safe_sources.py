@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,7 @@ from PIL import Image, ImageOps
 
 import photo_fixtures as fx
 from conftest import invoke
-from helpers import META, SUMS, exiftool, make_jpeg, sevenzip_extract
+from helpers import META, SUMS, exiftool, make_jpeg, require_tool, sevenzip_extract
 from mirror.cli.app import main
 from mirror.privacy.names import name_pattern
 from mirror.sevenzip import Limits, read_archive
@@ -122,7 +125,7 @@ def test_every_problem_is_listed_in_one_run(runner: CliRunner, locked: Keyring, 
     assert any('"Plain Text (.txt)"' in fix for fix in fixes) and any("--text-encoding cp1251" in f for f in fixes)
     assert any("does not clean videos" in fix for fix in fixes)
     assert [line.split(":")[0] for line in err.splitlines() if line.startswith("left out")] == [
-        "left out   .DS_Store", "left out   __MACOSX/._square.jpg", "left out   photos/Thumbs.db"]
+        "left out   .DS_Store", "left out   __MACOSX/", "left out   photos/Thumbs.db"]
     assert "Passphrase" not in err and not out.exists()
 
 
@@ -151,6 +154,45 @@ def test_a_repository_in_the_sources_is_left_out_as_one(runner: CliRunner, keyri
     with out.open("rb") as fp:
         names = [m.name for m in read_archive(fp, Limits()).members]
     assert names and not any(".git" in name or ".HG" in name or "0123abcd" in name for name in names)
+
+
+def test_a_drive_root_is_packed_without_walking_its_system_folders(keyring: Keyring, sources: Path,
+                                                                    tmp_path: Path) -> None:
+    """Accounts at the root of a USB stick or a phone card, beside the folders systems keep there (.Trashes,
+    .Spotlight-V100, System Volume Information, lost+found, a desktop's .Trash-1000): often unreadable even to the
+    drive's owner. Each is left out in one line and never walked, so create and scan do not stop on them. Run as
+    root, without the capabilities that bypass file permissions."""
+    system = {".Trashes": "501/IMG_0001.jpg", ".Spotlight-V100": "Store-V2/store.db",
+              "System Volume Information": "IndexerVolumeGuid", "lost+found": "#1234", ".Trash-1000": "files/a.txt",
+              "$RECYCLE.BIN": "S-1-5-21/$IABC.txt", "@eaDir": "x.jpg/SYNOPHOTO_THUMB_S.jpg"}
+    for folder, inside in system.items():
+        (sources / folder / inside).parent.mkdir(parents=True)
+        (sources / folder / inside).write_bytes(b"\xff\xd8 Call +7 701 123 45 67")
+        (sources / folder).chmod(0)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        prefix = [require_tool("setpriv"), "--inh-caps=-dac_override,-dac_read_search",
+                  "--bounding-set=-dac_override,-dac_read_search"]
+    out = tmp_path / "b.7z"
+    try:
+        made = subprocess.run([*prefix, sys.executable, "-m", "mirror", "create", str(sources), "-o", str(out),
+                               "--key", "alice"], capture_output=True, text=True, timeout=120, env=os.environ)
+        scanned = subprocess.run([*prefix, sys.executable, "-m", "mirror", "scan", "--json", str(sources)],
+                                 capture_output=True, text=True, timeout=120, env=os.environ)
+    finally:
+        for folder in system:
+            (sources / folder).chmod(0o755)
+    assert made.returncode == 0, made.stderr
+    left_out = sorted(line.split(":")[0].split("   ", 1)[1] for line in made.stderr.splitlines()
+                      if line.startswith("left out"))
+    assert left_out == sorted(folder + "/" for folder in system), made.stderr
+    with out.open("rb") as fp:
+        names = [m.name for m in read_archive(fp, Limits()).members]
+    assert not any(folder in name for name in names for folder in system)
+    report = json.loads(scanned.stdout)
+    assert scanned.returncode == 6 and report["not_scanned_count"] == 0, scanned.stdout
+    assert sorted(f["path"] for f in report["findings"]) == sorted(folder + "/" for folder in system)
+    assert {f["kind"] for f in report["findings"]} == {"os-file"}
 
 
 def test_convert_heic_makes_an_upright_jpeg_without_metadata(runner: CliRunner, keyring: Keyring, sources: Path,

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from mirror.bundle.sourcelist import SourceFile, SourceList, encoded
 from mirror.errors import ConfigError, InputError
-from mirror.formats.media import DOCUMENTS, VCS_FOLDERS, media_for, os_junk, suffix_of
+from mirror.formats.media import DOCUMENTS, junk_folder, media_for, os_junk, suffix_of
 from mirror.formats.names import collision_key, name_problem
 from mirror.formats.table import KeyedIndex
 from mirror.privacy.exif import CONVERT_HINT
@@ -134,7 +134,7 @@ def _classify(root: str, relative: str, size: int, options: SourceOptions) -> So
 
 def _walk(src: Path, unreadable: list[Refusal]) -> Iterator[tuple[str, os.stat_result]]:
     """Every file and link under `src` (its path relative to `src`, and its lstat), sorted folder by folder;
-    a version-control folder once, as "x/.git/", not walked; a folder that cannot be listed added to
+    an OS or version-control folder once, as "x/.git/", not walked; a folder that cannot be listed added to
     `unreadable`. No object per file outlives its folder: a million accounts are listed in their columns, never as
     Paths."""
     top = str(src)
@@ -149,7 +149,7 @@ def _walk(src: Path, unreadable: list[Refusal]) -> Iterator[tuple[str, os.stat_r
         dirs.sort()
         prefix = os.path.relpath(root, top).replace(os.sep, "/")
         prefix = "" if prefix == "." else prefix + "/"
-        left_out = [d for d in dirs if d.lower() in VCS_FOLDERS]  # one entry each ("x/.git/"), not walked
+        left_out = [d for d in dirs if junk_folder(d)]  # one entry each ("x/.git/"), not walked
         dirs[:] = [d for d in dirs if d not in left_out]
         for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(root, d))] + [
                 d + "/" for d in left_out]:

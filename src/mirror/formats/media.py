@@ -14,6 +14,7 @@ validation all read it.
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 from typing import Literal
 
@@ -79,11 +80,27 @@ _JUNK_FOLDERS = {
     "__macosx": "macOS archive leftovers (copies of file attributes)", ".spotlight-v100": "a macOS search index",
     ".trashes": "a macOS trash folder", ".fseventsd": "a macOS change log", ".temporaryitems": "macOS temporary files",
     ".thumbnails": "a thumbnail cache", "@eadir": "a Synology thumbnail folder", ".@__thumb": "a QNAP thumbnail folder",
+    ".documentrevisions-v100": "a macOS version store (old copies of files)",
+    "$recycle.bin": "a Windows recycle bin", "recycler": "a Windows recycle bin",
+    "system volume information": "a Windows system folder", "found.000": "Windows disk-check leftovers",
+    "lost+found": "a file system's recovery folder (pieces of lost files)",
+    ".trash": "a trash folder",
     **{name: "a version-control folder (its history names who changed what, and when)" for name in (
         ".git", ".hg", ".svn", ".bzr", "_darcs", ".fossil-settings", ".jj")},
 }
-# Folders whose thousands of files are left out as one: the walk does not go into them (bundle/sources.py).
-VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".fossil-settings", ".jj"})
+_USER_TRASH = re.compile(r"\.trash-[0-9]{1,10}")  # a Linux desktop's trash on a removable drive: .Trash-1000
+
+
+def _junk_folder(name: str) -> str | None:
+    lower = name.lower()
+    return _JUNK_FOLDERS.get(lower) or ("a trash folder" if _USER_TRASH.fullmatch(lower) else None)
+
+
+def junk_folder(name: str) -> bool:
+    """Whether a folder of this name is an operating system's or a tool's, left out whole and never walked: its
+    files are no one's accounts, and at a drive's root (.Trashes, System Volume Information, lost+found) it is often
+    unreadable even to the drive's owner."""
+    return _junk_folder(name) is not None
 
 
 def suffix_of(name: str) -> str:
@@ -101,8 +118,9 @@ def os_junk(relative: str) -> str | None:
     or None for anything else."""
     *folders, name = relative.split("/")
     for part in folders:
-        if part.lower() in _JUNK_FOLDERS:
-            return _JUNK_FOLDERS[part.lower()]
+        junk = _junk_folder(part)
+        if junk is not None:
+            return junk
     if name.startswith("._"):
         return "a macOS file-attribute copy (it may hold where a file was downloaded from)"
     return _JUNK_FILES.get(name.lower())

@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from mirror.errors import ConfigError, PhotoError
 from mirror.formats.manifest import AUTHOR_KEY_NAME, LAYOUTS, SIG_NAME, SUMS_NAME
-from mirror.formats.media import DOCUMENTS, VCS_FOLDERS, media_for, os_junk, suffix_of
+from mirror.formats.media import DOCUMENTS, junk_folder, media_for, os_junk, suffix_of
 from mirror.formats.names import printable
 from mirror.privacy.findings import MAX_FINDINGS, MAX_PER_FILE, Finding
 from mirror.privacy.identifiers import scan_blocks
@@ -153,7 +153,7 @@ def _scan_folder(folder: Path, report: ScanReport) -> None:
 
     for root, dirs, files in walk(str(folder), cannot_list):
         dirs.sort()
-        left_out = [d for d in dirs if d.lower() in VCS_FOLDERS]  # one finding each ("x/.git/"), not walked
+        left_out = [d for d in dirs if junk_folder(d)]  # one finding each ("x/.git/"), not walked
         dirs[:] = [d for d in dirs if d not in left_out]
         for name in left_out:
             _scan_file((Path(root) / name).relative_to(folder).as_posix() + "/", _given(iter(())), report)
