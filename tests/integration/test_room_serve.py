@@ -533,6 +533,47 @@ def test_a_folder_of_very_many_files_is_bounded(tmp_path: Path, folder: Path, mo
     assert found.skipped[-1].startswith("100 more file(s) that were not offered")
 
 
+def _bytes_read() -> int:
+    """What this process has read so far, by the kernel's count (rchar: every read call, cached or not)."""
+    io = Path("/proc/self/io").read_text()
+    return int(next(line for line in io.splitlines() if line.startswith("rchar:")).split()[1])
+
+
+def test_a_file_still_being_written_is_not_read_whole(folder: Path, tmp_path: Path) -> None:
+    """A torrent client's preallocated 1 GiB file and a copy half done: the folder is looked at again every round
+    while they change, and each look costs a header read, not a hash of the whole file."""
+    from mirror.serve import catalog
+
+    with (folder / "preallocated.7z").open("wb") as out:
+        out.truncate(1 << 30)  # sparse: zeros, as a client leaves the pieces it has not received
+    whole = (folder / "almaty.7z").read_bytes()
+    (folder / "half.7z").write_bytes(whole[:len(whole) // 2])
+    before = _bytes_read()
+    found = catalog.scan_folder(folder, log=lambda _line: None)
+    read = _bytes_read() - before
+    assert [o.meta.title for o in found.offers] == ["<script>alert(1)</script> Алматы"]
+    assert len(found.skipped) == 2, found.skipped
+    assert read < 2 * len(whole) + (4 << 20), read
+
+
+def test_the_folder_is_watched_where_it_is_looked_at(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the cap of files looked at, the watch sees a change to each file the scan looks at (the first in name
+    order), whatever order the file system lists them in."""
+    from mirror.serve import catalog
+
+    monkeypatch.setattr(catalog, "MAX_CANDIDATES", 5)
+    for number in range(60):
+        (folder / "bundles").mkdir(exist_ok=True)
+        (folder / "bundles" / f"b{number:02d}.7z").write_bytes(b"not yet")
+    looked_at = [path for path, _ in catalog._candidates(folder)[0]]
+    assert [p.name for p in looked_at] == ["almaty.7z", "b00.7z", "b01.7z", "b02.7z", "b03.7z"]
+    for path in looked_at:
+        before = catalog.folder_state(folder)
+        with path.open("ab") as out:
+            out.write(b"more")
+        assert catalog.folder_state(folder) != before, path.name
+
+
 @pytest.mark.parametrize("signature", [None, b"not a signature\n"])
 def test_an_index_without_a_real_signature_is_not_called_signed(folder: Path, signature: bytes | None) -> None:
     """index.json alone, or beside something that is no minisign signature: the room does not claim a signed index."""

@@ -20,11 +20,11 @@ file system: the server sends what this table holds, nothing else.
 from __future__ import annotations
 
 import hashlib
-import itertools
+import heapq
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -177,25 +177,64 @@ def _stamp_etag(stamp: Stamp) -> str:
     return f'"{stamp.inode:x}-{stamp.size:x}-{stamp.mtime_ns:x}"'
 
 
-def _candidates(root: Path) -> tuple[list[tuple[Path, Stamp]], int]:
-    """The bundles to look at (regular *.7z files, in name order, at most MAX_CANDIDATES), and how many more."""
-    names: list[os.DirEntry[str]] = []
+def _bundle_names(folder: Path, at_most: int) -> tuple[list[str], int]:
+    """The first `at_most` names of *.7z files in `folder` (not hidden ones), in name order, and how many there are
+    in all; memory bounded by `at_most` whatever the folder holds.
+
+    Raises:
+        OSError: the folder cannot be listed.
+    """
+    count = 0
+
+    def names(entries: Iterator[os.DirEntry[str]]) -> Iterator[str]:
+        nonlocal count
+        for entry in entries:
+            if entry.name.endswith(".7z") and not entry.name.startswith("."):
+                count += 1
+                yield entry.name
+
+    with os.scandir(folder) as entries:
+        listed = names(entries)
+        first = heapq.nsmallest(at_most, listed)
+        for _ in listed:  # counted, not kept
+            pass
+    return first, count
+
+
+def _candidate_paths(root: Path) -> tuple[list[Path], int]:
+    """The *.7z files to look at (at root, then in bundles/; in name order, at most MAX_CANDIDATES), and how many
+    more.
+
+    Raises:
+        OSError: a folder cannot be listed.
+    """
+    chosen: list[Path] = []
+    more = 0
     for folder in (root, root / "bundles"):
         if folder.is_dir() and not folder.is_symlink():
-            names += sorted((e for e in os.scandir(folder) if e.name.endswith(".7z") and not e.name.startswith(".")),
-                            key=lambda e: e.name)
+            names, count = _bundle_names(folder, MAX_CANDIDATES - len(chosen))
+            chosen += (folder / name for name in names)
+            more += count - len(names)
+    return chosen, more
+
+
+def _candidates(root: Path) -> tuple[list[tuple[Path, Stamp]], int]:
+    """The bundles to look at (regular *.7z files, in name order, at most MAX_CANDIDATES), and how many more."""
+    paths, more = _candidate_paths(root)
     found = []
-    for entry in names[:MAX_CANDIDATES]:
-        info = _regular(Path(entry.path))
+    for path in paths:
+        info = _regular(path)
         if info is not None:
-            found.append((Path(entry.path), Stamp.of(info)))
-    return found, max(0, len(names) - MAX_CANDIDATES)
+            found.append((path, Stamp.of(info)))
+    return found, more
 
 
 def _check(path: Path, stamp: Stamp) -> _Checked:
+    """Verify first, hash after: a file still being written (a copy, a torrent client's preallocated file) fails
+    on its header at once, where hashing first would read it whole each time the folder is looked at."""
     try:
-        digest = file_sha256(path)
         verified = verify_bundle(path, None)
+        digest = file_sha256(path)
     except VerificationError as exc:
         return _Checked(None, problem=_part_or_failure(path, exc))
     except OSError as exc:
@@ -283,13 +322,16 @@ def folder_state(root: Path) -> tuple[object, ...]:
             state.append(None)
             continue
         state.append((info.st_ino, info.st_size, info.st_mtime_ns))
-    for folder in (root, root / "bundles"):
+    try:
+        paths, more = _candidate_paths(root)
+    except OSError:
+        return (*state, None)
+    state.append(more)
+    for path in paths:  # the files scan_folder looks at, no others
         try:
-            with os.scandir(folder) as entries:
-                state += sorted((e.name, e.inode(), e.stat(follow_symlinks=False).st_size,
-                                 e.stat(follow_symlinks=False).st_mtime_ns)
-                                for e in itertools.islice((e for e in entries if e.name.endswith(".7z")),
-                                                          MAX_CANDIDATES + 1))
+            info = path.lstat()
         except OSError:
             state.append(None)
+            continue
+        state.append((str(path), info.st_ino, info.st_size, info.st_mtime_ns))
     return tuple(state)

@@ -100,11 +100,11 @@ async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], A
     """Look at the folder again whenever it changes and has stayed so for one round (a bundle being copied in is
     verified once it is whole, not at every step of the copy), or has kept changing for UNSETTLED_AT_MOST rounds
     (a file that grows for an hour must not keep the others waiting); verify only what is new."""
-    state = seen = folder_state(folder)
+    state = seen = await asyncio.to_thread(folder_state, folder)  # up to 20,000 stats: never on the event loop
     unsettled = 0
     while True:
         await asyncio.sleep(RESCAN_EVERY)
-        now = folder_state(folder)
+        now = await asyncio.to_thread(folder_state, folder)
         unsettled = 0 if now == seen else unsettled + 1
         seen = now
         if not room.stale and (now == state or 0 < unsettled < UNSETTLED_AT_MOST):
