@@ -779,3 +779,57 @@ def test_answers_left_unread_are_dropped_not_kept_by_the_kernel(folder: Path) ->
         assert reset and received < 300 * page
         received, reset = _pipelined(port, 40, 2048)
         assert not reset and received > 40 * page
+
+
+def test_stopping_the_server_resets_a_connection_whose_close_waits(folder: Path) -> None:
+    """A client that never reads, closed for idleness, is looked at again 5 s later; the server stopping
+    meanwhile resets it then and there, leaving nothing open after the server."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    with sock:
+        with RoomThread(RoomRequest(folder, port=0, limits=Limits(idle=1.0))) as served:
+            sock.connect((LOOPBACK, _port(served)))
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 300)
+            time.sleep(2.5)  # idle for 1 s: closed, its last look due 5 s later
+        sock.settimeout(20)
+        with pytest.raises(ConnectionResetError):
+            while sock.recv(1 << 20):
+                pass
+
+
+def test_a_connection_that_gave_way_is_not_chosen_again(folder: Path) -> None:
+    """The room is full; one address holds three idle connections that never read their answers. Two newcomers
+    each make one of them give way: two different ones, both reset once they have shown for 5 s that their
+    client does not read. (Choosing the same one twice freed nothing, and the cap was overshot.)"""
+    def client(source: str, port: int) -> socket.socket:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.bind((source, 0))
+        sock.connect((LOOPBACK, port))
+        return sock
+
+    limits = Limits(max_connections=4, idle=60.0)
+    with RoomThread(RoomRequest(folder, port=0, limits=limits)) as served, contextlib.ExitStack() as stack:
+        port = _port(served)
+        hoarded = [stack.enter_context(client("127.0.0.2", port)) for _ in range(3)]
+        for sock in hoarded:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # the page, more than the socket takes unread
+        stack.enter_context(client("127.0.0.3", port))
+        time.sleep(0.5)
+        stack.enter_context(client("127.0.0.4", port))
+        time.sleep(0.5)
+        stack.enter_context(client("127.0.0.5", port))
+        time.sleep(7)
+        assert served.room.stats.gave_way == 2
+        outcomes = []
+        for sock in hoarded:
+            sock.settimeout(3)
+            try:
+                while sock.recv(1 << 20):
+                    pass
+                outcomes.append("closed")
+            except ConnectionResetError:
+                outcomes.append("reset")
+            except TimeoutError:
+                outcomes.append("open")
+    assert outcomes == ["reset", "reset", "open"]

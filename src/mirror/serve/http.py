@@ -90,10 +90,15 @@ class _Protocol(web.RequestHandler):
     """
 
     _stopping = False  # the server stops: every connection is closed now, none left for later
+    deferred: tuple[asyncio.Transport, asyncio.TimerHandle] | None = None  # closed, its last look still to come
 
     async def shutdown(self, timeout: float | None = 15.0) -> None:
-        """aiohttp's, when the server stops."""
+        """aiohttp's, when the server stops; a connection whose close was deferred is reset now."""
         self._stopping = True
+        if self.deferred is not None:
+            transport, look = self.deferred
+            look.cancel()
+            _reset(transport)
         await super().shutdown(timeout)
 
     def force_close(self) -> None:
@@ -101,7 +106,8 @@ class _Protocol(web.RequestHandler):
         transport = self.transport
         if transport is not None and not self._stopping and not transport.is_closing() and _unsent(transport):
             self.transport = None  # aiohttp must not close it yet: _close_or_reset does
-            asyncio.get_running_loop().call_later(_DRAIN_LOOK, _close_or_reset, transport, _acked(transport))
+            look = asyncio.get_running_loop().call_later(_DRAIN_LOOK, _close_or_reset, transport, _acked(transport))
+            self.deferred = (transport, look)
         super().force_close()
 
     def handle_error(self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,
@@ -151,7 +157,8 @@ class _Server(web.Server):
         than the newcomer would: it gives way. Else the new connection itself is refused."""
         idle: dict[str, web.RequestHandler] = {}
         for handler, client in self._client_of.items():  # in the order they came
-            if client not in idle and handler not in self._busy:
+            closing = isinstance(handler, _Protocol) and handler.deferred is not None  # gave way already
+            if client not in idle and handler not in self._busy and not closing:
                 idle[client] = handler
         ranked = sorted(idle, key=lambda c: self._clients[c], reverse=True)
         if ranked and self._clients[ranked[0]] > self._clients[newcomer]:
