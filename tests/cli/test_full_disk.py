@@ -7,6 +7,7 @@ error instead of killing the process).
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -81,3 +82,31 @@ def test_fetch_names_its_destination(tmp_path: Path, setup: Setup, runner: CliRu
     done = _mirror("fetch", "--keys", setup.reader_keys, "--mirror", setup.hosts[0], "--all", "--dest", dest)
     _said(done, dest)
     assert not list(dest.glob("*.7z"))
+
+
+_SPILL = """
+from mirror.sevenzip import headerwriter
+headerwriter.NAMES_IN_MEMORY = 1024  # as a bundle of a million members does past 16 MiB of names
+table = headerwriter.HeaderTable()
+try:
+    for i in range(2000):
+        table.add_member(f"accounts/{i:05d}-" + "x" * 80 + ".md", 0, None, None)
+    b"".join(table.pieces(0))
+except OSError as exc:
+    print(exc.filename)
+    print(exc.strerror)
+table.close()  # quietly: the flush fails again, and must not be a second error
+"""
+
+
+def test_a_full_temporary_folder_is_named_not_the_output(tmp_path: Path) -> None:
+    """The member names of a large bundle wait in TMPDIR while it is written: when that folder is full, the error
+    names it and says TMPDIR can name another, where blaming the output's disk would send the user astray."""
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    done = subprocess.run([sys.executable, "-c", _SPILL], capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, "TMPDIR": str(spool)}, preexec_fn=_limited)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    filename, strerror = done.stdout.splitlines()
+    assert filename == str(spool)
+    assert strerror.startswith("File too large (the temporary folder") and "TMPDIR names another" in strerror

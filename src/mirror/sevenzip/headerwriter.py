@@ -19,6 +19,7 @@ The reader in header.py parses exactly what this writes.
 from __future__ import annotations
 
 import array
+import contextlib
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -135,6 +136,23 @@ def encoded_header(pack_pos: int, folder: FolderSpec) -> bytes:
     return bytes([K_ENCODED_HEADER]) + streams_info(pack_pos, _table([folder])) + bytes([K_END])
 
 
+@contextlib.contextmanager
+def _spilled_names() -> Iterator[None]:
+    """A write or read of the names that failed in their temporary file (a bundle of many members spills them to
+    TMPDIR): said with the folder that is full, never as if the bundle's own output were."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        try:
+            folder = tempfile.gettempdir()
+        except OSError:
+            folder = "the temporary folder"
+        raise OSError(exc.errno, f"{exc.strerror or exc} (the temporary folder, where a large bundle's member names "
+                                 "wait while it is written; TMPDIR names another)", folder) from None
+
+
 class HeaderTable:
     """Folders and members as they are written, kept compactly until the header is encoded."""
 
@@ -194,7 +212,8 @@ class HeaderTable:
             if directory:
                 self.dirs.append(self.members)
             self.empty.append(self.members)
-        self.names.write(encoded + b"\0\0")
+        with _spilled_names():
+            self.names.write(encoded + b"\0\0")
         self.names_size += len(encoded) + 2
         if attributes is None:
             self.undefined.append(self.members)
@@ -207,8 +226,10 @@ class HeaderTable:
         self.members += 1
 
     def close(self) -> None:
-        """Let go of the names (and their temporary file)."""
-        self.names.close()
+        """Let go of the names (and their temporary file). Quietly: closing flushes, and a folder that was full
+        when a name was written is full still; that was said then, and this must not hide it."""
+        with contextlib.suppress(OSError):
+            self.names.close()
 
     def pieces(self, pack_pos: int) -> Iterator[bytes]:
         """The plain header, in pieces of about a MiB (names and CRCs are never copied whole)."""
@@ -243,9 +264,10 @@ class HeaderTable:
             yield _property(K_EMPTY_STREAM, _bits((i in empty for i in range(n)), n))
             yield _property(K_EMPTY_FILE, _bits((i not in dirs for i in self.empty), len(empty)))
         yield bytes([K_NAME]) + number(self.names_size + 1) + b"\x00"
-        self.names.seek(0)
-        while piece := self.names.read(_PIECE):
-            yield piece
+        with _spilled_names():
+            self.names.seek(0)
+            while piece := self.names.read(_PIECE):
+                yield piece
         values = self.attributes
         if not self.undefined:
             flags = b"\x01"
