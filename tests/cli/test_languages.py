@@ -92,6 +92,29 @@ def test_a_part_in_russian_and_kazakh(sources: Path, keyring: Keyring, tmp_path:
     assert "\n  жоқ          файлдар: " in kazakh.stdout and "\n  саусақ ізі   " in kazakh.stdout
 
 
+@pytest.mark.parametrize(("lang", "words"), [
+    ("ru", ["пропущено  .DS_Store: ", "переименован DCIM/IMG_20220105_101010.jpg: в photos/", "время съёмки",
+            "разрешено  notes.md: phone: строка 1: "]),
+    ("kk", ["алынып тасталды .DS_Store: ", "аты өзгертілді DCIM/IMG_20220105_101010.jpg: photos/",
+            "түсірілген уақытты", "рұқсат     notes.md: phone: 1-жол: "]),
+])
+def test_create_notes_in_the_language(sources: Path, keyring: Keyring, tmp_path: Path, lang: str,
+                                      words: list[str]) -> None:
+    """What create says of each file before it signs (left out, renamed and why, an identifier allowed), first
+    column included, in the author's language: a note left in English is one an author may not understand."""
+    (sources / ".DS_Store").write_bytes(b"\0\0\0\x01Bud1")
+    (sources / "DCIM").mkdir()
+    (sources / "DCIM" / "IMG_20220105_101010.jpg").write_bytes(make_jpeg(seed=4))
+    (sources / "notes.md").write_text("+7 701 123 45 67\n", encoding="utf-8")
+    done = mirror("create", sources, "-o", tmp_path / "b.7z", "--key", "alice", "--allow-identifiers",
+                  lang={"MIRROR_LANG": lang}, keys=keyring.folder)
+    assert done.returncode == 0, done.stderr
+    for word in words:
+        assert word in done.stderr, (word, done.stderr)
+    english = ("left out", "renamed", "allowed", "capture time", "line 1")
+    assert not any(word in done.stderr for word in english), done.stderr
+
+
 def test_tampered_bundle_in_kazakh(bundle: Path, keyring: Keyring, tmp_path: Path) -> None:
     """A truncated bundle: FAILED and the reason in Kazakh, exit code 3 as in English."""
     cut = tmp_path / "cut.7z"

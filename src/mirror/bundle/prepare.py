@@ -23,7 +23,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from mirror.bundle.accounts import read_account
 from mirror.bundle.caps import check_meta, check_sources, entry_size
@@ -69,13 +69,17 @@ class CreateRequest:
     supersedes: str | None = None
 
 
+NoteKind = Literal["renamed", "converted", "repaired", "left out", "kept", "allowed"]
+
+
 @record
 class Note:
     """Something the author should know about one file: what, which file, and the detail."""
 
-    what: str  # "renamed", "converted", "repaired", "left out", "kept", "allowed"
+    what: NoteKind
     path: str
     detail: str
+    kind: str = ""  # an allowed finding's kind ("phone"), said apart from its detail as in create's "found" lines
 
 
 @record
@@ -353,12 +357,12 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
         _stop_texts(state)
         raise
     state.notes += [Note("left out", path, what) for path, what in collected.skipped]
-    state.notes += [Note("renamed", f.relative, f"to {f.member}: its name carried {collected.renamed[f.relative]}")
-                    for f in collected.files if f.relative in collected.renamed]
+    state.notes += [Note("renamed", f.relative, f"to {f.member}: its name carried {why}")
+                    for f in collected.files if (why := collected.renamed.get(f.relative)) is not None]
     findings = state.findings + named
     blocked = _blocking(findings, request)
     stopping = set(blocked)
-    state.notes += [Note("allowed", f.path, f"{f.kind}: {f.detail}") for f in findings if f not in stopping]
+    state.notes += [Note("allowed", f.path, f.detail, f.kind) for f in findings if f not in stopping]
     unlisted = {path: more for path, more in state.unlisted.items() if _stops(path, request)}
     state.notes += [Note("allowed", path, f"and {more:,} more identifier(s), not listed")
                     for path, more in state.unlisted.items() if path not in unlisted]

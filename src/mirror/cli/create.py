@@ -27,7 +27,7 @@ from mirror.formats.names import printable
 
 if TYPE_CHECKING:
     from mirror.bundle.create import CreateResult
-    from mirror.bundle.prepare import Prepared
+    from mirror.bundle.prepare import NoteKind, Prepared
     from mirror.trust.keyring import Keyring
 
 
@@ -42,10 +42,29 @@ def _signing_key(ring: Keyring, key_name: str | None) -> str:
     return secret[0]
 
 
+def _note(what: NoteKind, path: str, detail: str) -> None:
+    """One note, its first column a word of its own in each language (each line a template of its own)."""
+    if what == "renamed":
+        warn(f"{'renamed':<10} {path}: {detail}")
+    elif what == "converted":
+        warn(f"{'converted':<10} {path}: {detail}")
+    elif what == "repaired":
+        warn(f"{'repaired':<10} {path}: {detail}")
+    elif what == "left out":
+        warn(f"{'left out':<10} {path}: {detail}")
+    elif what == "kept":
+        warn(f"{'kept':<10} {path}: {detail}")
+    else:
+        warn(f"{'allowed':<10} {path}: {detail}")
+
+
 def _report(prepared: Prepared) -> None:
     """Every note, refusal and finding, one per line on stderr: what the author must know before signing."""
     for note in prepared.notes:
-        warn(f"{note.what:<10} {printable(note.path)}: {printable(note.detail)}")
+        if note.kind:
+            warn(f"{'allowed':<10} {printable(note.path)}: {note.kind}: {printable(note.detail)}")
+        else:
+            _note(note.what, printable(note.path), printable(note.detail))
     for refusal in prepared.refused:
         warn(f"{'refused':<10} {printable(refusal.path)}: {printable(refusal.reason)}")
         warn(f"{'':<10} fix: {refusal.fix}")
