@@ -85,6 +85,28 @@ def test_open_shows_the_signed_page(runner: CliRunner, bundle: Path, tmp_path: P
     assert f"{hashlib.sha256(page.read_bytes()).hexdigest()}  index.html\n" in sums  # the page as signed
 
 
+def test_opening_a_bundle_again_replaces_its_earlier_copy(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                          sources: Path, keyring: Keyring,
+                                                          browser_log: Path) -> None:
+    """Opened three times, a bundle leaves one copy, not three (a gigabyte each); a copy of another bundle and a
+    folder that does not say what it holds stay."""
+    other = tmp_path / "other.7z"
+    create_bundle(CreateRequest(sources, other, title="Another"), keyring.secret("alice", None))
+    assert invoke(runner, "open", other)[0] == 0
+    [kept] = _views(tmp_path)
+    unknown = kept.parent / "view-unknown"
+    unknown.mkdir()
+    for time in range(3):
+        code, out, err = invoke(runner, "open", bundle)
+        assert code == 0, err
+        assert ("1 earlier copy(ies) of this bundle removed" in out) == (time > 0), out
+    views = _views(tmp_path)
+    assert len(views) == 3 and kept in views and unknown in views
+    [latest] = set(views) - {kept, unknown}
+    [page] = latest.glob(f"*/{PAGE_NAME}")
+    assert browser_log.read_text().split()[-1] == page.as_uri()
+
+
 def test_open_refuses_a_tampered_bundle_and_opens_nothing(runner: CliRunner, bundle: Path, tmp_path: Path,
                                                           browser_log: Path) -> None:
     """A bundle that must not be trusted: exit 3, no browser, nothing left on disk."""

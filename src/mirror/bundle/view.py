@@ -40,8 +40,8 @@ from mirror.bundle.page import (
 from mirror.bundle.parts import part_refusal
 from mirror.bundle.verify import Keys, VerifiedBundle
 from mirror.errors import ContentError
-from mirror.formats.manifest import PAGE_NAME, file_details
-from mirror.record import record
+from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, file_details
+from mirror.record import record, replace
 from mirror.trust.policy import Policy
 
 BANNER = {
@@ -81,6 +81,8 @@ ENDORSED = {
 }
 _PART_HINT = ("open the whole bundle: mirror join PART... -o WHOLE.7z, then mirror open WHOLE.7z; or mirror extract "
               "PART... DEST and open DEST/index.html")
+_HOLDER = "view-"  # each opened copy's private folder in the folder of opened bundles
+_OPENED = ".mirror-opened"  # in that folder, beside the copy: the SHA-256 of its signed list, to find it again
 VIEW_PREFIX = "mirror-view-"  # the page written beside the bundle's files in the private copy, under a new name
 _BANNER_STYLE = "background:#b00020;color:#fff;padding:.8rem 1rem;margin:0 0 1rem;font-weight:600"
 _NOTE_STYLE = "background:#fff3cd;color:#222;padding:.6rem 1rem;margin:0 0 1rem"
@@ -93,6 +95,7 @@ class View:
     extracted: Extracted
     page: Path
     made_here: bool
+    replaced: int = 0  # earlier copies of the same bundle removed from the folder of opened bundles
 
 
 def _words(table: dict[str, str], **values: str) -> str:
@@ -141,7 +144,7 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
         OSError: the folder cannot be written.
     """
     into.mkdir(parents=True, exist_ok=True, mode=0o700)
-    holder = Path(tempfile.mkdtemp(prefix="view-", dir=into))  # mode 0700: only this user reads what it holds
+    holder = Path(tempfile.mkdtemp(prefix=_HOLDER, dir=into))  # mode 0700: only this user reads what it holds
     try:
         extracted = extract_bundle(bundle, None, keys, allow_untrusted=allow_untrusted, policy=policy, parent=holder)
     except ContentError:
@@ -154,10 +157,32 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
         remove_tree(holder)
         raise
     try:
-        return _view(extracted)
+        view = _view(extracted)
+        identity = extracted.verified.control.sha256(SUMS_NAME)  # the signed list: the same files, byte for byte
+        (holder / _OPENED).write_text(identity + "\n", encoding="ascii")
     except BaseException:
         remove_tree(holder)
         raise
+    return replace(view, replaced=_remove_earlier(into, holder, identity))
+
+
+def _remove_earlier(into: Path, holder: Path, identity: str) -> int:
+    """Remove the earlier copies of the same bundle in `into` (opening it again must not pile up copies of a
+    gigabyte); copies of other bundles, and folders that do not say what they hold, stay."""
+    removed = 0
+    with os.scandir(into) as entries:
+        earlier = [Path(e.path) for e in entries
+                   if e.name.startswith(_HOLDER) and e.path != str(holder) and e.is_dir(follow_symlinks=False)]
+    for folder in earlier:
+        try:
+            with (folder / _OPENED).open("rb") as marker:
+                said = marker.read(len(identity) + 2)
+        except OSError:
+            continue
+        if said.decode("ascii", "replace").strip() == identity:
+            remove_tree(folder)
+            removed += 1
+    return removed
 
 
 def _view(extracted: Extracted) -> View:

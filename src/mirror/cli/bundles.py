@@ -184,5 +184,7 @@ def open_(bundle: Path, untrusted: bool, no_browser: bool, require_endorsers: in
     elif view.made_here:
         say("  its own page is not shown (nobody you trust signed it): the page was made on this computer")
     say(f"  the files are in {view.extracted.dest} (only you can read them); delete the folder when you are done")
+    if view.replaced:
+        say(f"  {view.replaced} earlier copy(ies) of this bundle removed, so copies do not pile up")
     if not no_browser and not webbrowser.open(view.page.as_uri()):
         warn(f"no web browser could be started; open {view.page} in one")
