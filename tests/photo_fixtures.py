@@ -18,6 +18,7 @@ import functools
 import io
 import struct
 import zlib
+from typing import Any
 
 from PIL import Image, ImageCms
 from PIL.PngImagePlugin import PngInfo
@@ -403,3 +404,48 @@ def heic_photo(orientation: int = 6, width: int = 64, height: int = 48) -> bytes
     out = io.BytesIO()
     heif.save(out, quality=90)
     return out.getvalue()
+
+
+def riff_chunk(kind: bytes, data: bytes) -> bytes:
+    """A RIFF chunk: FourCC, little-endian size, data, a pad byte when the size is odd."""
+    return kind + struct.pack("<I", len(data)) + data + b"\0" * (len(data) & 1)
+
+
+def webp_of(*chunks: bytes) -> bytes:
+    """A RIFF/WEBP container of these chunks."""
+    body = b"WEBP" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def webp_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The top-level chunks of a well-formed WebP, as (kind, data)."""
+    found, pos, end = [], 12, 8 + struct.unpack("<I", data[4:8])[0]
+    while pos < end:
+        kind, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        found.append((kind, data[pos + 8:pos + 8 + size]))
+        pos += 8 + size + (size & 1)
+    return found
+
+
+def plain_webp(lossless: bool = False, size: tuple[int, int] = (40, 24)) -> bytes:
+    """A simple WebP (one VP8 or VP8L chunk) without metadata, as Pillow (libwebp) writes it."""
+    out = io.BytesIO()
+    pixels(*size, 4).save(out, "WEBP", lossless=lossless, quality=80)
+    return out.getvalue()
+
+
+def planted_webp(lossless: bool = False, animated: bool = False, orientation: int = 6) -> bytes:
+    """A WebP with EXIF (camera, GPS, serials), XMP and an ICC profile naming a person, as libwebp writes them,
+    then an unknown chunk and a trailer."""
+    out = io.BytesIO()
+    options: dict[str, Any] = {"exif": b"Exif\0\0" + camera_tiff(orientation=orientation, thumbnail=False),
+                               "xmp": xmp_packet(), "icc_profile": icc_profile(PERSONAL_ICC),
+                               "lossless": lossless, "quality": 80}
+    if animated:
+        frames = [pixels(32, 24, seed).convert("RGBA") for seed in (5, 6, 7)]
+        frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:], duration=120, **options)
+    else:
+        pixels(40, 24, 4).save(out, "WEBP", **options)
+    data = out.getvalue()
+    return webp_of(*(riff_chunk(kind, body) for kind, body in webp_chunks(data)),
+                   riff_chunk(b"PLNT", b"PLANTED unknown chunk")) + TRAILER

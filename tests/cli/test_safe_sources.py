@@ -195,6 +195,29 @@ def test_a_drive_root_is_packed_without_walking_its_system_folders(keyring: Keyr
     assert {f["kind"] for f in report["findings"]} == {"os-file"}
 
 
+def test_a_webp_photo_is_bundled_clean(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path) -> None:
+    """A WebP saved from a messenger, with a camera's EXIF, GPS, XMP and a profile naming a person: scan names
+    them; create bundles it cleaned (exiftool finds nothing but Orientation), typed image/webp, shown on the page,
+    and the bundle verifies."""
+    (sources / "photos" / "saved.webp").write_bytes(fx.planted_webp())
+    code, out, _ = invoke(runner, "scan", "--json", sources)
+    kinds = {f["kind"] for f in json.loads(out)["findings"] if f["path"] == "photos/saved.webp"}
+    assert code == 6 and {"gps", "serial", "owner", "icc", "trailing-data"} <= kinds, out
+    bundle = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", bundle, "--key", "alice")
+    assert code == 0, err
+    meta = _meta(bundle, tmp_path / "x")
+    entry = meta["files"]["photos/saved.webp"]
+    assert entry["type"] == "image/webp" and {"exif", "gps", "xmp", "icc"} <= set(entry["privacy"]["removed"])
+    cleaned = (tmp_path / "x" / "photos" / "saved.webp").read_bytes()
+    tags = exiftool(cleaned)
+    assert {k.split(":")[0] for k in tags if k != "IFD0:Orientation"} <= {
+        "SourceFile", "ExifTool", "System", "File", "RIFF", "Composite"}, sorted(tags)
+    assert "PLANTED" not in json.dumps(tags) and b"PLANTED" not in cleaned
+    assert 'src="photos/saved.webp"' in (tmp_path / "x" / "index.html").read_text(encoding="utf-8")
+    assert invoke(runner, "verify", bundle)[0] == 0
+
+
 def test_convert_heic_makes_an_upright_jpeg_without_metadata(runner: CliRunner, keyring: Keyring, sources: Path,
                                                              tmp_path: Path) -> None:
     """--convert-heic: exiftool finds no GPS, serial, owner or XMP; Pillow sees it upright; reported as converted."""

@@ -39,6 +39,7 @@ _TABLE: dict[str, Media] = {
     ".jpg": Media("image/jpeg", "photo", "a JPEG image"),
     ".jpeg": Media("image/jpeg", "photo", "a JPEG image"),
     ".png": Media("image/png", "photo", "a PNG image"),
+    ".webp": Media("image/webp", "photo", "a WebP image"),
     # Formats whose metadata cannot be removed losslessly: refused unless the author keeps metadata.
     ".heic": Media("image/heic", "unsafe-photo", "a HEIC image"),
     ".heif": Media("image/heif", "unsafe-photo", "a HEIF image"),
@@ -46,7 +47,6 @@ _TABLE: dict[str, Media] = {
     ".tif": Media("image/tiff", "unsafe-photo", "a TIFF image"),
     ".tiff": Media("image/tiff", "unsafe-photo", "a TIFF image"),
     ".gif": Media("image/gif", "unsafe-photo", "a GIF image"),
-    ".webp": Media("image/webp", "unsafe-photo", "a WebP image"),
     ".mp4": Media("video/mp4", "unsafe-photo", "a video"),
     ".m4v": Media("video/mp4", "unsafe-photo", "a video"),
     ".mov": Media("video/quicktime", "unsafe-photo", "a video"),

@@ -7,7 +7,7 @@ Example::
     result = scan_photo_chunks(chunks, "photos/big.png")     # any size: one segment in memory at a time
     result.findings, result.problem                          # problem: why the scan stopped early, or None
 
-The scanner walks a photo with the cleaner's own parsers (jpeg.py, png.py)
+The scanner walks a photo with the cleaner's own parsers (jpeg.py, png.py, webp.py)
 and asks the cleaner's own question of each segment or chunk: what would be
 removed? Every answer but "nothing" becomes at least one finding, so a photo
 the scanner calls clean is one the cleaner would leave as it is. The
@@ -30,6 +30,7 @@ from mirror.privacy.png import TEXT_CHUNKS, XMP_KEYWORD, Chunk, PngWalk, chunk_k
 from mirror.privacy.scan_blocks import scan_flir, scan_icc, scan_mpf, scan_photoshop, scan_xmp
 from mirror.privacy.scan_tiff import scan_tiff
 from mirror.privacy.strip import detect_kind, is_heif
+from mirror.privacy.webp import EXIF, ICCP, INFO_FIELDS, XMP, ChunkJudge, WebpChunk, WebpWalk
 from mirror.record import record
 
 MAX_BLOCK = 4 << 20  # ICC and FLIR data spread over several JPEG segments: how much is joined
@@ -141,6 +142,32 @@ def _scan_png(cursor: Cursor, name: str) -> Iterator[Found]:
         yield "trailing-data", _trailing(walk.trailing, walk.trailing_head, "the IEND chunk")
 
 
+def _webp_chunk(chunk: WebpChunk) -> list[Found]:
+    if chunk.type == EXIF:
+        return scan_tiff(chunk.data.removeprefix(b"Exif\0\0")) or [("exif", "an EXIF block")]
+    if chunk.type == XMP:
+        return scan_xmp(chunk.data)
+    if chunk.type == ICCP:
+        return scan_icc(chunk.data)
+    if chunk.type in INFO_FIELDS:
+        field = INFO_FIELDS[chunk.type]
+        return [("text", short(f"{field}: {chunk.data.rstrip(bytes(1)).decode('utf-8', 'replace')}"))]
+    label = chunk.type.decode("ascii").strip()
+    where = " in an animation frame" if chunk.nested else ""
+    return [("other-metadata", f"WebP {label} chunk{where}, {chunk.size} bytes (readers do not draw it)")]
+
+
+def _scan_webp(cursor: Cursor, name: str) -> Iterator[Found]:
+    walk = WebpWalk(cursor, name, keep_image=False)
+    judge = ChunkJudge(name)
+    for chunk in walk.chunks():
+        if judge.judge(chunk):
+            yield from _webp_chunk(chunk)
+    judge.finish()
+    if walk.trailing:
+        yield "trailing-data", _trailing(walk.trailing, walk.trailing_head, "the RIFF container")
+
+
 def _scan_heic(cursor: Cursor, name: str) -> list[Found]:
     from mirror.privacy.heic import heic_metadata
 
@@ -166,7 +193,7 @@ def scan_photo_chunks(chunks: Iterable[bytes], name: str) -> PhotoScan:
     head = cursor.take(0, 32)
     if is_heif(head):
         return PhotoScan([Finding(name, kind, detail) for kind, detail in _scan_heic(cursor, name)])
-    walker = _scan_jpeg if detect_kind(head, name) == "jpeg" else _scan_png
+    walker = {"jpeg": _scan_jpeg, "png": _scan_png, "webp": _scan_webp}[detect_kind(head, name)]
     found: list[Finding] = []
     try:
         for kind, detail in walker(cursor, name):
@@ -177,7 +204,7 @@ def scan_photo_chunks(chunks: Iterable[bytes], name: str) -> PhotoScan:
 
 
 def scan_photo(data: bytes, name: str) -> list[Finding]:
-    """List the identifying metadata in a JPEG, PNG or HEIC in memory, with short values.
+    """List the identifying metadata in a JPEG, PNG, WebP or HEIC in memory, with short values.
 
     Raises:
         PhotoError: the photo is malformed, or of a format that cannot be scanned.

@@ -2,12 +2,12 @@
 
 Example::
 
-    detect_kind(raw, "photos/a.jpg")          # "jpeg" or "png"
+    detect_kind(raw, "photos/a.jpg")          # "jpeg", "png" or "webp"
     stripped = strip_photo(raw, "photos/a.jpg")
     describe_metadata(raw, "photos/a.jpg")    # ("exif", "gps") and nothing changed
 
 Formats that carry metadata this package cannot remove losslessly (HEIC, AVIF,
-TIFF and camera RAW, video, GIF, WebP) are refused with a hint, never passed
+TIFF and camera RAW, video, GIF) are refused with a hint, never passed
 through: a photo that is not cleaned must be the author's explicit choice.
 """
 
@@ -19,6 +19,7 @@ from mirror.privacy.exif import CONVERT_HINT, Stripped
 from mirror.privacy.jpeg import strip_jpeg
 from mirror.privacy.png import SIGNATURE as PNG_SIGNATURE
 from mirror.privacy.png import strip_png
+from mirror.privacy.webp import is_webp, strip_webp
 
 HINT = CONVERT_HINT
 HEIC_HINT = ("pass --convert-heic to convert it to JPEG (all metadata dropped, re-encoded), "
@@ -66,8 +67,8 @@ def _iso_media(data: bytes) -> str | None:
 
 def _refused_format(data: bytes) -> str | None:
     """What a known unsafe format is, by its magic bytes; None if not recognised."""
-    if data[:4] == b"RIFF" and data[8:12] in (b"WEBP", b"AVI "):
-        return "a WebP image" if data[8:12] == b"WEBP" else "a video (AVI)"
+    if data[:4] == b"RIFF" and data[8:12] == b"AVI ":
+        return "a video (AVI)"
     found = _iso_media(data)
     if found is not None:
         return found
@@ -75,7 +76,7 @@ def _refused_format(data: bytes) -> str | None:
 
 
 def detect_kind(data: bytes, name: str) -> str:
-    """Return "jpeg" or "png" from the file's first bytes.
+    """Return "jpeg", "png" or "webp" from the file's first bytes.
 
     Raises:
         PhotoError: the file is empty, of a known format that cannot be cleaned
@@ -85,6 +86,8 @@ def detect_kind(data: bytes, name: str) -> str:
         return "jpeg"
     if data.startswith(PNG_SIGNATURE):
         return "png"
+    if is_webp(data):
+        return "webp"
     if not data:
         raise PhotoError(name, "the file is empty")
     what = _refused_format(data)
@@ -93,16 +96,18 @@ def detect_kind(data: bytes, name: str) -> str:
                          hint=HEIC_HINT if is_heif(data) else HINT)
     media = media_for(name)
     named = f" (named like {media.described})" if media is not None and media.kind == "unsafe-photo" else ""
-    raise PhotoError(name, f"not a JPEG or PNG photo{named}", hint=HINT)
+    raise PhotoError(name, f"not a JPEG, PNG or WebP photo{named}", hint=HINT)
 
 
 def strip_photo(data: bytes, name: str) -> Stripped:
-    """Remove identifying metadata from a JPEG or PNG, choosing the cleaner by content.
+    """Remove identifying metadata from a JPEG, PNG or WebP, choosing the cleaner by content.
 
     Raises:
         PhotoError: the format is refused (see `detect_kind`) or the photo is malformed.
     """
-    return strip_jpeg(data, name) if detect_kind(data, name) == "jpeg" else strip_png(data, name)
+    kind = detect_kind(data, name)
+    return strip_jpeg(data, name) if kind == "jpeg" else strip_png(data, name) if kind == "png" else strip_webp(
+        data, name)
 
 
 def describe_metadata(data: bytes, name: str) -> tuple[str, ...]:

@@ -1,0 +1,314 @@
+"""Lossless WebP cleaning: keep the chunks that draw the image, drop the rest.
+
+Example::
+
+    stripped = strip_webp(raw, "photos/c.webp")
+    stripped.removed        # ("exif", "gps", "xmp", "icc")
+    stripped.data           # RIFF/WEBP: VP8X (flags cleared), ALPH, VP8 or VP8L, or ANIM and ANMF frames
+    walk = WebpWalk(Cursor.of_chunks(chunks), "c.webp", keep_image=False)   # the scanner: bounded memory
+
+A WebP is a RIFF container of chunks (WebP Container Specification): a simple file holds one VP8 (lossy) or
+VP8L (lossless) chunk; an extended one starts with VP8X, whose flags say what follows: an ICC profile (ICCP),
+an animation (ANIM, then ANMF frames, each holding its own ALPH and VP8 or VP8L), EXIF and XMP. Every chunk's
+size is checked against the container's. Kept chunks are copied byte for byte, so the pixels never change.
+What readers never draw is dropped too: a second bitstream after the first in a still image (it can hold a
+whole other picture), chunks of unknown kind, and a frame's chunks other than its alpha and bitstream. An
+orientation that Pillow would apply (EXIF, else XMP's tiff:Orientation) is put back as an EXIF chunk holding
+only Orientation.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Iterator
+
+from mirror.errors import PhotoError
+from mirror.privacy.cursor import Cursor
+from mirror.privacy.exif import Recipe, Stripped, exif_kinds, follow, ordered_kinds, read_tiff, xmp_orientation
+from mirror.privacy.jpeg import orientation_tiff
+from mirror.record import record
+
+RIFF, WEBP = b"RIFF", b"WEBP"
+VP8, VP8L, VP8X, ALPH, ANIM, ANMF = b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"
+EXIF, XMP, ICCP = b"EXIF", b"XMP ", b"ICCP"
+_BITSTREAMS = (VP8, VP8L)
+_PIXELS = frozenset({VP8, VP8L, ALPH})  # a scan keeps none of their bytes
+_FRAME_HEADER = 16  # an ANMF chunk's position, size, duration and flags, before its own chunks
+_VP8X_SIZE = 10
+_FLAG_ANIMATION, _FLAG_XMP, _FLAG_EXIF, _FLAG_ALPHA = 0x02, 0x04, 0x08, 0x10
+# RIFF INFO fields some writers put in WebPs, as in WAV and AVI files (libwebp's test images carry them)
+INFO_FIELDS = {b"IART": "artist", b"ICMT": "comment", b"ICOP": "copyright", b"INAM": "title", b"ICRD": "created",
+               b"ISFT": "software", b"IENG": "engineer", b"ITCH": "technician", b"ISBJ": "subject",
+               b"IKEY": "keywords", b"ISRC": "source", b"IPRD": "product"}
+MAX_KEPT_DATA = 1 << 20  # a streaming walk keeps at most this much of a metadata chunk
+_FOURCC = re.compile(rb"[\x20-\x7e]{4}")
+
+
+@record
+class WebpChunk:
+    """One chunk: its kind, its data (a scan keeps the start of metadata only, and a frame's header alone),
+    the length of its data, where its header starts, and whether it lies inside an ANMF frame."""
+
+    type: bytes
+    data: bytes
+    size: int
+    start: int
+    nested: bool = False
+
+    @property
+    def end(self) -> int:
+        """Where the chunk's data ends (before its pad byte)."""
+        return self.start + 8 + self.size
+
+
+def _fail(name: str, reason: str) -> PhotoError:
+    return PhotoError(name, f"not a valid WebP: {reason}")
+
+
+def is_webp(data: bytes) -> bool:
+    """Whether `data` starts like a WebP (a RIFF container of kind WEBP)."""
+    return data[:4] == RIFF and data[8:12] == WEBP
+
+
+class WebpWalk:
+    """One pass over a WebP's chunks, an ANMF frame's own chunks right after it; afterwards `trailing` is set.
+
+    Args:
+        cursor: the data.
+        name: the photo's name, for messages.
+        keep_image: keep every chunk whole (the cleaner); otherwise only the start of metadata chunks and none
+            of the pixels (the scanner).
+    """
+
+    def __init__(self, cursor: Cursor, name: str, keep_image: bool = True) -> None:
+        self.cursor, self.name, self.keep_image = cursor, name, keep_image
+        self.trailing, self.trailing_head = 0, b""
+
+    def chunks(self) -> Iterator[WebpChunk]:
+        """Every chunk in the container, in order.
+
+        Raises:
+            PhotoError: not a RIFF/WEBP file, or a chunk runs past its container or the file.
+        """
+        head = self.cursor.take(0, 12)
+        if not is_webp(head):
+            raise _fail(self.name, "it does not start with RIFF....WEBP")
+        end = 8 + struct.unpack("<I", head[4:8])[0]
+        if end < 12:
+            raise _fail(self.name, "the RIFF container is shorter than its header")
+        yield from self._walk(12, end, nested=False)
+        self.trailing, self.trailing_head = self.cursor.skip_to_end(end, 64)
+
+    def _walk(self, pos: int, end: int, nested: bool) -> Iterator[WebpChunk]:
+        while pos < end:
+            head = self.cursor.take(pos, pos + 8)
+            if len(head) < 8 or pos + 8 > end:
+                raise _fail(self.name, f"the file ends inside the chunk at byte {pos} (truncated?)")
+            kind, size = head[:4], struct.unpack("<I", head[4:8])[0]
+            if not _FOURCC.fullmatch(kind):
+                raise _fail(self.name, f"chunk at byte {pos} has an invalid type {kind!r}")
+            chunk_end = pos + 8 + size
+            if chunk_end > end:
+                label = kind.decode("ascii")
+                raise _fail(self.name, f"chunk {label!r} at byte {pos} runs past the end of its container")
+            if kind == ANMF and not nested:
+                if size < _FRAME_HEADER:
+                    raise _fail(self.name, f"the frame at byte {pos} is shorter than its header")
+                yield WebpChunk(kind, self._data(pos + 8, pos + 8 + _FRAME_HEADER, chunk_end), size, pos)
+                yield from self._walk(pos + 8 + _FRAME_HEADER, chunk_end, nested=True)
+            else:
+                keep = size if self.keep_image else 0 if kind in _PIXELS else min(size, MAX_KEPT_DATA)
+                yield WebpChunk(kind, self._data(pos + 8, pos + 8 + keep, chunk_end), size, pos, nested)
+            padded = chunk_end + (size & 1)  # a chunk of odd size is padded to even
+            if size & 1 and padded <= end and len(self.cursor.take(chunk_end, padded)) < 1:
+                raise _fail(self.name, "the file ends before its RIFF container does (truncated?)")
+            pos = min(padded, end)  # some writers leave out the last pad byte, and count without it
+            self.cursor.release(pos)
+
+    def _data(self, start: int, keep_end: int, end: int) -> bytes:
+        """The bytes from `start` to `keep_end`; the rest up to `end` is read (to be sure it is there), not kept."""
+        data = self.cursor.take(start, keep_end)
+        if len(data) < keep_end - start or (keep_end < end and self.cursor.crc32(keep_end, end) is None):
+            raise _fail(self.name, "the file ends before its last chunk does (truncated?)")
+        return data
+
+
+class ChunkJudge:
+    """What happens to each chunk, in order: kept (None), or dropped and the kinds of what it held (possibly none:
+    a frame that is dropped takes its chunks along, said once)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.first: bytes | None = None
+        self.animated = self.drawn = self.alpha = self.in_dropped_frame = False
+        self.frames = 0
+        self.frame_drawn = self.frame_alpha = True  # no frame open yet
+
+    def judge(self, chunk: WebpChunk) -> tuple[str, ...] | None:
+        """None to keep `chunk`; else the kinds of metadata it holds (from exif.KINDS).
+
+        Raises:
+            PhotoError: the first chunk is not one a WebP starts with, or a frame holds no bitstream.
+        """
+        if chunk.nested:
+            return self._in_frame(chunk)
+        if self.first is None:
+            return self._first(chunk)
+        if chunk.type == ANMF:
+            self._close_frame()
+            if self.animated:
+                self.frames += 1
+                self.frame_drawn = self.frame_alpha = self.in_dropped_frame = False
+                return None
+            self.in_dropped_frame = True
+            return ("other-chunk",)
+        self.in_dropped_frame = False
+        if chunk.type == ANIM and self.animated and self.frames == 0:
+            return None
+        if not self.animated and not self.drawn and self.first == VP8X:
+            if chunk.type == ALPH and not self.alpha:
+                self.alpha = True
+                return None
+            if chunk.type in _BITSTREAMS:
+                self.drawn = True
+                return None
+        return metadata_kinds(chunk)
+
+    def _first(self, chunk: WebpChunk) -> tuple[str, ...] | None:
+        self.first = chunk.type
+        if chunk.type == VP8X:
+            if chunk.size < _VP8X_SIZE:
+                raise _fail(self.name, "its VP8X chunk is too short")
+            self.animated = bool(chunk.data[0] & _FLAG_ANIMATION)
+            return None
+        if chunk.type in _BITSTREAMS:
+            self.drawn = True
+            return None
+        raise _fail(self.name, f"it starts with a {chunk.type.decode('ascii')!r} chunk, not VP8X, VP8 or VP8L")
+
+    def _in_frame(self, chunk: WebpChunk) -> tuple[str, ...] | None:
+        if self.in_dropped_frame:
+            return ()  # said once, with its frame
+        if chunk.type == ALPH and not self.frame_alpha and not self.frame_drawn:
+            self.frame_alpha = True
+            return None
+        if chunk.type in _BITSTREAMS and not self.frame_drawn:
+            self.frame_drawn = True
+            return None
+        return metadata_kinds(chunk)
+
+    def _close_frame(self) -> None:
+        if not self.frame_drawn:
+            raise _fail(self.name, f"frame {self.frames} holds no image data")
+
+    def finish(self) -> None:
+        """Raises PhotoError when the file draws nothing: no bitstream, or an animation without frames."""
+        if self.first is None:
+            raise _fail(self.name, "it holds no chunks")
+        self._close_frame()
+        if self.animated and self.frames == 0:
+            raise _fail(self.name, "an animation without frames")
+        if not self.animated and not self.drawn:
+            raise _fail(self.name, "it holds no image data (no VP8 or VP8L chunk)")
+
+
+def metadata_kinds(chunk: WebpChunk) -> tuple[str, ...]:
+    """What a dropped chunk holds, as kinds."""
+    if chunk.type == EXIF:
+        tiff = read_tiff(chunk.data.removeprefix(b"Exif\0\0"))
+        return exif_kinds(tiff) if tiff is not None else ("exif",)  # () for Orientation alone: put back as it is
+    if chunk.type == XMP:
+        return ("xmp",)
+    if chunk.type == ICCP:
+        return ("icc",)
+    if chunk.type in INFO_FIELDS:
+        return ("text",)
+    return ("other-chunk",)
+
+
+def _orientation(chunks: list[WebpChunk]) -> int:
+    """The orientation Pillow applies: the first EXIF chunk's, else XMP's tiff:Orientation; else 1."""
+    exif = next((c for c in chunks if c.type == EXIF and not c.nested), None)
+    tiff = read_tiff(exif.data.removeprefix(b"Exif\0\0")) if exif is not None else None
+    stored = tiff.orientation_tag() if tiff is not None else None
+    if stored is None:
+        stored = next((xmp_orientation(c.data) for c in chunks if c.type == XMP and not c.nested), None)
+    return stored if stored is not None and 1 <= stored <= 8 else 1
+
+
+def _header(kind: bytes, size: int) -> bytes:
+    return kind + struct.pack("<I", size)
+
+
+def _padded(size: int) -> int:
+    return size + (size & 1)
+
+
+def _kept(chunk: WebpChunk) -> tuple[list[tuple[int, int] | bytes], int]:
+    """A kept chunk as recipe steps (its bytes as stored, a zero pad of our own) and its length with the pad."""
+    steps: list[tuple[int, int] | bytes] = [(chunk.start, chunk.end)]
+    if chunk.size & 1:
+        steps.append(b"\0")
+    return steps, 8 + _padded(chunk.size)
+
+
+def strip_webp(data: bytes, name: str) -> Stripped:
+    """Keep VP8X (its metadata flags cleared), ALPH, VP8, VP8L, ANIM and ANMF frames; drop every other chunk.
+
+    Raises:
+        PhotoError: the WebP is malformed, starts with an unknown chunk, or draws nothing.
+    """
+    walk = WebpWalk(Cursor(data), name)
+    chunks = list(walk.chunks())
+    judge = ChunkJudge(name)
+    removed: list[str] = []
+    body: list[tuple[int, int] | bytes] = []
+    size = 0
+    frame: WebpChunk | None = None
+    inside: list[tuple[int, int] | bytes] = []
+    inside_size = 0
+
+    def close_frame() -> int:
+        if frame is None:
+            return 0
+        body.extend([_header(ANMF, _FRAME_HEADER + inside_size), frame.data, *inside])
+        return 8 + _FRAME_HEADER + inside_size
+
+    orientation = _orientation(chunks)
+    for chunk in chunks:
+        verdict = judge.judge(chunk)
+        if verdict is not None:
+            removed += verdict
+            continue
+        if chunk.nested:
+            steps, length = _kept(chunk)
+            inside += steps
+            inside_size += length
+            continue
+        size += close_frame()
+        frame, inside, inside_size = None, [], 0
+        if chunk.type == ANMF:
+            frame = chunk
+        elif chunk.type == VP8X:
+            flags = chunk.data[0] & (_FLAG_ALPHA | _FLAG_ANIMATION) | (_FLAG_EXIF if orientation != 1 else 0)
+            body.append(_header(VP8X, _VP8X_SIZE) + bytes([flags, 0, 0, 0]) + chunk.data[4:_VP8X_SIZE])
+            size += 8 + _VP8X_SIZE
+            if chunk.size > _VP8X_SIZE:
+                removed.append("other-chunk")  # fields a later version may define: nothing a reader needs now
+        else:
+            steps, length = _kept(chunk)
+            body += steps
+            size += length
+    size += close_frame()
+    judge.finish()
+    if judge.first != VP8X:
+        orientation = 1  # a simple file carries no metadata a reader applies
+    elif orientation != 1:
+        tiff = orientation_tiff(orientation)
+        body.append(_header(EXIF, len(tiff)) + tiff)  # 26 bytes: even, no pad
+        size += 8 + len(tiff)
+    if walk.trailing:
+        removed.append("trailing-data")
+    recipe: Recipe = (_header(RIFF, 4 + size) + WEBP, *body)
+    return Stripped(follow(recipe, data), ordered_kinds(removed), orientation, (), recipe)
