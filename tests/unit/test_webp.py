@@ -177,3 +177,14 @@ def test_riff_info_fields_are_named_and_dropped() -> None:
         ("text", "artist: PLANTED Aigerim"), ("text", "title: square.webp")]
     stripped = strip_webp(raw, NAME)
     assert stripped.removed == ("text",) and stripped.data == plain
+
+
+def test_a_webp_of_countless_empty_chunks_is_refused_early() -> None:
+    """800 KB of empty chunks would be 100,000 of them: refused by cleaner and scanner alike, naming the cap,
+    rather than walked while memory and time grow."""
+    plain = fx.plain_webp()
+    raw = fx.webp_of(*(fx.riff_chunk(kind, body) for kind, body in fx.webp_chunks(plain)),
+                     fx.riff_chunk(b"zzzz", b"") * 100_000)
+    for func in (strip_photo, scan_photo):
+        with pytest.raises(PhotoError, match="more than 100,000 chunks"):
+            func(raw, NAME)

@@ -42,6 +42,7 @@ INFO_FIELDS = {b"IART": "artist", b"ICMT": "comment", b"ICOP": "copyright", b"IN
                b"ISFT": "software", b"IENG": "engineer", b"ITCH": "technician", b"ISBJ": "subject",
                b"IKEY": "keywords", b"ISRC": "source", b"IPRD": "product"}
 MAX_KEPT_DATA = 1 << 20  # a streaming walk keeps at most this much of a metadata chunk
+MAX_CHUNKS = 100_000  # an animation of 30,000 frames has fewer; past it, time and memory would only grow
 _FOURCC = re.compile(rb"[\x20-\x7e]{4}")
 
 
@@ -84,6 +85,7 @@ class WebpWalk:
     def __init__(self, cursor: Cursor, name: str, keep_image: bool = True) -> None:
         self.cursor, self.name, self.keep_image = cursor, name, keep_image
         self.trailing, self.trailing_head = 0, b""
+        self.count = 0
 
     def chunks(self) -> Iterator[WebpChunk]:
         """Every chunk in the container, in order.
@@ -102,6 +104,9 @@ class WebpWalk:
 
     def _walk(self, pos: int, end: int, nested: bool) -> Iterator[WebpChunk]:
         while pos < end:
+            self.count += 1
+            if self.count > MAX_CHUNKS:
+                raise _fail(self.name, f"it holds more than {MAX_CHUNKS:,} chunks")
             head = self.cursor.take(pos, pos + 8)
             if len(head) < 8 or pos + 8 > end:
                 raise _fail(self.name, f"the file ends inside the chunk at byte {pos} (truncated?)")
@@ -227,13 +232,12 @@ def metadata_kinds(chunk: WebpChunk) -> tuple[str, ...]:
     return ("other-chunk",)
 
 
-def _orientation(chunks: list[WebpChunk]) -> int:
+def _orientation(exif: bytes | None, xmp: bytes | None) -> int:
     """The orientation Pillow applies: the first EXIF chunk's, else XMP's tiff:Orientation; else 1."""
-    exif = next((c for c in chunks if c.type == EXIF and not c.nested), None)
-    tiff = read_tiff(exif.data.removeprefix(b"Exif\0\0")) if exif is not None else None
+    tiff = read_tiff(exif.removeprefix(b"Exif\0\0")) if exif is not None else None
     stored = tiff.orientation_tag() if tiff is not None else None
-    if stored is None:
-        stored = next((xmp_orientation(c.data) for c in chunks if c.type == XMP and not c.nested), None)
+    if stored is None and xmp is not None:
+        stored = xmp_orientation(xmp)
     return stored if stored is not None and 1 <= stored <= 8 else 1
 
 
@@ -256,59 +260,66 @@ def _kept(chunk: WebpChunk) -> tuple[list[tuple[int, int] | bytes], int]:
 def strip_webp(data: bytes, name: str) -> Stripped:
     """Keep VP8X (its metadata flags cleared), ALPH, VP8, VP8L, ANIM and ANMF frames; drop every other chunk.
 
+    One pass that keeps no chunk's pixels: what is kept is a range of `data` in the recipe.
+
     Raises:
-        PhotoError: the WebP is malformed, starts with an unknown chunk, or draws nothing.
+        PhotoError: the WebP is malformed, starts with an unknown chunk, draws nothing, or holds more than
+            MAX_CHUNKS chunks.
     """
-    walk = WebpWalk(Cursor(data), name)
-    chunks = list(walk.chunks())
+    walk = WebpWalk(Cursor(data), name, keep_image=False)
     judge = ChunkJudge(name)
-    removed: list[str] = []
+    removed: set[str] = set()
     body: list[tuple[int, int] | bytes] = []
-    size = 0
-    frame: WebpChunk | None = None
-    inside: list[tuple[int, int] | bytes] = []
-    inside_size = 0
+    size, vp8x_at, exif, xmp = 0, -1, None, None
+    frame: list[tuple[int, int] | bytes] = []  # the open frame: its header, then its kept chunks
+    frame_size = 0
+    vp8x = b""
 
     def close_frame() -> int:
-        if frame is None:
+        if not frame:
             return 0
-        body.extend([_header(ANMF, _FRAME_HEADER + inside_size), frame.data, *inside])
-        return 8 + _FRAME_HEADER + inside_size
+        body.extend([_header(ANMF, frame_size), *frame])
+        frame.clear()
+        return 8 + frame_size
 
-    orientation = _orientation(chunks)
-    for chunk in chunks:
+    for chunk in walk.chunks():
+        if chunk.type == EXIF and exif is None and not chunk.nested:
+            exif = chunk.data
+        elif chunk.type == XMP and xmp is None and not chunk.nested:
+            xmp = chunk.data
         verdict = judge.judge(chunk)
         if verdict is not None:
-            removed += verdict
+            removed.update(verdict)
             continue
+        steps, length = _kept(chunk)
         if chunk.nested:
-            steps, length = _kept(chunk)
-            inside += steps
-            inside_size += length
+            frame.extend(steps)
+            frame_size += length
             continue
         size += close_frame()
-        frame, inside, inside_size = None, [], 0
         if chunk.type == ANMF:
-            frame = chunk
+            frame.append(chunk.data)  # its 16-byte header; the chunks it keeps follow
+            frame_size = _FRAME_HEADER
         elif chunk.type == VP8X:
-            flags = chunk.data[0] & (_FLAG_ALPHA | _FLAG_ANIMATION) | (_FLAG_EXIF if orientation != 1 else 0)
-            body.append(_header(VP8X, _VP8X_SIZE) + bytes([flags, 0, 0, 0]) + chunk.data[4:_VP8X_SIZE])
+            vp8x, vp8x_at = chunk.data, len(body)
+            body.append(b"")  # made once the orientation is known (EXIF and XMP come after the pixels)
             size += 8 + _VP8X_SIZE
             if chunk.size > _VP8X_SIZE:
-                removed.append("other-chunk")  # fields a later version may define: nothing a reader needs now
+                removed.add("other-chunk")  # fields a later version may define: nothing a reader needs now
         else:
-            steps, length = _kept(chunk)
             body += steps
             size += length
     size += close_frame()
     judge.finish()
-    if judge.first != VP8X:
-        orientation = 1  # a simple file carries no metadata a reader applies
-    elif orientation != 1:
+    orientation = _orientation(exif, xmp) if vp8x_at >= 0 else 1  # a simple file carries nothing readers apply
+    if vp8x_at >= 0:
+        flags = vp8x[0] & (_FLAG_ALPHA | _FLAG_ANIMATION) | (_FLAG_EXIF if orientation != 1 else 0)
+        body[vp8x_at] = _header(VP8X, _VP8X_SIZE) + bytes([flags, 0, 0, 0]) + vp8x[4:_VP8X_SIZE]
+    if orientation != 1:
         tiff = orientation_tiff(orientation)
         body.append(_header(EXIF, len(tiff)) + tiff)  # 26 bytes: even, no pad
         size += 8 + len(tiff)
     if walk.trailing:
-        removed.append("trailing-data")
+        removed.add("trailing-data")
     recipe: Recipe = (_header(RIFF, 4 + size) + WEBP, *body)
     return Stripped(follow(recipe, data), ordered_kinds(removed), orientation, (), recipe)
