@@ -453,3 +453,17 @@ def test_scan_is_clean_exactly_when_strip_removes_nothing(picks: list[int], stra
     findings = scan_photo(raw, NAME)
     assert bool(findings) == bool(stripped.removed)
     assert scan_photo(stripped.data, NAME) == []
+
+
+def test_a_png_of_countless_chunks_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_CHUNKS chunks (a million; lowered here) a PNG is refused by cleaner and scanner alike, rather than
+    walked while memory and time grow: 12 bytes each, a 100 MB file would be 8 million of them."""
+    from mirror.privacy import png
+
+    monkeypatch.setattr(png, "MAX_CHUNKS", 1000)
+    plain = fx.plain_png()
+    raw = plain[:33] + fx.chunk(b"zzZz", b"") * 1000 + plain[33:]
+    for func in (strip_photo, scan_photo):
+        with pytest.raises(PhotoError, match="more than 1,000 chunks"):
+            func(raw, NAME)
+    assert strip_photo(plain[:33] + fx.chunk(b"zzZz", b"") * 990 + plain[33:], NAME).removed == ("other-chunk",)

@@ -39,6 +39,7 @@ TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
 XMP_KEYWORD = "XML:com.adobe.xmp"
 MAX_KEPT_DATA = 1 << 20  # a streaming walk keeps at most this much of a metadata chunk
 MAX_TEXT = 1 << 20  # compressed text is inflated up to this much
+MAX_CHUNKS = 1_000_000  # 8 GB of libpng's 8 KiB IDAT chunks; past it, time and memory would only grow
 _MAX_LENGTH = 2**31 - 1
 _HEX = re.compile(rb"[0-9a-fA-F]+")
 
@@ -138,7 +139,9 @@ class PngWalk:
             raise _fail(self.name, "it does not start with the PNG signature")
         seen: set[bytes] = set()
         pos, last = len(SIGNATURE), b""
-        while True:
+        for count in range(MAX_CHUNKS + 1):
+            if count == MAX_CHUNKS:
+                raise _fail(self.name, f"it holds more than {MAX_CHUNKS:,} chunks")
             chunk = self._chunk(pos)
             self._check_order(chunk, seen, last)
             seen.add(chunk.type)
