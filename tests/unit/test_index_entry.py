@@ -22,6 +22,15 @@ def _entry(size: int) -> dict[str, object]:
 
 def test_a_size_up_to_the_largest_bundle_is_accepted() -> None:
     assert parse_entry(_entry(MAX_BUNDLE_BYTES)).size == MAX_BUNDLE_BYTES
+    assert parse_entry(_entry(32)).size == 32
+
+
+@pytest.mark.parametrize("size", [0, 1, 31])
+def test_a_size_smaller_than_any_bundle_is_refused(size: int) -> None:
+    """An entry of 0 bytes with the hash of nothing was 'complete' before any download, and the fetch ended on a
+    part file that was never made: a 7z file has at least its 32-byte signature header."""
+    with pytest.raises(ManifestError, match="fewer than any bundle has"):
+        parse_entry(_entry(size))
 
 
 @pytest.mark.parametrize("size", [MAX_BUNDLE_BYTES + 1, 10**13, 2**63])

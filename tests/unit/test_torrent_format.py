@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from pathlib import Path
 
 import libtorrent as lt
 import pytest
@@ -159,7 +160,8 @@ def test_magnet_link_libtorrent_reads_it() -> None:
     assert params.url_seeds == [f"http://a.example/m/bundles/{SHA}.7z"]
     assert params.trackers == ["udp://t.example:1/announce"]
     for bad in ("magnet:?xt=urn:btih:" + "A" * 40, "http://x", f"magnet:?xt=urn:btih:{info.infohash}&xt=urn:btih:"
-                f"{info.infohash}", f"magnet:?xt=urn:btih:{info.infohash} "):
+                f"{info.infohash}", f"magnet:?xt=urn:btih:{info.infohash} ",
+                f"{link}&xt=urn:btmh:zz", f"{link}&xt.2=urn:btmh:1220" + "ab" * 32):  # libtorrent refuses the first
         with pytest.raises(ManifestError):
             magnet_infohash(bad)
 
@@ -207,3 +209,26 @@ def test_a_hostile_name_is_not_echoed_whole() -> None:
     with pytest.raises(ManifestError) as caught:
         TorrentInfo("\u202e" + "a" * 5000, 10, 1 << 16, b"1" * 20)
     assert len(str(caught.value)) < 200 and "\u202e" not in str(caught.value)
+
+
+def test_an_empty_file_is_no_torrent_of_a_bundle() -> None:
+    """Length 0 with one piece hash: libtorrent refuses the dict ("incorrect number of piece hashes"), so the
+    parser does, before it gets there."""
+    with pytest.raises(ManifestError, match="out of range"):
+        TorrentInfo("a.7z", 0, 1 << 14, bytes(20))
+
+
+def test_metadata_libtorrent_refuses_is_a_bad_answer_not_a_crash(tmp_path: Path) -> None:
+    """Whatever got past the parser and still makes libtorrent raise is that peer's bad answer (TransferError),
+    never an internal error that ends the fetch."""
+    from mirror.errors import Failure, TransferError
+    from mirror.swarm.engine import Swarm
+    from mirror.swarm.settings import SwarmConfig
+
+    unusable = bencode({b"length": 0, b"name": b"a.7z", b"piece length": 1 << 14, b"pieces": bytes(20)})
+    swarm = Swarm(SwarmConfig(), log=lambda _line: None)
+    with pytest.raises(TransferError) as caught:
+        swarm._params(unusable, None, tmp_path, "a.7z")
+    assert caught.value.failure is Failure.BAD_ANSWER and "metadata is unusable" in str(caught.value)
+    params = swarm._params(None, "ab" * 20, tmp_path, "a.7z")  # a magnet link's topic alone, nothing it names
+    assert str(params.info_hashes.v1) == "ab" * 20 and params.trackers == [] and params.url_seeds == []

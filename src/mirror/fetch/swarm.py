@@ -123,7 +123,7 @@ class SwarmSource:
         folder = work_folder(downloads / FOLDER)
         trusted = [m for m in mirrors if not reports.setdefault(m.label, MirrorReport(m.label)).distrusted]
         bases = tuple(b for b in map(_base, trusted) if b)
-        wanted = Wanted(entry.infohash, info, None if info else entry.magnet, folder, f"{entry.sha256}.7z",
+        wanted = Wanted(entry.infohash, info, folder, f"{entry.sha256}.7z",
                         entry.size, web_seeds(bases, entry.sha256), magnet_trackers(entry.magnet), self.peers)
         deadlines = Deadlines(self.stall, self.stall + entry.size / MIN_RATE)
         try:

@@ -38,6 +38,7 @@ MAX_INDEX = 8 << 20
 # "Bounds"), its header is at most 128 MiB, and LZMA2 adds under 0.1% to data it cannot compress. A listed size
 # past it (a room's listing is unsigned) would only make fetch write that much before the hash fails.
 MAX_BUNDLE_BYTES = (16 << 30) + (1 << 30)
+MIN_BUNDLE_BYTES = 32  # a 7z file's signature header alone; an entry of 0 bytes would be "complete" at once
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _KEY_ID = re.compile(r"[0-9A-F]{16}")  # as key_id_hex writes it; a file name is made of it (fetch/fetcher.py)
 MAX_VERSION = 2**31 - 1  # bundle.json's bound (formats/manifest.py)
@@ -156,6 +157,9 @@ def parse_entry(item: Any, keys: set[str] = _ALL_ENTRY_KEYS) -> BundleEntry:
           and all(isinstance(item[k], str) for k in ("id", "title")))
     if not ok or item["path"] != bundle_path(str(item["sha256"])):
         raise ManifestError("index bundle entry is malformed")
+    if item["size"] < MIN_BUNDLE_BYTES:
+        raise ManifestError(f"index bundle entry declares {item['size']:,} bytes, fewer than any bundle has "
+                            f"({MIN_BUNDLE_BYTES})")
     if item["size"] > MAX_BUNDLE_BYTES:
         raise ManifestError(f"index bundle entry declares {item['size']:,} bytes, more than a bundle may have "
                             f"({MAX_BUNDLE_BYTES:,})")

@@ -75,7 +75,7 @@ class TorrentInfo:
         if name_problem(self.name) is not None or "/" in self.name:
             name = self.name if len(self.name) <= 80 else self.name[:80] + "..."
             raise ManifestError(f"torrent name {name!r} is not a plain file name")
-        if self.length < 0 or not MIN_PIECE >> 2 <= self.piece_length <= MAX_PIECE \
+        if self.length < 1 or not MIN_PIECE >> 2 <= self.piece_length <= MAX_PIECE \
                 or self.piece_length & (self.piece_length - 1):
             raise ManifestError("torrent length or piece length is out of range")
         if len(self.pieces) != 20 * piece_count(self.length, self.piece_length):
@@ -198,9 +198,10 @@ def magnet_infohash(link: str) -> str:
     """
     if not link.startswith("magnet:?") or any(c.isspace() or not c.isprintable() for c in link):
         raise ManifestError("not a magnet link")
-    found = [p[len("xt=urn:btih:"):] for p in link[8:].split("&") if p.startswith("xt=urn:btih:")]
-    if len(found) != 1 or not _INFOHASH.fullmatch(found[0]):
-        raise ManifestError("magnet link does not name exactly one hex info hash")
+    topics = [p for p in link[8:].split("&") if p.partition("=")[0].split(".")[0] == "xt"]  # xt=, xt.1=
+    found = [p[len("xt=urn:btih:"):] for p in topics if p.startswith("xt=urn:btih:")]
+    if len(topics) != 1 or len(found) != 1 or not _INFOHASH.fullmatch(found[0]):
+        raise ManifestError("magnet link does not name exactly one hex info hash, and nothing else")
     return found[0]
 
 

@@ -7,10 +7,10 @@ Example::
         tally = swarm.download(wanted, Deadlines(stall=30, total=600), advance)
 
 With download.py, the only modules that import libtorrent. Settings come from settings.py. Torrents are
-given as an info dict already checked by the caller (or a magnet link, whose metadata
-libtorrent checks against its info hash); web seeds, trackers and peers are always the
-caller's, never a torrent file's. Every wait has a deadline: TransferError(TIMEOUT)
-when it passes.
+given as an info dict already checked by the caller, or as the signed info hash alone (the
+metadata then comes from peers, and libtorrent checks it against the hash); web seeds,
+trackers and peers are always the caller's, never a torrent file's or a magnet link's.
+Every wait has a deadline: TransferError(TIMEOUT) when it passes.
 """
 
 from __future__ import annotations
@@ -165,15 +165,26 @@ class Swarm:
             raise ListenError(WHERE, f"cannot listen: {reason}", Failure.REFUSED, transient=False,
                               hint="choose another --port, or stop the program that uses it")
 
-    def _params(self, info: bytes | None, magnet: str | None, folder: Path, file_name: str) -> lt.add_torrent_params:
+    def _params(self, info: bytes | None, infohash: str | None, folder: Path, file_name: str
+                ) -> lt.add_torrent_params:
+        """The torrent to add: from its checked info dict, else from the signed info hash alone (a magnet link's
+        other fields, from whoever served the listing, are never parsed by libtorrent: its trackers, web seeds
+        and peers are the caller's to name).
+
+        Raises:
+            TransferError: libtorrent refuses the info dict (BAD_ANSWER).
+        """
+        params = lt.add_torrent_params()
         if info is not None:
-            params = lt.add_torrent_params()
-            params.ti = _torrent_info(info)
-        elif magnet is not None:
-            params = lt.parse_magnet_uri(magnet)
-            params.trackers, params.url_seeds = [], []  # only what the caller names below
+            try:
+                params.ti = _torrent_info(info)
+            except RuntimeError as exc:  # libtorrent's error for a dict it cannot use
+                raise TransferError(WHERE, f"the torrent's metadata is unusable: {exc}", Failure.BAD_ANSWER,
+                                    transient=False) from None
+        elif infohash is not None:
+            params.info_hashes = lt.info_hash_t(lt.sha1_hash(bytes.fromhex(infohash)))
         else:
-            raise ValueError("a torrent needs an info dict or a magnet link")
+            raise ValueError("a torrent needs an info dict or an info hash")
         params.save_path = str(folder)
         params.renamed_files = {0: file_name}
         # always active (not queued behind other torrents); the per-torrent switches repeat the session's reach
@@ -205,7 +216,7 @@ class Swarm:
         """
         if self.config.reach.value == "local" and self.config.proxy is None:
             self.session.set_ip_filter(_only(wanted))
-        params = self._params(wanted.info, wanted.magnet, wanted.folder, wanted.file_name)
+        params = self._params(wanted.info, wanted.infohash, wanted.folder, wanted.file_name)
         params.url_seeds = list(wanted.web_seeds)
         params.peers = list(wanted.peers)
         if self.config.reach.value == "public":

@@ -2,7 +2,7 @@
 
 Example::
 
-    wanted = Wanted(infohash, info, None, Path("in/.mirror-downloads/swarm"), "ab12....7z", size,
+    wanted = Wanted(infohash, info, Path("in/.mirror-downloads/swarm"), "ab12....7z", size,
                     web_seeds=("https://a.example/m/bundles/ab12....7z",), peers=(("127.0.0.1", 6881),))
     tally.summary()     # "1048576 B from 2 peer(s); 0 B from 0 web seed(s); peers 127.0.0.1:6881=..."
 """
@@ -30,8 +30,7 @@ class Wanted:
     """One file to download, and where from."""
 
     infohash: str
-    info: bytes | None  # the bencoded info dict, already checked against the signed info hash
-    magnet: str | None  # used when no checked info dict is at hand: metadata then comes from peers
+    info: bytes | None  # the bencoded info dict, checked against the signed info hash; None: peers send it
     folder: Path
     file_name: str
     size: int
