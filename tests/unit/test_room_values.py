@@ -54,7 +54,7 @@ def test_content_range_of_a_span() -> None:
 
 
 def _entry(version: int = 1, sha: str = SHA) -> BundleEntry:
-    return BundleEntry.for_bundle("3c8dbc1082c840be811be4c5c0a234c6", version, sha, 10, "<b>t</b>", "B46D012DF424677C")
+    return BundleEntry.for_bundle("3c8dbc1082c840be811be4c5c0a234c6", version, sha, 1000, "<b>t</b>", "B46D012DF424677C")
 
 
 def test_listing_round_trip_and_strictness() -> None:
@@ -123,8 +123,8 @@ def test_pieces_follow_the_client_speed() -> None:
 def test_listings_merge_by_author_and_version() -> None:
     """Of one id by one author the highest version wins; another author's bundle of the same id stays apart."""
     old, new = _entry(1, "1" * 64), _entry(2, "2" * 64)
-    same_file = BundleEntry.for_bundle("ffffffffffffffff", 1, "2" * 64, 10, "t", "B46D012DF424677C")
-    other = BundleEntry.for_bundle(old.id, 9, "3" * 64, 10, "t", "0000000000000000")
+    same_file = BundleEntry.for_bundle("ffffffffffffffff", 1, "2" * 64, 1000, "t", "B46D012DF424677C")
+    other = BundleEntry.for_bundle(old.id, 9, "3" * 64, 1000, "t", "0000000000000000")
     merged, others = _merge([Listing((old, other)), Listing((new, same_file))])
     assert merged == (new, other) and others == {}
 
