@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import struct
 from collections.abc import Callable
 
@@ -14,7 +15,8 @@ from PIL import Image
 import photo_fixtures as fx
 from helpers import decoded, exiftool
 from mirror.errors import PhotoError
-from mirror.privacy.scan import scan_photo
+from mirror.privacy.jpeg import orientation_tiff
+from mirror.privacy.scan import scan_photo, scan_photo_chunks
 from mirror.privacy.strip import detect_kind, strip_photo
 from mirror.privacy.webp import strip_webp
 
@@ -187,4 +189,98 @@ def test_a_webp_of_countless_empty_chunks_is_refused_early() -> None:
                      fx.riff_chunk(b"zzzz", b"") * 100_000)
     for func in (strip_photo, scan_photo):
         with pytest.raises(PhotoError, match="more than 100,000 chunks"):
+            func(raw, NAME)
+
+
+def _animation(frame_size: tuple[int, int] = (32, 24), **options: object) -> bytes:
+    """An animation as Pillow writes it: its last frame ends the file when there is no metadata. Its frames are
+    noise, which lossless coding cannot shrink."""
+    out = io.BytesIO()
+    width, height = frame_size
+    frames = [Image.frombytes("RGBA", frame_size, random.Random(seed).randbytes(width * height * 4))
+              for seed in (5, 9)]
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:], duration=120, lossless=True, **options)
+    return out.getvalue()
+
+
+def test_the_scanner_reads_animations_to_their_end() -> None:
+    """A plain animation is clean to the scanner (its last frame ends the file), and one whose frames pass the
+    scanner's 1 MiB read pieces still has its GPS found after them."""
+    plain = _animation()
+    assert scan_photo(plain, NAME) == [] and strip_webp(plain, NAME).removed == ()
+    big = _animation((600, 500), exif=b"Exif\0\0" + fx.camera_tiff(orientation=1, thumbnail=False))
+    assert max(len(body) for kind, body in fx.webp_chunks(big) if kind == b"ANMF") > 1 << 20
+    pieces = [big[i:i + (1 << 20)] for i in range(0, len(big), 1 << 20)]
+    result = scan_photo_chunks(pieces, NAME)
+    assert result.problem is None and "gps" in {f.kind for f in result.findings}
+
+
+def _edit(data: bytes, kind: bytes, change: Callable[[bytes], bytes], extra: bytes = b"") -> bytes:
+    """`data` with the first chunk of `kind` changed (and `extra` chunks after it)."""
+    chunks, out, done = fx.webp_chunks(data), [], False
+    for each, body in chunks:
+        out.append(fx.riff_chunk(each, change(body) if each == kind and not done else body))
+        if each == kind and not done:
+            out.append(extra)
+            done = True
+    return fx.webp_of(*out)
+
+
+@pytest.mark.parametrize(("kind", "change", "extra"), [
+    pytest.param(b"ANIM", lambda b: b + b"PLANTED", b"", id="ANIM longer than 6 bytes"),
+    pytest.param(b"ANIM", lambda b: b, fx.riff_chunk(b"ANIM", b"\0" * 6 + b"PLANTED"), id="a second ANIM"),
+    pytest.param(b"ANMF", lambda b: b[:15] + bytes([b[15] | 0xFC]) + b[16:], b"", id="ANMF reserved bits"),
+    pytest.param(b"VP8X", lambda b: b + b"PLANTED", b"", id="VP8X longer than 10 bytes"),
+    pytest.param(b"VP8X", lambda b: bytes([b[0] | 0xC1]) + b"PLA" + b[4:], b"", id="VP8X reserved fields"),
+])
+def test_what_readers_ignore_in_kept_chunks_goes_and_is_named(kind: bytes, change: Callable[[bytes], bytes],
+                                                                extra: bytes) -> None:
+    """Bytes and bits readers never read, in chunks the cleaner keeps (VP8X, ANIM, a frame's header): cut or
+    cleared, and named by scanner and cleaner alike, so nothing rides through unseen."""
+    plain = _animation()
+    edited = _edit(plain, kind, change, extra)
+    stripped = strip_webp(edited, NAME)
+    assert stripped.removed == ("other-chunk",) and b"PLANTED" not in stripped.data and b"PLA" not in stripped.data
+    assert [f.kind for f in scan_photo(edited, NAME)] == ["other-metadata"]
+    assert _frames(stripped.data) == _frames(plain) and stripped.data == plain
+
+
+@pytest.mark.parametrize("which", ["exif", "xmp"])
+def test_an_orientation_readers_do_not_apply_is_not_put_back(which: str) -> None:
+    """EXIF or XMP whose VP8X flag is clear: libwebp, and so Pillow, never pass it on, so the photo is shown as
+    stored; the cleaner must not start turning it."""
+    raw = fx.planted_webp(orientation=6)
+    flag = 0x08 if which == "exif" else 0x04
+    unflagged = _edit(raw, b"VP8X", lambda b: bytes([b[0] & ~flag & ~(0x04 if which == "exif" else 0)]) + b[1:])
+    if which == "xmp":  # the XMP alone says 6: drop the EXIF chunk, keep the XMP one without its flag
+        xmp = fx.xmp_packet().replace(b"<rdf:Description ", b'<rdf:Description tiff:Orientation="6" ')
+        chunks = [(k, xmp if k == b"XMP " else b) for k, b in fx.webp_chunks(unflagged) if k != b"EXIF"]
+        unflagged = fx.webp_of(*(fx.riff_chunk(k, b) for k, b in chunks))
+    with Image.open(io.BytesIO(unflagged)) as shown:
+        assert shown.getexif().get(0x0112) in (None, 1)
+    stripped = strip_webp(unflagged, NAME)
+    assert stripped.orientation == 1 and b"EXIF" not in stripped.data
+
+
+def test_an_orientation_past_a_mib_of_exif_is_kept() -> None:
+    """The cleaner has the whole photo in memory: an EXIF chunk whose IFD0 lies past 1 MiB is read whole for its
+    orientation, as Pillow reads it."""
+    ifd0 = orientation_tiff(6)[8:]  # one entry, Orientation 6, inline
+    far = b"MM\0*" + struct.pack(">I", 8 + (2 << 20)) + bytes(2 << 20) + ifd0
+    raw = fx.planted_webp(orientation=1)
+    edited = fx.webp_of(*(fx.riff_chunk(k, far if k == b"EXIF" else b) for k, b in fx.webp_chunks(raw)))
+    with Image.open(io.BytesIO(edited)) as shown:
+        assert shown.getexif().get(0x0112) == 6
+    assert strip_webp(edited, NAME).orientation == 6
+
+
+def test_an_alpha_chunk_before_a_lossless_picture_is_refused() -> None:
+    """VP8L carries its own alpha; an ALPH before it is never read (libwebp refuses the file), so it could carry
+    anything: refused by cleaner and scanner alike."""
+    lossless = fx.webp_chunks(fx.plain_webp(lossless=True))[0][1]
+    vp8x = bytes([0x10, 0, 0, 0]) + (39).to_bytes(3, "little") + (23).to_bytes(3, "little")
+    raw = fx.webp_of(fx.riff_chunk(b"VP8X", vp8x), fx.riff_chunk(b"ALPH", b"\0PLANTED"),
+                     fx.riff_chunk(b"VP8L", lossless))
+    for func in (strip_photo, scan_photo):
+        with pytest.raises(PhotoError, match="alpha chunk comes before a lossless"):
             func(raw, NAME)

@@ -161,7 +161,11 @@ def _scan_webp(cursor: Cursor, name: str) -> Iterator[Found]:
     walk = WebpWalk(cursor, name, keep_image=False)
     judge = ChunkJudge(name)
     for chunk in walk.chunks():
-        if judge.judge(chunk):
+        keep, kinds = judge.judge(chunk)
+        if kinds and keep:  # kept, trimmed to what readers read
+            label = chunk.type.decode("ascii").strip()
+            yield "other-metadata", f"WebP {label} chunk with bytes or bits readers ignore, {chunk.size} bytes"
+        elif kinds:
             yield from _webp_chunk(chunk)
     judge.finish()
     if walk.trailing:

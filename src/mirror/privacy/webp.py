@@ -35,8 +35,11 @@ EXIF, XMP, ICCP = b"EXIF", b"XMP ", b"ICCP"
 _BITSTREAMS = (VP8, VP8L)
 _PIXELS = frozenset({VP8, VP8L, ALPH})  # a scan keeps none of their bytes
 _FRAME_HEADER = 16  # an ANMF chunk's position, size, duration and flags, before its own chunks
+_FRAME_FLAGS = 0x03  # blending and disposal: the frame header's other six bits are reserved
 _VP8X_SIZE = 10
+_ANIM_SIZE = 6  # background colour and loop count
 _FLAG_ANIMATION, _FLAG_XMP, _FLAG_EXIF, _FLAG_ALPHA = 0x02, 0x04, 0x08, 0x10
+_VP8X_RESERVED = 0xC1
 # RIFF INFO fields some writers put in WebPs, as in WAV and AVI files (libwebp's test images carry them)
 INFO_FIELDS = {b"IART": "artist", b"ICMT": "comment", b"ICOP": "copyright", b"INAM": "title", b"ICRD": "created",
                b"ISFT": "software", b"IENG": "engineer", b"ITCH": "technician", b"ISBJ": "subject",
@@ -120,7 +123,10 @@ class WebpWalk:
             if kind == ANMF and not nested:
                 if size < _FRAME_HEADER:
                     raise _fail(self.name, f"the frame at byte {pos} is shorter than its header")
-                yield WebpChunk(kind, self._data(pos + 8, pos + 8 + _FRAME_HEADER, chunk_end), size, pos)
+                header = self.cursor.take(pos + 8, pos + 8 + _FRAME_HEADER)  # its chunks are walked, not skipped
+                if len(header) < _FRAME_HEADER:
+                    raise _fail(self.name, "the file ends before its last chunk does (truncated?)")
+                yield WebpChunk(kind, header, size, pos)
                 yield from self._walk(pos + 8 + _FRAME_HEADER, chunk_end, nested=True)
             else:
                 keep = size if self.keep_image else 0 if kind in _PIXELS else min(size, MAX_KEPT_DATA)
@@ -139,22 +145,30 @@ class WebpWalk:
         return data
 
 
+Verdict = tuple[bool, tuple[str, ...]]  # keep the chunk (perhaps trimmed), and the kinds of what goes
+_DROP_SILENTLY: Verdict = (False, ())
+_KEEP: Verdict = (True, ())
+_IGNORED = ("other-chunk",)  # bytes or bits readers ignore: a field for later versions, reserved bits, a repeat
+
+
 class ChunkJudge:
-    """What happens to each chunk, in order: kept (None), or dropped and the kinds of what it held (possibly none:
-    a frame that is dropped takes its chunks along, said once)."""
+    """What happens to each chunk, in order: kept whole, kept trimmed to what readers read, or dropped; and the
+    kinds of what goes (none for a frame's chunks when the frame goes: said once, with the frame)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.first: bytes | None = None
-        self.animated = self.drawn = self.alpha = self.in_dropped_frame = False
+        self.flags = 0
+        self.animated = self.drawn = self.alpha = self.in_dropped_frame = self.anim = False
         self.frames = 0
         self.frame_drawn = self.frame_alpha = True  # no frame open yet
 
-    def judge(self, chunk: WebpChunk) -> tuple[str, ...] | None:
-        """None to keep `chunk`; else the kinds of metadata it holds (from exif.KINDS).
+    def judge(self, chunk: WebpChunk) -> Verdict:
+        """Whether to keep `chunk`, and the kinds (from exif.KINDS) of what it holds that goes.
 
         Raises:
-            PhotoError: the first chunk is not one a WebP starts with, or a frame holds no bitstream.
+            PhotoError: the first chunk is not one a WebP starts with, a frame holds no bitstream, or an alpha
+                chunk comes before a lossless bitstream (readers refuse that file).
         """
         if chunk.nested:
             return self._in_frame(chunk)
@@ -162,46 +176,57 @@ class ChunkJudge:
             return self._first(chunk)
         if chunk.type == ANMF:
             self._close_frame()
-            if self.animated:
-                self.frames += 1
-                self.frame_drawn = self.frame_alpha = self.in_dropped_frame = False
-                return None
-            self.in_dropped_frame = True
-            return ("other-chunk",)
+            if not self.animated:
+                self.in_dropped_frame = True
+                return False, _IGNORED
+            self.frames += 1
+            self.frame_drawn = self.frame_alpha = self.in_dropped_frame = False
+            return True, _IGNORED if chunk.data[15] & ~_FRAME_FLAGS & 0xFF else ()
         self.in_dropped_frame = False
-        if chunk.type == ANIM and self.animated and self.frames == 0:
-            return None
+        if chunk.type == ANIM and self.animated and self.frames == 0 and not self.anim:
+            if chunk.size < _ANIM_SIZE:
+                raise _fail(self.name, "its ANIM chunk is too short")
+            self.anim = True
+            return True, _IGNORED if chunk.size > _ANIM_SIZE else ()
         if not self.animated and not self.drawn and self.first == VP8X:
             if chunk.type == ALPH and not self.alpha:
                 self.alpha = True
-                return None
+                return _KEEP
             if chunk.type in _BITSTREAMS:
+                self._alpha_fits(chunk, self.alpha)
                 self.drawn = True
-                return None
-        return metadata_kinds(chunk)
+                return _KEEP
+        return False, metadata_kinds(chunk)
 
-    def _first(self, chunk: WebpChunk) -> tuple[str, ...] | None:
+    def _first(self, chunk: WebpChunk) -> Verdict:
         self.first = chunk.type
         if chunk.type == VP8X:
             if chunk.size < _VP8X_SIZE:
                 raise _fail(self.name, "its VP8X chunk is too short")
-            self.animated = bool(chunk.data[0] & _FLAG_ANIMATION)
-            return None
+            self.flags = chunk.data[0]
+            self.animated = bool(self.flags & _FLAG_ANIMATION)
+            unread = chunk.size > _VP8X_SIZE or self.flags & _VP8X_RESERVED or any(chunk.data[1:4])
+            return True, _IGNORED if unread else ()
         if chunk.type in _BITSTREAMS:
             self.drawn = True
-            return None
+            return _KEEP
         raise _fail(self.name, f"it starts with a {chunk.type.decode('ascii')!r} chunk, not VP8X, VP8 or VP8L")
 
-    def _in_frame(self, chunk: WebpChunk) -> tuple[str, ...] | None:
+    def _in_frame(self, chunk: WebpChunk) -> Verdict:
         if self.in_dropped_frame:
-            return ()  # said once, with its frame
+            return _DROP_SILENTLY
         if chunk.type == ALPH and not self.frame_alpha and not self.frame_drawn:
             self.frame_alpha = True
-            return None
+            return _KEEP
         if chunk.type in _BITSTREAMS and not self.frame_drawn:
+            self._alpha_fits(chunk, self.frame_alpha)
             self.frame_drawn = True
-            return None
-        return metadata_kinds(chunk)
+            return _KEEP
+        return False, metadata_kinds(chunk)
+
+    def _alpha_fits(self, bitstream: WebpChunk, alpha: bool) -> None:
+        if alpha and bitstream.type == VP8L:  # a lossless picture carries its own alpha: readers refuse the file
+            raise _fail(self.name, "an alpha chunk comes before a lossless (VP8L) picture")
 
     def _close_frame(self) -> None:
         if not self.frame_drawn:
@@ -233,7 +258,8 @@ def metadata_kinds(chunk: WebpChunk) -> tuple[str, ...]:
 
 
 def _orientation(exif: bytes | None, xmp: bytes | None) -> int:
-    """The orientation Pillow applies: the first EXIF chunk's, else XMP's tiff:Orientation; else 1."""
+    """The orientation Pillow applies: the first EXIF chunk's, else XMP's tiff:Orientation; else 1 (libwebp's
+    demuxer, which Pillow reads with, passes a chunk on only when VP8X's flag says it is there)."""
     tiff = read_tiff(exif.removeprefix(b"Exif\0\0")) if exif is not None else None
     stored = tiff.orientation_tag() if tiff is not None else None
     if stored is None and xmp is not None:
@@ -257,61 +283,76 @@ def _kept(chunk: WebpChunk) -> tuple[list[tuple[int, int] | bytes], int]:
     return steps, 8 + _padded(chunk.size)
 
 
+def _append(body: list[tuple[int, int] | bytes], steps: list[tuple[int, int] | bytes]) -> None:
+    """Add recipe steps, a range that starts where the last one ends merged into it."""
+    for step in steps:
+        last = body[-1] if body else None
+        if isinstance(step, tuple) and isinstance(last, tuple) and last[1] == step[0]:
+            body[-1] = (last[0], step[1])
+        else:
+            body.append(step)
+
+
 def strip_webp(data: bytes, name: str) -> Stripped:
-    """Keep VP8X (its metadata flags cleared), ALPH, VP8, VP8L, ANIM and ANMF frames; drop every other chunk.
+    """Keep VP8X (its metadata flags and reserved fields cleared), ALPH, VP8, VP8L, ANIM and ANMF frames (their
+    reserved bits cleared); drop every other chunk.
 
     One pass that keeps no chunk's pixels: what is kept is a range of `data` in the recipe.
 
     Raises:
-        PhotoError: the WebP is malformed, starts with an unknown chunk, draws nothing, or holds more than
-            MAX_CHUNKS chunks.
+        PhotoError: the WebP is malformed, starts with an unknown chunk, draws nothing, has an alpha chunk before
+            a lossless picture, or holds more than MAX_CHUNKS chunks.
     """
     walk = WebpWalk(Cursor(data), name, keep_image=False)
     judge = ChunkJudge(name)
     removed: set[str] = set()
     body: list[tuple[int, int] | bytes] = []
-    size, vp8x_at, exif, xmp = 0, -1, None, None
+    size, vp8x_at, vp8x = 0, -1, b""
+    exif: bytes | None = None
+    xmp: bytes | None = None
     frame: list[tuple[int, int] | bytes] = []  # the open frame: its header, then its kept chunks
     frame_size = 0
-    vp8x = b""
 
     def close_frame() -> int:
         if not frame:
             return 0
-        body.extend([_header(ANMF, frame_size), *frame])
+        _append(body, [_header(ANMF, frame_size), *frame])
         frame.clear()
         return 8 + frame_size
 
     for chunk in walk.chunks():
-        if chunk.type == EXIF and exif is None and not chunk.nested:
-            exif = chunk.data
-        elif chunk.type == XMP and xmp is None and not chunk.nested:
-            xmp = chunk.data
-        verdict = judge.judge(chunk)
-        if verdict is not None:
-            removed.update(verdict)
+        whole = data[chunk.start + 8:chunk.end]  # in memory already: a view's copy of what the walk left out
+        if chunk.type == EXIF and exif is None and not chunk.nested and judge.flags & _FLAG_EXIF:
+            exif = whole
+        elif chunk.type == XMP and xmp is None and not chunk.nested and judge.flags & _FLAG_XMP:
+            xmp = whole
+        keep, kinds = judge.judge(chunk)
+        removed.update(kinds)
+        if not keep:
             continue
         steps, length = _kept(chunk)
         if chunk.nested:
-            frame.extend(steps)
+            _append(frame, steps)
             frame_size += length
             continue
         size += close_frame()
         if chunk.type == ANMF:
-            frame.append(chunk.data)  # its 16-byte header; the chunks it keeps follow
+            header = chunk.data[:15] + bytes([chunk.data[15] & _FRAME_FLAGS])
+            frame.append(header)  # its chunks follow
             frame_size = _FRAME_HEADER
         elif chunk.type == VP8X:
-            vp8x, vp8x_at = chunk.data, len(body)
-            body.append(b"")  # made once the orientation is known (EXIF and XMP come after the pixels)
+            vp8x_at, vp8x = len(body), chunk.data[:_VP8X_SIZE]
+            body.append(b"")  # made once the orientation is known (EXIF comes after the pixels)
             size += 8 + _VP8X_SIZE
-            if chunk.size > _VP8X_SIZE:
-                removed.add("other-chunk")  # fields a later version may define: nothing a reader needs now
+        elif chunk.type == ANIM:
+            body.append(_header(ANIM, _ANIM_SIZE) + chunk.data[:_ANIM_SIZE])
+            size += 8 + _ANIM_SIZE
         else:
-            body += steps
+            _append(body, steps)
             size += length
     size += close_frame()
     judge.finish()
-    orientation = _orientation(exif, xmp) if vp8x_at >= 0 else 1  # a simple file carries nothing readers apply
+    orientation = _orientation(exif, xmp)
     if vp8x_at >= 0:
         flags = vp8x[0] & (_FLAG_ALPHA | _FLAG_ANIMATION) | (_FLAG_EXIF if orientation != 1 else 0)
         body[vp8x_at] = _header(VP8X, _VP8X_SIZE) + bytes([flags, 0, 0, 0]) + vp8x[4:_VP8X_SIZE]
