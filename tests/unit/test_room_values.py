@@ -54,7 +54,8 @@ def test_content_range_of_a_span() -> None:
 
 
 def _entry(version: int = 1, sha: str = SHA) -> BundleEntry:
-    return BundleEntry.for_bundle("3c8dbc1082c840be811be4c5c0a234c6", version, sha, 1000, "<b>t</b>", "B46D012DF424677C")
+    return BundleEntry.for_bundle("3c8dbc1082c840be811be4c5c0a234c6", version, sha, 1000, "<b>t</b>",
+                                  "B46D012DF424677C")
 
 
 def test_listing_round_trip_and_strictness() -> None:
