@@ -195,6 +195,28 @@ def test_a_drive_root_is_packed_without_walking_its_system_folders(keyring: Keyr
     assert {f["kind"] for f in report["findings"]} == {"os-file"}
 
 
+def test_a_folder_of_ones_own_named_like_a_system_folder_is_bundled(runner: CliRunner, keyring: Keyring,
+                                                                     sources: Path, tmp_path: Path) -> None:
+    """"Recycler", "lost+found", ".trash" are a drive's only at its root: deeper, they are the author's folders
+    and bundled. A link named like a system folder is a link: refused as one, never left out as the system's."""
+    for folder in ("Recycler", "lost+found", ".trash", "found.000"):
+        (sources / "accounts" / folder).mkdir()
+        (sources / "accounts" / folder / "note.md").write_text(f"# {folder}\n\nWhat we saw.\n", encoding="utf-8")
+    (sources / "lost+found").mkdir()
+    (sources / "lost+found" / "#1234").write_bytes(b"pieces")
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 0, err
+    with out.open("rb") as fp:
+        names = {m.name for m in read_archive(fp, Limits()).members}
+    assert {f"accounts/{f}/note.md" for f in ("Recycler", "lost+found", ".trash", "found.000")} <= names
+    assert [line.split(":")[0] for line in err.splitlines() if line.startswith("left out")] == [
+        "left out   lost+found/"]
+    (sources / ".Trashes").symlink_to(sources / "accounts", target_is_directory=True)
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "c.7z", "--key", "alice")
+    assert code == 2 and "refused    .Trashes: a link or not a regular file" in err, err
+
+
 def test_a_webp_photo_is_bundled_clean(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path) -> None:
     """A WebP saved from a messenger, with a camera's EXIF, GPS, XMP and a profile naming a person: scan names
     them; create bundles it cleaned (exiftool finds nothing but Orientation), typed image/webp, shown on the page,

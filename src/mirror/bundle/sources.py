@@ -149,7 +149,8 @@ def _walk(src: Path, unreadable: list[Refusal]) -> Iterator[tuple[str, os.stat_r
         dirs.sort()
         prefix = os.path.relpath(root, top).replace(os.sep, "/")
         prefix = "" if prefix == "." else prefix + "/"
-        left_out = [d for d in dirs if junk_folder(d)]  # one entry each ("x/.git/"), not walked
+        # one entry each ("x/.git/"), not walked; a link of such a name is a link, refused or skipped as one
+        left_out = [d for d in dirs if junk_folder(d, top=prefix == "") and not os.path.islink(os.path.join(root, d))]
         dirs[:] = [d for d in dirs if d not in left_out]
         for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(root, d))] + [
                 d + "/" for d in left_out]:

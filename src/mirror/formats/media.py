@@ -81,26 +81,30 @@ _JUNK_FOLDERS = {
     ".trashes": "a macOS trash folder", ".fseventsd": "a macOS change log", ".temporaryitems": "macOS temporary files",
     ".thumbnails": "a thumbnail cache", "@eadir": "a Synology thumbnail folder", ".@__thumb": "a QNAP thumbnail folder",
     ".documentrevisions-v100": "a macOS version store (old copies of files)",
-    "$recycle.bin": "a Windows recycle bin", "recycler": "a Windows recycle bin",
-    "system volume information": "a Windows system folder", "found.000": "Windows disk-check leftovers",
-    "lost+found": "a file system's recovery folder (pieces of lost files)",
-    ".trash": "a trash folder",
+    "$recycle.bin": "a Windows recycle bin", "system volume information": "a Windows system folder",
     **{name: "a version-control folder (its history names who changed what, and when)" for name in (
         ".git", ".hg", ".svn", ".bzr", "_darcs", ".fossil-settings", ".jj")},
+}
+# Names a person may give a folder of their own too (a project called "Recycler"): a system's only at the top of
+# the source folder, where a drive's root puts them.
+_ROOT_FOLDERS = {
+    "recycler": "a Windows recycle bin", "found.000": "Windows disk-check leftovers",
+    "lost+found": "a file system's recovery folder (pieces of lost files)", ".trash": "a trash folder",
 }
 _USER_TRASH = re.compile(r"\.trash-[0-9]{1,10}")  # a Linux desktop's trash on a removable drive: .Trash-1000
 
 
-def _junk_folder(name: str) -> str | None:
+def _junk_folder(name: str, top: bool) -> str | None:
     lower = name.lower()
-    return _JUNK_FOLDERS.get(lower) or ("a trash folder" if _USER_TRASH.fullmatch(lower) else None)
+    found = _JUNK_FOLDERS.get(lower) or (_ROOT_FOLDERS.get(lower) if top else None)
+    return found or ("a trash folder" if _USER_TRASH.fullmatch(lower) else None)
 
 
-def junk_folder(name: str) -> bool:
-    """Whether a folder of this name is an operating system's or a tool's, left out whole and never walked: its
-    files are no one's accounts, and at a drive's root (.Trashes, System Volume Information, lost+found) it is often
-    unreadable even to the drive's owner."""
-    return _junk_folder(name) is not None
+def junk_folder(name: str, top: bool) -> bool:
+    """Whether a folder of this name (`top`: right in the source folder) is an operating system's or a tool's,
+    left out whole and never walked: its files are no one's accounts, and at a drive's root (.Trashes, System
+    Volume Information, lost+found) it is often unreadable even to the drive's owner."""
+    return _junk_folder(name, top) is not None
 
 
 def suffix_of(name: str) -> str:
@@ -117,8 +121,8 @@ def os_junk(relative: str) -> str | None:
     """What an operating system's file or folder in a source tree is (".DS_Store", "Thumbs.db", "__MACOSX/..."),
     or None for anything else."""
     *folders, name = relative.split("/")
-    for part in folders:
-        junk = _junk_folder(part)
+    for depth, part in enumerate(folders):
+        junk = _junk_folder(part, top=depth == 0)
         if junk is not None:
             return junk
     if name.startswith("._"):

@@ -153,7 +153,9 @@ def _scan_folder(folder: Path, report: ScanReport) -> None:
 
     for root, dirs, files in walk(str(folder), cannot_list):
         dirs.sort()
-        left_out = [d for d in dirs if junk_folder(d)]  # one finding each ("x/.git/"), not walked
+        # one finding each ("x/.git/"), not walked; a link of such a name is a link, refused or skipped as one
+        top = root == str(folder)
+        left_out = [d for d in dirs if junk_folder(d, top) and not os.path.islink(os.path.join(root, d))]
         dirs[:] = [d for d in dirs if d not in left_out]
         for name in left_out:
             _scan_file((Path(root) / name).relative_to(folder).as_posix() + "/", _given(iter(())), report)
