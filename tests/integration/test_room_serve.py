@@ -798,9 +798,9 @@ def test_stopping_the_server_resets_a_connection_whose_close_waits(folder: Path)
 
 
 def test_a_connection_that_gave_way_is_not_chosen_again(folder: Path) -> None:
-    """The room is full; one address holds three idle connections that never read their answers. Two newcomers
-    each make one of them give way: two different ones, both reset once they have shown for 5 s that their
-    client does not read. (Choosing the same one twice freed nothing, and the cap was overshot.)"""
+    """The room is full; one address holds three idle connections that never read their answers. Two newcomers,
+    arriving together, each make one of them give way: two different ones, both reset once they have shown for
+    5 s that their client does not read. (Choosing the same one twice freed nothing, and the cap was overshot.)"""
     def client(source: str, port: int) -> socket.socket:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -816,8 +816,7 @@ def test_a_connection_that_gave_way_is_not_chosen_again(folder: Path) -> None:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # the page, more than the socket takes unread
         stack.enter_context(client("127.0.0.3", port))
         time.sleep(0.5)
-        stack.enter_context(client("127.0.0.4", port))
-        time.sleep(0.5)
+        stack.enter_context(client("127.0.0.4", port))  # two newcomers at once: often in one turn of the loop
         stack.enter_context(client("127.0.0.5", port))
         time.sleep(7)
         assert served.room.stats.gave_way == 2

@@ -130,6 +130,7 @@ class _Server(web.Server):
         self._busy = busy
         self._clients: Counter[str] = Counter()
         self._client_of: dict[web.RequestHandler, str] = {}
+        self._giving_way: set[web.RequestHandler] = set()  # chosen to close, until their connection is lost
 
     def __call__(self) -> web.RequestHandler:
         return _Protocol(self, loop=asyncio.get_running_loop(), **self._options)
@@ -150,6 +151,7 @@ class _Server(web.Server):
         if refused is handler:
             self._stats.refused_connections += 1
         if refused is not None:
+            self._giving_way.add(refused)  # at once: newcomers in the same turn of the loop choose another
             asyncio.get_running_loop().call_soon(refused.force_close)  # once aiohttp has set the handler up
 
     def _idle_of_the_most(self, newcomer: str) -> web.RequestHandler | None:
@@ -157,8 +159,7 @@ class _Server(web.Server):
         than the newcomer would: it gives way. Else the new connection itself is refused."""
         idle: dict[str, web.RequestHandler] = {}
         for handler, client in self._client_of.items():  # in the order they came
-            closing = isinstance(handler, _Protocol) and handler.deferred is not None  # gave way already
-            if client not in idle and handler not in self._busy and not closing:
+            if client not in idle and handler not in self._busy and handler not in self._giving_way:
                 idle[client] = handler
         ranked = sorted(idle, key=lambda c: self._clients[c], reverse=True)
         if ranked and self._clients[ranked[0]] > self._clients[newcomer]:
@@ -167,6 +168,7 @@ class _Server(web.Server):
 
     def connection_lost(self, handler: web.RequestHandler, exc: BaseException | None = None) -> None:
         super().connection_lost(handler, exc)
+        self._giving_way.discard(handler)
         client = self._client_of.pop(handler, None)
         if client is not None:
             self._clients[client] -= 1
