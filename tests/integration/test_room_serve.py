@@ -556,6 +556,44 @@ def test_a_file_still_being_written_is_not_read_whole(folder: Path, tmp_path: Pa
     assert read < 2 * len(whole) + (4 << 20), read
 
 
+@pytest.mark.parametrize("swap", ["fifo", "other file"])
+def test_a_bundle_swapped_while_it_is_checked_is_looked_at_again(folder: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch, swap: str) -> None:
+    """The bundle is replaced between its check and its hash (here, right after verify returns): by a FIFO, whose
+    open would block the room for good, or by another file, whose hash would be served under the checked one's
+    name. Neither is offered, the scan ends, and the next round looks again."""
+    import os
+
+    from mirror.serve import catalog
+
+    real = catalog.verify_bundle
+    bundle = folder / "almaty.7z"
+
+    def verify_then_swap(path: Path, keys: object, **options: object) -> object:
+        verified = real(path, keys, **options)  # type: ignore[arg-type]
+        if path == bundle:
+            replacement = tmp_path / "replacement"
+            if swap == "fifo":
+                os.mkfifo(replacement)
+            else:
+                replacement.write_bytes(bundle.read_bytes())
+            os.replace(replacement, bundle)
+        return verified
+
+    monkeypatch.setattr(catalog, "verify_bundle", verify_then_swap)
+    found: list[catalog.Catalog] = []
+    scan = threading.Thread(target=lambda: found.append(catalog.scan_folder(folder, log=lambda _line: None)))
+    scan.start()
+    scan.join(20)
+    if scan.is_alive():  # let the blocked open go, then fail
+        os.close(os.open(bundle, os.O_WRONLY | os.O_NONBLOCK))
+        scan.join(5)
+    assert found, "the scan blocked on the FIFO"
+    assert not found[0].offers
+    assert any("almaty.7z" in line and ("no longer a regular file" in line or "changed while" in line)
+               for line in found[0].skipped), found[0].skipped
+
+
 def test_the_folder_is_watched_where_it_is_looked_at(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the cap of files looked at, the watch sees a change to each file the scan looks at (the first in name
     order), whatever order the file system lists them in."""

@@ -37,7 +37,7 @@ from mirror.formats.manifest import SIG_NAME, SUMS_NAME, BundleMeta
 from mirror.formats.minisign import Signature
 from mirror.formats.names import printable
 from mirror.record import field, record
-from mirror.safeio import file_sha256
+from mirror.safeio import open_regular
 from mirror.serve.headers import content_type
 
 Log = Callable[[str], None]
@@ -231,12 +231,22 @@ def _candidates(root: Path) -> tuple[list[tuple[Path, Stamp]], int]:
 
 def _check(path: Path, stamp: Stamp) -> _Checked:
     """Verify first, hash after: a file still being written (a copy, a torrent client's preallocated file) fails
-    on its header at once, where hashing first would read it whole each time the folder is looked at."""
+    on its header at once, where hashing first would read it whole each time the folder is looked at. The file
+    hashed must still be the one listed: swapped meanwhile (for another file, or a FIFO that would block the
+    hash for good), it is looked at again next round."""
     try:
         verified = verify_bundle(path, None)
-        digest = file_sha256(path)
+        with open_regular(path) as handle:
+            if Stamp.of(os.fstat(handle.fileno())) != stamp:
+                return _Checked(None, problem="changed while it was checked; it is looked at again")
+            hashed = hashlib.sha256()
+            while piece := handle.read(1 << 20):
+                hashed.update(piece)
+            digest = hashed.hexdigest()
     except VerificationError as exc:
         return _Checked(None, problem=_part_or_failure(path, exc))
+    except ConfigError as exc:  # swapped for a FIFO, a device or a folder since it was listed
+        return _Checked(None, problem=f"is no longer a regular file: {exc}")
     except OSError as exc:
         return _Checked(None, problem=f"cannot be read: {exc.strerror}")
     offer = Offer(digest, stamp.size, verified.meta, verified.key_id, verified.fingerprint)
