@@ -252,6 +252,29 @@ def test_a_bundle_copied_in_slowly_or_over_another_is_offered_once_whole(room: R
     assert titles == ["<script>alert(1)</script> Алматы", "Third bundle"]
 
 
+def test_a_bundle_that_comes_during_the_first_scan_is_offered(folder: Path, tmp_path: Path, secret: SecretKey,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first look at a large folder takes minutes; a bundle moved in meanwhile is offered at the next round,
+    not only once something else in the folder changes."""
+    from mirror.serve import room as room_module
+
+    monkeypatch.setattr(room_module, "RESCAN_EVERY", 0.1)
+    make_bundle(tmp_path / "new-src", secret, tmp_path / "new.7z", "Second bundle")
+    real, calls = room_module.scan_folder, []
+
+    def scan_then_copy_in(*args: object) -> object:
+        found = real(*args)  # type: ignore[arg-type]
+        calls.append(1)
+        if len(calls) == 1:  # as if it came while the first scan ran
+            shutil.move(tmp_path / "new.7z", folder / "new.7z")
+        return found
+
+    monkeypatch.setattr(room_module, "scan_folder", scan_then_copy_in)
+    with RoomThread(RoomRequest(folder, port=0)) as served:
+        listing = _listed(served, 2, 10)
+    assert sorted(b.title for b in listing.bundles) == ["<script>alert(1)</script> Алматы", "Second bundle"]
+
+
 def test_a_file_that_keeps_growing_does_not_keep_a_new_bundle_waiting(folder: Path, tmp_path: Path,
                                                                        secret: SecretKey,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:

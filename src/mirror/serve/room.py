@@ -96,11 +96,13 @@ def _binds(request: RoomRequest) -> tuple[str, list[str]]:
     return "0.0.0.0", lan_addresses()  # noqa: S104 - --lan means every interface, and the docs say so
 
 
-async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], Awaitable[None]]) -> None:
+async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], Awaitable[None]],
+                 state: tuple[object, ...]) -> None:
     """Look at the folder again whenever it changes and has stayed so for one round (a bundle being copied in is
     verified once it is whole, not at every step of the copy), or has kept changing for UNSETTLED_AT_MOST rounds
-    (a file that grows for an hour must not keep the others waiting); verify only what is new."""
-    state = seen = await asyncio.to_thread(folder_state, folder)  # up to 20,000 stats: never on the event loop
+    (a file that grows for an hour must not keep the others waiting); verify only what is new. `state` is the
+    folder's as it was before the first scan began: what came during it is seen in the first round."""
+    seen = state
     unsettled = 0
     while True:
         await asyncio.sleep(RESCAN_EVERY)
@@ -114,6 +116,9 @@ async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], A
             catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache)
         except (ConfigError, OSError) as exc:  # the folder went away or became unreadable: keep serving the last
             log(f"warning: {exc}")
+            continue
+        except Exception as exc:  # never a watch that stops without a word: said, and the next round tries again
+            log(f"warning: looking at the folder again failed: {exc!r}")
             continue
         before = {o.sha256 for o in room.catalog.offers}
         room.replace(catalog)
@@ -131,6 +136,7 @@ async def run_room(request: RoomRequest, log: Log, started: Callable[[Room], Non
     host, addresses = _binds(request)
     if request.port:
         check_port(host, request.port)  # a taken port is said at once, before every bundle is verified
+    before = await asyncio.to_thread(folder_state, request.folder)  # up to 20,000 stats: never on the event loop
     catalog = await asyncio.to_thread(scan_folder, request.folder, log)
     room = Room((), catalog, Stats(), request.lan)
     server = HttpServer(room.resolve, request.limits, on_stale=lambda: setattr(room, "stale", True))
@@ -154,7 +160,7 @@ async def run_room(request: RoomRequest, log: Log, started: Callable[[Room], Non
             if announcement is not None:
                 await announcement.update(txt_record(current.catalog.signed_index, len(current.catalog.offers)))
 
-        watcher = asyncio.ensure_future(_watch(room, request.folder, log, changed))
+        watcher = asyncio.ensure_future(_watch(room, request.folder, log, changed, before))
         try:
             await stop.wait()
         finally:
