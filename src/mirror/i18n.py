@@ -195,7 +195,7 @@ class Catalog:
     def translate(self, text: str, depth: int = 0) -> str:
         """The translation of one line; unchanged when nothing matches."""
         found = self.match(text, depth)
-        if found is not None or depth >= MAX_DEPTH:
+        if found is not None or depth:
             return text if found is None else found
         core = text.strip()
         if core != text:  # "  PROBLEM": an indented message

@@ -195,14 +195,3 @@ def test_labels_line_up_in_each_language(lang: str) -> None:
     columns = {msgid: _column(text) for msgid, text in labelled.items()}
     assert len(labelled) > 10
     assert len(set(columns.values())) == 1, sorted(columns.items(), key=lambda item: item[1])
-
-
-def test_a_nested_message_after_a_path_is_translated(russian: None) -> None:
-    """"mirror: PATH: MESSAGE": the message inside the error line is found after its path too, as it is at the
-    top (a full temporary folder, a photo that cannot be cleaned)."""
-    spill = ("mirror: /tmp: No space left on device (the temporary folder, where a large bundle's member names wait "
-             "while it is written; TMPDIR names another)")
-    assert i18n.translate(spill).startswith("mirror: /tmp: No space left on device (временная папка, где имена")
-    photo = "mirror: photos/a.webp: not a valid WebP: the file ends before its last chunk does (truncated?)"
-    assert i18n.translate(photo) == ("mirror: photos/a.webp: некорректный WebP: файл заканчивается раньше своего "
-                                     "последнего блока (обрезан?)")
