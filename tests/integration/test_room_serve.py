@@ -615,6 +615,11 @@ def test_a_bundle_swapped_while_it_is_checked_is_looked_at_again(folder: Path, t
     assert not found[0].offers
     assert any("almaty.7z" in line and ("no longer a regular file" in line or "changed while" in line)
                for line in found[0].skipped), found[0].skipped
+    assert found[0].again  # the watch looks again at the next round, even if the folder stays as it is
+    if swap == "other file":  # nothing of the passing state is kept: the next scan checks it afresh
+        monkeypatch.setattr(catalog, "verify_bundle", real)
+        again = catalog.scan_folder(folder, log=lambda _line: None, cache=found[0].cache)
+        assert [o.meta.title for o in again.offers] == ["<script>alert(1)</script> Алматы"] and not again.again
 
 
 def test_the_folder_is_watched_where_it_is_looked_at(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -116,6 +116,7 @@ class _Checked:
     sums: bytes = b""
     sig: bytes = b""
     problem: str = ""
+    again: bool = False  # a passing state (changed while it was checked): never kept for the next scan
 
 
 Cache = Mapping[tuple[Path, Stamp], _Checked]
@@ -131,6 +132,7 @@ class Catalog:
     signed_index: bool
     skipped: tuple[str, ...]
     cache: Cache = field(default_factory=dict, repr=False)
+    again: bool = False  # a file was in a passing state: the folder is looked at again even if it does not change
 
 
 def _regular(path: Path) -> os.stat_result | None:
@@ -238,7 +240,7 @@ def _check(path: Path, stamp: Stamp) -> _Checked:
         verified = verify_bundle(path, None)
         with open_regular(path) as handle:
             if Stamp.of(os.fstat(handle.fileno())) != stamp:
-                return _Checked(None, problem="changed while it was checked; it is looked at again")
+                return _Checked(None, problem="changed while it was checked; it is looked at again", again=True)
             hashed = hashlib.sha256()
             while piece := handle.read(1 << 20):
                 hashed.update(piece)
@@ -246,9 +248,9 @@ def _check(path: Path, stamp: Stamp) -> _Checked:
     except VerificationError as exc:
         return _Checked(None, problem=_part_or_failure(path, exc))
     except ConfigError as exc:  # swapped for a FIFO, a device or a folder since it was listed
-        return _Checked(None, problem=f"is no longer a regular file: {exc}")
+        return _Checked(None, problem=f"is no longer a regular file: {exc}", again=True)
     except OSError as exc:
-        return _Checked(None, problem=f"cannot be read: {exc.strerror}")
+        return _Checked(None, problem=f"cannot be read: {exc.strerror}")  # kept: a round each would only repeat it
     offer = Offer(digest, stamp.size, verified.meta, verified.key_id, verified.fingerprint)
     return _Checked(offer, verified.control[SUMS_NAME], verified.control[SIG_NAME])
 
@@ -289,7 +291,8 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
         if known is None:
             log(f"checking {printable(path.name)} ...")
             known = _check(path, stamp)
-        checked_now[(path, stamp)] = known
+        if not known.again:
+            checked_now[(path, stamp)] = known
         where = printable(str(path.relative_to(root)))
         if known.offer is None:
             if len(skipped) < MAX_SKIPPED:
@@ -303,7 +306,8 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
         skipped.append(f"{beyond} more file(s) that were not offered: too many, or they do not verify")
     ordered = tuple(sorted(offers.values(), key=lambda o: (o.meta.title, o.meta.bundle_id, o.meta.version)))
     files[LISTING_NAME] = Item.of_bytes(LISTING_NAME, Listing(tuple(o.entry for o in ordered)).to_bytes())
-    return Catalog(root, ordered, files, _looks_signed(files), tuple(skipped), checked_now)
+    again = len(checked_now) < len(candidates)  # a result not kept: a file changed while it was checked
+    return Catalog(root, ordered, files, _looks_signed(files), tuple(skipped), checked_now, again)
 
 
 def _looks_signed(files: Mapping[str, Item]) -> bool:

@@ -159,7 +159,8 @@ class _Server(web.Server):
         than the newcomer would: it gives way. Else the new connection itself is refused."""
         idle: dict[str, web.RequestHandler] = {}
         for handler, client in self._client_of.items():  # in the order they came
-            if client not in idle and handler not in self._busy and handler not in self._giving_way:
+            closing = handler in self._giving_way or (isinstance(handler, _Protocol) and handler.deferred is not None)
+            if client not in idle and handler not in self._busy and not closing:  # closing frees nothing more
                 idle[client] = handler
         ranked = sorted(idle, key=lambda c: self._clients[c], reverse=True)
         if ranked and self._clients[ranked[0]] > self._clients[newcomer]:

@@ -116,15 +116,22 @@ async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], A
             catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache)
         except (ConfigError, OSError) as exc:  # the folder went away or became unreadable: keep serving the last
             log(f"warning: {exc}")
+            state = ()  # no folder's state: the next round looks again
             continue
         except Exception as exc:  # never a watch that stops without a word: said, and the next round tries again
             log(f"warning: looking at the folder again failed: {exc!r}")
+            state = ()
             continue
+        if catalog.again:
+            state = ()  # a file changed while it was checked: the next round looks again
         before = {o.sha256 for o in room.catalog.offers}
         room.replace(catalog)
         if {o.sha256 for o in catalog.offers} != before:
             log(f"now serving {len(catalog.offers)} bundle(s)")
-            await changed(room)
+            try:
+                await changed(room)
+            except Exception as exc:  # the announcement could not be updated: the room still serves
+                log(f"warning: the announcement was not updated: {exc!r}")
 
 
 async def run_room(request: RoomRequest, log: Log, started: Callable[[Room], None], stop: asyncio.Event) -> None:
