@@ -197,9 +197,12 @@ def test_a_drive_root_is_packed_without_walking_its_system_folders(keyring: Keyr
 
 def test_a_folder_of_ones_own_named_like_a_system_folder_is_bundled(runner: CliRunner, keyring: Keyring,
                                                                      sources: Path, tmp_path: Path) -> None:
-    """"Recycler", "lost+found", ".trash" are a drive's only at its root: deeper, they are the author's folders
-    and bundled. A link named like a system folder is a link: refused as one, never left out as the system's."""
-    for folder in ("Recycler", "lost+found", ".trash", "found.000"):
+    """"Recycler" and "found.000" are a drive's only at its root: deeper, they are the author's folders and
+    bundled. "lost+found" and ".trash" are a system's anywhere (a copied home folder's deleted files, a copied
+    partition's recovered pieces). A link named like a system folder is a link: refused as one."""
+    (sources / "home" / ".Trash").mkdir(parents=True)
+    (sources / "home" / ".Trash" / "deleted.md").write_text("# deleted\n\nNot for sharing.\n", encoding="utf-8")
+    for folder in ("Recycler", "found.000"):
         (sources / "accounts" / folder).mkdir()
         (sources / "accounts" / folder / "note.md").write_text(f"# {folder}\n\nWhat we saw.\n", encoding="utf-8")
     (sources / "lost+found").mkdir()
@@ -209,9 +212,10 @@ def test_a_folder_of_ones_own_named_like_a_system_folder_is_bundled(runner: CliR
     assert code == 0, err
     with out.open("rb") as fp:
         names = {m.name for m in read_archive(fp, Limits()).members}
-    assert {f"accounts/{f}/note.md" for f in ("Recycler", "lost+found", ".trash", "found.000")} <= names
+    assert {f"accounts/{f}/note.md" for f in ("Recycler", "found.000")} <= names
+    assert not any("deleted" in name for name in names)
     assert [line.split(":")[0] for line in err.splitlines() if line.startswith("left out")] == [
-        "left out   lost+found/"]
+        "left out   lost+found/", "left out   home/.Trash/"]
     (sources / ".Trashes").symlink_to(sources / "accounts", target_is_directory=True)
     code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "c.7z", "--key", "alice")
     assert code == 2 and "refused    .Trashes: a link or not a regular file" in err, err

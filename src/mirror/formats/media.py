@@ -82,15 +82,13 @@ _JUNK_FOLDERS = {
     ".thumbnails": "a thumbnail cache", "@eadir": "a Synology thumbnail folder", ".@__thumb": "a QNAP thumbnail folder",
     ".documentrevisions-v100": "a macOS version store (old copies of files)",
     "$recycle.bin": "a Windows recycle bin", "system volume information": "a Windows system folder",
+    "lost+found": "a file system's recovery folder (pieces of lost files)", ".trash": "a trash folder",
     **{name: "a version-control folder (its history names who changed what, and when)" for name in (
         ".git", ".hg", ".svn", ".bzr", "_darcs", ".fossil-settings", ".jj")},
 }
 # Names a person may give a folder of their own too (a project called "Recycler"): a system's only at the top of
 # the source folder, where a drive's root puts them.
-_ROOT_FOLDERS = {
-    "recycler": "a Windows recycle bin", "found.000": "Windows disk-check leftovers",
-    "lost+found": "a file system's recovery folder (pieces of lost files)", ".trash": "a trash folder",
-}
+_ROOT_FOLDERS = {"recycler": "a Windows recycle bin", "found.000": "Windows disk-check leftovers"}
 _USER_TRASH = re.compile(r"\.trash-[0-9]{1,10}")  # a Linux desktop's trash on a removable drive: .Trash-1000
 
 

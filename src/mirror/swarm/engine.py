@@ -8,8 +8,9 @@ Example::
 
 With download.py, the only modules that import libtorrent. Settings come from settings.py. Torrents are
 given as an info dict already checked by the caller, or as the signed info hash alone (the
-metadata then comes from peers, and libtorrent checks it against the hash); web seeds,
-trackers and peers are always the caller's, never a torrent file's or a magnet link's.
+metadata then comes from peers, and libtorrent checks it against the hash; web seeds never
+serve it); web seeds, trackers and peers are always the caller's, never a torrent file's,
+and libtorrent never parses a magnet link.
 Every wait has a deadline: TransferError(TIMEOUT) when it passes.
 """
 
