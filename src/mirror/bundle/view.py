@@ -82,6 +82,7 @@ ENDORSED = {
 _PART_HINT = ("open the whole bundle: mirror join PART... -o WHOLE.7z, then mirror open WHOLE.7z; or mirror extract "
               "PART... DEST and open DEST/index.html")
 _HOLDER = "view-"  # each opened copy's private folder in the folder of opened bundles
+_STILL_NEW = 60.0  # seconds: a copy this young may be the one another `mirror open` of the bundle just made
 _OPENED = ".mirror-opened"  # in that folder, beside the copy: the SHA-256 of its signed list, to find it again
 VIEW_PREFIX = "mirror-view-"  # the page written beside the bundle's files in the private copy, under a new name
 _BANNER_STYLE = "background:#b00020;color:#fff;padding:.8rem 1rem;margin:0 0 1rem;font-weight:600"
@@ -158,7 +159,8 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
         raise
     try:
         view = _view(extracted)
-        identity = extracted.verified.control.sha256(SUMS_NAME)  # the signed list: the same files, byte for byte
+        # the signed list (the same files, byte for byte) and who signed it
+        identity = f"{extracted.verified.control.sha256(SUMS_NAME)} {extracted.verified.key_id}"
         (holder / _OPENED).write_text(identity + "\n", encoding="ascii")
     except BaseException:
         remove_tree(holder)
@@ -167,9 +169,11 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
 
 
 def _remove_earlier(into: Path, holder: Path, identity: str) -> int:
-    """Remove the earlier copies of the same bundle in `into` (opening it again must not pile up copies of a
-    gigabyte); copies of other bundles, and folders that do not say what they hold, stay."""
+    """Remove the earlier copies of the same bundle, signed by the same key, in `into` (opening it again must not
+    pile up copies of a gigabyte); copies of other bundles, folders that do not say what they hold, and copies made
+    in the last minute (another `mirror open` of it may be showing one right now) stay."""
     removed = 0
+    recent = (holder / _OPENED).stat().st_mtime - _STILL_NEW
     with os.scandir(into) as entries:
         earlier = [Path(e.path) for e in entries
                    if e.name.startswith(_HOLDER) and e.path != str(holder) and e.is_dir(follow_symlinks=False)]
@@ -177,11 +181,12 @@ def _remove_earlier(into: Path, holder: Path, identity: str) -> int:
         try:
             with (folder / _OPENED).open("rb") as marker:
                 said = marker.read(len(identity) + 2)
+                made = os.fstat(marker.fileno()).st_mtime
         except OSError:
             continue
-        if said.decode("ascii", "replace").strip() == identity:
+        if said.decode("ascii", "replace").strip() == identity and made < recent:
             remove_tree(folder)
-            removed += 1
+            removed += not folder.exists()
     return removed
 
 
