@@ -43,7 +43,10 @@ CLICK_DOMAIN = "click"  # click's own words ("Usage:", "Options:"), looked up as
 NESTED = frozenset({"exc", "reason", "problem", "why", "detail", "error", "warning", "note", "fix", "what", "hint",
                     "message", "head", "more", "who", "secret", "index", "described", "named", "advice", "junk",
                     "summary", "claim", "refs", "kind"})
-MAX_TEXT = 1000  # a longer line is printed as it is: a template of several placeholders backtracks (n^4): 60 ms here
+MAX_TEXT = 4000  # a longer line is printed as it is: matching time stays bounded for any input
+# Past this length only templates of at most two placeholders are tried: one of more backtracks on a line built
+# for it (11 s at 4,000 characters; bench/translate.py measures the worst)
+MAX_TEXT_MANY = 1000
 MAX_DEPTH = 3
 MAX_SPLITS = 8  # "where: message" with an unknown prefix: how many ": " to try
 _LEADING = "(?:(?!: ).)*?"
@@ -219,8 +222,9 @@ class Catalog:
         if len(text) > MAX_TEXT:
             return None
         best: tuple[Template, re.Match[str]] | None = None
+        many = len(text) > MAX_TEXT_MANY
         for template in self._candidates(text):
-            if best is not None and template.weight <= best[0].weight:
+            if (best is not None and template.weight <= best[0].weight) or (many and len(template.names) > 2):
                 continue
             matched = template.pattern.fullmatch(text)
             if matched is not None:

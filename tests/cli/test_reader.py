@@ -96,12 +96,19 @@ def test_opening_a_bundle_again_replaces_its_earlier_copy(runner: CliRunner, bun
     [kept] = _views(tmp_path)
     unknown = kept.parent / "view-unknown"
     unknown.mkdir()
+    older = kept.parent / "view-older"  # a copy made before markers named the signer: its hash alone
+    (older / "x").mkdir(parents=True)
     for time in range(3):
+        if time == 1:
+            made = next(p for p in _views(tmp_path) if p not in (kept, unknown) and (p / ".mirror-opened").exists())
+            (older / ".mirror-opened").write_text((made / ".mirror-opened").read_text().split()[0] + "\n")
         for marker in kept.parent.glob("view-*/.mirror-opened"):  # every copy so far made two minutes ago
             os.utime(marker, (marker.stat().st_atime - 120, marker.stat().st_mtime - 120))
         code, out, err = invoke(runner, "open", bundle)
         assert code == 0, err
-        assert ("1 earlier copy(ies) of this bundle removed" in out) == (time > 0), out
+        removed = {0: "", 1: "2 earlier copy(ies)", 2: "1 earlier copy(ies)"}[time]  # at 1, the older one too
+        assert ("earlier copy(ies)" in out) == bool(removed) and removed in out, out
+    assert not older.exists()
     assert invoke(runner, "open", bundle)[0] == 0  # within a minute of the last: that copy may be in use, it stays
     views = _views(tmp_path)
     assert len(views) == 4 and kept in views and unknown in views

@@ -622,6 +622,27 @@ def test_a_bundle_swapped_while_it_is_checked_is_looked_at_again(folder: Path, t
         assert [o.meta.title for o in again.offers] == ["<script>alert(1)</script> Алматы"] and not again.again
 
 
+def test_a_file_that_seems_to_change_at_every_check_is_checked_twice_not_forever(
+        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file whose stamp differs between its listing and its opening every time (an overlay file system can do
+    that): checked at one scan and the next, then kept like any other failure until its stamp changes; a
+    bundle is not decoded every 2 s for good."""
+    from mirror.serve import catalog
+
+    calls: list[Path] = []
+
+    def always_changed(path: Path, stamp: object) -> object:
+        calls.append(path)
+        return catalog._Checked(None, problem="changed while it was checked; it is looked at again", again=True)
+
+    monkeypatch.setattr(catalog, "_check", always_changed)
+    found = catalog.scan_folder(folder, log=lambda _line: None)
+    assert found.again and len(calls) == 1
+    for _ in range(3):
+        found = catalog.scan_folder(folder, log=lambda _line: None, cache=found.cache)
+    assert len(calls) == 2 and not found.again
+
+
 def test_the_folder_is_watched_where_it_is_looked_at(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the cap of files looked at, the watch sees a change to each file the scan looks at (the first in name
     order), whatever order the file system lists them in."""

@@ -180,11 +180,13 @@ def _remove_earlier(into: Path, holder: Path, identity: str) -> int:
     for folder in earlier:
         try:
             with (folder / _OPENED).open("rb") as marker:
-                said = marker.read(len(identity) + 2)
+                said = marker.read(len(identity) + 2)  # the longer of the two forms
                 made = os.fstat(marker.fileno()).st_mtime
         except OSError:
             continue
-        if said.decode("ascii", "replace").strip() == identity and made < recent:
+        said_text = said.decode("ascii", "replace").strip()
+        same = said_text == identity or said_text == identity.split(" ")[0]  # a copy made before the key was kept
+        if same and made < recent:
             remove_tree(folder)
             removed += not folder.exists()
     return removed

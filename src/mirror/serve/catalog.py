@@ -36,7 +36,7 @@ from mirror.formats.listing import MAX_ENTRIES, Listing
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME, BundleMeta
 from mirror.formats.minisign import Signature
 from mirror.formats.names import printable
-from mirror.record import field, record
+from mirror.record import field, record, replace
 from mirror.safeio import open_regular
 from mirror.serve.headers import content_type
 
@@ -116,7 +116,8 @@ class _Checked:
     sums: bytes = b""
     sig: bytes = b""
     problem: str = ""
-    again: bool = False  # a passing state (changed while it was checked): never kept for the next scan
+    again: bool = False  # a passing state (changed while it was checked): checked again at the next scan, once
+    retried: bool = False  # and it was so again: kept like any other result, until the file's stamp changes
 
 
 Cache = Mapping[tuple[Path, Stamp], _Checked]
@@ -287,12 +288,14 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
     checked_now: dict[tuple[Path, Stamp], _Checked] = {}
     candidates, beyond = _candidates(root)
     for path, stamp in candidates:
-        known = (cache or {}).get((path, stamp))
-        if known is None:
+        earlier = (cache or {}).get((path, stamp))
+        known = earlier
+        if known is None or (known.again and not known.retried):
             log(f"checking {printable(path.name)} ...")
             known = _check(path, stamp)
-        if not known.again:
-            checked_now[(path, stamp)] = known
+            if known.again and earlier is not None:  # twice in a row: never a check every round for good
+                known = replace(known, retried=True)
+        checked_now[(path, stamp)] = known
         where = printable(str(path.relative_to(root)))
         if known.offer is None:
             if len(skipped) < MAX_SKIPPED:
@@ -306,7 +309,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
         skipped.append(f"{beyond} more file(s) that were not offered: too many, or they do not verify")
     ordered = tuple(sorted(offers.values(), key=lambda o: (o.meta.title, o.meta.bundle_id, o.meta.version)))
     files[LISTING_NAME] = Item.of_bytes(LISTING_NAME, Listing(tuple(o.entry for o in ordered)).to_bytes())
-    again = len(checked_now) < len(candidates)  # a result not kept: a file changed while it was checked
+    again = any(k.again and not k.retried for k in checked_now.values())  # a file changed while it was checked
     return Catalog(root, ordered, files, _looks_signed(files), tuple(skipped), checked_now, again)
 
 

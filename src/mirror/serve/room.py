@@ -115,15 +115,13 @@ async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], A
         try:
             catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache)
         except (ConfigError, OSError) as exc:  # the folder went away or became unreadable: keep serving the last
-            log(f"warning: {exc}")
-            state = ()  # no folder's state: the next round looks again
+            log(f"warning: {exc}")  # said once: looked at again when the folder changes
             continue
-        except Exception as exc:  # never a watch that stops without a word: said, and the next round tries again
+        except Exception as exc:  # never a watch that stops without a word: said, and tried when the folder changes
             log(f"warning: looking at the folder again failed: {exc!r}")
-            state = ()
             continue
         if catalog.again:
-            state = ()  # a file changed while it was checked: the next round looks again
+            state = ()  # a file changed while it was checked: the next round looks again, once
         before = {o.sha256 for o in room.catalog.offers}
         room.replace(catalog)
         if {o.sha256 for o in catalog.offers} != before:
