@@ -449,3 +449,11 @@ def planted_webp(lossless: bool = False, animated: bool = False, orientation: in
     data = out.getvalue()
     return webp_of(*(riff_chunk(kind, body) for kind, body in webp_chunks(data)),
                    riff_chunk(b"PLNT", b"PLANTED unknown chunk")) + TRAILER
+
+
+def mutated(raw: bytes, edits: list[tuple[int, int]]) -> bytes:
+    """`raw` with each (index, value) edit applied, the index taken modulo its length."""
+    data = bytearray(raw)
+    for index, value in edits:
+        data[index % len(data)] = value
+    return bytes(data)
