@@ -158,7 +158,7 @@ def _webp_chunk(chunk: WebpChunk) -> list[Found]:
 
 
 def _scan_webp(cursor: Cursor, name: str) -> Iterator[Found]:
-    walk = WebpWalk(cursor, name, keep_image=False)
+    walk = WebpWalk(cursor, name)
     judge = ChunkJudge(name)
     for chunk in walk.chunks():
         keep, kinds = judge.judge(chunk)

@@ -5,7 +5,7 @@ Example::
     stripped = strip_webp(raw, "photos/c.webp")
     stripped.removed        # ("exif", "gps", "xmp", "icc")
     stripped.data           # RIFF/WEBP: VP8X (flags cleared), ALPH, VP8 or VP8L, or ANIM and ANMF frames
-    walk = WebpWalk(Cursor.of_chunks(chunks), "c.webp", keep_image=False)   # the scanner: bounded memory
+    walk = WebpWalk(Cursor.of_chunks(chunks), "c.webp")   # cleaner and scanner: no pixels kept, bounded memory
 
 A WebP is a RIFF container of chunks (WebP Container Specification): a simple file holds one VP8 (lossy) or
 VP8L (lossless) chunk; an extended one starts with VP8X, whose flags say what follows: an ICC profile (ICCP),
@@ -81,12 +81,13 @@ class WebpWalk:
     Args:
         cursor: the data.
         name: the photo's name, for messages.
-        keep_image: keep every chunk whole (the cleaner); otherwise only the start of metadata chunks and none
-            of the pixels (the scanner).
+
+    Each chunk keeps the start of its data (a metadata chunk's first MAX_KEPT_DATA bytes, a frame's header),
+    none of the pixels: the cleaner copies what it keeps as ranges of the original.
     """
 
-    def __init__(self, cursor: Cursor, name: str, keep_image: bool = True) -> None:
-        self.cursor, self.name, self.keep_image = cursor, name, keep_image
+    def __init__(self, cursor: Cursor, name: str) -> None:
+        self.cursor, self.name = cursor, name
         self.trailing, self.trailing_head = 0, b""
         self.count = 0
 
@@ -129,7 +130,7 @@ class WebpWalk:
                 yield WebpChunk(kind, header, size, pos)
                 yield from self._walk(pos + 8 + _FRAME_HEADER, chunk_end, nested=True)
             else:
-                keep = size if self.keep_image else 0 if kind in _PIXELS else min(size, MAX_KEPT_DATA)
+                keep = 0 if kind in _PIXELS else min(size, MAX_KEPT_DATA)
                 yield WebpChunk(kind, self._data(pos + 8, pos + 8 + keep, chunk_end), size, pos, nested)
             padded = chunk_end + (size & 1)  # a chunk of odd size is padded to even
             if size & 1 and padded <= end and len(self.cursor.take(chunk_end, padded)) < 1:
@@ -303,7 +304,7 @@ def strip_webp(data: bytes, name: str) -> Stripped:
         PhotoError: the WebP is malformed, starts with an unknown chunk, draws nothing, has an alpha chunk before
             a lossless picture, or holds more than MAX_CHUNKS chunks.
     """
-    walk = WebpWalk(Cursor(data), name, keep_image=False)
+    walk = WebpWalk(Cursor(data), name)
     judge = ChunkJudge(name)
     removed: set[str] = set()
     body: list[tuple[int, int] | bytes] = []
