@@ -83,7 +83,7 @@ _PART_HINT = ("open the whole bundle: mirror join PART... -o WHOLE.7z, then mirr
               "PART... DEST and open DEST/index.html")
 _HOLDER = "view-"  # each opened copy's private folder in the folder of opened bundles
 _STILL_NEW = 60.0  # seconds: a copy this young may be the one another `mirror open` of the bundle just made
-_OPENED = ".mirror-opened"  # in that folder, beside the copy: the SHA-256 of its signed list, to find it again
+_OPENED = ".mirror-opened"  # in that folder, beside the copy: its signed list's SHA-256 and signer, to find it again
 VIEW_PREFIX = "mirror-view-"  # the page written beside the bundle's files in the private copy, under a new name
 _BANNER_STYLE = "background:#b00020;color:#fff;padding:.8rem 1rem;margin:0 0 1rem;font-weight:600"
 _NOTE_STYLE = "background:#fff3cd;color:#222;padding:.6rem 1rem;margin:0 0 1rem"
