@@ -457,3 +457,47 @@ def mutated(raw: bytes, edits: list[tuple[int, int]]) -> bytes:
     for index, value in edits:
         data[index % len(data)] = value
     return bytes(data)
+
+
+def sub_blocks(data: bytes, size: int = 255) -> bytes:
+    """`data` as GIF data sub-blocks of at most `size` bytes, with the terminator."""
+    return b"".join(bytes([len(part)]) + part for part in (data[i:i + size] for i in range(0, len(data), size))) + b"\0"
+
+
+def gif_extension(label: int, *parts: bytes) -> bytes:
+    """A GIF extension: its introducer, label, and `parts` as sub-blocks (each at most 255 bytes)."""
+    return bytes([0x21, label]) + b"".join(bytes([len(part)]) + part for part in parts) + b"\0"
+
+
+def gif_application(ident: bytes, data: bytes) -> bytes:
+    """An application extension holding `data` in sub-blocks."""
+    return bytes([0x21, 0xFF, len(ident)]) + ident + sub_blocks(data)
+
+
+def gif_xmp(packet: bytes) -> bytes:
+    """XMP as Adobe stores it in a GIF: the packet as it is, then a 258-byte tail that walks as sub-blocks."""
+    return b"\x21\xff\x0bXMP DataXMP" + packet + b"\x01" + bytes(range(255, -1, -1)) + b"\0"
+
+
+def plain_gif(animated: bool = False, size: tuple[int, int] = (40, 24)) -> bytes:
+    """A GIF without metadata as Pillow writes it: one image, or three frames that loop forever."""
+    out = io.BytesIO()
+    frames = [pixels(*size, seed).convert("P", palette=Image.Palette.ADAPTIVE, colors=64) for seed in (5, 6, 7)]
+    if animated:
+        frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=120, loop=0)
+    else:
+        frames[0].save(out, "GIF")
+    return out.getvalue()
+
+
+def planted_gif(animated: bool = False) -> bytes:
+    """A GIF with a comment, XMP (creator, GPS), an ICC profile naming a person, Photoshop IPTC data, a plain
+    text extension, an unknown extension, and a trailer after its end."""
+    plain = plain_gif(animated)
+    head = 13 + (3 << ((plain[10] & 7) + 1) if plain[10] & 0x80 else 0)
+    planted = (gif_extension(0xFE, b"PLANTED comment by " + ARTIST.encode()) + gif_xmp(xmp_packet())
+               + gif_application(b"ICCRGBG1012", icc_profile(PERSONAL_ICC))
+               + gif_application(b"MGK8BIM0000", iptc_payload().removeprefix(b"Photoshop 3.0\0"))
+               + gif_extension(0x01, bytes(12), b"PLANTED plain text") + gif_extension(0x99, b"PLANTED unknown"))
+    body = plain[head:-1]
+    return plain[:head] + planted + body + gif_extension(0xFE, b"PLANTED last comment") + b";" + TRAILER

@@ -244,6 +244,27 @@ def test_a_webp_photo_is_bundled_clean(runner: CliRunner, keyring: Keyring, sour
     assert invoke(runner, "verify", bundle)[0] == 0
 
 
+def test_a_gif_is_bundled_clean(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path) -> None:
+    """An animated GIF with a comment naming its maker, XMP with GPS and a creator, and an ICC profile naming a
+    person: scan names them; create bundles it cleaned, every frame as before, typed image/gif, on the page."""
+    raw = fx.planted_gif(animated=True)
+    (sources / "photos" / "march.gif").write_bytes(raw)
+    code, out, _ = invoke(runner, "scan", "--json", sources)
+    kinds = {f["kind"] for f in json.loads(out)["findings"] if f["path"] == "photos/march.gif"}
+    assert code == 6 and {"comment", "gps", "owner", "icc", "trailing-data"} <= kinds, out
+    bundle = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", bundle, "--key", "alice")
+    assert code == 0, err
+    meta = _meta(bundle, tmp_path / "x")
+    entry = meta["files"]["photos/march.gif"]
+    assert entry["type"] == "image/gif" and {"xmp", "icc", "comment"} <= set(entry["privacy"]["removed"])
+    cleaned = (tmp_path / "x" / "photos" / "march.gif").read_bytes()
+    assert cleaned == fx.plain_gif(animated=True) and b"PLANTED" not in cleaned
+    assert "File:Comment" not in exiftool(cleaned)
+    assert 'src="photos/march.gif"' in (tmp_path / "x" / "index.html").read_text(encoding="utf-8")
+    assert invoke(runner, "scan", tmp_path / "x")[0] == 0
+
+
 def test_convert_heic_makes_an_upright_jpeg_without_metadata(runner: CliRunner, keyring: Keyring, sources: Path,
                                                              tmp_path: Path) -> None:
     """--convert-heic: exiftool finds no GPS, serial, owner or XMP; Pillow sees it upright; reported as converted."""

@@ -185,11 +185,11 @@ def test_exiftool_finds_no_metadata_in_stripped_png() -> None:
     pytest.param(b"\0\0\0\x14ftypqt  \0\0\0\0qt  ", "video", id="mov"),
     pytest.param(b"II*\0\x08\0\0\0", "RAW", id="tiff or dng"),
     pytest.param(b"MM\0*\0\0\0\x08", "RAW", id="nef big-endian"),
-    pytest.param(b"GIF89a\x01\0\x01\0", "GIF", id="gif"),
-    pytest.param(b"hello, not a photo", "not a JPEG, PNG or WebP", id="text"),
+    pytest.param(b"BM\x36\0\0\0", "BMP", id="bmp"),
+    pytest.param(b"hello, not a photo", "not a JPEG, PNG, WebP or GIF", id="text"),
 ])
 def test_unsafe_formats_are_refused_with_the_hint(data: bytes, what: str) -> None:
-    """HEIC, AVIF, video, RAW and GIF raise PhotoError naming the file, with a hint that never keeps metadata."""
+    """HEIC, AVIF, video, RAW and BMP raise PhotoError naming the file, with a hint that never keeps metadata."""
     for func in (detect_kind, strip_photo, describe_metadata):
         with pytest.raises(PhotoError, match=what) as caught:
             func(data, "DCIM/IMG_0001.HEIC")
@@ -247,7 +247,7 @@ def _png_with(*chunks: bytes) -> bytes:
     pytest.param(fx.plain_png()[:8] + fx.chunk(b"IDAT", b"x"), "IHDR must be the first", id="IHDR not first"),
     pytest.param(fx.plain_png()[:-1] + b"\0", "bad CRC", id="bad CRC"),
     pytest.param(fx.plain_png()[:-12], "truncated", id="no IEND"),
-    pytest.param(b"\x89PNG\r\n\x1a\x0b", "not a JPEG, PNG or WebP", id="bad signature"),
+    pytest.param(b"\x89PNG\r\n\x1a\x0b", "not a JPEG, PNG, WebP or GIF", id="bad signature"),
 ])
 def test_malformed_pngs_raise_photo_error(data: bytes, reason: str) -> None:
     """Each kind of broken PNG gets a one-line reason naming the file."""

@@ -38,7 +38,7 @@ from mirror.walk import walk
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
 _UNREADABLE_FIX = "make it readable, or move it out of the folder"
-_OTHER_FIX = "accounts are .md or .txt texts, photos .jpg, .png or .webp: move it out of the folder"
+_OTHER_FIX = "accounts are .md or .txt texts, photos .jpg, .png, .webp or .gif: move it out of the folder"
 _FIXES = {"a video": "mirror does not clean videos: move it out of the folder",
           "a camera RAW file": "export it as JPEG from your photo editor, then bundle the JPEG",
           "a TIFF image": "export it as JPEG or PNG from your photo editor"}

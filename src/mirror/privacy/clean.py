@@ -64,7 +64,7 @@ def clean_photo(raw: bytes, name: str, treatment: str) -> Cleaned:
 
         if not is_heif(raw):
             raise PhotoError(name, "named like a HEIC/HEIF image, but it is not one",
-                             hint="give it the extension of what it is (.jpg, .png or .webp)")
+                             hint="give it the extension of what it is (.jpg, .png, .webp or .gif)")
         converted = convert_heic(raw, name)
         return Cleaned(converted.data, {"metadata": "removed", "removed": list(converted.removed),
                                         "converted": "HEIC to JPEG"}, (CONVERTED,))

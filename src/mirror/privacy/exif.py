@@ -60,6 +60,16 @@ def follow(recipe: Recipe, original: bytes) -> bytes:
     return b"".join(follow_pieces(recipe, original))
 
 
+def extend_recipe(body: list[tuple[int, int] | bytes], steps: Iterable[tuple[int, int] | bytes]) -> None:
+    """Add recipe steps to `body`, a range that starts where the last one ends merged into it."""
+    for step in steps:
+        last = body[-1] if body else None
+        if isinstance(step, tuple) and isinstance(last, tuple) and last[1] == step[0]:
+            body[-1] = (last[0], step[1])
+        else:
+            body.append(step)
+
+
 def follow_pieces(recipe: Recipe, original: bytes) -> list[bytes | memoryview]:
     """The cleaned photo as its pieces, in order, without a copy of the ranges it keeps (views of `original`)."""
     view = memoryview(original)

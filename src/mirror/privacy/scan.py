@@ -7,7 +7,7 @@ Example::
     result = scan_photo_chunks(chunks, "photos/big.png")     # any size: one segment in memory at a time
     result.findings, result.problem                          # problem: why the scan stopped early, or None
 
-The scanner walks a photo with the cleaner's own parsers (jpeg.py, png.py, webp.py)
+The scanner walks a photo with the cleaner's own parsers (jpeg.py, png.py, webp.py, gif.py)
 and asks the cleaner's own question of each segment or chunk: what would be
 removed? Every answer but "nothing" becomes at least one finding, so a photo
 the scanner calls clean is one the cleaner would leave as it is. The
@@ -25,9 +25,10 @@ from collections.abc import Iterable, Iterator
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
 from mirror.privacy.findings import Finding, Found, short
+from mirror.privacy.gif import APPLICATION, COMMENT, PLAIN_TEXT, XMP_ID, BlockJudge, GifBlock, GifWalk, payloads
 from mirror.privacy.jpeg import ADOBE_LEN, APP0, APP1, COM, EXIF_ID, JpegWalk, Segment, app_kinds, is_adobe
 from mirror.privacy.png import TEXT_CHUNKS, XMP_KEYWORD, Chunk, PngWalk, chunk_kinds, raw_profile, text_chunk
-from mirror.privacy.scan_blocks import scan_flir, scan_icc, scan_mpf, scan_photoshop, scan_xmp
+from mirror.privacy.scan_blocks import scan_flir, scan_icc, scan_iptc, scan_mpf, scan_photoshop, scan_xmp
 from mirror.privacy.scan_tiff import scan_tiff
 from mirror.privacy.strip import detect_kind, is_heif
 from mirror.privacy.webp import EXIF, ICCP, INFO_FIELDS, XMP, ChunkJudge, WebpChunk, WebpWalk
@@ -172,6 +173,52 @@ def _scan_webp(cursor: Cursor, name: str) -> Iterator[Found]:
         yield "trailing-data", _trailing(walk.trailing, walk.trailing_head, "the RIFF container")
 
 
+def _text(data: bytes) -> str:
+    """A GIF's text: ASCII by its specification, often UTF-8 or Latin-1 in practice."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _gif_extension(block: GifBlock) -> list[Found]:
+    parts, size = payloads(block.data), block.end - block.start
+    if block.label == COMMENT:
+        return [("comment", short(_text(b"".join(parts))) or "an empty comment")]
+    if block.label == PLAIN_TEXT:  # 12 bytes of grid and colours, then the text
+        return [("text", short("plain text: " + _text(b"".join(parts[1:]))))]
+    if block.label == APPLICATION and parts:
+        ident, rest = parts[0], b"".join(parts[1:])
+        if ident == XMP_ID:  # the packet is stored as it is, not in sub-blocks: skip the identifier's
+            return scan_xmp(block.data[1 + len(ident):])
+        if ident == b"ICCRGBG1012":
+            return scan_icc(rest)
+        if ident == b"MGK8BIM0000":
+            return scan_photoshop(rest)
+        if ident == b"MGKIPTC0000":
+            return scan_iptc(rest)
+        label = ident.decode("latin-1")
+        return [("other-metadata", short(f"GIF application extension {label!r}, {size} bytes"))]
+    return [("other-metadata", f"GIF extension 0x{block.label:02X}, {size} bytes (readers do not draw it)")]
+
+
+def _scan_gif(cursor: Cursor, name: str) -> Iterator[Found]:
+    walk = GifWalk(cursor, name)
+    judge = BlockJudge(name)
+    for block in walk.blocks():
+        steps, kinds = judge.judge(block)
+        if kinds and steps is not None:  # kept, cut to what readers read
+            what = "image descriptor" if block.kind == "image" else f"extension 0x{block.label:02X}"
+            yield "other-metadata", f"GIF {what} with bytes or bits readers ignore, {block.end - block.start} bytes"
+        elif block.kind == "stray":
+            yield "stray-bytes", f"{block.end - block.start} stray byte(s) between blocks"
+        elif kinds:
+            yield from _gif_extension(block)
+    judge.finish()
+    if walk.trailing:
+        yield "trailing-data", _trailing(walk.trailing, walk.trailing_head, "the GIF trailer")
+
+
 def _scan_heic(cursor: Cursor, name: str) -> list[Found]:
     from mirror.privacy.heic import heic_metadata
 
@@ -197,7 +244,7 @@ def scan_photo_chunks(chunks: Iterable[bytes], name: str) -> PhotoScan:
     head = cursor.take(0, 32)
     if is_heif(head):
         return PhotoScan([Finding(name, kind, detail) for kind, detail in _scan_heic(cursor, name)])
-    walker = {"jpeg": _scan_jpeg, "png": _scan_png, "webp": _scan_webp}[detect_kind(head, name)]
+    walker = {"jpeg": _scan_jpeg, "png": _scan_png, "webp": _scan_webp, "gif": _scan_gif}[detect_kind(head, name)]
     found: list[Finding] = []
     try:
         for kind, detail in walker(cursor, name):
@@ -208,7 +255,7 @@ def scan_photo_chunks(chunks: Iterable[bytes], name: str) -> PhotoScan:
 
 
 def scan_photo(data: bytes, name: str) -> list[Finding]:
-    """List the identifying metadata in a JPEG, PNG, WebP or HEIC in memory, with short values.
+    """List the identifying metadata in a JPEG, PNG, WebP, GIF or HEIC in memory, with short values.
 
     Raises:
         PhotoError: the photo is malformed, or of a format that cannot be scanned.

@@ -110,6 +110,11 @@ def _iim(data: bytes) -> list[Found]:
     return found
 
 
+def scan_iptc(data: bytes) -> list[Found]:
+    """Bare IPTC-IIM datasets (a GIF's MGKIPTC0000 extension)."""
+    return [("iptc", f"IPTC metadata, {len(data)} bytes"), *_iim(data)]
+
+
 def scan_photoshop(payload: bytes) -> list[Found]:
     """Photoshop image resources (APP13 "Photoshop 3.0"): IPTC, thumbnails, embedded EXIF and XMP."""
     found: list[Found] = [("iptc", f"IPTC/Photoshop metadata, {len(payload)} bytes")]

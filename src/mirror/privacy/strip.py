@@ -2,12 +2,12 @@
 
 Example::
 
-    detect_kind(raw, "photos/a.jpg")          # "jpeg", "png" or "webp"
+    detect_kind(raw, "photos/a.jpg")          # "jpeg", "png", "webp" or "gif"
     stripped = strip_photo(raw, "photos/a.jpg")
     describe_metadata(raw, "photos/a.jpg")    # ("exif", "gps") and nothing changed
 
 Formats that carry metadata this package cannot remove losslessly (HEIC, AVIF,
-TIFF and camera RAW, video, GIF) are refused with a hint, never passed
+TIFF and camera RAW, video) are refused with a hint, never passed
 through: a photo that is not cleaned must be the author's explicit choice.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 from mirror.errors import PhotoError
 from mirror.formats.media import media_for
 from mirror.privacy.exif import CONVERT_HINT, Stripped
+from mirror.privacy.gif import is_gif, strip_gif
 from mirror.privacy.jpeg import strip_jpeg
 from mirror.privacy.png import SIGNATURE as PNG_SIGNATURE
 from mirror.privacy.png import strip_png
@@ -34,8 +35,6 @@ _MAGIC = (
     (b"IIRO", "a camera RAW file (ORF)"),
     (b"IIU\0", "a camera RAW file (RW2)"),
     (b"FUJIFILMCCD-RAW", "a camera RAW file (RAF)"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
     (b"\x1aE\xdf\xa3", "a video (Matroska/WebM)"),
     (b"\xff\x0a", "a JPEG XL image"),
     (b"\0\0\0\x0cJXL ", "a JPEG XL image"),
@@ -76,7 +75,7 @@ def _refused_format(data: bytes) -> str | None:
 
 
 def detect_kind(data: bytes, name: str) -> str:
-    """Return "jpeg", "png" or "webp" from the file's first bytes.
+    """Return "jpeg", "png", "webp" or "gif" from the file's first bytes.
 
     Raises:
         PhotoError: the file is empty, of a known format that cannot be cleaned
@@ -88,6 +87,8 @@ def detect_kind(data: bytes, name: str) -> str:
         return "png"
     if is_webp(data):
         return "webp"
+    if is_gif(data):
+        return "gif"
     if not data:
         raise PhotoError(name, "the file is empty")
     what = _refused_format(data)
@@ -96,18 +97,17 @@ def detect_kind(data: bytes, name: str) -> str:
                          hint=HEIC_HINT if is_heif(data) else HINT)
     media = media_for(name)
     named = f" (named like {media.described})" if media is not None and media.kind == "unsafe-photo" else ""
-    raise PhotoError(name, f"not a JPEG, PNG or WebP photo{named}", hint=HINT)
+    raise PhotoError(name, f"not a JPEG, PNG, WebP or GIF image{named}", hint=HINT)
 
 
 def strip_photo(data: bytes, name: str) -> Stripped:
-    """Remove identifying metadata from a JPEG, PNG or WebP, choosing the cleaner by content.
+    """Remove identifying metadata from a JPEG, PNG, WebP or GIF, choosing the cleaner by content.
 
     Raises:
         PhotoError: the format is refused (see `detect_kind`) or the photo is malformed.
     """
-    kind = detect_kind(data, name)
-    return strip_jpeg(data, name) if kind == "jpeg" else strip_png(data, name) if kind == "png" else strip_webp(
-        data, name)
+    cleaner = {"jpeg": strip_jpeg, "png": strip_png, "webp": strip_webp, "gif": strip_gif}[detect_kind(data, name)]
+    return cleaner(data, name)
 
 
 def describe_metadata(data: bytes, name: str) -> tuple[str, ...]:

@@ -25,7 +25,16 @@ from collections.abc import Iterator
 
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
-from mirror.privacy.exif import Recipe, Stripped, exif_kinds, follow, ordered_kinds, read_tiff, xmp_orientation
+from mirror.privacy.exif import (
+    Recipe,
+    Stripped,
+    exif_kinds,
+    extend_recipe,
+    follow,
+    ordered_kinds,
+    read_tiff,
+    xmp_orientation,
+)
 from mirror.privacy.jpeg import orientation_tiff
 from mirror.record import record
 
@@ -284,16 +293,6 @@ def _kept(chunk: WebpChunk) -> tuple[list[tuple[int, int] | bytes], int]:
     return steps, 8 + _padded(chunk.size)
 
 
-def _append(body: list[tuple[int, int] | bytes], steps: list[tuple[int, int] | bytes]) -> None:
-    """Add recipe steps, a range that starts where the last one ends merged into it."""
-    for step in steps:
-        last = body[-1] if body else None
-        if isinstance(step, tuple) and isinstance(last, tuple) and last[1] == step[0]:
-            body[-1] = (last[0], step[1])
-        else:
-            body.append(step)
-
-
 def strip_webp(data: bytes, name: str) -> Stripped:
     """Keep VP8X (its metadata flags and reserved fields cleared), ALPH, VP8, VP8L, ANIM and ANMF frames (their
     reserved bits cleared); drop every other chunk.
@@ -317,7 +316,7 @@ def strip_webp(data: bytes, name: str) -> Stripped:
     def close_frame() -> int:
         if not frame:
             return 0
-        _append(body, [_header(ANMF, frame_size), *frame])
+        extend_recipe(body, [_header(ANMF, frame_size), *frame])
         frame.clear()
         return 8 + frame_size
 
@@ -333,7 +332,7 @@ def strip_webp(data: bytes, name: str) -> Stripped:
             continue
         steps, length = _kept(chunk)
         if chunk.nested:
-            _append(frame, steps)
+            extend_recipe(frame, steps)
             frame_size += length
             continue
         size += close_frame()
@@ -349,7 +348,7 @@ def strip_webp(data: bytes, name: str) -> Stripped:
             body.append(_header(ANIM, _ANIM_SIZE) + chunk.data[:_ANIM_SIZE])
             size += 8 + _ANIM_SIZE
         else:
-            _append(body, steps)
+            extend_recipe(body, steps)
             size += length
     size += close_frame()
     judge.finish()

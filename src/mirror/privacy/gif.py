@@ -1,0 +1,260 @@
+"""Lossless GIF cleaning: keep the blocks that draw the image, drop the rest.
+
+Example::
+
+    stripped = strip_gif(raw, "photos/saved.gif")
+    stripped.removed        # ("xmp", "icc", "comment")
+    stripped.data           # the screen, its colours, each frame's timing and image data, the loop count
+    walk = GifWalk(Cursor.of_chunks(chunks), "saved.gif")    # cleaner and scanner: bounded memory
+
+A GIF (GIF89a specification) is a screen descriptor with its colour table, then blocks: images (a descriptor,
+a colour table, LZW data in sub-blocks of at most 255 bytes), extensions (a label, then sub-blocks) and a
+trailer. Kept byte for byte: the screen, every image, each frame's graphic control extension (delay, disposal,
+transparency) and the loop count (NETSCAPE2.0 or ANIMEXTS1.0; every one, since readers differ on which counts);
+bits and sub-blocks of those that readers never read are cleared or cut. Dropped and named: comments, plain text
+extensions (no browser draws them), XMP, ICC profiles, Photoshop and IPTC data, any other application or unknown
+extension, bytes between blocks (Pillow skips them, as GIF87a asks), and anything after the trailer. A GIF has no
+orientation to keep.
+
+Not checked: bytes after the end code inside an image's LZW data; finding that end means decoding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from mirror.errors import PhotoError
+from mirror.privacy.cursor import Cursor
+from mirror.privacy.exif import Recipe, Stripped, extend_recipe, follow, ordered_kinds
+from mirror.record import record
+
+SIGNATURES = (b"GIF87a", b"GIF89a")
+EXTENSION, IMAGE, TRAILER = 0x21, 0x2C, 0x3B
+GRAPHIC_CONTROL, COMMENT, PLAIN_TEXT, APPLICATION = 0xF9, 0xFE, 0x01, 0xFF
+_SCREEN = 13  # signature, version, and the logical screen descriptor
+_DESCRIPTOR = 10  # an image's separator and descriptor
+_COLOURS = 0x80  # a descriptor's flag: a colour table follows
+_IMAGE_RESERVED = 0x18  # an image descriptor's two reserved bits
+_CONTROL_FLAGS = 0x1F  # disposal, user input and transparency: a graphic control's top three bits are reserved
+LOOPS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")  # application extensions that hold the loop count
+XMP_ID = b"XMP DataXMP"
+APPLICATIONS = {XMP_ID: "xmp", b"ICCRGBG1012": "icc", b"MGK8BIM0000": "iptc", b"MGKIPTC0000": "iptc"}
+MAX_KEPT_DATA = 1 << 20  # of an extension's sub-blocks, as stored; an image's data is never kept
+MAX_BLOCKS = 200_000  # an animation of 100,000 frames (a graphic control and an image each) has no more
+# Sub-blocks in the whole file: a real GIF's are 255 bytes long, so this covers 1 GB; a file of one-byte
+# sub-blocks would otherwise cost a step of Python per two bytes.
+MAX_SUB_BLOCKS = 4_000_000
+_BLOCK_START = re.compile(rb"[\x21\x2c\x3b]")
+
+Step = tuple[int, int] | bytes
+Plan = tuple[list[Step] | None, tuple[str, ...]]  # what is written for the block (None: dropped), what goes
+_IGNORED = ("other-chunk",)  # bytes or bits readers never read: cut or cleared
+
+
+@record
+class GifBlock:
+    """One block: "screen" (the header, screen descriptor and global colours), "image", "extension" or
+    "stray" (bytes between blocks); where it starts and ends; an extension's label; and its data: an
+    extension's sub-blocks as stored, length bytes included (the first MAX_KEPT_DATA bytes), an image's
+    separator and descriptor, the screen's first 13 bytes."""
+
+    kind: str
+    start: int
+    end: int
+    label: int = 0
+    data: bytes = b""
+
+
+def _fail(name: str, reason: str) -> PhotoError:
+    return PhotoError(name, f"not a valid GIF: {reason}")
+
+
+def is_gif(data: bytes) -> bool:
+    """Whether `data` starts like a GIF."""
+    return data[:6] in SIGNATURES
+
+
+def payloads(data: bytes) -> list[bytes]:
+    """The sub-blocks' contents of `data` (sub-blocks as stored, cut anywhere), without their length bytes."""
+    found, pos = [], 0
+    while pos < len(data) and data[pos]:
+        found.append(data[pos + 1:pos + 1 + data[pos]])
+        pos += 1 + data[pos]
+    return found
+
+
+def _colour_table(packed: int) -> int:
+    """The size of the colour table a descriptor's flags announce."""
+    return 3 << ((packed & 7) + 1) if packed & _COLOURS else 0
+
+
+class GifWalk:
+    """One pass over a GIF's blocks; afterwards `trailer` (where the trailer is, or -1), `trailing` and
+    `trailing_head` are set.
+
+    Args:
+        cursor: the data.
+        name: the photo's name, for messages.
+    """
+
+    def __init__(self, cursor: Cursor, name: str) -> None:
+        self.cursor, self.name = cursor, name
+        self.trailer, self.trailing, self.trailing_head = -1, 0, b""
+        self.count = self.sub_blocks = 0
+
+    def blocks(self) -> Iterator[GifBlock]:
+        """Every block, in order. A file that ends after a whole block without a trailer ends there.
+
+        Raises:
+            PhotoError: not a GIF, a block runs past the end of the file, or a cap is passed.
+        """
+        head = self.cursor.take(0, _SCREEN)
+        if not is_gif(head):
+            raise _fail(self.name, "it does not start with GIF87a or GIF89a")
+        pos = _SCREEN + _colour_table(head[10]) if len(head) == _SCREEN else _SCREEN
+        if self.cursor.byte(pos - 1) is None:
+            raise self._truncated("its screen descriptor or colour table")
+        yield GifBlock("screen", 0, pos, data=head)
+        while True:
+            self.cursor.release(pos)
+            first = self.cursor.byte(pos)
+            if first is None:
+                return
+            if first == TRAILER:
+                self.trailer = pos
+                self.trailing, self.trailing_head = self.cursor.skip_to_end(pos + 1, 64)
+                return
+            self.count += 1
+            if self.count > MAX_BLOCKS:
+                raise _fail(self.name, f"it holds more than {MAX_BLOCKS:,} blocks")
+            block = (self._extension(pos) if first == EXTENSION else self._image(pos) if first == IMAGE
+                     else self._stray(pos))
+            if block is None:
+                return
+            yield block
+            pos = block.end
+
+    def _truncated(self, where: str) -> PhotoError:
+        return _fail(self.name, f"the file ends inside {where} (truncated?)")
+
+    def _extension(self, pos: int) -> GifBlock:
+        label = self.cursor.byte(pos + 1)
+        if label is None:
+            raise self._truncated(f"the extension at byte {pos}")
+        end, data = self._sub_blocks(pos + 2, MAX_KEPT_DATA, f"the extension at byte {pos}")
+        return GifBlock("extension", pos, end, label, data)
+
+    def _image(self, pos: int) -> GifBlock:
+        descriptor = self.cursor.take(pos, pos + _DESCRIPTOR)
+        if len(descriptor) < _DESCRIPTOR:
+            raise self._truncated(f"the image at byte {pos}")
+        data_at = pos + _DESCRIPTOR + _colour_table(descriptor[9])
+        if self.cursor.byte(data_at) is None:  # the LZW code size, after the colour table
+            raise self._truncated(f"the image at byte {pos}")
+        end, _ = self._sub_blocks(data_at + 1, 0, f"the image at byte {pos}")
+        return GifBlock("image", pos, end, data=descriptor)
+
+    def _stray(self, pos: int) -> GifBlock | None:
+        """Bytes up to the next block; None when no block follows (they are trailing data then)."""
+        found = self.cursor.search(_BLOCK_START, pos)
+        if found < 0:
+            self.trailing, self.trailing_head = self.cursor.skip_to_end(pos, 64)
+            return None
+        return GifBlock("stray", pos, found)
+
+    def _sub_blocks(self, pos: int, keep: int, where: str) -> tuple[int, bytes]:
+        """Where the sub-blocks from `pos` end (after their terminator), and their first `keep` bytes."""
+        start, kept = pos, bytearray()
+        while True:
+            size = self.cursor.byte(pos)
+            if size is None:
+                raise self._truncated(where)
+            end = pos + 1 + size
+            if len(kept) < keep:
+                kept += self.cursor.take(pos, min(end, start + keep))
+            if not size:
+                return end, bytes(kept)
+            self.sub_blocks += 1
+            if self.sub_blocks > MAX_SUB_BLOCKS:
+                raise _fail(self.name, f"it holds more than {MAX_SUB_BLOCKS:,} data sub-blocks")
+            pos = end
+            self.cursor.release(pos)
+
+
+class BlockJudge:
+    """What happens to each block, in order: kept as stored, kept with what readers never read cut or cleared,
+    or dropped; and the kinds of what goes."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.images = 0
+
+    def judge(self, block: GifBlock) -> Plan:
+        """The steps that write `block` (None to drop it), and the kinds (from exif.KINDS) of what goes.
+
+        Raises:
+            PhotoError: a graphic control extension is shorter than its 4 bytes.
+        """
+        whole: list[Step] = [(block.start, block.end)]
+        if block.kind == "screen":
+            return whole, ()
+        if block.kind == "stray":
+            return None, ("stray-bytes",)
+        if block.kind == "image":
+            self.images += 1
+            packed = block.data[9]
+            if not packed & _IMAGE_RESERVED:
+                return whole, ()
+            cleared = bytes([packed & ~_IMAGE_RESERVED & 0xFF])
+            return [(block.start, block.start + 9), cleared, (block.start + _DESCRIPTOR, block.end)], _IGNORED
+        parts = payloads(block.data)
+        if block.label == GRAPHIC_CONTROL:
+            if not parts or len(parts[0]) < 4:
+                raise _fail(self.name, f"the graphic control extension at byte {block.start} is too short")
+            fields = bytes([parts[0][0] & _CONTROL_FLAGS]) + parts[0][1:4]
+            return self._canonical(block, bytes([EXTENSION, GRAPHIC_CONTROL, 4]) + fields + b"\0")
+        if block.label == APPLICATION and parts:
+            if parts[0] in LOOPS and len(parts) > 1 and len(parts[1]) >= 3 and parts[1][0] == 1:
+                return self._canonical(block, bytes([EXTENSION, APPLICATION, 11]) + parts[0] + b"\3" + parts[1][:3]
+                                       + b"\0")
+            return None, (APPLICATIONS.get(parts[0], "other-chunk"),)
+        return None, ({COMMENT: "comment", PLAIN_TEXT: "text"}.get(block.label, "other-chunk"),)
+
+    @staticmethod
+    def _canonical(block: GifBlock, kept: bytes) -> Plan:
+        """Keep the block as stored when it is exactly what readers read, else written as `kept`."""
+        if block.end - block.start == len(kept) and block.data == kept[2:]:
+            return [(block.start, block.end)], ()
+        return [kept], _IGNORED
+
+    def finish(self) -> None:
+        """Raises PhotoError when the file holds no image."""
+        if not self.images:
+            raise _fail(self.name, "it holds no image")
+
+
+def strip_gif(data: bytes, name: str) -> Stripped:
+    """Keep the screen, the images, graphic control extensions and loop counts; drop every other
+    extension, bytes between blocks and after the trailer. A file without a trailer gets one.
+
+    One pass that keeps no image data: what is kept is a range of `data` in the recipe.
+
+    Raises:
+        PhotoError: the GIF is malformed, holds no image, or passes MAX_BLOCKS or MAX_SUB_BLOCKS.
+    """
+    walk = GifWalk(Cursor(data), name)
+    judge = BlockJudge(name)
+    removed: set[str] = set()
+    body: list[Step] = []
+    for block in walk.blocks():
+        steps, kinds = judge.judge(block)
+        removed.update(kinds)
+        if steps is not None:
+            extend_recipe(body, steps)
+    judge.finish()
+    extend_recipe(body, [(walk.trailer, walk.trailer + 1) if walk.trailer >= 0 else bytes([TRAILER])])
+    if walk.trailing:
+        removed.add("trailing-data")
+    recipe: Recipe = tuple(body)
+    return Stripped(follow(recipe, data), ordered_kinds(removed), 1, (), recipe)
