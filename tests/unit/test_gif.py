@@ -15,6 +15,7 @@ import photo_fixtures as fx
 from helpers import exiftool
 from mirror.errors import PhotoError
 from mirror.privacy import gif
+from mirror.privacy.findings import MAX_PER_FILE
 from mirror.privacy.scan import scan_photo, scan_photo_chunks
 from mirror.privacy.strip import detect_kind, strip_photo
 
@@ -228,13 +229,18 @@ def test_the_scanner_reads_large_animations_in_pieces() -> None:
 
 
 def test_countless_blocks_or_sub_blocks_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Empty comments by the hundred thousand, or data in one-byte sub-blocks past the cap: refused by cleaner and
-    scanner alike, naming the cap, rather than walked while time grows."""
+    """Graphic controls by the hundred thousand, or data in one-byte sub-blocks past the cap: refused by cleaner
+    and scanner alike, naming the cap, rather than walked while time grows. Of countless comments the scanner
+    reads one more than a report lists, and stops."""
     plain = fx.plain_gif()
-    many = plain[:-1] + b"!\xfe\0" * 200_001 + b";"
+    many = plain[:-1] + b"!\xf9\x04\0\0\0\0\0" * 200_001 + b";"
     for func in (strip_photo, scan_photo):
         with pytest.raises(PhotoError, match="more than 200,000 blocks"):
             func(many, NAME)
+    comments = plain[:-1] + b"!\xfe\0" * 200_001 + b";"
+    with pytest.raises(PhotoError, match="more than 200,000 blocks"):
+        strip_photo(comments, NAME)
+    assert len(scan_photo(comments, NAME)) == MAX_PER_FILE + 1
     monkeypatch.setattr(gif, "MAX_SUB_BLOCKS", 1000)
     tiny = plain[:-1] + fx.gif_extension(0xFE, *[b"x"] * 1001) + b";"
     for func in (strip_photo, scan_photo):

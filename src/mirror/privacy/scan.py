@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
-from mirror.privacy.findings import Finding, Found, short
+from mirror.privacy.findings import MAX_PER_FILE, Finding, Found, short
 from mirror.privacy.gif import APPLICATION, COMMENT, PLAIN_TEXT, XMP_ID, BlockJudge, GifBlock, GifWalk, payloads
 from mirror.privacy.jpeg import ADOBE_LEN, APP0, APP1, COM, EXIF_ID, JpegWalk, Segment, app_kinds, is_adobe
 from mirror.privacy.png import TEXT_CHUNKS, XMP_KEYWORD, Chunk, PngWalk, chunk_kinds, raw_profile, text_chunk
@@ -235,7 +235,8 @@ def _scan_heic(cursor: Cursor, name: str) -> list[Found]:
 def scan_photo_chunks(chunks: Iterable[bytes], name: str) -> PhotoScan:
     """Scan a photo that arrives in chunks, holding one segment or chunk at a time.
 
-    Findings made before a malformed part are kept; `problem` then says why the scan stopped.
+    Findings made before a malformed part are kept; `problem` then says why the scan stopped. After
+    MAX_PER_FILE + 1 findings the scan stops: reports list at most MAX_PER_FILE a file, and say it holds more.
 
     Raises:
         PhotoError: the file is of a format that cannot be scanned (video, RAW, ...), or empty.
@@ -249,6 +250,8 @@ def scan_photo_chunks(chunks: Iterable[bytes], name: str) -> PhotoScan:
     try:
         for kind, detail in walker(cursor, name):
             found.append(Finding(name, kind, detail))
+            if len(found) > MAX_PER_FILE:  # no report lists more: the rest is not read (a file of countless
+                break  # comments would otherwise be a finding each in memory)
     except PhotoError as exc:
         return PhotoScan(found, exc.reason)
     return PhotoScan(found)
