@@ -10,6 +10,7 @@ import signal
 import socket
 import threading
 import time
+import typing
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -589,12 +590,12 @@ def test_a_bundle_swapped_while_it_is_checked_is_looked_at_again(folder: Path, t
 
     from mirror.serve import catalog
 
-    real = catalog.verify_bundle
+    real = catalog.verify_open
     bundle = folder / "almaty.7z"
 
-    def verify_then_swap(path: Path, keys: object, **options: object) -> object:
-        verified = real(path, keys, **options)  # type: ignore[arg-type]
-        if path == bundle:
+    def verify_then_swap(fp: typing.BinaryIO, *args: object, **options: object) -> object:
+        verified = real(fp, *args, **options)  # type: ignore[arg-type]
+        if os.fstat(fp.fileno()).st_ino == bundle.stat().st_ino:
             replacement = tmp_path / "replacement"
             if swap == "fifo":
                 os.mkfifo(replacement)
@@ -603,7 +604,7 @@ def test_a_bundle_swapped_while_it_is_checked_is_looked_at_again(folder: Path, t
             os.replace(replacement, bundle)
         return verified
 
-    monkeypatch.setattr(catalog, "verify_bundle", verify_then_swap)
+    monkeypatch.setattr(catalog, "verify_open", verify_then_swap)
     found: list[catalog.Catalog] = []
     scan = threading.Thread(target=lambda: found.append(catalog.scan_folder(folder, log=lambda _line: None)))
     scan.start()
@@ -617,9 +618,42 @@ def test_a_bundle_swapped_while_it_is_checked_is_looked_at_again(folder: Path, t
                for line in found[0].skipped), found[0].skipped
     assert found[0].again  # the watch looks again at the next round, even if the folder stays as it is
     if swap == "other file":  # nothing of the passing state is kept: the next scan checks it afresh
-        monkeypatch.setattr(catalog, "verify_bundle", real)
+        monkeypatch.setattr(catalog, "verify_open", real)
         again = catalog.scan_folder(folder, log=lambda _line: None, cache=found[0].cache)
         assert [o.meta.title for o in again.offers] == ["<script>alert(1)</script> Алматы"] and not again.again
+
+
+def test_a_bundle_swapped_for_another_and_back_is_never_offered_mixed(folder: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      secret: SecretKey) -> None:
+    """Someone who can write to the folder swaps another bundle in for the moment the room opens the listed one,
+    and the listed one back right after: the room reads one open file for both the check and the hash, so it
+    never offers the other bundle's title under the listed one's hash; it looks again, and then offers the listed
+    bundle as it is."""
+    from mirror.serve import catalog
+
+    make_bundle(tmp_path / "other-src", secret, tmp_path / "other.7z", "Another author's story")
+    bundle, parked = folder / "almaty.7z", tmp_path / "parked.7z"
+    real = catalog.open_regular
+    swapped: list[bool] = []
+
+    def swap_around_open(path: Path) -> typing.BinaryIO:
+        if path != bundle or swapped:
+            return real(path)
+        swapped.append(True)
+        os.replace(bundle, parked)
+        shutil.copyfile(tmp_path / "other.7z", bundle)
+        try:
+            return real(path)
+        finally:
+            os.replace(parked, bundle)
+
+    monkeypatch.setattr(catalog, "open_regular", swap_around_open)
+    monkeypatch.setattr("mirror.bundle.verify.open_regular", swap_around_open)  # whichever opens it first
+    found = catalog.scan_folder(folder, log=lambda _line: None)
+    assert swapped and not found.offers and found.again
+    again = catalog.scan_folder(folder, log=lambda _line: None, cache=found.cache)
+    assert [(o.meta.title, o.sha256) for o in again.offers] == [("<script>alert(1)</script> Алматы", _sha(folder))]
 
 
 def test_a_file_that_seems_to_change_at_every_check_is_checked_twice_not_forever(

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from mirror.bundle.verify import verify_bundle
+from mirror.bundle.verify import snapshot, verify_bundle, verify_open
 from mirror.errors import ConfigError, ManifestError, SignatureError, VerificationError
 from mirror.formats.index import MAX_INDEX, BundleEntry
 from mirror.formats.layout import INDEX_NAME, LISTING_NAME, MAX_SIG_FILE, SIG_SUFFIX, bundle_path, sums_paths
@@ -39,6 +39,8 @@ from mirror.formats.names import printable
 from mirror.record import field, record, replace
 from mirror.safeio import open_regular
 from mirror.serve.headers import content_type
+from mirror.sevenzip import Limits
+from mirror.trust.policy import AuthorTrusted
 
 Log = Callable[[str], None]
 MAX_CANDIDATES = 2 * MAX_ENTRIES  # .7z files looked at in a folder; the rest are named as not looked at
@@ -232,20 +234,34 @@ def _candidates(root: Path) -> tuple[list[tuple[Path, Stamp]], int]:
     return found, more
 
 
+def _still(path: Path, stamp: Stamp) -> bool:
+    """Whether `path` is still the file of `stamp` (looked at, never opened)."""
+    try:
+        return Stamp.of(os.lstat(path)) == stamp
+    except OSError:
+        return False
+
+
 def _check(path: Path, stamp: Stamp) -> _Checked:
     """Verify first, hash after: a file still being written (a copy, a torrent client's preallocated file) fails
-    on its header at once, where hashing first would read it whole each time the folder is looked at. The file
-    hashed must still be the one listed: swapped meanwhile (for another file, or a FIFO that would block the
-    hash for good), it is looked at again next round."""
+    on its header at once, where hashing first would read it whole each time the folder is looked at. Both read
+    one open file, the one listed: swapped for another file (or a FIFO that would block the hash for good)
+    since it was listed, written to while it was read, or no longer at its path when both are done, it is
+    looked at again next round. So what is offered is one file's metadata and hash, and that file is the one
+    the path names."""
+    again = _Checked(None, problem="changed while it was checked; it is looked at again", again=True)
     try:
-        verified = verify_bundle(path, None)
         with open_regular(path) as handle:
             if Stamp.of(os.fstat(handle.fileno())) != stamp:
-                return _Checked(None, problem="changed while it was checked; it is looked at again", again=True)
+                return again
+            verified = verify_open(handle, snapshot(None), Limits(), AuthorTrusted()).result(path)
+            handle.seek(0)
             hashed = hashlib.sha256()
             while piece := handle.read(1 << 20):
                 hashed.update(piece)
             digest = hashed.hexdigest()
+            if Stamp.of(os.fstat(handle.fileno())) != stamp or not _still(path, stamp):
+                return again
     except VerificationError as exc:
         return _Checked(None, problem=_part_or_failure(path, exc))
     except ConfigError as exc:  # swapped for a FIFO, a device or a folder since it was listed
