@@ -239,7 +239,8 @@ def _png_with(*chunks: bytes) -> bytes:
 
 
 @pytest.mark.parametrize(("data", "reason"), [
-    pytest.param(_png_with(fx.chunk(b"acTL", b"\0" * 8), fx.chunk(b"IDAT", b"x")), "APNG", id="apng"),
+    pytest.param(_png_with(fx.chunk(b"acTL", b"\0" * 8), fx.chunk(b"IDAT", b"x")), "announces no frames",
+                 id="apng of no frames"),
     pytest.param(_png_with(fx.chunk(b"IDAT", b"x"), fx.chunk(b"ZZZZ", b"")), "unknown critical", id="critical"),
     pytest.param(_png_with(), "no IDAT", id="no image data"),
     pytest.param(_png_with(fx.chunk(b"IDAT", b"x"), fx.chunk(b"tEXt", b"a\0b"), fx.chunk(b"IDAT", b"y")),

@@ -126,7 +126,8 @@ def test_unknown_chunks_inside_a_frame_are_dropped() -> None:
                  "animation without frames", id="animation without frames"),
     pytest.param(b"RIFF\xff\xff\xff\x7fWEBPVP8 \x10\0\0\0", "truncated", id="RIFF longer than the file"),
     pytest.param(b"RIFF\x0c\0\0\0WEBPVP8 \x10\0\0\0", "runs past the end of its container", id="chunk too long"),
-    pytest.param(b"RIFF\x0c\0\0\0WEBP\0\x01\x02\x03\0\0\0\0", "invalid type", id="binary FourCC"),
+    pytest.param(b"RIFF\x0c\0\0\0WEBP\0\x01\x02\x03\0\0\0\0", r"starts with a '\\x00\\x01\\x02\\x03' chunk",
+                 id="binary FourCC first"),
 ])
 def test_malformed_webps_raise_photo_error(data: bytes, reason: str) -> None:
     """Each broken container is a PhotoError that names the file and says what is wrong; cleaner and scanner
@@ -283,3 +284,16 @@ def test_an_alpha_chunk_before_a_lossless_picture_is_refused() -> None:
     for func in (strip_photo, scan_photo):
         with pytest.raises(PhotoError, match="alpha chunk comes before a lossless"):
             func(raw, NAME)
+
+
+def test_chunks_of_any_type_are_walked_and_an_iphone_xmp_chunk_is_named() -> None:
+    """A chunk type need not be printable (libwebp reads any): an iPhone's "XMP\\0" chunk is XMP to exiftool, so
+    the scanner lists its properties and the cleaner drops it as XMP; a binary type is an unknown chunk, dropped."""
+    plain = fx.plain_webp()
+    raw = fx.webp_of(*(fx.riff_chunk(kind, body) for kind, body in fx.webp_chunks(plain)),
+                     fx.riff_chunk(b"XMP\0", fx.xmp_packet()), fx.riff_chunk(b"\0\x01\x02\x03", b"PLANTED"))
+    stripped = strip_webp(raw, NAME)
+    assert stripped.removed == ("xmp", "other-chunk") and stripped.data == plain
+    found = [(f.kind, f.detail) for f in scan_photo(raw, NAME)]
+    assert ("owner", "XMP dc:creator PLANTED-Creator") in found
+    assert found[-1] == ("other-metadata", "WebP \\x00\\x01\\x02\\x03 chunk, 7 bytes (readers do not draw it)")

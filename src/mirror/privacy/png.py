@@ -26,13 +26,15 @@ from collections.abc import Iterator
 
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
-from mirror.privacy.exif import CONVERT_HINT, Stripped, Tiff, exif_kinds, ordered_kinds, read_tiff, xmp_orientation
+from mirror.privacy.exif import Stripped, Tiff, exif_kinds, ordered_kinds, read_tiff, xmp_orientation
 from mirror.privacy.jpeg import orientation_tiff
-from mirror.record import record
+from mirror.record import record, replace
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
-KEPT = CRITICAL | {b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs"}
+ANIMATION = frozenset({b"acTL", b"fcTL", b"fdAT"})  # APNG: frame count, each frame's place and timing, its data
+KEPT = CRITICAL | ANIMATION | {b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs"}
+_READ = {b"acTL": 8, b"fcTL": 26, b"fdAT": 4}  # what a streaming walk reads of an animation chunk to check it
 KIND_OF = {b"tEXt": "text", b"zTXt": "text", b"iTXt": "text", b"eXIf": "exif", b"tIME": "time",
            b"iCCP": "icc"}
 TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
@@ -53,12 +55,19 @@ class Chunk:
         data: the chunk's data field (in a streaming walk: its first MAX_KEPT_DATA bytes, none of IDAT).
         raw: the chunk as stored: length, type, data and CRC (empty in a streaming walk).
         size: the length of the data field.
+        ignored: an animation chunk of a file readers show still (no acTL before the image data): dropped.
     """
 
     type: bytes
     data: bytes
     raw: bytes
     size: int = -1
+    ignored: bool = False
+
+    @property
+    def kept(self) -> bool:
+        """Whether the cleaner keeps this chunk."""
+        return self.type in KEPT and not self.ignored
 
 
 @record
@@ -87,6 +96,10 @@ class PngWalk:
     def __init__(self, cursor: Cursor, name: str, keep_image: bool = True) -> None:
         self.cursor, self.name, self.keep_image = cursor, name, keep_image
         self.trailing, self.trailing_head = 0, b""
+        self.frames = 0  # the frame count an acTL chunk announces
+        self.animated: bool | None = None  # unknown until an acTL chunk, or the image data or a frame before one
+        self.image_seen = False
+        self.controls = self.sequence = 0  # fcTL chunks seen; the next sequence number (fcTL and fdAT share it)
 
     def _chunk(self, pos: int) -> Chunk:
         """The chunk at `pos`, with its length, type letters and CRC checked."""
@@ -100,7 +113,8 @@ class PngWalk:
         if length > _MAX_LENGTH:
             raise _fail(self.name, f"chunk {label} at byte {pos} is longer than PNG allows")
         end = pos + 8 + length
-        keep = length if self.keep_image else 0 if kind in KEPT else min(length, MAX_KEPT_DATA)
+        keep = length if self.keep_image else min(length, _READ.get(kind, 0)) if kind in KEPT else min(
+            length, MAX_KEPT_DATA)
         body = self.cursor.take(pos + 8, pos + 8 + keep)
         crc = self.cursor.crc32(pos + 4, end, 0)
         stored = self.cursor.take(end, end + 4)
@@ -112,28 +126,66 @@ class PngWalk:
         self.cursor.release(end + 4)
         return Chunk(kind, body, raw, length)
 
-    def _check_order(self, chunk: Chunk, seen: set[bytes], last: bytes) -> None:
-        """IHDR first and once; no unknown critical chunk; PLTE before IDAT; IDAT consecutive."""
+    def _check_order(self, chunk: Chunk, seen: set[bytes], last: bytes) -> Chunk:
+        """IHDR first and once; no unknown critical chunk; PLTE before IDAT; IDAT consecutive; animation chunks
+        in turn. The chunk, marked ignored when it is an animation chunk readers ignore."""
         kind, label = chunk.type, chunk.type.decode("ascii")
         if (kind == b"IHDR") != (not seen):
             raise _fail(self.name, "IHDR must be the first chunk, and only once")
         if kind == b"IHDR" and chunk.size != 13:
             raise _fail(self.name, "IHDR has the wrong length")
-        if kind == b"acTL":
-            raise _fail(self.name, "animated PNG (APNG) is not supported", hint=CONVERT_HINT)
+        if kind == b"IDAT":
+            self.image_seen = True
+            self.animated = self.animated or False  # an acTL chunk after the image data makes no animation
+        if kind in ANIMATION and not self._animation_chunk(chunk):
+            chunk = replace(chunk, ignored=True)
         if kind[:1].isupper() and kind not in CRITICAL:
             raise _fail(self.name, f"unknown critical chunk {label}")
         if kind == b"PLTE" and (b"PLTE" in seen or b"IDAT" in seen):
             raise _fail(self.name, "PLTE is repeated or comes after image data")
         if kind == b"IDAT" and b"IDAT" in seen and last != b"IDAT":
             raise _fail(self.name, "IDAT chunks are not consecutive")
+        return chunk
+
+    def _animation_chunk(self, chunk: Chunk) -> bool:
+        """Whether an APNG chunk is kept. An animation is an acTL chunk before the image data and before any
+        frame; then fcTL and fdAT are numbered in turn from 0, fcTL as many as acTL announces. Without that
+        acTL, readers show the still image and ignore the frames: they are dropped, never drawn. A broken
+        animation, which readers show still or refuse, is refused rather than carried."""
+        kind, size = chunk.type, chunk.size
+        if kind == b"acTL" and self.animated:
+            raise _fail(self.name, "its acTL chunk is repeated")
+        if kind == b"acTL" and self.animated is False and not self.image_seen:  # Pillow would play those frames
+            raise _fail(self.name, "an animation frame comes before its acTL chunk")
+        if kind == b"acTL" and self.animated is None:
+            if size != 8:
+                raise _fail(self.name, "its acTL chunk has the wrong length")
+            self.frames = struct.unpack(">I", chunk.data[:4])[0]
+            if not self.frames:
+                raise _fail(self.name, "its acTL chunk announces no frames")
+            self.animated = True
+            return True
+        if not self.animated:
+            self.animated = False
+            return False
+        if size < 4 or (kind == b"fcTL" and size != 26):
+            raise _fail(self.name, f"its {kind.decode('ascii')} chunk has the wrong length")
+        number = struct.unpack(">I", chunk.data[:4])[0]
+        if number != self.sequence:
+            raise _fail(self.name, f"animation chunk {number} comes where {self.sequence} should")
+        self.sequence += 1
+        if kind == b"fcTL":
+            self.controls += 1
+            if self.controls > self.frames:
+                raise _fail(self.name, f"it holds more frames than the {self.frames} its acTL chunk announces")
+        return True
 
     def chunks(self) -> Iterator[Chunk]:
         """Every chunk from IHDR to IEND; afterwards `trailing` is set.
 
         Raises:
-            PhotoError: no signature, a truncated or corrupt chunk, chunks out of order,
-                an unknown critical chunk, an animated PNG, no image data, or no IEND.
+            PhotoError: no signature, a truncated or corrupt chunk, chunks out of order, an unknown critical
+                chunk, animation chunks out of turn, no image data, or no IEND.
         """
         if self.cursor.take(0, 8) != SIGNATURE:
             raise _fail(self.name, "it does not start with the PNG signature")
@@ -142,8 +194,7 @@ class PngWalk:
         for count in range(MAX_CHUNKS + 1):
             if count == MAX_CHUNKS:
                 raise _fail(self.name, f"it holds more than {MAX_CHUNKS:,} chunks")
-            chunk = self._chunk(pos)
-            self._check_order(chunk, seen, last)
+            chunk = self._check_order(self._chunk(pos), seen, last)
             seen.add(chunk.type)
             pos, last = pos + 12 + chunk.size, chunk.type
             if chunk.type == b"IEND":
@@ -155,6 +206,8 @@ class PngWalk:
             raise _fail(self.name, "IEND has data")
         if b"IDAT" not in seen:
             raise _fail(self.name, "it holds no image data (no IDAT chunk)")
+        if self.animated and self.frames > self.controls:
+            raise _fail(self.name, f"its acTL chunk announces {self.frames} frames, it holds {self.controls}")
         yield chunk
         self.trailing, self.trailing_head = self.cursor.skip_to_end(pos, 64)
 
@@ -218,7 +271,7 @@ def png_orientation(chunks: tuple[Chunk, ...]) -> int:
 
 def chunk_kinds(chunk: Chunk) -> tuple[str, ...]:
     """The kinds of metadata a chunk holds; () for the chunks that are kept."""
-    if chunk.type in KEPT:
+    if chunk.kept:
         return ()
     if chunk.type == b"eXIf":
         return exif_kinds(exif_of(chunk))
@@ -236,18 +289,20 @@ def _chunk_bytes(kind: bytes, data: bytes) -> bytes:
 
 
 def strip_png(data: bytes, name: str) -> Stripped:
-    """Keep IHDR, PLTE, IDAT, IEND, tRNS, gAMA, cHRM, sRGB and pHYs; drop every other chunk.
+    """Keep IHDR, PLTE, IDAT, IEND, tRNS, gAMA, cHRM, sRGB, pHYs, and an animation's acTL, fcTL and fdAT; drop
+    every other chunk.
 
     An orientation other than 1 is put back right after IHDR as an eXIf chunk holding only Orientation.
 
     Raises:
-        PhotoError: the PNG is malformed, animated, or has an unknown critical chunk.
+        PhotoError: the PNG is malformed, its animation chunks are out of turn, or it has an unknown critical
+            chunk.
     """
     parsed = parse_png(data, name)
     removed = [kind for chunk in parsed.chunks for kind in chunk_kinds(chunk)]
     if parsed.trailing:
         removed.append("trailing-data")
-    kept = [chunk.raw for chunk in parsed.chunks if chunk.type in KEPT]
+    kept = [chunk.raw for chunk in parsed.chunks if chunk.kept]
     orientation = png_orientation(parsed.chunks)
     if orientation != 1:
         kept.insert(1, _chunk_bytes(b"eXIf", orientation_tiff(orientation)))

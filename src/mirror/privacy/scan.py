@@ -31,7 +31,7 @@ from mirror.privacy.png import TEXT_CHUNKS, XMP_KEYWORD, Chunk, PngWalk, chunk_k
 from mirror.privacy.scan_blocks import scan_flir, scan_icc, scan_iptc, scan_mpf, scan_photoshop, scan_xmp
 from mirror.privacy.scan_tiff import scan_tiff
 from mirror.privacy.strip import detect_kind, is_heif
-from mirror.privacy.webp import EXIF, ICCP, INFO_FIELDS, XMP, ChunkJudge, WebpChunk, WebpWalk
+from mirror.privacy.webp import EXIF, ICCP, INFO_FIELDS, XMP_CHUNKS, ChunkJudge, WebpChunk, WebpWalk, chunk_label
 from mirror.record import record
 
 MAX_BLOCK = 4 << 20  # ICC and FLIR data spread over several JPEG segments: how much is joined
@@ -146,14 +146,14 @@ def _scan_png(cursor: Cursor, name: str) -> Iterator[Found]:
 def _webp_chunk(chunk: WebpChunk) -> list[Found]:
     if chunk.type == EXIF:
         return scan_tiff(chunk.data.removeprefix(b"Exif\0\0")) or [("exif", "an EXIF block")]
-    if chunk.type == XMP:
+    if chunk.type in XMP_CHUNKS:
         return scan_xmp(chunk.data)
     if chunk.type == ICCP:
         return scan_icc(chunk.data)
     if chunk.type in INFO_FIELDS:
         field = INFO_FIELDS[chunk.type]
         return [("text", short(f"{field}: {chunk.data.rstrip(bytes(1)).decode('utf-8', 'replace')}"))]
-    label = chunk.type.decode("ascii").strip()
+    label = chunk_label(chunk.type).strip()
     where = " in an animation frame" if chunk.nested else ""
     return [("other-metadata", f"WebP {label} chunk{where}, {chunk.size} bytes (readers do not draw it)")]
 
@@ -164,7 +164,7 @@ def _scan_webp(cursor: Cursor, name: str) -> Iterator[Found]:
     for chunk in walk.chunks():
         keep, kinds = judge.judge(chunk)
         if kinds and keep:  # kept, trimmed to what readers read
-            label = chunk.type.decode("ascii").strip()
+            label = chunk_label(chunk.type).strip()
             yield "other-metadata", f"WebP {label} chunk with bytes or bits readers ignore, {chunk.size} bytes"
         elif kinds:
             yield from _webp_chunk(chunk)

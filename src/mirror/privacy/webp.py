@@ -19,7 +19,6 @@ only Orientation.
 
 from __future__ import annotations
 
-import re
 import struct
 from collections.abc import Iterator
 
@@ -41,6 +40,7 @@ from mirror.record import record
 RIFF, WEBP = b"RIFF", b"WEBP"
 VP8, VP8L, VP8X, ALPH, ANIM, ANMF = b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"
 EXIF, XMP, ICCP = b"EXIF", b"XMP ", b"ICCP"
+XMP_CHUNKS = (XMP, b"XMP\0")  # readers know the first; some writers (an iPhone's) use the second, which exiftool reads
 _BITSTREAMS = (VP8, VP8L)
 _PIXELS = frozenset({VP8, VP8L, ALPH})  # a scan keeps none of their bytes
 _FRAME_HEADER = 16  # an ANMF chunk's position, size, duration and flags, before its own chunks
@@ -55,7 +55,6 @@ INFO_FIELDS = {b"IART": "artist", b"ICMT": "comment", b"ICOP": "copyright", b"IN
                b"IKEY": "keywords", b"ISRC": "source", b"IPRD": "product"}
 MAX_KEPT_DATA = 1 << 20  # a streaming walk keeps at most this much of a metadata chunk
 MAX_CHUNKS = 100_000  # an animation of 30,000 frames has fewer; past it, time and memory would only grow
-_FOURCC = re.compile(rb"[\x20-\x7e]{4}")
 
 
 @record
@@ -77,6 +76,11 @@ class WebpChunk:
 
 def _fail(name: str, reason: str) -> PhotoError:
     return PhotoError(name, f"not a valid WebP: {reason}")
+
+
+def chunk_label(kind: bytes) -> str:
+    """A chunk's type as text, bytes that are not printable ASCII escaped (b"XMP\\0" -> "XMP\\x00")."""
+    return "".join(chr(b) if 0x20 <= b < 0x7F else f"\\x{b:02x}" for b in kind)
 
 
 def is_webp(data: bytes) -> bool:
@@ -124,12 +128,10 @@ class WebpWalk:
             if len(head) < 8 or pos + 8 > end:
                 raise _fail(self.name, f"the file ends inside the chunk at byte {pos} (truncated?)")
             kind, size = head[:4], struct.unpack("<I", head[4:8])[0]
-            if not _FOURCC.fullmatch(kind):
-                raise _fail(self.name, f"chunk at byte {pos} has an invalid type {kind!r}")
             chunk_end = pos + 8 + size
             if chunk_end > end:
-                label = kind.decode("ascii")
-                raise _fail(self.name, f"chunk {label!r} at byte {pos} runs past the end of its container")
+                label = chunk_label(kind)
+                raise _fail(self.name, f"chunk '{label}' at byte {pos} runs past the end of its container")
             if kind == ANMF and not nested:
                 if size < _FRAME_HEADER:
                     raise _fail(self.name, f"the frame at byte {pos} is shorter than its header")
@@ -220,7 +222,7 @@ class ChunkJudge:
         if chunk.type in _BITSTREAMS:
             self.drawn = True
             return _KEEP
-        raise _fail(self.name, f"it starts with a {chunk.type.decode('ascii')!r} chunk, not VP8X, VP8 or VP8L")
+        raise _fail(self.name, f"it starts with a '{chunk_label(chunk.type)}' chunk, not VP8X, VP8 or VP8L")
 
     def _in_frame(self, chunk: WebpChunk) -> Verdict:
         if self.in_dropped_frame:
@@ -258,7 +260,7 @@ def metadata_kinds(chunk: WebpChunk) -> tuple[str, ...]:
     if chunk.type == EXIF:
         tiff = read_tiff(chunk.data.removeprefix(b"Exif\0\0"))
         return exif_kinds(tiff) if tiff is not None else ("exif",)  # () for Orientation alone: put back as it is
-    if chunk.type == XMP:
+    if chunk.type in XMP_CHUNKS:
         return ("xmp",)
     if chunk.type == ICCP:
         return ("icc",)
