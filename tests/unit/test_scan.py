@@ -73,6 +73,7 @@ def test_scan_jpeg_finds_every_planted_item() -> None:
         ("icc", "ICC profile 'sRGB built-in' (a standard colour space)"),
         ("mpf", "several images in one file (MPF): previews or a second full-size image follow the photo"),
         ("comment", fx.COMMENT), ("other-metadata", "APP12 segment 'Ducky', 20 bytes"),
+        ("text", "in it: PLANTED"),
         ("trailing-data", f"{len(fx.TRAILER)} bytes after the end of the image: data of unknown kind"),
     }
     assert found == expected

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
-from mirror.privacy.findings import MAX_PER_FILE, Finding, Found, short
+from mirror.privacy.findings import MAX_PER_FILE, Finding, Found, short, with_strings
 from mirror.privacy.gif import APPLICATION, COMMENT, PLAIN_TEXT, XMP_ID, BlockJudge, GifBlock, GifWalk, payloads
 from mirror.privacy.jpeg import ADOBE_LEN, APP0, APP1, COM, EXIF_ID, JpegWalk, Segment, app_kinds, is_adobe
 from mirror.privacy.png import TEXT_CHUNKS, XMP_KEYWORD, Chunk, PngWalk, chunk_kinds, raw_profile, text_chunk
@@ -70,7 +70,7 @@ def _app_segment(segment: Segment, kinds: tuple[str, ...], joined: dict[str, byt
         return [("other-metadata", f"Adobe APP14 segment with {len(payload) - ADOBE_LEN} bytes beyond its 12")]
     label = payload[:24].split(b"\0", 1)[0].decode("ascii", "replace")
     what = f"APP{marker - APP0} segment {label!r}" if marker != COM else "comment"
-    return [("other-metadata", short(f"{what}, {len(payload)} bytes"))]
+    return with_strings(("other-metadata", short(f"{what}, {len(payload)} bytes")), payload)
 
 
 def _scan_jpeg(cursor: Cursor, name: str) -> Iterator[Found]:
@@ -131,7 +131,7 @@ def _png_chunk(chunk: Chunk) -> list[Found]:
         return scan_icc(profile, keyword.decode("latin-1"))
     label = chunk.type.decode("ascii")
     what = " (C2PA content credentials: may name the author or device)" if chunk.type == b"caBX" else ""
-    return [("other-metadata", f"PNG {label} chunk, {chunk.size} bytes{what}")]
+    return with_strings(("other-metadata", f"PNG {label} chunk, {chunk.size} bytes{what}"), chunk.data)
 
 
 def _scan_png(cursor: Cursor, name: str) -> Iterator[Found]:
@@ -155,7 +155,8 @@ def _webp_chunk(chunk: WebpChunk) -> list[Found]:
         return [("text", short(f"{field}: {chunk.data.rstrip(bytes(1)).decode('utf-8', 'replace')}"))]
     label = chunk_label(chunk.type).strip()
     where = " in an animation frame" if chunk.nested else ""
-    return [("other-metadata", f"WebP {label} chunk{where}, {chunk.size} bytes (readers do not draw it)")]
+    return with_strings(("other-metadata", f"WebP {label} chunk{where}, {chunk.size} bytes (readers do not draw it)"),
+                        chunk.data)
 
 
 def _scan_webp(cursor: Cursor, name: str) -> Iterator[Found]:
@@ -198,8 +199,9 @@ def _gif_extension(block: GifBlock) -> list[Found]:
         if ident == b"MGKIPTC0000":
             return scan_iptc(rest)
         label = ident.decode("latin-1")
-        return [("other-metadata", short(f"GIF application extension {label!r}, {size} bytes"))]
-    return [("other-metadata", f"GIF extension 0x{block.label:02X}, {size} bytes (readers do not draw it)")]
+        return with_strings(("other-metadata", short(f"GIF application extension {label!r}, {size} bytes")), rest)
+    return with_strings(("other-metadata", f"GIF extension 0x{block.label:02X}, {size} bytes (readers do not draw it)"),
+                        b"".join(parts))
 
 
 def _scan_gif(cursor: Cursor, name: str) -> Iterator[Found]:

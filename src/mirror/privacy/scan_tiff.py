@@ -15,6 +15,7 @@ reports nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from mirror.privacy.exif import TAG_EXIF_IFD, TAG_GPS_IFD, TAG_INTEROP_IFD, TAG_ORIENTATION, TAG_SUB_IFDS, Tag, Tiff
@@ -45,6 +46,7 @@ NAMED_TAGS: dict[int, tuple[str, str]] = {
 EMBEDDED = {0x02BC: "xmp", 0x83BB: "iptc", 0x8649: "photoshop", 0x8773: "icc"}
 _MAKERNOTE, _GPS_DATE = 0x927C, 0x001D
 _STRUCTURE = {TAG_EXIF_IFD, TAG_GPS_IFD, TAG_INTEROP_IFD, TAG_SUB_IFDS, 0x0201, 0x0202, 0x0111, 0x0117}
+_SOI = re.compile(rb"\xff\xd8\xff[\xc0-\xfe]")  # a JPEG's start: SOI, then a marker
 _CHARSETS = {b"ASCII\0\0\0": "ascii", b"UNICODE\0": "utf-16", b"JIS\0\0\0\0\0": "shift_jis"}
 
 
@@ -98,6 +100,14 @@ def _scan_ifd(tiff: Tiff, where: str, entries: Mapping[int, Tag], make: str) -> 
     return found, others
 
 
+def _other_previews(tiff: Tiff, block: bytes) -> int:
+    """JPEG images inside an EXIF block other than those a directory points to as its thumbnail: the previews
+    that Nikon, Pentax, Casio and Olympus maker notes carry (up to 640 x 480, of the unedited photo)."""
+    pointed = {value for _, entries in tiff.ifds if (tag := entries.get(0x0201)) is not None
+               for value in tag.integers()[:1]}
+    return sum(1 for found in _SOI.finditer(block) if found.start() not in pointed)
+
+
 def scan_tiff(block: bytes) -> list[Found]:
     """Every identifying item of a TIFF block; an Orientation-only block gives [].
 
@@ -123,6 +133,9 @@ def scan_tiff(block: bytes) -> list[Found]:
         found.append(("gps", "a GPS directory pointer (the directory itself is unreadable)"))
     if 0x0201 in tiff.ifd1 or 0x0111 in tiff.ifd1:
         found.append(("exif-thumbnail", "a preview image in EXIF IFD1"))
+    previews = _other_previews(tiff, block)
+    if previews:
+        found.append(("thumbnail", f"{previews} preview image(s) elsewhere in the EXIF block (maker notes)"))
     if others:
         found.append(("exif", f"{others} more EXIF tag(s): camera settings, sizes and the like"))
     elif not found:
