@@ -124,16 +124,30 @@ def test_a_gif87a_and_a_gif_without_trailer_are_read() -> None:
     assert scan_photo(plain[:-1], NAME) == []
 
 
-def test_bytes_between_blocks_are_dropped_as_readers_skip_them() -> None:
-    """Bytes where a block should start are skipped by Pillow (as GIF87a asks): dropped, and named."""
+def test_a_byte_no_block_starts_with_ends_the_image_as_in_browsers() -> None:
+    """Browsers stop at a byte where a block should start and none does, as at the trailer; Pillow skips it and
+    reads on. The cleaner follows browsers: frames only Pillow would show (a hidden one, say) are not carried,
+    and the rest is named as trailing data."""
     plain = fx.plain_gif(animated=True)
     blocks = _blocks(plain)
-    edited = _gif_of(plain, blocks[0], b"\0\0PLANTED\0", *blocks[1:])
+    first = next(i for i, block in enumerate(blocks) if block[0] == 0x2C) + 1
+    edited = _gif_of(plain, *blocks[:first], b"\0PLANTED", *blocks[first:])
     stripped = strip_photo(edited, NAME)
-    assert stripped.removed == ("stray-bytes",) and stripped.data == plain
-    assert _frames(edited) == _frames(plain)
-    assert [(f.kind, f.detail) for f in scan_photo(edited, NAME)] == [
-        ("stray-bytes", "10 stray byte(s) between blocks")]
+    assert stripped.removed == ("trailing-data",) and b"PLANTED" not in stripped.data
+    assert stripped.data == _gif_of(plain, *blocks[:first], b";")
+    assert len(_frames(stripped.data)) == 1 and len(_frames(edited)) == 3  # Pillow skipped the bytes
+    found = scan_photo(edited, NAME)
+    assert [f.kind for f in found] == ["trailing-data"] and "where browsers stop" in found[0].detail
+
+
+def test_a_graphic_control_after_the_last_image_goes() -> None:
+    """Timing for a frame that never comes: readers ignore it (exiftool adds its delay to the duration), so it
+    goes and is named."""
+    plain = fx.plain_gif(animated=True)
+    edited = plain[:-1] + fx.gif_extension(0xF9, b"\x00\xff\x7f\x00") + b";"
+    stripped = strip_photo(edited, NAME)
+    assert stripped.removed == ("other-chunk",) and stripped.data == plain
+    assert [f.kind for f in scan_photo(edited, NAME)] == ["other-metadata"]
 
 
 def _gce(packed: int, *extra: bytes) -> Callable[[bytes], bytes]:
@@ -142,6 +156,8 @@ def _gce(packed: int, *extra: bytes) -> Callable[[bytes], bytes]:
 
 @pytest.mark.parametrize(("kind", "change"), [
     pytest.param(0xF9, _gce(0xE0), id="graphic control reserved bits"),
+    pytest.param(0xF9, _gce(0x02), id="graphic control user input flag"),
+    pytest.param(0xF9, lambda b: b[:3] + bytes([b[3] & 0xFE]) + b[4:6] + b"\x41\0", id="unused transparent colour"),
     pytest.param(0xF9, _gce(0, b"\x07PLANTED"), id="graphic control with a sub-block more"),
     pytest.param(0xF9, lambda b: b[:2] + b"\x0b" + b[3:7] + b"PLANTED\0", id="graphic control longer"),
     pytest.param(0xFF, lambda b: b[:-1] + b"\x07PLANTED\0", id="loop with a sub-block more"),
@@ -172,6 +188,8 @@ def test_what_readers_ignore_in_kept_blocks_goes_and_is_named(kind: int, change:
     pytest.param(b"GIF89a\x01\0\x01\0\0\0\0,\0\0\0\0\x01\0\x01\0\0\x02\x05ab", "ends inside the image at byte 13",
                  id="image cut"),
     pytest.param(b"GIF89a\x01\0\x01\0\0\0\0!\xfe\x05ab", "ends inside the extension at byte 13", id="comment cut"),
+    pytest.param(b"GIF89a\x01\0\x01\0\0\0\0,\0\0\0\0\0\0\x01\0\0\x02\x07PLANTED\0;",
+                 "the image at byte 13 has no width or height", id="zero width"),
 ])
 def test_malformed_gifs_raise_photo_error(data: bytes, reason: str) -> None:
     """Each broken file is a PhotoError that names the file and says what is wrong; cleaner and scanner agree."""
@@ -231,18 +249,20 @@ def test_the_scanner_reads_large_animations_in_pieces() -> None:
 
 
 def test_countless_blocks_or_sub_blocks_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Graphic controls by the hundred thousand, or data in one-byte sub-blocks past the cap: refused by cleaner
-    and scanner alike, naming the cap, rather than walked while time grows. Of countless comments the scanner
-    reads one more than a report lists, and stops."""
+    """Graphic controls or comments by the hundred thousand, or data in one-byte sub-blocks past the cap: refused
+    by cleaner and scanner alike, naming the cap, rather than walked while time grows. Of countless comments the
+    scanner keeps one more than a report lists, and walks on to the cap."""
     plain = fx.plain_gif()
     many = plain[:-1] + b"!\xf9\x04\0\0\0\0\0" * 200_001 + b";"
     for func in (strip_photo, scan_photo):
         with pytest.raises(PhotoError, match="more than 200,000 blocks"):
             func(many, NAME)
     comments = plain[:-1] + b"!\xfe\0" * 200_001 + b";"
-    with pytest.raises(PhotoError, match="more than 200,000 blocks"):
-        strip_photo(comments, NAME)
-    assert len(scan_photo(comments, NAME)) == MAX_PER_FILE + 1
+    for func in (strip_photo, scan_photo):
+        with pytest.raises(PhotoError, match="more than 200,000 blocks"):
+            func(comments, NAME)
+    result = scan_photo_chunks([comments], NAME)
+    assert len(result.findings) == MAX_PER_FILE + 1 and "more than 200,000 blocks" in (result.problem or "")
     monkeypatch.setattr(gif, "MAX_SUB_BLOCKS", 1000)
     tiny = plain[:-1] + fx.gif_extension(0xFE, *[b"x"] * 1001) + b";"
     for func in (strip_photo, scan_photo):

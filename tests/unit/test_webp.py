@@ -182,14 +182,16 @@ def test_riff_info_fields_are_named_and_dropped() -> None:
 
 
 def test_a_webp_of_countless_empty_chunks_is_refused_early() -> None:
-    """800 KB of empty chunks would be 100,000 of them: refused by the cleaner, naming the cap, rather than walked
-    while memory and time grow; the scanner stops after one finding more than a report lists."""
+    """800 KB of empty chunks would be 100,000 of them: refused by cleaner and scanner alike, naming the cap,
+    rather than walked while memory and time grow; the scanner keeps one finding more than a report lists."""
     plain = fx.plain_webp()
     raw = fx.webp_of(*(fx.riff_chunk(kind, body) for kind, body in fx.webp_chunks(plain)),
                      fx.riff_chunk(b"zzzz", b"") * 100_000)
-    with pytest.raises(PhotoError, match="more than 100,000 chunks"):
-        strip_photo(raw, NAME)
-    assert len(scan_photo(raw, NAME)) == MAX_PER_FILE + 1
+    for func in (strip_photo, scan_photo):
+        with pytest.raises(PhotoError, match="more than 100,000 chunks"):
+            func(raw, NAME)
+    result = scan_photo_chunks([raw], NAME)
+    assert len(result.findings) == MAX_PER_FILE + 1 and "more than 100,000 chunks" in (result.problem or "")
 
 
 def _animation(frame_size: tuple[int, int] = (32, 24), **options: object) -> bytes:

@@ -11,17 +11,18 @@ A GIF (GIF89a specification) is a screen descriptor with its colour table, then 
 a colour table, LZW data in sub-blocks of at most 255 bytes), extensions (a label, then sub-blocks) and a
 trailer. Kept byte for byte: the screen, every image, each frame's graphic control extension (delay, disposal,
 transparency) and the loop count (NETSCAPE2.0 or ANIMEXTS1.0; every one, since readers differ on which counts);
-bits and sub-blocks of those that readers never read are cleared or cut. Dropped and named: comments, plain text
-extensions (no browser draws them), XMP, ICC profiles, Photoshop and IPTC data, any other application or unknown
-extension, bytes between blocks (Pillow skips them, as GIF87a asks), and anything after the trailer. A GIF has no
-orientation to keep.
+bits, bytes and sub-blocks of those that readers never read are cleared or cut (the user input flag, a
+transparent colour that is not used, a graphic control after the last image). Dropped and named: comments,
+plain text extensions (no browser draws them), XMP, ICC profiles, Photoshop and IPTC data, any other application
+or unknown extension, and anything after the trailer, or after a byte no block starts with, where browsers stop
+(Pillow skips such bytes and reads on: frames only it would show are not carried). An image of no width or
+height is refused: nothing draws it, so its data could be anything. A GIF has no orientation to keep.
 
 Not checked: bytes after the end code inside an image's LZW data; finding that end means decoding.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from mirror.errors import PhotoError
@@ -36,16 +37,16 @@ _SCREEN = 13  # signature, version, and the logical screen descriptor
 _DESCRIPTOR = 10  # an image's separator and descriptor
 _COLOURS = 0x80  # a descriptor's flag: a colour table follows
 _IMAGE_RESERVED = 0x18  # an image descriptor's two reserved bits
-_CONTROL_FLAGS = 0x1F  # disposal, user input and transparency: a graphic control's top three bits are reserved
+_CONTROL_FLAGS = 0x1D  # disposal and transparency: the user input flag and three reserved bits are not read
+_TRANSPARENT = 0x01
 LOOPS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")  # application extensions that hold the loop count
 XMP_ID = b"XMP DataXMP"
 APPLICATIONS = {XMP_ID: "xmp", b"ICCRGBG1012": "icc", b"MGK8BIM0000": "iptc", b"MGKIPTC0000": "iptc"}
 MAX_KEPT_DATA = 1 << 20  # of an extension's sub-blocks, as stored; an image's data is never kept
 MAX_BLOCKS = 200_000  # an animation of 100,000 frames (a graphic control and an image each) has no more
-# Sub-blocks in the whole file: a real GIF's are 255 bytes long, so this covers 1 GB; a file of one-byte
+# Sub-blocks in the whole file: a real GIF's are 255 bytes long, so this covers 255 MB; a file of one-byte
 # sub-blocks would otherwise cost a step of Python per two bytes.
-MAX_SUB_BLOCKS = 4_000_000
-_BLOCK_START = re.compile(rb"[\x21\x2c\x3b]")
+MAX_SUB_BLOCKS = 1_000_000
 
 Step = tuple[int, int] | bytes
 Plan = tuple[list[Step] | None, tuple[str, ...]]  # what is written for the block (None: dropped), what goes
@@ -54,8 +55,8 @@ _IGNORED = ("other-chunk",)  # bytes or bits readers never read: cut or cleared
 
 @record
 class GifBlock:
-    """One block: "screen" (the header, screen descriptor and global colours), "image", "extension" or
-    "stray" (bytes between blocks); where it starts and ends; an extension's label; and its data: an
+    """One block: "screen" (the header, screen descriptor and global colours), "image" or "extension"; where
+    it starts and ends; an extension's label; and its data: an
     extension's sub-blocks as stored, length bytes included (the first MAX_KEPT_DATA bytes), an image's
     separator and descriptor, the screen's first 13 bytes."""
 
@@ -91,7 +92,7 @@ def _colour_table(packed: int) -> int:
 
 class GifWalk:
     """One pass over a GIF's blocks; afterwards `trailer` (where the trailer is, or -1), `trailing` and
-    `trailing_head` are set.
+    `trailing_head` (what follows the trailer, or a byte no block starts with: `stray`) are set.
 
     Args:
         cursor: the data.
@@ -101,6 +102,7 @@ class GifWalk:
     def __init__(self, cursor: Cursor, name: str) -> None:
         self.cursor, self.name = cursor, name
         self.trailer, self.trailing, self.trailing_head = -1, 0, b""
+        self.stray = False
         self.count = self.sub_blocks = 0
 
     def blocks(self) -> Iterator[GifBlock]:
@@ -121,17 +123,14 @@ class GifWalk:
             first = self.cursor.byte(pos)
             if first is None:
                 return
-            if first == TRAILER:
-                self.trailer = pos
-                self.trailing, self.trailing_head = self.cursor.skip_to_end(pos + 1, 64)
+            if first not in (EXTENSION, IMAGE):  # the trailer, or a byte browsers stop at as if it were
+                self.trailer, self.stray = (pos, False) if first == TRAILER else (-1, True)
+                self.trailing, self.trailing_head = self.cursor.skip_to_end(pos + (first == TRAILER), 64)
                 return
             self.count += 1
             if self.count > MAX_BLOCKS:
                 raise _fail(self.name, f"it holds more than {MAX_BLOCKS:,} blocks")
-            block = (self._extension(pos) if first == EXTENSION else self._image(pos) if first == IMAGE
-                     else self._stray(pos))
-            if block is None:
-                return
+            block = self._extension(pos) if first == EXTENSION else self._image(pos)
             yield block
             pos = block.end
 
@@ -155,31 +154,25 @@ class GifWalk:
         end, _ = self._sub_blocks(data_at + 1, 0, f"the image at byte {pos}")
         return GifBlock("image", pos, end, data=descriptor)
 
-    def _stray(self, pos: int) -> GifBlock | None:
-        """Bytes up to the next block; None when no block follows (they are trailing data then)."""
-        found = self.cursor.search(_BLOCK_START, pos)
-        if found < 0:
-            self.trailing, self.trailing_head = self.cursor.skip_to_end(pos, 64)
-            return None
-        return GifBlock("stray", pos, found)
-
     def _sub_blocks(self, pos: int, keep: int, where: str) -> tuple[int, bytes]:
         """Where the sub-blocks from `pos` end (after their terminator), and their first `keep` bytes."""
-        start, kept = pos, bytearray()
-        while True:
-            size = self.cursor.byte(pos)
-            if size is None:
-                raise self._truncated(where)
-            end = pos + 1 + size
-            if len(kept) < keep:
-                kept += self.cursor.take(pos, min(end, start + keep))
-            if not size:
-                return end, bytes(kept)
-            self.sub_blocks += 1
-            if self.sub_blocks > MAX_SUB_BLOCKS:
+        start, kept = pos, None if keep else b""
+        byte, cap = self.cursor.byte, MAX_SUB_BLOCKS - self.sub_blocks
+        count = 0
+        while size := byte(pos):
+            count += 1
+            if count > cap:
                 raise _fail(self.name, f"it holds more than {MAX_SUB_BLOCKS:,} data sub-blocks")
-            pos = end
-            self.cursor.release(pos)
+            pos += 1 + size
+            if kept is None and pos >= start + keep:  # taken once, before what is read goes
+                kept = self.cursor.take(start, start + keep)
+            if kept is not None:
+                self.cursor.release(pos)
+        if size is None:
+            raise self._truncated(where)
+        self.sub_blocks += count
+        end = pos + 1
+        return end, kept if kept is not None else self.cursor.take(start, end)
 
 
 class BlockJudge:
@@ -189,6 +182,7 @@ class BlockJudge:
     def __init__(self, name: str) -> None:
         self.name = name
         self.images = 0
+        self.dangling: list[GifBlock] = []  # graphic controls since the last image: readers ignore them at the end
 
     def judge(self, block: GifBlock) -> Plan:
         """The steps that write `block` (None to drop it), and the kinds (from exif.KINDS) of what goes.
@@ -199,10 +193,11 @@ class BlockJudge:
         whole: list[Step] = [(block.start, block.end)]
         if block.kind == "screen":
             return whole, ()
-        if block.kind == "stray":
-            return None, ("stray-bytes",)
         if block.kind == "image":
+            if not (block.data[5] or block.data[6]) or not (block.data[7] or block.data[8]):
+                raise _fail(self.name, f"the image at byte {block.start} has no width or height")
             self.images += 1
+            self.dangling.clear()
             packed = block.data[9]
             if not packed & _IMAGE_RESERVED:
                 return whole, ()
@@ -212,13 +207,16 @@ class BlockJudge:
         if block.label == GRAPHIC_CONTROL:
             if not parts or len(parts[0]) < 4:
                 raise _fail(self.name, f"the graphic control extension at byte {block.start} is too short")
-            fields = bytes([parts[0][0] & _CONTROL_FLAGS]) + parts[0][1:4]
-            return self._canonical(block, bytes([EXTENSION, GRAPHIC_CONTROL, 4]) + fields + b"\0")
+            flags = parts[0][0] & _CONTROL_FLAGS
+            transparent = parts[0][3] if flags & _TRANSPARENT else 0
+            self.dangling.append(block)
+            return self._canonical(block, bytes([EXTENSION, GRAPHIC_CONTROL, 4, flags]) + parts[0][1:3]
+                                   + bytes([transparent, 0]))
         if block.label == APPLICATION and parts:
             if parts[0] in LOOPS and len(parts) > 1 and len(parts[1]) >= 3 and parts[1][0] == 1:
                 return self._canonical(block, bytes([EXTENSION, APPLICATION, 11]) + parts[0] + b"\3" + parts[1][:3]
                                        + b"\0")
-            return None, (APPLICATIONS.get(parts[0], "other-chunk"),)
+            return None, (APPLICATIONS.get(parts[0][:11], "other-chunk"),)
         return None, ({COMMENT: "comment", PLAIN_TEXT: "text"}.get(block.label, "other-chunk"),)
 
     @staticmethod
@@ -235,8 +233,8 @@ class BlockJudge:
 
 
 def strip_gif(data: bytes, name: str) -> Stripped:
-    """Keep the screen, the images, graphic control extensions and loop counts; drop every other
-    extension, bytes between blocks and after the trailer. A file without a trailer gets one.
+    """Keep the screen, the images, graphic control extensions before an image, and loop counts; drop every
+    other extension, and what follows the trailer or a byte no block starts with. The file ends with a trailer.
 
     One pass that keeps no image data: what is kept is a range of `data` in the recipe.
 
@@ -247,12 +245,23 @@ def strip_gif(data: bytes, name: str) -> Stripped:
     judge = BlockJudge(name)
     removed: set[str] = set()
     body: list[Step] = []
+    tail: list[tuple[GifBlock, list[Step]]] = []  # kept since the last image: its graphic controls may go
     for block in walk.blocks():
         steps, kinds = judge.judge(block)
         removed.update(kinds)
+        if block.kind == "image":
+            for _, held in tail:
+                extend_recipe(body, held)
+            tail.clear()
         if steps is not None:
-            extend_recipe(body, steps)
+            tail.append((block, steps))
     judge.finish()
+    dangling = {id(block) for block in judge.dangling}
+    for block, held in tail:
+        if id(block) in dangling:
+            removed.add("other-chunk")
+        else:
+            extend_recipe(body, held)
     extend_recipe(body, [(walk.trailer, walk.trailer + 1) if walk.trailer >= 0 else bytes([TRAILER])])
     if walk.trailing:
         removed.add("trailing-data")

@@ -190,13 +190,13 @@ def _gif_extension(block: GifBlock) -> list[Found]:
         return [("text", short("plain text: " + _text(b"".join(parts[1:]))))]
     if block.label == APPLICATION and parts:
         ident, rest = parts[0], b"".join(parts[1:])
-        if ident == XMP_ID:  # the packet is stored as it is, not in sub-blocks: skip the identifier's
+        if ident[:11] == XMP_ID:  # the packet is stored as it is, not in sub-blocks: skip the identifier's
             return scan_xmp(block.data[1 + len(ident):])
-        if ident == b"ICCRGBG1012":
+        if ident[:11] == b"ICCRGBG1012":
             return scan_icc(rest)
-        if ident == b"MGK8BIM0000":
+        if ident[:11] == b"MGK8BIM0000":
             return scan_photoshop(rest)
-        if ident == b"MGKIPTC0000":
+        if ident[:11] == b"MGKIPTC0000":
             return scan_iptc(rest)
         label = ident.decode("latin-1")
         return with_strings(("other-metadata", short(f"GIF application extension {label!r}, {size} bytes")), rest)
@@ -212,13 +212,15 @@ def _scan_gif(cursor: Cursor, name: str) -> Iterator[Found]:
         if kinds and steps is not None:  # kept, cut to what readers read
             what = "image descriptor" if block.kind == "image" else f"extension 0x{block.label:02X}"
             yield "other-metadata", f"GIF {what} with bytes or bits readers ignore, {block.end - block.start} bytes"
-        elif block.kind == "stray":
-            yield "stray-bytes", f"{block.end - block.start} stray byte(s) between blocks"
         elif kinds:
             yield from _gif_extension(block)
     judge.finish()
+    for block in judge.dangling:
+        size = block.end - block.start
+        yield "other-metadata", f"GIF graphic control after the last image (readers ignore it), {size} bytes"
     if walk.trailing:
-        yield "trailing-data", _trailing(walk.trailing, walk.trailing_head, "the GIF trailer")
+        where = "a byte no GIF block starts with, where browsers stop" if walk.stray else "the GIF trailer"
+        yield "trailing-data", _trailing(walk.trailing, walk.trailing_head, where)
 
 
 def _scan_heic(cursor: Cursor, name: str) -> list[Found]:
@@ -237,8 +239,9 @@ def _scan_heic(cursor: Cursor, name: str) -> list[Found]:
 def scan_photo_chunks(chunks: Iterable[bytes], name: str) -> PhotoScan:
     """Scan a photo that arrives in chunks, holding one segment or chunk at a time.
 
-    Findings made before a malformed part are kept; `problem` then says why the scan stopped. After
-    MAX_PER_FILE + 1 findings the scan stops: reports list at most MAX_PER_FILE a file, and say it holds more.
+    Findings made before a malformed part are kept; `problem` then says why the scan stopped. At most
+    MAX_PER_FILE + 1 findings are kept (reports list MAX_PER_FILE a file, and say it holds more); the rest of
+    the photo is still walked, so that what the cleaner refuses the scan does not call read.
 
     Raises:
         PhotoError: the file is of a format that cannot be scanned (video, RAW, ...), or empty.
@@ -251,9 +254,8 @@ def scan_photo_chunks(chunks: Iterable[bytes], name: str) -> PhotoScan:
     found: list[Finding] = []
     try:
         for kind, detail in walker(cursor, name):
-            found.append(Finding(name, kind, detail))
-            if len(found) > MAX_PER_FILE:  # no report lists more: the rest is not read (a file of countless
-                break  # comments would otherwise be a finding each in memory)
+            if len(found) <= MAX_PER_FILE:  # no report lists more: the rest is walked for what makes the cleaner
+                found.append(Finding(name, kind, detail))  # refuse the file, not kept (countless comments)
     except PhotoError as exc:
         return PhotoScan(found, exc.reason)
     return PhotoScan(found)
