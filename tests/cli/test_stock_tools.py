@@ -136,3 +136,48 @@ def test_a_bundle_wrapped_by_another_archiver_is_named_with_how_to_unwrap_it(too
         if layer.name == "bundle.7z":
             break
     assert layer.name == "bundle.7z" and invoke(runner, "verify", layer)[0] == 0
+
+
+@pytest.mark.parametrize("what", ["the bundle", "its extracted folder"])
+def test_a_bundle_packed_again_by_7zip_is_named_with_how_to_unwrap_it(what: str, bundle: Path, tmp_path: Path,
+                                                                     runner: CliRunner) -> None:
+    """7-Zip asked to pack the bundle itself, or the folder it was extracted into with the folder's name: not
+    checked (exit 3), not called tampered, and the fix named, which then verifies."""
+    sevenzip = require_tool("7zz")
+    wrapped = tmp_path / "wrapped.7z"
+    if what == "the bundle":
+        run(sevenzip, "a", "-bso0", "-bsp0", wrapped, bundle.name, cwd=bundle.parent)
+        expected, fix = f"holding another one, '{bundle.name}'", f"mirror verify FOLDER/{bundle.name}"
+    else:
+        sevenzip_extract(bundle, tmp_path / "story")
+        run(sevenzip, "a", "-bso0", "-bsp0", wrapped, "story", cwd=tmp_path)
+        expected, fix = "a bundle's files inside the folder 'story/'", "mirror verify FOLDER/story"
+    code, out, err = invoke(runner, "verify", wrapped)
+    assert code == 3 and out.startswith("NOT CHECKED") and expected in out and fix in err, (out, err)
+    run(sevenzip, "x", "-bso0", "-bsp0", f"-o{tmp_path / 'out'}", wrapped)
+    inner = tmp_path / "out" / fix.rsplit("/", 1)[1]
+    assert invoke(runner, "verify", inner)[0] == 0
+
+
+def test_bytes_after_or_inside_an_archive_that_belong_to_no_file_are_refused(bundle: Path, tmp_path: Path,
+                                                                             runner: CliRunner) -> None:
+    """Bytes appended to a bundle (a zip's directory there makes a file that is a verified bundle and a zip at
+    once), or put between its data and its header: 7-Zip warns of the first; mirror refuses both (exit 3)."""
+    import struct
+    import zlib
+
+    data = bundle.read_bytes()
+    appended = tmp_path / "appended.7z"
+    appended.write_bytes(data + b"PK\x05\x06" + bytes(18))
+    code, out, _ = invoke(runner, "verify", appended)
+    assert code == 3 and "22 bytes follow the end of the 7z archive" in out, out
+    offset, length, _ = struct.unpack("<QQI", data[12:32])
+    header = 32 + offset
+    moved = struct.pack("<QQ", offset + 7, length)
+    moved += struct.pack("<I", zlib.crc32(data[header:header + length]))
+    start = data[:8] + struct.pack("<I", zlib.crc32(moved)) + moved
+    gap = tmp_path / "gap.7z"
+    gap.write_bytes(start + data[32:header] + b"PLANTED" + data[header:])
+    run(require_tool("7zz"), "t", "-bso0", "-bsp0", gap)  # 7-Zip itself reads it
+    code, out, _ = invoke(runner, "verify", gap)
+    assert code == 3 and "bytes that belong to no file in it" in out, out

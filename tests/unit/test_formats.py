@@ -240,3 +240,14 @@ def test_sums_caps(monkeypatch: pytest.MonkeyPatch) -> None:
     many = b"".join(line + f"f{i:06d}\n".encode() for i in range(1001))
     with pytest.raises(ManifestError, match="more than 1000 files"):
         Sums.from_bytes(many)
+
+
+def test_a_refused_long_name_is_shown_cut_on_one_line() -> None:
+    """A member name of 32,767 characters (a real archive's) is refused without being printed whole."""
+    from mirror.errors import ArchiveError
+    from mirror.formats.names import check_member_name
+
+    with pytest.raises(ArchiveError) as caught:
+        check_member_name("a" * 32_767)
+    message = str(caught.value)
+    assert message.endswith("…': name too long (32,767 characters)") and len(message) < 200

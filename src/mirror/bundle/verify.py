@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 from array import array
 from collections import deque
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from mirror.bundle.control import Control, Spool
 from mirror.bundle.endorsements import EndorsementCheck, check_endorsements
-from mirror.errors import ArchiveError, ContentError, KeyringError, ManifestError, SignatureError
+from mirror.errors import ArchiveError, ContentError, KeyringError, ManifestError, SignatureError, UnreadableContainer
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
 from mirror.formats.manifest import (
     AUTHOR_KEY_NAME,
@@ -143,6 +144,27 @@ def _check_endorsement_member(name: str, size: int, layout: Layout) -> None:
         raise ArchiveError(f"{name} declares {size} bytes; an endorsement is at most {MAX_ENDORSEMENT_BYTES}")
 
 
+_WRAPPED_BUNDLE = re.compile(r"[^/]+\.7z(?:\.[0-9]{3})?")
+_WRAPPED_FOLDER = re.compile(r"([^/]+)/(?:\.mirror/)?SHA256SUMS")
+
+
+def _refuse_wrapped(files: Files) -> None:
+    """Raise UnreadableContainer for an archive without SHA256SUMS that holds a bundle (7-Zip packed the file
+    again) or a bundle's files in a folder (its extracted folder packed with its name): a wrapping on the way,
+    like a tarball, not a bundle that lost its signed list. Return quietly otherwise."""
+    for k in range(len(files)):
+        name = files.name(k)
+        if _WRAPPED_BUNDLE.fullmatch(name):
+            raise UnreadableContainer(f"this copy is a 7z archive holding another one, '{printable(name)}'",
+                                      hint=f"unpack it first (7z x COPY -oFOLDER), then: mirror verify FOLDER/{name}")
+        folder = _WRAPPED_FOLDER.fullmatch(name)
+        if folder is not None:
+            top = printable(folder[1])
+            raise UnreadableContainer(f"this copy holds a bundle's files inside the folder '{top}/'",
+                                      hint=f"unpack it (7z x COPY -oFOLDER), then check the folder: "
+                                      f"mirror verify FOLDER/{top}")
+
+
 def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Files, Layout]:
     """Step 1: methods, names, types, duplicates, collisions, the layout and its signed files, every cap.
 
@@ -157,6 +179,8 @@ def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Fil
     names = NameList(files)
     layout = layout_of(names)
     if layout is None:
+        if SUMS_NAME not in names:
+            _refuse_wrapped(files)
         raise ContentError("the bundle has no SHA256SUMS" if SUMS_NAME not in names else
                            "the bundle has two SHA256SUMS, at the top and under .mirror/")
     caps = control_caps(limits or Limits())

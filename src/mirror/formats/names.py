@@ -21,6 +21,7 @@ import unicodedata
 from mirror.errors import ArchiveError
 
 MAX_NAME_BYTES = 1024
+_SHOWN = 120  # characters of a refused name shown in its message
 MAX_PART_BYTES = 255
 _FORBIDDEN_CHAR = re.compile(r'[\\:*?"<>|]')
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -93,7 +94,11 @@ def check_member_name(name: str) -> None:
     """
     problem = name_problem(name)
     if problem is not None:
-        raise ArchiveError(f"unsafe member name '{printable(name)}': {problem}")
+        if len(name) > _SHOWN:  # one line, however long the name
+            shown, problem = printable(name[:_SHOWN]) + "…", f"{problem} ({len(name):,} characters)"
+        else:
+            shown = printable(name)
+        raise ArchiveError(f"unsafe member name '{shown}': {problem}")
 
 
 def collision_key(name: str) -> str:

@@ -544,6 +544,8 @@ def _read_names(buf: Buf, size: int, n: int) -> NameColumn:
                 break
     except UnicodeDecodeError:
         raise ArchiveError("a file name is not valid UTF-16") from None
+    if len(carry) > MAX_NAME_BYTES:
+        raise ArchiveError(f"a file name is longer than {MAX_NAME_BYTES:,} bytes, more than mirror allows")
     if carry or len(names) != n:
         # A NUL inside a name splits it in two, so the count no longer matches.
         raise ArchiveError("file names do not match the file count (a NUL inside a name?)")

@@ -73,6 +73,8 @@ class Coder:
     @property
     def name(self) -> str:
         """7-Zip's name for the method, or its id in hex (0x7f01)."""
+        if not self.method:
+            return "a method of no id"
         return METHOD_NAMES.get(self.method, "0x" + self.method.hex())
 
 

@@ -91,10 +91,15 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
         raise ArchiveError("archive is truncated: its end header is missing")
     if length > limits.max_header:
         raise ArchiveError("archive header is too large")
+    if 32 + offset + length < size:  # 7-Zip warns of them too; a zip's directory there would make a polyglot
+        raise ArchiveError(f"{size - 32 - offset - length:,} bytes follow the end of the 7z archive; they belong "
+                           "to no file in it and are not signed", hint=_CLEAN_COPY)
     if length == 0:
+        _check_packed_regions([], 32 + offset)
         return Archive()
     fp.seek(32 + offset)
     source, expected = _Pieces(_file_pieces(fp, length)), crc
+    regions: list[tuple[int, int]] = []  # where each level of encoded header keeps its packed bytes
     for _ in range(4):
         buf = Buf(b"", source)  # parsed as it is read or decoded: never held whole
         try:
@@ -111,13 +116,41 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
             raise
         source.check(expected)
         if kind == K_HEADER:
+            table = archive.folders
+            if len(table):
+                regions.append((table.pack_offsets[0], table.pack_offsets[-1] + table.pack_sizes[-1]))
+            _check_packed_regions(regions, 32 + offset)
             return archive
         if len(folders) != 1 or folders[0].unpack_size > limits.max_header:
             raise ArchiveError("archive header is malformed or too large")
+        regions.append((folders[0].pack_offset, folders[0].pack_offset + folders[0].pack_size))
         _check_chain(folders[0].chain)  # an encrypted header (7z a -p -mhe=on) is a repack, said as one
         source = _Pieces(_whole(_FolderReader(fp, folders[0]), folders[0].unpack_size))
         expected = folders[0].crc
     raise ArchiveError("archive header is nested too deeply")
+
+
+_CLEAN_COPY = "ask the sender for a clean copy; 7-Zip and mirror write none of them"
+
+
+def _check_packed_regions(regions: list[tuple[int, int]], header_at: int) -> None:
+    """The packed data (the blocks, then each encoded header's) fills the archive from its start header to its
+    end header, as 7-Zip and mirror write it: bytes between them would belong to no file, and could be another
+    format's (a PDF's start) riding in a verified file.
+
+    Raises:
+        ArchiveError: a gap before, between or after the packed data.
+    """
+    at = 32
+    for start, end in sorted(region for region in regions if region[1] > region[0]):
+        if start != at:
+            break
+        at = end
+    else:
+        if at == header_at:
+            return
+    raise ArchiveError("the 7z archive holds bytes that belong to no file in it, between its data and its header",
+                       hint=_CLEAN_COPY)
 
 
 def _file_pieces(fp: BinaryIO, length: int) -> Iterator[bytes]:
@@ -159,7 +192,8 @@ class _Pieces:
 def _dictionary(size: int) -> int:
     """Refuse a dictionary larger than any 7-Zip preset writes: decoding would need all of it in memory."""
     if size > MAX_DICT:
-        raise ArchiveError(f"archive declares an LZMA dictionary of {size >> 20} MiB, more than the "
+        declared = f"{size >> 20} MiB" if size % (1 << 20) == 0 else f"{size:,} bytes"
+        raise ArchiveError(f"archive declares an LZMA dictionary of {declared}, more than the "
                            f"{MAX_DICT >> 20} MiB 7-Zip uses at its strongest setting",
                            hint="repack it with 7-Zip at any preset (7z a -mx9)")
     return size
@@ -189,8 +223,8 @@ def _lzma_filters(chain: tuple[Coder, ...]) -> list[dict[str, Any]]:
     if len(filters) != len(chain) or filters[-1]["id"] not in (lzma.FILTER_LZMA1, lzma.FILTER_LZMA2) or any(
         f["id"] in (lzma.FILTER_LZMA1, lzma.FILTER_LZMA2) for f in filters[:-1]
     ):  # 7-Zip reads these (-m0=lzma2 -m1=lzma2 makes one): a repack, not a damaged archive
-        raise UnreadableContainer("this copy was repacked with the chain " + " + ".join(c.name for c in chain)
-                                  + ", which mirror does not read", hint=REPACK_HINT)
+        what = "the chain " + " + ".join(c.name for c in chain) if len(chain) > 1 else chain[0].name + " alone"
+        raise UnreadableContainer(f"this copy was repacked with {what}, which mirror does not read", hint=REPACK_HINT)
     return filters
 
 
