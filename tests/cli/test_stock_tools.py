@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,24 @@ def test_bytes_after_or_inside_an_archive_that_belong_to_no_file_are_refused(bun
     run(require_tool("7zz"), "t", "-bso0", "-bsp0", gap)  # 7-Zip itself reads it
     code, out, _ = invoke(runner, "verify", gap)
     assert code == 3 and "bytes that belong to no file in it" in out, out
+
+
+def test_scan_does_not_decode_a_compression_bomb(tmp_path: Path, runner: CliRunner) -> None:
+    """A 7z of a few hundred KB whose block unpacks to 256 MiB (zeros named as a text): scan names the file as not
+    read, a bomb, instead of decoding it; the ordinary texts in the other blocks are still scanned."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    with (folder / "zeros.txt").open("wb") as out:
+        out.truncate(256 << 20)
+    (folder / "after.md").write_text("call +7 701 234 5678\n", encoding="utf-8")
+    bomb = tmp_path / "bomb.7z"
+    run(require_tool("7zz"), "a", "-bso0", "-bsp0", "-mx1", bomb, "zeros.txt", "after.md", cwd=folder)
+    (folder / "plain.md").write_text("write to someone@example.org\n", encoding="utf-8")
+    run(require_tool("7zz"), "a", "-bso0", "-bsp0", "-ms=off", bomb, "plain.md", cwd=folder)
+    assert bomb.stat().st_size < 1 << 20
+    code, out, _ = invoke(runner, "scan", "--json", bomb)
+    report = json.loads(out)
+    assert code == 6, out  # the e-mail address in the ordinary block
+    assert {f["kind"] for f in report["findings"]} == {"email", "phone"}
+    bombs = {entry["path"] for entry in report["not_scanned"] if "compression bomb" in entry["reason"]}
+    assert bombs == {"zeros.txt"}, report["not_scanned"]

@@ -35,7 +35,7 @@ from mirror.privacy.scan import scan_photo_chunks
 from mirror.privacy.strip import is_heif
 from mirror.privacy.texts import stream_codec, text_lines
 from mirror.safeio import open_regular
-from mirror.sevenzip import Limits, check_methods, iter_members, read_archive, regular_files
+from mirror.sevenzip import Archive, Limits, check_methods, iter_members, read_archive, regular_files
 from mirror.sevenzip.volumes import open_archive_file
 from mirror.walk import walk
 
@@ -43,6 +43,8 @@ READ_CHUNK = 1 << 20
 MAX_LISTED = 1000  # files listed as not scanned (all are counted)
 SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 # Hashes, keys and signatures, in either layout (docs/format.md): nothing to find in them.
+MAX_RATIO = 1000  # unpacked to packed, past which a block is not decoded by a scan
+BOMB_FLOOR = 64 << 20  # a block that unpacks to less is read whatever its ratio
 _SIGNATURES = frozenset(layout.member(n) for layout in LAYOUTS for n in (SUMS_NAME, SIG_NAME, AUTHOR_KEY_NAME))
 _ENDORSEMENTS = tuple(layout.endorsements for layout in LAYOUTS)
 Chunks = Callable[[], Iterator[bytes]]
@@ -176,11 +178,26 @@ def _scan_folder(folder: Path, report: ScanReport) -> None:
                 report.skip(relative, f"cannot be read: {exc.strerror or exc}")
 
 
+def _bombs(archive: Archive) -> set[int]:
+    """Blocks that unpack to more than MAX_RATIO times their packed size (and past BOMB_FLOOR): a compression
+    bomb, a few MB that would make the scan decode gigabytes. Real texts shrink about 3 to 10 times."""
+    table = archive.folders
+    return {i for i in range(len(table))
+            if table.unpack_sizes[i] > BOMB_FLOOR and table.unpack_sizes[i] > MAX_RATIO * table.pack_sizes[i]}
+
+
 def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
     archive = read_archive(fp, Limits())
     check_methods(archive)
     regular_files(archive)  # names and types checked before any data is read
-    for member, chunks in iter_members(fp, archive):
+    bombs = _bombs(archive)
+    for i in range(len(archive.members)) if bombs else ():
+        member = archive.members[i]
+        if member.folder in bombs:
+            packed = archive.folders.pack_sizes[member.folder]
+            report.skip(member.name, f"not read: its block unpacks to more than {MAX_RATIO:,} times its "
+                        f"{packed:,} packed bytes (a compression bomb?)")
+    for member, chunks in iter_members(fp, archive, want=lambda m: m.folder not in bombs):
         if member.name in _SIGNATURES or member.name.startswith(_ENDORSEMENTS):
             report.scanned += 1
         else:
