@@ -133,6 +133,29 @@ def test_range_answers(room: RoomThread, folder: Path) -> None:
         assert answer.headers["Cache-Control"].endswith("immutable")
 
 
+def test_conditional_requests_and_the_page_varying_by_language(room: RoomThread, folder: Path) -> None:
+    """If-None-Match with the file's tag (or *) is a 304 without the body, weak or strong; If-Match naming another
+    tag is a 412; the page, chosen by Accept-Language, says so in Vary; range digits are ASCII only."""
+    url = f"{room.urls[0]}bundles/{_sha(folder)}.7z"
+    etag = f'"{_sha(folder)}"'
+    for tag in (etag, f"W/{etag}", '"other", ' + etag, "*"):
+        with requests.get(url, headers={"If-None-Match": tag}, timeout=10) as answer:
+            assert answer.status_code == 304 and answer.content == b"" and answer.headers["ETag"] == etag, tag
+    with requests.get(url, headers={"If-None-Match": '"other"'}, timeout=10) as answer:
+        assert answer.status_code == 200 and len(answer.content) == (folder / "almaty.7z").stat().st_size
+    with requests.get(url, headers={"If-Match": '"other"'}, timeout=10) as answer:
+        assert answer.status_code == 412
+    with requests.get(url, headers={"If-Match": etag, "Range": "bytes=0-9"}, timeout=10) as answer:
+        assert answer.status_code == 206 and len(answer.content) == 10
+    with requests.get(room.urls[0], headers={"Accept-Language": "en;q=0.1, ru;q=0.9"}, timeout=10) as page:
+        assert page.headers["Vary"] == "Accept-Language" and 'lang="ru"' in page.text
+        with requests.get(room.urls[0], headers={"Accept-Language": "ru", "If-None-Match": page.headers["ETag"]},
+                          timeout=10) as again:
+            assert again.status_code == 304
+    with requests.get(url, headers={"Range": "bytes=\u0661-\u0663".encode().decode("latin-1")}, timeout=10) as answer:
+        assert answer.status_code == 200  # Arabic-Indic digits are no range
+
+
 def test_fetch_resumes_against_serve(room: RoomThread, folder: Path, tmp_path: Path, runner: CliRunner,
                                      reader_keys: Path) -> None:
     """A half-downloaded bundle is finished with one Range request; the server sends only the rest."""
@@ -194,6 +217,20 @@ def test_bundles_that_fail_and_links_are_not_offered(tmp_path: Path, folder: Pat
         assert raw_get(port, f"/bundles/{other_sha}.7z")[0] == 404
         assert raw_get(port, "/index.json")[0] == 404
         assert not catalog.signed_index
+
+
+def test_a_file_added_while_serving_that_does_not_verify_is_said_once_with_why(folder: Path) -> None:
+    """A broken copy put in the folder while the room runs: the log says it was skipped and why, once, as it
+    does for what was there at the start."""
+    lines: list[str] = []
+    with RoomThread(RoomRequest(folder, port=0), log=lines.append):
+        (folder / "broken.7z").write_bytes(b"7z\xbc\xaf\x27\x1c" + bytes(40))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(line.startswith("skipped broken.7z") for line in lines):
+            time.sleep(0.2)
+        time.sleep(3)  # a round or more later: not said again
+    said = [line for line in lines if line.startswith("skipped broken.7z")]
+    assert len(said) == 1 and "does not verify" in said[0], lines
 
 
 def test_a_bundle_added_while_serving_is_offered(room: RoomThread, folder: Path, tmp_path: Path,

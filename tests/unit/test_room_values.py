@@ -104,6 +104,8 @@ def test_untrusted_text_is_escaped(value: str, shown: str) -> None:
 @pytest.mark.parametrize(("asked", "accept", "language"), [
     ("ru", None, "ru"), ("kk", "en", "kk"), (None, "kk-KZ,ru;q=0.8", "kk"), (None, "de-DE,ru;q=0.5", "ru"),
     ("xx", "fr", "en"), (None, None, "en"), ("<script>", None, "en"),
+    (None, "en;q=0.1, ru;q=0.9", "ru"), (None, "ru;q=0, kk;q=0.2", "kk"), (None, "ru;q=0", "en"),
+    (None, "kk;q=abc, ru;q=0.5", "ru"), (None, "kk;q=0.5, ru;q=0.5", "kk"),
 ])
 def test_page_language(asked: str | None, accept: str | None, language: str) -> None:
     """?lang= first, then the browser's languages, then English; nothing else is ever used."""

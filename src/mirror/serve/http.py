@@ -283,9 +283,26 @@ def _headers(item: Item, span: Span) -> dict[str, str]:
     return headers
 
 
+def _tags(header: str) -> set[str]:
+    """The entity tags of an If-Match or If-None-Match header, weak ones as their strong form."""
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")[:64]}
+
+
+def _precondition(headers: Mapping[str, str], etag: str) -> int | None:
+    """RFC 9110 13.2.2 for GET and HEAD: 412 when If-Match names none of this file's tag (strong comparison; our
+    tags are strong), 304 when If-None-Match names it (weak comparison) or is "*"; else None."""
+    if_match = headers.get("If-Match")
+    if if_match is not None and not ({"*", etag} & {tag.strip() for tag in if_match.split(",")[:64]}):
+        return 412
+    if_none = headers.get("If-None-Match")
+    if if_none is not None and {"*", etag} & _tags(if_none):
+        return 304
+    return None
+
+
 def _plain(status: int, extra: Mapping[str, str] | None = None) -> web.Response:
-    text = {404: "not found\n", 405: "only GET and HEAD\n", 416: "range not satisfiable\n",
-            503: "busy, try again in a few seconds\n"}.get(status, "error\n")
+    text = {404: "not found\n", 405: "only GET and HEAD\n", 412: "precondition failed\n",
+            416: "range not satisfiable\n", 503: "busy, try again in a few seconds\n"}.get(status, "error\n")
     return web.Response(status=status, text=text, headers={**SECURITY_HEADERS, **(extra or {})})
 
 
@@ -382,10 +399,16 @@ class HttpServer:
         item = self.resolve(path[1:], request.query, request.headers) if path.startswith("/") else None
         if item is None:
             return _plain(404)
+        extra = {"Vary": "Accept-Language"} if path == "/" else {}  # the page is in the reader's language
+        condition = _precondition(request.headers, item.etag)
+        if condition == 412:
+            return _plain(412, extra)
+        if condition == 304:
+            return web.Response(status=304, headers={**_headers(item, Span(0, item.size, False)), **extra})
         span = span_for(request.headers.get("Range"), request.headers.get("If-Range"), item.etag, item.size)
         if span is None:
             return _plain(416, {"Content-Range": f"bytes */{item.size}"})
-        response = web.StreamResponse(status=206 if span.partial else 200, headers=_headers(item, span))
+        response = web.StreamResponse(status=206 if span.partial else 200, headers={**_headers(item, span), **extra})
         response.content_length = span.length
         if item.data is not None:
             await response.prepare(request)

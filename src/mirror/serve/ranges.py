@@ -18,7 +18,7 @@ import re
 from mirror.record import record
 
 # Positions of any length a client may write (some send 2**64 - 1 for "to the end"), within reason.
-_RANGE = re.compile(r"bytes=(\d{0,40})-(\d{0,40})", re.IGNORECASE)
+_RANGE = re.compile(r"bytes=([0-9]{0,40})-([0-9]{0,40})", re.IGNORECASE)
 
 
 @record

@@ -123,6 +123,10 @@ async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], A
         if catalog.again:
             state = ()  # a file changed while it was checked: the next round looks again, once
         before = {o.sha256 for o in room.catalog.offers}
+        known = set(room.catalog.skipped)
+        for problem in catalog.skipped:  # a bundle copied in that does not verify: said once, with why
+            if problem not in known:
+                log(f"skipped {problem}")
         room.replace(catalog)
         if {o.sha256 for o in catalog.offers} != before:
             log(f"now serving {len(catalog.offers)} bundle(s)")

@@ -146,12 +146,28 @@ _KK = Words(
 WORDS = {"en": _EN, "ru": _RU, "kk": _KK}
 
 
+def _weight(params: list[str]) -> float:
+    """An Accept-Language entry's q-value (RFC 9110 12.4.2): 1 when absent, 0 when malformed."""
+    for param in params:
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                weight = float(value.strip()[:5])
+            except ValueError:
+                return 0.0
+            return weight if 0 <= weight <= 1 else 0.0
+    return 1.0
+
+
 def pick_language(asked: str | None, accept_language: str | None = None) -> str:
-    """The page language: `?lang=` when it is one we have, else the first of ours in Accept-Language, else English."""
+    """The page language: `?lang=` when it is one we have, else the one of ours Accept-Language weighs most (the
+    first of equal weights; q=0 means not wanted), else English."""
     if asked is not None and asked in LANGUAGES:
         return asked
+    best, best_weight = "en", 0.0
     for part in (accept_language or "").split(",")[:20]:
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return "en"
+        tag, *params = part.split(";")
+        code, weight = tag.strip().lower()[:2], _weight(params[:4])
+        if code in LANGUAGES and weight > best_weight:
+            best, best_weight = code, weight
+    return best
