@@ -353,7 +353,8 @@ def test_torrent_names_a_part_or_volumes_and_join_keeps_its_parts(runner: CliRun
                                                                  small: tuple[Path, Path, list[Path]],
                                                                  tmp_path: Path) -> None:
     """torrent of a part or of a first volume says what it is and how to get a whole bundle (exit 2), never
-    "files failed"; the whole bundle made as the hint says is accepted; join never replaces one of its parts."""
+    "files failed"; the whole bundle made as the hint says is accepted; join never replaces one of its parts,
+    and refuses one given twice (by name or by another link to it)."""
     bundle, keys, parts = small
     code, _, err = invoke(runner, "torrent", parts[0], "-o", tmp_path / "p.torrent", "--keys", keys)
     assert code == 2 and f"is part 1 of {len(parts)}, not a whole bundle" in err and "mirror join" in err, err
@@ -370,6 +371,11 @@ def test_torrent_names_a_part_or_volumes_and_join_keeps_its_parts(runner: CliRun
     code, _, err = invoke(runner, "join", *parts, "-o", parts[0], "--force", "--keys", keys)
     assert code == 2 and "is one of the parts being joined" in err, err
     assert parts[0].read_bytes() == before
+    (tmp_path / "again.7z").hardlink_to(parts[1])
+    for twice, said in (((parts[1], parts[1]), f"{parts[1]} is given twice"),
+                        ((parts[1], tmp_path / "again.7z"), f"is given twice (also as {parts[1]})")):
+        code, _, err = invoke(runner, "join", *parts[:1], *twice, "-o", tmp_path / "w.7z", "--keys", keys)
+        assert code == 2 and said in err and not (tmp_path / "w.7z").exists(), err
 
 
 def test_a_missing_file_is_named_in_the_reader_s_language(small: tuple[Path, Path, list[Path]],

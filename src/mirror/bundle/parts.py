@@ -34,7 +34,7 @@ from mirror.bundle.verify import Keys, VerifiedBundle, snapshot, verify_bundle
 from mirror.errors import ConfigError, ContentError, Incomplete, MirrorError, UntrustedSigner, VerificationError
 from mirror.formats import manifest
 from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, FileColumns, SumsLines
-from mirror.formats.names import readable_name
+from mirror.formats.names import printable, readable_name
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
 from mirror.heap import trim
 from mirror.record import record
@@ -576,10 +576,18 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False) ->
     """
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
+    seen: dict[tuple[int, int], Path] = {}
     for path in paths:
         if out.exists() and os.path.samefile(out, path):
             raise ConfigError(f"{out} is one of the parts being joined; join never replaces a part",
                               hint="name a new file with -o")
+        with contextlib.suppress(OSError):  # one that cannot be read is said so by the check
+            info = path.stat()
+            key = (info.st_dev, info.st_ino)
+            if key in seen:
+                also = "" if seen[key] == path else f" (also as {printable(str(seen[key]))})"
+                raise ConfigError(f"{printable(str(path))} is given twice{also}", hint="give each part once")
+            seen[key] = path
     with _scratch(out.parent) as scratch:
         staged = stage(paths, keys, scratch)
         missing = staged.missing
