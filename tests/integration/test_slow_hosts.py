@@ -109,7 +109,8 @@ def test_s3_answer_that_drips_is_cut(seaweed_s3: S3Server, s3_proxy: DripProxy,
     host: Host = open_host(_s3(seaweed_s3, monkeypatch, s3_proxy, f"t{secrets.token_hex(4)}"))
     try:
         error = _ends_quickly(lambda: host.stat("index.json"))
-        assert "HEAD index.json: too slow" in error.reason
+        # the pace watchdog ("too slow") or, on a loaded machine, the socket's own 1 s timeout comes first
+        assert "HEAD index.json: too slow" in error.reason or "HEAD index.json: timed out" in error.reason
     finally:
         host.close()
 

@@ -100,6 +100,14 @@ def _broken(change: str) -> bytes:
         chunks.insert(actl, first)
     elif change == "two acTL":
         chunks.insert(actl, chunks[actl])
+    elif change == "frame outside the image":
+        kind, body = chunks[frames[1]]
+        chunks[frames[1]] = (kind, body[:4] + struct.pack(">I", 33) + body[8:])  # IHDR is 32 wide
+    elif change == "data without its frame control":
+        del chunks[frames[1]]  # the first frame control after the image data: its data follows the image's
+        for at in frames[2:]:
+            kind, body = chunks[at - 1]
+            chunks[at - 1] = (kind, struct.pack(">I", struct.unpack(">I", body[:4])[0] - 1) + body[4:])
     return _png_of(chunks)
 
 
@@ -109,10 +117,13 @@ def _broken(change: str) -> bytes:
     ("fewer frames than announced", "announces 4 frames, it holds 3"),
     ("frame before acTL", "comes before its acTL"),
     ("two acTL", "acTL chunk is repeated"),
+    ("frame outside the image", "animation frame 1 does not fit the image"),
+    ("data without its frame control", "frame data .chunk 1. comes without a frame control"),
 ])
 def test_broken_animations_are_refused(change: str, reason: str) -> None:
-    """Frames out of turn, or more or fewer than announced: readers refuse the file or show it still, so frames
-    are never carried unseen; cleaner and scanner refuse alike, naming what is wrong."""
+    """Frames out of turn, more or fewer than announced, outside the image, or data without its frame control:
+    readers refuse the file or show it still, so frames are never carried unseen; cleaner and scanner refuse
+    alike, naming what is wrong."""
     raw = _broken(change)
     for func in (strip_photo, scan_photo):
         with pytest.raises(PhotoError, match=reason) as caught:

@@ -140,6 +140,19 @@ def test_a_byte_no_block_starts_with_ends_the_image_as_in_browsers() -> None:
     assert [f.kind for f in found] == ["trailing-data"] and "where browsers stop" in found[0].detail
 
 
+def test_the_loop_count_is_the_one_browsers_read() -> None:
+    """Browsers take the last sub-block whose id's low three bits are 1, after any other (a buffer size); Pillow
+    only a first one of id 1. The cleaner writes the count browsers read, in the form both read."""
+    plain = fx.plain_gif(animated=True)
+    at = plain.index(b"NETSCAPE2.0") + 11  # the loop sub-block: 03 01 lo hi
+    for edited in (plain[:at] + b"\x06\x02PLANT" + plain[at:],  # a buffer size first
+                   plain[:at] + b"\x03\x09\x05\x00" + plain[at + 4:]):  # id 9: 1 to browsers, looping 5 times
+        stripped = strip_photo(edited, NAME)
+        assert stripped.removed == ("other-chunk",) and b"PLANT" not in stripped.data
+        loop = stripped.data[stripped.data.index(b"NETSCAPE2.0") + 11:][:5]
+        assert loop == (b"\x03\x01\x00\x00\x00" if b"PLANT" in edited else b"\x03\x01\x05\x00\x00")
+
+
 def test_a_graphic_control_after_the_last_image_goes() -> None:
     """Timing for a frame that never comes: readers ignore it (exiftool adds its delay to the duration), so it
     goes and is named."""

@@ -24,8 +24,13 @@ MAX_DETAIL = 80
 MAX_PER_FILE = 200  # findings listed per file (scan and create); a file with more is said to hold more
 MAX_FINDINGS = 10_000  # findings kept in one report (scan and create); the rest are counted
 MAX_STRINGS = 8  # readable strings shown of one block of unknown kind
-_RUN = re.compile(rb"[A-Za-z0-9 .,:;/\\_()'@#&+=-]{6,}")  # no braces or bars: compressed data is full of them
-_VOWEL = re.compile(r"[aeiouyAEIOUY]")
+# Letters, digits, spaces and common punctuation, in ASCII or as UTF-8 (Cyrillic names): no braces or bars,
+# which compressed data is full of.
+_RUN = re.compile(rb"(?:[A-Za-z0-9 .,:;/\\_()'@#&+=-]|[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}){6,}")
+_VOWEL = re.compile(r"[aeiouyAEIOUYаеёиоуыэюяәіөүұАЕЁИОУЫЭЮЯӘІӨҮҰ]")  # noqa: RUF001 - Cyrillic vowels
+_LONG = 12  # a run this long, eight of it letters and a word break, is shown even from a mostly binary block
+_BREAK = re.compile(r"[ /\\._-]")
+_HUFFMAN = "CDEFGHIJSTUVWXYZ"  # part of the standard JPEG Huffman table every embedded preview carries
 _READ_STRINGS = 1 << 16  # of a block, its first bytes only
 _DENSE = 20  # text runs must make up a twentieth of a block's bytes
 Found = tuple[str, str]  # kind, detail
@@ -47,17 +52,19 @@ def short(text: str) -> str:
 
 
 def readable_strings(data: bytes) -> list[str]:
-    """Runs of text in a block of unknown kind that read like words (six characters or more of letters, digits,
-    spaces and common punctuation, four of them letters, one a vowel), the first MAX_STRINGS without repeats:
-    an old camera's owner name, a file path. None from a block where such runs are rare: that is compressed or
-    binary data, whose runs are chance."""
+    """Runs of text in a block of unknown kind that read like words (six characters or more of letters, in any
+    script, digits, spaces and common punctuation, four of them letters, one a vowel), the first MAX_STRINGS
+    without repeats: an old camera's owner name, a file path. Where such runs are rare (compressed or binary
+    data, whose short runs are chance), only runs of 12 characters or more, eight of them letters, with a
+    space, a slash, a dot, a dash or an underscore."""
     found: list[str] = []
     runs = list(_RUN.finditer(data, 0, _READ_STRINGS))
-    if sum(len(run.group()) for run in runs) * _DENSE < min(len(data), _READ_STRINGS):
-        return []  # compressed or binary data (an embedded preview): its runs are chance, not text
-    for run in runs:
-        text = run.group().decode("ascii").strip()
-        if sum(char.isalpha() for char in text) >= 4 and _VOWEL.search(text) and text not in found:
+    dense = sum(len(run.group()) for run in runs) * _DENSE >= min(len(data), _READ_STRINGS)
+    for run in runs:  # from compressed or binary data (an embedded preview), short runs are chance, not text
+        text = run.group().decode("utf-8", "replace").strip()
+        letters = sum(char.isalpha() for char in text)
+        long = len(text) >= _LONG and letters >= 8 and _BREAK.search(text) is not None
+        if letters >= 4 and _VOWEL.search(text) and (dense or long) and _HUFFMAN not in text and text not in found:
             found.append(text)
             if len(found) == MAX_STRINGS:
                 break

@@ -213,9 +213,11 @@ class BlockJudge:
             return self._canonical(block, bytes([EXTENSION, GRAPHIC_CONTROL, 4, flags]) + parts[0][1:3]
                                    + bytes([transparent, 0]))
         if block.label == APPLICATION and parts:
-            if parts[0] in LOOPS and len(parts) > 1 and len(parts[1]) >= 3 and parts[1][0] == 1:
-                return self._canonical(block, bytes([EXTENSION, APPLICATION, 11]) + parts[0] + b"\3" + parts[1][:3]
-                                       + b"\0")
+            # Browsers take the last sub-block whose id (its low three bits) is 1; Pillow the first, if its id is 1
+            loops = [part for part in parts[1:] if len(part) >= 3 and part[0] & 7 == 1]
+            if parts[0] in LOOPS and loops:
+                return self._canonical(block, bytes([EXTENSION, APPLICATION, 11]) + parts[0] + b"\3\1"
+                                       + loops[-1][1:3] + b"\0")
             return None, (APPLICATIONS.get(parts[0][:11], "other-chunk"),)
         return None, ({COMMENT: "comment", PLAIN_TEXT: "text"}.get(block.label, "other-chunk"),)
 

@@ -34,7 +34,7 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
 ANIMATION = frozenset({b"acTL", b"fcTL", b"fdAT"})  # APNG: frame count, each frame's place and timing, its data
 KEPT = CRITICAL | ANIMATION | {b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs"}
-_READ = {b"acTL": 8, b"fcTL": 26, b"fdAT": 4}  # what a streaming walk reads of an animation chunk to check it
+_READ = {b"IHDR": 13, b"acTL": 8, b"fcTL": 26, b"fdAT": 4}  # what a streaming walk reads of a kept chunk to check it
 KIND_OF = {b"tEXt": "text", b"zTXt": "text", b"iTXt": "text", b"eXIf": "exif", b"tIME": "time",
            b"iCCP": "icc"}
 TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
@@ -99,6 +99,9 @@ class PngWalk:
         self.frames = 0  # the frame count an acTL chunk announces
         self.animated: bool | None = None  # unknown until an acTL chunk, or the image data or a frame before one
         self.image_seen = False
+        self.size = (0, 0)  # IHDR's width and height
+        self.frame_open = self.frame_filled = False  # a frame control after the image data, and its data seen
+        self.default_frame = False  # a frame control before the image data: the still image is frame 0
         self.controls = self.sequence = 0  # fcTL chunks seen; the next sequence number (fcTL and fdAT share it)
 
     def _chunk(self, pos: int) -> Chunk:
@@ -134,6 +137,8 @@ class PngWalk:
             raise _fail(self.name, "IHDR must be the first chunk, and only once")
         if kind == b"IHDR" and chunk.size != 13:
             raise _fail(self.name, "IHDR has the wrong length")
+        if kind == b"IHDR":
+            self.size = struct.unpack(">II", chunk.data[:8])
         if kind == b"IDAT":
             self.image_seen = True
             self.animated = self.animated or False  # an acTL chunk after the image data makes no animation
@@ -174,11 +179,33 @@ class PngWalk:
         if number != self.sequence:
             raise _fail(self.name, f"animation chunk {number} comes where {self.sequence} should")
         self.sequence += 1
-        if kind == b"fcTL":
-            self.controls += 1
-            if self.controls > self.frames:
-                raise _fail(self.name, f"it holds more frames than the {self.frames} its acTL chunk announces")
+        if kind == b"fdAT":
+            if not self.frame_open:  # before the image data, or after it without a frame control of its own
+                raise _fail(self.name, f"frame data (chunk {number}) comes without a frame control before it")
+            self.frame_filled = True
+            return True
+        self._frame_control(chunk.data, number)
+        self.controls += 1
+        if self.controls > self.frames:
+            raise _fail(self.name, f"it holds more frames than the {self.frames} its acTL chunk announces")
         return True
+
+    def _frame_control(self, data: bytes, number: int) -> None:
+        """An fcTL's frame lies in the image and has a size, its disposal and blending are ones readers know;
+        one before the image data is the whole image; the frame before it has data."""
+        width, height, x, y = struct.unpack(">IIII", data[4:20])
+        dispose, blend = data[24], data[25]
+        if not width or not height or x + width > self.size[0] or y + height > self.size[1] or dispose > 2 or (
+                blend > 1):
+            raise _fail(self.name, f"animation frame {number} does not fit the image, or its fields are unknown")
+        if self.frame_open and not self.frame_filled:
+            raise _fail(self.name, f"an animation frame before chunk {number} holds no data")
+        if not self.image_seen:
+            if self.default_frame or (x, y, width, height) != (0, 0, *self.size):
+                raise _fail(self.name, "the frame before the image data is repeated, or is not the whole image")
+            self.default_frame = True
+            return
+        self.frame_open, self.frame_filled = True, False
 
     def chunks(self) -> Iterator[Chunk]:
         """Every chunk from IHDR to IEND; afterwards `trailing` is set.
@@ -208,6 +235,8 @@ class PngWalk:
             raise _fail(self.name, "it holds no image data (no IDAT chunk)")
         if self.animated and self.frames > self.controls:
             raise _fail(self.name, f"its acTL chunk announces {self.frames} frames, it holds {self.controls}")
+        if self.frame_open and not self.frame_filled:
+            raise _fail(self.name, "its last animation frame holds no data")
         yield chunk
         self.trailing, self.trailing_head = self.cursor.skip_to_end(pos, 64)
 
