@@ -29,10 +29,12 @@ from collections.abc import Iterator
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
 from mirror.privacy.exif import Stripped, exif_kinds, follow, ordered_kinds, read_tiff, xmp_orientation
+from mirror.privacy.icc import standard_icc
 from mirror.record import record
 
 SOI, EOI, SOS, COM, APP0, APP1, APP2, APP13, APP14 = 0xD8, 0xD9, 0xDA, 0xFE, 0xE0, 0xE1, 0xE2, 0xED, 0xEE
 EXIF_ID = b"Exif\0\0"
+ICC_ID = b"ICC_PROFILE\0"  # then the segment's number and the count, from 1 (ICC.1, annex B.4)
 XMP_IDS = (b"http://ns.adobe.com/xap/1.0/\0", b"http://ns.adobe.com/xmp/extension/\0")
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM, RST0-RST7
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOF0-SOF15 without DHT, JPG, DAC
@@ -234,8 +236,8 @@ def app_kinds(segment: Segment) -> tuple[str, ...]:
         return exif_kinds(read_tiff(payload[len(EXIF_ID):]))
     if marker == APP1 and payload.startswith(XMP_IDS):
         return ("xmp",)
-    if marker == APP2 and payload.startswith((b"ICC_PROFILE\0", b"MPF\0")):
-        return ("icc",) if payload.startswith(b"ICC_PROFILE\0") else ("mpf",)
+    if marker == APP2 and payload.startswith((ICC_ID, b"MPF\0")):
+        return ("icc",) if payload.startswith(ICC_ID) else ("mpf",)
     if marker == APP13:
         return ("iptc",)
     if is_adobe(segment):
@@ -276,7 +278,8 @@ def strip_jpeg(data: bytes, name: str) -> Stripped:
 
     Keeps SOI, a plain JFIF APP0 (without its thumbnail), Adobe APP14 (the 12 bytes
     libjpeg reads), the tables, frame and scan headers and the scan data byte for
-    byte, and EOI. Drops APP1-APP15 (EXIF, XMP, ICC, MPF, IPTC), COM, JFXX, bytes
+    byte, an ICC profile that is exactly a standard one (privacy/icc.py), and EOI.
+    Drops APP1-APP15 (EXIF, XMP, any other ICC, MPF, IPTC), COM, JFXX, bytes
     between segments and anything after EOI. An Orientation other than 1 is put back
     as a minimal EXIF block right after SOI (and JFIF APP0).
 
@@ -286,10 +289,16 @@ def strip_jpeg(data: bytes, name: str) -> Stripped:
     walk = JpegWalk(Cursor(data), name, keep_scans=False)  # scan data is taken from `data`, not copied twice
     parsed = ParsedJpeg(tuple(walk.segments()), walk.trailing, walk.trailing_head, walk.stray)
     orientation = jpeg_orientation(parsed.segments)
+    icc = [s for s in parsed.segments if s.marker == APP2 and s.payload.startswith(ICC_ID)]
+    keep_icc = standard_icc([(s.payload[12], s.payload[13]) for s in icc if len(s.payload) >= 14],
+                            b"".join(s.payload[14:] for s in icc))
     removed: list[str] = ["trailing-data"] if parsed.trailing else []
     head: list[tuple[int, int] | bytes] = [b"\xff\xd8"]
     body: list[tuple[int, int] | bytes] = []
     for segment in parsed.segments:
+        if keep_icc and any(segment is each for each in icc):  # a standard colour space, byte for byte
+            body.append((segment.start, segment.end))
+            continue
         kept = _clean(segment, have_jfif=len(head) > 1)
         step: tuple[int, int] | bytes = (segment.start, segment.end) if kept is segment.raw else kept
         if segment.marker == APP0 and kept:

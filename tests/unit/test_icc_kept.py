@@ -1,0 +1,68 @@
+"""A JPEG's colour profile stays when it is exactly a published standard one (Display P3, Adobe RGB), so colours
+are not lost; any other profile, or a standard one altered or badly numbered, goes as before."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+import photo_fixtures as fx
+from mirror.privacy import icc
+from mirror.privacy.scan import scan_photo, scan_photo_chunks
+from mirror.privacy.strip import strip_photo
+
+NAME = "photos/түс.jpg"
+WIDE = fx.icc_profile("Wide Gamut RGB")  # stands in for a published profile: the tests do not ship Apple's or Adobe's
+
+
+@pytest.fixture(autouse=True)
+def _published(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(icc.STANDARD_PROFILES, hashlib.sha256(WIDE).hexdigest(), "Wide Gamut RGB")
+
+
+def _segments(profile: bytes, numbers: list[tuple[int, int]]) -> bytes:
+    """The profile cut into as many APP2 segments as `numbers` has, each with its (sequence, count)."""
+    size = -(-len(profile) // len(numbers))
+    return b"".join(fx.segment(0xE2, b"ICC_PROFILE\0" + bytes(number) + profile[i * size:(i + 1) * size])
+                    for i, number in enumerate(numbers))
+
+
+@pytest.mark.parametrize("pieces", [1, 3])
+def test_a_standard_profile_stays_byte_for_byte(pieces: int) -> None:
+    """In one segment or several, numbered 1 to n: kept as stored, with the rest of the photo's metadata gone,
+    and the scanner, which lists what the cleaner removes, says nothing of it."""
+    profile = _segments(WIDE, [(i, pieces) for i in range(1, pieces + 1)])
+    raw = fx.splice(fx.plain_jpeg(), fx.segment(0xE1, b"Exif\0\0" + fx.camera_tiff()) + profile
+                    + fx.segment(0xFE, b"PLANTED"))
+    stripped = strip_photo(raw, NAME)
+    assert profile in stripped.data and "icc" not in stripped.removed and "gps" in stripped.removed
+    assert b"PLANTED" not in stripped.data
+    assert scan_photo(stripped.data, NAME) == [] and strip_photo(stripped.data, NAME).data == stripped.data
+    clean = fx.splice(fx.plain_jpeg(), profile)
+    assert strip_photo(clean, NAME).removed == () and scan_photo(clean, NAME) == []
+    pieces_of = [clean[i:i + 7] for i in range(0, len(clean), 7)]
+    assert scan_photo_chunks(pieces_of, NAME).findings == []
+
+
+@pytest.mark.parametrize(("profile", "numbers"), [
+    pytest.param(fx.icc_profile("Aigerim's MacBook display"), [(1, 1)], id="a profile of one's own"),
+    pytest.param(WIDE[:-1] + b"\x01", [(1, 1)], id="a standard profile with a byte changed"),
+    pytest.param(WIDE, [(2, 2), (1, 2)], id="segments out of order"),
+    pytest.param(WIDE, [(1, 3), (2, 3)], id="a segment missing"),
+    pytest.param(WIDE, [(0, 1)], id="numbered from 0"),
+])
+def test_any_other_profile_goes_and_is_named(profile: bytes, numbers: list[tuple[int, int]]) -> None:
+    """Not exactly a published profile as readers join it: dropped, and the scanner names it."""
+    raw = fx.splice(fx.plain_jpeg(), _segments(profile, numbers))
+    stripped = strip_photo(raw, NAME)
+    assert stripped.removed == ("icc",) and b"ICC_PROFILE" not in stripped.data
+    assert [f.kind for f in scan_photo(raw, NAME)] == ["icc"]
+
+
+def test_two_profiles_in_one_photo_both_go() -> None:
+    """A standard profile beside another (the planted photo carries LittleCMS's sRGB): readers join them into one
+    that is neither, so both go."""
+    raw = fx.splice(fx.planted_jpeg(), _segments(WIDE, [(1, 1)]))
+    stripped = strip_photo(raw, NAME)
+    assert "icc" in stripped.removed and b"ICC_PROFILE" not in stripped.data
