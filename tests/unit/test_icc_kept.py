@@ -66,3 +66,21 @@ def test_two_profiles_in_one_photo_both_go() -> None:
     raw = fx.splice(fx.planted_jpeg(), _segments(WIDE, [(1, 1)]))
     stripped = strip_photo(raw, NAME)
     assert "icc" in stripped.removed and b"ICC_PROFILE" not in stripped.data
+
+
+@pytest.mark.parametrize(("keyword", "profile", "kept"), [
+    pytest.param(b"ICC Profile", WIDE, True, id="a standard profile"),
+    pytest.param(b"Wide Gamut RGB", WIDE, True, id="named by its own name"),
+    pytest.param(b"Aigerim's screen", WIDE, False, id="under a keyword that names something else"),
+    pytest.param(b"ICC Profile", fx.icc_profile("Aigerim's MacBook display"), False, id="a profile of one's own"),
+])
+def test_a_png_keeps_a_standard_profile_under_a_plain_name(keyword: bytes, profile: bytes, kept: bool) -> None:
+    """An iCCP chunk (screenshots carry one) stays when its profile is a published one and its keyword names only
+    a profile; otherwise it goes and is named, as before."""
+    import zlib
+
+    chunk = fx.chunk(b"iCCP", keyword + b"\0\0" + zlib.compress(profile))
+    raw = fx.png_with(chunk)
+    stripped = strip_photo(raw, "shots/экран.png")
+    assert (chunk in stripped.data) == kept and (stripped.removed == ()) == kept
+    assert (scan_photo(raw, "shots/экран.png") == []) == kept

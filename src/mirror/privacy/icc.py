@@ -14,6 +14,7 @@ exactly one of these published files, compared by SHA-256, are kept. Any other g
 from __future__ import annotations
 
 import hashlib
+import zlib
 
 # SHA-256 of the profile bytes (after the JPEG segments' 14-byte headers are joined away) -> its name.
 STANDARD_PROFILES = {
@@ -37,3 +38,22 @@ def standard_icc(numbers: list[tuple[int, int]], profile: bytes) -> bool:
     profile, `profile` being their data joined in that order: numbered 1 to n of n, as readers join them."""
     count = len(numbers)
     return numbers == [(i, count) for i in range(1, count + 1)] and standard_profile(profile) is not None
+
+
+_GENERIC_NAMES = frozenset({"icc profile", "icc", "embedded profile"})  # iCCP keywords that name only a profile
+
+
+def standard_iccp(data: bytes) -> bool:
+    """Whether a PNG iCCP chunk's data (keyword, NUL, method 0, zlib stream) holds a standard profile under a
+    keyword that names nothing but a profile."""
+    keyword, _, rest = data.partition(b"\0")
+    name = keyword.decode("latin-1").lower()
+    named = name in _GENERIC_NAMES or name in {known.lower() for known in STANDARD_PROFILES.values()}
+    if not named or rest[:1] != b"\0":
+        return False
+    inflate = zlib.decompressobj()
+    try:
+        profile = inflate.decompress(rest[1:], MAX_STANDARD + 1)
+    except zlib.error:
+        return False
+    return inflate.eof and not inflate.unused_data and standard_profile(profile) is not None

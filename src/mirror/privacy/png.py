@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
 from mirror.privacy.exif import Stripped, Tiff, exif_kinds, ordered_kinds, read_tiff, xmp_orientation
+from mirror.privacy.icc import standard_iccp
 from mirror.privacy.jpeg import orientation_tiff
 from mirror.record import record, replace
 
@@ -66,8 +67,8 @@ class Chunk:
 
     @property
     def kept(self) -> bool:
-        """Whether the cleaner keeps this chunk."""
-        return self.type in KEPT and not self.ignored
+        """Whether the cleaner keeps this chunk: one that draws the image, or a standard colour profile."""
+        return (self.type in KEPT and not self.ignored) or (self.type == b"iCCP" and standard_iccp(self.data))
 
 
 @record
