@@ -203,3 +203,11 @@ def test_scan_does_not_decode_a_compression_bomb(tmp_path: Path, runner: CliRunn
     assert {f["kind"] for f in report["findings"]} == {"email", "phone"}
     bombs = {entry["path"] for entry in report["not_scanned"] if "compression bomb" in entry["reason"]}
     assert bombs == {"zeros.txt"}, report["not_scanned"]
+    for name in ("a.txt", "b.txt", "c.txt"):  # a bomb cut into blocks each under the 64 MiB floor
+        with (folder / name).open("wb") as out:
+            out.truncate(40 << 20)
+    split = tmp_path / "split.7z"
+    run(require_tool("7zz"), "a", "-bso0", "-bsp0", "-mx1", "-ms=off", split, "a.txt", "b.txt", "c.txt", cwd=folder)
+    report = json.loads(invoke(runner, "scan", "--json", split)[1])
+    assert {entry["path"] for entry in report["not_scanned"] if "compression bomb" in entry["reason"]} == {
+        "a.txt", "b.txt", "c.txt"}, report

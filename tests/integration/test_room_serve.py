@@ -145,6 +145,11 @@ def test_conditional_requests_and_the_page_varying_by_language(room: RoomThread,
         assert answer.status_code == 200 and len(answer.content) == (folder / "almaty.7z").stat().st_size
     with requests.get(url, headers={"If-Match": '"other"'}, timeout=10) as answer:
         assert answer.status_code == 412
+    port = int(room.urls[0].rsplit(":", 1)[1].strip("/"))  # the same header on two lines is one list
+    path = url.split(f":{port}", 1)[1]
+    status, _, _ = raw_request(port, f'GET {path} HTTP/1.1\r\nHost: x\r\nIf-None-Match: "zzz"\r\n'
+                               f"If-None-Match: {etag}\r\nConnection: close\r\n\r\n".encode())
+    assert status == 304
     with requests.get(url, headers={"If-Match": etag, "Range": "bytes=0-9"}, timeout=10) as answer:
         assert answer.status_code == 206 and len(answer.content) == 10
     with requests.get(room.urls[0], headers={"Accept-Language": "en;q=0.1, ru;q=0.9"}, timeout=10) as page:

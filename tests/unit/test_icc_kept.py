@@ -22,21 +22,27 @@ def _published(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _segments(profile: bytes, numbers: list[tuple[int, int]]) -> bytes:
-    """The profile cut into as many APP2 segments as `numbers` has, each with its (sequence, count)."""
-    size = -(-len(profile) // len(numbers))
-    return b"".join(fx.segment(0xE2, b"ICC_PROFILE\0" + bytes(number) + profile[i * size:(i + 1) * size])
-                    for i, number in enumerate(numbers))
+    """The profile cut into as many APP2 segments as `numbers` has, each with its (sequence, count); (0, 0) is a
+    segment of 13 bytes, one letter after the identifier, which readers skip."""
+    whole = [number for number in numbers if number != (0, 0)]
+    size = -(-len(profile) // len(whole))
+    pieces = iter(range(len(whole)))
+    return b"".join(fx.segment(0xE2, b"ICC_PROFILE\0J") if number == (0, 0) else fx.segment(
+        0xE2, b"ICC_PROFILE\0" + bytes(number) + profile[(i := next(pieces)) * size:(i + 1) * size])
+        for number in numbers)
 
 
 @pytest.mark.parametrize("pieces", [1, 3])
 def test_a_standard_profile_stays_byte_for_byte(pieces: int) -> None:
-    """In one segment or several, numbered 1 to n: kept as stored, with the rest of the photo's metadata gone,
-    and the scanner, which lists what the cleaner removes, says nothing of it."""
+    """In one segment or several, numbered 1 to n: kept, written as one segment of the profile's exact bytes,
+    with the rest of the photo's metadata gone; the scanner, which lists what the cleaner removes, says nothing
+    of it."""
     profile = _segments(WIDE, [(i, pieces) for i in range(1, pieces + 1)])
     raw = fx.splice(fx.plain_jpeg(), fx.segment(0xE1, b"Exif\0\0" + fx.camera_tiff()) + profile
                     + fx.segment(0xFE, b"PLANTED"))
     stripped = strip_photo(raw, NAME)
-    assert profile in stripped.data and "icc" not in stripped.removed and "gps" in stripped.removed
+    assert fx.segment(0xE2, b"ICC_PROFILE\0\x01\x01" + WIDE) in stripped.data
+    assert "icc" not in stripped.removed and "gps" in stripped.removed
     assert b"PLANTED" not in stripped.data
     assert scan_photo(stripped.data, NAME) == [] and strip_photo(stripped.data, NAME).data == stripped.data
     clean = fx.splice(fx.plain_jpeg(), profile)
@@ -51,6 +57,7 @@ def test_a_standard_profile_stays_byte_for_byte(pieces: int) -> None:
     pytest.param(WIDE, [(2, 2), (1, 2)], id="segments out of order"),
     pytest.param(WIDE, [(1, 3), (2, 3)], id="a segment missing"),
     pytest.param(WIDE, [(0, 1)], id="numbered from 0"),
+    pytest.param(WIDE, [(1, 1), (0, 0)], id="a short segment beside it"),
 ])
 def test_any_other_profile_goes_and_is_named(profile: bytes, numbers: list[tuple[int, int]]) -> None:
     """Not exactly a published profile as readers join it: dropped, and the scanner names it."""
@@ -79,8 +86,13 @@ def test_a_png_keeps_a_standard_profile_under_a_plain_name(keyword: bytes, profi
     a profile; otherwise it goes and is named, as before."""
     import zlib
 
-    chunk = fx.chunk(b"iCCP", keyword + b"\0\0" + zlib.compress(profile))
-    raw = fx.png_with(chunk)
+    stream = zlib.compressobj(9, zlib.DEFLATED, 15)
+    padded = stream.compress(profile) + stream.flush(zlib.Z_FULL_FLUSH) + b"\x00\x00\x00\xff\xff" * 3 + stream.flush()
+    assert zlib.decompress(padded) == profile  # empty stored blocks: bits no reader looks at
+    raw = fx.png_with(fx.chunk(b"iCCP", keyword + b"\0\0" + padded))
     stripped = strip_photo(raw, "shots/экран.png")
-    assert (chunk in stripped.data) == kept and (stripped.removed == ()) == kept
+    canonical = fx.chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(profile, 9))
+    assert (canonical in stripped.data) == kept and (stripped.removed == ()) == kept
+    assert padded not in stripped.data  # written anew, or gone
     assert (scan_photo(raw, "shots/экран.png") == []) == kept
+    assert strip_photo(stripped.data, "shots/экран.png").data == stripped.data

@@ -321,3 +321,18 @@ def test_scan_text_never_raises(text: str) -> None:
     for finding in scan_text(text, "a.md"):
         number = int(finding.detail.split(":")[0].removeprefix("line "))
         assert 1 <= number <= len(text.splitlines())
+
+
+def test_readable_strings_in_any_script_and_not_from_noise() -> None:
+    """Text in a block of unknown kind is shown whatever its script, a long run even inside binary data; runs in
+    random bytes and the JPEG Huffman table of embedded previews are not."""
+    import random
+
+    from mirror.privacy.findings import readable_strings
+
+    noise = random.Random(7).randbytes
+    for name in ("Owner: Aigerim Nurlanovna", "Владелец: Айгерим", "Γιώργος Παπαδόπουλος", "محمد بن علي الحسن"):
+        assert readable_strings(name.encode()) == [name]
+        assert any(name in found for found in readable_strings(noise(4000) + name.encode() + noise(4000)))
+    assert sum(len(readable_strings(noise(60_000))) for _ in range(20)) <= 3
+    assert readable_strings(b"\0" * 100 + b"456789:CDEFGHIJSTUVWXYZcdefghijstuvwxyz" + b"\0" * 100) == []

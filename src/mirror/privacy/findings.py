@@ -30,6 +30,7 @@ _RUN = re.compile(rb"(?:[A-Za-z0-9 .,:;/\\_()'@#&+=-]|[\xc2-\xdf][\x80-\xbf]|[\x
 _VOWEL = re.compile(r"[aeiouyAEIOUYаеёиоуыэюяәіөүұАЕЁИОУЫЭЮЯӘІӨҮҰ]")  # noqa: RUF001 - Cyrillic vowels
 _LONG = 12  # a run this long, eight of it letters and a word break, is shown even from a mostly binary block
 _BREAK = re.compile(r"[ /\\._-]")
+_ALPHABETS = re.compile(r"[A-Za-z\u0400-\u04ff]")  # the scripts the vowel test knows
 _HUFFMAN = "CDEFGHIJSTUVWXYZ"  # part of the standard JPEG Huffman table every embedded preview carries
 _READ_STRINGS = 1 << 16  # of a block, its first bytes only
 _DENSE = 20  # text runs must make up a twentieth of a block's bytes
@@ -64,7 +65,9 @@ def readable_strings(data: bytes) -> list[str]:
         text = run.group().decode("utf-8", "replace").strip()
         letters = sum(char.isalpha() for char in text)
         long = len(text) >= _LONG and letters >= 8 and _BREAK.search(text) is not None
-        if letters >= 4 and _VOWEL.search(text) and (dense or long) and _HUFFMAN not in text and text not in found:
+        known = len(_ALPHABETS.findall(text))  # a run mostly in other scripts needs no vowel the test knows
+        voiced = _VOWEL.search(text) is not None or known * 2 < letters
+        if letters >= 4 and voiced and (dense or long) and _HUFFMAN not in text and text not in found:
             found.append(text)
             if len(found) == MAX_STRINGS:
                 break

@@ -43,17 +43,30 @@ def standard_icc(numbers: list[tuple[int, int]], profile: bytes) -> bool:
 _GENERIC_NAMES = frozenset({"icc profile", "icc", "embedded profile"})  # iCCP keywords that name only a profile
 
 
-def standard_iccp(data: bytes) -> bool:
-    """Whether a PNG iCCP chunk's data (keyword, NUL, method 0, zlib stream) holds a standard profile under a
-    keyword that names nothing but a profile."""
+def _iccp_profile(data: bytes) -> bytes | None:
+    """The profile in an iCCP chunk's data, if its keyword names only a profile and its stream is whole."""
     keyword, _, rest = data.partition(b"\0")
     name = keyword.decode("latin-1").lower()
     named = name in _GENERIC_NAMES or name in {known.lower() for known in STANDARD_PROFILES.values()}
     if not named or rest[:1] != b"\0":
-        return False
+        return None
     inflate = zlib.decompressobj()
     try:
         profile = inflate.decompress(rest[1:], MAX_STANDARD + 1)
     except zlib.error:
-        return False
-    return inflate.eof and not inflate.unused_data and standard_profile(profile) is not None
+        return None
+    return profile if inflate.eof and not inflate.unused_data else None
+
+
+def canonical_iccp(data: bytes) -> bytes:
+    """A kept iCCP chunk's data as the cleaner writes it: keyword "ICC Profile", the profile compressed anew, so
+    nothing of how it was compressed (empty deflate blocks carry free bits) rides along."""
+    profile = _iccp_profile(data)
+    return data if profile is None else b"ICC Profile\0\0" + zlib.compress(profile, 9)  # None: never kept
+
+
+def standard_iccp(data: bytes) -> bool:
+    """Whether a PNG iCCP chunk's data (keyword, NUL, method 0, zlib stream) holds a standard profile under a
+    keyword that names nothing but a profile."""
+    profile = _iccp_profile(data)
+    return profile is not None and standard_profile(profile) is not None

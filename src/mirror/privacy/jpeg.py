@@ -214,6 +214,11 @@ def orientation_tiff(orientation: int) -> bytes:
     return b"MM\0*" + struct.pack(">IHHHIHHI", 8, 1, 0x0112, 3, 1, orientation, 0, 0)
 
 
+def icc_number(payload: bytes) -> tuple[int, int]:
+    """An ICC_PROFILE segment's (sequence, count); (0, 0), which no profile is kept with, when it is too short."""
+    return (payload[12], payload[13]) if len(payload) >= 14 else (0, 0)
+
+
 def is_adobe(segment: Segment) -> bool:
     """Whether `segment` is Adobe's APP14 (colour transform), whatever its length."""
     return segment.marker == APP14 and segment.payload.startswith(b"Adobe")
@@ -290,14 +295,15 @@ def strip_jpeg(data: bytes, name: str) -> Stripped:
     parsed = ParsedJpeg(tuple(walk.segments()), walk.trailing, walk.trailing_head, walk.stray)
     orientation = jpeg_orientation(parsed.segments)
     icc = [s for s in parsed.segments if s.marker == APP2 and s.payload.startswith(ICC_ID)]
-    keep_icc = standard_icc([(s.payload[12], s.payload[13]) for s in icc if len(s.payload) >= 14],
-                            b"".join(s.payload[14:] for s in icc))
+    profile = b"".join(s.payload[14:] for s in icc)
+    keep_icc = standard_icc([icc_number(s.payload) for s in icc], profile)
     removed: list[str] = ["trailing-data"] if parsed.trailing else []
     head: list[tuple[int, int] | bytes] = [b"\xff\xd8"]
     body: list[tuple[int, int] | bytes] = []
     for segment in parsed.segments:
-        if keep_icc and any(segment is each for each in icc):  # a standard colour space, byte for byte
-            body.append((segment.start, segment.end))
+        if keep_icc and any(segment is each for each in icc):  # a standard colour space, in one segment of
+            if segment is icc[0]:  # our own writing: nothing of how it was cut or padded rides along
+                body.append(segment_bytes(APP2, ICC_ID + b"\1\1" + profile))
             continue
         kept = _clean(segment, have_jfif=len(head) > 1)
         step: tuple[int, int] | bytes = (segment.start, segment.end) if kept is segment.raw else kept

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
 from mirror.privacy.exif import Stripped, Tiff, exif_kinds, ordered_kinds, read_tiff, xmp_orientation
-from mirror.privacy.icc import standard_iccp
+from mirror.privacy.icc import canonical_iccp, standard_iccp
 from mirror.privacy.jpeg import orientation_tiff
 from mirror.record import record, replace
 
@@ -332,7 +332,8 @@ def strip_png(data: bytes, name: str) -> Stripped:
     removed = [kind for chunk in parsed.chunks for kind in chunk_kinds(chunk)]
     if parsed.trailing:
         removed.append("trailing-data")
-    kept = [chunk.raw for chunk in parsed.chunks if chunk.kept]
+    kept = [chunk.raw if chunk.type != b"iCCP" else _chunk_bytes(b"iCCP", canonical_iccp(chunk.data))
+            for chunk in parsed.chunks if chunk.kept]
     orientation = png_orientation(parsed.chunks)
     if orientation != 1:
         kept.insert(1, _chunk_bytes(b"eXIf", orientation_tiff(orientation)))

@@ -27,7 +27,7 @@ from mirror.privacy.cursor import Cursor
 from mirror.privacy.findings import MAX_PER_FILE, Finding, Found, short, with_strings
 from mirror.privacy.gif import APPLICATION, COMMENT, PLAIN_TEXT, XMP_ID, BlockJudge, GifBlock, GifWalk, payloads
 from mirror.privacy.icc import standard_icc
-from mirror.privacy.jpeg import ADOBE_LEN, APP0, APP1, COM, EXIF_ID, JpegWalk, Segment, app_kinds, is_adobe
+from mirror.privacy.jpeg import ADOBE_LEN, APP0, APP1, COM, EXIF_ID, JpegWalk, Segment, app_kinds, icc_number, is_adobe
 from mirror.privacy.png import TEXT_CHUNKS, XMP_KEYWORD, Chunk, PngWalk, chunk_kinds, raw_profile, text_chunk
 from mirror.privacy.scan_blocks import scan_flir, scan_icc, scan_iptc, scan_mpf, scan_photoshop, scan_xmp
 from mirror.privacy.scan_tiff import scan_tiff
@@ -81,8 +81,8 @@ def _scan_jpeg(cursor: Cursor, name: str) -> Iterator[Found]:
     for segment in walk.segments():
         if 0xE0 <= segment.marker <= 0xEF or segment.marker == COM:
             kinds = app_kinds(segment)
-            if "icc" in kinds and len(segment.payload) >= 14:
-                numbers.append((segment.payload[12], segment.payload[13]))
+            if "icc" in kinds:
+                numbers.append(icc_number(segment.payload))
             if kinds:
                 yield from _app_segment(segment, kinds, joined)
     if "icc" in joined and not standard_icc(numbers, bytes(joined["icc"])):  # a standard one is kept

@@ -179,11 +179,12 @@ def _scan_folder(folder: Path, report: ScanReport) -> None:
 
 
 def _bombs(archive: Archive) -> set[int]:
-    """Blocks that unpack to more than MAX_RATIO times their packed size (and past BOMB_FLOOR): a compression
-    bomb, a few MB that would make the scan decode gigabytes. Real texts shrink about 3 to 10 times."""
+    """Blocks that unpack to more than MAX_RATIO times their packed size, when together they unpack past
+    BOMB_FLOOR: a compression bomb, a few MB that would make the scan decode gigabytes (split into many blocks
+    or not). Real texts shrink about 3 to 10 times."""
     table = archive.folders
-    return {i for i in range(len(table))
-            if table.unpack_sizes[i] > BOMB_FLOOR and table.unpack_sizes[i] > MAX_RATIO * table.pack_sizes[i]}
+    dense = {i for i in range(len(table)) if table.unpack_sizes[i] > MAX_RATIO * table.pack_sizes[i]}
+    return dense if sum(table.unpack_sizes[i] for i in dense) > BOMB_FLOOR else set()
 
 
 def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from aiohttp import web
+from multidict import CIMultiDictProxy
 
 from mirror.errors import ConfigError
 from mirror.serve.catalog import Item, Stamp
@@ -288,13 +289,19 @@ def _tags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",")[:64]}
 
 
-def _precondition(headers: Mapping[str, str], etag: str) -> int | None:
+def _field(headers: CIMultiDictProxy[str], name: str) -> str | None:
+    """A list header as one value, however many lines it came in (RFC 9110 5.3); None when absent."""
+    lines = headers.getall(name, [])
+    return ",".join(lines[:16]) if lines else None
+
+
+def _precondition(headers: CIMultiDictProxy[str], etag: str) -> int | None:
     """RFC 9110 13.2.2 for GET and HEAD: 412 when If-Match names none of this file's tag (strong comparison; our
     tags are strong), 304 when If-None-Match names it (weak comparison) or is "*"; else None."""
-    if_match = headers.get("If-Match")
+    if_match = _field(headers, "If-Match")
     if if_match is not None and not ({"*", etag} & {tag.strip() for tag in if_match.split(",")[:64]}):
         return 412
-    if_none = headers.get("If-None-Match")
+    if_none = _field(headers, "If-None-Match")
     if if_none is not None and {"*", etag} & _tags(if_none):
         return 304
     return None
@@ -407,7 +414,7 @@ class HttpServer:
             return web.Response(status=304, headers={**_headers(item, Span(0, item.size, False)), **extra})
         span = span_for(request.headers.get("Range"), request.headers.get("If-Range"), item.etag, item.size)
         if span is None:
-            return _plain(416, {"Content-Range": f"bytes */{item.size}"})
+            return _plain(416, {"Content-Range": f"bytes */{item.size}", **extra})
         response = web.StreamResponse(status=206 if span.partial else 200, headers={**_headers(item, span), **extra})
         response.content_length = span.length
         if item.data is not None:

@@ -11,6 +11,8 @@ Text between backticks is shown as code. Plain text only: page.py escapes everyt
 
 from __future__ import annotations
 
+import re
+
 from mirror.record import record
 
 LANGUAGES = ("en", "ru", "kk")
@@ -146,16 +148,16 @@ _KK = Words(
 WORDS = {"en": _EN, "ru": _RU, "kk": _KK}
 
 
+_QVALUE = re.compile(r"[01](?:\.[0-9]{0,3})?")  # RFC 9110 12.4.2, ASCII digits only
+
+
 def _weight(params: list[str]) -> float:
     """An Accept-Language entry's q-value (RFC 9110 12.4.2): 1 when absent, 0 when malformed."""
     for param in params:
         name, _, value = param.strip().partition("=")
         if name.strip().lower() == "q":
-            try:
-                weight = float(value.strip()[:5])
-            except ValueError:
-                return 0.0
-            return weight if 0 <= weight <= 1 else 0.0
+            value = value.strip()
+            return float(value) if _QVALUE.fullmatch(value) and float(value) <= 1 else 0.0
     return 1.0
 
 
@@ -167,7 +169,7 @@ def pick_language(asked: str | None, accept_language: str | None = None) -> str:
     best, best_weight = "en", 0.0
     for part in (accept_language or "").split(",")[:20]:
         tag, *params = part.split(";")
-        code, weight = tag.strip().lower()[:2], _weight(params[:4])
+        code, weight = tag.strip().lower().split("-")[0], _weight(params[:4])  # "ru-KZ" is ru; "rum" is not
         if code in LANGUAGES and weight > best_weight:
             best, best_weight = code, weight
     return best
