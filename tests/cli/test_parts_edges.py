@@ -376,11 +376,6 @@ def test_torrent_names_a_part_or_volumes_and_join_keeps_its_parts(runner: CliRun
                         ((parts[1], tmp_path / "again.7z"), f"is given twice (also as {parts[1]})")):
         code, _, err = invoke(runner, "join", *parts[:1], *twice, "-o", tmp_path / "w.7z", "--keys", keys)
         assert code == 2 and said in err and not (tmp_path / "w.7z").exists(), err
-    (tmp_path / "copy.7z").write_bytes(parts[1].read_bytes())  # a copy: another file, the same part
-    for command in (("join", "-o", tmp_path / "w.7z"), ("extract",)):
-        code, _, err = invoke(runner, command[0], *parts, tmp_path / "copy.7z", *command[1:], "--keys", keys)
-        assert code == 2 and f"is part 2 again, as {parts[1]} is" in err, err
-    assert not (tmp_path / "w.7z").exists()
 
 
 def test_a_missing_file_is_named_in_the_reader_s_language(small: tuple[Path, Path, list[Path]],

@@ -107,7 +107,7 @@ def test_untrusted_text_is_escaped(value: str, shown: str) -> None:
     (None, "en;q=0.1, ru;q=0.9", "ru"), (None, "ru;q=0, kk;q=0.2", "kk"), (None, "ru;q=0", "en"),
     (None, "kk;q=abc, ru;q=0.5", "ru"), (None, "kk;q=0.5, ru;q=0.5", "kk"),
     (None, "kk;q=\u0660.\u0669, ru;q=0.5", "ru"), (None, "rum, kk;q=0.1", "kk"), (None, "ru-KZ", "ru"),
-    (None, "kk;q=1.000, ru;q=0.999", "kk"), (None, "kk;q=1.5", "en"),
+    (None, "kk;q=1.000, ru;q=0.999", "kk"), (None, "kk;q=1.5", "en"), (None, "ru_RU", "ru"),
 ])
 def test_page_language(asked: str | None, accept: str | None, language: str) -> None:
     """?lang= first, then the browser's languages, then English; nothing else is ever used."""

@@ -28,7 +28,6 @@ from mirror.bundle.verify import Checked, Keys, VerifiedBundle, check_container,
 from mirror.errors import ConfigError, ContentError, VerificationError
 from mirror.formats.endorsement import MAX_ENDORSEMENTS, is_endorsement
 from mirror.formats.manifest import SUMS_NAME, SumsLines, SumsTable
-from mirror.formats.names import printable
 from mirror.formats.part import part_member
 from mirror.record import record, replace
 from mirror.sevenzip import Limits, read_ahead, read_archive
@@ -133,13 +132,6 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
             if staged.verified and verified.control.sha256(SUMS_NAME) != staged.first.control.sha256(SUMS_NAME):
                 raise ConfigError(f"{path} is not from the same bundle as {staged.first.path}",
                                   hint="give only parts of one bundle (the same id and version)")
-            number = verified.part.number if verified.part is not None else 0  # 0: the whole bundle
-            earlier = next((v.path for v in staged.verified if (v.part.number if v.part is not None else 0) == number),
-                           None)
-            if earlier is not None:  # a copy of one given already: it would count twice
-                what = f"part {number}" if number else "the whole bundle"
-                raise ConfigError(f"{printable(str(path))} is {what} again, as {printable(str(earlier))} is",
-                                  hint="give each part once")
             if staged.verified:
                 verified = _shared(verified, staged.first)
             else:

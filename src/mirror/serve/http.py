@@ -46,16 +46,18 @@ import sys
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from aiohttp import web
-from multidict import CIMultiDictProxy
 
 from mirror.errors import ConfigError
 from mirror.serve.catalog import Item, Stamp
 from mirror.serve.headers import SECURITY_HEADERS
 from mirror.serve.limits import MIN_PIECE, Limits, Pace, Stats
 from mirror.serve.ranges import Span, span_for
+
+if TYPE_CHECKING:
+    from multidict import CIMultiDictProxy
 
 Resolve = Callable[[str, Mapping[str, str], Mapping[str, str]], Item | None]
 DATA_PIECE = 64 << 10
@@ -292,7 +294,7 @@ def _tags(header: str) -> set[str]:
 def _field(headers: CIMultiDictProxy[str], name: str) -> str | None:
     """A list header as one value, however many lines it came in (RFC 9110 5.3); None when absent."""
     lines = headers.getall(name, [])
-    return ",".join(lines[:16]) if lines else None
+    return ",".join(lines[:64]) if lines else None
 
 
 def _precondition(headers: CIMultiDictProxy[str], etag: str) -> int | None:

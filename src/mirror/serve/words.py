@@ -169,7 +169,7 @@ def pick_language(asked: str | None, accept_language: str | None = None) -> str:
     best, best_weight = "en", 0.0
     for part in (accept_language or "").split(",")[:20]:
         tag, *params = part.split(";")
-        code, weight = tag.strip().lower().split("-")[0], _weight(params[:4])  # "ru-KZ" is ru; "rum" is not
+        code, weight = re.split("[-_]", tag.strip().lower())[0], _weight(params[:4])  # ru-KZ, ru_RU: ru; rum: no
         if code in LANGUAGES and weight > best_weight:
             best, best_weight = code, weight
     return best
