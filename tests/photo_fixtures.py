@@ -501,3 +501,13 @@ def planted_gif(animated: bool = False) -> bytes:
                + gif_extension(0x01, bytes(12), b"PLANTED plain text") + gif_extension(0x99, b"PLANTED unknown"))
     body = plain[head:-1]
     return plain[:head] + planted + body + gif_extension(0xFE, b"PLANTED last comment") + b";" + TRAILER
+
+
+def frames(data: bytes) -> list[tuple[bytes, object, object]]:
+    """Every frame of an animation (GIF, APNG) as Pillow draws it, in RGBA, with its duration and loop count."""
+    with Image.open(io.BytesIO(data)) as image:
+        drawn = []
+        for index in range(getattr(image, "n_frames", 1)):
+            image.seek(index)
+            drawn.append((image.convert("RGBA").tobytes(), image.info.get("duration"), image.info.get("loop")))
+        return drawn

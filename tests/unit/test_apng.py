@@ -38,15 +38,6 @@ def _png_of(chunks: list[tuple[bytes, bytes]]) -> bytes:
     return SIGNATURE + b"".join(fx.chunk(kind, body) for kind, body in chunks)
 
 
-def _frames(data: bytes) -> list[tuple[bytes, object, object]]:
-    with Image.open(io.BytesIO(data)) as image:
-        drawn = []
-        for index in range(getattr(image, "n_frames", 1)):
-            image.seek(index)
-            drawn.append((image.convert("RGBA").tobytes(), image.info.get("duration"), image.info.get("loop")))
-        return drawn
-
-
 def test_an_animation_keeps_its_frames_and_loses_its_metadata() -> None:
     """Text (a name, a capture time), XMP, tIME and a trailer go; acTL, every fcTL and fdAT stay byte for byte,
     and Pillow plays the same frames with the same timing."""
@@ -58,7 +49,7 @@ def test_an_animation_keeps_its_frames_and_loses_its_metadata() -> None:
     stripped = strip_photo(raw, NAME)
     assert stripped.data == plain and b"PLANTED" not in stripped.data
     assert set(stripped.removed) == {"text", "time", "xmp", "trailing-data"}
-    assert _frames(stripped.data) == _frames(raw) and len(_frames(raw)) == 3
+    assert fx.frames(stripped.data) == fx.frames(raw) and len(fx.frames(raw)) == 3
     kinds = [kind for kind, _ in _chunks(stripped.data)]
     assert kinds.count(b"fcTL") == 3 and b"acTL" in kinds and b"fdAT" in kinds
     assert scan_photo(plain, NAME) == [] and strip_photo(plain, NAME).removed == ()
@@ -76,7 +67,7 @@ def test_frame_chunks_readers_ignore_are_dropped() -> None:
     stripped = strip_photo(raw, NAME)
     assert stripped.removed == ("other-chunk",)
     assert {kind for kind, _ in _chunks(stripped.data)}.isdisjoint({b"acTL", b"fcTL", b"fdAT"})
-    assert _frames(stripped.data)[0][0] == _frames(raw)[0][0]
+    assert fx.frames(stripped.data)[0][0] == fx.frames(raw)[0][0]
     assert [f.kind for f in scan_photo(raw, NAME)] and strip_photo(stripped.data, NAME).removed == ()
 
 

@@ -25,16 +25,6 @@ SHAPES = [pytest.param(False, id="still"), pytest.param(True, id="animated")]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _frames(data: bytes) -> list[tuple[bytes, object, object]]:
-    """Every frame as Pillow draws it, in RGBA, with its duration and the loop count."""
-    with Image.open(io.BytesIO(data)) as image:
-        drawn = []
-        for index in range(getattr(image, "n_frames", 1)):
-            image.seek(index)
-            drawn.append((image.convert("RGBA").tobytes(), image.info.get("duration"), image.info.get("loop")))
-        return drawn
-
-
 def _head(data: bytes) -> int:
     """Where a GIF's first block starts: after its screen descriptor and global colours."""
     return 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
@@ -68,7 +58,7 @@ def test_strip_gif_removes_every_planted_item(animated: bool) -> None:
     stripped = strip_photo(raw, NAME)
     assert stripped.removed == KINDS and stripped.orientation == 1
     assert stripped.data == fx.plain_gif(animated)
-    assert _frames(stripped.data) == _frames(raw)
+    assert fx.frames(stripped.data) == fx.frames(raw)
     for secret in fx.SECRETS:
         assert secret.encode() not in stripped.data
     assert b"Aigerim" not in stripped.data and b"XMP" not in stripped.data
@@ -135,7 +125,7 @@ def test_a_byte_no_block_starts_with_ends_the_image_as_in_browsers() -> None:
     stripped = strip_photo(edited, NAME)
     assert stripped.removed == ("trailing-data",) and b"PLANTED" not in stripped.data
     assert stripped.data == _gif_of(plain, *blocks[:first], b";")
-    assert len(_frames(stripped.data)) == 1 and len(_frames(edited)) == 3  # Pillow skipped the bytes
+    assert len(fx.frames(stripped.data)) == 1 and len(fx.frames(edited)) == 3  # Pillow skipped the bytes
     found = scan_photo(edited, NAME)
     assert [f.kind for f in found] == ["trailing-data"] and "where browsers stop" in found[0].detail
 
@@ -187,7 +177,7 @@ def test_what_readers_ignore_in_kept_blocks_goes_and_is_named(kind: int, change:
     edited = _gif_of(plain, *blocks[:at], change(blocks[at]), *blocks[at + 1:])
     stripped = strip_photo(edited, NAME)
     assert stripped.removed == ("other-chunk",) and b"PLANTED" not in stripped.data
-    assert stripped.data == plain and _frames(edited) == _frames(plain)
+    assert stripped.data == plain and fx.frames(edited) == fx.frames(plain)
     kinds = [f.kind for f in scan_photo(edited, NAME)]  # and what text the bytes spell
     assert kinds[0] == "other-metadata" and set(kinds[1:]) <= {"text"}
 
