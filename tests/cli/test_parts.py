@@ -272,7 +272,8 @@ def test_volumes_verify_and_extract_from_the_first(runner: CliRunner, tmp_path: 
 
 
 def test_a_plain_byte_split_verifies_too(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
-    """7-Zip's "split file" (bytes cut in pieces, named .001, .002, ...) is read like volumes; a gap is named."""
+    """7-Zip's "split file" (bytes cut in pieces, named .001, .002, ...) is read like volumes; a gap is named, and
+    is incomplete input (exit 4), not a usage error."""
     data = bundle.read_bytes()
     step = len(data) // 4 + 1
     for index in range(4):
@@ -281,7 +282,10 @@ def test_a_plain_byte_split_verifies_too(runner: CliRunner, bundle: Path, tmp_pa
     assert code == 0 and out.startswith("VERIFIED  "), out
     (tmp_path / "s.7z.003").unlink()
     code, _, err = invoke(runner, "verify", tmp_path / "s.7z.001")
-    assert code == 2 and "volume s.7z.003 of s.7z is missing (3 of 4 volumes found)" in err
+    assert code == 4 and "volume s.7z.003 of s.7z is missing (3 of 4 volumes found)" in err
+    for command in (("extract", tmp_path / "s.7z.001", tmp_path / "out"), ("show", tmp_path / "s.7z.001")):
+        code, _, err = invoke(runner, *command)
+        assert code == 4 and "s.7z.003" in err and not (tmp_path / "out").exists(), command
 
 
 @pytest.mark.parametrize(("options", "method"), [

@@ -113,6 +113,21 @@ def test_page_language_follows_the_browser(room: RoomThread) -> None:
     _, _, kk = raw_get(_port(room), "/?lang=kk", extra="Accept-Language: ru-RU\r\n")
     assert '<html lang="ru">' in ru.decode() and "Скачать" in ru.decode()
     assert '<html lang="kk">' in kk.decode() and "Жүктеп алу" in kk.decode()
+    _, _, two_lines = raw_get(_port(room), "/", extra="Accept-Language: de\r\nAccept-Language: kk;q=0.8\r\n")
+    assert '<html lang="kk">' in two_lines.decode()  # one list, however many lines it came in
+
+
+def test_request_lines_of_other_protocols_and_absolute_targets(room: RoomThread, folder: Path) -> None:
+    """A request line naming another HTTP version gets 505, never a page; a target in absolute form (as a client
+    that thinks it talks to a proxy sends it) is served by its path."""
+    port = _port(room)
+    for version in ("HTTP/2.0", "HTTP/0.9"):
+        status, _, body = raw_request(port, f"GET / {version}\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        assert status in (400, 505) and b"<html" not in body, version
+    status, _, body = raw_get(port, f"http://elsewhere.example:81/bundles/{_sha(folder)}.7z")
+    assert status == 200 and body == (folder / "almaty.7z").read_bytes()
+    status, _, body = raw_get(port, "HTTP://elsewhere.example?lang=ru")
+    assert status == 200 and '<html lang="ru">' in body.decode()
 
 
 def test_range_answers(room: RoomThread, folder: Path) -> None:

@@ -413,7 +413,8 @@ def whole_refusal(path: Path) -> ConfigError | None:
     None when `path` is neither, so the caller's own error stands.
 
     Raises:
-        ConfigError: `path` is a later volume of a 7-Zip set, or the set has a gap.
+        ConfigError: `path` is a later volume of a 7-Zip set.
+        Incomplete: the set has a gap.
     """
     volumes = volume_set(path)
     if volumes is not None:

@@ -12,6 +12,7 @@ must not guess a type, and no page of ours can be framed or leak where it came f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 
 CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
@@ -36,3 +37,11 @@ def content_type(path: str) -> str:
         if path.endswith(suffix):
             return kind
     return "application/octet-stream"
+
+
+def header_field(headers: Mapping[str, str], name: str) -> str | None:
+    """A list header as one value, however many lines it came in (RFC 9110 5.3: `Accept-Language: de` and
+    `Accept-Language: ru` mean `de, ru`); None when absent. The first 64 lines are read."""
+    getall = getattr(headers, "getall", None)  # aiohttp's headers keep every line; a plain mapping has one
+    lines = list(getall(name, []))[:64] if getall is not None else [v for v in [headers.get(name)] if v is not None]
+    return ",".join(lines) if lines else None

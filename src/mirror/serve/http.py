@@ -52,7 +52,7 @@ from aiohttp import web
 
 from mirror.errors import ConfigError
 from mirror.serve.catalog import Item, Stamp
-from mirror.serve.headers import SECURITY_HEADERS
+from mirror.serve.headers import SECURITY_HEADERS, header_field
 from mirror.serve.limits import MIN_PIECE, Limits, Pace, Stats
 from mirror.serve.ranges import Span, span_for
 
@@ -291,27 +291,32 @@ def _tags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",")[:64]}
 
 
-def _field(headers: CIMultiDictProxy[str], name: str) -> str | None:
-    """A list header as one value, however many lines it came in (RFC 9110 5.3); None when absent."""
-    lines = headers.getall(name, [])
-    return ",".join(lines[:64]) if lines else None
-
-
 def _precondition(headers: CIMultiDictProxy[str], etag: str) -> int | None:
     """RFC 9110 13.2.2 for GET and HEAD: 412 when If-Match names none of this file's tag (strong comparison; our
     tags are strong), 304 when If-None-Match names it (weak comparison) or is "*"; else None."""
-    if_match = _field(headers, "If-Match")
+    if_match = header_field(headers, "If-Match")
     if if_match is not None and not ({"*", etag} & {tag.strip() for tag in if_match.split(",")[:64]}):
         return 412
-    if_none = _field(headers, "If-None-Match")
+    if_none = header_field(headers, "If-None-Match")
     if if_none is not None and {"*", etag} & _tags(if_none):
         return 304
     return None
 
 
+def _origin_path(target: str) -> str:
+    """The path of a request target without its query; of an absolute-form target ("http://host:port/path", which
+    RFC 9112 3.2.2 says a server must accept) too. The host it names is not looked at: the room is one site."""
+    lower = target[:8].lower()
+    if lower.startswith(("http://", "https://")):
+        after = target[lower.index("//") + 2:]
+        target = after[after.index("/"):] if "/" in after else "/"
+    return target.split("?", 1)[0]
+
+
 def _plain(status: int, extra: Mapping[str, str] | None = None) -> web.Response:
     text = {404: "not found\n", 405: "only GET and HEAD\n", 412: "precondition failed\n",
-            416: "range not satisfiable\n", 503: "busy, try again in a few seconds\n"}.get(status, "error\n")
+            416: "range not satisfiable\n", 503: "busy, try again in a few seconds\n",
+            505: "HTTP/1.1 only\n"}.get(status, "error\n")
     return web.Response(status=status, text=text, headers={**SECURITY_HEADERS, **(extra or {})})
 
 
@@ -402,9 +407,11 @@ class HttpServer:
     async def _answer(self, request: web.BaseRequest) -> web.StreamResponse:
         target = request.raw_path
         self.stats.paths.append(target[:200])
+        if request.version.major != 1:  # "GET / HTTP/2.0" in plain text: no HTTP/1 client sends it
+            return _plain(505)
         if request.method not in ("GET", "HEAD"):
             return _plain(405, {"Allow": "GET, HEAD"})
-        path = target.split("?", 1)[0]
+        path = _origin_path(target)
         item = self.resolve(path[1:], request.query, request.headers) if path.startswith("/") else None
         if item is None:
             return _plain(404)

@@ -27,6 +27,7 @@ from mirror.formats.announce import peer_url, txt_record
 from mirror.record import field, record
 from mirror.serve.announce import Announcement, lan_addresses
 from mirror.serve.catalog import Catalog, Item, folder_state, scan_folder
+from mirror.serve.headers import header_field
 from mirror.serve.http import HttpServer, check_port
 from mirror.serve.limits import Limits, Stats
 from mirror.serve.page import render_page
@@ -71,7 +72,7 @@ class Room:
     def resolve(self, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> Item | None:
         """What to send for a path: the page, its QR code, or a file of the catalog."""
         if path == "":
-            language = pick_language(query.get("lang"), headers.get("Accept-Language"))
+            language = pick_language(query.get("lang"), header_field(headers, "Accept-Language"))
             if language not in self._pages:
                 page = render_page(self.catalog.offers, self.catalog.signed_index, language, self.share)
                 self._pages[language] = Item.of_bytes(".html", page)

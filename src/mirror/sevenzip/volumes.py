@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.errors import ArchiveError, ConfigError
+from mirror.errors import ArchiveError, ConfigError, Incomplete
 from mirror.safeio import open_regular
 
 MAX_VOLUMES = 10_000
@@ -34,7 +34,8 @@ def volume_set(first: Path) -> list[Path] | None:
     """The volumes of the set whose first volume is `first`, in order; None when `first` is not a volume name.
 
     Raises:
-        ConfigError: `first` is a later volume, or the set has a gap.
+        ConfigError: `first` is a later volume, or two files are one volume.
+        Incomplete: the set has a gap (exit 4, as for missing parts).
     """
     match = _VOLUME.fullmatch(first.name)
     if match is None or not match[1].lower().endswith(".7z"):
@@ -61,7 +62,7 @@ def volume_set(first: Path) -> list[Path] | None:
     gaps = sorted(set(range(1, last + 1)) - numbers)
     if gaps:
         names = ", ".join(f"{stem}.{n:0{width}d}" for n in gaps[:5]) + (" ..." if len(gaps) > 5 else "")
-        raise ConfigError(f"volume {names} of {stem} is missing ({len(numbers)} of {last} volumes found)",
+        raise Incomplete(f"volume {names} of {stem} is missing ({len(numbers)} of {last} volumes found)",
                           hint="put every volume in the same folder as the first one")
     return [first.with_name(found_names[n]) for n in range(1, last + 1)]
 
@@ -128,7 +129,8 @@ def open_archive_file(path: Path) -> Iterator[BinaryIO]:
     """Open a bundle for reading: a plain file, or the first volume of a 7-Zip set (the whole set is read).
 
     Raises:
-        ConfigError: a FIFO, device or folder; a later volume given, or a gap in the set.
+        ConfigError: a FIFO, device or folder; a later volume given.
+        Incomplete: a gap in the set.
         OSError: a file cannot be read.
     """
     volumes = volume_set(path)
