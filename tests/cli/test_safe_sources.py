@@ -195,6 +195,20 @@ def test_a_drive_root_is_packed_without_walking_its_system_folders(keyring: Keyr
     assert {f["kind"] for f in report["findings"]} == {"os-file"}
 
 
+def test_empty_system_folders_are_no_finding(runner: CliRunner, tmp_path: Path) -> None:
+    """Every ext4 drive has a lost+found and many a stick an empty .Trashes: empty, they reveal nothing, and a scan
+    that always found them would teach couriers to ignore what it finds. One with anything in it is named."""
+    drive = tmp_path / "drive"
+    for folder in ("lost+found", "System Volume Information", ".Trashes"):
+        (drive / folder).mkdir(parents=True)
+    (drive / "a.md").write_text("A quiet day in the square.\n", encoding="utf-8")
+    code, out, _ = invoke(runner, "scan", drive)
+    assert code == 0 and out.startswith("CLEAN"), out
+    (drive / ".Trashes" / "501").mkdir()
+    code, out, _ = invoke(runner, "scan", drive)
+    assert code == 6 and ".Trashes/: os-file" in out and "lost+found" not in out, out
+
+
 def test_a_folder_of_ones_own_named_like_a_system_folder_is_bundled(runner: CliRunner, keyring: Keyring,
                                                                      sources: Path, tmp_path: Path) -> None:
     """"Recycler" and "found.000" are a drive's only at its root: deeper, they are the author's folders and

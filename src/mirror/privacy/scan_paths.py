@@ -160,6 +160,8 @@ def _scan_folder(folder: Path, report: ScanReport) -> None:
         left_out = [d for d in dirs if junk_folder(d, top) and not os.path.islink(os.path.join(root, d))]
         dirs[:] = [d for d in dirs if d not in left_out]
         for name in left_out:
+            if _empty_folder(os.path.join(root, name)):  # an empty lost+found, .Trashes or system folder: says nothing
+                continue
             _scan_file((Path(root) / name).relative_to(folder).as_posix() + "/", _given(iter(())), report)
         for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
             path = Path(root) / name
@@ -176,6 +178,15 @@ def _scan_folder(folder: Path, report: ScanReport) -> None:
                 report.skip(relative, "a link or not a regular file")
             except OSError as exc:  # unreadable (or its path too long): not scanned, the rest still is
                 report.skip(relative, f"cannot be read: {exc.strerror or exc}")
+
+
+def _empty_folder(path: str) -> bool:
+    """Whether a folder holds nothing at all; one that cannot be listed is not known to be empty."""
+    try:
+        with os.scandir(path) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return False
 
 
 def _bombs(archive: Archive) -> set[int]:
