@@ -4,8 +4,12 @@ are not lost; any other profile, or a standard one altered or badly numbered, go
 from __future__ import annotations
 
 import hashlib
+import io
+import struct
+from collections.abc import Callable
 
 import pytest
+from PIL import Image
 
 import photo_fixtures as fx
 from mirror.privacy import icc
@@ -96,3 +100,62 @@ def test_a_png_keeps_a_standard_profile_under_a_plain_name(keyword: bytes, profi
     assert padded not in stripped.data  # written anew, or gone
     assert (scan_photo(raw, "shots/экран.png") == []) == kept
     assert strip_photo(stripped.data, "shots/экран.png").data == stripped.data
+
+
+def _webp(profile: bytes, animated: bool = False) -> bytes:
+    """A WebP as libwebp writes one with a colour profile: VP8X with its ICC flag, ICCP, then the picture."""
+    out = io.BytesIO()
+    if animated:
+        frames = [fx.pixels(32, 24, seed).convert("RGBA") for seed in (5, 6)]
+        frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:], duration=100, icc_profile=profile)
+    else:
+        fx.pixels(40, 24, 4).save(out, "WEBP", quality=80, icc_profile=profile)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("animated", [False, True])
+def test_a_webp_keeps_a_standard_profile(animated: bool) -> None:
+    """The first ICCP chunk, where libwebp writes it, stays byte for byte with VP8X's flag saying so, and Pillow
+    (libwebp's demuxer) reads the same profile back; the scanner says nothing of it."""
+    raw = _webp(WIDE, animated)
+    stripped = strip_photo(raw, "photos/a.webp")
+    assert stripped.removed == () and b"ICCP" + struct.pack("<I", len(WIDE)) + WIDE in stripped.data
+    assert fx.webp_chunks(stripped.data)[0][1][0] & 0x20  # the ICC flag
+    with Image.open(io.BytesIO(stripped.data)) as image:
+        assert image.info.get("icc_profile") == WIDE
+    assert scan_photo(raw, "photos/a.webp") == [] and strip_photo(stripped.data, "photos/a.webp").data == stripped.data
+
+
+def _without_icc_flag(raw: bytes) -> bytes:
+    chunks = fx.webp_chunks(raw)
+    first = bytes([chunks[0][1][0] & ~0x20]) + chunks[0][1][1:]
+    return fx.webp_of(fx.riff_chunk(b"VP8X", first), *(fx.riff_chunk(kind, data) for kind, data in chunks[1:]))
+
+
+def _moved_after_the_picture(raw: bytes) -> bytes:
+    chunks = fx.webp_chunks(raw)
+    order = [chunks[0], *chunks[2:], chunks[1]]
+    return fx.webp_of(*(fx.riff_chunk(kind, data) for kind, data in order))
+
+
+def _second_profile(raw: bytes) -> bytes:
+    chunks = fx.webp_chunks(raw)
+    order = [chunks[0], (b"ICCP", WIDE), (b"ICCP", fx.icc_profile("Aigerim's screen")), *chunks[2:]]
+    return fx.webp_of(*(fx.riff_chunk(kind, data) for kind, data in order))
+
+
+@pytest.mark.parametrize(("made", "kept"), [
+    pytest.param(lambda: _webp(fx.icc_profile("Aigerim's MacBook display")), False, id="a profile of one's own"),
+    pytest.param(lambda: _webp(WIDE[:-1] + b"\x01"), False, id="a standard profile with a byte changed"),
+    pytest.param(lambda: _without_icc_flag(_webp(WIDE)), False, id="no flag: readers ignore it"),
+    pytest.param(lambda: _moved_after_the_picture(_webp(WIDE)), False, id="after the picture"),
+    pytest.param(lambda: _second_profile(_webp(WIDE)), True, id="a second profile after a standard one"),
+])
+def test_a_webp_profile_out_of_place_or_of_ones_own_goes(made: Callable[[], bytes], kept: bool) -> None:
+    """Any other profile goes and is named; a standard one only where readers read it, once."""
+    raw = made()
+    stripped = strip_photo(raw, "photos/a.webp")
+    profiles = [data for kind, data in fx.webp_chunks(stripped.data) if kind == b"ICCP"]
+    assert profiles == ([WIDE] if kept else []) and stripped.removed == ("icc",)
+    assert bool(fx.webp_chunks(stripped.data)[0][1][0] & 0x20) == kept
+    assert [f.kind for f in scan_photo(raw, "photos/a.webp")] == ["icc"]

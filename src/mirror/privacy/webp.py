@@ -12,7 +12,8 @@ VP8L (lossless) chunk; an extended one starts with VP8X, whose flags say what fo
 an animation (ANIM, then ANMF frames, each holding its own ALPH and VP8 or VP8L), EXIF and XMP. Every chunk's
 size is checked against the container's. Kept chunks are copied byte for byte, so the pixels never change.
 What readers never draw is dropped too: a second bitstream after the first in a still image (it can hold a
-whole other picture), chunks of unknown kind, and a frame's chunks other than its alpha and bitstream. An
+whole other picture), chunks of unknown kind, and a frame's chunks other than its alpha and bitstream. A colour
+profile that is exactly a published standard one (icc.py) stays, as in JPEG and PNG. An
 orientation that Pillow would apply (EXIF, else XMP's tiff:Orientation) is put back as an EXIF chunk holding
 only Orientation.
 """
@@ -34,6 +35,7 @@ from mirror.privacy.exif import (
     read_tiff,
     xmp_orientation,
 )
+from mirror.privacy.icc import MAX_STANDARD, standard_profile
 from mirror.privacy.jpeg import orientation_tiff
 from mirror.record import record
 
@@ -47,7 +49,7 @@ _FRAME_HEADER = 16  # an ANMF chunk's position, size, duration and flags, before
 _FRAME_FLAGS = 0x03  # blending and disposal: the frame header's other six bits are reserved
 _VP8X_SIZE = 10
 _ANIM_SIZE = 6  # background colour and loop count
-_FLAG_ANIMATION, _FLAG_XMP, _FLAG_EXIF, _FLAG_ALPHA = 0x02, 0x04, 0x08, 0x10
+_FLAG_ANIMATION, _FLAG_XMP, _FLAG_EXIF, _FLAG_ALPHA, _FLAG_ICC = 0x02, 0x04, 0x08, 0x10, 0x20
 _VP8X_RESERVED = 0xC1
 # RIFF INFO fields some writers put in WebPs, as in WAV and AVI files (libwebp's test images carry them)
 INFO_FIELDS = {b"IART": "artist", b"ICMT": "comment", b"ICOP": "copyright", b"INAM": "title", b"ICRD": "created",
@@ -174,6 +176,7 @@ class ChunkJudge:
         self.animated = self.drawn = self.alpha = self.in_dropped_frame = self.anim = False
         self.frames = 0
         self.frame_drawn = self.frame_alpha = True  # no frame open yet
+        self.icc = False  # a standard colour profile is kept
 
     def judge(self, chunk: WebpChunk) -> Verdict:
         """Whether to keep `chunk`, and the kinds (from exif.KINDS) of what it holds that goes.
@@ -195,6 +198,9 @@ class ChunkJudge:
             self.frame_drawn = self.frame_alpha = self.in_dropped_frame = False
             return True, _IGNORED if chunk.data[15] & ~_FRAME_FLAGS & 0xFF else ()
         self.in_dropped_frame = False
+        if chunk.type == ICCP and self._standard_icc(chunk):
+            self.icc = True
+            return _KEEP
         if chunk.type == ANIM and self.animated and self.frames == 0 and not self.anim:
             if chunk.size < _ANIM_SIZE:
                 raise _fail(self.name, "its ANIM chunk is too short")
@@ -223,6 +229,14 @@ class ChunkJudge:
             self.drawn = True
             return _KEEP
         raise _fail(self.name, f"it starts with a '{chunk_label(chunk.type)}' chunk, not VP8X, VP8 or VP8L")
+
+    def _standard_icc(self, chunk: WebpChunk) -> bool:
+        """Whether to keep this ICCP chunk: exactly a published standard profile (icc.py), where the format puts
+        it (after VP8X, whose flag says it is there, before anything drawn) and the first: readers (libwebp's
+        demuxer) take the first ICCP when the flag is set, so a second one is never read and goes."""
+        nothing_yet = not (self.drawn or self.alpha or self.anim or self.frames or self.icc)
+        return (self.first == VP8X and bool(self.flags & _FLAG_ICC) and nothing_yet and chunk.size <= MAX_STANDARD
+                and standard_profile(chunk.data) is not None)
 
     def _in_frame(self, chunk: WebpChunk) -> Verdict:
         if self.in_dropped_frame:
@@ -296,8 +310,8 @@ def _kept(chunk: WebpChunk) -> tuple[list[tuple[int, int] | bytes], int]:
 
 
 def strip_webp(data: bytes, name: str) -> Stripped:
-    """Keep VP8X (its metadata flags and reserved fields cleared), ALPH, VP8, VP8L, ANIM and ANMF frames (their
-    reserved bits cleared); drop every other chunk.
+    """Keep VP8X (its metadata flags and reserved fields cleared), a standard colour profile (ICCP), ALPH, VP8,
+    VP8L, ANIM and ANMF frames (their reserved bits cleared); drop every other chunk.
 
     One pass that keeps no chunk's pixels: what is kept is a range of `data` in the recipe.
 
@@ -356,7 +370,8 @@ def strip_webp(data: bytes, name: str) -> Stripped:
     judge.finish()
     orientation = _orientation(exif, xmp)
     if vp8x_at >= 0:
-        flags = vp8x[0] & (_FLAG_ALPHA | _FLAG_ANIMATION) | (_FLAG_EXIF if orientation != 1 else 0)
+        flags = vp8x[0] & (_FLAG_ALPHA | _FLAG_ANIMATION) | (_FLAG_EXIF if orientation != 1 else 0) | (
+            _FLAG_ICC if judge.icc else 0)
         body[vp8x_at] = _header(VP8X, _VP8X_SIZE) + bytes([flags, 0, 0, 0]) + vp8x[4:_VP8X_SIZE]
     if orientation != 1:
         tiff = orientation_tiff(orientation)
