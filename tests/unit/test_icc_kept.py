@@ -159,3 +159,44 @@ def test_a_webp_profile_out_of_place_or_of_ones_own_goes(made: Callable[[], byte
     assert profiles == ([WIDE] if kept else []) and stripped.removed == ("icc",)
     assert bool(fx.webp_chunks(stripped.data)[0][1][0] & 0x20) == kept
     assert [f.kind for f in scan_photo(raw, "photos/a.webp")] == ["icc"]
+
+
+def _gif(*before_image: bytes, after_image: bytes = b"") -> bytes:
+    """Pillow's plain GIF with these blocks after its screen (and `after_image` after its image)."""
+    plain = fx.plain_gif()
+    head = 13 + (3 << ((plain[10] & 7) + 1) if plain[10] & 0x80 else 0)
+    return plain[:head] + b"".join(before_image) + plain[head:-1] + after_image + b";"
+
+
+def _icc_extension(profile: bytes, size: int = 255) -> bytes:
+    return fx.gif_extension(0xFF, b"ICCRGBG1012", *(profile[i:i + size] for i in range(0, len(profile), size)))
+
+
+def test_a_gif_keeps_a_standard_profile() -> None:
+    """An ICC application extension before the first image whose sub-blocks join to a published profile stays,
+    in 255-byte sub-blocks as every writer stores it (ImageMagick and libvips read it; Pillow does not)."""
+    raw = _gif(_icc_extension(WIDE))
+    stripped = strip_photo(raw, "photos/a.gif")
+    assert stripped.removed == () and stripped.data == raw and _icc_extension(WIDE) in raw
+    assert scan_photo(raw, "photos/a.gif") == []
+    cut_small = _gif(_icc_extension(WIDE, 7), fx.gif_extension(0xFE, b"PLANTED"))
+    again = strip_photo(cut_small, "photos/a.gif")  # sub-blocks cut elsewhere: written anew, the cut named
+    assert again.data == raw and set(again.removed) == {"comment", "other-chunk"}
+
+
+@pytest.mark.parametrize("made", [
+    pytest.param(lambda: _gif(_icc_extension(fx.icc_profile("Aigerim's MacBook display"))), id="of one's own"),
+    pytest.param(lambda: _gif(_icc_extension(WIDE[:-1] + b"\x01")), id="a byte changed"),
+    pytest.param(lambda: _gif(after_image=_icc_extension(WIDE)), id="after the first image"),
+])
+def test_a_gif_profile_of_ones_own_or_out_of_place_goes(made: Callable[[], bytes]) -> None:
+    raw = made()
+    stripped = strip_photo(raw, "photos/a.gif")
+    assert stripped.removed == ("icc",) and b"ICCRGBG1012" not in stripped.data
+    assert [f.kind for f in scan_photo(raw, "photos/a.gif")] == ["icc"]
+
+
+def test_a_second_gif_profile_goes() -> None:
+    raw = _gif(_icc_extension(WIDE), _icc_extension(fx.icc_profile("Aigerim's screen")))
+    stripped = strip_photo(raw, "photos/a.gif")
+    assert stripped.removed == ("icc",) and stripped.data.count(b"ICCRGBG1012") == 1

@@ -13,7 +13,8 @@ trailer. Kept byte for byte: the screen, every image, each frame's graphic contr
 transparency) and the loop count (NETSCAPE2.0 or ANIMEXTS1.0; every one, since readers differ on which counts);
 bits, bytes and sub-blocks of those that readers never read are cleared or cut (the user input flag, a
 transparent colour that is not used, a graphic control after the last image). Dropped and named: comments,
-plain text extensions (no browser draws them), XMP, ICC profiles, Photoshop and IPTC data, any other application
+plain text extensions (no browser draws them), XMP, ICC profiles (but one that is exactly a published standard
+profile, icc.py, before the first image: kept in 255-byte sub-blocks), Photoshop and IPTC data, any other application
 or unknown extension, and anything after the trailer, or after a byte no block starts with, where browsers stop
 (Pillow skips such bytes and reads on: frames only it would show are not carried). An image of no width or
 height is refused: nothing draws it, so its data could be anything. A GIF has no orientation to keep.
@@ -28,6 +29,7 @@ from collections.abc import Iterator
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
 from mirror.privacy.exif import Recipe, Stripped, extend_recipe, follow, ordered_kinds
+from mirror.privacy.icc import MAX_STANDARD, standard_profile
 from mirror.record import record
 
 SIGNATURES = (b"GIF87a", b"GIF89a")
@@ -41,7 +43,8 @@ _CONTROL_FLAGS = 0x1D  # disposal and transparency: the user input flag and thre
 _TRANSPARENT = 0x01
 LOOPS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")  # application extensions that hold the loop count
 XMP_ID = b"XMP DataXMP"
-APPLICATIONS = {XMP_ID: "xmp", b"ICCRGBG1012": "icc", b"MGK8BIM0000": "iptc", b"MGKIPTC0000": "iptc"}
+ICC_ID = b"ICCRGBG1012"
+APPLICATIONS = {XMP_ID: "xmp", ICC_ID: "icc", b"MGK8BIM0000": "iptc", b"MGKIPTC0000": "iptc"}
 MAX_KEPT_DATA = 1 << 20  # of an extension's sub-blocks, as stored; an image's data is never kept
 MAX_BLOCKS = 200_000  # an animation of 100,000 frames (a graphic control and an image each) has no more
 # Sub-blocks in the whole file: a real GIF's are 255 bytes long, so this covers 255 MB; a file of one-byte
@@ -83,6 +86,11 @@ def payloads(data: bytes) -> list[bytes]:
         found.append(data[pos + 1:pos + 1 + data[pos]])
         pos += 1 + data[pos]
     return found
+
+
+def _as_sub_blocks(data: bytes) -> bytes:
+    """`data` as sub-blocks of 255 bytes (the last shorter) and the terminator, as every writer stores them."""
+    return b"".join(bytes([len(data[i:i + 255])]) + data[i:i + 255] for i in range(0, len(data), 255)) + b"\0"
 
 
 def _colour_table(packed: int) -> int:
@@ -183,6 +191,7 @@ class BlockJudge:
         self.name = name
         self.images = 0
         self.dangling: list[GifBlock] = []  # graphic controls since the last image: readers ignore them at the end
+        self.icc = False  # a standard colour profile is kept
 
     def judge(self, block: GifBlock) -> Plan:
         """The steps that write `block` (None to drop it), and the kinds (from exif.KINDS) of what goes.
@@ -215,11 +224,21 @@ class BlockJudge:
         if block.label == APPLICATION and parts:
             # Browsers take the last sub-block whose id (its low three bits) is 1; Pillow the first, if its id is 1
             loops = [part for part in parts[1:] if len(part) >= 3 and part[0] & 7 == 1]
+            if parts[0] == ICC_ID and self._standard_icc(parts[1:]):
+                self.icc = True
+                return self._canonical(block, bytes([EXTENSION, APPLICATION, 11]) + ICC_ID
+                                       + _as_sub_blocks(b"".join(parts[1:])))
             if parts[0] in LOOPS and loops:
                 return self._canonical(block, bytes([EXTENSION, APPLICATION, 11]) + parts[0] + b"\3\1"
                                        + loops[-1][1:3] + b"\0")
             return None, (APPLICATIONS.get(parts[0][:11], "other-chunk"),)
         return None, ({COMMENT: "comment", PLAIN_TEXT: "text"}.get(block.label, "other-chunk"),)
+
+    def _standard_icc(self, parts: list[bytes]) -> bool:
+        """Whether an ICC extension's sub-blocks hold exactly a published standard profile (icc.py), the first,
+        before the first image: readers (Pillow, Chromium) take a profile only there."""
+        return (not self.icc and not self.images and sum(map(len, parts)) <= MAX_STANDARD
+                and standard_profile(b"".join(parts)) is not None)
 
     @staticmethod
     def _canonical(block: GifBlock, kept: bytes) -> Plan:
