@@ -46,14 +46,28 @@ def test_publish_lays_out_every_host_and_minisign_verifies(setup: Setup, runner:
 
 def test_version_only_goes_up_even_without_local_state(setup: Setup, runner: CliRunner, tmp_path: Path) -> None:
     """A second run makes version 2; with the local state lost, the hosts' version 2 still leads to 3."""
-    assert publish_cli(runner, setup, setup.bundle)[0] == 0
     code, out, _ = publish_cli(runner, setup, setup.bundle)
-    assert code == 0 and "index version 2" in out
+    assert code == 0 and "1 bundle(s), 1 added" in out
+    code, out, _ = publish_cli(runner, setup, setup.bundle)
+    assert code == 0 and "index version 2" in out and "1 bundle(s), 0 added" in out  # listed already
     assert out.count("5 sent, 3 already there") == 2  # content-addressed files are not sent again (.torrent is)
     shutil.rmtree(tmp_path / "state")  # the publisher's local state is lost
     code, out, _ = invoke(runner, "refresh", "--config", setup.config)
     assert code == 0 and "index version 3" in out
     assert json.loads((setup.hosts[1] / "index.json").read_bytes())["version"] == 3
+
+
+def test_an_older_version_given_is_not_listed_and_said_so(setup: Setup, runner: CliRunner, sources: Path,
+                                                          keyring: Keyring, tmp_path: Path) -> None:
+    """The index lists the newest version of each bundle: version 1 given after version 2 is not added."""
+    newer = tmp_path / "v2.7z"
+    assert invoke(runner, "create", sources, "-o", newer, "--key", "alice", "--update", setup.bundle,
+                  "--keys", tmp_path / "keys")[0] == 0
+    assert publish_cli(runner, setup, newer)[0] == 0
+    code, out, err = publish_cli(runner, setup, setup.bundle)
+    assert code == 0 and "1 bundle(s), 0 added" in out
+    assert "Test bundle: version 1 is not listed: the index has version 2" in err
+    assert json.loads((setup.hosts[0] / "index.json").read_bytes())["bundles"][0]["version"] == 2
 
 
 def test_dead_host_gives_exit_4_and_others_complete(setup: Setup, runner: CliRunner) -> None:

@@ -36,6 +36,7 @@ from mirror.formats.index import DEFAULT_EXPIRY_DAYS, BundleEntry, Index
 from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, sums_paths, torrent_path, version_path
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
+from mirror.formats.names import printable
 from mirror.formats.timefmt import format_time
 from mirror.formats.torrent import magnet_link
 from mirror.publish.config import MirrorConfig
@@ -177,9 +178,23 @@ def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicK
             previous = found  # a lost local state must not drop bundles or roll the version back
     version = max(local.version if local else 0, previous.version if previous else 0) + 1
     days = config.publisher.expires_days if config.publisher else DEFAULT_EXPIRY_DAYS
-    index = Index(key_id, version, format_time(now), format_time(now + timedelta(days=days)),
-                  _merge(previous.bundles if previous else (), entries), mirrors)
-    return Plan(index, tuple(uploads), tuple(e.path for e in entries), unread)
+    listed = previous.bundles if previous else ()
+    merged = _merge(listed, entries)
+    index = Index(key_id, version, format_time(now), format_time(now + timedelta(days=days)), merged, mirrors)
+    return Plan(index, tuple(uploads), _added(listed, merged, entries, log), unread)
+
+
+def _added(listed: Sequence[BundleEntry], merged: Sequence[BundleEntry], given: Sequence[BundleEntry],
+           log: Log) -> tuple[str, ...]:
+    """The bundles given that the new index lists and the last one did not: one published again is not added,
+    and an older version of a bundle the index has in a newer one is left out, and said so."""
+    before, after = {e.path for e in listed}, {e.path for e in merged}
+    newest = {e.id: e.version for e in merged}
+    for entry in given:
+        if entry.path not in after:
+            log(f"{printable(entry.title)}: version {entry.version} is not listed: the index has version "
+                f"{newest[entry.id]}")
+    return tuple(dict.fromkeys(e.path for e in given if e.path in after and e.path not in before))
 
 
 def sign_plan(plan: Plan, secret: SecretKey, staging: Path) -> Plan:
