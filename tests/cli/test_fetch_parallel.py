@@ -111,3 +111,31 @@ def test_a_sequential_fetch_checks_each_bundle_while_it_downloads(setup: Setup, 
         code, out, err = fetch_cli(runner, setup, "--mirror", server.url, "--parallel", "1")
     assert code == 0, err
     assert out.count("ARRIVED") == 2 and after == []
+
+
+def test_a_bundle_the_disk_has_no_room_for_is_not_begun(setup: Setup, secret: SecretKey, runner: CliRunner,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Room for one of two bundles (with the system's reserve left free): one arrives, the other is not begun,
+    whichever order the two workers start in, since the first counts with what it still has to write. The
+    missing one is named with the sizes, exit 4, no partial file; with room, the next run fetches it."""
+    import shutil as real_shutil
+
+    from mirror.fetch import space
+
+    with _two_bundles(setup, secret, runner) as server:
+        sizes = [p.stat().st_size for p in setup.hosts[0].glob("bundles/*.7z")]
+        total = 10 << 30
+        reserve = min(space.RESERVE_MAX, int(total * space.RESERVE_SHARE))
+        free = reserve + max(sizes) + min(sizes) // 2
+        monkeypatch.setattr(space.shutil, "disk_usage",
+                            lambda _: real_shutil._ntuple_diskusage(total, total - free, free))
+        server.rates = {".7z": 400_000}  # both on the wire at once
+        code, out, err = fetch_cli(runner, setup, "--mirror", server.url, "--parallel", "2")
+        assert code == 4 and out.count("ARRIVED") == 1 and out.count("MISSING") == 1, out + err
+        assert "not downloaded: it needs " in out and "stay free for the system" in out
+        assert "make room on that disk" in err
+        assert not list((setup.root / "in" / ".mirror-downloads").glob("*.part"))
+        monkeypatch.setattr(space.shutil, "disk_usage", lambda _: real_shutil._ntuple_diskusage(total, 0, total))
+        code, out, err = fetch_cli(runner, setup, "--mirror", server.url)
+    assert code == 0 and out.count("ARRIVED") == 2 and out.count("already here") == 1, out + err
+    assert len(list((setup.root / "in").glob("*.7z"))) == 2

@@ -271,6 +271,9 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
     kept = _keep(room["keep_mirror"], result, keys, as_json)
     if as_json:
         dump_json(_result_doc(result, peers, kept))
-    if not swarm and any(a.path is None and not a.invalid and a.entry.infohash for a in result.arrivals):
+    if any(a.no_room for a in result.arrivals):
+        echo_err("hint: make room on that disk, or fetch into a folder on another one with --dest; what arrived "
+                 "stays, and the next run fetches the rest")
+    elif not swarm and any(a.path is None and not a.invalid and a.entry.infohash for a in result.arrivals):
         echo_err(SWARM_HINT)
     sys.exit(int(result.exit_code))

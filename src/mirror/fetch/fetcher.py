@@ -35,6 +35,7 @@ from mirror.fetch.download import Download, Progress, no_progress
 from mirror.fetch.early import EarlyCheck, gate
 from mirror.fetch.listing import choose_listing
 from mirror.fetch.report import MirrorReport
+from mirror.fetch.space import DiskSpace
 from mirror.fetch.state import known_mirrors
 from mirror.fetch.transport import Mirror, open_mirror
 from mirror.formats.index import BundleEntry
@@ -82,6 +83,7 @@ class Arrival:
     note: str = ""
     trusted: bool = False
     invalid: bool = False  # the bytes matched the index but the bundle failed verification
+    no_room: bool = False  # not begun: DEST's disk lacks the room (fetch/space.py)
     verified: VerifiedBundle | None = dataclasses.field(default=None, repr=False)  # what verified (keep.py copies it)
     sums_sha256: str = ""  # with --keep-mirror: the SHA-256 of its SHA256SUMS, which keep.py reads back from it
 
@@ -327,11 +329,11 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
     download threads are daemons, so one stuck in a connect cannot hold the process."""
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
     done: list[tuple[Future[Arrival], Download | None]] = []
-    stop, early = Stop(), gate()
+    stop, early, space = Stop(), gate(), DiskSpace(request.dest)
     obtained: list[Future[Obtained]] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-place") as placing:
         try:
-            jobs = [functools.partial(_obtain, request, keys, entry, order, reports, cache, log, early)
+            jobs = [functools.partial(_obtain, request, keys, entry, order, reports, cache, log, early, space)
                     for entry in wanted]
             if request.swarm is not None:  # the swarm's session is driven from this thread, one at a time
                 for entry, job in zip(wanted, jobs, strict=True):
@@ -343,8 +345,8 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
             for future_arrival, fetched in done:
                 arrival = future_arrival.result()
                 if not arrival.trusted and others.get(arrival.entry.sha256):
-                    arrival = _another_copy(request, keys, arrival, fetched is not None,
-                                            others[arrival.entry.sha256], order, reports, cache, log, placing, early)
+                    arrival = _another_copy(request, keys, arrival, fetched is not None, others[arrival.entry.sha256],
+                                            order, reports, cache, log, placing, (early, space))
                 result.arrivals.append(arrival)
                 if arrival.path is None and fetched is not None:
                     failed_clean = failed_clean or not (fetched.tampered or arrival.invalid)
@@ -391,23 +393,38 @@ def _in_background(jobs: Sequence[Callable[[], Obtained]], workers: int, stop: S
     return futures
 
 
-# the file (None: nothing arrived), already in DEST, the download, its verification while it downloaded
-Obtained = tuple[Path | None, bool, Download | None, EarlyCheck | None]
+# the file (None: nothing arrived), already in DEST, the download, its verification while it downloaded, and why
+# nothing was downloaded
+Obtained = tuple[Path | None, bool, Download | None, EarlyCheck | None, str]
 
 
 def _obtain(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order: list[Mirror],
             reports: dict[str, MirrorReport], cache: VerifiedCache, log: Log,
-            early_gate: threading.BoundedSemaphore) -> Obtained:
+            early_gate: threading.BoundedSemaphore, space: DiskSpace) -> Obtained:
     """One bundle's bytes: already in DEST, or downloaded (from the swarm first, if asked) and meanwhile
-    verified as far as it arrived (fetch/early.py; `early_gate` bounds the checks of a run)."""
+    verified as far as it arrived (fetch/early.py; `early_gate` bounds the checks of a run); not begun when
+    DEST lacks the room (`space`)."""
     existing = already_here(request.dest, entry, cache)
     if existing is not None:
-        return existing, True, None, None
+        return existing, True, None, None, ""
     downloads = request.dest / DOWNLOADS
-    part = request.swarm(entry, order, downloads, reports, log, request.progress) if request.swarm else None
     download = Download(entry, downloads, reports, request.limits, log, request.progress)
+    refused = space.claim(download.part, entry.size)
+    if refused is not None:
+        log(f"{download.name}: {refused}")
+        return None, False, None, None, refused
+    try:
+        return _download(request, keys, entry, order, reports, log, early_gate, download)
+    finally:
+        space.release(download.part)
+
+
+def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order: list[Mirror],
+              reports: dict[str, MirrorReport], log: Log, early_gate: threading.BoundedSemaphore,
+              download: Download) -> Obtained:
+    part = request.swarm(entry, order, download.downloads, reports, log, request.progress) if request.swarm else None
     if part is not None:
-        return part, False, download, None
+        return part, False, download, None, ""
     early = EarlyCheck.begin(entry, download, order, keys, request.policy, early_gate)
     try:
         path = download.run(order)
@@ -420,27 +437,27 @@ def _obtain(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order:
         early = None
     elif early is not None:
         early.end()  # no more bytes will come: the check finishes with what is there
-    return path, False, download, early
+    return path, False, download, early, ""
 
 
 def _placed(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, obtained: Obtained, cache: VerifiedCache,
             placing: ThreadPoolExecutor) -> tuple[Future[Arrival], Download | None]:
     """The bundle verified and placed on the `placing` thread (or judged where it already is in DEST)."""
-    path, here, download, early = obtained
+    path, here, download, early, why = obtained
     if here and path is not None:
         return placing.submit(_here, entry, path, keys, request.policy, cache, request.keep), None
     if path is not None:
         return (placing.submit(_place, entry, path, request.dest, keys, request.policy, cache, early, request.keep),
                 download)
     nothing: Future[Arrival] = Future()  # nothing arrived (_obtain has answered its early check)
-    nothing.set_result(Arrival(entry))
+    nothing.set_result(Arrival(entry, note=why, no_room=bool(why)))
     return nothing, download
 
 
 def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, placed: bool,
                   copies: tuple[BundleEntry, ...], order: list[Mirror], reports: dict[str, MirrorReport],
                   cache: VerifiedCache, log: Log, placing: ThreadPoolExecutor,
-                  early_gate: threading.BoundedSemaphore) -> Arrival:
+                  bounds: tuple[threading.BoundedSemaphore, DiskSpace]) -> Arrival:
     """The first of the other copies of the same version that arrives trusted, else `arrival` as it was.
 
     A copy this run placed in DEST that is not trusted makes way for a trusted one; copies tried in vain are
@@ -450,7 +467,7 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
     for copy in copies:
         log(f"{last.entry.id}: the copy {last.entry.sha256[:12]} is not trusted ({last.note or 'missing'}); "
             f"trying another copy the peers offer ({copy.sha256[:12]}, {copy.size:,} bytes)")
-        obtained = _obtain(request, keys, copy, order, reports, cache, log, early_gate)
+        obtained = _obtain(request, keys, copy, order, reports, cache, log, *bounds)
         future, fetched = _placed(request, keys, copy, obtained, cache, placing)
         candidate = future.result()
         if candidate.trusted:
