@@ -153,3 +153,41 @@ def test_names_keep_their_spaces_on_the_page(monkeypatch: pytest.MonkeyPatch) ->
     assert "<a href=\"accounts/%D0%BD%D0%BE%D1%87%D1%8C%20%20%D1%82%D0%B8%D1%88%D0%B8%D0%BD%D0%B0.md\">" \
            "accounts/ночь  тишина.md</a>" in text
     assert "<figcaption>photos/a  b.jpg</figcaption>" in text
+
+
+CUT = "The account continues in its file."
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("[a]: <https://x.example/" + "a" * 40_000 + ">\n\n" + "[a] " * 20_000, id="a long target used often"),
+    pytest.param((">" * 60 + " deep\n\n") * 3_000, id="sixty blockquotes a line"),
+    pytest.param("*a* " * 80_000, id="emphasis"),
+])
+def test_what_markdown_makes_of_an_account_is_bounded_too(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget counts the rendered page, not the Markdown: an account of a few hundred kilobytes whose
+    Markdown expands a hundredfold is cut at the budget (its open tags closed), and says it goes on."""
+    monkeypatch.setattr(page, "MAX_PAGE_TEXT", 256 << 10)
+    out = render_page(INFO, [PageAccount("accounts/a.md", "en", {}, text)], [])
+    assert 256 << 10 <= len(out) < (256 << 10) + 100_000, len(out)
+    assert CUT in out.decode() and out.decode().endswith("</html>\n")
+    _parse(out)
+
+
+def test_deeper_than_markdown_goes_is_said_to_continue() -> None:
+    """markdown-it skips everything past its nesting limit without a word: the page says the account goes on
+    in its file. Ten levels of lists, as people write them, are shown whole."""
+    ten = "".join("  " * level + "- level\n" for level in range(10)) + "\nAfter the list.\n\n## 6 January\n"
+    out = render_page(INFO, [PageAccount("accounts/a.md", "en", {}, ten)], []).decode()
+    assert "After the list." in out and "6 January" in out and CUT not in out
+    deep = "".join("  " * level + "- level\n" for level in range(40)) + "\nAfter the list.\n"
+    out = render_page(INFO, [PageAccount("accounts/a.md", "en", {}, deep)], []).decode()
+    assert "After the list." not in out and CUT in out
+
+
+def test_a_plain_text_account_keeps_its_lines() -> None:
+    """A .txt is not Markdown: its lines stay lines, "2022." is no list, "# tag" no heading, backslashes stay."""
+    text = "5 January\n18:30 we went out\n\n2022. A year.\n# tag\n*important*\nAigerim\\_docs_ <b>x</b>\n"
+    out = render_page(INFO, [PageAccount("accounts/diary.txt", "en", {}, text)], []).decode()
+    assert ('<div class="plain">5 January\n18:30 we went out\n\n2022. A year.\n# tag\n*important*\n'
+            "Aigerim\\_docs_ &lt;b&gt;x&lt;/b&gt;\n</div>") in out
+    assert "<ol" not in out and "<em>" not in out.split("<article", 1)[1]

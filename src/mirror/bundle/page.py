@@ -27,10 +27,11 @@ import html
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
 from mirror.record import field, record
@@ -41,6 +42,7 @@ MAX_RENDERED = 2000
 MAX_PAGE_TEXT = 8 << 20
 MAX_LISTED = 20_000  # accounts listed by title after the rendered ones; the rest are counted
 MAX_FIGURES = 10_000  # photos shown; the rest are counted
+MAX_NESTING = 64  # block levels markdown-it parses (a list takes two); what is deeper is skipped, and said so
 BANNER_SLOT = "<!--mirror:banner-->"  # `mirror open --untrusted` puts its warning here in a private copy
 
 # The interface words; accounts themselves are never translated.
@@ -104,7 +106,7 @@ figure img{max-width:100%;height:auto;display:block}
 figcaption{font-size:.85rem;color:#444}
 li>a,figcaption{white-space:pre-wrap}
 .check{background:#eef3ee;border:1px solid #8a8;padding:.6rem .9rem;margin:1.5rem 0}
-pre,code{white-space:pre-wrap;overflow-wrap:anywhere}
+pre,code,.plain{white-space:pre-wrap;overflow-wrap:anywhere}
 .t-ru,.t-kk{display:none}
 #ru:target~main .t-en,#kk:target~main .t-en{display:none}
 #ru:target~main .t-ru,#kk:target~main .t-kk{display:inline}
@@ -155,7 +157,8 @@ def _ui_count(key: str, n: int) -> str:
 
 def _markdown() -> MarkdownIt:
     """CommonMark with raw HTML off; links and images become text with their target."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False,
+                                    "maxNesting": MAX_NESTING})
 
     def link_open(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         env.setdefault("links", []).append(tokens[idx].attrGet("href") or "")
@@ -186,13 +189,56 @@ def strip_front_matter(text: str) -> str:
     return text
 
 
+def _bounded(md: MarkdownIt, text: str, limit: int) -> tuple[str, bool]:
+    """`text` rendered as markdown-it renders it, but stopped once the output passes `limit` characters (tags
+    still open are closed); and whether anything of `text` is not in it.
+
+    The output of Markdown can be far larger than its source: a reference link's long target shown at each of
+    thousands of uses, or twenty blockquotes opened by one line of `>`. So the budget counts what is rendered,
+    token by token, never more than one token's output past it. Nor does markdown-it say when it gives up:
+    past `maxNesting` levels it skips the rest of the text, which is then said to continue in its file."""
+    env: dict[str, Any] = {}
+    tokens = md.parse(text, env)
+    renderer, options = cast(RendererHTML, md.renderer), md.options
+    out: list[str] = []
+    closing: list[str] = []  # the end tags of what is open, innermost last
+    size = 0
+
+    def add(sequence: Sequence[Token], index: int) -> bool:
+        nonlocal size
+        token = sequence[index]
+        if token.type in renderer.rules:
+            piece = renderer.rules[token.type](sequence, index, options, env)
+        else:
+            piece = renderer.renderToken(sequence, index, options, env)
+        if token.nesting == 1:
+            closing.append(f"</{token.tag}>" if token.type != "link_open" else "")
+        elif token.nesting == -1 and closing:
+            closing.pop()
+        out.append(piece)
+        size += len(piece)
+        return size <= limit
+
+    for i, token in enumerate(tokens):
+        children = (token.children or []) if token.type == "inline" else None
+        whole = all(add(children, j) for j in range(len(children))) if children is not None else add(tokens, i)
+        if not whole:
+            return "".join(out) + "".join(reversed(closing)) + "\n", True
+    deepest = MAX_NESTING - 1  # a block opened here leaves no level for what it holds: the rest was skipped
+    return "".join(out), any(t.nesting == 1 and t.level >= deepest for t in tokens)
+
+
 def _account(md: MarkdownIt, number: int, account: PageAccount, limit: int) -> str:
     fields = account.fields
     text = account.text if len(account.text) <= limit else account.text[:limit]
     heading = _e(fields.get("title") or account.path.rsplit("/", 1)[-1])
     when = " · ".join(_e(fields[k]) for k in ("date", "place") if fields.get(k))
     source = f'<p class="when">{_ui("source")}: {_e(fields["source"])}</p>' if fields.get("source") else ""
-    body = md.render(text, {}) + (f'<p class="when">{_ui("cut")}</p>\n' if text is not account.text else "")
+    if account.path.lower().endswith(".txt"):  # plain text: its lines as they are, no Markdown
+        body, cut = f'<div class="plain">{_e(text)}</div>\n', False
+    else:
+        body, cut = _bounded(md, text, limit)
+    body += f'<p class="when">{_ui("cut")}</p>\n' if cut or text is not account.text else ""
     return (f'<article id="a{number}" lang="{_e(account.language)}">\n<h2>{heading}</h2>\n'
             + (f'<p class="when">{when}</p>\n' if when else "") + source
             + f"\n{body}<p class=\"when\">{_ui('file')}: <code>{_e(account.path)}</code></p>\n</article>\n")
