@@ -46,6 +46,7 @@ class MirrorServer:
         self.in_flight = 0  # bundle answers being sent now
         self.most_in_flight = 0  # the most bundle answers sent at the same time
         self.keep_alive = True  # False: close after every answer, without saying so (a keep-alive race, every time)
+        self.content_range: str | None = None  # sent instead of the true Content-Range of a 206
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -110,7 +111,8 @@ class MirrorServer:
                 body = data[start:] + (server.extra if path.endswith(".7z") else b"")
                 head = [f"HTTP/1.1 {206 if start else 200} {'Partial Content' if start else 'OK'}"]
                 if start:
-                    head.append(f"Content-Range: bytes {start}-{len(data) - 1}/{len(data)}")
+                    true_range = f"bytes {start}-{len(data) - 1}/{len(data)}"
+                    head.append(f"Content-Range: {server.content_range or true_range}")
                 head += [f"Content-Length: {len(body)}", "Accept-Ranges: bytes", "", ""]
                 cut = server.cut_after is not None and len(body) > server.cut_after
                 if cut:

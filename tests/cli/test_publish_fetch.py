@@ -181,6 +181,22 @@ def test_interrupted_download_resumes_on_another_mirror(setup: Setup, served: Mi
     assert not part.exists()
 
 
+@pytest.mark.parametrize("content_range", ["bytes {big}-{big}/{big}", "bytes \u0661-\u0662/\u0663"])
+def test_a_content_range_of_countless_digits_is_a_bad_answer(setup: Setup, served: MirrorServer, runner: CliRunner,
+                                                             content_range: str) -> None:
+    """A resume answered with a 5,000-digit (or non-ASCII) Content-Range made int() raise, and every later run
+    stopped there with an internal error, never reaching the honest mirror: it is that mirror's bad answer."""
+    size = setup.bundle.stat().st_size
+    served.cut_after, served.bundle_answers = size // 2, 1
+    assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 4
+    served.cut_after, served.bundle_answers = None, None
+    served.content_range = content_range.format(big="9" * 5000).encode().decode("latin-1")
+    with MirrorServer(setup.hosts[1]) as honest:
+        code, out, err = fetch_cli(runner, setup, "--mirror", served.url, "--mirror", honest.url)
+    assert code == 0 and "ARRIVED" in out, out + err
+    assert "wrong Content-Range for a resumed download" in err
+
+
 def test_interrupted_download_resumes_on_the_same_mirror(setup: Setup, served: MirrorServer,
                                                          runner: CliRunner) -> None:
     """The second run asks for the rest with Range and the server sends less than the whole file."""

@@ -34,7 +34,7 @@ from mirror.safeio import open_regular
 # A body is appended in pieces of this size. Not larger: when a watch cuts a slow mirror off, the piece being
 # read is lost, and a short turn must still keep (nearly) everything that arrived.
 CHUNK = 1 << 16
-_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+_RANGE = re.compile(r"bytes ([0-9]{1,20})-([0-9]{1,20})/([0-9]{1,20})")  # ASCII digits, at most 2^64
 
 
 class RangeIgnored(TransferError):

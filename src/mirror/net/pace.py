@@ -40,7 +40,7 @@ HEARTBEAT = 10.0  # seconds of waiting before the first "still waiting" line; th
 HEARTBEAT_MAX = 300.0
 CLEANUP_SECONDS = 10.0  # what deleting a temporary file may take once a budget is spent
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-_RATE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?(?:/s)?")
+_RATE = re.compile(r"([0-9]{1,15}(?:\.[0-9]{1,9})?)\s*([kmg]?)(?:i?b)?(?:/s)?")  # ASCII; 15 digits: exact
 
 
 class Closable(Protocol):

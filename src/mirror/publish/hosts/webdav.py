@@ -41,6 +41,12 @@ SPOT_RANGES = 8
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
+def _length(value: str) -> int | None:
+    """A Content-Length as a number; None unless it is 1 to 20 ASCII digits (no host sends more: 2^64 has 20)."""
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 20 else None
+
+
 class WebDavHost:
     """A mirror at a WebDAV URL, with HTTP basic auth.
 
@@ -97,10 +103,10 @@ class WebDavHost:
         response.close()
         if response.status_code == 404:
             return None
-        length = response.headers.get("Content-Length", "")
-        if not length.isdigit():
+        length = _length(response.headers.get("Content-Length", ""))
+        if length is None:
             raise TransferError(self._name, f"HEAD {path}: no Content-Length in the response", Failure.BAD_ANSWER)
-        return int(length)
+        return length
 
     def read(self, path: str, limit: int) -> bytes:
         """The whole of `path`, refusing more than `limit` bytes before or while reading them.
@@ -111,8 +117,8 @@ class WebDavHost:
         """
         data = bytearray()
         with Watch(self._name, f"GET {path}", self._limits), self._get(path) as response:
-            length = response.headers.get("Content-Length", "")
-            if length.isdigit() and int(length) > limit:
+            length = _length(response.headers.get("Content-Length", ""))
+            if length is not None and length > limit:
                 raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
             for chunk in self._chunks(response, path):
                 data += chunk
