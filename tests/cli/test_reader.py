@@ -73,6 +73,31 @@ def test_fetch_saves_under_the_readable_name(runner: CliRunner, bundle: Path, tm
     assert code == 0 and "already here" in out  # found again under its readable name
 
 
+@pytest.mark.parametrize("letter", ["\U00020000", "ж", "😀"])
+def test_a_long_title_in_any_script_still_lands(runner: CliRunner, sources: Path, secret: SecretKey, tmp_path: Path,
+                                                letter: str) -> None:
+    """Sixty letters of four bytes each made a readable name of 252 bytes, and the names fetch adds to it (the
+    hash, an unknown signer's key id) passed the file system's 255: fetch stopped with "File name too long"
+    for every bundle. Trusted or not, it lands, and extract makes its folder."""
+    bundle = tmp_path / "long.7z"
+    create_bundle(CreateRequest(sources, bundle, title=letter * 60), secret)
+    (tmp_path / "host").mkdir()
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.a]\nurl = "{tmp_path / "host"}"\n')
+    assert invoke(runner, "publish", bundle, "--config", config)[0] == 0
+    (tmp_path / "alice.pub").write_text(secret.public.to_text())
+    assert invoke(runner, "keys", "import", tmp_path / "alice.pub", "--name", "desk", "--role", "publisher",
+                  "--keys", tmp_path / "nobody")[0] == 0  # the index is trusted, the author is not
+    for keys, code_wanted in ((tmp_path / "keys", 0), (tmp_path / "nobody", 5)):
+        dest = tmp_path / f"in-{code_wanted}"
+        code, out, err = invoke(runner, "fetch", "--mirror", tmp_path / "host", "--dest", dest, "--keys", keys)
+        assert code == code_wanted and "ARRIVED" in out, out + err
+        [arrived] = dest.glob("*.7z")
+        assert len(arrived.name.encode()) <= 200
+    code, out, err = invoke(runner, "extract", bundle, "--untrusted", "--keys", tmp_path / "nobody")
+    assert code == 0, err
+
+
 def test_open_shows_the_signed_page(runner: CliRunner, bundle: Path, tmp_path: Path, browser_log: Path) -> None:
     """open verifies, unpacks into a folder only the user can read, and hands the signed index.html to the browser."""
     code, out, err = invoke(runner, "open", bundle)

@@ -132,15 +132,17 @@ def _trust_note(verified: VerifiedBundle) -> str:
 
 
 def arrival_names(entry: BundleEntry, trusted: bool = True) -> tuple[str, ...]:
-    """Where a fetched bundle lands in DEST: its readable name (formats/names.py), the same with the start of its
-    hash when another file holds that name, and the name fetch gave bundles before readable names.
+    """Where a fetched bundle lands in DEST, the first that is free: its readable name (formats/names.py), the same
+    with the start of its hash when another file holds that name, and the short name fetch gave bundles before
+    readable names (also where a file system takes no name as long as the others).
 
     A bundle whose signer is not trusted lands under a name that says so, with its key id: anyone can sign a
     bundle with another author's id and title, and it must not take the name the author's own would get."""
     stem = readable_name(entry.title, entry.id, entry.version)
     if not trusted:
-        stem = f"{stem}.unknown-signer-{entry.author_key}"
-        return f"{stem}.7z", f"{stem}-{entry.sha256[:12]}.7z"
+        unknown = f".unknown-signer-{entry.author_key}"
+        return (f"{stem}{unknown}.7z", f"{stem}{unknown}-{entry.sha256[:12]}.7z",
+                f"{entry.id}-v{entry.version}{unknown}.7z")
     return f"{stem}.7z", f"{stem}-{entry.sha256[:12]}.7z", f"{entry.id}-v{entry.version}.7z"
 
 
@@ -182,8 +184,11 @@ def already_here(dest: Path, entry: BundleEntry, cache: VerifiedCache | None = N
     """A file in DEST, under any of `arrival_names` (trusted or not), whose bytes are the signed ones."""
     for name in (*arrival_names(entry), *arrival_names(entry, trusted=False)):
         path = dest / name
-        if path.is_file() and path.stat().st_size == entry.size and _sha256(path, cache) == entry.sha256:
-            return path
+        try:
+            if path.is_file() and path.stat().st_size == entry.size and _sha256(path, cache) == entry.sha256:
+                return path
+        except OSError:  # a name too long for this file system (eCryptfs takes 143 bytes), unreadable: not here
+            continue
     return None
 
 
@@ -202,10 +207,10 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
         return Arrival(entry, note=problem, invalid=True)
     arrival = Arrival(entry)
     names = arrival_names(entry, verified.trusted)
-    free = [dest / name for name in names[:2] if _free_for(dest / name, entry)]
-    if not free:  # both names are taken by other files (another bundle of the same title): never replaced
+    free = [dest / name for name in names if _free_for(dest / name, entry)]
+    if not free:  # every name is taken by other files (another bundle of the same title): never replaced
         final.unlink()
-        raise ConfigError(f"{dest / names[0]} and {names[1]} are other files",
+        raise ConfigError(f"{dest / names[0]}, {names[1]} and {names[2]} are other files",
                           hint="move them, or fetch into another folder")
     target = free[0]
     before = os.stat(final)
@@ -238,6 +243,8 @@ def _free_for(path: Path, entry: BundleEntry) -> bool:
         info = path.lstat()
     except FileNotFoundError:
         return True
+    except OSError:  # a name this file system cannot hold: the next name is tried
+        return False
     if not stat.S_ISREG(info.st_mode) or info.st_size != entry.size:
         return False  # a link, a folder, a FIFO (never opened) or another file
     return file_sha256(path) == entry.sha256

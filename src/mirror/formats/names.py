@@ -109,6 +109,9 @@ def collision_key(name: str) -> str:
 
 
 SLUG_CHARS = 60
+# and at most this many bytes in UTF-8 (60 Cyrillic letters; 30 of a script of four-byte letters): fetch adds up to
+# 60 bytes to a readable name (".unknown-signer-<key id>-<hash>.7z"), and file systems take 255
+SLUG_BYTES = 120
 
 
 def readable_name(title: str, bundle_id: str, version: int) -> str:
@@ -122,6 +125,7 @@ def readable_name(title: str, bundle_id: str, version: int) -> str:
     slug = "".join(c if c.isalnum() else "-" for c in folded)
     slug = re.sub("-{2,}", "-", slug).strip("-")[:SLUG_CHARS].rstrip("-")
     slug = unicodedata.normalize("NFC", slug)
+    slug = slug.encode("utf-8")[:SLUG_BYTES].decode("utf-8", "ignore").rstrip("-")  # whole letters only
     fallback = f"bundle-{bundle_id[:8]}-v{version}"
     name = f"{slug}-{bundle_id[:8]}-v{version}" if slug else fallback
     return name if name_problem(name + ".7z") is None else fallback
