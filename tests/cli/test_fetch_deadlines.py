@@ -160,10 +160,10 @@ def test_mirrors_that_are_never_asked_are_reported_as_such(setup: Setup, served:
 
 
 class _NotHttp:
-    """A "mirror" on 127.0.0.1 that answers every request with `answer`, then closes."""
+    """A "mirror" on 127.0.0.1 that answers every request with `answer` (`endless`: again and again), then closes."""
 
-    def __init__(self, answer: bytes) -> None:
-        self.answer = answer
+    def __init__(self, answer: bytes, endless: bool = False) -> None:
+        self.answer, self.endless = answer, endless
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.settimeout(0.1)
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/"
@@ -183,6 +183,8 @@ class _NotHttp:
                 with contextlib.suppress(OSError):
                     conn.recv(65536)
                     conn.sendall(self.answer)
+                    while self.endless and not self.stop.is_set():
+                        conn.sendall(self.answer)
 
     def __enter__(self) -> _NotHttp:
         self.thread.start()
@@ -205,3 +207,14 @@ def test_a_mirror_that_does_not_answer_in_http_is_said_to(answer: bytes, setup: 
     assert code == 0, err
     detail = _mirrors(out)[liar.url.rstrip("/") + "/"]["index"]["detail"]
     assert "the answer is not HTTP" in detail and "cannot connect" not in detail, detail
+
+
+def test_a_mirror_that_answers_100_continue_without_end_is_not_http(setup: Setup, served: MirrorServer,
+                                                                    runner: CliRunner) -> None:
+    """http.client skips any number of "100 Continue" answers: sent fast and without end, they counted as a
+    quick transfer until the mirror's budget ran out, for every file. After a few, the answer is not HTTP."""
+    with _NotHttp(b"HTTP/1.1 100 Continue\r\n\r\n" * 1000, endless=True) as liar:
+        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", liar.url, "--mirror", served.url, "--json")
+    assert code == 0, err
+    detail = _mirrors(out)[liar.url.rstrip("/") + "/"]["index"]["detail"]
+    assert "the answer is not HTTP" in detail, detail

@@ -49,6 +49,7 @@ SEND_BLOCK = 1 << 16  # bytes handed to the socket at a time, so that an upload'
 # A file body is read in blocks of this size (urllib3's default is 16 KiB: Python's work per block, reading,
 # hashing and counting it, then set the pace of a local upload); each is still sent SEND_BLOCK at a time.
 BODY_BLOCK = 1 << 20
+MAX_INTERIM = 8  # `100 Continue` answers before the real one: a server sends one at most
 
 
 class _CountingReader(io.RawIOBase):
@@ -77,15 +78,28 @@ class _CountingReader(io.RawIOBase):
 
 
 class _CountingResponse(http.client.HTTPResponse):
-    """http.client's response, reading through a counting reader when a watch is active."""
+    """http.client's response, reading through a counting reader when a watch is active.
+
+    http.client skips any number of `100 Continue` answers before the real one: a peer that sends them without
+    end would count as a fast transfer until the budget ran out. More than MAX_INTERIM is not HTTP."""
 
     def __init__(self, sock: socket.socket, debuglevel: int = 0, method: str | None = None,
                  url: str | None = None) -> None:
         super().__init__(sock, debuglevel, method, url)
+        self._interim = 0
         watch = current()
         if watch is not None:  # nothing has been read yet: the original reader's buffer is empty
             original, self.fp = self.fp, io.BufferedReader(_CountingReader(sock.makefile("rb", buffering=0), watch))
             original.close()  # the socket stays open: the new reader holds a reference to it
+
+
+    def _read_status(self) -> tuple[str, int, str]:
+        version, status, reason = super()._read_status()  # type: ignore[misc]
+        if status == http.client.CONTINUE:
+            self._interim += 1
+            if self._interim > MAX_INTERIM:
+                raise http.client.BadStatusLine(f"more than {MAX_INTERIM} '100 Continue' answers to one request")
+        return version, status, reason
 
 
 class _Watched(HTTPConnection):
