@@ -195,6 +195,35 @@ def test_links_planted_in_dest_never_make_fetch_write_outside(tmp_path: Path, bu
     (linked / ".mirror-downloads").symlink_to(elsewhere)
     _refused(_mirror("fetch", "--mirror", host, "--dest", linked), 2, "is a link or not a folder")
     assert list(elsewhere.iterdir()) == []
+    (linked / ".mirror-downloads").unlink()
+    (linked / ".mirror-downloads").write_bytes(b"a file")  # said the same way, not "File exists"
+    _refused(_mirror("fetch", "--mirror", host, "--dest", linked), 2, "is a link or not a folder")
+
+
+def test_a_hard_link_or_a_folder_under_a_downloads_name_is_taken_away(tmp_path: Path, bundle: Path) -> None:
+    """A hard link as the partial download would make fetch append to a file outside DEST (the other name); a
+    folder under the part's or the finished file's name stopped fetch with a thread's traceback. Both are
+    removed (the outside file keeps its bytes), and the bundle arrives."""
+    import hashlib
+
+    _, host = _published(tmp_path, bundle)
+    sha = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    for planted in ("hard link", "folders"):
+        dest = tmp_path / planted
+        downloads = dest / ".mirror-downloads"
+        downloads.mkdir(parents=True)
+        if planted == "hard link":
+            os.link(victim, downloads / f"{sha}.7z.part")
+        else:
+            (downloads / f"{sha}.7z.part" / "inside").mkdir(parents=True)
+            (downloads / f"{sha}.7z").mkdir()
+        done = _mirror("fetch", "--mirror", host, "--dest", dest)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        assert victim.read_text() == "precious\n"
+        [arrived] = dest.glob("*.7z")
+        assert arrived.read_bytes() == bundle.read_bytes()
 
 
 def test_a_fifo_under_the_arrival_name_is_not_opened(tmp_path: Path, bundle: Path) -> None:
@@ -243,7 +272,8 @@ def test_a_partial_download_is_never_appended_through_a_link_or_to_a_fifo(tmp_pa
     victim.write_bytes(b"precious")
     (tmp_path / "link.part").symlink_to(victim)
     os.mkfifo(tmp_path / "fifo.part")
-    for name in ("link.part", "fifo.part"):
+    os.link(victim, tmp_path / "hard.part")
+    for name in ("link.part", "fifo.part", "hard.part"):
         with pytest.raises(OSError):
             append_to(tmp_path / name)
     assert victim.read_bytes() == b"precious"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import shutil
 import stat
 import threading
 from collections import deque
@@ -151,18 +152,24 @@ def work_folder(folder: Path) -> Path:
 
     Partial downloads are opened for appending by name, and the swarm writes into its folder: a link
     planted there (a copied folder, a shared USB stick) would make a download write outside DEST, and a
-    FIFO would block it. So links, FIFOs, devices and sockets in it are removed (they are never ours).
+    FIFO would block it. So links (hard links too: a file with another name elsewhere), FIFOs, devices and
+    sockets in it are removed (they are never ours), and so are folders under a download's name.
 
     Raises:
-        ConfigError: `folder` itself is a link or not a folder.
+        ConfigError: `folder` itself is a link or not a folder, or a folder in it cannot be removed.
     """
-    if not folder.is_symlink():
+    if not folder.is_symlink() and not folder.exists():
         folder.mkdir(exist_ok=True)
     if folder.is_symlink() or not folder.is_dir():
         raise ConfigError(f"{folder} is a link or not a folder; fetch keeps its partial downloads there",
                           hint="remove it, then fetch again")
     for item in os.scandir(folder):
-        if item.is_symlink() or not (item.is_file(follow_symlinks=False) or item.is_dir(follow_symlinks=False)):
+        info = item.stat(follow_symlinks=False)
+        if stat.S_ISDIR(info.st_mode) and item.name.endswith((".part", ".7z")):
+            shutil.rmtree(item.path, ignore_errors=True)
+            if os.path.lexists(item.path):
+                raise ConfigError(f"{item.path} is a folder where fetch keeps a download", hint="remove it")
+        elif not stat.S_ISDIR(info.st_mode) and (not stat.S_ISREG(info.st_mode) or info.st_nlink > 1):
             os.unlink(item.path)
     return folder
 

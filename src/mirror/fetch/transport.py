@@ -69,15 +69,17 @@ class Mirror(Protocol):
 
 
 def append_to(part: Path) -> BinaryIO:
-    """The partial download opened for appending; never through a link, and only if it is a regular file.
+    """The partial download opened for appending; never through a link, and only if it is a regular file with no
+    other name (a hard link to a file outside DEST).
 
     Raises:
         OSError: `part` is a link (ELOOP) or cannot be opened.
     """
     fd = os.open(part, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{part} is not a regular file")
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:  # a hard link would write outside DEST
+            raise OSError(f"{part} is not a regular file of its own")
         os.set_blocking(fd, True)
         return os.fdopen(fd, "ab")
     except BaseException:
