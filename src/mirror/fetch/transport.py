@@ -29,6 +29,7 @@ import requests
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.net.http import dropped, last_request_reused, not_http, timed_out, watch_session
 from mirror.net.pace import Limits, Watch, current
+from mirror.net.proxy import shown_url
 from mirror.safeio import open_regular
 
 # A body is appended in pieces of this size. Not larger: when a watch cuts a slow mirror off, the piece being
@@ -325,7 +326,7 @@ def open_mirror(location: str, proxy: str | None = None, limits: Limits | None =
         if scheme in ("http", "https"):
             return HttpMirror(location, proxy, limits)
     except ValueError:
-        raise ConfigError(f"not a valid mirror URL: {location!r}") from None
+        raise ConfigError(f"not a valid mirror URL: {shown_url(location)!r}") from None
     if scheme == "file":
         return FolderMirror(Path(unquote(urlsplit(location).path)), limits)
     if found := _OTHER_URL.match(location):  # ftp://, htps://: not a folder named "ftp:"

@@ -43,12 +43,21 @@ def checked_proxy(proxy: str) -> str:
 
 
 def _shown(proxy: str) -> str:
-    """The proxy URL without a password, for an error message."""
-    try:
-        parts = urlsplit(proxy)
-        if parts.password is not None:
-            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-            return repr(urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)))
-    except ValueError:
-        return "(the URL given)"
-    return repr(proxy)
+    return repr(shown_url(proxy))
+
+
+def shown_url(url: str) -> str:
+    """`url` as an error message may show it: what comes before "@" in its authority masked ("user:***@host",
+    "***@host" for a token alone), also when the URL cannot be parsed (a bad port, an unclosed bracket)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    ends = [i for i in (rest.find(c) for c in "/?#") if i >= 0]
+    authority_end = min(ends, default=len(rest))
+    authority = rest[:authority_end]
+    at = authority.rfind("@")
+    if at < 0:
+        return url
+    user, colon, _ = authority[:at].partition(":")
+    masked = f"{user}:***" if colon else "***"
+    return f"{scheme}://{masked}@{authority[at + 1:]}{rest[authority_end:]}"
