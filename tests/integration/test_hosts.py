@@ -137,7 +137,9 @@ def test_upload_then_read_it_every_way(target: Target, tmp_path: Path) -> None:
     assert target.host.stat("bundles/ab12.7z") == len(data)
     assert target.host.read("bundles/ab12.7z", limit=len(data)) == data
     assert b"".join(target.host.stream("bundles/ab12.7z")) == data
-    read_back(target.host, "bundles/ab12.7z", sha256)
+    read_back(target.host, "bundles/ab12.7z", sha256, len(data))
+    with pytest.raises(TransferError, match="reads back longer"):
+        read_back(target.host, "bundles/ab12.7z", sha256, len(data) - 1)
     assert target.stored() == {"bundles/ab12.7z"}
 
 
@@ -227,7 +229,7 @@ def test_s3_multipart_upload_and_abort(seaweed_s3: S3Server, tmp_path: Path, mon
     _fail_reading(monkeypatch, bigger, after=7 * 1024 * 1024)
     with pytest.raises(OSError, match="simulated read error"):
         host.upload("bundles/big.7z", bigger, bigger_sha)
-    read_back(host, "bundles/big.7z", sha256)
+    read_back(host, "bundles/big.7z", sha256, len(data))
     assert _s3_keys(seaweed_s3, prefix)() == {"bundles/big.7z"}
     host.close()
 

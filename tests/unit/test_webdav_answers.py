@@ -12,6 +12,7 @@ import pytest
 
 from mirror.errors import TransferError
 from mirror.net.pace import Limits
+from mirror.publish.hosts.base import read_back
 from mirror.publish.hosts.webdav import WebDavHost
 
 LENGTHS = ["9" * 5000, "\u00b2", "\u0661\u0662", " ", "-1", "12, 12"]
@@ -38,6 +39,14 @@ def lying_host() -> Iterator[tuple[WebDavHost, list[str]]]:
             self._head()
 
         def do_GET(self) -> None:
+            if said[0] == "endless":  # no length, and bytes without end
+                self.send_response(200)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                with contextlib.suppress(OSError):
+                    while True:
+                        self.wfile.write(bytes(1 << 16))
+                return
             self._head()
             self.wfile.write(b"{}")
 
@@ -61,3 +70,13 @@ def test_a_size_that_is_no_number_is_the_hosts_bad_answer(lying_host: tuple[WebD
     assert "no Content-Length" in str(raised.value)
     with contextlib.suppress(TransferError):  # any other error fails the test
         host.read("index.json", 1 << 20)  # read on: the size said is ignored, the bytes are counted
+
+
+def test_a_read_back_stops_at_the_size_sent(lying_host: tuple[WebDavHost, list[str]]) -> None:
+    """A host that answers a read-back (publish's, status --deep's) with bytes without end is stopped one chunk
+    past the file's size, not read until its budget runs out."""
+    host, said = lying_host
+    said[0] = "endless"
+    with pytest.raises(TransferError) as raised:
+        read_back(host, "bundles/x.7z", "00" * 32, 300_000)
+    assert "reads back longer than its 300,000 bytes" in str(raised.value)

@@ -118,7 +118,7 @@ def _check_bundle(host: Host, path: str, size: int, sha256: str, deep: bool, sta
         return
     if deep:
         try:
-            read_back(host, path, sha256)
+            read_back(host, path, sha256, size)
         except TransferError as exc:
             status.problems.append(exc.reason)
             return

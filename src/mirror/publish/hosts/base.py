@@ -59,10 +59,17 @@ class Host(Protocol):
         ...
 
 
-def read_back(host: Host, path: str, sha256: str) -> None:
-    """Raise TransferError unless the file at `path` on `host` hashes to `sha256`."""
+def read_back(host: Host, path: str, sha256: str, size: int) -> None:
+    """Raise TransferError unless the file at `path` on `host` hashes to `sha256`; a host that sends more than
+    the `size` bytes the file has is stopped there (an endless answer would otherwise be read until the budget
+    runs out)."""
     digest = hashlib.sha256()
+    got = 0
     for chunk in host.stream(path):
+        got += len(chunk)
+        if got > size:
+            raise TransferError(host.name, f"{path} reads back longer than its {size:,} bytes",
+                                Failure.BAD_ANSWER)
         digest.update(chunk)
     if digest.hexdigest() != sha256:
         raise TransferError(host.name, f"{path} reads back with another sha256 than was sent", Failure.BAD_ANSWER)

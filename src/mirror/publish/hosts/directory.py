@@ -111,7 +111,7 @@ class DirectoryHost:
         size = source.stat().st_size
         with source.open("rb") as file:
             self._write(target, SourceReader(file, size), path)
-        read_back(self, path, sha256)
+        read_back(self, path, sha256, size)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -163,7 +163,7 @@ class S3Host:
                     self._multipart(path, key, reader)
             except SourceFailed as exc:
                 raise exc.error from None
-        read_back(self, path, sha256)
+        read_back(self, path, sha256, size)
 
     def close(self) -> None:
         """Close the client's connections."""

@@ -197,7 +197,7 @@ class SftpHost:
             except self._errors as exc:
                 self._discard(temp)
                 self._fail(step, path, exc)
-        read_back(self, path, sha256)
+        read_back(self, path, sha256, size)
 
     def close(self) -> None:
         """Close the SFTP session and the SSH connection."""

@@ -159,7 +159,7 @@ class WebDavHost:
                 self._discard(temp)
         size = source.stat().st_size
         if sent != sha256 or size < SPOT_CHECK_FROM or not self._spot_check(path, source, size):
-            read_back(self, path, sha256)
+            read_back(self, path, sha256, size)
 
     def _spot_check(self, path: str, source: Path, size: int) -> bool:
         """Compare the stored file's size and SPOT_RANGES ranges (the first, the last, the rest at random) with the
