@@ -78,6 +78,68 @@ def test_kazakh_windows_text_is_named_kz1048() -> None:
         decode_text(KAZAKH.encode("kz1048"), "a.txt")
 
 
+def test_kazakh_pt154_text_is_named_pt154_and_read_right() -> None:
+    """PT154, the other Kazakh code page, puts Kazakh letters elsewhere than kz1048: named as itself, never as
+    kz1048 (whose reading would be signed as "Қањтар ... кµшеге")."""
+    text = KAZAKH * 3
+    with pytest.raises(TextError, match="it looks like ptcp154"):
+        decode_text(text.encode("ptcp154"), "a.txt")
+    assert decode_text(text.encode("ptcp154"), "a.txt", "ptcp154").text == text
+
+
+OTHER_SCRIPTS = [
+    ("Η Αθήνα είναι η πρωτεύουσα της Ελλάδας. Οι άνθρωποι βγήκαν στους δρόμους το βράδυ.", "cp1253"),  # noqa: RUF001
+    ("Η Αθήνα είναι η πρωτεύουσα της Ελλάδας. Οι άνθρωποι βγήκαν στους δρόμους το βράδυ.", "iso8859_7"),  # noqa: RUF001
+    ("ירושלים היא עיר עתיקה. אנשים רבים יצאו לרחובות בערב וחיכו לחדשות.", "cp1255"),
+    ("القاهرة مدينة كبيرة. خرج الناس إلى الشوارع في المساء وانتظروا الأخبار.", "cp1256"),
+    ("서울은 큰 도시입니다. 사람들은 저녁에 거리로 나와 소식을 기다렸습니다.", "euc_kr"),
+    ("กรุงเทพเป็นเมืองใหญ่ ผู้คนออกมาบนถนนในตอนเย็นและรอข่าว", "tis_620"),
+    ("北京是一座大城市。人们晚上走上街头，等待消息。", "gb18030"),  # noqa: RUF001
+    ("東京は大きな都市です。人々は夕方に通りに出て、知らせを待ちました。", "shift_jis"),
+]
+
+
+@pytest.mark.parametrize(("text", "encoding"), OTHER_SCRIPTS)
+def test_other_scripts_are_never_named_as_a_cyrillic_code_page(text: str, encoding: str) -> None:
+    """Greek and Hebrew read in KOI8-R come out as words of capitals, Arabic, Korean, Thai, Chinese and Japanese
+    as unlikely letters: none is taken for Russian, so no hint to convert them into nonsense."""
+    with pytest.raises(TextError) as caught:
+        decode_text(((text + "\n") * 4).encode(encoding), "a.txt")
+    assert not any(f"like {codec}" in str(caught.value) for codec in (
+        "cp1251", "koi8", "cp866", "kz1048", "ptcp154", "mac_cyrillic", "iso8859_5")), str(caught.value)
+
+
+def test_the_guess_reads_where_the_text_stops_being_ascii() -> None:
+    """A cp1251 text after 20 KiB of ASCII (a table, a log) is named by its Cyrillic part, not by its start."""
+    raw = b"12:00 ok\n" * 2300 + (RUSSIAN * 3).encode("cp1251")
+    with pytest.raises(TextError, match="it looks like cp1251"):
+        decode_text(raw, "a.txt")
+
+
+def test_utf8_with_a_part_in_another_encoding_is_named_as_such() -> None:
+    """UTF-8 with a line pasted in from a cp1251 text: no one encoding reads it all, so none is offered, and
+    --text-encoding, which would garble the UTF-8 part, is refused."""
+    raw = (RUSSIAN * 2).encode() + "Ещё одна строка из старого файла.\n".encode("cp1251")
+    position = len((RUSSIAN * 2).encode())
+    with pytest.raises(TextError, match=f"UTF-8 text up to byte {position}, then not: the rest looks like cp1251"):
+        decode_text(raw, "a.txt")
+    with pytest.raises(TextError, match="that part would be garbled"):
+        decode_text(raw, "a.txt", "cp1251")
+
+
+def test_an_encoding_given_for_all_is_refused_where_a_file_reads_as_another() -> None:
+    """--text-encoding cp1251 applies to every text that is not UTF-8; one saved in KOI8-R, or a Kazakh one in
+    kz1048, would be signed as nonsense. It is refused, naming its own code page."""
+    text = "Вечером стреляли. Связь пропала около полудня, мы шли к площади."
+    with pytest.raises(TextError, match="read as cp1251 it is not Russian or Kazakh text; it looks like koi8_r"):
+        decode_text(text.encode("koi8_r"), "b.txt", "cp1251")
+    assert decode_text(text.encode("cp1251"), "a.txt", "cp1251").text == text
+    assert decode_text(text.encode("cp1251"), "a.txt", "windows-1251").text == text
+    with pytest.raises(TextError, match="it looks like kz1048"):  # Kazakh letters would be signed as Ќ, є...
+        decode_text(KAZAKH.encode("kz1048"), "k.txt", "cp1251")
+    assert decode_text(text.encode("cp1251"), "a.txt", "kz1048").text == text  # Russian reads the same in both
+
+
 def test_western_text_is_not_taken_for_cyrillic() -> None:
     """A cp1252 text ("café") is not named as a Cyrillic code page."""
     with pytest.raises(TextError) as caught:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from mirror.errors import InputError
-from mirror.privacy.cyrillic import cyrillic_encoding
+from mirror.privacy.cyrillic import cyrillic_encoding, misread, reading_worth
 from mirror.record import record
 
 MAX_BLOCK = 256 * 1024  # characters scanned at once; a longer line is scanned in overlapping parts
@@ -42,6 +42,8 @@ DESCRIBED = {"cp1251": "Windows Cyrillic, as Russian-language Windows saves it",
 Block = tuple[int, str, int]  # first line number, text, how many leading characters an earlier block held
 _BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _BREAK = re.compile(f"[{_BREAKS}]")
+_HIGH = re.compile(b"[\x80-\xff]")
+MIXED_AFTER = 4  # characters beyond ASCII read as UTF-8 before the first byte that is not: a text put together
 
 
 class TextError(InputError):
@@ -102,10 +104,12 @@ def guess_encoding(head: bytes) -> str | None:
     """
     from charset_normalizer import from_bytes
 
-    cyrillic = cyrillic_encoding(head[:CYRILLIC_SNIFF])
+    first = _HIGH.search(head)  # the sample starts where the text stops being ASCII, however far in that is
+    start = 0 if first is None else first.start()
+    cyrillic = cyrillic_encoding(head[start:start + CYRILLIC_SNIFF])
     if cyrillic is not None:
         return cyrillic
-    for match in from_bytes(head[:SNIFF]):
+    for match in from_bytes(head[max(0, start - 1024):start + SNIFF]):
         if _single_byte(match.encoding):
             return str(match.encoding)
     return None
@@ -138,18 +142,18 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
             return Decoded(raw.decode("utf-8-sig"), raw, None)
         except UnicodeDecodeError as exc:
             position = exc.start
+    mixed = utf16 is None and _utf8_before(raw, position)
     if encoding is not None:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise TextError(f"{name}: not valid {encoding} text either (byte {exc.start})",
-                            hint="check the encoding, or save the file as UTF-8") from None
-        except LookupError:
-            raise TextError(f"{encoding} is not a text encoding", hint="for example: cp1251") from None
-        return Decoded(text, text.encode("utf-8"), encoding)
+        return _decode_as(raw, name, encoding, position if mixed else None)
     if utf16 is None and b"\0" in raw[:SNIFF]:
         raise TextError(f"{name}: not text (it holds binary data)",
                         hint="accounts are plain texts (.md, .txt): move this file out of the folder")
+    if mixed:  # UTF-8 with a part pasted in from a legacy text: no one encoding reads it all
+        rest = guess_encoding(raw[position:])
+        said = f": the rest looks like {rest}" if rest is not None else ""
+        raise TextError(f"{name}: UTF-8 text up to byte {position}, then not{said}",
+                        hint="part of it was saved in another encoding: open it in a text editor, fix that part, "
+                             "and save the file as UTF-8")
     likely = utf16 or guess_encoding(raw)
     if likely is None:
         raise TextError(f"{name}: not UTF-8 text (byte {position}), and not in any encoding mirror knows",
@@ -157,6 +161,41 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
     described = f" ({DESCRIBED[likely]})" if likely in DESCRIBED else ""
     raise TextError(f"{name}: not UTF-8 text (byte {position}); it looks like {likely}{described}",
                     hint=f"pass --text-encoding {likely} to convert it, or save it as UTF-8")
+
+
+def _utf8_before(raw: bytes, position: int) -> bool:
+    """Whether the UTF-8 that `raw` starts with holds MIXED_AFTER characters beyond ASCII before `position`, where
+    it stops being UTF-8 (a legacy text's bytes only rarely form a few valid UTF-8 characters by chance)."""
+    head = raw[:position]
+    return position > 0 and sum(1 for byte in head if byte >= 0xC0) >= MIXED_AFTER
+
+
+def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> Decoded:
+    """`raw` read in the encoding the author named, unless the file says otherwise: it is UTF-8 up to byte
+    `utf8_until` (reading it all in `encoding` would garble that part), or it reads as Russian or Kazakh in a
+    Cyrillic code page far better than in this one (one of several files saved in another encoding)."""
+    try:
+        codec = codecs.lookup(encoding).name
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise TextError(f"{name}: not valid {encoding} text either (byte {exc.start})",
+                        hint="check the encoding, or save the file as UTF-8") from None
+    except LookupError:
+        raise TextError(f"{encoding} is not a text encoding", hint="for example: cp1251") from None
+    if utf8_until is not None:
+        raise TextError(f"{name}: UTF-8 text up to byte {utf8_until}; read as {encoding}, that part would be garbled",
+                        hint="part of it was saved in another encoding: open it in a text editor, fix that part, "
+                             "and save the file as UTF-8")
+    first = _HIGH.search(raw)
+    if first is not None:
+        sample = raw[first.start():first.start() + CYRILLIC_SNIFF]
+        likely = cyrillic_encoding(sample)
+        if likely is not None and codecs.lookup(likely).name != codec and (
+                reading_worth(sample, codec) is None or misread(sample, codec, likely)):
+            raise TextError(f"{name}: read as {encoding} it is not Russian or Kazakh text; it looks like {likely}",
+                            hint="each text needs its own encoding: convert this one (iconv, or a text editor's "
+                                 "Save as UTF-8), or put it aside and create the bundle from the others first")
+    return Decoded(text, text.encode("utf-8"), encoding)
 
 
 def stream_codec(head: bytes) -> str:
