@@ -102,8 +102,25 @@ def find_config_file(start: Path) -> Path | None:
     return None
 
 
-def find_workspace(start: Path) -> Workspace | None:
-    """The workspace of the nearest mirror.toml with a [workspace] table at or above `start`, if any.
+def not_yours(path: Path) -> str | None:
+    """Why a mirror.toml (or the keys folder it names) must not decide anything for this user, or None: another
+    user owns it, or every user may write it (as git refuses a repository another user owns). A workspace's keyring
+    decides whom a bundle's verdict trusts, so a mirror.toml planted in a shared folder above the reader's (/tmp,
+    a shared drive) must not swap it for a keyring of its own."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if info.st_uid != os.geteuid():
+        return f"it belongs to another user (uid {info.st_uid})"
+    if info.st_mode & stat.S_IWOTH:  # group-writable is not enough: Ubuntu gives each user a group of their own
+        return "every user may change it"
+    return None
+
+
+def find_workspace(start: Path, ignored: list[tuple[Path, str]] | None = None) -> Workspace | None:
+    """The workspace of the nearest mirror.toml with a [workspace] table at or above `start`, if any; one that is
+    not yours (`not_yours`), or whose keys folder is not, is passed over and added to `ignored` with the reason.
 
     Raises:
         ConfigError: such a file is not valid TOML or its table is malformed.
@@ -111,7 +128,12 @@ def find_workspace(start: Path) -> Workspace | None:
     for folder in (start, *start.parents):
         candidate = folder / CONFIG_NAME
         if candidate.is_file() and "workspace" in read_toml(candidate):
-            return load_workspace(candidate)
+            workspace = load_workspace(candidate)
+            why = not_yours(candidate) or not_yours(workspace.keys)
+            if why is None:
+                return workspace
+            if ignored is not None:
+                ignored.append((candidate, why))
     return None
 
 

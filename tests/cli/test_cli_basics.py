@@ -60,6 +60,35 @@ def test_only_a_workspace_table_moves_the_keyring(runner: CliRunner, tmp_path: P
     assert code == 0 and out == "" and f"keyring {workspace / 'my-keys'} (chosen by workspace" in err
 
 
+def test_a_workspace_that_is_not_yours_never_chooses_the_keyring(runner: CliRunner, tmp_path: Path, sources: Path,
+                                                                  secret: SecretKey, monkeypatch: object) -> None:
+    """A mirror.toml with a keyring of its own beside a forged bundle (a USB stick, a shared folder above the
+    reader's) made the forgery VERIFIED. One another user owns, or every user may change, is passed over with a
+    warning; one of the reader's own still chooses the keyring, and the verdict then says which."""
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setenv("MIRROR_KEYS", "")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "reader-data"))  # the reader's own keyring: empty
+    stick = _workspace(tmp_path / "stick", '[workspace]\nkeys = ".k"\n')
+    Keyring(stick / ".k").import_public("alice", secret.public, ("author",), "in-person")
+    bundle = stick / "almaty.7z"
+    create_bundle(CreateRequest(sources, bundle), secret)
+    (stick / "sub").mkdir()
+    monkeypatch.chdir(stick / "sub")
+    code, out, _ = invoke(runner, "verify", bundle)
+    assert code == 0 and out.startswith("VERIFIED") and f"keyring      {stick / '.k'} (the workspace of " in out
+    for planted in ("another user", "everyone may write"):
+        if planted == "another user":
+            os.chown(stick / "mirror.toml", 4242, 4242)
+        else:
+            os.chown(stick / "mirror.toml", os.geteuid(), os.getegid())
+            (stick / "mirror.toml").chmod(0o666)
+        code, out, err = invoke(runner, "verify", bundle)
+        assert code == 5 and out.startswith("INTACT, UNKNOWN SIGNER"), planted
+        assert f"{stick / 'mirror.toml'} is not used as a workspace" in err, err
+
+
 def test_keys_list_names_the_keyring_it_reads(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:
     """--keys wins over $MIRROR_KEYS, and the listing says which folder it read and why."""
     code, out, err = invoke(runner, "keys", "list")

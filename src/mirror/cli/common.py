@@ -119,17 +119,35 @@ def keys_folder_for(option: Path | None) -> tuple[Path, str]:
     env = os.environ.get(KEYS_ENV)
     if env:
         return Path(env), f"${KEYS_ENV}"
-    workspace = find_workspace(Path.cwd())
+    from mirror.formats.names import printable
+
+    ignored: list[tuple[Path, str]] = []
+    workspace = find_workspace(Path.cwd(), ignored)
+    for config, why in ignored:
+        warn(f"{printable(str(config))} is not used as a workspace: {why}")
     if workspace is not None:
         return workspace.keys, f"workspace {workspace.root / 'mirror.toml'}"
     return keys_folder(), "your data folder"
+
+
+_chosen: list[tuple[Path, str]] = []  # the keyring this command opened, and why that one (one command a process)
 
 
 def open_keyring(option: Path | None) -> Keyring:
     """The keyring for this command."""
     from mirror.trust.keyring import Keyring
 
-    return Keyring(keys_folder_for(option)[0])
+    folder, source = keys_folder_for(option)
+    _chosen[:] = [(folder, source)]
+    return Keyring(folder)
+
+
+def keyring_from_workspace() -> tuple[Path, str] | None:
+    """The keyring folder and its workspace's mirror.toml, when this command's keyring came from a workspace: a
+    verdict then says so, since another folder's mirror.toml decided whom it trusts."""
+    if _chosen and _chosen[0][1].startswith("workspace "):
+        return _chosen[0][0], _chosen[0][1].removeprefix("workspace ")
+    return None
 
 
 def load_publish_config(option: Path | None) -> MirrorConfig:
@@ -257,13 +275,15 @@ def terminal_text(line: str) -> str:
 
 
 def say(line: str = "") -> None:
-    """One line on stdout, in the reader's language, with control characters escaped."""
-    echo(terminal_text(translate(line)))
+    """One line on stdout, in the reader's language, with control characters escaped; a line break in it (from a
+    file name: "fl\nip.7z") is written as \n, so that no name a sender chose can print a line of its own under
+    a verdict."""
+    echo(terminal_text(translate(line)).replace("\n", "\\n"))
 
 
 def warn(line: str) -> None:
-    """One line on stderr, in the reader's language, with control characters escaped."""
-    echo(terminal_text(translate(line)), err=True)
+    """One line on stderr, like `say`."""
+    echo(terminal_text(translate(line)).replace("\n", "\\n"), err=True)
 
 
 def _shell_escape(char: str) -> str:

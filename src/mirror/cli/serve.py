@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from mirror.cli.app import main
-from mirror.cli.common import say, warn
+from mirror.cli.common import echo, say, warn
 
 if TYPE_CHECKING:
     from mirror.serve.room import Room
@@ -40,7 +40,7 @@ def _started(room: Room, lan: bool) -> None:
     for url in room.urls:
         say(f"  {url}")
         if lan:
-            say(qr_terminal(url))
+            echo(qr_terminal(url), nl=False)
     if room.announced_as:
         say(f"announced on the local network as {room.announced_as} (_mirror-bundle._tcp)")
     warn("press Ctrl-C to stop")

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from mirror.cli.common import dump_json, open_keyring, required_endorsers, say, shell_word
+from mirror.cli.common import dump_json, keyring_from_workspace, open_keyring, required_endorsers, say, shell_word
 from mirror.cli.failure import fail
 from mirror.errors import ContentError, ExitCode, UnreadableContainer, UntrustedSigner, VerificationError
 from mirror.formats.names import printable
@@ -140,6 +140,9 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
             say(f"  signed by    {result.signer_name} (key {result.key_id}) (trusted on first use, never compared)")
         else:
             say(f"  signed by    {result.signer_name} (key {result.key_id})")
+        workspace = keyring_from_workspace()
+        if workspace is not None:  # a mirror.toml at or above here chose the keyring that trusts it
+            say(f"  keyring      {printable(str(workspace[0]))} (the workspace of {printable(workspace[1])})")
     elif result.trusted:  # the author is unknown, but the reader's policy counts endorsements
         say(f"  signed by    key {result.key_id}, which is not in your keyring")
         say(f"  trusted      {result.verdict.reason}")

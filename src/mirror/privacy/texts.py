@@ -149,11 +149,11 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
         raise TextError(f"{name}: not text (it holds binary data)",
                         hint="accounts are plain texts (.md, .txt): move this file out of the folder")
     if mixed:  # UTF-8 with a part pasted in from a legacy text: no one encoding reads it all
-        rest = guess_encoding(raw[position:])
-        said = f": the rest looks like {rest}" if rest is not None else ""
-        raise TextError(f"{name}: UTF-8 text up to byte {position}, then not{said}",
-                        hint="part of it was saved in another encoding: open it in a text editor, fix that part, "
-                             "and save the file as UTF-8")
+        rest, fix = guess_encoding(raw[position:]), ("part of it was saved in another encoding: open it in a text "
+                                                      "editor, fix that part, and save the file as UTF-8")
+        if rest is None:
+            raise TextError(f"{name}: UTF-8 text up to byte {position}, then not", hint=fix)
+        raise TextError(f"{name}: UTF-8 text up to byte {position}, then not: the rest looks like {rest}", hint=fix)
     likely = utf16 or guess_encoding(raw)
     if likely is None:
         raise TextError(f"{name}: not UTF-8 text (byte {position}), and not in any encoding mirror knows",
