@@ -106,6 +106,25 @@ def test_create_uses_workspace_defaults(runner: CliRunner, keyring: Keyring, sou
     assert code == 0, err
     written = list((tmp_path / "out").glob("almaty-*.7z"))
     assert len(written) == 1 and str(written[0].name) in out
+    code, out, err = invoke(runner, "create", "--title", "Almaty", "--update", written[0])
+    assert code == 0, err  # the same day's name, with the version: version 1 stays beside it
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted([written[0].name,
+                                                                           written[0].stem + "-v2.7z"])
+
+
+def test_create_refuses_outputs_that_would_undo_work(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                     bundle: Path, tmp_path: Path) -> None:
+    """The bundle given to --update as the output (even with --force: the version it follows would be gone), an
+    output inside SRC (the next create of SRC would refuse it), and an --id no bundle can have: each a usage error
+    before any file is read or a passphrase asked."""
+    code, _, err = invoke(runner, "create", sources, "-o", bundle, "--update", bundle, "--key", "alice", "--force")
+    assert code == 2 and "is the bundle given to --update" in err and bundle.exists()
+    code, _, err = invoke(runner, "create", sources, "-o", sources / "b.7z", "--key", "alice")
+    assert code == 2 and "is inside" in err and not (sources / "b.7z").exists()
+    for bad in ("nothex", "0123456789ABCDEF0123456789ABCDEF", "../../etc"):
+        code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "x.7z", "--key", "alice", "--id", bad,
+                              "--version", "2")
+        assert code == 2 and "a bundle id is 8 to 64 lower-case letters" in err, bad
 
 
 def test_interrupted_create_leaves_nothing_at_the_output(keyring: Keyring, sources: Path, tmp_path: Path) -> None:

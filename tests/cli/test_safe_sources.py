@@ -359,3 +359,29 @@ def test_convert_heic_refuses_a_picture_larger_than_it_decodes(runner: CliRunner
             in err)
     monkeypatch.setattr(mirror.privacy.heic, "MAX_PIXELS", 64 * 48)
     assert invoke(runner, "create", sources, "-o", out, "--key", "alice", "--convert-heic")[0] == 0
+
+
+def test_unreadable_files_are_all_listed_with_the_other_refusals(keyring: Keyring, sources: Path,
+                                                                 tmp_path: Path) -> None:
+    """An account and a photo the author cannot read: both named with the other refusals in one run (exit 2),
+    not a stop at the first with the system's words (exit 1). Run as root, without the capabilities that bypass
+    file permissions."""
+    account = next((sources / "accounts").iterdir())
+    photo = next((sources / "photos").iterdir())
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        prefix = [require_tool("setpriv"), "--inh-caps=-dac_override,-dac_read_search",
+                  "--bounding-set=-dac_override,-dac_read_search"]
+    for path in (account, photo):
+        path.chmod(0)
+    try:
+        made = subprocess.run([*prefix, sys.executable, "-m", "mirror", "create", str(sources), "-o",
+                               str(tmp_path / "b.7z"), "--key", "alice"], capture_output=True, text=True, timeout=120,
+                              env=os.environ)
+    finally:
+        for path in (account, photo):
+            path.chmod(0o644)
+    assert made.returncode == 2, made.stderr
+    for path in (account, photo):
+        assert f"refused    {path.relative_to(sources).as_posix()}: cannot be read: Permission denied" in made.stderr
+    assert not (tmp_path / "b.7z").exists()

@@ -237,8 +237,13 @@ class _Examined:
 
 def _examine(item: SourceFile, request: CreateRequest) -> _Examined:
     """Read, convert or clean, and hash one file (reading and hashing release the interpreter's lock)."""
-    before = file_key(item.path)
-    raw = read_regular(item.path)  # a FIFO swapped in since the folder was listed is refused, not waited on
+    try:
+        before = file_key(item.path)
+        raw = read_regular(item.path)  # a FIFO swapped in since the folder was listed is refused, not waited on
+    except OSError as exc:  # listed with the other refusals: one unreadable file does not hide the rest
+        reason = f"{item.relative}: cannot be read: {exc.strerror or exc}"
+        return _Examined((), b"", error=InputError(reason, hint="make it readable for you, or move it out of the "
+                                                               "folder"))
     try:
         data, made = stored_bytes(item, raw, request)
     except InputError as exc:

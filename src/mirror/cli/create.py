@@ -14,6 +14,7 @@ signed in either case.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,6 +95,11 @@ def _versions(update: Path | None, bundle_id: str | None, version: int | None, r
         raise ConfigError("--id and --version go together" if bundle_id is None else
                           "--id needs --version: a second bundle with the same id and version 1 would "
                           "be ambiguous", hint="pass --update OLD.7z to make the next version of OLD's bundle")
+    from mirror.formats.manifest import BUNDLE_ID
+
+    if bundle_id is not None and not BUNDLE_ID.fullmatch(bundle_id):
+        raise ConfigError(f"--id {printable(bundle_id)[:80]}: a bundle id is 8 to 64 lower-case letters, digits and "
+                          "dashes", hint="mirror show OLD.7z prints the id; or pass --update OLD.7z")
     return bundle_id, version or 1, None
 
 
@@ -130,15 +136,18 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     return_large_buffers()  # heap.py; prepare_bundle hands it back for a collection of photos
 
     ring = open_keyring(keys_dir)
-    src, out = _where(src, out, title, force)
+    name = _signing_key(ring, key_name)
+    bundle_id, version_number, supersedes = _versions(update, bundle_id, version, ring, name)
+    src, out = _where(src, out, title, force, version_number)
+    if update is not None and out.exists() and os.path.samefile(update, out):
+        raise ConfigError(f"{out} is the bundle given to --update; create never replaces the version it follows",
+                          hint="name the new version's file with -o")
     if text_encoding is not None:
         try:
             "x".encode(text_encoding)  # a text encoding (base64 and zlib are LookupErrors here too)
         except LookupError:
             raise ConfigError(f"--text-encoding {text_encoding}: no such encoding",
                               hint="for Russian-language Windows texts: --text-encoding cp1251") from None
-    name = _signing_key(ring, key_name)
-    bundle_id, version_number, supersedes = _versions(update, bundle_id, version, ring, name)
     request = CreateRequest(
         src, out, title, force, frozenset(resolve_in(src, p, "--keep-metadata") for p in keep_metadata),
         commit_originals, bundle_id, version_number, allow_identifiers=allow_identifiers,
@@ -153,11 +162,12 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     _created(result, name)
 
 
-def _where(src: Path | None, out: Path | None, title: str, force: bool) -> tuple[Path, Path]:
-    """SRC and the output, from the options or the workspace.
+def _where(src: Path | None, out: Path | None, title: str, force: bool, version: int) -> tuple[Path, Path]:
+    """SRC and the output, from the options or the workspace (whose default name carries a version past 1).
 
     Raises:
-        ConfigError: no SRC or output outside a workspace, a wrong suffix, or an output that exists.
+        ConfigError: no SRC or output outside a workspace, a wrong suffix, an output that exists, or one inside
+            SRC.
     """
     from mirror.formats.timefmt import now_text
     from mirror.workspace import find_workspace
@@ -170,9 +180,13 @@ def _where(src: Path | None, out: Path | None, title: str, force: bool) -> tuple
     if out is None:
         if workspace is None:
             raise ConfigError("name the output with -o OUT.7z")
-        out = workspace.bundles / f"{slug(title or src.resolve().name)}-{now_text()[:10].replace('-', '')}.7z"
+        stem = f"{slug(title or src.resolve().name)}-{now_text()[:10].replace('-', '')}"
+        out = workspace.bundles / (f"{stem}-v{version}.7z" if version > 1 else f"{stem}.7z")
     if out.suffix.lower() != ".7z":
         raise ConfigError(f"{out}: the output name must end in .7z")
+    if out.resolve().is_relative_to(src.resolve()):
+        raise ConfigError(f"{out} is inside {src}, the folder being bundled",
+                          hint="write it elsewhere (-o ../NAME.7z): the next create of that folder would refuse it")
     if out.exists() and not force:  # atomic_output checks again; this one spares the checks and a passphrase prompt
         raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
     return src, out
