@@ -110,6 +110,13 @@ def test_fingerprint_shows_digits_and_writes_qr(runner: CliRunner, keyring: Keyr
     assert (digits in out and "\u2580" in out) or "\u2588" in out
     with Image.open(png) as image:
         assert image.format == "PNG" and image.size[0] > 100
+    bundle = tmp_path / "almaty.7z"
+    bundle.write_bytes(b"7z\xbc\xaf\x27\x1c a bundle")
+    for target in (png, bundle, tmp_path / "almaty"):  # an existing file, or one not named .png: never replaced
+        code, _, err = invoke(runner, "keys", "fingerprint", "alice", "--png", target)
+        assert code == 2 and ("already exists" in err or "must end in .png" in err), err
+    assert bundle.read_bytes() == b"7z\xbc\xaf\x27\x1c a bundle"
+    assert invoke(runner, "keys", "fingerprint", "alice", "--png", png, "--force")[0] == 0
 
 
 @pytest.mark.parametrize(("before", "after"), [

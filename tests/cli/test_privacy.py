@@ -178,6 +178,18 @@ def test_scan_is_incomplete_never_clean_when_it_cannot_read_a_file(runner: CliRu
     assert code == 6 and "Thumbs.db: os-file: a Windows thumbnail cache" in out and "INCOMPLETE" in out
 
 
+def test_a_bundle_scan_cannot_read_is_incomplete_with_its_report(runner: CliRunner, bundle: Path,
+                                                                  tmp_path: Path) -> None:
+    """A truncated bundle (or one repacked with a method mirror does not read) was exit 3 with no JSON at all:
+    scan's verdicts are 0, 6 and 7, and this one is "not scanned", with the reason."""
+    cut = tmp_path / "cut.7z"
+    cut.write_bytes(bundle.read_bytes()[: bundle.stat().st_size // 2])
+    code, out, _ = invoke(runner, "scan", "--json", cut)
+    doc = json.loads(out)
+    assert code == 7 and doc["verdict"] == "incomplete" and doc["not_scanned"][0]["path"] == "cut.7z"
+    assert "truncated" in doc["not_scanned"][0]["reason"]
+
+
 def test_scan_reports_a_repository_once_without_walking_it(runner: CliRunner, tmp_path: Path) -> None:
     """A folder kept in git: .git/ is one finding (create leaves it out), not one for each of its objects, and
     the files beside it are still scanned."""

@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +30,7 @@ from mirror.cli.common import (
     say,
     warn,
 )
-from mirror.errors import KeyringError
+from mirror.errors import ConfigError, KeyringError
 
 if TYPE_CHECKING:
     from mirror.bundle.verify import VerifiedBundle
@@ -200,13 +201,19 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
 @keys.command("fingerprint")
 @click.argument("name")
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="where to write the QR code PNG")
+@click.option("--force", is_flag=True, help="replace the --png file if it exists")
 @click.option("--no-qr", is_flag=True, help="digits only")
 @keys_option
-def keys_fingerprint(name: str, png: Path | None, no_qr: bool, keys_dir: Path | None) -> None:
+def keys_fingerprint(name: str, png: Path | None, force: bool, no_qr: bool, keys_dir: Path | None) -> None:
     """Show the fingerprint of NAME as digits and a QR code of its public key."""
     from mirror.safeio import atomic_write
     from mirror.trust.fingerprint import fingerprint, qr_png, qr_terminal
 
+    if png is not None and not no_qr:
+        if png.suffix.lower() != ".png":
+            raise ConfigError(f"{png}: the QR code's file name must end in .png")
+        if os.path.lexists(png) and not force:  # a bundle named by mistake must not become a PNG
+            raise ConfigError(f"{png} already exists", hint="pass --force to replace it, or name another file")
     ring = open_keyring(keys_dir)
     record = ring.get(name)
     say(f"{name}  key {record.key_id_hex}")

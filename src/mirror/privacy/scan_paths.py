@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.errors import ConfigError, PhotoError
+from mirror.errors import ArchiveError, ConfigError, PhotoError
 from mirror.formats.manifest import AUTHOR_KEY_NAME, LAYOUTS, SIG_NAME, SUMS_NAME
 from mirror.formats.media import DOCUMENTS, junk_folder, media_for, os_junk, suffix_of
 from mirror.formats.names import printable
@@ -221,8 +221,9 @@ def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
 def scan_path(path: Path) -> ScanReport:
     """Scan every photo and text under a folder, in a bundle, or one file.
 
+    A bundle that cannot be read safely (truncated, another method) is reported as not scanned (exit 7).
+
     Raises:
-        ArchiveError: the bundle cannot be read safely.
         ConfigError: the path is a FIFO, device or socket.
         OSError: a file cannot be read.
     """
@@ -232,7 +233,10 @@ def scan_path(path: Path) -> ScanReport:
         return report
     with open_archive_file(path) as fp:  # a FIFO or device is refused before it is opened; X.7z.001 reads the set
         if fp.read(len(SEVENZIP_MAGIC)) == SEVENZIP_MAGIC:
-            _scan_bundle(fp, report)
+            try:
+                _scan_bundle(fp, report)
+            except ArchiveError as exc:  # truncated, repacked with PPMd, a password: not scanned, said as such
+                report.skip(path.name, f"a 7z archive mirror cannot read: {exc}")
         else:
             fp.seek(0)
             _scan_file(path.name, _given(_read(fp)), report)
