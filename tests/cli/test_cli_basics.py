@@ -89,6 +89,14 @@ def test_a_workspace_that_is_not_yours_never_chooses_the_keyring(runner: CliRunn
         assert f"{stick / 'mirror.toml'} is not used as a workspace" in err, err
 
 
+def test_a_keyring_folder_that_does_not_exist_is_named(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
+    """A mistyped --keys made every bundle "not in your keyring" without a word of why."""
+    code, out, _ = invoke(runner, "verify", bundle, "--keys", tmp_path / "kyes")
+    assert code == 5 and f"keyring      {tmp_path / 'kyes'} does not exist (chosen by --keys)" in out
+    code, out, _ = invoke(runner, "verify", bundle, "--keys", tmp_path / "keys")
+    assert code == 0 and "does not exist" not in out
+
+
 def test_keys_list_names_the_keyring_it_reads(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:
     """--keys wins over $MIRROR_KEYS, and the listing says which folder it read and why."""
     code, out, err = invoke(runner, "keys", "list")

@@ -105,3 +105,14 @@ def test_long_passphrase_makes_a_key(runner: CliRunner, tmp_path: Path, monkeypa
     code, _, err = invoke(runner, "keys", "new", "alice")
     assert code == 0, err
     assert Keyring(tmp_path / "keys").secret("alice", long.encode()).public is not None
+
+
+def test_an_empty_passphrase_variable_is_named_as_empty(runner: CliRunner, tmp_path: Path, sources: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """MIRROR_PASSPHRASE= (set, but to nothing) with no terminal: the message says it is empty, not to set it."""
+    monkeypatch.setenv("MIRROR_PASSPHRASE", "Almaty, January: tram fog lantern")
+    assert invoke(runner, "keys", "new", "alice")[0] == 0
+    monkeypatch.setenv("MIRROR_PASSPHRASE", "")
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and "MIRROR_PASSPHRASE is set but empty" in err, err
+    assert not (tmp_path / "b.7z").exists()

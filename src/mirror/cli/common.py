@@ -142,6 +142,14 @@ def open_keyring(option: Path | None) -> Keyring:
     return Keyring(folder)
 
 
+def missing_keyring() -> tuple[Path, str] | None:
+    """This command's keyring folder and why it was chosen, when that folder does not exist (a mistyped --keys or
+    $MIRROR_KEYS): then no key is known, and a verdict says why."""
+    if _chosen and not _chosen[0][0].is_dir():
+        return _chosen[0]
+    return None
+
+
 def keyring_from_workspace() -> tuple[Path, str] | None:
     """The keyring folder and its workspace's mirror.toml, when this command's keyring came from a workspace: a
     verdict then says so, since another folder's mirror.toml decided whom it trusts."""
@@ -175,6 +183,9 @@ def ask_passphrase(name: str, confirm: bool = False) -> bytes:
     if env:
         return env.encode()
     if not sys.stdin.isatty():
+        if env is not None:  # set, but to nothing: say so, not "set it"
+            raise KeyringError(f"a passphrase is needed for key {name}, and {PASSPHRASE_ENV} is set but empty",
+                               hint=f"put the passphrase in {PASSPHRASE_ENV}, or type it at a terminal")
         raise KeyringError(f"a passphrase is needed for key {name}",
                            hint=f"type it at a terminal, or set {PASSPHRASE_ENV}")
     import click

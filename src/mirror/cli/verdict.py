@@ -17,7 +17,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from mirror.cli.common import dump_json, keyring_from_workspace, open_keyring, required_endorsers, say, shell_word
+from mirror.cli.common import (
+    dump_json,
+    keyring_from_workspace,
+    missing_keyring,
+    open_keyring,
+    required_endorsers,
+    say,
+    shell_word,
+)
 from mirror.cli.failure import fail
 from mirror.errors import ContentError, ExitCode, UnreadableContainer, UntrustedSigner, VerificationError
 from mirror.formats.names import printable
@@ -148,6 +156,9 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
         say(f"  trusted      {result.verdict.reason}")
     else:
         say(f"  signed by    key {result.key_id}, which is not in your keyring")
+        missing = missing_keyring()
+        if missing is not None:  # a mistyped --keys: no key at all is known
+            say(f"  keyring      {printable(str(missing[0]))} does not exist (chosen by {printable(missing[1])})")
     say(f"  fingerprint  {result.fingerprint}")
     say(f"  bundle       {result.meta.title!r}, version {result.meta.version}, id {result.meta.bundle_id}")
     if result.part is None and not result.missing:
