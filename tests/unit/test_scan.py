@@ -14,6 +14,7 @@ from mirror.errors import PhotoError
 from mirror.privacy import texts
 from mirror.privacy.findings import Finding
 from mirror.privacy.identifiers import iin_valid, mask, scan_text
+from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo, scan_photo_chunks
 from mirror.privacy.strip import strip_photo
 
@@ -253,6 +254,19 @@ def test_chunked_scans_equal_whole_scans(size: int) -> None:
     pytest.param("тел +7-701-123-45-67", "phone", "+7-701-123-45-67", id="kz dashes"),
     pytest.param("Москва 8 495 123-45-67", "phone", "8 495 123-45-67", id="ru landline"),
     pytest.param("звони 250-12-34", "possible-phone", "250-12-34", id="local number"),
+    pytest.param("тел +7\u2009701\u2009123\u200945\u200967", "phone", "+7 701 123 45 67", id="thin spaces"),
+    pytest.param("тел 8\u202f701\u202f123\u202f45\u202f67", "phone", "8 701 123 45 67", id="narrow no-break"),
+    pytest.param("тел +7 701 123\u221245\u221267", "phone", "+7 701 123-45-67", id="minus signs"),
+    pytest.param("тел +7 701 123\u00ad45\u00ad67", "phone", "+7 701 123 45 67", id="soft hyphens"),
+    pytest.param("тел +7 701\u200b123\u200b45\u200b67", "phone", "+7 701 123 45 67", id="zero-width spaces"),
+    pytest.param("тел 8 701 123\\-45\\-67", "phone", "8 701 123 -45 -67", id="markdown escapes"),
+    pytest.param("WhatsApp: wa.me/79161234567", "phone", "79161234567", id="ru without plus"),
+    pytest.param("Брат: 7 916 123 45 67", "phone", "7 916 123 45 67", id="ru 7 spaces"),
+    pytest.param("Почта: айгерим@почта.рф", "email", "айгерим@почта.рф", id="cyrillic email"),
+    pytest.param("Почта: aigerim@почта.қаз", "email", "aigerim@почта.қаз", id="kazakh domain"),
+    pytest.param("Phone+77011234567", "phone", "+77011234567", id="after a word"),
+    pytest.param(f"ИИН{VALID_IIN}abc", "iin", VALID_IIN, id="iin before letters"),
+    pytest.param(f"ИИН {VALID_IIN[:6]} {VALID_IIN[6:]}", "iin", f"{VALID_IIN[:6]} {VALID_IIN[6:]}", id="iin grouped"),
 ])
 def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
     """Phones, e-mail addresses, IINs and other 12-digit numbers are found with their line number, masked."""
@@ -270,9 +284,23 @@ def test_mask_keeps_only_the_ends(value: str, masked: str) -> None:
 
 
 def test_digits_in_hashes_and_ids_are_not_identifiers() -> None:
-    """Digits inside hex strings (SHA-256, bundle ids) are never read as IINs or phone numbers."""
-    text = f"sha256 ab{VALID_IIN}cd and 7d2a87011234567ab; id 9160a32272b841109d3e2645b87aafa7\n"
+    """Digits inside hex strings (SHA-256, bundle ids, UUIDs) are never read as IINs or phone numbers."""
+    text = (f"sha256 ab{VALID_IIN}cd and 7d2a87011234567ab; id 9160a32272b841109d3e2645b87aafa7\n"
+            f"uuid 123e4567-e89b-12d3-a456-{VALID_IIN}; {VALID_IIN}0aa1b2c3d4e5f6a7\n")
     assert scan_text(text, "bundle.json") == []
+
+
+def test_a_number_cut_by_a_line_break_is_found() -> None:
+    """A hard-wrapped e-mail or .txt breaks "+7 701" from "123 45 67": found, on the line where it starts."""
+    found = scan_text("Позвоните моему брату +7 701\n123 45 67, он знает.\n", "a.txt")
+    assert [f.detail for f in found] == ["line 1: +7 7•• ••• •• 67"]
+
+
+def test_a_name_with_underscores_is_read_like_one_with_spaces() -> None:
+    """Aigerim_8_701_123_45_67.md names a phone number; an e-mail address keeps its underscore and is named once."""
+    assert [f.kind for f in scan_name("accounts/Aigerim_8_701_123_45_67.md", photo=False)] == ["phone"]
+    assert [f.detail for f in scan_name("accounts/aigerim_k@mail.ru.md", photo=False)] == [
+        "name: ai•••••_•@••••.ru"]
 
 
 def test_identifier_across_a_block_edge_is_found_once(monkeypatch: pytest.MonkeyPatch) -> None:

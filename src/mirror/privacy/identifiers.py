@@ -33,13 +33,29 @@ REGION = "KZ"
 _RUN = re.compile(r"\+?\d(?:[ \t\u00a0().\-\u2010-\u2015]{0,3}+\d){6,40}+")
 _LOCAL = re.compile(r"(?<![\d\-.])\d{3}-\d{2}-\d{2}(?![\d\-.])")
 _TWELVE = re.compile(r"(?<![\d+])\d{12}(?!\d)")
-_EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# Letters of any script too: айгерим@почта.рф, aigerim@почта.қаз (international addresses and domains).
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*"
+                    r"\.[^\W\d_]{2,}\b")
+# What people and editors put between the digits of a number that the patterns below do not read as a separator:
+# thin and other Unicode spaces, invisible ones (zero-width, soft hyphen: a number split by them reads whole on
+# screen), the minus sign and full-width hyphens. Each becomes a space or a "-" of the same length, so offsets and
+# line numbers stay those of the text.
+_SEPARATORS = str.maketrans({
+    **{chr(c): " " for c in (*range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000, 0x180E)},
+    **{chr(c): " " for c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD)},
+    **{chr(c): "-" for c in (0x2212, 0xFE58, 0xFE63, 0xFF0D, 0x2043)},
+})
+_ESCAPED = re.compile(r"(?<=\d)\\(?=[-.()\s])|(?<=[\d\s])\\(?=[-.()])")  # Markdown: 123\-45\-67 shows as 123-45-67
+# A number cut by a line break (a hard-wrapped e-mail or .txt): "+7 701" at a line's end, digits on the next.
+_WRAPPED = re.compile(r"(\+\d[\d \t().-]{1,16}\d)[ \t]*(\r\n|\r|\n)(?=[ \t]*\d)")
 # Dates are blanked out around a run before numbers are looked for: libphonenumber reads "30.10.2000 00" as a
 # Russian number, and is slow to say no to "2022-01-05 18:30". Two-digit years only with dots: 21-12-34 is a phone.
 _DAY, _MONTH = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
 _DATE = re.compile(rf"(?<!\d)(?:{_DAY}\.{_MONTH}\.(?:\d\d)?\d\d|{_DAY}[-/]{_MONTH}[-/]\d{{4}}"
                    rf"|\d{{4}}[-./]{_MONTH}[-./]{_DAY})(?!\d)")
-_HEX = frozenset("0123456789abcdefABCDEF")
+_HEX_OR_DASH = frozenset("0123456789abcdefABCDEF-")
+_HASH_CHARS = 20  # a hash or id this long, with its dashes: a UUID has 36, a short git hash 7 to 12 (no phone)
+_ELEVEN = re.compile(r"(?<!\d)[78](?:\D{0,3}\d){10}(?!\d)")  # a Russian number as dialled at home: 8 916 ...
 _NOT_DIGIT = re.compile(r"\D")
 _CONTEXT = 8  # characters on each side of a run that libphonenumber sees, to judge what surrounds a number
 PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (about 2 s); then by shape alone
@@ -68,6 +84,23 @@ def _worth_a_look(run: str) -> bool:
     return len(run) >= 10 or (len(run) == 9 and ("-" in run or run[0] == "+"))
 
 
+def _hash_like(window: str, first: int, last: int) -> bool:
+    """Whether the run window[first:last] is part of a hash or an id (a SHA-256, a UUID): hex letters or digits on
+    both sides of it, or on one side making with it a token of at least _HASH_CHARS characters that holds a letter.
+    A number that only touches a word on one side ("Phone+77011234567", "IIN870105300128abc") is no hash."""
+    if window[first] == "+":
+        return False
+    start, end = first, last
+    while start > 0 and window[start - 1] in _HEX_OR_DASH:
+        start -= 1
+    while end < len(window) and window[end] in _HEX_OR_DASH:
+        end += 1
+    token = window[start:end]
+    if start < first and end > last:
+        return True
+    return (start < first or end > last) and len(token) >= _HASH_CHARS and any(c.isalpha() for c in token)
+
+
 def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group())
 
@@ -91,13 +124,18 @@ class Finder:
         import phonenumbers
 
         self.checks_left -= 1
-        return [("phone", m.raw_string, m.start, m.end)
-                for m in phonenumbers.PhoneNumberMatcher(window, REGION, leniency=phonenumbers.Leniency.VALID)]
+        found = [("phone", m.raw_string, m.start, m.end)
+                 for m in phonenumbers.PhoneNumberMatcher(window, REGION, leniency=phonenumbers.Leniency.VALID)]
+        if not found and _ELEVEN.search(window) and self.checks_left > 0:  # 7 916 ..., 79161234567: Russia's
+            self.checks_left -= 1
+            found = [("phone", m.raw_string, m.start, m.end)
+                     for m in phonenumbers.PhoneNumberMatcher(window, "RU", leniency=phonenumbers.Leniency.VALID)]
+        return found
 
     def _in_window(self, window: str, first: int, last: int) -> tuple[Match, ...]:
         """What the run window[first:last] is: phone numbers, a local number, IINs, other 12-digit numbers."""
         value = window[first:last]
-        if window[first - 1:first] in _HEX or window[last:last + 1] in _HEX:  # a hash or an id
+        if _hash_like(window, first, last):
             return ()
         dial = len(_NOT_DIGIT.sub("", value)) >= (8 if value[0] == "+" else 10)
         found = self._phones(window) if dial else []
@@ -107,10 +145,15 @@ class Finder:
                 start, end = first + match.start(), first + match.end()
                 if not any(a <= start < b for a, b in taken):
                     found.append((kind or _twelve(match.group()), match.group(), start, end))
+        digits = _NOT_DIGIT.sub("", value)
+        if not found and len(digits) == 12 and _twelve(digits) == "iin":  # an IIN written in groups: 870105 300128
+            found.append(("iin", value, first, last))
         return tuple(found)
 
     def find(self, text: str) -> list[Match]:
-        """Every phone number, e-mail address, IIN and other 12-digit number in `text`, in order."""
+        """Every phone number, e-mail address, IIN and other 12-digit number in `text`, in order (in the text as
+        `readable` makes it: the values reported are those of that view, at the text's own offsets)."""
+        text = readable(text)
         found: list[Match] = []
         for run in _RUN.finditer(text):
             if not _worth_a_look(run.group()):
@@ -128,6 +171,18 @@ class Finder:
         if "@" in text:
             found += [("email", m.group(), m.start(), m.end()) for m in _EMAIL.finditer(text)]
         return sorted(found, key=lambda match: match[2])
+
+
+def readable(text: str) -> str:
+    """`text` as a reader sees its numbers, the same length: Unicode spaces, invisible characters and other dashes
+    made plain spaces and "-", Markdown's escapes before a separator made spaces, and a line break that cuts a
+    "+" number in two made a space."""
+    text = text.translate(_SEPARATORS)
+    if "\\" in text:
+        text = _ESCAPED.sub(" ", text)
+    if "+" in text:
+        text = _WRAPPED.sub(lambda m: m.group(1) + " " * (m.end() - m.end(1)), text)
+    return text
 
 
 def find_identifiers(text: str) -> list[Match]:

@@ -123,7 +123,11 @@ def scan_name(path: str, photo: bool) -> list[Finding]:
     """Identifiers in a path (phone numbers, e-mail addresses...); for a photo, also capture times and devices."""
     last = path.rsplit("/", 1)[-1]
     bare = path[: len(path) - len(last)] + _stem(last)
-    found = [Finding(path, kind, f"name: {mask(value)}") for kind, value, _, _ in find_identifiers(bare)]
+    # "_" separates the words of a name as a space does (Aigerim_8_701_123_45_67.md), except in an e-mail address
+    matches = find_identifiers(bare)
+    matches += [m for m in find_identifiers(bare.replace("_", " "))
+                if not any(start < m[3] and m[2] < end for _, _, start, end in matches)]
+    found = [Finding(path, kind, f"name: {mask(value)}") for kind, value, _, _ in sorted(matches, key=lambda m: m[2])]
     if not photo:
         return found
     parts = path.split("/")
