@@ -188,6 +188,6 @@ def test_a_plain_text_account_keeps_its_lines() -> None:
     """A .txt is not Markdown: its lines stay lines, "2022." is no list, "# tag" no heading, backslashes stay."""
     text = "5 January\n18:30 we went out\n\n2022. A year.\n# tag\n*important*\nAigerim\\_docs_ <b>x</b>\n"
     out = render_page(INFO, [PageAccount("accounts/diary.txt", "en", {}, text)], []).decode()
-    assert ('<div class="plain">5 January\n18:30 we went out\n\n2022. A year.\n# tag\n*important*\n'
-            "Aigerim\\_docs_ &lt;b&gt;x&lt;/b&gt;\n</div>") in out
+    assert ('<pre class="plain" style="font:inherit">5 January\n18:30 we went out\n\n2022. A year.\n# tag\n'
+            "*important*\nAigerim\\_docs_ &lt;b&gt;x&lt;/b&gt;\n</pre>") in out
     assert "<ol" not in out and "<em>" not in out.split("<article", 1)[1]

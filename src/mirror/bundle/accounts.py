@@ -35,26 +35,54 @@ class Account:
     fields: dict[str, str]
 
 
+_OPEN = re.compile(r"---[ \t]*\n")
+_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.MULTILINE)  # YAML ends a document with either
+
+
+def front_matter(text: str) -> tuple[str | None, str]:
+    """The front matter block of `text` (None when there is none) and the text after it.
+
+    As Markdown tools write and read it: a first line of `---`, then `key: value` lines up to a line of `---` or
+    `...` (spaces after either, CR or CRLF line ends, and a file that ends on the closing line are all taken)."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    opening = _OPEN.match(text)
+    if opening is None:
+        return None, text
+    closing = _CLOSE.search(text, opening.end())
+    if closing is None:
+        return None, text
+    return text[opening.end():closing.start()], text[closing.end():]
+
+
+def _value(raw: str) -> str:
+    """A field's value as YAML reads a plain scalar on one line: quotes around it are not part of it."""
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        inner = value[1:-1]
+        return inner.replace("''", "'") if value[0] == "'" else inner.replace('\\"', '"').replace("\\\\", "\\")
+    return value
+
+
 def _front_matter(text: str) -> dict[str, str]:
-    if not text.startswith("---\n"):
-        return {}
-    end = text.find("\n---\n", 3)
-    if end < 0:
-        return {}
+    block, _ = front_matter(text)
     fields: dict[str, str] = {}
-    for line in text[4:end].split("\n"):
+    for line in (block or "").split("\n"):
         key, sep, value = line.partition(":")
         if sep and key.strip():
-            fields[key.strip().lower()] = value.strip()
+            fields[key.strip().lower()] = _value(value)
     return fields
 
 
 def _guess_language(text: str) -> str:
-    letters = [c for c in text[:_SAMPLE] if c.isalpha()]
-    if any(c in _KAZAKH for c in letters):
-        return "kk"
+    """Kazakh when its own letters are at least 2% of the Cyrillic ones (one Kazakh name in a Russian text is not
+    Kazakh), Russian when Cyrillic letters are most of them, else English; front matter's keys do not count."""
+    _, body = front_matter(text[:_SAMPLE])
+    letters = [c for c in body if c.isalpha()]
     cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
-    return "ru" if letters and cyrillic * 2 > len(letters) else "en"
+    if not letters or cyrillic * 2 <= len(letters):
+        return "en"
+    kazakh = sum(1 for c in letters if c in _KAZAKH)
+    return "kk" if kazakh * 50 >= cyrillic else "ru"
 
 
 def read_account(raw: bytes, member: str) -> Account:
@@ -69,7 +97,7 @@ def read_account(raw: bytes, member: str) -> Account:
         raise InputError(f"{member}: not UTF-8 text (byte {exc.start})", hint="save it as UTF-8") from None
     if _CONTROL.search(text):
         raise InputError(f"{member}: holds control characters; is it really text?")
-    fields = _front_matter(text.removeprefix("\ufeff").replace("\r\n", "\n"))
+    fields = _front_matter(text)
     language = fields.get("language", "")
     if not _LANG.fullmatch(language):
         parts = member.rsplit("/", 1)[-1].split(".")

@@ -106,7 +106,7 @@ figure img{max-width:100%;height:auto;display:block}
 figcaption{font-size:.85rem;color:#444}
 li>a,figcaption{white-space:pre-wrap}
 .check{background:#eef3ee;border:1px solid #8a8;padding:.6rem .9rem;margin:1.5rem 0}
-pre,code,.plain{white-space:pre-wrap;overflow-wrap:anywhere}
+pre,code{white-space:pre-wrap;overflow-wrap:anywhere}
 .t-ru,.t-kk{display:none}
 #ru:target~main .t-en,#kk:target~main .t-en{display:none}
 #ru:target~main .t-ru,#kk:target~main .t-kk{display:inline}
@@ -180,13 +180,11 @@ def _markdown() -> MarkdownIt:
 
 
 def strip_front_matter(text: str) -> str:
-    """The Markdown after a leading `---` block of key: value lines (shown as fields instead)."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-    if text.startswith("---\n"):
-        end = text.find("\n---\n", 3)
-        if end >= 0:
-            return text[end + 5:]
-    return text
+    """The Markdown after a leading `---` block of key: value lines (shown as fields instead), read as
+    bundle/accounts.py reads it."""
+    from mirror.bundle.accounts import front_matter
+
+    return front_matter(text)[1]
 
 
 def _bounded(md: MarkdownIt, text: str, limit: int) -> tuple[str, bool]:
@@ -235,7 +233,7 @@ def _account(md: MarkdownIt, number: int, account: PageAccount, limit: int) -> s
     when = " · ".join(_e(fields[k]) for k in ("date", "place") if fields.get(k))
     source = f'<p class="when">{_ui("source")}: {_e(fields["source"])}</p>' if fields.get("source") else ""
     if account.path.lower().endswith(".txt"):  # plain text: its lines as they are, no Markdown
-        body, cut = f'<div class="plain">{_e(text)}</div>\n', False
+        body, cut = f'<pre class="plain" style="font:inherit">{_e(text)}</pre>\n', False  # the style sheet is fixed
     else:
         body, cut = _bounded(md, text, limit)
     body += f'<p class="when">{_ui("cut")}</p>\n' if cut or text is not account.text else ""
