@@ -30,6 +30,16 @@ def _interrupted(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # the same way out as Ctrl-C: every command's cleanup runs
 
 
+def _finish_quietly(code: object) -> None:
+    """From here on, Ctrl-C, SIGTERM or SIGHUP end the process at once with the command's own exit code: the
+    interpreter's shutdown (joining worker threads) would otherwise print a KeyboardInterrupt traceback, or exit
+    130, after the command had already done its work and printed its result."""
+    status = code if isinstance(code, int) else (0 if code is None else 1)
+    for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if number is not None:
+            signal.signal(number, lambda *_: os._exit(status))
+
+
 def run() -> None:
     """Entry point that turns an unexpected bug into one line instead of a traceback.
 
@@ -44,6 +54,9 @@ def run() -> None:
             from mirror.cli.app import main
 
             main()
+    except SystemExit as done:  # the command has ended and said so: a signal now must not change its exit code
+        _finish_quietly(done.code)
+        raise
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM before a command's own boundary (cli/failure.py) was entered
         fail("interrupted", None, ExitCode.ERROR)
     except Exception as exc:  # the outermost boundary: a bug must still not print a traceback
