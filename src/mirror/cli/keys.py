@@ -160,9 +160,9 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
                 force: bool, keys_dir: Path | None) -> None:
     """Add a public key to the keyring as NAME.
 
-    FILE is a key file, a bare key line (what the author's QR code holds), - for standard input, or a bundle
-    (BUNDLE.7z): then the key is the one that signed it, taken only when its signature verifies, and only with
-    --fingerprint (the digits the author gave you) or --checked first-use.
+    FILE is a key file, a file holding a bare key line (what the author's QR code holds), - for standard input,
+    or a bundle (BUNDLE.7z): then the key is the one that signed it, taken only when its signature verifies, and
+    only with --fingerprint (the digits the author gave you) or --checked first-use.
     """
     from mirror.trust.fingerprint import fingerprint, same_fingerprint
     from mirror.trust.keyset import CHECKS, ROLES, Checked

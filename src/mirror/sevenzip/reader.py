@@ -61,7 +61,8 @@ def _refuse_other_container(fp: BinaryIO, start: bytes) -> None:
         name = "tar" if fp.read(6) in (b"ustar\x00", b"ustar ") else None
     if name is not None:
         raise UnreadableContainer(f"this copy was repacked with {name}, which mirror does not read",
-                                  hint="unpack it first (7z x COPY -oFOLDER opens these too), then check what it held: "
+                                  hint="unpack it first (7z x COPY -oFOLDER opens these too; a .tar.gz takes two "
+                                  "rounds, the second on the .tar), then check what it held: "
                                   "mirror verify FOLDER/NAME.7z, or mirror verify FOLDER if it held a bundle's files")
 
 
