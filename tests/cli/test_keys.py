@@ -157,3 +157,18 @@ def test_import_again_may_raise_the_check_and_says_so(runner: CliRunner, keyring
     own.write_text(keyring.get("alice").public.to_text())
     code, _, err = invoke(runner, "keys", "import", own, "--name", "alice", "--checked", "in-person")
     assert code == 2 and "checked: own" in err and keyring.get("alice").checked == "own"
+
+
+def test_one_key_under_two_names_is_said_and_the_surer_check_counts(runner: CliRunner, keyring: Keyring,
+                                                                    bundle: Path, tmp_path: Path) -> None:
+    """Importing a key already held under another name warns; a verdict names the record checked in person, not
+    the one trusted on first use, whichever name sorts first."""
+    pub = tmp_path / "alice.pub"
+    pub.write_text(keyring.get("alice").public.to_text())
+    reader = tmp_path / "reader"
+    code, _, _ = invoke(runner, "keys", "import", pub, "--name", "a-first", "--checked", "first-use", "--keys", reader)
+    assert code == 0
+    code, _, err = invoke(runner, "keys", "import", pub, "--name", "b-met", "--checked", "in-person", "--keys", reader)
+    assert code == 0 and "the same key is in your keyring as a-first too (checked: first-use)" in err, err
+    code, out, _ = invoke(runner, "verify", bundle, "--keys", reader)
+    assert code == 0 and "signed by    b-met" in out and "never compared" not in out, out

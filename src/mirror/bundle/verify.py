@@ -258,6 +258,13 @@ def _find_key(sig: Signature, author_pub: bytes, keys: TrustedKeys,
         return expect_key, None
     record = keys.find(sig.key_id, "author")
     if record is not None:
+        # Key ids are chosen by whoever makes a key: another key of the keyring may share this one's. The key the
+        # bundle names as its author, when the keyring holds exactly it, is the one to check the signature with.
+        try:
+            named = keys.holds(_author_key(author_pub), "author")
+        except ManifestError:
+            named = None
+        record = named if named is not None and named.public.key_id == sig.key_id else record
         return record.public, record.name
     candidate = _author_key(author_pub)
     if candidate.key_id != sig.key_id:

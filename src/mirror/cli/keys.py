@@ -190,6 +190,12 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
         say(f"{name} was checked: {before.checked}; now: {record.checked}")
     if before is not None and before.roles != record.roles:
         say(f"{name} was trusted as: {','.join(before.roles)}; now: {','.join(record.roles)}")
+    for other in ring:
+        if other.name != name and other.public == public:  # a verdict names the more surely checked of the two
+            warn(f"warning: the same key is in your keyring as {other.name} too (checked: {other.checked})")
+        elif other.name != name and other.public.key_id == public.key_id:
+            warn(f"warning: {other.name} is another key with the same key id {record.key_id_hex}: anyone can "
+                 "give a key any id; the fingerprints tell them apart")
     if record.checked == "first-use":
         warn("warning: TRUST ON FIRST USE: nobody compared this key with its owner. Anyone who could hand you a "
              f"bundle could have made this key. Compare the fingerprint with {name} by phone or in person, then "

@@ -65,10 +65,13 @@ class TrustedKeys:
         return iter(self.records)
 
     def find(self, key_id: bytes, role: Role) -> KeyRecord | None:
-        """The key with this id and role, or None. An id only finds a key; it proves nothing."""
-        return next((r for r in self.records if r.public.key_id == key_id and role in r.roles), None)
+        """The key with this id and role, or None; of several, the most surely checked. An id only finds a key; it
+        proves nothing (anyone can give a key of their own any id)."""
+        found = [r for r in self.records if r.public.key_id == key_id and role in r.roles]
+        return max(found, key=lambda r: check_strength(r.checked)) if found else None
 
     def holds(self, public: PublicKeyFile, role: Role) -> KeyRecord | None:
-        """The record of exactly this key (id and key bytes) in this role, or None."""
-        record = self.find(public.key_id, role)
-        return record if record is not None and record.public == public else None
+        """The record of exactly this key (id and key bytes) in this role, or None; of several (one key imported
+        under two names), the most surely checked. A key that only shares its id with one held is not held."""
+        found = [r for r in self.records if r.public == public and role in r.roles]
+        return max(found, key=lambda r: check_strength(r.checked)) if found else None
