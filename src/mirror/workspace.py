@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,47 +94,65 @@ def load_workspace(config: Path) -> Workspace:
     return Workspace(config.parent, paths["sources"], paths["bundles"], paths["keys"])
 
 
-def find_config_file(start: Path) -> Path | None:
-    """The nearest mirror.toml at or above `start`, whatever tables it has."""
-    for folder in (start, *start.parents):
-        candidate = folder / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def not_yours(path: Path) -> str | None:
-    """Why a mirror.toml (or the keys folder it names) must not decide anything for this user, or None: another
-    user owns it, or every user may write it (as git refuses a repository another user owns). A workspace's keyring
-    decides whom a bundle's verdict trusts, so a mirror.toml planted in a shared folder above the reader's (/tmp,
-    a shared drive) must not swap it for a keyring of its own."""
+    """Why a mirror.toml, the folder it is in, or the keys folder it names must not decide anything for this user,
+    or None: another user owns it (a link counts as its own owner's), or every user may change it, as git refuses
+    a repository another user owns. A workspace's keyring decides whom a verdict trusts and a publish config where
+    passwords go, so a mirror.toml planted in a shared folder above the reader's (/tmp, a shared drive) must not
+    choose either. Group-writable is allowed: Ubuntu gives each user a group of their own."""
     try:
-        info = os.stat(path)
-    except OSError:
-        return None
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None  # a keys folder not made yet: the folder it would be made in is checked too
+    except OSError as exc:
+        return f"it cannot be looked at ({exc.strerror})"
     if info.st_uid != os.geteuid():
         return f"it belongs to another user (uid {info.st_uid})"
-    if info.st_mode & stat.S_IWOTH:  # group-writable is not enough: Ubuntu gives each user a group of their own
+    if info.st_mode & stat.S_IWOTH and not stat.S_ISLNK(info.st_mode):
         return "every user may change it"
     return None
 
 
-def find_workspace(start: Path, ignored: list[tuple[Path, str]] | None = None) -> Workspace | None:
-    """The workspace of the nearest mirror.toml with a [workspace] table at or above `start`, if any; one that is
-    not yours (`not_yours`), or whose keys folder is not, is passed over and added to `ignored` with the reason.
-
-    Raises:
-        ConfigError: such a file is not valid TOML or its table is malformed.
-    """
+def _candidates(start: Path, ignored: list[tuple[Path, str]] | None) -> Iterator[Path]:
+    """Each mirror.toml at or above `start`, nearest first, that is yours in a folder that is yours (`not_yours`);
+    the others are passed over, and added to `ignored` with the reason, before a byte of them is read."""
     for folder in (start, *start.parents):
         candidate = folder / CONFIG_NAME
-        if candidate.is_file() and "workspace" in read_toml(candidate):
+        try:
+            present = candidate.is_file()
+        except OSError:  # a link this user may not follow (protected_symlinks), a folder it may not enter
+            present = True
+        if not present:
+            continue
+        why = not_yours(candidate) or not_yours(folder)
+        if why is None:
+            yield candidate
+        elif ignored is not None:
+            ignored.append((candidate, why))
+
+
+def find_config_file(start: Path, ignored: list[tuple[Path, str]] | None = None) -> Path | None:
+    """The nearest mirror.toml at or above `start`, whatever tables it has, that is yours (`not_yours`): publish
+    reads hosts and the names of password variables from it."""
+    return next(_candidates(start, ignored), None)
+
+
+def find_workspace(start: Path, ignored: list[tuple[Path, str]] | None = None) -> Workspace | None:
+    """The workspace of the nearest mirror.toml with a [workspace] table at or above `start`, if any; one that is
+    not yours, in a folder that is not yours, or whose keys folder is not, is passed over and added to `ignored`
+    with the reason.
+
+    Raises:
+        ConfigError: such a file of yours is not valid TOML or its table is malformed.
+    """
+    for candidate in _candidates(start, ignored):
+        if "workspace" in read_toml(candidate):
             workspace = load_workspace(candidate)
-            why = not_yours(candidate) or not_yours(workspace.keys)
+            why = not_yours(workspace.keys)
             if why is None:
                 return workspace
             if ignored is not None:
-                ignored.append((candidate, why))
+                ignored.append((candidate, f"its keys folder: {why}"))
     return None
 
 

@@ -89,6 +89,39 @@ def test_a_workspace_that_is_not_yours_never_chooses_the_keyring(runner: CliRunn
         assert f"{stick / 'mirror.toml'} is not used as a workspace" in err, err
 
 
+def test_a_config_that_is_not_yours_is_never_read(runner: CliRunner, tmp_path: Path, monkeypatch: object) -> None:
+    """Publish reads hosts and password variables from the nearest mirror.toml: one another user planted above
+    (a shared folder), linked there, malformed, or in a folder every user may write, is passed over before a byte
+    of it is read, never sent a password and never an error for the commands below it."""
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    shared = tmp_path / "shared"
+    mine = shared / "alice" / "work"
+    mine.mkdir(parents=True)
+    monkeypatch.chdir(mine)
+    monkeypatch.setenv("MIRROR_KEYS", "")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    planted = shared / "mirror.toml"
+    for shape in ("another user's", "a link of another user's", "malformed", "in a folder all may write"):
+        planted.unlink(missing_ok=True)
+        if shape == "a link of another user's":
+            own = tmp_path / "own.toml"
+            own.write_text('[workspace]\nkeys = "k"\n[hosts.evil]\nurl = "http://127.0.0.1:9/dav/"\n')
+            planted.symlink_to(own)
+            os.lchown(planted, 4242, 4242)
+        else:
+            planted.write_text("[workspace\n" if shape == "malformed" else
+                               '[publisher]\nkey = "k"\n[hosts.evil]\nurl = "http://127.0.0.1:9/dav/"\n'
+                               'password_env = "SECRET"\n')
+            os.chown(planted, *((4242, 4242) if shape != "in a folder all may write" else (os.geteuid(),) * 2))
+        shared.chmod(0o777 if shape == "in a folder all may write" else 0o755)
+        code, _, err = invoke(runner, "publish", "--dry-run")
+        assert code == 2 and "no mirror.toml here or above" in err and f"{planted} is not used" in err, (shape, err)
+        code, _, err = invoke(runner, "keys", "list")  # walks up for a workspace too
+        assert code == 0 and "(chosen by your data folder)" in err, (shape, err)
+
+
 def test_a_keyring_folder_that_does_not_exist_is_named(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
     """A mistyped --keys made every bundle "not in your keyring" without a word of why."""
     code, out, _ = invoke(runner, "verify", bundle, "--keys", tmp_path / "kyes")

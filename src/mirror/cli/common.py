@@ -165,12 +165,25 @@ def load_publish_config(option: Path | None) -> MirrorConfig:
         ConfigError: none found, or it is invalid.
     """
     from mirror.publish.config import load_config
-    from mirror.workspace import CONFIG_NAME, find_config_file
+    from mirror.workspace import CONFIG_NAME
 
-    path = option or find_config_file(Path.cwd())
+    path = option or nearest_config()
     if path is None:
         raise ConfigError(f"no {CONFIG_NAME} here or above", hint="pass --config PATH")
     return load_config(path)
+
+
+def nearest_config() -> Path | None:
+    """The nearest mirror.toml of yours at or above the current folder; one that is not yours is named and passed
+    over (workspace.py, not_yours): publish would send passwords where it says."""
+    from mirror.formats.names import printable
+    from mirror.workspace import find_config_file
+
+    ignored: list[tuple[Path, str]] = []
+    found = find_config_file(Path.cwd(), ignored)
+    for config, why in ignored:
+        warn(f"{printable(str(config))} is not used: {why}")
+    return found
 
 
 def ask_passphrase(name: str, confirm: bool = False) -> bytes:

@@ -205,10 +205,10 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
 def _publisher_defaults(config_path: Path | None, mirrors: tuple[str, ...],
                         trackers: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """--mirror and --tracker, else what mirror.toml gives publish, so that both write the same file."""
+    from mirror.cli.common import nearest_config
     from mirror.publish.config import load_config
-    from mirror.workspace import find_config_file
 
-    path = config_path or find_config_file(Path.cwd())
+    path = config_path or nearest_config()
     if path is None or (mirrors and trackers):
         return mirrors, trackers
     config = load_config(path)
