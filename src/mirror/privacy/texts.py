@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from mirror.errors import InputError
-from mirror.privacy.cyrillic import cyrillic_encoding, misread, reading_worth
+from mirror.privacy.cyrillic import cyrillic_encoding, shouts
 from mirror.record import record
 
 MAX_BLOCK = 256 * 1024  # characters scanned at once; a longer line is scanned in overlapping parts
@@ -172,8 +172,10 @@ def _utf8_before(raw: bytes, position: int) -> bool:
 
 def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> Decoded:
     """`raw` read in the encoding the author named, unless the file says otherwise: it is UTF-8 up to byte
-    `utf8_until` (reading it all in `encoding` would garble that part), or it reads as Russian or Kazakh in a
-    Cyrillic code page far better than in this one (one of several files saved in another encoding)."""
+    `utf8_until` (reading it all in `encoding` would garble that part), or this encoding reads it as a text of
+    capitals where a Cyrillic code page reads it as Russian or Kazakh (KOI8-R among cp1251 files, or the reverse).
+    Any other reading is the author's to choose: Ukrainian, Belarusian or Serbian letters sit where kz1048 puts
+    Kazakh ones, so no statistics of Russian and Kazakh can overrule the encoding named."""
     try:
         codec = codecs.lookup(encoding).name
         text = raw.decode(encoding)
@@ -190,8 +192,8 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
     if first is not None:
         sample = raw[first.start():first.start() + CYRILLIC_SNIFF]
         likely = cyrillic_encoding(sample)
-        if likely is not None and codecs.lookup(likely).name != codec and (
-                reading_worth(sample, codec) is None or misread(sample, codec, likely)):
+        if likely is not None and codecs.lookup(likely).name != codec and shouts(sample, codec) \
+                and not shouts(sample, likely):
             raise TextError(f"{name}: read as {encoding} it is not Russian or Kazakh text; it looks like {likely}",
                             hint="each text needs its own encoding: convert this one (iconv, or a text editor's "
                                  "Save as UTF-8), or put it aside and create the bundle from the others first")
