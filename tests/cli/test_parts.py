@@ -286,6 +286,8 @@ def test_a_plain_byte_split_verifies_too(runner: CliRunner, bundle: Path, tmp_pa
     for command in (("extract", tmp_path / "s.7z.001", tmp_path / "out"), ("show", tmp_path / "s.7z.001")):
         code, _, err = invoke(runner, *command)
         assert code == 4 and "s.7z.003" in err and not (tmp_path / "out").exists(), command
+    code, out, _ = invoke(runner, "scan", "--json", tmp_path / "s.7z.001")  # scan's own verdict: not scanned
+    assert code == 7 and "s.7z.003" in json.loads(out)["not_scanned"][0]["reason"]
 
 
 @pytest.mark.parametrize(("options", "method"), [

@@ -33,7 +33,8 @@ def test_a_proxy_that_cannot_be_used_is_refused(given: str) -> None:
 
 
 @pytest.mark.parametrize("given", ["socks5h://alice:s3cret@127.0.0.1", "socks5h://s3cret@127.0.0.1",
-                                   "socks5h://alice:s3cret@[::1:9050", "socks5h://a:b@s3cret@127.0.0.1"])
+                                   "socks5h://alice:s3cret@[::1:9050", "socks5h://a:b@s3cret@127.0.0.1",
+                                   "socks5h://alice:s3/cret@127.0.0.1", "socks5h://alice:s3?cret#@127.0.0.1"])
 def test_a_refused_proxy_never_shows_its_password(given: str) -> None:
     """A password, or a token standing alone before "@", is masked, also in a URL that cannot be parsed."""
     with pytest.raises(ConfigError) as caught:
@@ -42,7 +43,8 @@ def test_a_refused_proxy_never_shows_its_password(given: str) -> None:
 
 
 @pytest.mark.parametrize("given", ["http://user:s3cret@127.0.0.1:99999/", "http://user:s3cret@[::1/",
-                                   "https://s3cret@[::1/m/"])
+                                   "https://s3cret@[::1/m/", "https://u:s3/cret@127.0.0.1:99999/",
+                                   "https://u:s3#cret@127.0.0.1:99999/"])
 def test_a_refused_mirror_url_never_shows_its_password(runner: CliRunner, tmp_path: Path, given: str) -> None:
     code, _, err = invoke(runner, "fetch", "--list", "--mirror", given, "--dest", tmp_path)
     assert code == 2 and "s3cret" not in err and "***@" in err, err

@@ -191,3 +191,16 @@ def test_a_plain_text_account_keeps_its_lines() -> None:
     assert ('<pre class="plain" style="font:inherit">5 January\n18:30 we went out\n\n2022. A year.\n# tag\n'
             "*important*\nAigerim\\_docs_ &lt;b&gt;x&lt;/b&gt;\n</pre>") in out
     assert "<ol" not in out and "<em>" not in out.split("<article", 1)[1]
+
+
+def test_a_cut_inside_a_tight_list_closes_only_what_it_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tight list's paragraphs are never written, so a cut inside one closes the item and the list, no </p>;
+    sixty-three blockquotes lose nothing and are not said to, sixty-four lose their text and are."""
+    monkeypatch.setattr(page, "MAX_PAGE_TEXT", 2000)
+    out = render_page(INFO, [PageAccount("accounts/a.md", "en", {}, "- " + "word " * 1000 + "\n- two\n")], [])
+    article = out.decode().split("<article", 1)[1]
+    assert "</li></ul>" in article and "</p></li>" not in article and CUT in article
+    for depth, lost in ((63, False), (64, True)):
+        text = ">" * depth + " deep\n\nafter\n"
+        shown = render_page(INFO, [PageAccount("accounts/a.md", "en", {}, text)], []).decode()
+        assert (CUT in shown) == lost and ("deep" in shown) != lost, depth

@@ -43,6 +43,7 @@ MAX_PAGE_TEXT = 8 << 20
 MAX_LISTED = 20_000  # accounts listed by title after the rendered ones; the rest are counted
 MAX_FIGURES = 10_000  # photos shown; the rest are counted
 MAX_NESTING = 64  # block levels markdown-it parses (a list takes two); what is deeper is skipped, and said so
+_CONTAINERS = frozenset({"blockquote_open", "bullet_list_open", "ordered_list_open", "list_item_open"})
 BANNER_SLOT = "<!--mirror:banner-->"  # `mirror open --untrusted` puts its warning here in a private copy
 
 # The interface words; accounts themselves are never translated.
@@ -209,8 +210,8 @@ def _bounded(md: MarkdownIt, text: str, limit: int) -> tuple[str, bool]:
             piece = renderer.rules[token.type](sequence, index, options, env)
         else:
             piece = renderer.renderToken(sequence, index, options, env)
-        if token.nesting == 1:
-            closing.append(f"</{token.tag}>" if token.type != "link_open" else "")
+        if token.nesting == 1:  # a link's tag and a tight list's paragraphs are never written: nothing to close
+            closing.append(f"</{token.tag}>" if token.type != "link_open" and not token.hidden else "")
         elif token.nesting == -1 and closing:
             closing.pop()
         out.append(piece)
@@ -222,8 +223,8 @@ def _bounded(md: MarkdownIt, text: str, limit: int) -> tuple[str, bool]:
         whole = all(add(children, j) for j in range(len(children))) if children is not None else add(tokens, i)
         if not whole:
             return "".join(out) + "".join(reversed(closing)) + "\n", True
-    deepest = MAX_NESTING - 1  # a block opened here leaves no level for what it holds: the rest was skipped
-    return "".join(out), any(t.nesting == 1 and t.level >= deepest for t in tokens)
+    deepest = MAX_NESTING - 1  # a container opened here leaves no level for the blocks it holds: they were skipped
+    return "".join(out), any(t.type in _CONTAINERS and t.level >= deepest for t in tokens)
 
 
 def _account(md: MarkdownIt, number: int, account: PageAccount, limit: int) -> str:

@@ -362,8 +362,10 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
                     arrival = _another_copy(request, keys, arrival, fetched is not None, others[arrival.entry.sha256],
                                             order, reports, cache, log, placing, (early, space))
                 result.arrivals.append(arrival)
-                if arrival.path is None and fetched is not None:
-                    failed_clean = failed_clean or not (fetched.tampered or arrival.invalid)
+                if arrival.path is None and (fetched is not None or arrival.no_room):
+                    # not begun for lack of room: missing, never "only tampered copies" (exit 4, not 3)
+                    failed_clean = failed_clean or arrival.no_room or not (
+                        fetched is not None and (fetched.tampered or arrival.invalid))
                     result.tampered_only = not failed_clean
         except BaseException:
             stop.set()  # Ctrl-C (or a bug): the other downloads end within a second; none not yet begun starts

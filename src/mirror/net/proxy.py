@@ -47,17 +47,14 @@ def _shown(proxy: str) -> str:
 
 
 def shown_url(url: str) -> str:
-    """`url` as an error message may show it: what comes before "@" in its authority masked ("user:***@host",
-    "***@host" for a token alone), also when the URL cannot be parsed (a bad port, an unclosed bracket)."""
+    """`url` as an error message may show it: what comes before its last "@" masked ("user:***@host", "***@host"
+    for a token alone), also when the URL cannot be parsed (a bad port, an unclosed bracket)."""
     scheme, sep, rest = url.partition("://")
-    if not sep:
+    at = rest.rfind("@")
+    if not sep or at < 0:
         return url
-    ends = [i for i in (rest.find(c) for c in "/?#") if i >= 0]
-    authority_end = min(ends, default=len(rest))
-    authority = rest[:authority_end]
-    at = authority.rfind("@")
-    if at < 0:
-        return url
-    user, colon, _ = authority[:at].partition(":")
-    masked = f"{user}:***" if colon else "***"
-    return f"{scheme}://{masked}@{authority[at + 1:]}{rest[authority_end:]}"
+    # A password typed with "/", "?" or "#" in it ends no authority: all before the last "@" is masked, even if
+    # that "@" was in a path (a message then shows less of the URL, never a secret).
+    user, colon, _ = rest[:at].partition(":")
+    masked = f"{user}:***" if colon and not set("/?#@") & set(user) else "***"
+    return f"{scheme}://{masked}@{rest[at + 1:]}"

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.errors import ArchiveError, ConfigError, PhotoError
+from mirror.errors import ArchiveError, ConfigError, Incomplete, PhotoError
 from mirror.formats.manifest import AUTHOR_KEY_NAME, LAYOUTS, SIG_NAME, SUMS_NAME
 from mirror.formats.media import DOCUMENTS, junk_folder, media_for, os_junk, suffix_of
 from mirror.formats.names import printable
@@ -36,7 +36,7 @@ from mirror.privacy.strip import is_heif
 from mirror.privacy.texts import stream_codec, text_lines
 from mirror.safeio import open_regular
 from mirror.sevenzip import Archive, Limits, check_methods, iter_members, read_archive, regular_files
-from mirror.sevenzip.volumes import open_archive_file
+from mirror.sevenzip.volumes import open_archive_file, volume_set
 from mirror.walk import walk
 
 READ_CHUNK = 1 << 20
@@ -230,6 +230,11 @@ def scan_path(path: Path) -> ScanReport:
     report = ScanReport()
     if path.is_dir():
         _scan_folder(path, report)
+        return report
+    try:
+        volume_set(path)
+    except Incomplete as exc:  # X.7z.001 with a volume missing: not scanned, said as such (exit 7)
+        report.skip(path.name, str(exc))
         return report
     with open_archive_file(path) as fp:  # a FIFO or device is refused before it is opened; X.7z.001 reads the set
         if fp.read(len(SEVENZIP_MAGIC)) == SEVENZIP_MAGIC:
