@@ -57,10 +57,11 @@ def _sha(folder: Path) -> str:
     "/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/bundles/../index.json", "/bundles/..%2f..%2fetc%2fpasswd",
     "/bundles/%2e%2e/listing.json", "/%2Fetc%2Fpasswd", "//listing.json", "/listing.json/", "/bundles/",
     "/bundles", "/almaty.7z", "/.mirror-downloads/x", "/index/", "/bundles\\..\\almaty.7z", "/listing.json%00",
-    "http://example.org/listing.json", "*", "/qr.png",
+    "http://example.org/../../etc/passwd", "http://example.org/%2e%2e/listing.json", "*", "/qr.png",
 ])
 def test_paths_outside_the_layout_get_404(room: RoomThread, folder: Path, target: str) -> None:
-    """Traversal, encoded traversal, folders, files outside the layout and absolute URIs: 404 and no body of ours."""
+    """Traversal, encoded traversal (also in an absolute-form target, which is otherwise served by its path),
+    folders and files outside the layout: 404 and no body of ours."""
     status, headers, body = raw_get(_port(room), target)
     assert status in (400, 404), (target, status)
     assert headers["content-security-policy"] == CSP
