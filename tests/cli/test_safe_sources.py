@@ -156,6 +156,15 @@ def test_a_repository_in_the_sources_is_left_out_as_one(runner: CliRunner, keyri
     assert names and not any(".git" in name or ".HG" in name or "0123abcd" in name for name in names)
 
 
+def _without_root_reads() -> list[str]:
+    """The command prefix that makes root read files as their permissions say (setpriv dropping the capabilities
+    that bypass them); nothing for another user."""
+    if os.geteuid() != 0:
+        return []
+    return [require_tool("setpriv"), "--inh-caps=-dac_override,-dac_read_search",
+            "--bounding-set=-dac_override,-dac_read_search"]
+
+
 def test_a_drive_root_is_packed_without_walking_its_system_folders(keyring: Keyring, sources: Path,
                                                                     tmp_path: Path) -> None:
     """Accounts at the root of a USB stick or a phone card, beside the folders systems keep there (.Trashes,
@@ -169,10 +178,7 @@ def test_a_drive_root_is_packed_without_walking_its_system_folders(keyring: Keyr
         (sources / folder / inside).parent.mkdir(parents=True)
         (sources / folder / inside).write_bytes(b"\xff\xd8 Call +7 701 123 45 67")
         (sources / folder).chmod(0)
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        prefix = [require_tool("setpriv"), "--inh-caps=-dac_override,-dac_read_search",
-                  "--bounding-set=-dac_override,-dac_read_search"]
+    prefix = _without_root_reads()
     out = tmp_path / "b.7z"
     try:
         made = subprocess.run([*prefix, sys.executable, "-m", "mirror", "create", str(sources), "-o", str(out),
@@ -368,10 +374,7 @@ def test_unreadable_files_are_all_listed_with_the_other_refusals(keyring: Keyrin
     file permissions."""
     account = next((sources / "accounts").iterdir())
     photo = next((sources / "photos").iterdir())
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        prefix = [require_tool("setpriv"), "--inh-caps=-dac_override,-dac_read_search",
-                  "--bounding-set=-dac_override,-dac_read_search"]
+    prefix = _without_root_reads()
     for path in (account, photo):
         path.chmod(0)
     try:
