@@ -191,9 +191,9 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
     first = _HIGH.search(raw)
     if first is not None:
         sample = raw[first.start():first.start() + CYRILLIC_SNIFF]
-        likely = cyrillic_encoding(sample)
-        if likely is not None and codecs.lookup(likely).name != codec and shouts(sample, codec) \
-                and not shouts(sample, likely):
+        # most texts: one look at their first 4 KiB beyond ASCII (pure Python, a byte at a time)
+        likely = cyrillic_encoding(sample) if shouts(sample[:4096], codec) else None
+        if likely is not None and codecs.lookup(likely).name != codec and not shouts(sample, likely):
             raise TextError(f"{name}: read as {encoding} it is not Russian or Kazakh text; it looks like {likely}",
                             hint="each text needs its own encoding: convert this one (iconv, or a text editor's "
                                  "Save as UTF-8), or put it aside and create the bundle from the others first")
