@@ -45,6 +45,7 @@ _SEPARATORS = str.maketrans({
     **{chr(c): " " for c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD)},
     **{chr(c): "-" for c in (0x2212, 0xFE58, 0xFE63, 0xFF0D, 0x2043)},
 })
+_UNUSUAL = re.compile("[" + "".join(re.escape(char) for char in map(chr, _SEPARATORS)) + "]")
 _ESCAPED = re.compile(r"(?<=\d)\\(?=[-.()\s])|(?<=[\d\s])\\(?=[-.()])")  # Markdown: 123\-45\-67 shows as 123-45-67
 # A number cut by a line break (a hard-wrapped e-mail or .txt): "+7 701" at a line's end, digits on the next.
 _WRAPPED = re.compile(r"(\+\d[\d \t().-]{1,16}\d)[ \t]*(\r\n|\r|\n)(?=[ \t]*\d)")
@@ -177,7 +178,8 @@ def readable(text: str) -> str:
     """`text` as a reader sees its numbers, the same length: Unicode spaces, invisible characters and other dashes
     made plain spaces and "-", Markdown's escapes before a separator made spaces, and a line break that cuts a
     "+" number in two made a space."""
-    text = text.translate(_SEPARATORS)
+    if _UNUSUAL.search(text):  # rare: translate() costs as much as the whole search for identifiers
+        text = text.translate(_SEPARATORS)
     if "\\" in text:
         text = _ESCAPED.sub(" ", text)
     if "+" in text:
