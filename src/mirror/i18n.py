@@ -205,20 +205,25 @@ class Catalog:
             found = self.match(core, depth + 1)
             if found is not None:
                 return _refit(text, found)
-        position = 0
+        position, best = 0, (-1, text)
         for _ in range(MAX_SPLITS):  # "WHERE: MESSAGE", WHERE a path or a host: the message alone may match
             position = text.find(": ", position) + 2
             if position < 2:
                 break
-            found = self.match(text[position:], depth + 1)
-            if found is not None:
-                return text[:position] + found
-        return text
+            weighed = self.weighed(text[position:], depth + 1)
+            if weighed is not None and weighed[0] > best[0]:  # "a: name: the name carries X": not "name: {0}"
+                best = (weighed[0], text[:position] + weighed[1])
+        return best[1]
 
     def match(self, text: str, depth: int) -> str | None:
         """The translation of `text` by the most specific template that matches all of it, or None."""
+        weighed = self.weighed(text, depth)
+        return None if weighed is None else weighed[1]
+
+    def weighed(self, text: str, depth: int) -> tuple[int, str] | None:
+        """`match`, with how much literal text the template matched (an exact line: all of it)."""
         if text in self.exact:
-            return self.exact[text]
+            return len(text), self.exact[text]
         if len(text) > MAX_TEXT:
             return None
         best: tuple[Template, re.Match[str]] | None = None
@@ -229,7 +234,7 @@ class Catalog:
             matched = template.pattern.fullmatch(text)
             if matched is not None:
                 best = (template, matched)
-        return None if best is None else self._fill(*best, depth)
+        return None if best is None else (best[0].weight, self._fill(*best, depth))
 
     def _candidates(self, text: str) -> list[Template]:
         found = [t for n in self._starts for t in self.by_start.get(text[:n], ())]

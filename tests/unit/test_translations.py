@@ -210,3 +210,16 @@ def test_long_lines_are_translated_within_bounds(russian: None) -> None:
     assert i18n.translate(short).startswith("нет тома a.7z.002")
     longer = "hint: " + "x" * i18n.MAX_TEXT
     assert i18n.translate(longer) == longer
+
+
+def test_a_line_with_a_prefix_takes_the_most_specific_template_after_it() -> None:
+    """"PATH: name: the name carries ..." splits at its first ": " into "name: {0}" and at its second into "the name
+    carries {what}": the longer template wins, so the message is translated, not left English after "имя:"."""
+    from mirror import i18n
+
+    i18n.use("ru")
+    try:
+        line = i18n.translate("photos/IMG_1.jpg: name: the name carries a capture time (IMG_1)")
+    finally:
+        i18n.use("en")
+    assert line == "photos/IMG_1.jpg: name: имя содержит время съёмки (IMG_1)"
