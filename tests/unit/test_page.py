@@ -204,3 +204,16 @@ def test_a_cut_inside_a_tight_list_closes_only_what_it_opened(monkeypatch: pytes
         text = ">" * depth + " deep\n\nafter\n"
         shown = render_page(INFO, [PageAccount("accounts/a.md", "en", {}, text)], []).decode()
         assert (CUT in shown) == lost and ("deep" in shown) != lost, depth
+
+
+def test_markdown_is_rendered_for_the_first_part_of_a_long_account_only() -> None:
+    """markdown-it holds a token for every mark of a text before it writes a byte (128 Ki characters of "*a* "
+    take about 60 MB): past MAX_MARKDOWN characters, cut at a line's end, an account continues in its file."""
+    lines = [f"Line {n} of a long account, *emphasis* and more words to read." for n in range(4000)]
+    text = "\n".join(lines) + "\n"
+    assert len(text) > page.MAX_MARKDOWN
+    out = render_page(INFO, [PageAccount("accounts/a.md", "en", {}, text)], []).decode()
+    shown = [n for n in range(4000) if f"Line {n} of" in out]
+    assert shown == list(range(len(shown))) and 0 < len(shown) < 4000 and CUT in out
+    plain = render_page(INFO, [PageAccount("accounts/a.txt", "en", {}, text)], []).decode()
+    assert "Line 3999 of" in plain and CUT not in plain  # plain text costs no tokens: the page's budget applies

@@ -16,7 +16,8 @@ What it promises (docs/format.md, "The reader's page"):
   (anchors and CSS :target), each account carries its own `lang`.
 - Bounded: past MAX_RENDERED accounts or MAX_PAGE_TEXT characters of rendered text, the rest are
   listed by title, date and place with a link to their file, and the page says so; an account longer
-  than what is left of the budget is cut, with a line saying it continues in its file. Past MAX_LISTED
+  than what is left of the budget, or than MAX_MARKDOWN characters of Markdown, is cut, with a line saying it
+  continues in its file. Past MAX_LISTED
   listed accounts and MAX_FIGURES photos, the page only says how many more are in the bundle's folders
   (a page of a million links helps nobody, and would not fit in a reader's memory).
 """
@@ -42,6 +43,10 @@ MAX_RENDERED = 2000
 MAX_PAGE_TEXT = 8 << 20
 MAX_LISTED = 20_000  # accounts listed by title after the rendered ones; the rest are counted
 MAX_FIGURES = 10_000  # photos shown; the rest are counted
+# Characters of one account rendered from Markdown; the rest continues in its file. markdown-it holds a token
+# for every mark before it writes a byte: 128 Ki characters of "*a* " take about 60 MB and a second, where an
+# account as people write one (a few thousand words) takes a few MB.
+MAX_MARKDOWN = 128 << 10
 MAX_NESTING = 64  # block levels markdown-it parses (a list takes two); what is deeper is skipped, and said so
 _CONTAINERS = frozenset({"blockquote_open", "bullet_list_open", "ordered_list_open", "list_item_open"})
 BANNER_SLOT = "<!--mirror:banner-->"  # `mirror open --untrusted` puts its warning here in a private copy
@@ -229,11 +234,14 @@ def _bounded(md: MarkdownIt, text: str, limit: int) -> tuple[str, bool]:
 
 def _account(md: MarkdownIt, number: int, account: PageAccount, limit: int) -> str:
     fields = account.fields
+    plain = account.path.lower().endswith(".txt")
     text = account.text if len(account.text) <= limit else account.text[:limit]
+    if not plain and len(text) > MAX_MARKDOWN:  # whole lines: a cut inside a line could start a construct
+        text = text[:text.rfind("\n", 0, MAX_MARKDOWN) + 1 or MAX_MARKDOWN]
     heading = _e(fields.get("title") or account.path.rsplit("/", 1)[-1])
     when = " · ".join(_e(fields[k]) for k in ("date", "place") if fields.get(k))
     source = f'<p class="when">{_ui("source")}: {_e(fields["source"])}</p>' if fields.get("source") else ""
-    if account.path.lower().endswith(".txt"):  # plain text: its lines as they are, no Markdown
+    if plain:  # plain text: its lines as they are, no Markdown
         body, cut = f'<pre class="plain" style="font:inherit">{_e(text)}</pre>\n', False  # the style sheet is fixed
     else:
         body, cut = _bounded(md, text, limit)
