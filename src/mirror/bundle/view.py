@@ -30,6 +30,7 @@ from mirror.bundle.page import (
     BANNER_SLOT,
     MAX_FIGURES,
     MAX_LISTED,
+    MAX_PAGE_TEXT,
     MAX_RENDERED,
     UI_LANGUAGES,
     PageAccount,
@@ -127,7 +128,8 @@ def _made_page(folder: Path, verified: VerifiedBundle) -> bytes:
                 continue
             text = ""
             if len(accounts) < MAX_RENDERED:
-                text = strip_front_matter((folder / path).read_bytes().decode("utf-8", "replace"))
+                with (folder / path).open("rb") as account:  # no more than the page can show, whatever its size
+                    text = strip_front_matter(account.read(4 * MAX_PAGE_TEXT).decode("utf-8", "replace"))
             accounts.append(PageAccount(path, str(described.extra.get("language", "")), dict(described.extra), text))
     meta = verified.meta
     info = PageInfo(meta.title, meta.created, meta.languages, verified.key_id, verified.fingerprint)
