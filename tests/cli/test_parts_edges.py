@@ -663,3 +663,31 @@ def test_a_damaged_part_among_several_is_named(runner: CliRunner, small: tuple[P
     for args in (("join", *given, "-o", tmp_path / "w.7z"), ("extract", *given, tmp_path / "dest")):
         code, _, err = invoke(runner, *args, "--keys", keys)
         assert code == 3 and f"{damaged}: " in err and "sha256 does not match" in err, err
+
+
+def test_join_never_replaces_a_volume_of_its_input(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                   tmp_path: Path) -> None:
+    """`join X.7z.001 -o X.7z.002 --force` replaced the second volume of its own input with the joined bundle."""
+    bundle, keys, _ = small
+    data = bundle.read_bytes()
+    third = len(data) // 3 + 1
+    for index in range(3):
+        (tmp_path / f"s.7z.{index + 1:03d}").write_bytes(data[index * third:(index + 1) * third])
+    code, _, err = invoke(runner, "join", tmp_path / "s.7z.001", "-o", tmp_path / "s.7z.002", "--force",
+                          "--keys", keys)
+    assert code == 2 and "join never replaces a part" in err, err
+    assert (tmp_path / "s.7z.002").read_bytes() == data[third:2 * third]
+
+
+def test_a_part_in_a_folder_to_seed_is_named_as_a_part(small: tuple[Path, Path, list[Path]]) -> None:
+    """A part among the bundles to seed was refused as 'N file(s) failed', exit 3 (must not be trusted), though
+    it verifies as a part: it is named as one, and not seeded alone (exit 4, as for what is missing)."""
+    from mirror.bundle.seeds import check_seeds
+    from mirror.errors import ExitCode
+    from mirror.trust.keyring import Keyring
+
+    bundle, keys, parts = small
+    seeds, refused = check_seeds([bundle, parts[0]], Keyring(keys).snapshot(), untrusted=False)
+    assert [s.path for s in seeds] == [bundle]
+    assert [(r.path, r.exit_code) for r in refused] == [(parts[0], ExitCode.INCOMPLETE)]
+    assert refused[0].reason.startswith(f"is part 1 of {len(parts)}")

@@ -567,6 +567,15 @@ def part_name(stem: str, number: int, count: int) -> str:
     return f"{stem}.part{number:0{width}d}of{count}.7z"
 
 
+def _volumes_of(path: Path) -> list[Path] | None:
+    """The volumes of the 7-Zip set whose first volume is `path`; None for anything else (or a set with a gap,
+    which the check names)."""
+    try:
+        return volume_set(path)
+    except (ConfigError, Incomplete, OSError):
+        return None
+
+
 def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False) -> VerifiedBundle:
     """Rebuild one bundle from parts of it; it carries the author's signature unchanged and verifies.
 
@@ -578,10 +587,12 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False) ->
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
     seen: dict[tuple[int, int], Path] = {}
-    for path in paths:
+    inputs = [volume for path in paths for volume in (_volumes_of(path) or [path])]  # X.7z.001: every volume
+    for path in inputs:
         if out.exists() and os.path.samefile(out, path):
             raise ConfigError(f"{out} is one of the parts being joined; join never replaces a part",
                               hint="name a new file with -o")
+    for path in paths:
         with contextlib.suppress(OSError):  # one that cannot be read is said so by the check
             info = path.stat()
             key = (info.st_dev, info.st_ino)

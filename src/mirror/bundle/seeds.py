@@ -22,7 +22,16 @@ from pathlib import Path
 
 from mirror.bundle.torrent import make_torrent
 from mirror.bundle.verify import Keys, verify_bundle
-from mirror.errors import ConfigError, ExitCode, ManifestError, MirrorError, UntrustedSigner, VerificationError
+from mirror.errors import (
+    ConfigError,
+    ContentError,
+    ExitCode,
+    Incomplete,
+    ManifestError,
+    MirrorError,
+    UntrustedSigner,
+    VerificationError,
+)
 from mirror.formats.torrent import MAX_TORRENT, Torrent, TorrentInfo
 from mirror.record import record
 from mirror.safeio import read_regular
@@ -79,7 +88,19 @@ def check_seeds(paths: Iterable[Path], keys: Keys, untrusted: bool) -> tuple[lis
 
 
 def _check(path: Path, keys: Keys, untrusted: bool) -> Seed:
-    verified = verify_bundle(path, keys)
+    try:
+        verified = verify_bundle(path, keys)
+    except ContentError:  # a part of a split bundle lacks files: said so, not "do not trust" (exit 3)
+        from mirror.bundle.parts import part_refusal
+
+        try:
+            refusal = part_refusal(path, "join all its parts first: mirror join PART... -o WHOLE.7z")
+        except VerificationError:
+            refusal = None
+        if refusal is None:
+            raise
+        # not seeded alone (exit 4, as for what did not arrive); the line names the path already
+        raise Incomplete(str(refusal).removeprefix(f"{path} "), hint=refusal.hint) from None
     if not verified.trusted and not untrusted:
         raise UntrustedSigner(verified.key_id, verified.fingerprint)
     made = make_torrent(path, verified)
