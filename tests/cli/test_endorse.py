@@ -156,6 +156,33 @@ def test_a_tampered_endorsement_is_named_and_ignored(endorsed: Path, people: Key
     assert [e.status for e in result.endorsements].count("invalid") == 1
 
 
+def test_an_endorsement_planted_under_ones_own_key_id_does_not_bar_one(endorsed: Path, people: Keyring,
+                                                                          tmp_path: Path, runner: CliRunner) -> None:
+    """Someone put carol's name on a signature over other bytes: carol could never endorse that copy, even with
+    --drop-unknown, which leaves out invalid endorsements. Now the planted one goes and hers takes its place; without
+    the option, the refusal says how."""
+    folder = sevenzip_extract(endorsed, tmp_path / "x")
+    carol = people.get("carol")
+    meta = json.loads((folder / META).read_text())
+    comment = f"bundle:{meta['id']}\tversion:{meta['version']}\trole:endorser\tclaim:knows-author"
+    (folder / ENDORSEMENTS / f"{carol.key_id_hex}.minisig").write_bytes(
+        people.secret("carol", None).sign(b"other bytes", comment).to_bytes())
+    planted = sevenzip_rebuild(folder, tmp_path / "planted.7z")
+    keys = tmp_path / "keys"
+    code, _, err = invoke(runner, "endorse", planted, "--key", "carol", "--claim", "relayed", "-o",
+                          tmp_path / "no.7z", "--keys", keys)
+    assert code == 2 and "--drop-unknown leaves it out" in err and not (tmp_path / "no.7z").exists()
+    code, out, err = invoke(runner, "endorse", planted, "--key", "carol", "--claim", "relayed", "-o",
+                            tmp_path / "yes.7z", "--keys", keys, "--drop-unknown")
+    assert code == 0, out + err
+    again = verify_bundle(tmp_path / "yes.7z", Keyring(keys))
+    assert {(e.signer_name, e.status, e.claim) for e in again.endorsements if e.signer_name == "carol"} == {
+        ("carol", "trusted", "relayed")}
+    code, _, err = invoke(runner, "endorse", endorsed, "--key", "carol", "--claim", "relayed", "-o",
+                          tmp_path / "twice.7z", "--keys", keys, "--drop-unknown")
+    assert code == 2 and "already carries an endorsement" in err  # her own valid one still bars a second
+
+
 def test_stock_minisign_verifies_an_endorsement(endorsed: Path, people: Keyring, tmp_path: Path) -> None:
     """From the extracted folder, exactly as the by-hand guide says."""
     minisign = require_tool("minisign")

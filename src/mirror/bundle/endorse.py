@@ -143,7 +143,8 @@ def _refuse(request: EndorseRequest, key: PublicKeyFile, names: set[str], layout
     member = endorsement_name(key.key_id, layout)
     if member in names:
         raise ConfigError(f"the bundle already carries an endorsement by key {key_id_hex(key.key_id)}",
-                          hint="a key endorses a bundle once")
+                          hint="a key endorses a bundle once; if mirror verify calls that one INVALID (someone "
+                               "else put it there), --drop-unknown leaves it out and endorses")
     if sum(1 for n in names if is_endorsement(n, layout)) >= MAX_ENDORSEMENTS:
         raise ConfigError(f"the bundle already carries {MAX_ENDORSEMENTS} endorsements, as many as a bundle may",
                           hint="--drop-unknown leaves out those by keys not in your keyring, and invalid ones")
@@ -188,8 +189,9 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
         signed = check_signed(_signed_files(src, archive, layout), trusted, layout)
         author = trusted.holds(signed.public, "author")
         names = {m.name for m in files}
-        own = endorsement_name(endorser.key_id, layout)
-        quick = {n for n in names if n == own or not is_endorsement(n, layout)} if request.drop_unknown else names
+        # with --drop-unknown, even an endorsement under the endorser's own name may go (one planted, over other
+        # bytes): whether it does is known after the long check, which refuses a valid one then
+        quick = {n for n in names if not is_endorsement(n, layout)} if request.drop_unknown else names
         _refuse(request, endorser, quick, layout, author, endorser == signed.public)  # before the long check
         sums = signed.control[SUMS_NAME]
         comment = endorsement_comment(signed.meta.bundle_id, signed.meta.version, request.claim)
