@@ -479,3 +479,26 @@ def test_parts_of_differently_endorsed_copies_count_together(sources: Path, secr
     assert invoke(runner, "verify", tmp_path / "joined.7z", "--require-endorsers", "2")[0] == 0
     code, _, _ = invoke(runner, "extract", *copies["bob"], tmp_path / "bob-only", "--require-endorsers", "2")
     assert code == 5 and not (tmp_path / "bob-only").exists()
+
+
+def test_joined_parts_keep_the_endorsement_that_counts(sources: Path, secret: SecretKey, people: Keyring,
+                                                       reader: Path, tmp_path: Path, runner: CliRunner) -> None:
+    """Bob endorsed one copy as relayed and another as knows-author; a part of the first joined with the rest of
+    the second kept the first one's (the first written), and the reader's knows-author count lost it. Of two that
+    check out, the one that vouches for the author is kept."""
+    for i in range(3):  # photos large enough to be split apart
+        (sources / "photos" / f"big-{i}.jpg").write_bytes(noise_jpeg(400, 300))
+    bundle = create_bundle(CreateRequest(sources, tmp_path / "big.7z", title="Parts"), secret).out
+    copies = {}
+    for claim in ("relayed", "knows-author"):
+        endorsed_copy = _endorse(runner, bundle, "bob", claim, tmp_path / f"{claim}.7z")
+        out = tmp_path / f"parts-{claim}"
+        size = str(endorsed_copy.stat().st_size * 3 // 4)
+        assert invoke(runner, "split", endorsed_copy, "--max-size", size, "-o", out)[0] == 0
+        copies[claim] = sorted(out.iterdir())
+    keys = tmp_path / "keys"  # bob's own keyring: he checks both copies of his endorsement
+    mixed = [copies["relayed"][0], *copies["knows-author"][1:]]
+    code, _, err = invoke(runner, "join", *mixed, "-o", tmp_path / "joined.7z", "--keys", keys)
+    assert code == 0, err
+    code, out, _ = invoke(runner, "verify", tmp_path / "joined.7z", "--require-endorsers", "1")
+    assert code == 0 and "bob (key" in out and "knows-author" in out, out

@@ -24,10 +24,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import BinaryIO
 
+from mirror.bundle.endorsements import EndorsementCheck
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, check_container, hash_chunks, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, VerificationError
 from mirror.formats.endorsement import MAX_ENDORSEMENTS, is_endorsement
-from mirror.formats.manifest import SUMS_NAME, SumsLines, SumsTable
+from mirror.formats.manifest import SUMS_NAME, Layout, SumsLines, SumsTable
 from mirror.formats.part import part_member
 from mirror.record import record, replace
 from mirror.sevenzip import Limits, read_ahead, read_archive
@@ -52,6 +53,7 @@ class Staged:
     unlisted: dict[str, str] = dataclasses.field(default_factory=dict)  # member name -> sha256, for the unlisted ones
     left_out: set[str] = dataclasses.field(default_factory=set)  # endorsements of later inputs not written (a bundle
     # carries at most MAX_ENDORSEMENTS)
+    ranks: dict[str, int] = dataclasses.field(default_factory=dict)  # endorsement written -> _RANK of its status
 
     @property
     def first(self) -> VerifiedBundle:
@@ -81,6 +83,12 @@ class Staged:
         if j is None:
             return self.unlisted.get(name)
         return lines.digest(j) if self.written[j] else None
+
+    def forget(self, name: str) -> None:
+        """An endorsement written before makes way for a better copy from another input (`_write`)."""
+        self.folder.joinpath(*name.split("/")).unlink()
+        self.unlisted.pop(name, None)
+        self.ranks.pop(name, None)
 
     def record(self, name: str, digest: str) -> None:
         """Member `name` was written, with `digest` (for a listed file, its signed hash: checked before)."""
@@ -139,6 +147,7 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
             staged.verified.append(verified)
             if checked.written:
                 _adopt(checked, verified, staged)
+                staged.ranks.update((e.name, _rank(e)) for e in verified.endorsements if staged.has(e.name))
             else:
                 _write(fp, limits, checked, verified, staged)
             del checked  # its own columns of the signed lists: not beside the next input's
@@ -231,23 +240,57 @@ def _write(fp: BinaryIO, limits: Limits, checked: Checked, verified: VerifiedBun
     marker, layout = part_member(verified.layout), verified.layout
     skip = set(verified.ignored) | (set() if marker in verified.sums.entries else {marker})  # a listed file is content
 
+    ranks = {e.name: _rank(e) for e in verified.endorsements}
+
     def target(name: str) -> int | None:
-        if name in staged.left_out:
-            skip.add(name)
-        if name in skip or staged.has(name):
+        if name in skip:
             return None
-        if is_endorsement(name, layout) and sum(is_endorsement(n, layout) for n in staged.unlisted) >= MAX_ENDORSEMENTS:
-            skip.add(name)  # copies endorsed by others: together they may carry more than a bundle may
-            staged.left_out.add(name)
+        if is_endorsement(name, layout):
+            return _endorsement_target(name, ranks.get(name, 0), staged, layout, skip)
+        if staged.has(name):
             return None
         return create_member(staged.folder, name)
 
     def check(name: str, digest: str) -> None:
         _record(name, digest, expected_digest(checked, verified, name), skip, staged, verified)
+        if is_endorsement(name, layout) and name not in skip and name in staged.unlisted:
+            staged.ranks.setdefault(name, ranks.get(name, 0))
 
     write_again(fp, limits, verified, target, check,
                 ContentError(f"{verified.path} changed between verifying and reading it",
                              hint="copy it to local storage and try again"))
+
+
+# Which copy of an endorsement the inputs' union keeps, and which endorsements, past the cap: one that checks out
+# with a key the user holds over one by a key nobody here knows, and either over one that does not check out. Parts
+# of copies endorsed by different people are joined; a part may carry a forged file under a real endorser's name.
+# Of two that check out, the one that vouches for the author (knows-author) over one that does not: it is the one
+# a reader's policy counts.
+_RANK = {"trusted": 3, "unknown": 2, "invalid": 1}
+
+
+def _rank(check: EndorsementCheck) -> int:
+    return _RANK[check.status] + (check.status == "trusted" and check.claim == "knows-author")
+
+
+def _endorsement_target(name: str, rank: int, staged: Staged, layout: Layout, skip: set[str]) -> int | None:
+    """Where to write this input's endorsement `name` (None: not written): a better copy replaces a worse one
+    written before, and past MAX_ENDORSEMENTS it takes the place of the worst one written, if it is better."""
+    if staged.has(name):
+        if rank <= staged.ranks.get(name, 0):
+            skip.add(name)
+            return None
+        staged.forget(name)
+    elif sum(is_endorsement(n, layout) for n in staged.unlisted) >= MAX_ENDORSEMENTS:
+        worst = min((n for n in staged.unlisted if is_endorsement(n, layout)), key=lambda n: staged.ranks.get(n, 0))
+        if rank <= staged.ranks.get(worst, 0):
+            skip.add(name)  # copies endorsed by others: together they may carry more than a bundle may
+            staged.left_out.add(name)
+            return None
+        staged.forget(worst)
+        staged.left_out.add(worst)
+    staged.left_out.discard(name)
+    return create_member(staged.folder, name)
 
 
 def _record(name: str, digest: str, expected: str | None, skip: frozenset[str] | set[str], staged: Staged,
