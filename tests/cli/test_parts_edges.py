@@ -691,3 +691,15 @@ def test_a_part_in_a_folder_to_seed_is_named_as_a_part(small: tuple[Path, Path, 
     assert [s.path for s in seeds] == [bundle]
     assert [(r.path, r.exit_code) for r in refused] == [(parts[0], ExitCode.INCOMPLETE)]
     assert refused[0].reason.startswith(f"is part 1 of {len(parts)}")
+
+
+def test_seed_offers_regular_files_only(small: tuple[Path, Path, list[Path]], tmp_path: Path) -> None:
+    """A *.7z link in the folder to seed could lead anywhere on this machine: left out, as serve leaves it out."""
+    from mirror.bundle.seeds import find_bundles
+
+    bundle, _, _ = small
+    folder = tmp_path / "seed"
+    folder.mkdir()
+    (folder / "a.7z").write_bytes(bundle.read_bytes())
+    (folder / "elsewhere.7z").symlink_to(bundle)
+    assert find_bundles(folder) == [folder / "a.7z"]

@@ -175,6 +175,7 @@ def test_a_peer_serving_corrupted_pieces_is_banned(world: World) -> None:
     assert evil.blocks_sent > 0  # it did get to deliver its bad data
     assert f"banned peer {evil.address}" in result.stderr
     assert f"banned {evil.address}" in swarm_row(result)["detail"]
+    assert result.stderr.count(f"banned peer {evil.address}") == 1  # named once, however many pieces it spoilt
     _arrived(world, dest, result)
 
 

@@ -68,7 +68,8 @@ def find_bundles(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise ConfigError(f"{folder} is not a folder", hint="name a mirror copy or a folder of .7z bundles")
     found = [p for where in (folder, folder / "bundles") if where.is_dir() for p in where.glob("*.7z")]
-    return sorted(p for p in found if p.is_file() and not p.name.startswith("."))
+    # regular files only, as `serve` offers: a link could lead anywhere on this machine
+    return sorted(p for p in found if p.is_file() and not p.is_symlink() and not p.name.startswith("."))
 
 
 def check_seeds(paths: Iterable[Path], keys: Keys, untrusted: bool) -> tuple[list[Seed], list[Refusal]]:

@@ -258,6 +258,8 @@ class Swarm:
         """Log what matters in `alert` once; count bans and failed pieces in `tally`."""
         if isinstance(alert, lt.peer_ban_alert):
             address = endpoint_text(alert.endpoint)
+            if tally is not None and address in tally.banned:
+                return  # libtorrent says so again for each piece it had sent: named once
             if tally is not None:
                 tally.banned.append(address)
             self.log(f"swarm: banned peer {address}: it sent data that failed the piece hashes")
