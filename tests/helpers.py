@@ -105,3 +105,18 @@ def exiftool(data: bytes) -> dict[str, Any]:
                             timeout=60)
     tags: dict[str, Any] = json.loads(result.stdout)[0]
     return tags
+
+
+def refused_alike(data: bytes, name: str, match: str) -> list[str]:
+    """Assert that the cleaner and the scanner both refuse `data` with a PhotoError matching `match`; their
+    messages, for what else a test asks of them."""
+    from mirror.errors import PhotoError
+    from mirror.privacy.scan import scan_photo
+    from mirror.privacy.strip import strip_photo
+
+    messages = []
+    for func in (strip_photo, scan_photo):
+        with pytest.raises(PhotoError, match=match) as caught:
+            func(data, name)
+        messages.append(str(caught.value))
+    return messages

@@ -241,21 +241,28 @@ def test_a_folder_of_ones_own_named_like_a_system_folder_is_bundled(runner: CliR
     assert code == 2 and "refused    .Trashes: a link or not a regular file" in err, err
 
 
+def _scanned_then_bundled(runner: CliRunner, sources: Path, tmp_path: Path, name: str,
+                          raw: bytes) -> tuple[set[str], dict[str, Any], bytes, Path]:
+    """photos/NAME added to the sources: the kinds scan finds in it (exit 6), then the bundle create makes (exit 0)
+    extracted into tmp_path/x: its bundle.json entry, the photo as cleaned, and the bundle."""
+    (sources / "photos" / name).write_bytes(raw)
+    code, out, _ = invoke(runner, "scan", "--json", sources)
+    assert code == 6, out
+    kinds = {f["kind"] for f in json.loads(out)["findings"] if f["path"] == f"photos/{name}"}
+    bundle = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", bundle, "--key", "alice")
+    assert code == 0, err
+    entry = _meta(bundle, tmp_path / "x")["files"][f"photos/{name}"]
+    return kinds, entry, (tmp_path / "x" / "photos" / name).read_bytes(), bundle
+
+
 def test_a_webp_photo_is_bundled_clean(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path) -> None:
     """A WebP saved from a messenger, with a camera's EXIF, GPS, XMP and a profile naming a person: scan names
     them; create bundles it cleaned (exiftool finds nothing but Orientation), typed image/webp, shown on the page,
     and the bundle verifies."""
-    (sources / "photos" / "saved.webp").write_bytes(fx.planted_webp())
-    code, out, _ = invoke(runner, "scan", "--json", sources)
-    kinds = {f["kind"] for f in json.loads(out)["findings"] if f["path"] == "photos/saved.webp"}
-    assert code == 6 and {"gps", "serial", "owner", "icc", "trailing-data"} <= kinds, out
-    bundle = tmp_path / "b.7z"
-    code, _, err = invoke(runner, "create", sources, "-o", bundle, "--key", "alice")
-    assert code == 0, err
-    meta = _meta(bundle, tmp_path / "x")
-    entry = meta["files"]["photos/saved.webp"]
+    kinds, entry, cleaned, bundle = _scanned_then_bundled(runner, sources, tmp_path, "saved.webp", fx.planted_webp())
+    assert {"gps", "serial", "owner", "icc", "trailing-data"} <= kinds
     assert entry["type"] == "image/webp" and {"exif", "gps", "xmp", "icc"} <= set(entry["privacy"]["removed"])
-    cleaned = (tmp_path / "x" / "photos" / "saved.webp").read_bytes()
     tags = exiftool(cleaned)
     assert {k.split(":")[0] for k in tags if k != "IFD0:Orientation"} <= {
         "SourceFile", "ExifTool", "System", "File", "RIFF", "Composite"}, sorted(tags)
@@ -267,18 +274,10 @@ def test_a_webp_photo_is_bundled_clean(runner: CliRunner, keyring: Keyring, sour
 def test_a_gif_is_bundled_clean(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path) -> None:
     """An animated GIF with a comment naming its maker, XMP with GPS and a creator, and an ICC profile naming a
     person: scan names them; create bundles it cleaned, every frame as before, typed image/gif, on the page."""
-    raw = fx.planted_gif(animated=True)
-    (sources / "photos" / "march.gif").write_bytes(raw)
-    code, out, _ = invoke(runner, "scan", "--json", sources)
-    kinds = {f["kind"] for f in json.loads(out)["findings"] if f["path"] == "photos/march.gif"}
-    assert code == 6 and {"comment", "gps", "owner", "icc", "trailing-data"} <= kinds, out
-    bundle = tmp_path / "b.7z"
-    code, _, err = invoke(runner, "create", sources, "-o", bundle, "--key", "alice")
-    assert code == 0, err
-    meta = _meta(bundle, tmp_path / "x")
-    entry = meta["files"]["photos/march.gif"]
+    kinds, entry, cleaned, _ = _scanned_then_bundled(runner, sources, tmp_path, "march.gif",
+                                                     fx.planted_gif(animated=True))
+    assert {"comment", "gps", "owner", "icc", "trailing-data"} <= kinds
     assert entry["type"] == "image/gif" and {"xmp", "icc", "comment"} <= set(entry["privacy"]["removed"])
-    cleaned = (tmp_path / "x" / "photos" / "march.gif").read_bytes()
     assert cleaned == fx.plain_gif(animated=True) and b"PLANTED" not in cleaned
     assert "File:Comment" not in exiftool(cleaned)
     assert 'src="photos/march.gif"' in (tmp_path / "x" / "index.html").read_text(encoding="utf-8")
