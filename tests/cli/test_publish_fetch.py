@@ -81,6 +81,50 @@ def test_dead_host_gives_exit_4_and_others_complete(setup: Setup, runner: CliRun
     assert (setup.hosts[0] / "index.json").exists()
 
 
+def test_a_host_that_missed_a_bundle_gets_it_before_an_index_naming_it(setup: Setup, runner: CliRunner) -> None:
+    """The index is saved before uploading; a host that did not get a bundle then gets it on the next run."""
+    a, b = setup.hosts
+    bundle_on = [f"bundles/{setup.sha256}.7z", f"bundles/{setup.sha256}.SHA256SUMS.minisig"]
+    assert publish_cli(runner, setup, setup.bundle, "--to", "a")[0] == 0
+    assert not any(b.iterdir())
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 0 and "OK    b" in out, err
+    assert "not known to be on every host" in err
+    assert all((b / name).is_file() for name in bundle_on)
+    assert json.loads((b / "index.json").read_bytes())["bundles"][0]["sha256"] == setup.sha256
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)  # now known everywhere: nothing sent
+    assert code == 0 and "not known" not in err and out.count("4 sent, 0 already there") == 2  # the index files
+
+
+def test_a_host_lacking_a_bundle_whose_file_is_gone_gets_no_index(setup: Setup, runner: CliRunner,
+                                                                  tmp_path: Path) -> None:
+    """Without the publisher's copy, a host that lacks a listed bundle is refused, and named; the others go on."""
+    a, b = setup.hosts
+    assert publish_cli(runner, setup, setup.bundle, "--to", "a")[0] == 0
+    moved = tmp_path / "elsewhere.7z"
+    setup.bundle.rename(moved)
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 4 and "OK    a" in out, err
+    assert "FAIL  b" in out and f"the index lists Test bundle (bundles/{setup.sha256}.7z), which is not on" in out
+    assert not (b / "index.json").exists()
+    assert "cannot send it again" in err
+    code, out, err = publish_cli(runner, setup, moved)  # published again from where it is now
+    assert code == 0 and "OK    b" in out, err
+    assert (b / f"bundles/{setup.sha256}.7z").is_file() and (b / "index.json").is_file()
+
+
+def test_a_host_that_failed_gets_what_it_missed_next_time(setup: Setup, runner: CliRunner) -> None:
+    """After a failed run the host's index is older; the next run sends it the bundle as well as the index."""
+    good = setup.config.read_text()
+    setup.hosts[1].parent.joinpath("blocked").write_text("a file where a folder should be")
+    setup.config.write_text(good.replace(f"file://{setup.hosts[1]}", f"{setup.hosts[1].parent}/blocked/sub"))
+    assert publish_cli(runner, setup, setup.bundle)[0] == 4
+    setup.config.write_text(good)
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 0 and "OK    b" in out, err
+    assert (setup.hosts[1] / f"bundles/{setup.sha256}.7z").is_file()
+
+
 def test_publish_refuses_a_bundle_that_fails_verification(setup: Setup, runner: CliRunner) -> None:
     """Nobody publishes a damaged bundle; nothing reaches the hosts."""
     damaged = setup.root / "damaged.7z"

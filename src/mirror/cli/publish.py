@@ -79,6 +79,7 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
     """Publish (or with no bundles, refresh) and exit 4 if a required host failed."""
     from mirror.publish import send
     from mirror.publish.plan import plan_publish, sign_plan, staging_dir
+    from mirror.publish.state import record_holding
 
     config, keyring = load_publish_config(config_path), open_keyring(keys_dir)
     name, public = _publisher(config, keyring)
@@ -103,6 +104,7 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
 
         with byte_progress(send.total_bytes(plan, hosts), "publish") as advance:
             results = send.run_plan(plan, hosts, config, log, advance)
+        record_holding(plan.index.publisher_key, send.holding_after(plan, results, config))
     doc["hosts"] = [{"name": r.name, "ok": r.ok, "required": r.required, "sent": r.sent, "present": r.present,
                      "error": r.error, "failure": r.failure} for r in results]
     if as_json:

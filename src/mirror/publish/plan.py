@@ -16,6 +16,11 @@ unknown) and is reported as failed, so a slow optional host never holds the othe
 Uploads list every bundle with its detached SHA256SUMS and signature and its .torrent
 (docs/swarm.md), then the immutable index/<version>.json pair, then index.json and its
 signature last.
+
+The new index also lists what the last one did. A listed bundle that a host is not known to hold (an earlier
+run failed there, or it was not asked, or the local state was lost) is sent again from the file it was published
+from, if that is still here and unchanged; if not, the host must show that it has it before it gets the index
+(`Plan.unsure`), so no host is given an index naming a bundle it lacks.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from mirror.formats.torrent import magnet_link
 from mirror.publish.config import MirrorConfig
 from mirror.publish.hosts.base import Host
 from mirror.publish.parallel import each_host, with_retries
-from mirror.publish.state import load_published, save_published
+from mirror.publish.state import Published, host_key, load_published, save_published
 from mirror.record import field, record, replace
 from mirror.safeio import file_sha256
 from mirror.trust.index import check_index, read_signed_index, sign_index
@@ -72,6 +77,9 @@ class Plan:
     uploads: tuple[Upload, ...]
     added: tuple[str, ...]
     unread: Mapping[str, TransferError] = field(default_factory=dict)  # hosts whose index did not come: skipped
+    unsure: Mapping[str, tuple[BundleEntry, ...]] = field(default_factory=dict)  # host -> listed, to be checked there
+    sources: Mapping[str, str] = field(default_factory=dict)  # listed bundle path -> local file (state.py)
+    holding: Mapping[str, frozenset[str]] = field(default_factory=dict)  # host_key -> listed bundles known there
 
 
 def host_index(host: Host, publisher: PublicKeyFile) -> tuple[Index, bytes]:
@@ -164,6 +172,15 @@ def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicK
                 uploads += files
     finally:
         cache.save()  # what verified before a failure need not be verified again
+    plan = _next_index(config, hosts, publisher, entries, uploads, now, log)
+    return _send_again(plan, config, hosts, lambda p: _bundle_files(p, keyring, staging, mirrors, trackers, cache),
+                       cache, log)
+
+
+def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKeyFile, entries: list[BundleEntry],
+                uploads: list[Upload], now: datetime, log: Log) -> Plan:
+    """The next index: the last one's bundles (local or any host's, whichever is newer) with those given."""
+    mirrors = tuple(h.reader_url for h in config.hosts if h.reader_url)
     key_id = key_id_hex(publisher.key_id)
     local = load_published(key_id)
     previous = local.index if local is not None else None
@@ -181,7 +198,48 @@ def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicK
     listed = previous.bundles if previous else ()
     merged = _merge(listed, entries)
     index = Index(key_id, version, format_time(now), format_time(now + timedelta(days=days)), merged, mirrors)
-    return Plan(index, tuple(uploads), _added(listed, merged, entries, log), unread)
+    listed_paths = {e.path for e in merged}
+    sources = {p: s for p, s in (local.sources if local else {}).items() if p in listed_paths}
+    sources.update((u.path, str(u.source.resolve())) for u in uploads if u.path in listed_paths)
+    return Plan(index, tuple(uploads), _added(listed, merged, entries, log), unread, {}, sources,
+                _still_listed(local, listed_paths))
+
+
+def _still_listed(local: Published | None, listed: set[str]) -> dict[str, frozenset[str]]:
+    return {k: v & listed for k, v in (local.holding if local else {}).items()}
+
+
+def _send_again(plan: Plan, config: MirrorConfig, hosts: Sequence[Host],
+                files_of: Callable[[Path], tuple[BundleEntry, list[Upload]]], cache: VerifiedCache,
+                log: Log) -> Plan:
+    """Add the listed bundles that a host asked is not known to hold: sent again from the publisher's copy if it
+    is here and unchanged (verified again, quickly when the cache knows it), otherwise to be checked on the host."""
+    given = {u.path for u in plan.uploads}
+    asked = [h for h in hosts if h.name not in plan.unread]
+    known = {h.name: plan.holding.get(host_key(config.host(h.name)), frozenset()) for h in asked}
+    lacking = [e for e in plan.index.bundles if e.path not in given and any(e.path not in known[h.name] for h in asked)]
+    uploads, unsure = list(plan.uploads), []
+    try:
+        for entry in lacking:
+            source = plan.sources.get(entry.path)
+            try:
+                if source is None or not Path(source).is_file():
+                    raise FileNotFoundError(source)
+                again, files = files_of(Path(source))
+                if again.sha256 != entry.sha256:
+                    raise MirrorError(f"{source} has changed since it was published")
+            except (MirrorError, OSError) as exc:
+                if source is not None:
+                    log(f"{printable(entry.title)}: cannot send it again from {printable(source)}: "
+                        f"{exc if isinstance(exc, MirrorError) else 'the file is gone'}")
+                unsure.append(entry)
+                continue
+            log(f"{printable(entry.title)}: not known to be on every host; sent again where it is missing")
+            uploads += files
+    finally:
+        cache.save()
+    checks = {h.name: tuple(e for e in unsure if e.path not in known[h.name]) for h in asked}
+    return replace(plan, uploads=tuple(uploads), unsure={n: c for n, c in checks.items() if c})
 
 
 def _added(listed: Sequence[BundleEntry], merged: Sequence[BundleEntry], given: Sequence[BundleEntry],
@@ -200,7 +258,7 @@ def _added(listed: Sequence[BundleEntry], merged: Sequence[BundleEntry], given: 
 def sign_plan(plan: Plan, secret: SecretKey, staging: Path) -> Plan:
     """Sign the index, save it as the local state, and add the index files to the uploads."""
     raw, sig = plan.index.to_bytes(), sign_index(plan.index, secret)
-    save_published(plan.index, raw, sig)
+    save_published(plan.index, raw, sig, plan.sources, plan.holding)
     files = []
     pinned = version_path(plan.index.version)
     for remote, data in ((pinned, raw), (pinned + SIG_SUFFIX, sig), (INDEX_NAME, raw), (INDEX_NAME + SIG_SUFFIX, sig)):

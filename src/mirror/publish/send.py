@@ -22,13 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from mirror.errors import Failure, TransferError
+from mirror.formats.index import BundleEntry
 from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, version_path
+from mirror.formats.names import printable
 from mirror.net.pace import carried
 from mirror.publish.config import MirrorConfig
 from mirror.publish.hosts import open_host, sending_progress
 from mirror.publish.hosts.base import Host
 from mirror.publish.parallel import each_host, with_retries
 from mirror.publish.plan import Log, Plan, Upload
+from mirror.publish.state import host_key
 
 T = TypeVar("T")
 
@@ -132,18 +135,29 @@ class _Sender:
             raise failures[0]
 
 
+def _lacking(host: Host, unsure: Sequence[BundleEntry]) -> None:
+    """Refuse a host that lacks a bundle the index lists and this machine cannot send it again."""
+    for entry in unsure:
+        if host.stat(entry.path) != entry.size:
+            raise TransferError(host.name, f"the index lists {printable(entry.title)} ({entry.path}), which is not "
+                                           "on this host, and the file it was published from is not here: publish "
+                                           "that bundle again")
+
+
 def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log,
                     advance: Callable[[int], None] | None = None, spare: Callable[[], Host] | None = None,
-                    transfers: int = 1) -> HostResult:
+                    transfers: int = 1, unsure: Sequence[BundleEntry] = ()) -> HostResult:
     """Send every upload to one host; stop at the first failure (the index goes last).
 
     The files before the index go `transfers` at a time, each further connection made by `spare`; the index
     files go one by one, in order, once all of them are there. `advance` hears of every byte sent (and of every
-    file already there, by its size): a progress bar's.
+    file already there, by its size): a progress bar's. Bundles in `unsure` (listed, but not known to be on the
+    host, and not sent) must be there, or the host gets nothing.
     """
     result = HostResult(host.name, required)
     sender = _Sender(result, log, advance)
     try:
+        _lacking(host, unsure)
         sender.send_all(host, [u for u in uploads if not _is_index(u.path)], spare, transfers)
         for upload in uploads:
             if _is_index(upload.path):
@@ -180,7 +194,7 @@ def run_plan(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log,
             plan, hosts, config,
             lambda h: publish_to_host(h, config.host(h.name).required, plan.uploads, log, advance,
                                       functools.partial(open_host, config.host(h.name)),
-                                      config.host(h.name).transfers), log),
+                                      config.host(h.name).transfers, plan.unsure.get(h.name, ())), log),
             strict=True):
         if isinstance(outcome, TransferError):  # its index did not come, or it was still busy past its budget
             host.close()
@@ -188,6 +202,17 @@ def run_plan(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log,
                                  failure=outcome.failure)
         results.append(outcome)
     return results
+
+
+def holding_after(plan: Plan, results: Sequence[HostResult], config: MirrorConfig) -> dict[str, frozenset[str]]:
+    """Which listed bundles each host is known to hold once `results` are in (state.py's `holding`)."""
+    listed = frozenset(e.path for e in plan.index.bundles)
+    holding = dict(plan.holding)
+    for result in results:
+        key = host_key(config.host(result.name))
+        arrived = listed if result.ok else listed & {*result.sent, *result.present}
+        holding[key] = holding.get(key, frozenset()) | arrived
+    return holding
 
 
 def total_bytes(plan: Plan, hosts: Sequence[Host]) -> int:

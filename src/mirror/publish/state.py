@@ -1,36 +1,57 @@
-"""What a publisher remembers between runs: the last index it signed, so the next version is higher.
+"""What a publisher remembers between runs: the last index it signed, where each bundle it lists came from, and
+which hosts are known to hold which bundles.
 
 Example::
 
-    last = load_published("01F0ABCD")        # Published(version=4, index=Index(...)) or None
-    save_published(index, raw, signature)    # before anything is uploaded
+    last = load_published("01F0ABCD")        # Published(version=4, index=Index(...), ...) or None
+    save_published(index, raw, signature, sources, holding)    # before anything is uploaded
+    record_holding("01F0ABCD", {host_key(config.host("dav")): frozenset(...)})   # after
 
-Kept in the state folder (folders.py), under published/<publisher key id>.json.
+Kept in the state folder (folders.py), under published/<publisher key id>.json. The index is saved before it is
+uploaded anywhere, so a version number is never signed twice with different content. So the index may list a
+bundle that some host never received (that host failed, or was not asked): `holding` says, per host, which listed
+bundles are known to be there, and `sources` where the publisher's copy of each is, so the next run sends what a
+host lacks before giving it an index that names it.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from mirror.errors import ManifestError
 from mirror.folders import state_folder
 from mirror.formats.index import Index
-from mirror.record import record
+from mirror.publish.config import HostConfig
+from mirror.record import field, record
 from mirror.safeio import damaged_state, load_state, save_state
 
 
 @record
 class Published:
-    """The publisher's last signed index."""
+    """The publisher's last signed index, and what is known of where its bundles are."""
 
     version: int
     index: Index | None
     raw: bytes
+    sources: Mapping[str, str] = field(default_factory=dict)  # listed bundle path -> the local file it came from
+    holding: Mapping[str, frozenset[str]] = field(default_factory=dict)  # host_key -> listed bundle paths there
+
+
+def host_key(host: HostConfig) -> str:
+    """A host's name in the state: its kind and URL, hashed (a URL may carry a user name)."""
+    return hashlib.sha256(f"{host.kind}\n{host.url}".encode()).hexdigest()[:32]
 
 
 def published_path(publisher_key: str) -> Path:
     """The publisher's state file."""
     return state_folder() / "published" / f"{publisher_key}.json"
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def load_published(publisher_key: str) -> Published | None:
@@ -46,14 +67,29 @@ def load_published(publisher_key: str) -> Published | None:
     try:
         raw = doc["index"].encode() if doc.get("index") else b""
         version = doc["version"]
-        if type(version) is not int:
+        sources, holding = doc.get("sources", {}), doc.get("holding", {})
+        if type(version) is not int or not isinstance(sources, dict) or not isinstance(holding, dict):
             raise TypeError(version)
-        return Published(version, Index.from_bytes(raw) if raw else None, raw)
+        if not all(isinstance(v, str) for v in sources.values()) or not all(map(_strings, holding.values())):
+            raise TypeError(sources)
+        return Published(version, Index.from_bytes(raw) if raw else None, raw, dict(sources),
+                         {k: frozenset(v) for k, v in holding.items()})
     except (KeyError, TypeError, AttributeError, ManifestError):
         raise damaged_state(path) from None
 
 
-def save_published(index: Index, raw: bytes, signature: bytes) -> None:
+def save_published(index: Index, raw: bytes, signature: bytes, sources: Mapping[str, str],
+                   holding: Mapping[str, frozenset[str]]) -> None:
     """Record a signed index as the publisher's newest, before it is uploaded anywhere."""
     save_state(published_path(index.publisher_key),
-               {"version": index.version, "index": raw.decode(), "signature": signature.decode()})
+               {"version": index.version, "index": raw.decode(), "signature": signature.decode(),
+                "sources": dict(sources), "holding": {k: sorted(v) for k, v in holding.items()}})
+
+
+def record_holding(publisher_key: str, holding: Mapping[str, frozenset[str]]) -> None:
+    """After an upload: which listed bundles each host is now known to hold."""
+    path = published_path(publisher_key)
+    doc = load_state(path)
+    if doc:
+        doc["holding"] = {k: sorted(v) for k, v in holding.items()}
+        save_state(path, doc)
