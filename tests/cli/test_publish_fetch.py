@@ -377,6 +377,7 @@ def test_complete_partial_is_used_without_asking_again(setup: Setup, served: Mir
     code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
     assert code == 0 and "ARRIVED" in out
     assert not [p for p, _ in served.requests if p.endswith(".7z")]
+    assert not downloads.exists()  # emptied, so removed: a reader's folder keeps no hidden leftovers
 
 
 def test_bundle_already_here_is_verified_again(setup: Setup, served: MirrorServer, runner: CliRunner,

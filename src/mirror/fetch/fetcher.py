@@ -16,6 +16,7 @@ wait in DEST/.mirror-downloads/.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -50,6 +51,7 @@ from mirror.trust.policy import AuthorTrusted, Policy
 from mirror.trust.rollback import Choice
 
 DOWNLOADS = ".mirror-downloads"
+SWARM_FOLDER = "swarm"  # in DOWNLOADS: the swarm's own (fetch/swarm.py)
 # Another way to get one bundle's bytes (fetch/swarm.py): (entry, mirrors, downloads folder, reports, log,
 # progress) -> a file with the signed sha256, or None; what it returns is checked like any mirror's download.
 EntrySource = Callable[[BundleEntry, list[Mirror], Path, dict[str, MirrorReport], Log, Progress], Path | None]
@@ -298,7 +300,16 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
         _fetch_each(request, keys, wanted, order, reports, result, cache, log, chosen.others)
     finally:
         cache.save()
+        tidy_downloads(request.dest)
     return result
+
+
+def tidy_downloads(dest: Path) -> None:
+    """Remove DEST/.mirror-downloads (and its swarm folder) when nothing waits in it: a reader's Downloads folder
+    or USB stick should not keep an empty hidden folder. One still in use (another fetch, a partial) stays."""
+    for folder in (dest / DOWNLOADS / SWARM_FOLDER, dest / DOWNLOADS):
+        with contextlib.suppress(OSError):  # not empty, not there, or not ours to remove
+            os.rmdir(folder)
 
 
 def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy, cache: VerifiedCache,

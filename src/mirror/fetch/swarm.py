@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from mirror.errors import ManifestError, TransferError
 from mirror.fetch.choose import Log
 from mirror.fetch.download import Progress
-from mirror.fetch.fetcher import already_here, work_folder
+from mirror.fetch.fetcher import SWARM_FOLDER, already_here, tidy_downloads, work_folder
 from mirror.fetch.report import Fate, MirrorReport
 from mirror.fetch.transport import HttpMirror, Mirror
 from mirror.formats.bencode import bencode
@@ -39,7 +39,7 @@ from mirror.swarm.model import Deadlines, Wanted
 from mirror.swarm.settings import SwarmConfig
 
 LABEL = "swarm"
-FOLDER = "swarm"  # inside DEST/.mirror-downloads: the swarm writes pieces anywhere in the file, so it has its own
+FOLDER = SWARM_FOLDER  # inside DEST/.mirror-downloads: the swarm writes pieces anywhere in the file, so it has its own
 MIN_RATE = 4 << 10  # bytes per second: the whole download's budget is the stall time plus size / MIN_RATE
 
 
@@ -100,6 +100,7 @@ class SwarmSource:
         for entry, partial, dest in self._unfinished:
             if already_here(dest, entry) is not None:  # the mirrors delivered it after all
                 partial.unlink(missing_ok=True)
+                tidy_downloads(dest)
 
     def _session(self) -> Swarm:
         if self._swarm is None:

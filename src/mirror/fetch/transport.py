@@ -16,6 +16,7 @@ phase, is cut off with TransferError(TIMEOUT), however it drips its bytes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -76,6 +77,8 @@ def append_to(part: Path) -> BinaryIO:
     Raises:
         OSError: `part` is a link (ELOOP) or cannot be opened.
     """
+    with contextlib.suppress(FileExistsError):  # removed when empty by a fetch into the same DEST that ended
+        os.mkdir(part.parent)
     fd = os.open(part, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
     try:
         info = os.fstat(fd)
