@@ -1,0 +1,34 @@
+"""A signal that arrives after a command has ended (while the interpreter joins its threads) keeps its exit code."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+_PROGRAM = """
+import os, signal, sys, threading, time
+from mirror.cli import _finish_quietly
+threading.Thread(target=time.sleep, args=(30,)).start()   # a worker the interpreter would join at exit
+_finish_quietly({code!r})
+os.kill(os.getpid(), signal.{sig})
+time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize(("code", "sig", "expected"), [
+    (3, "SIGTERM", 3), (None, "SIGINT", 0), ("mirror: a message", "SIGHUP", 1), (4, "SIGINT", 4)])
+def test_a_late_signal_ends_with_the_commands_own_code(code: object, sig: str, expected: int) -> None:
+    done = subprocess.run([sys.executable, "-c", _PROGRAM.format(code=code, sig=sig)], capture_output=True,
+                          text=True, timeout=20, check=False)
+    assert done.returncode == expected, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr == ""
+
+
+def test_without_it_the_signal_decides() -> None:
+    """The same program without the call ends by the signal: so the test above shows the call's effect."""
+    program = _PROGRAM.replace("_finish_quietly({code!r})", "").format(sig="SIGTERM")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=20, check=False)
+    assert done.returncode == -signal.SIGTERM
