@@ -231,6 +231,20 @@ def test_resume_across_runs(world: World) -> None:
     _arrived(world, dest, result)
 
 
+def test_a_swarm_file_left_longer_by_an_earlier_run_is_cut_not_blamed(world: World) -> None:
+    """Every piece on disk already, and one byte more: the file is cut to its signed size, not called tampered."""
+    dest = world.root / "in"
+    partial = dest / ".mirror-downloads" / "swarm" / f"{world.sha256}.7z"
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(world.bundle.read_bytes() + b"\x00")
+    seed_port = free_ports(1)[0]
+    with seeding(world, world.host, seed_port):
+        result = mirror(world, *fetch_args(world, dest, "--peer", f"127.0.0.1:{seed_port}"))
+    assert result.returncode == 0, result.stderr
+    assert swarm_row(result)["fate"] == "ok", result.stdout
+    _arrived(world, dest, result)
+
+
 def test_aria2_downloads_from_our_web_seed_and_the_bundle_verifies(world: World) -> None:
     """Debian's aria2c reads the published .torrent and fetches every piece from nginx (BEP 19)."""
     dest = world.root / "aria2"
