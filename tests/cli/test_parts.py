@@ -113,6 +113,21 @@ def test_join_gives_the_same_signed_bundle(runner: CliRunner, big: tuple[Path, P
     assert whole.read_bytes() == bundle.read_bytes()
 
 
+def test_join_names_a_copy_of_a_part_that_added_nothing(runner: CliRunner, big: tuple[Path, Path],
+                                                       split_parts: list[Path], tmp_path: Path) -> None:
+    """A part received twice under two names is counted once, and named; the bundle is the same."""
+    bundle, keys = big
+    copy = tmp_path / "from-the-messenger.7z"
+    shutil.copy(split_parts[0], copy)
+    whole = tmp_path / "whole.7z"
+    code, out, stderr = invoke(runner, "join", *split_parts, copy, "-o", whole, "--keys", keys)
+    assert code == 0, stderr
+    assert f"joined {len(split_parts)} parts into" in out and f"{copy} added nothing" in out
+    assert whole.read_bytes() == bundle.read_bytes()
+    code, out, _ = invoke(runner, "join", "--json", *split_parts, "-o", tmp_path / "again.7z", "--keys", keys)
+    assert code == 0 and json.loads(out)["added_nothing"] == []
+
+
 def test_join_gives_the_same_bytes_when_the_page_is_in_pieces(runner: CliRunner, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """create compresses the page in pieces of PAGE_PIECE as it renders it; split and join cut it the same way,

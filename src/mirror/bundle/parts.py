@@ -576,8 +576,11 @@ def _volumes_of(path: Path) -> list[Path] | None:
         return None
 
 
-def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False) -> VerifiedBundle:
+def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False,
+               idle: list[Path] | None = None) -> VerifiedBundle:
     """Rebuild one bundle from parts of it; it carries the author's signature unchanged and verifies.
+
+    `idle`, if given, receives the inputs that added nothing to those before them (a copy of a part given too).
 
     Raises:
         VerificationError: a part failed a check.
@@ -609,6 +612,8 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False) ->
         with atomic_output(out, force=force) as tmp:
             _write(tmp, staged, _content_lines(staged.first), None)
             result = verify_bundle(tmp, keys)  # the same signed files: the same signer
+    if idle is not None:
+        idle += staged.idle
     return result
 
 

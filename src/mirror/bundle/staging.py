@@ -54,6 +54,7 @@ class Staged:
     left_out: set[str] = dataclasses.field(default_factory=set)  # endorsements of later inputs not written (a bundle
     # carries at most MAX_ENDORSEMENTS)
     ranks: dict[str, int] = dataclasses.field(default_factory=dict)  # endorsement written -> _RANK of its status
+    idle: list[Path] = dataclasses.field(default_factory=list)  # inputs after the first that added no file (copies)
 
     @property
     def first(self) -> VerifiedBundle:
@@ -148,8 +149,8 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
             if checked.written:
                 _adopt(checked, verified, staged)
                 staged.ranks.update((e.name, _rank(e)) for e in verified.endorsements if staged.has(e.name))
-            else:
-                _write(fp, limits, checked, verified, staged)
+            elif not _write(fp, limits, checked, verified, staged):
+                staged.idle.append(path)
             del checked  # its own columns of the signed lists: not beside the next input's
     return staged
 
@@ -235,8 +236,8 @@ def create_member(folder: Path, name: str) -> int:
     return fd
 
 
-def _write(fp: BinaryIO, limits: Limits, checked: Checked, verified: VerifiedBundle, staged: Staged) -> None:
-    """Second pass over one input: write each member not written yet, hashing every one again."""
+def _write(fp: BinaryIO, limits: Limits, checked: Checked, verified: VerifiedBundle, staged: Staged) -> int:
+    """Second pass over one input: write each member not written yet, hashing every one again; how many were."""
     marker, layout = part_member(verified.layout), verified.layout
     skip = set(verified.ignored) | (set() if marker in verified.sums.entries else {marker})  # a listed file is content
 
@@ -256,9 +257,9 @@ def _write(fp: BinaryIO, limits: Limits, checked: Checked, verified: VerifiedBun
         if is_endorsement(name, layout) and name not in skip and name in staged.unlisted:
             staged.ranks.setdefault(name, ranks.get(name, 0))
 
-    write_again(fp, limits, verified, target, check,
-                ContentError(f"{verified.path} changed between verifying and reading it",
-                             hint="copy it to local storage and try again"))
+    return write_again(fp, limits, verified, target, check,
+                       ContentError(f"{verified.path} changed between verifying and reading it",
+                                    hint="copy it to local storage and try again"))
 
 
 # Which copy of an endorsement the inputs' union keeps, and which endorsements, past the cap: one that checks out

@@ -63,12 +63,16 @@ def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_di
     from mirror.bundle.parts import join_parts
     from mirror.cli.verdict import content_count
 
-    result = join_parts(list(parts), out, open_keyring(keys_dir), force=force)
+    idle: list[Path] = []
+    result = join_parts(list(parts), out, open_keyring(keys_dir), force=force, idle=idle)
     files = content_count(result)  # the accounts and photos, as verify counts them
     if as_json:
-        dump_json({"path": str(out), "parts": [str(p) for p in parts], "files": files,
+        dump_json({"path": str(out), "parts": [str(p) for p in parts], "added_nothing": [str(p) for p in idle],
+                   "files": files,
                    "signer": {"name": result.signer_name, "key_id": result.key_id,
                               "fingerprint": result.fingerprint, "in_keyring": result.signer_name is not None}})
         return
     who = result.signer_name or f"unknown key {result.key_id}"
-    say(f"joined {len(parts)} parts into {out}: {files} accounts and photos, signed by {who}")
+    say(f"joined {len(parts) - len(idle)} parts into {out}: {files} accounts and photos, signed by {who}")
+    for path in idle:
+        say(f"  {path} added nothing: a copy of parts given before it")
