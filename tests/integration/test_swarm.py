@@ -197,6 +197,20 @@ def test_a_torrent_that_contradicts_the_signed_index_is_refused_before_download(
     _arrived(world, dest, result)
 
 
+def test_a_torrent_larger_than_any_publish_makes_is_blamed_on_its_mirror(world: World, tmp_path: Path) -> None:
+    """A mirror's .torrent of more than 1 MiB is refused unread, and said of that mirror; a good one is used."""
+    bad = tmp_path / "bad-mirror"
+    shutil.copytree(world.host, bad)
+    (bad / "bundles" / world.torrent.name).write_bytes(world.torrent.read_bytes() + b" " * (1 << 20))
+    dest = world.root / "in"
+    result = mirror(world, "fetch", "--torrent", "--mirror", bad, "--mirror", world.url, "--dest", dest, "--json")
+    assert result.returncode == 0, result.stderr
+    assert f"{bad}: bundles/{world.torrent.name} is larger than" in result.stderr
+    rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}
+    assert rows[str(bad)]["fate"] == "tampered" and rows["swarm"]["fate"] == "ok"
+    _arrived(world, dest, result)
+
+
 def test_magnet_link_alone_gets_metadata_from_a_peer(world: World) -> None:
     """No mirror has the .torrent: the signed magnet link and one peer are enough (metadata checked by its hash)."""
     seed_port = free_ports(1)[0]

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from mirror.errors import ManifestError, TransferError
+from mirror.errors import Failure, ManifestError, TransferError
 from mirror.fetch.choose import Log
 from mirror.fetch.download import Progress
 from mirror.fetch.fetcher import SWARM_FOLDER, already_here, tidy_downloads, work_folder
@@ -61,8 +61,12 @@ def checked_info(entry: BundleEntry, mirrors: list[Mirror], reports: dict[str, M
             continue
         try:
             torrent = Torrent.from_bytes(mirror.read(path, MAX_TORRENT))
-        except TransferError:
-            continue  # a mirror published before torrents existed, or one that does not answer
+        except TransferError as exc:
+            if exc.failure is Failure.BAD_ANSWER:  # larger than any torrent mirror publish makes, say
+                detail = exc.reason if path in exc.reason else f"{path}: {exc.reason}"
+                report.blame(entry, detail)
+                log(f"{mirror.label}: {detail}; refused")
+            continue  # else a mirror published before torrents existed, or one that does not answer
         except ManifestError as exc:
             report.blame(entry, f"{path}: {exc}")
             log(f"{mirror.label}: {path} is malformed; refused")
