@@ -40,6 +40,8 @@ class MirrorServer:
         self.replace: dict[str, bytes] = {}
         self.replace_ranged: dict[str, bytes] = {}  # served instead, only to requests with a Range header
         self.bundle_answers: int | None = None  # answer this many bundle requests, then 503 (a window closes)
+        self.busy = 0  # answer this many bundle requests 503 with `retry_after`, as a crowded room does, then serve
+        self.retry_after = "1"
         self.rates: dict[str, float] = {}  # path suffix -> bytes per second for the whole answer (a throttle)
         self.rate_after = 0  # body bytes sent at full speed before the throttle starts (a censor's fast start)
         self.ranged_rate: float | None = None  # bytes per second for every answer to a request with Range
@@ -91,6 +93,13 @@ class MirrorServer:
                 path = self.path.lstrip("/")
                 header = self.headers.get("Range", "")
                 server.requests.append((path, header))
+                if path.endswith(".7z") and server.busy > 0:
+                    server.busy -= 1
+                    self.send_response(503)
+                    self.send_header("Retry-After", server.retry_after)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if path.endswith(".7z") and server.bundle_answers is not None:
                     if server.bundle_answers <= 0:
                         self.send_error(503)

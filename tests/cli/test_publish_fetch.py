@@ -256,6 +256,25 @@ def test_interrupted_download_resumes_on_the_same_mirror(setup: Setup, served: M
     assert 0 < served.bytes_sent - index_bytes <= size - size // 2 + 8192
 
 
+def test_a_busy_mirror_that_says_when_to_come_back_is_asked_again(setup: Setup, served: MirrorServer,
+                                                                  runner: CliRunner) -> None:
+    """503 with Retry-After (a crowded room's answer): asked again after the wait, within the budget."""
+    served.busy = 2
+    code, out, err = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 0 and "ARRIVED" in out, out + err
+    assert len([p for p, _ in served.requests if p.endswith(".7z")]) == 3
+
+
+def test_a_busy_mirror_whose_wait_passes_the_budget_is_left_at_once(setup: Setup, served: MirrorServer,
+                                                                    runner: CliRunner) -> None:
+    """A wait longer than what the budget leaves is not waited: the mirror's turn ends, and it says why."""
+    served.busy, served.retry_after = 100, "30"
+    code, out, err = fetch_cli(runner, setup, "--mirror", served.url, "--budget", "10")
+    assert code == 4 and "MISSING" in out, out + err
+    assert "busy (HTTP 503); asked to try again in 30 s" in out + err
+    assert len([p for p, _ in served.requests if p.endswith(".7z")]) == 1
+
+
 def test_resume_on_same_mirror_and_ignored_range(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """A server that ignores Range restarts the download instead of appending to it."""
     size = setup.bundle.stat().st_size

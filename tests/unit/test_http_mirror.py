@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import email.utils
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from mirror.errors import TransferError
-from mirror.fetch.transport import FolderMirror, HttpMirror
+from mirror.fetch.transport import FolderMirror, HttpMirror, retry_after
 from mirror.net.pace import Limits
 from mirror_server import MirrorServer
 
@@ -102,3 +104,16 @@ def test_the_end_of_a_file_in_a_folder_mirror(tmp_path: Path) -> None:
 def test_a_mirror_is_named_by_scheme_host_port_and_path_only(url: str, label: str) -> None:
     """Reports name the mirror as given, an IPv6 address in brackets, a port 0 kept, never a password."""
     assert HttpMirror(url).label == label
+
+
+@pytest.mark.parametrize(("header", "wait"), [
+    ("5", 5.0), (" 12 ", 12.0), ("0", 1.0), ("999999999", 60.0), ("", None), (None, None), ("soon", None),
+    ("-3", None), ("1.5", None), ("٣", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 1.0)])
+def test_retry_after_is_read_as_seconds_or_a_date_within_bounds(header: str | None, wait: float | None) -> None:
+    assert retry_after(header) == wait
+
+
+def test_retry_after_as_a_date_ahead() -> None:
+    ahead = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
+    wait = retry_after(ahead)
+    assert wait is not None and 17 <= wait <= 20

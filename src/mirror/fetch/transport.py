@@ -17,25 +17,28 @@ phase, is cut off with TransferError(TIMEOUT), however it drips its bytes.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import os
 import re
 import stat
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.net.http import dropped, last_request_reused, not_http, timed_out, watch_session
-from mirror.net.pace import Limits, Watch, current
+from mirror.net.pace import Limits, Watch, current, pause
 from mirror.net.proxy import shown_url
 from mirror.safeio import open_regular
 
 # A body is appended in pieces of this size. Not larger: when a watch cuts a slow mirror off, the piece being
 # read is lost, and a short turn must still keep (nearly) everything that arrived.
 CHUNK = 1 << 16
+T = TypeVar("T")
 _RANGE = re.compile(r"bytes ([0-9]{1,20})-([0-9]{1,20})/([0-9]{1,20})")  # ASCII digits, at most 2^64
 
 
@@ -44,6 +47,30 @@ class RangeIgnored(TransferError):
 
     def __init__(self, where: str, path: str) -> None:
         super().__init__(where, f"{path}: ignored Range and sent the whole file", Failure.BAD_ANSWER, transient=False)
+
+
+class Busy(TransferError):
+    """The server is busy for now (HTTP 503 or 429, as a crowded room answers) and says when to ask again."""
+
+    def __init__(self, where: str, reason: str, retry_after: float) -> None:
+        super().__init__(where, reason, Failure.UNREACHABLE)
+        self.retry_after = retry_after
+
+
+BUSY_WAIT = (1.0, 60.0)  # the least and most seconds waited before asking a busy server again
+
+
+def retry_after(header: str | None) -> float | None:
+    """The wait a 503 or 429 asks for (RFC 9110 10.2.3: seconds, or a date), within BUSY_WAIT; None without one."""
+    value = (header or "").strip()
+    seconds: float | None = None
+    if value.isascii() and value.isdigit() and len(value) <= 9:
+        seconds = float(value)
+    elif value:
+        with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+            when = email.utils.parsedate_to_datetime(value)
+            seconds = (when - datetime.now(when.tzinfo or UTC)).total_seconds()
+    return None if seconds is None else min(max(seconds, BUSY_WAIT[0]), BUSY_WAIT[1])
 
 
 class Mirror(Protocol):
@@ -226,13 +253,30 @@ class HttpMirror:
         if response.status_code == 404:
             response.close()
             raise MissingFile(self.label, f"{path} is not there (404)")
+        wait = retry_after(response.headers.get("Retry-After")) if response.status_code in (429, 503) else None
+        if wait is not None:  # busy, and says when to come back (a crowded room): asked again then, within budget
+            response.close()
+            raise Busy(self.label, f"{path}: busy (HTTP {response.status_code}); asked to try again in {wait:g} s",
+                       wait)
         if response.status_code not in (200, 206):
             response.close()
             raise TransferError(self.label, f"{path}: HTTP {response.status_code}", Failure.REFUSED)
         return response
 
+    def _patiently(self, call: Callable[[], T]) -> T:
+        """`call`, asked again after the wait a busy server names, as long as the budget leaves time for it."""
+        while True:
+            try:
+                return call()
+            except Busy as busy:
+                if not pause(busy.retry_after):
+                    raise
+
     def read(self, path: str, limit: int) -> bytes:
         """GET a small file, reading at most limit + 1 bytes."""
+        return self._patiently(lambda: self._read(path, limit))
+
+    def _read(self, path: str, limit: int) -> bytes:
         data = bytearray()
         with Watch(self.label, f"GET {path}", self.limits):
             response = self._request(path, {})
@@ -249,6 +293,9 @@ class HttpMirror:
 
     def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> bool:
         """Resume with Range; accept only 206 with the right Content-Range; a 200 to a resume is RangeIgnored."""
+        return self._patiently(lambda: self._download(path, part, size, progress))
+
+    def _download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None) -> bool:
         start = part.stat().st_size if part.exists() else 0
         with Watch(self.label, f"GET {path}", self.limits):
             response = self._request(path, {"Range": f"bytes={start}-"} if start else {})
@@ -271,6 +318,9 @@ class HttpMirror:
 
     def read_tail(self, path: str, start: int, size: int) -> bytearray:
         """GET with Range from `start` to the end; only a 206 for exactly those bytes is read (never a whole body)."""
+        return self._patiently(lambda: self._read_tail(path, start, size))
+
+    def _read_tail(self, path: str, start: int, size: int) -> bytearray:
         data = bytearray(max(0, size - start))
         got = 0
         with Watch(self.label, f"GET {path} from byte {start:,}", self.limits):

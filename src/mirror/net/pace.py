@@ -132,6 +132,10 @@ class Stop:
         """Whether the switch was set."""
         return self._event.is_set()
 
+    def wait(self, seconds: float) -> bool:
+        """Wait until the switch is set, at most `seconds`; whether it was."""
+        return self._event.wait(seconds)
+
 
 @contextlib.contextmanager
 def stoppable(stop: Stop) -> Iterator[None]:
@@ -155,6 +159,19 @@ def budget(seconds: float, log: Log | None = None) -> Iterator[Budget]:
         yield phase
     finally:
         _local.budgets.remove(phase)
+
+
+def pause(seconds: float) -> bool:
+    """Wait `seconds` (a busy peer's Retry-After) if this thread's budgets leave time for that and something
+    after it; False at once when they do not, or as soon as the thread's stop switch is set."""
+    now = time.monotonic()
+    if any(phase.deadline - now < seconds + 1.0 for phase in _local.budgets):
+        return False
+    stop = _local.stop
+    if stop is None:
+        time.sleep(seconds)
+        return True
+    return not stop.wait(seconds)
 
 
 def carried() -> Callable[[], contextlib.AbstractContextManager[None]]:
