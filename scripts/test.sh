@@ -23,6 +23,7 @@ command -v strace >/dev/null || packages+=(strace)
 [ -x /usr/sbin/sshd ] || packages+=(openssh-server)
 command -v chromium >/dev/null || packages+=(chromium)
 command -v ip >/dev/null || packages+=(iproute2)
+[ -e /usr/share/i18n/charmaps/CP1251.gz ] || packages+=(locales)  # a legacy code page, compiled by a test
 python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
 if [ ${#packages[@]} -gt 0 ]; then
     # Without systemd, install scripts would start nginx on port 80 and sshd on 22: forbid that.

@@ -30,7 +30,7 @@ from mirror.bundle.destination import check_new, private_folder, remove_tree, sa
 from mirror.bundle.staging import create_member, expected_digest, write_again
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
-from mirror.formats.names import readable_name
+from mirror.formats.names import local_name
 from mirror.record import record
 from mirror.safeio import rename_noreplace
 from mirror.sevenzip import Limits
@@ -83,7 +83,7 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
                 if not verified.trusted and not allow_untrusted:
                     raise UntrustedSigner(verified.key_id, verified.fingerprint)
                 if dest is None:
-                    dest = parent / readable_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
+                    dest = parent / local_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
                     check_new(dest)
                 if checked.written:
                     for name in verified.ignored:  # invalid endorsements are verified, never extracted

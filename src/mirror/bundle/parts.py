@@ -34,7 +34,7 @@ from mirror.bundle.verify import Keys, VerifiedBundle, snapshot, verify_bundle
 from mirror.errors import ConfigError, ContentError, Incomplete, MirrorError, UntrustedSigner, VerificationError
 from mirror.formats import manifest
 from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, FileColumns, SumsLines
-from mirror.formats.names import printable, readable_name
+from mirror.formats.names import local_name, printable
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
 from mirror.heap import trim
 from mirror.record import record
@@ -648,7 +648,7 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
         if not allow_untrusted and not combined_verdict(staged.verified, keys, policy).trusted:
             raise UntrustedSigner(first.key_id, first.fingerprint)
         if dest is None:
-            dest = parent / readable_name(first.meta.title, first.meta.bundle_id, first.meta.version)
+            dest = parent / local_name(first.meta.title, first.meta.bundle_id, first.meta.version)
             check_new(dest)
         os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
         rename_noreplace(staging, dest)

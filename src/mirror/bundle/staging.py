@@ -29,6 +29,7 @@ from mirror.bundle.verify import Checked, Keys, VerifiedBundle, check_container,
 from mirror.errors import ConfigError, ContentError, VerificationError
 from mirror.formats.endorsement import MAX_ENDORSEMENTS, is_endorsement
 from mirror.formats.manifest import SUMS_NAME, Layout, SumsLines, SumsTable
+from mirror.formats.names import unwritable
 from mirror.formats.part import part_member
 from mirror.record import record, replace
 from mirror.sevenzip import Limits, read_ahead, read_archive
@@ -228,7 +229,15 @@ def write_again(fp: BinaryIO, limits: Limits, verified: VerifiedBundle, target: 
 
 
 def create_member(folder: Path, name: str) -> int:
-    """A new file for member `name` (a name already checked) under `folder`, mode 0644, as a file descriptor."""
+    """A new file for member `name` (a name already checked) under `folder`, mode 0644, as a file descriptor.
+
+    Raises:
+        ConfigError: this system cannot write the name (its file names are in a code page without its letters).
+    """
+    problem = unwritable(name)
+    if problem is not None:
+        raise ConfigError(problem, hint="extract it where file names are UTF-8, for example with LANG=ru_RU.UTF-8 "
+                                        "or LANG=kk_KZ.UTF-8 before the command")
     target = folder.joinpath(*name.split("/"))
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)

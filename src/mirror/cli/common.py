@@ -236,12 +236,13 @@ def json_text(doc: Any, indent: int | None = 1) -> str:
     return _RUN.sub(_escape_run, text)
 
 
-def echo(text: str, nl: bool = True, err: bool = False) -> None:
+def echo(text: str, nl: bool = True, err: bool = False, data: bool = False) -> None:
     """Print `text` and flush; once the reader of stdout (or stderr) has gone (`mirror verify X | head -1`), the
     rest goes nowhere and the command still finishes, so its exit code is still the verdict's.
 
-    A stream that cannot spell the text (PYTHONIOENCODING=ascii, a Latin-1 terminal) gets it in UTF-8, with
-    anything that is not a character replaced, rather than an error.
+    A stream that cannot spell every character (a CP1251 terminal and a Kazakh title, PYTHONIOENCODING=ascii)
+    gets the line in its own encoding, each character it lacks written as `\\u049b`: the rest of the line stays
+    readable. `data` (JSON for scripts) goes out in UTF-8 instead, as JSON is read.
     """
     stream = sys.stderr if err else sys.stdout
     if stream is None:  # no standard stream at all
@@ -255,7 +256,8 @@ def echo(text: str, nl: bool = True, err: bool = False) -> None:
             if binary is None:
                 raise
             stream.flush()
-            binary.write(out.encode("utf-8", "replace"))
+            binary.write(out.encode("utf-8", "replace") if data else
+                         out.encode(stream.encoding or "ascii", "backslashreplace"))
         stream.flush()
     except BrokenPipeError:
         quiet_stream(stream)
@@ -273,18 +275,18 @@ def quiet_stream(stream: Any) -> None:
 
 def dump_json(doc: Any) -> None:
     """Print one JSON document on stdout."""
-    echo(json_text(doc))
+    echo(json_text(doc), data=True)
 
 
 def dump_json_streamed(doc: dict[str, Any], key: str, pairs: Iterable[tuple[str, Any]]) -> None:
     """Print `doc` with one more member, `key`: an object written one pair at a time as `pairs` yields them."""
     head = json_text(doc)
-    echo(head[: head.rindex("}")].rstrip() + (",\n" if doc else "") + f" {json_text(key)}: {{", nl=False)
+    echo(head[: head.rindex("}")].rstrip() + (",\n" if doc else "") + f" {json_text(key)}: {{", nl=False, data=True)
     separator = "\n"
     for name, value in pairs:
-        echo(f"{separator}  {json_text(name)}: {json_text(value, None)}", nl=False)
+        echo(f"{separator}  {json_text(name)}: {json_text(value, None)}", nl=False, data=True)
         separator = ",\n"
-    echo("\n }\n}")
+    echo("\n }\n}", data=True)
 
 
 def _for_terminal(char: str) -> str:

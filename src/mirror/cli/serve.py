@@ -10,6 +10,7 @@ Example::
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,7 @@ def _started(room: Room, lan: bool) -> None:
     for url in room.urls:
         say(f"  {url}")
         if lan:
-            echo(qr_terminal(url), nl=False)
+            echo(qr_terminal(url, sys.stdout.encoding), nl=False)
     if room.announced_as:
         say(f"announced on the local network as {room.announced_as} (_mirror-bundle._tcp)")
     warn("press Ctrl-C to stop")

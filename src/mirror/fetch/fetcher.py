@@ -42,7 +42,7 @@ from mirror.fetch.state import known_mirrors
 from mirror.fetch.transport import Mirror, open_mirror
 from mirror.formats.index import BundleEntry
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME, Sums
-from mirror.formats.names import readable_name
+from mirror.formats.names import local_name
 from mirror.net.pace import Limits, Stop, stoppable
 from mirror.record import field, record, replace
 from mirror.safeio import file_sha256
@@ -141,7 +141,7 @@ def arrival_names(entry: BundleEntry, trusted: bool = True) -> tuple[str, ...]:
 
     A bundle whose signer is not trusted lands under a name that says so, with its key id: anyone can sign a
     bundle with another author's id and title, and it must not take the name the author's own would get."""
-    stem = readable_name(entry.title, entry.id, entry.version)
+    stem = local_name(entry.title, entry.id, entry.version)
     if not trusted:
         unknown = f".unknown-signer-{entry.author_key}"
         return (f"{stem}{unknown}.7z", f"{stem}{unknown}-{entry.sha256[:12]}.7z",

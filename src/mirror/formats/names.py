@@ -15,7 +15,9 @@ an extracted bundle identical on every system.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import unicodedata
 
 from mirror.errors import ArchiveError
@@ -112,6 +114,30 @@ SLUG_CHARS = 60
 # and at most this many bytes in UTF-8 (60 Cyrillic letters; 30 of a script of four-byte letters): fetch adds up to
 # 60 bytes to a readable name (".unknown-signer-<key id>-<hash>.7z"), and file systems take 255
 SLUG_BYTES = 120
+
+
+def local_name(title: str, bundle_id: str, version: int) -> str:
+    """`readable_name`, if this system can write it as a file name; else the id and version alone.
+
+    On a system whose file names are in a legacy code page (a ru_RU.CP1251 locale), a Kazakh title has letters
+    that code page lacks. The torrent's name is always `readable_name`: it must be the same on every machine.
+    """
+    name = readable_name(title, bundle_id, version)
+    try:
+        os.fsencode(name)
+    except UnicodeEncodeError:
+        return f"bundle-{bundle_id[:8]}-v{version}"
+    return name
+
+
+def unwritable(name: str) -> str | None:
+    """Why this system cannot write `name` as a file name (letters its file name encoding lacks), or None."""
+    try:
+        os.fsencode(name)
+    except UnicodeEncodeError as exc:
+        return (f"{printable(name)} cannot be written as a file name here: this system writes file names in "
+                f"{sys.getfilesystemencoding()}, which has no {printable(exc.object[exc.start:exc.end])!r}")
+    return None
 
 
 def readable_name(title: str, bundle_id: str, version: int) -> str:

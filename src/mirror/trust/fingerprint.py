@@ -33,12 +33,17 @@ def same_fingerprint(given: str, public: PublicKeyFile) -> bool:
     return "".join(given.split()) == fingerprint(public).replace(" ", "")
 
 
-def qr_terminal(payload: str) -> str:
-    """A QR code of `payload` drawn with block characters for a terminal."""
+def qr_terminal(payload: str, encoding: str | None = "utf-8") -> str:
+    """A QR code of `payload` for a terminal: drawn with half-block characters, or where the terminal's
+    `encoding` has none (a CP1251 or KOI8 terminal), with ANSI colours and spaces."""
     import segno
 
+    try:
+        compact = bool("\u2580\u2584\u2588".encode(encoding or "ascii"))
+    except (UnicodeEncodeError, LookupError):
+        compact = False
     text = io.StringIO()
-    segno.make(payload, error="m", micro=False).terminal(out=text, compact=True, border=2)
+    segno.make(payload, error="m", micro=False).terminal(out=text, compact=compact, border=2)
     return text.getvalue()
 
 
