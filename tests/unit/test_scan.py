@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from hypothesis import given
@@ -221,6 +222,41 @@ def test_heic_metadata_is_scanned() -> None:
     found = kinds_and_details(scan_photo(fx.heic_photo(), "IMG_0001.HEIC"))
     assert {("gps", "43.23861 N, 76.94583 E"), ("serial", f"BodySerialNumber {fx.SERIAL}"),
             ("owner", f"CameraOwnerName {fx.OWNER}"), ("owner", f"XMP dc:creator {fx.CREATOR}")} <= found
+
+
+def _clean_heic() -> tuple[bytes, bytes]:
+    """A HEIC of one image without metadata, and the same with the EXIF of fx.heic_photo on a second image."""
+    import pillow_heif
+
+    plain = pillow_heif.from_pillow(fx.pixels(64, 48, 5))
+    out = io.BytesIO()
+    plain.save(out, quality=80)
+    second = pillow_heif.from_pillow(fx.pixels(32, 24, 7))
+    second.info["exif"] = b"Exif\0\0" + fx.camera_tiff(orientation=1, thumbnail=False)
+    both = pillow_heif.from_pillow(fx.pixels(64, 48, 5))
+    both.add_from_heif(second[0])
+    two = io.BytesIO()
+    both.save(two, quality=80)
+    return out.getvalue(), two.getvalue()
+
+
+def test_every_image_of_a_heic_and_its_unlinked_items_are_scanned() -> None:
+    """EXIF on a second image, or an Exif item no image links to (exiftool shows both): not CLEAN."""
+    plain, two = _clean_heic()
+    assert scan_photo(plain, "a.heic") == []
+    assert ("serial", f"BodySerialNumber {fx.SERIAL}") in kinds_and_details(scan_photo(two, "two.heic"))
+    unlinked = fx.heic_photo().replace(b"cdsc", b"cdsx")  # the items stay, the links to the image do not
+    found = kinds_and_details(scan_photo(unlinked, "unlinked.heic"))
+    assert ("serial", f"BodySerialNumber {fx.SERIAL}") in found and ("owner", f"XMP dc:creator {fx.CREATOR}") in found
+
+
+def test_a_heic_pillow_heif_cannot_list_is_a_photo_error_not_a_crash() -> None:
+    """A primary item that is not HEVC made pillow-heif raise IndexError deep inside: one PhotoError instead."""
+    odd = fx.heic_photo().replace(b"hvc1", b"av01", 1)
+    try:
+        scan_photo(odd, "odd.heic")
+    except PhotoError as exc:
+        assert str(exc).startswith("odd.heic: ")
 
 
 def test_partial_findings_survive_a_broken_end() -> None:

@@ -21,6 +21,8 @@ imports Pillow and pillow-heif, and only when a HEIC is met.
 from __future__ import annotations
 
 import io
+import itertools
+import re
 from typing import TYPE_CHECKING, Any
 
 from mirror.errors import PhotoError
@@ -59,8 +61,8 @@ def _open(data: bytes, name: str) -> HeifFile:
                          hint="pip install pillow-heif") from None
     try:
         return pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
-    except (ValueError, EOFError, SyntaxError, RuntimeError, OSError) as exc:
-        raise PhotoError(name, f"not a readable HEIC/HEIF image ({exc})") from None
+    except Exception as exc:  # pillow-heif reading hostile bytes raises IndexError, RuntimeError, ...
+        raise PhotoError(name, f"not a readable HEIC/HEIF image ({type(exc).__name__}: {exc})") from None
 
 
 def _blocks(info: dict[str, Any]) -> list[tuple[str, bytes]]:
@@ -71,13 +73,48 @@ def _blocks(info: dict[str, Any]) -> list[tuple[str, bytes]]:
     return blocks
 
 
+# Exif and XMP items a reader may find though no image links them (exiftool does): found by their signatures, at
+# most UNLINKED of each, each at most ITEM_BYTES long
+_EXIF_ITEM = re.compile(rb"Exif\0\0(?:MM\0\*|II\*\0)")
+_XMP_START, _XMP_END = b"<x:xmpmeta", b"</x:xmpmeta>"
+UNLINKED = 16
+ITEM_BYTES = 1 << 20
+
+
+def _unlinked(data: bytes, seen: set[bytes]) -> list[tuple[str, bytes]]:
+    """Exif and XMP blocks in the file's bytes that are not among `seen` (those the images link)."""
+    found: list[tuple[str, bytes]] = []
+    for match in itertools.islice(_EXIF_ITEM.finditer(data), UNLINKED):
+        block = data[match.start() : match.start() + ITEM_BYTES]
+        if not any(known[:64] == block[:64] for known in seen):
+            found.append(("exif", block))
+    start = data.find(_XMP_START)
+    for _ in range(UNLINKED):
+        if start < 0:
+            break
+        end = data.find(_XMP_END, start, start + ITEM_BYTES)
+        block = data[start : end + len(_XMP_END) if end >= 0 else start + ITEM_BYTES]
+        if not any(block in known or known in block for known in seen):
+            found.append(("xmp", block))
+        start = data.find(_XMP_START, start + len(_XMP_START))
+    return found
+
+
 def heic_metadata(data: bytes, name: str) -> list[tuple[str, bytes]]:
-    """The metadata blocks of a HEIC's primary image: ("exif", ...), ("xmp", ...), ("icc", ...), ("thumbnail", b"").
+    """The metadata blocks of a HEIC: ("exif", ...), ("xmp", ...), ("icc", ...), ("thumbnail", b""), of every
+    image in it, and Exif and XMP items that no image links to (found by their signatures).
 
     Raises:
         PhotoError: the file cannot be read as HEIF.
     """
-    return _blocks(_open(data, name).info)
+    heif = _open(data, name)
+    blocks: list[tuple[str, bytes]] = []
+    try:
+        for index in range(len(heif)):
+            blocks += [b for b in _blocks(heif[index].info) if b not in blocks]
+    except Exception as exc:  # pillow-heif reading hostile bytes raises IndexError, RuntimeError, ...
+        raise PhotoError(name, f"not a readable HEIC/HEIF image ({type(exc).__name__}: {exc})") from None
+    return blocks + _unlinked(data, {block for kind, block in blocks if kind in ("exif", "xmp")})
 
 
 def convert_heic(data: bytes, name: str) -> Converted:
@@ -86,9 +123,18 @@ def convert_heic(data: bytes, name: str) -> Converted:
     Raises:
         PhotoError: the file cannot be read or decoded.
     """
+    heif = _open(data, name)
+    try:
+        return _convert(heif, name)
+    except PhotoError:
+        raise
+    except Exception as exc:  # pillow-heif reading hostile bytes raises IndexError, RuntimeError, ...
+        raise PhotoError(name, f"the HEIC image cannot be decoded ({type(exc).__name__}: {exc})") from None
+
+
+def _convert(heif: HeifFile, name: str) -> Converted:
     from PIL import ImageCms
 
-    heif = _open(data, name)
     width, height = heif.size
     if width * height > MAX_PIXELS:
         raise PhotoError(name, f"the HEIC image is {width:,} x {height:,} pixels, more than mirror converts "
