@@ -89,6 +89,23 @@ def test_heic_is_refused_and_no_bundle_written(runner: CliRunner, keyring: Keyri
         (planted / "photos" / name).unlink()
 
 
+def test_a_picture_pasted_into_an_account_is_refused(runner: CliRunner, keyring: Keyring, planted: Path,
+                                                     tmp_path: Path) -> None:
+    """A photo inside an account as a data: URI would be signed with its GPS: refused, with how to do it instead,
+    even with --allow-identifiers; scan names it."""
+    import base64
+
+    picture = base64.b64encode(fx.planted_jpeg()).decode()
+    (planted / "accounts" / "pasted.md").write_text(f"# Утро\n\n![](data:image/jpeg;base64,{picture})\n")
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", planted, "-o", out, "--key", "alice", "--allow-identifiers")
+    assert code == 2 and not out.exists(), err
+    assert "refused    accounts/pasted.md: line 3 holds image/jpeg as base64 (a data: URI)" in err
+    assert "save the picture as a photo file" in err
+    code, out_text, _ = invoke(runner, "scan", planted / "accounts" / "pasted.md")
+    assert code == 6 and "embedded-file: line 3: image/jpeg" in out_text
+
+
 def test_malformed_photo_is_named(runner: CliRunner, keyring: Keyring, planted: Path, tmp_path: Path) -> None:
     """A truncated JPEG gives a one-line error naming the file."""
     (planted / "photos" / "cut.jpg").write_bytes(fx.planted_jpeg()[:300])

@@ -259,6 +259,18 @@ def test_a_heic_pillow_heif_cannot_list_is_a_photo_error_not_a_crash() -> None:
         assert str(exc).startswith("odd.heic: ")
 
 
+def test_a_picture_inside_a_text_is_reported() -> None:
+    """A Markdown editor's pasted picture (a base64 data: URI) carries its metadata inside the text."""
+    import base64
+
+    picture = base64.b64encode(fx.planted_jpeg()).decode()
+    text = f"# Площадь\n\nУтром.\n\n![снимок](data:image/jpeg;base64,{picture})\n"
+    found = [f for f in scan_text(text, "a.md") if f.kind == "embedded-file"]
+    assert len(found) == 1 and found[0].detail.startswith("line 5: image/jpeg inside the text as base64")
+    assert not [f for f in scan_text("a data:image/png;base64, URI is how editors paste pictures", "b.md")
+                if f.kind == "embedded-file"]
+
+
 def test_partial_findings_survive_a_broken_end() -> None:
     """A JPEG cut after its metadata still reports that metadata, with the reason the scan stopped."""
     result = scan_photo_chunks([fx.planted_jpeg()[:2000]], "cut.jpg")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from mirror.errors import InputError
+from mirror.privacy.identifiers import embedded_file
 from mirror.record import record
 
 FIELDS = ("title", "date", "place", "source")
@@ -97,6 +98,12 @@ def read_account(raw: bytes, member: str) -> Account:
         raise InputError(f"{member}: not UTF-8 text (byte {exc.start})", hint="save it as UTF-8") from None
     if _CONTROL.search(text):
         raise InputError(f"{member}: holds control characters; is it really text?")
+    embedded = embedded_file(text)
+    if embedded is not None:
+        line, kind = embedded
+        raise InputError(f"{member}: line {line} holds {kind} as base64 (a data: URI), which create cannot check or "
+                         "clean of metadata", hint="save the picture as a photo file in the folder and link to it "
+                                                   "instead; create removes its metadata")
     fields = _front_matter(text)
     language = fields.get("language", "")
     if not _LANG.fullmatch(language):

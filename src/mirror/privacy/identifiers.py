@@ -58,6 +58,10 @@ _HEX_OR_DASH = frozenset("0123456789abcdefABCDEF-")
 _HASH_CHARS = 20  # a hash or id this long, with its dashes: a UUID has 36, a short git hash 7 to 12 (no phone)
 _ELEVEN = re.compile(r"(?<!\d)[78](?:\D{0,3}\d){10}(?!\d)")  # a Russian number as dialled at home: 8 916 ...
 _NOT_DIGIT = re.compile(r"\D")
+# A file inside the text (a Markdown editor's pasted picture, ![](data:image/jpeg;base64,...)): its metadata travels
+# with the text, and nothing cleans it. At least 64 characters of base64 after the header, so a mention is no file.
+EMBEDDED = re.compile(r"data:([a-z]+/[a-z0-9.+-]{1,64})?(?:;[a-z0-9=._-]{1,64}){0,4};base64,[a-z0-9+/]{64}",
+                      re.IGNORECASE)
 _CONTEXT = 8  # characters on each side of a run that libphonenumber sees, to judge what surrounds a number
 PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (about 2 s); then by shape alone
 # Phone numbers by shape: "+" and 8 to 15 digits, or 8 7xx xxx xx xx (Kazakh mobiles, as dialled at home).
@@ -199,10 +203,24 @@ def mask(value: str) -> str:
     return "".join(char if i in shown or not char.isalnum() else "•" for i, char in enumerate(value))
 
 
+def embedded_file(text: str) -> tuple[int, str] | None:
+    """The first file embedded in `text` as a base64 data: URI: its line (from 1) and its type; or None."""
+    match = EMBEDDED.search(text)
+    if match is None:
+        return None
+    return text.count("\n", 0, match.start()) + 1, match[1] or "a file of no stated type"
+
+
 def scan_blocks(blocks: Iterable[Block], path: str) -> Iterator[Finding]:
-    """Findings in blocks from `texts.text_blocks` or `texts.text_lines`, with line numbers and masked values."""
+    """Findings in blocks from `texts.text_blocks` or `texts.text_lines`, with line numbers and masked values;
+    files embedded as data: URIs are reported too, each once (`embedded-file`)."""
     finder = Finder()
     for first, text, seen in blocks:
+        for match in EMBEDDED.finditer(text):
+            if match.end() > seen:
+                line = first + text.count("\n", 0, match.start())
+                yield Finding(path, "embedded-file", f"line {line}: {match[1] or 'a file'} inside the text as "
+                                                     "base64 (a data: URI), with whatever metadata it carries")
         found = finder.find(text)
         starts = line_starts(text) if found else []
         for kind, value, start, end in found:
