@@ -467,3 +467,20 @@ def test_a_png_of_countless_chunks_is_refused(monkeypatch: pytest.MonkeyPatch) -
     kept = plain[:33] + fx.chunk(b"IDAT", b"") * 1000 + plain[33:]  # kept chunks: nothing found before the cap
     refused_alike(kept, NAME, "more than 1,000 chunks")
     assert strip_photo(plain[:33] + fx.chunk(b"zzZz", b"") * 990 + plain[33:], NAME).removed == ("other-chunk",)
+
+
+@pytest.mark.parametrize("filler", [b"\xff\xd0", b"\xff\xfe\x00\x02", b"\xff\x00"])
+def test_a_jpeg_of_countless_tiny_segments_is_refused(filler: bytes) -> None:
+    """Stand-alone RST markers, empty comments or 0xFF00 pairs by the hundred thousand (2 bytes each) cost time and
+    memory for each: past 65,536 the file is no photo a camera made, for the cleaner and the scanner alike."""
+    jpeg = fx.plain_jpeg()
+    refused_alike(jpeg[:2] + filler * 70_000 + jpeg[2:], "many.jpg", r"more than 65,536 segments")
+    assert strip_jpeg(jpeg[:2] + filler * 1_000 + jpeg[2:], "few.jpg").data.startswith(b"\xff\xd8")
+
+
+def test_fill_bytes_before_a_marker_are_skipped_in_one_step() -> None:
+    """Any number of 0xFF fill bytes may precede a marker (T.81 B.1.1.2): read as one, and not left in."""
+    jpeg = fx.plain_jpeg()
+    cleaned = strip_jpeg(jpeg[:2] + b"\xff" * 2_000_000 + jpeg[2:], "fill.jpg")
+    assert len(cleaned.data) < len(jpeg) + 64
+    assert decoded(cleaned.data) == decoded(jpeg)

@@ -42,6 +42,10 @@ _TABLES = frozenset({0xC4, 0xCC, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF})  # DHT DAC DQT D
 _WITH_LENGTH = _SOF | _TABLES | {SOS, COM} | frozenset(range(0xE0, 0xF0))
 # In entropy-coded data, 0xFF followed by anything but 0x00 (stuffing), RST0-RST7 or another 0xFF (fill) ends it.
 _MARKER_IN_SCAN = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+_NOT_FILL = re.compile(rb"[^\xff]")
+# Segments (and runs of bytes between them) a JPEG may have: cameras write tens; a 4 GB file of 64 KiB segments has
+# 65,536. A crafted file of millions of empty ones (2 bytes each) would cost time and memory for each.
+MAX_SEGMENTS = 65_536
 # "Adobe", version, flags0, flags1, transform (Adobe TN 5116, section 18): all that libjpeg reads of APP14.
 ADOBE_LEN = 12
 REPAIR_HINT = "open it in an image editor and save it again as JPEG, then check it with mirror scan"
@@ -99,6 +103,13 @@ class JpegWalk:
     def __init__(self, cursor: Cursor, name: str, keep_scans: bool = True) -> None:
         self.cursor, self.name, self.keep_scans = cursor, name, keep_scans
         self.trailing, self.trailing_head, self.stray = 0, b"", 0
+        self.count = 0  # segments and stray runs met so far, at most MAX_SEGMENTS
+
+    def _counted(self, at: int) -> None:
+        self.count += 1
+        if self.count > MAX_SEGMENTS:
+            raise _fail(self.name, f"more than {MAX_SEGMENTS:,} segments by byte {at:,}, far more than any camera or "
+                                   "editor writes")
 
     def _marker(self, pos: int) -> tuple[int, int]:
         """The next marker at or after `pos` and the offset past it, skipping what libjpeg skips."""
@@ -108,15 +119,14 @@ class JpegWalk:
             if found < 0:
                 raise _fail(self.name, "the file ends before the end-of-image marker (truncated?)")
             self.stray += found - pos
-            pos = found
-            while data.byte(pos) == 0xFF:
-                pos += 1
-            follower = data.byte(pos)
+            pos = data.search(_NOT_FILL, found)  # fill bytes (any number of 0xFF) before the marker's own byte
+            follower = data.byte(pos) if pos >= 0 else None
             if follower is None:
                 raise _fail(self.name, "the file ends inside a marker (truncated?)")
             if follower != 0:
                 return follower, pos + 1
             self.stray += pos + 1 - found  # 0xFF00 outside image data: libjpeg discards it too
+            self._counted(found)
             pos += 1
 
     def _payload(self, pos: int, marker: int) -> bytes:
@@ -164,6 +174,7 @@ class JpegWalk:
             marker, pos = self._marker(pos)
             if marker == EOI:
                 break
+            self._counted(at)
             if marker in _STANDALONE:
                 yield Segment(marker, bytes((0xFF, marker)), b"", pos - 2, pos)
                 continue
