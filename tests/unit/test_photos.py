@@ -484,3 +484,15 @@ def test_fill_bytes_before_a_marker_are_skipped_in_one_step() -> None:
     cleaned = strip_jpeg(jpeg[:2] + b"\xff" * 2_000_000 + jpeg[2:], "fill.jpg")
     assert len(cleaned.data) < len(jpeg) + 64
     assert decoded(cleaned.data) == decoded(jpeg)
+
+
+def test_a_png_of_countless_text_chunks_is_refused() -> None:
+    """Each compressed text chunk may be inflated to judge it (a KB to a MiB): past 1,024 of them the PNG is none
+    an editor wrote, for the cleaner and the scanner alike; up to that, it is cleaned as any other."""
+    import zlib
+
+    png = fx.plain_png()
+    bomb = fx.chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"\0" * (1 << 20), 9))
+    refused_alike(png[:33] + bomb * 1025 + png[33:], "many.png", r"more than 1,024 text chunks")
+    cleaned = strip_png(png[:33] + bomb * 3 + png[33:], "three.png")
+    assert b"zTXt" not in cleaned.data and cleaned.removed == ("text",)

@@ -43,6 +43,9 @@ XMP_KEYWORD = "XML:com.adobe.xmp"
 MAX_KEPT_DATA = 1 << 20  # a streaming walk keeps at most this much of a metadata chunk
 MAX_TEXT = 1 << 20  # compressed text is inflated up to this much
 MAX_CHUNKS = 1_000_000  # 8 GB of libpng's 8 KiB IDAT chunks; past it, time and memory would only grow
+# Text chunks a PNG may hold: editors write a few. Each compressed one may be inflated to MAX_TEXT to be judged.
+MAX_TEXT_CHUNKS = 1024
+TEXT_SHOWN = 4096  # of a plain text chunk (a comment, an author), only what a finding shows is inflated
 _MAX_LENGTH = 2**31 - 1
 _HEX = re.compile(rb"[0-9a-fA-F]+")
 
@@ -218,12 +221,16 @@ class PngWalk:
         if self.cursor.take(0, 8) != SIGNATURE:
             raise _fail(self.name, "it does not start with the PNG signature")
         seen: set[bytes] = set()
-        pos, last = len(SIGNATURE), b""
+        pos, last, texts = len(SIGNATURE), b"", 0
         for count in range(MAX_CHUNKS + 1):
             if count == MAX_CHUNKS:
                 raise _fail(self.name, f"it holds more than {MAX_CHUNKS:,} chunks")
             chunk = self._check_order(self._chunk(pos), seen, last)
             seen.add(chunk.type)
+            texts += chunk.type in TEXT_CHUNKS
+            if texts > MAX_TEXT_CHUNKS:
+                raise _fail(self.name, f"it holds more than {MAX_TEXT_CHUNKS:,} text chunks, far more than any editor "
+                                       "writes")
             pos, last = pos + 12 + chunk.size, chunk.type
             if chunk.type == b"IEND":
                 break
@@ -253,8 +260,13 @@ def parse_png(data: bytes, name: str) -> ParsedPng:
     return ParsedPng(chunks, walk.trailing, walk.trailing_head)
 
 
-def text_chunk(chunk: Chunk) -> tuple[str, bytes]:
-    """Keyword and text of a tEXt, zTXt or iTXt chunk (compressed text: up to MAX_TEXT bytes)."""
+def text_keyword(chunk: Chunk) -> str:
+    """The keyword of a tEXt, zTXt or iTXt chunk, without inflating its text."""
+    return chunk.data.partition(b"\0")[0].decode("latin-1")
+
+
+def text_chunk(chunk: Chunk, limit: int = MAX_TEXT) -> tuple[str, bytes]:
+    """Keyword and text of a tEXt, zTXt or iTXt chunk (compressed text: up to `limit` bytes)."""
     keyword, _, rest = chunk.data.partition(b"\0")
     compressed = chunk.type == b"zTXt" or (chunk.type == b"iTXt" and rest[:1] == b"\1")
     if chunk.type == b"zTXt":
@@ -262,7 +274,7 @@ def text_chunk(chunk: Chunk) -> tuple[str, bytes]:
     elif chunk.type == b"iTXt":  # flag, method, language\0, translated keyword\0, text
         rest = rest[2:].split(b"\0", 2)[-1]
     try:
-        text = zlib.decompressobj().decompress(rest, MAX_TEXT) if compressed else rest
+        text = zlib.decompressobj().decompress(rest, limit) if compressed else rest[:limit]
     except zlib.error:
         text = b"(unreadable compressed text)"
     return keyword.decode("latin-1"), text
@@ -289,13 +301,13 @@ def png_orientation(chunks: tuple[Chunk, ...]) -> int:
     """The orientation Pillow applies: eXIf, else "Raw profile type exif", else XMP tiff:Orientation; else 1."""
     exif = next((c for c in chunks if c.type == b"eXIf"), None)
     if exif is None:
-        exif = next((c for c in chunks if c.type in TEXT_CHUNKS and text_chunk(c)[0] == "Raw profile type exif"),
+        exif = next((c for c in chunks if c.type in TEXT_CHUNKS and text_keyword(c) == "Raw profile type exif"),
                     None)
     tiff = exif_of(exif) if exif is not None else None
     stored = tiff.orientation_tag() if tiff is not None else None
     if stored is None:
-        stored = next((xmp_orientation(text) for c in chunks if c.type in TEXT_CHUNKS
-                       for keyword, text in [text_chunk(c)] if keyword == XMP_KEYWORD), None)
+        stored = next((xmp_orientation(text_chunk(c)[1]) for c in chunks
+                       if c.type in TEXT_CHUNKS and text_keyword(c) == XMP_KEYWORD), None)
     return stored if stored is not None and 1 <= stored <= 8 else 1
 
 
@@ -306,7 +318,7 @@ def chunk_kinds(chunk: Chunk) -> tuple[str, ...]:
     if chunk.type == b"eXIf":
         return exif_kinds(exif_of(chunk))
     if chunk.type in TEXT_CHUNKS:
-        keyword = text_chunk(chunk)[0]
+        keyword = text_keyword(chunk)
         if keyword == XMP_KEYWORD:
             return ("xmp",)
         if keyword in ("Raw profile type exif", "Raw profile type APP1"):  # ImageMagick's EXIF as hex text

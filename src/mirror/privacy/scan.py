@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
@@ -28,7 +28,18 @@ from mirror.privacy.findings import MAX_PER_FILE, Finding, Found, short, with_st
 from mirror.privacy.gif import APPLICATION, COMMENT, PLAIN_TEXT, XMP_ID, BlockJudge, GifBlock, GifWalk, payloads
 from mirror.privacy.icc import standard_icc
 from mirror.privacy.jpeg import ADOBE_LEN, APP0, APP1, COM, EXIF_ID, JpegWalk, Segment, app_kinds, icc_number, is_adobe
-from mirror.privacy.png import TEXT_CHUNKS, XMP_KEYWORD, Chunk, PngWalk, chunk_kinds, raw_profile, text_chunk
+from mirror.privacy.png import (
+    MAX_TEXT,
+    TEXT_CHUNKS,
+    TEXT_SHOWN,
+    XMP_KEYWORD,
+    Chunk,
+    PngWalk,
+    chunk_kinds,
+    raw_profile,
+    text_chunk,
+    text_keyword,
+)
 from mirror.privacy.scan_blocks import scan_flir, scan_icc, scan_iptc, scan_mpf, scan_photoshop, scan_xmp
 from mirror.privacy.scan_tiff import scan_tiff
 from mirror.privacy.strip import detect_kind, is_heif
@@ -102,7 +113,9 @@ def _trailing(size: int, head: bytes, where: str) -> str:
 
 
 def _text_chunk(chunk: Chunk) -> list[Found]:
-    keyword, text = text_chunk(chunk)
+    keyword = text_keyword(chunk)
+    _, text = text_chunk(chunk, MAX_TEXT if keyword == XMP_KEYWORD or keyword.startswith("Raw profile type ")
+                         else TEXT_SHOWN)
     if keyword == XMP_KEYWORD:
         return scan_xmp(text)
     if keyword.startswith("Raw profile type "):
@@ -138,10 +151,13 @@ def _png_chunk(chunk: Chunk) -> list[Found]:
     return with_strings(("other-metadata", f"PNG {label} chunk, {chunk.size} bytes{what}"), chunk.data)
 
 
-def _scan_png(cursor: Cursor, name: str) -> Iterator[Found]:
+def _scan_png(cursor: Cursor, name: str, enough: Callable[[], bool] = lambda: False) -> Iterator[Found]:
     walk = PngWalk(cursor, name, keep_image=False)
     for chunk in walk.chunks():
-        if chunk_kinds(chunk):
+        if enough():  # no report lists more: the rest is only walked (compressed text is not inflated again)
+            if not chunk.kept:
+                yield "text" if chunk.type in TEXT_CHUNKS else "other-metadata", "more"
+        elif chunk_kinds(chunk):
             yield from _png_chunk(chunk)
     if walk.trailing:
         yield "trailing-data", _trailing(walk.trailing, walk.trailing_head, "the IEND chunk")
@@ -254,8 +270,10 @@ def scan_photo_chunks(chunks: Iterable[bytes], name: str) -> PhotoScan:
     head = cursor.take(0, 32)
     if is_heif(head):
         return PhotoScan([Finding(name, kind, detail) for kind, detail in _scan_heic(cursor, name)])
-    walker = {"jpeg": _scan_jpeg, "png": _scan_png, "webp": _scan_webp, "gif": _scan_gif}[detect_kind(head, name)]
+    shape = detect_kind(head, name)
     found: list[Finding] = []
+    walker = {"jpeg": _scan_jpeg, "png": lambda c, n: _scan_png(c, n, lambda: len(found) > MAX_PER_FILE),
+              "webp": _scan_webp, "gif": _scan_gif}[shape]
     try:
         for kind, detail in walker(cursor, name):
             if len(found) <= MAX_PER_FILE:  # no report lists more: the rest is walked for what makes the cleaner
