@@ -496,3 +496,12 @@ def test_a_png_of_countless_text_chunks_is_refused() -> None:
     refused_alike(png[:33] + bomb * 1025 + png[33:], "many.png", r"more than 1,024 text chunks")
     cleaned = strip_png(png[:33] + bomb * 3 + png[33:], "three.png")
     assert b"zTXt" not in cleaned.data and cleaned.removed == ("text",)
+
+
+def test_a_second_frame_before_the_end_is_refused() -> None:
+    """A second frame header and scan before EOI is a second picture that decoders do not show (or fail on)."""
+    jpeg = fx.plain_jpeg()
+    segments = parse_jpeg(jpeg, "a.jpg").segments
+    frame = next(s.start for s in segments if 0xC0 <= s.marker <= 0xC2)
+    twice = jpeg[:-2] + jpeg[frame:-2] + b"\xff\xd9"
+    refused_alike(twice, "two.jpg", r"a second frame header at byte \d+")

@@ -183,6 +183,9 @@ class JpegWalk:
             payload = self._payload(pos, marker)
             self._check_header(marker, payload, at)
             start, pos = pos - 2, pos + 2 + len(payload)
+            if marker in _SOF and frame:  # baseline and progressive JPEG have one frame; a second one is a picture
+                raise _fail(self.name, f"a second frame header at byte {at}: a second picture inside the file, "
+                                       "which decoders do not show")
             frame = frame or marker in _SOF
             if marker == SOS:
                 if not frame:
