@@ -505,3 +505,18 @@ def test_a_second_frame_before_the_end_is_refused() -> None:
     frame = next(s.start for s in segments if 0xC0 <= s.marker <= 0xC2)
     twice = jpeg[:-2] + jpeg[frame:-2] + b"\xff\xd9"
     refused_alike(twice, "two.jpg", r"a second frame header at byte \d+")
+
+
+def test_an_orientation_block_carrying_more_bytes_is_reported_and_dropped() -> None:
+    """An EXIF block whose only tag is Orientation but which carries bytes no tag points to (a name, a preview):
+    scan reports it, and create drops it (writing its own Orientation block) and says so."""
+    from mirror.privacy.jpeg import orientation_tiff, segment_bytes
+
+    jpeg = fx.plain_jpeg()
+    tiff = orientation_tiff(6) + b"Owner: Aigerim Nurlan, +7 701 123 45 67" * 4
+    padded = jpeg[:2] + segment_bytes(0xE1, b"Exif\0\0" + tiff) + jpeg[2:]
+    assert scan_photo(padded, "a.jpg")
+    cleaned = strip_jpeg(padded, "a.jpg")
+    assert "exif" in cleaned.removed and b"Aigerim" not in cleaned.data and cleaned.orientation == 6
+    plain = jpeg[:2] + segment_bytes(0xE1, b"Exif\0\0" + orientation_tiff(6)) + jpeg[2:]
+    assert scan_photo(plain, "b.jpg") == [] and strip_jpeg(plain, "b.jpg").removed == ()

@@ -135,6 +135,10 @@ MAX_IFDS = 32
 MAX_ENTRIES = 1024  # entries read per directory; real ones have a few hundred at most
 
 
+# An Orientation-only block as cameras and the cleaners write it: header, one entry, next-IFD offset, some slack
+ORIENTATION_BLOCK = 8 + 2 + 12 + 4 + 16
+
+
 @record
 class Tiff:
     """Every directory of one TIFF block, named as exiftool names them (IFD0, ExifIFD, GPS, IFD1, ...)."""
@@ -168,8 +172,9 @@ class Tiff:
         return value if value is not None and 1 <= value <= 8 else 1
 
     def orientation_only(self) -> bool:
-        """Whether the block holds nothing but an Orientation tag (what the cleaners write back)."""
-        return len(self.ifds) == 1 and set(self.ifd0) <= {TAG_ORIENTATION}
+        """Whether the block holds nothing but an Orientation tag (what the cleaners write back), and no more bytes
+        than such a block needs (bytes no tag points to may hold a text or a preview)."""
+        return len(self.ifds) == 1 and set(self.ifd0) <= {TAG_ORIENTATION} and len(self.data) <= ORIENTATION_BLOCK
 
 
 def read_ifd(data: bytes, big_endian: bool, offset: int) -> tuple[dict[int, Tag], int]:
