@@ -449,13 +449,15 @@ def test_fifty_downloads_finish_while_five_clients_trickle(tmp_path: Path, secre
         with ThreadPoolExecutor(50) as pool:
             results = list(pool.map(download, range(50)))
         deadline = time.monotonic() + 30
-        while stats.too_slow < 5 and time.monotonic() < deadline:
+        while stats.too_slow + stats.gave_way < 5 and time.monotonic() < deadline:
             time.sleep(0.2)
         stop.set()
         for thread in slow:
             thread.join(30)
     assert results == [sha] * 50
-    assert stats.too_slow == 5 and stats.busy == 0, stats
+    # Each trickling reader is cut: as too slow, or (on a busy machine, where the downloads wait longer) earlier,
+    # giving its slot to a download that waits; never an honest download refused.
+    assert stats.too_slow + stats.gave_way == 5 and stats.busy == 0, stats
     assert len(received) == 5 and all(0 < n < len(data) // 2 for n in received), received  # cut off, not served
 
 
