@@ -197,14 +197,14 @@ class Catalog:
 
     def translate(self, text: str, depth: int = 0) -> str:
         """The translation of one line; unchanged when nothing matches."""
-        found = self.match(text, depth)
-        if found is not None or depth:
-            return text if found is None else found
+        whole = self.weighed(text, depth)
         core = text.strip()
-        if core != text:  # "  PROBLEM": an indented message
-            found = self.match(core, depth + 1)
-            if found is not None:
-                return _refit(text, found)
+        if not depth and core and core != text:  # "  PROBLEM": an indented message, unless a template that says
+            inner = self.weighed(core, depth + 1)  # more of the line (its indent) matches the whole line
+            if inner is not None and (whole is None or inner[0] >= whole[0]):
+                return _refit(text, inner[1])
+        if whole is not None or depth:
+            return text if whole is None else whole[1]
         position, best = 0, (-1, text)
         for _ in range(MAX_SPLITS):  # "WHERE: MESSAGE", WHERE a path or a host: the message alone may match
             position = text.find(": ", position) + 2

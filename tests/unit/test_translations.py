@@ -108,6 +108,14 @@ def test_message_values_are_translated_in_turn(russian: None) -> None:
     assert i18n.translate("hint: pass --force to replace it") == "подсказка: укажите --force, чтобы заменить его"
 
 
+def test_an_indented_message_is_translated_as_a_message(russian: None) -> None:
+    """The indent of a problem under a verdict is no part of a value: "  the bundle has no SHA256SUMS" is the
+    message indented, not "{where} has no ..." with the spaces in WHERE; a template that names the indent wins."""
+    assert i18n.translate("  the bundle has no SHA256SUMS") == "  в наборе нет SHA256SUMS"
+    assert i18n.translate("  stick holds no SHA256SUMS") == "  в stick нет SHA256SUMS"
+    assert i18n.translate("  fingerprint  12345").startswith("  отпечаток")
+
+
 def test_prefix_before_a_message_is_kept(russian: None) -> None:
     """`WHERE: MESSAGE` with an unknown WHERE (a host, a path) translates the message and keeps WHERE."""
     assert i18n.translate("https://a.example/m/: index.json is not there") == (
