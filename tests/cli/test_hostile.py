@@ -16,6 +16,7 @@ import py7zr
 import pytest
 from click.testing import CliRunner
 
+import forge as forge_module
 import hostile_shapes as shapes
 import mirror.bundle.verify
 from conftest import invoke
@@ -144,6 +145,39 @@ def setuid_member(bundle: Path, tmp: Path, ring: Keyring) -> Path:
     return _forge(tmp, members, Entry(name, data, attributes=file_attributes(stat.S_IFREG | 0o6777)))
 
 
+def typed_without_flag(mode: int) -> Callable[[Path, Path, Keyring], Path]:
+    """A member whose POSIX mode sits in the high 16 bits without the 0x8000 flag: 7-Zip and libarchive still make
+    it a link, a FIFO or a set-id file, so it counts as one."""
+    def build(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+        members = _members(bundle, tmp)
+        name = _photo(members)
+        data = members.pop(name)
+        return _forge(tmp, members, Entry(name, data, attributes=0x20 | (mode << 16)))
+    return build
+
+
+def folder_attribute_on_empty_file(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+    """An empty file flagged a folder: 7-Zip makes a file, and then cannot put accounts/ files under it."""
+    return _forge(tmp, _members(bundle, tmp), Entry("accounts", b"", attributes=0x10))
+
+
+def hidden_property(prop: int) -> Callable[[Path, Path, Keyring], Path]:
+    """A megabyte of bytes nobody signed in a file property the reader skips (kComment), or in kDummy padding."""
+    def build(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+        plain = forge_module._files
+
+        def with_payload(entries: list[Entry]) -> bytes:
+            head = plain(entries)
+            return head[:-1] + bytes([prop]) + forge_module.number(1 << 20) + os.urandom(1 << 20) + b"\0"
+
+        forge_module._files = with_payload
+        try:
+            return _forge(tmp, _members(bundle, tmp))
+        finally:
+            forge_module._files = plain
+    return build
+
+
 def bomb(bundle: Path, tmp: Path, ring: Keyring) -> Path:
     members = _members(bundle, tmp)
     sizes = [len(d) for d in members.values()]
@@ -254,6 +288,14 @@ CASES = [
     pytest.param(named("accounts/cafe\u0301.md"), r"not in Unicode NFC", id="NFD name"),
     pytest.param(symlink_member, r"not a regular file|link", id="symlink member"),
     pytest.param(setuid_member, r"set-id or sticky bits \(6777\)", id="mode 6777"),
+    pytest.param(typed_without_flag(stat.S_IFLNK | 0o777), r"not a regular file", id="link mode without 0x8000"),
+    pytest.param(typed_without_flag(stat.S_IFREG | 0o4755), r"set-id or sticky bits \(4755\)",
+                 id="setuid mode without 0x8000"),
+    pytest.param(typed_without_flag(stat.S_IFIFO | 0o644), r"not a regular file", id="FIFO mode without 0x8000"),
+    pytest.param(folder_attribute_on_empty_file, r"marked both as an empty file and as a folder",
+                 id="empty file with the folder attribute"),
+    pytest.param(hidden_property(0x16), r"file property \(0x16\) of 1,048,576 bytes", id="payload in kComment"),
+    pytest.param(hidden_property(0x19), r"padding that is not a few zero bytes", id="payload in kDummy"),
     pytest.param(bomb, r"size limit", id="declared size over the cap"),
     pytest.param(truncated(lambda n: 20), r"not a 7z archive|truncated", id="truncated in signature header"),
     pytest.param(truncated(lambda n: n // 2), r"truncated", id="truncated in the data"),

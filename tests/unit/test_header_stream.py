@@ -140,17 +140,22 @@ def _padded(padding: int) -> bytes:
             + b"\x19" + number(padding) + bytes(padding) + b"\x00\x00")
 
 
-def test_a_property_the_parser_does_not_use_is_passed_over_not_held() -> None:
+def test_padding_is_a_few_zero_bytes_and_a_large_one_is_refused_unread() -> None:
+    """7-Zip pads with a few zero bytes; 8 MiB of padding (a place for bytes nobody signed) is refused from its
+    length alone, without being held."""
+    members = parse_header(Buf(_padded(200)), Limits(), 1 << 40).members
+    assert [m.name for m in members] == ["a"] and members[0].is_dir
     raw = _padded(8 << 20)
     _Watched.most = 0
-    members = parse_header(_Watched(b"", iter([raw[i : i + 65536] for i in range(0, len(raw), 65536)])),
-                           Limits(), 1 << 40).members
-    assert [m.name for m in members] == ["a"] and members[0].is_dir
+    with pytest.raises(ArchiveError, match="padding that is not a few zero bytes"):
+        parse_header(_Watched(b"", iter([raw[i : i + 65536] for i in range(0, len(raw), 65536)])), Limits(), 1 << 40)
     assert _Watched.most <= 2 * 65536
+    with pytest.raises(ArchiveError, match="padding that is not a few zero bytes"):
+        parse_header(Buf(_padded(200).replace(bytes(200), b"\1" * 200)), Limits(), 1 << 40)
 
 
 def test_a_padding_property_that_runs_past_the_header_is_truncated() -> None:
-    raw = _padded(1000)[:-500]
+    raw = _padded(200)[:-100]
     with pytest.raises(ArchiveError, match="truncated or malformed"):
         parse_header(Buf(b"", iter([raw[:100], raw[100:]])), Limits(), 1 << 40)
 

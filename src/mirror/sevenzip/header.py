@@ -462,6 +462,7 @@ def _sized_streams(buf: Buf, counts: array[int], folders: FolderTable, streams: 
 
 
 _MAX_PROPERTIES = 64  # file properties in one header at most (7-Zip defines about 20 and writes each once)
+MAX_DUMMY = 256  # bytes of kDummy padding (7-Zip aligns what follows to 8 or 16 bytes)
 
 
 def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
@@ -480,7 +481,14 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
         if prop == K_NAME:  # most of a header's bytes: read a slice at a time, never held whole
             names = _read_names(buf, size, n)
             continue
-        if prop not in (K_EMPTY_STREAM, K_EMPTY_FILE, K_ANTI, K_ATTRIBUTES):  # times, padding: not needed
+        if prop == K_DUMMY:  # padding: 7-Zip writes a few zero bytes, and its test calls anything else an error
+            if size > MAX_DUMMY or any(buf.take(size)):
+                raise ArchiveError("archive header is malformed (padding that is not a few zero bytes)")
+            continue
+        if prop not in (K_EMPTY_STREAM, K_EMPTY_FILE, K_ANTI, K_ATTRIBUTES):  # times and the like: not needed,
+            if size > 8 * n + n // 8 + 3:  # but no larger than 8 bytes a file (times), so nothing rides along in
+                raise ArchiveError(f"archive header holds a file property (0x{prop:02X}) of {size:,} bytes, more "
+                                   f"than {n:,} files need")  # an unsigned property
             buf.skip(size)
             continue
         if size > 4 * n + n // 8 + 3:  # more than the largest of these (attributes, every one defined) needs

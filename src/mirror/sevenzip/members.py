@@ -30,6 +30,8 @@ def _check_member(member: Member) -> None:
     shown = printable(member.name)
     if member.is_dir and member.has_stream:
         raise ArchiveError(f"member {shown!r} is a folder that carries data")
+    if member.is_empty_file and member.attributes is not None and member.attributes & 0x10:
+        raise ArchiveError(f"member {shown!r} is marked both as an empty file and as a folder")  # 7-Zip: a file
     if member.is_anti:
         raise ArchiveError(f"member {shown!r} is a deletion marker")
     if member.attributes is not None and member.attributes & 0x400:
@@ -38,6 +40,8 @@ def _check_member(member: Member) -> None:
     if mode is not None:
         if stat.S_IFMT(mode) not in (stat.S_IFREG, stat.S_IFDIR, 0):
             raise ArchiveError(f"member {shown!r} is not a regular file (a link or device)")
+        if stat.S_IFMT(mode) == stat.S_IFDIR and not member.is_dir:
+            raise ArchiveError(f"member {shown!r} is a file whose mode says folder")
         if mode & (stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX):
             raise ArchiveError(f"member {shown!r} has set-id or sticky bits ({mode & 0o7777:o})")
 

@@ -197,8 +197,9 @@ class Member:
 
     @property
     def unix_mode(self) -> int | None:
-        """The POSIX st_mode in the high 16 bits, when the archiver stored one."""
-        if self.attributes is not None and self.attributes & 0x8000:
+        """The POSIX st_mode in the high 16 bits, when the archiver stored one: flagged by 0x8000, or not (7-Zip
+        and libarchive read the high bits either way, so a link or a set-id file there is one for them)."""
+        if self.attributes is not None and (self.attributes & 0x8000 or self.attributes >> 16):
             return self.attributes >> 16
         return None
 
