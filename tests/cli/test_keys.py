@@ -78,7 +78,16 @@ def test_import_checks_fingerprint_and_records_how(runner: CliRunner, keyring: K
     wrong = ("1" if digits[0] != "1" else "2") + digits[1:]
     code, _, err = invoke(runner, "keys", "import", pub, "--name", "bob", "--fingerprint", wrong)
     assert code == 2 and "not the one you gave" in err
+    assert digits not in err and digits.replace(" ", "") not in err  # never shown, to be pasted back
+    code, _, err = invoke(runner, "keys", "import", pub, "--name", "bob", "--fingerprint", digits[:23])
+    assert code == 2 and "a fingerprint is 40 digits; you gave 20 digits and 0 other characters" in err
+    code, _, err = invoke(runner, "keys", "import", pub, "--name", "bob", "--fingerprint", "DIGITS THE AUTHOR GAVE")
+    assert code == 2 and "you gave 0 digits" in err
     assert "bob" not in keyring.names()
+    dashed = digits.replace(" ", "-")  # how some people write groups; also dots and no-break spaces
+    code, out, _ = invoke(runner, "keys", "import", pub, "--name", "bob", "--fingerprint", dashed, "--keys",
+                          tmp_path / "dashed")
+    assert code == 0 and "checked: fingerprint" in out
     code, out, _ = invoke(runner, "keys", "import", pub, "--name", "bob", "--fingerprint", digits)
     assert code == 0 and "checked: fingerprint" in out
     record = keyring.get("bob")

@@ -164,7 +164,7 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
     or a bundle (BUNDLE.7z): then the key is the one that signed it, taken only when its signature verifies, and
     only with --fingerprint (the digits the author gave you) or --checked first-use.
     """
-    from mirror.trust.fingerprint import fingerprint, same_fingerprint
+    from mirror.trust.fingerprint import FINGERPRINT_DIGITS, fingerprint, same_fingerprint, typed_digits
     from mirror.trust.keyset import CHECKS, ROLES, Checked
 
     public, bundle = _read_key(file)
@@ -174,9 +174,15 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
                            hint="--fingerprint '<the digits the author gave you>', "
                                 "or --checked first-use to trust it without comparing")
     if expected is not None:
-        if not same_fingerprint(expected, public):
-            raise KeyringError(f"the fingerprint of {file} is {digits}, not the one you gave",
-                               hint="do not import it; ask the owner to check again")
+        if not same_fingerprint(expected, public):  # its digits are not shown: they would only be pasted
+            typed = typed_digits(expected)
+            if not (typed.isascii() and typed.isdigit() and len(typed) == FINGERPRINT_DIGITS):
+                raise KeyringError(f"a fingerprint is {FINGERPRINT_DIGITS} digits; you gave "
+                                   f"{sum(c.isdigit() for c in typed)} digits and {sum(not c.isdigit() for c in typed)}"
+                                   " other characters", hint="type the 40 digits the owner reads out to you")
+            raise KeyringError(f"the fingerprint of {file} is not the one you gave",
+                               hint="do not import it; ask the owner to read the digits out again, and check that "
+                                    "this is the file they sent")
         checked = "fingerprint" if checked in (None, "first-use", "unchecked") else checked
     how: Checked = next((c for c in CHECKS if c == (checked or "unchecked")), "unchecked")
     ring = open_keyring(keys_dir)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 
 from mirror.formats.minisign import PublicKeyFile
 
@@ -28,9 +29,18 @@ def fingerprint(public: PublicKeyFile) -> str:
     return " ".join(digits[i : i + 5] for i in range(0, FINGERPRINT_DIGITS, 5))
 
 
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015.,_/]+")  # spaces of any kind, dashes, dots: how people group digits
+
+
+def typed_digits(given: str) -> str:
+    """The digits a person typed, without the spaces, dashes or dots they grouped them with (other characters
+    stay, so that a placeholder or a letter never counts as a digit)."""
+    return _SEPARATORS.sub("", given)
+
+
 def same_fingerprint(given: str, public: PublicKeyFile) -> bool:
-    """Whether digits a person typed (spaces anywhere) are this key's fingerprint."""
-    return "".join(given.split()) == fingerprint(public).replace(" ", "")
+    """Whether digits a person typed (grouped any way) are this key's fingerprint."""
+    return typed_digits(given) == fingerprint(public).replace(" ", "")
 
 
 def qr_terminal(payload: str, encoding: str | None = "utf-8") -> str:

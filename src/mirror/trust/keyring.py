@@ -39,7 +39,8 @@ def check_name(name: str) -> str:
         KeyringError: the name could escape the folder or is unreadable.
     """
     if not NAME_RE.fullmatch(name) or name.endswith((".pub", ".key")):
-        raise KeyringError(f"bad key name {name!r}", hint="use letters, digits, '.', '_' or '-', at most 64")
+        raise KeyringError(f"bad key name {name!r}", hint="use Latin letters (a-z, A-Z), digits, '.', '_' or '-', "
+                                                         "at most 64, for example alia or bota-2022")
     return name
 
 
