@@ -159,6 +159,9 @@ def test_join_refuses_incomplete_or_mixed_parts(runner: CliRunner, big: tuple[Pa
     code, _, err = invoke(runner, "split", split_parts[0], "--max-size", "10M", "-o", tmp_path / "s", "--keys", keys)
     assert code == 2 and "is part 1 of 3, not a whole bundle" in err and "mirror join" in err
     assert not (tmp_path / "s").exists()
+    code, _, err = invoke(runner, "open", "--no-browser", split_parts[0], "--keys", keys)
+    stem = str(split_parts[0]).removesuffix(".part1of3.7z")
+    assert code == 2 and f"mirror join {stem}.part*.7z -o {stem}.7z, then mirror open {stem}.7z" in err, err
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -22,6 +22,8 @@ import contextlib
 import glob
 import math
 import os
+import re
+import shlex
 import shutil
 from array import array
 from bisect import bisect_left
@@ -406,6 +408,18 @@ def part_refusal(path: Path, hint: str) -> ConfigError | None:
     if part is None:
         return None
     return ConfigError(f"{path} is part {part.number} of {part.count}, not a whole bundle", hint=hint)
+
+
+_PART_NAME = re.compile(r"(.+)\.part[0-9]+of[0-9]+\.7z")  # what split names a part: NAME.part2of3.7z
+
+
+def open_part_refusal(path: Path) -> ConfigError | None:
+    """`part_refusal` for `mirror open`, whose hint names the parts as split named them."""
+    named = _PART_NAME.fullmatch(path.name)
+    stem = shlex.quote(str(path.with_name(named[1]))) if named else "NAME"
+    return part_refusal(path, hint=f"open the whole bundle: mirror join {stem}.part*.7z -o {stem}.7z, then "
+                                   f"mirror open {stem}.7z; or mirror extract {stem}.part*.7z FOLDER and open "
+                                   "FOLDER/index.html")
 
 
 def whole_refusal(path: Path) -> ConfigError | None:

@@ -38,7 +38,7 @@ from mirror.bundle.page import (
     render_page,
     strip_front_matter,
 )
-from mirror.bundle.parts import part_refusal
+from mirror.bundle.parts import open_part_refusal
 from mirror.bundle.verify import Keys, VerifiedBundle
 from mirror.errors import ContentError
 from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, file_details
@@ -80,8 +80,6 @@ ENDORSED = {
     "kk": "Автордың {key} кілті сіздің кілттер тізіміңізде жоқ. Сіз бұл жиынтыққа сенесіз, өйткені тізіміңіздегі "
           "адамдар авторды танитынын растайды: {names}.",
 }
-_PART_HINT = ("open the whole bundle: mirror join PART... -o WHOLE.7z, then mirror open WHOLE.7z; or mirror extract "
-              "PART... DEST and open DEST/index.html")
 _HOLDER = "view-"  # each opened copy's private folder in the folder of opened bundles
 _STILL_NEW = 60.0  # seconds: a copy this young may be the one another `mirror open` of the bundle just made
 _OPENED = ".mirror-opened"  # in that folder, beside the copy: its signed list's SHA-256 and signer, to find it again
@@ -152,7 +150,7 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
         extracted = extract_bundle(bundle, None, keys, allow_untrusted=allow_untrusted, policy=policy, parent=holder)
     except ContentError:
         remove_tree(holder)
-        refusal = part_refusal(bundle, _PART_HINT)
+        refusal = open_part_refusal(bundle)
         if refusal is None:
             raise
         raise refusal from None
