@@ -110,6 +110,22 @@ def test_open_shows_the_signed_page(runner: CliRunner, bundle: Path, tmp_path: P
     assert f"{hashlib.sha256(page.read_bytes()).hexdigest()}  index.html\n" in sums  # the page as signed
 
 
+def test_open_shows_the_page_in_the_readers_language(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                     browser_log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page holds English, Russian and Kazakh and shows English first: a Russian reader's browser is sent to
+    its #ru, which shows Russian from the start."""
+    from mirror import i18n
+
+    monkeypatch.setenv("MIRROR_LANG", "ru")
+    try:
+        code, out, err = invoke(runner, "open", bundle)
+    finally:
+        i18n.use("en")
+    assert code == 0, err
+    [page] = _views(tmp_path)[0].glob(f"*/{PAGE_NAME}")
+    assert browser_log.read_text().split() == [page.as_uri() + "#ru"]
+
+
 def test_opening_a_bundle_again_replaces_its_earlier_copy(runner: CliRunner, bundle: Path, tmp_path: Path,
                                                           sources: Path, keyring: Keyring,
                                                           browser_log: Path) -> None:

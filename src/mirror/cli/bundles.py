@@ -169,6 +169,7 @@ def open_(bundle: Path, untrusted: bool, no_browser: bool, require_endorsers: in
 
     from mirror.bundle.view import open_view
     from mirror.folders import cache_folder
+    from mirror.i18n import current
 
     try:
         view = open_view(bundle, open_keyring(keys_dir), cache_folder() / "open", allow_untrusted=untrusted,
@@ -186,5 +187,7 @@ def open_(bundle: Path, untrusted: bool, no_browser: bool, require_endorsers: in
     say(f"  the files are in {view.extracted.dest} (only you can read them); delete the folder when you are done")
     if view.replaced:
         say(f"  {view.replaced} earlier copy(ies) of this bundle removed, so copies do not pile up")
-    if not no_browser and not webbrowser.open(view.page.as_uri()):
-        warn(f"no web browser could be started; open {view.page} in one")
+    language = current()  # the page holds every language; its #ru or #kk shows the reader's from the start
+    address = view.page.as_uri() + (f"#{language}" if language != "en" else "")
+    if not no_browser and not webbrowser.open(address):
+        warn(f"no web browser could be started; open {address} in one")
