@@ -118,7 +118,7 @@ def test_open_shows_the_page_in_the_readers_language(runner: CliRunner, bundle: 
 
     monkeypatch.setenv("MIRROR_LANG", "ru")
     try:
-        code, out, err = invoke(runner, "open", bundle)
+        code, _, err = invoke(runner, "open", bundle)
     finally:
         i18n.use("en")
     assert code == 0, err

@@ -264,7 +264,7 @@ def test_a_picture_inside_a_text_is_reported() -> None:
     import base64
 
     picture = base64.b64encode(fx.planted_jpeg()).decode()
-    text = f"# Площадь\n\nУтром.\n\n![снимок](data:image/jpeg;base64,{picture})\n"
+    text = f"# Площадь\n\nДнём.\n\n![снимок](data:image/jpeg;base64,{picture})\n"
     found = [f for f in scan_text(text, "a.md") if f.kind == "embedded-file"]
     assert len(found) == 1 and found[0].detail.startswith("line 5: image/jpeg inside the text as base64")
     assert not [f for f in scan_text("a data:image/png;base64, URI is how editors paste pictures", "b.md")
