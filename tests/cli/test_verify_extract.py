@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 from pathlib import Path
 
@@ -212,3 +213,15 @@ def test_verify_without_a_temporary_folder_is_a_clean_error(runner: CliRunner, b
     assert "NOT VERIFIED" not in out and "do not trust" not in (out + err).lower()
     monkeypatch.setattr(tempfile, "tempdir", None)
     assert invoke(runner, "verify", bundle)[0] == 0  # with a temporary folder, it verifies (spooled to disk)
+
+
+def test_a_folder_of_bundles_is_not_called_an_untrusted_bundle(runner: CliRunner, bundle: Path,
+                                                               tmp_path: Path) -> None:
+    """`mirror verify STICK` on a stick that holds bundles: a usage error naming a bundle to verify, not exit 3."""
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    shutil.copy(bundle, stick / "almaty.7z")
+    code, out, err = invoke(runner, "verify", stick)
+    assert code == 2 and out == "", out
+    assert f"{stick} is a folder that holds bundles, not an unpacked bundle" in err
+    assert f"mirror verify {stick / 'almaty.7z'}" in err

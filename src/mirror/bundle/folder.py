@@ -18,6 +18,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import shlex
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from mirror.bundle.verify import (
     check_signed,
     snapshot,
 )
-from mirror.errors import ArchiveError, ContentError, MirrorError
+from mirror.errors import ArchiveError, ConfigError, ContentError, MirrorError
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
 from mirror.formats.manifest import MAX_MEMBERS, SUMS_NAME, V2, layout_of
 from mirror.formats.names import MAX_NAME_BYTES, printable
@@ -256,6 +257,10 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
         if linked is not None:  # its signed files are behind a link: never followed, so they are not there
             raise ContentError(f"{root}: {printable(linked)} is not a regular file or folder (a link, device or "
                                "FIFO; never followed), so the folder holds no SHA256SUMS")
+        bundles = sorted(n for n in files if "/" not in n and n.lower().endswith(".7z"))
+        if SUMS_NAME not in files and bundles:  # a stick or a Downloads folder: bundles in it, not one unpacked
+            raise ConfigError(f"{root} is a folder that holds bundles, not an unpacked bundle",
+                              hint=f"verify each bundle in it: mirror verify {shlex.quote(str(root / bundles[0]))}")
         raise ContentError(f"{root} holds no SHA256SUMS" if SUMS_NAME not in files else
                            f"{root} holds two SHA256SUMS, at the top and under .mirror/")
     control: dict[str, bytes] = {}
