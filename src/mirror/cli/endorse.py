@@ -60,8 +60,10 @@ def endorse(bundle: Path, key_name: str | None, claim: str, out: Path | None, fo
         return
     say(f"ENDORSED  {verified.path}")
     say(f"  by           {name} (key {endorser.key_id_hex}): {claim}")
-    author = verified.signer_name or "an author not in your keyring"
-    say(f"  author       {author} (key {verified.key_id})")
+    if verified.signer_name:
+        say(f"  author       {verified.signer_name} (key {verified.key_id})")
+    else:
+        say(f"  author       not in your keyring (key {verified.key_id})")
     say(f"  endorsements {len(verified.endorsements)} in this bundle")
     if done.dropped:
         say(f"  dropped      endorsements from keys not in your keyring, or invalid: {len(done.dropped)}")
