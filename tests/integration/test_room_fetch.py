@@ -325,3 +325,19 @@ def test_a_bundle_kept_as_unknown_takes_its_name_once_its_key_is_imported(tmp_pa
         code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", served.url)
     assert code == 0 and "already here" in out, (out, err)
     assert [p.name for p in (tmp_path / "in").glob("*.7z")] == [kept.name.split(".unknown-signer-")[0] + ".7z"]
+
+
+def test_a_served_mirror_copy_offers_its_torrents(tmp_path: Path, host: Path) -> None:
+    """fetch --torrent asks a mirror for bundles/<sha256>.torrent before anything else (web seeds never carry it):
+    a room serving a mirror copy sends the publisher's file as it is; one that describes another size, none."""
+    import requests
+
+    [torrent] = host.glob("bundles/*.torrent")
+    sha = torrent.name.removesuffix(".torrent")
+    with RoomThread(RoomRequest(host, port=0)) as room:
+        answer = requests.get(f"{room.urls[0]}bundles/{sha}.torrent", timeout=10)
+    assert answer.status_code == 200 and answer.content == torrent.read_bytes()
+    assert answer.headers["Content-Type"] == "application/x-bittorrent"
+    torrent.write_bytes(torrent.read_bytes().replace(b"6:lengthi", b"6:lengthi9", 1))  # another size
+    with RoomThread(RoomRequest(host, port=0)) as room:
+        assert requests.get(f"{room.urls[0]}bundles/{sha}.torrent", timeout=10).status_code == 404

@@ -31,11 +31,20 @@ from typing import Any
 from mirror.bundle.verify import snapshot, verify_bundle, verify_open
 from mirror.errors import ConfigError, ManifestError, SignatureError, VerificationError
 from mirror.formats.index import MAX_INDEX, BundleEntry
-from mirror.formats.layout import INDEX_NAME, LISTING_NAME, MAX_SIG_FILE, SIG_SUFFIX, bundle_path, sums_paths
+from mirror.formats.layout import (
+    INDEX_NAME,
+    LISTING_NAME,
+    MAX_SIG_FILE,
+    SIG_SUFFIX,
+    bundle_path,
+    sums_paths,
+    torrent_path,
+)
 from mirror.formats.listing import MAX_ENTRIES, Listing
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME, BundleMeta
 from mirror.formats.minisign import Signature
 from mirror.formats.names import printable
+from mirror.formats.torrent import MAX_TORRENT, Torrent
 from mirror.record import field, record, replace
 from mirror.safeio import open_regular
 from mirror.serve.headers import content_type
@@ -290,6 +299,23 @@ def _offer_files(offer: Offer, checked: _Checked, path: Path, stamp: Stamp) -> d
             sig: Item.of_bytes(sig, checked.sig)}
 
 
+def _torrent(root: Path, offer: Offer) -> Item | None:
+    """A mirror copy's bundles/<sha256>.torrent (publish writes it; fetch --torrent reads it, and takes it only if
+    its info hash is the one the signed index names), when it is a regular file that describes this bundle."""
+    folder = root / "bundles"
+    if folder.is_symlink() or not folder.is_dir():
+        return None
+    data = _read_capped(folder / f"{offer.sha256}.torrent", MAX_TORRENT)
+    if data is None:
+        return None
+    try:
+        if Torrent.from_bytes(data).info.length != offer.size:
+            return None
+    except ManifestError:
+        return None
+    return Item.of_bytes(torrent_path(offer.sha256), data)
+
+
 def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
     """Verify what the folder holds (files already checked with the same stamp are not read again).
 
@@ -321,6 +347,9 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
         elif known.offer.sha256 not in offers and len(offers) < MAX_ENTRIES:
             offers[known.offer.sha256] = known.offer
             files.update(_offer_files(known.offer, known, path, stamp))
+            torrent = _torrent(root, known.offer)
+            if torrent is not None:
+                files[torrent_path(known.offer.sha256)] = torrent
     if beyond:
         skipped.append(f"{beyond} more file(s) that were not offered: too many, or they do not verify")
     ordered = tuple(sorted(offers.values(), key=lambda o: (o.meta.title, o.meta.bundle_id, o.meta.version)))

@@ -28,7 +28,8 @@ SECURITY_HEADERS = MappingProxyType({
 
 HTML = "text/html; charset=utf-8"
 _TYPES = {".7z": "application/x-7z-compressed", ".json": "application/json", ".minisig": "text/plain; charset=utf-8",
-          ".SHA256SUMS": "text/plain; charset=utf-8", ".png": "image/png", ".html": HTML}
+          ".SHA256SUMS": "text/plain; charset=utf-8", ".png": "image/png", ".html": HTML,
+          ".torrent": "application/x-bittorrent"}
 
 
 def content_type(path: str) -> str:
