@@ -1013,3 +1013,16 @@ def test_a_connection_that_gave_way_is_not_chosen_again(folder: Path) -> None:
             except TimeoutError:
                 outcomes.append("open")
     assert outcomes == ["reset", "reset", "open"]
+
+
+def test_a_request_header_is_held_to_what_a_phone_sends(room: RoomThread) -> None:
+    """Twenty lines of 200 bytes are served; forty lines, or one of 5,000 bytes, get 400: a connection that never
+    ends its header holds at most 32 lines of 4 KiB (nginx holds 32 KiB)."""
+    port = _port(room)
+
+    def ask(lines: list[bytes]) -> int:
+        return raw_request(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + b"".join(lines) + b"\r\n")[0]
+
+    assert ask([f"X-{i}: {'a' * 200}\r\n".encode() for i in range(20)]) == 200
+    assert ask([f"X-{i}: {'a' * 200}\r\n".encode() for i in range(40)]) == 400
+    assert ask([b"X-Big: " + b"a" * 5000 + b"\r\n"]) == 400

@@ -121,6 +121,11 @@ class _Protocol(web.RequestHandler):
         return response
 
 
+# What one request's header may hold: a phone's browser sends about ten lines of a few hundred bytes. 32 lines of
+# 4 KiB (128 KiB) at most, so that 256 connections that never finish their header hold 32 MiB, not 128.
+MAX_FIELD, MAX_HEADERS = 4096, 32
+
+
 class _Server(web.Server):
     """aiohttp's low-level server with caps on connections, in all and per client address. `busy` holds the
     connections answering a request; the others are idle (between requests, or not yet sending one)."""
@@ -356,7 +361,7 @@ class HttpServer:
         for name in ("aiohttp", "asyncio"):  # the library never prints: no last-resort tracebacks on stderr
             logging.getLogger(name).addHandler(logging.NullHandler())
         server = _Server(self._handle, self.limits, self.stats, self._busy, keepalive_timeout=self.limits.idle,
-                         access_log=None, max_line_size=4096, max_field_size=8190, max_headers=64)
+                         access_log=None, max_line_size=4096, max_field_size=MAX_FIELD, max_headers=MAX_HEADERS)
         self._runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         bound = []
