@@ -123,7 +123,7 @@ def test_request_lines_of_other_protocols_and_absolute_targets(room: RoomThread,
     that thinks it talks to a proxy sends it) is served by its path."""
     port = _port(room)
     for version in ("HTTP/2.0", "HTTP/0.9"):
-        status, _, body = raw_request(port, f"GET / {version}\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        status, _, body = raw_request(port, f"GET / {version}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
         assert status in (400, 505) and b"<html" not in body, version
     status, _, body = raw_get(port, f"http://elsewhere.example:81/bundles/{_sha(folder)}.7z")
     assert status == 200 and body == (folder / "almaty.7z").read_bytes()
@@ -163,7 +163,7 @@ def test_conditional_requests_and_the_page_varying_by_language(room: RoomThread,
         assert answer.status_code == 412
     port = int(room.urls[0].rsplit(":", 1)[1].strip("/"))  # the same header on two lines is one list
     path = url.split(f":{port}", 1)[1]
-    status, _, _ = raw_request(port, f'GET {path} HTTP/1.1\r\nHost: x\r\nIf-None-Match: "zzz"\r\n'
+    status, _, _ = raw_request(port, f'GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: "zzz"\r\n'
                                f"If-None-Match: {etag}\r\nConnection: close\r\n\r\n".encode())
     assert status == 304
     with requests.get(url, headers={"If-Match": etag, "Range": "bytes=0-9"}, timeout=10) as answer:
@@ -474,7 +474,7 @@ def test_a_client_that_pipelines_requests_and_reads_nothing_is_cut_off(folder: P
         sock.connect((LOOPBACK, _port(served)))
         sock.settimeout(0.2)
         requests_sent, cut, deadline = 0, False, time.monotonic() + 30
-        burst = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * 100
+        burst = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() * 100
         while time.monotonic() < deadline and not cut:
             try:
                 sock.sendall(burst)
@@ -493,7 +493,7 @@ def test_a_client_that_never_sends_headers_is_dropped(tmp_path: Path, folder: Pa
     """A connection that sends nothing (or half a request) is closed after the idle deadline."""
     with RoomThread(RoomRequest(folder, port=0, limits=Limits(idle=1.0))) as served, \
             socket.create_connection((LOOPBACK, _port(served)), timeout=10) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # never finished
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
         start = time.monotonic()
         assert sock.recv(100) == b""
         assert time.monotonic() - start < 8
@@ -508,11 +508,11 @@ def test_connections_per_client_are_capped(tmp_path: Path, folder: Path) -> None
             time.sleep(0.3)
             extra = socket.create_connection((LOOPBACK, port), timeout=5)
             with contextlib.suppress(ConnectionError):
-                extra.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                extra.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             with contextlib.suppress(ConnectionResetError):
                 assert extra.recv(100) == b""  # closed without an answer
             extra.close()
-            held[0].sendall(b"GET /listing.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            held[0].sendall(b"GET /listing.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             assert held[0].recv(12).startswith(b"HTTP/1.1 200")
             assert served.room is not None and served.room.stats.refused_connections >= 1
         finally:
@@ -557,7 +557,7 @@ def test_a_file_cut_while_it_is_sent_ends_the_answer_at_once(tmp_path: Path) -> 
 
     def client(port: int) -> tuple[int, float]:
         with socket.create_connection((LOOPBACK, port), timeout=30) as sock:
-            sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.sendall(b"GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             total = len(sock.recv(65536))
             time.sleep(0.5)  # the server has filled the socket's buffers and waits to send more
             os.truncate(path, 100_000)
@@ -589,7 +589,7 @@ def test_a_file_rewritten_in_place_while_it_is_sent_is_never_a_whole_answer(tmp_
 
     def client(port: int) -> bytes:
         with socket.create_connection((LOOPBACK, port), timeout=30) as sock:
-            sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.sendall(b"GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             body = sock.recv(65536)
             time.sleep(0.5)  # the server has filled the socket's buffers and waits to send more
             with path.open("r+b") as out:
@@ -802,7 +802,7 @@ def _hog(port: int, path: str, source: str) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: the server notices at once
     sock.bind((source, 0))
     sock.connect((LOOPBACK, port))
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
     return sock
 
 
@@ -847,7 +847,7 @@ def test_idle_connections_of_one_address_give_way_when_the_room_is_full(folder: 
         try:
             time.sleep(0.3)
             with socket.create_connection((LOOPBACK, port), timeout=10) as newcomer:
-                newcomer.sendall(b"GET /listing.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                newcomer.sendall(b"GET /listing.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                 assert newcomer.recv(12).startswith(b"HTTP/1.1 200")
             held[0].settimeout(5)
             assert held[0].recv(100) == b""  # the oldest idle connection of 127.0.0.2 gave way
@@ -885,7 +885,7 @@ def _read_then(port: int, fast: int, rate: int, seconds: float) -> tuple[int, bo
     """Ask for /big, read its first `fast` bytes at once, then `rate` bytes a second for `seconds`: how much came,
     and whether the server cut the connection (as far as reading shows)."""
     with socket.create_connection((LOOPBACK, port), timeout=30) as sock:
-        sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         total = 0
         while total < fast:
             total += len(sock.recv(1 << 20))
@@ -931,7 +931,7 @@ def _pipelined(port: int, requests_sent: int, read_rate: int | None) -> tuple[in
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect((LOOPBACK, port))
-    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * requests_sent)
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * requests_sent)
     received, reset = 0, False
     with sock:
         sock.settimeout(20)
@@ -970,7 +970,7 @@ def test_stopping_the_server_resets_a_connection_whose_close_waits(folder: Path)
     with sock:
         with RoomThread(RoomRequest(folder, port=0, limits=Limits(idle=1.0))) as served:
             sock.connect((LOOPBACK, _port(served)))
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 300)
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 300)
             time.sleep(2.5)  # idle for 1 s: closed, its last look due 5 s later
         sock.settimeout(20)
         with pytest.raises(ConnectionResetError):
@@ -994,7 +994,7 @@ def test_a_connection_that_gave_way_is_not_chosen_again(folder: Path) -> None:
         port = _port(served)
         hoarded = [stack.enter_context(client("127.0.0.2", port)) for _ in range(3)]
         for sock in hoarded:
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # the page, more than the socket takes unread
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # the page, more than the socket takes unread
         stack.enter_context(client("127.0.0.3", port))
         time.sleep(0.5)
         stack.enter_context(client("127.0.0.4", port))  # two newcomers at once: often in one turn of the loop
@@ -1021,8 +1021,20 @@ def test_a_request_header_is_held_to_what_a_phone_sends(room: RoomThread) -> Non
     port = _port(room)
 
     def ask(lines: list[bytes]) -> int:
-        return raw_request(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + b"".join(lines) + b"\r\n")[0]
+        return raw_request(port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + b"".join(lines) + b"\r\n")[0]
 
     assert ask([f"X-{i}: {'a' * 200}\r\n".encode() for i in range(20)]) == 200
     assert ask([f"X-{i}: {'a' * 200}\r\n".encode() for i in range(40)]) == 400
     assert ask([b"X-Big: " + b"a" * 5000 + b"\r\n"]) == 400
+
+
+@pytest.mark.parametrize(("host", "status"), [
+    ("127.0.0.1:8470", 200), ("localhost", 200), ("[::1]:8470", 200), ("192.168.1.20", 200),
+    ("mirror-room.local", 200), ("attacker.example", 421), ("attacker.example:8470", 421),
+    ("127.0.0.1.nip.io", 421), ("localhost:80:80", 421)])
+def test_a_name_that_is_not_the_rooms_gets_421(room: RoomThread, host: str, status: int) -> None:
+    """DNS rebinding: a web page whose name now points at 127.0.0.1 could read the page and listing (titles, the
+    authors' fingerprints: what this person holds) through the operator's own browser. Its requests carry its
+    name; the room answers only to addresses, localhost and mDNS names."""
+    request = f"GET /listing.json HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+    assert raw_request(_port(room), request)[0] == status

@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import logging
 import os
 import socket
@@ -308,6 +309,27 @@ def _precondition(headers: CIMultiDictProxy[str], etag: str) -> int | None:
     return None
 
 
+def own_host(host: str) -> bool:
+    """Whether a request's Host names this room as its readers reach it: an address (what its QR codes and
+    printed URLs give), localhost, or an mDNS name (.local). A web page elsewhere that points its own name at
+    127.0.0.1 or a LAN address (DNS rebinding) sends that name, and must not read what this person holds."""
+    name = host.strip().lower()
+    if name.startswith("["):  # [::1]:8470
+        name = name[1:].partition("]")[0]
+    elif name.count(":") == 1:
+        name, _, port = name.partition(":")
+        if not (port.isascii() and port.isdigit()):
+            return False
+    name = name.rstrip(".")
+    if name == "localhost" or name.endswith(".local"):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 def _origin_path(target: str) -> str:
     """The path of a request target without its query; of an absolute-form target ("http://host:port/path", which
     RFC 9112 3.2.2 says a server must accept) too. The host it names is not looked at: the room is one site."""
@@ -320,6 +342,7 @@ def _origin_path(target: str) -> str:
 
 def _plain(status: int, extra: Mapping[str, str] | None = None) -> web.Response:
     text = {404: "not found\n", 405: "only GET and HEAD\n", 412: "precondition failed\n",
+            421: "this room answers to its own addresses only\n",
             416: "range not satisfiable\n", 503: "busy, try again in a few seconds\n",
             505: "HTTP/1.1 only\n"}.get(status, "error\n")
     return web.Response(status=status, text=text, headers={**SECURITY_HEADERS, **(extra or {})})
@@ -416,6 +439,9 @@ class HttpServer:
             return _plain(505)
         if request.method not in ("GET", "HEAD"):
             return _plain(405, {"Allow": "GET, HEAD"})
+        host = request.headers.get("Host")
+        if host is not None and not own_host(host):
+            return _plain(421)
         path = _origin_path(target)
         item = self.resolve(path[1:], request.query, request.headers) if path.startswith("/") else None
         if item is None:
