@@ -1021,7 +1021,8 @@ def test_a_request_header_is_held_to_what_a_phone_sends(room: RoomThread) -> Non
     port = _port(room)
 
     def ask(lines: list[bytes]) -> int:
-        return raw_request(port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + b"".join(lines) + b"\r\n")[0]
+        head = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        return raw_request(port, head + b"".join(lines) + b"\r\n")[0]
 
     assert ask([f"X-{i}: {'a' * 200}\r\n".encode() for i in range(20)]) == 200
     assert ask([f"X-{i}: {'a' * 200}\r\n".encode() for i in range(40)]) == 400
@@ -1038,3 +1039,24 @@ def test_a_name_that_is_not_the_rooms_gets_421(room: RoomThread, host: str, stat
     name; the room answers only to addresses, localhost and mDNS names."""
     request = f"GET /listing.json HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
     assert raw_request(_port(room), request)[0] == status
+
+
+def test_a_bundle_replaced_by_a_copy_is_busy_for_a_moment_never_missing(room: RoomThread, folder: Path) -> None:
+    """A copy put in place of a bundle (cp, then mv): the room asks readers back in a few seconds (503 with
+    Retry-After, which fetch honours) while it looks at the folder again; it never says the bundle is not there."""
+    path = f"/bundles/{_sha(folder)}.7z"
+    assert raw_request(_port(room), f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                       .encode())[0] == 200
+    copy = folder / "almaty.copy"
+    shutil.copy(folder / "almaty.7z", copy)
+    copy.replace(folder / "almaty.7z")
+    statuses = []
+    deadline = time.monotonic() + 20
+    while (not statuses or statuses[-1] != 200) and time.monotonic() < deadline:
+        status, headers, _ = raw_request(_port(room), f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: "
+                                         "close\r\n\r\n".encode())
+        statuses.append(status)
+        if status == 503:
+            assert headers["retry-after"] == "3"
+            time.sleep(0.2)
+    assert statuses[-1] == 200 and 404 not in statuses, statuses

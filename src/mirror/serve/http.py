@@ -125,6 +125,7 @@ class _Protocol(web.RequestHandler):
 # What one request's header may hold: a phone's browser sends about ten lines of a few hundred bytes. 32 lines of
 # 4 KiB (128 KiB) at most, so that 256 connections that never finish their header hold 32 MiB, not 128.
 MAX_FIELD, MAX_HEADERS = 4096, 32
+RESCAN_RETRY = 3  # seconds a client is asked to wait when a file changed under the room: it looks at the folder again
 
 
 class _Server(web.Server):
@@ -467,9 +468,9 @@ class HttpServer:
     async def _send_file(self, request: web.BaseRequest, response: web.StreamResponse, item: Item,
                          span: Span) -> web.StreamResponse:
         handle = _open(item.source, item.stamp) if item.source is not None else None
-        if handle is None:
-            self.on_stale()  # the folder changed under us: look at it again
-            return _plain(404)
+        if handle is None:  # the folder changed under us: look at it again, and ask the client back once it has been
+            self.on_stale()  # (a copy replaced by an identical one is offered again; one gone is then a 404)
+            return _plain(503, {"Retry-After": str(RESCAN_RETRY)})
         with handle:
             if request.method == "HEAD":
                 await response.prepare(request)
