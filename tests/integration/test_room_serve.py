@@ -233,6 +233,8 @@ def test_bundles_that_fail_and_links_are_not_offered(tmp_path: Path, folder: Pat
         assert [o.sha256 for o in catalog.offers] == [_sha(folder)]
         assert any(s.startswith("damaged.7z: does not verify") for s in catalog.skipped)
         assert any(s.startswith("part.7z: is part 1 of 2 of a split bundle") for s in catalog.skipped), catalog.skipped
+        assert "link.7z: a link or not a regular file, never followed; copy the file itself into the folder" in \
+            catalog.skipped  # said, so that the operator knows why it is not offered
         port = _port(served)
         other_sha = hashlib.sha256(other.read_bytes()).hexdigest()
         assert raw_get(port, f"/bundles/{other_sha}.7z")[0] == 404

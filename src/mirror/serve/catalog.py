@@ -232,15 +232,21 @@ def _candidate_paths(root: Path) -> tuple[list[Path], int]:
     return chosen, more
 
 
-def _candidates(root: Path) -> tuple[list[tuple[Path, Stamp]], int]:
-    """The bundles to look at (regular *.7z files, in name order, at most MAX_CANDIDATES), and how many more."""
+def _candidates(root: Path) -> tuple[list[tuple[Path, Stamp]], int, list[Path]]:
+    """The bundles to look at (regular *.7z files, in name order, at most MAX_CANDIDATES), how many more, and the
+    *.7z names that are links or not regular files (never followed: the room serves what is in its folder)."""
     paths, more = _candidate_paths(root)
-    found = []
+    found, odd = [], []
     for path in paths:
         info = _regular(path)
         if info is not None:
             found.append((path, Stamp.of(info)))
-    return found, more
+        else:
+            odd.append(path)
+    linked = root / "bundles"
+    if linked.is_symlink():
+        odd.append(linked)
+    return found, more, odd
 
 
 def _still(path: Path, stamp: Stamp) -> bool:
@@ -328,7 +334,10 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
     offers: dict[str, Offer] = {}
     skipped: list[str] = []
     checked_now: dict[tuple[Path, Stamp], _Checked] = {}
-    candidates, beyond = _candidates(root)
+    candidates, beyond, odd = _candidates(root)
+    for path in odd[:MAX_SKIPPED]:
+        skipped.append(f"{printable(str(path.relative_to(root)))}: a link or not a regular file, never followed; "
+                       "copy the file itself into the folder")
     for path, stamp in candidates:
         earlier = (cache or {}).get((path, stamp))
         known = earlier
