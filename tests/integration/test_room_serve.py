@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -145,7 +146,9 @@ def test_range_answers(room: RoomThread, folder: Path) -> None:
     with requests.get(url, headers={"Range": "bytes=100-", "If-Range": '"stale"'}, timeout=10) as answer:
         assert answer.status_code == 200 and answer.content == data
     with requests.get(url, timeout=10) as answer:
-        assert answer.headers["Content-Disposition"].startswith('attachment; filename="')
+        disposition = answer.headers["Content-Disposition"]  # the name fetch gives it; in UTF-8 and in ASCII
+        assert disposition.startswith('attachment; filename="script-alert-1-script-') and \
+            "filename*=UTF-8''script-alert-1-script-%D0%B0%D0%BB%D0%BC%D0%B0%D1%82%D1%8B-" in disposition, disposition
         assert answer.headers["Cache-Control"].endswith("immutable")
 
 
@@ -170,6 +173,8 @@ def test_conditional_requests_and_the_page_varying_by_language(room: RoomThread,
         assert answer.status_code == 206 and len(answer.content) == 10
     with requests.get(room.urls[0], headers={"Accept-Language": "en;q=0.1, ru;q=0.9"}, timeout=10) as page:
         assert page.headers["Vary"] == "Accept-Language" and 'lang="ru"' in page.text
+        # sizes as a Russian reads them: a decimal comma, thousands set apart by thin spaces
+        assert re.search(r"\d+,\d (?:ГБ|МБ|КБ) \(\d{1,3}(?:\u202f\d{3})+ Б\)", page.text)
         with requests.get(room.urls[0], headers={"Accept-Language": "ru", "If-None-Match": page.headers["ETag"]},
                           timeout=10) as again:
             assert again.status_code == 304

@@ -43,7 +43,7 @@ from mirror.formats.layout import (
 from mirror.formats.listing import MAX_ENTRIES, Listing
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME, BundleMeta
 from mirror.formats.minisign import Signature
-from mirror.formats.names import printable
+from mirror.formats.names import printable, readable_name
 from mirror.formats.torrent import MAX_TORRENT, Torrent
 from mirror.record import field, record, replace
 from mirror.safeio import open_regular
@@ -115,8 +115,9 @@ class Offer:
 
     @property
     def download_name(self) -> str:
-        """The name a browser saves it under: the bundle id and version (both plain ASCII)."""
-        return f"{self.meta.bundle_id}-v{self.meta.version}.7z"
+        """The name a browser saves it under: the one `mirror fetch` gives it (a slug of its title, its id's
+        start, its version), so that one bundle has one name on every phone and computer."""
+        return readable_name(self.meta.title, self.meta.bundle_id, self.meta.version) + ".7z"
 
 
 @record

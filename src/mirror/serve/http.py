@@ -41,9 +41,11 @@ import errno
 import ipaddress
 import logging
 import os
+import re
 import socket
 import struct
 import sys
+import urllib.parse
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -283,11 +285,21 @@ def _client(transport: asyncio.BaseTransport | None) -> str:
     return str(peer[0]) if isinstance(peer, tuple) and peer else "?"
 
 
+def disposition(name: str) -> str:
+    """Content-Disposition for saving a file as `name` (RFC 6266): the name in UTF-8 for browsers that read
+    filename* (all current ones), and its ASCII letters, digits and dashes for those that do not."""
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "", name).strip("-.")
+    plain = plain if plain.endswith(".7z") and len(plain) > 3 else "bundle.7z"
+    if plain == name:
+        return f'attachment; filename="{name}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{urllib.parse.quote(name, safe='')}"
+
+
 def _headers(item: Item, span: Span) -> dict[str, str]:
     headers = {**SECURITY_HEADERS, "Content-Type": item.content_type, "ETag": item.etag, "Accept-Ranges": "bytes",
                "Cache-Control": "public, max-age=31536000, immutable" if item.immutable else "no-cache"}
     if item.filename is not None:
-        headers["Content-Disposition"] = f'attachment; filename="{item.filename}"'
+        headers["Content-Disposition"] = disposition(item.filename)
     if span.partial:
         headers["Content-Range"] = span.content_range(item.size)
     return headers

@@ -53,26 +53,39 @@ def _words(text: str) -> str:
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def _size(size: int) -> str:
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+def _grouped(n: int) -> str:
+    """A count with its thousands set apart by thin spaces (SI): a comma reads as a decimal point in Russian
+    and Kazakh, and a point in English."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
+_UNITS = {"en": ("GB", "MB", "KB", "B"), "ru": ("ГБ", "МБ", "КБ", "Б"), "kk": ("ГБ", "МБ", "КБ", "Б")}
+
+
+def _size(size: int, language: str) -> str:
+    """`size` as people read it in `language`: 12.6 MB; 12,6 МБ (a decimal comma in Russian and Kazakh)."""
+    units = _UNITS.get(language, _UNITS["en"])
+    for unit, scale in zip(units, (10**9, 10**6, 10**3), strict=False):
         if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} B"
+            shown = f"{size / scale:.1f}"
+            return f"{shown if language == 'en' else shown.replace('.', ',')} {unit}"
+    return f"{size} {units[3]}"
 
 
 def _offer(offer: Offer, language: str) -> str:
     w = WORDS[language]
+    byte = _UNITS.get(language, _UNITS["en"])[3]
     meta, sha = offer.meta, offer.sha256
     languages = ", ".join(clean(code, 16) for code in meta.languages[:20]) or "-"
     return (f'<section class="bundle"><h2><bdi>{clean(meta.title)}</bdi></h2><dl>'
             f"<dt>{_words(w.languages)}</dt><dd>{languages}</dd>"
-            f"<dt>{_words(w.size)}</dt><dd>{_size(offer.size)} ({offer.size:,} B)</dd>"
+            f"<dt>{_words(w.size)}</dt><dd>{_size(offer.size, language)} ({_grouped(offer.size)} {byte})</dd>"
             f"<dt>{_words(w.date)}</dt><dd><bdi>{clean(meta.created[:10], 10)}</bdi></dd>"
             f"<dt>{_words(w.fingerprint)}</dt><dd class=\"fp\">{html.escape(offer.fingerprint)}</dd>"
             f"<dt>{_words(w.key_id)}</dt><dd><code>{html.escape(offer.key_id)}</code></dd>"
             f"<dt>{_words(w.sha256)}</dt><dd><code>{sha}</code></dd></dl>"
-            f'<a class="get" href="bundles/{sha}.7z" download="{offer.download_name}">'
-            f"{_words(w.download)} ({_size(offer.size)})</a>"
+            f'<a class="get" href="bundles/{sha}.7z" download="{html.escape(offer.download_name)}">'
+            f"{_words(w.download)} ({_size(offer.size, language)})</a>"
             f'<div class="small"><a href="bundles/{sha}.SHA256SUMS">{_words(w.sums)}</a>, '
             f'<a href="bundles/{sha}.SHA256SUMS.minisig">{_words(w.signature)}</a></div></section>')
 
