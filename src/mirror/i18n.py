@@ -55,15 +55,27 @@ _FORMATTER = string.Formatter()
 _current = "en"
 
 
-def language(environ: Mapping[str, str] | None = None) -> str:
-    """The language asked for: the first set of MIRROR_LANG, LC_ALL, LC_MESSAGES, LANG; "en" unless ru or kk."""
+def _code(value: str) -> str:
+    return re.split(r"[_.@-]", value.strip().lower(), maxsplit=1)[0]
+
+
+def preferences(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The languages asked for, most wanted first: MIRROR_LANG alone if set; else, as gettext reads them, the
+    list in LANGUAGE (kk:ru) and then the locale's (the first set of LC_ALL, LC_MESSAGES, LANG), unless the locale
+    is C or POSIX. Only those mirror speaks; ["en"] when none."""
     env = os.environ if environ is None else environ
-    for name in LANGUAGE_VARIABLES:
-        value = env.get(name, "").strip()
-        if value:
-            code = re.split(r"[_.@-]", value.lower(), maxsplit=1)[0]
-            return code if code in LANGUAGES else "en"
-    return "en"
+    value = next((env.get(name, "") for name in LANGUAGE_VARIABLES if env.get(name, "").strip()), "")
+    if env.get("MIRROR_LANG", "").strip():
+        return [_code(value)] if _code(value) in LANGUAGES else ["en"]
+    if not value or _code(value) in ("c", "posix"):
+        return ["en"]
+    wanted = [_code(v) for v in env.get("LANGUAGE", "").split(":") if v.strip()] + [_code(value)]
+    return list(dict.fromkeys(w for w in wanted if w in LANGUAGES)) or ["en"]
+
+
+def language(environ: Mapping[str, str] | None = None) -> str:
+    """The language asked for first (`preferences`)."""
+    return preferences(environ)[0]
 
 
 def can_show(lang: str, encodings: tuple[str | None, ...]) -> bool:
@@ -78,10 +90,10 @@ def can_show(lang: str, encodings: tuple[str | None, ...]) -> bool:
 
 
 def choose(environ: Mapping[str, str] | None = None) -> str:
-    """The language for this run: asked for by the environment, and printable on stdout and stderr."""
-    lang = language(environ)
+    """The language for this run: the most wanted one that stdout and stderr can print (LANGUAGE=kk:ru on a
+    CP1251 terminal: Russian, whose letters it has), else English."""
     streams = (getattr(sys.stdout, "encoding", None), getattr(sys.stderr, "encoding", None))
-    return lang if lang == "en" or can_show(lang, streams) else "en"
+    return next((lang for lang in preferences(environ) if lang == "en" or can_show(lang, streams)), "en")
 
 
 def use(lang: str) -> None:

@@ -161,6 +161,10 @@ def test_hostile_lines_stay_fast(russian: None) -> None:
     ({"MIRROR_LANG": "kk", "LANG": "ru_RU.UTF-8"}, "kk"),
     ({"MIRROR_LANG": "ru-RU"}, "ru"),
     ({"LANG": "de_DE.UTF-8"}, "en"),
+    ({"LANGUAGE": "kk:ru", "LANG": "ru_RU.UTF-8"}, "kk"),
+    ({"LANGUAGE": "de:ru", "LANG": "de_DE.UTF-8"}, "ru"),
+    ({"LANGUAGE": "ru", "LANG": "C"}, "en"),
+    ({"LANGUAGE": "ru", "MIRROR_LANG": "en", "LANG": "ru_RU.UTF-8"}, "en"),
     ({}, "en"),
 ])
 def test_language_choice(environ: dict[str, str], expected: str) -> None:
