@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
@@ -128,6 +129,18 @@ def test_a_keyring_folder_that_does_not_exist_is_named(runner: CliRunner, bundle
     assert code == 5 and f"keyring      {tmp_path / 'kyes'} does not exist (chosen by --keys)" in out
     code, out, _ = invoke(runner, "verify", bundle, "--keys", tmp_path / "keys")
     assert code == 0 and "does not exist" not in out
+
+
+def test_a_first_time_reader_is_told_no_key_is_imported_yet(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no keyring at all yet (a new reader, no workspace), the verdict says none has been imported, calmly,
+    rather than that a folder does not exist."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "fresh"))
+    monkeypatch.delenv("MIRROR_KEYS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = invoke(runner, "verify", bundle)
+    assert code == 5 and "keyring      none yet: no key has been imported on this computer" in out, out
+    assert "does not exist" not in out
 
 
 def test_keys_list_names_the_keyring_it_reads(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:

@@ -109,6 +109,9 @@ def json_option(func: Any) -> Any:
                         help="one JSON object on stdout, for scripts (docs/json.md)")(func)
 
 
+DEFAULT_KEYRING = "your data folder"  # where the keyring is when nothing else chose it
+
+
 def keys_folder_for(option: Path | None) -> tuple[Path, str]:
     """The keyring folder and where that choice came from: --keys, $MIRROR_KEYS, a workspace, or the default."""
     from mirror.folders import keys_folder
@@ -127,7 +130,7 @@ def keys_folder_for(option: Path | None) -> tuple[Path, str]:
         warn(f"{printable(str(config))} is not used as a workspace: {why}")
     if workspace is not None:
         return workspace.keys, f"workspace {workspace.root / 'mirror.toml'}"
-    return keys_folder(), "your data folder"
+    return keys_folder(), DEFAULT_KEYRING
 
 
 _chosen: list[tuple[Path, str]] = []  # the keyring this command opened, and why that one (one command a process)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from mirror.cli.common import (
+    DEFAULT_KEYRING,
     dump_json,
     keyring_from_workspace,
     missing_keyring,
@@ -157,8 +158,11 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
     else:
         say(f"  signed by    key {result.key_id}, which is not in your keyring")
         missing = missing_keyring()
-        if missing is not None:  # a mistyped --keys: no key at all is known
-            say(f"  keyring      {printable(str(missing[0]))} does not exist (chosen by {printable(missing[1])})")
+        if missing is not None and missing[1] == DEFAULT_KEYRING:  # nobody has imported a key here yet
+            say(f"  keyring      none yet: no key has been imported on this computer ({printable(str(missing[0]))})")
+        elif missing is not None:  # a mistyped --keys: no key at all is known
+            source = printable(missing[1])
+            say(f"  keyring      {printable(str(missing[0]))} does not exist (chosen by {source})")
     say(f"  fingerprint  {result.fingerprint}")
     say(f"  bundle       {result.meta.title!r}, version {result.meta.version}, id {result.meta.bundle_id}")
     if result.part is None and not result.missing:
