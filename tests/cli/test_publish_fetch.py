@@ -426,6 +426,14 @@ def test_a_mirror_that_is_neither_a_url_nor_a_folder_is_a_usage_error(setup: Set
     assert "pw" not in err and "MISSING" not in out
 
 
+@pytest.mark.parametrize("location", ["127.0.0.1:8470", "192.168.1.5:8470/", "localhost:8470", "[::1]:8470"])
+def test_a_rooms_address_without_http_is_named_as_such(setup: Setup, runner: CliRunner, location: str) -> None:
+    """An address as a room shows it, typed without http://, was read as a folder ("index.json is not there")."""
+    code, out, err = fetch_cli(runner, setup, "--mirror", location)
+    assert code == 2 and "is neither a folder here nor a URL" in err, (out, err)
+    assert f"--mirror http://{location.rstrip('/')}/" in err
+
+
 def test_publish_and_fetch_remember_what_they_verified(setup: Setup, served: MirrorServer, runner: CliRunner,
                                                        tmp_path: Path) -> None:
     """Publish records the bundle's hashes and torrent pieces; fetch records what it placed, and a bundle already

@@ -368,6 +368,9 @@ class HttpMirror:
                     break
 
 
+_HOST_PORT = re.compile(r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}/?")
+
+
 def open_mirror(location: str, proxy: str | None = None, limits: Limits | None = None) -> Mirror:
     """A reader for an http(s) URL, a file:// URL, or a folder path.
 
@@ -387,4 +390,7 @@ def open_mirror(location: str, proxy: str | None = None, limits: Limits | None =
                           hint="a mirror is an http:// or https:// URL, a file:// URL or a folder")
     if not location.strip():
         raise ConfigError("an empty --mirror", hint="name a URL or a folder")
+    if _HOST_PORT.fullmatch(location) and not os.path.lexists(location):  # 192.168.1.5:8470, a room's address
+        raise ConfigError(f"{location} is neither a folder here nor a URL",
+                          hint=f"a room or a web mirror is a URL: --mirror http://{location.rstrip('/')}/")
     return FolderMirror(Path(location), limits)
