@@ -225,3 +225,17 @@ def test_a_folder_of_bundles_is_not_called_an_untrusted_bundle(runner: CliRunner
     assert code == 2 and out == "", out
     assert f"{stick} is a folder that holds bundles, not an unpacked bundle" in err
     assert f"mirror verify {stick / 'almaty.7z'}" in err
+
+
+def test_a_photo_or_a_program_given_as_a_bundle_is_named(runner: CliRunner, tmp_path: Path) -> None:
+    """A photo sent instead of the bundle, or a self-extracting archive (a program): said what it is."""
+    from PIL import Image
+
+    photo = tmp_path / "IMG_0001.jpg"
+    Image.new("RGB", (8, 8)).save(photo, "JPEG")
+    code, out, err = invoke(runner, "verify", photo)
+    assert code == 3 and "not a 7z archive: it is a JPEG photo" in out + err
+    program = tmp_path / "bundle.exe"
+    program.write_bytes(b"MZ\x90\x00" + bytes(200))
+    code, out, err = invoke(runner, "verify", program)
+    assert code == 3 and "it is a program" in out + err and "do not run it" in err

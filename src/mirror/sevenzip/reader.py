@@ -52,6 +52,24 @@ _OTHER_CONTAINERS = ((b"Rar!\x1a\x07", "RAR"), (b"\x1f\x8b", "gzip"), (b"\xfd7zX
                      (b"\x28\xb5\x2f\xfd", "zstd"))
 
 
+# Files people send by mistake in place of a bundle, by the bytes they start with.
+_PROGRAM = "a program, not a file of data"
+_OTHER_FILES = ((b"\xff\xd8\xff", "a JPEG photo"), (b"\x89PNG\r\n\x1a\n", "a PNG picture"), (b"GIF8", "a GIF picture"),
+                (b"%PDF-", "a PDF document"), (b"\x7fELF", _PROGRAM), (b"MZ", _PROGRAM))
+_PROGRAM_HINT = ("a self-extracting archive is a program: do not run it; ask the sender for the .7z bundle itself, "
+                 "sent as a file")
+_NOT_A_BUNDLE = {_PROGRAM: _PROGRAM_HINT}
+
+
+def _what_else(start: bytes) -> str | None:
+    """What a file that is no 7z archive is instead, when its first bytes say so: a photo, a document, a program."""
+    if start[:4] == b"RIFF" and start[8:12] == b"WEBP":
+        return "a WebP picture"
+    if start[4:8] == b"ftyp":
+        return "a HEIC photo or a video"
+    return next((name for magic, name in _OTHER_FILES if start.startswith(magic)), None)
+
+
 def _refuse_other_container(fp: BinaryIO, start: bytes) -> None:
     """Raise UnreadableContainer, naming the tool's format, for a copy that another archiver made (a tar's magic
     is at byte 257); return quietly when the start is nobody's we know."""
@@ -82,6 +100,9 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
     if start[:6] != MAGIC:
         _refuse_other_container(fp, start)
     if len(start) < 32 or start[:6] != MAGIC:
+        what = _what_else(start)
+        if what is not None:
+            raise ArchiveError(f"not a 7z archive: it is {what}", hint=_NOT_A_BUNDLE.get(what))
         raise ArchiveError("not a 7z archive (or truncated in its first 32 bytes)")
     if start[6] != 0:
         raise ArchiveError(f"unsupported 7z format version {start[6]}.{start[7]}")
