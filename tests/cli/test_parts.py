@@ -152,6 +152,7 @@ def test_join_refuses_incomplete_or_mixed_parts(runner: CliRunner, big: tuple[Pa
     _bundle, keys = big
     code, _, err = invoke(runner, "join", *split_parts[:2], "-o", tmp_path / "w.7z", "--keys", keys)
     assert code == 4 and re.search(r"lack \d+ file\(s\): ", err), err  # as extract says: incomplete
+    assert "of its 3 parts, these were not given: 3" in err  # which to ask for
     other = make_bundle(tmp_path, [10_000] * 3, keys, "other.7z")
     code, _, err = invoke(runner, "join", split_parts[0], other, "-o", tmp_path / "w.7z", "--keys", keys)
     assert code == 2 and "is not from the same bundle" in err

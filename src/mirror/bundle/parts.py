@@ -590,6 +590,20 @@ def _volumes_of(path: Path) -> list[Path] | None:
         return None
 
 
+def _parts_hint(verified: Sequence[VerifiedBundle]) -> str:
+    """Which parts to ask for, by the (unsigned) part markers of those given: "part 2 of 3 was not given"."""
+    markers = [v.part for v in verified if v.part is not None]
+    counts = {m.count for m in markers}
+    if len(counts) != 1:
+        return "give every part of the bundle"
+    count = counts.pop()
+    absent = sorted(set(range(1, count + 1)) - {m.number for m in markers})
+    if not absent:
+        return "give every part of the bundle"
+    shown = ", ".join(map(str, absent[:10])) + (" ..." if len(absent) > 10 else "")
+    return f"give every part of the bundle: of its {count} parts, these were not given: {shown}"
+
+
 def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False,
                idle: list[Path] | None = None) -> VerifiedBundle:
     """Rebuild one bundle from parts of it; it carries the author's signature unchanged and verifies.
@@ -622,7 +636,7 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False,
         missing = staged.missing
         if missing:
             raise Incomplete(f"the parts given lack {len(missing)} file(s): {', '.join(missing[:5])}"
-                              + (" ..." if len(missing) > 5 else ""), hint="give every part of the bundle")
+                              + (" ..." if len(missing) > 5 else ""), hint=_parts_hint(staged.verified))
         with atomic_output(out, force=force) as tmp:
             _write(tmp, staged, _content_lines(staged.first), None)
             result = verify_bundle(tmp, keys)  # the same signed files: the same signer
