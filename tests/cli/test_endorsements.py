@@ -79,7 +79,8 @@ def test_extract_writes_only_endorsements_that_parse_and_are_not_invalid(endorse
     written = {p.name for p in (dest / ENDORSEMENTS).iterdir()}
     assert f"{keyring.get('bob').key_id_hex}.minisig" in written and len(written) == 2
     assert f"{keyring.get('carol').key_id_hex}.minisig" not in written
-    assert "extracted 11 files" in out  # 4 signed files, the page, 2 accounts, 2 photos, 2 of 3 endorsements
+    assert "extracted 4 accounts and photos into" in out  # as verify counts them: 2 accounts, 2 photos
+    assert f"to read them, open {dest / 'index.html'} in a web browser" in out
 
 
 def test_stock_minisign_verifies_an_endorsement(endorsed: Path, keyring: Keyring, tmp_path: Path) -> None:

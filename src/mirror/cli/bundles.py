@@ -30,6 +30,7 @@ from mirror.cli.common import (
 from mirror.cli.failure import fail
 from mirror.cli.verdict import (
     MAX_LISTED,
+    content_count,
     part_json,
     report_verified,
     signer_words,
@@ -38,6 +39,7 @@ from mirror.cli.verdict import (
     verify_command,
 )
 from mirror.errors import ExitCode, UntrustedSigner
+from mirror.formats.manifest import PAGE_NAME
 from mirror.formats.names import printable
 
 BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -144,7 +146,11 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
     except UntrustedSigner as exc:
         untrusted_signer(exc, bundles[0])
     who = signer_words(result.verified[0])
-    say(f"extracted {result.files} files into {result.dest} (signed by {who})")
+    content = content_count(result.verified[0]) - len(result.missing)  # as verify and show count them
+    say(f"extracted {content} accounts and photos into {result.dest} (signed by {who})")
+    page = result.dest / PAGE_NAME
+    if page.is_file():
+        say(f"  to read them, open {page} in a web browser")
     if result.left_out:
         say(f"  left out {result.left_out} endorsement(s) of other copies: a bundle carries at most 100")
     if result.missing:
