@@ -242,6 +242,16 @@ def test_sums_caps(monkeypatch: pytest.MonkeyPatch) -> None:
         Sums.from_bytes(many)
 
 
+def test_a_long_path_part_is_measured_as_itself() -> None:
+    """A part over 255 bytes in a long name: the part's own size, then the whole name's length."""
+    from mirror.errors import ArchiveError
+    from mirror.formats.names import check_member_name
+
+    with pytest.raises(ArchiveError) as caught:
+        check_member_name("accounts/" + "я" * 200 + ".md")
+    assert "a path part of 403 bytes, more than 255" in str(caught.value)
+
+
 def test_a_refused_long_name_is_shown_cut_on_one_line() -> None:
     """A member name of 32,767 characters (a real archive's) is refused without being printed whole."""
     from mirror.errors import ArchiveError
@@ -250,4 +260,4 @@ def test_a_refused_long_name_is_shown_cut_on_one_line() -> None:
     with pytest.raises(ArchiveError) as caught:
         check_member_name("a" * 32_767)
     message = str(caught.value)
-    assert message.endswith("…': name too long (32,767 characters)") and len(message) < 200
+    assert message.endswith("…': name too long; the name has 32,767 characters") and len(message) < 200

@@ -80,7 +80,8 @@ def name_problem(name: str) -> str | None:
         if part in ("", ".", ".."):
             return "'..', '.' or empty path part"
         if len(part.encode("utf-8")) > MAX_PART_BYTES:
-            return "path part too long"
+            size = len(part.encode("utf-8"))
+            return f"a path part of {size:,} bytes, more than {MAX_PART_BYTES} (a file system's limit)"
         if part[-1] in ". " or part[0] == " ":
             return "path part starts with a space or ends with a dot or space"
         if part.split(".")[0].rstrip(" ").upper() in _DEVICES:  # "CON .txt" is the device too
@@ -97,7 +98,7 @@ def check_member_name(name: str) -> None:
     problem = name_problem(name)
     if problem is not None:
         if len(name) > _SHOWN:  # one line, however long the name
-            shown, problem = printable(name[:_SHOWN]) + "…", f"{problem} ({len(name):,} characters)"
+            shown, problem = printable(name[:_SHOWN]) + "…", f"{problem}; the name has {len(name):,} characters"
         else:
             shown = printable(name)
         raise ArchiveError(f"unsafe member name '{shown}': {problem}")
