@@ -117,3 +117,16 @@ def test_retry_after_as_a_date_ahead() -> None:
     ahead = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
     wait = retry_after(ahead)
     assert wait is not None and 17 <= wait <= 20
+
+
+def test_a_server_always_busy_is_left_within_the_mirrors_budget_outside_any_phase(tmp_path: Path) -> None:
+    """A read outside a phase budget (a room's listing, a .torrent) asked a server that always answers 503 with
+    Retry-After again and again, forever: the mirror's own budget bounds it."""
+    (tmp_path / "bundles").mkdir()
+    (tmp_path / "bundles" / "x.7z").write_bytes(b"x")
+    with MirrorServer(tmp_path) as server:
+        server.busy = 1_000_000
+        mirror = HttpMirror(server.url, limits=Limits(stall=5, min_rate=0, budget=3))
+        with pytest.raises(TransferError, match=r"busy \(HTTP 503\)"):
+            mirror.read("bundles/x.7z", 100)
+    assert 2 <= len(server.requests) <= 4  # asked again after each second, until three seconds were spent

@@ -21,6 +21,7 @@ import email.utils
 import os
 import re
 import stat
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +59,7 @@ class Busy(TransferError):
 
 
 BUSY_WAIT = (1.0, 60.0)  # the least and most seconds waited before asking a busy server again
+MAX_BUSY = 60  # times one read asks a busy server again, at most
 
 
 def retry_after(header: str | None) -> float | None:
@@ -264,13 +266,17 @@ class HttpMirror:
         return response
 
     def _patiently(self, call: Callable[[], T]) -> T:
-        """`call`, asked again after the wait a busy server names, as long as the budget leaves time for it."""
-        while True:
+        """`call`, asked again after the wait a busy server names, as long as the budget leaves time for it: the
+        thread's phase budget if one is running, and this mirror's own budget (--budget) in any case, so that a
+        server that is always busy never holds a read that runs outside a phase (a room's listing, a .torrent)."""
+        ends = time.monotonic() + self.limits.budget
+        for _ in range(MAX_BUSY):
             try:
                 return call()
             except Busy as busy:
-                if not pause(busy.retry_after):
+                if time.monotonic() + busy.retry_after >= ends or not pause(busy.retry_after):
                     raise
+        return call()
 
     def read(self, path: str, limit: int) -> bytes:
         """GET a small file, reading at most limit + 1 bytes."""
