@@ -329,7 +329,8 @@ def test_a_bundle_kept_as_unknown_takes_its_name_once_its_key_is_imported(tmp_pa
 
 def test_a_served_mirror_copy_offers_its_torrents(tmp_path: Path, host: Path) -> None:
     """fetch --torrent asks a mirror for bundles/<sha256>.torrent before anything else (web seeds never carry it):
-    a room serving a mirror copy sends the publisher's file as it is; one that describes another size, none."""
+    a room serving a mirror copy sends the publisher's file as it is, when the copy's index.json names its info
+    hash; another file, or one in a folder without an index, is not offered."""
     import requests
 
     [torrent] = host.glob("bundles/*.torrent")
@@ -338,6 +339,11 @@ def test_a_served_mirror_copy_offers_its_torrents(tmp_path: Path, host: Path) ->
         answer = requests.get(f"{room.urls[0]}bundles/{sha}.torrent", timeout=10)
     assert answer.status_code == 200 and answer.content == torrent.read_bytes()
     assert answer.headers["Content-Type"] == "application/x-bittorrent"
-    torrent.write_bytes(torrent.read_bytes().replace(b"6:lengthi", b"6:lengthi9", 1))  # another size
+    good = torrent.read_bytes()
+    torrent.write_bytes(good.replace(b"6:lengthi", b"6:lengthi9", 1))  # not the info hash the index names
+    with RoomThread(RoomRequest(host, port=0)) as room:
+        assert requests.get(f"{room.urls[0]}bundles/{sha}.torrent", timeout=10).status_code == 404
+    torrent.write_bytes(good)
+    (host / "index.json").unlink()  # a plain folder: no signed info hash to hold a .torrent to
     with RoomThread(RoomRequest(host, port=0)) as room:
         assert requests.get(f"{room.urls[0]}bundles/{sha}.torrent", timeout=10).status_code == 404

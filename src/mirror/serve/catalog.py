@@ -30,7 +30,7 @@ from typing import Any
 
 from mirror.bundle.verify import snapshot, verify_bundle, verify_open
 from mirror.errors import ConfigError, ManifestError, SignatureError, VerificationError
-from mirror.formats.index import MAX_INDEX, BundleEntry
+from mirror.formats.index import MAX_INDEX, BundleEntry, Index
 from mirror.formats.layout import (
     INDEX_NAME,
     LISTING_NAME,
@@ -44,7 +44,7 @@ from mirror.formats.listing import MAX_ENTRIES, Listing
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME, BundleMeta
 from mirror.formats.minisign import Signature
 from mirror.formats.names import printable, readable_name
-from mirror.formats.torrent import MAX_TORRENT, Torrent
+from mirror.formats.torrent import Torrent
 from mirror.record import field, record, replace
 from mirror.safeio import open_regular
 from mirror.serve.headers import content_type
@@ -306,21 +306,40 @@ def _offer_files(offer: Offer, checked: _Checked, path: Path, stamp: Stamp) -> d
             sig: Item.of_bytes(sig, checked.sig)}
 
 
-def _torrent(root: Path, offer: Offer) -> Item | None:
-    """A mirror copy's bundles/<sha256>.torrent (publish writes it; fetch --torrent reads it, and takes it only if
-    its info hash is the one the signed index names), when it is a regular file that describes this bundle."""
+MAX_ROOM_TORRENT = 256 << 10  # a bundle's .torrent: 2,048 piece hashes (40 KB) and the mirror list fit with room
+
+
+def _signed_infohashes(files: Mapping[str, Item]) -> dict[str, str]:
+    """sha256 -> info hash of each bundle the folder's index.json lists (not checked here: readers check it)."""
+    item = files.get(INDEX_NAME)
+    if item is None or item.data is None:
+        return {}
+    try:
+        return {e.sha256: e.infohash for e in Index.from_bytes(item.data).bundles if e.infohash}
+    except ManifestError:
+        return {}
+
+
+def _torrent(root: Path, offer: Offer, infohashes: Mapping[str, str]) -> Item | None:
+    """A mirror copy's bundles/<sha256>.torrent (publish writes it; fetch --torrent reads it), offered only when the
+    copy's index.json names this bundle with that very info hash, and the file is at most MAX_ROOM_TORRENT: read
+    from the file when asked (never held), and only while it is the file that was checked."""
+    wanted = infohashes.get(offer.sha256)
     folder = root / "bundles"
-    if folder.is_symlink() or not folder.is_dir():
+    if wanted is None or folder.is_symlink() or not folder.is_dir():
         return None
-    data = _read_capped(folder / f"{offer.sha256}.torrent", MAX_TORRENT)
-    if data is None:
+    path = folder / f"{offer.sha256}.torrent"
+    info = _regular(path)
+    data = _read_capped(path, MAX_ROOM_TORRENT) if info is not None else None
+    if info is None or data is None or len(data) != info.st_size:
         return None
     try:
-        if Torrent.from_bytes(data).info.length != offer.size:
-            return None
+        torrent = Torrent.from_bytes(data)
     except ManifestError:
         return None
-    return Item.of_bytes(torrent_path(offer.sha256), data)
+    if torrent.info.infohash != wanted or torrent.info.length != offer.size:
+        return None
+    return Item.of_file(torrent_path(offer.sha256), path, Stamp.of(info), f'"{hashlib.sha256(data).hexdigest()}"')
 
 
 def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
@@ -332,6 +351,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
     if not root.is_dir():
         raise ConfigError(f"{root} is not a folder", hint="name a folder of bundles, or a mirror copy")
     files = _index_files(root)
+    infohashes = _signed_infohashes(files)
     offers: dict[str, Offer] = {}
     skipped: list[str] = []
     checked_now: dict[tuple[Path, Stamp], _Checked] = {}
@@ -357,7 +377,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
         elif known.offer.sha256 not in offers and len(offers) < MAX_ENTRIES:
             offers[known.offer.sha256] = known.offer
             files.update(_offer_files(known.offer, known, path, stamp))
-            torrent = _torrent(root, known.offer)
+            torrent = _torrent(root, known.offer, infohashes)
             if torrent is not None:
                 files[torrent_path(known.offer.sha256)] = torrent
     if beyond:
