@@ -324,8 +324,9 @@ def _precondition(headers: CIMultiDictProxy[str], etag: str) -> int | None:
 
 def own_host(host: str) -> bool:
     """Whether a request's Host names this room as its readers reach it: an address (what its QR codes and
-    printed URLs give), localhost, or an mDNS name (.local). A web page elsewhere that points its own name at
-    127.0.0.1 or a LAN address (DNS rebinding) sends that name, and must not read what this person holds."""
+    printed URLs give), localhost, or this machine's own mDNS name (HOSTNAME.local). A web page elsewhere that
+    points its own name at 127.0.0.1 or a LAN address (DNS rebinding) sends that name, and must not read what this
+    person holds; any other .local name could be answered by anyone on the network."""
     name = host.strip().lower()
     if name.startswith("["):  # [::1]:8470
         name = name[1:].partition("]")[0]
@@ -334,7 +335,7 @@ def own_host(host: str) -> bool:
         if not (port.isascii() and port.isdigit()):
             return False
     name = name.rstrip(".")
-    if name == "localhost" or name.endswith(".local"):
+    if name in ("localhost", f"{socket.gethostname().lower()}.local"):
         return True
     try:
         ipaddress.ip_address(name)
@@ -355,7 +356,10 @@ def _origin_path(target: str) -> str:
 
 def _plain(status: int, extra: Mapping[str, str] | None = None) -> web.Response:
     text = {404: "not found\n", 405: "only GET and HEAD\n", 412: "precondition failed\n",
-            421: "this room answers to its own addresses only\n",
+            421: "Open this room by its address (the one it printed, or its QR code), not by a name.\n"
+                 "Откройте эту комнату по её адресу (который она напечатала или даёт QR-код), а не по имени.\n"
+                 "Бұл бөлмені атауы арқылы емес, мекенжайы арқылы ашыңыз (ол басып шығарған немесе QR-код "
+                 "беретін).\n",
             416: "range not satisfiable\n", 503: "busy, try again in a few seconds\n",
             505: "HTTP/1.1 only\n"}.get(status, "error\n")
     return web.Response(status=status, text=text, headers={**SECURITY_HEADERS, **(extra or {})})
