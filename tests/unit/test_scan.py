@@ -269,6 +269,8 @@ def test_a_picture_inside_a_text_is_reported() -> None:
     assert len(found) == 1 and found[0].detail.startswith("line 5: image/jpeg inside the text as base64")
     assert not [f for f in scan_text("a data:image/png;base64, URI is how editors paste pictures", "b.md")
                 if f.kind == "embedded-file"]
+    for pasted in (f'<img src="data:image/jpeg;base64, {picture}">', f"снимок:\n{picture}\n"):  # a space; no header
+        assert [f for f in scan_text(pasted, "c.md") if f.kind == "embedded-file"], pasted[:40]
 
 
 def test_partial_findings_survive_a_broken_end() -> None:

@@ -60,8 +60,10 @@ _ELEVEN = re.compile(r"(?<!\d)[78](?:\D{0,3}\d){10}(?!\d)")  # a Russian number 
 _NOT_DIGIT = re.compile(r"\D")
 # A file inside the text (a Markdown editor's pasted picture, ![](data:image/jpeg;base64,...)): its metadata travels
 # with the text, and nothing cleans it. At least 64 characters of base64 after the header, so a mention is no file.
-EMBEDDED = re.compile(r"data:([a-z]+/[a-z0-9.+-]{1,64})?(?:;[a-z0-9=._-]{1,64}){0,4};base64,[a-z0-9+/]{64}",
-                      re.IGNORECASE)
+# A picture's bytes pasted as base64 without the data: header (what some editors and chat exports do), by how a
+# JPEG, PNG, GIF or WebP file's first bytes read in base64, then at least 200 more characters of it.
+EMBEDDED = re.compile(r"data:([a-z]+/[a-z0-9.+-]{1,64})?(?:;[a-z0-9=._-]{1,64}){0,4};base64,\s{0,8}[a-z0-9+/]{64}"
+                      r"|(?<![A-Za-z0-9+/])(?:/9j/|iVBORw0KGgo|R0lGOD[lh]|UklGR)[A-Za-z0-9+/]{200}", re.IGNORECASE)
 _CONTEXT = 8  # characters on each side of a run that libphonenumber sees, to judge what surrounds a number
 PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (about 2 s); then by shape alone
 # Phone numbers by shape: "+" and 8 to 15 digits, or 8 7xx xxx xx xx (Kazakh mobiles, as dialled at home).
@@ -208,7 +210,8 @@ def embedded_file(text: str) -> tuple[int, str] | None:
     match = EMBEDDED.search(text)
     if match is None:
         return None
-    return text.count("\n", 0, match.start()) + 1, match[1] or "a file of no stated type"
+    kind = match[1] or ("a file of no stated type" if match[0][:5].lower() == "data:" else "a picture")
+    return text.count("\n", 0, match.start()) + 1, kind
 
 
 def scan_blocks(blocks: Iterable[Block], path: str) -> Iterator[Finding]:
