@@ -250,6 +250,20 @@ def test_every_image_of_a_heic_and_its_unlinked_items_are_scanned() -> None:
     assert ("serial", f"BodySerialNumber {fx.SERIAL}") in found and ("owner", f"XMP dc:creator {fx.CREATOR}") in found
 
 
+def test_unlinked_exif_is_found_without_its_prefix_and_past_many_linked_ones() -> None:
+    """An Exif item may hold a bare TIFF (no "Exif\\0\\0"); and blocks the images link, however many, never use up
+    the search for one they do not."""
+    from mirror.privacy.heic import _unlinked
+
+    tiff = fx.camera_tiff(orientation=1, thumbnail=False)
+    assert [kind for kind, _ in _unlinked(bytes(100) + tiff, set())] == ["exif"]
+    linked = b"Exif\0\0" + tiff
+    other = tiff.replace(fx.SERIAL.encode(), b"X" * len(fx.SERIAL))
+    data = (bytes(16) + linked) * 20 + bytes(16) + b"Exif\0\0" + tiff[:8] + other[8:]
+    found = _unlinked(data, {linked})
+    assert len(found) == 1 and found[0][1].removeprefix(b"Exif\0\0").startswith(tiff[:8])
+
+
 def test_a_heic_pillow_heif_cannot_list_is_a_photo_error_not_a_crash() -> None:
     """A primary item that is not HEVC made pillow-heif raise IndexError deep inside: one PhotoError instead."""
     odd = fx.heic_photo().replace(b"hvc1", b"av01", 1)

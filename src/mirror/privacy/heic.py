@@ -75,7 +75,8 @@ def _blocks(info: dict[str, Any]) -> list[tuple[str, bytes]]:
 
 # Exif and XMP items a reader may find though no image links them (exiftool does): found by their signatures, at
 # most UNLINKED of each, each at most ITEM_BYTES long
-_EXIF_ITEM = re.compile(rb"Exif\0\0(?:MM\0\*|II\*\0)")
+_EXIF_ITEM = re.compile(rb"Exif\0\0(?:MM\0\*|II\*\0)|MM\0\*\0\0\0\x08|II\*\0\x08\0\0\0")  # or a bare TIFF header
+_LOOKED_AT = 256  # signatures looked at, at most (each compared with the blocks the images link)
 _XMP_START, _XMP_END = b"<x:xmpmeta", b"</x:xmpmeta>"
 UNLINKED = 16
 ITEM_BYTES = 1 << 20
@@ -84,10 +85,15 @@ ITEM_BYTES = 1 << 20
 def _unlinked(data: bytes, seen: set[bytes]) -> list[tuple[str, bytes]]:
     """Exif and XMP blocks in the file's bytes that are not among `seen` (those the images link)."""
     found: list[tuple[str, bytes]] = []
-    for match in itertools.islice(_EXIF_ITEM.finditer(data), UNLINKED):
+    tiffs = [known.removeprefix(b"Exif\0\0") for known in seen if known]  # an item's bytes, then the file's next
+    for match in itertools.islice(_EXIF_ITEM.finditer(data), _LOOKED_AT):
         block = data[match.start() : match.start() + ITEM_BYTES]
-        if not any(known[:64] == block[:64] for known in seen):
+        tiff = block.removeprefix(b"Exif\0\0")
+        if not any(tiff.startswith(known) for known in tiffs):
+            tiffs.append(tiff[:64])  # a second signature inside this block is this block again
             found.append(("exif", block))
+            if len(found) >= UNLINKED:
+                break
     start = data.find(_XMP_START)
     for _ in range(UNLINKED):
         if start < 0:
