@@ -113,11 +113,16 @@ def current() -> str:
     return _current
 
 
+# 1,000,000 as English groups it: in Russian and Kazakh a comma is the decimal mark, so they read 1 000 000
+_GROUPED = re.compile(r"(?<![\d,.])(\d{1,3})((?:,\d{3})+)(?![\d,])")
+
+
 def translate(text: str) -> str:
-    """`text` in the current language, or unchanged when no template matches it (or the language is English)."""
+    """`text` in the current language, or unchanged when no template matches it (or the language is English);
+    in Russian and Kazakh, thousands are set apart with no-break spaces, not commas."""
     if _current == "en" or not text:
         return text
-    return catalog(_current).translate(text)
+    return _GROUPED.sub(lambda m: m[1] + m[2].replace(",", "\u00a0"), catalog(_current).translate(text))
 
 
 def click_gettext(message: str) -> str:

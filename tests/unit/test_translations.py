@@ -116,6 +116,13 @@ def test_an_indented_message_is_translated_as_a_message(russian: None) -> None:
     assert i18n.translate("  fingerprint  12345").startswith("  отпечаток")
 
 
+def test_thousands_are_set_apart_as_russian_and_kazakh_write_them(russian: None) -> None:
+    """1,234,567 reads as a decimal in Russian: it is printed 1 234 567 (no-break spaces); lists and versions stay."""
+    line = i18n.translate("a path part of 1,024 bytes, more than 255 (a file system's limit)")
+    assert "1\u00a0024" in line and "1,024" not in line
+    assert i18n.translate("unknown thing 2, 4, 5 of v1.2") == "unknown thing 2, 4, 5 of v1.2"
+
+
 def test_prefix_before_a_message_is_kept(russian: None) -> None:
     """`WHERE: MESSAGE` with an unknown WHERE (a host, a path) translates the message and keeps WHERE."""
     assert i18n.translate("https://a.example/m/: index.json is not there") == (

@@ -75,4 +75,4 @@ def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_di
     who = result.signer_name or f"unknown key {result.key_id}"
     say(f"joined {len(parts) - len(idle)} parts into {out}: {files} accounts and photos, signed by {who}")
     for path in idle:
-        say(f"  {path} added nothing: a copy of parts given before it")
+        say(f"  {path} added nothing: all it holds came with the inputs given before it")
