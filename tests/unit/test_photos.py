@@ -520,3 +520,16 @@ def test_an_orientation_block_carrying_more_bytes_is_reported_and_dropped() -> N
     assert "exif" in cleaned.removed and b"Aigerim" not in cleaned.data and cleaned.orientation == 6
     plain = jpeg[:2] + segment_bytes(0xE1, b"Exif\0\0" + orientation_tiff(6)) + jpeg[2:]
     assert scan_photo(plain, "b.jpg") == [] and strip_jpeg(plain, "b.jpg").removed == ()
+
+
+def test_a_colour_or_density_chunk_of_the_wrong_size_is_dropped() -> None:
+    """pHYs is 9 bytes, gAMA 4, sRGB 1, cHRM 32: a longer one carries bytes nobody reads (libpng ignores the chunk),
+    such as a name; it is dropped, and the picture does not change."""
+    png = fx.plain_png()
+    padded = fx.chunk(b"pHYs", bytes(9) + b"owner=Aigerim Nurlan phone=+77011234567")
+    fine = fx.chunk(b"gAMA", (45455).to_bytes(4, "big"))
+    data = png[:33] + padded + fine + png[33:]
+    cleaned = strip_png(data, "p.png")
+    assert b"Aigerim" not in cleaned.data and b"gAMA" in cleaned.data and b"pHYs" not in cleaned.data
+    assert decoded(cleaned.data) == decoded(png)
+    assert scan_photo(data, "p.png")

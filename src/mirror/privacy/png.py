@@ -35,6 +35,7 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
 ANIMATION = frozenset({b"acTL", b"fcTL", b"fdAT"})  # APNG: frame count, each frame's place and timing, its data
 KEPT = CRITICAL | ANIMATION | {b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs"}
+FIXED_SIZE = {b"gAMA": 4, b"cHRM": 32, b"sRGB": 1, b"pHYs": 9}  # PNG 1.2, 4.2: the only valid lengths
 _READ = {b"IHDR": 13, b"acTL": 8, b"fcTL": 26, b"fdAT": 4}  # what a streaming walk reads of a kept chunk to check it
 KIND_OF = {b"tEXt": "text", b"zTXt": "text", b"iTXt": "text", b"eXIf": "exif", b"tIME": "time",
            b"iCCP": "icc"}
@@ -70,7 +71,11 @@ class Chunk:
 
     @property
     def kept(self) -> bool:
-        """Whether the cleaner keeps this chunk: one that draws the image, or a standard colour profile."""
+        """Whether the cleaner keeps this chunk: one that draws the image, or a standard colour profile. One of a
+        fixed size given another (libpng ignores it, and the bytes past its size are read by nobody) is dropped."""
+        length = self.size if self.size >= 0 else len(self.data)
+        if self.type in FIXED_SIZE and length != FIXED_SIZE[self.type]:
+            return False
         return (self.type in KEPT and not self.ignored) or (self.type == b"iCCP" and standard_iccp(self.data))
 
 
