@@ -230,8 +230,11 @@ def _lzma_filters(chain: tuple[Coder, ...]) -> list[dict[str, Any]]:
             filters.append({"id": lzma.FILTER_LZMA2, "dict_size": _dictionary(dict_size)})
         elif coder.method == LZMA1 and len(coder.props) == 5:
             d, dict_size = coder.props[0], struct.unpack("<I", coder.props[1:])[0]
-            if d >= 9 * 5 * 5 or d % 9 + (d // 9) % 5 > 4:
+            if d >= 9 * 5 * 5:
                 raise ArchiveError("unsupported LZMA settings")
+            if d % 9 + (d // 9) % 5 > 4:  # 7-Zip writes them (-m0=LZMA:lc=8); Python's lzma reads lc + lp <= 4 only
+                raise UnreadableContainer("unsupported LZMA settings (lc + lp over 4): this copy was repacked in a "
+                                          "way mirror does not read", hint=REPACK_HINT)
             filters.append({"id": lzma.FILTER_LZMA1, "lc": d % 9, "lp": (d // 9) % 5, "pb": d // 45,
                             "dict_size": max(_dictionary(dict_size), 4096)})
         elif coder.method == BCJ and not coder.props:
