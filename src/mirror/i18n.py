@@ -125,10 +125,16 @@ def translate(text: str) -> str:
     return _GROUPED.sub(lambda m: m[1] + m[2].replace(",", "\u00a0"), catalog(_current).translate(text))
 
 
+# Words click passes to gettext through a variable (`_(extra["required"])`), so that no extractor finds them
+_CLICK_VARIABLE_WORDS = {"required": {"ru": "обязательно", "kk": "міндетті"}}
+
+
 def click_gettext(message: str) -> str:
     """click's `gettext`: its own words in the current language."""
     if _current == "en":
         return message
+    if message in _CLICK_VARIABLE_WORDS:
+        return _CLICK_VARIABLE_WORDS[message][_current]
     return _gnu(_current, CLICK_DOMAIN).gettext(message)
 
 

@@ -136,6 +136,13 @@ def test_help_of_verify(lang: str, usage: str, words: list[str], tmp_path: Path)
     assert all(w in " ".join(result.stdout.split()) for w in words), result.stdout
 
 
+@pytest.mark.parametrize(("lang", "word"), [("ru_RU.UTF-8", "[обязательно]"), ("kk_KZ.UTF-8", "[міндетті]")])
+def test_a_required_option_is_marked_in_the_language(lang: str, word: str, tmp_path: Path) -> None:
+    """click marks a required option with a word it translates through a variable: no extractor saw it."""
+    result = mirror("join", "--help", lang={"LANG": lang}, keys=tmp_path)
+    assert result.returncode == 0 and word in result.stdout and "[required]" not in result.stdout
+
+
 def test_help_of_mirror_in_kazakh(tmp_path: Path) -> None:
     """`mirror --help`: the group's help of several paragraphs, in Kazakh."""
     result = mirror("--help", lang={"LANG": "kk_KZ.UTF-8"}, keys=tmp_path)
