@@ -116,3 +116,16 @@ def test_an_empty_passphrase_variable_is_named_as_empty(runner: CliRunner, tmp_p
     code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice")
     assert code == 2 and "MIRROR_PASSPHRASE is set but empty" in err, err
     assert not (tmp_path / "b.7z").exists()
+
+
+def test_the_advice_on_a_weak_passphrase_is_in_the_readers_language(tmp_path: Path) -> None:
+    """zxcvbn's advice is English only: each sentence of it is translated, so a Russian author reads it all."""
+    from mirror.trust.passphrase import ADVICE_NOTE
+
+    env = {k: v for k, v in os.environ.items() if k not in ("MIRROR_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    env.update(LANG="ru_RU.UTF-8", PYTHONIOENCODING="utf-8")
+    env["MIRROR_PASSPHRASE"] = "password" + "123"  # one of the commonest: zxcvbn says so
+    done = subprocess.run([sys.executable, "-m", "mirror", "keys", "new", "weak", "--keys", str(tmp_path / "k")],
+                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 2 and "Это очень распространённый пароль." in done.stderr, done.stderr
+    assert not any(sentence in done.stderr for sentence in ADVICE_NOTE)

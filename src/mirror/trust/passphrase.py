@@ -27,6 +27,25 @@ _PIECE = 72  # zxcvbn's own limit on the length of its input
 _MOST_PIECES = 16  # bounds the time spent on a pasted text: 16 x 72 characters are checked at most
 
 
+# zxcvbn's advice, each sentence as it writes it: listed here so that the catalogs carry them (i18n translates
+# each sentence of the advice on its own; zxcvbn has no Russian or Kazakh of its own).
+ADVICE_NOTE = (
+    "Use a few words, avoid common phrases.", "No need for symbols, digits, or uppercase letters.",
+    "Add another word or two. Uncommon words are better.", "Straight rows of keys are easy to guess.",
+    "Short keyboard patterns are easy to guess.", "Use a longer keyboard pattern with more turns.",
+    'Repeats like "aaa" are easy to guess.', 'Repeats like "abcabcabc" are only slightly harder to guess than "abc".',
+    "Avoid repeated words and characters.", 'Sequences like "abc" or "6543" are easy to guess.', "Avoid sequences.",
+    "Recent years are easy to guess.", "Avoid recent years.", "Avoid years that are associated with you.",
+    "Dates are often easy to guess.", "Avoid dates and years that are associated with you.",
+    "This is a top-10 common password.", "This is a top-100 common password.", "This is a very common password.",
+    "This is similar to a commonly used password.", "A word by itself is easy to guess.",
+    "Names and surnames by themselves are easy to guess.", "Common names and surnames are easy to guess.",
+    "Capitalization doesn't help very much.", "All-uppercase is almost as easy to guess as all-lowercase.",
+    "Reversed words aren't much harder to guess.",
+    "Predictable substitutions like '@' instead of 'a' don't help very much.",
+)
+
+
 def passphrase_problem(passphrase: bytes, context: list[str]) -> str | None:
     """Why `passphrase` is too weak for a secret key, or None when it is strong enough.
 
@@ -50,6 +69,9 @@ def passphrase_problem(passphrase: bytes, context: list[str]) -> str | None:
     if exponent >= MIN_GUESSES_LOG10:
         return None
     feedback = first["feedback"]
-    advice = " ".join(part for part in [feedback.get("warning") or "", *feedback.get("suggestions", [])] if part)
+    from mirror.i18n import translate
+
+    parts = [feedback.get("warning") or "", *feedback.get("suggestions", [])]
+    advice = " ".join(translate(part) for part in parts if part)  # each sentence: the catalog holds them one by one
     return (f"it could be guessed in about 10^{int(exponent)} tries (at least 10^{MIN_GUESSES_LOG10} are needed)"
             + (f": {advice}" if advice else ""))
