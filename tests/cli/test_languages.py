@@ -182,3 +182,10 @@ def test_a_terminal_without_cyrillic_gets_english(stranger: tuple[Path, Path]) -
                             timeout=60, check=False)
     assert result.returncode == 5
     assert result.stdout.startswith(b"INTACT, UNKNOWN SIGNER")
+
+
+def test_fetch_table_speaks_the_language(tmp_path: Path) -> None:
+    """The fate column of fetch's table (machine words in English and in --json) is in the reader's language."""
+    result = mirror("fetch", "--mirror", "http://127.0.0.1:9/", "--list", "--budget", "2", "--timeout", "1",
+                    lang={"LANG": "ru_RU.UTF-8"}, keys=tmp_path)
+    assert result.returncode == 4 and "зеркало недоступно  http://127.0.0.1:9/" in result.stdout, result.stdout
