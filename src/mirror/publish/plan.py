@@ -172,15 +172,14 @@ def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicK
                 uploads += files
     finally:
         cache.save()  # what verified before a failure need not be verified again
-    plan = _next_index(config, hosts, publisher, entries, uploads, now, log)
+    plan = _next_index(config, hosts, publisher, entries, uploads, mirrors, now, log)
     return _send_again(plan, config, hosts, lambda p: _bundle_files(p, keyring, staging, mirrors, trackers, cache),
                        cache, log)
 
 
 def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKeyFile, entries: list[BundleEntry],
-                uploads: list[Upload], now: datetime, log: Log) -> Plan:
+                uploads: list[Upload], mirrors: tuple[str, ...], now: datetime, log: Log) -> Plan:
     """The next index: the last one's bundles (local or any host's, whichever is newer) with those given."""
-    mirrors = tuple(h.reader_url for h in config.hosts if h.reader_url)
     key_id = key_id_hex(publisher.key_id)
     local = load_published(key_id)
     previous = local.index if local is not None else None
