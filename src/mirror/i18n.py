@@ -129,6 +129,23 @@ def translate(text: str) -> str:
 _CLICK_VARIABLE_WORDS = {"required": {"ru": "обязательно", "kk": "міндетті"}}
 
 
+# fetch's table: the fate column in each language (machine words in English, as in --json). Here, in a module the
+# extractor leaves out, so that the words are not taken for English messages.
+_FATES = {
+    "ru": {"not tried": "не опрошено", "ok": "ок", "stale": "устарело", "tampered": "подделка",
+           "untrusted": "не доверен", "suspect": "под подозр.", "unreachable": "недоступно", "timeout": "медленно",
+           "missing": "нет файла", "refused": "отказ", "bad answer": "не по HTTP"},
+    "kk": {"not tried": "сұралмады", "ok": "жақсы", "stale": "ескірген", "tampered": "жалған",
+           "untrusted": "сенімсіз", "suspect": "күдікті", "unreachable": "қолжетімсіз", "timeout": "баяу",
+           "missing": "файл жоқ", "refused": "қабылдамады", "bad answer": "қате жауап"},
+}
+
+
+def fate_word(fate: str) -> str:
+    """A fate of fetch's table (report.py's Fate value) in the current language."""
+    return _FATES.get(_current, {}).get(fate, fate)
+
+
 def click_gettext(message: str) -> str:
     """click's `gettext`: its own words in the current language."""
     if _current == "en":

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from mirror.fetch.fetcher import FetchResult
     from mirror.fetch.keep import Kept
     from mirror.fetch.lan import Peer
-    from mirror.fetch.report import Fate, MirrorReport
+    from mirror.fetch.report import MirrorReport
     from mirror.trust.keyset import TrustedKeys
     from mirror.trust.rollback import Choice
 
@@ -65,32 +65,19 @@ def _mirror_rows(reports: dict[str, MirrorReport]) -> list[dict[str, Any]]:
     return [r.to_json() for r in reports.values()]
 
 
-# The table's fate column in each language (the words are machine-like in English, as in --json; these are not)
-_FATES = {
-    "ru": {"not tried": "не опрошено", "ok": "ок", "stale": "устарело", "tampered": "подделка",
-           "untrusted": "не доверен", "suspect": "под подозр.", "unreachable": "недоступно", "timeout": "медленно",
-           "missing": "нет файла", "refused": "отказ", "bad answer": "не по HTTP"},
-    "kk": {"not tried": "сұралмады", "ok": "жақсы", "stale": "ескірген", "tampered": "жалған",
-           "untrusted": "сенімсіз", "suspect": "күдікті", "unreachable": "қолжетімсіз", "timeout": "баяу",
-           "missing": "файл жоқ", "refused": "қабылдамады", "bad answer": "қате жауап"},
-}
-
-
-def _fate(fate: Fate) -> str:
-    from mirror.i18n import current
-
-    return _FATES.get(current(), {}).get(fate.value, fate.value)
-
-
 def _print_mirrors(reports: dict[str, MirrorReport]) -> None:
     from mirror.formats.names import printable
+    from mirror.i18n import fate_word
 
     for report in reports.values():
-        say(f"mirror  {_fate(report.fate):<11} {printable(report.label)}")
+        value = fate_word(report.fate.value)
+        say(f"mirror  {value:<11} {printable(report.label)}")
         if report.index is not None:
-            say(f"        index   {_fate(report.index.fate):<11} {printable(report.index.detail)}")
+            value = fate_word(report.index.fate.value)
+            say(f"        index   {value:<11} {printable(report.index.detail)}")
         for entry, event in report.bundles.values():
-            say(f"        bundle  {_fate(event.fate):<11} {entry.id} v{entry.version}: {printable(event.detail)}")
+            value = fate_word(event.fate.value)
+            say(f"        bundle  {value:<11} {entry.id} v{entry.version}: {printable(event.detail)}")
 
 
 def _index_doc(chosen: Choice) -> dict[str, Any]:
