@@ -81,6 +81,23 @@ def test_create_refuses_colliding_names(runner: CliRunner, keyring: Keyring, sou
     assert code == 2 and "would be the same file" in err
 
 
+def test_a_jpeg_saved_as_jfif_is_cleaned_and_bundled_as_jpg(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                             tmp_path: Path) -> None:
+    """A browser on Windows saves a JPEG as .jfif: it was refused as "not an account or a photo". It is a JPEG's
+    other name: cleaned like one and bundled as .jpg, which every reader (older ones too) knows."""
+    (sources / "photos" / "square.jpg").rename(sources / "photos" / "From Chat.JFIF")
+    out = tmp_path / "b.7z"
+    code, stdout, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 0, err
+    assert "2 accounts, 2 photos" in stdout
+    assert invoke(runner, "verify", out)[0] == 0
+    meta = json.loads((sevenzip_extract(out, tmp_path / "x") / META).read_bytes())
+    assert meta["files"]["photos/From Chat.jpg"]["type"] == "image/jpeg"
+    (sources / "photos" / "From Chat.jpg").write_bytes((sources / "photos" / "From Chat.JFIF").read_bytes())
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "c.7z", "--key", "alice")
+    assert code == 2 and "would be the same file" in err, err
+
+
 @pytest.mark.parametrize(("first", "second"), [
     ("accounts/same.md", "same.md"),  # both become accounts/same.md
     ("accounts/\u00e9t\u00e9.md", "accounts/e\u0301te\u0301.md"),  # NFC and NFD: one name in the bundle

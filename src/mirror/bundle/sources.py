@@ -27,7 +27,7 @@ from pathlib import Path
 
 from mirror.bundle.sourcelist import SourceFile, SourceList, encoded
 from mirror.errors import ConfigError, InputError
-from mirror.formats.media import DOCUMENTS, junk_folder, media_for, os_junk, suffix_of
+from mirror.formats.media import DOCUMENTS, junk_folder, os_junk, source_media, suffix_of
 from mirror.formats.names import collision_key, name_problem
 from mirror.formats.table import KeyedIndex
 from mirror.privacy.exif import CONVERT_HINT
@@ -108,14 +108,14 @@ def _member_name(relative: str, kind: str) -> str:
 
 def _classify(root: str, relative: str, size: int, options: SourceOptions) -> SourceFile | Refusal:
     """What to do with one regular file."""
-    media = media_for(relative)
+    media, named = source_media(relative)
     keep = covered(relative, options.keep_metadata)
     if media is not None and media.kind == "account":
-        return SourceFile(root, relative, _member_name(relative, "account"), "account", media.type, size,
+        return SourceFile(root, relative, _member_name(named, "account"), "account", media.type, size,
                           "text")
     if media is not None and (media.kind == "photo" or keep):
         treatment = "keep" if keep else "clean"
-        return SourceFile(root, relative, _member_name(relative, "photo"), "photo", media.type, size,
+        return SourceFile(root, relative, _member_name(named, "photo"), "photo", media.type, size,
                           treatment)
     if media is not None and media.type in ("image/heic", "image/heif"):
         if not options.convert_heic:

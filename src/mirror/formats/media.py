@@ -55,6 +55,9 @@ _TABLE: dict[str, Media] = {
        for raw in (".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf")},
 }
 MEDIA_TYPES = frozenset(m.type for m in _TABLE.values())
+# Other names of a format, which bundles never carry: such a file is bundled under the usual one (a browser on
+# Windows saves a JPEG as .jfif). Readers older than this list still open the bundle.
+_ALIASES = {".jfif": ".jpg", ".jfi": ".jpg", ".jif": ".jpg", ".jpe": ".jpg"}
 # Documents that hold text an author may mean as an account, and how to turn each into plain text.
 _SAVE_AS = ('File > Save As > "Plain Text (.txt)", encoding "Unicode (UTF-8)" (Word; LibreOffice: "Text (.txt)", '
             'character set "Unicode (UTF-8)")')
@@ -113,6 +116,16 @@ def suffix_of(name: str) -> str:
 def media_for(name: str) -> Media | None:
     """The format a file name says, or None for names the tool does not know."""
     return _TABLE.get(suffix_of(name))
+
+
+def source_media(name: str) -> tuple[Media | None, str]:
+    """The format of a source file, and the name it is bundled under: `name` itself, or with an alias's suffix
+    replaced by the usual one ("a.jfif" -> "a.jpg")."""
+    suffix = suffix_of(name)
+    usual = _ALIASES.get(suffix)
+    if usual is None:
+        return _TABLE.get(suffix), name
+    return _TABLE[usual], name[: len(name) - len(suffix)] + usual
 
 
 def os_junk(relative: str) -> str | None:
