@@ -132,6 +132,18 @@ def test_request_lines_of_other_protocols_and_absolute_targets(room: RoomThread,
     assert status == 200 and '<html lang="ru">' in body.decode()
 
 
+def test_escaped_letters_in_a_path_name_the_same_file(room: RoomThread, folder: Path) -> None:
+    """"/%6Cisting.json" is "/listing.json" (RFC 3986: an escaped letter, digit or -._~ is that character); an
+    escaped slash, NUL or dot-dot still names nothing."""
+    port, sha = _port(room), _sha(folder)
+    listing = raw_get(port, "/listing.json")
+    assert raw_get(port, "/%6Cisting%2Ejson")[::2] == (200, listing[2])
+    status, _, body = raw_get(port, f"/bundles/%{ord(sha[0]):X}{sha[1:]}%2e7z")
+    assert status == 200 and body == (folder / "almaty.7z").read_bytes()
+    for target in ("/bundles%2F" + sha + ".7z", "/listing.json%00", "/%2E%2E/listing.json", "/listing%2ejson%3F"):
+        assert raw_get(port, target)[0] in (400, 404), target
+
+
 def test_range_answers(room: RoomThread, folder: Path) -> None:
     """206 with Content-Range for one range, the whole file for a stale If-Range, bytes as on disk."""
     data = (folder / "almaty.7z").read_bytes()

@@ -351,7 +351,12 @@ def _origin_path(target: str) -> str:
     if lower.startswith(("http://", "https://")):
         after = target[lower.index("//") + 2:]
         target = after[after.index("/"):] if "/" in after else "/"
-    return target.split("?", 1)[0]
+    return _UNRESERVED.sub(lambda m: chr(int(m[1], 16)), target.split("?", 1)[0])
+
+
+# Escapes of letters, digits and -._~, which mean the same as the character itself (RFC 3986 6.2.2.2): a client
+# may send "/%6Cisting.json". Others (%2F, %00, %20...) stay escaped, so they never name a file of the room.
+_UNRESERVED = re.compile(r"%(3[0-9]|4[1-9a-fA-F]|5[0-9aA]|6[1-9a-fA-F]|7[0-9aA]|2[dDeE]|5[fF]|7[eE])")
 
 
 def _plain(status: int, extra: Mapping[str, str] | None = None) -> web.Response:
