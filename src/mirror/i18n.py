@@ -113,6 +113,8 @@ def current() -> str:
     return _current
 
 
+# A number as a decimal format spec writes it: -1,234.5
+_DECIMAL = re.compile(r"-?\d[\d,]*\.\d+%?")
 # 1,000,000 as English groups it: in Russian and Kazakh a comma is the decimal mark, so they read 1 000 000
 _GROUPED = re.compile(r"(?<![\d,.])(\d{1,3})((?:,\d{3})+)(?![\d,])")
 
@@ -187,6 +189,7 @@ class Template:
     translation: str
     weight: int  # literal characters: the most specific template wins
     anchor: str  # its longest literal part, which a matching line must contain
+    decimals: frozenset[str]  # placeholders formatted as decimal numbers ({seconds:.1f}, {wait:g})
 
     @classmethod
     def parse(cls, msgid: str, translation: str) -> Template:
@@ -194,18 +197,21 @@ class Template:
         regex: list[str] = []
         names: list[str] = []
         literals: list[str] = []
-        for literal, field, _, _ in _FORMATTER.parse(msgid):
+        decimals: set[str] = set()
+        for literal, field, spec, _ in _FORMATTER.parse(msgid):
             regex.append(re.escape(literal))
             literals.append(literal)
             if field is None:
                 continue
+            if spec and spec[-1] in "fFgGeE%":
+                decimals.add(field)
             if field in names:
                 regex.append(f"(?P=g{names.index(field)})")
             else:  # a value at the very start never holds ": ", or "PATH: KIND: 3 more" would read as one value
                 regex.append(f"(?P<g{len(names)}>{_LEADING if not ''.join(literals) else '.*?'})")
                 names.append(field)
         return cls(re.compile("".join(regex), re.DOTALL), tuple(names), translation, sum(map(len, literals)),
-                   max(literals, key=len))
+                   max(literals, key=len), frozenset(decimals))
 
 
 class Catalog:
@@ -287,6 +293,8 @@ class Catalog:
         for name, value in values.items():
             if name in NESTED and depth < MAX_DEPTH:
                 values[name] = _refit(value, self.translate(value.strip(), depth + 1))
+            elif name in template.decimals and _DECIMAL.fullmatch(value):  # 12.5 s: 12,5 с (no catalog here is
+                values[name] = value.replace(",", "\u00a0").replace(".", ",")  # in a language with a point)
         out: list[str] = []
         for literal, field, _, _ in _FORMATTER.parse(template.translation):
             out.append(literal)

@@ -123,6 +123,16 @@ def test_thousands_are_set_apart_as_russian_and_kazakh_write_them(russian: None)
     assert i18n.translate("unknown thing 2, 4, 5 of v1.2") == "unknown thing 2, 4, 5 of v1.2"
 
 
+def test_a_decimal_number_takes_a_comma_in_russian_and_kazakh(russian: None) -> None:
+    """"0.5 s" reads as English in a Russian line: a value a template formats as a decimal ({seconds:.1f},
+    {wait:g}) is printed with a decimal comma; other values that hold a point (a path, a version) stay."""
+    assert i18n.translate("12,345 bytes in 3.5 s") == "12\u00a0345 байт за 3,5 с"
+    assert i18n.translate("GET /v1.5/x.7z: no answer within 2.5 s") == "GET /v1.5/x.7z: нет ответа за 2,5 с"
+    assert i18n.translate("GET /x: no answer within 5 s") == "GET /x: нет ответа за 5 с"
+    assert i18n.translate("index v3 expired 12.5 hours ago") == "срок индекса v3 истёк 12,5 часа назад"
+    assert i18n.translate("index v3 expired 1,234.5 days ago") == "срок индекса v3 истёк 1\u00a0234,5 дня назад"
+
+
 def test_prefix_before_a_message_is_kept(russian: None) -> None:
     """`WHERE: MESSAGE` with an unknown WHERE (a host, a path) translates the message and keeps WHERE."""
     assert i18n.translate("https://a.example/m/: index.json is not there") == (

@@ -82,12 +82,6 @@ class Choice:
     others: Mapping[str, tuple[BundleEntry, ...]] = field(default_factory=dict, repr=False)
 
 
-def age(delta: timedelta) -> str:
-    """A duration in hours, or days past two days."""
-    hours = delta.total_seconds() / 3600
-    return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
-
-
 def judge_index(seen: Seen | None, index: Index, sha256: str, now: datetime, strict: bool) -> Judgement:
     """Rules 1-4 for one index against what was seen before."""
     if seen is not None and index.version < seen.version:
@@ -99,7 +93,10 @@ def judge_index(seen: Seen | None, index: Index, sha256: str, now: datetime, str
     if index.created_at > now + FUTURE_SLACK:
         warnings = (f"index dated {index.created}, in the future: is your clock right?",)
     if index.expires_at <= now:
-        expired = f"index v{index.version} expired {age(now - index.expires_at)} ago"
+        hours = (now - index.expires_at).total_seconds() / 3600  # in days past two days; whole lines, translated
+        days = hours / 24
+        expired = (f"index v{index.version} expired {hours:.1f} hours ago" if hours < 48
+                   else f"index v{index.version} expired {days:.1f} days ago")
         if strict:
             return Judgement(Outcome.STALE, f"{expired} (--strict)", warnings)
         return Judgement(Outcome.EXPIRED, expired, warnings)
