@@ -280,7 +280,10 @@ class Catalog:
             matched = template.pattern.fullmatch(text)
             if matched is not None:
                 best = (template, matched)
-        return None if best is None else (best[0].weight, self._fill(*best, depth))
+        if best is None:
+            return None
+        nested, filled = self._fill(*best, depth)
+        return best[0].weight + nested, filled
 
     def _candidates(self, text: str) -> list[Template]:
         found = [t for n in self._starts for t in self.by_start.get(text[:n], ())]
@@ -288,11 +291,18 @@ class Catalog:
         found += [t for t in self.floating if t.anchor in text]
         return found
 
-    def _fill(self, template: Template, matched: re.Match[str], depth: int) -> str:
+    def _fill(self, template: Template, matched: re.Match[str], depth: int) -> tuple[int, str]:
+        """The translation with its values in place, and how much literal text the values' own templates matched
+        (so that "PATH: 1 file(s) failed: changed: X" is taken whole, not as "PATH: 1 file(s) failed" and a
+        translated "changed: X")."""
         values = dict(zip(template.names, matched.groups(), strict=False))
+        nested = 0
         for name, value in values.items():
             if name in NESTED and depth < MAX_DEPTH:
-                values[name] = _refit(value, self.translate(value.strip(), depth + 1))
+                inner = self.weighed(value.strip(), depth + 1)
+                if inner is not None:
+                    nested += inner[0]
+                    values[name] = _refit(value, inner[1])
             elif name in template.decimals and _DECIMAL.fullmatch(value):  # 12.5 s: 12,5 с (no catalog here is
                 values[name] = value.replace(",", "\u00a0").replace(".", ",")  # in a language with a point)
         out: list[str] = []
@@ -300,7 +310,7 @@ class Catalog:
             out.append(literal)
             if field is not None:
                 out.append(values.get(field, "{" + field + "}"))
-        return "".join(out)
+        return nested, "".join(out)
 
 
 def _literal(template: str) -> str:

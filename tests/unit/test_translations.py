@@ -133,6 +133,15 @@ def test_a_decimal_number_takes_a_comma_in_russian_and_kazakh(russian: None) -> 
     assert i18n.translate("index v3 expired 1,234.5 days ago") == "срок индекса v3 истёк 1\u00a0234,5 дня назад"
 
 
+def test_a_message_after_a_path_is_translated_whole(russian: None) -> None:
+    """join names the part a problem is in: "PART: 1 file(s) failed: changed: X". The split after the path was
+    chosen by its own template's weight alone, so "changed: X" won and "1 file(s) failed" stayed English; what the
+    values' templates match counts too."""
+    line = "p1/v1.part2of4 (1).7z: 1 file(s) failed: changed: photos/a.jpg (sha256 does not match)"
+    assert i18n.translate(line) == ("p1/v1.part2of4 (1).7z: файлов с ошибкой: 1: изменён: photos/a.jpg "
+                                    "(sha256 не совпадает)")
+
+
 def test_prefix_before_a_message_is_kept(russian: None) -> None:
     """`WHERE: MESSAGE` with an unknown WHERE (a host, a path) translates the message and keeps WHERE."""
     assert i18n.translate("https://a.example/m/: index.json is not there") == (
