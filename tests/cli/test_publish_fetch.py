@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -345,6 +347,25 @@ def test_mirror_between_index_and_signature_is_not_tampered(setup: Setup, served
 def test_fetch_from_a_usb_copy(setup: Setup, runner: CliRunner) -> None:
     """A folder is a mirror too, with the same checks."""
     assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    code, out, _ = fetch_cli(runner, setup, "--mirror", setup.hosts[1])
+    assert code == 0 and "ARRIVED" in out
+
+
+def test_a_second_fetch_into_the_same_folder_is_refused(setup: Setup, runner: CliRunner) -> None:
+    """Two fetches into one DEST appended to one .part file: the first to finish renamed it into DEST while the
+    other still wrote to it, and left a bundle twice its size that had been reported ARRIVED. A fetch holds DEST
+    now (a lock on the folder, which any other open of it meets, in this process or another)."""
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    dest = setup.root / "in"
+    dest.mkdir(exist_ok=True)
+    held = os.open(dest, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, _, err = fetch_cli(runner, setup, "--mirror", setup.hosts[1])
+        assert code == 1 and f"another mirror fetch is downloading into {dest}" in err, err
+        assert list(dest.iterdir()) == []
+    finally:
+        os.close(held)
     code, out, _ = fetch_cli(runner, setup, "--mirror", setup.hosts[1])
     assert code == 0 and "ARRIVED" in out
 

@@ -24,14 +24,14 @@ import shutil
 import stat
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mirror.bundle.verified import Facts, VerifiedCache
 from mirror.bundle.verify import VerifiedBundle, verify_bundle
-from mirror.errors import ConfigError, ExitCode, VerificationError
+from mirror.errors import ConfigError, ExitCode, MirrorError, VerificationError
 from mirror.fetch.choose import Log, NoIndex, choose_index
 from mirror.fetch.download import Download, Progress, no_progress
 from mirror.fetch.early import EarlyCheck, gate
@@ -292,16 +292,51 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     if request.dest.exists() and not request.dest.is_dir():
         raise ConfigError(f"{request.dest} is not a folder", hint="--dest names the folder bundles go into")
     request.dest.mkdir(parents=True, exist_ok=True)
-    work_folder(request.dest / DOWNLOADS)  # checked here; _fetch_each downloads into it
-    order = sorted(mirrors, key=lambda m: m.label != chosen.label)  # the mirror that served the index first
-    result = FetchResult(reports, chosen)
-    cache = VerifiedCache()
-    try:
-        _fetch_each(request, keys, wanted, order, reports, result, cache, log, chosen.others)
-    finally:
-        cache.save()
-        tidy_downloads(request.dest)
+    with only_fetch_into(request.dest):
+        work_folder(request.dest / DOWNLOADS)  # checked here; _fetch_each downloads into it
+        order = sorted(mirrors, key=lambda m: m.label != chosen.label)  # the mirror that served the index first
+        result = FetchResult(reports, chosen)
+        cache = VerifiedCache()
+        try:
+            _fetch_each(request, keys, wanted, order, reports, result, cache, log, chosen.others)
+        finally:
+            cache.save()
+            tidy_downloads(request.dest)
     return result
+
+
+@contextlib.contextmanager
+def only_fetch_into(dest: Path) -> Iterator[None]:
+    """Hold DEST for this fetch alone. Two fetches into one folder append to the same .part file: the first to
+    finish renames it into DEST while the other still writes to it, leaving a bundle twice its size.
+
+    The lock is the folder's own (flock on it), so a fetch that is killed leaves nothing behind. Where the system
+    cannot lock a folder (no flock; a network file system that refuses it), the fetch goes on without it.
+
+    Raises:
+        MirrorError: another fetch holds DEST.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system
+        yield
+        return
+    try:
+        fd = os.open(dest, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise MirrorError(f"another mirror fetch is downloading into {dest}",
+                              hint="wait until it ends, or fetch into another folder (--dest)") from None
+        except OSError:
+            pass  # cannot be locked here
+        yield
+    finally:
+        os.close(fd)
 
 
 def tidy_downloads(dest: Path) -> None:
