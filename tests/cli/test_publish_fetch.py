@@ -325,6 +325,21 @@ def test_corrupted_partial_is_thrown_away(setup: Setup, served: MirrorServer, ru
     assert code == 0 and "damaged" in err
 
 
+def test_a_partial_longer_than_the_bundle_is_dropped_unread(setup: Setup, served: MirrorServer,
+                                                           runner: CliRunner) -> None:
+    """A .part longer than the signed size is damaged whatever it holds. It was hashed whole first (a planted
+    sparse file of 8 GiB took 32 s, a terabyte would take an hour, without a word); it is removed unread."""
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    part = setup.root / "in" / ".mirror-downloads" / f"{setup.sha256}.7z.part"
+    part.parent.mkdir(parents=True)
+    with part.open("wb") as planted:
+        planted.truncate(setup.bundle.stat().st_size + (1 << 30))  # sparse: no disk space taken
+    code, out, err = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 0 and "ARRIVED" in out, err
+    assert "the partial file of an earlier run is longer than the bundle" in err
+    assert "damaged" not in err  # nothing was hashed to be judged
+
+
 def test_longer_body_is_cut_off(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """Bytes beyond the signed size are never read into the bundle."""
     served.extra = b"X" * 50_000

@@ -136,8 +136,12 @@ class Download:
         size = self._size()
         if size:
             self.pieces = [Piece(EARLIER, 0, size)]
-        if size >= self.entry.size:  # a run that stopped before hashing, or a damaged part
-            if size == self.entry.size and file_sha256(self.part) == self.entry.sha256:
+        if size > self.entry.size:  # damaged whatever it holds: not hashed (a planted sparse file may hold terabytes)
+            self.log(f"{self.name}: the partial file of an earlier run is longer than the bundle; fetching it again")
+            self.pieces = []
+            self._throw_away(failed=True)
+        elif size == self.entry.size:  # a run that stopped before hashing, or a damaged part
+            if file_sha256(self.part) == self.entry.sha256:
                 self.log(f"{self.name}: complete from an earlier run")
                 return self.part
             self._throw_away(failed=True)
