@@ -447,10 +447,22 @@ def test_bundle_already_here_is_verified_again(setup: Setup, served: MirrorServe
     assert code == 5 and "already here, intact, but author key" in out
 
 
-def test_bad_mirror_url_is_a_usage_error(setup: Setup, runner: CliRunner) -> None:
-    """A URL that cannot be parsed gives exit 2 and one line."""
-    code, _, err = fetch_cli(runner, setup, "--mirror", "http://127.0.0.1:99999/")
-    assert code == 2 and "not a valid mirror URL" in err
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/", "http://:80/", "https:///bundles/"])
+def test_bad_mirror_url_is_a_usage_error(setup: Setup, runner: CliRunner, url: str) -> None:
+    """A URL that cannot be parsed, or names no host, gives exit 2 and one line (not "unreachable http://None")."""
+    code, _, err = fetch_cli(runner, setup, "--mirror", url)
+    assert code == 2 and "not a valid mirror URL" in err, err
+
+
+def test_a_bad_url_in_a_signed_mirror_list_is_passed_over(setup: Setup, runner: CliRunner,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signed index's mirror list only has to start with http(s)://: one that names no host or a port past
+    65535 (the author's mistake) would stop every later fetch as a usage error. It is passed over, and said."""
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    monkeypatch.setattr("mirror.fetch.fetcher.known_mirrors", lambda keys: ["http://:80/", "http://a.example:99999/"])
+    code, out, err = fetch_cli(runner, setup, "--mirror", setup.hosts[1])
+    assert code == 0 and "ARRIVED" in out, err
+    assert err.count("passed over a mirror a signed index names: not a valid mirror URL") == 2, err
 
 
 @pytest.mark.parametrize("location", ["ftp://user:pw@127.0.0.1/m/", "htps://127.0.0.1/", ""])

@@ -267,10 +267,16 @@ def open_index(request: FetchRequest, keys: TrustedKeys, log: Log) -> tuple[list
         ConfigError: no mirrors known.
         NoIndex: no mirror served an acceptable index.
     """
-    locations = list(dict.fromkeys([*request.mirrors, *known_mirrors(keys)]))
-    if not locations:
+    given = list(dict.fromkeys(request.mirrors))
+    mirrors = [open_mirror(loc, request.proxy, request.limits) for loc in given]  # a bad one: a usage error
+    for location in known_mirrors(keys):
+        if location not in given:
+            try:
+                mirrors.append(open_mirror(location, request.proxy, request.limits))
+            except ConfigError as problem:  # a signed index's list: its author's mistake, not this reader's
+                log(f"passed over a mirror a signed index names: {problem}")
+    if not mirrors:
         raise ConfigError("no mirrors to try", hint="name one with --mirror URL (or a folder)")
-    mirrors = [open_mirror(loc, request.proxy, request.limits) for loc in locations]
     reports: dict[str, MirrorReport] = {m.label: MirrorReport(m.label) for m in mirrors}
     try:
         chosen = choose_index(mirrors, keys, request.now or datetime.now(UTC), request.strict, reports, log,

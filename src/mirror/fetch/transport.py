@@ -384,8 +384,11 @@ def open_mirror(location: str, proxy: str | None = None, limits: Limits | None =
         ConfigError: a URL that cannot be parsed (a bad port, an unclosed bracket).
     """
     try:
-        scheme = urlsplit(location).scheme.lower()
+        split = urlsplit(location)
+        scheme = split.scheme.lower()
         if scheme in ("http", "https"):
+            if not split.hostname:  # "http://:80/", "http:///x"
+                raise ValueError(location)
             return HttpMirror(location, proxy, limits)
     except ValueError:
         raise ConfigError(f"not a valid mirror URL: {shown_url(location)!r}") from None
