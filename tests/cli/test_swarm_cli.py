@@ -189,6 +189,20 @@ def test_lan_reach_filters_everything_outside_the_local_network() -> None:
         assert blocked.access(address) == 1, address
 
 
+def test_on_the_local_network_only_local_mirrors_are_web_seeds() -> None:
+    """--lan: a mirror named by a public name would be looked up through the DNS server, outside the network (and
+    then refused by the filter): only addresses in the local ranges and .local names are web seeds."""
+    from mirror.fetch.swarm import SwarmSource
+
+    lan = SwarmSource(SwarmConfig(Reach.LAN), (), 5.0, lambda line: None)
+    for base in ("http://192.168.1.5:8470/", "http://[fe80::1]:8470/", "http://laptop.local:8470/",
+                 "http://127.0.0.1:8470/"):
+        assert lan._may_seed(base), base
+    for base in ("https://mirror.example.org/m/", "http://8.8.8.8/", "http://100.64.0.1/", "http://[2001:db8::1]/"):
+        assert not lan._may_seed(base), base
+    assert SwarmSource(SwarmConfig(), (), 5.0, lambda line: None)._may_seed("https://mirror.example.org/m/")
+
+
 def test_public_reach_and_proxy_settings() -> None:
     """--public turns on DHT with libtorrent's own bootstrap nodes; a SOCKS5h proxy carries peers and trackers."""
     settings = session_settings(SwarmConfig(Reach.PUBLIC))

@@ -72,6 +72,22 @@ def test_web_seed_only_download_from_nginx(world: World) -> None:
     _arrived(world, dest, result)
 
 
+def test_a_usb_copy_named_alone_makes_no_public_mirror_a_web_seed(world: World) -> None:
+    """A reader names only a USB copy. The swarm took the public mirrors of the signed index (known from an
+    earlier fetch) as web seeds, so `fetch --torrent` sent them requests, and looked their names up, although the
+    bundle was on the stick. The web seeds are the mirrors the reader names now; with none and no peer named, the
+    swarm is not waited for."""
+    first = mirror(world, "fetch", "--mirror", world.url, "--dest", world.root / "first")
+    assert first.returncode == 0, first.stderr  # the reader's state now holds the index's mirror list
+    usb = world.root / "usb"
+    shutil.copytree(world.host, usb)
+    dest = world.root / "in"
+    result = mirror(world, "fetch", "--torrent", "--mirror", usb, "--dest", dest, "--timeout", "60", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "no peer named and no mirror to be a web seed" in result.stderr, result.stderr
+    _arrived(world, dest, result)
+
+
 class _Redirecting(BaseHTTPRequestHandler):
     """A mirror that serves its folder but sends every bundle request elsewhere (302 to `away`); with no `root`,
     the place it sends them, which records who came."""

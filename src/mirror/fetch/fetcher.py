@@ -75,6 +75,7 @@ class FetchRequest:
     policy: Policy = field(default_factory=AuthorTrusted)  # who must have signed for a bundle to be trusted
     parallel: int = 2  # bundles downloaded at once (from the mirrors; the swarm takes one at a time)
     keep: bool = False  # the arrivals become a mirror copy (fetch/keep.py): each keeps its signed list and signature
+    named: frozenset[str] = frozenset()  # labels of the mirrors the reader named (fetch sets it from `mirrors`)
 
 
 @dataclasses.dataclass(slots=True)
@@ -294,6 +295,7 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
         NoIndex: no mirror served an acceptable index.
     """
     mirrors, reports, chosen = open_index(request, keys, log)
+    request = replace(request, named=frozenset(m.label for m in mirrors[:len(dict.fromkeys(request.mirrors))]))
     wanted = _wanted(chosen, request)
     if request.dest.exists() and not request.dest.is_dir():
         raise ConfigError(f"{request.dest} is not a folder", hint="--dest names the folder bundles go into")
@@ -490,7 +492,10 @@ def _obtain(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order:
 def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order: list[Mirror],
               reports: dict[str, MirrorReport], log: Log, early_gate: threading.BoundedSemaphore,
               download: Download) -> Obtained:
-    part = request.swarm(entry, order, download.downloads, reports, log, request.progress) if request.swarm else None
+    # the swarm's web seeds: the mirrors the reader named, when any (a USB copy named alone: none). Not the public
+    # mirrors a signed index lists, which the HTTP path tries only if the named ones fail
+    seeding = [m for m in order if m.label in request.named] or order
+    part = request.swarm(entry, seeding, download.downloads, reports, log, request.progress) if request.swarm else None
     if part is not None:
         return part, False, download, None, ""
     early = EarlyCheck.begin(entry, download, order, keys, request.policy, early_gate)

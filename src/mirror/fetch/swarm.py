@@ -18,6 +18,7 @@ as it verifies a download from a mirror.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 from pathlib import Path
 from types import TracebackType
@@ -36,7 +37,7 @@ from mirror.formats.torrent import MAX_TORRENT, Torrent, magnet_trackers, web_se
 from mirror.safeio import file_sha256
 from mirror.swarm.engine import ListenError, Swarm
 from mirror.swarm.model import Deadlines, Wanted
-from mirror.swarm.settings import SwarmConfig
+from mirror.swarm.settings import Reach, SwarmConfig, allowed_ranges
 
 LABEL = "swarm"
 FOLDER = SWARM_FOLDER  # inside DEST/.mirror-downloads: the swarm writes pieces anywhere in the file, so it has its own
@@ -113,6 +114,23 @@ class SwarmSource:
             self.log(f"swarm: listening on {where} ({self.config.reach.value})")
         return self._swarm
 
+    def _may_seed(self, base: str) -> bool:
+        """Whether a mirror may be a web seed in this reach. On the local network only an address of it, or a
+        name it answers for itself (mDNS, `.local`): any other name would be asked of the DNS server, outside."""
+        if self.config.reach is not Reach.LAN or self.config.proxy is not None:
+            return True
+        host = (urlsplit(base).hostname or "").rstrip(".").lower()
+        if host == "localhost" or host.endswith(".local"):
+            return True
+        try:
+            address = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return False
+        number = int(address)
+        return any(int(ipaddress.ip_address(first)) <= number <= int(ipaddress.ip_address(last))
+                   for first, last in allowed_ranges(Reach.LAN) or ()
+                   if ipaddress.ip_address(first).version == address.version)
+
     def get(self, entry: BundleEntry, mirrors: list[Mirror], downloads: Path, reports: dict[str, MirrorReport],
             log: Log, progress: Progress) -> Path | None:
         """The bundle's bytes, with the signed SHA-256, as DEST/.mirror-downloads/<sha256>.7z.part; or None.
@@ -126,9 +144,12 @@ class SwarmSource:
             log(f"swarm: the index lists no torrent for {entry.id} (published before torrents)")
             return None
         info = checked_info(entry, mirrors, reports, log)
-        folder = work_folder(downloads / FOLDER)
         trusted = [m for m in mirrors if not reports.setdefault(m.label, MirrorReport(m.label)).distrusted]
-        bases = tuple(b for b in map(_base, trusted) if b)
+        bases = tuple(b for b in map(_base, trusted) if b and self._may_seed(b))
+        if self.config.reach is Reach.LOCAL and not self.peers and not bases:  # nobody it could ask: not waited for
+            log(f"swarm: {entry.id}: no peer named and no mirror to be a web seed; from the mirrors")
+            return None
+        folder = work_folder(downloads / FOLDER)
         wanted = Wanted(entry.infohash, info, folder, f"{entry.sha256}.7z",
                         entry.size, web_seeds(bases, entry.sha256), magnet_trackers(entry.magnet), self.peers)
         deadlines = Deadlines(self.stall, self.stall + entry.size / MIN_RATE)
