@@ -212,3 +212,110 @@ def read_regular(path: Path, limit: int | None = None) -> bytes:
     if limit is not None and len(data) > limit:
         raise ConfigError(f"{path} is larger than {limit} bytes, too large for what it should hold")
     return data
+
+
+class LinkInside(Exception):
+    """A link inside a folder that is written or read only within itself (a folder host): `path` is the link."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
+
+
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _refuse_link(name: str, folder: int, shown: Path) -> None:
+    """Raise LinkInside if `name` in the folder `folder` is a link (anything else, or nothing, passes)."""
+    try:
+        info = os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except OSError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise LinkInside(shown)
+
+
+def open_folder_beneath(root: Path, parts: tuple[str, ...] | list[str], *, create: bool = False) -> int:
+    """A descriptor of the folder root/parts..., no link followed below `root` (`root` itself may be reached through
+    one, as a mount point often is); missing folders made when `create`. The caller closes it.
+
+    Each step is opened with O_NOFOLLOW relative to the one before, so a link planted at any moment is refused, never
+    followed.
+
+    Raises:
+        LinkInside: a step is a link.
+        OSError: a step is missing (FileNotFoundError), is not a folder, or cannot be opened or made.
+    """
+    fd = os.open(root, _FOLDER)
+    here = root
+    try:
+        for part in parts:
+            here = here / part
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o777, dir_fd=fd)
+            try:
+                inner = os.open(part, _FOLDER | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    _refuse_link(part, fd, here)
+                raise
+            os.close(fd)
+            fd = inner
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def stat_beneath(root: Path, parts: tuple[str, ...]) -> os.stat_result:
+    """The status of root/parts... itself, no link followed below `root`.
+
+    Raises:
+        LinkInside: a step, or the file itself, is a link.
+        OSError: it cannot be reached (FileNotFoundError when it is not there).
+    """
+    folder = open_folder_beneath(root, parts[:-1])
+    try:
+        info = os.stat(parts[-1], dir_fd=folder, follow_symlinks=False)
+    finally:
+        os.close(folder)
+    if stat.S_ISLNK(info.st_mode):
+        raise LinkInside(root.joinpath(*parts))
+    return info
+
+
+def open_regular_beneath(root: Path, parts: tuple[str, ...]) -> BinaryIO:
+    """Open root/parts... for reading, as `open_regular` does, with no link followed below `root`.
+
+    Raises:
+        LinkInside: a step, or the file itself, is a link.
+        ConfigError: a FIFO, device, socket or folder.
+        OSError: the file cannot be opened (FileNotFoundError when it is not there).
+    """
+    path = root.joinpath(*parts)
+    folder = open_folder_beneath(root, parts[:-1])
+    try:
+        before = os.stat(parts[-1], dir_fd=folder, follow_symlinks=False)
+        if stat.S_ISLNK(before.st_mode):
+            raise LinkInside(path)
+        if not stat.S_ISREG(before.st_mode):
+            raise _not_regular(path, before.st_mode)
+        try:
+            fd = os.open(parts[-1], os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC | os.O_NOFOLLOW,
+                         dir_fd=folder)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise LinkInside(path) from None
+            raise
+    finally:
+        os.close(folder)
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            raise _not_regular(path, opened.st_mode)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

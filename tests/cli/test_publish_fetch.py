@@ -505,3 +505,24 @@ def test_publish_and_fetch_remember_what_they_verified(setup: Setup, served: Mir
     assert code == 0 and "already here" not in out  # not the signed bytes: fetched again, beside it
     assert placed.read_bytes() == bytes(data)  # never replaced
     assert setup.sha256 in {hashlib.sha256(p.read_bytes()).hexdigest() for p in (setup.root / "in").glob("*.7z")}
+
+
+@pytest.mark.parametrize("planted", ["bundles", "index", "index.json"])
+def test_links_planted_in_a_folder_host_are_refused(setup: Setup, runner: CliRunner, planted: str) -> None:
+    """A shared folder may hold links that lead the files elsewhere: the host fails, naming the link, and nothing
+    is written where it leads; a host root reached through a link (a mount point) is used as given."""
+    elsewhere = setup.root / "elsewhere"
+    elsewhere.mkdir()
+    (setup.hosts[1] / planted).symlink_to(elsewhere / planted)
+    if planted != "index.json":
+        (elsewhere / planted).mkdir()
+    mount = setup.root / "mount"
+    mount.symlink_to(setup.hosts[0])
+    setup.config.write_text(setup.config.read_text().replace(f'"{setup.hosts[0]}"', f'"{mount}"'))
+    code, out, err = publish_cli(runner, setup, setup.bundle)
+    assert code == 4
+    assert "OK    a" in out and "FAIL  b" in out
+    assert f"{setup.hosts[1] / planted} is a link; publish writes only inside {setup.hosts[1]}" in out + err
+    assert "Traceback" not in out + err
+    assert sorted(p.name for p in elsewhere.rglob("*")) == ([planted] if planted != "index.json" else [])
+    assert (setup.hosts[0] / "index.json").exists()

@@ -7,7 +7,10 @@ Example::
     size = host.stat("bundles/ab12.7z")
 
 The root folder must already exist, so that an unmounted stick never turns into a folder
-on the internal disk; folders below the root are created as needed.
+on the internal disk; folders below the root are created as needed. The root may be reached
+through a link (a mount point), but no link inside it is followed: a shared folder may hold
+links planted to lead the files elsewhere. Every step is opened with O_NOFOLLOW relative to
+the one before (safeio.open_folder_beneath), so a link planted after a check is refused too.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
 from mirror.publish.hosts.base import CHUNK, read_back
-from mirror.safeio import open_regular
+from mirror.safeio import LinkInside, open_folder_beneath, open_regular_beneath, stat_beneath
 
 
 class DirectoryHost:
@@ -65,11 +68,13 @@ class DirectoryHost:
         Raises:
             TransferError: the root is missing, `path` is not a regular file, or the folder cannot be read.
         """
-        target = self._target(path)
+        parts = self._parts(path)
         try:
-            info = target.stat()
+            info = stat_beneath(self.root, parts)
         except FileNotFoundError:
             return None
+        except LinkInside as exc:
+            raise self._link(exc) from None
         except OSError as exc:
             raise self._error(path, exc) from exc
         if not stat.S_ISREG(info.st_mode):
@@ -107,28 +112,30 @@ class DirectoryHost:
             TransferError: the folder cannot be written, or the copy reads back with another sha256.
             OSError: `source` cannot be read (it is local, not the host's fault).
         """
-        target = self._target(path)
+        parts = self._parts(path)
         size = source.stat().st_size
         with source.open("rb") as file:
-            self._write(target, SourceReader(file, size), path)
+            self._write(parts, SourceReader(file, size), path)
         read_back(self, path, sha256, size)
 
     def close(self) -> None:
         """Nothing to release."""
 
-    def _target(self, path: str) -> Path:
+    def _parts(self, path: str) -> tuple[str, ...]:
         parts = check_path(self._name, path)
         if not self.root.is_dir():
             raise TransferError(self._name, f"folder {self.root} does not exist", Failure.UNREACHABLE, transient=False,
                                 hint="is the drive mounted?")
-        return self.root.joinpath(*parts)
+        return tuple(parts)
 
     def _open(self, path: str) -> BinaryIO:
-        target = self._target(path)
+        parts = self._parts(path)
         try:
-            return open_regular(target)  # a FIFO or device on the drive is refused, never waited on
+            return open_regular_beneath(self.root, parts)  # a FIFO or device on the drive is refused, never waited on
         except FileNotFoundError:
             raise MissingFile(self._name, f"{path} does not exist") from None
+        except LinkInside as exc:
+            raise self._link(exc) from None
         except ConfigError:
             raise TransferError(self._name, f"{path} is not a regular file", Failure.BAD_ANSWER) from None
         except OSError as exc:
@@ -140,12 +147,34 @@ class DirectoryHost:
         except OSError as exc:
             raise self._error(path, exc) from exc
 
-    def _write(self, target: Path, reader: SourceReader, path: str) -> None:
-        temp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.part")
+    def _write(self, parts: tuple[str, ...], reader: SourceReader, path: str) -> None:
+        """Write a temporary file in the target's folder (opened with no link followed), then rename it over the
+        target's name in that same folder: a link planted there after the check is replaced, never written through."""
+        name = parts[-1]
+        temp = f".{name}.{secrets.token_hex(8)}.part"
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            folder = open_folder_beneath(self.root, parts[:-1], create=True)
+        except LinkInside as exc:
+            raise self._link(exc) from None
+        except OSError as exc:
+            raise self._error(path, exc) from exc
+        try:
+            self._write_in(folder, name, temp, reader, path)
+        finally:
+            os.close(folder)
+
+    def _write_in(self, folder: int, name: str, temp: str, reader: SourceReader, path: str) -> None:
+        try:
+            if stat.S_ISLNK(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode):
+                raise self._link(LinkInside(self.root / path))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise self._error(path, exc) from exc
+        try:
             # os.open, not mkstemp: the file gets the usual umask, so a web server can serve it.
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666,
+                         dir_fd=folder)
         except OSError as exc:
             raise self._error(path, exc) from exc
         try:
@@ -154,33 +183,25 @@ class DirectoryHost:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(temp, target)
+            os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
         except SourceFailed as exc:
-            _discard(temp)
+            _discard(folder, temp)
             raise exc.error from None
         except OSError as exc:
-            _discard(temp)
+            _discard(folder, temp)
             raise self._error(path, exc) from exc
-        _fsync_folder(target.parent)
+        with contextlib.suppress(OSError):  # make the rename durable; some file systems cannot, which is no error
+            os.fsync(folder)
 
     def _error(self, path: str, exc: OSError) -> TransferError:
         return TransferError(self._name, f"{path}: {exc.strerror or exc}", Failure.REFUSED)
 
+    def _link(self, exc: LinkInside) -> TransferError:
+        return TransferError(self._name, f"{exc.path} is a link; publish writes only inside {self.root}",
+                             Failure.REFUSED, transient=False, hint="remove the link, or make it a real folder")
 
-def _discard(temp: Path) -> None:
+
+def _discard(folder: int, temp: str) -> None:
     """Remove a temporary file if the folder still allows it (the original error is what matters)."""
     with contextlib.suppress(OSError):
-        temp.unlink(missing_ok=True)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable; some file systems (and Windows) cannot, which is no error."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+        os.unlink(temp, dir_fd=folder)
