@@ -31,7 +31,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
-from mirror.net.http import dropped, last_request_reused, not_http, timed_out, watch_session
+from mirror.net.http import dropped, last_request_reused, not_http, read_capped, timed_out, watch_session
 from mirror.net.pace import Limits, Watch, current, pause
 from mirror.net.proxy import shown_url
 from mirror.safeio import open_regular
@@ -283,19 +283,14 @@ class HttpMirror:
         return self._patiently(lambda: self._read(path, limit))
 
     def _read(self, path: str, limit: int) -> bytes:
-        data = bytearray()
         with Watch(self.label, f"GET {path}", self.limits):
             response = self._request(path, {})
             try:
-                for chunk in response.iter_content(CHUNK):
-                    data += chunk
-                    if len(data) > limit:
-                        raise TransferError(self.label, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
+                return read_capped(response.iter_content(CHUNK), limit, self.label, path)
             except requests.RequestException as exc:
                 raise self._broke(path, exc) from None
             finally:
                 response.close()
-        return bytes(data)
 
     def download(self, path: str, part: Path, size: int, progress: Callable[[int], None] | None = None) -> bool:
         """Resume with Range; accept only 206 with the right Content-Range; a 200 to a resume is RangeIgnored."""

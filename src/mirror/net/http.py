@@ -15,6 +15,10 @@ request, so that the watchdog can shut it down while a read is blocked, even bef
 arrived (a peer that drips its status line is the first trick). Every response counts its bytes as
 they come off the socket, headers included, and every request counts the bytes it sends, so the
 minimum rate is judged mid-read, not between the library's (possibly large) reads.
+
+No answer is read whole without a bound: a body is read streamed, through `read_capped`, at most the few bytes
+what is made of it needs (STATUS_BODY when only the status counts), so a host that answers without end costs
+a few KiB, never the memory of the machine.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import http.client
 import io
 import socket
 import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import urllib3
@@ -50,6 +55,9 @@ SEND_BLOCK = 1 << 16  # bytes handed to the socket at a time, so that an upload'
 # hashing and counting it, then set the pace of a local upload); each is still sent SEND_BLOCK at a time.
 BODY_BLOCK = 1 << 20
 MAX_INTERIM = 8  # `100 Continue` answers before the real one: a server sends one at most
+# The body of an answer whose status is all that counts (a WebDAV MKCOL, PUT, MOVE or DELETE): servers send none, or
+# a line of HTML. It is read, so that the connection can serve the next request, but no more than this.
+STATUS_BODY = 4 << 10
 
 
 class _CountingReader(io.RawIOBase):
@@ -235,6 +243,41 @@ def send(pool: urllib3.PoolManager, where: str, what: str, method: str, url: str
         if timed_out(exc):
             raise TransferError(where, f"{what}: timed out", Failure.TIMEOUT) from exc
         raise TransferError(where, f"{what}: connection failed ({type(exc).__name__})", Failure.UNREACHABLE) from exc
+
+
+def read_capped(chunks: Iterable[bytes], limit: int, where: str, what: str) -> bytes:
+    """The body that `chunks` (a streamed answer's reads, of at most a block each) make, refusing more than `limit`
+    bytes as soon as they arrive; `what` names the body in the error ("index.json", "the answer to PUT x").
+
+    Raises:
+        TransferError: more than `limit` bytes (BAD_ANSWER); the reads' own errors pass.
+    """
+    data = bytearray()
+    for chunk in chunks:
+        data += chunk
+        if len(data) > limit:
+            raise TransferError(where, f"{what} is larger than {limit} bytes", Failure.BAD_ANSWER)
+    return bytes(data)
+
+
+def read_answer(response: urllib3.BaseHTTPResponse, limit: int, where: str, what: str) -> bytes:
+    """The whole body of an answer from `send`, at most `limit` bytes (read_capped), under the caller's watch; the
+    connection goes back to the pool, closed unless the body was read to its end.
+
+    Raises:
+        TransferError: more than `limit` bytes, or the connection broke or timed out while reading.
+    """
+    try:
+        return read_capped(response.stream(min(limit + 1, BODY_BLOCK)), limit, where, what)
+    except urllib3.exceptions.HTTPError as exc:
+        response.close()
+        failure = Failure.TIMEOUT if timed_out(exc) else Failure.UNREACHABLE
+        raise TransferError(where, f"{what}: connection lost while reading", failure) from exc
+    except BaseException:
+        response.close()  # a body not read to its end: the connection serves no other request
+        raise
+    finally:
+        response.release_conn()
 
 
 def last_request_reused() -> bool:

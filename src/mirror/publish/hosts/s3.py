@@ -22,6 +22,11 @@ a server that drips its answer holds it forever. So botocore's documented `befor
 event hands every signed request to a urllib3 pool whose connections a Watch can cut
 (net/http.py), and each call runs under a Watch (net/pace.py) with the host's minimum
 rate and the caller's budget. Proxies from the environment are not used.
+
+botocore reads an answer it parses (an error, a multipart upload's XML; a PUT's empty body) whole: the
+handler reads it first, streamed, at most S3_ANSWER bytes, so a server answering without end is refused
+with a one-line error instead of filling memory. Only an object's body (GET) is left to the caller, which
+reads it capped too (`read`, and `read_back` by the size sent).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
-from mirror.net.http import send, timed_out, watched_pool
+from mirror.net.http import read_answer, send, timed_out, watched_pool
 from mirror.net.pace import Limits, Watch, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
@@ -47,6 +52,9 @@ if TYPE_CHECKING:
 
 MULTIPART_THRESHOLD = 64 << 20
 PART_SIZE = 16 << 20  # S3 wants at least 5 MiB per part but the last, and at most 10,000 parts
+# An answer botocore parses: an error's XML, a multipart upload's (its id, the completed object's ETag), each well
+# under 2 KiB, or nothing (PUT, HEAD, a part, an abort). More is a server answering without end.
+S3_ANSWER = 64 << 10
 _AUTH_CODES = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"}
 _RETRY_CODES = {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "RequestTimeTooSkewed"}
 
@@ -178,10 +186,11 @@ class S3Host:
         headers = {str(k): _text(v) for k, v in request.headers.items() if str(k).lower() != "expect"}
         raw = send(self._pool, self._name, self._doing or request.method, request.method, request.url, request.body,
                    headers)
-        response = AWSResponse(request.url, raw.status, raw.headers, raw)  # type: ignore[arg-type]  # as botocore does
-        if not request.stream_output:
-            response.content  # noqa: B018 - read the whole answer now, under the caller's Watch
-        return response
+        if request.stream_output and raw.status < 300:  # an object's body: the caller reads it, capped
+            return AWSResponse(request.url, raw.status, raw.headers, raw)  # type: ignore[arg-type]  # as botocore does
+        what = f"the answer to {self._doing or request.method}"
+        body = read_answer(raw, S3_ANSWER, self._name, what)  # botocore reads it whole: read it now, capped
+        return AWSResponse(request.url, raw.status, raw.headers, _Read(body))  # type: ignore[arg-type]
 
     def _key(self, path: str) -> str:
         check_path(self._name, path)
@@ -246,6 +255,17 @@ class S3Host:
                                  Failure.REFUSED, hint="check the keys in access_key_env and secret_key_env")
         transient = code in _RETRY_CODES or status >= 500 or status in (408, 429)
         return TransferError(self._name, f"{action} {path}: {code or status}", Failure.REFUSED, transient=transient)
+
+
+class _Read:
+    """An answer's body, read already, standing for urllib3's response where botocore reads it (`stream`)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self) -> Iterator[bytes]:
+        """The whole body, once."""
+        yield self._body
 
 
 def _text(value: Any) -> str:

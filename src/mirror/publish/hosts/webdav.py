@@ -10,7 +10,9 @@ Example::
 
 Every request runs under a Watch (net/pace.py: a minimum rate, and the budget of the
 caller's phase) and follows no redirect, so credentials never travel to another
-address. Messages name the host and path, never the password.
+address. Every answer is read streamed and capped (net/http.read_capped): a file read
+at most its caller's limit, an answer whose status is all that counts (MKCOL, PUT,
+MOVE, DELETE) at most STATUS_BODY bytes. Messages name the host and path, never the password.
 A failed upload DELETEs its temporary, best effort: a server that writes a PUT body
 straight to its name (WsgiDAV) may still be writing an aborted one when the DELETE
 comes, and keep a hidden `.NAME.RANDOM.part`; the file at `path` stays intact.
@@ -27,7 +29,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
-from mirror.net.http import timed_out, watch_session
+from mirror.net.http import STATUS_BODY, read_capped, timed_out, watch_session
 from mirror.net.pace import Limits, Watch, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
@@ -115,16 +117,11 @@ class WebDavHost:
             MissingFile: 404.
             TransferError: larger than `limit`, or any other failure.
         """
-        data = bytearray()
         with Watch(self._name, f"GET {path}", self._limits), self._get(path) as response:
             length = _length(response.headers.get("Content-Length", ""))
             if length is not None and length > limit:
                 raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
-            for chunk in self._chunks(response, path):
-                data += chunk
-                if len(data) > limit:
-                    raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
-        return bytes(data)
+            return read_capped(self._chunks(response, path), limit, self._name, path)
 
     def stream(self, path: str) -> Iterator[bytes]:
         """`path` in chunks, from one streamed GET.
@@ -191,8 +188,7 @@ class WebDavHost:
         """`length` bytes from `start`, or None if the server answers the whole file instead of the range."""
         last = start + length - 1
         with Watch(self._name, f"GET {path}", self._limits):
-            response = self._send("GET", path, ok=(200, 206), headers={"Range": f"bytes={start}-{last}"},
-                                  stream=True)
+            response = self._send("GET", path, ok=(200, 206), headers={"Range": f"bytes={start}-{last}"})
             with response:
                 if response.status_code != 206 or \
                         response.headers.get("Content-Range") != f"bytes {start}-{last}/{size}":
@@ -219,16 +215,18 @@ class WebDavHost:
         origin = self.url[: len(self.url) - len(urlsplit(self.url).path)]
         for depth in range(1, len(parts) + 1):
             url = origin + "/" + "/".join(parts[:depth]) + "/"
-            try:
-                with Watch(self._name, f"MKCOL {'/'.join(parts[:depth])}/", self._limits):
+            folder = "/".join(parts[:depth]) + "/"
+            with Watch(self._name, f"MKCOL {folder}", self._limits):
+                try:
                     response = self._session.request("MKCOL", url, timeout=self._limits.timeouts,
-                                                     allow_redirects=False)
-            except requests.RequestException as exc:
-                raise TransferError(self._name, f"MKCOL: connection to {self._netloc} failed",
-                                    Failure.UNREACHABLE) from exc
-            response.close()
-            if response.status_code not in (201, 405):
-                raise self._status_error("MKCOL", "/".join(parts[:depth]) + "/", response.status_code)
+                                                     allow_redirects=False, stream=True)
+                except requests.RequestException as exc:
+                    raise TransferError(self._name, f"MKCOL: connection to {self._netloc} failed",
+                                        Failure.UNREACHABLE) from exc
+                with response:
+                    if response.status_code not in (201, 405):
+                        raise self._status_error("MKCOL", folder, response.status_code)
+                    self._drain(response, "MKCOL", folder)
         self._folders.add("")
 
     def _make_folders(self, folders: tuple[str, ...]) -> None:
@@ -259,32 +257,45 @@ class WebDavHost:
 
     def _get(self, path: str) -> requests.Response:
         """A streamed GET, to be read under the caller's Watch."""
-        response = self._send("GET", path, ok=(200, 404), stream=True)
+        response = self._send("GET", path, ok=(200, 404))
         if response.status_code == 404:
             response.close()
             raise MissingFile(self._name, f"{path} does not exist")
         return response
 
-    def _chunks(self, response: requests.Response, path: str) -> Iterator[bytes]:
+    def _chunks(self, response: requests.Response, path: str, method: str = "GET",
+                block: int = CHUNK) -> Iterator[bytes]:
         try:
-            yield from response.iter_content(CHUNK)
+            yield from response.iter_content(block)
         except requests.RequestException as exc:
             if timed_out(exc):
-                raise TransferError(self._name, f"GET {path}: nothing arrived for {self._limits.stall:g} s",
+                raise TransferError(self._name, f"{method} {path}: nothing arrived for {self._limits.stall:g} s",
                                     Failure.TIMEOUT) from exc
-            raise TransferError(self._name, f"GET {path}: connection lost while reading", Failure.UNREACHABLE) from exc
+            raise TransferError(self._name, f"{method} {path}: connection lost while reading",
+                                Failure.UNREACHABLE) from exc
+
+    def _drain(self, response: requests.Response, method: str, path: str) -> None:
+        """Read the body of an answer whose status is all that counts, at most STATUS_BODY bytes, so that the
+        connection can serve the next request; a longer body (a host answering without end) is refused."""
+        read_capped(self._chunks(response, path, method, STATUS_BODY), STATUS_BODY, self._name,
+                    f"the answer to {method} {path}")
 
     def _request(self, method: str, path: str, ok: tuple[int, ...], *, headers: dict[str, str] | None = None,
                  data: SourceReader | bytes | None = None) -> requests.Response:
-        """One request under its own Watch, its answer read whole; statuses outside `ok` become TransferError."""
+        """One request under its own Watch, its answer's body read (at most STATUS_BODY bytes) and dropped;
+        statuses outside `ok` become TransferError."""
         with Watch(self._name, f"{method} {path}", self._limits):
-            return self._send(method, path, ok, headers=headers, data=data)
+            response = self._send(method, path, ok, headers=headers, data=data)
+            with response:
+                self._drain(response, method, path)
+            return response
 
     def _send(self, method: str, path: str, ok: tuple[int, ...], *, headers: dict[str, str] | None = None,
-              data: SourceReader | bytes | None = None, stream: bool = False) -> requests.Response:
-        """One request with timeouts and no redirects; statuses outside `ok` become TransferError."""
+              data: SourceReader | bytes | None = None) -> requests.Response:
+        """One request with timeouts and no redirects, its answer's body left unread (streamed); statuses outside
+        `ok` become TransferError."""
         try:
-            response = self._session.request(method, self._url(path), headers=headers, data=data, stream=stream,
+            response = self._session.request(method, self._url(path), headers=headers, data=data, stream=True,
                                              timeout=self._limits.timeouts, allow_redirects=False)
         except (requests.Timeout, requests.ConnectionError) as exc:
             if timed_out(exc):  # requests.Timeout, or a send that timed out (a server reading slowly)
