@@ -638,8 +638,11 @@ def test_parts_of_two_endorsed_copies_carry_at_most_the_cap_together(runner: Cli
     assert "left out 1 endorsement(s) of other copies" in out
     code, out, err = invoke(runner, "verify", tmp_path / "dest", "--keys", keys)
     assert code == 0, (out, err)
-    code, _, err = invoke(runner, "join", *mixed, "-o", tmp_path / "joined.7z", "--keys", keys)
+    code, out, err = invoke(runner, "join", *mixed, "-o", tmp_path / "joined.7z", "--keys", keys)
     assert code == 0, err
+    assert "left out 1 endorsement(s) of other copies" in out  # join said nothing, and --json had no field
+    code, out, err = invoke(runner, "join", "--json", *mixed, "-o", tmp_path / "again.7z", "--keys", keys)
+    assert code == 0 and json.loads(out)["endorsements_left_out"] == 1, err
     code, out, err = invoke(runner, "verify", tmp_path / "joined.7z", "--keys", keys)
     assert code == 0, (out, err)
     with (tmp_path / "joined.7z").open("rb") as fp:

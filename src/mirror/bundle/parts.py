@@ -605,10 +605,11 @@ def _parts_hint(verified: Sequence[VerifiedBundle]) -> str:
 
 
 def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False,
-               idle: list[Path] | None = None) -> VerifiedBundle:
+               idle: list[Path] | None = None, left_out: list[str] | None = None) -> VerifiedBundle:
     """Rebuild one bundle from parts of it; it carries the author's signature unchanged and verifies.
 
-    `idle`, if given, receives the inputs that added nothing to those before them (a copy of a part given too).
+    `idle`, if given, receives the inputs that added nothing to those before them (a copy of a part given too);
+    `left_out`, the endorsements of other copies not carried (a bundle carries at most 100), in name order.
 
     Raises:
         VerificationError: a part failed a check.
@@ -642,6 +643,8 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False,
             result = verify_bundle(tmp, keys)  # the same signed files: the same signer
     if idle is not None:
         idle += staged.idle
+    if left_out is not None:
+        left_out += sorted(staged.left_out)
     return result
 
 

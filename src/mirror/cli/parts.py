@@ -64,11 +64,13 @@ def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_di
     from mirror.cli.verdict import content_count
 
     idle: list[Path] = []
-    result = join_parts(list(parts), out, open_keyring(keys_dir), force=force, idle=idle)
+    dropped: list[str] = []  # endorsements of other copies past the cap
+    result = join_parts(list(parts), out, open_keyring(keys_dir), force=force, idle=idle, left_out=dropped)
+    left_out = len(dropped)
     files = content_count(result)  # the accounts and photos, as verify counts them
     if as_json:
         dump_json({"path": str(out), "parts": [str(p) for p in parts], "added_nothing": [str(p) for p in idle],
-                   "files": files,
+                   "files": files, "endorsements_left_out": left_out,
                    "signer": {"name": result.signer_name, "key_id": result.key_id,
                               "fingerprint": result.fingerprint, "in_keyring": result.signer_name is not None}})
         return
@@ -76,3 +78,5 @@ def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_di
     say(f"joined {len(parts) - len(idle)} parts into {out}: {files} accounts and photos, signed by {who}")
     for path in idle:
         say(f"  {path} added nothing: all it holds came with the inputs given before it")
+    if left_out:
+        say(f"  left out {left_out} endorsement(s) of other copies: a bundle carries at most 100")
