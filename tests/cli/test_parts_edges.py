@@ -707,3 +707,23 @@ def test_seed_offers_regular_files_only(small: tuple[Path, Path, list[Path]], tm
     (folder / "a.7z").write_bytes(bundle.read_bytes())
     (folder / "elsewhere.7z").symlink_to(bundle)
     assert find_bundles(folder) == [folder / "a.7z"]
+
+
+def test_parts_of_two_versions_are_named_as_versions(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                     tmp_path: Path) -> None:
+    """Parts of version 1 and of its update, version 2, given together: join and extract said "not from the same
+    bundle", which it is; they say which version each is (exit 2, as before) and write nothing."""
+    bundle, keys, parts = small
+    newer = tmp_path / "s2.7z"
+    code, _, err = invoke(runner, "create", bundle.parent / "src", "-o", newer, "--key", "alice", "--update", bundle,
+                          "--keys", keys)
+    assert code == 0, err
+    code, _, err = invoke(runner, "split", newer, "--max-size", "150k", "-o", tmp_path / "p2", "--keys", keys)
+    assert code == 0, err
+    second = sorted((tmp_path / "p2").iterdir())
+    for args in (("join", parts[0], second[1], "-o", tmp_path / "w.7z"), ("extract", parts[0], second[1],
+                                                                          tmp_path / "dest")):
+        code, _, err = invoke(runner, *args, "--keys", keys)
+        assert code == 2 and f"{second[1]} is version 2 of the bundle, {parts[0]} is version 1" in err, err
+        assert "give parts of one version" in err and "Traceback" not in err
+    assert not (tmp_path / "w.7z").exists() and not (tmp_path / "dest").exists()

@@ -140,8 +140,7 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
                 raise _naming(exc, path) from None  # which of the inputs to ask for again
             verified = checked.result(path)
             if staged.verified and verified.control.sha256(SUMS_NAME) != staged.first.control.sha256(SUMS_NAME):
-                raise ConfigError(f"{path} is not from the same bundle as {staged.first.path}",
-                                  hint="give only parts of one bundle (the same id and version)")
+                raise _other_bundle(path, verified, staged.first)
             if staged.verified:
                 verified = _shared(verified, staged.first)
             else:
@@ -154,6 +153,18 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
                 staged.idle.append(path)
             del checked  # its own columns of the signed lists: not beside the next input's
     return staged
+
+
+def _other_bundle(path: Path, verified: VerifiedBundle, first: VerifiedBundle) -> ConfigError:
+    """The error for an input that carries other signed files than the first: another version of the same
+    bundle is named as one (parts of an update beside parts of the bundle it updates)."""
+    earlier = first.path
+    version, first_version = verified.meta.version, first.meta.version
+    if verified.meta.bundle_id == first.meta.bundle_id and version != first_version:
+        return ConfigError(f"{path} is version {version} of the bundle, {earlier} is version {first_version}",
+                           hint="give parts of one version")
+    return ConfigError(f"{path} is not from the same bundle as {earlier}",
+                       hint="give only parts of one bundle (the same id and version)")
 
 
 def _naming(exc: VerificationError, path: Path) -> VerificationError:
