@@ -431,10 +431,10 @@ def whole_refusal(path: Path) -> ConfigError | None:
         Incomplete: the set has a gap.
     """
     volumes = volume_set(path)
-    if volumes is not None:
-        joined = path.name[: -len(path.suffix)]
+    if volumes is not None:  # join reads the set from its first volume; the paths as a shell takes them
+        first, joined = shlex.quote(str(path)), shlex.quote(str(path.with_name(path.name[: -len(path.suffix)])))
         return ConfigError(f"{path} is the first of {len(volumes)} 7-Zip volumes, not a whole bundle",
-                           hint=f"join the volumes first, in their order: cat {joined}.0* > {joined}")
+                           hint=f"join the volumes first: mirror join {first} -o {joined}")
     try:
         return part_refusal(path, "join all its parts first: mirror join PART... -o WHOLE.7z")
     except VerificationError:
