@@ -13,6 +13,7 @@ Example::
     with open_regular(Path("x.7z")) as fp:  # ConfigError for a FIFO, device or socket, before opening it
         ...
     read_regular(Path("keys/alice.pub"), limit=64 * 1024)   # the same check, then the whole file (capped)
+    fit_stem(name, ".endorsed.7z")    # NAME shortened (whole letters) so NAME.endorsed.7z fits in 255 bytes
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import hashlib
 import json
 import os
 import stat
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -30,7 +32,35 @@ from typing import Any, BinaryIO
 from mirror.errors import ConfigError
 
 TMP_SUFFIX = ".mirror-tmp"
+NAME_BYTES = 255  # the longest file name (one part of a path) file systems take, in bytes
 _STATE_LIMIT = 16 << 20  # a state file is a few kilobytes; a larger one is not ours
+
+
+def name_bytes(text: str) -> int:
+    """How many bytes `text` takes as a file name on this system (UTF-8 where its encoding lacks a letter)."""
+    try:
+        return len(os.fsencode(text))
+    except UnicodeEncodeError:
+        return len(text.encode("utf-8", "surrogatepass"))
+
+
+def fit_stem(stem: str, suffix: str, limit: int = NAME_BYTES) -> str:
+    """`stem`, shortened so that `stem + suffix` takes at most `limit` bytes as a file name: for names made from
+    another (NAME.part1of3.7z, NAME.endorsed.7z), whose NAME may be as long as a file system allows. Cut between
+    letters, never inside one (nor between a letter and its accents); the stem unchanged when it fits.
+
+    "а" * 122 with ".part1of4.7z" (256 bytes in UTF-8) -> "а" * 121.
+    """
+    room = limit - name_bytes(suffix)
+    if not stem or name_bytes(stem) <= room:
+        return stem
+    end, size = 0, name_bytes(stem[0])
+    while size <= room:  # `end`: the first letter that does not fit
+        end += 1
+        size += name_bytes(stem[end])
+    while end > 0 and unicodedata.combining(stem[end]):  # a letter's accents go with it
+        end -= 1
+    return stem[:end]
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool = True) -> None:
@@ -120,7 +150,8 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     import tempfile  # writers only; readers start faster without it
 
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    prefix = fit_stem(f".{path.name}.", "12345678" + TMP_SUFFIX)  # a long name shortened: 8 random letters follow
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=TMP_SUFFIX, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:

@@ -755,3 +755,42 @@ def test_the_hint_for_volumes_is_a_join_command_that_works(runner: CliRunner, sm
     assert code == 0 and joined.read_bytes() == data, err
     code, _, err = invoke(runner, "endorse", joined, "--key", "bob", "--claim", "relayed", "--keys", keys)
     assert code == 0, err
+
+
+def test_names_made_from_a_long_bundle_name_fit_and_a_long_name_given_is_refused_first(
+        runner: CliRunner, small: tuple[Path, Path, list[Path]], tmp_path: Path) -> None:
+    """A bundle named with 122 Cyrillic letters (247 bytes, legal): split and endorse failed with "File name too
+    long" (exit 1), after the work. The names they make are shortened, whole letters only, to 255 bytes; a name
+    given that no file system takes is refused before any work, with the limit (exit 2), and nothing is left."""
+    bundle, keys, _ = small
+    if not (keys / "bob.pub").exists():
+        Keyring(keys).create("bob", None)
+    long = tmp_path / ("а" * 122 + ".7z")
+    long.write_bytes(bundle.read_bytes())
+    code, _, err = invoke(runner, "split", long, "--max-size", "150k", "-o", tmp_path / "p", "--keys", keys)
+    assert code == 0, err
+    parts = sorted((tmp_path / "p").iterdir())
+    assert len(parts) > 1 and all(p.name == f"{'а' * 121}.part{i}of{len(parts)}.7z" for i, p in enumerate(parts, 1))
+    code, _, err = invoke(runner, "split", long, "--max-size", "150k", "-o", tmp_path / "p", "--keys", keys)
+    assert code == 2 and f"{parts[0]} already exists" in err, err  # the shortened names are found again
+    code, _, err = invoke(runner, "endorse", long, "--key", "bob", "--claim", "relayed", "--keys", keys)
+    assert code == 0 and (tmp_path / ("а" * 121 + ".endorsed.7z")).is_file(), err
+    code, _, err = invoke(runner, "torrent", long, "--keys", keys)
+    assert code == 0 and (tmp_path / ("а" * 122 + ".torrent")).is_file(), err
+    longest = "ж" * 126 + ".7z"  # 255 bytes: taken as it is
+    code, _, err = invoke(runner, "join", *parts, "-o", tmp_path / longest, "--keys", keys)
+    assert code == 0 and (tmp_path / longest).read_bytes() == bundle.read_bytes(), err
+    code, _, err = invoke(runner, "extract", long, tmp_path / longest[:-3], "--keys", keys)
+    assert code == 0, err
+    before = sorted(tmp_path.iterdir())
+    too_long = "в" * 128  # 256 bytes
+    for args in (("split", long, "--max-size", "150k", "-o", tmp_path / too_long),
+                 ("join", *parts, "-o", tmp_path / f"{too_long}.7z"),
+                 ("endorse", long, "--key", "bob", "--claim", "relayed", "-o", tmp_path / f"{too_long}.7z"),
+                 ("extract", long, tmp_path / too_long),
+                 ("extract", *parts, tmp_path / too_long / "x"),
+                 ("torrent", long, "-o", tmp_path / f"{too_long}.torrent"),
+                 ("create", bundle.parent / "src", "-o", tmp_path / f"{too_long}.7z", "--key", "alice")):
+        code, _, err = invoke(runner, *args, "--keys", keys)
+        assert code == 2 and "bytes, more than a file system takes (255)" in err and len(err.splitlines()) == 2, err
+        assert "Traceback" not in err and sorted(tmp_path.iterdir()) == before, args

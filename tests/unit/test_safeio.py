@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
 
 from mirror.errors import ConfigError
-from mirror.safeio import atomic_output, rename_noreplace
+from mirror.safeio import atomic_output, fit_stem, rename_noreplace
 
 
 def test_rename_noreplace_refuses_an_empty_folder_that_appeared(tmp_path: Path) -> None:
@@ -32,3 +33,16 @@ def test_atomic_output_without_force_never_replaces(tmp_path: Path) -> None:
         out.write_bytes(b"someone else's")
     assert out.read_bytes() == b"someone else's"
     assert not list(tmp_path.glob(".out.7z.*"))  # the temporary file is gone too
+
+
+def test_fit_stem_cuts_between_letters_so_a_name_fits_255_bytes() -> None:
+    """A name made from another (NAME.part1of4.7z) of a NAME as long as a file system allows is shortened, whole
+    letters only: a Cyrillic letter is two bytes, an emoji four, an accent goes with its letter."""
+    assert fit_stem("almaty", ".endorsed.7z") == "almaty"
+    assert fit_stem("а" * 122, ".part1of4.7z") == "а" * 121  # 244 + 12 bytes: one letter goes
+    for stem in ("а" * 130, "😀" * 70, "b" + "а" * 130, unicodedata.normalize("NFD", "й" * 90)):
+        for suffix in (".part1of4.7z", ".endorsed.7z", ".torrent", ".part0001of1000.7z"):
+            cut = fit_stem(stem, suffix)
+            assert stem.startswith(cut) and len((cut + suffix).encode()) <= 255
+            assert len((stem[: len(cut) + 1] + suffix).encode()) > 255 or unicodedata.combining(stem[len(cut) + 1])
+            assert not cut or not unicodedata.combining(stem[len(cut)])  # never a letter without its accent

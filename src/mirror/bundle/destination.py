@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mirror.errors import ConfigError
-from mirror.safeio import OUTPUT_FULL
+from mirror.formats.names import check_name_length
+from mirror.safeio import OUTPUT_FULL, fit_stem
 
 
 def dangling(path: Path) -> str | None:
@@ -39,8 +40,10 @@ def check_new(dest: Path) -> None:
     """Raise unless nothing is at `dest`: extract never overwrites.
 
     Raises:
-        ConfigError: something is there, or a file stands where a folder above it should be.
+        ConfigError: something is there, a file stands where a folder above it should be, or a name is longer
+            than a file system takes.
     """
+    check_name_length(dest)
     try:
         there = dest.exists() or dest.is_symlink()
     except OSError:
@@ -121,7 +124,8 @@ def private_folder(beside: Path, prefix: str) -> Path:
         OSError: it cannot be made; the error names `beside`, the folder the reader chose, not the working one.
     """
     try:
-        return Path(tempfile.mkdtemp(prefix=prefix, suffix=".mirror-tmp", dir=beside))
+        # a prefix made from a long name is shortened: 8 random letters and the suffix follow it
+        return Path(tempfile.mkdtemp(prefix=fit_stem(prefix, "12345678.mirror-tmp"), suffix=".mirror-tmp", dir=beside))
     except OSError as exc:
         exc.filename, exc.filename2 = str(beside), None
         raise

@@ -47,9 +47,10 @@ from mirror.errors import ConfigError, ContentError, SignatureError
 from mirror.formats.endorsement import CLAIMS, MAX_ENDORSEMENTS, endorsement_comment, endorsement_name, is_endorsement
 from mirror.formats.manifest import SUMS_NAME, Layout
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
+from mirror.formats.names import check_name_length
 from mirror.formats.part import part_member
 from mirror.record import field, record, replace
-from mirror.safeio import atomic_output, open_regular
+from mirror.safeio import atomic_output, fit_stem, open_regular
 from mirror.sevenzip import Archive, Limits, iter_block, iter_members, read_archive
 from mirror.sevenzip.volumes import volume_set
 from mirror.sevenzip.writer import ArchiveWriter
@@ -87,7 +88,7 @@ class Endorsed:
 
 def default_output(source: Path) -> Path:
     """Where `mirror endorse` writes without -o: beside the source, `NAME.endorsed.7z`."""
-    return source.with_name(f"{source.stem}.endorsed.7z")
+    return source.with_name(f"{fit_stem(source.stem, '.endorsed.7z')}.endorsed.7z")  # a long NAME shortened
 
 
 def _check_output(request: EndorseRequest) -> None:
@@ -97,6 +98,7 @@ def _check_output(request: EndorseRequest) -> None:
         ConfigError: the problem, with the fix.
     """
     source, out = request.source, request.out
+    check_name_length(out)
     same = out.resolve() == source.resolve()
     if not same and out.exists():
         try:

@@ -36,11 +36,11 @@ from mirror.bundle.verify import Keys, VerifiedBundle, snapshot, verify_bundle
 from mirror.errors import ConfigError, ContentError, Incomplete, MirrorError, UntrustedSigner, VerificationError
 from mirror.formats import manifest
 from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, FileColumns, SumsLines
-from mirror.formats.names import local_name, printable
+from mirror.formats.names import check_name_length, local_name, printable
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
 from mirror.heap import trim
 from mirror.record import record
-from mirror.safeio import atomic_output, open_regular, rename_noreplace, writing_to
+from mirror.safeio import atomic_output, fit_stem, open_regular, rename_noreplace, writing_to
 from mirror.sevenzip import Archive, Folder, Limits, read_archive
 from mirror.sevenzip.model import LZMA1, LZMA2
 from mirror.sevenzip.volumes import volume_set
@@ -462,9 +462,10 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
         ConfigError: a file is larger than a part may be, the bundle fits already, it would take more than
             MAX_PARTS parts, or a part exists.
     """
+    check_name_length(out_dir)
     st_size = sum(p.stat().st_size for p in (volume_set(path) or [path]))  # a 7-Zip set: all its volumes
     if out_dir.is_dir():  # said before the work, not after it: parts of an earlier split are there
-        target = min(out_dir.glob(glob.escape(_stem(path)) + ".part*of*.7z"), default=None)
+        target = _earlier_part(out_dir, _stem(path))
         if target is not None:
             raise ConfigError(f"{target} already exists", hint="choose another folder (-o DIR)")
     with _scratch(out_dir) as scratch:
@@ -576,9 +577,25 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
 
 
 def part_name(stem: str, number: int, count: int) -> str:
-    """`NAME.part1of3.7z`; from 10 parts on, numbers are zero-padded (`part01of12`) so names sort in order."""
+    """`NAME.part1of3.7z`; from 10 parts on, numbers are zero-padded (`part01of12`) so names sort in order. A NAME
+    too long for a file name beside the suffix is shortened, alike in every part of the set."""
     width = len(str(count))
+    stem = fit_stem(stem, f"{count}{count}.partof.7z")  # as long as the set's widest suffix, .partNofN.7z
     return f"{stem}.part{number:0{width}d}of{count}.7z"
+
+
+_PART_NUMBERS = re.compile(r".+\.part([0-9]+)of([0-9]+)\.7z")
+
+
+def _earlier_part(out_dir: Path, stem: str) -> Path | None:
+    """A part of any count that a split of a bundle named `stem` writes, already in `out_dir`."""
+    shortest = fit_stem(stem, part_name("", MAX_PARTS, MAX_PARTS))  # what every count's names start with
+    for found in sorted(out_dir.glob(glob.escape(shortest) + "*.part*of*.7z")):
+        numbers = _PART_NUMBERS.fullmatch(found.name)
+        if numbers and 0 < int(numbers[2]) <= MAX_PARTS and part_name(stem, int(numbers[1]), int(numbers[2])) \
+                == found.name:
+            return found
+    return None
 
 
 def _volumes_of(path: Path) -> list[Path] | None:
@@ -616,6 +633,7 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False,
         ConfigError: parts of different bundles, or `out` exists.
         Incomplete: files missing (named): exit 4, as extract gives.
     """
+    check_name_length(out)
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
     seen: dict[tuple[int, int], Path] = {}

@@ -40,7 +40,7 @@ from mirror.cli.verdict import (
 )
 from mirror.errors import ExitCode, UntrustedSigner
 from mirror.formats.manifest import PAGE_NAME
-from mirror.formats.names import printable
+from mirror.formats.names import check_name_length, printable
 
 BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _BUNDLE_NAME = re.compile(r"\.7z(\.[0-9]+)?$|\.part[0-9]+of[0-9]+", re.I)  # a bundle, a volume or a part
@@ -126,6 +126,8 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
     from mirror.bundle.parts import extract_parts
 
     bundles, dest = list(paths), None
+    for path in paths:  # before a look at any: a name no file system takes is said as such
+        check_name_length(path)
     last = bundles[-1]
     if len(bundles) > 1 and (last.is_dir() or not (last.exists() or last.is_symlink())):
         dest = bundles.pop()  # a folder that exists is refused by name: extract never overwrites

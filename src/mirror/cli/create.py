@@ -24,7 +24,7 @@ from mirror.cli.app import main
 from mirror.cli.bundles import BUNDLE, slug
 from mirror.cli.common import keys_option, open_keyring, say, unlock_key, warn
 from mirror.errors import ConfigError
-from mirror.formats.names import printable
+from mirror.formats.names import check_name_length, printable
 
 if TYPE_CHECKING:
     from mirror.bundle.create import CreateResult
@@ -184,6 +184,7 @@ def _where(src: Path | None, out: Path | None, title: str, force: bool, version:
         out = workspace.bundles / (f"{stem}-v{version}.7z" if version > 1 else f"{stem}.7z")
     if out.suffix.lower() != ".7z":
         raise ConfigError(f"{out}: the output name must end in .7z")
+    check_name_length(out)
     if out.resolve().is_relative_to(src.resolve()):
         raise ConfigError(f"{out} is inside {src}, the folder being bundled",
                           hint="write it elsewhere (-o ../NAME.7z): the next create of that folder would refuse it")

@@ -169,9 +169,12 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
     from mirror.bundle.parts import whole_refusal
     from mirror.bundle.torrent import make_torrent
     from mirror.bundle.verify import verify_bundle
+    from mirror.formats.names import check_name_length
     from mirror.formats.torrent import magnet_link
-    from mirror.safeio import atomic_write
+    from mirror.safeio import atomic_write, fit_stem
 
+    if out is not None:
+        check_name_length(out)  # before the bundle is verified, not after
     try:
         verified = verify_bundle(bundle, open_keyring(keys_dir))
     except VerificationError:
@@ -184,7 +187,7 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
     mirrors, trackers = _publisher_defaults(config_path, mirrors, trackers)
     checked_urls(mirrors + trackers, "--mirror and --tracker")
     made = make_torrent(bundle, verified, mirrors, trackers)
-    target = out or bundle.with_suffix(".torrent")
+    target = out or bundle.with_name(fit_stem(bundle.stem, ".torrent") + ".torrent")
     if target.resolve() == bundle.resolve():
         raise ConfigError(f"{target} is the bundle itself", hint="name the output with -o FILE.torrent")
     atomic_write(target, made.torrent.to_bytes(), overwrite=force)

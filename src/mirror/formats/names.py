@@ -19,12 +19,14 @@ import os
 import re
 import sys
 import unicodedata
+from pathlib import PurePath
 
-from mirror.errors import ArchiveError
+from mirror.errors import ArchiveError, ConfigError
+from mirror.safeio import NAME_BYTES, name_bytes
 
 MAX_NAME_BYTES = 1024
 _SHOWN = 120  # characters of a refused name shown in its message
-MAX_PART_BYTES = 255
+MAX_PART_BYTES = NAME_BYTES
 _FORBIDDEN_CHAR = re.compile(r'[\\:*?"<>|]')
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 # Letters and marks that print as nothing, outside the categories above: Hangul and Khitan fillers, the blank
@@ -156,3 +158,18 @@ def readable_name(title: str, bundle_id: str, version: int) -> str:
     fallback = f"bundle-{bundle_id[:8]}-v{version}"
     name = f"{slug}-{bundle_id[:8]}-v{version}" if slug else fallback
     return name if name_problem(name + ".7z") is None else fallback
+
+
+def check_name_length(path: PurePath) -> None:
+    """Return quietly if every name on `path` fits a file system (MAX_PART_BYTES bytes): said before any work,
+    not as "File name too long" once it is done.
+
+    Raises:
+        ConfigError: a name is longer, with its size and the limit.
+    """
+    for part in path.parts:
+        size = name_bytes(part)
+        if size > MAX_PART_BYTES:
+            shown = printable(part[:_SHOWN]) + "…" if len(part) > _SHOWN else printable(part)
+            raise ConfigError(f"{shown}: a name of {size:,} bytes, more than a file system takes ({MAX_PART_BYTES})",
+                              hint="choose a shorter name")
