@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -56,6 +57,8 @@ class Staged:
     # carries at most MAX_ENDORSEMENTS)
     ranks: dict[str, int] = dataclasses.field(default_factory=dict)  # endorsement written -> _RANK of its status
     idle: list[Path] = dataclasses.field(default_factory=list)  # inputs after the first that added no file (copies)
+    failed: list[tuple[Path, str]] = dataclasses.field(default_factory=list)  # inputs that failed a check, left
+    # out because the others carried every file (a damaged second download of a part)
 
     @property
     def first(self) -> VerifiedBundle:
@@ -123,12 +126,17 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
 
     `untrusted_ok`: the caller will keep what an unknown signer signed, so it may be written in one pass too.
 
+    An input of several that fails a check is left out (in `failed`) when the others carry every file of the
+    bundle between them: a damaged second download of a part beside a good one. What is written is the signed
+    files' bytes either way; otherwise its error is raised.
+
     Raises:
-        VerificationError: an input failed a check.
+        VerificationError: an input failed a check, and the others do not carry all it should have.
         ConfigError: the inputs come from different bundles, or one is a FIFO or a device.
     """
     staged, limits = Staged(folder), limits or Limits()
     snap, policy = snapshot(keys), policy or AuthorTrusted()
+    errors: list[VerificationError] = []
     for path in paths:
         with open_archive_file(path) as fp:
             writer = _OnePass(folder, untrusted_ok) if not staged.verified else None
@@ -137,7 +145,11 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
             except VerificationError as exc:
                 if len(paths) == 1:
                     raise
-                raise _naming(exc, path) from None  # which of the inputs to ask for again
+                if writer is not None:
+                    _empty(folder)  # what it wrote while it was checked
+                errors.append(_naming(exc, path))  # which of the inputs to ask for again
+                staged.failed.append((path, str(exc)))
+                continue
             verified = checked.result(path)
             if staged.verified and verified.control.sha256(SUMS_NAME) != staged.first.control.sha256(SUMS_NAME):
                 raise _other_bundle(path, verified, staged.first)
@@ -152,7 +164,18 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
             elif not _write(fp, limits, checked, verified, staged):
                 staged.idle.append(path)
             del checked  # its own columns of the signed lists: not beside the next input's
+    if errors and (not staged.verified or staged.missing):
+        raise errors[0]
     return staged
+
+
+def _empty(folder: Path) -> None:
+    """Remove everything in `folder` (a staging folder of ours: never a link followed out of it)."""
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
 
 
 def _other_bundle(path: Path, verified: VerifiedBundle, first: VerifiedBundle) -> ConfigError:

@@ -65,18 +65,24 @@ def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_di
 
     idle: list[Path] = []
     dropped: list[str] = []  # endorsements of other copies past the cap
-    result = join_parts(list(parts), out, open_keyring(keys_dir), force=force, idle=idle, left_out=dropped)
+    failed: list[tuple[Path, str]] = []  # damaged copies of parts also given whole
+    result = join_parts(list(parts), out, open_keyring(keys_dir), force=force, idle=idle, left_out=dropped,
+                        failed=failed)
     left_out = len(dropped)
     files = content_count(result)  # the accounts and photos, as verify counts them
     if as_json:
         dump_json({"path": str(out), "parts": [str(p) for p in parts], "added_nothing": [str(p) for p in idle],
+                   "failed": [{"path": str(p), "problem": why} for p, why in failed],
                    "files": files, "endorsements_left_out": left_out,
                    "signer": {"name": result.signer_name, "key_id": result.key_id,
                               "fingerprint": result.fingerprint, "in_keyring": result.signer_name is not None}})
         return
     who = result.signer_name or f"unknown key {result.key_id}"
-    say(f"joined {len(parts) - len(idle)} parts into {out}: {files} accounts and photos, signed by {who}")
+    say(f"joined {len(parts) - len(idle) - len(failed)} parts into {out}: {files} accounts and photos, "
+        f"signed by {who}")
     for path in idle:
         say(f"  {path} added nothing: all it holds came with the inputs given before it")
+    for path, problem in failed:
+        say(f"  left out {path}, which failed a check (the other inputs carry all of it): {problem}")
     if left_out:
         say(f"  left out {left_out} endorsement(s) of other copies: a bundle carries at most 100")
