@@ -100,6 +100,20 @@ def test_torrent_command_refuses_a_url_with_credentials(tmp_path: Path, bundle: 
         assert not bundle.with_suffix(".torrent").exists()
 
 
+def test_torrent_command_refuses_urls_without_a_host_and_a_folder_that_is_not_there(tmp_path: Path, bundle: Path,
+                                                                                    runner: CliRunner) -> None:
+    """'udp://[::1' was written into the .torrent and its magnet link; -o in a folder that does not exist made
+    every folder on the way. Both are usage errors now, with nothing written; seed --tracker needs --public."""
+    for option, url in (("--tracker", "udp://[::1"), ("--mirror", "http://:80/"), ("--tracker", "udp://h:99999")):
+        code, _, err = invoke(runner, "torrent", bundle, option, url)
+        assert code == 2 and "names no host" in err, (url, err)
+    assert not bundle.with_suffix(".torrent").exists()
+    code, _, err = invoke(runner, "torrent", bundle, "-o", tmp_path / "no" / "such" / "t.torrent")
+    assert code == 2 and "is not a folder" in err and not (tmp_path / "no").exists(), err
+    code, _, err = invoke(runner, "seed", bundle.parent, "--tracker", "udp://127.0.0.1:6969")
+    assert code == 2 and "only used with --public" in err, err
+
+
 def test_an_at_sign_after_the_host_is_not_a_password(tmp_path: Path, bundle: Path, runner: CliRunner) -> None:
     code, _, err = invoke(runner, "torrent", bundle, "--mirror", "http://127.0.0.1:1/m/?from=a@b")
     assert code == 0, err
@@ -129,6 +143,9 @@ def test_fetch_without_the_swarm_points_to_it_when_mirrors_fail(tmp_path: Path, 
     pytest.param(("--torrent", "--lan", "--proxy", "socks5h://127.0.0.1:9050"), "a proxy hides your address",
                  id="lan and proxy"),
     pytest.param(("--torrent", "--proxy", "http://127.0.0.1:3128"), "SOCKS5 proxy only", id="http proxy"),
+    # libtorrent keeps a rate in a 32-bit int: 2097152 KiB/s wrapped to 0 (no limit), more was an OverflowError
+    pytest.param(("--torrent", "--upload-limit", "2097152"), "2097152 is not in the range", id="upload limit"),
+    pytest.param(("--torrent", "--upload-limit", "99999999999999999999"), "is not in the range", id="huge limit"),
 ])
 def test_swarm_options_are_checked(tmp_path: Path, published: Path, runner: CliRunner, args: tuple[str, ...],
                                    message: str) -> None:

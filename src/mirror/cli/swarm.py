@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from mirror.swarm.settings import SwarmConfig
 
 STATS_EVERY = 60.0
+MAX_UPLOAD_KIB = (2**31 - 1) // 1024  # libtorrent keeps a rate in a 32-bit int of bytes: more wraps round to 0 or 1
 WARNINGS = {
     "lan": "warning: every device on your local network can see your address and which bundles you share",
     "public": "warning: anyone on the internet, including whoever watches these bundles, sees your IP address "
@@ -54,7 +55,7 @@ def reach_options(lan: bool = True) -> Callable[[Any], Any]:
         click.option("--public", is_flag=True, help="the internet: DHT, trackers; every peer sees your IP address"),
         click.option("--port", "port", type=click.IntRange(0, 65535), default=0,
                      help="BitTorrent listening port (default: any free one)"),
-        click.option("--upload-limit", type=click.IntRange(0), default=0, metavar="KIB/S",
+        click.option("--upload-limit", type=click.IntRange(0, MAX_UPLOAD_KIB), default=0, metavar="KIB/S",
                      help="upload at most this many KiB per second, to every peer together (0: no limit)"),
     ]
     if lan:
@@ -175,6 +176,8 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
 
     if out is not None:
         check_name_length(out)  # before the bundle is verified, not after
+        if not out.parent.is_dir():
+            raise ConfigError(f"{out.parent} is not a folder", hint="-o names a file in an existing folder")
     try:
         verified = verify_bundle(bundle, open_keyring(keys_dir))
     except VerificationError:
@@ -235,6 +238,9 @@ def seed(folder: Path, lan: bool, public: bool, port: int, upload_limit: int, tr
 
     config = swarm_config(lan, public, port, upload_limit, max_peers=max_peers)
     checked_urls(trackers, "--tracker")
+    if trackers and not public:
+        raise ConfigError("--tracker is only used with --public",
+                          hint="a tracker is public: add --public, or leave --tracker out")
     paths = find_bundles(folder)
     if not paths:
         raise ConfigError(f"no bundles in {folder}", hint="a mirror copy holds bundles/*.7z, a plain folder *.7z")

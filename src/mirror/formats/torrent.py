@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from urllib.parse import quote, unquote, urljoin
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from mirror.errors import ManifestError
 from mirror.formats.bencode import Value, bdecode, bencode
@@ -179,6 +179,13 @@ def check_urls(urls: tuple[str, ...], what: str) -> tuple[str, ...]:
         if "@" in re.split(r"[/?#]", url.split("://", 1)[-1], maxsplit=1)[0]:  # the authority part only
             raise ManifestError(f"{what}: a URL must not hold a user name or password (it would be in the "
                                 ".torrent and the magnet link, which are passed on)")
+        try:
+            parts = urlsplit(url)
+            named = bool(parts.hostname) and (parts.port is None or parts.port > 0)
+        except ValueError:  # "udp://[::1", a port past 65535
+            named = False
+        if not named:
+            raise ManifestError(f"{what}: {url!r} names no host (and port, if any, of 1-65535)")
     return urls
 
 
