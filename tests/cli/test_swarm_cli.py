@@ -169,10 +169,27 @@ def test_seed_joins_the_swarm_of_a_torrent_beside_the_bundle(tmp_path: Path, bun
     code, out, err = invoke(runner, "seed", folder, "--stop-after", "1")
     assert code == 0, err
     assert f"SEEDING  named-elsewhere.7z  {renamed.infohash}" in out
+    assert f"not the one publish makes ({ours.infohash})" in err  # said: no signed index here to say which
     other = TorrentInfo("named-elsewhere.7z", ours.length, ours.piece_length, bytes(len(ours.pieces)))
     shared.with_suffix(".torrent").write_bytes(Torrent(other).to_bytes())
     code, out, _ = invoke(runner, "seed", folder, "--stop-after", "1")
     assert code == 0 and f"SEEDING  {ours.name}  {ours.infohash}" in out
+
+
+def test_seed_of_a_mirror_copy_keeps_to_the_swarm_its_signed_index_names(tmp_path: Path, bundle: Path,
+                                                                         published: Path, runner: CliRunner) -> None:
+    """A courier rewrote a mirror copy's bundles/<sha256>.torrent under another name, with the same pieces: the
+    seed followed it out of the swarm readers look in (the signed index's info hash), without a word. The copy's
+    index, when its signature checks out with a publisher key in the keyring, now says which swarm."""
+    copy = tmp_path / "a"
+    sha = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    torrent = copy / "bundles" / f"{sha}.torrent"
+    ours = Torrent.from_bytes(torrent.read_bytes()).info
+    decoy = TorrentInfo("decoy.7z", ours.length, ours.piece_length, ours.pieces)
+    torrent.write_bytes(Torrent(decoy).to_bytes())
+    code, out, err = invoke(runner, "seed", copy, "--stop-after", "1")
+    assert code == 0, err
+    assert f"SEEDING  {ours.name}  {ours.infohash}" in out and decoy.infohash not in out + err
 
 
 def test_seed_needs_bundles(tmp_path: Path, runner: CliRunner) -> None:

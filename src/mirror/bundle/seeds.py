@@ -32,9 +32,13 @@ from mirror.errors import (
     UntrustedSigner,
     VerificationError,
 )
+from mirror.formats.index import MAX_INDEX
+from mirror.formats.layout import INDEX_NAME, MAX_SIG_FILE, SIG_SUFFIX
 from mirror.formats.torrent import MAX_TORRENT, Torrent, TorrentInfo
 from mirror.record import record
 from mirror.safeio import read_regular
+from mirror.trust.index import check_index
+from mirror.trust.keyset import TrustedKeys
 
 _CONTENT_NAME = re.compile(r"[0-9a-f]{64}")
 
@@ -48,6 +52,7 @@ class Seed:
     signer: str  # the author's name in the keyring, or the key id of an author who is not in it
     trusted: bool
     info: TorrentInfo  # the torrent's info dict: the seed is in the swarm of its info hash
+    note: str | None = None  # why it is not the swarm a .torrent beside it names, when it is not
 
 
 @record
@@ -107,8 +112,47 @@ def _check(path: Path, keys: Keys, untrusted: bool) -> Seed:
     made = make_torrent(path, verified)
     if path.parent.name == "bundles" and _CONTENT_NAME.fullmatch(path.stem) and path.stem != made.sha256:
         raise VerificationError("the file is not the bundle its name says (its SHA-256 differs)")
-    return Seed(path, verified.meta.title, verified.signer_name or verified.key_id, verified.trusted,
-                _beside(path, made.torrent.info) or made.torrent.info)
+    info, note = _chosen(path, made.torrent.info, _signed_infohash(path, made.sha256, keys))
+    return Seed(path, verified.meta.title, verified.signer_name or verified.key_id, verified.trusted, info, note)
+
+
+def _chosen(path: Path, made: TorrentInfo, signed: str | None) -> tuple[TorrentInfo, str | None]:
+    """The swarm to seed: the one the signed index names, when the copy has one that checks out; else the one
+    of a .torrent beside the bundle for these very bytes (made under another name), else the one publish makes.
+    A courier's .torrent with the same pieces under another name would otherwise move the seed out of the swarm
+    readers look in, without a word."""
+    beside = _beside(path, made)
+    if signed is not None:
+        found = next((i for i in (beside, made) if i is not None and i.infohash == signed), None)
+        if found is not None:
+            return found, None
+        return made, f"the signed index names the swarm {signed}, which no .torrent here makes; seeding {made.infohash}"
+    if beside is not None and beside.infohash != made.infohash:
+        return beside, (f"the swarm of {path.with_suffix('.torrent').name} beside it ({beside.infohash}), not the "
+                        f"one publish makes ({made.infohash}): no signed index here says which readers use")
+    return made, None
+
+
+def _signed_infohash(path: Path, sha256: str, keys: Keys) -> str | None:
+    """The info hash a mirror copy's index.json names for the bundle, if its signature checks out with a publisher
+    key in the keyring; None otherwise (a plain folder, no index, no such key)."""
+    if path.parent.name != "bundles" or keys is None:
+        return None
+    root = path.parent.parent
+    try:
+        raw = read_regular(root / INDEX_NAME, MAX_INDEX)
+        signature = read_regular(root / (INDEX_NAME + SIG_SUFFIX), MAX_SIG_FILE)
+    except (OSError, ConfigError):
+        return None
+    snap = keys if isinstance(keys, TrustedKeys) else keys.snapshot()
+    for key in snap:
+        if "publisher" in key.roles:
+            try:
+                index = check_index(raw, signature, key.public)
+            except MirrorError:
+                continue
+            return next((e.infohash for e in index.bundles if e.sha256 == sha256), None)
+    return None
 
 
 def _beside(path: Path, info: TorrentInfo) -> TorrentInfo | None:

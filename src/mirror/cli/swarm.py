@@ -255,6 +255,8 @@ def seed(folder: Path, lan: bool, public: bool, port: int, upload_limit: int, tr
         for item in seeds:
             swarm.seed(_info_bytes(item), item.path, trackers)
             say(f"SEEDING  {item.info.name}  {item.info.infohash}  {_title(item)}")
+            if item.note is not None:
+                warn(f"  {item.path.name}: {item.note}")
         _serve(swarm, len(seeds), stop_after)
     sys.exit(int(_exit_code(refused)))
 
