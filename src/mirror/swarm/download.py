@@ -63,8 +63,9 @@ class Download:
                 self._check_metadata()
             if status.state in _CHECKING or not status.has_metadata:
                 mark_time = now if status.state in _CHECKING else mark_time  # reading back a file is progress
-            elif first:
-                mark_done = self.tally.resumed = status.total_wanted_done  # what an earlier run left
+            elif first:  # what an earlier run left: what is done, less what this run has received so far
+                mark_done = status.total_wanted_done
+                self.tally.resumed = max(0, mark_done - _kept(status))
                 first = False
             elif status.total_wanted_done - mark_done >= MIN_PROGRESS:
                 mark_done, mark_time = status.total_wanted_done, now
@@ -134,10 +135,13 @@ class Download:
         sends) came from the web seeds when no BitTorrent peer was ever connected; otherwise it stays unnamed."""
         self._watch_peers()
         seeds = sorted(self._seed_endpoints())
-        unnamed = self.handle.status().total_payload_download - sum(self.tally.received.values())
+        named = sum(n for a, n in self.tally.received.items() if a not in self.tally.banned)
+        unnamed = _kept(self.handle.status()) - named
         if unnamed > 0 and seeds and not self.peers_seen:
             self.tally.received[seeds[0]] = self.tally.received.get(seeds[0], 0) + unnamed
             self.tally.web_seeds.add(seeds[0])
+        elif unnamed > 0:
+            self.tally.unnamed = unnamed
 
     def _seed_endpoints(self) -> set[str]:
         """The addresses of the web seeds: the URLs given with the download (add_torrent_params.url_seeds, which
@@ -157,6 +161,11 @@ class Download:
         for peer in self.handle.get_peer_info():
             if endpoint_text(peer.ip) == address and peer.connection_type & (peer.web_seed | peer.http_seed):
                 self.tally.web_seeds.add(address)
+
+
+def _kept(status: lt.torrent_status) -> int:
+    """Payload received in this run and kept: not in pieces that failed their hash, not sent twice."""
+    return max(0, status.total_payload_download - status.total_failed_bytes - status.total_redundant_bytes)
 
 
 def _url_endpoint(url: str) -> str:

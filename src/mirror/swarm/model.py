@@ -56,13 +56,16 @@ class Tally:
     banned: list[str] = dataclasses.field(default_factory=list)
     hash_failures: int = 0
     resumed: int = 0  # bytes already on disk from an earlier run
+    unnamed: int = 0  # payload kept that libtorrent named no sender for (it posts no alert for some blocks)
 
     def summary(self) -> str:
-        """One line for the fetch report."""
-        peers = {a: n for a, n in self.received.items() if a not in self.web_seeds}
+        """One line for the fetch report. A banned peer's blocks were in pieces that failed: not counted as sent."""
+        peers = {a: n for a, n in self.received.items() if a not in self.web_seeds and a not in self.banned}
         seeds = {a: n for a, n in self.received.items() if a in self.web_seeds}
         parts = [f"{sum(peers.values())} B from {len(peers)} peer(s)",
                  f"{sum(seeds.values())} B from {len(seeds)} web seed(s)"]
+        if self.unnamed:
+            parts.append(f"{self.unnamed} B from senders not named")
         if self.resumed:
             parts.append(f"{self.resumed} B from an earlier run")
         if peers:
