@@ -75,7 +75,7 @@ def test_web_seed_only_download_from_nginx(world: World) -> None:
 def test_a_usb_copy_named_alone_makes_no_public_mirror_a_web_seed(world: World) -> None:
     """A reader names only a USB copy. The swarm took the public mirrors of the signed index (known from an
     earlier fetch) as web seeds, so `fetch --torrent` sent them requests, and looked their names up, although the
-    bundle was on the stick. The web seeds are the mirrors the reader names now; with none and no peer named, the
+    bundle was on the stick. For a bundle a folder holds, no mirror is a web seed; with no peer named either, the
     swarm is not waited for."""
     first = mirror(world, "fetch", "--mirror", world.url, "--dest", world.root / "first")
     assert first.returncode == 0, first.stderr  # the reader's state now holds the index's mirror list

@@ -39,7 +39,7 @@ from mirror.fetch.listing import choose_listing
 from mirror.fetch.report import MirrorReport
 from mirror.fetch.space import DiskSpace
 from mirror.fetch.state import known_mirrors
-from mirror.fetch.transport import Mirror, open_mirror
+from mirror.fetch.transport import FolderMirror, Mirror, open_mirror
 from mirror.formats.index import BundleEntry
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME, Sums
 from mirror.formats.names import local_name
@@ -492,10 +492,11 @@ def _obtain(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order:
 def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order: list[Mirror],
               reports: dict[str, MirrorReport], log: Log, early_gate: threading.BoundedSemaphore,
               download: Download) -> Obtained:
-    # the swarm's web seeds: the mirrors the reader named, when any (a USB copy named alone: none). Not the public
-    # mirrors a signed index lists, which the HTTP path tries only if the named ones fail
-    seeding = [m for m in order if m.label in request.named] or order
-    part = request.swarm(entry, seeding, download.downloads, reports, log, request.progress) if request.swarm else None
+    part = None
+    if request.swarm is not None:  # a bundle a folder holds (a USB copy): only the mirrors named are web seeds, so
+        # that no other hears of it (the mirrors a signed index lists, which the HTTP path would never need)
+        seeding = order if _on_hand(order, entry) is None else [m for m in order if m.label in request.named]
+        part = request.swarm(entry, seeding, download.downloads, reports, log, request.progress)
     if part is not None:
         return part, False, download, None, ""
     early = EarlyCheck.begin(entry, download, order, keys, request.policy, early_gate)
@@ -511,6 +512,17 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
     elif early is not None:
         early.end()  # no more bytes will come: the check finishes with what is there
     return path, False, download, early, ""
+
+
+def _on_hand(order: Sequence[Mirror], entry: BundleEntry) -> Mirror | None:
+    """A folder mirror (a USB copy, a shared folder) that holds the bundle at its signed size, if one does."""
+    for mirror in order:
+        if isinstance(mirror, FolderMirror):
+            with contextlib.suppress(OSError, ValueError):
+                info = os.lstat(mirror.root / entry.path)
+                if stat.S_ISREG(info.st_mode) and info.st_size == entry.size:
+                    return mirror
+    return None
 
 
 def _placed(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, obtained: Obtained, cache: VerifiedCache,
