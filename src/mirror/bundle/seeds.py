@@ -36,7 +36,7 @@ from mirror.formats.index import MAX_INDEX
 from mirror.formats.layout import INDEX_NAME, MAX_SIG_FILE, SIG_SUFFIX
 from mirror.formats.torrent import MAX_TORRENT, Torrent, TorrentInfo
 from mirror.record import record
-from mirror.safeio import read_regular
+from mirror.safeio import fit_stem, read_regular
 from mirror.trust.index import check_index
 from mirror.trust.keyset import TrustedKeys
 
@@ -81,9 +81,10 @@ def check_seeds(paths: Iterable[Path], keys: Keys, untrusted: bool) -> tuple[lis
     """Verify each bundle fully and make its torrent; refuse what must not be seeded."""
     seeds: dict[str, Seed] = {}
     refused: list[Refusal] = []
+    signed: dict[Path, dict[str, str]] = {}  # a mirror copy's signed index, checked once for all its bundles
     for path in paths:
         try:
-            seed = _check(path, keys, untrusted)
+            seed = _check(path, keys, untrusted, signed)
         except MirrorError as exc:
             refused.append(Refusal(path, str(exc), exc.exit_code))
         except OSError as exc:
@@ -93,7 +94,7 @@ def check_seeds(paths: Iterable[Path], keys: Keys, untrusted: bool) -> tuple[lis
     return list(seeds.values()), refused
 
 
-def _check(path: Path, keys: Keys, untrusted: bool) -> Seed:
+def _check(path: Path, keys: Keys, untrusted: bool, signed: dict[Path, dict[str, str]]) -> Seed:
     try:
         verified = verify_bundle(path, keys)
     except ContentError:  # a part of a split bundle lacks files: said so, not "do not trust" (exit 3)
@@ -112,7 +113,13 @@ def _check(path: Path, keys: Keys, untrusted: bool) -> Seed:
     made = make_torrent(path, verified)
     if path.parent.name == "bundles" and _CONTENT_NAME.fullmatch(path.stem) and path.stem != made.sha256:
         raise VerificationError("the file is not the bundle its name says (its SHA-256 differs)")
-    info, note = _chosen(path, made.torrent.info, _signed_infohash(path, made.sha256, keys))
+    infohashes: dict[str, str] = {}
+    if path.parent.name == "bundles":
+        root = path.parent.parent
+        if root not in signed:
+            signed[root] = _signed_infohashes(root, keys)
+        infohashes = signed[root]
+    info, note = _chosen(path, made.torrent.info, infohashes.get(made.sha256))
     return Seed(path, verified.meta.title, verified.signer_name or verified.key_id, verified.trusted, info, note)
 
 
@@ -128,22 +135,21 @@ def _chosen(path: Path, made: TorrentInfo, signed: str | None) -> tuple[TorrentI
             return found, None
         return made, f"the signed index names the swarm {signed}, which no .torrent here makes; seeding {made.infohash}"
     if beside is not None and beside.infohash != made.infohash:
-        return beside, (f"the swarm of {path.with_suffix('.torrent').name} beside it ({beside.infohash}), not the "
+        return beside, (f"the swarm of {torrent_beside(path).name} beside it ({beside.infohash}), not the "
                         f"one publish makes ({made.infohash}): no signed index here says which readers use")
     return made, None
 
 
-def _signed_infohash(path: Path, sha256: str, keys: Keys) -> str | None:
-    """The info hash a mirror copy's index.json names for the bundle, if its signature checks out with a publisher
-    key in the keyring; None otherwise (a plain folder, no index, no such key)."""
-    if path.parent.name != "bundles" or keys is None:
-        return None
-    root = path.parent.parent
+def _signed_infohashes(root: Path, keys: Keys) -> dict[str, str]:
+    """sha256 -> info hash of the bundles a mirror copy's index.json names, if its signature checks out with a
+    publisher key in the keyring; empty otherwise (no index, no such key)."""
+    if keys is None:
+        return {}
     try:
         raw = read_regular(root / INDEX_NAME, MAX_INDEX)
         signature = read_regular(root / (INDEX_NAME + SIG_SUFFIX), MAX_SIG_FILE)
     except (OSError, ConfigError):
-        return None
+        return {}
     snap = keys if isinstance(keys, TrustedKeys) else keys.snapshot()
     for key in snap:
         if "publisher" in key.roles:
@@ -151,8 +157,14 @@ def _signed_infohash(path: Path, sha256: str, keys: Keys) -> str | None:
                 index = check_index(raw, signature, key.public)
             except MirrorError:
                 continue
-            return next((e.infohash for e in index.bundles if e.sha256 == sha256), None)
-    return None
+            return {e.sha256: e.infohash for e in index.bundles if e.infohash}
+    return {}
+
+
+def torrent_beside(bundle: Path) -> Path:
+    """Where `mirror torrent` writes a bundle's .torrent by default, and where seed looks for one: beside it, under
+    its name shortened if need be so that the name fits a file system."""
+    return bundle.with_name(fit_stem(bundle.stem, ".torrent") + ".torrent")
 
 
 def _beside(path: Path, info: TorrentInfo) -> TorrentInfo | None:
@@ -162,7 +174,7 @@ def _beside(path: Path, info: TorrentInfo) -> TorrentInfo | None:
     that swarm even if the torrent was made with another name.
     """
     try:
-        found = Torrent.from_bytes(read_regular(path.with_suffix(".torrent"), MAX_TORRENT)).info
+        found = Torrent.from_bytes(read_regular(torrent_beside(path), MAX_TORRENT)).info
     except (OSError, ManifestError, ConfigError):
         return None
     same = (found.length, found.piece_length, found.pieces) == (info.length, info.piece_length, info.pieces)

@@ -168,11 +168,12 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
             force: bool, as_json: bool, config_path: Path | None, keys_dir: Path | None) -> None:
     """Verify BUNDLE and write the .torrent `mirror publish` writes for it; print its info hash and magnet link."""
     from mirror.bundle.parts import whole_refusal
+    from mirror.bundle.seeds import torrent_beside
     from mirror.bundle.torrent import make_torrent
     from mirror.bundle.verify import verify_bundle
     from mirror.formats.names import check_name_length
     from mirror.formats.torrent import magnet_link
-    from mirror.safeio import atomic_write, fit_stem
+    from mirror.safeio import atomic_write
 
     if out is not None:
         check_name_length(out)  # before the bundle is verified, not after
@@ -190,7 +191,7 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
     mirrors, trackers = _publisher_defaults(config_path, mirrors, trackers)
     checked_urls(mirrors + trackers, "--mirror and --tracker")
     made = make_torrent(bundle, verified, mirrors, trackers)
-    target = out or bundle.with_name(fit_stem(bundle.stem, ".torrent") + ".torrent")
+    target = out or torrent_beside(bundle)
     if target.resolve() == bundle.resolve():
         raise ConfigError(f"{target} is the bundle itself", hint="name the output with -o FILE.torrent")
     atomic_write(target, made.torrent.to_bytes(), overwrite=force)
