@@ -58,9 +58,20 @@ def fit_stem(stem: str, suffix: str, limit: int = NAME_BYTES) -> str:
     while size <= room:  # `end`: the first letter that does not fit
         end += 1
         size += name_bytes(stem[end])
-    while end > 0 and unicodedata.combining(stem[end]):  # a letter's accents go with it
+    while end > 0 and (_goes_with_before(stem[end]) or stem[end - 1] == _JOINER):  # a letter's marks go with it
         end -= 1
     return stem[:end]
+
+
+_JOINER = "\u200d"  # joins two emoji into one ("family"): what follows it is part of the same one
+
+
+def _goes_with_before(char: str) -> bool:
+    """Whether `char` is part of the letter before it: an accent or vowel sign (Devanagari's ि has combining class
+    0), an emoji's variation selector or skin tone, a joiner, or an NFD Hangul syllable's vowel or final."""
+    return (unicodedata.category(char) in ("Mn", "Mc", "Me") or char in "\u200c\u200d"
+            or "\ufe00" <= char <= "\ufe0f" or "\u1160" <= char <= "\u11ff" or "\U0001f3fb" <= char <= "\U0001f3ff"
+            or "\U000e0100" <= char <= "\U000e01ef")
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool = True) -> None:

@@ -35,6 +35,20 @@ def test_atomic_output_without_force_never_replaces(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".out.7z.*"))  # the temporary file is gone too
 
 
+@pytest.mark.parametrize(("unit", "suffix"), [
+    ("\u0915\u093f", ".part1of3.7z"),  # Devanagari ki: its vowel sign has combining class 0
+    ("\u2764\ufe0f", ".7z"),  # a red heart: the emoji's variation selector
+    ("\u1112\u1161\u11ab", ".torrent"),  # NFD Hangul (macOS file names): a syllable is three jamo
+    ("\U0001f44b\U0001f3fd", ".endorsed.7z"),  # a waving hand with its skin tone
+    ("\U0001f468\u200d\U0001f469\u200d\U0001f467", ".7z"),  # a family: three emoji joined
+])
+def test_fit_stem_keeps_each_written_letter_whole(unit: str, suffix: str) -> None:
+    """A cut between a letter and a mark of combining class 0 left a misspelt name (a bare क, a heart without its
+    selector, a lone Hangul consonant): the name is cut before the whole letter."""
+    cut = fit_stem(unit * 200, suffix)
+    assert len((cut + suffix).encode()) <= 255 and cut and len(cut) % len(unit) == 0, len(cut)
+
+
 def test_fit_stem_cuts_between_letters_so_a_name_fits_255_bytes() -> None:
     """A name made from another (NAME.part1of4.7z) of a NAME as long as a file system allows is shortened, whole
     letters only: a Cyrillic letter is two bytes, an emoji four, an accent goes with its letter."""
