@@ -757,6 +757,20 @@ def test_the_hint_for_volumes_is_a_join_command_that_works(runner: CliRunner, sm
     assert code == 0, err
 
 
+def test_the_join_hint_never_starts_a_path_with_a_dash(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """./-b.7z.001 printed as -b.7z.001, which `mirror join` reads as an option: the hint says ./-b.7z.001."""
+    bundle, keys, _ = small
+    data = bundle.read_bytes()
+    (tmp_path / "-b.7z.001").write_bytes(data[: len(data) // 2])
+    (tmp_path / "-b.7z.002").write_bytes(data[len(data) // 2:])
+    monkeypatch.chdir(tmp_path)
+    code, _, err = invoke(runner, "torrent", "./-b.7z.001", "--keys", keys)
+    assert code == 2 and "mirror join ./-b.7z.001 -o ./-b.7z" in err, err
+    code, _, err = invoke(runner, "join", "./-b.7z.001", "-o", "./-b.7z", "--keys", keys)
+    assert code == 0 and (tmp_path / "-b.7z").read_bytes() == data, err
+
+
 def test_names_made_from_a_long_bundle_name_fit_and_a_long_name_given_is_refused_first(
         runner: CliRunner, small: tuple[Path, Path, list[Path]], tmp_path: Path) -> None:
     """A bundle named with 122 Cyrillic letters (247 bytes, legal): split and endorse failed with "File name too

@@ -414,10 +414,16 @@ def part_refusal(path: Path, hint: str) -> ConfigError | None:
 _PART_NAME = re.compile(r"(.+)\.part[0-9]+of[0-9]+\.7z")  # what split names a part: NAME.part2of3.7z
 
 
+def _shell(path: Path) -> str:
+    """`path` as a shell and click take it in a command to copy: quoted, and never read as an option ("-b.7z")."""
+    text = str(path)
+    return shlex.quote("./" + text if text.startswith("-") else text)
+
+
 def open_part_refusal(path: Path) -> ConfigError | None:
     """`part_refusal` for `mirror open`, whose hint names the parts as split named them."""
     named = _PART_NAME.fullmatch(path.name)
-    stem = shlex.quote(str(path.with_name(named[1]))) if named else "NAME"
+    stem = _shell(path.with_name(named[1])) if named else "NAME"
     return part_refusal(path, hint=f"open the whole bundle: mirror join {stem}.part*.7z -o {stem}.7z, then "
                                    f"mirror open {stem}.7z; or mirror extract {stem}.part*.7z FOLDER and open "
                                    "FOLDER/index.html")
@@ -433,7 +439,7 @@ def whole_refusal(path: Path) -> ConfigError | None:
     """
     volumes = volume_set(path)
     if volumes is not None:  # join reads the set from its first volume; the paths as a shell takes them
-        first, joined = shlex.quote(str(path)), shlex.quote(str(path.with_name(path.name[: -len(path.suffix)])))
+        first, joined = _shell(path), _shell(path.with_name(path.name[: -len(path.suffix)]))
         return ConfigError(f"{path} is the first of {len(volumes)} 7-Zip volumes, not a whole bundle",
                            hint=f"join the volumes first: mirror join {first} -o {joined}")
     try:
