@@ -103,7 +103,12 @@ def store() -> Iterator[tuple[Store, str]]:
             data = kept.files.get(self._path())
             self._answer(404) if data is None else self._answer(200, data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Quiet(ThreadingHTTPServer):
+        def handle_error(self, request: object, client_address: object) -> None:
+            """A client that cut the connection (mirror, leaving an endless answer): not a traceback on stderr, which
+            CliRunner would take for the command's own."""
+
+    server = Quiet(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
