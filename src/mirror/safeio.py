@@ -230,7 +230,15 @@ def open_regular(path: Path) -> BinaryIO:
     before = os.stat(path)
     if not stat.S_ISREG(before.st_mode):
         raise _not_regular(path, before.st_mode)
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    return _regular_file(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC), path)
+
+
+def _regular_file(fd: int, path: Path) -> BinaryIO:
+    """The file opened (without blocking) as `fd`, if it is a regular file; `fd` is closed otherwise.
+
+    Raises:
+        ConfigError: a FIFO, device, socket or folder was swapped in before the open.
+    """
     try:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):
@@ -352,12 +360,4 @@ def open_regular_beneath(root: Path, parts: tuple[str, ...]) -> BinaryIO:
             raise
     finally:
         os.close(folder)
-    try:
-        opened = os.fstat(fd)
-        if not stat.S_ISREG(opened.st_mode):
-            raise _not_regular(path, opened.st_mode)
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+    return _regular_file(fd, path)
