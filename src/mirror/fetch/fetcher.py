@@ -495,7 +495,7 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
     part = None
     if request.swarm is not None:  # a bundle a folder holds (a USB copy): only the mirrors named are web seeds, so
         # that no other hears of it (the mirrors a signed index lists, which the HTTP path would never need)
-        seeding = order if _on_hand(order, entry) is None else [m for m in order if m.label in request.named]
+        seeding = [m for m in order if m.label in request.named] if _on_hand(order, entry) else order
         part = request.swarm(entry, seeding, download.downloads, reports, log, request.progress)
     if part is not None:
         return part, False, download, None, ""
@@ -514,15 +514,15 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
     return path, False, download, early, ""
 
 
-def _on_hand(order: Sequence[Mirror], entry: BundleEntry) -> Mirror | None:
-    """A folder mirror (a USB copy, a shared folder) that holds the bundle at its signed size, if one does."""
+def _on_hand(order: Sequence[Mirror], entry: BundleEntry) -> bool:
+    """Whether a folder mirror (a USB copy, a shared folder) holds the bundle at its signed size."""
     for mirror in order:
         if isinstance(mirror, FolderMirror):
             with contextlib.suppress(OSError, ValueError):
                 info = os.lstat(mirror.root / entry.path)
                 if stat.S_ISREG(info.st_mode) and info.st_size == entry.size:
-                    return mirror
-    return None
+                    return True
+    return False
 
 
 def _placed(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, obtained: Obtained, cache: VerifiedCache,
