@@ -207,6 +207,45 @@ def test_an_unknown_signers_own_page_is_never_shown(runner: CliRunner, tmp_path:
     assert view.name.startswith("mirror-view-")
 
 
+EVIL_PAGE = (b'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><h1>Official statement</h1>'
+             b'<img src="http://203.0.113.7/track.png?who=reader"><script>document.title="x"</script></body></html>')
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_extract_never_points_at_a_page_that_could_run_code(runner: CliRunner, tmp_path: Path, secret: SecretKey,
+                                                             monkeypatch: pytest.MonkeyPatch, trusted: bool) -> None:
+    """extract said "to read them, open X/index.html" for any bundle, though the page is whatever the signer
+    put there: an unknown key's page (or a trusted key's page not made by mirror) could run a script and load an
+    image from a server, and so tell it where the reader is. The files are still written as signed; the reader is
+    told not to open that page, and what shows the files safely."""
+    monkeypatch.setattr(hostile_shapes, "PAGE", EVIL_PAGE)
+    files = {"accounts/2022-01-05-a.ru.md": "# День\n\nНа площади тихо.\n".encode()}
+    made = hostile_shapes.pack(tmp_path / "evil.7z", hostile_shapes.signed_by(secret, files))
+    keys = ("--keys", tmp_path / "keys") if trusted else ("--untrusted", "--keys", tmp_path / "nobody")
+    code, out, err = invoke(runner, "extract", made, tmp_path / "out", *keys)
+    assert code == 0, err
+    assert (tmp_path / "out" / PAGE_NAME).read_bytes() == EVIL_PAGE  # as signed: `verify FOLDER` still holds
+    assert "to read them" not in out and f"do not open {tmp_path / 'out' / PAGE_NAME} in a web browser" in err
+    assert "mirror open" in err and ("not a page of the kind mirror makes (a <img> tag loads" in err) == trusted
+
+
+def test_open_shows_a_trusted_signers_page_only_if_it_is_static(runner: CliRunner, tmp_path: Path,
+                                                                 secret: SecretKey, browser_log: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trusted key signed a page with a script and a tracking image (another tool, or a stolen key): open shows
+    a page made here from the verified files instead, and says why."""
+    monkeypatch.setattr(hostile_shapes, "PAGE", EVIL_PAGE)
+    files = {"accounts/2022-01-05-a.ru.md": "# День\n\nНа площади тихо.\n".encode()}
+    made = hostile_shapes.pack(tmp_path / "evil.7z", hostile_shapes.signed_by(secret, files))
+    code, out, err = invoke(runner, "open", made)
+    assert code == 0, err
+    assert "not a page of the kind mirror makes" in out
+    [opened] = browser_log.read_text().split()
+    text = Path(opened.removeprefix("file://")).read_text()
+    assert "203.0.113.7" not in text and "<script" not in text and "Official statement" not in text
+    assert "На площади тихо." in text and "not a page of the kind mirror makes" in text
+
+
 def test_open_makes_a_page_for_a_bundle_from_before_pages(runner: CliRunner, tmp_path: Path,
                                                           browser_log: Path) -> None:
     """A format 1 bundle has no index.html: open makes one from its verified files and says so."""

@@ -38,6 +38,7 @@ from mirror.bundle.page import (
     render_page,
     strip_front_matter,
 )
+from mirror.bundle.pagecheck import MAX_CHECKED, page_problem
 from mirror.bundle.parts import open_part_refusal
 from mirror.bundle.verify import Keys, VerifiedBundle
 from mirror.errors import ContentError
@@ -72,6 +73,15 @@ NOT_SHOWN = {
     "kk": "Жиынтықтың өз беті көрсетілмейді, өйткені оған сіз сенетін ешкім қол қоймаған: бұл бет оның "
           "тексерілген файлдарынан сіздің компьютеріңізде жасалды.",
 }
+NOT_STATIC = {
+    "en": "The bundle's own page is not shown, because it is not a page of the kind mirror makes: it could run code "
+          "or load from elsewhere. This page was made on your computer from its verified files.",
+    "ru": "Собственная страница набора не показана, потому что mirror таких страниц не делает: она могла бы "
+          "выполнять код или загружать что-то из сети. Эта страница сделана на вашем компьютере из его проверенных "
+          "файлов.",
+    "kk": "Жиынтықтың өз беті көрсетілмейді, өйткені mirror мұндай бет жасамайды: ол код орындауы немесе басқа "
+          "жерден бірдеңе жүктеуі мүмкін. Бұл бет оның тексерілген файлдарынан сіздің компьютеріңізде жасалды.",
+}
 ENDORSED = {
     "en": "The author's key {key} is not in your keyring. You trust this bundle because people in your keyring "
           "endorse it as knowing the author: {names}.",
@@ -96,6 +106,7 @@ class View:
     page: Path
     made_here: bool
     replaced: int = 0  # earlier copies of the same bundle removed from the folder of opened bundles
+    page_problem: str | None = None  # why the bundle's own page, signed by a trusted key, is not shown
 
 
 def _words(table: dict[str, str], **values: str) -> str:
@@ -192,6 +203,12 @@ def _remove_earlier(into: Path, holder: Path, identity: str) -> int:
     return removed
 
 
+def _read_capped(page: Path) -> bytes:
+    """The page's bytes, no more than page_problem checks (a larger page fails that check)."""
+    with page.open("rb") as handle:
+        return handle.read(MAX_CHECKED + 1)
+
+
 def _view(extracted: Extracted) -> View:
     """The page to open in the unpacked bundle: its own signed page, or one made here with what the reader must
     know. An unknown signer's own page is never shown: its HTML could hide the warning, load a tracking image
@@ -199,8 +216,10 @@ def _view(extracted: Extracted) -> View:
     images as text)."""
     verified = extracted.verified
     page = extracted.dest / PAGE_NAME
-    made_here = not verified.layout.has_page or not verified.trusted
-    text = (_made_page(extracted.dest, verified) if made_here else page.read_bytes()).decode("utf-8")
+    own = _read_capped(page) if verified.layout.has_page and verified.trusted else None
+    problem = None if own is None else page_problem(own)  # signed by a trusted key, yet not static: not shown
+    made_here = own is None or problem is not None
+    text = (_made_page(extracted.dest, verified) if own is None or problem is not None else own).decode("utf-8")
     notes = ""
     if not verified.trusted:
         notes += f'<div role="alert" style="{_BANNER_STYLE}">' + _words(
@@ -210,6 +229,8 @@ def _view(extracted: Extracted) -> View:
         notes += f'<div style="{_NOTE_STYLE}">' + _words(ENDORSED, key=verified.key_id, names=names) + "</div>"
     if not verified.layout.has_page:
         notes += f'<div style="{_NOTE_STYLE}">' + _words(MADE_HERE) + "</div>"
+    elif problem is not None:
+        notes += f'<div style="{_NOTE_STYLE}">' + _words(NOT_STATIC) + "</div>"
     elif made_here:
         notes += f'<div style="{_NOTE_STYLE}">' + _words(NOT_SHOWN) + "</div>"
     if notes:  # the signed index.html stays as it is; this private page beside it adds what the reader must know
@@ -217,4 +238,4 @@ def _view(extracted: Extracted) -> View:
         page = Path(name)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text.replace(BANNER_SLOT, BANNER_SLOT + notes, 1))
-    return View(extracted, page, made_here)
+    return View(extracted, page, made_here, page_problem=problem)

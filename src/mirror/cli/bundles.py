@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -25,6 +26,7 @@ from mirror.cli.common import (
     reader_policy_for,
     required_endorsers,
     say,
+    shell_word,
     warn,
 )
 from mirror.cli.failure import fail
@@ -41,6 +43,9 @@ from mirror.cli.verdict import (
 from mirror.errors import ExitCode, UntrustedSigner
 from mirror.formats.manifest import PAGE_NAME
 from mirror.formats.names import check_name_length, printable
+
+if TYPE_CHECKING:
+    from mirror.bundle.verify import VerifiedBundle
 
 BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _BUNDLE_NAME = re.compile(r"\.7z(\.[0-9]+)?$|\.part[0-9]+of[0-9]+", re.I)  # a bundle, a volume or a part
@@ -150,9 +155,7 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
     who = signer_words(result.verified[0])
     content = content_count(result.verified[0]) - len(result.missing)  # as verify and show count them
     say(f"extracted {content} accounts and photos into {result.dest} (signed by {who})")
-    page = result.dest / PAGE_NAME
-    if page.is_file():
-        say(f"  to read them, open {page} in a web browser")
+    _page_hint(result.dest / PAGE_NAME, result.verified[0], bundles)
     if result.left_out:
         say(f"  left out {result.left_out} endorsement(s) of other copies: a bundle carries at most 100")
     for path, problem in result.failed:
@@ -163,6 +166,30 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
         if not partial:
             fail(f"{len(result.missing)} of the bundle's files are missing from {result.dest}",
                  "extract every part together into a new folder; --partial accepts what is here", ExitCode.INCOMPLETE)
+
+
+def _page_hint(page: Path, verified: VerifiedBundle, bundles: list[Path]) -> None:
+    """Point the reader at the bundle's own page only when someone they trust signed it and it is a static page of
+    the kind mirror makes: another page could run code or load from elsewhere, and so tell a server where the
+    reader is. `mirror open` shows the same files on a page made on this computer."""
+    from mirror.bundle.pagecheck import MAX_CHECKED, page_problem
+
+    if not page.is_file() or page.is_symlink():
+        return
+    flag = "" if verified.trusted else " --untrusted"
+    shown = f"mirror open{flag} {shell_word(bundles[0])}" if len(bundles) == 1 else \
+        f"mirror open{flag} on the bundle the parts join into"
+    if not verified.trusted:
+        warn(f"  do not open {page} in a web browser: a key you do not hold signed it, and a page can run code or "
+             f"load from elsewhere; {shown} shows the files on a page made on this computer")
+        return
+    with page.open("rb") as handle:
+        problem = page_problem(handle.read(MAX_CHECKED + 1))
+    if problem is None:
+        say(f"  to read them, open {page} in a web browser")
+    else:
+        warn(f"  do not open {page} in a web browser: it is not a page of the kind mirror makes ({problem}); "
+             f"{shown} shows the files on a page made on this computer")
 
 
 @main.command("open")
@@ -192,6 +219,9 @@ def open_(bundle: Path, untrusted: bool, no_browser: bool, require_endorsers: in
     say(f"  signed by    {who}; fingerprint {verified.fingerprint}")
     if view.made_here and not verified.layout.has_page:
         say("  this bundle was made before bundles carried a page: the page was made on this computer")
+    elif view.page_problem is not None:
+        say(f"  its own page is not shown (it is not a page of the kind mirror makes: {view.page_problem}): the "
+            "page was made on this computer")
     elif view.made_here:
         say("  its own page is not shown (nobody you trust signed it): the page was made on this computer")
     say(f"  the files are in {view.extracted.dest} (only you can read them); delete the folder when you are done")
