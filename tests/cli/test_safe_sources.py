@@ -366,6 +366,32 @@ def test_convert_heic_refuses_a_picture_larger_than_it_decodes(runner: CliRunner
     assert invoke(runner, "create", sources, "-o", out, "--key", "alice", "--convert-heic")[0] == 0
 
 
+def test_a_cameras_hif_is_a_heif(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path) -> None:
+    """Canon and Sony cameras name HEIF photos .HIF: refused as "not an account or a photo", even with
+    --convert-heic. It is a HEIF, converted like one."""
+    (sources / "photos" / "C0001.HIF").write_bytes(fx.heic_photo())
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 2 and "photos/C0001.HIF: a HEIF image" in err and "--convert-heic" in err
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice", "--convert-heic")
+    assert code == 0, err
+    with out.open("rb") as fp:
+        assert "photos/C0001.jpg" in {m.name for m in read_archive(fp, Limits()).members}
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.99])
+def test_convert_heic_refuses_a_copy_cut_short(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path,
+                                               cut: float) -> None:
+    """A HEIC cut in its image data still opened: libheif painted the missing tiles in one colour and the damaged
+    picture was signed as "converted". The box that runs past the end of the file is named instead."""
+    heic = fx.heic_photo()
+    (sources / "photos" / "IMG_0001.HEIC").write_bytes(heic[: int(len(heic) * cut)])
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice", "--convert-heic")
+    assert code == 2 and not out.exists()
+    assert "refused    photos/IMG_0001.HEIC: the file is cut short: its mdat box ends past the end of the file" in err
+
+
 def test_unreadable_files_are_all_listed_with_the_other_refusals(keyring: Keyring, sources: Path,
                                                                  tmp_path: Path) -> None:
     """An account and a photo the author cannot read: both named with the other refusals in one run (exit 2),

@@ -56,8 +56,9 @@ _TABLE: dict[str, Media] = {
 }
 MEDIA_TYPES = frozenset(m.type for m in _TABLE.values())
 # Other names of a format, which bundles never carry: such a file is bundled under the usual one (a browser on
-# Windows saves a JPEG as .jfif). Readers older than this list still open the bundle.
-_ALIASES = {".jfif": ".jpg", ".jfi": ".jpg", ".jif": ".jpg", ".jpe": ".jpg"}
+# Windows saves a JPEG as .jfif; Canon and Sony cameras save HEIF as .HIF). Readers older than this list still open
+# the bundle.
+_ALIASES = {".jfif": ".jpg", ".jfi": ".jpg", ".jif": ".jpg", ".jpe": ".jpg", ".hif": ".heif"}
 # Documents that hold text an author may mean as an account, and how to turn each into plain text.
 _SAVE_AS = ('File > Save As > "Plain Text (.txt)", encoding "Unicode (UTF-8)" (Word; LibreOffice: "Text (.txt)", '
             'character set "Unicode (UTF-8)")')

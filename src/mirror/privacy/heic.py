@@ -65,6 +65,26 @@ def _open(data: bytes, name: str) -> HeifFile:
         raise PhotoError(name, f"not a readable HEIC/HEIF image ({type(exc).__name__}: {exc})") from None
 
 
+def _cut_box(data: bytes) -> str | None:
+    """The type of the top-level box (ISO BMFF: size, type, contents) that the file ends inside, or None.
+
+    A copy cut short in its image data (`mdat`, usually last) still opens; libheif paints the tiles it lacks."""
+    at = 0
+    while at + 8 <= len(data):
+        size, kind = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8]
+        shown = kind.decode("latin-1") if kind.isascii() and kind.decode("ascii").isprintable() else kind.hex()
+        if size == 1:  # a 64-bit size follows the type
+            if at + 16 > len(data):
+                return shown
+            size = int.from_bytes(data[at + 8:at + 16], "big")
+        elif size == 0:  # to the end of the file
+            return None
+        if size < 8 or at + size > len(data):
+            return shown if at + size > len(data) else None  # a size below 8: libheif says what is wrong
+        at += size
+    return None  # a few bytes too short for a box header: nothing libheif reads
+
+
 def _blocks(info: dict[str, Any]) -> list[tuple[str, bytes]]:
     blocks = [(kind, bytes(info[key])) for kind, key in (("exif", "exif"), ("xmp", "xmp"), ("icc", "icc_profile"))
               if info.get(key)]
@@ -129,6 +149,10 @@ def convert_heic(data: bytes, name: str) -> Converted:
     Raises:
         PhotoError: the file cannot be read or decoded.
     """
+    cut = _cut_box(data)
+    if cut is not None:  # libheif decodes what is there and paints the rest in one colour, without a word
+        raise PhotoError(name, f"the file is cut short: its {cut} box ends past the end of the file",
+                         hint="copy the photo again from the phone or camera")
     heif = _open(data, name)
     try:
         return _convert(heif, name)
