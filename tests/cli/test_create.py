@@ -43,11 +43,13 @@ def test_create_writes_a_verified_bundle_and_leaves_sources_alone(runner: CliRun
 
 def test_create_refuses_existing_output_unless_forced(runner: CliRunner, keyring: Keyring, sources: Path,
                                                       tmp_path: Path) -> None:
-    """An existing file is never replaced silently."""
+    """An existing file is never replaced silently; the hint leads to the next version of it first (--force made a
+    new, unrelated bundle that readers never see as newer, and deleted the one already given out)."""
     out = tmp_path / "b.7z"
     out.write_bytes(b"precious")
     code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
     assert code == 2 and "already exists" in err and out.read_bytes() == b"precious"
+    assert f"a new version of the bundle in it: --update {out} -o NEW.7z" in err and "unrelated bundle" in err
     assert invoke(runner, "create", sources, "-o", out, "--key", "alice", "--force")[0] == 0
     assert out.read_bytes()[:6] == b"7z\xbc\xaf\x27\x1c"
 

@@ -79,3 +79,23 @@ def test_an_extracted_folder_gets_a_command_for_its_key_file(bundle: Path, reade
     code, _, err = invoke(runner, *shlex.split(_command(out))[1:], "--name", "alice", "--fingerprint", digits)
     assert code == 0, err
     assert reader.get("alice").checked == "fingerprint"
+
+
+def test_the_key_inside_an_extracted_bundle_needs_the_digits_too(bundle: Path, reader: Keyring, runner: CliRunner,
+                                                                 tmp_path: Path) -> None:
+    """keys import of a bundle asks for the digits, but the same key taken from the unpacked bundle
+    (.mirror/author.pub) went in with nothing compared, and verify then said VERIFIED: whoever re-signed a bundle
+    puts their own key there. It asks for the digits (or --checked first-use) too; verify names an unchecked key
+    as never compared."""
+    from helpers import sevenzip_extract
+
+    folder = sevenzip_extract(bundle, tmp_path / "folder")
+    key = folder / ".mirror" / "author.pub"
+    code, _, err = invoke(runner, "keys", "import", key, "--name", "alice")
+    assert code == 2 and "is the key that came inside a bundle" in err and "--fingerprint" in err
+    assert "alice" not in reader.names()
+    copied = tmp_path / "author.pub"  # the same file, kept apart from the bundle: the reader's own judgement
+    copied.write_bytes(key.read_bytes())
+    assert invoke(runner, "keys", "import", copied, "--name", "alice")[0] == 0
+    code, out, _ = invoke(runner, "verify", folder)
+    assert code == 0 and "(never compared with its owner)" in out and "first use" not in out

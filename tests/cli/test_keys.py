@@ -181,3 +181,24 @@ def test_one_key_under_two_names_is_said_and_the_surer_check_counts(runner: CliR
     assert code == 0 and "the same key is in your keyring as a-first too (checked: first-use)" in err, err
     code, out, _ = invoke(runner, "verify", bundle, "--keys", reader)
     assert code == 0 and "signed by    b-met" in out and "never compared" not in out, out
+
+
+@pytest.mark.parametrize("name", ["Айгуль", "айгүл-2022", "Бота.Қ"])
+def test_a_key_may_be_named_in_the_readers_own_letters(runner: CliRunner, keyring: Keyring, tmp_path: Path,
+                                                       name: str) -> None:
+    """The Russian and Kazakh hints say `--name ИМЯ` / `АТЫ`, and a reader types a name in their own script: it was
+    refused (Latin only), after the 40 digits had been typed and matched."""
+    good = tmp_path / "a.pub"
+    good.write_text(keyring.get("alice").public.to_text())
+    code, _, err = invoke(runner, "keys", "import", good, "--name", name, "--checked", "phone")
+    assert code == 0, err
+    assert name in keyring.names() and keyring.get(name).public == keyring.get("alice").public
+
+
+def test_a_bad_name_is_refused_before_the_digits_are_compared(runner: CliRunner, keyring: Keyring,
+                                                              tmp_path: Path) -> None:
+    good = tmp_path / "a.pub"
+    good.write_text(keyring.get("alice").public.to_text())
+    for bad in ("../x", "a b", "_x", "x\u202e", "e\u0301"):  # NFD: the same letters could name two keys
+        code, _, err = invoke(runner, "keys", "import", good, "--name", bad, "--fingerprint", "1" * 40)
+        assert code == 2 and "bad key name" in err and "fingerprint" not in err, (bad, err)

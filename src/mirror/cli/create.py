@@ -22,7 +22,7 @@ import click
 
 from mirror.cli.app import main
 from mirror.cli.bundles import BUNDLE, slug
-from mirror.cli.common import keys_option, open_keyring, say, unlock_key, warn
+from mirror.cli.common import keys_option, open_keyring, say, shell_word, unlock_key, warn
 from mirror.errors import ConfigError
 from mirror.formats.names import check_name_length, printable
 
@@ -189,7 +189,9 @@ def _where(src: Path | None, out: Path | None, title: str, force: bool, version:
         raise ConfigError(f"{out} is inside {src}, the folder being bundled",
                           hint="write it elsewhere (-o ../NAME.7z): the next create of that folder would refuse it")
     if out.exists() and not force:  # atomic_output checks again; this one spares the checks and a passphrase prompt
-        raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
+        raise ConfigError(f"{out} already exists", hint=f"a new version of the bundle in it: --update "
+                          f"{shell_word(out)} -o NEW.7z (readers see it as newer); --force replaces it with a new, "
+                          "unrelated bundle")
     return src, out
 
 

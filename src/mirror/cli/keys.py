@@ -148,6 +148,14 @@ def _read_key(file: Path) -> tuple[PublicKeyFile, VerifiedBundle | None]:
     return PublicKeyFile.from_text(raw.decode("utf-8", "replace"), str(file)), None
 
 
+def _from_a_bundle(file: Path) -> bool:
+    """Whether FILE is the signer's key of an unpacked bundle: an author.pub beside the signed list (in .mirror/,
+    or at the top of a bundle of format 1)."""
+    from mirror.formats.manifest import AUTHOR_KEY_NAME, SUMS_NAME
+
+    return str(file) != "-" and file.name == AUTHOR_KEY_NAME and (file.parent / SUMS_NAME).exists()
+
+
 @keys.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--name", required=True, help="your name for this key")
@@ -165,12 +173,19 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
     only with --fingerprint (the digits the author gave you) or --checked first-use.
     """
     from mirror.trust.fingerprint import FINGERPRINT_DIGITS, fingerprint, same_fingerprint, typed_digits
+    from mirror.trust.keyring import check_name
     from mirror.trust.keyset import CHECKS, ROLES, Checked
 
+    check_name(name)  # before the bundle is verified or the digits compared: they were typed for nothing otherwise
     public, bundle = _read_key(file)
     digits = fingerprint(public)
     if bundle is not None and expected is None and checked != "first-use":
         raise KeyringError(f"{file} is a bundle: say how you know its signer's key is the author's",
+                           hint="--fingerprint '<the digits the author gave you>', "
+                                "or --checked first-use to trust it without comparing")
+    if _from_a_bundle(file) and expected is None and checked not in ("first-use", "in-person", "qr", "phone"):
+        # the key a bundle carries proves nothing by itself: whoever re-signed the bundle put theirs there
+        raise KeyringError(f"{file} is the key that came inside a bundle: say how you know it is the author's",
                            hint="--fingerprint '<the digits the author gave you>', "
                                 "or --checked first-use to trust it without comparing")
     if expected is not None:

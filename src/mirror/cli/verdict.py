@@ -145,8 +145,10 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
     counts = _counts(result)
     _headline(result)
     if result.trusted and result.signer_name is not None:
-        if signer_checked(result) in ("first-use", "unchecked"):  # the key could be anybody's: say so
+        if signer_checked(result) == "first-use":  # the key could be anybody's: say so
             say(f"  signed by    {result.signer_name} (key {result.key_id}) (trusted on first use, never compared)")
+        elif signer_checked(result) == "unchecked":
+            say(f"  signed by    {result.signer_name} (key {result.key_id}) (never compared with its owner)")
         else:
             say(f"  signed by    {result.signer_name} (key {result.key_id})")
         workspace = keyring_from_workspace()

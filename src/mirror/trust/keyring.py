@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from mirror.trust.keys import SecretKey
 from mirror.trust.keyset import CHECKS, ROLES, Checked, KeyRecord, Role, TrustedKeys, check_strength
 
 _KEY_FILE_LIMIT = 64 * 1024  # a key file or trust record is a few hundred bytes
-NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+NAME_RE = re.compile(r"[^\W_][\w.-]{0,63}")  # letters of any script (айгүл, Айгуль), digits, '.', '_', '-'
 Ask = Callable[[str], bytes]  # asks for the passphrase of the named key
 
 
@@ -38,9 +39,9 @@ def check_name(name: str) -> str:
     Raises:
         KeyringError: the name could escape the folder or is unreadable.
     """
-    if not NAME_RE.fullmatch(name) or name.endswith((".pub", ".key")):
-        raise KeyringError(f"bad key name {name!r}", hint="use Latin letters (a-z, A-Z), digits, '.', '_' or '-', "
-                                                         "at most 64, for example alia or bota-2022")
+    if not NAME_RE.fullmatch(name) or name.endswith((".pub", ".key")) or unicodedata.normalize("NFC", name) != name:
+        raise KeyringError(f"bad key name {name!r}", hint="use letters, digits, '.', '_' or '-', at most 64, "
+                                                         "for example alia or bota-2022")
     return name
 
 
