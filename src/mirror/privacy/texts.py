@@ -174,8 +174,9 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
     """`raw` read in the encoding the author named, unless the file says otherwise: it is UTF-8 up to byte
     `utf8_until` (reading it all in `encoding` would garble that part), or this encoding reads it as a text of
     capitals where a Cyrillic code page reads it as Russian or Kazakh (KOI8-R among cp1251 files, or the reverse).
-    Any other reading is the author's to choose: Ukrainian, Belarusian or Serbian letters sit where kz1048 puts
-    Kazakh ones, so no statistics of Russian and Kazakh can overrule the encoding named."""
+    Nor is a Kazakh text in kz1048 read as cp1251 (_kazakh_in_cp1251: letters no Russian, Ukrainian or Belarusian
+    text has). Any other reading is the author's to choose: Ukrainian and Belarusian letters sit where kz1048 puts
+    other Kazakh ones, so no statistics of Russian and Kazakh can overrule the encoding named."""
     try:
         codec = codecs.lookup(encoding).name
         text = raw.decode(encoding)
@@ -197,7 +198,26 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
             raise TextError(f"{name}: read as {encoding} it is not Russian or Kazakh text; it looks like {likely}",
                             hint="each text needs its own encoding: convert this one (iconv, or a text editor's "
                                  "Save as UTF-8), or put it aside and create the bundle from the others first")
+        if codec == "cp1251" and _kazakh_in_cp1251(sample):
+            raise TextError(f"{name}: read as {encoding} it has letters that Russian, Ukrainian and Belarusian never "
+                            "use (ќ, ј, ѕ) where kz1048 has Kazakh ones (қ, ә, ң): it looks like kz1048 (Windows "  # noqa: RUF001
+                            "Kazakh)", hint="each text needs its own encoding: convert this one (iconv -f kz1048 -t "
+                            "utf-8, or a text editor's Save as UTF-8), or put it aside and create the bundle from the "
+                            "others first")
     return Decoded(text, text.encode("utf-8"), encoding)
+
+
+# kz1048 is cp1251 with 16 letters swapped for Kazakh ones. Six of its bytes are қ, Қ, ә, Ә, ң, Ң in kz1048 and
+# Macedonian or Serbian letters in cp1251 (ќ, Ќ, ј, Ј, ѕ, Ѕ); texts in those languages also use љ, њ, џ, ђ or ѓ,  # noqa: RUF003
+# which no Kazakh text does. (Ukrainian and Belarusian cp1251 texts use the other swapped bytes, є, ї, ґ, ў, so a
+# guess between the two code pages is not enough to refuse the one the author named.)
+_KAZAKH_ONLY = re.compile(b"[\x8d\x9d\xa3\xbc\xbd\xbe]")
+_SOUTH_SLAVIC = re.compile(b"[\x80\x81\x83\x8a\x8c\x8f\x90\x9a\x9c\x9f]")
+
+
+def _kazakh_in_cp1251(sample: bytes) -> bool:
+    """Whether bytes read as cp1251 are a Kazakh text in kz1048 (garbled: "Ќазаќстан" for "Қазақстан")."""
+    return len(_KAZAKH_ONLY.findall(sample)) >= 2 and _SOUTH_SLAVIC.search(sample) is None
 
 
 def stream_codec(head: bytes) -> str:
