@@ -239,3 +239,42 @@ def test_a_photo_or_a_program_given_as_a_bundle_is_named(runner: CliRunner, tmp_
     program.write_bytes(b"MZ\x90\x00" + bytes(200))
     code, out, err = invoke(runner, "verify", program)
     assert code == 3 and "it is a program" in out + err and "do not run it" in err
+
+
+def test_the_files_that_travel_beside_a_bundle_are_named(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
+    """verify of the .torrent, the signature, the signed list or bundle.json of an unpacked bundle said only "not a
+    7z archive (or truncated in its first 32 bytes)": each is named, with what to verify instead."""
+    from helpers import sevenzip_extract
+    from mirror.bundle.torrent import make_torrent
+    from mirror.bundle.verify import verify_bundle
+
+    folder = sevenzip_extract(bundle, tmp_path / "unpacked")
+    torrent = tmp_path / "b.torrent"
+    torrent.write_bytes(make_torrent(bundle, verify_bundle(bundle, None), ()).torrent.to_bytes())
+    for path, said, hint in (
+            (torrent, "it is a .torrent file", "mirror fetch --torrent FILE"),
+            (folder / ".mirror" / "SHA256SUMS.minisig", "it is a minisign signature or key", "verify the .7z bundle"),
+            (folder / ".mirror" / "author.pub", "it is a minisign signature or key", "verify the .7z bundle"),
+            (folder / ".mirror" / "SHA256SUMS", "it is a list of SHA-256 sums", "mirror verify FOLDER"),
+            (folder / ".mirror" / "bundle.json", "it is a JSON file", "or the folder it was unpacked into")):
+        code, out, err = invoke(runner, "verify", path)
+        assert code == 3 and f"not a 7z archive: {said}" in out + err and hint in err, (path, out, err)
+
+
+def test_a_bundle_zipped_on_the_way_is_to_be_unzipped_not_repacked(runner: CliRunner, bundle: Path,
+                                                                   tmp_path: Path) -> None:
+    """A mail program or messenger zips what it sends: the zip holds the .7z itself. The hint said to repack the
+    zip's content with 7-Zip, which put a 7z inside a 7z."""
+    import zipfile
+
+    around = tmp_path / "sent.zip"
+    with zipfile.ZipFile(around, "w") as out_zip:
+        out_zip.write(bundle, "almaty-january-2022.7z")
+    code, _, err = invoke(runner, "verify", around)
+    assert code == 3 and "repacked as a zip archive" in err
+    assert "it holds almaty-january-2022.7z: unzip it" in err and "7z a" not in err
+    of_files = tmp_path / "files.zip"
+    with zipfile.ZipFile(of_files, "w") as out_zip:
+        out_zip.writestr("accounts/a.md", "text")
+    code, _, err = invoke(runner, "verify", of_files)
+    assert code == 3 and "7z a -m0=lzma2" in err

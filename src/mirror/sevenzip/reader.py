@@ -20,6 +20,7 @@ The layout follows 7-Zip's 7zFormat.txt; header.py parses it, model.py holds the
 from __future__ import annotations
 
 import lzma
+import re
 import struct
 import zlib
 from array import array
@@ -58,16 +59,52 @@ _OTHER_FILES = ((b"\xff\xd8\xff", "a JPEG photo"), (b"\x89PNG\r\n\x1a\n", "a PNG
                 (b"%PDF-", "a PDF document"), (b"\x7fELF", _PROGRAM), (b"MZ", _PROGRAM))
 _PROGRAM_HINT = ("a self-extracting archive is a program: do not run it; ask the sender for the .7z bundle itself, "
                  "sent as a file")
-_NOT_A_BUNDLE = {_PROGRAM: _PROGRAM_HINT}
+# Files that travel beside a bundle (a .torrent, its signature, the signed list of an unpacked bundle, an index).
+_TORRENT = "a .torrent file, which describes a bundle to fetch"
+_SIGNATURE = "a minisign signature or key"
+_SUMS = "a list of SHA-256 sums"
+_JSON = "a JSON file (an index, a listing or bundle.json)"
+_NOT_A_BUNDLE = {
+    _PROGRAM: _PROGRAM_HINT,
+    _TORRENT: "mirror fetch --torrent FILE fetches the bundle it describes; then verify the .7z that arrives",
+    _SIGNATURE: "verify the .7z bundle itself (it carries its signature inside), or the folder it was unpacked into",
+    _SUMS: "verify the folder the bundle was unpacked into: mirror verify FOLDER",
+    _JSON: "verify the .7z bundle itself, or the folder it was unpacked into",
+}
+_TORRENT_START = re.compile(rb"d[0-9]{1,3}:(?:announce|comment|created by|creation date|encoding|info|url-list)")
+_SUMS_LINE = re.compile(rb"[0-9a-f]{32}")  # the first 32 bytes: half of a SHA-256 in hex
 
 
 def _what_else(start: bytes) -> str | None:
-    """What a file that is no 7z archive is instead, when its first bytes say so: a photo, a document, a program."""
+    """What a file that is no 7z archive is instead, when its first bytes say so: a photo, a document, a program,
+    or a file that travels beside a bundle."""
     if start[:4] == b"RIFF" and start[8:12] == b"WEBP":
         return "a WebP picture"
     if start[4:8] == b"ftyp":
         return "a HEIC photo or a video"
+    if _TORRENT_START.match(start):
+        return _TORRENT
+    if start.startswith((b"untrusted comment:", b"RWQ", b"RWS")):
+        return _SIGNATURE
+    if _SUMS_LINE.fullmatch(start):
+        return _SUMS
+    if start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return _JSON
     return next((name for magic, name in _OTHER_FILES if start.startswith(magic)), None)
+
+
+def _zip_hint(start: bytes) -> str:
+    """What to do with a zip: one made around a bundle (a mail program or messenger zips what it sends) holds the
+    .7z itself, to unzip and verify; one made of a bundle's files is repacked."""
+    from mirror.formats.names import printable
+
+    if start[:4] == b"PK\x03\x04" and len(start) >= 30:
+        length = int.from_bytes(start[26:28], "little")
+        name = start[30:30 + length].decode("utf-8", "replace")
+        if re.search(r"\.7z(\.[0-9]+)?$", name, re.IGNORECASE):
+            return (f"it holds {printable(name)}: unzip it (unzip COPY, or 7z x COPY), then verify that: mirror "
+                    "verify NAME.7z")
+    return REPACK_HINT
 
 
 def _refuse_other_container(fp: BinaryIO, start: bytes) -> None:
@@ -95,8 +132,9 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
     fp.seek(0)
     start = fp.read(32)
     if start[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        fp.seek(0)
         raise UnreadableContainer("this copy was repacked as a zip archive, which mirror does not read",
-                                  hint=REPACK_HINT)
+                                  hint=_zip_hint(fp.read(30 + 1024)))
     if start[:6] != MAGIC:
         _refuse_other_container(fp, start)
     if len(start) < 32 or start[:6] != MAGIC:
