@@ -43,6 +43,7 @@ CLICK_DOMAIN = "click"  # click's own words ("Usage:", "Options:"), looked up as
 NESTED = frozenset({"exc", "reason", "problem", "why", "detail", "error", "warning", "note", "fix", "what", "hint",
                     "message", "head", "more", "who", "secret", "index", "described", "named", "advice", "junk",
                     "summary", "claim", "refs", "kind", "source"})
+MAX_WEIGHED = 4  # matching templates weighed with their values' own (the most literal first); bounds the work
 MAX_TEXT = 4000  # a longer line is printed as it is: matching time stays bounded for any input
 # Past this length only templates of at most two placeholders are tried: one of more backtracks on a line built
 # for it (11 s at 4,000 characters; bench/translate.py measures the worst)
@@ -272,18 +273,28 @@ class Catalog:
             return len(text), self.exact[text]
         if len(text) > MAX_TEXT:
             return None
-        best: tuple[Template, re.Match[str]] | None = None
         many = len(text) > MAX_TEXT_MANY
-        for template in self._candidates(text):
-            if (best is not None and template.weight <= best[0].weight) or (many and len(template.names) > 2):
+        matches: list[tuple[Template, re.Match[str]]] = []
+        for template in set(self._candidates(text)):
+            if many and len(template.names) > 2:
                 continue
             matched = template.pattern.fullmatch(text)
             if matched is not None:
-                best = (template, matched)
-        if best is None:
-            return None
-        nested, filled = self._fill(*best, depth)
-        return best[0].weight + nested, filled
+                matches.append((template, matched))
+        # The most literal text wins, counting what the values' own templates match: "refused    {path}: {reason}"
+        # with a translated reason, not "{member}: not UTF-8 text (byte {start})" that swallows the rest in {start}.
+        matches.sort(key=lambda found: (-found[0].weight, found[0].pattern.pattern))
+        best: tuple[int, str] | None = None
+        for template, matched in matches[:MAX_WEIGHED]:
+            nested, filled = self._fill(template, matched, depth)
+            if best is None or template.weight + nested > best[0]:
+                best = (template.weight + nested, filled)
+        name, colon, rest = text.partition(": ")  # "PATH: REASON" as an error names a file: no template of its own
+        if colon and depth < MAX_DEPTH and " " not in name:
+            inner = self.weighed(rest, depth + 1)
+            if inner is not None and (best is None or len(colon) + inner[0] > best[0]):
+                best = (len(colon) + inner[0], f"{name}{colon}{inner[1]}")
+        return best
 
     def _candidates(self, text: str) -> list[Template]:
         found = [t for n in self._starts for t in self.by_start.get(text[:n], ())]

@@ -261,3 +261,21 @@ def test_a_line_with_a_prefix_takes_the_most_specific_template_after_it() -> Non
     finally:
         i18n.use("en")
     assert line == "photos/IMG_1.jpg: name: имя содержит время съёмки (IMG_1)"
+
+
+def test_a_refused_text_is_translated_whole(russian: None) -> None:
+    """"refused    cp.txt: not UTF-8 text ..." kept "refused" and "(Windows Cyrillic, ...)" in English: a template
+    of accounts ("{member}: not UTF-8 text (byte {start})") swallowed the rest of the line in {start}, because it
+    held more literal text than "refused    {path}: {reason}" alone. The reason's own template counts now."""
+    line = ("refused    cp.txt: not UTF-8 text (byte 0); it looks like cp1251 (Windows Cyrillic, as Russian-language "
+            "Windows saves it)")
+    assert i18n.translate(line) == ("отклонён   cp.txt: не текст UTF-8 (байт 0); похоже на cp1251 (кириллица Windows, "
+                                    "как сохраняет русскоязычная Windows)")
+    assert i18n.translate("mirror: cp.txt: not UTF-8 text (byte 0); it looks like kz1048 (Windows Kazakh)") == (
+        "mirror: cp.txt: не текст UTF-8 (байт 0); похоже на kz1048 (казахская Windows)")
+
+
+def test_a_file_a_part_lacks_is_said_so_in_the_readers_language(russian: None) -> None:
+    """show of a part appended "  [not in this part]" to a listed line, out of reach of any template."""
+    assert i18n.translate("         9  accounts/a.md  (2022-01-05 | Алматы)  [not in this part]") == (
+        "         9  accounts/a.md  (2022-01-05 | Алматы)  [нет в этой части]")

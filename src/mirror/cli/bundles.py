@@ -107,8 +107,11 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
             for path, meta in details:
                 extra = meta.extra
                 label = " | ".join(printable(str(extra[k])) for k in ("date", "place", "title") if extra.get(k))
-                note = "  [not in this part]" if path in absent else ""
-                say(f"  {meta.size:>10}  {printable(path)}" + (f"  ({label})" if label else "") + note)
+                labelled = f"  ({label})" if label else ""
+                if path in absent:
+                    say(f"  {meta.size:>10}  {printable(path)}{labelled}  [not in this part]")
+                else:
+                    say(f"  {meta.size:>10}  {printable(path)}{labelled}")
     if not result.trusted:
         sys.exit(int(ExitCode.UNTRUSTED))
 

@@ -47,7 +47,17 @@ MIXED_AFTER = 4  # characters beyond ASCII read as UTF-8 before the first byte t
 
 
 class TextError(InputError):
-    """A text the tool will not guess about: a legacy encoding, or not text at all."""
+    """A text the tool will not guess about: a legacy encoding, or not text at all.
+
+    Args:
+        name: the text's path as the user knows it ("" for a problem of no one file).
+        reason: what is wrong with it (create lists it after the name, translated on its own).
+    """
+
+    def __init__(self, name: str, reason: str, hint: str | None = None) -> None:
+        super().__init__(f"{name}: {reason}" if name else reason, hint)
+        self.name = name
+        self.reason = reason
 
 
 @record
@@ -134,7 +144,7 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
         try:
             text = raw.decode(bom[0])
         except UnicodeDecodeError as exc:
-            raise TextError(f"{name}: starts like {bom[1]} text but is damaged at byte {exc.start}") from None
+            raise TextError(name, f"starts like {bom[1]} text but is damaged at byte {exc.start}") from None
         return Decoded(text, text.encode("utf-8"), bom[1])
     utf16, position = _utf16_without_bom(raw), 0
     if utf16 is None:  # UTF-16 of ASCII and Cyrillic without a BOM is valid UTF-8 too: never take it as such
@@ -146,21 +156,23 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
     if encoding is not None:
         return _decode_as(raw, name, encoding, position if mixed else None)
     if utf16 is None and b"\0" in raw[:SNIFF]:
-        raise TextError(f"{name}: not text (it holds binary data)",
+        raise TextError(name, "not text (it holds binary data)",
                         hint="accounts are plain texts (.md, .txt): move this file out of the folder")
     if mixed:  # UTF-8 with a part pasted in from a legacy text: no one encoding reads it all
         rest, fix = guess_encoding(raw[position:]), ("part of it was saved in another encoding: open it in a text "
                                                       "editor, fix that part, and save the file as UTF-8")
         if rest is None:
-            raise TextError(f"{name}: UTF-8 text up to byte {position}, then not", hint=fix)
-        raise TextError(f"{name}: UTF-8 text up to byte {position}, then not: the rest looks like {rest}", hint=fix)
+            raise TextError(name, f"UTF-8 text up to byte {position}, then not", hint=fix)
+        raise TextError(name, f"UTF-8 text up to byte {position}, then not: the rest looks like {rest}", hint=fix)
     likely = utf16 or guess_encoding(raw)
     if likely is None:
-        raise TextError(f"{name}: not UTF-8 text (byte {position}), and not in any encoding mirror knows",
+        raise TextError(name, f"not UTF-8 text (byte {position}), and not in any encoding mirror knows",
                         hint='open it in a text editor and "Save as" plain text (UTF-8)')
-    described = f" ({DESCRIBED[likely]})" if likely in DESCRIBED else ""
-    raise TextError(f"{name}: not UTF-8 text (byte {position}); it looks like {likely}{described}",
-                    hint=f"pass --text-encoding {likely} to convert it, or save it as UTF-8")
+    hint = f"pass --text-encoding {likely} to convert it, or save it as UTF-8"
+    if likely in DESCRIBED:
+        described = DESCRIBED[likely]
+        raise TextError(name, f"not UTF-8 text (byte {position}); it looks like {likely} ({described})", hint=hint)
+    raise TextError(name, f"not UTF-8 text (byte {position}); it looks like {likely}", hint=hint)
 
 
 def _utf8_before(raw: bytes, position: int) -> bool:
@@ -181,12 +193,12 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
         codec = codecs.lookup(encoding).name
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise TextError(f"{name}: not valid {encoding} text either (byte {exc.start})",
+        raise TextError(name, f"not valid {encoding} text either (byte {exc.start})",
                         hint="check the encoding, or save the file as UTF-8") from None
     except LookupError:
-        raise TextError(f"{encoding} is not a text encoding", hint="for example: cp1251") from None
+        raise TextError("", f"{encoding} is not a text encoding", hint="for example: cp1251") from None
     if utf8_until is not None:
-        raise TextError(f"{name}: UTF-8 text up to byte {utf8_until}; read as {encoding}, that part would be garbled",
+        raise TextError(name, f"UTF-8 text up to byte {utf8_until}; read as {encoding}, that part would be garbled",
                         hint="part of it was saved in another encoding: open it in a text editor, fix that part, "
                              "and save the file as UTF-8")
     first = _HIGH.search(raw)
@@ -195,11 +207,11 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
         # most texts: one look at their first 4 KiB beyond ASCII (pure Python, a byte at a time)
         likely = cyrillic_encoding(sample) if shouts(sample[:4096], codec) else None
         if likely is not None and codecs.lookup(likely).name != codec and not shouts(sample, likely):
-            raise TextError(f"{name}: read as {encoding} it is not Russian or Kazakh text; it looks like {likely}",
+            raise TextError(name, f"read as {encoding} it is not Russian or Kazakh text; it looks like {likely}",
                             hint="each text needs its own encoding: convert this one (iconv, or a text editor's "
                                  "Save as UTF-8), or put it aside and create the bundle from the others first")
         if codec == "cp1251" and _kazakh_in_cp1251(sample):
-            raise TextError(f"{name}: read as {encoding} it has letters that Russian, Ukrainian and Belarusian never "
+            raise TextError(name, f"read as {encoding} it has letters that Russian, Ukrainian and Belarusian never "
                             "use (ќ, ј, ѕ) where kz1048 has Kazakh ones (қ, ә, ң): it looks like kz1048 (Windows "  # noqa: RUF001
                             "Kazakh)", hint="each text needs its own encoding: convert this one (iconv -f kz1048 -t "
                             "utf-8, or a text editor's Save as UTF-8), or put it aside and create the bundle from the "
