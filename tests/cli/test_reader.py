@@ -292,3 +292,19 @@ def test_the_sample_page_in_a_real_browser(tmp_path: Path, secret: SecretKey) ->
         for lang, png in shots.items():
             (Path(os.environ["MIRROR_SCREENSHOTS"]) / f"reader-page{lang.strip('#') and '-' + lang.strip('#')}.png"
              ).write_bytes(png)
+
+
+def test_fetch_from_a_folder_of_bundles_says_what_to_do_with_them(runner: CliRunner, bundle: Path,
+                                                                  tmp_path: Path) -> None:
+    """A USB stick with bundles but no signed index, given to fetch --mirror: the hint said to try a proxy. It names
+    a bundle to verify, and serve for a room; a folder with nothing in it is said to be the wrong one."""
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    shutil.copy(bundle, stick / "almaty.7z")
+    code, _, err = invoke(runner, "fetch", "--mirror", stick, "--dest", tmp_path / "in")
+    assert code == 4 and "--proxy" not in err
+    assert f"{stick} holds bundles but no signed index: check each with mirror verify {stick / 'almaty.7z'}" in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = invoke(runner, "fetch", "--mirror", empty.as_uri(), "--dest", tmp_path / "in")
+    assert code == 4 and "name the folder that holds the mirror" in err and "--proxy" not in err

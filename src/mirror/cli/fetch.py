@@ -15,6 +15,8 @@ Progress ("trying ...", "still waiting ...", why a mirror was left) goes to stde
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ from mirror.cli.common import (
     open_keyring,
     reader_policy_for,
     say,
+    shell_word,
 )
 from mirror.cli.progress import echo_err
 from mirror.cli.swarm import SWARM_HINT, reach_options, swarm_source
@@ -196,6 +199,27 @@ class UtcTime(click.ParamType):  # type: ignore[type-arg]
             self.fail(f"{value!r} is not a UTC time like 2022-01-05T18:30:12Z", param, ctx)
 
 
+def _folders_hint(mirrors: tuple[str, ...]) -> str | None:
+    """What to do when every mirror named is a folder (a USB stick) and none held a signed index: a proxy is no
+    help there. A folder that holds bundles needs no fetch: each one verifies by its author's key."""
+    from urllib.parse import unquote, urlsplit
+
+    folders = []
+    for mirror in mirrors:
+        parts = urlsplit(mirror)
+        if parts.scheme not in ("", "file") or (parts.scheme == "" and "://" in mirror):
+            return "try other mirrors, or a proxy (--proxy)"
+        folders.append(Path(unquote(parts.path)) if parts.scheme == "file" else Path(mirror))
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            found = next((p for p in sorted(itertools.islice(folder.glob("*.7z"), 1000)) if p.is_file()), None)
+            if found is not None:
+                return (f"{folder} holds bundles but no signed index: check each with mirror verify "
+                        f"{shell_word(found)}, or read it with mirror extract; mirror serve {shell_word(folder)} "
+                        "offers them to a room")
+    return "name the folder that holds the mirror (its index.json) or the bundles"
+
+
 @main.command()
 @click.argument("bundle_ids", nargs=-1)
 @click.option("--mirror", "mirrors", multiple=True, help="a mirror URL, file:// URL or folder; repeat to add more")
@@ -264,6 +288,7 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
             with writing_to(dest):
                 result = run_fetch(request, keys, echo_err)
     except NoIndex as exc:
+        exc.hint = _folders_hint(mirrors) if not peers and mirrors else exc.hint
         if as_json:
             dump_json({"index": None, "mirrors": _mirror_rows(exc.reports), **_room_doc(peers, None),
                        "bundles": [], "exit_code": int(exc.exit_code)})
