@@ -124,6 +124,13 @@ def test_open_shows_the_page_in_the_readers_language(runner: CliRunner, bundle: 
     assert code == 0, err
     [page] = _views(tmp_path)[0].glob(f"*/{PAGE_NAME}")
     assert browser_log.read_text().split() == [page.as_uri() + "#ru"]
+    monkeypatch.setenv("MIRROR_LANG", "kk")  # without a browser: the address that opens it in Kazakh is printed
+    try:
+        code, out, err = invoke(runner, "open", "--no-browser", bundle)
+    finally:
+        i18n.use("en")
+    assert code == 0 and "#kk" in out, out + err
+    assert browser_log.read_text().count("\n") == 1
 
 
 def test_opening_a_bundle_again_replaces_its_earlier_copy(runner: CliRunner, bundle: Path, tmp_path: Path,

@@ -232,5 +232,8 @@ def open_(bundle: Path, untrusted: bool, no_browser: bool, require_endorsers: in
         say(f"  {view.replaced} earlier copy(ies) of this bundle removed, so copies do not pile up")
     language = current()  # the page holds every language; its #ru or #kk shows the reader's from the start
     address = view.page.as_uri() + (f"#{language}" if language != "en" else "")
-    if not no_browser and not webbrowser.open(address):
+    if no_browser:
+        if language != "en":  # the file's path opens the page in English; this address, in the reader's language
+            say(f"  in a web browser: {address}")
+    elif not webbrowser.open(address):
         warn(f"no web browser could be started; open {address} in one")
