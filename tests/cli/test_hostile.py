@@ -440,6 +440,57 @@ def test_a_block_nobody_signed_is_never_decoded(keyring: Keyring, tmp_path: Path
     assert not (tmp_path / "out").exists()
 
 
+def test_a_large_file_bundle_json_rules_out_fails_before_it_is_decoded(keyring: Keyring, tmp_path: Path,
+                                                                        runner: CliRunner) -> None:
+    """In one solid block after the signed files, a photo signed as a few bytes but declared as megabytes (a
+    repack may declare gigabytes: decoding 4 GiB took 16 s to fail): refused by its size at once. Its data here
+    would not even decode, so a refusal that decoded it first would say "damaged"."""
+    from mirror.sevenzip import Limits, read_archive
+    from mirror.sevenzip.writer import ArchiveWriter
+
+    secret = keyring.secret("alice", None)
+    members = shapes.signed_by(secret, {"photos/a.jpg": b"\xff\xd8\xff\xd9"}, types={"photos/a.jpg": "image/jpeg"})
+    hostile = tmp_path / "declared.7z"
+    with ArchiveWriter.create(hostile) as writer:
+        writer.add_block([*((n, d) for n, d in members.items() if n != "photos/a.jpg"),
+                          ("photos/a.jpg", os.urandom(2 << 20))])
+    with hostile.open("rb") as fp:
+        block = read_archive(fp, Limits()).folders[-1]
+    data = bytearray(hostile.read_bytes())
+    for at in range(block.pack_offset + block.pack_size // 2, block.pack_offset + block.pack_size - 8, 97):
+        data[at] ^= 0x5A  # the photo's part of the stream, broken
+    hostile.write_bytes(bytes(data))
+    for command in (("verify", hostile), ("extract", hostile, tmp_path / "out")):
+        code, out, err = invoke(runner, *command)
+        assert code == 3 and "size differs from bundle.json: photos/a.jpg" in out + err, (out, err)
+        assert "damaged" not in out + err
+    assert not (tmp_path / "out").exists()
+
+
+def test_data_before_the_signed_files_is_bounded_by_the_files_size(keyring: Keyring, tmp_path: Path,
+                                                                     runner: CliRunner,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block before the signed files is decoded before anything says what it should hold: a few MB that decode
+    to 15 GiB of one byte took 55 s to fail. What decodes before the signed list is bounded by a multiple of the
+    file's size (here lowered, to stay small)."""
+    from mirror.sevenzip.writer import ArchiveWriter
+
+    monkeypatch.setattr(mirror.bundle.verify, "FLOOR_BEFORE_SIGNED", 1 << 20)
+    monkeypatch.setattr(mirror.bundle.verify, "RATIO_BEFORE_SIGNED", 2)
+    secret = keyring.secret("alice", None)
+    members = shapes.signed_by(secret, {"accounts/2022-01-05-a.ru.md": "# День\n\nТихо.\n".encode()})
+    hostile = tmp_path / "first.7z"
+    with ArchiveWriter.create(hostile) as writer:
+        writer.add_block([("accounts/zz.md", bytes(8 << 20))])
+        writer.add_block(list(members.items()))
+    assert hostile.stat().st_size < 1 << 20
+    code, out, err = invoke(runner, "verify", hostile)
+    assert code == 3 and "before its signed files, the archive decodes to more than 1,048,576 bytes" in out + err
+    monkeypatch.setattr(mirror.bundle.verify, "FLOOR_BEFORE_SIGNED", 16 << 20)  # within the bound: the content
+    code, out, err = invoke(runner, "verify", hostile)  # check names the file
+    assert code == 3 and "not listed in SHA256SUMS: accounts/zz.md" in out + err, (out, err)
+
+
 _ACCOUNT = {"accounts/2022-01-05-a.ru.md": "# День\n\nТихо.\n".encode()}
 
 

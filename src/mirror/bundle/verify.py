@@ -90,6 +90,12 @@ MAX_PROBLEMS = 200  # lines of a failed content check kept and shown; the rest a
 # From this many members on, a verify's buffers are freed back to the system as they go (heap.py); a small
 # bundle does not pay for loading ctypes.
 MANY_MEMBERS = 1000
+# Data decoded before the signed list is known (a bundle repacked with its signed files last): at most this many
+# times the file's size, and never less than the floor. Accounts compress about 4-8 times and photos not at all; a
+# few MB that decode to gigabytes of one byte took a minute to fail.
+RATIO_BEFORE_SIGNED = 100
+FLOOR_BEFORE_SIGNED = 64 << 20
+EARLY_SIZE_CHECK = 1 << 20  # a member this large that bundle.json rules out fails at once, not after decoding
 
 
 def control_caps(limits: Limits) -> dict[str, int]:
@@ -601,6 +607,33 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
         j = sums.find(member.name)
         return j is not None and described.sizes[j] in (-1, member.size)
 
+    fp.seek(0, io.SEEK_END)
+    before_signed = max(FLOOR_BEFORE_SIGNED, RATIO_BEFORE_SIGNED * fp.tell())  # bytes it may decode to before
+    decoded = 0
+
+    def counted(chunks: Iterator[bytes]) -> Iterator[bytes]:
+        """A member decoded before the signed list is known, within `before_signed` for all such members."""
+        nonlocal decoded
+        for chunk in chunks:
+            decoded += len(chunk)
+            if decoded > before_signed:
+                raise ArchiveError(f"before its signed files, the archive decodes to more than {before_signed:,} "
+                                   f"bytes ({RATIO_BEFORE_SIGNED} times its size): a bundle mirror made, or one "
+                                   "repacked, holds no such data", hint="ask the sender for another copy")
+            yield chunk
+
+    def ruled_out(member: Member, current: _Signed) -> None:
+        """Refuse at once a large member that bundle.json rules out (another size, or not listed), with the
+        content problems known so far, rather than decode it first (a header may declare gigabytes for it)."""
+        if member.size <= EARLY_SIZE_CHECK or unsigned(member.name):
+            return
+        sums, described = _columns(current)
+        j = sums.find(member.name)
+        if j is not None and described.sizes[j] in (-1, member.size):
+            return
+        is_part = at is not None and marker not in current.sums.entries
+        digests.check(current, at if is_part else None, is_part, hashed=False)  # raises ContentError
+
     checkpoint = None if known_sums else Checkpoint(lambda member: member.name in control, len(control))
     with closing(read_ahead(fp, archive, crc=False, want=kept if known_sums else wanted,
                             checkpoint=checkpoint)) as pairs:
@@ -622,6 +655,10 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
                 continue
             else:
                 bulk_before_signed = bulk_before_signed or signed is None
+                if signed is None:
+                    chunks = counted(chunks)
+                else:
+                    ruled_out(member, signed)
                 digest = hash_chunks(chunks, writer.create(member.name) if writing and writer is not None else None)
             digests.record(k, member.name, digest, signed, unsigned(member.name))
             if signed is None and all(name in held for name in control):
