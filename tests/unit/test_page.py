@@ -217,3 +217,17 @@ def test_markdown_is_rendered_for_the_first_part_of_a_long_account_only() -> Non
     assert shown == list(range(len(shown))) and 0 < len(shown) < 4000 and CUT in out
     plain = render_page(INFO, [PageAccount("accounts/a.txt", "en", {}, text)], []).decode()
     assert "Line 3999 of" in plain and CUT not in plain  # plain text costs no tokens: the page's budget applies
+
+
+def test_an_account_of_brackets_is_shown_as_plain_text_in_bounded_time() -> None:
+    """markdown-it reads a paragraph of unclosed "[" in time that grows with their square: 131,000 took ten
+    seconds, and `mirror open --untrusted` renders up to 2,000 accounts a stranger wrote. An account with more
+    than MAX_BRACKETS, or past the page's MAX_PAGE_BRACKETS, is shown as plain text, and says so."""
+    evil = [PageAccount(f"accounts/{n}.md", "en", {}, "[" * 131_000) for n in range(3)]
+    closed = [PageAccount(f"accounts/c{n}.md", "en", {}, "[a] " * 20_000) for n in range(3)]  # cheap: rendered
+    each = 1500 * 1501 // 2  # under the cap of one account; the page's cap lets this many through
+    some = [PageAccount(f"accounts/s{n}.md", "en", {}, "[" * 1500) for n in range(30)]
+    out = render_page(INFO, [*evil, *closed, *some], []).decode()
+    assert out.count("Shown as plain text") == 3 + 30 - page.MAX_PAGE_BRACKET_COST // each
+    assert "[[[[" in out  # the plain ones keep their brackets as written
+    assert render_page(INFO, [PageAccount("accounts/ok.md", "en", {}, "[a](b) " * 500)], []).count(b"plain") == 0

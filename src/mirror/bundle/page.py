@@ -47,6 +47,16 @@ MAX_FIGURES = 10_000  # photos shown; the rest are counted
 # for every mark before it writes a byte: 128 Ki characters of "*a* " take about 60 MB and a second, where an
 # account as people write one (a few thousand words) takes a few MB.
 MAX_MARKDOWN = 128 << 10
+# markdown-it reads "[" that nothing closes yet in time that grows with their square: 16,000 in a row take about
+# two seconds, 131,000 about ten. The cost of an account is counted as the sum, over each "[", of how many are open
+# there (about 10 ns each); one over MAX_BRACKET_COST, or past the page's MAX_PAGE_BRACKET_COST, is shown as plain
+# text. Counting walks the brackets in Python: an account with more than MAX_BRACKETS is walked only while the
+# page's MAX_BRACKETS_WALKED last, and otherwise shown as plain text unwalked.
+MAX_BRACKET_COST = 2_000_000
+MAX_PAGE_BRACKET_COST = 20_000_000
+MAX_BRACKETS = 1000
+MAX_BRACKETS_WALKED = 1_000_000
+_BRACKETS = re.compile(r"[\[\]]")
 MAX_NESTING = 64  # block levels markdown-it parses (a list takes two); what is deeper is skipped, and said so
 _CONTAINERS = frozenset({"blockquote_open", "bullet_list_open", "ordered_list_open", "list_item_open"})
 BANNER_SLOT = "<!--mirror:banner-->"  # `mirror open --untrusted` puts its warning here in a private copy
@@ -66,6 +76,9 @@ UI: dict[str, dict[str, str]] = {
     "file": {"en": "File", "ru": "Файл", "kk": "Файл"},
     "cut": {"en": "The account continues in its file.", "ru": "Продолжение — в файле свидетельства.",
             "kk": "Жазбаның жалғасы — оның файлында."},
+    "plain": {"en": "Shown as plain text: its Markdown has too many brackets to render here.",
+              "ru": "Показано как простой текст: в его разметке Markdown слишком много скобок.",
+              "kk": "Қарапайым мәтін ретінде көрсетілді: оның Markdown белгілеуінде жақша тым көп."},
     "more": {"en": "More accounts (open their files to read them):",
              "ru": "Другие свидетельства (откройте их файлы, чтобы прочитать):",
              "kk": "Басқа жазбалар (оқу үшін файлдарын ашыңыз):"},
@@ -232,9 +245,23 @@ def _bounded(md: MarkdownIt, text: str, limit: int) -> tuple[str, bool]:
     return "".join(out), any(t.type in _CONTAINERS and t.level >= deepest for t in tokens)
 
 
-def _account(md: MarkdownIt, number: int, account: PageAccount, limit: int) -> str:
+def _bracket_cost(text: str) -> int:
+    """How long markdown-it takes over the brackets of `text` (as much as it renders), in units of one open "["
+    passed over: the sum, over each "[", of how many are open there ("]" closes one)."""
+    depth = cost = 0
+    for bracket in "".join(_BRACKETS.findall(text, 0, MAX_MARKDOWN)):
+        if bracket == "[":
+            depth += 1
+            cost += depth
+        elif depth:
+            depth -= 1
+    return cost
+
+
+def _account(md: MarkdownIt, number: int, account: PageAccount, limit: int, markdown: bool = True) -> str:
+    """One account as an article; `markdown` False: a .md shown as plain text (too many brackets to render)."""
     fields = account.fields
-    plain = account.path.lower().endswith(".txt")
+    plain = account.path.lower().endswith(".txt") or not markdown
     text = account.text if len(account.text) <= limit else account.text[:limit]
     if not plain and len(text) > MAX_MARKDOWN:  # whole lines: a cut inside a line could start a construct
         text = text[:text.rfind("\n", 0, MAX_MARKDOWN) + 1 or MAX_MARKDOWN]
@@ -246,6 +273,7 @@ def _account(md: MarkdownIt, number: int, account: PageAccount, limit: int) -> s
     else:
         body, cut = _bounded(md, text, limit)
     body += f'<p class="when">{_ui("cut")}</p>\n' if cut or text is not account.text else ""
+    body += f'<p class="when">{_ui("plain")}</p>\n' if not markdown else ""
     return (f'<article id="a{number}" lang="{_e(account.language)}">\n<h2>{heading}</h2>\n'
             + (f'<p class="when">{when}</p>\n' if when else "") + source
             + f"\n{body}<p class=\"when\">{_ui('file')}: <code>{_e(account.path)}</code></p>\n</article>\n")
@@ -297,10 +325,19 @@ def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterabl
         f"<h2>{_ui('accounts')}</h2>\n" if first_account is not None else "",
     ))
     budget, rendered, listing = MAX_PAGE_TEXT, 0, False
+    cost_left, walked_left = MAX_PAGE_BRACKET_COST, MAX_BRACKETS_WALKED
     everything = itertools.chain(() if first_account is None else (first_account,), account_list)
     for number, account in enumerate(itertools.islice(everything, shown), start=1):
         if rendered < MAX_RENDERED and budget > 0 and not listing:
-            piece = _account(md, number, account, budget)
+            cost = 0
+            if not account.path.lower().endswith(".txt"):
+                brackets = account.text.count("[", 0, MAX_MARKDOWN)
+                walk = brackets <= MAX_BRACKETS or brackets <= walked_left
+                walked_left -= brackets if brackets > MAX_BRACKETS and walk else 0
+                cost = _bracket_cost(account.text) if walk and brackets else 0 if walk else MAX_BRACKET_COST + 1
+            markdown = cost <= min(MAX_BRACKET_COST, cost_left)
+            cost_left -= cost if markdown else 0
+            piece = _account(md, number, account, budget, markdown)
             budget -= len(piece)
             rendered += 1
             yield from out((piece,))
