@@ -278,3 +278,22 @@ def test_a_bundle_zipped_on_the_way_is_to_be_unzipped_not_repacked(runner: CliRu
         out_zip.writestr("accounts/a.md", "text")
     code, _, err = invoke(runner, "verify", of_files)
     assert code == 3 and "7z a -m0=lzma2" in err
+
+
+def test_an_archive_of_another_project_is_said_to_be_no_bundle(runner: CliRunner, tmp_path: Path) -> None:
+    """A plain 7z (or one another archiver coded with PPMd) was called a bundle that lost its SHA256SUMS, or one
+    repacked: it is said to be a 7z archive that is no bundle, nothing in it signed. A bundle that lost its signed
+    files is still said to be one."""
+    from helpers import require_tool, run
+
+    sevenzip = require_tool("7zz")
+    (tmp_path / "notes.txt").write_text("minutes of the meeting\n")
+    (tmp_path / "accounts").mkdir()
+    (tmp_path / "accounts" / "a.md").write_text("# a\n")
+    for name, options, files in (("plain.7z", (), ("notes.txt",)), ("ppmd.7z", ("-m0=PPMd",), ("notes.txt",)),
+                                 ("lost.7z", (), ("accounts",))):
+        assert run(sevenzip, "a", "-bso0", *options, name, *files, cwd=tmp_path).returncode == 0
+        code, out, err = invoke(runner, "verify", tmp_path / name)
+        foreign = "this is a 7z archive of 1 file(s), not a mirror bundle: nothing in it is signed"
+        assert code == 3 and (foreign in err) == (name != "lost.7z"), (name, out, err)
+    assert "the bundle has no SHA256SUMS" in err

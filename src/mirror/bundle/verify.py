@@ -152,6 +152,21 @@ def _check_endorsement_member(name: str, size: int, layout: Layout) -> None:
 
 _WRAPPED_BUNDLE = re.compile(r"[^/]+\.7z(?:\.[0-9]{3})?")
 _WRAPPED_FOLDER = re.compile(r"([^/]+)/(?:\.mirror/)?SHA256SUMS")
+# A name a bundle (or a bundle packed again) has: its signed files anywhere, its page, accounts or photos at the
+# top, or another 7z inside.
+_BUNDLE_SIGN = re.compile(r"(?:(?:.*/)?(?:\.mirror/.*|SHA256SUMS(?:\.minisig)?|author\.pub|bundle\.json|[^/]+\.7z"
+                          r"(?:\.[0-9]{3})?)|index\.html|accounts/.*|photos/.*)", re.IGNORECASE)
+
+
+def _refuse_foreign(archive: Archive) -> None:
+    """Raise ContentError for a 7z archive that is no bundle at all (no name a bundle has): said as such, not as a
+    bundle that lost its signed list or was repacked. Return quietly for anything bundle-like."""
+    names = [m.name for m in archive.members if not m.is_dir]
+    if any(_BUNDLE_SIGN.fullmatch(name) for name in names):
+        return
+    raise ContentError(f"this is a 7z archive of {len(names):,} file(s), not a mirror bundle: nothing in it is "
+                       "signed, so nothing in it can be checked", hint="ask the sender for the bundle itself (a "
+                       ".7z that mirror create made); to see what this one holds: 7z l FILE")
 
 
 def _refuse_wrapped(files: Files) -> None:
@@ -180,13 +195,18 @@ def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Fil
         ArchiveError: the first problem found.
         ContentError: a signed file is missing.
     """
-    check_methods(archive)
+    try:
+        check_methods(archive)
+    except ArchiveError:
+        _refuse_foreign(archive)  # another archiver's methods on another project's files: no repack of ours
+        raise
     files = regular_files(archive)
     names = NameList(files)
     layout = layout_of(names)
     if layout is None:
         if SUMS_NAME not in names:
             _refuse_wrapped(files)
+            _refuse_foreign(archive)
         raise ContentError("the bundle has no SHA256SUMS" if SUMS_NAME not in names else
                            "the bundle has two SHA256SUMS, at the top and under .mirror/")
     caps = control_caps(limits or Limits())
