@@ -398,6 +398,9 @@ def _read_substreams(buf: Buf, limits: Limits, folders: FolderTable) -> Streams:
             prop = buf.byte()
         if sum(counts) > limits.max_members:
             raise ArchiveError("archive declares too many files")
+        empty = next((k for k in range(n) if counts[k] == 0 and folders.unpack_sizes[k]), None)
+        if empty is not None:  # 7-Zip writes none: bytes that belong to no file, which no check would read
+            raise ArchiveError(f"block {empty + 1} holds {folders.unpack_sizes[empty]:,} bytes but no file")
         sized = prop == K_SIZE
         if not sized and max(counts, default=0) > 1:  # 7-Zip refuses it too: whose size would each file be?
             raise ArchiveError("archive header is malformed (files in a block without their sizes)")
