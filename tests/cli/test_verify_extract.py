@@ -239,6 +239,13 @@ def test_a_photo_or_a_program_given_as_a_bundle_is_named(runner: CliRunner, tmp_
     program.write_bytes(b"MZ\x90\x00" + bytes(200))
     code, out, err = invoke(runner, "verify", program)
     assert code == 3 and "it is a program" in out + err and "do not run it" in err
+    program.write_bytes(b"\xcf\xfa\xed\xfe" + bytes(200))  # a macOS self-extractor (Mach-O)
+    code, out, err = invoke(runner, "verify", program)
+    assert code == 3 and "it is a program" in out + err
+    empty = tmp_path / "empty.7z"
+    empty.write_bytes(b"")
+    code, out, err = invoke(runner, "verify", empty)
+    assert code == 3 and "the file is empty (0 bytes)" in out + err
 
 
 def test_the_files_that_travel_beside_a_bundle_are_named(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:

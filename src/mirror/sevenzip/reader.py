@@ -56,7 +56,9 @@ _OTHER_CONTAINERS = ((b"Rar!\x1a\x07", "RAR"), (b"\x1f\x8b", "gzip"), (b"\xfd7zX
 # Files people send by mistake in place of a bundle, by the bytes they start with.
 _PROGRAM = "a program, not a file of data"
 _OTHER_FILES = ((b"\xff\xd8\xff", "a JPEG photo"), (b"\x89PNG\r\n\x1a\n", "a PNG picture"), (b"GIF8", "a GIF picture"),
-                (b"%PDF-", "a PDF document"), (b"\x7fELF", _PROGRAM), (b"MZ", _PROGRAM))
+                (b"%PDF-", "a PDF document"), (b"\x7fELF", _PROGRAM), (b"MZ", _PROGRAM),
+                *((magic, _PROGRAM) for magic in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf",
+                                                  b"\xfe\xed\xfa\xce")))  # Mach-O: a macOS program
 _PROGRAM_HINT = ("a self-extracting archive is a program: do not run it; ask the sender for the .7z bundle itself, "
                  "sent as a file")
 # Files that travel beside a bundle (a .torrent, its signature, the signed list of an unpacked bundle, an index).
@@ -137,6 +139,8 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
                                   hint=_zip_hint(fp.read(30 + 1024)))
     if start[:6] != MAGIC:
         _refuse_other_container(fp, start)
+    if not start:
+        raise ArchiveError("the file is empty (0 bytes): not a 7z archive", hint="ask the sender for another copy")
     if len(start) < 32 or start[:6] != MAGIC:
         what = _what_else(start)
         if what is not None:
