@@ -366,6 +366,21 @@ def test_convert_heic_refuses_a_picture_larger_than_it_decodes(runner: CliRunner
     assert invoke(runner, "create", sources, "-o", out, "--key", "alice", "--convert-heic")[0] == 0
 
 
+def test_a_photo_named_as_another_format_is_refused_with_its_name(runner: CliRunner, keyring: Keyring,
+                                                                     sources: Path, tmp_path: Path) -> None:
+    """A PNG named .jpg was cleaned as a PNG but signed in bundle.json as image/jpeg, and readers open it by its
+    name. It is refused, with the name to give it; named right, it is bundled."""
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(picture, "PNG")
+    (sources / "photos" / "shot.jpg").write_bytes(picture.getvalue())
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 2 and not out.exists()
+    assert "refused    photos/shot.jpg: a PNG image, named as a JPEG image" in err and "rename it to shot.png" in err
+    (sources / "photos" / "shot.jpg").rename(sources / "photos" / "shot.png")
+    assert invoke(runner, "create", sources, "-o", out, "--key", "alice")[0] == 0
+
+
 def test_a_cameras_hif_is_a_heif(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path) -> None:
     """Canon and Sony cameras name HEIF photos .HIF: refused as "not an account or a photo", even with
     --convert-heic. It is a HEIF, converted like one."""

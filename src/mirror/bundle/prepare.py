@@ -41,7 +41,7 @@ from mirror.privacy.identifiers import find_identifiers, mask, scan_text_kept
 from mirror.privacy.jpeg import REPAIR_HINT
 from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo
-from mirror.privacy.strip import is_heif
+from mirror.privacy.strip import detect_kind, is_heif
 from mirror.privacy.texts import Decoded, decode_text
 from mirror.record import field, record
 from mirror.safeio import read_regular
@@ -154,8 +154,40 @@ def stored_bytes(item: SourceFile, raw: bytes, request: CreateRequest) -> tuple[
     treatment = item.treatment
     if treatment == "clean" and request.convert_heic and is_heif(raw):
         treatment = "convert"
+    if treatment != "convert":
+        _check_named_as_it_is(raw, item)
     cleaned = clean_photo(raw, item.relative, treatment)
     return cleaned.data, cleaned
+
+
+# The photo formats the cleaners read: their media type, what to call them, and the usual extension.
+_FORMATS = {"jpeg": ("image/jpeg", "a JPEG image", ".jpg"), "png": ("image/png", "a PNG image", ".png"),
+            "webp": ("image/webp", "a WebP image", ".webp"), "gif": ("image/gif", "a GIF image", ".gif")}
+
+
+def _check_named_as_it_is(raw: bytes, item: SourceFile) -> None:
+    """Refuse a photo whose content is another of the four formats than its name says (a PNG named .jpg): the
+    cleaner goes by the content, but bundle.json would sign the type the name says, and readers open it by name.
+
+    Raises:
+        PhotoError: named as another format; the hint gives the name to use.
+    """
+    if item.media_type not in {kind[0] for kind in _FORMATS.values()}:
+        return
+    try:
+        kind = detect_kind(raw[:64], item.relative)
+    except PhotoError:
+        return  # not one of the four: the cleaner says what it is
+    media_type, described, suffix = _FORMATS[kind]
+    if media_type != item.media_type:
+        stem, named = item.relative.rsplit("/", 1)[-1].rsplit(".", 1)[0], _described(item.media_type)
+        raise PhotoError(item.relative, f"{described}, named as {named}",
+                         hint=f"rename it to {stem}{suffix}: its name says how readers open it")
+
+
+def _described(media_type: str) -> str:
+    """'a JPEG image' for image/jpeg (one of _FORMATS)."""
+    return next(described for kind_type, described, _ in _FORMATS.values() if kind_type == media_type)
 
 
 @dataclasses.dataclass(slots=True)
