@@ -190,8 +190,14 @@ def _name_refusals(files: SourceList) -> list[Refusal]:
     keys = KeyedIndex(len(files), lambda i: encoded(collision_key(files.member(i))), tagged=True)
     for i in range(len(files)):
         other = keys.add(i)
-        if other is not None:
-            refused.append(Refusal(files[i].relative, f"it would be the same file as {files[other].relative} on "
+        if other is None:
+            continue
+        first, second = files[other], files[i]
+        if first.member == second.member:  # bundled under one name: a .jfif as .jpg, a converted HEIC as .jpg
+            refused.append(Refusal(second.relative, f"it would be bundled as {second.member}, as "
+                                   f"{first.relative} is", "rename one of them"))
+        else:
+            refused.append(Refusal(second.relative, f"it would be the same file as {first.relative} on "
                                    "Windows or macOS", "rename one of them"))
     return refused
 
