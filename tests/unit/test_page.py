@@ -231,3 +231,12 @@ def test_an_account_of_brackets_is_shown_as_plain_text_in_bounded_time() -> None
     assert out.count("Shown as plain text") == 3 + 30 - page.MAX_PAGE_BRACKET_COST // each
     assert "[[[[" in out  # the plain ones keep their brackets as written
     assert render_page(INFO, [PageAccount("accounts/ok.md", "en", {}, "[a](b) " * 500)], []).count(b"plain") == 0
+
+
+def test_long_words_wrap_and_the_key_and_date_read_whole() -> None:
+    """At a phone's width a long Kazakh word in the title ran off the screen, the key id broke in the middle, and
+    the date showed as an ISO timestamp that broke too."""
+    out = render_page(INFO, [], []).decode()
+    assert "h1{" in out and "overflow-wrap:anywhere" in out.split("h1{", 1)[1].split("}", 1)[0]
+    assert "dl.meta code{white-space:nowrap}" in out
+    assert "<dd>2022-01-10 12:00 UTC</dd>" in out and "2022-01-10T12:00:00Z" not in out

@@ -110,10 +110,12 @@ body{margin:0;font:17px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Noto San
 background:#fafaf7}
 main{max-width:46rem;margin:0 auto;padding:1rem}
 header{border-bottom:2px solid #333;margin-bottom:1rem}
-h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0}
+h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0;overflow-wrap:anywhere}
+h2{overflow-wrap:anywhere}
 nav.ui a{display:inline-block;margin:0 .6rem .4rem 0;padding:.25rem .6rem;border:1px solid #555;border-radius:.3rem;
 color:#111;text-decoration:none}
-dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;font-size:.95rem}
+dl.meta{font-size:.95rem}
+dl.meta dd{margin:0 0 .5rem}
 dl.meta dt{font-weight:600}
 .fp{font-family:ui-monospace,monospace;letter-spacing:.05em;word-spacing:.3em}
 article{border-top:1px solid #ccc;padding-top:.5rem;margin-top:1.5rem;overflow-wrap:anywhere}
@@ -126,6 +128,7 @@ figcaption{font-size:.85rem;color:#444}
 li>a,figcaption{white-space:pre-wrap}
 .check{background:#eef3ee;border:1px solid #8a8;padding:.6rem .9rem;margin:1.5rem 0}
 pre,code{white-space:pre-wrap;overflow-wrap:anywhere}
+dl.meta code{white-space:nowrap}
 .t-ru,.t-kk{display:none}
 #ru:target~main .t-en,#kk:target~main .t-en{display:none}
 #ru:target~main .t-ru,#kk:target~main .t-kk{display:inline}
@@ -151,6 +154,12 @@ class PageAccount:
     language: str
     fields: dict[str, Any] = field(default_factory=dict)
     text: str = ""
+
+
+def _readable_time(created: str) -> str:
+    """"2026-12-06 04:36 UTC" for bundle.json's "2026-12-06T04:36:38Z"; anything else as it is."""
+    matched = re.fullmatch(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}:[0-9]{2})(?::[0-9]{2}(?:\.[0-9]+)?)?Z", created)
+    return f"{matched[1]} {matched[2]} UTC" if matched else created
 
 
 def _e(value: object) -> str:
@@ -319,7 +328,7 @@ def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterabl
         f"</nav>\n<h1>{_e(info.title)}</h1>\n<dl class=\"meta\">\n",
         f"<dt>{_ui('signed')}</dt><dd><code>{_e(info.key_id)}</code></dd>\n",
         f"<dt>{_ui('fingerprint')}</dt><dd class=\"fp\">{_e(info.fingerprint)}</dd>\n",
-        f"<dt>{_ui('created')}</dt><dd>{_e(info.created)}</dd>\n",
+        f"<dt>{_ui('created')}</dt><dd>{_e(_readable_time(info.created))}</dd>\n",
         f"<dt>{_ui('languages')}</dt><dd>{_e(', '.join(info.languages))}</dd>\n</dl>\n</header>\n",
         f"<section class=\"check\"><strong>{_ui('check')}</strong><p>{_ui('check_text')}</p></section>\n",
         f"<h2>{_ui('accounts')}</h2>\n" if first_account is not None else "",

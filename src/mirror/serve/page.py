@@ -28,7 +28,7 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;line-height:1.45;margin:0 auto;max-width:42em;padding:0.8em;color:#111;
 background:#fff}
 nav{margin-bottom:0.6em}nav a,nav strong{margin-right:0.9em;display:inline-block;padding:0.3em 0}
-h1{font-size:1.5em;margin:0.3em 0}h2{font-size:1.2em;margin:0.2em 0 0.4em}
+h1{font-size:1.5em;margin:0.3em 0;overflow-wrap:anywhere}h2{font-size:1.2em;margin:0.2em 0 0.4em;overflow-wrap:anywhere}
 .warn{background:#fff4d6;border-left:4px solid #c80;padding:0.5em 0.7em}
 section.bundle{border:1px solid #ccc;border-radius:6px;padding:0.7em;margin:0.9em 0}
 dl{margin:0}dt{font-size:0.85em;color:#555;margin-top:0.35em}dd{margin:0;overflow-wrap:anywhere}
