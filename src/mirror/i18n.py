@@ -56,8 +56,12 @@ _FORMATTER = string.Formatter()
 _current = "en"
 
 
+_MISTAKEN = {"kz": "kk"}  # Kazakhstan's country code, often given for its language (kz_KZ, MIRROR_LANG=kz)
+
+
 def _code(value: str) -> str:
-    return re.split(r"[_.@-]", value.strip().lower(), maxsplit=1)[0]
+    code = re.split(r"[_.@-]", value.strip().lower(), maxsplit=1)[0]
+    return _MISTAKEN.get(code, code)
 
 
 def preferences(environ: Mapping[str, str] | None = None) -> list[str]:

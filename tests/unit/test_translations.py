@@ -181,6 +181,8 @@ def test_hostile_lines_stay_fast(russian: None) -> None:
 @pytest.mark.parametrize(("environ", "expected"), [
     ({"LANG": "ru_RU.UTF-8"}, "ru"),
     ({"LANG": "kk_KZ.UTF-8"}, "kk"),
+    ({"LANG": "kz_KZ.UTF-8"}, "kk"),  # the country's code for its language: a common slip
+    ({"MIRROR_LANG": "kz"}, "kk"),
     ({"LC_MESSAGES": "kk_KZ", "LANG": "ru_RU.UTF-8"}, "kk"),
     ({"LC_ALL": "C.UTF-8", "LANG": "ru_RU.UTF-8"}, "en"),
     ({"MIRROR_LANG": "en", "LC_ALL": "ru_RU.UTF-8"}, "en"),
