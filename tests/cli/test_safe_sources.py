@@ -381,6 +381,32 @@ def test_a_photo_named_as_another_format_is_refused_with_its_name(runner: CliRun
     assert invoke(runner, "create", sources, "-o", out, "--key", "alice")[0] == 0
 
 
+def test_apng_and_mpo_are_bundled_under_their_formats_usual_names(runner: CliRunner, keyring: Keyring,
+                                                                     sources: Path, tmp_path: Path) -> None:
+    """An animated PNG named .apng and a 3D camera's multi-picture JPEG (.MPO) were refused as "not an account or a
+    photo", though both are formats the cleaners read; a BMP or JPEG XL was told to move out, where the docs
+    promise a way to convert it."""
+    frames = [Image.new("RGB", (8, 8), colour) for colour in ("red", "blue")]
+    animated = io.BytesIO()
+    frames[0].save(animated, "PNG", save_all=True, append_images=frames[1:])
+    (sources / "photos" / "wave.apng").write_bytes(animated.getvalue())
+    picture = io.BytesIO()
+    frames[0].save(picture, "JPEG")
+    (sources / "photos" / "DSCF0001.MPO").write_bytes(picture.getvalue())
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice", "--keep-names")
+    assert code == 0, err
+    with out.open("rb") as fp:
+        names = {m.name for m in read_archive(fp, Limits()).members}
+    assert {"photos/wave.png", "photos/DSCF0001.jpg"} <= names
+    bitmap = io.BytesIO()
+    frames[0].save(bitmap, "BMP")
+    (sources / "photos" / "scan.bmp").write_bytes(bitmap.getvalue())
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "c.7z", "--key", "alice", "--keep-names")
+    assert code == 2 and "photos/scan.bmp: a BMP image: its metadata cannot be removed here" in err
+    assert "fix: convert it to JPEG" in err
+
+
 def test_a_cameras_hif_is_a_heif(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path) -> None:
     """Canon and Sony cameras name HEIF photos .HIF: refused as "not an account or a photo", even with
     --convert-heic. It is a HEIF, converted like one."""

@@ -51,14 +51,17 @@ _TABLE: dict[str, Media] = {
     ".m4v": Media("video/mp4", "unsafe-photo", "a video"),
     ".mov": Media("video/quicktime", "unsafe-photo", "a video"),
     ".3gp": Media("video/3gpp", "unsafe-photo", "a video"),
+    ".bmp": Media("image/bmp", "unsafe-photo", "a BMP image"),
+    ".jxl": Media("image/jxl", "unsafe-photo", "a JPEG XL image"),
     **{raw: Media("image/x-raw", "unsafe-photo", "a camera RAW file")
        for raw in (".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf")},
 }
 MEDIA_TYPES = frozenset(m.type for m in _TABLE.values())
 # Other names of a format, which bundles never carry: such a file is bundled under the usual one (a browser on
-# Windows saves a JPEG as .jfif; Canon and Sony cameras save HEIF as .HIF). Readers older than this list still open
-# the bundle.
-_ALIASES = {".jfif": ".jpg", ".jfi": ".jpg", ".jif": ".jpg", ".jpe": ".jpg", ".hif": ".heif"}
+# Windows saves a JPEG as .jfif; Canon and Sony cameras save HEIF as .HIF; 3D cameras a JPEG as .MPO). Readers
+# older than this list still open the bundle.
+_ALIASES = {".jfif": ".jpg", ".jfi": ".jpg", ".jif": ".jpg", ".jpe": ".jpg", ".hif": ".heif", ".apng": ".png",
+            ".mpo": ".jpg"}  # an animated PNG; a camera's multi-picture JPEG (its other pictures are removed)
 # Documents that hold text an author may mean as an account, and how to turn each into plain text.
 _SAVE_AS = ('File > Save As > "Plain Text (.txt)", encoding "Unicode (UTF-8)" (Word; LibreOffice: "Text (.txt)", '
             'character set "Unicode (UTF-8)")')
