@@ -3,6 +3,7 @@ never reaches the terminal with its control characters raw."""
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -99,3 +100,23 @@ def test_the_key_inside_an_extracted_bundle_needs_the_digits_too(bundle: Path, r
     assert invoke(runner, "keys", "import", copied, "--name", "alice")[0] == 0
     code, out, _ = invoke(runner, "verify", folder)
     assert code == 0 and "(never compared with its owner)" in out and "first use" not in out
+
+
+def test_verify_against_the_digits_without_importing_the_key(bundle: Path, reader: Keyring, runner: CliRunner,
+                                                               tmp_path: Path) -> None:
+    """A reader with the author's 40 digits (by phone, on paper) had to change their keyring before a check, where
+    minisign takes the key on the command line (-P). verify --fingerprint trusts the signer for this check only;
+    other digits mean the bundle is not the author's (exit 3); digits that are no fingerprint are a usage error."""
+    from mirror.trust.fingerprint import fingerprint
+
+    digits = fingerprint(Keyring(tmp_path / "keys").get("alice").public)
+    code, out, err = invoke(runner, "verify", bundle, "--fingerprint", digits.replace(" ", ""))
+    assert code == 0 and "VERIFIED" in out and "signed by    the fingerprint you gave" in out, out + err
+    code, out, _ = invoke(runner, "verify", "--json", bundle, "--fingerprint", digits)
+    assert code == 0 and json.loads(out)["signer"]["checked"] == "fingerprint"
+    assert reader.names() == []  # nothing was imported
+    other = ("1" + digits[1:]) if digits[0] != "1" else ("2" + digits[1:])
+    code, out, err = invoke(runner, "verify", bundle, "--fingerprint", other)
+    assert code == 3 and "whose fingerprint is not the one you gave" in out + err
+    code, _, err = invoke(runner, "verify", bundle, "--fingerprint", "12345")
+    assert code == 2 and "a fingerprint is 40 digits" in err

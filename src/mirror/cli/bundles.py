@@ -61,16 +61,19 @@ def slug(text: str) -> str:
 @main.command()
 @click.argument("bundle", type=click.Path(exists=True, path_type=Path))
 @click.option("--whole", is_flag=True, help="fail unless every listed file is present (a part then fails)")
+@click.option("--fingerprint", help="the 40 digits the author gave you: trust the signer's key for this check "
+              "without importing it")
 @json_option
 @endorsers_option
 @keys_option
-def verify(bundle: Path, whole: bool, as_json: bool, require_endorsers: int | None, keys_dir: Path | None) -> None:
+def verify(bundle: Path, whole: bool, fingerprint: str | None, as_json: bool, require_endorsers: int | None,
+           keys_dir: Path | None) -> None:
     """Check BUNDLE offline: intact, and signed by whom. Writes nothing.
 
     BUNDLE may be a bundle, a part of one (mirror split), the first volume of a 7-Zip set (X.7z.001), or a
     folder a bundle was extracted into.
     """
-    verify_command(bundle, whole, as_json, require_endorsers, keys_dir)
+    verify_command(bundle, whole, as_json, require_endorsers, keys_dir, fingerprint)
 
 
 @main.command()

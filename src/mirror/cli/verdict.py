@@ -33,6 +33,8 @@ from mirror.formats.names import printable
 
 if TYPE_CHECKING:
     from mirror.bundle.verify import VerifiedBundle
+    from mirror.trust.keyring import Keyring
+    from mirror.trust.policy import Policy
 
 MAX_LISTED = 20  # missing files a part names in text; --json lists all
 
@@ -221,13 +223,18 @@ def report_failure(path: Path, exc: VerificationError, as_json: bool) -> None:
 
 
 def verify_command(bundle: Path, whole: bool, as_json: bool, require_endorsers: int | None,
-                   keys_dir: Path | None) -> None:
+                   keys_dir: Path | None, fingerprint: str | None = None) -> None:
     """`mirror verify`: check BUNDLE (a file, a part, a volume set's first volume, or an extracted folder),
-    print the verdict and exit 3 (do not trust) or 5 (intact, unknown signer) when it is not trusted."""
+    print the verdict and exit 3 (do not trust) or 5 (intact, unknown signer) when it is not trusted.
+
+    `fingerprint`: the digits the author gave the reader (by phone, on paper), to trust the signer's key for this
+    check without importing it, as `minisign -P` does; a signer with other digits is not to be trusted (exit 3)."""
     from mirror.bundle.verify import verify_bundle
     from mirror.trust.policy import reader_policy
 
     required = required_endorsers(require_endorsers)
+    if fingerprint is not None:
+        _check_digits(fingerprint)
     try:
         policy = reader_policy(required)
         if bundle.is_dir():
@@ -236,9 +243,46 @@ def verify_command(bundle: Path, whole: bool, as_json: bool, require_endorsers: 
             result = verify_folder(bundle, open_keyring(keys_dir), parts=not whole, policy=policy)
         else:
             result = verify_bundle(bundle, open_keyring(keys_dir), parts=not whole, volumes=True, policy=policy)
+        if fingerprint is not None:
+            result = _with_fingerprint(result, fingerprint, policy, open_keyring(keys_dir))
     except VerificationError as exc:
         report_failure(bundle, exc, as_json)
         fail(str(exc), exc.hint, ExitCode.INVALID)
     report_verified(result, as_json, required)
     if not result.trusted:
         sys.exit(int(ExitCode.UNTRUSTED))
+
+
+def _check_digits(given: str) -> None:
+    """Refuse digits that cannot be a fingerprint before any work (a usage error, exit 2)."""
+    from mirror.trust.fingerprint import FINGERPRINT_DIGITS, typed_digits
+
+    typed = typed_digits(given)
+    if not (typed.isascii() and typed.isdigit() and len(typed) == FINGERPRINT_DIGITS):
+        fail(f"a fingerprint is {FINGERPRINT_DIGITS} digits; you gave {sum(c.isdigit() for c in typed)} digits and "
+             f"{sum(not c.isdigit() for c in typed)} other characters",
+             "type the 40 digits the author reads out to you", ExitCode.USAGE)
+
+
+def _with_fingerprint(result: VerifiedBundle, given: str, policy: Policy, keyring: Keyring) -> VerifiedBundle:
+    """The verdict again, with the signer's key trusted for this check if its fingerprint is the one given.
+
+    Raises:
+        SignatureError: the bundle is intact but signed by a key with other digits: whoever signed it is not the
+            author the reader asked for.
+    """
+    from mirror.errors import SignatureError
+    from mirror.record import replace
+    from mirror.trust.fingerprint import same_fingerprint
+    from mirror.trust.keyset import KeyRecord, TrustedKeys
+    from mirror.trust.policy import Evidence
+
+    if not same_fingerprint(given, result.public):
+        raise SignatureError(f"signed by key {result.key_id}, whose fingerprint is not the one you gave",
+                             hint="do not trust it; ask the author to read the digits out again")
+    given_key = KeyRecord("the fingerprint you gave", result.public, ("author",), "fingerprint", "", False)
+    keys = TrustedKeys((*keyring.snapshot().records, given_key))
+    evidence = Evidence(result.public, tuple(e.evidence for e in result.endorsements if e.evidence is not None))
+    verdict = policy.judge(evidence, keys)
+    name = result.signer_name or (given_key.name if verdict.trusted else None)
+    return replace(result, verdict=verdict, signer_name=name)
