@@ -79,6 +79,30 @@ def test_active_or_remote_markup_is_found(body: str) -> None:
     assert page_problem(_page(body)) is not None
 
 
+ISO_2022 = ('<img src="photos/a.jpg" alt="\x1b$B">\x1b(B" onerror="fetch(\'http://127.0.0.1:8765/leak\')">')
+
+
+@pytest.mark.parametrize(("start", "body"), [
+    (START.replace('<meta charset="utf-8">', '<meta charset="iso-2022-jp">\n<meta charset="utf-8">'), ISO_2022),
+    (START.replace('<meta charset="utf-8">', '<meta charset="utf-8">\n<meta charset="iso-2022-jp">'), "<p>x</p>"),
+    (START, ISO_2022),  # the escape bytes alone: control characters page.py never writes
+    (START, '<p>x</p><meta charset="iso-2022-jp">'),
+    (START, "<style>x{}<p>}a{} body{background:url(http://127.0.0.1:8765/css)}</style>"),
+    (START, "<style>x{}</stylex>a{background:url(http://x/)}</style>"),
+    (START, "<p>a\x00b</p>"),
+])
+def test_what_a_browser_reads_otherwise_is_found(start: str, body: str) -> None:
+    """A second charset before the UTF-8 one made Chromium read ESC $ B ... as one character, so that text became
+    an onerror attribute; a style sheet runs to </style, not to the next tag."""
+    assert page_problem(_page(body, start)) is not None
+
+
+def test_words_of_the_accounts_that_look_like_markup_names_pass() -> None:
+    text = "The charset was utf-8; the meta tag said so. </style> and <style> stay text.\n"
+    page = render_page(INFO, [PageAccount("accounts/a.md", "en", {"title": "charset=\"x\""}, text)], [])
+    assert page_problem(page) is None
+
+
 def test_the_encoding_must_be_utf8_and_declared_where_browsers_look() -> None:
     assert page_problem(_page("<p>x</p>")) is None
     assert page_problem(_page("<p>x</p>", START.replace('<meta charset="utf-8">\n', ""))) is not None

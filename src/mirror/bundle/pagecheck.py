@@ -8,100 +8,129 @@ A signature says who made the page, not what it does: a page made by another too
 stolen, could run scripts or load an image from a server and so tell it the reader's address. Before the tool
 points a reader at a bundle's own page (extract's hint, `mirror open`), the page is checked against what mirror
 writes, by an allow-list rather than a list of dangers:
+- it is UTF-8 with no control characters (page.py replaces them), and its first `<meta` is
+  `<meta charset="utf-8">`, in its first 1,024 bytes: a browser reads it as UTF-8, never in an encoding whose
+  escape sequences would swallow a quote and make text into markup; no other charset is named anywhere;
 - every `<` opens a tag of the plain form `<name attr="value" ...>`, of a tag mirror writes (no comment but
   page.py's one slot, no unquoted or single-quoted value: nothing a browser could parse otherwise than this check);
 - only the attributes mirror writes; a link is a fragment (`#ru`) or a path inside the bundle's folder, an image
   a path inside it; an inline style is one plain declaration;
-- the style sheet holds no `(`, `@` or `\\` (so no `url(...)`, `@import` or escapes);
-- the page declares UTF-8 where browsers look for it, and is UTF-8.
-A page that fails is not opened by mirror; a page made on this computer shows the verified files instead.
+- the style sheet, read as a browser reads it (up to `</style`), holds no `<`, `(`, `@` or `\\` (so no `url(...)`,
+  `@import` or escapes).
+A page that fails is not opened by mirror; a page made on this computer shows the verified files instead. The check
+works on the bytes (every mark it looks for is ASCII), so a page of 100 MB is not also held as text.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from mirror.bundle.page import BANNER_SLOT
 
-MAX_CHECKED = 64 << 20  # bundle/page.py writes at most about 20 MB; a larger page is not one of its pages
+# bundle/page.py writes 8 MB of rendered accounts, then lists up to 20,000 more with their names twice (a link and
+# its text, percent-encoded): with names of a kilobyte of Cyrillic that is about 150 MB.
+MAX_CHECKED = 256 << 20
 
 _TAGS = frozenset((
-    "html", "head", "body", "meta", "title", "style", "main", "header", "nav", "section", "article", "figure",
-    "figcaption", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "p", "span", "strong", "em", "i", "b", "code",
-    "pre", "blockquote", "ul", "ol", "li", "a", "img", "hr", "br", "div"))
+    b"html", b"head", b"body", b"meta", b"title", b"style", b"main", b"header", b"nav", b"section", b"article",
+    b"figure", b"figcaption", b"dl", b"dt", b"dd", b"h1", b"h2", b"h3", b"h4", b"h5", b"h6", b"p", b"span", b"strong",
+    b"em", b"i", b"b", b"code", b"pre", b"blockquote", b"ul", b"ol", b"li", b"a", b"img", b"hr", b"br", b"div"))
 _ATTRIBUTES = frozenset((
-    "class", "id", "lang", "href", "src", "alt", "loading", "charset", "name", "content", "style", "start", "role"))
-_TAG = re.compile(r'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[ \t\n\r\f]+[a-zA-Z-]+="[^"<>]*")*)[ \t\n\r\f]*/?>')
-_ATTRIBUTE = re.compile(r'([a-zA-Z-]+)="([^"]*)"')
-_DOCTYPE = re.compile(r"(?:\ufeff)?[ \t\n\r\f]*<!doctype html>", re.IGNORECASE)
-_CHARSET = re.compile(r'<meta charset="utf-8">', re.IGNORECASE)
-_FRAGMENT = re.compile(r"#[A-Za-z0-9_-]*")
-_PATH = re.compile(r"[A-Za-z0-9_.~%/-]+")  # bundle/page.py's _href: the rest percent-encoded
-_DECLARATION = re.compile(r"[a-zA-Z-]+:[a-zA-Z0-9 ,.#%-]*;?")
-_SHEET_FORBIDDEN = re.compile(r"[(@\\<]|url|import|expression", re.IGNORECASE)
+    b"class", b"id", b"lang", b"href", b"src", b"alt", b"loading", b"charset", b"name", b"content", b"style", b"start",
+    b"role"))
+_TAG = re.compile(rb'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[ \t\n\r\f]+[a-zA-Z-]+="[^"<>]*")*)[ \t\n\r\f]*/?>')
+_ATTRIBUTE = re.compile(rb'([a-zA-Z-]+)="([^"]*)"')
+_DOCTYPE = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\n\r\f]*<!doctype html>", re.IGNORECASE)
+_FIRST_META = re.compile(rb"<meta", re.IGNORECASE)
+_UTF8_META = b'<meta charset="utf-8">'
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # tab, line feed, form feed and carriage return pass
+_STYLE_END = re.compile(rb"</style", re.IGNORECASE)
+_FRAGMENT = re.compile(rb"#[A-Za-z0-9_-]*")
+_PATH = re.compile(rb"[A-Za-z0-9_.~%/-]+")  # bundle/page.py's _href: the rest percent-encoded
+_DECLARATION = re.compile(rb"[a-zA-Z-]+:[a-zA-Z0-9 ,.#%-]*;?")
+_SHEET_FORBIDDEN = re.compile(rb"[(@\\<]|url|import|expression", re.IGNORECASE)
+_CHUNK = 16 << 20
 
 
 def page_problem(data: bytes) -> str | None:
     """None for a static page of the kind mirror makes; else what is wrong with it, in a few words."""
     if len(data) > MAX_CHECKED:
         return f"it is larger than {MAX_CHECKED:,} bytes"
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "it is not UTF-8"
-    if not _CHARSET.search(text[:1024]):  # where browsers look for it: without it they may guess another encoding
-        return "it does not declare UTF-8 at its start"
-    doctype = _DOCTYPE.match(text)
+    problem = _encoding_problem(data)
+    if problem is not None:
+        return problem
+    doctype = _DOCTYPE.match(data)
     at = doctype.end() if doctype else 0
-    while (start := text.find("<", at)) >= 0:
-        if text.startswith(BANNER_SLOT, start):  # where `mirror open` adds its notes; a comment of no effect
+    declared = _FIRST_META.search(data, 0, 1024)  # the one charset a page may name (_encoding_problem)
+    while (start := data.find(b"<", at)) >= 0:
+        if data.startswith(BANNER_SLOT.encode(), start):  # where `mirror open` adds its notes; a comment of no effect
             at = start + len(BANNER_SLOT)
             continue
-        tag = _TAG.match(text, start)
+        tag = _TAG.match(data, start)
         if tag is None:
-            return f"it holds markup mirror does not write: {_shown(text[start:start + 40])}"
+            return f"it holds markup mirror does not write: {_shown(data[start:start + 40])}"
         closing, name, attributes = tag.group(1), tag.group(2).lower(), tag.group(3)
         if name not in _TAGS:
-            return f"it holds a <{name}> tag"
-        problem = None if closing and not attributes else _attributes_problem(name, attributes)
+            return f"it holds a <{name.decode()}> tag"
         if closing and attributes:
-            problem = f"a closing </{name}> tag has attributes"
+            return f"a closing </{name.decode()}> tag has attributes"
+        problem = None if closing else _attributes_problem(name, attributes)
         if problem:
             return problem
+        if b"charset" in attributes.lower() and (declared is None or start != declared.start()):
+            return "it names a character set a second time"
         at = tag.end()
-        if name == "style" and not closing:
-            end = text.find("<", at)
-            sheet = text[at:] if end < 0 else text[at:end]
+        if name == b"style" and not closing:  # raw text up to </style, whatever it holds, as a browser reads it
+            end = _STYLE_END.search(data, at)
+            sheet = data[at:] if end is None else data[at:end.start()]
             if _SHEET_FORBIDDEN.search(sheet):
-                return "its style sheet can load from elsewhere (url, @import or an escape)"
-            at = max(at, end) if end >= 0 else len(text)
+                return "its style sheet can load from elsewhere (url, @import, an escape or a tag inside it)"
+            at = len(data) if end is None else end.start()
     return None
 
 
-def _attributes_problem(tag: str, attributes: str) -> str | None:
+def _encoding_problem(data: bytes) -> str | None:
+    """Why a browser might read the page otherwise than as UTF-8, or None."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for at in range(0, len(data), _CHUNK):  # checked in pieces: never the whole page as text
+            decoder.decode(data[at:at + _CHUNK], final=at + _CHUNK >= len(data))
+    except UnicodeDecodeError:
+        return "it is not UTF-8"
+    if _CONTROL.search(data):
+        return "it holds control characters"
+    first = _FIRST_META.search(data, 0, 1024)
+    if first is None or not data.startswith(_UTF8_META, first.start()):
+        return "it does not declare UTF-8 in its first meta tag, at its start"
+    return None
+
+
+def _attributes_problem(tag: bytes, attributes: bytes) -> str | None:
+    shown_tag = tag.decode()
     for found in _ATTRIBUTE.finditer(attributes):
         name, value = found.group(1).lower(), found.group(2)
         if name not in _ATTRIBUTES:
-            return f"a <{tag}> tag has the attribute {name}"
-        if name == "href" and not (_FRAGMENT.fullmatch(value) or _inside(value)):
+            return f"a <{shown_tag}> tag has the attribute {name.decode()}"
+        if name == b"href" and not (_FRAGMENT.fullmatch(value) or _inside(value)):
             return f"a link leads outside the bundle: {_shown(value)}"
-        if name == "src" and not (tag == "img" and _inside(value)):
-            return f"a <{tag}> tag loads {_shown(value)}, not a file of the bundle"
-        if name == "style" and not _DECLARATION.fullmatch(value):
-            return f"a <{tag}> tag has a style mirror does not write: {_shown(value)}"
+        if name == b"src" and not (tag == b"img" and _inside(value)):
+            return f"a <{shown_tag}> tag loads {_shown(value)}, not a file of the bundle"
+        if name == b"style" and not _DECLARATION.fullmatch(value):
+            return f"a <{shown_tag}> tag has a style mirror does not write: {_shown(value)}"
     return None
 
 
-def _inside(value: str) -> bool:
+def _inside(value: bytes) -> bool:
     """Whether a link or image address is a relative path that stays in the page's folder: no scheme, no leading
     `/`, no `..` step (also not as `%2e%2e`, which browsers read as `..`)."""
-    if not _PATH.fullmatch(value) or value.startswith("/"):
+    if not _PATH.fullmatch(value) or value.startswith(b"/"):
         return False
-    return ".." not in unquote(value).split("/")
+    return b".." not in unquote_to_bytes(value).split(b"/")
 
 
-def _shown(text: str) -> str:
+def _shown(raw: bytes) -> str:
     """A piece of the page in a message: printable, short."""
-    cut = "".join(c if c.isprintable() else "?" for c in text[:40])
-    return repr(cut)
+    text = raw[:40].decode("utf-8", "replace")
+    return repr("".join(c if c.isprintable() else "?" for c in text))

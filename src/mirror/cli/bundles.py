@@ -225,9 +225,9 @@ def open_(bundle: Path, untrusted: bool, no_browser: bool, require_endorsers: in
     say(f"  signed by    {who}; fingerprint {verified.fingerprint}")
     if view.made_here and not verified.layout.has_page:
         say("  this bundle was made before bundles carried a page: the page was made on this computer")
-    elif view.page_problem is not None:
-        say(f"  its own page is not shown (it is not a page of the kind mirror makes: {view.page_problem}): the "
-            "page was made on this computer")
+    elif (problem := view.page_problem) is not None:
+        say(f"  its own page is not shown (it is not a page of the kind mirror makes: {problem}): the page was "
+            "made on this computer")
     elif view.made_here:
         say("  its own page is not shown (nobody you trust signed it): the page was made on this computer")
     say(f"  the files are in {view.extracted.dest} (only you can read them); delete the folder when you are done")
