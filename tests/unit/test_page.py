@@ -240,3 +240,22 @@ def test_long_words_wrap_and_the_key_and_date_read_whole() -> None:
     assert "h1{" in out and "overflow-wrap:anywhere" in out.split("h1{", 1)[1].split("}", 1)[0]
     assert "dl.meta code{white-space:nowrap}" in out
     assert "<dd>2022-01-10 12:00 UTC</dd>" in out and "2022-01-10T12:00:00Z" not in out
+
+
+def test_escaped_brackets_and_code_do_not_close_in_the_count() -> None:
+    """"[\\]" repeated: markdown-it sees no closing bracket (it is escaped), and took 7.6 s for 43,690 of them, where
+    the count took each "]" as a closing one. Escaped and code-span brackets do not close in the count."""
+    escaped = PageAccount("accounts/e.md", "en", {}, "[\\]" * 43_690)
+    coded = PageAccount("accounts/c.md", "en", {}, "[`]`" * 20_000)
+    out = render_page(INFO, [escaped, coded], []).decode()
+    assert out.count("Shown as plain text") == 2
+
+
+def test_past_the_deadline_the_rest_is_plain_text() -> None:
+    """A page made on the reader's computer from a stranger's accounts stops rendering Markdown at its deadline."""
+    import time
+
+    accounts = [PageAccount(f"accounts/{n}.md", "en", {}, "*a* b") for n in range(3)]
+    assert "Shown as plain text" not in render_page(INFO, accounts, []).decode()
+    out = render_page(INFO, accounts, [], deadline=time.monotonic() - 1).decode()
+    assert out.count("Shown as plain text") == 3 and "<em>" not in out

@@ -27,6 +27,7 @@ from __future__ import annotations
 import html
 import itertools
 import re
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
 from urllib.parse import quote
@@ -56,7 +57,7 @@ MAX_BRACKET_COST = 2_000_000
 MAX_PAGE_BRACKET_COST = 20_000_000
 MAX_BRACKETS = 1000
 MAX_BRACKETS_WALKED = 1_000_000
-_BRACKETS = re.compile(r"[\[\]]")
+_BRACKETS = re.compile(r"[\[\]\\`]")
 MAX_NESTING = 64  # block levels markdown-it parses (a list takes two); what is deeper is skipped, and said so
 _CONTAINERS = frozenset({"blockquote_open", "bullet_list_open", "ordered_list_open", "list_item_open"})
 BANNER_SLOT = "<!--mirror:banner-->"  # `mirror open --untrusted` puts its warning here in a private copy
@@ -76,9 +77,9 @@ UI: dict[str, dict[str, str]] = {
     "file": {"en": "File", "ru": "Файл", "kk": "Файл"},
     "cut": {"en": "The account continues in its file.", "ru": "Продолжение — в файле свидетельства.",
             "kk": "Жазбаның жалғасы — оның файлында."},
-    "plain": {"en": "Shown as plain text: its Markdown has too many brackets to render here.",
-              "ru": "Показано как простой текст: в его разметке Markdown слишком много скобок.",
-              "kk": "Қарапайым мәтін ретінде көрсетілді: оның Markdown белгілеуінде жақша тым көп."},
+    "plain": {"en": "Shown as plain text: its Markdown would take too long to render here.",
+              "ru": "Показано как простой текст: его разметку Markdown здесь слишком долго обрабатывать.",
+              "kk": "Қарапайым мәтін ретінде көрсетілді: оның Markdown белгілеуін мұнда өңдеу тым ұзаққа созылады."},
     "more": {"en": "More accounts (open their files to read them):",
              "ru": "Другие свидетельства (откройте их файлы, чтобы прочитать):",
              "kk": "Басқа жазбалар (оқу үшін файлдарын ашыңыз):"},
@@ -256,13 +257,22 @@ def _bounded(md: MarkdownIt, text: str, limit: int) -> tuple[str, bool]:
 
 def _bracket_cost(text: str) -> int:
     """How long markdown-it takes over the brackets of `text` (as much as it renders), in units of one open "["
-    passed over: the sum, over each "[", of how many are open there ("]" closes one)."""
+    passed over: the sum, over each "[", of how many are open there. A "]" closes one, but not escaped ("\\]") nor
+    between backticks (in a code span markdown-it does not see it): counted high, never low."""
     depth = cost = 0
-    for bracket in "".join(_BRACKETS.findall(text, 0, MAX_MARKDOWN)):
-        if bracket == "[":
+    escaped_at, in_code = -1, False
+    for found in _BRACKETS.finditer(text, 0, MAX_MARKDOWN):
+        mark, at = found.group(), found.start()
+        if at == escaped_at:  # this mark was escaped by the backslash just before it
+            continue
+        if mark == "\\":
+            escaped_at = at + 1
+        elif mark == "`":
+            in_code = not in_code
+        elif mark == "[":
             depth += 1
             cost += depth
-        elif depth:
+        elif depth and not in_code:
             depth -= 1
     return cost
 
@@ -295,19 +305,23 @@ def _listed(account: PageAccount) -> str:
 
 
 def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequence[str], more_accounts: int = 0,
-                more_photos: int = 0) -> bytes:
+                more_photos: int = 0, deadline: float | None = None) -> bytes:
     """The page for a bundle; the same inputs always give the same bytes.
 
     A caller with many files passes the first MAX_RENDERED + MAX_LISTED accounts and MAX_FIGURES photos only,
     and how many more there are (`more_accounts`, `more_photos`); longer sequences are cut here the same way.
     """
-    return b"".join(page_pieces(info, accounts, photos, more_accounts, more_photos))
+    return b"".join(page_pieces(info, accounts, photos, more_accounts, more_photos, deadline))
 
 
 def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterable[str], more_accounts: int = 0,
-                more_photos: int = 0) -> Iterator[bytes]:
+                more_photos: int = 0, deadline: float | None = None) -> Iterator[bytes]:
     """render_page's bytes in pieces, each account taken as it comes: a caller that writes them out as they are
-    made never holds the page, nor more than one account's text."""
+    made never holds the page, nor more than one account's text.
+
+    `deadline` (time.monotonic()), for a page made on the reader's computer from a stranger's accounts: past it,
+    the accounts left are shown as plain text, whatever Markdown could still cost. A bundle's own page has none:
+    the same accounts always give the same bytes."""
     shown = MAX_RENDERED + MAX_LISTED
     account_list, photo_list = iter(accounts), iter(photos)
     first_account, first_photo = next(account_list, None), next(photo_list, None)
@@ -344,7 +358,7 @@ def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterabl
                 walk = brackets <= MAX_BRACKETS or brackets <= walked_left
                 walked_left -= brackets if brackets > MAX_BRACKETS and walk else 0
                 cost = _bracket_cost(account.text) if walk and brackets else 0 if walk else MAX_BRACKET_COST + 1
-            markdown = cost <= min(MAX_BRACKET_COST, cost_left)
+            markdown = cost <= min(MAX_BRACKET_COST, cost_left) and (deadline is None or time.monotonic() < deadline)
             cost_left -= cost if markdown else 0
             piece = _account(md, number, account, budget, markdown)
             budget -= len(piece)

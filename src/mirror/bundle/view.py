@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from mirror.bundle.destination import remove_tree
@@ -46,6 +47,7 @@ from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, file_details
 from mirror.record import record, replace
 from mirror.trust.policy import Policy
 
+RENDER_SECONDS = 5.0  # Markdown rendered here from a stranger's accounts; the rest is shown as plain text
 BANNER = {
     "en": "Warning: nobody in your keyring signed this bundle. It is intact, but it was signed by key {key}, "
           "fingerprint {fingerprint}. Compare the fingerprint with the author, by phone or in person, before you "
@@ -142,7 +144,7 @@ def _made_page(folder: Path, verified: VerifiedBundle) -> bytes:
             accounts.append(PageAccount(path, str(described.extra.get("language", "")), dict(described.extra), text))
     meta = verified.meta
     info = PageInfo(meta.title, meta.created, meta.languages, verified.key_id, verified.fingerprint)
-    return render_page(info, accounts, photos, more_accounts, more_photos)
+    return render_page(info, accounts, photos, more_accounts, more_photos, time.monotonic() + RENDER_SECONDS)
 
 
 def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = False,
