@@ -147,7 +147,9 @@ def test_an_encoding_given_for_all_is_refused_where_a_file_reads_as_another() ->
     ("Ѓорѓи и Ѕвезда чекаа на плоштадот до доцна навечер, без вести од никого.", "cp1251"),
     ("Ђаци су чекали на тргу, ћутали су и џеп је био празан, а ноћ је била дуга.", "mac_cyrillic"),  # noqa: RUF001
     ("Η Αθήνα είναι η πρωτεύουσα της Ελλάδας. Οι άνθρωποι βγήκαν στους δρόμους.", "cp1253"),  # noqa: RUF001
-    ("Ќе дојдам утре. Ѕидот е висок, а јас чекам пред него со другите луѓе.", "cp1251"),  # Macedonian: ќ ѕ ј ѓ  # noqa: RUF001, RUF003
+    ("Ќе дојдам утре. Ѕидот е висок, а јас чекам пред него со другите луѓе.", "cp1251"),  # noqa: RUF001
+    ("Полиција је блокирала улицу. Мој брат је видео све.", "cp1251"),  # short Serbian, with no letter but ј of its own  # noqa: RUF001, RUF003
+    ("Полицијата ја блокираше улицата. Ѕидот е висок, ќе дојдам.", "cp1251"),  # short Macedonian  # noqa: RUF001
 ])
 def test_an_encoding_the_author_names_is_taken_for_other_languages(text: str, encoding: str) -> None:
     """Ukrainian, Belarusian, Serbian, Macedonian, Greek: the encoding named reads the file, and no statistics of

@@ -225,11 +225,16 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
 # guess between the two code pages is not enough to refuse the one the author named.)
 _KAZAKH_ONLY = re.compile(b"[\x8d\x9d\xa3\xbc\xbd\xbe]")
 _SOUTH_SLAVIC = re.compile(b"[\x80\x81\x83\x8a\x8c\x8f\x90\x9a\x9c\x9f]")
+# Also ғ, ү, ұ, ө in kz1048, which are Є, Ї, Ў, Ґ in cp1251: Ukrainian and Belarusian letters, which no Serbian or
+# Macedonian text has (a short Serbian text may use ј with none of љ, њ, џ, ђ, ѓ).  # noqa: RUF003
+_KAZAKH_TOO = re.compile(b"[\xaa\xba\xaf\xbf\xa1\xa2\xa5\xb4]")
 
 
 def _kazakh_in_cp1251(sample: bytes) -> bool:
-    """Whether bytes read as cp1251 are a Kazakh text in kz1048 (garbled: "Ќазаќстан" for "Қазақстан")."""
-    return len(_KAZAKH_ONLY.findall(sample)) >= 2 and _SOUTH_SLAVIC.search(sample) is None
+    """Whether bytes read as cp1251 are a Kazakh text in kz1048 (garbled: "Ќазаќстан" for "Қазақстан"): letters of
+    Macedonian or Serbian and of Ukrainian or Belarusian together, which no text in one of those languages has."""
+    return (len(_KAZAKH_ONLY.findall(sample)) >= 2 and _KAZAKH_TOO.search(sample) is not None
+            and _SOUTH_SLAVIC.search(sample) is None)
 
 
 def stream_codec(head: bytes) -> str:
