@@ -420,6 +420,15 @@ def test_a_cameras_hif_is_a_heif(runner: CliRunner, keyring: Keyring, sources: P
         assert "photos/C0001.jpg" in {m.name for m in read_archive(fp, Limits()).members}
 
 
+def test_convert_heic_takes_a_heic_with_a_phones_trailer(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                         tmp_path: Path) -> None:
+    """Samsung phones append a trailer (SEFH ... SEFT) after a HEIC's boxes: it is no box cut short."""
+    trailer = b"SEFH" + bytes(24) + b"\x00\x00\x01\x00SEFT"
+    (sources / "photos" / "IMG_0001.HEIC").write_bytes(fx.heic_photo() + trailer)
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice", "--convert-heic")
+    assert code == 0, err
+
+
 @pytest.mark.parametrize("cut", [0.5, 0.99])
 def test_convert_heic_refuses_a_copy_cut_short(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path,
                                                cut: float) -> None:

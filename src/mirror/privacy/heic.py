@@ -65,6 +65,12 @@ def _open(data: bytes, name: str) -> HeifFile:
         raise PhotoError(name, f"not a readable HEIC/HEIF image ({type(exc).__name__}: {exc})") from None
 
 
+# The top-level boxes of a HEIF file (ISO/IEC 23008-12, 14496-12). Whatever else follows them is a trailer that
+# libheif never reads: Samsung phones append one (SEFH/SEFT) to their HEIC photos.
+_BOXES = frozenset((b"ftyp", b"meta", b"mdat", b"moov", b"idat", b"free", b"skip", b"uuid", b"moof", b"mfra", b"wide",
+                    b"pdin", b"styp", b"sidx", b"jumb"))
+
+
 def _cut_box(data: bytes) -> str | None:
     """The type of the top-level box (ISO BMFF: size, type, contents) that the file ends inside, or None.
 
@@ -72,7 +78,9 @@ def _cut_box(data: bytes) -> str | None:
     at = 0
     while at + 8 <= len(data):
         size, kind = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8]
-        shown = kind.decode("latin-1") if kind.isascii() and kind.decode("ascii").isprintable() else kind.hex()
+        if kind not in _BOXES:
+            return None  # a trailer, not a box
+        shown = kind.decode("ascii")
         if size == 1:  # a 64-bit size follows the type
             if at + 16 > len(data):
                 return shown
