@@ -541,3 +541,29 @@ def test_a_name_with_a_control_character_is_escaped_once(keyring: Keyring, tmp_p
     assert code == 3, (out, err)
     assert "unsafe member name 'accounts/a\\x1b[2Kb .md'" in out + err
     assert "\x1b" not in out + err and "\\\\" not in out + err
+
+
+def test_many_small_files_bundle_json_rules_out_add_up(keyring: Keyring, tmp_path: Path, runner: CliRunner,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unlisted files under the size that fails at once, a thousand of a megabyte each (a gigabyte in all), were
+    all decoded and hashed first. Past WASTED_BEFORE_REFUSAL bytes together (here lowered) they fail at once too:
+    the broken stream after them is never reached."""
+    from mirror.sevenzip import Limits, read_archive
+    from mirror.sevenzip.writer import ArchiveWriter
+
+    monkeypatch.setattr(mirror.bundle.verify, "WASTED_BEFORE_REFUSAL", 16 << 10)
+    secret = keyring.secret("alice", None)
+    members = shapes.signed_by(secret, {"accounts/2022-01-05-a.ru.md": "# День\n\nТихо.\n".encode()})
+    hostile = tmp_path / "small.7z"
+    extra = [(f"accounts/zz{n:03}.md", os.urandom(8 << 10).hex().encode()) for n in range(64)]
+    with ArchiveWriter.create(hostile) as writer:
+        writer.add_block([*members.items(), *extra])
+    with hostile.open("rb") as fp:
+        block = read_archive(fp, Limits()).folders[-1]
+    data = bytearray(hostile.read_bytes())
+    for at in range(block.pack_offset + block.pack_size * 3 // 4, block.pack_offset + block.pack_size - 8, 97):
+        data[at] ^= 0x5A  # the last files' part of the stream, broken
+    hostile.write_bytes(bytes(data))
+    code, out, err = invoke(runner, "verify", hostile)
+    assert code == 3 and "not listed in SHA256SUMS: accounts/zz000.md" in out + err, (out, err)
+    assert "damaged" not in out + err

@@ -96,6 +96,7 @@ MANY_MEMBERS = 1000
 RATIO_BEFORE_SIGNED = 100
 FLOOR_BEFORE_SIGNED = 64 << 20
 EARLY_SIZE_CHECK = 1 << 20  # a member this large that bundle.json rules out fails at once, not after decoding
+WASTED_BEFORE_REFUSAL = 64 << 20  # smaller ones it rules out fail at once past this many bytes together
 
 
 def control_caps(limits: Limits) -> dict[str, int]:
@@ -642,15 +643,22 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
                                    "repacked, holds no such data", hint="ask the sender for another copy")
             yield chunk
 
+    wasted = 0  # bytes of members bundle.json rules out, decoded so far
+
     def ruled_out(member: Member, current: _Signed) -> None:
-        """Refuse at once a large member that bundle.json rules out (another size, or not listed), with the
-        content problems known so far, rather than decode it first (a header may declare gigabytes for it)."""
-        if member.size <= EARLY_SIZE_CHECK or unsigned(member.name):
+        """Refuse at once a member that bundle.json rules out (another size, or not listed), with the content
+        problems known so far, rather than decode it first (a header may declare gigabytes for it): a large one at
+        once, small ones once they add up (a gigabyte in a thousand files of a megabyte each)."""
+        nonlocal wasted
+        if unsigned(member.name):
             return
         sums, described = _columns(current)
         j = sums.find(member.name)
         if j is not None and described.sizes[j] in (-1, member.size):
             return
+        wasted += member.size
+        if member.size <= EARLY_SIZE_CHECK and wasted <= WASTED_BEFORE_REFUSAL:
+            return  # decoded and hashed: the verdict lists every problem of a bundle that is only a little off
         is_part = at is not None and marker not in current.sums.entries
         digests.check(current, at if is_part else None, is_part, hashed=False)  # raises ContentError
 
