@@ -311,6 +311,10 @@ def test_fetch_from_a_folder_of_bundles_says_what_to_do_with_them(runner: CliRun
     code, _, err = invoke(runner, "fetch", "--mirror", stick, "--dest", tmp_path / "in")
     assert code == 4 and "--proxy" not in err
     assert f"{stick} holds bundles but no signed index: check each with mirror verify {stick / 'almaty.7z'}" in err
+    colon = tmp_path / "usb:stick"  # a colon in its name: still a folder, not a URL of a scheme "usb"
+    shutil.copytree(stick, colon)
+    code, _, err = invoke(runner, "fetch", "--mirror", colon, "--dest", tmp_path / "in")
+    assert code == 4 and "--proxy" not in err and "holds bundles but no signed index" in err, err
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, err = invoke(runner, "fetch", "--mirror", empty.as_uri(), "--dest", tmp_path / "in")

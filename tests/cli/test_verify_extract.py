@@ -259,7 +259,7 @@ def test_the_files_that_travel_beside_a_bundle_are_named(runner: CliRunner, bund
     torrent = tmp_path / "b.torrent"
     torrent.write_bytes(make_torrent(bundle, verify_bundle(bundle, None), ()).torrent.to_bytes())
     for path, said, hint in (
-            (torrent, "it is a .torrent file", "mirror fetch --torrent FILE"),
+            (torrent, "it is a .torrent file", "a BitTorrent client"),
             (folder / ".mirror" / "SHA256SUMS.minisig", "it is a minisign signature or key", "verify the .7z bundle"),
             (folder / ".mirror" / "author.pub", "it is a minisign signature or key", "verify the .7z bundle"),
             (folder / ".mirror" / "SHA256SUMS", "it is a list of SHA-256 sums", "mirror verify FOLDER"),

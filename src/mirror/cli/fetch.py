@@ -207,9 +207,14 @@ def _folders_hint(mirrors: tuple[str, ...]) -> str | None:
     folders = []
     for mirror in mirrors:
         parts = urlsplit(mirror)
-        if parts.scheme not in ("", "file") or (parts.scheme == "" and "://" in mirror):
+        if Path(mirror).is_dir():  # fetch reads it as a folder, a colon in its name or not ("usb:stick", "D:\\")
+            folders.append(Path(mirror))
+        elif parts.scheme == "file":
+            folders.append(Path(unquote(parts.path)))
+        elif parts.scheme or "://" in mirror:
             return "try other mirrors, or a proxy (--proxy)"
-        folders.append(Path(unquote(parts.path)) if parts.scheme == "file" else Path(mirror))
+        else:
+            folders.append(Path(mirror))
     for folder in folders:
         with contextlib.suppress(OSError):
             found = next((p for p in sorted(itertools.islice(folder.glob("*.7z"), 1000)) if p.is_file()), None)

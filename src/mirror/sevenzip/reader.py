@@ -58,7 +58,7 @@ _PROGRAM = "a program, not a file of data"
 _OTHER_FILES = ((b"\xff\xd8\xff", "a JPEG photo"), (b"\x89PNG\r\n\x1a\n", "a PNG picture"), (b"GIF8", "a GIF picture"),
                 (b"%PDF-", "a PDF document"), (b"\x7fELF", _PROGRAM), (b"MZ", _PROGRAM),
                 *((magic, _PROGRAM) for magic in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf",
-                                                  b"\xfe\xed\xfa\xce")))  # Mach-O: a macOS program
+                                                  b"\xfe\xed\xfa\xce", b"\xca\xfe\xba\xbe")))  # Mach-O: macOS
 _PROGRAM_HINT = ("a self-extracting archive is a program: do not run it; ask the sender for the .7z bundle itself, "
                  "sent as a file")
 # Files that travel beside a bundle (a .torrent, its signature, the signed list of an unpacked bundle, an index).
@@ -68,7 +68,8 @@ _SUMS = "a list of SHA-256 sums"
 _JSON = "a JSON file (an index, a listing or bundle.json)"
 _NOT_A_BUNDLE = {
     _PROGRAM: _PROGRAM_HINT,
-    _TORRENT: "mirror fetch --torrent FILE fetches the bundle it describes; then verify the .7z that arrives",
+    _TORRENT: "a BitTorrent client (Transmission, aria2c) fetches the bundle it describes, as mirror fetch --torrent "
+              "does from a mirror; then verify the .7z that arrives",
     _SIGNATURE: "verify the .7z bundle itself (it carries its signature inside), or the folder it was unpacked into",
     _SUMS: "verify the folder the bundle was unpacked into: mirror verify FOLDER",
     _JSON: "verify the .7z bundle itself, or the folder it was unpacked into",
@@ -90,6 +91,8 @@ def _what_else(start: bytes) -> str | None:
         return _SIGNATURE
     if _SUMS_LINE.fullmatch(start):
         return _SUMS
+    if start.startswith(b"{\\rtf"):
+        return "an RTF document"
     if start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return _JSON
     return next((name for magic, name in _OTHER_FILES if start.startswith(magic)), None)
