@@ -39,7 +39,10 @@ def check_name(name: str) -> str:
     Raises:
         KeyringError: the name could escape the folder or is unreadable.
     """
-    if not NAME_RE.fullmatch(name) or name.endswith((".pub", ".key")) or unicodedata.normalize("NFC", name) != name:
+    # NFKC: one form for each name (no NFD twin on a Mac, no bold mathematical letters spelling alice beside
+    # alice); 200 bytes leave room in a file name for the key's suffixes
+    if not NAME_RE.fullmatch(name) or name.endswith((".pub", ".key")) or unicodedata.normalize("NFKC", name) != name \
+            or len(name.encode("utf-8")) > 200:
         raise KeyringError(f"bad key name {name!r}", hint="use letters, digits, '.', '_' or '-', at most 64, "
                                                          "for example alia or bota-2022")
     return name
@@ -58,7 +61,9 @@ class Keyring:
         """Names of the keys that have a public key file, sorted."""
         if not self.folder.is_dir():
             return []
-        return sorted(p.name[:-4] for p in self.folder.glob("*.pub") if NAME_RE.fullmatch(p.name[:-4]))
+        # a Mac's HFS+ gives names back decomposed (NFD): the name is the one it was given (NFC)
+        found = (unicodedata.normalize("NFC", p.name[:-4]) for p in self.folder.glob("*.pub"))
+        return sorted(name for name in found if NAME_RE.fullmatch(name))
 
     def __iter__(self) -> Iterator[KeyRecord]:
         for name in self.names():
