@@ -407,6 +407,18 @@ def test_apng_and_mpo_are_bundled_under_their_formats_usual_names(runner: CliRun
     assert "fix: convert it to JPEG" in err
 
 
+def test_a_broken_png_is_to_be_saved_again_as_a_png(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                     tmp_path: Path) -> None:
+    """The repair hint said "save it again as JPEG" for a broken PNG, WebP or GIF too: it would lose its
+    transparency or animation."""
+    picture = io.BytesIO()
+    Image.new("RGBA", (64, 64), (255, 0, 0, 128)).save(picture, "PNG")
+    (sources / "photos" / "cut.png").write_bytes(picture.getvalue()[:60])
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and "refused    photos/cut.png: not a valid PNG" in err
+    assert "save it again as PNG" in err and "as JPEG" not in err
+
+
 def test_a_cameras_hif_is_a_heif(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path) -> None:
     """Canon and Sony cameras name HEIF photos .HIF: refused as "not an account or a photo", even with
     --convert-heic. It is a HEIF, converted like one."""

@@ -286,8 +286,17 @@ def _examine(item: SourceFile, request: CreateRequest) -> _Examined:
     return _Examined(before, raw if needed else b"", data, made, hashlib.sha256(data).digest(), unchanged)
 
 
+def _repair_hint(item: SourceFile) -> str:
+    """How to repair a photo a cleaner cannot read: saved again in its own format (a PNG or GIF saved as JPEG would
+    lose its transparency or animation)."""
+    saved_as = {"image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF"}.get(item.media_type)
+    if saved_as is None:
+        return REPAIR_HINT
+    return f"open it in an image editor and save it again as {saved_as}, then check it with mirror scan"
+
+
 def _refuse(item: SourceFile, exc: InputError, state: _Pass) -> None:
-    fix = exc.hint or (REPAIR_HINT if isinstance(exc, PhotoError) else "save it as plain UTF-8 text")
+    fix = exc.hint or (_repair_hint(item) if isinstance(exc, PhotoError) else "save it as plain UTF-8 text")
     state.refused.append(Refusal(item.relative, str(exc).removeprefix(f"{item.relative}: "), fix))
     _stop_texts(state)
 
