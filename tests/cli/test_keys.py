@@ -12,6 +12,7 @@ from PIL import Image
 
 from conftest import invoke
 from helpers import require_tool, run
+from mirror.cli.keys import checked_words
 from mirror.formats.minisign import PublicKeyFile
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
@@ -88,9 +89,9 @@ def test_import_checks_fingerprint_and_records_how(runner: CliRunner, keyring: K
     dashed = digits.replace(" ", "-")  # how some people write groups; also dots and no-break spaces
     code, out, _ = invoke(runner, "keys", "import", pub, "--name", "bob", "--fingerprint", dashed, "--keys",
                           tmp_path / "dashed")
-    assert code == 0 and "checked: fingerprint" in out
+    assert code == 0 and "compared by its fingerprint" in out
     code, out, _ = invoke(runner, "keys", "import", pub, "--name", "bob", "--fingerprint", digits)
-    assert code == 0 and "checked: fingerprint" in out
+    assert code == 0 and "compared by its fingerprint" in out
     record = keyring.get("bob")
     assert (record.roles, record.checked, record.has_secret) == (("author",), "fingerprint", False)
     code, _, err = invoke(runner, "keys", "import", pub, "--name", "pub2", "--role", "publisher", "--checked", "phone")
@@ -148,7 +149,7 @@ def test_import_again_never_lowers_how_a_key_was_checked_unless_forced(runner: C
     assert f"bob is already in your keyring, checked: {before}" in err and "--force" in err
     assert (keyring.folder / "bob.trust.json").read_bytes() == trust
     code, out, _ = invoke(runner, "keys", "import", pub, "--name", "bob", "--checked", after, "--force")
-    assert code == 0 and f"bob was checked: {before}; now: {after}" in out
+    assert code == 0 and f"bob was: {checked_words(before)}; now: {checked_words(after)}" in out
     assert keyring.get("bob").checked == after
 
 
@@ -162,7 +163,7 @@ def test_import_again_may_raise_the_check_and_says_so(runner: CliRunner, keyring
     assert invoke(runner, "keys", "import", pub, "--name", "bob", "--checked", "first-use")[0] == 0
     code, out, _ = invoke(runner, "keys", "import", pub, "--name", "bob",
                           "--fingerprint", fingerprint(other.get("bob").public))
-    assert code == 0 and "bob was checked: first-use; now: fingerprint" in out
+    assert code == 0 and "bob was: trusted on first use, never compared; now: compared by its fingerprint" in out
     own = tmp_path / "alice.pub"
     own.write_text(keyring.get("alice").public.to_text())
     code, _, err = invoke(runner, "keys", "import", own, "--name", "alice", "--checked", "in-person")

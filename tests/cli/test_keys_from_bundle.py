@@ -47,7 +47,7 @@ def test_verify_hint_is_the_exact_command_and_it_works(named_bundle: Path, keyri
     args[args.index("--name") + 1] = "alice"
     code, out, err = invoke(runner, *args[1:])
     assert code == 0, err
-    assert "signature verifies" in out and "checked: fingerprint" in out
+    assert "signature verifies" in out and "compared by its fingerprint" in out
     assert reader.get("alice").public == keyring.get("alice").public
     assert invoke(runner, "verify", named_bundle)[0] == 0
 
@@ -70,7 +70,7 @@ def test_a_bundle_needs_digits_or_first_use(bundle: Path, reader: Keyring, runne
     code, _, err = invoke(runner, "keys", "import", bundle, "--name", "alice", "--checked", "phone")
     assert code == 2 and reader.names() == []
     code, out, err = invoke(runner, "keys", "import", bundle, "--name", "alice", "--checked", "first-use")
-    assert code == 0 and "checked: first-use" in out
+    assert code == 0 and "trusted on first use, never compared" in out
     assert "TRUST ON FIRST USE" in err
     assert reader.get("alice").checked == "first-use"
 
@@ -96,7 +96,7 @@ def test_standard_input_and_the_bare_key_line(keyring: Keyring, reader: Keyring,
     assert result.exit_code == 0, result.stderr
     result = runner.invoke(main, ["keys", "import", "-", "--name", "a2", "--fingerprint", fingerprint(public)],
                            input=public.key_line + "\n")
-    assert result.exit_code == 0 and "checked: fingerprint" in result.stdout
+    assert result.exit_code == 0 and "compared by its fingerprint" in result.stdout
     line = tmp_path / "qr.txt"
     line.write_text(public.key_line)
     assert invoke(runner, "keys", "import", line, "--name", "a3")[0] == 0

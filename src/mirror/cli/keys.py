@@ -107,7 +107,8 @@ def keys_list(as_json: bool, keys_dir: Path | None) -> None:
         warn("no keys in it")
     for record in records:
         secret = "secret+public" if record.has_secret else "public"
-        say(f"{record.name}\t{record.key_id_hex}\t{','.join(record.roles)}\t{secret}\tchecked: {record.checked}")
+        what = checked_words(record.checked)
+        say(f"{record.name}\t{record.key_id_hex}\t{','.join(record.roles)}\t{secret}\tchecked: {what}")
 
 
 @keys.command("export")
@@ -116,6 +117,18 @@ def keys_list(as_json: bool, keys_dir: Path | None) -> None:
 def keys_export(name: str, keys_dir: Path | None) -> None:
     """Print the public key NAME in minisign format."""
     echo(open_keyring(keys_dir).get(name).public.to_text(), nl=False)
+
+
+# How a key was checked (trust/keyset.py's Checked), in words a reader understands: the values themselves are
+# --checked's, and stay so in --json.
+_CHECKED_WORDS = {"own": "your own key", "in-person": "compared in person", "qr": "compared by its QR code",
+                  "phone": "compared by phone", "fingerprint": "compared by its fingerprint",
+                  "first-use": "trusted on first use, never compared", "unchecked": "never compared with its owner"}
+
+
+def checked_words(checked: str) -> str:
+    """How a key was checked, in words."""
+    return _CHECKED_WORDS.get(checked, checked)
 
 
 MAX_KEY_TEXT = 4096  # a key file is about 100 bytes; more on standard input is not a key
@@ -205,10 +218,12 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
     record = ring.import_public(name, public, tuple(r for r in ROLES if r in roles) or ("author",), how, force)
     if bundle is not None:
         say(f"key {record.key_id_hex} signed {file}, and its signature verifies")
-    say(f"imported {name} ({record.key_id_hex}) as {','.join(record.roles)}, checked: {record.checked}")
+    what = checked_words(record.checked)
+    say(f"imported {name} ({record.key_id_hex}) as {','.join(record.roles)}: {what}")
     say(f"fingerprint: {digits}")
     if before is not None and before.checked != record.checked:
-        say(f"{name} was checked: {before.checked}; now: {record.checked}")
+        detail, what = checked_words(before.checked), checked_words(record.checked)
+        say(f"{name} was: {detail}; now: {what}")
     if before is not None and before.roles != record.roles:
         say(f"{name} was trusted as: {','.join(before.roles)}; now: {','.join(record.roles)}")
     for other in ring:
