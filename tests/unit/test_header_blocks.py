@@ -224,3 +224,18 @@ def test_a_block_of_no_file_is_refused() -> None:
         table.close()
     with pytest.raises(ArchiveError, match="block 2 holds 2,400 bytes but no file"):
         parse_header(Buf(raw[1:]), Limits(), 1 << 40)
+
+
+def test_a_coder_of_no_id_is_copy_as_7zip_reads_it() -> None:
+    """py7zr's copy_2.7z names its Copy coder with an id of no bytes: 7-Zip reads that as 0, Copy; mirror refused
+    it as "a method of no id"."""
+    table = HeaderTable()
+    table.open_folder()
+    table.add_member("a.md", 10, 0, 0x20)
+    table.close_folder(FolderSpec((Coder(b"", b""),), 10, 10))
+    try:
+        raw = b"".join(table.pieces(0))
+    finally:
+        table.close()
+    archive = parse_header(Buf(raw[1:]), Limits(), 1 << 40)
+    assert archive.folders[0].chain == (Coder(COPY, b""),)

@@ -347,7 +347,7 @@ def _read_folder(buf: Buf) -> tuple[tuple[Coder, ...], int]:
     coders = []
     for _ in range(n_coders):
         flags = buf.byte()
-        method = bytes(buf.take(flags & 0x0F))
+        method = bytes(buf.take(flags & 0x0F)) or COPY  # an id of no bytes is 0, Copy, as 7-Zip reads it
         if flags & 0xC0:  # reserved: 7-Zip never sets them
             raise ArchiveError("archive header is malformed (coder flags)")
         if flags & 0x10:  # a coder of several streams: BCJ2 (7-Zip's filter for programs) has four inputs
