@@ -567,3 +567,18 @@ def test_many_small_files_bundle_json_rules_out_add_up(keyring: Keyring, tmp_pat
     code, out, err = invoke(runner, "verify", hostile)
     assert code == 3 and "not listed in SHA256SUMS: accounts/zz000.md" in out + err, (out, err)
     assert "damaged" not in out + err
+
+
+@pytest.mark.parametrize(("prefix", "said"), [("accounts/", "the bundle has no SHA256SUMS"),
+                                               ("notes/", "this is a 7z archive of 20,000 file(s), not a mirror")])
+def test_many_files_and_no_signed_list_fail_before_each_file_is_checked(
+        tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, prefix: str, said: str) -> None:
+    """A header of a million empty files and no SHA256SUMS took 20 s to say so: every member was checked first.
+    From EARLY_NO_SUMS members on, the names are searched whole first (here, no member is checked one by one)."""
+    def checked_one_by_one(*args: object) -> None:
+        raise AssertionError("each member was checked")
+
+    monkeypatch.setattr(mirror.bundle.verify, "regular_files", checked_one_by_one)
+    hostile = forge(tmp_path / "many.7z", [Entry(f"{prefix}{n:06}.md", b"") for n in range(20_000)])
+    code, out, err = invoke(runner, "verify", hostile)
+    assert code == 3 and said in out + err, (out, err)
