@@ -319,3 +319,16 @@ def test_fetch_from_a_folder_of_bundles_says_what_to_do_with_them(runner: CliRun
     empty.mkdir()
     code, _, err = invoke(runner, "fetch", "--mirror", empty.as_uri(), "--dest", tmp_path / "in")
     assert code == 4 and "name the folder that holds the mirror" in err and "--proxy" not in err
+
+
+def test_open_forget_removes_every_opened_copy(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                               browser_log: Path) -> None:
+    """open leaves a readable copy of each bundle in the cache until it is opened again; on a phone or laptop that
+    can be taken, the reader removes them all at once."""
+    assert invoke(runner, "open", bundle)[0] == 0
+    assert len(_views(tmp_path)) == 1
+    code, out, err = invoke(runner, "open", "--forget")
+    assert code == 0 and "removed 1 opened copies" in out, out + err
+    assert _views(tmp_path) == []
+    assert invoke(runner, "open", "--forget", bundle)[0] == 2
+    assert invoke(runner, "open")[0] == 2

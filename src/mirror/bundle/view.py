@@ -181,6 +181,20 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
     return replace(view, replaced=_remove_earlier(into, holder, identity))
 
 
+def forget_opened(into: Path) -> int:
+    """Remove every copy `mirror open` left in `into` (the folder of opened bundles), however recent; how many.
+    Only the folders it made (view-XXXX) are touched, never followed through a link."""
+    if not into.is_dir():
+        return 0
+    removed = 0
+    with os.scandir(into) as entries:
+        made = [Path(e.path) for e in entries if e.name.startswith(_HOLDER) and e.is_dir(follow_symlinks=False)]
+    for folder in made:
+        remove_tree(folder)
+        removed += not folder.exists()
+    return removed
+
+
 def _remove_earlier(into: Path, holder: Path, identity: str) -> int:
     """Remove the earlier copies of the same bundle, signed by the same key, in `into` (opening it again must not
     pile up copies of a gigabyte); copies of other bundles, folders that do not say what they hold, and copies made

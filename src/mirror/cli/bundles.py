@@ -199,20 +199,29 @@ def _page_hint(page: Path, verified: VerifiedBundle, bundles: list[Path]) -> Non
 
 
 @main.command("open")
-@click.argument("bundle", type=BUNDLE)
+@click.argument("bundle", type=BUNDLE, required=False)
 @click.option("--untrusted", is_flag=True,
               help="open it even if the signer is not in your keyring; the page then says so in red")
 @click.option("--no-browser", is_flag=True, help="only print where the page is (for a session without a screen)")
+@click.option("--forget", is_flag=True, help="remove every copy open made before, and open nothing")
 @endorsers_option
 @keys_option
-def open_(bundle: Path, untrusted: bool, no_browser: bool, require_endorsers: int | None,
+def open_(bundle: Path | None, untrusted: bool, no_browser: bool, forget: bool, require_endorsers: int | None,
           keys_dir: Path | None) -> None:
     """Verify BUNDLE, unpack it into a private folder and open its page in your web browser."""
     import webbrowser
 
-    from mirror.bundle.view import open_view
+    from mirror.bundle.view import forget_opened, open_view
     from mirror.folders import cache_folder
     from mirror.i18n import current
+
+    if forget:
+        if bundle is not None:
+            fail("--forget opens nothing: give it no BUNDLE", "mirror open --forget", ExitCode.USAGE)
+        say(f"removed {forget_opened(cache_folder() / 'open')} opened copies from {cache_folder() / 'open'}")
+        return
+    if bundle is None:
+        fail("give the BUNDLE to open", "mirror open BUNDLE", ExitCode.USAGE)
 
     try:
         view = open_view(bundle, open_keyring(keys_dir), cache_folder() / "open", allow_untrusted=untrusted,
@@ -230,7 +239,8 @@ def open_(bundle: Path, untrusted: bool, no_browser: bool, require_endorsers: in
             "made on this computer")
     elif view.made_here:
         say("  its own page is not shown (nobody you trust signed it): the page was made on this computer")
-    say(f"  the files are in {view.extracted.dest} (only you can read them); delete the folder when you are done")
+    say(f"  the files are in {view.extracted.dest} (only you can read them); when you are done: mirror open "
+        "--forget")
     if view.replaced:
         say(f"  {view.replaced} earlier copy(ies) of this bundle removed, so copies do not pile up")
     language = current()  # the page holds every language; its #ru or #kk shows the reader's from the start
