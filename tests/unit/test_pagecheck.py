@@ -98,9 +98,11 @@ def test_what_a_browser_reads_otherwise_is_found(start: str, body: str) -> None:
 
 
 def test_words_of_the_accounts_that_look_like_markup_names_pass() -> None:
-    text = "The charset was utf-8; the meta tag said so. </style> and <style> stay text.\n"
-    page = render_page(INFO, [PageAccount("accounts/a.md", "en", {"title": "charset=\"x\""}, text)], [])
-    assert page_problem(page) is None
+    text = "The charset was utf-8; the meta tag said so. </style> and <style> stay text.\n\n```charset\nx\n```\n"
+    accounts = [PageAccount("accounts/a.md", "charset", {"title": "charset=\"x\""}, text),
+                PageAccount("accounts/Charset.md", "en", {}, "x")]
+    page = render_page(INFO, accounts, ["photos/charset-demo.jpg"])
+    assert page_problem(page) is None  # a name or value that says "charset" names no character set
 
 
 def test_the_encoding_must_be_utf8_and_declared_where_browsers_look() -> None:
@@ -116,3 +118,15 @@ def test_the_encoding_must_be_utf8_and_declared_where_browsers_look() -> None:
 def test_a_page_too_large_to_be_one_of_mirrors_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("mirror.bundle.pagecheck.MAX_CHECKED", 100)
     assert page_problem(_page("<p>" + "x" * 200 + "</p>")) is not None
+
+
+def test_open_finds_its_place_for_notes_only_in_the_body() -> None:
+    """A trusted page without page.py's slot for open's notes, or with it in its title, would hide the note saying
+    who vouched for the author (view.py then shows a page made here)."""
+    from mirror.bundle.page import BANNER_SLOT
+    from mirror.bundle.view import _slot_in_body
+
+    honest = render_page(INFO, [], [])
+    assert _slot_in_body(honest)
+    assert not _slot_in_body(honest.replace(BANNER_SLOT.encode(), b""))
+    assert not _slot_in_body(_page("<p>x</p>", START.replace("<title>t", "<title>" + BANNER_SLOT)))

@@ -49,15 +49,15 @@ MAX_FIGURES = 10_000  # photos shown; the rest are counted
 # account as people write one (a few thousand words) takes a few MB.
 MAX_MARKDOWN = 128 << 10
 # markdown-it reads "[" that nothing closes yet in time that grows with their square: 16,000 in a row take about
-# two seconds, 131,000 about ten. The cost of an account is counted as the sum, over each "[", of how many are open
-# there (about 10 ns each); one over MAX_BRACKET_COST, or past the page's MAX_PAGE_BRACKET_COST, is shown as plain
-# text. Counting walks the brackets in Python: an account with more than MAX_BRACKETS is walked only while the
-# page's MAX_BRACKETS_WALKED last, and otherwise shown as plain text unwalked.
+# two seconds, 131,000 about ten, and what closes one for it is not easy to tell from outside (not an escaped "]",
+# not one in a code span or an autolink). So every "[" is counted as open: an account of n costs n(n+1)/2 (about
+# 10 ns each), and one over MAX_BRACKET_COST (2,000 brackets), or past the page's MAX_PAGE_BRACKET_COST, is shown
+# as plain text. Accounts as people write them hold a few dozen.
 MAX_BRACKET_COST = 2_000_000
 MAX_PAGE_BRACKET_COST = 20_000_000
-MAX_BRACKETS = 1000
-MAX_BRACKETS_WALKED = 1_000_000
-_BRACKETS = re.compile(r"[\[\]\\`]")
+# A page made on the reader's computer from a stranger's accounts (`mirror open`) also renders at most this much
+# Markdown of each, and stops at its deadline: what markdown-it does at worst grows faster than the text.
+MAX_MARKDOWN_HERE = 16 << 10
 MAX_NESTING = 64  # block levels markdown-it parses (a list takes two); what is deeper is skipped, and said so
 _CONTAINERS = frozenset({"blockquote_open", "bullet_list_open", "ordered_list_open", "list_item_open"})
 BANNER_SLOT = "<!--mirror:banner-->"  # `mirror open --untrusted` puts its warning here in a private copy
@@ -256,34 +256,21 @@ def _bounded(md: MarkdownIt, text: str, limit: int) -> tuple[str, bool]:
 
 
 def _bracket_cost(text: str) -> int:
-    """How long markdown-it takes over the brackets of `text` (as much as it renders), in units of one open "["
-    passed over: the sum, over each "[", of how many are open there. A "]" closes one, but not escaped ("\\]") nor
-    between backticks (in a code span markdown-it does not see it): counted high, never low."""
-    depth = cost = 0
-    escaped_at, in_code = -1, False
-    for found in _BRACKETS.finditer(text, 0, MAX_MARKDOWN):
-        mark, at = found.group(), found.start()
-        if at == escaped_at:  # this mark was escaped by the backslash just before it
-            continue
-        if mark == "\\":
-            escaped_at = at + 1
-        elif mark == "`":
-            in_code = not in_code
-        elif mark == "[":
-            depth += 1
-            cost += depth
-        elif depth and not in_code:
-            depth -= 1
-    return cost
+    """What markdown-it may spend on the brackets of `text` (as much as it renders), in units of one open "["
+    passed over, every "[" taken as open: counted high, never low."""
+    brackets = text.count("[", 0, MAX_MARKDOWN)
+    return brackets * (brackets + 1) // 2
 
 
-def _account(md: MarkdownIt, number: int, account: PageAccount, limit: int, markdown: bool = True) -> str:
-    """One account as an article; `markdown` False: a .md shown as plain text (too many brackets to render)."""
+def _account(md: MarkdownIt, number: int, account: PageAccount, limit: int, markdown: bool = True,
+             most: int = MAX_MARKDOWN) -> str:
+    """One account as an article; `markdown` False: a .md shown as plain text (too costly to render); `most`:
+    the characters of Markdown rendered, the rest said to continue in its file."""
     fields = account.fields
     plain = account.path.lower().endswith(".txt") or not markdown
     text = account.text if len(account.text) <= limit else account.text[:limit]
-    if not plain and len(text) > MAX_MARKDOWN:  # whole lines: a cut inside a line could start a construct
-        text = text[:text.rfind("\n", 0, MAX_MARKDOWN) + 1 or MAX_MARKDOWN]
+    if not plain and len(text) > most:  # whole lines: a cut inside a line could start a construct
+        text = text[:text.rfind("\n", 0, most) + 1 or most]
     heading = _e(fields.get("title") or account.path.rsplit("/", 1)[-1])
     when = " · ".join(_e(fields[k]) for k in ("date", "place") if fields.get(k))
     source = f'<p class="when">{_ui("source")}: {_e(fields["source"])}</p>' if fields.get("source") else ""
@@ -348,19 +335,15 @@ def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterabl
         f"<h2>{_ui('accounts')}</h2>\n" if first_account is not None else "",
     ))
     budget, rendered, listing = MAX_PAGE_TEXT, 0, False
-    cost_left, walked_left = MAX_PAGE_BRACKET_COST, MAX_BRACKETS_WALKED
+    cost_left = MAX_PAGE_BRACKET_COST
     everything = itertools.chain(() if first_account is None else (first_account,), account_list)
     for number, account in enumerate(itertools.islice(everything, shown), start=1):
         if rendered < MAX_RENDERED and budget > 0 and not listing:
-            cost = 0
-            if not account.path.lower().endswith(".txt"):
-                brackets = account.text.count("[", 0, MAX_MARKDOWN)
-                walk = brackets <= MAX_BRACKETS or brackets <= walked_left
-                walked_left -= brackets if brackets > MAX_BRACKETS and walk else 0
-                cost = _bracket_cost(account.text) if walk and brackets else 0 if walk else MAX_BRACKET_COST + 1
+            cost = 0 if account.path.lower().endswith(".txt") else _bracket_cost(account.text)
             markdown = cost <= min(MAX_BRACKET_COST, cost_left) and (deadline is None or time.monotonic() < deadline)
             cost_left -= cost if markdown else 0
-            piece = _account(md, number, account, budget, markdown)
+            piece = _account(md, number, account, budget, markdown,
+                             MAX_MARKDOWN if deadline is None else MAX_MARKDOWN_HERE)
             budget -= len(piece)
             rendered += 1
             yield from out((piece,))

@@ -39,7 +39,7 @@ from mirror.bundle.page import (
     render_page,
     strip_front_matter,
 )
-from mirror.bundle.pagecheck import MAX_CHECKED, page_problem
+from mirror.bundle.pagecheck import MAX_CHECKED, NO_SLOT_NOTE, page_problem
 from mirror.bundle.parts import open_part_refusal
 from mirror.bundle.verify import Keys, VerifiedBundle
 from mirror.errors import ContentError
@@ -219,6 +219,13 @@ def _remove_earlier(into: Path, holder: Path, identity: str) -> int:
     return removed
 
 
+def _slot_in_body(page: bytes) -> bool:
+    """Whether the page has page.py's slot for open's notes once, in its body (not in its title, say)."""
+    slot = BANNER_SLOT.encode()
+    at, body = page.find(slot), page.find(b"<body")
+    return page.count(slot) == 1 and 0 <= body < at
+
+
 def _read_capped(page: Path) -> bytes:
     """The page's bytes, no more than page_problem checks (a larger page fails that check)."""
     with page.open("rb") as handle:
@@ -234,6 +241,8 @@ def _view(extracted: Extracted) -> View:
     page = extracted.dest / PAGE_NAME
     own = _read_capped(page) if verified.layout.has_page and verified.trusted else None
     problem = None if own is None else page_problem(own)  # signed by a trusted key, yet not static: not shown
+    if own is not None and problem is None and verified.signer_name is None and not _slot_in_body(own):
+        problem = NO_SLOT_NOTE  # the note saying who vouched would not be seen
     made_here = own is None or problem is not None
     text = (_made_page(extracted.dest, verified) if own is None or problem is not None else own).decode("utf-8")
     notes = ""

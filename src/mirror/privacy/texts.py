@@ -213,9 +213,9 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
         if codec == "cp1251" and _kazakh_in_cp1251(sample):
             raise TextError(name, f"read as {encoding} it has letters that Russian, Ukrainian and Belarusian never "
                             "use (ќ, ј, ѕ) where kz1048 has Kazakh ones (қ, ә, ң): it looks like kz1048 (Windows "  # noqa: RUF001
-                            "Kazakh)", hint="each text needs its own encoding: convert this one (iconv -f kz1048 -t "
-                            "utf-8, or a text editor's Save as UTF-8), or put it aside and create the bundle from the "
-                            "others first")
+                            "Kazakh)", hint=f"each text needs its own encoding: convert this one to UTF-8 (iconv -f "
+                            f"kz1048 -t utf-8, or -f {encoding} if that is right after all), or put it aside and "
+                            "create the bundle from the others first")
     return Decoded(text, text.encode("utf-8"), encoding)
 
 
