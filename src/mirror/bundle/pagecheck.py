@@ -60,12 +60,12 @@ def page_problem(data: bytes) -> str | None:
     """None for a static page of the kind mirror makes; else what is wrong with it, in a few words."""
     if len(data) > MAX_CHECKED:
         return f"it is larger than {MAX_CHECKED:,} bytes"
-    problem = _encoding_problem(data)
+    declared = _FIRST_META.search(data, 0, 1024)  # where browsers look for a charset: the one a page may name
+    problem = _encoding_problem(data, declared)
     if problem is not None:
         return problem
     doctype = _DOCTYPE.match(data)
     at = doctype.end() if doctype else 0
-    declared = _FIRST_META.search(data, 0, 1024)  # the one charset a page may name (_encoding_problem)
     while (start := data.find(b"<", at)) >= 0:
         if data.startswith(BANNER_SLOT.encode(), start):  # where `mirror open` adds its notes; a comment of no effect
             at = start + len(BANNER_SLOT)
@@ -94,8 +94,9 @@ def page_problem(data: bytes) -> str | None:
     return None
 
 
-def _encoding_problem(data: bytes) -> str | None:
-    """Why a browser might read the page otherwise than as UTF-8, or None."""
+def _encoding_problem(data: bytes, first: re.Match[bytes] | None) -> str | None:
+    """Why a browser might read the page otherwise than as UTF-8 (`first`: its first `<meta`, if any in its first
+    1,024 bytes), or None."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         for at in range(0, len(data), _CHUNK):  # checked in pieces: never the whole page as text
@@ -104,7 +105,6 @@ def _encoding_problem(data: bytes) -> str | None:
         return "it is not UTF-8"
     if _CONTROL.search(data):
         return "it holds control characters"
-    first = _FIRST_META.search(data, 0, 1024)
     if first is None or not data.startswith(_UTF8_META, first.start()):
         return "it does not declare UTF-8 in its first meta tag, at its start"
     return None

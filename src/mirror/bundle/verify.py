@@ -166,10 +166,11 @@ def _refuse_without_sums(archive: Archive) -> None:
     list. The names are one blob (formats/table.py): looked at in a few passes of C, not a member at a time."""
     names = getattr(archive.members, "names", None)
     blob = getattr(names, "blob", None)
-    if len(archive.members) < EARLY_NO_SUMS or not isinstance(blob, bytearray) or b"SHA256SUMS" in blob \
-            or b".7z" in blob.lower():
+    if len(archive.members) < EARLY_NO_SUMS or not isinstance(blob, bytearray) or b"SHA256SUMS" in blob:
         return  # a small archive: every member checked first, and named in the first problem found
     lowered = blob.lower()
+    if b".7z" in lowered:
+        return
     if any(sign in lowered for sign in (b".mirror/", b"author.pub", b"bundle.json", b"index.html", b"accounts/",
                                         b"photos/")):
         raise ContentError("the bundle has no SHA256SUMS")
@@ -646,6 +647,10 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
         current = signed
         if current is None or kept(member):
             return True
+        return listed_as_is(member, current)
+
+    def listed_as_is(member: Member, current: _Signed) -> bool:
+        """Whether SHA256SUMS lists `member` and bundle.json gives it no other size."""
         sums, described = _columns(current)
         j = sums.find(member.name)
         return j is not None and described.sizes[j] in (-1, member.size)
@@ -672,11 +677,7 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
         problems known so far, rather than decode it first (a header may declare gigabytes for it): a large one at
         once, small ones once they add up (a gigabyte in a thousand files of a megabyte each)."""
         nonlocal wasted
-        if unsigned(member.name):
-            return
-        sums, described = _columns(current)
-        j = sums.find(member.name)
-        if j is not None and described.sizes[j] in (-1, member.size):
+        if unsigned(member.name) or listed_as_is(member, current):
             return
         wasted += member.size
         if member.size <= EARLY_SIZE_CHECK and wasted <= WASTED_BEFORE_REFUSAL:
