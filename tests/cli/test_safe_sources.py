@@ -419,6 +419,20 @@ def test_a_broken_png_is_to_be_saved_again_as_a_png(runner: CliRunner, keyring: 
     assert "save it again as PNG" in err and "as JPEG" not in err
 
 
+def test_a_jpeg_or_an_empty_file_named_heic_is_said_to_be_one(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                               tmp_path: Path) -> None:
+    """A JPEG named .heic was told to be converted from HEIC (a lossy re-encoding), and with --convert-heic that
+    it is "named like a HEIC but it is not one"; an empty .heic was "a HEIC image". Each is said to be what it is."""
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(picture, "JPEG")
+    (sources / "photos" / "IMG_0001.HEIC").write_bytes(picture.getvalue())
+    (sources / "photos" / "IMG_0002.heic").write_bytes(b"")
+    for flags in ((), ("--convert-heic",)):
+        code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice", *flags)
+        assert code == 2 and "refused    photos/IMG_0001.HEIC: a JPEG image, named as a HEIC image" in err, err
+        assert "rename it to IMG_0001.jpg" in err and "refused    photos/IMG_0002.heic: the file is empty" in err
+
+
 def test_a_cameras_hif_is_a_heif(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path) -> None:
     """Canon and Sony cameras name HEIF photos .HIF: refused as "not an account or a photo", even with
     --convert-heic. It is a HEIF, converted like one."""

@@ -106,6 +106,32 @@ def _member_name(relative: str, kind: str) -> str:
     return relative if name == relative else name  # one string, not two equal ones, for each file
 
 
+_PHOTO_STARTS = ((b"\xff\xd8\xff", "a JPEG image", ".jpg"), (b"\x89PNG\r\n\x1a\n", "a PNG image", ".png"),
+                 (b"GIF8", "a GIF image", ".gif"))
+
+
+def _misnamed_heic(root: str, relative: str, size: int) -> Refusal | None:
+    """A file named .heic that is empty, or a JPEG, PNG, WebP or GIF (a converter that kept the name): said as
+    such, with the name to give it, rather than told to be converted from HEIC, a lossy re-encoding."""
+    if size == 0:
+        return Refusal(relative, "the file is empty", "copy the photo again from the phone or camera")
+    from mirror.safeio import open_regular
+
+    try:
+        with open_regular(Path(root, relative)) as handle:  # a FIFO put in its place is refused, never waited on
+            start = handle.read(16)
+    except (OSError, ConfigError):
+        return None  # create reads it later and says why it cannot
+    stem = relative.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    found = next(((what, suffix) for magic, what, suffix in _PHOTO_STARTS if start.startswith(magic)), None)
+    if found is None and start[:4] == b"RIFF" and start[8:12] == b"WEBP":
+        found = ("a WebP image", ".webp")
+    if found is None:
+        return None
+    what, suffix = found
+    return Refusal(relative, f"{what}, named as a HEIC image", f"rename it to {stem}{suffix}: it needs no converting")
+
+
 def _classify(root: str, relative: str, size: int, options: SourceOptions) -> SourceFile | Refusal:
     """What to do with one regular file."""
     media, named = source_media(relative)
@@ -118,6 +144,9 @@ def _classify(root: str, relative: str, size: int, options: SourceOptions) -> So
         return SourceFile(root, relative, _member_name(named, "photo"), "photo", media.type, size,
                           treatment)
     if media is not None and media.type in ("image/heic", "image/heif"):
+        misnamed = _misnamed_heic(root, relative, size)
+        if misnamed is not None:
+            return misnamed
         if not options.convert_heic:
             return Refusal(relative, f"{media.described}: its metadata cannot be removed without re-encoding it",
                            HEIC_HINT)
