@@ -33,6 +33,7 @@ from mirror.bundle.sourcelist import SourceFile, SourceList
 from mirror.bundle.sources import Refusal, SourceOptions, collect_sources, covered
 from mirror.errors import IdentifiersFound, InputError, PhotoError
 from mirror.formats.manifest import MAX_META_BYTES, MAX_TEXT
+from mirror.formats.media import CLEANED_FORMATS
 from mirror.heap import reuse_large_buffers
 from mirror.privacy.clean import Cleaned, clean_photo
 from mirror.privacy.exif import Recipe
@@ -160,11 +161,6 @@ def stored_bytes(item: SourceFile, raw: bytes, request: CreateRequest) -> tuple[
     return cleaned.data, cleaned
 
 
-# The photo formats the cleaners read: their media type, what to call them, and the usual extension.
-_FORMATS = {"jpeg": ("image/jpeg", "a JPEG image", ".jpg"), "png": ("image/png", "a PNG image", ".png"),
-            "webp": ("image/webp", "a WebP image", ".webp"), "gif": ("image/gif", "a GIF image", ".gif")}
-
-
 def _check_named_as_it_is(raw: bytes, item: SourceFile) -> None:
     """Refuse a photo whose content is another of the four formats than its name says (a PNG named .jpg): the
     cleaner goes by the content, but bundle.json would sign the type the name says, and readers open it by name.
@@ -172,13 +168,13 @@ def _check_named_as_it_is(raw: bytes, item: SourceFile) -> None:
     Raises:
         PhotoError: named as another format; the hint gives the name to use.
     """
-    if item.media_type not in {kind[0] for kind in _FORMATS.values()}:
+    if item.media_type not in {kind[0] for kind in CLEANED_FORMATS.values()}:
         return
     try:
         kind = detect_kind(raw[:64], item.relative)
     except PhotoError:
         return  # not one of the four: the cleaner says what it is
-    media_type, described, suffix = _FORMATS[kind]
+    media_type, described, suffix = CLEANED_FORMATS[kind]
     if media_type != item.media_type:
         stem, named = item.relative.rsplit("/", 1)[-1].rsplit(".", 1)[0], _described(item.media_type)
         raise PhotoError(item.relative, f"{described}, named as {named}",
@@ -186,8 +182,8 @@ def _check_named_as_it_is(raw: bytes, item: SourceFile) -> None:
 
 
 def _described(media_type: str) -> str:
-    """'a JPEG image' for image/jpeg (one of _FORMATS)."""
-    return next(described for kind_type, described, _ in _FORMATS.values() if kind_type == media_type)
+    """'a JPEG image' for image/jpeg (one of CLEANED_FORMATS)."""
+    return next(described for kind_type, described, _ in CLEANED_FORMATS.values() if kind_type == media_type)
 
 
 @dataclasses.dataclass(slots=True)

@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mirror.bundle.sourcelist import SourceFile, SourceList, encoded
-from mirror.errors import ConfigError, InputError
-from mirror.formats.media import DOCUMENTS, junk_folder, os_junk, source_media, suffix_of
+from mirror.errors import ConfigError, InputError, PhotoError
+from mirror.formats.media import CLEANED_FORMATS, DOCUMENTS, junk_folder, os_junk, source_media, suffix_of
 from mirror.formats.names import collision_key, name_problem
 from mirror.formats.table import KeyedIndex
 from mirror.privacy.exif import CONVERT_HINT
@@ -106,29 +106,24 @@ def _member_name(relative: str, kind: str) -> str:
     return relative if name == relative else name  # one string, not two equal ones, for each file
 
 
-_PHOTO_STARTS = ((b"\xff\xd8\xff", "a JPEG image", ".jpg"), (b"\x89PNG\r\n\x1a\n", "a PNG image", ".png"),
-                 (b"GIF8", "a GIF image", ".gif"))
-
-
 def _misnamed_heic(root: str, relative: str, size: int) -> Refusal | None:
     """A file named .heic that is empty, or a JPEG, PNG, WebP or GIF (a converter that kept the name): said as
     such, with the name to give it, rather than told to be converted from HEIC, a lossy re-encoding."""
-    if size == 0:
-        return Refusal(relative, "the file is empty", "copy the photo again from the phone or camera")
+    from mirror.privacy.strip import detect_kind
     from mirror.safeio import open_regular
 
+    if size == 0:
+        return Refusal(relative, "the file is empty", "copy the photo again from the phone or camera")
     try:
         with open_regular(Path(root, relative)) as handle:  # a FIFO put in its place is refused, never waited on
             start = handle.read(16)
     except (OSError, ConfigError):
         return None  # create reads it later and says why it cannot
+    try:
+        _, what, suffix = CLEANED_FORMATS[detect_kind(start, relative)]
+    except PhotoError:
+        return None  # a HEIC, or what the converter says it is
     stem = relative.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    found = next(((what, suffix) for magic, what, suffix in _PHOTO_STARTS if start.startswith(magic)), None)
-    if found is None and start[:4] == b"RIFF" and start[8:12] == b"WEBP":
-        found = ("a WebP image", ".webp")
-    if found is None:
-        return None
-    what, suffix = found
     return Refusal(relative, f"{what}, named as a HEIC image", f"rename it to {stem}{suffix}: it needs no converting")
 
 

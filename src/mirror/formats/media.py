@@ -57,6 +57,9 @@ _TABLE: dict[str, Media] = {
        for raw in (".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf")},
 }
 MEDIA_TYPES = frozenset(m.type for m in _TABLE.values())
+# The photo formats the cleaners read (privacy/strip.py's detect_kind): media type, what to call one, usual suffix.
+CLEANED_FORMATS = {"jpeg": ("image/jpeg", "a JPEG image", ".jpg"), "png": ("image/png", "a PNG image", ".png"),
+                   "webp": ("image/webp", "a WebP image", ".webp"), "gif": ("image/gif", "a GIF image", ".gif")}
 # Other names of a format, which bundles never carry: such a file is bundled under the usual one (a browser on
 # Windows saves a JPEG as .jfif; Canon and Sony cameras save HEIF as .HIF; 3D cameras a JPEG as .MPO). Readers
 # older than this list still open the bundle.
