@@ -60,7 +60,7 @@ def test_an_id_given_twice_is_fetched_once(setup: Setup, secret: SecretKey, runn
 @pytest.mark.parametrize("signals", [1, 2])
 def test_an_interruption_ends_every_download_at_once(setup: Setup, secret: SecretKey, runner: CliRunner,
                                                      signals: int) -> None:
-    """Two downloads dripping at 2 KB/s (minutes each): SIGINT ends the run within seconds, exit 1, nothing lands
+    """Two downloads dripping at 2 KB/s (minutes each): SIGINT ends the run within seconds, exit 130, nothing lands
     in DEST, and both partial downloads wait in .mirror-downloads for the next run (what a piece being read when
     the transfer ended held is lost: pieces are 64 KiB). An impatient second Ctrl-C changes nothing."""
     with _two_bundles(setup, secret, runner) as server:
@@ -88,7 +88,7 @@ def test_an_interruption_ends_every_download_at_once(setup: Setup, secret: Secre
                     process.kill()
                     process.wait()
     # A second Ctrl-C that lands while the first is being handled ends the process by the signal itself.
-    assert code == 1 or (signals == 2 and code == -signal.SIGINT), (code, log.read_text())
+    assert code == 130 or (signals == 2 and code == -signal.SIGINT), (code, log.read_text())
     assert "interrupted" in log.read_text() or code == -signal.SIGINT
     assert took < 10, took
     assert not list(dest.glob("*.7z"))

@@ -137,8 +137,8 @@ def test_a_folder_of_keys_click_would_refuse_is_left_to_click(tmp_path: Path, mo
 
 
 def test_a_signal_before_any_command_began_is_one_line() -> None:
-    """SIGTERM while the command is still being loaded: "interrupted" and exit 1, as Ctrl-C in a command."""
+    """SIGTERM while the command is still being loaded: "interrupted" and exit 143 (128 + 15), as in a command."""
     code = ("import os, signal, sys\nimport mirror.cli as cli\nsys.argv = ['mirror', 'verify', 'x.7z']\n"
             "cli.run_quick = lambda args: os.kill(os.getpid(), signal.SIGTERM)\ncli.run()\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)
-    assert (done.returncode, done.stderr) == (1, "mirror: interrupted\n")
+    assert (done.returncode, done.stderr) == (143, "mirror: interrupted\n")

@@ -21,12 +21,13 @@ import signal
 import sys
 
 from mirror.cli.common import warn
-from mirror.cli.failure import fail
+from mirror.cli.failure import interrupted, note_signal
 from mirror.cli.quick import run_quick
 from mirror.errors import ExitCode
 
 
 def _interrupted(signum: int, frame: object) -> None:
+    note_signal(signum)
     raise KeyboardInterrupt  # the same way out as Ctrl-C: every command's cleanup runs
 
 
@@ -44,7 +45,8 @@ def run() -> None:
     """Entry point that turns an unexpected bug into one line instead of a traceback.
 
     SIGTERM and SIGHUP (a closed terminal, a service manager stopping it) end a command as Ctrl-C does: its
-    temporary files and folders are removed, "interrupted", exit 1. (serve and seed stop on them as on Ctrl-C.)
+    temporary files and folders are removed, "interrupted", and the exit code is 128 + the signal's number (130,
+    143, 129) as a shell reports a command a signal ended. (serve and seed stop on them as on Ctrl-C.)
     """
     for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if number is not None:
@@ -58,7 +60,7 @@ def run() -> None:
         _finish_quietly(done.code)
         raise
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM before a command's own boundary (cli/failure.py) was entered
-        fail("interrupted", None, ExitCode.ERROR)
+        interrupted()
     except Exception as exc:  # the outermost boundary: a bug must still not print a traceback
         if os.environ.get("MIRROR_DEBUG"):
             raise

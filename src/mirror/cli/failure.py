@@ -20,6 +20,22 @@ from typing import NoReturn
 from mirror.cli.common import warn
 from mirror.errors import ExitCode, MirrorError
 
+INTERRUPT_BASE = 128  # a shell's convention: a command ended by signal N exits 128 + N (130 after Ctrl-C)
+_SIGINT = 2
+_signal_number = _SIGINT  # the signal that raised the KeyboardInterrupt being handled (cli/__init__.py sets it)
+
+
+def note_signal(number: int) -> None:
+    """Remember which signal is ending the command, for its exit code."""
+    global _signal_number
+    _signal_number = number
+
+
+def interrupted() -> NoReturn:
+    """Say "interrupted" and exit as a shell expects of a command a signal ended: 130 after Ctrl-C, 143 after
+    SIGTERM, 129 after SIGHUP. The command's cleanup has already run (its temporary files are gone)."""
+    fail("interrupted", None, INTERRUPT_BASE + _signal_number)
+
 
 def fail(message: str, hint: str | None, code: int) -> NoReturn:
     """Print the error (and the hint) on stderr, translated, and exit with `code`."""
@@ -42,4 +58,4 @@ def failures() -> Iterator[None]:
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"{where}{exc.strerror or exc}", None, ExitCode.ERROR)
     except KeyboardInterrupt:
-        fail("interrupted", None, ExitCode.ERROR)
+        interrupted()
