@@ -78,5 +78,6 @@ def main() -> None:
 
     Exit codes: 0 ok; 1 error; 2 usage; 3 the bundle must not be trusted;
     4 incomplete; 5 intact but the signer is not in your keyring; 6 scan or
-    create found identifying data; 7 scan could not read some files.
+    create found identifying data; 7 scan could not read some files; 130
+    interrupted (Ctrl-C).
     """
