@@ -57,15 +57,18 @@ def test_only_a_workspace_table_moves_the_keyring(runner: CliRunner, tmp_path: P
     assert code == 0 and f"keyring {default} (chosen by your data folder)" in err
     workspace = _workspace(tmp_path / "ws", '[workspace]\nkeys = "my-keys"\n')
     monkeypatch.chdir(workspace)
+    assert invoke(runner, "keys", "new", "writer", "--no-passphrase")[0] == 0  # this user works in it
     code, out, err = invoke(runner, "keys", "list")
-    assert code == 0 and out == "" and f"keyring {workspace / 'my-keys'} (chosen by workspace" in err
+    assert code == 0 and out.startswith("writer") and f"keyring {workspace / 'my-keys'} (chosen by workspace" in err
 
 
 def test_a_workspace_that_is_not_yours_never_chooses_the_keyring(runner: CliRunner, tmp_path: Path, sources: Path,
                                                                   secret: SecretKey, monkeypatch: object) -> None:
     """A mirror.toml with a keyring of its own beside a forged bundle (a USB stick, a shared folder above the
-    reader's) made the forgery VERIFIED. One another user owns, or every user may change, is passed over with a
-    warning; one of the reader's own still chooses the keyring, and the verdict then says which."""
+    reader's) made the forgery VERIFIED, also when the reader owned the files (copied with `cp -r`, or on a stick a
+    desktop mounts as the user's). A workspace this user never worked in (made a key in, created, endorsed or
+    published from) is passed over with a warning that names --keys; so is one another user owns, or every user
+    may change, even after. One the reader works in chooses the keyring, and the verdict then says which."""
     import pytest
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
@@ -77,8 +80,27 @@ def test_a_workspace_that_is_not_yours_never_chooses_the_keyring(runner: CliRunn
     create_bundle(CreateRequest(sources, bundle), secret)
     (stick / "sub").mkdir()
     monkeypatch.chdir(stick / "sub")
-    code, out, _ = invoke(runner, "verify", bundle)
+    for command in (("verify", bundle), ("extract", bundle, tmp_path / "out"), ("show", bundle)):
+        code, out, err = invoke(runner, *command)
+        assert code == 5 and f"{stick / 'mirror.toml'} is not used as a workspace: no key was made in it" in err, err
+        assert f"pass --keys {stick / '.k'}" in err and not (tmp_path / "out").exists()
+    (tmp_path / "alice.pub").write_text(secret.public.to_text())
+    code, out, err = invoke(runner, "keys", "import", tmp_path / "alice.pub", "--name", "alice2",
+                            "--checked", "in-person")  # into the reader's own keyring: it does not make it theirs
+    assert code == 0 and "is not used as a workspace" in err and not (stick / ".k" / "alice2.pub").exists()
+    assert (tmp_path / "reader-data" / "mirror" / "keys" / "alice2.pub").exists()
+    (tmp_path / "reader-data" / "mirror" / "keys" / "alice2.pub").unlink()
+    code, out, _ = invoke(runner, "verify", bundle, "--keys", stick / ".k")
+    assert code == 0 and out.startswith("VERIFIED")
+    assert invoke(runner, "keys", "new", "reader", "--no-passphrase")[0] == 0  # the reader works in it now
+    assert (stick / ".k" / "reader.pub").exists()
+    code, out, err = invoke(runner, "verify", bundle)
     assert code == 0 and out.startswith("VERIFIED") and f"keyring      {stick / '.k'} (the workspace of " in out
+    assert "is not used" not in err
+    (stick / "new.toml").write_text('[workspace]\nkeys = ".k"\n')  # another file at the same place is not known
+    (stick / "new.toml").replace(stick / "mirror.toml")
+    assert invoke(runner, "verify", bundle)[0] == 5
+    assert invoke(runner, "keys", "new", "again", "--no-passphrase")[0] == 0
     for planted in ("another user", "everyone may write"):
         if planted == "another user":
             os.chown(stick / "mirror.toml", 4242, 4242)

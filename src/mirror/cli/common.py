@@ -112,10 +112,14 @@ def json_option(func: Any) -> Any:
 DEFAULT_KEYRING = "your data folder"  # where the keyring is when nothing else chose it
 
 
-def keys_folder_for(option: Path | None) -> tuple[Path, str]:
-    """The keyring folder and where that choice came from: --keys, $MIRROR_KEYS, a workspace, or the default."""
+def keys_folder_for(option: Path | None, own: bool = False) -> tuple[Path, str]:
+    """The keyring folder and where that choice came from: --keys, $MIRROR_KEYS, a workspace, or the default.
+
+    A workspace's keyring is used only once this user has worked in it (workspace.py, `is_known`); a command that
+    makes or uses its secret keys (`own`: keys new, create, endorse, publish, refresh) uses it and remembers it.
+    """
     from mirror.folders import keys_folder
-    from mirror.workspace import find_workspace
+    from mirror.workspace import CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE, find_workspace, is_known, remember
 
     if option is not None:
         return option, "--keys"
@@ -126,23 +130,37 @@ def keys_folder_for(option: Path | None) -> tuple[Path, str]:
 
     ignored: list[tuple[Path, str]] = []
     workspace = find_workspace(Path.cwd(), ignored)
+    unknown = workspace is not None and not own and not is_known(workspace)
+    if workspace is not None and own:
+        remember(workspace)
+    elif workspace is not None and unknown:
+        ignored.append((workspace.root / CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE))
     for config, why in ignored:
         warn(f"{printable(str(config))} is not used as a workspace: {why}")
+    if workspace is not None and unknown:
+        keys = shell_word(workspace.keys)
+        warn(f"  to use its keyring all the same, pass --keys {keys}")
+        workspace = None
     if workspace is not None:
-        return workspace.keys, f"workspace {workspace.root / 'mirror.toml'}"
+        return workspace.keys, f"workspace {workspace.root / CONFIG_NAME}"
     return keys_folder(), DEFAULT_KEYRING
 
 
 _chosen: list[tuple[Path, str]] = []  # the keyring this command opened, and why that one (one command a process)
 
 
-def open_keyring(option: Path | None) -> Keyring:
-    """The keyring for this command."""
+def open_keyring(option: Path | None, own: bool = False) -> Keyring:
+    """The keyring for this command (`own`: one that makes or uses its secret keys; see `keys_folder_for`)."""
     from mirror.trust.keyring import Keyring
 
-    folder, source = keys_folder_for(option)
+    folder, source = keys_folder_for(option, own)
     _chosen[:] = [(folder, source)]
     return Keyring(folder)
+
+
+def chosen_keyring() -> tuple[Path, str]:
+    """The keyring folder this command opened (`open_keyring`), and why that one."""
+    return _chosen[0]
 
 
 def missing_keyring() -> tuple[Path, str] | None:

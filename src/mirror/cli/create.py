@@ -135,7 +135,7 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
 
     return_large_buffers()  # heap.py; prepare_bundle hands it back for a collection of photos
 
-    ring = open_keyring(keys_dir)
+    ring = open_keyring(keys_dir, own=True)
     name = _signing_key(ring, key_name)
     bundle_id, version_number, supersedes = _versions(update, bundle_id, version, ring, name)
     src, out = _where(src, out, title, force, version_number)

@@ -41,7 +41,7 @@ def endorse(bundle: Path, key_name: str | None, claim: str, out: Path | None, fo
     from mirror.bundle.endorse import EndorseRequest, default_output, endorse_bundle
     from mirror.cli.create import _signing_key
 
-    ring = open_keyring(keys_dir)
+    ring = open_keyring(keys_dir, own=True)
     name = _signing_key(ring, key_name)
     endorser = ring.get(name)
     if not endorser.has_secret:

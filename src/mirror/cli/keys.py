@@ -21,10 +21,10 @@ from mirror.cli.common import (
     PASSPHRASE_ATTEMPTS,
     ask_passphrase,
     at_terminal,
+    chosen_keyring,
     dump_json,
     echo,
     json_option,
-    keys_folder_for,
     keys_option,
     open_keyring,
     say,
@@ -78,7 +78,7 @@ def keys_new(name: str, no_passphrase: bool, weak_passphrase: bool, roles: tuple
     from mirror.trust.keyring import check_name
     from mirror.trust.keyset import ROLES
 
-    ring = open_keyring(keys_dir)
+    ring = open_keyring(keys_dir, own=True)
     check_name(name)
     passphrase = None if no_passphrase else _new_passphrase(name, weak_passphrase)
     record = ring.create(name, passphrase, tuple(r for r in ROLES if r in roles) or ROLES)
@@ -95,8 +95,8 @@ def keys_list(as_json: bool, keys_dir: Path | None) -> None:
     """List the keys in the keyring, and say which keyring that is."""
     from mirror.trust.fingerprint import fingerprint
 
-    folder, source = keys_folder_for(keys_dir)
     records = list(open_keyring(keys_dir))
+    folder, source = chosen_keyring()
     if as_json:
         dump_json({"keyring": str(folder), "chosen_by": source, "keys": [
             {"name": r.name, "key_id": r.key_id_hex, "fingerprint": fingerprint(r.public), "roles": list(r.roles),

@@ -81,7 +81,7 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
     from mirror.publish.plan import plan_publish, sign_plan, staging_dir
     from mirror.publish.state import record_holding
 
-    config, keyring = load_publish_config(config_path), open_keyring(keys_dir)
+    config, keyring = load_publish_config(config_path), open_keyring(keys_dir, own=True)
     name, public = _publisher(config, keyring)
     hosts = _hosts(config, to)
     with staging_dir() as tmp:
