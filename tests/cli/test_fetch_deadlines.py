@@ -218,3 +218,66 @@ def test_a_mirror_that_answers_100_continue_without_end_is_not_http(setup: Setup
     assert code == 0, err
     detail = _mirrors(out)[liar.url.rstrip("/") + "/"]["index"]["detail"]
     assert "the answer is not HTTP" in detail, detail
+
+
+def _bundle_path(setup: Setup) -> str:
+    """The path of the one bundle on host a, as a mirror serves it."""
+    (found,) = setup.hosts[0].glob("bundles/*.7z")
+    return found.relative_to(setup.hosts[0]).as_posix()
+
+
+PAGE = b"<!DOCTYPE html><html><head><title>Sign in to the Wi-Fi</title></head><body>Log in</body></html>\n"
+
+
+@pytest.mark.parametrize("shape", ["shorter", "the signed size"])
+def test_a_page_answered_for_a_bundle_is_never_kept(shape: str, setup: Setup, served: MirrorServer,
+                                                    runner: CliRunner) -> None:
+    """A captive portal's 200 page for a bundle was appended to the .part file as its first bytes: the next mirror
+    resumed after it, the hash failed at the end and the whole bundle was fetched again (every window, for a
+    large one). A start that is not 7-Zip's (or text/html) is a bad answer now, and nothing of it is kept."""
+    path = _bundle_path(setup)
+    size = (setup.hosts[0] / path).stat().st_size
+    captive = MirrorServer(_copy(setup, "captive"))
+    captive.replace[path] = PAGE if shape == "shorter" else PAGE.ljust(size, b" ")
+    with captive:
+        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", captive.url, "--json")
+        assert code == 4, err
+        assert all(p.stat().st_size == 0 for p in (setup.root / "in").glob(".mirror-downloads/*.part"))
+        detail = _mirrors(out)[captive.url]["bundles"][0]["detail"]
+        assert "the answer is not a 7z archive" in detail and "login, block or error page" in detail, detail
+        served.bytes_sent = 0
+        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", captive.url, "--mirror", served.url)
+    assert code == 0, err
+    assert served.bytes_sent == size  # once: nothing to throw away at the end
+
+
+def test_a_page_answered_for_the_index_is_a_bad_answer_not_tampering(setup: Setup, served: MirrorServer,
+                                                                      runner: CliRunner) -> None:
+    """A block page for index.json was "index does not verify", exit 3 (do not trust), where a reader on a
+    captive Wi-Fi needs "try another mirror" (exit 4, as for one not reached)."""
+    captive = MirrorServer(_copy(setup, "captive"))
+    captive.replace["index.json"] = PAGE
+    with captive:
+        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", captive.url, "--json")
+    assert code == 4, err
+    index = _mirrors(out)[captive.url]["index"]
+    assert index["fate"] == "bad answer" and "an HTML page" in index["detail"], index
+
+
+def test_a_redirect_is_not_followed_but_said(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
+    """A mirror that moved (http to https, another path) answered "HTTP 302" and nothing more."""
+    moved = b"HTTP/1.1 302 Found\r\nLocation: https://mirror.invalid/m/index.json\r\nContent-Length: 0\r\n\r\n"
+    with _NotHttp(moved) as liar:
+        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", liar.url, "--json")
+    assert code == 4, err
+    detail = _mirrors(out)[liar.url]["index"]["detail"]
+    assert "HTTP 302, a redirect to https://mirror.invalid/m/index.json (not followed)" in detail, detail
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--budget", "--lan-wait"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_seconds_are_finite(option: str, value: str, setup: Setup, runner: CliRunner) -> None:
+    """click's FloatRange lets NaN through: --timeout nan was an internal error, --budget nan turned the budget
+    off."""
+    code, _, err = fetch_cli(runner, setup, option, value, "--mirror", "http://127.0.0.1:9/")
+    assert code == 2 and f"Invalid value for '{option}'" in err, err

@@ -93,6 +93,23 @@ def reader_policy_for(option: int | None) -> Policy:
     return reader_policy(required_endorsers(option))
 
 
+def seconds(low: float, high: float | None = None) -> Any:
+    """A click type for a number of seconds from `low` to `high`: click's FloatRange lets "nan" through (every
+    comparison with it is false), and a NaN budget turned the deadline off."""
+    import math
+
+    import click
+
+    class Seconds(click.FloatRange):
+        def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+            number = click.FLOAT.convert(value, param, ctx)
+            if not math.isfinite(number):
+                self.fail(f"{value!r} is not a number of seconds", param, ctx)
+            return super().convert(number, param, ctx)
+
+    return Seconds(low, high)
+
+
 def config_option(func: Any) -> Any:
     """--config PATH: the mirror.toml with [publisher] and [hosts]."""
     import click

@@ -33,6 +33,7 @@ from mirror.cli.common import (
     open_keyring,
     reader_policy_for,
     say,
+    seconds,
     shell_word,
 )
 from mirror.cli.progress import echo_err
@@ -170,7 +171,7 @@ def _room_options(func: Any) -> Any:
     """--lan, --lan-wait, --unsigned, --keep-mirror: fetching in a room, and becoming a mirror."""
     options = [
         click.option("--lan", is_flag=True, help="also fetch from rooms found on the local network (mDNS)"),
-        click.option("--lan-wait", type=click.FloatRange(0.5, 60), default=3.0, show_default=True,
+        click.option("--lan-wait", type=seconds(0.5, 60), default=3.0, show_default=True,
                      help="seconds to listen for rooms with --lan"),
         click.option("--unsigned", is_flag=True,
                      help="use a peer's unsigned listing even after having accepted a publisher's signed index"),
@@ -234,11 +235,11 @@ def _folders_hint(mirrors: tuple[str, ...]) -> str | None:
               help="where verified bundles go (default: here)")
 @click.option("--proxy", help="e.g. socks5h://127.0.0.1:9050 (Tor); names are resolved by the proxy, socks5:// too")
 @click.option("--strict", is_flag=True, help="refuse an expired index instead of warning")
-@click.option("--timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True,
+@click.option("--timeout", type=seconds(1, 600), default=30.0, show_default=True,
               help="seconds to connect, and to wait for data that stopped (also the window of --min-rate)")
 @click.option("--min-rate", type=ByteRate(), default="1K", show_default=True,
               help="leave a mirror that sends less than this per second, averaged over --timeout seconds; 0: never")
-@click.option("--budget", type=click.FloatRange(1, 86400), default=120.0, show_default=True,
+@click.option("--budget", type=seconds(1, 86400), default=120.0, show_default=True,
               help="seconds one mirror may take for the index, and for each turn at a download")
 @click.option("--parallel", type=click.IntRange(1, 8), default=2, show_default=True,
               help="bundles downloaded at once, each from whichever mirror answers (the swarm takes one at a time)")

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mirror.cli.app import main
-from mirror.cli.common import config_option, dump_json, json_option, keys_option, open_keyring, say, warn
+from mirror.cli.common import config_option, dump_json, json_option, keys_option, open_keyring, say, seconds, warn
 from mirror.cli.failure import fail
 from mirror.errors import ConfigError, ExitCode, UntrustedSigner, VerificationError
 
@@ -229,7 +229,7 @@ def _publisher_defaults(config_path: Path | None, mirrors: tuple[str, ...],
 @click.option("--tracker", "trackers", multiple=True, help="announce to this tracker too (with --public)")
 @click.option("--max-peers", type=click.IntRange(1, 10000), default=50, help="connect to at most this many peers")
 @click.option("--untrusted", is_flag=True, help="also seed intact bundles whose author is not in your keyring")
-@click.option("--stop-after", type=click.FloatRange(1), metavar="SECONDS", help="stop after this long (default: never)")
+@click.option("--stop-after", type=seconds(1), metavar="SECONDS", help="stop after this long (default: never)")
 @keys_option
 def seed(folder: Path, lan: bool, public: bool, port: int, upload_limit: int, trackers: tuple[str, ...],
          max_peers: int, untrusted: bool, stop_after: float | None, keys_dir: Path | None) -> None:

@@ -22,7 +22,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol, TypeVar
@@ -31,10 +31,12 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
+from mirror.formats.names import printable
 from mirror.net.http import dropped, last_request_reused, not_http, read_capped, timed_out, watch_session
 from mirror.net.pace import Limits, Watch, current, pause
 from mirror.net.proxy import shown_url
 from mirror.safeio import open_regular
+from mirror.sevenzip.model import MAGIC
 
 # A body is appended in pieces of this size. Not larger: when a watch cuts a slow mirror off, the piece being
 # read is lost, and a short turn must still keep (nearly) everything that arrived.
@@ -262,6 +264,11 @@ class HttpMirror:
                        wait)
         if response.status_code not in (200, 206):
             response.close()
+            location = response.headers.get("Location") if 300 <= response.status_code < 400 else None
+            if location:  # never followed: a mirror names its own files; where it points may say it moved
+                where = printable(location[:MAX_SHOWN_LOCATION])
+                raise TransferError(self.label, f"{path}: HTTP {response.status_code}, a redirect to {where} "
+                                                f"(not followed)", Failure.REFUSED)
             raise TransferError(self.label, f"{path}: HTTP {response.status_code}", Failure.REFUSED)
         return response
 
@@ -286,7 +293,12 @@ class HttpMirror:
         with Watch(self.label, f"GET {path}", self.limits):
             response = self._request(path, {})
             try:
-                return read_capped(response.iter_content(CHUNK), limit, self.label, path)
+                data = read_capped(response.iter_content(CHUNK), limit, self.label, path)
+                if _a_page(data):  # an index, a signature, a listing or a .torrent never is: not "tampered"
+                    note = WRONG_BODY_NOTE
+                    raise TransferError(self.label, f"{path}: the answer is an HTML page ({note})",
+                                        Failure.BAD_ANSWER)
+                return data
             except requests.RequestException as exc:
                 raise self._broke(path, exc) from None
             finally:
@@ -310,7 +322,9 @@ class HttpMirror:
                                             Failure.BAD_ANSWER)
                 elif response.status_code == 206:
                     raise TransferError(self.label, f"{path}: partial answer to a full request", Failure.BAD_ANSWER)
-                self._write(response, part, size - start, progress)
+                else:
+                    _the_bundle(response, path, self.label)
+                self._write(response, part, size - start, progress, start == 0)
             except requests.RequestException as exc:
                 raise self._broke(path, exc) from None
             finally:
@@ -353,13 +367,18 @@ class HttpMirror:
                                  Failure.TIMEOUT)
         return TransferError(self.label, f"GET {path}: the connection broke", Failure.UNREACHABLE)
 
-    @staticmethod
-    def _write(response: requests.Response, part: Path, wanted: int, progress: Callable[[int], None] | None) -> None:
+    def _write(self, response: requests.Response, part: Path, wanted: int, progress: Callable[[int], None] | None,
+               first: bool) -> None:
         received = 0
         # A body cut short must keep what arrived: read until the server stops, then compare sizes.
         response.raw.enforce_content_length = False
+        chunks = response.iter_content(CHUNK)
+        if first:  # the start of a bundle is 7-Zip's signature: a page answered in its place is never kept
+            note = WRONG_BODY_NOTE
+            chunks = _starting_with(chunks, MAGIC, lambda: TransferError(
+                self.label, f"{part.name}: the answer is not a 7z archive ({note})", Failure.BAD_ANSWER))
         with append_to(part) as out:
-            for chunk in response.iter_content(CHUNK):
+            for chunk in chunks:
                 chunk = chunk[: wanted - received]  # never more than the signed size
                 out.write(chunk)
                 received += len(chunk)
@@ -367,6 +386,47 @@ class HttpMirror:
                     progress(len(chunk))
                 if received >= wanted:
                     break
+
+
+# What a 200 in place of a bundle usually is, where these readers are.
+WRONG_BODY_NOTE = "a login, block or error page, most likely"
+MAX_SHOWN_LOCATION = 200  # characters of a redirect's target said
+
+
+def _the_bundle(response: requests.Response, path: str, label: str) -> None:
+    """Refuse a whole answer that says it is an HTML page before a byte of it is kept (a captive portal's page,
+    kept as the start of a .part, made every later window resume after it and the bundle fail at its end, to be
+    fetched whole again). Any other answer must start as a 7z archive does (`_starting_with`); one of another
+    length is read as usual (a copy cut short on a mirror still gives its first bytes).
+
+    Raises:
+        TransferError: a bad answer.
+    """
+    note = WRONG_BODY_NOTE
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml"):
+        raise TransferError(label, f"{path}: the answer is an HTML page, not the bundle ({note})",
+                            Failure.BAD_ANSWER)
+
+
+def _a_page(data: bytes) -> bool:
+    """Whether `data` is an HTML page (what a captive portal or a block page answers for any file)."""
+    start = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<!--", b"<meta", b"<script", b"<body"))
+
+
+def _starting_with(chunks: Iterator[bytes], magic: bytes, wrong: Callable[[], TransferError]) -> Iterator[bytes]:
+    """`chunks`, unchanged, once their first bytes are `magic` (a body that ends sooner yields nothing)."""
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= len(magic):
+            break
+    if head and not (head.startswith(magic) if len(head) >= len(magic) else magic.startswith(head)):
+        raise wrong()
+    if head:
+        yield head
+    yield from chunks
 
 
 _HOST_PORT = re.compile(r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}/?")
