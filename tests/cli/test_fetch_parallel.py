@@ -139,3 +139,24 @@ def test_a_bundle_the_disk_has_no_room_for_is_not_begun(setup: Setup, secret: Se
         code, out, err = fetch_cli(runner, setup, "--mirror", server.url)
     assert code == 0 and out.count("ARRIVED") == 2 and out.count("already here") == 1, out + err
     assert len(list((setup.root / "in").glob("*.7z"))) == 2
+
+
+@pytest.mark.parametrize("trouble", ["busy", "dripping"])
+def test_a_mirror_that_fails_one_bundle_is_asked_after_the_others_for_the_next(
+        trouble: str, setup: Setup, secret: SecretKey, runner: CliRunner) -> None:
+    """A mirror that answered every bundle "503, try again in 1 s" held each for the whole --budget, and one that
+    dripped every bundle cost a --timeout for each, before the free mirror listed after it was asked (10 bundles:
+    minutes of a reader's window). A busy mirror is now asked again after the others, and one that failed a bundle
+    comes after them for the next ones."""
+    with _two_bundles(setup, secret, runner) as bad, MirrorServer(setup.hosts[0]) as good:
+        if trouble == "busy":
+            bad.busy = 1000
+        else:
+            bad.rates = {".7z": 2000}
+        code, out, err = fetch_cli(runner, setup, "--mirror", bad.url, "--mirror", good.url, "--parallel", "1",
+                                   "--timeout", "1", "--min-rate", "10K", "--budget", "60")
+        assert code == 0, err
+        assert out.count("ARRIVED") == 2
+        asked = {p for p, _ in bad.requests if p.endswith(".7z")}
+    assert len(asked) == 1, bad.requests  # the first bundle only; the second went to the good mirror first
+    assert len([p for p, _ in bad.requests if p.endswith(".7z")]) == 1

@@ -35,7 +35,7 @@ from pathlib import Path
 from mirror.errors import Failure, TransferError
 from mirror.fetch.growing import GrowingHash
 from mirror.fetch.report import Fate, MirrorReport
-from mirror.fetch.transport import Mirror, RangeIgnored
+from mirror.fetch.transport import Busy, Mirror, RangeIgnored, hurried
 from mirror.formats.index import BundleEntry
 from mirror.net.pace import Limits, budget
 from mirror.record import record
@@ -145,24 +145,26 @@ class Download:
                 self.log(f"{self.name}: complete from an earlier run")
                 return self.part
             self._throw_away(failed=True)
-        queue = list(mirrors)
+        queue, first = list(mirrors), True
         while queue:
             again: list[tuple[float, Mirror]] = []
-            for mirror in queue:
+            for n, mirror in enumerate(queue):
                 if self.reports[mirror.label].distrusted:
                     continue  # nothing from a mirror that failed a check is used
-                turn, rate = self._turn(mirror)
+                turn, rate = self._turn(mirror, hurry=first and n < len(queue) - 1)
                 if turn is Turn.DONE:
                     self._judge()
                     return self.part
                 if turn is Turn.AGAIN:
                     again.append((rate, mirror))
-            queue = [mirror for _, mirror in sorted(again, key=lambda pair: -pair[0])]
+            queue, first = [mirror for _, mirror in sorted(again, key=lambda pair: -pair[0])], False
         self._leave_suspects()
         return None
 
-    def _turn(self, mirror: Mirror) -> tuple[Turn, float]:
-        """One mirror's turn within its budget: append what it sends, then see where that leaves the file."""
+    def _turn(self, mirror: Mirror, hurry: bool = False) -> tuple[Turn, float]:
+        """One mirror's turn within its budget: append what it sends, then see where that leaves the file.
+        `hurry`: others wait in this round, so a busy mirror (HTTP 503 with Retry-After) is asked again after them,
+        not waited for (it held each bundle for the whole --budget while a free mirror was there)."""
         self._start, self._restarted = self._size(), False
         event = self.reports[mirror.label].bundle(self.entry)
         self.log(f"trying {mirror.label} for {self.name}"
@@ -172,7 +174,7 @@ class Download:
         complete = False
         with budget(self.limits.budget, self.log):
             try:
-                with self.growing.following():
+                with self.growing.following(), hurried(hurry):
                     complete = self._fetch(mirror)
             except TransferError as exc:
                 error = exc
@@ -188,6 +190,8 @@ class Download:
             (Fate.UNREACHABLE, f"stopped at {self._size():,} of {self.entry.size:,} bytes")
         event.add(fate, detail, gained, seconds)
         self.log(f"{mirror.label}: {detail}")
+        if hurry and isinstance(error, Busy):
+            return Turn.AGAIN, 0.0  # after the others
         enough = min(self.entry.size - start, max(int(self.limits.min_rate * self.limits.stall), MIN_GAIN))
         progressing = gained >= enough and rate >= self.limits.min_rate
         retryable = error is None or error.failure in (Failure.TIMEOUT, Failure.UNREACHABLE)

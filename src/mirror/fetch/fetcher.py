@@ -36,7 +36,7 @@ from mirror.fetch.choose import Log, NoIndex, choose_index
 from mirror.fetch.download import Download, Progress, no_progress
 from mirror.fetch.early import EarlyCheck, gate
 from mirror.fetch.listing import choose_listing
-from mirror.fetch.report import MirrorReport
+from mirror.fetch.report import Fate, MirrorReport
 from mirror.fetch.space import DiskSpace
 from mirror.fetch.state import known_mirrors
 from mirror.fetch.transport import FolderMirror, Mirror, open_mirror
@@ -501,7 +501,7 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
         return part, False, download, None, ""
     early = EarlyCheck.begin(entry, download, order, keys, request.policy, early_gate)
     try:
-        path = download.run(order)
+        path = download.run(_best_first(order, reports))
     except BaseException:
         if early is not None:
             early.result(None)
@@ -512,6 +512,20 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
     elif early is not None:
         early.end()  # no more bytes will come: the check finishes with what is there
     return path, False, download, early, ""
+
+
+_SLOW = frozenset({Fate.TIMEOUT, Fate.UNREACHABLE, Fate.REFUSED, Fate.BAD_ANSWER})
+
+
+def _best_first(order: list[Mirror], reports: dict[str, MirrorReport]) -> list[Mirror]:
+    """`order`, with the mirrors that failed a bundle in this run (too slow, busy, unreachable, refusing) after the
+    others: a mirror that drips every bundle cost a whole --timeout (or --budget) for each of them before the
+    next mirror was asked."""
+    def failed(mirror: Mirror) -> bool:
+        report = reports.get(mirror.label)
+        return report is not None and any(event.fate in _SLOW for _, event in list(report.bundles.values()))
+
+    return sorted(order, key=failed)
 
 
 def _on_hand(order: Sequence[Mirror], entry: BundleEntry) -> bool:

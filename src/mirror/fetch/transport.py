@@ -23,6 +23,7 @@ import re
 import stat
 import time
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol, TypeVar
@@ -58,6 +59,20 @@ class Busy(TransferError):
     def __init__(self, where: str, reason: str, retry_after: float) -> None:
         super().__init__(where, reason, Failure.UNREACHABLE)
         self.retry_after = retry_after
+
+
+_hurried: ContextVar[bool] = ContextVar("hurried", default=False)
+
+
+@contextlib.contextmanager
+def hurried(others_waiting: bool) -> Iterator[None]:
+    """While other mirrors wait their turn (fetch/download.py), a busy one is left at once, not waited for: it is
+    asked again after them."""
+    token = _hurried.set(others_waiting)
+    try:
+        yield
+    finally:
+        _hurried.reset(token)
 
 
 BUSY_WAIT = (1.0, 60.0)  # the least and most seconds waited before asking a busy server again
@@ -281,7 +296,7 @@ class HttpMirror:
             try:
                 return call()
             except Busy as busy:
-                if time.monotonic() + busy.retry_after >= ends or not pause(busy.retry_after):
+                if _hurried.get() or time.monotonic() + busy.retry_after >= ends or not pause(busy.retry_after):
                     raise
         return call()
 
