@@ -496,6 +496,8 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
         step = 0
         for attempt in range(MAX_TRIES):
             units = _units(blocks, max_size - fixed, capacity, content_sizes, costs)
+            # a size at which first fit needs at most MAX_PARTS parts
+            works = fixed + max(max(units.costs), 2 * sum(units.costs) // (MAX_PARTS - 1) + 1)
             try:
                 plan = _first_fit(units.sizes, units.costs, capacity, units.namer(lines))
             except _TooLarge as exc:
@@ -503,12 +505,12 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
                     break
                 if fixed + exc.cost >= st_size:  # no part could be smaller than the bundle itself
                     raise _cannot_split(path, st_size, fixed, exc) from None
+                smallest = _suggest(max(fixed + exc.cost, works), st_size)  # the largest file, and the part count
                 raise ConfigError(str(exc), hint=f"every part also carries the signed files; the smallest "
-                                  f"--max-size that works is {_suggest(fixed + exc.cost, st_size)}") from None
+                                  f"--max-size that works is {smallest}") from None
             if len(plan) > MAX_PARTS:
                 if best is not None:
                     break
-                works = fixed + max(max(units.costs), 2 * sum(units.costs) // (MAX_PARTS - 1) + 1)  # first fit's
                 if works >= st_size:
                     raise ConfigError(f"{path} is {st_size:,} bytes and cannot be split smaller in at most "
                                       f"{MAX_PARTS} parts", hint="send it whole; a channel that takes "
