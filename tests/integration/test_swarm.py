@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -20,6 +21,7 @@ from helpers import make_sources, require_tool
 from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.formats.torrent import Torrent, TorrentInfo
 from mirror.trust.keyring import Keyring
+from mirror_server import MirrorServer
 from servers import DavServer, free_ports, running, stop
 from swarm_world import (
     LOOPBACK,
@@ -75,8 +77,8 @@ def test_web_seed_only_download_from_nginx(world: World) -> None:
 def test_a_usb_copy_named_alone_makes_no_public_mirror_a_web_seed(world: World) -> None:
     """A reader names only a USB copy. The swarm took the public mirrors of the signed index (known from an
     earlier fetch) as web seeds, so `fetch --torrent` sent them requests, and looked their names up, although the
-    bundle was on the stick. For a bundle a folder holds, no mirror is a web seed; with no peer named either, the
-    swarm is not waited for."""
+    bundle was on the stick. A bundle a folder holds is copied from there: the swarm is not asked (a peer that
+    drips real bytes held it for hours), and no mirror hears of it."""
     first = mirror(world, "fetch", "--mirror", world.url, "--dest", world.root / "first")
     assert first.returncode == 0, first.stderr  # the reader's state now holds the index's mirror list
     usb = world.root / "usb"
@@ -84,7 +86,7 @@ def test_a_usb_copy_named_alone_makes_no_public_mirror_a_web_seed(world: World) 
     dest = world.root / "in"
     result = mirror(world, "fetch", "--torrent", "--mirror", usb, "--dest", dest, "--timeout", "60", "--json")
     assert result.returncode == 0, result.stderr
-    assert "no peer named and no mirror to be a web seed" in result.stderr, result.stderr
+    assert "a folder named holds it; copied from there" in result.stderr, result.stderr
     _arrived(world, dest, result)
 
 
@@ -201,7 +203,7 @@ def test_a_torrent_that_contradicts_the_signed_index_is_refused_before_download(
     other = TorrentInfo(forged.info.name, forged.info.length, forged.info.piece_length,
                         bytes(len(forged.info.pieces)))  # the same name and size, other pieces
     bad = tmp_path / "bad-mirror"
-    shutil.copytree(world.host, bad)
+    shutil.copytree(world.host, bad, ignore=shutil.ignore_patterns("*.7z"))  # holding it, it would be copied from
     (bad / "bundles" / world.torrent.name).write_bytes(Torrent(other, forged.web_seeds).to_bytes())
     dest = world.root / "in"
     result = mirror(world, "fetch", "--torrent", "--mirror", bad, "--mirror", world.url, "--dest", dest, "--json")
@@ -216,7 +218,7 @@ def test_a_torrent_that_contradicts_the_signed_index_is_refused_before_download(
 def test_a_torrent_larger_than_any_publish_makes_is_blamed_on_its_mirror(world: World, tmp_path: Path) -> None:
     """A mirror's .torrent of more than 1 MiB is refused unread, and said of that mirror; a good one is used."""
     bad = tmp_path / "bad-mirror"
-    shutil.copytree(world.host, bad)
+    shutil.copytree(world.host, bad, ignore=shutil.ignore_patterns("*.7z"))  # holding it, it would be copied from
     (bad / "bundles" / world.torrent.name).write_bytes(world.torrent.read_bytes() + b" " * (1 << 20))
     dest = world.root / "in"
     result = mirror(world, "fetch", "--torrent", "--mirror", bad, "--mirror", world.url, "--dest", dest, "--json")
@@ -369,17 +371,34 @@ def test_torrent_through_a_socks5_proxy_connects_to_nothing_else(world: World) -
 
 
 def test_when_the_swarm_fails_the_mirrors_deliver_and_nothing_is_left(world: World) -> None:
-    """Only a lying peer in the swarm: it is banned, the swarm stalls, the folder mirror delivers; no partial stays."""
+    """Only a lying peer in the swarm: it is banned, the swarm stalls, the mirror delivers; no partial stays. (The
+    mirror answers a ranged request with other bytes, so it is no web seed: a whole GET is all it serves.)"""
     torrent = Torrent.from_bytes(world.torrent.read_bytes())
     dest = world.root / "in"
-    with EvilPeer(world.bundle.read_bytes(), torrent.info.infohash, torrent.info.piece_length) as evil:
-        result = mirror(world, "fetch", "--torrent", "--mirror", world.host, "--peer", evil.address,
+    with EvilPeer(world.bundle.read_bytes(), torrent.info.infohash, torrent.info.piece_length) as evil, \
+            MirrorServer(world.host) as plain:
+        (bundle,) = world.host.glob("bundles/*.7z")
+        plain.replace_ranged[bundle.relative_to(world.host).as_posix()] = bytes(bundle.stat().st_size)
+        result = mirror(world, "fetch", "--torrent", "--mirror", plain.url, "--peer", evil.address,
                         "--timeout", "3", "--dest", dest, "--json")
     assert result.returncode == 0, result.stderr
-    assert evil.blocks_sent > 0 and f"banned peer {evil.address}" in result.stderr
+    assert evil.blocks_sent > 0 and f"banned peer {evil.address}" in result.stderr, (result.stderr, result.stdout)
     rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}
-    assert rows["swarm"]["fate"] == "timeout" and rows[str(world.host)]["fate"] == "ok"
+    assert rows["swarm"]["fate"] == "timeout" and rows[plain.url]["fate"] == "ok", rows
     _arrived(world, dest, result)
+
+
+def test_the_swarm_gives_way_below_the_minimum_rate(world: World) -> None:
+    """A web seed that sends real bytes at 12 KB/s: with --min-rate 64K the swarm gives up after --timeout (it
+    needed only a block per window, so a peer dripping real bytes held it for hours), and the mirrors are asked."""
+    dest = world.root / "in"
+    with MirrorServer(world.host) as slow:
+        slow.rates = {".7z": 12_000}
+        result = mirror(world, "fetch", "--torrent", "--mirror", slow.url, "--timeout", "3", "--min-rate", "64K",
+                        "--dest", dest, "--json")
+    rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}
+    assert rows["swarm"]["fate"] == "timeout", rows
+    assert f"less than {64 * 1024 * 3} B in 3 s" in rows["swarm"]["detail"], rows
 
 
 def test_a_bundle_damaged_while_seeded_is_not_served(world: World, tmp_path: Path) -> None:
@@ -398,3 +417,37 @@ def test_a_bundle_damaged_while_seeded_is_not_served(world: World, tmp_path: Pat
     assert result.returncode == 4 and swarm_row(result)["fate"] == "timeout", result.stderr
     assert "banned" not in result.stderr  # the seed sent nothing wrong: it held the damaged piece back
     assert not list(dest.glob("*.7z"))
+
+
+def test_one_address_cannot_crowd_every_reader_out_of_a_seed(world: World) -> None:
+    """300 connections from one address, each a handshake and "interested", then silence, filled every slot of
+    `mirror seed` (--max-peers): aria2c got no connection at all. Such an address is refused once the seed is
+    crowded, and aria2c gets the bundle."""
+    seed_port = free_ports(1)[0]
+    torrent = world.root / "peers-only.torrent"
+    made = mirror(world, "torrent", world.bundle, "-o", torrent, "--tracker", "http://127.0.0.1:9/announce")
+    assert made.returncode == 0, made.stderr
+    infohash = bytes.fromhex(Torrent.from_bytes(torrent.read_bytes()).info.infohash)
+    hello = b"\x13BitTorrent protocol" + bytes(8) + infohash + b"-XX0001-" + bytes(12) + b"\x00\x00\x00\x01\x02"
+    crowd: list[socket.socket] = []
+    try:
+        with seeding(world, world.host, seed_port, "--max-peers", "20") as seed, \
+                StaticTracker([("127.0.0.1", seed_port)]) as tracker:
+            for _ in range(300):
+                with contextlib.suppress(OSError):
+                    sock = socket.socket()
+                    crowd.append(sock)
+                    sock.bind(("127.0.3.1", 0))
+                    sock.settimeout(2)
+                    sock.connect(("127.0.0.1", seed_port))
+                    sock.sendall(hello)
+            time.sleep(3)
+            result = aria2(torrent, world.root / "aria2", f"--bt-tracker={tracker.url}", "--bt-exclude-tracker=*")
+            assert seed.poll() is None
+    finally:
+        for sock in crowd:
+            sock.close()
+    assert result.returncode == 0, result.stdout + result.stderr
+    name = Torrent.from_bytes(torrent.read_bytes()).info.name
+    assert mirror(world, "verify", world.root / "aria2" / name).returncode == 0
+    assert "swarm: refused 127.0.3.1 from now on" in (world.root / f"seed-{seed_port}.err").read_text()

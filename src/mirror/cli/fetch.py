@@ -278,7 +278,7 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
     policy = reader_policy_for(require_endorsers)
     try:
         with swarm_source(swarm and not list_only, torrent_peers, lan, public, port, upload_limit, proxy,
-                          timeout) as get:
+                          timeout, min_rate) as get:
             request = FetchRequest((*mirrors, *(p.url for p in peers)), dest, bundle_ids, want_all, proxy, strict,
                                    now, Limits(stall=timeout, min_rate=min_rate, budget=budget), progress,
                                    unsigned=room["unsigned"], swarm=get, policy=policy, parallel=parallel,

@@ -104,7 +104,7 @@ SWARM_HINT = ("hint: the index lists these bundles in the swarm too: mirror fetc
 
 @contextlib.contextmanager
 def swarm_source(wanted: bool, peers: tuple[str, ...], lan: bool, public: bool, port: int, upload_limit: int,
-                 proxy: str | None, stall: float) -> Iterator[EntrySource | None]:
+                 proxy: str | None, stall: float, min_rate: float = 0) -> Iterator[EntrySource | None]:
     """For `fetch --torrent`: the swarm as a source of bundles, its session closed at the end; None if not wanted.
 
     Raises:
@@ -116,7 +116,7 @@ def swarm_source(wanted: bool, peers: tuple[str, ...], lan: bool, public: bool, 
     from mirror.fetch.swarm import SwarmSource
 
     config = swarm_config(lan, public, port, upload_limit, proxy)
-    with SwarmSource(config, tuple(parse_peer(p) for p in peers), stall, warn) as source:
+    with SwarmSource(config, tuple(parse_peer(p) for p in peers), stall, warn, min_rate) as source:
         yield source.get
 
 

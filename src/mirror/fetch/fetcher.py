@@ -75,7 +75,6 @@ class FetchRequest:
     policy: Policy = field(default_factory=AuthorTrusted)  # who must have signed for a bundle to be trusted
     parallel: int = 2  # bundles downloaded at once (from the mirrors; the swarm takes one at a time)
     keep: bool = False  # the arrivals become a mirror copy (fetch/keep.py): each keeps its signed list and signature
-    named: frozenset[str] = frozenset()  # labels of the mirrors the reader named (fetch sets it from `mirrors`)
 
 
 @dataclasses.dataclass(slots=True)
@@ -295,7 +294,6 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
         NoIndex: no mirror served an acceptable index.
     """
     mirrors, reports, chosen = open_index(request, keys, log)
-    request = replace(request, named=frozenset(m.label for m in mirrors[:len(dict.fromkeys(request.mirrors))]))
     wanted = _wanted(chosen, request)
     if request.dest.exists() and not request.dest.is_dir():
         raise ConfigError(f"{request.dest} is not a folder", hint="--dest names the folder bundles go into")
@@ -493,10 +491,11 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
               reports: dict[str, MirrorReport], log: Log, early_gate: threading.BoundedSemaphore,
               download: Download) -> Obtained:
     part = None
-    if request.swarm is not None:  # a bundle a folder holds (a USB copy): only the mirrors named are web seeds, so
-        # that no other hears of it (the mirrors a signed index lists, which the HTTP path would never need)
-        seeding = [m for m in order if m.label in request.named] if _on_hand(order, entry) else order
-        part = request.swarm(entry, seeding, download.downloads, reports, log, request.progress)
+    if request.swarm is not None and _on_hand(order, entry):  # a USB copy holds it: read from there, no peer asked
+        # (a peer that drips real bytes kept the swarm going for hours, and no mirror hears of the bundle)
+        log(f"swarm: {entry.id}: a folder named holds it; copied from there")
+    elif request.swarm is not None:
+        part = request.swarm(entry, order, download.downloads, reports, log, request.progress)
     if part is not None:
         return part, False, download, None, ""
     early = EarlyCheck.begin(entry, download, order, keys, request.policy, early_gate)

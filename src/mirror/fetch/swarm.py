@@ -90,8 +90,10 @@ def _record(report: MirrorReport, entry: BundleEntry, fate: Fate, detail: str) -
 class SwarmSource:
     """Gets bundles through one libtorrent session, started the first time a bundle needs it."""
 
-    def __init__(self, config: SwarmConfig, peers: tuple[tuple[str, int], ...], stall: float, log: Log) -> None:
+    def __init__(self, config: SwarmConfig, peers: tuple[tuple[str, int], ...], stall: float, log: Log,
+                 min_rate: float = 0) -> None:
         self.config, self.peers, self.stall, self.log = config, peers, stall, log
+        self.min_rate = min_rate  # bytes per second over each stall window, as for a mirror (--min-rate)
         self._swarm: Swarm | None = None
         self._unfinished: list[tuple[BundleEntry, Path, Path]] = []  # (entry, partial file, DEST) for next time
 
@@ -152,7 +154,7 @@ class SwarmSource:
         folder = work_folder(downloads / FOLDER)
         wanted = Wanted(entry.infohash, info, folder, f"{entry.sha256}.7z",
                         entry.size, web_seeds(bases, entry.sha256), magnet_trackers(entry.magnet), self.peers)
-        deadlines = Deadlines(self.stall, self.stall + entry.size / MIN_RATE)
+        deadlines = Deadlines(self.stall, self.stall + entry.size / MIN_RATE, int(self.min_rate * self.stall))
         try:
             with progress(entry.size, f"swarm {entry.sha256[:8]}") as advance:
                 tally = self._session().download(wanted, deadlines, advance)

@@ -67,14 +67,15 @@ class Download:
                 mark_done = status.total_wanted_done
                 self.tally.resumed = max(0, mark_done - _kept(status))
                 first = False
-            elif status.total_wanted_done - mark_done >= MIN_PROGRESS:
+            elif status.total_wanted_done - mark_done >= max(MIN_PROGRESS, deadlines.least):
                 mark_done, mark_time = status.total_wanted_done, now
             self._show(status.total_wanted_done)
             if (status.is_finished or status.is_seeding) and now - (done_at := done_at or now) > FINISH_WAIT:
                 self._settle()
                 return  # complete on disk, but the alert never came
             if now - mark_time > deadlines.stall:
-                raise TransferError(WHERE, f"less than {MIN_PROGRESS} B in {deadlines.stall:.0f} s "
+                least = max(MIN_PROGRESS, deadlines.least)
+                raise TransferError(WHERE, f"less than {least} B in {deadlines.stall:.0f} s "
                                            f"({status.num_peers} peer(s) connected)", Failure.TIMEOUT)
 
     def _alerts(self) -> bool:

@@ -21,6 +21,7 @@ import queue
 import socket
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from types import TracebackType
 from typing import cast
@@ -38,6 +39,10 @@ RESOLVE_WAIT = 10.0  # seconds to find a web seed host's addresses (local reach;
 REMOVE_WAIT = 10.0
 _ALERTS = (lt.alert_category.error | lt.alert_category.peer | lt.alert_category.status
            | lt.alert_category.storage | lt.alert_category.ip_block | lt.alert_category.block_progress)
+
+
+MAX_PER_ADDRESS = 8  # connections one address may hold while the seed is crowded (a LAN behind NAT: a few)
+CROWDED = 0.8  # of --max-peers: when addresses are counted
 
 
 class ListenError(TransferError):
@@ -104,6 +109,7 @@ class Swarm:
         self.addresses: list[str] = []
         self._session: lt.session | None = None
         self._said: set[str] = set()
+        self._crowders: set[str] = set()  # addresses refused for holding too many connections (`_crowding`)
 
     def __enter__(self) -> Swarm:
         settings = cast("lt.settings_pack", {**session_settings(self.config), "alert_mask": _ALERTS})
@@ -240,7 +246,8 @@ class Swarm:
                 return
 
     def serve(self, seconds: float) -> None:
-        """Let the session work for `seconds`, logging bans and errors."""
+        """Let the session work for `seconds`, logging bans and errors, and refusing an address that crowds the
+        others out (`_crowding`)."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             self.session.wait_for_alert(int(min(left, 1.0) * 1000))
@@ -248,6 +255,26 @@ class Swarm:
                 self.note(alert, None)
                 if isinstance(alert, lt.file_error_alert):  # the file went away or cannot be read: stop offering it
                     self.session.remove_torrent(alert.handle)
+            self._crowding()
+
+    def _crowding(self) -> None:
+        """When the connections near --max-peers, refuse for this session every address that holds more than
+        MAX_PER_ADDRESS of them: one address opening hundreds of connections that never ask for a piece kept every
+        other reader in the room out (the room's HTTP side limits each address the same way)."""
+        torrents = self.session.get_torrents()
+        if sum(h.status().num_peers for h in torrents) < self.config.max_peers * CROWDED:
+            return
+        counts = Counter(peer.ip[0] for h in torrents for peer in h.get_peer_info())
+        crowding = [address for address, n in counts.items() if n > MAX_PER_ADDRESS]
+        if not crowding:
+            return
+        refused = self.session.get_ip_filter()
+        for address in crowding:
+            refused.add_rule(address, address, 1)
+            self._crowders.add(address)
+            self.log(f"swarm: refused {address} from now on: {counts[address]} connections from one address, "
+                     f"while others wait (at most {MAX_PER_ADDRESS})")
+        self.session.set_ip_filter(refused)
 
     def uploaded(self) -> tuple[int, int]:
         """Peers connected now and payload bytes uploaded so far, over every torrent."""
@@ -267,7 +294,7 @@ class Swarm:
             tally.hash_failures += 1
         elif isinstance(alert, lt.url_seed_alert):
             self._once(f"swarm: web seed {alert.server_url()}: {alert.error_message() or alert.message()}")
-        elif isinstance(alert, lt.peer_blocked_alert):
+        elif isinstance(alert, lt.peer_blocked_alert) and alert.endpoint[0] not in self._crowders:
             self._once(f"swarm: refused {alert.endpoint[0]}: outside the reach you allowed")
         elif isinstance(alert, lt.file_error_alert):
             self._once(f"swarm: {alert.filename()}: {alert.error.message()}")

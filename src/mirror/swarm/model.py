@@ -41,10 +41,12 @@ class Wanted:
 
 @record
 class Deadlines:
-    """Give up after `stall` seconds with less than a block of progress, and after `total` seconds in any case."""
+    """Give up after `stall` seconds with less than `least` bytes of progress (at least a block), and after
+    `total` seconds in any case."""
 
     stall: float
     total: float
+    least: int = 0
 
 
 @dataclasses.dataclass(slots=True)
