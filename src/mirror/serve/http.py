@@ -56,7 +56,7 @@ from aiohttp import web
 from mirror.errors import ConfigError
 from mirror.serve.catalog import Item, Stamp
 from mirror.serve.headers import SECURITY_HEADERS, header_field
-from mirror.serve.limits import MIN_PIECE, Limits, Pace, Stats
+from mirror.serve.limits import MIN_PIECE, Limits, Pace, Stats, fitted
 from mirror.serve.ranges import Span, span_for
 
 if TYPE_CHECKING:
@@ -388,10 +388,10 @@ class HttpServer:
 
     def __init__(self, resolve: Resolve, limits: Limits, on_stale: Callable[[], None] = lambda: None) -> None:
         self.resolve = resolve
-        self.limits = limits
+        self.limits = fitted(limits)
         self.on_stale = on_stale
         self.stats = Stats()
-        self._slots = asyncio.Semaphore(limits.max_transfers)
+        self._slots = asyncio.Semaphore(self.limits.max_transfers)
         self._runner: web.ServerRunner | None = None
         self._busy: set[object] = set()  # connections answering a request
         self._downloads: dict[_Download, None] = {}  # the files being sent, in the order they started

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections import deque
 
-from mirror.record import record
+from mirror.record import record, replace
 
 MIN_PIECE = 32 << 10
 MAX_PIECE = 2 << 20
@@ -34,6 +34,32 @@ class Limits:
     slow_after: float = 3.0  # judged on what it took over its last so many seconds (kernel buffers fill at once)
     idle: float = 15.0  # seconds to send request headers after connecting, or between requests
     window: float = 30.0  # seconds a client may take for MIN_PIECE of a body (for a piece, where TCP does not say)
+
+
+OTHER_FILES = 32  # open files besides connections and the bundles being sent: listening sockets, the folder's scan
+WANTED_FILES = 4096  # the soft limit raised to, when the hard one allows
+
+
+def fitted(limits: Limits) -> Limits:
+    """`limits` with at most as many connections as this process may open files for, beside a bundle for each
+    transfer: the soft limit is raised to the hard one first (up to WANTED_FILES). Under a limit of 256 (macOS's),
+    256 connections left no file to send a bundle from or scan the folder with ("Too many open files")."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit for sockets
+        return limits
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = WANTED_FILES if hard == resource.RLIM_INFINITY else min(WANTED_FILES, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return limits
+    room = max(8, soft - limits.max_transfers - OTHER_FILES)
+    return limits if room >= limits.max_connections else replace(limits, max_connections=room)
 
 
 @dataclasses.dataclass(slots=True)
