@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -302,10 +303,13 @@ def test_aria2_downloads_from_mirror_seed(world: World) -> None:
 
 
 def test_seed_refuses_what_does_not_verify(world: World, tmp_path: Path) -> None:
-    """A damaged bundle and one by an unknown author are refused, each with its reason; the good one is seeded."""
+    """A damaged bundle and one by an unknown author are refused, each with its reason; the good one is seeded. A
+    link and a FIFO are passed over and said to be (they were, without a word), leaving the exit code alone."""
     folder = tmp_path / "mixed"
     folder.mkdir()
     shutil.copy(world.bundle, folder / "good.7z")
+    (folder / "linked.7z").symlink_to(world.bundle)
+    os.mkfifo(folder / "pipe.7z")
     damaged = bytearray(world.bundle.read_bytes())
     damaged[-3000] ^= 0xFF
     (folder / "damaged.7z").write_bytes(bytes(damaged))
@@ -318,12 +322,13 @@ def test_seed_refuses_what_does_not_verify(world: World, tmp_path: Path) -> None
     result = mirror(world, "seed", folder, "--stop-after", "1", timeout=60)
     assert result.returncode == 3, result.stderr
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["REFUSED", "REFUSED", "REFUSED", "listening", "SEEDING"]
-    refused = {Path(line.split()[1].rstrip(":")).name: line for line in lines[:3]}
+    assert [line.split()[0] for line in lines] == ["REFUSED"] * 5 + ["listening", "SEEDING"]
+    refused = {Path(line.split()[1].rstrip(":")).name: line for line in lines[:5]}
+    assert "a link or not a regular file" in refused["linked.7z"] and "a link or not" in refused["pipe.7z"]
     assert "is damaged" in refused["damaged.7z"] or "sha256 does not match" in refused["damaged.7z"]
     assert "not the bundle its name says" in refused[f"{'0' * 64}.7z"]
     assert "not in your keyring" in refused["stranger.7z"]
-    assert "listening on 127.0.0.1:" in lines[3] and "good.7z" not in refused
+    assert "listening on 127.0.0.1:" in lines[5] and "good.7z" not in refused
     result = mirror(world, "seed", folder, "--stop-after", "1", "--untrusted", timeout=60)
     assert result.stdout.count("SEEDING") == 2 and "is not in your keyring" in result.stdout
     (folder / "good.7z").unlink()

@@ -72,9 +72,22 @@ def find_bundles(folder: Path) -> list[Path]:
     """
     if not folder.is_dir():
         raise ConfigError(f"{folder} is not a folder", hint="name a mirror copy or a folder of .7z bundles")
-    found = [p for where in (folder, folder / "bundles") if where.is_dir() for p in where.glob("*.7z")]
-    # regular files only, as `serve` offers: a link could lead anywhere on this machine
-    return sorted(p for p in found if p.is_file() and not p.is_symlink() and not p.name.startswith("."))
+    return sorted(p for p in _candidates(folder) if _regular(p))
+
+
+def passed_over(folder: Path) -> list[Path]:
+    """What `find_bundles` leaves out of `folder` although named like a bundle: links, FIFOs, folders, devices."""
+    return sorted(p for p in _candidates(folder) if not _regular(p))
+
+
+def _candidates(folder: Path) -> list[Path]:
+    return [p for where in (folder, folder / "bundles") if where.is_dir() for p in where.glob("*.7z")
+            if not p.name.startswith(".")]
+
+
+def _regular(path: Path) -> bool:
+    """Regular files only, as `serve` offers: a link could lead anywhere on this machine, a FIFO blocks."""
+    return path.is_file() and not path.is_symlink()
 
 
 def check_seeds(paths: Iterable[Path], keys: Keys, untrusted: bool) -> tuple[list[Seed], list[Refusal]]:

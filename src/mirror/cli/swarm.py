@@ -234,7 +234,8 @@ def _publisher_defaults(config_path: Path | None, mirrors: tuple[str, ...],
 def seed(folder: Path, lan: bool, public: bool, port: int, upload_limit: int, trackers: tuple[str, ...],
          max_peers: int, untrusted: bool, stop_after: float | None, keys_dir: Path | None) -> None:
     """Seed every bundle in FOLDER that verifies: a mirror copy or a folder of bundles. Only 127.0.0.1 by default."""
-    from mirror.bundle.seeds import check_seeds, find_bundles
+    from mirror.bundle.seeds import check_seeds, find_bundles, passed_over
+    from mirror.formats.names import printable
     from mirror.swarm.engine import Swarm
 
     config = swarm_config(lan, public, port, upload_limit, max_peers=max_peers)
@@ -243,6 +244,9 @@ def seed(folder: Path, lan: bool, public: bool, port: int, upload_limit: int, tr
         raise ConfigError("--tracker is only used with --public",
                           hint="a tracker is public: add --public, or leave --tracker out")
     paths = find_bundles(folder)
+    for path in passed_over(folder):  # said, as serve says it; the exit code stays the bundles' own
+        say(f"REFUSED  {printable(str(path))}: a link or not a regular file, never followed; seed offers regular "
+            f"files only")
     if not paths:
         raise ConfigError(f"no bundles in {folder}", hint="a mirror copy holds bundles/*.7z, a plain folder *.7z")
     seeds, refused = check_seeds(paths, open_keyring(keys_dir).snapshot(), untrusted)
