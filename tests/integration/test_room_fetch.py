@@ -172,6 +172,32 @@ def test_a_listing_that_lies_gets_nothing_in(tmp_path: Path, keyring: Keyring, s
         assert not list((tmp_path / f"in{n}").glob("*.7z"))
 
 
+@pytest.mark.parametrize("lie", ["a higher version", "another title"])
+def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, tmp_path: Path, keyring: Keyring,
+                                                         secret: SecretKey, runner: CliRunner) -> None:
+    """Two peers in a room, the hostile one asked first. It listed the real id as "version 99" of bytes it does
+    not have, or the real file under another title: either way only its entry was kept, and the honest peer's
+    real bundle was never tried (MISSING). The honest entry is now tried after it."""
+    folder = plain_folder(tmp_path, secret)
+    data = (folder / "almaty.7z").read_bytes()
+    honest = tmp_path / "honest"
+    (honest / "bundles").mkdir(parents=True)
+    (honest / "bundles" / f"{hashlib.sha256(data).hexdigest()}.7z").write_bytes(data)
+    (honest / "listing.json").write_bytes(raw_listing(folder))
+    meta = json.loads(Listing.from_bytes(raw_listing(folder)).to_bytes())["bundles"][0]
+    told = {**meta, "version": 99, "sha256": "ab" * 32, "path": f"bundles/{'ab' * 32}.7z"} \
+        if lie == "a higher version" else {**meta, "title": "An official statement"}
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    (evil / "listing.json").write_bytes(Listing((BundleEntry(**told),)).to_bytes())
+    reader = _reader(tmp_path, keyring, runner, "reader", "author")
+    with MirrorServer(evil) as liar, MirrorServer(honest) as peer:
+        code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", liar.url, "--mirror", peer.url)
+    assert code == 0 and "ARRIVED" in out, out + err
+    (arrived,) = (tmp_path / "in").glob("*.7z")
+    assert arrived.read_bytes() == data and f"v{meta['version']}" in out
+
+
 def test_keep_mirror_keeps_a_newer_index_and_refuses_another_publisher(
         tmp_path: Path, host: Path, keyring: Keyring, runner: CliRunner) -> None:
     """A folder that holds a newer signed index keeps it; one holding another publisher's mirror is refused."""

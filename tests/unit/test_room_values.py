@@ -126,12 +126,17 @@ def test_pieces_follow_the_client_speed() -> None:
 
 
 def test_listings_merge_by_author_and_version() -> None:
-    """Of one id by one author the highest version wins; another author's bundle of the same id stays apart."""
+    """Of one id by one author the highest version wins, the lower one tried after it (a peer's "version 99" of
+    bytes it does not have hid the real one); another author's bundle of the same id stays apart; the same file
+    under another title is another copy to try."""
     old, new = _entry(1, "1" * 64), _entry(2, "2" * 64)
     same_file = BundleEntry.for_bundle("ffffffffffffffff", 1, "2" * 64, 1000, "t", "B46D012DF424677C")
     other = BundleEntry.for_bundle(old.id, 9, "3" * 64, 1000, "t", "0000000000000000")
     merged, others = _merge([Listing((old, other)), Listing((new, same_file))])
-    assert merged == (new, other) and others == {}
+    assert merged == (new, other) and others == {new.sha256: (old,)}
+    retitled = BundleEntry.for_bundle(new.id, 2, new.sha256, new.size, "An official statement", new.author_key)
+    merged, others = _merge([Listing((retitled,)), Listing((new,))])
+    assert merged == (retitled,) and others == {new.sha256: (new,)}
 
 
 def test_copies_of_one_version_are_taken_in_turns_across_peers() -> None:
@@ -148,3 +153,14 @@ def test_copies_of_one_version_are_taken_in_turns_across_peers() -> None:
                                         fakes[5])}
     merged, others = _merge([Listing((endorsed, plain)), Listing((vouched,))])
     assert merged == (plain,) and others == {plain.sha256: (vouched, endorsed)}
+
+
+def test_a_listed_title_is_no_longer_than_a_bundle_may_have() -> None:
+    """A peer's listing titled 200 KB was printed whole in fetch's report: a title is at most 1,000 characters,
+    as in bundle.json."""
+    entry = json.loads(Listing((_entry(1, "1" * 64),)).to_bytes())
+    entry["bundles"][0]["title"] = "t" * 1000
+    assert Listing.from_bytes(json.dumps(entry).encode()).bundles[0].title == "t" * 1000
+    entry["bundles"][0]["title"] = "t" * 1001
+    with pytest.raises(ManifestError, match="malformed"):
+        Listing.from_bytes(json.dumps(entry).encode())

@@ -52,34 +52,44 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
     a hostile peer that lists many fake copies gets one turn in each round, never all the places. The first is
     fetched; up to OTHER_COPIES more are returned by its sha256, to try when it does not arrive trusted (a reader
     who requires endorsers needs an endorsed copy).
+
+    A listing is no one's word, so what one peer says never hides what another offers: the same file listed under
+    another title is another copy to try (the title is checked against what the author signed), and the copies
+    of lower versions come after those of the highest (a peer listing "version 99" of bytes it does not have hid
+    every peer's real bundle).
     """
-    newest: dict[tuple[str, str], int] = {}
+    versions: dict[tuple[str, str], set[int]] = {}
     for listing in listings:
         for entry in listing.bundles:
-            key = (entry.id, entry.author_key)
-            newest[key] = max(newest.get(key, entry.version), entry.version)
-    offered: dict[tuple[str, str], list[list[BundleEntry]]] = {key: [] for key in newest}  # as first listed
-    for listing in listings:
-        mine: dict[tuple[str, str], list[BundleEntry]] = {}
-        for entry in listing.bundles:
-            if entry.version == newest[(entry.id, entry.author_key)]:
-                mine.setdefault((entry.id, entry.author_key), []).append(entry)
-        for key, copies in mine.items():
-            offered[key].append(sorted(copies, key=lambda e: e.size))  # stable: equal sizes keep the listed order
+            versions.setdefault((entry.id, entry.author_key), set()).add(entry.version)
     chosen: dict[str, BundleEntry] = {}
     others: dict[str, tuple[BundleEntry, ...]] = {}
-    for peers in offered.values():
-        turns: dict[str, BundleEntry] = {}
-        for entry in itertools.chain.from_iterable(itertools.zip_longest(*peers)):
-            if entry is not None:
-                turns.setdefault(entry.sha256, entry)
-        first, *rest = turns.values()
+    for key, listed in versions.items():
+        candidates: list[BundleEntry] = []
+        for version in sorted(listed, reverse=True):
+            candidates += _in_turns(listings, key, version)
+        first, *rest = candidates
         if first.sha256 in chosen:
             continue
         chosen[first.sha256] = first
         if rest:
             others[first.sha256] = tuple(rest[:OTHER_COPIES])
     return tuple(chosen.values()), others
+
+
+def _in_turns(listings: Sequence[Listing], key: tuple[str, str], version: int) -> list[BundleEntry]:
+    """The copies of one version the peers list, one from each peer in turn (each peer's smallest first), each
+    file under each title once."""
+    offered: list[list[BundleEntry]] = []
+    for listing in listings:
+        mine = [e for e in listing.bundles if (e.id, e.author_key) == key and e.version == version]
+        if mine:
+            offered.append(sorted(mine, key=lambda e: e.size))  # stable: equal sizes keep the listed order
+    turns: dict[tuple[str, str], BundleEntry] = {}
+    for entry in itertools.chain.from_iterable(itertools.zip_longest(*offered)):
+        if entry is not None:
+            turns.setdefault((entry.sha256, entry.title), entry)
+    return list(turns.values())
 
 
 def _read(mirror: Mirror, report: MirrorReport, log: Log) -> tuple[Listing, bytes] | None:

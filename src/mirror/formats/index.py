@@ -26,7 +26,7 @@ from typing import Any
 from mirror.errors import ManifestError
 from mirror.formats.jsonstrict import parse_json
 from mirror.formats.layout import bundle_path
-from mirror.formats.manifest import BUNDLE_ID
+from mirror.formats.manifest import BUNDLE_ID, MAX_TEXT
 from mirror.formats.timefmt import parse_time
 from mirror.formats.torrent import check_infohash, magnet_infohash
 from mirror.record import as_dict, record
@@ -154,7 +154,8 @@ def parse_entry(item: Any, keys: set[str] = _ALL_ENTRY_KEYS) -> BundleEntry:
           and type(item["size"]) is int and item["size"] >= 0
           and type(item["version"]) is int and 1 <= item["version"] <= MAX_VERSION
           and isinstance(item["author_key"], str) and _KEY_ID.fullmatch(item["author_key"]) is not None
-          and all(isinstance(item[k], str) for k in ("id", "title")))
+          and all(isinstance(item[k], str) for k in ("id", "title"))
+          and len(item["title"]) <= MAX_TEXT)  # as bundle.json's: a peer's listing titled 200 KB was printed whole
     if not ok or item["path"] != bundle_path(str(item["sha256"])):
         raise ManifestError("index bundle entry is malformed")
     if item["size"] < MIN_BUNDLE_BYTES:
