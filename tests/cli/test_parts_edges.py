@@ -808,3 +808,15 @@ def test_names_made_from_a_long_bundle_name_fit_and_a_long_name_given_is_refused
         code, _, err = invoke(runner, *args, "--keys", keys)
         assert code == 2 and "bytes, more than a file system takes (255)" in err and len(err.splitlines()) == 2, err
         assert "Traceback" not in err and sorted(tmp_path.iterdir()) == before, args
+
+
+def test_update_of_a_part_says_it_is_a_part(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                            tmp_path: Path) -> None:
+    """create --update PART failed with "N file(s) failed", exit 3 (do not trust), of an intact part."""
+    from helpers import make_sources
+
+    _, keys, parts = small
+    code, _, err = invoke(runner, "create", make_sources(tmp_path / "src"), "-o", tmp_path / "next.7z", "--key",
+                          "alice", "--keys", keys, "--update", parts[0])
+    assert code == 2 and f"{parts[0]} is part 1 of {len(parts)}, not a whole bundle" in err, err
+    assert "mirror join" in err and not (tmp_path / "next.7z").exists()

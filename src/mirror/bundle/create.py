@@ -91,7 +91,10 @@ def next_version(old: Path, keys: Keys, public: PublicKeyFile) -> tuple[str, int
         VerificationError: `old` must not be trusted.
         ConfigError: `old` was signed by another key.
     """
-    earlier = verify_bundle(old, keys)
+    earlier = verify_bundle(old, keys, parts=True)  # a part is said to be one, not "files failed" (exit 3)
+    if earlier.part is not None:
+        raise ConfigError(f"{old} is part {earlier.part.number} of {earlier.part.count}, not a whole bundle",
+                          hint="join all its parts first (mirror join PART... -o WHOLE.7z), then --update WHOLE.7z")
     if earlier.public != public:
         raise ConfigError(f"{old} was signed by key {earlier.key_id}, not by the key signing this version",
                           hint="sign the new version with the key that signed the earlier one (--key NAME)")
