@@ -820,3 +820,38 @@ def test_update_of_a_part_says_it_is_a_part(runner: CliRunner, small: tuple[Path
                           "alice", "--keys", keys, "--update", parts[0])
     assert code == 2 and f"{parts[0]} is part 1 of {len(parts)}, not a whole bundle" in err, err
     assert "mirror join" in err and not (tmp_path / "next.7z").exists()
+
+
+def test_a_part_put_in_anothers_place_is_named_by_its_signer(runner: CliRunner,
+                                                              small: tuple[Path, Path, list[Path]],
+                                                              tmp_path: Path) -> None:
+    """A carrier's part 2 of a forgery under the same id and version, given first: the genuine parts were called
+    "not from the same bundle", with a hint to give parts of the same id and version (they were). Both signers are
+    named now, the stranger as not in the keyring."""
+    import random
+
+    from test_parts import photo
+
+    from helpers import make_sources
+    from mirror.bundle.create import CreateRequest, create_bundle
+    from mirror.bundle.verify import verify_bundle
+
+    bundle, keys, parts = small
+    meta = verify_bundle(bundle, Keyring(keys)).meta
+    mallory = Keyring(tmp_path / "mallory")
+    mallory.create("mallory", None)
+    forged = tmp_path / "forged.7z"
+    src = make_sources(tmp_path / "src")
+    rng = random.Random(4)
+    for n in range(4):
+        (src / "photos" / f"f{n}.jpg").write_bytes(photo(rng, 60_000))
+    create_bundle(CreateRequest(src, forged, title=meta.title, bundle_id=meta.bundle_id, version=meta.version),
+                  mallory.secret("mallory", None))
+    code, _, err = invoke(runner, "split", forged, "--max-size", "150k", "-o", tmp_path / "fp", "--keys",
+                          tmp_path / "mallory")
+    assert code == 0, err
+    fake = sorted((tmp_path / "fp").iterdir())[0]
+    code, _, err = invoke(runner, "extract", fake, *parts, tmp_path / "out", "--keys", keys)
+    assert code == 2 and "claim the same bundle and version" in err, err
+    assert "which is not in your keyring" in err and "by alice" in err and "leave out the parts" in err
+    assert not (tmp_path / "out").exists()

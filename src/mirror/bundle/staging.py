@@ -186,8 +186,23 @@ def _other_bundle(path: Path, verified: VerifiedBundle, first: VerifiedBundle) -
     if verified.meta.bundle_id == first.meta.bundle_id and version != first_version:
         return ConfigError(f"{path} is version {version} of the bundle, {earlier} is version {first_version}",
                            hint="give parts of one version")
+    if verified.meta.bundle_id == first.meta.bundle_id and verified.public != first.public:
+        # a part put in another's place: which one is the stranger is the reader's keyring's to say, not the order
+        who, named = _signer(verified), _signer(first)
+        return ConfigError(f"{path} and {earlier} claim the same bundle and version, but {path} is signed by "
+                           f"{who} and {earlier} by {named}",
+                           hint="leave out the parts signed by a key you do not hold (mirror verify PART names "
+                                "the signer), and ask for those parts again")
     return ConfigError(f"{path} is not from the same bundle as {earlier}",
-                       hint="give only parts of one bundle (the same id and version)")
+                       hint="give only parts of one split of one bundle (mirror show PART names its title, id "
+                            "and version)")
+
+
+def _signer(verified: VerifiedBundle) -> str:
+    """Who signed `verified`, in the words a verdict uses: a name from the keyring, or an unknown key."""
+    if verified.signer_name is not None:
+        return verified.signer_name
+    return f"key {verified.key_id}, which is not in your keyring"
 
 
 def _naming(exc: VerificationError, path: Path) -> VerificationError:
