@@ -855,3 +855,20 @@ def test_a_part_put_in_anothers_place_is_named_by_its_signer(runner: CliRunner,
     assert code == 2 and "claim the same bundle and version" in err, err
     assert "which is not in your keyring" in err and "by alice" in err and "leave out the parts" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_tampered_part_names_what_to_do_with_the_others(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                          tmp_path: Path) -> None:
+    """One tampered part among good ones: exit 3 and nothing written, even with --partial, and no word of what to
+    do. The hint says to leave it out; without it, --partial writes what the others carry."""
+    _, keys, parts = small
+    data = bytearray(parts[1].read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad = tmp_path / parts[1].name
+    bad.write_bytes(bytes(data))
+    given = [parts[0], bad, *parts[2:]]
+    code, _, err = invoke(runner, "extract", *given, tmp_path / "out", "--partial", "--keys", keys)
+    assert code == 3 and f"leave out {bad} and ask for it again" in err, err
+    assert not (tmp_path / "out").exists()
+    code, _, err = invoke(runner, "extract", parts[0], *parts[2:], tmp_path / "out", "--partial", "--keys", keys)
+    assert code == 0 and (tmp_path / "out").is_dir(), err

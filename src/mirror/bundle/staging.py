@@ -165,6 +165,10 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
                 staged.idle.append(path)
             del checked  # its own columns of the signed lists: not beside the next input's
     if errors and (not staged.verified or staged.missing):
+        if staged.verified:  # the others are intact: say what to do with them (exit 3 stays: one was tampered)
+            bad = staged.failed[0][0]
+            errors[0].hint = (f"leave out {bad} and ask for it again; without it, mirror extract writes what the "
+                              f"other inputs carry (with --partial, the files still missing are accepted)")
         raise errors[0]
     return staged
 
