@@ -872,3 +872,17 @@ def test_a_tampered_part_names_what_to_do_with_the_others(runner: CliRunner, sma
     assert not (tmp_path / "out").exists()
     code, _, err = invoke(runner, "extract", parts[0], *parts[2:], tmp_path / "out", "--partial", "--keys", keys)
     assert code == 0 and (tmp_path / "out").is_dir(), err
+
+
+def test_a_later_part_extracted_alone_says_what_to_do(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A courier extracts part 1 (its folder named by the bundle), then part 2 when it comes: "X already exists,
+    name a new folder", of a folder the courier never named. It now says an earlier extract made it, and to
+    extract the parts together."""
+    _, keys, parts = small
+    monkeypatch.chdir(tmp_path)
+    code, _, err = invoke(runner, "extract", parts[0], "--keys", keys)
+    assert code == 4 and "is written there" in err, err
+    code, _, err = invoke(runner, "extract", parts[1], "--keys", keys)
+    assert code == 2 and "already exists: an earlier extract of this bundle made it" in err, err
+    assert "extract all the parts you have, the earlier ones too, together" in err

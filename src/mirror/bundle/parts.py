@@ -711,6 +711,11 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
             raise UntrustedSigner(first.key_id, first.fingerprint)
         if dest is None:
             dest = parent / local_name(first.meta.title, first.meta.bundle_id, first.meta.version)
+            if first.part is not None and (dest.is_dir() and not dest.is_symlink()):
+                # a courier's second try with a later part: the first run named this folder, not the user
+                raise ConfigError(f"{dest} already exists: an earlier extract of this bundle made it",
+                                  hint="extract all the parts you have, the earlier ones too, together into a new "
+                                       "folder: mirror extract PART... FOLDER (extract never adds to a folder)")
             check_new(dest)
         os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
         rename_noreplace(staging, dest)

@@ -171,7 +171,8 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
         say(f"  still missing {len(result.missing)} files, in the parts not given: {shown}")
         if not partial:
             fail(f"{len(result.missing)} of the bundle's files are missing from {result.dest}",
-                 "extract every part together into a new folder; --partial accepts what is here", ExitCode.INCOMPLETE)
+                 "what the parts given carry is written there; for the rest, extract all the parts together into a "
+                 "new folder once you have them (--partial: exit 0 with files missing)", ExitCode.INCOMPLETE)
 
 
 def _page_hint(page: Path, verified: VerifiedBundle, bundles: list[Path]) -> None:
