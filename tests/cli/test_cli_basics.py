@@ -165,6 +165,20 @@ def test_a_first_time_reader_is_told_no_key_is_imported_yet(runner: CliRunner, b
     assert "does not exist" not in out
 
 
+def test_a_signer_held_only_as_a_publisher_is_said_to_be(runner: CliRunner, bundle: Path, keyring: Keyring,
+                                                           tmp_path: Path) -> None:
+    """A key imported with --role publisher only was "not in your keyring" as a bundle's signer: the reader then
+    imported it again, to the same verdict. It is named, with the role it has."""
+    (tmp_path / "alice.pub").write_text(keyring.get("alice").public.to_text())
+    reader = tmp_path / "reader"
+    code, _, err = invoke(runner, "keys", "import", tmp_path / "alice.pub", "--name", "press", "--role", "publisher",
+                          "--checked", "in-person", "--keys", reader)
+    assert code == 0, err
+    code, out, _ = invoke(runner, "verify", bundle, "--keys", reader)
+    assert code == 5 and "press (key " in out and "in your keyring as publisher only, not as an author" in out, out
+    assert "not in your keyring" not in out
+
+
 def test_keys_list_names_the_keyring_it_reads(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:
     """--keys wins over $MIRROR_KEYS, and the listing says which folder it read and why."""
     code, out, err = invoke(runner, "keys", "list")

@@ -34,6 +34,7 @@ from mirror.formats.names import printable
 if TYPE_CHECKING:
     from mirror.bundle.verify import VerifiedBundle
     from mirror.trust.keyring import Keyring
+    from mirror.trust.keyset import KeyRecord
     from mirror.trust.policy import Policy
 
 MAX_LISTED = 20  # missing files a part names in text; --json lists all
@@ -160,7 +161,12 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
         say(f"  signed by    key {result.key_id}, which is not in your keyring")
         say(f"  trusted      {result.verdict.reason}")
     else:
-        say(f"  signed by    key {result.key_id}, which is not in your keyring")
+        held = _held_in_another_role(result)
+        if held is not None:  # "not in your keyring" sent a reader who had imported it to import it again
+            name, roles = printable(held.name), ",".join(held.roles)
+            say(f"  signed by    {name} (key {result.key_id}), in your keyring as {roles} only, not as an author")
+        else:
+            say(f"  signed by    key {result.key_id}, which is not in your keyring")
         missing = missing_keyring()
         if missing is not None and missing[1] == DEFAULT_KEYRING:  # nobody has imported a key here yet
             say(f"  keyring      none yet: no key has been imported on this computer ({printable(str(missing[0]))})")
@@ -262,6 +268,19 @@ def _check_digits(given: str) -> None:
         fail(f"a fingerprint is {FINGERPRINT_DIGITS} digits; you gave {sum(c.isdigit() for c in typed)} digits and "
              f"{sum(not c.isdigit() for c in typed)} other characters",
              "type the 40 digits the author reads out to you", ExitCode.USAGE)
+
+
+def _held_in_another_role(result: VerifiedBundle) -> KeyRecord | None:
+    """The keyring's record of exactly the signer's key when it holds it, but not as an author (a key imported as
+    a publisher only); None otherwise."""
+    from mirror.cli.common import chosen_keyring
+    from mirror.trust.keyring import Keyring
+
+    try:
+        folder = chosen_keyring()[0]
+    except IndexError:  # no keyring opened by this command
+        return None
+    return next((r for r in Keyring(folder) if r.public == result.public and "author" not in r.roles), None)
 
 
 def _with_fingerprint(result: VerifiedBundle, given: str, policy: Policy, keyring: Keyring) -> VerifiedBundle:
