@@ -55,10 +55,16 @@ def _parse(name: str, raw: bytes, layout: Layout) -> Signature:
     try:
         sig = Signature.from_bytes(raw)
     except SignatureError as exc:
-        raise SignatureError(f"{name} is not a minisign signature: {exc}") from None
+        raise SignatureError(f"{name} is not a minisign signature: {exc}", hint=BROKEN_ENDORSEMENT_HINT) from None
     if endorsement_key_id(name, layout) != key_id_hex(sig.key_id):
-        raise SignatureError(f"{name} is signed by key {key_id_hex(sig.key_id)}, not the key its name says")
+        raise SignatureError(f"{name} is signed by key {key_id_hex(sig.key_id)}, not the key its name says",
+                             hint=BROKEN_ENDORSEMENT_HINT)
     return sig
+
+
+# An endorsement is added on the way, by whoever passed the bundle on: never accepted unparsed, and what to do.
+BROKEN_ENDORSEMENT_HINT = ("endorsements are added on the way, not by the author, and this bundle's are not as "
+                           "mirror writes them: ask for the author's own copy, or a copy without them")
 
 
 def _judge(name: str, sig: Signature, sums: bytes | Prehashed, meta: BundleMeta, author: PublicKeyFile,

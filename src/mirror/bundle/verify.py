@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from mirror.bundle.control import Control, Spool
-from mirror.bundle.endorsements import EndorsementCheck, check_endorsements
+from mirror.bundle.endorsements import BROKEN_ENDORSEMENT_HINT, EndorsementCheck, check_endorsements
 from mirror.errors import ArchiveError, ContentError, KeyringError, ManifestError, SignatureError, UnreadableContainer
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
 from mirror.formats.manifest import (
@@ -147,9 +147,10 @@ class VerifiedBundle:
 def _check_endorsement_member(name: str, size: int, layout: Layout) -> None:
     if endorsement_key_id(name, layout) is None:
         raise ArchiveError(f"unexpected member '{printable(name)}': {layout.endorsements} holds only "
-                           "<KEYID>.minisig signature files")
+                           "<KEYID>.minisig signature files", hint=BROKEN_ENDORSEMENT_HINT)
     if size > MAX_ENDORSEMENT_BYTES:
-        raise ArchiveError(f"{name} declares {size} bytes; an endorsement is at most {MAX_ENDORSEMENT_BYTES}")
+        raise ArchiveError(f"{name} declares {size} bytes; an endorsement is at most {MAX_ENDORSEMENT_BYTES}",
+                           hint=BROKEN_ENDORSEMENT_HINT)
 
 
 _WRAPPED_BUNDLE = re.compile(r"[^/]+\.7z(?:\.[0-9]{3})?")
@@ -248,7 +249,8 @@ def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Fil
             _check_endorsement_member(files.name(k), files.size(k), layout)
             endorsements += 1
     if endorsements > MAX_ENDORSEMENTS:
-        raise ArchiveError(f"the bundle carries {endorsements} endorsements, more than {MAX_ENDORSEMENTS}")
+        raise ArchiveError(f"the bundle carries {endorsements} endorsements, more than {MAX_ENDORSEMENTS}",
+                           hint=BROKEN_ENDORSEMENT_HINT)
     return files, layout
 
 
