@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -886,3 +887,31 @@ def test_a_later_part_extracted_alone_says_what_to_do(runner: CliRunner, small: 
     code, _, err = invoke(runner, "extract", parts[1], "--keys", keys)
     assert code == 2 and "already exists: an earlier extract of this bundle made it" in err, err
     assert "extract all the parts you have, the earlier ones too, together" in err
+
+
+def test_two_copies_of_one_endorsement_among_parts_are_said(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                           tmp_path: Path) -> None:
+    """Parts of two copies carrying different files for one endorsement, joined by someone who does not hold
+    the endorser's key: the first given was kept without a word (a carrier could knock a real endorsement out). It is
+    said now, and which part to give first to keep the other."""
+    bundle, keys, _ = small
+    carol, reader = tmp_path / "carol", tmp_path / "reader"  # the endorser's keyring; one that holds alice only
+    shutil.copytree(keys, carol)
+    assert invoke(runner, "keys", "new", "carol", "--no-passphrase", "--keys", carol)[0] == 0
+    Keyring(reader).import_public("alice", Keyring(keys).get("alice").public, ("author",), "in-person")
+    parts = []
+    for claim in ("relayed", "witnessed"):
+        endorsed = tmp_path / f"{claim}.7z"
+        code, _, err = invoke(runner, "endorse", bundle, "--key", "carol", "--claim", claim, "-o", endorsed,
+                              "--keys", carol)
+        assert code == 0, err
+        code, _, err = invoke(runner, "split", endorsed, "--max-size", "150k", "-o", tmp_path / claim, "--keys", keys)
+        assert code == 0, err
+        parts.append(sorted((tmp_path / claim).iterdir()))
+    mixed = [parts[0][0], *parts[1][1:]]
+    code, out, err = invoke(runner, "join", *mixed, "-o", tmp_path / "j.7z", "--keys", reader)
+    assert code == 0, err
+    assert f"{parts[1][1]} carries another copy of the endorsement by key " in out, out
+    assert out.count("another copy") == 1
+    code, out, err = invoke(runner, "join", *parts[0], "-o", tmp_path / "k.7z", "--keys", reader)
+    assert code == 0 and "another copy" not in out

@@ -73,6 +73,7 @@ class PartsExtracted:
     missing: Sequence[str]  # in the signed list's order
     left_out: int = 0  # endorsements of other copies not written: a bundle carries at most 100
     failed: tuple[tuple[Path, str], ...] = ()  # inputs that failed a check, left out: the others carried all
+    differing: tuple[tuple[str, Path], ...] = ()  # see join_parts
 
 
 @contextlib.contextmanager
@@ -632,12 +633,15 @@ def _parts_hint(verified: Sequence[VerifiedBundle]) -> str:
 
 def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False,
                idle: list[Path] | None = None, left_out: list[str] | None = None,
-               failed: list[tuple[Path, str]] | None = None) -> VerifiedBundle:
+               failed: list[tuple[Path, str]] | None = None,
+               differing: list[tuple[str, Path]] | None = None) -> VerifiedBundle:
     """Rebuild one bundle from parts of it; it carries the author's signature unchanged and verifies.
 
     `idle`, if given, receives the inputs that added nothing to those before them (a copy of a part given too);
     `left_out`, the endorsements of other copies not carried (a bundle carries at most 100), in name order;
-    `failed`, the inputs that failed a check and were left out, the others carrying every file (with why).
+    `failed`, the inputs that failed a check and were left out, the others carrying every file (with why);
+    `differing`, the endorsements a later input carried other bytes of, by a key the keyring does not hold (the
+    first given is kept; which one checks out, only a holder of that key can tell).
 
     Raises:
         VerificationError: a part failed a check.
@@ -676,6 +680,8 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False,
         left_out += sorted(staged.left_out)
     if failed is not None:
         failed += staged.failed
+    if differing is not None:
+        differing += staged.differing
     return result
 
 
@@ -720,4 +726,4 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
         os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
         rename_noreplace(staging, dest)
     return PartsExtracted(dest, tuple(staged.verified), staged.files, staged.missing, len(staged.left_out),
-                          tuple(staged.failed))
+                          tuple(staged.failed), tuple(staged.differing))

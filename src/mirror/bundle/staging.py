@@ -56,6 +56,8 @@ class Staged:
     left_out: set[str] = dataclasses.field(default_factory=set)  # endorsements of later inputs not written (a bundle
     # carries at most MAX_ENDORSEMENTS)
     ranks: dict[str, int] = dataclasses.field(default_factory=dict)  # endorsement written -> _RANK of its status
+    # endorsements another input carried other bytes of, which the reader's keyring could not rank: (name, input)
+    differing: list[tuple[str, Path]] = dataclasses.field(default_factory=list)
     idle: list[Path] = dataclasses.field(default_factory=list)  # inputs after the first that added no file (copies)
     failed: list[tuple[Path, str]] = dataclasses.field(default_factory=list)  # inputs that failed a check, left
     # out because the others carried every file (a damaged second download of a part)
@@ -309,6 +311,10 @@ def _write(fp: BinaryIO, limits: Limits, checked: Checked, verified: VerifiedBun
         if name in skip:
             return None
         if is_endorsement(name, layout):
+            kept, theirs = staged.unlisted.get(name), expected_digest(checked, verified, name)
+            if kept is not None and theirs != kept and ranks.get(name) == staged.ranks.get(name) == _RANK["unknown"] \
+                    and all(n != name for n, _ in staged.differing):
+                staged.differing.append((name, verified.path))  # the first given is kept: said, never silently
             return _endorsement_target(name, ranks.get(name, 0), staged, layout, skip)
         if staged.has(name):
             return None

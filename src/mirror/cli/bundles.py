@@ -26,6 +26,7 @@ from mirror.cli.common import (
     reader_policy_for,
     required_endorsers,
     say,
+    say_differing,
     shell_word,
     warn,
 )
@@ -166,6 +167,7 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
         say(f"  left out {result.left_out} endorsement(s) of other copies: a bundle carries at most 100")
     for path, problem in result.failed:
         say(f"  left out {path}, which failed a check (the other inputs carry all of it): {problem}")
+    say_differing(result.differing)
     if result.missing:
         shown = ", ".join(result.missing[:MAX_LISTED]) + (" ..." if len(result.missing) > MAX_LISTED else "")
         say(f"  still missing {len(result.missing)} files, in the parts not given: {shown}")

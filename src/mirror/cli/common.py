@@ -20,7 +20,7 @@ import os
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -343,6 +343,18 @@ def say(line: str = "") -> None:
     file name: "fl\nip.7z") is written as \n, so that no name a sender chose can print a line of its own under
     a verdict."""
     echo(terminal_text(translate(line)).replace("\n", "\\n"))
+
+
+def say_differing(differing: Sequence[tuple[str, Path]]) -> None:
+    """Say which endorsements two inputs carried different copies of (join and extract of parts): the first given
+    was kept, and nothing here can tell which copy checks out."""
+    from mirror.formats.names import printable
+
+    for name, path in differing:
+        key = name.rsplit("/", 1)[-1].removesuffix(".minisig")
+        shown = printable(str(path))
+        say(f"  {shown} carries another copy of the endorsement by key {key}, which no key you hold can check: "
+            f"the one given first was kept (to keep this one, give {shown} first)")
 
 
 def warn(line: str) -> None:

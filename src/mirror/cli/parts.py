@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from mirror.cli.app import main
-from mirror.cli.common import dump_json, json_option, keys_option, open_keyring, say
+from mirror.cli.common import dump_json, json_option, keys_option, open_keyring, say, say_differing
 from mirror.cli.failure import fail
 from mirror.errors import ExitCode
 
@@ -66,14 +66,16 @@ def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_di
     idle: list[Path] = []
     dropped: list[str] = []  # endorsements of other copies past the cap
     failed: list[tuple[Path, str]] = []  # damaged copies of parts also given whole
+    differing: list[tuple[str, Path]] = []  # endorsements two inputs carried different bytes of
     result = join_parts(list(parts), out, open_keyring(keys_dir), force=force, idle=idle, left_out=dropped,
-                        failed=failed)
+                        failed=failed, differing=differing)
     left_out = len(dropped)
     files = content_count(result)  # the accounts and photos, as verify counts them
     if as_json:
         dump_json({"path": str(out), "parts": [str(p) for p in parts], "added_nothing": [str(p) for p in idle],
                    "failed": [{"path": str(p), "problem": why} for p, why in failed],
                    "files": files, "endorsements_left_out": left_out,
+                   "endorsements_differing": [{"name": n, "path": str(p)} for n, p in differing],
                    "signer": {"name": result.signer_name, "key_id": result.key_id,
                               "fingerprint": result.fingerprint, "in_keyring": result.signer_name is not None}})
         return
@@ -86,3 +88,4 @@ def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_di
         say(f"  left out {path}, which failed a check (the other inputs carry all of it): {problem}")
     if left_out:
         say(f"  left out {left_out} endorsement(s) of other copies: a bundle carries at most 100")
+    say_differing(differing)
