@@ -198,6 +198,27 @@ def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, tmp_path: Pat
     assert arrived.read_bytes() == data and f"v{meta['version']}" in out
 
 
+def test_a_peer_listing_bundles_it_lacks_is_not_asked_for_them_all(tmp_path: Path, keyring: Keyring,
+                                                                    secret: SecretKey, runner: CliRunner) -> None:
+    """A listing of 10,000 bundles the peer does not have made fetch ask for each in turn (minutes on a LAN, hours
+    through Tor). A room lists only what it has: after 16 missing and none delivered, the peer is asked no more."""
+    folder = plain_folder(tmp_path, secret)
+    meta = json.loads(Listing.from_bytes(raw_listing(folder)).to_bytes())["bundles"][0]
+    fakes = []
+    for n in range(60):
+        sha = hashlib.sha256(str(n).encode()).hexdigest()
+        fakes.append(BundleEntry(**{**meta, "id": f"fake-{n:04d}-bundle", "sha256": sha, "path": f"bundles/{sha}.7z"}))
+    liar = tmp_path / "liar"
+    liar.mkdir()
+    (liar / "listing.json").write_bytes(Listing(tuple(fakes)).to_bytes())
+    reader = _reader(tmp_path, keyring, runner, "reader", "author")
+    with MirrorServer(liar) as server:
+        code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", server.url, "--all")
+    asked = [p for p, _ in server.requests if p.endswith(".7z")]
+    assert code == 4 and out.count("MISSING") == 60, out + err
+    assert 16 <= len(asked) <= 17 and "not asked for more in this run" in err, (asked, err)  # 2 at once
+
+
 def test_keep_mirror_keeps_a_newer_index_and_refuses_another_publisher(
         tmp_path: Path, host: Path, keyring: Keyring, runner: CliRunner) -> None:
     """A folder that holds a newer signed index keeps it; one holding another publisher's mirror is refused."""

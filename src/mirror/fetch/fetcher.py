@@ -71,6 +71,7 @@ class FetchRequest:
     limits: Limits = field(default_factory=Limits)
     progress: Progress = no_progress
     unsigned: bool = False  # take a peer's unsigned listing even after having accepted a signed index
+    listing: bool = False  # set by `fetch`: the bundles come from peers' unsigned listings, not a signed index
     swarm: EntrySource | None = None  # tried first for each bundle; the mirrors then get what it did not deliver
     policy: Policy = field(default_factory=AuthorTrusted)  # who must have signed for a bundle to be trusted
     parallel: int = 2  # bundles downloaded at once (from the mirrors; the swarm takes one at a time)
@@ -294,6 +295,7 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
         NoIndex: no mirror served an acceptable index.
     """
     mirrors, reports, chosen = open_index(request, keys, log)
+    request = replace(request, listing=not chosen.signed)
     wanted = _wanted(chosen, request)
     if request.dest.exists() and not request.dest.is_dir():
         raise ConfigError(f"{request.dest} is not a folder", hint="--dest names the folder bundles go into")
@@ -500,7 +502,7 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
         return part, False, download, None, ""
     early = EarlyCheck.begin(entry, download, order, keys, request.policy, early_gate)
     try:
-        path = download.run(_best_first(order, reports))
+        path = download.run(_best_first(order, reports, log, request.listing))
     except BaseException:
         if early is not None:
             early.result(None)
@@ -514,17 +516,28 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
 
 
 _SLOW = frozenset({Fate.TIMEOUT, Fate.UNREACHABLE, Fate.REFUSED, Fate.BAD_ANSWER})
+MAX_MISSES = 16  # bundles a mirror may lack, having delivered none, before it is asked for no more in this run
 
 
-def _best_first(order: list[Mirror], reports: dict[str, MirrorReport]) -> list[Mirror]:
+def _best_first(order: list[Mirror], reports: dict[str, MirrorReport], log: Log, listing: bool) -> list[Mirror]:
     """`order`, with the mirrors that failed a bundle in this run (too slow, busy, unreachable, refusing) after the
     others: a mirror that drips every bundle cost a whole --timeout (or --budget) for each of them before the
-    next mirror was asked."""
-    def failed(mirror: Mirror) -> bool:
+    next mirror was asked. From peers' unsigned `listing`s, a peer that lacked MAX_MISSES bundles and delivered
+    none is left out: a room lists only what it has, and a listing of 10,000 bundles a peer does not have made
+    fetch ask for each in turn (hours, through Tor). (A signed index's mirror may hold only some of the bundles
+    it lists, a reader's kept copy or a stick: it is always asked.)"""
+    kept: list[tuple[bool, Mirror]] = []
+    for mirror in order:
         report = reports.get(mirror.label)
-        return report is not None and any(event.fate in _SLOW for _, event in list(report.bundles.values()))
-
-    return sorted(order, key=failed)
+        fates = [event.fate for _, event in list(report.bundles.values())] if report is not None else []
+        if listing and report is not None and not report.given_up and fates.count(Fate.MISSING) >= MAX_MISSES \
+                and Fate.OK not in fates:
+            report.given_up = True
+            log(f"{mirror.label}: {MAX_MISSES} bundles it was asked for are not there, and none was: not asked "
+                f"for more in this run")
+        if report is None or not report.given_up:
+            kept.append((any(fate in _SLOW for fate in fates), mirror))
+    return [mirror for _, mirror in sorted(kept, key=lambda pair: pair[0])]
 
 
 def _on_hand(order: Sequence[Mirror], entry: BundleEntry) -> bool:

@@ -82,6 +82,7 @@ class MirrorReport:
     label: str
     index: Event | None = None
     bundles: dict[str, tuple[BundleEntry, Event]] = field(default_factory=dict)  # by sha256
+    given_up: bool = False  # not asked for more bundles in this run: it had none of the many it was asked for
     _latest: Event | None = field(default=None, repr=False)
     # Several downloads at once (fetcher.py) add bundles while another asks whether the mirror is distrusted.
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
