@@ -27,11 +27,9 @@ from mirror.errors import ConfigError
 from mirror.record import record
 
 CONFIG_NAME = "mirror.toml"
-KNOWN_NAME = "workspaces.json"  # in the state folder: the workspaces this user has worked in (`remember`)
-MAX_KNOWN = 1000  # the oldest is forgotten first
 # Why the keyring of a workspace this user never worked in is passed over (cli/common.py, keys_folder_for).
-UNKNOWN_WORKSPACE_NOTE = ("no key was made in it and nothing was created, endorsed or published from it on this "
-                          "computer, and a folder someone handed over must not decide whom a verdict trusts")
+UNKNOWN_WORKSPACE_NOTE = ("no key was made in it on this computer, nor one of its keys unlocked with a passphrase, "
+                          "and a folder someone handed over must not decide whom a verdict trusts")
 _CONFIG_LIMIT = 1 << 20  # a mirror.toml is a few kilobytes
 _KEYS = {"sources", "bundles", "keys"}
 MAX_REQUIRED_ENDORSERS = 100  # as many as a bundle may carry (formats/endorsement.py, MAX_ENDORSEMENTS)
@@ -159,49 +157,6 @@ def find_workspace(start: Path, ignored: list[tuple[Path, str]] | None = None) -
             if ignored is not None:
                 ignored.append((candidate, f"its keys folder: {why}"))
     return None
-
-
-def _identity(workspace: Workspace) -> dict[str, Any] | None:
-    """What names a workspace in the list of known ones: where its mirror.toml is, and which file it is there (a
-    stick mounted at the same place another time holds another file)."""
-    config = workspace.root / CONFIG_NAME
-    try:
-        info = os.stat(config)
-    except OSError:
-        return None
-    return {"path": os.path.realpath(config), "device": info.st_dev, "inode": info.st_ino}
-
-
-def _known() -> list[Any]:
-    from mirror.folders import state_folder
-    from mirror.safeio import load_state
-
-    try:
-        known = load_state(state_folder() / KNOWN_NAME).get("workspaces", [])
-    except ConfigError:  # damaged: no workspace is known, which trusts less, never more
-        return []
-    return known if isinstance(known, list) else []
-
-
-def is_known(workspace: Workspace) -> bool:
-    """Whether this user has worked in `workspace` on this computer (`remember`): only then does its keyring
-    decide whom a reader's command trusts. Owning the files is not enough: a folder copied from a stick, or a
-    stick a desktop mounts, belongs to whoever copied or mounted it, keyring and all."""
-    identity = _identity(workspace)
-    return identity is not None and identity in _known()
-
-
-def remember(workspace: Workspace) -> None:
-    """Note `workspace` as this user's: a key was made in it, or something created, endorsed or published from it
-    (the commands that use its secret keys)."""
-    from mirror.folders import state_folder
-    from mirror.safeio import save_state
-
-    identity = _identity(workspace)
-    known = _known()
-    if identity is None or identity in known:
-        return
-    save_state(state_folder() / KNOWN_NAME, {"workspaces": [*known, identity][-MAX_KNOWN:]})
 
 
 @record

@@ -98,6 +98,14 @@ def test_every_block_is_copied_byte_for_byte(bundle: Path, endorsed: Path, tmp_p
     assert {n: d for n, d in copied.items() if not n.startswith(ENDORSEMENTS)} == original
 
 
+def _works_here() -> None:
+    """Make the workspace here one this user works in (as `mirror keys new` in it does): its [trust] then counts."""
+    from mirror.cli.workspaces import remember
+    from mirror.workspace import load_workspace
+
+    remember(load_workspace(Path("mirror.toml").resolve()))
+
+
 def test_endorsers_count_only_when_the_reader_asks(endorsed: Path, reader: Path, runner: CliRunner,
                                                    tmp_path: Path) -> None:
     """Author unknown, bob and carol trusted: exit 5 by default, 0 with --require-endorsers 2 or mirror.toml,
@@ -117,6 +125,8 @@ def test_endorsers_count_only_when_the_reader_asks(endorsed: Path, reader: Path,
     assert invoke(runner, "verify", endorsed, "--require-endorsers", "3")[0] == 5
 
     Path("mirror.toml").write_text("[workspace]\n\n[trust]\nrequire_endorsers = 2\n")
+    assert invoke(runner, "verify", endorsed)[0] == 5  # a workspace this user never worked in sets no policy
+    _works_here()
     assert invoke(runner, "verify", endorsed)[0] == 0
     assert invoke(runner, "verify", endorsed, "--require-endorsers", "0")[0] == 5  # the option wins
     code, out, _ = invoke(runner, "extract", endorsed, tmp_path / "out")
@@ -360,6 +370,7 @@ def test_trust_is_read_only_from_a_workspace(endorsed: Path, reader: Path, runne
     code, _, _ = invoke(runner, "extract", endorsed, tmp_path / "out")
     assert code == 5 and not (tmp_path / "out").exists()
     Path("mirror.toml").write_text("[workspace]\n\n[trust]\nrequire_endorsers = 2\n")
+    _works_here()
     Path("inside").mkdir()
     os.chdir("inside")
     for command in ("verify", "show"):

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from mirror.trust.keyring import Keyring
     from mirror.trust.keys import SecretKey
     from mirror.trust.policy import Policy
+    from mirror.workspace import Workspace
 
 PASSPHRASE_ENV = "MIRROR_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
 KEYS_ENV = "MIRROR_KEYS"
@@ -74,11 +75,14 @@ def required_endorsers(option: int | None) -> int:
     Raises:
         ConfigError: the workspace's mirror.toml is malformed.
     """
+    from mirror.cli.workspaces import is_known
     from mirror.workspace import CONFIG_NAME, find_workspace, trust_settings
 
     if option is not None:
         return option
     workspace = find_workspace(Path.cwd())
+    if workspace is not None and not is_known(workspace):
+        workspace = None  # a folder handed over sets no policy, as it chooses no keyring (keys_folder_for)
     return trust_settings(workspace.root / CONFIG_NAME if workspace is not None else None).require_endorsers
 
 
@@ -132,11 +136,13 @@ DEFAULT_KEYRING = "your data folder"  # where the keyring is when nothing else c
 def keys_folder_for(option: Path | None, own: bool = False) -> tuple[Path, str]:
     """The keyring folder and where that choice came from: --keys, $MIRROR_KEYS, a workspace, or the default.
 
-    A workspace's keyring is used only once this user has worked in it (workspace.py, `is_known`); a command that
-    makes or uses its secret keys (`own`: keys new, create, endorse, publish, refresh) uses it and remembers it.
+    A workspace's keyring decides a verdict only once this user works in it (cli/workspaces.py); a command that
+    makes or uses its secret keys (`own`: keys new, create, endorse, publish, refresh) uses it all the same, and
+    `remember_workspace` notes it once a key is made there or unlocked with a passphrase.
     """
+    from mirror.cli.workspaces import is_known
     from mirror.folders import keys_folder
-    from mirror.workspace import CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE, find_workspace, is_known, remember
+    from mirror.workspace import CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE, find_workspace
 
     if option is not None:
         return option, "--keys"
@@ -148,9 +154,7 @@ def keys_folder_for(option: Path | None, own: bool = False) -> tuple[Path, str]:
     ignored: list[tuple[Path, str]] = []
     workspace = find_workspace(Path.cwd(), ignored)
     unknown = workspace is not None and not own and not is_known(workspace)
-    if workspace is not None and own:
-        remember(workspace)
-    elif workspace is not None and unknown:
+    if workspace is not None and unknown:
         ignored.append((workspace.root / CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE))
     for config, why in ignored:
         warn(f"{printable(str(config))} is not used as a workspace: {why}")
@@ -158,9 +162,22 @@ def keys_folder_for(option: Path | None, own: bool = False) -> tuple[Path, str]:
         keys = shell_word(workspace.keys)
         warn(f"  to use its keyring all the same, pass --keys {keys}")
         workspace = None
+    _workspace[:] = [workspace] if workspace is not None else []
     if workspace is not None:
         return workspace.keys, f"workspace {workspace.root / CONFIG_NAME}"
     return keys_folder(), DEFAULT_KEYRING
+
+
+_workspace: list[Workspace] = []  # the workspace whose keyring this command opened, if one did
+
+
+def remember_workspace() -> None:
+    """Note the workspace whose keyring this command opened as this user's (cli/workspaces.py): a key was made
+    in it, or one of its keys unlocked with a passphrase."""
+    from mirror.cli.workspaces import remember
+
+    if _workspace:
+        remember(_workspace[0])
 
 
 _chosen: list[tuple[Path, str]] = []  # the keyring this command opened, and why that one (one command a process)
@@ -401,4 +418,7 @@ def unlock_key(ring: Keyring, name: str) -> SecretKey:
         asked += 1
         return ask_passphrase(key)
 
-    return ring.unlock(name, ask, attempts=PASSPHRASE_ATTEMPTS if at_terminal() else 1)
+    secret = ring.unlock(name, ask, attempts=PASSPHRASE_ATTEMPTS if at_terminal() else 1)
+    if asked:  # the user knew its passphrase: the workspace it is in is theirs (a key with none proves nothing)
+        remember_workspace()
+    return secret

@@ -27,6 +27,7 @@ from mirror.cli.common import (
     json_option,
     keys_option,
     open_keyring,
+    remember_workspace,
     say,
     warn,
 )
@@ -82,6 +83,7 @@ def keys_new(name: str, no_passphrase: bool, weak_passphrase: bool, roles: tuple
     check_name(name)
     passphrase = None if no_passphrase else _new_passphrase(name, weak_passphrase)
     record = ring.create(name, passphrase, tuple(r for r in ROLES if r in roles) or ROLES)
+    remember_workspace()  # a key made here: its keyring decides this user's verdicts from now on
     say(f"created key {name} ({record.key_id_hex}) in {ring.folder}")
     say(f"fingerprint: {fingerprint(record.public)}")
     if no_passphrase:
