@@ -78,8 +78,8 @@ def test_web_seed_only_download_from_nginx(world: World) -> None:
 def test_a_usb_copy_named_alone_makes_no_public_mirror_a_web_seed(world: World) -> None:
     """A reader names only a USB copy. The swarm took the public mirrors of the signed index (known from an
     earlier fetch) as web seeds, so `fetch --torrent` sent them requests, and looked their names up, although the
-    bundle was on the stick. A bundle a folder holds is copied from there: the swarm is not asked (a peer that
-    drips real bytes held it for hours), and no mirror hears of it."""
+    bundle was on the stick. A bundle a folder holds is read from there first (a peer that drips real bytes held the
+    swarm for hours), and no mirror hears of it; only a damaged copy there sends the reader to the peers."""
     first = mirror(world, "fetch", "--mirror", world.url, "--dest", world.root / "first")
     assert first.returncode == 0, first.stderr  # the reader's state now holds the index's mirror list
     usb = world.root / "usb"
@@ -87,7 +87,28 @@ def test_a_usb_copy_named_alone_makes_no_public_mirror_a_web_seed(world: World) 
     dest = world.root / "in"
     result = mirror(world, "fetch", "--torrent", "--mirror", usb, "--dest", dest, "--timeout", "60", "--json")
     assert result.returncode == 0, result.stderr
-    assert "a folder named holds it; copied from there" in result.stderr, result.stderr
+    assert "a folder named holds it; read from there first" in result.stderr, result.stderr
+    _arrived(world, dest, result)
+
+
+def test_a_damaged_usb_copy_sends_the_reader_to_the_peers(world: World) -> None:
+    """The stick's copy has the signed size but one byte changed: the peers are asked then (the swarm was skipped
+    for a bundle the folder held, and fetch failed), still with no mirror as a web seed."""
+    usb = world.root / "usb"
+    shutil.copytree(world.host, usb)
+    (copy,) = usb.glob("bundles/*.7z")
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    seed_port = free_ports(1)[0]
+    dest = world.root / "in"
+    with seeding(world, world.host, seed_port):
+        result = mirror(world, "fetch", "--torrent", "--mirror", usb, "--peer", f"127.0.0.1:{seed_port}",
+                        "--timeout", "10", "--dest", dest, "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}
+    assert rows[str(usb)]["fate"] == "tampered" and rows["swarm"]["fate"] == "ok", rows
+    assert "0 B from 0 web seed(s)" in rows["swarm"]["detail"] or "from 0 web seed" in rows["swarm"]["detail"]
     _arrived(world, dest, result)
 
 

@@ -493,13 +493,27 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
               reports: dict[str, MirrorReport], log: Log, early_gate: threading.BoundedSemaphore,
               download: Download) -> Obtained:
     part = None
-    if request.swarm is not None and _on_hand(order, entry):  # a USB copy holds it: read from there, no peer asked
-        # (a peer that drips real bytes kept the swarm going for hours, and no mirror hears of the bundle)
-        log(f"swarm: {entry.id}: a folder named holds it; copied from there")
+    on_hand = request.swarm is not None and _on_hand(order, entry)
+    if on_hand:  # a USB copy holds it: read from there first (a peer dripping real bytes held the swarm for hours)
+        log(f"swarm: {entry.id}: a folder named holds it; read from there first")
     elif request.swarm is not None:
         part = request.swarm(entry, order, download.downloads, reports, log, request.progress)
     if part is not None:
         return part, False, download, None, ""
+    path = _from_mirrors(request, keys, entry, order, reports, log, early_gate, download)
+    if path[0] is None and on_hand and request.swarm is not None:  # the copy there is damaged: the peers then,
+        # with no mirror a web seed (none need hear of a bundle the reader had on a stick)
+        folders: list[Mirror] = [m for m in order if isinstance(m, FolderMirror)]
+        part = request.swarm(entry, folders, download.downloads, reports, log, request.progress)
+        if part is not None:
+            return part, False, download, None, ""
+    return path
+
+
+def _from_mirrors(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order: list[Mirror],
+                  reports: dict[str, MirrorReport], log: Log, early_gate: threading.BoundedSemaphore,
+                  download: Download) -> Obtained:
+    """The bundle from the mirrors in turn, checked while it arrives (EarlyCheck)."""
     early = EarlyCheck.begin(entry, download, order, keys, request.policy, early_gate)
     try:
         path = download.run(_best_first(order, reports, log, request.listing))
