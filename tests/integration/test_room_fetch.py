@@ -172,7 +172,7 @@ def test_a_listing_that_lies_gets_nothing_in(tmp_path: Path, keyring: Keyring, s
         assert not list((tmp_path / f"in{n}").glob("*.7z"))
 
 
-@pytest.mark.parametrize("lie", ["a higher version", "another title"])
+@pytest.mark.parametrize("lie", ["a higher version", "another title", "another id"])
 def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, tmp_path: Path, keyring: Keyring,
                                                          secret: SecretKey, runner: CliRunner) -> None:
     """Two peers in a room, the hostile one asked first. It listed the real id as "version 99" of bytes it does
@@ -185,8 +185,9 @@ def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, tmp_path: Pat
     (honest / "bundles" / f"{hashlib.sha256(data).hexdigest()}.7z").write_bytes(data)
     (honest / "listing.json").write_bytes(raw_listing(folder))
     meta = json.loads(Listing.from_bytes(raw_listing(folder)).to_bytes())["bundles"][0]
-    told = {**meta, "version": 99, "sha256": "ab" * 32, "path": f"bundles/{'ab' * 32}.7z"} \
-        if lie == "a higher version" else {**meta, "title": "An official statement"}
+    told = {"a higher version": {**meta, "version": 99, "sha256": "ab" * 32, "path": f"bundles/{'ab' * 32}.7z"},
+            "another title": {**meta, "title": "An official statement"},
+            "another id": {**meta, "id": "f" * 32}}[lie]
     evil = tmp_path / "evil"
     evil.mkdir()
     (evil / "listing.json").write_bytes(Listing((BundleEntry(**told),)).to_bytes())

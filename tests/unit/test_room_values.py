@@ -133,7 +133,7 @@ def test_listings_merge_by_author_and_version() -> None:
     same_file = BundleEntry.for_bundle("ffffffffffffffff", 1, "2" * 64, 1000, "t", "B46D012DF424677C")
     other = BundleEntry.for_bundle(old.id, 9, "3" * 64, 1000, "t", "0000000000000000")
     merged, others = _merge([Listing((old, other)), Listing((new, same_file))])
-    assert merged == (new, other) and others == {new.sha256: (old,)}
+    assert merged == (new, other) and others == {new.sha256: (old, same_file)}  # same_file: the same bytes
     retitled = BundleEntry.for_bundle(new.id, 2, new.sha256, new.size, "An official statement", new.author_key)
     merged, others = _merge([Listing((retitled,)), Listing((new,))])
     assert merged == (retitled,) and others == {new.sha256: (new,)}
@@ -141,7 +141,8 @@ def test_listings_merge_by_author_and_version() -> None:
 
 def test_copies_of_one_version_are_taken_in_turns_across_peers() -> None:
     """Peers offer the author's copy and endorsed ones (larger): each peer's smaller copies first, in turns across
-    peers, so a peer that lists many fakes gets one place in each round and never crowds the others out."""
+    peers, so a peer that lists many fakes gets one place in each round, and at most 3 in all: it never crowds
+    the others out, also with fakes of higher versions."""
     def copy(sha: str, size: int, version: int = 3) -> BundleEntry:
         return BundleEntry.for_bundle("0123456789abcdef", version, sha * 64, size, "t", "B46D012DF424677C")
 
@@ -149,8 +150,10 @@ def test_copies_of_one_version_are_taken_in_turns_across_peers() -> None:
     fakes = [copy(f"{i}", 10 + i) for i in range(9)]
     merged, others = _merge([Listing((*fakes, older)), Listing((vouched, endorsed, plain)), Listing((plain,))])
     assert merged == (fakes[0],)
-    assert others == {fakes[0].sha256: (plain, fakes[1], endorsed, fakes[2], vouched, fakes[3], fakes[4],
-                                        fakes[5])}
+    assert others == {fakes[0].sha256: (plain, fakes[1], endorsed, fakes[2], vouched)}
+    higher = [copy(f"{i}", 10 + i, 99 - i) for i in range(9)]  # "versions" 99 to 91 of bytes the peer lacks
+    merged, others = _merge([Listing(tuple(higher)), Listing((plain,))])
+    assert merged == (higher[0],) and others == {higher[0].sha256: (higher[1], higher[2], plain)}
     merged, others = _merge([Listing((endorsed, plain)), Listing((vouched,))])
     assert merged == (plain,) and others == {plain.sha256: (vouched, endorsed)}
 

@@ -23,7 +23,6 @@ The rules (docs/format.md, "The unsigned peer listing"):
 from __future__ import annotations
 
 import hashlib
-import itertools
 from collections.abc import Sequence
 
 from mirror.errors import ManifestError, TransferError
@@ -53,23 +52,23 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
     fetched; up to OTHER_COPIES more are returned by its sha256, to try when it does not arrive trusted (a reader
     who requires endorsers needs an endorsed copy).
 
-    A listing is no one's word, so what one peer says never hides what another offers: the same file listed under
-    another title is another copy to try (the title is checked against what the author signed), and the copies
-    of lower versions come after those of the highest (a peer listing "version 99" of bytes it does not have hid
-    every peer's real bundle).
+    A listing is no one's word, so what one peer says never hides what another offers:
+    - each peer offers at most PER_PEER copies of one bundle (its highest versions, smallest first), so versions
+      "99" to "91" of bytes it lacks do not fill every place before an honest peer's real one;
+    - lower versions are tried after the highest;
+    - the same file under another title, or claimed by another id, is another copy to try (what the author
+      signed is checked against the entry).
     """
-    versions: dict[tuple[str, str], set[int]] = {}
+    keys: dict[tuple[str, str], None] = {}
     for listing in listings:
         for entry in listing.bundles:
-            versions.setdefault((entry.id, entry.author_key), set()).add(entry.version)
+            keys.setdefault((entry.id, entry.author_key), None)
     chosen: dict[str, BundleEntry] = {}
     others: dict[str, tuple[BundleEntry, ...]] = {}
-    for key, listed in versions.items():
-        candidates: list[BundleEntry] = []
-        for version in sorted(listed, reverse=True):
-            candidates += _in_turns(listings, key, version)
-        first, *rest = candidates
-        if first.sha256 in chosen:
+    for key in keys:
+        first, *rest = _candidates(listings, key)
+        if first.sha256 in chosen:  # another id claims the same file: one more copy to try under that name
+            others[first.sha256] = (*others.get(first.sha256, ()), first, *rest)[:OTHER_COPIES]
             continue
         chosen[first.sha256] = first
         if rest:
@@ -77,18 +76,20 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
     return tuple(chosen.values()), others
 
 
-def _in_turns(listings: Sequence[Listing], key: tuple[str, str], version: int) -> list[BundleEntry]:
-    """The copies of one version the peers list, one from each peer in turn (each peer's smallest first), each
-    file under each title once."""
-    offered: list[list[BundleEntry]] = []
-    for listing in listings:
-        mine = [e for e in listing.bundles if (e.id, e.author_key) == key and e.version == version]
-        if mine:
-            offered.append(sorted(mine, key=lambda e: e.size))  # stable: equal sizes keep the listed order
+PER_PEER = 3  # copies of one bundle one peer's listing may offer (the author's and endorsed ones)
+
+
+def _candidates(listings: Sequence[Listing], key: tuple[str, str]) -> list[BundleEntry]:
+    """The copies of bundle `key` the peers list, highest version first; within one version one peer's in turn
+    with the next (each peer's smallest first); at most PER_PEER of each peer; each file under each title once."""
+    ranked: list[tuple[int, int, int, BundleEntry]] = []
+    for peer, listing in enumerate(listings):
+        mine = sorted((e for e in listing.bundles if (e.id, e.author_key) == key), key=lambda e: (-e.version, e.size))
+        ranked += [(-entry.version, turn, peer, entry) for turn, entry in enumerate(mine[:PER_PEER])]
+    ranked.sort(key=lambda item: item[:3])
     turns: dict[tuple[str, str], BundleEntry] = {}
-    for entry in itertools.chain.from_iterable(itertools.zip_longest(*offered)):
-        if entry is not None:
-            turns.setdefault((entry.sha256, entry.title), entry)
+    for *_, entry in ranked:
+        turns.setdefault((entry.sha256, entry.title), entry)
     return list(turns.values())
 
 
