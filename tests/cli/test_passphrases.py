@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -129,3 +131,32 @@ def test_the_advice_on_a_weak_passphrase_is_in_the_readers_language(tmp_path: Pa
                           capture_output=True, text=True, env=env, timeout=60, check=False)
     assert done.returncode == 2 and "Это очень распространённый пароль." in done.stderr, done.stderr
     assert not any(sentence in done.stderr for sentence in ADVICE_NOTE)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_at_the_passphrase_prompt_is_an_interruption(sig: signal.Signals, tmp_path: Path) -> None:
+    """Ctrl-C (or SIGTERM) while the passphrase is asked: click's prompt said "Aborted!" and exit 1, where every
+    other moment of a command says "interrupted" and exits 128 + the signal's number. No key is made."""
+    env = {k: v for k, v in os.environ.items() if k != "MIRROR_PASSPHRASE"}
+    env["MIRROR_KEYS"] = str(tmp_path / "keys")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "mirror", "keys", "new", "bob"], stdin=slave, stdout=slave,
+                            stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    output, deadline = b"", time.monotonic() + 60
+    try:
+        while PROMPTS[0] not in output and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                output += os.read(master, 4096)
+        assert PROMPTS[0] in output, output
+        proc.send_signal(sig)
+        code = proc.wait(timeout=30)
+        with contextlib.suppress(OSError):
+            while select.select([master], [], [], 0.2)[0]:
+                output += os.read(master, 4096)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert code == 128 + sig and b"interrupted" in output and b"Aborted" not in output, (code, output)
+    assert not list((tmp_path / "keys").glob("bob*"))

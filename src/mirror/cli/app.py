@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from mirror.cli.failure import failures
+from mirror.cli.failure import failures, interrupted
 from mirror.cli.language import apply_language, speak
 from mirror.i18n import translate
 
@@ -68,6 +68,10 @@ class MirrorGroup(click.Group):
                 return super().invoke(ctx)
         except click.ClickException as exc:  # a usage error: click prints it, in our words where they are ours
             exc.message = translate(exc.message)  # type: ignore[misc]  # final in click's stubs, a plain attribute
+            raise
+        except click.exceptions.Abort as exc:  # click's prompt turns Ctrl-C (and our SIGTERM) into "Aborted!", 1
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                interrupted()
             raise
 
 
