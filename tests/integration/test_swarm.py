@@ -446,7 +446,7 @@ def test_a_bundle_damaged_while_seeded_is_not_served(world: World, tmp_path: Pat
 
 
 def test_one_address_cannot_crowd_every_reader_out_of_a_seed(world: World) -> None:
-    """300 connections from one address, each a handshake and "interested", then silence, filled every slot of
+    """Many connections from one address, each a handshake and "interested", then silence, filled every slot of
     `mirror seed` (--max-peers): aria2c got no connection at all. Such an address is refused once the seed is
     crowded, and aria2c gets the bundle."""
     seed_port = free_ports(1)[0]
@@ -459,7 +459,7 @@ def test_one_address_cannot_crowd_every_reader_out_of_a_seed(world: World) -> No
     try:
         with seeding(world, world.host, seed_port, "--max-peers", "20") as seed, \
                 StaticTracker([("127.0.0.1", seed_port)]) as tracker:
-            for _ in range(300):
+            for _ in range(60):
                 with contextlib.suppress(OSError):
                     sock = socket.socket()
                     crowd.append(sock)
@@ -476,4 +476,4 @@ def test_one_address_cannot_crowd_every_reader_out_of_a_seed(world: World) -> No
     assert result.returncode == 0, result.stdout + result.stderr
     name = Torrent.from_bytes(torrent.read_bytes()).info.name
     assert mirror(world, "verify", world.root / "aria2" / name).returncode == 0
-    assert "swarm: refused 127.0.3.1 from now on" in (world.root / f"seed-{seed_port}.err").read_text()
+    assert "swarm: refused 127.0.3.1 for 10 minutes" in (world.root / f"seed-{seed_port}.err").read_text()

@@ -43,6 +43,22 @@ _ALERTS = (lt.alert_category.error | lt.alert_category.peer | lt.alert_category.
 
 MAX_PER_ADDRESS = 8  # connections one address may hold while the seed is crowded (a LAN behind NAT: a few)
 CROWDED = 0.8  # of --max-peers: when addresses are counted
+REFUSED_SECONDS = 600  # how long an address that crowded the others out is refused
+
+
+def _group(address: str) -> str:
+    """An IPv4 address, or the /64 of an IPv6 one (one host has a whole /64 to open connections from)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:  # not an address libtorrent would give: counted as it is
+        return address
+    return address if ip.version == 4 else str(ipaddress.ip_network(f"{address}/64", strict=False))
+
+
+def _bounds(group: str) -> tuple[str, str]:
+    """The first and last address of a `_group`."""
+    network = ipaddress.ip_network(group, strict=False)
+    return str(network[0]), str(network[-1])
 
 
 class ListenError(TransferError):
@@ -109,7 +125,7 @@ class Swarm:
         self.addresses: list[str] = []
         self._session: lt.session | None = None
         self._said: set[str] = set()
-        self._crowders: set[str] = set()  # addresses refused for holding too many connections (`_crowding`)
+        self._crowders: dict[str, float] = {}  # addresses refused for holding too many connections, until when
 
     def __enter__(self) -> Swarm:
         settings = cast("lt.settings_pack", {**session_settings(self.config), "alert_mask": _ALERTS})
@@ -258,22 +274,34 @@ class Swarm:
             self._crowding()
 
     def _crowding(self) -> None:
-        """When the connections near --max-peers, refuse for this session every address that holds more than
-        MAX_PER_ADDRESS of them: one address opening hundreds of connections that never ask for a piece kept every
-        other reader in the room out (the room's HTTP side limits each address the same way)."""
+        """When the connections near --max-peers, refuse for REFUSED_SECONDS every address (an IPv6 /64) that holds
+        more than MAX_PER_ADDRESS of the connections it opened: one address opening hundreds that never ask for a
+        piece kept every other reader in the room out (the room's HTTP side limits each address the same way).
+        Connections this seed opened, or still opening, are not counted: a peer list naming someone's address
+        many times must not get them refused."""
+        now = time.monotonic()
+        expired = [group for group, until in self._crowders.items() if until <= now]
         torrents = self.session.get_torrents()
-        if sum(h.status().num_peers for h in torrents) < self.config.max_peers * CROWDED:
-            return
-        counts = Counter(peer.ip[0] for h in torrents for peer in h.get_peer_info())
-        crowding = [address for address, n in counts.items() if n > MAX_PER_ADDRESS]
-        if not crowding:
+        crowded = sum(h.status().num_peers for h in torrents) >= self.config.max_peers * CROWDED
+        counts: Counter[str] = Counter()
+        if crowded:
+            opened_here = lt.peer_info.local_connection | lt.peer_info.connecting | lt.peer_info.handshake
+            counts.update(_group(peer.ip[0]) for h in torrents for peer in h.get_peer_info()
+                          if not peer.flags & opened_here)
+        crowding = [group for group, n in counts.items() if n > MAX_PER_ADDRESS and group not in self._crowders]
+        if not crowding and not expired:
             return
         refused = self.session.get_ip_filter()
-        for address in crowding:
-            refused.add_rule(address, address, 1)
-            self._crowders.add(address)
-            self.log(f"swarm: refused {address} from now on: {counts[address]} connections from one address, "
-                     f"while others wait (at most {MAX_PER_ADDRESS})")
+        for group in expired:  # it may come back; refused again if it crowds again
+            first, last = _bounds(group)
+            refused.add_rule(first, last, 0)
+            del self._crowders[group]
+        for group in crowding:
+            first, last = _bounds(group)
+            refused.add_rule(first, last, 1)
+            self._crowders[group] = now + REFUSED_SECONDS
+            self.log(f"swarm: refused {group} for {REFUSED_SECONDS // 60} minutes: {counts[group]} connections from "
+                     f"one address, while others wait (at most {MAX_PER_ADDRESS})")
         self.session.set_ip_filter(refused)
 
     def uploaded(self) -> tuple[int, int]:
@@ -294,7 +322,7 @@ class Swarm:
             tally.hash_failures += 1
         elif isinstance(alert, lt.url_seed_alert):
             self._once(f"swarm: web seed {alert.server_url()}: {alert.error_message() or alert.message()}")
-        elif isinstance(alert, lt.peer_blocked_alert) and alert.endpoint[0] not in self._crowders:
+        elif isinstance(alert, lt.peer_blocked_alert) and _group(alert.endpoint[0]) not in self._crowders:
             self._once(f"swarm: refused {alert.endpoint[0]}: outside the reach you allowed")
         elif isinstance(alert, lt.file_error_alert):
             self._once(f"swarm: {alert.filename()}: {alert.error.message()}")
