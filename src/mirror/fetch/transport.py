@@ -281,8 +281,8 @@ class HttpMirror:
             response.close()
             location = response.headers.get("Location") if 300 <= response.status_code < 400 else None
             if location:  # never followed: a mirror names its own files; where it points may say it moved
-                where = printable(location[:MAX_SHOWN_LOCATION])
-                raise TransferError(self.label, f"{path}: HTTP {response.status_code}, a redirect to {where} "
+                named = _site(location)
+                raise TransferError(self.label, f"{path}: HTTP {response.status_code}, a redirect to {named} "
                                                 f"(not followed)", Failure.REFUSED)
             raise TransferError(self.label, f"{path}: HTTP {response.status_code}", Failure.REFUSED)
         return response
@@ -406,6 +406,17 @@ class HttpMirror:
 # What a 200 in place of a bundle usually is, where these readers are.
 WRONG_BODY_NOTE = "a login, block or error page, most likely"
 MAX_SHOWN_LOCATION = 200  # characters of a redirect's target said
+
+
+def _site(location: str) -> str:
+    """The scheme and host a redirect points to, without path or query: a censor's or a mirror's text is not
+    passed on to the reader as a link to follow."""
+    try:
+        parts = urlsplit(location[:MAX_SHOWN_LOCATION])
+        host = parts.hostname or ""
+    except ValueError:
+        return "an address that cannot be read"
+    return printable(f"{parts.scheme}://{host}" if parts.scheme and host else "another address")
 
 
 def _the_bundle(response: requests.Response, path: str, label: str) -> None:
