@@ -252,6 +252,7 @@ def test_bundles_that_fail_and_links_are_not_offered(tmp_path: Path, folder: Pat
         assert any(s.startswith("part.7z: is part 1 of 2 of a split bundle") for s in catalog.skipped), catalog.skipped
         assert "link.7z: a link or not a regular file, never followed; copy the file itself into the folder" in \
             catalog.skipped  # said, so that the operator knows why it is not offered
+        assert any(s.startswith("index.json: a link or not a regular file") for s in catalog.skipped)  # not silent
         port = _port(served)
         other_sha = hashlib.sha256(other.read_bytes()).hexdigest()
         assert raw_get(port, f"/bundles/{other_sha}.7z")[0] == 404

@@ -356,6 +356,9 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
     skipped: list[str] = []
     checked_now: dict[tuple[Path, Stamp], _Checked] = {}
     candidates, beyond, odd = _candidates(root)
+    for name in (INDEX_NAME, INDEX_NAME + SIG_SUFFIX):  # passed over as a bundle would be: said, not in silence
+        if os.path.lexists(root / name) and _regular(root / name) is None:
+            odd = [root / name, *odd]
     for path in odd[:MAX_SKIPPED]:
         skipped.append(f"{printable(str(path.relative_to(root)))}: a link or not a regular file, never followed; "
                        "copy the file itself into the folder")
