@@ -246,6 +246,10 @@ def test_a_photo_or_a_program_given_as_a_bundle_is_named(runner: CliRunner, tmp_
     empty.write_bytes(b"")
     code, out, err = invoke(runner, "verify", empty)
     assert code == 3 and "the file is empty (0 bytes)" in out + err
+    page = tmp_path / "almaty.part2of3.7z"  # a messenger's or a blocked network's page, saved under the file's name
+    page.write_bytes(b"\n<!DOCTYPE html>\n<html><head><title>Sign in</title></head></html>\n")
+    code, out, err = invoke(runner, "verify", page)
+    assert code == 3 and "it is a web page (HTML)" in out + err and "download the .7z itself again" in err
 
 
 def test_the_files_that_travel_beside_a_bundle_are_named(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:

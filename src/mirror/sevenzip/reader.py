@@ -66,7 +66,10 @@ _TORRENT = "a .torrent file, which describes a bundle to fetch"
 _SIGNATURE = "a minisign signature or key"
 _SUMS = "a list of SHA-256 sums"
 _JSON = "a JSON file (an index, a listing or bundle.json)"
+_PAGE = "a web page (HTML)"
 _NOT_A_BUNDLE = {
+    _PAGE: "a browser or a blocked network saved a page in place of the file: download the .7z itself again (or "
+           "ask the sender to send it as a file); if it is a bundle's index.html, verify the folder it is in",
     _PROGRAM: _PROGRAM_HINT,
     _TORRENT: "a BitTorrent client (Transmission, aria2c) fetches the bundle it describes, as mirror fetch --torrent "
               "does from a mirror; then verify the .7z that arrives",
@@ -95,6 +98,9 @@ def _what_else(start: bytes) -> str | None:
         return "an RTF document"
     if start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return _JSON
+    if start.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<!doctype html", b"<html", b"<head", b"<!--",
+                                                                     b"<meta", b"<body")):
+        return _PAGE
     return next((name for magic, name in _OTHER_FILES if start.startswith(magic)), None)
 
 
