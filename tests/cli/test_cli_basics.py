@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -96,6 +97,12 @@ def test_a_workspace_that_is_not_yours_never_chooses_the_keyring(runner: CliRunn
     Keyring(stick / ".k").create("planted", None)
     assert invoke(runner, "endorse", bundle, "--key", "nosuch", "--claim", "relayed", "-o", tmp_path / "e.7z")[0] != 0
     assert invoke(runner, "endorse", bundle, "--key", "planted", "--claim", "relayed", "-o", tmp_path / "f.7z")[0] == 0
+    assert invoke(runner, "verify", bundle)[0] == 5
+    planted = stick / ".k" / "planted.key"  # written without spaces: it was taken for an encrypted key, which then
+    planted.write_text(json.dumps(json.loads(planted.read_text()), separators=(",", ":")))  # opened with anything
+    monkeypatch.setenv("MIRROR_PASSPHRASE", "anything at all")
+    assert invoke(runner, "endorse", bundle, "--key", "planted", "--claim", "relayed", "-o", tmp_path / "g.7z")[0] == 0
+    monkeypatch.delenv("MIRROR_PASSPHRASE")
     assert invoke(runner, "verify", bundle)[0] == 5
     (stick / "mirror.toml").write_text('[workspace]\nkeys = ".k"\n[trust]\nrequire_endorsers = "all"\n')
     assert invoke(runner, "verify", bundle)[0] == 5  # its [trust] is not read either (malformed: exit 2)

@@ -86,8 +86,14 @@ class SecretKey:
 
     @staticmethod
     def is_encrypted(raw: bytes) -> bool:
-        """Whether a secret key file needs a passphrase."""
-        return b'"kdf": "none"' not in raw
+        """Whether a secret key file needs a passphrase: its parsed "kdf" is not "none" (a byte search took a key
+        written without spaces for an encrypted one, which then opened with any passphrase). A file that cannot be
+        read counts as encrypted: unseal says what is wrong with it."""
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            return True
+        return not (isinstance(doc, dict) and doc.get("kdf") == "none")
 
     @classmethod
     def unseal(cls, raw: bytes, passphrase: bytes | None, name: str) -> SecretKey:
