@@ -19,4 +19,5 @@ if [ ! -f keys/demo.key ]; then
 fi
 "$mirror" create seeds -o bundles/almaty-january-2022.7z --key demo \
     --title "Almaty, January 2022 (sample collection)" --force
-"$mirror" verify bundles/almaty-january-2022.7z
+# --keys: this run's own keyring, named, whether or not this computer has worked in this folder before
+"$mirror" verify bundles/almaty-january-2022.7z --keys keys
