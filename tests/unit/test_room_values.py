@@ -133,7 +133,7 @@ def test_listings_merge_by_author_and_version() -> None:
     same_file = BundleEntry.for_bundle("ffffffffffffffff", 1, "2" * 64, 1000, "t", "B46D012DF424677C")
     other = BundleEntry.for_bundle(old.id, 9, "3" * 64, 1000, "t", "0000000000000000")
     merged, others = _merge([Listing((old, other)), Listing((new, same_file))])
-    assert merged == (new, other) and others == {new.sha256: (old, same_file)}  # same_file: the same bytes
+    assert merged == (new, other, same_file) and others == {new.sha256: (old, same_file)}  # the same bytes
     retitled = BundleEntry.for_bundle(new.id, 2, new.sha256, new.size, "An official statement", new.author_key)
     merged, others = _merge([Listing((retitled,)), Listing((new,))])
     assert merged == (retitled,) and others == {new.sha256: (new,)}
@@ -154,6 +154,12 @@ def test_copies_of_one_version_are_taken_in_turns_across_peers() -> None:
     higher = [copy(f"{i}", 10 + i, 99 - i) for i in range(9)]  # "versions" 99 to 91 of bytes the peer lacks
     merged, others = _merge([Listing(tuple(higher)), Listing((plain,))])
     assert merged == (higher[0],) and others == {higher[0].sha256: (higher[1], higher[2], plain)}
+    # the honest file claimed by 3 fake ids under 3 titles each, by the peer asked first: each id keeps its own
+    # entry (fetch ID finds the real one), and the file's copies to try hold the honest one
+    fakes = [BundleEntry.for_bundle(f"{i:016x}", 1, plain.sha256, plain.size, f"title {t}", plain.author_key)
+             for i in range(3) for t in range(3)]
+    merged, others = _merge([Listing(tuple(fakes)), Listing((plain,))])
+    assert plain in merged and plain in others[merged[0].sha256]
     merged, others = _merge([Listing((endorsed, plain)), Listing((vouched,))])
     assert merged == (plain,) and others == {plain.sha256: (vouched, endorsed)}
 

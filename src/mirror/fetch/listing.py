@@ -43,7 +43,7 @@ OTHER_COPIES = 8  # other copies of one bundle tried at most: each may cost a do
 
 
 def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[str, tuple[BundleEntry, ...]]]:
-    """Of one id by one author, the highest version; each bundle (sha256) once.
+    """Of one id by one author, the highest version, as the peers list it; each file's other copies to try.
 
     Peers may offer several copies of that version: the author's file and copies endorsed on the way (each a
     different file). They are taken in turns across peers, in the order the peers were asked, each peer's smaller
@@ -57,40 +57,55 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
       "99" to "91" of bytes it lacks do not fill every place before an honest peer's real one;
     - lower versions are tried after the highest;
     - the same file under another title, or claimed by another id, is another copy to try (what the author
-      signed is checked against the entry).
+      signed is checked against the entry); every id keeps its own entry, so `fetch ID` finds it, and the copies
+      of one file are pooled, each peer again at most PER_PEER of them.
     """
     keys: dict[tuple[str, str], None] = {}
     for listing in listings:
         for entry in listing.bundles:
             keys.setdefault((entry.id, entry.author_key), None)
-    chosen: dict[str, BundleEntry] = {}
-    others: dict[str, tuple[BundleEntry, ...]] = {}
+    bundles: list[BundleEntry] = []
+    pools: dict[str, list[tuple[int, int, int, BundleEntry]]] = {}  # first file -> its candidates, all ids
     for key in keys:
-        first, *rest = _candidates(listings, key)
-        if first.sha256 in chosen:  # another id claims the same file: one more copy to try under that name
-            others[first.sha256] = (*others.get(first.sha256, ()), first, *rest)[:OTHER_COPIES]
-            continue
-        chosen[first.sha256] = first
+        candidates = _candidates(listings, key)
+        first = candidates[0][3]
+        bundles.append(first)
+        pools.setdefault(first.sha256, []).extend(candidates)
+    others: dict[str, tuple[BundleEntry, ...]] = {}
+    for sha256, pool in pools.items():
+        taken: dict[int, int] = {}  # peer -> copies of this file's pool taken from it
+        seen: set[tuple[str, str, str, int]] = set()
+        rest: list[BundleEntry] = []
+        for _, _, peer, entry in sorted(pool, key=lambda item: item[:3]):
+            mark = (entry.sha256, entry.title, entry.id, entry.version)
+            if mark in seen or taken.get(peer, 0) >= PER_PEER:
+                continue
+            seen.add(mark)
+            taken[peer] = taken.get(peer, 0) + 1
+            rest.append(entry)
+        first = next(e for e in bundles if e.sha256 == sha256)
+        rest = [e for e in rest if e is not first]
         if rest:
-            others[first.sha256] = tuple(rest[:OTHER_COPIES])
-    return tuple(chosen.values()), others
+            others[sha256] = tuple(rest[:OTHER_COPIES])
+    return tuple(bundles), others
 
 
 PER_PEER = 3  # copies of one bundle one peer's listing may offer (the author's and endorsed ones)
 
 
-def _candidates(listings: Sequence[Listing], key: tuple[str, str]) -> list[BundleEntry]:
-    """The copies of bundle `key` the peers list, highest version first; within one version one peer's in turn
-    with the next (each peer's smallest first); at most PER_PEER of each peer; each file under each title once."""
+def _candidates(listings: Sequence[Listing], key: tuple[str, str]) -> list[tuple[int, int, int, BundleEntry]]:
+    """The copies of bundle `key` the peers list, as (-version, turn, peer, entry), highest version first; within
+    one version one peer's in turn with the next (each peer's smallest first); at most PER_PEER of each peer; each
+    file under each title once."""
     ranked: list[tuple[int, int, int, BundleEntry]] = []
     for peer, listing in enumerate(listings):
         mine = sorted((e for e in listing.bundles if (e.id, e.author_key) == key), key=lambda e: (-e.version, e.size))
         ranked += [(-entry.version, turn, peer, entry) for turn, entry in enumerate(mine[:PER_PEER])]
     ranked.sort(key=lambda item: item[:3])
-    turns: dict[tuple[str, str], BundleEntry] = {}
-    for *_, entry in ranked:
-        turns.setdefault((entry.sha256, entry.title), entry)
-    return list(turns.values())
+    kept: dict[tuple[str, str], tuple[int, int, int, BundleEntry]] = {}
+    for item in ranked:
+        kept.setdefault((item[3].sha256, item[3].title), item)
+    return list(kept.values())
 
 
 def _read(mirror: Mirror, report: MirrorReport, log: Log) -> tuple[Listing, bytes] | None:
