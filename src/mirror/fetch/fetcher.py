@@ -72,6 +72,8 @@ class FetchRequest:
     progress: Progress = no_progress
     unsigned: bool = False  # take a peer's unsigned listing even after having accepted a signed index
     listing: bool = False  # set by `fetch`: the bundles come from peers' unsigned listings, not a signed index
+    listed_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # with `listing`: sha256 -> its peers
+    listers: frozenset[str] = frozenset()  # with `listing`: the peers that served one
     swarm: EntrySource | None = None  # tried first for each bundle; the mirrors then get what it did not deliver
     policy: Policy = field(default_factory=AuthorTrusted)  # who must have signed for a bundle to be trusted
     parallel: int = 2  # bundles downloaded at once (from the mirrors; the swarm takes one at a time)
@@ -295,7 +297,8 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
         NoIndex: no mirror served an acceptable index.
     """
     mirrors, reports, chosen = open_index(request, keys, log)
-    request = replace(request, listing=not chosen.signed)
+    request = replace(request, listing=not chosen.signed, listed_by=chosen.listed_by,
+                      listers=frozenset(label for labels in chosen.listed_by.values() for label in labels))
     wanted = _wanted(chosen, request)
     if request.dest.exists() and not request.dest.is_dir():
         raise ConfigError(f"{request.dest} is not a folder", hint="--dest names the folder bundles go into")
@@ -516,7 +519,8 @@ def _from_mirrors(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, 
     """The bundle from the mirrors in turn, checked while it arrives (EarlyCheck)."""
     early = EarlyCheck.begin(entry, download, order, keys, request.policy, early_gate)
     try:
-        path = download.run(_best_first(order, reports, log, request.listing))
+        asked = _listing_it(order, request, entry) if request.listing else order
+        path = download.run(_best_first(asked, reports, log, request.listing))
     except BaseException:
         if early is not None:
             early.result(None)
@@ -529,8 +533,18 @@ def _from_mirrors(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, 
     return path, False, download, early, ""
 
 
+def _listing_it(order: list[Mirror], request: FetchRequest, entry: BundleEntry) -> list[Mirror]:
+    """Of the mirrors, those whose listing names this file, and those that served no listing (a folder of
+    bundles): a peer is not asked for what another peer listed (an honest room asked for a liar's 10,000 fakes
+    lacked them all, and was given up)."""
+    named = request.listed_by.get(entry.sha256, ())
+    return [m for m in order if m.label in named or m.label not in request.listers]
+
+
 _SLOW = frozenset({Fate.TIMEOUT, Fate.UNREACHABLE, Fate.REFUSED, Fate.BAD_ANSWER})
-MAX_MISSES = 16  # bundles a mirror may lack, having delivered none, before it is asked for no more in this run
+MAX_MISSES = 16  # bundles a listing's peer may fail to give, delivering few, before it is asked for no more
+MISSES_PER_DELIVERY = 4  # ... "few": fewer than one in this many
+_NOT_THERE = frozenset({Fate.MISSING, Fate.REFUSED, Fate.BAD_ANSWER})  # a peer's answers for a file it listed
 
 
 def _best_first(order: list[Mirror], reports: dict[str, MirrorReport], log: Log, listing: bool) -> list[Mirror]:
@@ -544,8 +558,9 @@ def _best_first(order: list[Mirror], reports: dict[str, MirrorReport], log: Log,
     for mirror in order:
         report = reports.get(mirror.label)
         fates = [event.fate for _, event in list(report.bundles.values())] if report is not None else []
-        if listing and report is not None and not report.given_up and fates.count(Fate.MISSING) >= MAX_MISSES \
-                and Fate.OK not in fates:
+        misses = sum(fate in _NOT_THERE for fate in fates)
+        if listing and report is not None and not report.given_up and misses >= MAX_MISSES \
+                and misses > MISSES_PER_DELIVERY * fates.count(Fate.OK):
             report.given_up = True
             log(f"{mirror.label}: {MAX_MISSES} bundles it was asked for are not there, and none was: not asked "
                 f"for more in this run")

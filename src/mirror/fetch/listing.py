@@ -150,5 +150,9 @@ def choose_listing(mirrors: Sequence[Mirror], keys: TrustedKeys, strict: bool, u
         "each bundle is trusted only by its author's signature")
     label, _, first_raw = found[0]
     bundles, others = _merge([listing for _, listing, _ in found])
+    listed_by: dict[str, tuple[str, ...]] = {}
+    for peer, listing, _ in found:
+        for sha256 in dict.fromkeys(entry.sha256 for entry in listing.bundles):
+            listed_by[sha256] = (*listed_by.get(sha256, ()), peer)
     return Choice(label, Index("", 0, "", "", bundles, ()), hashlib.sha256(first_raw).hexdigest(), False,
-                  signed=False, others=others)
+                  signed=False, others=others, listed_by=listed_by)

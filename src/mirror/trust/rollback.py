@@ -69,7 +69,8 @@ class Choice:
     `signed` is False for a peer's unsigned listing (fetch/listing.py): then `index` holds only its
     bundles (no publisher, version 0) and each bundle is trusted by its author's signature alone, and
     `others` holds, by the sha256 of the copy in `index`, the other copies of the same version that peers
-    offer (an endorsed and an unendorsed copy are different files), to try when that copy is not trusted.
+    offer (an endorsed and an unendorsed copy are different files), to try when that copy is not trusted;
+    `listed_by` names, by sha256, the peers whose listing names that file (only they are asked for it).
     """
 
     label: str
@@ -80,6 +81,7 @@ class Choice:
     raw: bytes = field(default=b"", repr=False)
     signature: bytes = field(default=b"", repr=False)
     others: Mapping[str, tuple[BundleEntry, ...]] = field(default_factory=dict, repr=False)
+    listed_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
 
 def judge_index(seen: Seen | None, index: Index, sha256: str, now: datetime, strict: bool) -> Judgement:
