@@ -503,7 +503,8 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
         part = request.swarm(entry, order, download.downloads, reports, log, request.progress)
     if part is not None:
         return part, False, download, None, ""
-    path = _from_mirrors(request, keys, entry, order, reports, log, early_gate, download)
+    first = sorted(order, key=lambda m: not isinstance(m, FolderMirror)) if on_hand else order  # the stick first
+    path = _from_mirrors(request, keys, entry, first, reports, log, early_gate, download)
     if path[0] is None and on_hand and request.swarm is not None:  # the copy there is damaged: the peers then,
         # with no mirror a web seed (none need hear of a bundle the reader had on a stick)
         folders: list[Mirror] = [m for m in order if isinstance(m, FolderMirror)]

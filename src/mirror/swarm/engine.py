@@ -291,17 +291,17 @@ class Swarm:
         crowding = [group for group, n in counts.items() if n > MAX_PER_ADDRESS and group not in self._crowders]
         if not crowding and not expired:
             return
-        refused = self.session.get_ip_filter()
         for group in expired:  # it may come back; refused again if it crowds again
-            first, last = _bounds(group)
-            refused.add_rule(first, last, 0)
             del self._crowders[group]
         for group in crowding:
-            first, last = _bounds(group)
-            refused.add_rule(first, last, 1)
             self._crowders[group] = now + REFUSED_SECONDS
             self.log(f"swarm: refused {group} for {REFUSED_SECONDS // 60} minutes: {counts[group]} connections from "
                      f"one address, while others wait (at most {MAX_PER_ADDRESS})")
+        ranges = allowed_ranges(self.config.reach)  # the reach's own filter, and the refusals still running on it
+        refused = _ip_filter(ranges) if ranges is not None else lt.ip_filter()
+        for group in self._crowders:
+            first, last = _bounds(group)
+            refused.add_rule(first, last, 1)
         self.session.set_ip_filter(refused)
 
     def uploaded(self) -> tuple[int, int]:
