@@ -32,6 +32,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
+from mirror.formats.media import is_web_page
 from mirror.formats.names import printable
 from mirror.net.http import dropped, last_request_reused, not_http, read_capped, timed_out, watch_session
 from mirror.net.pace import Limits, Watch, current, pause
@@ -309,7 +310,7 @@ class HttpMirror:
             response = self._request(path, {})
             try:
                 data = read_capped(response.iter_content(CHUNK), limit, self.label, path)
-                if _a_page(data):  # an index, a signature, a listing or a .torrent never is: not "tampered"
+                if is_web_page(data):  # an index, a signature, a listing or a .torrent never is: not "tampered"
                     note = WRONG_BODY_NOTE
                     raise TransferError(self.label, f"{path}: the answer is an HTML page ({note})",
                                         Failure.BAD_ANSWER)
@@ -433,12 +434,6 @@ def _the_bundle(response: requests.Response, path: str, label: str) -> None:
     if kind in ("text/html", "application/xhtml+xml"):
         raise TransferError(label, f"{path}: the answer is an HTML page, not the bundle ({note})",
                             Failure.BAD_ANSWER)
-
-
-def _a_page(data: bytes) -> bool:
-    """Whether `data` is an HTML page (what a captive portal or a block page answers for any file)."""
-    start = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<!--", b"<meta", b"<script", b"<body"))
 
 
 def _starting_with(chunks: Iterator[bytes], magic: bytes, wrong: Callable[[], TransferError]) -> Iterator[bytes]:

@@ -146,3 +146,12 @@ def os_junk(relative: str) -> str | None:
     if name.startswith("._"):
         return "a macOS file-attribute copy (it may hold where a file was downloaded from)"
     return _JUNK_FILES.get(name.lower())
+
+
+_PAGE_STARTS = (b"<!doctype html", b"<html", b"<head", b"<!--", b"<meta", b"<body")
+
+
+def is_web_page(start: bytes) -> bool:
+    """Whether a file's first bytes are an HTML page's: what a captive portal, a block page or a browser's "save"
+    gives in place of a file (fetch refuses it as an answer, verify names it)."""
+    return start[:64].lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(_PAGE_STARTS)

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from mirror.errors import ArchiveError, UnreadableContainer
+from mirror.formats.media import is_web_page
 from mirror.sevenzip.header import K_ENCODED_HEADER, K_HEADER, Buf, parse_header, parse_streams
 from mirror.sevenzip.model import (
     BCJ,
@@ -98,8 +99,7 @@ def _what_else(start: bytes) -> str | None:
         return "an RTF document"
     if start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return _JSON
-    if start.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<!doctype html", b"<html", b"<head", b"<!--",
-                                                                     b"<meta", b"<body")):
+    if is_web_page(start):
         return _PAGE
     return next((name for magic, name in _OTHER_FILES if start.startswith(magic)), None)
 
