@@ -71,9 +71,10 @@ class FetchRequest:
     limits: Limits = field(default_factory=Limits)
     progress: Progress = no_progress
     unsigned: bool = False  # take a peer's unsigned listing even after having accepted a signed index
-    listing: bool = False  # set by `fetch`: the bundles come from peers' unsigned listings, not a signed index
-    listed_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # with `listing`: sha256 -> its peers
-    listers: frozenset[str] = frozenset()  # with `listing`: the peers that served one
+    # set by `fetch` when the bundles come from peers' unsigned listings, not a signed index: sha256 -> the peers
+    # that list it, and the peers that served a listing (none: a signed index)
+    listed_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    listers: frozenset[str] = frozenset()
     swarm: EntrySource | None = None  # tried first for each bundle; the mirrors then get what it did not deliver
     policy: Policy = field(default_factory=AuthorTrusted)  # who must have signed for a bundle to be trusted
     parallel: int = 2  # bundles downloaded at once (from the mirrors; the swarm takes one at a time)
@@ -297,7 +298,7 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
         NoIndex: no mirror served an acceptable index.
     """
     mirrors, reports, chosen = open_index(request, keys, log)
-    request = replace(request, listing=not chosen.signed, listed_by=chosen.listed_by,
+    request = replace(request, listed_by=chosen.listed_by,
                       listers=frozenset(label for labels in chosen.listed_by.values() for label in labels))
     wanted = _wanted(chosen, request)
     if request.dest.exists() and not request.dest.is_dir():
@@ -520,8 +521,8 @@ def _from_mirrors(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, 
     """The bundle from the mirrors in turn, checked while it arrives (EarlyCheck)."""
     early = EarlyCheck.begin(entry, download, order, keys, request.policy, early_gate)
     try:
-        asked = _listing_it(order, request, entry) if request.listing else order
-        path = download.run(_best_first(asked, reports, log, request.listing))
+        asked = _listing_it(order, request, entry) if request.listers else order
+        path = download.run(_best_first(asked, reports, log, bool(request.listers)))
     except BaseException:
         if early is not None:
             early.result(None)

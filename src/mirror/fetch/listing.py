@@ -60,16 +60,18 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
       signed is checked against the entry); every id keeps its own entry, so `fetch ID` finds it, and the copies
       of one file are pooled, each peer again at most PER_PEER of them.
     """
-    keys: dict[tuple[str, str], None] = {}
-    for listing in listings:
+    by_key: dict[tuple[str, str], dict[int, list[BundleEntry]]] = {}  # (id, author) -> peer -> its entries
+    for peer, listing in enumerate(listings):
         for entry in listing.bundles:
-            keys.setdefault((entry.id, entry.author_key), None)
+            by_key.setdefault((entry.id, entry.author_key), {}).setdefault(peer, []).append(entry)
     bundles: list[BundleEntry] = []
+    firsts: dict[str, BundleEntry] = {}  # a file -> the entry of the first id that chose it
     pools: dict[str, list[tuple[int, int, int, BundleEntry]]] = {}  # first file -> its candidates, all ids
-    for key in keys:
-        candidates = _candidates(listings, key)
+    for offered in by_key.values():
+        candidates = _candidates(offered)
         first = candidates[0][3]
         bundles.append(first)
+        firsts.setdefault(first.sha256, first)
         pools.setdefault(first.sha256, []).extend(candidates)
     others: dict[str, tuple[BundleEntry, ...]] = {}
     for sha256, pool in pools.items():
@@ -83,8 +85,7 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
             seen.add(mark)
             taken[peer] = taken.get(peer, 0) + 1
             rest.append(entry)
-        first = next(e for e in bundles if e.sha256 == sha256)
-        rest = [e for e in rest if e is not first]
+        rest = [e for e in rest if e is not firsts[sha256]]
         if rest:
             others[sha256] = tuple(rest[:OTHER_COPIES])
     return tuple(bundles), others
@@ -93,13 +94,13 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
 PER_PEER = 3  # copies of one bundle one peer's listing may offer (the author's and endorsed ones)
 
 
-def _candidates(listings: Sequence[Listing], key: tuple[str, str]) -> list[tuple[int, int, int, BundleEntry]]:
-    """The copies of bundle `key` the peers list, as (-version, turn, peer, entry), highest version first; within
-    one version one peer's in turn with the next (each peer's smallest first); at most PER_PEER of each peer; each
-    file under each title once."""
+def _candidates(offered: dict[int, list[BundleEntry]]) -> list[tuple[int, int, int, BundleEntry]]:
+    """The copies of one bundle the peers list (`offered`: peer -> its entries), as (-version, turn, peer, entry),
+    highest version first; within one version one peer's in turn with the next (each peer's smallest first); at
+    most PER_PEER of each peer; each file under each title once."""
     ranked: list[tuple[int, int, int, BundleEntry]] = []
-    for peer, listing in enumerate(listings):
-        mine = sorted((e for e in listing.bundles if (e.id, e.author_key) == key), key=lambda e: (-e.version, e.size))
+    for peer, entries in offered.items():
+        mine = sorted(entries, key=lambda e: (-e.version, e.size))
         ranked += [(-entry.version, turn, peer, entry) for turn, entry in enumerate(mine[:PER_PEER])]
     ranked.sort(key=lambda item: item[:3])
     kept: dict[tuple[str, str], tuple[int, int, int, BundleEntry]] = {}
