@@ -272,6 +272,6 @@ class Download:
             if judged.failed and judged.piece.source != EARLIER:
                 event = self.reports[judged.piece.source].bundle(self.entry)
                 if not event.fate.failed_check:
-                    event.fate = Fate.SUSPECT
-                    event.detail = (f"served {judged.piece.end - judged.piece.start:,} bytes of a download that failed "
-                                    "its hash; no whole copy arrived to tell which mirror was wrong")
+                    event.set(Fate.SUSPECT, f"served {judged.piece.end - judged.piece.start:,} bytes of a download "
+                                            "that failed its hash; no whole copy arrived to tell which mirror was "
+                                            "wrong")

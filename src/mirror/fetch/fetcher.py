@@ -23,7 +23,7 @@ import os
 import shutil
 import stat
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -559,15 +559,15 @@ def _best_first(order: list[Mirror], reports: dict[str, MirrorReport], log: Log,
     kept: list[tuple[bool, Mirror]] = []
     for mirror in order:
         report = reports.get(mirror.label)
-        fates = [event.fate for _, event in list(report.bundles.values())] if report is not None else []
-        misses = sum(fate in _NOT_THERE for fate in fates)
+        fates = report.fates if report is not None else Counter[Fate]()
+        misses = sum(fates[fate] for fate in _NOT_THERE)
         if listing and report is not None and not report.given_up and misses >= MAX_MISSES \
-                and misses > MISSES_PER_DELIVERY * fates.count(Fate.OK):
+                and misses > MISSES_PER_DELIVERY * fates[Fate.OK]:
             report.given_up = True
             log(f"{mirror.label}: {MAX_MISSES} bundles it was asked for are not there, and none was: not asked "
                 f"for more in this run")
         if report is None or not report.given_up:
-            kept.append((any(fate in _SLOW for fate in fates), mirror))
+            kept.append((any(fates[fate] for fate in _SLOW), mirror))
     return [mirror for _, mirror in sorted(kept, key=lambda pair: pair[0])]
 
 

@@ -14,6 +14,7 @@ bytes, an index signed by an unknown key) is never forgotten: nothing more is ta
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -61,13 +62,21 @@ class Event:
     detail: str = ""
     received: int = 0
     seconds: float = 0.0
+    tally: Counter[Fate] | None = field(default=None, repr=False, compare=False)  # its report's, kept up by `set`
 
     def add(self, fate: Fate, detail: str, received: int, seconds: float) -> None:
         """Another turn at the same thing: the bytes and time add up, the latest outcome stands."""
         if not self.fate.failed_check:
-            self.fate, self.detail = fate, detail
+            self.set(fate, detail)
         self.received += received
         self.seconds += seconds
+
+    def set(self, fate: Fate, detail: str) -> None:
+        """Its fate now, and why (the report's count of its bundles' fates follows)."""
+        if self.tally is not None:
+            self.tally[self.fate] -= 1
+            self.tally[fate] += 1
+        self.fate, self.detail = fate, detail
 
     def to_json(self) -> dict[str, Any]:
         """The event as --json shows it."""
@@ -83,6 +92,9 @@ class MirrorReport:
     index: Event | None = None
     bundles: dict[str, tuple[BundleEntry, Event]] = field(default_factory=dict)  # by sha256
     given_up: bool = False  # not asked for more bundles in this run: it had none of the many it was asked for
+    # how many of its bundles have each fate now: for choosing whom to ask first (fetcher.py), never for trust
+    # (threads update it without a lock, and a lost count only changes an order)
+    fates: Counter[Fate] = field(default_factory=Counter)
     _latest: Event | None = field(default=None, repr=False)
     # Several downloads at once (fetcher.py) add bundles while another asks whether the mirror is distrusted.
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -96,14 +108,14 @@ class MirrorReport:
         """The event for `entry`, created as NOT_TRIED on first use; it becomes the latest."""
         with self._lock:
             if entry.sha256 not in self.bundles:
-                self.bundles[entry.sha256] = (entry, Event(Fate.NOT_TRIED))
+                self.bundles[entry.sha256] = (entry, Event(Fate.NOT_TRIED, tally=self.fates))
+                self.fates[Fate.NOT_TRIED] += 1
             self._latest = self.bundles[entry.sha256][1]
             return self._latest
 
     def blame(self, entry: BundleEntry, detail: str) -> None:
         """The mirror served bytes of `entry` that are proven wrong (found out after its turn ended)."""
-        event = self.bundle(entry)
-        event.fate, event.detail = Fate.TAMPERED, detail
+        self.bundle(entry).set(Fate.TAMPERED, detail)
 
     def _deciding(self) -> Event | None:
         with self._lock:

@@ -83,8 +83,7 @@ def checked_info(entry: BundleEntry, mirrors: list[Mirror], reports: dict[str, M
 
 def _record(report: MirrorReport, entry: BundleEntry, fate: Fate, detail: str) -> None:
     """What the swarm did for one bundle, in the report fetch prints."""
-    event = report.bundle(entry)
-    event.fate, event.detail = fate, detail
+    report.bundle(entry).set(fate, detail)
 
 
 class SwarmSource:
