@@ -243,14 +243,15 @@ def verify_command(bundle: Path, whole: bool, as_json: bool, require_endorsers: 
         _check_digits(fingerprint)
     try:
         policy = reader_policy(required)
+        keyring = open_keyring(keys_dir)  # once: its choice may warn (a workspace passed over)
         if bundle.is_dir():
             from mirror.bundle.folder import verify_folder
 
-            result = verify_folder(bundle, open_keyring(keys_dir), parts=not whole, policy=policy)
+            result = verify_folder(bundle, keyring, parts=not whole, policy=policy)
         else:
-            result = verify_bundle(bundle, open_keyring(keys_dir), parts=not whole, volumes=True, policy=policy)
+            result = verify_bundle(bundle, keyring, parts=not whole, volumes=True, policy=policy)
         if fingerprint is not None:
-            result = _with_fingerprint(result, fingerprint, policy, open_keyring(keys_dir))
+            result = _with_fingerprint(result, fingerprint, policy, keyring)
     except VerificationError as exc:
         report_failure(bundle, exc, as_json)
         fail(str(exc), exc.hint, ExitCode.INVALID)
