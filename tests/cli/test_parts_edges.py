@@ -414,9 +414,11 @@ def test_the_size_a_refusal_suggests_works_and_never_points_back(runner: CliRunn
 
 def test_verify_whole_of_a_part_says_it_is_a_part(runner: CliRunner, small: tuple[Path, Path, list[Path]]) -> None:
     _, keys, parts = small
-    code, out, _ = invoke(runner, "verify", "--whole", parts[0], "--keys", keys)
+    code, out, err = invoke(runner, "verify", "--whole", parts[0], "--keys", keys)
     assert code == 3 and "this is a part of a split bundle (.mirror/part.json), not the whole bundle" in out, out
     assert "not listed in SHA256SUMS: .mirror/part.json" not in out
+    counted = re.search(r"(\d+) file\(s\) failed", err)
+    assert counted and int(counted[1]) == out.count("file missing:") > 0, out  # the lead line is not a file
 
 
 def test_texts_that_compress_never_make_a_part_of_one(runner: CliRunner, tmp_path: Path) -> None:

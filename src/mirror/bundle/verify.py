@@ -769,11 +769,13 @@ def _content_verdict(layout: Layout, absent: Sequence[str], unlisted: list[str],
                 problems.append(f"file missing: {printable(p)}")
     problems += [f"not listed in SHA256SUMS: {printable(p)}" for p in unlisted]
     problems += content
-    total = len(problems) + max(0, missing - MAX_PROBLEMS) + more
+    # the files that failed: a lead line ("this is a part") is said first but is not one of them
+    total = len(problems) - (lead is not None) + max(0, missing - MAX_PROBLEMS) + more
     if total:
         shown = problems[:MAX_PROBLEMS]
-        if total > len(shown):
-            shown.append(f"and {total - len(shown)} more file(s), not listed here")
+        listed = len(shown) - (lead is not None)
+        if total > listed:
+            shown.append(f"and {total - listed} more file(s), not listed here")
         problem = shown[0]  # named so that the CLI translates it inside the line (i18n.NESTED)
         raise ContentError(f"{total} file(s) failed: {problem}", problems=tuple(shown))
     return absent
