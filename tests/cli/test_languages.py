@@ -189,3 +189,18 @@ def test_fetch_table_speaks_the_language(tmp_path: Path) -> None:
     result = mirror("fetch", "--mirror", "http://127.0.0.1:9/", "--list", "--budget", "2", "--timeout", "1",
                     lang={"LANG": "ru_RU.UTF-8"}, keys=tmp_path)
     assert result.returncode == 4 and "зеркало недоступно  http://127.0.0.1:9/" in result.stdout, result.stdout
+
+
+def test_one_account_and_one_photo_are_counted_in_the_singular(keyring: Keyring, tmp_path: Path) -> None:
+    """English says "1 account, 1 photo" (not "1 accounts"); Russian still gets its own line for it."""
+    src = tmp_path / "one"
+    src.mkdir()
+    (src / "account.md").write_text("The square at noon.\n", encoding="utf-8")
+    (src / "square.jpg").write_bytes(make_jpeg(seed=9))
+    done = mirror("create", src, "-o", tmp_path / "b.7z", "--key", "alice", lang={"MIRROR_LANG": "en"},
+                  keys=keyring.folder)
+    assert done.returncode == 0 and ": 1 account, 1 photo, " in done.stdout, done.stderr
+    shown = mirror("verify", tmp_path / "b.7z", lang={"MIRROR_LANG": "en"}, keys=keyring.folder)
+    assert "  files        1 account, 1 photo, all sha256 match" in shown.stdout, shown.stdout
+    russian = mirror("verify", tmp_path / "b.7z", lang={"MIRROR_LANG": "ru"}, keys=keyring.folder)
+    assert "свидетельств: 1, фото: 1, все sha256 совпадают" in russian.stdout, russian.stdout

@@ -197,8 +197,9 @@ def _where(src: Path | None, out: Path | None, title: str, force: bool, version:
 
 def _created(result: CreateResult, name: str) -> None:
     """What was written, on stdout; the salts of --commit-originals saved privately."""
-    say(f"created {result.out}: {result.accounts} accounts, {result.photos} photos, "
-        f"{result.size} bytes, signed by {name}")
+    accounts, photos = result.accounts, result.photos
+    say(f"created {result.out}: {accounts} account" + ("" if accounts == 1 else "s") + f", {photos} photo"
+        + ("" if photos == 1 else "s") + f", {result.size} bytes, signed by {name}")
     say(f"  bundle id {result.bundle_id}, version {result.version}")
     if result.salts:
         from mirror.privacy.originals import save_salts

@@ -176,7 +176,9 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
     say(f"  fingerprint  {result.fingerprint}")
     say(f"  bundle       {result.meta.title!r}, version {result.meta.version}, id {result.meta.bundle_id}")
     if result.part is None and not result.missing:
-        say(f"  files        {counts['accounts']} accounts, {counts['photos']} photos, all sha256 match")
+        accounts, photos = counts["accounts"], counts["photos"]
+        say(f"  files        {accounts} account" + ("" if accounts == 1 else "s") + f", {photos} photo"
+            + ("" if photos == 1 else "s") + ", all sha256 match")
     _report_missing(result)
     _report_endorsements(result)
     if not result.trusted and required:
