@@ -55,6 +55,22 @@ def test_create_refuses_existing_output_unless_forced(runner: CliRunner, keyring
     assert out.read_bytes()[:6] == b"7z\xbc\xaf\x27\x1c"
 
 
+def test_a_mistyped_key_is_refused_before_the_folder_is_read(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                              tmp_path: Path) -> None:
+    """--key with no such secret key (a typo, or a key only imported): said first, with the keys there are, and
+    nothing of the folder checked (a large collection took minutes to read before the name was looked up); endorse
+    says the same."""
+    (sources / ".DS_Store").write_bytes(b"\0\0\0\x01Bud1")  # the check would say "left out" of it
+    for name in ("alcie", "bob"):
+        if name == "bob":
+            keyring.create("bob", None)
+            (keyring.folder / "bob.key").unlink()  # a public key only, as one imported
+        code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", name)
+        assert code == 2 and f"no secret key named {name} in {keyring.folder}" in err, err
+        assert f"secret keys in {keyring.folder}: alice" in err and "left out" not in err, err
+        assert not (tmp_path / "b.7z").exists()
+
+
 def test_create_lists_files_it_does_not_understand(runner: CliRunner, keyring: Keyring, sources: Path,
                                                    tmp_path: Path) -> None:
     """Unknown files are refused as a list, never skipped; no bundle is written."""

@@ -23,7 +23,7 @@ import click
 from mirror.cli.app import main
 from mirror.cli.bundles import BUNDLE, slug
 from mirror.cli.common import keys_option, open_keyring, say, shell_word, unlock_key, warn
-from mirror.errors import ConfigError
+from mirror.errors import ConfigError, KeyringError
 from mirror.formats.names import check_name_length, printable
 
 if TYPE_CHECKING:
@@ -33,13 +33,23 @@ if TYPE_CHECKING:
 
 
 
-def _signing_key(ring: Keyring, key_name: str | None) -> str:
-    if key_name is not None:
-        return key_name
+def signing_key(ring: Keyring, key_name: str | None) -> str:
+    """The key to sign with: --key NAME, or the only secret key in the keyring. Checked before any work, so that
+    a mistyped name is said at once, not after minutes of reading a large collection.
+
+    Raises:
+        ConfigError: no --key, and not exactly one secret key.
+        KeyringError: no secret key named --key NAME.
+    """
     secret = [r.name for r in ring if r.has_secret]
+    listed = f"secret keys in {ring.folder}: {', '.join(secret) or 'none (mirror keys new NAME)'}"
+    if key_name is not None:
+        name = key_name
+        if name not in secret:
+            raise KeyringError(f"no secret key named {name} in {ring.folder}", hint=listed)
+        return name
     if len(secret) != 1:
-        raise ConfigError("name the signing key with --key NAME",
-                          hint=f"secret keys in {ring.folder}: {', '.join(secret) or 'none (mirror keys new NAME)'}")
+        raise ConfigError("name the signing key with --key NAME", hint=listed)
     return secret[0]
 
 
@@ -136,7 +146,7 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     return_large_buffers()  # heap.py; prepare_bundle hands it back for a collection of photos
 
     ring = open_keyring(keys_dir, own=True)
-    name = _signing_key(ring, key_name)
+    name = signing_key(ring, key_name)
     bundle_id, version_number, supersedes = _versions(update, bundle_id, version, ring, name)
     src, out = _where(src, out, title, force, version_number)
     if update is not None and out.exists() and os.path.samefile(update, out):

@@ -39,15 +39,11 @@ def endorse(bundle: Path, key_name: str | None, claim: str, out: Path | None, fo
             as_json: bool, keys_dir: Path | None) -> None:
     """Write a copy of BUNDLE that also carries your endorsement: your signature over what the author signed."""
     from mirror.bundle.endorse import EndorseRequest, default_output, endorse_bundle
-    from mirror.cli.create import _signing_key
+    from mirror.cli.create import signing_key
 
     ring = open_keyring(keys_dir, own=True)
-    name = _signing_key(ring, key_name)
+    name = signing_key(ring, key_name)
     endorser = ring.get(name)
-    if not endorser.has_secret:
-        from mirror.errors import KeyringError
-
-        raise KeyringError(f"no secret key named {name} in {ring.folder}", hint="endorse with a key you made")
     request = EndorseRequest(bundle, out or default_output(bundle), claim, force, drop_unknown)
     done = endorse_bundle(request, endorser.public, lambda: unlock_key(ring, name), ring)
     verified = done.verified
