@@ -141,6 +141,30 @@ def writing_to(path: Path) -> Iterator[None]:
         raise
 
 
+def probe_output_folder(path: Path) -> None:
+    """Check that a file can be made where `path` goes (its folder, or the nearest one there is, where the rest
+    would be made), before long work whose result would have nowhere to go; nothing is left behind.
+
+    Raises:
+        ConfigError: a file where a folder should be.
+        OSError: a read-only or full file system, no permission, a folder that cannot hold files (/proc); the
+            folder is named.
+    """
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder")
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise OSError(exc.errno, f"{exc.strerror or exc} (the folder the output would be written in)",
+                      str(folder)) from None
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Path]:
     """Yield a temporary path in `path`'s folder; rename it into place on success.

@@ -71,6 +71,20 @@ def test_a_mistyped_key_is_refused_before_the_folder_is_read(runner: CliRunner, 
         assert not (tmp_path / "b.7z").exists()
 
 
+def test_an_output_that_cannot_be_written_is_refused_before_the_folder_is_read(
+        runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path) -> None:
+    """-o under a file, or in a folder that cannot hold files: said first, naming the folder, with nothing of the
+    sources checked (it was said after the whole check, minutes on a large collection)."""
+    (sources / ".DS_Store").write_bytes(b"\0\0\0\x01Bud1")  # the check would say "left out" of it
+    (tmp_path / "file").write_bytes(b"x")
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "file" / "sub" / "b.7z", "--key", "alice")
+    assert code == 2 and f"{tmp_path / 'file'} is not a folder" in err and "left out" not in err, err
+    if Path("/proc/self").is_dir():  # a folder even root cannot make a file in
+        code, _, err = invoke(runner, "create", sources, "-o", "/proc/b.7z", "--key", "alice")
+        assert code == 1 and "/proc" in err and "the folder the output would be written in" in err, err
+        assert "left out" not in err, err
+
+
 def test_create_lists_files_it_does_not_understand(runner: CliRunner, keyring: Keyring, sources: Path,
                                                    tmp_path: Path) -> None:
     """Unknown files are refused as a list, never skipped; no bundle is written."""

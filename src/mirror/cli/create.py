@@ -25,6 +25,7 @@ from mirror.cli.bundles import BUNDLE, slug
 from mirror.cli.common import keys_option, open_keyring, say, shell_word, unlock_key, warn
 from mirror.errors import ConfigError, KeyringError
 from mirror.formats.names import check_name_length, printable
+from mirror.safeio import probe_output_folder
 
 if TYPE_CHECKING:
     from mirror.bundle.create import CreateResult
@@ -149,6 +150,7 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     name = signing_key(ring, key_name)
     bundle_id, version_number, supersedes = _versions(update, bundle_id, version, ring, name)
     src, out = _where(src, out, title, force, version_number)
+    probe_output_folder(out)  # a folder that cannot take the bundle is said now, not after the check
     if update is not None and out.exists() and os.path.samefile(update, out):
         raise ConfigError(f"{out} is the bundle given to --update; create never replaces the version it follows",
                           hint="name the new version's file with -o")
