@@ -533,3 +533,14 @@ def test_a_colour_or_density_chunk_of_the_wrong_size_is_dropped() -> None:
     assert b"Aigerim" not in cleaned.data and b"gAMA" in cleaned.data and b"pHYs" not in cleaned.data
     assert decoded(cleaned.data) == decoded(png)
     assert scan_photo(data, "p.png")
+
+
+@pytest.mark.parametrize("field", [slice(1, 3), slice(3, 5)], ids=["height", "width"])
+def test_a_jpeg_of_no_height_or_width_is_refused(field: slice) -> None:
+    """A frame header of height 0 (the height left to a DNL marker, which libjpeg, browsers and Pillow do not read)
+    or width 0: no viewer shows it, so nobody could check what it holds; scan and create refuse it alike."""
+    jpeg = bytearray(fx.plain_jpeg())
+    frame = next(s for s in parse_jpeg(bytes(jpeg), "a.jpg").segments if 0xC0 <= s.marker <= 0xC2)
+    at = frame.start + 4 + field.start  # 0xFF, marker and the length come before the payload
+    jpeg[at:at + 2] = b"\0\0"
+    refused_alike(bytes(jpeg), "dnl.jpg", r"gives no width or height .* which most viewers cannot show")
