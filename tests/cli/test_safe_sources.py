@@ -489,3 +489,19 @@ def test_unreadable_files_are_all_listed_with_the_other_refusals(keyring: Keyrin
     for path in (account, photo):
         assert f"refused    {path.relative_to(sources).as_posix()}: cannot be read: Permission denied" in made.stderr
     assert not (tmp_path / "b.7z").exists()
+
+
+def test_a_damaged_heic_is_said_to_be_damaged_not_sent_to_convert_heic(runner: CliRunner, keyring: Keyring,
+                                                                        sources: Path, tmp_path: Path) -> None:
+    """A HEIC libheif cannot read: the first refusal says so and to copy it again; --convert-heic, the fix for a
+    readable one, would only have refused it again for another reason. A readable one beside it still gets it."""
+    photos = sources / "photos"
+    (photos / "IMG_0001.HEIC").write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0\0\0\x10meta\0\0\0\0garb")
+    (photos / "IMG_0002.HEIC").write_bytes(fx.heic_photo())
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice")
+    lines = err.splitlines()
+    damaged = next(i for i, line in enumerate(lines) if "IMG_0001.HEIC" in line)
+    assert code == 2 and "not a readable HEIC/HEIF image" in lines[damaged], err
+    assert "copy the photo again" in lines[damaged + 1] and "--convert-heic" not in lines[damaged + 1], err
+    readable = next(i for i, line in enumerate(lines) if "IMG_0002.HEIC" in line)
+    assert "--convert-heic" in lines[readable + 1], err

@@ -38,6 +38,8 @@ from mirror.walk import walk
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
 _UNREADABLE_FIX = "make it readable, or move it out of the folder"
+UNREADABLE_HEIC_FIX = "copy the photo again from the phone or camera (this copy is damaged), or leave it out"
+MAX_HEIC_READ = 256 << 20  # read to tell a damaged HEIC from one to convert; a larger one is judged when converted
 _OTHER_FIX = "accounts are .md or .txt texts, photos .jpg, .png, .webp or .gif: move it out of the folder"
 _FIXES = {"a video": "mirror does not clean videos: move it out of the folder",
           "a camera RAW file": "export it as JPEG from your photo editor, then bundle the JPEG",
@@ -127,6 +129,23 @@ def _misnamed_heic(root: str, relative: str, size: int) -> Refusal | None:
     return Refusal(relative, f"{what}, named as a HEIC image", f"rename it to {stem}{suffix}: it needs no converting")
 
 
+def _unreadable_heic(root: str, relative: str) -> Refusal | None:
+    """A HEIC that libheif cannot read, said as such: --convert-heic, the fix for a readable one, would only
+    refuse it again for another reason. None when it reads (or cannot be opened now: create says why later)."""
+    from mirror.privacy.heic import heic_metadata
+    from mirror.safeio import read_regular
+
+    try:
+        data = read_regular(Path(root, relative), MAX_HEIC_READ)
+    except (OSError, ConfigError):
+        return None
+    try:
+        heic_metadata(data, relative)
+    except PhotoError as exc:
+        return Refusal(relative, exc.reason, UNREADABLE_HEIC_FIX)
+    return None
+
+
 def _classify(root: str, relative: str, size: int, options: SourceOptions) -> SourceFile | Refusal:
     """What to do with one regular file."""
     media, named = source_media(relative)
@@ -143,8 +162,8 @@ def _classify(root: str, relative: str, size: int, options: SourceOptions) -> So
         if misnamed is not None:
             return misnamed
         if not options.convert_heic:
-            return Refusal(relative, f"{media.described}: its metadata cannot be removed without re-encoding it",
-                           HEIC_HINT)
+            return _unreadable_heic(root, relative) or Refusal(
+                relative, f"{media.described}: its metadata cannot be removed without re-encoding it", HEIC_HINT)
         member = _member_name(relative, "photo").rsplit(".", 1)[0] + ".jpg"
         return SourceFile(root, relative, member, "photo", "image/jpeg", size, "convert")
     if media is not None:
