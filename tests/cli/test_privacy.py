@@ -75,6 +75,23 @@ def test_keep_metadata_keeps_named_photos_and_says_what_they_reveal(runner: CliR
     assert code == 2 and "not a file or folder in" in err
 
 
+def test_a_photo_kept_with_its_metadata_keeps_its_camera_name_too(runner: CliRunner, keyring: Keyring,
+                                                                    planted: Path, tmp_path: Path) -> None:
+    """--keep-metadata keeps a photo exactly as it is, its name included; the cleaned photos beside it with camera
+    names are still numbered, never onto the kept one's name."""
+    photos = planted / "photos"
+    (photos / "square.jpg").rename(photos / "IMG_20220105_183012.jpg")
+    (photos / "IMG_20220105_183513.jpg").write_bytes(fx.planted_jpeg())
+    out, dest = tmp_path / "b.7z", tmp_path / "out"
+    code, _, err = invoke(runner, "create", planted, "-o", out, "--key", "alice", "--keep-metadata",
+                          photos / "IMG_20220105_183012.jpg")
+    assert code == 0 and "renamed    photos/IMG_20220105_183513.jpg: to photos/001.jpg" in err, err
+    assert "photos/IMG_20220105_183012.jpg: to" not in err, err
+    assert invoke(runner, "extract", out, dest)[0] == 0
+    kept = dest / "photos" / "IMG_20220105_183012.jpg"
+    assert kept.read_bytes() == (photos / "IMG_20220105_183012.jpg").read_bytes()
+
+
 def test_heic_is_refused_and_no_bundle_written(runner: CliRunner, keyring: Keyring, planted: Path,
                                                tmp_path: Path) -> None:
     """A HEIC photo (by name or by content) stops create with exit 2 and the convert hint."""

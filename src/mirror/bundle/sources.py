@@ -209,9 +209,11 @@ def _walk(src: Path, unreadable: list[Refusal]) -> Iterator[tuple[str, os.stat_r
 
 def _rename(files: SourceList) -> tuple[SourceList, dict[str, str]]:
     """The files sorted by member name, photos with neutral names where theirs carry a capture time or a device
-    pattern; and why each changed. A photo's new name stays under photos/, so accounts are never in the way."""
-    photos = [f.member for f in files.of_kind("photo")]
-    renamed = neutral_names(photos, set())
+    pattern; and why each changed. A photo's new name stays under photos/, so accounts are never in the way.
+    A photo kept with --keep-metadata keeps its name too: it is kept exactly as it is, for provenance."""
+    kept = {f.member for f in files.of_kind("photo") if f.treatment == "keep"}
+    photos = [f.member for f in files.of_kind("photo") if f.member not in kept]
+    renamed = neutral_names(photos, kept)
     why = {f.relative: name_pattern(f.relative) or "a camera or app folder"
            for f in files.of_kind("photo") if f.member in renamed}
     return files.sorted(renamed), why
