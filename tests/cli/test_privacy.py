@@ -94,8 +94,15 @@ def test_a_photo_kept_with_its_metadata_keeps_its_camera_name_too(runner: CliRun
 
 def test_heic_is_refused_and_no_bundle_written(runner: CliRunner, keyring: Keyring, planted: Path,
                                                tmp_path: Path) -> None:
-    """A HEIC photo (by name or by content) stops create with exit 2 and the convert hint."""
-    heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64
+    """A HEIC photo (by name or by content) stops create with exit 2 and the convert hint; a damaged one (a
+    header and nothing else) with the hint to copy it again."""
+    damaged = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64
+    for name in ("phone.heic", "disguised.jpg"):
+        (planted / "photos" / name).write_bytes(damaged)
+        code, _, err = invoke(runner, "create", planted, "-o", tmp_path / "d.7z", "--key", "alice")
+        assert code == 2 and f"photos/{name}: not a readable HEIC/HEIF image" in err and "copy the photo" in err, err
+        (planted / "photos" / name).unlink()
+    heic = fx.heic_photo()
     for name in ("phone.heic", "disguised.jpg"):
         (planted / "photos" / name).write_bytes(heic)
         out = tmp_path / f"{name}.7z"

@@ -38,7 +38,6 @@ from mirror.walk import walk
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
 _UNREADABLE_FIX = "make it readable, or move it out of the folder"
-UNREADABLE_HEIC_FIX = "copy the photo again from the phone or camera (this copy is damaged), or leave it out"
 MAX_HEIC_READ = 256 << 20  # read to tell a damaged HEIC from one to convert; a larger one is judged when converted
 _OTHER_FIX = "accounts are .md or .txt texts, photos .jpg, .png, .webp or .gif: move it out of the folder"
 _FIXES = {"a video": "mirror does not clean videos: move it out of the folder",
@@ -132,7 +131,7 @@ def _misnamed_heic(root: str, relative: str, size: int) -> Refusal | None:
 def _unreadable_heic(root: str, relative: str) -> Refusal | None:
     """A HEIC that libheif cannot read, said as such: --convert-heic, the fix for a readable one, would only
     refuse it again for another reason. None when it reads (or cannot be opened now: create says why later)."""
-    from mirror.privacy.heic import heic_metadata
+    from mirror.privacy.heic import DAMAGED_HINT, heic_metadata
     from mirror.safeio import read_regular
 
     try:
@@ -142,7 +141,7 @@ def _unreadable_heic(root: str, relative: str) -> Refusal | None:
     try:
         heic_metadata(data, relative)
     except PhotoError as exc:
-        return Refusal(relative, exc.reason, UNREADABLE_HEIC_FIX)
+        return Refusal(relative, exc.reason, exc.hint or DAMAGED_HINT)
     return None
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pillow_heif import HeifFile
 
 QUALITY = 92
+DAMAGED_HINT = "copy the photo again from the phone or camera (this copy is damaged), or leave it out"
 # The largest picture converted: an iPhone's 48 MP HEIC (8064 x 6048) with room to spare. Decoding takes about
 # 7 bytes a pixel and encoding 3 more (about 1 GB at the cap); a HEIC may declare up to libheif's own limit of
 # 32,768 x 32,768 in a few kilobytes, which would take 10 GB.
@@ -62,7 +63,8 @@ def _open(data: bytes, name: str) -> HeifFile:
     try:
         return pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
     except Exception as exc:  # pillow-heif reading hostile bytes raises IndexError, RuntimeError, ...
-        raise PhotoError(name, f"not a readable HEIC/HEIF image ({type(exc).__name__}: {exc})") from None
+        raise PhotoError(name, f"not a readable HEIC/HEIF image ({type(exc).__name__}: {exc})",
+                         hint=DAMAGED_HINT) from None
 
 
 # The top-level boxes of a HEIF file (ISO/IEC 23008-12, 14496-12). Whatever else follows them is a trailer that
@@ -147,7 +149,8 @@ def heic_metadata(data: bytes, name: str) -> list[tuple[str, bytes]]:
         for index in range(len(heif)):
             blocks += [b for b in _blocks(heif[index].info) if b not in blocks]
     except Exception as exc:  # pillow-heif reading hostile bytes raises IndexError, RuntimeError, ...
-        raise PhotoError(name, f"not a readable HEIC/HEIF image ({type(exc).__name__}: {exc})") from None
+        raise PhotoError(name, f"not a readable HEIC/HEIF image ({type(exc).__name__}: {exc})",
+                         hint=DAMAGED_HINT) from None
     return blocks + _unlinked(data, {block for kind, block in blocks if kind in ("exif", "xmp")})
 
 

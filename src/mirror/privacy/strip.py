@@ -106,6 +106,10 @@ def strip_photo(data: bytes, name: str) -> Stripped:
     Raises:
         PhotoError: the format is refused (see `detect_kind`) or the photo is malformed.
     """
+    if is_heif(data):  # refused either way; a damaged one is said as such, not sent to --convert-heic
+        from mirror.privacy.heic import heic_metadata
+
+        heic_metadata(data, name)
     cleaner = {"jpeg": strip_jpeg, "png": strip_png, "webp": strip_webp, "gif": strip_gif}[detect_kind(data, name)]
     return cleaner(data, name)
 
