@@ -18,7 +18,15 @@ from mirror.privacy.exif import KINDS, read_tiff
 from mirror.privacy.jpeg import parse_jpeg, strip_jpeg
 from mirror.privacy.png import parse_png, strip_png
 from mirror.privacy.scan import scan_photo
-from mirror.privacy.strip import HEIC_HINT, HINT, describe_metadata, detect_kind, strip_photo
+from mirror.privacy.strip import (
+    HEIC_HINT,
+    HINT,
+    TIFF_OR_RAW_FIX,
+    VIDEO_FIX,
+    describe_metadata,
+    detect_kind,
+    strip_photo,
+)
 
 NAME = "photos/снимок 1.jpg"
 JPEG_KINDS = ("exif", "gps", "exif-thumbnail", "xmp", "iptc", "icc", "mpf", "comment", "other-app-segment",
@@ -196,7 +204,7 @@ def test_unsafe_formats_are_refused_with_the_hint(data: bytes, what: str) -> Non
         with pytest.raises(PhotoError, match=what) as caught:
             func(data, "DCIM/IMG_0001.HEIC")
         assert_names_file(caught.value, "DCIM/IMG_0001.HEIC")
-        assert caught.value.hint == (HEIC_HINT if what == "HEIC" else HINT)
+        assert caught.value.hint == {"HEIC": HEIC_HINT, "RAW": TIFF_OR_RAW_FIX, "video": VIDEO_FIX}.get(what, HINT)
         assert "--keep-metadata" not in (caught.value.hint or "")
 
 
@@ -546,3 +554,14 @@ def test_a_jpeg_of_no_height_or_width_is_refused(field: slice) -> None:
     at = frame.start + 4 + field.start  # 0xFF, marker and the length come before the payload
     jpeg[at:at + 2] = b"\0\0"
     refused_alike(bytes(jpeg), "dnl.jpg", r"gives no width or height .* which most viewers cannot show")
+
+
+def test_a_file_named_like_a_jpeg_that_is_none_is_told_to_be_copied_again() -> None:
+    """A .jpg that is not a JPEG (a damaged copy, a fuzzed file): not told to convert it on the phone; a TIFF
+    named .jpg gets the TIFF fix, whatever its name."""
+    with pytest.raises(PhotoError, match="not a JPEG, PNG, WebP or GIF image") as caught:
+        strip_photo(b"\xff\xd8\x00\x10 damaged", "photos/a.jpg")
+    assert caught.value.hint is not None and caught.value.hint.startswith("copy it again")
+    with pytest.raises(PhotoError, match="a TIFF or camera RAW file") as caught:
+        strip_photo(b"II*\0\x08\0\0\0", "photos/b.jpg")
+    assert caught.value.hint == TIFF_OR_RAW_FIX and "photo editor" in caught.value.hint

@@ -32,7 +32,7 @@ from mirror.formats.names import collision_key, name_problem
 from mirror.formats.table import KeyedIndex
 from mirror.privacy.exif import CONVERT_HINT
 from mirror.privacy.names import name_pattern, neutral_names
-from mirror.privacy.strip import HEIC_HINT
+from mirror.privacy.strip import HEIC_HINT, RAW_FIX, TIFF_FIX, VIDEO_FIX
 from mirror.record import field, record
 from mirror.walk import walk
 
@@ -40,9 +40,7 @@ _UNDECODED = re.compile("[\udc80-\udcff]")
 _UNREADABLE_FIX = "make it readable, or move it out of the folder"
 MAX_HEIC_READ = 256 << 20  # read to tell a damaged HEIC from one to convert; a larger one is judged when converted
 _OTHER_FIX = "accounts are .md or .txt texts, photos .jpg, .png, .webp or .gif: move it out of the folder"
-_FIXES = {"a video": "mirror does not clean videos: move it out of the folder",
-          "a camera RAW file": "export it as JPEG from your photo editor, then bundle the JPEG",
-          "a TIFF image": "export it as JPEG or PNG from your photo editor"}
+_FIXES = {"a video": VIDEO_FIX, "a camera RAW file": RAW_FIX, "a TIFF image": TIFF_FIX}
 
 
 @record

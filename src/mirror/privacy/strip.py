@@ -25,6 +25,14 @@ from mirror.privacy.webp import is_webp, strip_webp
 HINT = CONVERT_HINT
 HEIC_HINT = ("pass --convert-heic to convert it to JPEG (all metadata dropped, re-encoded), "
              "or convert it to JPEG on the phone first")
+TIFF_FIX = "export it as JPEG or PNG from your photo editor"
+RAW_FIX = "export it as JPEG from your photo editor, then bundle the JPEG"
+VIDEO_FIX = "mirror does not clean videos: move it out of the folder"
+DAMAGED_FIX = "copy it again from the phone or camera (this copy may be damaged), or move it out of the folder"
+TIFF_OR_RAW_FIX = ("export it as JPEG or PNG from your photo editor (a camera's RAW file: as JPEG, from its RAW "
+                   "converter)")
+# The fix for a format refused by its content, by how `_MAGIC` and `_iso_media` name it (the first that fits).
+FIX_BY_FORMAT = {"a TIFF or camera RAW": TIFF_OR_RAW_FIX, "a camera RAW": RAW_FIX, "a video": VIDEO_FIX}
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs",
                           b"mif1", b"msf1", b"mif2"})
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
@@ -93,11 +101,14 @@ def detect_kind(data: bytes, name: str) -> str:
         raise PhotoError(name, "the file is empty")
     what = _refused_format(data)
     if what is not None:
-        raise PhotoError(name, f"{what}: its metadata cannot be removed without re-encoding it",
-                         hint=HEIC_HINT if is_heif(data) else HINT)
+        fixes = (fix for start, fix in FIX_BY_FORMAT.items() if what.startswith(start))
+        hint = HEIC_HINT if is_heif(data) else next(fixes, HINT)
+        raise PhotoError(name, f"{what}: its metadata cannot be removed without re-encoding it", hint=hint)
     media = media_for(name)
     named = f" (named like {media.described})" if media is not None and media.kind == "unsafe-photo" else ""
-    raise PhotoError(name, f"not a JPEG, PNG, WebP or GIF image{named}", hint=HINT)
+    # named like a photo mirror cleans, but not one: a damaged copy far more often than a format to convert
+    damaged = media is not None and media.kind == "photo"
+    raise PhotoError(name, f"not a JPEG, PNG, WebP or GIF image{named}", hint=DAMAGED_FIX if damaged else HINT)
 
 
 def strip_photo(data: bytes, name: str) -> Stripped:
