@@ -92,6 +92,18 @@ def test_a_photo_kept_with_its_metadata_keeps_its_camera_name_too(runner: CliRun
     assert kept.read_bytes() == (photos / "IMG_20220105_183012.jpg").read_bytes()
 
 
+def test_create_says_which_photos_lose_a_colour_profile(runner: CliRunner, keyring: Keyring, planted: Path,
+                                                        tmp_path: Path) -> None:
+    """A photo whose profile (macOS's Generic RGB) goes with its metadata looks darker in colour-managed viewers:
+    create says so, naming the profile, before the passphrase; a photo without one is not mentioned."""
+    (planted / "photos" / "mac.jpg").write_bytes(fx.icc_jpeg("Generic RGB Profile"))
+    code, _, err = invoke(runner, "create", planted, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 0, err
+    assert ("colours    photos/mac.jpg: its colour profile 'Generic RGB Profile' was removed with the metadata: "
+            "its colours may look different (often darker or duller)") in err, err
+    assert "colours    photos/street.png" not in err
+
+
 def test_heic_is_refused_and_no_bundle_written(runner: CliRunner, keyring: Keyring, planted: Path,
                                                tmp_path: Path) -> None:
     """A HEIC photo (by name or by content) stops create with exit 2 and the convert hint; a damaged one (a

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import zlib
 from collections.abc import Callable
 
 import pytest
@@ -200,3 +201,22 @@ def test_a_second_gif_profile_goes() -> None:
     raw = _gif(_icc_extension(WIDE), _icc_extension(fx.icc_profile("Aigerim's screen")))
     stripped = strip_photo(raw, "photos/a.gif")
     assert stripped.removed == ("icc",) and stripped.data.count(b"ICCRGBG1012") == 1
+
+
+GENERIC = fx.icc_profile("Generic RGB Profile")  # what macOS writes: not sRGB, so colours change without it
+
+
+@pytest.mark.parametrize(("make", "name"), [
+    pytest.param(lambda p: fx.splice(fx.plain_jpeg(), _segments(p, [(1, 1)])), NAME, id="jpeg"),
+    pytest.param(lambda p: fx.png_with(fx.chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(p))), "a.png", id="png"),
+    pytest.param(_webp, "a.webp", id="webp"),
+])
+def test_a_removed_profile_that_changes_colours_is_named_for_the_author(make: Callable[[bytes], bytes],
+                                                                         name: str) -> None:
+    """A profile that goes and is not sRGB (macOS's Generic RGB, a CMYK press profile): the cleaner names it, so
+    that create can say why the photo will look different; an sRGB one that goes, or a standard one that stays,
+    changes nothing shown and is not named."""
+    assert strip_photo(make(GENERIC), name).colours == "Generic RGB Profile"
+    assert strip_photo(make(fx.icc_profile("sRGB IEC61966-2.1 (a vendor's copy)")), name).colours == ""
+    assert strip_photo(make(WIDE), name).colours == ""  # published: kept
+    assert icc.shifts_colours(b"\0" * 40) == "unnamed" and icc.profile_name(b"") == ""

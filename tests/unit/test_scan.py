@@ -72,7 +72,7 @@ def test_scan_jpeg_finds_every_planted_item() -> None:
         ("owner", f"IPTC By-line {fx.BYLINE}"), ("xmp", "XMP packet, 2 properties, 463 bytes"),
         ("iptc", "IPTC/Photoshop metadata, 52 bytes"), ("exif-thumbnail", "a preview image in EXIF IFD1"),
         ("exif", "1 more EXIF tag(s): camera settings, sizes and the like"),
-        ("icc", "ICC profile 'sRGB built-in' (a standard colour space)"),
+        ("icc", "ICC profile 'sRGB built-in' (a common colour space, named by its maker)"),
         ("mpf", "several images in one file (MPF): previews or a second full-size image follow the photo"),
         ("comment", fx.COMMENT), ("other-metadata", "APP12 segment 'Ducky', 20 bytes"),
         ("text", "in it: PLANTED"),
@@ -120,7 +120,7 @@ def test_icc_profiles_are_reported_and_names_beyond_a_colour_space_flagged(data:
     found = [detail for kind, detail in kinds_and_details(scan_photo(data, "i")) if kind == "icc"]
     assert len(found) == 1
     assert ("may name a person or a device" in found[0]) == personal
-    assert ("standard colour space" in found[0]) != personal
+    assert ("common colour space" in found[0]) != personal  # named like one, but not the published bytes
 
 
 def _noted(make: str, note: bytes) -> bytes:

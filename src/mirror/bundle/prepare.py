@@ -70,7 +70,7 @@ class CreateRequest:
     supersedes: str | None = None
 
 
-NoteKind = Literal["renamed", "converted", "repaired", "left out", "kept", "allowed"]
+NoteKind = Literal["renamed", "converted", "repaired", "left out", "kept", "allowed", "colours"]
 
 
 @record
@@ -231,6 +231,10 @@ def _photo(item: SourceFile, raw: bytes, cleaned: Cleaned, request: CreateReques
     record = dict(cleaned.record)
     state.notes += [Note("converted" if "converted" in record else "repaired", item.relative, note)
                     for note in cleaned.notes]
+    if cleaned.colours:  # removed with the rest of the metadata: the author sees why the photo looks different
+        profile = cleaned.colours
+        state.notes.append(Note("colours", item.relative, f"its colour profile '{profile}' was removed with the "
+                                "metadata: its colours may look different (often darker or duller)"))
     if record["metadata"] == "kept":
         try:
             reveals = [f"{f.kind} ({f.detail})" for f in scan_photo(raw, item.relative)]

@@ -66,6 +66,8 @@ def _note(what: NoteKind, path: str, detail: str) -> None:
         warn(f"{'left out':<10} {path}: {detail}")
     elif what == "kept":
         warn(f"{'kept':<10} {path}: {detail}")
+    elif what == "colours":
+        warn(f"{'colours':<10} {path}: {detail}")
     else:
         warn(f"{'allowed':<10} {path}: {detail}")
 

@@ -33,6 +33,7 @@ class Cleaned:
     record: dict[str, Any]
     notes: tuple[str, ...] = ()
     recipe: Recipe = ()  # how `data` is made from the original (privacy/exif.py follow); () when not known
+    colours: str = ""  # a colour profile removed whose absence changes the colours shown (exif.Stripped)
 
 
 def kept_kinds(raw: bytes, name: str) -> list[str]:
@@ -72,4 +73,4 @@ def clean_photo(raw: bytes, name: str, treatment: str) -> Cleaned:
     record: dict[str, Any] = {"metadata": "removed", "removed": list(stripped.removed)}
     if stripped.orientation != 1:
         record["kept"] = ["orientation"]
-    return Cleaned(stripped.data, record, stripped.notes, stripped.recipe)
+    return Cleaned(stripped.data, record, stripped.notes, stripped.recipe, stripped.colours)

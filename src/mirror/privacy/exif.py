@@ -85,6 +85,8 @@ class Stripped:
         removed: kinds of metadata removed (names from `KINDS`), never their values.
         orientation: the EXIF orientation kept in the cleaned file (1 when none was needed).
         notes: what else the author should know, one line each (stray bytes dropped, for example).
+        colours: the name of a colour profile removed whose absence changes the colours viewers show (not an
+            sRGB one, not a standard one kept; icc.py `shifts_colours`), "unnamed" if it has none; "" if none.
     """
 
     data: bytes
@@ -92,6 +94,7 @@ class Stripped:
     orientation: int
     notes: tuple[str, ...] = ()
     recipe: Recipe = ()  # how `data` is made from the original: ranges of it, and bytes of its own; () if unknown
+    colours: str = ""
 
 
 @record

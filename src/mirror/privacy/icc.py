@@ -14,6 +14,7 @@ exactly one of these published files, compared by SHA-256, are kept. Any other g
 from __future__ import annotations
 
 import hashlib
+import struct
 import zlib
 
 # SHA-256 of the profile bytes (after the JPEG segments' 14-byte headers are joined away) -> its name.
@@ -70,3 +71,47 @@ def standard_iccp(data: bytes) -> bool:
     keyword that names nothing but a profile."""
     profile = _iccp_profile(data)
     return profile is not None and standard_profile(profile) is not None
+
+
+MAX_NAMED = 64  # characters of a profile's description said to the author
+
+
+def profile_name(profile: bytes) -> str:
+    """A profile's description (its 'desc' tag, ICC.1 v2 'desc' or v4 'mluc' type), "" if it has none."""
+    if len(profile) < 132:
+        return ""
+    (count,) = struct.unpack_from(">I", profile, 128)
+    for i in range(min(count, 100)):
+        at = 132 + 12 * i
+        if at + 12 > len(profile):
+            break
+        sig, offset, size = struct.unpack_from(">4sII", profile, at)
+        if sig != b"desc":
+            continue
+        data = profile[offset:offset + min(size, 4096)]
+        text = ""
+        if data[:4] == b"desc" and len(data) >= 12:
+            (length,) = struct.unpack_from(">I", data, 8)
+            text = data[12:12 + length].split(b"\0", 1)[0].decode("latin-1")
+        elif data[:4] == b"mluc" and len(data) >= 28:
+            length, start = struct.unpack_from(">II", data, 20)
+            text = data[start:start + length].decode("utf-16-be", "replace")
+        return " ".join("".join(c for c in text if c.isprintable()).split())[:MAX_NAMED]
+    return ""
+
+
+def shifts_colours(profile: bytes) -> str | None:
+    """The name of a profile ("unnamed" if it has none) whose removal changes how colour-managed viewers show the
+    photo: any but an sRGB one, since a photo without a profile is shown as sRGB. None for sRGB."""
+    name = profile_name(profile)
+    return None if "srgb" in name.lower().replace(" ", "") else name or "unnamed"
+
+
+def iccp_profile_head(data: bytes, limit: int = 65_536) -> bytes:
+    """The first `limit` bytes of the profile in a PNG iCCP chunk's data (enough for its header and description),
+    whatever its keyword; b"" when the stream does not inflate."""
+    _, _, rest = data.partition(b"\0")
+    try:
+        return zlib.decompressobj().decompress(rest[1:], limit)
+    except zlib.error:
+        return b""

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
 from mirror.privacy.exif import Stripped, exif_kinds, follow, ordered_kinds, read_tiff, xmp_orientation
-from mirror.privacy.icc import standard_icc
+from mirror.privacy.icc import shifts_colours, standard_icc
 from mirror.record import record
 
 SOI, EOI, SOS, COM, APP0, APP1, APP2, APP13, APP14 = 0xD8, 0xD9, 0xDA, 0xFE, 0xE0, 0xE1, 0xE2, 0xED, 0xEE
@@ -341,4 +341,5 @@ def strip_jpeg(data: bytes, name: str) -> Stripped:
         notes = (f"left out {parsed.stray} stray byte(s) between segments, which decoders skip",)
     recipe = (*head, *body, b"\xff\xd9")
     cleaned = follow(recipe, data)
-    return Stripped(cleaned, ordered_kinds(removed), orientation, notes, recipe)
+    colours = (shifts_colours(profile) or "") if icc and not keep_icc else ""
+    return Stripped(cleaned, ordered_kinds(removed), orientation, notes, recipe, colours)

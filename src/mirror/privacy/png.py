@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
 from mirror.privacy.exif import Stripped, Tiff, exif_kinds, ordered_kinds, read_tiff, xmp_orientation
-from mirror.privacy.icc import canonical_iccp, standard_iccp
+from mirror.privacy.icc import canonical_iccp, iccp_profile_head, shifts_colours, standard_iccp
 from mirror.privacy.jpeg import orientation_tiff
 from mirror.record import record, replace
 
@@ -354,4 +354,8 @@ def strip_png(data: bytes, name: str) -> Stripped:
     orientation = png_orientation(parsed.chunks)
     if orientation != 1:
         kept.insert(1, _chunk_bytes(b"eXIf", orientation_tiff(orientation)))
-    return Stripped(SIGNATURE + b"".join(kept), ordered_kinds(removed), orientation)
+    # The profile readers apply (the first iCCP; an sRGB chunk instead means sRGB), when it goes
+    first = next((c for c in parsed.chunks if c.type in (b"iCCP", b"sRGB")), None)
+    dropped = first is not None and first.type == b"iCCP" and not first.kept
+    colours = (shifts_colours(iccp_profile_head(first.data)) or "") if dropped and first else ""
+    return Stripped(SIGNATURE + b"".join(kept), ordered_kinds(removed), orientation, colours=colours)

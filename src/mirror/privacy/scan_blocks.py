@@ -21,6 +21,7 @@ import struct
 
 from mirror.privacy.exif import read_tiff
 from mirror.privacy.findings import Found, short
+from mirror.privacy.icc import standard_profile
 from mirror.privacy.scan_tiff import scan_tiff
 
 # XMP properties that may identify someone: "prefix:Name" -> kind.
@@ -169,7 +170,10 @@ def scan_icc(profile: bytes, name: str = "") -> list[Found]:
     unusual = [value for value in names if value.lower() not in STANDARD_ICC]
     if unusual:
         return [("icc", short(f"ICC profile that may name a person or a device: '{'; '.join(unusual)}'"))]
-    return [("icc", short(f"ICC profile '{texts.get('desc') or 'unnamed'}' (a standard colour space)"))]
+    if standard_profile(profile) is not None:  # byte for byte a published one: create keeps it
+        return [("icc", short(f"ICC profile '{texts.get('desc') or 'unnamed'}' (a standard colour space)"))]
+    return [("icc", short(f"ICC profile '{texts.get('desc') or 'unnamed'}' (a common colour space, named by its "
+                          "maker)"))]
 
 
 def _flir_strings(record: bytes, fields: dict[int, tuple[int, str]]) -> list[Found]:

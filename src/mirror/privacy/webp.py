@@ -35,7 +35,7 @@ from mirror.privacy.exif import (
     read_tiff,
     xmp_orientation,
 )
-from mirror.privacy.icc import MAX_STANDARD, standard_profile
+from mirror.privacy.icc import MAX_STANDARD, shifts_colours, standard_profile
 from mirror.privacy.jpeg import orientation_tiff
 from mirror.record import record
 
@@ -177,6 +177,7 @@ class ChunkJudge:
         self.frames = 0
         self.frame_drawn = self.frame_alpha = True  # no frame open yet
         self.icc = False  # a standard colour profile is kept
+        self.colours = ""  # the name of the profile readers used, when it goes and colours change (icc.py)
 
     def judge(self, chunk: WebpChunk) -> Verdict:
         """Whether to keep `chunk`, and the kinds (from exif.KINDS) of what it holds that goes.
@@ -201,6 +202,8 @@ class ChunkJudge:
         if chunk.type == ICCP and self._standard_icc(chunk):
             self.icc = True
             return _KEEP
+        if chunk.type == ICCP and self.first == VP8X and self.flags & _FLAG_ICC and not (self.icc or self.colours):
+            self.colours = shifts_colours(chunk.data) or ""  # the first: the one readers apply
         if chunk.type == ANIM and self.animated and self.frames == 0 and not self.anim:
             if chunk.size < _ANIM_SIZE:
                 raise _fail(self.name, "its ANIM chunk is too short")
@@ -380,4 +383,4 @@ def strip_webp(data: bytes, name: str) -> Stripped:
     if walk.trailing:
         removed.add("trailing-data")
     recipe: Recipe = (_header(RIFF, 4 + size) + WEBP, *body)
-    return Stripped(follow(recipe, data), ordered_kinds(removed), orientation, (), recipe)
+    return Stripped(follow(recipe, data), ordered_kinds(removed), orientation, (), recipe, judge.colours)
