@@ -231,6 +231,19 @@ def test_scan_is_incomplete_never_clean_when_it_cannot_read_a_file(runner: CliRu
     assert code == 6 and "Thumbs.db: os-file: a Windows thumbnail cache" in out and "INCOMPLETE" in out
 
 
+def test_a_photo_read_only_in_part_is_counted_as_scanned_and_as_incomplete(runner: CliRunner,
+                                                                          tmp_path: Path) -> None:
+    """A photo cut in half: what was read is reported, the file counts among those scanned (the summary said
+    "FOUND 18 item(s) in 1 file(s): scanned 0 file(s)") and is listed as read only in part."""
+    folder = tmp_path / "cut"
+    folder.mkdir()
+    data = fx.planted_jpeg()
+    (folder / "cut.jpg").write_bytes(data[:len(data) // 2])
+    code, out, _ = invoke(runner, "scan", folder)
+    assert code == 6 and "in 1 file(s): scanned 1 file(s) in" in out, out
+    assert "INCOMPLETE: 1 file(s) not scanned or read only in part" in out and "cut.jpg: read only in part" in out
+
+
 def test_a_bundle_scan_cannot_read_is_incomplete_with_its_report(runner: CliRunner, bundle: Path,
                                                                   tmp_path: Path) -> None:
     """A truncated bundle (or one repacked with a method mirror does not read) was exit 3 with no JSON at all:

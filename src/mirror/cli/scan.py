@@ -5,7 +5,7 @@ Example::
     $ mirror scan to-send/
     photos/a.jpg: gps: 43.23890 N, 76.88970 E
     FOUND 1 item(s) in 1 file(s): scanned 3 file(s) in to-send
-    INCOMPLETE: 1 file(s) not scanned
+    INCOMPLETE: 1 file(s) not scanned or read only in part; check them by hand or leave them out
       notes.docx: a Word document: mirror cannot read its text and author data
 
 Exit codes: 6 when anything is found, else 7 when some file could not be
@@ -60,7 +60,8 @@ def scan(path: Path, as_json: bool) -> None:
             say(f"  {report.stopped_count} file(s) hold more than {MAX_PER_FILE} items; each was read only that far, "
                 f"so there are more in: {names}")
         if report.not_scanned_count:
-            say(f"INCOMPLETE: {report.not_scanned_count} file(s) not scanned; check them by hand or leave them out")
+            say(f"INCOMPLETE: {report.not_scanned_count} file(s) not scanned or read only in part; check them by "
+                "hand or leave them out")
             for name, why in report.not_scanned:
                 say(f"  {name}: {printable(why)}")
     if report.findings:

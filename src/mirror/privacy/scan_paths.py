@@ -113,7 +113,8 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
             report.skip(name, exc.reason)
             return
         report.add(result.findings)
-        if result.problem is not None:
+        if result.problem is not None:  # scanned as far as it could be read, so counted, and said as incomplete
+            report.scanned += 1
             report.skip(name, f"read only in part: {result.problem}")
             return
     elif suffix_of(name) in DOCUMENTS:
