@@ -15,7 +15,7 @@ import photo_fixtures as fx
 from helpers import decoded, exiftool, refused_alike
 from mirror.errors import PhotoError
 from mirror.privacy.exif import KINDS, read_tiff
-from mirror.privacy.jpeg import parse_jpeg, strip_jpeg
+from mirror.privacy.jpeg import orientation_segment, parse_jpeg, strip_jpeg
 from mirror.privacy.png import parse_png, strip_png
 from mirror.privacy.scan import scan_photo
 from mirror.privacy.strip import (
@@ -565,3 +565,14 @@ def test_a_file_named_like_a_jpeg_that_is_none_is_told_to_be_copied_again() -> N
     with pytest.raises(PhotoError, match="a TIFF or camera RAW file") as caught:
         strip_photo(b"II*\0\x08\0\0\0", "photos/b.jpg")
     assert caught.value.hint == TIFF_OR_RAW_FIX and "photo editor" in caught.value.hint
+
+
+def test_the_orientation_a_browser_shows_is_kept_from_a_later_exif_block() -> None:
+    """The camera's EXIF block without Orientation, a second one with 6: browsers (Blink) and exiftool turn the
+    photo, so the cleaned photo keeps 6; the first block's own Orientation wins when it has one."""
+    without = fx.ifd_chain([fx.ascii_entry(0x010F, fx.MAKE)])
+    second = orientation_segment(6)
+    raw = fx.splice(fx.plain_jpeg(), fx.segment(0xE1, b"Exif\0\0" + without) + second)
+    assert strip_jpeg(raw, NAME).orientation == 6
+    first = fx.splice(fx.plain_jpeg(), orientation_segment(3) + second)
+    assert strip_jpeg(first, NAME).orientation == 3

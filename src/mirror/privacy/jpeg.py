@@ -271,15 +271,20 @@ def app_kinds(segment: Segment) -> tuple[str, ...]:
 
 
 def jpeg_orientation(segments: tuple[Segment, ...]) -> int:
-    """The orientation a viewer applies: the first EXIF block's, else XMP's tiff:Orientation; 1 if none.
+    """The orientation a viewer applies: that of the first EXIF block that has one, else XMP's
+    tiff:Orientation; 1 if none.
 
-    Pillow's rule (Image.getexif): XMP counts only when the EXIF block has no Orientation tag.
+    Browsers (Blink's JPEG decoder) and exiftool take the first EXIF block holding an Orientation tag, Pillow the
+    first EXIF block's; they agree but for a photo whose first block has none and a later one has, where the
+    orientation a browser shows is kept. XMP counts only when no EXIF block has an Orientation tag (Pillow's
+    rule, Image.getexif).
     """
     stored = None
-    exif = next((s.payload for s in segments if s.marker == APP1 and s.payload.startswith(EXIF_ID)), None)
-    if exif is not None:
+    for exif in (s.payload for s in segments if s.marker == APP1 and s.payload.startswith(EXIF_ID)):
         tiff = read_tiff(exif[len(EXIF_ID):])
         stored = tiff.orientation_tag() if tiff is not None else None
+        if stored is not None:
+            break
     if stored is None:
         stored = next((xmp_orientation(s.payload) for s in segments
                        if s.marker == APP1 and s.payload.startswith(XMP_IDS[0])), None)
