@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import struct
 
 import pytest
 from hypothesis import given
@@ -428,3 +429,27 @@ def test_readable_strings_in_any_script_and_not_from_noise() -> None:
         assert any(name in found for found in readable_strings(noise(4000) + name.encode() + noise(4000)))
     assert sum(len(readable_strings(noise(60_000))) for _ in range(20)) <= 3
     assert readable_strings(b"\0" * 100 + b"456789:CDEFGHIJSTUVWXYZcdefghijstuvwxyz" + b"\0" * 100) == []
+
+
+def _canon_note_tiff(tag: int, kind: int, value: bytes) -> bytes:
+    """EXIF from a Canon whose maker note holds one entry with its value out of line (offset from the TIFF
+    header), as canon_owner_tiff makes it."""
+    note = struct.pack("<HHHI", 1, tag, kind, len(value)) + b"\xde\xad\xbe\xef" + struct.pack("<I", 0) + value
+    tiff = fx.camera_tiff(orientation=1, thumbnail=False, makernote=note, make="Canon")
+    at = tiff.index(note)
+    return tiff[:at + 10] + struct.pack("<I", at + 18) + tiff[at + 14:]
+
+
+@pytest.mark.parametrize(("tag", "kind", "value", "detail"), [
+    pytest.param(0x0028, 1, bytes.fromhex("54e8b2b5539347478841864f8be0dcc5"),
+                 "maker-note ImageUniqueID 0x54e8b2b5539347478841864f8be0dcc5", id="binary id in hex"),
+    pytest.param(0x000C, 7, b"\0\0S010604030293", "maker-note SerialNumber S010604030293", id="text padded"),
+    pytest.param(0x0009, 2, b"\0\0\0\0", "maker-note OwnerName (no readable value: read it with exiftool)",
+                 id="nothing to show"),
+])
+def test_maker_note_values_are_shown_as_the_author_can_read_them(tag: int, kind: int, value: bytes,
+                                                                   detail: str) -> None:
+    """16 binary bytes (Canon's ImageUniqueID) in hex, not replacement characters; a text padded with NULs as the
+    text; an empty value said to be unreadable here rather than shown as nothing."""
+    found = kinds_and_details(scan_photo(fx.exif_jpeg(_canon_note_tiff(tag, kind, value)), "c.jpg"))
+    assert any(text == detail for _, text in found), found

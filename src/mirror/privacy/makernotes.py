@@ -90,12 +90,21 @@ def _ifd(data: bytes, big: bool, offset: int) -> dict[int, Tag]:
 
 
 def _value(tag: Tag) -> str:
+    """A tag's value as the author can read it: a number, text, or hex for bytes that are not text (an id of 16
+    binary bytes); what says so when there is nothing to show (an offset this reader does not follow, as some
+    notes moved by an editor have)."""
     numbers = tag.integers()
     if numbers and tag.type != 1:
         return str(numbers[0])
-    if tag.type == 7 and tag.raw and not tag.raw.rstrip(b"\0").isascii():
-        return tag.raw.hex()
-    return tag.text()
+    raw = tag.raw.strip(b"\0")  # NULs pad a text on either side (Panasonic's serial, read 2 bytes early)
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        text = ""
+    if tag.type in (1, 7) and raw:
+        return text if text and text.isprintable() else "0x" + raw[:32].hex() + ("..." if len(raw) > 32 else "")
+    shown = tag.text().strip()
+    return shown if shown and shown.isprintable() else "(no readable value: read it with exiftool)"
 
 
 def _directories(tiff: Tiff, note: Tag, maker: _Maker) -> list[dict[int, Tag]]:
