@@ -453,3 +453,18 @@ def test_maker_note_values_are_shown_as_the_author_can_read_them(tag: int, kind:
     text; an empty value said to be unreadable here rather than shown as nothing."""
     found = kinds_and_details(scan_photo(fx.exif_jpeg(_canon_note_tiff(tag, kind, value)), "c.jpg"))
     assert any(text == detail for _, text in found), found
+
+
+def test_strings_that_name_someone_are_shown_before_trivia() -> None:
+    """A block of unknown kind shows 8 strings: an old camera's "Serial#" after 10 settings, and a JSON account
+    name inside binary boxes (C2PA identity claims), are among them; a C2PA block is named as one."""
+    settings = b"\0".join(b"Setting%02d=%d" % (i, i) for i in range(10))
+    olympus = fx.splice(fx.plain_jpeg(), fx.segment(0xEC, b"[pic]\0" + settings + b"\0Serial#=#00000001\0"))
+    found = kinds_and_details(scan_photo(olympus, "o.jpg"))
+    assert ("text", "in it: Serial#=#00000001") in found, found
+    boxes = (b"JP\0\x01\0\0\0\x01" + b"\0\0\x01\0jumb\0\0\0\x20jumdc2pa" + bytes(range(256)) * 8
+             + b'{"type":"cawg.social_media","username":"aigerim_almaty","verifiedAt":"2025"}')
+    c2pa = fx.splice(fx.plain_jpeg(), fx.segment(0xEB, boxes))
+    found = kinds_and_details(scan_photo(c2pa, "c.jpg"))
+    assert ("text", "in it: username: aigerim_almaty") in found, found
+    assert any(detail.startswith("C2PA Content Credentials in APP11") for _, detail in found), found

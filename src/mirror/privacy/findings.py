@@ -34,6 +34,11 @@ _BREAK = re.compile(r"[ /\\._-]")
 _ALPHABETS = re.compile(r"[A-Za-z\u0400-\u04ff]")  # the scripts the vowel test knows
 _HUFFMAN = "CDEFGHIJSTUVWXYZ"  # part of the standard JPEG Huffman table every embedded preview carries
 _READ_STRINGS = 1 << 16  # of a block, its first bytes only
+_JSON_PAIR = re.compile(rb'"([A-Za-z_]*(?:user|name|mail|owner|author|creator|serial|account|phone|uri|url)'
+                        rb'[A-Za-z_]*)"\s*:\s*"([^"\\\x00-\x1f]{1,120})"', re.IGNORECASE)
+# Words that make a string worth showing before the others: it may name a person, an account or a device.
+_TELLING = re.compile(r"\w@\w+\.|user|name|serial|owner|author|creator|artist|account|identit|e-?mail|phone|device|"
+                      r"s/n|\bsn\b|#\d|\d{6}", re.IGNORECASE)
 _DENSE = 20  # text runs must make up a twentieth of a block's bytes
 Found = tuple[str, str]  # kind, detail
 
@@ -56,7 +61,8 @@ def short(text: str) -> str:
 def readable_strings(data: bytes) -> list[str]:
     """Runs of text in a block of unknown kind that read like words (six characters or more of letters, in any
     script, digits, spaces and common punctuation, four of them letters, one a vowel), the first MAX_STRINGS
-    without repeats: an old camera's owner name, a file path. Where such runs are rare (compressed or binary
+    without repeats, those that look like a name, an account or a serial first: an old camera's owner name, a
+    file path. Where such runs are rare (compressed or binary
     data, whose short runs are chance), only runs of 12 characters or more, eight of them letters, with a
     space, a slash, a dot, a dash or an underscore."""
     found: list[str] = []
@@ -70,9 +76,13 @@ def readable_strings(data: bytes) -> list[str]:
         voiced = _VOWEL.search(text) is not None or known * 2 < letters
         if letters >= 4 and voiced and (dense or long) and _HUFFMAN not in text and text not in found:
             found.append(text)
-            if len(found) == MAX_STRINGS:
-                break
-    return found
+    # JSON inside a block ("username":"testuser23", as C2PA identity claims carry it) breaks into runs too short
+    # to be shown, at its quotes: a value under a telling key is shown whole, first
+    pairs = [f"{m[1].decode('utf-8', 'replace')}: {m[2].decode('utf-8', 'replace')}"
+             for m in _JSON_PAIR.finditer(data, 0, _READ_STRINGS)]
+    found = list(dict.fromkeys(pairs[:MAX_STRINGS])) + found
+    # the ones that look like who or what (an account name, a serial, an address) first, then in file order
+    return sorted(found, key=lambda text: _TELLING.search(text) is None)[:MAX_STRINGS]
 
 
 def with_strings(found: Found, data: bytes) -> list[Found]:

@@ -82,6 +82,9 @@ def _app_segment(segment: Segment, kinds: tuple[str, ...], joined: dict[str, byt
         return [("other-metadata", f"Adobe APP14 segment with {len(payload) - ADOBE_LEN} bytes beyond its 12")]
     label = payload[:24].split(b"\0", 1)[0].decode("ascii", "replace")
     what = f"APP{marker - APP0} segment {label!r}" if marker != COM else "comment"
+    if marker == APP0 + 11 and payload.startswith(b"JP") and b"jumb" in payload[:64]:  # ISO 19566-5 JUMBF
+        c2pa = b"c2pa" in payload[:256]
+        what = "C2PA Content Credentials in APP11 (may name the author)" if c2pa else "JUMBF boxes in APP11"
     return with_strings(("other-metadata", short(f"{what}, {len(payload)} bytes")), payload)
 
 
