@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import photo_fixtures as fx
 from conftest import invoke
-from helpers import META, decoded, exiftool, make_sources
+from helpers import META, decoded, exiftool, make_sources, require_tool
 from mirror.privacy.identifiers import iin_valid
 from mirror.trust.keyring import Keyring
 
@@ -242,6 +242,23 @@ def test_a_photo_read_only_in_part_is_counted_as_scanned_and_as_incomplete(runne
     code, out, _ = invoke(runner, "scan", folder)
     assert code == 6 and "in 1 file(s): scanned 1 file(s) in" in out, out
     assert "INCOMPLETE: 1 file(s) not scanned or read only in part" in out and "cut.jpg: read only in part" in out
+
+
+def test_scan_reads_a_plain_7z_with_folders_and_links(runner: CliRunner, tmp_path: Path) -> None:
+    """An archive made by 7-Zip of a folder holding an empty folder and a link: the text in it is scanned (the
+    whole archive was passed over as "unexpected folder in the bundle"); the link is said as not read."""
+    import subprocess
+
+    sevenzip = require_tool("7zz")
+    trip = tmp_path / "trip"
+    (trip / "empty").mkdir(parents=True)
+    (trip / "notes.txt").write_text("call +7 701 123 45 67\n", encoding="utf-8")
+    (trip / "link.txt").symlink_to("notes.txt")
+    subprocess.run([sevenzip, "a", "-bso0", "-snl", tmp_path / "trip.7z", "trip"], cwd=tmp_path, check=True)
+    code, out, _ = invoke(runner, "scan", tmp_path / "trip.7z")
+    assert code == 6 and "trip/notes.txt: phone: line 1:" in out, out
+    assert "trip/link.txt: not read: it is not a regular file (a link or device)" in out, out
+    assert "unexpected folder" not in out
 
 
 def test_a_bundle_scan_cannot_read_is_incomplete_with_its_report(runner: CliRunner, bundle: Path,

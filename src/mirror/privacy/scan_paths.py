@@ -35,7 +35,8 @@ from mirror.privacy.scan import scan_photo_chunks
 from mirror.privacy.strip import is_heif
 from mirror.privacy.texts import stream_codec, text_lines
 from mirror.safeio import open_regular
-from mirror.sevenzip import Archive, Limits, check_methods, iter_members, read_archive, regular_files
+from mirror.sevenzip import Archive, Limits, check_methods, iter_members, read_archive
+from mirror.sevenzip.members import kind_problem
 from mirror.sevenzip.volumes import open_archive_file, volume_set
 from mirror.walk import walk
 
@@ -199,10 +200,23 @@ def _bombs(archive: Archive) -> set[int]:
     return dense if sum(table.unpack_sizes[i] for i in dense) > BOMB_FLOOR else set()
 
 
+def _odd_members(archive: Archive, report: ScanReport) -> set[int]:
+    """Members that are neither a file nor a folder (a link, a device, a deletion marker): not read, each said
+    as not scanned. Folders hold nothing to scan. Any 7z is scanned, not only a bundle, so none of this stops it."""
+    table, odd = archive.members, set()
+    for i in range(len(table)):
+        member = table[i]
+        problem = kind_problem(member)
+        if problem is not None:
+            odd.add(i)
+            report.skip(member.name, f"not read: it {problem}")
+    return odd
+
+
 def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
     archive = read_archive(fp, Limits())
     check_methods(archive)
-    regular_files(archive)  # names and types checked before any data is read
+    odd = _odd_members(archive, report)  # types checked before any data is read
     bombs = _bombs(archive)
     for i in range(len(archive.members)) if bombs else ():
         member = archive.members[i]
@@ -210,8 +224,10 @@ def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
             packed = archive.folders.pack_sizes[member.folder]
             report.skip(member.name, f"not read: its block unpacks to more than {MAX_RATIO:,} times its "
                         f"{packed:,} packed bytes (a compression bomb?)")
-    for member, chunks in iter_members(fp, archive, want=lambda m: m.folder not in bombs):
-        if member.name in _SIGNATURES or member.name.startswith(_ENDORSEMENTS):
+    for member, chunks in iter_members(fp, archive, want=lambda m: m.folder not in bombs and m.index not in odd):
+        if member.index in odd:
+            pass  # said as not read; its bytes (a link's target) are passed over below
+        elif member.name in _SIGNATURES or member.name.startswith(_ENDORSEMENTS):
             report.scanned += 1
         else:
             _scan_file(member.name, _given(chunks), report)

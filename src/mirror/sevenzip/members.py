@@ -28,22 +28,30 @@ from mirror.sevenzip.model import MAX_FOLDERS, Archive, Member, MemberTable
 def _check_member(member: Member) -> None:
     check_member_name(member.name)
     shown = printable(member.name)
-    if member.is_dir and member.has_stream:
-        raise ArchiveError(f"member {shown!r} is a folder that carries data")
-    if member.is_empty_file and member.attributes is not None and member.attributes & 0x10:
-        raise ArchiveError(f"member {shown!r} is marked both as an empty file and as a folder")  # 7-Zip: a file
-    if member.is_anti:
-        raise ArchiveError(f"member {shown!r} is a deletion marker")
-    if member.attributes is not None and member.attributes & 0x400:
-        raise ArchiveError(f"member {shown!r} is a link or reparse point")
+    problem = kind_problem(member)
+    if problem is not None:
+        raise ArchiveError(f"member {shown!r} {problem}")
     mode = member.unix_mode
-    if mode is not None:
-        if stat.S_IFMT(mode) not in (stat.S_IFREG, stat.S_IFDIR, 0):
-            raise ArchiveError(f"member {shown!r} is not a regular file (a link or device)")
-        if stat.S_IFMT(mode) == stat.S_IFDIR and not member.is_dir:
-            raise ArchiveError(f"member {shown!r} is a file whose mode says folder")
-        if mode & (stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX):
-            raise ArchiveError(f"member {shown!r} has set-id or sticky bits ({mode & 0o7777:o})")
+    if mode is not None and mode & (stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX):
+        raise ArchiveError(f"member {shown!r} has set-id or sticky bits ({mode & 0o7777:o})")
+
+
+def kind_problem(member: Member) -> str | None:
+    """Why a member is not a plain file or folder (a link, a device, a deletion marker...), or None."""
+    if member.is_dir and member.has_stream:
+        return "is a folder that carries data"
+    if member.is_empty_file and member.attributes is not None and member.attributes & 0x10:
+        return "is marked both as an empty file and as a folder"  # 7-Zip: a file
+    if member.is_anti:
+        return "is a deletion marker"
+    if member.attributes is not None and member.attributes & 0x400:
+        return "is a link or reparse point"
+    mode = member.unix_mode
+    if mode is not None and stat.S_IFMT(mode) not in (stat.S_IFREG, stat.S_IFDIR, 0):
+        return "is not a regular file (a link or device)"
+    if mode is not None and stat.S_IFMT(mode) == stat.S_IFDIR and not member.is_dir:
+        return "is a file whose mode says folder"
+    return None
 
 
 def _folders(names: Iterable[str]) -> set[str]:
