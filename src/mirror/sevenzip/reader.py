@@ -264,12 +264,13 @@ class _Pieces:
 
 def _dictionary(size: int) -> int:
     """Refuse a dictionary larger than MAX_DICT: decoding would need all of it in memory. 7-Zip's presets write
-    at most 64 MiB, but a packer may choose up to 1.5 GiB (-md): such a copy may be intact, and is not checked."""
+    at most 256 MiB, but a packer may choose up to 1.5 GiB by hand (-md): such a copy may be intact, and is not
+    checked."""
     if size > MAX_DICT:
         declared = f"{size >> 20} MiB" if size % (1 << 20) == 0 else f"{size:,} bytes"
         raise UnreadableContainer(f"this copy was packed with an LZMA dictionary of {declared}, more memory than "
-                                  f"mirror gives one archive ({MAX_DICT >> 20} MiB; 7-Zip's presets use at most "
-                                  "64 MiB)", hint=REPACK_HINT)
+                                  f"mirror gives one archive ({MAX_DICT >> 20} MiB, the most 7-Zip's presets use)",
+                                  hint=REPACK_HINT)
     return size
 
 
