@@ -88,6 +88,9 @@ def test_bundle_commands(runner: CliRunner, bundle: Path, tmp_path: Path, source
     code, out, _ = invoke(runner, "verify", "--json", broken)
     assert code == 3 and json.loads(out)["verdict"] == "invalid"
     check("verify", out)
+    code, out, _ = invoke(runner, "show", "--json", broken)  # the same object (it printed nothing)
+    assert code == 3 and json.loads(out)["verdict"] == "invalid"
+    check("verify", out)
     for seed in (1, 2):
         (sources / "photos" / f"big{seed}.jpg").write_bytes(make_jpeg(600, 400, seed, noisy=True))
     big = tmp_path / "big.7z"

@@ -35,13 +35,14 @@ from mirror.cli.verdict import (
     MAX_LISTED,
     content_count,
     part_json,
+    report_failure,
     report_verified,
     signer_words,
     summary_json,
     untrusted_signer,
     verify_command,
 )
-from mirror.errors import ExitCode, UntrustedSigner
+from mirror.errors import ExitCode, UntrustedSigner, VerificationError
 from mirror.formats.manifest import PAGE_NAME
 from mirror.formats.names import check_name_length, printable
 
@@ -92,7 +93,12 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
     from mirror.trust.policy import reader_policy
 
     required = required_endorsers(require_endorsers)
-    result = verify_bundle(bundle, open_keyring(keys_dir), policy=reader_policy(required), parts=True, volumes=True)
+    try:
+        result = verify_bundle(bundle, open_keyring(keys_dir), policy=reader_policy(required), parts=True,
+                               volumes=True)
+    except VerificationError as exc:  # the verdict verify prints (one JSON object with --json), then the error
+        report_failure(bundle, exc, as_json)
+        fail(str(exc), exc.hint, ExitCode.INVALID)
     with result.control.open(META_NAME) as source:
         listed = result.sums.entries if isinstance(result.sums.entries, SumsTable) else None
         details = file_details(source, listed)  # one file at a time: bundle.json is never held whole
