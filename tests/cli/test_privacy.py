@@ -261,6 +261,21 @@ def test_scan_reads_a_plain_7z_with_folders_and_links(runner: CliRunner, tmp_pat
     assert "unexpected folder" not in out
 
 
+def test_scan_counts_every_file_with_findings_past_its_cap(runner: CliRunner, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the findings kept (10,000; 5 here), the files holding the rest are still counted: 6 files of 2
+    addresses each were "10 item(s) ... in 3 file(s)"."""
+    import mirror.privacy.scan_paths
+
+    monkeypatch.setattr(mirror.privacy.scan_paths, "MAX_FINDINGS", 5)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"{i}.txt").write_text(f"a{i}@example.org b{i}@example.org\n", encoding="utf-8")
+    code, out, _ = invoke(runner, "scan", folder)
+    assert code == 6 and "FOUND 5 item(s) (and 7 more not listed) in 6 file(s): scanned 6 file(s)" in out, out
+
+
 def test_a_bundle_scan_cannot_read_is_incomplete_with_its_report(runner: CliRunner, bundle: Path,
                                                                   tmp_path: Path) -> None:
     """A truncated bundle (or one repacked with a method mirror does not read) was exit 3 with no JSON at all:

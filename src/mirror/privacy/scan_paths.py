@@ -62,6 +62,8 @@ class ScanReport:
     unlisted: int = 0  # findings beyond the report's cap: counted, not kept
     stopped: list[str] = field(default_factory=list)  # files read only up to MAX_PER_FILE findings (the first few)
     stopped_count: int = 0
+    files_with_findings: int = 0  # every file with a finding, those past the cap included (files come one by one)
+    _last: str | None = None
 
     def skip(self, name: str, why: str) -> None:
         """Record a file that was not scanned."""
@@ -77,15 +79,13 @@ class ScanReport:
                 if len(self.stopped) < MAX_LISTED:
                     self.stopped.append(finding.path)
                 return
+            if finding.path != self._last:
+                self._last = finding.path
+                self.files_with_findings += 1
             if len(self.findings) < MAX_FINDINGS:
                 self.findings.append(finding)
             else:
                 self.unlisted += 1
-
-    @property
-    def files_with_findings(self) -> int:
-        """How many files the kept findings are in."""
-        return len({f.path for f in self.findings})
 
 
 def _looks_like_text(head: bytes) -> bool:
