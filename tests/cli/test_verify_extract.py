@@ -308,3 +308,9 @@ def test_an_archive_of_another_project_is_said_to_be_no_bundle(runner: CliRunner
         foreign = "this is a 7z archive of 1 file(s), not a mirror bundle: nothing in it is signed"
         assert code == 3 and (foreign in err) == (name != "lost.7z"), (name, out, err)
     assert "the bundle has no SHA256SUMS" in err
+    (tmp_path / "trip" / "empty").mkdir(parents=True)  # 7-Zip stores folders: "unexpected folder in the bundle"
+    (tmp_path / "trip" / "notes.txt").write_text("minutes\n")
+    (tmp_path / "trip" / "link.txt").symlink_to("notes.txt")
+    assert run(sevenzip, "a", "-bso0", "-snl", "trip.7z", "trip", cwd=tmp_path).returncode == 0
+    code, _, err = invoke(runner, "verify", tmp_path / "trip.7z")
+    assert code == 3 and "this is a 7z archive of 2 file(s), not a mirror bundle" in err, err

@@ -225,7 +225,11 @@ def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Fil
         _refuse_foreign(archive)  # another archiver's methods on another project's files: no repack of ours
         raise
     _refuse_without_sums(archive)
-    files = regular_files(archive)
+    try:
+        files = regular_files(archive)
+    except ArchiveError:
+        _refuse_foreign(archive)  # another project's archive with folders, links or odd names: not a bundle
+        raise
     names = NameList(files)
     layout = layout_of(names)
     if layout is None:
