@@ -70,7 +70,7 @@ from mirror.sevenzip import (
     read_archive,
     regular_files,
 )
-from mirror.sevenzip.volumes import open_archive_file
+from mirror.sevenzip.volumes import open_archive_file, volume_hint
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import check_signature
@@ -836,6 +836,16 @@ def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_k
         ConfigError: `path` is a FIFO, device or socket (refused before it is opened).
         OSError: the file cannot be read.
     """
+    try:
+        return _verify_bundle(path, keys, limits, expect_key, policy, parts, volumes, cache)
+    except ArchiveError as exc:
+        if exc.hint is None and str(exc).startswith("archive is truncated"):
+            exc.hint = volume_hint(path)  # X.001 beside X.002: volumes named by another tool
+        raise
+
+
+def _verify_bundle(path: Path, keys: Keys, limits: Limits | None, expect_key: PublicKeyFile | None,
+                   policy: Policy | None, parts: bool, volumes: bool, cache: VerifiedCache | None) -> VerifiedBundle:
     keys, limits, policy = snapshot(keys), limits or Limits(), policy or AuthorTrusted()
     if volumes:  # several files: no one stat to key a cache entry by
         with open_archive_file(path) as fp:

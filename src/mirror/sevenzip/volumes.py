@@ -30,6 +30,33 @@ MAX_VOLUMES = 10_000
 _VOLUME = re.compile(r"(.+)\.([0-9]{3,5})")
 
 
+# Names other tools give volumes (HJSplit and Total Commander: X.001; some: X.7z.1, X.part1.7z): read here only to
+# say what a cut-short first volume is, never as a set (7-Zip's own X.7z.001 is the one name read as one).
+_OTHER_NAMES = (re.compile(r"(?P<stem>.+?)(?:\.7z)?\.(?P<n>[0-9]{1,5})"),
+                re.compile(r"(?P<stem>.+)\.part(?P<n>[0-9]{1,5})\.7z"), re.compile(r"(?P<stem>.+)\.7z(?P<n>)"))
+
+
+def volume_hint(path: Path) -> str | None:
+    """What to do with a file that ends short and has numbered siblings of the same name (X.001 beside X.002): the
+    first of a set of volumes named otherwise than 7-Zip's X.7z.001. None when there are none."""
+    own = next((m for p in _OTHER_NAMES if (m := p.fullmatch(path.name))), None)
+    if own is None or int(own["n"] or 1) != 1:
+        return None
+    stem, numbers = own["stem"], {1}
+    with contextlib.suppress(OSError), os.scandir(path.parent if str(path.parent) else ".") as entries:
+        for entry in entries:
+            found = [int(m["n"]) for p in _OTHER_NAMES if (m := p.fullmatch(entry.name)) and m["stem"] == stem
+                     and m["n"]]
+            numbers.update(found[:1])
+            if len(numbers) >= MAX_VOLUMES:
+                break
+    if len(numbers) < 2:
+        return None
+    count = len(numbers)
+    return (f"it looks like the first of {count} volumes: name them {stem}.7z.001, {stem}.7z.002, ... in "
+            f"order and give the first, or join them into one file in order (cat, or copy /b on Windows)")
+
+
 def volume_set(first: Path) -> list[Path] | None:
     """The volumes of the set whose first volume is `first`, in order; None when `first` is not a volume name.
 
