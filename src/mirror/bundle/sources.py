@@ -38,7 +38,7 @@ from mirror.walk import walk
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
 _UNREADABLE_FIX = "make it readable, or move it out of the folder"
-MAX_HEIC_READ = 256 << 20  # read to tell a damaged HEIC from one to convert; a larger one is judged when converted
+MAX_HEIC_READ = 64 << 20  # read to tell a damaged HEIC from one to convert; a larger one is judged when converted
 _OTHER_FIX = "accounts are .md or .txt texts, photos .jpg, .png, .webp or .gif: move it out of the folder"
 _FIXES = {"a video": VIDEO_FIX, "a camera RAW file": RAW_FIX, "a TIFF image": TIFF_FIX}
 
