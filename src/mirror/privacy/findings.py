@@ -39,8 +39,9 @@ _READ_STRINGS = 1 << 16  # of a block, its first bytes only
 _JSON_PAIR = re.compile(rb'"([A-Za-z_]{0,16}(?:user|name|mail|owner|author|creator|serial|account|phone|uri|url)'
                         rb'[A-Za-z_]{0,16})"[ \t\r\n]{0,4}:[ \t\r\n]{0,4}"([^"\\\x00-\x1f]{1,120})"', re.IGNORECASE)
 # Words that make a string worth showing before the others: it may name a person, an account or a device.
-_TELLING = re.compile(r"\w@\w+\.|user|name|serial|owner|author|creator|artist|account|identit|e-?mail|phone|device|"
-                      r"s/n|\bsn\b|#\d|\d{6}", re.IGNORECASE)
+_TELLING = re.compile(r"\w@\w|user|name|serial|owner|author|creator|artist|account|identit|e-?mail|phone|device|"
+                      r"https?:|www\.|t\.me/|s/n|\bsn\b|#\d|\d{6}", re.IGNORECASE)
+_TELLING_BYTES = re.compile(_TELLING.pattern.encode(), re.IGNORECASE)
 _DENSE = 20  # text runs must make up a twentieth of a block's bytes
 Found = tuple[str, str]  # kind, detail
 
@@ -62,29 +63,38 @@ def short(text: str) -> str:
 
 def readable_strings(data: bytes) -> list[str]:
     """Runs of text in a block of unknown kind that read like words (six characters or more of letters, in any
-    script, digits, spaces and common punctuation, four of them letters, one a vowel), the first MAX_STRINGS
-    without repeats, those that look like a name, an account or a serial first: an old camera's owner name, a
-    file path. Where such runs are rare (compressed or binary
-    data, whose short runs are chance), only runs of 12 characters or more, eight of them letters, with a
-    space, a slash, a dot, a dash or an underscore."""
-    found: list[str] = []
+    script, digits, spaces and common punctuation, four of them letters, one a vowel), at most MAX_STRINGS without
+    repeats: first the values of JSON keys that name someone (`"username":"..."`, as C2PA identity claims carry
+    them), then runs that look like a name, an account, an address or a serial, then the others, each in file
+    order: an old camera's owner name, a file path. Where such runs are rare (compressed or binary data, whose
+    short runs are chance), only runs of 12 characters or more, eight of them letters, with a space, a slash, a
+    dot, a dash or an underscore. Linear in the block's first _READ_STRINGS bytes."""
+    pairs: dict[str, None] = {}
+    for match in _JSON_PAIR.finditer(data, 0, _READ_STRINGS):
+        pairs[f"{match[1].decode('utf-8', 'replace')}: {match[2].decode('utf-8', 'replace')}"] = None
+        if len(pairs) == MAX_STRINGS:
+            break
+    paired = {part for pair in pairs for part in pair.split(": ", 1)}  # a pair's key and value are not shown twice
+    telling: dict[str, None] = {}
+    other: dict[str, None] = {}
     runs = list(_RUN.finditer(data, 0, _READ_STRINGS))
     dense = sum(len(run.group()) for run in runs) * _DENSE >= min(len(data), _READ_STRINGS)
     for run in runs:  # from compressed or binary data (an embedded preview), short runs are chance, not text
+        if len(pairs) + len(telling) >= MAX_STRINGS:
+            break  # enough that tell something: the rest cannot be shown
+        if len(other) >= MAX_STRINGS and _TELLING_BYTES.search(run.group()) is None:
+            continue  # only a telling run could still be shown: the others cost no more than this look
         text = run.group().decode("utf-8", "replace").strip()
         letters = sum(char.isalpha() for char in text)
         long = len(text) >= _LONG and letters >= 8 and _BREAK.search(text) is not None
         known = len(_ALPHABETS.findall(text))  # a run mostly in other scripts needs no vowel the test knows
         voiced = _VOWEL.search(text) is not None or known * 2 < letters
-        if letters >= 4 and voiced and (dense or long) and _HUFFMAN not in text and text not in found:
-            found.append(text)
-    # JSON inside a block ("username":"testuser23", as C2PA identity claims carry it) breaks into runs too short
-    # to be shown, at its quotes: a value under a telling key is shown whole, first
-    pairs = [f"{m[1].decode('utf-8', 'replace')}: {m[2].decode('utf-8', 'replace')}"
-             for m in _JSON_PAIR.finditer(data, 0, _READ_STRINGS)]
-    found = list(dict.fromkeys(pairs[:MAX_STRINGS])) + found
-    # the ones that look like who or what (an account name, a serial, an address) first, then in file order
-    return sorted(found, key=lambda text: _TELLING.search(text) is None)[:MAX_STRINGS]
+        if letters >= 4 and voiced and (dense or long) and _HUFFMAN not in text and text not in paired:
+            if _TELLING.search(text) is not None:
+                telling[text] = None
+            elif len(other) < MAX_STRINGS:
+                other[text] = None
+    return [*pairs, *telling, *other][:MAX_STRINGS]
 
 
 def with_strings(found: Found, data: bytes) -> list[Found]:
