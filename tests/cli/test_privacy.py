@@ -87,6 +87,7 @@ def test_a_photo_kept_with_its_metadata_keeps_its_camera_name_too(runner: CliRun
                           photos / "IMG_20220105_183012.jpg")
     assert code == 0 and "renamed    photos/IMG_20220105_183513.jpg: to photos/001.jpg" in err, err
     assert "photos/IMG_20220105_183012.jpg: to" not in err, err
+    assert "kept       photos/IMG_20220105_183012.jpg: name (the name carries a capture time" in err, err
     assert invoke(runner, "extract", out, dest)[0] == 0
     kept = dest / "photos" / "IMG_20220105_183012.jpg"
     assert kept.read_bytes() == (photos / "IMG_20220105_183012.jpg").read_bytes()

@@ -240,6 +240,8 @@ def _photo(item: SourceFile, raw: bytes, cleaned: Cleaned, request: CreateReques
             reveals = [f"{f.kind} ({f.detail})" for f in scan_photo(raw, item.relative)]
         except PhotoError:
             reveals = ["what it reveals cannot be read by mirror"]
+        # its name and folders are kept too: a capture time or a camera's folder in them is said with the rest
+        reveals += [f"{f.kind} ({f.detail})" for f in scan_name(item.member, photo=True) if f.kind == "name"]
         state.notes += [Note("kept", item.relative, what) for what in reveals or ["nothing mirror can see"]]
     elif request.commit_originals:
         salt = secrets.token_hex(32)
