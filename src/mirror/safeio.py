@@ -160,8 +160,9 @@ def probe_output_folder(path: Path) -> None:
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass
-    except OSError as exc:
-        raise OSError(exc.errno, f"{exc.strerror or exc} (the folder the output would be written in)",
+    except OSError as exc:  # /proc says ENOENT: the folder is there, a file cannot be made in it
+        reason = exc.strerror or str(exc)
+        raise OSError(exc.errno, f"no file can be made in this folder, where the output would go ({reason})",
                       str(folder)) from None
 
 

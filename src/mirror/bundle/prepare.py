@@ -234,7 +234,9 @@ def _photo(item: SourceFile, raw: bytes, cleaned: Cleaned, request: CreateReques
     if cleaned.colours:  # removed with the rest of the metadata: the author sees why the photo looks different
         profile = cleaned.colours
         state.notes.append(Note("colours", item.relative, f"its colour profile '{profile}' was removed with the "
-                                "metadata: its colours may look different (often darker or duller)"))
+                                "metadata: its colours may look different (often darker or duller)"
+                                if profile != "unnamed" else "its colour profile (one without a name) was removed "
+                                "with the metadata: its colours may look different (often darker or duller)"))
     if record["metadata"] == "kept":
         try:
             reveals = [f"{f.kind} ({f.detail})" for f in scan_photo(raw, item.relative)]

@@ -49,7 +49,7 @@ MAX_SEGMENTS = 65_536
 # "Adobe", version, flags0, flags1, transform (Adobe TN 5116, section 18): all that libjpeg reads of APP14.
 ADOBE_LEN = 12
 REPAIR_HINT = "open it in an image editor and save it again as JPEG, then check it with mirror scan"
-UNSHOWN_HINT = "leave it out, or save it again as JPEG in an editor that can open it (readers could not see it)"
+UNSHOWN_HINT = "leave it out (the people it is for could not see it), or save it as JPEG in an editor that opens it"
 
 
 @record
@@ -155,11 +155,12 @@ class JpegWalk:
             count = payload[5] if len(payload) > 5 else 0
             if count == 0 or len(payload) != 6 + 3 * count:
                 raise _fail(self.name, f"malformed frame header at byte {at}")
-            if not payload[1:3] or payload[1:3] == b"\0\0" or payload[3:5] == b"\0\0":
-                # height 0: given later by a DNL marker, which libjpeg(-turbo), browsers and Pillow do not read
-                raise PhotoError(self.name, f"the frame header at byte {at} gives no width or height (a height "
-                                            "given at the end, in a DNL marker), which most viewers cannot show",
-                                 hint=UNSHOWN_HINT)
+            if payload[1:3] == b"\0\0":  # given later by a DNL marker, which libjpeg, browsers and Pillow ignore
+                raise PhotoError(self.name, f"the frame header at byte {at} gives no height (it is left to a DNL "
+                                            "marker at the end), which most viewers cannot show", hint=UNSHOWN_HINT)
+            if payload[3:5] == b"\0\0":
+                raise PhotoError(self.name, f"the frame header at byte {at} gives a width of 0, which no viewer "
+                                            "can show", hint=UNSHOWN_HINT)
         elif marker == SOS:
             count = payload[0] if payload else 0
             if not 1 <= count <= 4 or len(payload) != 4 + 2 * count:

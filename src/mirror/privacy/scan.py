@@ -83,8 +83,10 @@ def _app_segment(segment: Segment, kinds: tuple[str, ...], joined: dict[str, byt
     label = payload[:24].split(b"\0", 1)[0].decode("ascii", "replace")
     what = f"APP{marker - APP0} segment {label!r}" if marker != COM else "comment"
     if marker == APP0 + 11 and payload.startswith(b"JP") and b"jumb" in payload[:64]:  # ISO 19566-5 JUMBF
-        c2pa = b"c2pa" in payload[:256]
-        what = "C2PA Content Credentials in APP11 (may name the author)" if c2pa else "JUMBF boxes in APP11"
+        size = len(payload)
+        detail = (f"APP11 segment of C2PA content credentials (may name the author or device), {size} bytes"
+                  if b"c2pa" in payload[:256] else f"APP11 segment of JUMBF boxes, {size} bytes")
+        return with_strings(("other-metadata", detail), payload)
     return with_strings(("other-metadata", short(f"{what}, {len(payload)} bytes")), payload)
 
 
