@@ -97,6 +97,10 @@ class ArchiveError(VerificationError):
     """Unreadable or unsafe 7z container: names, limits, methods, truncation."""
 
 
+class TruncatedArchive(ArchiveError):
+    """The archive ends before its end header: cut short, or the first of several volumes."""
+
+
 class UnreadableContainer(ArchiveError):
     """The archive uses a method or container mirror does not read (a repack): nothing could be checked."""
 

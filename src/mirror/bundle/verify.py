@@ -30,7 +30,15 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from mirror.bundle.control import Control, Spool
 from mirror.bundle.endorsements import BROKEN_ENDORSEMENT_HINT, EndorsementCheck, check_endorsements
-from mirror.errors import ArchiveError, ContentError, KeyringError, ManifestError, SignatureError, UnreadableContainer
+from mirror.errors import (
+    ArchiveError,
+    ContentError,
+    KeyringError,
+    ManifestError,
+    SignatureError,
+    TruncatedArchive,
+    UnreadableContainer,
+)
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
 from mirror.formats.manifest import (
     AUTHOR_KEY_NAME,
@@ -838,9 +846,8 @@ def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_k
     """
     try:
         return _verify_bundle(path, keys, limits, expect_key, policy, parts, volumes, cache)
-    except ArchiveError as exc:
-        if exc.hint is None and str(exc).startswith("archive is truncated"):
-            exc.hint = volume_hint(path)  # X.001 beside X.002: volumes named by another tool
+    except TruncatedArchive as exc:
+        exc.hint = exc.hint or volume_hint(path)  # X.001 beside X.002: volumes named by another tool
         raise
 
 

@@ -407,6 +407,26 @@ def shell_word(path: Path) -> str:
 
 
 
+def signing_key(ring: Keyring, key_name: str | None) -> str:
+    """The key to sign with: --key NAME, or the only secret key in the keyring. Checked before any work, so that
+    a mistyped name is said at once, not after minutes of reading a large collection.
+
+    Raises:
+        ConfigError: no --key, and not exactly one secret key.
+        KeyringError: no secret key named --key NAME.
+    """
+    secret = [r.name for r in ring if r.has_secret]
+    listed = f"secret keys in {ring.folder}: {', '.join(secret) or 'none (mirror keys new NAME)'}"
+    if key_name is not None:
+        name = key_name
+        if name not in secret:
+            raise KeyringError(f"no secret key named {name} in {ring.folder}", hint=listed)
+        return name
+    if len(secret) != 1:
+        raise ConfigError("name the signing key with --key NAME", hint=listed)
+    return secret[0]
+
+
 def unlock_key(ring: Keyring, name: str) -> SecretKey:
     """The signing key `name`; at a terminal, a mistyped passphrase may be typed again (PASSPHRASE_ATTEMPTS)."""
     asked = 0

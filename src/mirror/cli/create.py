@@ -22,8 +22,8 @@ import click
 
 from mirror.cli.app import main
 from mirror.cli.bundles import BUNDLE, slug
-from mirror.cli.common import keys_option, open_keyring, say, shell_word, unlock_key, warn
-from mirror.errors import ConfigError, KeyringError
+from mirror.cli.common import keys_option, open_keyring, say, shell_word, signing_key, unlock_key, warn
+from mirror.errors import ConfigError
 from mirror.formats.names import check_name_length, printable
 from mirror.safeio import probe_output_folder
 
@@ -32,26 +32,6 @@ if TYPE_CHECKING:
     from mirror.bundle.prepare import NoteKind, Prepared
     from mirror.trust.keyring import Keyring
 
-
-
-def signing_key(ring: Keyring, key_name: str | None) -> str:
-    """The key to sign with: --key NAME, or the only secret key in the keyring. Checked before any work, so that
-    a mistyped name is said at once, not after minutes of reading a large collection.
-
-    Raises:
-        ConfigError: no --key, and not exactly one secret key.
-        KeyringError: no secret key named --key NAME.
-    """
-    secret = [r.name for r in ring if r.has_secret]
-    listed = f"secret keys in {ring.folder}: {', '.join(secret) or 'none (mirror keys new NAME)'}"
-    if key_name is not None:
-        name = key_name
-        if name not in secret:
-            raise KeyringError(f"no secret key named {name} in {ring.folder}", hint=listed)
-        return name
-    if len(secret) != 1:
-        raise ConfigError("name the signing key with --key NAME", hint=listed)
-    return secret[0]
 
 
 def _note(what: NoteKind, path: str, detail: str) -> None:

@@ -17,7 +17,7 @@ import click
 
 from mirror.cli.app import main
 from mirror.cli.bundles import BUNDLE
-from mirror.cli.common import dump_json, json_option, keys_option, open_keyring, say, unlock_key, warn
+from mirror.cli.common import dump_json, json_option, keys_option, open_keyring, say, signing_key, unlock_key, warn
 from mirror.formats.endorsement import CLAIMS
 
 
@@ -39,7 +39,6 @@ def endorse(bundle: Path, key_name: str | None, claim: str, out: Path | None, fo
             as_json: bool, keys_dir: Path | None) -> None:
     """Write a copy of BUNDLE that also carries your endorsement: your signature over what the author signed."""
     from mirror.bundle.endorse import EndorseRequest, default_output, endorse_bundle
-    from mirror.cli.create import signing_key
 
     ring = open_keyring(keys_dir, own=True)
     name = signing_key(ring, key_name)

@@ -26,6 +26,7 @@ from mirror.cli.common import (
     load_publish_config,
     open_keyring,
     say,
+    signing_key,
     unlock_key,
 )
 from mirror.errors import ConfigError, ExitCode
@@ -84,8 +85,6 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
     config, keyring = load_publish_config(config_path), open_keyring(keys_dir, own=True)
     name, public = _publisher(config, keyring)
     if not dry_run:  # said before the bundles are checked and the hosts asked, not after
-        from mirror.cli.create import signing_key
-
         signing_key(keyring, name)
     hosts = _hosts(config, to)
     with staging_dir() as tmp:

@@ -76,28 +76,41 @@ def standard_iccp(data: bytes) -> bool:
 MAX_NAMED = 64  # characters of a profile's description said to the author
 
 
-def profile_name(profile: bytes) -> str:
-    """A profile's description (its 'desc' tag, ICC.1 v2 'desc' or v4 'mluc' type), "" if it has none."""
+def tag_text(profile: bytes, offset: int, size: int) -> str:
+    """The text of a 'desc' (ICC v2), 'text' or 'mluc' (v4, its first record) tag at `offset`; "" for another."""
+    data = profile[offset:offset + min(size, 4096)]
+    if data[:4] == b"desc" and len(data) >= 12:
+        (length,) = struct.unpack_from(">I", data, 8)
+        return data[12:12 + length].split(b"\0", 1)[0].decode("latin-1")
+    if data[:4] == b"text":
+        return data[8:].split(b"\0", 1)[0].decode("latin-1")
+    if data[:4] == b"mluc" and len(data) >= 28:
+        length, start = struct.unpack_from(">II", data, 20)
+        return data[start:start + length].decode("utf-16-be", "replace")
+    return ""
+
+
+def tag_texts(profile: bytes, wanted: frozenset[bytes]) -> dict[str, str]:
+    """The texts of the tags named in `wanted` (b"desc", b"cprt", ...), each on one line; at most 100 tags are
+    looked at."""
+    texts: dict[str, str] = {}
     if len(profile) < 132:
-        return ""
+        return texts
     (count,) = struct.unpack_from(">I", profile, 128)
     for i in range(min(count, 100)):
         at = 132 + 12 * i
         if at + 12 > len(profile):
             break
         sig, offset, size = struct.unpack_from(">4sII", profile, at)
-        if sig != b"desc":
-            continue
-        data = profile[offset:offset + min(size, 4096)]
-        text = ""
-        if data[:4] == b"desc" and len(data) >= 12:
-            (length,) = struct.unpack_from(">I", data, 8)
-            text = data[12:12 + length].split(b"\0", 1)[0].decode("latin-1")
-        elif data[:4] == b"mluc" and len(data) >= 28:
-            length, start = struct.unpack_from(">II", data, 20)
-            text = data[start:start + length].decode("utf-16-be", "replace")
-        return " ".join("".join(c for c in text if c.isprintable()).split())[:MAX_NAMED]
-    return ""
+        if sig in wanted:
+            texts[sig.decode("latin-1")] = " ".join(tag_text(profile, offset, size).split())
+    return texts
+
+
+def profile_name(profile: bytes) -> str:
+    """A profile's description (its 'desc' tag), printable and at most MAX_NAMED characters; "" if none."""
+    name = tag_texts(profile, frozenset({b"desc"})).get("desc", "")
+    return "".join(c for c in name if c.isprintable())[:MAX_NAMED]
 
 
 def shifts_colours(profile: bytes) -> str | None:

@@ -21,7 +21,7 @@ import struct
 
 from mirror.privacy.exif import read_tiff
 from mirror.privacy.findings import Found, short
-from mirror.privacy.icc import standard_profile
+from mirror.privacy.icc import standard_profile, tag_texts
 from mirror.privacy.scan_tiff import scan_tiff
 
 # XMP properties that may identify someone: "prefix:Name" -> kind.
@@ -60,6 +60,7 @@ IPTC = {5: ("text", "ObjectName"), 25: ("text", "Keywords"), 40: ("text", "Speci
         110: ("owner", "Credit"), 115: ("owner", "Source"), 116: ("owner", "CopyrightNotice"),
         118: ("owner", "Contact"), 120: ("text", "Caption-Abstract"), 122: ("owner", "Writer-Editor")}
 # ICC descriptions that name only a colour space (ICC profiles shipped by systems and applications).
+_ICC_TAGS = frozenset({b"desc", b"cprt", b"dmnd", b"dmdd"})  # description, copyright, device maker and model
 STANDARD_ICC = frozenset({
     "srgb", "srgb iec61966-2.1", "srgb iec61966-2-1 black scaled", "srgb built-in", "display p3", "dci-p3",
     "adobe rgb (1998)", "prophoto rgb", "apple rgb", "colormatch rgb", "ecirgb v2", "generic rgb profile",
@@ -140,32 +141,10 @@ def scan_photoshop(payload: bytes) -> list[Found]:
     return found
 
 
-def _icc_text(profile: bytes, offset: int, size: int) -> str:
-    """A 'desc', 'text' or 'mluc' tag's text (the first record of mluc)."""
-    data = profile[offset:offset + min(size, 4096)]
-    if data[:4] == b"desc" and len(data) >= 12:
-        count = struct.unpack_from(">I", data, 8)[0]
-        return data[12:12 + count].split(b"\0", 1)[0].decode("latin-1")
-    if data[:4] == b"text":
-        return data[8:].split(b"\0", 1)[0].decode("latin-1")
-    if data[:4] == b"mluc" and len(data) >= 28:
-        length, start = struct.unpack_from(">II", data, 20)
-        return data[start:start + length].decode("utf-16-be", "replace")
-    return ""
-
-
 def scan_icc(profile: bytes, name: str = "") -> list[Found]:
     """An ICC profile's description, copyright and device names; a name beyond a colour space is flagged."""
     texts: dict[str, str] = {"name": name} if name else {}
-    if len(profile) >= 132:
-        (count,) = struct.unpack_from(">I", profile, 128)
-        for i in range(min(count, 100)):
-            at = 132 + 12 * i
-            if at + 12 > len(profile):
-                break
-            sig, offset, size = struct.unpack_from(">4sII", profile, at)
-            if sig in (b"desc", b"cprt", b"dmnd", b"dmdd"):
-                texts[sig.decode()] = " ".join(_icc_text(profile, offset, size).split())
+    texts.update(tag_texts(profile, _ICC_TAGS))
     names = [value for key, value in texts.items() if key in ("desc", "name") and value]
     unusual = [value for value in names if value.lower() not in STANDARD_ICC]
     if unusual:

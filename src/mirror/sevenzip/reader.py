@@ -27,7 +27,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from mirror.errors import ArchiveError, UnreadableContainer
+from mirror.errors import ArchiveError, TruncatedArchive, UnreadableContainer
 from mirror.formats.media import is_web_page
 from mirror.sevenzip.header import K_ENCODED_HEADER, K_HEADER, Buf, parse_header, parse_streams
 from mirror.sevenzip.model import (
@@ -161,7 +161,7 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
         raise ArchiveError("the 7z start header is damaged")
     offset, length, crc = struct.unpack("<QQI", start[12:32])
     if 32 + offset + length > size or offset > size:
-        raise ArchiveError("archive is truncated: its end header is missing")
+        raise TruncatedArchive("archive is truncated: its end header is missing")
     if length > limits.max_header:
         raise ArchiveError("archive header is too large")
     if 32 + offset + length < size:  # 7-Zip warns of them too; a zip's directory there would make a polyglot
@@ -231,7 +231,7 @@ def _file_pieces(fp: BinaryIO, length: int) -> Iterator[bytes]:
     while length > 0:
         piece = fp.read(min(length, CHUNK))
         if not piece:
-            raise ArchiveError("archive is truncated: its end header is missing")
+            raise TruncatedArchive("archive is truncated: its end header is missing")
         length -= len(piece)
         yield piece
 

@@ -52,9 +52,8 @@ def volume_hint(path: Path) -> str | None:
                 break
     if len(numbers) < 2:
         return None
-    count = len(numbers)
-    return (f"it looks like the first of {count} volumes: name them {stem}.7z.001, {stem}.7z.002, ... in "
-            f"order and give the first, or join them into one file in order (cat, or copy /b on Windows)")
+    return (f"it looks like the first of a set of volumes beside it: name them {stem}.7z.001, {stem}.7z.002, ... "
+            f"in order and give the first, or join them into one file in order (cat, or copy /b on Windows)")
 
 
 def volume_set(first: Path) -> list[Path] | None:
