@@ -7,8 +7,10 @@ Example::
         print(finding.path, finding.kind, finding.detail)
     report.not_scanned                             # [("notes.docx", "a Word document: ...")]: never CLEAN
 
-A bundle is read with the same strict reader as `verify` (names and sizes
-checked first) and never extracted. Every file is streamed: texts line by line
+Any 7z is read (a bundle or another archive) and never extracted: its methods
+and sizes are checked first, as `verify` checks them; folders in it are passed
+over and links, devices and deletion markers listed as not read; names are
+only shown (escaped), never used as paths. Every file is streamed: texts line by line
 (lines cut at texts.MAX_LINE characters), photos one segment or chunk at a
 time, so memory stays bounded for any input. A file the scanner cannot judge
 (a video, a document, a broken photo, a link) is listed as not scanned, and
