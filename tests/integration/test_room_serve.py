@@ -243,6 +243,8 @@ def test_bundles_that_fail_and_links_are_not_offered(tmp_path: Path, folder: Pat
                           tmp_path / "parts", "--keys", tmp_path / "nokeys")
     assert code == 0, err
     shutil.copy(sorted((tmp_path / "parts").iterdir())[0], folder / "part.7z")
+    (folder / "set.7z.001").write_bytes(good.read_bytes()[:1000])  # a 7-Zip volume set copied in
+    (folder / "set.7z.002").write_bytes(good.read_bytes()[1000:])
     lines: list[str] = []
     with RoomThread(RoomRequest(folder, port=0), lines.append) as served:
         assert served.room is not None
@@ -253,6 +255,8 @@ def test_bundles_that_fail_and_links_are_not_offered(tmp_path: Path, folder: Pat
         assert "link.7z: a link or not a regular file, never followed; copy the file itself into the folder" in \
             catalog.skipped  # said, so that the operator knows why it is not offered
         assert any(s.startswith("index.json: a link or not a regular file") for s in catalog.skipped)  # not silent
+        assert ("set.7z.001: the first of a set of 7-Zip volumes, not a bundle; to offer it, join the set into one: "
+                "mirror join set.7z.001 -o set.7z") in catalog.skipped, catalog.skipped
         port = _port(served)
         other_sha = hashlib.sha256(other.read_bytes()).hexdigest()
         assert raw_get(port, f"/bundles/{other_sha}.7z")[0] == 404

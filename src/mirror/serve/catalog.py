@@ -19,6 +19,7 @@ file system: the server sends what this table holds, nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import os
@@ -54,6 +55,7 @@ from mirror.trust.policy import AuthorTrusted
 Log = Callable[[str], None]
 MAX_CANDIDATES = 2 * MAX_ENTRIES  # .7z files looked at in a folder; the rest are named as not looked at
 MAX_SKIPPED = 100  # problems listed one by one; beyond, a count
+_FIRST_VOLUME = re.compile(r".+\.7z\.0*1")
 MAX_PINNED = 1000  # index/<version> pairs served, the highest versions (readers ask for the newest)
 _VERSIONED = re.compile(r"\d{1,9}\.json(\.minisig)?")
 
@@ -216,6 +218,22 @@ def _bundle_names(folder: Path, at_most: int) -> tuple[list[str], int]:
     return first, count
 
 
+def _first_volumes(root: Path) -> list[Path]:
+    """The first volumes of 7-Zip sets (X.7z.001) at the root and in bundles/, at most MAX_SKIPPED: never offered
+    (a volume is not a bundle), but said, so that a room that offers nothing says why."""
+    found: list[Path] = []
+    for folder in (root, root / "bundles"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in entries:
+                if _FIRST_VOLUME.fullmatch(entry.name) and not entry.name.startswith("."):
+                    found.append(folder / entry.name)
+                    if len(found) >= MAX_SKIPPED:
+                        return sorted(found)
+    return sorted(found)
+
+
 def _candidate_paths(root: Path) -> tuple[list[Path], int]:
     """The *.7z files to look at (at root, then in bundles/; in name order, at most MAX_CANDIDATES), and how many
     more.
@@ -362,6 +380,10 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
     for path in odd[:MAX_SKIPPED]:
         skipped.append(f"{printable(str(path.relative_to(root)))}: a link or not a regular file, never followed; "
                        "copy the file itself into the folder")
+    for path in _first_volumes(root)[:MAX_SKIPPED - len(skipped)]:
+        volume, whole = printable(str(path.relative_to(root))), printable(path.name.rsplit(".", 1)[0])
+        skipped.append(f"{volume}: the first of a set of 7-Zip volumes, not a bundle; to offer it, join the set "
+                       f"into one: mirror join {volume} -o {whole}")
     for path, stamp in candidates:
         earlier = (cache or {}).get((path, stamp))
         known = earlier
