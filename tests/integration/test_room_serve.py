@@ -255,8 +255,8 @@ def test_bundles_that_fail_and_links_are_not_offered(tmp_path: Path, folder: Pat
         assert "link.7z: a link or not a regular file, never followed; copy the file itself into the folder" in \
             catalog.skipped  # said, so that the operator knows why it is not offered
         assert any(s.startswith("index.json: a link or not a regular file") for s in catalog.skipped)  # not silent
-        assert ("set.7z.001: the first of a set of 7-Zip volumes, not a bundle; to offer it, join the set into one: "
-                "mirror join set.7z.001 -o set.7z") in catalog.skipped, catalog.skipped
+        assert (f"set.7z.001: the first of a set of 7-Zip volumes, not a bundle; to offer it, join the set into one: "
+                f"mirror join {folder / 'set.7z.001'} -o {folder / 'set.7z'}") in catalog.skipped, catalog.skipped
         port = _port(served)
         other_sha = hashlib.sha256(other.read_bytes()).hexdigest()
         assert raw_get(port, f"/bundles/{other_sha}.7z")[0] == 404

@@ -220,3 +220,18 @@ def test_a_removed_profile_that_changes_colours_is_named_for_the_author(make: Ca
     assert strip_photo(make(fx.icc_profile("sRGB IEC61966-2.1 (a vendor's copy)")), name).colours == ""
     assert strip_photo(make(WIDE), name).colours == ""  # published: kept
     assert icc.shifts_colours(b"\0" * 40) == "unnamed" and icc.profile_name(b"") == ""
+
+
+def test_the_first_description_of_a_profile_names_it() -> None:
+    """A profile with two 'desc' tags is named by the first, as readers take it (a second, empty one hid the
+    first's name)."""
+    def desc(text: bytes) -> bytes:
+        return b"desc\0\0\0\0" + struct.pack(">I", len(text) + 1) + text + b"\0"
+
+    first, second = desc(b"Aigerim's monitor"), desc(b"")
+    start = 128 + 4 + 2 * 12
+    table = struct.pack(">4sII", b"desc", start, len(first)) + struct.pack(">4sII", b"desc", start + len(first),
+                                                                            len(second))
+    profile = b"\0" * 128 + struct.pack(">I", 2) + table + first + second
+    assert icc.profile_name(profile) == "Aigerim's monitor"
+    assert icc.shifts_colours(profile) == "Aigerim's monitor"

@@ -553,7 +553,7 @@ def test_a_jpeg_of_no_height_or_width_is_refused(field: slice) -> None:
     frame = next(s for s in parse_jpeg(bytes(jpeg), "a.jpg").segments if 0xC0 <= s.marker <= 0xC2)
     at = frame.start + 4 + field.start  # 0xFF, marker and the length come before the payload
     jpeg[at:at + 2] = b"\0\0"
-    refused_alike(bytes(jpeg), "dnl.jpg", r"gives no height \(it is left to a DNL marker at the end\)"
+    refused_alike(bytes(jpeg), "dnl.jpg", r"gives a height of 0 \(as when the height is left to a DNL marker\)"
                   if field.start == 1 else r"gives a width of 0, which no viewer can show")
 
 

@@ -41,7 +41,9 @@ _JSON_PAIR = re.compile(rb'"([A-Za-z_]{0,16}(?:user|name|mail|owner|author|creat
 # Words that make a string worth showing before the others: it may name a person, an account or a device.
 _TELLING = re.compile(r"\w@\w|user|name|serial|owner|author|creator|artist|account|identit|e-?mail|phone|device|"
                       r"https?:|www\.|t\.me/|s/n|\bsn\b|#\d|\d{6}", re.IGNORECASE)
-_TELLING_BYTES = re.compile(_TELLING.pattern.encode(), re.IGNORECASE)
+# The same as bytes, a superset of it (any "@", since \w of bytes is ASCII and an address may be Cyrillic), to pass
+# over runs that cannot be telling without decoding them
+_TELLING_BYTES = re.compile(_TELLING.pattern.replace(r"\w@\w", "@").encode(), re.IGNORECASE)
 _DENSE = 20  # text runs must make up a twentieth of a block's bytes
 Found = tuple[str, str]  # kind, detail
 

@@ -102,8 +102,8 @@ def tag_texts(profile: bytes, wanted: frozenset[bytes]) -> dict[str, str]:
         if at + 12 > len(profile):
             break
         sig, offset, size = struct.unpack_from(">4sII", profile, at)
-        if sig in wanted:
-            texts[sig.decode("latin-1")] = " ".join(tag_text(profile, offset, size).split())
+        if sig in wanted:  # the first of a tag wins, as readers take it
+            texts.setdefault(sig.decode("latin-1"), " ".join(tag_text(profile, offset, size).split()))
     return texts
 
 

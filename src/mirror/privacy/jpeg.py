@@ -156,8 +156,9 @@ class JpegWalk:
             if count == 0 or len(payload) != 6 + 3 * count:
                 raise _fail(self.name, f"malformed frame header at byte {at}")
             if payload[1:3] == b"\0\0":  # given later by a DNL marker, which libjpeg, browsers and Pillow ignore
-                raise PhotoError(self.name, f"the frame header at byte {at} gives no height (it is left to a DNL "
-                                            "marker at the end), which most viewers cannot show", hint=UNSHOWN_HINT)
+                raise PhotoError(self.name, f"the frame header at byte {at} gives a height of 0 (as when the height "
+                                            "is left to a DNL marker), which most viewers cannot show",
+                                 hint=UNSHOWN_HINT)
             if payload[3:5] == b"\0\0":
                 raise PhotoError(self.name, f"the frame header at byte {at} gives a width of 0, which no viewer "
                                             "can show", hint=UNSHOWN_HINT)

@@ -86,7 +86,7 @@ def _app_segment(segment: Segment, kinds: tuple[str, ...], joined: dict[str, byt
         size = len(payload)
         detail = (f"APP11 segment of C2PA content credentials (may name the author or device), {size} bytes"
                   if b"c2pa" in payload[:256] else f"APP11 segment of JUMBF boxes, {size} bytes")
-        return with_strings(("other-metadata", detail), payload)
+        return with_strings(("other-metadata", short(detail)), payload)
     return with_strings(("other-metadata", short(f"{what}, {len(payload)} bytes")), payload)
 
 

@@ -151,8 +151,7 @@ def scan_icc(profile: bytes, name: str = "") -> list[Found]:
         return [("icc", short(f"ICC profile that may name a person or a device: '{'; '.join(unusual)}'"))]
     if standard_profile(profile) is not None:  # byte for byte a published one: create keeps it
         return [("icc", short(f"ICC profile '{texts.get('desc') or 'unnamed'}' (a standard colour space)"))]
-    return [("icc", short(f"ICC profile '{texts.get('desc') or 'unnamed'}' (a common colour space; create removes "
-                          "it)"))]
+    return [("icc", short(f"ICC profile '{texts.get('desc') or 'unnamed'}' (named like a common colour space)"))]
 
 
 def _flir_strings(record: bytes, fields: dict[int, tuple[int, str]]) -> list[Found]:

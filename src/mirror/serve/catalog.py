@@ -24,6 +24,7 @@ import hashlib
 import heapq
 import os
 import re
+import shlex
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -55,7 +56,7 @@ from mirror.trust.policy import AuthorTrusted
 Log = Callable[[str], None]
 MAX_CANDIDATES = 2 * MAX_ENTRIES  # .7z files looked at in a folder; the rest are named as not looked at
 MAX_SKIPPED = 100  # problems listed one by one; beyond, a count
-_FIRST_VOLUME = re.compile(r".+\.7z\.0*1")
+_FIRST_VOLUME = re.compile(r".+\.7z\.0{2,4}1", re.IGNORECASE | re.DOTALL)  # as sevenzip/volumes.py reads a set
 MAX_PINNED = 1000  # index/<version> pairs served, the highest versions (readers ask for the newest)
 _VERSIONED = re.compile(r"\d{1,9}\.json(\.minisig)?")
 
@@ -227,7 +228,8 @@ def _first_volumes(root: Path) -> list[Path]:
             continue
         with contextlib.suppress(OSError), os.scandir(folder) as entries:
             for entry in entries:
-                if _FIRST_VOLUME.fullmatch(entry.name) and not entry.name.startswith("."):
+                regular = entry.is_file(follow_symlinks=False)  # a link is said as one, with the other links
+                if regular and _FIRST_VOLUME.fullmatch(entry.name) and not entry.name.startswith("."):
                     found.append(folder / entry.name)
                     if len(found) >= MAX_SKIPPED:
                         return sorted(found)
@@ -381,9 +383,10 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
         skipped.append(f"{printable(str(path.relative_to(root)))}: a link or not a regular file, never followed; "
                        "copy the file itself into the folder")
     for path in _first_volumes(root)[:MAX_SKIPPED - len(skipped)]:
-        volume, whole = printable(str(path.relative_to(root))), printable(path.name.rsplit(".", 1)[0])
+        volume = printable(str(path.relative_to(root)))
+        command = f"mirror join {shlex.quote(str(path))} -o {shlex.quote(str(path.with_name(path.name[:-4])))}"
         skipped.append(f"{volume}: the first of a set of 7-Zip volumes, not a bundle; to offer it, join the set "
-                       f"into one: mirror join {volume} -o {whole}")
+                       f"into one: {printable(command)}")
     for path, stamp in candidates:
         earlier = (cache or {}).get((path, stamp))
         known = earlier
