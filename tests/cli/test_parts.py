@@ -315,6 +315,13 @@ def test_volumes_verify_and_extract_from_the_first(runner: CliRunner, tmp_path: 
     code, _, err = invoke(runner, "verify", renamed / "b.001", "--keys", keys)
     assert code == 3 and "truncated" in err, err
     assert "it looks like the first of a set of volumes beside it: name them b.7z.001, b.7z.002, ..." in err, err
+    (renamed / "c.7z").write_bytes((volumes / "b.7z.001").read_bytes())  # a folder named like a volume is none
+    (renamed / "c.2024").mkdir()
+    code, _, err = invoke(runner, "verify", renamed / "c.7z", "--keys", keys)
+    assert code == 3 and "truncated" in err and "volumes" not in err, err
+    (volumes / "b.7z").write_bytes((volumes / "b.7z.001").read_bytes())  # beside a set named as 7-Zip names it
+    code, _, err = invoke(runner, "verify", volumes / "b.7z", "--keys", keys)
+    assert code == 3 and "7-Zip volumes are beside it: give their first, b.7z.001" in err, err
     with pytest.raises(ArchiveError, match="truncated"):  # publish, seed, torrent would pass on one volume alone
         verify_bundle(volumes / "b.7z.001", Keyring(keys))
     (volumes / "b.7z.002").unlink()

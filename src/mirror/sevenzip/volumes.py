@@ -42,14 +42,21 @@ def volume_hint(path: Path) -> str | None:
     own = next((m for p in _OTHER_NAMES if (m := p.fullmatch(path.name))), None)
     if own is None or int(own["n"] or 1) != 1:
         return None
-    stem, numbers = own["stem"], {1}
+    stem, numbers, seven = own["stem"], {1}, None
     with contextlib.suppress(OSError), os.scandir(path.parent if str(path.parent) else ".") as entries:
         for entry in entries:
+            if not entry.is_file(follow_symlinks=False):
+                continue  # a folder named backup.2024 is no volume
             found = [int(m["n"]) for p in _OTHER_NAMES if (m := p.fullmatch(entry.name)) and m["stem"] == stem
                      and m["n"]]
             numbers.update(found[:1])
+            if entry.name != path.name and (m := _VOLUME.fullmatch(entry.name)) and m[1] == f"{stem}.7z" \
+                    and int(m[2]) == 1:
+                seven = entry.name
             if len(numbers) >= MAX_VOLUMES:
                 break
+    if seven is not None:  # a set named as 7-Zip names it is beside this file: that is what to give
+        return f"7-Zip volumes are beside it: give their first, {seven}"
     if len(numbers) < 2:
         return None
     return (f"it looks like the first of a set of volumes beside it: name them {stem}.7z.001, {stem}.7z.002, ... "
