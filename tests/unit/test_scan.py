@@ -489,3 +489,14 @@ def test_a_cyrillic_address_after_many_ordinary_runs_is_still_shown() -> None:
 
     block = b"\x00".join(b"ordinary run %02d aeiou" % i for i in range(9)) + "\0иван@почта.kz".encode()
     assert readable_strings(block)[0] == "иван@почта.kz"
+
+
+def test_strings_left_out_are_said_to_be_there() -> None:
+    """Eight decoy pairs before a real author's name fill the 8 places: a line says there is more, so that an author
+    keeping this photo's metadata knows the list is not all of it."""
+    decoys = b",".join(b'"username":"decoy%d"' % i for i in range(8))
+    photo = fx.splice(fx.plain_jpeg(), fx.segment(0xEC, b"Notes\0{" + decoys + b',"author":"Real Person"}'))
+    texts = [detail for kind, detail in kinds_and_details(scan_photo(photo, "d.jpg")) if kind == "text"]
+    assert "and more readable text in it, not shown here" in texts and len(texts) == 9, texts
+    few = fx.splice(fx.plain_jpeg(), fx.segment(0xEC, b'Notes\0{"author":"Real Person"}'))
+    assert not any("not shown" in d for _, d in kinds_and_details(scan_photo(few, "f.jpg")))

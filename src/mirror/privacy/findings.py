@@ -64,18 +64,26 @@ def short(text: str) -> str:
 
 
 def readable_strings(data: bytes) -> list[str]:
+    """The strings `with_strings` shows of a block (`shown_strings`), without whether there were more."""
+    return shown_strings(data)[0]
+
+
+def shown_strings(data: bytes) -> tuple[list[str], bool]:
     """Runs of text in a block of unknown kind that read like words (six characters or more of letters, in any
     script, digits, spaces and common punctuation, four of them letters, one a vowel), at most MAX_STRINGS without
     repeats: first the values of JSON keys that name someone (`"username":"..."`, as C2PA identity claims carry
     them), then runs that look like a name, an account, an address or a serial, then the others, each in file
     order: an old camera's owner name, a file path. Where such runs are rare (compressed or binary data, whose
     short runs are chance), only runs of 12 characters or more, eight of them letters, with a space, a slash, a
-    dot, a dash or an underscore. Linear in the block's first _READ_STRINGS bytes."""
+    dot, a dash or an underscore. Linear in the block's first _READ_STRINGS bytes. Also whether there were more
+    than were kept (decoys before a real name can push it out: then at least that is said)."""
     pairs: dict[str, None] = {}
+    more = False
     for match in _JSON_PAIR.finditer(data, 0, _READ_STRINGS):
-        pairs[f"{match[1].decode('utf-8', 'replace')}: {match[2].decode('utf-8', 'replace')}"] = None
         if len(pairs) == MAX_STRINGS:
+            more = True
             break
+        pairs[f"{match[1].decode('utf-8', 'replace')}: {match[2].decode('utf-8', 'replace')}"] = None
     paired = {part for pair in pairs for part in pair.split(": ", 1)}  # a pair's key and value are not shown twice
     telling: dict[str, None] = {}
     other: dict[str, None] = {}
@@ -83,8 +91,10 @@ def readable_strings(data: bytes) -> list[str]:
     dense = sum(len(run.group()) for run in runs) * _DENSE >= min(len(data), _READ_STRINGS)
     for run in runs:  # from compressed or binary data (an embedded preview), short runs are chance, not text
         if len(pairs) + len(telling) >= MAX_STRINGS:
+            more = True
             break  # enough that tell something: the rest cannot be shown
         if len(other) >= MAX_STRINGS and _TELLING_BYTES.search(run.group()) is None:
+            more = True  # perhaps only a chance run of a binary block: "more" says no more than that
             continue  # only a telling run could still be shown: the others cost no more than this look
         text = run.group().decode("utf-8", "replace").strip()
         letters = sum(char.isalpha() for char in text)
@@ -96,9 +106,14 @@ def readable_strings(data: bytes) -> list[str]:
                 telling[text] = None
             elif len(other) < MAX_STRINGS:
                 other[text] = None
-    return [*pairs, *telling, *other][:MAX_STRINGS]
+            else:
+                more = True
+    found = [*pairs, *telling, *other]
+    return found[:MAX_STRINGS], more or len(found) > MAX_STRINGS
 
 
 def with_strings(found: Found, data: bytes) -> list[Found]:
     """A finding about a block of unknown kind, then the readable strings in it, each a "text" finding."""
-    return [found, *(("text", short(f"in it: {text}")) for text in readable_strings(data))]
+    shown, more = shown_strings(data)
+    return [found, *(("text", short(f"in it: {text}")) for text in shown),
+            *([("text", "and more readable text in it, not shown here")] if more else [])]
