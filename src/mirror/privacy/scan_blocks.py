@@ -60,7 +60,6 @@ IPTC = {5: ("text", "ObjectName"), 25: ("text", "Keywords"), 40: ("text", "Speci
         110: ("owner", "Credit"), 115: ("owner", "Source"), 116: ("owner", "CopyrightNotice"),
         118: ("owner", "Contact"), 120: ("text", "Caption-Abstract"), 122: ("owner", "Writer-Editor")}
 # ICC descriptions that name only a colour space (ICC profiles shipped by systems and applications).
-_ICC_TAGS = frozenset({b"desc", b"cprt", b"dmnd", b"dmdd"})  # description, copyright, device maker and model
 STANDARD_ICC = frozenset({
     "srgb", "srgb iec61966-2.1", "srgb iec61966-2-1 black scaled", "srgb built-in", "display p3", "dci-p3",
     "adobe rgb (1998)", "prophoto rgb", "apple rgb", "colormatch rgb", "ecirgb v2", "generic rgb profile",
@@ -142,10 +141,10 @@ def scan_photoshop(payload: bytes) -> list[Found]:
 
 
 def scan_icc(profile: bytes, name: str = "") -> list[Found]:
-    """An ICC profile's description, copyright and device names; a name beyond a colour space is flagged."""
+    """An ICC profile's description (and the name it is stored under); one beyond a colour space's is flagged."""
     texts: dict[str, str] = {"name": name} if name else {}
-    texts.update(tag_texts(profile, _ICC_TAGS))
-    names = [value for key, value in texts.items() if key in ("desc", "name") and value]
+    texts.update(tag_texts(profile, frozenset({b"desc"})))
+    names = [value for value in texts.values() if value]
     unusual = [value for value in names if value.lower() not in STANDARD_ICC]
     if unusual:
         return [("icc", short(f"ICC profile that may name a person or a device: '{'; '.join(unusual)}'"))]
