@@ -51,12 +51,12 @@ from mirror.record import field, record, replace
 from mirror.safeio import open_regular
 from mirror.serve.headers import content_type
 from mirror.sevenzip import Limits
+from mirror.sevenzip.volumes import is_first_volume
 from mirror.trust.policy import AuthorTrusted
 
 Log = Callable[[str], None]
 MAX_CANDIDATES = 2 * MAX_ENTRIES  # .7z files looked at in a folder; the rest are named as not looked at
 MAX_SKIPPED = 100  # problems listed one by one; beyond, a count
-_FIRST_VOLUME = re.compile(r".+\.7z\.0{2,4}1", re.IGNORECASE | re.DOTALL)  # as sevenzip/volumes.py reads a set
 MAX_PINNED = 1000  # index/<version> pairs served, the highest versions (readers ask for the newest)
 _VERSIONED = re.compile(r"\d{1,9}\.json(\.minisig)?")
 
@@ -229,7 +229,7 @@ def _first_volumes(root: Path) -> list[Path]:
         with contextlib.suppress(OSError), os.scandir(folder) as entries:
             for entry in entries:
                 regular = entry.is_file(follow_symlinks=False)  # a link is said as one, with the other links
-                if regular and _FIRST_VOLUME.fullmatch(entry.name) and not entry.name.startswith("."):
+                if regular and is_first_volume(entry.name) and not entry.name.startswith("."):
                     found.append(folder / entry.name)
                     if len(found) >= MAX_SKIPPED:
                         return sorted(found)

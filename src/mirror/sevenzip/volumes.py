@@ -36,28 +36,32 @@ _OTHER_NAMES = (re.compile(r"(?P<stem>.+?)(?:\.7z)?\.(?P<n>[0-9]{1,5})"),
                 re.compile(r"(?P<stem>.+)\.part(?P<n>[0-9]{1,5})\.7z"), re.compile(r"(?P<stem>.+)\.7z(?P<n>)"))
 
 
+def is_first_volume(name: str) -> bool:
+    """Whether `name` is the first volume of a 7-Zip set as `volume_set` reads one (X.7z.001)."""
+    match = _VOLUME.fullmatch(name)
+    return match is not None and match[1].lower().endswith(".7z") and int(match[2]) == 1
+
+
 def volume_hint(path: Path) -> str | None:
     """What to do with a file that ends short and has numbered siblings of the same name (X.001 beside X.002): the
     first of a set of volumes named otherwise than 7-Zip's X.7z.001. None when there are none."""
     own = next((m for p in _OTHER_NAMES if (m := p.fullmatch(path.name))), None)
     if own is None or int(own["n"] or 1) != 1:
         return None
-    stem, numbers, seven = own["stem"], {1}, None
+    stem, later, seven = own["stem"], False, None
     with contextlib.suppress(OSError), os.scandir(path.parent if str(path.parent) else ".") as entries:
         for entry in entries:
             if not entry.is_file(follow_symlinks=False):
                 continue  # a folder named backup.2024 is no volume
-            found = [int(m["n"]) for p in _OTHER_NAMES if (m := p.fullmatch(entry.name)) and m["stem"] == stem
-                     and m["n"]]
-            numbers.update(found[:1])
-            if entry.name != path.name and (m := _VOLUME.fullmatch(entry.name)) and m[1] == f"{stem}.7z" \
-                    and int(m[2]) == 1:
+            if entry.name != path.name and is_first_volume(entry.name) \
+                    and entry.name.rsplit(".", 1)[0] == f"{stem}.7z":
                 seven = entry.name
-            if len(numbers) >= MAX_VOLUMES:
                 break
+            later = later or any((m := p.fullmatch(entry.name)) and m["stem"] == stem and m["n"] and int(m["n"]) != 1
+                                 for p in _OTHER_NAMES)
     if seven is not None:  # a set named as 7-Zip names it is beside this file: that is what to give
         return f"7-Zip volumes are beside it: give their first, {seven}"
-    if len(numbers) < 2:
+    if not later:
         return None
     return (f"it looks like the first of a set of volumes beside it: name them {stem}.7z.001, {stem}.7z.002, ... "
             f"in order and give the first, or join them into one file in order (cat, or copy /b on Windows)")
