@@ -500,3 +500,20 @@ def test_strings_left_out_are_said_to_be_there() -> None:
     assert "and more readable text in it, not shown here" in texts and len(texts) == 9, texts
     few = fx.splice(fx.plain_jpeg(), fx.segment(0xEC, b'Notes\0{"author":"Real Person"}'))
     assert not any("not shown" in d for _, d in kinds_and_details(scan_photo(few, "f.jpg")))
+
+
+def test_blocks_past_the_per_file_cap_are_walked_but_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A JPEG of 400 unknown blocks: 200 are listed and the file is said to hold more; the blocks past the
+    cap are not searched for readable text (that cost 22 s for 26 MB of crafted blocks), but a damaged
+    segment after them still stops the scan."""
+    import mirror.privacy.scan as scan_module
+
+    calls: list[int] = []
+    real = scan_module.with_strings
+    monkeypatch.setattr(scan_module, "with_strings", lambda found, data: calls.append(1) or real(found, data))
+    blocks = b"".join(fx.segment(0xE0 + 9, b"Junk\0" + f"user{n} serial SN{n:06}".encode()) for n in range(400))
+    result = scan_photo_chunks([fx.splice(fx.plain_jpeg(), blocks)], "a.jpg")
+    assert result.problem is None and len(result.findings) == 201
+    assert sum(calls) <= 201
+    damaged = fx.splice(fx.plain_jpeg(), blocks + b"\xff\xe9\x00\x01")
+    assert scan_photo_chunks([damaged], "a.jpg").problem is not None

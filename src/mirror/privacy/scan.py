@@ -90,12 +90,13 @@ def _app_segment(segment: Segment, kinds: tuple[str, ...], joined: dict[str, byt
     return with_strings(("other-metadata", short(f"{what}, {len(payload)} bytes")), payload)
 
 
-def _scan_jpeg(cursor: Cursor, name: str) -> Iterator[Found]:
+def _scan_jpeg(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[Found]:
+    """What a JPEG's segments hold; once `full()`, the rest is only walked (its blocks are not read)."""
     walk = JpegWalk(cursor, name, keep_scans=False)
     joined: dict[str, bytearray] = {}
     numbers: list[tuple[int, int]] = []  # each ICC segment's (sequence, count)
     for segment in walk.segments():
-        if 0xE0 <= segment.marker <= 0xEF or segment.marker == COM:
+        if (0xE0 <= segment.marker <= 0xEF or segment.marker == COM) and not full():
             kinds = app_kinds(segment)
             if "icc" in kinds:
                 numbers.append(icc_number(segment.payload))
@@ -156,10 +157,10 @@ def _png_chunk(chunk: Chunk) -> list[Found]:
     return with_strings(("other-metadata", f"PNG {label} chunk, {chunk.size} bytes{what}"), chunk.data)
 
 
-def _scan_png(cursor: Cursor, name: str, enough: Callable[[], bool] = lambda: False) -> Iterator[Found]:
+def _scan_png(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[Found]:
     walk = PngWalk(cursor, name, keep_image=False)
     for chunk in walk.chunks():
-        if enough():  # no report lists more: the rest is only walked (compressed text is not inflated again)
+        if full():  # no report lists more: the rest is only walked (compressed text is not inflated again)
             if not chunk.kept:
                 yield "text" if chunk.type in TEXT_CHUNKS else "other-metadata", "more"
         elif chunk_kinds(chunk):
@@ -184,7 +185,7 @@ def _webp_chunk(chunk: WebpChunk) -> list[Found]:
                         chunk.data)
 
 
-def _scan_webp(cursor: Cursor, name: str) -> Iterator[Found]:
+def _scan_webp(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[Found]:
     walk = WebpWalk(cursor, name)
     judge = ChunkJudge(name)
     for chunk in walk.chunks():
@@ -192,7 +193,7 @@ def _scan_webp(cursor: Cursor, name: str) -> Iterator[Found]:
         if kinds and keep:  # kept, trimmed to what readers read
             label = chunk_label(chunk.type).strip()
             yield "other-metadata", f"WebP {label} chunk with bytes or bits readers ignore, {chunk.size} bytes"
-        elif kinds:
+        elif kinds and not full():
             yield from _webp_chunk(chunk)
     judge.finish()
     if walk.trailing:
@@ -229,7 +230,7 @@ def _gif_extension(block: GifBlock) -> list[Found]:
                         b"".join(parts))
 
 
-def _scan_gif(cursor: Cursor, name: str) -> Iterator[Found]:
+def _scan_gif(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[Found]:
     walk = GifWalk(cursor, name)
     judge = BlockJudge(name)
     for block in walk.blocks():
@@ -237,7 +238,7 @@ def _scan_gif(cursor: Cursor, name: str) -> Iterator[Found]:
         if kinds and steps is not None:  # kept, cut to what readers read
             what = "image descriptor" if block.kind == "image" else f"extension 0x{block.label:02X}"
             yield "other-metadata", f"GIF {what} with bytes or bits readers ignore, {block.end - block.start} bytes"
-        elif kinds:
+        elif kinds and not full():
             yield from _gif_extension(block)
     judge.finish()
     for block in judge.dangling:
@@ -277,10 +278,12 @@ def scan_photo_chunks(chunks: Iterable[bytes], name: str) -> PhotoScan:
         return PhotoScan([Finding(name, kind, detail) for kind, detail in _scan_heic(cursor, name)])
     shape = detect_kind(head, name)
     found: list[Finding] = []
-    walker = {"jpeg": _scan_jpeg, "png": lambda c, n: _scan_png(c, n, lambda: len(found) > MAX_PER_FILE),
-              "webp": _scan_webp, "gif": _scan_gif}[shape]
+    def full() -> bool:
+        return len(found) > MAX_PER_FILE
+
+    walker = {"jpeg": _scan_jpeg, "png": _scan_png, "webp": _scan_webp, "gif": _scan_gif}[shape]
     try:
-        for kind, detail in walker(cursor, name):
+        for kind, detail in walker(cursor, name, full):
             if len(found) <= MAX_PER_FILE:  # no report lists more: the rest is walked for what makes the cleaner
                 found.append(Finding(name, kind, detail))  # refuse the file, not kept (countless comments)
     except PhotoError as exc:
