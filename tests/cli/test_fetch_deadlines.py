@@ -160,10 +160,13 @@ def test_mirrors_that_are_never_asked_are_reported_as_such(setup: Setup, served:
 
 
 class _NotHttp:
-    """A "mirror" on 127.0.0.1 that answers every request with `answer` (`endless`: again and again), then closes."""
+    """A "mirror" on 127.0.0.1 that answers every request with `answer` (`endless`: again and again, or `tail`
+    without end after it), then closes; it keeps each request's first bytes and counts what it sends."""
 
-    def __init__(self, answer: bytes, endless: bool = False) -> None:
-        self.answer, self.endless = answer, endless
+    def __init__(self, answer: bytes, endless: bool = False, tail: bytes = b"") -> None:
+        self.answer, self.endless, self.tail = answer, endless, tail
+        self.received: list[bytes] = []
+        self.sent = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.settimeout(0.1)
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/"
@@ -181,10 +184,12 @@ class _NotHttp:
             with conn:
                 conn.settimeout(2)
                 with contextlib.suppress(OSError):
-                    conn.recv(65536)
+                    self.received.append(conn.recv(65536))
                     conn.sendall(self.answer)
-                    while self.endless and not self.stop.is_set():
-                        conn.sendall(self.answer)
+                    again = self.tail or (self.answer if self.endless else b"")
+                    while again and not self.stop.is_set():
+                        conn.sendall(again)
+                        self.sent += len(again)
 
     def __enter__(self) -> _NotHttp:
         self.thread.start()
@@ -274,6 +279,47 @@ def test_a_redirect_is_not_followed_but_said(setup: Setup, served: MirrorServer,
     assert "HTTP 302, a redirect to https://mirror.invalid (not followed)" in detail, detail  # no path: no lure
 
 
+@pytest.mark.parametrize("location", [b"http://[::1", b"//[zz", b"http://[zz]/", b"http://\xff\xfe/x"])
+def test_a_redirect_to_an_address_that_cannot_be_read_is_refused_and_the_next_mirror_used(
+        location: bytes, setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
+    """requests parsed a redirect's Location even though it was not to follow it: `http://[::1` raised ValueError
+    out of the call, and the whole fetch ended with "internal error" (exit 1) before the next mirror was asked."""
+    moved = b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n"
+    with _NotHttp(moved) as liar:
+        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", liar.url, "--mirror", served.url, "--json")
+    assert code == 0, err
+    index = _mirrors(out)[liar.url]["index"]
+    assert index["fate"] == "refused" and "(not followed)" in index["detail"], index
+
+
+def test_endless_trailer_lines_after_a_whole_index_cost_little(setup: Setup, served: MirrorServer,
+                                                                runner: CliRunner) -> None:
+    """A whole chunked index.json, then trailer lines without end: urllib3 reads and drops them without limit,
+    and the reader took them at the line's full rate for the mirror's whole budget. After 1 MiB of lines the
+    answer is bad."""
+    index = (setup.hosts[0] / "index.json").read_bytes()
+    answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n" % (len(index), index)
+    with _NotHttp(answer, tail=b"X-T: " + b"a" * 1000 + b"\r\n") as liar:
+        code, out, err = fetch_cli(runner, setup, "--timeout", "5", "--budget", "60", "--mirror", liar.url,
+                                   "--mirror", served.url, "--json")
+    assert code == 0, err
+    found = _mirrors(out)[liar.url]["index"]
+    assert found["fate"] == "bad answer" and "trailer lines do not end" in found["detail"], found
+    assert liar.sent < 64 << 20
+
+
+def test_a_mirror_cookie_never_comes_back(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
+    """requests kept a cookie a mirror set and sent it with every later request of the run: a tag on the reader,
+    and headers that grew with each answer (90 cookies of 4 KB each made a 723 KB header by the third)."""
+    index = (setup.hosts[0] / "index.json").read_bytes()
+    answer = (b"HTTP/1.1 200 OK\r\nSet-Cookie: reader=tagged-4711; Path=/\r\nContent-Length: %d\r\n\r\n%s"
+              % (len(index), index))
+    with _NotHttp(answer) as liar:
+        fetch_cli(runner, setup, *QUICK, "--mirror", liar.url, "--json")
+    assert len(liar.received) >= 2, liar.received
+    assert not any(b"tagged-4711" in request for request in liar.received), liar.received
+
+
 @pytest.mark.parametrize("option", ["--timeout", "--budget", "--lan-wait"])
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_seconds_are_finite(option: str, value: str, setup: Setup, runner: CliRunner) -> None:
@@ -281,3 +327,16 @@ def test_seconds_are_finite(option: str, value: str, setup: Setup, runner: CliRu
     off."""
     code, _, err = fetch_cli(runner, setup, option, value, "--mirror", "http://127.0.0.1:9/")
     assert code == 2 and f"Invalid value for '{option}'" in err, err
+
+
+def test_a_webdav_host_redirect_that_cannot_be_read_is_a_refusal() -> None:
+    """publish and status share the session: the same Location ended them with "internal error" too."""
+    from mirror.errors import TransferError
+    from mirror.net.pace import Limits
+    from mirror.publish.hosts.webdav import WebDavHost
+
+    moved = b"HTTP/1.1 302 Found\r\nLocation: http://[::1\r\nContent-Length: 0\r\n\r\n"
+    with _NotHttp(moved) as liar:
+        host = WebDavHost("dav", liar.url, None, Limits(stall=2, budget=5))
+        with pytest.raises(TransferError, match="302"):
+            host.stat("index.json")

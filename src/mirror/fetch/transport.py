@@ -34,7 +34,15 @@ import requests
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.formats.media import is_web_page
 from mirror.formats.names import printable
-from mirror.net.http import dropped, last_request_reused, not_http, read_capped, timed_out, watch_session
+from mirror.net.http import (
+    dropped,
+    last_request_reused,
+    lines_without_end,
+    not_http,
+    read_capped,
+    timed_out,
+    watched_session,
+)
 from mirror.net.pace import Limits, Watch, current, pause
 from mirror.net.proxy import shown_url
 from mirror.safeio import open_regular
@@ -236,12 +244,11 @@ class HttpMirror:
         host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
         port = f":{parts.port}" if parts.port is not None else ""
         self.label = f"{parts.scheme}://{host}{port}{parts.path}"  # never the user name or password
-        self.session = requests.Session()
+        self.session = watched_session()
         self.session.trust_env = False  # only the proxy the reader named, never one from the environment
         self.session.headers["Accept-Encoding"] = "identity"  # byte ranges of the file as stored
         if proxy:
             self.session.proxies = {"http": proxy, "https": proxy}
-        watch_session(self.session)
         self.limits = limits or Limits()
 
     def _get(self, path: str, headers: dict[str, str], again: bool = True) -> requests.Response:
@@ -381,6 +388,8 @@ class HttpMirror:
         if timed_out(exc):
             return TransferError(self.label, f"GET {path}: nothing arrived for {self.limits.stall:g} s",
                                  Failure.TIMEOUT)
+        if lines_without_end(exc):
+            return TransferError(self.label, f"GET {path}: the answer's trailer lines do not end", Failure.BAD_ANSWER)
         return TransferError(self.label, f"GET {path}: the connection broke", Failure.UNREACHABLE)
 
     def _write(self, response: requests.Response, part: Path, wanted: int, progress: Callable[[int], None] | None,

@@ -2,8 +2,7 @@
 
 Example::
 
-    session = requests.Session()
-    watch_session(session)                 # HTTP mirrors and WebDAV hosts: every http(s) URL, any proxy
+    session = watched_session()            # HTTP mirrors and WebDAV hosts: every http(s) URL, any proxy
     with Watch(label, "GET index.json", limits):
         session.get(url, stream=True, timeout=limits.timeouts)
 
@@ -28,8 +27,10 @@ import io
 import socket
 import threading
 from collections.abc import Iterable
+from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
+import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -46,7 +47,6 @@ from mirror.net.pace import Limits, Watch, attach, current
 from mirror.net.pace import count as count_bytes
 
 if TYPE_CHECKING:
-    import requests
     from _typeshed import WriteableBuffer
 
 _sent = threading.local()  # per thread: whether the latest request went out on a kept-alive connection
@@ -58,6 +58,9 @@ MAX_INTERIM = 8  # `100 Continue` answers before the real one: a server sends on
 # The body of an answer whose status is all that counts (a WebDAV MKCOL, PUT, MOVE or DELETE): servers send none, or
 # a line of HTML. It is read, so that the connection can serve the next request, but no more than this.
 STATUS_BODY = 4 << 10
+# Bytes of lines read one after another (a status line and its headers, or a chunked answer's trailers): http.client
+# takes 100 headers of up to 64 KiB; no server sends more than a few KiB.
+MAX_LINES_BYTES = 1 << 20
 
 
 class _CountingReader(io.RawIOBase):
@@ -85,6 +88,41 @@ class _CountingReader(io.RawIOBase):
         super().close()
 
 
+class LinesWithoutEnd(http.client.HTTPException):
+    """More than MAX_LINES_BYTES of header or trailer lines in one answer."""
+
+
+class _LineBound(io.BufferedReader):
+    """A buffered reader that refuses more than MAX_LINES_BYTES read line by line with no other read between.
+
+    Headers are read that way (http.client caps their count and length), and so are the trailer lines of a
+    chunked answer, which urllib3 reads and discards without end after a complete body: a mirror that sent them
+    without end held the reader for its whole budget at the line's full rate. Chunk-size lines are each
+    followed by a read of the chunk, which starts the count again."""
+
+    def __init__(self, raw: io.RawIOBase) -> None:
+        super().__init__(raw)
+        self._lined = 0
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """One line, counted."""
+        line = super().readline(size)
+        self._lined += len(line)
+        if self._lined > MAX_LINES_BYTES:
+            raise LinesWithoutEnd(f"more than {MAX_LINES_BYTES} bytes of header or trailer lines")
+        return line
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Bytes that are not lines: the count starts again."""
+        self._lined = 0
+        return super().read(size)
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        """Bytes that are not lines: the count starts again."""
+        self._lined = 0
+        return super().readinto(buffer)
+
+
 class _CountingResponse(http.client.HTTPResponse):
     """http.client's response, reading through a counting reader when a watch is active.
 
@@ -97,7 +135,7 @@ class _CountingResponse(http.client.HTTPResponse):
         self._interim = 0
         watch = current()
         if watch is not None:  # nothing has been read yet: the original reader's buffer is empty
-            original, self.fp = self.fp, io.BufferedReader(_CountingReader(sock.makefile("rb", buffering=0), watch))
+            original, self.fp = self.fp, _LineBound(_CountingReader(sock.makefile("rb", buffering=0), watch))
             original.close()  # the socket stays open: the new reader holds a reference to it
 
 
@@ -216,10 +254,25 @@ def timed_out(exc: BaseException) -> bool:
     return _caused_by(exc, (TimeoutError, urllib3.exceptions.TimeoutError))
 
 
-def watch_session(session: requests.Session) -> None:
-    """Make every http(s) request of `session` answer to the watch of the thread that sends it."""
+class _Session(requests.Session):
+    """requests' session that never looks where a redirect points: requests parses a redirect's Location to prepare
+    the next request even when it is not to follow it, and a mirror's `Location: http://[::1` raised ValueError
+    there, out of the call. The caller reads Location itself, if at all."""
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        """None: no redirect is ever prepared."""
+        return None
+
+
+def watched_session() -> requests.Session:
+    """A requests session whose every http(s) request answers to the watch of the thread that sends it, that never
+    prepares a redirect, and that keeps no cookies (one a host sets would come back with every later request of
+    the run: a tag, and headers that grow with each answer)."""
+    session = _Session()
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=()))
     for prefix in ("http://", "https://"):
         session.mount(prefix, _WatchedAdapter())
+    return session
 
 
 def watched_pool(limits: Limits) -> urllib3.PoolManager:
@@ -290,6 +343,11 @@ def not_http(exc: BaseException) -> bool:
     """Whether a library's error says the peer answered, but not in HTTP (a bad status line, a header line too
     long, too many headers), rather than that no connection was made or it was closed."""
     return _caused_by(exc, (http.client.HTTPException,)) and not _caused_by(exc, (http.client.RemoteDisconnected,))
+
+
+def lines_without_end(exc: BaseException) -> bool:
+    """Whether a library's error says the answer's header or trailer lines went on past MAX_LINES_BYTES."""
+    return _caused_by(exc, (LinesWithoutEnd,))
 
 
 def dropped(exc: BaseException) -> bool:

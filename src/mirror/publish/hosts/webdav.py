@@ -29,7 +29,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
-from mirror.net.http import STATUS_BODY, read_capped, timed_out, watch_session
+from mirror.net.http import STATUS_BODY, read_capped, timed_out, watched_session
 from mirror.net.pace import Limits, Watch, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
@@ -64,10 +64,9 @@ class WebDavHost:
         self.url = url if url.endswith("/") else url + "/"
         self._netloc = urlsplit(self.url).netloc
         self._limits = limits
-        self._session = requests.Session()
+        self._session = watched_session()
         self._session.auth = auth
         self._session.headers["Accept-Encoding"] = "identity"  # sizes and hashes are of the stored bytes
-        watch_session(self._session)
         self._folders: set[str] = set()
 
     def __repr__(self) -> str:
