@@ -357,6 +357,21 @@ def test_seed_refuses_what_does_not_verify(world: World, tmp_path: Path) -> None
     assert result.returncode == 3 and "nothing to seed" in result.stderr and "listening" not in result.stdout
 
 
+def test_seed_never_follows_a_linked_bundles_folder(world: World, tmp_path: Path) -> None:
+    """`DIR/bundles` a link to a private folder: seed offered its bundles to the swarm (serve passed over it)."""
+    folder, private = tmp_path / "copy", tmp_path / "private"
+    folder.mkdir()
+    private.mkdir()
+    shutil.copy(world.bundle, private / "diary.7z")
+    (folder / "bundles").symlink_to(private)
+    shutil.copy(world.bundle, folder / "good.7z")
+    result = mirror(world, "seed", folder, "--stop-after", "1", timeout=60)
+    assert result.returncode == 0, result.stderr
+    refused = [line for line in result.stdout.splitlines() if line.startswith("REFUSED")]
+    assert len(refused) == 1 and f"{folder / 'bundles'}: a link or not a regular file" in refused[0], result.stdout
+    assert "diary" not in result.stdout.replace(str(private), "") and result.stdout.count("SEEDING") == 1
+
+
 def test_default_seed_and_fetch_talk_to_127_0_0_1_only(world: World) -> None:
     """Traced with strace: no DHT bootstrap, no LSD or UPnP multicast, no DNS, no tracker; the bundle is read-only."""
     strace = require_tool("strace")

@@ -77,12 +77,15 @@ def find_bundles(folder: Path) -> list[Path]:
 
 def passed_over(folder: Path) -> list[Path]:
     """What `find_bundles` leaves out of `folder` although named like a bundle: links, FIFOs, folders, devices."""
-    return sorted(p for p in _candidates(folder) if not _regular(p))
+    linked = [folder / "bundles"] if (folder / "bundles").is_symlink() else []
+    return sorted([*linked, *(p for p in _candidates(folder) if not _regular(p))])
 
 
 def _candidates(folder: Path) -> list[Path]:
-    return [p for where in (folder, folder / "bundles") if where.is_dir() for p in where.glob("*.7z")
-            if not p.name.startswith(".")]
+    """Files named like a bundle in `folder` and its `bundles/`, unless that is a link (it could lead anywhere)."""
+    inner = folder / "bundles"
+    places = [folder] + ([inner] if inner.is_dir() and not inner.is_symlink() else [])
+    return [p for where in places for p in where.glob("*.7z") if not p.name.startswith(".")]
 
 
 def _regular(path: Path) -> bool:
