@@ -67,7 +67,8 @@ _EN = Words(
         "Not from this page: it only shows what the file itself claims.",
         "On a computer with mirror: `mirror verify FILE.7z`. It must say VERIFIED and show the same fingerprint.",
         "Without mirror: unpack with 7-Zip, check the signature with minisign and the author's key, "
-        "then every file with `sha256sum -c SHA256SUMS`.",
+        "then every file with `sha256sum -c .mirror/SHA256SUMS`, run in the unpacked folder (`SHA256SUMS` in older "
+        "bundles).",
         "On a phone: keep the file as it is and check it on a computer (on Android, Termux has the packages "
         "minisign and 7zip) before you believe it or pass it on.",
         "If anything differs, do not trust the file and do not pass it on.",
@@ -101,7 +102,8 @@ _RU = Words(
         "На компьютере с mirror: `mirror verify ФАЙЛ.7z`. Программа должна написать ПРОВЕРЕНО "
         "(по-английски VERIFIED) и показать тот же отпечаток.",
         "Без mirror: распакуйте файл в 7-Zip, проверьте подпись программой minisign с ключом автора, "
-        "затем каждый файл командой `sha256sum -c SHA256SUMS`.",
+        "затем каждый файл командой `sha256sum -c .mirror/SHA256SUMS` в распакованной папке (в старых пакетах — "
+        "`SHA256SUMS`).",
         "На телефоне: сохраните файл без изменений и проверьте его на компьютере (на Android в Termux есть "
         "пакеты minisign и 7zip), прежде чем верить ему или передавать дальше.",
         "Если хоть что-то не совпадает, не доверяйте файлу и не передавайте его дальше.",
@@ -136,7 +138,8 @@ _KK = Words(
         "mirror орнатылған компьютерде: `mirror verify ФАЙЛ.7z`. Бағдарлама ТЕКСЕРІЛДІ (ағылшынша VERIFIED) деп "
         "жазып, дәл сол саусақ ізін көрсетуі керек.",
         "mirror болмаса: файлды 7-Zip арқылы ашыңыз, қолтаңбаны minisign бағдарламасымен автордың кілті арқылы, "
-        "содан кейін әр файлды `sha256sum -c SHA256SUMS` командасымен тексеріңіз.",
+        "содан кейін әр файлды ашылған қалтада `sha256sum -c .mirror/SHA256SUMS` командасымен тексеріңіз (ескі "
+        "пакеттерде — `SHA256SUMS`).",
         "Телефонда: файлды өзгертпей сақтаңыз да, оған сенбес немесе оны басқаға жібермес бұрын компьютерде "
         "тексеріңіз (Android-тегі Termux-та minisign және 7zip пакеттері бар).",
         "Бірдеңе сәйкес келмесе, файлға сенбеңіз және оны басқаға жібермеңіз.",
