@@ -120,6 +120,10 @@ def session_settings(config: SwarmConfig) -> dict[str, Setting]:
         "active_downloads": -1, "active_seeds": -1, "active_limit": -1,  # every bundle stays in the swarm
         "stop_tracker_timeout": 2,
         "validate_https_trackers": True,
+        # A web seed that failed (a 404 on one mirror, a whole-file answer to a Range on another) is asked again
+        # after this many seconds, not libtorrent's 30: fetch's window for the swarm is short, and the same
+        # mirror over plain HTTP after it delivered in a fraction of a second what the swarm had waited 30 s for.
+        "urlseed_wait_retry": 5,
     }
     if config.port:  # a port the user chose (and told others): taken means an error, never the next one free
         settings |= {"max_retry_port_bind": 0, "listen_system_port_fallback": False}
