@@ -68,8 +68,13 @@ def test_torrent_command_makes_the_published_file(tmp_path: Path, bundle: Path, 
     code, stdout, _ = invoke(runner, "torrent", bundle, "-o", out, "--force", "--mirror", "https://c.example/")
     assert code == 0 and "TORRENT" in stdout and doc["infohash"] in stdout  # the info hash ignores the mirrors
     assert Torrent.from_bytes(out.read_bytes()).web_seeds == (f"https://c.example/bundles/{sha}.7z",)
-    code, _, err = invoke(runner, "torrent", bundle, "-o", tmp_path / "x.torrent", "--mirror", "ftp://c.example/")
-    assert code == 2 and "http(s)" in err
+    for url in ("ftp://c.example/", "udp://c.example:6969"):  # udp:// was let through, and left out without a word
+        code, _, err = invoke(runner, "torrent", bundle, "-o", tmp_path / "x.torrent", "--mirror", url)
+        assert code == 2 and "http(s)" in err and not (tmp_path / "x.torrent").exists(), err
+    code, _, err = invoke(runner, "torrent", bundle, "-o", out, "--force", "--mirror", "https://c.example/m",
+                          "--mirror", "https://c.example/m/")  # one mirror, named twice: one web seed
+    assert code == 0, err
+    assert Torrent.from_bytes(out.read_bytes()).web_seeds == (f"https://c.example/m/bundles/{sha}.7z",)
     code, _, err = invoke(runner, "torrent", bundle, "-o", bundle, "--force")
     assert code == 2 and "is the bundle itself" in err
 

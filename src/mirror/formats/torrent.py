@@ -162,9 +162,9 @@ def _urls(values: list[Value]) -> tuple[str, ...]:
 
 
 def web_seeds(mirrors: tuple[str, ...], sha256: str) -> tuple[str, ...]:
-    """The bundle's full URL on each http(s) mirror: BEP 19 web seeds of a single-file torrent."""
-    return tuple(urljoin(base if base.endswith("/") else base + "/", bundle_path(sha256))
-                 for base in mirrors if base.startswith(("http://", "https://")))
+    """The bundle's full URL on each http(s) mirror, each once: BEP 19 web seeds of a single-file torrent."""
+    return tuple(dict.fromkeys(urljoin(base if base.endswith("/") else base + "/", bundle_path(sha256))
+                               for base in mirrors if base.startswith(("http://", "https://"))))
 
 
 def check_urls(urls: tuple[str, ...], what: str) -> tuple[str, ...]:
