@@ -277,6 +277,11 @@ def test_a_redirect_is_not_followed_but_said(setup: Setup, served: MirrorServer,
     assert code == 4, err
     detail = _mirrors(out)[liar.url]["index"]["detail"]
     assert "HTTP 302, a redirect to https://mirror.invalid (not followed)" in detail, detail  # no path: no lure
+    moved = b"HTTP/1.1 301 Moved\r\nLocation: http://[::1]:8443/new/m/index.json\r\nContent-Length: 0\r\n\r\n"
+    with _NotHttp(moved) as liar:
+        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", liar.url, "--json")
+    detail = _mirrors(out)[liar.url]["index"]["detail"]
+    assert "a redirect to http://[::1]:8443 (not followed)" in detail, detail  # the port was left out
 
 
 @pytest.mark.parametrize("location", [b"http://[::1", b"//[zz", b"http://[zz]/", b"http://\xff\xfe/x"])

@@ -419,14 +419,15 @@ MAX_SHOWN_LOCATION = 200  # characters of a redirect's target said
 
 
 def _site(location: str) -> str:
-    """The scheme and host a redirect points to, without path or query: a censor's or a mirror's text is not
+    """The scheme, host and port a redirect points to, without path or query: a censor's or a mirror's text is not
     passed on to the reader as a link to follow."""
     try:
         parts = urlsplit(location[:MAX_SHOWN_LOCATION])
-        host = parts.hostname or ""
+        host, port = parts.hostname or "", parts.port
     except ValueError:
         return "an address that cannot be read"
-    return printable(f"{parts.scheme}://{host}" if parts.scheme and host else "another address")
+    shown = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
+    return printable(f"{parts.scheme}://{shown}" if parts.scheme and host else "another address")
 
 
 def _the_bundle(response: requests.Response, path: str, label: str) -> None:
