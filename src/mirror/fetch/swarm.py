@@ -142,7 +142,8 @@ class SwarmSource:
         """
         report = reports.setdefault(LABEL, MirrorReport(LABEL))
         if entry.infohash is None or entry.magnet is None:
-            log(f"swarm: the index lists no torrent for {entry.id} (published before torrents)")
+            log(f"swarm: no torrent is listed for {entry.id} (an index published before torrents, or a room's "
+                "listing, which names none)")
             return None
         info = checked_info(entry, mirrors, reports, log)
         trusted = [m for m in mirrors if not reports.setdefault(m.label, MirrorReport(m.label)).distrusted]
