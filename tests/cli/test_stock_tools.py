@@ -9,8 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
-from helpers import AUTHOR, META, SIG, SUMS, require_tool, run, sevenzip_extract, sevenzip_rebuild
+from helpers import AUTHOR, META, SIG, SUMS, make_jpeg, require_tool, run, sevenzip_extract, sevenzip_rebuild
+from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
 
 
 def test_stock_7zip_tests_and_lists_only_lzma2_and_copy(bundle: Path) -> None:
@@ -114,6 +116,40 @@ def test_the_guides_extra_files_check_skips_only_endorsements(guide: str, bundle
         (notes / name).write_bytes(b"x")
     printed = run(bash, "-c", command, cwd=folder).stdout.splitlines()
     assert printed == sorted(f".mirror/endorsements/{name}" for name in extra)
+
+
+@pytest.mark.parametrize("guide", ["verify-by-hand.md", "verify-by-hand.ru.md", "verify-by-hand.kk.md"])
+def test_the_guides_part_section_checks_a_part_and_all_parts(guide: str, sources: Path, secret: SecretKey,
+                                                               tmp_path: Path, runner: CliRunner) -> None:
+    """The guides had no word on parts: followed literally on a part made by split, sha256sum -c failed on the
+    files in the other parts and the extra-files check named .mirror/part.json. Their commands for a part pass on
+    each part; every part extracted into one folder with 7zz x -aos passes the whole check."""
+    import re
+
+    bash = require_tool("bash")
+    text = (DOCS / guide).read_text(encoding="utf-8")
+    (check,) = set(re.findall(r"`(sha256sum -c --ignore-missing [^`]+)`", text))
+    (skip,) = set(re.findall(r"`(! -path \./\.mirror/part\.json)`", text))
+    extra = _extra_files_command(DOCS / guide).replace("find . ! -type d", f"find . ! -type d {skip}")
+    for number in range(3):  # photos large enough to need parts of their own
+        (sources / "photos" / f"grain{number}.jpg").write_bytes(make_jpeg(200, 150, seed=number, noisy=True))
+    bundle = tmp_path / "bundle.7z"
+    create_bundle(CreateRequest(sources, bundle, title="Parts"), secret)
+    code, _, err = invoke(runner, "split", bundle, "--max-size", "40k", "-o", tmp_path / "parts")
+    assert code == 0, err
+    parts = sorted((tmp_path / "parts").glob("*.7z"))
+    assert len(parts) >= 2
+    for number, part in enumerate(parts):
+        folder = sevenzip_extract(part, tmp_path / f"p{number}")
+        assert (folder / ".mirror" / "part.json").is_file()
+        assert run(bash, "-c", check, cwd=folder).returncode == 0
+        assert run(bash, "-c", extra, cwd=folder).stdout == ""
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    for part in parts:
+        run(require_tool("7zz"), "x", "-aos", "-bso0", part, cwd=whole)
+    assert run(bash, "-c", "sha256sum -c --strict .mirror/SHA256SUMS", cwd=whole).returncode == 0
+    assert run(bash, "-c", extra, cwd=whole).stdout == ""
 
 
 @pytest.mark.parametrize(("tool", "name"), [
