@@ -177,8 +177,17 @@ def test_seed_joins_the_swarm_of_a_torrent_beside_the_bundle(tmp_path: Path, bun
     assert f"not the one publish makes ({ours.infohash})" in err  # said: no signed index here to say which
     other = TorrentInfo("named-elsewhere.7z", ours.length, ours.piece_length, bytes(len(ours.pieces)))
     shared.with_suffix(".torrent").write_bytes(Torrent(other).to_bytes())
-    code, out, _ = invoke(runner, "seed", folder, "--stop-after", "1")
+    code, out, err = invoke(runner, "seed", folder, "--stop-after", "1")
     assert code == 0 and f"SEEDING  {ours.name}  {ours.infohash}" in out
+    assert "b.torrent beside it is not used (it describes other bytes" in err, err  # it was passed over unsaid
+    from mirror.formats.bencode import bdecode, bencode
+
+    stock = bdecode(Torrent(renamed).to_bytes(), 1 << 20)  # another client's: its own keys beside the info dict
+    assert isinstance(stock, dict)
+    shared.with_suffix(".torrent").write_bytes(bencode({**stock, b"created by": b"Transmission/4.0.6"}))
+    code, out, err = invoke(runner, "seed", folder, "--stop-after", "1")
+    assert code == 0 and f"SEEDING  {ours.name}  {ours.infohash}" in out
+    assert "mirror reads only the .torrent files it writes" in err and ours.infohash in err, err
 
 
 def test_seed_of_a_mirror_copy_keeps_to_the_swarm_its_signed_index_names(tmp_path: Path, bundle: Path,

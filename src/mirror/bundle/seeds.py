@@ -144,7 +144,7 @@ def _chosen(path: Path, made: TorrentInfo, signed: str | None) -> tuple[TorrentI
     of a .torrent beside the bundle for these very bytes (made under another name), else the one publish makes.
     A courier's .torrent with the same pieces under another name would otherwise move the seed out of the swarm
     readers look in, without a word."""
-    beside = _beside(path, made)
+    beside, why = _beside(path, made)
     if signed is not None:
         found = next((i for i in (beside, made) if i is not None and i.infohash == signed), None)
         if found is not None:
@@ -153,6 +153,9 @@ def _chosen(path: Path, made: TorrentInfo, signed: str | None) -> tuple[TorrentI
     if beside is not None and beside.infohash != made.infohash:
         return beside, (f"the swarm of {torrent_beside(path).name} beside it ({beside.infohash}), not the "
                         f"one publish makes ({made.infohash}): no signed index here says which readers use")
+    if why is not None:  # a peer of that swarm would never find this seed: said, not passed over in silence
+        return made, (f"{torrent_beside(path).name} beside it is not used ({why}); seeding the swarm publish "
+                      f"makes ({made.infohash}), which its readers do not look in")
     return made, None
 
 
@@ -183,15 +186,24 @@ def torrent_beside(bundle: Path) -> Path:
     return bundle.with_name(fit_stem(bundle.stem, ".torrent") + ".torrent")
 
 
-def _beside(path: Path, info: TorrentInfo) -> TorrentInfo | None:
-    """The info dict of a .torrent beside the bundle, if it describes these very bytes.
+def _beside(path: Path, info: TorrentInfo) -> tuple[TorrentInfo | None, str | None]:
+    """The info dict of a .torrent beside the bundle, if it describes these very bytes; else None and why it is not
+    used, if there is one.
 
     A mirror copy's bundles/<sha256>.torrent, or one `mirror torrent` wrote: the seed then joins
-    that swarm even if the torrent was made with another name.
+    that swarm even if the torrent was made with another name. One made by another client (its own keys, another
+    piece size) is not read: its pieces would have to be hashed again to be trusted.
     """
     try:
-        found = Torrent.from_bytes(read_regular(torrent_beside(path), MAX_TORRENT)).info
-    except (OSError, ManifestError, ConfigError):
-        return None
-    same = (found.length, found.piece_length, found.pieces) == (info.length, info.piece_length, info.pieces)
-    return found if same else None
+        raw = read_regular(torrent_beside(path), MAX_TORRENT)
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ConfigError):
+        return None, "it cannot be read as a file"
+    try:
+        found = Torrent.from_bytes(raw).info
+    except ManifestError:
+        return None, "mirror reads only the .torrent files it writes (mirror torrent), not another client's"
+    if (found.length, found.piece_length, found.pieces) != (info.length, info.piece_length, info.pieces):
+        return None, "it describes other bytes, or cuts them in pieces of another size than mirror torrent"
+    return found, None
