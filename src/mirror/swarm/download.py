@@ -132,16 +132,29 @@ class Download:
                                   for peer in self.handle.get_peer_info())
 
     def _settle(self) -> None:
-        """Once complete: payload that no block alert named (libtorrent does not post one for every block a web seed
-        sends) came from the web seeds when no BitTorrent peer was ever connected; otherwise it stays unnamed."""
+        """Once complete: payload that no block alert named (libtorrent does not post one for every block) is
+        credited to the one source it can have come from: the web seed, when no BitTorrent peer was ever connected
+        and one web seed is given or sent named blocks; the peer, when no web seed is given and one peer sent named
+        blocks. Otherwise it stays unnamed (a web seed that only answered 404 is never credited)."""
         self._watch_peers()
         seeds = sorted(self._seed_endpoints())
         named = sum(n for a, n in self.tally.received.items() if a not in self.tally.banned)
         unnamed = _kept(self.handle.status()) - named
-        if unnamed > 0 and seeds and not self.peers_seen:
-            self.tally.received[seeds[0]] = self.tally.received.get(seeds[0], 0) + unnamed
-            self.tally.web_seeds.add(seeds[0])
-        elif unnamed > 0:
+        if unnamed <= 0:
+            return
+        sending = [a for a, n in self.tally.received.items() if n and a not in self.tally.banned]
+        sending_seeds = [a for a in sending if a in self.tally.web_seeds]
+        if not self.peers_seen and seeds:
+            credited = seeds if len(seeds) == 1 else sending_seeds if len(sending_seeds) == 1 else []
+        elif not seeds:
+            credited = sending if len(sending) == 1 else []
+        else:
+            credited = []
+        if credited:
+            self.tally.received[credited[0]] = self.tally.received.get(credited[0], 0) + unnamed
+            if seeds:
+                self.tally.web_seeds.add(credited[0])
+        else:
             self.tally.unnamed = unnamed
 
     def _seed_endpoints(self) -> set[str]:
