@@ -73,6 +73,9 @@ def test_web_seed_only_download_from_nginx(world: World) -> None:
     row = swarm_row(result)
     assert row["fate"] == "ok" and "0 B from 0 peer(s)" in row["detail"] and "from 1 web seed(s)" in row["detail"]
     _arrived(world, dest, result)
+    (seed_row,) = [m for m in json.loads(result.stdout)["mirrors"] if m["mirror"] != "swarm"]
+    events = [b["detail"] for b in seed_row["bundles"]]  # its row says it sent the bundle (a second mirror's said
+    assert any(d.endswith("B of it to the swarm, as a web seed") for d in events), seed_row  # "not tried")
 
 
 def test_a_usb_copy_named_alone_makes_no_public_mirror_a_web_seed(world: World) -> None:

@@ -35,8 +35,9 @@ from mirror.formats.index import BundleEntry
 from mirror.formats.layout import torrent_path
 from mirror.formats.torrent import MAX_TORRENT, Torrent, magnet_trackers, web_seeds
 from mirror.safeio import file_sha256
+from mirror.swarm.download import url_endpoint
 from mirror.swarm.engine import ListenError, Swarm
-from mirror.swarm.model import Deadlines, Wanted
+from mirror.swarm.model import Deadlines, Tally, Wanted
 from mirror.swarm.settings import Reach, SwarmConfig, allowed_ranges
 
 LABEL = "swarm"
@@ -84,6 +85,21 @@ def checked_info(entry: BundleEntry, mirrors: list[Mirror], reports: dict[str, M
 def _record(report: MirrorReport, entry: BundleEntry, fate: Fate, detail: str) -> None:
     """What the swarm did for one bundle, in the report fetch prints."""
     report.bundle(entry).set(fate, detail)
+
+
+def _credit_web_seeds(mirrors: list[Mirror], bases: tuple[str, ...], entry: BundleEntry, tally: Tally,
+                      reports: dict[str, MirrorReport]) -> None:
+    """Each mirror that sent bytes of the bundle as a web seed says so on its own row: it was asked, and it learnt
+    the reader's address (it was reported "not tried")."""
+    for mirror in mirrors:
+        base = _base(mirror)
+        if base is None or base not in bases:
+            continue
+        address = url_endpoint(web_seeds((base,), entry.sha256)[0])
+        sent = tally.received.get(address, 0) if address in tally.web_seeds else 0
+        if sent:
+            _record(reports.setdefault(mirror.label, MirrorReport(mirror.label)), entry, Fate.OK,
+                    f"{sent} B of it to the swarm, as a web seed")
 
 
 class SwarmSource:
@@ -177,5 +193,6 @@ class SwarmSource:
         os.replace(got, part)
         _record(report, entry, Fate.OK, tally.summary())
         log(f"swarm: {entry.id}: {tally.summary()}")
+        _credit_web_seeds(trusted, bases, entry, tally, reports)
         return part
 

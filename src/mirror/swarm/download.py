@@ -164,7 +164,7 @@ class Download:
         info = self.handle.torrent_file()
         if info is not None:
             urls += [seed["url"] for seed in info.web_seeds()]
-        return {e for e in map(_url_endpoint, urls) if e}
+        return {e for e in map(url_endpoint, urls) if e}
 
     def _classify(self, address: str) -> None:
         """A source at the address of one of the torrent's web seed URLs is that web seed; otherwise web seeds
@@ -182,7 +182,7 @@ def _kept(status: lt.torrent_status) -> int:
     return max(0, status.total_payload_download - status.total_failed_bytes - status.total_redundant_bytes)
 
 
-def _url_endpoint(url: str) -> str:
+def url_endpoint(url: str) -> str:
     """A web seed URL's host and port as endpoint_text writes an address ("127.0.0.1:8080"); "" if it has none."""
     parts = urlsplit(url)
     try:
