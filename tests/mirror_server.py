@@ -17,6 +17,7 @@ throttle; `rates = {"index.json": 1}` drips one byte a second).
 
 from __future__ import annotations
 
+import gzip
 import re
 import threading
 import time
@@ -49,6 +50,7 @@ class MirrorServer:
         self.most_in_flight = 0  # the most bundle answers sent at the same time
         self.keep_alive = True  # False: close after every answer, without saying so (a keep-alive race, every time)
         self.content_range: str | None = None  # sent instead of the true Content-Range of a 206
+        self.gzip_bundles = False  # every bundle whole and gzipped, whatever the request asks (some CDNs do)
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -116,9 +118,12 @@ class MirrorServer:
                 else:
                     data = target.read_bytes()
                 match = _RANGE.match(header)
-                start = int(match[1]) if match and not server.ignore_range else 0
+                start = int(match[1]) if match and not server.ignore_range and not server.gzip_bundles else 0
                 body = data[start:] + (server.extra if path.endswith(".7z") else b"")
                 head = [f"HTTP/1.1 {206 if start else 200} {'Partial Content' if start else 'OK'}"]
+                if server.gzip_bundles and path.endswith(".7z"):
+                    body = gzip.compress(body, 1)
+                    head.append("Content-Encoding: gzip")
                 if start:
                     true_range = f"bytes {start}-{len(data) - 1}/{len(data)}"
                     head.append(f"Content-Range: {server.content_range or true_range}")

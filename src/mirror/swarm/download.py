@@ -24,6 +24,7 @@ WHERE = "swarm"
 FINISH_WAIT = 2.0  # after the torrent is complete, how long to wait for its last alerts
 BLOCK = 16 << 10  # the BitTorrent request size
 MIN_PROGRESS = BLOCK  # less than a block in a stall window counts as no progress
+RETRIED = 3.0  # seconds between a web seed's first and latest error that show it was asked again (settings.py: 5)
 _CHECKING = {lt.torrent_status.states.checking_files, lt.torrent_status.states.checking_resume_data,
              lt.torrent_status.states.queued_for_checking}
 Note = Callable[[lt.alert, Tally | None], None]
@@ -33,12 +34,16 @@ class Download:
     """The wait for one download: alerts, deadlines, progress, and who sent what."""
 
     def __init__(self, session: lt.session, handle: lt.torrent_handle, wanted: Wanted, tally: Tally,
-                 advance: Advance | None, note: Note) -> None:
+                 advance: Advance | None, note: Note, alone: bool = False) -> None:
         self.session, self.handle, self.wanted, self.tally = session, handle, wanted, tally
         self.advance, self.note = advance, note
         self.shown = 0
         self.checked_metadata = wanted.info is not None
         self.peers_seen = False  # a BitTorrent peer was connected at some point (web seeds are not peers)
+        # No peer can come (the local reach, none named): the web seeds are the only sources, and once each has
+        # failed twice (the second time after libtorrent's wait to ask again) the wait ends, with their errors.
+        self.alone = alone
+        self.seed_failures: dict[str, list[tuple[float, str]]] = {}  # web seed address -> (when, error), in order
 
     def run(self, deadlines: Deadlines) -> None:
         """Wait until the file is complete.
@@ -96,9 +101,38 @@ class Download:
                 raise OSError(alert.error.value(), alert.error.message(), alert.filename())
             elif isinstance(alert, lt.torrent_error_alert):
                 raise TransferError(WHERE, f"torrent failed: {alert.error.message()}", Failure.BAD_ANSWER)
+            elif isinstance(alert, lt.peer_error_alert | lt.url_seed_alert):
+                self._seed_failed(alert)
         if finished:
             self._show(self.wanted.size)
+        elif self.alone:
+            self._give_up_without_sources()
         return finished
+
+    def _seed_failed(self, alert: lt.peer_error_alert | lt.url_seed_alert) -> None:
+        """Note a web seed's failure (a 404, an answer that ignores the byte range, a refused connection)."""
+        if isinstance(alert, lt.url_seed_alert):
+            address, error = url_endpoint(alert.server_url()), alert.error_message() or alert.message()
+        else:
+            address, error = endpoint_text(alert.endpoint), alert.error.message()
+        if address in self._seed_endpoints() and not self.tally.received.get(address):
+            self.seed_failures.setdefault(address, []).append((time.monotonic(), error))
+
+    def _give_up_without_sources(self) -> None:
+        """Raise when no source is left: no peer can come, nothing has arrived, and every web seed failed again
+        after libtorrent's wait to ask it again (two errors of one attempt are not yet a second try).
+
+        Raises:
+            TransferError: UNREACHABLE, naming each web seed's error.
+        """
+        seeds = self._seed_endpoints()
+        if not seeds or self.peers_seen or _kept(self.handle.status()) > 0:
+            return
+        failures = [self.seed_failures.get(a, []) for a in seeds]
+        if any(not f or f[-1][0] - f[0][0] < RETRIED for f in failures):
+            return
+        errors = "; ".join(f"{a}: {self.seed_failures[a][-1][1]}" for a in sorted(seeds))
+        raise TransferError(WHERE, f"no peer, and no web seed could be used ({errors})", Failure.UNREACHABLE)
 
     def _check_metadata(self) -> None:
         """A magnet link's metadata matches the info hash (libtorrent checked); it must also be our one file."""

@@ -247,7 +247,8 @@ class Swarm:
         handle = self.session.add_torrent(params)
         tally = Tally()
         try:
-            Download(self.session, handle, wanted, tally, advance, self.note).run(deadlines)
+            alone = self.config.reach.value == "local" and not wanted.peers
+            Download(self.session, handle, wanted, tally, advance, self.note, alone).run(deadlines)
         finally:
             self._remove(handle)
         return tally
