@@ -313,6 +313,18 @@ def test_endless_trailer_lines_after_a_whole_index_cost_little(setup: Setup, ser
     assert liar.sent < 64 << 20
 
 
+@pytest.mark.parametrize("encoding", [b"gzip, " * 2000 + b"gzip", b"gzip"])
+def test_an_answer_whose_encoding_cannot_be_decoded_is_a_bad_answer(encoding: bytes, setup: Setup,
+                                                                    served: MirrorServer, runner: CliRunner) -> None:
+    """2,000 gzip layers (urllib3 takes at most 5), or a body that is not gzip: "the connection broke"."""
+    answer = b"HTTP/1.1 200 OK\r\nContent-Encoding: " + encoding + b"\r\nContent-Length: 12\r\n\r\nnot gzipped!"
+    with _NotHttp(answer) as liar:
+        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", liar.url, "--mirror", served.url, "--json")
+    assert code == 0, err
+    index = _mirrors(out)[liar.url]["index"]
+    assert index["fate"] == "bad answer" and "Content-Encoding cannot be decoded" in index["detail"], index
+
+
 def test_a_mirror_cookie_never_comes_back(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """requests kept a cookie a mirror set and sent it with every later request of the run: a tag on the reader,
     and headers that grew with each answer (90 cookies of 4 KB each made a 723 KB header by the third)."""

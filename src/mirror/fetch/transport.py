@@ -390,6 +390,9 @@ class HttpMirror:
                                  Failure.TIMEOUT)
         if lines_without_end(exc):
             return TransferError(self.label, f"GET {path}: the answer's trailer lines do not end", Failure.BAD_ANSWER)
+        if isinstance(exc, requests.exceptions.ContentDecodingError):
+            return TransferError(self.label, f"GET {path}: the answer's Content-Encoding cannot be decoded",
+                                 Failure.BAD_ANSWER)
         return TransferError(self.label, f"GET {path}: the connection broke", Failure.UNREACHABLE)
 
     def _write(self, response: requests.Response, part: Path, wanted: int, progress: Callable[[int], None] | None,
