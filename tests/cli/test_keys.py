@@ -108,6 +108,13 @@ def test_import_refuses_garbage_and_name_escape(runner: CliRunner, keyring: Keyr
     code, _, err = invoke(runner, "keys", "import", good, "--name", "../evil")
     assert code == 2 and "bad key name" in err
     assert not (tmp_path / "evil.pub").exists()
+    secret = keyring.folder / "alice.key"  # given by mistake for the .pub beside it: said so, and nothing of it shown
+    code, out, err = invoke(runner, "keys", "import", secret, "--name", "x")
+    assert code == 2 and "is a secret key, not a public one" in err and "import the .pub file" in err, err
+    assert secret.read_text()[40:80] not in out + err
+    stock = tmp_path / "minisign.key"
+    stock.write_text("untrusted comment: minisign encrypted secret key\nRWRTY0IyAAAA\n")
+    assert "is a secret key" in invoke(runner, "keys", "import", stock, "--name", "y")[2]
 
 
 def test_fingerprint_shows_digits_and_writes_qr(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:

@@ -78,6 +78,9 @@ class PublicKeyFile:
         lines = [line for line in text.splitlines() if line.strip()]
         if lines and lines[0].startswith(_UNTRUSTED):
             lines = lines[1:]
+        if "secret key" in text[:4096] or '"mirror-secret-key/' in text[:4096]:  # never echoed: it is secret
+            raise KeyringError(f"{what} is a secret key, not a public one",
+                               hint="import the .pub file beside it; a secret key is never passed on")
         if len(lines) != 1 or len(text) > 1024:
             raise KeyringError(f"{what} is not a minisign public key")
         try:
