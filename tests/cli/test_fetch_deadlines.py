@@ -325,6 +325,31 @@ def test_an_answer_whose_encoding_cannot_be_decoded_is_a_bad_answer(encoding: by
     assert index["fate"] == "bad answer" and "Content-Encoding cannot be decoded" in index["detail"], index
 
 
+def test_chunk_size_lines_padded_without_end_cost_little(setup: Setup, served: MirrorServer,
+                                                         runner: CliRunner) -> None:
+    """Each chunk one byte, each chunk-size line padded to 64 KiB with an extension: the read of each chunk started
+    the count of lines again, and the reader took 6.8 GB at line rate for the mirror's whole budget."""
+    chunk = b"1;" + b"e" * 65_000 + b"\r\n{\r\n"
+    with _NotHttp(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", tail=chunk) as liar:
+        code, out, err = fetch_cli(runner, setup, "--timeout", "5", "--budget", "60", "--mirror", liar.url,
+                                   "--mirror", served.url, "--json")
+    assert code == 0, err
+    found = _mirrors(out)[liar.url]["index"]
+    assert found["fate"] == "bad answer" and "chunk-size or trailer lines do not end" in found["detail"], found
+    assert liar.sent < 64 << 20
+
+
+def test_the_body_of_a_redirect_is_never_read(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
+    """requests read a redirect's whole body into memory to prepare the next request, even when not following
+    it: a 302 with a body of 200 MB took 433 MiB. Now the answer is closed unread."""
+    moved = b"HTTP/1.1 302 Found\r\nLocation: https://elsewhere.invalid/\r\nContent-Length: 1000000000\r\n\r\n"
+    with _NotHttp(moved, tail=bytes(1 << 16)) as liar:
+        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", liar.url, "--mirror", served.url, "--json")
+    assert code == 0, err
+    assert _mirrors(out)[liar.url]["index"]["fate"] == "refused"
+    assert liar.sent < 64 << 20
+
+
 def test_a_mirror_cookie_never_comes_back(setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
     """requests kept a cookie a mirror set and sent it with every later request of the run: a tag on the reader,
     and headers that grew with each answer (90 cookies of 4 KB each made a 723 KB header by the third)."""

@@ -389,7 +389,8 @@ class HttpMirror:
             return TransferError(self.label, f"GET {path}: nothing arrived for {self.limits.stall:g} s",
                                  Failure.TIMEOUT)
         if lines_without_end(exc):
-            return TransferError(self.label, f"GET {path}: the answer's trailer lines do not end", Failure.BAD_ANSWER)
+            return TransferError(self.label, f"GET {path}: the answer's chunk-size or trailer lines do not end",
+                                 Failure.BAD_ANSWER)
         if isinstance(exc, requests.exceptions.ContentDecodingError):
             return TransferError(self.label, f"GET {path}: the answer's Content-Encoding cannot be decoded",
                                  Failure.BAD_ANSWER)

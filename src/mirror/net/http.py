@@ -58,9 +58,10 @@ MAX_INTERIM = 8  # `100 Continue` answers before the real one: a server sends on
 # The body of an answer whose status is all that counts (a WebDAV MKCOL, PUT, MOVE or DELETE): servers send none, or
 # a line of HTML. It is read, so that the connection can serve the next request, but no more than this.
 STATUS_BODY = 4 << 10
-# Bytes of lines read one after another (a status line and its headers, or a chunked answer's trailers): http.client
-# takes 100 headers of up to 64 KiB; no server sends more than a few KiB.
+# Bytes of lines in one answer (a status line and its headers, a chunked answer's chunk-size lines and trailers),
+# less what its data earns back: http.client takes 100 headers of up to 64 KiB; no server sends more than a few KiB.
 MAX_LINES_BYTES = 1 << 20
+LINE_CREDIT = 4  # bytes of lines each byte of data read earns back (a chunk of 16 KiB: 64 KiB of lines)
 
 
 class _CountingReader(io.RawIOBase):
@@ -89,16 +90,18 @@ class _CountingReader(io.RawIOBase):
 
 
 class LinesWithoutEnd(http.client.HTTPException):
-    """More than MAX_LINES_BYTES of header or trailer lines in one answer."""
+    """More than MAX_LINES_BYTES of header, chunk-size or trailer lines in one answer, less what its data earned."""
 
 
 class _LineBound(io.BufferedReader):
-    """A buffered reader that refuses more than MAX_LINES_BYTES read line by line with no other read between.
+    """A buffered reader that refuses more than MAX_LINES_BYTES of lines, less what the reads between them earn.
 
-    Headers are read that way (http.client caps their count and length), and so are the trailer lines of a
-    chunked answer, which urllib3 reads and discards without end after a complete body: a mirror that sent them
-    without end held the reader for its whole budget at the line's full rate. Chunk-size lines are each
-    followed by a read of the chunk, which starts the count again."""
+    Headers are read line by line (http.client caps their count and length), and so are a chunked answer's
+    chunk-size lines and its trailers, which urllib3 reads and discards without end after a complete body: a
+    mirror that sent trailers without end held the reader for its whole budget at the line's full rate, and one
+    that pads each chunk-size line with an extension to 64 KiB, for chunks of one byte, did the same. Every byte
+    of data read earns LINE_CREDIT bytes of lines back, so that lines never cost more than a bounded share of an
+    answer, however it is cut into chunks."""
 
     def __init__(self, raw: io.RawIOBase) -> None:
         super().__init__(raw)
@@ -109,18 +112,20 @@ class _LineBound(io.BufferedReader):
         line = super().readline(size)
         self._lined += len(line)
         if self._lined > MAX_LINES_BYTES:
-            raise LinesWithoutEnd(f"more than {MAX_LINES_BYTES} bytes of header or trailer lines")
+            raise LinesWithoutEnd(f"more than {MAX_LINES_BYTES} bytes of header, chunk-size or trailer lines")
         return line
 
     def read(self, size: int | None = -1) -> bytes:
-        """Bytes that are not lines: the count starts again."""
-        self._lined = 0
-        return super().read(size)
+        """Data, which earns lines back."""
+        data = super().read(size)
+        self._lined = max(0, self._lined - LINE_CREDIT * len(data))
+        return data
 
     def readinto(self, buffer: WriteableBuffer) -> int:
-        """Bytes that are not lines: the count starts again."""
-        self._lined = 0
-        return super().readinto(buffer)
+        """Data, which earns lines back."""
+        received = super().readinto(buffer)
+        self._lined = max(0, self._lined - LINE_CREDIT * received)
+        return received
 
 
 class _CountingResponse(http.client.HTTPResponse):
@@ -346,7 +351,7 @@ def not_http(exc: BaseException) -> bool:
 
 
 def lines_without_end(exc: BaseException) -> bool:
-    """Whether a library's error says the answer's header or trailer lines went on past MAX_LINES_BYTES."""
+    """Whether a library's error says the answer's lines went on past MAX_LINES_BYTES (`_LineBound`)."""
     return _caused_by(exc, (LinesWithoutEnd,))
 
 
