@@ -188,7 +188,7 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
         raise
     if not verified.trusted and not untrusted:
         raise UntrustedSigner(verified.key_id, verified.fingerprint)
-    if any(not url.startswith(("http://", "https://")) for url in mirrors):  # a web seed is HTTP (BEP 19)
+    if any(not url.lower().startswith(("http://", "https://")) for url in mirrors):  # a web seed is HTTP (BEP 19)
         raise ConfigError("--mirror: every URL must be http(s):// (a mirror is a web seed)",
                           hint="name trackers with --tracker")
     mirrors, trackers = _publisher_defaults(config_path, mirrors, trackers)
