@@ -103,11 +103,22 @@ class Download:
                 raise TransferError(WHERE, f"torrent failed: {alert.error.message()}", Failure.BAD_ANSWER)
             elif isinstance(alert, lt.peer_error_alert | lt.url_seed_alert):
                 self._seed_failed(alert)
+        self._drop_redirected()
         if finished:
             self._show(self.wanted.size)
         elif self.alone:
             self._give_up_without_sources()
         return finished
+
+    def _drop_redirected(self) -> None:
+        """Remove every web seed libtorrent added on its own: it follows a web seed's redirect by adding where it
+        points as a new web seed, which the IP filter judges by address only (another port of an allowed address
+        passes). The redirect's alert wakes this loop at once; libtorrent connects a new web seed on its next
+        second's tick, so it is gone before then."""
+        given = set(self.wanted.web_seeds)
+        for url in self.handle.url_seeds():
+            if url not in given:
+                self.handle.remove_url_seed(url)
 
     def _seed_failed(self, alert: lt.peer_error_alert | lt.url_seed_alert) -> None:
         """Note a web seed's failure (a 404, an answer that ignores the byte range, a refused connection)."""

@@ -37,8 +37,11 @@ from mirror.swarm.settings import EVERY_ADDRESS, SwarmConfig, allowed_ranges, se
 LISTEN_WAIT = 10.0
 RESOLVE_WAIT = 10.0  # seconds to find a web seed host's addresses (local reach; the filter allows only those)
 REMOVE_WAIT = 10.0
+# connect: a web seed's redirect disconnects it ("redirecting"), and that alert wakes the download's loop, which
+# removes the web seed libtorrent added for the redirect before its next second's tick connects it (download.py)
 _ALERTS = (lt.alert_category.error | lt.alert_category.peer | lt.alert_category.status
-           | lt.alert_category.storage | lt.alert_category.ip_block | lt.alert_category.block_progress)
+           | lt.alert_category.storage | lt.alert_category.ip_block | lt.alert_category.block_progress
+           | lt.alert_category.connect)
 
 
 MAX_PER_ADDRESS = 8  # connections one address may hold while the seed is crowded (a LAN behind NAT: a few)
