@@ -75,9 +75,12 @@ def test_torrent_command_makes_the_published_file(tmp_path: Path, bundle: Path, 
                           "--mirror", "https://c.example/m/")  # one mirror, named twice: one web seed
     assert code == 0, err
     assert Torrent.from_bytes(out.read_bytes()).web_seeds == (f"https://c.example/m/bundles/{sha}.7z",)
-    code, _, err = invoke(runner, "torrent", bundle, "-o", out, "--force", "--mirror", "HTTPS://c.example/m/")
+    code, _, err = invoke(runner, "torrent", bundle, "-o", out, "--force", "--mirror", "HTTPS://c.example/m/",
+                          "--tracker", "UDP://t.example:6969/announce")
     assert code == 0, err  # a scheme in capitals is still http(s): it was refused, or left out without a word
-    assert Torrent.from_bytes(out.read_bytes()).web_seeds == (f"https://c.example/m/bundles/{sha}.7z",)
+    made = Torrent.from_bytes(out.read_bytes())  # and libtorrent knows only small letters ("unsupported URL")
+    assert made.web_seeds == (f"https://c.example/m/bundles/{sha}.7z",)
+    assert made.trackers == ("udp://t.example:6969/announce",), made.trackers
     code, _, err = invoke(runner, "torrent", bundle, "-o", bundle, "--force")
     assert code == 2 and "is the bundle itself" in err
 

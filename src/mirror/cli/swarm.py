@@ -188,7 +188,10 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
         raise
     if not verified.trusted and not untrusted:
         raise UntrustedSigner(verified.key_id, verified.fingerprint)
-    if any(not url.lower().startswith(("http://", "https://")) for url in mirrors):  # a web seed is HTTP (BEP 19)
+    from mirror.formats.torrent import lower_scheme
+
+    mirrors, trackers = tuple(map(lower_scheme, mirrors)), tuple(map(lower_scheme, trackers))
+    if any(not url.startswith(("http://", "https://")) for url in mirrors):  # a web seed is HTTP (BEP 19)
         raise ConfigError("--mirror: every URL must be http(s):// (a mirror is a web seed)",
                           hint="name trackers with --tracker")
     mirrors, trackers = _publisher_defaults(config_path, mirrors, trackers)
@@ -239,10 +242,11 @@ def seed(folder: Path, lan: bool, public: bool, port: int, upload_limit: int, tr
     """Seed every bundle in FOLDER that verifies: a mirror copy or a folder of bundles. Only 127.0.0.1 by default."""
     from mirror.bundle.seeds import check_seeds, find_bundles, passed_over
     from mirror.formats.names import printable
+    from mirror.formats.torrent import lower_scheme
     from mirror.swarm.engine import Swarm
 
     config = swarm_config(lan, public, port, upload_limit, max_peers=max_peers)
-    checked_urls(trackers, "--tracker")
+    trackers = checked_urls(tuple(map(lower_scheme, trackers)), "--tracker")
     if trackers and not public:
         raise ConfigError("--tracker is only used with --public",
                           hint="a tracker is public: add --public, or leave --tracker out")

@@ -36,7 +36,7 @@ MAX_PIECE = 16 << 20
 TARGET_PIECES = 2048  # about 40 kB of piece hashes at most, as libtorrent aims for
 MAX_TORRENT = 1 << 20
 _INFOHASH = re.compile(r"[0-9a-f]{40}")
-_URL = re.compile(r"(https?|udp)://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
+_URL = re.compile(r"(https?|udp)://[^\s\x00-\x1f\x7f]+")
 _INFO_KEYS = {b"length", b"name", b"piece length", b"pieces"}
 _TOP_KEYS = {b"info", b"url-list", b"announce", b"announce-list"}
 
@@ -164,7 +164,13 @@ def _urls(values: list[Value]) -> tuple[str, ...]:
 def web_seeds(mirrors: tuple[str, ...], sha256: str) -> tuple[str, ...]:
     """The bundle's full URL on each http(s) mirror, each once: BEP 19 web seeds of a single-file torrent."""
     return tuple(dict.fromkeys(urljoin(base if base.endswith("/") else base + "/", bundle_path(sha256))
-                               for base in mirrors if base.lower().startswith(("http://", "https://"))))
+                               for base in map(lower_scheme, mirrors) if base.startswith(("http://", "https://"))))
+
+
+def lower_scheme(url: str) -> str:
+    """`url` with its scheme in small letters (HTTPS://h/ -> https://h/): libtorrent knows no other spelling."""
+    scheme, sep, rest = url.partition("://")
+    return scheme.lower() + sep + rest if sep else url
 
 
 def check_urls(urls: tuple[str, ...], what: str) -> tuple[str, ...]:

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 from mirror.errors import ConfigError, ManifestError
 from mirror.formats.index import DEFAULT_EXPIRY_DAYS
-from mirror.formats.torrent import check_urls
+from mirror.formats.torrent import check_urls, lower_scheme
 from mirror.net.pace import Limits, parse_rate
 from mirror.record import record
 from mirror.workspace import read_toml
@@ -220,7 +220,7 @@ def _trackers(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(url, str) for url in value):
         raise ConfigError(f"{where}: must be a list of tracker URLs")
     try:
-        return check_urls(tuple(value), where)
+        return check_urls(tuple(map(lower_scheme, value)), where)
     except ManifestError as exc:
         raise ConfigError(str(exc)) from None
 
