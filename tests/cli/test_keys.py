@@ -115,6 +115,11 @@ def test_import_refuses_garbage_and_name_escape(runner: CliRunner, keyring: Keyr
     stock = tmp_path / "minisign.key"
     stock.write_text("untrusted comment: minisign encrypted secret key\nRWRTY0IyAAAA\n")
     assert "is a secret key" in invoke(runner, "keys", "import", stock, "--name", "y")[2]
+    commented = tmp_path / "bob.pub"  # a public key whose comment names a secret key is still a public key
+    key_line = keyring.get("alice").public.to_text().splitlines()[1]
+    commented.write_text(f"untrusted comment: Bob's public key - his secret key stays offline\n{key_line}\n")
+    code, _, err = invoke(runner, "keys", "import", commented, "--name", "bob", "--checked", "first-use")
+    assert "secret key" not in err, err
 
 
 def test_fingerprint_shows_digits_and_writes_qr(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:

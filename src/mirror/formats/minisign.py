@@ -47,6 +47,14 @@ def _b64decode(text: str, what: str) -> bytes:
         raise SignatureError(f"{what} is not valid base64") from None
 
 
+def _secret(what: str, secret: bool) -> KeyringError | None:
+    """The error for a key file that is no public key but a secret one (nothing of it shown), or None."""
+    if not secret:
+        return None
+    return KeyringError(f"{what} is a secret key, not a public one",
+                        hint="import the .pub file beside it; a secret key is never passed on")
+
+
 @record
 class PublicKeyFile:
     """A minisign public key: key id and the raw Ed25519 key."""
@@ -76,19 +84,19 @@ class PublicKeyFile:
             KeyringError: the text is not a minisign Ed25519 public key.
         """
         lines = [line for line in text.splitlines() if line.strip()]
-        if lines and lines[0].startswith(_UNTRUSTED):
+        comment = lines[0] if lines and lines[0].startswith(_UNTRUSTED) else ""
+        if comment:
             lines = lines[1:]
-        if "secret key" in text[:4096] or '"mirror-secret-key/' in text[:4096]:  # never echoed: it is secret
-            raise KeyringError(f"{what} is a secret key, not a public one",
-                               hint="import the .pub file beside it; a secret key is never passed on")
+        # Only a file that is no public key is said to be a secret one (a public key's comment may name one).
+        secret = comment.endswith("secret key") or text.lstrip().startswith(("{", '"mirror-secret-key/'))
         if len(lines) != 1 or len(text) > 1024:
-            raise KeyringError(f"{what} is not a minisign public key")
+            raise _secret(what, secret) or KeyringError(f"{what} is not a minisign public key")
         try:
             blob = _b64decode(lines[0], what)
         except SignatureError as exc:
-            raise KeyringError(str(exc)) from None
+            raise _secret(what, secret) or KeyringError(str(exc)) from None
         if len(blob) != 2 + KEY_ID_LEN + PUBLIC_KEY_LEN or blob[:2] != KEY_ALG:
-            raise KeyringError(f"{what} is not a minisign Ed25519 public key")
+            raise _secret(what, secret) or KeyringError(f"{what} is not a minisign Ed25519 public key")
         return cls(blob[2:10], blob[10:])
 
     def check_key_id(self, what: str = "public key") -> None:
