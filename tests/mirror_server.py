@@ -51,6 +51,7 @@ class MirrorServer:
         self.keep_alive = True  # False: close after every answer, without saying so (a keep-alive race, every time)
         self.content_range: str | None = None  # sent instead of the true Content-Range of a 206
         self.gzip_bundles = False  # every bundle whole and gzipped, whatever the request asks (some CDNs do)
+        self.no_bundles = False  # every bundle answered 404 (a mirror the publisher has not filled yet)
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -112,7 +113,7 @@ class MirrorServer:
                     data = server.replace_ranged[path]
                 elif path in server.replace:
                     data = server.replace[path]
-                elif ".." in path.split("/") or not target.is_file():
+                elif ".." in path.split("/") or not target.is_file() or (server.no_bundles and path.endswith(".7z")):
                     self.send_error(404)
                     return
                 else:

@@ -432,19 +432,25 @@ def test_when_the_swarm_fails_the_mirrors_deliver_and_nothing_is_left(world: Wor
     _arrived(world, dest, result)
 
 
-def test_with_no_peer_to_come_a_web_seed_that_cannot_be_used_ends_the_swarm_with_its_error(world: World) -> None:
-    """The only web seed answers every request with the whole bundle gzipped (as some CDNs do) and no peer is
-    named: the swarm waited its whole stall window without a word, then the same mirror delivered over plain HTTP
-    at once. Once the web seed has failed again after libtorrent's wait, the swarm says why and gives way."""
+@pytest.mark.parametrize("fault", ["gzip", "404"])
+def test_with_no_peer_to_come_a_web_seed_that_cannot_be_used_ends_the_swarm_with_its_error(fault: str,
+                                                                                            world: World) -> None:
+    """The only web seed answers every request with the whole bundle gzipped (as some CDNs do), or 404, and no
+    peer is named: the swarm waited its whole stall window without a word (libtorrent never asks a 404 again), then
+    the same mirror delivered over plain HTTP at once, or did not have it either. Once the web seed has failed for
+    good, or again after libtorrent's wait, the swarm says why and gives way."""
     dest = world.root / "in"
     with MirrorServer(world.host) as plain:
-        plain.gzip_bundles = True
+        plain.gzip_bundles, plain.no_bundles = fault == "gzip", fault == "404"
         result = mirror(world, "fetch", "--torrent", "--mirror", plain.url, "--timeout", "60", "--dest", dest,
                         "--json")
-    assert result.returncode == 0, result.stderr
     rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}
     assert rows["swarm"]["fate"] == "unreachable", rows
-    assert "no peer, and no web seed could be used (127.0.0.1:" in rows["swarm"]["detail"], rows
+    assert f"no peer, and no web seed could be used ({plain.url}: " in rows["swarm"]["detail"], rows
+    if fault == "404":
+        assert "404" in rows["swarm"]["detail"] and result.returncode == 4, (rows, result.stderr)
+        return
+    assert result.returncode == 0, result.stderr
     assert rows[plain.url]["fate"] == "ok", rows
     _arrived(world, dest, result)
 

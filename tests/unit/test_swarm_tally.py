@@ -81,3 +81,41 @@ def test_unnamed_bytes_stay_unnamed_when_they_could_be_anyones() -> None:
     assert two_peers.unnamed == 1_000
     peer_and_seed = _settled({"127.0.0.1:6881": 500, "127.0.0.1:8002": 500}, (A, B), 2_000, peers_seen=True)
     assert peer_and_seed.unnamed == 1_000
+
+
+def test_a_web_seed_named_by_host_is_credited_at_the_address_libtorrent_reached() -> None:
+    """libtorrent names senders by address (127.0.0.1:P), the URL by host (localhost:P): the line said "from 2
+    web seed(s)" for one mirror, crediting what no alert named to the host name."""
+    tally = _settled({"127.0.0.1:8003": 1_000_000}, ("http://localhost:8003/bundles/x.7z",), 1_500_000,
+                     peers_seen=False)
+    assert tally.received == {"127.0.0.1:8003": 1_500_000} and tally.web_seeds == {"127.0.0.1:8003"}
+    assert tally.summary().startswith("0 B from 0 peer(s); 1500000 B from 1 web seed(s)")
+
+
+def _rows(urls: list[str], tally: Tally) -> dict[str, list[str]]:
+    from mirror.fetch.report import MirrorReport
+    from mirror.fetch.swarm import _base, _credit_web_seeds
+    from mirror.fetch.transport import HttpMirror
+    from mirror.formats.index import BundleEntry
+
+    mirrors = [HttpMirror(url) for url in urls]
+    entry = BundleEntry.for_bundle("0" * 32, 1, "a" * 64, 1_000_000, "t", "0" * 16)
+    reports: dict[str, MirrorReport] = {}
+    _credit_web_seeds(list(mirrors), tuple(b for m in mirrors if (b := _base(m))), entry, tally, reports)
+    return {label: [e.detail for _, e in r.bundles.values()] for label, r in reports.items()}
+
+
+def test_each_mirror_row_says_what_it_sent_as_a_web_seed() -> None:
+    """A mirror libtorrent took the bundle from was reported "not tried"; one named by a host name is matched when
+    it is the only web seed; mirrors sharing an address are said to share it, not each credited the whole."""
+    sent = Tally(received={"127.0.0.1:8001": 1_000}, web_seeds={"127.0.0.1:8001"})
+    assert _rows(["http://127.0.0.1:8001/m/"], sent) == {
+        "http://127.0.0.1:8001/m/": ["1000 B of it to the swarm, as a web seed"]}
+    assert _rows(["http://localhost:8001/m/"], sent) == {
+        "http://localhost:8001/m/": ["1000 B of it to the swarm, as a web seed"]}
+    shared = _rows(["http://127.0.0.1:8001/a/", "http://127.0.0.1:8001/b/"], sent)
+    assert all(d == ["asked as a web seed: 1000 B of it came from 127.0.0.1:8001, which 2 mirrors share"]
+               for d in shared.values()) and len(shared) == 2
+    assert _rows(["http://127.0.0.1:8002/m/"], sent) == {}  # sent nothing: not said to have
+    assert _rows(["http://localhost:8001/m/", "http://localhost:8002/m/"], sent) == {  # by port, among names
+        "http://localhost:8001/m/": ["1000 B of it to the swarm, as a web seed"]}

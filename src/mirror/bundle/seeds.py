@@ -198,8 +198,10 @@ def _beside(path: Path, info: TorrentInfo) -> tuple[TorrentInfo | None, str | No
         raw = read_regular(torrent_beside(path), MAX_TORRENT)
     except FileNotFoundError:
         return None, None
-    except (OSError, ConfigError):
-        return None, "it cannot be read as a file"
+    except ConfigError:  # a FIFO, a folder, a device, or more than a .torrent of a bundle ever holds
+        return None, f"it is not a regular file of at most {MAX_TORRENT} bytes"
+    except OSError as exc:
+        return None, f"it cannot be read ({exc.strerror or type(exc).__name__})"
     try:
         found = Torrent.from_bytes(raw).info
     except ManifestError:

@@ -87,19 +87,42 @@ def _record(report: MirrorReport, entry: BundleEntry, fate: Fate, detail: str) -
     report.bundle(entry).set(fate, detail)
 
 
+def _is_address(host: str) -> bool:
+    """Whether a URL's host is an IP address rather than a name."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _credit_web_seeds(mirrors: list[Mirror], bases: tuple[str, ...], entry: BundleEntry, tally: Tally,
                       reports: dict[str, MirrorReport]) -> None:
     """Each mirror that sent bytes of the bundle as a web seed says so on its own row: it was asked, and it learnt
-    the reader's address (it was reported "not tried")."""
-    for mirror in mirrors:
-        base = _base(mirror)
-        if base is None or base not in bases:
+    the reader's address (it was reported "not tried"). libtorrent names a sender by the address it reached: a
+    mirror named by its address is matched by it; one named by a host name only when it was the one web seed
+    and one address sent. Mirrors that share an address are each said to, not credited the bytes alone."""
+    given = [(m, url_endpoint(web_seeds((b,), entry.sha256)[0])) for m in mirrors if (b := _base(m)) in bases]
+    sent = {a: n for a, n in tally.received.items() if a in tally.web_seeds and n}
+    def port(address: str) -> str:
+        return address.rsplit(":", 1)[-1]
+
+    for mirror, named in given:
+        sharing = sum(1 for _, other in given if other == named)
+        address = named
+        if named not in sent and not _is_address(urlsplit(_base(mirror) or "").hostname or ""):
+            # a host name: the one address that sent on its port, if no other mirror has that port
+            senders = [a for a in sent if port(a) == port(named)]
+            if len(senders) == 1 and sum(1 for _, other in given if port(other) == port(named)) == 1:
+                address = senders[0]
+        if address not in sent:
             continue
-        address = url_endpoint(web_seeds((base,), entry.sha256)[0])
-        sent = tally.received.get(address, 0) if address in tally.web_seeds else 0
-        if sent:
-            _record(reports.setdefault(mirror.label, MirrorReport(mirror.label)), entry, Fate.OK,
-                    f"{sent} B of it to the swarm, as a web seed")
+        report = reports.setdefault(mirror.label, MirrorReport(mirror.label))
+        if sharing == 1:
+            _record(report, entry, Fate.OK, f"{sent[address]} B of it to the swarm, as a web seed")
+        else:
+            _record(report, entry, Fate.OK, f"asked as a web seed: {sent[address]} B of it came from {address}, "
+                                            f"which {sharing} mirrors share")
 
 
 class SwarmSource:

@@ -11,6 +11,7 @@ TransferError(TIMEOUT) when less than a block arrived in `stall` seconds or `tot
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -18,12 +19,14 @@ from urllib.parse import urlsplit
 import libtorrent as lt
 
 from mirror.errors import Failure, TransferError
+from mirror.formats.names import printable
 from mirror.swarm.model import Advance, Deadlines, Tally, Wanted, endpoint_text
 
 WHERE = "swarm"
 FINISH_WAIT = 2.0  # after the torrent is complete, how long to wait for its last alerts
 BLOCK = 16 << 10  # the BitTorrent request size
 MIN_PROGRESS = BLOCK  # less than a block in a stall window counts as no progress
+_CLIENT_ERROR = re.compile(r"4[0-9][0-9] ")  # how libtorrent words a web seed's HTTP 4xx answer
 RETRIED = 3.0  # seconds between a web seed's first and latest error that show it was asked again (settings.py: 5)
 _CHECKING = {lt.torrent_status.states.checking_files, lt.torrent_status.states.checking_resume_data,
              lt.torrent_status.states.queued_for_checking}
@@ -121,28 +124,36 @@ class Download:
                 self.handle.remove_url_seed(url)
 
     def _seed_failed(self, alert: lt.peer_error_alert | lt.url_seed_alert) -> None:
-        """Note a web seed's failure (a 404, an answer that ignores the byte range, a refused connection)."""
+        """Note a web seed's failure, by its URL (a 404, an answer that ignores the byte range, a refused
+        connection). A connection's error names only an address: it counts for the one URL at that address, and
+        for none when several share it or the URL names a host (libtorrent reports the address it resolved)."""
         if isinstance(alert, lt.url_seed_alert):
-            address, error = url_endpoint(alert.server_url()), alert.error_message() or alert.message()
+            urls, error = [alert.server_url()], alert.error_message() or alert.message()
+            final = _CLIENT_ERROR.match(alert.error_message()) is not None  # "404 Not Found": never asked again
         else:
-            address, error = endpoint_text(alert.endpoint), alert.error.message()
-        if address in self._seed_endpoints() and not self.tally.received.get(address):
-            self.seed_failures.setdefault(address, []).append((time.monotonic(), error))
+            address = endpoint_text(alert.endpoint)
+            urls = [u for u in self.wanted.web_seeds if url_endpoint(u) == address]
+            error, final = alert.error.message(), False
+        if len(urls) == 1 and urls[0] in self.wanted.web_seeds and not self.tally.received.get(url_endpoint(urls[0])):
+            now = time.monotonic()
+            self.seed_failures.setdefault(urls[0], []).extend([(now - RETRIED, error)] if final else [])
+            self.seed_failures[urls[0]].append((now, error))
 
     def _give_up_without_sources(self) -> None:
-        """Raise when no source is left: no peer can come, nothing has arrived, and every web seed failed again
-        after libtorrent's wait to ask it again (two errors of one attempt are not yet a second try).
+        """Raise when no source is left: no peer can come, nothing has arrived, and every web seed failed for good
+        (an HTTP 4xx: libtorrent does not ask it again) or again after libtorrent's wait to ask it again (two errors
+        of one attempt are not yet a second try).
 
         Raises:
             TransferError: UNREACHABLE, naming each web seed's error.
         """
-        seeds = self._seed_endpoints()
+        seeds = self.wanted.web_seeds
         if not seeds or self.peers_seen or _kept(self.handle.status()) > 0:
             return
-        failures = [self.seed_failures.get(a, []) for a in seeds]
+        failures = [self.seed_failures.get(url, []) for url in seeds]
         if any(not f or f[-1][0] - f[0][0] < RETRIED for f in failures):
             return
-        errors = "; ".join(f"{a}: {self.seed_failures[a][-1][1]}" for a in sorted(seeds))
+        errors = "; ".join(f"{_site(url)}: {self.seed_failures[url][-1][1]}" for url in sorted(seeds))
         raise TransferError(WHERE, f"no peer, and no web seed could be used ({errors})", Failure.UNREACHABLE)
 
     def _check_metadata(self) -> None:
@@ -178,19 +189,20 @@ class Download:
 
     def _settle(self) -> None:
         """Once complete: payload that no block alert named (libtorrent does not post one for every block) is
-        credited to the one source it can have come from: the web seed, when no BitTorrent peer was ever connected
-        and one web seed is given or sent named blocks; the peer, when no web seed is given and one peer sent named
-        blocks. Otherwise it stays unnamed (a web seed that only answered 404 is never credited)."""
+        credited to the one source it can have come from: with no BitTorrent peer ever connected, the one address
+        that sent named blocks (a web seed, whatever its URL's host), or else the one web seed given; with no web
+        seed given, the one peer that sent. Otherwise it stays unnamed (a web seed that only answered 404 is never
+        credited)."""
         self._watch_peers()
         seeds = sorted(self._seed_endpoints())
-        named = sum(n for a, n in self.tally.received.items() if a not in self.tally.banned)
-        unnamed = _kept(self.handle.status()) - named
+        sending = [a for a, n in self.tally.received.items() if n and a not in self.tally.banned]
+        if not self.peers_seen and seeds:  # every sender was a web seed, named by the address libtorrent reached
+            self.tally.web_seeds.update(sending)
+        unnamed = _kept(self.handle.status()) - sum(self.tally.received[a] for a in sending)
         if unnamed <= 0:
             return
-        sending = [a for a, n in self.tally.received.items() if n and a not in self.tally.banned]
-        sending_seeds = [a for a in sending if a in self.tally.web_seeds]
         if not self.peers_seen and seeds:
-            credited = seeds if len(seeds) == 1 else sending_seeds if len(sending_seeds) == 1 else []
+            credited = sending if len(sending) == 1 else seeds if not sending and len(seeds) == 1 else []
         elif not seeds:
             credited = sending if len(sending) == 1 else []
         else:
@@ -225,6 +237,12 @@ class Download:
 def _kept(status: lt.torrent_status) -> int:
     """Payload received in this run and kept: not in pieces that failed their hash, not sent twice."""
     return max(0, status.total_payload_download - status.total_failed_bytes - status.total_redundant_bytes)
+
+
+def _site(url: str) -> str:
+    """A web seed as the report names it: its scheme, host, port and folder, not the bundle's long name."""
+    head, sep, _ = url.rpartition("/bundles/")
+    return printable(head + "/" if sep else url)
 
 
 def url_endpoint(url: str) -> str:
