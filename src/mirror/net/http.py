@@ -116,15 +116,17 @@ class _LineBound(io.BufferedReader):
         return line
 
     def read(self, size: int | None = -1) -> bytes:
-        """Data, which earns lines back."""
+        """Data, which earns lines back (not the CRLF read after each chunk: 1-byte chunks would earn 12)."""
         data = super().read(size)
-        self._lined = max(0, self._lined - LINE_CREDIT * len(data))
+        if len(data) > 2:
+            self._lined = max(0, self._lined - LINE_CREDIT * len(data))
         return data
 
     def readinto(self, buffer: WriteableBuffer) -> int:
         """Data, which earns lines back."""
         received = super().readinto(buffer)
-        self._lined = max(0, self._lined - LINE_CREDIT * received)
+        if received > 2:
+            self._lined = max(0, self._lined - LINE_CREDIT * received)
         return received
 
 
