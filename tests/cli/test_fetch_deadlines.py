@@ -284,6 +284,13 @@ def test_a_redirect_is_not_followed_but_said(setup: Setup, served: MirrorServer,
     assert "a redirect to http://[::1]:8443 (not followed)" in detail, detail  # the port was left out
 
 
+def _after_liar(setup: Setup, served: MirrorServer, runner: CliRunner, liar: _NotHttp, *options: str) -> Any:
+    """fetch with `liar` first and `served` second, which must deliver: what the liar's index answer was called."""
+    code, out, err = fetch_cli(runner, setup, *options, "--mirror", liar.url, "--mirror", served.url, "--json")
+    assert code == 0, err
+    return _mirrors(out)[liar.url]["index"]
+
+
 @pytest.mark.parametrize("location", [b"http://[::1", b"//[zz", b"http://[zz]/", b"http://\xff\xfe/x"])
 def test_a_redirect_to_an_address_that_cannot_be_read_is_refused_and_the_next_mirror_used(
         location: bytes, setup: Setup, served: MirrorServer, runner: CliRunner) -> None:
@@ -291,9 +298,7 @@ def test_a_redirect_to_an_address_that_cannot_be_read_is_refused_and_the_next_mi
     out of the call, and the whole fetch ended with "internal error" (exit 1) before the next mirror was asked."""
     moved = b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\nContent-Length: 0\r\n\r\n"
     with _NotHttp(moved) as liar:
-        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", liar.url, "--mirror", served.url, "--json")
-    assert code == 0, err
-    index = _mirrors(out)[liar.url]["index"]
+        index = _after_liar(setup, served, runner, liar, *QUICK)
     assert index["fate"] == "refused" and "(not followed)" in index["detail"], index
 
 
@@ -305,10 +310,7 @@ def test_endless_trailer_lines_after_a_whole_index_cost_little(setup: Setup, ser
     index = (setup.hosts[0] / "index.json").read_bytes()
     answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n" % (len(index), index)
     with _NotHttp(answer, tail=b"X-T: " + b"a" * 1000 + b"\r\n") as liar:
-        code, out, err = fetch_cli(runner, setup, "--timeout", "5", "--budget", "60", "--mirror", liar.url,
-                                   "--mirror", served.url, "--json")
-    assert code == 0, err
-    found = _mirrors(out)[liar.url]["index"]
+        found = _after_liar(setup, served, runner, liar, "--timeout", "5", "--budget", "60")
     assert found["fate"] == "bad answer" and "trailer lines do not end" in found["detail"], found
     assert liar.sent < 64 << 20
 
@@ -319,9 +321,7 @@ def test_an_answer_whose_encoding_cannot_be_decoded_is_a_bad_answer(encoding: by
     """2,000 gzip layers (urllib3 takes at most 5), or a body that is not gzip: "the connection broke"."""
     answer = b"HTTP/1.1 200 OK\r\nContent-Encoding: " + encoding + b"\r\nContent-Length: 12\r\n\r\nnot gzipped!"
     with _NotHttp(answer) as liar:
-        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", liar.url, "--mirror", served.url, "--json")
-    assert code == 0, err
-    index = _mirrors(out)[liar.url]["index"]
+        index = _after_liar(setup, served, runner, liar, *QUICK)
     assert index["fate"] == "bad answer" and "Content-Encoding cannot be decoded" in index["detail"], index
 
 
@@ -331,10 +331,7 @@ def test_chunk_size_lines_padded_without_end_cost_little(setup: Setup, served: M
     the count of lines again, and the reader took 6.8 GB at line rate for the mirror's whole budget."""
     chunk = b"1;" + b"e" * 65_000 + b"\r\n{\r\n"
     with _NotHttp(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", tail=chunk) as liar:
-        code, out, err = fetch_cli(runner, setup, "--timeout", "5", "--budget", "60", "--mirror", liar.url,
-                                   "--mirror", served.url, "--json")
-    assert code == 0, err
-    found = _mirrors(out)[liar.url]["index"]
+        found = _after_liar(setup, served, runner, liar, "--timeout", "5", "--budget", "60")
     assert found["fate"] == "bad answer" and "chunk-size or trailer lines do not end" in found["detail"], found
     assert liar.sent < 64 << 20
 
@@ -344,9 +341,7 @@ def test_the_body_of_a_redirect_is_never_read(setup: Setup, served: MirrorServer
     it: a 302 with a body of 200 MB took 433 MiB. Now the answer is closed unread."""
     moved = b"HTTP/1.1 302 Found\r\nLocation: https://elsewhere.invalid/\r\nContent-Length: 1000000000\r\n\r\n"
     with _NotHttp(moved, tail=bytes(1 << 16)) as liar:
-        code, out, err = fetch_cli(runner, setup, *QUICK, "--mirror", liar.url, "--mirror", served.url, "--json")
-    assert code == 0, err
-    assert _mirrors(out)[liar.url]["index"]["fate"] == "refused"
+        assert _after_liar(setup, served, runner, liar, *QUICK)["fate"] == "refused"
     assert liar.sent < 64 << 20
 
 
