@@ -44,9 +44,9 @@ class Download:
         self.checked_metadata = wanted.info is not None
         self.peers_seen = False  # a BitTorrent peer was connected at some point (web seeds are not peers)
         # No peer can come (the local reach, none named): the web seeds are the only sources, and once each has
-        # failed twice (the second time after libtorrent's wait to ask again) the wait ends, with their errors.
+        # failed for good or again after libtorrent's wait to ask it again, the wait ends, with their errors.
         self.alone = alone
-        self.seed_failures: dict[str, list[tuple[float, str]]] = {}  # web seed address -> (when, error), in order
+        self.seed_failures: dict[str, list[tuple[float, str]]] = {}  # web seed URL -> (when, error), in order
 
     def run(self, deadlines: Deadlines) -> None:
         """Wait until the file is complete.
