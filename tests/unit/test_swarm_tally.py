@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mirror.swarm.model import Tally
 
 
@@ -119,3 +121,13 @@ def test_each_mirror_row_says_what_it_sent_as_a_web_seed() -> None:
     assert _rows(["http://127.0.0.1:8002/m/"], sent) == {}  # sent nothing: not said to have
     assert _rows(["http://localhost:8001/m/", "http://localhost:8002/m/"], sent) == {  # by port, among names
         "http://localhost:8001/m/": ["1000 B of it to the swarm, as a web seed"]}
+
+
+@pytest.mark.parametrize(("message", "final"), [("404 Not Found", True), ("403 Forbidden", True),
+                                                ("429 Too Many Requests", False), ("408 Request Timeout", False),
+                                                ("503 Service Unavailable", False), ("invalid HTTP range", False)])
+def test_only_a_web_seeds_lasting_refusal_is_its_last_answer(message: str, final: bool) -> None:
+    """A 404 is never asked again, so the swarm need not wait for it; a busy mirror (429) or a timeout is."""
+    from mirror.swarm.download import _CLIENT_ERROR
+
+    assert (_CLIENT_ERROR.match(message) is not None) is final

@@ -26,7 +26,8 @@ WHERE = "swarm"
 FINISH_WAIT = 2.0  # after the torrent is complete, how long to wait for its last alerts
 BLOCK = 16 << 10  # the BitTorrent request size
 MIN_PROGRESS = BLOCK  # less than a block in a stall window counts as no progress
-_CLIENT_ERROR = re.compile(r"4[0-9][0-9] ")  # how libtorrent words a web seed's HTTP 4xx answer
+# How libtorrent words a web seed's HTTP 4xx answer, which it never asks again: not 408 nor 429 (busy, for now)
+_CLIENT_ERROR = re.compile(r"4(?!08|29)[0-9][0-9] ")
 RETRIED = 3.0  # seconds between a web seed's first and latest error that show it was asked again (settings.py: 5)
 _CHECKING = {lt.torrent_status.states.checking_files, lt.torrent_status.states.checking_resume_data,
              lt.torrent_status.states.queued_for_checking}
