@@ -64,7 +64,7 @@ NOT_MESSAGES = {
     "index:{publisher_key}\tversion:{version}\texpires:{expires}\trole:publisher",
     "Raw profile type exif", "Raw profile type APP1",
     "sha256(bytes.fromhex(salt) + original file) equals original_sha256_salted in bundle.json",
-    "{stem}.part{number}of{count}.7z",
+    "{stem}.part{number}of{count}.7z", "mirror join {0} -o {1}",
 }
 MAX_VARIANTS = 8
 

@@ -204,3 +204,46 @@ def test_one_account_and_one_photo_are_counted_in_the_singular(keyring: Keyring,
     assert "  files        1 account, 1 photo, all sha256 match" in shown.stdout, shown.stdout
     russian = mirror("verify", tmp_path / "b.7z", lang={"MIRROR_LANG": "ru"}, keys=keyring.folder)
     assert "свидетельств: 1, фото: 1, все sha256 совпадают" in russian.stdout, russian.stdout
+
+
+def test_serve_speaks_the_language(tmp_path: Path) -> None:
+    """Whoever runs a room hears in their language what was not offered and why, and how to stop."""
+    import signal
+
+    room = tmp_path / "room"
+    room.mkdir()
+    (room / "bad.7z").write_bytes(b"not a bundle" * 100)
+    (room / "link.7z").symlink_to(room / "bad.7z")
+    env = {k: v for k, v in os.environ.items() if k not in ("MIRROR_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    env.update(LANG="kk_KZ.UTF-8", MIRROR_KEYS=str(tmp_path), PYTHONIOENCODING="utf-8")
+    served = subprocess.Popen([str(COMMAND), "serve", str(room), "--port", "0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env)
+    try:
+        assert served.stderr is not None
+        lines = []
+        for line in served.stderr:  # the process is killed below if it never says how to stop
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        served.send_signal(signal.SIGINT)
+        out, err = served.communicate(timeout=30)
+    finally:
+        served.kill()
+    said = "".join(lines) + err
+    assert "өткізіп жіберілді: bad.7z: тексеруден өтпейді: 7z архиві емес" in said, said
+    assert "өткізіп жіберілді: link.7z: сілтеме немесе қарапайым файл емес" in said, said
+    assert "тоқтату үшін Ctrl-C басыңыз" in said and "тоқтатылды: сұраулар: 0" in said, said
+    assert "таратылып жатқан жиынтықтар: 0" in out, out
+
+
+def test_a_taken_port_in_russian(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = mirror("serve", tmp_path, "--port", str(port), lang={"LANG": "ru_RU.UTF-8"}, keys=tmp_path)
+    assert result.returncode == 2, result
+    assert f"порт {port} на 127.0.0.1 уже занят" in result.stderr, result.stderr
+    assert "--port 0 для любого свободного порта" in result.stderr, result.stderr

@@ -308,7 +308,7 @@ def _check(path: Path, stamp: Stamp) -> _Checked:
     return _Checked(offer, verified.control[SUMS_NAME], verified.control[SIG_NAME])
 
 
-def _part_or_failure(path: Path, failure: VerificationError) -> str:
+def _part_or_failure(path: Path, reason: VerificationError) -> str:
     """Why a file that does not verify as a whole bundle is not offered: it is a part, or what failed."""
     try:
         part = verify_bundle(path, None, parts=True).part  # only to say what it is
@@ -316,7 +316,7 @@ def _part_or_failure(path: Path, failure: VerificationError) -> str:
         part = None
     if part is not None:
         return f"is part {part.number} of {part.count} of a split bundle; join the parts to offer it (mirror join)"
-    return f"does not verify: {failure}"
+    return f"does not verify: {reason}"
 
 
 def _offer_files(offer: Offer, checked: _Checked, path: Path, stamp: Stamp) -> dict[str, Item]:

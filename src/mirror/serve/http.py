@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import ipaddress
 import logging
 import os
@@ -53,10 +52,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from aiohttp import web
 
-from mirror.errors import ConfigError
 from mirror.serve.catalog import Item, Stamp
 from mirror.serve.headers import SECURITY_HEADERS, header_field
 from mirror.serve.limits import MIN_PIECE, Limits, Pace, Stats, fitted
+from mirror.serve.listen import listen
 from mirror.serve.ranges import Span, span_for
 
 if TYPE_CHECKING:
@@ -412,7 +411,7 @@ class HttpServer:
         bound = []
         try:
             for host, port in binds:
-                sock = _listen(host, port)
+                sock = listen(host, port)
                 bound.append((host, int(sock.getsockname()[1])))
                 await web.SockSite(self._runner, sock).start()
         except BaseException:
@@ -645,34 +644,4 @@ class HttpServer:
             _reset(request.transport)
         except ConnectionError:
             pass
-
-
-def check_port(host: str, port: int) -> None:
-    """Raise now if `port` on `host` cannot be listened on (it is bound again when the server starts).
-
-    Raises:
-        ConfigError: the port is taken or the address is not this machine's.
-    """
-    _listen(host, port).close()
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket; a taken port or a foreign address is the user's to fix.
-
-    Raises:
-        ConfigError: the address cannot be bound.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-        sock.setblocking(False)
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(f"port {port} on {host} is already in use",
-                              hint="pick another with --port, or --port 0 for any free port") from None
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    return sock
 

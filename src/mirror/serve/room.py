@@ -28,8 +28,9 @@ from mirror.record import field, record
 from mirror.serve.announce import Announcement, lan_addresses
 from mirror.serve.catalog import Catalog, Item, folder_state, scan_folder
 from mirror.serve.headers import header_field
-from mirror.serve.http import HttpServer, check_port
+from mirror.serve.http import HttpServer
 from mirror.serve.limits import Limits, Stats
+from mirror.serve.listen import check_port
 from mirror.serve.page import render_page
 from mirror.serve.words import pick_language
 from mirror.trust.fingerprint import qr_png
