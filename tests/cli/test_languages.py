@@ -247,3 +247,22 @@ def test_a_taken_port_in_russian(tmp_path: Path) -> None:
     assert result.returncode == 2, result
     assert f"порт {port} на 127.0.0.1 уже занят" in result.stderr, result.stderr
     assert "--port 0 для любого свободного порта" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("ru", ["оставлено  kept.jpg: makernote (заметки производителя, ", "(миниатюра в EXIF IFD1)"]),
+    ("kk", ["қалдырылды kept.jpg: makernote (", "қалдырылды kept.jpg: exif-thumbnail ("]),
+])
+def test_what_a_kept_photo_reveals_in_the_language(sources: Path, keyring: Keyring, tmp_path: Path, lang: str,
+                                                   words: list[str]) -> None:
+    """A photo bundled with its metadata: each thing it reveals is said in the author's language (the kind, a
+    value like `gps`, stays as it is)."""
+    from photo_fixtures import camera_tiff, canon_makernote, exif_jpeg
+
+    (sources / "kept.jpg").write_bytes(exif_jpeg(camera_tiff(makernote=canon_makernote(1234567))))
+    done = mirror("create", sources, "-o", tmp_path / "b.7z", "--key", "alice", "--keep-metadata",
+                  sources / "kept.jpg", lang={"MIRROR_LANG": lang}, keys=keyring.folder)
+    assert done.returncode == 0, done.stderr
+    for word in words:
+        assert word in done.stderr, (word, done.stderr)
+    assert "maker note" not in done.stderr and "thumbnail in" not in done.stderr, done.stderr

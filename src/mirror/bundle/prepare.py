@@ -80,7 +80,7 @@ class Note:
     what: NoteKind
     path: str
     detail: str
-    kind: str = ""  # an allowed finding's kind ("phone"), said apart from its detail as in create's "found" lines
+    kind: str = ""  # an allowed or kept finding's kind ("phone", "gps"), said apart from its detail as in "found"
 
 
 @record
@@ -238,13 +238,14 @@ def _photo(item: SourceFile, raw: bytes, cleaned: Cleaned, request: CreateReques
                                 if profile != "unnamed" else "its colour profile (one without a name) was removed "
                                 "with the metadata: its colours may look different (often darker or duller)"))
     if record["metadata"] == "kept":
-        try:
-            reveals = [f"{f.kind} ({f.detail})" for f in scan_photo(raw, item.relative)]
+        try:  # each kind said apart from its detail, which is in the author's language
+            reveals = [Note("kept", item.relative, f.detail, f.kind) for f in scan_photo(raw, item.relative)]
         except PhotoError:
-            reveals = ["what it reveals cannot be read by mirror"]
+            reveals = [Note("kept", item.relative, "what it reveals cannot be read by mirror")]
         # its name and folders are kept too: a capture time or a camera's folder in them is said with the rest
-        reveals += [f"{f.kind} ({f.detail})" for f in scan_name(item.member, photo=True) if f.kind == "name"]
-        state.notes += [Note("kept", item.relative, what) for what in reveals or ["nothing mirror can see"]]
+        reveals += [Note("kept", item.relative, f.detail, f.kind) for f in scan_name(item.member, photo=True)
+                    if f.kind == "name"]
+        state.notes += reveals or [Note("kept", item.relative, "nothing mirror can see")]
     elif request.commit_originals:
         salt = secrets.token_hex(32)
         record["original_sha256_salted"] = hashlib.sha256(bytes.fromhex(salt) + raw).hexdigest()

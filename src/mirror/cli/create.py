@@ -55,7 +55,9 @@ def _note(what: NoteKind, path: str, detail: str) -> None:
 def _report(prepared: Prepared) -> None:
     """Every note, refusal and finding, one per line on stderr: what the author must know before signing."""
     for note in prepared.notes:
-        if note.kind:
+        if note.kind and note.what == "kept":
+            warn(f"{'kept':<10} {printable(note.path)}: {note.kind} ({printable(note.detail)})")
+        elif note.kind:
             warn(f"{'allowed':<10} {printable(note.path)}: {note.kind}: {printable(note.detail)}")
         else:
             _note(note.what, printable(note.path), printable(note.detail))
