@@ -266,3 +266,14 @@ def test_what_a_kept_photo_reveals_in_the_language(sources: Path, keyring: Keyri
     for word in words:
         assert word in done.stderr, (word, done.stderr)
     assert "maker note" not in done.stderr and "thumbnail in" not in done.stderr, done.stderr
+
+
+def test_no_secret_key_yet_in_russian(sources: Path, tmp_path: Path) -> None:
+    """A first create with an empty keyring: the hint says in the author's words that there is no key yet and how
+    to make one (its 'none' stayed English, inside a line that was otherwise Russian)."""
+    empty = tmp_path / "keys"
+    empty.mkdir()
+    done = mirror("create", sources, "-o", tmp_path / "b.7z", lang={"MIRROR_LANG": "ru"}, keys=empty)
+    assert done.returncode == 2, done
+    assert f"в {empty} пока нет секретного ключа: создайте его командой `mirror keys new ИМЯ`" in done.stderr
+    assert "none" not in done.stderr and not (tmp_path / "b.7z").exists()

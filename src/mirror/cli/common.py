@@ -416,7 +416,8 @@ def signing_key(ring: Keyring, key_name: str | None) -> str:
         KeyringError: no secret key named --key NAME.
     """
     secret = [r.name for r in ring if r.has_secret]
-    listed = f"secret keys in {ring.folder}: {', '.join(secret) or 'none (mirror keys new NAME)'}"
+    listed = (f"secret keys in {ring.folder}: {', '.join(secret)}" if secret
+              else f"no secret key in {ring.folder} yet: make one with `mirror keys new NAME`")
     if key_name is not None:
         name = key_name
         if name not in secret:
