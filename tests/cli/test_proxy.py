@@ -32,8 +32,17 @@ def test_a_proxy_that_cannot_be_used_is_refused(given: str) -> None:
         checked_proxy(given)
 
 
+@pytest.mark.parametrize(("given", "said"), [("127.0.0.1:9050", "the proxy URL does not say its type"),
+                                             ("socks4://127.0.0.1:9050", "a proxy of type socks4:// cannot be used")])
+def test_a_refused_proxy_says_why(given: str, said: str) -> None:
+    """No scheme is said as such (it was "a proxy of type none://", and "none" stayed English in every language)."""
+    with pytest.raises(ConfigError, match=said):
+        checked_proxy(given)
+
+
 @pytest.mark.parametrize("given", ["socks5h://alice:s3cret@127.0.0.1", "socks5h://s3cret@127.0.0.1",
                                    "socks5h://alice:s3cret@[::1:9050", "socks5h://a:b@s3cret@127.0.0.1",
+                                   "//alice:s3cret@127.0.0.1:9050",
                                    "socks5h://alice:s3/cret@127.0.0.1", "socks5h://alice:s3?cret#@127.0.0.1"])
 def test_a_refused_proxy_never_shows_its_password(given: str) -> None:
     """A password, or a token standing alone before "@", is masked, also in a URL that cannot be parsed."""

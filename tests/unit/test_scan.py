@@ -286,6 +286,8 @@ def test_a_picture_inside_a_text_is_reported() -> None:
                 if f.kind == "embedded-file"]
     for pasted in (f'<img src="data:image/jpeg;base64, {picture}">', f"снимок:\n{picture}\n"):  # a space; no header
         assert [f for f in scan_text(pasted, "c.md") if f.kind == "embedded-file"], pasted[:40]
+    unnamed = [f.detail for f in scan_text(f"![](data:;base64,{picture})", "d.md") if f.kind == "embedded-file"]
+    assert unnamed == ["line 1: a file inside the text as base64 (a data: URI), with whatever metadata it carries"]
 
 
 def test_partial_findings_survive_a_broken_end() -> None:

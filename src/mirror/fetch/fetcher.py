@@ -607,7 +607,8 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
     """
     last = arrival
     for copy in copies:
-        log(f"{last.entry.id}: the copy {last.entry.sha256[:12]} is not trusted ({last.note or 'missing'}); "
+        note = last.note if last.note else "missing"  # a message of its own, translated in turn
+        log(f"{last.entry.id}: the copy {last.entry.sha256[:12]} is not trusted ({note}); "
             f"trying another copy the peers offer ({copy.sha256[:12]}, {copy.size:,} bytes)")
         obtained = _obtain(request, keys, copy, order, reports, cache, log, *bounds)
         future, fetched = _placed(request, keys, copy, obtained, cache, placing)

@@ -33,8 +33,10 @@ def checked_proxy(proxy: str) -> str:
     except ValueError:
         raise ConfigError(f"not a valid proxy URL: {_shown(proxy)}", hint=_HINT) from None
     scheme = parts.scheme.lower()
+    if not scheme:
+        raise ConfigError(f"the proxy URL does not say its type: {_shown(proxy)}", hint=_HINT)
     if scheme not in SCHEMES:
-        raise ConfigError(f"a proxy of type {scheme or 'none'}:// cannot be used: SOCKS5 or HTTP only", hint=_HINT)
+        raise ConfigError(f"a proxy of type {scheme}:// cannot be used: SOCKS5 or HTTP only", hint=_HINT)
     if not host or port is None or not 0 < port < 65536:
         raise ConfigError(f"the proxy needs a host and a port: {_shown(proxy)}", hint=_HINT)
     if scheme == SCHEMES[1]:  # socks5: the same proxy, asked to resolve the names itself
@@ -50,8 +52,11 @@ def shown_url(url: str) -> str:
     """`url` as an error message may show it: what comes before its last "@" masked ("user:***@host", "***@host"
     for a token alone), also when the URL cannot be parsed (a bad port, an unclosed bracket)."""
     scheme, sep, rest = url.partition("://")
+    if not sep:  # no scheme ("//user:pass@host:port", "user:pass@host"): all before the last "@" is masked
+        at = url.rfind("@")
+        return url if at < 0 else f"***@{url[at + 1:]}"
     at = rest.rfind("@")
-    if not sep or at < 0:
+    if at < 0:
         return url
     # A password typed with "/", "?" or "#" in it ends no authority: all before the last "@" is masked, even if
     # that "@" was in a path (a message then shows less of the URL, never a secret).

@@ -222,8 +222,9 @@ def scan_blocks(blocks: Iterable[Block], path: str) -> Iterator[Finding]:
         for match in EMBEDDED.finditer(text):
             if match.end() > seen:
                 line = first + text.count("\n", 0, match.start())
-                yield Finding(path, "embedded-file", f"line {line}: {match[1] or 'a file'} inside the text as "
-                                                     "base64 (a data: URI), with whatever metadata it carries")
+                yield Finding(path, "embedded-file", f"line {line}: {match[1]} inside the text as base64 (a data: "
+                              "URI), with whatever metadata it carries" if match[1] else f"line {line}: a file inside "
+                              "the text as base64 (a data: URI), with whatever metadata it carries")
         found = finder.find(text)
         starts = line_starts(text) if found else []
         for kind, value, start, end in found:

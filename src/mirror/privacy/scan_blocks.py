@@ -194,5 +194,6 @@ def scan_mpf(payload: bytes) -> list[Found]:
     tiff = read_tiff(payload[4:])
     count = tiff.ifd0.get(0xB001) if tiff is not None else None
     number = count.integer() if count is not None else None
-    return [("mpf", f"{number if number is not None else 'several'} images in one file (MPF): previews or "
-                    "a second full-size image follow the photo")]
+    if number is None:
+        return [("mpf", "several images in one file (MPF): previews or a second full-size image follow the photo")]
+    return [("mpf", f"{number} images in one file (MPF): previews or a second full-size image follow the photo")]
