@@ -204,6 +204,10 @@ def test_one_account_and_one_photo_are_counted_in_the_singular(keyring: Keyring,
     assert "  files        1 account, 1 photo, all sha256 match" in shown.stdout, shown.stdout
     russian = mirror("verify", tmp_path / "b.7z", lang={"MIRROR_LANG": "ru"}, keys=keyring.folder)
     assert "свидетельств: 1, фото: 1, все sha256 совпадают" in russian.stdout, russian.stdout
+    (src / "square.jpg").unlink()
+    mirror("create", src, "-o", tmp_path / "one.7z", "--key", "alice", lang={}, keys=keyring.folder)
+    extracted = mirror("extract", tmp_path / "one.7z", tmp_path / "out", lang={}, keys=keyring.folder)
+    assert f"extracted its one account or photo into {tmp_path / 'out'} (signed by" in extracted.stdout, extracted
 
 
 def test_serve_speaks_the_language(tmp_path: Path) -> None:

@@ -200,6 +200,8 @@ def test_extract_two_of_three_parts_names_the_missing_files(runner: CliRunner, b
     assert code == 4 and "files are missing from" in err, err  # incomplete unless asked for
     in_two = sorted(n for n in content(split_parts[1]) if n.startswith("photos/") or n.startswith("accounts/"))
     assert f"still missing {len(in_two)} files" in out
+    total = len({n for part in split_parts for n in content(part) if n.startswith(("photos/", "accounts/"))})
+    assert f"extracted {total - len(in_two)} of {total} accounts and photos into" in out, out
     assert all(name in out for name in in_two)
     assert not any((dest / name).exists() for name in in_two)
     assert not (dest / ".mirror" / "part.json").exists()

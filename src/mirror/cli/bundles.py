@@ -166,8 +166,14 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
     except UntrustedSigner as exc:
         untrusted_signer(exc, bundles[0])
     who = signer_words(result.verified[0])
-    content = content_count(result.verified[0]) - len(result.missing)  # as verify and show count them
-    say(f"extracted {content} accounts and photos into {result.dest} (signed by {who})")
+    total = content_count(result.verified[0])  # as verify and show count them
+    content = total - len(result.missing)
+    if result.missing:
+        say(f"extracted {content} of {total} accounts and photos into {result.dest} (signed by {who})")
+    elif total == 1:
+        say(f"extracted its one account or photo into {result.dest} (signed by {who})")
+    else:
+        say(f"extracted {content} accounts and photos into {result.dest} (signed by {who})")
     _page_hint(result.dest / PAGE_NAME, result.verified[0], bundles)
     if result.left_out:
         say(f"  left out {result.left_out} endorsement(s) of other copies: a bundle carries at most 100")
