@@ -288,6 +288,11 @@ def test_a_picture_inside_a_text_is_reported() -> None:
         assert [f for f in scan_text(pasted, "c.md") if f.kind == "embedded-file"], pasted[:40]
     unnamed = [f.detail for f in scan_text(f"![](data:;base64,{picture})", "d.md") if f.kind == "embedded-file"]
     assert unnamed == ["line 1: a file inside the text as base64 (a data: URI), with whatever metadata it carries"]
+    bare = [f.detail for f in scan_text(f"one\n{picture}\n![](DATA:IMAGE/JPEG;BASE64,{picture})", "e.md")
+            if f.kind == "embedded-file"]  # a URI in capitals is one; a picture that begins a URI is the URI's
+    assert bare == ["line 2: a picture inside the text as base64, with whatever metadata it carries",
+                    "line 3: IMAGE/JPEG inside the text as base64 (a data: URI), with whatever metadata it carries"]
+    assert not [f for f in scan_text(picture.swapcase(), "f.md") if f.kind == "embedded-file"]  # not base64 of one
 
 
 def test_partial_findings_survive_a_broken_end() -> None:

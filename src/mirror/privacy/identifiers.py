@@ -62,8 +62,11 @@ _NOT_DIGIT = re.compile(r"\D")
 # with the text, and nothing cleans it. At least 64 characters of base64 after the header, so a mention is no file.
 # A picture's bytes pasted as base64 without the data: header (what some editors and chat exports do), by how a
 # JPEG, PNG, GIF or WebP file's first bytes read in base64, then at least 200 more characters of it.
-EMBEDDED = re.compile(r"data:([a-z]+/[a-z0-9.+-]{1,64})?(?:;[a-z0-9=._-]{1,64}){0,4};base64,\s{0,8}[a-z0-9+/]{64}"
-                      r"|(?<![A-Za-z0-9+/])(?:/9j/|iVBORw0KGgo|R0lGOD[lh]|UklGR)[A-Za-z0-9+/]{200}", re.IGNORECASE)
+# Two patterns, not one alternation: the second is case-sensitive (base64 is), and apart each is searched for by
+# its first characters (one case-insensitive alternation tried both at every position: 2.7 times the time).
+_DATA_URI = re.compile(r"data:([a-z]+/[a-z0-9.+-]{1,64})?(?:;[a-z0-9=._-]{1,64}){0,4};base64,\s{0,8}[a-z0-9+/]{64}",
+                       re.IGNORECASE)
+_RAW_PICTURE = re.compile(r"(?<![A-Za-z0-9+/])(?:/9j/|iVBORw0KGgo|R0lGOD[lh]|UklGR)[A-Za-z0-9+/]{200}")
 _CONTEXT = 8  # characters on each side of a run that libphonenumber sees, to judge what surrounds a number
 PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (about 2 s); then by shape alone
 # Phone numbers by shape: "+" and 8 to 15 digits, or 8 7xx xxx xx xx (Kazakh mobiles, as dialled at home).
@@ -205,12 +208,23 @@ def mask(value: str) -> str:
     return "".join(char if i in shown or not char.isalnum() else "•" for i, char in enumerate(value))
 
 
+def embedded_files(text: str) -> list[re.Match[str]]:
+    """Every file embedded in `text` as base64, in order: data: URIs (group 1 their type, if stated) and pictures
+    pasted without a header; a picture that begins a data: URI is that URI's."""
+    uris = list(_DATA_URI.finditer(text))
+    spans = [(m.start(), m.end()) for m in uris]
+    bare = [m for m in _RAW_PICTURE.finditer(text)
+            if not (i := bisect.bisect_right(spans, (m.start(), len(text)))) or spans[i - 1][1] <= m.start()]
+    return sorted([*uris, *bare], key=lambda m: m.start())
+
+
 def embedded_file(text: str) -> tuple[int, str] | None:
-    """The first file embedded in `text` as a base64 data: URI: its line (from 1) and its type; or None."""
-    match = EMBEDDED.search(text)
+    """The first file embedded in `text` as base64: its line (from 1) and its type; or None."""
+    uri, bare = _DATA_URI.search(text), _RAW_PICTURE.search(text)
+    match = uri if bare is None or (uri is not None and uri.start() <= bare.start()) else bare
     if match is None:
         return None
-    kind = match[1] or ("a file of no stated type" if match[0][:5].lower() == "data:" else "a picture")
+    kind = match[1] if match is uri and match[1] else ("a file of no stated type" if match is uri else "a picture")
     return text.count("\n", 0, match.start()) + 1, kind
 
 
@@ -219,12 +233,18 @@ def scan_blocks(blocks: Iterable[Block], path: str) -> Iterator[Finding]:
     files embedded as data: URIs are reported too, each once (`embedded-file`)."""
     finder = Finder()
     for first, text, seen in blocks:
-        for match in EMBEDDED.finditer(text):
+        for match in embedded_files(text):
             if match.end() > seen:
                 line = first + text.count("\n", 0, match.start())
-                yield Finding(path, "embedded-file", f"line {line}: {match[1]} inside the text as base64 (a data: "
-                              "URI), with whatever metadata it carries" if match[1] else f"line {line}: a file inside "
-                              "the text as base64 (a data: URI), with whatever metadata it carries")
+                if match.re is _RAW_PICTURE:
+                    yield Finding(path, "embedded-file", f"line {line}: a picture inside the text as base64, with "
+                                  "whatever metadata it carries")
+                elif match[1]:
+                    yield Finding(path, "embedded-file", f"line {line}: {match[1]} inside the text as base64 (a "
+                                  "data: URI), with whatever metadata it carries")
+                else:
+                    yield Finding(path, "embedded-file", f"line {line}: a file inside the text as base64 (a data: "
+                                  "URI), with whatever metadata it carries")
         found = finder.find(text)
         starts = line_starts(text) if found else []
         for kind, value, start, end in found:
