@@ -519,6 +519,26 @@ def test_publish_and_fetch_remember_what_they_verified(setup: Setup, served: Mir
     assert setup.sha256 in {hashlib.sha256(p.read_bytes()).hexdigest() for p in (setup.root / "in").glob("*.7z")}
 
 
+def test_a_bundle_copied_in_under_its_own_name_is_not_fetched_again(setup: Setup, served: MirrorServer,
+                                                                    runner: CliRunner) -> None:
+    """A bundle a reader already has under a name of their own (from a USB stick, a messenger) is used where it is:
+    never downloaded again over a connection that may last minutes. A file of the same size that is not the signed
+    bundle is left alone, and a link of that name is not followed."""
+    assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 0
+    dest = setup.root / "in"
+    placed = next(dest.glob("*.7z"))
+    data = placed.read_bytes()
+    (dest / "aaa-same-size.7z").write_bytes(bytes(len(data)))
+    (dest / "aab-link.bin").symlink_to(placed.rename(dest / "from a USB stick.7z"))
+    served.requests[:] = []
+    code, out, err = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 0 and f"-> {dest / 'from a USB stick.7z'}  already here" in out, (out, err)
+    assert not [p for p, _ in served.requests if p.endswith(".7z")], served.requests
+    assert sorted(p.name for p in dest.iterdir() if not p.name.startswith(".")) == \
+        ["aaa-same-size.7z", "aab-link.bin", "from a USB stick.7z"]
+    assert (dest / "from a USB stick.7z").read_bytes() == data
+
+
 @pytest.mark.parametrize("planted", ["bundles", "index", "index.json"])
 def test_links_planted_in_a_folder_host_are_refused(setup: Setup, runner: CliRunner, planted: str) -> None:
     """A shared folder may hold links that lead the files elsewhere: the host fails, naming the link, and nothing

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import itertools
 import os
 import shutil
 import stat
@@ -52,6 +53,7 @@ from mirror.trust.rollback import Choice
 
 DOWNLOADS = ".mirror-downloads"
 SWARM_FOLDER = "swarm"  # in DOWNLOADS: the swarm's own (fetch/swarm.py)
+MAX_LOOKED_AT = 10_000  # names of DEST looked at for a bundle copied in under a name of its own, per bundle
 # Another way to get one bundle's bytes (fetch/swarm.py): (entry, mirrors, downloads folder, reports, log,
 # progress) -> a file with the signed sha256, or None; what it returns is checked like any mirror's download.
 EntrySource = Callable[[BundleEntry, list[Mirror], Path, dict[str, MirrorReport], Log, Progress], Path | None]
@@ -194,14 +196,38 @@ def _sha256(path: Path, cache: VerifiedCache | None) -> str:
 
 
 def already_here(dest: Path, entry: BundleEntry, cache: VerifiedCache | None = None) -> Path | None:
-    """A file in DEST, under any of `arrival_names` (trusted or not), whose bytes are the signed ones."""
-    for name in (*arrival_names(entry), *arrival_names(entry, trusted=False)):
+    """A file in DEST, under any of `arrival_names` (trusted or not) or a name of its own, whose bytes are the
+    signed ones."""
+    names = (*arrival_names(entry), *arrival_names(entry, trusted=False))
+    for name in names:
         path = dest / name
         try:
             if path.is_file() and path.stat().st_size == entry.size and _sha256(path, cache) == entry.sha256:
                 return path
         except OSError:  # a name too long for this file system (eCryptfs takes 143 bytes), unreadable: not here
             continue
+    return _under_another_name(dest, entry, set(names), cache)
+
+
+def _under_another_name(dest: Path, entry: BundleEntry, names: set[str], cache: VerifiedCache | None) -> Path | None:
+    """The bundle copied into DEST by hand under a name of its own (from a USB stick, a messenger, a room): a
+    regular file of exactly its size whose SHA-256 is the signed one. It is used where it is, never downloaded
+    again over a connection that may last minutes. Only files of that size are read; at most MAX_LOOKED_AT
+    names of DEST are looked at."""
+    try:
+        with os.scandir(dest) as items:
+            for item in itertools.islice(items, MAX_LOOKED_AT):
+                if item.name in names or item.name.startswith("."):
+                    continue
+                try:
+                    info = item.stat(follow_symlinks=False)
+                    if stat.S_ISREG(info.st_mode) and info.st_size == entry.size \
+                            and _sha256(Path(item.path), cache) == entry.sha256:
+                        return Path(item.path)
+                except OSError:  # gone meanwhile, or unreadable: not this one
+                    continue
+    except OSError:
+        return None
     return None
 
 
