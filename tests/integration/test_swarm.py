@@ -169,6 +169,9 @@ def test_a_web_seed_that_redirects_elsewhere_is_not_followed(world: World) -> No
     assert any(path.endswith(".7z") for path in hop.came), hop.came  # libtorrent or fetch asked for it here
     assert elsewhere.came == []  # and nobody came to the address it was sent to
     assert result.returncode == 4 and not list(dest.glob("*.7z")), result.stderr
+    rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}  # libtorrent never asks it again: said
+    assert rows["swarm"]["fate"] == "unreachable", rows  # at once, not after the whole --timeout
+    assert "answered with a redirect, which is not followed" in rows["swarm"]["detail"], rows
 
 
 def _listening(port: int, process: subprocess.Popen[str], timeout: float = 30) -> None:
@@ -432,27 +435,49 @@ def test_when_the_swarm_fails_the_mirrors_deliver_and_nothing_is_left(world: Wor
     _arrived(world, dest, result)
 
 
-@pytest.mark.parametrize("fault", ["gzip", "404"])
+@pytest.mark.parametrize("fault", ["gzip", "404", "503", "gzip-by-name"])
 def test_with_no_peer_to_come_a_web_seed_that_cannot_be_used_ends_the_swarm_with_its_error(fault: str,
                                                                                             world: World) -> None:
-    """The only web seed answers every request with the whole bundle gzipped (as some CDNs do), or 404, and no
-    peer is named: the swarm waited its whole stall window without a word (libtorrent never asks a 404 again), then
-    the same mirror delivered over plain HTTP at once, or did not have it either. Once the web seed has failed for
-    good, or again after libtorrent's wait, the swarm says why and gives way."""
+    """The only web seed answers every request with the whole bundle gzipped (as some CDNs do), 404, or 503 busy
+    once, and no peer is named: the swarm waited its whole stall window without a word (libtorrent never asks a
+    web seed again after an HTTP error, Retry-After or not), then the same mirror delivered over plain HTTP at
+    once, or did not have it either. Once the web seed has failed for good, or again after libtorrent's wait, the
+    swarm says why and gives way; also for a mirror named by host name (libtorrent's errors name the address)."""
     dest = world.root / "in"
     with MirrorServer(world.host) as plain:
-        plain.gzip_bundles, plain.no_bundles = fault == "gzip", fault == "404"
-        result = mirror(world, "fetch", "--torrent", "--mirror", plain.url, "--timeout", "60", "--dest", dest,
+        plain.gzip_bundles, plain.no_bundles = fault.startswith("gzip"), fault == "404"
+        plain.busy = 1 if fault == "503" else 0
+        url = plain.url.replace("127.0.0.1", "localhost") if fault.endswith("by-name") else plain.url
+        result = mirror(world, "fetch", "--torrent", "--mirror", url, "--timeout", "60", "--dest", dest,
                         "--json")
     rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}
     assert rows["swarm"]["fate"] == "unreachable", rows
-    assert f"no peer, and no web seed could be used ({plain.url}: " in rows["swarm"]["detail"], rows
+    assert f"no peer, and no web seed could be used ({url}: " in rows["swarm"]["detail"], rows
     if fault == "404":
         assert "404" in rows["swarm"]["detail"] and result.returncode == 4, (rows, result.stderr)
         return
+    assert fault != "503" or "503 Service Unavailable" in rows["swarm"]["detail"], rows
     assert result.returncode == 0, result.stderr
-    assert rows[plain.url]["fate"] == "ok", rows
+    assert rows[url]["fate"] == "ok", rows
     _arrived(world, dest, result)
+
+
+def test_a_web_seed_that_refuses_connections_ends_the_swarm_with_the_others(world: World) -> None:
+    """One mirror lists the bundle but has not got it (404), the other refuses connections (libtorrent asks it again
+    every 5 s, forever): with no peer to come, the swarm gives way after the refused one failed twice, naming both,
+    not after the whole --timeout."""
+    dest = world.root / "in"
+    closed = socket.create_server(("127.0.0.1", 0))
+    refused = f"http://127.0.0.1:{closed.getsockname()[1]}/"
+    closed.close()
+    with MirrorServer(world.host) as empty:
+        empty.no_bundles = True
+        result = mirror(world, "fetch", "--torrent", "--mirror", empty.url, "--mirror", refused, "--timeout", "60",
+                        "--dest", dest, "--json")
+    rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}
+    assert rows["swarm"]["fate"] == "unreachable" and result.returncode == 4, rows
+    assert f"{empty.url}: 404 Not Found" in rows["swarm"]["detail"], rows
+    assert f"{refused}: Connection refused" in rows["swarm"]["detail"], rows
 
 
 def test_the_swarm_gives_way_below_the_minimum_rate(world: World) -> None:

@@ -123,11 +123,34 @@ def test_each_mirror_row_says_what_it_sent_as_a_web_seed() -> None:
         "http://localhost:8001/m/": ["1000 B of it to the swarm, as a web seed"]}
 
 
-@pytest.mark.parametrize(("message", "final"), [("404 Not Found", True), ("403 Forbidden", True),
-                                                ("429 Too Many Requests", False), ("408 Request Timeout", False),
-                                                ("503 Service Unavailable", False), ("invalid HTTP range", False)])
-def test_only_a_web_seeds_lasting_refusal_is_its_last_answer(message: str, final: bool) -> None:
-    """A 404 is never asked again, so the swarm need not wait for it; a busy mirror (429) or a timeout is."""
-    from mirror.swarm.download import _CLIENT_ERROR
+def test_a_mirror_that_answered_an_error_is_never_credited_and_host_names_are_matched_as_resolved() -> None:
+    """Two mirrors on one server: /empty/ answered the web seed 404, the other sent everything. The 404 one was
+    credited the bytes (or said to share them) and the one that sent them was "not tried"."""
+    from mirror.formats.torrent import web_seeds
 
-    assert (_CLIENT_ERROR.match(message) is not None) is final
+    def url(base: str) -> str:
+        return web_seeds((base,), "a" * 64)[0]
+
+    sent = Tally(received={"127.0.0.1:8001": 1_000}, web_seeds={"127.0.0.1:8001"},
+                 seed_addresses={url("http://localhost:8001/good/"): {"127.0.0.1:8001", "[::1]:8001"},
+                                 url("http://127.0.0.1:8001/empty/"): {"127.0.0.1:8001"}},
+                 seed_errors={url("http://127.0.0.1:8001/empty/"): "404 Not Found"})
+    assert _rows(["http://127.0.0.1:8001/empty/", "http://localhost:8001/good/"], sent) == {
+        "http://localhost:8001/good/": ["1000 B of it to the swarm, as a web seed"]}
+    sent.seed_addresses[url("http://127.0.0.1:8001/other/")] = {"127.0.0.1:8001"}
+    shared = _rows(["http://127.0.0.1:8001/empty/", "http://localhost:8001/good/", "http://127.0.0.1:8001/other/"],
+                   sent)  # two that may have sent it: said to share the address; the 404 one still not
+    assert set(shared) == {"http://localhost:8001/good/", "http://127.0.0.1:8001/other/"}, shared
+
+
+@pytest.mark.parametrize(("message", "final"), [("404 Not Found", True), ("403 Forbidden", True),
+                                                ("429 Too Many Requests", True), ("408 Request Timeout", True),
+                                                ("503 Service Unavailable", True), ("invalid HTTP range", False),
+                                                ("Content-Encoding gzip", False)])
+def test_a_web_seeds_http_error_is_its_last_answer(message: str, final: bool) -> None:
+    """libtorrent never asks a web seed again after an HTTP error, whatever its status (a busy 503 or 429 with
+    Retry-After: 1 included: not asked again in 75 s), so the swarm need not wait for it; an answer it could not
+    use is asked again."""
+    from mirror.swarm.download import _HTTP_ERROR
+
+    assert (_HTTP_ERROR.match(message) is not None) is final

@@ -100,23 +100,33 @@ def _credit_web_seeds(mirrors: list[Mirror], bases: tuple[str, ...], entry: Bund
                       reports: dict[str, MirrorReport]) -> None:
     """Each mirror that sent bytes of the bundle as a web seed says so on its own row: it was asked, and it learnt
     the reader's address (it was reported "not tried"). libtorrent names a sender by the address it reached: a
-    mirror named by its address is matched by it; one named by a host name only when it was the one web seed
-    and one address sent. Mirrors that share an address are each said to, not credited the bytes alone."""
-    given = [(m, url_endpoint(web_seeds((b,), entry.sha256)[0])) for m in mirrors if (b := _base(m)) in bases]
+    mirror is matched by the addresses its host had (resolved as libtorrent resolved it), or, for a host name
+    that was not resolved, when it was the one web seed on the port of the one address that sent there. A mirror
+    whose last answer was an HTTP error or a redirect sent nothing. Mirrors that share the address that sent are
+    each said to share it, not credited the bytes alone."""
+    given: list[tuple[Mirror, str, set[str]]] = []
+    for mirror in mirrors:
+        if (base := _base(mirror)) in bases:
+            url = web_seeds((base,), entry.sha256)[0]
+            if url not in tally.seed_errors:
+                given.append((mirror, url, tally.seed_addresses.get(url) or {url_endpoint(url)}))
     sent = {a: n for a, n in tally.received.items() if a in tally.web_seeds and n}
+
     def port(address: str) -> str:
         return address.rsplit(":", 1)[-1]
 
-    for mirror, named in given:
-        sharing = sum(1 for _, other in given if other == named)
-        address = named
-        if named not in sent and not _is_address(urlsplit(_base(mirror) or "").hostname or ""):
-            # a host name: the one address that sent on its port, if no other mirror has that port
-            senders = [a for a in sent if port(a) == port(named)]
-            if len(senders) == 1 and sum(1 for _, other in given if port(other) == port(named)) == 1:
-                address = senders[0]
-        if address not in sent:
+    for mirror, url, endpoints in given:
+        matched = [a for a in sent if a in endpoints]
+        if not matched and not _is_address(urlsplit(url).hostname or ""):
+            # a host name not resolved: the one address that sent on its port, if no other mirror has that port
+            on_port = [a for a in sent if {port(a)} == {port(e) for e in endpoints}]
+            if len(on_port) == 1 and sum(1 for _, _, other in given if {port(e) for e in other} ==
+                                          {port(e) for e in endpoints}) == 1:
+                matched = on_port
+        if not matched:
             continue
+        address = matched[0]
+        sharing = sum(1 for other, _, reached in given if other is mirror or address in reached)
         report = reports.setdefault(mirror.label, MirrorReport(mirror.label))
         if sharing == 1:
             _record(report, entry, Fate.OK, f"{sent[address]} B of it to the swarm, as a web seed")

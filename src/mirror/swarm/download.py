@@ -26,8 +26,10 @@ WHERE = "swarm"
 FINISH_WAIT = 2.0  # after the torrent is complete, how long to wait for its last alerts
 BLOCK = 16 << 10  # the BitTorrent request size
 MIN_PROGRESS = BLOCK  # less than a block in a stall window counts as no progress
-# How libtorrent words a web seed's HTTP 4xx answer, which it never asks again: not 408 nor 429 (busy, for now)
-_CLIENT_ERROR = re.compile(r"4(?!08|29)[0-9][0-9] ")
+# How libtorrent words a web seed's HTTP error ("404 Not Found"): it never asks that seed again, whatever the
+# status (seen for 404, 408, 429 and 503, even with Retry-After: 1), so it is the seed's last answer
+_HTTP_ERROR = re.compile(r"[1-5][0-9][0-9] ")
+_REDIRECTING = "redirecting"  # libtorrent's error when a web seed answers with a redirect, which it never asks again
 RETRIED = 3.0  # seconds between a web seed's first and latest error that show it was asked again (settings.py: 5)
 _CHECKING = {lt.torrent_status.states.checking_files, lt.torrent_status.states.checking_resume_data,
              lt.torrent_status.states.queued_for_checking}
@@ -38,7 +40,8 @@ class Download:
     """The wait for one download: alerts, deadlines, progress, and who sent what."""
 
     def __init__(self, session: lt.session, handle: lt.torrent_handle, wanted: Wanted, tally: Tally,
-                 advance: Advance | None, note: Note, alone: bool = False) -> None:
+                 advance: Advance | None, note: Note, alone: bool = False,
+                 seed_endpoints: dict[str, set[str]] | None = None) -> None:
         self.session, self.handle, self.wanted, self.tally = session, handle, wanted, tally
         self.advance, self.note = advance, note
         self.shown = 0
@@ -48,6 +51,10 @@ class Download:
         # failed for good or again after libtorrent's wait to ask it again, the wait ends, with their errors.
         self.alone = alone
         self.seed_failures: dict[str, list[tuple[float, str]]] = {}  # web seed URL -> (when, error), in order
+        # web seed URL -> the addresses libtorrent reaches it at (its host resolved: engine.seed_endpoints)
+        self.endpoints = {url: {url_endpoint(url), *(seed_endpoints or {}).get(url, ())} - {""}
+                          for url in wanted.web_seeds}
+        tally.seed_addresses.update(self.endpoints)
 
     def run(self, deadlines: Deadlines) -> None:
         """Wait until the file is complete.
@@ -105,7 +112,7 @@ class Download:
                 raise OSError(alert.error.value(), alert.error.message(), alert.filename())
             elif isinstance(alert, lt.torrent_error_alert):
                 raise TransferError(WHERE, f"torrent failed: {alert.error.message()}", Failure.BAD_ANSWER)
-            elif isinstance(alert, lt.peer_error_alert | lt.url_seed_alert):
+            elif isinstance(alert, lt.peer_error_alert | lt.url_seed_alert | lt.peer_disconnected_alert):
                 self._seed_failed(alert)
         self._drop_redirected()
         if finished:
@@ -124,26 +131,37 @@ class Download:
             if url not in given:
                 self.handle.remove_url_seed(url)
 
-    def _seed_failed(self, alert: lt.peer_error_alert | lt.url_seed_alert) -> None:
-        """Note a web seed's failure, by its URL (a 404, an answer that ignores the byte range, a refused
-        connection). A connection's error names only an address: it counts for the one URL at that address, and
-        for none when several share it or the URL names a host (libtorrent reports the address it resolved)."""
+    def _seed_failed(self, alert: lt.peer_error_alert | lt.url_seed_alert | lt.peer_disconnected_alert) -> None:
+        """Note a web seed's failure, by its URL: an HTTP error or a redirect (libtorrent never asks that seed
+        again: its last answer), an answer that cannot be used, a connection that could not be made (asked again
+        after libtorrent's wait). A connection's alert names only an address (the one a host name resolved to):
+        a connection that could not be made counts for every URL at that address; any other error only for the
+        one URL there, and for none when several share it."""
         if isinstance(alert, lt.url_seed_alert):
             urls, error = [alert.server_url()], alert.error_message() or alert.message()
-            final = _CLIENT_ERROR.match(alert.error_message()) is not None  # "404 Not Found": never asked again
+            final = _HTTP_ERROR.match(alert.error_message()) is not None
         else:
+            connecting = alert.op == lt.operation_t.connect
+            redirect = alert.error.message() == _REDIRECTING
+            if isinstance(alert, lt.peer_disconnected_alert) and not (connecting or redirect):
+                return  # a connection closed (the end of an answer, or an error already posted on its own)
             address = endpoint_text(alert.endpoint)
-            urls = [u for u in self.wanted.web_seeds if url_endpoint(u) == address]
-            error, final = alert.error.message(), False
-        if len(urls) == 1 and urls[0] in self.wanted.web_seeds and not self.tally.received.get(url_endpoint(urls[0])):
-            now = time.monotonic()
-            self.seed_failures.setdefault(urls[0], []).extend([(now - RETRIED, error)] if final else [])
-            self.seed_failures[urls[0]].append((now, error))
+            urls = [url for url, endpoints in self.endpoints.items() if address in endpoints]
+            urls = urls if connecting else urls[:1] if len(urls) == 1 else []
+            error = "answered with a redirect, which is not followed" if redirect else alert.error.message()
+            final = redirect
+        now = time.monotonic()
+        for url in urls if final else ():  # it sent nothing since: its row says so, whatever its address sent
+            self.tally.seed_errors[url] = error
+        for url in urls:
+            if url in self.endpoints and not any(self.tally.received.get(e) for e in self.endpoints[url]):
+                self.seed_failures.setdefault(url, []).extend([(now - RETRIED, error)] if final else [])
+                self.seed_failures[url].append((now, error))
 
     def _give_up_without_sources(self) -> None:
         """Raise when no source is left: no peer can come, nothing has arrived, and every web seed failed for good
-        (an HTTP 4xx: libtorrent does not ask it again) or again after libtorrent's wait to ask it again (two errors
-        of one attempt are not yet a second try).
+        (an HTTP error or a redirect: libtorrent does not ask it again) or again after libtorrent's wait to ask it
+        again (two errors of one attempt are not yet a second try).
 
         Raises:
             TransferError: UNREACHABLE, naming each web seed's error.

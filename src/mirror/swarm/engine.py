@@ -81,13 +81,27 @@ def _ip_filter(ranges: tuple[tuple[str, str], ...]) -> lt.ip_filter:
     return blocked
 
 
-def _only(wanted: Wanted) -> lt.ip_filter:
-    """Every address blocked but the named peers' and the web seeds' (their hosts resolved now, as libtorrent
-    will). libtorrent follows a web seed's redirect to wherever it points; fetch's own HTTP never does, and in
-    the local reach nothing but what the user and the signed index name may learn the reader's address."""
-    allowed = {host for host, _ in wanted.peers}
+def seed_endpoints(wanted: Wanted) -> dict[str, set[str]]:
+    """Each web seed URL's host and port as the addresses libtorrent reaches ("127.0.0.1:8080"), its host
+    resolved now as libtorrent will (itself if it is an address; none if it cannot be resolved)."""
+    found: dict[str, set[str]] = {}
     for url in wanted.web_seeds:
-        allowed |= _addresses(urlsplit(url).hostname or "")
+        parts = urlsplit(url)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            port = 0
+        found[url] = {endpoint_text((address, port)) for address in _addresses(parts.hostname or "")}
+    return found
+
+
+def _only(wanted: Wanted, seeds: dict[str, set[str]]) -> lt.ip_filter:
+    """Every address blocked but the named peers' and the web seeds' (`seed_endpoints`). libtorrent follows a web
+    seed's redirect to wherever it points; fetch's own HTTP never does, and in the local reach nothing but what
+    the user and the signed index name may learn the reader's address."""
+    allowed = {host for host, _ in wanted.peers}
+    for endpoints in seeds.values():
+        allowed |= {endpoint.rsplit(":", 1)[0].strip("[]") for endpoint in endpoints}
     only = lt.ip_filter()
     for first, last in EVERY_ADDRESS:
         only.add_rule(first, last, 1)
@@ -240,8 +254,9 @@ class Swarm:
             TransferError: a deadline passed (TIMEOUT), or the torrent failed (BAD_ANSWER).
             OSError: the file could not be written.
         """
+        seeds = seed_endpoints(wanted) if self.config.proxy is None else {}  # through a proxy: its address
         if self.config.reach.value == "local" and self.config.proxy is None:
-            self.session.set_ip_filter(_only(wanted))
+            self.session.set_ip_filter(_only(wanted, seeds))
         params = self._params(wanted.info, wanted.infohash, wanted.folder, wanted.file_name)
         params.url_seeds = list(wanted.web_seeds)
         params.peers = list(wanted.peers)
@@ -251,7 +266,7 @@ class Swarm:
         tally = Tally()
         try:
             alone = self.config.reach.value == "local" and not wanted.peers
-            Download(self.session, handle, wanted, tally, advance, self.note, alone).run(deadlines)
+            Download(self.session, handle, wanted, tally, advance, self.note, alone, seeds).run(deadlines)
         finally:
             self._remove(handle)
         return tally

@@ -59,6 +59,10 @@ class Tally:
     hash_failures: int = 0
     resumed: int = 0  # bytes already on disk from an earlier run
     unnamed: int = 0  # payload kept that libtorrent named no sender for (it posts no alert for some blocks)
+    # web seed URL -> the addresses it was reached at (its host resolved), and the URLs whose last answer was an
+    # HTTP error or a redirect (libtorrent never asked them again), with that answer
+    seed_addresses: dict[str, set[str]] = dataclasses.field(default_factory=dict)
+    seed_errors: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def summary(self) -> str:
         """One line for the fetch report. A banned peer's blocks were in pieces that failed: not counted as sent."""
