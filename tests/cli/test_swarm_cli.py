@@ -22,12 +22,13 @@ from mirror.trust.keyring import Keyring
 
 @pytest.fixture
 def published(tmp_path: Path, bundle: Path, keyring: Keyring, runner: CliRunner) -> Path:
-    """alice's bundle published to a folder host with two public URLs and a tracker; returns mirror.toml."""
+    """alice's bundle published to a folder host with two public URLs and a tracker; returns mirror.toml. Schemes
+    in capitals are written in small letters, by publish and by `mirror torrent` alike."""
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
     config = tmp_path / "mirror.toml"
-    config.write_text(f'[publisher]\nkey = "alice"\ntrackers = ["udp://tracker.example:6969/announce"]\n\n'
-                      f'[hosts.a]\nurl = "{tmp_path / "a"}"\npublic_url = "https://a.example/m/"\n\n'
+    config.write_text(f'[publisher]\nkey = "alice"\ntrackers = ["UDP://tracker.example:6969/announce"]\n\n'
+                      f'[hosts.a]\nurl = "{tmp_path / "a"}"\npublic_url = "HTTPS://a.example/m/"\n\n'
                       f'[hosts.b]\nurl = "{tmp_path / "b"}"\npublic_url = "http://b.example/"\n')
     code, _, err = invoke(runner, "publish", bundle, "--config", config)
     assert code == 0, err

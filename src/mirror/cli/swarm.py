@@ -194,7 +194,8 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
     if any(not url.startswith(("http://", "https://")) for url in mirrors):  # a web seed is HTTP (BEP 19)
         raise ConfigError("--mirror: every URL must be http(s):// (a mirror is a web seed)",
                           hint="name trackers with --tracker")
-    mirrors, trackers = _publisher_defaults(config_path, mirrors, trackers)
+    mirrors, trackers = _publisher_defaults(config_path, mirrors, trackers)  # as publish writes them
+    mirrors, trackers = tuple(map(lower_scheme, mirrors)), tuple(map(lower_scheme, trackers))
     checked_urls(mirrors + trackers, "--mirror and --tracker")
     made = make_torrent(bundle, verified, mirrors, trackers)
     target = out or torrent_beside(bundle)

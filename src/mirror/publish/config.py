@@ -98,7 +98,7 @@ class HostConfig:
         """What readers use: public_url, else an http(s) url; None for private folders and SFTP/S3."""
         if self.public_url:
             return self.public_url
-        return self.url if self.kind == "webdav" else None
+        return lower_scheme(self.url) if self.kind == "webdav" else None
 
 
 @record
@@ -202,6 +202,7 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
     paths = {key: base / value for key in ("key_file", "known_hosts")
              if (value := _string(table, key, where)) is not None}
     public = _string(table, "public_url", where)
+    public = None if public is None else lower_scheme(public)  # HTTPS:// signed into the index: readers refuse it
     if public is not None and urlsplit(public).scheme not in ("http", "https"):
         raise ConfigError(f"{where}.public_url: must be an http(s) URL")
     return HostConfig(
