@@ -130,3 +130,28 @@ def test_a_server_always_busy_is_left_within_the_mirrors_budget_outside_any_phas
         with pytest.raises(TransferError, match=r"busy \(HTTP 503\)"):
             mirror.read("bundles/x.7z", 100)
     assert 2 <= len(server.requests) <= 4  # asked again after each second, until three seconds were spent
+
+
+def test_an_answer_in_chunks_of_one_byte_is_read_to_its_end() -> None:
+    """A legitimate answer cut into 1-byte chunks: each "1" line costs 3 bytes of the answer's line allowance, and
+    the byte of data earned nothing (only reads of 3 bytes or more did), so after about 350 KB the answer was
+    called bad ("chunk-size or trailer lines do not end"). Data of any size earns; the CRLF after a chunk does not."""
+    body = bytes(range(256)) * 1600  # 409,600 bytes
+    answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + \
+        b"".join(b"1\r\n%c\r\n" % byte for byte in body) + b"0\r\n\r\n"
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        mirror = HttpMirror(f"http://127.0.0.1:{listener.getsockname()[1]}/", limits=Limits(stall=30, budget=120))
+        assert mirror.read("index.json", limit=len(body)) == body
+    finally:
+        listener.close()
+        thread.join(5)

@@ -62,6 +62,7 @@ STATUS_BODY = 4 << 10
 # less what its data earns back: http.client takes 100 headers of up to 64 KiB; no server sends more than a few KiB.
 MAX_LINES_BYTES = 1 << 20
 LINE_CREDIT = 4  # bytes of lines each byte of data read earns back (a chunk of 16 KiB: 64 KiB of lines)
+_CRLF = b"\r\n"
 
 
 class _CountingReader(io.RawIOBase):
@@ -116,16 +117,18 @@ class _LineBound(io.BufferedReader):
         return line
 
     def read(self, size: int | None = -1) -> bytes:
-        """Data, which earns lines back (not the CRLF read after each chunk: 1-byte chunks would earn 12)."""
+        """Data, which earns lines back; the CRLF read after each chunk earns nothing (it would earn 8 for each
+        chunk of one byte, more than its "1" line costs). A chunk of one or two bytes still earns its share, so
+        an answer cut into the smallest chunks is read to its end."""
         data = super().read(size)
-        if len(data) > 2:
+        if data != _CRLF:
             self._lined = max(0, self._lined - LINE_CREDIT * len(data))
         return data
 
     def readinto(self, buffer: WriteableBuffer) -> int:
-        """Data, which earns lines back."""
+        """Data, which earns lines back, as `read`."""
         received = super().readinto(buffer)
-        if received > 2:
+        if received != len(_CRLF) or bytes(memoryview(buffer)[:received]) != _CRLF:
             self._lined = max(0, self._lined - LINE_CREDIT * received)
         return received
 
