@@ -243,8 +243,8 @@ def test_malformed_jpegs_raise_photo_error(data: bytes, reason: str) -> None:
     assert_names_file(caught.value, NAME)
 
 
-def _png_with(*chunks: bytes) -> bytes:
-    ihdr = fx.chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+def _png_with(*chunks: bytes, header: tuple[int, ...] = (1, 1, 8, 0, 0, 0, 0)) -> bytes:
+    ihdr = fx.chunk(b"IHDR", struct.pack(">IIBBBBB", *header))
     return fx.plain_png()[:8] + ihdr + b"".join(chunks) + fx.chunk(b"IEND", b"")
 
 
@@ -259,6 +259,17 @@ def _png_with(*chunks: bytes) -> bytes:
     pytest.param(fx.plain_png()[:-1] + b"\0", "bad CRC", id="bad CRC"),
     pytest.param(fx.plain_png()[:-12], "truncated", id="no IEND"),
     pytest.param(b"\x89PNG\r\n\x1a\x0b", "not a JPEG, PNG, WebP or GIF", id="bad signature"),
+    # headers no decoder shows (PngSuite's x*.png): bundled as clean photos nobody could look at
+    pytest.param(_png_with(fx.chunk(b"IDAT", b"x"), header=(0, 1, 8, 0, 0, 0, 0)), "a size of 0 x 1",
+                 id="no width"),
+    pytest.param(_png_with(fx.chunk(b"IDAT", b"x"), header=(1, 1, 8, 1, 0, 0, 0)), "colour type 1 with bit depth 8",
+                 id="colour type 1"),
+    pytest.param(_png_with(fx.chunk(b"IDAT", b"x"), header=(1, 1, 3, 2, 0, 0, 0)), "colour type 2 with bit depth 3",
+                 id="depth 3"),
+    pytest.param(_png_with(fx.chunk(b"IDAT", b"x"), header=(1, 1, 8, 0, 0, 0, 2)), "interlace method",
+                 id="interlace 2"),
+    pytest.param(_png_with(fx.chunk(b"IDAT", b"x"), header=(1, 1, 8, 3, 0, 0, 0)), "without its palette",
+                 id="palette missing"),
 ])
 def test_malformed_pngs_raise_photo_error(data: bytes, reason: str) -> None:
     """Each kind of broken PNG gets a one-line reason naming the file."""

@@ -92,6 +92,29 @@ def _fail(name: str, reason: str, hint: str | None = None) -> PhotoError:
     return PhotoError(name, f"not a valid PNG: {reason}", hint=hint)
 
 
+# Each colour type's bit depths (PNG 11.2.2): any other header is one no decoder shows, whatever it holds
+_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
+_MAX_SIDE = (1 << 31) - 1
+
+
+def _check_header(name: str, data: bytes) -> int:
+    """IHDR's colour type, once its fields are ones a decoder draws: a size, a depth the colour type has, the one
+    compression and filter method, and interlacing none or Adam7. A photo nobody can see is never bundled as clean:
+    what it holds could not be checked by anyone who receives it.
+
+    Raises:
+        PhotoError: a field no decoder accepts.
+    """
+    width, height, depth, colour, compression, filtering, interlace = map(int, struct.unpack(">IIBBBBB", data[:13]))
+    if not (0 < width <= _MAX_SIDE and 0 < height <= _MAX_SIDE):
+        raise _fail(name, f"its header gives a size of {width} x {height} pixels")
+    if depth not in _DEPTHS.get(colour, ()):
+        raise _fail(name, f"its header gives colour type {colour} with bit depth {depth}, which no decoder shows")
+    if compression or filtering or interlace > 1:
+        raise _fail(name, "its header names a compression, filter or interlace method PNG does not have")
+    return colour
+
+
 class PngWalk:
     """One pass over a PNG's chunks.
 
@@ -109,6 +132,7 @@ class PngWalk:
         self.animated: bool | None = None  # unknown until an acTL chunk, or the image data or a frame before one
         self.image_seen = False
         self.size = (0, 0)  # IHDR's width and height
+        self.colour_type = 0
         self.frame_open = self.frame_filled = False  # a frame control after the image data, and its data seen
         self.default_frame = False  # a frame control before the image data: the still image is frame 0
         self.controls = self.sequence = 0  # fcTL chunks seen; the next sequence number (fcTL and fdAT share it)
@@ -148,6 +172,10 @@ class PngWalk:
             raise _fail(self.name, "IHDR has the wrong length")
         if kind == b"IHDR":
             self.size = struct.unpack(">II", chunk.data[:8])
+            # the cleaner's alone: the scanner reads on, for what the chunks after a header no decoder shows hold
+            self.colour_type = _check_header(self.name, chunk.data) if self.keep_image else -1
+        if kind == b"IDAT" and self.colour_type == 3 and b"PLTE" not in seen:
+            raise _fail(self.name, "a palette image without its palette (PLTE)")
         if kind == b"IDAT":
             self.image_seen = True
             self.animated = self.animated or False  # an acTL chunk after the image data makes no animation
