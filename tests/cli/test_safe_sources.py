@@ -308,6 +308,42 @@ def test_convert_heic_makes_an_upright_jpeg_without_metadata(runner: CliRunner, 
     assert difference / len(expected.tobytes()) < 12  # lossy, but the same picture the same way up
 
 
+def test_convert_heic_puts_a_transparent_picture_on_white_and_says_so(runner: CliRunner, keyring: Keyring,
+                                                                      sources: Path, tmp_path: Path) -> None:
+    """JPEG has no transparency: the colours under transparent pixels (here red, unseen in the HEIC) came out
+    black or as they were, with no word. They are made white, as a viewer shows them, and the author is told."""
+    import pillow_heif
+
+    picture = Image.new("RGBA", (64, 48), (0, 0, 255, 255))
+    picture.paste((255, 0, 0, 0), (0, 0, 32, 48))  # the left half: red, fully transparent
+    heif = pillow_heif.from_pillow(picture)
+    data = io.BytesIO()
+    heif.save(data, quality=90)
+    (sources / "photos" / "sticker.heic").write_bytes(data.getvalue())
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice", "--convert-heic")
+    assert code == 0, err
+    assert "converted  photos/sticker.heic: its transparent parts were made white" in err, err
+    extracted = sevenzip_extract(out, tmp_path / "x")
+    converted = Image.open(extracted / "photos" / "sticker.jpg").convert("RGB")
+    left, right = converted.getpixel((8, 24)), converted.getpixel((56, 24))
+    assert all(channel > 235 for channel in left), left  # white, not red nor black
+    assert right[2] > 200 and right[0] < 40, right  # the opaque half as it was
+
+
+def test_a_heif_by_its_other_brands_is_named_as_one(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                    tmp_path: Path) -> None:
+    """A HEIF whose major brand is that of another coding (jpeg, avci, mif3...) and whose compatible brands say
+    HEIF: it was "not a HEIC/HEIF" with --convert-heic, and a video for scan."""
+    heic = fx.heic_photo()
+    assert heic[8:12] == b"heic"
+    (sources / "photos" / "x.heif").write_bytes(heic[:8] + b"mif3" + heic[12:])
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and "refused    photos/x.heif: a HEIF image" in err, err
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice", "--convert-heic")
+    assert code == 0 and "converted  photos/x.heif: HEIC converted to JPEG" in err, err
+
+
 def test_texts_in_utf16_are_converted_and_cp1251_needs_the_option(runner: CliRunner, keyring: Keyring,
                                                                   sources: Path, tmp_path: Path) -> None:
     """UTF-16 from Notepad becomes UTF-8 (reported); cp1251 is refused, naming the encoding, then converted."""

@@ -588,3 +588,19 @@ def test_the_orientation_a_browser_shows_is_kept_from_a_later_exif_block() -> No
     assert strip_jpeg(raw, NAME).orientation == 6
     first = fx.splice(fx.plain_jpeg(), orientation_segment(3) + second)
     assert strip_jpeg(first, NAME).orientation == 3
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    (RuntimeError("Error while loading plugin: Support for this compression format has not been built in: "
+                  "JPEG 2000 (a suitable decoder plugin is openjpeg)"),
+     "x.heif: its image is coded as JPEG 2000, which mirror's HEIF decoder does not read"),
+    (IndexError("list index out of range"), "x.heif: it holds no image that mirror's HEIF decoder can read"),
+    (ValueError("Invalid input: No 'ftyp' box"), "x.heif: the HEIC image cannot be decoded (Invalid input: No 'ftyp'"),
+    (RuntimeError(""), "x.heif: the HEIC image cannot be decoded (no reason given)")])
+def test_a_heif_that_cannot_be_decoded_is_said_in_words(error: Exception, said: str) -> None:
+    """libheif's reasons reached the author as Python's: "(IndexError: list index out of range)", and a coding
+    mirror does not decode was called a damaged copy."""
+    from mirror.privacy.heic import _undecodable
+
+    refusal = _undecodable("x.heif", error)
+    assert str(refusal).startswith(said) and "Error:" not in str(refusal), str(refusal)

@@ -61,14 +61,14 @@ def clean_photo(raw: bytes, name: str, treatment: str) -> Cleaned:
     if treatment == "keep":
         return Cleaned(raw, {"metadata": "kept", "kept": kept_kinds(raw, name)})
     if treatment == "convert":
-        from mirror.privacy.heic import CONVERTED, convert_heic
+        from mirror.privacy.heic import convert_heic
 
         if not is_heif(raw):
             raise PhotoError(name, "named like a HEIC/HEIF image, but it is not one",
                              hint="give it the extension of what it is (.jpg, .png, .webp or .gif)")
         converted = convert_heic(raw, name)
         return Cleaned(converted.data, {"metadata": "removed", "removed": list(converted.removed),
-                                        "converted": "HEIC to JPEG"}, (CONVERTED,))
+                                        "converted": "HEIC to JPEG"}, converted.notes)
     stripped = strip_photo(raw, name)
     record: dict[str, Any] = {"metadata": "removed", "removed": list(stripped.removed)}
     if stripped.orientation != 1:

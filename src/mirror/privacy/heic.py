@@ -30,6 +30,7 @@ from mirror.privacy.exif import exif_kinds, ordered_kinds, read_tiff
 from mirror.record import record
 
 if TYPE_CHECKING:
+    from PIL import Image
     from pillow_heif import HeifFile
 
 QUALITY = 92
@@ -43,10 +44,11 @@ CONVERTED = f"HEIC converted to JPEG (quality {QUALITY}, sRGB, all metadata drop
 
 @record
 class Converted:
-    """A JPEG made from a HEIC, and the kinds of metadata the HEIC carried."""
+    """A JPEG made from a HEIC, the kinds of metadata the HEIC carried, and what the author should know."""
 
     data: bytes
     removed: tuple[str, ...]
+    notes: tuple[str, ...] = (CONVERTED,)
 
 
 def _open(data: bytes, name: str) -> HeifFile:
@@ -63,8 +65,7 @@ def _open(data: bytes, name: str) -> HeifFile:
     try:
         return pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
     except Exception as exc:  # pillow-heif reading hostile bytes raises IndexError, RuntimeError, ...
-        raise PhotoError(name, f"not a readable HEIC/HEIF image ({type(exc).__name__}: {exc})",
-                         hint=DAMAGED_HINT) from None
+        raise _undecodable(name, exc, opening=True) from None
 
 
 # The top-level boxes of a HEIF file (ISO/IEC 23008-12, 14496-12). Whatever else follows them is a trailer that
@@ -149,8 +150,7 @@ def heic_metadata(data: bytes, name: str) -> list[tuple[str, bytes]]:
         for index in range(len(heif)):
             blocks += [b for b in _blocks(heif[index].info) if b not in blocks]
     except Exception as exc:  # pillow-heif reading hostile bytes raises IndexError, RuntimeError, ...
-        raise PhotoError(name, f"not a readable HEIC/HEIF image ({type(exc).__name__}: {exc})",
-                         hint=DAMAGED_HINT) from None
+        raise _undecodable(name, exc, opening=True) from None
     return blocks + _unlinked(data, {block for kind, block in blocks if kind in ("exif", "xmp")})
 
 
@@ -170,7 +170,28 @@ def convert_heic(data: bytes, name: str) -> Converted:
     except PhotoError:
         raise
     except Exception as exc:  # pillow-heif reading hostile bytes raises IndexError, RuntimeError, ...
-        raise PhotoError(name, f"the HEIC image cannot be decoded ({type(exc).__name__}: {exc})") from None
+        raise _undecodable(name, exc) from None
+
+
+_NOT_BUILT = re.compile(r"compression format has not been built in: ([^(]{1,40}?) *(?:\(|$)")
+OTHER_CODING_HINT = "convert it to JPEG on the phone or in a photo editor first, then check it with mirror scan"
+
+
+def _undecodable(name: str, exc: Exception, opening: bool = False) -> PhotoError:
+    """Why a HEIF image cannot be opened or converted, in words: a coding mirror does not decode, no image at all,
+    or libheif's own reason (never Python's name for the error)."""
+    text = str(exc)
+    coding = _NOT_BUILT.search(text)
+    if coding is not None:
+        return PhotoError(name, f"its image is coded as {coding[1]}, which mirror's HEIF decoder does not read",
+                          hint=OTHER_CODING_HINT)
+    if isinstance(exc, IndexError) or "no images" in text.lower():  # uncompressed or unknown codings: no image
+        return PhotoError(name, "it holds no image that mirror's HEIF decoder can read (an uncompressed image, "
+                                "or one coded in another way)", hint=OTHER_CODING_HINT)
+    reason = text.strip() or "no reason given"
+    if opening:
+        return PhotoError(name, f"not a readable HEIC/HEIF image ({reason})", hint=DAMAGED_HINT)
+    return PhotoError(name, f"the HEIC image cannot be decoded ({reason})", hint=DAMAGED_HINT)
 
 
 def _convert(heif: HeifFile, name: str) -> Converted:
@@ -186,6 +207,12 @@ def _convert(heif: HeifFile, name: str) -> Converted:
         kinds += exif_kinds(read_tiff(block.removeprefix(b"Exif\0\0"))) if kind == "exif" else [kind]
     try:
         image = heif.to_pillow()
+        notes: tuple[str, ...] = (CONVERTED,)
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            # JPEG has no transparency: the colours under transparent pixels (anything, unseen) would show
+            profile = image.info.get("icc_profile")
+            image, notes = _on_white(image), (CONVERTED, TRANSPARENT_NOTE)
+            image.info["icc_profile"] = profile
         profile = image.info.get("icc_profile")
         if profile:
             source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
@@ -197,4 +224,18 @@ def _convert(heif: HeifFile, name: str) -> Converted:
         image.save(out, "JPEG", quality=QUALITY, subsampling="4:2:0", optimize=True)
     except (ValueError, OSError, ImageCms.PyCMSError) as exc:
         raise PhotoError(name, f"the HEIC image cannot be decoded ({exc})") from None
-    return Converted(out.getvalue(), ordered_kinds(k if k != "thumbnail" else "exif-thumbnail" for k in kinds))
+    return Converted(out.getvalue(), ordered_kinds(k if k != "thumbnail" else "exif-thumbnail" for k in kinds),
+                     notes)
+
+
+TRANSPARENT_NOTE = ("its transparent parts were made white (JPEG has no transparency; what lay hidden under them "
+                    "is not carried)")
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    """`image` drawn over white, as a viewer shows a transparent picture on a white page."""
+    from PIL import Image
+
+    rgba = image.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, rgba).convert("RGB")

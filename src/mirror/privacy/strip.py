@@ -33,9 +33,13 @@ TIFF_OR_RAW_FIX = ("export it as JPEG or PNG from your photo editor (a camera's 
                    "converter)")
 # The fix for a format refused by its content, by how `_MAGIC` and `_iso_media` name it (the first that fits).
 FIX_BY_FORMAT = {"a TIFF or camera RAW": TIFF_OR_RAW_FIX, "a camera RAW": RAW_FIX, "a video": VIDEO_FIX}
+# HEIF brands (ISO/IEC 23008-12): HEVC-coded and generic image files and sequences, the compact "mif3", and
+# images coded as AVC, JPEG, JPEG 2000 or VVC, which are HEIF as well (whether they decode is said on conversion)
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs",
-                          b"mif1", b"msf1", b"mif2"})
+                          b"mif1", b"msf1", b"mif2", b"mif3", b"avci", b"avcs", b"jpeg", b"jpgs", b"j2ki", b"j2is",
+                          b"vvic", b"vvis"})
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
+_MAX_BRANDS = 64  # compatible brands of an ftyp box looked at
 # Leading bytes of formats that are known and refused, with what to call them.
 _MAGIC = (
     (b"II*\0", "a TIFF or camera RAW file (DNG, CR2, NEF, ARW)"),
@@ -50,9 +54,20 @@ _MAGIC = (
 )
 
 
+def _brands(data: bytes) -> tuple[bytes, frozenset[bytes]]:
+    """An ftyp box's major brand and its compatible brands (at most _MAX_BRANDS); (b"", {}) without one."""
+    if data[4:8] != b"ftyp":
+        return b"", frozenset()
+    size = min(int.from_bytes(data[:4], "big"), len(data), 16 + 4 * _MAX_BRANDS)
+    return data[8:12], frozenset(data[i:i + 4] for i in range(16, size - 3, 4))
+
+
 def is_heif(data: bytes) -> bool:
-    """Whether `data` starts like a HEIC/HEIF image (an ftyp box with a HEIF brand)."""
-    return data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
+    """Whether `data` starts like a HEIC/HEIF image: an ftyp box whose major brand, or one of its compatible
+    brands when the major brand is no other image's (AVIF, CR3), is a HEIF brand."""
+    major, compatible = _brands(data)
+    return major in _HEIF_BRANDS or (major not in _AVIF_BRANDS and major != b"crx " and
+                                     bool(compatible & _HEIF_BRANDS) and not compatible & _AVIF_BRANDS)
 
 
 def _iso_media(data: bytes) -> str | None:
@@ -62,12 +77,12 @@ def _iso_media(data: bytes) -> str | None:
         return "a video (MOV)"
     if box != b"ftyp":
         return None
-    brand = data[8:12]
-    if brand in _HEIF_BRANDS:
+    major, compatible = _brands(data)
+    if is_heif(data):
         return "a HEIC/HEIF image"
-    if brand in _AVIF_BRANDS:
+    if major in _AVIF_BRANDS or compatible & _AVIF_BRANDS:
         return "an AVIF image"
-    if brand == b"crx ":
+    if major == b"crx ":
         return "a camera RAW file (CR3)"
     return "a video or ISO media file (MP4, MOV, 3GP)"
 
