@@ -225,6 +225,32 @@ def test_heic_metadata_is_scanned() -> None:
             ("owner", f"CameraOwnerName {fx.OWNER}"), ("owner", f"XMP dc:creator {fx.CREATOR}")} <= found
 
 
+def _box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def test_the_capture_times_of_a_heic_sequence_are_found() -> None:
+    """A burst or live photo is a HEIF with a movie box: its headers hold when it was taken (seconds from 1904),
+    which libheif does not show; scan called such a file CLEAN (pillow-heif's nokia/bird_burst.heic)."""
+    from mirror.privacy.heic import movie_times
+
+    taken = int((dt.datetime(2022, 1, 5, 18, 30, tzinfo=dt.UTC) - dt.datetime(1904, 1, 1, tzinfo=dt.UTC))
+                .total_seconds())
+    movie = _box(b"mvhd", b"\0\0\0\0" + struct.pack(">II", taken, taken + 60) + bytes(88))
+    track = _box(b"trak", _box(b"tkhd", b"\1\0\0\0" + struct.pack(">QQ", taken, taken) + bytes(80))
+                 + _box(b"mdia", _box(b"mdhd", b"\0\0\0\0" + struct.pack(">II", taken + 5, 0) + bytes(12))))
+    found = set(movie_times(fx.heic_photo() + _box(b"moov", movie + track)))
+    assert found == {("datetime", "CreateDate 2022:01:05 18:30:00 (movie header)"),
+                     ("datetime", "ModifyDate 2022:01:05 18:31:00 (movie header)"),
+                     ("datetime", "ModifyDate 2022:01:05 18:30:00 (track header)"),
+                     ("datetime", "CreateDate 2022:01:05 18:30:05 (media header)")}, found  # the same time: once
+    scanned = kinds_and_details(scan_photo(fx.heic_photo() + _box(b"moov", movie), "IMG_0001.HEIC"))
+    assert ("datetime", "CreateDate 2022:01:05 18:30:00 (movie header)") in scanned, scanned
+    endless = _box(b"moov", _box(b"trak", b"\0\0\0\x08trak" * 100_000))  # empty boxes without end: bounded
+    assert movie_times(fx.heic_photo() + endless) == []
+    assert movie_times(b"\0\0\0\x10moov" + b"\xff" * 8) == []  # a size past the end
+
+
 def _clean_heic() -> tuple[bytes, bytes]:
     """A HEIC of one image without metadata, and the same with the EXIF of fx.heic_photo on a second image."""
     import pillow_heif

@@ -39,10 +39,10 @@ class Cleaned:
 def kept_kinds(raw: bytes, name: str) -> list[str]:
     """The kinds of metadata a photo keeps when it is bundled as it is."""
     if is_heif(raw):
-        from mirror.privacy.heic import heic_metadata
+        from mirror.privacy.heic import heic_metadata, movie_times
 
         try:
-            return [kind for kind, _ in heic_metadata(raw, name)]
+            return [kind for kind, _ in heic_metadata(raw, name) + movie_times(raw)]
         except PhotoError:
             return ["unknown (format not inspected)"]
     try:

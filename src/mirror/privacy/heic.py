@@ -137,6 +137,50 @@ def _unlinked(data: bytes, seen: set[bytes]) -> list[tuple[str, bytes]]:
     return found
 
 
+_QUICKTIME_EPOCH = -2_082_844_800  # 1904-01-01 UTC, in Unix seconds: where a movie box counts its times from
+_TIMED = {b"mvhd": "movie header", b"tkhd": "track header", b"mdhd": "media header"}
+_INTO = frozenset((b"moov", b"trak", b"mdia"))
+MAX_BOXES = 4096  # boxes of a moov looked at
+
+
+def movie_times(data: bytes) -> list[tuple[str, str]]:
+    """The creation and modification times in a HEIF's `moov` box (an image sequence: a burst, a live photo),
+    as ("datetime", "CreateDate 2018:03:09 14:16:50 (movie header)"), each value once. libheif does not show
+    them, and they say when the photos were taken."""
+    import datetime
+
+    found: list[tuple[str, str]] = []
+    stack, looked = [(0, len(data), 0)], 0
+    while stack and looked < MAX_BOXES:
+        at, end, depth = stack.pop()
+        while at + 8 <= end and looked < MAX_BOXES:
+            looked += 1
+            size, kind, head = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8], 8
+            if size == 1 and at + 16 <= end:
+                size, head = int.from_bytes(data[at + 8:at + 16], "big"), 16
+            elif size == 0:
+                size = end - at
+            if size < head or at + size > end:
+                break
+            if kind in _INTO and (depth > 0 or kind == b"moov") and depth < 3:
+                stack.append((at + head, at + size, depth + 1))
+            elif kind in _TIMED and depth > 0:
+                body = data[at + head:at + size]
+                wide = body[:1] == b"\1"
+                for label, offset in (("CreateDate", 4), ("ModifyDate", 12 if wide else 8)):
+                    raw = body[offset:offset + (8 if wide else 4)]
+                    seconds = int.from_bytes(raw, "big") if len(raw) in (4, 8) else 0
+                    try:
+                        when = datetime.datetime.fromtimestamp(_QUICKTIME_EPOCH + seconds, datetime.UTC)
+                    except (OverflowError, OSError, ValueError):
+                        continue
+                    value = f"{label} {when:%Y:%m:%d %H:%M:%S}"  # each once: every header of a burst repeats it
+                    if seconds and not any(detail.startswith(value) for _, detail in found):
+                        found.append(("datetime", f"{value} ({_TIMED[kind]})"))
+            at += size
+    return found
+
+
 def heic_metadata(data: bytes, name: str) -> list[tuple[str, bytes]]:
     """The metadata blocks of a HEIC: ("exif", ...), ("xmp", ...), ("icc", ...), ("thumbnail", b""), of every
     image in it, and Exif and XMP items that no image links to (found by their signatures).

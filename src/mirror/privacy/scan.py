@@ -250,7 +250,7 @@ def _scan_gif(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[F
 
 
 def _scan_heic(cursor: Cursor, name: str) -> list[Found]:
-    from mirror.privacy.heic import heic_metadata
+    from mirror.privacy.heic import heic_metadata, movie_times
 
     data = cursor.take(0, MAX_HEIC + 1)
     if len(data) > MAX_HEIC:
@@ -259,7 +259,7 @@ def _scan_heic(cursor: Cursor, name: str) -> list[Found]:
     for kind, block in heic_metadata(data, name):
         found += (scan_tiff(block.removeprefix(b"Exif\0\0")) if kind == "exif" else scan_xmp(block)
                   if kind == "xmp" else scan_icc(block) if kind == "icc" else [(kind, "a preview image in the HEIC")])
-    return found
+    return found + movie_times(data)
 
 
 def scan_photo_chunks(chunks: Iterable[bytes], name: str) -> PhotoScan:
