@@ -252,6 +252,14 @@ def olympus_makernote(serial: str) -> bytes:
     return b"OLYMPUS\0II\x03\0" + main + equipment + text
 
 
+def pentax_makernote(serial: int) -> bytes:
+    """A Pentax maker note: "PENTAX \\0II", then a little-endian IFD (offsets from the note) whose CameraInfo
+    (0x0215, five LONGs: model, date, production code, serial) keeps the InternalSerialNumber fifth."""
+    info = struct.pack("<5I", 0x12C1E, 20070913, 2, 1, serial)
+    ifd = struct.pack("<HHHII", 1, 0x0215, LONG, 5, 10 + 18) + struct.pack("<I", 0)
+    return b"PENTAX \0II" + ifd + info
+
+
 def apple_makernote(uuid: str) -> bytes:
     """An Apple maker note: "Apple iOS\\0", version, "MM", then a big-endian IFD with MediaGroupUUID (0x0011)."""
     text = uuid.encode() + b"\0"

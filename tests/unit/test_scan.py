@@ -139,6 +139,8 @@ def _noted(make: str, note: bytes) -> bytes:
                  "maker-note InternalSerialNumber PLANTED-FUJI-1", "FujiFilm:InternalSerialNumber", id="fujifilm"),
     pytest.param(_noted("OLYMPUS IMAGING CORP.", fx.olympus_makernote("PLANTED-OLY-2")), "serial",
                  "maker-note SerialNumber PLANTED-OLY-2", "Olympus:SerialNumber", id="olympus equipment"),
+    pytest.param(_noted("PENTAX Corporation", fx.pentax_makernote(132352)), "serial",
+                 "maker-note InternalSerialNumber 132352", "Pentax:InternalSerialNumber", id="pentax camera info"),
     pytest.param(_noted("Apple", fx.apple_makernote("PLANTED-UUID-3")), "unique-id",
                  "maker-note MediaGroupUUID PLANTED-UUID-3", "Apple:MediaGroupUUID", id="apple"),
     pytest.param(_noted("Acme", b"ACME\0" + b"\0" * 20), "makernote",

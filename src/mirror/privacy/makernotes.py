@@ -38,6 +38,8 @@ class _Maker:
             "fuji" (the note, little-endian, IFD offset stored at 8), "nikon" (a TIFF header at 10).
         tags: tag -> (kind, exiftool's name).
         subdirs: tags that point at further IFDs of the same note.
+        elements: tag -> (index, kind, exiftool's name): one 32-bit number of a tag that holds several (Pentax's
+            CameraInfo keeps the InternalSerialNumber fifth).
     """
 
     prefix: bytes
@@ -46,6 +48,7 @@ class _Maker:
     base: str
     tags: Mapping[int, tuple[str, str]]
     subdirs: frozenset[int] = field(default_factory=frozenset)
+    elements: Mapping[int, tuple[int, str, str]] = field(default_factory=dict)
 
 
 _MAKERS = (
@@ -60,8 +63,10 @@ _MAKERS = (
     _Maker(b"Panasonic\0", "", 12, "tiff", {0x0025: ("serial", "InternalSerialNumber"),
                                             0x0052: ("serial", "LensSerialNumber")}),
     _Maker(b"FUJIFILM", "", 8, "fuji", {0x0010: ("serial", "InternalSerialNumber")}),
-    _Maker(b"PENTAX \0", "", 10, "note", {0x0229: ("serial", "SerialNumber")}),
-    _Maker(b"AOC\0", "", 6, "tiff", {0x0229: ("serial", "SerialNumber")}),
+    _Maker(b"PENTAX \0", "", 10, "note", {0x0229: ("serial", "SerialNumber")},
+           elements={0x0215: (4, "serial", "InternalSerialNumber")}),
+    _Maker(b"AOC\0", "", 6, "tiff", {0x0229: ("serial", "SerialNumber")},
+           elements={0x0215: (4, "serial", "InternalSerialNumber")}),
     _Maker(b"SIGMA\0", "", 10, "tiff", {0x0002: ("serial", "SerialNumber")}),
     _Maker(b"FOVEON\0", "", 10, "tiff", {0x0002: ("serial", "SerialNumber")}),
     _Maker(b"", "canon", 0, "tiff", {0x0009: ("owner", "OwnerName"), 0x000C: ("serial", "SerialNumber"),
@@ -107,6 +112,12 @@ def _value(tag: Tag) -> str:
     return shown if shown and shown.isprintable() else "(no readable value: read it with exiftool)"
 
 
+def _longs(tag: Tag) -> tuple[int, ...]:
+    """A tag's value as 32-bit numbers in the note's byte order, whatever type it is stored as."""
+    whole = len(tag.raw) // 4
+    return struct.unpack(f"{'>' if tag.big_endian else '<'}{whole}I", tag.raw[:4 * whole]) if whole else ()
+
+
 def _directories(tiff: Tiff, note: Tag, maker: _Maker) -> list[dict[int, Tag]]:
     """The note's main IFD and the IFDs it points at, read with the maker's layout."""
     if maker.base == "nikon":
@@ -131,4 +142,7 @@ def scan_makernote(tiff: Tiff, note: Tag, make: str) -> list[Found]:
         for entries in _directories(tiff, note, maker):
             found += [(kind, f"maker-note {label} {short(_value(entries[number]))}")
                       for number, (kind, label) in maker.tags.items() if number in entries]
+            found += [(kind, f"maker-note {label} {values[index]}")
+                      for number, (index, kind, label) in maker.elements.items()
+                      if number in entries and len(values := _longs(entries[number])) > index]
     return found or [("makernote", f"maker notes, {len(note.raw)} bytes (may hold a serial number)")]
