@@ -193,6 +193,7 @@ def test_exiftool_finds_no_metadata_in_stripped_png() -> None:
     pytest.param(b"\0\0\0\x14ftypqt  \0\0\0\0qt  ", "video", id="mov"),
     pytest.param(b"II*\0\x08\0\0\0", "RAW", id="tiff or dng"),
     pytest.param(b"MM\0*\0\0\0\x08", "RAW", id="nef big-endian"),
+    pytest.param(b"II+\0\x08\0\0\0\x10\0\0\0\0\0\0\0", "RAW", id="bigtiff"),
     pytest.param(b"BM\x36\0\0\0", "BMP", id="bmp"),
     pytest.param(b"hello, not a photo", "not a JPEG, PNG, WebP or GIF", id="text"),
 ])

@@ -44,6 +44,8 @@ _MAX_BRANDS = 64  # compatible brands of an ftyp box looked at
 _MAGIC = (
     (b"II*\0", "a TIFF or camera RAW file (DNG, CR2, NEF, ARW)"),
     (b"MM\0*", "a TIFF or camera RAW file (DNG, CR2, NEF, ARW)"),
+    (b"II+\0", "a TIFF or camera RAW file (DNG, CR2, NEF, ARW)"),  # BigTIFF
+    (b"MM\0+", "a TIFF or camera RAW file (DNG, CR2, NEF, ARW)"),
     (b"IIRO", "a camera RAW file (ORF)"),
     (b"IIU\0", "a camera RAW file (RW2)"),
     (b"FUJIFILMCCD-RAW", "a camera RAW file (RAF)"),
