@@ -210,6 +210,7 @@ GENERIC = fx.icc_profile("Generic RGB Profile")  # what macOS writes: not sRGB, 
     pytest.param(lambda p: fx.splice(fx.plain_jpeg(), _segments(p, [(1, 1)])), NAME, id="jpeg"),
     pytest.param(lambda p: fx.png_with(fx.chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(p))), "a.png", id="png"),
     pytest.param(_webp, "a.webp", id="webp"),
+    pytest.param(lambda p: _gif(_icc_extension(p)), "a.gif", id="gif"),  # exiftool's GIF.gif: a Nikon Adobe RGB
 ])
 def test_a_removed_profile_that_changes_colours_is_named_for_the_author(make: Callable[[bytes], bytes],
                                                                          name: str) -> None:

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
 from mirror.privacy.exif import Recipe, Stripped, extend_recipe, follow, ordered_kinds
-from mirror.privacy.icc import MAX_STANDARD, standard_profile
+from mirror.privacy.icc import MAX_STANDARD, shifts_colours, standard_profile
 from mirror.record import record
 
 SIGNATURES = (b"GIF87a", b"GIF89a")
@@ -192,6 +192,7 @@ class BlockJudge:
         self.images = 0
         self.dangling: list[GifBlock] = []  # graphic controls since the last image: readers ignore them at the end
         self.icc = False  # a standard colour profile is kept
+        self.colours = ""  # the name of the profile readers applied, when it goes and colours change (icc.py)
 
     def judge(self, block: GifBlock) -> Plan:
         """The steps that write `block` (None to drop it), and the kinds (from exif.KINDS) of what goes.
@@ -228,6 +229,8 @@ class BlockJudge:
                 self.icc = True
                 return self._canonical(block, bytes([EXTENSION, APPLICATION, 11]) + ICC_ID
                                        + _as_sub_blocks(b"".join(parts[1:])))
+            if parts[0] == ICC_ID and not (self.icc or self.colours or self.images):  # the one readers apply
+                self.colours = shifts_colours(b"".join(parts[1:])) or ""
             if parts[0] in LOOPS and loops:
                 return self._canonical(block, bytes([EXTENSION, APPLICATION, 11]) + parts[0] + b"\3\1"
                                        + loops[-1][1:3] + b"\0")
@@ -287,4 +290,4 @@ def strip_gif(data: bytes, name: str) -> Stripped:
     if walk.trailing:
         removed.add("trailing-data")
     recipe: Recipe = tuple(body)
-    return Stripped(follow(recipe, data), ordered_kinds(removed), 1, (), recipe)
+    return Stripped(follow(recipe, data), ordered_kinds(removed), 1, (), recipe, judge.colours)
