@@ -262,6 +262,33 @@ def test_scan_reads_a_plain_7z_with_folders_and_links(runner: CliRunner, tmp_pat
     assert "unexpected folder" not in out
 
 
+def test_scan_of_a_7z_reads_what_a_folder_scan_reads(runner: CliRunner, tmp_path: Path) -> None:
+    """Files without data (their names were never scanned: "CLEAN, scanned 0 file(s)"), and files named like a
+    bundle's hash list, key or signatures (passed over unread, in any 7z): the same findings as the folder. Of a
+    signature only its comments are read, which its signer wrote freely."""
+    import subprocess
+
+    sevenzip = require_tool("7zz")
+    folder = tmp_path / "src"
+    (folder / "accounts").mkdir(parents=True)
+    (folder / "endorsements").mkdir()
+    (folder / "accounts" / "call +77011234567.md").write_bytes(b"")
+    (folder / "SHA256SUMS").write_text("a@example.org\n", encoding="utf-8")
+    (folder / "endorsements" / "notes.md").write_text("b@example.org\n", encoding="utf-8")
+    (folder / "endorsements" / "x.minisig").write_text(
+        "untrusted comment: signed by c@example.org\nRWQ" + "A" * 70 + "\ntrusted comment: d@example.org\n"
+        "Q" * 88 + "\n", encoding="utf-8")
+    subprocess.run([sevenzip, "a", "-bso0", tmp_path / "x.7z", "."], cwd=folder, check=True)
+    said = {}
+    for path in (folder, tmp_path / "x.7z"):
+        code, out, _ = invoke(runner, "scan", path)
+        said[path.name] = {line.split(":")[0] + ":" + line.split(":")[1] for line in out.splitlines()
+                           if ": phone:" in line or ": email:" in line}
+        assert code == 6, out
+    assert said["x.7z"] == said["src"] == {"accounts/call +77011234567.md: phone", "SHA256SUMS: email",
+                                           "endorsements/notes.md: email", "endorsements/x.minisig: email"}, said
+
+
 def test_scan_counts_every_file_with_findings_past_its_cap(runner: CliRunner, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the findings kept (10,000; 5 here), the files holding the rest are still counted: 6 files of 2

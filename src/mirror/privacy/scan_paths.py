@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mirror.errors import ArchiveError, ConfigError, Incomplete, PhotoError
+from mirror.formats.layout import SIG_SUFFIX
 from mirror.formats.manifest import AUTHOR_KEY_NAME, LAYOUTS, SIG_NAME, SUMS_NAME
 from mirror.formats.media import DOCUMENTS, junk_folder, media_for, os_junk, suffix_of
 from mirror.formats.names import printable
@@ -230,11 +231,40 @@ def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
         if member.index in odd:
             pass  # said as not read; its bytes (a link's target) are passed over below
         elif member.name in _SIGNATURES or member.name.startswith(_ENDORSEMENTS):
-            report.scanned += 1
+            _scan_signed_file(member.name, chunks, report)
         else:
             _scan_file(member.name, _given(chunks), report)
         for _ in chunks:  # whatever the scan left unread: the next member starts after it
             pass
+    table = archive.members
+    for i in range(len(table)):  # files without data have names, as in a folder: iter_members yields none of them
+        if not table.has_stream(i) and i not in odd and not (member := table[i]).is_dir:
+            _scan_file(member.name, lambda: iter(()), report)
+
+
+MAX_SIGNED_FILE = 1 << 20  # bytes of a hash list, key or signature read for its comments and names
+
+
+def _scan_signed_file(name: str, chunks: Iterator[bytes], report: ScanReport) -> None:
+    """A hash list, a public key or a signature (by its name, in any 7z): its hashes and base64 are no words, but
+    a signature's comments are free text its signer chose (verify never reads the untrusted one), and a hash
+    list names files: those are read as any text is."""
+    data = b"".join(_bounded(chunks, MAX_SIGNED_FILE))
+    text = data.decode("utf-8", "replace")
+    if name.endswith((SIG_SUFFIX, ".pub")):
+        text = "\n".join(line for line in text.splitlines() if "comment:" in line)
+    report.add(scan_name(name, False))
+    report.add(scan_blocks(text_lines(iter([text.encode()])), name))
+    report.scanned += 1
+
+
+def _bounded(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
+    taken = 0
+    for chunk in chunks:
+        if taken >= limit:
+            return
+        yield chunk[:limit - taken]
+        taken += len(chunk)
 
 
 def scan_path(path: Path) -> ScanReport:
