@@ -247,3 +247,25 @@ def test_scan_does_not_decode_a_compression_bomb(tmp_path: Path, runner: CliRunn
     report = json.loads(invoke(runner, "scan", "--json", split)[1])
     assert {entry["path"] for entry in report["not_scanned"] if "compression bomb" in entry["reason"]} == {
         "a.txt", "b.txt", "c.txt"}, report
+
+
+def test_a_text_that_shrinks_hundreds_of_times_is_a_bomb_too(runner: CliRunner, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block that unpacks to about 220 times its size: under the old ratio of 1,000, a 450 KB file held the scan
+    52 s on 384 MiB. The floor is lowered to 1 MiB here, so that 3 MB show the edge; an ordinary text is read."""
+    import random
+
+    import mirror.privacy.scan_paths
+
+    monkeypatch.setattr(mirror.privacy.scan_paths, "BOMB_FLOOR", 1 << 20)
+    folder = tmp_path / "src"
+    folder.mkdir()
+    pick = random.Random(1)
+    (folder / "dense.txt").write_bytes(b"".join(b"the same line of an account, again and again\n" * 8
+                                                + b"%c\n" % pick.choice(b"abcdefghij") for _ in range(8000)))
+    (folder / "plain.md").write_text("write to someone@example.org\n", encoding="utf-8")
+    archive = tmp_path / "dense.7z"
+    run(require_tool("7zz"), "a", "-bso0", "-bsp0", "-ms=off", archive, "dense.txt", "plain.md", cwd=folder)
+    report = json.loads(invoke(runner, "scan", "--json", archive)[1])
+    assert [e["path"] for e in report["not_scanned"] if "compression bomb" in e["reason"]] == ["dense.txt"], report
+    assert {f["kind"] for f in report["findings"]} == {"email"}, report
