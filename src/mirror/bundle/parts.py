@@ -105,23 +105,58 @@ def plan_parts(sizes: dict[str, int], capacity: int) -> list[list[str]]:
     return [[names[i] for i in part] for part in plan]
 
 
-def _first_fit(sizes: array[int], costs: array[int], capacity: int, name: Callable[[int], str]) -> list[array[int]]:
-    """plan_parts on files 0..n-1 in name order, as positions: a million files are never a list of names."""
+def _first_fit(sizes: array[int], costs: array[int], capacity: int, name: Callable[[int], str],
+               limit: int | None = None) -> list[array[int]]:
+    """plan_parts on files 0..n-1 in name order, as positions: a million files are never a list of names. Past
+    `limit` parts it stops (the plan is then `limit` + 1 parts long, and incomplete): a file that fits only a
+    part of its own, 50,000 times over, took minutes before the count was refused. The first part with room is
+    found in a tree of the parts' rooms, in time that grows with the logarithm of the part count."""
+    if any(cost > capacity for cost in costs):
+        i = max(range(len(costs)), key=costs.__getitem__)
+        raise _TooLarge(name(i), sizes[i], costs[i])
     parts: list[array[int]] = []
-    room: list[int] = []
+    rooms = _Rooms(min(len(sizes), len(sizes) if limit is None else limit + 1))
     for i in sorted(range(len(sizes)), key=sizes.__getitem__, reverse=True):  # stable: equal sizes by name
         cost = costs[i]
-        if cost > capacity:
-            raise _TooLarge(name(i), sizes[i], cost)
-        for index, left in enumerate(room):
-            if cost <= left:
-                parts[index].append(i)
-                room[index] -= cost
+        index = rooms.first(cost)
+        if index < 0:
+            if limit is not None and len(parts) > limit:
                 break
-        else:
-            parts.append(array("I", [i]))
-            room.append(capacity - cost)
+            index = len(parts)
+            parts.append(array("I"))
+            rooms.set(index, capacity)
+        parts[index].append(i)
+        rooms.set(index, rooms.room(index) - cost)
     return [array("I", sorted(p)) for p in parts]
+
+
+class _Rooms:
+    """The room left in each part, in a tree of maxima: the leftmost part with room for a file in log time."""
+
+    def __init__(self, count: int) -> None:
+        self.leaves = 1
+        while self.leaves < max(1, count):
+            self.leaves *= 2
+        self.tree = array("q", [-1]) * (2 * self.leaves)  # -1: no part there yet
+
+    def room(self, index: int) -> int:
+        return self.tree[self.leaves + index]
+
+    def set(self, index: int, room: int) -> None:
+        at = self.leaves + index
+        self.tree[at] = room
+        while at > 1:
+            at //= 2
+            self.tree[at] = max(self.tree[2 * at], self.tree[2 * at + 1])
+
+    def first(self, need: int) -> int:
+        """The leftmost part with at least `need` bytes of room, or -1."""
+        if self.tree[1] < need:
+            return -1
+        at = 1
+        while at < self.leaves:
+            at = 2 * at if self.tree[2 * at] >= need else 2 * at + 1
+        return at - self.leaves
 
 
 @record
@@ -500,7 +535,7 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
             # a size at which first fit needs at most MAX_PARTS parts
             works = fixed + max(max(units.costs), 2 * sum(units.costs) // (MAX_PARTS - 1) + 1)
             try:
-                plan = _first_fit(units.sizes, units.costs, capacity, units.namer(lines))
+                plan = _first_fit(units.sizes, units.costs, capacity, units.namer(lines), MAX_PARTS)
             except _TooLarge as exc:
                 if best is not None:
                     break
@@ -516,9 +551,8 @@ def split_bundle(path: Path, out_dir: Path, max_size: int, keys: Keys) -> SplitR
                     raise ConfigError(f"{path} is {st_size:,} bytes and cannot be split smaller in at most "
                                       f"{MAX_PARTS} parts", hint="send it whole; a channel that takes "
                                       f"{_megabytes(st_size)} or more takes it")
-                raise ConfigError(f"{path} would need {len(plan):,} parts of at most {max_size:,} bytes, more than "
-                                  f"{MAX_PARTS}", hint=f"use a larger size: --max-size {_suggest(works, st_size)} "
-                                                       "works")
+                raise ConfigError(f"{path} would need more than {MAX_PARTS} parts of at most {max_size:,} bytes",
+                                  hint=f"use a larger size: --max-size {_suggest(works, st_size)} works")
             if len(plan) < 2:  # all in one part: a part is one of at least two, so halve it
                 if blocks is not None and len(plan[0]) < 2 and units.ref[plan[0][0]] < 0:
                     blocks = None  # one block holds it all: its files one by one
