@@ -110,7 +110,28 @@ def test_an_error_writing_names_dest_not_the_working_folder(runner: CliRunner, s
     for inputs in ([bundle], parts):
         done = subprocess.run([*prefix, sys.executable, "-m", "mirror", "extract", *map(str, inputs),
                                str(read_only / "o"), "--keys", str(keys)], capture_output=True, text=True, timeout=60)
-        assert done.returncode == 1 and f"{read_only}: Permission denied" in done.stderr, done.stderr
+        assert done.returncode == 1 and f"{read_only}: no file can be made in this folder" in done.stderr, done.stderr
+        assert "(Permission denied)" in done.stderr, done.stderr
+        assert "mirror-tmp" not in done.stderr and list(read_only.iterdir()) == []
+
+
+def test_an_output_folder_that_takes_no_file_is_named_before_the_work(
+        small: tuple[Path, Path, list[Path]], tmp_path: Path) -> None:
+    """split, join and endorse into a folder where no file can be made (read-only here; /proc said "No such file
+    or directory"): said at once by the folder's name, as create says it; endorse named its temporary file."""
+    bundle, keys, parts = small
+    read_only = tmp_path / "ro"
+    read_only.mkdir(mode=0o555)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        prefix = [require_tool("setpriv"), "--inh-caps=-dac_override", "--bounding-set=-dac_override"]
+    for args in (["split", str(bundle), "--max-size", "150k", "-o", str(read_only)],
+                 ["join", *map(str, parts), "-o", str(read_only / "w.7z")],
+                 ["endorse", str(bundle), "--key", "alice", "--claim", "relayed", "-o", str(read_only / "e.7z")]):
+        done = subprocess.run([*prefix, sys.executable, "-m", "mirror", *args, "--keys", str(keys)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.startswith(f"mirror: {read_only}: no file can be made in this folder"), done.stderr
         assert "mirror-tmp" not in done.stderr and list(read_only.iterdir()) == []
 
 

@@ -142,6 +142,7 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
     """
     from mirror.bundle.destination import dangling
     from mirror.bundle.parts import extract_parts
+    from mirror.safeio import probe_output_folder
 
     bundles, dest = list(paths), None
     for path in paths:  # before a look at any: a name no file system takes is said as such
@@ -160,6 +161,9 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
                  and path is paths[-1] else None, ExitCode.USAGE)
         if path.is_dir():
             fail(f"{path} is a folder, not a bundle", "mirror extract BUNDLE... DEST", ExitCode.USAGE)
+    if dest is not None:
+        check_name_length(dest)
+        probe_output_folder(dest)  # a folder that cannot take the files is said now, by name
     try:
         result = extract_parts(bundles, dest, open_keyring(keys_dir), allow_untrusted=untrusted,
                                policy=reader_policy_for(require_endorsers))

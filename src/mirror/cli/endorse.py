@@ -39,11 +39,15 @@ def endorse(bundle: Path, key_name: str | None, claim: str, out: Path | None, fo
             as_json: bool, keys_dir: Path | None) -> None:
     """Write a copy of BUNDLE that also carries your endorsement: your signature over what the author signed."""
     from mirror.bundle.endorse import EndorseRequest, default_output, endorse_bundle
+    from mirror.formats.names import check_name_length
+    from mirror.safeio import probe_output_folder
 
     ring = open_keyring(keys_dir, own=True)
     name = signing_key(ring, key_name)
     endorser = ring.get(name)
     request = EndorseRequest(bundle, out or default_output(bundle), claim, force, drop_unknown)
+    check_name_length(request.out)
+    probe_output_folder(request.out)  # a folder that cannot take the copy is said now, by name
     done = endorse_bundle(request, endorser.public, lambda: unlock_key(ring, name), ring)
     verified = done.verified
     if as_json:

@@ -35,11 +35,15 @@ def split(bundle: Path, max_size: str | None, channel: str | None, out_dir: Path
           keys_dir: Path | None) -> None:
     """Cut BUNDLE into parts of at most SIZE bytes; each part is a bundle that verifies alone."""
     from mirror.bundle.parts import split_bundle
+    from mirror.formats.names import check_name_length
     from mirror.formats.part import CHANNELS, parse_size
+    from mirror.safeio import probe_output_folder
 
     if (max_size is None) == (channel is None):
         fail("give either --max-size SIZE or --for CHANNEL", None, ExitCode.USAGE)
     size = CHANNELS[channel].usable if channel is not None else parse_size(max_size or "")
+    check_name_length(out_dir)
+    probe_output_folder(out_dir / "part.7z")  # a folder that cannot take the parts is said now, by name
     result = split_bundle(bundle, out_dir, size, open_keyring(keys_dir))
     if as_json:
         dump_json({"bundle": str(bundle), "max_size": size, "channel": channel,
@@ -62,11 +66,15 @@ def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_di
     """Rebuild one bundle from all PARTS of it; it carries the author's signature unchanged."""
     from mirror.bundle.parts import join_parts
     from mirror.cli.verdict import content_count
+    from mirror.formats.names import check_name_length
+    from mirror.safeio import probe_output_folder
 
     idle: list[Path] = []
     dropped: list[str] = []  # endorsements of other copies past the cap
     failed: list[tuple[Path, str]] = []  # damaged copies of parts also given whole
     differing: list[tuple[str, Path]] = []  # endorsements two inputs carried different bytes of
+    check_name_length(out)
+    probe_output_folder(out)
     result = join_parts(list(parts), out, open_keyring(keys_dir), force=force, idle=idle, left_out=dropped,
                         failed=failed, differing=differing)
     left_out = len(dropped)
