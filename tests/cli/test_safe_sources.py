@@ -383,6 +383,12 @@ def test_update_makes_the_next_version(runner: CliRunner, locked: Keyring, sourc
     code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "v5.7z", "--key", "alice", "--update", second,
                           "--version", "7")
     assert code == 2 and "--update sets the bundle id and version" in err
+    last = tmp_path / "last.7z"  # the last version a bundle may have: --update says so (it was "malformed", exit 3)
+    code, _, err = invoke(runner, "create", sources, "-o", last, "--key", "alice", "--id", old["id"], "--version",
+                          str(2**31 - 1))
+    assert code == 0, err
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "v6.7z", "--key", "alice", "--update", last)
+    assert code == 2 and "is version 2,147,483,647, the last a bundle may have" in err, err
 
 
 def test_convert_heic_refuses_a_picture_larger_than_it_decodes(runner: CliRunner, keyring: Keyring, sources: Path,

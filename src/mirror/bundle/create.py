@@ -41,6 +41,7 @@ from mirror.bundle.sourcelist import SourceFile
 from mirror.bundle.verify import Keys, verify_bundle
 from mirror.errors import ConfigError, InputError
 from mirror.formats import manifest
+from mirror.formats.index import MAX_VERSION
 from mirror.formats.manifest import (
     CURRENT,
     PAGE_NAME,
@@ -98,6 +99,9 @@ def next_version(old: Path, keys: Keys, public: PublicKeyFile) -> tuple[str, int
     if earlier.public != public:
         raise ConfigError(f"{old} was signed by key {earlier.key_id}, not by the key signing this version",
                           hint="sign the new version with the key that signed the earlier one (--key NAME)")
+    if earlier.meta.version >= MAX_VERSION:
+        raise ConfigError(f"{old} is version {earlier.meta.version:,}, the last a bundle may have",
+                          hint="make a new bundle (without --update): it gets an id of its own")
     root = hashlib.sha256(earlier.control[SUMS_NAME]).hexdigest()
     return earlier.meta.bundle_id, earlier.meta.version + 1, f"sha256:{root}"
 
