@@ -539,6 +539,22 @@ def test_a_bundle_copied_in_under_its_own_name_is_not_fetched_again(setup: Setup
     assert (dest / "from a USB stick.7z").read_bytes() == data
 
 
+def test_a_fifo_or_link_swapped_in_is_never_read_as_a_copy(tmp_path: Path) -> None:
+    """DEST is looked at first and its files read later: a FIFO swapped in meanwhile (a shared folder, a USB stick)
+    held fetch for good in open(); a link was followed. Both are opened without blocking and refused."""
+    import os
+
+    from mirror.fetch.fetcher import _sha256
+
+    (tmp_path / "real.7z").write_bytes(b"x" * 100)
+    os.mkfifo(tmp_path / "fifo.7z")
+    (tmp_path / "link.7z").symlink_to(tmp_path / "real.7z")
+    for name, follow in (("fifo.7z", True), ("fifo.7z", False), ("link.7z", False)):
+        with pytest.raises(OSError):
+            _sha256(tmp_path / name, None, follow=follow)
+    assert _sha256(tmp_path / "link.7z", None) == hashlib.sha256(b"x" * 100).hexdigest()
+
+
 @pytest.mark.parametrize("planted", ["bundles", "index", "index.json"])
 def test_links_planted_in_a_folder_host_are_refused(setup: Setup, runner: CliRunner, planted: str) -> None:
     """A shared folder may hold links that lead the files elsewhere: the host fails, naming the link, and nothing

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import functools
+import hashlib
 import itertools
 import os
 import shutil
@@ -53,7 +55,7 @@ from mirror.trust.rollback import Choice
 
 DOWNLOADS = ".mirror-downloads"
 SWARM_FOLDER = "swarm"  # in DOWNLOADS: the swarm's own (fetch/swarm.py)
-MAX_LOOKED_AT = 10_000  # names of DEST looked at for a bundle copied in under a name of its own, per bundle
+MAX_LOOKED_AT = 10_000  # names of DEST looked at, once per run, for bundles copied in under names of their own
 # Another way to get one bundle's bytes (fetch/swarm.py): (entry, mirrors, downloads folder, reports, log,
 # progress) -> a file with the signed sha256, or None; what it returns is checked like any mirror's download.
 EntrySource = Callable[[BundleEntry, list[Mirror], Path, dict[str, MirrorReport], Log, Progress], Path | None]
@@ -182,22 +184,32 @@ def work_folder(folder: Path) -> Path:
     return folder
 
 
-def _sha256(path: Path, cache: VerifiedCache | None) -> str:
-    """The file's SHA-256: from the cache while the file is unchanged (bundle/verified.py), else read."""
-    if cache is None:
-        return file_sha256(path)
-    before = os.stat(path)
-    facts = cache.get(before)
-    if facts is not None and facts.sha256:
-        return facts.sha256
-    digest = file_sha256(path)
-    cache.record(before, os.stat(path), Facts(sha256=digest))
+def _sha256(path: Path, cache: VerifiedCache | None, follow: bool = True) -> str:
+    """The file's SHA-256: from the cache while the file is unchanged (bundle/verified.py), else read. Opened
+    without blocking and judged as opened: a FIFO swapped in after a look at the folder (a shared folder, a USB
+    stick) would hold the run for good; with `follow` False, a link is not followed either.
+
+    Raises:
+        OSError: not a regular file, or it cannot be read.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+    with os.fdopen(os.open(path, flags), "rb") as handle:
+        before = os.fstat(handle.fileno())
+        if not stat.S_ISREG(before.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        facts = cache.get(before) if cache is not None else None
+        if facts is not None and facts.sha256:
+            return facts.sha256
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        if cache is not None:
+            cache.record(before, os.fstat(handle.fileno()), Facts(sha256=digest))
     return digest
 
 
-def already_here(dest: Path, entry: BundleEntry, cache: VerifiedCache | None = None) -> Path | None:
-    """A file in DEST, under any of `arrival_names` (trusted or not) or a name of its own, whose bytes are the
-    signed ones."""
+def already_here(dest: Path, entry: BundleEntry, cache: VerifiedCache | None = None,
+                 others: OtherNames | None = None) -> Path | None:
+    """A file in DEST, under any of `arrival_names` (trusted or not), or under a name of its own among `others`,
+    whose bytes are the signed ones."""
     names = (*arrival_names(entry), *arrival_names(entry, trusted=False))
     for name in names:
         path = dest / name
@@ -206,29 +218,39 @@ def already_here(dest: Path, entry: BundleEntry, cache: VerifiedCache | None = N
                 return path
         except OSError:  # a name too long for this file system (eCryptfs takes 143 bytes), unreadable: not here
             continue
-    return _under_another_name(dest, entry, set(names), cache)
-
-
-def _under_another_name(dest: Path, entry: BundleEntry, names: set[str], cache: VerifiedCache | None) -> Path | None:
-    """The bundle copied into DEST by hand under a name of its own (from a USB stick, a messenger, a room): a
-    regular file of exactly its size whose SHA-256 is the signed one. It is used where it is, never downloaded
-    again over a connection that may last minutes. Only files of that size are read; at most MAX_LOOKED_AT
-    names of DEST are looked at."""
-    try:
-        with os.scandir(dest) as items:
-            for item in itertools.islice(items, MAX_LOOKED_AT):
-                if item.name in names or item.name.startswith("."):
-                    continue
-                try:
-                    info = item.stat(follow_symlinks=False)
-                    if stat.S_ISREG(info.st_mode) and info.st_size == entry.size \
-                            and _sha256(Path(item.path), cache) == entry.sha256:
-                        return Path(item.path)
-                except OSError:  # gone meanwhile, or unreadable: not this one
-                    continue
-    except OSError:
-        return None
+    for path in others.of_size(entry.size) if others is not None else ():
+        try:
+            if path.name not in names and _sha256(path, cache, follow=False) == entry.sha256:
+                return path
+        except OSError:  # gone meanwhile, a link or FIFO swapped in, unreadable: not this one
+            continue
     return None
+
+
+class OtherNames:
+    """The bundles a reader copied into DEST by hand under names of their own (from a USB stick, a messenger, a
+    room), found by size: such a file whose SHA-256 is the signed one is used where it is, never downloaded again
+    over a connection that may last minutes. DEST is looked at once per run (at most MAX_LOOKED_AT names, hidden
+    ones passed over), when a bundle is first missing under its own names; only files of a wanted size are
+    read."""
+
+    def __init__(self, dest: Path) -> None:
+        self.dest = dest
+        self._by_size: dict[int, list[Path]] | None = None
+        self._lock = threading.Lock()
+
+    def of_size(self, size: int) -> list[Path]:
+        """The regular files of DEST (not links) of exactly `size` bytes, as they were when first looked at."""
+        with self._lock:
+            if self._by_size is None:
+                self._by_size = {}
+                with contextlib.suppress(OSError), os.scandir(self.dest) as items:
+                    for item in itertools.islice(items, MAX_LOOKED_AT):
+                        with contextlib.suppress(OSError):
+                            info = item.stat(follow_symlinks=False)
+                            if not item.name.startswith(".") and stat.S_ISREG(info.st_mode):
+                                self._by_size.setdefault(info.st_size, []).append(Path(item.path))
+            return list(self._by_size.get(size, ()))
 
 
 def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy: Policy,
@@ -427,12 +449,12 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
     download threads are daemons, so one stuck in a connect cannot hold the process."""
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
     done: list[tuple[Future[Arrival], Download | None]] = []
-    stop, early, space = Stop(), gate(), DiskSpace(request.dest)
+    stop, early, space, elsewhere = Stop(), gate(), DiskSpace(request.dest), OtherNames(request.dest)
     obtained: list[Future[Obtained]] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-place") as placing:
         try:
-            jobs = [functools.partial(_obtain, request, keys, entry, order, reports, cache, log, early, space)
-                    for entry in wanted]
+            jobs = [functools.partial(_obtain, request, keys, entry, order, reports, cache, log, early, space,
+                                      elsewhere) for entry in wanted]
             if request.swarm is not None:  # the swarm's session is driven from this thread, one at a time
                 for entry, job in zip(wanted, jobs, strict=True):
                     done.append(_placed(request, keys, entry, job(), cache, placing))
@@ -444,7 +466,7 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
                 arrival = future_arrival.result()
                 if not arrival.trusted and others.get(arrival.entry.sha256):
                     arrival = _another_copy(request, keys, arrival, fetched is not None, others[arrival.entry.sha256],
-                                            order, reports, cache, log, placing, (early, space))
+                                            order, reports, cache, log, placing, (early, space, elsewhere))
                 result.arrivals.append(arrival)
                 if arrival.path is None and (fetched is not None or arrival.no_room):
                     # not begun for lack of room: missing, never "only tampered copies" (exit 4, not 3)
@@ -500,11 +522,11 @@ Obtained = tuple[Path | None, bool, Download | None, EarlyCheck | None, str]
 
 def _obtain(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order: list[Mirror],
             reports: dict[str, MirrorReport], cache: VerifiedCache, log: Log,
-            early_gate: threading.BoundedSemaphore, space: DiskSpace) -> Obtained:
-    """One bundle's bytes: already in DEST, or downloaded (from the swarm first, if asked) and meanwhile
-    verified as far as it arrived (fetch/early.py; `early_gate` bounds the checks of a run); not begun when
-    DEST lacks the room (`space`)."""
-    existing = already_here(request.dest, entry, cache)
+            early_gate: threading.BoundedSemaphore, space: DiskSpace, others: OtherNames) -> Obtained:
+    """One bundle's bytes: already in DEST (under its own names or `others`), or downloaded (from the swarm
+    first, if asked) and meanwhile verified as far as it arrived (fetch/early.py; `early_gate` bounds the checks
+    of a run); not begun when DEST lacks the room (`space`)."""
+    existing = already_here(request.dest, entry, cache, others)
     if existing is not None:
         return existing, True, None, None, ""
     downloads = request.dest / DOWNLOADS
@@ -625,7 +647,7 @@ def _placed(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, obtain
 def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, placed: bool,
                   copies: tuple[BundleEntry, ...], order: list[Mirror], reports: dict[str, MirrorReport],
                   cache: VerifiedCache, log: Log, placing: ThreadPoolExecutor,
-                  bounds: tuple[threading.BoundedSemaphore, DiskSpace]) -> Arrival:
+                  bounds: tuple[threading.BoundedSemaphore, DiskSpace, OtherNames]) -> Arrival:
     """The first of the other copies of the same version that arrives trusted, else `arrival` as it was.
 
     A copy this run placed in DEST that is not trusted makes way for a trusted one; copies tried in vain are
