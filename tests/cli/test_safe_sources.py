@@ -308,15 +308,19 @@ def test_convert_heic_makes_an_upright_jpeg_without_metadata(runner: CliRunner, 
     assert difference / len(expected.tobytes()) < 12  # lossy, but the same picture the same way up
 
 
+@pytest.mark.parametrize("premultiplied", [False, True])
 def test_convert_heic_puts_a_transparent_picture_on_white_and_says_so(runner: CliRunner, keyring: Keyring,
-                                                                      sources: Path, tmp_path: Path) -> None:
+                                                                      sources: Path, tmp_path: Path,
+                                                                      premultiplied: bool) -> None:
     """JPEG has no transparency: the colours under transparent pixels (here red, unseen in the HEIC) came out
-    black or as they were, with no word. They are made white, as a viewer shows them, and the author is told."""
+    black or as they were, with no word. They are made white, as a viewer shows them, and the author is told;
+    also with premultiplied alpha, which pillow-heif decodes as RGBa."""
     import pillow_heif
 
     picture = Image.new("RGBA", (64, 48), (0, 0, 255, 255))
     picture.paste((255, 0, 0, 0), (0, 0, 32, 48))  # the left half: red, fully transparent
     heif = pillow_heif.from_pillow(picture)
+    heif.premultiplied_alpha = premultiplied
     data = io.BytesIO()
     heif.save(data, quality=90)
     (sources / "photos" / "sticker.heic").write_bytes(data.getvalue())

@@ -595,7 +595,7 @@ def test_the_orientation_a_browser_shows_is_kept_from_a_later_exif_block() -> No
     (RuntimeError("Error while loading plugin: Support for this compression format has not been built in: "
                   "JPEG 2000 (a suitable decoder plugin is openjpeg)"),
      "x.heif: its image is coded as JPEG 2000, which mirror's HEIF decoder does not read"),
-    (IndexError("list index out of range"), "x.heif: it holds no image that mirror's HEIF decoder can read"),
+    (IndexError("list index out of range"), "x.heif: the HEIC image cannot be decoded (no image in it could be read)"),
     (ValueError("Invalid input: No 'ftyp' box"), "x.heif: the HEIC image cannot be decoded (Invalid input: No 'ftyp'"),
     (RuntimeError(""), "x.heif: the HEIC image cannot be decoded (no reason given)")])
 def test_a_heif_that_cannot_be_decoded_is_said_in_words(error: Exception, said: str) -> None:
@@ -605,3 +605,6 @@ def test_a_heif_that_cannot_be_decoded_is_said_in_words(error: Exception, said: 
 
     refusal = _undecodable("x.heif", error)
     assert str(refusal).startswith(said) and "Error:" not in str(refusal), str(refusal)
+    if isinstance(error, IndexError):  # a file that names an uncompressed image: its coding, not a damaged copy
+        uncompressed = _undecodable("x.heif", error, uncompressed=True)
+        assert str(uncompressed).startswith("x.heif: it holds no image that mirror's HEIF decoder can read")

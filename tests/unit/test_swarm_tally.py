@@ -125,7 +125,8 @@ def test_each_mirror_row_says_what_it_sent_as_a_web_seed() -> None:
 
 def test_a_mirror_that_answered_an_error_is_never_credited_and_host_names_are_matched_as_resolved() -> None:
     """Two mirrors on one server: /empty/ answered the web seed 404, the other sent everything. The 404 one was
-    credited the bytes (or said to share them) and the one that sent them was "not tried"."""
+    credited the bytes (or said to share them) and the one that sent them was "not tried". Now the 404 one says
+    what it answered, and a web seed reached that sent nothing named says it was asked: both saw the reader."""
     from mirror.formats.torrent import web_seeds
 
     def url(base: str) -> str:
@@ -136,11 +137,17 @@ def test_a_mirror_that_answered_an_error_is_never_credited_and_host_names_are_ma
                                  url("http://127.0.0.1:8001/empty/"): {"127.0.0.1:8001"}},
                  seed_errors={url("http://127.0.0.1:8001/empty/"): "404 Not Found"})
     assert _rows(["http://127.0.0.1:8001/empty/", "http://localhost:8001/good/"], sent) == {
-        "http://localhost:8001/good/": ["1000 B of it to the swarm, as a web seed"]}
+        "http://localhost:8001/good/": ["1000 B of it to the swarm, as a web seed"],
+        "http://127.0.0.1:8001/empty/": ["asked as a web seed, it answered: 404 Not Found"]}
+    sent.asked.add(url("http://127.0.0.1:8002/quiet/"))  # reached, sent nothing named: it saw the reader all the same
+    assert _rows(["http://127.0.0.1:8002/quiet/"], sent) == {
+        "http://127.0.0.1:8002/quiet/": ["asked as a web seed (what it sent is not told apart from the other sources)"]}
     sent.seed_addresses[url("http://127.0.0.1:8001/other/")] = {"127.0.0.1:8001"}
     shared = _rows(["http://127.0.0.1:8001/empty/", "http://localhost:8001/good/", "http://127.0.0.1:8001/other/"],
                    sent)  # two that may have sent it: said to share the address; the 404 one still not
-    assert set(shared) == {"http://localhost:8001/good/", "http://127.0.0.1:8001/other/"}, shared
+    assert shared["http://127.0.0.1:8001/empty/"] == ["asked as a web seed, it answered: 404 Not Found"], shared
+    assert all("which 2 mirrors share" in shared[u][0] for u in ("http://localhost:8001/good/",
+                                                                  "http://127.0.0.1:8001/other/")), shared
 
 
 @pytest.mark.parametrize(("message", "final"), [("404 Not Found", True), ("403 Forbidden", True),

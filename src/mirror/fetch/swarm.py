@@ -108,7 +108,10 @@ def _credit_web_seeds(mirrors: list[Mirror], bases: tuple[str, ...], entry: Bund
     for mirror in mirrors:
         if (base := _base(mirror)) in bases:
             url = web_seeds((base,), entry.sha256)[0]
-            if url not in tally.seed_errors:
+            if url in tally.seed_errors:  # it answered with an error or a redirect, and saw the reader's address
+                _record(reports.setdefault(mirror.label, MirrorReport(mirror.label)), entry, Fate.REFUSED,
+                        f"asked as a web seed, it answered: {tally.seed_errors[url]}")
+            else:
                 given.append((mirror, url, tally.seed_addresses.get(url) or {url_endpoint(url)}))
     sent = {a: n for a, n in tally.received.items() if a in tally.web_seeds and n}
 
@@ -124,6 +127,9 @@ def _credit_web_seeds(mirrors: list[Mirror], bases: tuple[str, ...], entry: Bund
                                           {port(e) for e in endpoints}) == 1:
                 matched = on_port
         if not matched:
+            if url in tally.asked:  # reached, and what it sent (if anything) is not told apart from the others'
+                _record(reports.setdefault(mirror.label, MirrorReport(mirror.label)), entry, Fate.OK,
+                        "asked as a web seed (what it sent is not told apart from the other sources)")
             continue
         address = matched[0]
         sharing = sum(1 for other, _, reached in given if other is mirror or address in reached)

@@ -138,7 +138,7 @@ def _unlinked(data: bytes, seen: set[bytes]) -> list[tuple[str, bytes]]:
 
 
 _QUICKTIME_EPOCH = -2_082_844_800  # 1904-01-01 UTC, in Unix seconds: where a movie box counts its times from
-_TIMED = {b"mvhd": "movie header", b"tkhd": "track header", b"mdhd": "media header"}
+_TIMED = (b"mvhd", b"tkhd", b"mdhd")
 _INTO = frozenset((b"moov", b"trak", b"mdia"))
 MAX_BOXES = 4096  # boxes of a moov looked at
 
@@ -176,9 +176,18 @@ def movie_times(data: bytes) -> list[tuple[str, str]]:
                         continue
                     value = f"{label} {when:%Y:%m:%d %H:%M:%S}"  # each once: every header of a burst repeats it
                     if seconds and not any(detail.startswith(value) for _, detail in found):
-                        found.append(("datetime", f"{value} ({_TIMED[kind]})"))
+                        found.append(("datetime", _in_header(value, kind)))
             at += size
     return found
+
+
+def _in_header(value: str, kind: bytes) -> str:
+    """A time and the box it is in, each line a template of its own (translated)."""
+    if kind == b"mvhd":
+        return f"{value} (movie header)"
+    if kind == b"tkhd":
+        return f"{value} (track header)"
+    return f"{value} (media header)"
 
 
 def heic_metadata(data: bytes, name: str) -> list[tuple[str, bytes]]:
@@ -214,25 +223,28 @@ def convert_heic(data: bytes, name: str) -> Converted:
     except PhotoError:
         raise
     except Exception as exc:  # pillow-heif reading hostile bytes raises IndexError, RuntimeError, ...
-        raise _undecodable(name, exc) from None
+        raise _undecodable(name, exc, uncompressed=_UNCOMPRESSED in data[:MAX_META_LOOK]) from None
 
 
+_UNCOMPRESSED = b"unci"  # the item type of an uncompressed image (ISO/IEC 23001-17), in the meta box's item list
+MAX_META_LOOK = 1 << 20  # bytes of the file's start where the item list is looked for
 _NOT_BUILT = re.compile(r"compression format has not been built in: ([^(]{1,40}?) *(?:\(|$)")
 OTHER_CODING_HINT = "convert it to JPEG on the phone or in a photo editor first, then check it with mirror scan"
 
 
-def _undecodable(name: str, exc: Exception, opening: bool = False) -> PhotoError:
-    """Why a HEIF image cannot be opened or converted, in words: a coding mirror does not decode, no image at all,
-    or libheif's own reason (never Python's name for the error)."""
+def _undecodable(name: str, exc: Exception, opening: bool = False, uncompressed: bool = False) -> PhotoError:
+    """Why a HEIF image cannot be opened or converted, in words: a coding mirror does not decode, no image of a
+    coding it reads (`uncompressed`: the file names an uncompressed image item), or libheif's own reason, a
+    damaged copy (never Python's name for the error)."""
     text = str(exc)
     coding = _NOT_BUILT.search(text)
     if coding is not None:
         return PhotoError(name, f"its image is coded as {coding[1]}, which mirror's HEIF decoder does not read",
                           hint=OTHER_CODING_HINT)
-    if isinstance(exc, IndexError) or "no images" in text.lower():  # uncompressed or unknown codings: no image
+    if uncompressed and (isinstance(exc, IndexError) or "no images" in text.lower()):  # pillow-heif lists none
         return PhotoError(name, "it holds no image that mirror's HEIF decoder can read (an uncompressed image, "
                                 "or one coded in another way)", hint=OTHER_CODING_HINT)
-    reason = text.strip() or "no reason given"
+    reason = "no image in it could be read" if isinstance(exc, IndexError) else text.strip() or "no reason given"
     if opening:
         return PhotoError(name, f"not a readable HEIC/HEIF image ({reason})", hint=DAMAGED_HINT)
     return PhotoError(name, f"the HEIC image cannot be decoded ({reason})", hint=DAMAGED_HINT)
@@ -252,7 +264,7 @@ def _convert(heif: HeifFile, name: str) -> Converted:
     try:
         image = heif.to_pillow()
         notes: tuple[str, ...] = (CONVERTED,)
-        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        if image.has_transparency_data:  # RGBA, LA, premultiplied RGBa and La, a palette's transparency
             # JPEG has no transparency: the colours under transparent pixels (anything, unseen) would show
             profile = image.info.get("icc_profile")
             image, notes = _on_white(image), (CONVERTED, TRANSPARENT_NOTE)
@@ -267,7 +279,7 @@ def _convert(heif: HeifFile, name: str) -> Converted:
             image = image.convert("RGB")
         image.save(out, "JPEG", quality=QUALITY, subsampling="4:2:0", optimize=True)
     except (ValueError, OSError, ImageCms.PyCMSError) as exc:
-        raise PhotoError(name, f"the HEIC image cannot be decoded ({exc})") from None
+        raise PhotoError(name, f"the HEIC image cannot be decoded ({exc})", hint=DAMAGED_HINT) from None
     return Converted(out.getvalue(), ordered_kinds(k if k != "thumbnail" else "exif-thumbnail" for k in kinds),
                      notes)
 

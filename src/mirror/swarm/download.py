@@ -114,6 +114,11 @@ class Download:
                 raise TransferError(WHERE, f"torrent failed: {alert.error.message()}", Failure.BAD_ANSWER)
             elif isinstance(alert, lt.peer_error_alert | lt.url_seed_alert | lt.peer_disconnected_alert):
                 self._seed_failed(alert)
+            if isinstance(alert, lt.peer_connect_alert):  # a web seed reached learns the reader's address
+                address = endpoint_text(alert.endpoint)
+                self.tally.asked.update(url for url, endpoints in self.endpoints.items() if address in endpoints)
+            elif isinstance(alert, lt.url_seed_alert) and alert.server_url() in self.endpoints:
+                self.tally.asked.add(alert.server_url())
         self._drop_redirected()
         if finished:
             self._show(self.wanted.size)
@@ -151,10 +156,10 @@ class Download:
             error = "answered with a redirect, which is not followed" if redirect else alert.error.message()
             final = redirect
         now = time.monotonic()
-        for url in urls if final else ():  # it sent nothing since: its row says so, whatever its address sent
-            self.tally.seed_errors[url] = error
-        for url in urls:
+        for url in urls:  # a URL whose address has sent blocks may have sent them: neither failed nor refused
             if url in self.endpoints and not any(self.tally.received.get(e) for e in self.endpoints[url]):
+                if final:  # it sent nothing, and is never asked again: its row says it sent nothing
+                    self.tally.seed_errors[url] = error
                 self.seed_failures.setdefault(url, []).extend([(now - RETRIED, error)] if final else [])
                 self.seed_failures[url].append((now, error))
 

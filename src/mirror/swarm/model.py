@@ -63,6 +63,7 @@ class Tally:
     # HTTP error or a redirect (libtorrent never asked them again), with that answer
     seed_addresses: dict[str, set[str]] = dataclasses.field(default_factory=dict)
     seed_errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    asked: set[str] = dataclasses.field(default_factory=set)  # web seed URLs libtorrent connected to: they saw us
 
     def summary(self) -> str:
         """One line for the fetch report. A banned peer's blocks were in pieces that failed: not counted as sent."""
