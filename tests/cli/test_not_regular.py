@@ -280,3 +280,10 @@ def test_a_partial_download_is_never_appended_through_a_link_or_to_a_fifo(tmp_pa
     with append_to(tmp_path / "new.part") as out:
         out.write(b"abc")
     assert (tmp_path / "new.part").read_bytes() == b"abc"
+
+
+def test_a_file_without_an_end_is_no_bundle() -> None:
+    """/proc/self/maps is a regular file the system makes up as it is read, with no end to seek to: verify said
+    "mirror: Invalid argument", exit 1."""
+    done = _mirror("verify", "/proc/self/maps")
+    assert done.returncode == 3 and "not a 7z archive: the file has no end to read from" in done.stdout, done

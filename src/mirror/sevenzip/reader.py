@@ -138,7 +138,10 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
     Raises:
         ArchiveError: not a 7z archive, truncated, malformed, or over a limit.
     """
-    fp.seek(0, 2)
+    try:
+        fp.seek(0, 2)
+    except OSError as exc:  # a file the system makes up as it is read (/proc): no end to find, no archive
+        raise ArchiveError(f"not a 7z archive: the file has no end to read from ({exc.strerror or exc})") from None
     size = fp.tell()
     fp.seek(0)
     start = fp.read(32)
