@@ -277,7 +277,8 @@ def test_scan_of_a_7z_reads_what_a_folder_scan_reads(runner: CliRunner, tmp_path
     (folder / "endorsements" / "notes.md").write_text("b@example.org\n", encoding="utf-8")
     (folder / "endorsements" / "x.minisig").write_text(
         "untrusted comment: signed by c@example.org\nRWQ" + "A" * 70 + "\ntrusted comment: d@example.org\n"
-        "Q" * 88 + "\n", encoding="utf-8")
+        + "Q" * 88 + "\ncall +7 701 123 45 67\n", encoding="utf-8")  # a line a signature does not have: read
+    (folder / "endorsements" / "photo.jpg").write_bytes(fx.exif_jpeg(fx.camera_tiff()))  # any file: as a photo
     subprocess.run([sevenzip, "a", "-bso0", tmp_path / "x.7z", "."], cwd=folder, check=True)
     said = {}
     for path in (folder, tmp_path / "x.7z"):
@@ -286,7 +287,10 @@ def test_scan_of_a_7z_reads_what_a_folder_scan_reads(runner: CliRunner, tmp_path
                            if ": phone:" in line or ": email:" in line}
         assert code == 6, out
     assert said["x.7z"] == said["src"] == {"accounts/call +77011234567.md: phone", "SHA256SUMS: email",
-                                           "endorsements/notes.md: email", "endorsements/x.minisig: email"}, said
+                                           "endorsements/notes.md: email", "endorsements/x.minisig: email",
+                                           "endorsements/x.minisig: phone"}, said
+    code, out, _ = invoke(runner, "scan", tmp_path / "x.7z")
+    assert "endorsements/photo.jpg: gps:" in out, out
 
 
 def test_scan_counts_every_file_with_findings_past_its_cap(runner: CliRunner, tmp_path: Path,

@@ -227,6 +227,42 @@ def test_heic_metadata_is_scanned() -> None:
             ("owner", f"CameraOwnerName {fx.OWNER}"), ("owner", f"XMP dc:creator {fx.CREATOR}")} <= found
 
 
+def test_a_key_id_with_twelve_digits_in_a_row_is_no_identifier() -> None:
+    """One minisign key id in 400 has 12 digits in a row: every bundle such a key signed or endorsed was reported
+    to hold a "12-digit-number" (its id in bundle.json, the page, an endorsement's name and comment)."""
+    from mirror.privacy.names import scan_name
+
+    assert scan_text("signature from mirror secret key 596726605612CE81\nkey 596726605612ce81", "a") == []
+    assert scan_name(".mirror/endorsements/596726605612CE81.minisig", False) == []
+    assert len(scan_text("IIN 870105300128 and IIN870105300128abc", "a")) == 2  # a number glued to words is one
+
+
+def test_the_densest_blocks_are_left_out_until_the_rest_is_a_bounded_decode() -> None:
+    """A block may shrink 300 times in a bundle of one forwarded appeal (create's own blocks of 4 MiB): read, while
+    the whole archive stays under 100 times what it packs. A 450 KB file of 384 MiB is left out."""
+    from mirror.privacy.scan_paths import _bombs
+
+    mib = 1 << 20
+    appeal = [(13_148, 4 * mib)] * 17 + [(40 * mib, 40 * mib)]  # 17 dense text blocks beside 40 MiB of photos
+    assert _bombs(_Folders(appeal)) == set()
+    bomb = [(450_000, 384 * mib), (2_000, 10_000)]
+    assert _bombs(_Folders(bomb)) == {0}
+    spread = [(450_000 // 8, 48 * mib)] * 8  # the same bomb in 8 blocks, each under the per-block floor
+    assert len(_bombs(_Folders(spread))) >= 7
+
+
+class _Folders:
+    """An archive's block table as _bombs reads it."""
+
+    def __init__(self, blocks: list[tuple[int, int]]) -> None:
+        self.folders = self
+        self.pack_sizes = [p for p, _ in blocks]
+        self.unpack_sizes = [u for _, u in blocks]
+
+    def __len__(self) -> int:
+        return len(self.pack_sizes)
+
+
 def _box(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", 8 + len(body)) + kind + body
 

@@ -139,6 +139,13 @@ def test_a_mirror_that_answered_an_error_is_never_credited_and_host_names_are_ma
     assert _rows(["http://127.0.0.1:8001/empty/", "http://localhost:8001/good/"], sent) == {
         "http://localhost:8001/good/": ["1000 B of it to the swarm, as a web seed"],
         "http://127.0.0.1:8001/empty/": ["asked as a web seed, it answered: 404 Not Found"]}
+    from mirror.fetch.report import Fate
+    from mirror.fetch.swarm import _answer_fate
+
+    # as fetch's own HTTP judges the same answers: a busy room (503) is no "not there", which would give it up
+    assert [_answer_fate(a) for a in ("404 Not Found", "503 Service Unavailable", "429 Too Many Requests",
+                                      "403 Forbidden", "answered with a redirect, which is not followed")] == [
+        Fate.MISSING, Fate.UNREACHABLE, Fate.UNREACHABLE, Fate.REFUSED, Fate.REFUSED]
     sent.asked.add(url("http://127.0.0.1:8002/quiet/"))  # reached, sent nothing named: it saw the reader all the same
     assert _rows(["http://127.0.0.1:8002/quiet/"], sent) == {
         "http://127.0.0.1:8002/quiet/": ["asked as a web seed (what it sent is not told apart from the other sources)"]}

@@ -96,6 +96,17 @@ def _is_address(host: str) -> bool:
     return True
 
 
+def _answer_fate(answer: str) -> Fate:
+    """A web seed's last answer as fetch's own HTTP would judge it: not there (404, 410), busy or failing for now
+    (408, 429, 5xx: as a `Busy` answer, never "not there", so a busy room is asked again), else refused."""
+    status = answer[:3]
+    if status in ("404", "410"):
+        return Fate.MISSING
+    if status in ("408", "429") or (status.startswith("5") and status.isdigit()):
+        return Fate.UNREACHABLE
+    return Fate.REFUSED
+
+
 def _credit_web_seeds(mirrors: list[Mirror], bases: tuple[str, ...], entry: BundleEntry, tally: Tally,
                       reports: dict[str, MirrorReport]) -> None:
     """Each mirror that sent bytes of the bundle as a web seed says so on its own row: it was asked, and it learnt
@@ -109,8 +120,9 @@ def _credit_web_seeds(mirrors: list[Mirror], bases: tuple[str, ...], entry: Bund
         if (base := _base(mirror)) in bases:
             url = web_seeds((base,), entry.sha256)[0]
             if url in tally.seed_errors:  # it answered with an error or a redirect, and saw the reader's address
-                _record(reports.setdefault(mirror.label, MirrorReport(mirror.label)), entry, Fate.REFUSED,
-                        f"asked as a web seed, it answered: {tally.seed_errors[url]}")
+                answer = tally.seed_errors[url]
+                _record(reports.setdefault(mirror.label, MirrorReport(mirror.label)), entry, _answer_fate(answer),
+                        f"asked as a web seed, it answered: {answer}")
             else:
                 given.append((mirror, url, tally.seed_addresses.get(url) or {url_endpoint(url)}))
     sent = {a: n for a, n in tally.received.items() if a in tally.web_seeds and n}
