@@ -273,6 +273,7 @@ def test_scan_of_a_7z_reads_what_a_folder_scan_reads(runner: CliRunner, tmp_path
     (folder / "accounts").mkdir(parents=True)
     (folder / "endorsements").mkdir()
     (folder / "accounts" / "call +77011234567.md").write_bytes(b"")
+    (folder / ".DS_Store").write_bytes(b"")  # an empty OS file is one too
     (folder / "SHA256SUMS").write_text("a@example.org\n", encoding="utf-8")
     (folder / "endorsements" / "notes.md").write_text("b@example.org\n", encoding="utf-8")
     (folder / "endorsements" / "x.minisig").write_text(
@@ -284,11 +285,12 @@ def test_scan_of_a_7z_reads_what_a_folder_scan_reads(runner: CliRunner, tmp_path
     for path in (folder, tmp_path / "x.7z"):
         code, out, _ = invoke(runner, "scan", path)
         said[path.name] = {line.split(":")[0] + ":" + line.split(":")[1] for line in out.splitlines()
-                           if ": phone:" in line or ": email:" in line}
+                           if ": phone:" in line or ": email:" in line or ": os-file:" in line}
+        assert "endorsements/x.minisig: phone: line 5:" in out, out  # the line as it stands in the file
         assert code == 6, out
     assert said["x.7z"] == said["src"] == {"accounts/call +77011234567.md: phone", "SHA256SUMS: email",
                                            "endorsements/notes.md: email", "endorsements/x.minisig: email",
-                                           "endorsements/x.minisig: phone"}, said
+                                           "endorsements/x.minisig: phone", ".DS_Store: os-file"}, said
     code, out, _ = invoke(runner, "scan", tmp_path / "x.7z")
     assert "endorsements/photo.jpg: gps:" in out, out
 

@@ -97,8 +97,9 @@ def _is_address(host: str) -> bool:
 
 
 def _answer_fate(answer: str) -> Fate:
-    """A web seed's last answer as fetch's own HTTP would judge it: not there (404, 410), busy or failing for now
-    (408, 429, 5xx: as a `Busy` answer, never "not there", so a busy room is asked again), else refused."""
+    """A web seed's last answer in fetch's words: not there (404, 410); a server busy or failing for now (408, 429,
+    5xx), unreachable, never "not there", so that a busy room is asked again over HTTP (fetch's own HTTP calls
+    a 429 or 503 with Retry-After busy, and refuses the rest); any other answer or a redirect, refused."""
     status = answer[:3]
     if status in ("404", "410"):
         return Fate.MISSING

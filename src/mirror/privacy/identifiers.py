@@ -55,9 +55,11 @@ _DAY, _MONTH = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
 _DATE = re.compile(rf"(?<!\d)(?:{_DAY}\.{_MONTH}\.(?:\d\d)?\d\d|{_DAY}[-/]{_MONTH}[-/]\d{{4}}"
                    rf"|\d{{4}}[-./]{_MONTH}[-./]{_DAY})(?!\d)")
 _HEX_OR_DASH = frozenset("0123456789abcdefABCDEF-")
-# a hash or id this long, with its dashes: a UUID has 36, a minisign key id 16 (one key in 400 has 12 digits in a
-# row in its id, and was a "12-digit-number" in every bundle it signed), a short git hash 7 to 12 (no phone)
-_HASH_CHARS = 16
+_HASH_CHARS = 20  # a hash or id this long, with its dashes: a UUID has 36, a short git hash 7 to 12 (no phone)
+# ... or this long, of hex digits alone: a minisign key id (one in 400 has 12 digits in a row, and was a
+# "12-digit-number" in every bundle it signed); a phone number written with spaces, brackets or dashes is none
+_KEY_ID_CHARS = 16
+_HEX = frozenset("0123456789abcdefABCDEF")
 _ELEVEN = re.compile(r"(?<!\d)[78](?:\D{0,3}\d){10}(?!\d)")  # a Russian number as dialled at home: 8 916 ...
 _NOT_DIGIT = re.compile(r"\D")
 # A file inside the text (a Markdown editor's pasted picture, ![](data:image/jpeg;base64,...)): its metadata travels
@@ -110,7 +112,9 @@ def _hash_like(window: str, first: int, last: int) -> bool:
     token = window[start:end]
     if start < first and end > last:
         return True
-    return (start < first or end > last) and len(token) >= _HASH_CHARS and any(c.isalpha() for c in token)
+    if not (start < first or end > last) or not any(c.isalpha() for c in token):
+        return False
+    return len(token) >= _HASH_CHARS or (len(token) >= _KEY_ID_CHARS and _HEX.issuperset(token))
 
 
 def _blank(match: re.Match[str]) -> str:
