@@ -103,12 +103,19 @@ def _looks_like_text(head: bytes) -> bool:
     return b"\0" not in head[:8192] or stream_codec(head).startswith(("utf-16", "utf_16", "utf-32", "utf_32"))
 
 
+def _os_file(name: str, report: ScanReport) -> bool:
+    """Whether `name` is a file the system made (.DS_Store, Thumbs.db), said as such: its bytes are not read."""
+    junk = os_junk(name)
+    if junk is None:
+        return False
+    report.add([Finding(name, "os-file", f"{junk}; mirror create leaves it out")])
+    report.scanned += 1
+    return True
+
+
 def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
     """Scan one file, whatever it is, from a stream of its bytes."""
-    junk = os_junk(name)
-    if junk is not None:
-        report.add([Finding(name, "os-file", f"{junk}; mirror create leaves it out")])
-        report.scanned += 1
+    if _os_file(name, report):
         return
     media = media_for(name)
     stream = chunks()
@@ -266,10 +273,7 @@ def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
 def _scan_empty(name: str, report: ScanReport) -> None:
     """A file without data, by its name alone (a million of them must not each go through the text scan): what a
     folder scan says of it."""
-    junk = os_junk(name)
-    if junk is not None:
-        report.add([Finding(name, "os-file", f"{junk}; mirror create leaves it out")])
-        report.scanned += 1
+    if _os_file(name, report):
         return
     media = media_for(name)
     if media is not None and media.kind != "account":
