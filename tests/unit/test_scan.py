@@ -78,6 +78,7 @@ def test_scan_jpeg_finds_every_planted_item() -> None:
         ("comment", fx.COMMENT), ("other-metadata", "APP12 segment 'Ducky', 20 bytes"),
         ("text", "in it: PLANTED"),
         ("trailing-data", f"{len(fx.TRAILER)} bytes after the end of the image: data of unknown kind"),
+        ("text", "in it: PLANTED-TRAILER motion photo video bytesPLANTED-TRAILER motion photo vid…"),
     }
     assert found == expected
 
@@ -94,6 +95,40 @@ def test_scan_png_finds_every_planted_item() -> None:
         ("trailing-data", f"{len(fx.TRAILER)} bytes after the IEND chunk: data of unknown kind"),
     } <= found
     assert any(kind == "icc" for kind, _ in found)
+
+
+def _afcp(order: str, iptc: bytes, start: int) -> bytes:
+    """An AFCP trailer as newsroom tools append it: header, two entries (IPTC, a preview), their data, and the
+    12-byte end record pointing back at the header; offsets from the start of the file, which is `start` long."""
+    mark = b"AXS!" if order == ">" else b"AXS*"
+    preview = b"\0" * 10 + fx.plain_jpeg()
+    first = start + 12 + 24
+    head = mark + struct.pack(order + "HHI", 1, 2, 0)
+    entries = struct.pack(order + "4sII", b"IPTC", len(iptc), first) + \
+        struct.pack(order + "4sII", b"PrVw", len(preview), first + len(iptc))
+    return head + entries + iptc + preview + mark + struct.pack(order + "II", start, 0)
+
+
+@pytest.mark.parametrize("order", [">", "<"])
+def test_afcp_trailer_iptc_is_named(order: str) -> None:
+    """The IPTC byline and city that an AFCP trailer carries after the image (exiftool's AFCP.jpg has one) are
+    named, not only counted as bytes of unknown kind; in either byte order."""
+    jpeg = fx.plain_jpeg()
+    iptc = b"".join(b"\x1c\x02" + bytes([number]) + struct.pack(">H", len(value)) + value
+                    for number, value in ((80, "Ерлан Жумабаев".encode()), (90, b"Almaty")))
+    found = kinds_and_details(scan_photo(jpeg + _afcp(order, iptc, len(jpeg)), "n.jpg"))
+    assert ("owner", "IPTC By-line Ерлан Жумабаев") in found
+    assert ("place", "IPTC City Almaty") in found
+    assert ("thumbnail", "a preview image in an AFCP trailer") in found
+    assert any(kind == "trailing-data" and "AFCP" in detail for kind, detail in found)
+    assert strip_photo(jpeg + _afcp(order, iptc, len(jpeg)), "n.jpg").data == strip_photo(jpeg, "n.jpg").data
+
+
+def test_unknown_trailer_strings_are_shown() -> None:
+    """Bytes of unknown kind after a photo (a phone maker's trailer) show the readable strings in them."""
+    trailer = b"\0\x01SEFH\0Image_UTC_Data\0owner Aigerim Nurlanovna, Galaxy S21 Ultra\0" + bytes(range(256))
+    found = kinds_and_details(scan_photo(fx.plain_jpeg() + trailer, "s.jpg"))
+    assert any(kind == "text" and "Aigerim Nurlanovna" in detail for kind, detail in found)
 
 
 def test_exif_text_fields_are_named() -> None:

@@ -19,6 +19,7 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator
 
+TRAILING_KEPT = 64 << 10  # how much of what follows a photo's end is kept to tell what it is (scan.py)
 _COMPACT = 1 << 20  # a stream's buffer drops released bytes once this many have piled up
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mirror.errors import PhotoError
-from mirror.privacy.cursor import Cursor
+from mirror.privacy.cursor import TRAILING_KEPT, Cursor
 from mirror.privacy.exif import Recipe, Stripped, extend_recipe, follow, ordered_kinds
 from mirror.privacy.icc import MAX_STANDARD, shifts_colours, standard_profile
 from mirror.record import record
@@ -133,7 +133,7 @@ class GifWalk:
                 return
             if first not in (EXTENSION, IMAGE):  # the trailer, or a byte browsers stop at as if it were
                 self.trailer, self.stray = (pos, False) if first == TRAILER else (-1, True)
-                self.trailing, self.trailing_head = self.cursor.skip_to_end(pos + (first == TRAILER), 64)
+                self.trailing, self.trailing_head = self.cursor.skip_to_end(pos + (first == TRAILER), TRAILING_KEPT)
                 return
             self.count += 1
             if self.count > MAX_BLOCKS:

@@ -27,7 +27,7 @@ import struct
 from collections.abc import Iterator
 
 from mirror.errors import PhotoError
-from mirror.privacy.cursor import Cursor
+from mirror.privacy.cursor import TRAILING_KEPT, Cursor
 from mirror.privacy.exif import Stripped, exif_kinds, follow, ordered_kinds, read_tiff, xmp_orientation
 from mirror.privacy.icc import shifts_colours, standard_icc
 from mirror.record import record
@@ -206,7 +206,7 @@ class JpegWalk:
             yield Segment(marker, raw, payload, start, pos)
         if not scans:
             raise _fail(self.name, "it holds no image data (no frame header or no scan)")
-        self.trailing, self.trailing_head = self.cursor.skip_to_end(pos, 64)
+        self.trailing, self.trailing_head = self.cursor.skip_to_end(pos, TRAILING_KEPT)
 
 
 def parse_jpeg(data: bytes, name: str) -> ParsedJpeg:

@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Iterator
 
 from mirror.errors import PhotoError
-from mirror.privacy.cursor import Cursor
+from mirror.privacy.cursor import TRAILING_KEPT, Cursor
 from mirror.privacy.exif import Stripped, Tiff, exif_kinds, ordered_kinds, read_tiff, xmp_orientation
 from mirror.privacy.icc import canonical_iccp, iccp_profile_head, shifts_colours, standard_iccp
 from mirror.privacy.jpeg import orientation_tiff
@@ -279,7 +279,7 @@ class PngWalk:
         if self.frame_open and not self.frame_filled:
             raise _fail(self.name, "its last animation frame holds no data")
         yield chunk
-        self.trailing, self.trailing_head = self.cursor.skip_to_end(pos, 64)
+        self.trailing, self.trailing_head = self.cursor.skip_to_end(pos, TRAILING_KEPT)
 
 
 def parse_png(data: bytes, name: str) -> ParsedPng:

@@ -109,13 +109,50 @@ def _scan_jpeg(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[
     if walk.stray:
         yield "stray-bytes", f"{walk.stray} stray byte(s) between segments"
     if walk.trailing:
-        yield "trailing-data", _trailing(walk.trailing, walk.trailing_head, "the end of the image")
+        yield from _trailing(walk.trailing, walk.trailing_head, "the end of the image")
 
 
-def _trailing(size: int, head: bytes, where: str) -> str:
-    what = ("another JPEG image (a preview, a depth map or a second photo)" if head.startswith(b"\xff\xd8") else
-            "a video (a motion or live photo)" if head[4:8] == b"ftyp" else "data of unknown kind")
-    return f"{size} bytes after {where}: {what}"
+def _trailing(size: int, head: bytes, where: str) -> list[Found]:
+    """What follows the end of a photo, from its first TRAILING_KEPT bytes: another JPEG and a video by what they
+    are; an AFCP trailer (the IPTC captions and bylines some newsroom tools append) with its IPTC datasets by name;
+    anything else with the readable strings in it (a phone maker's trailer may name the device or the owner)."""
+    if head.startswith(b"\xff\xd8"):
+        return [("trailing-data", f"{size} bytes after {where}: another JPEG image (a preview, a depth map or a "
+                                  "second photo)")]
+    if head[4:8] == b"ftyp":
+        return [("trailing-data", f"{size} bytes after {where}: a video (a motion or live photo)")]
+    if head[:4] in (b"AXS!", b"AXS*"):
+        return [("trailing-data", f"{size} bytes after {where}: an AFCP trailer (IPTC captions and bylines, "
+                                  "previews)"), *_afcp(head)]
+    return with_strings(("trailing-data", f"{size} bytes after {where}: data of unknown kind"), head)
+
+
+def _tag(tag: bytes) -> str:
+    return repr(tag.decode("ascii")) if all(0x20 <= c < 0x7F for c in tag) else f"0x{tag.hex()}"
+
+
+def _afcp(head: bytes) -> list[Found]:
+    """The IPTC datasets of an AFCP trailer: "AXS!" (big-endian) or "AXS*", a version, the number of entries, then
+    12-byte entries (a tag, a size, an offset from the start of the file) and their data. Offsets are taken
+    relative to the first entry's data, which follows the entries (as exiftool finds them when a file was cut)."""
+    order = ">" if head[3:4] == b"!" else "<"
+    count = struct.unpack_from(order + "H", head, 6)[0] if len(head) >= 8 else 0
+    ends = range(12, min(12 + 12 * count, len(head) - 11), 12)
+    entries = [struct.unpack_from(order + "4sII", head, at) for at in ends]
+    if not entries:
+        return with_strings(("other-metadata", "an AFCP trailer that lists nothing"), head[12:])
+    base = min(offset for _, _, offset in entries) - (12 + 12 * len(entries))
+    found: list[Found] = []
+    for tag, size, offset in entries:
+        data = head[offset - base:offset - base + size] if offset >= base else b""
+        if tag == b"IPTC":
+            found += scan_iptc(data) if data.startswith(b"\x1c") else [("iptc", f"IPTC metadata, {size} bytes")]
+        elif tag in (b"Nail", b"PrVw"):
+            found.append(("thumbnail", "a preview image in an AFCP trailer"))
+        else:
+            found += with_strings(("other-metadata", short(f"AFCP entry {_tag(tag)}, {size} bytes")),
+                                  data)
+    return found
 
 
 def _text_chunk(chunk: Chunk) -> list[Found]:
@@ -166,7 +203,7 @@ def _scan_png(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[F
         elif chunk_kinds(chunk):
             yield from _png_chunk(chunk)
     if walk.trailing:
-        yield "trailing-data", _trailing(walk.trailing, walk.trailing_head, "the IEND chunk")
+        yield from _trailing(walk.trailing, walk.trailing_head, "the IEND chunk")
 
 
 def _webp_chunk(chunk: WebpChunk) -> list[Found]:
@@ -197,7 +234,7 @@ def _scan_webp(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[
             yield from _webp_chunk(chunk)
     judge.finish()
     if walk.trailing:
-        yield "trailing-data", _trailing(walk.trailing, walk.trailing_head, "the RIFF container")
+        yield from _trailing(walk.trailing, walk.trailing_head, "the RIFF container")
 
 
 def _text(data: bytes) -> str:
@@ -246,7 +283,7 @@ def _scan_gif(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[F
         yield "other-metadata", f"GIF graphic control after the last image (readers ignore it), {size} bytes"
     if walk.trailing:
         where = "a byte no GIF block starts with, where browsers stop" if walk.stray else "the GIF trailer"
-        yield "trailing-data", _trailing(walk.trailing, walk.trailing_head, where)
+        yield from _trailing(walk.trailing, walk.trailing_head, where)
 
 
 def _scan_heic(cursor: Cursor, name: str) -> list[Found]:

@@ -24,7 +24,7 @@ import struct
 from collections.abc import Iterator
 
 from mirror.errors import PhotoError
-from mirror.privacy.cursor import Cursor
+from mirror.privacy.cursor import TRAILING_KEPT, Cursor
 from mirror.privacy.exif import (
     Recipe,
     Stripped,
@@ -119,7 +119,7 @@ class WebpWalk:
         if end < 12:
             raise _fail(self.name, "the RIFF container is shorter than its header")
         yield from self._walk(12, end, nested=False)
-        self.trailing, self.trailing_head = self.cursor.skip_to_end(end, 64)
+        self.trailing, self.trailing_head = self.cursor.skip_to_end(end, TRAILING_KEPT)
 
     def _walk(self, pos: int, end: int, nested: bool) -> Iterator[WebpChunk]:
         while pos < end:
