@@ -20,6 +20,7 @@ number says where to look, and a report can be seen by others.
 from __future__ import annotations
 
 import bisect
+import html
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -36,32 +37,59 @@ _TWELVE = re.compile(r"(?<![\d+])\d{12}(?!\d)")
 # Letters of any script too: айгерим@почта.рф, aigerim@почта.қаз (international addresses and domains).
 _EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*"
                     r"\.[^\W\d_]{2,}\b")
+# Pictures named for screens of twice the density (photo@2x.png): no domain ends in a picture's extension.
+_PICTURE_ENDS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".heic", ".avif", ".bmp", ".tif", ".tiff")
+# An address written so that robots miss it, which any reader puts back together: aizhan [at] mail [dot] kz,
+# aizhan(@)mail.kz, aizhan собака mail.kz, aizhan @ mail.kz. A plain " at " only with a dot written out too
+# ("looked at tengrinews.kz" is no address).
+_OBFUSCATED_DOT = r"(?:[ \t]?[\[({<][ \t]?(?:\.|dot|точка|нүкте)[ \t]?[\])}>][ \t]?|[ \t](?:dot|точка|нүкте)[ \t])"
+_OBFUSCATED_AT = re.compile(r"[ \t]?[\[({<][ \t]?(?:@|at|собака|эт)[ \t]?[\])}>][ \t]?|[ \t]@[ \t]?|@[ \t]"
+                            r"|[ \t]собака[ \t]|[ \t]at[ \t]", re.IGNORECASE)
+_LOCAL_PART = re.compile(r"(?<![\w.%+-])[\w.%+-]{1,64}\Z")
+_OBFUSCATED_DOMAIN = re.compile(rf"[^\W_][\w-]*(?:(?:{_OBFUSCATED_DOT}|\.)[^\W_][\w-]*){{0,8}}"
+                                rf"(?:{_OBFUSCATED_DOT}|\.)[^\W\d_]{{2,}}\b", re.IGNORECASE)
+_DOT_WRITTEN = re.compile(_OBFUSCATED_DOT, re.IGNORECASE)
+# Only a text with one of these is searched for such an address (a plain " at " needs a dot written out).
+_OBFUSCATION_HINTS = ("@ ", " @", "\t@", "@\t", "at)", "at]", "at}", "at>", "@)", "@]", "@}", "@>", "эт)", "эт]",
+                      "собака", "dot", "точка", "нүкте")
 # What people and editors put between the digits of a number that the patterns below do not read as a separator:
-# thin and other Unicode spaces, invisible ones (zero-width, soft hyphen: a number split by them reads whole on
-# screen), the minus sign and full-width hyphens. Each becomes a space or a "-" of the same length, so offsets and
-# line numbers stay those of the text.
+# thin and other Unicode spaces, the minus sign and full-width hyphens; and the full-width "@" and ".". Each
+# becomes a space, a "-", "@" or "." of the same length, so offsets and line numbers stay those of the text.
 _SEPARATORS = str.maketrans({
     **{chr(c): " " for c in (*range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000, 0x180E)},
-    **{chr(c): " " for c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD)},
     **{chr(c): "-" for c in (0x2212, 0xFE58, 0xFE63, 0xFF0D, 0x2043)},
+    "\uff20": "@", "\ufe6b": "@", "\uff0e": ".", "\ufe52": ".",
 })
 _UNUSUAL = re.compile("[" + "".join(re.escape(char) for char in map(chr, _SEPARATORS)) + "]")
-_ESCAPED = re.compile(r"(?<=\d)\\(?=[-.()\s])|(?<=[\d\s])\\(?=[-.()])")  # Markdown: 123\-45\-67 shows as 123-45-67
-# A number cut by a line break (a hard-wrapped e-mail or .txt): "+7 701" at a line's end, digits on the next.
-_WRAPPED = re.compile(r"(\+\d[\d \t().-]{1,16}\d)[ \t]*(\r\n|\r|\n)(?=[ \t]*\d)")
+# What shows as something shorter, and is read as what it shows: invisible characters (zero-width, soft hyphen:
+# a number or an address split by them reads whole on screen) as nothing; HTML character references (the
+# reader's page shows &commat; as "@", &#8209; as a hyphen); Markdown's escapes (123\-45\-67, mail\.kz; a
+# backslash before a line break after a digit); %40 and %2B in links (mailto:aizhan%40mail.kz,
+# viber://chat?number=%2B7701...) as "@" and "+".
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_SHOWN_SHORTER = re.compile(rf"[{_INVISIBLE}&\\%]")  # where one may begin: then _SHORTER_PIECE says
+_SHORTER_PIECE = re.compile(rf"[{_INVISIBLE}]|&(?:#\d{{1,7}}|#[xX][0-9a-fA-F]{{1,6}}|[A-Za-z][A-Za-z0-9]{{1,31}});?"
+                            r"|\\(?=[!-/:-@\[-`{-~])|(?<=\d)\\(?=\s)|%(?:40|2[bB])")
+_WRAP_HINT = re.compile(r"\d[ \t]*(?:\r\n|\r|\n)[ \t>]*\d")  # a digit first: fast
+# A number cut by a line break (a hard-wrapped e-mail or .txt): "+7 701" or "8 701" at a line's end, digits on
+# the next.
+_WRAPPED = re.compile(r"(\+\d[\d \t().-]{1,16}\d|(?<![\w+])8[ \t]?\(?[3-9]\d\d\)?(?:[ \t-]?\d{1,3}){0,2})"
+                      r"[ \t]*(\r\n|\r|\n)[ \t>]*(?=\d)")  # "> " opens a line of a Markdown quote
 # Dates are blanked out around a run before numbers are looked for: libphonenumber reads "30.10.2000 00" as a
 # Russian number, and is slow to say no to "2022-01-05 18:30". Two-digit years only with dots: 21-12-34 is a phone.
 _DAY, _MONTH = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
 _DATE = re.compile(rf"(?<!\d)(?:{_DAY}\.{_MONTH}\.(?:\d\d)?\d\d|{_DAY}[-/]{_MONTH}[-/]\d{{4}}"
-                   rf"|\d{{4}}[-./]{_MONTH}[-./]{_DAY})(?!\d)")
+                   rf"|\d{{4}}[-./]{_MONTH}[-./]{_DAY}|{_DAY}([ _]){_MONTH}\1(?:19|20)\d\d)(?!\d)")
 _HEX_OR_DASH = frozenset("0123456789abcdefABCDEF-")
 _HASH_CHARS = 20  # a hash or id this long, with its dashes: a UUID has 36, a short git hash 7 to 12 (no phone)
 # ... or this long, of hex digits alone: a minisign key id (one in 400 has 12 digits in a row, and was a
 # "12-digit-number" in every bundle it signed); a phone number written with spaces, brackets or dashes is none
 _KEY_ID_CHARS = 16
+_BESIDE = 8  # ... and of these, at least this many beside the digits (a dash alone on each side is no hash)
 _HEX = frozenset("0123456789abcdefABCDEF")
 _ELEVEN = re.compile(r"(?<!\d)[78](?:\D{0,3}\d){10}(?!\d)")  # a Russian number as dialled at home: 8 916 ...
 _NOT_DIGIT = re.compile(r"\D")
+_DIGITS = re.compile(r"\d+")
 # A file inside the text (a Markdown editor's pasted picture, ![](data:image/jpeg;base64,...)): its metadata travels
 # with the text, and nothing cleans it. At least 64 characters of base64 after the header, so a mention is no file.
 # A picture's bytes pasted as base64 without the data: header (what some editors and chat exports do), by how a
@@ -73,9 +101,25 @@ _DATA_URI = re.compile(r"data:([a-z]+/[a-z0-9.+-]{1,64})?(?:;[a-z0-9=._-]{1,64})
 _RAW_PICTURE = re.compile(r"(?<![A-Za-z0-9+/])(?:/9j/|iVBORw0KGgo|R0lGOD[lh]|UklGR)[A-Za-z0-9+/]{200}")
 _CONTEXT = 8  # characters on each side of a run that libphonenumber sees, to judge what surrounds a number
 PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (about 2 s); then by shape alone
-# Phone numbers by shape: "+" and 8 to 15 digits, or 8 7xx xxx xx xx (Kazakh mobiles, as dialled at home).
-_PHONE_SHAPE = re.compile(r"(?<![\w+])(?:\+\d(?:[ \u00a0().-]{0,2}\d){7,14}"
-                          r"|[78][ \u00a0-]?\(?7\d\d\)?[ \u00a0-]?\d{3}[ \u00a0-]?\d\d[ \u00a0-]?\d\d)(?!\d)")
+# Phone numbers by shape, beside libphonenumber (which gives up on a run that holds more than one number, "1985 8
+# 701 123 45 67", and on one glued to a Latin letter, "Dana87011234567") and alone once its budget is spent: "+7"
+# and 10 digits (never fewer: a number cut at a block's edge is found whole in the next); another "+" and 8 to
+# 15 digits; 8 or 7 and 10 digits in the groups of Kazakh and Russian numbers (a code
+# of 3, 4 or 5 digits, in brackets or not); a Kazakh mobile without its 8 (701 123 45 67).
+_S = r"[ \u00a0-]"
+_PHONE_SHAPE = re.compile(
+    rf"(?<![\d+])(?:\+7(?:[ \u00a0().-]{{0,2}}\d){{10}}(?!\d)|\+[1-689](?:[ \u00a0().-]{{0,2}}\d){{7,14}}(?!\d)"
+    rf"|[78]{_S}?(?:\([3-9]\d\d\)|[3-9]\d\d){_S}?\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)"
+    rf"|[78]{_S}?(?:\([3-9]\d{{3}}\)|[3-9]\d{{3}}){_S}?\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
+    rf"|[78]{_S}?(?:\([3-9]\d{{4}}\)|[3-9]\d{{4}}){_S}?\d{_S}?\d\d{_S}?\d\d(?!\d)"
+    rf"|\(?7[0-7]\d\)?{_S}\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d))")
+# A quantity grouped by thousands (87 012 345 678 tenge) is no phone number, whatever libphonenumber makes of it.
+_THOUSANDS = re.compile(r"\d{1,3}(?:[ \u00a0,.']\d{3}){3,}")
+# A local number (250 12 34, 2501234, 50-12-34) right after a word that says it is one.
+_SHORT_NUMBER = re.compile(r"\d(?<![\w+.,-]\d)(?:[ \u00a0-]?\d){4,6}(?![\w.,-]?\d)(?!\w)")  # a digit first: fast
+_SAID_LOCAL = re.compile(r"(?<!\w)(?:тел(?:ефон)?|моб(?:ильный)?|сот(?:овый)?|дом(?:ашний)?|раб(?:очий)?|номер|ұялы|"  # noqa: RUF001
+                         r"phone|tel|mobile|whats ?app|ватсап|вотсап|viber|вайбер)\.?[:\s№#]{0,4}\Z", re.IGNORECASE)
+_PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\t": " "})
 Match = tuple[str, str, int, int]  # kind, value, start, end
 
 
@@ -100,8 +144,9 @@ def _worth_a_look(run: str) -> bool:
 
 def _hash_like(window: str, first: int, last: int) -> bool:
     """Whether the run window[first:last] is part of a hash or an id (a SHA-256, a UUID): hex letters or digits on
-    both sides of it, or on one side making with it a token of at least _HASH_CHARS characters that holds a letter.
-    A number that only touches a word on one side ("Phone+77011234567", "IIN870105300128abc") is no hash."""
+    both sides of it (past a dash), or on one side making with it a token of at least _HASH_CHARS characters that
+    holds a letter. A number that only touches a word on one side ("Phone+77011234567", "IIN870105300128abc"), or
+    a dash on each ("aigerim-87011234567-almaty"), is no hash."""
     if window[first] == "+":
         return False
     start, end = first, last
@@ -110,11 +155,13 @@ def _hash_like(window: str, first: int, last: int) -> bool:
     while end < len(window) and window[end] in _HEX_OR_DASH:
         end += 1
     token = window[start:end]
-    if start < first and end > last:
+    before, after = _HEX.intersection(window[start:first]), _HEX.intersection(window[last:end])
+    if before and after:
         return True
-    if not (start < first or end > last) or not any(c.isalpha() for c in token):
+    if not (before or after) or not any(c.isalpha() for c in token):
         return False
-    return len(token) >= _HASH_CHARS or (len(token) >= _KEY_ID_CHARS and _HEX.issuperset(token))
+    beside = len(token) - (last - first)  # "Cafe-8-701-123-45-67" is a name and a number; a UUID's end is no phone
+    return (len(token) >= _HASH_CHARS and beside >= _BESIDE) or (len(token) >= _KEY_ID_CHARS and _HEX.issuperset(token))
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -136,7 +183,8 @@ class Finder:
 
     def _phones(self, window: str) -> list[Match]:
         if self.checks_left <= 0:
-            return [("phone", m.group(), m.start(), m.end()) for m in _PHONE_SHAPE.finditer(window)]
+            return [("phone", m.group(), m.start(), m.end()) for m in _PHONE_SHAPE.finditer(window)
+                    if not _quantity(m.group())]
         import phonenumbers
 
         self.checks_left -= 1
@@ -154,22 +202,36 @@ class Finder:
         if _hash_like(window, first, last):
             return ()
         dial = len(_NOT_DIGIT.sub("", value)) >= (8 if value[0] == "+" else 10)
-        found = self._phones(window) if dial else []
+        found = [match for match in self._phones(window) if not _quantity(match[1])] if dial else []
         taken = [(start, end) for _, _, start, end in found]
+        if dial and self.checks_left > 0:  # what libphonenumber passed over: a run of two numbers, one glued
+            for shape in _PHONE_SHAPE.finditer(window, first, last):
+                if not any(a < shape.end() and shape.start() < b for a, b in taken):
+                    found.append(("phone", shape.group(), shape.start(), shape.end()))
+                    taken.append((shape.start(), shape.end()))
         for pattern, kind, wanted in ((_LOCAL, "possible-phone", "-" in value), (_TWELVE, "", len(value) >= 12)):
             for match in pattern.finditer(value) if wanted else ():
                 start, end = first + match.start(), first + match.end()
                 if not any(a <= start < b for a, b in taken):
                     found.append((kind or _twelve(match.group()), match.group(), start, end))
-        digits = _NOT_DIGIT.sub("", value)
-        if not found and len(digits) == 12 and _twelve(digits) == "iin":  # an IIN written in groups: 870105 300128
-            found.append(("iin", value, first, last))
+        taken = [(start, end) for _, _, start, end in found]
+        for start, end in _grouped_iins(value):  # an IIN written in groups: 870105 300128, beside other numbers too
+            start, end = first + start, first + end
+            if not any(a < end and start < b for a, b in taken):
+                found.append(("iin", window[start:end], start, end))
         return tuple(found)
 
     def find(self, text: str) -> list[Match]:
         """Every phone number, e-mail address, IIN and other 12-digit number in `text`, in order (in the text as
         `readable` makes it: the values reported are those of that view, at the text's own offsets)."""
-        text = readable(text)
+        shorter = _shown(text)
+        if shorter is None:
+            return self._find(readable(text))
+        view, places = shorter
+        return [(kind, value, _original(places, start), _original(places, end))
+                for kind, value, start, end in self._find(readable(view))]
+
+    def _find(self, text: str) -> list[Match]:
         found: list[Match] = []
         for run in _RUN.finditer(text):
             if not _worth_a_look(run.group()):
@@ -185,21 +247,111 @@ class Finder:
                 known = self.seen[key] = self._in_window(undated, run.start() - start, run.end() - start)
             found += [(kind, value, start + a, start + b) for kind, value, a, b in known]
         if "@" in text:
-            found += [("email", m.group(), m.start(), m.end()) for m in _EMAIL.finditer(text)]
+            found += [("email", m.group(), m.start(), m.end()) for m in _EMAIL.finditer(text)
+                      if not m.group().lower().endswith(_PICTURE_ENDS)]
+        lowered = text.lower()
+        if any(hint in lowered for hint in _OBFUSCATION_HINTS):
+            found += _obfuscated_emails(text)
+        taken = [(start, end) for _, _, start, end in found]
+        for number in _SHORT_NUMBER.finditer(text):
+            start, end = number.span()
+            if _SAID_LOCAL.search(text, max(0, start - 24), start) and not any(a < end and start < b
+                                                                                for a, b in taken):
+                found.append(("possible-phone", number.group(), start, end))
         return sorted(found, key=lambda match: match[2])
 
 
 def readable(text: str) -> str:
-    """`text` as a reader sees its numbers, the same length: Unicode spaces, invisible characters and other dashes
-    made plain spaces and "-", Markdown's escapes before a separator made spaces, and a line break that cuts a
-    "+" number in two made a space."""
+    """`text` as a reader sees its numbers, the same length: Unicode spaces and other dashes made plain spaces and
+    "-", full-width "@" and "." plain ones, and a line break that cuts a "+7 701" or "8 701" number in two made a
+    space."""
     if _UNUSUAL.search(text):  # rare: translate() costs as much as the whole search for identifiers
         text = text.translate(_SEPARATORS)
-    if "\\" in text:
-        text = _ESCAPED.sub(" ", text)
-    if "+" in text:
+    if _WRAP_HINT.search(text):
         text = _WRAPPED.sub(lambda m: m.group(1) + " " * (m.end() - m.end(1)), text)
     return text
+
+
+def _grouped_iins(value: str) -> Iterator[tuple[int, int]]:
+    """Where groups of digits in `value` that together make 12 make a valid IIN (870105 300128, 8701 0530 0128):
+    whole groups only, so the years and ages beside it ("1985 870105 300128") are not taken in."""
+    groups = [(m.start(), m.end()) for m in _DIGITS.finditer(value)]
+    if len(groups) < 2:
+        return
+    for i, (start, _) in enumerate(groups):
+        count = 0
+        for end_group in groups[i:]:
+            count += end_group[1] - end_group[0]
+            if count >= 12:
+                if count == 12 and end_group != groups[i]:
+                    digits = _NOT_DIGIT.sub("", value[start:end_group[1]])
+                    if _twelve(digits) == "iin":
+                        yield start, end_group[1]
+                break
+
+
+def _obfuscated_emails(text: str) -> list[Match]:
+    """Addresses written so that robots miss them (`_OBFUSCATED_AT`): aizhan [at] mail [dot] kz, aizhan(@)mail.kz,
+    aizhan собака mail.kz, aizhan @ mail.kz; a plain " at " only with a dot written out too."""
+    found: list[Match] = []
+    for at in _OBFUSCATED_AT.finditer(text):
+        local = _LOCAL_PART.search(text, max(0, at.start() - 64), at.start())
+        domain = _OBFUSCATED_DOMAIN.match(text, at.end())
+        if local is None or domain is None:
+            continue
+        if at.group().strip().lower() == "at" and not _DOT_WRITTEN.search(domain.group()):
+            continue  # "looked at tengrinews.kz"
+        found.append(("email", text[local.start():domain.end()], local.start(), domain.end()))
+    return found
+
+
+def _quantity(value: str) -> bool:
+    return value[0] != "+" and _THOUSANDS.fullmatch(value) is not None
+
+
+def _shown(text: str) -> tuple[str, list[tuple[int, int]]] | None:
+    """`text` as it shows (`_SHOWN_SHORTER`: invisible characters left out, character references, escapes and
+    %-encodings read), with where each changed piece begins in the view and in `text`; None if nothing changes."""
+    pieces: list[str] = []
+    places: list[tuple[int, int]] = []  # (offset in the view, offset in text) where a piece of each begins
+    done = length = 0
+    for candidate in _SHOWN_SHORTER.finditer(text):
+        match = _SHORTER_PIECE.match(text, candidate.start())
+        if match is None:
+            continue
+        raw = match.group()
+        shown = _shown_as(raw)
+        if shown == raw:
+            continue
+        pieces += [text[done:match.start()], shown]
+        length += match.start() - done
+        places += [(length, match.start()), (length + len(shown), match.end())]
+        length, done = length + len(shown), match.end()
+    if not places:
+        return None
+    pieces.append(text[done:])
+    return "".join(pieces), places
+
+
+def _shown_as(raw: str) -> str:
+    if raw in _INVISIBLE or raw[0] == "\\":
+        return ""
+    if raw[0] == "%":
+        return "@" if raw == "%40" else "+"
+    shown = html.unescape(raw)
+    if len(shown) != 1:
+        return raw
+    return "" if shown in _INVISIBLE else shown if shown.isprintable() or shown.isspace() else raw
+
+
+def _original(places: list[tuple[int, int]], offset: int) -> int:
+    """Where offset `offset` of the view `_shown` made lies in the text (a piece shown shorter: where it begins)."""
+    index = bisect.bisect_right(places, (offset, 1 << 62)) - 1
+    if index < 0:
+        return offset
+    view, text = places[index]
+    following = places[index + 1][1] if index + 1 < len(places) else 1 << 62
+    return min(text + offset - view, following)
 
 
 def find_identifiers(text: str) -> list[Match]:
@@ -211,7 +363,8 @@ def mask(value: str) -> str:
     """`value` with its letters and digits hidden but the first two and the last two (one, for short ones)."""
     places = [i for i, char in enumerate(value) if char.isalnum()]
     shown = set(places[:2] + places[-2:]) if len(places) > 6 else set(places[:1])
-    return "".join(char if i in shown or not char.isalnum() else "•" for i, char in enumerate(value))
+    return "".join(char if i in shown or not char.isalnum() else "•" for i, char in enumerate(value)).translate(
+        _PLAIN_SPACES)
 
 
 def embedded_files(text: str) -> list[re.Match[str]]:

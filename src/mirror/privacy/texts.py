@@ -40,7 +40,7 @@ DESCRIBED = {"cp1251": "Windows Cyrillic, as Russian-language Windows saves it",
              "utf_16_be": "UTF-16 without a BOM", "utf_32_le": "UTF-32 without a BOM",
              "utf_32_be": "UTF-32 without a BOM"}
 Block = tuple[int, str, int]  # first line number, text, how many leading characters an earlier block held
-_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_BREAKS = "\n\r"  # lines as editors and grep -n count them (a form feed per page of pdftotext output is none)
 _BREAK = re.compile(f"[{_BREAKS}]")
 _HIGH = re.compile(b"[\x80-\xff]")
 MIXED_AFTER = 4  # characters beyond ASCII read as UTF-8 before the first byte that is not: a text put together
@@ -245,13 +245,23 @@ def stream_codec(head: bytes) -> str:
     utf16 = _utf16_without_bom(head)
     if utf16 is not None:
         return utf16
-    if _is_utf8(head):
+    if _is_utf8(head) or _mostly_utf8(head):
         return "utf-8"
     return guess_encoding(head) or "latin-1"  # latin-1 keeps ASCII identifiers as they are
 
 
+def _mostly_utf8(head: bytes) -> bool:
+    """Whether bytes are UTF-8 but for a few stray ones (a cp1252 dash pasted into a UTF-8 note): at least 8
+    characters beyond ASCII decode, eight times as many as bytes that do not. Read as UTF-8 with the stray bytes
+    replaced, its identifiers stay whole; read as Latin-1, every non-breaking space inside a number broke it."""
+    text = head[:SNIFF].decode("utf-8", "replace")
+    stray = text.count("\ufffd")
+    decoded = sum(1 for char in text if char > "\x7f") - stray
+    return decoded >= 8 and decoded >= 8 * stray
+
+
 def line_starts(text: str) -> list[int]:
-    """Where each line after the first begins in `text` (str.splitlines' line breaks, "\r\n" already one)."""
+    """Where each line after the first begins in `text` (after each "\n" or "\r", "\r\n" already one)."""
     return [match.end() for match in _BREAK.finditer(text)]
 
 
