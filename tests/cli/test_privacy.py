@@ -262,6 +262,19 @@ def test_scan_reads_a_plain_7z_with_folders_and_links(runner: CliRunner, tmp_pat
     assert "unexpected folder" not in out
 
 
+def test_scan_of_a_7z_reads_its_own_name(runner: CliRunner, tmp_path: Path) -> None:
+    """A 7z travels under its name, as a single file does: a phone number or address in it is named (a clean name
+    and the names create gives bundles are not)."""
+    import subprocess
+
+    sevenzip = require_tool("7zz")
+    (tmp_path / "notes.txt").write_text("clean\n", encoding="utf-8")
+    for name, found in (("aizhan@mail.kz 87011234567.7z", True), ("almaty-january-2022-9160a322-v2.7z", False)):
+        subprocess.run([sevenzip, "a", "-bso0", tmp_path / name, "notes.txt"], cwd=tmp_path, check=True)
+        code, out, _ = invoke(runner, "scan", tmp_path / name)
+        assert (code, f"{name}: phone: name: 87•••••••67" in out) == ((6, True) if found else (0, False)), out
+
+
 def test_scan_of_a_7z_reads_what_a_folder_scan_reads(runner: CliRunner, tmp_path: Path) -> None:
     """Files without data (their names were never scanned: "CLEAN, scanned 0 file(s)"), and files named like a
     bundle's hash list, key or signatures (passed over unread, in any 7z): the same findings as the folder. Of a

@@ -333,6 +333,7 @@ def scan_path(path: Path) -> ScanReport:
         return report
     with open_archive_file(path) as fp:  # a FIFO or device is refused before it is opened; X.7z.001 reads the set
         if fp.read(len(SEVENZIP_MAGIC)) == SEVENZIP_MAGIC:
+            report.add(scan_name(path.name, False))  # the bundle travels under its name, as a single file does
             try:
                 _scan_bundle(fp, report)
             except ArchiveError as exc:  # truncated, repacked with PPMd, a password: not scanned, said as such
