@@ -549,10 +549,111 @@ def test_a_fifo_or_link_swapped_in_is_never_read_as_a_copy(tmp_path: Path) -> No
     (tmp_path / "real.7z").write_bytes(b"x" * 100)
     os.mkfifo(tmp_path / "fifo.7z")
     (tmp_path / "link.7z").symlink_to(tmp_path / "real.7z")
-    for name, follow in (("fifo.7z", True), ("fifo.7z", False), ("link.7z", False)):
+    for name in ("fifo.7z", "link.7z"):
         with pytest.raises(OSError):
-            _sha256(tmp_path / name, None, follow=follow)
-    assert _sha256(tmp_path / "link.7z", None) == hashlib.sha256(b"x" * 100).hexdigest()
+            _sha256(tmp_path / name, None, 100)
+    assert _sha256(tmp_path / "real.7z", None, 100) == hashlib.sha256(b"x" * 100).hexdigest()
+    assert _sha256(tmp_path / "real.7z", None, 99) == ""  # grown since DEST was looked at: not read to its end
+
+
+def test_a_rooms_listing_never_learns_what_dest_holds(setup: Setup, runner: CliRunner, tmp_path: Path) -> None:
+    """A hostile room's unsigned listing names the SHA-256 and size of a file it wants to know the reader has (a
+    photo, a leaked document). A file of the reader's own is looked for only for a signed index: the room is
+    asked for it like any other, and learns nothing from what is not asked for (helper-122)."""
+    dest = setup.root / "in"
+    dest.mkdir()
+    held = dest / "IMG_2041.jpg"
+    held.write_bytes(os.urandom(123_457))
+    room = tmp_path / "room"
+    (room / "bundles").mkdir(parents=True)
+    sha = hashlib.sha256(held.read_bytes()).hexdigest()
+    entry = {"id": "1" * 32, "version": 1, "sha256": sha, "size": held.stat().st_size, "path": f"bundles/{sha}.7z",
+             "title": "probe", "author_key": "2B44AA74552E4081", "infohash": None, "magnet": None}
+    (room / "listing.json").write_text(json.dumps({"format": "mirror-listing/1", "bundles": [entry]}))
+    with MirrorServer(room) as server:
+        code, out, err = fetch_cli(runner, setup, "--mirror", server.url)
+        assert code == 4 and "Traceback" not in out + err, (out, err)
+        assert any(sha in path for path, _ in server.requests), server.requests
+    assert held.read_bytes() and "already here" not in out
+
+
+def test_a_file_changed_after_its_last_check_is_not_remembered_as_verified(setup: Setup, served: MirrorServer,
+                                                                         runner: CliRunner,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A download changed in place after it was verified (another writer in DEST) was recorded in the verified
+    cache under its changed key: every later fetch (and publish) said "already here" of bytes `verify` fails. The
+    key is now taken before the last read, and the changed file is read again (helper-122)."""
+    from mirror.fetch import fetcher
+
+    real_check = fetcher._check
+
+    def check_then_changed(entry, path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        answer = real_check(entry, path, *args, **kwargs)
+        data = bytearray(path.read_bytes())
+        data[100_000] ^= 0xFF  # inside a stored photo: nothing decodes it
+        with path.open("r+b") as changed:  # in place: the same inode
+            changed.write(bytes(data))
+        return answer
+
+    monkeypatch.setattr(fetcher, "_check", check_then_changed)
+    assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 0
+    monkeypatch.setattr(fetcher, "_check", real_check)
+    code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 0 and "already here" not in out, out
+
+
+def test_keep_mirror_hashes_what_it_keeps_and_never_links_the_readers_file(setup: Setup, served: MirrorServer,
+                                                                         runner: CliRunner, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bundle the reader copied in under a name of their own, verified there and then changed in place: the
+    mirror copy hard-linked it unread, and friends fetching from it were told it was tampered with. What is kept is
+    hashed as it lands (a change is an error, nothing kept), and the reader's own file is copied, never linked."""
+    from mirror.fetch import fetcher
+
+    assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 0
+    dest = setup.root / "in"
+    own = next(dest.glob("*.7z")).rename(dest / "from a friend.7z")
+    keep = tmp_path / "kept"
+    code, out, err = fetch_cli(runner, setup, "--mirror", served.url, "--keep-mirror", keep)
+    copy = keep / "bundles" / f"{setup.sha256}.7z"
+    assert code == 0 and hashlib.sha256(copy.read_bytes()).hexdigest() == setup.sha256, (out, err)
+    assert os.stat(own).st_nlink == 1 and os.stat(copy).st_ino != os.stat(own).st_ino
+    copy.unlink()
+    real_here = fetcher._here
+
+    def here_then_changed(entry, existing, *args, **kwargs):  # type: ignore[no-untyped-def]
+        arrival = real_here(entry, existing, *args, **kwargs)
+        data = bytearray(existing.read_bytes())
+        data[100_000] ^= 0xFF
+        existing.write_bytes(bytes(data))
+        return arrival
+
+    monkeypatch.setattr(fetcher, "_here", here_then_changed)
+    code, out, err = fetch_cli(runner, setup, "--mirror", served.url, "--keep-mirror", keep)
+    assert code != 0 and "changed after it was verified" in out + err and "Traceback" not in out + err, (out, err)
+    assert not copy.exists() and not list((keep / "bundles").glob(".*"))
+
+
+def test_a_file_fetch_cannot_read_at_the_bundles_name_is_passed_over(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file of the bundle's size that cannot be read (another user's, a FIFO swapped in) at one of its names
+    ended the run with 'Permission denied' and every other bundle's report lost: that name is taken, the next is
+    tried (helper-122)."""
+    from mirror.fetch import fetcher
+    from mirror.formats.index import BundleEntry
+
+    (tmp_path / "taken.7z").write_bytes(b"x" * 10)
+    entry = BundleEntry.__new__(BundleEntry)
+    object.__setattr__(entry, "size", 10)
+    object.__setattr__(entry, "sha256", hashlib.sha256(b"x" * 10).hexdigest())
+
+    def unreadable(path: Path, cache: object, size: int) -> str:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    assert fetcher._free_for(tmp_path / "taken.7z", entry)
+    monkeypatch.setattr(fetcher, "_sha256", unreadable)
+    assert not fetcher._free_for(tmp_path / "taken.7z", entry)
+    assert fetcher._free_for(tmp_path / "free.7z", entry)
 
 
 @pytest.mark.parametrize("planted", ["bundles", "index", "index.json"])

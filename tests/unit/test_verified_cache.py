@@ -153,3 +153,25 @@ def test_a_file_changed_while_it_was_read_is_not_recorded(tmp_path: Path) -> Non
     cache = VerifiedCache(tmp_path / "verified.json")
     cache.record(before, target.stat(), Facts(sums="a" * 64))
     assert cache.lookup(target) is None and cache.get(before) is None
+
+
+def test_a_cache_padded_with_entries_is_cut_to_the_newest(tmp_path: Path) -> None:
+    """A cache file of 300,000 entries (6 MB, under the read limit) took a minute on its first record (the oldest
+    were dropped one at a time, each dropping slower than the last) and fetch 33 s for one bundle: only the newest
+    MAX_ENTRIES are read, and past a slack the oldest are dropped at once (helper-122)."""
+    from mirror.bundle.verified import MAX_ENTRIES
+
+    path = tmp_path / "verified.json"
+    path.write_text('{"format":"mirror-verified/1","entries":{'
+                    + ",".join(f'"0:{i}:1:1:1":{{}}' for i in range(300_000)) + "}}")
+    cache = VerifiedCache(path)
+    assert cache.lookup(path) is None and len(cache._all()) == MAX_ENTRIES  # read: the newest only
+    here = tmp_path / "a"
+    here.write_bytes(b"a")
+    stat = os.stat(here)
+    for _ in range(3_000):  # the same file, recorded again and again: each record makes it the newest
+        cache.record(stat, stat, Facts(sha256="0" * 64))
+    assert cache.get(os.stat(tmp_path / "a")) == Facts(sha256="0" * 64)
+    cache.save()
+    kept = json.loads(path.read_text())["entries"]
+    assert len(kept) == MAX_ENTRIES and "0:299999:1:1:1" in kept and "0:0:1:1:1" not in kept  # the newest only

@@ -36,6 +36,7 @@ from mirror.safeio import atomic_write
 
 FORMAT = "mirror-verified/1"
 MAX_ENTRIES = 10_000  # the oldest are dropped past this
+_SLACK = 1_000  # entries past MAX_ENTRIES before the oldest are dropped
 MAX_FILE = 64 << 20  # a larger cache file is not read (a 1 GiB bundle's pieces take about 40 KB)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _PIECES = re.compile(r"(?:[0-9a-f]{40})*")
@@ -81,7 +82,7 @@ def _read(path: Path) -> dict[str, Facts]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("entries"), dict):
         return {}
     entries: dict[str, Facts] = {}
-    for key, value in doc["entries"].items():
+    for key, value in list(doc["entries"].items())[-MAX_ENTRIES:]:  # the newest: a file padded with more is cut
         facts = _facts(value)
         if facts is None or not isinstance(key, str):
             return {}  # damaged: nothing in it is used
@@ -126,8 +127,8 @@ class VerifiedCache:
             old = entries.pop(key, Facts())
             entries[key] = Facts(facts.sums or old.sums, facts.sha256 or old.sha256,  # last, as the newest
                                  facts.piece_length or old.piece_length, facts.pieces or old.pieces)
-            while len(entries) > MAX_ENTRIES:
-                del entries[next(iter(entries))]
+            if len(entries) > MAX_ENTRIES + _SLACK:  # the oldest dropped at once (one at a time was quadratic)
+                self._entries = dict(list(entries.items())[-MAX_ENTRIES:])
             self._changed = True
 
     def save(self) -> None:
@@ -137,7 +138,7 @@ class VerifiedCache:
                 return
             doc = {"format": FORMAT, "entries": {
                 key: {k: (v.hex() if isinstance(v, bytes) else v) for k, v in _fields(facts).items() if v}
-                for key, facts in self._entries.items()}}
+                for key, facts in list(self._entries.items())[-MAX_ENTRIES:]}}
             try:
                 atomic_write(self.path, json.dumps(doc, separators=(",", ":")).encode(), mode=0o600)
             except OSError:

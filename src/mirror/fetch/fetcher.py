@@ -48,7 +48,6 @@ from mirror.formats.manifest import SIG_NAME, SUMS_NAME, Sums
 from mirror.formats.names import local_name
 from mirror.net.pace import Limits, Stop, stoppable
 from mirror.record import field, record, replace
-from mirror.safeio import file_sha256
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.policy import AuthorTrusted, Policy
 from mirror.trust.rollback import Choice
@@ -184,43 +183,51 @@ def work_folder(folder: Path) -> Path:
     return folder
 
 
-def _sha256(path: Path, cache: VerifiedCache | None, follow: bool = True) -> str:
-    """The file's SHA-256: from the cache while the file is unchanged (bundle/verified.py), else read. Opened
-    without blocking and judged as opened: a FIFO swapped in after a look at the folder (a shared folder, a USB
-    stick) would hold the run for good; with `follow` False, a link is not followed either.
+def _sha256(path: Path, cache: VerifiedCache | None, size: int) -> str:
+    """The SHA-256 of the file of `size` bytes at `path`: from the cache while the file is unchanged
+    (bundle/verified.py), else read; "" when it is of another size (as opened: a file grown since DEST was looked
+    at is not read to its end). Opened without following a link and without blocking, and judged as opened: a FIFO
+    swapped in after a look at the folder (a shared folder, a USB stick) would hold the run for good.
 
     Raises:
         OSError: not a regular file, or it cannot be read.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC | os.O_NOFOLLOW
     with os.fdopen(os.open(path, flags), "rb") as handle:
         before = os.fstat(handle.fileno())
         if not stat.S_ISREG(before.st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if before.st_size != size:
+            return ""
         facts = cache.get(before) if cache is not None else None
         if facts is not None and facts.sha256:
             return facts.sha256
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        digest, left = hashlib.sha256(), size
+        while left > 0 and (chunk := handle.read(min(left, 1 << 20))):
+            digest.update(chunk)
+            left -= len(chunk)
+        if left or handle.read(1):  # shorter or longer than it was when opened: changing, not the bundle
+            return ""
         if cache is not None:
-            cache.record(before, os.fstat(handle.fileno()), Facts(sha256=digest))
-    return digest
+            cache.record(before, os.fstat(handle.fileno()), Facts(sha256=digest.hexdigest()))
+    return digest.hexdigest()
 
 
 def already_here(dest: Path, entry: BundleEntry, cache: VerifiedCache | None = None,
                  others: OtherNames | None = None) -> Path | None:
     """A file in DEST, under any of `arrival_names` (trusted or not), or under a name of its own among `others`,
-    whose bytes are the signed ones."""
+    whose bytes are the signed ones. Links are not followed."""
     names = (*arrival_names(entry), *arrival_names(entry, trusted=False))
     for name in names:
         path = dest / name
         try:
-            if path.is_file() and path.stat().st_size == entry.size and _sha256(path, cache) == entry.sha256:
+            if _sha256(path, cache, entry.size) == entry.sha256:
                 return path
-        except OSError:  # a name too long for this file system (eCryptfs takes 143 bytes), unreadable: not here
-            continue
+        except OSError:  # none, a link, a name too long for this file system (eCryptfs takes 143 bytes),
+            continue     # unreadable: not here
     for path in others.of_size(entry.size) if others is not None else ():
         try:
-            if path.name not in names and _sha256(path, cache, follow=False) == entry.sha256:
+            if path.name not in names and _sha256(path, cache, entry.size) == entry.sha256:
                 return path
         except OSError:  # gone meanwhile, a link or FIFO swapped in, unreadable: not this one
             continue
@@ -262,6 +269,7 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
         if early is not None:
             early.result(None)
         raise
+    before = os.stat(final)  # before it is read for the last time: a change after that is no longer the verified file
     verified, problem = _check(entry, final, keys, policy, early=early)
     if verified is None:
         final.unlink()
@@ -274,7 +282,6 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
         raise ConfigError(f"{dest / names[0]}, {names[1]} and {names[2]} are other files",
                           hint="move them, or fetch into another folder")
     target = free[0]
-    before = os.stat(final)
     os.replace(final, target)
     if cache is not None:  # the rename changed only its ctime: remembered under its new key
         now = os.stat(target)
@@ -308,7 +315,10 @@ def _free_for(path: Path, entry: BundleEntry) -> bool:
         return False
     if not stat.S_ISREG(info.st_mode) or info.st_size != entry.size:
         return False  # a link, a folder, a FIFO (never opened) or another file
-    return file_sha256(path) == entry.sha256
+    try:
+        return _sha256(path, None, entry.size) == entry.sha256
+    except OSError:  # unreadable, or a link or FIFO swapped in: taken
+        return False
 
 
 def open_index(request: FetchRequest, keys: TrustedKeys, log: Log) -> tuple[list[Mirror], dict[str, MirrorReport],
@@ -449,7 +459,10 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
     download threads are daemons, so one stuck in a connect cannot hold the process."""
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
     done: list[tuple[Future[Arrival], Download | None]] = []
-    stop, early, space, elsewhere = Stop(), gate(), DiskSpace(request.dest), OtherNames(request.dest)
+    # A file of the reader's own is looked for only for a signed index's entries: a peer's unsigned listing can name
+    # the SHA-256 of any file (a photo, a document), and would learn from what is not asked for what DEST holds.
+    elsewhere = OtherNames(request.dest) if not request.listers else None
+    stop, early, space = Stop(), gate(), DiskSpace(request.dest)
     obtained: list[Future[Obtained]] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-place") as placing:
         try:
@@ -522,7 +535,7 @@ Obtained = tuple[Path | None, bool, Download | None, EarlyCheck | None, str]
 
 def _obtain(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, order: list[Mirror],
             reports: dict[str, MirrorReport], cache: VerifiedCache, log: Log,
-            early_gate: threading.BoundedSemaphore, space: DiskSpace, others: OtherNames) -> Obtained:
+            early_gate: threading.BoundedSemaphore, space: DiskSpace, others: OtherNames | None) -> Obtained:
     """One bundle's bytes: already in DEST (under its own names or `others`), or downloaded (from the swarm
     first, if asked) and meanwhile verified as far as it arrived (fetch/early.py; `early_gate` bounds the checks
     of a run); not begun when DEST lacks the room (`space`)."""
@@ -647,7 +660,7 @@ def _placed(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, obtain
 def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, placed: bool,
                   copies: tuple[BundleEntry, ...], order: list[Mirror], reports: dict[str, MirrorReport],
                   cache: VerifiedCache, log: Log, placing: ThreadPoolExecutor,
-                  bounds: tuple[threading.BoundedSemaphore, DiskSpace, OtherNames]) -> Arrival:
+                  bounds: tuple[threading.BoundedSemaphore, DiskSpace, OtherNames | None]) -> Arrival:
     """The first of the other copies of the same version that arrives trusted, else `arrival` as it was.
 
     A copy this run placed in DEST that is not trusted makes way for a trusted one; copies tried in vain are

@@ -18,15 +18,18 @@ publisher, unless it does not verify; a listing-only fetch keeps the bundles alo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
-import shutil
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from mirror.bundle.torrent import make_torrent
 from mirror.bundle.verify import VerifiedBundle
 from mirror.errors import ConfigError, ContentError, ManifestError, SignatureError
-from mirror.fetch.fetcher import FetchResult
+from mirror.fetch.fetcher import FetchResult, arrival_names
 from mirror.formats.index import MAX_INDEX, BundleEntry
 from mirror.formats.layout import (
     INDEX_NAME,
@@ -57,17 +60,57 @@ class Kept:
     bundles: tuple[str, ...]  # sha256 of each bundle kept in this run
 
 
-def _place_bundle(source: Path, target: Path, sha256: str) -> None:
-    """The bundle at its content address: left alone if already right, else linked or copied, atomically."""
+def _place_bundle(source: Path, target: Path, sha256: str, fetched: bool) -> None:
+    """The bundle at its content address: left alone if already right; else hard-linked, if fetch placed it itself
+    (`fetched`) on the same file system, or copied (a file the reader copied in under a name of their own is never
+    linked: it is theirs to change). What lands is hashed before it takes the name, never a link.
+
+    Raises:
+        ContentError: the bundle no longer has the signed bytes (changed after it was verified).
+    """
     if target.is_file() and not target.is_symlink() and target.stat().st_size == source.stat().st_size \
             and file_sha256(target) == sha256:
         return
     with atomic_output(target, force=True) as tmp:
         tmp.unlink()
-        try:
-            os.link(source, tmp)
-        except OSError:  # another file system, or one without hard links (FAT on a USB stick)
-            shutil.copyfile(source, tmp)
+        digest = _linked(source, tmp) if fetched else None
+        if digest is None:
+            digest = _copied(source, tmp)
+        if digest != sha256:
+            raise ContentError(f"{source} changed after it was verified", hint="fetch it again")
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[io.BufferedReader]:
+    """`path` opened for reading without following a link or blocking on a FIFO, if it is a regular file."""
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ContentError(f"{path} is no longer a regular file", hint="fetch it again")
+        yield handle
+
+
+def _linked(source: Path, tmp: Path) -> str | None:
+    """The SHA-256 of `source` hard-linked at `tmp`, or None where it cannot be linked (another file system, FAT)."""
+    try:
+        os.link(source, tmp, follow_symlinks=False)
+    except OSError:
+        return None
+    try:
+        with _opened(tmp) as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except (OSError, ContentError):  # a link to a link: copied instead
+        tmp.unlink()
+        return None
+
+
+def _copied(source: Path, tmp: Path) -> str:
+    """The SHA-256 of what was copied from `source` to `tmp`, hashed as it was copied."""
+    digest = hashlib.sha256()
+    with _opened(source) as src, tmp.open("wb") as out:
+        while chunk := src.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
 
 
 def _keep_sums(bundle: Path, member: str, target: Path, sha256: str) -> None:
@@ -146,7 +189,8 @@ def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys) -> Kept:
         if arrival.path is None or arrival.verified is None:
             continue
         sha256 = arrival.entry.sha256
-        _place_bundle(arrival.path, folder / bundle_path(sha256), sha256)
+        fetched = arrival.path.name in (*arrival_names(arrival.entry), *arrival_names(arrival.entry, trusted=False))
+        _place_bundle(arrival.path, folder / bundle_path(sha256), sha256, fetched)
         sums, signature = sums_paths(sha256)
         _keep_sums(folder / bundle_path(sha256), arrival.verified.layout.sums, folder / sums, arrival.sums_sha256)
         atomic_write(folder / signature, arrival.verified.control[SIG_NAME])
