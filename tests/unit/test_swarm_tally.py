@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mirror.swarm.model import Tally
@@ -168,3 +170,55 @@ def test_a_web_seeds_http_error_is_its_last_answer(message: str, final: bool) ->
     from mirror.swarm.download import _HTTP_ERROR
 
     assert (_HTTP_ERROR.match(message) is not None) is final
+
+
+def test_a_web_seed_banned_for_failed_pieces_is_suspect_not_ok() -> None:
+    """A mirror whose pieces libtorrent banned was "ok, 600000 B of it to the swarm", and the line counted its
+    bytes as from a web seed: it is suspect (who else sent in those pieces is not known), its bytes not counted
+    (helper-122)."""
+    from mirror.fetch.report import Fate, MirrorReport
+    from mirror.fetch.swarm import _base, _credit_web_seeds
+    from mirror.fetch.transport import HttpMirror
+    from mirror.formats.index import BundleEntry
+
+    tally = Tally(received={"127.0.0.1:8001": 600_000}, web_seeds={"127.0.0.1:8001"}, banned=["127.0.0.1:8001"],
+                  hash_failures=3)
+    assert tally.summary().startswith("0 B from 0 peer(s); 0 B from 0 web seed(s)")
+    mirror = HttpMirror("http://127.0.0.1:8001/m/")
+    entry = BundleEntry.for_bundle("0" * 32, 1, "a" * 64, 1_000_000, "t", "0" * 16)
+    reports: dict[str, MirrorReport] = {}
+    _credit_web_seeds([mirror], (_base(mirror) or "",), entry, tally, reports)
+    [(_, event)] = reports[mirror.label].bundles.values()
+    assert event.fate is Fate.SUSPECT and "failed the piece hashes" in event.detail
+
+
+def test_when_the_swarm_gives_up_the_web_seeds_it_asked_still_get_their_rows(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows were written only after a download that succeeded: a mirror libtorrent reached (it saw the reader's
+    address) and that answered 503 stayed "not tried" when the swarm then gave up (helper-122)."""
+    from mirror.errors import Failure, TransferError
+    from mirror.fetch import swarm as source
+    from mirror.fetch.download import no_progress
+    from mirror.fetch.report import Fate, MirrorReport
+    from mirror.fetch.transport import HttpMirror
+    from mirror.formats.index import BundleEntry
+    from mirror.formats.torrent import web_seeds
+    from mirror.swarm.settings import SwarmConfig
+
+    mirror = HttpMirror("http://127.0.0.1:8001/m/")
+    entry = BundleEntry.for_bundle("0" * 32, 1, "a" * 64, 1_000_000, "t", "0" * 16, "b" * 40, "magnet:?xt=x")
+    url = web_seeds((source._base(mirror) or "",), entry.sha256)[0]
+
+    class GivesUp:
+        def download(self, wanted: object, deadlines: object, advance: object, tally: Tally) -> Tally:
+            tally.asked.add(url)
+            tally.seed_errors[url] = "503 Service Unavailable"
+            raise TransferError("swarm", "no peer, and no web seed could be used", Failure.UNREACHABLE)
+
+    monkeypatch.setattr(source, "checked_info", lambda *args: object())
+    got = source.SwarmSource(SwarmConfig(), (), 5.0, lambda line: None)
+    monkeypatch.setattr(got, "_session", GivesUp)
+    reports: dict[str, MirrorReport] = {}
+    assert got.get(entry, [mirror], tmp_path, reports, lambda line: None, no_progress) is None
+    [(_, event)] = reports[mirror.label].bundles.values()
+    assert (event.fate, event.detail) == (Fate.UNREACHABLE, "asked as a web seed, it answered: 503 Service Unavailable")

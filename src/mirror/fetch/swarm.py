@@ -132,6 +132,11 @@ def _credit_web_seeds(mirrors: list[Mirror], bases: tuple[str, ...], entry: Bund
         return address.rsplit(":", 1)[-1]
 
     for mirror, url, endpoints in given:
+        banned = sorted(endpoints.intersection(tally.banned))
+        if banned:  # libtorrent banned it: pieces it sent in failed their hashes (who else sent in them is not known)
+            _record(reports.setdefault(mirror.label, MirrorReport(mirror.label)), entry, Fate.SUSPECT,
+                    f"asked as a web seed, {banned[0]} sent data that failed the piece hashes and was banned")
+            continue
         matched = [a for a in sent if a in endpoints]
         if not matched and not _is_address(urlsplit(url).hostname or ""):
             # a host name not resolved: the one address that sent on its port, if no other mirror has that port
@@ -223,15 +228,17 @@ class SwarmSource:
         wanted = Wanted(entry.infohash, info, folder, f"{entry.sha256}.7z",
                         entry.size, web_seeds(bases, entry.sha256), magnet_trackers(entry.magnet), self.peers)
         deadlines = Deadlines(self.stall, self.stall + entry.size / MIN_RATE, int(self.min_rate * self.stall))
+        tally = Tally()
         try:
             with progress(entry.size, f"swarm {entry.sha256[:8]}") as advance:
-                tally = self._session().download(wanted, deadlines, advance)
+                self._session().download(wanted, deadlines, advance, tally)
         except ListenError:
             raise  # no session at all: nothing from the swarm this run
         except TransferError as exc:
             _record(report, entry, Fate.of(exc.failure), exc.reason)
             log(f"swarm: {entry.id}: {exc.reason}")
             self._unfinished.append((entry, folder / wanted.file_name, downloads.parent))
+            _credit_web_seeds(trusted, bases, entry, tally, reports)  # those reached saw the reader all the same
             return None
         got = folder / wanted.file_name
         with contextlib.suppress(OSError):  # a file left longer by an earlier run: its tail is no piece of ours

@@ -247,8 +247,10 @@ class Swarm:
             params.trackers = list(trackers)
         self.session.add_torrent(params)
 
-    def download(self, wanted: Wanted, deadlines: Deadlines, advance: Advance | None = None) -> Tally:
-        """Download `wanted` into its folder, from peers and web seeds together; resume what is on disk.
+    def download(self, wanted: Wanted, deadlines: Deadlines, advance: Advance | None = None,
+                 tally: Tally | None = None) -> Tally:
+        """Download `wanted` into its folder, from peers and web seeds together; resume what is on disk. What the
+        sources did goes into `tally` (a new one if None), kept up also when the download fails.
 
         Raises:
             TransferError: a deadline passed (TIMEOUT), or the torrent failed (BAD_ANSWER).
@@ -263,7 +265,7 @@ class Swarm:
         if self.config.reach.value == "public":
             params.trackers = list(wanted.trackers)
         handle = self.session.add_torrent(params)
-        tally = Tally()
+        tally = tally if tally is not None else Tally()
         try:
             alone = self.config.reach.value == "local" and not wanted.peers
             Download(self.session, handle, wanted, tally, advance, self.note, alone, seeds).run(deadlines)

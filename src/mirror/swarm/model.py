@@ -68,7 +68,7 @@ class Tally:
     def summary(self) -> str:
         """One line for the fetch report. A banned peer's blocks were in pieces that failed: not counted as sent."""
         peers = {a: n for a, n in self.received.items() if a not in self.web_seeds and a not in self.banned}
-        seeds = {a: n for a, n in self.received.items() if a in self.web_seeds}
+        seeds = {a: n for a, n in self.received.items() if a in self.web_seeds and a not in self.banned}
         parts = [f"{sum(peers.values())} B from {len(peers)} peer(s)",
                  f"{sum(seeds.values())} B from {len(seeds)} web seed(s)"]
         if self.unnamed:
