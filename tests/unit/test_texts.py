@@ -317,3 +317,13 @@ def test_names_are_scanned_for_identifiers_and_patterns() -> None:
     assert found == {("phone", "name: +7 7•• ••• •• 67"), ("email", "name: a.b@••••.kz")}
     assert scan_name("accounts/IMG_20220105_183012.md", False) == []
     assert [f.kind for f in scan_name("DCIM/IMG_20220105_183012.jpg", True)] == ["name", "name"]
+
+
+def test_a_utf16_text_without_a_bom_is_not_read_in_the_legacy_encoding_named_for_the_others() -> None:
+    """--text-encoding cp1251, named for a folder's legacy files, was applied to a UTF-16 file without a BOM too,
+    which was then refused as holding control characters: it is said to be UTF-16, and how to fix it."""
+    raw = "Алматы, 5 января. Люди вышли на площадь.\n".encode("utf-16-le")
+    with pytest.raises(TextError, match="looks like utf_16_le text without a byte-order mark, not cp1251"):
+        decode_text(raw, "a.txt", "cp1251")
+    assert decode_text(raw, "a.txt", "utf_16_le").text.startswith("Алматы")
+    assert decode_text("Алматы".encode("cp1251"), "b.txt", "cp1251").text == "Алматы"

@@ -154,6 +154,9 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
             position = exc.start
     mixed = utf16 is None and _utf8_before(raw, position)
     if encoding is not None:
+        if utf16 is not None and _codec(encoding) not in (None, codecs.lookup(utf16).name):  # cp1251 named for a
+            raise TextError(name, f"it looks like {utf16} text without a byte-order mark, not {encoding}",  # folder
+                            hint="save this file as UTF-8 in a text editor")
         return _decode_as(raw, name, encoding, position if mixed else None)
     if utf16 is None and b"\0" in raw[:SNIFF]:
         raise TextError(name, "not text (it holds binary data)",
@@ -173,6 +176,13 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
         described = DESCRIBED[likely]
         raise TextError(name, f"not UTF-8 text (byte {position}); it looks like {likely} ({described})", hint=hint)
     raise TextError(name, f"not UTF-8 text (byte {position}); it looks like {likely}", hint=hint)
+
+
+def _codec(encoding: str) -> str | None:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return None
 
 
 def _utf8_before(raw: bytes, position: int) -> bool:
