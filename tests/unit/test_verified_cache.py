@@ -175,3 +175,20 @@ def test_a_cache_padded_with_entries_is_cut_to_the_newest(tmp_path: Path) -> Non
     cache.save()
     kept = json.loads(path.read_text())["entries"]
     assert len(kept) == MAX_ENTRIES and "0:299999:1:1:1" in kept and "0:0:1:1:1" not in kept  # the newest only
+
+
+def test_on_a_file_system_of_coarse_times_nothing_is_cached(tmp_path: Path) -> None:
+    """On FAT and exFAT (a USB stick as fetch's DEST) the change time is the modification time, which a program
+    sets back: a bundle rewritten in place kept its key, and fetch said "already here" of bytes verify fails
+    (helper-122). Times in whole hundredths of a second: the cache is neither read nor written."""
+    here = tmp_path / "b.7z"
+    here.write_bytes(b"b")
+    fine = os.stat(here)
+    coarse = os.stat_result((*fine[:7], 1_640_995_200, 1_640_995_200, 1_640_995_200),
+                            {"st_mtime_ns": 1_640_995_200_000_000_000, "st_ctime_ns": 1_640_995_200_000_000_000})
+    cache = VerifiedCache(tmp_path / "verified.json")
+    cache.record(coarse, coarse, Facts(sha256="0" * 64))
+    assert cache.get(coarse) is None and not (cache.save() or (tmp_path / "verified.json").exists())
+    if fine.st_mtime_ns % 10_000_000:
+        cache.record(fine, fine, Facts(sha256="0" * 64))
+        assert cache.get(fine) == Facts(sha256="0" * 64)

@@ -15,7 +15,9 @@ their sizes, and compares the SHA256SUMS it reads with `sums`; it skips only dec
 and hashing the members' data. A changed file gets a new key: a write changes mtime
 and ctime, a truncation the size, a copy or a replacement the inode, and ctime cannot
 be set back by a program (only by changing the system clock, as root). An entry is
-recorded only when the file's key is the same after the read as before it.
+recorded only when the file's key is the same after the read as before it. On a file
+system that keeps times in steps of 10 ms or more (FAT, exFAT: USB sticks and SD cards)
+ctime can be set back with mtime, and the cache is not used at all.
 
 A missing, unreadable, damaged or foreign cache file means "verify again", never
 "trusted" and never an error. `mirror verify` and `mirror extract` (what a receiver
@@ -55,6 +57,14 @@ class Facts:
 def file_key(st: os.stat_result) -> str:
     """The identity of a file's bytes as the file system tells it; any change to the file changes it."""
     return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def coarse_times(st: os.stat_result) -> bool:
+    """Whether the file's times are kept in steps of 10 ms or more (FAT and exFAT on USB sticks and SD cards,
+    HFS+): there a program can set ctime back with mtime (FAT's ctime is its mtime), and rewrite a file in place
+    under the same key. A file system of fine times gives a time in whole hundredths of a second about once in
+    ten million."""
+    return st.st_mtime_ns % 10_000_000 == 0 and st.st_ctime_ns % 10_000_000 == 0
 
 
 def _facts(value: object) -> Facts | None:
@@ -106,7 +116,9 @@ class VerifiedCache:
         return self._entries
 
     def get(self, st: os.stat_result) -> Facts | None:
-        """What is known about the file with this stat, or None."""
+        """What is known about the file with this stat, or None (always, on a file system of coarse times)."""
+        if coarse_times(st):
+            return None
         with self._lock:
             return self._all().get(file_key(st))
 
@@ -120,8 +132,8 @@ class VerifiedCache:
     def record(self, before: os.stat_result, now: os.stat_result, facts: Facts) -> None:
         """Add `facts` about a file read while its stat was `before`, if it is still `now`; merged with the rest."""
         key = file_key(before)
-        if key != file_key(now):
-            return  # it changed while it was read: nothing is learnt
+        if key != file_key(now) or coarse_times(now):
+            return  # it changed while it was read, or its times can be set back: nothing is learnt
         with self._lock:
             entries = self._all()
             old = entries.pop(key, Facts())
