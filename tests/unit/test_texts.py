@@ -327,3 +327,20 @@ def test_a_utf16_text_without_a_bom_is_not_read_in_the_legacy_encoding_named_for
         decode_text(raw, "a.txt", "cp1251")
     assert decode_text(raw, "a.txt", "utf_16_le").text.startswith("Алматы")
     assert decode_text("Алматы".encode("cp1251"), "b.txt", "cp1251").text == "Алматы"
+
+
+@pytest.mark.parametrize(("text", "wrote", "named", "says"), [
+    ("Интернета нет третий день. Банкоматы не работают.", "cp866", "cp1251", "it looks like cp866"),
+    ("Біз аманбыз, қорықпаңдар.", "kz1048", "cp1251", "it looks like kz1048"),
+    ("Утром пятого числа на площади собрались люди.", "cp1251", "latin-1", "it looks like cp1251"),
+    ("Утром пятого числа на площади собрались люди.", "cp1251", "cp1252", "it looks like cp1251"),
+    ("Утром на площади собрались люди.", "cp1251", "utf-16", "characters no text has"),  # an even length
+])
+def test_an_encoding_named_for_the_folder_never_signs_another_files_text_garbled(text: str, wrote: str, named: str,
+                                                                                says: str) -> None:
+    """--text-encoding cp1251 named for a folder's legacy files read a DOS or a short Kazakh note in it as cp1251
+    ("€­вҐа­Ґв", "ќорыќпаѕдар"), and Latin-1 or UTF-16 named for a cp1251 file passed too: each was signed
+    garbled. Each is refused, saying what it looks like (helper-121)."""
+    with pytest.raises(TextError, match=says):
+        decode_text(text.encode(wrote), "a.txt", named)
+    assert decode_text(text.encode(wrote), "a.txt", wrote).text == text

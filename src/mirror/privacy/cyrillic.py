@@ -121,6 +121,17 @@ def cyrillic_encoding(raw: bytes) -> str | None:
     return None if best is None or not _plausible(best[0], high) else best[1]
 
 
+def looks_cyrillic(raw: bytes, codec: str) -> bool:
+    """Whether `codec` reads the bytes above 127 of `raw` as Cyrillic text (three in four Cyrillic letters or the
+    signs of Cyrillic texts, not mixed into Latin words): what cp866 read as cp1251 ("€вҐа") or cp1251 read as
+    Latin-1 ("Óòðîì") is not."""
+    text = raw.decode(codec, "replace")
+    if len(text) != len(raw):
+        return False
+    high = sum(1 for byte in raw if byte >= 128)
+    return _score(text, raw).cyrillic * 4 >= high * 3 and not _mixed_words(text)
+
+
 def shouts(raw: bytes, codec: str) -> bool:
     """Whether `codec` reads the bytes above 127 of `raw` as mostly capitals (more than 80% of at least 8 letters):
     what a KOI8-R text read as cp1251, or the reverse, looks like, and almost no text is."""

@@ -23,12 +23,13 @@ import re
 from collections.abc import Iterable, Iterator
 
 from mirror.errors import InputError
-from mirror.privacy.cyrillic import cyrillic_encoding, shouts
+from mirror.privacy.cyrillic import cyrillic_encoding, looks_cyrillic, shouts
 from mirror.record import record
 
 MAX_BLOCK = 256 * 1024  # characters scanned at once; a longer line is scanned in overlapping parts
 OVERLAP = 1024  # characters a part shares with the one before, so an identifier cut at the edge is still seen
 SNIFF = 64 * 1024  # bytes looked at to choose an encoding
+_NO_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f\ud800-\udfff\ue000-\uf8ff\ufffe\uffff]")
 CYRILLIC_SNIFF = 16 * 1024  # of which the Cyrillic code pages are told apart on the first (pure Python, per byte)
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
          (codecs.BOM_UTF8, "utf-8-sig", ""), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
@@ -211,16 +212,23 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
         raise TextError(name, f"UTF-8 text up to byte {utf8_until}; read as {encoding}, that part would be garbled",
                         hint="part of it was saved in another encoding: open it in a text editor, fix that part, "
                              "and save the file as UTF-8")
+    strange = _NO_TEXT.search(text)
+    if strange is not None:  # cp1251 bytes read as UTF-16: private-use characters, halves of pairs, controls
+        raise TextError(name, f"read as {encoding} it holds characters no text has (character {strange.start()})",
+                        hint="check the encoding, or save the file as UTF-8")
     first = _HIGH.search(raw)
     if first is not None:
         sample = raw[first.start():first.start() + CYRILLIC_SNIFF]
         # most texts: one look at their first 4 KiB beyond ASCII (pure Python, a byte at a time)
-        likely = cyrillic_encoding(sample) if shouts(sample[:4096], codec) else None
-        if likely is not None and codecs.lookup(likely).name != codec and not shouts(sample, likely):
+        head = sample[:4096]
+        likely = cyrillic_encoding(head)
+        other = likely is not None and codecs.lookup(likely).name != codec
+        if other and likely is not None and (not looks_cyrillic(head, codec) or (
+                shouts(head, codec) and not shouts(sample, likely))):  # cp866 or KOI8-R read as cp1251, or Latin-1
             raise TextError(name, f"read as {encoding} it is not Russian or Kazakh text; it looks like {likely}",
                             hint="each text needs its own encoding: convert this one (iconv, or a text editor's "
                                  "Save as UTF-8), or put it aside and create the bundle from the others first")
-        if codec == "cp1251" and _kazakh_in_cp1251(sample):
+        if codec == "cp1251" and (_kazakh_in_cp1251(sample) or (likely == "kz1048" and _kazakh_only(sample))):
             raise TextError(name, f"read as {encoding} it has letters that Russian, Ukrainian and Belarusian never "
                             "use (ќ, ј, ѕ) where kz1048 has Kazakh ones (қ, ә, ң): it looks like kz1048 (Windows "  # noqa: RUF001
                             "Kazakh)", hint=f"each text needs its own encoding: convert this one to UTF-8 (iconv -f "
@@ -238,6 +246,14 @@ _SOUTH_SLAVIC = re.compile(b"[\x80\x81\x83\x8a\x8c\x8f\x90\x9a\x9c\x9f]")
 # Also ғ, ү, ұ, ө in kz1048, which are Є, Ї, Ў, Ґ in cp1251: Ukrainian and Belarusian letters, which no Serbian or
 # Macedonian text has (a short Serbian text may use ј with none of љ, њ, џ, ђ, ѓ).  # noqa: RUF003
 _KAZAKH_TOO = re.compile(b"[\xaa\xba\xaf\xbf\xa1\xa2\xa5\xb4]")
+
+
+def _kazakh_only(sample: bytes) -> bool:
+    """Whether bytes read as cp1251 hold two or more of the Macedonian and Serbian letters where kz1048 has қ, ә,
+    ң, none of those languages' own, and і, which Kazakh writes often and they never do (a short Kazakh note
+    without ғ, ү, ұ, ө: "Біз ... қорықпаңдар" as "Біз ... ќорыќпаѕдар")."""
+    return len(_KAZAKH_ONLY.findall(sample)) >= 2 and _SOUTH_SLAVIC.search(sample) is None and (
+        b"\xb3" in sample or b"\xb2" in sample)
 
 
 def _kazakh_in_cp1251(sample: bytes) -> bool:
