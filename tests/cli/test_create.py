@@ -225,3 +225,31 @@ def test_create_refuses_a_title_readers_could_not_verify(runner: CliRunner, keyr
     code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice", "--title", "x" * 1001)
     assert code == 2 and "more than 1000" in err and not out.exists()
     assert invoke(runner, "create", sources, "-o", out, "--key", "alice", "--title", "x" * 1000)[0] == 0
+
+
+@pytest.mark.parametrize(("title", "says"), [
+    ("caf\udce9", "the title is not UTF-8 text"), ("   ", "the title is empty"),
+    ("Алматы\nновая строка", "holds control characters"), ("\x1b[2Jtitle", "holds control characters"),
+])
+def test_create_refuses_a_title_that_is_no_line_of_text(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                         tmp_path: Path, title: str, says: str) -> None:
+    """A title typed in a cp1251 terminal (not UTF-8) broke the reader's page after the passphrase was asked
+    ("internal error: UnicodeEncodeError"); a blank one, a line break or an escape was signed (helper-121)."""
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice", "--title", title)
+    assert code == 2 and says in err and "internal error" not in err and not out.exists(), err
+
+
+def test_create_names_a_folder_whose_name_is_no_utf8(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                     tmp_path: Path) -> None:
+    """A folder named in cp1251 (as a Windows zip brings it) would be the title: refused before any work, with the
+    fix; with --title it is bundled."""
+    import os
+    import shutil
+
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/" + "Алматы".encode("cp1251")))
+    shutil.copytree(sources, folder)
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", folder, "-o", out, "--key", "alice")
+    assert code == 2 and "is not UTF-8 text, and it would be the title" in err and not out.exists(), err
+    assert invoke(runner, "create", folder, "-o", out, "--key", "alice", "--title", "Алматы")[0] == 0

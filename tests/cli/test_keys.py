@@ -228,3 +228,22 @@ def test_a_bad_name_is_refused_before_the_digits_are_compared(runner: CliRunner,
                 "\U00020000" * 60):  # 240 bytes: no room for the suffixes in a file name
         code, _, err = invoke(runner, "keys", "import", good, "--name", bad, "--fingerprint", "1" * 40)
         assert code == 2 and "bad key name" in err and "fingerprint" not in err, (bad, err)
+
+
+def test_an_empty_keys_folder_is_a_usage_error_never_the_current_folder(runner: CliRunner, keyring: Keyring,
+                                                                         sources: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--keys "$KEYS"` with KEYS unset made the current folder the keyring: a key planted beside a forged bundle
+    (a stick handed over) made it VERIFIED, and `keys new` wrote a secret key there (helper-121)."""
+    bundle = tmp_path / "b.7z"
+    assert invoke(runner, "create", sources, "-o", bundle, "--key", "alice")[0] == 0
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    for name in ("alice.pub", "alice.trust.json"):
+        (stick / name).write_bytes((keyring.folder / name).read_bytes())
+    monkeypatch.chdir(stick)
+    for args in (("verify", bundle, "--keys", ""), ("verify", bundle, "--keys", " "),
+                 ("keys", "new", "x", "--keys", "")):
+        code, out, err = invoke(runner, *args)
+        assert code == 2 and "an empty path: name the keys folder" in err and "VERIFIED" not in out, (args, out, err)
+    assert sorted(p.name for p in stick.iterdir()) == ["alice.pub", "alice.trust.json"]

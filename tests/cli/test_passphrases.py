@@ -23,7 +23,8 @@ STRONG = "tram fog lantern quietly"
 PROMPTS = (b"Passphrase for key", b"Repeat for confirmation")
 
 
-def in_terminal(args: list[str], answers: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
+def in_terminal(args: list[str], answers: list[str] | list[bytes], env: dict[str, str],
+                timeout: float = 60) -> tuple[int, str]:
     """Run `python -m mirror ARGS` on a real pseudo-terminal, answering each passphrase prompt in turn."""
     master, slave = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "mirror", *args], stdin=slave, stdout=slave, stderr=slave,
@@ -40,7 +41,8 @@ def in_terminal(args: list[str], answers: list[str], env: dict[str, str], timeou
                     break
                 output += data
                 if sum(output.count(p) for p in PROMPTS) > answered and answered < len(answers):
-                    os.write(master, answers[answered].encode() + b"\n")
+                    answer = answers[answered]
+                    os.write(master, (answer if isinstance(answer, bytes) else answer.encode()) + b"\n")
                     answered += 1
             elif proc.poll() is not None:
                 break
@@ -160,3 +162,30 @@ def test_a_signal_at_the_passphrase_prompt_is_an_interruption(sig: signal.Signal
         os.close(master)
     assert code == 128 + sig and b"interrupted" in output and b"Aborted" not in output, (code, output)
     assert not list((tmp_path / "keys").glob("bob*"))
+
+
+def test_a_passphrase_that_is_not_utf8_is_used_as_its_bytes_and_never_shown(runner: CliRunner, tmp_path: Path,
+                                                                          sources: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """MIRROR_PASSPHRASE set from a cp1251 or KOI8-R terminal (bytes that are not UTF-8) crashed create with an
+    "internal error" that quoted a byte of the passphrase and where it sat; typed at such a terminal, the same.
+    From the environment it is used as its bytes; typed, it is refused in one line that shows none of it
+    (helper-121)."""
+    secret = os.fsdecode(STRONG.encode() + b" \xe9\xf2\xee")
+    monkeypatch.setenv("MIRROR_PASSPHRASE", secret)
+    keys = tmp_path / "keys"
+    assert invoke(runner, "keys", "new", "bob", "--keys", keys)[0] == 0
+    code, out, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "bob", "--keys", keys)
+    assert code == 0 and "internal error" not in out + err, err
+    env = {k: v for k, v in os.environ.items() if k != "MIRROR_PASSPHRASE"}
+    env.update(MIRROR_KEYS=str(tmp_path / "keys2"), LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    typed = STRONG.encode() + b" \xe9\xf2\xee"
+    for lang in ("C.UTF-8", "C"):
+        env.update(LANG=lang, LC_ALL=lang)
+        code, out = in_terminal(["keys", "new", f"carol{len(lang)}"], [typed, typed], env)
+        assert "internal error" not in out and "0xe9" not in out and "\\xe9" not in out, out
+        assert code == 0 or (code == 2 and "not text in this terminal's encoding" in out), out
+        if code == 0:  # the bytes typed are the passphrase, as the same bytes in MIRROR_PASSPHRASE are
+            monkeypatch.setenv("MIRROR_PASSPHRASE", os.fsdecode(typed))
+            assert invoke(runner, "create", sources, "-o", tmp_path / f"{lang}.7z", "--key", f"carol{len(lang)}",
+                          "--keys", tmp_path / "keys2")[0] == 0

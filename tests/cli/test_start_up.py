@@ -46,3 +46,12 @@ def test_a_verify_of_a_folder_loads_the_folder_check(bundle: Path, tmp_path: Pat
     folder.mkdir()
     code, loaded = _modules("verify", folder)
     assert code != 0 and "mirror.bundle.folder" in loaded
+
+
+def test_ctrl_c_while_the_command_loads_ends_it_quietly() -> None:
+    """Ctrl-C in the first tenth of a second, while the command's modules load (before its own handling begins),
+    printed a KeyboardInterrupt traceback: it ends the command at once with 130 and nothing else (helper-121)."""
+    probe = ("import os, signal, sys\nsys.argv = ['mirror', 'verify', 'x.7z']\nimport mirror.cli\n"
+             "os.kill(os.getpid(), signal.SIGINT)\nimport time\ntime.sleep(5)\nprint('not ended')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", ""), done

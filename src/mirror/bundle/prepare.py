@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import os
 import secrets
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,7 @@ from mirror.bundle.sources import Refusal, SourceOptions, collect_sources, cover
 from mirror.errors import IdentifiersFound, InputError, PhotoError
 from mirror.formats.manifest import MAX_META_BYTES, MAX_TEXT
 from mirror.formats.media import CLEANED_FORMATS
+from mirror.formats.names import printable
 from mirror.heap import reuse_large_buffers
 from mirror.privacy.clean import Cleaned, clean_photo
 from mirror.privacy.exif import Recipe
@@ -377,6 +379,27 @@ def _name_findings(items: Iterable[SourceFile], title: str) -> list[Finding]:
     return found + [Finding("--title", kind, mask(value)) for kind, value, _, _ in find_identifiers(title)]
 
 
+def _check_title(title: str, src: Path) -> None:
+    """The title readers see on one line: text (a folder named in cp1251 or cp866, as Windows zip files bring
+    them, is no UTF-8 and broke the page after the passphrase was asked), no control characters, some words.
+
+    Raises:
+        InputError: it is none of these, with the fix.
+    """
+    given = bool(title)
+    title = title or src.resolve().name
+    if any("\udc80" <= char <= "\udcff" for char in title):
+        if given:
+            raise InputError("the title is not UTF-8 text", hint="type it again in a terminal set to UTF-8")
+        raise InputError(f"the folder name {printable(title)} is not UTF-8 text, and it would be the title",
+                         hint='give a title: --title "..."')
+    if given and not title.strip():
+        raise InputError("the title is empty", hint='give a title with words: --title "..."')
+    if any(unicodedata.category(char) == "Cc" for char in title):
+        raise InputError(f"the title {printable(title)} holds control characters (a line break, an escape)",
+                         hint='give a title on one line: --title "..."')
+
+
 def prepare_bundle(request: CreateRequest) -> Prepared:
     """Collect, read, clean or convert, hash and scan every source file; list every problem.
 
@@ -388,6 +411,7 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
     if len(request.title) > MAX_TEXT:
         raise InputError(f"the title has {len(request.title)} characters, more than {MAX_TEXT}",
                          hint="give a shorter --title; readers see it on one line")
+    _check_title(request.title, request.src)
     options = SourceOptions(request.keep_metadata, request.convert_heic, request.keep_names)
     collected = collect_sources(request.src, options)
     if not collected.files and not collected.refused:

@@ -20,6 +20,13 @@ import os
 import signal
 import sys
 
+# Ctrl-C while the modules below load (the first tenth of a second): out at once with 130, never a traceback.
+# run() gives Ctrl-C back to Python, to end a command through its own cleanup. Only in the `mirror` command
+# itself (or `python -m mirror`), never in a program that imports this package.
+if sys.argv and (os.path.basename(sys.argv[0]) == "mirror" or sys.argv[0].endswith(os.path.join("mirror",
+                                                                                                 "__main__.py"))):
+    signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+
 from mirror.cli.common import warn
 from mirror.cli.failure import interrupted, note_signal
 from mirror.cli.quick import run_quick
@@ -48,6 +55,7 @@ def run() -> None:
     temporary files and folders are removed, "interrupted", and the exit code is 128 + the signal's number (130,
     143, 129) as a shell reports a command a signal ended. (serve and seed stop on them as on Ctrl-C.)
     """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if number is not None:
             signal.signal(number, _interrupted)
@@ -64,6 +72,8 @@ def run() -> None:
     except Exception as exc:  # the outermost boundary: a bug must still not print a traceback
         if os.environ.get("MIRROR_DEBUG"):
             raise
-        warn(f"mirror: internal error: {type(exc).__name__}: {exc}")
+        # A decoding error quotes what it could not decode: it may be a passphrase, never shown
+        said = "" if isinstance(exc, UnicodeError) else f": {exc}"
+        warn(f"mirror: internal error: {type(exc).__name__}{said}")
         warn("hint: run again with MIRROR_DEBUG=1 to see where, and report it")
         sys.exit(int(ExitCode.ERROR))

@@ -50,7 +50,16 @@ def keys_option(func: Any) -> Any:
     """--keys DIR, shared by every command that uses the keyring."""
     import click
 
-    return click.option("--keys", "keys_dir", type=click.Path(file_okay=False, path_type=Path),
+    class Folder(click.Path):
+        """A folder's path; an empty one (`--keys "$KEYS"` with KEYS unset) is an error, never the current folder
+        (a stick handed over beside a forged bundle and its signer's key)."""
+
+        def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+            if isinstance(value, str) and not value.strip():
+                self.fail(translate("an empty path: name the keys folder"), param, ctx)
+            return super().convert(value, param, ctx)
+
+    return click.option("--keys", "keys_dir", type=Folder(file_okay=False, path_type=Path),
                         help=f"keys folder (default: ${KEYS_ENV}, the workspace's keys/, or your data folder)")(func)
 
 
@@ -249,8 +258,8 @@ def ask_passphrase(name: str, confirm: bool = False) -> bytes:
     """
     env = os.environ.get(PASSPHRASE_ENV)
     if env:
-        return env.encode()
-    if not sys.stdin.isatty():
+        return env.encode("utf-8", "surrogateescape")  # the bytes as set, also when they are not UTF-8
+    if sys.stdin is None or not sys.stdin.isatty():
         if env is not None:  # set, but to nothing: say so, not "set it"
             raise KeyringError(f"a passphrase is needed for key {name}, and {PASSPHRASE_ENV} is set but empty",
                                hint=f"put the passphrase in {PASSPHRASE_ENV}, or type it at a terminal")
@@ -258,16 +267,24 @@ def ask_passphrase(name: str, confirm: bool = False) -> bytes:
                            hint=f"type it at a terminal, or set {PASSPHRASE_ENV}")
     import click
 
-    value: str = click.prompt(translate(f"Passphrase for key {name}"), hide_input=True, confirmation_prompt=confirm,
-                              err=True)
+    try:
+        value: str = click.prompt(translate(f"Passphrase for key {name}"), hide_input=True,
+                                  confirmation_prompt=confirm, err=True)
+    except UnicodeDecodeError:  # its message would quote the bytes typed
+        raise KeyringError("what was typed is not text in this terminal's encoding",
+                           hint=f"set the terminal to UTF-8, or put the passphrase in {PASSPHRASE_ENV}") from None
+    except click.Abort as exc:  # Ctrl-D: nothing typed (Ctrl-C is an interruption: cli/app.py)
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise
+        raise KeyringError("no passphrase was typed", hint=f"type it at the prompt, or set {PASSPHRASE_ENV}") from None
     if not value:
         raise KeyringError("an empty passphrase is not allowed", hint="use --no-passphrase if you mean it")
-    return value.encode()
+    return value.encode("utf-8", "surrogateescape")
 
 
 def at_terminal() -> bool:
     """Whether a passphrase is typed at a terminal (so a second try makes sense), not taken from the environment."""
-    return not os.environ.get(PASSPHRASE_ENV) and sys.stdin.isatty()
+    return not os.environ.get(PASSPHRASE_ENV) and sys.stdin is not None and sys.stdin.isatty()
 
 
 def _escape(char: str) -> str:
