@@ -247,3 +247,19 @@ def test_an_empty_keys_folder_is_a_usage_error_never_the_current_folder(runner: 
         code, out, err = invoke(runner, *args)
         assert code == 2 and "an empty path: name the keys folder" in err and "VERIFIED" not in out, (args, out, err)
     assert sorted(p.name for p in stick.iterdir()) == ["alice.pub", "alice.trust.json"]
+
+
+def test_a_closed_standard_input_is_said_not_a_crash(tmp_path: Path) -> None:
+    """With standard input closed (`<&-`, some service managers), `keys import -` and a passphrase prompt ended in
+    "internal error: AttributeError" (helper-121)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "MIRROR_PASSPHRASE"}
+    for args, says in ((["keys", "import", "-", "--name", "a"], "standard input is closed"),
+                       (["keys", "new", "b"], "a passphrase is needed for key b")):
+        done = subprocess.run([sys.executable, "-m", "mirror", *args, "--keys", str(tmp_path / "k")], env=env,
+                              capture_output=True, text=True, timeout=60, check=False,
+                              preexec_fn=lambda: os.close(0))
+        assert done.returncode == 2 and says in done.stderr and "internal error" not in done.stderr, done

@@ -151,6 +151,8 @@ def _read_key(file: Path) -> tuple[PublicKeyFile, VerifiedBundle | None]:
     from mirror.sevenzip.model import MAGIC
 
     if str(file) == "-":
+        if sys.stdin is None:  # closed (`<&-`): nothing to read
+            raise KeyringError("standard input is closed", hint="paste the key there, or name the key's file")
         raw = sys.stdin.buffer.read(MAX_KEY_TEXT + 1)
         if raw.startswith(MAGIC):
             raise KeyringError("a bundle cannot be read from standard input", hint="name the bundle's file")
