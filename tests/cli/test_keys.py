@@ -263,3 +263,43 @@ def test_a_closed_standard_input_is_said_not_a_crash(tmp_path: Path) -> None:
                               capture_output=True, text=True, timeout=60, check=False,
                               preexec_fn=lambda: os.close(0))
         assert done.returncode == 2 and says in done.stderr and "internal error" not in done.stderr, done
+
+
+def test_a_key_pair_is_made_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk that filled after the secret key was written left it without its public half: the name was taken
+    ("already exists") yet no key could be listed or used. A failed import left its public key behind, and verify
+    trusted it. Two `keys new` at once both said "created", and one key was lost (helper-121)."""
+    from mirror.safeio import atomic_write
+    from mirror.trust import keyring as module
+    from mirror.trust.keyring import Keyring
+
+    keyring = Keyring(tmp_path / "keys")
+    public = Keyring(tmp_path / "other").create("friend", None).public
+
+    def full(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool = True) -> None:
+        if path.suffix == ".pub":
+            raise OSError(28, "No space left on device", str(path))
+        atomic_write(path, data, mode, overwrite=overwrite)
+
+    monkeypatch.setattr(module, "atomic_write", full)
+    with pytest.raises(OSError):
+        keyring.create("pk", None)
+    with pytest.raises(OSError):
+        keyring.import_public("friend", public, ("author",), "in-person")
+    assert list(keyring.folder.iterdir()) == []
+    monkeypatch.undo()
+    assert keyring.create("pk", None).name == "pk"
+    from mirror.errors import KeyringError
+    from mirror.trust.keys import SecretKey
+
+    made = SecretKey.generate
+
+    def another_run_first() -> SecretKey:  # the other `keys new race` saves its key while this one derives
+        (keyring.folder / "race.key").write_bytes(b"the other run's key")
+        return made()
+
+    monkeypatch.setattr(SecretKey, "generate", staticmethod(another_run_first))
+    with pytest.raises(KeyringError, match="already exists"):
+        keyring.create("race", None)
+    assert (keyring.folder / "race.key").read_bytes() == b"the other run's key"
+    assert not (keyring.folder / "race.pub").exists()

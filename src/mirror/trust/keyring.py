@@ -16,13 +16,14 @@ Layout of the folder::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from mirror.errors import KeyringError, WrongPassphrase
+from mirror.errors import ConfigError, KeyringError, WrongPassphrase
 from mirror.formats.minisign import PublicKeyFile
 from mirror.safeio import atomic_write, read_regular
 from mirror.trust.keys import SecretKey
@@ -119,13 +120,23 @@ class Keyring:
         Raises:
             KeyringError: a key of that name exists.
         """
+        exists = KeyringError(f"a key named {name} already exists in {self.folder}")
         if self._path(name, ".pub").exists() or self._path(name, ".key").exists():
-            raise KeyringError(f"a key named {name} already exists in {self.folder}")
+            raise exists
         self.folder.mkdir(parents=True, exist_ok=True)
         secret = SecretKey.generate()
-        atomic_write(self._path(name, ".key"), secret.seal(passphrase), mode=0o600)
-        atomic_write(self._path(name, ".pub"), secret.public.to_text().encode(), mode=0o644)
-        self._write_trust(name, roles, "own")
+        try:  # never over another's key made meanwhile (two `keys new` at once: one would be lost unsaid)
+            atomic_write(self._path(name, ".key"), secret.seal(passphrase), mode=0o600, overwrite=False)
+        except ConfigError:
+            raise exists from None
+        try:  # the pair whole or not at all: a secret key without its public half blocked the name for good
+            self._write_trust(name, roles, "own")
+            atomic_write(self._path(name, ".pub"), secret.public.to_text().encode(), mode=0o644, overwrite=False)
+        except BaseException:
+            for suffix in (".key", ".trust.json"):
+                with contextlib.suppress(OSError):
+                    self._path(name, suffix).unlink()
+            raise
         return self.get(name)
 
     def import_public(self, name: str, public: PublicKeyFile, roles: tuple[Role, ...],
@@ -148,8 +159,15 @@ class Keyring:
                                    f"as {checked} would record less than you checked before",
                                    hint=f"keep it as it is, or pass --force to record it as {checked}")
         self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(self._path(name, ".pub"), public.to_text().encode(), mode=0o644)
-        self._write_trust(name, roles, checked)
+        new = not self._path(name, ".pub").exists()
+        self._write_trust(name, roles, checked)  # first: a public key is never there without its record
+        try:
+            atomic_write(self._path(name, ".pub"), public.to_text().encode(), mode=0o644)
+        except BaseException:
+            if new:  # a failed import takes no effect (a disk that filled left a trusted key behind)
+                with contextlib.suppress(OSError):
+                    self._path(name, ".trust.json").unlink()
+            raise
         return self.get(name)
 
     def secret(self, name: str, passphrase: bytes | None) -> SecretKey:
