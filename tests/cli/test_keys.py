@@ -140,6 +140,9 @@ def test_fingerprint_shows_digits_and_writes_qr(runner: CliRunner, keyring: Keyr
         assert code == 2 and ("already exists" in err or "must end in .png" in err), err
     assert bundle.read_bytes() == b"7z\xbc\xaf\x27\x1c a bundle"
     assert invoke(runner, "keys", "fingerprint", "alice", "--png", png, "--force")[0] == 0
+    before = sorted(p.name for p in keyring.folder.iterdir())
+    code, out, _ = invoke(runner, "keys", "fingerprint", "alice")  # no --png: no file (one was written into the
+    assert code == 0 and digits in out and sorted(p.name for p in keyring.folder.iterdir()) == before  # keyring)
 
 
 @pytest.mark.parametrize(("before", "after"), [

@@ -265,9 +265,9 @@ def keys_fingerprint(name: str, png: Path | None, force: bool, no_qr: bool, keys
     say(f"{name}  key {record.key_id_hex}")
     say(fingerprint(record.public))
     if not no_qr:
-        target = png or ring.folder / f"{name}.qr.png"
         echo(qr_terminal(record.public.key_line, sys.stdout.encoding), nl=False)
-        atomic_write(target, qr_png(record.public.key_line), mode=0o644)
-        warn(f"QR code of the public key written to {target}")
+    if png is not None and not no_qr:  # a file only when asked for (it was written into the keyring each time)
+        atomic_write(png, qr_png(record.public.key_line), mode=0o644)
+        warn(f"QR code of the public key written to {png}")
 
 
