@@ -705,7 +705,7 @@ def test_join_never_replaces_a_volume_of_its_input(runner: CliRunner, small: tup
         (tmp_path / f"s.7z.{index + 1:03d}").write_bytes(data[index * third:(index + 1) * third])
     code, _, err = invoke(runner, "join", tmp_path / "s.7z.001", "-o", tmp_path / "s.7z.002", "--force",
                           "--keys", keys)
-    assert code == 2 and "join never replaces a part" in err, err
+    assert code == 2 and "the output name must end in .7z" in err, err  # before: "join never replaces a part"
     assert (tmp_path / "s.7z.002").read_bytes() == data[third:2 * third]
 
 
@@ -938,3 +938,17 @@ def test_two_copies_of_one_endorsement_among_parts_are_said(runner: CliRunner, s
     assert out.count("another copy") == 1
     code, out, err = invoke(runner, "join", *parts[0], "-o", tmp_path / "k.7z", "--keys", reader)
     assert code == 0 and "another copy" not in out
+
+
+def test_an_output_named_for_another_kind_of_file_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    """`mirror torrent B.7z -o keep.7z --force` replaced a bundle with a 104-byte torrent; `endorse -o e.txt` and
+    `join -o j.txt` were taken too. Each output must be named for what it is (helper-121)."""
+    keep = tmp_path / "keep.7z"
+    keep.write_bytes(b"7z\xbc\xaf\x27\x1c a bundle")
+    for args, suffix in ((("torrent", keep, "-o", keep, "--force"), ".torrent"),
+                         (("endorse", keep, "--claim", "relayed", "-o", tmp_path / "e.txt"), ".7z"),
+                         (("join", keep, "-o", tmp_path / "j.txt"), ".7z")):
+        code, _, err = invoke(runner, *args)
+        assert code == 2 and f"the output name must end in {suffix}" in err, (args, err)
+    assert keep.read_bytes() == b"7z\xbc\xaf\x27\x1c a bundle"
+    assert not (tmp_path / "e.txt").exists() and not (tmp_path / "j.txt").exists()

@@ -83,7 +83,10 @@ def test_torrent_command_makes_the_published_file(tmp_path: Path, bundle: Path, 
     assert made.web_seeds == (f"https://c.example/m/bundles/{sha}.7z",)
     assert made.trackers == ("udp://t.example:6969/announce",), made.trackers
     code, _, err = invoke(runner, "torrent", bundle, "-o", bundle, "--force")
-    assert code == 2 and "is the bundle itself" in err
+    assert code == 2 and "the output name must end in .torrent" in err
+    (tmp_path / "link.torrent").symlink_to(bundle)
+    code, _, err = invoke(runner, "torrent", bundle, "-o", tmp_path / "link.torrent", "--force")
+    assert code == 2 and "is the bundle itself" in err and bundle.read_bytes()[:2] == b"7z", err
 
 
 def test_torrent_command_refuses_untrusted_and_damaged(tmp_path: Path, bundle: Path, runner: CliRunner) -> None:

@@ -46,6 +46,17 @@ Decorator = Callable[[Any], Any]
 _RUN = re.compile("[^\x00-\x1f]+")
 
 
+def check_suffix(out: Path, suffix: str) -> None:
+    """An output's name ends in `suffix` (.7z, .torrent): `-o` naming another file by mistake (a bundle, with
+    --force) must not be replaced by something else.
+
+    Raises:
+        ConfigError: it does not.
+    """
+    if out.suffix.lower() != suffix:
+        raise ConfigError(f"{out}: the output name must end in {suffix}")
+
+
 def keys_option(func: Any) -> Any:
     """--keys DIR, shared by every command that uses the keyring."""
     import click

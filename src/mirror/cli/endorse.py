@@ -17,7 +17,17 @@ import click
 
 from mirror.cli.app import main
 from mirror.cli.bundles import BUNDLE
-from mirror.cli.common import dump_json, json_option, keys_option, open_keyring, say, signing_key, unlock_key, warn
+from mirror.cli.common import (
+    check_suffix,
+    dump_json,
+    json_option,
+    keys_option,
+    open_keyring,
+    say,
+    signing_key,
+    unlock_key,
+    warn,
+)
 from mirror.formats.endorsement import CLAIMS
 
 
@@ -42,6 +52,8 @@ def endorse(bundle: Path, key_name: str | None, claim: str, out: Path | None, fo
     from mirror.formats.names import check_name_length
     from mirror.safeio import probe_output_folder
 
+    if out is not None:
+        check_suffix(out, ".7z")
     ring = open_keyring(keys_dir, own=True)
     name = signing_key(ring, key_name)
     endorser = ring.get(name)

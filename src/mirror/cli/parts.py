@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from mirror.cli.app import main
-from mirror.cli.common import dump_json, json_option, keys_option, open_keyring, say, say_differing
+from mirror.cli.common import check_suffix, dump_json, json_option, keys_option, open_keyring, say, say_differing
 from mirror.cli.failure import fail
 from mirror.errors import ExitCode
 
@@ -73,6 +73,7 @@ def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_di
     dropped: list[str] = []  # endorsements of other copies past the cap
     failed: list[tuple[Path, str]] = []  # damaged copies of parts also given whole
     differing: list[tuple[str, Path]] = []  # endorsements two inputs carried different bytes of
+    check_suffix(out, ".7z")
     check_name_length(out)
     probe_output_folder(out)
     result = join_parts(list(parts), out, open_keyring(keys_dir), force=force, idle=idle, left_out=dropped,

@@ -25,7 +25,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mirror.cli.app import main
-from mirror.cli.common import config_option, dump_json, json_option, keys_option, open_keyring, say, seconds, warn
+from mirror.cli.common import (
+    check_suffix,
+    config_option,
+    dump_json,
+    json_option,
+    keys_option,
+    open_keyring,
+    say,
+    seconds,
+    warn,
+)
 from mirror.cli.failure import fail
 from mirror.errors import ConfigError, ExitCode, UntrustedSigner, VerificationError
 
@@ -176,6 +186,7 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
     from mirror.safeio import atomic_write
 
     if out is not None:
+        check_suffix(out, ".torrent")  # `-o keep.7z --force` replaced a bundle with a torrent
         check_name_length(out)  # before the bundle is verified, not after
         if not out.parent.is_dir():
             raise ConfigError(f"{out.parent} is not a folder", hint="-o names a file in an existing folder")
