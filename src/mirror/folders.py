@@ -17,8 +17,26 @@ import os
 from pathlib import Path
 
 
+def _home() -> Path:
+    """The user's home folder: $HOME if it is an absolute path, else the system's record of the user (an empty or
+    relative HOME put a secret key under the current folder)."""
+    home = os.environ.get("HOME", "")
+    if os.path.isabs(home):
+        return Path(home)
+    import pwd
+
+    return Path(pwd.getpwuid(os.getuid()).pw_dir)
+
+
+def _xdg(name: str, *default: str) -> Path:
+    """An XDG base folder: the variable if it holds an absolute path (the specification says to ignore a relative
+    one), else `default` under the home folder."""
+    value = os.environ.get(name, "")
+    return Path(value) if os.path.isabs(value) else _home().joinpath(*default)
+
+
 def _data_home() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "mirror"
+    return _xdg("XDG_DATA_HOME", ".local", "share") / "mirror"
 
 
 def keys_folder() -> Path:
@@ -31,7 +49,7 @@ def state_folder() -> Path:
     env = os.environ.get("MIRROR_STATE")
     if env:
         return Path(env)
-    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "mirror"
+    return _xdg("XDG_STATE_HOME", ".local", "state") / "mirror"
 
 
 def originals_folder() -> Path:
@@ -42,4 +60,4 @@ def originals_folder() -> Path:
 
 def cache_folder() -> Path:
     """Things that can be made again: the private folders `mirror open` unpacks bundles into."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mirror"
+    return _xdg("XDG_CACHE_HOME", ".cache") / "mirror"

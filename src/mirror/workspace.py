@@ -2,10 +2,10 @@
 
 Example::
 
-    ws = find_workspace(Path.cwd())
+    ws = find_workspace(current_folder())
     if ws is not None:
         print(ws.sources, ws.bundles, ws.keys)
-    config = find_config_file(Path.cwd())   # the nearest mirror.toml of any kind, for publish
+    config = find_config_file(current_folder())   # the nearest mirror.toml of any kind, for publish
     trust_settings(ws.root / CONFIG_NAME).require_endorsers  # [trust] require_endorsers = K; 0 when absent
 
 A [workspace] table names `sources`, `bundles` and `keys`, relative to the file. A [trust] table holds the
@@ -116,9 +116,20 @@ def not_yours(path: Path) -> str | None:
     return None
 
 
-def _candidates(start: Path, ignored: list[tuple[Path, str]] | None) -> Iterator[Path]:
+def current_folder() -> Path | None:
+    """The current folder, or None when it was removed after the command was started in it (then no workspace or
+    mirror.toml is looked for: absolute paths still work)."""
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        return None
+
+
+def _candidates(start: Path | None, ignored: list[tuple[Path, str]] | None) -> Iterator[Path]:
     """Each mirror.toml at or above `start`, nearest first, that is yours in a folder that is yours (`not_yours`);
     the others are passed over, and added to `ignored` with the reason, before a byte of them is read."""
+    if start is None:
+        return
     for folder in (start, *start.parents):
         candidate = folder / CONFIG_NAME
         try:
@@ -134,13 +145,13 @@ def _candidates(start: Path, ignored: list[tuple[Path, str]] | None) -> Iterator
             ignored.append((candidate, why))
 
 
-def find_config_file(start: Path, ignored: list[tuple[Path, str]] | None = None) -> Path | None:
+def find_config_file(start: Path | None, ignored: list[tuple[Path, str]] | None = None) -> Path | None:
     """The nearest mirror.toml at or above `start`, whatever tables it has, that is yours (`not_yours`): publish
     reads hosts and the names of password variables from it."""
     return next(_candidates(start, ignored), None)
 
 
-def find_workspace(start: Path, ignored: list[tuple[Path, str]] | None = None) -> Workspace | None:
+def find_workspace(start: Path | None, ignored: list[tuple[Path, str]] | None = None) -> Workspace | None:
     """The workspace of the nearest mirror.toml with a [workspace] table at or above `start`, if any; one that is
     not yours, in a folder that is not yours, or whose keys folder is not, is passed over and added to `ignored`
     with the reason.

@@ -214,3 +214,39 @@ def test_fetch_list_shows_the_index_without_downloading(runner: CliRunner, bundl
     assert code == 2 and "mirror fetch --list" in err
     code, out, _ = invoke(runner, "fetch", "--list", *reader)
     assert code == 0 and "index v1" in out and "Test bundle" in out and not (tmp_path / "in").exists()
+
+
+def test_a_removed_current_folder_is_no_error(bundle: Path, keyring: Keyring,
+                                                                      tmp_path: Path) -> None:
+    """A command run in a folder removed meanwhile failed with "mirror: No such file or directory" even with
+    absolute paths: it looked for a workspace there (helper-121)."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    env = {**os.environ, "MIRROR_PASSPHRASE": "tram fog lantern quietly"}
+    done = subprocess.run([sys.executable, "-c", f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); "
+                           "sys.argv = ['mirror', 'verify', sys.argv[1], '--keys', sys.argv[2]]; "
+                           "from mirror.cli import run; run()", str(bundle), str(keyring.folder)],
+                          capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert done.returncode == 0 and "VERIFIED" in done.stdout, done
+
+
+def test_relative_xdg_folders_and_an_empty_home_are_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative XDG_DATA_HOME or an empty HOME put a new secret key under the current folder, and a relative
+    XDG_CACHE_HOME broke `open`: the XDG specification says to ignore a relative value (helper-121)."""
+    import pwd
+
+    from mirror import folders
+
+    home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, "relative/folder")
+    monkeypatch.delenv("MIRROR_STATE", raising=False)
+    for value in ("", "relative/home"):
+        monkeypatch.setenv("HOME", value)
+        assert folders.keys_folder() == home / ".local/share/mirror/keys"
+        assert folders.state_folder() == home / ".local/state/mirror"
+        assert folders.cache_folder() == home / ".cache/mirror"
+    monkeypatch.setenv("HOME", "/home/reader")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/var/cache/reader")
+    assert (folders.keys_folder(), folders.cache_folder()) == (Path("/home/reader/.local/share/mirror/keys"),
+                                                               Path("/var/cache/reader/mirror"))

@@ -96,11 +96,11 @@ def required_endorsers(option: int | None) -> int:
         ConfigError: the workspace's mirror.toml is malformed.
     """
     from mirror.cli.workspaces import is_known
-    from mirror.workspace import CONFIG_NAME, find_workspace, trust_settings
+    from mirror.workspace import CONFIG_NAME, current_folder, find_workspace, trust_settings
 
     if option is not None:
         return option
-    workspace = find_workspace(Path.cwd())
+    workspace = find_workspace(current_folder())
     if workspace is not None and not is_known(workspace):
         workspace = None  # a folder handed over sets no policy, as it chooses no keyring (keys_folder_for)
     return trust_settings(workspace.root / CONFIG_NAME if workspace is not None else None).require_endorsers
@@ -162,7 +162,7 @@ def keys_folder_for(option: Path | None, own: bool = False) -> tuple[Path, str]:
     """
     from mirror.cli.workspaces import is_known
     from mirror.folders import keys_folder
-    from mirror.workspace import CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE, find_workspace
+    from mirror.workspace import CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE, current_folder, find_workspace
 
     if option is not None:
         return option, "--keys"
@@ -172,7 +172,7 @@ def keys_folder_for(option: Path | None, own: bool = False) -> tuple[Path, str]:
     from mirror.formats.names import printable
 
     ignored: list[tuple[Path, str]] = []
-    workspace = find_workspace(Path.cwd(), ignored)
+    workspace = find_workspace(current_folder(), ignored)
     unknown = workspace is not None and not own and not is_known(workspace)
     if workspace is not None and unknown:
         ignored.append((workspace.root / CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE))
@@ -252,10 +252,10 @@ def nearest_config() -> Path | None:
     """The nearest mirror.toml of yours at or above the current folder; one that is not yours is named and passed
     over (workspace.py, not_yours): publish would send passwords where it says."""
     from mirror.formats.names import printable
-    from mirror.workspace import find_config_file
+    from mirror.workspace import current_folder, find_config_file
 
     ignored: list[tuple[Path, str]] = []
-    found = find_config_file(Path.cwd(), ignored)
+    found = find_config_file(current_folder(), ignored)
     for config, why in ignored:
         warn(f"{printable(str(config))} is not used: {why}")
     return found

@@ -166,9 +166,9 @@ def _where(src: Path | None, out: Path | None, title: str, force: bool, version:
             SRC.
     """
     from mirror.formats.timefmt import now_text
-    from mirror.workspace import find_workspace
+    from mirror.workspace import current_folder, find_workspace
 
-    workspace = find_workspace(Path.cwd())
+    workspace = find_workspace(current_folder())
     if src is None:
         if workspace is None:
             raise ConfigError("name the folder to bundle", hint="mirror create SRC -o OUT.7z --key NAME")
