@@ -482,7 +482,14 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
     pytest.param("aizhan(@)mail.kz или aizhan собака mail.kz", ["aizhan(@)mail.kz", "aizhan собака mail.kz"],
                  id="bracketed at, собака"),
     pytest.param("aizhan @ mail.kz", ["aizhan @ mail.kz"], id="spaces around at"),
-    pytest.param("тел 250 12 34, домашний: 2501234", ["250 12 34", "2501234"], id="local numbers said to be"),
+    pytest.param("тел 250 12 34, мобильный: 2501234, телефон — 50-12-34", ["250 12 34", "2501234", "50-12-34"],
+                 id="local numbers said to be"),
+    pytest.param("dana-87011234567-almaty, Aida-8-701-123-45-67-aktobe", ["87011234567", "8-701-123-45-67"],
+                 id="names with hex letters on each side"),
+    pytest.param("Фото: photos/aizhan@mail.kz.jpg", ["aizhan@mail.kz"], id="an address in a picture's name"),
+    pytest.param("номер телефона 250 12 34", ["250 12 34"], id="номер телефона"),
+    pytest.param("tel:+7%20701%20123%2045%2067", ["+7 701 123 45 67"], id="percent-encoded spaces"),
+    pytest.param("8\u200e701\u200e1234567", ["87011234567"], id="direction marks"),
 ])
 def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     """Lists of people with years and numbers side by side, numbers glued to names or cut by a line break, and
@@ -497,6 +504,13 @@ def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     "ущерб составил 87 012 345 678 тенге; 77 011 234 567 тенге", "photo@2x.png ![](images/square@2x.jpg)",
     "05 01 2022 18 30", "I looked at tengrinews.kz yesterday", "злая собака лаяла. Потом", "встреча @ 18:00 у дома 8",
     "uuid 123e4567-e89b-12d3-a456-870105300128", "В 2022 году 8 700 человек; 1 300 ранены, 4 266 задержаны.",
+    # helper-123: what the shapes beside libphonenumber took for numbers at first
+    "Бюджет вырос на +12 500 000 тенге.", "Казахстан 18 754 440 2022", "в 2022 году: 1 754 120 2023",
+    "ущерб 8 499 852\n2010 года", "400 117 734 105 1991", "build 73923585748", "Бюджет 2022: 1 870 105 300 129 тенге",
+    "Алматы\t615\t2011\t13765\t237\t135", "Всю ночь лает собака соседа.Страшно было выходить.",
+    "Подробнее @ tengrinews.kz", "RT @ tengrinews.kz: новости", "Новости в 17:30 @ khabar.kz", "в (эт) кафе.kz",
+    "Приказ номер 123456 от 5 января", "Номер: 100 500", "дом 12345", "сот. 20000 тенге", "whatsapp 5 7 2022",
+    "сервер 35.14.212.141 не отвечал",
 ])
 def test_sums_dates_and_pictures_are_no_identifiers(text: str) -> None:
     """Sums grouped by thousands, pictures named @2x, a date and time written with spaces, words like "at" and
@@ -508,6 +522,30 @@ def test_lines_are_counted_as_editors_count_them() -> None:
     """A form feed (one a page in pdftotext's output) is no line break: the number is on line 4, as grep -n says."""
     found = scan_text("Page one\n\x0cPage two\n\x0cPage three\n\x0cМой номер 8 701 123 45 67\n", "a.txt")
     assert [f.detail for f in found] == ["line 4: 8 7•• ••• •• 67"]
+
+
+def test_stray_bytes_in_utf8_are_read_as_windows_western() -> None:
+    """No-break spaces pasted from a cp1252 source (single 0xA0 bytes) inside a number in a UTF-8 note: read as
+    U+FFFD they cut it (CLEAN); read as the code page they came from, it is found (helper-123)."""
+    para = "Пятого января вечером мы вышли на площадь, интернет уже не работал, связи не было.\n".encode()
+    found = list(scan_blocks(text_lines([para + b"Tel: 8\xa0701\xa0123\xa045\xa067\n"]), "n.txt"))
+    assert [(f.kind, f.detail) for f in found] == [("phone", "line 2: 8 7•• ••• •• 67")]
+
+
+def test_overlapping_spans_are_found_as_a_scan_would() -> None:
+    """The spans a finding took, asked in logarithmic time whether a new one overlaps (a list of all of them,
+    walked for each number after a keyword, made a block of them quadratic: 70 s a megabyte)."""
+    import random
+
+    from mirror.privacy.identifiers import _Spans
+
+    rng = random.Random(5)
+    spans = [(a, a + rng.randint(1, 30)) for a in (rng.randint(0, 1000) for _ in range(200))]
+    taken = _Spans(list(spans))
+    for _ in range(2000):
+        start = rng.randint(0, 1040)
+        end = start + rng.randint(1, 20)
+        assert taken.overlaps(start, end) == any(a < end and start < b for a, b in spans)
 
 
 def test_a_utf8_text_with_a_stray_byte_is_read_as_utf8() -> None:
@@ -697,3 +735,13 @@ def test_blocks_past_the_per_file_cap_are_walked_but_not_read(monkeypatch: pytes
     assert sum(calls) <= 201
     damaged = fx.splice(fx.plain_jpeg(), blocks + b"\xff\xe9\x00\x01")
     assert scan_photo_chunks([damaged], "a.jpg").problem is not None
+
+
+def test_an_afcp_trailer_of_thousands_of_entries_is_read_for_a_few() -> None:
+    """Each of 2,700 entries pointing at the same 64 KiB of IPTC was read again (a minute and 2.5 GB for one photo):
+    each entry once, and at most 16 (helper-123)."""
+    size = 64 << 10
+    trailer = (b"AXS!\x00\x01" + struct.pack(">H", 2700) + b"\0" * 4 + struct.pack(">4sII", b"IPTC", size, 1000) * 2700
+               + b"\x1c\x02\x50\x00\x00" * (size // 5))[:size]
+    findings = scan_photo_chunks([fx.plain_jpeg() + trailer], "x.jpg").findings
+    assert len(findings) < 20 and any(f.kind == "trailing-data" for f in findings)

@@ -38,6 +38,7 @@ _TWELVE = re.compile(r"(?<![\d+])\d{12}(?!\d)")
 _EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*"
                     r"\.[^\W\d_]{2,}\b")
 # Pictures named for screens of twice the density (photo@2x.png): no domain ends in a picture's extension.
+_DENSITY = re.compile(r"\d+(?:\.\d+)?x")
 _PICTURE_ENDS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".heic", ".avif", ".bmp", ".tif", ".tiff")
 # An address written so that robots miss it, which any reader puts back together: aizhan [at] mail [dot] kz,
 # aizhan(@)mail.kz, aizhan собака mail.kz, aizhan @ mail.kz. A plain " at " only with a dot written out too
@@ -45,6 +46,7 @@ _PICTURE_ENDS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".heic", ".av
 _OBFUSCATED_DOT = r"(?:[ \t]?[\[({<][ \t]?(?:\.|dot|точка|нүкте)[ \t]?[\])}>][ \t]?|[ \t](?:dot|точка|нүкте)[ \t])"
 _OBFUSCATED_AT = re.compile(r"[ \t]?[\[({<][ \t]?(?:@|at|собака|эт)[ \t]?[\])}>][ \t]?|[ \t]@[ \t]?|@[ \t]"
                             r"|[ \t]собака[ \t]|[ \t]at[ \t]", re.IGNORECASE)
+_ADDRESS_LOCAL = re.compile(r"(?=[\w.%+-]*[A-Za-z])[A-Za-z0-9._%+-]{3,64}")  # Latin, 3 or more, a letter
 _LOCAL_PART = re.compile(r"(?<![\w.%+-])[\w.%+-]{1,64}\Z")
 _OBFUSCATED_DOMAIN = re.compile(rf"[^\W_][\w-]*(?:(?:{_OBFUSCATED_DOT}|\.)[^\W_][\w-]*){{0,8}}"
                                 rf"(?:{_OBFUSCATED_DOT}|\.)[^\W\d_]{{2,}}\b", re.IGNORECASE)
@@ -66,14 +68,14 @@ _UNUSUAL = re.compile("[" + "".join(re.escape(char) for char in map(chr, _SEPARA
 # reader's page shows &commat; as "@", &#8209; as a hyphen); Markdown's escapes (123\-45\-67, mail\.kz; a
 # backslash before a line break after a digit); %40 and %2B in links (mailto:aizhan%40mail.kz,
 # viber://chat?number=%2B7701...) as "@" and "+".
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u2066\u2067\u2068\u2069\u061c\u034f"
 _SHOWN_SHORTER = re.compile(rf"[{_INVISIBLE}&\\%]")  # where one may begin: then _SHORTER_PIECE says
-_SHORTER_PIECE = re.compile(rf"[{_INVISIBLE}]|&(?:#\d{{1,7}}|#[xX][0-9a-fA-F]{{1,6}}|[A-Za-z][A-Za-z0-9]{{1,31}});?"
-                            r"|\\(?=[!-/:-@\[-`{-~])|(?<=\d)\\(?=\s)|%(?:40|2[bB])")
+_SHORTER_PIECE = re.compile(rf"[{_INVISIBLE}]+|&(?:#\d{{1,7}}|#[xX][0-9a-fA-F]{{1,6}}|[A-Za-z][A-Za-z0-9]{{1,31}});?"
+                            r"|\\(?=[!-/:-@\[-`{-~])|(?<=\d)\\(?=\s)|%(?:40|2[bB]|20)")
 _WRAP_HINT = re.compile(r"\d[ \t]*(?:\r\n|\r|\n)[ \t>]*\d")  # a digit first: fast
 # A number cut by a line break (a hard-wrapped e-mail or .txt): "+7 701" or "8 701" at a line's end, digits on
 # the next.
-_WRAPPED = re.compile(r"(\+\d[\d \t().-]{1,16}\d|(?<![\w+])8[ \t]?\(?[3-9]\d\d\)?(?:[ \t-]?\d{1,3}){0,2})"
+_WRAPPED = re.compile(r"(\+\d[\d \t().-]{1,16}\d|(?<![\w+])8[ \t]?\(?7(?:0[0-8]|47|7[15-8])\)?(?:[ \t-]?\d{1,3})?)"
                       r"[ \t]*(\r\n|\r|\n)[ \t>]*(?=\d)")  # "> " opens a line of a Markdown quote
 # Dates are blanked out around a run before numbers are looked for: libphonenumber reads "30.10.2000 00" as a
 # Russian number, and is slow to say no to "2022-01-05 18:30". Two-digit years only with dots: 21-12-34 is a phone.
@@ -104,21 +106,31 @@ PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (about 
 # Phone numbers by shape, beside libphonenumber (which gives up on a run that holds more than one number, "1985 8
 # 701 123 45 67", and on one glued to a Latin letter, "Dana87011234567") and alone once its budget is spent: "+7"
 # and 10 digits (never fewer: a number cut at a block's edge is found whole in the next); another "+" and 8 to
-# 15 digits; 8 or 7 and 10 digits in the groups of Kazakh and Russian numbers (a code
-# of 3, 4 or 5 digits, in brackets or not); a Kazakh mobile without its 8 (701 123 45 67).
+# 15 digits; 8 or 7 and a Kazakh mobile's code (700-708, 747, 771, 775-778) and 7 digits, written any way; 8 or
+# 7 and 10 digits in the groups of Kazakh and Russian numbers, a space or dash after the code (of 3, 4 or 5
+# digits, in brackets or not: 11 digits in a row, an id or a build number, are no phone); a Kazakh mobile
+# without its 8 in its groups (701 123 45 67), no number before it ("18 754 440 2022" is a figure and a year).
 _S = r"[ \u00a0-]"
+_MOBILE = r"7(?:0[0-8]|47|7[15-8])"
 _PHONE_SHAPE = re.compile(
     rf"(?<![\d+])(?:\+7(?:[ \u00a0().-]{{0,2}}\d){{10}}(?!\d)|\+[1-689](?:[ \u00a0().-]{{0,2}}\d){{7,14}}(?!\d)"
-    rf"|[78]{_S}?(?:\([3-9]\d\d\)|[3-9]\d\d){_S}?\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)"
-    rf"|[78]{_S}?(?:\([3-9]\d{{3}}\)|[3-9]\d{{3}}){_S}?\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
-    rf"|[78]{_S}?(?:\([3-9]\d{{4}}\)|[3-9]\d{{4}}){_S}?\d{_S}?\d\d{_S}?\d\d(?!\d)"
-    rf"|\(?7[0-7]\d\)?{_S}\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d))")
-# A quantity grouped by thousands (87 012 345 678 tenge) is no phone number, whatever libphonenumber makes of it.
+    rf"|[78]{_S}?(?:\({_MOBILE}\)|{_MOBILE}){_S}?\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)"
+    rf"|[78]{_S}?(?:\([3-9]\d\d\)|[3-9]\d\d){_S}\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)"
+    rf"|[78]{_S}?(?:\([3-9]\d{{3}}\)|[3-9]\d{{3}}){_S}\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
+    rf"|[78]{_S}?(?:\([3-9]\d{{4}}\)|[3-9]\d{{4}}){_S}\d{_S}?\d\d{_S}?\d\d(?!\d)"
+    rf"|(?<!\d[ \u00a0-])\(?{_MOBILE}\)?{_S}\d{{3}}{_S}\d\d{_S}\d\d(?!\d))")
+# A quantity grouped by thousands (87 012 345 678 tenge; +12 500 000 tenge, said with its unit) and an IPv4 address
+# are no phone numbers, whatever libphonenumber makes of them.
 _THOUSANDS = re.compile(r"\d{1,3}(?:[ \u00a0,.']\d{3}){3,}")
+_GROWTH = re.compile(r"\+\d{1,3}(?:[ \u00a0,.']\d{3}){2,}")
+_UNIT = re.compile(r"[ \u00a0]?(?:тенге|тг|₸|руб|долл|евро|млн|млрд|тыс|kzt|usd|eur|tenge|\$|€|%)",  # noqa: RUF001
+                   re.IGNORECASE)
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 # A local number (250 12 34, 2501234, 50-12-34) right after a word that says it is one.
-_SHORT_NUMBER = re.compile(r"\d(?<![\w+.,-]\d)(?:[ \u00a0-]?\d){4,6}(?![\w.,-]?\d)(?!\w)")  # a digit first: fast
-_SAID_LOCAL = re.compile(r"(?<!\w)(?:тел(?:ефон)?|моб(?:ильный)?|сот(?:овый)?|дом(?:ашний)?|раб(?:очий)?|номер|ұялы|"  # noqa: RUF001
-                         r"phone|tel|mobile|whats ?app|ватсап|вотсап|viber|вайбер)\.?[:\s№#]{0,4}\Z", re.IGNORECASE)
+# Written as local numbers are (5 to 7 digits together, or groups ending in two pairs), not as a quantity (100 500).
+_SHORT_NUMBER = re.compile(r"\d(?<![\w+.,-]\d)(?:\d{4,6}|\d{0,2}(?:[ \u00a0-]\d\d){2})(?![\w.,-]?\d)(?!\w)")  # fast
+_SAID_LOCAL = re.compile(r"(?<!\w)(?:тел(?:ефон\w{0,3})?(?:\s?/\s?факс)?|моб(?:ильный)?|ұялы|phone|tel|mobile|"
+                         r"whats ?app|ватсап|вотсап|viber|вайбер)\.?[:\s\u2013\u2014-]{0,4}\Z", re.IGNORECASE)
 _PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\t": " "})
 Match = tuple[str, str, int, int]  # kind, value, start, end
 
@@ -146,7 +158,8 @@ def _hash_like(window: str, first: int, last: int) -> bool:
     """Whether the run window[first:last] is part of a hash or an id (a SHA-256, a UUID): hex letters or digits on
     both sides of it (past a dash), or on one side making with it a token of at least _HASH_CHARS characters that
     holds a letter. A number that only touches a word on one side ("Phone+77011234567", "IIN870105300128abc"), or
-    a dash on each ("aigerim-87011234567-almaty"), is no hash."""
+    a dash on each ("aigerim-87011234567-almaty"), or a hex letter or two of a name on each side
+    ("dana-87011234567-almaty"), is no hash."""
     if window[first] == "+":
         return False
     start, end = first, last
@@ -155,8 +168,9 @@ def _hash_like(window: str, first: int, last: int) -> bool:
     while end < len(window) and window[end] in _HEX_OR_DASH:
         end += 1
     token = window[start:end]
-    before, after = _HEX.intersection(window[start:first]), _HEX.intersection(window[last:end])
-    if before and after:
+    before = sum(1 for char in window[start:first] if char != "-")
+    after = sum(1 for char in window[last:end] if char != "-")
+    if before and after and before + after >= 4:  # "ab870105300128cd"; not "dana-87011234567-almaty"
         return True
     if not (before or after) or not any(c.isalpha() for c in token):
         return False
@@ -184,7 +198,7 @@ class Finder:
     def _phones(self, window: str) -> list[Match]:
         if self.checks_left <= 0:
             return [("phone", m.group(), m.start(), m.end()) for m in _PHONE_SHAPE.finditer(window)
-                    if not _quantity(m.group())]
+                    if not _quantity(m.group(), window[m.end():])]
         import phonenumbers
 
         self.checks_left -= 1
@@ -202,11 +216,12 @@ class Finder:
         if _hash_like(window, first, last):
             return ()
         dial = len(_NOT_DIGIT.sub("", value)) >= (8 if value[0] == "+" else 10)
-        found = [match for match in self._phones(window) if not _quantity(match[1])] if dial else []
+        found = [m for m in self._phones(window) if not _quantity(m[1], window[m[3]:])] if dial else []
         taken = [(start, end) for _, _, start, end in found]
         if dial and self.checks_left > 0:  # what libphonenumber passed over: a run of two numbers, one glued
             for shape in _PHONE_SHAPE.finditer(window, first, last):
-                if not any(a < shape.end() and shape.start() < b for a, b in taken):
+                if not _quantity(shape.group(), window[shape.end():]) and \
+                        not any(a < shape.end() and shape.start() < b for a, b in taken):
                     found.append(("phone", shape.group(), shape.start(), shape.end()))
                     taken.append((shape.start(), shape.end()))
         for pattern, kind, wanted in ((_LOCAL, "possible-phone", "-" in value), (_TWELVE, "", len(value) >= 12)):
@@ -247,16 +262,14 @@ class Finder:
                 known = self.seen[key] = self._in_window(undated, run.start() - start, run.end() - start)
             found += [(kind, value, start + a, start + b) for kind, value, a, b in known]
         if "@" in text:
-            found += [("email", m.group(), m.start(), m.end()) for m in _EMAIL.finditer(text)
-                      if not m.group().lower().endswith(_PICTURE_ENDS)]
+            found += [email for m in _EMAIL.finditer(text) if (email := _email(m)) is not None]
         lowered = text.lower()
         if any(hint in lowered for hint in _OBFUSCATION_HINTS):
             found += _obfuscated_emails(text)
-        taken = [(start, end) for _, _, start, end in found]
+        taken = _Spans([(start, end) for _, _, start, end in found])
         for number in _SHORT_NUMBER.finditer(text):
             start, end = number.span()
-            if _SAID_LOCAL.search(text, max(0, start - 24), start) and not any(a < end and start < b
-                                                                                for a, b in taken):
+            if _SAID_LOCAL.search(text, max(0, start - 24), start) and not taken.overlaps(start, end):
                 found.append(("possible-phone", number.group(), start, end))
         return sorted(found, key=lambda match: match[2])
 
@@ -272,22 +285,50 @@ def readable(text: str) -> str:
     return text
 
 
+class _Spans:
+    """Spans of a text already taken by findings, asked whether a new one overlaps any in logarithmic time (a block
+    of a million findings and numbers was quadratic)."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans.sort()
+        self.starts = [start for start, _ in spans]
+        self.reach = list(itertools.accumulate((end for _, end in spans), max))  # the furthest end so far
+
+    def overlaps(self, start: int, end: int) -> bool:
+        index = bisect.bisect_left(self.starts, end) - 1  # the last span that begins before `end`
+        return index >= 0 and self.reach[index] > start
+
+
 def _grouped_iins(value: str) -> Iterator[tuple[int, int]]:
     """Where groups of digits in `value` that together make 12 make a valid IIN (870105 300128, 8701 0530 0128):
-    whole groups only, so the years and ages beside it ("1985 870105 300128") are not taken in."""
+    whole groups of one size only, so the years and ages beside it ("1985 870105 300128") are not taken in, nor
+    are counts side by side (a table's cells, "2011 13765 237")."""
     groups = [(m.start(), m.end()) for m in _DIGITS.finditer(value)]
-    if len(groups) < 2:
+    if len(groups) < 2 or "\t" in value or _THOUSANDS.fullmatch(value):  # cells of a table, a sum
         return
     for i, (start, _) in enumerate(groups):
         count = 0
         for end_group in groups[i:]:
             count += end_group[1] - end_group[0]
             if count >= 12:
-                if count == 12 and end_group != groups[i]:
+                sizes = {b - a for a, b in groups[i:groups.index(end_group) + 1]}
+                if count == 12 and end_group != groups[i] and len(sizes) == 1:  # 870105 300128, 8701 0530 0128
                     digits = _NOT_DIGIT.sub("", value[start:end_group[1]])
                     if _twelve(digits) == "iin":
                         yield start, end_group[1]
                 break
+
+
+def _email(match: re.Match[str]) -> Match | None:
+    """An address found, less a picture's extension after it (photos/aizhan@mail.kz.jpg names aizhan@mail.kz);
+    None for a picture named for screens of twice the density (photo@2x.png), which is no address."""
+    value, end = match.group(), match.end()
+    ending = next((e for e in _PICTURE_ENDS if value.lower().endswith(e)), None)
+    if ending is not None:
+        value, end = value[:-len(ending)], end - len(ending)
+        if _DENSITY.fullmatch(value.partition("@")[2]) or "." not in value.partition("@")[2]:
+            return None
+    return "email", value, match.start(), end
 
 
 def _obfuscated_emails(text: str) -> list[Match]:
@@ -295,18 +336,23 @@ def _obfuscated_emails(text: str) -> list[Match]:
     aizhan собака mail.kz, aizhan @ mail.kz; a plain " at " only with a dot written out too."""
     found: list[Match] = []
     for at in _OBFUSCATED_AT.finditer(text):
+        if at.start() == 0 or not (text[at.start() - 1].isalnum() or text[at.start() - 1] in "._%+-"):
+            continue  # nothing that could be the name before it ("@ @ @": looked for at each)
         local = _LOCAL_PART.search(text, max(0, at.start() - 64), at.start())
         domain = _OBFUSCATED_DOMAIN.match(text, at.end())
-        if local is None or domain is None:
-            continue
+        if local is None or domain is None or not _ADDRESS_LOCAL.fullmatch(local.group()):
+            continue  # "RT @ tengrinews.kz", "лает собака соседа.Страшно": no one's address
         if at.group().strip().lower() == "at" and not _DOT_WRITTEN.search(domain.group()):
             continue  # "looked at tengrinews.kz"
         found.append(("email", text[local.start():domain.end()], local.start(), domain.end()))
     return found
 
 
-def _quantity(value: str) -> bool:
-    return value[0] != "+" and _THOUSANDS.fullmatch(value) is not None
+def _quantity(value: str, after: str = "") -> bool:
+    """Whether a phone-like `value` is a quantity (`_THOUSANDS`; `_GROWTH` with its unit `after` it) or an address."""
+    if value[0] == "+":
+        return _GROWTH.fullmatch(value) is not None and _UNIT.match(after) is not None
+    return _THOUSANDS.fullmatch(value) is not None or _IPV4.fullmatch(value) is not None
 
 
 def _shown(text: str) -> tuple[str, list[tuple[int, int]]] | None:
@@ -316,6 +362,8 @@ def _shown(text: str) -> tuple[str, list[tuple[int, int]]] | None:
     places: list[tuple[int, int]] = []  # (offset in the view, offset in text) where a piece of each begins
     done = length = 0
     for candidate in _SHOWN_SHORTER.finditer(text):
+        if candidate.start() < done:  # inside a run read already (a million zero-width spaces were quadratic)
+            continue
         match = _SHORTER_PIECE.match(text, candidate.start())
         if match is None:
             continue
@@ -334,10 +382,10 @@ def _shown(text: str) -> tuple[str, list[tuple[int, int]]] | None:
 
 
 def _shown_as(raw: str) -> str:
-    if raw in _INVISIBLE or raw[0] == "\\":
+    if raw[0] in _INVISIBLE or raw[0] == "\\":
         return ""
     if raw[0] == "%":
-        return "@" if raw == "%40" else "+"
+        return {"%40": "@", "%20": " "}.get(raw, "+")
     shown = html.unescape(raw)
     if len(shown) != 1:
         return raw

@@ -131,14 +131,18 @@ def _tag(tag: bytes) -> str:
     return repr(tag.decode("ascii")) if all(0x20 <= c < 0x7F for c in tag) else f"0x{tag.hex()}"
 
 
+_AFCP_ENTRIES = 16  # a trailer has three kinds (IPTC, a text, two previews): thousands, each over the same 64 KiB,
+# held one photo's scan for a minute and 2.5 GB (helper-123)
+
+
 def _afcp(head: bytes) -> list[Found]:
     """The IPTC datasets of an AFCP trailer: "AXS!" (big-endian) or "AXS*", a version, the number of entries, then
     12-byte entries (a tag, a size, an offset from the start of the file) and their data. Offsets are taken
     relative to the first entry's data, which follows the entries (as exiftool finds them when a file was cut)."""
     order = ">" if head[3:4] == b"!" else "<"
     count = struct.unpack_from(order + "H", head, 6)[0] if len(head) >= 8 else 0
-    ends = range(12, min(12 + 12 * count, len(head) - 11), 12)
-    entries = [struct.unpack_from(order + "4sII", head, at) for at in ends]
+    ends = range(12, min(12 + 12 * min(count, _AFCP_ENTRIES), len(head) - 11), 12)
+    entries = list(dict.fromkeys(struct.unpack_from(order + "4sII", head, at) for at in ends))  # each once
     if not entries:
         return with_strings(("other-metadata", "an AFCP trailer that lists nothing"), head[12:])
     base = min(offset for _, _, offset in entries) - (12 + 12 * len(entries))

@@ -276,6 +276,19 @@ def stream_codec(head: bytes) -> str:
     return guess_encoding(head) or "latin-1"  # latin-1 keeps ASCII identifiers as they are
 
 
+def _stray_as_cp1252(exc: UnicodeError) -> tuple[str, int]:
+    """A byte that is not UTF-8 inside UTF-8 text, read as Windows' Western code page (where texts pasted from Word
+    or a web page got it: 0xA0 a no-break space, 0x96 a dash), so that a number it sits in stays whole; U+FFFD cut
+    it in two."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start:exc.end].decode("cp1252", "replace"), exc.end
+
+
+STRAY = "mirror-stray-cp1252"  # the decoding error handler that reads such bytes so
+codecs.register_error(STRAY, _stray_as_cp1252)
+
+
 def _mostly_utf8(head: bytes) -> bool:
     """Whether bytes are UTF-8 but for a few stray ones (a cp1252 dash pasted into a UTF-8 note): at least 8
     characters beyond ASCII decode, eight times as many as bytes that do not. Read as UTF-8 with the stray bytes
@@ -334,7 +347,8 @@ def text_lines(chunks: Iterable[bytes]) -> Iterator[Block]:
         head += chunk
         if len(head) >= SNIFF:
             break
-    decoder = codecs.getincrementaldecoder(stream_codec(head))("replace")
+    codec = stream_codec(head)
+    decoder = codecs.getincrementaldecoder(codec)(STRAY if codec == "utf-8" else "replace")
 
     def decoded() -> Iterator[str]:
         yield decoder.decode(head)
