@@ -306,3 +306,15 @@ def test_a_key_pair_is_made_whole_or_not_at_all(tmp_path: Path, monkeypatch: pyt
         keyring.create("race", None)
     assert (keyring.folder / "race.key").read_bytes() == b"the other run's key"
     assert not (keyring.folder / "race.pub").exists()
+
+
+def test_a_damaged_file_in_the_keyring_is_named_with_its_fix(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                            tmp_path: Path) -> None:
+    """A stray junk.pub in the keyring stopped every verify with "key junk is not valid base64": no file, no fix
+    (helper-121). It is named, with the fix; nothing is trusted meanwhile."""
+    bundle = tmp_path / "b.7z"
+    assert invoke(runner, "create", sources, "-o", bundle, "--key", "alice")[0] == 0
+    (keyring.folder / "junk.pub").write_text("untrusted comment: x\nnot base64 at all!\n")
+    code, out, err = invoke(runner, "verify", bundle)
+    assert code == 2 and "VERIFIED" not in out and str(keyring.folder / "junk.pub") in err, (out, err)
+    assert "(key junk in the keyring is damaged)" in err

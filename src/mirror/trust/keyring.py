@@ -82,7 +82,11 @@ class Keyring:
         except FileNotFoundError:
             raise KeyringError(f"no key named {name} in {self.folder}", hint="see `mirror keys list`") from None
         except UnicodeDecodeError:
-            raise KeyringError(f"key {name} is not a text file") from None
+            raise KeyringError(f"key {name} is not a text file",
+                               hint=f"replace {pub_path} with the key's own file, or remove it") from None
+        except KeyringError as exc:  # a stray file there (junk.pub) stopped every verify, saying neither where
+            raise KeyringError(f"{exc.args[0]} (key {name} in the keyring is damaged)",
+                               hint=f"replace {pub_path} with the key's own file, or remove it") from None
         public.check_key_id(f"key {name}")
         trust: dict[str, object] = {}
         trust_path = self._path(name, ".trust.json")
