@@ -90,6 +90,11 @@ def test_import_checks_fingerprint_and_records_how(runner: CliRunner, keyring: K
     code, out, _ = invoke(runner, "keys", "import", pub, "--name", "bob", "--fingerprint", dashed, "--keys",
                           tmp_path / "dashed")
     assert code == 0 and "compared by its fingerprint" in out
+    for other in ("\uff10", "\u0660"):  # typed on a full-width (CJK) or an Arabic keyboard (helper-121)
+        written = "".join(chr(ord(other) + int(c)) if c.isdigit() else c for c in digits)
+        code, out, err = invoke(runner, "keys", "import", pub, "--name", "bob", "--fingerprint", written, "--keys",
+                                tmp_path / f"digits{ord(other)}")
+        assert code == 0 and "compared by its fingerprint" in out, err
     code, out, _ = invoke(runner, "keys", "import", pub, "--name", "bob", "--fingerprint", digits)
     assert code == 0 and "compared by its fingerprint" in out
     record = keyring.get("bob")

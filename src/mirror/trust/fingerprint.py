@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import unicodedata
 
 from mirror.formats.minisign import PublicKeyFile
 
@@ -34,8 +35,9 @@ _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015.,_/]+")  # spaces of any kind, das
 
 def typed_digits(given: str) -> str:
     """The digits a person typed, without the spaces, dashes or dots they grouped them with (other characters
-    stay, so that a placeholder or a letter never counts as a digit)."""
-    return _SEPARATORS.sub("", given)
+    stay, so that a placeholder or a letter never counts as a digit); digits of other scripts (full-width from a
+    Chinese or Japanese keyboard, Arabic-Indic, Persian) as the digits they are."""
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in _SEPARATORS.sub("", given))
 
 
 def same_fingerprint(given: str, public: PublicKeyFile) -> bool:
