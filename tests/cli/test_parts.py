@@ -122,7 +122,7 @@ def test_join_names_a_copy_of_a_part_that_added_nothing(runner: CliRunner, big: 
     whole = tmp_path / "whole.7z"
     code, out, stderr = invoke(runner, "join", *split_parts, copy, "-o", whole, "--keys", keys)
     assert code == 0, stderr
-    assert f"joined {len(split_parts)} parts into" in out and f"{copy} added nothing: all it holds came" in out
+    assert f"joined {len(split_parts)} part(s) into" in out and f"{copy} added nothing: all it holds came" in out
     assert whole.read_bytes() == bundle.read_bytes()
     code, out, _ = invoke(runner, "join", "--json", *split_parts, "-o", tmp_path / "again.7z", "--keys", keys)
     assert code == 0 and json.loads(out)["added_nothing"] == []

@@ -89,7 +89,7 @@ def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_di
                               "fingerprint": result.fingerprint, "in_keyring": result.signer_name is not None}})
         return
     who = result.signer_name or f"unknown key {result.key_id}"
-    say(f"joined {len(parts) - len(idle) - len(failed)} parts into {out}: {files} accounts and photos, "
+    say(f"joined {len(parts) - len(idle) - len(failed)} part(s) into {out}: {files} accounts and photos, "
         f"signed by {who}")
     for path in idle:
         say(f"  {path} added nothing: all it holds came with the inputs given before it")

@@ -224,7 +224,7 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
     for key in ("name", "infohash", "magnet"):
         say(f"  {key:<9} {doc[key]}")
     say(f"  web seeds {len(made.torrent.web_seeds)}, trackers {len(trackers)}, "
-        f"{len(info.pieces) // 20} pieces of {info.piece_length // 1024} KiB")
+        f"{len(info.pieces) // 20} piece(s) of {info.piece_length // 1024} KiB")
 
 
 def _publisher_defaults(config_path: Path | None, mirrors: tuple[str, ...],
