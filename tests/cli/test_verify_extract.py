@@ -227,6 +227,16 @@ def test_a_folder_of_bundles_is_not_called_an_untrusted_bundle(runner: CliRunner
     assert f"mirror verify {stick / 'almaty.7z'}" in err
 
 
+def test_the_signed_files_folder_of_an_unpacked_bundle_is_named(runner: CliRunner, bundle: Path,
+                                                                 tmp_path: Path) -> None:
+    """`mirror verify X/.mirror` of a good unpacked bundle said FAILED, do not trust (exit 3): it says which
+    folder to verify (helper-121)."""
+    assert invoke(runner, "extract", bundle, tmp_path / "x")[0] == 0
+    code, out, err = invoke(runner, "verify", tmp_path / "x" / ".mirror")
+    assert code == 2 and "FAILED" not in out and f"mirror verify {tmp_path / 'x'}" in err, (out, err)
+    assert invoke(runner, "verify", tmp_path / "x")[0] == 0
+
+
 def test_a_photo_or_a_program_given_as_a_bundle_is_named(runner: CliRunner, tmp_path: Path) -> None:
     """A photo sent instead of the bundle, or a self-extracting archive (a program): said what it is."""
     from PIL import Image

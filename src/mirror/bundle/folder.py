@@ -251,6 +251,9 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
     found = _walk(root)
     files, odd, deep = found.files, found.odd, found.deep
     unreadable = found.unreadable  # (name, why): noted, and the check goes on
+    if root.name == V2.prefix.rstrip("/") and SUMS_NAME in files:  # `mirror verify X/.mirror`: FAILED, for a good one
+        raise ConfigError(f"{root} is the folder of signed files inside an unpacked bundle",
+                          hint=f"verify the folder it is in: mirror verify {shlex.quote(str(root.parent))}")
     layout = layout_of(set(files))
     if layout is None:
         linked = next((n for n in odd if n == SUMS_NAME or n == V2.prefix.rstrip("/")), None)
