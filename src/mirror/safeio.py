@@ -187,7 +187,10 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
     import tempfile  # writers only; readers start faster without it
 
     prefix = fit_stem(f".{path.name}.", "12345678" + TMP_SUFFIX)  # a long name shortened: 8 random letters follow
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=TMP_SUFFIX, dir=path.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=TMP_SUFFIX, dir=path.parent)
+    except OSError as exc:  # a read-only folder, a full disk: said of the file asked for, not of a temporary name
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -200,6 +203,10 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
                 os.replace(tmp, path)
             else:
                 _place_new(tmp, path)
+    except OSError as exc:
+        if exc.filename != str(tmp):
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from None  # "No space left on device: x.pub", not .x.tmp
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

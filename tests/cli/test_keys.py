@@ -323,3 +323,23 @@ def test_a_damaged_file_in_the_keyring_is_named_with_its_fix(runner: CliRunner, 
     code, out, err = invoke(runner, "verify", bundle)
     assert code == 2 and "VERIFIED" not in out and str(keyring.folder / "junk.pub") in err, (out, err)
     assert "(key junk in the keyring is damaged)" in err
+
+
+def test_a_folder_that_takes_no_file_is_said_of_the_file_asked_for(runner: CliRunner, keyring: Keyring,
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only keyring or a full disk was said of a temporary name (".bob.pub.x1y2.mirror-tmp: Read-only file
+    system"): it is said of the file asked for (helper-121)."""
+    import tempfile
+
+    pub = tmp_path / "bob.pub"
+    Keyring(tmp_path / "other").create("bob", None)
+    pub.write_bytes((tmp_path / "other" / "bob.pub").read_bytes())
+
+    def read_only(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise OSError(30, "Read-only file system", str(keyring.folder / ".bob.pub.x1y2.mirror-tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    code, _, err = invoke(runner, "keys", "import", pub, "--name", "bob", "--checked", "in-person")
+    assert code != 0 and "mirror-tmp" not in err and "Read-only file system" in err, err
+    assert "bob" in err and "Traceback" not in err
