@@ -324,3 +324,11 @@ def test_an_archive_of_another_project_is_said_to_be_no_bundle(runner: CliRunner
     assert run(sevenzip, "a", "-bso0", "-snl", "trip.7z", "trip", cwd=tmp_path).returncode == 0
     code, _, err = invoke(runner, "verify", tmp_path / "trip.7z")
     assert code == 3 and "this is a 7z archive of 2 file(s), not a mirror bundle" in err, err
+
+
+def test_a_secret_key_given_as_a_bundle_is_named(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:
+    """verify of a .key file said "a JSON file (an index, a listing or bundle.json)": it is a secret key, not to be
+    sent (helper-121)."""
+    key = keyring.folder / "alice.key"
+    code, out, err = invoke(runner, "verify", key)
+    assert code == 3 and "not a 7z archive: it is a secret key" in out + err and "never send it" in out + err

@@ -67,6 +67,7 @@ _TORRENT = "a .torrent file, which describes a bundle to fetch"
 _SIGNATURE = "a minisign signature or key"
 _SUMS = "a list of SHA-256 sums"
 _JSON = "a JSON file (an index, a listing or bundle.json)"
+_SECRET_KEY = "a secret key (mirror keys new writes these into the keyring)"  # noqa: S105 - a description
 _PAGE = "a web page (HTML)"
 _NOT_A_BUNDLE = {
     _PAGE: "a browser or a blocked network saved a page in place of the file: download the .7z itself again (or "
@@ -77,6 +78,7 @@ _NOT_A_BUNDLE = {
     _SIGNATURE: "verify the .7z bundle itself (it carries its signature inside), or the folder it was unpacked into",
     _SUMS: "verify the folder the bundle was unpacked into: mirror verify FOLDER",
     _JSON: "verify the .7z bundle itself, or the folder it was unpacked into",
+    _SECRET_KEY: "keep it in the keyring and never send it; verify the .7z bundle itself",
 }
 _TORRENT_START = re.compile(rb"d[0-9]{1,3}:(?:announce|comment|created by|creation date|encoding|info|url-list)")
 _SUMS_LINE = re.compile(rb"[0-9a-f]{32}")  # the first 32 bytes: half of a SHA-256 in hex
@@ -98,7 +100,7 @@ def _what_else(start: bytes) -> str | None:
     if start.startswith(b"{\\rtf"):
         return "an RTF document"
     if start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        return _JSON
+        return _SECRET_KEY if b"mirror-secret-key" in start else _JSON
     if is_web_page(start):
         return _PAGE
     return next((name for magic, name in _OTHER_FILES if start.startswith(magic)), None)
