@@ -490,6 +490,9 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
     pytest.param("номер телефона 250 12 34", ["250 12 34"], id="номер телефона"),
     pytest.param("tel:+7%20701%20123%2045%2067", ["+7 701 123 45 67"], id="percent-encoded spaces"),
     pytest.param("8\u200e701\u200e1234567", ["87011234567"], id="direction marks"),
+    pytest.param("aizhan@mail(dot)kz, aizhan@gmail[.]com", ["aizhan@mail(dot)kz", "aizhan@gmail[.]com"],
+                 id="a dot written out after a plain at"),
+    pytest.param("звоните 8 701 **123** 45 67", ["8 701 123 45 67"], id="emphasis inside a number"),
 ])
 def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     """Lists of people with years and numbers side by side, numbers glued to names or cut by a line break, and

@@ -44,7 +44,7 @@ _PICTURE_ENDS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".heic", ".av
 # aizhan(@)mail.kz, aizhan собака mail.kz, aizhan @ mail.kz. A plain " at " only with a dot written out too
 # ("looked at tengrinews.kz" is no address).
 _OBFUSCATED_DOT = r"(?:[ \t]?[\[({<][ \t]?(?:\.|dot|точка|нүкте)[ \t]?[\])}>][ \t]?|[ \t](?:dot|точка|нүкте)[ \t])"
-_OBFUSCATED_AT = re.compile(r"[ \t]?[\[({<][ \t]?(?:@|at|собака|эт)[ \t]?[\])}>][ \t]?|[ \t]@[ \t]?|@[ \t]"
+_OBFUSCATED_AT = re.compile(r"[ \t]?[\[({<][ \t]?(?:@|at|собака|эт)[ \t]?[\])}>][ \t]?|[ \t]@[ \t]?|@[ \t]?"
                             r"|[ \t]собака[ \t]|[ \t]at[ \t]", re.IGNORECASE)
 _ADDRESS_LOCAL = re.compile(r"(?=[\w.%+-]*[A-Za-z])[A-Za-z0-9._%+-]{3,64}")  # Latin, 3 or more, a letter
 _LOCAL_PART = re.compile(r"(?<![\w.%+-])[\w.%+-]{1,64}\Z")
@@ -53,7 +53,7 @@ _OBFUSCATED_DOMAIN = re.compile(rf"[^\W_][\w-]*(?:(?:{_OBFUSCATED_DOT}|\.)[^\W_]
 _DOT_WRITTEN = re.compile(_OBFUSCATED_DOT, re.IGNORECASE)
 # Only a text with one of these is searched for such an address (a plain " at " needs a dot written out).
 _OBFUSCATION_HINTS = ("@ ", " @", "\t@", "@\t", "at)", "at]", "at}", "at>", "@)", "@]", "@}", "@>", "эт)", "эт]",
-                      "собака", "dot", "точка", "нүкте")
+                      "собака", "dot", "точка", "нүкте", "[.]", "(.)")
 # What people and editors put between the digits of a number that the patterns below do not read as a separator:
 # thin and other Unicode spaces, the minus sign and full-width hyphens; and the full-width "@" and ".". Each
 # becomes a space, a "-", "@" or "." of the same length, so offsets and line numbers stay those of the text.
@@ -69,9 +69,10 @@ _UNUSUAL = re.compile("[" + "".join(re.escape(char) for char in map(chr, _SEPARA
 # backslash before a line break after a digit); %40 and %2B in links (mailto:aizhan%40mail.kz,
 # viber://chat?number=%2B7701...) as "@" and "+".
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u2066\u2067\u2068\u2069\u061c\u034f"
-_SHOWN_SHORTER = re.compile(rf"[{_INVISIBLE}&\\%]")  # where one may begin: then _SHORTER_PIECE says
+_SHOWN_SHORTER = re.compile(rf"[{_INVISIBLE}&\\%*_]")  # where one may begin: then _SHORTER_PIECE says
 _SHORTER_PIECE = re.compile(rf"[{_INVISIBLE}]+|&(?:#\d{{1,7}}|#[xX][0-9a-fA-F]{{1,6}}|[A-Za-z][A-Za-z0-9]{{1,31}});?"
-                            r"|\\(?=[!-/:-@\[-`{-~])|(?<=\d)\\(?=\s)|%(?:40|2[bB]|20)")
+                            r"|\\(?=[!-/:-@\[-`{-~])|(?<=\d)\\(?=\s)|%(?:40|2[bB]|20)"
+                            r"|(?<=[\d ])(?:\*\*?|__?)(?=\d)|(?<=\d)(?:\*\*?|__?)(?=[\d ])")  # 8 701 **123** 45
 _WRAP_HINT = re.compile(r"\d[ \t]*(?:\r\n|\r|\n)[ \t>]*\d")  # a digit first: fast
 # A number cut by a line break (a hard-wrapped e-mail or .txt): "+7 701" or "8 701" at a line's end, digits on
 # the next.
@@ -342,8 +343,8 @@ def _obfuscated_emails(text: str) -> list[Match]:
         domain = _OBFUSCATED_DOMAIN.match(text, at.end())
         if local is None or domain is None or not _ADDRESS_LOCAL.fullmatch(local.group()):
             continue  # "RT @ tengrinews.kz", "лает собака соседа.Страшно": no one's address
-        if at.group().strip().lower() == "at" and not _DOT_WRITTEN.search(domain.group()):
-            continue  # "looked at tengrinews.kz"
+        if (at.group() == "@" or at.group().strip().lower() == "at") and not _DOT_WRITTEN.search(domain.group()):
+            continue  # "looked at tengrinews.kz"; a plain address is _EMAIL's (aizhan@mail(dot)kz is not)
         found.append(("email", text[local.start():domain.end()], local.start(), domain.end()))
     return found
 
@@ -382,7 +383,7 @@ def _shown(text: str) -> tuple[str, list[tuple[int, int]]] | None:
 
 
 def _shown_as(raw: str) -> str:
-    if raw[0] in _INVISIBLE or raw[0] == "\\":
+    if raw[0] in _INVISIBLE or raw[0] in "\\*_":
         return ""
     if raw[0] == "%":
         return {"%40": "@", "%20": " "}.get(raw, "+")
