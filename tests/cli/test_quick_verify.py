@@ -81,6 +81,7 @@ def test_the_reader_language_is_the_same_without_click(cases: dict[str, Path], k
     (["verify", "{bundle}", "--keys", "{text}"], 2),
     (["verify", "{bundle}", "--keys"], 2),
     (["verify", "{bundle}", "--keys="], 2),  # an empty folder name, never the current folder
+    (["verify", "{bundle}", "--keys", " "], 2),  # a blank one too, on the quick path as well (helper-124)
     (["verify", "{bundle}", "{bundle}"], 2),
     (["verify", "{bundle}", "--json=yes"], 2),
     (["verify", "{bundle}", "--jso"], 2),

@@ -4,6 +4,7 @@ so the modules for other commands, other libraries and temporary files are left 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,20 @@ def test_ctrl_c_while_the_command_loads_ends_it_quietly() -> None:
              "os.kill(os.getpid(), signal.SIGINT)\nimport time\ntime.sleep(5)\nprint('not ended')\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (130, "", ""), done
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def test_a_signal_the_parent_ignores_stays_ignored() -> None:
+    """A script's background job (`mirror fetch ... &`) starts with Ctrl-C ignored, and `nohup` ignores hang-ups:
+    both ended the command once its handlers replaced the ignoring (helper-124)."""
+    probe = ("import os, signal, sys, time\nsys.argv = ['mirror', 'verify', '--help']\nfrom mirror.cli import run\n"
+             "os.kill(os.getpid(), signal.SIGINT)\ntry:\n    run()\nexcept SystemExit:\n    pass\n"
+             "os.kill(os.getpid(), signal.SIGINT)\nos.kill(os.getpid(), signal.SIGHUP)\ntime.sleep(0.3)\n"
+             "print('still here')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False,
+                          preexec_fn=_ignore_interrupts)
+    assert (done.returncode, done.stdout.splitlines()[-1:]) == (0, ["still here"]), done

@@ -23,14 +23,15 @@ import sys
 # Ctrl-C while the modules below load (the first tenth of a second): out at once with 130, never a traceback.
 # run() gives Ctrl-C back to Python, to end a command through its own cleanup. Only in the `mirror` command
 # itself (or `python -m mirror`), never in a program that imports this package.
-if sys.argv and (os.path.basename(sys.argv[0]) == "mirror" or sys.argv[0].endswith(os.path.join("mirror",
-                                                                                                 "__main__.py"))):
+_IGNORED = signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # a background job of a script: it stays so
+if not _IGNORED and sys.argv and (os.path.basename(sys.argv[0]) == "mirror" or sys.argv[0].endswith(
+        os.path.join("mirror", "__main__.py"))):
     signal.signal(signal.SIGINT, lambda *_: os._exit(130))
 
-from mirror.cli.common import warn
-from mirror.cli.failure import interrupted, note_signal
-from mirror.cli.quick import run_quick
-from mirror.errors import ExitCode
+from mirror.cli.common import warn  # noqa: E402
+from mirror.cli.failure import interrupted, note_signal  # noqa: E402
+from mirror.cli.quick import run_quick  # noqa: E402
+from mirror.errors import ExitCode  # noqa: E402
 
 
 def _interrupted(signum: int, frame: object) -> None:
@@ -44,7 +45,7 @@ def _finish_quietly(code: object) -> None:
     130, after the command had already done its work and printed its result."""
     status = code if isinstance(code, int) else (0 if code is None else 1)
     for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if number is not None:
+        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
             signal.signal(number, lambda *_: os._exit(status))
 
 
@@ -55,9 +56,10 @@ def run() -> None:
     temporary files and folders are removed, "interrupted", and the exit code is 128 + the signal's number (130,
     143, 129) as a shell reports a command a signal ended. (serve and seed stop on them as on Ctrl-C.)
     """
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if not _IGNORED:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if number is not None:
+        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:  # nohup: hang-ups stay ignored
             signal.signal(number, _interrupted)
     try:
         if not run_quick(sys.argv[1:]):

@@ -61,7 +61,7 @@ def parse_verify(args: list[str]) -> dict[str, Any] | None:
 
 def _value(name: str, value: str) -> Path | int | None:
     """An option's value in a form click would take without a word, or None."""
-    if not value or value.startswith("-"):
+    if not value.strip() or value.startswith("-"):  # blank: click refuses it (common.py)
         return None
     if name == "--keys":  # click says when it is a file or a folder it cannot read
         unfit = os.path.exists(value) and not (os.path.isdir(value) and os.access(value, os.R_OK))
