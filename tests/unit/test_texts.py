@@ -323,9 +323,11 @@ def test_a_utf16_text_without_a_bom_is_not_read_in_the_legacy_encoding_named_for
     """--text-encoding cp1251, named for a folder's legacy files, was applied to a UTF-16 file without a BOM too,
     which was then refused as holding control characters: it is said to be UTF-16, and how to fix it."""
     raw = "Алматы, 5 января. Люди вышли на площадь.\n".encode("utf-16-le")
-    with pytest.raises(TextError, match="looks like utf_16_le text without a byte-order mark, not cp1251"):
+    with pytest.raises(TextError, match="looks like UTF-16LE text without a byte-order mark, not cp1251"):
         decode_text(raw, "a.txt", "cp1251")
-    assert decode_text(raw, "a.txt", "utf_16_le").text.startswith("Алматы")
+    for named in ("utf_16_le", "utf-16", "UTF16"):  # the generic name reads it too, as it did (helper-124)
+        assert decode_text(raw, "a.txt", named).text.startswith("Алматы")
+    assert decode_text("Алматы".encode("utf-16-be"), "a.txt", "utf-16").text == "Алматы"
     assert decode_text("Алматы".encode("cp1251"), "b.txt", "cp1251").text == "Алматы"
 
 

@@ -155,9 +155,15 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
             position = exc.start
     mixed = utf16 is None and _utf8_before(raw, position)
     if encoding is not None:
-        if utf16 is not None and _codec(encoding) not in (None, codecs.lookup(utf16).name):  # cp1251 named for a
-            raise TextError(name, f"it looks like {utf16} text without a byte-order mark, not {encoding}",  # folder
-                            hint="save this file as UTF-8 in a text editor")
+        named = _codec(encoding)
+        if utf16 is not None and named is not None:
+            family = codecs.lookup(utf16).name  # utf-16-le: utf-16 or utf-16-le named reads it so
+            if named != family and family.rpartition("-")[0] != named:  # cp1251 named for a folder's other files
+                shown = family.upper().replace("-LE", "LE").replace("-BE", "BE")
+                raise TextError(name, f"it looks like {shown} text without a byte-order mark, not {encoding}",
+                                hint=f"save this file as UTF-8 in a text editor (or give --text-encoding {family} "
+                                     "for a folder of such files)")
+            encoding = encoding if named == family else family  # utf-16 named: the byte order found
         return _decode_as(raw, name, encoding, position if mixed else None)
     if utf16 is None and b"\0" in raw[:SNIFF]:
         raise TextError(name, "not text (it holds binary data)",
@@ -276,17 +282,12 @@ def stream_codec(head: bytes) -> str:
     return guess_encoding(head) or "latin-1"  # latin-1 keeps ASCII identifiers as they are
 
 
-def _stray_as_cp1252(exc: UnicodeError) -> tuple[str, int]:
-    """A byte that is not UTF-8 inside UTF-8 text, read as Windows' Western code page (where texts pasted from Word
-    or a web page got it: 0xA0 a no-break space, 0x96 a dash), so that a number it sits in stays whole; U+FFFD cut
-    it in two."""
-    if not isinstance(exc, UnicodeDecodeError):
-        raise exc
-    return exc.object[exc.start:exc.end].decode("cp1252", "replace"), exc.end
-
-
-STRAY = "mirror-stray-cp1252"  # the decoding error handler that reads such bytes so
-codecs.register_error(STRAY, _stray_as_cp1252)
+# A byte that is not UTF-8 inside UTF-8 text is read as Windows' Western code page (where texts pasted from Word
+# or a web page got it: 0xA0 a no-break space, 0x96 a dash), so that a number it sits in stays whole; U+FFFD cut it
+# in two. Decoded with surrogateescape, then translated: both in C (an error handler in Python took 2.5 s a MiB of
+# such bytes, which a hostile file is made of).
+_STRAY = str.maketrans({0xDC00 + byte: bytes([byte]).decode("cp1252", "replace") for byte in range(0x80, 0x100)})
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def _mostly_utf8(head: bytes) -> bool:
@@ -348,12 +349,16 @@ def text_lines(chunks: Iterable[bytes]) -> Iterator[Block]:
         if len(head) >= SNIFF:
             break
     codec = stream_codec(head)
-    decoder = codecs.getincrementaldecoder(codec)(STRAY if codec == "utf-8" else "replace")
+    utf8 = codec == "utf-8"
+    decoder = codecs.getincrementaldecoder(codec)("surrogateescape" if utf8 else "replace")
+
+    def read(text: str) -> str:
+        return text.translate(_STRAY) if utf8 and _ESCAPED_BYTE.search(text) else text
 
     def decoded() -> Iterator[str]:
-        yield decoder.decode(head)
+        yield read(decoder.decode(head))
         for chunk in source:
-            yield decoder.decode(chunk)
-        yield decoder.decode(b"", final=True)
+            yield read(decoder.decode(chunk))
+        yield read(decoder.decode(b"", final=True))
 
     return text_blocks(decoded())
