@@ -296,6 +296,15 @@ def test_a_key_pair_is_made_whole_or_not_at_all(tmp_path: Path, monkeypatch: pyt
         keyring.import_public("friend", public, ("author",), "in-person")
     assert list(keyring.folder.iterdir()) == []
     monkeypatch.undo()
+    keyring.import_public("friend", public, ("author",), "first-use")
+    monkeypatch.setattr(module, "atomic_write", full)
+    with pytest.raises(OSError):  # imported again, as a publisher checked in person: the disk fills
+        keyring.import_public("friend", public, ("author", "publisher"), "in-person")
+    monkeypatch.undo()
+    record = keyring.get("friend")
+    assert (record.roles, record.checked) == (("author",), "first-use")  # as it was (helper-124)
+    (keyring.folder / "friend.pub").unlink()
+    (keyring.folder / "friend.trust.json").unlink()
     assert keyring.create("pk", None).name == "pk"
     from mirror.errors import KeyringError
     from mirror.trust.keys import SecretKey

@@ -748,3 +748,15 @@ def test_an_afcp_trailer_of_thousands_of_entries_is_read_for_a_few() -> None:
                + b"\x1c\x02\x50\x00\x00" * (size // 5))[:size]
     findings = scan_photo_chunks([fx.plain_jpeg() + trailer], "x.jpg").findings
     assert len(findings) < 20 and any(f.kind == "trailing-data" for f in findings)
+
+
+def test_an_afcp_trailer_that_claims_more_entries_than_it_has_lists_only_them() -> None:
+    """A count larger than the entries there read the data after them as entries ("AFCP entry 0x1c025000,
+    567316688 bytes"): the entries end at the first that has no tag of letters (helper-124)."""
+    jpeg = fx.plain_jpeg()
+    iptc = b"\x1c\x02\x50\x00\x06Byline"
+    trailer = bytearray(_afcp(">", iptc, len(jpeg)))
+    trailer[6:8] = struct.pack(">H", 9)
+    found = kinds_and_details(scan_photo(jpeg + bytes(trailer), "n.jpg"))
+    assert ("owner", "IPTC By-line Byline") in found
+    assert not any(detail.startswith("AFCP entry") for _, detail in found), found

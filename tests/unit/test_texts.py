@@ -346,3 +346,10 @@ def test_an_encoding_named_for_the_folder_never_signs_another_files_text_garbled
     with pytest.raises(TextError, match=says):
         decode_text(text.encode(wrote), "a.txt", named)
     assert decode_text(text.encode(wrote), "a.txt", wrote).text == text
+
+
+def test_a_dos_text_ending_in_ctrl_z_is_read_without_it() -> None:
+    """DOS editors ended a text with ^Z (0x1A): a cp866 account with one was refused as holding characters no text
+    has, though its encoding was named right (helper-124)."""
+    raw = "Интернета нет третий день.\r\n".encode("cp866") + b"\x1a"
+    assert decode_text(raw, "a.txt", "cp866").text == "Интернета нет третий день.\r\n"

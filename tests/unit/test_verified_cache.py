@@ -189,6 +189,10 @@ def test_on_a_file_system_of_coarse_times_nothing_is_cached(tmp_path: Path) -> N
     cache = VerifiedCache(tmp_path / "verified.json")
     cache.record(coarse, coarse, Facts(sha256="0" * 64))
     assert cache.get(coarse) is None and not (cache.save() or (tmp_path / "verified.json").exists())
+    elsewhere = os.stat_result((fine[0], fine[1], fine.st_dev + 1, *fine[3:10]),
+                               {"st_mtime_ns": fine.st_mtime_ns, "st_ctime_ns": fine.st_ctime_ns})
+    cache.record(elsewhere, elsewhere, Facts(sha256="0" * 64))  # a stick: NTFS's change time is set on Windows
+    assert cache.get(elsewhere) is None and not (tmp_path / "verified.json").exists()
     if fine.st_mtime_ns % 10_000_000:
         cache.record(fine, fine, Facts(sha256="0" * 64))
         assert cache.get(fine) == Facts(sha256="0" * 64)

@@ -15,9 +15,10 @@ their sizes, and compares the SHA256SUMS it reads with `sums`; it skips only dec
 and hashing the members' data. A changed file gets a new key: a write changes mtime
 and ctime, a truncation the size, a copy or a replacement the inode, and ctime cannot
 be set back by a program (only by changing the system clock, as root). An entry is
-recorded only when the file's key is the same after the read as before it. On a file
-system that keeps times in steps of 10 ms or more (FAT, exFAT: USB sticks and SD cards)
-ctime can be set back with mtime, and the cache is not used at all.
+recorded only when the file's key is the same after the read as before it. All this holds
+on this machine's own disk: a file on another file system than the cache's (a USB stick,
+an SD card, a network share) may have been rewritten elsewhere, where ctime can be set
+(Windows sets NTFS's; FAT keeps none), and the cache is not used for it.
 
 A missing, unreadable, damaged or foreign cache file means "verify again", never
 "trusted" and never an error. `mirror verify` and `mirror extract` (what a receiver
@@ -109,15 +110,30 @@ class VerifiedCache:
         self._entries: dict[str, Facts] | None = None
         self._changed = False
         self._lock = threading.Lock()
+        self._device: int | None = None
 
     def _all(self) -> dict[str, Facts]:
         if self._entries is None:
             self._entries = _read(self.path)
         return self._entries
 
+    def _here(self, st: os.stat_result) -> bool:
+        """Whether the file is on the cache's own file system, of fine times: a USB stick, an SD card or a network
+        share travels, and elsewhere (Windows sets NTFS's change time; root sets ext4's) a file on it can be
+        rewritten in place under the same key."""
+        if self._device is None:
+            folder = self.path.parent
+            while not folder.exists() and folder != folder.parent:
+                folder = folder.parent
+            try:
+                self._device = os.stat(folder).st_dev
+            except OSError:
+                self._device = -1
+        return st.st_dev == self._device and not coarse_times(st)
+
     def get(self, st: os.stat_result) -> Facts | None:
-        """What is known about the file with this stat, or None (always, on a file system of coarse times)."""
-        if coarse_times(st):
+        """What is known about the file with this stat, or None (always, for a file `_here` passes over)."""
+        if not self._here(st):
             return None
         with self._lock:
             return self._all().get(file_key(st))
@@ -132,8 +148,8 @@ class VerifiedCache:
     def record(self, before: os.stat_result, now: os.stat_result, facts: Facts) -> None:
         """Add `facts` about a file read while its stat was `before`, if it is still `now`; merged with the rest."""
         key = file_key(before)
-        if key != file_key(now) or coarse_times(now):
-            return  # it changed while it was read, or its times can be set back: nothing is learnt
+        if key != file_key(now) or not self._here(now):
+            return  # it changed while it was read, or it is on media that travel: nothing is learnt
         with self._lock:
             entries = self._all()
             old = entries.pop(key, Facts())
