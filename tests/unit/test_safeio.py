@@ -60,3 +60,45 @@ def test_fit_stem_cuts_between_letters_so_a_name_fits_255_bytes() -> None:
             assert stem.startswith(cut) and len((cut + suffix).encode()) <= 255
             assert len((stem[: len(cut) + 1] + suffix).encode()) > 255 or unicodedata.combining(stem[len(cut) + 1])
             assert not cut or not unicodedata.combining(stem[len(cut)])  # never a letter without its accent
+
+
+def test_a_killed_runs_temporary_file_for_the_same_output_is_removed(tmp_path: Path) -> None:
+    """A run killed outright (SIGKILL, a power cut) left its temporary file, 137 MB of a bundle hidden on a USB
+    stick, for good (helper-121): the next write of the same output removes it once it is a day old; a fresh
+    one (a run still writing) and another output's are left."""
+    import os
+    import time
+
+    from mirror.safeio import atomic_write
+
+    old = time.time() - 2 * 24 * 3600
+    stale, fresh, other = (tmp_path / ".b.7z.abcd1234.mirror-tmp", tmp_path / ".b.7z.efgh5678.mirror-tmp",
+                           tmp_path / ".c.7z.ijkl9012.mirror-tmp")
+    for leftover in (stale, fresh, other):
+        leftover.write_bytes(b"part of a bundle")
+    for leftover in (stale, other):
+        os.utime(leftover, (old, old))
+    atomic_write(tmp_path / "b.7z", b"the bundle")
+    assert not stale.exists() and fresh.exists() and other.exists()
+    assert (tmp_path / "b.7z").read_bytes() == b"the bundle"
+
+
+def test_a_killed_runs_working_folder_is_removed_with_what_it_unpacked(tmp_path: Path) -> None:
+    """extract, split and join unpack into a private folder beside the output: a run killed outright left it, and
+    the accounts and photos in it, hidden there for good (helper-121). The next run with the same prefix removes
+    one in which nothing changed for a day; a folder still in use is left."""
+    import os
+    import time
+
+    from mirror.bundle.destination import private_folder
+
+    old = time.time() - 2 * 24 * 3600
+    stale, busy = tmp_path / ".mirror-parts.abcd1234.mirror-tmp", tmp_path / ".mirror-parts.efgh5678.mirror-tmp"
+    for folder in (stale, busy):
+        (folder / "accounts").mkdir(parents=True)
+        (folder / "accounts" / "a.md").write_text("an account")
+        for path in (folder / "accounts" / "a.md", folder / "accounts", folder):
+            os.utime(path, (old, old))
+    (busy / "photos").mkdir()  # a run writing there now
+    made = private_folder(tmp_path, ".mirror-parts.")
+    assert not stale.exists() and busy.exists() and made.is_dir()
