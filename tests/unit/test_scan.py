@@ -760,3 +760,15 @@ def test_an_afcp_trailer_that_claims_more_entries_than_it_has_lists_only_them() 
     found = kinds_and_details(scan_photo(jpeg + bytes(trailer), "n.jpg"))
     assert ("owner", "IPTC By-line Byline") in found
     assert not any(detail.startswith("AFCP entry") for _, detail in found), found
+
+
+def test_accounts_named_by_date_and_time_are_no_identifiers() -> None:
+    """Names like 05_01_2022_1830.md (a day's notes, one a time): 283 of 2,880 five-minute slots of 2-11 January
+    were IINs (helper-120), and deleting underscores between digits as if they were emphasis made 106,272 of a
+    year's (helper-125's round). Every slot of a year: none."""
+    import itertools
+
+    flagged = [name for day, month, hour, minute in itertools.product(range(1, 32), range(1, 13), range(24),
+                                                                        range(0, 60, 5))
+               if scan_name(name := f"accounts/{day:02}_{month:02}_2022_{hour:02}{minute:02}.md", photo=False)]
+    assert flagged == [], flagged[:5]
