@@ -42,7 +42,7 @@ CLICK_DOMAIN = "click"  # click's own words ("Usage:", "Options:"), looked up as
 # Values that are messages themselves (an inner error, a reason, a hint), translated in turn.
 NESTED = frozenset({"exc", "reason", "problem", "why", "detail", "error", "warning", "note", "fix", "what", "hint",
                     "message", "head", "more", "who", "secret", "index", "described", "named", "advice", "junk",
-                    "summary", "claim", "refs", "kind", "source", "where"})
+                    "summary", "claim", "refs", "kind", "source", "place"})
 MAX_WEIGHED = 4  # matching templates weighed with their values' own (the most literal first); bounds the work
 MAX_TEXT = 4000  # a longer line is printed as it is: matching time stays bounded for any input
 # Past this length only templates of at most two placeholders are tried: one of more backtracks on a line built

@@ -281,3 +281,16 @@ def test_a_file_a_part_lacks_is_said_so_in_the_readers_language(russian: None) -
     """show of a part appended "  [not in this part]" to a listed line, out of reach of any template."""
     assert i18n.translate("         9  accounts/a.md  (2022-01-05 | Алматы)  [not in this part]") == (
         "         9  accounts/a.md  (2022-01-05 | Алматы)  [нет в этой части]")
+
+
+def test_a_host_named_like_a_word_of_the_catalog_keeps_its_name() -> None:
+    """A photo's trailing-data place is translated in turn; a publish host named `public` (or `missing`) in a line
+    of its own was translated with it ('открытый: всё ещё ждём ...', helper-125): only the place is nested."""
+    from mirror import i18n
+
+    i18n.use("ru")
+    try:
+        assert i18n.translate("public: still waiting for GET index.json: 1,000 bytes in 30 s").startswith("public: ")
+        assert "конца изображения" in i18n.translate("171 bytes after the end of the image: data of unknown kind")
+    finally:
+        i18n.use("en")

@@ -113,19 +113,19 @@ def _scan_jpeg(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[
         yield from _trailing(walk.trailing, walk.trailing_head, "the end of the image")
 
 
-def _trailing(size: int, head: bytes, where: str) -> list[Found]:
+def _trailing(size: int, head: bytes, place: str) -> list[Found]:
     """What follows the end of a photo, from its first TRAILING_KEPT bytes: another JPEG and a video by what they
     are; an AFCP trailer (the IPTC captions and bylines some newsroom tools append) with its IPTC datasets by name;
     anything else with the readable strings in it (a phone maker's trailer may name the device or the owner)."""
     if head.startswith(b"\xff\xd8"):
-        return [("trailing-data", f"{size} bytes after {where}: another JPEG image (a preview, a depth map or a "
+        return [("trailing-data", f"{size} bytes after {place}: another JPEG image (a preview, a depth map or a "
                                   "second photo)")]
     if head[4:8] == b"ftyp":
-        return [("trailing-data", f"{size} bytes after {where}: a video (a motion or live photo)")]
+        return [("trailing-data", f"{size} bytes after {place}: a video (a motion or live photo)")]
     if head[:4] in (b"AXS!", b"AXS*"):
-        return [("trailing-data", f"{size} bytes after {where}: an AFCP trailer (IPTC captions and bylines, "
+        return [("trailing-data", f"{size} bytes after {place}: an AFCP trailer (IPTC captions and bylines, "
                                   "previews)"), *_afcp(head)]
-    return with_strings(("trailing-data", f"{size} bytes after {where}: data of unknown kind"), head)
+    return with_strings(("trailing-data", f"{size} bytes after {place}: data of unknown kind"), head)
 
 
 def _tag(tag: bytes) -> str:
