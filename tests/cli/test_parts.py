@@ -141,7 +141,7 @@ def test_a_damaged_copy_of_a_part_beside_a_good_one_is_left_out(runner: CliRunne
     # first: it is checked, and written while it is checked, before the good copy
     code, out, err = invoke(runner, "join", damaged, *split_parts, "-o", whole, "--keys", keys)
     assert code == 0, err
-    assert f"joined {len(split_parts)} parts" in out and f"left out {damaged}, which failed a check" in out, out
+    assert f"joined {len(split_parts)} part(s)" in out and f"left out {damaged}, which failed a check" in out, out
     assert whole.read_bytes() == bundle.read_bytes()
     code, out, err = invoke(runner, "join", "--json", *split_parts, damaged, "-o", tmp_path / "j.7z", "--keys", keys)
     assert code == 0 and [f["path"] for f in json.loads(out)["failed"]] == [str(damaged)], err

@@ -353,3 +353,11 @@ def test_a_dos_text_ending_in_ctrl_z_is_read_without_it() -> None:
     has, though its encoding was named right (helper-124)."""
     raw = "Интернета нет третий день.\r\n".encode("cp866") + b"\x1a"
     assert decode_text(raw, "a.txt", "cp866").text == "Интернета нет третий день.\r\n"
+
+
+def test_a_final_ctrl_z_is_dropped_only_where_it_is_a_byte_of_its_own() -> None:
+    """In UTF-16BE the capital К is the bytes 04 1A: a text ending in "РК" lost its last byte to the ^Z rule and
+    was refused (helper-125). ^Z is dropped only in one-byte code pages, every one at the end (CP/M padding)."""
+    text = "Мы пишем, чтобы помнить. Алматы, РК"
+    assert decode_text(text.encode("utf-16-be"), "a.txt", "utf-16-be").text == text
+    assert decode_text(text.encode("cp866") + b"\x1a\x1a\x1a", "a.txt", "cp866").text == text

@@ -324,7 +324,8 @@ def _stop_on_signals() -> Iterator[list[int]]:
     after."""
     stopped: list[int] = []
     previous = {number: signal.signal(number, lambda signum, frame: stopped.append(signum))
-                for number in {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}}
+                for number in {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}
+                if signal.getsignal(number) is not signal.SIG_IGN}  # nohup, a script's `&`: still ignored
     try:
         yield stopped
     finally:

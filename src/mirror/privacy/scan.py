@@ -18,7 +18,6 @@ colour profile.
 
 from __future__ import annotations
 
-import itertools
 import struct
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -143,9 +142,8 @@ def _afcp(head: bytes) -> list[Found]:
     order = ">" if head[3:4] == b"!" else "<"
     count = struct.unpack_from(order + "H", head, 6)[0] if len(head) >= 8 else 0
     ends = range(12, min(12 + 12 * min(count, _AFCP_ENTRIES), len(head) - 11), 12)
-    entries = list(dict.fromkeys(itertools.takewhile(  # each once; past the last, the data (a count that lies)
-        lambda entry: all(0x20 <= c < 0x7F for c in entry[0]), (struct.unpack_from(order + "4sII", head, at)
-                                                                 for at in ends))))
+    entries = list(dict.fromkeys(entry for entry in (struct.unpack_from(order + "4sII", head, at) for at in ends)
+                                 if all(0x20 <= c < 0x7F for c in entry[0])))  # each once; a count that lies: no data
     if not entries:
         return with_strings(("other-metadata", "an AFCP trailer that lists nothing"), head[12:])
     base = min(offset for _, _, offset in entries) - (12 + 12 * len(entries))

@@ -206,9 +206,10 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
     Nor is a Kazakh text in kz1048 read as cp1251 (_kazakh_in_cp1251: letters no Russian, Ukrainian or Belarusian
     text has). Any other reading is the author's to choose: Ukrainian and Belarusian letters sit where kz1048 puts
     other Kazakh ones, so no statistics of Russian and Kazakh can overrule the encoding named."""
-    raw = raw.removesuffix(b"\x1a")  # DOS marked a text's end with ^Z: no character of it
     try:
         codec = codecs.lookup(encoding).name
+        if _single_byte(codec):  # DOS marked a text's end with ^Z (CP/M padded with them): no character of it
+            raw = raw.rstrip(b"\x1a")  # (in UTF-16BE, 04 1A is К)
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         raise TextError(name, f"not valid {encoding} text either (byte {exc.start})",

@@ -192,7 +192,8 @@ def serve_room(request: RoomRequest, log: Log, started: Callable[[Room], None]) 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
-            loop.add_signal_handler(signum, stop.set)
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup, a script's `&`: what it ignores, it ignores
+                loop.add_signal_handler(signum, stop.set)
         await run_room(request, log, started, stop)
 
     asyncio.run(main())

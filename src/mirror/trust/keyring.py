@@ -163,18 +163,15 @@ class Keyring:
                                    f"as {checked} would record less than you checked before",
                                    hint=f"keep it as it is, or pass --force to record it as {checked}")
         self.folder.mkdir(parents=True, exist_ok=True)
-        new = not self._path(name, ".pub").exists()
-        record = self._path(name, ".trust.json")
-        before = None if new or not record.exists() else read_regular(record, _KEY_FILE_LIMIT)
+        if self._path(name, ".pub").exists():  # the same key again (checked above): only its record changes
+            self._write_trust(name, roles, checked)
+            return self.get(name)
         self._write_trust(name, roles, checked)  # first: a public key is never there without its record
         try:
             atomic_write(self._path(name, ".pub"), public.to_text().encode(), mode=0o644)
         except BaseException:  # a failed import takes no effect (a disk that filled left a trusted key behind)
             with contextlib.suppress(OSError):
-                if before is None:
-                    record.unlink()
-                else:  # a key imported again: its record as it was, not the roles and check of the failed run
-                    atomic_write(record, before, mode=0o644)
+                self._path(name, ".trust.json").unlink()
             raise
         return self.get(name)
 
