@@ -1098,3 +1098,36 @@ def test_a_bundle_replaced_by_a_copy_is_busy_for_a_moment_never_missing(room: Ro
             assert headers["retry-after"] == "3"
             time.sleep(0.2)
     assert statuses[-1] == 200 and 404 not in statuses, statuses
+
+
+def _nohup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def test_a_room_started_with_nohup_serves_on_after_a_hang_up(tmp_path: Path) -> None:
+    """`nohup mirror serve FOLDER &` on a laptop in a room: closing the terminal (SIGHUP) stopped the room, since
+    its handler replaced the ignoring nohup set (helper-125). It serves on; SIGTERM still stops it."""
+    import subprocess
+    import sys
+
+    from servers import free_port
+
+    (tmp_path / "empty").mkdir()
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "mirror", "serve", str(tmp_path / "empty"), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_nohup)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=1):
+                break
+            time.sleep(0.2)
+        process.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        assert process.poll() is None and raw_get(port, "/")[0] == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) in (0, 128 + signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
