@@ -187,7 +187,6 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
     import tempfile  # writers only; readers start faster without it
 
     prefix = fit_stem(f".{path.name}.", "12345678" + TMP_SUFFIX)  # a long name shortened: 8 random letters follow
-    _remove_stale(path.parent, prefix)
     try:
         fd, name = tempfile.mkstemp(prefix=prefix, suffix=TMP_SUFFIX, dir=path.parent)
     except OSError as exc:  # a read-only folder, a full disk: said of the file asked for, not of a temporary name
@@ -211,27 +210,6 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-
-
-STALE_AFTER = 24 * 3600  # seconds without a write after which a temporary file of ours is a killed run's
-
-
-def _remove_stale(folder: Path, prefix: str) -> None:
-    """Remove what a run killed outright (SIGKILL, a power cut) left writing this same output: temporary files of
-    exactly this output's name, regular, owned by this user and unwritten for a day (a run still writing one
-    changes it all the time). On a USB stick they were hidden lost space (137 MB a bundle)."""
-    import time
-
-    now = time.time()
-    with contextlib.suppress(OSError), os.scandir(folder) as items:
-        for item in items:
-            if not (item.name.startswith(prefix) and item.name.endswith(TMP_SUFFIX)
-                    and len(item.name) == len(prefix) + 8 + len(TMP_SUFFIX)):
-                continue
-            with contextlib.suppress(OSError):
-                info = item.stat(follow_symlinks=False)
-                if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and now - info.st_mtime > STALE_AFTER:
-                    os.unlink(item.path)
 
 
 def load_state(path: Path) -> dict[str, Any]:

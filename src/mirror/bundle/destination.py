@@ -16,15 +16,13 @@ import contextlib
 import errno
 import os
 import shutil
-import stat
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mirror.errors import ConfigError
 from mirror.formats.names import check_name_length
-from mirror.safeio import OUTPUT_FULL, STALE_AFTER, fit_stem
+from mirror.safeio import OUTPUT_FULL, fit_stem
 
 
 def dangling(path: Path) -> str | None:
@@ -125,34 +123,12 @@ def private_folder(beside: Path, prefix: str) -> Path:
     Raises:
         OSError: it cannot be made; the error names `beside`, the folder the reader chose, not the working one.
     """
-    shortened = fit_stem(prefix, "12345678.mirror-tmp")  # a prefix made from a long name: 8 letters and the suffix
-    _remove_stale(beside, shortened)
     try:
-        return Path(tempfile.mkdtemp(prefix=shortened, suffix=".mirror-tmp", dir=beside))
+        # a prefix made from a long name is shortened: 8 random letters and the suffix follow it
+        return Path(tempfile.mkdtemp(prefix=fit_stem(prefix, "12345678.mirror-tmp"), suffix=".mirror-tmp", dir=beside))
     except OSError as exc:
         exc.filename, exc.filename2 = str(beside), None
         raise
-
-
-def _remove_stale(beside: Path, prefix: str) -> None:
-    """Remove working folders that runs killed outright (SIGKILL, a power cut) left here under this prefix: the
-    accounts and photos they had unpacked stayed hidden beside the reader's folder for good. Only folders of
-    exactly this naming, owned by this user, in which nothing (the folder or what it holds at its top) changed for
-    a day (STALE_AFTER): a run still working there changes them all the time."""
-    now = time.time()
-    with contextlib.suppress(OSError), os.scandir(beside) as items:
-        for item in items:
-            if not (item.name.startswith(prefix) and item.name.endswith(".mirror-tmp")
-                    and len(item.name) == len(prefix) + 8 + len(".mirror-tmp")):
-                continue
-            with contextlib.suppress(OSError):
-                info = item.stat(follow_symlinks=False)
-                if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or now - info.st_mtime < STALE_AFTER:
-                    continue
-                with os.scandir(item.path) as inside:
-                    if any(now - entry.stat(follow_symlinks=False).st_mtime < STALE_AFTER for entry in inside):
-                        continue
-                shutil.rmtree(item.path)
 
 
 @contextlib.contextmanager
