@@ -493,6 +493,8 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
     pytest.param("aizhan@mail(dot)kz, aizhan@gmail[.]com", ["aizhan@mail(dot)kz", "aizhan@gmail[.]com"],
                  id="a dot written out after a plain at"),
     pytest.param("звоните 8 701 **123** 45 67", ["8 701 123 45 67"], id="emphasis inside a number"),
+    pytest.param("Мой ИИН 870412**003**005, тел. +7 701**123**4567", ["870412003005", "+7 7011234567"],
+                 id="emphasis between digits"),
 ])
 def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     """Lists of people with years and numbers side by side, numbers glued to names or cut by a line break, and
@@ -772,3 +774,25 @@ def test_accounts_named_by_date_and_time_are_no_identifiers() -> None:
                                                                         range(0, 60, 5))
                if scan_name(name := f"accounts/{day:02}_{month:02}_2022_{hour:02}{minute:02}.md", photo=False)]
     assert flagged == [], flagged[:5]
+
+
+def test_afcp_entries_are_read_from_where_the_trailer_says_it_starts() -> None:
+    """An entry of binary tag before the IPTC one, and a count that lies over data of readable text: offsets taken
+    from the kept entries read the wrong bytes, and text data was read as entries ("AFCP entry 'Alma'", the byline
+    lost; helper-126). The trailer's end record says where it starts: offsets count from there."""
+    jpeg = fx.plain_jpeg()
+    iptc = b"\x1c\x02\x50\x00\x0aJohn Smith"
+    text = b"Photo by John Smith, Almaty 2022 for the courier"
+    start, first = len(jpeg), len(jpeg) + 12 + 24
+    table = struct.pack(">4sII", b"\x00\x01\x02\x03", 4, first + len(iptc)) + \
+        struct.pack(">4sII", b"IPTC", len(iptc), first)
+    end = b"AXS!" + struct.pack(">II", start, 0)
+    trailer = b"AXS!" + struct.pack(">HHI", 1, 2, 0) + table + iptc + b"\0\0\0\0" + end
+    found = kinds_and_details(scan_photo(jpeg + trailer, "n.jpg"))
+    assert ("owner", "IPTC By-line John Smith") in found, found
+    table = struct.pack(">4sII", b"IPTC", len(iptc), first) + \
+        struct.pack(">4sII", b"Text", len(text), first + len(iptc))
+    trailer = b"AXS!" + struct.pack(">HHI", 1, 9, 0) + table + iptc + text + end
+    found = kinds_and_details(scan_photo(jpeg + trailer, "n.jpg"))
+    assert ("owner", "IPTC By-line John Smith") in found and ("other-metadata", "AFCP entry 'Text', 48 bytes") in found
+    assert [d for k, d in found if d.startswith("AFCP entry")] == ["AFCP entry 'Text', 48 bytes"], found

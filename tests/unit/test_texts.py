@@ -361,3 +361,4 @@ def test_a_final_ctrl_z_is_dropped_only_where_it_is_a_byte_of_its_own() -> None:
     text = "Мы пишем, чтобы помнить. Алматы, РК"
     assert decode_text(text.encode("utf-16-be"), "a.txt", "utf-16-be").text == text
     assert decode_text(text.encode("cp866") + b"\x1a\x1a\x1a", "a.txt", "cp866").text == text
+    assert decode_text("日本語のテキスト。".encode("cp932") + b"\x1a", "a.txt", "cp932").text == "日本語のテキスト。"

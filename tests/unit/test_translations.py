@@ -292,5 +292,7 @@ def test_a_host_named_like_a_word_of_the_catalog_keeps_its_name() -> None:
     try:
         assert i18n.translate("public: still waiting for GET index.json: 1,000 bytes in 30 s").startswith("public: ")
         assert "конца изображения" in i18n.translate("171 bytes after the end of the image: data of unknown kind")
+        line = "n.gif: the file ends inside the extension at byte 12 (truncated?)"  # a GIF's place too
+        assert "внутри расширения" in i18n.translate(line)
     finally:
         i18n.use("en")

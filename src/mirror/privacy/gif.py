@@ -142,8 +142,8 @@ class GifWalk:
             yield block
             pos = block.end
 
-    def _truncated(self, where: str) -> PhotoError:
-        return _fail(self.name, f"the file ends inside {where} (truncated?)")
+    def _truncated(self, place: str) -> PhotoError:
+        return _fail(self.name, f"the file ends inside {place} (truncated?)")
 
     def _extension(self, pos: int) -> GifBlock:
         label = self.cursor.byte(pos + 1)

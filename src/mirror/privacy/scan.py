@@ -18,6 +18,7 @@ colour profile.
 
 from __future__ import annotations
 
+import itertools
 import struct
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -123,8 +124,12 @@ def _trailing(size: int, head: bytes, place: str) -> list[Found]:
         return [("trailing-data", f"{size} bytes after {place}: a video (a motion or live photo)")]
     if head[:4] in (b"AXS!", b"AXS*"):
         return [("trailing-data", f"{size} bytes after {place}: an AFCP trailer (IPTC captions and bylines, "
-                                  "previews)"), *_afcp(head)]
+                                  "previews)"), *_afcp(head, size)]
     return with_strings(("trailing-data", f"{size} bytes after {place}: data of unknown kind"), head)
+
+
+def _letters(tag: bytes) -> bool:
+    return all(0x20 <= c < 0x7F for c in tag)
 
 
 def _tag(tag: bytes) -> str:
@@ -135,18 +140,26 @@ _AFCP_ENTRIES = 16  # a trailer has three kinds (IPTC, a text, two previews): th
 # held one photo's scan for a minute and 2.5 GB (helper-123)
 
 
-def _afcp(head: bytes) -> list[Found]:
+def _afcp(head: bytes, total: int) -> list[Found]:
     """The IPTC datasets of an AFCP trailer: "AXS!" (big-endian) or "AXS*", a version, the number of entries, then
-    12-byte entries (a tag, a size, an offset from the start of the file) and their data. Offsets are taken
-    relative to the first entry's data, which follows the entries (as exiftool finds them when a file was cut)."""
+    12-byte entries (a tag, a size, an offset from the start of the file) and their data; it ends with "AXS!" and
+    where in the file it starts. With the whole trailer at hand (`total` bytes, at most TRAILING_KEPT), offsets
+    are taken from that start, and an entry whose data lies outside it is none (a count that lies reads data as
+    entries); else from the first entry's data, which follows the entries up to the first that has no tag of
+    letters (as exiftool finds them when a file was cut)."""
     order = ">" if head[3:4] == b"!" else "<"
     count = struct.unpack_from(order + "H", head, 6)[0] if len(head) >= 8 else 0
     ends = range(12, min(12 + 12 * min(count, _AFCP_ENTRIES), len(head) - 11), 12)
-    entries = list(dict.fromkeys(entry for entry in (struct.unpack_from(order + "4sII", head, at) for at in ends)
-                                 if all(0x20 <= c < 0x7F for c in entry[0])))  # each once; a count that lies: no data
+    table = [struct.unpack_from(order + "4sII", head, at) for at in ends]
+    if total == len(head) and len(head) >= 24 and head[-12:-8] == head[:4]:
+        base = struct.unpack_from(order + "I", head, len(head) - 8)[0]
+        entries = [e for e in table if _letters(e[0]) and e[2] - base >= 12 and e[2] - base + e[1] <= len(head)]
+    else:
+        entries = list(itertools.takewhile(lambda entry: _letters(entry[0]), table))
+        base = min((offset for _, _, offset in entries), default=0) - (12 + 12 * len(entries))
+    entries = list(dict.fromkeys(entries))  # each once
     if not entries:
         return with_strings(("other-metadata", "an AFCP trailer that lists nothing"), head[12:])
-    base = min(offset for _, _, offset in entries) - (12 + 12 * len(entries))
     found: list[Found] = []
     for tag, size, offset in entries:
         data = head[offset - base:offset - base + size] if offset >= base else b""

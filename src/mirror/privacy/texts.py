@@ -208,8 +208,8 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
     other Kazakh ones, so no statistics of Russian and Kazakh can overrule the encoding named."""
     try:
         codec = codecs.lookup(encoding).name
-        if _single_byte(codec):  # DOS marked a text's end with ^Z (CP/M padded with them): no character of it
-            raw = raw.rstrip(b"\x1a")  # (in UTF-16BE, 04 1A is К)
+        if not codec.startswith(("utf-16", "utf-32")):  # DOS marked a text's end with ^Z (CP/M padded with them):
+            raw = raw.rstrip(b"\x1a")  # no character of it (in UTF-16BE, 04 1A is К; no double-byte page has it)
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         raise TextError(name, f"not valid {encoding} text either (byte {exc.start})",
