@@ -495,6 +495,8 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
     pytest.param("звоните 8 701 **123** 45 67", ["8 701 123 45 67"], id="emphasis inside a number"),
     pytest.param("Мой ИИН 870412**003**005, тел. +7 701**123**4567", ["870412003005", "+7 7011234567"],
                  id="emphasis between digits"),
+    pytest.param("8-701-**123**-45-67, 8 701 ***123*** 45 67", ["8-701-123-45-67", "8 701 123 45 67"],
+                 id="emphasis beside dashes, bold italic"),
 ])
 def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     """Lists of people with years and numbers side by side, numbers glued to names or cut by a line break, and
@@ -516,6 +518,7 @@ def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     "Подробнее @ tengrinews.kz", "RT @ tengrinews.kz: новости", "Новости в 17:30 @ khabar.kz", "в (эт) кафе.kz",
     "Приказ номер 123456 от 5 января", "Номер: 100 500", "дом 12345", "сот. 20000 тенге", "whatsapp 5 7 2022",
     "сервер 35.14.212.141 не отвечал",
+    "1024*1024*1024 = 1073741824 байт", "3600*24*365*100 секунд",  # products, no emphasis (helper-127)
 ])
 def test_sums_dates_and_pictures_are_no_identifiers(text: str) -> None:
     """Sums grouped by thousands, pictures named @2x, a date and time written with spaces, words like "at" and

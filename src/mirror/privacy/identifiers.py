@@ -72,9 +72,11 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u2066\u2067\u2068
 _SHOWN_SHORTER = re.compile(rf"[{_INVISIBLE}&\\%*_]")  # where one may begin: then _SHORTER_PIECE says
 _SHORTER_PIECE = re.compile(rf"[{_INVISIBLE}]+|&(?:#\d{{1,7}}|#[xX][0-9a-fA-F]{{1,6}}|[A-Za-z][A-Za-z0-9]{{1,31}});?"
                             r"|\\(?=[!-/:-@\[-`{-~])|(?<=\d)\\(?=\s)|%(?:40|2[bB]|20)"
-                            r"|(?<=[\d ])\*\*?(?=\d)|(?<=\d)\*\*?(?=[\d ])|(?<= )__?(?=\d)|(?<=\d)__?(?= )")
-# Markdown's emphasis inside a number (8 701 **123** 45 67, 870412**003**005): asterisks anywhere, underscores only
-# at a word's edge (CommonMark: 05_01_2022_1830 is no emphasis, and no IIN)
+                            r"|(?<=[\d +()-])\*{2,3}(?=\d)|(?<=\d)\*{2,3}(?=[\d ()-])"
+                            r"|(?<=[ +()-])(?:\*|__?)(?=\d)|(?<=\d)(?:\*|__?)(?=[ ()-])")
+# Markdown's emphasis inside a number (8 701 **123** 45 67, 870412**003**005, 8-701-***123***-45-67): two or three
+# asterisks anywhere; one, or underscores, only at a word's edge (1024*1024*1024 is a product; 05_01_2022_1830 no
+# emphasis in CommonMark, and neither is an IIN)
 _WRAP_HINT = re.compile(r"\d[ \t]*(?:\r\n|\r|\n)[ \t>]*\d")  # a digit first: fast
 # A number cut by a line break (a hard-wrapped e-mail or .txt): "+7 701" or "8 701" at a line's end, digits on
 # the next.

@@ -143,34 +143,54 @@ _AFCP_ENTRIES = 16  # a trailer has three kinds (IPTC, a text, two previews): th
 def _afcp(head: bytes, total: int) -> list[Found]:
     """The IPTC datasets of an AFCP trailer: "AXS!" (big-endian) or "AXS*", a version, the number of entries, then
     12-byte entries (a tag, a size, an offset from the start of the file) and their data; it ends with "AXS!" and
-    where in the file it starts. With the whole trailer at hand (`total` bytes, at most TRAILING_KEPT), offsets
-    are taken from that start, and an entry whose data lies outside it is none (a count that lies reads data as
-    entries); else from the first entry's data, which follows the entries up to the first that has no tag of
-    letters (as exiftool finds them when a file was cut)."""
+    where in the file it starts. Offsets are counted from that start when the whole trailer is at hand (`total`
+    bytes, at most TRAILING_KEPT), else (or when that reads no IPTC datasets where its entry says) from the first
+    entry's data, which follows the entries, as exiftool finds them when a file was cut: first for as many entries
+    as have tags of letters, then for every count up to the one given (a count that lies reads data as entries).
+    An entry whose data would lie in the entries or past the trailer is none; a size past it is cut there."""
     order = ">" if head[3:4] == b"!" else "<"
     count = struct.unpack_from(order + "H", head, 6)[0] if len(head) >= 8 else 0
     ends = range(12, min(12 + 12 * min(count, _AFCP_ENTRIES), len(head) - 11), 12)
     table = [struct.unpack_from(order + "4sII", head, at) for at in ends]
+    tries: list[tuple[int, int, int]] = []  # (where the trailer starts in the file, entries, where data ends)
     if total == len(head) and len(head) >= 24 and head[-12:-8] == head[:4]:
-        base = struct.unpack_from(order + "I", head, len(head) - 8)[0]
-        entries = [e for e in table if _letters(e[0]) and e[2] - base >= 12 and e[2] - base + e[1] <= len(head)]
-    else:
-        entries = list(itertools.takewhile(lambda entry: _letters(entry[0]), table))
-        base = min((offset for _, _, offset in entries), default=0) - (12 + 12 * len(entries))
-    entries = list(dict.fromkeys(entries))  # each once
+        tries.append((struct.unpack_from(order + "I", head, len(head) - 8)[0], len(table), len(head) - 12))
+    lettered = sum(1 for _ in itertools.takewhile(lambda entry: _letters(entry[0]), table))
+    for n in dict.fromkeys((lettered, len(table), *range(1, len(table) + 1))):
+        if n:
+            tries.append((min(offset for _, _, offset in table[:n]) - (12 + 12 * n), n, len(head)))
+    entries = next((read for base, n, end in tries if (read := _afcp_entries(head, table[:n], base, end))), [])
     if not entries:
         return with_strings(("other-metadata", "an AFCP trailer that lists nothing"), head[12:])
     found: list[Found] = []
-    for tag, size, offset in entries:
-        data = head[offset - base:offset - base + size] if offset >= base else b""
+    for tag, data in entries:
         if tag == b"IPTC":
-            found += scan_iptc(data) if data.startswith(b"\x1c") else [("iptc", f"IPTC metadata, {size} bytes")]
+            found += scan_iptc(data)
         elif tag in (b"Nail", b"PrVw"):
             found.append(("thumbnail", "a preview image in an AFCP trailer"))
         else:
-            found += with_strings(("other-metadata", short(f"AFCP entry {_tag(tag)}, {size} bytes")),
-                                  data)
+            found += with_strings(("other-metadata", short(f"AFCP entry {_tag(tag)}, {len(data)} bytes")), data)
     return found
+
+
+def _afcp_entries(head: bytes, table: list[tuple[bytes, int, int]], base: int,
+                  end: int) -> list[tuple[bytes, bytes]]:
+    """The entries of `table` with tags of letters and their data, for a trailer that starts at `base` in the
+    file; none when an entry's data would lie outside the trailer or an IPTC entry's is no IPTC datasets (the
+    wrong start, or data read as entries)."""
+    first = 12 + 12 * len(table)
+    entries: list[tuple[bytes, bytes]] = []
+    for tag, size, offset in dict.fromkeys(table):
+        at = offset - base
+        if not _letters(tag):
+            continue
+        if not first <= at < end:  # the wrong start, or an entry that is data (a count that lies)
+            return []
+        data = head[at:min(at + size, end)]
+        if tag == b"IPTC" and not data.startswith(b"\x1c"):
+            return []
+        entries.append((tag, data))
+    return entries
 
 
 def _text_chunk(chunk: Chunk) -> list[Found]:
