@@ -132,10 +132,6 @@ def _letters(tag: bytes) -> bool:
     return all(0x20 <= c < 0x7F for c in tag)
 
 
-def _tag(tag: bytes) -> str:
-    return repr(tag.decode("ascii")) if all(0x20 <= c < 0x7F for c in tag) else f"0x{tag.hex()}"
-
-
 _AFCP_ENTRIES = 16  # a trailer has three kinds (IPTC, a text, two previews): thousands, each over the same 64 KiB,
 # held one photo's scan for a minute and 2.5 GB (helper-123)
 
@@ -169,7 +165,8 @@ def _afcp(head: bytes, total: int) -> list[Found]:
         elif tag in (b"Nail", b"PrVw"):
             found.append(("thumbnail", "a preview image in an AFCP trailer"))
         else:
-            found += with_strings(("other-metadata", short(f"AFCP entry {_tag(tag)}, {len(data)} bytes")), data)
+            entry = short(f"AFCP entry {repr(tag.decode('ascii'))}, {len(data)} bytes")  # noqa: RUF010 - catalog form
+            found += with_strings(("other-metadata", entry), data)
     return found
 
 
