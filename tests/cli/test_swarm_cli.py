@@ -231,6 +231,14 @@ def test_local_reach_turns_every_discovery_off() -> None:
     assert settings["upload_rate_limit"] == 1000 and allowed_ranges(Reach.LOCAL) is None
 
 
+def test_a_burst_of_readers_fits_the_listen_backlog() -> None:
+    """libtorrent's backlog of 5 dropped most of a burst of connections on a busy machine (each then tried again a
+    second or more later): the backlog follows --max-peers, within bounds."""
+    assert session_settings(SwarmConfig())["listen_queue_size"] == SwarmConfig().max_peers
+    assert session_settings(SwarmConfig(max_peers=1))["listen_queue_size"] == 5
+    assert session_settings(SwarmConfig(max_peers=100_000))["listen_queue_size"] == 1024
+
+
 def test_lan_reach_filters_everything_outside_the_local_network() -> None:
     """--lan: every interface, LSD on, DHT off; libtorrent's IP filter blocks public addresses, web seeds too."""
     from mirror.swarm.engine import _ip_filter

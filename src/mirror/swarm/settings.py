@@ -113,6 +113,9 @@ def session_settings(config: SwarmConfig) -> dict[str, Setting]:
         "enable_outgoing_utp": public,
         "upload_rate_limit": config.upload_limit,
         "connections_limit": config.max_peers,
+        # a room's readers start at about the same time: libtorrent's backlog of 5 dropped a burst of connections
+        # on a busy machine (each tried again after a second or more)
+        "listen_queue_size": max(5, min(config.max_peers, 1024)),
         # several peers behind one address: a LAN behind NAT, and every test on 127.0.0.1
         "allow_multiple_connections_per_ip": True,
         "max_metadata_size": MAX_METADATA,
