@@ -168,7 +168,9 @@ def probe_output_folder(path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Path]:
-    """Yield a temporary path in `path`'s folder; rename it into place on success.
+    """Yield a temporary path in `path`'s folder; rename it into place on success. The temporary file is held
+    (mirror.leftovers) while it exists; what runs killed outright left writing the same output is removed first.
+    A caller that puts another file at the temporary name holds that one itself.
 
     Raises:
         ConfigError: `path` exists and `force` is False, or it is not a regular file (a device, a FIFO, a
@@ -186,12 +188,15 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     import tempfile  # writers only; readers start faster without it
 
+    from mirror.leftovers import hold, remove_unheld
+
     prefix = fit_stem(f".{path.name}.", "12345678" + TMP_SUFFIX)  # a long name shortened: 8 random letters follow
+    remove_unheld(path.parent, prefix, TMP_SUFFIX)  # what runs killed outright left writing this same output
     try:
         fd, name = tempfile.mkstemp(prefix=prefix, suffix=TMP_SUFFIX, dir=path.parent)
     except OSError as exc:  # a read-only folder, a full disk: said of the file asked for, not of a temporary name
         raise OSError(exc.errno, exc.strerror, str(path)) from None
-    os.close(fd)
+    hold(fd)  # until the fd is closed below: a later run never takes this file for a killed run's
     tmp = Path(name)
     try:
         with writing_to(path):
@@ -210,6 +215,7 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        os.close(fd)
 
 
 def load_state(path: Path) -> dict[str, Any]:

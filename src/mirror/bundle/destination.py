@@ -22,7 +22,8 @@ from pathlib import Path
 
 from mirror.errors import ConfigError
 from mirror.formats.names import check_name_length
-from mirror.safeio import OUTPUT_FULL, fit_stem
+from mirror.leftovers import held, remove_unheld
+from mirror.safeio import OUTPUT_FULL, TMP_SUFFIX, fit_stem
 
 
 def dangling(path: Path) -> str | None:
@@ -117,18 +118,24 @@ def new_folders(folder: Path) -> Iterator[list[Path]]:
                 path.rmdir()  # only when empty: what this run wrote (or anyone else did) stays
 
 
-def private_folder(beside: Path, prefix: str) -> Path:
-    """A new private working folder (mode 0700) inside `beside`, named `prefix` and random letters.
+@contextlib.contextmanager
+def private_folder(beside: Path, prefix: str) -> Iterator[Path]:
+    """A new private working folder (mode 0700) inside `beside`, named `prefix` and random letters, held
+    (mirror.leftovers) for the `with` block; the caller removes or renames it. Working folders of the same naming
+    that runs killed outright left, with the accounts and photos they had unpacked, are removed first.
 
     Raises:
         OSError: it cannot be made; the error names `beside`, the folder the reader chose, not the working one.
     """
+    prefix = fit_stem(prefix, "12345678" + TMP_SUFFIX)  # a prefix made from a long name is shortened
+    remove_unheld(beside, prefix, TMP_SUFFIX, folders=True)
     try:
-        # a prefix made from a long name is shortened: 8 random letters and the suffix follow it
-        return Path(tempfile.mkdtemp(prefix=fit_stem(prefix, "12345678.mirror-tmp"), suffix=".mirror-tmp", dir=beside))
+        folder = Path(tempfile.mkdtemp(prefix=prefix, suffix=TMP_SUFFIX, dir=beside))
     except OSError as exc:
         exc.filename, exc.filename2 = str(beside), None
         raise
+    with held(folder):
+        yield folder
 
 
 @contextlib.contextmanager

@@ -31,6 +31,7 @@ from mirror.bundle.staging import create_member, expected_digest, write_again
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
 from mirror.formats.names import local_name
+from mirror.leftovers import held
 from mirror.record import record
 from mirror.safeio import rename_noreplace
 from mirror.sevenzip import Limits
@@ -69,13 +70,14 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
     except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be
         _remove_empty(made)
         raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder") from None
+    holding = contextlib.ExitStack()  # the working folder is held (mirror.leftovers) until renamed or removed
     try:
-        staging = private_folder(folder, f".{dest.name if dest else path.stem}.")
+        staging = holding.enter_context(private_folder(folder, f".{dest.name if dest else path.stem}."))
     except OSError:
         _remove_empty(made)
         raise
     try:
-        with said_under(staging, lambda: dest):
+        with holding, said_under(staging, lambda: dest):
             with open_archive_file(path) as fp:  # the first volume of a 7-Zip set: the whole set
                 checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted(),
                                       writer=_Staging(staging, allow_untrusted))
@@ -92,6 +94,7 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
                 else:  # the signed files did not come first, or the author alone is not trusted: write now
                     shutil.rmtree(staging)
                     staging.mkdir(mode=0o700)
+                    holding.enter_context(held(staging))
                     written = _write_all(fp, limits, staging, checked, verified)
             os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
             rename_noreplace(staging, dest)

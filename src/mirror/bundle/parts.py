@@ -80,8 +80,7 @@ class PartsExtracted:
 def _scratch(beside: Path) -> Iterator[Path]:
     """A private folder inside `beside` (made, with the folders above it, if needed; what was made is removed
     again when it stays empty)."""
-    with new_folders(beside), writing_to(beside):
-        folder = private_folder(beside, ".mirror-parts.")
+    with new_folders(beside), writing_to(beside), private_folder(beside, ".mirror-parts.") as folder:
         try:
             yield folder
         finally:

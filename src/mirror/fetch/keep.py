@@ -43,6 +43,7 @@ from mirror.formats.layout import (
 from mirror.formats.manifest import SIG_NAME
 from mirror.formats.minisign import Signature
 from mirror.formats.torrent import magnet_trackers
+from mirror.leftovers import held
 from mirror.record import record
 from mirror.safeio import atomic_output, atomic_write, file_sha256, open_regular
 from mirror.sevenzip import Limits, iter_members, read_archive
@@ -71,11 +72,11 @@ def _place_bundle(source: Path, target: Path, sha256: str, fetched: bool) -> Non
     if target.is_file() and not target.is_symlink() and target.stat().st_size == source.stat().st_size \
             and file_sha256(target) == sha256:
         return
-    with atomic_output(target, force=True) as tmp:
-        tmp.unlink()
-        digest = _linked(source, tmp) if fetched else None
+    with contextlib.ExitStack() as holding, atomic_output(target, force=True) as tmp:
+        tmp.unlink()  # the file atomic_output holds goes: the one put in its place is held until it is renamed
+        digest = _linked(source, tmp, holding) if fetched else None
         if digest is None:
-            digest = _copied(source, tmp)
+            digest = _copied(source, tmp, holding)
         if digest != sha256:
             raise ContentError(f"{source} changed after it was verified", hint="fetch it again")
 
@@ -89,12 +90,14 @@ def _opened(path: Path) -> Iterator[io.BufferedReader]:
         yield handle
 
 
-def _linked(source: Path, tmp: Path) -> str | None:
-    """The SHA-256 of `source` hard-linked at `tmp`, or None where it cannot be linked (another file system, FAT)."""
+def _linked(source: Path, tmp: Path, holding: contextlib.ExitStack) -> str | None:
+    """The SHA-256 of `source` hard-linked at `tmp` (held in `holding`), or None where it cannot be linked (another
+    file system, FAT)."""
     try:
         os.link(source, tmp, follow_symlinks=False)
     except OSError:
         return None
+    holding.enter_context(held(tmp))
     try:
         with _opened(tmp) as handle:
             return hashlib.file_digest(handle, "sha256").hexdigest()
@@ -103,10 +106,11 @@ def _linked(source: Path, tmp: Path) -> str | None:
         return None
 
 
-def _copied(source: Path, tmp: Path) -> str:
-    """The SHA-256 of what was copied from `source` to `tmp`, hashed as it was copied."""
+def _copied(source: Path, tmp: Path, holding: contextlib.ExitStack) -> str:
+    """The SHA-256 of what was copied from `source` to `tmp` (held in `holding`), hashed as it was copied."""
     digest = hashlib.sha256()
     with _opened(source) as src, tmp.open("wb") as out:
+        holding.enter_context(held(tmp))
         while chunk := src.read(1 << 20):
             digest.update(chunk)
             out.write(chunk)
