@@ -244,12 +244,13 @@ class Finder:
     def find(self, text: str) -> list[Match]:
         """Every phone number, e-mail address, IIN and other 12-digit number in `text`, in order (in the text as
         `readable` makes it: the values reported are those of that view, at the text's own offsets)."""
-        shorter = _shown(text)
-        if shorter is None:
-            return self._find(readable(text))
-        view, places = shorter
-        return [(kind, value, _original(places, start), _original(places, end))
-                for kind, value, start, end in self._find(readable(view))]
+        view, places = _shown(text) or (text, [])
+        joined, joins = readable(view)
+
+        def back(offset: int) -> int:
+            return _original(places, _original(joins, offset))
+
+        return [(kind, value, back(start), back(end)) for kind, value, start, end in self._find(joined)]
 
     def _find(self, text: str) -> list[Match]:
         found: list[Match] = []
@@ -279,15 +280,26 @@ class Finder:
         return sorted(found, key=lambda match: match[2])
 
 
-def readable(text: str) -> str:
-    """`text` as a reader sees its numbers, the same length: Unicode spaces and other dashes made plain spaces and
-    "-", full-width "@" and "." plain ones, and a line break that cuts a "+7 701" or "8 701" number in two made a
-    space."""
+def readable(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """`text` as a reader sees its numbers: Unicode spaces and other dashes made plain spaces and "-", full-width
+    "@" and "." plain ones, and a line break that cuts a "+7 701" or "8 701" number in two, with the quote marks
+    that open the next line (">>> " of a reply to a reply), made one space; with where each joint lies in the view
+    and in `text` (as `_shown` says it)."""
     if _UNUSUAL.search(text):  # rare: translate() costs as much as the whole search for identifiers
         text = text.translate(_SEPARATORS)
-    if _WRAP_HINT.search(text):
-        text = _WRAPPED.sub(lambda m: m.group(1) + " " * (m.end() - m.end(1)), text)
-    return text
+    if not _WRAP_HINT.search(text):
+        return text, []
+    pieces: list[str] = []
+    places: list[tuple[int, int]] = []
+    done = length = 0
+    for wrap in _WRAPPED.finditer(text):
+        joint = wrap.end(1)
+        pieces += [text[done:joint], " "]
+        length += joint - done
+        places += [(length, joint), (length + 1, wrap.end())]
+        length, done = length + 1, wrap.end()
+    pieces.append(text[done:])
+    return "".join(pieces), places
 
 
 class _Spans:
