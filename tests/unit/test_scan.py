@@ -801,3 +801,20 @@ def test_afcp_entries_are_read_from_where_the_trailer_says_it_starts() -> None:
     found = kinds_and_details(scan_photo(jpeg + trailer, "n.jpg"))
     assert ("owner", "IPTC By-line John Smith") in found and ("other-metadata", "AFCP entry 'Text', 48 bytes") in found
     assert [d for k, d in found if d.startswith("AFCP entry")] == ["AFCP entry 'Text', 48 bytes"], found
+
+
+@pytest.mark.parametrize("last_line", ["Звоните +7 701\n", "Звоните 8 701 123 45 67\n"])
+def test_the_line_a_block_ends_with_is_read_again_with_the_next(last_line: str) -> None:
+    """A long text is scanned in blocks of lines: a number cut by the line break where a block ended was split
+    between two blocks and signed unseen. The next block starts again with the last line; a number wholly on it
+    is still reported once, on its own line."""
+    from mirror.privacy.texts import MAX_BLOCK
+
+    line = "Пятого января мы вышли на площадь.\n"
+    body = line * ((MAX_BLOCK - len(last_line)) // len(line))
+    body += "x" * (MAX_BLOCK - len(last_line) - len(body) - 1) + "\n"
+    text = body + last_line + "123 45 67 ок\n" + line * 10
+    number = text.index(" 8 701" if "8 701" in last_line else "+7 701")
+    expected = f"line {text.count(chr(10), 0, number) + 1}: "
+    found = scan_text(text, "a.md")
+    assert [f.detail.split(": ")[0] + ": " for f in found] == [expected]

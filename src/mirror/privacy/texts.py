@@ -332,10 +332,16 @@ def text_blocks(texts: Iterable[str]) -> Iterator[Block]:
     for text in _one_break(texts):
         held += text
         while len(held) >= MAX_BLOCK:
-            cut = max(held.rfind("\n", 0, MAX_BLOCK), held.rfind("\r", 0, MAX_BLOCK)) + 1
-            # Whole lines when there is a line break; else a part of one long line, and the next part
-            # starts OVERLAP characters before this one ends.
-            end, start = (cut, cut) if cut else (MAX_BLOCK, MAX_BLOCK - OVERLAP)
+            # Whole lines when there is a line break past what the block before held, and the next block starts
+            # again with the last of them (up to OVERLAP characters of it: a number that a line break cuts in two
+            # is joined across it); else a part of one long line, and the next part starts OVERLAP characters
+            # before this one ends. Each cut lies past the one before: the blocks move on.
+            cut = max(held.rfind("\n", seen, MAX_BLOCK), held.rfind("\r", seen, MAX_BLOCK)) + 1
+            if cut:
+                line = max(held.rfind("\n", 0, cut - 1), held.rfind("\r", 0, cut - 1)) + 1
+                end, start = cut, max(line, cut - OVERLAP)
+            else:
+                end, start = MAX_BLOCK, MAX_BLOCK - OVERLAP
             yield number, held[:end], seen
             number, held, seen = number + count_breaks(held[:start]), held[start:], end - start
     if held:
