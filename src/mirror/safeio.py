@@ -169,7 +169,7 @@ def probe_output_folder(path: Path) -> None:
 @contextlib.contextmanager
 def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Path]:
     """Yield a temporary path in `path`'s folder; rename it into place on success. The temporary file is held
-    (mirror.leftovers) while it exists; what runs killed outright left writing the same output is removed first.
+    (mirror.leftovers) while it exists; what runs killed outright left in the folder is removed first.
     A caller that puts another file at the temporary name holds that one itself.
 
     Raises:
@@ -188,15 +188,20 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     import tempfile  # writers only; readers start faster without it
 
-    from mirror.leftovers import hold, remove_unheld
+    from mirror.leftovers import claim, remove_unheld
 
     prefix = fit_stem(f".{path.name}.", "12345678" + TMP_SUFFIX)  # a long name shortened: 8 random letters follow
-    remove_unheld(path.parent, prefix, TMP_SUFFIX)  # what runs killed outright left writing this same output
-    try:
-        fd, name = tempfile.mkstemp(prefix=prefix, suffix=TMP_SUFFIX, dir=path.parent)
-    except OSError as exc:  # a read-only folder, a full disk: said of the file asked for, not of a temporary name
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
-    hold(fd)  # until the fd is closed below: a later run never takes this file for a killed run's
+    remove_unheld(path.parent)  # what runs killed outright left there
+    for _ in range(3):  # held until the fd is closed below: a later run never takes it for a killed run's
+        try:
+            fd, name = tempfile.mkstemp(prefix=prefix, suffix=TMP_SUFFIX, dir=path.parent)
+        except OSError as exc:  # a read-only folder, a full disk: said of the file asked for, not of a temporary
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        if claim(fd, Path(name)):
+            break
+        os.close(fd)  # lost to a cleaner between making and holding it (this run was stopped): another name
+    else:
+        raise OSError(errno.EAGAIN, "another run keeps removing its temporary files", str(path))
     tmp = Path(name)
     try:
         with writing_to(path):
@@ -213,9 +218,11 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
             raise
         raise OSError(exc.errno, exc.strerror, str(path)) from None  # "No space left on device: x.pub", not .x.tmp
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        os.close(fd)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        finally:
+            os.close(fd)  # whatever the unlink said (a stick pulled out): a held fd kept for good is a leak
 
 
 def load_state(path: Path) -> dict[str, Any]:

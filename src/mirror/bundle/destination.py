@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mirror.errors import ConfigError
 from mirror.formats.names import check_name_length
-from mirror.leftovers import held, remove_unheld
+from mirror.leftovers import claim, remove_unheld
 from mirror.safeio import OUTPUT_FULL, TMP_SUFFIX, fit_stem
 
 
@@ -121,21 +121,30 @@ def new_folders(folder: Path) -> Iterator[list[Path]]:
 @contextlib.contextmanager
 def private_folder(beside: Path, prefix: str) -> Iterator[Path]:
     """A new private working folder (mode 0700) inside `beside`, named `prefix` and random letters, held
-    (mirror.leftovers) for the `with` block; the caller removes or renames it. Working folders of the same naming
-    that runs killed outright left, with the accounts and photos they had unpacked, are removed first.
+    (mirror.leftovers) for the `with` block; the caller removes or renames it. What runs killed outright left
+    there (working folders with the accounts and photos they had unpacked) is removed first.
 
     Raises:
         OSError: it cannot be made; the error names `beside`, the folder the reader chose, not the working one.
     """
     prefix = fit_stem(prefix, "12345678" + TMP_SUFFIX)  # a prefix made from a long name is shortened
-    remove_unheld(beside, prefix, TMP_SUFFIX, folders=True)
+    remove_unheld(beside)
+    for _ in range(3):
+        try:
+            folder = Path(tempfile.mkdtemp(prefix=prefix, suffix=TMP_SUFFIX, dir=beside))
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:
+            exc.filename, exc.filename2 = str(beside), None
+            raise
+        if claim(fd, folder):
+            break
+        os.close(fd)  # lost to a cleaner between making and holding it (this run was stopped): another one
+    else:
+        raise OSError(errno.EAGAIN, "another run keeps removing its working folders", str(beside))
     try:
-        folder = Path(tempfile.mkdtemp(prefix=prefix, suffix=TMP_SUFFIX, dir=beside))
-    except OSError as exc:
-        exc.filename, exc.filename2 = str(beside), None
-        raise
-    with held(folder):
         yield folder
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -31,7 +31,6 @@ from mirror.bundle.staging import create_member, expected_digest, write_again
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, snapshot, verify_open
 from mirror.errors import ConfigError, ContentError, UntrustedSigner
 from mirror.formats.names import local_name
-from mirror.leftovers import held
 from mirror.record import record
 from mirror.safeio import rename_noreplace
 from mirror.sevenzip import Limits
@@ -70,38 +69,38 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
     except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be
         _remove_empty(made)
         raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder") from None
-    holding = contextlib.ExitStack()  # the working folder is held (mirror.leftovers) until renamed or removed
+    holding = contextlib.ExitStack()  # the working folder, held (mirror.leftovers)
     try:
         staging = holding.enter_context(private_folder(folder, f".{dest.name if dest else path.stem}."))
     except OSError:
         _remove_empty(made)
         raise
-    try:
-        with holding, said_under(staging, lambda: dest):
-            with open_archive_file(path) as fp:  # the first volume of a 7-Zip set: the whole set
-                checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted(),
-                                      writer=_Staging(staging, allow_untrusted))
-                verified = checked.result(path)
-                if not verified.trusted and not allow_untrusted:
-                    raise UntrustedSigner(verified.key_id, verified.fingerprint)
-                if dest is None:
-                    dest = parent / local_name(verified.meta.title, verified.meta.bundle_id, verified.meta.version)
-                    check_new(dest)
-                if checked.written:
-                    for name in verified.ignored:  # invalid endorsements are verified, never extracted
-                        staging.joinpath(*name.split("/")).unlink(missing_ok=True)
-                    written = len(verified.members) - len(verified.ignored)
-                else:  # the signed files did not come first, or the author alone is not trusted: write now
-                    shutil.rmtree(staging)
-                    staging.mkdir(mode=0o700)
-                    holding.enter_context(held(staging))
-                    written = _write_all(fp, limits, staging, checked, verified)
-            os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
-            rename_noreplace(staging, dest)
-    except BaseException:
-        remove_tree(staging)
-        _remove_empty(made)
-        raise
+    with holding:  # held until renamed or removed: a removal is never shared with another run's cleaning
+        try:
+            with said_under(staging, lambda: dest):
+                with open_archive_file(path) as fp:  # the first volume of a 7-Zip set: the whole set
+                    checked = verify_open(fp, snapshot(keys), limits, policy or AuthorTrusted(),
+                                          writer=_Staging(staging, allow_untrusted))
+                    verified = checked.result(path)
+                    if not verified.trusted and not allow_untrusted:
+                        raise UntrustedSigner(verified.key_id, verified.fingerprint)
+                    if dest is None:
+                        dest = parent / local_name(verified.meta.title, verified.meta.bundle_id,
+                                                   verified.meta.version)
+                        check_new(dest)
+                    if checked.written:
+                        for name in verified.ignored:  # invalid endorsements are verified, never extracted
+                            staging.joinpath(*name.split("/")).unlink(missing_ok=True)
+                        written = len(verified.members) - len(verified.ignored)
+                    else:  # the signed files did not come first, or the author alone is not trusted: write now
+                        _empty(staging)
+                        written = _write_all(fp, limits, staging, checked, verified)
+                os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
+                rename_noreplace(staging, dest)
+        except BaseException:
+            remove_tree(staging)
+            _remove_empty(made)
+            raise
     return Extracted(dest, verified, written)
 
 
@@ -115,6 +114,15 @@ class _Staging:
     def create(self, name: str) -> int:
         """A new file for member `name`."""
         return create_member(self.staging, name)
+
+
+def _empty(staging: Path) -> None:
+    """Remove what the working folder holds, keeping the folder (and the hold on it)."""
+    for child in list(staging.iterdir()):
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 def _remove_empty(folders: list[Path]) -> None:
