@@ -201,7 +201,7 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
             break
         os.close(fd)  # lost to a cleaner between making and holding it (this run was stopped): another name
     else:
-        raise OSError(errno.EAGAIN, "another run keeps removing its temporary files", str(path))
+        raise OSError(errno.EAGAIN, "another run of mirror keeps removing this run's temporary files", str(path))
     tmp = Path(name)
     try:
         with writing_to(path):

@@ -140,7 +140,7 @@ def private_folder(beside: Path, prefix: str) -> Iterator[Path]:
             break
         os.close(fd)  # lost to a cleaner between making and holding it (this run was stopped): another one
     else:
-        raise OSError(errno.EAGAIN, "another run keeps removing its working folders", str(beside))
+        raise OSError(errno.EAGAIN, "another run of mirror keeps removing this run's working folders", str(beside))
     try:
         yield folder
     finally:
