@@ -468,6 +468,16 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
     pytest.param("> звоните +7 701\n> 123 45 67, это мой.", ["+7 701 123 45 67"], id="cut inside a quote"),
     pytest.param(">>> звоните +7 701\n>>> 123 45 67, это мой.", ["+7 701 123 45 67"], id="cut in a reply to a reply"),
     pytest.param("> > Тел 8 701\n> > > 123 45 67", ["8 701 123 45 67"], id="cut in quotes of quotes"),
+    # helper-129: cut after a bracket, a dash, a later group, or with the code alone; a no-break space or hyphen
+    pytest.param("> Тел: +7 (701)\n> 123 45 67", ["+7 (701) 123 45 67"], id="cut after a bracket"),
+    pytest.param("Тел: 8 (701)\n123 45 67", ["8 (701) 123 45 67"], id="an 8 number cut after a bracket"),
+    pytest.param("Тел: +7 701 123-\n45-67", ["+7 701 123- 45-67"], id="cut after a dash"),
+    pytest.param("Тел: 8-701-\n123-45-67", ["8-701- 123-45-67"], id="an 8 number cut after a dash"),
+    pytest.param("Тел: 8 701 123 45\n67 ок", ["8 701 123 45 67"], id="cut before the last pair"),
+    pytest.param("Тел: +7\n701 123 45 67", ["+7 701 123 45 67"], id="the code alone on the line"),
+    pytest.param("Тел: 8&nbsp;701\n123 45 67", ["8\u00a0701 123 45 67"], id="a no-break space, cut"),
+    pytest.param("Тел: 8\u2011701\n123 45 67", ["8-701 123 45 67"], id="a no-break hyphen, cut"),
+    pytest.param("> Тел: +7 **701**\n> 123 45 67", ["+7 701 123 45 67"], id="emphasis before the cut"),
     pytest.param("Тел -87011234567- Айгерим", ["87011234567"], id="a dash on each side"),
     pytest.param("Cafe-8-701-123-45-67", ["8-701-123-45-67"], id="a hex word and a dash before"),
     pytest.param("Dana87021234567, +77011234567Aigerim", ["87021234567", "+77011234567"], id="glued to Latin"),
@@ -521,6 +531,9 @@ def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     "Приказ номер 123456 от 5 января", "Номер: 100 500", "дом 12345", "сот. 20000 тенге", "whatsapp 5 7 2022",
     "сервер 35.14.212.141 не отвечал",
     "1024*1024*1024 = 1073741824 байт", "3600*24*365*100 секунд",  # products, no emphasis (helper-127)
+    # helper-129: a figure continued on an indented line (a code block), a list's numbers, a growth with its unit
+    "Прирост: +12 500\n    2023 год", "В 2022 году +8 700\n    123 450 человек", "> 1. +44 20\n> 2. 7946 0958",
+    ">> +12 500\n>> 20 000 тенге",
 ])
 def test_sums_dates_and_pictures_are_no_identifiers(text: str) -> None:
     """Sums grouped by thousands, pictures named @2x, a date and time written with spaces, words like "at" and
@@ -803,18 +816,20 @@ def test_afcp_entries_are_read_from_where_the_trailer_says_it_starts() -> None:
     assert [d for k, d in found if d.startswith("AFCP entry")] == ["AFCP entry 'Text', 48 bytes"], found
 
 
-@pytest.mark.parametrize("last_line", ["Звоните +7 701\n", "Звоните 8 701 123 45 67\n"])
+@pytest.mark.parametrize("last_line", ["Звоните +7 701\n", "Звоните 8 701 123 45 67\n", "Тел +998 90 123\n",
+                                       "Тел 8 (701)\n"])
 def test_the_line_a_block_ends_with_is_read_again_with_the_next(last_line: str) -> None:
     """A long text is scanned in blocks of lines: a number cut by the line break where a block ended was split
-    between two blocks and signed unseen. The next block starts again with the last line; a number wholly on it
-    is still reported once, on its own line."""
+    between two blocks and signed unseen. The next block starts again with the last line, and reports what starts
+    there: a number wholly on it, or its first part (+998 90 123, helper-129), is reported once, whole, on its own
+    line."""
     from mirror.privacy.texts import MAX_BLOCK
 
     line = "Пятого января мы вышли на площадь.\n"
     body = line * ((MAX_BLOCK - len(last_line)) // len(line))
     body += "x" * (MAX_BLOCK - len(last_line) - len(body) - 1) + "\n"
     text = body + last_line + "123 45 67 ок\n" + line * 10
-    number = text.index(" 8 701" if "8 701" in last_line else "+7 701")
+    number = len(body) + 4
     expected = f"line {text.count(chr(10), 0, number) + 1}: "
     found = scan_text(text, "a.md")
     assert [f.detail.split(": ")[0] + ": " for f in found] == [expected]

@@ -59,7 +59,7 @@ _OBFUSCATION_HINTS = ("@ ", " @", "\t@", "@\t", "at)", "at]", "at}", "at>", "@)"
 # becomes a space, a "-", "@" or "." of the same length, so offsets and line numbers stay those of the text.
 _SEPARATORS = str.maketrans({
     **{chr(c): " " for c in (*range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000, 0x180E)},
-    **{chr(c): "-" for c in (0x2212, 0xFE58, 0xFE63, 0xFF0D, 0x2043)},
+    **{chr(c): "-" for c in (0x2010, 0x2011, 0x2212, 0xFE58, 0xFE63, 0xFF0D, 0x2043)},
     "\uff20": "@", "\ufe6b": "@", "\uff0e": ".", "\ufe52": ".",
 })
 _UNUSUAL = re.compile("[" + "".join(re.escape(char) for char in map(chr, _SEPARATORS)) + "]")
@@ -72,16 +72,20 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u2066\u2067\u2068
 _SHOWN_SHORTER = re.compile(rf"[{_INVISIBLE}&\\%*_]")  # where one may begin: then _SHORTER_PIECE says
 _SHORTER_PIECE = re.compile(rf"[{_INVISIBLE}]+|&(?:#\d{{1,7}}|#[xX][0-9a-fA-F]{{1,6}}|[A-Za-z][A-Za-z0-9]{{1,31}});?"
                             r"|\\(?=[!-/:-@\[-`{-~])|(?<=\d)\\(?=\s)|%(?:40|2[bB]|20)"
-                            r"|(?<=[\d +()-])\*{2,3}(?=\d)|(?<=\d)\*{2,3}(?=[\d ()-])"
+                            r"|(?<=[\d +()-])\*{2,3}(?=\d)|(?<=\d)\*{2,3}(?=[\d ()\r\n-])"
                             r"|(?<=[ +()-])(?:\*|__?)(?=\d)|(?<=\d)(?:\*|__?)(?=[ ()-])")
 # Markdown's emphasis inside a number (8 701 **123** 45 67, 870412**003**005, 8-701-***123***-45-67): two or three
 # asterisks anywhere; one, or underscores, only at a word's edge (1024*1024*1024 is a product; 05_01_2022_1830 no
 # emphasis in CommonMark, and neither is an IIN)
-_WRAP_HINT = re.compile(r"\d[ \t]*(?:\r\n|\r|\n)[ \t>]*\d")  # a digit first: fast
+_WRAP_HINT = re.compile(r"[\d)-][ \t\u00a0]*(?:\r\n|\r|\n)[ \t>]*\d")  # a digit, bracket or dash first: fast
 # A number cut by a line break (a hard-wrapped e-mail or .txt): "+7 701" or "8 701" at a line's end, digits on
 # the next.
-_WRAPPED = re.compile(r"(\+\d[\d \t().-]{1,16}\d|(?<![\w+])8[ \t]?\(?7(?:0[0-8]|47|7[15-8])\)?(?:[ \t-]?\d{1,3})?)"
-                      r"[ \t]*(\r\n|\r|\n)[ \t>]*(?=\d)")  # "> " opens a line of a Markdown quote
+# The next line may open with Markdown's quote marks, of any depth (">>> " of a reply to a reply), after at most
+# three spaces (four make a code block: an indented figure is no continuation), and not with a list's number.
+# The number may be cut after any of its groups, or a dash.
+_WRAPPED = re.compile(r"(\+\d(?:[\d \t\u00a0().-]{0,16}[\d)-])?"
+                      r"|(?<![\w+])8[ \t\u00a0-]?\(?7(?:0[0-8]|47|7[15-8])\)?(?:[ \t\u00a0-]?\d{1,3}){0,3}-?)"
+                      r"[ \t\u00a0]*(\r\n|\r|\n) {0,3}(?:>[ \t]*)*(?=\d)(?!\d{1,2}[.)][ \t])")
 # Dates are blanked out around a run before numbers are looked for: libphonenumber reads "30.10.2000 00" as a
 # Russian number, and is slow to say no to "2022-01-05 18:30". Two-digit years only with dots: 21-12-34 is a phone.
 _DAY, _MONTH = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
@@ -124,10 +128,9 @@ _PHONE_SHAPE = re.compile(
     rf"|[78]{_S}?(?:\([3-9]\d{{3}}\)|[3-9]\d{{3}}){_S}\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
     rf"|[78]{_S}?(?:\([3-9]\d{{4}}\)|[3-9]\d{{4}}){_S}\d{_S}?\d\d{_S}?\d\d(?!\d)"
     rf"|(?<!\d[ \u00a0-])\(?{_MOBILE}\)?{_S}\d{{3}}{_S}\d\d{_S}\d\d(?!\d))")
-# A quantity grouped by thousands (87 012 345 678 tenge; +12 500 000 tenge, said with its unit) and an IPv4 address
-# are no phone numbers, whatever libphonenumber makes of them.
+# A quantity grouped by thousands (87 012 345 678 tenge), a "+" figure said with its unit (+12 500 000 tenge) and
+# an IPv4 address are no phone numbers, whatever libphonenumber makes of them.
 _THOUSANDS = re.compile(r"\d{1,3}(?:[ \u00a0,.']\d{3}){3,}")
-_GROWTH = re.compile(r"\+\d{1,3}(?:[ \u00a0,.']\d{3}){2,}")
 _UNIT = re.compile(r"[ \u00a0]?(?:тенге|тг|₸|руб|долл|евро|млн|млрд|тыс|kzt|usd|eur|tenge|\$|€|%)",  # noqa: RUF001
                    re.IGNORECASE)
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
@@ -366,9 +369,10 @@ def _obfuscated_emails(text: str) -> list[Match]:
 
 
 def _quantity(value: str, after: str = "") -> bool:
-    """Whether a phone-like `value` is a quantity (`_THOUSANDS`; `_GROWTH` with its unit `after` it) or an address."""
-    if value[0] == "+":
-        return _GROWTH.fullmatch(value) is not None and _UNIT.match(after) is not None
+    """Whether a phone-like `value` is a quantity (`_THOUSANDS`; a "+" figure with its unit `after` it) or an
+    address."""
+    if value[0] == "+":  # a growth, said with its unit: "+12 500 000 тенге", "+12 500\n> 20 000 тенге"
+        return _UNIT.match(after) is not None
     return _THOUSANDS.fullmatch(value) is not None or _IPV4.fullmatch(value) is not None
 
 
@@ -456,9 +460,9 @@ def scan_blocks(blocks: Iterable[Block], path: str) -> Iterator[Finding]:
     """Findings in blocks from `texts.text_blocks` or `texts.text_lines`, with line numbers and masked values;
     files embedded as data: URIs are reported too, each once (`embedded-file`)."""
     finder = Finder()
-    for first, text, seen in blocks:
+    for (first, text, _), upto in _reported_up_to(blocks):
         for match in embedded_files(text):
-            if match.end() > seen:
+            if match.start() < upto:
                 line = first + text.count("\n", 0, match.start())
                 if match.re is _RAW_PICTURE:
                     yield Finding(path, "embedded-file", f"line {line}: a picture inside the text as base64, with "
@@ -471,9 +475,22 @@ def scan_blocks(blocks: Iterable[Block], path: str) -> Iterator[Finding]:
                                   "URI), with whatever metadata it carries")
         found = finder.find(text)
         starts = line_starts(text) if found else []
-        for kind, value, start, end in found:
-            if end > seen:  # an identifier wholly inside the overlap was reported with the block before
+        for kind, value, start, _ in found:
+            if start < upto:  # one that starts where the next block begins is reported with that block
                 yield Finding(path, kind, f"line {first + bisect.bisect_right(starts, start)}: {mask(value)}")
+
+
+def _reported_up_to(blocks: Iterable[Block]) -> Iterator[tuple[Block, int]]:
+    """Each block, and the offset in it where the next block begins: what starts before it is reported with this
+    block, the rest with the next, which reads it again, whole (a number that a line break at the block's edge
+    cuts in two, or that a long line's cut does)."""
+    previous: Block | None = None
+    for block in blocks:
+        if previous is not None:
+            yield previous, len(previous[1]) - block[2]
+        previous = block
+    if previous is not None:
+        yield previous, len(previous[1])
 
 
 def scan_text(text: str, path: str) -> list[Finding]:
