@@ -90,13 +90,13 @@ def remove_unheld(folder: Path) -> int:
         info = os.stat(folder)
         if (info.st_dev, info.st_ino) in _swept:
             return 0
-        if len(_swept) >= _SWEPT_MAX:
-            _swept.clear()
-        _swept.add((info.st_dev, info.st_ino))
         with os.scandir(folder) as items:
             names = [item.name for item in items if TEMPORARY.fullmatch(item.name)]
     except OSError:
-        return 0
+        return 0  # tried again by the next write there
+    if len(_swept) >= _SWEPT_MAX:
+        _swept.clear()
+    _swept.add((info.st_dev, info.st_ino))
     removed = 0
     for name in names:
         with contextlib.suppress(OSError):

@@ -389,6 +389,8 @@ def test_a_picture_inside_a_text_is_reported() -> None:
     text = f"# Площадь\n\nДнём.\n\n![снимок](data:image/jpeg;base64,{picture})\n"
     found = [f for f in scan_text(text, "a.md") if f.kind == "embedded-file"]
     assert len(found) == 1 and found[0].detail.startswith("line 5: image/jpeg inside the text as base64")
+    old_mac = [f.detail for f in scan_text(text.replace("\n", "\r"), "a.md") if f.kind == "embedded-file"]
+    assert old_mac[0].startswith("line 5: ")  # lines that end in a lone \r count as editors count them
     assert not [f for f in scan_text("a data:image/png;base64, URI is how editors paste pictures", "b.md")
                 if f.kind == "embedded-file"]
     for pasted in (f'<img src="data:image/jpeg;base64, {picture}">', f"снимок:\n{picture}\n"):  # a space; no header

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from mirror.privacy.findings import Finding
-from mirror.privacy.texts import Block, line_starts, text_blocks
+from mirror.privacy.texts import Block, count_breaks, line_starts, text_blocks
 
 REGION = "KZ"
 # A run of digits with the separators people write in numbers: each run is read once, then classified.
@@ -453,7 +453,7 @@ def embedded_file(text: str) -> tuple[int, str] | None:
     if match is None:
         return None
     kind = match[1] if match is uri and match[1] else ("a file of no stated type" if match is uri else "a picture")
-    return text.count("\n", 0, match.start()) + 1, kind
+    return count_breaks(text[:match.start()]) + 1, kind
 
 
 def scan_blocks(blocks: Iterable[Block], path: str) -> Iterator[Finding]:
@@ -463,7 +463,7 @@ def scan_blocks(blocks: Iterable[Block], path: str) -> Iterator[Finding]:
     for (first, text, _), upto in _reported_up_to(blocks):
         for match in embedded_files(text):
             if match.start() < upto:
-                line = first + text.count("\n", 0, match.start())
+                line = first + count_breaks(text[:match.start()])
                 if match.re is _RAW_PICTURE:
                     yield Finding(path, "embedded-file", f"line {line}: a picture inside the text as base64, with "
                                   "whatever metadata it carries")
