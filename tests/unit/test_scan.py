@@ -480,6 +480,12 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
     pytest.param("Тел: 8&nbsp;701\n123 45 67", ["8\u00a0701 123 45 67"], id="a no-break space, cut"),
     pytest.param("Тел: 8\u2011701\n123 45 67", ["8-701 123 45 67"], id="a no-break hyphen, cut"),
     pytest.param("> Тел: +7 **701**\n> 123 45 67", ["+7 701 123 45 67"], id="emphasis before the cut"),
+    # helper-130: a list item's indented continuation, a sentence's end after the last pair, a name after a number
+    pytest.param("10. Позвонить по номеру +7 701\n    123 45 67 до пятницы", ["+7 701 123 45 67"],
+                 id="cut in a list item"),
+    pytest.param("Мой номер +7 701 123 45\n67. Звоните после шести.", ["+7 701 123 45 67"], id="cut before 67."),
+    pytest.param("Телефон: +7 701 123 45 67 Рубина", ["+7 701 123 45 67"], id="a name like a unit after it"),
+    pytest.param("+7 727 259 60 60 Eurasian Bank", ["+7 727 259 60 60"], id="a word like a unit after it"),
     pytest.param("Тел -87011234567- Айгерим", ["87011234567"], id="a dash on each side"),
     pytest.param("Cafe-8-701-123-45-67", ["8-701-123-45-67"], id="a hex word and a dash before"),
     pytest.param("Dana87021234567, +77011234567Aigerim", ["87021234567", "+77011234567"], id="glued to Latin"),
@@ -533,9 +539,11 @@ def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     "Приказ номер 123456 от 5 января", "Номер: 100 500", "дом 12345", "сот. 20000 тенге", "whatsapp 5 7 2022",
     "сервер 35.14.212.141 не отвечал",
     "1024*1024*1024 = 1073741824 байт", "3600*24*365*100 секунд",  # products, no emphasis (helper-127)
-    # helper-129: a figure continued on an indented line (a code block), a list's numbers, a growth with its unit
-    "Прирост: +12 500\n    2023 год", "В 2022 году +8 700\n    123 450 человек", "> 1. +44 20\n> 2. 7946 0958",
-    ">> +12 500\n>> 20 000 тенге",
+    # helper-130: a "+" of one or two digits at a line's end (a table's growth column, a score) before a figure;
+    # a figure grouped like an 8 number, cut before another
+    "Выручка | Рост\n--- | ---\n1 234 567 | +5\n2 345 678 | +12\n", "Успеваемость выросла на +5\n2022-2023 учебный год",
+    "Изменение к прошлому году (+3)\n12 500 000 пассажиров", "Итого: +5\n1 200 000 теңге",
+    "Счёт 3:2 (+1)\n2022-2023 сезон", "Бюджет составил 8 705 123 456\n1,5 раза больше",
 ])
 def test_sums_dates_and_pictures_are_no_identifiers(text: str) -> None:
     """Sums grouped by thousands, pictures named @2x, a date and time written with spaces, words like "at" and

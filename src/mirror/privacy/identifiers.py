@@ -80,12 +80,13 @@ _SHORTER_PIECE = re.compile(rf"[{_INVISIBLE}]+|&(?:#\d{{1,7}}|#[xX][0-9a-fA-F]{{
 _WRAP_HINT = re.compile(r"[\d)-][ \t\u00a0]*(?:\r\n|\r|\n)[ \t>]*\d")  # a digit, bracket or dash first: fast
 # A number cut by a line break (a hard-wrapped e-mail or .txt): "+7 701" or "8 701" at a line's end, digits on
 # the next.
-# The next line may open with Markdown's quote marks, of any depth (">>> " of a reply to a reply), after at most
-# three spaces (four make a code block: an indented figure is no continuation), and not with a list's number.
-# The number may be cut after any of its groups, or a dash.
-_WRAPPED = re.compile(r"(\+\d(?:[\d \t\u00a0().-]{0,16}[\d)-])?"
-                      r"|(?<![\w+])8[ \t\u00a0-]?\(?7(?:0[0-8]|47|7[15-8])\)?(?:[ \t\u00a0-]?\d{1,3}){0,3}-?)"
-                      r"[ \t\u00a0]*(\r\n|\r|\n) {0,3}(?:>[ \t]*)*(?=\d)(?!\d{1,2}[.)][ \t])")
+# The next line may be indented (a list item's continuation) and open with Markdown's quote marks, of any depth
+# (">>> " of a reply to a reply). The number may be cut after a bracket, a dash, or any of a Kazakh mobile's
+# groups; "+7" alone, but no other "+" and one or two digits ("+5" of a table's growth column).
+_WRAPPED = re.compile(r"(\+(?:7|\d[\d \t\u00a0().-]{1,16}[\d)-])"
+                      r"|(?<![\w+])8[ \t\u00a0-]?\(?7(?:0[0-8]|47|7[15-8])\)?"
+                      r"(?:[ \t\u00a0-]?\d{3}(?:[ \t\u00a0-]?\d\d)?)?-?)"
+                      r"[ \t\u00a0]*(\r\n|\r|\n)[ \t]*(?:>[ \t]*)*(?=\d)")
 # Dates are blanked out around a run before numbers are looked for: libphonenumber reads "30.10.2000 00" as a
 # Russian number, and is slow to say no to "2022-01-05 18:30". Two-digit years only with dots: 21-12-34 is a phone.
 _DAY, _MONTH = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
@@ -128,10 +129,11 @@ _PHONE_SHAPE = re.compile(
     rf"|[78]{_S}?(?:\([3-9]\d{{3}}\)|[3-9]\d{{3}}){_S}\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
     rf"|[78]{_S}?(?:\([3-9]\d{{4}}\)|[3-9]\d{{4}}){_S}\d{_S}?\d\d{_S}?\d\d(?!\d)"
     rf"|(?<!\d[ \u00a0-])\(?{_MOBILE}\)?{_S}\d{{3}}{_S}\d\d{_S}\d\d(?!\d))")
-# A quantity grouped by thousands (87 012 345 678 tenge), a "+" figure said with its unit (+12 500 000 tenge) and
-# an IPv4 address are no phone numbers, whatever libphonenumber makes of them.
+# A quantity grouped by thousands (87 012 345 678 tenge; +12 500 000 tenge, said with its unit) and an IPv4 address
+# are no phone numbers, whatever libphonenumber makes of them.
 _THOUSANDS = re.compile(r"\d{1,3}(?:[ \u00a0,.']\d{3}){3,}")
-_UNIT = re.compile(r"[ \u00a0]?(?:тенге|тг|₸|руб|долл|евро|млн|млрд|тыс|kzt|usd|eur|tenge|\$|€|%)",  # noqa: RUF001
+_GROWTH = re.compile(r"\+\d{1,3}(?:[ \u00a0,.']\d{3}){2,}")
+_UNIT = re.compile(r"[ \u00a0]?(?:(?:тенге|тг|руб|долл|евро|млн|млрд|тыс|kzt|usd|eur|tenge)\w{0,8}(?![\w-])|[₸$€%])",  # noqa: RUF001
                    re.IGNORECASE)
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 # A local number (250 12 34, 2501234, 50-12-34) right after a word that says it is one.
@@ -369,10 +371,9 @@ def _obfuscated_emails(text: str) -> list[Match]:
 
 
 def _quantity(value: str, after: str = "") -> bool:
-    """Whether a phone-like `value` is a quantity (`_THOUSANDS`; a "+" figure with its unit `after` it) or an
-    address."""
-    if value[0] == "+":  # a growth, said with its unit: "+12 500 000 тенге", "+12 500\n> 20 000 тенге"
-        return _UNIT.match(after) is not None
+    """Whether a phone-like `value` is a quantity (`_THOUSANDS`; `_GROWTH` with its unit `after` it) or an address."""
+    if value[0] == "+":  # a growth, said with its unit: "+12 500 000 тенге" (never "+7 701 123 456 Рубина")
+        return _GROWTH.fullmatch(value) is not None and _UNIT.match(after) is not None
     return _THOUSANDS.fullmatch(value) is not None or _IPV4.fullmatch(value) is not None
 
 
