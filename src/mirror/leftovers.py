@@ -32,7 +32,7 @@ import re
 import shutil
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 UNCHANGED_FOR = 3600.0  # seconds since the last change (ctime) before an unheld leftover may be removed
@@ -64,6 +64,17 @@ def claim(fd: int, path: Path) -> bool:
         return False
     mine = os.fstat(fd)
     return (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino)
+
+
+def made_and_claimed(make: Callable[[], tuple[int, Path]]) -> tuple[int, Path] | None:
+    """`make()` a new file or folder (its open fd and its path) and claim it; made again if a cleaner took it
+    meanwhile (the run was stopped between making and claiming), twice at most; None if lost each time."""
+    for _ in range(3):
+        fd, path = make()
+        if claim(fd, path):
+            return fd, path
+        os.close(fd)
+    return None
 
 
 @contextlib.contextmanager

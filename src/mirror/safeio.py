@@ -188,21 +188,22 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     import tempfile  # writers only; readers start faster without it
 
-    from mirror.leftovers import claim, remove_unheld
+    from mirror.leftovers import made_and_claimed, remove_unheld
 
     prefix = fit_stem(f".{path.name}.", "12345678" + TMP_SUFFIX)  # a long name shortened: 8 random letters follow
     remove_unheld(path.parent)  # what runs killed outright left there
-    for _ in range(3):  # held until the fd is closed below: a later run never takes it for a killed run's
+
+    def make() -> tuple[int, Path]:
         try:
             fd, name = tempfile.mkstemp(prefix=prefix, suffix=TMP_SUFFIX, dir=path.parent)
         except OSError as exc:  # a read-only folder, a full disk: said of the file asked for, not of a temporary
             raise OSError(exc.errno, exc.strerror, str(path)) from None
-        if claim(fd, Path(name)):
-            break
-        os.close(fd)  # lost to a cleaner between making and holding it (this run was stopped): another name
-    else:
+        return fd, Path(name)
+
+    claimed = made_and_claimed(make)  # held until the fd is closed below: never taken for a killed run's
+    if claimed is None:
         raise OSError(errno.EAGAIN, "another run of mirror keeps removing this run's temporary files", str(path))
-    tmp = Path(name)
+    fd, tmp = claimed
     try:
         with writing_to(path):
             yield tmp

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mirror.errors import ConfigError
 from mirror.formats.names import check_name_length
-from mirror.leftovers import claim, remove_unheld
+from mirror.leftovers import made_and_claimed, remove_unheld
 from mirror.safeio import OUTPUT_FULL, TMP_SUFFIX, fit_stem
 
 
@@ -129,18 +129,19 @@ def private_folder(beside: Path, prefix: str) -> Iterator[Path]:
     """
     prefix = fit_stem(prefix, "12345678" + TMP_SUFFIX)  # a prefix made from a long name is shortened
     remove_unheld(beside)
-    for _ in range(3):
+
+    def make() -> tuple[int, Path]:
         try:
             folder = Path(tempfile.mkdtemp(prefix=prefix, suffix=TMP_SUFFIX, dir=beside))
-            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC), folder
         except OSError as exc:
             exc.filename, exc.filename2 = str(beside), None
             raise
-        if claim(fd, folder):
-            break
-        os.close(fd)  # lost to a cleaner between making and holding it (this run was stopped): another one
-    else:
+
+    claimed = made_and_claimed(make)
+    if claimed is None:
         raise OSError(errno.EAGAIN, "another run of mirror keeps removing this run's working folders", str(beside))
+    fd, folder = claimed
     try:
         yield folder
     finally:
