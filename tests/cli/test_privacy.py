@@ -323,6 +323,54 @@ def test_scan_counts_every_file_with_findings_past_its_cap(runner: CliRunner, tm
     assert code == 6 and "FOUND 5 item(s) (and 7 more not listed) in 6 file(s): scanned 6 file(s)" in out, out
 
 
+def _judged(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times libphonenumber is asked to judge a text, from now on."""
+    import phonenumbers
+
+    calls = [0]
+    real = phonenumbers.PhoneNumberMatcher
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls[0] += 1
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(phonenumbers, "PhoneNumberMatcher", counted)
+    return calls
+
+
+def _numbered(folder: Path) -> Path:
+    """Six accounts, each named with a number and holding four more: 30 numbers, all different."""
+    folder.mkdir()
+    for i in range(6):
+        numbers = " ".join(f"+7 701 123 4{i} 6{n}." for n in range(4))
+        (folder / f"call 8 702 555 6{i} 7{i}.md").write_text(f"# Numbers\n\nCall {numbers}\n", encoding="utf-8")
+    return folder
+
+
+def test_one_run_of_scan_or_create_shares_its_libphonenumber_budget(runner: CliRunner, keyring: Keyring,
+                                                                     tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """libphonenumber takes up to a millisecond a number: each file had 20,000 calls of its own, so a bundle of
+    many files of numbers it must judge at length held a scan about 20 s a file. A run's files (and their names)
+    now share one budget (100,000; 10 here), and numbers past it are still found, by their shapes."""
+    import mirror.privacy.identifiers
+
+    monkeypatch.setattr(mirror.privacy.identifiers, "RUN_PHONE_CHECKS", 10)
+    src = _numbered(tmp_path / "src")
+    calls = _judged(monkeypatch)
+    code, out, _ = invoke(runner, "scan", src)
+    assert code == 6 and "FOUND 30 item(s) in 6 file(s)" in out, out
+    assert calls[0] <= 10, calls
+    bundle = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", src, "-o", bundle, "--key", "alice", "--allow-identifiers")
+    assert code == 0 and err.count(": phone:") == 30, err
+    assert calls[0] <= 20, calls  # the scan's 10 and create's
+    calls[0] = 0
+    code, out, _ = invoke(runner, "scan", bundle)
+    assert code == 6 and out.count(": phone:") >= 30, out
+    assert calls[0] <= 10, calls
+
+
 def test_a_bundle_scan_cannot_read_is_incomplete_with_its_report(runner: CliRunner, bundle: Path,
                                                                   tmp_path: Path) -> None:
     """A truncated bundle (or one repacked with a method mirror does not read) was exit 3 with no JSON at all:

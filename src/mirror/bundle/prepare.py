@@ -40,7 +40,7 @@ from mirror.heap import reuse_large_buffers
 from mirror.privacy.clean import Cleaned, clean_photo
 from mirror.privacy.exif import Recipe
 from mirror.privacy.findings import MAX_FINDINGS, MAX_PER_FILE, Finding
-from mirror.privacy.identifiers import find_identifiers, mask, scan_text_kept
+from mirror.privacy.identifiers import Checks, find_identifiers, mask, scan_text_kept
 from mirror.privacy.jpeg import REPAIR_HINT
 from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo
@@ -207,6 +207,7 @@ class _Pass:
     recipes: dict[str, tuple[tuple[int, ...], Recipe]] = dataclasses.field(default_factory=dict)
     texts: SpooledTexts | None = None  # None once a file is refused: nothing will be written
     accounts_done: bool = False  # a photo was recorded: no account comes after (names sort accounts/ first)
+    checks: Checks = dataclasses.field(default_factory=Checks)  # libphonenumber calls the accounts have left
 
 
 def _account(item: SourceFile, decoded: Decoded, request: CreateRequest, state: _Pass) -> tuple[dict[str, Any], bool]:
@@ -215,7 +216,7 @@ def _account(item: SourceFile, decoded: Decoded, request: CreateRequest, state: 
     account = read_account(decoded.data, item.relative)
     state.languages.add(account.language)
     room = max(0, min(MAX_PER_FILE, MAX_FINDINGS - len(state.findings)))  # memory flat in the number found
-    kept, more = scan_text_kept(decoded.text, item.relative, room)
+    kept, more = scan_text_kept(decoded.text, item.relative, room, state.checks)
     state.findings += kept
     stops = bool(kept or more) and _stops(item.relative, request)
     if more and kept:
@@ -245,7 +246,7 @@ def _photo(item: SourceFile, raw: bytes, cleaned: Cleaned, request: CreateReques
         except PhotoError:
             reveals = [Note("kept", item.relative, "what it reveals cannot be read by mirror")]
         # its name and folders are kept too: a capture time or a camera's folder in them is said with the rest
-        reveals += [Note("kept", item.relative, f.detail, f.kind) for f in scan_name(item.member, photo=True)
+        reveals += [Note("kept", item.relative, f.detail, f.kind) for f in scan_name(item.member, True, state.checks)
                     if f.kind == "name"]
         state.notes += reveals or [Note("kept", item.relative, "nothing mirror can see")]
     elif request.commit_originals:
@@ -372,11 +373,11 @@ def _in_flight(item: SourceFile) -> int:
     return 2 * item.size
 
 
-def _name_findings(items: Iterable[SourceFile], title: str) -> list[Finding]:
+def _name_findings(items: Iterable[SourceFile], title: str, run: Checks) -> list[Finding]:
     """Identifiers in the names files get in the bundle, and in its title."""
     found = [Finding(item.relative, f.kind, f"{f.detail} (named {item.member} in the bundle)")
-             for item in items for f in scan_name(item.member, photo=False)]
-    return found + [Finding("--title", kind, mask(value)) for kind, value, _, _ in find_identifiers(title)]
+             for item in items for f in scan_name(item.member, False, run)]
+    return found + [Finding("--title", kind, mask(value)) for kind, value, _, _ in find_identifiers(title, run)]
 
 
 def _check_title(title: str, src: Path) -> None:
@@ -421,7 +422,7 @@ def prepare_bundle(request: CreateRequest) -> Prepared:
         reuse_large_buffers()  # heap.py: photos reuse freed buffers faster than the system maps new ones
     beside = request.out.parent if request.out.parent.is_dir() else None  # like create's other temporary files
     state = _Pass(CheckedFiles(collected.files.names, beside), refused=list(collected.refused))
-    named = _name_findings(collected.files, request.title or request.src.resolve().name)
+    named = _name_findings(collected.files, request.title or request.src.resolve().name, state.checks)
     if beside is not None and not state.refused and not _blocking(named, request) \
             and any(f.kind == "account" for f in collected.files):
         with contextlib.suppress(OSError):  # no spool (a read-only folder): the writing pass compresses

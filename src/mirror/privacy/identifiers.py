@@ -112,7 +112,8 @@ _DATA_URI = re.compile(r"data:([a-z]+/[a-z0-9.+-]{1,64})?(?:;[a-z0-9=._-]{1,64})
                        re.IGNORECASE)
 _RAW_PICTURE = re.compile(r"(?<![A-Za-z0-9+/])(?:/9j/|iVBORw0KGgo|R0lGOD[lh]|UklGR)[A-Za-z0-9+/]{200}")
 _CONTEXT = 8  # characters on each side of a run that libphonenumber sees, to judge what surrounds a number
-PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (about 2 s); then by shape alone
+PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (2 to 22 s); then by shape alone
+RUN_PHONE_CHECKS = 100_000  # ... and in one run (a scan, a create) of many files: a bundle of many such files
 # Phone numbers by shape, beside libphonenumber (which gives up on a run that holds more than one number, "1985 8
 # 701 123 45 67", and on one glued to a Latin letter, "Dana87011234567") and alone once its budget is spent: "+7"
 # and 10 digits (never fewer: a number cut at a block's edge is found whole in the next); another "+" and 8 to
@@ -192,30 +193,51 @@ def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group())
 
 
+class Checks:
+    """libphonenumber calls left to one run (a scan, a create): its files share them. Each file also has its own
+    `PHONE_CHECKS`; without a run's budget a hostile bundle of a thousand files of numbers libphonenumber must
+    judge at length (about 1 ms each) would take 20 s a file."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, left: int | None = None) -> None:
+        self.left = RUN_PHONE_CHECKS if left is None else left
+
+
 class Finder:
     """Finds identifiers in the texts of one file, with a budget of libphonenumber calls.
 
-    libphonenumber takes about 0.1 ms to judge a candidate: a hostile file of millions of ten-digit
-    numbers would take hours. After `PHONE_CHECKS` candidates, phone numbers are recognised by their
-    Kazakh and international shapes alone (`_PHONE_SHAPE`), so time stays linear in the size of the file.
-    Runs seen before are not judged again (a text repeats its dates and numbers).
+    libphonenumber takes 0.1 to 1 ms to judge a candidate: a hostile file of millions of ten-digit
+    numbers would take hours. After `PHONE_CHECKS` candidates in the file, or once the run's `Checks` are
+    spent, phone numbers are recognised by their Kazakh and international shapes alone (`_PHONE_SHAPE`), so
+    time stays linear in the size of the input. Runs seen before are not judged again (a text repeats its
+    dates and numbers).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, run: Checks | None = None) -> None:
         self.checks_left = PHONE_CHECKS
+        self.run = run
         self.seen: dict[str, tuple[Match, ...]] = {}
 
+    def _can_check(self) -> bool:
+        return self.checks_left > 0 and (self.run is None or self.run.left > 0)
+
+    def _spend(self) -> None:
+        self.checks_left -= 1
+        if self.run is not None:
+            self.run.left -= 1
+
     def _phones(self, window: str) -> list[Match]:
-        if self.checks_left <= 0:
+        if not self._can_check():
             return [("phone", m.group(), m.start(), m.end()) for m in _PHONE_SHAPE.finditer(window)
                     if not _quantity(m.group(), window[m.end():])]
         import phonenumbers
 
-        self.checks_left -= 1
+        self._spend()
         found = [("phone", m.raw_string, m.start, m.end)
                  for m in phonenumbers.PhoneNumberMatcher(window, REGION, leniency=phonenumbers.Leniency.VALID)]
-        if not found and _ELEVEN.search(window) and self.checks_left > 0:  # 7 916 ..., 79161234567: Russia's
-            self.checks_left -= 1
+        if not found and _ELEVEN.search(window) and self._can_check():  # 7 916 ..., 79161234567: Russia's
+            self._spend()
             found = [("phone", m.raw_string, m.start, m.end)
                      for m in phonenumbers.PhoneNumberMatcher(window, "RU", leniency=phonenumbers.Leniency.VALID)]
         return found
@@ -228,7 +250,7 @@ class Finder:
         dial = len(_NOT_DIGIT.sub("", value)) >= (8 if value[0] == "+" else 10)
         found = [m for m in self._phones(window) if not _quantity(m[1], window[m[3]:])] if dial else []
         taken = [(start, end) for _, _, start, end in found]
-        if dial and self.checks_left > 0:  # what libphonenumber passed over: a run of two numbers, one glued
+        if dial and self._can_check():  # what libphonenumber passed over: a run of two numbers, one glued
             for shape in _PHONE_SHAPE.finditer(window, first, last):
                 if not _quantity(shape.group(), window[shape.end():]) and \
                         not any(a < shape.end() and shape.start() < b for a, b in taken):
@@ -424,9 +446,9 @@ def _original(places: list[tuple[int, int]], offset: int) -> int:
     return min(text + offset - view, following)
 
 
-def find_identifiers(text: str) -> list[Match]:
+def find_identifiers(text: str, run: Checks | None = None) -> list[Match]:
     """Every phone number, e-mail address, IIN and other 12-digit number in `text`, in order."""
-    return Finder().find(text)
+    return Finder(run).find(text)
 
 
 def mask(value: str) -> str:
@@ -457,10 +479,11 @@ def embedded_file(text: str) -> tuple[int, str] | None:
     return count_breaks(text[:match.start()]) + 1, kind
 
 
-def scan_blocks(blocks: Iterable[Block], path: str) -> Iterator[Finding]:
+def scan_blocks(blocks: Iterable[Block], path: str, run: Checks | None = None) -> Iterator[Finding]:
     """Findings in blocks from `texts.text_blocks` or `texts.text_lines`, with line numbers and masked values;
-    files embedded as data: URIs are reported too, each once (`embedded-file`)."""
-    finder = Finder()
+    files embedded as data: URIs are reported too, each once (`embedded-file`). `run`: the libphonenumber calls
+    the run has left, shared with its other files."""
+    finder = Finder(run)
     for (first, text, _), upto in _reported_up_to(blocks):
         for match in embedded_files(text):
             if match.start() < upto:
@@ -499,9 +522,9 @@ def scan_text(text: str, path: str) -> list[Finding]:
     return list(scan_blocks(text_blocks([text]), path))
 
 
-def scan_text_kept(text: str, path: str, keep: int) -> tuple[list[Finding], int]:
+def scan_text_kept(text: str, path: str, keep: int, run: Checks | None = None) -> tuple[list[Finding], int]:
     """The first `keep` findings of `text`, and how many more it holds (counted, not kept: a list of a million
     phone numbers costs time in proportion, never memory)."""
-    found = scan_blocks(text_blocks([text]), path)
+    found = scan_blocks(text_blocks([text]), path, run)
     kept = list(itertools.islice(found, keep))
     return kept, sum(1 for _ in found)

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 from mirror.formats.names import collision_key
 from mirror.privacy.findings import Finding
-from mirror.privacy.identifiers import find_identifiers, mask
+from mirror.privacy.identifiers import Checks, find_identifiers, mask
 
 _DAY = r"(?:0[1-9]|[12]\d|3[01])"
 _MONTH = r"(?:0[1-9]|1[0-2])"
@@ -119,13 +119,14 @@ def neutral_names(members: Iterable[str], taken: set[str]) -> dict[str, str]:
     return renamed
 
 
-def scan_name(path: str, photo: bool) -> list[Finding]:
-    """Identifiers in a path (phone numbers, e-mail addresses...); for a photo, also capture times and devices."""
+def scan_name(path: str, photo: bool, run: Checks | None = None) -> list[Finding]:
+    """Identifiers in a path (phone numbers, e-mail addresses...); for a photo, also capture times and devices.
+    `run`: the libphonenumber calls the run has left (an archive of a million names holds a million paths)."""
     last = path.rsplit("/", 1)[-1]
     bare = path[: len(path) - len(last)] + _stem(last)
     # "_" separates the words of a name as a space does (Aigerim_8_701_123_45_67.md), except in an e-mail address
-    matches = find_identifiers(bare)
-    matches += [m for m in find_identifiers(bare.replace("_", " "))
+    matches = find_identifiers(bare, run)
+    matches += [m for m in find_identifiers(bare.replace("_", " "), run)
                 if not any(start < m[3] and m[2] < end for _, _, start, end in matches)]
     found = [Finding(path, kind, f"name: {mask(value)}") for kind, value, _, _ in sorted(matches, key=lambda m: m[2])]
     if not photo:

@@ -33,7 +33,7 @@ from mirror.formats.manifest import AUTHOR_KEY_NAME, LAYOUTS, SIG_NAME, SUMS_NAM
 from mirror.formats.media import DOCUMENTS, junk_folder, media_for, os_junk, suffix_of
 from mirror.formats.names import printable
 from mirror.privacy.findings import MAX_FINDINGS, MAX_PER_FILE, Finding
-from mirror.privacy.identifiers import scan_blocks
+from mirror.privacy.identifiers import Checks, scan_blocks
 from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo_chunks
 from mirror.privacy.strip import is_heif
@@ -73,6 +73,7 @@ class ScanReport:
     stopped: list[str] = field(default_factory=list)  # files read only up to MAX_PER_FILE findings (the first few)
     stopped_count: int = 0
     files_with_findings: int = 0  # every file with a finding, those past the cap included (files come one by one)
+    checks: Checks = field(default_factory=Checks)  # libphonenumber calls the scan's files have left
     _last: str | None = None
 
     def skip(self, name: str, why: str) -> None:
@@ -123,7 +124,7 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
     data = _rejoin(head, stream)
     photo = (media is not None and media.kind != "account") or is_heif(head) or head.startswith(
         (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"))
-    report.add(scan_name(name, photo))
+    report.add(scan_name(name, photo, report.checks))
     if photo:
         try:
             result = scan_photo_chunks(data, name)
@@ -139,7 +140,7 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
         report.skip(name, f"{DOCUMENTS[suffix_of(name)][0]}: mirror cannot read its text and author data")
         return
     elif (media is None or media.kind == "account") and _looks_like_text(head):
-        report.add(scan_blocks(text_lines(data), name))
+        report.add(scan_blocks(text_lines(data), name, report.checks))
     else:
         report.skip(name, "not a photo or a text: mirror cannot read it")
         return
@@ -277,10 +278,10 @@ def _scan_empty(name: str, report: ScanReport) -> None:
         return
     media = media_for(name)
     if media is not None and media.kind != "account":
-        report.add(scan_name(name, True))
+        report.add(scan_name(name, True, report.checks))
         report.skip(name, "the file is empty")
         return
-    report.add(scan_name(name, False))
+    report.add(scan_name(name, False, report.checks))
     report.scanned += 1
 
 
@@ -297,8 +298,8 @@ def _scan_signed_file(name: str, chunks: Iterator[bytes], report: ScanReport) ->
     text = data[:MAX_SIGNED_FILE].decode("utf-8", "replace")
     if name.endswith((SIG_SUFFIX, ".pub")):
         text = "\n".join("" if _BASE64_LINE.fullmatch(line.strip()) else line for line in text.splitlines())
-    report.add(scan_name(name, False))
-    report.add(scan_blocks(text_lines(iter([text.encode()])), name))
+    report.add(scan_name(name, False, report.checks))
+    report.add(scan_blocks(text_lines(iter([text.encode()])), name, report.checks))
     report.scanned += 1
     if len(data) > MAX_SIGNED_FILE:
         report.skip(name, f"read only in part: its first {MAX_SIGNED_FILE:,} bytes")
@@ -333,7 +334,8 @@ def scan_path(path: Path) -> ScanReport:
         return report
     with open_archive_file(path) as fp:  # a FIFO or device is refused before it is opened; X.7z.001 reads the set
         if fp.read(len(SEVENZIP_MAGIC)) == SEVENZIP_MAGIC:
-            report.add(scan_name(path.name, False))  # the bundle travels under its name, as a single file does
+            # the bundle travels under its name, as a single file does
+            report.add(scan_name(path.name, False, report.checks))
             try:
                 _scan_bundle(fp, report)
             except ArchiveError as exc:  # truncated, repacked with PPMd, a password: not scanned, said as such
