@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # (WebDAV, configured as docs/mirrors.md says, its password made with openssl), OpenSSH (SFTP)
 # and microsocks as servers the tests start on 127.0.0.1; zstd for the benchmark's smoke test;
 # Chromium renders the room page headless; iproute2 makes the network namespaces of the LAN test;
-# aria2 is a BitTorrent client that is not ours; strace proves that the swarm sends nothing beyond
+# aria2 and Transmission are BitTorrent clients that are not ours; strace proves that the swarm sends nothing beyond
 # 127.0.0.1.
 packages=()
 command -v 7zz >/dev/null || packages+=(7zip)
@@ -17,6 +17,7 @@ command -v zstd >/dev/null || packages+=(zstd)
 command -v openssl >/dev/null || packages+=(openssl)
 command -v microsocks >/dev/null || packages+=(microsocks)
 command -v aria2c >/dev/null || packages+=(aria2)
+command -v transmission-cli >/dev/null || packages+=(transmission-cli)
 command -v strace >/dev/null || packages+=(strace)
 [ -x /usr/sbin/nginx ] || packages+=(nginx)
 [ -e /usr/lib/nginx/modules/ngx_http_dav_ext_module.so ] || packages+=(libnginx-mod-http-dav-ext)

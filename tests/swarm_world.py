@@ -230,6 +230,43 @@ def aria2(torrent: Path, dest: Path, *extra: str) -> subprocess.CompletedProcess
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
+def transmission(torrent: Path, dest: Path, size: int) -> Path:
+    """Debian's Transmission 3 (`transmission-cli`) downloads `torrent` into `dest`: no DHT, no LPD, no peer
+    exchange, no port mapping, bound to 127.0.0.1. It seeds forever once done, so it is stopped by PID as soon as
+    the file has all `size` bytes under its own name (a partial one is NAME.part). Transmission 3 takes no peer
+    on 127.0.0.0/8 (a "martian" address to it), so on loopback it is tested with web seeds only."""
+    program = require_tool("transmission-cli")
+    config = dest.with_name(dest.name + "-config")
+    config.mkdir(parents=True)
+    dest.mkdir(parents=True)
+    port = free_ports(1)[0]
+    (config / "settings.json").write_text(json.dumps({
+        "dht-enabled": False, "lpd-enabled": False, "pex-enabled": False, "utp-enabled": False,
+        "port-forwarding-enabled": False, "blocklist-enabled": False, "rpc-enabled": False,
+        "bind-address-ipv4": "127.0.0.1", "bind-address-ipv6": "::1", "peer-port": port,
+        "rename-partial-files": True}))
+    name = _torrent_name(torrent)
+    log = dest.with_name(dest.name + ".log")
+    with log.open("wb") as out:
+        process = subprocess.Popen([program, "-w", str(dest), "-g", str(config), "-p", str(port), str(torrent)],
+                                   stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while not ((dest / name).exists() and (dest / name).stat().st_size == size):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"transmission-cli did not finish:\n{log.read_bytes()[-2000:]!r}")
+            time.sleep(0.2)
+    finally:
+        stop(process, 10.0)
+    return dest / name
+
+
+def _torrent_name(torrent: Path) -> str:
+    from mirror.formats.torrent import Torrent
+
+    return Torrent.from_bytes(torrent.read_bytes()).info.name
+
+
 _ADDRESS = re.compile(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"|sin6?_port=htons\((\d+)\)')
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 

@@ -24,6 +24,7 @@ from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.formats.torrent import Torrent, TorrentInfo
 from mirror.trust.keyring import Keyring
 from mirror_server import MirrorServer
+from room import serving
 from servers import DavServer, free_ports, running, stop
 from swarm_world import (
     LOOPBACK,
@@ -41,6 +42,7 @@ from swarm_world import (
     seeding,
     started,
     swarm_row,
+    transmission,
 )
 
 
@@ -313,6 +315,27 @@ def test_aria2_downloads_from_our_web_seed_and_the_bundle_verifies(world: World)
     assert result.returncode == 0, result.stdout + result.stderr
     name = Torrent.from_bytes(world.torrent.read_bytes()).info.name
     assert mirror(world, "verify", dest / name).returncode == 0
+
+
+@pytest.mark.parametrize("web_seed", ["nginx", "room"])
+def test_transmission_downloads_from_a_web_seed_and_the_bundle_verifies(world: World, web_seed: str) -> None:
+    """Debian's Transmission 3, a second client that is not ours, fetches every piece from a web seed: the
+    published .torrent's nginx, or `mirror serve` over the same mirror copy (a room is a web seed too)."""
+    size = world.bundle.stat().st_size
+    if web_seed == "nginx":
+        downloaded = transmission(world.torrent, world.root / "transmission", size)
+    else:
+        with serving(world.host, world.root) as room:
+            torrent = world.root / "room.torrent"
+            made = mirror(world, "torrent", world.bundle, "--mirror", room.url, "-o", torrent)
+            assert made.returncode == 0, made.stderr
+            seeds = Torrent.from_bytes(torrent.read_bytes()).web_seeds
+            assert seeds and all(seed.startswith(room.url) for seed in seeds), seeds
+            downloaded = transmission(torrent, world.root / "transmission", size)
+        sent = re.search(r"stopped: [\d,]+ request\(s\), ([\d,]+) bytes sent", room.log.read_text())
+        assert sent and int(sent[1].replace(",", "")) >= size, room.log.read_text()
+    assert downloaded.read_bytes() == world.bundle.read_bytes()
+    assert mirror(world, "verify", downloaded).returncode == 0
 
 
 def peers_only(world: World) -> Path:
