@@ -99,7 +99,7 @@ def _one_block(pack_pos: int, coded: Coded, unpack_size: int, crc: int | None) -
     return out + b"\x00"
 
 
-def _files(entries: list[Entry]) -> bytes:
+def _files(entries: list[Entry], extra: bytes = b"", attributes_id: bytes = b"\x15") -> bytes:
     header = b"\x05" + number(len(entries))
     empty = [e.directory or (not e.data and not e.size) for e in entries]
     if any(empty):
@@ -113,21 +113,24 @@ def _files(entries: list[Entry]) -> bytes:
     defined = [e.attributes is not None for e in entries]
     attrs = b"".join(struct.pack("<I", e.attributes) for e in entries if e.attributes is not None)
     body = (b"\x01" if all(defined) else b"\x00" + _bits(defined)) + b"\x00" + attrs
-    return header + b"\x15" + number(len(body)) + body + b"\x00"
+    return header + attributes_id + number(len(body)) + body + extra + b"\x00"
 
 
 def forge(path: Path, entries: list[Entry], method: bytes = b"\x00", props: bytes = b"",
           declared_sizes: list[int] | None = None, coded: Coded | None = None,
-          encode_header: bool = False) -> Path:
+          encode_header: bool | int = False, **shape: bytes) -> Path:
     """Write `entries` as a 7z archive; `declared_sizes` overrides the stored sizes (bombs)."""
-    path.write_bytes(forge_bytes(entries, method, props, declared_sizes, coded, encode_header))
+    path.write_bytes(forge_bytes(entries, method, props, declared_sizes, coded, encode_header, **shape))
     return path
 
 
 def forge_bytes(entries: list[Entry], method: bytes = b"\x00", props: bytes = b"",
                 declared_sizes: list[int] | None = None, coded: Coded | None = None,
-                encode_header: bool = False) -> bytes:
-    """The bytes forge() writes."""
+                encode_header: bool | int = False, extra_properties: bytes = b"",
+                attributes_id: bytes = b"\x15", after_header: bytes = b"") -> bytes:
+    """The bytes forge() writes. `encode_header`: LZMA2-code the header (a number: that many times);
+    `extra_properties`: file properties after the attributes; `attributes_id`: the attributes' property id as
+    written; `after_header`: bytes after the header's end marker (inside the header, its CRC over them too)."""
     streams = [e for e in entries if not e.directory and (e.data or e.size)]
     if coded is None:
         coded = Coded(b"".join(e.data for e in streams), method, props)
@@ -141,9 +144,9 @@ def forge_bytes(entries: list[Entry], method: bytes = b"\x00", props: bytes = b"
         crcs = [zlib.crc32(e.data) if e.crc is None else e.crc for e in streams]
         header += b"\x0a\x01" + b"".join(struct.pack("<I", crc) for crc in crcs)
         header += b"\x00\x00"
-    header += _files(entries) + b"\x00"
+    header += _files(entries, extra_properties, attributes_id) + b"\x00" + after_header
     body = coded.packed if streams else b""
-    if encode_header:
+    for _ in range(int(encode_header)):
         packed_header = lzma2(bytes(header))
         body += packed_header.packed
         header = bytearray(b"\x17" + _one_block(len(body) - len(packed_header.packed), packed_header,

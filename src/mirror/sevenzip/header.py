@@ -173,6 +173,10 @@ class Buf:
     def u32(self) -> int:
         return int(struct.unpack("<I", self.take(4))[0])
 
+    def left(self) -> int:
+        """Bytes held but not read (of a body taken whole: what it has left)."""
+        return len(self.data) - self.pos
+
     def expect(self, prop: int) -> None:
         if self.byte() != prop:
             raise ArchiveError("archive header is malformed")
@@ -398,9 +402,10 @@ def _read_substreams(buf: Buf, limits: Limits, folders: FolderTable) -> Streams:
             prop = buf.byte()
         if sum(counts) > limits.max_members:
             raise ArchiveError("archive declares too many files")
-        empty = next((k for k in range(n) if counts[k] == 0 and folders.unpack_sizes[k]), None)
-        if empty is not None:  # 7-Zip writes none: bytes that belong to no file, which no check would read
-            raise ArchiveError(f"block {empty + 1} holds {folders.unpack_sizes[empty]:,} bytes but no file")
+        empty = next((k for k in range(n) if counts[k] == 0), None)
+        if empty is not None:  # 7-Zip writes none: bytes that belong to no file, which no check would read (a
+            # block that unpacks to nothing is never decoded, however many packed bytes it has)
+            raise ArchiveError(f"block {empty + 1} holds {folders.pack_sizes[empty]:,} packed bytes but no file")
         sized = prop == K_SIZE
         if not sized and max(counts, default=0) > 1:  # 7-Zip refuses it too: whose size would each file be?
             raise ArchiveError("archive header is malformed (files in a block without their sizes)")
@@ -466,6 +471,7 @@ def _sized_streams(buf: Buf, counts: array[int], folders: FolderTable, streams: 
 
 _MAX_PROPERTIES = 64  # file properties in one header at most (7-Zip defines about 20 and writes each once)
 MAX_DUMMY = 256  # bytes of kDummy padding (7-Zip aligns what follows to 8 or 16 bytes)
+K_TIMES = frozenset((0x12, 0x13, 0x14, 0x18))  # creation, access, modification times, start positions: 8 bytes each
 
 
 def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
@@ -474,7 +480,9 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
     names: NameColumn | None = None
     attributes, has_attributes = array("I", bytes(4 * n)), bytearray(n)
     seen: set[int] = set()
-    while (prop := buf.byte()) != K_END:
+    # A property's id is a 7z number, as 7-Zip reads it: read as one byte, 0x80 0x15 was an unknown property of
+    # 0x15 bytes here and attributes to 7-Zip, so the two saw other names and file types in one archive.
+    while (prop := buf.number()) != K_END:
         # 7-Zip writes each property once (kDummy, padding, before each aligned one): a repeated one would make
         # the loops below run again over every member for two header bytes (a tiny file, hours of work).
         if (prop in seen and prop != K_DUMMY) or len(seen) >= _MAX_PROPERTIES:
@@ -488,13 +496,10 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
             if size > MAX_DUMMY or any(buf.take(size)):
                 raise ArchiveError("archive header is malformed (padding that is not a few zero bytes)")
             continue
-        if prop not in (K_EMPTY_STREAM, K_EMPTY_FILE, K_ANTI, K_ATTRIBUTES):  # times and the like: not needed,
-            if size > 8 * n + n // 8 + 3:  # but no larger than 8 bytes a file (times), so nothing rides along in
-                raise ArchiveError(f"archive header holds a file property (0x{prop:02X}) of {size:,} bytes, more "
-                                   f"than {n:,} files need")  # an unsigned property
-            buf.skip(size)
-            continue
-        if size > 4 * n + n // 8 + 3:  # more than the largest of these (attributes, every one defined) needs
+        if prop not in (K_EMPTY_STREAM, K_EMPTY_FILE, K_ANTI, K_ATTRIBUTES) and prop not in K_TIMES:
+            # 7-Zip writes no other (and passes over one it does not know): its bytes would ride along unsigned
+            raise ArchiveError(f"archive header holds a file property 7-Zip does not write (0x{prop:X})")
+        if size > (8 if prop in K_TIMES else 4) * n + n // 8 + 3:  # more than every value defined needs
             raise ArchiveError("archive header is malformed (a file property is too long)")
         body = Buf(buf.take(size))
         if prop == K_EMPTY_STREAM:
@@ -511,6 +516,14 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
             if body.byte() != 0:
                 raise ArchiveError("external attributes are not supported")
             attributes, has_attributes = _u32s(body, defined), defined
+        else:  # times: not used, but read as 7-Zip reads them, which refuses them malformed
+            defined = body.defined(n)
+            if body.byte() != 0:
+                raise ArchiveError("external file times are not supported")
+            body.take(8 * sum(defined))
+        if body.left():  # 7-Zip calls the archive's headers broken then, and extracts nothing
+            raise ArchiveError(f"archive header is malformed (a file property, 0x{prop:X}, has {body.left():,} "
+                               "bytes more than its values)")
     if names is None:
         raise ArchiveError("archive does not name its files")
     members, stream = MemberTable(), 0

@@ -178,21 +178,26 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
     fp.seek(32 + offset)
     source, expected = _Pieces(_file_pieces(fp, length)), crc
     regions: list[tuple[int, int]] = []  # where each level of encoded header keeps its packed bytes
-    for _ in range(4):
+    for level in range(2):  # 7-Zip reads a header encoded once, never one encoded again
         buf = Buf(b"", source)  # parsed as it is read or decoded: never held whole
         try:
             kind = buf.byte()
             if kind == K_HEADER:
                 archive = parse_header(buf, limits, 32 + offset)
-            elif kind == K_ENCODED_HEADER:
+            elif kind == K_ENCODED_HEADER and level == 0:
                 folders, _ = parse_streams(buf, limits, 32 + offset)
+            elif kind == K_ENCODED_HEADER:
+                raise ArchiveError("archive header is encoded twice, which 7-Zip does not read")
             else:
                 raise ArchiveError("archive header is malformed")
         except ArchiveError:
             if not source.failed:
                 source.check(expected)  # damaged bytes are said to be damaged, not malformed
             raise
-        source.check(expected)
+        after = buf.left() + source.check(expected)
+        if after:  # 7-Zip calls the headers broken; unchecked, they could hold another file (a zip's directory)
+            raise ArchiveError(f"the 7z header holds {after:,} bytes after its end; they belong to no file and are "
+                               "not signed", hint=_CLEAN_COPY)
         if kind == K_HEADER:
             table = archive.folders
             if len(table):
@@ -205,7 +210,7 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
         _check_chain(folders[0].chain)  # an encrypted header (7z a -p -mhe=on) is a repack, said as one
         source = _Pieces(_whole(_FolderReader(fp, folders[0]), folders[0].unpack_size))
         expected = folders[0].crc
-    raise ArchiveError("archive header is nested too deeply")
+    raise AssertionError("unreachable: the second level is a header or an error")
 
 
 _CLEAN_COPY = "ask the sender for a clean copy; 7-Zip and mirror write none of them"
@@ -259,12 +264,13 @@ class _Pieces:
         self.crc = zlib.crc32(piece, self.crc)
         return piece
 
-    def check(self, expected: int | None) -> None:
-        """Read the rest, then compare the CRC of all of it with `expected` (None: none stored)."""
-        for _ in self:
-            pass
+    def check(self, expected: int | None) -> int:
+        """Read the rest, then compare the CRC of all of it with `expected` (None: none stored); how many bytes
+        the rest was."""
+        rest = sum(len(piece) for piece in self)
         if expected is not None and self.crc != expected:
             raise ArchiveError("archive header is damaged (CRC mismatch)")
+        return rest
 
 
 def _dictionary(size: int) -> int:
@@ -293,6 +299,10 @@ def _lzma_filters(chain: tuple[Coder, ...]) -> list[dict[str, Any]]:
             if d % 9 + (d // 9) % 5 > 4:  # 7-Zip writes them (-m0=LZMA:lc=8); Python's lzma reads lc + lp <= 4 only
                 raise UnreadableContainer("unsupported LZMA settings (lc + lp over 4): this copy was repacked in a "
                                           "way mirror does not read", hint=REPACK_HINT)
+            if dict_size > 4096 and dict_size % 16:  # liblzma would round it up, 7-Zip keeps it: the one decodes
+                raise UnreadableContainer(  # what the other calls damaged (7-Zip writes 2^n or 3 * 2^n bytes)
+                    f"this copy was packed with an LZMA dictionary of {dict_size:,} bytes, not a multiple of 16, "
+                    "which mirror does not read as 7-Zip does", hint=REPACK_HINT)
             filters.append({"id": lzma.FILTER_LZMA1, "lc": d % 9, "lp": (d // 9) % 5, "pb": d // 45,
                             "dict_size": max(_dictionary(dict_size), 4096)})
         elif coder.method == BCJ and not coder.props:
