@@ -15,9 +15,12 @@ from click.testing import CliRunner
 
 from conftest import invoke
 from helpers import require_tool, run
+from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.formats.index import Index
+from mirror.record import replace
 from mirror.trust.index import sign_index
 from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
 from mirror_server import MirrorServer
 from mirror_setup import Setup, fetch_cli, publish_cli
 from servers import free_port
@@ -675,3 +678,80 @@ def test_links_planted_in_a_folder_host_are_refused(setup: Setup, runner: CliRun
     assert "Traceback" not in out + err
     assert sorted(p.name for p in elsewhere.rglob("*")) == ([planted] if planted != "index.json" else [])
     assert (setup.hosts[0] / "index.json").exists()
+
+
+def test_a_publish_while_another_runs_is_refused_and_changes_nothing(setup: Setup, runner: CliRunner,
+                                                                    keyring: Keyring) -> None:
+    """Two runs at once (a refresh from cron and a publish by hand) each signed version 1, one with each bundle,
+    and both said OK: one bundle was lost. The second now stops before reading anything, and says why."""
+    from mirror.formats.minisign import key_id_hex
+    from mirror.publish.state import published_path
+
+    lock = published_path(key_id_hex(keyring.get("alice").public.key_id)).with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, _, err = publish_cli(runner, setup, setup.bundle)
+    assert code == 1 and "another `mirror publish` or `mirror refresh` for this publisher is running" in err, err
+    assert not any(setup.hosts[0].iterdir()) and not any(setup.hosts[1].iterdir())
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0  # once it is let go
+
+
+def test_one_version_signed_twice_is_followed_by_one_listing_both(setup: Setup, runner: CliRunner,
+                                                                  sources: Path, secret: SecretKey,
+                                                                  tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Version 1 signed on two machines (or by two runs before the lock), each with its own bundle: the next
+    version lists both, and a host that lacks one is not given an index naming it."""
+    assert publish_cli(runner, setup, setup.bundle, "--to", "a")[0] == 0
+    (sources / "accounts" / "later.md").write_text("# Later\n\nAnother account.\n", encoding="utf-8")
+    other = tmp_path / "other.7z"
+    create_bundle(CreateRequest(sources, other, title="Other bundle"), secret)
+    monkeypatch.setenv("MIRROR_STATE", str(tmp_path / "state-of-another-machine"))
+    code, out, err = publish_cli(runner, setup, other, "--to", "b")
+    assert code == 0 and "index version 1" in out, err
+    monkeypatch.setenv("MIRROR_STATE", str(tmp_path / "state"))
+    code, out, err = invoke(runner, "refresh", "--config", setup.config, "--to", "b")
+    assert code == 0 and "index version 2, expires" in out and "2 bundle(s)" in out, err
+    assert "index version 1 was signed 2 times with other bundles" in err
+    listed = json.loads((setup.hosts[1] / "index.json").read_bytes())["bundles"]
+    assert sorted(e["title"] for e in listed) == ["Other bundle", "Test bundle"]
+    assert (setup.hosts[1] / f"bundles/{setup.sha256}.7z").is_file()  # sent again from the publisher's copy
+
+
+@pytest.mark.parametrize("planted", ["another key", "a newer format"])
+def test_an_index_publish_must_not_replace_is_said_and_nothing_is_sent(setup: Setup, runner: CliRunner,
+                                                                      keyring: Keyring, planted: str) -> None:
+    """A host's index signed by another key (mirror.toml's key changed, or names the wrong one) was "not usable",
+    and the run signed a version 1 with no bundles over it on every host; this publisher's index in a newer format
+    was replaced by an older mirror, rolling readers back. Both now stop the run before anything is signed."""
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    a = setup.hosts[0]
+    index = Index.from_bytes((a / "index.json").read_bytes())
+    if planted == "another key":
+        keyring.create("mallory", None)
+        signer = keyring.secret("mallory", None)
+        raw = index.to_bytes()
+    else:  # version 2 by a newer mirror: index.json and its immutable copy
+        signer = keyring.secret("alice", None)
+        index = replace(index, version=2)
+        raw = index.to_bytes().replace(b'"mirror-index/2"', b'"mirror-index/3"')
+    signature = sign_index(index, signer) if planted == "another key" else _signed(raw, index, signer)
+    for name in ("index.json", f"index/{index.version}.json"):
+        (a / name).write_bytes(raw)
+        (a / f"{name}.minisig").write_bytes(signature)
+    before = {p: p.read_bytes() for host in setup.hosts for p in host.rglob("*") if p.is_file()}
+    code, _, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 2, err
+    if planted == "another key":
+        assert "[a] its index is signed by key" in err and "nothing was signed or sent" in err
+    else:
+        assert "[a] it holds this publisher's index in index format mirror-index/3 is newer" in err
+    assert {p: p.read_bytes() for host in setup.hosts for p in host.rglob("*") if p.is_file()} == before
+
+
+def _signed(raw: bytes, index: Index, secret: SecretKey) -> bytes:
+    """A minisign signature over `raw` with the trusted comment `index` would have."""
+    from mirror.trust.index import index_comment
+
+    return secret.sign(raw, index_comment(index.publisher_key, index.version, index.expires)).to_bytes()

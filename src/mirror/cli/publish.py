@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from datetime import UTC, datetime
@@ -78,16 +79,17 @@ def _print_dry_run(plan: Plan, hosts: dict[str, dict[str, Any]]) -> None:
 def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[Path, ...], to: tuple[str, ...],
                 dry_run: bool, as_json: bool) -> None:
     """Publish (or with no bundles, refresh) and exit 4 if a required host failed."""
+    from mirror.formats.minisign import key_id_hex
     from mirror.publish import send
     from mirror.publish.plan import plan_publish, sign_plan, staging_dir
-    from mirror.publish.state import record_holding
+    from mirror.publish.state import publishing, record_holding
 
     config, keyring = load_publish_config(config_path), open_keyring(keys_dir, own=True)
     name, public = _publisher(config, keyring)
     if not dry_run:  # said before the bundles are checked and the hosts asked, not after
         signing_key(keyring, name)
     hosts = _hosts(config, to)
-    with staging_dir() as tmp:
+    with contextlib.nullcontext() if dry_run else publishing(key_id_hex(public.key_id)), staging_dir() as tmp:
         staging = Path(tmp)
         plan = plan_publish(config, hosts, public, bundles, keyring, datetime.now(UTC), staging, log)
         doc: dict[str, Any] = {"index": {"version": plan.index.version, "expires": plan.index.expires,

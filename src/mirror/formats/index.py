@@ -56,6 +56,10 @@ def _time(text: object, what: str) -> datetime:
         raise ManifestError(f"index field {what!r} is not a UTC time") from None
 
 
+class NewerFormat(ManifestError):
+    """An index in a format newer than this mirror reads (a newer mirror wrote it)."""
+
+
 @record
 class BundleEntry:
     """One bundle in the index."""
@@ -121,8 +125,8 @@ class Index:
         doc = parse_json(raw, "index", MAX_INDEX)
         if isinstance(doc, dict) and isinstance(doc.get("format"), str) and doc["format"] not in FORMATS \
                 and doc["format"].startswith("mirror-index/"):
-            raise ManifestError(f"index format {doc['format']} is newer than this mirror reads",
-                                hint="upgrade mirror to read this publisher's index")
+            raise NewerFormat(f"index format {doc['format']} is newer than this mirror reads",
+                              hint="upgrade mirror to read this publisher's index")
         if not isinstance(doc, dict) or set(doc) != _INDEX_KEYS or doc["format"] not in FORMATS:
             raise ManifestError("index has missing or unknown fields, or an unknown format")
         if type(doc["version"]) is not int or doc["version"] < 1:

@@ -37,10 +37,10 @@ from mirror.bundle.torrent import hash_known, make_torrent
 from mirror.bundle.verified import VerifiedCache
 from mirror.bundle.verify import verify_bundle
 from mirror.errors import ConfigError, MirrorError, MissingFile, TransferError
-from mirror.formats.index import DEFAULT_EXPIRY_DAYS, BundleEntry, Index
+from mirror.formats.index import DEFAULT_EXPIRY_DAYS, BundleEntry, Index, NewerFormat
 from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, sums_paths, torrent_path, version_path
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME
-from mirror.formats.minisign import PublicKeyFile, key_id_hex
+from mirror.formats.minisign import PublicKeyFile, Signature, key_id_hex
 from mirror.formats.names import printable
 from mirror.formats.timefmt import format_time
 from mirror.formats.torrent import magnet_link
@@ -50,7 +50,7 @@ from mirror.publish.parallel import each_host, with_retries
 from mirror.publish.state import Published, host_key, load_published, save_published
 from mirror.record import field, record, replace
 from mirror.safeio import file_sha256
-from mirror.trust.index import check_index, read_signed_index, sign_index
+from mirror.trust.index import UnknownPublisher, check_index, read_signed_index, sign_index
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
 
@@ -88,16 +88,26 @@ def host_index(host: Host, publisher: PublicKeyFile) -> tuple[Index, bytes]:
     Raises:
         MissingFile: the host has no index.
         TransferError: the host did not answer.
+        UnknownPublisher: the index there is signed by another key.
         SignatureError, ManifestError: the index there does not verify.
     """
-    return read_signed_index(host, lambda raw, sig: check_index(raw, sig, publisher))
+    def check(raw: bytes, sig: bytes) -> Index:
+        signer = Signature.from_bytes(sig).key_id
+        if signer != publisher.key_id:
+            raise UnknownPublisher(signer)
+        return check_index(raw, sig, publisher)
+
+    return read_signed_index(host, check)
 
 
 def host_version(host: Host, publisher: PublicKeyFile, log: Log) -> Index | None:
-    """The host's current index if it is validly signed by `publisher`; None if it has none, or a bad one.
+    """The host's current index if it is validly signed by `publisher`; None if it has none, or a damaged one
+    (which the new index replaces).
 
     Raises:
         TransferError: the host did not answer (after retries of transient failures).
+        ConfigError: the index there is another key's, or this publisher's in a newer format: replacing it would
+            drop every bundle it lists, or roll its readers back (nothing is signed or sent then).
     """
     try:
         return with_retries(lambda: host_index(host, publisher)[0], host.name, "index.json", log)
@@ -105,6 +115,15 @@ def host_version(host: Host, publisher: PublicKeyFile, log: Log) -> Index | None
         return None
     except TransferError:
         raise
+    except UnknownPublisher as exc:
+        raise ConfigError(f"[{host.name}] its index is signed by key {key_id_hex(exc.key_id)}, not by the "
+                          f"publisher key {key_id_hex(publisher.key_id)}; nothing was signed or sent",
+                          hint="if that host is another publisher's, leave it out of mirror.toml; if the key "
+                               "changed on purpose, remove index.json and index.json.minisig there first (readers "
+                               "who trust only the old key will refuse the new index)") from None
+    except NewerFormat as exc:
+        raise ConfigError(f"[{host.name}] it holds this publisher's index in {exc}; nothing was signed or sent",
+                          hint="upgrade mirror, then publish again") from None
     except MirrorError as exc:
         log(f"[{host.name}] its index was not usable: {exc}")
         return None
@@ -185,16 +204,23 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
     previous = local.index if local is not None else None
     seconds = {h.name: min(INDEX_BUDGET, config.host(h.name).budget) for h in hosts}
     unread: dict[str, TransferError] = {}
+    newest: list[Index] = [previous] if previous is not None else []
     for host, found in zip(hosts, each_host(hosts, seconds, lambda h: host_version(h, publisher, log), log),
                            strict=True):
         if isinstance(found, TransferError):
             unread[host.name] = found
             log(f"[{host.name}] its index did not come ({found.reason}); nothing is sent to it this time")
         elif found is not None and (previous is None or found.version > previous.version):
-            previous = found  # a lost local state must not drop bundles or roll the version back
+            previous, newest = found, [found]  # a lost local state must not drop bundles or roll the version back
+        elif found is not None and previous is not None and found.version == previous.version \
+                and all(found.bundles != index.bundles for index in newest):
+            newest.append(found)  # the same version with other bundles: signed on another machine as well
     version = max(local.version if local else 0, previous.version if previous else 0) + 1
     days = config.publisher.expires_days if config.publisher else DEFAULT_EXPIRY_DAYS
-    listed = previous.bundles if previous else ()
+    listed = _merge((), [entry for index in newest for entry in index.bundles])
+    if len(newest) > 1:
+        log(f"index version {previous.version if previous else 0} was signed {len(newest)} times with other "
+            "bundles (two publishes at once, or on two machines); the next one lists the bundles of all of them")
     merged = _merge(listed, entries)
     index = Index(key_id, version, format_time(now), format_time(now + timedelta(days=days)), merged, mirrors)
     listed_paths = {e.path for e in merged}

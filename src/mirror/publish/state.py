@@ -16,12 +16,15 @@ host lacks before giving it an index that names it.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mirror.errors import ManifestError
+from mirror.errors import ManifestError, MirrorError
 from mirror.folders import state_folder
 from mirror.formats.index import Index
 from mirror.publish.config import HostConfig
@@ -93,3 +96,25 @@ def record_holding(publisher_key: str, holding: Mapping[str, frozenset[str]]) ->
     if doc:
         doc["holding"] = {k: sorted(v) for k, v in holding.items()}
         save_state(path, doc)
+
+
+@contextmanager
+def publishing(publisher_key: str) -> Iterator[None]:
+    """Held by a publish or refresh from reading the state to recording what the hosts got: two at once (a refresh
+    from cron and a publish by hand) each signed the same version with other bundles, and one was lost.
+
+    Raises:
+        MirrorError: another run for this publisher holds it.
+    """
+    path = published_path(publisher_key).with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise MirrorError("another `mirror publish` or `mirror refresh` for this publisher is running on this "
+                              "machine", hint="run this one again when it has finished") from None
+        yield
+    finally:
+        os.close(fd)
