@@ -755,3 +755,46 @@ def _signed(raw: bytes, index: Index, secret: SecretKey) -> bytes:
     from mirror.trust.index import index_comment
 
     return secret.sign(raw, index_comment(index.publisher_key, index.version, index.expires)).to_bytes()
+
+
+def test_a_host_wiped_since_the_last_run_gets_the_bundles_again(setup: Setup, runner: CliRunner) -> None:
+    """The state said host b held the bundle; a new stick (or a server rebuilt at the same URL) holds nothing, and
+    the refresh gave it an index naming a bundle it did not have, said OK, and did so every time after."""
+    b = setup.hosts[1]
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    for path in sorted(b.rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 0 and "OK    b" in out, err
+    assert (b / f"bundles/{setup.sha256}.7z").read_bytes() == setup.bundle.read_bytes()
+    assert (b / f"bundles/{setup.sha256}.SHA256SUMS.minisig").is_file()
+
+
+def test_other_bytes_under_a_bundles_name_are_replaced(setup: Setup, runner: CliRunner) -> None:
+    """A read-back that failed left the wrong bytes under the bundle's name, and the next run took them as there
+    already because the size was right: readers got a tampered bundle from an honest mirror."""
+    b = setup.hosts[1]
+    assert publish_cli(runner, setup, setup.bundle, "--to", "a")[0] == 0
+    (b / "bundles").mkdir()
+    damaged = bytearray(setup.bundle.read_bytes())
+    damaged[len(damaged) // 2] ^= 0x01
+    (b / f"bundles/{setup.sha256}.7z").write_bytes(bytes(damaged))
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 0 and "OK    b" in out, err
+    assert f"[b] bundles/{setup.sha256}.7z is there with other bytes; it is sent again" in err
+    assert (b / f"bundles/{setup.sha256}.7z").read_bytes() == setup.bundle.read_bytes()
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)  # known to be there now: not read again
+    assert code == 0 and "other bytes" not in err and out.count("4 sent, 0 already there") == 2, out + err
+
+
+def test_a_bundle_counts_as_on_a_host_once_all_its_files_are(setup: Setup, runner: CliRunner) -> None:
+    """The bundle arrived, its detached SHA256SUMS did not: the host was still counted as holding the bundle, and
+    the next refresh gave it an index without ever sending the missing file."""
+    b = setup.hosts[1]
+    (b / "bundles" / f"{setup.sha256}.SHA256SUMS").mkdir(parents=True)  # nothing can be renamed over a folder
+    code, out, _ = publish_cli(runner, setup, setup.bundle)
+    assert code == 4 and "FAIL  b" in out and (b / f"bundles/{setup.sha256}.7z").is_file()
+    (b / "bundles" / f"{setup.sha256}.SHA256SUMS").rmdir()
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 0 and "OK    b" in out, err
+    assert (b / f"bundles/{setup.sha256}.SHA256SUMS").is_file() and (b / "index.json").is_file()

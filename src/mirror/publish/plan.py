@@ -205,15 +205,18 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
     seconds = {h.name: min(INDEX_BUDGET, config.host(h.name).budget) for h in hosts}
     unread: dict[str, TransferError] = {}
     newest: list[Index] = [previous] if previous is not None else []
+    bare: set[str] = set()  # hosts with no index of this publisher's
     for host, found in zip(hosts, each_host(hosts, seconds, lambda h: host_version(h, publisher, log), log),
                            strict=True):
         if isinstance(found, TransferError):
             unread[host.name] = found
             log(f"[{host.name}] its index did not come ({found.reason}); nothing is sent to it this time")
-        elif found is not None and (previous is None or found.version > previous.version):
+            continue
+        if found is None:  # a new host, or one wiped (a new stick, a server rebuilt at the same URL): it holds
+            bare.add(host_key(config.host(host.name)))  # nothing, whatever this machine last sent there
+        elif previous is None or found.version > previous.version:
             previous, newest = found, [found]  # a lost local state must not drop bundles or roll the version back
-        elif found is not None and previous is not None and found.version == previous.version \
-                and all(found.bundles != index.bundles for index in newest):
+        elif found.version == previous.version and all(found.bundles != index.bundles for index in newest):
             newest.append(found)  # the same version with other bundles: signed on another machine as well
     version = max(local.version if local else 0, previous.version if previous else 0) + 1
     days = config.publisher.expires_days if config.publisher else DEFAULT_EXPIRY_DAYS
@@ -226,8 +229,8 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
     listed_paths = {e.path for e in merged}
     sources = {p: s for p, s in (local.sources if local else {}).items() if p in listed_paths}
     sources.update((u.path, str(u.source.resolve())) for u in uploads if u.path in listed_paths)
-    return Plan(index, tuple(uploads), _added(listed, merged, entries, log), unread, {}, sources,
-                _still_listed(local, listed_paths))
+    holding = {k: frozenset() if k in bare else v for k, v in _still_listed(local, listed_paths).items()}
+    return Plan(index, tuple(uploads), _added(listed, merged, entries, log), unread, {}, sources, holding)
 
 
 def _still_listed(local: Published | None, listed: set[str]) -> dict[str, frozenset[str]]:

@@ -28,7 +28,7 @@ from mirror.formats.names import printable
 from mirror.net.pace import carried
 from mirror.publish.config import MirrorConfig
 from mirror.publish.hosts import open_host, sending_progress
-from mirror.publish.hosts.base import Host
+from mirror.publish.hosts.base import Host, read_back
 from mirror.publish.parallel import each_host, with_retries
 from mirror.publish.plan import Log, Plan, Upload
 from mirror.publish.state import host_key
@@ -58,12 +58,39 @@ def _is_index(path: str) -> bool:
     return path in (INDEX_NAME, INDEX_NAME + SIG_SUFFIX) or path.startswith(version_path(0).rpartition("/")[0] + "/")
 
 
-class _Sender:
-    """Sends uploads to one host, from one or several threads, and collects what happened."""
+def _bundle_of(path: str) -> str:
+    """The bundle a content-addressed file belongs to: bundles/<sha256>.SHA256SUMS is bundles/<sha256>.7z's."""
+    return path.split(".", 1)[0] + ".7z"
 
-    def __init__(self, result: HostResult, log: Log, advance: Callable[[int], None] | None) -> None:
-        self.result, self.log, self.advance = result, log, advance
+
+class _Sender:
+    """Sends uploads to one host, from one or several threads, and collects what happened.
+
+    A content-addressed file already there at its size is taken as it is if the host is known to hold its bundle
+    (state.py's `holding`: it was read back when it was sent); otherwise it is read back first, and sent again if
+    it holds other bytes (a read-back that failed left them under the bundle's name; a partial copy by other
+    means; a host restored from elsewhere)."""
+
+    def __init__(self, result: HostResult, log: Log, advance: Callable[[int], None] | None,
+                 known: frozenset[str] = frozenset()) -> None:
+        self.result, self.log, self.advance, self.known = result, log, advance, known
         self.lock = threading.Lock()
+
+    def _there(self, host: Host, upload: Upload) -> bool:
+        """Whether `upload` is on the host already, with its bytes."""
+        if upload.replace or host.stat(upload.path) != upload.size:
+            return False
+        if _bundle_of(upload.path) in self.known:
+            return True
+        try:
+            with_retries(lambda: read_back(host, upload.path, upload.sha256, upload.size), host.name, upload.path,
+                         self.log)
+        except TransferError as exc:
+            if exc.failure is not Failure.BAD_ANSWER:
+                raise
+            self.log(f"[{host.name}] {upload.path} is there with other bytes; it is sent again")
+            return False
+        return True
 
     def _count(self, n: int) -> None:
         if self.advance is not None:
@@ -79,7 +106,7 @@ class _Sender:
             counted += n
             self._count(n)
 
-        if not upload.replace and host.stat(upload.path) == upload.size:
+        if self._there(host, upload):
             with self.lock:
                 self.result.present.append(upload.path)
             count(upload.size)
@@ -146,16 +173,17 @@ def _lacking(host: Host, unsure: Sequence[BundleEntry]) -> None:
 
 def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log,
                     advance: Callable[[int], None] | None = None, spare: Callable[[], Host] | None = None,
-                    transfers: int = 1, unsure: Sequence[BundleEntry] = ()) -> HostResult:
+                    transfers: int = 1, unsure: Sequence[BundleEntry] = (),
+                    known: frozenset[str] = frozenset()) -> HostResult:
     """Send every upload to one host; stop at the first failure (the index goes last).
 
     The files before the index go `transfers` at a time, each further connection made by `spare`; the index
     files go one by one, in order, once all of them are there. `advance` hears of every byte sent (and of every
     file already there, by its size): a progress bar's. Bundles in `unsure` (listed, but not known to be on the
-    host, and not sent) must be there, or the host gets nothing.
+    host, and not sent) must be there, or the host gets nothing. `known`: the bundles the host is known to hold.
     """
     result = HostResult(host.name, required)
-    sender = _Sender(result, log, advance)
+    sender = _Sender(result, log, advance, known)
     try:
         _lacking(host, unsure)
         sender.send_all(host, [u for u in uploads if not _is_index(u.path)], spare, transfers)
@@ -194,7 +222,8 @@ def run_plan(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log,
             plan, hosts, config,
             lambda h: publish_to_host(h, config.host(h.name).required, plan.uploads, log, advance,
                                       functools.partial(open_host, config.host(h.name)),
-                                      config.host(h.name).transfers, plan.unsure.get(h.name, ())), log),
+                                      config.host(h.name).transfers, plan.unsure.get(h.name, ()),
+                                      plan.holding.get(host_key(config.host(h.name)), frozenset())), log),
             strict=True):
         if isinstance(outcome, TransferError):  # its index did not come, or it was still busy past its budget
             host.close()
@@ -210,7 +239,9 @@ def holding_after(plan: Plan, results: Sequence[HostResult], config: MirrorConfi
     holding = dict(plan.holding)
     for result in results:
         key = host_key(config.host(result.name))
-        arrived = listed if result.ok else listed & {*result.sent, *result.present}
+        done = {*result.sent, *result.present}  # a bundle counts once its own files are all there
+        arrived = listed if result.ok else {path for path in listed & done if all(
+            u.path in done for u in plan.uploads if not u.replace and _bundle_of(u.path) == path)}
         holding[key] = holding.get(key, frozenset()) | arrived
     return holding
 
