@@ -216,7 +216,7 @@ def _htpasswd(user: str, password: str) -> str:
     """An htpasswd line made as docs/mirrors.md says: `openssl passwd -6` (SHA-512 crypt)."""
     openssl = system_tool("openssl")
     hashed = subprocess.run([openssl, "passwd", "-6", "-stdin"], input=password, capture_output=True, text=True,
-                            check=True, timeout=30).stdout.strip()
+                            encoding="utf-8", check=True, timeout=30).stdout.strip()
     return f"{user}:{hashed}\n"
 
 
@@ -228,7 +228,8 @@ def nginx_dav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
     folder = tmp_path_factory.mktemp("nginx")
     for sub in ("srv/mirror", "srv/tmp/body", "tmp/proxy", "tmp/fcgi", "tmp/uwsgi", "tmp/scgi"):
         (folder / sub).mkdir(parents=True)
-    password = secrets.token_urlsafe(12)
+    # Cyrillic, as a publisher in Almaty may choose: requests sent a str password as Latin-1 and failed on it
+    password = "пароль-" + secrets.token_urlsafe(12)
     (folder / "htpasswd").write_text(_htpasswd("publisher", password))
     port = free_port()
     (folder / "nginx.conf").write_text(NGINX_CONF.format(module=DAV_EXT, p=folder, host=LOOPBACK, port=port,

@@ -65,7 +65,9 @@ class WebDavHost:
         self._netloc = urlsplit(self.url).netloc
         self._limits = limits
         self._session = watched_session()
-        self._session.auth = auth
+        # As UTF-8 (RFC 7617's charset): requests sends a str as Latin-1, and a Cyrillic password crashed it
+        self._session.auth = None if auth is None else requests.auth.HTTPBasicAuth(
+            auth[0].encode(), auth[1].encode())
         self._session.headers["Accept-Encoding"] = "identity"  # sizes and hashes are of the stored bytes
         self._folders: set[str] = set()
 
