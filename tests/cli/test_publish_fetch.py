@@ -798,3 +798,56 @@ def test_a_bundle_counts_as_on_a_host_once_all_its_files_are(setup: Setup, runne
     code, out, err = invoke(runner, "refresh", "--config", setup.config)
     assert code == 0 and "OK    b" in out, err
     assert (b / f"bundles/{setup.sha256}.SHA256SUMS").is_file() and (b / "index.json").is_file()
+
+
+def _clock(monkeypatch: pytest.MonkeyPatch, days: int) -> None:
+    """The publisher's clock `days` off (behind if negative)."""
+    import datetime as dt
+
+    import mirror.cli.publish
+
+    class Skewed(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> Skewed:  # type: ignore[override]
+            moment = dt.datetime.now(tz) + dt.timedelta(days=days)
+            return cls.fromtimestamp(moment.timestamp(), tz)
+
+    monkeypatch.setattr(mirror.cli.publish, "datetime", Skewed)
+
+
+def test_a_clock_behind_the_last_index_signs_nothing(setup: Setup, runner: CliRunner,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cron machine that booted 20 days in the past replaced a fresh index with one that had expired already,
+    said OK, and readers with --strict then refused every mirror (and the fresh one could not come back: a rollback).
+    Ten minutes of difference are let through (clocks are never quite the same)."""
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    before = (setup.hosts[0] / "index.json").read_bytes()
+    _clock(monkeypatch, -20)
+    code, _, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 2 and "this machine's clock says" in err and "before the last index was signed" in err, err
+    assert (setup.hosts[0] / "index.json").read_bytes() == before
+
+
+def test_an_index_readers_would_refuse_for_its_size_is_not_signed(setup: Setup, runner: CliRunner,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past 8 MiB (about 17,000 bundles) readers refuse an index: it was signed, sent, said OK, and the next
+    refresh called the local state damaged. A tiny cap here stands in for 8 MiB."""
+    import mirror.publish.plan
+
+    monkeypatch.setattr(mirror.publish.plan, "MAX_INDEX", 400)
+    code, _, err = publish_cli(runner, setup, setup.bundle)
+    assert code == 2 and "the index would be" in err and "more than readers take (400)" in err, err
+    assert not any(setup.hosts[0].iterdir())
+    monkeypatch.setattr(mirror.publish.plan, "MAX_INDEX", 8 << 20)
+    assert invoke(runner, "refresh", "--config", setup.config)[0] == 0  # nothing was saved as the last index
+
+
+def test_status_says_an_index_was_signed_in_the_future(setup: Setup, runner: CliRunner,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clock ahead by 400 days signed an index that expires in two years; status printed it as "-9600.0 h old",
+    OK."""
+    _clock(monkeypatch, 400)
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    _clock(monkeypatch, 0)
+    code, out, _ = invoke(runner, "status", "--config", setup.config)
+    assert code == 4 and "index signed in the future" in out, out

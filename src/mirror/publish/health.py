@@ -23,6 +23,7 @@ from mirror.net.pace import budget
 from mirror.publish.config import MirrorConfig
 from mirror.publish.hosts.base import Host, read_back
 from mirror.publish.parallel import each_host
+from mirror.publish.plan import CLOCK_SLACK as FUTURE_SLACK
 from mirror.publish.plan import INDEX_BUDGET, Log, host_index
 
 
@@ -80,6 +81,9 @@ def check_host(host: Host, publisher: PublicKeyFile, expected: Index | None, now
             status.expired = index.expires_at <= now
             if status.expired:
                 status.problems.append(f"index expired at {index.expires}")
+            if index.created_at > now + FUTURE_SLACK:
+                status.problems.append(f"index signed in the future ({index.created}): a clock is wrong, this "
+                                       "machine's or the signer's")
             if expected is not None and index.version < expected.version:
                 status.problems.append(f"stale: version {index.version}, current is {expected.version}")
             status.age_problems = len(status.problems)

@@ -37,7 +37,7 @@ from mirror.bundle.torrent import hash_known, make_torrent
 from mirror.bundle.verified import VerifiedCache
 from mirror.bundle.verify import verify_bundle
 from mirror.errors import ConfigError, MirrorError, MissingFile, TransferError
-from mirror.formats.index import DEFAULT_EXPIRY_DAYS, BundleEntry, Index, NewerFormat
+from mirror.formats.index import DEFAULT_EXPIRY_DAYS, MAX_INDEX, BundleEntry, Index, NewerFormat
 from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, sums_paths, torrent_path, version_path
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME
 from mirror.formats.minisign import PublicKeyFile, Signature, key_id_hex
@@ -56,6 +56,7 @@ from mirror.trust.keys import SecretKey
 
 Log = Callable[[str], None]
 INDEX_BUDGET = 120.0  # seconds a host may take to show its index (a few small files)
+CLOCK_SLACK = timedelta(minutes=10)  # how far behind the last index's time this machine's clock may be
 
 
 @record
@@ -218,6 +219,12 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
             previous, newest = found, [found]  # a lost local state must not drop bundles or roll the version back
         elif found.version == previous.version and all(found.bundles != index.bundles for index in newest):
             newest.append(found)  # the same version with other bundles: signed on another machine as well
+    signed = max((index.created_at for index in newest), default=None)
+    if signed is not None and now < signed - CLOCK_SLACK:  # an index expired at birth, or readers rolled back
+        raise ConfigError(f"this machine's clock says {format_time(now)}, before the last index was signed "
+                          f"({format_time(signed)}); nothing was signed or sent",
+                          hint="set the clock (a machine without a clock battery starts in the past until it "
+                               "syncs), then run this again")
     version = max(local.version if local else 0, previous.version if previous else 0) + 1
     days = config.publisher.expires_days if config.publisher else DEFAULT_EXPIRY_DAYS
     listed = _merge((), [entry for index in newest for entry in index.bundles])
@@ -226,6 +233,11 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
             "bundles (two publishes at once, or on two machines); the next one lists the bundles of all of them")
     merged = _merge(listed, entries)
     index = Index(key_id, version, format_time(now), format_time(now + timedelta(days=days)), merged, mirrors)
+    size = len(index.to_bytes())
+    if size > MAX_INDEX:
+        raise ConfigError(f"the index would be {size:,} bytes with {len(merged):,} bundles, more than readers take "
+                          f"({MAX_INDEX:,}); nothing was signed or sent",
+                          hint="publish further bundles under another publisher key")
     listed_paths = {e.path for e in merged}
     sources = {p: s for p, s in (local.sources if local else {}).items() if p in listed_paths}
     sources.update((u.path, str(u.source.resolve())) for u in uploads if u.path in listed_paths)
