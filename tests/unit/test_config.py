@@ -83,6 +83,12 @@ def _write(tmp_path: Path, text: str) -> Path:
     ('[hosts.a]\nurl = "https://x/"\ntransfers = 9\n', r"hosts.a.transfers: must be a whole number"),
     ('[hosts.a]\nurl = "https://x/"\ntransfers = true\n', r"hosts.a.transfers: must be a whole number"),
     ("[hosts.a\n", r"not valid TOML"),
+    ('[hosts.a]\nurl = "http://[::1/"\n', r"hosts.a.url: not a usable URL"),
+    ('[hosts.a]\nurl = "https://x:99999/m/"\n', r"hosts.a.url: not a usable URL \(Port out of range"),
+    ('[hosts.a]\nurl = "https://x/m/?token=1"\n', r"hosts.a.url: must not hold a query"),
+    ('[hosts.a]\nurl = "https://x/m/"\npublic_url = "http://[::1/"\n', r"hosts.a.public_url: not a usable URL"),
+    ('[hosts.a]\nurl = "https://x/m/"\npublic_url = "https://x:70000/m/"\n', r"hosts.a.public_url: not a usable"),
+    ('[hosts.a]\nurl = "s3://b/m/"\nendpoint = "https://id:key@s3.example/"\n', r"hosts.a.endpoint: must not hold a"),
 ])
 def test_bad_config_names_the_field(tmp_path: Path, text: str, message: str) -> None:
     """Each mistake gives a ConfigError that says where."""
@@ -97,3 +103,12 @@ def test_credentials_in_urls_are_refused(tmp_path: Path, line: str) -> None:
     """A password in a URL would reach logs and, through public_url, the signed index readers download."""
     with pytest.raises(ConfigError, match="must not hold a user name or password"):
         load_config(_write(tmp_path, f"[hosts.a]\n{line}\n"))
+
+
+def test_key_files_may_start_with_the_home_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/mirrors.md writes key_file = "~/.ssh/..."; it was taken beside mirror.toml, literally."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = load_config(_write(tmp_path, '[hosts.a]\nurl = "sftp://me@host/srv/m"\n'
+                                          'key_file = "~/.ssh/mirror_ed25519"\nknown_hosts = "known"\n'))
+    assert config.hosts[0].key_file == tmp_path / "home" / ".ssh" / "mirror_ed25519"
+    assert config.hosts[0].known_hosts == tmp_path / "known"

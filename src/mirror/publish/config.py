@@ -131,7 +131,24 @@ class MirrorConfig:
                           hint=f"hosts: {', '.join(h.name for h in self.hosts) or 'none'}")
 
 
+def _checked_url(url: str, where: str) -> None:
+    """Refuse what urlsplit cannot take apart (`http://[::1/`), a port out of range and a query or fragment (which
+    would be glued into every path asked for: /m/?token=.../index.json).
+
+    Raises:
+        ConfigError: naming the field.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
+    except ValueError as exc:
+        raise ConfigError(f"{where}: not a usable URL ({exc})") from None
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise ConfigError(f"{where}: must not hold a query (?) or a fragment (#)")
+
+
 def _kind(url: str, where: str) -> str:
+    _checked_url(url, f"{where}.url")
     scheme = urlsplit(url).scheme.lower()
     if scheme in ("http", "https"):
         return "webdav"
@@ -184,6 +201,8 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
     # A URL with user:password@ would end up in logs and, for a public URL, in the signed index that readers
     # download. Only an SFTP url may name its user (sftp://user@host/path), never a password.
     for key, value in (("url", url), ("public_url", table.get("public_url"))):
+        if isinstance(value, str):
+            _checked_url(value, f"{where}.{key}")
         userinfo = urlsplit(value).netloc.rpartition("@")[0] if isinstance(value, str) else ""
         if userinfo and (":" in userinfo or key == "public_url" or kind != "sftp"):
             raise ConfigError(f"{where}.{key}: must not hold a user name or password",
@@ -199,9 +218,15 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
     transfers = table.get("transfers", DEFAULT_TRANSFERS[kind])
     if not isinstance(transfers, int) or isinstance(transfers, bool) or not 1 <= transfers <= MAX_TRANSFERS:
         raise ConfigError(f"{where}.transfers: must be a whole number from 1 to {MAX_TRANSFERS}")
-    paths = {key: base / value for key in ("key_file", "known_hosts")
+    paths = {key: base / Path(value).expanduser() for key in ("key_file", "known_hosts")  # ~/.ssh/... as documented
              if (value := _string(table, key, where)) is not None}
     public = _string(table, "public_url", where)
+    endpoint = _string(table, "endpoint", where)
+    if endpoint is not None:
+        _checked_url(endpoint, f"{where}.endpoint")
+    if endpoint is not None and "@" in urlsplit(endpoint).netloc:
+        raise ConfigError(f"{where}.endpoint: must not hold a user name or password",
+                          hint="use access_key_env and secret_key_env")
     public = None if public is None else lower_scheme(public)  # HTTPS:// signed into the index: readers refuse it
     if public is not None and urlsplit(public).scheme not in ("http", "https"):
         raise ConfigError(f"{where}.public_url: must be an http(s) URL")
@@ -210,7 +235,7 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
         username=_string(table, "username", where),
         password_env=_string(table, "password_env", where, _ENV), required=required,
         key_file=paths.get("key_file"), known_hosts=paths.get("known_hosts"),
-        endpoint=_string(table, "endpoint", where), region=_string(table, "region", where),
+        endpoint=endpoint, region=_string(table, "region", where),
         access_key_env=_string(table, "access_key_env", where, _ENV),
         secret_key_env=_string(table, "secret_key_env", where, _ENV), timeout=limits.stall,
         min_rate=limits.min_rate, budget=limits.budget, transfers=transfers,
