@@ -851,3 +851,13 @@ def test_status_says_an_index_was_signed_in_the_future(setup: Setup, runner: Cli
     _clock(monkeypatch, 0)
     code, out, _ = invoke(runner, "status", "--config", setup.config)
     assert code == 4 and "index signed in the future" in out, out
+
+
+def test_a_config_any_user_may_change_is_not_used_even_when_named(setup: Setup, runner: CliRunner) -> None:
+    """README: a mirror.toml every user may change is passed over (it says where the passwords go); named with
+    --config it was used without a word."""
+    setup.config.chmod(0o666)
+    code, _, err = invoke(runner, "status", "--config", setup.config)
+    assert code == 2 and "is not used: every user may change it" in err and "chmod o-w" in err, err
+    setup.config.chmod(0o644)
+    assert invoke(runner, "status", "--config", setup.config)[0] in (0, 4)

@@ -245,6 +245,15 @@ def load_publish_config(option: Path | None) -> MirrorConfig:
     path = option or nearest_config()
     if path is None:
         raise ConfigError(f"no {CONFIG_NAME} here or above", hint="pass --config PATH")
+    if option is not None:  # named, so used; but not one any user may rewrite to send the passwords elsewhere
+        from mirror.formats.names import printable
+        from mirror.workspace import not_yours
+
+        why = not_yours(option)
+        if why == "every user may change it":
+            raise ConfigError(f"{printable(str(option))} is not used: {why}", hint=f"chmod o-w {option}")
+        if why is not None:
+            warn(f"{printable(str(option))}: {why}")
     return load_config(path)
 
 
