@@ -105,6 +105,8 @@ def test_dead_host_and_wrong_password_fail_alone(hosts: list[HostConfig], bundle
     code, out, err = invoke(runner, "publish", bundle, "--config", config)
     assert code == 4
     assert "FAIL  badpw  authentication failed" in out and "FAIL  dead" in out
+    dead_line = next(line for line in out.splitlines() if line.startswith("FAIL  dead"))
+    assert "failed" in dead_line and "timed out" not in dead_line, dead_line  # refused at once: no timeout
     assert out.count("OK    ") == 4
     sha = __import__("hashlib").sha256(bundle.read_bytes()).hexdigest()
     for host in hosts:

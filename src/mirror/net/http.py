@@ -242,16 +242,17 @@ class _WatchedAdapter(HTTPAdapter):
         return manager
 
 
-def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...],
+               but: tuple[type[BaseException], ...] = ()) -> bool:
     """Whether `exc`, or any error in its args, cause or context (libraries wrap socket errors in their own, and
-    requests wraps those again), is one of `kinds`."""
+    requests wraps those again), is one of `kinds` and none of `but`."""
     seen: set[int] = set()
     todo: list[object] = [exc]
     while todo:
         error = todo.pop()
         if not isinstance(error, BaseException) or id(error) in seen:
             continue
-        if isinstance(error, kinds):
+        if isinstance(error, kinds) and not isinstance(error, but):
             return True
         seen.add(id(error))
         todo += [*error.args, error.__cause__, error.__context__]
@@ -261,7 +262,8 @@ def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bo
 def timed_out(exc: BaseException) -> bool:
     """Whether a library's error comes from a socket timeout (urllib3 wraps one that hits a send in
     ProtocolError, and requests wraps that in ConnectionError)."""
-    return _caused_by(exc, (TimeoutError, urllib3.exceptions.TimeoutError))
+    # urllib3's NewConnectionError (refused, unreachable) is a TimeoutError by its class, never by its cause
+    return _caused_by(exc, (TimeoutError, urllib3.exceptions.TimeoutError), (urllib3.exceptions.NewConnectionError,))
 
 
 class _Session(requests.Session):
