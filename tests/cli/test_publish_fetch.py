@@ -861,3 +861,20 @@ def test_a_config_any_user_may_change_is_not_used_even_when_named(setup: Setup, 
     assert code == 2 and "is not used: every user may change it" in err and "chmod o-w" in err, err
     setup.config.chmod(0o644)
     assert invoke(runner, "status", "--config", setup.config)[0] in (0, 4)
+
+
+def test_a_wrong_passphrase_is_said_before_any_bundle_is_checked(setup: Setup, runner: CliRunner,
+                                                                 keyring: Keyring,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was said after every bundle was verified and every host asked: here a damaged bundle would be named
+    first if it were checked first."""
+    keyring.create("carol", b"correct horse battery staple alpha")
+    setup.config.write_text(setup.config.read_text().replace('key = "alice"', 'key = "carol"'))
+    damaged = setup.root / "damaged.7z"
+    data = bytearray(setup.bundle.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    monkeypatch.setenv("MIRROR_PASSPHRASE", "not the passphrase at all")
+    code, _, err = publish_cli(runner, setup, damaged)
+    assert code == 2 and err.startswith("mirror: wrong passphrase for secret key carol"), err
+    assert not any(setup.hosts[0].iterdir())

@@ -86,8 +86,9 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
 
     config, keyring = load_publish_config(config_path), open_keyring(keys_dir, own=True)
     name, public = _publisher(config, keyring)
-    if not dry_run:  # said before the bundles are checked and the hosts asked, not after
-        signing_key(keyring, name)
+    # The passphrase is asked before the bundles are checked and the hosts asked, so that a mistyped one is said
+    # at once, and before the publisher's lock is taken (a refresh from cron is not kept out while it is typed).
+    secret = None if dry_run else unlock_key(keyring, signing_key(keyring, name))
     hosts = _hosts(config, to)
     with contextlib.nullcontext() if dry_run else publishing(key_id_hex(public.key_id)), staging_dir() as tmp:
         staging = Path(tmp)
@@ -104,7 +105,8 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
             else:
                 _print_dry_run(plan, doc["dry_run"])
             return
-        plan = sign_plan(plan, unlock_key(keyring, name), staging)
+        assert secret is not None  # noqa: S101 - a dry run returned above
+        plan = sign_plan(plan, secret, staging)
         from mirror.cli.progress import byte_progress
 
         with byte_progress(send.total_bytes(plan, hosts), "publish") as advance:
