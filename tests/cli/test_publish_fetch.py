@@ -878,3 +878,14 @@ def test_a_wrong_passphrase_is_said_before_any_bundle_is_checked(setup: Setup, r
     code, _, err = publish_cli(runner, setup, damaged)
     assert code == 2 and err.startswith("mirror: wrong passphrase for secret key carol"), err
     assert not any(setup.hosts[0].iterdir())
+
+
+def test_status_without_the_local_state_compares_the_hosts(setup: Setup, runner: CliRunner,
+                                                           tmp_path: Path) -> None:
+    """On another machine (no local state), a host left at version 1 while another has 2 was "OK"."""
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    assert invoke(runner, "refresh", "--config", setup.config, "--to", "a")[0] == 0
+    shutil.rmtree(tmp_path / "state")
+    code, out, _ = invoke(runner, "status", "--config", setup.config)
+    assert code == 4 and "STALE  b" in out and "stale: version 1, another host has 2" in out, out
+    assert "OK     a" in out

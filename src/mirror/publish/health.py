@@ -108,8 +108,15 @@ def check_hosts(hosts: Sequence[Host], config: MirrorConfig, publisher: PublicKe
             return HostStatus(host.name, problems=[str(exc)])
 
     outcomes = each_host(hosts, {h.name: config.host(h.name).budget for h in hosts}, check, log)
-    return [HostStatus(host.name, problems=[outcome.reason]) if isinstance(outcome, TransferError) else outcome
-            for host, outcome in zip(hosts, outcomes, strict=True)]
+    statuses = [HostStatus(host.name, problems=[outcome.reason]) if isinstance(outcome, TransferError) else outcome
+                for host, outcome in zip(hosts, outcomes, strict=True)]
+    newest = max((s.version for s in statuses if s.version is not None), default=None)
+    if expected is None and newest is not None:  # no local state here: the hosts are compared with each other
+        for status in statuses:
+            if status.version is not None and status.version < newest:
+                status.problems.append(f"stale: version {status.version}, another host has {newest}")
+                status.age_problems += 1
+    return statuses
 
 
 def _check_bundle(host: Host, path: str, size: int, sha256: str, deep: bool, status: HostStatus) -> None:
