@@ -136,8 +136,8 @@ def test_publish_refuses_a_bundle_that_fails_verification(setup: Setup, runner: 
     data = bytearray(setup.bundle.read_bytes())
     data[-100] ^= 0xFF
     damaged.write_bytes(bytes(data))
-    code, _, _ = publish_cli(runner, setup, damaged)
-    assert code == 3
+    code, _, err = publish_cli(runner, setup, setup.bundle, damaged)
+    assert code == 3 and f"mirror: {damaged}: " in err, err  # which of the bundles given
     assert not any(setup.hosts[0].iterdir())
 
 

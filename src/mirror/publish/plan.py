@@ -36,7 +36,7 @@ from pathlib import Path
 from mirror.bundle.torrent import hash_known, make_torrent
 from mirror.bundle.verified import VerifiedCache
 from mirror.bundle.verify import verify_bundle
-from mirror.errors import ConfigError, MirrorError, MissingFile, TransferError
+from mirror.errors import ConfigError, MirrorError, MissingFile, TransferError, VerificationError
 from mirror.formats.index import DEFAULT_EXPIRY_DAYS, MAX_INDEX, BundleEntry, Index, NewerFormat
 from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, sums_paths, torrent_path, version_path
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME
@@ -136,7 +136,11 @@ def _bundle_files(path: Path, keyring: Keyring, staging: Path, mirrors: tuple[st
     # are used only once it has.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-hash") as side:
         hashed = side.submit(hash_known, path, cache)
-        verified = verify_bundle(path, keyring, cache=cache)
+        try:
+            verified = verify_bundle(path, keyring, cache=cache)
+        except VerificationError as exc:  # which of the bundles given (their class, hint and problems kept)
+            exc.args = (f"{printable(str(path))}: {exc}", *exc.args[1:])
+            raise
         if not verified.trusted:
             raise ConfigError(f"{path}: signed by key {verified.key_id}, which is not in your keyring as an "
                               "author", hint="import the author's key first; nobody publishes a bundle they cannot "
