@@ -80,6 +80,8 @@ def test_dead_host_gives_exit_4_and_others_complete(setup: Setup, runner: CliRun
     setup.hosts[1].parent.joinpath("blocked").write_text("a file where a folder should be")
     text = setup.config.read_text().replace(f"file://{setup.hosts[1]}", f"{setup.hosts[1].parent}/blocked/sub")
     setup.config.write_text(text)
+    code, out, _ = publish_cli(runner, setup, setup.bundle, "--dry-run")
+    assert code == 4, out  # what the publish would end with (it exited 0, however many hosts were down)
     code, out, _ = publish_cli(runner, setup, setup.bundle)
     assert code == 4
     assert "OK    a" in out and "FAIL  b" in out

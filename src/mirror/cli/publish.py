@@ -104,6 +104,8 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
                 dump_json(doc)
             else:
                 _print_dry_run(plan, doc["dry_run"])
+            if any(doc["dry_run"][h.name]["error"] and config.host(h.name).required for h in hosts):
+                sys.exit(int(ExitCode.INCOMPLETE))  # as the publish itself would
             return
         assert secret is not None  # noqa: S101 - a dry run returned above
         plan = sign_plan(plan, secret, staging)
