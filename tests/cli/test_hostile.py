@@ -595,3 +595,26 @@ def test_a_dictionary_too_large_to_decode_is_not_checked_rather_than_failed(bund
     code, out, _ = invoke(runner, "verify", hostile)
     assert code == 3 and out.startswith(f"NOT CHECKED  {hostile}"), out
     assert "dictionary of 384 MiB" in out and "(256 MiB, the most 7-Zip's presets use)" in out, out
+
+
+def test_signed_files_decoded_before_their_signature_are_bounded_too(keyring: Keyring, tmp_path: Path,
+                                                                     runner: CliRunner,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 117 KB file declared 255 MiB of SHA256SUMS and 511 MiB of bundle.json, all zeros: verify wrote 730 MB
+    to its spool (in RAM, with TMPDIR=/dev/shm) before the signature failed. The signed files count against the
+    same bound as what decodes before them (here lowered, to stay small)."""
+    from mirror.sevenzip.writer import ArchiveWriter
+
+    monkeypatch.setattr(mirror.bundle.verify, "FLOOR_BEFORE_SIGNED", 1 << 20)
+    monkeypatch.setattr(mirror.bundle.verify, "RATIO_BEFORE_SIGNED", 2)
+    members = shapes.signed_by(keyring.secret("alice", None), {"accounts/2022-01-05-a.ru.md": b"# A\n\nQuiet.\n"})
+    members[".mirror/SHA256SUMS"] += bytes(4 << 20)
+    hostile = tmp_path / "padded.7z"
+    with ArchiveWriter.create(hostile) as writer:
+        writer.add_block(list(members.items()))
+    assert hostile.stat().st_size < 1 << 20
+    code, out, err = invoke(runner, "verify", hostile)
+    assert code == 3 and "its signed files decode to more than 1,048,576 bytes, from an archive of" in out + err
+    monkeypatch.setattr(mirror.bundle.verify, "FLOOR_BEFORE_SIGNED", 16 << 20)  # within the bound: read, and
+    code, out, err = invoke(runner, "verify", hostile)  # refused for what it holds
+    assert code == 3 and "decode to more than" not in out + err, (out, err)

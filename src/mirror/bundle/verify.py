@@ -670,14 +670,21 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
         return j is not None and described.sizes[j] in (-1, member.size)
 
     fp.seek(0, io.SEEK_END)
-    before_signed = max(FLOOR_BEFORE_SIGNED, RATIO_BEFORE_SIGNED * fp.tell())  # bytes it may decode to before
+    before_signed_of = fp.tell()
+    before_signed = max(FLOOR_BEFORE_SIGNED, RATIO_BEFORE_SIGNED * before_signed_of)  # bytes it may decode to before
     decoded = 0
 
-    def counted(chunks: Iterator[bytes]) -> Iterator[bytes]:
-        """A member decoded before the signed list is known, within `before_signed` for all such members."""
+    def counted(chunks: Iterator[bytes], control: bool = False) -> Iterator[bytes]:
+        """A member decoded before the signed list is known, within `before_signed` for all such members: the
+        signed files themselves too (a 117 KB file declared 255 MiB of SHA256SUMS and 511 MiB of bundle.json,
+        written to the spool before the signature could fail)."""
         nonlocal decoded
         for chunk in chunks:
             decoded += len(chunk)
+            if decoded > before_signed and control:
+                raise ArchiveError(f"its signed files decode to more than {before_signed:,} bytes, from an archive "
+                                   f"of {before_signed_of:,}, before their signature is checked: a bundle mirror "
+                                   "made, or one repacked, holds no such data", hint="ask the sender for another copy")
             if decoded > before_signed:
                 raise ArchiveError(f"before its signed files, the archive decodes to more than {before_signed:,} "
                                    f"bytes ({RATIO_BEFORE_SIGNED} times its size): a bundle mirror made, or one "
@@ -709,7 +716,8 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
             k = found
             if kept(member):
                 if member.name in (layout.sums, layout.meta):
-                    held[member.name], digest = _spooled(chunks, signed=member.name == layout.sums)
+                    held[member.name], digest = _spooled(chunks if signed is not None else counted(chunks, True),
+                                                         signed=member.name == layout.sums)
                 else:
                     held[member.name], digest = _read_capped(chunks)
                 if writing and writer is not None:
