@@ -1131,3 +1131,31 @@ def test_a_room_started_with_nohup_serves_on_after_a_hang_up(tmp_path: Path) -> 
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_connections_closed_with_their_answers_unread_are_let_go(room: RoomThread) -> None:
+    """32 connections from one address (its cap) pipeline 40 requests, the last with `Connection: close`, and
+    read nothing: aiohttp answered, then closed each, and asyncio waited without end for its buffer to drain, so
+    the address never got another connection (from 8 addresses, nobody did). Each is now reset once its client
+    takes nothing for a few seconds, and the address is served again."""
+    port = _port(room)
+    held = []
+    try:
+        for _ in range(32):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1400)  # as over Wi-Fi: loopback's 64 KiB
+            sock.connect((LOOPBACK, port))  # segments let the kernel take every answer at once
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 39
+                         + b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            held.append(sock)
+        deadline = time.monotonic() + 30
+        served = False
+        while not served and time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                served = raw_get(port, "/listing.json")[0] == 200
+            time.sleep(0.5)
+        assert served, "the address got no connection while its closed ones were held"
+    finally:
+        for sock in held:
+            sock.close()

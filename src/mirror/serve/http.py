@@ -88,14 +88,26 @@ class _Shrunk(Exception):
 class _Protocol(web.RequestHandler):
     """aiohttp's connection handler; its own error answers (bad requests) carry the security headers too.
 
-    A connection closed while the kernel still holds answers for it (idle after pipelining requests it never
-    reads, or closed to make room) is not simply closed: closed, the kernel would keep those megabytes as an orphan
-    for minutes, outside every cap, as long as the client does not read. It is left open for `_DRAIN_LOOK`
-    seconds; a client whose TCP acknowledged more meanwhile is closed gently (it gets the rest), any other is reset.
+    A connection closed while answers for it are still unsent (idle after pipelining requests it never reads,
+    closed to make room, or after an answer with `Connection: close` that it does not read) is not simply closed.
+    Closed, asyncio would wait without end for its own buffer to drain, holding the connection's place in the caps
+    (256 such connections from 8 addresses locked every reader out), and the kernel would keep what it holds as an
+    orphan for minutes, outside every cap. Every close, aiohttp's own included, goes through `_close_when_sent`:
+    such a connection is left open and looked at every `_DRAIN_LOOK` seconds; while its client's TCP acknowledges at
+    least MIN_PIECE bytes between looks it is given the time, it is closed once nothing is left to send, and reset
+    (what is unsent dropped) as soon as it takes less.
     """
 
     _stopping = False  # the server stops: every connection is closed now, none left for later
-    deferred: tuple[asyncio.Transport, asyncio.TimerHandle] | None = None  # closed, its last look still to come
+    deferred: tuple[asyncio.Transport, asyncio.TimerHandle] | None = None  # closed, its next look still to come
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """aiohttp's; the transport's close goes through `_close_when_sent` (aiohttp closes it itself after some
+        answers)."""
+        super().connection_made(transport)
+        if isinstance(transport, asyncio.Transport):
+            plain = transport.close
+            transport.close = lambda: self._close_when_sent(transport, plain)  # type: ignore[method-assign]
 
     async def shutdown(self, timeout: float | None = 15.0) -> None:
         """aiohttp's, when the server stops; a connection whose close was deferred is reset now."""
@@ -106,14 +118,33 @@ class _Protocol(web.RequestHandler):
             _reset(transport)
         await super().shutdown(timeout)
 
-    def force_close(self) -> None:
-        """Close the connection; what the kernel holds for a client that does not read is dropped."""
-        transport = self.transport
-        if transport is not None and not self._stopping and not transport.is_closing() and _unsent(transport):
-            self.transport = None  # aiohttp must not close it yet: _close_or_reset does
-            look = asyncio.get_running_loop().call_later(_DRAIN_LOOK, _close_or_reset, transport, _acked(transport))
-            self.deferred = (transport, look)
-        super().force_close()
+    def _close_when_sent(self, transport: asyncio.Transport, plain: Callable[[], None]) -> None:
+        """Close now if nothing is left to send (or the server stops), else look again in `_DRAIN_LOOK` seconds."""
+        if self.deferred is not None or transport.is_closing():
+            return  # a look is due, and decides
+        if self._stopping or not (_unsent(transport) or transport.get_write_buffer_size()):
+            plain()
+            return
+        self._look_later(transport, plain, _acked(transport))
+
+    def _look_later(self, transport: asyncio.Transport, plain: Callable[[], None], acked: int | None) -> None:
+        look = asyncio.get_running_loop().call_later(_DRAIN_LOOK, self._look, transport, plain, acked)
+        self.deferred = (transport, look)
+
+    def _look(self, transport: asyncio.Transport, plain: Callable[[], None], acked_before: int | None) -> None:
+        """Close if all was taken, give it more time if the client took at least MIN_PIECE since the last look,
+        else reset."""
+        self.deferred = None
+        if transport.is_closing():
+            return
+        if not (_unsent(transport) or transport.get_write_buffer_size()):
+            plain()
+            return
+        acked = _acked(transport)
+        if acked is not None and acked_before is not None and acked - acked_before >= MIN_PIECE:
+            self._look_later(transport, plain, acked)
+        else:
+            _reset(transport)
 
     def handle_error(self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
@@ -216,17 +247,6 @@ def _unsent(transport: asyncio.BaseTransport) -> int:
         return 0
     value: int = struct.unpack("i", queued)[0]
     return value
-
-
-def _close_or_reset(transport: asyncio.Transport, acked_before: int | None) -> None:
-    """Close gently if the client took more since `acked_before` (what it lacks then follows), else reset."""
-    if transport.is_closing():
-        return
-    acked = _acked(transport)
-    if acked is not None and acked_before is not None and acked > acked_before:
-        transport.close()
-    else:
-        _reset(transport)
 
 
 def _acked(transport: asyncio.BaseTransport | None) -> int | None:
