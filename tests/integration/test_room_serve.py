@@ -1159,3 +1159,23 @@ def test_connections_closed_with_their_answers_unread_are_let_go(room: RoomThrea
     finally:
         for sock in held:
             sock.close()
+
+
+def test_index_files_are_served_only_as_such_and_their_tags_say_nothing(folder: Path) -> None:
+    """A folder served with `mirror serve .` held another program's index.json, with its token: the room served
+    it. And an index file's ETag was its inode and its modification time to the nanosecond: when this person got
+    their copy, and the same laptop from room to room."""
+    from mirror.serve import catalog
+
+    (folder / "index.json").write_bytes(b'{"token": "s3cr3t-api-token"}\n')
+    (folder / "index").mkdir()
+    (folder / "index" / "1.json").write_bytes(b'{"token": "s3cr3t-api-token"}\n')
+    (folder / "index" / "2.json").write_bytes(b'{\n "format": "mirror-index/2",\n "version": 2\n}\n')
+    found = catalog.scan_folder(folder, log=lambda _line: None)
+    assert "index.json" not in found.files and "index/1.json" not in found.files
+    assert any(s.startswith("index.json: not served, it is not an index (") for s in found.skipped), found.skipped
+    assert "index/1.json: not served, it is not an index" in found.skipped
+    tag = found.files["index/2.json"].etag
+    info = (folder / "index" / "2.json").stat()
+    assert f"{info.st_ino:x}" not in tag and f"{info.st_mtime_ns:x}" not in tag, tag
+    assert catalog.scan_folder(folder, log=lambda _line: None).files["index/2.json"].etag == tag  # stable in a run

@@ -22,8 +22,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import heapq
+import hmac
 import os
 import re
+import secrets
 import shlex
 import stat
 from collections.abc import Callable, Iterator, Mapping
@@ -32,7 +34,7 @@ from typing import Any
 
 from mirror.bundle.verify import snapshot, verify_bundle, verify_open
 from mirror.errors import ConfigError, ManifestError, SignatureError, VerificationError
-from mirror.formats.index import MAX_INDEX, BundleEntry, Index
+from mirror.formats.index import MAX_INDEX, BundleEntry, Index, NewerFormat
 from mirror.formats.layout import (
     INDEX_NAME,
     LISTING_NAME,
@@ -170,11 +172,21 @@ def _read_capped(path: Path, limit: int) -> bytes | None:
     return data if len(data) <= limit else None
 
 
-def _index_files(root: Path) -> dict[str, Item]:
-    """index.json and its signature as they are (in memory), and the immutable index/<version> pairs."""
+def _index_files(root: Path) -> tuple[dict[str, Item], list[str]]:
+    """index.json and its signature as they are (in memory), and the immutable index/<version> pairs; and what
+    was passed over. Each must be what its name says (an index, a signature), not any file that has the name (a
+    folder served with `mirror serve .` may hold another program's index.json, with its token); the pinned ones
+    by their first bytes, as there may be a thousand of them."""
     files: dict[str, Item] = {}
+    passed: list[str] = []
     for name, limit in ((INDEX_NAME, MAX_INDEX), (INDEX_NAME + SIG_SUFFIX, MAX_SIG_FILE)):
         if _regular(root / name) is not None and (data := _read_capped(root / name, limit)) is not None:
+            try:
+                Signature.from_bytes(data) if name.endswith(SIG_SUFFIX) else _index_or_newer(data)
+            except (ManifestError, SignatureError) as exc:
+                passed.append(f"{name}: not served, it is not a signature ({exc})" if name.endswith(SIG_SUFFIX)
+                              else f"{name}: not served, it is not an index ({exc})")
+                continue
             files[name] = Item.of_bytes(name, data)
     pinned = root / "index"
     if pinned.is_dir() and not pinned.is_symlink():
@@ -183,16 +195,56 @@ def _index_files(root: Path) -> dict[str, Item]:
         for entry in entries[: 2 * MAX_PINNED]:
             info = _regular(Path(entry.path))
             if info is not None:
-                limit = MAX_SIG_FILE if entry.name.endswith(SIG_SUFFIX) else MAX_INDEX
-                if info.st_size <= limit:
+                signature = entry.name.endswith(SIG_SUFFIX)
+                if info.st_size <= (MAX_SIG_FILE if signature else MAX_INDEX) and _looks_like(
+                        Path(entry.path), _SIGNATURE_START if signature else _INDEX_START):
                     stamp = Stamp.of(info)
                     files[f"index/{entry.name}"] = Item.of_file(entry.name, Path(entry.path), stamp,
                                                                 _stamp_etag(stamp))
-    return files
+                elif len(passed) < MAX_SKIPPED:
+                    passed.append(f"index/{entry.name}: not served, it is not a signature" if signature
+                                  else f"index/{entry.name}: not served, it is not an index")
+    return files, passed
+
+
+def _index_or_newer(data: bytes) -> None:
+    """An index, or one of a newer format (which newer readers take).
+
+    Raises:
+        ManifestError: not an index.
+    """
+    with contextlib.suppress(NewerFormat):
+        Index.from_bytes(data)
+
+
+_INDEX_START = re.compile(rb'\{\s{0,64}"format"\s{0,8}:\s{0,8}"mirror-index/')
+_SIGNATURE_START = re.compile(rb"untrusted comment: ")
+
+
+def _looks_like(path: Path, start: re.Pattern[bytes]) -> bool:
+    """Whether the file begins as an index (or a minisign signature) does."""
+    head = _read_head(path, 256)
+    return head is not None and start.match(head) is not None
+
+
+def _read_head(path: Path, size: int) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read(size)
+    except OSError:
+        return None
+
+
+_ETAG_KEY = secrets.token_bytes(16)  # this run's: an index file's tag says nothing of its inode or times
 
 
 def _stamp_etag(stamp: Stamp) -> str:
-    return f'"{stamp.inode:x}-{stamp.size:x}-{stamp.mtime_ns:x}"'
+    """A tag that changes with the file (inode, size, modification time), keyed for this run: those numbers, as
+    they were, told anyone in the room to the nanosecond when this person got their copy, and linked the laptop
+    across rooms and restarts."""
+    raw = f"{stamp.inode}-{stamp.size}-{stamp.mtime_ns}".encode()
+    return f'"{hmac.new(_ETAG_KEY, raw, hashlib.sha256).hexdigest()[:32]}"'
 
 
 def _bundle_names(folder: Path, at_most: int) -> tuple[list[str], int]:
@@ -370,10 +422,9 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
     """
     if not root.is_dir():
         raise ConfigError(f"{root} is not a folder", hint="name a folder of bundles, or a mirror copy")
-    files = _index_files(root)
+    files, skipped = _index_files(root)
     infohashes = _signed_infohashes(files)
     offers: dict[str, Offer] = {}
-    skipped: list[str] = []
     checked_now: dict[tuple[Path, Stamp], _Checked] = {}
     candidates, beyond, odd = _candidates(root)
     for name in (INDEX_NAME, INDEX_NAME + SIG_SUFFIX):  # passed over as a bundle would be: said, not in silence
