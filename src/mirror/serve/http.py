@@ -343,9 +343,10 @@ def _precondition(headers: CIMultiDictProxy[str], etag: str) -> int | None:
 
 def own_host(host: str) -> bool:
     """Whether a request's Host names this room as its readers reach it: an address (what its QR codes and
-    printed URLs give), localhost, or this machine's own mDNS name (HOSTNAME.local). A web page elsewhere that
-    points its own name at 127.0.0.1 or a LAN address (DNS rebinding) sends that name, and must not read what this
-    person holds; any other .local name could be answered by anyone on the network."""
+    printed URLs give) or localhost. A web page elsewhere that points its own name at 127.0.0.1 or a LAN address
+    (DNS rebinding) sends that name, and must not read what this person holds; a .local name could be answered by
+    anyone on the network. Not this machine's own mDNS name (HOSTNAME.local) either: the room announces a random
+    one because a machine's name often names its owner, and answering to it would confirm a guess of it."""
     name = host.strip().lower()
     if name.startswith("["):  # [::1]:8470
         name = name[1:].partition("]")[0]
@@ -354,7 +355,7 @@ def own_host(host: str) -> bool:
         if not (port.isascii() and port.isdigit()):
             return False
     name = name.rstrip(".")
-    if name in ("localhost", f"{socket.gethostname().lower()}.local"):
+    if name == "localhost":
         return True
     try:
         ipaddress.ip_address(name)
