@@ -618,3 +618,24 @@ def test_signed_files_decoded_before_their_signature_are_bounded_too(keyring: Ke
     monkeypatch.setattr(mirror.bundle.verify, "FLOOR_BEFORE_SIGNED", 16 << 20)  # within the bound: read, and
     code, out, err = invoke(runner, "verify", hostile)  # refused for what it holds
     assert code == 3 and "decode to more than" not in out + err, (out, err)
+
+
+def test_a_crc_in_the_header_that_the_data_does_not_have_is_refused(keyring: Keyring, tmp_path: Path,
+                                                                      runner: CliRunner) -> None:
+    """Anyone passing a bundle on could change a member's CRC in the header (and the header's own CRC): verify,
+    extract and open said VERIFIED, stock 7-Zip said "CRC Failed" (the hand check says stop), and endorse refused
+    it: three verdicts on one file. Verify now says what 7-Zip will."""
+    import zlib
+
+    members = shapes.signed_by(keyring.secret("alice", None), {"accounts/2022-01-05-a.ru.md": b"# A\n\nQuiet.\n"})
+    good = forge(tmp_path / "good.7z", [Entry(name, data) for name, data in members.items()])
+    assert invoke(runner, "verify", good)[0] == 0
+    bad = forge(tmp_path / "bad.7z", [Entry(name, data, crc=zlib.crc32(data) ^ 1 if name.startswith("accounts/")
+                                            else None) for name, data in members.items()])
+    assert run(require_tool("7zz"), "t", bad, check=False).returncode != 0  # 7-Zip's verdict
+    for command in ("verify", "extract"):
+        args = (bad, tmp_path / "out") if command == "extract" else (bad,)
+        code, out, err = invoke(runner, command, *args)
+        assert code == 3 and "the 7z header gives 1 file(s) a CRC their data does not have " \
+                              "(accounts/2022-01-05-a.ru.md)" in out + err, (command, out, err)
+    assert not (tmp_path / "out").exists()

@@ -707,8 +707,9 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
         digests.check(current, at if is_part else None, is_part, hashed=False)  # raises ContentError
 
     checkpoint = None if known_sums else Checkpoint(lambda member: member.name in control, len(control))
+    mismatched: list[str] = []  # members whose data does not have their header's CRC
     with closing(read_ahead(fp, archive, crc=False, want=kept if known_sums else wanted,
-                            checkpoint=checkpoint)) as pairs:
+                            checkpoint=checkpoint, mismatched=mismatched)) as pairs:
         for member, chunks in pairs:
             found = files.position(member, k)
             if found is None:
@@ -763,6 +764,11 @@ def verify_open(fp: BinaryIO, keys: TrustedKeys, limits: Limits, policy: Policy,
     if marker is not None and at is not None and marker not in signed.sums.entries:
         part = PartMarker.from_bytes(_whole(held.get(marker, b"")))
     missing = digests.check(signed, at if part is not None else None, part is not None)
+    if mismatched:  # intact by their signed SHA-256; 7-Zip, which checks CRCs, calls them damaged (CRC Failed)
+        names = ", ".join(printable(name) for name in sorted(mismatched)[:5])
+        raise ArchiveError(f"the 7z header gives {len(mismatched):,} file(s) a CRC their data does not have "
+                           f"({names}{', ...' if len(mismatched) > 5 else ''}): 7-Zip calls them damaged, so this "
+                           "copy cannot be checked or opened with it", hint="ask the sender for a clean copy")
     endorsements = check_endorsements({n: _whole(raw) for n, raw in held.items() if is_endorsement(n, layout)},
                                       signed.control.prehashed(SUMS_NAME), signed.meta, signed.public, keys,
                                       layout)

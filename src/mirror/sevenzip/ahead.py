@@ -64,8 +64,10 @@ class _Stopped(Exception):
 
 
 def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[[Member], bool] | None = None,
-               checkpoint: Checkpoint | None = None) -> Generator[tuple[Member, Iterator[bytes]], None, None]:
-    """Like `iter_members`, decoded on another thread. Consume each member's chunks before the next member.
+               checkpoint: Checkpoint | None = None,
+               mismatched: list[str] | None = None) -> Generator[tuple[Member, Iterator[bytes]], None, None]:
+    """Like `iter_members`, decoded on another thread (CRCs summed there too). Consume each member's chunks before
+    the next member.
 
     With `checkpoint`, once the members it needs were read, the next block is started (or skipped, by `want`)
     only after the caller called `checkpoint.decide()`.
@@ -75,7 +77,7 @@ def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[
             the generator yields then is not defined (the thread path ends; in line, decoding goes on).
     """
     if sum(archive.folders.unpack_sizes) <= IN_LINE_BYTES:
-        yield from _in_line(fp, archive, crc, want)
+        yield from _in_line(fp, archive, crc, want, mismatched)
         return
     import queue
     import threading
@@ -88,7 +90,7 @@ def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[
             checkpoint.decided.set()
     batches: queue.Queue[_Batch] = queue.Queue(DEPTH)
     stop = threading.Event()
-    thread = threading.Thread(target=_produce, args=(fp, archive, crc, want, batches, stop, checkpoint),
+    thread = threading.Thread(target=_produce, args=(fp, archive, crc, want, batches, stop, checkpoint, mismatched),
                               daemon=True, name="mirror-read-ahead")
     keep_heap_top()  # heap.py: the chunks this thread reads reuse the memory of those freed, not new pages
     try:
@@ -104,18 +106,19 @@ def read_ahead(fp: BinaryIO, archive: Archive, crc: bool = True, want: Callable[
         release_heap_top()
 
 
-def _in_line(fp: BinaryIO, archive: Archive, crc: bool,
-             want: Callable[[Member], bool] | None) -> Iterator[tuple[Member, Iterator[bytes]]]:
+def _in_line(fp: BinaryIO, archive: Archive, crc: bool, want: Callable[[Member], bool] | None,
+             mismatched: list[str] | None) -> Iterator[tuple[Member, Iterator[bytes]]]:
     """read_ahead on the caller's thread: what the caller left of a member is read before the next, as the
     reading thread's batches skip it."""
-    for member, chunks in iter_members(fp, archive, crc, BATCH_BYTES, want):
+    for member, chunks in iter_members(fp, archive, crc, BATCH_BYTES, want, mismatched):
         yield member, chunks
         for _ in chunks:
             pass
 
 
 def _produce(fp: BinaryIO, archive: Archive, crc: bool, want: Callable[[Member], bool] | None,
-             batches: queue.Queue[_Batch], stop: threading.Event, checkpoint: Checkpoint | None) -> None:
+             batches: queue.Queue[_Batch], stop: threading.Event, checkpoint: Checkpoint | None,
+             mismatched: list[str] | None) -> None:
     import queue
 
     batch: list[_Item] = []
@@ -145,7 +148,8 @@ def _produce(fp: BinaryIO, archive: Archive, crc: bool, want: Callable[[Member],
 
     try:
         for member, chunks in iter_members(fp, archive, crc, BATCH_BYTES,
-                                           gated if checkpoint is not None or want is not None else None):
+                                           gated if checkpoint is not None or want is not None else None,
+                                           mismatched):
             if checkpoint is not None and checkpoint.needed(member):
                 checkpoint.left -= 1
             batch.append((member, None))

@@ -512,15 +512,18 @@ def _whole(reader: _FolderReader, size: int) -> Iterator[bytes]:
 
 
 def iter_members(fp: BinaryIO, archive: Archive, crc: bool = True, chunk: int = CHUNK,
-                 want: Callable[[Member], bool] | None = None) -> Iterator[tuple[Member, Iterator[bytes]]]:
+                 want: Callable[[Member], bool] | None = None,
+                 mismatched: list[str] | None = None) -> Iterator[tuple[Member, Iterator[bytes]]]:
     """Each member with data, in archive order, with an iterator over its bytes.
 
     The caller must consume each chunk iterator before advancing. A member's
-    CRC is checked after its last chunk, unless `crc` is False: a caller that
-    compares every member with a signed SHA-256 learns nothing more from a CRC
-    (anyone who changes the data can fix the CRC too), and it costs a quarter
-    of a verify's time. Chunks are at most `chunk` bytes. With `want`, a block
-    none of whose members it wants is skipped, not decoded.
+    CRC is checked after its last chunk, unless `crc` is False. With `crc`
+    False and a `mismatched` list, the name of each member whose CRC does not
+    match is added to it, and nothing is raised: a caller that compares every
+    member with a signed SHA-256 says what the SHA-256 found first, and a CRC
+    that does not match data that does is what 7-Zip would still call damaged.
+    Chunks are at most `chunk` bytes. With `want`, a block none of whose
+    members it wants is skipped, not decoded.
 
     Raises:
         ArchiveError: damaged or truncated data, CRC mismatch.
@@ -540,7 +543,11 @@ def iter_members(fp: BinaryIO, archive: Archive, crc: bool = True, chunk: int = 
         reader = _FolderReader(fp, archive.folders[index])
         for member in _block(table, index, first):
             chunks = reader.chunks(member.size, chunk)
-            yield member, _checked(chunks, member) if crc else chunks
+            if crc:
+                chunks = _checked(chunks, member)
+            elif mismatched is not None and member.crc is not None:
+                chunks = _noted(chunks, member, mismatched)
+            yield member, chunks
         reader.finish()
 
 
@@ -568,6 +575,16 @@ def iter_block(fp: BinaryIO, archive: Archive, index: int) -> Iterator[tuple[Mem
             member = table[i]
             yield member, _checked(reader.chunks(member.size), member)
     reader.finish()
+
+
+def _noted(chunks: Iterator[bytes], member: Member, mismatched: list[str]) -> Iterator[bytes]:
+    """The chunks; the member's name added to `mismatched` after the last if its CRC does not match."""
+    crc = 0
+    for chunk in chunks:
+        crc = zlib.crc32(chunk, crc)
+        yield chunk
+    if crc != member.crc:
+        mismatched.append(member.name)
 
 
 def _checked(chunks: Iterator[bytes], member: Member) -> Iterator[bytes]:
