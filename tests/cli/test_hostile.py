@@ -292,6 +292,9 @@ CASES = [
     pytest.param(typed_without_flag(stat.S_IFREG | 0o4755), r"set-id or sticky bits \(4755\)",
                  id="setuid mode without 0x8000"),
     pytest.param(typed_without_flag(stat.S_IFIFO | 0o644), r"not a regular file", id="FIFO mode without 0x8000"),
+    pytest.param(typed_without_flag(stat.S_IFREG | 0o000), r"has the mode 000: extracted by 7-Zip, a file its owner "
+                 r"could not read", id="a mode no one may read"),  # helper-132: sha256sum -c then fails
+    pytest.param(typed_without_flag(stat.S_IFREG | 0o200), r"has the mode 200: ", id="a mode its owner may not read"),
     pytest.param(folder_attribute_on_empty_file, r"marked both as an empty file and as a folder",
                  id="empty file with the folder attribute"),
     pytest.param(hidden_property(0x16), r"file property 7-Zip does not write \(0x16\)", id="payload in kComment"),

@@ -34,6 +34,13 @@ def _check_member(member: Member) -> None:
     mode = member.unix_mode
     if mode is not None and mode & (stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX):
         raise ArchiveError(f"member {shown!r} has set-id or sticky bits ({mode & 0o7777:o})")
+    needed = stat.S_IRUSR | stat.S_IXUSR if member.is_dir else stat.S_IRUSR
+    if mode is not None and mode & needed != needed and member.is_dir:  # 7-Zip extracts it with that mode
+        raise ArchiveError(f"member {shown!r} has the mode {mode & 0o7777:03o}: extracted by 7-Zip, a folder its "
+                           "owner could not open")
+    if mode is not None and mode & needed != needed:
+        raise ArchiveError(f"member {shown!r} has the mode {mode & 0o7777:03o}: extracted by 7-Zip, a file its "
+                           "owner could not read")
 
 
 def kind_problem(member: Member) -> str | None:
