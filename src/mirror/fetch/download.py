@@ -231,14 +231,15 @@ class Download:
             return Turn.DONE
         sources = {piece.source for piece in self.pieces}
         if sources == {mirror.label}:  # every byte came from this mirror in this run
-            event.add(Fate.TAMPERED, f"{self.entry.path}: does not match the signed sha256", gained, seconds)
+            event.add(Fate.TAMPERED, f"{self.entry.path}: does not match the sha256 it was listed with", gained,
+                      seconds)
             self.tampered = True
-            self.log(f"{mirror.label}: {self.entry.path} does not match the signed sha256")
+            self.log(f"{mirror.label}: {self.entry.path} does not match the sha256 it was listed with")
             self._throw_away(failed=True)
             return Turn.OVER
-        self.log(f"{self.name}: the download assembled from {', '.join(sorted(sources))} does not match the signed "
-                 f"sha256; fetching it whole from {mirror.label}")
-        event.add(Fate.SUSPECT, "finished a download that did not match the signed sha256", gained, seconds)
+        self.log(f"{self.name}: the download assembled from {', '.join(sorted(sources))} does not match the "
+                 f"sha256 it was listed with; fetching it whole from {mirror.label}")
+        event.add(Fate.SUSPECT, "finished a download that did not match the sha256 it was listed with", gained, seconds)
         self._throw_away(failed=True)
         turn, _ = self._turn(mirror)
         return turn

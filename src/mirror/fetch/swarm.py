@@ -246,7 +246,8 @@ class SwarmSource:
                 os.truncate(got, entry.size)
         if file_sha256(got) != entry.sha256:
             got.unlink()
-            _record(report, entry, Fate.TAMPERED, f"{entry.path}: the copy does not match the signed sha256")
+            _record(report, entry, Fate.TAMPERED,
+                    f"{entry.path}: the copy does not match the sha256 it was listed with")
             return None
         part = downloads / f"{entry.sha256}.7z.part"
         os.replace(got, part)
