@@ -299,6 +299,11 @@ def test_volumes_verify_and_extract_from_the_first(runner: CliRunner, tmp_path: 
     assert sorted(p.name for p in volumes.iterdir()) == ["b.7z.001", "b.7z.002"]
     code, out, _ = invoke(runner, "verify", volumes / "b.7z.001", "--keys", keys)
     assert code == 0 and out.startswith("VERIFIED  "), out
+    (volumes / "b.7z.003").write_bytes(b"hello")  # another set's volume beside it: named, not "5 bytes follow"
+    code, out, err = invoke(runner, "verify", volumes / "b.7z.001", "--keys", keys)
+    assert code == 3 and "b.7z.003 begins after the end of the 7z archive that the volumes before it hold" in out, out
+    assert "hint: move b.7z.003 out of the folder" in err, err
+    (volumes / "b.7z.003").unlink()
     code, out, err = invoke(runner, "extract", volumes / "b.7z.001", tmp_path / "got", "--keys", keys)
     assert code == 0, err
     assert (tmp_path / "got" / "photos" / "p05.jpg").read_bytes() == (folder / "photos" / "p05.jpg").read_bytes()

@@ -169,6 +169,14 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
         raise TruncatedArchive("archive is truncated: its end header is missing")
     if length > limits.max_header:
         raise ArchiveError("archive header is too large")
+    past = _volumes_past(fp, 32 + offset + length)
+    if len(past) == 1:  # not bytes riding along: a volume of another set that shares its name
+        raise ArchiveError(f"{past[0]} begins after the end of the 7z archive that the volumes before it hold: it "
+                           "belongs to no part of it", hint=f"move {past[0]} out of the folder")
+    if past:
+        raise ArchiveError(f"{past[0]} and the {len(past) - 1} volume(s) after it begin after the end of the 7z "
+                           "archive that the volumes before them hold: they belong to no part of it",
+                           hint=f"move {past[0]} and those after it out of the folder")
     if 32 + offset + length < size:  # 7-Zip warns of them too; a zip's directory there would make a polyglot
         raise ArchiveError(f"{size - 32 - offset - length:,} bytes follow the end of the 7z archive; they belong "
                            "to no file in it and are not signed", hint=_CLEAN_COPY)
@@ -214,6 +222,17 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
 
 
 _CLEAN_COPY = "ask the sender for a clean copy; 7-Zip and mirror write none of them"
+
+
+def _volumes_past(fp: BinaryIO, end: int) -> list[str]:
+    """The names of the volumes of a set (volumes.py's VolumeReader under `fp`) that begin at or after `end`."""
+    raw = getattr(fp, "raw", fp)
+    starts, paths = getattr(raw, "starts", None), getattr(raw, "paths", None)
+    if not isinstance(starts, list) or not isinstance(paths, list):
+        return []
+    from mirror.formats.names import printable
+
+    return [printable(path.name) for start, path in zip(starts, paths, strict=True) if start >= end and start > 0]
 
 
 def _check_packed_regions(regions: list[tuple[int, int]], header_at: int) -> None:
