@@ -85,6 +85,29 @@ class _Shrunk(Exception):
     being sent."""
 
 
+class _Drain:
+    """What a closed connection's client took since the close (what its TCP acknowledged, at each look)."""
+
+    __slots__ = ("looks", "moved", "started", "window")
+
+    def __init__(self, now: float, acked: int | None, window: float) -> None:
+        self.started = self.moved = now
+        self.window = window
+        self.looks: deque[tuple[float, int | None]] = deque([(now, acked)], maxlen=int(2 * window / _DRAIN_LOOK) + 2)
+
+    def stalled(self, now: float, acked: int | None) -> bool:
+        """Whether the client took nothing for `window` seconds, or less than 2 * MIN_PIECE over the last two
+        windows; where the system does not say, whether `window` seconds have passed."""
+        last = self.looks[-1][1]
+        if acked is None or last is None:
+            return now - self.started >= self.window
+        if acked > last:
+            self.moved = now
+        then = next((taken for at, taken in reversed(self.looks) if at <= now - 2 * self.window), None)
+        self.looks.append((now, acked))
+        return now - self.moved >= self.window or (then is not None and acked - then < 2 * MIN_PIECE)
+
+
 class _Protocol(web.RequestHandler):
     """aiohttp's connection handler; its own error answers (bad requests) carry the security headers too.
 
@@ -93,13 +116,15 @@ class _Protocol(web.RequestHandler):
     Closed, asyncio would wait without end for its own buffer to drain, holding the connection's place in the caps
     (256 such connections from 8 addresses locked every reader out), and the kernel would keep what it holds as an
     orphan for minutes, outside every cap. Every close, aiohttp's own included, goes through `_close_when_sent`:
-    such a connection is left open and looked at every `_DRAIN_LOOK` seconds; while its client's TCP acknowledges at
-    least MIN_PIECE bytes between looks it is given the time, it is closed once nothing is left to send, and reset
-    (what is unsent dropped) as soon as it takes less.
+    such a connection is left open and looked at every `_DRAIN_LOOK` seconds. It is closed once nothing is left to
+    send, and reset (what is unsent dropped) by the rule a body's client is held to: once it takes nothing for
+    `window` seconds, or less than 2 * MIN_PIECE over the last two windows (where the system does not say what was
+    taken, once `window` seconds have passed). Meanwhile it keeps its place in the caps.
     """
 
     _stopping = False  # the server stops: every connection is closed now, none left for later
     deferred: tuple[asyncio.Transport, asyncio.TimerHandle] | None = None  # closed, its next look still to come
+    window = 30.0  # the room's Limits.window, set by the server
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """aiohttp's; the transport's close goes through `_close_when_sent` (aiohttp closes it itself after some
@@ -125,26 +150,23 @@ class _Protocol(web.RequestHandler):
         if self._stopping or not (_unsent(transport) or transport.get_write_buffer_size()):
             plain()
             return
-        self._look_later(transport, plain, _acked(transport))
+        self._look_later(transport, plain, _Drain(asyncio.get_running_loop().time(), _acked(transport), self.window))
 
-    def _look_later(self, transport: asyncio.Transport, plain: Callable[[], None], acked: int | None) -> None:
-        look = asyncio.get_running_loop().call_later(_DRAIN_LOOK, self._look, transport, plain, acked)
+    def _look_later(self, transport: asyncio.Transport, plain: Callable[[], None], drain: _Drain) -> None:
+        look = asyncio.get_running_loop().call_later(_DRAIN_LOOK, self._look, transport, plain, drain)
         self.deferred = (transport, look)
 
-    def _look(self, transport: asyncio.Transport, plain: Callable[[], None], acked_before: int | None) -> None:
-        """Close if all was taken, give it more time if the client took at least MIN_PIECE since the last look,
-        else reset."""
+    def _look(self, transport: asyncio.Transport, plain: Callable[[], None], drain: _Drain) -> None:
+        """Close if all was taken; reset a client that takes too little; else look again."""
         self.deferred = None
         if transport.is_closing():
             return
         if not (_unsent(transport) or transport.get_write_buffer_size()):
             plain()
-            return
-        acked = _acked(transport)
-        if acked is not None and acked_before is not None and acked - acked_before >= MIN_PIECE:
-            self._look_later(transport, plain, acked)
-        else:
+        elif drain.stalled(asyncio.get_running_loop().time(), _acked(transport)):
             _reset(transport)
+        else:
+            self._look_later(transport, plain, drain)
 
     def handle_error(self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
@@ -175,7 +197,9 @@ class _Server(web.Server):
         self._giving_way: set[web.RequestHandler] = set()  # chosen to close, until their connection is lost
 
     def __call__(self) -> web.RequestHandler:
-        return _Protocol(self, loop=asyncio.get_running_loop(), **self._options)
+        handler = _Protocol(self, loop=asyncio.get_running_loop(), **self._options)
+        handler.window = self._limits.window
+        return handler
 
     def connection_made(self, handler: web.RequestHandler, transport: asyncio.Transport) -> None:
         super().connection_made(handler, transport)
