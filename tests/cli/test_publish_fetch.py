@@ -725,8 +725,10 @@ def test_one_version_signed_twice_is_followed_by_one_listing_both(setup: Setup, 
 def test_an_index_publish_must_not_replace_is_said_and_nothing_is_sent(setup: Setup, runner: CliRunner,
                                                                       keyring: Keyring, planted: str) -> None:
     """A host's index signed by another key (mirror.toml's key changed, or names the wrong one) was "not usable",
-    and the run signed a version 1 with no bundles over it on every host; this publisher's index in a newer format
-    was replaced by an older mirror, rolling readers back. Both now stop the run before anything is signed."""
+    and the run signed a version 1 with no bundles over it on every host: that host now gets nothing (it fails,
+    alone: a key named in a signature cannot be checked without that key, so anyone who can write there could
+    name one, and must not stop the other hosts). This publisher's index in a newer format was replaced by an
+    older mirror, rolling readers back: that stops the run before anything is signed."""
     assert publish_cli(runner, setup, setup.bundle)[0] == 0
     a = setup.hosts[0]
     index = Index.from_bytes((a / "index.json").read_bytes())
@@ -743,13 +745,16 @@ def test_an_index_publish_must_not_replace_is_said_and_nothing_is_sent(setup: Se
         (a / name).write_bytes(raw)
         (a / f"{name}.minisig").write_bytes(signature)
     before = {p: p.read_bytes() for host in setup.hosts for p in host.rglob("*") if p.is_file()}
-    code, _, err = invoke(runner, "refresh", "--config", setup.config)
-    assert code == 2, err
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    after = {p: p.read_bytes() for host in setup.hosts for p in host.rglob("*") if p.is_file()}
     if planted == "another key":
-        assert "[a] its index is signed by key" in err and "nothing was signed or sent" in err
+        assert code == 4 and "FAIL  a  its index names key" in out and "OK    b" in out, out + err
+        assert {p: d for p, d in after.items() if p.is_relative_to(a)} == \
+            {p: d for p, d in before.items() if p.is_relative_to(a)}
+        assert json.loads((setup.hosts[1] / "index.json").read_bytes())["version"] == 2
     else:
-        assert "[a] it holds this publisher's index in index format mirror-index/3 is newer" in err
-    assert {p: p.read_bytes() for host in setup.hosts for p in host.rglob("*") if p.is_file()} == before
+        assert code == 2 and "[a] it holds this publisher's index in index format mirror-index/3 is newer" in err
+        assert after == before
 
 
 def _signed(raw: bytes, index: Index, secret: SecretKey) -> bytes:

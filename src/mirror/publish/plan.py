@@ -36,7 +36,7 @@ from pathlib import Path
 from mirror.bundle.torrent import hash_known, make_torrent
 from mirror.bundle.verified import VerifiedCache
 from mirror.bundle.verify import verify_bundle
-from mirror.errors import ConfigError, MirrorError, MissingFile, TransferError, VerificationError
+from mirror.errors import ConfigError, Failure, MirrorError, MissingFile, TransferError, VerificationError
 from mirror.formats.index import DEFAULT_EXPIRY_DAYS, MAX_INDEX, BundleEntry, Index, NewerFormat
 from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, sums_paths, torrent_path, version_path
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME
@@ -107,8 +107,10 @@ def host_version(host: Host, publisher: PublicKeyFile, log: Log) -> Index | None
 
     Raises:
         TransferError: the host did not answer (after retries of transient failures).
-        ConfigError: the index there is another key's, or this publisher's in a newer format: replacing it would
-            drop every bundle it lists, or roll its readers back (nothing is signed or sent then).
+        TransferError: also when the index there names another key as its signer: replacing it would drop every
+            bundle it lists (that host gets nothing this run).
+        ConfigError: the index there is this publisher's in a newer format: replacing it would roll its readers
+            back (nothing is signed or sent then).
     """
     try:
         return with_retries(lambda: host_index(host, publisher)[0], host.name, "index.json", log)
@@ -116,12 +118,14 @@ def host_version(host: Host, publisher: PublicKeyFile, log: Log) -> Index | None
         return None
     except TransferError:
         raise
-    except UnknownPublisher as exc:
-        raise ConfigError(f"[{host.name}] its index is signed by key {key_id_hex(exc.key_id)}, not by the "
-                          f"publisher key {key_id_hex(publisher.key_id)}; nothing was signed or sent",
-                          hint="if that host is another publisher's, leave it out of mirror.toml; if the key "
-                               "changed on purpose, remove index.json and index.json.minisig there first (readers "
-                               "who trust only the old key will refuse the new index)") from None
+    except UnknownPublisher as exc:  # that host alone: anyone who can write there (or a man in the middle of
+        # plain HTTP) can name any key, unverifiable without it, and must not stop every other host's refresh
+        raise TransferError(host.name, f"its index names key {key_id_hex(exc.key_id)} as its signer, not the "
+                                       f"publisher key {key_id_hex(publisher.key_id)}", Failure.BAD_ANSWER,
+                            transient=False,
+                            hint="if that host is another publisher's, leave it out of mirror.toml; if the key "
+                                 "changed on purpose, remove index.json and index.json.minisig there first "
+                                 "(readers who trust only the old key will refuse the new index)") from None
     except NewerFormat as exc:
         raise ConfigError(f"[{host.name}] it holds this publisher's index in {exc}; nothing was signed or sent",
                           hint="upgrade mirror, then publish again") from None
