@@ -110,6 +110,8 @@ def test_a_host_lacking_a_bundle_whose_file_is_gone_gets_no_index(setup: Setup, 
     assert publish_cli(runner, setup, setup.bundle, "--to", "a")[0] == 0
     moved = tmp_path / "elsewhere.7z"
     setup.bundle.rename(moved)
+    code, out, err = invoke(runner, "refresh", "--config", setup.config, "--dry-run")
+    assert code == 4 and "not on this host" in out + err, out + err  # as the refresh will (it said 0: helper-134)
     code, out, err = invoke(runner, "refresh", "--config", setup.config)
     assert code == 4 and "OK    a" in out, err
     assert "FAIL  b" in out and f"the index lists Test bundle (bundles/{setup.sha256}.7z), which is not on" in out
@@ -896,3 +898,21 @@ def test_status_without_the_local_state_compares_the_hosts(setup: Setup, runner:
     code, out, _ = invoke(runner, "status", "--config", setup.config)
     assert code == 4 and "STALE  b" in out and "stale: version 1, another host has 2" in out, out
     assert "OK     a" in out
+
+
+def test_a_bundle_that_cannot_be_sent_again_is_read_back_where_it_is_not_known(setup: Setup, runner: CliRunner,
+                                                                               tmp_path: Path) -> None:
+    """The file a bundle was published from is gone, and host b, not known to hold it, has a file of its size
+    with other bytes under its name: b was given the index, OK, and counted as holding it (helper-134)."""
+    b = setup.hosts[1]
+    assert publish_cli(runner, setup, setup.bundle, "--to", "a")[0] == 0
+    (b / "bundles").mkdir()
+    damaged = bytearray(setup.bundle.read_bytes())
+    damaged[len(damaged) // 2] ^= 0x01
+    (b / f"bundles/{setup.sha256}.7z").write_bytes(bytes(damaged))
+    for name in (f"bundles/{setup.sha256}.SHA256SUMS", f"bundles/{setup.sha256}.SHA256SUMS.minisig"):
+        (b / name).write_bytes((setup.hosts[0] / name).read_bytes())
+    setup.bundle.rename(tmp_path / "elsewhere.7z")
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 4 and "FAIL  b" in out and "on this host with other bytes" in out, out + err
+    assert not (b / "index.json").exists()

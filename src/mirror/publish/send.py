@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from mirror.errors import Failure, TransferError
 from mirror.formats.index import BundleEntry
-from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, version_path
+from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, sums_paths, version_path
 from mirror.formats.names import printable
 from mirror.net.pace import carried
 from mirror.publish.config import MirrorConfig
@@ -162,13 +162,23 @@ class _Sender:
             raise failures[0]
 
 
-def _lacking(host: Host, unsure: Sequence[BundleEntry]) -> None:
-    """Refuse a host that lacks a bundle the index lists and this machine cannot send it again."""
+def _lacking(host: Host, unsure: Sequence[BundleEntry], log: Log | None = None) -> None:
+    """Refuse a host that lacks a bundle the index lists (or one of its files, or has other bytes under its name)
+    and this machine cannot send it again. The bundle is read back whole, unless `log` is None (a dry run)."""
     for entry in unsure:
-        if host.stat(entry.path) != entry.size:
-            raise TransferError(host.name, f"the index lists {printable(entry.title)} ({entry.path}), which is not "
-                                           "on this host, and the file it was published from is not here: publish "
-                                           "that bundle again")
+        where = f"the index lists {printable(entry.title)} ({entry.path}), which is"
+        again = "and the file it was published from is not here: publish that bundle again"
+        if host.stat(entry.path) != entry.size or any(host.stat(path) is None for path in sums_paths(entry.sha256)):
+            raise TransferError(host.name, f"{where} not on this host, or not whole, {again}")
+        if log is None:
+            continue
+        try:
+            with_retries(functools.partial(read_back, host, entry.path, entry.sha256, entry.size), host.name,
+                         entry.path, log)
+        except TransferError as exc:
+            if exc.failure is not Failure.BAD_ANSWER:
+                raise
+            raise TransferError(host.name, f"{where} on this host with other bytes, {again}") from None
 
 
 def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log,
@@ -185,7 +195,7 @@ def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: 
     result = HostResult(host.name, required)
     sender = _Sender(result, log, advance, known)
     try:
-        _lacking(host, unsure)
+        _lacking(host, unsure, log)
         sender.send_all(host, [u for u in uploads if not _is_index(u.path)], spare, transfers)
         for upload in uploads:
             if _is_index(upload.path):
@@ -255,6 +265,7 @@ def dry_run(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log) -
     """Per host, what it would get (each file, and whether it is there already), or why it cannot be asked."""
     def look(host: Host) -> list[dict[str, Any]]:
         try:
+            _lacking(host, plan.unsure.get(host.name, ()))  # what would refuse the host its index (by size alone)
             return [{"path": u.path, "size": u.size, "present": host.stat(u.path) == u.size} for u in plan.uploads]
         finally:
             host.close()
