@@ -843,3 +843,16 @@ def test_the_line_a_block_ends_with_is_read_again_with_the_next(last_line: str) 
     expected = f"line {text.count(chr(10), 0, number) + 1}: "
     found = scan_text(text, "a.md")
     assert [f.detail.split(": ")[0] + ": " for f in found] == [expected]
+
+
+@pytest.mark.parametrize("text", ["номер 7012345678", "тел. (727) 250-12-34", "(495) 123-45-67", "(7172) 55-55-55",
+                                  "8 701 123 45 67", "+7 701 123 45 67"])
+def test_numbers_past_the_budget_are_found_by_their_shapes(text: str) -> None:
+    """Once a run's libphonenumber checks are spent, shapes alone judge: a mobile without its 8, glued, and an area
+    code in brackets without it were missed, and a folder whose other files spent the budget scanned CLEAN where the
+    file alone did not (helper-134)."""
+    from mirror.privacy.identifiers import Checks, Finder
+
+    run = Checks(0)
+    assert [kind for kind, *_ in Finder(run).find(text)] == ["phone"]
+    assert run.short

@@ -37,6 +37,7 @@ def scan(path: Path, as_json: bool) -> None:
     """
     from mirror.formats.names import printable
     from mirror.privacy.findings import MAX_PER_FILE
+    from mirror.privacy.identifiers import PHONE_CHECKS, RUN_PHONE_CHECKS
     from mirror.privacy.scan_paths import scan_path
 
     report = scan_path(path)
@@ -46,6 +47,7 @@ def scan(path: Path, as_json: bool) -> None:
                    "not_scanned": [{"path": name, "reason": why} for name, why in report.not_scanned],
                    "not_scanned_count": report.not_scanned_count, "unlisted_findings": report.unlisted,
                    "stopped_at_cap": report.stopped, "stopped_at_cap_count": report.stopped_count,
+                   "phones_by_shape_alone": report.checks.short,
                    "findings": [{"path": f.path, "kind": f.kind, "detail": f.detail} for f in report.findings]})
     else:
         for finding in report.findings:  # values come from the files scanned: printed escaped
@@ -59,6 +61,10 @@ def scan(path: Path, as_json: bool) -> None:
             names += ", ..." if report.stopped_count > _STOPPED_SHOWN else ""
             say(f"  {report.stopped_count} file(s) hold more than {MAX_PER_FILE} items; each was read only that far, "
                 f"so there are more in: {names}")
+        if report.checks.short:
+            say(f"  past {PHONE_CHECKS:,} candidates in one file or {RUN_PHONE_CHECKS:,} in all, phone numbers were "
+                "judged by their shapes alone and some kinds may be missed: scan fewer files at once to have each "
+                "judged in full")
         if report.not_scanned_count:
             say(f"INCOMPLETE: {report.not_scanned_count} file(s) not scanned or read only in part; check them by "
                 "hand or leave them out")

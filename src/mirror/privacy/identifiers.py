@@ -120,7 +120,8 @@ RUN_PHONE_CHECKS = 100_000  # ... and in one run (a scan, a create) of many file
 # 15 digits; 8 or 7 and a Kazakh mobile's code (700-708, 747, 771, 775-778) and 7 digits, written any way; 8 or
 # 7 and 10 digits in the groups of Kazakh and Russian numbers, a space or dash after the code (of 3, 4 or 5
 # digits, in brackets or not: 11 digits in a row, an id or a build number, are no phone); a Kazakh mobile
-# without its 8 in its groups (701 123 45 67), no number before it ("18 754 440 2022" is a figure and a year).
+# without its 8 in its groups (701 123 45 67), no number before it ("18 754 440 2022" is a figure and a year), or
+# glued (7012345678); an area code in brackets without the 8 ((727) 250-12-34, (495) 123-45-67).
 _S = r"[ \u00a0-]"
 _MOBILE = r"7(?:0[0-8]|47|7[15-8])"
 _PHONE_SHAPE = re.compile(
@@ -129,7 +130,10 @@ _PHONE_SHAPE = re.compile(
     rf"|[78]{_S}?(?:\([3-9]\d\d\)|[3-9]\d\d){_S}\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)"
     rf"|[78]{_S}?(?:\([3-9]\d{{3}}\)|[3-9]\d{{3}}){_S}\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
     rf"|[78]{_S}?(?:\([3-9]\d{{4}}\)|[3-9]\d{{4}}){_S}\d{_S}?\d\d{_S}?\d\d(?!\d)"
-    rf"|(?<!\d[ \u00a0-])\(?{_MOBILE}\)?{_S}\d{{3}}{_S}\d\d{_S}\d\d(?!\d))")
+    rf"|(?<!\d[ \u00a0-])\(?{_MOBILE}\)?{_S}\d{{3}}{_S}\d\d{_S}\d\d(?!\d)"
+    rf"|{_MOBILE}\d{{7}}(?!\d)"  # a mobile without its 8, glued: 7012345678
+    rf"|\([3-9]\d\d\){_S}?\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)|\([3-9]\d{{3}}\){_S}?\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
+    rf"|\([3-9]\d{{4}}\){_S}?\d{_S}?\d\d{_S}?\d\d(?!\d))")  # an area code in brackets: (727) 250-12-34
 # A quantity grouped by thousands (87 012 345 678 tenge; +12 500 000 tenge, said with its unit) and an IPv4 address
 # are no phone numbers, whatever libphonenumber makes of them.
 _THOUSANDS = re.compile(r"\d{1,3}(?:[ \u00a0,.']\d{3}){3,}")
@@ -198,10 +202,11 @@ class Checks:
     `PHONE_CHECKS`; without a run's budget a hostile bundle of a thousand files of numbers libphonenumber must
     judge at length (about 1 ms each) would take 20 s a file."""
 
-    __slots__ = ("left",)
+    __slots__ = ("left", "short")
 
     def __init__(self, left: int | None = None) -> None:
         self.left = RUN_PHONE_CHECKS if left is None else left
+        self.short = False  # some candidates were judged by their shapes alone (this budget or a file's was spent)
 
 
 class Finder:
@@ -229,6 +234,8 @@ class Finder:
 
     def _phones(self, window: str) -> list[Match]:
         if not self._can_check():
+            if self.run is not None:
+                self.run.short = True
             return [("phone", m.group(), m.start(), m.end()) for m in _PHONE_SHAPE.finditer(window)
                     if not _quantity(m.group(), window[m.end():])]
         import phonenumbers
