@@ -159,10 +159,10 @@ def test_a_cache_padded_with_entries_is_cut_to_the_newest(tmp_path: Path) -> Non
     """A cache file of 300,000 entries (6 MB, under the read limit) took a minute on its first record (the oldest
     were dropped one at a time, each dropping slower than the last) and fetch 33 s for one bundle: only the newest
     MAX_ENTRIES are read, and past a slack the oldest are dropped at once (helper-122)."""
-    from mirror.bundle.verified import MAX_ENTRIES
+    from mirror.bundle.verified import FORMAT, MAX_ENTRIES
 
     path = tmp_path / "verified.json"
-    path.write_text('{"format":"mirror-verified/1","entries":{'
+    path.write_text('{"format":"' + FORMAT + '","entries":{'
                     + ",".join(f'"0:{i}:1:1:1":{{}}' for i in range(300_000)) + "}}")
     cache = VerifiedCache(path)
     assert cache.lookup(path) is None and len(cache._all()) == MAX_ENTRIES  # read: the newest only
@@ -196,3 +196,13 @@ def test_on_a_file_system_of_coarse_times_nothing_is_cached(tmp_path: Path) -> N
     if fine.st_mtime_ns % 10_000_000:
         cache.record(fine, fine, Facts(sha256="0" * 64))
         assert cache.get(fine) == Facts(sha256="0" * 64)
+
+
+def test_what_an_earlier_mirror_verified_is_verified_again(tmp_path: Path) -> None:
+    """Entries of mirror-verified/1 were verified without the members' CRCs (a CRC in the header that the data does
+    not have passed): none is used (helper-134)."""
+    from mirror.bundle.verified import FORMAT
+
+    path = tmp_path / "verified.json"
+    path.write_text('{"format":"mirror-verified/1","entries":{"0:1:1:1:1":{}}}')
+    assert FORMAT != "mirror-verified/1" and VerifiedCache(path)._all() == {}

@@ -37,7 +37,7 @@ from mirror.folders import cache_folder
 from mirror.record import record
 from mirror.safeio import atomic_write
 
-FORMAT = "mirror-verified/1"
+FORMAT = "mirror-verified/2"  # 2: what verified then had its CRCs checked too (a /1 entry is verified again)
 MAX_ENTRIES = 10_000  # the oldest are dropped past this
 _SLACK = 1_000  # entries past MAX_ENTRIES before the oldest are dropped
 MAX_FILE = 64 << 20  # a larger cache file is not read (a 1 GiB bundle's pieces take about 40 KB)
