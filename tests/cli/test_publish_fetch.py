@@ -916,3 +916,17 @@ def test_a_bundle_that_cannot_be_sent_again_is_read_back_where_it_is_not_known(s
     code, out, err = invoke(runner, "refresh", "--config", setup.config)
     assert code == 4 and "FAIL  b" in out and "on this host with other bytes" in out, out + err
     assert not (b / "index.json").exists()
+
+
+def test_after_an_index_signed_by_a_clock_ahead_the_right_clock_can_sign(setup: Setup, runner: CliRunner,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index signed while the clock ran 2 days ahead (or by another machine whose clock does) blocked every
+    later run, and the hint said to set a clock that was right (helper-134): the hint names both cases, and
+    --clock-is-right signs."""
+    _clock(monkeypatch, 2)
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    _clock(monkeypatch, 0)
+    code, _, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 2 and "if it is right, that index was signed by a clock ahead" in err, err
+    code, out, err = invoke(runner, "refresh", "--config", setup.config, "--clock-is-right")
+    assert code == 0 and "index version 2" in out, err

@@ -77,7 +77,7 @@ def _print_dry_run(plan: Plan, hosts: dict[str, dict[str, Any]]) -> None:
 
 
 def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[Path, ...], to: tuple[str, ...],
-                dry_run: bool, as_json: bool) -> None:
+                dry_run: bool, as_json: bool, clock_is_right: bool = False) -> None:
     """Publish (or with no bundles, refresh) and exit 4 if a required host failed."""
     from mirror.formats.minisign import key_id_hex
     from mirror.publish import send
@@ -92,7 +92,8 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
     hosts = _hosts(config, to)
     with contextlib.nullcontext() if dry_run else publishing(key_id_hex(public.key_id)), staging_dir() as tmp:
         staging = Path(tmp)
-        plan = plan_publish(config, hosts, public, bundles, keyring, datetime.now(UTC), staging, log)
+        plan = plan_publish(config, hosts, public, bundles, keyring, datetime.now(UTC), staging, log,
+                            clock_is_right=clock_is_right)
         doc: dict[str, Any] = {"index": {"version": plan.index.version, "expires": plan.index.expires,
                                          "bundles": len(plan.index.bundles)}, "added": list(plan.added)}
         if not as_json:
@@ -134,25 +135,29 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
 @click.argument("bundles", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--to", "to", multiple=True, help="only these hosts (default: all in mirror.toml)")
 @click.option("--dry-run", is_flag=True, help="show the plan; change nothing")
+@click.option("--clock-is-right", is_flag=True,
+              help="sign even though the last index was signed later than this machine's clock says it is now")
 @json_option
 @config_option
 @keys_option
-def publish(bundles: tuple[Path, ...], to: tuple[str, ...], dry_run: bool, as_json: bool, config_path: Path | None,
-            keys_dir: Path | None) -> None:
+def publish(bundles: tuple[Path, ...], to: tuple[str, ...], dry_run: bool, clock_is_right: bool, as_json: bool,
+            config_path: Path | None, keys_dir: Path | None) -> None:
     """Verify BUNDLES, sign a new index, and upload both to every host. Exit 4 if a required host failed."""
-    run_publish(config_path, keys_dir, bundles, to, dry_run, as_json)
+    run_publish(config_path, keys_dir, bundles, to, dry_run, as_json, clock_is_right)
 
 
 @main.command()
 @click.option("--to", "to", multiple=True, help="only these hosts")
 @click.option("--dry-run", is_flag=True, help="show the plan; change nothing")
+@click.option("--clock-is-right", is_flag=True,
+              help="sign even though the last index was signed later than this machine's clock says it is now")
 @json_option
 @config_option
 @keys_option
-def refresh(to: tuple[str, ...], dry_run: bool, as_json: bool, config_path: Path | None,
+def refresh(to: tuple[str, ...], dry_run: bool, clock_is_right: bool, as_json: bool, config_path: Path | None,
             keys_dir: Path | None) -> None:
     """Sign a new index version with a new expiry and no new bundles, and publish it."""
-    run_publish(config_path, keys_dir, (), to, dry_run, as_json)
+    run_publish(config_path, keys_dir, (), to, dry_run, as_json, clock_is_right)
 
 
 @main.command()

@@ -178,7 +178,7 @@ def _merge(previous: Sequence[BundleEntry], added: Sequence[BundleEntry]) -> tup
 
 def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKeyFile, bundles: Sequence[Path],
                  keyring: Keyring, now: datetime, staging: Path, log: Log,
-                 cache: VerifiedCache | None = None) -> Plan:
+                 cache: VerifiedCache | None = None, clock_is_right: bool = False) -> Plan:
     """Verify the bundles, find the next version, and lay out the new index (not yet signed).
 
     Bundles are verified two at a time; a bundle unchanged since this machine last verified it (`cache`,
@@ -200,13 +200,14 @@ def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicK
                 uploads += files
     finally:
         cache.save()  # what verified before a failure need not be verified again
-    plan = _next_index(config, hosts, publisher, entries, uploads, mirrors, now, log)
+    plan = _next_index(config, hosts, publisher, entries, uploads, mirrors, now, log, clock_is_right)
     return _send_again(plan, config, hosts, lambda p: _bundle_files(p, keyring, staging, mirrors, trackers, cache),
                        cache, log)
 
 
 def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKeyFile, entries: list[BundleEntry],
-                uploads: list[Upload], mirrors: tuple[str, ...], now: datetime, log: Log) -> Plan:
+                uploads: list[Upload], mirrors: tuple[str, ...], now: datetime, log: Log,
+                clock_is_right: bool = False) -> Plan:
     """The next index: the last one's bundles (local or any host's, whichever is newer) with those given."""
     key_id = key_id_hex(publisher.key_id)
     local = load_published(key_id)
@@ -228,11 +229,12 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
         elif found.version == previous.version and all(found.bundles != index.bundles for index in newest):
             newest.append(found)  # the same version with other bundles: signed on another machine as well
     signed = max((index.created_at for index in newest), default=None)
-    if signed is not None and now < signed - CLOCK_SLACK:  # an index expired at birth, or readers rolled back
+    if signed is not None and now < signed - CLOCK_SLACK and not clock_is_right:  # an index expired at birth
         raise ConfigError(f"this machine's clock says {format_time(now)}, before the last index was signed "
                           f"({format_time(signed)}); nothing was signed or sent",
-                          hint="set the clock (a machine without a clock battery starts in the past until it "
-                               "syncs), then run this again")
+                          hint="if this clock is behind, set it (a machine without a clock battery starts in the "
+                               "past until it syncs); if it is right, that index was signed by a clock ahead: "
+                               "run this again with --clock-is-right")
     version = max(local.version if local else 0, previous.version if previous else 0) + 1
     days = config.publisher.expires_days if config.publisher else DEFAULT_EXPIRY_DAYS
     listed = _merge((), [entry for index in newest for entry in index.bundles])
