@@ -109,3 +109,16 @@ def test_an_lzma_dictionary_liblzma_would_round_up_is_not_read(tmp_path: Path) -
         else:
             with pytest.raises(UnreadableContainer, match="4,097 bytes, not a multiple of 16"):
                 _read(data)
+
+
+def test_py7zrs_block_of_no_file_for_folders_alone_is_read(tmp_path: Path) -> None:
+    """py7zr packs a folder that holds only folders with a block of no file, of one byte (LZMA2's end marker):
+    nothing can ride in it, and 7-Zip reads it (helper-134); more than a byte stays refused."""
+    import py7zr
+
+    (tmp_path / "src" / "empty" / "deeper").mkdir(parents=True)
+    with py7zr.SevenZipFile(tmp_path / "folders.7z", "w") as archive:
+        archive.writeall(tmp_path / "src", arcname="src")
+    assert run(require_tool("7zz"), "t", tmp_path / "folders.7z", check=False).returncode == 0
+    archive_read = read_archive(io.BytesIO((tmp_path / "folders.7z").read_bytes()), Limits())
+    assert sorted(m.name for m in archive_read.members) == ["src", "src/empty", "src/empty/deeper"]

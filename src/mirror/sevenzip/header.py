@@ -402,9 +402,12 @@ def _read_substreams(buf: Buf, limits: Limits, folders: FolderTable) -> Streams:
             prop = buf.byte()
         if sum(counts) > limits.max_members:
             raise ArchiveError("archive declares too many files")
-        empty = next((k for k in range(n) if counts[k] == 0), None)
-        if empty is not None:  # 7-Zip writes none: bytes that belong to no file, which no check would read (a
-            # block that unpacks to nothing is never decoded, however many packed bytes it has)
+        # 7-Zip writes none: bytes that belong to no file, which no check would read (a block that unpacks to
+        # nothing is never decoded, however many packed bytes it has). py7zr writes one of a single byte (LZMA2's
+        # end marker) for a folder that holds only folders: nothing can ride in one byte.
+        empty = next((k for k in range(n) if counts[k] == 0 and (folders.unpack_sizes[k] or folders.pack_sizes[k] > 1)),
+                     None)
+        if empty is not None:
             raise ArchiveError(f"block {empty + 1} holds {folders.pack_sizes[empty]:,} packed bytes but no file")
         sized = prop == K_SIZE
         if not sized and max(counts, default=0) > 1:  # 7-Zip refuses it too: whose size would each file be?
