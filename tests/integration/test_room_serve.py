@@ -1218,3 +1218,40 @@ def test_a_slow_reader_of_an_answer_with_connection_close_gets_all_of_it(tmp_pat
 
     (received, reset), _ = _serve_file(path, Limits(), slow)
     assert (received, reset) == (size, False)
+
+
+def test_connections_closed_and_still_sending_give_way_when_the_room_is_full(tmp_path: Path) -> None:
+    """Closed, with their answers still unsent, connections keep their places while their clients take them at the
+    slowest rate a reader may: when the room is full they give way (reset) to newcomers, as idle ones do, so that
+    a few addresses reading at a trickle cannot hold every place for long (helper-135)."""
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(20_000))
+
+    def crowd(port: int) -> tuple[bool, float]:
+        held = []
+        try:
+            for _ in range(4):
+                sock = socket.socket()
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1400)
+                sock.bind(("127.0.0.2", 0))
+                sock.connect((LOOPBACK, port))
+                sock.sendall(b"GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                held.append(sock)
+            time.sleep(1)
+            started = time.monotonic()
+            while time.monotonic() - started < 20:
+                with contextlib.suppress(OSError), socket.create_connection(
+                        (LOOPBACK, port), timeout=3, source_address=("127.0.0.9", 0)) as newcomer:
+                    newcomer.sendall(b"HEAD /big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    if newcomer.recv(100).startswith(b"HTTP/1.1 200"):
+                        return True, time.monotonic() - started
+                time.sleep(0.5)
+            return False, time.monotonic() - started
+        finally:
+            for sock in held:
+                sock.close()
+
+    (served, after), stats = _serve_file(path, Limits(max_connections=4, idle=60.0), crowd)
+    assert served and after < 5, (after, stats)
+    assert stats.gave_way >= 1, stats

@@ -134,6 +134,16 @@ class _Protocol(web.RequestHandler):
             plain = transport.close
             transport.close = lambda: self._close_when_sent(transport, plain)  # type: ignore[method-assign]
 
+    def force_close(self) -> None:
+        """aiohttp's; a connection already closed and still sending its answers (chosen to give way when the caps
+        are full) is reset now: closed again, it would go on sending."""
+        if self.deferred is not None:
+            transport, look = self.deferred
+            self.deferred = None
+            look.cancel()
+            _reset(transport)
+        super().force_close()
+
     async def shutdown(self, timeout: float | None = 15.0) -> None:
         """aiohttp's, when the server stops; a connection whose close was deferred is reset now."""
         self._stopping = True
@@ -225,8 +235,9 @@ class _Server(web.Server):
         than the newcomer would: it gives way. Else the new connection itself is refused."""
         idle: dict[str, web.RequestHandler] = {}
         for handler, client in self._client_of.items():  # in the order they came
-            closing = handler in self._giving_way or (isinstance(handler, _Protocol) and handler.deferred is not None)
-            if client not in idle and handler not in self._busy and not closing:  # closing frees nothing more
+            # one chosen already frees nothing more; one closed and still sending its answers may give way (it is
+            # reset): a client that takes them at the slowest rate allowed would otherwise hold its place for long
+            if client not in idle and handler not in self._busy and handler not in self._giving_way:
                 idle[client] = handler
         ranked = sorted(idle, key=lambda c: self._clients[c], reverse=True)
         if ranked and self._clients[ranked[0]] > self._clients[newcomer]:
