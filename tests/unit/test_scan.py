@@ -846,7 +846,8 @@ def test_the_line_a_block_ends_with_is_read_again_with_the_next(last_line: str) 
 
 
 @pytest.mark.parametrize("text", ["номер 7012345678", "тел. (727) 250-12-34", "(495) 123-45-67", "(7172) 55-55-55",
-                                  "8 701 123 45 67", "+7 701 123 45 67"])
+                                  "8 701 123 45 67", "+7 701 123 45 67", "Tel 8(727)2501234", "8(727)250-12-34",
+                                  "номер 7012345678."])
 def test_numbers_past_the_budget_are_found_by_their_shapes(text: str) -> None:
     """Once a run's libphonenumber checks are spent, shapes alone judge: a mobile without its 8, glued, and an area
     code in brackets without it were missed, and a folder whose other files spent the budget scanned CLEAN where the
@@ -856,3 +857,22 @@ def test_numbers_past_the_budget_are_found_by_their_shapes(text: str) -> None:
     run = Checks(0)
     assert [kind for kind, *_ in Finder(run).find(text)] == ["phone"]
     assert run.short
+
+
+@pytest.mark.parametrize("text", ["ISBN 978-7012345678", "tracking RB7012345678KZ", "t=7051234567ms",
+                                  "build 1.0.7012345678", "file_7012345678.txt"])
+def test_ten_digits_inside_a_word_or_an_id_are_no_glued_mobile(text: str) -> None:
+    """The shape of a mobile without its 8 (7012345678) is looked for only as a word of its own (helper-135)."""
+    from mirror.privacy.identifiers import Checks, Finder
+
+    assert Finder(Checks(0)).find(text) == []
+
+
+def test_create_judges_every_candidate_of_the_authors_own_files() -> None:
+    """Past a file's 20,000 candidates create judged numbers by shape alone, without a word, and could sign one
+    that shapes miss (helper-135): the author's own collection has no budget."""
+    from mirror.bundle.prepare import _Pass
+    from mirror.privacy.identifiers import PHONE_CHECKS, RUN_PHONE_CHECKS
+
+    checks = _Pass.__dataclass_fields__["checks"].default_factory()  # type: ignore[misc]
+    assert checks.per_file > 1000 * PHONE_CHECKS and checks.left > 1000 * RUN_PHONE_CHECKS

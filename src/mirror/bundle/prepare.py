@@ -207,9 +207,9 @@ class _Pass:
     recipes: dict[str, tuple[tuple[int, ...], Recipe]] = dataclasses.field(default_factory=dict)
     texts: SpooledTexts | None = None  # None once a file is refused: nothing will be written
     accounts_done: bool = False  # a photo was recorded: no account comes after (names sort accounts/ first)
-    # The author's own collection: every candidate of every file is judged (each file keeps its own 20,000), not
-    # by shape past a run's budget, which is for scan's hostile input: a number shapes miss would be signed.
-    checks: Checks = dataclasses.field(default_factory=lambda: Checks(1 << 62))
+    # The author's own collection: every candidate of every file is judged by libphonenumber, not by shape past a
+    # budget, which is for scan's input (anyone's): a number shapes miss would be signed.
+    checks: Checks = dataclasses.field(default_factory=lambda: Checks(1 << 62, 1 << 62))
 
 
 def _account(item: SourceFile, decoded: Decoded, request: CreateRequest, state: _Pass) -> tuple[dict[str, Any], bool]:

@@ -127,11 +127,11 @@ _MOBILE = r"7(?:0[0-8]|47|7[15-8])"
 _PHONE_SHAPE = re.compile(
     rf"(?<![\d+])(?:\+7(?:[ \u00a0().-]{{0,2}}\d){{10}}(?!\d)|\+[1-689](?:[ \u00a0().-]{{0,2}}\d){{7,14}}(?!\d)"
     rf"|[78]{_S}?(?:\({_MOBILE}\)|{_MOBILE}){_S}?\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)"
-    rf"|[78]{_S}?(?:\([3-9]\d\d\)|[3-9]\d\d){_S}\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)"
-    rf"|[78]{_S}?(?:\([3-9]\d{{3}}\)|[3-9]\d{{3}}){_S}\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
-    rf"|[78]{_S}?(?:\([3-9]\d{{4}}\)|[3-9]\d{{4}}){_S}\d{_S}?\d\d{_S}?\d\d(?!\d)"
+    rf"|[78]{_S}?(?:\([3-9]\d\d\){_S}?|[3-9]\d\d{_S})\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)"
+    rf"|[78]{_S}?(?:\([3-9]\d{{3}}\){_S}?|[3-9]\d{{3}}{_S})\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
+    rf"|[78]{_S}?(?:\([3-9]\d{{4}}\){_S}?|[3-9]\d{{4}}{_S})\d{_S}?\d\d{_S}?\d\d(?!\d)"
     rf"|(?<!\d[ \u00a0-])\(?{_MOBILE}\)?{_S}\d{{3}}{_S}\d\d{_S}\d\d(?!\d)"
-    rf"|{_MOBILE}\d{{7}}(?!\d)"  # a mobile without its 8, glued: 7012345678
+    rf"|(?<![\w.=/-]){_MOBILE}\d{{7}}(?![\w-]|\.\d)"  # a mobile without its 8, glued: 7012345678, not in a word
     rf"|\([3-9]\d\d\){_S}?\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)|\([3-9]\d{{3}}\){_S}?\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
     rf"|\([3-9]\d{{4}}\){_S}?\d{_S}?\d\d{_S}?\d\d(?!\d))")  # an area code in brackets: (727) 250-12-34
 # A quantity grouped by thousands (87 012 345 678 tenge; +12 500 000 tenge, said with its unit) and an IPv4 address
@@ -202,10 +202,11 @@ class Checks:
     `PHONE_CHECKS`; without a run's budget a hostile bundle of a thousand files of numbers libphonenumber must
     judge at length (about 1 ms each) would take 20 s a file."""
 
-    __slots__ = ("left", "short")
+    __slots__ = ("left", "per_file", "short")
 
-    def __init__(self, left: int | None = None) -> None:
+    def __init__(self, left: int | None = None, per_file: int = PHONE_CHECKS) -> None:
         self.left = RUN_PHONE_CHECKS if left is None else left
+        self.per_file = per_file  # each file's own budget
         self.short = False  # some candidates were judged by their shapes alone (this budget or a file's was spent)
 
 
@@ -220,7 +221,7 @@ class Finder:
     """
 
     def __init__(self, run: Checks | None = None) -> None:
-        self.checks_left = PHONE_CHECKS
+        self.checks_left = PHONE_CHECKS if run is None else run.per_file
         self.run = run
         self.seen: dict[str, tuple[Match, ...]] = {}
 
