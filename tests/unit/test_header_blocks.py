@@ -241,3 +241,29 @@ def test_a_coder_of_no_id_is_copy_as_7zip_reads_it() -> None:
         table.close()
     archive = parse_header(Buf(raw[1:]), Limits(), 1 << 40)
     assert archive.folders[0].chain == (Coder(COPY, b""),)
+
+
+@pytest.mark.parametrize(("chains", "refused"), [
+    ([1], None),  # py7zr's: one LZMA2 block of one byte, for folders alone
+    ([1, 1], 3),  # two of them: a byte each adds up (5,000 blocks, 5,000 bytes that nothing reads)
+    ([0], 2),  # Copy: the byte is any byte
+])
+def test_a_one_byte_block_of_no_file_is_let_through_once(chains: list[int], refused: int | None) -> None:
+    """py7zr writes one block of no file, of one byte, for a folder that holds only folders; more such blocks,
+    or one of another coder, stay refused (helper-135)."""
+    table = HeaderTable()
+    table.open_folder()
+    table.add_member("a.md", 10, 0, 0x20)
+    table.close_folder(FolderSpec(_CHAINS[0], 10, 10))
+    for chain in chains:
+        table.open_folder()
+        table.close_folder(FolderSpec(_CHAINS[chain], 1, 0))
+    try:
+        raw = b"".join(table.pieces(0))
+    finally:
+        table.close()
+    if refused is None:
+        parse_header(Buf(raw[1:]), Limits(), 1 << 40)
+    else:
+        with pytest.raises(ArchiveError, match=f"block {refused} holds 1 packed bytes but no file"):
+            parse_header(Buf(raw[1:]), Limits(), 1 << 40)

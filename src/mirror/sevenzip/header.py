@@ -403,10 +403,13 @@ def _read_substreams(buf: Buf, limits: Limits, folders: FolderTable) -> Streams:
         if sum(counts) > limits.max_members:
             raise ArchiveError("archive declares too many files")
         # 7-Zip writes none: bytes that belong to no file, which no check would read (a block that unpacks to
-        # nothing is never decoded, however many packed bytes it has). py7zr writes one of a single byte (LZMA2's
-        # end marker) for a folder that holds only folders: nothing can ride in one byte.
-        empty = next((k for k in range(n) if counts[k] == 0 and (folders.unpack_sizes[k] or folders.pack_sizes[k] > 1)),
-                     None)
+        # nothing is never decoded, however many packed bytes it has). py7zr writes one LZMA2 (and BCJ) block of a
+        # single byte (its end marker) for a folder that holds only folders: that one is let through, nothing more.
+        fileless = [k for k in range(n) if counts[k] == 0]
+        empty = next((k for k in fileless if folders.unpack_sizes[k] or folders.pack_sizes[k] > 1
+                      or sorted(c.method for c in folders.chains[folders.chain_of[k]]) not in _PY7ZR_EMPTY), None)
+        if empty is None and len(fileless) > 1:
+            empty = fileless[1]
         if empty is not None:
             raise ArchiveError(f"block {empty + 1} holds {folders.pack_sizes[empty]:,} packed bytes but no file")
         sized = prop == K_SIZE
@@ -472,6 +475,7 @@ def _sized_streams(buf: Buf, counts: array[int], folders: FolderTable, streams: 
         streams.folders.extend(array("i", [index]) * count)
 
 
+_PY7ZR_EMPTY = (sorted([LZMA2]), sorted([LZMA2, BCJ]))  # the coders of py7zr's one-byte block of no file
 _MAX_PROPERTIES = 64  # file properties in one header at most (7-Zip defines about 20 and writes each once)
 MAX_DUMMY = 256  # bytes of kDummy padding (7-Zip aligns what follows to 8 or 16 bytes)
 K_TIMES = frozenset((0x12, 0x13, 0x14, 0x18))  # creation, access, modification times, start positions: 8 bytes each
