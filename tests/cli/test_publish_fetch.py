@@ -751,6 +751,7 @@ def test_an_index_publish_must_not_replace_is_said_and_nothing_is_sent(setup: Se
     after = {p: p.read_bytes() for host in setup.hosts for p in host.rglob("*") if p.is_file()}
     if planted == "another key":
         assert code == 4 and "FAIL  a  its index names key" in out and "OK    b" in out, out + err
+        assert "[a] its index names key" in err and "remove index.json and index.json.minisig there" in err, err
         assert {p: d for p, d in after.items() if p.is_relative_to(a)} == \
             {p: d for p, d in before.items() if p.is_relative_to(a)}
         assert json.loads((setup.hosts[1] / "index.json").read_bytes())["version"] == 2
@@ -834,6 +835,8 @@ def test_a_clock_behind_the_last_index_signs_nothing(setup: Setup, runner: CliRu
     _clock(monkeypatch, -20)
     code, _, err = invoke(runner, "refresh", "--config", setup.config)
     assert code == 2 and "this machine's clock says" in err and "before the last index was signed" in err, err
+    code, _, err = invoke(runner, "refresh", "--config", setup.config, "--clock-is-right")  # 20 days > 14 of expiry
+    assert code == 2 and "that the new one would expire before it" in err, err  # (helper-135)
     assert (setup.hosts[0] / "index.json").read_bytes() == before
 
 

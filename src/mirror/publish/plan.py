@@ -220,7 +220,11 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
                            strict=True):
         if isinstance(found, TransferError):
             unread[host.name] = found
-            log(f"[{host.name}] its index did not come ({found.reason}); nothing is sent to it this time")
+            if found.failure is Failure.BAD_ANSWER:  # it came, and cannot be replaced (another key's)
+                log(f"[{host.name}] {found.reason}; nothing is sent to it this time" + (
+                    f" ({found.hint})" if found.hint else ""))
+            else:
+                log(f"[{host.name}] its index did not come ({found.reason}); nothing is sent to it this time")
             continue
         if found is None:  # a new host, or one wiped (a new stick, a server rebuilt at the same URL): it holds
             bare.add(host_key(config.host(host.name)))  # nothing, whatever this machine last sent there
@@ -229,6 +233,11 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
         elif found.version == previous.version and all(found.bundles != index.bundles for index in newest):
             newest.append(found)  # the same version with other bundles: signed on another machine as well
     signed = max((index.created_at for index in newest), default=None)
+    days = config.publisher.expires_days if config.publisher else DEFAULT_EXPIRY_DAYS
+    if signed is not None and now + timedelta(days=days) <= signed:  # even trusted: it would expire before the last
+        raise ConfigError(f"this machine's clock says {format_time(now)}, so long before the last index was signed "
+                          f"({format_time(signed)}) that the new one would expire before it; nothing was signed or "
+                          "sent", hint="set the clock, then run this again")
     if signed is not None and now < signed - CLOCK_SLACK and not clock_is_right:  # an index expired at birth
         raise ConfigError(f"this machine's clock says {format_time(now)}, before the last index was signed "
                           f"({format_time(signed)}); nothing was signed or sent",
@@ -236,7 +245,6 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
                                "past until it syncs); if it is right, that index was signed by a clock ahead: "
                                "run this again with --clock-is-right")
     version = max(local.version if local else 0, previous.version if previous else 0) + 1
-    days = config.publisher.expires_days if config.publisher else DEFAULT_EXPIRY_DAYS
     listed = _merge((), [entry for index in newest for entry in index.bundles])
     if len(newest) > 1:
         log(f"index version {previous.version if previous else 0} was signed {len(newest)} times with other "
