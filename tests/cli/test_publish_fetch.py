@@ -780,15 +780,21 @@ def test_a_host_wiped_since_the_last_run_gets_the_bundles_again(setup: Setup, ru
     assert (b / f"bundles/{setup.sha256}.SHA256SUMS.minisig").is_file()
 
 
-def test_other_bytes_under_a_bundles_name_are_replaced(setup: Setup, runner: CliRunner) -> None:
-    """A read-back that failed left the wrong bytes under the bundle's name, and the next run took them as there
-    already because the size was right: readers got a tampered bundle from an honest mirror."""
+def _published_to_a_with_other_bytes_on_b(setup: Setup, runner: CliRunner) -> Path:
+    """Publish to host a alone, and put a copy of the bundle with one bit changed under its name on host b."""
     b = setup.hosts[1]
     assert publish_cli(runner, setup, setup.bundle, "--to", "a")[0] == 0
     (b / "bundles").mkdir()
     damaged = bytearray(setup.bundle.read_bytes())
     damaged[len(damaged) // 2] ^= 0x01
     (b / f"bundles/{setup.sha256}.7z").write_bytes(bytes(damaged))
+    return b
+
+
+def test_other_bytes_under_a_bundles_name_are_replaced(setup: Setup, runner: CliRunner) -> None:
+    """A read-back that failed left the wrong bytes under the bundle's name, and the next run took them as there
+    already because the size was right: readers got a tampered bundle from an honest mirror."""
+    b = _published_to_a_with_other_bytes_on_b(setup, runner)
     code, out, err = invoke(runner, "refresh", "--config", setup.config)
     assert code == 0 and "OK    b" in out, err
     assert f"[b] bundles/{setup.sha256}.7z is there with other bytes; it is sent again" in err
@@ -907,12 +913,7 @@ def test_a_bundle_that_cannot_be_sent_again_is_read_back_where_it_is_not_known(s
                                                                                tmp_path: Path) -> None:
     """The file a bundle was published from is gone, and host b, not known to hold it, has a file of its size
     with other bytes under its name: b was given the index, OK, and counted as holding it (helper-134)."""
-    b = setup.hosts[1]
-    assert publish_cli(runner, setup, setup.bundle, "--to", "a")[0] == 0
-    (b / "bundles").mkdir()
-    damaged = bytearray(setup.bundle.read_bytes())
-    damaged[len(damaged) // 2] ^= 0x01
-    (b / f"bundles/{setup.sha256}.7z").write_bytes(bytes(damaged))
+    b = _published_to_a_with_other_bytes_on_b(setup, runner)
     for name in (f"bundles/{setup.sha256}.SHA256SUMS", f"bundles/{setup.sha256}.SHA256SUMS.minisig"):
         (b / name).write_bytes((setup.hosts[0] / name).read_bytes())
     setup.bundle.rename(tmp_path / "elsewhere.7z")
