@@ -58,6 +58,17 @@ def _is_index(path: str) -> bool:
     return path in (INDEX_NAME, INDEX_NAME + SIG_SUFFIX) or path.startswith(version_path(0).rpartition("/")[0] + "/")
 
 
+def _same_bytes(host: Host, path: str, sha256: str, size: int, log: Log) -> bool:
+    """Whether the file at `path` on the host reads back whole with `sha256` (retried when transient)."""
+    try:
+        with_retries(functools.partial(read_back, host, path, sha256, size), host.name, path, log)
+    except TransferError as exc:
+        if exc.failure is not Failure.BAD_ANSWER:
+            raise
+        return False
+    return True
+
+
 def _bundle_of(path: str) -> str:
     """The bundle a content-addressed file belongs to: bundles/<sha256>.SHA256SUMS is bundles/<sha256>.7z's."""
     return path.split(".", 1)[0] + ".7z"
@@ -80,17 +91,11 @@ class _Sender:
         """Whether `upload` is on the host already, with its bytes."""
         if upload.replace or host.stat(upload.path) != upload.size:
             return False
-        if _bundle_of(upload.path) in self.known:
+        if _bundle_of(upload.path) in self.known or _same_bytes(host, upload.path, upload.sha256, upload.size,
+                                                                self.log):
             return True
-        try:
-            with_retries(lambda: read_back(host, upload.path, upload.sha256, upload.size), host.name, upload.path,
-                         self.log)
-        except TransferError as exc:
-            if exc.failure is not Failure.BAD_ANSWER:
-                raise
-            self.log(f"[{host.name}] {upload.path} is there with other bytes; it is sent again")
-            return False
-        return True
+        self.log(f"[{host.name}] {upload.path} is there with other bytes; it is sent again")
+        return False
 
     def _count(self, n: int) -> None:
         if self.advance is not None:
@@ -170,15 +175,8 @@ def _lacking(host: Host, unsure: Sequence[BundleEntry], log: Log | None = None) 
         again = "and the file it was published from is not here: publish that bundle again"
         if host.stat(entry.path) != entry.size or any(host.stat(path) is None for path in sums_paths(entry.sha256)):
             raise TransferError(host.name, f"{where} not on this host, or not whole, {again}")
-        if log is None:
-            continue
-        try:
-            with_retries(functools.partial(read_back, host, entry.path, entry.sha256, entry.size), host.name,
-                         entry.path, log)
-        except TransferError as exc:
-            if exc.failure is not Failure.BAD_ANSWER:
-                raise
-            raise TransferError(host.name, f"{where} on this host with other bytes, {again}") from None
+        if log is not None and not _same_bytes(host, entry.path, entry.sha256, entry.size, log):
+            raise TransferError(host.name, f"{where} on this host with other bytes, {again}")
 
 
 def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log,
