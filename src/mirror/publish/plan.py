@@ -234,10 +234,8 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
             newest.append(found)  # the same version with other bundles: signed on another machine as well
     signed = max((index.created_at for index in newest), default=None)
     days = config.publisher.expires_days if config.publisher else DEFAULT_EXPIRY_DAYS
-    if signed is not None and now + timedelta(days=days) <= signed:  # even trusted: it would expire before the last
-        raise ConfigError(f"this machine's clock says {format_time(now)}, so long before the last index was signed "
-                          f"({format_time(signed)}) that the new one would expire before it; nothing was signed or "
-                          "sent", hint="set the clock, then run this again")
+    # --clock-is-right is taken at its word, however far apart the two times are: a last index signed by a clock
+    # years ahead would otherwise keep a right clock from publishing until then. The message shows both dates.
     if signed is not None and now < signed - CLOCK_SLACK and not clock_is_right:  # an index expired at birth
         raise ConfigError(f"this machine's clock says {format_time(now)}, before the last index was signed "
                           f"({format_time(signed)}); nothing was signed or sent",
