@@ -132,15 +132,16 @@ class UntrustedSigner(MirrorError):
     Args:
         key_id: the signer's key id.
         fingerprint: the signer's fingerprint, to compare by phone or in person.
+        message, hint: instead of the reader's line, for a command with its own (publish has no --untrusted).
     """
 
     exit_code = ExitCode.UNTRUSTED
 
-    def __init__(self, key_id: str, fingerprint: str) -> None:
+    def __init__(self, key_id: str, fingerprint: str, message: str | None = None, hint: str | None = None) -> None:
         super().__init__(
-            f"the bundle is intact, but its signer (key {key_id}) is not in your keyring; "
+            message or f"the bundle is intact, but its signer (key {key_id}) is not in your keyring; "
             f"fingerprint {fingerprint}",
-            hint="compare the fingerprint with the author by phone or in person, then "
+            hint=hint or "compare the fingerprint with the author by phone or in person, then "
             "`mirror keys import`; or pass --untrusted to use it anyway",
         )
         self.key_id = key_id

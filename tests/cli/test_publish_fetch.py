@@ -145,6 +145,21 @@ def test_publish_refuses_a_bundle_that_fails_verification(setup: Setup, runner: 
     assert not any(setup.hosts[0].iterdir())
 
 
+def test_publish_refuses_a_bundle_by_a_key_not_known_as_an_author_with_exit_5(setup: Setup, runner: CliRunner,
+                                                                               sources: Path) -> None:
+    """Intact, but by a stranger: exit 5, as verify says of such a bundle, with the fingerprint to compare (it
+    was exit 2, a usage error); nothing reaches the hosts."""
+    stranger = Keyring(setup.root / "stranger-keys")
+    stranger.create("mallory", None)
+    theirs = setup.root / "theirs.7z"
+    create_bundle(CreateRequest(sources, theirs, title="Not alice's"), stranger.secret("mallory", None))
+    code, _, err = publish_cli(runner, setup, setup.bundle, theirs)
+    key = stranger.get("mallory")
+    assert code == 5 and f"mirror: {theirs}: signed by key {key.key_id_hex}, which is not in your keyring" in err, err
+    assert "fingerprint " in err and "mirror keys import" in err, err
+    assert not any(setup.hosts[0].iterdir()) and not any(setup.hosts[1].iterdir())
+
+
 def test_a_publisher_key_without_its_secret_is_said_before_any_host_is_written(setup: Setup, runner: CliRunner,
                                                                                keyring: Keyring) -> None:
     """[publisher] names a key whose secret half is not on this computer: exit 2 naming it, before the bundles

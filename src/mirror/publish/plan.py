@@ -36,7 +36,15 @@ from pathlib import Path
 from mirror.bundle.torrent import hash_known, make_torrent
 from mirror.bundle.verified import VerifiedCache
 from mirror.bundle.verify import verify_bundle
-from mirror.errors import ConfigError, Failure, MirrorError, MissingFile, TransferError, VerificationError
+from mirror.errors import (
+    ConfigError,
+    Failure,
+    MirrorError,
+    MissingFile,
+    TransferError,
+    UntrustedSigner,
+    VerificationError,
+)
 from mirror.formats.index import DEFAULT_EXPIRY_DAYS, MAX_INDEX, BundleEntry, Index, NewerFormat
 from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, sums_paths, torrent_path, version_path
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME
@@ -146,9 +154,11 @@ def _bundle_files(path: Path, keyring: Keyring, staging: Path, mirrors: tuple[st
             exc.args = (f"{printable(str(path))}: {exc}", *exc.args[1:])
             raise
         if not verified.trusted:
-            raise ConfigError(f"{path}: signed by key {verified.key_id}, which is not in your keyring as an "
-                              "author", hint="import the author's key first; nobody publishes a bundle they cannot "
-                                             "vouch for")
+            raise UntrustedSigner(verified.key_id, verified.fingerprint,
+                                  f"{printable(str(path))}: signed by key {verified.key_id}, which is not in your "
+                                  f"keyring as an author; fingerprint {verified.fingerprint}",
+                                  hint="compare the fingerprint with the author, then `mirror keys import` their key; "
+                                       "nobody publishes a bundle they cannot vouch for")
         hashes = hashed.result()
     made = make_torrent(path, verified, mirrors, trackers, hashes=hashes)
     digest, size, torrent = made.sha256, made.size, made.torrent
