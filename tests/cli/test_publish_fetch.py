@@ -17,6 +17,7 @@ from conftest import invoke
 from helpers import require_tool, run
 from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.formats.index import Index
+from mirror.publish.state import load_published
 from mirror.record import replace
 from mirror.trust.index import sign_index
 from mirror.trust.keyring import Keyring
@@ -120,6 +121,32 @@ def test_a_host_lacking_a_bundle_whose_file_is_gone_gets_no_index(setup: Setup, 
     code, out, err = publish_cli(runner, setup, moved)  # published again from where it is now
     assert code == 0 and "OK    b" in out, err
     assert (b / f"bundles/{setup.sha256}.7z").is_file() and (b / "index.json").is_file()
+
+
+def test_a_bundle_read_back_on_a_host_whose_run_then_fails_is_remembered_as_held(setup: Setup, runner: CliRunner,
+                                                                                  tmp_path: Path,
+                                                                                  keyring: Keyring) -> None:
+    """After a lost state, a listed bundle whose file is gone is read back whole on each host; once read, it is
+    held, even if the host's run fails later. It was forgotten, and read back again on every run: a host holding
+    more than its budget's worth could never get a new index."""
+    b = setup.hosts[1]
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    setup.bundle.rename(tmp_path / "elsewhere.7z")
+    shutil.rmtree(tmp_path / "state")  # the publisher's local state is lost: nothing is known held
+    (b / "index").rename(b / "index.kept")
+    (b / "index").write_text("a file where the folder of versions should be")  # b fails after the read-back
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 4 and "OK    a" in out and "FAIL  b" in out, out + err
+    (b / "index").unlink()
+    (b / "index.kept").rename(b / "index")
+    published = load_published(keyring.get("alice").key_id_hex)
+    assert published is not None
+    held = list(published.holding.values())
+    assert len(held) == 2 and all(f"bundles/{setup.sha256}.7z" in h for h in held), held
+    on_b = b / f"bundles/{setup.sha256}.7z"
+    on_b.write_bytes(bytes(on_b.stat().st_size))  # a read-back now would refuse b: none is made
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 0 and "OK    b" in out, out + err
 
 
 def test_a_host_that_failed_gets_what_it_missed_next_time(setup: Setup, runner: CliRunner) -> None:

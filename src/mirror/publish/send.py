@@ -167,9 +167,12 @@ class _Sender:
             raise failures[0]
 
 
-def _lacking(host: Host, unsure: Sequence[BundleEntry], log: Log | None = None) -> None:
+def _lacking(host: Host, unsure: Sequence[BundleEntry], log: Log | None = None,
+             confirmed: list[str] | None = None) -> None:
     """Refuse a host that lacks a bundle the index lists (or one of its files, or has other bytes under its name)
-    and this machine cannot send it again. The bundle is read back whole, unless `log` is None (a dry run)."""
+    and this machine cannot send it again. The bundle is read back whole, unless `log` is None (a dry run); each
+    one found whole goes into `confirmed` at once, its files with it, so that it is remembered as held even if the
+    host's run fails later (otherwise every run after a lost state would read them all back again)."""
     for entry in unsure:
         where = f"the index lists {printable(entry.title)} ({entry.path}), which is"
         again = "and the file it was published from is not here: publish that bundle again"
@@ -177,6 +180,8 @@ def _lacking(host: Host, unsure: Sequence[BundleEntry], log: Log | None = None) 
             raise TransferError(host.name, f"{where} not on this host, or not whole, {again}")
         if log is not None and not _same_bytes(host, entry.path, entry.sha256, entry.size, log):
             raise TransferError(host.name, f"{where} on this host with other bytes, {again}")
+        if confirmed is not None:
+            confirmed += [entry.path, *sums_paths(entry.sha256)]
 
 
 def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log,
@@ -193,7 +198,7 @@ def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: 
     result = HostResult(host.name, required)
     sender = _Sender(result, log, advance, known)
     try:
-        _lacking(host, unsure, log)
+        _lacking(host, unsure, log, result.present)
         sender.send_all(host, [u for u in uploads if not _is_index(u.path)], spare, transfers)
         for upload in uploads:
             if _is_index(upload.path):
