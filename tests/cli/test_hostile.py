@@ -618,6 +618,11 @@ def test_signed_files_decoded_before_their_signature_are_bounded_too(keyring: Ke
     assert hostile.stat().st_size < 1 << 20
     code, out, err = invoke(runner, "verify", hostile)
     assert code == 3 and "its signed files decode to more than 1,048,576 bytes, from an archive of" in out + err
+    keyring.create("bob", None)  # endorse is held to the same bound: it read the signed files without (1.3 GB)
+    code, out, err = invoke(runner, "endorse", hostile, "--key", "bob", "--claim", "relayed", "-o",
+                            tmp_path / "endorsed.7z", "--keys", keyring.folder)
+    assert code == 3 and "its signed files decode to more than 1,048,576 bytes" in out + err, (out, err)
+    assert not (tmp_path / "endorsed.7z").exists()
     monkeypatch.setattr(mirror.bundle.verify, "FLOOR_BEFORE_SIGNED", 16 << 20)  # within the bound: read, and
     code, out, err = invoke(runner, "verify", hostile)  # refused for what it holds
     assert code == 3 and "decode to more than" not in out + err, (out, err)
