@@ -514,3 +514,31 @@ def test_joined_parts_keep_the_endorsement_that_counts(sources: Path, secret: Se
     assert code == 0, err
     code, out, _ = invoke(runner, "verify", tmp_path / "joined.7z", "--require-endorsers", "1")
     assert code == 0 and "bob (key" in out and "knows-author" in out, out
+
+
+def test_extract_of_parts_names_who_vouched_whatever_their_order(sources: Path, secret: SecretKey, people: Keyring,
+                                                                  reader: Path, tmp_path: Path,
+                                                                  runner: CliRunner) -> None:
+    """Parts of the bare bundle and of its endorsed copy, given together, are trusted through the endorsements
+    one of them carries. What extract says was the first part's alone: with a bare part first, 'signed by unknown
+    key' and a warning not to open the page; the same parts in the other order named bob and carol."""
+    for i in range(3):
+        (sources / "photos" / f"big-{i}.jpg").write_bytes(noise_jpeg(400, 300))
+    bundle = tmp_path / "large.7z"
+    create_bundle(CreateRequest(sources, bundle, title="Test bundle"), secret)
+    endorsed = _endorse(runner, _endorse(runner, bundle, "bob", "knows-author", tmp_path / "one.7z"), "carol",
+                        "knows-author", tmp_path / "two.7z")
+    bare, copy = tmp_path / "bare", tmp_path / "copy"
+    for source, folder in ((bundle, bare), (endorsed, copy)):
+        code, _, err = invoke(runner, "split", source, "--max-size", "160k", "-o", folder)
+        assert code == 0, err
+    bare_parts, copy_parts = sorted(bare.iterdir()), sorted(copy.iterdir())
+    assert len(bare_parts) == len(copy_parts) >= 2, (bare_parts, copy_parts)
+    said = []
+    for n, parts in enumerate(([bare_parts[0], *copy_parts[1:]], [*copy_parts[:-1], bare_parts[-1]])):
+        code, out, err = invoke(runner, "extract", *parts, tmp_path / f"out{n}", "--require-endorsers", "2")
+        assert code == 0, (out, err)
+        assert "endorsed as knows-author by keys you trust: 2 (bob, carol)" in out, out
+        assert "do not open" not in out + err, (out, err)
+        said.append(out.replace(f"out{n}", "OUT"))
+    assert said[0] == said[1]

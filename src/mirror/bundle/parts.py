@@ -39,7 +39,7 @@ from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, FileColumns, SumsLines
 from mirror.formats.names import check_name_length, local_name, printable
 from mirror.formats.part import MAX_PARTS, PartMarker, parse_size, part_member
 from mirror.heap import trim
-from mirror.record import record
+from mirror.record import record, replace
 from mirror.safeio import atomic_output, fit_stem, open_regular, rename_noreplace, writing_to
 from mirror.sevenzip import Archive, Folder, Limits, read_archive
 from mirror.sevenzip.model import LZMA1, LZMA2
@@ -74,6 +74,14 @@ class PartsExtracted:
     left_out: int = 0  # endorsements of other copies not written: a bundle carries at most 100
     failed: tuple[tuple[Path, str], ...] = ()  # inputs that failed a check, left out: the others carried all
     differing: tuple[tuple[str, Path], ...] = ()  # see join_parts
+    verdict: Verdict | None = None  # what the inputs earn together (combined_verdict): whom to name as signer
+
+    @property
+    def shown(self) -> VerifiedBundle:
+        """The first input, with the verdict of all of them together: the same words whatever their order (the
+        first part alone may carry no endorsement that the others do)."""
+        first = self.verified[0]
+        return first if self.verdict is None else replace(first, verdict=self.verdict)
 
 
 @contextlib.contextmanager
@@ -746,7 +754,8 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
         staging.mkdir()
         staged = stage(paths, keys, staging, policy=policy, untrusted_ok=allow_untrusted)
         first = staged.first
-        if not allow_untrusted and not combined_verdict(staged.verified, keys, policy).trusted:
+        verdict = combined_verdict(staged.verified, keys, policy)
+        if not allow_untrusted and not verdict.trusted:
             raise UntrustedSigner(first.key_id, first.fingerprint)
         if dest is None:
             dest = parent / local_name(first.meta.title, first.meta.bundle_id, first.meta.version)
@@ -759,4 +768,4 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
         os.chmod(staging, 0o755)  # noqa: S103 - a folder of readable files, like plain 7-Zip makes
         rename_noreplace(staging, dest)
     return PartsExtracted(dest, tuple(staged.verified), staged.files, staged.missing, len(staged.left_out),
-                          tuple(staged.failed), tuple(staged.differing))
+                          tuple(staged.failed), tuple(staged.differing), verdict)

@@ -169,7 +169,7 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
                                policy=reader_policy_for(require_endorsers))
     except UntrustedSigner as exc:
         untrusted_signer(exc, bundles[0])
-    who = signer_words(result.verified[0])
+    who = signer_words(result.shown)
     total = content_count(result.verified[0])  # as verify and show count them
     content = total - len(result.missing)
     if result.missing:
@@ -178,7 +178,7 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
         say(f"extracted its one account or photo into {result.dest} (signed by {who})")
     else:
         say(f"extracted {content} accounts and photos into {result.dest} (signed by {who})")
-    _page_hint(result.dest / PAGE_NAME, result.verified[0], bundles)
+    _page_hint(result.dest / PAGE_NAME, result.shown, bundles)
     if result.left_out:
         say(f"  left out {result.left_out} endorsement(s) of other copies: a bundle carries at most 100")
     for path, problem in result.failed:
