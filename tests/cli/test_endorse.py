@@ -338,6 +338,9 @@ def test_an_endorser_trusted_on_first_use_is_not_counted(endorsed: Path, people:
     assert "endorsed by  carol" in out and "(trusted on first use, never compared: not counted)" in out
     code, out, _ = invoke(runner, "verify", endorsed, "--require-endorsers", "1", "--keys", ring.folder)
     assert code == 0 and "not counted, trusted only on first use (never compared): carol" in out
+    code, out, _ = invoke(runner, "verify", endorsed, "--json", "--keys", ring.folder)
+    counted = {e["endorser"]: (e["status"], e["counted"]) for e in json.loads(out)["endorsements"]}
+    assert counted == {"bob": ("trusted", True), "carol": ("trusted", False), None: ("unknown", False)}, counted
 
 
 @pytest.mark.parametrize("checked", ["first-use", "unchecked"])

@@ -116,7 +116,13 @@ def test_the_authors_own_endorsement_is_ignored(bundle: Path, keyring: Keyring, 
     """The author cannot vouch for their own bundle."""
     members = _members(bundle, tmp_path)
     note = _endorse(members, keyring.secret("alice", None))
-    result = verify_bundle(forge(tmp_path / "e.7z", [*(Entry(n, d) for n, d in members.items()), note]), keyring)
+    carried = forge(tmp_path / "e.7z", [*(Entry(n, d) for n, d in members.items()), note])
+    result = verify_bundle(carried, keyring)
+    assert [(e.status, e.reason) for e in result.endorsements] == [("invalid", "made with the author's own key")]
+    # nor when the reader does not hold the author's key: it was 'unknown', one more key vouching in the counts
+    stranger = Keyring(tmp_path / "reader")
+    stranger.create("bob", None)
+    result = verify_bundle(carried, stranger)
     assert [(e.status, e.reason) for e in result.endorsements] == [("invalid", "made with the author's own key")]
 
 

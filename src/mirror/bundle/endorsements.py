@@ -71,6 +71,9 @@ def _judge(name: str, sig: Signature, sums: bytes | Prehashed, meta: BundleMeta,
            keys: TrustedKeys) -> EndorsementCheck:
     key_id = key_id_hex(sig.key_id)
     record = keys.find(sig.key_id, "author")
+    if sig.key_id == author.key_id:  # whether the reader holds that key or not: never one more person vouching
+        return EndorsementCheck(name, key_id, "invalid", record.name if record is not None else None,
+                                reason="made with the author's own key")
     if record is None:
         return EndorsementCheck(name, key_id, "unknown")
     if record.public == author:

@@ -66,7 +66,8 @@ def _counts(result: VerifiedBundle) -> dict[str, int]:
 
 def _endorsements_json(result: VerifiedBundle) -> list[dict[str, Any]]:
     return [{"member": e.name, "key_id": e.key_id, "status": e.status, "endorser": e.signer_name, "claim": e.claim,
-             "reason": e.reason or None} for e in result.endorsements]
+             "reason": e.reason or None, "counted": e.status == "trusted" and e.compared}
+            for e in result.endorsements]
 
 
 def summary_json(result: VerifiedBundle, required: int = 0) -> dict[str, Any]:
