@@ -185,7 +185,43 @@ def atomic_output(path: Path, *, force: bool, mode: int = 0o644) -> Iterator[Pat
         raise ConfigError(f"{path} is {kind}, not a file to write", hint="give the path of a new file")
     if existing is not None and not force:
         raise ConfigError(f"{path} already exists", hint="pass --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    made = _make_folders(path.parent)
+    placed = False
+    try:
+        yield from _atomic_in_folder(path, force, mode)
+        placed = True
+    finally:
+        if not placed:  # the folders made for it go again, if nothing else was put there meanwhile
+            for folder in reversed(made):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Make `folder` and the missing folders above it; those made, outermost first."""
+    missing: list[Path] = []
+    while not (folder.exists() or folder.is_symlink()) and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    made: list[Path] = []
+    try:
+        for step in reversed(missing):
+            try:
+                step.mkdir()
+            except FileExistsError:
+                if not step.is_dir():
+                    raise
+                continue
+            made.append(step)
+    except OSError:
+        for step in reversed(made):
+            with contextlib.suppress(OSError):
+                step.rmdir()
+        raise
+    return made
+
+
+def _atomic_in_folder(path: Path, force: bool, mode: int) -> Iterator[Path]:
     import tempfile  # writers only; readers start faster without it
 
     from mirror.leftovers import made_and_claimed, remove_unheld

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import unicodedata
 from pathlib import Path
 
@@ -60,3 +61,27 @@ def test_fit_stem_cuts_between_letters_so_a_name_fits_255_bytes() -> None:
             assert stem.startswith(cut) and len((cut + suffix).encode()) <= 255
             assert len((stem[: len(cut) + 1] + suffix).encode()) > 255 or unicodedata.combining(stem[len(cut) + 1])
             assert not cut or not unicodedata.combining(stem[len(cut)])  # never a letter without its accent
+
+
+def test_a_failed_output_takes_away_the_folders_made_for_it(tmp_path: Path) -> None:
+    """`-o new/sub/x.7z` makes new/ and new/sub/; when the output then fails (a full disk, a check), they went
+    on standing, empty. A folder something else was put in meanwhile stays; on success, all stay."""
+    tmp_path = tmp_path / "base"
+    tmp_path.mkdir()
+    with pytest.raises(OSError, match="No space left"), atomic_output(tmp_path / "new" / "sub" / "x.7z",
+                                                                        force=False) as tmp:
+        tmp.write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="refused"), atomic_output(tmp_path / "new" / "sub" / "x.7z",
+                                                                   force=False) as tmp:
+        (tmp_path / "new" / "kept.txt").write_text("another program's")
+        raise ValueError("refused")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["new", "new/kept.txt"]
+    with atomic_output(tmp_path / "other" / "x.7z", force=False) as tmp:
+        tmp.write_bytes(b"whole")
+    assert (tmp_path / "other" / "x.7z").read_bytes() == b"whole"
+    with pytest.raises(OSError), atomic_output(tmp_path / "new" / "kept.txt" / "x.7z", force=False):
+        pass  # a file stands where a folder should be: said, nothing made
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "new", "new/kept.txt", "other", "other/x.7z"]
