@@ -82,6 +82,8 @@ def raw_request(port: int, request: bytes, timeout: float = 10.0) -> tuple[int, 
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
+    if not data:  # closed unanswered (the room at its cap for this address): what a client sees as a reset
+        raise ConnectionResetError(f"no answer to {request[:40]!r}")
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = {}
