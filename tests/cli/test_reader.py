@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import stat
 import webbrowser
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
 from click.testing import CliRunner
@@ -191,8 +193,14 @@ def test_open_untrusted_only_when_asked_and_then_with_a_red_banner(runner: CliRu
     assert view.name.startswith("mirror-view-") and 'role="alert"' in text and "background:#b00020" in text
     assert "nobody in your keyring signed this bundle" in text and "никем из вашего списка ключей" in text
     assert "own page is not shown" in out and "own page is not shown, because nobody you trust" in text
-    signed = (view.parent / PAGE_NAME).read_text()
+    [folder] = [p for p in view.parent.iterdir() if p.is_dir()]  # the page is beside the bundle's folder
+    signed = (folder / PAGE_NAME).read_text()
     assert 'role="alert"' not in signed  # the signed page stays as it was signed, and is not the one opened
+    sources = re.findall(r'<img src="([^"]+)"', text)
+    assert sources and all((view.parent / unquote(src)).is_file() for src in sources), sources
+    assert sources[0].startswith(quote(folder.name) + "/"), sources
+    code, out, err = invoke(runner, "verify", folder, *strangers)  # the folder holds the bundle's files alone
+    assert code == 5 and "INTACT, UNKNOWN SIGNER" in out, (out, err)  # it said FAILED: mirror-view-....html
 
 
 def test_an_unknown_signers_own_page_is_never_shown(runner: CliRunner, tmp_path: Path, secret: SecretKey,
@@ -332,3 +340,56 @@ def test_open_forget_removes_every_opened_copy(runner: CliRunner, bundle: Path, 
     assert _views(tmp_path) == []
     assert invoke(runner, "open", "--forget", bundle)[0] == 2
     assert invoke(runner, "open")[0] == 2
+
+
+def test_a_strangers_accounts_are_read_for_the_page_only_as_far_as_it_can_show(
+        runner: CliRunner, tmp_path: Path, secret: SecretKey, browser_log: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page made here read every account first, up to four times the page's text each, and held them all: 24
+    accounts of 32 MB in a bundle of 118 KB took 868 MB. Each is read when the page reaches it, and no more than
+    four times the page's text of them in all (here lowered to 2,000 characters: 8,000 bytes)."""
+    import mirror.bundle.view
+
+    monkeypatch.setattr(mirror.bundle.view, "MAX_PAGE_TEXT", 2_000)
+    files = {f"accounts/2022-01-0{n}-a.en.md": (f"word{n} " * 700).encode() for n in (1, 2, 3)}  # 4,900 bytes each
+    made = hostile_shapes.pack(tmp_path / "long.7z", hostile_shapes.signed_by(secret, files))
+    code, _, err = invoke(runner, "open", made, "--untrusted", "--keys", tmp_path / "nobody")
+    assert code == 0, err
+    [opened] = browser_log.read_text().split()
+    text = Path(opened.removeprefix("file://")).read_text()
+    assert "word1 word1" in text and "word2 word2" in text and "word3" not in text
+
+
+def test_open_unpacks_only_into_a_folder_that_is_this_users_alone(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                                  browser_log: Path) -> None:
+    """The plaintext of every bundle opened goes there: a folder others can write to could have a copy renamed
+    into their hands (it was taken as it was, made or not). A link is refused; a folder of this user's that others
+    may read is made private; a folder on a path others can change (no sticky bit) is refused."""
+    folder = tmp_path / "cache" / "mirror" / "open"
+    folder.parent.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder.symlink_to(elsewhere)
+    code, _, err = invoke(runner, "open", bundle)
+    assert code == 2 and "where open unpacks bundles, is not a folder of yours" in err, err
+    assert list(elsewhere.iterdir()) == []
+    folder.unlink()
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    assert invoke(runner, "open", bundle)[0] == 0
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    folder.parent.chmod(0o777)
+    code, _, err = invoke(runner, "open", bundle)
+    assert code == 2 and f"is inside {folder.parent}, which others can change" in err, err
+    folder.parent.chmod(0o777 | stat.S_ISVTX)  # as /tmp: nobody else can rename what is this user's
+    assert invoke(runner, "open", bundle)[0] == 0
+
+
+def test_a_fifo_among_earlier_copies_does_not_stop_open(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                        browser_log: Path) -> None:
+    """An earlier copy's marker is opened without blocking: a FIFO there stopped every later open for good."""
+    assert invoke(runner, "open", bundle)[0] == 0
+    planted = tmp_path / "cache" / "mirror" / "open" / "view-planted"
+    planted.mkdir()
+    os.mkfifo(planted / ".mirror-opened")
+    assert invoke(runner, "open", bundle)[0] == 0

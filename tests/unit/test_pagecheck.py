@@ -120,13 +120,20 @@ def test_a_page_too_large_to_be_one_of_mirrors_is_refused(monkeypatch: pytest.Mo
     assert page_problem(_page("<p>" + "x" * 200 + "</p>")) is not None
 
 
-def test_open_finds_its_place_for_notes_only_in_the_body() -> None:
-    """A trusted page without page.py's slot for open's notes, or with it in its title, would hide the note saying
-    who vouched for the author (view.py then shows a page made here)."""
-    from mirror.bundle.page import BANNER_SLOT
-    from mirror.bundle.view import _slot_in_body
+@pytest.mark.parametrize("char", ["\u202e", "\u202a", "\u2066", "\u2069", "\x85", "\x9f"])
+def test_bidi_controls_and_c1_characters_fail_as_page_py_replaces_them(char: str) -> None:
+    """A right-to-left override could show a fingerprint or a date in another order than it is written; page.py
+    replaces these, so a page holding one is not of its making (they passed: only ASCII controls were looked for)."""
+    assert page_problem(_page(f"<p>12345 {char}67890</p>")) is not None
+    assert page_problem(render_page(INFO, [PageAccount("accounts/a.md", "en", {}, f"12345 {char}67890")], [])) is None
 
-    honest = render_page(INFO, [], [])
-    assert _slot_in_body(honest)
-    assert not _slot_in_body(honest.replace(BANNER_SLOT.encode(), b""))
-    assert not _slot_in_body(_page("<p>x</p>", START.replace("<title>t", "<title>" + BANNER_SLOT)))
+
+def test_marks_that_reorder_nothing_pass() -> None:
+    assert page_problem(_page("<p>\u200f\u200e\u061c\u00a0\u2028</p>")) is None
+
+
+def test_a_page_of_more_tags_than_can_be_checked_in_time_is_not_shown() -> None:
+    """64 MB of <i> in a bundle of 11 KB took 83 s to check; past the time given, the page is not shown."""
+    many = _page("<i></i>" * 10_000)
+    assert page_problem(many) is None
+    assert page_problem(many, seconds=0.0) == "it has too many tags to check in 0 s"

@@ -92,17 +92,31 @@ UI: dict[str, dict[str, str]] = {
     "check": {"en": "How to check this bundle", "ru": "Как проверить этот набор",
               "kk": "Бұл жиынтықты қалай тексеруге болады"},
     "check_text": {
-        "en": "This page came inside a signed bundle. Before you trust it, run mirror verify on the .7z file, "
-              "or ask the author to read their key fingerprint to you by phone or in person and compare it, "
-              "digit by digit, with the one above. The same page without a matching signature proves nothing.",
-        "ru": "Эта страница пришла внутри подписанного набора. Прежде чем доверять ей, проверьте файл .7z "
-              "командой mirror verify или попросите автора продиктовать отпечаток ключа по телефону или при "
-              "встрече и сверьте его цифра за цифрой с указанным выше. Без совпадающей подписи эта страница "
-              "ничего не доказывает.",
-        "kk": "Бұл бет қол қойылған жиынтықтың ішінде келді. Оған сенбес бұрын .7z файлын mirror verify "
-              "командасымен тексеріңіз немесе автордан кілттің саусақ ізін телефон арқылы не кездескенде "
-              "айтып беруін сұрап, жоғарыдағымен цифрма-цифр салыстырыңыз. Сәйкес қолтаңбасыз бұл бет "
-              "ештеңені дәлелдемейді.",
+        "en": "This page came inside a bundle, and proves nothing by itself: anyone can copy it, the fingerprint "
+              "above too. To check the bundle, run mirror verify on its .7z file: it shows the fingerprint of the "
+              "key that really signed it. Compare that fingerprint, digit by digit, with the one the author reads "
+              "to you by phone or in person, never with one shown on this page.",
+        "ru": "Эта страница пришла внутри набора и сама по себе ничего не доказывает: её может скопировать кто "  # noqa: RUF001
+              "угодно, вместе с отпечатком выше. Чтобы проверить набор, запустите mirror verify для его файла .7z: "
+              "команда покажет отпечаток ключа, которым он действительно подписан. Сверьте этот отпечаток цифра "
+              "за цифрой с тем, который автор продиктует вам по телефону или при встрече, и никогда не сверяйте "
+              "с отпечатком на этой странице.",
+        "kk": "Бұл бет жиынтықтың ішінде келді және өздігінен ештеңені дәлелдемейді: оны жоғарыдағы саусақ "
+              "ізімен қоса кез келген адам көшіре алады. Жиынтықты тексеру үшін оның .7z файлына mirror verify "
+              "командасын іске қосыңыз: ол жиынтыққа шын мәнінде қол қойған кілттің саусақ ізін көрсетеді. Сол "
+              "саусақ ізін автор сізге телефон арқылы не кездескенде айтып берген саусақ ізімен цифрма-цифр "
+              "салыстырыңыз, бұл беттегі саусақ ізімен ешқашан салыстырмаңыз.",
+    },
+    "check_text_here": {
+        "en": "This page was made on your computer from the bundle's verified files. To check the bundle itself, "
+              "run mirror verify on its .7z file and compare the fingerprint it shows, digit by digit, with the "
+              "one the author reads to you by phone or in person.",
+        "ru": "Эта страница сделана на вашем компьютере из проверенных файлов набора. Чтобы проверить сам набор, "
+              "запустите mirror verify для его файла .7z и сверьте показанный отпечаток цифра за цифрой с тем, "
+              "который автор продиктует вам по телефону или при встрече.",
+        "kk": "Бұл бет жиынтықтың тексерілген файлдарынан сіздің компьютеріңізде жасалды. Жиынтықтың өзін тексеру "
+              "үшін оның .7z файлына mirror verify командасын іске қосып, көрсетілген саусақ ізін автор сізге "
+              "телефон арқылы не кездескенде айтып берген саусақ ізімен цифрма-цифр салыстырыңыз.",
     },
 }
 
@@ -145,6 +159,7 @@ class PageInfo:
     languages: tuple[str, ...]
     key_id: str
     fingerprint: str
+    made_here: bool = False  # made by `mirror open` on the reader's computer, not carried in the bundle
 
 
 @record
@@ -285,10 +300,11 @@ def _account(md: MarkdownIt, number: int, account: PageAccount, limit: int, mark
             + f"\n{body}<p class=\"when\">{_ui('file')}: <code>{_e(account.path)}</code></p>\n</article>\n")
 
 
-def _listed(account: PageAccount) -> str:
+def _listed(account: PageAccount, base: str = "") -> str:
     fields = account.fields
     words = " · ".join(_e(fields[k]) for k in ("title", "date", "place") if fields.get(k))
-    return f'<li lang="{_e(account.language)}"><a href="{_href(account.path)}">{_e(account.path)}</a> {words}</li>'
+    return (f'<li lang="{_e(account.language)}"><a href="{_href(base + account.path)}">{_e(account.path)}</a> '
+            f'{words}</li>')
 
 
 def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequence[str], more_accounts: int = 0,
@@ -302,13 +318,15 @@ def render_page(info: PageInfo, accounts: Sequence[PageAccount], photos: Sequenc
 
 
 def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterable[str], more_accounts: int = 0,
-                more_photos: int = 0, deadline: float | None = None) -> Iterator[bytes]:
+                more_photos: int = 0, deadline: float | None = None, folder: str = "") -> Iterator[bytes]:
     """render_page's bytes in pieces, each account taken as it comes: a caller that writes them out as they are
     made never holds the page, nor more than one account's text.
 
     `deadline` (time.monotonic()), for a page made on the reader's computer from a stranger's accounts: past it,
     the accounts left are shown as plain text, whatever Markdown could still cost. A bundle's own page has none:
-    the same accounts always give the same bytes."""
+    the same accounts always give the same bytes. `folder`: where the bundle's files are, seen from the page (a
+    page made beside the unpacked folder, not in it: that folder holds the bundle's files only)."""
+    base = f"{folder}/" if folder else ""
     shown = MAX_RENDERED + MAX_LISTED
     account_list, photo_list = iter(accounts), iter(photos)
     first_account, first_photo = next(account_list, None), next(photo_list, None)
@@ -331,7 +349,8 @@ def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterabl
         f"<dt>{_ui('fingerprint')}</dt><dd class=\"fp\">{_e(info.fingerprint)}</dd>\n",
         f"<dt>{_ui('created')}</dt><dd>{_e(_readable_time(info.created))}</dd>\n",
         f"<dt>{_ui('languages')}</dt><dd>{_e(', '.join(info.languages))}</dd>\n</dl>\n</header>\n",
-        f"<section class=\"check\"><strong>{_ui('check')}</strong><p>{_ui('check_text')}</p></section>\n",
+        f"<section class=\"check\"><strong>{_ui('check')}</strong>"
+        f"<p>{_ui('check_text_here' if info.made_here else 'check_text')}</p></section>\n",
         f"<h2>{_ui('accounts')}</h2>\n" if first_account is not None else "",
     ))
     budget, rendered, listing = MAX_PAGE_TEXT, 0, False
@@ -351,7 +370,7 @@ def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterabl
         if not listing:
             listing = True
             yield from out((f"<p>{_ui('more')}</p>\n<ul>\n",))
-        yield from out((f"{_listed(account)}\n",))
+        yield from out((f"{_listed(account, base)}\n",))
     if listing:
         yield from out(("</ul>\n",))
     more_accounts += sum(1 for _ in everything)
@@ -361,7 +380,7 @@ def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterabl
     figures = itertools.islice(photo_all, MAX_FIGURES)
     if first_photo is not None or more_photos:
         yield from out((f"<h2>{_ui('photos')}</h2>\n",))
-        yield from out(f'<figure><img src="{_href(p)}" alt="{_e(p)}" loading="lazy">'
+        yield from out(f'<figure><img src="{_href(base + p)}" alt="{_e(p)}" loading="lazy">'
                        f"<figcaption>{_e(p)}</figcaption></figure>\n" for p in figures)
     more_photos += sum(1 for _ in photo_all)
     if more_photos:

@@ -13,16 +13,19 @@ index.html, except in these cases, where a page is written beside it in the priv
   is then not shown (its HTML could hide a warning or load from anywhere): a page made here from the verified
   files carries a red banner that names the problem and the key (the bundle itself is unchanged);
 - a bundle of format 1 has no page: one is made here from its verified accounts and photos, and says so.
-A bundle trusted only because endorsers in the keyring vouch for its author (`--require-endorsers`) gets a note
-that says so and names them.
+- a bundle trusted only because endorsers in the keyring vouch for its author (`--require-endorsers`): its own
+  page is the work of a key the reader does not hold, so it is not shown either; the page made here has a note
+  that says so and names them.
 """
 
 from __future__ import annotations
 
 import html
 import os
+import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from mirror.bundle.destination import remove_tree
@@ -36,13 +39,13 @@ from mirror.bundle.page import (
     UI_LANGUAGES,
     PageAccount,
     PageInfo,
-    render_page,
+    page_pieces,
     strip_front_matter,
 )
-from mirror.bundle.pagecheck import MAX_CHECKED, NO_SLOT_NOTE, page_problem
+from mirror.bundle.pagecheck import MAX_CHECKED, page_problem
 from mirror.bundle.parts import open_part_refusal
 from mirror.bundle.verify import Keys, VerifiedBundle
-from mirror.errors import ContentError
+from mirror.errors import ConfigError, ContentError
 from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, file_details
 from mirror.record import record, replace
 from mirror.trust.policy import Policy
@@ -118,12 +121,17 @@ def _words(table: dict[str, str], **values: str) -> str:
                    for lang in UI_LANGUAGES)
 
 
-def _made_page(folder: Path, verified: VerifiedBundle) -> bytes:
-    """A page made here from the extracted, verified files (a format 1 bundle, or an unknown signer's)."""
+def _made_page(folder: Path, verified: VerifiedBundle) -> Iterator[bytes]:
+    """A page made here from the extracted, verified files (a format 1 bundle, or an unknown signer's), in pieces,
+    for a file beside `folder` (links lead into it).
+
+    Each account is read only when the page reaches it, and no more than 4 * MAX_PAGE_TEXT bytes of them in all
+    (what the page can show of them): they were all read first, up to that much each, and 24 accounts of 32 MB in a
+    bundle of 118 KB took 868 MB."""
     with verified.control.open("bundle.json") as source:
         details = dict(file_details(source))
-    accounts: list[PageAccount] = []
     photos: list[str] = []
+    texts: list[str] = []
     more_accounts = more_photos = 0
     for path, described in sorted(details.items()):
         if path == PAGE_NAME:
@@ -134,17 +142,51 @@ def _made_page(folder: Path, verified: VerifiedBundle) -> bytes:
             else:
                 photos.append(path)
         elif described.type.startswith("text/"):
-            if len(accounts) >= MAX_RENDERED + MAX_LISTED:
+            if len(texts) >= MAX_RENDERED + MAX_LISTED:
                 more_accounts += 1
-                continue
+            else:
+                texts.append(path)
+
+    def accounts() -> Iterator[PageAccount]:
+        left = 4 * MAX_PAGE_TEXT
+        for n, path in enumerate(texts):
             text = ""
-            if len(accounts) < MAX_RENDERED:
+            if n < MAX_RENDERED and left > 0:
                 with (folder / path).open("rb") as account:  # no more than the page can show, whatever its size
-                    text = strip_front_matter(account.read(4 * MAX_PAGE_TEXT).decode("utf-8", "replace"))
-            accounts.append(PageAccount(path, str(described.extra.get("language", "")), dict(described.extra), text))
+                    raw = account.read(left)
+                left -= len(raw)
+                text = strip_front_matter(raw.decode("utf-8", "replace"))
+            extra = details[path].extra
+            yield PageAccount(path, str(extra.get("language", "")), dict(extra), text)
+
     meta = verified.meta
-    info = PageInfo(meta.title, meta.created, meta.languages, verified.key_id, verified.fingerprint)
-    return render_page(info, accounts, photos, more_accounts, more_photos, time.monotonic() + RENDER_SECONDS)
+    info = PageInfo(meta.title, meta.created, meta.languages, verified.key_id, verified.fingerprint, made_here=True)
+    return page_pieces(info, accounts(), photos, more_accounts, more_photos, time.monotonic() + RENDER_SECONDS,
+                       folder=folder.name)
+
+
+def _private(into: Path) -> None:
+    """Make `into`, the folder of opened bundles, or check that it is this user's alone: the plaintext of every
+    bundle opened goes there. A folder another user owns or can write to (a cache on a shared /tmp, made
+    beforehand), or one on a path others can change, could have a copy renamed into their hands, or a marker
+    file that blocks.
+
+    Raises:
+        ConfigError: it is a link, not this user's, or others can change a folder on its path.
+    """
+    into.mkdir(parents=True, exist_ok=True, mode=0o700)
+    hint = "set XDG_CACHE_HOME to a folder only you can write to, or remove that folder"
+    mine = os.geteuid()
+    found = os.lstat(into)
+    if stat.S_ISLNK(found.st_mode) or not stat.S_ISDIR(found.st_mode) or found.st_uid != mine:
+        raise ConfigError(f"{into}, where open unpacks bundles, is not a folder of yours", hint=hint)
+    if stat.S_IMODE(found.st_mode) & 0o077:
+        os.chmod(into, 0o700, follow_symlinks=False)
+    for above in into.resolve().parents:
+        held = os.stat(above)
+        if held.st_uid not in (0, mine) or (held.st_mode & 0o022 and not held.st_mode & stat.S_ISVTX):
+            raise ConfigError(f"{into}, where open unpacks bundles, is inside {above}, which others can change",
+                              hint=hint)
 
 
 def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = False,
@@ -157,7 +199,7 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
         ConfigError: `bundle` is a FIFO, device or socket.
         OSError: the folder cannot be written.
     """
-    into.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _private(into)
     holder = Path(tempfile.mkdtemp(prefix=_HOLDER, dir=into))  # mode 0700: only this user reads what it holds
     try:
         extracted = extract_bundle(bundle, None, keys, allow_untrusted=allow_untrusted, policy=policy, parent=holder)
@@ -206,24 +248,21 @@ def _remove_earlier(into: Path, holder: Path, identity: str) -> int:
                    if e.name.startswith(_HOLDER) and e.path != str(holder) and e.is_dir(follow_symlinks=False)]
     for folder in earlier:
         try:
-            with (folder / _OPENED).open("rb") as marker:
-                said = marker.read(len(identity) + 2)  # the longer of the two forms
-                made = os.fstat(marker.fileno()).st_mtime
+            fd = os.open(folder / _OPENED, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError:
             continue
+        with os.fdopen(fd, "rb") as marker:
+            found = os.fstat(fd)
+            if not stat.S_ISREG(found.st_mode):
+                continue  # a FIFO there would block every later open
+            said = marker.read(len(identity) + 2)  # the longer of the two forms
+            made = found.st_mtime
         said_text = said.decode("ascii", "replace").strip()
         same = said_text == identity or said_text == identity.split(" ")[0]  # a copy made before the key was kept
         if same and made < recent:
             remove_tree(folder)
             removed += not folder.exists()
     return removed
-
-
-def _slot_in_body(page: bytes) -> bool:
-    """Whether the page has page.py's slot for open's notes once, in its body (not in its title, say)."""
-    slot = BANNER_SLOT.encode()
-    at, body = page.find(slot), page.find(b"<body")
-    return page.count(slot) == 1 and 0 <= body < at
 
 
 def _read_capped(page: Path) -> bytes:
@@ -239,12 +278,13 @@ def _view(extracted: Extracted) -> View:
     images as text)."""
     verified = extracted.verified
     page = extracted.dest / PAGE_NAME
-    own = _read_capped(page) if verified.layout.has_page and verified.trusted else None
+    # Only a page whose author's key the reader holds: one trusted through endorsers is still the work of a key
+    # the reader does not hold, and could hide the note saying who vouched (a slot inside a hidden element) or
+    # show another key's fingerprint; the page made here says who vouched where it is seen.
+    own = _read_capped(page) if verified.layout.has_page and verified.signer_name is not None else None
     problem = None if own is None else page_problem(own)  # signed by a trusted key, yet not static: not shown
-    if own is not None and problem is None and verified.signer_name is None and not _slot_in_body(own):
-        problem = NO_SLOT_NOTE  # the note saying who vouched would not be seen
-    made_here = own is None or problem is not None
-    text = (_made_page(extracted.dest, verified) if own is None or problem is not None else own).decode("utf-8")
+    if own is not None and problem is None:
+        return View(extracted, page, False)
     notes = ""
     if not verified.trusted:
         notes += f'<div role="alert" style="{_BANNER_STYLE}">' + _words(
@@ -256,11 +296,15 @@ def _view(extracted: Extracted) -> View:
         notes += f'<div style="{_NOTE_STYLE}">' + _words(MADE_HERE) + "</div>"
     elif problem is not None:
         notes += f'<div style="{_NOTE_STYLE}">' + _words(NOT_STATIC) + "</div>"
-    elif made_here:
+    else:
         notes += f'<div style="{_NOTE_STYLE}">' + _words(NOT_SHOWN) + "</div>"
-    if notes:  # the signed index.html stays as it is; this private page beside it adds what the reader must know
-        fd, name = tempfile.mkstemp(prefix=VIEW_PREFIX, suffix=".html", dir=extracted.dest)  # never a bundle's file
-        page = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text.replace(BANNER_SLOT, BANNER_SLOT + notes, 1))
-    return View(extracted, page, made_here, page_problem=problem)
+    # Beside the unpacked folder, not in it: that folder holds the bundle's files only, and `mirror verify` of it
+    # said FAILED for this one. A new name, never one of the bundle's; the signed index.html stays as it is.
+    fd, name = tempfile.mkstemp(prefix=VIEW_PREFIX, suffix=".html", dir=extracted.dest.parent)
+    slot, placed = BANNER_SLOT.encode(), False
+    with os.fdopen(fd, "wb") as out:
+        for piece in _made_page(extracted.dest, verified):
+            if not placed and slot in piece:
+                piece, placed = piece.replace(slot, slot + notes.encode("utf-8"), 1), True
+            out.write(piece)
+    return View(extracted, Path(name), True, page_problem=problem)

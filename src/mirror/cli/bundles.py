@@ -194,7 +194,8 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
 
 
 def _page_hint(page: Path, verified: VerifiedBundle, bundles: list[Path]) -> None:
-    """Point the reader at the bundle's own page only when someone they trust signed it and it is a static page of
+    """Point the reader at the bundle's own page only when its author's key is in their keyring (not only vouched
+    for by endorsers: the page could hide who vouched, or name another key) and it is a static page of
     the kind mirror makes: another page could run code or load from elsewhere, and so tell a server where the
     reader is. `mirror open` shows the same files on a page made on this computer."""
     from mirror.bundle.pagecheck import MAX_CHECKED, page_problem
@@ -207,6 +208,11 @@ def _page_hint(page: Path, verified: VerifiedBundle, bundles: list[Path]) -> Non
     if not verified.trusted:
         warn(f"  do not open {page} in a web browser: a key you do not hold signed it, and a page can run code or "
              f"load from elsewhere; {shown} shows the files on a page made on this computer")
+        return
+    if verified.signer_name is None:  # trusted through endorsers: the page is still the work of a key not held
+        warn(f"  do not open {page} in a web browser: its author's key is not in your keyring (people you trust "
+             f"vouch for it), and the page could say anything; {shown} shows the files on a page made on this "
+             "computer, with who vouched")
         return
     with page.open("rb") as handle:
         problem = page_problem(handle.read(MAX_CHECKED + 1))
