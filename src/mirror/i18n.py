@@ -50,7 +50,7 @@ MAX_TEXT = 4000  # a longer line is printed as it is: matching time stays bounde
 MAX_TEXT_MANY = 1000
 MAX_DEPTH = 3
 MAX_SPLITS = 8  # "where: message" with an unknown prefix: how many ": " to try
-_LEADING = "(?:(?!: ).)*?"
+_LEADING = "(?:\ue000[^\ue001]*\ue001|(?!: )[^\ue000])*?"  # a marked value (verbatim) may hold ": "
 _KEY = 6  # characters of a template's literal start (or end) that index it
 _FORMATTER = string.Formatter()
 _current = "en"
@@ -124,12 +124,33 @@ _DECIMAL = re.compile(r"-?\d[\d,]*\.\d+%?")
 _GROUPED = re.compile(r"(?<![\d,.])(\d{1,3})((?:,\d{3})+)(?![\d,])")
 
 
+# A value from a bundle, a photo or a peer (a title, a file name, a photo's caption) inside a printed line, marked
+# with `verbatim`: no template's literal words are matched inside it, no line is split at a ": " inside it, and its
+# digits are not regrouped. A title written as the tool's own English message was printed as the tool's translated
+# one. The marks are private-use characters, which printable() escapes in what it is given, so no value carries one.
+DATA_OPEN, DATA_CLOSE = "\ue000", "\ue001"
+_DATA = re.compile(f"({DATA_OPEN}[^{DATA_CLOSE}]*{DATA_CLOSE})")
+
+
+def verbatim(value: str) -> str:
+    """`value` (already made printable) marked as data: printed as it is, whatever language the line is in."""
+    return DATA_OPEN + value.replace(DATA_OPEN, "").replace(DATA_CLOSE, "") + DATA_CLOSE
+
+
+def _inside_data(text: str, at: int) -> bool:
+    """Whether position `at` of `text` lies within a value marked by `verbatim`."""
+    opened = text.rfind(DATA_OPEN, 0, at)
+    return opened >= 0 and text.rfind(DATA_CLOSE, 0, at) < opened
+
+
 def translate(text: str) -> str:
     """`text` in the current language, or unchanged when no template matches it (or the language is English);
-    in Russian and Kazakh, thousands are set apart with no-break spaces, not commas."""
+    in Russian and Kazakh, thousands are set apart with no-break spaces, not commas (not in marked values)."""
     if _current == "en" or not text:
-        return text
-    return _GROUPED.sub(lambda m: m[1] + m[2].replace(",", "\u00a0"), catalog(_current).translate(text))
+        return text.replace(DATA_OPEN, "").replace(DATA_CLOSE, "") if DATA_OPEN in text else text
+    done = catalog(_current).translate(text)
+    return "".join(part[1:-1] if part.startswith(DATA_OPEN) else
+                   _GROUPED.sub(lambda m: m[1] + m[2].replace(",", "\u00a0"), part) for part in _DATA.split(done))
 
 
 # Words click passes to gettext through a variable (`_(extra["required"])`), so that no extractor finds them
@@ -219,6 +240,18 @@ class Template:
                    max(literals, key=len), frozenset(decimals))
 
 
+def _literals_outside_data(text: str, matched: re.Match[str]) -> bool:
+    """Whether each stretch of a template's own words that `matched` found (between its values) lies outside every
+    marked value: a template never reads a title or a file name as its words."""
+    at = 0
+    for group in range(1, (matched.lastindex or 0) + 1):
+        start = matched.start(group)
+        if start > at and _inside_data(text, at):
+            return False
+        at = max(at, matched.end(group))
+    return at >= len(text) or not _inside_data(text, at)
+
+
 class Catalog:
     """Every template of one language, indexed by how lines start and end so that a line tries only a few."""
 
@@ -261,6 +294,8 @@ class Catalog:
             position = text.find(": ", position) + 2
             if position < 2:
                 break
+            if DATA_OPEN in text and _inside_data(text, position - 2):
+                continue  # a ": " inside a value is no place where a message starts
             weighed = self.weighed(text[position:], depth + 1)
             if weighed is not None and weighed[0] > best[0]:  # "a: name: the name carries X": not "name: {0}"
                 best = (weighed[0], text[:position] + weighed[1])
@@ -283,7 +318,7 @@ class Catalog:
             if many and len(template.names) > 2:
                 continue
             matched = template.pattern.fullmatch(text)
-            if matched is not None:
+            if matched is not None and (DATA_OPEN not in text or _literals_outside_data(text, matched)):
                 matches.append((template, matched))
         # The most literal text wins, counting what the values' own templates match: "refused    {path}: {reason}"
         # with a translated reason, not "{member}: not UTF-8 text (byte {start})" that swallows the rest in {start}.
@@ -294,6 +329,8 @@ class Catalog:
             if best is None or template.weight + nested > best[0]:
                 best = (template.weight + nested, filled)
         name, colon, rest = text.partition(": ")  # "PATH: REASON" as an error names a file: no template of its own
+        if colon and DATA_OPEN in text and _inside_data(text, len(name)):
+            colon = ""
         if colon and depth < MAX_DEPTH and " " not in name:
             inner = self.weighed(rest, depth + 1)
             if inner is not None and (best is None or len(colon) + inner[0] > best[0]):

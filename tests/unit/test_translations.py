@@ -116,6 +116,23 @@ def test_an_indented_message_is_translated_as_a_message(russian: None) -> None:
     assert i18n.translate("  fingerprint  12345").startswith("  отпечаток")
 
 
+def test_a_value_marked_verbatim_is_never_read_as_the_tools_words(russian: None) -> None:
+    """A title or a file name that is written as one of the tool's messages was printed as its translation: an
+    unknown signer's account title read as mirror's own Russian verdict. Marked, it is printed as it is (marks
+    gone), a ": " in it splits nothing, and its digits are not regrouped; the words around it are still translated."""
+    message = "the bundle has no SHA256SUMS"
+    assert i18n.translate(message) != message  # the catalog has it
+    assert i18n.translate(i18n.verbatim(message)) == message
+    assert i18n.translate("  123  " + i18n.verbatim(f"a.md: {message}")) == f"  123  a.md: {message}"
+    assert i18n.translate(f"{i18n.verbatim('x')}: {message}") == f"x: {i18n.translate(message)}"
+    assert i18n.translate(f"  {i18n.verbatim('hint: pass --force to replace it')}  (1,024)") == (
+        "  hint: pass --force to replace it  (1\u00a0024)")
+    line = f"{i18n.verbatim('the bundle has no')} SHA256SUMS"  # the template's words half inside the value
+    assert i18n.translate(line) == "the bundle has no SHA256SUMS"
+    i18n.use("en")
+    assert i18n.translate(i18n.verbatim(message)) == message
+
+
 def test_thousands_are_set_apart_as_russian_and_kazakh_write_them(russian: None) -> None:
     """1,234,567 reads as a decimal in Russian: it is printed 1 234 567 (no-break spaces); lists and versions stay."""
     line = i18n.translate("a path part of 1,024 bytes, more than 255 (a file system's limit)")

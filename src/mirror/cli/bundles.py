@@ -45,6 +45,7 @@ from mirror.cli.verdict import (
 from mirror.errors import ExitCode, UntrustedSigner, VerificationError
 from mirror.formats.manifest import PAGE_NAME
 from mirror.formats.names import check_name_length, printable
+from mirror.i18n import verbatim
 
 if TYPE_CHECKING:
     from mirror.bundle.verify import VerifiedBundle
@@ -117,11 +118,11 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
             for path, meta in details:
                 extra = meta.extra
                 label = " | ".join(printable(str(extra[k])) for k in ("date", "place", "title") if extra.get(k))
-                labelled = f"  ({label})" if label else ""
+                labelled = f"  ({verbatim(label)})" if label else ""  # the author's words: never translated
                 if path in absent:
-                    say(f"  {meta.size:>10}  {printable(path)}{labelled}  [not in this part]")
+                    say(f"  {meta.size:>10}  {verbatim(printable(path))}{labelled}  [not in this part]")
                 else:
-                    say(f"  {meta.size:>10}  {printable(path)}{labelled}")
+                    say(f"  {meta.size:>10}  {verbatim(printable(path))}{labelled}")
     if not result.trusted:
         sys.exit(int(ExitCode.UNTRUSTED))
 

@@ -22,6 +22,7 @@ import click
 from mirror.cli.app import main
 from mirror.cli.common import dump_json, json_option, say
 from mirror.errors import ExitCode
+from mirror.i18n import verbatim
 
 _STOPPED_SHOWN = 20  # names on the line; --json lists up to a thousand
 
@@ -51,7 +52,7 @@ def scan(path: Path, as_json: bool) -> None:
                    "findings": [{"path": f.path, "kind": f.kind, "detail": f.detail} for f in report.findings]})
     else:
         for finding in report.findings:  # values come from the files scanned: printed escaped
-            say(f"{printable(finding.path)}: {finding.kind}: {printable(finding.detail)}")
+            say(f"{verbatim(printable(finding.path))}: {finding.kind}: {verbatim(printable(finding.detail))}")
         more = f" (and {report.unlisted} more not listed)" if report.unlisted else ""
         head = (f"FOUND {len(report.findings)} item(s){more} in {report.files_with_findings} file(s)"
                 if report.findings else "CLEAN" if not report.not_scanned_count else "NOTHING FOUND")
