@@ -48,7 +48,7 @@ MAX_TEXT = 4000  # a longer line is printed as it is: matching time stays bounde
 # Past this length only templates of at most two placeholders are tried: one of more backtracks on a line built
 # for it (11 s at 4,000 characters; bench/translate.py measures the worst)
 MAX_TEXT_MANY = 1000
-MAX_DEPTH = 3
+MAX_DEPTH = 4  # "skipped PATH: does not verify: N file(s) failed: changed: X": four messages deep
 MAX_SPLITS = 8  # "where: message" with an unknown prefix: how many ": " to try
 _LEADING = "(?:\ue000[^\ue001]*\ue001|(?!: )[^\ue000])*?"  # a marked value (verbatim) may hold ": "
 _KEY = 6  # characters of a template's literal start (or end) that index it

@@ -313,3 +313,29 @@ def test_a_host_named_like_a_word_of_the_catalog_keeps_its_name() -> None:
         assert "внутри расширения" in i18n.translate(line)
     finally:
         i18n.use("en")
+
+
+def test_fetchs_index_row_and_a_bundle_already_here_are_translated_whole(russian: None,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """"(chosen)" was added to the detail as it was printed, and "already here, " to the trust note: neither line
+    had a template, so both stayed English (an expired index and an unknown author's key among them)."""
+    from mirror.cli.fetch import _say_index
+
+    _say_index("ок", "index v3 (chosen)")
+    _say_index("ок", "index v3 expired 2.5 days ago (chosen)")
+    _say_index("ок", "index v4 expired 2.5 days ago")
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0] == "        индекс  ок          индекс v3 (выбран)", rows
+    assert rows[1].endswith(" (выбран)") and "истёк" in rows[1] and "expired" not in rows[1], rows
+    assert "expired" not in rows[2] and "(выбран)" not in rows[2], rows
+    note = "intact, but author key 0123456789ABCDEF is not in your keyring (fingerprint 12345)"
+    translated = i18n.translate(f"already here, {note}")
+    assert translated.startswith("уже здесь, ") and "not in your keyring" not in translated, translated
+
+
+def test_a_reason_four_messages_deep_is_translated(russian: None) -> None:
+    """serve's "skipped PATH: does not verify: 1 file(s) failed: changed: X (sha256 does not match)": the
+    innermost reason stayed English (three levels were looked into)."""
+    line = i18n.translate("skipped t1.7z: does not verify: 1 file(s) failed: changed: accounts/a.md "
+                          "(sha256 does not match)")
+    assert "does not match" not in line and "changed" not in line and line.startswith("пропущено: t1.7z: "), line

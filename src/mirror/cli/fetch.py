@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -78,10 +79,28 @@ def _print_mirrors(reports: dict[str, MirrorReport]) -> None:
         say(f"mirror  {value:<11} {printable(report.label)}")
         if report.index is not None:
             value = fate_word(report.index.fate.value)
-            say(f"        index   {value:<11} {printable(report.index.detail)}")
+            _say_index(value, report.index.detail)
         for entry, event in report.bundles.values():
             value = fate_word(event.fate.value)
             say(f"        bundle  {value:<11} {entry.id} v{entry.version}: {printable(event.detail)}")
+
+
+def _say_index(value: str, said: str) -> None:
+    """A mirror's index row: its words translated, "(chosen)" too (choose.py adds it to the detail --json shows)."""
+    from mirror.formats.names import printable
+
+    chosen = said.endswith(" (chosen)")
+    detail = printable(said.removesuffix(" (chosen)"))  # by its name: a message translated in turn
+    fresh = re.fullmatch(r"index v([0-9]+)", detail)
+    version = fresh[1] if fresh else ""
+    if fresh and chosen:
+        say(f"        index   {value:<11} index v{version} (chosen)")
+    elif fresh:
+        say(f"        index   {value:<11} index v{version}")
+    elif chosen:
+        say(f"        index   {value:<11} {detail} (chosen)")
+    else:
+        say(f"        index   {value:<11} {detail}")
 
 
 def _index_doc(chosen: Choice) -> dict[str, Any]:

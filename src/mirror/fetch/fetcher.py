@@ -422,9 +422,11 @@ def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy,
     verified, problem = _check(entry, existing, keys, policy, cache)
     if verified is not None and verified.trusted and existing.name in arrival_names(entry, trusted=False):
         existing = _own_name(entry, existing)
-    return (Arrival(entry, existing, f"already here, {_trust_note(verified)}", verified.trusted,
-                    verified=_kept(verified, keep), sums_sha256=verified.control.sha256(SUMS_NAME) if keep else "")
-            if verified else Arrival(entry, None, problem, False, True))
+    if verified is None:
+        return Arrival(entry, None, problem, False, True)
+    note = _trust_note(verified)  # by its name: a message translated in turn
+    return Arrival(entry, existing, f"already here, {note}", verified.trusted, verified=_kept(verified, keep),
+                   sums_sha256=verified.control.sha256(SUMS_NAME) if keep else "")
 
 
 def _own_name(entry: BundleEntry, path: Path) -> Path:
