@@ -180,8 +180,8 @@ def finished(process: subprocess.Popen[str], timeout: float = 120) -> subprocess
 
 
 def peer_bytes(detail: str) -> dict[str, int]:
-    """The bytes per peer in a swarm report line: "...; peers 127.0.0.1:5000=1234, ...; ..."."""
-    listed = next((p[len("peers "):] for p in detail.split("; ") if p.startswith("peers ")), "")
+    """The bytes per peer in a swarm report line: "...; bytes by peer: 127.0.0.1:5000=1234, ...; ..."."""
+    listed = next((p[len("bytes by peer: "):] for p in detail.split("; ") if p.startswith("bytes by peer: ")), "")
     return {a: int(n) for a, _, n in (item.rpartition("=") for item in listed.split(", ") if item)}
 
 

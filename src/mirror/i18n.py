@@ -240,6 +240,19 @@ class Template:
                    max(literals, key=len), frozenset(decimals))
 
 
+def _clauses(text: str) -> list[str]:
+    """`text` cut at each "; " outside marked values (one piece when there is none)."""
+    if "; " not in text:
+        return [text]
+    pieces, start, at = [], 0, text.find("; ")
+    while at >= 0:
+        if not (DATA_OPEN in text and _inside_data(text, at)):
+            pieces.append(text[start:at])
+            start = at + 2
+        at = text.find("; ", at + 2)
+    return [*pieces, text[start:]]
+
+
 def _literals_outside_data(text: str, matched: re.Match[str]) -> bool:
     """Whether each stretch of a template's own words that `matched` found (between its values) lies outside every
     marked value: a template never reads a title or a file name as its words."""
@@ -328,6 +341,12 @@ class Catalog:
             nested, filled = self._fill(template, matched, depth)
             if best is None or template.weight + nested > best[0]:
                 best = (template.weight + nested, filled)
+        clauses = _clauses(text)  # "A; B": clauses joined, each a message (fetch's swarm summary)
+        if 1 < len(clauses) <= MAX_SPLITS and depth < MAX_DEPTH:
+            done = [self.weighed(clause, depth + 1) or (0, clause) for clause in clauses]
+            weight = sum(d[0] for d in done) + 2 * (len(clauses) - 1)
+            if best is None or weight > best[0]:  # the most literal text wins here too: a template that spans the
+                best = (weight, "; ".join(d[1] for d in done))  # "; " ("...keyring; fingerprint X") says more
         name, colon, rest = text.partition(": ")  # "PATH: REASON" as an error names a file: no template of its own
         if colon and DATA_OPEN in text and _inside_data(text, len(name)):
             colon = ""

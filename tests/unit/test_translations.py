@@ -339,3 +339,14 @@ def test_a_reason_four_messages_deep_is_translated(russian: None) -> None:
     line = i18n.translate("skipped t1.7z: does not verify: 1 file(s) failed: changed: accounts/a.md "
                           "(sha256 does not match)")
     assert "does not match" not in line and "changed" not in line and line.startswith("пропущено: t1.7z: "), line
+
+
+def test_clauses_joined_by_semicolons_are_translated_each(russian: None) -> None:
+    """fetch's swarm summary joins whole messages with "; ": one template took the line for two values
+    ("0 Б от веб-сидов (0 peer(s); 130429 B from 1)", every byte from a web seed said to be none). A template that
+    spans the "; " itself still wins over its clauses."""
+    summary = "0 B from 0 peer(s); 130429 B from 1 web seed(s); bytes by peer: 127.0.0.1:6881=5"
+    line = i18n.translate(f"        bundle  ok          ab12 v1: {summary}")
+    assert "0 Б от пиров (0); 130429 Б от веб-сидов (1); байт по пирам: 127.0.0.1:6881=5" in line, line
+    whole = "the bundle is intact, but its signer (key 0123456789ABCDEF) is not in your keyring; fingerprint 1 2"
+    assert i18n.translate(whole).startswith("набор цел, но подписавшего"), i18n.translate(whole)

@@ -82,7 +82,8 @@ def _print_mirrors(reports: dict[str, MirrorReport]) -> None:
             _say_index(value, report.index.detail)
         for entry, event in report.bundles.values():
             value = fate_word(event.fate.value)
-            say(f"        bundle  {value:<11} {entry.id} v{entry.version}: {printable(event.detail)}")
+            detail = printable(event.detail)  # by its name: a message translated in turn
+            say(f"        bundle  {value:<11} {entry.id} v{entry.version}: {detail}")
 
 
 def _say_index(value: str, said: str) -> None:

@@ -4,7 +4,7 @@ Example::
 
     wanted = Wanted(infohash, info, Path("in/.mirror-downloads/swarm"), "ab12....7z", size,
                     web_seeds=("https://a.example/m/bundles/ab12....7z",), peers=(("127.0.0.1", 6881),))
-    tally.summary()     # "1048576 B from 2 peer(s); 0 B from 0 web seed(s); peers 127.0.0.1:6881=..."
+    tally.summary()     # "1048576 B from 2 peer(s); 0 B from 0 web seed(s); bytes by peer: 127.0.0.1:6881=..."
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ class Tally:
         if self.resumed:
             parts.append(f"{self.resumed} B from an earlier run")
         if peers:
-            parts.append("peers " + ", ".join(f"{a}={n}" for a, n in sorted(peers.items())))
+            each = ", ".join(f"{a}={n}" for a, n in sorted(peers.items()))
+            parts.append(f"bytes by peer: {each}")
         if self.banned:
             parts.append(f"banned {', '.join(self.banned)} ({self.hash_failures} failed piece(s))")
         return "; ".join(parts)
