@@ -157,6 +157,20 @@ def test_usage_error_in_russian(tmp_path: Path) -> None:
     assert "Ошибка: Недопустимое значение для 'BUNDLE': Путь" in result.stderr  # a file or a folder
 
 
+@pytest.mark.parametrize("extra", [1, 2, 5, 21])
+def test_extra_arguments_in_russian_for_any_count(extra: int, bundle: Path, tmp_path: Path) -> None:
+    """Russian takes the singular form for 21 too: "Лишний аргумент (2 3 ... 22)" named 21 of them."""
+    result = mirror("show", bundle, *map(str, range(2, 2 + extra)), lang={"LANG": "ru_RU.UTF-8"}, keys=tmp_path)
+    assert result.returncode == 2 and "Лишние аргументы: " in result.stderr, result.stderr
+
+
+def test_the_room_says_how_many_more_in_one_form_for_any_count() -> None:
+    from mirror.serve.words import WORDS
+
+    assert [WORDS["ru"].more.format(count=n).split(";")[0] for n in (1, 21)] == [
+        "Не показано здесь файлов: 1", "Не показано здесь файлов: 21"]
+
+
 def test_json_stays_english(stranger: tuple[Path, Path]) -> None:
     """--json is for scripts: the same English keys and values in every language."""
     bundle, keys = stranger

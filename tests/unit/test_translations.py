@@ -350,3 +350,11 @@ def test_clauses_joined_by_semicolons_are_translated_each(russian: None) -> None
     assert "0 Б от пиров (0); 130429 Б от веб-сидов (1); байт по пирам: 127.0.0.1:6881=5" in line, line
     whole = "the bundle is intact, but its signer (key 0123456789ABCDEF) is not in your keyring; fingerprint 1 2"
     assert i18n.translate(whole).startswith("набор цел, но подписавшего"), i18n.translate(whole)
+
+
+def test_a_repack_with_a_filter_alone_is_said_whole(russian: None) -> None:
+    """"Delta alone" was built of two values and stayed half English: "...методом Delta alone, а его..."."""
+    line = i18n.translate("this copy was repacked with Delta alone, which mirror does not read")
+    assert "alone" not in line and "Delta" in line, line
+    line = i18n.translate("this copy was repacked with the chain BCJ + Delta, which mirror does not read")
+    assert "chain" not in line and "BCJ + Delta" in line, line

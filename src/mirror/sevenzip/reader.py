@@ -335,8 +335,13 @@ def _lzma_filters(chain: tuple[Coder, ...]) -> list[dict[str, Any]]:
     if len(filters) != len(chain) or filters[-1]["id"] not in (lzma.FILTER_LZMA1, lzma.FILTER_LZMA2) or any(
         f["id"] in (lzma.FILTER_LZMA1, lzma.FILTER_LZMA2) for f in filters[:-1]
     ):  # 7-Zip reads these (-m0=lzma2 -m1=lzma2 makes one): a repack, not a damaged archive
-        what = "the chain " + " + ".join(c.name for c in chain) if len(chain) > 1 else chain[0].name + " alone"
-        raise UnreadableContainer(f"this copy was repacked with {what}, which mirror does not read", hint=REPACK_HINT)
+        if len(chain) > 1:
+            coders = " + ".join(c.name for c in chain)
+            raise UnreadableContainer(f"this copy was repacked with the chain {coders}, which mirror does not read",
+                                      hint=REPACK_HINT)
+        name = chain[0].name  # a filter alone (Delta, BCJ): it compresses nothing
+        raise UnreadableContainer(f"this copy was repacked with {name} alone, which mirror does not read",
+                                  hint=REPACK_HINT)
     return filters
 
 
