@@ -98,6 +98,25 @@ def test_camera_names_are_renamed_unless_kept(runner: CliRunner, keyring: Keyrin
     assert f"photos/DCIM/Camera/{names[0]}" in _meta(kept, tmp_path / "y")["files"]
 
 
+def test_a_device_model_in_a_photos_name_is_renamed_too(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                        tmp_path: Path) -> None:
+    """Canon_40D.jpg and iphone_13_pro_max.jpg (as sample sets name photos) kept the model create had removed from
+    EXIF in the name; a brand without a model, or a word that starts like one, is a name the author chose."""
+    for seed, name in enumerate(["Canon_40D.jpg", "iphone_13_pro_max.jpg", "samsung-plant-strike.jpg",
+                                 "nikonov-street.jpg"]):
+        (sources / "photos" / name).write_bytes(make_jpeg(seed=seed + 5))
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 0, err
+    assert "renamed    photos/Canon_40D.jpg: to photos/001.jpg: its name carried a device's make or model " \
+           "(Canon_40D)" in err, err
+    photos = sorted(p for p in _meta(out, tmp_path / "x")["files"] if p.startswith("photos/"))
+    assert photos == ["photos/001.jpg", "photos/002.jpg", "photos/nikonov-street.jpg",
+                      "photos/samsung-plant-strike.jpg", "photos/square.jpg", "photos/street.png"], photos
+    code, out_text, _ = invoke(runner, "scan", sources)
+    assert "iphone_13_pro_max.jpg: name: the name carries a device's make or model (iphone_13_pro_max)" in out_text
+
+
 def test_every_problem_is_listed_in_one_run(runner: CliRunner, locked: Keyring, sources: Path,
                                             tmp_path: Path) -> None:
     """A phone dump: each refused file with its reason and fix, OS files left out and named, nothing signed."""

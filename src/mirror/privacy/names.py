@@ -55,6 +55,17 @@ _DEVICE = re.compile(
     r"|^-?\d{6,}_-?\d{5,}$"  # Telegram's cache: a chat or file id and a local id, such as -1001234567_123456
     r"|^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$",  # a phone's share or export id
     re.I)
+# A device's make and model, as sample sets and some exports name photos (Canon_40D, iphone_13_pro_max, Nikon D70,
+# Panasonic_DMC-FZ30, Galaxy S21, SM-G991B): the model EXIF said, which create removed there. A brand is taken only
+# with a model after it (a few short words, then a digit), so "samsung-plant-strike" is no device, and a photo
+# taken for one is only renamed to a number (--keep-names keeps it).
+_BRANDS = ("canon|nikon|sony|fuji|fujifilm|olympus|panasonic|lumix|leica|pentax|ricoh|kodak|casio|konica|minolta|"
+           "hasselblad|polaroid|samsung|galaxy|xiaomi|redmi|poco|huawei|honor|oneplus|oppo|vivo|realme|motorola|"
+           "nokia|htc|tecno|infinix|zte|gopro|dji|google[ _-]?pixel|pixel")
+_MODEL = re.compile(
+    rf"(?<![a-z0-9])(?:(?:{_BRANDS})(?:[ _-]|(?=\d))(?:[a-z]{{1,10}}[ _-]?){{0,3}}\d"
+    r"|i(?:phone|pad)[ _-]?(?:\d|x[rs]?(?![a-z])|se(?![a-z]))"
+    r"|sm-[a-z]\d{3}|eos[ _-]?(?:\d{1,4}d|r\d?)(?![a-z])|(?:ilce|dmc)-[a-z]*\d)", re.I)
 _FOLDER = re.compile(r"^(?:DCIM|\d{3}[A-Z0-9_]{5}|Camera|Camera Roll|Screenshots|WhatsApp(?: Images)?|Telegram"
                      r"(?: Images)?|Signal|Снимки экрана|Скриншоты)$", re.I)
 
@@ -73,6 +84,8 @@ def name_pattern(name: str) -> str | None:
         return f"a capture date ({stem})"
     if _DEVICE.search(stem):
         return f"a camera, phone or messenger name ({stem})"
+    if _MODEL.search(stem):
+        return f"a device's make or model ({stem})"
     return None
 
 
