@@ -336,6 +336,43 @@ def test_volumes_verify_and_extract_from_the_first(runner: CliRunner, tmp_path: 
     assert code == 3 and "put b.7z.002 and the rest beside the first one" in err
 
 
+def test_a_volume_cut_short_is_named_and_one_volume_alone_is_the_bundle(runner: CliRunner, tmp_path: Path) -> None:
+    """A middle volume cut short got "if there are more, put b.7z.005 ...": every volume was there. 7-Zip makes
+    every volume but the last as long as the first, so the short one is named. A set of one volume (7-Zip's
+    "split to 48M" of a smaller bundle) is the bundle itself: endorse refused it as "the first of 1 volumes"."""
+    keys = tmp_path / "keys"
+    bundle = make_bundle(tmp_path, [300_000] * 4, keys, "b.7z")
+    Keyring(keys).create("bob", None)
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    sevenzip = require_tool("7zz")
+    volumes = tmp_path / "vol"
+    volumes.mkdir()
+    run(sevenzip, "a", "-bso0", "-bsp0", "-v300k", "-mx0", volumes / "b.7z", ".", cwd=folder)
+    assert len(list(volumes.iterdir())) >= 4
+    middle = volumes / "b.7z.002"
+    middle.write_bytes(middle.read_bytes()[:-576])
+    code, out, err = invoke(runner, "verify", volumes / "b.7z.001", "--keys", keys)
+    assert code == 3 and "b.7z.002 is 306,624 bytes and the first volume 307,200" in err, (out, err)
+    assert "copy it again" in err and "put b.7z" not in err, err
+    one = tmp_path / "one"
+    one.mkdir()
+    run(sevenzip, "a", "-bso0", "-bsp0", "-v100m", "-mx0", one / "c.7z", ".", cwd=folder)
+    assert [p.name for p in one.iterdir()] == ["c.7z.001"]
+    code, out, err = invoke(runner, "endorse", one / "c.7z.001", "--key", "bob", "--claim", "relayed", "-o",
+                            tmp_path / "e.7z", "--keys", keys)
+    assert code == 0, (out, err)
+    assert invoke(runner, "verify", tmp_path / "e.7z", "--keys", keys)[0] == 0
+    renamed = tmp_path / "renamed"  # as HJSplit names them: every command says what to do, not verify alone
+    renamed.mkdir()
+    for number in (1, 2):
+        (renamed / f"b.00{number}").write_bytes((volumes / f"b.7z.00{number}").read_bytes())
+    for command in (("extract", renamed / "b.001", tmp_path / "got"), ("split", renamed / "b.001", "--max-size",
+                    "200k", "-o", tmp_path / "parts"), ("endorse", renamed / "b.001", "--key", "bob", "--claim",
+                    "relayed", "-o", tmp_path / "e2.7z")):
+        code, _, err = invoke(runner, *command, "--keys", keys)
+        assert code == 3 and "name them b.7z.001, b.7z.002, ..." in err, (command, err)
+
+
 def test_a_plain_byte_split_verifies_too(runner: CliRunner, bundle: Path, tmp_path: Path) -> None:
     """7-Zip's "split file" (bytes cut in pieces, named .001, .002, ...) is read like volumes; a gap is named, and
     is incomplete input (exit 4), not a usage error."""

@@ -41,7 +41,7 @@ from mirror.bundle.verify import (
     verify_bundle,
     verify_open,
 )
-from mirror.errors import ConfigError, ContentError, SignatureError
+from mirror.errors import ConfigError, ContentError, SignatureError, TruncatedArchive
 from mirror.formats.endorsement import CLAIMS, MAX_ENDORSEMENTS, endorsement_comment, endorsement_name, is_endorsement
 from mirror.formats.manifest import SUMS_NAME, Layout
 from mirror.formats.minisign import PublicKeyFile, key_id_hex
@@ -50,7 +50,7 @@ from mirror.formats.part import part_member
 from mirror.record import field, record, replace
 from mirror.safeio import atomic_output, fit_stem, open_regular
 from mirror.sevenzip import Archive, Limits, iter_block, read_archive
-from mirror.sevenzip.volumes import volume_set
+from mirror.sevenzip.volumes import volume_hint, volume_set
 from mirror.sevenzip.writer import ArchiveWriter, members_by_folder
 from mirror.trust.keys import SecretKey
 from mirror.trust.keyset import KeyRecord
@@ -159,12 +159,17 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
     """
     _check_output(request)
     trusted = snapshot(keys)
-    if volume_set(request.source) is not None:  # X.7z.001: the set is one bundle only once joined
+    volumes = volume_set(request.source)
+    if volumes is not None and len(volumes) > 1:  # X.7z.001 and more: one bundle only once joined (one alone is it)
         refusal = whole_refusal(request.source)
         if refusal is not None:
             raise refusal
     with open_regular(request.source) as src:
-        archive = read_archive(src, request.limits)
+        try:
+            archive = read_archive(src, request.limits)
+        except TruncatedArchive as exc:  # X.001 beside X.002: volumes named by another tool
+            exc.hint = exc.hint or volume_hint(request.source)
+            raise
         files, layout = check_container(archive)
         if part_member(layout) in {m.name for m in files}:  # a part (mirror split) is no bundle to pass on
             refusal = part_refusal(request.source, "join first: mirror join PART... -o WHOLE.7z, then endorse WHOLE.7z")

@@ -36,7 +36,6 @@ from mirror.errors import (
     KeyringError,
     ManifestError,
     SignatureError,
-    TruncatedArchive,
     UnreadableContainer,
 )
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
@@ -78,7 +77,7 @@ from mirror.sevenzip import (
     read_archive,
     regular_files,
 )
-from mirror.sevenzip.volumes import open_archive_file, volume_hint
+from mirror.sevenzip.volumes import open_archive_file
 from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import check_signature
@@ -858,11 +857,7 @@ def verify_bundle(path: Path, keys: Keys, limits: Limits | None = None, expect_k
         ConfigError: `path` is a FIFO, device or socket (refused before it is opened).
         OSError: the file cannot be read.
     """
-    try:
-        return _verify_bundle(path, keys, limits, expect_key, policy, parts, volumes, cache)
-    except TruncatedArchive as exc:
-        exc.hint = exc.hint or volume_hint(path)  # X.001 beside X.002: volumes named by another tool
-        raise
+    return _verify_bundle(path, keys, limits, expect_key, policy, parts, volumes, cache)
 
 
 def _verify_bundle(path: Path, keys: Keys, limits: Limits | None, expect_key: PublicKeyFile | None,

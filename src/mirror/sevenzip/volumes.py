@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from mirror.errors import ArchiveError, ConfigError, Incomplete
+from mirror.errors import ArchiveError, ConfigError, Incomplete, TruncatedArchive
 from mirror.safeio import open_regular
 
 MAX_VOLUMES = 10_000
@@ -172,8 +172,12 @@ def open_archive_file(path: Path) -> Iterator[BinaryIO]:
     """
     volumes = volume_set(path)
     if volumes is None:
-        with open_regular(path) as fp:
-            yield fp
+        try:
+            with open_regular(path) as fp:
+                yield fp
+        except TruncatedArchive as exc:  # X.001 beside X.002: volumes named by another tool (every command)
+            exc.hint = exc.hint or volume_hint(path)
+            raise
         return
     reader = VolumeReader(volumes)
     try:
@@ -181,11 +185,31 @@ def open_archive_file(path: Path) -> Iterator[BinaryIO]:
     except ArchiveError as exc:
         if "truncated" not in str(exc):
             raise
-        following = volume_name(volumes[-1], len(volumes) + 1)
-        raise ArchiveError(str(exc), hint=f"{len(volumes)} volumes were found: if there are more, put {following} "
-                           "and the rest beside the first one") from None
+        raise ArchiveError(str(exc), hint=_truncated_hint(volumes)) from None
     finally:
         reader.close()
+
+
+def _truncated_hint(volumes: list[Path]) -> str:
+    """What to do about a set that ends too soon: 7-Zip makes every volume but the last as long as the first, so a
+    shorter one before the last was cut short (or is another set's), and more volumes can only be missing when the
+    last one found is as long as the first."""
+    following = volume_name(volumes[0], len(volumes) + 1)
+    more = f"{len(volumes)} volumes were found: if there are more, put {following} and the rest beside the first one"
+    try:
+        sizes = [volume.stat().st_size for volume in volumes]
+    except OSError:
+        return more
+    first = sizes[0]
+    for volume, size in zip(volumes[:-1], sizes[:-1], strict=True):
+        if size != first:
+            name = volume.name
+            return (f"{name} is {size:,} bytes and the first volume {first:,}: every volume but the last is as long "
+                    "as the first, so it was cut short or belongs to another set; copy it again")
+    if sizes[-1] < first:
+        name = volumes[-1].name
+        return f"{name}, the last volume, is shorter than the others and the archive does not end in it: copy it again"
+    return more
 
 
 def volume_name(first: Path, number: int) -> str:
