@@ -96,9 +96,13 @@ def can_show(lang: str, encodings: tuple[str | None, ...]) -> bool:
 
 def choose(environ: Mapping[str, str] | None = None) -> str:
     """The language for this run: the most wanted one that stdout and stderr can print (LANGUAGE=kk:ru on a
-    CP1251 terminal: Russian, whose letters it has), else English."""
+    CP1251 terminal: Russian, whose letters it has), else English. Kazakh wanted on a terminal without its letters
+    gives Russian before English, which Kazakh readers read far more often."""
     streams = (getattr(sys.stdout, "encoding", None), getattr(sys.stderr, "encoding", None))
-    return next((lang for lang in preferences(environ) if lang == "en" or can_show(lang, streams)), "en")
+    wanted = preferences(environ)
+    if "kk" in wanted and "ru" not in wanted:
+        wanted.insert(wanted.index("kk") + 1, "ru")
+    return next((lang for lang in wanted if lang == "en" or can_show(lang, streams)), "en")
 
 
 def use(lang: str) -> None:

@@ -358,3 +358,21 @@ def test_a_repack_with_a_filter_alone_is_said_whole(russian: None) -> None:
     assert "alone" not in line and "Delta" in line, line
     line = i18n.translate("this copy was repacked with the chain BCJ + Delta, which mirror does not read")
     assert "chain" not in line and "BCJ + Delta" in line, line
+
+
+def test_kazakh_on_a_terminal_without_its_letters_gets_russian(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kk_KZ.CP1251 (Windows Cyrillic has no ә ғ қ ң ө ұ ү һ і) gave English; Russian comes first, as LANGUAGE=kk:ru
+    already gave; a terminal without Cyrillic still gets English, and one with Kazakh letters Kazakh."""
+    import types
+
+    def terminal(encoding: str) -> None:
+        for name in ("stdout", "stderr"):
+            monkeypatch.setattr(sys, name, types.SimpleNamespace(encoding=encoding))
+
+    terminal("cp1251")
+    assert i18n.choose({"LANG": "kk_KZ.CP1251"}) == "ru"
+    assert i18n.choose({"MIRROR_LANG": "kk"}) == "ru"
+    terminal("ascii")
+    assert i18n.choose({"LANG": "kk_KZ.UTF-8"}) == "en"
+    terminal("utf-8")
+    assert i18n.choose({"LANG": "kk_KZ.UTF-8"}) == "kk"
