@@ -376,3 +376,15 @@ def test_kazakh_on_a_terminal_without_its_letters_gets_russian(monkeypatch: pyte
     assert i18n.choose({"LANG": "kk_KZ.UTF-8"}) == "en"
     terminal("utf-8")
     assert i18n.choose({"LANG": "kk_KZ.UTF-8"}) == "kk"
+
+
+def test_why_a_mirrors_index_did_not_come_is_one_message(russian: None) -> None:
+    """"http://a/: unreachable: ..." kept the English word before a translated reason."""
+    from mirror.fetch.choose import _index_failed
+    from mirror.fetch.report import Fate
+
+    for fate in (Fate.UNREACHABLE, Fate.TIMEOUT, Fate.MISSING, Fate.BAD_ANSWER, Fate.UNTRUSTED, Fate.TAMPERED,
+                 Fate.REFUSED):
+        line = i18n.translate(_index_failed("http://127.0.0.1:9/", fate, "connection failed"))
+        assert line.startswith("http://127.0.0.1:9/: ") and not any(c.isascii() and c.isalpha() for c in
+                                                                     line.split(": ", 2)[1]), (fate, line)

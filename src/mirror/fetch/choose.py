@@ -80,8 +80,27 @@ def _read_index(mirror: Mirror, check: Callable[[bytes, bytes], Index], report: 
     except (SignatureError, ManifestError) as exc:
         fate, detail = Fate.TAMPERED, f"index does not verify: {exc}"
     report.set_index(fate, detail, time.monotonic() - started)
-    log(f"{mirror.label}: {fate.value}: {detail}")
+    log(_index_failed(mirror.label, fate, detail))
     return None
+
+
+def _index_failed(label: str, fate: Fate, detail: str) -> str:
+    """The log line for a mirror whose index did not come, one whole message for each fate (so that the word is
+    translated with the rest: "unreachable" stayed English in a Russian line); two words at least, so the catalogs
+    carry each."""
+    if fate is Fate.UNREACHABLE:
+        return f"{label}: cannot be reached: {detail}"
+    if fate is Fate.TIMEOUT:
+        return f"{label}: too slow: {detail}"
+    if fate is Fate.MISSING:
+        return f"{label}: no index there: {detail}"
+    if fate is Fate.BAD_ANSWER:
+        return f"{label}: the answer was not from a mirror: {detail}"
+    if fate is Fate.UNTRUSTED:
+        return f"{label}: an index you do not trust: {detail}"
+    if fate is Fate.TAMPERED:
+        return f"{label}: a tampered index: {detail}"
+    return f"{label}: it refused: {detail}"
 
 
 def choose_index(mirrors: Sequence[Mirror], keys: TrustedKeys, now: datetime, strict: bool,
