@@ -388,3 +388,9 @@ def test_why_a_mirrors_index_did_not_come_is_one_message(russian: None) -> None:
         line = i18n.translate(_index_failed("http://127.0.0.1:9/", fate, "connection failed"))
         assert line.startswith("http://127.0.0.1:9/: ") and not any(c.isascii() and c.isalpha() for c in
                                                                      line.split(": ", 2)[1]), (fate, line)
+
+
+def test_a_request_named_before_a_message_is_a_name(russian: None) -> None:
+    """fetch's table: "GET index.json: too slow: ..." stayed English there (a name with a space was no name)."""
+    line = i18n.translate("        index   медленно    GET index.json: too slow: 12 bytes in the last 30 s")
+    assert line.startswith("        индекс  медленно    GET index.json: слишком медленно: "), line
