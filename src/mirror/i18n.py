@@ -50,7 +50,6 @@ MAX_TEXT = 4000  # a longer line is printed as it is: matching time stays bounde
 MAX_TEXT_MANY = 1000
 MAX_DEPTH = 4  # "skipped PATH: does not verify: N file(s) failed: changed: X": four messages deep
 MAX_SPLITS = 8  # "where: message" with an unknown prefix: how many ": " to try
-_REQUEST = re.compile(r"(?:GET|HEAD|PUT|MOVE|DELETE|MKCOL) [^ ]+")  # "GET index.json: too slow: ...": a name too
 _LEADING = "(?:\ue000[^\ue001]*\ue001|(?!: )[^\ue000])*?"  # a marked value (verbatim) may hold ": "
 _KEY = 6  # characters of a template's literal start (or end) that index it
 _FORMATTER = string.Formatter()
@@ -355,7 +354,7 @@ class Catalog:
         name, colon, rest = text.partition(": ")  # "PATH: REASON" as an error names a file: no template of its own
         if colon and DATA_OPEN in text and _inside_data(text, len(name)):
             colon = ""
-        if colon and depth < MAX_DEPTH and (" " not in name or _REQUEST.fullmatch(name)):
+        if colon and depth < MAX_DEPTH and " " not in name:
             inner = self.weighed(rest, depth + 1)
             if inner is not None and (best is None or len(colon) + inner[0] > best[0]):
                 best = (len(colon) + inner[0], f"{name}{colon}{inner[1]}")
