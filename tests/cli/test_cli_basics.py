@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -109,9 +110,16 @@ def test_a_workspace_that_is_not_yours_never_chooses_the_keyring(runner: CliRunn
     (stick / "mirror.toml").write_text('[workspace]\nkeys = ".k"\n')
     assert invoke(runner, "keys", "new", "reader", "--no-passphrase")[0] == 0  # the reader works in it now
     assert (stick / ".k" / "reader.pub").exists()
+    # but the keys that came with the folder are not the reader's: alice's record was there before (it made the
+    # forgery VERIFIED once the reader made a key of their own in the folder)
+    code, out, err = invoke(runner, "verify", bundle)
+    assert code == 5 and f"{stick / '.k' / 'alice'}.pub is not used: this computer did not make or import it" in err
+    code, _, err = invoke(runner, "keys", "import", stick / ".k" / "alice.pub", "--name", "alice", "--checked",
+                          "in-person", "--force")  # the reader compared it: now a record this computer wrote
+    assert code == 0, err
     code, out, err = invoke(runner, "verify", bundle)
     assert code == 0 and out.startswith("VERIFIED") and f"keyring      {stick / '.k'} (the workspace of " in out
-    assert "is not used" not in err
+    assert "alice.pub is not used" not in err and "planted.pub is not used" in err  # planted stays passed over
     (stick / "new.toml").write_text('[workspace]\nkeys = ".k"\n')  # an editor or git rewrote it: still the same
     (stick / "new.toml").replace(stick / "mirror.toml")
     assert invoke(runner, "verify", bundle)[0] == 0
@@ -124,6 +132,30 @@ def test_a_workspace_that_is_not_yours_never_chooses_the_keyring(runner: CliRunn
         code, out, err = invoke(runner, "verify", bundle)
         assert code == 5 and out.startswith("INTACT, UNKNOWN SIGNER"), planted
         assert f"{stick / 'mirror.toml'} is not used as a workspace" in err, err
+
+
+def test_another_stick_where_this_users_was_brings_no_keys(runner: CliRunner, tmp_path: Path, sources: Path,
+                                                          monkeypatch: object) -> None:
+    """A desktop mounts every stick labelled USB at /media/USER/USB: the user's own stick made that path a known
+    workspace, and another stick mounted there later made a forgery by its own key VERIFIED. What this computer
+    wrote into the keyring is remembered, so the other stick's keys are passed over, and said so."""
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.delenv("MIRROR_KEYS")
+    stick = _workspace(tmp_path / "media" / "USB", "[workspace]\n")
+    monkeypatch.chdir(stick)
+    assert invoke(runner, "keys", "new", "mine", "--no-passphrase")[0] == 0  # the user's own stick: known
+    shutil.rmtree(stick)
+    _workspace(stick, "[workspace]\n")  # another stick, mounted at the same path
+    monkeypatch.chdir(stick)
+    evil = Keyring(stick / "keys")
+    evil.create("evil", None)
+    forged = stick / "news.7z"
+    create_bundle(CreateRequest(sources, forged), evil.secret("evil", None))
+    code, out, err = invoke(runner, "verify", forged)
+    assert code == 5 and out.startswith("INTACT, UNKNOWN SIGNER"), (out, err)
+    assert f"{stick / 'keys' / 'evil'}.pub is not used: this computer did not make or import it" in err, err
 
 
 def test_a_config_that_is_not_yours_is_never_read(runner: CliRunner, tmp_path: Path, monkeypatch: object) -> None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mirror.publish.config import MirrorConfig
     from mirror.trust.keyring import Keyring
     from mirror.trust.keys import SecretKey
+    from mirror.trust.keyset import KeyRecord
     from mirror.trust.policy import Policy
     from mirror.workspace import Workspace
 
@@ -164,6 +165,7 @@ def keys_folder_for(option: Path | None, own: bool = False) -> tuple[Path, str]:
     from mirror.folders import keys_folder
     from mirror.workspace import CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE, current_folder, find_workspace
 
+    _workspace[:] = []  # this command's choice alone (tests run many commands in one process)
     if option is not None:
         return option, "--keys"
     env = os.environ.get(KEYS_ENV)
@@ -191,13 +193,13 @@ def keys_folder_for(option: Path | None, own: bool = False) -> tuple[Path, str]:
 _workspace: list[Workspace] = []  # the workspace whose keyring this command opened, if one did
 
 
-def remember_workspace() -> None:
-    """Note the workspace whose keyring this command opened as this user's (cli/workspaces.py): a key was made
-    in it, or one of its keys unlocked with a passphrase."""
+def remember_workspace(records: Iterable[KeyRecord] = ()) -> None:
+    """Note the workspace whose keyring this command opened as this user's (cli/workspaces.py), and `records` as
+    written into it here: a key was made or imported in it, or one of its keys unlocked with a passphrase."""
     from mirror.cli.workspaces import remember
 
     if _workspace:
-        remember(_workspace[0])
+        remember(_workspace[0], records)
 
 
 _chosen: list[tuple[Path, str]] = []  # the keyring this command opened, and why that one (one command a process)
@@ -209,7 +211,23 @@ def open_keyring(option: Path | None, own: bool = False) -> Keyring:
 
     folder, source = keys_folder_for(option, own)
     _chosen[:] = [(folder, source)]
-    return Keyring(folder)
+    if own or not _workspace:
+        return Keyring(folder)
+    from mirror.cli.workspaces import trusted_here
+
+    written = trusted_here(_workspace[0])
+    if written is None:  # remembered before records were: all of it counts, as then
+        return Keyring(folder)
+    ring = Keyring(folder, allowed=lambda record: record.digest in written)
+    from mirror.formats.names import printable
+
+    for record in ring.passed_over():  # another stick at this path, or keys added by whoever held the folder
+        where = printable(str(folder / record.name))
+        warn(f"{where}.pub is not used: this computer did not make or import it in this workspace, nor record it as "
+             f"it is now (checked: {record.checked})")
+        warn(f"  if you trust it, import it again: mirror keys import {shell_word(Path(where + '.pub'))} "
+             f"--name {record.name}")
+    return ring
 
 
 def chosen_keyring() -> tuple[Path, str]:
@@ -478,5 +496,5 @@ def unlock_key(ring: Keyring, name: str) -> SecretKey:
 
     secret = ring.unlock(name, ask, attempts=PASSPHRASE_ATTEMPTS if at_terminal() else 1)
     if asked:  # the user knew its passphrase: the workspace it is in is theirs (a key with none proves nothing)
-        remember_workspace()
+        remember_workspace([ring.get(name)])
     return secret

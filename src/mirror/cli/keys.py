@@ -83,7 +83,7 @@ def keys_new(name: str, no_passphrase: bool, weak_passphrase: bool, roles: tuple
     check_name(name)
     passphrase = None if no_passphrase else _new_passphrase(name, weak_passphrase)
     record = ring.create(name, passphrase, tuple(r for r in ROLES if r in roles) or ROLES)
-    remember_workspace()  # a key made here: its keyring decides this user's verdicts from now on
+    remember_workspace([record])  # a key made here: its keyring decides this user's verdicts from now on
     say(f"created key {name} ({record.key_id_hex}) in {ring.folder}")
     say(f"fingerprint: {fingerprint(record.public)}")
     if no_passphrase:
@@ -220,6 +220,7 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
     ring = open_keyring(keys_dir)
     before = ring.get(name) if name in ring.names() else None
     record = ring.import_public(name, public, tuple(r for r in ROLES if r in roles) or ("author",), how, force)
+    remember_workspace([record])  # into a workspace this user works in: a record this computer wrote
     if bundle is not None:
         say(f"key {record.key_id_hex} signed {file}, and its signature verifies")
     what = checked_words(record.checked)

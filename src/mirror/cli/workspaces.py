@@ -10,20 +10,29 @@ Owning the files proves nothing: a folder copied from a stick, or a stick a desk
 copied or mounted it, keyring and all. A workspace becomes known when this user makes a key in it, or unlocks one of
 its secret keys with a passphrase (a key with none could have come with the folder). Kept in the state folder as
 the hex of each workspace folder's real path (any bytes a file system allows), the oldest forgotten first.
+
+Nor does a known path prove the folder is the same: another stick mounted where this user's was (/media/USER/USB),
+or keys added to the folder by whoever held it, would bring their own keyring. So what is remembered is also each
+key record this computer wrote into the workspace's keyring (made, imported, or unlocked with its passphrase), by
+its digest (trust/keyset.py): a verdict counts those only (`trusted_here`); any other record there (another key,
+or a key's record raised from first-use to in-person) is passed over, and said so.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from mirror.errors import ConfigError
 from mirror.folders import state_folder
 from mirror.safeio import load_state, save_state
+from mirror.trust.keyset import KeyRecord
 from mirror.workspace import Workspace
 
 KNOWN_NAME = "workspaces.json"
 MAX_KNOWN = 1000
+MAX_RECORDS = 10_000  # key records remembered per workspace
 
 
 def _identity(workspace: Workspace) -> str:
@@ -31,12 +40,17 @@ def _identity(workspace: Workspace) -> str:
     return os.fsencode(os.path.realpath(workspace.root)).hex()
 
 
-def _known() -> list[Any]:
+def _state() -> tuple[list[Any], dict[str, Any]]:
     try:
-        known = load_state(state_folder() / KNOWN_NAME).get("workspaces", [])
+        doc = load_state(state_folder() / KNOWN_NAME)
     except ConfigError:  # damaged: no workspace is known, which trusts less, never more
-        return []
-    return known if isinstance(known, list) else []
+        return [], {}
+    known, keys = doc.get("workspaces", []), doc.get("keys", {})
+    return (known if isinstance(known, list) else []), (keys if isinstance(keys, dict) else {})
+
+
+def _known() -> list[Any]:
+    return _state()[0]
 
 
 def is_known(workspace: Workspace) -> bool:
@@ -44,8 +58,26 @@ def is_known(workspace: Workspace) -> bool:
     return _identity(workspace) in _known()
 
 
-def remember(workspace: Workspace) -> None:
-    """Note `workspace` as this user's."""
-    identity, known = _identity(workspace), _known()
-    if identity not in known:
-        save_state(state_folder() / KNOWN_NAME, {"workspaces": [*known, identity][-MAX_KNOWN:]})
+def trusted_here(workspace: Workspace) -> frozenset[str] | None:
+    """The digests of the key records this computer wrote into `workspace`'s keyring; None for a workspace
+    remembered before records were (every record of it counts, as it did then)."""
+    identity = _identity(workspace)
+    known, keys = _state()
+    if identity in keys and isinstance(keys[identity], list):
+        return frozenset(d for d in keys[identity] if isinstance(d, str))
+    return None if identity in known else frozenset()
+
+
+def remember(workspace: Workspace, records: Iterable[KeyRecord] = ()) -> None:
+    """Note `workspace` as this user's, and `records` as written into its keyring by this computer."""
+    identity = _identity(workspace)
+    known, keys = _state()
+    listed = keys.get(identity)
+    had: list[str] = [d for d in listed if isinstance(d, str)] if isinstance(listed, list) else []
+    digests = list(dict.fromkeys([*had, *(r.digest for r in records)]))[-MAX_RECORDS:]
+    if identity in known and digests == had:
+        return
+    known = [k for k in known if k != identity] + [identity]
+    keys[identity] = digests
+    kept = known[-MAX_KNOWN:]
+    save_state(state_folder() / KNOWN_NAME, {"workspaces": kept, "keys": {k: keys[k] for k in kept if k in keys}})

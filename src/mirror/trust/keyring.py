@@ -50,10 +50,14 @@ def check_name(name: str) -> str:
 
 
 class Keyring:
-    """A keys folder. Reading never modifies; writing is atomic."""
+    """A keys folder. Reading never modifies; writing is atomic.
 
-    def __init__(self, folder: Path) -> None:
+    `allowed`: which records count when the keyring is read whole (iterated, `snapshot`): a handed-over workspace's
+    keys that this computer did not write are passed over (cli/workspaces.py). `get` reads any record by name."""
+
+    def __init__(self, folder: Path, allowed: Callable[[KeyRecord], bool] | None = None) -> None:
         self.folder = folder
+        self.allowed = allowed
 
     def _path(self, name: str, suffix: str) -> Path:
         return self.folder / f"{check_name(name)}{suffix}"
@@ -68,7 +72,15 @@ class Keyring:
 
     def __iter__(self) -> Iterator[KeyRecord]:
         for name in self.names():
-            yield self.get(name)
+            record = self.get(name)
+            if self.allowed is None or self.allowed(record):
+                yield record
+
+    def passed_over(self) -> list[KeyRecord]:
+        """The records `allowed` leaves out, by name."""
+        if self.allowed is None:
+            return []
+        return [record for record in map(self.get, self.names()) if not self.allowed(record)]
 
     def get(self, name: str) -> KeyRecord:
         """The record of key `name`.

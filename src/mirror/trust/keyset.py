@@ -54,6 +54,15 @@ class KeyRecord:
         """The key id as minisign prints it."""
         return key_id_hex(self.public.key_id)
 
+    @property
+    def digest(self) -> str:
+        """What this record says, hashed: its name, key, roles and check (cli/workspaces.py remembers those this
+        computer wrote into a workspace's keyring; a record changed or added by anyone else has another)."""
+        import hashlib
+
+        said = "\n".join((self.name, self.public.to_text().strip(), ",".join(self.roles), self.checked))
+        return hashlib.sha256(said.encode()).hexdigest()[:32]
+
 
 @record
 class TrustedKeys:
