@@ -40,21 +40,10 @@ class Target:
     kind: str
     host: Host
     stored: Callable[[], set[str]]
-    root: Path | None = None  # where the server keeps the files (not for S3)
-
-
-class _Files:
-    """Every file under `root`, by its path relative to it."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def __call__(self) -> set[str]:
-        return {p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()}
 
 
 def _files(root: Path) -> Callable[[], set[str]]:
-    return _Files(root)
+    return lambda: {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
 def _s3_client(server: S3Server) -> S3Client:
@@ -106,7 +95,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     """An open host of each kind, rooted in a folder of its own."""
     config, stored = _config(request.param, request, tmp_path, monkeypatch)
     host = open_host(config)
-    yield Target(request.param, host, stored, stored.root if isinstance(stored, _Files) else None)
+    yield Target(request.param, host, stored)
     host.close()
 
 
@@ -208,21 +197,6 @@ def test_failed_rename_leaves_no_temporary(target: Target, tmp_path: Path) -> No
         target.host.upload("index.json", source, sha256)
     assert caught.value.transient is False
     assert target.stored() == {"index.json/keep"}
-
-
-@pytest.mark.parametrize("target", ["dir", "nginx", "wsgidav", "sftp"], indirect=True)
-def test_what_a_killed_upload_left_is_replaced_by_the_next_upload_of_that_file(target: Target,
-                                                                              tmp_path: Path) -> None:
-    """A run killed outright (SIGKILL, a power cut) runs no clean-up: its temporary stays on the host. The next
-    upload of the same bytes writes under the same hidden name, and so takes it away; the temporary had a random
-    name, and every killed run left one more (a bundle's worth of disk each time)."""
-    source, sha256 = _source(tmp_path, secrets.token_bytes(300_000))
-    assert target.root is not None
-    (target.root / "bundles").mkdir()
-    left = target.root / "bundles" / f".{sha256}.7z.{sha256[:16]}.part"
-    left.write_bytes(source.read_bytes()[:100_000])  # the copy cut short by the kill
-    target.host.upload(f"bundles/{sha256}.7z", source, sha256)
-    assert target.stored() == {f"bundles/{sha256}.7z"}
 
 
 def test_read_back_catches_other_bytes(target: Target, tmp_path: Path) -> None:

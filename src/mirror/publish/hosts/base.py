@@ -59,13 +59,6 @@ class Host(Protocol):
         ...
 
 
-def temporary_name(name: str, sha256: str) -> str:
-    """The hidden name a file is written under before it is renamed onto `name`: the same for the same bytes, so
-    that what a killed run (SIGKILL, a power cut) left there is replaced by the next upload of that file, and a
-    bundle's copy cut short does not stay on the host beside it, run after run."""
-    return f".{name}.{sha256[:16]}.part"
-
-
 def read_back(host: Host, path: str, sha256: str, size: int) -> None:
     """Raise TransferError unless the file at `path` on `host` hashes to `sha256`; a host that sends more than
     the `size` bytes the file has is stopped there (an endless answer would otherwise be read until the budget

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
-from mirror.publish.hosts.base import CHUNK, read_back, temporary_name
+from mirror.publish.hosts.base import CHUNK, read_back
 from mirror.safeio import LinkInside, open_folder_beneath, open_regular_beneath, stat_beneath
 
 
@@ -114,7 +115,7 @@ class DirectoryHost:
         parts = self._parts(path)
         size = source.stat().st_size
         with source.open("rb") as file:
-            self._write(parts, SourceReader(file, size), path, sha256)
+            self._write(parts, SourceReader(file, size), path)
         read_back(self, path, sha256, size)
 
     def close(self) -> None:
@@ -146,11 +147,11 @@ class DirectoryHost:
         except OSError as exc:
             raise self._error(path, exc) from exc
 
-    def _write(self, parts: tuple[str, ...], reader: SourceReader, path: str, sha256: str) -> None:
+    def _write(self, parts: tuple[str, ...], reader: SourceReader, path: str) -> None:
         """Write a temporary file in the target's folder (opened with no link followed), then rename it over the
         target's name in that same folder: a link planted there after the check is replaced, never written through."""
         name = parts[-1]
-        temp = temporary_name(name, sha256)
+        temp = f".{name}.{secrets.token_hex(8)}.part"
         try:
             folder = open_folder_beneath(self.root, parts[:-1], create=True)
         except LinkInside as exc:
@@ -171,7 +172,6 @@ class DirectoryHost:
         except OSError as exc:
             raise self._error(path, exc) from exc
         try:
-            _discard(folder, temp)  # what a killed run left under this name: these bytes' copy, cut short
             # os.open, not mkstemp: the file gets the usual umask, so a web server can serve it.
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666,
                          dir_fd=folder)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
+import secrets
 import socket
 import stat
 from collections.abc import Iterator
@@ -36,7 +37,7 @@ from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.net.pace import Limits, Watch, attach, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
-from mirror.publish.hosts.base import read_back, temporary_name
+from mirror.publish.hosts.base import read_back
 
 PACKET = 1 << 15  # what one SFTP read or write request carries; progress is counted in these
 
@@ -180,7 +181,7 @@ class SftpHost:
             OSError: `source` cannot be read (it is local, not the host's fault).
         """
         parts = check_path(self._name, path)
-        temp = self._remote("/".join([*parts[:-1], temporary_name(parts[-1], sha256)]))
+        temp = self._remote("/".join([*parts[:-1], f".{parts[-1]}.{secrets.token_hex(8)}.part"]))
         size = source.stat().st_size
         step = "upload"
         with self._watch("upload", path) as watch, source.open("rb") as file:

@@ -4,7 +4,7 @@ Example::
 
     host = WebDavHost("dav", "https://dav.example.org/mirror/", ("publisher", password), Limits(stall=30))
     host.upload("bundles/ab12.7z", Path("ab12.7z"), sha256)
-    # MKCOL bundles/ (405: it exists), PUT bundles/.ab12.7z.<16 hex digits of sha256>.part,
+    # MKCOL bundles/ (405: it exists), PUT bundles/.ab12.7z.<random>.part,
     # MOVE it onto bundles/ab12.7z with Overwrite: T, then check it: a file of 8 MiB or more whose bytes hashed
     # to sha256 as they were sent, by its size and 8 ranges of 64 KiB; anything else GET whole and hashed
 
@@ -15,8 +15,7 @@ at most its caller's limit, an answer whose status is all that counts (MKCOL, PU
 MOVE, DELETE) at most STATUS_BODY bytes. Messages name the host and path, never the password.
 A failed upload DELETEs its temporary, best effort: a server that writes a PUT body
 straight to its name (WsgiDAV) may still be writing an aborted one when the DELETE
-comes, and keep a hidden `.NAME.HASH.part` (hosts/base.py `temporary_name`: the next upload of
-that file replaces it); the file at `path` stays intact.
+comes, and keep a hidden `.NAME.RANDOM.part`; the file at `path` stays intact.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from mirror.net.http import STATUS_BODY, read_capped, timed_out, watched_session
 from mirror.net.pace import Limits, Watch, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
-from mirror.publish.hosts.base import CHUNK, read_back, temporary_name
+from mirror.publish.hosts.base import CHUNK, read_back
 
 # The read-back of a large file: its size and a few ranges, not all of it again (docs/mirrors.md).
 SPOT_CHECK_FROM = 8 << 20
@@ -146,7 +145,7 @@ class WebDavHost:
         """
         parts = check_path(self._name, path)
         self._make_folders(parts[:-1])
-        temp = "/".join([*parts[:-1], temporary_name(parts[-1], sha256)])
+        temp = "/".join([*parts[:-1], f".{parts[-1]}.{secrets.token_hex(8)}.part"])
         moved = False
         try:
             sent = self._put(temp, source)
