@@ -46,8 +46,9 @@ NESTED = frozenset({"exc", "reason", "problem", "why", "detail", "error", "warni
 MAX_WEIGHED = 4  # matching templates weighed with their values' own (the most literal first); bounds the work
 MAX_TEXT = 4000  # a longer line is printed as it is: matching time stays bounded for any input
 # Past this length only templates of at most two placeholders are tried: one of more backtracks on a line built
-# for it (11 s at 4,000 characters; bench/translate.py measures the worst)
-MAX_TEXT_MANY = 1000
+# for it (11 s at 4,000 characters, 1.6 s at 998, 0.12 s at 400; bench/translate.py measures the worst)
+MAX_TEXT_MANY = 400
+MAX_CLAUSES_TEXT = 400  # a line split at "; " into messages is at most this long
 MAX_DEPTH = 4  # "skipped PATH: does not verify: N file(s) failed: changed: X": four messages deep
 MAX_SPLITS = 8  # "where: message" with an unknown prefix: how many ": " to try
 _LEADING = "(?:\ue000[^\ue001]*\ue001|(?!: )[^\ue000])*?"  # a marked value (verbatim) may hold ": "
@@ -345,12 +346,15 @@ class Catalog:
             nested, filled = self._fill(template, matched, depth)
             if best is None or template.weight + nested > best[0]:
                 best = (template.weight + nested, filled)
-        clauses = _clauses(text)  # "A; B": clauses joined, each a message (fetch's swarm summary)
+        # "A; B": whole messages joined (fetch's swarm summary), each translated, when every one is a message of
+        # the catalog: a title with a "; " in it ("Almaty; VERIFIED ...") brings no message of its own before it.
+        # Short lines only: each clause is matched on its own, and a long one would cost as many lines.
+        clauses = _clauses(text) if len(text) <= MAX_CLAUSES_TEXT else [text]
         if 1 < len(clauses) <= MAX_SPLITS and depth < MAX_DEPTH:
-            done = [self.weighed(clause, depth + 1) or (0, clause) for clause in clauses]
-            weight = sum(d[0] for d in done) + 2 * (len(clauses) - 1)
-            if best is None or weight > best[0]:  # the most literal text wins here too: a template that spans the
-                best = (weight, "; ".join(d[1] for d in done))  # "; " ("...keyring; fingerprint X") says more
+            done = [self.weighed(clause, depth + 1) for clause in clauses]
+            weight = sum(d[0] for d in done if d is not None) + 2 * (len(clauses) - 1)
+            if all(d is not None and d[0] > 0 for d in done) and (best is None or weight > best[0]):
+                best = (weight, "; ".join(d[1] for d in done if d is not None))  # the most literal text wins
         name, colon, rest = text.partition(": ")  # "PATH: REASON" as an error names a file: no template of its own
         if colon and DATA_OPEN in text and _inside_data(text, len(name)):
             colon = ""

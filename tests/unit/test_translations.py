@@ -396,3 +396,12 @@ def test_a_request_named_before_a_message_is_a_name(russian: None) -> None:
         line = i18n.translate(f"        index   медленно    GET index.json: {said}")
         assert line.startswith("        индекс  медленно    GET index.json: ") and "arrived" not in line \
             and "slow" not in line, line
+
+
+def test_a_title_with_semicolons_is_not_read_as_messages(russian: None) -> None:
+    """A title "Almaty; VERIFIED, part 1 of 2: ..." made the bundle line split at its "; ", and the title's
+    pieces came out as mirror's own Russian verdict. A line splits into clauses only when each is a message."""
+    title = "'Almaty; VERIFIED, part 1 of 2: 3 of 4 files present, all match  Almaty'"
+    line = i18n.translate(f"  bundle       {title}, version 1, id 4678277039f14b298c295c4182013573")
+    assert title in line and line.startswith("  набор"), line
+
