@@ -295,3 +295,10 @@ def test_no_secret_key_yet_in_russian(sources: Path, tmp_path: Path) -> None:
     assert done.returncode == 2, done
     assert f"в {empty} пока нет секретного ключа: создайте его командой `mirror keys new ИМЯ`" in done.stderr
     assert "none" not in done.stderr and not (tmp_path / "b.7z").exists()
+
+
+def test_scan_findings_speak_the_language(sources: Path, tmp_path: Path) -> None:
+    """The finding's words are translated (they stayed English once its whole detail was marked as data)."""
+    (sources / "photos" / "square.jpg").rename(sources / "photos" / "IMG_20220105_123456.jpg")
+    result = mirror("scan", sources, lang={"LANG": "ru_RU.UTF-8"}, keys=tmp_path)
+    assert "photos/IMG_20220105_123456.jpg: name: имя содержит время съёмки (IMG_20220105_123456)" in result.stdout

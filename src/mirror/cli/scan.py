@@ -52,7 +52,8 @@ def scan(path: Path, as_json: bool) -> None:
                    "findings": [{"path": f.path, "kind": f.kind, "detail": f.detail} for f in report.findings]})
     else:
         for finding in report.findings:  # values come from the files scanned: printed escaped
-            say(f"{verbatim(printable(finding.path))}: {finding.kind}: {verbatim(printable(finding.detail))}")
+            detail = printable(finding.detail)  # the scanner's own words around a value: translated
+            say(f"{verbatim(printable(finding.path))}: {finding.kind}: {detail}")
         more = f" (and {report.unlisted} more not listed)" if report.unlisted else ""
         head = (f"FOUND {len(report.findings)} item(s){more} in {report.files_with_findings} file(s)"
                 if report.findings else "CLEAN" if not report.not_scanned_count else "NOTHING FOUND")
