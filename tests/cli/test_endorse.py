@@ -347,6 +347,9 @@ def test_an_endorser_trusted_on_first_use_is_not_counted(endorsed: Path, people:
     code, out, _ = invoke(runner, "verify", endorsed, "--json", "--keys", ring.folder)
     counted = {e["endorser"]: (e["status"], e["counted"]) for e in json.loads(out)["endorsements"]}
     assert counted == {"bob": ("trusted", True), "carol": ("trusted", False), None: ("unknown", False)}, counted
+    ring.import_public("dave", people.get("dave").public, ("author",), "in-person")  # compared, but only relayed
+    code, out, _ = invoke(runner, "verify", endorsed, "--json", "--keys", ring.folder)
+    assert {e["endorser"]: e["counted"] for e in json.loads(out)["endorsements"]}["dave"] is False
 
 
 @pytest.mark.parametrize("checked", ["first-use", "unchecked"])

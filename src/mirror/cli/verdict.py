@@ -66,7 +66,8 @@ def _counts(result: VerifiedBundle) -> dict[str, int]:
 
 def _endorsements_json(result: VerifiedBundle) -> list[dict[str, Any]]:
     return [{"member": e.name, "key_id": e.key_id, "status": e.status, "endorser": e.signer_name, "claim": e.claim,
-             "reason": e.reason or None, "counted": e.status == "trusted" and e.compared}
+             "reason": e.reason or None,
+             "counted": e.status == "trusted" and e.compared and e.claim == "knows-author"}
             for e in result.endorsements]
 
 
