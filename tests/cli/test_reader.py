@@ -383,6 +383,20 @@ def test_open_unpacks_only_into_a_folder_that_is_this_users_alone(runner: CliRun
     assert code == 2 and f"is inside {folder.parent}, which others can change" in err, err
     folder.parent.chmod(0o777 | stat.S_ISVTX)  # as /tmp: nobody else can rename what is this user's
     assert invoke(runner, "open", bundle)[0] == 0
+    folder.parent.chmod(0o775)  # umask 002 (Ubuntu, Debian, Fedora): a group of this user's own; refused, always
+    assert invoke(runner, "open", bundle)[0] == 0
+
+
+def test_open_makes_its_folders_private_under_a_group_umask(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                            browser_log: Path) -> None:
+    """~/.cache and ~/.cache/mirror, made by open under umask 002, were 0775, and open then refused them."""
+    old = os.umask(0o002)
+    try:
+        assert invoke(runner, "open", bundle)[0] == 0
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "cache", tmp_path / "cache" / "mirror", tmp_path / "cache" / "mirror" / "open"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 
 def test_a_fifo_among_earlier_copies_does_not_stop_open(runner: CliRunner, bundle: Path, tmp_path: Path,

@@ -20,6 +20,7 @@ index.html, except in these cases, where a page is written beside it in the priv
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import stat
@@ -174,7 +175,10 @@ def _private(into: Path) -> None:
     Raises:
         ConfigError: it is a link, not this user's, or others can change a folder on its path.
     """
-    into.mkdir(parents=True, exist_ok=True, mode=0o700)
+    missing = [folder for folder in (into, *into.parents) if not (folder.exists() or folder.is_symlink())]
+    for folder in reversed(missing):  # each made 0700 (mkdir's parents=True gives those above the umask's mode)
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
     hint = "set XDG_CACHE_HOME to a folder only you can write to, or remove that folder"
     mine = os.geteuid()
     found = os.lstat(into)
@@ -182,9 +186,9 @@ def _private(into: Path) -> None:
         raise ConfigError(f"{into}, where open unpacks bundles, is not a folder of yours", hint=hint)
     if stat.S_IMODE(found.st_mode) & 0o077:
         os.chmod(into, 0o700, follow_symlinks=False)
-    for above in into.resolve().parents:
+    for above in into.resolve().parents:  # group-writable is allowed, as for a workspace: a group of one's own
         held = os.stat(above)
-        if held.st_uid not in (0, mine) or (held.st_mode & 0o022 and not held.st_mode & stat.S_ISVTX):
+        if held.st_uid not in (0, mine) or (held.st_mode & stat.S_IWOTH and not held.st_mode & stat.S_ISVTX):
             raise ConfigError(f"{into}, where open unpacks bundles, is inside {above}, which others can change",
                               hint=hint)
 
