@@ -554,3 +554,20 @@ def test_extract_of_parts_names_who_vouched_whatever_their_order(sources: Path, 
         assert "do not open" not in out and "a key you do not hold signed it" not in err, (out, err)
         said.append((out + err).replace(f"out{n}", "OUT"))
     assert said[0] == said[1]
+
+
+def test_what_the_names_alone_refuse_is_said_before_any_file_is_checked(endorsed: Path, people: Keyring,
+                                                                        tmp_path: Path, runner: CliRunner,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second endorsement by the same key: said at once, not after every file of a bundle of gigabytes was
+    checked."""
+    import mirror.bundle.endorse
+
+    def no_check(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the bundle was checked before a refusal its names alone make")
+
+    monkeypatch.setattr(mirror.bundle.endorse, "verify_open", no_check)
+    keys = tmp_path / "keys"
+    code, _, err = invoke(runner, "endorse", endorsed, "--key", "bob", "--claim", "relayed", "-o",
+                          tmp_path / "again.7z", "--keys", keys)
+    assert code == 2 and "already carries an endorsement by key" in err, err

@@ -110,6 +110,26 @@ def _check_output(request: EndorseRequest) -> None:
         raise ConfigError(f"{out} already exists", hint="name a new file with -o, or pass --force to replace it")
 
 
+def _refuse_by_names(request: EndorseRequest, key: PublicKeyFile, names: set[str], layout: Layout) -> str:
+    """The new member's name, or what the claim and the archive's names alone refuse (said before any file is
+    checked: a bundle of gigabytes on a stick takes minutes).
+
+    Raises:
+        ConfigError: unknown claim, a second endorsement by the key, or too many.
+    """
+    if request.claim not in CLAIMS:
+        raise ConfigError(f"unknown claim {request.claim!r}", hint="one of: " + ", ".join(CLAIMS))
+    member = endorsement_name(key.key_id, layout)
+    if member in names:
+        raise ConfigError(f"the bundle already carries an endorsement by key {key_id_hex(key.key_id)}",
+                          hint="a key endorses a bundle once; if mirror verify calls that one INVALID (someone "
+                               "else put it there), --drop-unknown leaves it out and endorses")
+    if sum(1 for n in names if is_endorsement(n, layout)) >= MAX_ENDORSEMENTS:
+        raise ConfigError(f"the bundle already carries {MAX_ENDORSEMENTS} endorsements, as many as a bundle may",
+                          hint="--drop-unknown leaves out those by keys not in your keyring, and invalid ones")
+    return member
+
+
 def _refuse(request: EndorseRequest, key: PublicKeyFile, names: set[str], layout: Layout,
             author: KeyRecord | None, author_is_key: bool) -> str:
     """The new member's name, or the reason this endorsement must not be made.
@@ -119,19 +139,10 @@ def _refuse(request: EndorseRequest, key: PublicKeyFile, names: set[str], layout
             knows-author for an author the endorser has not checked (not in the keyring, or only trusted on
             first use).
     """
-    if request.claim not in CLAIMS:
-        raise ConfigError(f"unknown claim {request.claim!r}", hint="one of: " + ", ".join(CLAIMS))
     if author_is_key:
         raise ConfigError("this key signed the bundle as its author; an author cannot endorse their own bundle",
                           hint="endorse with another person's key")
-    member = endorsement_name(key.key_id, layout)
-    if member in names:
-        raise ConfigError(f"the bundle already carries an endorsement by key {key_id_hex(key.key_id)}",
-                          hint="a key endorses a bundle once; if mirror verify calls that one INVALID (someone "
-                               "else put it there), --drop-unknown leaves it out and endorses")
-    if sum(1 for n in names if is_endorsement(n, layout)) >= MAX_ENDORSEMENTS:
-        raise ConfigError(f"the bundle already carries {MAX_ENDORSEMENTS} endorsements, as many as a bundle may",
-                          hint="--drop-unknown leaves out those by keys not in your keyring, and invalid ones")
+    member = _refuse_by_names(request, key, names, layout)
     if request.claim == "knows-author" and author is None:
         raise ConfigError("you claim to know the author, but the author's key is not in your keyring",
                           hint="compare the fingerprint with the author, import the key with `mirror keys import "
@@ -175,13 +186,17 @@ def endorse_bundle(request: EndorseRequest, endorser: PublicKeyFile, unlock: Cal
             refusal = part_refusal(request.source, "join first: mirror join PART... -o WHOLE.7z, then endorse WHOLE.7z")
             if refusal is not None:
                 raise refusal
-        # Every file is checked first, by verify's own code and within its bounds (the signed files decoded
-        # before their signature is checked count against them: read here without, a 476 KB file declaring 750 MiB
-        # of them took 1.3 GB of memory), and before a passphrase is asked.
+        names = {m.name for m in files}
+        # with --drop-unknown, even an endorsement under the endorser's own name may go (one planted, over other
+        # bytes): whether it does is known after the check, which refuses a valid one then
+        _refuse_by_names(request, endorser, {n for n in names if not is_endorsement(n, layout)}
+                         if request.drop_unknown else names, layout)
+        # Every file is checked, by verify's own code and within its bounds (the signed files decoded before their
+        # signature is checked count against them: read here without, a 476 KB file declaring 750 MiB of them took
+        # 1.3 GB of memory), and before a passphrase is asked.
         checked = verify_open(src, trusted, request.limits, AuthorTrusted(), archive=archive)
         signed = checked.signed
         author = trusted.holds(signed.public, "author")
-        names = {m.name for m in files}
         sums = signed.control[SUMS_NAME]
         comment = endorsement_comment(signed.meta.bundle_id, signed.meta.version, request.claim)
         dropped = frozenset(e.name for e in checked.endorsements if e.status != "trusted") \
