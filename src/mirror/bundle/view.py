@@ -35,6 +35,7 @@ from mirror.bundle.page import (
     BANNER_SLOT,
     MAX_FIGURES,
     MAX_LISTED,
+    MAX_MARKDOWN_HERE,
     MAX_PAGE_TEXT,
     MAX_RENDERED,
     UI_LANGUAGES,
@@ -52,6 +53,9 @@ from mirror.record import record, replace
 from mirror.trust.policy import Policy
 
 RENDER_SECONDS = 5.0  # Markdown rendered here from a stranger's accounts; the rest is shown as plain text
+# Read of each account even once the page's text is read (4 * MAX_PAGE_TEXT in all): what a page made here renders
+# of one (MAX_MARKDOWN_HERE characters, up to 4 bytes each) and its front matter. Accounts past that showed no text.
+_EACH_AT_LEAST = 4 * MAX_MARKDOWN_HERE + (64 << 10)
 BANNER = {
     "en": "Warning: nobody in your keyring signed this bundle. It is intact, but it was signed by key {key}, "
           "fingerprint {fingerprint}. Compare the fingerprint with the author, by phone or in person, before you "
@@ -152,9 +156,9 @@ def _made_page(folder: Path, verified: VerifiedBundle) -> Iterator[bytes]:
         left = 4 * MAX_PAGE_TEXT
         for n, path in enumerate(texts):
             text = ""
-            if n < MAX_RENDERED and left > 0:
-                with (folder / path).open("rb") as account:  # no more than the page can show, whatever its size
-                    raw = account.read(left)
+            if n < MAX_RENDERED:  # no more than the page can show of it, whatever its size: once the page's text
+                with (folder / path).open("rb") as account:  # is read, what Markdown renders here of each one
+                    raw = account.read(max(left, _EACH_AT_LEAST))
                 left -= len(raw)
                 text = strip_front_matter(raw.decode("utf-8", "replace"))
             extra = details[path].extra
