@@ -102,8 +102,8 @@ def test_a_device_model_in_a_photos_name_is_renamed_too(runner: CliRunner, keyri
                                                         tmp_path: Path) -> None:
     """Canon_40D.jpg and iphone_13_pro_max.jpg (as sample sets name photos) kept the model create had removed from
     EXIF in the name; a brand without a model, or a word that starts like one, is a name the author chose."""
-    for seed, name in enumerate(["Canon_40D.jpg", "iphone_13_pro_max.jpg", "samsung-plant-strike.jpg",
-                                 "nikonov-street.jpg"]):
+    for seed, name in enumerate(["Canon_40D.jpg", "iphone_13_pro_max.jpg", "samsung-plant-strike-2.jpg",
+                                 "nikonov-street.jpg", "sony-center-1.jpg"]):
         (sources / "photos" / name).write_bytes(make_jpeg(seed=seed + 5))
     out = tmp_path / "b.7z"
     code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
@@ -112,7 +112,8 @@ def test_a_device_model_in_a_photos_name_is_renamed_too(runner: CliRunner, keyri
            "(Canon_40D)" in err, err
     photos = sorted(p for p in _meta(out, tmp_path / "x")["files"] if p.startswith("photos/"))
     assert photos == ["photos/001.jpg", "photos/002.jpg", "photos/nikonov-street.jpg",
-                      "photos/samsung-plant-strike.jpg", "photos/square.jpg", "photos/street.png"], photos
+                      "photos/samsung-plant-strike-2.jpg", "photos/sony-center-1.jpg", "photos/square.jpg",
+                      "photos/street.png"], photos
     code, out_text, _ = invoke(runner, "scan", sources)
     assert "iphone_13_pro_max.jpg: name: the name carries a device's make or model (iphone_13_pro_max)" in out_text
 
