@@ -89,6 +89,13 @@ def _write(tmp_path: Path, text: str) -> Path:
     ('[hosts.a]\nurl = "https://x/m/"\npublic_url = "http://[::1/"\n', r"hosts.a.public_url: not a usable URL"),
     ('[hosts.a]\nurl = "https://x/m/"\npublic_url = "https://x:70000/m/"\n', r"hosts.a.public_url: not a usable"),
     ('[hosts.a]\nurl = "s3://b/m/"\nendpoint = "https://id:key@s3.example/"\n', r"hosts.a.endpoint: must not hold a"),
+    # a mirror.toml someone else wrote (on a stick, in a download) had the signing key's passphrase sent as the
+    # password of their host, over plain http
+    ('[hosts.a]\nurl = "https://x/m/"\nusername = "x"\npassword_env = "MIRROR_PASSPHRASE"\n',
+     r"hosts.a.password_env: MIRROR_PASSPHRASE holds your signing key's passphrase"),
+    ('[hosts.a]\nurl = "s3://b/m/"\nsecret_key_env = "MIRROR_PASSPHRASE"\n', r"hosts.a.secret_key_env: MIRROR_PASS"),
+    ('[hosts.a]\nurl = "http://dav.example.org/m/"\nusername = "x"\npassword_env = "DAV"\n',
+     r"hosts.a.url: a password would cross the network in clear over http://"),
 ])
 def test_bad_config_names_the_field(tmp_path: Path, text: str, message: str) -> None:
     """Each mistake gives a ConfigError that says where."""

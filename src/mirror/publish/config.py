@@ -43,6 +43,8 @@ from mirror.workspace import read_toml
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _ENV = re.compile(r"[A-Z_][A-Z0-9_]*")
+PASSPHRASE_VARIABLE = "MIRROR_PASSPHRASE"  # noqa: S105 - cli/common.py's: the name of a variable, not a secret
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 _HOST_KEYS = {"url", "public_url", "username", "password_env", "required", "key_file", "known_hosts",
               "endpoint", "region", "access_key_env", "secret_key_env", "timeout", "min_rate", "budget",
               "transfers"}
@@ -230,10 +232,19 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
     public = None if public is None else lower_scheme(public)  # HTTPS:// signed into the index: readers refuse it
     if public is not None and urlsplit(public).scheme not in ("http", "https"):
         raise ConfigError(f"{where}.public_url: must be an http(s) URL")
+    password_env = _string(table, "password_env", where, _ENV)
+    for key in ("password_env", "access_key_env", "secret_key_env"):
+        if table.get(key) == PASSPHRASE_VARIABLE:  # a mirror.toml someone else wrote would have it sent to a host
+            raise ConfigError(f"{where}.{key}: {PASSPHRASE_VARIABLE} holds your signing key's passphrase, which "
+                              "never goes to a host", hint="name a variable of the host's own password")
+    if password_env is not None and kind == "webdav" and urlsplit(url).scheme == "http" \
+            and urlsplit(url).hostname not in _LOOPBACK:
+        raise ConfigError(f"{where}.url: a password would cross the network in clear over http://",
+                          hint="use https://, or http:// to this computer only (127.0.0.1)")
     return HostConfig(
         name=name, kind=kind, url=url, public_url=public if public is None or public.endswith("/") else public + "/",
         username=_string(table, "username", where),
-        password_env=_string(table, "password_env", where, _ENV), required=required,
+        password_env=password_env, required=required,
         key_file=paths.get("key_file"), known_hosts=paths.get("known_hosts"),
         endpoint=endpoint, region=_string(table, "region", where),
         access_key_env=_string(table, "access_key_env", where, _ENV),
