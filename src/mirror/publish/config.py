@@ -44,7 +44,6 @@ from mirror.workspace import read_toml
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _ENV = re.compile(r"[A-Z_][A-Z0-9_]*")
 PASSPHRASE_VARIABLE = "MIRROR_PASSPHRASE"  # noqa: S105 - cli/common.py's: the name of a variable, not a secret
-_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 _HOST_KEYS = {"url", "public_url", "username", "password_env", "required", "key_file", "known_hosts",
               "endpoint", "region", "access_key_env", "secret_key_env", "timeout", "min_rate", "budget",
               "transfers"}
@@ -161,6 +160,16 @@ def _kind(url: str, where: str) -> str:
     raise ConfigError(f"{where}.url: unsupported scheme {scheme!r}", hint="use http(s)://, file://, sftp:// or s3://")
 
 
+def _loopback(host: str) -> bool:
+    """Whether `host` is this computer (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
+
+
 def _string(table: dict[str, Any], key: str, where: str, pattern: re.Pattern[str] | None = None) -> str | None:
     value = table.get(key)
     if value is None:
@@ -238,7 +247,7 @@ def _host(name: str, table: Any, base: Path, where: str) -> HostConfig:
             raise ConfigError(f"{where}.{key}: {PASSPHRASE_VARIABLE} holds your signing key's passphrase, which "
                               "never goes to a host", hint="name a variable of the host's own password")
     if password_env is not None and kind == "webdav" and urlsplit(url).scheme == "http" \
-            and urlsplit(url).hostname not in _LOOPBACK:
+            and not _loopback(urlsplit(url).hostname or ""):
         raise ConfigError(f"{where}.url: a password would cross the network in clear over http://",
                           hint="use https://, or http:// to this computer only (127.0.0.1)")
     return HostConfig(
