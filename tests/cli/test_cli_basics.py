@@ -282,3 +282,20 @@ def test_relative_xdg_folders_and_an_empty_home_are_passed_over(monkeypatch: pyt
     monkeypatch.setenv("XDG_CACHE_HOME", "/var/cache/reader")
     assert (folders.keys_folder(), folders.cache_folder()) == (Path("/home/reader/.local/share/mirror/keys"),
                                                                Path("/var/cache/reader/mirror"))
+
+
+@pytest.mark.parametrize("text", ["this is not toml = = \n", "[workspace]\nbogus = 1\n"])
+def test_a_broken_mirror_toml_above_stops_no_verdict(runner: CliRunner, bundle: Path, tmp_path: Path, text: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """One in a downloads folder or on a stick above the bundle made verify, extract and keys list exit 2, even with
+    --keys: it decides nothing, and is said to be passed over; a command that signs still stops on it."""
+    folder = tmp_path / "downloads" / "sub"
+    folder.mkdir(parents=True)
+    (tmp_path / "downloads" / "mirror.toml").write_text(text)
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("MIRROR_KEYS")
+    code, out, err = invoke(runner, "verify", bundle, "--keys", tmp_path / "keys")
+    assert code == 0 and out.startswith("VERIFIED"), (out, err)
+    code, _, err = invoke(runner, "keys", "list")
+    assert code == 0 and "a mirror.toml here or above is not used as a workspace: " in err, err
+    assert invoke(runner, "keys", "new", "x", "--no-passphrase")[0] == 2

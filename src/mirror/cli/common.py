@@ -101,7 +101,10 @@ def required_endorsers(option: int | None) -> int:
 
     if option is not None:
         return option
-    workspace = find_workspace(current_folder())
+    try:
+        workspace = find_workspace(current_folder())
+    except ConfigError:  # a broken mirror.toml here or above: passed over, and said so (keys_folder_for)
+        return 0
     if workspace is not None and not is_known(workspace):
         workspace = None  # a folder handed over sets no policy, as it chooses no keyring (keys_folder_for)
     return trust_settings(workspace.root / CONFIG_NAME if workspace is not None else None).require_endorsers
@@ -174,7 +177,14 @@ def keys_folder_for(option: Path | None, own: bool = False) -> tuple[Path, str]:
     from mirror.formats.names import printable
 
     ignored: list[tuple[Path, str]] = []
-    workspace = find_workspace(current_folder(), ignored)
+    try:
+        workspace = find_workspace(current_folder(), ignored)
+    except ConfigError as exc:
+        if own:  # the user's own work: a mistake in it is said and stops the command
+            raise
+        # a broken mirror.toml on a stick or in a downloads folder above: it decides nothing, and stops no verdict
+        warn(f"a mirror.toml here or above is not used as a workspace: {exc}")
+        workspace = None
     unknown = workspace is not None and not own and not is_known(workspace)
     if workspace is not None and unknown:
         ignored.append((workspace.root / CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE))
