@@ -273,6 +273,20 @@ def test_a_closed_standard_input_is_said_not_a_crash(tmp_path: Path) -> None:
         assert done.returncode == 2 and says in done.stderr and "internal error" not in done.stderr, done
 
 
+def test_a_new_keys_folder_is_private_and_keeps_secret_keys_out_of_git(tmp_path: Path) -> None:
+    """A workspace's keys/ is often a repository's: a secret key made there could be committed with the public
+    ones (helper-141). The folder mirror makes is its owner's alone, and says to git to leave *.key out."""
+    from mirror.trust.keyring import Keyring
+
+    keyring = Keyring(tmp_path / "ws" / "keys")
+    keyring.create("author1", None)
+    assert stat.S_IMODE(keyring.folder.stat().st_mode) == 0o700
+    assert "*.key" in (keyring.folder / ".gitignore").read_text().splitlines()
+    (keyring.folder / ".gitignore").write_text("mine\n")
+    keyring.create("author2", None)  # one the user wrote stays as it is
+    assert (keyring.folder / ".gitignore").read_text() == "mine\n"
+
+
 def test_a_key_pair_is_made_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A disk that filled after the secret key was written left it without its public half: the name was taken
     ("already exists") yet no key could be listed or used. A failed import left its public key behind, and verify
@@ -294,7 +308,7 @@ def test_a_key_pair_is_made_whole_or_not_at_all(tmp_path: Path, monkeypatch: pyt
         keyring.create("pk", None)
     with pytest.raises(OSError):
         keyring.import_public("friend", public, ("author",), "in-person")
-    assert list(keyring.folder.iterdir()) == []
+    assert [p.name for p in keyring.folder.iterdir()] == [".gitignore"]  # no key, nor half of one
     monkeypatch.undo()
     keyring.import_public("friend", public, ("author",), "first-use")
     monkeypatch.setattr(module, "atomic_write", full)  # imported again, as a publisher checked in person: its

@@ -130,6 +130,17 @@ class Keyring:
         doc = {"name": name, "roles": list(roles), "checked": checked, "added": now_text()}
         atomic_write(self._path(name, ".trust.json"), (json.dumps(doc, indent=1) + "\n").encode(), mode=0o644)
 
+    def _make_folder(self) -> None:
+        """The keys folder, made readable and writable by its owner alone if it is new, with a .gitignore that
+        keeps secret keys out of a repository (a workspace's keys/ is often one: its public keys are shared)."""
+        if not self.folder.is_dir():
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ignore = self.folder / ".gitignore"
+        if not (ignore.exists() or ignore.is_symlink()):
+            with contextlib.suppress(OSError, ConfigError):  # a read-only folder: the key is still written, or not
+                atomic_write(ignore, b"# secret keys never leave this computer\n*.key\n", mode=0o644,
+                             overwrite=False)
+
     def create(self, name: str, passphrase: bytes | None, roles: tuple[Role, ...] = ROLES) -> KeyRecord:
         """Generate a key pair; the secret half is sealed with `passphrase` and written 0600.
 
@@ -139,7 +150,7 @@ class Keyring:
         exists = KeyringError(f"a key named {name} already exists in {self.folder}")
         if self._path(name, ".pub").exists() or self._path(name, ".key").exists():
             raise exists
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self._make_folder()
         secret = SecretKey.generate()
         try:  # never over another's key made meanwhile (two `keys new` at once: one would be lost unsaid)
             atomic_write(self._path(name, ".key"), secret.seal(passphrase), mode=0o600, overwrite=False)
@@ -174,7 +185,7 @@ class Keyring:
                 raise KeyringError(f"{name} is already in your keyring, checked: {existing.checked}; importing it "
                                    f"as {checked} would record less than you checked before",
                                    hint=f"keep it as it is, or pass --force to record it as {checked}")
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self._make_folder()
         if self._path(name, ".pub").exists():  # the same key again (checked above): only its record changes
             self._write_trust(name, roles, checked)
             return self.get(name)
