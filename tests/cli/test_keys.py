@@ -365,3 +365,19 @@ def test_a_folder_that_takes_no_file_is_said_of_the_file_asked_for(runner: CliRu
     code, _, err = invoke(runner, "keys", "import", pub, "--name", "bob", "--checked", "in-person")
     assert code != 0 and "mirror-tmp" not in err and "Read-only file system" in err, err
     assert "bob" in err and "Traceback" not in err
+
+
+def test_a_trust_record_vouches_only_for_its_own_key(tmp_path: Path) -> None:
+    """A NAME.pub copied over by hand (or written by a second import at once) kept the old key's record: a key
+    taken on first use could inherit "in-person". The record names its key; another key under it is trusted for
+    nothing."""
+    from mirror.trust.keyring import Keyring
+
+    keyring = Keyring(tmp_path / "keys")
+    checked = Keyring(tmp_path / "a").create("alice", None).public
+    keyring.import_public("alice", checked, ("author",), "in-person")
+    other = Keyring(tmp_path / "b").create("mallory", None).public
+    (keyring.folder / "alice.pub").write_text(other.to_text())
+    record = keyring.get("alice")
+    assert record.public == other and record.roles == () and record.checked == "unchecked"
+    assert keyring.snapshot().holds(other, "author") is None

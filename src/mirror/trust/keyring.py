@@ -109,6 +109,9 @@ class Keyring:
                 raise KeyringError(f"trust record of key {name} is damaged: {trust_path}") from None
             if isinstance(loaded, dict):
                 trust = loaded
+        if "key" in trust and trust["key"] != public.key_line:
+            # the record of another key: NAME.pub replaced by hand, or two imports at once; it vouches for nothing
+            trust = {"roles": [], "checked": "unchecked"}
         roles = trust.get("roles", ["author"])
         checked = trust.get("checked", "unchecked")
         return KeyRecord(
@@ -124,10 +127,10 @@ class Keyring:
         """Every key in the folder, read once, for trust decisions."""
         return TrustedKeys(tuple(self))
 
-    def _write_trust(self, name: str, roles: tuple[Role, ...], checked: Checked) -> None:
+    def _write_trust(self, name: str, public: PublicKeyFile, roles: tuple[Role, ...], checked: Checked) -> None:
         from mirror.formats.timefmt import now_text  # here: reading the keyring (every verify) needs no clock
 
-        doc = {"name": name, "roles": list(roles), "checked": checked, "added": now_text()}
+        doc = {"name": name, "key": public.key_line, "roles": list(roles), "checked": checked, "added": now_text()}
         atomic_write(self._path(name, ".trust.json"), (json.dumps(doc, indent=1) + "\n").encode(), mode=0o644)
 
     def _make_folder(self) -> None:
@@ -157,7 +160,7 @@ class Keyring:
         except ConfigError:
             raise exists from None
         try:  # the pair whole or not at all: a secret key without its public half blocked the name for good
-            self._write_trust(name, roles, "own")
+            self._write_trust(name, secret.public, roles, "own")
             atomic_write(self._path(name, ".pub"), secret.public.to_text().encode(), mode=0o644, overwrite=False)
         except BaseException:
             for suffix in (".key", ".trust.json"):
@@ -187,9 +190,9 @@ class Keyring:
                                    hint=f"keep it as it is, or pass --force to record it as {checked}")
         self._make_folder()
         if self._path(name, ".pub").exists():  # the same key again (checked above): only its record changes
-            self._write_trust(name, roles, checked)
+            self._write_trust(name, public, roles, checked)
             return self.get(name)
-        self._write_trust(name, roles, checked)  # first: a public key is never there without its record
+        self._write_trust(name, public, roles, checked)  # first: a public key is never there without its record
         try:
             atomic_write(self._path(name, ".pub"), public.to_text().encode(), mode=0o644)
         except BaseException:  # a failed import takes no effect (a disk that filled left a trusted key behind)
