@@ -299,3 +299,14 @@ def test_a_broken_mirror_toml_above_stops_no_verdict(runner: CliRunner, bundle: 
     code, _, err = invoke(runner, "keys", "list")
     assert code == 0 and "a mirror.toml here or above is not used as a workspace: " in err, err
     assert invoke(runner, "keys", "new", "x", "--no-passphrase")[0] == 2
+
+
+def test_a_key_made_where_the_state_cannot_be_written_is_said(runner: CliRunner, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """keys new in a workspace made the key, then exited 1 on the state folder, never showing its fingerprint."""
+    (tmp_path / "statefile").write_text("a file where the state folder should be")
+    monkeypatch.setenv("MIRROR_STATE", str(tmp_path / "statefile"))
+    monkeypatch.delenv("MIRROR_KEYS")
+    monkeypatch.chdir(_workspace(tmp_path / "ws", "[workspace]\n"))
+    code, out, err = invoke(runner, "keys", "new", "s6", "--no-passphrase")
+    assert code == 0 and "fingerprint: " in out and "could not note the workspace as yours" in err, (out, err)

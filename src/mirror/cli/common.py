@@ -209,7 +209,12 @@ def remember_workspace(records: Iterable[KeyRecord] = ()) -> None:
     from mirror.cli.workspaces import remember
 
     if _workspace:
-        remember(_workspace[0], records)
+        try:
+            remember(_workspace[0], records)
+        except (OSError, ConfigError) as exc:  # the key is made or used all the same: said, never lost unsaid
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            warn(f"warning: this computer could not note the workspace as yours ({reason}); verdicts there will "
+                 "not use its keyring until it can")
 
 
 _chosen: list[tuple[Path, str]] = []  # the keyring this command opened, and why that one (one command a process)
