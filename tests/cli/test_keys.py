@@ -381,3 +381,18 @@ def test_a_trust_record_vouches_only_for_its_own_key(tmp_path: Path) -> None:
     record = keyring.get("alice")
     assert record.public == other and record.roles == () and record.checked == "unchecked"
     assert keyring.snapshot().holds(other, "author") is None
+
+
+def test_a_name_that_differs_only_by_case_is_refused(tmp_path: Path) -> None:
+    """Alice beside alice: a verdict names the key, and a FAT stick or a Mac would give both the same files."""
+    from mirror.errors import KeyringError
+    from mirror.trust.keyring import Keyring
+
+    keyring = Keyring(tmp_path / "keys")
+    keyring.create("alice", None)
+    other = Keyring(tmp_path / "b").create("x", None).public
+    with pytest.raises(KeyringError, match="a key named alice is already in .*; Alice differs only by case"):
+        keyring.import_public("Alice", other, ("author",), "in-person")
+    with pytest.raises(KeyringError, match="differs only by case"):
+        keyring.create("ALICE", None)
+    keyring.import_public("алиса", other, ("author",), "in-person")  # another name, in another script

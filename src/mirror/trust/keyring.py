@@ -133,6 +133,18 @@ class Keyring:
         doc = {"name": name, "key": public.key_line, "roles": list(roles), "checked": checked, "added": now_text()}
         atomic_write(self._path(name, ".trust.json"), (json.dumps(doc, indent=1) + "\n").encode(), mode=0o644)
 
+    def _check_new_name(self, name: str) -> None:
+        """Refuse a new key name that differs from one already here only by case (Alice beside alice): a verdict
+        names the key, and on a file system that ignores case (a FAT stick, macOS) the two share their files.
+
+        Raises:
+            KeyringError: such a name is taken.
+        """
+        taken = next((n for n in self.names() if n != name and n.casefold() == name.casefold()), None)
+        if taken is not None:
+            raise KeyringError(f"a key named {taken} is already in {self.folder}; {name} differs only by case",
+                               hint=f"choose a name that is not {taken} in other letters")
+
     def _make_folder(self) -> None:
         """The keys folder, made readable and writable by its owner alone if it is new, with a .gitignore that
         keeps secret keys out of a repository (a workspace's keys/ is often one: its public keys are shared)."""
@@ -153,6 +165,7 @@ class Keyring:
         exists = KeyringError(f"a key named {name} already exists in {self.folder}")
         if self._path(name, ".pub").exists() or self._path(name, ".key").exists():
             raise exists
+        self._check_new_name(name)
         self._make_folder()
         secret = SecretKey.generate()
         try:  # never over another's key made meanwhile (two `keys new` at once: one would be lost unsaid)
@@ -188,6 +201,8 @@ class Keyring:
                 raise KeyringError(f"{name} is already in your keyring, checked: {existing.checked}; importing it "
                                    f"as {checked} would record less than you checked before",
                                    hint=f"keep it as it is, or pass --force to record it as {checked}")
+        if not self._path(name, ".pub").exists():
+            self._check_new_name(name)
         self._make_folder()
         if self._path(name, ".pub").exists():  # the same key again (checked above): only its record changes
             self._write_trust(name, public, roles, checked)
