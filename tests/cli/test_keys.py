@@ -391,8 +391,20 @@ def test_a_name_that_differs_only_by_case_is_refused(tmp_path: Path) -> None:
     keyring = Keyring(tmp_path / "keys")
     keyring.create("alice", None)
     other = Keyring(tmp_path / "b").create("x", None).public
-    with pytest.raises(KeyringError, match="a key named alice is already in .*; Alice differs only by case"):
+    with pytest.raises(KeyringError, match=r"a key named alice is already in .*; Alice differs only by case"):
         keyring.import_public("Alice", other, ("author",), "in-person")
     with pytest.raises(KeyringError, match="differs only by case"):
         keyring.create("ALICE", None)
     keyring.import_public("алиса", other, ("author",), "in-person")  # another name, in another script
+
+
+def test_a_key_file_saved_with_a_byte_order_mark_is_read(runner: CliRunner, tmp_path: Path) -> None:
+    """Windows Notepad saves UTF-8 with a BOM before the comment line: the key was "not a minisign public key"."""
+    from mirror.trust.keyring import Keyring
+
+    public = Keyring(tmp_path / "a").create("alice", None).public
+    marked = tmp_path / "alice.pub"
+    marked.write_bytes(b"\xef\xbb\xbf" + public.to_text().replace("\n", "\r\n").encode())
+    code, out, err = invoke(runner, "keys", "import", marked, "--name", "alice", "--checked", "in-person",
+                            "--keys", tmp_path / "reader")
+    assert code == 0 and "imported alice" in out, (out, err)

@@ -83,6 +83,7 @@ class PublicKeyFile:
         Raises:
             KeyringError: the text is not a minisign Ed25519 public key.
         """
+        text = text.removeprefix("\ufeff")  # saved by Windows Notepad: a byte order mark before the comment
         lines = [line for line in text.splitlines() if line.strip()]
         comment = lines[0] if lines and lines[0].startswith(_UNTRUSTED) else ""
         if comment:
