@@ -310,3 +310,22 @@ def test_a_key_made_where_the_state_cannot_be_written_is_said(runner: CliRunner,
     monkeypatch.chdir(_workspace(tmp_path / "ws", "[workspace]\n"))
     code, out, err = invoke(runner, "keys", "new", "s6", "--no-passphrase")
     assert code == 0 and "fingerprint: " in out and "could not note the workspace as yours" in err, (out, err)
+
+
+def test_a_keyring_others_may_change_is_refused_however_chosen(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workspace's keys folder was checked; --keys, $MIRROR_KEYS and the data folder were not, nor a link's
+    target: another user could plant a key with a record saying it was compared in person."""
+    shared = tmp_path / "keys"
+    shared.chmod(0o777)
+    linked = tmp_path / "linked"
+    linked.symlink_to(shared)
+    for args, env in (((), str(shared)), (("--keys", linked), "")):
+        monkeypatch.setenv("MIRROR_KEYS", env)
+        code, _, err = invoke(runner, "verify", bundle, *args)
+        assert code == 2 and "must not decide whom you trust: every user may change it" in err, err
+    shared.chmod(0o1777)  # sticky, as /tmp: others may still add a key of theirs
+    assert invoke(runner, "verify", bundle, "--keys", linked)[0] == 2
+    shared.chmod(0o755)
+    code, _, err = invoke(runner, "verify", bundle, "--keys", linked)
+    assert code == 0, err

@@ -226,6 +226,12 @@ def open_keyring(option: Path | None, own: bool = False) -> Keyring:
 
     folder, source = keys_folder_for(option, own)
     _chosen[:] = [(folder, source)]
+    from mirror.workspace import not_yours
+
+    why = not_yours(folder.resolve()) if folder.is_dir() else None  # --keys, $MIRROR_KEYS and the data folder too
+    if why is not None:  # whoever may change it may plant a key, or a record that says "in-person"
+        raise ConfigError(f"the keyring {folder} (chosen by {source}) must not decide whom you trust: {why}",
+                          hint="use a keys folder only you can change: chmod o-w, or another with --keys")
     if own or not _workspace:
         return Keyring(folder)
     from mirror.cli.workspaces import trusted_here
