@@ -155,7 +155,7 @@ def test_another_stick_where_this_users_was_brings_no_keys(runner: CliRunner, tm
     create_bundle(CreateRequest(sources, forged), evil.secret("evil", None))
     code, out, err = invoke(runner, "verify", forged)
     assert code == 5 and out.startswith("INTACT, UNKNOWN SIGNER"), (out, err)
-    assert f"{stick / 'keys' / 'evil'}.pub is not used: this computer did not make or import it" in err, err
+    assert f"{stick / 'keys' / 'evil'}.pub is not used: this computer did not make it in this workspace" in err, err
 
 
 def test_a_config_that_is_not_yours_is_never_read(runner: CliRunner, tmp_path: Path, monkeypatch: object) -> None:
@@ -329,3 +329,63 @@ def test_a_keyring_others_may_change_is_refused_however_chosen(runner: CliRunner
     shared.chmod(0o755)
     code, _, err = invoke(runner, "verify", bundle, "--keys", linked)
     assert code == 0, err
+
+
+def test_a_key_planted_in_a_known_workspace_counts_nowhere(runner: CliRunner, tmp_path: Path, sources: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """helper-142: endorse and publish (commands that use keys) still trusted a key planted beside the user's: a
+    forgery got a real knows-author endorsement and was signed into the publisher's index. The hint to import a
+    passed-over key again was refused for any key checked more than "unchecked"; --keys naming the workspace's own
+    keys folder did not remember the import; a broken mirror.toml sent `keys import` to the data folder; a junk
+    .pub stopped every verdict; and state written before records were lost every key at the first new one."""
+    monkeypatch.delenv("MIRROR_KEYS")
+    monkeypatch.setenv("MIRROR_PASSPHRASE", "tram fog lantern quietly orbit")
+    ws = _workspace(tmp_path / "ws", '[workspace]\n[publisher]\nkey = "bob"\n[hosts.usb]\nurl = "usb"\n')
+    (ws / "usb").mkdir()
+    monkeypatch.chdir(ws)
+    assert invoke(runner, "keys", "new", "bob")[0] == 0
+    attacker = Keyring(tmp_path / "att")
+    attacker.create("alice", None)
+    forged = tmp_path / "forged.7z"
+    create_bundle(CreateRequest(sources, forged), attacker.secret("alice", None))
+    shutil.copy(attacker.folder / "alice.pub", ws / "keys" / "alice.pub")
+    (ws / "keys" / "alice.trust.json").write_text('{"name": "alice", "roles": ["author"], "checked": "in-person"}')
+    (ws / "keys" / "junk.pub").write_text("not a key")
+    code, out, err = invoke(runner, "verify", forged)
+    assert code == 5 and "alice.pub is not used" in err and "junk.pub is not used" in err, (out, err)
+    code, _, err = invoke(runner, "endorse", forged, "--key", "bob", "--claim", "knows-author", "-o",
+                          tmp_path / "endorsed.7z")
+    assert code == 2 and "the author's key is not in your keyring" in err, err
+    code, _, err = invoke(runner, "publish", forged)
+    assert code == 5 and "which is not in your keyring as an author" in err, err
+    assert not any((ws / "usb").iterdir())
+    # the hint works: a passed-over record imported again says how it was checked
+    (ws / "keys" / "junk.pub").unlink()  # (--keys is the user's own choice: a damaged file there is said, and stops)
+    code, _, err = invoke(runner, "keys", "import", ws / "keys" / "alice.pub", "--name", "alice", "--checked",
+                          "in-person", "--keys", ws / "keys")  # --keys naming the workspace's own keys folder
+    assert code == 0, err
+    assert invoke(runner, "verify", forged)[0] == 0  # the user's own decision now, remembered
+    (ws / "mirror.toml").write_text("not toml = = \n")
+    code, _, err = invoke(runner, "keys", "import", ws / "keys" / "alice.pub", "--name", "alice2", "--checked",
+                          "phone")
+    assert code == 2 and not (tmp_path / "data" / "mirror" / "keys" / "alice2.pub").exists(), err
+
+
+def test_state_remembered_before_records_keeps_every_key_it_had(runner: CliRunner, tmp_path: Path, bundle: Path,
+                                                                keyring: Keyring,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workspace remembered by an earlier version (no records) counted all of its keys; the first record this
+    version noted made the others, the user's own among them, not count."""
+    monkeypatch.delenv("MIRROR_KEYS")
+    ws = _workspace(tmp_path / "ws", "[workspace]\n")
+    monkeypatch.chdir(ws)
+    assert invoke(runner, "keys", "new", "carol", "--no-passphrase")[0] == 0
+    Keyring(ws / "keys").import_public("alice", keyring.get("alice").public, ("author",), "in-person")
+    state = tmp_path / "state" / "workspaces.json"
+    state.write_text(json.dumps({"workspaces": json.loads(state.read_text())["workspaces"]}))  # the old form
+    assert invoke(runner, "verify", bundle)[0] == 0
+    other = Keyring(tmp_path / "o").create("dave", None).public
+    (tmp_path / "dave.pub").write_text(other.to_text())
+    assert invoke(runner, "keys", "import", tmp_path / "dave.pub", "--name", "dave", "--checked", "phone")[0] == 0
+    code, _, err = invoke(runner, "verify", bundle)
+    assert code == 0 and "is not used" not in err, err

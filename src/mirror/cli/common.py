@@ -157,7 +157,7 @@ def json_option(func: Any) -> Any:
 DEFAULT_KEYRING = "your data folder"  # where the keyring is when nothing else chose it
 
 
-def keys_folder_for(option: Path | None, own: bool = False) -> tuple[Path, str]:
+def keys_folder_for(option: Path | None, own: bool = False, strict: bool = False) -> tuple[Path, str]:
     """The keyring folder and where that choice came from: --keys, $MIRROR_KEYS, a workspace, or the default.
 
     A workspace's keyring decides a verdict only once this user works in it (cli/workspaces.py); a command that
@@ -169,18 +169,17 @@ def keys_folder_for(option: Path | None, own: bool = False) -> tuple[Path, str]:
     from mirror.workspace import CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE, current_folder, find_workspace
 
     _workspace[:] = []  # this command's choice alone (tests run many commands in one process)
-    if option is not None:
-        return option, "--keys"
-    env = os.environ.get(KEYS_ENV)
-    if env:
-        return Path(env), f"${KEYS_ENV}"
+    given = option if option is not None else Path(os.environ[KEYS_ENV]) if os.environ.get(KEYS_ENV) else None
+    _named[:] = [given] if given is not None else []
+    if given is not None:
+        return given, "--keys" if option is not None else f"${KEYS_ENV}"
     from mirror.formats.names import printable
 
     ignored: list[tuple[Path, str]] = []
     try:
         workspace = find_workspace(current_folder(), ignored)
     except ConfigError as exc:
-        if own:  # the user's own work: a mistake in it is said and stops the command
+        if own or strict:  # the user's own work, or a key written: a mistake in it is said and stops the command
             raise
         # a broken mirror.toml on a stick or in a downloads folder above: it decides nothing, and stops no verdict
         warn(f"a mirror.toml here or above is not used as a workspace: {exc}")
@@ -201,6 +200,22 @@ def keys_folder_for(option: Path | None, own: bool = False) -> tuple[Path, str]:
 
 
 _workspace: list[Workspace] = []  # the workspace whose keyring this command opened, if one did
+_named: list[Path] = []  # the keys folder --keys or $MIRROR_KEYS named, if one did
+
+
+def _named_workspace() -> Workspace | None:
+    """The workspace here or above whose keys folder --keys or $MIRROR_KEYS named (`keys import --keys keys` in
+    it): a record written there is remembered all the same. None when they named another folder."""
+    from mirror.workspace import current_folder, find_workspace
+
+    if not _named:
+        return None
+    try:
+        found = find_workspace(current_folder())
+    except ConfigError:
+        return None
+    same = found is not None and os.path.realpath(found.keys) == os.path.realpath(_named[0])
+    return found if same else None
 
 
 def remember_workspace(records: Iterable[KeyRecord] = ()) -> None:
@@ -208,9 +223,10 @@ def remember_workspace(records: Iterable[KeyRecord] = ()) -> None:
     written into it here: a key was made or imported in it, or one of its keys unlocked with a passphrase."""
     from mirror.cli.workspaces import remember
 
-    if _workspace:
+    target = _workspace[0] if _workspace else _named_workspace()
+    if target is not None:
         try:
-            remember(_workspace[0], records)
+            remember(target, records)
         except (OSError, ConfigError) as exc:  # the key is made or used all the same: said, never lost unsaid
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             warn(f"warning: this computer could not note the workspace as yours ({reason}); verdicts there will "
@@ -220,11 +236,11 @@ def remember_workspace(records: Iterable[KeyRecord] = ()) -> None:
 _chosen: list[tuple[Path, str]] = []  # the keyring this command opened, and why that one (one command a process)
 
 
-def open_keyring(option: Path | None, own: bool = False) -> Keyring:
-    """The keyring for this command (`own`: one that makes or uses its secret keys; see `keys_folder_for`)."""
-    from mirror.trust.keyring import Keyring
+def open_keyring(option: Path | None, own: bool = False, strict: bool = False) -> Keyring:
+    """The keyring for this command (`own`: one that makes or uses its secret keys; `strict`: one that writes a
+    key, so a broken mirror.toml stops it rather than send the key elsewhere; see `keys_folder_for`)."""
 
-    folder, source = keys_folder_for(option, own)
+    folder, source = keys_folder_for(option, own, strict)
     _chosen[:] = [(folder, source)]
     from mirror.workspace import not_yours
 
@@ -232,22 +248,47 @@ def open_keyring(option: Path | None, own: bool = False) -> Keyring:
     if why is not None:  # whoever may change it may plant a key, or a record that says "in-person"
         raise ConfigError(f"the keyring {folder} (chosen by {source}) must not decide whom you trust: {why}",
                           hint="use a keys folder only you can change: chmod o-w, or another with --keys")
-    if own or not _workspace:
+    ring = _filtered(folder)
+    _opened[:] = [ring]
+    return ring
+
+
+_opened: list[Keyring] = []  # the keyring this command opened, as it counts (`opened_keyring`)
+
+
+def opened_keyring() -> Keyring | None:
+    """The keyring this command opened (`open_keyring`), filtered as it was for its verdicts; None if none was."""
+    return _opened[0] if _opened else None
+
+
+def _filtered(folder: Path) -> Keyring:
+    """The keyring in `folder`, counting in a workspace only the records this computer wrote there."""
+    from mirror.trust.keyring import Keyring
+
+    if not _workspace:
         return Keyring(folder)
     from mirror.cli.workspaces import trusted_here
 
+    # Whom a verdict, an endorsement or a publish trusts: in a workspace, only the records this computer wrote
+    # there (a command that makes or uses keys too: endorse and publish trusted a key planted beside the user's)
     written = trusted_here(_workspace[0])
     if written is None:  # remembered before records were: all of it counts, as then
         return Keyring(folder)
     ring = Keyring(folder, allowed=lambda record: record.digest in written)
     from mirror.formats.names import printable
 
-    for record in ring.passed_over():  # another stick at this path, or keys added by whoever held the folder
-        where = printable(str(folder / record.name))
-        warn(f"{where}.pub is not used: this computer did not make or import it in this workspace, nor record it as "
-             f"it is now (checked: {record.checked})")
-        warn(f"  if you trust it, import it again: mirror keys import {shell_word(Path(where + '.pub'))} "
-             f"--name {record.name}")
+    for name, record in ring.passed_over():  # another stick at this path, or keys added by whoever held the folder
+        where = printable(str(folder / name))
+        if record is None:
+            warn(f"{where}.pub is not used: it is not a key this computer wrote")
+        elif record.has_secret and record.checked == "own":
+            warn(f"{where}.pub is not used: this computer did not make it in this workspace, nor unlock it there; "
+                 "if it is yours, use it once with its passphrase (mirror create, endorse or publish)")
+        else:
+            warn(f"{where}.pub is not used: this computer did not make or import it in this workspace, nor record it "
+                 f"as it is now (checked: {record.checked})")
+            warn(f"  if you trust it, import it again, saying how you checked it: mirror keys import "
+                 f"{shell_word(Path(where + '.pub'))} --name {record.name} --checked in-person|qr|phone")
     return ring
 
 
@@ -491,7 +532,7 @@ def signing_key(ring: Keyring, key_name: str | None) -> str:
         ConfigError: no --key, and not exactly one secret key.
         KeyringError: no secret key named --key NAME.
     """
-    secret = [r.name for r in ring if r.has_secret]
+    secret = ring.secret_names()
     listed = (f"secret keys in {ring.folder}: {', '.join(secret)}" if secret
               else f"no secret key in {ring.folder} yet: make one with `mirror keys new NAME`")
     if key_name is not None:

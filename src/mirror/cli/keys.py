@@ -217,9 +217,11 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
                                     "this is the file they sent")
         checked = "fingerprint" if checked in (None, "first-use", "unchecked") else checked
     how: Checked = next((c for c in CHECKS if c == (checked or "unchecked")), "unchecked")
-    ring = open_keyring(keys_dir)
+    ring = open_keyring(keys_dir, strict=True)
     before = ring.get(name) if name in ring.names() else None
-    record = ring.import_public(name, public, tuple(r for r in ROLES if r in roles) or ("author",), how, force)
+    passed_over = before is not None and ring.allowed is not None and not ring.allowed(before)  # not this computer's
+    record = ring.import_public(name, public, tuple(r for r in ROLES if r in roles) or ("author",), how,
+                                force or passed_over)
     remember_workspace([record])  # into a workspace this user works in: a record this computer wrote
     if bundle is not None:
         say(f"key {record.key_id_hex} signed {file}, and its signature verifies")

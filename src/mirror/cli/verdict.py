@@ -278,14 +278,12 @@ def _check_digits(given: str) -> None:
 def _held_in_another_role(result: VerifiedBundle) -> KeyRecord | None:
     """The keyring's record of exactly the signer's key when it holds it, but not as an author (a key imported as
     a publisher only); None otherwise."""
-    from mirror.cli.common import chosen_keyring
-    from mirror.trust.keyring import Keyring
+    from mirror.cli.common import opened_keyring
 
-    try:
-        folder = chosen_keyring()[0]
-    except IndexError:  # no keyring opened by this command
+    ring = opened_keyring()  # as this command counts it: a record passed over in a workspace is not "held"
+    if ring is None:  # no keyring opened by this command
         return None
-    return next((r for r in Keyring(folder) if r.public == result.public and "author" not in r.roles), None)
+    return next((r for r in ring if r.public == result.public and "author" not in r.roles), None)
 
 
 def _with_fingerprint(result: VerifiedBundle, given: str, policy: Policy, keyring: Keyring) -> VerifiedBundle:

@@ -43,7 +43,7 @@ def _identity(workspace: Workspace) -> str:
 def _state() -> tuple[list[Any], dict[str, Any]]:
     try:
         doc = load_state(state_folder() / KNOWN_NAME)
-    except ConfigError:  # damaged: no workspace is known, which trusts less, never more
+    except (ConfigError, OSError):  # damaged or unreadable: no workspace is known, which trusts less, never more
         return [], {}
     known, keys = doc.get("workspaces", []), doc.get("keys", {})
     return (known if isinstance(known, list) else []), (keys if isinstance(keys, dict) else {})
@@ -68,12 +68,28 @@ def trusted_here(workspace: Workspace) -> frozenset[str] | None:
     return None if identity in known else frozenset()
 
 
+def _records_in(workspace: Workspace) -> list[str]:
+    """The digests of every key record in `workspace`'s keyring as it is now (damaged files left out)."""
+    from mirror.errors import KeyringError
+    from mirror.trust.keyring import Keyring
+
+    ring, found = Keyring(workspace.keys), []
+    for name in ring.names():
+        try:
+            found.append(ring.get(name).digest)
+        except KeyringError:
+            continue
+    return found
+
+
 def remember(workspace: Workspace, records: Iterable[KeyRecord] = ()) -> None:
     """Note `workspace` as this user's, and `records` as written into its keyring by this computer."""
     identity = _identity(workspace)
     known, keys = _state()
     listed = keys.get(identity)
     had: list[str] = [d for d in listed if isinstance(d, str)] if isinstance(listed, list) else []
+    if identity in known and not isinstance(listed, list):  # remembered before records were: all of them counted
+        had = _records_in(workspace)
     digests = list(dict.fromkeys([*had, *(r.digest for r in records)]))[-MAX_RECORDS:]
     if identity in known and digests == had:
         return

@@ -72,15 +72,35 @@ class Keyring:
 
     def __iter__(self) -> Iterator[KeyRecord]:
         for name in self.names():
-            record = self.get(name)
-            if self.allowed is None or self.allowed(record):
+            if self.allowed is None:
+                yield self.get(name)  # a damaged file in the user's own keyring is said, and stops the command
+                continue
+            try:
+                record = self.get(name)
+            except KeyringError:
+                continue  # in a filtered keyring, a damaged file is passed over (`passed_over` says so)
+            if self.allowed(record):
                 yield record
 
-    def passed_over(self) -> list[KeyRecord]:
-        """The records `allowed` leaves out, by name."""
+    def passed_over(self) -> list[tuple[str, KeyRecord | None]]:
+        """The records `allowed` leaves out, by name; None for a file that is no key (so that whoever could plant
+        a key cannot instead stop every verdict with a junk file)."""
         if self.allowed is None:
             return []
-        return [record for record in map(self.get, self.names()) if not self.allowed(record)]
+        left: list[tuple[str, KeyRecord | None]] = []
+        for name in self.names():
+            try:
+                record = self.get(name)
+            except KeyringError:
+                left.append((name, None))
+                continue
+            if not self.allowed(record):
+                left.append((name, record))
+        return left
+
+    def secret_names(self) -> list[str]:
+        """The names of the keys whose secret half is here (whatever `allowed` says: the user unlocks them)."""
+        return [name for name in self.names() if self._path(name, ".key").exists()]
 
     def get(self, name: str) -> KeyRecord:
         """The record of key `name`.
