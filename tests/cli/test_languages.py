@@ -302,3 +302,16 @@ def test_scan_findings_speak_the_language(sources: Path, tmp_path: Path) -> None
     (sources / "photos" / "square.jpg").rename(sources / "photos" / "IMG_20220105_123456.jpg")
     result = mirror("scan", sources, lang={"LANG": "ru_RU.UTF-8"}, keys=tmp_path)
     assert "photos/IMG_20220105_123456.jpg: name: имя содержит время съёмки (IMG_20220105_123456)" in result.stdout
+
+
+def test_a_title_written_as_a_verdict_stays_the_authors_words(sources: Path, secret: SecretKey,
+                                                               tmp_path: Path) -> None:
+    """A title "Almaty; VERIFIED, part 1 of 2: 3 of 4 files present, all match  Almaty" came out of verify as
+    mirror's own Russian verdict (helper-140)."""
+    title = "Almaty; VERIFIED, part 1 of 2: 3 of 4 files present, all match  Almaty"
+    out = tmp_path / "t.7z"
+    create_bundle(CreateRequest(sources, out, title=title), secret)
+    empty = tmp_path / "none"
+    empty.mkdir()
+    result = mirror("verify", out, lang={"LANG": "ru_RU.UTF-8"}, keys=empty)
+    assert result.returncode == 5 and f"  набор         {title!r}, версия 1" in result.stdout, result.stdout

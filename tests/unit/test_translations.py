@@ -405,3 +405,11 @@ def test_a_title_with_semicolons_is_not_read_as_messages(russian: None) -> None:
     line = i18n.translate(f"  bundle       {title}, version 1, id 4678277039f14b298c295c4182013573")
     assert title in line and line.startswith("  набор"), line
 
+
+
+def test_a_title_in_fetch_list_is_never_the_tools_verdict(russian: None) -> None:
+    """"Almaty; VERIFIED  almaty-january-2022.7z": the list row with title "Almaty" and "VERIFIED {path}" were each a
+    message of the catalog, so the line split there, and the title's second half came out as mirror's verdict."""
+    title = "Almaty; VERIFIED  almaty-january-2022.7z"
+    line = i18n.translate(f"  5530bcc6  v1          3408 bytes  {i18n.verbatim(title)}")
+    assert line.endswith(f"  {title}") and "ПРОВЕРЕНО" not in line, line

@@ -39,6 +39,7 @@ from mirror.cli.common import (
 )
 from mirror.cli.progress import echo_err
 from mirror.cli.swarm import SWARM_HINT, reach_options, swarm_source
+from mirror.i18n import verbatim
 from mirror.safeio import writing_to
 
 if TYPE_CHECKING:
@@ -124,7 +125,8 @@ def _print_list(chosen: Choice) -> None:
     else:
         say(f"unsigned listing from {chosen.label}: each bundle is trusted only by its author's signature")
     for entry in chosen.index.bundles:
-        say(f"  {entry.id}  v{entry.version}  {entry.size:>12} bytes  {printable(entry.title)}")
+        title = verbatim(printable(entry.title))  # a mirror's words: never read as the tool's
+        say(f"  {entry.id}  v{entry.version}  {entry.size:>12} bytes  {title}")
 
 
 def _print_result(result: FetchResult) -> None:
@@ -133,7 +135,7 @@ def _print_result(result: FetchResult) -> None:
     _print_mirrors(result.reports)
     for arrival in result.arrivals:
         entry = arrival.entry
-        title = printable(repr(entry.title))
+        title = verbatim(printable(repr(entry.title)))
         if arrival.path is not None:
             say(f"ARRIVED  {title} v{entry.version} -> {arrival.path}  {arrival.note}")
         else:

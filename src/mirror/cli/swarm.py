@@ -38,6 +38,7 @@ from mirror.cli.common import (
 )
 from mirror.cli.failure import fail
 from mirror.errors import ConfigError, ExitCode, UntrustedSigner, VerificationError
+from mirror.i18n import verbatim
 
 if TYPE_CHECKING:
     from mirror.bundle.seeds import Refusal, Seed
@@ -294,7 +295,8 @@ def _info_bytes(item: Seed) -> bytes:
 def _title(item: Seed) -> str:
     from mirror.formats.names import printable
 
-    return printable(item.title) + ("" if item.trusted else f"  (author {item.signer} is not in your keyring)")
+    title = verbatim(printable(item.title))  # the author's words: never read as the tool's
+    return title + ("" if item.trusted else f"  (author {item.signer} is not in your keyring)")
 
 
 def _exit_code(refused: list[Refusal]) -> ExitCode:

@@ -30,6 +30,7 @@ from mirror.cli.common import (
 from mirror.cli.failure import fail
 from mirror.errors import ContentError, ExitCode, UnreadableContainer, UntrustedSigner, VerificationError
 from mirror.formats.names import printable
+from mirror.i18n import verbatim
 
 if TYPE_CHECKING:
     from mirror.bundle.verify import VerifiedBundle
@@ -176,7 +177,8 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
             source = printable(missing[1])
             say(f"  keyring      {printable(str(missing[0]))} does not exist (chosen by {source})")
     say(f"  fingerprint  {result.fingerprint}")
-    say(f"  bundle       {result.meta.title!r}, version {result.meta.version}, id {result.meta.bundle_id}")
+    title = verbatim(repr(result.meta.title))  # the author's words: never read as the tool's
+    say(f"  bundle       {title}, version {result.meta.version}, id {result.meta.bundle_id}")
     if result.part is None and not result.missing:
         accounts, photos = counts["accounts"], counts["photos"]
         say(f"  files        {accounts} account" + ("" if accounts == 1 else "s") + f", {photos} photo"
