@@ -58,17 +58,21 @@ _DEVICE = re.compile(
 # A device's make and model, as sample sets and some exports name photos (Canon_40D, iphone_13_pro_max, Nikon D70,
 # Panasonic_DMC-FZ30, Galaxy S21, SM-G991B): the model EXIF said, which create removed there. A brand is taken only
 # with a model right after it (letters run into digits, or two digits at least: D70, S21, CX7530, 40D, 3310; not a
-# year; "sony_2" is the second photo of something) or after one more word
-# (PowerShot S40, HDR-HC3: then the model has letters and digits both), so "samsung-plant-strike-2",
+# year; "sony_2" is the second photo of something), after one or two more words (PowerShot S40, HDR-HC3: then the
+# model has letters and digits both), or a number after a series word (Redmi Note 10), so "samsung-plant-strike-2",
 # "honor-guard-2" and "sony-center-1" are the author's names; a photo taken for a device is only renamed to a
 # number (--keep-names keeps it).
 _BRANDS = ("canon|nikon|sony|fuji|fujifilm|olympus|panasonic|lumix|leica|pentax|ricoh|kodak|casio|konica|minolta|"
            "hasselblad|polaroid|samsung|galaxy|xiaomi|redmi|poco|huawei|honor|oneplus|oppo|vivo|realme|motorola|"
            "nokia|htc|tecno|infinix|zte|lenovo|asus|meizu|alcatel|digma|gopro|dji|google[ _-]?pixel|pixel")
+# A phone's series word, after which a bare number is its model (Redmi Note 10, Xperia 5, Mate 20, Mi 9).
+_SERIES = "note|mate|mi|xperia|spark|view|nova|pova|camon|hot|zenfone|edge|razr|nord|reno|find|galaxy|redmi"
 _MODEL = re.compile(
-    rf"(?<![a-z0-9])(?:(?:{_BRANDS})(?:[ _-]|(?=\d))(?!(?:19|20)\d\d(?![0-9]))(?:[a-z]{{1,10}}\d+|\d\d+)[a-z0-9]*"
+    rf"(?<![a-z0-9])(?:(?:{_BRANDS})(?:[ _-]|(?=\d))(?!(?:19|20)\d\d(?![0-9]))"
+    r"(?:[a-z]{1,10}\d+|\d\d+|\d[a-z]+)[a-z0-9]*"
     r"|pixel[ _-]?\d[a-z]?"
-    rf"|(?:{_BRANDS})[ _-][a-z]{{1,10}}[ _-](?:[a-z]{{1,4}}\d+[a-z0-9]*|\d+[a-z]+[a-z0-9]*)"
+    rf"|(?:{_BRANDS})[ _-](?:[a-z]{{1,10}}[ _-]){{1,2}}(?:[a-z]{{1,4}}\d+[a-z0-9]*|\d+[a-z]+[a-z0-9]*)"
+    rf"|(?:{_BRANDS})[ _-](?:[a-z]{{1,10}}[ _-])?(?:{_SERIES})[ _-]?\d+[a-z0-9]*"
     r"|i(?:phone|pad)[ _-]?(?:\d+[a-z]*|x[rs]?|se)|sm-[a-z]\d{3}[a-z0-9]*|eos[ _-]?(?:\d{1,4}d|r\d?)"
     r"|(?:ilce|dmc)-[a-z]*\d[a-z0-9]*|moto[ _-]?[gez]\d+[a-z0-9]*|lg[ _-]?[a-z]{1,2}\d+[a-z0-9]*|bq[ _-]\d{4}[a-z]?)"
     r"(?![a-z0-9])", re.I)
