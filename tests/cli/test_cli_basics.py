@@ -389,3 +389,19 @@ def test_state_remembered_before_records_keeps_every_key_it_had(runner: CliRunne
     assert invoke(runner, "keys", "import", tmp_path / "dave.pub", "--name", "dave", "--checked", "phone")[0] == 0
     code, _, err = invoke(runner, "verify", bundle)
     assert code == 0 and "is not used" not in err, err
+
+
+def test_a_publish_config_found_here_is_used_only_once_named_or_in_a_known_workspace(
+        runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mirror.toml on a stick or in a download chose the hosts that the passwords its variables name were sent to
+    (helper-142: `status` sent $GITHUB_TOKEN to the stick's host). Found here, it is used once the user named it
+    with --config, or in a workspace they work in."""
+    folder = _workspace(tmp_path / "stick", '[publisher]\nkey = "alice"\n[hosts.a]\nurl = "out"\n')
+    (folder / "out").mkdir()
+    monkeypatch.chdir(folder)
+    code, _, err = invoke(runner, "status")
+    assert code == 2 and "is not used: it is in no workspace you work in, and you never named it" in err, err
+    assert "--config" in err
+    invoke(runner, "status", "--config", folder / "mirror.toml")
+    code, _, err = invoke(runner, "status")
+    assert "is not used" not in err, err

@@ -14,6 +14,7 @@ options are made by the command modules, which have, and a plain verify runs wit
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -319,6 +320,8 @@ def load_publish_config(option: Path | None) -> MirrorConfig:
     Raises:
         ConfigError: none found, or it is invalid.
     """
+    from mirror.cli.workspaces import config_known, remember_config
+    from mirror.formats.names import printable
     from mirror.publish.config import load_config
     from mirror.workspace import CONFIG_NAME
 
@@ -326,7 +329,6 @@ def load_publish_config(option: Path | None) -> MirrorConfig:
     if path is None:
         raise ConfigError(f"no {CONFIG_NAME} here or above", hint="pass --config PATH")
     if option is not None:  # named, so used; but not one any user may rewrite to send the passwords elsewhere
-        from mirror.formats.names import printable
         from mirror.workspace import not_yours
 
         why = not_yours(option)
@@ -334,7 +336,14 @@ def load_publish_config(option: Path | None) -> MirrorConfig:
             raise ConfigError(f"{printable(str(option))} is not used: {why}", hint=f"chmod o-w {option}")
         if why is not None:
             warn(f"{printable(str(option))}: {why}")
-    return load_config(path)
+    elif not config_known(path):  # found here or above: on a stick or in a download, it chooses where passwords go
+        raise ConfigError(f"{printable(str(path))} is not used: it is in no workspace you work in, and you never "
+                          "named it with --config", hint=f"if it is yours: --config {shell_word(path)}")
+    config = load_config(path)
+    if option is not None:
+        with contextlib.suppress(OSError, ConfigError):  # remembered for next time; the run goes on without
+            remember_config(option)
+    return config
 
 
 def nearest_config() -> Path | None:

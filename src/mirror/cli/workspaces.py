@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from mirror.errors import ConfigError
@@ -38,6 +39,34 @@ MAX_RECORDS = 10_000  # key records remembered per workspace
 def _identity(workspace: Workspace) -> str:
     """The workspace folder's real path, as the hex of its bytes."""
     return os.fsencode(os.path.realpath(workspace.root)).hex()
+
+
+def config_known(config: Path) -> bool:
+    """Whether publish, refresh or status may use `config`, a mirror.toml found here or above without --config:
+    one in a workspace this user works in, or one they named with --config before (`remember_config`). Another
+    (on a stick, in a download) would choose the hosts that the passwords its variables name are sent to."""
+    folder = os.fsencode(os.path.realpath(config.parent)).hex()
+    try:
+        doc = load_state(state_folder() / KNOWN_NAME)
+    except (ConfigError, OSError):
+        return False
+    configs = doc.get("configs", [])
+    known = doc.get("workspaces", [])
+    named = os.fsencode(os.path.realpath(config)).hex()
+    return (isinstance(configs, list) and named in configs) or (isinstance(known, list) and folder in known)
+
+
+def remember_config(config: Path) -> None:
+    """Note `config` as a mirror.toml this user named with --config (`config_known`)."""
+    named = os.fsencode(os.path.realpath(config)).hex()
+    try:
+        doc = load_state(state_folder() / KNOWN_NAME)
+    except ConfigError:
+        doc = {}
+    configs = doc.get("configs", [])
+    configs = [c for c in configs if isinstance(c, str) and c != named] if isinstance(configs, list) else []
+    doc["configs"] = [*configs, named][-MAX_KNOWN:]
+    save_state(state_folder() / KNOWN_NAME, doc)
 
 
 def _state() -> tuple[list[Any], dict[str, Any]]:
@@ -96,4 +125,9 @@ def remember(workspace: Workspace, records: Iterable[KeyRecord] = ()) -> None:
     known = [k for k in known if k != identity] + [identity]
     keys[identity] = digests
     kept = known[-MAX_KNOWN:]
-    save_state(state_folder() / KNOWN_NAME, {"workspaces": kept, "keys": {k: keys[k] for k in kept if k in keys}})
+    try:
+        configs = load_state(state_folder() / KNOWN_NAME).get("configs", [])
+    except ConfigError:
+        configs = []
+    save_state(state_folder() / KNOWN_NAME, {"workspaces": kept, "keys": {k: keys[k] for k in kept if k in keys},
+                                             "configs": configs if isinstance(configs, list) else []})
