@@ -156,6 +156,7 @@ def test_another_stick_where_this_users_was_brings_no_keys(runner: CliRunner, tm
     code, out, err = invoke(runner, "verify", forged)
     assert code == 5 and out.startswith("INTACT, UNKNOWN SIGNER"), (out, err)
     assert f"{stick / 'keys' / 'evil'}.pub is not used: this computer did not make it in this workspace" in err, err
+    assert "--fingerprint" in err and "--checked in-person" not in err, err  # a key no passphrase protects
 
 
 def test_a_config_that_is_not_yours_is_never_read(runner: CliRunner, tmp_path: Path, monkeypatch: object) -> None:
@@ -356,7 +357,7 @@ def test_a_key_planted_in_a_known_workspace_counts_nowhere(runner: CliRunner, tm
     code, _, err = invoke(runner, "endorse", forged, "--key", "bob", "--claim", "knows-author", "-o",
                           tmp_path / "endorsed.7z")
     assert code == 2 and "the author's key is not in your keyring" in err, err
-    code, _, err = invoke(runner, "publish", forged)
+    code, _, err = invoke(runner, "publish", forged, "--config", ws / "mirror.toml")
     assert code == 5 and "which is not in your keyring as an author" in err, err
     assert not any((ws / "usb").iterdir())
     # the hint works: a passed-over record imported again says how it was checked
@@ -392,7 +393,7 @@ def test_state_remembered_before_records_keeps_every_key_it_had(runner: CliRunne
 
 
 def test_a_publish_config_found_here_is_used_only_once_named_or_in_a_known_workspace(
-        runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        runner: CliRunner, tmp_path: Path, bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A mirror.toml on a stick or in a download chose the hosts that the passwords its variables name were sent to
     (helper-142: `status` sent $GITHUB_TOKEN to the stick's host). Found here, it is used once the user named it
     with --config, or in a workspace they work in."""
@@ -400,8 +401,43 @@ def test_a_publish_config_found_here_is_used_only_once_named_or_in_a_known_works
     (folder / "out").mkdir()
     monkeypatch.chdir(folder)
     code, _, err = invoke(runner, "status")
-    assert code == 2 and "is not used: it is in no workspace you work in, and you never named it" in err, err
+    assert code == 2 and "is not used: you never named it, as it is now, with --config" in err, err
     assert "--config" in err
     invoke(runner, "status", "--config", folder / "mirror.toml")
     code, _, err = invoke(runner, "status")
     assert "is not used" not in err, err
+    # the same path with other bytes (another stick mounted there, the file rewritten): not known (helper-143)
+    (folder / "mirror.toml").write_text('[publisher]\nkey = "alice"\n[hosts.a]\nurl = "elsewhere"\n')
+    code, _, err = invoke(runner, "status")
+    assert code == 2 and "you never named it, as it is now" in err, err
+    # a stick's trackers and web seeds are not put into a torrent readers' clients will ask
+    (folder / "mirror.toml").write_text('[publisher]\nkey = "alice"\ntrackers = ["http://t.example/announce"]\n')
+    code, out, err = invoke(runner, "torrent", bundle, "--untrusted")
+    assert "t.example" not in out and "is not used: you never named it" in err, (out, err)
+
+
+def test_a_replaced_key_is_said_to_be_replaced_and_never_imported(runner: CliRunner, tmp_path: Path, sources: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """helper-143: bob.pub swapped for mallory's key was passed over with a hint to import it again as in-person,
+    which made the forgery VERIFIED as bob's; keys export and fingerprint printed the planted key."""
+    monkeypatch.delenv("MIRROR_KEYS")
+    ws = _workspace(tmp_path / "ws", "[workspace]\n")
+    monkeypatch.chdir(ws)
+    assert invoke(runner, "keys", "new", "alice", "--no-passphrase")[0] == 0
+    bob = Keyring(tmp_path / "bobk")
+    bob.create("bob", None)
+    assert invoke(runner, "keys", "import", bob.folder / "bob.pub", "--name", "bob", "--checked", "in-person")[0] == 0
+    mallory = Keyring(tmp_path / "evil")
+    mallory.create("mallory", None)
+    forged = tmp_path / "forged.7z"
+    create_bundle(CreateRequest(sources, forged), mallory.secret("mallory", None))
+    shutil.copy(mallory.folder / "mallory.pub", ws / "keys" / "bob.pub")
+    code, _, err = invoke(runner, "verify", forged)
+    assert code == 5 and "bob.pub is not used: it now holds key" in err and "do not import it" in err, err
+    assert "mirror keys import" not in err, err
+    code, _, err = invoke(runner, "keys", "import", ws / "keys" / "bob.pub", "--name", "bob", "--checked", "in-person")
+    assert code == 2 and "someone replaced it" in err, err
+    assert invoke(runner, "verify", forged)[0] == 5
+    for command in (("keys", "export", "bob"), ("keys", "fingerprint", "bob")):
+        code, out, err = invoke(runner, *command)
+        assert code != 0 and "is not used here" in err and mallory.get("mallory").key_id_hex not in out, (out, err)

@@ -580,6 +580,8 @@ def test_a_damaged_heic_is_said_to_be_damaged_not_sent_to_convert_heic(runner: C
     ("LG-H870.jpg", True), ("moto_g7_power.jpg", True), ("tecno-spark-7.jpg", True),
     ("samsung-plant-strike-2.jpg", False), ("honor-guard-2.jpg", False), ("sony-center-1.jpg", False),
     ("galaxy-cinema-3.jpg", False), ("nokia_2022-01-05.jpg", False), ("sonya-3.jpg", False), ("pixel-art-1.jpg", False),
+    ("Xperia 5.jpg", True), ("Redmi 9.jpg", True), ("nova 5t.jpg", True), ("honor-1st-day.jpg", False),
+    ("galaxy-cinema-2nd-floor.jpg", False), ("sony-center-view-1.jpg", False), ("canon-hill-find-1.jpg", False),
 ])
 def test_device_names_are_told_from_the_authors_own(name: str, device: bool) -> None:
     """helper-140 and helper-142: brands with a word and a counter were taken for devices, and the commonest phone

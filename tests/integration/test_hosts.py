@@ -369,6 +369,23 @@ def test_webdav_url_must_not_hold_credentials() -> None:
     assert "hunter2" not in str(caught.value)
 
 
+def test_a_password_over_plain_http_never_goes_through_a_proxy(nginx_dav: DavServer, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """http:// with a password is allowed to this computer only; an $http_proxy elsewhere had it cross the network
+    in clear all the same (helper-143). Here the proxy is a closed port: used, the upload would fail."""
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9/")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9/")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    host, root = _dav_target(nginx_dav, monkeypatch)
+    try:
+        source, sha256 = _source(tmp_path, b"through no proxy")
+        host.upload("index.json", source, sha256)
+    finally:
+        host.close()
+    assert (root / "index.json").read_bytes() == b"through no proxy"
+
+
 def _dav_target(nginx_dav: DavServer, monkeypatch: pytest.MonkeyPatch) -> tuple[Host, Path]:
     unique = f"t{secrets.token_hex(4)}"
     (nginx_dav.root / unique).mkdir()

@@ -227,7 +227,7 @@ def remember_workspace(records: Iterable[KeyRecord] = ()) -> None:
     target = _workspace[0] if _workspace else _named_workspace()
     if target is not None:
         try:
-            remember(target, records)
+            remember(target, records, known_too=bool(_workspace))  # through --keys: the records alone
         except (OSError, ConfigError) as exc:  # the key is made or used all the same: said, never lost unsaid
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             warn(f"warning: this computer could not note the workspace as yours ({reason}); verdicts there will "
@@ -280,11 +280,20 @@ def _filtered(folder: Path) -> Keyring:
 
     for name, record in ring.passed_over():  # another stick at this path, or keys added by whoever held the folder
         where = printable(str(folder / name))
+        was = ring.replaced(name) if record is not None else None
         if record is None:
             warn(f"{where}.pub is not used: it is not a key this computer wrote")
-        elif record.has_secret and record.checked == "own":
+        elif was is not None:  # never an import hint here: that would make the replacement trusted
+            warn(f"{where}.pub is not used: it now holds key {record.key_id_hex}, not key {was} that its record was "
+                 "written for; someone replaced it: do not import it, ask its owner for their key")
+        elif record.has_secret and record.checked == "own" and ring.secret_is_encrypted(name):
             warn(f"{where}.pub is not used: this computer did not make it in this workspace, nor unlock it there; "
                  "if it is yours, use it once with its passphrase (mirror create, endorse or publish)")
+        elif record.has_secret and record.checked == "own":  # no passphrase: anyone could have put it there
+            warn(f"{where}.pub is not used: this computer did not make it in this workspace, and its secret key has "
+                 "no passphrase, so anyone could have put it there")
+            warn(f"  if you made it, import it again with the fingerprint `keys new` showed you: mirror keys import "
+                 f"{shell_word(Path(where + '.pub'))} --name {record.name} --fingerprint 'DIGITS'")
         else:
             warn(f"{where}.pub is not used: this computer did not make or import it in this workspace, nor record it "
                  f"as it is now (checked: {record.checked})")
@@ -337,8 +346,8 @@ def load_publish_config(option: Path | None) -> MirrorConfig:
         if why is not None:
             warn(f"{printable(str(option))}: {why}")
     elif not config_known(path):  # found here or above: on a stick or in a download, it chooses where passwords go
-        raise ConfigError(f"{printable(str(path))} is not used: it is in no workspace you work in, and you never "
-                          "named it with --config", hint=f"if it is yours: --config {shell_word(path)}")
+        raise ConfigError(f"{printable(str(path))} is not used: you never named it, as it is now, with --config",
+                          hint=f"if it is yours: --config {shell_word(path)} (once; and again after each change)")
     config = load_config(path)
     if option is not None:
         with contextlib.suppress(OSError, ConfigError):  # remembered for next time; the run goes on without

@@ -36,6 +36,8 @@ from mirror.errors import ConfigError, KeyringError
 if TYPE_CHECKING:
     from mirror.bundle.verify import VerifiedBundle
     from mirror.formats.minisign import PublicKeyFile
+    from mirror.trust.keyring import Keyring
+    from mirror.trust.keyset import KeyRecord
 
 ROLE_CHOICE = click.Choice(["author", "publisher"])
 CHECKED_CHOICE = click.Choice(["in-person", "qr", "phone", "first-use", "unchecked"])
@@ -118,7 +120,21 @@ def keys_list(as_json: bool, keys_dir: Path | None) -> None:
 @keys_option
 def keys_export(name: str, keys_dir: Path | None) -> None:
     """Print the public key NAME in minisign format."""
-    echo(open_keyring(keys_dir).get(name).public.to_text(), nl=False)
+    echo(_counted(open_keyring(keys_dir), name).public.to_text(), nl=False)
+
+
+def _counted(ring: Keyring, name: str) -> KeyRecord:
+    """The record of key `name`, if it counts here: a key passed over in a workspace (planted, or replaced) is not
+    passed on by export, nor its fingerprint read out to readers.
+
+    Raises:
+        KeyringError: no such key, or it is passed over.
+    """
+    record = ring.get(name)
+    if ring.allowed is not None and not ring.allowed(record):
+        raise KeyringError(f"key {name} in {ring.folder} is not used here: this computer did not make or import it "
+                           "there as it is now", hint="see the warning above; import the key its owner gave you")
+    return record
 
 
 # How a key was checked (trust/keyset.py's Checked), in words a reader understands: the values themselves are
@@ -219,6 +235,12 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
     how: Checked = next((c for c in CHECKS if c == (checked or "unchecked")), "unchecked")
     ring = open_keyring(keys_dir, strict=True)
     before = ring.get(name) if name in ring.names() else None
+    was = ring.replaced(name) if before is not None else None
+    if was is not None:  # NAME.pub was replaced: importing it, or over it, would trust the replacement
+        raise KeyringError(f"{name}.pub in {ring.folder} now holds key {before.key_id_hex if before else '?'}, not key "
+                           f"{was} that its record was written for: someone replaced it",
+                           hint=f"remove {ring.folder / name}.pub and {ring.folder / name}.trust.json, then import "
+                                "the key its owner gave you")
     passed_over = before is not None and ring.allowed is not None and not ring.allowed(before)  # not this computer's
     record = ring.import_public(name, public, tuple(r for r in ROLES if r in roles) or ("author",), how,
                                 force or passed_over)
@@ -264,7 +286,7 @@ def keys_fingerprint(name: str, png: Path | None, force: bool, no_qr: bool, keys
         if os.path.lexists(png) and not force:  # a bundle named by mistake must not become a PNG
             raise ConfigError(f"{png} already exists", hint="pass --force to replace it, or name another file")
     ring = open_keyring(keys_dir)
-    record = ring.get(name)
+    record = _counted(ring, name)
     say(f"{name}  key {record.key_id_hex}")
     say(fingerprint(record.public))
     if not no_qr:

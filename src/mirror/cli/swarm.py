@@ -231,11 +231,16 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
 def _publisher_defaults(config_path: Path | None, mirrors: tuple[str, ...],
                         trackers: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """--mirror and --tracker, else what mirror.toml gives publish, so that both write the same file."""
-    from mirror.cli.common import nearest_config
+    from mirror.cli.common import nearest_config, warn
+    from mirror.cli.workspaces import config_known
+    from mirror.formats.names import printable
     from mirror.publish.config import load_config
 
     path = config_path or nearest_config()
     if path is None or (mirrors and trackers):
+        return mirrors, trackers
+    if config_path is None and not config_known(path):  # a stick's trackers and web seeds: readers' clients ask them
+        warn(f"{printable(str(path))} is not used: you never named it, as it is now, with --config")
         return mirrors, trackers
     config = load_config(path)
     return (mirrors or tuple(h.reader_url for h in config.hosts if h.reader_url),

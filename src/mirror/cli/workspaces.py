@@ -41,31 +41,44 @@ def _identity(workspace: Workspace) -> str:
     return os.fsencode(os.path.realpath(workspace.root)).hex()
 
 
+def _config_digest(config: Path) -> str | None:
+    """The SHA-256 of a mirror.toml's bytes (None when it cannot be read: then it is not known either)."""
+    import hashlib
+
+    from mirror.safeio import read_regular
+
+    try:
+        return hashlib.sha256(read_regular(config, 1 << 20)).hexdigest()
+    except (OSError, ConfigError):
+        return None
+
+
 def config_known(config: Path) -> bool:
-    """Whether publish, refresh or status may use `config`, a mirror.toml found here or above without --config:
-    one in a workspace this user works in, or one they named with --config before (`remember_config`). Another
-    (on a stick, in a download) would choose the hosts that the passwords its variables name are sent to."""
-    folder = os.fsencode(os.path.realpath(config.parent)).hex()
+    """Whether publish, refresh, status or torrent may use `config`, a mirror.toml found here or above without
+    --config: only one this user named with --config before, with these very bytes (`remember_config`). A path
+    proves nothing (another stick mounted where theirs was, a file rewritten by whoever held the folder), and such
+    a file chooses the hosts that the passwords its variables name are sent to."""
+    digest = _config_digest(config)
     try:
         doc = load_state(state_folder() / KNOWN_NAME)
     except (ConfigError, OSError):
         return False
     configs = doc.get("configs", [])
-    known = doc.get("workspaces", [])
-    named = os.fsencode(os.path.realpath(config)).hex()
-    return (isinstance(configs, list) and named in configs) or (isinstance(known, list) and folder in known)
+    return digest is not None and isinstance(configs, list) and digest in configs
 
 
 def remember_config(config: Path) -> None:
-    """Note `config` as a mirror.toml this user named with --config (`config_known`)."""
-    named = os.fsencode(os.path.realpath(config)).hex()
+    """Note the bytes of `config`, a mirror.toml this user named with --config (`config_known`)."""
+    digest = _config_digest(config)
+    if digest is None:
+        return
     try:
         doc = load_state(state_folder() / KNOWN_NAME)
     except ConfigError:
         doc = {}
     configs = doc.get("configs", [])
-    configs = [c for c in configs if isinstance(c, str) and c != named] if isinstance(configs, list) else []
-    doc["configs"] = [*configs, named][-MAX_KNOWN:]
+    configs = [c for c in configs if isinstance(c, str) and c != digest] if isinstance(configs, list) else []
+    doc["configs"] = [*configs, digest][-MAX_KNOWN:]
     save_state(state_folder() / KNOWN_NAME, doc)
 
 
@@ -111,8 +124,9 @@ def _records_in(workspace: Workspace) -> list[str]:
     return found
 
 
-def remember(workspace: Workspace, records: Iterable[KeyRecord] = ()) -> None:
-    """Note `workspace` as this user's, and `records` as written into its keyring by this computer."""
+def remember(workspace: Workspace, records: Iterable[KeyRecord] = (), known_too: bool = True) -> None:
+    """Note `workspace` as this user's, and `records` as written into its keyring by this computer (`known_too`
+    False: the records only; an import through --keys into a folder's keys makes it no one's workspace)."""
     identity = _identity(workspace)
     known, keys = _state()
     listed = keys.get(identity)
@@ -120,14 +134,17 @@ def remember(workspace: Workspace, records: Iterable[KeyRecord] = ()) -> None:
     if identity in known and not isinstance(listed, list):  # remembered before records were: all of them counted
         had = _records_in(workspace)
     digests = list(dict.fromkeys([*had, *(r.digest for r in records)]))[-MAX_RECORDS:]
-    if identity in known and digests == had:
+    if (identity in known or not known_too) and digests == had:
         return
-    known = [k for k in known if k != identity] + [identity]
+    if known_too:
+        known = [k for k in known if k != identity] + [identity]
     keys[identity] = digests
     kept = known[-MAX_KNOWN:]
     try:
         configs = load_state(state_folder() / KNOWN_NAME).get("configs", [])
     except ConfigError:
         configs = []
-    save_state(state_folder() / KNOWN_NAME, {"workspaces": kept, "keys": {k: keys[k] for k in kept if k in keys},
+    keys.pop(identity, None)  # last written last: the oldest are forgotten first
+    keys[identity] = digests
+    save_state(state_folder() / KNOWN_NAME, {"workspaces": kept, "keys": dict(list(keys.items())[-MAX_KNOWN:]),
                                              "configs": configs if isinstance(configs, list) else []})

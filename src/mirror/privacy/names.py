@@ -67,12 +67,14 @@ _BRANDS = ("canon|nikon|sony|fuji|fujifilm|olympus|panasonic|lumix|leica|pentax|
            "nokia|htc|tecno|infinix|zte|lenovo|asus|meizu|alcatel|digma|gopro|dji|google[ _-]?pixel|pixel")
 # A phone's series word, after which a bare number is its model (Redmi Note 10, Xperia 5, Mate 20, Mi 9).
 _SERIES = "note|mate|mi|xperia|spark|view|nova|pova|camon|hot|zenfone|edge|razr|nord|reno|find|galaxy|redmi"
+# (after a brand, or after galaxy, redmi or mi; never after a word of the author's: "sony-center-view-1")
 _MODEL = re.compile(
     rf"(?<![a-z0-9])(?:(?:{_BRANDS})(?:[ _-]|(?=\d))(?!(?:19|20)\d\d(?![0-9]))"
-    r"(?:[a-z]{1,10}\d+|\d\d+|\d[a-z]+)[a-z0-9]*"
+    r"(?:[a-z]{1,10}\d+|\d\d+|\d(?!st|nd|rd|th)[a-z]+)[a-z0-9]*"
     r"|pixel[ _-]?\d[a-z]?"
-    rf"|(?:{_BRANDS})[ _-](?:[a-z]{{1,10}}[ _-]){{1,2}}(?:[a-z]{{1,4}}\d+[a-z0-9]*|\d+[a-z]+[a-z0-9]*)"
-    rf"|(?:{_BRANDS})[ _-](?:[a-z]{{1,10}}[ _-])?(?:{_SERIES})[ _-]?\d+[a-z0-9]*"
+    rf"|(?:{_BRANDS})[ _-](?:[a-z]{{1,10}}[ _-]){{1,2}}(?:[a-z]{{1,4}}\d+[a-z0-9]*|\d+(?!st|nd|rd|th)[a-z]+[a-z0-9]*)"
+    rf"|(?:{_BRANDS})[ _-](?:(?:galaxy|redmi|mi)[ _-])?(?:{_SERIES})[ _-]?\d+(?!st|nd|rd|th)[a-z0-9]*"
+    r"|(?:xperia|redmi|nova)[ _-]?\d+(?!st|nd|rd|th)[a-z]?"
     r"|i(?:phone|pad)[ _-]?(?:\d+[a-z]*|x[rs]?|se)|sm-[a-z]\d{3}[a-z0-9]*|eos[ _-]?(?:\d{1,4}d|r\d?)"
     r"|(?:ilce|dmc)-[a-z]*\d[a-z0-9]*|moto[ _-]?[gez]\d+[a-z0-9]*|lg[ _-]?[a-z]{1,2}\d+[a-z0-9]*|bq[ _-]\d{4}[a-z]?)"
     r"(?![a-z0-9])", re.I)

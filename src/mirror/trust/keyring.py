@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mirror.errors import ConfigError, KeyringError, WrongPassphrase
-from mirror.formats.minisign import PublicKeyFile
+from mirror.formats.minisign import PublicKeyFile, key_id_hex
 from mirror.safeio import atomic_write, read_regular
 from mirror.trust.keys import SecretKey
 from mirror.trust.keyset import CHECKS, ROLES, Checked, KeyRecord, Role, TrustedKeys, check_strength
@@ -97,6 +97,22 @@ class Keyring:
             if not self.allowed(record):
                 left.append((name, record))
         return left
+
+    def replaced(self, name: str) -> str | None:
+        """The key id the trust record of `name` was written for, when NAME.pub now holds another key (replaced
+        by hand, or by whoever held the folder); None when they agree, or the record names no key."""
+        try:
+            loaded = json.loads(read_regular(self._path(name, ".trust.json"), _KEY_FILE_LIMIT).decode("utf-8"))
+            public = self.get(name).public
+        except (OSError, ValueError, UnicodeDecodeError, KeyringError):
+            return None
+        recorded = loaded.get("key") if isinstance(loaded, dict) else None
+        if not isinstance(recorded, str) or recorded == public.key_line:
+            return None
+        try:
+            return key_id_hex(PublicKeyFile.from_text(recorded).key_id)
+        except KeyringError:
+            return "unknown"
 
     def secret_names(self) -> list[str]:
         """The names of the keys whose secret half is here (whatever `allowed` says: the user unlocks them)."""

@@ -65,6 +65,8 @@ class WebDavHost:
         self._netloc = urlsplit(self.url).netloc
         self._limits = limits
         self._session = watched_session()
+        if auth is not None and urlsplit(self.url).scheme == "http":  # to this computer only (config.py), and
+            self._session.trust_env = False  # never through an $http_proxy elsewhere, in clear
         # As UTF-8 (RFC 7617's charset): requests sends a str as Latin-1, and a Cyrillic password crashed it
         self._session.auth = None if auth is None else requests.auth.HTTPBasicAuth(
             auth[0].encode(), auth[1].encode())
