@@ -149,10 +149,15 @@ def test_create_refuses_files_with_one_name_in_the_bundle(runner: CliRunner, key
 
 def test_create_uses_workspace_defaults(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """In a workspace, SRC, -o and --key can be left out."""
+    """In a workspace, SRC, -o and --key can be left out; --key only once this computer made the key there (one
+    without a passphrase that came with the folder is never chosen for the user)."""
     (tmp_path / "mirror.toml").write_text('[workspace]\nsources = "src"\nbundles = "out"\nkeys = "keys"\n')
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MIRROR_KEYS")
+    code, out, err = invoke(runner, "create", "--title", "Almaty")
+    assert code == 2 and "that this computer did not make there: alice; name yours with --key" in err, err
+    (tmp_path / "keys" / "alice.key").unlink()
+    assert invoke(runner, "keys", "new", "writer", "--no-passphrase")[0] == 0
     code, out, err = invoke(runner, "create", "--title", "Almaty")
     assert code == 0, err
     written = list((tmp_path / "out").glob("almaty-*.7z"))

@@ -551,7 +551,13 @@ def signing_key(ring: Keyring, key_name: str | None) -> str:
         KeyringError: no secret key named --key NAME.
     """
     secret = ring.secret_names()
+    others: list[str] = []
+    if key_name is None and ring.allowed is not None:  # never chosen for the user: one planted in the folder
+        others = [name for name in secret if not ring.allowed(ring.get(name))]
+        secret = [name for name in secret if name not in others]
     listed = (f"secret keys in {ring.folder}: {', '.join(secret)}" if secret
+              else f"secret keys in {ring.folder} that this computer did not make there: {', '.join(others)}; name "
+                   "yours with --key" if others
               else f"no secret key in {ring.folder} yet: make one with `mirror keys new NAME`")
     if key_name is not None:
         name = key_name
