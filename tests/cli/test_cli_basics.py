@@ -97,12 +97,13 @@ def test_a_workspace_that_is_not_yours_never_chooses_the_keyring(runner: CliRunn
     # a command that fails, or a key that came with the folder without a passphrase, makes it no one's
     Keyring(stick / ".k").create("planted", None)
     assert invoke(runner, "endorse", bundle, "--key", "nosuch", "--claim", "relayed", "-o", tmp_path / "e.7z")[0] != 0
-    assert invoke(runner, "endorse", bundle, "--key", "planted", "--claim", "relayed", "-o", tmp_path / "f.7z")[0] == 0
+    # (a key without a passphrase that came with the folder does not even sign: anyone could have put it there)
+    assert invoke(runner, "endorse", bundle, "--key", "planted", "--claim", "relayed", "-o", tmp_path / "f.7z")[0] == 2
     assert invoke(runner, "verify", bundle)[0] == 5
     planted = stick / ".k" / "planted.key"  # written without spaces: it was taken for an encrypted key, which then
     planted.write_text(json.dumps(json.loads(planted.read_text()), separators=(",", ":")))  # opened with anything
     monkeypatch.setenv("MIRROR_PASSPHRASE", "anything at all")
-    assert invoke(runner, "endorse", bundle, "--key", "planted", "--claim", "relayed", "-o", tmp_path / "g.7z")[0] == 0
+    assert invoke(runner, "endorse", bundle, "--key", "planted", "--claim", "relayed", "-o", tmp_path / "g.7z")[0] == 2
     monkeypatch.delenv("MIRROR_PASSPHRASE")
     assert invoke(runner, "verify", bundle)[0] == 5
     (stick / "mirror.toml").write_text('[workspace]\nkeys = ".k"\n[trust]\nrequire_endorsers = "all"\n')
@@ -441,3 +442,34 @@ def test_a_replaced_key_is_said_to_be_replaced_and_never_imported(runner: CliRun
     for command in (("keys", "export", "bob"), ("keys", "fingerprint", "bob")):
         code, out, err = invoke(runner, *command)
         assert code != 0 and "is not used here" in err and mallory.get("mallory").key_id_hex not in out, (out, err)
+
+
+def test_a_key_replaced_with_a_record_to_match_is_still_replaced(runner: CliRunner, tmp_path: Path, sources: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """helper-144: alice.pub and alice.trust.json both rewritten for mallory's key looked like an honest record
+    passed over, and the hint to import it again as in-person made the forgery VERIFIED as alice's. This computer
+    remembers which key it wrote under each name."""
+    monkeypatch.delenv("MIRROR_KEYS")
+    ws = _workspace(tmp_path / "ws", "[workspace]\n")
+    monkeypatch.chdir(ws)
+    assert invoke(runner, "keys", "new", "me", "--no-passphrase")[0] == 0
+    alice = Keyring(tmp_path / "a")
+    alice.create("alice", None)
+    assert invoke(runner, "keys", "import", alice.folder / "alice.pub", "--name", "alice", "--checked",
+                  "in-person")[0] == 0
+    mallory = Keyring(tmp_path / "evil")
+    mallory.create("mallory", None)
+    forged = tmp_path / "forged.7z"
+    create_bundle(CreateRequest(sources, forged), mallory.secret("mallory", None))
+    (ws / "keys" / "alice.trust.json").unlink()
+    (ws / "keys" / "alice.pub").unlink()
+    Keyring(ws / "keys").import_public("alice", mallory.get("mallory").public, ("author",), "in-person")
+    code, _, err = invoke(runner, "verify", forged)
+    assert code == 5 and "alice.pub is not used: it now holds key" in err and "mirror keys import" not in err, err
+    code, _, err = invoke(runner, "keys", "import", ws / "keys" / "alice.pub", "--name", "alice", "--checked",
+                          "in-person")
+    assert code == 2 and "not key" in err and "that this computer recorded under that name" in err, err
+    assert invoke(runner, "verify", forged)[0] == 5
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "x.7z", "--key", "alice")
+    assert code == 2, err
+

@@ -192,7 +192,7 @@ def keys_folder_for(option: Path | None, own: bool = False, strict: bool = False
         warn(f"{printable(str(config))} is not used as a workspace: {why}")
     if workspace is not None and unknown:
         keys = shell_word(workspace.keys)
-        warn(f"  to use its keyring all the same, pass --keys {keys}")
+        warn(f"  only if it is your own folder, moved or copied: pass --keys {keys} (its keys are then all trusted)")
         workspace = None
     _workspace[:] = [workspace] if workspace is not None else []
     if workspace is not None:
@@ -217,6 +217,15 @@ def _named_workspace() -> Workspace | None:
         return None
     same = found is not None and os.path.realpath(found.keys) == os.path.realpath(_named[0])
     return found if same else None
+
+
+def recorded_here() -> dict[str, str]:
+    """Name -> key id of the records this computer wrote into the keyring this command opened, if a workspace's
+    (cli/workspaces.py `recorded_keys`); empty otherwise."""
+    from mirror.cli.workspaces import recorded_keys
+
+    target = _workspace[0] if _workspace else _named_workspace()
+    return recorded_keys(target) if target is not None else {}
 
 
 def remember_workspace(records: Iterable[KeyRecord] = ()) -> None:
@@ -268,7 +277,7 @@ def _filtered(folder: Path) -> Keyring:
 
     if not _workspace:
         return Keyring(folder)
-    from mirror.cli.workspaces import trusted_here
+    from mirror.cli.workspaces import recorded_keys, trusted_here
 
     # Whom a verdict, an endorsement or a publish trusts: in a workspace, only the records this computer wrote
     # there (a command that makes or uses keys too: endorse and publish trusted a key planted beside the user's)
@@ -278,9 +287,11 @@ def _filtered(folder: Path) -> Keyring:
     ring = Keyring(folder, allowed=lambda record: record.digest in written)
     from mirror.formats.names import printable
 
+    recorded = recorded_keys(_workspace[0])  # name -> key id, as this computer wrote them there
     for name, record in ring.passed_over():  # another stick at this path, or keys added by whoever held the folder
         where = printable(str(folder / name))
-        was = ring.replaced(name) if record is not None else None
+        was = None if record is None else ring.replaced(name) or (
+            recorded[name] if recorded.get(name, record.key_id_hex) != record.key_id_hex else None)
         if record is None:
             warn(f"{where}.pub is not used: it is not a key this computer wrote")
         elif was is not None:  # never an import hint here: that would make the replacement trusted
@@ -297,8 +308,8 @@ def _filtered(folder: Path) -> Keyring:
         else:
             warn(f"{where}.pub is not used: this computer did not make or import it in this workspace, nor record it "
                  f"as it is now (checked: {record.checked})")
-            warn(f"  if you trust it, import it again, saying how you checked it: mirror keys import "
-                 f"{shell_word(Path(where + '.pub'))} --name {record.name} --checked in-person|qr|phone")
+            warn(f"  if you trust it, import it again with the fingerprint its owner gave you: mirror keys import "
+                 f"{shell_word(Path(where + '.pub'))} --name {record.name} --fingerprint 'DIGITS'")
     return ring
 
 
@@ -546,18 +557,26 @@ def signing_key(ring: Keyring, key_name: str | None) -> str:
     """The key to sign with: --key NAME, or the only secret key in the keyring. Checked before any work, so that
     a mistyped name is said at once, not after minutes of reading a large collection.
 
+    In a workspace, a secret key this computer did not make or unlock there signs only if it has a passphrase
+    (unlocking it shows it is the user's): one without could have come with the folder, and a bundle would go
+    out signed by whoever put it there.
+
     Raises:
         ConfigError: no --key, and not exactly one secret key.
-        KeyringError: no secret key named --key NAME.
+        KeyringError: no secret key named --key NAME, or one that came with the folder without a passphrase.
     """
     secret = ring.secret_names()
-    others: list[str] = []
-    if key_name is None and ring.allowed is not None:  # never chosen for the user: one planted in the folder
-        others = [name for name in secret if not ring.allowed(ring.get(name))]
-        secret = [name for name in secret if name not in others]
+    if ring.allowed is not None:
+        unproven = {name for name in secret
+                    if not ring.allowed(ring.get(name)) and not ring.secret_is_encrypted(name)}
+        if key_name in unproven:
+            raise KeyringError(f"the secret key {key_name} in {ring.folder} has no passphrase and this computer did "
+                               "not make it there: anyone could have put it there",
+                               hint=f"if you made it, import it again with the fingerprint `keys new` showed you: "
+                                    f"mirror keys import {shell_word(ring.folder / (key_name + '.pub'))} --name "
+                                    f"{key_name} --fingerprint 'DIGITS'")
+        secret = [name for name in secret if name not in unproven]
     listed = (f"secret keys in {ring.folder}: {', '.join(secret)}" if secret
-              else f"secret keys in {ring.folder} that this computer did not make there: {', '.join(others)}; name "
-                   "yours with --key" if others
               else f"no secret key in {ring.folder} yet: make one with `mirror keys new NAME`")
     if key_name is not None:
         name = key_name

@@ -27,6 +27,7 @@ from mirror.cli.common import (
     json_option,
     keys_option,
     open_keyring,
+    recorded_here,
     remember_workspace,
     say,
     warn,
@@ -235,12 +236,16 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
     how: Checked = next((c for c in CHECKS if c == (checked or "unchecked")), "unchecked")
     ring = open_keyring(keys_dir, strict=True)
     before = ring.get(name) if name in ring.names() else None
-    was = ring.replaced(name) if before is not None else None
-    if was is not None:  # NAME.pub was replaced: importing it, or over it, would trust the replacement
-        raise KeyringError(f"{name}.pub in {ring.folder} now holds key {before.key_id_hex if before else '?'}, not key "
-                           f"{was} that its record was written for: someone replaced it",
-                           hint=f"remove {ring.folder / name}.pub and {ring.folder / name}.trust.json, then import "
-                                "the key its owner gave you")
+    # The key this name was for: as this computer recorded it in the workspace, else as its trust record says (a
+    # file replaced, with a record written to match it, says nothing); importing another under it would trust it
+    from mirror.formats.minisign import key_id_hex
+
+    expected = recorded_here().get(name) or (ring.replaced(name) if before is not None else None)
+    if expected is not None and expected != key_id_hex(public.key_id):
+        raise KeyringError(f"{name} in {ring.folder} would be key {key_id_hex(public.key_id)}, not key {expected} "
+                           "that this computer recorded under that name: someone replaced it, or it is another key",
+                           hint=f"import the key its owner gave you; if {name}.pub there was replaced, remove it and "
+                                f"{name}.trust.json first")
     passed_over = before is not None and ring.allowed is not None and not ring.allowed(before)  # not this computer's
     record = ring.import_public(name, public, tuple(r for r in ROLES if r in roles) or ("author",), how,
                                 force or passed_over)

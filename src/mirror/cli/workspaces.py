@@ -53,18 +53,31 @@ def _config_digest(config: Path) -> str | None:
         return None
 
 
-def config_known(config: Path) -> bool:
-    """Whether publish, refresh, status or torrent may use `config`, a mirror.toml found here or above without
-    --config: only one this user named with --config before, with these very bytes (`remember_config`). A path
-    proves nothing (another stick mounted where theirs was, a file rewritten by whoever held the folder), and such
-    a file chooses the hosts that the passwords its variables name are sent to."""
-    digest = _config_digest(config)
+def _configs() -> dict[str, str]:
     try:
-        doc = load_state(state_folder() / KNOWN_NAME)
+        configs = load_state(state_folder() / KNOWN_NAME).get("configs", {})
     except (ConfigError, OSError):
-        return False
-    configs = doc.get("configs", [])
-    return digest is not None and isinstance(configs, list) and digest in configs
+        return {}
+    return {k: v for k, v in configs.items() if isinstance(k, str) and isinstance(v, str)} \
+        if isinstance(configs, dict) else {}
+
+
+def config_state(config: Path) -> str:
+    """What this user said of `config`, a mirror.toml: "known" (named with --config with these very bytes),
+    "changed" (named before, with other bytes: rewritten since, or another stick's at that path) or "new"."""
+    named = _configs().get(os.fsencode(os.path.realpath(config)).hex())
+    digest = _config_digest(config)
+    if named is None or digest is None:
+        return "new"
+    return "known" if named == digest else "changed"
+
+
+def config_known(config: Path) -> bool:
+    """Whether publish, refresh, status or torrent may use `config`, found here or above without --config: only
+    one this user named with --config before, with these very bytes (`remember_config`). A path proves nothing
+    (another stick mounted where theirs was, a file rewritten by whoever held the folder), and such a file chooses
+    the hosts that the passwords its variables name are sent to."""
+    return config_state(config) == "known"
 
 
 def remember_config(config: Path) -> None:
@@ -76,9 +89,11 @@ def remember_config(config: Path) -> None:
         doc = load_state(state_folder() / KNOWN_NAME)
     except ConfigError:
         doc = {}
-    configs = doc.get("configs", [])
-    configs = [c for c in configs if isinstance(c, str) and c != digest] if isinstance(configs, list) else []
-    doc["configs"] = [*configs, digest][-MAX_KNOWN:]
+    configs = _configs()
+    path = os.fsencode(os.path.realpath(config)).hex()
+    configs.pop(path, None)
+    configs[path] = digest
+    doc["configs"] = dict(list(configs.items())[-MAX_KNOWN:])
     save_state(state_folder() / KNOWN_NAME, doc)
 
 
@@ -108,6 +123,18 @@ def trusted_here(workspace: Workspace) -> frozenset[str] | None:
     if identity in keys and isinstance(keys[identity], list):
         return frozenset(d for d in keys[identity] if isinstance(d, str))
     return None if identity in known else frozenset()
+
+
+def recorded_keys(workspace: Workspace) -> dict[str, str]:
+    """Name -> key id of each key record this computer wrote into `workspace`'s keyring: a file of that name
+    holding another key was replaced, whatever record came with it."""
+    try:
+        names = load_state(state_folder() / KNOWN_NAME).get("names", {})
+    except (ConfigError, OSError):
+        return {}
+    mine = names.get(_identity(workspace)) if isinstance(names, dict) else None
+    return {k: v for k, v in mine.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(mine, dict) \
+        else {}
 
 
 def _records_in(workspace: Workspace) -> list[str]:
@@ -141,10 +168,15 @@ def remember(workspace: Workspace, records: Iterable[KeyRecord] = (), known_too:
     keys[identity] = digests
     kept = known[-MAX_KNOWN:]
     try:
-        configs = load_state(state_folder() / KNOWN_NAME).get("configs", [])
+        doc = load_state(state_folder() / KNOWN_NAME)
     except ConfigError:
-        configs = []
+        doc = {}
+    configs, names = doc.get("configs", {}), doc.get("names", {})
+    names = names if isinstance(names, dict) else {}
+    mine = names.pop(identity, {})
+    names[identity] = {**(mine if isinstance(mine, dict) else {}), **{r.name: r.key_id_hex for r in records}}
     keys.pop(identity, None)  # last written last: the oldest are forgotten first
     keys[identity] = digests
     save_state(state_folder() / KNOWN_NAME, {"workspaces": kept, "keys": dict(list(keys.items())[-MAX_KNOWN:]),
-                                             "configs": configs if isinstance(configs, list) else []})
+                                             "configs": configs if isinstance(configs, dict) else {},
+                                             "names": dict(list(names.items())[-MAX_KNOWN:])})
