@@ -155,7 +155,7 @@ def test_create_uses_workspace_defaults(runner: CliRunner, keyring: Keyring, sou
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MIRROR_KEYS")
     code, out, err = invoke(runner, "create", "--title", "Almaty")
-    assert code == 2 and "that this computer did not make there: alice; name yours with --key" in err, err
+    assert code == 2 and "came with the folder without a passphrase (alice)" in err, err
     (tmp_path / "keys" / "alice.key").unlink()
     assert invoke(runner, "keys", "new", "writer", "--no-passphrase")[0] == 0
     code, out, err = invoke(runner, "create", "--title", "Almaty")

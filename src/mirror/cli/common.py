@@ -566,6 +566,7 @@ def signing_key(ring: Keyring, key_name: str | None) -> str:
         KeyringError: no secret key named --key NAME, or one that came with the folder without a passphrase.
     """
     secret = ring.secret_names()
+    unproven: set[str] = set()
     if ring.allowed is not None:
         unproven = {name for name in secret
                     if not ring.allowed(ring.get(name)) and not ring.secret_is_encrypted(name)}
@@ -577,6 +578,8 @@ def signing_key(ring: Keyring, key_name: str | None) -> str:
                                     f"{key_name} --fingerprint 'DIGITS'")
         secret = [name for name in secret if name not in unproven]
     listed = (f"secret keys in {ring.folder}: {', '.join(secret)}" if secret
+              else f"the secret keys in {ring.folder} came with the folder without a passphrase "
+                   f"({', '.join(sorted(unproven))}): make your own with `mirror keys new NAME`" if unproven
               else f"no secret key in {ring.folder} yet: make one with `mirror keys new NAME`")
     if key_name is not None:
         name = key_name
