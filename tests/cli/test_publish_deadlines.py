@@ -91,4 +91,5 @@ def test_status_does_not_wait_for_a_slow_host(setup: Setup, nginx_dav: DavServer
     code, out, _ = invoke(runner, "status", "--config", config)
     assert code == 4 and time.monotonic() - started < 8
     assert "OK     usb" in out and "FAILED slow" in out
-    assert "too slow" in out or "time budget of 4 s ran out" in out  # whichever limit the load lets end it first
+    # whichever limit the load lets end it first: the watchdog's rate, the budget, or the socket's own timeout
+    assert "too slow" in out or "time budget of 4 s ran out" in out or "timed out" in out, out
