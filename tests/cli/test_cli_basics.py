@@ -417,21 +417,30 @@ def test_a_publish_config_found_here_is_used_only_once_named_or_in_a_known_works
     assert "t.example" not in out and "is not used: you never named it" in err, (out, err)
 
 
-def test_a_replaced_key_is_said_to_be_replaced_and_never_imported(runner: CliRunner, tmp_path: Path, sources: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """helper-143: bob.pub swapped for mallory's key was passed over with a hint to import it again as in-person,
-    which made the forgery VERIFIED as bob's; keys export and fingerprint printed the planted key."""
+def _workspace_trusting(runner: CliRunner, tmp_path: Path, sources: Path, monkeypatch: pytest.MonkeyPatch,
+                        name: str) -> tuple[Path, Keyring, Path]:
+    """A workspace this computer made a key in, holding `name`'s key imported as compared in person, and a bundle
+    signed by mallory: the workspace, mallory's keyring and the forgery."""
     monkeypatch.delenv("MIRROR_KEYS")
     ws = _workspace(tmp_path / "ws", "[workspace]\n")
     monkeypatch.chdir(ws)
-    assert invoke(runner, "keys", "new", "alice", "--no-passphrase")[0] == 0
-    bob = Keyring(tmp_path / "bobk")
-    bob.create("bob", None)
-    assert invoke(runner, "keys", "import", bob.folder / "bob.pub", "--name", "bob", "--checked", "in-person")[0] == 0
+    assert invoke(runner, "keys", "new", "me", "--no-passphrase")[0] == 0
+    friend = Keyring(tmp_path / "friend")
+    friend.create(name, None)
+    assert invoke(runner, "keys", "import", friend.folder / f"{name}.pub", "--name", name, "--checked",
+                  "in-person")[0] == 0
     mallory = Keyring(tmp_path / "evil")
     mallory.create("mallory", None)
     forged = tmp_path / "forged.7z"
     create_bundle(CreateRequest(sources, forged), mallory.secret("mallory", None))
+    return ws, mallory, forged
+
+
+def test_a_replaced_key_is_said_to_be_replaced_and_never_imported(runner: CliRunner, tmp_path: Path, sources: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """helper-143: bob.pub swapped for mallory's key was passed over with a hint to import it again as in-person,
+    which made the forgery VERIFIED as bob's; keys export and fingerprint printed the planted key."""
+    ws, mallory, forged = _workspace_trusting(runner, tmp_path, sources, monkeypatch, "bob")
     shutil.copy(mallory.folder / "mallory.pub", ws / "keys" / "bob.pub")
     code, _, err = invoke(runner, "verify", forged)
     assert code == 5 and "bob.pub is not used: it now holds key" in err and "do not import it" in err, err
@@ -449,18 +458,7 @@ def test_a_key_replaced_with_a_record_to_match_is_still_replaced(runner: CliRunn
     """helper-144: alice.pub and alice.trust.json both rewritten for mallory's key looked like an honest record
     passed over, and the hint to import it again as in-person made the forgery VERIFIED as alice's. This computer
     remembers which key it wrote under each name."""
-    monkeypatch.delenv("MIRROR_KEYS")
-    ws = _workspace(tmp_path / "ws", "[workspace]\n")
-    monkeypatch.chdir(ws)
-    assert invoke(runner, "keys", "new", "me", "--no-passphrase")[0] == 0
-    alice = Keyring(tmp_path / "a")
-    alice.create("alice", None)
-    assert invoke(runner, "keys", "import", alice.folder / "alice.pub", "--name", "alice", "--checked",
-                  "in-person")[0] == 0
-    mallory = Keyring(tmp_path / "evil")
-    mallory.create("mallory", None)
-    forged = tmp_path / "forged.7z"
-    create_bundle(CreateRequest(sources, forged), mallory.secret("mallory", None))
+    ws, mallory, forged = _workspace_trusting(runner, tmp_path, sources, monkeypatch, "alice")
     (ws / "keys" / "alice.trust.json").unlink()
     (ws / "keys" / "alice.pub").unlink()
     Keyring(ws / "keys").import_public("alice", mallory.get("mallory").public, ("author",), "in-person")
