@@ -62,22 +62,13 @@ def _configs() -> dict[str, str]:
         if isinstance(configs, dict) else {}
 
 
-def config_state(config: Path) -> str:
-    """What this user said of `config`, a mirror.toml: "known" (named with --config with these very bytes),
-    "changed" (named before, with other bytes: rewritten since, or another stick's at that path) or "new"."""
-    named = _configs().get(os.fsencode(os.path.realpath(config)).hex())
-    digest = _config_digest(config)
-    if named is None or digest is None:
-        return "new"
-    return "known" if named == digest else "changed"
-
-
 def config_known(config: Path) -> bool:
     """Whether publish, refresh, status or torrent may use `config`, found here or above without --config: only
-    one this user named with --config before, with these very bytes (`remember_config`). A path proves nothing
-    (another stick mounted where theirs was, a file rewritten by whoever held the folder), and such a file chooses
-    the hosts that the passwords its variables name are sent to."""
-    return config_state(config) == "known"
+    one this user named with --config before, at that path, with these very bytes (`remember_config`). A path
+    proves nothing (another stick mounted where theirs was, a file rewritten by whoever held the folder), and such
+    a file chooses the hosts that the passwords its variables name are sent to."""
+    named = _configs().get(os.fsencode(os.path.realpath(config)).hex())
+    return named is not None and named == _config_digest(config)
 
 
 def remember_config(config: Path) -> None:
@@ -165,7 +156,6 @@ def remember(workspace: Workspace, records: Iterable[KeyRecord] = (), known_too:
         return
     if known_too:
         known = [k for k in known if k != identity] + [identity]
-    keys[identity] = digests
     kept = known[-MAX_KNOWN:]
     try:
         doc = load_state(state_folder() / KNOWN_NAME)
