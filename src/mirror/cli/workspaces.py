@@ -21,7 +21,9 @@ or a key's record raised from first-use to in-person) is passed over, and said s
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,39 @@ from mirror.workspace import Workspace
 KNOWN_NAME = "workspaces.json"
 MAX_KNOWN = 1000
 MAX_RECORDS = 10_000  # key records remembered per workspace
+LOCK_WAIT = 10.0  # seconds a command waits for another to finish changing the file
+
+
+@contextmanager
+def _changing() -> Iterator[None]:
+    """Held from reading workspaces.json to writing it back: two commands at once (`keys new` in one terminal, a
+    passphrase typed for a key in another) each wrote back what they had read, and one's key record was lost (that
+    key then passed over until imported again). Waits for the other command up to LOCK_WAIT seconds; where no lock
+    is to be had (no flock, a file system that refuses it, a command stuck holding it), goes on without: the file
+    is still replaced whole, never left torn."""
+    import fcntl
+
+    fd = -1
+    try:
+        folder = state_folder()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(folder / (KNOWN_NAME + ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+    except OSError:
+        pass
+    try:
+        yield
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _identity(workspace: Workspace) -> str:
@@ -76,16 +111,17 @@ def remember_config(config: Path) -> None:
     digest = _config_digest(config)
     if digest is None:
         return
-    try:
-        doc = load_state(state_folder() / KNOWN_NAME)
-    except ConfigError:
-        doc = {}
-    configs = _configs()
-    path = os.fsencode(os.path.realpath(config)).hex()
-    configs.pop(path, None)
-    configs[path] = digest
-    doc["configs"] = dict(list(configs.items())[-MAX_KNOWN:])
-    save_state(state_folder() / KNOWN_NAME, doc)
+    with _changing():
+        try:
+            doc = load_state(state_folder() / KNOWN_NAME)
+        except ConfigError:
+            doc = {}
+        configs = _configs()
+        path = os.fsencode(os.path.realpath(config)).hex()
+        configs.pop(path, None)
+        configs[path] = digest
+        doc["configs"] = dict(list(configs.items())[-MAX_KNOWN:])
+        save_state(state_folder() / KNOWN_NAME, doc)
 
 
 def _state() -> tuple[list[Any], dict[str, Any]]:
@@ -145,6 +181,11 @@ def _records_in(workspace: Workspace) -> list[str]:
 def remember(workspace: Workspace, records: Iterable[KeyRecord] = (), known_too: bool = True) -> None:
     """Note `workspace` as this user's, and `records` as written into its keyring by this computer (`known_too`
     False: the records only; an import through --keys into a folder's keys makes it no one's workspace)."""
+    with _changing():
+        _remember(workspace, list(records), known_too)
+
+
+def _remember(workspace: Workspace, records: list[KeyRecord], known_too: bool) -> None:
     identity = _identity(workspace)
     known, keys = _state()
     listed = keys.get(identity)
