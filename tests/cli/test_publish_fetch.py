@@ -634,19 +634,19 @@ def test_a_file_changed_after_its_last_check_is_not_remembered_as_verified(setup
     key is now taken before the last read, and the changed file is read again (helper-122)."""
     from mirror.fetch import fetcher
 
-    real_check = fetcher._check
+    real_check = fetcher._verified
 
-    def check_then_changed(entry, path, *args, **kwargs):  # type: ignore[no-untyped-def]
-        answer = real_check(entry, path, *args, **kwargs)
+    def check_then_changed(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        answer = real_check(path, *args, **kwargs)
         data = bytearray(path.read_bytes())
         data[100_000] ^= 0xFF  # inside a stored photo: nothing decodes it
         with path.open("r+b") as changed:  # in place: the same inode
             changed.write(bytes(data))
         return answer
 
-    monkeypatch.setattr(fetcher, "_check", check_then_changed)
+    monkeypatch.setattr(fetcher, "_verified", check_then_changed)
     assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 0
-    monkeypatch.setattr(fetcher, "_check", real_check)
+    monkeypatch.setattr(fetcher, "_verified", real_check)
     code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
     assert code == 0 and "already here" not in out, out
 

@@ -172,12 +172,15 @@ def test_a_listing_that_lies_gets_nothing_in(tmp_path: Path, keyring: Keyring, s
         assert not list((tmp_path / f"in{n}").glob("*.7z"))
 
 
-@pytest.mark.parametrize("lie", ["a higher version", "another title", "another id"])
+@pytest.mark.parametrize("lie", ["a higher version", "another title", "another id", "a size one byte short",
+                                 "a short size and a higher version", "a higher version of the same file"])
 def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, tmp_path: Path, keyring: Keyring,
                                                          secret: SecretKey, runner: CliRunner) -> None:
     """Two peers in a room, the hostile one asked first. It listed the real id as "version 99" of bytes it does
     not have, or the real file under another title: either way only its entry was kept, and the honest peer's
-    real bundle was never tried (MISSING). The honest entry is now tried after it."""
+    real bundle was never tried (MISSING). The honest entry is now tried after it. Nor does a lie about the real
+    file's size or version (helper-145) hide it, get the honest peer called tampered for the liar's size, or have
+    the same file downloaded again for the honest entry."""
     folder = plain_folder(tmp_path, secret)
     data = (folder / "almaty.7z").read_bytes()
     honest = tmp_path / "honest"
@@ -187,16 +190,24 @@ def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, tmp_path: Pat
     meta = json.loads(Listing.from_bytes(raw_listing(folder)).to_bytes())["bundles"][0]
     told = {"a higher version": {**meta, "version": 99, "sha256": "ab" * 32, "path": f"bundles/{'ab' * 32}.7z"},
             "another title": {**meta, "title": "An official statement"},
-            "another id": {**meta, "id": "f" * 32}}[lie]
+            "another id": {**meta, "id": "f" * 32},
+            "a size one byte short": {**meta, "size": meta["size"] - 1},
+            "a short size and a higher version": {**meta, "size": meta["size"] - 1, "version": meta["version"] + 1},
+            "a higher version of the same file": {**meta, "version": meta["version"] + 1}}[lie]
     evil = tmp_path / "evil"
     evil.mkdir()
     (evil / "listing.json").write_bytes(Listing((BundleEntry(**told),)).to_bytes())
     reader = _reader(tmp_path, keyring, runner, "reader", "author")
+    with MirrorServer(honest) as alone:
+        assert _fetch(runner, reader, tmp_path / "alone", "--mirror", alone.url)[0] == 0
     with MirrorServer(evil) as liar, MirrorServer(honest) as peer:
         code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", liar.url, "--mirror", peer.url)
-    assert code == 0 and "ARRIVED" in out, out + err
+    assert code == 0 and "ARRIVED" in out and "tampered" not in out + err, out + err
     (arrived,) = (tmp_path / "in").glob("*.7z")
     assert arrived.read_bytes() == data and f"v{meta['version']}" in out
+    asked = [path for path, _ in peer.requests if path.endswith(".7z")]
+    assert len(asked) == len([path for path, _ in alone.requests if path.endswith(".7z")]), asked
+    assert not list((tmp_path / "in").rglob("*.part"))
 
 
 def test_a_peer_listing_bundles_it_lacks_is_not_asked_for_them_all(tmp_path: Path, keyring: Keyring,

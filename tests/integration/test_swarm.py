@@ -21,6 +21,8 @@ from click.testing import CliRunner
 from evil_peer import EvilPeer
 from helpers import make_sources, require_tool
 from mirror.bundle.create import CreateRequest, create_bundle
+from mirror.formats.index import BundleEntry
+from mirror.formats.listing import Listing
 from mirror.formats.torrent import Torrent, TorrentInfo
 from mirror.trust.keyring import Keyring
 from mirror_server import MirrorServer
@@ -243,6 +245,29 @@ def test_a_torrent_that_contradicts_the_signed_index_is_refused_before_download(
     rows = {m["mirror"]: m for m in json.loads(result.stdout)["mirrors"]}
     assert rows[str(bad)]["fate"] == "tampered" and rows["swarm"]["fate"] == "ok"
     assert not list((dest / ".mirror-downloads").glob(f"**/*{other.infohash}*"))
+    _arrived(world, dest, result)
+
+
+def test_a_peers_listing_with_another_info_hash_does_not_get_an_honest_room_called_tampered(
+        world: World, nginx_dav: DavServer) -> None:
+    """Without a signed index (rooms' listings), a hostile peer listed the room's bundle with a made-up info hash:
+    the room's real .torrent was then judged against it, the room called tampered and never asked for the bundle
+    it held (helper-145). Each claim is now asked of the peers that made it."""
+    room = nginx_dav.root / f"{world.host.name}-room"
+    shutil.copytree(world.host, room, ignore=shutil.ignore_patterns("index*"))
+    (room / "listing.json").write_bytes(Listing((BundleEntry(**world.entry),)).to_bytes())  # type: ignore[arg-type]
+    liar = world.root / "liar"
+    liar.mkdir()
+    real = str(world.entry["infohash"])
+    lie = {**world.entry, "infohash": "ab" * 20, "magnet": str(world.entry["magnet"]).replace(real, "ab" * 20)}
+    (liar / "listing.json").write_bytes(Listing((BundleEntry(**lie),)).to_bytes())  # type: ignore[arg-type]
+    dest = world.root / "in"
+    with MirrorServer(liar) as peer:
+        result = mirror(world, "fetch", "--torrent", "--mirror", peer.url, "--mirror", f"{nginx_dav.url}{room.name}/",
+                        "--dest", dest, "--timeout", "5", "--json")
+    assert result.returncode == 0, result.stderr
+    fates = {m["mirror"]: m["fate"] for m in json.loads(result.stdout)["mirrors"]}
+    assert fates[f"{nginx_dav.url}{room.name}/"] == "ok" and "does not match" not in result.stderr, fates
     _arrived(world, dest, result)
 
 

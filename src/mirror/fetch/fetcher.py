@@ -74,9 +74,9 @@ class FetchRequest:
     limits: Limits = field(default_factory=Limits)
     progress: Progress = no_progress
     unsigned: bool = False  # take a peer's unsigned listing even after having accepted a signed index
-    # set by `fetch` when the bundles come from peers' unsigned listings, not a signed index: sha256 -> the peers
-    # that list it, and the peers that served a listing (none: a signed index)
-    listed_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # set by `fetch` when the bundles come from peers' unsigned listings, not a signed index: (sha256, size, info
+    # hash) -> the peers that list that file so, and the peers that served a listing (none: a signed index)
+    listed_by: Mapping[tuple[str, int, str | None], tuple[str, ...]] = field(default_factory=dict)
     listers: frozenset[str] = frozenset()
     swarm: EntrySource | None = None  # tried first for each bundle; the mirrors then get what it did not deliver
     policy: Policy = field(default_factory=AuthorTrusted)  # who must have signed for a bundle to be trusted
@@ -93,6 +93,9 @@ class Arrival:
     note: str = ""
     trusted: bool = False
     invalid: bool = False  # the bytes matched the index but the bundle failed verification
+    # the file, whole and as its author signed it, put back as the part when only the entry's claims disagreed
+    # with it: another entry of the same file and size finds it there (fetch/listing.py), not downloaded again
+    matched: Path | None = dataclasses.field(default=None, repr=False)
     no_room: bool = False  # not begun: DEST's disk lacks the room (fetch/space.py)
     verified: VerifiedBundle | None = dataclasses.field(default=None, repr=False)  # what verified (keep.py copies it)
     sums_sha256: str = ""  # with --keep-mirror: the SHA-256 of its SHA256SUMS, which keep.py reads back from it
@@ -115,21 +118,34 @@ class FetchResult:
         return ExitCode.INVALID if self.tampered_only else ExitCode.INCOMPLETE
 
 
-def _check(entry: BundleEntry, path: Path, keys: TrustedKeys, policy: Policy,
-           cache: VerifiedCache | None = None, early: EarlyCheck | None = None) -> tuple[VerifiedBundle | None, str]:
+def _verified(path: Path, keys: TrustedKeys, policy: Policy, cache: VerifiedCache | None = None,
+              early: EarlyCheck | None = None) -> tuple[VerifiedBundle | None, str]:
     """Full verification of a downloaded bundle (done while it downloaded, if `early` holds for the finished
-    file), and agreement with what the index says of it."""
+    file); None and why when it fails."""
     try:
         checked = early.result(path) if early is not None else None
-        verified = checked.result(path) if checked is not None else verify_bundle(path, keys, policy=policy,
-                                                                                  cache=cache)
+        return (checked.result(path) if checked is not None else verify_bundle(path, keys, policy=policy,
+                                                                                cache=cache)), ""
     except VerificationError as exc:
         return None, f"signed hash matched, but the bundle failed verification: {exc}"
+
+
+def _check(entry: BundleEntry, path: Path, keys: TrustedKeys, policy: Policy,
+           cache: VerifiedCache | None = None, early: EarlyCheck | None = None) -> tuple[VerifiedBundle | None, str]:
+    """`_verified`, and agreement with what the index says of it."""
+    verified, problem = _verified(path, keys, policy, cache, early)
+    if verified is not None and (problem := _disagrees(entry, verified)):
+        return None, problem
+    return verified, problem
+
+
+def _disagrees(entry: BundleEntry, verified: VerifiedBundle) -> str:
+    """Why the index's entry does not name this verified bundle ("" when it does)."""
     if (verified.meta.bundle_id, verified.meta.version, verified.meta.title) != (entry.id, entry.version, entry.title):
-        return None, "the index names this bundle with another id, version or title than the bundle itself"
+        return "the index names this bundle with another id, version or title than the bundle itself"
     if verified.key_id != entry.author_key:
-        return None, "the index names another author key than the bundle's signer"
-    return verified, ""
+        return "the index names another author key than the bundle's signer"
+    return ""
 
 
 def _trust_note(verified: VerifiedBundle) -> str:
@@ -270,10 +286,14 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
             early.result(None)
         raise
     before = os.stat(final)  # before it is read for the last time: a change after that is no longer the verified file
-    verified, problem = _check(entry, final, keys, policy, early=early)
+    verified, problem = _verified(final, keys, policy, early=early)
     if verified is None:
         final.unlink()
         return Arrival(entry, note=problem, invalid=True)
+    problem = _disagrees(entry, verified)
+    if problem:  # whole, but not what the entry claims: kept for the next claim on it (_fetch_each removes it)
+        os.replace(final, part)
+        return Arrival(entry, note=problem, invalid=True, matched=part)
     arrival = Arrival(entry)
     names = arrival_names(entry, verified.trusted)
     free = [dest / name for name in names if _free_for(dest / name, entry)]
@@ -478,10 +498,12 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
                 for entry, future in zip(wanted, obtained, strict=True):
                     done.append(_placed(request, keys, entry, future.result(), cache, placing))
             for future_arrival, fetched in done:
-                arrival = future_arrival.result()
+                arrival = first = future_arrival.result()
                 if not arrival.trusted and others.get(arrival.entry.sha256):
                     arrival = _another_copy(request, keys, arrival, fetched is not None, others[arrival.entry.sha256],
                                             order, reports, cache, log, placing, (early, space, elsewhere))
+                if first.matched is not None:  # no claim fitted it: nothing of a file not placed is kept
+                    first.matched.unlink(missing_ok=True)
                 result.arrivals.append(arrival)
                 if arrival.path is None and (fetched is not None or arrival.no_room):
                     # not begun for lack of room: missing, never "only tampered copies" (exit 4, not 3)
@@ -560,6 +582,8 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
               reports: dict[str, MirrorReport], log: Log, early_gate: threading.BoundedSemaphore,
               download: Download) -> Obtained:
     part = None
+    if request.listers:  # from peers' listings: only those that named this file so, for its bytes or its .torrent
+        order = _listing_it(order, request, entry)
     on_hand = request.swarm is not None and _on_hand(order, entry)
     if on_hand:  # a USB copy holds it: read from there first (a peer dripping real bytes held the swarm for hours)
         log(f"swarm: {entry.id}: a folder named holds it; read from there first")
@@ -584,8 +608,7 @@ def _from_mirrors(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, 
     """The bundle from the mirrors in turn, checked while it arrives (EarlyCheck)."""
     early = EarlyCheck.begin(entry, download, order, keys, request.policy, early_gate)
     try:
-        asked = _listing_it(order, request, entry) if request.listers else order
-        path = download.run(_best_first(asked, reports, log, bool(request.listers)))
+        path = download.run(_best_first(order, reports, log, bool(request.listers)))
     except BaseException:
         if early is not None:
             early.result(None)
@@ -599,10 +622,11 @@ def _from_mirrors(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, 
 
 
 def _listing_it(order: list[Mirror], request: FetchRequest, entry: BundleEntry) -> list[Mirror]:
-    """Of the mirrors, those whose listing names this file, and those that served no listing (a folder of
-    bundles): a peer is not asked for what another peer listed (an honest room asked for a liar's 10,000 fakes
-    lacked them all, and was given up)."""
-    named = request.listed_by.get(entry.sha256, ())
+    """Of the mirrors, those whose listing names this file so (size, info hash), and those that served no listing
+    (a folder of bundles): a peer is not asked for what another peer listed (an honest room asked for a liar's
+    10,000 fakes lacked them all, and was given up; one asked for the real file at a liar's size was called
+    tampered)."""
+    named = request.listed_by.get((entry.sha256, entry.size, entry.infohash), ())
     return [m for m in order if m.label in named or m.label not in request.listers]
 
 
@@ -682,6 +706,8 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
             return candidate
         if fetched is not None and candidate.path is not None:
             candidate.path.unlink(missing_ok=True)
+        if candidate.matched is not None and candidate.matched != arrival.matched:
+            candidate.matched.unlink(missing_ok=True)  # the first's is the caller's to remove
         last = candidate
     return arrival
 

@@ -56,9 +56,12 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
     - each peer offers at most PER_PEER copies of one bundle (its highest versions, smallest first), so versions
       "99" to "91" of bytes it lacks do not fill every place before an honest peer's real one;
     - lower versions are tried after the highest;
-    - the same file under another title, or claimed by another id, is another copy to try (what the author
-      signed is checked against the entry); every id keeps its own entry, so `fetch ID` finds it, and the copies
-      of one file are pooled, each peer again at most PER_PEER of them.
+    - the same file under another title, size or version, or claimed by another id, is another copy to try (what
+      the author signed is checked against the entry; a file that arrived whole for one claim is checked against
+      the next without downloading it again); every id keeps its own entry, so `fetch ID` finds it, and the copies
+      of one file are pooled, each peer again at most PER_PEER of them;
+    - each claim is asked only of the peers that made it (`listed_by`): a peer that lists the real file one byte
+      short, or with another info hash, does not get the honest peer that serves it whole called tampered.
     """
     by_key: dict[tuple[str, str], dict[int, list[BundleEntry]]] = {}  # (id, author) -> peer -> its entries
     for peer, listing in enumerate(listings):
@@ -76,10 +79,10 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
     others: dict[str, tuple[BundleEntry, ...]] = {}
     for sha256, pool in pools.items():
         taken: dict[int, int] = {}  # peer -> copies of this file's pool taken from it
-        seen: set[tuple[str, str, str, int]] = set()
+        seen: set[Claim] = set()
         rest: list[BundleEntry] = []
         for _, _, peer, entry in sorted(pool, key=lambda item: item[:3]):
-            mark = (entry.sha256, entry.title, entry.id, entry.version)
+            mark = claim(entry)
             if mark in seen or taken.get(peer, 0) >= PER_PEER:
                 continue
             seen.add(mark)
@@ -93,19 +96,36 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
 
 PER_PEER = 3  # copies of one bundle one peer's listing may offer (the author's and endorsed ones)
 
+Claim = tuple[str, int, str | None, str, str, int, str]  # what a listing says of a file (`claim`)
+
+
+def claim(entry: BundleEntry) -> Claim:
+    """All an entry says of its file: two entries that differ in any of it are two claims, each tried."""
+    return entry.sha256, entry.size, entry.infohash, entry.title, entry.id, entry.version, entry.author_key
+
+
+Listed = tuple[str, int, str | None]  # a file, its size and its torrent's info hash, as a listing names them
+
+
+def listed(entry: BundleEntry) -> Listed:
+    """The file an entry names, the size and info hash it gives it: the peers that listed all three are asked for
+    it (its bytes, or its .torrent)."""
+    return entry.sha256, entry.size, entry.infohash
+
 
 def _candidates(offered: dict[int, list[BundleEntry]]) -> list[tuple[int, int, int, BundleEntry]]:
     """The copies of one bundle the peers list (`offered`: peer -> its entries), as (-version, turn, peer, entry),
     highest version first; within one version one peer's in turn with the next (each peer's smallest first); at
-    most PER_PEER of each peer; each file under each title once."""
+    most PER_PEER of each peer; each claim once (a peer's lie about the real file's size or version never
+    replaces another peer's true entry for it)."""
     ranked: list[tuple[int, int, int, BundleEntry]] = []
     for peer, entries in offered.items():
         mine = sorted(entries, key=lambda e: (-e.version, e.size))
         ranked += [(-entry.version, turn, peer, entry) for turn, entry in enumerate(mine[:PER_PEER])]
     ranked.sort(key=lambda item: item[:3])
-    kept: dict[tuple[str, str], tuple[int, int, int, BundleEntry]] = {}
+    kept: dict[Claim, tuple[int, int, int, BundleEntry]] = {}
     for item in ranked:
-        kept.setdefault((item[3].sha256, item[3].title), item)
+        kept.setdefault(claim(item[3]), item)
     return list(kept.values())
 
 
@@ -151,9 +171,9 @@ def choose_listing(mirrors: Sequence[Mirror], keys: TrustedKeys, strict: bool, u
         "each bundle is trusted only by its author's signature")
     label, _, first_raw = found[0]
     bundles, others = _merge([listing for _, listing, _ in found])
-    listed_by: dict[str, tuple[str, ...]] = {}
+    listed_by: dict[Listed, tuple[str, ...]] = {}
     for peer, listing, _ in found:
-        for sha256 in dict.fromkeys(entry.sha256 for entry in listing.bundles):
-            listed_by[sha256] = (*listed_by.get(sha256, ()), peer)
+        for file in dict.fromkeys(listed(entry) for entry in listing.bundles):
+            listed_by[file] = (*listed_by.get(file, ()), peer)
     return Choice(label, Index("", 0, "", "", bundles, ()), hashlib.sha256(first_raw).hexdigest(), False,
                   signed=False, others=others, listed_by=listed_by)

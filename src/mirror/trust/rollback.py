@@ -70,7 +70,8 @@ class Choice:
     bundles (no publisher, version 0) and each bundle is trusted by its author's signature alone, and
     `others` holds, by the sha256 of the copy in `index`, the other copies of the same version that peers
     offer (an endorsed and an unendorsed copy are different files), to try when that copy is not trusted;
-    `listed_by` names, by sha256, the peers whose listing names that file (only they are asked for it).
+    `listed_by` names, by sha256, size and info hash, the peers whose listing names that file so (only they are
+    asked for it).
     """
 
     label: str
@@ -81,7 +82,7 @@ class Choice:
     raw: bytes = field(default=b"", repr=False)
     signature: bytes = field(default=b"", repr=False)
     others: Mapping[str, tuple[BundleEntry, ...]] = field(default_factory=dict, repr=False)
-    listed_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    listed_by: Mapping[tuple[str, int, str | None], tuple[str, ...]] = field(default_factory=dict, repr=False)
 
 
 def judge_index(seen: Seen | None, index: Index, sha256: str, now: datetime, strict: bool) -> Judgement:
