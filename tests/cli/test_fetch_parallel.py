@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
+from conftest import invoke
 from helpers import make_jpeg, make_sources
 from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.trust.keys import SecretKey
@@ -94,6 +96,36 @@ def test_an_interruption_ends_every_download_at_once(setup: Setup, secret: Secre
     assert not list(dest.glob("*.7z"))
     parts = list((dest / ".mirror-downloads").glob("*.part"))
     assert len(parts) == 2
+
+
+def test_a_bundle_that_drips_keeps_no_finished_one_out_of_dest(setup: Setup, secret: SecretKey,
+                                                              runner: CliRunner) -> None:
+    """The first bundle asked for dripped at 3 KB/s (above --min-rate: minutes, or days for a large one), the
+    second came at once: it waited, verified, outside DEST until the first was done, and a Ctrl-C meanwhile lost
+    it too (helper-145). Each bundle is now placed as it arrives."""
+    with _two_bundles(setup, secret, runner) as server:
+        out = fetch_cli(runner, setup, "--mirror", server.url, "--list", "--json")[1]
+        first, second = (row["sha256"] for row in json.loads(out)["index"]["bundles"])
+        server.rates = {f"{first}.7z": 3000}
+        dest = setup.root / "in"
+        process = subprocess.Popen([sys.executable, "-m", "mirror", "fetch", "--keys", str(setup.reader_keys),
+                                    "--dest", str(dest), "--mirror", server.url, "--budget", "600"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "LANG": "C"})
+        try:
+            deadline = time.monotonic() + 60
+            while not list(dest.glob("*.7z")) and time.monotonic() < deadline and process.poll() is None:
+                time.sleep(0.1)
+            assert process.poll() is None, "the dripping bundle was done before the test could look"
+            (arrived,) = dest.glob("*.7z")
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 130
+    assert list(dest.glob("*.7z")) == [arrived] and hashlib.sha256(arrived.read_bytes()).hexdigest() == second
+    assert invoke(runner, "verify", arrived, "--keys", setup.reader_keys)[0] == 0
 
 
 def test_a_sequential_fetch_checks_each_bundle_while_it_downloads(setup: Setup, secret: SecretKey, runner: CliRunner,

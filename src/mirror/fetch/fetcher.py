@@ -28,7 +28,7 @@ import stat
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -475,10 +475,11 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
                 reports: dict[str, MirrorReport], result: FetchResult, cache: VerifiedCache, log: Log,
                 others: Mapping[str, tuple[BundleEntry, ...]]) -> None:
     """Download `request.parallel` bundles at a time (one with the swarm), each resumed and failed over on its own;
-    they are verified and placed on one more thread in the order asked (placing checks names already in DEST), so
-    downloads overlap verification. A bundle that does not arrive trusted is then sought in the other copies
-    peers offer (`others`). An interruption ends every transfer within a watchdog tick (net/pace.py, Stop); the
-    download threads are daemons, so one stuck in a connect cannot hold the process."""
+    they are verified and placed on one more thread as each arrives (placing checks names already in DEST), so
+    downloads overlap verification, and a bundle a slow mirror drips for hours keeps none of the others out of
+    DEST (they are reported in the order asked). A bundle that does not arrive trusted is then sought in the
+    other copies peers offer (`others`). An interruption ends every transfer within a watchdog tick (net/pace.py,
+    Stop); the download threads are daemons, so one stuck in a connect cannot hold the process."""
     failed_clean = False  # a bundle that failed without any mirror serving tampered bytes
     done: list[tuple[Future[Arrival], Download | None]] = []
     # A file of the reader's own is looked for only for a signed index's entries: a peer's unsigned listing can name
@@ -493,10 +494,14 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
             if request.swarm is not None:  # the swarm's session is driven from this thread, one at a time
                 for entry, job in zip(wanted, jobs, strict=True):
                     done.append(_placed(request, keys, entry, job(), cache, placing))
-            else:
+            else:  # each placed as soon as it is here: one dripping bundle kept every finished one out of DEST
                 obtained = _in_background(jobs, max(1, request.parallel), stop)
-                for entry, future in zip(wanted, obtained, strict=True):
-                    done.append(_placed(request, keys, entry, future.result(), cache, placing))
+                turn = {id(future): n for n, future in enumerate(obtained)}
+                placed: dict[int, tuple[Future[Arrival], Download | None]] = {}
+                for future in as_completed(obtained):
+                    n = turn[id(future)]
+                    placed[n] = _placed(request, keys, wanted[n], future.result(), cache, placing)
+                done = [placed[n] for n in range(len(wanted))]
             for future_arrival, fetched in done:
                 arrival = first = future_arrival.result()
                 if not arrival.trusted and others.get(arrival.entry.sha256):
