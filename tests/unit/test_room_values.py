@@ -176,6 +176,18 @@ def test_a_listed_title_is_no_longer_than_a_bundle_may_have() -> None:
         Listing.from_bytes(json.dumps(entry).encode())
 
 
+@pytest.mark.parametrize("field", ["title", "magnet"])
+def test_a_listed_text_is_unicode(field: str) -> None:
+    """A title of "\\ud800" (a lone surrogate, which JSON's escapes allow) was taken, and `fetch --json` wrote it
+    back: jq refused the whole report (helper-145). Refused like a malformed entry."""
+    entry = json.loads(Listing((_entry(1, "1" * 64),)).to_bytes())
+    raw = json.dumps(entry).replace('"title": "', '"title": "\\ud800') if field == "title" else \
+        json.dumps({**entry, "bundles": [{**entry["bundles"][0], "infohash": "ab" * 20,
+                                           "magnet": f"magnet:?xt=urn:btih:{'ab' * 20}&dn=x\ud800"}]})
+    with pytest.raises(ManifestError, match="lone surrogate"):
+        Listing.from_bytes(raw.encode())
+
+
 @pytest.mark.parametrize("language", ["en", "ru", "kk"])
 def test_the_room_page_hash_check_works_in_an_unpacked_bundle(language: str, bundle: Path, tmp_path: Path) -> None:
     """The page said `sha256sum -c SHA256SUMS`: in a bundle of today's format the list is in .mirror/, so the

@@ -152,6 +152,8 @@ def parse_entry(item: Any, keys: set[str] = _ALL_ENTRY_KEYS) -> BundleEntry:
     """
     if not isinstance(item, dict) or set(item) != keys:
         raise ManifestError("index bundle entry has missing or unknown fields")
+    if not all(_text(value) for value in item.values() if isinstance(value, str)):
+        raise ManifestError("index bundle entry holds a lone surrogate, which is no Unicode text")
     _torrent_fields(item.get("infohash"), item.get("magnet"))
     ok = (isinstance(item["id"], str) and BUNDLE_ID.fullmatch(item["id"]) is not None
           and isinstance(item["sha256"], str) and _HEX64.fullmatch(item["sha256"]) is not None
@@ -169,6 +171,16 @@ def parse_entry(item: Any, keys: set[str] = _ALL_ENTRY_KEYS) -> BundleEntry:
         raise ManifestError(f"index bundle entry declares {item['size']:,} bytes, more than a bundle may have "
                             f"({MAX_BUNDLE_BYTES:,})")
     return BundleEntry(**item)
+
+
+def _text(value: str) -> bool:
+    """Whether `value` is Unicode text: JSON's \\u escapes can give a lone surrogate, which no JSON writer may
+    write again (`fetch --json` printed one, and the whole report was unreadable to jq)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _torrent_fields(infohash: object, magnet: object) -> None:
