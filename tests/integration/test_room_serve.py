@@ -69,6 +69,32 @@ def test_paths_outside_the_layout_get_404(room: RoomThread, folder: Path, target
     assert b"root:" not in body and b"mirror-listing" not in body
 
 
+def test_each_bundles_signed_list_is_served_from_a_file_of_the_rooms_own(folder: Path) -> None:
+    """A room held every offered bundle's SHA256SUMS in memory, 26 MB a bundle of 100,000 members with long names
+    (helper-145): it is served from a file in a private folder of the room's, the same bytes and tag as before,
+    removed when its bundle goes, and the folder when the room closes."""
+    from mirror.serve import catalog
+
+    sums_path = f"bundles/{_sha(folder)}.SHA256SUMS"
+    expected = catalog.scan_folder(folder, log=lambda _line: None).files[sums_path]
+    assert expected.data is not None
+    with RoomThread(RoomRequest(folder, port=0)) as served:
+        assert served.room is not None
+        item = served.room.catalog.files[sums_path]
+        assert item.data is None and item.source is not None and item.etag == expected.etag
+        spool = item.source.parent
+        assert spool.stat().st_mode & 0o077 == 0 and not spool.is_relative_to(folder)
+        with requests.get(served.urls[0] + sums_path, timeout=10) as answer:
+            assert answer.status_code == 200 and answer.content == expected.data
+            assert answer.headers["ETag"] == expected.etag
+        (folder / "almaty.7z").unlink()
+        deadline = time.monotonic() + 20
+        while item.source.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not item.source.exists()
+    assert not spool.exists()
+
+
 def test_only_get_and_head(room: RoomThread, folder: Path) -> None:
     """PUT, POST, DELETE and WebDAV methods get 405; nothing is written."""
     before = sorted(p.name for p in folder.rglob("*"))
@@ -762,7 +788,7 @@ def test_a_file_that_seems_to_change_at_every_check_is_checked_twice_not_forever
 
     calls: list[Path] = []
 
-    def always_changed(path: Path, stamp: object) -> object:
+    def always_changed(path: Path, stamp: object, spool: object = None) -> object:
         calls.append(path)
         return catalog._Checked(None, problem="changed while it was checked; it is looked at again", again=True)
 

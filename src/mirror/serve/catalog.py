@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from mirror.bundle.control import Control
 from mirror.bundle.verify import snapshot, verify_bundle, verify_open
 from mirror.errors import ConfigError, ManifestError, SignatureError, VerificationError
 from mirror.formats.index import MAX_INDEX, BundleEntry, Index, NewerFormat
@@ -132,6 +133,7 @@ class _Checked:
     offer: Offer | None
     sums: bytes = b""
     sig: bytes = b""
+    sums_file: Item | None = None  # SHA256SUMS written into the room's spool folder, instead of `sums` in memory
     problem: str = ""
     again: bool = False  # a passing state (changed while it was checked): checked again at the next scan, once
     retried: bool = False  # and it was so again: kept like any other result, until the file's stamp changes
@@ -330,7 +332,7 @@ def _still(path: Path, stamp: Stamp) -> bool:
         return False
 
 
-def _check(path: Path, stamp: Stamp) -> _Checked:
+def _check(path: Path, stamp: Stamp, spool: Path | None = None) -> _Checked:
     """Verify first, hash after: a file still being written (a copy, a torrent client's preallocated file) fails
     on its header at once, where hashing first would read it whole each time the folder is looked at. Both read
     one open file, the one listed: swapped for another file (or a FIFO that would block the hash for good)
@@ -350,14 +352,59 @@ def _check(path: Path, stamp: Stamp) -> _Checked:
             digest = hashed.hexdigest()
             if Stamp.of(os.fstat(handle.fileno())) != stamp or not _still(path, stamp):
                 return again
+            sums_file = None
+            if spool is not None:
+                with contextlib.suppress(OSError):  # no room there (a full /tmp): held in memory then
+                    sums_file = _spooled(verified.control, spool)
     except VerificationError as exc:
         return _Checked(None, problem=_part_or_failure(path, exc))
     except ConfigError as exc:  # swapped for a FIFO, a device or a folder since it was listed
         return _Checked(None, problem=f"is no longer a regular file: {exc}", again=True)
     except OSError as exc:
         return _Checked(None, problem=f"cannot be read: {exc.strerror}")  # kept: a round each would only repeat it
-    offer = Offer(digest, stamp.size, verified.meta, verified.key_id, verified.fingerprint)
+    # bundle.json's fields without the columns of its files (about 100 bytes a member), which neither the page nor
+    # the listing shows: kept for every offered bundle for as long as the room runs, they grew it by tens of MB a
+    # bundle of 100,000 members
+    offer = Offer(digest, stamp.size, replace(verified.meta, files={}), verified.key_id, verified.fingerprint)
+    if sums_file is not None:
+        return _Checked(offer, sig=verified.control[SIG_NAME], sums_file=sums_file)
     return _Checked(offer, verified.control[SUMS_NAME], verified.control[SIG_NAME])
+
+
+SPOOLED = ".SHA256SUMS"  # the end of each spooled file's name
+
+
+def _spooled(control: Control, spool: Path) -> Item:
+    """The bundle's SHA256SUMS written into a new file of the room's `spool` folder, as an item served from there:
+    held in memory for every offered bundle, a room of six bundles of 100,000 members with long names grew by
+    26 MB each (helper-145); a million members' list is 100 MB and more.
+
+    Raises:
+        OSError: the spool folder cannot be written.
+    """
+    import tempfile
+
+    fd, name = tempfile.mkstemp(suffix=SPOOLED, dir=spool)
+    try:
+        with os.fdopen(fd, "wb") as out, control.open(SUMS_NAME) as sums:
+            while chunk := sums.read(1 << 20):
+                out.write(chunk)
+            out.flush()
+            stamp = Stamp.of(os.fstat(out.fileno()))
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Item.of_file(SUMS_NAME, Path(name), stamp, f'"{control.sha256(SUMS_NAME)}"')
+
+
+def _drop_spooled(spool: Path, kept: Mapping[tuple[Path, Stamp], _Checked]) -> None:
+    """Remove the spooled files no checked bundle names any longer (the bundle was removed or changed)."""
+    named = {c.sums_file.source for c in kept.values() if c.sums_file is not None}
+    with contextlib.suppress(OSError), os.scandir(spool) as entries:
+        for entry in entries:
+            if entry.name.endswith(SPOOLED) and Path(entry.path) not in named:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 def _part_or_failure(path: Path, reason: VerificationError) -> str:
@@ -374,8 +421,8 @@ def _part_or_failure(path: Path, reason: VerificationError) -> str:
 def _offer_files(offer: Offer, checked: _Checked, path: Path, stamp: Stamp) -> dict[str, Item]:
     sums, sig = sums_paths(offer.sha256)
     bundle = Item.of_file(".7z", path, stamp, f'"{offer.sha256}"', immutable=True, filename=offer.download_name)
-    return {bundle_path(offer.sha256): bundle, sums: Item.of_bytes(sums, checked.sums),
-            sig: Item.of_bytes(sig, checked.sig)}
+    listed = checked.sums_file if checked.sums_file is not None else Item.of_bytes(sums, checked.sums)
+    return {bundle_path(offer.sha256): bundle, sums: listed, sig: Item.of_bytes(sig, checked.sig)}
 
 
 MAX_ROOM_TORRENT = 256 << 10  # a bundle's .torrent: 2,048 piece hashes (40 KB) and the mirror list fit with room
@@ -414,8 +461,9 @@ def _torrent(root: Path, offer: Offer, infohashes: Mapping[str, str]) -> Item | 
     return Item.of_file(torrent_path(offer.sha256), path, Stamp.of(info), f'"{hashlib.sha256(data).hexdigest()}"')
 
 
-def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
-    """Verify what the folder holds (files already checked with the same stamp are not read again).
+def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | None = None) -> Catalog:
+    """Verify what the folder holds (files already checked with the same stamp are not read again). With `spool`
+    (a private folder of the room's), each bundle's SHA256SUMS is served from a file there, not held in memory.
 
     Raises:
         ConfigError: the folder does not exist or is not a folder.
@@ -443,7 +491,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
         known = earlier
         if known is None or (known.again and not known.retried):
             log(f"checking {printable(path.name)} ...")
-            known = _check(path, stamp)
+            known = _check(path, stamp, spool)
             if known.again and earlier is not None:  # twice in a row: never a check every round for good
                 known = replace(known, retried=True)
         checked_now[(path, stamp)] = known
@@ -464,6 +512,8 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None) -> Catalog:
     ordered = tuple(sorted(offers.values(), key=lambda o: (o.meta.title, o.meta.bundle_id, o.meta.version)))
     files[LISTING_NAME] = Item.of_bytes(LISTING_NAME, Listing(tuple(o.entry for o in ordered)).to_bytes())
     again = any(k.again and not k.retried for k in checked_now.values())  # a file changed while it was checked
+    if spool is not None:
+        _drop_spooled(spool, checked_now)
     return Catalog(root, ordered, files, _looks_signed(files), tuple(skipped), checked_now, again)
 
 

@@ -99,7 +99,7 @@ def _binds(request: RoomRequest) -> tuple[str, list[str]]:
 
 
 async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], Awaitable[None]],
-                 state: tuple[object, ...]) -> None:
+                 state: tuple[object, ...], spool: Path) -> None:
     """Look at the folder again whenever it changes and has stayed so for one round (a bundle being copied in is
     verified once it is whole, not at every step of the copy), or has kept changing for UNSETTLED_AT_MOST rounds
     (a file that grows for an hour must not keep the others waiting); verify only what is new. `state` is the
@@ -115,7 +115,7 @@ async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], A
             continue
         state, unsettled = now, 0
         try:
-            catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache)
+            catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache, spool)
         except (ConfigError, OSError) as exc:  # the folder went away or became unreadable: keep serving the last
             log(f"warning: {exc}")  # said once: looked at again when the folder changes
             continue
@@ -144,11 +144,21 @@ async def run_room(request: RoomRequest, log: Log, started: Callable[[Room], Non
     Raises:
         ConfigError: the folder is not there, or the port is taken.
     """
+    import tempfile
+
+    # each offered bundle's SHA256SUMS is served from a file of the room's own (never in the folder served, which
+    # is only read), not from memory: removed when the room closes
+    with tempfile.TemporaryDirectory(prefix="mirror-room-") as spool:
+        await _run_room(request, log, started, stop, Path(spool))
+
+
+async def _run_room(request: RoomRequest, log: Log, started: Callable[[Room], None], stop: asyncio.Event,
+                    spool: Path) -> None:
     host, addresses = _binds(request)
     if request.port:
         check_port(host, request.port)  # a taken port is said at once, before every bundle is verified
     before = await asyncio.to_thread(folder_state, request.folder)  # up to 20,000 stats: never on the event loop
-    catalog = await asyncio.to_thread(scan_folder, request.folder, log)
+    catalog = await asyncio.to_thread(scan_folder, request.folder, log, None, spool)
     room = Room((), catalog, Stats(), request.lan)
     server = HttpServer(room.resolve, request.limits, on_stale=lambda: setattr(room, "stale", True))
     room.stats = server.stats
@@ -171,7 +181,7 @@ async def run_room(request: RoomRequest, log: Log, started: Callable[[Room], Non
             if announcement is not None:
                 await announcement.update(txt_record(current.catalog.signed_index, len(current.catalog.offers)))
 
-        watcher = asyncio.ensure_future(_watch(room, request.folder, log, changed, before))
+        watcher = asyncio.ensure_future(_watch(room, request.folder, log, changed, before, spool))
         try:
             await stop.wait()
         finally:
