@@ -32,3 +32,28 @@ def test_without_it_the_signal_decides() -> None:
     program = _PROGRAM.replace("_finish_quietly({code!r})", "").format(sig="SIGTERM")
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=20, check=False)
     assert done.returncode == -signal.SIGTERM
+
+
+_RACE = """
+import signal, sys
+import mirror.cli
+real, hit = signal.signal, []
+
+def second_signal_meanwhile(number, handler):  # a signal delivered while the handlers are being changed
+    if getattr(handler, "__name__", "") == "<lambda>" and not hit:
+        hit.append(number)
+        raise KeyboardInterrupt
+    return real(number, handler)
+
+signal.signal = second_signal_meanwhile
+sys.argv = ["mirror", "verify", "no-such-bundle.7z"]
+mirror.cli.run()
+"""
+
+
+def test_a_second_signal_while_finishing_prints_no_traceback() -> None:
+    """GNU timeout signals the process and its group: the second signal once came while `_finish_quietly` changed
+    the handlers, and printed a KeyboardInterrupt traceback (helper-145). The command's own code stands."""
+    done = subprocess.run([sys.executable, "-c", _RACE], capture_output=True, text=True, timeout=20, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 2 and "no-such-bundle.7z" in done.stderr, (done.returncode, done.stderr)

@@ -43,10 +43,22 @@ def _finish_quietly(code: object) -> None:
     """From here on, Ctrl-C, SIGTERM or SIGHUP end the process at once with the command's own exit code: the
     interpreter's shutdown (joining worker threads) would otherwise print a KeyboardInterrupt traceback, or exit
     130, after the command had already done its work and printed its result."""
-    status = code if isinstance(code, int) else (0 if code is None else 1)
-    for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
-            signal.signal(number, lambda *_: os._exit(status))
+    status = _status(code)
+    numbers = [n for n in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if n is not None]
+    # held back while the handlers change (a second signal, as GNU timeout sends one to the process and one to its
+    # group, came between two of them and printed a traceback), then delivered to the new ones
+    signal.pthread_sigmask(signal.SIG_BLOCK, numbers)
+    try:
+        for number in numbers:
+            if signal.getsignal(number) is not signal.SIG_IGN:
+                signal.signal(number, lambda *_: os._exit(status))
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, numbers)
+
+
+def _status(code: object) -> int:
+    """The exit status of a SystemExit's code."""
+    return code if isinstance(code, int) else (0 if code is None else 1)
 
 
 def run() -> None:
@@ -67,7 +79,10 @@ def run() -> None:
 
             main()
     except SystemExit as done:  # the command has ended and said so: a signal now must not change its exit code
-        _finish_quietly(done.code)
+        try:
+            _finish_quietly(done.code)
+        except KeyboardInterrupt:  # a signal came before the handlers could be changed: the command had ended
+            os._exit(_status(done.code))
         raise
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM before a command's own boundary (cli/failure.py) was entered
         interrupted()
