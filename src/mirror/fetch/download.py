@@ -159,6 +159,8 @@ class Download:
                     again.append((rate, mirror))
             queue, first = [mirror for _, mirror in sorted(again, key=lambda pair: -pair[0])], False
         self._leave_suspects()
+        if self._size() == 0:  # a page answered in its place kept nothing, and leaves no empty file either
+            self.part.unlink(missing_ok=True)
         return None
 
     def _turn(self, mirror: Mirror, hurry: bool = False) -> tuple[Turn, float]:
