@@ -157,6 +157,8 @@ def test_fetch_without_the_swarm_points_to_it_when_mirrors_fail(tmp_path: Path, 
     pytest.param(("--lan", "--public"), "exclude each other", id="lan and public"),
     pytest.param(("--torrent", "--lan", "--proxy", "socks5h://127.0.0.1:9050"), "a proxy hides your address",
                  id="lan and proxy"),
+    pytest.param(("--lan", "--proxy", "socks5h://127.0.0.1:9050"), "a proxy hides your address",
+                 id="rooms on the lan and proxy"),  # helper-145: the rooms found were asked through the proxy
     pytest.param(("--torrent", "--proxy", "http://127.0.0.1:3128"), "SOCKS5 proxy only", id="http proxy"),
     # libtorrent keeps a rate in a 32-bit int: 2097152 KiB/s wrapped to 0 (no limit), more was an OverflowError
     pytest.param(("--torrent", "--upload-limit", "2097152"), "2097152 is not in the range", id="upload limit"),

@@ -293,6 +293,10 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
         from mirror.net.proxy import checked_proxy
 
         proxy = checked_proxy(proxy)  # socks5:// taken as socks5h://: no name is ever looked up around it
+        if room["lan"]:  # rooms on the LAN are private addresses, which Tor never reaches; as for the swarm
+            from mirror.errors import ConfigError
+
+            raise ConfigError("a proxy hides your address, --lan and --public show it: choose one")
     peers = _find_peers(room["lan"], room["lan_wait"], as_json)
     lan = bool(room["lan"])
     swarm = use_torrent or bool(torrent_peers) or public or bool(port) or bool(upload_limit)
