@@ -169,6 +169,7 @@ def test_a_listing_that_lies_gets_nothing_in(tmp_path: Path, keyring: Keyring, s
             code, out, _ = _fetch(runner, reader, tmp_path / f"in{n}", "--mirror", server.url)
         assert code == 3 and "MISSING" in out and "failed" not in out, (lie, out)
         assert "another id, version or title" in out or "another author key" in out, out
+        assert "a peer's listing names" in out and "the index names" not in out, out  # no index was used
         assert not list((tmp_path / f"in{n}").glob("*.7z"))
 
 

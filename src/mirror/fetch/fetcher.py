@@ -131,19 +131,25 @@ def _verified(path: Path, keys: TrustedKeys, policy: Policy, cache: VerifiedCach
 
 
 def _check(entry: BundleEntry, path: Path, keys: TrustedKeys, policy: Policy,
-           cache: VerifiedCache | None = None, early: EarlyCheck | None = None) -> tuple[VerifiedBundle | None, str]:
-    """`_verified`, and agreement with what the index says of it."""
+           cache: VerifiedCache | None = None, early: EarlyCheck | None = None,
+           listing: bool = False) -> tuple[VerifiedBundle | None, str]:
+    """`_verified`, and agreement with what the index (or a peer's `listing`) says of it."""
     verified, problem = _verified(path, keys, policy, cache, early)
-    if verified is not None and (problem := _disagrees(entry, verified)):
+    if verified is not None and (problem := _disagrees(entry, verified, listing)):
         return None, problem
     return verified, problem
 
 
-def _disagrees(entry: BundleEntry, verified: VerifiedBundle) -> str:
-    """Why the index's entry does not name this verified bundle ("" when it does)."""
+def _disagrees(entry: BundleEntry, verified: VerifiedBundle, listing: bool = False) -> str:
+    """Why the index's entry (or a peer's unsigned `listing`'s) does not name this verified bundle ("" when it
+    does)."""
     if (verified.meta.bundle_id, verified.meta.version, verified.meta.title) != (entry.id, entry.version, entry.title):
+        if listing:
+            return "a peer's listing names this bundle with another id, version or title than the bundle itself"
         return "the index names this bundle with another id, version or title than the bundle itself"
     if verified.key_id != entry.author_key:
+        if listing:
+            return "a peer's listing names another author key than the bundle's signer"
         return "the index names another author key than the bundle's signer"
     return ""
 
@@ -277,7 +283,8 @@ class OtherNames:
 
 
 def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy: Policy,
-           cache: VerifiedCache | None = None, early: EarlyCheck | None = None, keep: bool = False) -> Arrival:
+           cache: VerifiedCache | None = None, early: EarlyCheck | None = None, keep: bool = False,
+           listing: bool = False) -> Arrival:
     final = part.with_name(f"{entry.sha256}.7z")
     try:
         os.replace(part, final)
@@ -290,7 +297,7 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
     if verified is None:
         final.unlink()
         return Arrival(entry, note=problem, invalid=True)
-    problem = _disagrees(entry, verified)
+    problem = _disagrees(entry, verified, listing)
     if problem:  # whole, but not what the entry claims: kept for the next claim on it (_fetch_each removes it)
         os.replace(final, part)
         return Arrival(entry, note=problem, invalid=True, matched=part)
@@ -438,8 +445,8 @@ def tidy_downloads(dest: Path) -> None:
 
 
 def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy, cache: VerifiedCache,
-          keep: bool = False) -> Arrival:
-    verified, problem = _check(entry, existing, keys, policy, cache)
+          keep: bool = False, listing: bool = False) -> Arrival:
+    verified, problem = _check(entry, existing, keys, policy, cache, listing=listing)
     if verified is not None and verified.trusted and existing.name in arrival_names(entry, trusted=False):
         existing = _own_name(entry, existing)
     if verified is None:
@@ -679,9 +686,11 @@ def _placed(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, obtain
     """The bundle verified and placed on the `placing` thread (or judged where it already is in DEST)."""
     path, here, download, early, why = obtained
     if here and path is not None:
-        return placing.submit(_here, entry, path, keys, request.policy, cache, request.keep), None
+        return placing.submit(_here, entry, path, keys, request.policy, cache, request.keep,
+                              bool(request.listers)), None
     if path is not None:
-        return (placing.submit(_place, entry, path, request.dest, keys, request.policy, cache, early, request.keep),
+        return (placing.submit(_place, entry, path, request.dest, keys, request.policy, cache, early, request.keep,
+                               bool(request.listers)),
                 download)
     nothing: Future[Arrival] = Future()  # nothing arrived (_obtain has answered its early check)
     nothing.set_result(Arrival(entry, note=why, no_room=bool(why)))
