@@ -173,15 +173,18 @@ def test_a_listing_that_lies_gets_nothing_in(tmp_path: Path, keyring: Keyring, s
         assert not list((tmp_path / f"in{n}").glob("*.7z"))
 
 
+@pytest.mark.parametrize("knows", [True, False], ids=["reader holds the key", "first contact"])
 @pytest.mark.parametrize("lie", ["a higher version", "another title", "another id", "a size one byte short",
                                  "a short size and a higher version", "a higher version of the same file"])
-def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, tmp_path: Path, keyring: Keyring,
+def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, knows: bool, tmp_path: Path, keyring: Keyring,
                                                          secret: SecretKey, runner: CliRunner) -> None:
     """Two peers in a room, the hostile one asked first. It listed the real id as "version 99" of bytes it does
     not have, or the real file under another title: either way only its entry was kept, and the honest peer's
     real bundle was never tried (MISSING). The honest entry is now tried after it. Nor does a lie about the real
     file's size or version (helper-145) hide it, get the honest peer called tampered for the liar's size, or have
-    the same file downloaded again for the honest entry."""
+    the same file downloaded again for the honest entry. A reader who does not hold the author's key yet gets it
+    too, as from the honest peer alone (exit 5, to compare the fingerprint): the intact copy was removed as
+    "not trusted" and the liar's missing one reported (helper-146)."""
     folder = plain_folder(tmp_path, secret)
     data = (folder / "almaty.7z").read_bytes()
     honest = tmp_path / "honest"
@@ -198,12 +201,13 @@ def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, tmp_path: Pat
     evil = tmp_path / "evil"
     evil.mkdir()
     (evil / "listing.json").write_bytes(Listing((BundleEntry(**told),)).to_bytes())
-    reader = _reader(tmp_path, keyring, runner, "reader", "author")
+    reader = _reader(tmp_path, keyring, runner, "reader", "author") if knows else tmp_path / "no-keys"
+    reader.mkdir(exist_ok=True)
     with MirrorServer(honest) as alone:
-        assert _fetch(runner, reader, tmp_path / "alone", "--mirror", alone.url)[0] == 0
+        assert _fetch(runner, reader, tmp_path / "alone", "--mirror", alone.url)[0] == (0 if knows else 5)
     with MirrorServer(evil) as liar, MirrorServer(honest) as peer:
         code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", liar.url, "--mirror", peer.url)
-    assert code == 0 and "ARRIVED" in out and "tampered" not in out + err, out + err
+    assert code == (0 if knows else 5) and "ARRIVED" in out and "tampered" not in out + err, out + err
     (arrived,) = (tmp_path / "in").glob("*.7z")
     assert arrived.read_bytes() == data and f"v{meta['version']}" in out
     asked = [path for path, _ in peer.requests if path.endswith(".7z")]

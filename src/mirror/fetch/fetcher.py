@@ -701,12 +701,16 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
                   copies: tuple[BundleEntry, ...], order: list[Mirror], reports: dict[str, MirrorReport],
                   cache: VerifiedCache, log: Log, placing: ThreadPoolExecutor,
                   bounds: tuple[threading.BoundedSemaphore, DiskSpace, OtherNames | None]) -> Arrival:
-    """The first of the other copies of the same version that arrives trusted, else `arrival` as it was.
+    """The first of the other copies that arrives trusted; else the first copy that arrived at all (intact, its
+    signer not trusted: the reader compares the fingerprint), `arrival` itself if it did.
 
     A copy this run placed in DEST that is not trusted makes way for a trusted one; copies tried in vain are
-    removed again, so DEST never holds two untrusted copies of one bundle from one run.
+    removed again, so DEST never holds two untrusted copies of one bundle from one run. A peer that listed the
+    bundle under a lie (bytes it lacks, another title or version) and was asked first no longer has the honest
+    peer's intact copy removed for a reader who does not hold its author's key yet (helper-146).
     """
     last = arrival
+    kept, ours = (arrival, placed) if arrival.path is not None else (None, False)  # the untrusted copy that stays
     for copy in copies:
         note = last.note if last.note else "missing"  # a message of its own, translated in turn
         log(f"{last.entry.id}: the copy {last.entry.sha256[:12]} is not trusted ({note}); "
@@ -715,15 +719,17 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
         future, fetched = _placed(request, keys, copy, obtained, cache, placing)
         candidate = future.result()
         if candidate.trusted:
-            if placed and arrival.path is not None:
-                arrival.path.unlink(missing_ok=True)
+            if kept is not None and ours and kept.path is not None:
+                kept.path.unlink(missing_ok=True)
             return candidate
-        if fetched is not None and candidate.path is not None:
+        if candidate.path is not None and kept is None:
+            kept, ours = candidate, fetched is not None
+        elif fetched is not None and candidate.path is not None:
             candidate.path.unlink(missing_ok=True)
         if candidate.matched is not None and candidate.matched != arrival.matched:
             candidate.matched.unlink(missing_ok=True)  # the first's is the caller's to remove
         last = candidate
-    return arrival
+    return kept if kept is not None else arrival
 
 
 def _wanted(chosen: Choice, request: FetchRequest) -> list[BundleEntry]:
