@@ -71,8 +71,9 @@ def test_paths_outside_the_layout_get_404(room: RoomThread, folder: Path, target
 
 def test_each_bundles_signed_list_is_served_from_a_file_of_the_rooms_own(folder: Path) -> None:
     """A room held every offered bundle's SHA256SUMS in memory, 26 MB a bundle of 100,000 members with long names
-    (helper-145): it is served from a file in a private folder of the room's, the same bytes and tag as before,
-    removed when its bundle goes, and the folder when the room closes."""
+    (helper-145): it is served from a file in a private folder of the room's, the same bytes, type and tag as
+    before, spooled again if the file is removed under it (helper-146: 503 for good), removed when its bundle
+    goes, and the folder when the room closes."""
     from mirror.serve import catalog
 
     sums_path = f"bundles/{_sha(folder)}.SHA256SUMS"
@@ -87,6 +88,16 @@ def test_each_bundles_signed_list_is_served_from_a_file_of_the_rooms_own(folder:
         with requests.get(served.urls[0] + sums_path, timeout=10) as answer:
             assert answer.status_code == 200 and answer.content == expected.data
             assert answer.headers["ETag"] == expected.etag
+            assert answer.headers["Content-Type"] == expected.content_type  # text, shown by a phone's browser
+        item.source.unlink()  # as a cleaner of /tmp does after days: answered 503 once, then spooled again
+        deadline, status = time.monotonic() + 20, 0
+        while status != 200 and time.monotonic() < deadline:
+            with requests.get(served.urls[0] + sums_path, timeout=10) as answer:
+                status, content = answer.status_code, answer.content
+            time.sleep(0.2)
+        assert status == 200 and content == expected.data
+        item = served.room.catalog.files[sums_path]
+        assert item.source is not None and item.source.exists()
         (folder / "almaty.7z").unlink()
         deadline = time.monotonic() + 20
         while item.source.exists() and time.monotonic() < deadline:

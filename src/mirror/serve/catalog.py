@@ -355,7 +355,7 @@ def _check(path: Path, stamp: Stamp, spool: Path | None = None) -> _Checked:
             sums_file = None
             if spool is not None:
                 with contextlib.suppress(OSError):  # no room there (a full /tmp): held in memory then
-                    sums_file = _spooled(verified.control, spool)
+                    sums_file = _spooled(verified.control, spool, sums_paths(digest)[0])
     except VerificationError as exc:
         return _Checked(None, problem=_part_or_failure(path, exc))
     except ConfigError as exc:  # swapped for a FIFO, a device or a folder since it was listed
@@ -374,10 +374,11 @@ def _check(path: Path, stamp: Stamp, spool: Path | None = None) -> _Checked:
 SPOOLED = ".SHA256SUMS"  # the end of each spooled file's name
 
 
-def _spooled(control: Control, spool: Path) -> Item:
+def _spooled(control: Control, spool: Path, served: str) -> Item:
     """The bundle's SHA256SUMS written into a new file of the room's `spool` folder, as an item served from there:
     held in memory for every offered bundle, a room of six bundles of 100,000 members with long names grew by
-    26 MB each (helper-145); a million members' list is 100 MB and more.
+    26 MB each (helper-145); a million members' list is 100 MB and more. `served` is the path it is served at
+    (its media type is the one of that name).
 
     Raises:
         OSError: the spool folder cannot be written.
@@ -394,7 +395,19 @@ def _spooled(control: Control, spool: Path) -> Item:
     except BaseException:
         os.unlink(name)
         raise
-    return Item.of_file(SUMS_NAME, Path(name), stamp, f'"{control.sha256(SUMS_NAME)}"')
+    return Item.of_file(served, Path(name), stamp, f'"{control.sha256(SUMS_NAME)}"')
+
+
+def _spool_intact(checked: _Checked) -> bool:
+    """Whether a check's spooled list is still the file written (a cleaner of /tmp may have removed it: then the
+    bundle is checked and spooled again, where its list was answered 503 for good, helper-146)."""
+    item = checked.sums_file
+    if item is None or item.source is None:
+        return True
+    try:
+        return Stamp.of(os.lstat(item.source)) == item.stamp
+    except OSError:
+        return False
 
 
 def _drop_spooled(spool: Path, kept: Mapping[tuple[Path, Stamp], _Checked]) -> None:
@@ -488,6 +501,8 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
                        f"into one: {printable(command)}")
     for path, stamp in candidates:
         earlier = (cache or {}).get((path, stamp))
+        if earlier is not None and not _spool_intact(earlier):
+            earlier = None
         known = earlier
         if known is None or (known.again and not known.retried):
             log(f"checking {printable(path.name)} ...")
