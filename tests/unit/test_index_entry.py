@@ -54,3 +54,17 @@ def test_a_listing_that_claims_more_than_a_bundle_can_be_is_refused(size: int) -
 def test_an_entry_with_a_key_id_or_version_no_bundle_can_have_is_refused(field: str, value: object) -> None:
     with pytest.raises(ManifestError, match="malformed"):
         parse_entry({**_entry(1), field: value})
+
+
+def test_a_mirror_url_in_an_index_is_unicode_text() -> None:
+    """"http://\\ud800" passed as a mirror URL: a publisher's index saying so would have broken the reader's state
+    file when it was written back (helper-146)."""
+    from mirror.formats.index import Index
+
+    doc = {"format": "mirror-index/1", "publisher_key": "B46D012DF424677C", "version": 1,
+           "created": "2022-01-12T18:30:12Z", "expires": "2022-01-19T18:30:12Z", "bundles": [],
+           "mirrors": ["https://a.example/m/"]}
+    assert Index.from_bytes(json.dumps(doc).encode()).mirrors == ("https://a.example/m/",)
+    raw = json.dumps({**doc, "mirrors": ["http://\ud800"]}).encode()
+    with pytest.raises(ManifestError, match="mirror list is malformed"):
+        Index.from_bytes(raw)

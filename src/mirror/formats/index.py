@@ -135,7 +135,7 @@ class Index:
         _time(doc["expires"], "expires")
         mirrors = doc["mirrors"]
         if not isinstance(mirrors, list) or not all(isinstance(m, str) and m.startswith(("http://", "https://"))
-                                                    for m in mirrors):
+                                                    and _text(m) for m in mirrors):  # helper-146: "http://\ud800"
             raise ManifestError("index mirror list is malformed")
         if not isinstance(doc["bundles"], list) or not isinstance(doc["publisher_key"], str):
             raise ManifestError("index bundle list is malformed")
