@@ -7,8 +7,11 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,20 @@ from mirror.formats.manifest import CURRENT
 # Where today's bundles keep their technical files (docs/format.md, "Layouts").
 SUMS, SIG, META, AUTHOR, ENDORSEMENTS = (CURRENT.sums, CURRENT.sig, CURRENT.meta, CURRENT.author_key,
                                          CURRENT.endorsements)
+
+
+@contextmanager
+def hangups_heard() -> Iterator[None]:
+    """Children started in this block hear SIGHUP even when the suite runs under `nohup` (which has them ignore
+    it, and mirror then rightly keeps ignoring it): tests that send SIGHUP need it heard."""
+    ignored = signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 def require_tool(name: str) -> str:

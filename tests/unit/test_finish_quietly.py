@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from helpers import hangups_heard
+
 _PROGRAM = """
 import os, signal, sys, threading, time
 from mirror.cli import _finish_quietly
@@ -21,8 +23,9 @@ time.sleep(30)
 @pytest.mark.parametrize(("code", "sig", "expected"), [
     (3, "SIGTERM", 3), (None, "SIGINT", 0), ("mirror: a message", "SIGHUP", 1), (4, "SIGINT", 4)])
 def test_a_late_signal_ends_with_the_commands_own_code(code: object, sig: str, expected: int) -> None:
-    done = subprocess.run([sys.executable, "-c", _PROGRAM.format(code=code, sig=sig)], capture_output=True,
-                          text=True, timeout=20, check=False)
+    with hangups_heard():
+        done = subprocess.run([sys.executable, "-c", _PROGRAM.format(code=code, sig=sig)], capture_output=True,
+                              text=True, timeout=20, check=False)
     assert done.returncode == expected, done.stderr
     assert "Traceback" not in done.stderr and done.stderr == ""
 
