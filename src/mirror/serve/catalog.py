@@ -131,9 +131,8 @@ class _Checked:
     """A verification result kept between scans: the offer and its detached files, or why it was skipped."""
 
     offer: Offer | None
-    sums: bytes = b""
+    sums: Item | None = None  # SHA256SUMS: a file in the room's spool folder, or in memory where there is none
     sig: bytes = b""
-    sums_file: Item | None = None  # SHA256SUMS written into the room's spool folder, instead of `sums` in memory
     problem: str = ""
     again: bool = False  # a passing state (changed while it was checked): checked again at the next scan, once
     retried: bool = False  # and it was so again: kept like any other result, until the file's stamp changes
@@ -352,10 +351,10 @@ def _check(path: Path, stamp: Stamp, spool: Path | None = None) -> _Checked:
             digest = hashed.hexdigest()
             if Stamp.of(os.fstat(handle.fileno())) != stamp or not _still(path, stamp):
                 return again
-            sums_file = None
+            sums = None
             if spool is not None:
                 with contextlib.suppress(OSError):  # no room there (a full /tmp): held in memory then
-                    sums_file = _spooled(verified.control, spool, sums_paths(digest)[0])
+                    sums = _spooled(verified.control, spool, sums_paths(digest)[0])
     except VerificationError as exc:
         return _Checked(None, problem=_part_or_failure(path, exc))
     except ConfigError as exc:  # swapped for a FIFO, a device or a folder since it was listed
@@ -366,9 +365,9 @@ def _check(path: Path, stamp: Stamp, spool: Path | None = None) -> _Checked:
     # the listing shows: kept for every offered bundle for as long as the room runs, they grew it by tens of MB a
     # bundle of 100,000 members
     offer = Offer(digest, stamp.size, replace(verified.meta, files={}), verified.key_id, verified.fingerprint)
-    if sums_file is not None:
-        return _Checked(offer, sig=verified.control[SIG_NAME], sums_file=sums_file)
-    return _Checked(offer, verified.control[SUMS_NAME], verified.control[SIG_NAME])
+    if sums is None:
+        sums = Item.of_bytes(sums_paths(digest)[0], verified.control[SUMS_NAME])
+    return _Checked(offer, sums, verified.control[SIG_NAME])
 
 
 SPOOLED = ".SHA256SUMS"  # the end of each spooled file's name
@@ -401,7 +400,7 @@ def _spooled(control: Control, spool: Path, served: str) -> Item:
 def _spool_intact(checked: _Checked) -> bool:
     """Whether a check's spooled list is still the file written (a cleaner of /tmp may have removed it: then the
     bundle is checked and spooled again, where its list was answered 503 for good, helper-146)."""
-    item = checked.sums_file
+    item = checked.sums
     if item is None or item.source is None:
         return True
     try:
@@ -412,7 +411,7 @@ def _spool_intact(checked: _Checked) -> bool:
 
 def _drop_spooled(spool: Path, kept: Mapping[tuple[Path, Stamp], _Checked]) -> None:
     """Remove the spooled files no checked bundle names any longer (the bundle was removed or changed)."""
-    named = {c.sums_file.source for c in kept.values() if c.sums_file is not None}
+    named = {c.sums.source for c in kept.values() if c.sums is not None}
     with contextlib.suppress(OSError), os.scandir(spool) as entries:
         for entry in entries:
             if entry.name.endswith(SPOOLED) and Path(entry.path) not in named:
@@ -434,8 +433,10 @@ def _part_or_failure(path: Path, reason: VerificationError) -> str:
 def _offer_files(offer: Offer, checked: _Checked, path: Path, stamp: Stamp) -> dict[str, Item]:
     sums, sig = sums_paths(offer.sha256)
     bundle = Item.of_file(".7z", path, stamp, f'"{offer.sha256}"', immutable=True, filename=offer.download_name)
-    listed = checked.sums_file if checked.sums_file is not None else Item.of_bytes(sums, checked.sums)
-    return {bundle_path(offer.sha256): bundle, sums: listed, sig: Item.of_bytes(sig, checked.sig)}
+    files = {bundle_path(offer.sha256): bundle, sig: Item.of_bytes(sig, checked.sig)}
+    if checked.sums is not None:  # always, beside an offer
+        files[sums] = checked.sums
+    return files
 
 
 MAX_ROOM_TORRENT = 256 << 10  # a bundle's .torrent: 2,048 piece hashes (40 KB) and the mirror list fit with room
