@@ -10,8 +10,6 @@ import shutil
 import signal
 import subprocess
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +23,10 @@ SUMS, SIG, META, AUTHOR, ENDORSEMENTS = (CURRENT.sums, CURRENT.sig, CURRENT.meta
                                          CURRENT.endorsements)
 
 
-@contextmanager
-def hangups_heard() -> Iterator[None]:
-    """Children started in this block hear SIGHUP even when the suite runs under `nohup` (which has them ignore
-    it, and mirror then rightly keeps ignoring it): tests that send SIGHUP need it heard."""
-    ignored = signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
-    if ignored:
-        signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    try:
-        yield
-    finally:
-        if ignored:
-            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+def hear_hangups() -> None:
+    """As a child's preexec_fn: it hears SIGHUP even when the suite runs under `nohup` (which has it ignored, and
+    mirror then rightly keeps ignoring it); tests that send SIGHUP need it heard. The suite itself keeps nohup's."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def require_tool(name: str) -> str:

@@ -42,24 +42,44 @@ LOOPBACK = "127.0.0.1"
 STARTUP = 15.0
 
 
+MIN_SHARE = 200  # ports a worker's share must hold to be used
+
+
 def _port_range() -> range:
     """Where this test process picks its ports: below the system's ephemeral range (which every outgoing
     connection, and every bind to port 0, takes from: one could take a port between its probe and the server's
-    bind), in a share of its own for each pytest-xdist worker (gw0, gw1, ...), so two workers never pick one."""
+    bind), in a share of its own for each pytest-xdist worker (gw0, gw1, ...), so two workers never pick one.
+    Empty where the ephemeral range starts too low to leave each worker MIN_SHARE ports ("1024 65535")."""
     low, high = 20000, 32767
     with contextlib.suppress(OSError, ValueError):
         high = min(high, int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]) - 1)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
     workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
     share = (high - low) // workers
+    if share < MIN_SHARE:
+        return range(0)
     index = int(worker) % workers if worker.isdigit() else 0
     return range(low + share * index, low + share * (index + 1))
+
+
+def _any_free_ports(count: int) -> list[int]:
+    """`count` ports the system gives for port 0 (from its ephemeral range), released at once."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind((LOOPBACK, 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def free_ports(count: int) -> list[int]:
     """`count` different TCP ports on 127.0.0.1 that nothing listens on."""
     ports: list[int] = []
     candidates = _port_range()
+    if not candidates:
+        return _any_free_ports(count)
     for port in random.sample(candidates, len(candidates)):
         with socket.socket() as probe:
             try:

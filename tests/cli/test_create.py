@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
-from helpers import META, hangups_heard, sevenzip_extract
+from helpers import META, hear_hangups, sevenzip_extract
 from mirror.trust.keyring import Keyring
 
 
@@ -193,9 +193,9 @@ def test_interrupted_create_leaves_nothing_at_the_output(keyring: Keyring, sourc
     env = {**os.environ, "MIRROR_KEYS": str(tmp_path / "keys")}
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL):
         out = tmp_path / f"out-{sig.name}.7z"
-        with hangups_heard():
-            proc = subprocess.Popen([sys.executable, "-m", "mirror", "create", str(sources), "-o", str(out),
-                                     "--key", "alice"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen([sys.executable, "-m", "mirror", "create", str(sources), "-o", str(out),
+                                 "--key", "alice"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                preexec_fn=hear_hangups)
         deadline = time.monotonic() + 60
         while not list(tmp_path.glob(f".{out.name}.*")) and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from helpers import hangups_heard
+from helpers import hear_hangups
 
 _PROGRAM = """
 import os, signal, sys, threading, time
@@ -23,9 +23,8 @@ time.sleep(30)
 @pytest.mark.parametrize(("code", "sig", "expected"), [
     (3, "SIGTERM", 3), (None, "SIGINT", 0), ("mirror: a message", "SIGHUP", 1), (4, "SIGINT", 4)])
 def test_a_late_signal_ends_with_the_commands_own_code(code: object, sig: str, expected: int) -> None:
-    with hangups_heard():
-        done = subprocess.run([sys.executable, "-c", _PROGRAM.format(code=code, sig=sig)], capture_output=True,
-                              text=True, timeout=20, check=False)
+    done = subprocess.run([sys.executable, "-c", _PROGRAM.format(code=code, sig=sig)], capture_output=True,
+                          text=True, timeout=20, check=False, preexec_fn=hear_hangups)
     assert done.returncode == expected, done.stderr
     assert "Traceback" not in done.stderr and done.stderr == ""
 
