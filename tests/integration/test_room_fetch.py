@@ -215,6 +215,39 @@ def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, knows: bool, 
     assert not list((tmp_path / "in").rglob("*.part"))
 
 
+@pytest.mark.parametrize("had", [None, "the first peer's", "the second peer's"])
+def test_one_untrusted_copy_of_a_bundle_stays(had: str | None, tmp_path: Path, secret: SecretKey,
+                                             runner: CliRunner) -> None:
+    """Two peers each hold another intact copy of one bundle (an endorsed one and the author's, say) and the
+    reader does not hold the author's key: one copy stays in DEST (exit 5), and when the reader already had one
+    of them, that one, not one more downloaded beside it (helper-147)."""
+    def peer(name: str) -> tuple[Path, bytes]:
+        sources = make_sources(tmp_path / f"{name}-src")
+        (sources / "accounts" / f"from-{name}.md").write_text(f"a copy kept by {name}\n")
+        folder = tmp_path / f"{name}-plain"
+        folder.mkdir()
+        create_bundle(CreateRequest(sources, folder / "a.7z", title="Almaty", bundle_id="0123456789abcdef"), secret)
+        data = (folder / "a.7z").read_bytes()
+        (tmp_path / name / "bundles").mkdir(parents=True)
+        (tmp_path / name / "bundles" / f"{hashlib.sha256(data).hexdigest()}.7z").write_bytes(data)
+        (tmp_path / name / "listing.json").write_bytes(raw_listing(folder))
+        return tmp_path / name, data
+
+    (first, first_data), (second, second_data) = peer("a"), peer("b")
+    keys, dest = tmp_path / "no-keys", tmp_path / "in"
+    keys.mkdir()
+    if had is not None:
+        with MirrorServer(first if had == "the first peer's" else second) as one:
+            assert _fetch(runner, keys, dest, "--mirror", one.url)[0] == 5
+    before = {p.name: p.read_bytes() for p in dest.glob("*.7z")}
+    with MirrorServer(first) as a, MirrorServer(second) as b:
+        code, out, err = _fetch(runner, keys, dest, "--mirror", a.url, "--mirror", b.url)
+    assert code == 5, out + err
+    (kept,) = dest.glob("*.7z")
+    assert kept.read_bytes() in (first_data, second_data)
+    assert all((dest / name).read_bytes() == data for name, data in before.items())
+
+
 def test_a_peer_listing_bundles_it_lacks_is_not_asked_for_them_all(tmp_path: Path, keyring: Keyring,
                                                                     secret: SecretKey, runner: CliRunner) -> None:
     """A listing of 10,000 bundles the peer does not have made fetch ask for each in turn (minutes on a LAN, hours

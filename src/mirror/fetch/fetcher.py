@@ -705,9 +705,10 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
     signer not trusted: the reader compares the fingerprint), `arrival` itself if it did.
 
     A copy this run placed in DEST that is not trusted makes way for a trusted one; copies tried in vain are
-    removed again, so DEST never holds two untrusted copies of one bundle from one run. A peer that listed the
-    bundle under a lie (bytes it lacks, another title or version) and was asked first no longer has the honest
-    peer's intact copy removed for a reader who does not hold its author's key yet (helper-146).
+    removed again, so DEST never holds two untrusted copies of one bundle from one run, nor one downloaded beside
+    one the reader already had (helper-147). A peer that listed the bundle under a lie (bytes it lacks, another
+    title or version) and was asked first no longer has the honest peer's intact copy removed for a reader who
+    does not hold its author's key yet (helper-146).
     """
     last = arrival
     kept, ours = (arrival, placed) if arrival.path is not None else (None, False)  # the untrusted copy that stays
@@ -724,6 +725,9 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
             return candidate
         if candidate.path is not None and kept is None:
             kept, ours = candidate, fetched is not None
+        elif candidate.path is not None and fetched is None and ours and kept is not None and kept.path is not None:
+            kept.path.unlink(missing_ok=True)  # the reader had a copy already: it stays, not one more beside it
+            kept, ours = candidate, False
         elif fetched is not None and candidate.path is not None:
             candidate.path.unlink(missing_ok=True)
         if candidate.matched is not None and candidate.matched != arrival.matched:
