@@ -309,9 +309,13 @@ def test_keep_mirror_keeps_a_newer_index_and_refuses_another_publisher(
     pub_alice = tmp_path / "alice.pub"
     assert invoke(runner, "keys", "import", pub_alice, "--name", "alice", "--role", "publisher",
                   "--role", "author", "--keys", bob_reader)[0] == 0
-    code, _, err = _fetch(runner, bob_reader, tmp_path / "in-bob", "--mirror", tmp_path / "bob-host",
-                          "--keep-mirror", kept)
-    assert code == 2 and "mirror of publisher" in err
+    code, out, err = _fetch(runner, bob_reader, tmp_path / "in-bob", "--mirror", tmp_path / "bob-host",
+                            "--keep-mirror", kept, "--json")
+    assert code == 2 and "no mirror copy was kept" in err and "mirror of publisher" in err, err
+    doc = json.loads(out)  # the fetch itself went well: its report is printed, and what arrived stays
+    assert doc["exit_code"] == 2 and doc["kept"] is None and "mirror of publisher" in doc["keep_error"]
+    assert doc["bundles"][0]["arrived"] and Path(doc["bundles"][0]["path"]).is_file()
+    assert json.loads((kept / "index.json").read_bytes())["version"] == 2  # alice's mirror is untouched
 
 
 @pytest.mark.parametrize("part", ["bundles", "index"])
@@ -327,6 +331,7 @@ def test_keep_mirror_never_writes_through_a_link(tmp_path: Path, host: Path, key
     code, _, err = _fetch(runner, reader, tmp_path / "in", "--mirror", host, "--keep-mirror", kept)
     assert code == 2 and "is a link or not a folder" in err, err
     assert list(elsewhere.iterdir()) == []
+    assert not (tmp_path / "in").exists()  # refused before anything was downloaded
 
 
 def test_keep_mirror_keeps_only_what_verified(tmp_path: Path, host: Path, keyring: Keyring,

@@ -39,6 +39,7 @@ from mirror.cli.common import (
 )
 from mirror.cli.progress import echo_err
 from mirror.cli.swarm import SWARM_HINT, reach_options, swarm_source
+from mirror.errors import MirrorError
 from mirror.i18n import verbatim
 from mirror.safeio import writing_to
 
@@ -142,22 +143,25 @@ def _print_result(result: FetchResult) -> None:
             say(f"MISSING  {title} v{entry.version} ({entry.id})" + (f"  {arrival.note}" if arrival.note else ""))
 
 
-def _result_doc(result: FetchResult, peers: list[Peer], kept: Kept | None) -> dict[str, Any]:
-    return {"index": _index_doc(result.chosen), "mirrors": _mirror_rows(result.reports), **_room_doc(peers, kept),
+def _result_doc(result: FetchResult, peers: list[Peer], kept: Kept | None,
+                not_kept: MirrorError | None) -> dict[str, Any]:
+    return {"index": _index_doc(result.chosen), "mirrors": _mirror_rows(result.reports),
+            **_room_doc(peers, kept, not_kept),
             "bundles": [{"id": a.entry.id, "version": a.entry.version, "title": a.entry.title,
                          "arrived": a.path is not None, "path": None if a.path is None else str(a.path),
                          "trusted": a.trusted, "invalid": a.invalid, "note": a.note} for a in result.arrivals],
-            "exit_code": int(result.exit_code)}
+            "exit_code": int(result.exit_code or (not_kept.exit_code if not_kept else 0))}
 
 
 def _peer_rows(peers: list[Peer]) -> list[dict[str, str]]:
     return [{"name": p.name, "url": p.url, "index": p.index} for p in peers]
 
 
-def _room_doc(peers: list[Peer], kept: Kept | None) -> dict[str, Any]:
+def _room_doc(peers: list[Peer], kept: Kept | None, not_kept: MirrorError | None = None) -> dict[str, Any]:
     return {"peers": _peer_rows(peers),
             "kept": None if kept is None else {"folder": str(kept.folder), "index_version": kept.index_version,
-                                               "bundles": list(kept.bundles)}}
+                                               "bundles": list(kept.bundles)},
+            "keep_error": None if not_kept is None else str(not_kept)}
 
 
 def _find_peers(lan: bool, wait: float, as_json: bool) -> list[Peer]:
@@ -176,17 +180,27 @@ def _find_peers(lan: bool, wait: float, as_json: bool) -> list[Peer]:
     return peers
 
 
-def _keep(folder: Path | None, result: FetchResult, keys: TrustedKeys, as_json: bool) -> Kept | None:
-    """--keep-mirror: what arrived, in the mirror layout, with the signed index as fetched."""
+def _keep(folder: Path | None, result: FetchResult, keys: TrustedKeys,
+          as_json: bool) -> tuple[Kept | None, MirrorError | None]:
+    """--keep-mirror: what arrived, in the mirror layout, with the signed index as fetched; or why it could not be.
+
+    What arrived in DEST stays, and is reported, whatever happens to the copy.
+    """
     from mirror.fetch.keep import keep_mirror
 
     if folder is None:
-        return None
-    kept = keep_mirror(folder, result, keys)
+        return None, None
+    try:
+        kept = keep_mirror(folder, result, keys)
+    except MirrorError as exc:
+        return None, exc
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return None, MirrorError(f"{where}{exc.strerror or exc}")
     if not as_json:
         index = f"signed index v{kept.index_version}" if kept.index_version else "no signed index (a plain folder)"
         say(f"KEPT     {len(kept.bundles)} bundle(s) and {index} in {kept.folder}: serve it with `mirror serve`")
-    return kept
+    return kept, None
 
 
 def _room_options(func: Any) -> Any:
@@ -297,6 +311,10 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
             from mirror.errors import ConfigError
 
             raise ConfigError("a proxy hides your address, --lan and --public show it: choose one")
+    if room["keep_mirror"] is not None and not list_only:
+        from mirror.fetch.keep import check_keep_folder
+
+        check_keep_folder(room["keep_mirror"])  # before anything is downloaded, not after
     peers = _find_peers(room["lan"], room["lan_wait"], as_json)
     lan = bool(room["lan"])
     swarm = use_torrent or bool(torrent_peers) or public or bool(port) or bool(upload_limit)
@@ -329,12 +347,18 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
         raise
     if not as_json:
         _print_result(result)
-    kept = _keep(room["keep_mirror"], result, keys, as_json)
+    kept, not_kept = _keep(room["keep_mirror"], result, keys, as_json)
     if as_json:
-        dump_json(_result_doc(result, peers, kept))
+        dump_json(_result_doc(result, peers, kept, not_kept))
     if any(a.no_room for a in result.arrivals):
         echo_err("hint: make room on that disk, or fetch into a folder on another one with --dest; what arrived "
                  "stays, and the next run fetches the rest")
     elif not swarm and any(a.path is None and not a.invalid and a.entry.infohash for a in result.arrivals):
         echo_err(SWARM_HINT)
+    if not_kept is not None:  # said last, so it is what a reader sees; a worse verdict of the fetch still wins
+        error, hint = str(not_kept), not_kept.hint
+        echo_err(f"mirror: no mirror copy was kept: {error}")
+        if hint:
+            echo_err(f"hint: {hint}")
+        sys.exit(int(result.exit_code or not_kept.exit_code))
     sys.exit(int(result.exit_code))

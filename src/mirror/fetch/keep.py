@@ -174,6 +174,20 @@ def _keep_torrent(folder: Path, entry: BundleEntry, verified: VerifiedBundle, mi
         atomic_write(folder / torrent_path(entry.sha256), made.torrent.to_bytes())
 
 
+def check_keep_folder(folder: Path) -> None:
+    """Refuse a folder whose bundles/ or index/ would lead the files elsewhere; fetch asks before it downloads.
+
+    Raises:
+        ConfigError: the folder is not a folder, or its bundles/ or index/ is a link or a file.
+    """
+    if (folder.is_symlink() or folder.exists()) and not folder.is_dir():  # a file, or a link to none or to a file
+        raise ConfigError(f"{folder} is not a folder", hint="keep the mirror in a new folder")
+    for part in ("bundles", "index"):  # a copied folder may hold links that lead the files elsewhere
+        if (folder / part).is_symlink() or ((folder / part).exists() and not (folder / part).is_dir()):
+            raise ConfigError(f"{folder / part} is a link or not a folder; a mirror copy writes only inside "
+                              f"{folder}", hint="keep the mirror in a new folder")
+
+
 def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys) -> Kept:
     """Write every bundle that arrived, with its detached signature files, then the signed index as fetched.
 
@@ -183,10 +197,7 @@ def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys) -> Kept:
     """
     chosen = result.chosen
     folder.mkdir(parents=True, exist_ok=True)
-    for part in ("bundles", "index"):  # a copied folder may hold links that lead the files elsewhere
-        if (folder / part).is_symlink() or ((folder / part).exists() and not (folder / part).is_dir()):
-            raise ConfigError(f"{folder / part} is a link or not a folder; a mirror copy writes only inside "
-                              f"{folder}", hint="keep the mirror in a new folder")
+    check_keep_folder(folder)
     there = _version_in_folder(folder, chosen, keys) if chosen.signed else 0
     kept = []
     for arrival in result.arrivals:
