@@ -74,8 +74,9 @@ def checked_info(entry: BundleEntry, mirrors: list[Mirror], reports: dict[str, M
             log(f"{mirror.label}: {path} is malformed; refused")
             continue
         if torrent.info.infohash != entry.infohash or torrent.info.length != entry.size:
-            report.blame(entry, f"{path} does not match the signed info hash")
-            log(f"{mirror.label}: {path} has info hash {torrent.info.infohash}, the signed index says "
+            # the info hash of the signed index's entry, or of a peer's listing (then only that peer is asked)
+            report.blame(entry, f"{path} does not match the info hash the bundle is listed with")
+            log(f"{mirror.label}: {path} has info hash {torrent.info.infohash}, the bundle is listed with "
                 f"{entry.infohash}; refused before download")
             continue
         return bencode(torrent.info.to_value())
