@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mirror.errors import ManifestError
-from mirror.fetch.listing import _merge
+from mirror.fetch.listing import OTHER_COPIES, _merge
 from mirror.formats.announce import lan_address, txt_record
 from mirror.formats.index import BundleEntry
 from mirror.formats.listing import MAX_ENTRIES, Listing
@@ -154,7 +154,7 @@ def test_copies_of_one_version_are_taken_in_turns_across_peers() -> None:
     assert others == {fakes[0].sha256: (plain, fakes[1], endorsed, fakes[2], vouched)}
     higher = [copy(f"{i}", 10 + i, 99 - i) for i in range(9)]  # "versions" 99 to 91 of bytes the peer lacks
     merged, others = _merge([Listing(tuple(higher)), Listing((plain,))])
-    assert merged == (higher[0],) and others == {higher[0].sha256: (higher[1], higher[2], plain)}
+    assert merged == (higher[0],) and others == {higher[0].sha256: (plain, higher[1], higher[2])}
     # the honest file claimed by 3 fake ids under 3 titles each, by the peer asked first: each id keeps its own
     # entry (fetch ID finds the real one), and the file's copies to try hold the honest one
     fakes = [BundleEntry.for_bundle(f"{i:016x}", 1, plain.sha256, plain.size, f"title {t}", plain.author_key)
@@ -163,6 +163,22 @@ def test_copies_of_one_version_are_taken_in_turns_across_peers() -> None:
     assert plain in merged and plain in others[merged[0].sha256]
     merged, others = _merge([Listing((endorsed, plain)), Listing((vouched,))])
     assert merged == (plain,) and others == {plain.sha256: (vouched, endorsed)}
+
+
+def test_peers_that_make_up_higher_versions_never_fill_every_try() -> None:
+    """Three peers, each listing three made-up higher versions of a bundle, were tried before an honest fourth
+    peer's real one: their nine claims filled the first try and all OTHER_COPIES others, and the real bundle was
+    never fetched. Every peer's best comes before any peer's second: the honest copy is the fourth try."""
+    def copy(sha: str, version: int) -> BundleEntry:
+        return BundleEntry.for_bundle("0123456789abcdef", version, sha * 64, 1000 + version, "t", "B46D012DF424677C")
+
+    liars = [Listing(tuple(copy(f"{peer}{n}", 99 - n) for n in range(3))) for peer in range(3)]
+    plain = copy("a", 3)
+    merged, others = _merge([*liars, Listing((plain,))])
+    assert merged == (liars[0].bundles[0],)
+    tries = (*merged, *others[merged[0].sha256])
+    assert len(tries) == 1 + OTHER_COPIES and tries.index(plain) == 3
+    assert tries[:3] == tuple(listing.bundles[0] for listing in liars)  # the first round: each peer's best
 
 
 def test_a_listed_title_is_no_longer_than_a_bundle_may_have() -> None:

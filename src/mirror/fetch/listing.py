@@ -46,16 +46,17 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
     """Of one id by one author, the highest version, as the peers list it; each file's other copies to try.
 
     Peers may offer several copies of that version: the author's file and copies endorsed on the way (each a
-    different file). They are taken in turns across peers, in the order the peers were asked, each peer's smaller
-    copies first (endorsements only add to a bundle, so a peer's smallest is the author's own file if it has it):
-    a hostile peer that lists many fake copies gets one turn in each round, never all the places. The first is
-    fetched; up to OTHER_COPIES more are returned by its sha256, to try when it does not arrive trusted (a reader
-    who requires endorsers needs an endorsed copy).
+    different file). They are taken in rounds across peers, in the order the peers were asked, each peer's highest
+    version and smaller copies first (endorsements only add to a bundle, so a peer's smallest is the author's own
+    file if it has it): a hostile peer that lists many fake copies, or fake higher versions, gets one turn in each
+    round, never all the places. The first is fetched; up to OTHER_COPIES more are returned by its sha256, to try
+    when it does not arrive trusted (a reader who requires endorsers needs an endorsed copy).
 
     A listing is no one's word, so what one peer says never hides what another offers:
     - each peer offers at most PER_PEER copies of one bundle (its highest versions, smallest first), so versions
       "99" to "91" of bytes it lacks do not fill every place before an honest peer's real one;
-    - lower versions are tried after the highest;
+    - within a round, lower versions are tried after the highest; every peer's best comes before any peer's
+      second, so three peers with three made-up higher versions each no longer fill all nine tries;
     - the same file under another title, size or version, or claimed by another id, is another copy to try (what
       the author signed is checked against the entry; a file that arrived whole for one claim is checked against
       the next without downloading it again); every id keeps its own entry, so `fetch ID` finds it, and the copies
@@ -114,14 +115,16 @@ def listed(entry: BundleEntry) -> Listed:
 
 
 def _candidates(offered: dict[int, list[BundleEntry]]) -> list[tuple[int, int, int, BundleEntry]]:
-    """The copies of one bundle the peers list (`offered`: peer -> its entries), as (-version, turn, peer, entry),
-    highest version first; within one version one peer's in turn with the next (each peer's smallest first); at
-    most PER_PEER of each peer; each claim once (a peer's lie about the real file's size or version never
-    replaces another peer's true entry for it)."""
+    """The copies of one bundle the peers list (`offered`: peer -> its entries), as (turn, -version, peer, entry):
+    in rounds, each peer's best in the first (its highest version, smallest copy), its next in the second; within a
+    round the highest version first; at most PER_PEER of each peer; each claim once (a peer's lie about the real
+    file's size or version never replaces another peer's true entry for it). So however high the versions a peer
+    makes up, every other peer's best is tried in the first round: the tries a hostile listing can take are bounded
+    by the peers that list, never by the claims each makes."""
     ranked: list[tuple[int, int, int, BundleEntry]] = []
     for peer, entries in offered.items():
         mine = sorted(entries, key=lambda e: (-e.version, e.size))
-        ranked += [(-entry.version, turn, peer, entry) for turn, entry in enumerate(mine[:PER_PEER])]
+        ranked += [(turn, -entry.version, peer, entry) for turn, entry in enumerate(mine[:PER_PEER])]
     ranked.sort(key=lambda item: item[:3])
     kept: dict[Claim, tuple[int, int, int, BundleEntry]] = {}
     for item in ranked:
