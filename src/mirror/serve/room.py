@@ -144,12 +144,12 @@ async def run_room(request: RoomRequest, log: Log, started: Callable[[Room], Non
     Raises:
         ConfigError: the folder is not there, or the port is taken.
     """
-    import tempfile
+    from mirror.serve.spool import spool_folder
 
     # each offered bundle's SHA256SUMS is served from a file of the room's own (never in the folder served, which
-    # is only read), not from memory: removed when the room closes
-    with tempfile.TemporaryDirectory(prefix="mirror-room-") as spool:
-        await _run_room(request, log, started, stop, Path(spool))
+    # is only read), not from memory: removed when the room closes, or by the next room if this one is killed
+    with spool_folder() as spool:
+        await _run_room(request, log, started, stop, spool)
 
 
 async def _run_room(request: RoomRequest, log: Log, started: Callable[[Room], None], stop: asyncio.Event,
