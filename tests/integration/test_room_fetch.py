@@ -215,6 +215,37 @@ def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, knows: bool, 
     assert not list((tmp_path / "in").rglob("*.part"))
 
 
+@pytest.mark.parametrize("size", [-1, 1], ids=["shorter", "longer"])
+def test_a_whole_file_kept_for_the_next_claim_is_never_thrown_away(size: int, tmp_path: Path, keyring: Keyring,
+                                                                   secret: SecretKey, runner: CliRunner) -> None:
+    """The first peer names the real file under another title (it arrives whole from the honest peer, and is kept
+    for the next claim on it); the second names it at another size. Resumed onto for the longer claim, or thrown
+    away as "longer than the bundle" for the shorter, the whole file was lost, and the honest peer asked for it
+    again: now a claim of another size than the file that arrived whole is refused without a download."""
+    folder = plain_folder(tmp_path, secret)
+    data = (folder / "almaty.7z").read_bytes()
+    honest = tmp_path / "honest"
+    (honest / "bundles").mkdir(parents=True)
+    (honest / "bundles" / f"{hashlib.sha256(data).hexdigest()}.7z").write_bytes(data)
+    (honest / "listing.json").write_bytes(raw_listing(folder))
+    meta = json.loads(Listing.from_bytes(raw_listing(folder)).to_bytes())["bundles"][0]
+    liars = []
+    for n, told in enumerate(({**meta, "title": "An official statement"}, {**meta, "size": meta["size"] + size})):
+        liars.append(tmp_path / f"liar{n}")
+        liars[-1].mkdir()
+        (liars[-1] / "listing.json").write_bytes(Listing((BundleEntry(**told),)).to_bytes())
+    reader = _reader(tmp_path, keyring, runner, "reader", "author")
+    with MirrorServer(liars[0]) as first, MirrorServer(liars[1]) as second, MirrorServer(honest) as peer:
+        code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", first.url, "--mirror", second.url,
+                                "--mirror", peer.url)
+    assert code == 0 and "ARRIVED" in out, out + err
+    assert "at another size than it has" in err, err
+    (arrived,) = (tmp_path / "in").glob("*.7z")
+    assert arrived.read_bytes() == data
+    assert len([path for path, _ in peer.requests if path.endswith(".7z")]) == 1, peer.requests
+    assert not list((tmp_path / "in").rglob("*.part"))
+
+
 @pytest.mark.parametrize("had", [None, "the first peer's", "the second peer's"])
 def test_one_untrusted_copy_of_a_bundle_stays(had: str | None, tmp_path: Path, secret: SecretKey,
                                              runner: CliRunner) -> None:

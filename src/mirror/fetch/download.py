@@ -131,6 +131,11 @@ class Download:
     def _size(self) -> int:
         return self.part.stat().st_size if self.part.exists() else 0
 
+    @property
+    def held(self) -> int:
+        """The bytes of the partial file as it is now (0: none)."""
+        return self._size()
+
     def run(self, mirrors: Sequence[Mirror]) -> Path | None:
         """The complete file, whose sha256 is the index's, or None; mirrors are tried in order, in rounds."""
         size = self._size()

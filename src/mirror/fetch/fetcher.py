@@ -597,7 +597,9 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
     if request.listers:  # from peers' listings: only those that named this file so, for its bytes or its .torrent
         order = _listing_it(order, request, entry)
     on_hand = request.swarm is not None and _on_hand(order, entry)
-    if on_hand:  # a USB copy holds it: read from there first (a peer dripping real bytes held the swarm for hours)
+    if download.held == entry.size:  # whole already (an earlier claim's, or an earlier run's): hashed, not
+        pass  # asked of the swarm again, which would fetch it whole into its own folder
+    elif on_hand:  # a USB copy holds it: read from there first (a peer dripping real bytes held the swarm for hours)
         log(f"swarm: {entry.id}: a folder named holds it; read from there first")
     elif request.swarm is not None:
         part = request.swarm(entry, order, download.downloads, reports, log, request.progress)
@@ -712,13 +714,21 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
     """
     last = arrival
     kept, ours = (arrival, placed) if arrival.path is not None else (None, False)  # the untrusted copy that stays
+    whole = arrival.entry if arrival.matched is not None else None  # kept as its part: the file at its true size
     for copy in copies:
         note = last.note if last.note else "missing"  # a message of its own, translated in turn
         log(f"{last.entry.id}: the copy {last.entry.sha256[:12]} is not trusted ({note}); "
             f"trying another copy the peers offer ({copy.sha256[:12]}, {copy.size:,} bytes)")
-        obtained = _obtain(request, keys, copy, order, reports, cache, log, *bounds)
-        future, fetched = _placed(request, keys, copy, obtained, cache, placing)
-        candidate = future.result()
+        fetched: Download | None = None
+        if whole is not None and copy.sha256 == whole.sha256 and copy.size != whole.size:
+            # a claim of the file that arrived whole at another size is false: never resumed onto it (and the
+            # whole file thrown away when the hash then failed), nor downloaded again
+            candidate = Arrival(copy, note="a peer's listing names this bundle at another size than it has",
+                                invalid=True)
+        else:
+            obtained = _obtain(request, keys, copy, order, reports, cache, log, *bounds)
+            future, fetched = _placed(request, keys, copy, obtained, cache, placing)
+            candidate = future.result()
         if candidate.trusted:
             if kept is not None and ours and kept.path is not None:
                 kept.path.unlink(missing_ok=True)
