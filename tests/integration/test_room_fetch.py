@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -213,6 +214,97 @@ def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, knows: bool, 
     asked = [path for path, _ in peer.requests if path.endswith(".7z")]
     assert len(asked) == len([path for path, _ in alone.requests if path.endswith(".7z")]), asked
     assert not list((tmp_path / "in").rglob("*.part"))
+
+
+def _honest_room(tmp_path: Path, secret: SecretKey) -> tuple[Path, bytes, dict[str, object]]:
+    """A peer's folder that serves one real bundle, with its listing; the bundle's bytes and listed entry."""
+    folder = plain_folder(tmp_path, secret)
+    data = (folder / "almaty.7z").read_bytes()
+    honest = tmp_path / "honest"
+    (honest / "bundles").mkdir(parents=True)
+    (honest / "bundles" / f"{hashlib.sha256(data).hexdigest()}.7z").write_bytes(data)
+    (honest / "listing.json").write_bytes(raw_listing(folder))
+    return honest, data, json.loads(Listing.from_bytes(raw_listing(folder)).to_bytes())["bundles"][0]
+
+
+@pytest.mark.parametrize("liar_first", [True, False], ids=["liar asked first", "honest asked first"])
+def test_a_claim_of_the_same_file_never_removes_the_copy_that_stays(liar_first: bool, tmp_path: Path,
+                                                                     secret: SecretKey, runner: CliRunner) -> None:
+    """A second listing names the real file with another info hash. For a reader who does not hold the author's
+    key, the copy that arrived was found again under the second claim, taken for one the reader had, and removed:
+    the report said it arrived, DEST was empty, every run (helper-150). The same bytes are not tried twice."""
+    honest, data, meta = _honest_room(tmp_path, secret)
+    evil = tmp_path / "evil"
+    (evil / "bundles").mkdir(parents=True)
+    (evil / "bundles" / f"{meta['sha256']}.7z").write_bytes(data)
+    told = {**meta, "infohash": "0" * 40, "magnet": f"magnet:?xt=urn:btih:{'0' * 40}"}
+    (evil / "listing.json").write_bytes(Listing((BundleEntry(**told),)).to_bytes())  # type: ignore[arg-type]
+    keys = tmp_path / "no-keys"
+    keys.mkdir()
+    with MirrorServer(evil) as liar, MirrorServer(honest) as peer:
+        first, second = (liar, peer) if liar_first else (peer, liar)
+        code, out, err = _fetch(runner, keys, tmp_path / "in", "--mirror", first.url, "--mirror", second.url,
+                                "--json")
+        asked = [path for path, _ in (*liar.requests, *peer.requests) if path.endswith(".7z")]
+    (arrived,) = json.loads(out)["bundles"]
+    assert code == 5 and arrived["arrived"] and Path(arrived["path"]).read_bytes() == data, out + err
+    assert [p.name for p in (tmp_path / "in").glob("*.7z")] == [Path(arrived["path"]).name]
+    assert len(asked) == 1, asked
+
+
+def test_peers_that_name_the_real_file_under_made_up_ids_never_hide_it(tmp_path: Path, keyring: Keyring,
+                                                                         secret: SecretKey,
+                                                                         runner: CliRunner) -> None:
+    """Three peers each list the real file (bytes they do not have) under three made-up ids; the honest peer is
+    asked last. Each peer's turns were counted per id, so nine first turns filled every try: MISSING, exit 3
+    (helper-150). The real id arrives."""
+    honest, data, meta = _honest_room(tmp_path, secret)
+    args: list[str | Path] = []
+    servers = []
+    for n in range(3):
+        liar = tmp_path / f"liar{n}"
+        liar.mkdir()
+        lies = [BundleEntry(**{**meta, "id": f"{n}{k}" + "f" * 30}) for k in range(3)]  # type: ignore[arg-type]
+        (liar / "listing.json").write_bytes(Listing(tuple(lies)).to_bytes())
+        servers.append(MirrorServer(liar))
+    servers.append(MirrorServer(honest))
+    reader = _reader(tmp_path, keyring, runner, "reader", "author")
+    with contextlib.ExitStack() as stack:
+        for server in servers:
+            args += ["--mirror", stack.enter_context(server).url]
+        code, out, err = _fetch(runner, reader, tmp_path / "in", *args)
+    assert code == 0 and "ARRIVED" in out, out + err
+    (arrived,) = (tmp_path / "in").glob("*.7z")
+    assert arrived.read_bytes() == data
+
+
+def test_a_peers_endorsed_copy_of_the_newest_version_before_another_peers_older(
+        tmp_path: Path, keyring: Keyring, secret: SecretKey, runner: CliRunner) -> None:
+    """Room A offers v2 as the author made it and v2 endorsed by bob; room B v1 endorsed by bob. A reader who
+    knows only bob and requires one endorser got v1: the rounds put B's older version before A's second copy
+    (helper-150). The newest version that is trusted arrives."""
+    keyring.create("bob", None)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    for version in (1, 2):
+        sources = make_sources(tmp_path / f"src{version}")
+        (sources / "accounts" / f"v{version}.md").write_text(f"version {version}\n")
+        create_bundle(CreateRequest(sources, tmp_path / f"v{version}.7z", title="Almaty",
+                                    bundle_id="0123456789abcdef", version=version), secret)
+    shutil.copy(tmp_path / "v2.7z", a / "v2.7z")
+    for version, room in ((2, a), (1, b)):
+        code, _, err = invoke(runner, "endorse", tmp_path / f"v{version}.7z", "--key", "bob", "--claim",
+                              "knows-author", "-o", room / f"v{version}-bob.7z", "--keys", keyring.folder)
+        assert code == 0, err
+    reader = Keyring(tmp_path / "reader")
+    reader.import_public("bob", keyring.get("bob").public, ("author",), "in-person")
+    with RoomThread(RoomRequest(a, port=0)) as room_a, RoomThread(RoomRequest(b, port=0)) as room_b:
+        code, out, err = _fetch(runner, reader.folder, tmp_path / "in", "--mirror", room_a.urls[0], "--mirror",
+                                room_b.urls[0], "--require-endorsers", "1")
+    assert code == 0 and "v2" in out and "v1" not in out, out + err
+    (arrived,) = (tmp_path / "in").glob("*.7z")
+    assert arrived.read_bytes() == (a / "v2-bob.7z").read_bytes()
 
 
 @pytest.mark.parametrize("size", [-1, 1], ids=["shorter", "longer"])

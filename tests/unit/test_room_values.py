@@ -154,7 +154,7 @@ def test_copies_of_one_version_are_taken_in_turns_across_peers() -> None:
     assert others == {fakes[0].sha256: (plain, fakes[1], endorsed, fakes[2], vouched)}
     higher = [copy(f"{i}", 10 + i, 99 - i) for i in range(9)]  # "versions" 99 to 91 of bytes the peer lacks
     merged, others = _merge([Listing(tuple(higher)), Listing((plain,))])
-    assert merged == (higher[0],) and others == {higher[0].sha256: (plain, higher[1], higher[2])}
+    assert merged == (higher[0],) and others == {higher[0].sha256: (higher[1], higher[2], plain)}
     # the honest file claimed by 3 fake ids under 3 titles each, by the peer asked first: each id keeps its own
     # entry (fetch ID finds the real one), and the file's copies to try hold the honest one
     fakes = [BundleEntry.for_bundle(f"{i:016x}", 1, plain.sha256, plain.size, f"title {t}", plain.author_key)
@@ -165,20 +165,38 @@ def test_copies_of_one_version_are_taken_in_turns_across_peers() -> None:
     assert merged == (plain,) and others == {plain.sha256: (vouched, endorsed)}
 
 
-def test_peers_that_make_up_higher_versions_never_fill_every_try() -> None:
-    """Three peers, each listing three made-up higher versions of a bundle, were tried before an honest fourth
-    peer's real one: their nine claims filled the first try and all OTHER_COPIES others, and the real bundle was
-    never fetched. Every peer's best comes before any peer's second: the honest copy is the fourth try."""
-    def copy(sha: str, version: int) -> BundleEntry:
-        return BundleEntry.for_bundle("0123456789abcdef", version, sha * 64, 1000 + version, "t", "B46D012DF424677C")
+def test_peers_that_make_up_higher_versions_or_ids_never_fill_every_try() -> None:
+    """Three peers, each listing three made-up higher versions of a bundle, or the real file under three made-up
+    ids, were tried before an honest fourth peer's real one: their nine claims filled the first try and all
+    OTHER_COPIES others, and the real bundle was never fetched (helper-150: the ids, whose turns were counted per
+    id, still did). Every peer's best gets a place before any peer's second; the places are then tried newest
+    first. Only as many lying peers as there are tries can hide the bundle."""
+    def copy(sha: str, version: int, bundle_id: str = "0123456789abcdef") -> BundleEntry:
+        return BundleEntry.for_bundle(bundle_id, version, sha * 64, 1000 + version, "t", "B46D012DF424677C")
 
-    liars = [Listing(tuple(copy(f"{peer}{n}", 99 - n) for n in range(3))) for peer in range(3)]
     plain = copy("a", 3)
-    merged, others = _merge([*liars, Listing((plain,))])
-    assert merged == (liars[0].bundles[0],)
-    tries = (*merged, *others[merged[0].sha256])
-    assert len(tries) == 1 + OTHER_COPIES and tries.index(plain) == 3
-    assert tries[:3] == tuple(listing.bundles[0] for listing in liars)  # the first round: each peer's best
+    for liars in (3, 4, 8):
+        made_up = [Listing(tuple(copy(f"{peer % 10}{n}", 99 - n) for n in range(3))) for peer in range(liars)]
+        merged, others = _merge([*made_up, Listing((plain,))])
+        tries = (*merged, *others[merged[0].sha256])
+        assert len(tries) == 1 + OTHER_COPIES and tries[-1] == plain and tries[0].version == 99, liars
+    made_up = [Listing(tuple(copy(f"{peer % 10}{n}", 99 - n) for n in range(3))) for peer in range(9)]
+    merged, others = _merge([*made_up, Listing((plain,))])
+    assert plain not in (*merged, *others[merged[0].sha256])  # nine liars: the bound
+    ids = [Listing(tuple(copy("a", 3, f"{peer}{n}" + "f" * 14) for n in range(3))) for peer in range(3)]
+    merged, others = _merge([*ids, Listing((plain,))])
+    assert plain in merged and plain in others[merged[0].sha256]
+
+
+def test_a_peers_second_copy_of_the_newest_version_comes_before_an_older_one() -> None:
+    """Peer A offers v2 as the author made it and v2 endorsed; peer B v1 endorsed. A reader who requires an
+    endorser got v1 (helper-150: the rounds put B's v1 before A's second copy): places are tried newest first."""
+    def copy(sha: str, version: int, size: int) -> BundleEntry:
+        return BundleEntry.for_bundle("0123456789abcdef", version, sha * 64, size, "t", "B46D012DF424677C")
+
+    plain, endorsed, older = copy("a", 2, 1000), copy("b", 2, 1400), copy("c", 1, 1400)
+    merged, others = _merge([Listing((plain, endorsed)), Listing((older,))])
+    assert merged == (plain,) and others == {plain.sha256: (endorsed, older)}
 
 
 def test_a_listed_title_is_no_longer_than_a_bundle_may_have() -> None:

@@ -715,7 +715,12 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
     last = arrival
     kept, ours = (arrival, placed) if arrival.path is not None else (None, False)  # the untrusted copy that stays
     whole = arrival.entry if arrival.matched is not None else None  # kept as its part: the file at its true size
+    # files that verified, their signer not trusted: the same bytes under another claim cannot verify otherwise
+    # (tried, the copy already in DEST was found again and removed as the reader's own, helper-150)
+    untrusted = {arrival.entry.sha256} if arrival.path is not None else set()
     for copy in copies:
+        if copy.sha256 in untrusted:
+            continue
         note = last.note if last.note else "missing"  # a message of its own, translated in turn
         log(f"{last.entry.id}: the copy {last.entry.sha256[:12]} is not trusted ({note}); "
             f"trying another copy the peers offer ({copy.sha256[:12]}, {copy.size:,} bytes)")
@@ -733,8 +738,12 @@ def _another_copy(request: FetchRequest, keys: TrustedKeys, arrival: Arrival, pl
             if kept is not None and ours and kept.path is not None:
                 kept.path.unlink(missing_ok=True)
             return candidate
+        if candidate.path is not None:
+            untrusted.add(copy.sha256)
         if candidate.path is not None and kept is None:
             kept, ours = candidate, fetched is not None
+        elif candidate.path is not None and kept is not None and candidate.path == kept.path:
+            pass  # the same file: never removed as if it were another
         elif candidate.path is not None and fetched is None and ours and kept is not None and kept.path is not None:
             kept.path.unlink(missing_ok=True)  # the reader had a copy already: it stays, not one more beside it
             kept, ours = candidate, False

@@ -46,21 +46,22 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
     """Of one id by one author, the highest version, as the peers list it; each file's other copies to try.
 
     Peers may offer several copies of that version: the author's file and copies endorsed on the way (each a
-    different file). They are taken in rounds across peers, in the order the peers were asked, each peer's highest
-    version and smaller copies first (endorsements only add to a bundle, so a peer's smallest is the author's own
-    file if it has it): a hostile peer that lists many fake copies, or fake higher versions, gets one turn in each
-    round, never all the places. The first is fetched; up to OTHER_COPIES more are returned by its sha256, to try
-    when it does not arrive trusted (a reader who requires endorsers needs an endorsed copy).
+    different file), each peer's smaller copies first (endorsements only add to a bundle, so a peer's smallest is
+    the author's own file if it has it). The first is fetched; up to OTHER_COPIES more are returned by its sha256,
+    to try when it does not arrive trusted (a reader who requires endorsers needs an endorsed copy).
 
     A listing is no one's word, so what one peer says never hides what another offers:
-    - each peer offers at most PER_PEER copies of one bundle (its highest versions, smallest first), so versions
-      "99" to "91" of bytes it lacks do not fill every place before an honest peer's real one;
-    - within a round, lower versions are tried after the highest; every peer's best comes before any peer's
-      second, so three peers with three made-up higher versions each no longer fill all nine tries;
+    - each peer offers at most PER_PEER copies of one file's pool (its highest versions, smallest first), so
+      versions "99" to "91" of bytes it lacks do not fill every place before an honest peer's real one;
+    - which copies get a place is decided in rounds across peers (`_places`): every peer's best copy before any
+      peer's second, so the places a lying peer can take are bounded by the peers, never by the claims each makes
+      (three peers with three made-up higher versions or ids each no longer fill all nine tries);
+    - the copies that have a place are tried highest version first (so a peer's second copy of the newest version
+      comes before another peer's older version), then in rounds, then in the order the peers were asked;
     - the same file under another title, size or version, or claimed by another id, is another copy to try (what
       the author signed is checked against the entry; a file that arrived whole for one claim is checked against
       the next without downloading it again); every id keeps its own entry, so `fetch ID` finds it, and the copies
-      of one file are pooled, each peer again at most PER_PEER of them;
+      of one file are pooled, each peer again at most PER_PEER of them, its rounds counted over the pool;
     - each claim is asked only of the peers that made it (`listed_by`): a peer that lists the real file one byte
       short, or with another info hash, does not get the honest peer that serves it whole called tampered.
     """
@@ -79,20 +80,28 @@ def _merge(listings: Sequence[Listing]) -> tuple[tuple[BundleEntry, ...], dict[s
         pools.setdefault(first.sha256, []).extend(candidates)
     others: dict[str, tuple[BundleEntry, ...]] = {}
     for sha256, pool in pools.items():
-        taken: dict[int, int] = {}  # peer -> copies of this file's pool taken from it
-        seen: set[Claim] = set()
-        rest: list[BundleEntry] = []
-        for _, _, peer, entry in sorted(pool, key=lambda item: item[:3]):
-            mark = claim(entry)
-            if mark in seen or taken.get(peer, 0) >= PER_PEER:
-                continue
-            seen.add(mark)
-            taken[peer] = taken.get(peer, 0) + 1
-            rest.append(entry)
-        rest = [e for e in rest if e is not firsts[sha256]]
+        rest = _places(pool, firsts[sha256])
         if rest:
-            others[sha256] = tuple(rest[:OTHER_COPIES])
+            others[sha256] = rest
     return tuple(bundles), others
+
+
+def _places(pool: list[tuple[int, int, int, BundleEntry]], first: BundleEntry) -> tuple[BundleEntry, ...]:
+    """Of one file's pool of (-version, turn, peer, entry), the OTHER_COPIES copies tried after `first`, in the
+    order they are tried. Each claim once, each peer at most PER_PEER, its copies numbered in rounds over the whole
+    pool (a peer's turns in each id's list would give it a first turn per made-up id)."""
+    seen: set[Claim] = set()
+    rounds: dict[int, int] = {}  # peer -> copies of the pool it has a round for
+    ranked: list[tuple[int, int, int, BundleEntry]] = []  # (round, -version, peer, entry)
+    for version, _, peer, entry in sorted(pool, key=lambda item: item[:3]):  # each peer's own best first
+        mark = claim(entry)
+        if mark in seen or rounds.get(peer, 0) >= PER_PEER:
+            continue
+        seen.add(mark)
+        ranked.append((rounds.get(peer, 0), version, peer, entry))
+        rounds[peer] = rounds.get(peer, 0) + 1
+    placed = sorted((item for item in ranked if item[3] is not first), key=lambda item: item[:3])[:OTHER_COPIES]
+    return tuple(item[3] for item in sorted(placed, key=lambda item: (item[1], item[0], item[2])))
 
 
 PER_PEER = 3  # copies of one bundle one peer's listing may offer (the author's and endorsed ones)
@@ -115,16 +124,14 @@ def listed(entry: BundleEntry) -> Listed:
 
 
 def _candidates(offered: dict[int, list[BundleEntry]]) -> list[tuple[int, int, int, BundleEntry]]:
-    """The copies of one bundle the peers list (`offered`: peer -> its entries), as (turn, -version, peer, entry):
-    in rounds, each peer's best in the first (its highest version, smallest copy), its next in the second; within a
-    round the highest version first; at most PER_PEER of each peer; each claim once (a peer's lie about the real
-    file's size or version never replaces another peer's true entry for it). So however high the versions a peer
-    makes up, every other peer's best is tried in the first round: the tries a hostile listing can take are bounded
-    by the peers that list, never by the claims each makes."""
+    """The copies of one bundle the peers list (`offered`: peer -> its entries), as (-version, turn, peer, entry),
+    highest version first; within one version one peer's in turn with the next (each peer's smallest first); at
+    most PER_PEER of each peer; each claim once (a peer's lie about the real file's size or version never
+    replaces another peer's true entry for it). Which of them get a place to be tried is `_places`'s choice."""
     ranked: list[tuple[int, int, int, BundleEntry]] = []
     for peer, entries in offered.items():
         mine = sorted(entries, key=lambda e: (-e.version, e.size))
-        ranked += [(turn, -entry.version, peer, entry) for turn, entry in enumerate(mine[:PER_PEER])]
+        ranked += [(-entry.version, turn, peer, entry) for turn, entry in enumerate(mine[:PER_PEER])]
     ranked.sort(key=lambda item: item[:3])
     kept: dict[Claim, tuple[int, int, int, BundleEntry]] = {}
     for item in ranked:
