@@ -333,6 +333,31 @@ def test_a_swarm_file_left_longer_by_an_earlier_run_is_cut_not_blamed(world: Wor
     _arrived(world, dest, result)
 
 
+@pytest.mark.parametrize("damaged", [False, True], ids=["whole", "damaged"])
+def test_a_whole_part_from_an_earlier_run_is_not_asked_of_the_swarm(damaged: bool, world: World) -> None:
+    """The file an earlier run (or an earlier claim on it) left whole in .mirror-downloads is hashed and placed;
+    the swarm is not asked for it again (it fetched the whole bundle into its own folder). A damaged one of the same
+    size is thrown away, and the swarm is asked."""
+    dest = world.root / "in"
+    part = dest / ".mirror-downloads" / f"{world.sha256}.7z.part"
+    part.parent.mkdir(parents=True)
+    data = bytearray(world.bundle.read_bytes())
+    if damaged:
+        data[len(data) // 2] ^= 1
+    part.write_bytes(bytes(data))
+    seed_port = free_ports(1)[0]
+    with seeding(world, world.host, seed_port):
+        result = mirror(world, *fetch_args(world, dest, "--peer", f"127.0.0.1:{seed_port}"))
+    assert result.returncode == 0, result.stderr
+    rows = [m for m in json.loads(result.stdout)["mirrors"] if m["mirror"] == "swarm"]
+    if damaged:
+        assert rows and rows[0]["fate"] == "ok", result.stdout
+    else:
+        assert not rows or rows[0]["fate"] == "not tried", result.stdout
+        assert "complete from an earlier run" in result.stderr
+    _arrived(world, dest, result)
+
+
 def test_aria2_downloads_from_our_web_seed_and_the_bundle_verifies(world: World) -> None:
     """Debian's aria2c reads the published .torrent and fetches every piece from nginx (BEP 19)."""
     dest = world.root / "aria2"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import signal
@@ -14,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mirror.serve import spool
-from mirror.serve.spool import LOCK_NAME, PREFIX, spool_folder
+from mirror.serve.spool import MARKER, PREFIX, spool_folder
 
 
 @pytest.fixture
@@ -24,23 +24,30 @@ def tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield tmp_path
 
 
-def _left(base: Path, name: str, *, lock: bool = True, age: float = 7200.0) -> Path:
+def _left(base: Path, name: str, *, marked: bool = True) -> Path:
+    """A folder as a room leaves it, its files a day old."""
     folder = base / (PREFIX + name)
     folder.mkdir(mode=0o700)
     (folder / "sums").write_bytes(b"x" * 10)
-    then = time.time() - age
-    if lock:
-        (folder / LOCK_NAME).touch()
-        os.utime(folder / LOCK_NAME, (then, then))
-    os.utime(folder, (then, then))
+    if marked:
+        (folder / MARKER).touch()
+    then = time.time() - 86400
+    for path in (*folder.iterdir(), folder):
+        os.utime(path, (then, then))
     return folder
+
+
+def _held(folder: Path) -> int:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
 
 
 def test_a_room_folder_is_private_locked_and_removed(tmp: Path) -> None:
     with spool_folder() as folder:
         assert folder.parent == tmp and folder.name.startswith(PREFIX)
-        assert folder.stat().st_mode & 0o077 == 0
-        fd = os.open(folder / LOCK_NAME, os.O_RDONLY)
+        assert folder.stat().st_mode & 0o077 == 0 and (folder / MARKER).is_file()
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         try:
             with pytest.raises(BlockingIOError):  # held while the room runs
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -53,26 +60,23 @@ def test_a_room_folder_is_private_locked_and_removed(tmp: Path) -> None:
 
 def test_only_folders_of_dead_rooms_are_removed(tmp: Path) -> None:
     """A room killed (SIGKILL, a power cut) left its folder in /tmp for good: the next room removes it, and
-    nothing else."""
+    nothing else: not a running room's, not one without the marker (a room of the release before it, whose
+    folder was removed under it by the first version of this, helper-150), not a link, not another's folder."""
     dead = _left(tmp, "dead")
-    unlocked_old = _left(tmp, "nolock", lock=False)
-    unlocked_new = _left(tmp, "starting", lock=False, age=5)
-    young_lock = _left(tmp, "locking", age=5)  # made a moment ago, by a room about to lock it
+    unmarked = _left(tmp, "unmarked", marked=False)
     running = _left(tmp, "running")
-    fd = os.open(running / LOCK_NAME, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    fd = _held(running)
     target = tmp / "elsewhere"
     target.mkdir()
-    (target / LOCK_NAME).touch()
-    os.utime(target / LOCK_NAME, (0, 0))
+    (target / MARKER).touch()
     (tmp / (PREFIX + "link")).symlink_to(target)
     not_ours = tmp / "other-folder"
     not_ours.mkdir()
     try:
         with spool_folder():
-            assert not dead.exists() and not unlocked_old.exists()
-            assert unlocked_new.is_dir() and young_lock.is_dir() and running.is_dir() and not_ours.is_dir()
-            assert (target / LOCK_NAME).exists() and (tmp / (PREFIX + "link")).is_symlink()
+            assert not dead.exists()
+            assert unmarked.is_dir() and running.is_dir() and (running / "sums").is_file() and not_ours.is_dir()
+            assert (target / MARKER).exists() and (tmp / (PREFIX + "link")).is_symlink()
     finally:
         os.close(fd)
 
@@ -85,10 +89,24 @@ def test_another_users_folder_is_never_touched(tmp: Path) -> None:
         assert theirs.is_dir()
 
 
+def test_a_file_system_without_locks_still_serves(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$TMPDIR on NFS without lockd or some FUSE file systems refuses flock: the room did not start
+    (helper-150). It serves without the lock, and leaves no marker another room could take for a dead room's."""
+    def refuse(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    with spool_folder() as folder:
+        assert folder.is_dir() and not (folder / MARKER).exists()
+        with spool_folder():
+            assert folder.is_dir()
+    assert not folder.exists()
+
+
 def test_a_killed_room_leaves_its_folder_to_the_next(tmp: Path) -> None:
-    """A real process enters the room's folder and is killed with SIGKILL: its folder stays; once it is past
-    STARTING, the next room removes it."""
-    code = ("import sys, tempfile, time\n"
+    """A real process enters the room's folder and is killed with SIGKILL: its folder stays while it lives and
+    after it dies; the next room removes it."""
+    code = ("import tempfile, time\n"
             f"tempfile.tempdir = {str(tmp)!r}\n"
             "from mirror.serve.spool import spool_folder\n"
             "with spool_folder() as folder:\n"
@@ -99,14 +117,12 @@ def test_a_killed_room_leaves_its_folder_to_the_next(tmp: Path) -> None:
         assert child.stdout is not None
         folder = Path(child.stdout.readline().strip())
         with spool_folder():  # the room is alive: its folder stays
-            assert folder.is_dir()
+            assert folder.is_dir() and (folder / MARKER).is_file()
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
         if child.stdout is not None:
             child.stdout.close()
     assert folder.is_dir()  # nothing ran to remove it
-    then = time.time() - 2 * spool.STARTING
-    os.utime(folder / LOCK_NAME, (then, then))
     with spool_folder():
         assert not folder.exists()

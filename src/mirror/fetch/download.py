@@ -137,7 +137,8 @@ class Download:
         return self._size()
 
     def run(self, mirrors: Sequence[Mirror]) -> Path | None:
-        """The complete file, whose sha256 is the index's, or None; mirrors are tried in order, in rounds."""
+        """The complete file, whose sha256 is the index's, or None; mirrors are tried in order, in rounds (none: the
+        partial file of an earlier run or claim, if it is whole and its hash matches)."""
         size = self._size()
         if size:
             self.pieces = [Piece(EARLIER, 0, size)]

@@ -597,9 +597,11 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
     if request.listers:  # from peers' listings: only those that named this file so, for its bytes or its .torrent
         order = _listing_it(order, request, entry)
     on_hand = request.swarm is not None and _on_hand(order, entry)
-    if download.held == entry.size:  # whole already (an earlier claim's, or an earlier run's): hashed, not
-        pass  # asked of the swarm again, which would fetch it whole into its own folder
-    elif on_hand:  # a USB copy holds it: read from there first (a peer dripping real bytes held the swarm for hours)
+    if download.held == entry.size and (whole := download.run(())) is not None:
+        # whole already (an earlier claim's, or an earlier run's) and its hash matches: not asked of the swarm
+        # again, which would fetch it whole into its own folder; a damaged one was thrown away, and is asked for
+        return whole, False, download, None, ""
+    if on_hand:  # a USB copy holds it: read from there first (a peer dripping real bytes held the swarm for hours)
         log(f"swarm: {entry.id}: a folder named holds it; read from there first")
     elif request.swarm is not None:
         part = request.swarm(entry, order, download.downloads, reports, log, request.progress)

@@ -6,30 +6,27 @@ Example::
         serve(..., spool)             # each bundle's SHA256SUMS is served from a file in it
     # removed here; and a room stopped by SIGKILL (or a power cut) leaves its folder, removed by the next room
 
-A running room holds an exclusive flock on `held` inside its folder. The next room to start removes every
-`mirror-room-*` folder of the same user whose lock it can take (its room is gone), and one without the lock file
-only when it is older than STALE_UNLOCKED; a lock file younger than STARTING is left too (a room between making
-its folder and locking it is never touched).
+A running room holds an exclusive flock on its folder itself (which also keeps systemd-tmpfiles from ageing its
+files away), and only then writes the marker file `held` into it. The next room to start removes every
+`mirror-room-*` folder of the same user that has the marker and whose lock it can take: its room is gone. A
+folder without the marker is never touched (a room between making its folder and locking it; one of a release
+before the marker; one on a file system that refuses flock, which serves without a lock and writes no marker).
 Only the user's own folders are looked at, and a link is never followed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import itertools
 import os
 import shutil
 import stat
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 PREFIX = "mirror-room-"
-LOCK_NAME = "held"
-STALE_UNLOCKED = 3600.0  # seconds: a folder without its lock file this old was left by a room that died
-STARTING = 60.0  # seconds: a lock file younger than this may be a room's that has not locked it yet
+MARKER = "held"
 MAX_LISTED = 100_000  # entries of the temporary folder read on start, and of those named like ours, looked at:
 MAX_LOOKED_AT = 1000  # the start stays quick for any /tmp
 
@@ -41,9 +38,10 @@ def spool_folder() -> Iterator[Path]:
     _remove_left(base)
     folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base))
     try:
-        fd = os.open(folder / LOCK_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            if _lock(fd, wait=True):  # the marker only once the lock is held: no other room can take it for free
+                os.close(os.open(MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600, dir_fd=fd))
             yield folder
         finally:
             os.close(fd)
@@ -51,8 +49,21 @@ def spool_folder() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _lock(fd: int, wait: bool) -> bool:
+    """An exclusive flock on `fd`; False where it is refused (held by another, or a file system without locks)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except OSError:  # BlockingIOError: another holds it; ENOLCK, EOPNOTSUPP: NFS without lockd, some FUSE
+        return False
+    return True
+
+
 def _remove_left(base: Path) -> None:
-    """Remove the folders that rooms of this user left behind (no room holds their lock); never raises."""
+    """Remove the folders that rooms of this user left behind (marked, and no room holds their lock); never raises."""
     try:
         with os.scandir(base) as entries:
             listed = itertools.islice(entries, MAX_LISTED)
@@ -61,27 +72,21 @@ def _remove_left(base: Path) -> None:
         return
     for name in names:
         with contextlib.suppress(OSError):
-            if _is_left(base / name):
-                shutil.rmtree(base / name, ignore_errors=True)
+            _remove_if_left(base / name)
 
 
-def _is_left(folder: Path) -> bool:
-    """Whether this folder is one of ours whose room is gone."""
-    info = folder.lstat()
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        return False  # a link, a file, or another user's: never touched
+def _remove_if_left(folder: Path) -> None:
+    """Remove this folder if it is one of ours, marked, and its room is gone (its lock is free)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     try:
-        fd = os.open(folder / LOCK_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return time.time() - info.st_mtime > STALE_UNLOCKED
-    try:
-        lock = os.fstat(fd)
-        if not stat.S_ISREG(lock.st_mode) or time.time() - lock.st_mtime < STARTING:
-            return False  # not ours; or made just now, by a room about to lock it
+        info = os.fstat(fd)
+        if info.st_uid != os.getuid():
+            return  # another user's: never touched
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False  # a running room holds it
-        return True
+            marker = os.stat(MARKER, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return  # not locked yet, never locked, or a release before the marker
+        if stat.S_ISREG(marker.st_mode) and _lock(fd, wait=False):
+            shutil.rmtree(folder, ignore_errors=True)  # while locked: a room cannot be starting in it
     finally:
         os.close(fd)
