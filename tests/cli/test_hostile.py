@@ -145,6 +145,18 @@ def setuid_member(bundle: Path, tmp: Path, ring: Keyring) -> Path:
     return _forge(tmp, members, Entry(name, data, attributes=file_attributes(stat.S_IFREG | 0o6777)))
 
 
+def windows_attributes(bits: int, folders: bool = False) -> Callable[[Path, Path, Keyring], Path]:
+    """A photo (or the photos/ folder's entry) marked with Windows attributes: 7-Zip on Windows extracts it so."""
+    def build(bundle: Path, tmp: Path, ring: Keyring) -> Path:
+        members = _members(bundle, tmp)
+        if folders:
+            return _forge(tmp, members, Entry("photos", b"", attributes=0x10 | bits, directory=True))
+        name = _photo(members)
+        data = members.pop(name)
+        return _forge(tmp, members, Entry(name, data, attributes=file_attributes(stat.S_IFREG | 0o644) | bits))
+    return build
+
+
 def typed_without_flag(mode: int) -> Callable[[Path, Path, Keyring], Path]:
     """A member whose POSIX mode sits in the high 16 bits without the 0x8000 flag: 7-Zip and libarchive still make
     it a link, a FIFO or a set-id file, so it counts as one."""
@@ -295,6 +307,10 @@ CASES = [
     pytest.param(typed_without_flag(stat.S_IFREG | 0o000), r"has the mode 000: extracted by 7-Zip, a file its owner "
                  r"could not read", id="a mode no one may read"),  # helper-132: sha256sum -c then fails
     pytest.param(typed_without_flag(stat.S_IFREG | 0o200), r"has the mode 200: ", id="a mode its owner may not read"),
+    pytest.param(windows_attributes(0x2 | 0x4), r"marked hidden, system, offline or temporary \(0x6\)",
+                 id="photo hidden and system"),  # helper-149: verified, and Explorer would not show it
+    pytest.param(windows_attributes(0x2, folders=True), r"'photos' is marked hidden", id="photos/ folder hidden"),
+    pytest.param(windows_attributes(0x1000), r"\(0x1000\)", id="photo offline"),
     pytest.param(folder_attribute_on_empty_file, r"marked both as an empty file and as a folder",
                  id="empty file with the folder attribute"),
     pytest.param(hidden_property(0x16), r"file property 7-Zip does not write \(0x16\)", id="payload in kComment"),

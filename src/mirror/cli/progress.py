@@ -36,7 +36,7 @@ def echo_err(line: str) -> None:
 @contextlib.contextmanager
 def byte_progress(total: int, label: str, threshold: int = LARGE) -> Iterator[Callable[[int], None] | None]:
     """Yield a function that advances the bar by n bytes, or None when no bar is shown."""
-    if total < threshold:
+    if total < threshold or sys.stderr is None:  # stderr closed (`2>&-`): tqdm wrote to None, and hung at exit
         yield None
         return
     from tqdm import tqdm

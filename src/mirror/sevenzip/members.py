@@ -4,7 +4,7 @@ Example::
 
     files = regular_files(read_archive(fp, Limits()))   # ArchiveError at the first unsafe member
 
-Refused: unsafe names (formats/names.py), links, devices, set-id or sticky bits,
+Refused: unsafe names (formats/names.py), links, devices, set-id or sticky bits, Windows attributes that hide,
 deletion markers, folders that carry data, duplicates, a name that is both a file and
 a folder, folders no file needs, more than MAX_FOLDERS folders, and names that collide
 on a case-insensitive or normalizing file system. Checked on the header alone, before
@@ -31,6 +31,10 @@ def _check_member(member: Member) -> None:
     problem = kind_problem(member)
     if problem is not None:
         raise ArchiveError(f"member {shown!r} {problem}")
+    hiding = _out_of_sight(member.attributes)
+    if hiding:
+        raise ArchiveError(f"member {shown!r} is marked hidden, system, offline or temporary ({hiding:#x}): 7-Zip "
+                           "on Windows would extract it out of sight")
     mode = member.unix_mode
     if mode is not None and mode & (stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX):
         raise ArchiveError(f"member {shown!r} has set-id or sticky bits ({mode & 0o7777:o})")
@@ -76,6 +80,20 @@ def _folders(names: Iterable[str]) -> set[str]:
                 raise ArchiveError(f"the bundle needs more than {MAX_FOLDERS} folders")
             cut = name.rfind("/", 0, cut)
     return folders
+
+
+# Windows attributes 7-Zip sets on what it extracts there that keep files and folders from being seen as they are:
+# hidden (0x2) and system (0x4) ones are not shown by Explorer; a device (0x40), temporary (0x100), offline (0x1000)
+# and encrypted (0x4000) are not plain files. The container is not signed: anyone passing a bundle on could set
+# them and it still verified (helper-149). Read-only, archive, normal, not-indexed and compressed (what a copy
+# repacked on Windows may carry) pass. Only the low 16 bits are Windows attributes: 7-Zip reads the upper ones
+# as a POSIX mode, with the 0x8000 flag or without it.
+_OUT_OF_SIGHT = 0x2 | 0x4 | 0x40 | 0x100 | 0x1000 | 0x4000
+
+
+def _out_of_sight(attributes: int | None) -> int:
+    """The Windows attribute bits of `attributes` that hide a member (0: none)."""
+    return 0 if attributes is None else attributes & _OUT_OF_SIGHT
 
 
 # Attributes of a regular file that _check_member accepts at once: none stored, or the archive bit and/or a
