@@ -212,6 +212,29 @@ def test_scan_reads_single_files(runner: CliRunner, tmp_path: Path) -> None:
     assert code == 6 and {"phone", "email", "iin"} <= {line.split(": ")[1] for line in out.splitlines() if ": " in line}
 
 
+def test_scan_reads_an_xmp_sidecar_and_a_gps_track(runner: CliRunner, tmp_path: Path) -> None:
+    """An XMP sidecar (what photo editors write beside a photo; here made by exiftool) with a GPS position, a camera
+    serial and the author's name, and a phone's GPX track, were scanned as accounts and called CLEAN
+    (helper-149); create refuses both as neither account nor photo."""
+    import subprocess
+
+    folder = tmp_path / "to-send"
+    folder.mkdir()
+    photo = tmp_path / "p.jpg"
+    photo.write_bytes(fx.exif_jpeg(fx.text_fields_tiff()))
+    subprocess.run([require_tool("exiftool"), "-q", "-o", str(folder / "IMG_0412.xmp"), "-XMP-dc:Creator=Aigerim N.",
+                    "-XMP-exif:GPSLatitude=43.2389", "-XMP-exif:GPSLatitudeRef=N", "-XMP-exif:GPSLongitude=76.8897",
+                    "-XMP-exif:GPSLongitudeRef=E", "-XMP-aux:SerialNumber=0421308812", str(photo)],
+                   check=True, timeout=60)
+    (folder / "walk.gpx").write_text('<?xml version="1.0"?>\n<gpx version="1.1" creator="phone"><trk><trkseg>'
+                                     '<trkpt lat="43.2389" lon="76.8897"></trkpt></trkseg></trk></gpx>\n')
+    code, out, _ = invoke(runner, "scan", "--json", folder)
+    found = {(f["path"], f["kind"]) for f in json.loads(out)["findings"]}
+    assert code == 6, out
+    assert {("IMG_0412.xmp", "gps"), ("IMG_0412.xmp", "serial"), ("IMG_0412.xmp", "owner"),
+            ("walk.gpx", "gps")} <= found, found
+
+
 def test_scan_is_incomplete_never_clean_when_it_cannot_read_a_file(runner: CliRunner, tmp_path: Path) -> None:
     """A .docx or a video makes the result INCOMPLETE (exit 7); OS files in a folder are findings."""
     folder = tmp_path / "dump"

@@ -36,6 +36,7 @@ from mirror.privacy.findings import MAX_FINDINGS, MAX_PER_FILE, Finding
 from mirror.privacy.identifiers import Checks, scan_blocks
 from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo_chunks
+from mirror.privacy.scan_blocks import scan_xmp
 from mirror.privacy.strip import is_heif
 from mirror.privacy.texts import stream_codec, text_lines
 from mirror.safeio import open_regular
@@ -140,11 +141,28 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
         report.skip(name, f"{DOCUMENTS[suffix_of(name)][0]}: mirror cannot read its text and author data")
         return
     elif (media is None or media.kind == "account") and _looks_like_text(head):
+        report.add(_sidecar(name, head))
         report.add(scan_blocks(text_lines(data), name, report.checks))
     else:
         report.skip(name, "not a photo or a text: mirror cannot read it")
         return
     report.scanned += 1
+
+
+# Text that is a photo's metadata or a record of places, not an account: an XMP sidecar (IMG_0412.xmp, which
+# photo editors write beside a photo, with its GPS position, camera serial and author), a GPS track or a map's
+# places (GPX, KML). Scanned as an account, it was called CLEAN (helper-149).
+_XMP_TEXT = re.compile(rb"<x:xmpmeta|<\?xpacket begin|adobe:ns:meta/")
+_PLACES_TEXT = re.compile(rb"<gpx[\s>]|<kml[\s>]|<trkpt\s|<wpt\s|<coordinates>")
+
+
+def _sidecar(name: str, head: bytes) -> list[Finding]:
+    """What a text that is a photo's metadata (XMP) or a record of places (GPX, KML) holds, from its first MiB."""
+    if _XMP_TEXT.search(head, 0, 1 << 16):
+        return [Finding(name, kind, detail) for kind, detail in scan_xmp(head)]
+    if _PLACES_TEXT.search(head):
+        return [Finding(name, "gps", "a GPS track or a map's places (GPX or KML): where someone was, point by point")]
+    return []
 
 
 def _rejoin(head: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
