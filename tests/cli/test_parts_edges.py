@@ -158,6 +158,26 @@ def test_a_mistyped_part_is_not_taken_for_the_destination(runner: CliRunner, sma
         assert not (tmp_path / typo).exists()
 
 
+def test_an_existing_file_meant_as_the_destination_is_refused(runner: CliRunner,
+                                                               small: tuple[Path, Path, list[Path]],
+                                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`extract BUNDLE out/report` with out/report a file: it was taken for one more input, left out as failing a
+    check, and the files went to a folder of the bundle's name, exit 0 (helper-149). Refused; nothing written. A
+    part renamed to anything still counts as one (it begins as a 7z)."""
+    bundle, keys, parts = small
+    monkeypatch.chdir(tmp_path)
+    report = tmp_path / "report"
+    report.write_text("notes\n")
+    before = set(tmp_path.iterdir())
+    code, _, err = invoke(runner, "extract", bundle, report, "--keys", keys)
+    assert code == 2 and f"{report} already exists and is not a bundle" in err, err
+    assert set(tmp_path.iterdir()) == before and report.read_text() == "notes\n"
+    renamed = tmp_path / "second"
+    renamed.write_bytes(parts[1].read_bytes())
+    code, _, err = invoke(runner, "extract", parts[0], *parts[2:], renamed, tmp_path / "out", "--keys", keys)
+    assert code == 0 and (tmp_path / "out").is_dir(), err
+
+
 @pytest.mark.parametrize(("size", "words"), [
     pytest.param("1" + "0" * 400, "is more than 1,000,000,000,000 bytes", id="400-digits"),
     pytest.param("10000000000G", "is more than 1,000,000,000,000 bytes", id="too-large"),

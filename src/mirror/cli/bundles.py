@@ -54,6 +54,15 @@ BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _BUNDLE_NAME = re.compile(r"\.7z(\.[0-9]+)?$|\.part[0-9]+of[0-9]+", re.I)  # a bundle, a volume or a part
 
 
+def _is_7z(path: Path) -> bool:
+    """Whether the file begins as a 7z archive does (a bundle, its first volume or a part, whatever its name)."""
+    try:
+        with path.open("rb") as handle:  # a regular file (is_file): never blocks
+            return handle.read(6) == b"7z\xbc\xaf\x27\x1c"
+    except OSError:
+        return True  # unreadable: left to the checks that name why
+
+
 def slug(text: str) -> str:
     """A file-name-safe form of a title."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "bundle"
@@ -149,6 +158,11 @@ def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_end
     for path in paths:  # before a look at any: a name no file system takes is said as such
         check_name_length(path)
     last = bundles[-1]
+    if len(bundles) > 1 and last.is_file() and not _BUNDLE_NAME.search(last.name) and not _is_7z(last):
+        # meant as DEST (it was taken for one more input, left out as failing a check, and the files went to a
+        # folder of the bundle's name, exit 0: helper-149)
+        fail(f"{last} already exists and is not a bundle", "DEST, the last argument, must be a new folder: mirror "
+             "never overwrites", ExitCode.USAGE)
     if len(bundles) > 1 and (last.is_dir() or not (last.exists() or last.is_symlink())):
         dest = bundles.pop()  # a folder that exists is refused by name: extract never overwrites
         if not dest.is_dir() and _BUNDLE_NAME.search(dest.name):  # a mistyped bundle, not a folder to make
