@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real programs the tests run: 7-Zip, minisign and exiftool as independent judges; nginx
-# (WebDAV, configured as docs/mirrors.md says, its password made with openssl), OpenSSH (SFTP)
+# (WebDAV, configured as docs/mirrors.md says, its password made with openssl), Apache httpd (mod_dav_fs, a
+# second WebDAV server as shared hosts run it), OpenSSH (SFTP)
 # and microsocks as servers the tests start on 127.0.0.1; zstd for the benchmark's smoke test;
 # Chromium renders the room page headless; iproute2 makes the network namespaces of the LAN test;
 # aria2 and Transmission are BitTorrent clients that are not ours; strace proves that the swarm sends nothing beyond
@@ -22,12 +23,13 @@ command -v strace >/dev/null || packages+=(strace)
 [ -x /usr/sbin/nginx ] || packages+=(nginx)
 [ -e /usr/lib/nginx/modules/ngx_http_dav_ext_module.so ] || packages+=(libnginx-mod-http-dav-ext)
 [ -x /usr/sbin/sshd ] || packages+=(openssh-server)
+[ -e /usr/lib/apache2/modules/mod_dav_fs.so ] || packages+=(apache2)
 command -v chromium >/dev/null || packages+=(chromium)
 command -v ip >/dev/null || packages+=(iproute2)
 [ -e /usr/share/i18n/charmaps/CP1251.gz ] || packages+=(locales)  # a legacy code page, compiled by a test
 python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
 if [ ${#packages[@]} -gt 0 ]; then
-    # Without systemd, install scripts would start nginx on port 80 and sshd on 22: forbid that.
+    # Without systemd, install scripts would start nginx and Apache on port 80 and sshd on 22: forbid that.
     policy=/usr/sbin/policy-rc.d
     made_policy=
     if [ ! -e "$policy" ]; then

@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -297,6 +298,83 @@ def wsgidav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
     args = [program, "--config", str(folder / "wsgidav.json")]
     with running(args, folder / "wsgidav.log", port) as (process, seconds):
         yield DavServer(f"http://{LOOPBACK}:{port}/", "publisher", password, folder / "data", process.pid, seconds)
+
+
+APACHE_MODULES = "/usr/lib/apache2/modules"
+# Apache httpd with mod_dav_fs, as a publisher's shared host may run it: writes need the password, reads do not;
+# under users/ the user may make no folder but their own (shared hosting, Nextcloud's /remote.php/dav/files/USER/);
+# ro/ is read-only. Apache answers an MKCOL of a folder another connection made a moment before with 403.
+APACHE_CONF = """ServerRoot {p}
+Listen {host}:{port}
+ServerName {host}
+PidFile {p}/run/httpd.pid
+DefaultRuntimeDir {p}/run
+ErrorLog {p}/error.log
+LogLevel warn
+{modules}
+{user}
+DAVLockDB {p}/lock/DAVLock
+DocumentRoot {p}/data
+<Directory />
+    Require all denied
+</Directory>
+<Directory {p}/data>
+    DAV On
+    AuthType Basic
+    AuthName mirror
+    AuthUserFile {p}/htpasswd
+    <LimitExcept GET HEAD OPTIONS>
+        Require valid-user
+    </LimitExcept>
+</Directory>
+<Directory {p}/data/users>
+    <Limit MKCOL>
+        Require all denied
+    </Limit>
+</Directory>
+<Directory {p}/data/users/alice>
+    <Limit MKCOL>
+        Require valid-user
+    </Limit>
+</Directory>
+<Directory {p}/data/ro>
+    <LimitExcept GET HEAD OPTIONS PROPFIND>
+        Require all denied
+    </LimitExcept>
+</Directory>
+"""
+
+
+@pytest.fixture(scope="module")
+def apache_dav() -> Iterator[DavServer]:
+    """Apache httpd with mod_dav_fs (Debian apache2): a third WebDAV server. Its files live in a folder of their own
+    under the system's temporary folder: run as root, Apache serves as www-data, which may not enter pytest's."""
+    apache = system_tool("apache2")
+    modules = ("mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic", "authz_user", "dav", "dav_fs")
+    require(all(Path(f"{APACHE_MODULES}/mod_{m}.so").exists() for m in modules), "Apache's modules (Debian apache2)")
+    folder = Path(tempfile.mkdtemp(prefix="mirror-apache-"))
+    try:
+        folder.chmod(0o755)
+        for sub in ("data/mirror", "data/users/alice", "data/ro", "lock", "run"):
+            (folder / sub).mkdir(parents=True)
+        password = "пароль-" + secrets.token_urlsafe(12)
+        (folder / "htpasswd").write_text(_htpasswd("publisher", password))
+        user = ""
+        if os.getuid() == 0:  # Apache will not serve as root: www-data owns what it writes
+            user = "User www-data\nGroup www-data"
+            for path in (folder / "data", *(folder / "data").rglob("*"), folder / "lock"):
+                shutil.chown(path, "www-data", "www-data")
+        port = free_port()
+        loads = "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in modules)
+        (folder / "httpd.conf").write_text(APACHE_CONF.format(p=folder, host=LOOPBACK, port=port, modules=loads,
+                                                              user=user))
+        args = [apache, "-DFOREGROUND", "-f", str(folder / "httpd.conf")]
+        with running(args, folder / "apache.log", port, env={"PATH": os.environ.get("PATH", "")}) as (process,
+                                                                                                        seconds):
+            yield DavServer(f"http://{LOOPBACK}:{port}/mirror/", "publisher", password, folder / "data" / "mirror",
+                            process.pid, seconds)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _sshd_config(folder: Path, port: int) -> str:

@@ -54,7 +54,9 @@ def each_host(hosts: Sequence[Host], seconds: Mapping[str, float], work: Callabl
               log: Log) -> list[T | TransferError]:
     """`work(host)` for every host in parallel, each within `seconds[host.name]`; outcomes in host order.
 
-    A TransferError that `work` raises is its host's outcome; any other exception is raised here.
+    A TransferError that `work` raises is its host's outcome; any other exception is raised here, once every
+    other host has had its turn (raised at once, it cut the others off mid-upload: their threads are daemons, and
+    a required host was left without its index and never reported, helper-151).
     """
     slots: list[_Slot[T]] = []
     for host in hosts:
@@ -64,6 +66,7 @@ def each_host(hosts: Sequence[Host], seconds: Mapping[str, float], work: Callabl
         slot.thread.start()
         slots.append(slot)
     outcomes: list[T | TransferError] = []
+    unexpected: BaseException | None = None
     for host, slot in zip(hosts, slots, strict=True):
         assert slot.thread is not None  # noqa: S101 - set just above
         slot.thread.join(max(0.0, slot.deadline + GRACE - time.monotonic()))
@@ -74,9 +77,12 @@ def each_host(hosts: Sequence[Host], seconds: Mapping[str, float], work: Callabl
         elif isinstance(slot.error, TransferError):
             outcomes.append(slot.error)
         elif slot.error is not None:
-            raise slot.error
+            unexpected = unexpected or slot.error
+            outcomes.append(TransferError(host.name, f"{type(slot.error).__name__}", Failure.BAD_ANSWER))
         else:
             outcomes.append(slot.result)  # type: ignore[arg-type]  # done without error: work returned it
+    if unexpected is not None:
+        raise unexpected
     return outcomes
 
 

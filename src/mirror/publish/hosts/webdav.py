@@ -41,6 +41,9 @@ SPOT_BYTES = 64 << 10
 SPOT_RANGES = 8
 
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"  # RFC 3986 pchar and "/", and "%" to keep escapes a URL already has
+_MADE = (201, 405)  # MKCOL: made, or there already (RFC 4918: 405 for an existing resource)
+_MISSING_PARENT = 409  # MKCOL: a folder above it is not there
 
 
 def _length(value: str) -> int | None:
@@ -61,7 +64,11 @@ class WebDavHost:
 
     def __init__(self, name: str, url: str, auth: tuple[str, str] | None, limits: Limits) -> None:
         self._name = name
-        self.url = url if url.endswith("/") else url + "/"
+        parts = urlsplit(url if url.endswith("/") else url + "/")
+        # the path percent-encoded as it is sent (a folder named in Cyrillic, or with a space): MOVE's Destination
+        # header is the URL itself, and a header is ASCII (it crashed the whole publish, helper-151); escapes
+        # already there are kept
+        self.url = parts._replace(path=quote(parts.path, safe=_PATH_SAFE)).geturl()
         self._netloc = urlsplit(self.url).netloc
         self._limits = limits
         self._session = watched_session()
@@ -213,24 +220,26 @@ class WebDavHost:
         return self.url + quote(path)
 
     def _make_root(self) -> None:
-        """MKCOL the host's own folder and its parents on the server, once (405: it exists)."""
+        """The host's own folder on the server, made if it is not there; a folder above it only when the server
+        says one is missing (a host inside a folder the user may not make, as on shared hosting or Nextcloud's
+        /remote.php/dav/files/USER/, is not refused for MKCOL of the folders above it, helper-151)."""
         parts = [p for p in urlsplit(self.url).path.split("/") if p]
         origin = self.url[: len(self.url) - len(urlsplit(self.url).path)]
-        for depth in range(1, len(parts) + 1):
-            url = origin + "/" + "/".join(parts[:depth]) + "/"
-            folder = "/".join(parts[:depth]) + "/"
-            with Watch(self._name, f"MKCOL {folder}", self._limits):
-                try:
-                    response = self._session.request("MKCOL", url, timeout=self._limits.timeouts,
-                                                     allow_redirects=False, stream=True)
-                except requests.RequestException as exc:
-                    raise TransferError(self._name, f"MKCOL: connection to {self._netloc} failed",
-                                        Failure.UNREACHABLE) from exc
-                with response:
-                    if response.status_code not in (201, 405):
-                        raise self._status_error("MKCOL", folder, response.status_code)
-                    self._drain(response, "MKCOL", folder)
+        self._make_at(origin, parts, len(parts))
         self._folders.add("")
+
+    def _make_at(self, origin: str, parts: list[str], depth: int) -> None:
+        """The folder of the first `depth` parts of the host's path, made (its parents first if need be)."""
+        if depth == 0:
+            return  # the server's root: always there
+        url = origin + "/" + "/".join(parts[:depth]) + "/"
+        folder = "/".join(parts[:depth]) + "/"
+        status = self._mkcol(url, folder)
+        if status == _MISSING_PARENT:
+            self._make_at(origin, parts, depth - 1)
+            status = self._mkcol(url, folder)
+        if status not in _MADE and not self._is_folder(url, folder):
+            raise self._status_error("MKCOL", folder, status)
 
     def _make_folders(self, folders: tuple[str, ...]) -> None:
         """MKCOL each missing parent, top down (servers create one level at a time; 405: it exists)."""
@@ -239,8 +248,42 @@ class WebDavHost:
         for depth in range(1, len(folders) + 1):
             folder = "/".join(folders[:depth]) + "/"
             if folder not in self._folders:
-                self._request("MKCOL", folder, ok=(201, 405)).close()
+                status = self._mkcol(self._url(folder), folder)
+                if status not in _MADE and not self._is_folder(self._url(folder), folder):
+                    raise self._status_error("MKCOL", folder, status)
                 self._folders.add(folder)
+
+    def _mkcol(self, url: str, folder: str) -> int:
+        """MKCOL at `url`; its status, the answer drained."""
+        with Watch(self._name, f"MKCOL {folder}", self._limits):
+            response = self._at("MKCOL", url, folder)
+            with response:
+                self._drain(response, "MKCOL", folder)
+            return response.status_code
+
+    def _is_folder(self, url: str, folder: str) -> bool:
+        """Whether `url` is a folder already (PROPFIND, Depth 0: 207 and a collection). Asked after an MKCOL that
+        neither made it nor said it was there: several connections of one publish make the same folder at once,
+        and Apache answers all but one 403 ("File exists"), rclone 423; a folder the user may not make may well
+        exist."""
+        with Watch(self._name, f"PROPFIND {folder}", self._limits):
+            response = self._at("PROPFIND", url, folder, headers={"Depth": "0"})
+            with response:
+                body = read_capped(self._chunks(response, folder, "PROPFIND", STATUS_BODY), STATUS_BODY,
+                                   self._name, f"the answer to PROPFIND {folder}")
+            return response.status_code == 207 and b"collection" in body
+
+    def _at(self, method: str, url: str, folder: str, headers: dict[str, str] | None = None) -> requests.Response:
+        """One request to an absolute URL (a folder at or above the host's), its answer streamed, any status."""
+        try:
+            return self._session.request(method, url, headers=headers, timeout=self._limits.timeouts,
+                                         allow_redirects=False, stream=True)
+        except requests.RequestException as exc:
+            if timed_out(exc):
+                raise TransferError(self._name, f"{method} {folder}: {self._netloc} timed out",
+                                    Failure.TIMEOUT) from exc
+            raise TransferError(self._name, f"{method}: connection to {self._netloc} failed",
+                                Failure.UNREACHABLE) from exc
 
     def _put(self, temp: str, source: Path) -> str | None:
         """PUT the file; the SHA-256 of the bytes sent, when they went once in order."""
@@ -313,9 +356,21 @@ class WebDavHost:
         return response
 
     def _status_error(self, method: str, path: str, status: int) -> TransferError:
-        if status in (401, 403):
+        if status == 401:
             return TransferError(self._name, f"authentication failed (HTTP {status} for {method} {path})",
                                  Failure.REFUSED,
                                  hint="check the user name and the password in mirror.toml's password_env")
+        if status == 403:  # a read-only server or folder, or one this user may not write to: not the password
+            return TransferError(self._name, f"forbidden (HTTP 403 for {method} {path}): the server does not let "
+                                 "this user do that there", Failure.REFUSED,
+                                 hint="check that the user may write to that folder on the server (and the user "
+                                      "name and password)")
+        if status == 507:
+            return TransferError(self._name, f"the server's disk is full (HTTP 507 for {method} {path})",
+                                 Failure.REFUSED, hint="make room on the server, or publish to another host")
+        if status == 413:
+            return TransferError(self._name, f"the server refuses a file this large (HTTP 413 for {method} {path})",
+                                 Failure.REFUSED, hint="raise the server's limit on uploads (nginx: "
+                                 "client_max_body_size; Apache: LimitRequestBody)")
         return TransferError(self._name, f"{method} {path}: HTTP {status}", Failure.REFUSED,
                              transient=status in _RETRY_STATUS)

@@ -1,0 +1,77 @@
+"""`mirror publish` and `fetch` with Apache httpd's mod_dav_fs, on 127.0.0.1 (helper-151's findings)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from conftest import invoke
+from servers import DavServer
+
+
+def _config(tmp_path: Path, apache_dav: DavServer, monkeypatch: pytest.MonkeyPatch, url: str,
+            password: str | None = None, transfers: int = 4) -> Path:
+    monkeypatch.setenv("MIRROR_TEST_APACHE_PASSWORD", apache_dav.password if password is None else password)
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.apache]\nurl = "{url}"\nusername = "publisher"\n'
+                      f'password_env = "MIRROR_TEST_APACHE_PASSWORD"\ntransfers = {transfers}\ntimeout = 10\n',
+                      encoding="utf-8")
+    return config
+
+
+def _origin(apache_dav: DavServer) -> str:
+    return apache_dav.url.removesuffix("mirror/")
+
+
+def test_several_connections_make_a_new_folder_at_once(apache_dav: DavServer, bundle: Path, tmp_path: Path,
+                                                       runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four connections each made bundles/ in a new folder; Apache answered all but one 403 ("File exists"), and
+    the first publish failed as a wrong password, most times. Three fresh folders in a row now all succeed."""
+    for _ in range(3):
+        url = f"{apache_dav.url}{uuid.uuid4().hex[:8]}/"
+        code, out, err = invoke(runner, "publish", bundle, "--config", _config(tmp_path, apache_dav, monkeypatch, url))
+        assert code == 0 and "OK    apache" in out, out + err
+        sha = hashlib.sha256(bundle.read_bytes()).hexdigest()
+        assert requests.get(f"{url}bundles/{sha}.7z", timeout=10).content == bundle.read_bytes()
+
+
+def test_a_host_inside_a_folder_the_user_may_not_make(apache_dav: DavServer, bundle: Path, tmp_path: Path,
+                                                      runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """users/alice/ exists and is the user's, but users/ refuses MKCOL (shared hosting): publish MKCOLed every
+    folder from the server's root and failed at users/. Only a missing folder is made."""
+    url = f"{_origin(apache_dav)}users/alice/"
+    code, out, err = invoke(runner, "publish", bundle, "--config", _config(tmp_path, apache_dav, monkeypatch, url))
+    assert code == 0 and "OK    apache" in out, out + err
+
+
+def test_a_folder_named_in_cyrillic_then_fetched(apache_dav: DavServer, bundle: Path, tmp_path: Path,
+                                                 runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host URL of зеркало/: MOVE's Destination header held it raw, and the whole publish ended in an internal
+    error. Published, and a reader fetches from the same URL."""
+    url = f"{apache_dav.url}зеркало-{uuid.uuid4().hex[:6]}/"
+    code, out, err = invoke(runner, "publish", bundle, "--config", _config(tmp_path, apache_dav, monkeypatch, url))
+    assert code == 0 and "OK    apache" in out, out + err
+    code, out, err = invoke(runner, "fetch", "--mirror", url, "--dest", tmp_path / "in")
+    assert code == 0 and "ARRIVED" in out, out + err
+    (arrived,) = (tmp_path / "in").glob("*.7z")
+    assert arrived.read_bytes() == bundle.read_bytes()
+
+
+@pytest.mark.parametrize(("where", "password", "said"), [
+    ("ro/", None, "FAIL  apache  forbidden (HTTP 403"),
+    ("mirror/x/", "not-the-password", "FAIL  apache  authentication failed (HTTP 401"),
+])
+def test_forbidden_is_not_called_a_wrong_password(where: str, password: str | None, said: str,
+                                                  apache_dav: DavServer, bundle: Path, tmp_path: Path,
+                                                  runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only folder answered 403 and was reported as a failed authentication, with a hint to check the
+    password; only a 401 is."""
+    config = _config(tmp_path, apache_dav, monkeypatch, f"{_origin(apache_dav)}{where}", password)
+    code, out, err = invoke(runner, "publish", bundle, "--config", config)
+    assert code == 4 and said in out, out + err
+    assert apache_dav.password not in out + err
