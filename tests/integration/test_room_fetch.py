@@ -585,3 +585,29 @@ def test_a_served_mirror_copy_offers_its_torrents(tmp_path: Path, host: Path) ->
     (host / "index.json").unlink()  # a plain folder: no signed info hash to hold a .torrent to
     with RoomThread(RoomRequest(host, port=0)) as room:
         assert requests.get(f"{room.urls[0]}bundles/{sha}.torrent", timeout=10).status_code == 404
+
+
+def test_fetch_with_stderr_closed_finishes(tmp_path: Path, keyring: Keyring, secret: SecretKey,
+                                          runner: CliRunner) -> None:
+    """`mirror fetch ... 2>&-`: the progress bar of a bundle of 1 MiB or more wrote to a closed stderr, and the run
+    hung at exit for good (create and publish of 64 MiB and more ended in exit 1, silently; helper-148)."""
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "host"
+    folder.mkdir()
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.usb]\nurl = "{folder}"\n')
+    published = make_bundle(tmp_path / "src", secret, tmp_path / "big.7z", "Big", big_photos=1)
+    assert published.stat().st_size > 1 << 20
+    assert invoke(runner, "publish", published, "--config", config)[0] == 0
+    reader = _reader(tmp_path, keyring, runner, "reader", "author", "publisher")
+    command = [sys.executable, "-m", "mirror", "fetch", "--mirror", str(folder), "--dest", str(tmp_path / "in"),
+               "--keys", str(reader)]
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env, timeout=120,
+                          preexec_fn=lambda: os.close(2))  # the child's stderr closed, as 2>&-
+    assert done.returncode == 0 and b"ARRIVED" in done.stdout, done.stdout
+    (arrived,) = (tmp_path / "in").glob("*.7z")
+    assert arrived.read_bytes() == published.read_bytes()
