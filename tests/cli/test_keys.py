@@ -408,3 +408,19 @@ def test_a_key_file_saved_with_a_byte_order_mark_is_read(runner: CliRunner, tmp_
     code, out, err = invoke(runner, "keys", "import", marked, "--name", "alice", "--checked", "in-person",
                             "--keys", tmp_path / "reader")
     assert code == 0 and "imported alice" in out, (out, err)
+
+
+def test_export_and_fingerprint_with_stdout_closed(keyring: Keyring) -> None:
+    """`mirror keys export alice >&-` exited 0 though the key went nowhere; `keys fingerprint alice >&-` ended in
+    "internal error: AttributeError" (its QR code asked the closed stdout for its encoding; helper-148)."""
+    import os
+    import subprocess
+    import sys
+
+    command = [str(Path(sys.executable).with_name("mirror")), "keys"]
+    env = {**os.environ, "MIRROR_LANG": "en"}
+    for args, code, said in ((["export", "alice"], 1, "standard output is closed"),
+                             (["fingerprint", "alice"], 0, "")):
+        done = subprocess.run([*command, *args, "--keys", str(keyring.folder)], stderr=subprocess.PIPE, text=True,
+                              env=env, timeout=60, check=False, preexec_fn=lambda: os.close(1))
+        assert done.returncode == code and said in done.stderr and "internal error" not in done.stderr, done.stderr

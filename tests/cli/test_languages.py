@@ -198,6 +198,21 @@ def test_a_terminal_without_cyrillic_gets_english(stranger: tuple[Path, Path]) -
     assert result.stdout.startswith(b"INTACT, UNKNOWN SIGNER")
 
 
+@pytest.mark.parametrize("encoding", ["koi8-r", "cp866", "iso8859-5"])
+@pytest.mark.parametrize("command", [(), ("extract",), ("keys", "import")])
+def test_russian_help_on_a_legacy_terminal(encoding: str, command: tuple[str, ...], tmp_path: Path) -> None:
+    """`mirror --help` in Russian on a KOI8-R (or CP866, ISO 8859-5) terminal: "internal error:
+    UnicodeEncodeError" at the first dash, which those code pages lack (helper-148); click prints help itself.
+    The text comes in the terminal's code page, with what it lacks as \\u2014."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MIRROR_LANG", "LC_ALL", "LANG", "LC_MESSAGES")}
+    env.update(MIRROR_LANG="ru", PYTHONIOENCODING=encoding, MIRROR_KEYS=str(tmp_path))
+    result = subprocess.run([str(COMMAND), *command, "--help"], capture_output=True, env=env, timeout=60,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode(encoding)
+    assert "Использование:" in text and "internal error" not in result.stderr.decode(encoding, "replace")
+
+
 def test_fetch_table_speaks_the_language(tmp_path: Path) -> None:
     """The fate column of fetch's table (machine words in English and in --json) is in the reader's language."""
     result = mirror("fetch", "--mirror", "http://127.0.0.1:9/", "--list", "--budget", "2", "--timeout", "1",

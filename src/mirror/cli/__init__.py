@@ -16,6 +16,7 @@ often on a slow phone, does not load click at all (quick.py).
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sys
@@ -68,6 +69,10 @@ def run() -> None:
     temporary files and folders are removed, "interrupted", and the exit code is 128 + the signal's number (130,
     143, 129) as a shell reports a command a signal ended. (serve and seed stop on them as on Ctrl-C.)
     """
+    if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
+        # what the terminal's encoding lacks is written as \u2014: click prints help and usage itself, and a
+        # Russian help on a KOI8-R terminal crashed on its first dash (helper-148); JSON stays whole (echo)
+        sys.stdout.reconfigure(errors="backslashreplace")
     if not _IGNORED:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):

@@ -451,8 +451,10 @@ def echo(text: str, nl: bool = True, err: bool = False, data: bool = False) -> N
     out = text + "\n" if nl else text
     try:
         try:
+            if data and getattr(stream, "errors", "strict") != "strict":  # strict or not, JSON as JSON is read
+                out.encode(stream.encoding or "utf-8")
             stream.write(out)
-        except UnicodeEncodeError:  # nothing was written: the text is encoded whole before it is written
+        except (UnicodeEncodeError, LookupError):  # nothing written: the text is encoded whole before a write
             binary = getattr(stream, "buffer", None)
             if binary is None:
                 raise
@@ -462,6 +464,11 @@ def echo(text: str, nl: bool = True, err: bool = False, data: bool = False) -> N
         stream.flush()
     except BrokenPipeError:
         quiet_stream(stream)
+
+
+def terminal_encoding() -> str:
+    """The encoding of stdout (UTF-8 when it is closed, `>&-`: nothing will be written anyway)."""
+    return getattr(sys.stdout, "encoding", None) or "utf-8"
 
 
 def quiet_stream(stream: Any) -> None:

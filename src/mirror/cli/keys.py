@@ -30,9 +30,10 @@ from mirror.cli.common import (
     recorded_here,
     remember_workspace,
     say,
+    terminal_encoding,
     warn,
 )
-from mirror.errors import ConfigError, KeyringError
+from mirror.errors import ConfigError, KeyringError, MirrorError
 
 if TYPE_CHECKING:
     from mirror.bundle.verify import VerifiedBundle
@@ -121,7 +122,11 @@ def keys_list(as_json: bool, keys_dir: Path | None) -> None:
 @keys_option
 def keys_export(name: str, keys_dir: Path | None) -> None:
     """Print the public key NAME in minisign format."""
-    echo(_counted(open_keyring(keys_dir), name).public.to_text(), nl=False)
+    text = _counted(open_keyring(keys_dir), name).public.to_text()
+    if sys.stdout is None:  # `>&-`: the key went nowhere, and exit 0 said it was given (helper-148)
+        raise MirrorError("standard output is closed: the key was not printed",
+                          hint="mirror keys export NAME > NAME.pub")
+    echo(text, nl=False)
 
 
 def _counted(ring: Keyring, name: str) -> KeyRecord:
@@ -295,7 +300,7 @@ def keys_fingerprint(name: str, png: Path | None, force: bool, no_qr: bool, keys
     say(f"{name}  key {record.key_id_hex}")
     say(fingerprint(record.public))
     if not no_qr:
-        echo(qr_terminal(record.public.key_line, sys.stdout.encoding), nl=False)
+        echo(qr_terminal(record.public.key_line, terminal_encoding()), nl=False)
     if png is not None and not no_qr:  # a file only when asked for (it was written into the keyring each time)
         atomic_write(png, qr_png(record.public.key_line), mode=0o644)
         warn(f"QR code of the public key written to {png}")

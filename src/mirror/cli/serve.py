@@ -10,14 +10,13 @@ Example::
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from mirror.cli.app import main
-from mirror.cli.common import echo, say, warn
+from mirror.cli.common import echo, say, terminal_encoding, warn
 
 if TYPE_CHECKING:
     from mirror.serve.room import Room
@@ -41,7 +40,7 @@ def _started(room: Room, lan: bool) -> None:
     for url in room.urls:
         say(f"  {url}")
         if lan:
-            echo(qr_terminal(url, sys.stdout.encoding), nl=False)
+            echo(qr_terminal(url, terminal_encoding()), nl=False)
     if room.announced_as:
         say(f"announced on the local network as {room.announced_as} (_mirror-bundle._tcp)")
     warn("press Ctrl-C to stop")
