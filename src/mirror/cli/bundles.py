@@ -20,6 +20,7 @@ from mirror.cli.app import main
 from mirror.cli.common import (
     dump_json_streamed,
     endorsers_option,
+    given_path,
     json_option,
     keys_option,
     open_keyring,
@@ -137,7 +138,7 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, metavar="BUNDLE... [DEST]", type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="BUNDLE... [DEST]", type=given_path(path_type=Path))
 @click.option("--untrusted", is_flag=True, help="extract even if the signer is not in your keyring")
 @click.option("--partial", is_flag=True, help="exit 0 even if the parts given leave files missing (they are named)")
 @endorsers_option

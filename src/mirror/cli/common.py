@@ -59,6 +59,20 @@ def check_suffix(out: Path, suffix: str) -> None:
         raise ConfigError(f"{out}: the output name must end in {suffix}")
 
 
+def given_path(**kwargs: Any) -> Any:
+    """A click.Path that refuses an empty value (`--dest "$DEST"` with DEST unset): never the current folder, or a
+    file in it, by accident (helper-148: fetch, split and serve wrote to or served the current folder)."""
+    import click
+
+    class Given(click.Path):
+        def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+            if isinstance(value, str) and not value.strip():
+                self.fail(translate("an empty path: name a file or a folder"), param, ctx)
+            return super().convert(value, param, ctx)
+
+    return Given(**kwargs)
+
+
 def keys_option(func: Any) -> Any:
     """--keys DIR, shared by every command that uses the keyring."""
     import click
@@ -256,8 +270,10 @@ def open_keyring(option: Path | None, own: bool = False, strict: bool = False) -
 
     why = not_yours(folder.resolve()) if folder.is_dir() else None  # --keys, $MIRROR_KEYS and the data folder too
     if why is not None:  # whoever may change it may plant a key, or a record that says "in-person"
+        theirs = why.startswith("it belongs to another user")  # chmod cannot change whose it is (helper-148)
         raise ConfigError(f"the keyring {folder} (chosen by {source}) must not decide whom you trust: {why}",
-                          hint="use a keys folder only you can change: chmod o-w, or another with --keys")
+                          hint="use a keys folder of your own: copy it, or name another with --keys" if theirs else
+                          "use a keys folder only you can change: chmod o-w, or another with --keys")
     ring = _filtered(folder)
     _opened[:] = [ring]
     return ring

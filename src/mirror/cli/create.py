@@ -22,7 +22,7 @@ import click
 
 from mirror.cli.app import main
 from mirror.cli.bundles import BUNDLE, slug
-from mirror.cli.common import keys_option, open_keyring, say, shell_word, signing_key, unlock_key, warn
+from mirror.cli.common import given_path, keys_option, open_keyring, say, shell_word, signing_key, unlock_key, warn
 from mirror.errors import ConfigError
 from mirror.formats.names import check_name_length, printable
 from mirror.safeio import probe_output_folder
@@ -100,7 +100,7 @@ def _versions(update: Path | None, bundle_id: str | None, version: int | None, r
 
 @main.command()
 @click.argument("src", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="the bundle to write (.7z)")
+@click.option("-o", "--out", type=given_path(dir_okay=False, path_type=Path), help="the bundle to write (.7z)")
 @click.option("--key", "key_name", help="your signing key (default: the only secret key in the keyring)")
 @click.option("--title", default="", help="a title for readers")
 @click.option("--force", is_flag=True, help="replace an existing output file")
@@ -133,7 +133,7 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     ring = open_keyring(keys_dir, own=True)
     name = signing_key(ring, key_name)
     bundle_id, version_number, supersedes = _versions(update, bundle_id, version, ring, name)
-    src, out = _where(src, out, title, force, version_number)
+    src, out = _where(src, out, title, force, version_number, update is not None)
     probe_output_folder(out)  # a folder that cannot take the bundle is said now, not after the check
     if update is not None and out.exists() and os.path.samefile(update, out):
         raise ConfigError(f"{out} is the bundle given to --update; create never replaces the version it follows",
@@ -158,7 +158,8 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     _created(result, name)
 
 
-def _where(src: Path | None, out: Path | None, title: str, force: bool, version: int) -> tuple[Path, Path]:
+def _where(src: Path | None, out: Path | None, title: str, force: bool, version: int,
+           updating: bool = False) -> tuple[Path, Path]:
     """SRC and the output, from the options or the workspace (whose default name carries a version past 1).
 
     Raises:
@@ -184,6 +185,11 @@ def _where(src: Path | None, out: Path | None, title: str, force: bool, version:
     if out.resolve().is_relative_to(src.resolve()):
         raise ConfigError(f"{out} is inside {src}, the folder being bundled",
                           hint="write it elsewhere (-o ../NAME.7z): the next create of that folder would refuse it")
+    if out.exists() and not force and updating:  # with --force, a second and different v2 of one bundle, both
+        # signed: readers and mirrors would hold two bundles of one id and version (helper-148)
+        raise ConfigError(f"{out} already exists: perhaps version {version} made before",
+                          hint=f"to make the version after it: --update {shell_word(out)}; --force would sign a "
+                          f"second, different version {version} of the same bundle")
     if out.exists() and not force:  # atomic_output checks again; this one spares the checks and a passphrase prompt
         raise ConfigError(f"{out} already exists", hint=f"a new version of the bundle in it: --update "
                           f"{shell_word(out)} -o NEW.7z (readers see it as newer); --force replaces it with a new, "

@@ -20,6 +20,7 @@ from mirror.cli.bundles import BUNDLE
 from mirror.cli.common import (
     check_suffix,
     dump_json,
+    given_path,
     json_option,
     keys_option,
     open_keyring,
@@ -37,7 +38,7 @@ from mirror.formats.endorsement import CLAIMS
 @click.option("--claim", required=True, type=click.Choice(CLAIMS),
               help="relayed: I passed it on as I got it; knows-author: I know the author holds this key; "
                    "witnessed: I saw what it tells (docs/endorsements.md)")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--out", type=given_path(dir_okay=False, path_type=Path),
               help="the endorsed bundle to write (default: NAME.endorsed.7z beside BUNDLE); never BUNDLE itself")
 @click.option("--force", is_flag=True, help="replace an existing output file (never BUNDLE)")
 @click.option("--drop-unknown", is_flag=True,

@@ -29,6 +29,7 @@ from mirror.cli.app import main
 from mirror.cli.common import (
     dump_json,
     endorsers_option,
+    given_path,
     json_option,
     keys_option,
     open_keyring,
@@ -39,7 +40,7 @@ from mirror.cli.common import (
 )
 from mirror.cli.progress import echo_err
 from mirror.cli.swarm import SWARM_HINT, reach_options, swarm_source
-from mirror.errors import MirrorError
+from mirror.errors import ConfigError, MirrorError
 from mirror.i18n import verbatim
 from mirror.safeio import writing_to
 
@@ -59,7 +60,6 @@ class ByteRate(click.ParamType):  # type: ignore[type-arg]
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         """Parse, or fail as click does."""
-        from mirror.errors import ConfigError
         from mirror.net.pace import parse_rate
 
         try:
@@ -211,7 +211,7 @@ def _room_options(func: Any) -> Any:
                      help="seconds to listen for rooms with --lan"),
         click.option("--unsigned", is_flag=True,
                      help="use a peer's unsigned listing even after having accepted a publisher's signed index"),
-        click.option("--keep-mirror", type=click.Path(file_okay=False, path_type=Path),
+        click.option("--keep-mirror", type=given_path(file_okay=False, path_type=Path),
                      help="also keep what arrived as a mirror copy in this folder (signed index as fetched)"),
     ]
     for option in reversed(options):
@@ -267,7 +267,7 @@ def _folders_hint(mirrors: tuple[str, ...]) -> str | None:
 @click.option("--mirror", "mirrors", multiple=True, help="a mirror URL, file:// URL or folder; repeat to add more")
 @click.option("--all", "want_all", is_flag=True, help="every bundle in the index (the default without ids)")
 @click.option("--list", "list_only", is_flag=True, help="show the bundles the index lists; download nothing")
-@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+@click.option("--dest", type=given_path(file_okay=False, path_type=Path), default=Path("."),
               help="where verified bundles go (default: here)")
 @click.option("--proxy", help="e.g. socks5h://127.0.0.1:9050 (Tor); names are resolved by the proxy, socks5:// too")
 @click.option("--strict", is_flag=True, help="refuse an expired index instead of warning")
@@ -308,9 +308,9 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
 
         proxy = checked_proxy(proxy)  # socks5:// taken as socks5h://: no name is ever looked up around it
         if room["lan"]:  # rooms on the LAN are private addresses, which Tor never reaches; as for the swarm
-            from mirror.errors import ConfigError
-
             raise ConfigError("a proxy hides your address, --lan and --public show it: choose one")
+    if want_all and bundle_ids:  # `--all ID` fetched everything, silently (helper-148)
+        raise ConfigError("--all and bundle ids: choose one", hint="mirror fetch --all, or mirror fetch ID ...")
     if room["keep_mirror"] is not None and not list_only:
         from mirror.fetch.keep import check_keep_folder
 

@@ -24,6 +24,7 @@ from mirror.cli.common import (
     chosen_keyring,
     dump_json,
     echo,
+    given_path,
     json_option,
     keys_option,
     open_keyring,
@@ -281,7 +282,7 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
 
 @keys.command("fingerprint")
 @click.argument("name")
-@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="where to write the QR code PNG")
+@click.option("--png", type=given_path(dir_okay=False, path_type=Path), help="where to write the QR code PNG")
 @click.option("--force", is_flag=True, help="replace the --png file if it exists")
 @click.option("--no-qr", is_flag=True, help="digits only")
 @keys_option

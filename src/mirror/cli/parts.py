@@ -15,7 +15,16 @@ from pathlib import Path
 import click
 
 from mirror.cli.app import main
-from mirror.cli.common import check_suffix, dump_json, json_option, keys_option, open_keyring, say, say_differing
+from mirror.cli.common import (
+    check_suffix,
+    dump_json,
+    given_path,
+    json_option,
+    keys_option,
+    open_keyring,
+    say,
+    say_differing,
+)
 from mirror.cli.failure import fail
 from mirror.errors import ExitCode
 
@@ -27,7 +36,7 @@ PART = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--max-size", "max_size", metavar="SIZE", help="the largest part, e.g. 48M (10^6 bytes) or 45MiB")
 @click.option("--for", "channel", type=click.Choice(["telegram-bot", "signal", "email", "whatsapp"]),
               help="the size for a channel (docs/resharing.md)")
-@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(),
+@click.option("-o", "--out", "out_dir", type=given_path(file_okay=False, path_type=Path), default=Path(),
               help="the folder for the parts (default: here)")
 @json_option
 @keys_option
@@ -57,7 +66,7 @@ def split(bundle: Path, max_size: str | None, channel: str | None, out_dir: Path
 
 @main.command()
 @click.argument("parts", nargs=-1, required=True, type=PART)
-@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--out", "out", required=True, type=given_path(dir_okay=False, path_type=Path),
               help="the bundle to write")
 @click.option("--force", is_flag=True, help="replace OUT if it exists")
 @json_option

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from mirror.cli.app import main
-from mirror.cli.common import echo, say, terminal_encoding, warn
+from mirror.cli.common import echo, given_path, say, terminal_encoding, warn
 
 if TYPE_CHECKING:
     from mirror.serve.room import Room
@@ -47,7 +47,7 @@ def _started(room: Room, lan: bool) -> None:
 
 
 @main.command()
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.argument("folder", type=given_path(file_okay=False, path_type=Path), default=Path("."))
 @click.option("--lan", is_flag=True,
               help="listen on every network of this machine and announce it there (default: 127.0.0.1 only)")
 @click.option("--port", type=click.IntRange(0, 65535), default=8470, show_default=True,

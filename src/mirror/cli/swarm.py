@@ -29,6 +29,7 @@ from mirror.cli.common import (
     check_suffix,
     config_option,
     dump_json,
+    given_path,
     json_option,
     keys_option,
     open_keyring,
@@ -165,7 +166,7 @@ def parse_peer(text: str) -> tuple[str, int]:
 
 @main.command()
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--out", type=given_path(dir_okay=False, path_type=Path),
               help="where to write it (default: BUNDLE with .torrent instead of .7z)")
 @click.option("--mirror", "mirrors", multiple=True,
               help="a mirror's public URL: the bundle there becomes a web seed (default: mirror.toml's hosts)")

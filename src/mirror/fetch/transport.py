@@ -474,8 +474,12 @@ def open_mirror(location: str, proxy: str | None = None, limits: Limits | None =
         ConfigError: a URL that cannot be parsed (a bad port, an unclosed bracket).
     """
     try:
+        if urlsplit(location.strip()).scheme.lower() in ("http", "https", "file"):
+            location = location.strip()  # a URL pasted with a space or a line break after it (a folder: its own)
         split = urlsplit(location)
         scheme = split.scheme.lower()
+        if scheme in ("http", "https") and not location.isprintable():
+            raise ValueError(location)  # a line break or a control character inside it
         if scheme in ("http", "https"):
             if not split.hostname:  # "http://:80/", "http:///x"
                 raise ValueError(location)
