@@ -398,13 +398,16 @@ def test_a_name_that_differs_only_by_case_is_refused(tmp_path: Path) -> None:
     keyring.import_public("алиса", other, ("author",), "in-person")  # another name, in another script
 
 
-def test_a_key_file_saved_with_a_byte_order_mark_is_read(runner: CliRunner, tmp_path: Path) -> None:
-    """Windows Notepad saves UTF-8 with a BOM before the comment line: the key was "not a minisign public key"."""
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be"])
+def test_a_key_file_saved_with_a_byte_order_mark_is_read(encoding: str, runner: CliRunner, tmp_path: Path) -> None:
+    """Windows Notepad saves UTF-8 with a BOM before the comment line, or UTF-16 ("Unicode"): the key was "not a
+    minisign public key" (UTF-16: helper-148)."""
     from mirror.trust.keyring import Keyring
 
     public = Keyring(tmp_path / "a").create("alice", None).public
     marked = tmp_path / "alice.pub"
-    marked.write_bytes(b"\xef\xbb\xbf" + public.to_text().replace("\n", "\r\n").encode())
+    text = public.to_text().replace("\n", "\r\n")
+    marked.write_bytes(("\ufeff" + text).encode(encoding) if encoding == "utf-16-be" else text.encode(encoding))
     code, out, err = invoke(runner, "keys", "import", marked, "--name", "alice", "--checked", "in-person",
                             "--keys", tmp_path / "reader")
     assert code == 0 and "imported alice" in out, (out, err)

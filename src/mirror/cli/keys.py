@@ -179,13 +179,21 @@ def _read_key(file: Path) -> tuple[PublicKeyFile, VerifiedBundle | None]:
         raw = sys.stdin.buffer.read(MAX_KEY_TEXT + 1)
         if raw.startswith(MAGIC):
             raise KeyringError("a bundle cannot be read from standard input", hint="name the bundle's file")
-        return PublicKeyFile.from_text(raw[:MAX_KEY_TEXT].decode("utf-8", "replace"), "standard input"), None
+        return PublicKeyFile.from_text(_key_text(raw[:MAX_KEY_TEXT]), "standard input"), None
     with open_regular(file) as handle:  # a FIFO or device is refused before it is opened
         raw = handle.read(MAX_KEY_TEXT)
     if raw.startswith(MAGIC):
         verified = verify_bundle(file, None, parts=True, volumes=True)  # trusts nobody; a part or volumes too
         return verified.public, verified
-    return PublicKeyFile.from_text(raw.decode("utf-8", "replace"), str(file)), None
+    return PublicKeyFile.from_text(_key_text(raw), str(file)), None
+
+
+def _key_text(raw: bytes) -> str:
+    """A key file's text: UTF-8, or UTF-16 with its byte order mark (Windows Notepad's "Unicode", as create reads
+    texts; it was "not a minisign public key", helper-148)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", "replace")
+    return raw.decode("utf-8", "replace")
 
 
 def _from_a_bundle(file: Path) -> bool:
