@@ -972,3 +972,27 @@ def test_an_output_named_for_another_kind_of_file_is_refused(runner: CliRunner, 
         assert code == 2 and f"the output name must end in {suffix}" in err, (args, err)
     assert keep.read_bytes() == b"7z\xbc\xaf\x27\x1c a bundle"
     assert not (tmp_path / "e.txt").exists() and not (tmp_path / "j.txt").exists()
+
+
+def test_a_whole_bundle_with_a_part_marker_is_whole_everywhere(runner: CliRunner,
+                                                               small: tuple[Path, Path, list[Path]],
+                                                               tmp_path: Path) -> None:
+    """Anyone passing a bundle on may add `.mirror/part.json` (it is not signed). With every file still there,
+    verify --whole passed and extract worked, but endorse refused it as "part 1 of 2" and verify said to join its
+    parts (helper-149). What counts is whether files are missing: it is whole everywhere."""
+    from forge import Entry, forge, lzma2
+    from mirror.sevenzip import iter_members
+
+    bundle, keys, _ = small
+    with bundle.open("rb") as handle:
+        members = {m.name: b"".join(c) for m, c in iter_members(handle, read_archive(handle, Limits()))}
+    members[".mirror/part.json"] = b'{"format":"mirror-part/1","part":1,"parts":2}\n'
+    entries = [Entry(name, data) for name, data in members.items()]
+    marked = tmp_path / "marked.7z"
+    forge(marked, entries, coded=lzma2(b"".join(e.data for e in entries)), encode_header=True)
+    code, out, err = invoke(runner, "verify", marked, "--keys", keys)
+    assert code == 0 and "carries every file the author signed" in out and "mirror join" not in out, out + err
+    Keyring(keys).create("bob", None)
+    code, out, err = invoke(runner, "endorse", marked, "--key", "bob", "--claim", "relayed", "-o",
+                            tmp_path / "endorsed.7z", "--keys", keys)
+    assert code == 0, out + err

@@ -448,9 +448,10 @@ def part_refusal(path: Path, hint: str) -> ConfigError | None:
     Raises:
         VerificationError: `path` is not an intact part either.
     """
-    part = verify_bundle(path, None, parts=True, volumes=True).part  # only to say what it is
-    if part is None:
-        return None
+    verified = verify_bundle(path, None, parts=True, volumes=True)  # only to say what it is
+    part = verified.part
+    if part is None or not verified.missing:  # the marker is not signed: what counts is whether files are missing
+        return None  # (one added to a whole bundle had endorse refuse it, while verify --whole passed: helper-149)
     return ConfigError(f"{path} is part {part.number} of {part.count}, not a whole bundle", hint=hint)
 
 

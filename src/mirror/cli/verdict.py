@@ -133,7 +133,9 @@ def _report_missing(result: VerifiedBundle) -> None:
             say(f"  missing      {len(result.missing)} files, not in this folder: {shown}")
         if len(result.missing) > MAX_LISTED:
             say("  (mirror verify --json lists every missing file)")
-    if result.part is not None:
+    if result.part is not None and not result.missing:  # its part marker is not signed; every file is here
+        say("  it carries every file the author signed: extract, open and endorse take it as a whole bundle")
+    elif result.part is not None:
         say("  this is one part of a bundle: mirror join PART... -o WHOLE.7z rebuilds it from all its parts")
     else:
         say("  the files here match, but some are missing: mirror extract ALL-PARTS... NEW-FOLDER gives them all")
