@@ -992,7 +992,7 @@ def test_a_whole_bundle_with_a_part_marker_is_whole_everywhere(runner: CliRunner
     forge(marked, entries, coded=lzma2(b"".join(e.data for e in entries)), encode_header=True)
     code, out, err = invoke(runner, "verify", marked, "--keys", keys)
     assert code == 0 and "carries every file the author signed" in out and "mirror join" not in out, out + err
-    Keyring(keys).create("bob", None)
-    code, out, err = invoke(runner, "endorse", marked, "--key", "bob", "--claim", "relayed", "-o",
+    Keyring(keys).create("courier", None)
+    code, out, err = invoke(runner, "endorse", marked, "--key", "courier", "--claim", "relayed", "-o",
                             tmp_path / "endorsed.7z", "--keys", keys)
     assert code == 0, out + err
