@@ -217,13 +217,15 @@ def test_bundle_meta_against_the_signed_list() -> None:
     (lambda d: d["files"]["a.md"].update(place=["x"]), "expected a name and an object of strings"),
     (lambda d: d["files"]["a.md"].update(place="x" * 70_000), "an object larger than 65536 bytes"),
     (lambda d: d["files"].update({"../x": {"size": 1, "type": "text/plain"}}), "files/../x"),
+    (lambda d: d.update(created="2022-13-45T99:99:99Z"), "created is not a time"),  # show printed it (helper-149)
+    (lambda d: d.update(created="2022-1-5T18:30:12Z"), "created is not a time"),
 ], ids=["long title", "101 languages", "version 2**31", "30-digit number", "negative size", "unknown type",
         "unknown file field", "list in privacy", "65 privacy kinds", "lone surrogate in a title", "list as a place",
-        "entry over 64 KiB", "unsafe path"])
+        "entry over 64 KiB", "unsafe path", "created of month 13", "created not as create writes it"])
 def test_bundle_meta_caps(edit: Callable[[dict[str, Any]], None], message: str) -> None:
     """Each cap of docs/format.md's Bounds refuses what exceeds it, naming the problem."""
     doc: dict[str, Any] = {"format": "mirror-bundle/1", "id": "abcdef0123456789", "version": 1, "title": "t",
-                           "created": "c", "languages": [], "author_key": "k", "supersedes": None,
+                           "created": "2022-01-05T18:30:12Z", "languages": [], "author_key": "k", "supersedes": None,
                            "files": {"a.md": {"size": 1, "type": "text/markdown"}}}
     BundleMeta.from_bytes(json.dumps(doc).encode())
     edit(doc)

@@ -506,8 +506,26 @@ class BundleMeta:
             raise ManifestError("bundle.json has missing or unknown fields")
         if len(files) != expected:
             raise ManifestError("bundle.json and SHA256SUMS list different files")
+        _check_created(top["created"])
         return cls(top["id"], top["version"], top["title"], top["created"], top["languages"],
                    top["author_key"], files, top["supersedes"], top["format"])
+
+
+def _check_created(created: str) -> None:
+    """bundle.json's time of making, as create writes it (2022-01-05T18:30:12Z): "2022-13-45T99:99:99Z" verified
+    and `show` printed it (helper-149).
+
+    Raises:
+        ManifestError: any other text.
+    """
+    from mirror.formats.timefmt import format_time, parse_time
+
+    try:
+        if format_time(parse_time(created)) == created:
+            return
+    except ValueError:
+        pass
+    raise ManifestError(f"bundle.json's created is not a time like 2022-01-05T18:30:12Z: {created[:64]!r}")
 
 
 def file_details(raw: bytes | BinaryIO, listed: SumsTable | None = None) -> Iterator[tuple[str, FileMeta]]:
