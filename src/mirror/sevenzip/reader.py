@@ -251,8 +251,9 @@ def _check_packed_regions(regions: list[tuple[int, int]], header_at: int) -> Non
     else:
         if at == header_at:
             return
-    raise ArchiveError("the 7z archive holds bytes that belong to no file in it, between its data and its header",
-                       hint=_CLEAN_COPY)
+    # bytes before the data were said to be "between its data and its header" (helper-149)
+    raise ArchiveError("the 7z archive holds bytes that belong to no file in it, before or between its data, or "
+                       "after it before its header", hint=_CLEAN_COPY)
 
 
 def _file_pieces(fp: BinaryIO, length: int) -> Iterator[bytes]:
