@@ -176,3 +176,23 @@ def test_a_failure_on_one_connection_stops_new_files_and_the_index(tmp_path: Pat
     assert result.error == "authentication failed"
     assert not any(name.startswith("index") for name in files)
     assert len(order) < 6  # the other connection took no new file once the failure was known
+
+
+def test_one_hosts_unexpected_error_waits_for_the_others() -> None:
+    """A bug in one host's run (a Cyrillic URL crashed the WebDAV driver) was raised at once, and the other hosts'
+    threads, daemons, were cut off mid-upload: a required host was left without its index (helper-151). The error
+    is raised once every other host has had its turn."""
+    finished: list[str] = []
+
+    def work(host: MemoryHost) -> str:
+        if host.name == "broken":
+            raise RuntimeError("a bug")
+        time.sleep(0.3)
+        finished.append(host.name)
+        return host.name
+
+    broken, slow = MemoryHost([]), MemoryHost([])
+    broken.name, slow.name = "broken", "slow"
+    with pytest.raises(RuntimeError, match="a bug"):
+        parallel.each_host([broken, slow], {"broken": 10.0, "slow": 10.0}, work, lambda _line: None)  # type: ignore[list-item]
+    assert finished == ["slow"]
