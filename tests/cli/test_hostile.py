@@ -365,6 +365,18 @@ def _files_under(folder: Path) -> set[Path]:
     return {p for p in folder.rglob("*")}
 
 
+@pytest.mark.parametrize("bits", [0x1, 0x4000, 0x2000 | 0x800], ids=["read-only", "encrypted (EFS)",
+                                                                     "not indexed, compressed"])
+def test_windows_attributes_that_hide_nothing_pass(bits: int, bundle: Path, keyring: Keyring, tmp_path: Path,
+                                                   runner: CliRunner) -> None:
+    """A copy repacked on Windows from an EFS folder carries 0x4000, which Windows does not let 7-Zip set again:
+    it was refused as hidden (helper-152). What hides nothing passes; the unsigned container is still checked."""
+    (tmp_path / "work").mkdir()
+    copy = windows_attributes(bits)(bundle, tmp_path / "work", keyring)
+    code, out, err = invoke(runner, "verify", copy)
+    assert code == 0 and "VERIFIED" in out, out + err
+
+
 @pytest.mark.parametrize(("build", "message"), CASES)
 def test_hostile_bundle_is_rejected(build: Builder, message: str, bundle: Path, keyring: Keyring,
                                     tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -330,3 +330,21 @@ def test_a_title_written_as_a_verdict_stays_the_authors_words(sources: Path, sec
     empty.mkdir()
     result = mirror("verify", out, lang={"LANG": "ru_RU.UTF-8"}, keys=empty)
     assert result.returncode == 5 and f"  набор         {title!r}, версия 1" in result.stdout, result.stdout
+
+
+def test_json_on_a_legacy_terminal_is_one_utf8_document(keyring: Keyring, tmp_path: Path) -> None:
+    """`show --json` on a KOI8-R terminal wrote one file's name in KOI8-R and the next (Kazakh, which KOI8-R
+    lacks) in UTF-8: one document in two encodings, which no JSON reader takes (helper-152). JSON is UTF-8."""
+    src = tmp_path / "src"
+    (src / "accounts").mkdir(parents=True)
+    (src / "accounts" / "Привет.md").write_text("Площадь в полдень.\n", encoding="utf-8")
+    (src / "accounts" / "Қазақ.md").write_text("Алаң түсте.\n", encoding="utf-8")
+    create_bundle(CreateRequest(src, tmp_path / "b.7z", title="Алматы"), keyring.secret("alice", None))
+    env = {k: v for k, v in os.environ.items() if k not in ("MIRROR_LANG", "LC_ALL", "LANG", "LC_MESSAGES")}
+    env.update(MIRROR_LANG="ru", PYTHONIOENCODING="koi8-r", MIRROR_KEYS=str(keyring.folder))
+    for command in ("show", "verify"):
+        result = subprocess.run([str(COMMAND), command, "--json", str(tmp_path / "b.7z")], capture_output=True,
+                                env=env, timeout=60, check=False)
+        assert result.returncode == 0, result.stderr
+        doc = json.loads(result.stdout.decode("utf-8"))
+        assert "Алматы" in json.dumps(doc, ensure_ascii=False)

@@ -233,6 +233,13 @@ def test_scan_reads_an_xmp_sidecar_and_a_gps_track(runner: CliRunner, tmp_path: 
     assert code == 6, out
     assert {("IMG_0412.xmp", "gps"), ("IMG_0412.xmp", "serial"), ("IMG_0412.xmp", "owner"),
             ("walk.gpx", "gps")} <= found, found
+    plain = tmp_path / "plain"  # texts that only mention them are accounts (helper-152: FOUND, exit 6)
+    plain.mkdir()
+    (plain / "notes.md").write_text("Its namespace is adobe:ns:meta/; a track starts with <gpx> or <kml>, then "
+                                    "<trkpt lat=...> and <coordinates>.\n")
+    (plain / "page.html").write_text('<?xml version="1.0"?>\n<html><body><p>&lt;gpx&gt;</p></body></html>\n')
+    code, out, _ = invoke(runner, "scan", plain)
+    assert code == 0 and "CLEAN" in out, out
 
 
 def test_scan_is_incomplete_never_clean_when_it_cannot_read_a_file(runner: CliRunner, tmp_path: Path) -> None:

@@ -89,6 +89,19 @@ def test_another_users_folder_is_never_touched(tmp: Path) -> None:
         assert theirs.is_dir()
 
 
+def test_a_running_room_of_the_build_before_keeps_its_folder(tmp: Path) -> None:
+    """The build before locked a file named `held` in its folder, not the folder: with the marker of that name, the
+    folder of its running room looked marked and free, and was removed under it (helper-152)."""
+    before = _left(tmp, "before", marked=False)
+    fd = os.open(before / "held", os.O_WRONLY | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        with spool_folder():
+            assert before.is_dir() and (before / "sums").is_file()
+    finally:
+        os.close(fd)
+
+
 def test_a_file_system_without_locks_still_serves(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """$TMPDIR on NFS without lockd or some FUSE file systems refuses flock: the room did not start
     (helper-150). It serves without the lock, and leaves no marker another room could take for a dead room's."""

@@ -459,27 +459,38 @@ def echo(text: str, nl: bool = True, err: bool = False, data: bool = False) -> N
 
     A stream that cannot spell every character (a CP1251 terminal and a Kazakh title, PYTHONIOENCODING=ascii)
     gets the line in its own encoding, each character it lacks written as `\\u049b`: the rest of the line stays
-    readable. `data` (JSON for scripts) goes out in UTF-8 instead, as JSON is read.
+    readable. `data` (JSON for scripts) always goes out in UTF-8, as JSON is read.
     """
     stream = sys.stderr if err else sys.stdout
     if stream is None:  # no standard stream at all
         return
     out = text + "\n" if nl else text
     try:
-        try:
-            if data and getattr(stream, "errors", "strict") != "strict":  # strict or not, JSON as JSON is read
-                out.encode(stream.encoding or "utf-8")
-            stream.write(out)
-        except (UnicodeEncodeError, LookupError):  # nothing written: the text is encoded whole before a write
-            binary = getattr(stream, "buffer", None)
-            if binary is None:
-                raise
-            stream.flush()
-            binary.write(out.encode("utf-8", "replace") if data else
-                         out.encode(stream.encoding or "ascii", "backslashreplace"))
+        binary = getattr(stream, "buffer", None)
+        if data and binary is not None and not _utf8(stream):  # JSON always in UTF-8, as JSON is read: a document
+            stream.flush()  # streamed in pieces was part KOI8-R, part UTF-8 (helper-152)
+            binary.write(out.encode("utf-8", "replace"))
+        else:
+            try:
+                stream.write(out)
+            except UnicodeEncodeError:  # nothing written: the text is encoded whole before a write
+                if binary is None:
+                    raise
+                stream.flush()
+                binary.write(out.encode(stream.encoding or "ascii", "backslashreplace"))
         stream.flush()
     except BrokenPipeError:
         quiet_stream(stream)
+
+
+def _utf8(stream: Any) -> bool:
+    """Whether a text stream writes UTF-8."""
+    import codecs
+
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "utf-8").name == "utf-8"
+    except LookupError:
+        return False
 
 
 def terminal_encoding() -> str:

@@ -152,15 +152,18 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
 # Text that is a photo's metadata or a record of places, not an account: an XMP sidecar (IMG_0412.xmp, which
 # photo editors write beside a photo, with its GPS position, camera serial and author), a GPS track or a map's
 # places (GPX, KML). Scanned as an account, it was called CLEAN (helper-149).
-_XMP_TEXT = re.compile(rb"<x:xmpmeta|<\?xpacket begin|adobe:ns:meta/")
-_PLACES_TEXT = re.compile(rb"<gpx[\s>]|<kml[\s>]|<trkpt\s|<wpt\s|<coordinates>")
+# Only the document's root counts (after a BOM, an XML declaration, comments): a text that mentions
+# "adobe:ns:meta/" or "<gpx>" is an account (helper-152).
+_PROLOG = rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]{0,200}\?>\s*)?(?:<!--.{0,4000}?-->\s*)*"
+_XMP_ROOT = re.compile(_PROLOG + rb"(?:<\?xpacket\s|<x:x[am]pmeta[\s>])", re.S)
+_PLACES_ROOT = re.compile(_PROLOG + rb"(?:<!DOCTYPE[^>]{0,200}>\s*)?<(?:gpx|kml)[\s>]", re.S)
 
 
 def _sidecar(name: str, head: bytes) -> list[Finding]:
     """What a text that is a photo's metadata (XMP) or a record of places (GPX, KML) holds, from its first MiB."""
-    if _XMP_TEXT.search(head, 0, 1 << 16):
+    if _XMP_ROOT.match(head):
         return [Finding(name, kind, detail) for kind, detail in scan_xmp(head)]
-    if _PLACES_TEXT.search(head):
+    if _PLACES_ROOT.match(head):
         return [Finding(name, "gps", "a GPS track or a map's places (GPX or KML): where someone was, point by point")]
     return []
 

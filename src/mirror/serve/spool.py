@@ -7,7 +7,7 @@ Example::
     # removed here; and a room stopped by SIGKILL (or a power cut) leaves its folder, removed by the next room
 
 A running room holds an exclusive flock on its folder itself (which also keeps systemd-tmpfiles from ageing its
-files away), and only then writes the marker file `held` into it. The next room to start removes every
+files away), and only then writes the marker file `room-locked` into it. The next room to start removes every
 `mirror-room-*` folder of the same user that has the marker and whose lock it can take: its room is gone. A
 folder without the marker is never touched (a room between making its folder and locking it; one of a release
 before the marker; one on a file system that refuses flock, which serves without a lock and writes no marker).
@@ -26,7 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PREFIX = "mirror-room-"
-MARKER = "held"
+MARKER = "room-locked"  # not "held": the build before this one locked a file of that name, not its folder, and
+# a folder of its running room would have looked marked and free (helper-152)
 MAX_LISTED = 100_000  # entries of the temporary folder read on start, and of those named like ours, looked at:
 MAX_LOOKED_AT = 1000  # the start stays quick for any /tmp
 

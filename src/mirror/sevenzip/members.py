@@ -83,12 +83,12 @@ def _folders(names: Iterable[str]) -> set[str]:
 
 
 # Windows attributes 7-Zip sets on what it extracts there that keep files and folders from being seen as they are:
-# hidden (0x2) and system (0x4) ones are not shown by Explorer; a device (0x40), temporary (0x100), offline (0x1000)
-# and encrypted (0x4000) are not plain files. The container is not signed: anyone passing a bundle on could set
-# them and it still verified (helper-149). Read-only, archive, normal, not-indexed and compressed (what a copy
-# repacked on Windows may carry) pass. Only the low 16 bits are Windows attributes: 7-Zip reads the upper ones
-# as a POSIX mode, with the 0x8000 flag or without it.
-_OUT_OF_SIGHT = 0x2 | 0x4 | 0x40 | 0x100 | 0x1000 | 0x4000
+# hidden (0x2) and system (0x4) ones are not shown by Explorer; temporary (0x100) and offline (0x1000) ones are not
+# plain files to it. The container is not signed: anyone passing a bundle on could set them and it still verified
+# (helper-149). Read-only, archive, normal, not-indexed, compressed, and encrypted and device (which Windows does
+# not let a program set: a copy repacked from an EFS folder carries 0x4000, helper-152) pass. Only the low 16 bits
+# are Windows attributes: 7-Zip reads the upper ones as a POSIX mode, with the 0x8000 flag or without it.
+_OUT_OF_SIGHT = 0x2 | 0x4 | 0x100 | 0x1000
 
 
 def _out_of_sight(attributes: int | None) -> int:

@@ -21,12 +21,14 @@ comes, and keep a hidden `.NAME.RANDOM.part`; the file at `path` stays intact.
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
+from requests.utils import requote_uri
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.net.http import STATUS_BODY, read_capped, timed_out, watched_session
@@ -41,9 +43,32 @@ SPOT_BYTES = 64 << 10
 SPOT_RANGES = 8
 
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
-_PATH_SAFE = "/%:@!$&'()*+,;=-._~"  # RFC 3986 pchar and "/", and "%" to keep escapes a URL already has
 _MADE = (201, 405)  # MKCOL: made, or there already (RFC 4918: 405 for an existing resource)
 _MISSING_PARENT = 409  # MKCOL: a folder above it is not there
+
+
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _as_sent(name: str, url: str) -> str:
+    """`url` exactly as requests sends it on the request line: the host name in IDNA (зеркало.рф), the path
+    percent-encoded the way requests does it (a Cyrillic folder, a space, a "%" that starts no escape). MOVE's
+    Destination header is this URL, and a header is ASCII: a raw one crashed the whole publish (helper-151,
+    helper-152), and one encoded otherwise than the request line named another path (HTTP 400).
+
+    Raises:
+        ConfigError: a host name that IDNA cannot encode.
+    """
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if not netloc.isascii():
+        try:
+            host = (parts.hostname or "").encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ConfigError(f"hosts.{name}.url: {parts.hostname!r} is not a host name") from None
+        netloc = host if parts.port is None else f"{host}:{parts.port}"
+    # urllib3 then sends a "%" that starts no escape as %25: so does the Destination header
+    return _LONE_PERCENT.sub("%25", requote_uri(urlunsplit(parts._replace(netloc=netloc))))
 
 
 def _length(value: str) -> int | None:
@@ -64,11 +89,7 @@ class WebDavHost:
 
     def __init__(self, name: str, url: str, auth: tuple[str, str] | None, limits: Limits) -> None:
         self._name = name
-        parts = urlsplit(url if url.endswith("/") else url + "/")
-        # the path percent-encoded as it is sent (a folder named in Cyrillic, or with a space): MOVE's Destination
-        # header is the URL itself, and a header is ASCII (it crashed the whole publish, helper-151); escapes
-        # already there are kept
-        self.url = parts._replace(path=quote(parts.path, safe=_PATH_SAFE)).geturl()
+        self.url = _as_sent(name, url if url.endswith("/") else url + "/")
         self._netloc = urlsplit(self.url).netloc
         self._limits = limits
         self._session = watched_session()
