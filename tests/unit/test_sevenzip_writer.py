@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import lzma
 import random
+import re
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -192,6 +193,22 @@ def test_an_unknown_method_is_named_once() -> None:
     with pytest.raises(ArchiveError) as raised:
         _lzma_filters((Coder(b"\x7f\x01", b""),))
     assert str(raised.value) == "unsupported method 0x7f01 in this archive"
+
+
+@pytest.mark.parametrize(("method", "props", "said"), [
+    ("copy", b"\x01", "stored (Copy) with properties, which 7-Zip does not read either"),
+    ("lzma", b"\x5d\x00\x00\x01\x00\x00", "LZMA properties are 6 bytes, not the 5 7-Zip writes"),
+    ("lzma2", b"\x41", "LZMA2 dictionary property is 65, over 40"),
+])
+def test_odd_properties_of_methods_mirror_reads_are_named(method: str, props: bytes, said: str) -> None:
+    """Copy with properties was "repacked with Copy alone, which mirror does not read", and LZMA with six property
+    bytes "unsupported method LZMA": both methods mirror reads (helper-149)."""
+    from mirror.errors import ArchiveError
+    from mirror.sevenzip.model import Coder
+    from mirror.sevenzip.reader import COPY, LZMA1, LZMA2, _lzma_filters
+
+    with pytest.raises(ArchiveError, match=re.escape(said)):
+        _lzma_filters((Coder({"copy": COPY, "lzma": LZMA1, "lzma2": LZMA2}[method], props),))
 
 
 def test_a_block_fed_member_by_member_packs_as_one_piece() -> None:

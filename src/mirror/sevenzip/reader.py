@@ -329,8 +329,15 @@ def _lzma_filters(chain: tuple[Coder, ...]) -> list[dict[str, Any]]:
             filters.append({"id": lzma.FILTER_X86})
         elif coder.method == DELTA and len(coder.props) == 1:
             filters.append({"id": lzma.FILTER_DELTA, "dist": coder.props[0] + 1})
+        elif coder.method == COPY and len(chain) == 1:  # with properties: it said "repacked with Copy alone"
+            raise ArchiveError("a block is stored (Copy) with properties, which 7-Zip does not read either")
         elif coder.method == COPY:
             break  # in a chain: refused below, with the whole chain named
+        elif coder.method == LZMA2 and len(coder.props) == 1:
+            raise ArchiveError(f"a block's LZMA2 dictionary property is {coder.props[0]}, over 40")
+        elif coder.method in (LZMA1, LZMA2):  # it said "unsupported method", of a method mirror reads (helper-149)
+            raise ArchiveError(f"a block's {coder.name} properties are {len(coder.props)} bytes, not the "
+                               f"{5 if coder.method == LZMA1 else 1} 7-Zip writes")
         else:
             raise ArchiveError(f"unsupported method {coder.name} in this archive")
     if len(filters) != len(chain) or filters[-1]["id"] not in (lzma.FILTER_LZMA1, lzma.FILTER_LZMA2) or any(
