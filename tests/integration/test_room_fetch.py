@@ -186,13 +186,7 @@ def test_a_lying_peer_never_hides_an_honest_peers_bundle(lie: str, knows: bool, 
     the same file downloaded again for the honest entry. A reader who does not hold the author's key yet gets it
     too, as from the honest peer alone (exit 5, to compare the fingerprint): the intact copy was removed as
     "not trusted" and the liar's missing one reported (helper-146)."""
-    folder = plain_folder(tmp_path, secret)
-    data = (folder / "almaty.7z").read_bytes()
-    honest = tmp_path / "honest"
-    (honest / "bundles").mkdir(parents=True)
-    (honest / "bundles" / f"{hashlib.sha256(data).hexdigest()}.7z").write_bytes(data)
-    (honest / "listing.json").write_bytes(raw_listing(folder))
-    meta = json.loads(Listing.from_bytes(raw_listing(folder)).to_bytes())["bundles"][0]
+    honest, data, meta = _honest_room(tmp_path, secret)
     told = {"a higher version": {**meta, "version": 99, "sha256": "ab" * 32, "path": f"bundles/{'ab' * 32}.7z"},
             "another title": {**meta, "title": "An official statement"},
             "another id": {**meta, "id": "f" * 32},
@@ -314,13 +308,7 @@ def test_a_whole_file_kept_for_the_next_claim_is_never_thrown_away(size: int, tm
     for the next claim on it); the second names it at another size. Resumed onto for the longer claim, or thrown
     away as "longer than the bundle" for the shorter, the whole file was lost, and the honest peer asked for it
     again: now a claim of another size than the file that arrived whole is refused without a download."""
-    folder = plain_folder(tmp_path, secret)
-    data = (folder / "almaty.7z").read_bytes()
-    honest = tmp_path / "honest"
-    (honest / "bundles").mkdir(parents=True)
-    (honest / "bundles" / f"{hashlib.sha256(data).hexdigest()}.7z").write_bytes(data)
-    (honest / "listing.json").write_bytes(raw_listing(folder))
-    meta = json.loads(Listing.from_bytes(raw_listing(folder)).to_bytes())["bundles"][0]
+    honest, data, meta = _honest_room(tmp_path, secret)
     liars = []
     for n, told in enumerate(({**meta, "title": "An official statement"}, {**meta, "size": meta["size"] + size})):
         liars.append(tmp_path / f"liar{n}")

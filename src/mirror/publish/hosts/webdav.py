@@ -294,17 +294,20 @@ class WebDavHost:
                                    self._name, f"the answer to PROPFIND {folder}")
             return response.status_code == 207 and b"collection" in body
 
-    def _at(self, method: str, url: str, folder: str, headers: dict[str, str] | None = None) -> requests.Response:
-        """One request to an absolute URL (a folder at or above the host's), its answer streamed, any status."""
+    def _at(self, method: str, url: str, path: str, headers: dict[str, str] | None = None,
+            data: SourceReader | bytes | None = None) -> requests.Response:
+        """One request to `url` (the host's `path`, or a folder above it) with timeouts and no redirects, its answer
+        streamed, whatever its status."""
         try:
-            return self._session.request(method, url, headers=headers, timeout=self._limits.timeouts,
-                                         allow_redirects=False, stream=True)
-        except requests.RequestException as exc:
-            if timed_out(exc):
-                raise TransferError(self._name, f"{method} {folder}: {self._netloc} timed out",
-                                    Failure.TIMEOUT) from exc
-            raise TransferError(self._name, f"{method}: connection to {self._netloc} failed",
+            return self._session.request(method, url, headers=headers, data=data, stream=True,
+                                         timeout=self._limits.timeouts, allow_redirects=False)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            if timed_out(exc):  # requests.Timeout, or a send that timed out (a server reading slowly)
+                raise TransferError(self._name, f"{method} {path}: {self._netloc} timed out", Failure.TIMEOUT) from exc
+            raise TransferError(self._name, f"{method} {path}: connection to {self._netloc} failed",
                                 Failure.UNREACHABLE) from exc
+        except requests.RequestException as exc:
+            raise TransferError(self._name, f"{method} {path}: {type(exc).__name__}", Failure.BAD_ANSWER) from exc
 
     def _put(self, temp: str, source: Path) -> str | None:
         """PUT the file; the SHA-256 of the bytes sent, when they went once in order."""
@@ -361,16 +364,7 @@ class WebDavHost:
               data: SourceReader | bytes | None = None) -> requests.Response:
         """One request with timeouts and no redirects, its answer's body left unread (streamed); statuses outside
         `ok` become TransferError."""
-        try:
-            response = self._session.request(method, self._url(path), headers=headers, data=data, stream=True,
-                                             timeout=self._limits.timeouts, allow_redirects=False)
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            if timed_out(exc):  # requests.Timeout, or a send that timed out (a server reading slowly)
-                raise TransferError(self._name, f"{method} {path}: {self._netloc} timed out", Failure.TIMEOUT) from exc
-            raise TransferError(self._name, f"{method} {path}: connection to {self._netloc} failed",
-                                Failure.UNREACHABLE) from exc
-        except requests.RequestException as exc:
-            raise TransferError(self._name, f"{method} {path}: {type(exc).__name__}", Failure.BAD_ANSWER) from exc
+        response = self._at(method, self._url(path), path, headers, data)
         if response.status_code not in ok:
             response.close()
             raise self._status_error(method, path, response.status_code)
