@@ -240,6 +240,24 @@ def test_scan_reads_an_xmp_sidecar_and_a_gps_track(runner: CliRunner, tmp_path: 
     (plain / "page.html").write_text('<?xml version="1.0"?>\n<html><body><p>&lt;gpx&gt;</p></body></html>\n')
     code, out, _ = invoke(runner, "scan", plain)
     assert code == 0 and "CLEAN" in out, out
+    sidecars = tmp_path / "more"  # roots after a style sheet, a BOM and CRLF, a namespace prefix (helper-153)
+    sidecars.mkdir()
+    (sidecars / "a.gpx").write_bytes(b'<?xml version="1.0"?>\n<?xml-stylesheet href="x.xsl"?>\n<!-- -->\n<gpx>')
+    (sidecars / "b.kml").write_bytes(b'\xef\xbb\xbf<?xml version="1.0"?>\r\n<kml:kml xmlns:kml="k">')
+    code, out, _ = invoke(runner, "scan", "--json", sidecars)
+    assert code == 6 and {f["path"] for f in json.loads(out)["findings"]} == {"a.gpx", "b.kml"}, out
+
+
+def test_scan_of_a_text_of_empty_comments_ends(tmp_path: Path) -> None:
+    """Forty empty XML comments before a line of text (281 bytes) held `mirror scan` for ever: the prolog was
+    skipped with a regular expression that backtracked through every way to split them (helper-153)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "notes.txt").write_bytes(b"<!---->" * 40 + b"hi\n")
+    done = subprocess.run([sys.executable, "-m", "mirror", "scan", str(tmp_path)], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0 and "CLEAN" in done.stdout, done.stdout + done.stderr
 
 
 def test_scan_is_incomplete_never_clean_when_it_cannot_read_a_file(runner: CliRunner, tmp_path: Path) -> None:

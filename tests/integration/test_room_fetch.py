@@ -544,7 +544,8 @@ def test_a_bundle_kept_as_unknown_takes_its_name_once_its_key_is_imported(tmp_pa
     reader = tmp_path / "reader"
     Keyring(reader)
     with serving(room, tmp_path) as served:
-        assert _fetch(runner, reader, tmp_path / "in", "--mirror", served.url)[0] == 5
+        code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", served.url)
+        assert code == 5, out + err + served.log.read_text(errors="replace")
         (kept,) = (tmp_path / "in").glob("*.7z")
         assert ".unknown-signer-" in kept.name
         _reader(tmp_path, keyring, runner, "reader", "author")

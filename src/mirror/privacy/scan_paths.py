@@ -152,18 +152,43 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
 # Text that is a photo's metadata or a record of places, not an account: an XMP sidecar (IMG_0412.xmp, which
 # photo editors write beside a photo, with its GPS position, camera serial and author), a GPS track or a map's
 # places (GPX, KML). Scanned as an account, it was called CLEAN (helper-149).
-# Only the document's root counts (after a BOM, an XML declaration, comments): a text that mentions
-# "adobe:ns:meta/" or "<gpx>" is an account (helper-152).
-_PROLOG = rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]{0,200}\?>\s*)?(?:<!--.{0,4000}?-->\s*)*"
-_XMP_ROOT = re.compile(_PROLOG + rb"(?:<\?xpacket\s|<x:x[am]pmeta[\s>])", re.S)
-_PLACES_ROOT = re.compile(_PROLOG + rb"(?:<!DOCTYPE[^>]{0,200}>\s*)?<(?:gpx|kml)[\s>]", re.S)
+# Only the document's root counts (after a BOM, blanks, processing instructions, comments, a DOCTYPE): a text that
+# mentions "adobe:ns:meta/" or "<gpx>" is an account (helper-152).
+_XMP_ROOT = re.compile(rb"<\?xpacket\s|<(?:[\w.-]+:)?x[am]pmeta[\s>]")
+_PLACES_ROOT = re.compile(rb"<(?:[\w.-]+:)?(?:gpx|kml)[\s>]")
+_PROLOG_PARTS = ((b"<?", b"?>"), (b"<!--", b"-->"), (b"<!doctype", b">"))
+MAX_PROLOG = 1 << 16
+
+
+def _root(head: bytes) -> bytes:
+    """The start of the document's root element: what comes before it skipped, in linear time (a regular expression
+    of it backtracked for ever on forty empty comments, helper-153); b"" past MAX_PROLOG bytes of prolog."""
+    at = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    limit = min(len(head), MAX_PROLOG)
+    while at < limit:
+        if head[at:at + 1].isspace():
+            at += 1
+            continue
+        if head.startswith(b"<?xpacket", at):  # XMP's wrapper is itself a processing instruction
+            return head[at:at + 64]
+        for opener, closer in _PROLOG_PARTS:
+            if head[at:at + len(opener)].lower() == opener:
+                end = head.find(closer, at + len(opener), limit)
+                if end < 0:
+                    return b""
+                at = end + len(closer)
+                break
+        else:
+            return head[at:at + 64]
+    return b""
 
 
 def _sidecar(name: str, head: bytes) -> list[Finding]:
     """What a text that is a photo's metadata (XMP) or a record of places (GPX, KML) holds, from its first MiB."""
-    if _XMP_ROOT.match(head):
+    root = _root(head)
+    if _XMP_ROOT.match(root):
         return [Finding(name, kind, detail) for kind, detail in scan_xmp(head)]
-    if _PLACES_ROOT.match(head):
+    if _PLACES_ROOT.match(root):
         return [Finding(name, "gps", "a GPS track or a map's places (GPX or KML): where someone was, point by point")]
     return []
 

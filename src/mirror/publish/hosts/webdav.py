@@ -21,14 +21,12 @@ comes, and keep a hidden `.NAME.RANDOM.part`; the file at `path` stays intact.
 from __future__ import annotations
 
 import contextlib
-import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
-from requests.utils import requote_uri
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.net.http import STATUS_BODY, read_capped, timed_out, watched_session
@@ -47,28 +45,30 @@ _MADE = (201, 405)  # MKCOL: made, or there already (RFC 4918: 405 for an existi
 _MISSING_PARENT = 409  # MKCOL: a folder above it is not there
 
 
-_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-
-
 def _as_sent(name: str, url: str) -> str:
-    """`url` exactly as requests sends it on the request line: the host name in IDNA (зеркало.рф), the path
-    percent-encoded the way requests does it (a Cyrillic folder, a space, a "%" that starts no escape). MOVE's
-    Destination header is this URL, and a header is ASCII: a raw one crashed the whole publish (helper-151,
-    helper-152), and one encoded otherwise than the request line named another path (HTTP 400).
+    """`url` exactly as requests and urllib3 send it: the host name lower-cased, in IDNA as they encode it (UTS 46:
+    straße.de is xn--strae-oqa.de, not strasse.de) and without a trailing dot, the path percent-encoded as they
+    encode it (a Cyrillic folder, a space, a "%" that starts no escape, escapes in upper case) and without dot
+    segments. MOVE's Destination header is this URL: raw, it crashed the whole publish (a header is ASCII,
+    helper-151), and encoded otherwise than the request line it named another path (HTTP 400 after the whole
+    upload, helper-152, helper-153).
 
     Raises:
-        ConfigError: a host name that IDNA cannot encode.
+        ConfigError: a URL requests cannot send (a host name IDNA cannot encode).
     """
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if not netloc.isascii():
-        try:
-            host = (parts.hostname or "").encode("idna").decode("ascii")
-        except UnicodeError:
-            raise ConfigError(f"hosts.{name}.url: {parts.hostname!r} is not a host name") from None
-        netloc = host if parts.port is None else f"{host}:{parts.port}"
-    # urllib3 then sends a "%" that starts no escape as %25: so does the Destination header
-    return _LONE_PERCENT.sub("%25", requote_uri(urlunsplit(parts._replace(netloc=netloc))))
+    try:
+        sent = url
+        for _ in range(3):  # urllib3 normalizes what requests prepared once more ("%2E%2E" becomes "..", then goes)
+            sent, before = requests.Request("GET", sent).prepare().url or sent, sent
+            if sent == before:
+                break
+    except (requests.RequestException, UnicodeError, ValueError):
+        raise ConfigError(f"hosts.{name}.url: requests cannot send to {url!r}") from None
+    parts = urlsplit(sent)
+    if parts.hostname and parts.hostname.endswith("."):  # urllib3 drops it from the Host it sends
+        host = parts.netloc.rsplit("@", 1)[-1]
+        sent = urlunsplit(parts._replace(netloc=host.replace(parts.hostname, parts.hostname.rstrip("."), 1)))
+    return sent
 
 
 def _length(value: str) -> int | None:
