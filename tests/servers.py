@@ -164,6 +164,24 @@ class S3Server:
                           region="us-east-1", access_key_env=access, secret_key_env=secret, timeout=10.0)
 
 
+def listens(pid: int, port: int) -> bool:
+    """Whether process `pid` holds a socket listening on TCP `port` (Linux's /proc; True where there is none)."""
+    tables = [Path(f"/proc/net/{name}") for name in ("tcp", "tcp6")]
+    if not all(table.exists() for table in tables):
+        return True
+    inodes = set()
+    for table in tables:
+        for line in table.read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    try:
+        held = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+    except OSError:  # gone, or a file descriptor closed while it was read
+        return False
+    return bool(inodes & held)
+
+
 def wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path, limit: float = STARTUP) -> float:
     """Seconds until `port` accepts a connection; fails if the process exits or `limit` passes."""
     start = time.monotonic()
@@ -172,7 +190,9 @@ def wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path, limit:
             pytest.fail(f"{process.args!r} exited with {process.returncode}:\n{_tail(log)}")
         with socket.socket() as probe:
             probe.settimeout(0.5)
-            if probe.connect_ex((LOOPBACK, port)) == 0:
+            # the port must be this process's: another program that took it since it was found free would
+            # otherwise answer the test in its place (the process then exits, port taken, and says so above)
+            if probe.connect_ex((LOOPBACK, port)) == 0 and listens(process.pid, port):
                 return time.monotonic() - start
         time.sleep(0.02)
     pytest.fail(f"nothing listened on {LOOPBACK}:{port} within {limit:.0f} s:\n{_tail(log)}")
