@@ -876,3 +876,25 @@ def test_create_judges_every_candidate_of_the_authors_own_files() -> None:
 
     checks = _Pass.__dataclass_fields__["checks"].default_factory()  # type: ignore[misc]
     assert checks.per_file > 1000 * PHONE_CHECKS and checks.left > 1000 * RUN_PHONE_CHECKS
+
+
+def test_xmp_ids_in_the_forms_real_photos_carry_are_named() -> None:
+    """XMP as Photoshop and older cameras wrote it: the first prefix (xapMM:, xap:), a document id given as an
+    rdf:resource, a DerivedFrom given in stRef: attributes, the camera's own file name (PreservedFileName). Scan
+    said only "XMP packet, N properties" of them (helper-154's sweep of metadata-extractor-images, exif-py and
+    Pillow's test photos); create removes them in any case."""
+    from mirror.privacy.scan_blocks import scan_xmp
+
+    packet = (b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>"
+              b"<rdf:Description rdf:about='' xmlns:xapMM='http://ns.adobe.com/xap/1.0/mm/' "
+              b"xapMM:DocumentID='adobe:docid:photoshop:4f1c' xap:CreateDate='2003-05-01T10:00:00'>"
+              b"<xmpMM:DocumentID rdf:resource='uuid:9A3B-77'/>"
+              b"<xmpMM:DerivedFrom stRef:documentID='xmp.did:0180' stRef:instanceID='xmp.iid:0181'/>"
+              b"<xapMM:PreservedFileName>IMG_0412.JPG</xapMM:PreservedFileName>"
+              b"</rdf:Description></rdf:RDF></x:xmpmeta>")
+    found = scan_xmp(packet)
+    assert ("unique-id", "XMP xmpMM:DocumentID adobe:docid:photoshop:4f1c") in found
+    assert ("unique-id", "XMP xmpMM:DocumentID uuid:9A3B-77") in found
+    assert ("unique-id", "XMP xmpMM:DerivedFrom xmp.did:0180 xmp.iid:0181") in found
+    assert ("datetime", "XMP xmp:CreateDate 2003-05-01T10:00:00") in found
+    assert ("name", "XMP xmpMM:PreservedFileName IMG_0412.JPG") in found

@@ -44,11 +44,14 @@ XMP_PROPERTIES = {
     **dict.fromkeys(("tiff:Model", "aux:Lens", "exifEX:LensModel"), "model"),
     **dict.fromkeys(("xmpMM:DocumentID", "xmpMM:OriginalDocumentID", "xmpMM:InstanceID", "xmpMM:DerivedFrom",
                      "xmpMM:History", "exifEX:ImageUniqueID", "exif:ImageUniqueID"), "unique-id"),
+    **dict.fromkeys(("xmpMM:PreservedFileName",), "name"),  # the photo's name as the camera gave it
     **dict.fromkeys(("dc:description", "dc:title", "dc:subject", "photoshop:Headline", "photoshop:Instructions",
                      "exif:UserComment", "tiff:ImageDescription", "lr:hierarchicalSubject"), "text"),
 }
 _XMP_ATTR = re.compile(rb"([A-Za-z][\w.-]*:[A-Za-z][\w.-]*)\s*=\s*(?:\"([^\"]{0,2000})\"|'([^']{0,2000})')")
-_XMP_OPEN = re.compile(rb"<([A-Za-z][\w.-]*:[A-Za-z][\w.-]*)[^<>]{0,2000}?(/?)>")
+_XMP_OPEN = re.compile(rb"<([A-Za-z][\w.-]*:[A-Za-z][\w.-]*)([^<>]{0,2000}?)(/?)>")
+# XMP's first prefixes (xap, Adobe before 2004): what older cameras and Photoshop write (helper-154)
+_OLD_PREFIXES = {b"xap:": b"xmp:", b"xapMM:": b"xmpMM:", b"xapRights:": b"xmpRights:"}
 _TAGS = re.compile(rb"<[^>]*>")
 _SKIP = (b"xmlns:", b"rdf:", b"x:", b"xml:", b"stEvt:", b"stRef:")
 MAX_XMP = 1 << 20
@@ -72,15 +75,30 @@ STANDARD_ICC = frozenset({
 
 
 def _xmp_properties(packet: bytes) -> list[tuple[bytes, bytes]]:
-    """(name, value) of every property: attributes (name="value") and elements (<name>value</name>)."""
+    """(name, value) of every property: attributes (name="value"), elements (<name>value</name>), and elements
+    whose value is in their attributes (<xmpMM:DocumentID rdf:resource="uuid:..."/>, <xmpMM:DerivedFrom
+    stRef:documentID="..."/>: helper-154 found both unnamed in real photos). The first prefixes (xap:) are read
+    as today's."""
     found = [(m.group(1), m.group(2) if m.group(2) is not None else m.group(3)) for m in _XMP_ATTR.finditer(packet)]
     for match in _XMP_OPEN.finditer(packet):
         name = match.group(1)
-        if match.group(2):
-            continue  # <name/>: its attributes were read above
+        if match.group(3):  # <name .../>: its own attributes (read above too) are its value
+            values = [m.group(2) if m.group(2) is not None else m.group(3) for m in _XMP_ATTR.finditer(match[2])
+                      if not m.group(1).startswith(b"xmlns:")]
+            if values and not name.startswith(_SKIP):
+                found.append((name, b" ".join(values)))
+            continue
         end = packet.find(b"</" + name + b">", match.end(), match.end() + 4000)
         found.append((name, packet[match.end():end] if end >= 0 else b""))
-    return [(name, value) for name, value in found if not name.startswith(_SKIP)]
+    return [(_today(name), value) for name, value in found if not name.startswith(_SKIP)]
+
+
+def _today(name: bytes) -> bytes:
+    """An XMP property's name with today's prefix (xap:CreateDate is xmp:CreateDate)."""
+    for old, new in _OLD_PREFIXES.items():
+        if name.startswith(old):
+            return new + name[len(old):]
+    return name
 
 
 def scan_xmp(packet: bytes) -> list[Found]:
