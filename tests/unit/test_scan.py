@@ -898,3 +898,19 @@ def test_xmp_ids_in_the_forms_real_photos_carry_are_named() -> None:
     assert ("unique-id", "XMP xmpMM:DerivedFrom xmp.did:0180 xmp.iid:0181") in found
     assert ("datetime", "XMP xmp:CreateDate 2003-05-01T10:00:00") in found
     assert ("name", "XMP xmpMM:PreservedFileName IMG_0412.JPG") in found
+
+
+def test_text_a_photoshop_ducky_segment_keeps_in_utf16_is_shown() -> None:
+    """Photoshop's "Save for Web" writes an APP12 "Ducky" segment whose copyright and comment are UTF-16: scan said
+    only "APP12 segment 'Ducky', 461 bytes" of a real photo whose copyright names an agency and whose comment names
+    a person (helper-154; exiftool shows both). Its text is shown, in Latin or Cyrillic letters, not read one byte
+    off."""
+    def record(tag: int, text: str) -> bytes:
+        data = struct.pack(">I", len(text)) + text.encode("utf-16-be")
+        return struct.pack(">HH", tag, len(data)) + data
+
+    ducky = b"Ducky" + struct.pack(">HHI", 1, 4, 60) + record(2, "Photo by Aigerim Nurlanovna") \
+        + record(3, "© Алматы Ньюс Агентство") + b"\0\0"
+    photo = fx.splice(fx.plain_jpeg(), fx.segment(0xEC, ducky))
+    shown = " | ".join(f.detail for f in scan_photo(photo, "p.jpg") if f.kind == "text")
+    assert "Photo by Aigerim Nurlanovna" in shown and "Алматы Ньюс Агентство" in shown, shown

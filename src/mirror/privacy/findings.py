@@ -63,6 +63,33 @@ def short(text: str) -> str:
     return text if len(text) <= MAX_DETAIL else text[:MAX_DETAIL - 1] + "…"
 
 
+# Text stored as UTF-16 (Photoshop's "Ducky" segment keeps its copyright and comment so, helper-154): Latin and
+# Cyrillic letters, in either byte order; shown with the block's other runs of text.
+_UTF16 = ((re.compile(rb"(?:\x00[\x20-\x7e]|\x04[\x01-\xff]){6,}"), "utf-16-be"),
+          (re.compile(rb"(?:[\x20-\x7e]\x00|[\x01-\xff]\x04){6,}"), "utf-16-le"))
+MAX_UTF16_RUNS = 64
+
+
+def _utf16_text(data: bytes) -> bytes:
+    """The runs of UTF-16 text in a block's first _READ_STRINGS bytes, as lines of UTF-8 (b"" when none). Of two
+    runs that overlap (one byte order read one byte off the other), the one with more spaces is the text: read
+    off by one, a space before a Cyrillic letter becomes another letter."""
+    found: list[tuple[int, int, str]] = []
+    for pattern, codec in _UTF16:
+        for match in pattern.finditer(data, 0, _READ_STRINGS):
+            if len(found) == 2 * MAX_UTF16_RUNS:
+                break
+            found.append((match.start(), match.end(), match.group().decode(codec, "replace")))
+    kept: list[tuple[int, int, str]] = []
+    for start, end, text in sorted(found):
+        if kept and start < kept[-1][1]:
+            if (text.count(" "), len(text)) > (kept[-1][2].count(" "), len(kept[-1][2])):
+                kept[-1] = (start, end, text)
+            continue
+        kept.append((start, end, text))
+    return "\n".join(text for _, _, text in kept[:MAX_UTF16_RUNS]).encode()
+
+
 def readable_strings(data: bytes) -> list[str]:
     """The strings `with_strings` shows of a block (`shown_strings`), without whether there were more."""
     return shown_strings(data)[0]
@@ -77,6 +104,9 @@ def shown_strings(data: bytes) -> tuple[list[str], bool]:
     short runs are chance), only runs of 12 characters or more, eight of them letters, with a space, a slash, a
     dot, a dash or an underscore. Linear in the block's first _READ_STRINGS bytes. Also whether there were more
     than were kept (decoys before a real name can push it out: then at least that is said)."""
+    utf16 = _utf16_text(data)
+    if utf16:
+        data = data[:_READ_STRINGS] + b"\n" + utf16
     pairs: dict[str, None] = {}
     more = False
     for match in _JSON_PAIR.finditer(data, 0, _READ_STRINGS):
@@ -87,7 +117,7 @@ def shown_strings(data: bytes) -> tuple[list[str], bool]:
     paired = {part for pair in pairs for part in pair.split(": ", 1)}  # a pair's key and value are not shown twice
     telling: dict[str, None] = {}
     other: dict[str, None] = {}
-    runs = list(_RUN.finditer(data, 0, _READ_STRINGS))
+    runs = list(_RUN.finditer(data, 0, _READ_STRINGS + len(utf16) + 1))
     dense = sum(len(run.group()) for run in runs) * _DENSE >= min(len(data), _READ_STRINGS)
     for run in runs:  # from compressed or binary data (an embedded preview), short runs are chance, not text
         if len(pairs) + len(telling) >= MAX_STRINGS:
