@@ -242,8 +242,8 @@ def _undecodable(name: str, exc: Exception, opening: bool = False, uncompressed:
         return PhotoError(name, f"its image is coded as {coding[1]}, which mirror's HEIF decoder does not read",
                           hint=OTHER_CODING_HINT)
     if uncompressed and (isinstance(exc, IndexError) or "no images" in text.lower()):  # pillow-heif lists none
-        return PhotoError(name, "it holds no image that mirror's HEIF decoder can read (an uncompressed image, "
-                                "or one coded in another way)", hint=OTHER_CODING_HINT)
+        return PhotoError(name, "its image is stored uncompressed or with generic compression (ISO/IEC 23001-17), "
+                                "which mirror's HEIF decoder does not read", hint=OTHER_CODING_HINT)
     reason = "no image in it could be read" if isinstance(exc, IndexError) else text.strip() or "no reason given"
     if opening:
         return PhotoError(name, f"not a readable HEIC/HEIF image ({reason})", hint=DAMAGED_HINT)
