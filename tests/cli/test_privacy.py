@@ -244,8 +244,12 @@ def test_scan_reads_an_xmp_sidecar_and_a_gps_track(runner: CliRunner, tmp_path: 
     sidecars.mkdir()
     (sidecars / "a.gpx").write_bytes(b'<?xml version="1.0"?>\n<?xml-stylesheet href="x.xsl"?>\n<!-- -->\n<gpx>')
     (sidecars / "b.kml").write_bytes(b'\xef\xbb\xbf<?xml version="1.0"?>\r\n<kml:kml xmlns:kml="k">')
+    subset = '<?xml version="1.0"?>\n<!DOCTYPE gpx [\n<!ENTITY me "Ivan">\n]>\n<gpx><trk></trk></gpx>\n'
+    (sidecars / "c.gpx").write_text(subset)  # a DOCTYPE with entities, and one saved as UTF-16 (helper-155)
+    (sidecars / "d.gpx").write_bytes(subset.encode("utf-16"))
     code, out, _ = invoke(runner, "scan", "--json", sidecars)
-    assert code == 6 and {f["path"] for f in json.loads(out)["findings"]} == {"a.gpx", "b.kml"}, out
+    found = {f["path"] for f in json.loads(out)["findings"]}
+    assert code == 6 and found == {"a.gpx", "b.kml", "c.gpx", "d.gpx"}, out
 
 
 def test_scan_of_a_text_of_empty_comments_ends(tmp_path: Path) -> None:

@@ -148,3 +148,18 @@ def test_an_international_host_name_is_the_one_requests_connects_to() -> None:
             assert host.url == requests.Request("GET", url).prepare().url.replace("org./", "org/")
         finally:
             host.close()
+
+
+def test_the_schemes_own_port_and_an_ipv6_zone() -> None:
+    """http.client sends Host without the scheme's own port (`http://h:80/`), and WsgiDAV then refused MOVE, whose
+    Destination kept it (502 after the whole upload); an IPv6 zone (fe80::1%eth0) is dropped from Host, and its
+    name would be looked up: refused (helper-155)."""
+    from mirror.errors import ConfigError
+    from mirror.publish.hosts.webdav import _as_sent
+
+    assert _as_sent("x", "http://localhost:80/b/") == "http://localhost/b/"
+    assert _as_sent("x", "https://h:0443/b/") == "https://h/b/"
+    assert _as_sent("x", "http://[::1]:80/b/") == "http://[::1]/b/"
+    assert _as_sent("x", "http://h:8080/b/") == "http://h:8080/b/"
+    with pytest.raises(ConfigError, match="zone"):
+        _as_sent("x", "http://[fe80::1%25eth0]/b/")

@@ -914,3 +914,14 @@ def test_text_a_photoshop_ducky_segment_keeps_in_utf16_is_shown() -> None:
     photo = fx.splice(fx.plain_jpeg(), fx.segment(0xEC, ducky))
     shown = " | ".join(f.detail for f in scan_photo(photo, "p.jpg") if f.kind == "text")
     assert "Photo by Aigerim Nurlanovna" in shown and "Алматы Ньюс Агентство" in shown, shown
+
+
+def test_utf16_runs_that_are_not_words_are_not_text() -> None:
+    """A table of 16-bit numbers from 0x20 to 0x7e reads as UTF-16 letters and punctuation: five made-up "text"
+    findings of a lookup table (helper-155). And a name after many short runs is still found, and "more" said."""
+    from mirror.privacy.findings import shown_strings
+
+    table = b"LUT16\0" + b"".join(struct.pack(">H", 32 + (i * 7) % 95) for i in range(2000))
+    assert shown_strings(table) == ([], False)
+    decoys = (b"\x00A" * 6 + b"\x01\x01") * 130 + "Photographer: Ivan Petrov".encode("utf-16-le")
+    assert shown_strings(decoys) == (["Photographer: Ivan Petrov"], True)

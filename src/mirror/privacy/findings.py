@@ -70,14 +70,17 @@ _UTF16 = ((re.compile(rb"(?:\x00[\x20-\x7e]|\x04[\x01-\xff]){6,}"), "utf-16-be")
 MAX_UTF16_RUNS = 64
 
 
-def _utf16_text(data: bytes) -> bytes:
-    """The runs of UTF-16 text in a block's first _READ_STRINGS bytes, as lines of UTF-8 (b"" when none). Of two
-    runs that overlap (one byte order read one byte off the other), the one with more spaces is the text: read
-    off by one, a space before a Cyrillic letter becomes another letter."""
+def _utf16_text(data: bytes) -> tuple[list[str], bool]:
+    """The runs of UTF-16 text in a block's first _READ_STRINGS bytes that read as words (the test of a long run
+    of any block: a table of 16-bit numbers reads as letters too, helper-155), and whether there were more than
+    MAX_UTF16_RUNS of one byte order. Of two runs that overlap (one byte order read one byte off the other), the one
+    with more spaces is the text: read off by one, a space before a Cyrillic letter becomes another letter."""
     found: list[tuple[int, int, str]] = []
+    more = False
     for pattern, codec in _UTF16:
-        for match in pattern.finditer(data, 0, _READ_STRINGS):
-            if len(found) == 2 * MAX_UTF16_RUNS:
+        for count, match in enumerate(pattern.finditer(data, 0, _READ_STRINGS)):
+            if count == MAX_UTF16_RUNS:
+                more = True
                 break
             found.append((match.start(), match.end(), match.group().decode(codec, "replace")))
     kept: list[tuple[int, int, str]] = []
@@ -87,7 +90,15 @@ def _utf16_text(data: bytes) -> bytes:
                 kept[-1] = (start, end, text)
             continue
         kept.append((start, end, text))
-    return "\n".join(text for _, _, text in kept[:MAX_UTF16_RUNS]).encode()
+    words = [text.strip() for _, _, text in kept if _reads_as_words(text.strip())]
+    return words, more
+
+
+def _reads_as_words(text: str) -> bool:
+    """Whether a run of UTF-16 reads as words: 12 characters or more, eight letters, a space, and three quarters
+    of it letters and spaces (a table of 16-bit numbers decodes to letters and punctuation in equal measure)."""
+    letters = sum(c.isalpha() for c in text)
+    return len(text) >= _LONG and letters >= 8 and " " in text and (letters + text.count(" ")) * 4 >= len(text) * 3
 
 
 def readable_strings(data: bytes) -> list[str]:
@@ -104,11 +115,8 @@ def shown_strings(data: bytes) -> tuple[list[str], bool]:
     short runs are chance), only runs of 12 characters or more, eight of them letters, with a space, a slash, a
     dot, a dash or an underscore. Linear in the block's first _READ_STRINGS bytes. Also whether there were more
     than were kept (decoys before a real name can push it out: then at least that is said)."""
-    utf16 = _utf16_text(data)
-    if utf16:
-        data = data[:_READ_STRINGS] + b"\n" + utf16
+    utf16, more = _utf16_text(data)
     pairs: dict[str, None] = {}
-    more = False
     for match in _JSON_PAIR.finditer(data, 0, _READ_STRINGS):
         if len(pairs) == MAX_STRINGS:
             more = True
@@ -117,7 +125,7 @@ def shown_strings(data: bytes) -> tuple[list[str], bool]:
     paired = {part for pair in pairs for part in pair.split(": ", 1)}  # a pair's key and value are not shown twice
     telling: dict[str, None] = {}
     other: dict[str, None] = {}
-    runs = list(_RUN.finditer(data, 0, _READ_STRINGS + len(utf16) + 1))
+    runs = list(_RUN.finditer(data, 0, _READ_STRINGS))
     dense = sum(len(run.group()) for run in runs) * _DENSE >= min(len(data), _READ_STRINGS)
     for run in runs:  # from compressed or binary data (an embedded preview), short runs are chance, not text
         if len(pairs) + len(telling) >= MAX_STRINGS:
@@ -138,6 +146,17 @@ def shown_strings(data: bytes) -> tuple[list[str], bool]:
                 other[text] = None
             else:
                 more = True
+    for text in utf16:  # words in UTF-16 (Photoshop's "Ducky" segment): shown as the block's other text
+        if text in paired or text in telling or text in other:
+            continue
+        if len(pairs) + len(telling) >= MAX_STRINGS:
+            more = True
+        elif _TELLING.search(text) is not None:
+            telling[text] = None
+        elif len(other) < MAX_STRINGS:
+            other[text] = None
+        else:
+            more = True
     found = [*pairs, *telling, *other]
     return found[:MAX_STRINGS], more or len(found) > MAX_STRINGS
 

@@ -173,7 +173,11 @@ def _root(head: bytes) -> bytes:
             return head[at:at + 64]
         for opener, closer in _PROLOG_PARTS:
             if head[at:at + len(opener)].lower() == opener:
-                end = head.find(closer, at + len(opener), limit)
+                start = at + len(opener)
+                subset = head.find(b"[", at, limit) if opener == b"<!doctype" else -1
+                if 0 <= subset < head.find(b">", at, limit):  # <!DOCTYPE gpx [ <!ENTITY ...> ]>: past its "]"
+                    start = max(head.find(b"]", subset, limit), start)
+                end = head.find(closer, start, limit)
                 if end < 0:
                     return b""
                 at = end + len(closer)
@@ -185,6 +189,8 @@ def _root(head: bytes) -> bytes:
 
 def _sidecar(name: str, head: bytes) -> list[Finding]:
     """What a text that is a photo's metadata (XMP) or a record of places (GPX, KML) holds, from its first MiB."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # saved as UTF-16 (helper-155: a GPX of Notepad's "Unicode")
+        head = head[: 1 << 20].decode("utf-16", "replace").encode()
     root = _root(head)
     if _XMP_ROOT.match(root):
         return [Finding(name, kind, detail) for kind, detail in scan_xmp(head)]

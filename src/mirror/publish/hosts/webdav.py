@@ -65,9 +65,17 @@ def _as_sent(name: str, url: str) -> str:
     except (requests.RequestException, UnicodeError, ValueError):
         raise ConfigError(f"hosts.{name}.url: requests cannot send to {url!r}") from None
     parts = urlsplit(sent)
-    if parts.hostname and parts.hostname.endswith("."):  # urllib3 drops it from the Host it sends
-        host = parts.netloc.rsplit("@", 1)[-1]
-        sent = urlunsplit(parts._replace(netloc=host.replace(parts.hostname, parts.hostname.rstrip("."), 1)))
+    host = parts.hostname or ""
+    if "%" in host:  # an IPv6 zone (fe80::1%eth0): the Host header drops it, and the name would be looked up
+        raise ConfigError(f"hosts.{name}.url: an IPv6 address with a zone ({host}) cannot be published to",
+                          hint="use the server's name or another address")
+    if host.endswith(".") or parts.port == {"http": 80, "https": 443}.get(parts.scheme):
+        # http.client sends the Host without a trailing dot and without the scheme's own port: so does Destination
+        # (WsgiDAV and Go's webdav compare the two, helper-155)
+        netloc = f"[{host.rstrip('.')}]" if ":" in host else host.rstrip(".")
+        if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
+            netloc += f":{parts.port}"
+        sent = urlunsplit(parts._replace(netloc=netloc))
     return sent
 
 
