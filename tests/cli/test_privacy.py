@@ -247,9 +247,10 @@ def test_scan_reads_an_xmp_sidecar_and_a_gps_track(runner: CliRunner, tmp_path: 
     subset = '<?xml version="1.0"?>\n<!DOCTYPE gpx [\n<!ENTITY me "Ivan">\n]>\n<gpx><trk></trk></gpx>\n'
     (sidecars / "c.gpx").write_text(subset)  # a DOCTYPE with entities, and one saved as UTF-16 (helper-155)
     (sidecars / "d.gpx").write_bytes(subset.encode("utf-16"))
+    (sidecars / "e.gpx").write_text(subset.replace("<!ENTITY", "<!-- waypoints [1] -->\n<!ENTITY a ']'>\n<!ENTITY"))
     code, out, _ = invoke(runner, "scan", "--json", sidecars)
     found = {f["path"] for f in json.loads(out)["findings"]}
-    assert code == 6 and found == {"a.gpx", "b.kml", "c.gpx", "d.gpx"}, out
+    assert code == 6 and found == {"a.gpx", "b.kml", "c.gpx", "d.gpx", "e.gpx"}, out  # "]" in a subset: helper-156
 
 
 def test_scan_of_a_text_of_empty_comments_ends(tmp_path: Path) -> None:

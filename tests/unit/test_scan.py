@@ -924,4 +924,9 @@ def test_utf16_runs_that_are_not_words_are_not_text() -> None:
     table = b"LUT16\0" + b"".join(struct.pack(">H", 32 + (i * 7) % 95) for i in range(2000))
     assert shown_strings(table) == ([], False)
     decoys = (b"\x00A" * 6 + b"\x01\x01") * 130 + "Photographer: Ivan Petrov".encode("utf-16-le")
-    assert shown_strings(decoys) == (["Photographer: Ivan Petrov"], True)
+    assert shown_strings(decoys) == (["Photographer: Ivan Petrov"], False)
+    words = b"\x01".join(f"Photographer number {n} of the agency".encode("utf-16-be") for n in range(70))
+    shown, more = shown_strings(words)
+    assert more and shown[0] == "Photographer number 0 of the agency"
+    cyrillic = b"\x01\x02\x03" + ("Съёмка: Иван Петров " * 100).encode("utf-16-le")  # read one byte off: no
+    assert shown_strings(cyrillic)[1] is False  # "more" of runs that are not words (helper-156)

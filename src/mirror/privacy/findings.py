@@ -71,18 +71,12 @@ MAX_UTF16_RUNS = 64
 
 
 def _utf16_text(data: bytes) -> tuple[list[str], bool]:
-    """The runs of UTF-16 text in a block's first _READ_STRINGS bytes that read as words (the test of a long run
-    of any block: a table of 16-bit numbers reads as letters too, helper-155), and whether there were more than
-    MAX_UTF16_RUNS of one byte order. Of two runs that overlap (one byte order read one byte off the other), the one
-    with more spaces is the text: read off by one, a space before a Cyrillic letter becomes another letter."""
-    found: list[tuple[int, int, str]] = []
-    more = False
-    for pattern, codec in _UTF16:
-        for count, match in enumerate(pattern.finditer(data, 0, _READ_STRINGS)):
-            if count == MAX_UTF16_RUNS:
-                more = True
-                break
-            found.append((match.start(), match.end(), match.group().decode(codec, "replace")))
+    """The runs of UTF-16 text in a block's first _READ_STRINGS bytes that read as words (a table of 16-bit
+    numbers reads as letters too, helper-155), at most MAX_UTF16_RUNS, and whether there were more. Of two runs
+    that overlap (one byte order read one byte off the other), the one with more spaces is the text: read off by
+    one, a space before a Cyrillic letter becomes another letter."""
+    found = [(match.start(), match.end(), match.group().decode(codec, "replace"))  # at most 64 KiB / 12 of them
+             for pattern, codec in _UTF16 for match in pattern.finditer(data, 0, _READ_STRINGS)]
     kept: list[tuple[int, int, str]] = []
     for start, end, text in sorted(found):
         if kept and start < kept[-1][1]:
@@ -91,7 +85,7 @@ def _utf16_text(data: bytes) -> tuple[list[str], bool]:
             continue
         kept.append((start, end, text))
     words = [text.strip() for _, _, text in kept if _reads_as_words(text.strip())]
-    return words, more
+    return words[:MAX_UTF16_RUNS], len(words) > MAX_UTF16_RUNS  # "more" only of words cut (helper-156)
 
 
 def _reads_as_words(text: str) -> bool:

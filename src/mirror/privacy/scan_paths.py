@@ -176,7 +176,7 @@ def _root(head: bytes) -> bytes:
                 start = at + len(opener)
                 subset = head.find(b"[", at, limit) if opener == b"<!doctype" else -1
                 if 0 <= subset < head.find(b">", at, limit):  # <!DOCTYPE gpx [ <!ENTITY ...> ]>: past its "]"
-                    start = max(head.find(b"]", subset, limit), start)
+                    start = _subset_end(head, subset + 1, limit)
                 end = head.find(closer, start, limit)
                 if end < 0:
                     return b""
@@ -185,6 +185,27 @@ def _root(head: bytes) -> bytes:
         else:
             return head[at:at + 64]
     return b""
+
+
+def _subset_end(head: bytes, at: int, limit: int) -> int:
+    """Where a DOCTYPE's internal subset that starts at `at` ends: its "]", past quoted values, comments and
+    processing instructions, which may hold a "]" of their own (helper-156); `limit` when it does not end."""
+    while at < limit:
+        char = head[at:at + 1]
+        if char == b"]":
+            return at
+        if char in (b'"', b"'"):
+            close = head.find(char, at + 1, limit)
+        elif head.startswith(b"<!--", at):
+            close = head.find(b"-->", at + 4, limit) + 2
+        elif head.startswith(b"<?", at):
+            close = head.find(b"?>", at + 2, limit) + 1
+        else:
+            close = at
+        if close < at:  # not closed before the limit
+            return limit
+        at = close + 1
+    return limit
 
 
 def _sidecar(name: str, head: bytes) -> list[Finding]:
