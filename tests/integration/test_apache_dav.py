@@ -11,7 +11,7 @@ import requests
 from click.testing import CliRunner
 
 from conftest import invoke
-from mirror.publish.hosts import open_host
+from mirror.publish.hosts import Host, open_host
 from servers import DavServer
 
 
@@ -23,6 +23,15 @@ def _config(tmp_path: Path, apache_dav: DavServer, monkeypatch: pytest.MonkeyPat
                       f'password_env = "MIRROR_TEST_APACHE_PASSWORD"\ntransfers = {transfers}\ntimeout = 10\n',
                       encoding="utf-8")
     return config
+
+
+def _put_and_read_back(host: Host, bundle: Path) -> None:
+    """Upload the bundle through the host's driver (PUT, MOVE, its check) and read it back whole; then close."""
+    try:
+        host.upload("bundles/b.7z", bundle, hashlib.sha256(bundle.read_bytes()).hexdigest())
+        assert host.read("bundles/b.7z", 1 << 30) == bundle.read_bytes()
+    finally:
+        host.close()
 
 
 def _origin(apache_dav: DavServer) -> str:
@@ -95,12 +104,7 @@ def test_a_host_named_in_cyrillic(apache_dav: DavServer, bundle: Path, monkeypat
     url = f"http://зеркало.рф:{port}/mirror/idn-{uuid.uuid4().hex[:6]}/"
     # the host itself, as mirror.toml would make it over https (config refuses a password over http elsewhere)
     host = open_host(apache_dav.host_config(monkeypatch, url=url))
-    sha256 = hashlib.sha256(bundle.read_bytes()).hexdigest()
-    try:
-        host.upload("bundles/b.7z", bundle, sha256)
-        assert host.read("bundles/b.7z", 1 << 30) == bundle.read_bytes()
-    finally:
-        host.close()
+    _put_and_read_back(host, bundle)
 
 
 @pytest.mark.parametrize("folder", ["100%", "50%off", "a%25b", "two words"])
@@ -128,12 +132,7 @@ def test_a_url_urllib3_rewrites_is_moved_to_where_it_was_put(server: str, shape:
            "d/./x/../": f"http://127.0.0.1:{port}{path}/d/./x/../",
            "caf%c3%a9": f"http://127.0.0.1:{port}{path}/caf%c3%a9/"}[shape]
     host = open_host(dav.host_config(monkeypatch, url=url))
-    sha256 = hashlib.sha256(bundle.read_bytes()).hexdigest()
-    try:
-        host.upload("bundles/b.7z", bundle, sha256)
-        assert host.read("bundles/b.7z", 1 << 30) == bundle.read_bytes()
-    finally:
-        host.close()
+    _put_and_read_back(host, bundle)
 
 
 def test_an_international_host_name_is_the_one_requests_connects_to() -> None:

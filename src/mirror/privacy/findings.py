@@ -134,25 +134,24 @@ def shown_strings(data: bytes) -> tuple[list[str], bool]:
         known = len(_ALPHABETS.findall(text))  # a run mostly in other scripts needs no vowel the test knows
         voiced = _VOWEL.search(text) is not None or known * 2 < letters
         if letters >= 4 and voiced and (dense or long) and _HUFFMAN not in text and text not in paired:
-            if _TELLING.search(text) is not None:
-                telling[text] = None
-            elif len(other) < MAX_STRINGS:
-                other[text] = None
-            else:
-                more = True
+            more = _sort_in(text, telling, other) or more
     for text in utf16:  # words in UTF-16 (Photoshop's "Ducky" segment): shown as the block's other text
         if text in paired or text in telling or text in other:
             continue
-        if len(pairs) + len(telling) >= MAX_STRINGS:
-            more = True
-        elif _TELLING.search(text) is not None:
-            telling[text] = None
-        elif len(other) < MAX_STRINGS:
-            other[text] = None
-        else:
-            more = True
+        more = len(pairs) + len(telling) >= MAX_STRINGS or _sort_in(text, telling, other) or more
     found = [*pairs, *telling, *other]
     return found[:MAX_STRINGS], more or len(found) > MAX_STRINGS
+
+
+def _sort_in(text: str, telling: dict[str, None], other: dict[str, None]) -> bool:
+    """Put a run among the telling ones or the others; True when it had no room left (then "more" is said)."""
+    if _TELLING.search(text) is not None:
+        telling[text] = None
+    elif len(other) < MAX_STRINGS:
+        other[text] = None
+    else:
+        return True
+    return False
 
 
 def with_strings(found: Found, data: bytes) -> list[Found]:
