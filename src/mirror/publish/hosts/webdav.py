@@ -43,6 +43,7 @@ SPOT_RANGES = 8
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 _MADE = (201, 405)  # MKCOL: made, or there already (RFC 4918: 405 for an existing resource)
 _MISSING_PARENT = 409  # MKCOL: a folder above it is not there
+_DEFAULT_PORT = {"http": 80, "https": 443}
 
 
 def _as_sent(name: str, url: str) -> str:
@@ -69,11 +70,12 @@ def _as_sent(name: str, url: str) -> str:
     if "%" in host:  # an IPv6 zone (fe80::1%eth0): the Host header drops it, and the name would be looked up
         raise ConfigError(f"hosts.{name}.url: an IPv6 address with a zone ({host}) cannot be published to",
                           hint="use the server's name or another address")
-    if host.endswith(".") or parts.port == {"http": 80, "https": 443}.get(parts.scheme):
+    own_port = parts.port == _DEFAULT_PORT.get(parts.scheme)
+    if host.endswith(".") or own_port:
         # http.client sends the Host without a trailing dot and without the scheme's own port: so does Destination
         # (WsgiDAV and Go's webdav compare the two, helper-155)
         netloc = f"[{host.rstrip('.')}]" if ":" in host else host.rstrip(".")
-        if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
+        if parts.port is not None and not own_port:
             netloc += f":{parts.port}"
         sent = urlunsplit(parts._replace(netloc=netloc))
     return sent
