@@ -24,7 +24,7 @@ import contextlib
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
 
@@ -49,14 +49,19 @@ _DEFAULT_PORT = {"http": 80, "https": 443}
 def _as_sent(name: str, url: str) -> str:
     """`url` exactly as requests and urllib3 send it: the host name lower-cased, in IDNA as they encode it (UTS 46:
     straße.de is xn--strae-oqa.de, not strasse.de) and without a trailing dot, the path percent-encoded as they
-    encode it (a Cyrillic folder, a space, a "%" that starts no escape, escapes in upper case) and without dot
-    segments. MOVE's Destination header is this URL: raw, it crashed the whole publish (a header is ASCII,
+    encode it (a Cyrillic folder, a space, a "%" that starts no escape, escapes in upper case); a path with dot
+    segments is refused. MOVE's Destination header is this URL: raw, it crashed the whole publish (a header is ASCII,
     helper-151), and encoded otherwise than the request line it named another path (HTTP 400 after the whole
     upload, helper-152, helper-153).
 
     Raises:
         ConfigError: a URL requests cannot send (a host name IDNA cannot encode).
     """
+    path = urlsplit(url).path
+    if any(segment in (".", "..") for segment in unquote(path).split("/")):
+        # requests drops them (RFC 3986): /users/alice/../bob/ is /users/bob/, and a typo published elsewhere
+        raise ConfigError(f"hosts.{name}.url: the path {path!r} has a '.' or '..' segment",
+                          hint="write the folder's path without them")
     try:
         sent = url
         for _ in range(3):  # urllib3 normalizes what requests prepared once more ("%2E%2E" becomes "..", then goes)
