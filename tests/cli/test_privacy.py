@@ -138,7 +138,7 @@ def test_a_picture_pasted_into_an_account_is_refused(runner: CliRunner, keyring:
     code, _, err = invoke(runner, "create", planted, "-o", out, "--key", "alice", "--allow-identifiers")
     assert code == 2 and not out.exists(), err
     assert "refused    accounts/pasted.md: line 3 holds image/jpeg as base64 (a data: URI)" in err
-    assert "save the picture as a photo file" in err
+    assert "a picture saved as a photo file in the folder" in err
     code, out_text, _ = invoke(runner, "scan", planted / "accounts" / "pasted.md")
     assert code == 6 and "embedded-file: line 3: image/jpeg" in out_text
 

@@ -404,6 +404,30 @@ def test_a_picture_inside_a_text_is_reported() -> None:
     assert not [f for f in scan_text(picture.swapcase(), "f.md") if f.kind == "embedded-file"]  # not base64 of one
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_a_file_in_a_saved_email_is_reported(newline: str) -> None:
+    """MIME cuts base64 into lines of 76 characters: a saved e-mail's photo, its GPS inside, was signed (helper-159).
+    Lines of base64 are one file, whatever ends them; so are a PDF's, an Office document's (a ZIP) and a HEIF's."""
+    import base64
+
+    def wrapped(data: bytes) -> str:
+        coded = base64.b64encode(data).decode()
+        return newline.join(coded[i:i + 76] for i in range(0, len(coded), 76))
+
+    heif = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + bytes(range(256)) * 2
+    for data, kind in ((fx.planted_jpeg(), "a picture"), (b"%PDF-1.7\n" + bytes(600), "a PDF document"),
+                       (b"PK\x03\x04\x14\x00" + bytes(600), "a ZIP file (an Office document or an archive)"),
+                       (heif, "a photo or video (HEIF, AVIF, MP4 or QuickTime)"),
+                       (b"II*\x00\x08\x00\x00\x00" + bytes(600), "a picture")):
+        mail = newline.join(["From: witness", "Content-Transfer-Encoding: base64", "", wrapped(data), "--XX--", ""])
+        found = [f.detail for f in scan_text(mail, "letter.txt") if f.kind == "embedded-file"]
+        assert found == [f"line 4: {kind} inside the text as base64, with whatever metadata it carries"], kind
+        uri = f'<img src="data:image/jpeg;base64,{newline}  {wrapped(data)}">'
+        assert [f for f in scan_text(uri, "a.html") if f.kind == "embedded-file"], kind
+    prose = newline.join(["Вечером", "мы были", "на площади", "PK", "JVBERi0 " * 40])  # words, not a file
+    assert not [f for f in scan_text(prose, "p.md") if f.kind == "embedded-file"]
+
+
 def test_partial_findings_survive_a_broken_end() -> None:
     """A JPEG cut after its metadata still reports that metadata, with the reason the scan stopped."""
     result = scan_photo_chunks([fx.planted_jpeg()[:2000]], "cut.jpg")

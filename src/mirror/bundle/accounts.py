@@ -101,9 +101,9 @@ def read_account(raw: bytes, member: str) -> Account:
     embedded = embedded_file(text)
     if embedded is not None:
         line, kind = embedded
-        raise InputError(f"{member}: line {line} holds {kind} as base64 (a data: URI), which create cannot check or "
-                         "clean of metadata", hint="save the picture as a photo file in the folder and link to it "
-                                                   "instead; create removes its metadata")
+        raise InputError(f"{member}: line {line} holds {kind}, which create cannot check or clean of "
+                         "metadata", hint="take it out of the text; a picture saved as a photo file in the folder, "
+                                          "and linked to, is cleaned of its metadata by create")
     fields = _front_matter(text)
     language = fields.get("language", "")
     if not _LANG.fullmatch(language):
