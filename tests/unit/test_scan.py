@@ -541,6 +541,20 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
                  id="emphasis between digits"),
     pytest.param("8-701-**123**-45-67, 8 701 ***123*** 45 67", ["8-701-123-45-67", "8 701 123 45 67"],
                  id="emphasis beside dashes, bold italic"),
+    # helper-159: what the reader's page shows whole, or a Telegram post writes
+    pytest.param("звоните 8701*123*4567", ["87011234567"], id="single asterisks between digits"),
+    pytest.param("`8 701` 123 45 67, `+7 701 765 43 21`", ["8 701 123 45 67", "+7 701 765 43 21"], id="code spans"),
+    pytest.param("aizhan@mail.**kz**, **dana**@mail.kz, aigerim@`mail.kz`",
+                 ["aizhan@mail.kz", "dana@mail.kz", "aigerim@mail.kz"], id="emphasis inside e-mail addresses"),
+    pytest.param("📞 8\ufe0f\u20e37\ufe0f\u20e30\ufe0f\u20e31\ufe0f\u20e31\ufe0f\u20e32\ufe0f\u20e33\ufe0f\u20e3"
+                 "4\ufe0f\u20e35\ufe0f\u20e36\ufe0f\u20e37\ufe0f\u20e3", ["87011234567"], id="emoji keycap digits"),
+    pytest.param("8\u2063701\u2063123\u20634567, aizhan\u2063@mail.kz", ["87011234567", "aizhan@mail.kz"],
+                 id="invisible separators"),
+    pytest.param("8\u1680701\u1680123\u168045\u168067; 8\u2800701\u2800123\u280045\u280067",
+                 ["8 701 123 45 67", "8 701 123 45 67"], id="spaces that show blank"),
+    pytest.param("87\ufe0f01123\U000e00204567", ["87011234567"], id="a variation selector and a tag"),
+    pytest.param("Дом 5 701 123 45 67; в 18:30 701 765 43 21 написал", ["701 123 45 67", "701 765 43 21"],
+                 id="a mobile after another number"),
 ])
 def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     """Lists of people with years and numbers side by side, numbers glued to names or cut by a line break, and
@@ -568,6 +582,7 @@ def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     "Выручка | Рост\n--- | ---\n1 234 567 | +5\n2 345 678 | +12\n", "Успеваемость выросла на +5\n2022-2023 учебный год",
     "Изменение к прошлому году (+3)\n12 500 000 пассажиров", "Итого: +5\n1 200 000 теңге",
     "Счёт 3:2 (+1)\n2022-2023 сезон", "Бюджет составил 8 705 123 456\n1,5 раза больше",
+    "a `code` span, `x = 5`, 2*3*4, file_name.txt and __init__.py", "1️⃣ first 2️⃣ second, 2022 ❤️ 2023",
 ])
 def test_sums_dates_and_pictures_are_no_identifiers(text: str) -> None:
     """Sums grouped by thousands, pictures named @2x, a date and time written with spaces, words like "at" and

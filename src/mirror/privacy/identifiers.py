@@ -58,7 +58,8 @@ _OBFUSCATION_HINTS = ("@ ", " @", "\t@", "@\t", "at)", "at]", "at}", "at>", "@)"
 # thin and other Unicode spaces, the minus sign and full-width hyphens; and the full-width "@" and ".". Each
 # becomes a space, a "-", "@" or "." of the same length, so offsets and line numbers stay those of the text.
 _SEPARATORS = str.maketrans({
-    **{chr(c): " " for c in (*range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000, 0x180E)},
+    **{chr(c): " " for c in (*range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000, 0x180E, 0x1680, 0x2028, 0x2029, 0x0085,
+                             0x2800, 0x3164, 0xFFA0, 0x115F, 0x1160)},  # and what shows blank: braille, fillers
     **{chr(c): "-" for c in (0x2010, 0x2011, 0x2212, 0xFE58, 0xFE63, 0xFF0D, 0x2043)},
     "\uff20": "@", "\ufe6b": "@", "\uff0e": ".", "\ufe52": ".",
 })
@@ -68,15 +69,31 @@ _UNUSUAL = re.compile("[" + "".join(re.escape(char) for char in map(chr, _SEPARA
 # reader's page shows &commat; as "@", &#8209; as a hyphen); Markdown's escapes (123\-45\-67, mail\.kz; a
 # backslash before a line break after a digit); %40 and %2B in links (mailto:aizhan%40mail.kz,
 # viber://chat?number=%2B7701...) as "@" and "+".
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u2066\u2067\u2068\u2069\u061c\u034f"
-_SHOWN_SHORTER = re.compile(rf"[{_INVISIBLE}&\\%*_]")  # where one may begin: then _SHORTER_PIECE says
-_SHORTER_PIECE = re.compile(rf"[{_INVISIBLE}]+|&(?:#\d{{1,7}}|#[xX][0-9a-fA-F]{{1,6}}|[A-Za-z][A-Za-z0-9]{{1,31}});?"
+# Also variation selectors and the keycap mark (an emoji digit, 8\ufe0f\u20e3, is "8" with both: Telegram posts
+# write numbers so, helper-159), invisible operators and separators, bidi embeddings and tag characters.
+_INVISIBLE_RANGES = ((0x200B, 0x200F), (0x2060, 0x2064), (0x2066, 0x2069), (0x202A, 0x202E), (0xFE00, 0xFE0F),
+                     (0xFEFF, 0xFEFF), (0x00AD, 0x00AD), (0x061C, 0x061C), (0x034F, 0x034F), (0x20E3, 0x20E3),
+                     (0xE0000, 0xE007F), (0xE0100, 0xE01EF))
+_INVISIBLE = "".join(chr(c) for low, high in _INVISIBLE_RANGES for c in range(low, high + 1))
+_INVISIBLE_CLASS = "".join(re.escape(chr(low)) + ("-" + re.escape(chr(high)) if high > low else "")
+                           for low, high in _INVISIBLE_RANGES)
+# A number that begins with 8 or 7, of 1 to 9 digits so far (each look-behind of one width)
+_AFTER_8_OR_7 = "|".join(rf"(?<=(?<![\d*])[78]\d{{{n}}})" for n in range(10))
+_SHOWN_SHORTER = re.compile(rf"[{_INVISIBLE_CLASS}&\\%*_`]")  # where one may begin: then _SHORTER_PIECE says
+_SHORTER_PIECE = re.compile(rf"[{_INVISIBLE_CLASS}]+"
+                            r"|&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?"
                             r"|\\(?=[!-/:-@\[-`{-~])|(?<=\d)\\(?=\s)|%(?:40|2[bB]|20)"
+                            rf"|(?:{_AFTER_8_OR_7})\*\d{{1,9}}\*(?=\d)"
                             r"|(?<=[\d +()-])\*{2,3}(?=\d)|(?<=\d)\*{2,3}(?=[\d ()\r\n-])"
-                            r"|(?<=[ +()-])(?:\*|__?)(?=\d)|(?<=\d)(?:\*|__?)(?=[ ()-])")
+                            r"|(?<=[ +()-])(?:\*|__?)(?=\d)|(?<=\d)(?:\*|__?)(?=[ ()-])"
+                            r"|(?<![^\s\d+()-])`(?=[\d+(])|(?<=[\d)])`(?=[\s\d()-]|\Z)"
+                            r"|(?<=[@.])(?:\*{1,3}|__?|`)(?=\w)|(?<=\w)(?:\*{1,3}|__?|`)(?=[@.]\w)")
 # Markdown's emphasis inside a number (8 701 **123** 45 67, 870412**003**005, 8-701-***123***-45-67): two or three
-# asterisks anywhere; one, or underscores, only at a word's edge (1024*1024*1024 is a product; 05_01_2022_1830 no
-# emphasis in CommonMark, and neither is an IIN)
+# asterisks anywhere; one, or underscores, at a word's edge (05_01_2022_1830 is no emphasis in CommonMark, and
+# neither is an IIN), and a pair of single ones between the digits of a number that begins with 8 or 7
+# (8701*123*4567 shows 87011234567, 123 in italics; 1024*1024*1024 and 3600*24*365 are products, helper-127);
+# a code span's backticks around a number's groups (`8 701` 123 45 67); emphasis or a code span inside an e-mail
+# address (aizhan@mail.**kz**, **aizhan**@mail.kz), helper-159
 _WRAP_HINT = re.compile(r"[\d)-][ \t\u00a0]*(?:\r\n|\r|\n)[ \t>]*\d")  # a digit, bracket or dash first: fast
 # A number cut by a line break (a hard-wrapped e-mail or .txt): "+7 701" or "8 701" at a line's end, digits on
 # the next.
@@ -135,7 +152,7 @@ _PHONE_SHAPE = re.compile(
     rf"|[78]{_S}?(?:\([3-9]\d\d\){_S}?|[3-9]\d\d{_S})\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)"
     rf"|[78]{_S}?(?:\([3-9]\d{{3}}\){_S}?|[3-9]\d{{3}}{_S})\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
     rf"|[78]{_S}?(?:\([3-9]\d{{4}}\){_S}?|[3-9]\d{{4}}{_S})\d{_S}?\d\d{_S}?\d\d(?!\d)"
-    rf"|(?<!\d[ \u00a0-])\(?{_MOBILE}\)?{_S}\d{{3}}{_S}\d\d{_S}\d\d(?!\d)"
+    rf"|\(?{_MOBILE}\)?{_S}\d{{3}}{_S}\d\d{_S}\d\d(?!\d)"
     rf"|(?<![\w.=/-]){_MOBILE}\d{{7}}(?![\w-]|\.\d)"  # a mobile without its 8, glued: 7012345678, not in a word
     rf"|\([3-9]\d\d\){_S}?\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)|\([3-9]\d{{3}}\){_S}?\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
     rf"|\([3-9]\d{{4}}\){_S}?\d{_S}?\d\d{_S}?\d\d(?!\d))")  # an area code in brackets: (727) 250-12-34
@@ -439,7 +456,9 @@ def _shown(text: str) -> tuple[str, list[tuple[int, int]]] | None:
 
 
 def _shown_as(raw: str) -> str:
-    if raw[0] in _INVISIBLE or raw[0] in "\\*_":
+    if raw[0] == "*" and len(raw) > 2 and raw[-1] == "*" and raw[1:-1].isdigit():
+        return raw[1:-1]  # a pair of single asterisks around digits: the digits, in italics
+    if raw[0] in _INVISIBLE or raw[0] in "\\*_`":
         return ""
     if raw[0] == "%":
         return {"%40": "@", "%20": " "}.get(raw, "+")
