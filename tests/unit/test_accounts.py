@@ -48,3 +48,13 @@ def test_a_rule_in_the_text_is_not_front_matter() -> None:
 ])
 def test_the_language_follows_the_text_not_one_word(text: str, language: str) -> None:
     assert read_account(text.encode(), "accounts/a.md").language == language
+
+
+@pytest.mark.parametrize(("text", "member", "language"), [
+    ("---\nlanguage: kz\n---\nБіз алаңда болдық.\n", "accounts/a.md", "kk"),
+    ("Біз алаңда болдық.\n", "accounts/a.kz.md", "kk"),
+    ("---\nlanguage: kz-Cyrl\n---\nБіз алаңда болдық.\n", "accounts/a.md", "kk-Cyrl"),
+])
+def test_kazakhstans_country_code_is_read_as_kazakh(text: str, member: str, language: str) -> None:
+    """"kz" is the country's code, not a language's: the page had lang="kz" and show listed "kk, kz" (helper-159)."""
+    assert read_account(text.encode(), member).language == language

@@ -109,4 +109,6 @@ def read_account(raw: bytes, member: str) -> Account:
     if not _LANG.fullmatch(language):
         parts = member.rsplit("/", 1)[-1].split(".")
         language = parts[-2] if len(parts) >= 3 and _LANG.fullmatch(parts[-2]) else _guess_language(text)
+    if language == "kz" or language.startswith("kz-"):  # Kazakhstan's country code, written for Kazakh's "kk"
+        language = "kk" + language[2:]
     return Account(language, {k: fields[k][:500] for k in FIELDS if fields.get(k)})

@@ -195,7 +195,8 @@ def _ui(key: str) -> str:
 
 def _ui_count(key: str, n: int) -> str:
     """An interface sentence with a count, in the three languages."""
-    return "".join(f'<span class="t-{lang}" lang="{lang}">{_e(UI[key][lang].format(n=f"{n:,}"))}</span>'
+    grouped = f"{n:,}".replace(",", "\u202f")  # a comma reads as a decimal point in Russian and Kazakh (SI's thin
+    return "".join(f'<span class="t-{lang}" lang="{lang}">{_e(UI[key][lang].format(n=grouped))}</span>'  # space)
                    for lang in UI_LANGUAGES)
 
 
@@ -388,11 +389,12 @@ def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterabl
     yield from out(("</main>\n</body>\n</html>\n",))
 
 
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 def _clean(text: str) -> str:
-    """No control characters and no bidi embeddings, overrides or isolates in the page: each becomes U+FFFD.
+    """No control characters and no bidi embeddings, overrides, isolates or marks in the page: each becomes U+FFFD
+    (a right-to-left mark between a date's parts showed 2022-01-05 as 202205-01-, helper-159).
 
     They are invalid in HTML (C0, C1) or can make text read in another order than it was written (bidi
     controls, which could reorder a date or a fingerprint). The signed file keeps them; the page is a view.

@@ -47,8 +47,10 @@ _DOCTYPE = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\n\r\f]*<!doctype html>", re.IGNOR
 _FIRST_META = re.compile(rb"<meta", re.IGNORECASE)
 _UTF8_META = b'<meta charset="utf-8">'
 # Tab, line feed, form feed and carriage return pass; C1 controls (U+0080-U+009F) and the bidi embeddings,
-# overrides and isolates (U+202A-U+202E, U+2066-U+2069), which page.py replaces, do not (as UTF-8).
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+# overrides, isolates and marks (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C), which page.py replaces,
+# do not (as UTF-8).
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae\x8e\x8f]|\xe2\x81[\xa6-\xa9]"
+                      rb"|\xd8\x9c")
 _STYLE_END = re.compile(rb"</style", re.IGNORECASE)
 _FRAGMENT = re.compile(rb"#[A-Za-z0-9_-]*")
 _PATH = re.compile(rb"[A-Za-z0-9_.~%/-]+")  # bundle/page.py's _href: the rest percent-encoded
