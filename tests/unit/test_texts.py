@@ -141,6 +141,27 @@ def test_an_encoding_given_for_all_is_refused_where_a_file_reads_as_another() ->
     assert decode_text(text.encode("cp1251"), "a.txt", "kz1048").text == text  # Russian reads the same in both
 
 
+@pytest.mark.parametrize(("text", "saved", "named"), [
+    ("Вечером пятого января люди собрались на площади.", "iso8859_5", "cp1251"),
+    ("Вечером пятого января люди собрались на площади.", "cp1251", "iso8859_5"),
+    ("Вечером пятого января люди собрались на площади.", "cp1251", "cp866"),
+    ("Вечером пятого января люди собрались на площади.", "cp1251", "mac_cyrillic"),
+    ("Вечером пятого января люди собрались на площади.", "mac_cyrillic", "cp1251"),
+    ("Связи не было.", "cp1251", "mac_cyrillic"),
+    ("Связи не было.", "mac_cyrillic", "cp1251"),
+    ("Бесінші қаңтар кеші адамдар Республика алаңына жиналды. Күні бойы байланыс болмады.", "ptcp154", "kz1048"),
+    ("Бесінші қаңтар кеші адамдар Республика алаңына жиналды. Күні бойы байланыс болмады, ғимарат.", "kz1048",
+     "ptcp154"),
+])
+def test_a_neighbouring_code_page_named_for_a_text_is_refused(text: str, saved: str, named: str) -> None:
+    """--text-encoding names one code page for every text of a folder: a text saved in a neighbouring one was
+    signed garbled ("ІХзХаЮЬ", "п€того", "қањтар", helper-159): a few letters made signs, letters of other
+    languages or capitals inside words, or a reading far less likely than another's, are refused."""
+    with pytest.raises(TextError, match="it looks like"):
+        decode_text(text.encode(saved), "a.txt", named)
+    assert decode_text(text.encode(saved), "a.txt", saved).text == text
+
+
 @pytest.mark.parametrize(("text", "encoding"), [
     ("Їх було багато на площі, ґанок зруйновано, і ми чекали звістки до ранку.", "cp1251"),
     ("Ўвечары мы пайшлі на плошчу, і там было шмат людзей, якія чакалі навін.", "cp1251"),

@@ -20,6 +20,7 @@ in all of them and does not count.
 
 from __future__ import annotations
 
+import codecs
 import math
 
 from mirror.record import record
@@ -130,6 +131,45 @@ def looks_cyrillic(raw: bytes, codec: str) -> bool:
         return False
     high = sum(1 for byte in raw if byte >= 128)
     return _score(text, raw).cyrillic * 4 >= high * 3 and not _mixed_words(text)
+
+
+# Letters of the other languages cp1251 and KOI8-U are made for (Belarusian, Serbian, Macedonian): an author's own
+# reading, never taken as a sign of a wrong code page
+_OTHER_SLAVIC = frozenset("ўђљњћџјѕѓќЎЂЉЊЋЏЈЅЃЌ")
+
+
+def garbled_letters(raw: bytes, codec: str, likely: str) -> int:
+    """How many of `raw`'s first 4 KiB bytes above 127 `codec` reads as a sign, or as a letter neither Russian,
+    Kazakh nor another Slavic language cp1251 serves, inside a word, or as a capital after a small letter, where
+    `likely` reads a Russian or Kazakh letter (a small one): what a neighbouring code page makes of a few letters
+    ("п€того" for "пятого", cp1251 read as Mac Cyrillic; "қањтар" for "қаңтар", PT154 read as kz1048), or what
+    ISO 8859-5 read as cp1251 is ("ІХзХаЮЬ"), both Cyrillic enough to pass the other checks (helper-159)."""
+    head = raw[:4096]
+    named, other = head.decode(codec, "replace"), head.decode(likely, "replace")
+    if len(named) != len(head) or len(other) != len(head):
+        return 0
+    count, kazakh = 0, codecs.lookup(codec).name in ("kz1048", "ptcp154")  # code pages made for Kazakh alone
+    for i, byte in enumerate(head):
+        if byte < 128 or other[i].lower() not in _WORTH:
+            continue
+        char, before = named[i], named[i - 1] if i else " "
+        if char.lower() in _WORTH:  # a capital after a small letter where `likely` reads a small one ("пЯтого")
+            count += char.isupper() and before.islower() and other[i].islower()
+        elif (char not in _OTHER_SLAVIC or kazakh) and char not in _PUNCTUATION and (
+                before.isalpha() or (i + 1 < len(named) and named[i + 1].isalpha())):
+            count += 1
+    return count
+
+
+def likelihood_gap(raw: bytes, codec: str, likely: str) -> float:
+    """How much less likely, a byte above 127, `codec`'s reading of `raw` is as Russian or Kazakh than `likely`'s:
+    about 0.1 for a Ukrainian, Belarusian or Serbian text in cp1251 against kz1048, 2.4 for a Russian one read as
+    ISO 8859-5 ("Тхїх№юь яџђюую" for "Вечером пятого")."""
+    high = sum(1 for byte in raw if byte >= 128)
+    named, other = raw.decode(codec, "replace"), raw.decode(likely, "replace")
+    if not high or len(named) != len(raw) or len(other) != len(raw):
+        return 0.0
+    return (_score(other, raw).score - _score(named, raw).score) / high
 
 
 def shouts(raw: bytes, codec: str) -> bool:

@@ -23,13 +23,16 @@ import re
 from collections.abc import Iterable, Iterator
 
 from mirror.errors import InputError
-from mirror.privacy.cyrillic import cyrillic_encoding, looks_cyrillic, shouts
+from mirror.privacy.cyrillic import cyrillic_encoding, garbled_letters, likelihood_gap, looks_cyrillic, shouts
 from mirror.record import record
 
 MAX_BLOCK = 256 * 1024  # characters scanned at once; a longer line is scanned in overlapping parts
 OVERLAP = 1024  # characters a part shares with the one before, so an identifier cut at the edge is still seen
 SNIFF = 64 * 1024  # bytes looked at to choose an encoding
 _NO_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f\ud800-\udfff\ue000-\uf8ff\ufffe\uffff]")
+_GARBLED = 2  # letters garbled as a neighbouring code page garbles them (cyrillic.garbled_letters): one may be a
+# word of another language in a long text
+_GAP = 1.5  # ... or a reading this much less likely a byte (cyrillic.likelihood_gap: 0.1 for a Ukrainian text)
 CYRILLIC_SNIFF = 16 * 1024  # of which the Cyrillic code pages are told apart on the first (pure Python, per byte)
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
          (codecs.BOM_UTF8, "utf-8-sig", ""), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
@@ -232,7 +235,8 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
         likely = cyrillic_encoding(head)
         other = likely is not None and codecs.lookup(likely).name != codec
         if other and likely is not None and (not looks_cyrillic(head, codec) or (
-                shouts(head, codec) and not shouts(sample, likely))):  # cp866 or KOI8-R read as cp1251, or Latin-1
+                shouts(head, codec) and not shouts(sample, likely))  # cp866 or KOI8-R read as cp1251, or Latin-1
+                or _garbled(head, codec, likely)):  # a neighbour's few letters (helper-159)
             raise TextError(name, f"read as {encoding} it is not Russian or Kazakh text; it looks like {likely}",
                             hint="each text needs its own encoding: convert this one (iconv, or a text editor's "
                                  "Save as UTF-8), or put it aside and create the bundle from the others first")
@@ -243,6 +247,14 @@ def _decode_as(raw: bytes, name: str, encoding: str, utf8_until: int | None) -> 
                             f"kz1048 -t utf-8, or -f {encoding} if that is right after all), or put it aside and "
                             "create the bundle from the others first")
     return Decoded(text, text.encode("utf-8"), encoding)
+
+
+def _garbled(head: bytes, codec: str, likely: str) -> bool:
+    """Whether `codec` garbles letters of `head` that `likely` reads as Russian or Kazakh ones: two, or one in
+    twenty bytes above 127 (a note of three words), or its reading is far less likely as a whole."""
+    garbled = garbled_letters(head, codec, likely)
+    return (garbled >= _GARBLED or garbled * 20 >= len(_HIGH.findall(head))
+            or likelihood_gap(head, codec, likely) > _GAP)
 
 
 # kz1048 is cp1251 with 16 letters swapped for Kazakh ones. Six of its bytes are қ, Қ, ә, Ә, ң, Ң in kz1048 and
