@@ -134,3 +134,18 @@ def test_policy_counts_only_trusted_endorsements(endorsed: Path, keyring: Keyrin
     assert verify_bundle(endorsed, readers_keys, policy=one).trusted
     assert not verify_bundle(endorsed, readers_keys, policy=two).trusted
     assert not verify_bundle(endorsed, readers_keys).trusted  # the default policy asks for the author
+
+
+def test_an_endorsement_by_the_authors_own_key_is_named_by_its_key(bundle: Path, keyring: Keyring, tmp_path: Path,
+                                                                   runner: CliRunner,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader without the author's key read "endorsement by None (key ...)" (helper-158): an endorser the reader
+    cannot name is named by its key."""
+    members = _members(bundle, tmp_path)
+    alice = keyring.secret("alice", None)
+    own = forge(tmp_path / "own.7z", [*(Entry(n, d) for n, d in members.items()), _endorse(members, alice)])
+    monkeypatch.setenv("MIRROR_KEYS", str(tmp_path / "empty-keys"))
+    code, out, err = invoke(runner, "verify", own)
+    assert code == 5, (out, err)
+    assert f"endorsement  by key {keyring.get('alice').key_id_hex} is INVALID" in out, out
+    assert "None" not in out

@@ -202,7 +202,7 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
 def _report_endorsements(result: VerifiedBundle) -> None:
     unknown = [e.key_id for e in result.endorsements if e.status == "unknown"]
     for found in result.endorsements:
-        who = f"{found.signer_name} (key {found.key_id})"
+        who = f"key {found.key_id}" if found.signer_name is None else f"{found.signer_name} (key {found.key_id})"
         if found.status == "trusted" and not found.compared:
             say(f"  endorsed by  {who}: {found.claim} (trusted on first use, never compared: not counted)")
         elif found.status == "trusted":
