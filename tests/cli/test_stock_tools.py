@@ -119,6 +119,30 @@ def test_the_guides_extra_files_check_skips_only_endorsements(guide: str, bundle
 
 
 @pytest.mark.parametrize("guide", ["verify-by-hand.md", "verify-by-hand.ru.md", "verify-by-hand.kk.md"])
+def test_the_guides_find_a_name_with_a_line_break(guide: str, bundle: Path, tmp_path: Path) -> None:
+    """A member named "photos/A.jpg\nphotos/B.jpg" (two signed names) passed the guides' comm check, since find
+    printed it as those two names: a forged file under a name the author signed (helper-158). The guides' second
+    command prints it."""
+    bash = require_tool("bash")
+    folder = sevenzip_extract(bundle, tmp_path / "x")
+    signed = [line[66:] for line in (folder / SUMS).read_text().splitlines()]
+    photos = [name for name in signed if name.startswith("photos/")]
+    for name in photos[:2]:  # a part without them (with them, comm prints the second copies of their names)
+        (folder / name).unlink()
+    forged = folder / f"{photos[0]}\n{photos[1]}"
+    forged.parent.mkdir(parents=True)
+    forged.write_bytes(b"not the author's")
+    text = (DOCS / guide).read_text(encoding="utf-8")
+    blocks = text.split("```\n")[1::2]
+    assert run(bash, "-c", _extra_files_command(DOCS / guide), cwd=folder).stdout == ""  # why it is needed, in a part
+    command = next(b for b in blocks if "[[:cntrl:]]" in b)
+    assert run(bash, "-c", command, cwd=folder).stdout != ""
+    forged.unlink()
+    forged.parent.rmdir()
+    assert run(bash, "-c", command, cwd=folder).stdout == ""
+
+
+@pytest.mark.parametrize("guide", ["verify-by-hand.md", "verify-by-hand.ru.md", "verify-by-hand.kk.md"])
 def test_the_guides_part_section_checks_a_part_and_all_parts(guide: str, sources: Path, secret: SecretKey,
                                                                tmp_path: Path, runner: CliRunner) -> None:
     """The guides had no word on parts: followed literally on a part made by split, sha256sum -c failed on the
