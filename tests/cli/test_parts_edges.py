@@ -996,3 +996,32 @@ def test_a_whole_bundle_with_a_part_marker_is_whole_everywhere(runner: CliRunner
     code, out, err = invoke(runner, "endorse", marked, "--key", "courier", "--claim", "relayed", "-o",
                             tmp_path / "endorsed.7z", "--keys", keys)
     assert code == 0, out + err
+
+
+def test_parts_renamed_as_volumes_are_read_each_as_itself(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                         tmp_path: Path) -> None:
+    """Parts renamed s.7z.001, s.7z.002, ... (as 7-Zip names one archive's volumes) were read as one cut archive:
+    FAILED for an intact part, "give the first volume" for the second (which 7-Zip opens alone), and join refused
+    them (helper-158). A later "volume" that begins as a 7z archive does is an archive of its own; a folder named
+    like a volume is none."""
+    bundle, keys, parts = small
+    renamed = tmp_path / "rn"
+    renamed.mkdir()
+    for number, part in enumerate(parts, 1):
+        (renamed / f"s.7z.{number:03d}").write_bytes(part.read_bytes())
+    for number in range(1, len(parts) + 1):
+        code, out, err = invoke(runner, "verify", renamed / f"s.7z.{number:03d}", "--keys", keys)
+        assert code == 0 and "part" in out, (out, err)
+    code, _, err = invoke(runner, "join", *sorted(renamed.iterdir()), "-o", tmp_path / "whole.7z", "--keys", keys)
+    assert code == 0, err
+    assert (tmp_path / "whole.7z").read_bytes() == bundle.read_bytes()
+    alone = tmp_path / "alone"  # a whole bundle named .001 with an unrelated archive named .002 beside it
+    alone.mkdir()
+    (alone / "b.7z.001").write_bytes(bundle.read_bytes())
+    (alone / "b.7z.002").write_bytes(parts[0].read_bytes())
+    code, out, err = invoke(runner, "verify", alone / "b.7z.001", "--keys", keys)
+    assert code == 0 and out.startswith("VERIFIED"), (out, err)
+    (alone / "b.7z.002").unlink()
+    (alone / "b.7z.004").mkdir()  # a folder named as a volume is none
+    code, out, err = invoke(runner, "verify", alone / "b.7z.001", "--keys", keys)
+    assert code == 0 and out.startswith("VERIFIED"), (out, err)

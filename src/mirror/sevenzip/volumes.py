@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from mirror.errors import ArchiveError, ConfigError, Incomplete, TruncatedArchive
 from mirror.safeio import open_regular
+from mirror.sevenzip.model import MAGIC
 
 MAX_VOLUMES = 10_000
 _VOLUME = re.compile(r"(.+)\.([0-9]{3,5})")
@@ -79,14 +80,16 @@ def volume_set(first: Path) -> list[Path] | None:
         return None
     stem, width = match[1], len(match[2])
     if int(match[2]) != 1:
+        if _begins_archive(first):  # a bundle or a part renamed X.7z.002 by someone: an archive of its own
+            return None
         raise ConfigError(f"{first.name} is volume {int(match[2])} of a 7-Zip set",
                           hint=f"give the first volume: {volume_name(first, 1)}")
     found_names: dict[int, str] = {}
     with os.scandir(first.parent if str(first.parent) else ".") as entries:
         for entry in entries:
             found = _VOLUME.fullmatch(entry.name)
-            if found is None or found[1] != stem:
-                continue
+            if found is None or found[1] != stem or (entry.is_dir() and int(found[2]) != 1):
+                continue  # a folder named X.7z.004 is no volume
             number = int(found[2])  # by value: 7-Zip goes on from .999 to .1000
             if number in found_names:
                 raise ConfigError(f"{found_names[number]} and {entry.name} are both volume {number} of {stem}",
@@ -95,6 +98,9 @@ def volume_set(first: Path) -> list[Path] | None:
             if len(found_names) > MAX_VOLUMES:
                 raise ConfigError(f"{stem} has more than {MAX_VOLUMES} volumes")
     numbers = set(found_names)
+    later = [first.with_name(name) for number, name in found_names.items() if number != 1]
+    if any(_begins_archive(path) for path in later):
+        return None  # parts or bundles renamed X.7z.001, X.7z.002 (helper-158): each is an archive of its own
     last = max(numbers)
     gaps = sorted(set(range(1, last + 1)) - numbers)
     if gaps:
@@ -102,6 +108,16 @@ def volume_set(first: Path) -> list[Path] | None:
         raise Incomplete(f"volume {names} of {stem} is missing ({len(numbers)} of {last} volumes found)",
                           hint="put every volume in the same folder as the first one")
     return [first.with_name(found_names[n]) for n in range(1, last + 1)]
+
+
+def _begins_archive(path: Path) -> bool:
+    """Whether `path` begins as a 7z archive does: a later volume of a set holds the middle of one (a volume that
+    begins so by chance would need the 6 bytes of the signature exactly at a cut)."""
+    try:
+        with open_regular(path) as fp:
+            return fp.read(len(MAGIC)) == MAGIC
+    except (OSError, ConfigError):
+        return False
 
 
 class VolumeReader(io.RawIOBase):
