@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from test_parts import make_bundle
 
 from conftest import invoke
-from helpers import require_tool
+from helpers import require_tool, run
 from mirror.bundle.destination import said_under
 from mirror.sevenzip import Limits, read_archive
 from mirror.trust.keyring import Keyring
@@ -1025,3 +1025,23 @@ def test_parts_renamed_as_volumes_are_read_each_as_itself(runner: CliRunner, sma
     (alone / "b.7z.004").mkdir()  # a folder named as a volume is none
     code, out, err = invoke(runner, "verify", alone / "b.7z.001", "--keys", keys)
     assert code == 0 and out.startswith("VERIFIED"), (out, err)
+
+
+def test_a_damaged_part_checked_whole_names_the_damage(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                       tmp_path: Path) -> None:
+    """`torrent` of a part with a changed photo said "N file(s) failed: this is a part of a split bundle", and the
+    damage was only in the lines it does not print (helper-158): the changed file is the line's reason."""
+    _, keys, parts = small
+    folder = tmp_path / "x"
+    run(require_tool("7zz"), "x", "-bso0", "-bsp0", f"-o{folder}", parts[0])
+    photo = next(p for p in sorted((folder / "photos").iterdir()))
+    data = bytearray(parts[0].read_bytes())
+    at = bytes(data).index(photo.read_bytes()) + 30_000
+    data[at] ^= 1
+    damaged = tmp_path / "damaged.7z"
+    damaged.write_bytes(bytes(data))
+    code, _, err = invoke(runner, "torrent", damaged, "-o", tmp_path / "t.torrent", "--keys", keys)
+    assert code == 3 and f"failed: changed: photos/{photo.name} (sha256 does not match)" in err, err
+    code, out, _ = invoke(runner, "verify", "--whole", damaged, "--keys", keys)
+    lines = out.splitlines()
+    assert code == 3 and "this is a part of a split bundle" in lines[1] and "changed: photos/" in lines[2], out

@@ -784,6 +784,9 @@ def _content_verdict(layout: Layout, absent: Sequence[str], unlisted: list[str],
     kept): a million files not listed cost a number, not a million lines in memory and on the screen."""
     always = {layout.meta, layout.author_key, PAGE_NAME}
     problems = [lead] if lead else []
+    damaged = bool(lead and content)
+    if damaged:  # a part checked whole: the damage first, not the files other parts hold (helper-158)
+        problems, content = [lead, *content], []
     problems += first[:MAX_PROBLEMS]
     more += max(0, len(first) - MAX_PROBLEMS)
     missing = 0
@@ -801,7 +804,7 @@ def _content_verdict(layout: Layout, absent: Sequence[str], unlisted: list[str],
         listed = len(shown) - (lead is not None)
         if total > listed:
             shown.append(f"and {total - listed} more file(s), not listed here")
-        problem = shown[0]  # named so that the CLI translates it inside the line (i18n.NESTED)
+        problem = shown[1] if damaged else shown[0]  # named so that the CLI translates it in the line (i18n.NESTED)
         raise ContentError(f"{total} file(s) failed: {problem}", problems=tuple(shown))
     return absent
 
