@@ -69,3 +69,35 @@ def test_update_onto_a_version_made_before_does_not_offer_a_second_one(runner: C
     code, _, err = invoke(runner, "create", sources, "-o", second, "--key", "alice", "--update", first)
     assert code == 2 and "perhaps version 2 made before" in err and f"--update {second}" in err, err
     assert "second, different version 2" in err
+
+
+@pytest.mark.parametrize("command", [("verify",), ("show",), ("scan",), ("split", "--max-size", "1M")])
+def test_an_unreadable_input_is_one_line_and_exit_1(command: tuple[str, ...], bundle: Path, tmp_path: Path) -> None:
+    """A bundle this user may not read, or one in a folder they may not enter, was click's three-line usage error
+    (exit 2), "does not exist" for the second (helper-158); docs/json.md says exit 1."""
+    import subprocess
+    import sys
+
+    from helpers import require_tool
+
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # root reads anything: without the capabilities that let it
+        prefix = [require_tool("setpriv"), "--inh-caps=-dac_override,-dac_read_search",
+                  "--bounding-set=-dac_override,-dac_read_search"]
+    mine = tmp_path / "mine.7z"
+    shutil.copy(bundle, mine)
+    mine.chmod(0)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    shutil.copy(bundle, locked / "b.7z")
+    locked.chmod(0)
+    try:
+        for path, said in ((mine, "this user may not read it"), (locked / "b.7z", "a folder on its path may not be "
+                                                                                   "entered")):
+            done = subprocess.run([*prefix, sys.executable, "-m", "mirror", command[0], str(path), *command[1:]],
+                                  capture_output=True, text=True, timeout=60, cwd=tmp_path)
+            assert done.returncode == 1 and done.stderr.startswith(f"mirror: {path}: permission denied: {said}"), \
+                done.stderr
+            assert "Usage:" not in done.stderr and "does not exist" not in done.stderr
+    finally:
+        locked.chmod(0o700)

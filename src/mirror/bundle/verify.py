@@ -786,7 +786,7 @@ def _content_verdict(layout: Layout, absent: Sequence[str], unlisted: list[str],
     problems = [lead] if lead else []
     damaged = bool(lead and content)
     if damaged:  # a part checked whole: the damage first, not the files other parts hold (helper-158)
-        problems, content = [lead, *content], []
+        problems, content = [*problems, *content], []
     problems += first[:MAX_PROBLEMS]
     more += max(0, len(first) - MAX_PROBLEMS)
     missing = 0

@@ -51,7 +51,7 @@ from mirror.i18n import verbatim
 if TYPE_CHECKING:
     from mirror.bundle.verify import VerifiedBundle
 
-BUNDLE = click.Path(exists=True, dir_okay=False, path_type=Path)
+BUNDLE = given_path(exists=True, dir_okay=False, path_type=Path)
 _BUNDLE_NAME = re.compile(r"\.7z(\.[0-9]+)?$|\.part[0-9]+of[0-9]+", re.I)  # a bundle, a volume or a part
 
 
@@ -72,7 +72,7 @@ def slug(text: str) -> str:
 # A plain verify does not come here: cli/quick.py parses these options without click. An option added or
 # changed here must be added there too (tests/cli/test_quick_verify.py compares the two).
 @main.command()
-@click.argument("bundle", type=click.Path(exists=True, path_type=Path))
+@click.argument("bundle", type=given_path(exists=True, path_type=Path))
 @click.option("--whole", is_flag=True, help="fail unless every listed file is present (a part then fails)")
 @click.option("--fingerprint", help="the 40 digits the author gave you: trust the signer's key for this check "
               "without importing it")

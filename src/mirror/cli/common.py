@@ -19,6 +19,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -68,9 +69,35 @@ def given_path(**kwargs: Any) -> Any:
         def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
             if isinstance(value, str) and not value.strip():
                 self.fail(translate("an empty path: name a file or a folder"), param, ctx)
+            if self.exists and isinstance(value, str) and not (self.allow_dash and value == "-"):
+                _readable_or_fail(value)
             return super().convert(value, param, ctx)
 
     return Given(**kwargs)
+
+
+def _readable_or_fail(value: str) -> None:
+    """A file or folder this user may not read, or one inside a folder they may not enter, as one line and exit 1
+    (docs/json.md), not click's usage error saying it "does not exist" (helper-158)."""
+    import errno
+
+    from mirror.cli.failure import fail
+
+    try:
+        mode = os.stat(value).st_mode
+    except PermissionError:
+        fail(f"{value}: permission denied: a folder on its path may not be entered", "check the folders' "
+             "permissions (ls -ld), or run as the user who owns them", 1)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            fail(f"{value}: {exc.strerror}", None, 1)
+        return  # click says it does not exist
+    folder = stat.S_ISDIR(mode)
+    if not os.access(value, os.R_OK | (os.X_OK if folder else 0)):
+        hint = "check its permissions (ls -l), or copy it somewhere this user can read"
+        if folder:
+            fail(f"{value}: permission denied: this user may not read this folder", hint, 1)
+        fail(f"{value}: permission denied: this user may not read it", hint, 1)
 
 
 def keys_option(func: Any) -> Any:
@@ -157,7 +184,7 @@ def config_option(func: Any) -> Any:
     """--config PATH: the mirror.toml with [publisher] and [hosts]."""
     import click
 
-    return click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    return click.option("--config", "config_path", type=given_path(exists=True, dir_okay=False, path_type=Path),
                         help="mirror.toml to use (default: the nearest one)")(func)
 
 

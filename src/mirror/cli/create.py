@@ -99,7 +99,7 @@ def _versions(update: Path | None, bundle_id: str | None, version: int | None, r
 
 
 @main.command()
-@click.argument("src", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("src", required=False, type=given_path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--out", type=given_path(dir_okay=False, path_type=Path), help="the bundle to write (.7z)")
 @click.option("--key", "key_name", help="your signing key (default: the only secret key in the keyring)")
 @click.option("--title", default="", help="a title for readers")

@@ -205,7 +205,7 @@ def _from_a_bundle(file: Path) -> bool:
 
 
 @keys.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
+@click.argument("file", type=given_path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--name", required=True, help="your name for this key")
 @click.option("--role", "roles", multiple=True, type=ROLE_CHOICE, help="what you trust it to sign (default: author)")
 @click.option("--checked", type=CHECKED_CHOICE, default=None, help="how you checked the key belongs to its owner")

@@ -28,7 +28,7 @@ from mirror.cli.common import (
 from mirror.cli.failure import fail
 from mirror.errors import ExitCode
 
-PART = click.Path(exists=True, dir_okay=False, path_type=Path)
+PART = given_path(exists=True, dir_okay=False, path_type=Path)
 
 
 @main.command()

@@ -22,6 +22,7 @@ from mirror.cli.app import main
 from mirror.cli.common import (
     config_option,
     dump_json,
+    given_path,
     json_option,
     keys_option,
     load_publish_config,
@@ -132,7 +133,7 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
 
 
 @main.command()
-@click.argument("bundles", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("bundles", nargs=-1, type=given_path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--to", "to", multiple=True, help="only these hosts (default: all in mirror.toml)")
 @click.option("--dry-run", is_flag=True, help="show the plan; change nothing")
 @click.option("--clock-is-right", is_flag=True,

@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from mirror.cli.app import main
-from mirror.cli.common import dump_json, json_option, say
+from mirror.cli.common import dump_json, given_path, json_option, say
 from mirror.errors import ExitCode
 from mirror.i18n import verbatim
 
@@ -28,7 +28,7 @@ _STOPPED_SHOWN = 20  # names on the line; --json lists up to a thousand
 
 
 @main.command()
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=given_path(exists=True, path_type=Path))
 @json_option
 def scan(path: Path, as_json: bool) -> None:
     """List identifying metadata in photos and personal identifiers in texts and names under PATH.

@@ -165,7 +165,7 @@ def parse_peer(text: str) -> tuple[str, int]:
 
 
 @main.command()
-@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("bundle", type=given_path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", type=given_path(dir_okay=False, path_type=Path),
               help="where to write it (default: BUNDLE with .torrent instead of .7z)")
 @click.option("--mirror", "mirrors", multiple=True,
@@ -249,7 +249,7 @@ def _publisher_defaults(config_path: Path | None, mirrors: tuple[str, ...],
 
 
 @main.command()
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("folder", type=given_path(exists=True, file_okay=False, path_type=Path))
 @reach_options()
 @click.option("--tracker", "trackers", multiple=True, help="announce to this tracker too (with --public)")
 @click.option("--max-peers", type=click.IntRange(1, 10000), default=50, help="connect to at most this many peers")
