@@ -1140,6 +1140,29 @@ def test_a_bundle_replaced_by_a_copy_is_busy_for_a_moment_never_missing(room: Ro
     assert statuses[-1] == 200 and 404 not in statuses, statuses
 
 
+def test_a_bundle_rewritten_in_place_with_its_time_put_back_is_not_served(room: RoomThread, folder: Path) -> None:
+    """Bytes changed inside a bundle, its modification time put back (`cp -p` onto it, `touch -r`): the room kept
+    the old stamp and served the new bytes as the verified bundle, cached for a year (helper-157). The change time
+    tells: the room looks again, and never answers 200 with bytes that are not the bundle's."""
+    original = (folder / "almaty.7z").read_bytes()
+    path = f"/bundles/{hashlib.sha256(original).hexdigest()}.7z"
+    ask = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+    assert raw_request(_port(room), ask)[0] == 200
+    before = (folder / "almaty.7z").stat()
+    with (folder / "almaty.7z").open("r+b") as handle:
+        handle.seek(len(original) // 2)
+        handle.write(bytes(b ^ 0xFF for b in original[len(original) // 2:len(original) // 2 + 64]))
+    os.utime(folder / "almaty.7z", ns=(before.st_atime_ns, before.st_mtime_ns))
+    statuses = []
+    deadline = time.monotonic() + 20
+    while (not statuses or statuses[-1] != 404) and time.monotonic() < deadline:
+        status, _, body = raw_request(_port(room), ask)
+        statuses.append(status)
+        assert status != 200 or body == original, statuses
+        time.sleep(0.2)
+    assert statuses[-1] == 404, statuses
+
+
 def _nohup() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 

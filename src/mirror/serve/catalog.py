@@ -66,17 +66,20 @@ _VERSIONED = re.compile(r"\d{1,9}\.json(\.minisig)?")
 
 @record
 class Stamp:
-    """Which file a path was when it was checked: a replaced or rewritten file has another stamp."""
+    """Which file a path was when it was checked: a replaced or rewritten file has another stamp. The change time
+    too: a file rewritten in place with its modification time put back (`cp -p` onto it, `touch -r`) kept its
+    stamp, and the room served the new bytes as the verified bundle (helper-157); no user can set ctime back."""
 
     device: int
     inode: int
     size: int
     mtime_ns: int
+    ctime_ns: int
 
     @classmethod
     def of(cls, info: os.stat_result) -> Stamp:
         """The stamp of a stat result."""
-        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 @record
@@ -558,7 +561,7 @@ def folder_state(root: Path) -> tuple[object, ...]:
         except OSError:
             state.append(None)
             continue
-        state.append((info.st_ino, info.st_size, info.st_mtime_ns))
+        state.append((info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
     try:
         paths, more = _candidate_paths(root)
     except OSError:
@@ -570,5 +573,5 @@ def folder_state(root: Path) -> tuple[object, ...]:
         except OSError:
             state.append(None)
             continue
-        state.append((str(path), info.st_ino, info.st_size, info.st_mtime_ns))
+        state.append((str(path), info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
     return tuple(state)
