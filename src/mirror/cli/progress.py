@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-from mirror.cli.common import echo
+from mirror.cli.common import echo, terminal_text
 from mirror.i18n import translate
 
 LARGE = 64 << 20
@@ -23,8 +23,9 @@ _lock = threading.Lock()
 
 
 def echo_err(line: str) -> None:
-    """One line on stderr, in the reader's language, above the progress bar if one is showing."""
-    line = translate(line)
+    """One line on stderr, in the reader's language, above the progress bar if one is showing; with control
+    characters escaped, as `warn` does (a web seed's status line carried ESC and BEL to the terminal, helper-160)."""
+    line = terminal_text(translate(line)).replace("\n", "\\n")
     if _bars:
         from tqdm import tqdm
 

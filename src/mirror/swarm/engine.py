@@ -58,6 +58,15 @@ def _group(address: str) -> str:
     return address if ip.version == 4 else str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
+_THIS_COMPUTER = (("127.0.0.0", "127.255.255.255"), ("::1", "::1"))
+
+
+def _loopback(group: str) -> bool:
+    """Whether a `_group` is the address every program on this computer connects from (127.0.0.1, or the /64 of
+    ::1); another of 127.0.0.0/8 is one a program chose."""
+    return group in ("127.0.0.1", "::/64")
+
+
 def _bounds(group: str) -> tuple[str, str]:
     """The first and last address of a `_group`."""
     network = ipaddress.ip_network(group, strict=False)
@@ -155,7 +164,7 @@ class Swarm:
         for first, last in EVERY_ADDRESS:
             everyone.add_rule(first, last, 1 << lt.session.global_peer_class_id)
         session.set_peer_class_filter(everyone)
-        ranges = allowed_ranges(self.config.reach)
+        ranges = self._ranges()
         if ranges is not None:
             session.set_ip_filter(_ip_filter(ranges))
         self._session = session
@@ -170,6 +179,15 @@ class Swarm:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self._close()
+
+    def _ranges(self) -> tuple[tuple[str, str], ...] | None:
+        """The addresses this session may be connected to, or None for any. In the local reach without a proxy,
+        this computer's own: the session listens on 127.0.0.1, and a peer's ut_holepunch "connect" (which
+        libtorrent follows, and offers even without plugins) made a seed connect to any address it named, with
+        the info hash (helper-160). A download narrows it to the peers and web seeds it names (`_only`)."""
+        if self.config.reach.value == "local" and self.config.proxy is None:
+            return _THIS_COMPUTER
+        return allowed_ranges(self.config.reach)
 
     def _close(self) -> None:
         if self._session is not None:
@@ -309,7 +327,10 @@ class Swarm:
             opened_here = lt.peer_info.local_connection | lt.peer_info.connecting | lt.peer_info.handshake
             counts.update(_group(peer.ip[0]) for h in torrents for peer in h.get_peer_info()
                           if not peer.flags & opened_here)
-        crowding = [group for group, n in counts.items() if n > MAX_PER_ADDRESS and group not in self._crowders]
+        # never this computer: in the local reach every reader is 127.0.0.1, and refusing it refused them all
+        # (helper-160: 41 idle connections of any local program kept every fetch out for 10 minutes)
+        crowding = [group for group, n in counts.items()
+                    if n > MAX_PER_ADDRESS and group not in self._crowders and not _loopback(group)]
         if not crowding and not expired:
             return
         for group in expired:  # it may come back; refused again if it crowds again
@@ -318,7 +339,7 @@ class Swarm:
             self._crowders[group] = now + REFUSED_SECONDS
             self.log(f"swarm: refused {group} for {REFUSED_SECONDS // 60} minutes: {counts[group]} connections from "
                      f"one address, while others wait (at most {MAX_PER_ADDRESS})")
-        ranges = allowed_ranges(self.config.reach)  # the reach's own filter, and the refusals still running on it
+        ranges = self._ranges()  # the reach's own filter, and the refusals still running on it
         refused = _ip_filter(ranges) if ranges is not None else lt.ip_filter()
         for group in self._crowders:
             first, last = _bounds(group)
