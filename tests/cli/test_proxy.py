@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from pathlib import Path
@@ -116,3 +117,46 @@ def test_a_proxy_that_does_not_answer_is_named_as_the_possible_cause(runner: Cli
     code, out, err = invoke(runner, "fetch", "--proxy", f"socks5h://127.0.0.1:{port}", "--mirror",
                             "http://127.0.0.1:9/", "--dest", tmp_path / "in", "--timeout", "5")
     assert code == 4 and "cannot connect through the proxy" in out + err, (out, err)
+
+
+def test_a_proxy_that_drips_its_answer_to_connect_is_cut_at_the_timeout(runner: CliRunner, tmp_path: Path) -> None:
+    """An HTTP proxy (or a censor in front of one) that answered CONNECT one byte at a time was never cut: the
+    socket was watched only once the tunnel and TLS were up, and fetch ran past --timeout and --budget for good
+    (helper-157)."""
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    held: list[socket.socket] = []
+
+    def drip() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = server.accept()
+                held.append(client)
+                client.recv(4096)
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n")
+                threading.Thread(target=_drip_forever, args=(client,), daemon=True).start()
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    try:
+        code, out, err = invoke(runner, "fetch", "--proxy", f"http://127.0.0.1:{server.getsockname()[1]}",
+                                "--mirror", "https://127.0.0.1:1/", "--all", "--dest", tmp_path / "in",
+                                "--timeout", "3", "--budget", "6")
+    finally:
+        server.close()
+        for client in held:
+            client.close()
+    assert code == 4 and "Traceback" not in err, (out, err)
+    assert time.monotonic() - started < 30, (out, err)
+
+
+def _drip_forever(client: socket.socket) -> None:
+    import time
+
+    with contextlib.suppress(OSError):
+        while True:
+            client.sendall(b"X")
+            time.sleep(1)

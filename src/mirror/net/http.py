@@ -163,6 +163,15 @@ class _Watched(HTTPConnection):
 
     response_class = _CountingResponse
 
+    def _new_conn(self) -> socket.socket:
+        """The socket, which the current watch may shut down from the moment it is connected: an HTTP proxy's
+        answer to CONNECT and the TLS handshake come after, and a proxy that dripped its answer ran past --budget
+        for good (helper-157). (A SOCKS proxy's handshake happens inside urllib3's: bounded by the timeout a
+        read.)"""
+        sock = super()._new_conn()
+        attach(sock)
+        return sock
+
     def connect(self) -> None:
         """Connect, then let the current watch shut the socket down."""
         super().connect()
