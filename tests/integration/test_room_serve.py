@@ -1163,6 +1163,37 @@ def test_a_bundle_rewritten_in_place_with_its_time_put_back_is_not_served(room: 
     assert statuses[-1] == 404, statuses
 
 
+def test_a_folder_that_goes_away_is_said_once_and_offers_nothing_until_it_is_back(folder: Path) -> None:
+    """A stick pulled out: the room warned every two seconds for good and answered every download "busy, try again"
+    (503), so fetch waited out its whole budget (helper-157). It says so once, offers nothing (404) until the folder
+    is back, then offers it again."""
+    lines: list[str] = []
+    path = f"/bundles/{_sha(folder)}.7z"
+    ask = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+
+    def settles_on(status: int) -> list[int]:
+        seen: list[int] = []
+        deadline = time.monotonic() + 20
+        while (not seen or seen[-1] != status) and time.monotonic() < deadline:
+            seen.append(raw_request(port, ask)[0])
+            time.sleep(0.3)
+        return seen
+
+    with RoomThread(RoomRequest(folder, port=0), lines.append) as room:
+        port = _port(room)
+        assert raw_request(port, ask)[0] == 200
+        away = folder.with_name("away")
+        folder.rename(away)
+        statuses = settles_on(404)
+        assert statuses[-1] == 404, statuses
+        time.sleep(5)  # two more rounds of the watch
+        assert sum("warning" in line for line in lines) == 1, lines
+        assert any("serving nothing until it is back" in line for line in lines), lines
+        away.rename(folder)
+        statuses = settles_on(200)
+        assert statuses[-1] == 200, (statuses, lines)
+
+
 def _nohup() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 

@@ -16,6 +16,7 @@ to it is verified and offered, a removed one disappears. See docs/resharing.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import signal
 import threading
@@ -116,8 +117,17 @@ async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], A
         state, unsettled = now, 0
         try:
             catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache, spool)
-        except (ConfigError, OSError) as exc:  # the folder went away or became unreadable: keep serving the last
-            log(f"warning: {exc}")  # said once: looked at again when the folder changes
+        except (ConfigError, OSError) as exc:  # the folder went away (a stick pulled out) or became unreadable
+            room.stale = False  # said once: looked at again when the folder changes (it was said every round)
+            if room.catalog.offers and not await asyncio.to_thread(folder.is_dir):
+                # what it offered is gone: offered no more (every download was "busy, try again" for good and
+                # fetch waited its whole budget, helper-157) until the folder is back
+                room.replace(Catalog(folder, (), {}, False, (), room.catalog.cache))
+                log(f"warning: {exc}: serving nothing until it is back")
+                with contextlib.suppress(Exception):  # the announcement could not be updated: said when it is back
+                    await changed(room)
+            else:  # unreadable, or nothing offered: what was offered stays (a file that goes is then a 404)
+                log(f"warning: {exc}")
             continue
         except Exception as exc:  # never a watch that stops without a word: said, and tried when the folder changes
             log(f"warning: looking at the folder again failed: {exc!r}")
