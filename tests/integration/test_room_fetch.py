@@ -600,3 +600,29 @@ def test_fetch_with_stderr_closed_finishes(tmp_path: Path, keyring: Keyring, sec
     assert done.returncode == 0 and b"ARRIVED" in done.stdout, done.stdout
     (arrived,) = (tmp_path / "in").glob("*.7z")
     assert arrived.read_bytes() == published.read_bytes()
+
+
+def test_a_peer_that_serves_a_bundle_that_does_not_verify_is_not_ok(tmp_path: Path, keyring: Keyring,
+                                                                    secret: SecretKey, runner: CliRunner) -> None:
+    """A peer's listing gave the hash of a damaged bundle it served: the bytes matched, verification failed, and the
+    peer was reported "ok" with a note about a "signed hash" no one signed (helper-157). The peer is tampered, and
+    the note says whose hash it was."""
+    folder = plain_folder(tmp_path, secret)
+    data = bytearray((folder / "almaty.7z").read_bytes())
+    data[len(data) // 2] ^= 0x55
+    sha = hashlib.sha256(data).hexdigest()
+    evil = tmp_path / "evil"
+    (evil / "bundles").mkdir(parents=True)
+    (evil / "bundles" / f"{sha}.7z").write_bytes(bytes(data))
+    meta = json.loads(Listing.from_bytes(raw_listing(folder)).to_bytes())["bundles"][0]
+    told = {**meta, "sha256": sha, "path": f"bundles/{sha}.7z"}
+    (evil / "listing.json").write_bytes(Listing((BundleEntry(**told),)).to_bytes())
+    reader = _reader(tmp_path, keyring, runner, "reader", "author")
+    with MirrorServer(evil) as server:
+        code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", server.url, "--json")
+    assert code == 3, (out, err)
+    report = json.loads(out)
+    peer = next(m for m in report["mirrors"] if m["mirror"] == server.url)
+    assert peer["fate"] == "tampered", peer
+    assert "signed hash" not in out and "the hash a peer's listing gave matched" in out, out
+    assert not list((tmp_path / "in").glob("*.7z"))

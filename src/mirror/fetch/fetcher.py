@@ -36,7 +36,7 @@ from mirror.bundle.verified import Facts, VerifiedCache
 from mirror.bundle.verify import VerifiedBundle, verify_bundle
 from mirror.errors import ConfigError, ExitCode, MirrorError, VerificationError
 from mirror.fetch.choose import Log, NoIndex, choose_index
-from mirror.fetch.download import Download, Progress, no_progress
+from mirror.fetch.download import EARLIER, Download, Progress, no_progress
 from mirror.fetch.early import EarlyCheck, gate
 from mirror.fetch.listing import choose_listing
 from mirror.fetch.report import Fate, MirrorReport
@@ -119,14 +119,16 @@ class FetchResult:
 
 
 def _verified(path: Path, keys: TrustedKeys, policy: Policy, cache: VerifiedCache | None = None,
-              early: EarlyCheck | None = None) -> tuple[VerifiedBundle | None, str]:
+              early: EarlyCheck | None = None, listing: bool = False) -> tuple[VerifiedBundle | None, str]:
     """Full verification of a downloaded bundle (done while it downloaded, if `early` holds for the finished
-    file); None and why when it fails."""
+    file); None and why when it fails. With `listing`, the hash it matched is a peer's word, not a signature."""
     try:
         checked = early.result(path) if early is not None else None
         return (checked.result(path) if checked is not None else verify_bundle(path, keys, policy=policy,
                                                                                 cache=cache)), ""
     except VerificationError as exc:
+        if listing:
+            return None, f"the hash a peer's listing gave matched, but the bundle failed verification: {exc}"
         return None, f"signed hash matched, but the bundle failed verification: {exc}"
 
 
@@ -134,7 +136,7 @@ def _check(entry: BundleEntry, path: Path, keys: TrustedKeys, policy: Policy,
            cache: VerifiedCache | None = None, early: EarlyCheck | None = None,
            listing: bool = False) -> tuple[VerifiedBundle | None, str]:
     """`_verified`, and agreement with what the index (or a peer's `listing`) says of it."""
-    verified, problem = _verified(path, keys, policy, cache, early)
+    verified, problem = _verified(path, keys, policy, cache, early, listing)
     if verified is not None and (problem := _disagrees(entry, verified, listing)):
         return None, problem
     return verified, problem
@@ -293,7 +295,7 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
             early.result(None)
         raise
     before = os.stat(final)  # before it is read for the last time: a change after that is no longer the verified file
-    verified, problem = _verified(final, keys, policy, early=early)
+    verified, problem = _verified(final, keys, policy, early=early, listing=listing)
     if verified is None:
         final.unlink()
         return Arrival(entry, note=problem, invalid=True)
@@ -511,6 +513,8 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
                 done = [placed[n] for n in range(len(wanted))]
             for future_arrival, fetched in done:
                 arrival = first = future_arrival.result()
+                if request.listers and fetched is not None and first.invalid and first.matched is None:
+                    _blame_servers(fetched, reports, first.note)
                 if not arrival.trusted and others.get(arrival.entry.sha256):
                     arrival = _another_copy(request, keys, arrival, fetched is not None, others[arrival.entry.sha256],
                                             order, reports, cache, log, placing, (early, space, elsewhere))
@@ -526,6 +530,14 @@ def _fetch_each(request: FetchRequest, keys: TrustedKeys, wanted: list[BundleEnt
             stop.set()  # Ctrl-C (or a bug): the other downloads end within a second; none not yet begun starts
             _unanswered(obtained)
             raise
+
+
+def _blame_servers(fetched: Download, reports: dict[str, MirrorReport], note: str) -> None:
+    """Every peer that served bytes of a bundle that does not verify, under the hash its listing gave: no one signed
+    that hash, so the bytes are the peer's doing (it was reported "ok", helper-157)."""
+    for source in sorted({piece.source for piece in fetched.pieces} - {EARLIER}):
+        if source in reports:
+            reports[source].blame(fetched.entry, note)
 
 
 def _unanswered(obtained: Sequence[Future[Obtained]]) -> None:
