@@ -626,3 +626,22 @@ def test_a_peer_that_serves_a_bundle_that_does_not_verify_is_not_ok(tmp_path: Pa
     assert peer["fate"] == "tampered", peer
     assert "signed hash" not in out and "the hash a peer's listing gave matched" in out, out
     assert not list((tmp_path / "in").glob("*.7z"))
+
+
+def test_why_a_peers_listing_could_not_be_had_is_said(tmp_path: Path, keyring: Keyring, runner: CliRunner) -> None:
+    """A listing too large (or busy, or an HTML page) was passed over without a word: the reader saw only "no
+    mirror served a valid index" (helper-157). What went wrong with it is said; a peer with none says nothing."""
+    from mirror.formats.listing import MAX_LISTING
+
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    (evil / "listing.json").write_bytes(b" " * (MAX_LISTING + 10))
+    reader = _reader(tmp_path, keyring, runner, "reader", "author")
+    with MirrorServer(evil) as server:
+        code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", server.url, "--unsigned", "--all")
+    assert code == 4, (out, err)
+    assert f"{server.url}: its listing could not be read" in err, err
+    (evil / "listing.json").unlink()
+    with MirrorServer(evil) as server:
+        code, out, err = _fetch(runner, reader, tmp_path / "in2", "--mirror", server.url, "--unsigned", "--all")
+    assert code == 4 and "its listing" not in err, err

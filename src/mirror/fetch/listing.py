@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from mirror.errors import ManifestError, TransferError
+from mirror.errors import ManifestError, MissingFile, TransferError
 from mirror.fetch.choose import Log, NoIndex
 from mirror.fetch.report import Fate, MirrorReport
 from mirror.fetch.state import load_seen
@@ -143,7 +143,10 @@ def _read(mirror: Mirror, report: MirrorReport, log: Log) -> tuple[Listing, byte
     try:
         raw = mirror.read(LISTING_NAME, MAX_LISTING)
         listing = Listing.from_bytes(raw)
-    except TransferError:
+    except MissingFile:  # no listing there: a mirror with a signed index only, or no mirror at all
+        return None
+    except TransferError as exc:  # there, but it could not be had: said, or the reader never learns why (helper-157)
+        log(f"warning: {mirror.label}: its listing could not be read: {exc}")
         return None
     except ManifestError as exc:
         log(f"warning: {mirror.label}: its listing is malformed: {exc}")
