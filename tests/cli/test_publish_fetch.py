@@ -974,3 +974,17 @@ def test_after_an_index_signed_by_a_clock_ahead_the_right_clock_can_sign(setup: 
     assert code == 2 and "if it is right, that index was signed by a clock ahead" in err, err
     code, out, err = invoke(runner, "refresh", "--config", setup.config, "--clock-is-right")
     assert code == 0 and "index version 2" in out, err
+
+
+def test_what_a_killed_run_left_of_a_bundle_here_now_is_removed(setup: Setup, served: MirrorServer,
+                                                                 runner: CliRunner) -> None:
+    """A fetch killed while the swarm (or a mirror) downloaded, then the bundle had another way: the swarm's file
+    stayed in DEST/.mirror-downloads for good, also after runs that said "already here" (helper-160)."""
+    assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 0
+    downloads = setup.root / "in" / ".mirror-downloads"
+    (downloads / "swarm").mkdir(parents=True)
+    (downloads / "swarm" / f"{setup.sha256}.7z").write_bytes(b"\0" * 4096)
+    (downloads / f"{setup.sha256}.7z.part").write_bytes(b"x" * 100)
+    code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 0 and "already here" in out
+    assert not downloads.exists(), list(downloads.rglob("*"))

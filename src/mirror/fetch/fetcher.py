@@ -453,6 +453,13 @@ def _here(entry: BundleEntry, existing: Path, keys: TrustedKeys, policy: Policy,
         existing = _own_name(entry, existing)
     if verified is None:
         return Arrival(entry, None, problem, False, True)
+    for partial in (existing.parent / DOWNLOADS / f"{entry.sha256}.7z.part",
+                    existing.parent / DOWNLOADS / SWARM_FOLDER / f"{entry.sha256}.7z"):
+        # what a run killed while it downloaded left of a bundle that is here now, come another way: never needed
+        # again (the swarm's file stayed for good, helper-160); the folders go when empty (tidy_downloads)
+        with contextlib.suppress(OSError):
+            if partial.is_file() and not partial.is_symlink():
+                partial.unlink()
     note = _trust_note(verified)  # by its name: a message translated in turn
     return Arrival(entry, existing, f"already here, {note}", verified.trusted, verified=_kept(verified, keep),
                    sums_sha256=verified.control.sha256(SUMS_NAME) if keep else "")
