@@ -12,6 +12,7 @@ import pytest
 
 from mirror.bundle import page
 from mirror.bundle.page import PageAccount, PageInfo, render_page, strip_front_matter
+from mirror.bundle.pagecheck import page_problem
 
 INFO = PageInfo("Almaty, January 2022", "2022-01-10T12:00:00Z", ("en", "kk", "ru"), "01F02ADB18FB02EC",
                 "12345 67890 12345 67890 12345 67890 12345 67890")
@@ -270,3 +271,13 @@ def test_a_page_made_here_renders_less_markdown_of_each_account() -> None:
     assert "THE END" in render_page(INFO, [long], []).decode()
     here = render_page(INFO, [long], [], deadline=time.monotonic() + 60).decode()
     assert "THE END" not in here and CUT in here
+
+
+def test_an_accounts_headings_stay_below_its_title() -> None:
+    """"# x" in an account was an <h1>, as large as the page's own title, above the account's <h2> (helper-159): an
+    account could mimic the page. Its headings begin at <h3>."""
+    text = render_page(INFO, [PageAccount("accounts/a.md", "en", {}, "# Official statement\n\n## Part\n\n###### fine")],
+                       []).decode()
+    body = text.split("<article", 1)[1]
+    assert "<h1>" not in body and "<h3>Official statement</h3>" in body and "<h4>Part</h4>" in body
+    assert "<h6>fine</h6>" in body and page_problem(text.encode()) is None

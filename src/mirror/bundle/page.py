@@ -242,6 +242,9 @@ def _bounded(md: MarkdownIt, text: str, limit: int) -> tuple[str, bool]:
     past `maxNesting` levels it skips the rest of the text, which is then said to continue in its file."""
     env: dict[str, Any] = {}
     tokens = md.parse(text, env)
+    for token in tokens:  # an account's own headings below its title (h2): its "# x" mimicked the page's h1
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1:]) + 2)}"
     renderer, options = cast(RendererHTML, md.renderer), md.options
     out: list[str] = []
     closing: list[str] = []  # the end tags of what is open, innermost last
