@@ -54,7 +54,7 @@ def scan(path: Path, as_json: bool) -> None:
         for finding in report.findings:  # values come from the files scanned: printed escaped
             detail = printable(finding.detail)  # the scanner's own words around a value: translated
             say(f"{verbatim(printable(finding.path))}: {finding.kind}: {detail}")
-        more = f" (and {report.unlisted} more not listed)" if report.unlisted else ""
+        more = f" (and {report.unlisted:,} more not listed)" if report.unlisted else ""
         head = (f"FOUND {len(report.findings)} item(s){more} in {report.files_with_findings} file(s)"
                 if report.findings else "CLEAN" if not report.not_scanned_count else "NOTHING FOUND")
         say(f"{head}: scanned {report.scanned} file(s) in {printable(str(path))}")

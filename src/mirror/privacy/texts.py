@@ -38,11 +38,11 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-3
          (codecs.BOM_UTF8, "utf-8-sig", ""), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
          (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"))
 DESCRIBED = {"cp1251": "Windows Cyrillic, as Russian-language Windows saves it", "kz1048": "Windows Kazakh",
-             "koi8_r": "KOI8-R Cyrillic", "koi8_u": "KOI8-U Cyrillic", "cp866": "DOS Cyrillic",
+             "koi8_r": "KOI8-R (Unix Cyrillic)", "koi8_u": "KOI8-U (Unix Cyrillic)", "cp866": "DOS Cyrillic",
              "cp1125": "DOS Cyrillic", "mac_cyrillic": "Mac Cyrillic", "iso8859_5": "ISO Cyrillic",
-             "ptcp154": "Kazakh PT154", "cp1252": "Windows Western European", "utf_16_le": "UTF-16 without a BOM",
-             "utf_16_be": "UTF-16 without a BOM", "utf_32_le": "UTF-32 without a BOM",
-             "utf_32_be": "UTF-32 without a BOM"}
+             "ptcp154": "Kazakh PT154", "cp1252": "Windows Western European", "utf_16_le": "UTF-16 with no BOM",
+             "utf_16_be": "UTF-16 with no BOM", "utf_32_le": "UTF-32 with no BOM",
+             "utf_32_be": "UTF-32 with no BOM"}
 Block = tuple[int, str, int]  # first line number, text, how many leading characters an earlier block held
 _BREAKS = "\n\r"  # lines as editors and grep -n count them (a form feed per page of pdftotext output is none)
 _BREAK = re.compile(f"[{_BREAKS}]")
