@@ -58,3 +58,23 @@ def test_the_language_follows_the_text_not_one_word(text: str, language: str) ->
 def test_kazakhstans_country_code_is_read_as_kazakh(text: str, member: str, language: str) -> None:
     """"kz" is the country's code, not a language's: the page had lang="kz" and show listed "kk, kz" (helper-159)."""
     assert read_account(text.encode(), member).language == language
+
+
+def test_lines_of_prose_between_two_rules_are_text_not_fields() -> None:
+    """An account that began with a rule, some lines and another rule lost those lines from the page (helper-159):
+    a block with a line that is no field is no front matter."""
+    from mirror.bundle.accounts import front_matter
+
+    prose = "---\nВечером мы пошли на площадь.\nПотом все разошлись.\n---\nДальше.\n"
+    assert front_matter(prose) == (None, prose)
+    assert strip_front_matter(prose) == prose
+    fields = "---\ntitle: Площадь\ntags:\n  - a\n# a comment\n---\nТекст.\n"
+    assert front_matter(fields)[1] == "Текст.\n"
+
+
+def test_yaml_comments_and_block_scalars_are_read_as_yaml_reads_them() -> None:
+    """`date: 2022-01-05 # check` showed the comment on the page, and `title: >-` made the title ">-"
+    (helper-159)."""
+    text = "---\ntitle: >-\n  Вечер\n  на площади\ndate: 2022-01-05 # check\nplace: 'Алматы # центр'\n---\nТекст.\n"
+    account = read_account(text.encode(), "accounts/a.md")
+    assert account.fields == {"title": "Вечер на площади", "date": "2022-01-05", "place": "Алматы # центр"}

@@ -40,11 +40,18 @@ _OPEN = re.compile(r"---[ \t]*\n")
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.MULTILINE)  # YAML ends a document with either
 
 
+# A line of a front matter block: `key: value` (a key as Markdown tools write them), a comment, a YAML list item or
+# an indented continuation; a block with any other line is no front matter (helper-159: an account that began with
+# a rule, a few lines and another rule lost those lines from the page)
+_FIELD_LINE = re.compile(r"[A-Za-z_][A-Za-z0-9_ .-]{0,63}:(?:[ \t]|$)|[ \t]|#|- ")
+
+
 def front_matter(text: str) -> tuple[str | None, str]:
     """The front matter block of `text` (None when there is none) and the text after it.
 
     As Markdown tools write and read it: a first line of `---`, then `key: value` lines up to a line of `---` or
-    `...` (spaces after either, CR or CRLF line ends, and a file that ends on the closing line are all taken)."""
+    `...` (spaces after either, CR or CRLF line ends, and a file that ends on the closing line are all taken). A
+    block with a line that is no field (`_FIELD_LINE`) is no front matter: the text is all shown."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     opening = _OPEN.match(text)
     if opening is None:
@@ -52,26 +59,45 @@ def front_matter(text: str) -> tuple[str | None, str]:
     closing = _CLOSE.search(text, opening.end())
     if closing is None:
         return None, text
-    return text[opening.end():closing.start()], text[closing.end():]
+    block = text[opening.end():closing.start()]
+    if not all(_FIELD_LINE.match(line) for line in block.split("\n") if line.strip()):
+        return None, text  # lines of prose between two rules: text to show, never fields (they were hidden)
+    return block, text[closing.end():]
 
 
 def _value(raw: str) -> str:
-    """A field's value as YAML reads a plain scalar on one line: quotes around it are not part of it."""
+    """A field's value as YAML reads a plain scalar on one line: quotes around it are not part of it, nor is a
+    comment after it (` # ...`, helper-159: `date: 2022-01-05 # check` showed the comment on the page)."""
     value = raw.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         inner = value[1:-1]
         return inner.replace("''", "'") if value[0] == "'" else inner.replace('\\"', '"').replace("\\\\", "\\")
-    return value
+    if value.startswith("#"):
+        return ""
+    return value.split(" #", 1)[0].split("\t#", 1)[0].rstrip()
 
 
 def _front_matter(text: str) -> dict[str, str]:
     block, _ = front_matter(text)
     fields: dict[str, str] = {}
+    key = ""
+    folded: list[str] | None = None  # the lines of a block scalar (`title: >-` then indented lines) being read
     for line in (block or "").split("\n"):
-        key, sep, value = line.partition(":")
-        if sep and key.strip():
-            fields[key.strip().lower()] = _value(value)
+        if folded is not None and (line[:1] in " \t" or not line.strip()):
+            folded.append(line.strip())
+            fields[key] = " ".join(part for part in folded if part)
+            continue
+        folded = None
+        name, sep, value = line.partition(":")
+        if sep and name.strip() and line[:1] not in " \t#-":
+            key = name.strip().lower()
+            fields[key] = _value(value)
+            if _BLOCK_SCALAR.fullmatch(value.strip()):  # the value is on the indented lines that follow
+                fields[key], folded = "", []
     return fields
+
+
+_BLOCK_SCALAR = re.compile(r"[>|][+-]?[1-9]?|[>|][1-9][+-]?")
 
 
 def _guess_language(text: str) -> str:
