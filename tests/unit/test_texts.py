@@ -383,3 +383,29 @@ def test_a_final_ctrl_z_is_dropped_only_where_it_is_a_byte_of_its_own() -> None:
     assert decode_text(text.encode("utf-16-be"), "a.txt", "utf-16-be").text == text
     assert decode_text(text.encode("cp866") + b"\x1a\x1a\x1a", "a.txt", "cp866").text == text
     assert decode_text("日本語のテキスト。".encode("cp932") + b"\x1a", "a.txt", "cp932").text == "日本語のテキスト。"
+
+
+@pytest.mark.parametrize(("raw", "said"), [
+    ("Вечером пятого января люди собрались на площади.".encode().decode("cp1251").encode(),
+     "read as cp1251 and saved again"),
+    ("Вечером пятого января люди собрались на площади.".encode().decode("latin-1").encode(),
+     "read as latin-1 and saved again"),
+    ("Вечером пятого января люди собрались на площади.".encode().decode("koi8_r").encode(),
+     "read as koi8_r and saved again"),
+    ("?а?тар ала?ына К?ні келдік, ?алада".encode(), "inside words in 3 places (?а?тар)"),
+    ("Бес\ufffdнші қа\ufffdтар ала\ufffdына".encode(), "inside words in 3 places"),
+])
+def test_a_text_damaged_before_it_came_is_refused(raw: bytes, said: str) -> None:
+    """Kazakh saved as cp1251 "ANSI" ("?а?тар"), and UTF-8 read as cp1251 or Latin-1 and saved again
+    ("Р\u2019РµС‡РµСЂРѕРј"), were signed as they were (helper-159)."""
+    with pytest.raises(TextError, match=re.escape(said)):
+        decode_text(raw, "a.md")
+
+
+@pytest.mark.parametrize("text", [
+    "Вечером пятого января люди собрались на площади. Что? Где? Да?Нет?", "Қаңтар алаңына күні келдік, қалада",
+    "Café au lait, naïve façade, Zürich, déjà vu — résumé", "Ünïcödé ẞtraße ñandú çà et là: Ωμέγα",
+    "Алматы: «Что?» — спросил он. Ok? ok? Ja?",
+])
+def test_ordinary_texts_are_not_called_damaged(text: str) -> None:
+    assert decode_text(text.encode(), "a.md").text == text

@@ -138,11 +138,80 @@ def _is_utf8(raw: bytes) -> bool:
 
 
 def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
-    """Decode an author's text: UTF-8 as it is, UTF-16/32 with a BOM converted, else only the named encoding.
+    """Decode an author's text: UTF-8 as it is, UTF-16/32 with a BOM converted, else only the named encoding; a
+    text that was damaged before it came here (`_damage`) is refused too, never signed as it is.
 
     Raises:
-        TextError: not UTF-8 and not in `encoding`; the message names the likely encoding.
+        TextError: not UTF-8 and not in `encoding` (the message names the likely encoding), or damaged.
     """
+    decoded = _decoded(raw, name, encoding)
+    _damage(decoded.text, name)
+    return decoded
+
+
+# Cyrillic letters with "?" between them, where a program that saved the text in a code page without some letters
+# (Kazakh ones in cp1251) put "?" for each, or U+FFFD where a program read it in the wrong encoding
+_LOST = re.compile("[\u0400-\u04ff][?\ufffd]+(?=[\u0400-\u04ff])")
+_LOST_AT_LEAST = 3  # one may be a question written without a space
+_SAMPLE_CHARACTERS = 1 << 16
+
+
+def _damage(text: str, name: str) -> None:
+    """Refuse a text whose letters were lost or garbled before it came here (helper-159: both were signed): "?"
+    or U+FFFD inside Cyrillic words, or UTF-8 read as cp1251, Latin-1 or KOI8-R and saved again ("Р\u2019РµС‡РµСЂ" for
+    "Вечер"), which turns back into Cyrillic text when the bytes are read as UTF-8 once more.
+
+    Raises:
+        TextError: the text is damaged so.
+    """
+    sample = text[:_SAMPLE_CHARACTERS]
+    lost = list(_LOST.finditer(sample))
+    if len(lost) >= _LOST_AT_LEAST:
+        around = _WORD_AROUND.search(sample, max(0, lost[0].start() - 40), lost[0].end() + 40)
+        shown = around.group() if around is not None else lost[0].group()
+        raise TextError(name, f"it has '?' or '\ufffd' inside words in {len(lost)} places ({shown}): letters were "
+                        "lost when it was saved in an encoding without them",
+                        hint="save the original as UTF-8 (in Notepad: Save as, Encoding UTF-8) and use that copy")
+    garbled = _double_encoded(sample)
+    if garbled is not None:
+        codec, seen, fixed = garbled
+        raise TextError(name, f"it is UTF-8 text that was read as {codec} and saved again: its letters are garbled "
+                        f"({seen} for {fixed})", hint=f"convert it back: iconv -f utf-8 -t {_ICONV[codec]} "
+                                                     f"{name} > fixed.txt, then use fixed.txt")
+
+
+_WORD_AROUND = re.compile("[\\w?\ufffd]*[\u0400-\u04ff][?\ufffd]+[\\w?\ufffd]*")
+_ICONV = {"cp1251": "cp1251", "cp1252": "cp1252", "latin-1": "latin1", "koi8_r": "koi8-r"}
+
+
+def _double_encoded(sample: str) -> tuple[str, str, str] | None:
+    """The code page UTF-8 text was read in and saved from again, if `sample` is that: its characters, written in
+    that code page, are valid UTF-8 of Cyrillic text (a text written in Cyrillic never is: its letters' bytes in
+    cp1251 are no UTF-8); with its first garbled word and that word as it was."""
+    if sum(1 for char in sample[:4096] if ord(char) > 127) < 8:
+        return None
+    for codec in ("cp1251", "cp1252", "latin-1", "koi8_r"):
+        try:
+            data = sample.encode(codec)
+        except UnicodeEncodeError:
+            continue
+        try:
+            fixed = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(data) - 3:  # not only a character cut at the sample's end
+                continue
+            fixed = data[:exc.start].decode("utf-8")
+        letters = [char for char in fixed if char.isalpha() and ord(char) > 127]
+        if len(letters) >= 8 and sum(1 for char in letters if "\u0400" <= char <= "\u04ff") * 2 >= len(letters):
+            word = next((w for w in sample.split() if any(ord(c) > 127 for c in w)), "")[:24]
+            try:
+                return codec, word, word.encode(codec).decode("utf-8", "replace")
+            except UnicodeEncodeError:
+                return codec, word, "?"
+    return None
+
+
+def _decoded(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
     bom = _bom(raw)
     if bom is not None and bom[1]:
         try:
