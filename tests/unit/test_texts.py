@@ -409,3 +409,13 @@ def test_a_text_damaged_before_it_came_is_refused(raw: bytes, said: str) -> None
 ])
 def test_ordinary_texts_are_not_called_damaged(text: str) -> None:
     assert decode_text(text.encode(), "a.md").text == text
+
+
+def test_a_short_kazakh_note_offers_both_kazakh_code_pages_with_how_each_reads() -> None:
+    """A short kz1048 note was named PT154, and following the hint signed "аәайын" for "ағайын" (helper-159): the
+    two Kazakh code pages are offered with the first word each reads otherwise; the right one reads it right."""
+    note = "Біз қорықпаймыз, ағайын.\n"
+    with pytest.raises(TextError) as caught:
+        decode_text(note.encode("kz1048"), "n.kk.md")
+    assert "kz1048 (ағайын)" in (caught.value.hint or "") and "ptcp154 (аәайын)" in (caught.value.hint or "")
+    assert decode_text(note.encode("kz1048"), "n.kk.md", "kz1048").text == note

@@ -251,10 +251,32 @@ def _decoded(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
         raise TextError(name, f"not UTF-8 text (byte {position}), and not in any encoding mirror knows",
                         hint='open it in a text editor and "Save as" plain text (UTF-8)')
     hint = f"pass --text-encoding {likely} to convert it, or save it as UTF-8"
+    other = _KAZAKH_PAIR.get(likely)
+    if other is not None and (word := _first_difference(raw, likely, other)) is not None:
+        # the two Kazakh code pages put some letters at each other's places: a short note may read well in both
+        # (helper-159: a kz1048 note was named PT154, which turned its ғ into ә)
+        hint = (f"pass --text-encoding {likely} ({word[0]}) or {other} ({word[1]}), whichever reads right, to "
+                "convert it, or save it as UTF-8")
     if likely in DESCRIBED:
         described = DESCRIBED[likely]
         raise TextError(name, f"not UTF-8 text (byte {position}); it looks like {likely} ({described})", hint=hint)
     raise TextError(name, f"not UTF-8 text (byte {position}); it looks like {likely}", hint=hint)
+
+
+_KAZAKH_PAIR = {"kz1048": "ptcp154", "ptcp154": "kz1048"}
+
+
+def _first_difference(raw: bytes, one: str, other: str) -> tuple[str, str] | None:
+    """The first word `one` and `other` read differently in `raw`, as each reads it; None if they read it alike or
+    `other` does not read it as Cyrillic text."""
+    head = raw[:4096]
+    first, second = head.decode(one, "replace"), head.decode(other, "replace")
+    if first == second or not looks_cyrillic(head, other):
+        return None
+    for a, b in zip(first.split(), second.split(), strict=False):
+        if a != b:
+            return a.strip(".,;:!?«»()\"'")[:24], b.strip(".,;:!?«»()\"'")[:24]
+    return None
 
 
 def _codec(encoding: str) -> str | None:
