@@ -73,11 +73,17 @@ def checked_info(entry: BundleEntry, mirrors: list[Mirror], reports: dict[str, M
             report.blame(entry, f"{path}: {exc}")
             log(f"{mirror.label}: {path} is malformed; refused")
             continue
-        if torrent.info.infohash != entry.infohash or torrent.info.length != entry.size:
+        if torrent.info.infohash != entry.infohash:
             # the info hash of the signed index's entry, or of a peer's listing (then only that peer is asked)
             report.blame(entry, f"{path} does not match the info hash the bundle is listed with")
             log(f"{mirror.label}: {path} has info hash {torrent.info.infohash}, the bundle is listed with "
                 f"{entry.infohash}; refused before download")
+            continue
+        if torrent.info.length != entry.size:  # the same info hash: the listing's own size is the lie
+            report.blame(entry, f"{path} is of {torrent.info.length:,} bytes, the bundle is listed with "
+                                f"{entry.size:,}")
+            log(f"{mirror.label}: {path} is of {torrent.info.length:,} bytes, the bundle is listed with "
+                f"{entry.size:,}; refused before download")
             continue
         return bencode(torrent.info.to_value())
     return None
