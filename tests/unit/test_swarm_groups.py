@@ -50,3 +50,22 @@ def test_a_line_from_a_peer_cannot_move_the_cursor(capsys: pytest.CaptureFixture
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x07" not in err and err.count("\n") == 1, repr(err)
     assert "\\x1b[2J" in err
+
+
+@pytest.mark.parametrize(("text", "peer"), [("127.0.0.1:6881", ("127.0.0.1", 6881)), ("[::1]:6881", ("::1", 6881)),
+                                            ("[2001:db8::1]:2", ("2001:db8::1", 2))])
+def test_a_peer_is_an_address_and_a_port(text: str, peer: tuple[str, int]) -> None:
+    from mirror.cli.swarm import parse_peer
+
+    assert parse_peer(text) == peer
+
+
+@pytest.mark.parametrize("text", ["::1:5", "2001:db8::1:2", "localhost:6881", "127.0.0.1:0", "127.0.0.1"])
+def test_an_ambiguous_or_named_peer_is_refused(text: str) -> None:
+    """`--peer ::1:5` was taken as ::1, port 5, and `2001:db8::1:2` as 2001:db8::1, port 2 (helper-160): an IPv6
+    address without brackets is refused, as are names."""
+    from mirror.cli.swarm import parse_peer
+    from mirror.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        parse_peer(text)

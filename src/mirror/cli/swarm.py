@@ -154,7 +154,10 @@ def parse_peer(text: str) -> tuple[str, int]:
         ConfigError: not an address and port.
     """
     host, _, port = text.rpartition(":")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    bracketed = host.startswith("[") and host.endswith("]")
+    host = host[1:-1] if bracketed else host
+    if ":" in host and not bracketed:  # 2001:db8::1:2 is an address, or ::1 and port 2: never guessed
+        raise ConfigError(f"--peer {text!r}: an IPv6 address goes in brackets before its port, e.g. [::1]:6881")
     try:
         address, number = ipaddress.ip_address(host), int(port)
     except ValueError:
