@@ -427,3 +427,36 @@ def test_export_and_fingerprint_with_stdout_closed(keyring: Keyring) -> None:
         done = subprocess.run([*command, *args, "--keys", str(keyring.folder)], stderr=subprocess.PIPE, text=True,
                               env=env, timeout=60, check=False, preexec_fn=lambda: os.close(1))
         assert done.returncode == code and said in done.stderr and "internal error" not in done.stderr, done.stderr
+
+
+def test_a_key_put_in_place_while_the_passphrase_is_asked_is_not_used(tmp_path: Path) -> None:
+    """Another program swapped NAME.key and NAME.pub for a key of its own, with no passphrase, while the prompt
+    waited: that key signed, and was then "your own key" (helper-161). What is unlocked is the file read before
+    the prompt, and a pair that changed meanwhile is refused."""
+    from mirror.errors import KeyringError
+
+    ring = Keyring(tmp_path / "keys")
+    ring.create("me", b"tram fog lantern quietly")
+    other = Keyring(tmp_path / "other")
+    other.create("me", None)
+
+    def swap_then_answer(name: str) -> bytes:
+        for suffix in (".key", ".pub", ".trust.json"):
+            source = other.folder / f"me{suffix}"
+            if source.exists():
+                (ring.folder / f"me{suffix}").write_bytes(source.read_bytes())
+        return b"tram fog lantern quietly"
+
+    mine = ring.get("me").public
+    with pytest.raises(KeyringError, match="does not match"):
+        ring.unlock("me", swap_then_answer)
+    (tmp_path / "keys2").mkdir()
+    ring2 = Keyring(tmp_path / "keys2")
+    ring2.create("me", b"tram fog lantern quietly")
+
+    def swap_secret_only(name: str) -> bytes:  # the .pub stays: the key read before the prompt is the one unlocked
+        (ring2.folder / "me.key").write_bytes((other.folder / "me.key").read_bytes())
+        return b"tram fog lantern quietly"
+
+    kept = ring2.get("me").public
+    assert ring2.unlock("me", swap_secret_only).public == kept != mine

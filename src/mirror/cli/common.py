@@ -665,5 +665,9 @@ def unlock_key(ring: Keyring, name: str) -> SecretKey:
 
     secret = ring.unlock(name, ask, attempts=PASSPHRASE_ATTEMPTS if at_terminal() else 1)
     if asked:  # the user knew its passphrase: the workspace it is in is theirs (a key with none proves nothing)
-        remember_workspace([ring.get(name)])
+        record = ring.get(name)
+        if record.public != secret.public:  # changed since it was unlocked: not the key the passphrase opened
+            raise KeyringError(f"the key {name} changed while it was unlocked", hint="look at who else writes to "
+                               f"{ring.folder}, and restore the key from a backup")
+        remember_workspace([record])
     return secret

@@ -258,11 +258,13 @@ class Keyring:
         Raises:
             KeyringError: no secret key of that name, or it does not open.
         """
+        return SecretKey.unseal(self._secret_file(name), passphrase, name)
+
+    def _secret_file(self, name: str) -> bytes:
         try:
-            raw = read_regular(self._path(name, ".key"), _KEY_FILE_LIMIT)
+            return read_regular(self._path(name, ".key"), _KEY_FILE_LIMIT)
         except FileNotFoundError:
             raise KeyringError(f"no secret key named {name} in {self.folder}") from None
-        return SecretKey.unseal(raw, passphrase, name)
 
     def secret_is_encrypted(self, name: str) -> bool:
         """Whether the secret key `name` needs a passphrase (False if there is none)."""
@@ -276,15 +278,20 @@ class Keyring:
             KeyringError: no such key, a wrong passphrase (WrongPassphrase, after the last attempt), or a
                 secret key that is not the half of NAME.pub.
         """
+        record = self.get(name)
         for attempt in range(attempts, 0, -1):
-            passphrase = ask(name) if self.secret_is_encrypted(name) else None
+            # the file is read once, before the passphrase is asked for, and that is what is unlocked: a key put in
+            # its place while the prompt waited (one without a passphrase) was used, and then trusted (helper-161)
+            raw = self._secret_file(name)
+            passphrase = ask(name) if SecretKey.is_encrypted(raw) else None
             try:
-                secret = self.secret(name, passphrase)
+                secret = SecretKey.unseal(raw, passphrase, name)
                 break
             except WrongPassphrase:
                 if attempt == 1:
                     raise
-        if secret.public != self.get(name).public:
+        if secret.public != record.public or self.get(name) != record:
             raise KeyringError(f"secret key {name} does not match {name}.pub",
-                               hint="the two files of this key were mixed up; restore them from a backup")
+                               hint="the two files of this key were mixed up or changed while it was unlocked; "
+                                    "restore them from a backup")
         return secret
