@@ -471,3 +471,16 @@ def test_a_key_replaced_with_a_record_to_match_is_still_replaced(runner: CliRunn
     code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "x.7z", "--key", "alice")
     assert code == 2, err
 
+
+
+def test_a_relative_mirror_keys_is_refused(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`export MIRROR_KEYS=keys` is read in whatever folder a later command runs: a verify in a stick's folder
+    trusted the keys/ the stick carried (helper-161). Refused, with how to mean the one here; --keys keys, named
+    for one command, is taken."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MIRROR_KEYS", "keys")
+    code, _, err = invoke(runner, "verify", bundle)
+    assert code == 2 and "$MIRROR_KEYS is not an absolute path: keys" in err and 'MIRROR_KEYS="$PWD/keys"' in err
+    monkeypatch.setenv("MIRROR_KEYS", "")
+    assert invoke(runner, "verify", bundle, "--keys", "keys")[0] == 0

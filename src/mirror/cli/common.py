@@ -212,6 +212,12 @@ def keys_folder_for(option: Path | None, own: bool = False, strict: bool = False
 
     _workspace[:] = []  # this command's choice alone (tests run many commands in one process)
     given = option if option is not None else Path(os.environ[KEYS_ENV]) if os.environ.get(KEYS_ENV) else None
+    if option is None and given is not None and not given.is_absolute():
+        # set once for every command, it would be read in whatever folder a command runs: `MIRROR_KEYS=keys`, then
+        # a verify in a stick's folder trusted the stick's keys/ (helper-161); --keys names a folder for one command
+        value = os.environ[KEYS_ENV]
+        raise ConfigError(f"${KEYS_ENV} is not an absolute path: {value}",
+                          hint=f"export {KEYS_ENV}=\"$PWD/{value}\" to mean the one here, or pass --keys")
     _named[:] = [given] if given is not None else []
     if given is not None:
         return given, "--keys" if option is not None else f"${KEYS_ENV}"
