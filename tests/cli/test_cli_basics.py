@@ -484,3 +484,15 @@ def test_a_relative_mirror_keys_is_refused(runner: CliRunner, bundle: Path, tmp_
     assert code == 2 and "$MIRROR_KEYS is not an absolute path: keys" in err and 'MIRROR_KEYS="$PWD/keys"' in err
     monkeypatch.setenv("MIRROR_KEYS", "")
     assert invoke(runner, "verify", bundle, "--keys", "keys")[0] == 0
+
+
+def test_a_key_file_others_may_change_is_refused_too(runner: CliRunner, bundle: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the keys folder's owner and mode were checked: alice.pub and its record made writable by everyone let
+    another user put their key, "checked in person", under alice's name (helper-161)."""
+    keys = tmp_path / "keys"
+    (keys / "alice.pub").chmod(0o666)
+    code, _, err = invoke(runner, "verify", bundle)
+    assert code == 2 and "alice.pub: every user may change it" in err, err
+    (keys / "alice.pub").chmod(0o644)
+    assert invoke(runner, "verify", bundle)[0] == 0

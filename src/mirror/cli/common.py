@@ -302,6 +302,8 @@ def open_keyring(option: Path | None, own: bool = False, strict: bool = False) -
     from mirror.workspace import not_yours
 
     why = not_yours(folder.resolve()) if folder.is_dir() else None  # --keys, $MIRROR_KEYS and the data folder too
+    if why is None and folder.is_dir():  # and each key's files: one others may write was taken (helper-161)
+        why = _a_key_not_yours(folder)
     if why is not None:  # whoever may change it may plant a key, or a record that says "in-person"
         theirs = why.startswith("it belongs to another user")  # chmod cannot change whose it is (helper-148)
         raise ConfigError(f"the keyring {folder} (chosen by {source}) must not decide whom you trust: {why}",
@@ -310,6 +312,20 @@ def open_keyring(option: Path | None, own: bool = False, strict: bool = False) -
     ring = _filtered(folder)
     _opened[:] = [ring]
     return ring
+
+
+def _a_key_not_yours(folder: Path) -> str | None:
+    """Why a key's file in `folder` (NAME.pub, NAME.trust.json, NAME.key) must not decide anything, or None: a .pub
+    and a record that says "in-person", written by another user into a folder that is yours, made their key yours."""
+    from mirror.workspace import not_yours
+
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.endswith((".pub", ".trust.json", ".key")):
+                why = not_yours(Path(entry.path))
+                if why is not None:
+                    return f"{entry.name}: {why}"
+    return None
 
 
 _opened: list[Keyring] = []  # the keyring this command opened, as it counts (`opened_keyring`)
