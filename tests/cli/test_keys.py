@@ -281,10 +281,14 @@ def test_a_new_keys_folder_is_private_and_keeps_secret_keys_out_of_git(tmp_path:
     keyring = Keyring(tmp_path / "ws" / "keys")
     keyring.create("author1", None)
     assert stat.S_IMODE(keyring.folder.stat().st_mode) == 0o700
-    assert "*.key" in (keyring.folder / ".gitignore").read_text().splitlines()
+    assert {"*.key", "*.mirror-tmp"} <= set((keyring.folder / ".gitignore").read_text().splitlines())
     (keyring.folder / ".gitignore").write_text("mine\n")
     keyring.create("author2", None)  # one the user wrote stays as it is
     assert (keyring.folder / ".gitignore").read_text() == "mine\n"
+    # an earlier version's lacked the half-written key a killed `keys new` leaves (helper-161): brought up to date
+    (keyring.folder / ".gitignore").write_text("# secret keys never leave this computer\n*.key\n")
+    keyring.create("author3", None)
+    assert "*.mirror-tmp" in (keyring.folder / ".gitignore").read_text().splitlines()
 
 
 def test_a_key_pair_is_made_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -49,6 +49,12 @@ def check_name(name: str) -> str:
     return name
 
 
+# A secret key half-written when a command was killed is a temporary file beside it (safeio's TMP_SUFFIX): it holds
+# the key too (helper-161: `git add -A` staged one); the .gitignore of earlier versions is brought up to this one
+_IGNORE = b"# secret keys never leave this computer\n*.key\n*.mirror-tmp\n"
+_OLD_IGNORE = b"# secret keys never leave this computer\n*.key\n"
+
+
 class Keyring:
     """A keys folder. Reading never modifies; writing is atomic.
 
@@ -187,10 +193,10 @@ class Keyring:
         if not self.folder.is_dir():
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         ignore = self.folder / ".gitignore"
-        if not (ignore.exists() or ignore.is_symlink()):
-            with contextlib.suppress(OSError, ConfigError):  # a read-only folder: the key is still written, or not
-                atomic_write(ignore, b"# secret keys never leave this computer\n*.key\n", mode=0o644,
-                             overwrite=False)
+        with contextlib.suppress(OSError, ConfigError):  # a read-only folder: the key is still written, or not
+            if ignore.is_symlink() or (ignore.exists() and ignore.read_bytes() != _OLD_IGNORE):
+                return  # the user's own, or this one already
+            atomic_write(ignore, _IGNORE, mode=0o644, overwrite=ignore.exists())
 
     def create(self, name: str, passphrase: bytes | None, roles: tuple[Role, ...] = ROLES) -> KeyRecord:
         """Generate a key pair; the secret half is sealed with `passphrase` and written 0600.
