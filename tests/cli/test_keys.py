@@ -464,3 +464,19 @@ def test_a_key_put_in_place_while_the_passphrase_is_asked_is_not_used(tmp_path: 
 
     kept = ring2.get("me").public
     assert ring2.unlock("me", swap_secret_only).public == kept != mine
+
+
+@pytest.mark.parametrize("change", [{"n": -2}, {"n": 2**20}, {"n": 3 * 2**15}, {"n": 2**17 + 0.0}, {"r": 8.0},
+                                    {"p": True}, {"n": "131072"}, {"n": 2**64}])
+def test_scrypt_settings_a_key_file_asks_for_are_bounded(change: dict[str, object], tmp_path: Path) -> None:
+    """A key file's scrypt settings came from the file: n=-2 was an internal error (OverflowError), 2^20 took
+    1 GiB, and r=8.0 or p=true were taken (helper-161). Exact integers, n a power of two up to twice the cost
+    mirror writes, r=8 and p=1; anything else is a damaged key, said as such."""
+    import json
+
+    from mirror.errors import KeyringError
+    from mirror.trust.keys import SecretKey
+
+    sealed = json.loads(SecretKey.generate().seal(b"tram fog lantern quietly"))
+    with pytest.raises(KeyringError, match="unsupported scrypt settings"):
+        SecretKey.unseal(json.dumps({**sealed, **change}).encode(), b"tram fog lantern quietly", "alice")

@@ -26,6 +26,7 @@ from mirror.record import record
 
 SECRET_FORMAT = "mirror-secret-key/1"  # noqa: S105 - a format name
 SCRYPT_N = 2**17  # 128 MiB and about half a second: costly to guess on a seized laptop
+MAX_SCRYPT_N = 2 * SCRYPT_N  # the largest a key file may ask for (a later version's, not a planted 1 GiB)
 
 
 def _b64(data: bytes) -> str:
@@ -115,10 +116,19 @@ class SecretKey:
                 if passphrase is None:
                     raise KeyringError(f"secret key {name} is encrypted and no passphrase was given",
                                        hint="type it at the prompt or set MIRROR_PASSPHRASE")
-                n = int(doc["n"])
-                if n > 2**20 or doc["r"] != 8 or doc["p"] != 1:
+                n, r, p = doc["n"], doc["r"], doc["p"]
+                # exact integers (True is 1, and 8.0 is 8, to Python), a power of two no larger than twice ours:
+                # another cost is a damaged or planted file, and 2^20 took 1 GiB (helper-161: -2 was an
+                # internal error, an OverflowError)
+                if not all(type(value) is int for value in (n, r, p)) or (r, p) != (8, 1) \
+                        or not 2 <= n <= MAX_SCRYPT_N or n & (n - 1):
                     raise KeyringError(f"secret key {name} has unsupported scrypt settings")
-                box = ChaCha20Poly1305(_derive(passphrase, base64.b64decode(doc["salt"], validate=True), n))
+                try:
+                    derived = _derive(passphrase, base64.b64decode(doc["salt"], validate=True), n)
+                except MemoryError:
+                    raise KeyringError(f"not enough memory to open secret key {name} (scrypt needs "
+                                       f"{n * 1024 >> 20} MiB)", hint="close other programs and try again") from None
+                box = ChaCha20Poly1305(derived)
                 try:
                     seed = box.decrypt(base64.b64decode(doc["nonce"], validate=True),
                                        base64.b64decode(doc["ciphertext"], validate=True), aad)
