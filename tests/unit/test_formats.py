@@ -64,6 +64,16 @@ def test_legacy_unhashed_signature_is_refused() -> None:
         Signature.from_bytes(b"\n".join(lines))
 
 
+@pytest.mark.parametrize(("line", "around"), [(1, " {} "), (1, "{} "), (3, " {}"), (3, "{}\t")])
+def test_a_signature_line_with_spaces_around_it_is_refused_as_minisign_refuses_it(line: int, around: str) -> None:
+    """Spaces around a signature's base64 were taken: mirror said VERIFIED where `minisign -V`, which the guide to
+    verifying by hand uses, says "Signature too long" (helper-161)."""
+    lines = SecretKey.generate().sign(b"x", "t").to_bytes().decode().split("\n")
+    lines[line] = around.format(lines[line])
+    with pytest.raises(SignatureError, match="not valid base64"):
+        Signature.from_bytes("\n".join(lines).encode())
+
+
 def test_public_key_and_key_id() -> None:
     """Key ids are the first 8 bytes of SHA-256 of the key; a wrong id is caught."""
     public = SecretKey.generate().public

@@ -40,9 +40,11 @@ def key_id_hex(key_id: bytes) -> str:
     return f"{int.from_bytes(key_id, 'little'):016X}"
 
 
-def _b64decode(text: str, what: str) -> bytes:
+def _b64decode(text: str, what: str, strip: bool = True) -> bytes:
+    """`text` as base64; with `strip` False, nothing around it either (a signature's lines, as stock minisign reads
+    them: a space after one made mirror say VERIFIED and the by-hand check fail, helper-161)."""
     try:
-        return base64.b64decode(text.strip(), validate=True)
+        return base64.b64decode(text.strip() if strip else text, validate=True)
     except (binascii.Error, ValueError):
         raise SignatureError(f"{what} is not valid base64") from None
 
@@ -151,12 +153,12 @@ class Signature:
         lines = [line.removesuffix("\r") for line in lines]
         if not lines[0].startswith(_UNTRUSTED) or not lines[2].startswith(_TRUSTED):
             raise SignatureError("signature file lacks its comment lines")
-        blob = _b64decode(lines[1], "signature")
+        blob = _b64decode(lines[1], "signature", strip=False)
         if len(blob) != 2 + KEY_ID_LEN + SIGNATURE_LEN:
             raise SignatureError("signature has the wrong length")
         if blob[:2] != SIG_ALG_PREHASHED:
             raise SignatureError("signature is not a prehashed Ed25519 (ED) minisign signature")
-        glob = _b64decode(lines[3], "global signature")
+        glob = _b64decode(lines[3], "global signature", strip=False)
         if len(glob) != SIGNATURE_LEN:
             raise SignatureError("global signature has the wrong length")
         return cls(
