@@ -480,3 +480,14 @@ def test_scrypt_settings_a_key_file_asks_for_are_bounded(change: dict[str, objec
     sealed = json.loads(SecretKey.generate().seal(b"tram fog lantern quietly"))
     with pytest.raises(KeyringError, match="unsupported scrypt settings"):
         SecretKey.unseal(json.dumps({**sealed, **change}).encode(), b"tram fog lantern quietly", "alice")
+
+
+def test_a_key_signs_only_what_its_role_is_for(runner: CliRunner, keyring: Keyring, sources: Path,
+                                              tmp_path: Path) -> None:
+    """A key made for publishing only signed a bundle, which its own author's verify then called "UNKNOWN SIGNER,
+    publisher only" (helper-161): create refuses it before any work, naming the role it lacks."""
+    keyring.create("ponly", None, roles=("publisher",))
+    code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "ponly")
+    assert code == 2 and "the key ponly is recorded as publisher, not as author" in err, err
+    assert not (tmp_path / "b.7z").exists()
+    assert invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice")[0] == 0

@@ -636,7 +636,7 @@ def shell_word(path: Path) -> str:
 
 
 
-def signing_key(ring: Keyring, key_name: str | None) -> str:
+def signing_key(ring: Keyring, key_name: str | None, role: str | None = None) -> str:
     """The key to sign with: --key NAME, or the only secret key in the keyring. Checked before any work, so that
     a mistyped name is said at once, not after minutes of reading a large collection.
 
@@ -668,10 +668,17 @@ def signing_key(ring: Keyring, key_name: str | None) -> str:
         name = key_name
         if name not in secret:
             raise KeyringError(f"no secret key named {name} in {ring.folder}", hint=listed)
-        return name
-    if len(secret) != 1:
+    elif len(secret) != 1:
         raise ConfigError("name the signing key with --key NAME", hint=listed)
-    return secret[0]
+    else:
+        name = secret[0]
+    if role is not None and role not in ring.get(name).roles:
+        # what it signed would not verify as this user's own: a publisher-only key's bundle was "UNKNOWN SIGNER,
+        # publisher only" to its own author (helper-161)
+        roles = ", ".join(ring.get(name).roles) or "no role"
+        raise KeyringError(f"the key {name} is recorded as {roles}, not as {role}: what it signed would not verify "
+                           f"as yours", hint=f"sign with a key made for it (mirror keys new NAME --role {role})")
+    return name
 
 
 def unlock_key(ring: Keyring, name: str) -> SecretKey:

@@ -131,7 +131,7 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
     return_large_buffers()  # heap.py; prepare_bundle hands it back for a collection of photos
 
     ring = open_keyring(keys_dir, own=True)
-    name = signing_key(ring, key_name)
+    name = signing_key(ring, key_name, "author")
     bundle_id, version_number, supersedes = _versions(update, bundle_id, version, ring, name)
     src, out = _where(src, out, title, force, version_number, update is not None)
     probe_output_folder(out)  # a folder that cannot take the bundle is said now, not after the check
