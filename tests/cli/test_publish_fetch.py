@@ -988,3 +988,22 @@ def test_what_a_killed_run_left_of_a_bundle_here_now_is_removed(setup: Setup, se
     code, out, _ = fetch_cli(runner, setup, "--mirror", served.url)
     assert code == 0 and "already here" in out
     assert not downloads.exists(), list(downloads.rglob("*"))
+
+
+def test_a_bundle_id_is_its_authors_in_the_index(setup: Setup, runner: CliRunner, keyring: Keyring,
+                                                 sources: Path) -> None:
+    """Another author's bundle made with alice's id and a higher version replaced hers in the signed index (OK,
+    exit 0), for every reader who trusts both, and kept her out for good with a version of 2^31 (helper-162).
+    Refused before anything is signed or sent."""
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    code, out, _ = invoke(runner, "show", setup.bundle, "--json")
+    bundle_id = json.loads(out)["bundle"]["id"]
+    keyring.create("mallory", None)
+    hijack = setup.root / "hijack.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", hijack, "--key", "mallory", "--id", bundle_id,
+                          "--version", "3")
+    assert code == 0, err
+    before = (setup.hosts[0] / "index.json").read_bytes()
+    code, _, err = publish_cli(runner, setup, hijack)
+    assert code == 2 and f"bundle id {bundle_id} is listed by author key" in err, err
+    assert (setup.hosts[0] / "index.json").read_bytes() == before

@@ -186,6 +186,24 @@ def _merge(previous: Sequence[BundleEntry], added: Sequence[BundleEntry]) -> tup
     return tuple(best.values())
 
 
+def _same_author(listed: Sequence[BundleEntry], added: Sequence[BundleEntry]) -> None:
+    """Refuse a bundle whose id is listed, or given, with another author's key: its higher version replaced the
+    other author's bundle in the index, for every reader who trusts both, and a version of 2^31 kept the first
+    author out for good (helper-162). A bundle id is its author's (`create --update` refuses another signer too).
+
+    Raises:
+        ConfigError: two authors for one id.
+    """
+    authors: dict[str, str] = {}
+    for entry in (*listed, *added):
+        first = authors.setdefault(entry.id, entry.author_key)
+        if first != entry.author_key:
+            raise ConfigError(f"bundle id {entry.id} is listed by author key {first}, and {entry.title!r} version "
+                              f"{entry.version} is signed by {entry.author_key}; nothing was signed or sent",
+                              hint="a bundle id is its author's: make that bundle with its own id (mirror create "
+                                   "without --id)")
+
+
 def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKeyFile, bundles: Sequence[Path],
                  keyring: Keyring, now: datetime, staging: Path, log: Log,
                  cache: VerifiedCache | None = None, clock_is_right: bool = False) -> Plan:
@@ -257,6 +275,7 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
     if len(newest) > 1:
         log(f"index version {previous.version if previous else 0} was signed {len(newest)} times with other "
             "bundles (two publishes at once, or on two machines); the next one lists the bundles of all of them")
+    _same_author(listed, entries)
     merged = _merge(listed, entries)
     index = Index(key_id, version, format_time(now), format_time(now + timedelta(days=days)), merged, mirrors)
     size = len(index.to_bytes())
