@@ -1007,3 +1007,29 @@ def test_a_bundle_id_is_its_authors_in_the_index(setup: Setup, runner: CliRunner
     code, _, err = publish_cli(runner, setup, hijack)
     assert code == 2 and f"bundle id {bundle_id} is listed by author key" in err, err
     assert (setup.hosts[0] / "index.json").read_bytes() == before
+
+
+def test_names_all_taken_in_dest_miss_that_bundle_and_report_the_rest(setup: Setup, runner: CliRunner) -> None:
+    """Three other files under a bundle's three names in DEST stopped the whole fetch with exit 2 and no report,
+    with other bundles already placed (helper-162). That bundle is missing, with why; the report is printed, and
+    what arrived waits as its part for the next run."""
+    from mirror.fetch.fetcher import arrival_names
+    from mirror.formats.index import Index
+
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    entry = Index.from_bytes((setup.hosts[0] / "index.json").read_bytes()).bundles[0]
+    dest = setup.root / "in"
+    dest.mkdir()
+    for name in arrival_names(entry):
+        (dest / name).write_bytes(b"another file")
+    with MirrorServer(setup.hosts[0]) as server:
+        code, out, err = fetch_cli(runner, setup, "--mirror", server.url, "--json")
+        assert code == 4, (out, err)
+        row = json.loads(out)["bundles"][0]
+        assert not row["arrived"] and "are other files: move them" in row["note"], row
+        (dest / arrival_names(entry)[0]).unlink()
+        before = server.bytes_sent
+        code, out, err = fetch_cli(runner, setup, "--mirror", server.url)
+        assert code == 0, (out, err)
+        assert server.bytes_sent - before < setup.bundle.stat().st_size // 2  # not downloaded again
+    assert (dest / arrival_names(entry)[0]).read_bytes() == setup.bundle.read_bytes()

@@ -306,10 +306,12 @@ def _place(entry: BundleEntry, part: Path, dest: Path, keys: TrustedKeys, policy
     arrival = Arrival(entry)
     names = arrival_names(entry, verified.trusted)
     free = [dest / name for name in names if _free_for(dest / name, entry)]
-    if not free:  # every name is taken by other files (another bundle of the same title): never replaced
-        final.unlink()
-        raise ConfigError(f"{dest / names[0]}, {names[1]} and {names[2]} are other files",
-                          hint="move them, or fetch into another folder")
+    if not free:  # every name is taken by other files (another bundle of the same title): never replaced; this
+        # bundle is missing, said with why, the others go on (the whole fetch stopped with exit 2 and no report,
+        # helper-162), and what arrived waits for the next run as its part
+        os.replace(final, part)
+        return Arrival(entry, note=f"{dest / names[0]}, {names[1]} and {names[2]} are other files: move them, or "
+                                   "fetch into another folder")
     target = free[0]
     os.replace(final, target)
     if cache is not None:  # the rename changed only its ctime: remembered under its new key
