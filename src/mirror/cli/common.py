@@ -89,9 +89,9 @@ def _readable_or_fail(value: str) -> None:
         fail(f"{value}: permission denied: a folder on its path may not be entered", "check the folders' "
              "permissions (ls -ld), or run as the user who owns them", 1)
     except OSError as exc:
-        if exc.errno != errno.ENOENT:
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP):
             fail(f"{value}: {exc.strerror}", None, 1)
-        return  # click says it does not exist
+        return  # click says it does not exist (a file where a folder was named on the way too)
     folder = stat.S_ISDIR(mode)
     if not os.access(value, os.R_OK | (os.X_OK if folder else 0)):
         hint = "check its permissions (ls -l), or copy it somewhere this user can read"

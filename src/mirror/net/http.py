@@ -172,6 +172,14 @@ class _Watched(HTTPConnection):
         attach(sock)
         return sock
 
+    def _tunnel(self) -> None:
+        """An HTTP proxy's CONNECT, failed if the watch cut it: http.client takes an answer the shut-down socket cut
+        short for a whole one, and TLS then began on a closed socket (an SSLSocket left unclosed)."""
+        super()._tunnel()
+        watch = current()
+        if watch is not None and watch.error is not None:
+            raise ConnectionAbortedError("the proxy's answer to CONNECT was cut short")
+
     def connect(self) -> None:
         """Connect, then let the current watch shut the socket down."""
         super().connect()
