@@ -496,3 +496,21 @@ def test_a_key_file_others_may_change_is_refused_too(runner: CliRunner, bundle: 
     assert code == 2 and "alice.pub: every user may change it" in err, err
     (keys / "alice.pub").chmod(0o644)
     assert invoke(runner, "verify", bundle)[0] == 0
+
+
+def test_a_key_file_that_is_no_file_is_passed_over(runner: CliRunner, keyring: Keyring, bundle: Path,
+                                                   tmp_path: Path) -> None:
+    """A folder, a FIFO or a link loop planted as NAME.pub (or NAME.trust.json) in a workspace's keyring stopped
+    every verdict there with exit 1 or 2, where junk in a file is passed over (helper-161); in the user's own
+    keyring it is one line naming the file, exit 2."""
+    import os
+
+    keys = tmp_path / "keys"
+    (keys / "folder.pub").mkdir()
+    os.mkfifo(keys / "fifo.pub")
+    (keys / "loop.pub").symlink_to(keys / "loop.pub")
+    filtered = Keyring(keys, allowed=lambda record: True)
+    assert [record.name for record in filtered] == ["alice"]
+    assert {name for name, record in filtered.passed_over() if record is None} == {"fifo", "folder", "loop"}
+    code, _, err = invoke(runner, "verify", bundle)
+    assert code == 2 and "in the keyring is no key file" in err and "Traceback" not in err, err

@@ -55,6 +55,11 @@ _IGNORE = b"# secret keys never leave this computer\n*.key\n*.mirror-tmp\n"
 _OLD_IGNORE = b"# secret keys never leave this computer\n*.key\n"
 
 
+def _why(exc: ConfigError | OSError) -> str:
+    """A few words on why a file could not be read as a key."""
+    return exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc.args[0] if exc.args else exc)
+
+
 class Keyring:
     """A keys folder. Reading never modifies; writing is atomic.
 
@@ -141,13 +146,17 @@ class Keyring:
         except KeyringError as exc:  # a stray file there (junk.pub) stopped every verify, saying neither where
             raise KeyringError(f"{exc.args[0]} (key {name} in the keyring is damaged)",
                                hint=f"replace {pub_path} with the key's own file, or remove it") from None
+        except (ConfigError, OSError) as exc:  # a folder, a FIFO, a link loop or a file too large planted as
+            # NAME.pub stopped every verdict in the keyring (exit 2), where junk in a file is passed over
+            raise KeyringError(f"key {name} in the keyring is no key file ({_why(exc)})",
+                               hint=f"replace {pub_path} with the key's own file, or remove it") from None
         public.check_key_id(f"key {name}")
         trust: dict[str, object] = {}
         trust_path = self._path(name, ".trust.json")
         if trust_path.exists():
             try:
                 loaded = json.loads(read_regular(trust_path, _KEY_FILE_LIMIT).decode("utf-8"))
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, ConfigError, OSError):
                 raise KeyringError(f"trust record of key {name} is damaged: {trust_path}") from None
             if isinstance(loaded, dict):
                 trust = loaded
