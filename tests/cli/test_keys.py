@@ -491,3 +491,17 @@ def test_a_key_signs_only_what_its_role_is_for(runner: CliRunner, keyring: Keyri
     assert code == 2 and "the key ponly is recorded as publisher, not as author" in err, err
     assert not (tmp_path / "b.7z").exists()
     assert invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice")[0] == 0
+
+
+def test_a_keyring_copied_through_a_mac_finds_its_decomposed_names(keyring: Keyring, tmp_path: Path) -> None:
+    """HFS+ stores names decomposed (NFD): `keys list` and every verify then said "no key named айгүлй", since the
+    names were read composed and their files opened so (helper-161)."""
+    name = "айгүлй"
+    from mirror.trust.keys import SecretKey
+
+    keyring.import_public(name, SecretKey.generate().public, ("author",), "in-person")
+    for suffix in (".pub", ".trust.json"):
+        composed = keyring.folder / f"{name}{suffix}"
+        composed.rename(keyring.folder / f"{unicodedata.normalize('NFD', name)}{suffix}")
+    record = Keyring(keyring.folder).get(name)
+    assert record.name == name and record.checked == "in-person"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -71,7 +72,12 @@ class Keyring:
         self.allowed = allowed
 
     def _path(self, name: str, suffix: str) -> Path:
-        return self.folder / f"{check_name(name)}{suffix}"
+        path = self.folder / f"{check_name(name)}{suffix}"
+        if not os.path.lexists(path):  # a keyring copied through a Mac's HFS+ holds its names decomposed (NFD):
+            decomposed = self.folder / f"{unicodedata.normalize('NFD', name)}{suffix}"  # `names` gives them NFC,
+            if decomposed != path and os.path.lexists(decomposed):  # and the key was "not in the keyring"
+                return decomposed
+        return path
 
     def names(self) -> list[str]:
         """Names of the keys that have a public key file, sorted."""
