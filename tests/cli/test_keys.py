@@ -505,3 +505,16 @@ def test_a_keyring_copied_through_a_mac_finds_its_decomposed_names(keyring: Keyr
         composed.rename(keyring.folder / f"{unicodedata.normalize('NFD', name)}{suffix}")
     record = Keyring(keyring.folder).get(name)
     assert record.name == name and record.checked == "in-person"
+
+
+def test_an_import_beside_a_damaged_key_file_says_it_is_done(runner: CliRunner, keyring: Keyring,
+                                                             tmp_path: Path) -> None:
+    """`keys import` printed "imported al" and then exited 2 on another key's junk file: a script took the import
+    for failed (helper-161)."""
+    from mirror.trust.keys import SecretKey
+
+    (keyring.folder / "junk.pub").write_text("junk\n")
+    pub = tmp_path / "bob.pub"
+    pub.write_text(SecretKey.generate().public.to_text())
+    code, out, err = invoke(runner, "keys", "import", pub, "--name", "bob")
+    assert code == 0 and "imported bob" in out, (out, err)

@@ -274,7 +274,13 @@ def keys_import(file: Path, name: str, roles: tuple[str, ...], checked: str | No
         say(f"{name} was: {detail}; now: {what}")
     if before is not None and before.roles != record.roles:
         say(f"{name} was trusted as: {','.join(before.roles)}; now: {','.join(record.roles)}")
-    for other in ring:
+    for other_name in ring.names():
+        try:
+            other = ring.get(other_name)
+        except KeyringError:  # another key's damaged file: the import is done, and said so (it exited 2)
+            continue
+        if ring.allowed is not None and not ring.allowed(other):
+            continue
         if other.name != name and other.public == public:  # a verdict names the more surely checked of the two
             warn(f"warning: the same key is in your keyring as {other.name} too (checked: {other.checked})")
         elif other.name != name and other.public.key_id == public.key_id:
