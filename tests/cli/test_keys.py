@@ -518,3 +518,20 @@ def test_an_import_beside_a_damaged_key_file_says_it_is_done(runner: CliRunner, 
     pub.write_text(SecretKey.generate().public.to_text())
     code, out, err = invoke(runner, "keys", "import", pub, "--name", "bob")
     assert code == 0 and "imported bob" in out, (out, err)
+
+
+def test_a_secret_key_without_its_public_half_is_said_and_never_paired_with_another(
+        runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:
+    """`keys new` killed between its two files left NAME.key alone: `keys new NAME` said "already exists" with no
+    hint, and `keys import OTHER.pub --name NAME` paired someone else's key with this secret one (helper-161)."""
+    from mirror.errors import KeyringError
+    from mirror.trust.keys import SecretKey
+
+    own = keyring.create("zed", None).public
+    (keyring.folder / "zed.pub").unlink()
+    (keyring.folder / "zed.trust.json").unlink()
+    code, _, err = invoke(runner, "keys", "new", "zed", "--no-passphrase")
+    assert code == 2 and "without its public key (a `keys new` that was stopped)" in err, err
+    with pytest.raises(KeyringError, match="this is not its public key"):
+        keyring.import_public("zed", SecretKey.generate().public, ("author",), "in-person")
+    assert keyring.import_public("zed", own, ("author",), "in-person").has_secret

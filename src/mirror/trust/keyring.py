@@ -220,6 +220,11 @@ class Keyring:
             KeyringError: a key of that name exists.
         """
         exists = KeyringError(f"a key named {name} already exists in {self.folder}")
+        if not self._path(name, ".pub").exists() and self._path(name, ".key").exists():
+            # what a `keys new` killed between its two files leaves: no key to list, export or sign with (helper-161)
+            raise KeyringError(f"a secret key named {name} is in {self.folder} without its public key (a `keys new` "
+                               "that was stopped)", hint=f"if it holds nothing you need, remove "
+                               f"{self._path(name, '.key')}; or make your key under another name")
         if self._path(name, ".pub").exists() or self._path(name, ".key").exists():
             raise exists
         self._check_new_name(name)
@@ -239,6 +244,16 @@ class Keyring:
             raise
         return self.get(name)
 
+    def _orphan_public(self, name: str) -> str | None:
+        """The public key line a secret key named `name` holds, when it is here without its NAME.pub; else None."""
+        if self._path(name, ".pub").exists() or not self._path(name, ".key").exists():
+            return None
+        try:
+            doc = json.loads(self._secret_file(name))
+        except (ValueError, KeyringError, ConfigError, OSError):
+            return ""  # damaged: no public key is its
+        return str(doc.get("public_key", "")) if isinstance(doc, dict) else ""
+
     def import_public(self, name: str, public: PublicKeyFile, roles: tuple[Role, ...],
                       checked: Checked, force: bool = False) -> KeyRecord:
         """Add someone else's public key with a record of how it was checked.
@@ -250,6 +265,10 @@ class Keyring:
             KeyringError: the name is taken by another key, the key id is wrong, or the check would be lowered.
         """
         public.check_key_id(f"key {name}")
+        orphan = self._orphan_public(name)
+        if orphan is not None and orphan != public.key_line:  # someone else's key beside this computer's secret
+            raise KeyringError(f"a secret key named {name} is in {self.folder}, and this is not its public key",
+                               hint="import it under another name")
         if self._path(name, ".pub").exists():
             existing = self.get(name)
             if existing.public != public:
