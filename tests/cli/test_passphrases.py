@@ -96,6 +96,8 @@ def test_terminal_gives_a_second_chance(tmp_path: Path, sources: Path) -> None:
     ("x7" * 36 + "q", False), ("abc" * 40, False), ("a" * 100_000, False),
     ("tram fog lantern quietly " * 3 + "x", True), ("площадь республики январь " * 6, True),
     ("Almaty2022 " * 8 + "tram fog lantern quietly", True),
+    # helper-161: a unit whose length does not divide 72 began each piece mid-word, and each piece scored high
+    ("12345" * 29, False), ("password12" * 8, False), ("dragon1" * 21, False), ("qwertyuiop1" * 14, False),
 ])
 def test_any_length_is_judged(passphrase: str, strong: bool) -> None:
     """Beyond zxcvbn's 72 characters a passphrase is judged in pieces: no error, a long repetition stays weak."""

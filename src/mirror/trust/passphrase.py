@@ -59,12 +59,12 @@ def passphrase_problem(passphrase: bytes, context: list[str]) -> str | None:
     pieces = [text[start:start + _PIECE] for start in range(0, min(len(text), _PIECE * _MOST_PIECES), _PIECE)]
     first = zxcvbn(text[:_PIECE], user_inputs=[*context, "mirror"], max_length=_PIECE)
     exponent = float(first["guesses_log10"])
-    seen = set(pieces[:1])
-    for piece in pieces[1:]:
+    for number, piece in enumerate(pieces[1:], 1):
         if exponent >= MIN_GUESSES_LOG10:
             break
-        if piece not in seen:
-            seen.add(piece)
+        # a piece that is already in the text before it adds nothing: a repetition stays as weak as its unit,
+        # also when the unit's length does not divide the pieces' (helper-161: "12345" * 29 was strong)
+        if text.find(piece) >= number * _PIECE:  # first found where it is: not a repetition of what came before
             exponent += float(zxcvbn(piece, user_inputs=[*context, "mirror"], max_length=_PIECE)["guesses_log10"])
     if exponent >= MIN_GUESSES_LOG10:
         return None
