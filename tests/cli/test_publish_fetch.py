@@ -1033,3 +1033,24 @@ def test_names_all_taken_in_dest_miss_that_bundle_and_report_the_rest(setup: Set
         assert code == 0, (out, err)
         assert server.bytes_sent - before < setup.bundle.stat().st_size // 2  # not downloaded again
     assert (dest / arrival_names(entry)[0]).read_bytes() == setup.bundle.read_bytes()
+
+
+def test_a_week_old_partial_of_a_bundle_no_longer_listed_is_removed(setup: Setup, served: MirrorServer,
+                                                                    runner: CliRunner) -> None:
+    """A partial download of a version the index no longer lists stayed in DEST/.mirror-downloads for good, on a
+    reader's stick (helper-162). Once a week old it goes; a newer one stays (another publisher's, perhaps)."""
+    import os
+    import time
+
+    downloads = setup.root / "in" / ".mirror-downloads"
+    (downloads / "swarm").mkdir(parents=True)
+    old_part, new_part = downloads / f"{'a' * 64}.7z.part", downloads / f"{'b' * 64}.7z.part"
+    old_swarm, other = downloads / "swarm" / f"{'c' * 64}.7z", downloads / "notes.txt"
+    for path in (old_part, new_part, old_swarm, other):
+        path.write_bytes(b"x" * 100)
+    week_ago = time.time() - 8 * 24 * 3600
+    for path in (old_part, old_swarm, other):
+        os.utime(path, (week_ago, week_ago))
+    assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 0
+    assert not old_part.exists() and not old_swarm.exists()
+    assert new_part.exists() and other.exists()

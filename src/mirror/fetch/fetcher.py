@@ -23,9 +23,11 @@ import functools
 import hashlib
 import itertools
 import os
+import re
 import shutil
 import stat
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -395,6 +397,7 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     request.dest.mkdir(parents=True, exist_ok=True)
     with only_fetch_into(request.dest):
         work_folder(request.dest / DOWNLOADS)  # checked here; _fetch_each downloads into it
+        _drop_stale_parts(request.dest / DOWNLOADS, chosen)
         order = sorted(mirrors, key=lambda m: m.label != chosen.label)  # the mirror that served the index first
         result = FetchResult(reports, chosen)
         cache = VerifiedCache()
@@ -438,6 +441,30 @@ def only_fetch_into(dest: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+STALE_PART_SECONDS = 7 * 24 * 3600
+_PART_NAME = re.compile(r"([0-9a-f]{64})\.7z(?:\.part)?")
+
+
+def _drop_stale_parts(downloads: Path, chosen: Choice) -> None:
+    """Remove what earlier runs left of bundles the chosen index (and the copies peers offer) no longer lists, once
+    untouched for a week: an older version's partial stayed on a reader's stick for good (helper-162), counting
+    against its room. A week, so that a reader who fetches two publishers' bundles into one folder keeps the
+    other's partial for its next run."""
+    listed = {entry.sha256 for entry in chosen.index.bundles}
+    listed |= {copy.sha256 for copies in chosen.others.values() for copy in copies}
+    now = time.time()
+    for folder in (downloads, downloads / SWARM_FOLDER):
+        with contextlib.suppress(OSError), os.scandir(folder) as items:
+            for item in itertools.islice(items, MAX_LOOKED_AT):
+                match = _PART_NAME.fullmatch(item.name)
+                if match is None or match[1] in listed or (folder == downloads) != item.name.endswith(".part"):
+                    continue
+                with contextlib.suppress(OSError):
+                    info = item.stat(follow_symlinks=False)
+                    if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_PART_SECONDS:
+                        os.unlink(item.path)
 
 
 def tidy_downloads(dest: Path) -> None:
