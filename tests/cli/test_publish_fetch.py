@@ -1054,3 +1054,23 @@ def test_a_week_old_partial_of_a_bundle_no_longer_listed_is_removed(setup: Setup
     assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 0
     assert not old_part.exists() and not old_swarm.exists()
     assert new_part.exists() and other.exists()
+
+
+def test_a_bundle_can_be_withdrawn_from_the_index(setup: Setup, runner: CliRunner) -> None:
+    """No bundle could be taken out of the index: every new version listed every bundle the last did, also one
+    that exposes a source (helper-162). `refresh --withdraw ID` signs a version without it, which the next ones
+    keep; an id that is not listed is refused before anything is signed."""
+    from mirror.formats.index import Index
+
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    index = Index.from_bytes((setup.hosts[0] / "index.json").read_bytes())
+    bundle_id = index.bundles[0].id
+    code, _, err = invoke(runner, "refresh", "--withdraw", "0" * 32, "--config", setup.config)
+    assert code == 2 and "is not in the index; nothing was signed or sent" in err, err
+    code, out, err = invoke(runner, "refresh", "--withdraw", bundle_id, "--config", setup.config)
+    assert code == 0 and "withdrawn from the index" in err, (out, err)
+    for host in setup.hosts:
+        after = Index.from_bytes((host / "index.json").read_bytes())
+        assert after.version == index.version + 1 and after.bundles == ()
+    assert invoke(runner, "refresh", "--config", setup.config)[0] == 0
+    assert Index.from_bytes((setup.hosts[0] / "index.json").read_bytes()).bundles == ()

@@ -78,7 +78,7 @@ def _print_dry_run(plan: Plan, hosts: dict[str, dict[str, Any]]) -> None:
 
 
 def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[Path, ...], to: tuple[str, ...],
-                dry_run: bool, as_json: bool, clock_is_right: bool = False) -> None:
+                dry_run: bool, as_json: bool, clock_is_right: bool = False, withdraw: tuple[str, ...] = ()) -> None:
     """Publish (or with no bundles, refresh) and exit 4 if a required host failed."""
     from mirror.formats.minisign import key_id_hex
     from mirror.publish import send
@@ -94,7 +94,7 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
     with contextlib.nullcontext() if dry_run else publishing(key_id_hex(public.key_id)), staging_dir() as tmp:
         staging = Path(tmp)
         plan = plan_publish(config, hosts, public, bundles, keyring, datetime.now(UTC), staging, log,
-                            clock_is_right=clock_is_right)
+                            clock_is_right=clock_is_right, withdraw=frozenset(withdraw))
         doc: dict[str, Any] = {"index": {"version": plan.index.version, "expires": plan.index.expires,
                                          "bundles": len(plan.index.bundles)}, "added": list(plan.added)}
         if not as_json:
@@ -149,16 +149,19 @@ def publish(bundles: tuple[Path, ...], to: tuple[str, ...], dry_run: bool, clock
 
 @main.command()
 @click.option("--to", "to", multiple=True, help="only these hosts")
+@click.option("--withdraw", "withdraw", multiple=True, metavar="ID",
+              help="leave the bundle with this id out of the new index (its files stay on the hosts)")
 @click.option("--dry-run", is_flag=True, help="show the plan; change nothing")
 @click.option("--clock-is-right", is_flag=True,
               help="sign even though the last index was signed later than this machine's clock says it is now")
 @json_option
 @config_option
 @keys_option
-def refresh(to: tuple[str, ...], dry_run: bool, clock_is_right: bool, as_json: bool, config_path: Path | None,
-            keys_dir: Path | None) -> None:
-    """Sign a new index version with a new expiry and no new bundles, and publish it."""
-    run_publish(config_path, keys_dir, (), to, dry_run, as_json, clock_is_right)
+def refresh(to: tuple[str, ...], withdraw: tuple[str, ...], dry_run: bool, clock_is_right: bool, as_json: bool,
+            config_path: Path | None, keys_dir: Path | None) -> None:
+    """Sign a new index version with a new expiry and no new bundles, and publish it; --withdraw ID leaves a
+    bundle out of it."""
+    run_publish(config_path, keys_dir, (), to, dry_run, as_json, clock_is_right, withdraw)
 
 
 @main.command()

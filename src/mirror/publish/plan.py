@@ -186,6 +186,30 @@ def _merge(previous: Sequence[BundleEntry], added: Sequence[BundleEntry]) -> tup
     return tuple(best.values())
 
 
+def _withdrawn(listed: tuple[BundleEntry, ...], added: Sequence[BundleEntry], withdraw: frozenset[str],
+               log: Log) -> tuple[BundleEntry, ...]:
+    """The bundles listed, without those `withdraw` names by id (`refresh --withdraw`: a bundle that must no longer
+    be offered, say one that exposes a source; helper-162 found none could be taken out of the index).
+
+    Raises:
+        ConfigError: an id that is not listed, or one also given as a bundle to publish.
+    """
+    if not withdraw:
+        return listed
+    unknown = sorted(withdraw - {entry.id for entry in listed})
+    if unknown:
+        raise ConfigError(f"bundle id {unknown[0]} is not in the index; nothing was signed or sent",
+                          hint="mirror status lists what the hosts hold; copy the id from mirror show BUNDLE")
+    both = sorted(withdraw & {entry.id for entry in added})
+    if both:
+        raise ConfigError(f"bundle id {both[0]} is both given to publish and to withdraw; nothing was signed or sent")
+    for entry in listed:
+        if entry.id in withdraw:
+            log(f"withdrawn from the index: {entry.title!r} version {entry.version} ({entry.id}); its files stay "
+                "on the hosts and with whoever fetched it")
+    return tuple(entry for entry in listed if entry.id not in withdraw)
+
+
 def _same_author(listed: Sequence[BundleEntry], added: Sequence[BundleEntry]) -> None:
     """Refuse a bundle whose id is listed, or given, with another author's key: its higher version replaced the
     other author's bundle in the index, for every reader who trusts both, and a version of 2^31 kept the first
@@ -206,7 +230,8 @@ def _same_author(listed: Sequence[BundleEntry], added: Sequence[BundleEntry]) ->
 
 def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKeyFile, bundles: Sequence[Path],
                  keyring: Keyring, now: datetime, staging: Path, log: Log,
-                 cache: VerifiedCache | None = None, clock_is_right: bool = False) -> Plan:
+                 cache: VerifiedCache | None = None, clock_is_right: bool = False,
+                 withdraw: frozenset[str] = frozenset()) -> Plan:
     """Verify the bundles, find the next version, and lay out the new index (not yet signed).
 
     Bundles are verified two at a time; a bundle unchanged since this machine last verified it (`cache`,
@@ -228,14 +253,14 @@ def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicK
                 uploads += files
     finally:
         cache.save()  # what verified before a failure need not be verified again
-    plan = _next_index(config, hosts, publisher, entries, uploads, mirrors, now, log, clock_is_right)
+    plan = _next_index(config, hosts, publisher, entries, uploads, mirrors, now, log, clock_is_right, withdraw)
     return _send_again(plan, config, hosts, lambda p: _bundle_files(p, keyring, staging, mirrors, trackers, cache),
                        cache, log)
 
 
 def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKeyFile, entries: list[BundleEntry],
                 uploads: list[Upload], mirrors: tuple[str, ...], now: datetime, log: Log,
-                clock_is_right: bool = False) -> Plan:
+                clock_is_right: bool = False, withdraw: frozenset[str] = frozenset()) -> Plan:
     """The next index: the last one's bundles (local or any host's, whichever is newer) with those given."""
     key_id = key_id_hex(publisher.key_id)
     local = load_published(key_id)
@@ -275,6 +300,7 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
     if len(newest) > 1:
         log(f"index version {previous.version if previous else 0} was signed {len(newest)} times with other "
             "bundles (two publishes at once, or on two machines); the next one lists the bundles of all of them")
+    listed = _withdrawn(listed, entries, withdraw, log)
     _same_author(listed, entries)
     merged = _merge(listed, entries)
     index = Index(key_id, version, format_time(now), format_time(now + timedelta(days=days)), merged, mirrors)
