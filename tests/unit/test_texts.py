@@ -406,9 +406,21 @@ def test_a_text_damaged_before_it_came_is_refused(raw: bytes, said: str) -> None
     "Вечером пятого января люди собрались на площади. Что? Где? Да?Нет?", "Қаңтар алаңына күні келдік, қалада",
     "Café au lait, naïve façade, Zürich, déjà vu — résumé", "Ünïcödé ẞtraße ñandú çà et là: Ωμέγα",
     "Алматы: «Что?» — спросил он. Ok? ok? Ja?",
+    # helper-163: a question without its space before a capital, links with a Cyrillic query
+    "Смотрели «Что?Где?Когда?» вчера. В субботу снова «Что?Где?Когда?».", "Ты где?Я здесь.Пришёл?Да.Видел?Нет.",
+    "сайт.рф/поиск?запрос=1, wiki/Поиск?действие=2, сайт.рф/а?б=в и сайт.рф/поиск?слово",  # noqa: RUF001
 ])
 def test_ordinary_texts_are_not_called_damaged(text: str) -> None:
     assert decode_text(text.encode(), "a.md").text == text
+
+
+def test_a_text_the_author_takes_as_it_is_is_not_checked_for_damage() -> None:
+    """Censored words (х?й, б??дь) are "?" inside words too: `create --allow FILE` signs such a file as it is."""  # noqa: RUF002
+    text = "Он сказал х?й, потом б??дь и п??дец.\n"  # noqa: RUF001
+    with pytest.raises(TextError) as refused:
+        decode_text(text.encode(), "a.md")
+    assert "--allow FILE" in (refused.value.hint or "")
+    assert decode_text(text.encode(), "a.md", as_it_is=True).text == text
 
 
 def test_a_short_kazakh_note_offers_both_kazakh_code_pages_with_how_each_reads() -> None:

@@ -152,7 +152,7 @@ def stored_bytes(item: SourceFile, raw: bytes, request: CreateRequest) -> tuple[
         PhotoError: a photo that cannot be cleaned or converted.
     """
     if item.kind == "account":
-        decoded = decode_text(raw, item.relative, request.text_encoding)
+        decoded = decode_text(raw, item.relative, request.text_encoding, as_it_is=item.relative in request.allow)
         return decoded.data, decoded
     treatment = item.treatment
     if treatment == "clean" and request.convert_heic and is_heif(raw):

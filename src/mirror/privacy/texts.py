@@ -137,21 +137,26 @@ def _is_utf8(raw: bytes) -> bool:
     return True
 
 
-def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
+def decode_text(raw: bytes, name: str, encoding: str | None = None, as_it_is: bool = False) -> Decoded:
     """Decode an author's text: UTF-8 as it is, UTF-16/32 with a BOM converted, else only the named encoding; a
-    text that was damaged before it came here (`_damage`) is refused too, never signed as it is.
+    text that was damaged before it came here (`_damage`) is refused too, never signed as it is, unless the author
+    takes it `as_it_is` (create --allow FILE).
 
     Raises:
         TextError: not UTF-8 and not in `encoding` (the message names the likely encoding), or damaged.
     """
     decoded = _decoded(raw, name, encoding)
-    _damage(decoded.text, name)
+    if not as_it_is:
+        _damage(decoded.text, name)
     return decoded
 
 
 # Cyrillic letters with "?" between them, where a program that saved the text in a code page without some letters
 # (Kazakh ones in cp1251) put "?" for each, or U+FFFD where a program read it in the wrong encoding
-_LOST = re.compile("[\u0400-\u04ff][?\ufffd]+(?=[\u0400-\u04ff])")
+# ... never before a capital ("Что?Где?Когда?", a question without its space) nor in a link's query
+# ("сайт.рф/поиск?запрос=", helper-163)
+_LOST = re.compile("(?<![/=&%.])[\u0400-\u04ff][?\ufffd]+(?=[\u0430-\u045f\u0450-\u04ff])(?![\u0400-\u042f])"
+                   "(?![^\\s]*=)")
 _LOST_AT_LEAST = 3  # one may be a question written without a space
 _SAMPLE_CHARACTERS = 1 << 16
 
@@ -168,10 +173,11 @@ def _damage(text: str, name: str) -> None:
     lost = list(_LOST.finditer(sample))
     if len(lost) >= _LOST_AT_LEAST:
         around = _WORD_AROUND.search(sample, max(0, lost[0].start() - 40), lost[0].end() + 40)
-        shown = around.group() if around is not None else lost[0].group()
+        shown = (around.group() if around is not None else lost[0].group())[:40]
         raise TextError(name, f"it has '?' or '\ufffd' inside words in {len(lost)} places ({shown}): letters were "
                         "lost when it was saved in an encoding without them",
-                        hint="save the original as UTF-8 (in Notepad: Save as, Encoding UTF-8) and use that copy")
+                        hint="save the original as UTF-8 (in Notepad: Save as, Encoding UTF-8) and use that copy; if "
+                             "the text is right as it is, pass --allow FILE")
     garbled = _double_encoded(sample)
     if garbled is not None:
         codec, seen, fixed = garbled

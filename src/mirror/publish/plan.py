@@ -186,6 +186,16 @@ def _merge(previous: Sequence[BundleEntry], added: Sequence[BundleEntry]) -> tup
     return tuple(best.values())
 
 
+def _say_unvouched(listed: Sequence[BundleEntry], keyring: Keyring, log: Log) -> None:
+    """Say which listed bundles this index signs again though their author is no longer in the keyring as one (a
+    key removed, or a bundle another machine listed): the publisher vouches for them anew (helper-162)."""
+    authors = {known.key_id_hex for known in keyring if "author" in known.roles}
+    for entry in listed:
+        if entry.author_key not in authors:
+            log(f"warning: {entry.title!r} ({entry.id}) stays listed, signed by key {entry.author_key}, which is not "
+                f"in your keyring as an author: leave it out with mirror refresh --withdraw {entry.id}")
+
+
 def _withdrawn(listed: tuple[BundleEntry, ...], added: Sequence[BundleEntry], withdraw: frozenset[str],
                log: Log) -> tuple[BundleEntry, ...]:
     """The bundles listed, without those `withdraw` names by id (`refresh --withdraw`: a bundle that must no longer
@@ -254,6 +264,7 @@ def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicK
     finally:
         cache.save()  # what verified before a failure need not be verified again
     plan = _next_index(config, hosts, publisher, entries, uploads, mirrors, now, log, clock_is_right, withdraw)
+    _say_unvouched(plan.index.bundles, keyring, log)
     return _send_again(plan, config, hosts, lambda p: _bundle_files(p, keyring, staging, mirrors, trackers, cache),
                        cache, log)
 
