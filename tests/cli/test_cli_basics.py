@@ -496,6 +496,13 @@ def test_a_key_file_others_may_change_is_refused_too(runner: CliRunner, bundle: 
     assert code == 2 and "alice.pub: every user may change it" in err, err
     (keys / "alice.pub").chmod(0o644)
     assert invoke(runner, "verify", bundle)[0] == 0
+    shared = tmp_path / "shared"  # a link to a file every user may write (helper-163)
+    shared.mkdir()
+    (keys / "alice.pub").rename(shared / "alice.pub")
+    (shared / "alice.pub").chmod(0o666)
+    (keys / "alice.pub").symlink_to(shared / "alice.pub")
+    code, _, err = invoke(runner, "verify", bundle)
+    assert code == 2 and "alice.pub: every user may change it" in err, err
 
 
 def test_a_key_file_that_is_no_file_is_passed_over(runner: CliRunner, keyring: Keyring, bundle: Path,

@@ -322,7 +322,8 @@ def _a_key_not_yours(folder: Path) -> str | None:
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
             if entry.name.endswith((".pub", ".trust.json", ".key")):
-                why = not_yours(Path(entry.path))
+                path = Path(entry.path)  # a link's own owner, and what it leads to (helper-163: a link to a file
+                why = not_yours(path) or (not_yours(path.resolve()) if entry.is_symlink() else None)  # all may write)
                 if why is not None:
                     return f"{entry.name}: {why}"
     return None
