@@ -525,3 +525,15 @@ def test_create_keeps_10000_identifiers_in_all_and_counts_the_rest(runner: CliRu
     code, _, err = invoke(runner, "create", src, "-o", out, "--key", "alice", "--allow-identifiers")
     assert code == 0, err[-500:]
     assert "allowed    2,000 more file(s): 2,000 identifier(s), not listed" in err.splitlines()
+
+
+def test_the_kind_of_a_pasted_file_is_said_in_the_readers_language(runner: CliRunner, keyring: Keyring,
+                                                                   planted: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """"в строке 3 — a PDF document в base64": the kind stayed English in Russian and Kazakh lines (helper-163)."""
+    import base64
+
+    (planted / "accounts" / "pasted.md").write_text("# x\n\n" + base64.b64encode(b"%PDF-1.7\n" + bytes(600)).decode())
+    monkeypatch.setenv("MIRROR_LANG", "ru")
+    code, _, err = invoke(runner, "create", planted, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and "документ PDF в base64" in err and "a PDF document" not in err, err

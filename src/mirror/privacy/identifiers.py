@@ -508,8 +508,12 @@ def embedded_file(text: str) -> tuple[int, str] | None:
     match = uri if bare is None or (uri is not None and uri.start() <= bare.start()) else bare
     if match is None:
         return None
-    kind = (f"{match[1] or 'a file of no stated type'} as base64 (a data: URI)" if match is uri
-            else f"{_RAW_KINDS[_raw_kind(match)]} as base64")
+    if match is uri:
+        what = match[1] or "a file of no stated type"  # `what`: a name the translations translate in turn
+        kind = f"{what} as base64 (a data: URI)"
+    else:
+        what = _RAW_KINDS[_raw_kind(match)]
+        kind = f"{what} as base64"
     return count_breaks(text[:match.start()]) + 1, kind
 
 
@@ -519,7 +523,7 @@ def _raw_kind(match: re.Match[str]) -> int:
         4 if match[0].startswith("UEsDB") else 1
 
 
-_RAW_KINDS = {1: "a picture", 2: "a photo or video (HEIF, AVIF, MP4 or QuickTime)", 3: "a PDF document",
+_RAW_KINDS = {1: "an image file", 2: "a photo or video (HEIF, AVIF, MP4 or QuickTime)", 3: "a PDF document",
               4: "a ZIP file (an Office document or an archive)"}
 
 
