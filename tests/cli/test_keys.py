@@ -491,6 +491,13 @@ def test_a_key_signs_only_what_its_role_is_for(runner: CliRunner, keyring: Keyri
     assert code == 2 and "the key ponly is recorded as publisher, not as author" in err, err
     assert not (tmp_path / "b.7z").exists()
     assert invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice")[0] == 0
+    keyring.create("aonly", None, roles=("author",))  # and publish's dry run fails where the run would (helper-163)
+    (tmp_path / "host").mkdir()
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "aonly"\n\n[hosts.usb]\nurl = "{tmp_path / "host"}"\n')
+    for dry in (("--dry-run",), ()):
+        code, _, err = invoke(runner, "publish", tmp_path / "b.7z", "--config", config, *dry)
+        assert code == 2 and "the key aonly is recorded as author, not as publisher" in err, (dry, err)
 
 
 def test_a_keyring_copied_through_a_mac_finds_its_decomposed_names(keyring: Keyring, tmp_path: Path) -> None:

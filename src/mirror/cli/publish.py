@@ -89,6 +89,8 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
     name, public = _publisher(config, keyring)
     # The passphrase is asked before the bundles are checked and the hosts asked, so that a mistyped one is said
     # at once, and before the publisher's lock is taken (a refresh from cron is not kept out while it is typed).
+    if dry_run and "publisher" not in keyring.get(name).roles:  # the plan fails where the run would (helper-163)
+        signing_key(keyring, name, "publisher")
     secret = None if dry_run else unlock_key(keyring, signing_key(keyring, name, "publisher"))
     hosts = _hosts(config, to)
     with contextlib.nullcontext() if dry_run else publishing(key_id_hex(public.key_id)), staging_dir() as tmp:
