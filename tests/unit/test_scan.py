@@ -553,6 +553,8 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
     pytest.param("8\u1680701\u1680123\u168045\u168067; 8\u2800701\u2800123\u280045\u280067",
                  ["8 701 123 45 67", "8 701 123 45 67"], id="spaces that show blank"),
     pytest.param("87\ufe0f01123\U000e00204567", ["87011234567"], id="a variation selector and a tag"),
+    pytest.param("8\u206a701\u180b123\u17b445\U0001d17367, aizhan\U0001bca0@mail.kz",
+                 ["87011234567", "aizhan@mail.kz"], id="other format characters"),  # helper-163
     pytest.param("Дом 5 701 123 45 67; в 18:30 701 765 43 21 написал", ["701 123 45 67", "701 765 43 21"],
                  id="a mobile after another number"),
 ])

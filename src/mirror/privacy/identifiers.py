@@ -69,11 +69,17 @@ _UNUSUAL = re.compile("[" + "".join(re.escape(char) for char in map(chr, _SEPARA
 # reader's page shows &commat; as "@", &#8209; as a hyphen); Markdown's escapes (123\-45\-67, mail\.kz; a
 # backslash before a line break after a digit); %40 and %2B in links (mailto:aizhan%40mail.kz,
 # viber://chat?number=%2B7701...) as "@" and "+".
-# Also variation selectors and the keycap mark (an emoji digit, 8\ufe0f\u20e3, is "8" with both: Telegram posts
-# write numbers so, helper-159), invisible operators and separators, bidi embeddings and tag characters.
-_INVISIBLE_RANGES = ((0x200B, 0x200F), (0x2060, 0x2064), (0x2066, 0x2069), (0x202A, 0x202E), (0xFE00, 0xFE0F),
-                     (0xFEFF, 0xFEFF), (0x00AD, 0x00AD), (0x061C, 0x061C), (0x034F, 0x034F), (0x20E3, 0x20E3),
-                     (0xE0000, 0xE007F), (0xE0100, 0xE01EF))
+# Every format character (Unicode's Cf: zero-width, bidi, invisible operators, tags; helper-163 found ones a list
+# of them missed), and variation selectors, the keycap mark (an emoji digit, 8\ufe0f\u20e3, is "8" with both:
+# Telegram posts write numbers so, helper-159), the combining grapheme joiner and Mongolian and Khmer marks that
+# show nothing. Unicode 15's, as Python 3.11 has it (computed once here: reading its table at each start would
+# cost a third of a second).
+_INVISIBLE_RANGES = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD),
+                     (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x17B4, 0x17B5), (0x180B, 0x180D),
+                     (0x180F, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F),
+                     (0x20E3, 0x20E3), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
+                     (0x110CD, 0x110CD), (0x13430, 0x13438), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+                     (0xE0001, 0xE0001), (0xE0020, 0xE007F), (0xE0100, 0xE01EF))
 _INVISIBLE = "".join(chr(c) for low, high in _INVISIBLE_RANGES for c in range(low, high + 1))
 _INVISIBLE_CLASS = "".join(re.escape(chr(low)) + ("-" + re.escape(chr(high)) if high > low else "")
                            for low, high in _INVISIBLE_RANGES)
