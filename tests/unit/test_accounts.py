@@ -78,3 +78,5 @@ def test_yaml_comments_and_block_scalars_are_read_as_yaml_reads_them() -> None:
     text = "---\ntitle: >-\n  Вечер\n  на площади\ndate: 2022-01-05 # check\nplace: 'Алматы # центр'\n---\nТекст.\n"
     account = read_account(text.encode(), "accounts/a.md")
     assert account.fields == {"title": "Вечер на площади", "date": "2022-01-05", "place": "Алматы # центр"}
+    quoted = "---\ntitle: \"Митинг # 2\" # проверить\nplace: 'Қаңтар' # comment\n---\nТекст.\n"  # helper-163
+    assert read_account(quoted.encode(), "accounts/a.md").fields == {"title": "Митинг # 2", "place": "Қаңтар"}

@@ -65,13 +65,18 @@ def front_matter(text: str) -> tuple[str | None, str]:
     return block, text[closing.end():]
 
 
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"[ \t]*(?:#.*)?$|\'((?:[^\']|\'\')*)\'[ \t]*(?:#.*)?$')
+
+
 def _value(raw: str) -> str:
     """A field's value as YAML reads a plain scalar on one line: quotes around it are not part of it, nor is a
     comment after it (` # ...`, helper-159: `date: 2022-01-05 # check` showed the comment on the page)."""
     value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        inner = value[1:-1]
-        return inner.replace("''", "'") if value[0] == "'" else inner.replace('\\"', '"').replace("\\\\", "\\")
+    quoted = _QUOTED.match(value)  # a quoted value, and perhaps a comment after it (helper-163: cut at its "#")
+    if quoted is not None:
+        if quoted[1] is not None:
+            return quoted[1].replace('\\"', '"').replace("\\\\", "\\")
+        return quoted[2].replace("''", "'")
     if value.startswith("#"):
         return ""
     return value.split(" #", 1)[0].split("\t#", 1)[0].rstrip()
