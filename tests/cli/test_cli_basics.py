@@ -482,6 +482,9 @@ def test_a_relative_mirror_keys_is_refused(runner: CliRunner, bundle: Path, tmp_
     monkeypatch.setenv("MIRROR_KEYS", "keys")
     code, _, err = invoke(runner, "verify", bundle)
     assert code == 2 and "$MIRROR_KEYS is not an absolute path: keys" in err and 'MIRROR_KEYS="$PWD/keys"' in err
+    monkeypatch.setenv("MIRROR_KEYS", "~/keys")  # quoted, the shell left it (helper-163)
+    code, _, err = invoke(runner, "verify", bundle)
+    assert code == 2 and 'MIRROR_KEYS="$HOME/keys"' in err, err
     monkeypatch.setenv("MIRROR_KEYS", "")
     assert invoke(runner, "verify", bundle, "--keys", "keys")[0] == 0
 
