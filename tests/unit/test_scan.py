@@ -15,7 +15,7 @@ from helpers import exiftool
 from mirror.errors import PhotoError
 from mirror.privacy import texts
 from mirror.privacy.findings import Finding
-from mirror.privacy.identifiers import iin_valid, mask, scan_blocks, scan_text
+from mirror.privacy.identifiers import embedded_file, iin_valid, mask, scan_blocks, scan_text
 from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo, scan_photo_chunks
 from mirror.privacy.strip import strip_photo
@@ -426,6 +426,25 @@ def test_a_file_in_a_saved_email_is_reported(newline: str) -> None:
         assert [f for f in scan_text(uri, "a.html") if f.kind == "embedded-file"], kind
     prose = newline.join(["Вечером", "мы были", "на площади", "PK", "JVBERi0 " * 40])  # words, not a file
     assert not [f for f in scan_text(prose, "p.md") if f.kind == "embedded-file"]
+
+
+def test_a_file_pasted_as_base64_in_other_shapes_is_reported() -> None:
+    """What the first cut of this missed (helper-163): a quoted reply's lines ("> "), indented lines, JSON's escaped
+    slashes, base64url, and 7z, RAR or gzip archives, which carry photos as a ZIP does."""
+    import base64
+    import json
+
+    jpeg = fx.planted_jpeg()
+    coded = base64.b64encode(jpeg).decode()
+    lines = [coded[i:i + 76] for i in range(0, len(coded), 76)]
+    shapes = {"> " + "\n> ".join(lines): "an image file", "    " + "\n    ".join(lines): "an image file",
+              json.dumps({"photo": coded}).replace("/", "\\/"): "an image file",
+              base64.urlsafe_b64encode(jpeg).decode(): "an image file"}
+    for head in (b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07\x01\x00", b"\x1f\x8b\x08\x00"):
+        shapes[base64.b64encode(head + bytes(600)).decode()] = "an archive file (7z, RAR or gzip)"
+    for text, kind in shapes.items():
+        found = embedded_file(text)
+        assert found is not None and found[1] == f"{kind} as base64", text[:30]
 
 
 def test_partial_findings_survive_a_broken_end() -> None:

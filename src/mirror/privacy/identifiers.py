@@ -128,17 +128,18 @@ _DIGITS = re.compile(r"\d+")
 # A file inside the text (a Markdown editor's pasted picture, ![](data:image/jpeg;base64,...)): its metadata travels
 # with the text, and nothing cleans it. At least 64 characters of base64 after the header, so a mention is no file.
 # A file's bytes pasted as base64 without the data: header (what some editors and chat exports do, and a saved
-# e-mail's attachment), by how a JPEG, PNG, GIF, WebP, TIFF, HEIF, AVIF, MP4 or QuickTime (an ftyp box), PDF
-# or ZIP (an Office document) file's first bytes read in base64, then at least 200 more characters of it.
-# Either may be cut into lines (MIME cuts base64 at 76 characters, helper-159: an e-mail's photo with its GPS was
-# signed): a line break counts where more base64 follows it.
+# e-mail's attachment), by how a JPEG, PNG, GIF, WebP, TIFF, HEIF, AVIF, MP4 or QuickTime (an ftyp box), PDF,
+# ZIP (an Office document), 7z, RAR or gzip file's first bytes read in base64 (also base64url, and with JSON's
+# escaped "\/"), then at least 200 more characters of it. Either may be cut into lines (MIME cuts base64 at 76
+# characters, helper-159: an e-mail's photo with its GPS was signed): a line break counts where more base64
+# follows it, after indentation or a quoted reply's "> " (helper-163).
 # Two patterns, not one alternation: the second is case-sensitive (base64 is), and apart each is searched for by
 # its first characters (one case-insensitive alternation tried both at every position: 2.7 times the time).
 _DATA_URI = re.compile(r"data:([a-z]+/[a-z0-9.+-]{1,64})?(?:;[a-z0-9=._-]{1,64}){0,4};base64,\s{0,8}"
                        r"(?:[a-z0-9+/]|(?:\r\n?|\n)[ \t]{0,8}(?=[a-z0-9+/])){64}", re.IGNORECASE)
-_RAW_FILE = re.compile(r"(?<![A-Za-z0-9+/])(?:/9j/|iVBORw0KGgo|R0lGOD[lh]|UklGR|SUkqA|TU0AK"
-                       r"|AAAA[A-Za-z0-9+/]GZ0eX[AB]|JVBERi0|UEsDB[AB])"
-                       r"(?:[A-Za-z0-9+/]|(?:\r\n?|\n)(?=[A-Za-z0-9+/])){200}")  # no groups: 2.5 times as fast
+_RAW_FILE = re.compile(r"(?<![A-Za-z0-9+/\\_-])(?:/9j/|\\/9j\\/|_9j_|iVBORw0KGgo|R0lGOD[lh]|UklGR|SUkqA|TU0AK"
+                       r"|AAA[A-Za-z0-9+/_-]{2}GZ0eX[AB]|JVBERi0|UEsDB[AB]|N3q8ryc|UmFyIRoH|H4sI)"
+                       r"(?:[A-Za-z0-9+/_-]|\\/|(?:\r\n?|\n)[ \t>]{0,16}(?=[A-Za-z0-9+/_\\-])){200}")  # no groups
 _CONTEXT = 8  # characters on each side of a run that libphonenumber sees, to judge what surrounds a number
 PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (2 to 22 s); then by shape alone
 RUN_PHONE_CHECKS = 100_000  # ... and in one run (a scan, a create) of many files: a bundle of many such files
@@ -524,13 +525,15 @@ def embedded_file(text: str) -> tuple[int, str] | None:
 
 
 def _raw_kind(match: re.Match[str]) -> int:
-    """What a _RAW_FILE match's first bytes say the file is: 1 a picture, 2 a HEIF or MP4 box, 3 a PDF, 4 a ZIP."""
-    return 2 if match[0].startswith("AAAA") else 3 if match[0].startswith("JVBERi0") else \
-        4 if match[0].startswith("UEsDB") else 1
+    """What a _RAW_FILE match's first bytes say the file is: 1 a picture, 2 a HEIF or MP4 box, 3 a PDF, 4 a ZIP,
+    5 another archive (7z, RAR, gzip: photos travel in them as in a ZIP, helper-163)."""
+    start = match[0]
+    return (2 if start.startswith("AAA") else 3 if start.startswith("JVBERi0") else 4 if start.startswith("UEsDB")
+            else 5 if start.startswith(("N3q8ryc", "UmFyIRoH", "H4sI")) else 1)
 
 
 _RAW_KINDS = {1: "an image file", 2: "a photo or video (HEIF, AVIF, MP4 or QuickTime)", 3: "a PDF document",
-              4: "a ZIP file (an Office document or an archive)"}
+              4: "a ZIP file (an Office document or an archive)", 5: "an archive file (7z, RAR or gzip)"}
 
 
 def scan_blocks(blocks: Iterable[Block], path: str, run: Checks | None = None) -> Iterator[Finding]:
@@ -569,6 +572,9 @@ def _raw_finding(path: str, line: int, kind: int) -> Finding:
     if kind == 4:
         return Finding(path, "embedded-file", f"line {line}: a ZIP file (an Office document or an archive) inside "
                        "the text as base64, with whatever metadata it carries")
+    if kind == 5:
+        return Finding(path, "embedded-file", f"line {line}: an archive file (7z, RAR or gzip) inside the text as "
+                       "base64, with whatever metadata it carries")
     return Finding(path, "embedded-file", f"line {line}: a picture inside the text as base64, with whatever "
                    "metadata it carries")
 
