@@ -25,6 +25,9 @@ def test_this_computers_own_address_is_never_refused() -> None:
     assert _loopback(_group("127.0.0.1")) and _loopback(_group("::1"))
     assert not _loopback(_group("127.0.3.1")) and not _loopback(_group("192.168.1.5"))
     assert not _loopback(_group("2001:db8::1"))
+    # an IPv4 peer on a dual socket is that IPv4 address, never the /64 of ::1 (helper-163)
+    assert _group("::ffff:203.0.113.5") == "203.0.113.5" and not _loopback(_group("::ffff:203.0.113.5"))
+    assert not _loopback(_group("::2"))
 
 
 def test_a_local_session_may_be_connected_to_this_computer_only() -> None:

@@ -55,16 +55,22 @@ def _group(address: str) -> str:
         ip = ipaddress.ip_address(address)
     except ValueError:  # not an address libtorrent would give: counted as it is
         return address
-    return address if ip.version == 4 else str(ipaddress.ip_network(f"{address}/64", strict=False))
+    if ip.version == 4:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:  # an IPv4 peer on a dual socket
+        return str(ip.ipv4_mapped)
+    if ip.is_loopback:  # ::1 alone, not the /64 that IPv4-mapped and other addresses fall in (helper-163)
+        return str(ip)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
 _THIS_COMPUTER = (("127.0.0.0", "127.255.255.255"), ("::1", "::1"))
 
 
 def _loopback(group: str) -> bool:
-    """Whether a `_group` is the address every program on this computer connects from (127.0.0.1, or the /64 of
-    ::1); another of 127.0.0.0/8 is one a program chose."""
-    return group in ("127.0.0.1", "::/64")
+    """Whether a `_group` is the address every program on this computer connects from (127.0.0.1 or ::1); another
+    of 127.0.0.0/8 is one a program chose."""
+    return group in ("127.0.0.1", "::1")
 
 
 def _bounds(group: str) -> tuple[str, str]:
