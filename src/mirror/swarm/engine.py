@@ -57,7 +57,7 @@ def _group(address: str) -> str:
         return address
     if ip.version == 4:
         return address
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:  # an IPv4 peer on a dual socket
+    if ip.ipv4_mapped is not None:  # an IPv4 peer on a dual socket
         return str(ip.ipv4_mapped)
     if ip.is_loopback:  # ::1 alone, not the /64 that IPv4-mapped and other addresses fall in (helper-163)
         return str(ip)
