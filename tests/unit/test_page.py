@@ -281,3 +281,13 @@ def test_an_accounts_headings_stay_below_its_title() -> None:
     body = text.split("<article", 1)[1]
     assert "<h1>" not in body and "<h3>Official statement</h3>" in body and "<h4>Part</h4>" in body
     assert "<h6>fine</h6>" in body and page_problem(text.encode()) is None
+
+
+def test_direction_marks_are_left_out_of_the_page() -> None:
+    """Right-to-left marks between a date's parts showed 2022-01-05 as 202205-01- (helper-159); shown as U+FFFD
+    instead, a WhatsApp export put one at the start of every line (helper-163). They are left out."""
+    account = PageAccount("accounts/a.md", "ru", {"date": "2022\u200f-\u200f01\u200f-\u200f05"},
+                          "\u200e[05.01.22, 18:30] Айжан: мы на площади\n\u200e[05.01.22, 18:31] Дана: иду\n")
+    text = render_page(INFO, [account], []).decode()
+    assert "2022-01-05" in text and "\u200e" not in text and "\u200f" not in text and "\ufffd" not in text
+    assert page_problem(text.encode()) is None

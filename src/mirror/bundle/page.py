@@ -392,14 +392,16 @@ def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterabl
     yield from out(("</main>\n</body>\n</html>\n",))
 
 
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_MARKS = re.compile("[\u200e\u200f\u061c]")  # direction marks: left out (a WhatsApp export has one on every line)
 
 
 def _clean(text: str) -> str:
-    """No control characters and no bidi embeddings, overrides, isolates or marks in the page: each becomes U+FFFD
-    (a right-to-left mark between a date's parts showed 2022-01-05 as 202205-01-, helper-159).
+    """No control characters and no bidi embeddings, overrides or isolates in the page: each becomes U+FFFD; the
+    direction marks are left out (a right-to-left mark between a date's parts showed 2022-01-05 as 202205-01-,
+    helper-159; as U+FFFD, a WhatsApp export showed one at the start of every line, helper-163).
 
     They are invalid in HTML (C0, C1) or can make text read in another order than it was written (bidi
     controls, which could reorder a date or a fingerprint). The signed file keeps them; the page is a view.
     """
-    return _UNSAFE.sub("\ufffd", text)
+    return _UNSAFE.sub("\ufffd", _MARKS.sub("", text))
