@@ -1074,3 +1074,7 @@ def test_a_bundle_can_be_withdrawn_from_the_index(setup: Setup, runner: CliRunne
         assert after.version == index.version + 1 and after.bundles == ()
     assert invoke(runner, "refresh", "--config", setup.config)[0] == 0
     assert Index.from_bytes((setup.hosts[0] / "index.json").read_bytes()).bundles == ()
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0  # listed again, then withdrawn and given in one run:
+    code, _, err = publish_cli(runner, setup, setup.bundle, "--withdraw", bundle_id)  # the one given takes its place
+    assert code == 0, err
+    assert [e.id for e in Index.from_bytes((setup.hosts[0] / "index.json").read_bytes()).bundles] == [bundle_id]

@@ -137,16 +137,18 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
 @main.command()
 @click.argument("bundles", nargs=-1, type=given_path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--to", "to", multiple=True, help="only these hosts (default: all in mirror.toml)")
+@click.option("--withdraw", "withdraw", multiple=True, metavar="ID",
+              help="leave the bundle with this id out of the new index (its files stay on the hosts)")
 @click.option("--dry-run", is_flag=True, help="show the plan; change nothing")
 @click.option("--clock-is-right", is_flag=True,
               help="sign even though the last index was signed later than this machine's clock says it is now")
 @json_option
 @config_option
 @keys_option
-def publish(bundles: tuple[Path, ...], to: tuple[str, ...], dry_run: bool, clock_is_right: bool, as_json: bool,
-            config_path: Path | None, keys_dir: Path | None) -> None:
+def publish(bundles: tuple[Path, ...], to: tuple[str, ...], withdraw: tuple[str, ...], dry_run: bool,
+            clock_is_right: bool, as_json: bool, config_path: Path | None, keys_dir: Path | None) -> None:
     """Verify BUNDLES, sign a new index, and upload both to every host. Exit 4 if a required host failed."""
-    run_publish(config_path, keys_dir, bundles, to, dry_run, as_json, clock_is_right)
+    run_publish(config_path, keys_dir, bundles, to, dry_run, as_json, clock_is_right, withdraw)
 
 
 @main.command()

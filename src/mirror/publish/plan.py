@@ -201,8 +201,11 @@ def _withdrawn(listed: tuple[BundleEntry, ...], added: Sequence[BundleEntry], wi
     """The bundles listed, without those `withdraw` names by id (`refresh --withdraw`: a bundle that must no longer
     be offered, say one that exposes a source; helper-162 found none could be taken out of the index).
 
+    A bundle given in the same run with that id takes its place (`publish --withdraw ID BUNDLE`: the real
+    author's, where another author's held the id).
+
     Raises:
-        ConfigError: an id that is not listed, or one also given as a bundle to publish.
+        ConfigError: an id that is not listed.
     """
     if not withdraw:
         return listed
@@ -210,9 +213,6 @@ def _withdrawn(listed: tuple[BundleEntry, ...], added: Sequence[BundleEntry], wi
     if unknown:
         raise ConfigError(f"bundle id {unknown[0]} is not in the index; nothing was signed or sent",
                           hint="mirror status lists what the hosts hold; copy the id from mirror show BUNDLE")
-    both = sorted(withdraw & {entry.id for entry in added})
-    if both:
-        raise ConfigError(f"bundle id {both[0]} is both given to publish and to withdraw; nothing was signed or sent")
     for entry in listed:
         if entry.id in withdraw:
             log(f"withdrawn from the index: {entry.title!r} version {entry.version} ({entry.id}); its files stay "
@@ -235,7 +235,8 @@ def _same_author(listed: Sequence[BundleEntry], added: Sequence[BundleEntry]) ->
             raise ConfigError(f"bundle id {entry.id} is listed by author key {first}, and {entry.title!r} version "
                               f"{entry.version} is signed by {entry.author_key}; nothing was signed or sent",
                               hint="a bundle id is its author's: make that bundle with its own id (mirror create "
-                                   "without --id)")
+                                   f"without --id); if the listed one is the impostor, leave it out: --withdraw "
+                                   f"{entry.id}")
 
 
 def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKeyFile, bundles: Sequence[Path],
