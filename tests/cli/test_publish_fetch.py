@@ -1078,3 +1078,17 @@ def test_a_bundle_can_be_withdrawn_from_the_index(setup: Setup, runner: CliRunne
     code, _, err = publish_cli(runner, setup, setup.bundle, "--withdraw", bundle_id)  # the one given takes its place
     assert code == 0, err
     assert [e.id for e in Index.from_bytes((setup.hosts[0] / "index.json").read_bytes()).bundles] == [bundle_id]
+
+
+def test_refresh_says_which_bundles_it_signs_again_for_an_author_no_longer_trusted(
+        setup: Setup, runner: CliRunner, keyring: Keyring, sources: Path) -> None:
+    """A refresh signed again, without a word, a bundle whose author's key the publisher had removed (helper-162)."""
+    keyring.create("mallory", None)
+    other = setup.root / "other.7z"
+    assert invoke(runner, "create", sources, "-o", other, "--key", "mallory")[0] == 0
+    assert publish_cli(runner, setup, setup.bundle, other)[0] == 0
+    for suffix in (".pub", ".key", ".trust.json"):
+        (keyring.folder / f"mallory{suffix}").unlink()
+    code, _, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 0 and "which is not in your keyring as an author: leave it out with mirror refresh --withdraw" in err
+    assert err.count("stays listed") == 1, err
