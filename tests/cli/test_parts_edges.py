@@ -1045,3 +1045,16 @@ def test_a_damaged_part_checked_whole_names_the_damage(runner: CliRunner, small:
     code, out, _ = invoke(runner, "verify", "--whole", damaged, "--keys", keys)
     lines = out.splitlines()
     assert code == 3 and "this is a part of a split bundle" in lines[1] and "changed: photos/" in lines[2], out
+
+
+def test_volumes_a_messenger_renamed_are_named_with_how_to_name_them(
+        runner: CliRunner, small: tuple[Path, Path, list[Path]], tmp_path: Path) -> None:
+    """7-Zip volumes a messenger saved as X.7z.001.bin ... were "archive is truncated" with no hint (helper-158)."""
+    bundle, keys, _ = small
+    folder = tmp_path / "v"
+    folder.mkdir()
+    run(require_tool("7zz"), "a", "-bso0", "-bsp0", "-v100k", "-mx0", folder / "s.7z", bundle)
+    for volume in sorted(folder.iterdir()):
+        volume.rename(volume.with_name(volume.name + ".bin"))
+    code, _, err = invoke(runner, "verify", folder / "s.7z.001.bin", "--keys", keys)
+    assert code == 3 and "name them s.7z.001, s.7z.002, ... in order and give the first" in err, err

@@ -31,9 +31,10 @@ MAX_VOLUMES = 10_000
 _VOLUME = re.compile(r"(.+)\.([0-9]{3,5})")
 
 
-# Names other tools give volumes (HJSplit and Total Commander: X.001; some: X.7z.1, X.part1.7z): read here only to
+# Names other tools give volumes (HJSplit and Total Commander: X.001; some: X.7z.1, X.part1.7z; a messenger that
+# adds .bin to a name it does not know: X.7z.001.bin, helper-158): read here only to
 # say what a cut-short first volume is, never as a set (7-Zip's own X.7z.001 is the one name read as one).
-_OTHER_NAMES = (re.compile(r"(?P<stem>.+?)(?:\.7z)?\.(?P<n>[0-9]{1,5})"),
+_OTHER_NAMES = (re.compile(r"(?P<stem>.+?)(?:\.7z)?\.(?P<n>[0-9]{1,5})(?:\.(?:bin|dat|file|download))?"),
                 re.compile(r"(?P<stem>.+)\.part(?P<n>[0-9]{1,5})\.7z"), re.compile(r"(?P<stem>.+)\.7z(?P<n>)"))
 
 
