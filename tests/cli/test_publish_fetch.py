@@ -1092,3 +1092,13 @@ def test_refresh_says_which_bundles_it_signs_again_for_an_author_no_longer_trust
     code, _, err = invoke(runner, "refresh", "--config", setup.config)
     assert code == 0 and "which is not in your keyring as an author: leave it out with mirror refresh --withdraw" in err
     assert err.count("stays listed") == 1, err
+
+
+def test_a_dest_made_for_a_fetch_that_brought_nothing_is_not_left_empty(setup: Setup, served: MirrorServer,
+                                                                        runner: CliRunner) -> None:
+    """When no bundle arrived, DEST stayed behind as an empty folder (helper-157); one that was there stays."""
+    served.no_bundles = True
+    code, _, _ = fetch_cli(runner, setup, "--mirror", served.url)
+    assert code == 4 and not (setup.root / "in").exists()
+    (setup.root / "in").mkdir()
+    assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 4 and (setup.root / "in").is_dir()

@@ -394,7 +394,18 @@ def fetch(request: FetchRequest, keys: TrustedKeys, log: Log) -> FetchResult:
     wanted = _wanted(chosen, request)
     if request.dest.exists() and not request.dest.is_dir():
         raise ConfigError(f"{request.dest} is not a folder", hint="--dest names the folder bundles go into")
+    made = not request.dest.exists()
     request.dest.mkdir(parents=True, exist_ok=True)
+    try:
+        return _fetch_into(request, keys, log, mirrors, reports, chosen, wanted)
+    finally:
+        if made:  # a DEST this fetch made and nothing came into: not left behind empty (helper-157)
+            with contextlib.suppress(OSError):
+                request.dest.rmdir()
+
+
+def _fetch_into(request: FetchRequest, keys: TrustedKeys, log: Log, mirrors: list[Mirror],
+                reports: dict[str, MirrorReport], chosen: Choice, wanted: list[BundleEntry]) -> FetchResult:
     with only_fetch_into(request.dest):
         work_folder(request.dest / DOWNLOADS)  # checked here; _fetch_each downloads into it
         _drop_stale_parts(request.dest / DOWNLOADS, chosen)
