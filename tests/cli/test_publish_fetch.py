@@ -1102,3 +1102,12 @@ def test_a_dest_made_for_a_fetch_that_brought_nothing_is_not_left_empty(setup: S
     assert code == 4 and not (setup.root / "in").exists()
     (setup.root / "in").mkdir()
     assert fetch_cli(runner, setup, "--mirror", served.url)[0] == 4 and (setup.root / "in").is_dir()
+
+
+def test_a_first_index_says_it_is_version_1_and_what_that_means(setup: Setup, runner: CliRunner) -> None:
+    """A new machine publishing to a new host signed version 1, which every reader who saw a later version took as
+    stale, without a word (helper-162). The first index says so; the next ones do not."""
+    code, _, err = publish_cli(runner, setup, setup.bundle)
+    assert code == 0 and "so this one is version 1" in err, err
+    code, _, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 0 and "version 1" not in err, err

@@ -308,6 +308,13 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
                                "past until it syncs); if it is right, that index was signed by a clock ahead: "
                                "run this again with --clock-is-right")
     version = max(local.version if local else 0, previous.version if previous else 0) + 1
+    if local is None and previous is None and not unread:
+        # a new machine, or a lost state, and hosts that hold no index of this key: readers who saw a later version
+        # from hosts not in this mirror.toml take this one as stale (helper-162: a USB stick's v1)
+        log("note: neither this machine nor any host here holds an earlier index of this publisher key, so this one "
+            "is version 1. If this key published before, from another machine or to hosts not in this mirror.toml, "
+            "readers who saw its later versions take this one as stale: add a host that holds the latest index to "
+            "mirror.toml, and publish again to go on from its version")
     listed = _merge((), [entry for index in newest for entry in index.bundles])
     if len(newest) > 1:
         log(f"index version {previous.version if previous else 0} was signed {len(newest)} times with other "
