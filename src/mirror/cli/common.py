@@ -326,10 +326,22 @@ def _a_key_not_yours(folder: Path) -> str | None:
         for entry in entries:
             if entry.name.endswith((".pub", ".trust.json", ".key")):
                 path = Path(entry.path)  # a link's own owner, and what it leads to (helper-163: a link to a file
-                why = not_yours(path) or (not_yours(path.resolve()) if entry.is_symlink() else None)  # all may write)
+                why = not_yours(path) or (_target_not_yours(path) if entry.is_symlink() else None)  # all may write)
                 if why is not None:
                     return f"{entry.name}: {why}"
     return None
+
+
+def _target_not_yours(link: Path) -> str | None:
+    """`not_yours` of what a link leads to; None for a link that leads nowhere (a loop, a missing file): that is
+    no key, and the keyring passes it over as one that cannot be read."""
+    from mirror.workspace import not_yours
+
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    return not_yours(target)
 
 
 _opened: list[Keyring] = []  # the keyring this command opened, as it counts (`opened_keyring`)

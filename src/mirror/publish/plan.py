@@ -189,7 +189,14 @@ def _merge(previous: Sequence[BundleEntry], added: Sequence[BundleEntry]) -> tup
 def _say_unvouched(listed: Sequence[BundleEntry], keyring: Keyring, log: Log) -> None:
     """Say which listed bundles this index signs again though their author is no longer in the keyring as one (a
     key removed, or a bundle another machine listed): the publisher vouches for them anew (helper-162)."""
-    authors = {known.key_id_hex for known in keyring if "author" in known.roles}
+    authors = set()
+    for name in keyring.names():  # a damaged key file is passed over here: this only warns (it stopped refresh)
+        try:
+            known = keyring.get(name)
+        except ConfigError:
+            continue
+        if "author" in known.roles and (keyring.allowed is None or keyring.allowed(known)):
+            authors.add(known.key_id_hex)
     for entry in listed:
         if entry.author_key not in authors:
             log(f"warning: {entry.title!r} ({entry.id}) stays listed, signed by key {entry.author_key}, which is not "
@@ -209,14 +216,19 @@ def _withdrawn(listed: tuple[BundleEntry, ...], added: Sequence[BundleEntry], wi
     """
     if not withdraw:
         return listed
+    withdraw = frozenset(bundle_id.strip().lower() for bundle_id in withdraw)
     unknown = sorted(withdraw - {entry.id for entry in listed})
     if unknown:
         raise ConfigError(f"bundle id {unknown[0]} is not in the index; nothing was signed or sent",
-                          hint="mirror status lists what the hosts hold; copy the id from mirror show BUNDLE")
+                          hint="the ids are in index.json on a host (\"id\"), or: mirror show BUNDLE")
     for entry in listed:
         if entry.id in withdraw:
-            log(f"withdrawn from the index: {entry.title!r} version {entry.version} ({entry.id}); its files stay "
-                "on the hosts and with whoever fetched it")
+            log(f"left out of the index: {entry.title!r} version {entry.version} ({entry.id}); its files stay on "
+                "the hosts and with whoever fetched it")
+            for given in added:
+                if given.id == entry.id and given.author_key != entry.author_key:  # the publisher's choice: said
+                    log(f"bundle id {entry.id} is now listed with author key {given.author_key}, not "
+                        f"{entry.author_key}")
     return tuple(entry for entry in listed if entry.id not in withdraw)
 
 
@@ -319,6 +331,10 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
     if len(newest) > 1:
         log(f"index version {previous.version if previous else 0} was signed {len(newest)} times with other "
             "bundles (two publishes at once, or on two machines); the next one lists the bundles of all of them")
+        for entry in listed:  # one of them may have left it out on purpose (--withdraw): said by name (helper-164)
+            if any(all(other.id != entry.id for other in index.bundles) for index in newest):
+                log(f"warning: {entry.title!r} ({entry.id}) is listed by one of them and not by another: it stays "
+                    f"listed; if it was withdrawn, leave it out again with --withdraw {entry.id}")
     listed = _withdrawn(listed, entries, withdraw, log)
     _same_author(listed, entries)
     merged = _merge(listed, entries)
