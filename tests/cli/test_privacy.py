@@ -537,3 +537,21 @@ def test_the_kind_of_a_pasted_file_is_said_in_the_readers_language(runner: CliRu
     monkeypatch.setenv("MIRROR_LANG", "ru")
     code, _, err = invoke(runner, "create", planted, "-o", tmp_path / "b.7z", "--key", "alice")
     assert code == 2 and "документ PDF в base64" in err and "a PDF document" not in err, err
+
+
+def test_keep_text_signs_a_damaged_looking_text_and_nothing_else(runner: CliRunner, keyring: Keyring,
+                                                                planted: Path, tmp_path: Path) -> None:
+    """--allow FILE skipped the damage check and allowed the file's phone numbers at once, and the number was not
+    even shown before it was signed (helper-164). --keep-text FILE takes the text as it is; its identifiers are
+    still found."""
+    account = planted / "accounts" / "censored.md"
+    account.write_text("Он сказал х?й, потом б??дь и п??дец.\n")  # noqa: RUF001
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", planted, "-o", out, "--key", "alice", "--allow", account)
+    assert code == 2 and "inside words in 3 places" in err and "--keep-text FILE" in err, err
+    account.write_text("Он сказал х?й, потом б??дь и п??дец. Звоните +7 701 123 45 67.\n")  # noqa: RUF001
+    code, _, err = invoke(runner, "create", planted, "-o", out, "--key", "alice", "--keep-text", account)
+    assert code == 6 and "phone" in err and not out.exists(), err
+    account.write_text("Он сказал х?й, потом б??дь и п??дец.\n")  # noqa: RUF001
+    code, _, err = invoke(runner, "create", planted, "-o", out, "--key", "alice", "--keep-text", account)
+    assert code == 0 and out.exists(), err

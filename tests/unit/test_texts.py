@@ -415,11 +415,11 @@ def test_ordinary_texts_are_not_called_damaged(text: str) -> None:
 
 
 def test_a_text_the_author_takes_as_it_is_is_not_checked_for_damage() -> None:
-    """Censored words (х?й, б??дь) are "?" inside words too: `create --allow FILE` signs such a file as it is."""  # noqa: RUF002
+    """Censored words (х?й, б??дь) are "?" inside words too: `create --keep-text FILE` signs such a file as it is."""  # noqa: RUF002
     text = "Он сказал х?й, потом б??дь и п??дец.\n"  # noqa: RUF001
     with pytest.raises(TextError) as refused:
         decode_text(text.encode(), "a.md")
-    assert "--allow FILE" in (refused.value.hint or "")
+    assert "--keep-text FILE" in (refused.value.hint or "")
     assert decode_text(text.encode(), "a.md", as_it_is=True).text == text
 
 

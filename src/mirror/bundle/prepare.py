@@ -66,6 +66,7 @@ class CreateRequest:
     created: str | None = None  # fixed only to rebuild a golden test bundle byte for byte
     allow_identifiers: bool = False
     allow: frozenset[str] = field(default_factory=frozenset)  # paths relative to src
+    keep_text: frozenset[str] = field(default_factory=frozenset)  # texts signed as they are, though they look damaged
     keep_names: bool = False
     convert_heic: bool = False
     text_encoding: str | None = None
@@ -152,7 +153,7 @@ def stored_bytes(item: SourceFile, raw: bytes, request: CreateRequest) -> tuple[
         PhotoError: a photo that cannot be cleaned or converted.
     """
     if item.kind == "account":
-        decoded = decode_text(raw, item.relative, request.text_encoding, as_it_is=item.relative in request.allow)
+        decoded = decode_text(raw, item.relative, request.text_encoding, as_it_is=item.relative in request.keep_text)
         return decoded.data, decoded
     treatment = item.treatment
     if treatment == "clean" and request.convert_heic and is_heif(raw):

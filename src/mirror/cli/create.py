@@ -116,12 +116,14 @@ def _versions(update: Path | None, bundle_id: str | None, version: int | None, r
 @click.option("--convert-heic", is_flag=True,
               help="convert HEIC/HEIF photos to JPEG (re-encoded, all metadata dropped)")
 @click.option("--text-encoding", metavar="ENCODING", help="convert texts that are not UTF-8 from it (cp1251...)")
+@click.option("--keep-text", "keep_text", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="sign FILE's text as it is, though it looks damaged ('?' inside words, letters garbled)")
 @click.option("--commit-originals", is_flag=True, help="record salted hashes of the original photos")
 @keys_option
 def create(src: Path | None, out: Path | None, key_name: str | None, title: str, force: bool, update: Path | None,
            bundle_id: str | None, version: int | None, allow: tuple[Path, ...], allow_identifiers: bool,
            keep_names: bool, keep_metadata: tuple[Path, ...], convert_heic: bool, text_encoding: str | None,
-           commit_originals: bool, keys_dir: Path | None) -> None:
+           keep_text: tuple[Path, ...], commit_originals: bool, keys_dir: Path | None) -> None:
     """Pack the accounts and photos in SRC into one signed bundle, after checking all of them."""
     from mirror.bundle.create import CreateRequest, prepare_bundle, write_bundle
     from mirror.bundle.sources import resolve_in
@@ -148,6 +150,7 @@ def create(src: Path | None, out: Path | None, key_name: str | None, title: str,
         src, out, title, force, frozenset(resolve_in(src, p, "--keep-metadata") for p in keep_metadata),
         commit_originals, bundle_id, version_number, allow_identifiers=allow_identifiers,
         allow=frozenset(resolve_in(src, p, "--allow") for p in allow), keep_names=keep_names,
+        keep_text=frozenset(resolve_in(src, p, "--keep-text") for p in keep_text),
         convert_heic=convert_heic, text_encoding=text_encoding, supersedes=supersedes)
     prepared = prepare_bundle(request)
     _report(prepared)

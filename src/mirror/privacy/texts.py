@@ -140,7 +140,7 @@ def _is_utf8(raw: bytes) -> bool:
 def decode_text(raw: bytes, name: str, encoding: str | None = None, as_it_is: bool = False) -> Decoded:
     """Decode an author's text: UTF-8 as it is, UTF-16/32 with a BOM converted, else only the named encoding; a
     text that was damaged before it came here (`_damage`) is refused too, never signed as it is, unless the author
-    takes it `as_it_is` (create --allow FILE).
+    takes it `as_it_is` (create --keep-text FILE).
 
     Raises:
         TextError: not UTF-8 and not in `encoding` (the message names the likely encoding), or damaged.
@@ -155,8 +155,9 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None, as_it_is: bo
 # (Kazakh ones in cp1251) put "?" for each, or U+FFFD where a program read it in the wrong encoding
 # ... never before a capital ("Что?Где?Когда?", a question without its space) nor in a link's query
 # ("сайт.рф/поиск?запрос=", helper-163)
-_LOST = re.compile("(?<![/=&%.])[\u0400-\u04ff][?\ufffd]+(?=[\u0430-\u045f\u0450-\u04ff])(?![\u0400-\u042f])"
-                   "(?![^\\s]*=)")
+# (said of each match by `_lost_letter`, in time linear in the text: a look-ahead to the end of the word was
+# quadratic, helper-164)
+_LOST = re.compile("[\u0400-\u04ff][?\ufffd]+(?=[\u0400-\u04ff])")
 _LOST_AT_LEAST = 3  # one may be a question written without a space
 _SAMPLE_CHARACTERS = 1 << 16
 
@@ -170,14 +171,14 @@ def _damage(text: str, name: str) -> None:
         TextError: the text is damaged so.
     """
     sample = text[:_SAMPLE_CHARACTERS]
-    lost = list(_LOST.finditer(sample))
+    lost = [match for match in _LOST.finditer(sample) if _lost_letter(sample, match)]
     if len(lost) >= _LOST_AT_LEAST:
         around = _WORD_AROUND.search(sample, max(0, lost[0].start() - 40), lost[0].end() + 40)
         shown = (around.group() if around is not None else lost[0].group())[:40]
         raise TextError(name, f"it has '?' or '\ufffd' inside words in {len(lost)} places ({shown}): letters were "
                         "lost when it was saved in an encoding without them",
                         hint="save the original as UTF-8 (in Notepad: Save as, Encoding UTF-8) and use that copy; if "
-                             "the text is right as it is, pass --allow FILE")
+                             "the text is right as it is, pass --keep-text FILE")
     garbled = _double_encoded(sample)
     if garbled is not None:
         codec, seen, fixed = garbled
@@ -188,6 +189,23 @@ def _damage(text: str, name: str) -> None:
 
 _WORD_AROUND = re.compile("[\\w?\ufffd]*[\u0400-\u04ff][?\ufffd]+[\\w?\ufffd]*")
 _ICONV = {"cp1251": "cp1251", "cp1252": "cp1252", "latin-1": "latin1", "koi8_r": "koi8-r"}
+
+
+_WORD_EDGE = re.compile(r"\s")
+
+
+def _lost_letter(sample: str, match: re.Match[str]) -> bool:
+    """Whether a "?" between Cyrillic letters stands for a lost letter: not before a capital (a question without
+    its space, in Russian or Kazakh: "Кім?Қашан?"), not in a link (its query: "сайт.рф/поиск?запрос=", or a
+    path before it)."""
+    start, end = match.start(), match.end()
+    if sample[end].isupper():
+        return False
+    head = sample[max(0, start - 64):start].rsplit(None, 1)  # the word around it, at most 64 characters each way
+    after = _WORD_EDGE.search(sample, end, end + 64)
+    word = (head[-1] if head and not sample[start - 1:start].isspace() else "") + \
+        sample[start:after.start() if after is not None else end + 64]
+    return not any(mark in word for mark in ("/", "=", "&", "%"))
 
 
 def _double_encoded(sample: str) -> tuple[str, str, str] | None:
