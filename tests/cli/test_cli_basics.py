@@ -485,6 +485,9 @@ def test_a_relative_mirror_keys_is_refused(runner: CliRunner, bundle: Path, tmp_
     monkeypatch.setenv("MIRROR_KEYS", "~/keys")  # quoted, the shell left it (helper-163)
     code, _, err = invoke(runner, "verify", bundle)
     assert code == 2 and 'MIRROR_KEYS="$HOME/keys"' in err, err
+    monkeypatch.setenv("MIRROR_KEYS", "~bob/keys")  # another user's home: its whole path (helper-164)
+    code, _, err = invoke(runner, "verify", bundle)
+    assert code == 2 and "write the folder's whole path" in err and "$HOME" not in err, err
     monkeypatch.setenv("MIRROR_KEYS", "")
     assert invoke(runner, "verify", bundle, "--keys", "keys")[0] == 0
 

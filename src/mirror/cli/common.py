@@ -216,6 +216,9 @@ def keys_folder_for(option: Path | None, own: bool = False, strict: bool = False
         # set once for every command, it would be read in whatever folder a command runs: `MIRROR_KEYS=keys`, then
         # a verify in a stick's folder trusted the stick's keys/ (helper-161); --keys names a folder for one command
         value = os.environ[KEYS_ENV]
+        if value.startswith("~") and not value.startswith(("~/", "~" + os.sep)) and value != "~":
+            raise ConfigError(f"${KEYS_ENV} is not an absolute path: {value}",
+                              hint="write the folder's whole path (a ~ in quotes stays a ~)")
         if value.startswith("~"):  # quoted, so the shell did not expand it (helper-163: "$PWD/~/keys" was offered)
             raise ConfigError(f"${KEYS_ENV} is not an absolute path: {value}",
                               hint=f"export {KEYS_ENV}=\"$HOME/{value[1:].lstrip('/')}\" (a ~ in quotes stays a ~)")
