@@ -527,3 +527,8 @@ def test_a_key_file_that_is_no_file_is_passed_over(runner: CliRunner, keyring: K
     assert {name for name, record in filtered.passed_over() if record is None} == {"fifo", "folder", "loop"}
     code, _, err = invoke(runner, "verify", bundle)
     assert code == 2 and "in the keyring is no key file" in err and "Traceback" not in err, err
+    for planted in ("folder.pub", "fifo.pub", "loop.pub"):
+        (keys / planted).rmdir() if (keys / planted).is_dir() else (keys / planted).unlink()
+    (keys / "gone.pub").symlink_to(tmp_path / "nowhere")  # a link to nothing: named, not "no key named" (helper-165)
+    code, _, err = invoke(runner, "verify", bundle)
+    assert code == 2 and "key gone in the keyring is no key file (a link to nothing)" in err, err

@@ -153,7 +153,8 @@ def stored_bytes(item: SourceFile, raw: bytes, request: CreateRequest) -> tuple[
         PhotoError: a photo that cannot be cleaned or converted.
     """
     if item.kind == "account":
-        decoded = decode_text(raw, item.relative, request.text_encoding, as_it_is=item.relative in request.keep_text)
+        decoded = decode_text(raw, item.relative, request.text_encoding,
+                              as_it_is=covered(item.relative, request.keep_text))  # a folder's texts too
         return decoded.data, decoded
     treatment = item.treatment
     if treatment == "clean" and request.convert_heic and is_heif(raw):

@@ -191,7 +191,7 @@ _WORD_AROUND = re.compile("[\\w?\ufffd]*[\u0400-\u04ff][?\ufffd]+[\\w?\ufffd]*")
 _ICONV = {"cp1251": "cp1251", "cp1252": "cp1252", "latin-1": "latin1", "koi8_r": "koi8-r"}
 
 
-_WORD_EDGE = re.compile(r"\s")
+_TOKEN_EDGE = re.compile(r"[\s,;|()\"'«»<>\[\]]")
 
 
 def _lost_letter(sample: str, match: re.Match[str]) -> bool:
@@ -201,11 +201,12 @@ def _lost_letter(sample: str, match: re.Match[str]) -> bool:
     start, end = match.start(), match.end()
     if sample[end].isupper():
         return False
-    head = sample[max(0, start - 64):start].rsplit(None, 1)  # the word around it, at most 64 characters each way
-    after = _WORD_EDGE.search(sample, end, end + 64)
-    word = (head[-1] if head and not sample[start - 1:start].isspace() else "") + \
-        sample[start:after.start() if after is not None else end + 64]
-    return not any(mark in word for mark in ("/", "=", "&", "%"))
+    # the token it is in, at most 64 characters each way, cut at spaces and at the punctuation between a table's
+    # cells (helper-165: a date elsewhere on a CSV line hid every lost letter on it)
+    head = _TOKEN_EDGE.split(sample[max(0, start - 64):start])[-1]
+    after = _TOKEN_EDGE.search(sample, end, end + 64)
+    tail = sample[end:after.start() if after is not None else end + 64]
+    return "/" not in head and not ("=" in tail or "&" in tail)  # a link's path before it, or its query after it
 
 
 def _double_encoded(sample: str) -> tuple[str, str, str] | None:

@@ -145,6 +145,9 @@ class Keyring:
         try:
             public = PublicKeyFile.from_text(read_regular(pub_path, _KEY_FILE_LIMIT).decode("utf-8"), f"key {name}")
         except FileNotFoundError:
+            if os.path.lexists(pub_path):  # a link that leads nowhere: the file to remove is named (helper-165)
+                raise KeyringError(f"key {name} in the keyring is no key file (a link to nothing)",
+                                   hint=f"replace {pub_path} with the key's own file, or remove it") from None
             raise KeyringError(f"no key named {name} in {self.folder}", hint="see `mirror keys list`") from None
         except UnicodeDecodeError:
             raise KeyringError(f"key {name} is not a text file",
