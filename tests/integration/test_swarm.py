@@ -640,3 +640,21 @@ def test_one_address_cannot_crowd_every_reader_out_of_a_seed(world: World) -> No
     assert mirror(world, "verify", world.root / "aria2" / name).returncode == 0
     assert "swarm: refused 127.0.3.1 for 10 minutes" in (world.root / f"seed-{seed_port}.err").read_text()
     assert uploaded(world, seed_port) >= world.bundle.stat().st_size
+
+
+def test_a_seeded_bundle_that_changes_on_disk_is_seeded_no_more(world: World) -> None:
+    """A bundle rewritten on disk after seed checked it: readers got bytes that failed their checks, then nothing,
+    while the seed went on saying SEEDING without a word (helper-160). It is seeded no more, and said so."""
+    seed_port = free_ports(1)[0]
+    folder = world.root / "changing"
+    shutil.copytree(world.host, folder)
+    with seeding(world, folder, seed_port):
+        bundle = next((folder / "bundles").glob("*.7z"))
+        with bundle.open("r+b") as handle:
+            handle.seek(bundle.stat().st_size // 2)
+            handle.write(b"\0" * 4096)
+        log = world.root / f"seed-{seed_port}.err"
+        deadline = time.monotonic() + 30
+        while "changed on disk since it was checked: no longer seeded" not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)

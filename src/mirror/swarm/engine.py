@@ -17,6 +17,7 @@ Every wait has a deadline: TransferError(TIMEOUT) when it passes.
 from __future__ import annotations
 
 import ipaddress
+import os
 import queue
 import socket
 import threading
@@ -65,6 +66,18 @@ def _group(address: str) -> str:
 
 
 _THIS_COMPUTER = (("127.0.0.0", "127.255.255.255"), ("::1", "::1"))
+
+
+LOOK_EVERY = 5.0  # seconds between looks at the seeded files
+
+
+def _stamp(path: Path) -> tuple[int, ...]:
+    """Which file `path` is now (device, inode, size, modification and change times); () when it is gone."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ()
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
 def _loopback(group: str) -> bool:
@@ -158,6 +171,9 @@ class Swarm:
         self._session: lt.session | None = None
         self._said: set[str] = set()
         self._crowders: dict[str, float] = {}  # addresses refused for holding too many connections, until when
+        # each seeded file, its torrent and how it was when checked: one changed on disk is seeded no more
+        self._seeded: dict[Path, tuple[lt.torrent_handle, tuple[int, ...]]] = {}
+        self._next_look = 0.0
 
     def __enter__(self) -> Swarm:
         settings = cast("lt.settings_pack", {**session_settings(self.config), "alert_mask": _ALERTS})
@@ -269,7 +285,7 @@ class Swarm:
         params.flags |= lt.torrent_flags.seed_mode | lt.torrent_flags.upload_mode
         if self.config.reach.value == "public":
             params.trackers = list(trackers)
-        self.session.add_torrent(params)
+        self._seeded[path] = (self.session.add_torrent(params), _stamp(path))
 
     def download(self, wanted: Wanted, deadlines: Deadlines, advance: Advance | None = None,
                  tally: Tally | None = None) -> Tally:
@@ -317,6 +333,21 @@ class Swarm:
                 if isinstance(alert, lt.file_error_alert):  # the file went away or cannot be read: stop offering it
                     self.session.remove_torrent(alert.handle)
             self._crowding()
+            self._look_at_files()
+
+    def _look_at_files(self) -> None:
+        """Every few seconds: a seeded file that changed on disk (rewritten, replaced, removed) is seeded no more,
+        and said so. Its pieces failed the readers' checks while the seed went on saying SEEDING (helper-160)."""
+        now = time.monotonic()
+        if now < self._next_look:
+            return
+        self._next_look = now + LOOK_EVERY
+        for path, (handle, stamp) in list(self._seeded.items()):
+            if _stamp(path) != stamp:
+                del self._seeded[path]
+                self.session.remove_torrent(handle)
+                self.log(f"swarm: {path} changed on disk since it was checked: no longer seeded (seed it again to "
+                         "check it anew)")
 
     def _crowding(self) -> None:
         """When the connections near --max-peers, refuse for REFUSED_SECONDS every address (an IPv6 /64) that holds
