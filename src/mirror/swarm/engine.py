@@ -16,6 +16,7 @@ Every wait has a deadline: TransferError(TIMEOUT) when it passes.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import queue
@@ -345,7 +346,8 @@ class Swarm:
         for path, (handle, stamp) in list(self._seeded.items()):
             if _stamp(path) != stamp:
                 del self._seeded[path]
-                self.session.remove_torrent(handle)
+                with contextlib.suppress(RuntimeError, ValueError):  # removed already (a file error)
+                    self.session.remove_torrent(handle)
                 self.log(f"swarm: {path} changed on disk since it was checked: no longer seeded (seed it again to "
                          "check it anew)")
 
