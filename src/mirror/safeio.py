@@ -443,3 +443,14 @@ def open_regular_beneath(root: Path, parts: tuple[str, ...]) -> BinaryIO:
     finally:
         os.close(folder)
     return _regular_file(fd, path)
+
+
+def file_stamp(path: Path) -> tuple[int, int]:
+    """A file's size and modification time, (-1, -1) when it is gone: what a seed compares to see a bundle changed
+    on disk since it was checked. Not its inode or change time: a hard link, chmod or a FAT stick's reloaded inode
+    change those, and bundles that had not changed were dropped (helper-166)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return -1, -1
+    return info.st_size, info.st_mtime_ns

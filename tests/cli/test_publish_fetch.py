@@ -1112,3 +1112,22 @@ def test_a_first_index_says_it_is_version_1_and_what_that_means(setup: Setup, ru
     assert code == 0 and "so this one is version 1" in err, err
     code, _, err = invoke(runner, "refresh", "--config", setup.config)
     assert code == 0 and "version 1" not in err, err
+
+
+def test_a_bundle_withdrawn_on_one_machine_and_kept_by_a_twin_is_named(setup: Setup, runner: CliRunner,
+                                                                       keyring: Keyring, sources: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Withdrawn on this machine to host a, while another machine signed the same version with it to host b: the
+    next index lists it again (the union of the two), and it is named so that it can be left out again
+    (helper-164, -166)."""
+    from mirror.formats.index import Index
+
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    bundle_id = Index.from_bytes((setup.hosts[0] / "index.json").read_bytes()).bundles[0].id
+    assert invoke(runner, "refresh", "--withdraw", bundle_id, "--to", "a", "--config", setup.config)[0] == 0
+    mine = os.environ["MIRROR_STATE"]
+    monkeypatch.setenv("MIRROR_STATE", str(setup.root / "other-machine"))
+    assert invoke(runner, "refresh", "--to", "b", "--config", setup.config)[0] == 0
+    monkeypatch.setenv("MIRROR_STATE", mine)
+    code, _, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 0 and f"it stays listed; if it was withdrawn, leave it out again with --withdraw {bundle_id}" in err

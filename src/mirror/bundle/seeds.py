@@ -36,7 +36,7 @@ from mirror.formats.index import MAX_INDEX
 from mirror.formats.layout import INDEX_NAME, MAX_SIG_FILE, SIG_SUFFIX
 from mirror.formats.torrent import MAX_TORRENT, Torrent, TorrentInfo
 from mirror.record import record
-from mirror.safeio import fit_stem, read_regular
+from mirror.safeio import file_stamp, fit_stem, read_regular
 from mirror.trust.index import check_index
 from mirror.trust.keyset import TrustedKeys
 
@@ -53,6 +53,7 @@ class Seed:
     trusted: bool
     info: TorrentInfo  # the torrent's info dict: the seed is in the swarm of its info hash
     note: str | None = None  # why it is not the swarm a .torrent beside it names, when it is not
+    stamp: tuple[int, int] = (-1, -1)  # its size and modification time before it was checked (`file_stamp`)
 
 
 @record
@@ -111,6 +112,7 @@ def check_seeds(paths: Iterable[Path], keys: Keys, untrusted: bool) -> tuple[lis
 
 
 def _check(path: Path, keys: Keys, untrusted: bool, signed: dict[Path, dict[str, str]]) -> Seed:
+    stamp = file_stamp(path)  # before it is read: a change while it is checked is seen when it is seeded
     try:
         verified = verify_bundle(path, keys)
     except ContentError:  # a part of a split bundle lacks files: said so, not "do not trust" (exit 3)
@@ -136,7 +138,8 @@ def _check(path: Path, keys: Keys, untrusted: bool, signed: dict[Path, dict[str,
             signed[root] = _signed_infohashes(root, keys)
         infohashes = signed[root]
     info, note = _chosen(path, made.torrent.info, infohashes.get(made.sha256))
-    return Seed(path, verified.meta.title, verified.signer_name or verified.key_id, verified.trusted, info, note)
+    return Seed(path, verified.meta.title, verified.signer_name or verified.key_id, verified.trusted, info, note,
+                stamp)
 
 
 def _chosen(path: Path, made: TorrentInfo, signed: str | None) -> tuple[TorrentInfo, str | None]:

@@ -287,7 +287,7 @@ def seed(folder: Path, lan: bool, public: bool, port: int, upload_limit: int, tr
     with Swarm(config, warn) as swarm:
         say(f"listening on {', '.join(swarm.addresses)} ({config.reach.value})")
         for item in seeds:
-            swarm.seed(_info_bytes(item), item.path, trackers)
+            swarm.seed(_info_bytes(item), item.path, trackers, item.stamp)  # as it was before it was checked
             say(f"SEEDING  {item.info.name}  {item.info.infohash}  {_title(item)}")
             if item.note is not None:
                 warn(f"  {item.path.name}: {item.note}")

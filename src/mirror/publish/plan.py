@@ -331,13 +331,13 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
     if len(newest) > 1:
         log(f"index version {previous.version if previous else 0} was signed {len(newest)} times with other "
             "bundles (two publishes at once, or on two machines); the next one lists the bundles of all of them")
-        before = {entry.id for entry in local.index.bundles} if local is not None and local.index else set()
-        for entry in listed:  # one of them may have left out on purpose (--withdraw) what the version before listed:
-            # said by name (helper-164), not what the other added (helper-165)
-            if entry.id in before and entry.id not in {i.strip().lower() for i in withdraw} and \
+        for entry in listed:  # one may be a bundle the other machine withdrew: each such one is named (helper-164);
+            # what one of them added looks the same from here (helper-165, -166), so the line says both
+            if entry.id not in {i.strip().lower() for i in withdraw} and \
                     any(all(other.id != entry.id for other in index.bundles) for index in newest):
-                log(f"warning: {entry.title!r} ({entry.id}) is listed by one of them and not by another: it stays "
-                    f"listed; if it was withdrawn, leave it out again with --withdraw {entry.id}")
+                log(f"warning: {entry.title!r} ({entry.id}) is in one of them and not in another (added on one "
+                    f"machine, or withdrawn on the other): it stays listed; if it was withdrawn, leave it out again "
+                    f"with --withdraw {entry.id}")
     listed = _withdrawn(listed, entries, withdraw, log)
     _same_author(listed, entries)
     merged = _merge(listed, entries)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import os
 import queue
 import socket
 import threading
@@ -32,6 +31,7 @@ from urllib.parse import urlsplit
 import libtorrent as lt
 
 from mirror.errors import Failure, TransferError
+from mirror.safeio import file_stamp
 from mirror.swarm.download import WHERE, Download
 from mirror.swarm.model import Advance, Deadlines, Log, Tally, Wanted, endpoint_text
 from mirror.swarm.settings import EVERY_ADDRESS, SwarmConfig, allowed_ranges, session_settings
@@ -70,15 +70,6 @@ _THIS_COMPUTER = (("127.0.0.0", "127.255.255.255"), ("::1", "::1"))
 
 
 LOOK_EVERY = 5.0  # seconds between looks at the seeded files
-
-
-def _stamp(path: Path) -> tuple[int, ...]:
-    """Which file `path` is now (device, inode, size, modification and change times); () when it is gone."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return ()
-    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
 def _loopback(group: str) -> bool:
@@ -173,7 +164,7 @@ class Swarm:
         self._said: set[str] = set()
         self._crowders: dict[str, float] = {}  # addresses refused for holding too many connections, until when
         # each seeded file, its torrent and how it was when checked: one changed on disk is seeded no more
-        self._seeded: dict[Path, tuple[lt.torrent_handle, tuple[int, ...]]] = {}
+        self._seeded: dict[Path, tuple[lt.torrent_handle, tuple[int, int]]] = {}
         self._next_look = 0.0
 
     def __enter__(self) -> Swarm:
@@ -276,7 +267,8 @@ class Swarm:
             params.flags |= lt.torrent_flags.disable_dht
         return params
 
-    def seed(self, info: bytes, path: Path, trackers: tuple[str, ...] = ()) -> None:
+    def seed(self, info: bytes, path: Path, trackers: tuple[str, ...] = (),
+             stamp: tuple[int, int] | None = None) -> None:
         """Seed the checked file `path` under the torrent `info`; never write to it.
 
         Seed mode checks each piece the first time a peer asks for it; upload mode
@@ -286,7 +278,7 @@ class Swarm:
         params.flags |= lt.torrent_flags.seed_mode | lt.torrent_flags.upload_mode
         if self.config.reach.value == "public":
             params.trackers = list(trackers)
-        self._seeded[path] = (self.session.add_torrent(params), _stamp(path))
+        self._seeded[path] = (self.session.add_torrent(params), stamp if stamp is not None else file_stamp(path))
 
     def download(self, wanted: Wanted, deadlines: Deadlines, advance: Advance | None = None,
                  tally: Tally | None = None) -> Tally:
@@ -332,7 +324,8 @@ class Swarm:
             for alert in self.session.pop_alerts():
                 self.note(alert, None)
                 if isinstance(alert, lt.file_error_alert):  # the file went away or cannot be read: stop offering it
-                    self.session.remove_torrent(alert.handle)
+                    with contextlib.suppress(RuntimeError, ValueError):  # removed already (`_look_at_files`)
+                        self.session.remove_torrent(alert.handle)
             self._crowding()
             self._look_at_files()
 
@@ -344,7 +337,7 @@ class Swarm:
             return
         self._next_look = now + LOOK_EVERY
         for path, (handle, stamp) in list(self._seeded.items()):
-            if _stamp(path) != stamp:
+            if file_stamp(path) != stamp:
                 del self._seeded[path]
                 with contextlib.suppress(RuntimeError, ValueError):  # removed already (a file error)
                     self.session.remove_torrent(handle)
