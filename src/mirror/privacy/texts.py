@@ -160,6 +160,9 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None, as_it_is: bo
 _LOST = re.compile("[\u0400-\u04ff][?\ufffd]+(?=[\u0400-\u04ff])")
 _LOST_AT_LEAST = 3  # one may be a question written without a space
 _SAMPLE_CHARACTERS = 1 << 16
+_WORD_AROUND = re.compile("[\\w?\ufffd]*[\u0400-\u04ff][?\ufffd]+[\\w?\ufffd]*")  # the word shown
+_TOKEN_EDGE = re.compile(r"[\s,;|()\"'«»<>\[\]]")  # where a token ends, for `_lost_letter`
+_ICONV = {"cp1251": "cp1251", "cp1252": "cp1252", "latin-1": "latin1", "koi8_r": "koi8-r"}  # iconv's names
 
 
 def _damage(text: str, name: str) -> None:
@@ -185,13 +188,6 @@ def _damage(text: str, name: str) -> None:
         raise TextError(name, f"it is UTF-8 text that was read as {codec} and saved again: its letters are garbled "
                         f"({seen} for {fixed})", hint=f"convert it back: iconv -f utf-8 -t {_ICONV[codec]} "
                                                      f"{name} > fixed.txt, then use fixed.txt")
-
-
-_WORD_AROUND = re.compile("[\\w?\ufffd]*[\u0400-\u04ff][?\ufffd]+[\\w?\ufffd]*")
-_ICONV = {"cp1251": "cp1251", "cp1252": "cp1252", "latin-1": "latin1", "koi8_r": "koi8-r"}
-
-
-_TOKEN_EDGE = re.compile(r"[\s,;|()\"'«»<>\[\]]")
 
 
 def _lost_letter(sample: str, match: re.Match[str]) -> bool:
