@@ -691,10 +691,11 @@ def signing_key(ring: Keyring, key_name: str | None, role: str | None = None) ->
         raise ConfigError("name the signing key with --key NAME", hint=listed)
     else:
         name = secret[0]
-    if role is not None and role not in ring.get(name).roles:
+    roles_of = ring.get(name).roles if role is not None else ()
+    if role is not None and role not in roles_of:
         # what it signed would not verify as this user's own: a publisher-only key's bundle was "UNKNOWN SIGNER,
         # publisher only" to its own author (helper-161)
-        roles = ", ".join(ring.get(name).roles) or "no role"
+        roles = ", ".join(roles_of) or "no role"
         raise KeyringError(f"the key {name} is recorded as {roles}, not as {role}: what it signed would not verify "
                            f"as yours", hint=f"sign with a key made for it (mirror keys new NAME --role {role})")
     return name

@@ -58,7 +58,9 @@ _OLD_IGNORE = b"# secret keys never leave this computer\n*.key\n"
 
 def _why(exc: ConfigError | OSError) -> str:
     """A few words on why a file could not be read as a key."""
-    return exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc.args[0] if exc.args else exc)
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc.args[0] if exc.args else exc)
 
 
 class Keyring:
