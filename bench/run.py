@@ -225,10 +225,10 @@ def _commands() -> dict[str, list[Command]]:
         Command("7zz-t", "7zz t", lambda c: [z(c), "t", "-bd", "-bso0", "-bsp0", str(c.bundle)], ("7zz",)),
         Command("7zz-x-sha256sum", "7zz x + sha256sum -c",
                 lambda c: _sh(f"{_q(z(c))} x -y -bd -bso0 -bsp0 -o{_q(c.path('vx'))} {_q(c.bundle)}; "
-                              f"cd {_q(c.path('vx'))}; sha256sum -c --quiet --strict SHA256SUMS"),
+                              f"cd {_q(c.path('vx'))}; sha256sum -c --quiet --strict .mirror/SHA256SUMS"),
                 ("7zz",), _rm("vx")),
         Command("sha256sum", "sha256sum -c alone (extracted files)",
-                lambda c: _sh(f"cd {_q(c.path('extracted'))}; sha256sum -c --quiet --strict SHA256SUMS"), ("7zz",)),
+                lambda c: _sh(f"cd {_q(c.path('extracted'))}; sha256sum -c --quiet --strict .mirror/SHA256SUMS"), ("7zz",)),
     ]
     extract = [
         Command("mirror", "mirror extract",
