@@ -63,6 +63,25 @@ def test_identifiers_stop_create_before_any_passphrase_prompt(runner: CliRunner,
     assert invoke(runner, "create", sources, "-o", tmp_path / "c.7z", "--key", "bob", "--allow-identifiers")[0] == 0
 
 
+def test_a_place_and_a_card_number_in_an_account_stop_create(runner: CliRunner, keyring: Keyring, sources: Path,
+                                                              tmp_path: Path) -> None:
+    """The GPS position create takes out of a photo, typed into an account or pasted as a map's link, and a card
+    number for donations (a bank shows its holder's name): exit 6, masked, nothing signed; --allow FILE passes."""
+    note = sources / "accounts" / "where.md"
+    note.write_text("Мы прятались тут: https://2gis.kz/almaty/geo/70000001/76.889709%2C43.238949\n\n"
+                    "Помощь: Kaspi Gold 4400 4302 1234 5679\n", encoding="utf-8")
+    out = tmp_path / "b.7z"
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice")
+    assert code == 6, err
+    assert "found      accounts/where.md: coordinates: line 1: 76.••••••%••••.••••49" in err
+    assert "found      accounts/where.md: card-number: line 3: 44•• •••• •••• ••79" in err
+    assert "889709" not in err and "1234" not in err and not out.exists()
+    code, _, err = invoke(runner, "create", sources, "-o", out, "--key", "alice", "--allow", note)
+    assert code == 0, err
+    code, out_text, _ = invoke(runner, "scan", out)
+    assert code == 6 and "coordinates" in out_text and "card-number" in out_text
+
+
 def test_identifiers_in_names_and_title_are_findings(runner: CliRunner, keyring: Keyring, sources: Path,
                                                      tmp_path: Path) -> None:
     """A phone number in a file name or the title stops create too; --allow covers a file's name."""

@@ -1,4 +1,4 @@
-"""Personal identifiers in text: phone numbers, e-mail addresses, Kazakh IINs, shown masked.
+"""Personal identifiers in text: phone numbers, e-mail addresses, Kazakh IINs, card numbers, places, shown masked.
 
 Example::
 
@@ -13,8 +13,9 @@ and Russian styles, and every international number with a "+". A local number
 written 250-12-34 is reported as a possible phone. Dates (2022-01-05,
 05.01.2022), times (18:30) and grouped numbers ("12 000") are not reported. A
 12-digit run is an IIN when its check digit and birth date are valid, else a
-"12-digit-number" to check by eye. Values are masked in reports: the line
-number says where to look, and a report can be seen by others.
+"12-digit-number" to check by eye. Card numbers and coordinates are found by
+privacy/places.py. Values are masked in reports: the line number says where to
+look, and a report can be seen by others.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from mirror.privacy.findings import Finding
+from mirror.privacy.places import card_numbers, coordinates
 from mirror.privacy.texts import Block, count_breaks, line_starts, text_blocks
 
 REGION = "KZ"
@@ -140,6 +142,7 @@ _DATA_URI = re.compile(r"data:([a-z]+/[a-z0-9.+-]{1,64})?(?:;[a-z0-9=._-]{1,64})
 _RAW_FILE = re.compile(r"(?<![A-Za-z0-9+/\\_-])(?:/9j/|\\/9j\\/|_9j_|iVBORw0KGgo|R0lGOD[lh]|UklGR|SUkqA|TU0AK"
                        r"|AAA[A-Za-z0-9+/_-]{2}GZ0eX[AB]|JVBERi0|UEsDB[AB]|N3q8ryc|UmFyIRoH|H4sI)"
                        r"(?:[A-Za-z0-9+/_-]|\\/|(?:\r\n?|\n)[ \t>]{0,16}(?=[A-Za-z0-9+/_\\-])){200}")  # no groups
+_CARD_CHARS = 15  # a card number's fewest digits (American Express)
 _CONTEXT = 8  # characters on each side of a run that libphonenumber sees, to judge what surrounds a number
 PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (2 to 22 s); then by shape alone
 RUN_PHONE_CHECKS = 100_000  # ... and in one run (a scan, a create) of many files: a bundle of many such files
@@ -318,7 +321,10 @@ class Finder:
 
     def _find(self, text: str) -> list[Match]:
         found: list[Match] = []
+        long_runs: list[tuple[int, int]] = []  # where a card number can be
         for run in _RUN.finditer(text):
+            if len(run.group()) >= _CARD_CHARS:
+                long_runs.append(run.span())
             if not _worth_a_look(run.group()):
                 continue
             start = max(0, run.start() - _CONTEXT)
@@ -337,6 +343,12 @@ class Finder:
         if any(hint in lowered for hint in _OBFUSCATION_HINTS):
             found += _obfuscated_emails(text)
         taken = _Spans([(start, end) for _, _, start, end in found])
+        places = [("card-number", *card) for card in card_numbers(text, long_runs)] if long_runs else []
+        if "°" in text or "." in text or "," in text:
+            places += [("coordinates", *pair) for pair in coordinates(text)]
+        if places:  # a number read as a phone already is not reported twice
+            found += [place for place in places if not taken.overlaps(place[2], place[3])]
+            taken = _Spans([(start, end) for _, _, start, end in found])
         for number in _SHORT_NUMBER.finditer(text):
             start, end = number.span()
             if _SAID_LOCAL.search(text, max(0, start - 24), start) and not taken.overlaps(start, end):

@@ -1,0 +1,143 @@
+# ruff: noqa: RUF001, RUF002, RUF003  (Cyrillic hemisphere letters, primes and quotation marks are meant)
+"""A place written as coordinates in text, and a payment card's number: identifiers that are not phone numbers.
+
+Example::
+
+    coordinates("Мы стояли здесь: 43.238949, 76.889709")   # [("43.238949, 76.889709", 17, 38)]
+    coordinates("https://www.google.com/maps/@43.2389,76.8897,17z")   # the pair inside the link
+    card_numbers("Kaspi Gold 4400 4302 1234 5678")        # [] unless its check digit is right
+
+A photo's GPS position is taken out before it is bundled; the same position typed into an account, or pasted as a
+map's link (Google, Yandex and 2GIS put it in their addresses), says as much: where someone lives, hid, or was.
+Found: two decimal numbers in a latitude's and a longitude's range with at least four decimals each (about 10
+m), or with a degree sign or a hemisphere (N, E, с. ш., в. д., с. е., ш. б.) and three decimals; degrees, minutes
+and seconds (43°14'20.2"N), or minutes with two decimals. Coarser ones (43.24, 76.89: a district) are not.
+
+A card number (16 or 19 digits from 2 to 6, or American Express's 15; the last a Luhn check digit; in groups of
+four or in one run) names its holder to anyone who sends money to it (a bank shows the name before a transfer):
+a request for help that gives one identifies whoever it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A hemisphere, before or after its number: N, S, E, W (Latin or Cyrillic С, Ю, В, З), or the Russian and Kazakh
+# abbreviations (с. ш., ю. ш., в. д., з. д.; с. е., о. е., ш. б., б. б.)
+_HEMI = r"(?:[NSEWСЮВЗ]|[сювзошб]\.[ \u00a0]?[шдеб]\.?)(?![^\W\d_])"  # no letter after it
+_SP = r"[ \u00a0]?"
+
+
+def _angle(n: int) -> str:
+    """An angle: a number with three decimals or more (and a degree sign, or none), or whole degrees and minutes
+    (and seconds); a hemisphere before or after it. What cannot be precise enough is not matched at all, so a
+    text of a million small numbers costs no call per number."""
+    return (rf"(?:(?P<pre{n}>{_HEMI}){_SP})?(?P<num{n}>-?\d{{1,3}})"
+            rf"(?:(?P<frac{n}>[.,]\d{{3,12}})(?:{_SP}(?P<deg{n}>[°º˚]))?"
+            rf"|{_SP}[°º˚]{_SP}(?P<min{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?){_SP}['′’]"
+            rf"(?:{_SP}(?P<sec{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?){_SP}(?:[\"″”]|''))?)"
+            rf"(?:{_SP}(?P<post{n}>{_HEMI}))?")
+
+
+_SEPARATOR = r"(?P<sep>[ \u00a0]{0,8}[,;/]?[ \u00a0]{0,8}|%2[cC]|&m?l(?:on|ng)=)"  # also in a link: %2C, &lon=
+_PAIR = re.compile(rf"(?<![\w.,]){_angle(1)}{_SEPARATOR}{_angle(2)}(?!\d|\.\d)")
+# Each begins with a literal character, which the engine finds fast
+_HINTS = tuple(re.compile(pattern) for pattern in (r"\.\d{3}", r",\d{3}", "°", "º", "˚"))
+_BEFORE = 16  # a hemisphere, a sign and three digits before the hint
+_LONGEST = 128  # no pair is longer, with the two characters its end looks at (115 and 2: _PAIR's parts are bounded)
+_WINDOW = 4 * _LONGEST  # searched at once from before a hint
+_PLAIN_DECIMALS = 4  # an unmarked number's decimals: 4 is about 10 m (3 about 100 m, a city block) ...
+_SPACED_DECIMALS = 5  # ... or 5, for two numbers with only a space between them (a table's columns have 4)
+_MARKED_DECIMALS = 3
+_MINUTE_DECIMALS = 2  # 43°14.34'N: 0.01' is about 20 m
+# 16 digits (Visa, Mastercard, Mir, UnionPay), 19 (Mir, UnionPay, Maestro), 15 (American Express); not 14, which
+# a time stamp has (20150811100527)
+_CARD = re.compile(r"(?<![\w.,+-])(?:[2-6]\d{3}(?:[ \u00a0-]\d{4}){3}(?:[ \u00a0-]\d{3})?"
+                   r"|3[47]\d\d[ \u00a0-]?\d{6}[ \u00a0-]?\d{5}|[2-6]\d{15}(?:\d{3})?)(?!\w|[.,]\d)")
+Found = tuple[str, int, int]  # value, start, end
+
+
+def _decimals(number: str) -> int:
+    point = max(number.find("."), number.find(","))
+    return 0 if point < 0 else len(number) - point - 1
+
+
+def _value(match: re.Match[str], n: int) -> float | None:
+    """The angle's degrees, if it is precise enough to name a place and its minutes and seconds are in range. An
+    unmarked number padded with zeros (12.5000) is a figure: a map gives its digits."""
+    fraction, minutes, seconds = match[f"frac{n}"], match[f"min{n}"], match[f"sec{n}"]
+    degrees = float(match[f"num{n}"])
+    if fraction is not None:
+        if not any(match[f"{part}{i}"] for part in ("deg", "pre", "post") for i in (1, 2)):  # a sign of the pair's
+            least = _PLAIN_DECIMALS if match["sep"].strip(" \u00a0") else _SPACED_DECIMALS
+            if not match["sep"] or fraction[0] == "," or len(fraction) - 1 < least or fraction.endswith("00"):
+                return None
+        return degrees + (-1 if degrees < 0 or match[f"num{n}"][0] == "-" else 1) * float("0." + fraction[1:])
+    whole = float(minutes.replace(",", "."))
+    if whole >= 60 or (seconds is None and _decimals(minutes) < _MINUTE_DECIMALS):
+        return None
+    if seconds is not None:
+        if float(seconds.replace(",", ".")) >= 60:
+            return None
+        whole += float(seconds.replace(",", ".")) / 60
+    return degrees + (-1 if match[f"num{n}"][0] == "-" else 1) * whole / 60
+
+
+def _hints(text: str) -> list[int]:
+    """Where an angle's fraction or degree sign is: every pair holds one within _BEFORE characters of its start.
+    Searched for by their first character, which the regular expression engine finds fast (about 1 ms a MB;
+    _PAIR itself tries every position, 35 ms a MB)."""
+    return sorted(m.start() for pattern in _HINTS for m in pattern.finditer(text))
+
+
+def coordinates(text: str) -> list[Found]:
+    """Every latitude and longitude pair in `text` precise enough to find a building by (see the module)."""
+    found: list[Found] = []
+    at = 0
+    for hint in _hints(text):
+        if hint >= at:
+            at = _pairs_near(text, max(at, hint - _BEFORE), found)
+    return found
+
+
+def _pairs_near(text: str, at: int, found: list[Found]) -> int:
+    """The pairs found from `at` within _WINDOW characters (added to `found`), and up to where every pair that
+    begins there was found: one that begins within _LONGEST of the window's end, where the window may cut it (and
+    a shorter match inside it may pass), is left to the next window."""
+    end, done = min(len(text), at + _WINDOW), at
+    while (match := _PAIR.search(text, at, end)) is not None:
+        if end < len(text) and match.start() >= end - _LONGEST:  # perhaps cut by the window: the next one reads it
+            break
+        first, second = _value(match, 1), _value(match, 2)
+        a, b = abs(first or 0), abs(second or 0)
+        # latitude first, or a map's longitude first (2GIS, Yandex); not two fractions (0.3127, 0.3290: a colour's
+        # white point; near 0, 0 is open sea)
+        in_range = max(a, b) >= 1 and ((a <= 90 and b <= 180) or (a <= 180 and b <= 90))
+        if first is not None and second is not None and in_range:
+            found.append((match.group(), match.start(), match.end()))
+            at = done = match.end()
+        else:  # "17/43.23895/76.88971" (a map's zoom, then the place): the place may begin inside this match
+            at = match.start() + 1
+    return max(done, end - _LONGEST) if end < len(text) else len(text)
+
+
+def luhn_valid(digits: str) -> bool:
+    """Whether `digits` end in their Luhn check digit (every payment card's number does)."""
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if i % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def card_numbers(text: str, runs: list[tuple[int, int]] | None = None) -> list[Found]:
+    """Every payment card number in `text` (see the module); only inside `runs` (spans of digits and the
+    separators between them, which the phone finder reads anyway: _CARD tried at every position costs 20 ms a
+    MB), if given."""
+    found: list[Found] = []
+    for start, end in [(0, len(text))] if runs is None else runs:
+        for match in _CARD.finditer(text, start, min(len(text), end + 2)):  # its end looks at two more
+            digits = "".join(char for char in match.group() if char.isdigit())
+            if luhn_valid(digits) and len(set(digits)) > 2:  # not 4111 1111 1111 1111, everyone's example
+                found.append((match.group(), match.start(), match.end()))
+    return found

@@ -1,0 +1,134 @@
+# ruff: noqa: RUF001  (primes and Cyrillic hemisphere letters are meant)
+"""Coordinates and payment card numbers in the author's text are identifiers (privacy/places.py)."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from mirror.privacy import places
+from mirror.privacy.identifiers import scan_text
+from mirror.privacy.places import card_numbers, coordinates, luhn_valid
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Мы прятались здесь: 43.238949, 76.889709, в подвале.", "43.238949, 76.889709"),  # as maps copy them
+    ("43.238949 76.889709", "43.238949 76.889709"),
+    ("-33.868820, 151.209290", "-33.868820, 151.209290"),
+    ("https://www.google.com/maps/@43.2389,76.8897,17z", "43.2389,76.8897"),
+    ("https://2gis.kz/almaty/geo/70000001/76.889709%2C43.238949", "76.889709%2C43.238949"),  # longitude first
+    ("https://yandex.kz/maps/?ll=76.889709%2C43.238949&z=17", "76.889709%2C43.238949"),
+    ("https://www.openstreetmap.org/#map=17/43.23895/76.88971", "43.23895/76.88971"),  # after the zoom
+    ("https://www.openstreetmap.org/?mlat=43.23895&mlon=76.88971", "43.23895&mlon=76.88971"),
+    ("43°14'20.2\"N 76°53'22.9\"E", "43°14'20.2\"N 76°53'22.9\"E"),
+    ("43°14′20″ с. ш. 76°53′23″ в. д.", "43°14′20″ с. ш. 76°53′23″ в. д."),
+    ("43,2389° с. ш., 76,8897° в. д.", "43,2389° с. ш., 76,8897° в. д."),
+    ("N43.2389 E76.8897", "N43.2389 E76.8897"),
+    ("43°14.34'N 76°53.38'E", "43°14.34'N 76°53.38'E"),
+])
+def test_coordinates_precise_enough_to_find_a_building_are_found(text: str, value: str) -> None:
+    assert [found[0] for found in coordinates(text)] == [value]
+    assert [f.kind for f in scan_text(text, "a.md")] == ["coordinates"]
+
+
+@pytest.mark.parametrize("text", [
+    "43.24, 76.89",  # a district, not a house
+    "43°14′N 76°53′E",  # whole minutes: about 2 km
+    "цена 12.5000, 13.7500",  # figures padded with zeros
+    "1.2345 2.3456",  # a table's columns
+    "0.3127,0.3290",  # a colour's white point
+    "91.12345, 181.12345",  # out of range
+    "в 2022 году 43,5, 76,2",
+    "version 1.2.3.4567, 2.3456",
+    "43°75'10\"N 76°53'22\"E",  # no such minute
+])
+def test_figures_that_are_no_place_are_not_coordinates(text: str) -> None:
+    assert coordinates(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Помощь семье: Kaspi Gold 4400 4302 1234 5679",
+    "карта 4400-4302-1234-5679",
+    "4400430212345679",
+    "Amex 3782 822463 10005",
+    "Мир 2200 1234 5678 9012 341",  # 19 digits
+])
+def test_card_numbers_with_their_check_digit_are_found(text: str) -> None:
+    assert len(card_numbers(text)) == 1
+    [finding] = scan_text(text, "a.md")
+    assert finding.kind == "card-number"
+    assert "5679" not in finding.detail and "1234" not in finding.detail  # masked
+
+
+@pytest.mark.parametrize("text", [
+    "4400 4302 1234 5678",  # the check digit is wrong
+    "4111 1111 1111 1111",  # everyone's example
+    "build 20150811100527",  # a time stamp, 14 digits
+    "id 44004302123456790",  # 17 digits
+    "sha 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "1,4400430212345679",
+])
+def test_numbers_that_are_no_card_are_not_cards(text: str) -> None:
+    assert card_numbers(text) == []
+
+
+def test_luhn() -> None:
+    assert luhn_valid("79927398713") and not luhn_valid("79927398710")
+
+
+def test_hidden_separators_do_not_hide_a_place_or_a_card() -> None:
+    """The finder reads the text as the page shows it: a zero-width space inside, thin spaces between the groups."""
+    found = scan_text("43.2389\u200b49, 76.889709 и 4400\u202f4302\u202f1234\u202f5679", "a.md")
+    assert [f.kind for f in found] == ["coordinates", "card-number"]
+
+
+def test_a_phone_number_is_not_also_a_card() -> None:
+    found = scan_text("+7 701 123 45 67 и 8 701 123 45 67", "a.md")
+    assert {f.kind for f in found} == {"phone"}
+
+
+@pytest.mark.parametrize("unit", ["1 ", "43°", "43°14'", "N 4", "12.5000, ", "1.123 ", "-1,", "4400 "])
+def test_time_is_linear_in_hostile_text(unit: str) -> None:
+    """A megabyte made of what begins a candidate costs well under a second, and twice as much about twice the
+    time (a regular expression that backtracked would grow faster)."""
+    def timed(count: int) -> float:
+        text, least = unit * count, float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            coordinates(text)
+            card_numbers(text)
+            least = min(least, time.perf_counter() - start)
+        return least
+
+    small, large = timed(50_000), timed(200_000)
+    assert large < 8 * small + 0.05
+
+
+def test_the_search_by_hints_finds_what_a_search_at_every_position_finds() -> None:
+    """coordinates() reads only windows around a fraction or a degree sign: on texts dense with near-pairs, longer
+    than its windows, it finds exactly what trying _PAIR at every position finds (the first cut missed a pair
+    that a window cut, and took a shorter match inside it)."""
+    def everywhere(text: str) -> list[tuple[str, int, int]]:
+        found, at = [], 0
+        while (match := places._PAIR.search(text, at)) is not None:
+            first, second = places._value(match, 1), places._value(match, 2)
+            a, b = abs(first or 0), abs(second or 0)
+            if first is not None and second is not None and max(a, b) >= 1 and (
+                    (a <= 90 and b <= 180) or (a <= 180 and b <= 90)):
+                found.append((match.group(), match.start(), match.end()))
+                at = match.end()
+            else:
+                at = match.start() + 1
+        return found
+
+    pieces = [*"0123456789.,° '\"NEс. ш-/%2Cx\n", "43.238949", "76.889709", "°14'20.2\"", ", ", "с. ш.", " " * 7]
+    chooser = random.Random(53)
+    total = 0
+    for _ in range(400):
+        text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 1500)))
+        expected = everywhere(text)
+        assert coordinates(text) == expected, text
+        total += len(expected)
+    assert total > 300  # pairs were there to find
