@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import click
 
 from mirror.cli.app import main
 from mirror.cli.common import (
+    PASSPHRASE_ENV,
     dump_json_streamed,
     endorsers_option,
     given_path,
@@ -250,8 +252,6 @@ def _page_hint(page: Path, verified: VerifiedBundle, bundles: list[Path]) -> Non
 def open_(bundle: Path | None, untrusted: bool, no_browser: bool, forget: bool, require_endorsers: int | None,
           keys_dir: Path | None) -> None:
     """Verify BUNDLE, unpack it into a private folder and open its page in your web browser."""
-    import webbrowser
-
     from mirror.bundle.view import forget_opened, open_view
     from mirror.folders import cache_folder
     from mirror.i18n import current
@@ -289,5 +289,16 @@ def open_(bundle: Path | None, untrusted: bool, no_browser: bool, forget: bool, 
     if no_browser:
         if language != "en":  # the file's path opens the page in English; this address, in the reader's language
             say(f"  in a web browser: {address}")
-    elif not webbrowser.open(address):
+    elif not _browse(address):
         warn(f"no web browser could be started; open {address} in one")
+
+
+def _browse(address: str) -> bool:
+    """Open `address` in the reader's web browser, which inherits this process's environment: a passphrase kept
+    in $MIRROR_PASSPHRASE for signing is no business of the browser's (nor of what it starts, nor of its crash
+    reports), and `open` signs nothing."""
+    import webbrowser
+
+    os.environ.pop(PASSPHRASE_ENV, None)
+    return webbrowser.open(address)
+
