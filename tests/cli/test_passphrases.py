@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pty
+import resource
 import select
 import signal
 import subprocess
@@ -191,3 +192,44 @@ def test_a_passphrase_that_is_not_utf8_is_used_as_its_bytes_and_never_shown(runn
             monkeypatch.setenv("MIRROR_PASSPHRASE", os.fsdecode(typed))
             assert invoke(runner, "create", sources, "-o", tmp_path / f"{lang}.7z", "--key", f"carol{len(lang)}",
                           "--keys", tmp_path / "keys2")[0] == 0
+
+
+def _cores_allowed() -> None:
+    """In the child, before it runs: cores of up to 1 MiB (whatever the test runner's own soft limit)."""
+    resource.setrlimit(resource.RLIMIT_CORE, (1 << 20, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+
+
+def test_a_process_waiting_for_a_passphrase_leaves_no_core_and_is_not_dumpable(tmp_path: Path,
+                                                                                sources: Path) -> None:
+    """A crash (or a kill -QUIT) while the passphrase or the secret key is in memory wrote them into a core file,
+    in the working folder or the system's crash store (helper-161): at its prompt, `mirror create` already has a
+    core size limit of 0. And the key's code marks the process not dumpable (PR_GET_DUMPABLE 0)."""
+    Keyring(tmp_path / "keys").create("bob", STRONG.encode())
+    env = {k: v for k, v in os.environ.items() if k != "MIRROR_PASSPHRASE"}
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "mirror", "create", str(sources), "-o", str(tmp_path / "b.7z"),
+                             "--key", "bob"], stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
+                            preexec_fn=_cores_allowed)
+    os.close(slave)
+    output, deadline = b"", time.monotonic() + 60
+    try:
+        while PROMPTS[0] not in output and time.monotonic() < deadline and proc.poll() is None:
+            if select.select([master], [], [], 0.1)[0]:
+                with contextlib.suppress(OSError):
+                    output += os.read(master, 4096)
+        assert PROMPTS[0] in output, output
+        limits = Path(f"/proc/{proc.pid}/limits").read_text()
+        [core] = [line for line in limits.splitlines() if line.startswith("Max core file size")]
+        assert core.split()[4] == "0", core
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+    probe = ("import ctypes, resource\nfrom mirror.trust.keys import SecretKey\n"
+             "print(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0), resource.getrlimit(resource.RLIMIT_CORE))\n"
+             "SecretKey.generate()\n"
+             "print(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0), resource.getrlimit(resource.RLIMIT_CORE))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True,
+                          preexec_fn=_cores_allowed)
+    before, after = done.stdout.splitlines()
+    assert before.startswith("1 (1048576, ") and after.startswith("0 (0, ")

@@ -469,6 +469,9 @@ def ask_passphrase(name: str, confirm: bool = False) -> bytes:
     Raises:
         KeyringError: no terminal to ask at, or an empty answer.
     """
+    from mirror.trust.keys import keep_secrets_out_of_dumps
+
+    keep_secrets_out_of_dumps()
     env = os.environ.get(PASSPHRASE_ENV)
     if env:
         return env.encode("utf-8", "surrogateescape")  # the bytes as set, also when they are not UTF-8

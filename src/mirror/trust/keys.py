@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import os
 
@@ -36,6 +37,31 @@ def _b64(data: bytes) -> str:
 # Serialization, ciphers and scrypt are imported where a secret key is made or opened: checking a
 # signature needs none of them, and they would double a tiny verify's start-up.
 
+_PR_SET_DUMPABLE = 4  # prctl(2)
+
+
+@functools.cache  # once a process is enough
+def keep_secrets_out_of_dumps() -> None:
+    """From now on this process leaves no core file (a crash while a secret key or a passphrase is in memory wrote
+    them to the working folder, perhaps the USB stick, or to the system's crash store), and on Linux it is not
+    dumpable: no core even through a crash handler, and no other program of the same user can read its memory
+    (ptrace, /proc/PID/mem) without root's powers. Called before a passphrase is asked for or a secret key is
+    made or opened. Where the system refuses either, nothing else changes."""
+    import contextlib
+    import sys
+
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        # the soft limit, which is what a crash looks at: a hard one of 0 could never be raised again by this
+        # process or its children (a test runner that opens keys in its own process)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
 
 def _derive(passphrase: bytes, salt: bytes, n: int) -> bytes:
     from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -52,6 +78,7 @@ class SecretKey:
     @classmethod
     def generate(cls) -> SecretKey:
         """A fresh random key."""
+        keep_secrets_out_of_dumps()
         return cls(Ed25519PrivateKey.generate())
 
     @property
@@ -105,6 +132,7 @@ class SecretKey:
         """
         from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+        keep_secrets_out_of_dumps()
         try:
             doc = json.loads(raw)
             if doc["format"] != SECRET_FORMAT:
