@@ -1025,6 +1025,19 @@ def test_parts_renamed_as_volumes_are_read_each_as_itself(runner: CliRunner, sma
     (alone / "b.7z.004").mkdir()  # a folder named as a volume is none
     code, out, err = invoke(runner, "verify", alone / "b.7z.001", "--keys", keys)
     assert code == 0 and out.startswith("VERIFIED"), (out, err)
+    # a real set of three volumes and an archive of its own named as the fourth (helper-164: the set was read as its
+    # first volume alone, FAILED): the set ends before it
+    volumes = tmp_path / "set"
+    volumes.mkdir()
+    data, third = bundle.read_bytes(), len(bundle.read_bytes()) // 3
+    for number, piece in enumerate((data[:third], data[third:2 * third], data[2 * third:]), 1):
+        (volumes / f"s.7z.{number:03d}").write_bytes(piece)
+    (volumes / "s.7z.004").write_bytes(parts[0].read_bytes())
+    code, out, err = invoke(runner, "verify", volumes / "s.7z.001", "--keys", keys)
+    assert code == 0 and out.startswith("VERIFIED"), (out, err)
+    (volumes / "s.7z.002").unlink()  # ... and a gap before it is still a missing volume
+    code, out, err = invoke(runner, "verify", volumes / "s.7z.001", "--keys", keys)
+    assert code == 4 and "s.7z.002" in out + err, (out, err)
 
 
 def test_a_damaged_part_checked_whole_names_the_damage(runner: CliRunner, small: tuple[Path, Path, list[Path]],

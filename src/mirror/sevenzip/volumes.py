@@ -98,10 +98,15 @@ def volume_set(first: Path) -> list[Path] | None:
             found_names[number] = entry.name
             if len(found_names) > MAX_VOLUMES:
                 raise ConfigError(f"{stem} has more than {MAX_VOLUMES} volumes")
+    archives = [number for number, name in found_names.items()
+                if number != 1 and _begins_archive(first.with_name(name))]
+    if archives:
+        if min(archives) == 2:
+            return None  # parts or bundles renamed X.7z.001, X.7z.002 (helper-158): each is an archive of its own
+        # an archive of its own named X.7z.005 after a set of four (planted, or another archive's name reused):
+        # the set ends before it, as the first such volume shows (helper-164: it made the set read as .001 alone)
+        found_names = {number: name for number, name in found_names.items() if number < min(archives)}
     numbers = set(found_names)
-    later = [first.with_name(name) for number, name in found_names.items() if number != 1]
-    if any(_begins_archive(path) for path in later):
-        return None  # parts or bundles renamed X.7z.001, X.7z.002 (helper-158): each is an archive of its own
     last = max(numbers)
     gaps = sorted(set(range(1, last + 1)) - numbers)
     if gaps:
