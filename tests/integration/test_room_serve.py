@@ -880,6 +880,50 @@ def _hog(port: int, path: str, source: str) -> socket.socket:
     return sock
 
 
+def _open_copies(path: Path) -> int:
+    """How many files this process has open that are `path` (the room runs in a thread of it)."""
+    wanted, count = path.stat(), 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            found = os.stat(f"/proc/self/fd/{fd}")
+            count += (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino)
+    return count
+
+
+def test_downloads_that_wait_for_a_slot_hold_no_file(tmp_path: Path, secret: SecretKey) -> None:
+    """Each request waiting for a transfer slot held the bundle open (helper-157): the room's budget of open files
+    counts one for each connection and one for each transfer, so under a low limit the waiting ones' files ran it
+    out ("Too many open files"). A file is opened when its slot is free; the waiting ones are then served."""
+    folder, data, sha = _big_room(tmp_path, secret)
+    limits = Limits(max_transfers=1, per_client=64, per_client_transfers=64, queue_wait=30.0, window=60.0,
+                    slow_after=60.0)
+    with RoomThread(RoomRequest(folder, port=0, limits=limits)) as served:
+        assert served.room is not None
+        port, path = _port(served), f"/bundles/{sha}.7z"
+        hog = _hog(port, path, "127.0.0.2")  # takes the only slot and reads nothing
+        time.sleep(0.5)
+        waiting = [socket.create_connection((LOOPBACK, port)) for _ in range(8)]
+        for sock in waiting:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        try:
+            time.sleep(1.0)
+            assert _open_copies(folder / "almaty.7z") == 1  # the hog's; before, 9
+        finally:
+            hog.close()
+
+        def answer(sock: socket.socket) -> bytes:  # each is served in turn once the slot is free
+            sock.settimeout(30)
+            got = b""
+            with sock:
+                while chunk := sock.recv(1 << 20):
+                    got += chunk
+            return got
+
+        with ThreadPoolExecutor(len(waiting)) as pool:
+            answers = list(pool.map(answer, waiting))
+        assert all(got.startswith(b"HTTP/1.1 200") and got.endswith(data) for got in answers)
+
+
 def test_a_few_addresses_that_trickle_cannot_hold_every_download_slot(tmp_path: Path, secret: SecretKey) -> None:
     """Two addresses, each at its cap of downloads, read nothing: they held every slot until the window cut them
     off, and an honest reader got 503 meanwhile. Now a download that waits takes the slot of the slowest one

@@ -543,29 +543,38 @@ class HttpServer:
 
     async def _send_file(self, request: web.BaseRequest, response: web.StreamResponse, item: Item,
                          span: Span) -> web.StreamResponse:
-        handle = _open(item.source, item.stamp) if item.source is not None else None
-        if handle is None:  # the folder changed under us: look at it again, and ask the client back once it has been
-            self.on_stale()  # (a copy replaced by an identical one is offered again; one gone is then a 404)
-            return _plain(503, {"Retry-After": str(RESCAN_RETRY)})
-        with handle:
-            if request.method == "HEAD":
-                await response.prepare(request)
-                return response
-            client = _client(request.transport)
-            if self._per_client[client] >= self.limits.per_client_transfers:
-                self.stats.busy += 1
-                return _plain(503, {"Retry-After": "5"})
-            self._per_client[client] += 1
-            try:
-                return await self._send_in_turn(request, response, handle, span, client, item.stamp)
-            finally:
-                self._per_client[client] -= 1
-                if self._per_client[client] <= 0:
-                    del self._per_client[client]
-        return response
+        if request.method == "HEAD":
+            handle = self._opened(item)
+            if handle is None:
+                return _plain(503, {"Retry-After": str(RESCAN_RETRY)})
+            handle.close()
+            await response.prepare(request)
+            return response
+        client = _client(request.transport)
+        if self._per_client[client] >= self.limits.per_client_transfers:
+            self.stats.busy += 1
+            return _plain(503, {"Retry-After": "5"})
+        self._per_client[client] += 1
+        try:
+            return await self._send_in_turn(request, response, item, span, client)
+        finally:
+            self._per_client[client] -= 1
+            if self._per_client[client] <= 0:
+                del self._per_client[client]
 
-    async def _send_in_turn(self, request: web.BaseRequest, response: web.StreamResponse, handle: BinaryIO,
-                            span: Span, client: str, stamp: Stamp | None) -> web.StreamResponse:
+    def _opened(self, item: Item) -> BinaryIO | None:
+        """The item's file, if it is still the one checked; else None, and the folder is looked at again (a copy
+        replaced by an identical one is offered again; one gone is then a 404)."""
+        handle = _open(item.source, item.stamp) if item.source is not None else None
+        if handle is None:
+            self.on_stale()
+        return handle
+
+    async def _send_in_turn(self, request: web.BaseRequest, response: web.StreamResponse, item: Item,
+                            span: Span, client: str) -> web.StreamResponse:
+        """Sends once a transfer slot is free. The file is opened only then: a request that waits holds its
+        connection and no file (helper-157: under a low limit of open files, the waiting ones' files were more
+        than `fitted` counted)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.limits.queue_wait
         while True:  # a download may turn slow while this one waits: looked at again each second
@@ -579,6 +588,17 @@ class HttpServer:
                 if loop.time() >= deadline:
                     self.stats.busy += 1
                     return _plain(503, {"Retry-After": "5"})
+        handle = self._opened(item)
+        if handle is None:
+            self._slots.release()
+            return _plain(503, {"Retry-After": str(RESCAN_RETRY)})
+        with handle:
+            return await self._send_held(request, response, handle, span, client, item.stamp)
+
+    async def _send_held(self, request: web.BaseRequest, response: web.StreamResponse, handle: BinaryIO,
+                         span: Span, client: str, stamp: Stamp | None) -> web.StreamResponse:
+        """Sends `span` of the open file in the slot taken (released here)."""
+        loop = asyncio.get_running_loop()
         download = _Download(client, loop.time(), request.transport)
         self._downloads[download] = None
         if download.acked is not None:
