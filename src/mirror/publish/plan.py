@@ -25,6 +25,7 @@ from, if that is still here and unchanged; if not, the host must show that it ha
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import shutil
 import tempfile
@@ -278,6 +279,7 @@ def plan_publish(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicK
         cache.save()  # what verified before a failure need not be verified again
     plan = _next_index(config, hosts, publisher, entries, uploads, mirrors, now, log, clock_is_right, withdraw)
     _say_unvouched(plan.index.bundles, keyring, log)
+    plan = _still_held(plan, config, hosts, log)
     return _send_again(plan, config, hosts, lambda p: _bundle_files(p, keyring, staging, mirrors, trackers, cache),
                        cache, log)
 
@@ -356,6 +358,44 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
 
 def _still_listed(local: Published | None, listed: set[str]) -> dict[str, frozenset[str]]:
     return {k: v & listed for k, v in (local.holding if local else {}).items()}
+
+
+def _still_held(plan: Plan, config: MirrorConfig, hosts: Sequence[Host], log: Log) -> Plan:
+    """Look (by its size: one stat) on every host asked for each listed bundle it is known to hold and that this run
+    does not send (those are looked for as they are sent): one deleted there since (by the host's admin, or a cleanup)
+    or cut short is held no longer, so `_send_again` sends it again or the host must show it has it. Known as held,
+    it was never looked for, and the host was given an index naming a bundle it did not have (helper-167).
+
+    A host that does not answer within its budget gets nothing this run (`Plan.unread`), as one whose index did
+    not come."""
+    given = {u.path for u in plan.uploads}
+    asked = [h for h in hosts if h.name not in plan.unread]
+
+    def look(host: Host) -> dict[str, str]:
+        known = plan.holding.get(host_key(config.host(host.name)), frozenset())
+        gone = {}
+        for entry in plan.index.bundles:
+            if entry.path in known and entry.path not in given:
+                found = with_retries(functools.partial(host.stat, entry.path), host.name, entry.path, log)
+                if found != entry.size:
+                    gone[entry.path] = f"{printable(entry.title)} ({entry.path}) " + (
+                        "is no longer there" if found is None else f"has {found:,} bytes, not {entry.size:,}")
+        return gone
+
+    outcomes = each_host(asked, {h.name: config.host(h.name).budget for h in asked}, look, log)
+    unread, holding = dict(plan.unread), dict(plan.holding)
+    for host, outcome in zip(asked, outcomes, strict=True):
+        if isinstance(outcome, TransferError):
+            log(f"[{host.name}] the bundles it holds could not be looked for ({outcome.reason}); nothing is sent to "
+                "it this time")
+            unread[host.name] = outcome
+            continue
+        for what in outcome.values():
+            log(f"[{host.name}] {what}, though the index lists it")
+        if outcome:
+            key = host_key(config.host(host.name))
+            holding[key] = holding[key] - outcome.keys()
+    return replace(plan, unread=unread, holding=holding)
 
 
 def _send_again(plan: Plan, config: MirrorConfig, hosts: Sequence[Host],

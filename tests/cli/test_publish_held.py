@@ -1,0 +1,92 @@
+"""publish and refresh look for every listed bundle on every host they give the index to, and a dry run checks the
+secret key it will sign with (helper-167)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+from mirror.bundle.create import CreateRequest, create_bundle
+from mirror.trust.keyring import Keyring
+from mirror.trust.keys import SecretKey
+from mirror_setup import Setup, publish_cli
+from servers import DavServer
+
+
+def _on(host: Path, setup: Setup) -> Path:
+    return host / f"bundles/{setup.sha256}.7z"
+
+
+def test_a_bundle_deleted_from_a_host_known_to_hold_it_is_sent_again(setup: Setup, runner: CliRunner) -> None:
+    """The host's admin deleted a bundle the index lists: refresh gave that host the new index all the same and said
+    OK, exit 0, and readers were promised a bundle it did not have (only `status` saw it)."""
+    b = setup.hosts[1]
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    _on(b, setup).unlink()
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 0 and "OK    a" in out and "OK    b" in out, out + err
+    assert f"[b] Test bundle (bundles/{setup.sha256}.7z) is no longer there, though the index lists it" in err, err
+    assert _on(b, setup).read_bytes() == setup.bundle.read_bytes()
+    assert invoke(runner, "status", "--config", setup.config)[0] == 0
+
+
+def test_a_bundle_cut_short_on_a_host_is_sent_again_by_a_publish_of_another(setup: Setup, runner: CliRunner,
+                                                                               sources: Path,
+                                                                               secret: SecretKey) -> None:
+    """A listed bundle of the wrong size on a host (cut short by a full disk, or by hand) is sent again where
+    publish has its file, when another bundle is published."""
+    b = setup.hosts[1]
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    with _on(b, setup).open("r+b") as file:
+        file.truncate(1000)
+    (sources / "accounts" / "more.txt").write_text("Another account, written later.\n")
+    other = setup.root / "other.7z"
+    create_bundle(CreateRequest(sources, other, title="Another bundle"), secret)
+    code, out, err = publish_cli(runner, setup, other)
+    assert code == 0 and "OK    b" in out, out + err
+    assert f"[b] Test bundle (bundles/{setup.sha256}.7z) has 1,000 bytes, not " in err, err
+    assert _on(b, setup).read_bytes() == setup.bundle.read_bytes()
+    assert invoke(runner, "status", "--config", setup.config)[0] == 0
+
+
+def test_a_bundle_deleted_from_a_host_whose_file_is_gone_fails_that_host(setup: Setup, runner: CliRunner,
+                                                                          tmp_path: Path) -> None:
+    """Without the publisher's copy the deleted bundle cannot be sent again: that host gets no index naming it,
+    its line names the bundle and what to do, and the run ends with exit 4; the dry run says so first."""
+    b = setup.hosts[1]
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    _on(b, setup).unlink()
+    moved = tmp_path / "elsewhere.7z"
+    setup.bundle.rename(moved)
+    code, out, err = invoke(runner, "refresh", "--config", setup.config, "--dry-run")
+    assert code == 4 and "not on this host" in out + err, out + err
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 4 and "OK    a" in out, out + err
+    assert f"FAIL  b  the index lists Test bundle (bundles/{setup.sha256}.7z), which is not on this host" in out
+    assert "publish that bundle again" in out
+    assert json.loads((b / "index.json").read_bytes())["version"] == 1  # not given the index that names it
+    code, out, err = publish_cli(runner, setup, moved)  # from where it is now
+    assert code == 0 and "OK    b" in out, out + err
+    assert _on(b, setup).is_file() and invoke(runner, "status", "--config", setup.config)[0] == 0
+
+
+def test_a_bundle_deleted_from_a_webdav_host_is_sent_again(tmp_path: Path, bundle: Path, runner: CliRunner,
+                                                           nginx_dav: DavServer, keyring: Keyring,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same on nginx WebDAV: the bundle deleted on the server is found missing (HEAD) and PUT again."""
+    run_id = uuid.uuid4().hex[:12]
+    dav = nginx_dav.host_config(monkeypatch, url=f"{nginx_dav.url}{run_id}/")
+    config = tmp_path / "mirror.toml"
+    config.write_text(f'[publisher]\nkey = "alice"\n\n[hosts.dav]\nurl = "{dav.url}"\nusername = "{dav.username}"\n'
+                      f'password_env = "{dav.password_env}"\n')
+    assert invoke(runner, "publish", bundle, "--config", config)[0] == 0
+    stored = next((nginx_dav.root / run_id / "bundles").glob("*.7z"))
+    stored.unlink()
+    code, out, err = invoke(runner, "refresh", "--config", config)
+    assert code == 0 and "OK    dav" in out, out + err
+    assert "is no longer there" in err and stored.read_bytes() == bundle.read_bytes()
