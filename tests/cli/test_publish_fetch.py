@@ -190,13 +190,17 @@ def test_publish_refuses_a_bundle_by_a_key_not_known_as_an_author_with_exit_5(se
 def test_a_publisher_key_without_its_secret_is_said_before_any_host_is_written(setup: Setup, runner: CliRunner,
                                                                                keyring: Keyring) -> None:
     """[publisher] names a key whose secret half is not on this computer: exit 2 naming it, before the bundles
-    are checked and sent (they were uploaded, then the index could not be signed); a dry run still works."""
+    are checked and sent (they were uploaded, then the index could not be signed); the dry run says the same (it
+    passed, and the run then failed: helper-167)."""
     (keyring.folder / "alice.key").unlink()
     code, out, err = publish_cli(runner, setup, setup.bundle)
     assert code == 2 and f"no secret key named alice in {keyring.folder}" in err, (out, err)
     assert "index version" not in out, out  # no plan was made
     assert not any(setup.hosts[0].iterdir()) and not any(setup.hosts[1].iterdir())
-    assert publish_cli(runner, setup, setup.bundle, "--dry-run")[0] == 0
+    for args in (("publish", setup.bundle), ("refresh",)):
+        code, out, err = invoke(runner, *args, "--dry-run", "--config", setup.config)
+        assert code == 2 and f"no secret key named alice in {keyring.folder}" in err, (args, out, err)
+        assert "would send" not in out, out
 
 
 def test_dry_run_changes_nothing(setup: Setup, runner: CliRunner) -> None:

@@ -90,3 +90,39 @@ def test_a_bundle_deleted_from_a_webdav_host_is_sent_again(tmp_path: Path, bundl
     code, out, err = invoke(runner, "refresh", "--config", config)
     assert code == 0 and "OK    dav" in out, out + err
     assert "is no longer there" in err and stored.read_bytes() == bundle.read_bytes()
+
+
+def _dry_runs_say(runner: CliRunner, setup: Setup, expected: str) -> None:
+    """Both dry runs end with exit 2 and `expected`, and plan nothing."""
+    for args in (("publish", setup.bundle), ("refresh",)):
+        code, out, err = invoke(runner, *args, "--dry-run", "--config", setup.config)
+        assert code == 2 and expected in err, (args, out, err)
+        assert "would send" not in out and not any(setup.hosts[0].iterdir()), out
+
+
+def test_a_dry_run_says_the_secret_key_file_cannot_be_read(setup: Setup, runner: CliRunner,
+                                                           keyring: Keyring) -> None:
+    """A folder where the publisher's secret key file should be (or one this user may not read): the dry run
+    passed, and the run then failed."""
+    (keyring.folder / "alice.key").unlink()
+    (keyring.folder / "alice.key").mkdir()
+    _dry_runs_say(runner, setup, "the secret key file of the publisher key alice cannot be read: ")
+
+
+@pytest.mark.parametrize("damage", ["cut", "other"])
+def test_a_dry_run_says_the_secret_key_is_damaged_or_another_keys(setup: Setup, runner: CliRunner,
+                                                                   keyring: Keyring, damage: str) -> None:
+    """A secret key file cut short, or another key's in its place, is said by the dry run, and by the run before
+    any passphrase is asked (a damaged file asked for one, then said `a passphrase is needed`)."""
+    path = keyring.folder / "alice.key"
+    if damage == "cut":
+        path.write_bytes(path.read_bytes()[:40])
+        expected = "secret key alice is damaged or not a mirror secret key"
+    else:
+        other = Keyring(setup.root / "other-keys")
+        other.create("alice", None)
+        path.write_bytes((other.folder / "alice.key").read_bytes())
+        expected = "secret key alice does not match its public key"
+    _dry_runs_say(runner, setup, expected)
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 2 and "passphrase" not in err and "index version" not in out, out + err

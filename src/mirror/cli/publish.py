@@ -31,7 +31,7 @@ from mirror.cli.common import (
     signing_key,
     unlock_key,
 )
-from mirror.errors import ConfigError, ExitCode
+from mirror.errors import ConfigError, ExitCode, KeyringError
 
 if TYPE_CHECKING:
     from mirror.formats.minisign import PublicKeyFile
@@ -55,6 +55,24 @@ def _publisher(config: MirrorConfig, keyring: Keyring) -> tuple[str, PublicKeyFi
     if config.publisher is None:
         raise ConfigError(f"{config.path}: no [publisher] table", hint='add [publisher] with key = "NAME"')
     return config.publisher.key, keyring.get(config.publisher.key).public
+
+
+def _check_secret(keyring: Keyring, name: str) -> None:
+    """What the run will unlock, checked without its passphrase: the dry run passed with the secret key file gone
+    (only its public record was looked at), and the run then failed (helper-167).
+
+    Raises:
+        KeyringError: the secret key file is missing, cannot be read, is damaged, or is another key's half.
+    """
+    try:
+        keyring.check_secret(name)
+    except KeyringError:
+        raise
+    except (ConfigError, OSError) as exc:
+        why = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc.args[0] if exc.args else exc)
+        raise KeyringError(f"the secret key file of the publisher key {name} cannot be read: {why}",
+                           hint="the run itself would stop there: put the key's .key file back in the keyring, "
+                                "readable by you") from None
 
 
 def _hosts(config: MirrorConfig, names: tuple[str, ...]) -> list[Host]:
@@ -89,8 +107,8 @@ def run_publish(config_path: Path | None, keys_dir: Path | None, bundles: tuple[
     name, public = _publisher(config, keyring)
     # The passphrase is asked before the bundles are checked and the hosts asked, so that a mistyped one is said
     # at once, and before the publisher's lock is taken (a refresh from cron is not kept out while it is typed).
-    if dry_run and "publisher" not in keyring.get(name).roles:  # the plan fails where the run would (helper-163)
-        signing_key(keyring, name, "publisher")
+    if dry_run:  # the dry run fails where the run would: its role (helper-163), its secret key file (helper-167)
+        _check_secret(keyring, signing_key(keyring, name, "publisher"))
     secret = None if dry_run else unlock_key(keyring, signing_key(keyring, name, "publisher"))
     hosts = _hosts(config, to)
     with contextlib.nullcontext() if dry_run else publishing(key_id_hex(public.key_id)), staging_dir() as tmp:

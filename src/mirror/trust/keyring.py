@@ -311,6 +311,20 @@ class Keyring:
         except FileNotFoundError:
             raise KeyringError(f"no secret key named {name} in {self.folder}") from None
 
+    def check_secret(self, name: str) -> None:
+        """What can be known of the secret key `name` without its passphrase: its file is here and can be read, it is
+        a mirror secret key whole (SecretKey.check_sealed), and it is the half of NAME.pub. A dry run checks it, so
+        that the run itself does not fail where the dry run said all was well (helper-167).
+
+        Raises:
+            KeyringError: no such secret key, a damaged one, or the half of another key.
+            ConfigError: its file is a folder, a FIFO or too large.
+            OSError: its file cannot be read.
+        """
+        record = self.get(name)
+        if SecretKey.check_sealed(self._secret_file(name), name) != record.public.key_line:
+            raise KeyringError(f"secret key {name} does not match its public key")
+
     def secret_is_encrypted(self, name: str) -> bool:
         """Whether the secret key `name` needs a passphrase (False if there is none)."""
         path = self._path(name, ".key")
@@ -328,6 +342,7 @@ class Keyring:
             # the file is read once, before the passphrase is asked for, and that is what is unlocked: a key put in
             # its place while the prompt waited (one without a passphrase) was used, and then trusted (helper-161)
             raw = self._secret_file(name)
+            SecretKey.check_sealed(raw, name)  # a damaged file is said as such, not with a prompt (helper-167)
             passphrase = ask(name) if SecretKey.is_encrypted(raw) else None
             try:
                 secret = SecretKey.unseal(raw, passphrase, name)

@@ -123,6 +123,41 @@ class SecretKey:
             return True
         return not (isinstance(doc, dict) and doc.get("kdf") == "none")
 
+    @staticmethod
+    def check_sealed(raw: bytes, name: str) -> str:
+        """The public key line a secret key file names, once what can be checked of it without its passphrase is:
+        its format, its key derivation and scrypt settings, and that its fields are there and decode. `unseal`
+        begins with it, and a dry run checks it (helper-167: a damaged file was found only when it was unlocked, and
+        asked for a passphrase first).
+
+        Raises:
+            KeyringError: an unknown format or key derivation, unsupported scrypt settings, or a damaged file.
+        """
+        try:
+            doc = json.loads(raw)
+            if doc["format"] != SECRET_FORMAT:
+                raise KeyringError(f"secret key {name} has an unknown format")
+            line = doc["public_key"]
+            if not isinstance(line, str):
+                raise TypeError(line)
+            if doc["kdf"] == "none":
+                base64.b64decode(doc["secret"], validate=True)
+            elif doc["kdf"] == "scrypt":
+                n, r, p = doc["n"], doc["r"], doc["p"]
+                # exact integers (True is 1, and 8.0 is 8, to Python), a power of two no larger than twice ours:
+                # another cost is a damaged or planted file, and 2^20 took 1 GiB (helper-161: -2 was an
+                # internal error, an OverflowError)
+                if not all(type(value) is int for value in (n, r, p)) or (r, p) != (8, 1) \
+                        or not 2 <= n <= MAX_SCRYPT_N or n & (n - 1):
+                    raise KeyringError(f"secret key {name} has unsupported scrypt settings")
+                for sealed in ("salt", "nonce", "ciphertext"):
+                    base64.b64decode(doc[sealed], validate=True)
+            else:
+                raise KeyringError(f"secret key {name} uses an unknown key derivation")
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise KeyringError(f"secret key {name} is damaged or not a mirror secret key") from None
+        return line
+
     @classmethod
     def unseal(cls, raw: bytes, passphrase: bytes | None, name: str) -> SecretKey:
         """Open a secret key file written by `seal`.
@@ -133,24 +168,16 @@ class SecretKey:
         from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
         keep_secrets_out_of_dumps()
+        aad = SecretKey.check_sealed(raw, name).encode()
         try:
             doc = json.loads(raw)
-            if doc["format"] != SECRET_FORMAT:
-                raise KeyringError(f"secret key {name} has an unknown format")
-            aad = str(doc["public_key"]).encode()
             if doc["kdf"] == "none":
                 seed = base64.b64decode(doc["secret"], validate=True)
-            elif doc["kdf"] == "scrypt":
+            else:  # scrypt: check_sealed lets no other through
                 if passphrase is None:
                     raise KeyringError(f"secret key {name} is encrypted and no passphrase was given",
                                        hint="type it at the prompt or set MIRROR_PASSPHRASE")
-                n, r, p = doc["n"], doc["r"], doc["p"]
-                # exact integers (True is 1, and 8.0 is 8, to Python), a power of two no larger than twice ours:
-                # another cost is a damaged or planted file, and 2^20 took 1 GiB (helper-161: -2 was an
-                # internal error, an OverflowError)
-                if not all(type(value) is int for value in (n, r, p)) or (r, p) != (8, 1) \
-                        or not 2 <= n <= MAX_SCRYPT_N or n & (n - 1):
-                    raise KeyringError(f"secret key {name} has unsupported scrypt settings")
+                n = doc["n"]
                 try:
                     derived = _derive(passphrase, base64.b64decode(doc["salt"], validate=True), n)
                 except MemoryError:
@@ -162,8 +189,6 @@ class SecretKey:
                                        base64.b64decode(doc["ciphertext"], validate=True), aad)
                 except InvalidTag:
                     raise WrongPassphrase(f"wrong passphrase for secret key {name}") from None
-            else:
-                raise KeyringError(f"secret key {name} uses an unknown key derivation")
             key = cls(Ed25519PrivateKey.from_private_bytes(seed))
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise KeyringError(f"secret key {name} is damaged or not a mirror secret key") from None
