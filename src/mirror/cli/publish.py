@@ -87,7 +87,7 @@ def _hosts(config: MirrorConfig, names: tuple[str, ...]) -> list[Host]:
 def _print_dry_run(plan: Plan, hosts: dict[str, dict[str, Any]]) -> None:
     for name, host in hosts.items():
         if host["error"] is not None:
-            say(f"cannot reach {name}: {host['error']}")
+            say(f"nothing would be sent to {name}: {host['error']}")
             continue
         say(f"would send to {name}:")
         for item in host["files"]:
