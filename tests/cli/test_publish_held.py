@@ -127,3 +127,34 @@ def test_a_dry_run_says_the_secret_key_is_damaged_or_another_keys(setup: Setup, 
     _dry_runs_say(runner, setup, expected)
     code, out, err = invoke(runner, "refresh", "--config", setup.config)
     assert code == 2 and "passphrase" not in err and "index version" not in out, out + err
+
+
+def test_a_bundle_not_looked_for_while_planning_is_looked_for_before_the_index(
+        setup: Setup, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Looking for the bundles a host holds is bounded while planning (a hung share held every other host up to its
+    whole budget); what a host did not answer then is looked for in its own run, before its index. One found
+    missing there fails the host, named, and is held no more: the next run sends it again."""
+    from mirror.errors import Failure, TransferError
+    from mirror.publish.hosts.directory import DirectoryHost
+
+    b = setup.hosts[1]
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    _on(b, setup).unlink()
+    real, calls = DirectoryHost.stat, []
+
+    def slow_once(host: DirectoryHost, path: str) -> int | None:
+        if host.name == "b" and path.endswith(".7z") and not calls:
+            calls.append(path)  # the planning's look: no answer in time
+            raise TransferError("b", "the time budget of 120 s ran out", Failure.TIMEOUT, transient=False)
+        return real(host, path)
+
+    monkeypatch.setattr(DirectoryHost, "stat", slow_once)
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 4 and "OK    a" in out, out + err
+    assert "[b] 1 of the bundles it holds were not looked for while planning" in err, err
+    assert f"FAIL  b  the index lists Test bundle (bundles/{setup.sha256}.7z), which is no longer on this host" in out
+    assert json.loads((b / "index.json").read_bytes())["version"] == 1
+    monkeypatch.setattr(DirectoryHost, "stat", real)
+    code, out, err = invoke(runner, "refresh", "--config", setup.config)
+    assert code == 0 and "OK    b" in out and "not known to be on every host" in err, out + err
+    assert _on(b, setup).read_bytes() == setup.bundle.read_bytes()

@@ -29,6 +29,7 @@ import functools
 import hashlib
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -90,6 +91,7 @@ class Plan:
     unsure: Mapping[str, tuple[BundleEntry, ...]] = field(default_factory=dict)  # host -> listed, to be checked there
     sources: Mapping[str, str] = field(default_factory=dict)  # listed bundle path -> local file (state.py)
     holding: Mapping[str, frozenset[str]] = field(default_factory=dict)  # host_key -> listed bundles known there
+    unchecked: Mapping[str, tuple[BundleEntry, ...]] = field(default_factory=dict)  # host -> held, to be looked for
 
 
 def host_index(host: Host, publisher: PublicKeyFile) -> tuple[Index, bytes]:
@@ -366,36 +368,44 @@ def _still_held(plan: Plan, config: MirrorConfig, hosts: Sequence[Host], log: Lo
     or cut short is held no longer, so `_send_again` sends it again or the host must show it has it. Known as held,
     it was never looked for, and the host was given an index naming a bundle it did not have (helper-167).
 
-    A host that does not answer within its budget gets nothing this run (`Plan.unread`), as one whose index did
-    not come."""
+    Each host looks within INDEX_BUDGET seconds (or its budget, if smaller), so that a slow or hung host does not
+    hold the others here; what it had no time for (or could not answer) is looked for in its own run, before its
+    index is sent (`Plan.unchecked`; send.py)."""
     given = {u.path for u in plan.uploads}
     asked = [h for h in hosts if h.name not in plan.unread]
+    known = {h.name: plan.holding.get(host_key(config.host(h.name)), frozenset()) for h in asked}
+    due = {h.name: [e for e in plan.index.bundles if e.path in known[h.name] and e.path not in given] for h in asked}
+    found: dict[str, dict[str, int | None]] = {h.name: {} for h in asked}  # written by each host's thread
+    lock = threading.Lock()
 
-    def look(host: Host) -> dict[str, str]:
-        known = plan.holding.get(host_key(config.host(host.name)), frozenset())
-        gone = {}
-        for entry in plan.index.bundles:
-            if entry.path in known and entry.path not in given:
-                found = with_retries(functools.partial(host.stat, entry.path), host.name, entry.path, log)
-                if found != entry.size:
-                    gone[entry.path] = f"{printable(entry.title)} ({entry.path}) " + (
-                        "is no longer there" if found is None else f"has {found:,} bytes, not {entry.size:,}")
-        return gone
+    def look(host: Host) -> None:
+        for entry in due[host.name]:
+            size = with_retries(functools.partial(host.stat, entry.path), host.name, entry.path, log)
+            with lock:
+                found[host.name][entry.path] = size
 
-    outcomes = each_host(asked, {h.name: config.host(h.name).budget for h in asked}, look, log)
-    unread, holding = dict(plan.unread), dict(plan.holding)
+    outcomes = each_host(asked, {h.name: min(INDEX_BUDGET, config.host(h.name).budget) for h in asked}, look, log)
+    holding, unchecked = dict(plan.holding), {}
     for host, outcome in zip(asked, outcomes, strict=True):
-        if isinstance(outcome, TransferError):
-            log(f"[{host.name}] the bundles it holds could not be looked for ({outcome.reason}); nothing is sent to "
-                "it this time")
-            unread[host.name] = outcome
-            continue
-        for what in outcome.values():
-            log(f"[{host.name}] {what}, though the index lists it")
-        if outcome:
+        with lock:  # a thread left behind (a hung share) may still be writing
+            sizes = dict(found[host.name])
+        gone = {e.path for e in due[host.name] if e.path in sizes and sizes[e.path] != e.size}
+        for entry in due[host.name]:
+            if entry.path in gone:
+                size = sizes[entry.path]
+                log(f"[{host.name}] {printable(entry.title)} ({entry.path}) " + (
+                    "is no longer there" if size is None else f"has {size:,} bytes, not {entry.size:,}") +
+                    ", though the index lists it")
+        if gone:
             key = host_key(config.host(host.name))
-            holding[key] = holding[key] - outcome.keys()
-    return replace(plan, unread=unread, holding=holding)
+            holding[key] = holding[key] - gone
+        rest = tuple(e for e in due[host.name] if e.path not in sizes)
+        if rest:
+            reason = outcome.reason if isinstance(outcome, TransferError) else "?"
+            log(f"[{host.name}] {len(rest)} of the bundles it holds were not looked for while planning ({reason}); "
+                "they are looked for before its index is sent")
+            unchecked[host.name] = rest
+    return replace(plan, holding=holding, unchecked=unchecked)
 
 
 def _send_again(plan: Plan, config: MirrorConfig, hosts: Sequence[Host],

@@ -46,6 +46,7 @@ class HostResult:
     present: list[str] = field(default_factory=list)
     error: str | None = None
     failure: Failure | None = None
+    missing: list[str] = field(default_factory=list)  # listed bundles it was known to hold, and found without
 
     @property
     def ok(self) -> bool:
@@ -184,20 +185,38 @@ def _lacking(host: Host, unsure: Sequence[BundleEntry], log: Log | None = None,
             confirmed += [entry.path, *sums_paths(entry.sha256)]
 
 
+def _still_there(host: Host, held: Sequence[BundleEntry], log: Log, missing: list[str] | None = None) -> None:
+    """Refuse a host that no longer has, at its size, a listed bundle it is known to hold and that planning had no
+    time to look for (plan.py's `_still_held`, `Plan.unchecked`); each one found missing goes into `missing`, so
+    that it is held no more, and sent again by the next run."""
+    gone = [entry for entry in held
+            if with_retries(functools.partial(host.stat, entry.path), host.name, entry.path, log) != entry.size]
+    if gone:
+        if missing is not None:
+            missing += [entry.path for entry in gone]
+        more = f" (and {len(gone) - 1} more listed bundle(s))" if len(gone) > 1 else ""
+        raise TransferError(host.name, f"the index lists {printable(gone[0].title)} ({gone[0].path}){more}, which "
+                                       "is no longer on this host, or not whole: run this again to send it from the "
+                                       "file it was published from (if that is gone, publish that bundle again)",
+                            Failure.MISSING, transient=False)
+
+
 def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log,
                     advance: Callable[[int], None] | None = None, spare: Callable[[], Host] | None = None,
                     transfers: int = 1, unsure: Sequence[BundleEntry] = (),
-                    known: frozenset[str] = frozenset()) -> HostResult:
+                    known: frozenset[str] = frozenset(), unchecked: Sequence[BundleEntry] = ()) -> HostResult:
     """Send every upload to one host; stop at the first failure (the index goes last).
 
     The files before the index go `transfers` at a time, each further connection made by `spare`; the index
     files go one by one, in order, once all of them are there. `advance` hears of every byte sent (and of every
     file already there, by its size): a progress bar's. Bundles in `unsure` (listed, but not known to be on the
-    host, and not sent) must be there, or the host gets nothing. `known`: the bundles the host is known to hold.
+    host, and not sent) must be there, or the host gets nothing. `known`: the bundles the host is known to hold;
+    those of them in `unchecked` (not looked for while planning) must be there at their size too.
     """
     result = HostResult(host.name, required)
     sender = _Sender(result, log, advance, known)
     try:
+        _still_there(host, unchecked, log, result.missing)
         _lacking(host, unsure, log, result.present)
         sender.send_all(host, [u for u in uploads if not _is_index(u.path)], spare, transfers)
         for upload in uploads:
@@ -236,7 +255,8 @@ def run_plan(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log,
             lambda h: publish_to_host(h, config.host(h.name).required, plan.uploads, log, advance,
                                       functools.partial(open_host, config.host(h.name)),
                                       config.host(h.name).transfers, plan.unsure.get(h.name, ()),
-                                      plan.holding.get(host_key(config.host(h.name)), frozenset())), log),
+                                      plan.holding.get(host_key(config.host(h.name)), frozenset()),
+                                      plan.unchecked.get(h.name, ())), log),
             strict=True):
         if isinstance(outcome, TransferError):  # its index did not come, or it was still busy past its budget
             host.close()
@@ -255,7 +275,7 @@ def holding_after(plan: Plan, results: Sequence[HostResult], config: MirrorConfi
         done = {*result.sent, *result.present}  # a bundle counts once its own files are all there
         arrived = listed if result.ok else {path for path in listed & done if all(
             u.path in done for u in plan.uploads if not u.replace and _bundle_of(u.path) == path)}
-        holding[key] = holding.get(key, frozenset()) | arrived
+        holding[key] = (holding.get(key, frozenset()) - set(result.missing)) | arrived
     return holding
 
 
@@ -268,7 +288,8 @@ def dry_run(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log) -
     """Per host, what it would get (each file, and whether it is there already), or why it cannot be asked."""
     def look(host: Host) -> list[dict[str, Any]]:
         try:
-            _lacking(host, plan.unsure.get(host.name, ()))  # what would refuse the host its index (by size alone)
+            _still_there(host, plan.unchecked.get(host.name, ()), log)  # what would refuse the host its index
+            _lacking(host, plan.unsure.get(host.name, ()))  # (by size alone)
             return [{"path": u.path, "size": u.size, "present": host.stat(u.path) == u.size} for u in plan.uploads]
         finally:
             host.close()
