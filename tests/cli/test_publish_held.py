@@ -158,3 +158,12 @@ def test_a_bundle_not_looked_for_while_planning_is_looked_for_before_the_index(
     code, out, err = invoke(runner, "refresh", "--config", setup.config)
     assert code == 0 and "OK    b" in out and "not known to be on every host" in err, out + err
     assert _on(b, setup).read_bytes() == setup.bundle.read_bytes()
+
+
+def test_a_dry_run_says_a_torrent_is_sent_again(setup: Setup, runner: CliRunner) -> None:
+    """A .torrent is always sent again (its web seeds follow the host list): the dry run said it was present when
+    its size was the same, and the run then sent it."""
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    code, out, err = publish_cli(runner, setup, setup.bundle, "--dry-run")
+    assert code == 0 and f"present  bundles/{setup.sha256}.7z" in out, out + err
+    assert f"send     bundles/{setup.sha256}.torrent" in out, out

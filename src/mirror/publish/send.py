@@ -290,7 +290,8 @@ def dry_run(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log) -
         try:
             _still_there(host, plan.unchecked.get(host.name, ()), log)  # what would refuse the host its index
             _lacking(host, plan.unsure.get(host.name, ()))  # (by size alone)
-            return [{"path": u.path, "size": u.size, "present": host.stat(u.path) == u.size} for u in plan.uploads]
+            return [{"path": u.path, "size": u.size, "present": not u.replace and host.stat(u.path) == u.size}
+                    for u in plan.uploads]  # a .torrent is sent again all the same (its web seeds may have changed)
         finally:
             host.close()
 
