@@ -167,3 +167,10 @@ def test_a_dry_run_says_a_torrent_is_sent_again(setup: Setup, runner: CliRunner)
     code, out, err = publish_cli(runner, setup, setup.bundle, "--dry-run")
     assert code == 0 and f"present  bundles/{setup.sha256}.7z" in out, out + err
     assert f"send     bundles/{setup.sha256}.torrent" in out, out
+
+
+def test_a_host_named_twice_with_to_is_published_to_once(setup: Setup, runner: CliRunner) -> None:
+    """--to a --to a ran two publishes to host a at once, and said OK twice."""
+    code, out, err = publish_cli(runner, setup, setup.bundle, "--to", "a", "--to", "a")
+    assert code == 0 and out.count("OK    a") == 1, out + err
+    assert err.count("[a] sent index.json (") == 1, err

@@ -78,7 +78,8 @@ def _check_secret(keyring: Keyring, name: str) -> None:
 def _hosts(config: MirrorConfig, names: tuple[str, ...]) -> list[Host]:
     from mirror.publish.hosts import open_host
 
-    chosen = [config.host(n) for n in names] if names else list(config.hosts)
+    # a name given twice (--to a --to a) sent to that host twice at once, and said OK twice
+    chosen = [config.host(n) for n in dict.fromkeys(names)] if names else list(config.hosts)
     if not chosen:
         raise ConfigError(f"{config.path}: no hosts", hint="add a [hosts.NAME] table with a url")
     return [open_host(h) for h in chosen]
