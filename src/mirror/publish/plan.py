@@ -20,7 +20,8 @@ signature last.
 The new index also lists what the last one did. A listed bundle that a host is not known to hold (an earlier
 run failed there, or it was not asked, or the local state was lost) is sent again from the file it was published
 from, if that is still here and unchanged; if not, the host must show that it has it before it gets the index
-(`Plan.unsure`), so no host is given an index naming a bundle it lacks.
+(`Plan.unsure`), so no host is given an index naming a bundle it lacks. One a host is known to hold is looked
+for there by its size (`_still_held`): a bundle deleted there since is then sent again, or the host refused.
 """
 
 from __future__ import annotations
