@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 import hostile_shapes
-from browser import Recorder, chromium_run, requests_from_page
+from browser import BROWSER_QUIET, Recorder, chromium_run, requests_from_page
 from conftest import invoke
-from helpers import META, require_tool
+from helpers import META, require_tool, run
 from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.formats.manifest import PAGE_NAME
 from mirror.trust.keyring import Keyring
@@ -328,6 +328,44 @@ def test_the_sample_page_in_a_real_browser(tmp_path: Path, secret: SecretKey) ->
         for lang, png in shots.items():
             (Path(os.environ["MIRROR_SCREENSHOTS"]) / f"reader-page{lang.strip('#') and '-' + lang.strip('#')}.png"
              ).write_bytes(png)
+
+
+def test_the_pages_own_policy_shows_its_photos_and_stops_what_a_check_missed(tmp_path: Path,
+                                                                             secret: SecretKey) -> None:
+    """The page carries its own Content-Security-Policy (a meta tag): in real Chromium, opened from the disk, its
+    photos load with no violation; and a remote picture and a script put into a copy of it (what pagecheck would
+    refuse, had it missed them) are refused by the browser itself: nothing reaches the network, nothing runs."""
+    from mirror.bundle.pagecheck import page_problem
+    from mirror.bundle.view import open_view
+
+    chromium = require_tool("chromium")
+    out = tmp_path / "sample.7z"
+    create_bundle(CreateRequest(SEEDS, out, title="Almaty"), secret)
+    page = open_view(out, None, tmp_path / "open", allow_untrusted=True).extracted.dest / PAGE_NAME
+    assert page_problem(page.read_bytes()) is None
+
+    def console(target: Path, profile: str) -> tuple[list[str], list[bytes]]:
+        with Recorder() as outside:  # chromium_run's flags, and its console on stderr
+            done = run(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                       "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                       *BROWSER_QUIET, f"--user-data-dir={tmp_path / profile}",
+                       f"--proxy-server=http://127.0.0.1:{outside.port}",
+                       "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--enable-logging=stderr",
+                       "--v=0", "--virtual-time-budget=3000", "--dump-dom", target.as_uri())
+        assert "<img" in done.stdout
+        return [line for line in done.stderr.splitlines() if "CONSOLE" in line], requests_from_page(outside)
+
+    messages, asked = console(page, "p1")
+    assert messages == [] and asked == [], messages  # every photo loaded, nothing refused, nothing outside
+    hostile = page.with_name("hostile.html")
+    hostile.write_text(page.read_text(encoding="utf-8").replace(
+        "<main>", '<main><img src="http://photos.example/track.png"><script>document.title="ran"</script>', 1),
+        encoding="utf-8")
+    assert page_problem(hostile.read_bytes()) is not None  # pagecheck refuses it; the browser, below, too
+    messages, asked = console(hostile, "p2")
+    assert asked == [], asked
+    assert any("Content Security Policy" in line and "photos.example" in line for line in messages), messages
+    assert any("Content Security Policy" in line and "script" in line for line in messages), messages
 
 
 def test_fetch_from_a_folder_of_bundles_says_what_to_do_with_them(runner: CliRunner, bundle: Path,

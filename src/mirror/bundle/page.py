@@ -60,6 +60,11 @@ MAX_PAGE_BRACKET_COST = 20_000_000
 MAX_MARKDOWN_HERE = 16 << 10
 MAX_NESTING = 64  # block levels markdown-it parses (a list takes two); what is deeper is skipped, and said so
 _CONTAINERS = frozenset({"blockquote_open", "bullet_list_open", "ordered_list_open", "list_item_open"})
+# The page's own policy, beside pagecheck's refusal of anything that loads from elsewhere or runs: if a check there
+# ever missed something, the browser still loads nothing but the page's images (from the bundle's folder: 'self'
+# in the room, file: where it is opened from the disk, as Firefox gives each file an origin of its own) and runs
+# nothing. The room's own header says the same.
+PAGE_CSP = "default-src 'none'; img-src 'self' file:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 BANNER_SLOT = "<!--mirror:banner-->"  # `mirror open --untrusted` puts its warning here in a private copy
 
 # The interface words; accounts themselves are never translated.
@@ -342,6 +347,7 @@ def page_pieces(info: PageInfo, accounts: Iterable[PageAccount], photos: Iterabl
 
     yield from out((
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n",
+        f'<meta http-equiv="Content-Security-Policy" content="{PAGE_CSP}">\n',
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
         '<meta name="referrer" content="no-referrer">\n',
         f"<title>{_e(info.title)}</title>\n<style>\n{_STYLE}\n</style>\n</head>\n<body>\n",

@@ -40,7 +40,10 @@ _TAGS = frozenset((
     b"em", b"i", b"b", b"code", b"pre", b"blockquote", b"ul", b"ol", b"li", b"a", b"img", b"hr", b"br", b"div"))
 _ATTRIBUTES = frozenset((
     b"class", b"id", b"lang", b"href", b"src", b"alt", b"loading", b"charset", b"name", b"content", b"style", b"start",
-    b"role"))
+    b"role", b"http-equiv"))
+# A meta's http-equiv may only add a policy (a page's policies only ever narrow what it may do): never refresh (a
+# redirect), set-cookie or another
+_EQUIV = b"content-security-policy"
 _TAG = re.compile(rb'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[ \t\n\r\f]+[a-zA-Z-]+="[^"<>]*")*)[ \t\n\r\f]*/?>')
 _ATTRIBUTE = re.compile(rb'([a-zA-Z-]+)="([^"]*)"')
 _DOCTYPE = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\n\r\f]*<!doctype html>", re.IGNORECASE)
@@ -135,6 +138,8 @@ def _attributes_problem(tag: bytes, attributes: bytes) -> str | None:
             return f"a link leads outside the bundle: {_shown(value)}"
         if name == b"src" and not (tag == b"img" and _inside(value)):
             return f"a <{shown_tag}> tag loads {_shown(value)}, not a file of the bundle"
+        if name == b"http-equiv" and (tag != b"meta" or value.lower() != _EQUIV):
+            return f"a <{shown_tag}> tag has http-equiv {_shown(value)}"
         if name == b"style" and not _DECLARATION.fullmatch(value):
             return f"a <{shown_tag}> tag has a style mirror does not write: {_shown(value)}"
     return None
