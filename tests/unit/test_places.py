@@ -27,6 +27,11 @@ from mirror.privacy.places import card_numbers, coordinates, luhn_valid
     ("43,2389° с. ш., 76,8897° в. д.", "43,2389° с. ш., 76,8897° в. д."),
     ("N43.2389 E76.8897", "N43.2389 E76.8897"),
     ("43°14.34'N 76°53.38'E", "43°14.34'N 76°53.38'E"),
+    # Google Maps' right-click menu copies every digit of a double; its links hold them too
+    ("43.23894977012345, 76.88970938451234", "43.23894977012345, 76.88970938451234"),
+    ("https://www.google.com/maps/place/X/@48.85837009999999,2.2944813,17z", "48.85837009999999,2.2944813"),
+    ("43.238900, 76.889709", "43.238900, 76.889709"),  # a GPS reading's last digits are 00 once in a hundred
+    ("43.2389, 76.889700", "43.2389, 76.889700"),
 ])
 def test_coordinates_precise_enough_to_find_a_building_are_found(text: str, value: str) -> None:
     assert [found[0] for found in coordinates(text)] == [value]
@@ -37,6 +42,7 @@ def test_coordinates_precise_enough_to_find_a_building_are_found(text: str, valu
     "43.24, 76.89",  # a district, not a house
     "43°14′N 76°53′E",  # whole minutes: about 2 km
     "цена 12.5000, 13.7500",  # figures padded with zeros
+    "12.3400, 45.6700",
     "1.2345 2.3456",  # a table's columns
     "0.3127,0.3290",  # a colour's white point
     "91.12345, 181.12345",  # out of range

@@ -26,6 +26,10 @@ import re
 # abbreviations (с. ш., ю. ш., в. д., з. д.; с. е., о. е., ш. б., б. б.)
 _HEMI = r"(?:[NSEWСЮВЗ]|[сювзошб]\.[ \u00a0]?[шдеб]\.?)(?![^\W\d_])"  # no letter after it
 _SP = r"[ \u00a0]?"
+# A fraction's most digits: a double printed in full has up to 17 (Google Maps' right-click menu copies
+# 43.23894977012345, 76.88970938451234; its links hold 48.85837009999999); 20 keeps an angle shorter than one in
+# degrees, minutes and seconds, which _LONGEST counts
+_FRACTION = 20
 
 
 def _angle(n: int) -> str:
@@ -33,7 +37,7 @@ def _angle(n: int) -> str:
     (and seconds); a hemisphere before or after it. What cannot be precise enough is not matched at all, so a
     text of a million small numbers costs no call per number."""
     return (rf"(?:(?P<pre{n}>{_HEMI}){_SP})?(?P<num{n}>-?\d{{1,3}})"
-            rf"(?:(?P<frac{n}>[.,]\d{{3,12}})(?:{_SP}(?P<deg{n}>[°º˚]))?"
+            rf"(?:(?P<frac{n}>[.,]\d{{3,{_FRACTION}}})(?:{_SP}(?P<deg{n}>[°º˚]))?"
             rf"|{_SP}[°º˚]{_SP}(?P<min{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?){_SP}['′’]"
             rf"(?:{_SP}(?P<sec{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?){_SP}(?:[\"″”]|''))?)"
             rf"(?:{_SP}(?P<post{n}>{_HEMI}))?")
@@ -64,13 +68,16 @@ def _decimals(number: str) -> int:
 
 def _value(match: re.Match[str], n: int) -> float | None:
     """The angle's degrees, if it is precise enough to name a place and its minutes and seconds are in range. An
-    unmarked number padded with zeros (12.5000) is a figure: a map gives its digits."""
+    unmarked number padded with zeros (12.5000) is a figure: a map gives its digits, and only its digits count
+    (43.238900, as a GPS reading gives one in a hundred, is a place)."""
     fraction, minutes, seconds = match[f"frac{n}"], match[f"min{n}"], match[f"sec{n}"]
     degrees = float(match[f"num{n}"])
     if fraction is not None:
         if not any(match[f"{part}{i}"] for part in ("deg", "pre", "post") for i in (1, 2)):  # a sign of the pair's
             least = _PLAIN_DECIMALS if match["sep"].strip(" \u00a0") else _SPACED_DECIMALS
-            if not match["sep"] or fraction[0] == "," or len(fraction) - 1 < least or fraction.endswith("00"):
+            # padded with zeros, its digits less them: 12.5000 is a figure (1), 43.238900 a place a GPS gave (4)
+            padded = fraction.endswith("00") and len(fraction.rstrip("0")) - 1 < least
+            if not match["sep"] or fraction[0] == "," or len(fraction) - 1 < least or padded:
                 return None
         return degrees + (-1 if degrees < 0 or match[f"num{n}"][0] == "-" else 1) * float("0." + fraction[1:])
     whole = float(minutes.replace(",", "."))
