@@ -80,6 +80,20 @@ def test_numbers_that_are_no_card_are_not_cards(text: str) -> None:
     assert card_numbers(text) == []
 
 
+@pytest.mark.parametrize(("text", "count"), [
+    ("2024 4400 4302 1234 5679", 0),  # a row of five groups of four: a table's, as far as anyone can tell
+    ("5 4400 4302 1234 5679", 1),  # another number before it in the same run of digits
+    ("4400 4302 1234 5679 123", 1),  # ... and a CVV or a sum after it (no card of 19 digits)
+    ("4400 4302 1234 5679 500 тг", 1),
+    ("4400 4302 1234 5679 4400 4302 1234 5679 4400 4302 1234 5679", 3),  # side by side, and past _RUN's 41 digits
+    ("Реквизиты 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 4400 4302 1234 5679", 1),
+    ("2015 2016 2017 2018 2019 2020", 0),  # a table's row of years (one in six such rows was a card)
+    ("1990 1991 1992 1993 1994", 0),
+])
+def test_a_card_among_other_numbers(text: str, count: int) -> None:
+    assert [f.kind for f in scan_text(text, "a.md")] == ["card-number"] * count
+
+
 def test_luhn() -> None:
     assert luhn_valid("79927398713") and not luhn_valid("79927398710")
 

@@ -143,6 +143,7 @@ _RAW_FILE = re.compile(r"(?<![A-Za-z0-9+/\\_-])(?:/9j/|\\/9j\\/|_9j_|iVBORw0KGgo
                        r"|AAA[A-Za-z0-9+/_-]{2}GZ0eX[AB]|JVBERi0|UEsDB[AB]|N3q8ryc|UmFyIRoH|H4sI)"
                        r"(?:[A-Za-z0-9+/_-]|\\/|(?:\r\n?|\n)[ \t>]{0,16}(?=[A-Za-z0-9+/_\\-])){200}")  # no groups
 _CARD_CHARS = 15  # a card number's fewest digits (American Express)
+_RUN_GAP = 3  # the most separators _RUN reads between two digits: a run it cut at 41 digits goes on this close
 _CONTEXT = 8  # characters on each side of a run that libphonenumber sees, to judge what surrounds a number
 PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (2 to 22 s); then by shape alone
 RUN_PHONE_CHECKS = 100_000  # ... and in one run (a scan, a create) of many files: a bundle of many such files
@@ -321,10 +322,12 @@ class Finder:
 
     def _find(self, text: str) -> list[Match]:
         found: list[Match] = []
-        long_runs: list[tuple[int, int]] = []  # where a card number can be
+        runs: list[tuple[int, int]] = []  # where a card number can be: runs, joined where _RUN cut a long one
         for run in _RUN.finditer(text):
-            if len(run.group()) >= _CARD_CHARS:
-                long_runs.append(run.span())
+            if runs and run.start() - runs[-1][1] <= _RUN_GAP:
+                runs[-1] = (runs[-1][0], run.end())
+            else:
+                runs.append(run.span())
             if not _worth_a_look(run.group()):
                 continue
             start = max(0, run.start() - _CONTEXT)
@@ -343,6 +346,7 @@ class Finder:
         if any(hint in lowered for hint in _OBFUSCATION_HINTS):
             found += _obfuscated_emails(text)
         taken = _Spans([(start, end) for _, _, start, end in found])
+        long_runs = [(start, end) for start, end in runs if end - start >= _CARD_CHARS]
         places = [("card-number", *card) for card in card_numbers(text, long_runs)] if long_runs else []
         if "°" in text or "." in text or "," in text:
             places += [("coordinates", *pair) for pair in coordinates(text)]
