@@ -94,6 +94,15 @@ def test_a_card_among_other_numbers(text: str, count: int) -> None:
     assert [f.kind for f in scan_text(text, "a.md")] == ["card-number"] * count
 
 
+def test_a_card_is_no_iin() -> None:
+    """A card's first twelve digits that happen to make a valid IIN (one card in a hundred) were reported as an
+    IIN; and twelve digits of a fraction as a 12-digit number, not the coordinates they are part of."""
+    assert [f.kind for f in scan_text("Карта 4405 3045 0917 3323 (Айгерим)", "a.md")] == ["card-number"]
+    assert [f.kind for f in scan_text("41.47583626066106, 72.160718012333", "a.md")] == ["coordinates"]
+    assert [f.kind for f in scan_text("870105300128 4400 4302 1234 5679", "a.md")] == ["12-digit-number",
+                                                                                          "card-number"]
+
+
 def test_luhn() -> None:
     assert luhn_valid("79927398713") and not luhn_valid("79927398710")
 

@@ -143,6 +143,7 @@ _RAW_FILE = re.compile(r"(?<![A-Za-z0-9+/\\_-])(?:/9j/|\\/9j\\/|_9j_|iVBORw0KGgo
                        r"|AAA[A-Za-z0-9+/_-]{2}GZ0eX[AB]|JVBERi0|UEsDB[AB]|N3q8ryc|UmFyIRoH|H4sI)"
                        r"(?:[A-Za-z0-9+/_-]|\\/|(?:\r\n?|\n)[ \t>]{0,16}(?=[A-Za-z0-9+/_\\-])){200}")  # no groups
 _CARD_CHARS = 15  # a card number's fewest digits (American Express)
+_TWELVE_KINDS = ("iin", "12-digit-number")
 _RUN_GAP = 3  # the most separators _RUN reads between two digits: a run it cut at 41 digits goes on this close
 _CONTEXT = 8  # characters on each side of a run that libphonenumber sees, to judge what surrounds a number
 PHONE_CHECKS = 20_000  # candidates judged by libphonenumber in one file (2 to 22 s); then by shape alone
@@ -350,7 +351,11 @@ class Finder:
         places = [("card-number", *card) for card in card_numbers(text, long_runs)] if long_runs else []
         if "°" in text or "." in text or "," in text:
             places += [("coordinates", *pair) for pair in coordinates(text)]
-        if places:  # a number read as a phone already is not reported twice
+        if places:  # a number read as a phone already is not reported twice; twelve of a card's digits, or of a
+            # fraction's, are no IIN ("4405 3045 0917 3323" is a card whose first twelve make a valid IIN)
+            spans = _Spans([(start, end) for _, _, start, end in places])
+            found = [match for match in found if match[0] not in _TWELVE_KINDS or not spans.overlaps(*match[2:])]
+            taken = _Spans([(start, end) for _, _, start, end in found])
             found += [place for place in places if not taken.overlaps(place[2], place[3])]
             taken = _Spans([(start, end) for _, _, start, end in found])
         for number in _SHORT_NUMBER.finditer(text):
