@@ -103,6 +103,18 @@ def test_a_card_is_no_iin() -> None:
                                                                                           "card-number"]
 
 
+@pytest.mark.parametrize("text", [
+    "Мы здесь: https://maps.app.goo.gl/X2uV9nQ1pL7s",  # Google Maps' Share
+    "https://goo.gl/maps/AbCdEf12345",
+    "https://yandex.kz/maps/-/CCUk5Jd0-B",  # Yandex Maps' Share
+    "https://go.2gis.com/abcd1",  # 2GIS's
+    "https://www.osm.org/go/xxAb~",
+])
+def test_a_maps_short_link_is_a_place(text: str) -> None:
+    """What a map app's Share button gives holds no coordinates, and opens on the same place."""
+    assert [f.kind for f in scan_text(text, "a.md")] == ["map-link"]
+
+
 def test_luhn() -> None:
     assert luhn_valid("79927398713") and not luhn_valid("79927398710")
 
@@ -118,7 +130,7 @@ def test_a_phone_number_is_not_also_a_card() -> None:
     assert {f.kind for f in found} == {"phone"}
 
 
-@pytest.mark.parametrize("unit", ["1 ", "43°", "43°14'", "N 4", "12.5000, ", "1.123 ", "-1,", "4400 "])
+@pytest.mark.parametrize("unit", ["1 ", "43°", "43°14'", "N 4", "12.5000, ", "1.123 ", "-1,", "4400 ", "https://"])
 def test_time_is_linear_in_hostile_text(unit: str) -> None:
     """A megabyte made of what begins a candidate costs well under a second, and twice as much about twice the
     time (a regular expression that backtracked would grow faster)."""
@@ -128,6 +140,7 @@ def test_time_is_linear_in_hostile_text(unit: str) -> None:
             start = time.perf_counter()
             coordinates(text)
             card_numbers(text)
+            places.map_links(text)
             least = min(least, time.perf_counter() - start)
         return least
 

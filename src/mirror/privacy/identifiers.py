@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from mirror.privacy.findings import Finding
-from mirror.privacy.places import card_numbers, coordinates
+from mirror.privacy.places import card_numbers, coordinates, map_links
 from mirror.privacy.texts import Block, count_breaks, line_starts, text_blocks
 
 REGION = "KZ"
@@ -351,6 +351,7 @@ class Finder:
         places = [("card-number", *card) for card in card_numbers(text, long_runs)] if long_runs else []
         if "°" in text or "." in text or "," in text:
             places += [("coordinates", *pair) for pair in coordinates(text)]
+        places += [("map-link", *link) for link in map_links(text)]
         if places:  # a number read as a phone already is not reported twice; twelve of a card's digits, or of a
             # fraction's, are no IIN ("4405 3045 0917 3323" is a card whose first twelve make a valid IIN)
             spans = _Spans([(start, end) for _, _, start, end in places])

@@ -13,6 +13,9 @@ Found: two decimal numbers in a latitude's and a longitude's range with at least
 m), or with a degree sign or a hemisphere (N, E, с. ш., в. д., с. е., ш. б.) and three decimals; degrees, minutes
 and seconds (43°14'20.2"N), or minutes with two decimals. Coarser ones (43.24, 76.89: a district) are not.
 
+A map's short link (maps.app.goo.gl/..., yandex.kz/maps/-/..., go.2gis.com/..., osm.org/go/..., maps.apple/p/...),
+what a map app's Share button gives, names a place as well, though no coordinates are in it.
+
 A card number (16 or 19 digits from 2 to 6, or American Express's 15; the last a Luhn check digit; in groups of
 four or in one run) names its holder to anyone who sends money to it (a bank shows the name before a transfer):
 a request for help that gives one identifies whoever it is.
@@ -134,6 +137,18 @@ def _pairs_near(text: str, at: int, found: list[Found]) -> int:
         else:  # "17/43.23895/76.88971" (a map's zoom, then the place): the place may begin inside this match
             at = match.start() + 1
     return max(done, end - _LONGEST) if end < len(text) else len(text)
+
+
+# A map's short link, as the apps' Share button gives a place (no coordinates in it, the same place to whoever opens
+# it): Google's, Yandex's, 2GIS's, OpenStreetMap's and Apple's. Searched for by "http", a literal the engine finds fast
+_MAP_LINK = re.compile(r"https?://(?:maps\.app\.goo\.gl/|goo\.gl/maps/|(?:www\.)?yandex\.[a-z]{2,3}(?:\.[a-z]{2})?/maps/-/"
+                       r"|go\.2gis\.com/|(?:www\.)?osm\.org/go/|maps\.apple/p/)[\w~@-]{4,64}", re.ASCII)
+
+
+def map_links(text: str) -> list[Found]:
+    """Every short link to a place on a map in `text` (`_MAP_LINK`)."""
+    return [(match.group(), match.start(), match.end()) for match in _MAP_LINK.finditer(text)] \
+        if "http" in text else []
 
 
 def luhn_valid(digits: str) -> bool:
