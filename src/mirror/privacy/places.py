@@ -70,6 +70,7 @@ _CARD_START = re.compile(r"(?<![\w.,+-])[2-6]")  # where a group of digits begin
 _GROUP_BEFORE = re.compile(r"(?<!\d)\d{4}[ \u00a0-]")
 _GROUP_AFTER = re.compile(r"[ \u00a0-]\d{4}(?!\d)")
 Found = tuple[str, int, int]  # value, start, end
+_MARKS = ("deg1", "deg2", "pre1", "pre2", "post1", "post2")  # the groups that mark a pair as coordinates
 
 
 def _decimals(number: str) -> int:
@@ -84,7 +85,7 @@ def _value(match: re.Match[str], n: int) -> float | None:
     fraction, minutes, seconds = match[f"frac{n}"], match[f"min{n}"], match[f"sec{n}"]
     degrees = float(match[f"num{n}"])
     if fraction is not None:
-        if not any(match[f"{part}{i}"] for part in ("deg", "pre", "post") for i in (1, 2)):  # a sign of the pair's
+        if not any(match.group(*_MARKS)):  # a sign of the pair's
             least = _PLAIN_DECIMALS if match["sep"].strip(" \u00a0") else _SPACED_DECIMALS
             # padded with zeros, its digits less them: 12.5000 is a figure (1), 43.238900 a place a GPS gave (4)
             padded = fraction.endswith("00") and len(fraction.rstrip("0")) - 1 < least
@@ -126,7 +127,8 @@ def _pairs_near(text: str, at: int, found: list[Found]) -> int:
     while (match := _PAIR.search(text, at, end)) is not None:
         if end < len(text) and match.start() >= end - _LONGEST:  # perhaps cut by the window: the next one reads it
             break
-        first, second = _value(match, 1), _value(match, 2)
+        first = _value(match, 1)
+        second = None if first is None else _value(match, 2)  # (half the time of a text of numbers that are none)
         a, b = abs(first or 0), abs(second or 0)
         # latitude first, or a map's longitude first (2GIS, Yandex); not two fractions (0.3127, 0.3290: a colour's
         # white point; near 0, 0 is open sea)
