@@ -32,6 +32,12 @@ from mirror.privacy.places import card_numbers, coordinates, luhn_valid
     ("https://www.google.com/maps/place/X/@48.85837009999999,2.2944813,17z", "48.85837009999999,2.2944813"),
     ("43.238900, 76.889709", "43.238900, 76.889709"),  # a GPS reading's last digits are 00 once in a hundred
     ("43.2389, 76.889700", "43.2389, 76.889700"),
+    # named: JSON (a Telegram export's location, on lines of their own), and in words
+    ('{"lat": 43.238949, "lon": 76.889709}', '43.238949, "lon": 76.889709'),
+    ('"location_information": {\n    "latitude": 43.238949,\n    "longitude": 76.889709\n   }',
+     '43.238949,\n    "longitude": 76.889709'),
+    ("Широта: 43.238949\nДолгота: 76.889709", "43.238949\nДолгота: 76.889709"),
+    ("широта 43.238949, долгота 76.889709", "43.238949, долгота 76.889709"),
 ])
 def test_coordinates_precise_enough_to_find_a_building_are_found(text: str, value: str) -> None:
     assert [found[0] for found in coordinates(text)] == [value]
@@ -43,6 +49,8 @@ def test_coordinates_precise_enough_to_find_a_building_are_found(text: str, valu
     "43°14′N 76°53′E",  # whole minutes: about 2 km
     "цена 12.5000, 13.7500",  # figures padded with zeros
     "12.3400, 45.6700",
+    "x=12.3456, y=45.6789",
+    "Long 12.3456 long 45.6789",
     "1.2345 2.3456",  # a table's columns
     "0.3127,0.3290",  # a colour's white point
     "91.12345, 181.12345",  # out of range
@@ -165,7 +173,8 @@ def test_the_search_by_hints_finds_what_a_search_at_every_position_finds() -> No
                 at = match.start() + 1
         return found
 
-    pieces = [*"0123456789.,° '\"NEс. ш-/%2Cx\n", "43.238949", "76.889709", "°14'20.2\"", ", ", "с. ш.", " " * 7]
+    pieces = [*"0123456789.,° '\"NEс. ш-/%2Cx\n", "43.238949", "76.889709", "°14'20.2\"", ", ", "с. ш.", " " * 7,
+              '"lon": ', "\n    \"longitude\": ", "\nДолгота: ", "широта ", "43.23894977012345"]
     chooser = random.Random(53)
     total = 0
     for _ in range(400):

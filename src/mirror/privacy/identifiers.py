@@ -180,7 +180,7 @@ _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _SHORT_NUMBER = re.compile(r"\d(?<![\w+.,-]\d)(?:\d{4,6}|\d{0,2}(?:[ \u00a0-]\d\d){2})(?![\w.,-]?\d)(?!\w)")  # fast
 _SAID_LOCAL = re.compile(r"(?<!\w)(?:тел(?:ефон\w{0,3})?(?:\s?/\s?факс)?|моб(?:ильный)?|ұялы|phone|tel|mobile|"
                          r"whats ?app|ватсап|вотсап|viber|вайбер)\.?[:\s\u2013\u2014-]{0,4}\Z", re.IGNORECASE)
-_PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\t": " "})
+_PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\t": " ", "\n": " ", "\r": " "})
 Match = tuple[str, str, int, int]  # kind, value, start, end
 
 

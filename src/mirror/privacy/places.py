@@ -10,8 +10,9 @@ Example::
 A photo's GPS position is taken out before it is bundled; the same position typed into an account, or pasted as a
 map's link (Google, Yandex and 2GIS put it in their addresses), says as much: where someone lives, hid, or was.
 Found: two decimal numbers in a latitude's and a longitude's range with at least four decimals each (about 10
-m), or with a degree sign or a hemisphere (N, E, с. ш., в. д., с. е., ш. б.) and three decimals; degrees, minutes
-and seconds (43°14'20.2"N), or minutes with two decimals. Coarser ones (43.24, 76.89: a district) are not.
+m), or with a degree sign, a hemisphere (N, E, с. ш., в. д., с. е., ш. б.) or the second one's name ("lon":,
+Долгота:, a line below) and three decimals; degrees, minutes and seconds (43°14'20.2"N), or minutes with two
+decimals. Coarser ones (43.24, 76.89: a district) are not.
 
 A map's short link (maps.app.goo.gl/..., yandex.kz/maps/-/..., go.2gis.com/..., osm.org/go/..., maps.apple/p/...),
 what a map app's Share button gives, names a place as well, though no coordinates are in it.
@@ -46,12 +47,17 @@ def _angle(n: int) -> str:
             rf"(?:{_SP}(?P<post{n}>{_HEMI}))?")
 
 
-_SEPARATOR = r"(?P<sep>[ \u00a0]{0,8}[,;/]?[ \u00a0]{0,8}|%2[cC]|&m?l(?:on|ng)=)"  # also in a link: %2C, &lon=
+# The second number's name, which marks the pair as one: "lat": 43.238949, "lon": 76.889709 (JSON, a Telegram
+# export's "latitude" and "longitude" on lines of their own), Широта: 43.238949 / Долгота: 76.889709 (up to 29)
+_LABEL = (r"(?P<label>(?:\r?\n)?[ \t]{0,12}\"?(?i:(?:lat|lon|lng|long)\"?[ \u00a0]?[:=]"
+          r"|(?:latitude|longitude|широта|долгота|ендік|бойлық)\"?[ \u00a0]?[:=]?)[ \u00a0]?)")
+_SEPARATOR = (rf"(?P<sep>[ \u00a0]{{0,8}}[,;/]?[ \u00a0]{{0,8}}{_LABEL}?"
+              r"|%2[cC]|&m?l(?:on|ng)=)")  # also in a link: %2C, &lon=
 _PAIR = re.compile(rf"(?<![\w.,]){_angle(1)}{_SEPARATOR}{_angle(2)}(?!\d|\.\d)")
 # Each begins with a literal character, which the engine finds fast
 _HINTS = tuple(re.compile(pattern) for pattern in (r"\.\d{3}", r",\d{3}", "°", "º", "˚"))
 _BEFORE = 16  # a hemisphere, a sign and three digits before the hint
-_LONGEST = 128  # no pair is longer, with the two characters its end looks at (115 and 2: _PAIR's parts are bounded)
+_LONGEST = 160  # no pair is longer, with the two characters its end looks at (144 and 2: _PAIR's parts are bounded)
 _WINDOW = 4 * _LONGEST  # searched at once from before a hint
 _PLAIN_DECIMALS = 4  # an unmarked number's decimals: 4 is about 10 m (3 about 100 m, a city block) ...
 _SPACED_DECIMALS = 5  # ... or 5, for two numbers with only a space between them (a table's columns have 4)
@@ -70,7 +76,7 @@ _CARD_START = re.compile(r"(?<![\w.,+-])[2-6]")  # where a group of digits begin
 _GROUP_BEFORE = re.compile(r"(?<!\d)\d{4}[ \u00a0-]")
 _GROUP_AFTER = re.compile(r"[ \u00a0-]\d{4}(?!\d)")
 Found = tuple[str, int, int]  # value, start, end
-_MARKS = ("deg1", "deg2", "pre1", "pre2", "post1", "post2")  # the groups that mark a pair as coordinates
+_MARKS = ("deg1", "deg2", "pre1", "pre2", "post1", "post2", "label")  # the groups that mark a pair as coordinates
 
 
 def _decimals(number: str) -> int:
