@@ -68,6 +68,9 @@ def test_figures_that_are_no_place_are_not_coordinates(text: str) -> None:
     "4400430212345679",
     "Amex 3782 822463 10005",
     "Мир 2200 1234 5678 9012 341",  # 19 digits
+    "4400  4302  1234  5679",  # two spaces between the groups, an en dash, a spaced dash
+    "4400–4302–1234–5679",
+    "4400 - 4302 - 1234 - 5679",
 ])
 def test_card_numbers_with_their_check_digit_are_found(text: str) -> None:
     assert len(card_numbers(text)) == 1

@@ -68,13 +68,15 @@ _MINUTE_DECIMALS = 2  # 43°14.34'N: 0.01' is about 20 m
 _CARD_END = r"(?!\w|[.,]\d)"
 # Tried in turn where a group of digits begins (the longest first: a 16-digit card followed by a CVV or a sum,
 # "4400 4302 1234 5679 123", is no 19-digit one, and is one of 16)
+# Between the groups: a space or two, a dash of any kind (the en dash an editor makes of "-"), spaced or not
+_GAP = r"(?:[ \u00a0]{1,2}|[ \u00a0]?[-\u2010-\u2015][ \u00a0]?)"
 _CARDS = tuple(re.compile(shape + _CARD_END) for shape in (
-    r"[2-6]\d{3}(?:[ \u00a0-]\d{4}){3}[ \u00a0-]\d{3}", r"[2-6]\d{3}(?:[ \u00a0-]\d{4}){3}",
-    r"3[47]\d\d[ \u00a0-]?\d{6}[ \u00a0-]?\d{5}", r"[2-6]\d{18}", r"[2-6]\d{15}"))
+    rf"[2-6]\d{{3}}(?:{_GAP}\d{{4}}){{3}}{_GAP}\d{{3}}", rf"[2-6]\d{{3}}(?:{_GAP}\d{{4}}){{3}}",
+    rf"3[47]\d\d{_GAP}?\d{{6}}{_GAP}?\d{{5}}", r"[2-6]\d{18}", r"[2-6]\d{15}"))
 _CARD_START = re.compile(r"(?<![\w.,+-])[2-6]")  # where a group of digits begins, as a card's first does
 # A group of four digits right before or after four such groups: a row of a table (years, sums), no card
-_GROUP_BEFORE = re.compile(r"(?<!\d)\d{4}[ \u00a0-]")
-_GROUP_AFTER = re.compile(r"[ \u00a0-]\d{4}(?!\d)")
+_GROUP_BEFORE = re.compile(rf"(?<!\d)\d{{4}}{_GAP}")
+_GROUP_AFTER = re.compile(rf"{_GAP}\d{{4}}(?!\d)")
 Found = tuple[str, int, int]  # value, start, end
 _MARKS = ("deg1", "deg2", "pre1", "pre2", "post1", "post2", "label")  # the groups that mark a pair as coordinates
 
@@ -168,10 +170,18 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _card_at(text: str, at: int) -> bool:
-    """Whether four groups of four digits at `at` are a card's number."""
-    match = _CARDS[1].match(text, at)
-    return match is not None and luhn_valid(digits := re.sub(r"\D", "", match.group())) and len(set(digits)) > 2
+def _table_after(text: str, end: int) -> bool:
+    """Whether a group of four digits follows a card's number that ends at `end`, and begins no card itself."""
+    after = _GROUP_AFTER.match(text, end)
+    if after is None:
+        return False
+    card = _CARDS[1].match(text, after.end() - 4)
+    return card is None or not luhn_valid(digits := re.sub(r"\D", "", card.group())) or len(set(digits)) <= 2
+
+
+def _table_before(text: str, start: int) -> bool:
+    """Whether a group of four digits comes before a card's number that begins at `start`."""
+    return any(_GROUP_BEFORE.fullmatch(text, start - length, start) for length in range(5, 9) if start >= length)
 
 
 def card_numbers(text: str, runs: list[tuple[int, int]] | None = None) -> list[Found]:
@@ -191,10 +201,8 @@ def card_numbers(text: str, runs: list[tuple[int, int]] | None = None) -> list[F
                 match = shape.match(text, begin.start())
                 if match is None:
                     continue
-                if grouped < 0 and (
-                        (_GROUP_AFTER.match(text, match.end()) and not _card_at(text, match.end() + 1))
-                        or (_GROUP_BEFORE.fullmatch(text, max(0, match.start() - 5), match.start())
-                            and not (found and found[-1][2] == match.start() - 1))):
+                if grouped < 0 and (_table_after(text, match.end()) or (
+                        _table_before(text, match.start()) and not (found and match.start() - found[-1][2] <= 3))):
                     continue  # "2015 2016 2017 2018 2019": a table's row (cards side by side are cards)
                 digits = "".join(char for char in match.group() if char.isdigit())
                 if luhn_valid(digits) and len(set(digits)) > 2:  # not 4111 1111 1111 1111, everyone's example
