@@ -228,7 +228,8 @@ def _commands() -> dict[str, list[Command]]:
                               f"cd {_q(c.path('vx'))}; sha256sum -c --quiet --strict .mirror/SHA256SUMS"),
                 ("7zz",), _rm("vx")),
         Command("sha256sum", "sha256sum -c alone (extracted files)",
-                lambda c: _sh(f"cd {_q(c.path('extracted'))}; sha256sum -c --quiet --strict .mirror/SHA256SUMS"), ("7zz",)),
+                lambda c: _sh(f"cd {_q(c.path('extracted'))}; sha256sum -c --quiet --strict .mirror/SHA256SUMS"),
+                ("7zz",)),
     ]
     extract = [
         Command("mirror", "mirror extract",
