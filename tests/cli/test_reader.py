@@ -116,21 +116,22 @@ def test_open_shows_the_signed_page(runner: CliRunner, bundle: Path, tmp_path: P
 
 def test_the_browser_open_starts_is_not_given_the_passphrase(bundle: Path, tmp_path: Path) -> None:
     """A signer who keeps $MIRROR_PASSPHRASE exported (for create) and opens a bundle: the browser, and whatever it
-    starts, got the passphrase in its environment (helper-161). The real command, with a $BROWSER that writes
-    down its environment and the address it was given."""
+    starts, got the passphrase in its environment (helper-161), and a host's password (helper-170). The real
+    command, with a $BROWSER that writes down its environment and the address it was given."""
     seen = tmp_path / "seen"
     fake = tmp_path / "fake-browser"
     fake.write_text(f"#!/bin/sh\nenv > {seen}.env\necho \"$1\" > {seen}.url\n")
     fake.chmod(0o755)
     env = {**os.environ, "BROWSER": str(fake), "MIRROR_PASSPHRASE": "tram fog lantern quietly",
-           "MIRROR_DAV_PASSWORD": "kept"}
+           "MIRROR_DAV_PASSWORD": "hunter2-dav", "READER_OWN": "kept"}
     done = subprocess.run([sys.executable, "-m", "mirror", "open", str(bundle)], env=env, capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert Path(f"{seen}.url").read_text().startswith("file://")
     passed = Path(f"{seen}.env").read_text()
     assert "MIRROR_PASSPHRASE" not in passed and "tram fog" not in passed
-    assert "MIRROR_DAV_PASSWORD=kept" in passed  # the environment is otherwise the reader's own (its display)
+    assert "hunter2-dav" not in passed  # a host's password, by the name docs/mirrors.md gives it
+    assert "READER_OWN=kept" in passed  # the environment is otherwise the reader's own (its display)
 
 
 def test_open_shows_the_page_in_the_readers_language(runner: CliRunner, bundle: Path, tmp_path: Path,

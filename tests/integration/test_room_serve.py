@@ -922,6 +922,17 @@ def test_downloads_that_wait_for_a_slot_hold_no_file(tmp_path: Path, secret: Sec
         with ThreadPoolExecutor(len(waiting)) as pool:
             answers = list(pool.map(answer, waiting))
         assert all(got.startswith(b"HTTP/1.1 200") and got.endswith(data) for got in answers)
+        # a file changed since it was checked is said at once, not after waiting for a slot (helper-170)
+        hog = _hog(port, path, "127.0.0.2")
+        try:
+            time.sleep(0.5)
+            stat = (folder / "almaty.7z").stat()
+            os.utime(folder / "almaty.7z", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+            start = time.monotonic()
+            status, _, _ = raw_get(port, path)
+            assert status == 503 and time.monotonic() - start < limits.queue_wait / 3
+        finally:
+            hog.close()
 
 
 def test_a_few_addresses_that_trickle_cannot_hold_every_download_slot(tmp_path: Path, secret: SecretKey) -> None:

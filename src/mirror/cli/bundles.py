@@ -295,10 +295,12 @@ def open_(bundle: Path | None, untrusted: bool, no_browser: bool, forget: bool, 
 
 def _browse(address: str) -> bool:
     """Open `address` in the reader's web browser, which inherits this process's environment: a passphrase kept
-    in $MIRROR_PASSPHRASE for signing is no business of the browser's (nor of what it starts, nor of its crash
-    reports), and `open` signs nothing."""
+    in $MIRROR_PASSPHRASE for signing, or a host's password in the variable mirror.toml names (docs/mirrors.md
+    names them MIRROR_...), is no business of the browser's (nor of what it starts, nor of its crash reports), and
+    `open` signs and publishes nothing. Every MIRROR_ variable is left out."""
     import webbrowser
 
-    os.environ.pop(PASSPHRASE_ENV, None)
+    for name in [name for name in os.environ if name.startswith("MIRROR_") or name == PASSPHRASE_ENV]:
+        os.environ.pop(name, None)
     return webbrowser.open(address)
 

@@ -438,6 +438,17 @@ def _open(source: Path, stamp: Stamp | None) -> BinaryIO | None:
     return handle
 
 
+def _unchanged(item: Item) -> bool:
+    """Whether the item's file is still the one checked, by its stamp (no file is opened: `_open` checks it again
+    once a slot is free)."""
+    if item.source is None:
+        return False
+    try:
+        return Stamp.of(os.stat(item.source, follow_symlinks=False)) == item.stamp
+    except OSError:
+        return False
+
+
 class HttpServer:
     """Serves whatever `resolve` returns for a path; nothing else."""
 
@@ -550,6 +561,9 @@ class HttpServer:
             handle.close()
             await response.prepare(request)
             return response
+        if not _unchanged(item):  # said at once, not after waiting for a slot (helper-170)
+            self.on_stale()
+            return _plain(503, {"Retry-After": str(RESCAN_RETRY)})
         client = _client(request.transport)
         if self._per_client[client] >= self.limits.per_client_transfers:
             self.stats.busy += 1
