@@ -300,7 +300,12 @@ def _browse(address: str) -> bool:
     `open` signs and publishes nothing. Every MIRROR_ variable is left out."""
     import webbrowser
 
-    for name in [name for name in os.environ if name.startswith("MIRROR_") or name == PASSPHRASE_ENV]:
-        os.environ.pop(name, None)
-    return webbrowser.open(address)
+    # Left out while the browser is started (webbrowser starts it before it returns), then put back: this process
+    # may go on (a test's, or a program's that runs the command in its own process)
+    kept = {name: os.environ.pop(name) for name in list(os.environ)
+            if name.startswith("MIRROR_") or name == PASSPHRASE_ENV}
+    try:
+        return webbrowser.open(address)
+    finally:
+        os.environ.update(kept)
 
