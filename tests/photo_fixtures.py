@@ -386,12 +386,14 @@ def with_stray_bytes(jpeg: bytes, after_marker: int, stray: bytes) -> bytes:
     return jpeg[:end] + stray + jpeg[end:]
 
 
-def flir_segment(serial: str = "PLANTED-FLIR-77", lat: float = 43.2386, lon: float = 76.9458) -> bytes:
-    """An APP1 FLIR segment holding FFF data: CameraInfo with a serial number, and GPSInfo."""
+def flir_segment(serial: str = "PLANTED-FLIR-77", lat: float = 43.2386, lon: float = 76.9458,
+                 gps_valid: int = 1, gps_order: str = "<") -> bytes:
+    """An APP1 FLIR segment holding FFF data (big-endian, as FLIR cameras write it in JPEG): CameraInfo with a
+    serial number, and GPSInfo, little-endian as a FLIR ONE writes it (exiftool's FLIR.pm), or in `gps_order`."""
     camera = bytearray(0x240)
     camera[0xD4:0xD4 + 12] = b"PLANTED-E8\0\0"
     camera[0x104:0x104 + len(serial)] = serial.encode()
-    gps = struct.pack(">I4s2s2s4sdd", 1, b"\2\2\0\0", b"N\0", b"E\0", b"\0" * 4, lat, lon)
+    gps = struct.pack(gps_order + "I4s2s2s4sdd", gps_valid, b"\2\2\0\0", b"N\0", b"E\0", b"\0" * 4, lat, lon)
     records = [(0x20, bytes(camera)), (0x2B, gps)]
     directory, data = b"", b""
     start = 0x40 + 0x20 * len(records)

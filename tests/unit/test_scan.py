@@ -207,6 +207,21 @@ def test_flir_gps_and_serials_are_named() -> None:
     assert {("gps", "FLIR GPS 43.23860, 76.94580 NE"), ("serial", "FLIR CameraSerialNumber PLANTED-FLIR-77")} <= found
 
 
+def test_flir_gps_is_read_little_endian_and_only_when_valid() -> None:
+    """A FLIR ONE's GPSInfo record is little-endian though its FFF header is big-endian (read in the header's order
+    a real one showed 1.9e+297, 0.00000 NW), a Vue Pro's big-endian, as its GPSValid of 1 says; a record whose
+    GPSValid is 0 holds no position to show."""
+    found = kinds_and_details(scan_photo(fx.splice(fx.plain_jpeg(), fx.flir_segment(lat=34.07542, lon=-118.25427)),
+                                         "f.jpg"))
+    assert ("gps", "FLIR GPS 34.07542, -118.25427 NE") in found
+    vue = fx.flir_segment(lat=-33.8688, lon=151.2093, gps_order=">")
+    assert ("gps", "FLIR GPS -33.86880, 151.20930 NE") in kinds_and_details(scan_photo(fx.splice(fx.plain_jpeg(), vue),
+                                                                                          "f.jpg"))
+    unset = scan_photo(fx.splice(fx.plain_jpeg(), fx.flir_segment(gps_valid=0)), "f.jpg")
+    assert "gps" not in {kind for kind, _ in kinds_and_details(unset)}
+    assert ("serial", "FLIR CameraSerialNumber PLANTED-FLIR-77") in kinds_and_details(unset)
+
+
 def test_png_exif_chunk_and_raw_profile_are_read() -> None:
     """A PNG eXIf chunk and ImageMagick's hex "Raw profile type exif" text are read as EXIF."""
     tiff = fx.camera_tiff(orientation=1, thumbnail=False)

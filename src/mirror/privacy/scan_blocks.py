@@ -198,8 +198,11 @@ def scan_flir(fff: bytes) -> list[Found]:
             found += _flir_strings(record, {0xD4: (32, "CameraModel"), 0x104: (16, "CameraSerialNumber"),
                                             0x170: (32, "LensModel"), 0x1A0: (16, "LensSerialNumber"),
                                             0x21C: (32, "FilterSerialNumber")})
-        elif kind == 0x2B and len(record) >= 0x20:
-            lat, lon = struct.unpack_from(order + "dd", record, 0x10)
+        elif kind == 0x2B and len(record) >= 0x20 and record[:4] in (b"\1\0\0\0", b"\0\0\0\1"):
+            # GPSInfo's order is not the FFF header's: a FLIR ONE writes it little-endian in a big-endian FFF (as
+            # exiftool's FLIR.pm reads it), a Vue Pro big-endian; GPSValid (its first field) is 1 in the order of
+            # the record. Otherwise the doubles are whatever the camera left there: no position.
+            lat, lon = struct.unpack_from("<dd" if record[0] else ">dd", record, 0x10)
             refs = record[8:12].replace(b"\0", b"").decode("latin-1")
             found.append(("gps", f"FLIR GPS {lat:.5f}, {lon:.5f} {refs}".strip()))
         elif kind == 0x0E:
