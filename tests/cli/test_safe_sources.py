@@ -518,6 +518,22 @@ def test_a_jpeg_or_an_empty_file_named_heic_is_said_to_be_one(runner: CliRunner,
         assert "rename it to IMG_0001.jpg" in err and "refused    photos/IMG_0002.heic: the file is empty" in err
 
 
+def test_an_avif_or_a_damaged_file_named_heic_is_said_to_be_what_it_is(runner: CliRunner, keyring: Keyring,
+                                                                        sources: Path, tmp_path: Path) -> None:
+    """An AVIF named .heif was told to pass --convert-heic, and with it to be renamed .jpg, .png, .webp or .gif;
+    bytes of no image format named .heic were told the same with --convert-heic. The AVIF is refused as an AVIF
+    (convert it to JPEG), the damaged copy as one (copy it again), with and without --convert-heic."""
+    avif = b"\0\0\0\x1cftypavif\0\0\0\0mif1avifmiaf" + b"\0\0\0\x10free" + bytes(8)
+    (sources / "photos" / "screen.heif").write_bytes(avif)
+    (sources / "photos" / "IMG_0003.HEIC").write_bytes(b"\0\0\0\x01" + b" " * 60)
+    for flags in ((), ("--convert-heic",)):
+        code, _, err = invoke(runner, "create", sources, "-o", tmp_path / "b.7z", "--key", "alice", *flags)
+        assert code == 2 and "refused    photos/screen.heif: an AVIF image" in err, err
+        assert "refused    photos/IMG_0003.HEIC: not a readable HEIC/HEIF image" in err, err
+        assert "extension of what it is" not in err and "pass --convert-heic" not in err, err
+        assert "copy the photo again" in err and "convert it to JPEG on the device first" in err, err
+
+
 def test_a_cameras_hif_is_a_heif(runner: CliRunner, keyring: Keyring, sources: Path, tmp_path: Path) -> None:
     """Canon and Sony cameras name HEIF photos .HIF: refused as "not an account or a photo", even with
     --convert-heic. It is a HEIF, converted like one."""

@@ -105,23 +105,32 @@ def _member_name(relative: str, kind: str) -> str:
     return relative if name == relative else name  # one string, not two equal ones, for each file
 
 
+_HEAD = 16 + 4 * 64  # an ftyp box's major brand and as many compatible brands as strip.py looks at
+
+
 def _misnamed_heic(root: str, relative: str, size: int) -> Refusal | None:
     """A file named .heic that is empty, or a JPEG, PNG, WebP or GIF (a converter that kept the name): said as
-    such, with the name to give it, rather than told to be converted from HEIC, a lossy re-encoding."""
-    from mirror.privacy.strip import detect_kind
+    such, with the name to give it, rather than told to be converted from HEIC, a lossy re-encoding. An AVIF (or
+    another format mirror knows, a TIFF, a video) named .heic or .heif is said to be what it is, with its own fix:
+    it was told to pass --convert-heic, and then to rename it .jpg, .png, .webp or .gif."""
+    from mirror.privacy.strip import detect_kind, is_heif, refused_format
     from mirror.safeio import open_regular
 
     if size == 0:
         return Refusal(relative, "the file is empty", "copy the photo again from the phone or camera")
     try:
         with open_regular(Path(root, relative)) as handle:  # a FIFO put in its place is refused, never waited on
-            start = handle.read(16)
+            start = handle.read(_HEAD)
     except (OSError, ConfigError):
         return None  # create reads it later and says why it cannot
+    if is_heif(start):
+        return None
     try:
         _, what, suffix = CLEANED_FORMATS[detect_kind(start, relative)]
-    except PhotoError:
-        return None  # a HEIC, or what the converter says it is
+    except PhotoError as exc:
+        if refused_format(start) is None:
+            return None  # bytes of no known format: the HEIF reader says why it cannot read them
+        return Refusal(relative, exc.reason, exc.hint or CONVERT_HINT)
     stem = relative.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     return Refusal(relative, f"{what}, named as a HEIC image", f"rename it to {stem}{suffix}: it needs no converting")
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from mirror.errors import PhotoError
 from mirror.privacy.exif import Recipe
-from mirror.privacy.strip import describe_metadata, is_heif, strip_photo
+from mirror.privacy.strip import describe_metadata, detect_kind, is_heif, refused_format, strip_photo
 from mirror.record import record
 
 
@@ -51,6 +51,15 @@ def kept_kinds(raw: bytes, name: str) -> list[str]:
         return ["unknown (format not inspected)"]
 
 
+def _cleaned_kind(raw: bytes, name: str) -> bool:
+    """Whether `raw` is a JPEG, PNG, WebP or GIF (what a name of another format cannot be bundled under)."""
+    try:
+        detect_kind(raw, name)
+    except PhotoError:
+        return False
+    return True
+
+
 def clean_photo(raw: bytes, name: str, treatment: str) -> Cleaned:
     """Strip identifying metadata losslessly, convert a HEIC, or keep the photo as it is.
 
@@ -63,7 +72,9 @@ def clean_photo(raw: bytes, name: str, treatment: str) -> Cleaned:
     if treatment == "convert":
         from mirror.privacy.heic import convert_heic
 
-        if not is_heif(raw):
+        if not is_heif(raw) and refused_format(raw) is not None:
+            detect_kind(raw, name)  # an AVIF, a TIFF, a video: refused as what it is, with its own fix
+        if not is_heif(raw) and _cleaned_kind(raw, name):
             raise PhotoError(name, "named like a HEIC/HEIF image, but it is not one",
                              hint="give it the extension of what it is (.jpg, .png, .webp or .gif)")
         converted = convert_heic(raw, name)

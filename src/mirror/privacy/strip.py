@@ -99,6 +99,12 @@ def _refused_format(data: bytes) -> str | None:
     return next((what for magic, what in _MAGIC if data.startswith(magic)), None)
 
 
+def refused_format(data: bytes) -> str | None:
+    """What a file is when its first bytes name a format mirror knows and refuses (an AVIF, a TIFF, a video),
+    HEIF included; None for one of the four it cleans, or for bytes of no known format."""
+    return _refused_format(data)
+
+
 def detect_kind(data: bytes, name: str) -> str:
     """Return "jpeg", "png", "webp" or "gif" from the file's first bytes.
 
