@@ -975,6 +975,28 @@ def test_xmp_ids_in_the_forms_real_photos_carry_are_named() -> None:
     assert ("name", "XMP xmpMM:PreservedFileName IMG_0412.JPG") in found
 
 
+def test_xmp_sources_rights_links_raw_names_and_country_codes_are_named() -> None:
+    """Properties real photos carry that scan counted only in "XMP packet, N properties": Camera Raw's name of the
+    RAW file (crs:RawFileName DSC_1801.NEF, a Nikon D70's; Pillow's xmp_test.jpg IMG_0918.CR2), IPTC's Source and
+    the rights holder's web page (FreeFoto.com, www.freefoto.com: FujiFilm photos in metadata-extractor-images),
+    a country code, GPS time, a transmission reference, and a PDF-style author (exiftool's ExtendedXMP.jpg)."""
+    from mirror.privacy.scan_blocks import scan_xmp
+
+    packet = (b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>"
+              b"<rdf:Description rdf:about='' crs:RawFileName='DSC_1801.NEF' photoshop:Source='FreeFoto.com' "
+              b"xmpRights:WebStatement='www.freefoto.com' Iptc4xmpCore:CountryCode='KAZ' "
+              b"exif:GPSTimeStamp='2008-12-07T17:35:52Z' photoshop:TransmissionReference='AB-1234' "
+              b"pdf:Author='PLANTED Author'>"
+              b"<dc:publisher><rdf:Bag><rdf:li>PLANTED Publisher</rdf:li></rdf:Bag></dc:publisher>"
+              b"</rdf:Description></rdf:RDF></x:xmpmeta>")
+    found = scan_xmp(packet)
+    assert {("name", "XMP crs:RawFileName DSC_1801.NEF"), ("owner", "XMP photoshop:Source FreeFoto.com"),
+            ("owner", "XMP xmpRights:WebStatement www.freefoto.com"), ("place", "XMP Iptc4xmpCore:CountryCode KAZ"),
+            ("datetime", "XMP exif:GPSTimeStamp 2008-12-07T17:35:52Z"),
+            ("unique-id", "XMP photoshop:TransmissionReference AB-1234"), ("owner", "XMP pdf:Author PLANTED Author"),
+            ("owner", "XMP dc:publisher PLANTED Publisher")} <= set(found)
+
+
 def test_text_a_photoshop_ducky_segment_keeps_in_utf16_is_shown() -> None:
     """Photoshop's "Save for Web" writes an APP12 "Ducky" segment whose copyright and comment are UTF-16: scan said
     only "APP12 segment 'Ducky', 461 bytes" of a real photo whose copyright names an agency and whose comment names
