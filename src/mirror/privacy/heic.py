@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 
 QUALITY = 92
 DAMAGED_HINT = "copy the photo again from the phone or camera (this copy is damaged), or leave it out"
-# The largest picture converted: an iPhone's 48 MP HEIC (8064 x 6048) with room to spare. Decoding takes about
-# 7 bytes a pixel and encoding 3 more (about 1 GB at the cap); a HEIC may declare up to libheif's own limit of
-# 32,768 x 32,768 in a few kilobytes, which would take 10 GB.
+# The largest picture converted: an iPhone's 48 MP HEIC (8064 x 6048) with room to spare. Converting takes about
+# 8 bytes a pixel at its peak (decoding, then one picture of 3 while it is encoded: about 400 MB at 48 MP, 800 MB at
+# the cap); a HEIC may declare up to libheif's own limit of 32,768 x 32,768 in a few kilobytes, which would take
+# 10 GB.
 MAX_PIXELS = 100_000_000
 CONVERTED = f"HEIC converted to JPEG (quality {QUALITY}, sRGB, all metadata dropped)"
 
@@ -217,9 +218,8 @@ def convert_heic(data: bytes, name: str) -> Converted:
     if cut is not None:  # libheif decodes what is there and paints the rest in one colour, without a word
         raise PhotoError(name, f"the file is cut short: its {cut} box ends past the end of the file",
                          hint="copy the photo again from the phone or camera")
-    heif = _open(data, name)
     try:
-        return _convert(heif, name)
+        return _convert(_open(data, name), name)  # no reference kept here: _convert lets go of the decoded picture
     except PhotoError:
         raise
     except Exception as exc:  # pillow-heif reading hostile bytes raises IndexError, RuntimeError, ...
@@ -262,7 +262,8 @@ def _convert(heif: HeifFile, name: str) -> Converted:
     for kind, block in _blocks(heif.info):
         kinds += exif_kinds(read_tiff(block.removeprefix(b"Exif\0\0"))) if kind == "exif" else [kind]
     try:
-        image = heif.to_pillow()
+        image = heif.to_pillow()  # a copy of libheif's picture, which goes with the file (3 bytes a pixel)
+        del heif
         notes: tuple[str, ...] = (CONVERTED,)
         if image.has_transparency_data:  # RGBA, LA, premultiplied RGBa and La, a palette's transparency
             # JPEG has no transparency: the colours under transparent pixels (anything, unseen) would show
@@ -272,8 +273,11 @@ def _convert(heif: HeifFile, name: str) -> Converted:
         profile = image.info.get("icc_profile")
         if profile:
             source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-            image = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"),
-                                              outputMode="RGB") or image
+            if image.mode == "RGB":  # in place: a second picture of 3 bytes a pixel (145 MB at 48 MP) is not made
+                ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), inPlace=True)
+            else:
+                image = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"),
+                                                  outputMode="RGB") or image
         out = io.BytesIO()
         if image.mode != "RGB":  # a copy: only when needed (a 48 MP photo is 145 MB of pixels)
             image = image.convert("RGB")
