@@ -555,3 +555,32 @@ def test_keep_text_signs_a_damaged_looking_text_and_nothing_else(runner: CliRunn
     account.write_text("Он сказал х?й, потом б??дь и п??дец.\n")  # noqa: RUF001
     code, _, err = invoke(runner, "create", planted, "-o", out, "--key", "alice", "--keep-text", account.parent)
     assert code == 0 and out.exists(), err  # a folder's texts too (helper-165: it did nothing, silently)
+
+
+def test_scan_names_the_archives_and_programs_it_does_not_open(runner: CliRunner, tmp_path: Path) -> None:
+    """A 7z in a folder, a zip, a tarball, an xz file or a self-extracting program was "not a photo or a text:
+    mirror cannot read it", as if scan could read no archive (a courier's folder of bundles, a zip a messenger
+    made): each is said as what it is, with what to do, and the scan stays incomplete (exit 7)."""
+    import lzma
+    import zipfile
+
+    from forge import Entry, forge
+
+    folder = tmp_path / "outbox"
+    folder.mkdir()
+    forge(folder / "bundle.7z", [Entry("notes.txt", b"call +7 701 123 45 67\n")])
+    with zipfile.ZipFile(folder / "notes.zip", "w") as archive:
+        archive.writestr("notes.txt", "call +7 701 123 45 67\n")
+    (folder / "notes.txt.xz").write_bytes(lzma.compress(b"call +7 701 123 45 67\n"))
+    (folder / "notes.tar").write_bytes(b"notes.txt".ljust(257, b"\0") + b"ustar\x0000" + b"\0" * 246)
+    (folder / "setup.exe").write_bytes(b"MZ\x90\0" + b"\0" * 60)
+    (folder / "data.bin").write_bytes(b"\0\1\2\3")
+    code, out, _ = invoke(runner, "scan", folder)
+    assert code == 7, out
+    assert "  bundle.7z: a 7z archive, not opened inside a folder or another archive: scan it on its own" in out
+    for name, kind in (("notes.zip", "zip"), ("notes.txt.xz", "xz"), ("notes.tar", "tar")):
+        assert f"  {name}: packed with {kind}, which mirror does not open: unpack it" in out, out
+    assert "  setup.exe: a program (a self-extracting archive is one)" in out, out
+    assert "  data.bin: not a photo or a text: mirror cannot read it" in out, out
+    code, out, _ = invoke(runner, "scan", folder / "notes.zip")  # given alone, the same
+    assert code == 7 and "notes.zip: packed with zip, which mirror does not open" in out, out

@@ -42,6 +42,7 @@ from mirror.privacy.texts import stream_codec, text_lines
 from mirror.safeio import open_regular
 from mirror.sevenzip import Archive, Limits, check_methods, iter_members, read_archive
 from mirror.sevenzip.members import kind_problem
+from mirror.sevenzip.reader import other_archive
 from mirror.sevenzip.volumes import open_archive_file, volume_set
 from mirror.walk import walk
 
@@ -144,9 +145,25 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
         report.add(_sidecar(name, head))
         report.add(scan_blocks(text_lines(data), name, report.checks))
     else:
-        report.skip(name, "not a photo or a text: mirror cannot read it")
+        report.skip(name, _unread(head))
         return
     report.scanned += 1
+
+
+def _unread(head: bytes) -> str:
+    """Why a file that is neither a photo nor a text is not scanned: what it is, when its first bytes say so (a
+    7z archive in a folder, a zip or a self-extracting program was "not a photo or a text: mirror cannot read it",
+    as if scan could read no archive), and what to do to have it scanned."""
+    if head.startswith(SEVENZIP_MAGIC):
+        return ("a 7z archive, not opened inside a folder or another archive: scan it on its own "
+                "(mirror scan FILE)")
+    kind = other_archive(head)
+    if kind == "a program":
+        return "a program (a self-extracting archive is one): mirror cannot read what it holds"
+    if kind is not None:
+        return (f"packed with {kind}, which mirror does not open: unpack it (7z x FILE -oFOLDER), then scan "
+                "the folder")
+    return "not a photo or a text: mirror cannot read it"
 
 
 # Text that is a photo's metadata or a record of places, not an account: an XMP sidecar (IMG_0412.xmp, which

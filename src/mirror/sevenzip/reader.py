@@ -106,6 +106,19 @@ def _what_else(start: bytes) -> str | None:
     return next((name for magic, name in _OTHER_FILES if start.startswith(magic)), None)
 
 
+def other_archive(start: bytes) -> str | None:
+    """The format of a file another archiver or compressor made (zip, RAR, gzip, xz, bzip2, zstd, tar), by its
+    first 263 bytes; "a program" for one that runs (a self-extracting archive is one); None otherwise."""
+    if start[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return "zip"
+    name = next((n for magic, n in _OTHER_CONTAINERS if start.startswith(magic)), None)
+    if name is None and start[257:263] in (b"ustar\x00", b"ustar "):
+        name = "tar"
+    if name is None and any(start.startswith(magic) for magic, what in _OTHER_FILES if what == _PROGRAM):
+        name = "a program"
+    return name
+
+
 def _zip_hint(start: bytes) -> str:
     """What to do with a zip: one made around a bundle (a mail program or messenger zips what it sends) holds the
     .7z itself, to unzip and verify; one made of a bundle's files is repacked."""
