@@ -199,24 +199,28 @@ def test_a_bundle_wrapped_by_another_archiver_is_named_with_how_to_unwrap_it(too
     assert layer.name == "bundle.7z" and invoke(runner, "verify", layer)[0] == 0
 
 
-@pytest.mark.parametrize("what", ["the bundle", "its extracted folder"])
+@pytest.mark.parametrize("what", ["the bundle", "its extracted folder", "a folder holding the bundle",
+                                  "a folder holding its extracted folder"])
 def test_a_bundle_packed_again_by_7zip_is_named_with_how_to_unwrap_it(what: str, bundle: Path, tmp_path: Path,
                                                                      runner: CliRunner) -> None:
-    """7-Zip asked to pack the bundle itself, or the folder it was extracted into with the folder's name: not
-    checked (exit 3), not called tampered, and the fix named, which then verifies."""
+    """7-Zip asked to pack the bundle itself, or the folder it was extracted into with the folder's name, or a
+    folder holding either (Downloads/, packed whole: the extracted folder's files were "the bundle has no
+    SHA256SUMS"): not checked (exit 3), not called tampered, and the fix named, which then verifies."""
     sevenzip = require_tool("7zz")
     wrapped = tmp_path / "wrapped.7z"
-    if what == "the bundle":
-        run(sevenzip, "a", "-bso0", "-bsp0", wrapped, bundle.name, cwd=bundle.parent)
-        expected, fix = f"holding another one, '{bundle.name}'", f"mirror verify FOLDER/{bundle.name}"
+    above = "Downloads/" if what.startswith("a folder holding") else ""
+    (tmp_path / "Downloads").mkdir()
+    if what.endswith("the bundle"):
+        bundle = bundle.rename(tmp_path / above / bundle.name)
+        expected, fix = f"holding another one, '{above}{bundle.name}'", f"mirror verify FOLDER/{above}{bundle.name}"
     else:
-        sevenzip_extract(bundle, tmp_path / "story")
-        run(sevenzip, "a", "-bso0", "-bsp0", wrapped, "story", cwd=tmp_path)
-        expected, fix = "a bundle's files inside the folder 'story/'", "mirror verify FOLDER/story"
+        sevenzip_extract(bundle, tmp_path / above / "story")
+        expected, fix = f"a bundle's files inside the folder '{above}story/'", f"mirror verify FOLDER/{above}story"
+    run(sevenzip, "a", "-bso0", "-bsp0", wrapped, above.rstrip("/") or fix.rsplit("/", 1)[1], cwd=tmp_path)
     code, out, err = invoke(runner, "verify", wrapped)
     assert code == 3 and out.startswith("NOT CHECKED") and expected in out and fix in err, (out, err)
     run(sevenzip, "x", "-bso0", "-bsp0", f"-o{tmp_path / 'out'}", wrapped)
-    inner = tmp_path / "out" / fix.rsplit("/", 1)[1]
+    inner = tmp_path / "out" / fix.split("FOLDER/", 1)[1]
     assert invoke(runner, "verify", inner)[0] == 0
 
 

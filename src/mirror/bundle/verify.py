@@ -160,8 +160,10 @@ def _check_endorsement_member(name: str, size: int, layout: Layout) -> None:
                            hint=BROKEN_ENDORSEMENT_HINT)
 
 
-_WRAPPED_BUNDLE = re.compile(r"[^/]+\.7z(?:\.[0-9]{3})?")
-_WRAPPED_FOLDER = re.compile(r"([^/]+)/(?:\.mirror/)?SHA256SUMS")
+# At any depth: 7-Zip packing a folder (Downloads/) that holds the bundle, or the folder it was extracted into, keeps
+# that folder's name above it (the bundle's files two levels down were "the bundle has no SHA256SUMS").
+_WRAPPED_BUNDLE = re.compile(r"(?:[^/]+/)*[^/]+\.7z(?:\.[0-9]{3})?")
+_WRAPPED_FOLDER = re.compile(r"([^/]+(?:/[^/]+)*?)/(?:\.mirror/)?SHA256SUMS")
 # A name a bundle (or a bundle packed again) has: its signed files anywhere, its page, accounts or photos at the
 # top, or another 7z inside.
 _BUNDLE_SIGN = re.compile(r"(?:(?:.*/)?(?:\.mirror/.*|SHA256SUMS(?:\.minisig)?|author\.pub|bundle\.json|[^/]+\.7z"
