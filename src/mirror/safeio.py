@@ -332,6 +332,23 @@ def _regular_file(fd: int, path: Path) -> BinaryIO:
         raise
 
 
+READ_PIECE = 1 << 20
+
+
+def read_at_most(handle: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` bytes of `handle`, read a piece at a time. `handle.read(limit)` sets `limit` bytes aside before
+    it reads one: a folder's bundle.json of 5 KB read against its cap of 512 MiB asked for 512 MiB, an internal
+    error (MemoryError) under a memory limit of 500 MB, where verifying the bundle itself takes 30 MB."""
+    pieces, left = [], limit
+    while left > 0:
+        piece = handle.read(min(READ_PIECE, left))
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    return b"".join(pieces)
+
+
 def read_regular(path: Path, limit: int | None = None) -> bytes:
     """The whole of `path` if it is a regular file (as `open_regular` checks), at most `limit` bytes.
 
@@ -340,7 +357,7 @@ def read_regular(path: Path, limit: int | None = None) -> bytes:
         OSError: the file cannot be read (FileNotFoundError when it is not there).
     """
     with open_regular(path) as handle:
-        data = handle.read() if limit is None else handle.read(limit + 1)
+        data = handle.read() if limit is None else read_at_most(handle, limit + 1)
     if limit is not None and len(data) > limit:
         raise ConfigError(f"{path} is larger than {limit} bytes, too large for what it should hold")
     return data

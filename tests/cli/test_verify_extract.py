@@ -332,3 +332,31 @@ def test_a_secret_key_given_as_a_bundle_is_named(runner: CliRunner, keyring: Key
     key = keyring.folder / "alice.key"
     code, out, err = invoke(runner, "verify", key)
     assert code == 3 and "not a 7z archive: it is a secret key" in out + err and "never send it" in out + err
+
+
+@pytest.mark.skipif(not hasattr(__import__("resource"), "RLIMIT_AS"), reason="no address-space limit here")
+def test_an_extracted_folder_verifies_in_the_memory_a_bundle_does(bundle: Path, tmp_path: Path) -> None:
+    """A folder a bundle was extracted into, checked under a 300 MB address-space limit that the bundle itself
+    verifies well within: each signed file was read with read(cap + 1), which sets the cap aside first (512 MiB
+    for a bundle.json of a few KB), so verify, show and extract of the folder stopped on an internal error
+    (MemoryError, exit 1). Each signed file is now read a piece at a time."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    import mirror
+    from helpers import sevenzip_extract
+
+    folder = sevenzip_extract(bundle, tmp_path / "story")
+    (tmp_path / "reader-keys").mkdir(mode=0o700)
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (300 << 20, 300 << 20))
+
+    for target in (bundle, folder):
+        done = subprocess.run([sys.executable, "-m", "mirror", "verify", str(target), "--keys",
+                               str(tmp_path / "reader-keys")],
+                              capture_output=True, text=True, preexec_fn=limited, timeout=120, check=False,
+                              env={**os.environ, "PYTHONPATH": str(Path(mirror.__file__).parents[1])})
+        assert done.returncode == 5 and "MemoryError" not in done.stderr, (target, done.stdout, done.stderr)

@@ -39,6 +39,7 @@ from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, 
 from mirror.formats.manifest import MAX_MEMBERS, SUMS_NAME, V2, layout_of
 from mirror.formats.names import MAX_NAME_BYTES, printable
 from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
+from mirror.safeio import read_at_most
 from mirror.trust.policy import AuthorTrusted, Evidence, Policy
 
 CHUNK = 1 << 20
@@ -208,7 +209,7 @@ def _open_beneath(root: Path, name: str) -> int:
 def _read(root: Path, name: str, limit: int) -> tuple[bytes, bool]:
     """At most `limit` bytes of the file, and whether it holds more."""
     with os.fdopen(_open_beneath(root, name), "rb") as fp, _reading(name):
-        data = fp.read(limit + 1)
+        data = read_at_most(fp, limit + 1)
     return data[:limit], len(data) > limit
 
 

@@ -50,6 +50,7 @@ from mirror.bundle.verify import Keys, VerifiedBundle
 from mirror.errors import ConfigError, ContentError
 from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, file_details
 from mirror.record import record, replace
+from mirror.safeio import read_at_most
 from mirror.trust.policy import Policy
 
 RENDER_SECONDS = 5.0  # Markdown rendered here from a stranger's accounts; the rest is shown as plain text
@@ -158,7 +159,7 @@ def _made_page(folder: Path, verified: VerifiedBundle) -> Iterator[bytes]:
             text = ""
             if n < MAX_RENDERED:  # no more than the page can show of it, whatever its size: once the page's text
                 with (folder / path).open("rb") as account:  # is read, what Markdown renders here of each one
-                    raw = account.read(max(left, _EACH_AT_LEAST))
+                    raw = read_at_most(account, max(left, _EACH_AT_LEAST))
                 left -= len(raw)
                 text = strip_front_matter(raw.decode("utf-8", "replace"))
             extra = details[path].extra
@@ -276,7 +277,7 @@ def _remove_earlier(into: Path, holder: Path, identity: str) -> int:
 def _read_capped(page: Path) -> bytes:
     """The page's bytes, no more than page_problem checks (a larger page fails that check)."""
     with page.open("rb") as handle:
-        return handle.read(MAX_CHECKED + 1)
+        return read_at_most(handle, MAX_CHECKED + 1)
 
 
 def _view(extracted: Extracted) -> View:

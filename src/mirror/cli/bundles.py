@@ -217,6 +217,7 @@ def _page_hint(page: Path, verified: VerifiedBundle, bundles: list[Path]) -> Non
     the kind mirror makes: another page could run code or load from elsewhere, and so tell a server where the
     reader is. `mirror open` shows the same files on a page made on this computer."""
     from mirror.bundle.pagecheck import MAX_CHECKED, page_problem
+    from mirror.safeio import read_at_most
 
     if not page.is_file() or page.is_symlink():
         return
@@ -233,7 +234,7 @@ def _page_hint(page: Path, verified: VerifiedBundle, bundles: list[Path]) -> Non
              "computer, with who vouched")
         return
     with page.open("rb") as handle:
-        problem = page_problem(handle.read(MAX_CHECKED + 1))
+        problem = page_problem(read_at_most(handle, MAX_CHECKED + 1))
     if problem is None:
         say(f"  to read them, open {page} in a web browser")
     else:

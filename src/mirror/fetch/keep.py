@@ -45,7 +45,7 @@ from mirror.formats.minisign import Signature
 from mirror.formats.torrent import magnet_trackers
 from mirror.leftovers import held
 from mirror.record import record
-from mirror.safeio import atomic_output, atomic_write, file_sha256, open_regular
+from mirror.safeio import atomic_output, atomic_write, file_sha256, open_regular, read_at_most
 from mirror.sevenzip import Limits, iter_members, read_archive
 from mirror.trust.index import check_index
 from mirror.trust.keyset import TrustedKeys
@@ -152,7 +152,7 @@ def _version_in_folder(folder: Path, chosen: Choice, keys: TrustedKeys) -> int:
     try:
         # open_regular: a FIFO or device planted in the folder is refused (ConfigError), never waited on
         with open_regular(folder / INDEX_NAME) as index, open_regular(folder / (INDEX_NAME + SIG_SUFFIX)) as signature:
-            raw, sig = index.read(MAX_INDEX + 1), signature.read(MAX_SIG_FILE + 1)
+            raw, sig = read_at_most(index, MAX_INDEX + 1), read_at_most(signature, MAX_SIG_FILE + 1)
         record = keys.find(Signature.from_bytes(sig).key_id, "publisher")
         if record is None:
             return 0

@@ -51,7 +51,7 @@ from mirror.formats.minisign import Signature
 from mirror.formats.names import printable, readable_name
 from mirror.formats.torrent import Torrent
 from mirror.record import field, record, replace
-from mirror.safeio import open_regular
+from mirror.safeio import open_regular, read_at_most
 from mirror.serve.headers import content_type
 from mirror.sevenzip import Limits
 from mirror.sevenzip.volumes import is_first_volume
@@ -170,7 +170,7 @@ def _read_capped(path: Path, limit: int) -> bytes | None:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as handle:
-            data = handle.read(limit + 1)
+            data = read_at_most(handle, limit + 1)
     except OSError:
         return None
     return data if len(data) <= limit else None
