@@ -85,3 +85,21 @@ def test_a_failed_output_takes_away_the_folders_made_for_it(tmp_path: Path) -> N
         pass  # a file stands where a folder should be: said, nothing made
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
         "new", "new/kept.txt", "other", "other/x.7z"]
+
+
+def test_a_small_file_read_against_a_huge_cap_asks_for_no_more_memory_than_it_holds(tmp_path: Path) -> None:
+    """read(cap + 1) sets the cap aside before it reads a byte: against a cap far past the memory there is, a file of
+    a few bytes was a MemoryError (a folder mirror's index read this way, like an extracted folder's signed files).
+    Read a piece at a time, it costs what it holds; the cap still holds."""
+    from mirror.fetch.transport import FolderMirror
+    from mirror.safeio import read_at_most, read_regular
+
+    (tmp_path / "index.json").write_bytes(b"{}\n")
+    huge = 1 << 46
+    assert FolderMirror(tmp_path).read("index.json", huge) == b"{}\n"
+    assert read_regular(tmp_path / "index.json", huge) == b"{}\n"
+    with (tmp_path / "index.json").open("rb") as handle:
+        assert read_at_most(handle, 2) == b"{}"
+    (tmp_path / "big").write_bytes(b"x" * (3 << 20))
+    with (tmp_path / "big").open("rb") as handle:
+        assert read_at_most(handle, (2 << 20) + 1) == b"x" * ((2 << 20) + 1)

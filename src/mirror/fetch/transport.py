@@ -45,7 +45,7 @@ from mirror.net.http import (
 )
 from mirror.net.pace import Limits, Watch, current, pause
 from mirror.net.proxy import shown_url
-from mirror.safeio import open_regular
+from mirror.safeio import open_regular, read_at_most
 from mirror.sevenzip.model import MAGIC
 
 # A body is appended in pieces of this size. Not larger: when a watch cuts a slow mirror off, the piece being
@@ -175,7 +175,7 @@ class FolderMirror:
         with Watch(self.label, f"read {path}", self.limits):
             try:
                 with self._file(path) as handle:
-                    data = handle.read(limit + 1)
+                    data = read_at_most(handle, limit + 1)
             except OSError as exc:
                 raise self._unreadable(path, exc) from None
         if len(data) > limit:
