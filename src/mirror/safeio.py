@@ -339,14 +339,19 @@ def read_at_most(handle: BinaryIO, limit: int) -> bytes:
     """Up to `limit` bytes of `handle`, read a piece at a time. `handle.read(limit)` sets `limit` bytes aside before
     it reads one: a folder's bundle.json of 5 KB read against its cap of 512 MiB asked for 512 MiB, an internal
     error (MemoryError) under a memory limit of 500 MB, where verifying the bundle itself takes 30 MB."""
+    try:  # a file's size known, it comes in one read, never held twice (the pieces and their join)
+        want = max(READ_PIECE, os.fstat(handle.fileno()).st_size + 1)
+    except (OSError, ValueError, AttributeError):  # no file behind it (BytesIO): pieces
+        want = READ_PIECE
     pieces, left = [], limit
     while left > 0:
-        piece = handle.read(min(READ_PIECE, left))
+        piece = handle.read(min(want, left))
         if not piece:
             break
         pieces.append(piece)
         left -= len(piece)
-    return b"".join(pieces)
+        want = READ_PIECE  # it grew while read: the rest a piece at a time
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 def read_regular(path: Path, limit: int | None = None) -> bytes:
