@@ -299,3 +299,25 @@ def test_a_text_that_shrinks_hundreds_of_times_is_a_bomb_too(runner: CliRunner, 
     report = json.loads(invoke(runner, "scan", "--json", archive)[1])
     assert [e["path"] for e in report["not_scanned"] if "compression bomb" in e["reason"]] == ["dense.txt"], report
     assert {f["kind"] for f in report["findings"]} == {"email"}, report
+
+
+@pytest.mark.parametrize("what", ["the bundle", "its extracted folder"])
+def test_the_path_to_verify_in_a_wrapping_is_quoted_for_the_shell(what: str, bundle: Path, tmp_path: Path,
+                                                                  runner: CliRunner) -> None:
+    """The hint's command names a path the sender chose: a folder with a space (Downloads/Telegram Desktop/) gave a
+    command that verifies another path, and one with a ';' ran what followed it when pasted into a shell."""
+    import shlex
+
+    sevenzip = require_tool("7zz")
+    above = tmp_path / "x; touch PWNED; y" / "Telegram Desktop"
+    above.mkdir(parents=True)
+    if what == "the bundle":
+        inner = bundle.rename(above / bundle.name).relative_to(tmp_path).as_posix()
+    else:
+        inner = sevenzip_extract(bundle, above / "story").relative_to(tmp_path).as_posix()
+    wrapped = tmp_path / "wrapped.7z"
+    run(sevenzip, "a", "-bso0", "-bsp0", wrapped, "x; touch PWNED; y", cwd=tmp_path)
+    code, out, err = invoke(runner, "verify", wrapped)
+    assert code == 3 and out.startswith("NOT CHECKED"), (out, err)
+    command = err.split("then: ", 1)[1].split("\n", 1)[0] if "then: " in err else err.split("folder: ", 1)[1]
+    assert shlex.split(command.strip()) == ["mirror", "verify", f"FOLDER/{inner}"], err

@@ -21,6 +21,7 @@ import hashlib
 import io
 import os
 import re
+import shlex
 from array import array
 from collections import deque
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
@@ -206,17 +207,19 @@ def _refuse_wrapped(files: Files) -> None:
     """Raise UnreadableContainer for an archive without SHA256SUMS that holds a bundle (7-Zip packed the file
     again) or a bundle's files in a folder (its extracted folder packed with its name): a wrapping on the way,
     like a tarball, not a bundle that lost its signed list. Return quietly otherwise."""
-    for k in range(len(files)):
-        name = files.name(k)
+    for k in range(len(files)):  # the path to verify is quoted for the shell: the sender chose it (Downloads/
+        name = files.name(k)  # Telegram Desktop/ gave a command that verifies another path; a ';' ran what followed)
         if _WRAPPED_BUNDLE.fullmatch(name):
+            path = shlex.quote(printable(name))
             raise UnreadableContainer(f"this copy is a 7z archive holding another one, '{printable(name)}'",
-                                      hint=f"unpack it first (7z x COPY -oFOLDER), then: mirror verify FOLDER/{name}")
+                                      hint=f"unpack it first (7z x COPY -oFOLDER), then: mirror verify FOLDER/{path}")
         folder = _WRAPPED_FOLDER.fullmatch(name)
         if folder is not None:
             top = printable(folder[1])
+            path = shlex.quote(top)
             raise UnreadableContainer(f"this copy holds a bundle's files inside the folder '{top}/'",
                                       hint=f"unpack it (7z x COPY -oFOLDER), then check the folder: "
-                                      f"mirror verify FOLDER/{top}")
+                                      f"mirror verify FOLDER/{path}")
 
 
 def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Files, Layout]:
