@@ -360,3 +360,32 @@ def test_an_extracted_folder_verifies_in_the_memory_a_bundle_does(bundle: Path, 
                               capture_output=True, text=True, preexec_fn=limited, timeout=120, check=False,
                               env={**os.environ, "PYTHONPATH": str(Path(mirror.__file__).parents[1])})
         assert done.returncode == 5 and "MemoryError" not in done.stderr, (target, done.stdout, done.stderr)
+
+
+@pytest.mark.skipif(not hasattr(__import__("resource"), "RLIMIT_AS"), reason="no address-space limit here")
+def test_an_extracted_folders_oversized_signed_file_is_refused_without_reading_it(bundle: Path,
+                                                                                   tmp_path: Path) -> None:
+    """A folder's bundle.json made a sparse file of 100 GB (a few bytes on the disk) was read up to its cap of
+    512 MiB and then cut to the cap, a copy: 1 GB held, and under a 300 MB address-space limit an internal error
+    (MemoryError, exit 1) instead of the refusal (exit 3). Its size is looked at first."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    import mirror
+    from helpers import sevenzip_extract
+
+    folder = sevenzip_extract(bundle, tmp_path / "story")
+    meta = next(p for p in folder.rglob("bundle.json"))
+    os.truncate(meta, 100 << 30)
+    (tmp_path / "reader-keys").mkdir(mode=0o700)
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (300 << 20, 300 << 20))
+
+    command = [sys.executable, "-m", "mirror", "verify", str(folder), "--keys", str(tmp_path / "reader-keys")]
+    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=limited, timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(Path(mirror.__file__).parents[1])})
+    assert done.returncode == 3 and "bundle.json is larger than" in done.stderr, (done.stdout, done.stderr)
+    assert "MemoryError" not in done.stdout + done.stderr

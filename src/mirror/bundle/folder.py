@@ -207,10 +207,14 @@ def _open_beneath(root: Path, name: str) -> int:
 
 
 def _read(root: Path, name: str, limit: int) -> tuple[bytes, bool]:
-    """At most `limit` bytes of the file, and whether it holds more."""
+    """The file's bytes and False, or nothing and True when it holds more than `limit`. A file larger than that is
+    not read: a sparse bundle.json of 100 GB was read to its cap of 512 MiB and then cut to it, a copy (1 GB held:
+    a MemoryError, exit 1, under a memory limit the bundle verifies well within)."""
     with os.fdopen(_open_beneath(root, name), "rb") as fp, _reading(name):
-        data = read_at_most(fp, limit + 1)
-    return data[:limit], len(data) > limit
+        if os.fstat(fp.fileno()).st_size > limit:
+            return b"", True
+        data = read_at_most(fp, limit + 1)  # it may still grow while read
+    return (b"", True) if len(data) > limit else (data, False)
 
 
 @contextlib.contextmanager
