@@ -119,7 +119,7 @@ class SecretKey:
         read counts as encrypted: unseal says what is wrong with it."""
         try:
             doc = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes ([[[[...)
             return True
         return not (isinstance(doc, dict) and doc.get("kdf") == "none")
 
@@ -154,7 +154,7 @@ class SecretKey:
                     base64.b64decode(doc[sealed], validate=True)
             else:
                 raise KeyringError(f"secret key {name} uses an unknown key derivation")
-        except (ValueError, KeyError, TypeError, binascii.Error):
+        except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):  # [[[[... deeper than json goes
             raise KeyringError(f"secret key {name} is damaged or not a mirror secret key") from None
         return line
 
