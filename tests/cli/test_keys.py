@@ -542,3 +542,14 @@ def test_a_secret_key_without_its_public_half_is_said_and_never_paired_with_anot
     with pytest.raises(KeyringError, match="this is not its public key"):
         keyring.import_public("zed", SecretKey.generate().public, ("author",), "in-person")
     assert keyring.import_public("zed", own, ("author",), "in-person").has_secret
+
+
+@pytest.mark.parametrize("name", ["alice.trust.json", "alice.key"])
+def test_a_keyring_file_nested_deeper_than_json_goes_is_said_damaged(runner: CliRunner, keyring: Keyring,
+                                                                      bundle: Path, name: str) -> None:
+    """A trust record (or a secret key file) of [[[[... 60,000 deep, within the 64 KB a key file may have: every
+    verify with that keyring, and keys list, stopped on an internal error (RecursionError, exit 1)."""
+    (keyring.folder / name).write_bytes(b"[" * 60_000)
+    for args in (("verify", bundle), ("keys", "list")):
+        code, out, err = invoke(runner, *args, "--keys", keyring.folder)
+        assert code != 1 and "internal error" not in err, (args, code, out, err)

@@ -123,7 +123,7 @@ class Keyring:
         try:
             loaded = json.loads(read_regular(self._path(name, ".trust.json"), _KEY_FILE_LIMIT).decode("utf-8"))
             public = self.get(name).public
-        except (OSError, ValueError, UnicodeDecodeError, KeyringError):
+        except (OSError, ValueError, UnicodeDecodeError, KeyringError, RecursionError):
             return None
         recorded = loaded.get("key") if isinstance(loaded, dict) else None
         if not isinstance(recorded, str) or recorded == public.key_line:
@@ -167,7 +167,7 @@ class Keyring:
         if trust_path.exists():
             try:
                 loaded = json.loads(read_regular(trust_path, _KEY_FILE_LIMIT).decode("utf-8"))
-            except (ValueError, UnicodeDecodeError, ConfigError, OSError):
+            except (ValueError, UnicodeDecodeError, ConfigError, OSError, RecursionError):  # [[[[... too deep
                 raise KeyringError(f"trust record of key {name} is damaged: {trust_path}") from None
             if isinstance(loaded, dict):
                 trust = loaded
@@ -255,7 +255,7 @@ class Keyring:
             return None
         try:
             doc = json.loads(self._secret_file(name))
-        except (ValueError, KeyringError, ConfigError, OSError):
+        except (ValueError, KeyringError, ConfigError, OSError, RecursionError):
             return ""  # damaged: no public key is its
         return str(doc.get("public_key", "")) if isinstance(doc, dict) else ""
 
