@@ -470,3 +470,18 @@ def test_a_fifo_among_earlier_copies_does_not_stop_open(runner: CliRunner, bundl
     planted.mkdir()
     os.mkfifo(planted / ".mirror-opened")
     assert invoke(runner, "open", bundle)[0] == 0
+
+
+def test_the_variables_kept_from_the_browser_are_put_back_after_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The browser starts without any MIRROR_ variable, and this process has them again once it has started (a
+    program that runs mirror's commands in its own process lost its keyring's setting for every command after)."""
+    from mirror.cli.bundles import _browse
+
+    seen: list[dict[str, str]] = []
+    monkeypatch.setenv("MIRROR_KEYS", "/somewhere/keys")
+    monkeypatch.setenv("MIRROR_PASSPHRASE", "tram fog")
+    monkeypatch.setenv("READER_OWN", "kept")
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: seen.append(dict(os.environ)) or True)
+    assert _browse("file:///x/index.html")
+    assert not any(name.startswith("MIRROR_") for name in seen[0]) and seen[0]["READER_OWN"] == "kept"
+    assert (os.environ["MIRROR_KEYS"], os.environ["MIRROR_PASSPHRASE"]) == ("/somewhere/keys", "tram fog")
