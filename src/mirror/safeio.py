@@ -272,7 +272,7 @@ def load_state(path: Path) -> dict[str, Any]:
         doc = json.loads(read_regular(path, _STATE_LIMIT).decode("utf-8"))
     except FileNotFoundError:
         return {}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested deeper than the parser goes (helper-171)
         raise damaged_state(path) from None
     if not isinstance(doc, dict):
         raise damaged_state(path)

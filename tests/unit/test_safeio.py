@@ -103,3 +103,14 @@ def test_a_small_file_read_against_a_huge_cap_asks_for_no_more_memory_than_it_ho
     (tmp_path / "big").write_bytes(b"x" * (3 << 20))
     with (tmp_path / "big").open("rb") as handle:
         assert read_at_most(handle, (2 << 20) + 1) == b"x" * ((2 << 20) + 1)
+
+
+def test_a_state_file_nested_deeper_than_the_parser_goes_is_said_damaged(tmp_path: Path) -> None:
+    """A state file of 60,000 "[" (a damaged or planted one) raised RecursionError, an internal error: it is
+    damaged, and said so like any other (helper-171)."""
+    from mirror.safeio import load_state
+
+    state = tmp_path / "state.json"
+    state.write_text("[" * 60_000)
+    with pytest.raises(ConfigError, match="is damaged"):
+        load_state(state)
