@@ -26,6 +26,8 @@ from mirror.privacy.places import card_numbers, coordinates, luhn_valid
     ("43°14′20″ с. ш. 76°53′23″ в. д.", "43°14′20″ с. ш. 76°53′23″ в. д."),
     ("43,2389° с. ш., 76,8897° в. д.", "43,2389° с. ш., 76,8897° в. д."),
     ("N43.2389 E76.8897", "N43.2389 E76.8897"),
+    ("Мы были здесь: 43,238949; 76,889709", "43,238949; 76,889709"),  # decimal commas, as Russian writes them
+    ("43,238949 76,889709", "43,238949 76,889709"),
     ("43°14.34'N 76°53.38'E", "43°14.34'N 76°53.38'E"),
     # Google Maps' right-click menu copies every digit of a double; its links hold them too
     ("43.23894977012345, 76.88970938451234", "43.23894977012345, 76.88970938451234"),
@@ -55,6 +57,7 @@ def test_coordinates_precise_enough_to_find_a_building_are_found(text: str, valu
     "0.3127,0.3290",  # a colour's white point
     "91.12345, 181.12345",  # out of range
     "в 2022 году 43,5, 76,2",
+    "12,345 67,890", "43,238949, 76,889709",  # sums grouped by thousands; a comma both within and between
     "version 1.2.3.4567, 2.3456",
     "43°75'10\"N 76°53'22\"E",  # no such minute
 ])

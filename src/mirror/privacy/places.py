@@ -97,7 +97,10 @@ def _value(match: re.Match[str], n: int) -> float | None:
             least = _PLAIN_DECIMALS if match["sep"].strip(" \u00a0") else _SPACED_DECIMALS
             # padded with zeros, its digits less them: 12.5000 is a figure (1), 43.238900 a place a GPS gave (4)
             padded = fraction.endswith("00") and len(fraction.rstrip("0")) - 1 < least
-            if not match["sep"] or fraction[0] == "," or len(fraction) - 1 < least or padded:
+            # a decimal comma (43,238949; 76,889709 as Russian and Kazakh write them) with five digits or more, and
+            # no comma between the two: not a sum grouped by thousands (12,345, 67,890)
+            comma = fraction[0] == "," and (len(fraction) - 1 < _SPACED_DECIMALS or "," in match["sep"])
+            if not match["sep"] or comma or len(fraction) - 1 < least or padded:
                 return None
         return degrees + (-1 if degrees < 0 or match[f"num{n}"][0] == "-" else 1) * float("0." + fraction[1:])
     whole = float(minutes.replace(",", "."))
