@@ -173,13 +173,20 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _is_card(number: str) -> bool:
+    """Whether the digits of `number` end in their Luhn check digit and are not everyone's example (4111 1111 1111
+    1111: two digits in all)."""
+    digits = "".join(char for char in number if char.isdigit())
+    return luhn_valid(digits) and len(set(digits)) > 2
+
+
 def _table_after(text: str, end: int) -> bool:
     """Whether a group of four digits follows a card's number that ends at `end`, and begins no card itself."""
     after = _GROUP_AFTER.match(text, end)
     if after is None:
         return False
     card = _CARDS[1].match(text, after.end() - 4)
-    return card is None or not luhn_valid(digits := re.sub(r"\D", "", card.group())) or len(set(digits)) <= 2
+    return card is None or not _is_card(card.group())
 
 
 def _table_before(text: str, start: int) -> bool:
@@ -207,8 +214,7 @@ def card_numbers(text: str, runs: list[tuple[int, int]] | None = None) -> list[F
                 if grouped < 0 and (_table_after(text, match.end()) or (
                         _table_before(text, match.start()) and not (found and match.start() - found[-1][2] <= 3))):
                     continue  # "2015 2016 2017 2018 2019": a table's row (cards side by side are cards)
-                digits = "".join(char for char in match.group() if char.isdigit())
-                if luhn_valid(digits) and len(set(digits)) > 2:  # not 4111 1111 1111 1111, everyone's example
+                if _is_card(match.group()):
                     found.append((match.group(), match.start(), match.end()))
                     at = match.end()
                     break
