@@ -554,16 +554,12 @@ class HttpServer:
 
     async def _send_file(self, request: web.BaseRequest, response: web.StreamResponse, item: Item,
                          span: Span) -> web.StreamResponse:
-        if request.method == "HEAD":
-            handle = self._opened(item)
-            if handle is None:
-                return _plain(503, {"Retry-After": str(RESCAN_RETRY)})
-            handle.close()
-            await response.prepare(request)
-            return response
         if not _unchanged(item):  # said at once, not after waiting for a slot (helper-170)
             self.on_stale()
             return _plain(503, {"Retry-After": str(RESCAN_RETRY)})
+        if request.method == "HEAD":
+            await response.prepare(request)
+            return response
         client = _client(request.transport)
         if self._per_client[client] >= self.limits.per_client_transfers:
             self.stats.busy += 1
