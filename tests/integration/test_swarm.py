@@ -9,6 +9,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -188,6 +189,69 @@ def _listening(port: int, process: subprocess.Popen[str], timeout: float = 30) -
             return
         except OSError:
             time.sleep(0.05)
+
+
+class _Endless(BaseHTTPRequestHandler):
+    """A mirror that serves its folder, but answers a bundle with a header that never ends (`line`: a status line
+    that never ends), for a minute at most."""
+
+    root: Path
+    kind = "header"
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+    def do_GET(self) -> None:
+        target = self.root / self.path.lstrip("/")
+        if not self.path.endswith(".7z"):
+            if ".." in self.path or not target.is_file():
+                self.send_error(404)
+                return
+            body = target.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        start = {"header": b"HTTP/1.1 206 Partial Content\r\n", "line": b"HTTP/1.1 206 Partial Content"}[self.kind]
+        filler = {"header": b"X-Filler: " + b"a" * 990 + b"\r\n", "line": b"a" * 1000}
+        end = time.monotonic() + 60
+        with contextlib.suppress(OSError):
+            self.wfile.write(start)
+            while time.monotonic() < end:
+                self.wfile.write(filler[self.kind] * 64)
+
+
+@pytest.mark.parametrize("kind", ["header", "line"])
+def test_a_web_seed_whose_header_never_ends_is_dropped_in_bounded_memory(kind: str, world: World) -> None:
+    """The only web seed answers the bundle with a header that never ends. libtorrent keeps such an answer whole
+    and has no setting to bound it: a reader's fetch grew to 770 MB in 10 s, and burnt a core past --timeout.
+    The web seed is dropped once its connection holds more than a legitimate answer does, and its row says why."""
+    handler = type("Endless", (_Endless,), {"root": world.host, "kind": kind})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/"
+    dest = world.root / "in"
+    out, err = world.root / "fetch.out", world.root / "fetch.err"
+    try:
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            process = subprocess.Popen([sys.executable, "-m", "mirror", "fetch", "--torrent", "--mirror", url,
+                                        "--dest", dest, "--timeout", "20", "--json", "--keys", world.reader_keys],
+                                       stdout=stdout, stderr=stderr)
+        killer = threading.Timer(120, process.kill)
+        killer.start()
+        _, status, usage = os.wait4(process.pid, 0)  # its own peak memory, not every child's of this process
+        killer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        server.shutdown()
+        server.server_close()
+    rows = {m["mirror"]: m for m in json.loads(out.read_bytes())["mirrors"]}
+    assert process.returncode == 4 and not list(dest.glob("*.7z")), err.read_text()
+    assert rows["swarm"]["fate"] == "unreachable", rows
+    assert f"{url}: sent more than 16 MiB that was not data (a header without end)" in rows["swarm"]["detail"], rows
+    assert usage.ru_maxrss < 300_000, usage.ru_maxrss  # KiB
 
 
 def test_three_sessions_seed_and_two_fetchers(world: World) -> None:

@@ -30,6 +30,11 @@ MIN_PROGRESS = BLOCK  # less than a block in a stall window counts as no progres
 # status (seen for 404, 408, 429 and 503, even with Retry-After: 1), so it is the seed's last answer
 _HTTP_ERROR = re.compile(r"[1-5][0-9][0-9] ")
 _REDIRECTING = "redirecting"  # libtorrent's error when a web seed answers with a redirect, which it never asks again
+# A connection holding more than this that libtorrent has not used was sent something it cannot use as it comes:
+# a web seed's HTTP header without end, which libtorrent keeps whole (and parses again as it grows) until the
+# seed stops, with no setting to bound it (a hostile mirror took a reader's fetch to 770 MB in 10 s). A web seed
+# answering at loopback speed held 7 MB at most; a BitTorrent message is at most a block and its header.
+MAX_HELD = 16 << 20
 RETRIED = 3.0  # seconds between a web seed's first and latest error that show it was asked again (settings.py: 5)
 _CHECKING = {lt.torrent_status.states.checking_files, lt.torrent_status.states.checking_resume_data,
              lt.torrent_status.states.queued_for_checking}
@@ -74,6 +79,7 @@ class Download:
                 self._settle()
                 return
             self._watch_peers()
+            self._drop_overflowing()
             status = self.handle.status()
             if status.has_metadata and not self.checked_metadata:
                 self._check_metadata()
@@ -135,6 +141,27 @@ class Download:
         for url in self.handle.url_seeds():
             if url not in given:
                 self.handle.remove_url_seed(url)
+
+    def _drop_overflowing(self) -> None:
+        """Remove every web seed whose connection holds more than MAX_HELD bytes libtorrent has not used: removing
+        it closes the connection and frees what it held. It is not asked again, and its row says why."""
+        for peer in self.handle.get_peer_info():
+            held = max(peer.used_receive_buffer, peer.receive_buffer_size)
+            if held <= MAX_HELD or not peer.connection_type & (peer.web_seed | peer.http_seed):
+                continue
+            address = endpoint_text(peer.ip)
+            error = f"sent more than {MAX_HELD >> 20} MiB that was not data (a header without end)"
+            for url in [url for url, endpoints in self.endpoints.items() if address in endpoints]:
+                self.handle.remove_url_seed(url)
+                self._failed_for_good(url, error)
+
+    def _failed_for_good(self, url: str, error: str) -> None:
+        """Note that the web seed `url` is never asked again, and why (its row says it sent nothing, unless its
+        address sent blocks)."""
+        if not any(self.tally.received.get(e) for e in self.endpoints[url]):
+            self.tally.seed_errors[url] = error
+        now = time.monotonic()
+        self.seed_failures.setdefault(url, []).extend([(now - RETRIED, error), (now, error)])
 
     def _seed_failed(self, alert: lt.peer_error_alert | lt.url_seed_alert | lt.peer_disconnected_alert) -> None:
         """Note a web seed's failure, by its URL: an HTTP error or a redirect (libtorrent never asks that seed
