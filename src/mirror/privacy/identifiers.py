@@ -348,7 +348,8 @@ class Finder:
             found += _obfuscated_emails(text)
         taken = _Spans([(start, end) for _, _, start, end in found])
         long_runs = [(start, end) for start, end in runs if end - start >= _CARD_CHARS]
-        places = [("card-number", *card) for card in card_numbers(text, long_runs)] if long_runs else []
+        places = [("card-number", *card) for card in card_numbers(text, long_runs)] \
+            if long_runs or "/" in text else []  # (slashes: 4400/4302/1234/5679 holds no run)
         if "°" in text or "." in text or "," in text:
             places += [("coordinates", *pair) for pair in coordinates(text)]
         places += [("map-link", *link) for link in map_links(text)]

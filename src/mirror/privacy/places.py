@@ -8,17 +8,21 @@ Example::
     card_numbers("Kaspi Gold 4400 4302 1234 5678")        # [] unless its check digit is right
 
 A photo's GPS position is taken out before it is bundled; the same position typed into an account, or pasted as a
-map's link (Google, Yandex and 2GIS put it in their addresses), says as much: where someone lives, hid, or was.
+map's link (Google, Yandex, 2GIS, Apple and OsmAnd put it in their addresses, Google also as !3d43.2389!4d76.8897),
+says as much: where someone lives, hid, or was.
 Found: two decimal numbers in a latitude's and a longitude's range with at least four decimals each (about 10
 m), or with a degree sign, a hemisphere (N, E, с. ш., в. д., с. е., ш. б.) or the second one's name ("lon":,
 Долгота:, a line below) and three decimals; degrees, minutes and seconds (43°14'20.2"N), or minutes with two
-decimals. Coarser ones (43.24, 76.89: a district) are not.
+decimals. Decimal commas with a comma between (43,238949, 76,889709) only with five decimals or more each and no
+other number with a point or a comma within 40 characters (a list of figures, sums grouped by thousands).
+Coarser ones (43.24, 76.89: a district) are not.
 
 A map's short link (maps.app.goo.gl/..., yandex.kz/maps/-/..., go.2gis.com/..., osm.org/go/..., maps.apple/p/...),
 what a map app's Share button gives, names a place as well, though no coordinates are in it.
 
-A card number (16 or 19 digits from 2 to 6, or American Express's 15; the last a Luhn check digit; in groups of
-four or in one run) names its holder to anyone who sends money to it (a bank shows the name before a transfer):
+A card number (16 or 19 digits from 22-27 or 3 to 6, Uzcard's 8600 and Humo's 9860, or American Express's 15; the
+last a Luhn check digit; in groups of four, with spaces, dashes, points or slashes between, or in one run) names
+its holder to anyone who sends money to it (a bank shows the name before a transfer):
 a request for help that gives one identifies whoever it is.
 """
 
@@ -52,8 +56,10 @@ def _angle(n: int) -> str:
 _LABEL = (r"(?P<label>(?:\r?\n)?[ \t]{0,12}\"?(?i:(?:lat|lon|lng|long)\"?[ \u00a0]?[:=]"
           r"|(?:latitude|longitude|широта|долгота|ендік|бойлық)\"?[ \u00a0]?[:=]?)[ \u00a0]?)")
 _SEPARATOR = (rf"(?P<sep>[ \u00a0]{{0,8}}[,;/]?[ \u00a0]{{0,8}}{_LABEL}?"
-              r"|%2[cC]|&m?l(?:on|ng)=)")  # also in a link: %2C, &lon=
-_PAIR = re.compile(rf"(?<![\w.,]){_angle(1)}{_SEPARATOR}{_angle(2)}(?!\d|\.\d)")
+              r"|%2[cC]|&m?l(?:on|ng)=|![34]d)")  # also in a link: %2C, &lon=, Google's !3d43.2389!4d76.8897
+# A number begins a pair after no letter, digit, point or comma; or after Google Maps' data parameter's "!3d" (its
+# latitude, "!4d" its longitude) or "!2d" (an embedded map's longitude, "!3d" then its latitude)
+_PAIR = re.compile(rf"(?:(?<![\w.,])|(?<=![23]d)){_angle(1)}{_SEPARATOR}{_angle(2)}(?!\d|\.\d)")
 # Each begins with a literal character, which the engine finds fast
 _HINTS = tuple(re.compile(pattern) for pattern in (r"\.\d{3}", r",\d{3}", "°", "º", "˚"))
 _BEFORE = 16  # a hemisphere, a sign and three digits before the hint
@@ -65,19 +71,30 @@ _MARKED_DECIMALS = 3
 _MINUTE_DECIMALS = 2  # 43°14.34'N: 0.01' is about 20 m
 # 16 digits (Visa, Mastercard, Mir, UnionPay), 19 (Mir, UnionPay, Maestro), 15 (American Express); not 14, which
 # a time stamp has (20150811100527)
-_CARD_END = r"(?!\w|[.,]\d)"
+_CARD_END = r"(?!\w|[.,/]\d)"
+# A card's first four digits: Mir's 2200-2204 and Mastercard's 2221-2720 (never 20xx or 21xx, which a row of
+# years begins with), 3 to 6, and Uzbekistan's Uzcard (8600) and Humo (9860), whose numbers end in a Luhn check
+# digit as every ISO/IEC 7812 card number does
+_FIRST = r"(?:2[2-7]\d\d|[3-6]\d{3}|8600|9860)"
 # Tried in turn where a group of digits begins (the longest first: a 16-digit card followed by a CVV or a sum,
 # "4400 4302 1234 5679 123", is no 19-digit one, and is one of 16)
-# Between the groups: a space or two, a dash of any kind (the en dash an editor makes of "-"), spaced or not
-_GAP = r"(?:[ \u00a0]{1,2}|[ \u00a0]?[-\u2010-\u2015][ \u00a0]?)"
+# Between the groups: a space or two, a dash of any kind (the en dash an editor makes of "-"), spaced or not, a
+# point or a slash
+_GAP = r"(?:[ \u00a0]{1,2}|[ \u00a0]?[-\u2010-\u2015][ \u00a0]?|[./])"
 _CARDS = tuple(re.compile(shape + _CARD_END) for shape in (
-    rf"[2-6]\d{{3}}(?:{_GAP}\d{{4}}){{3}}{_GAP}\d{{3}}", rf"[2-6]\d{{3}}(?:{_GAP}\d{{4}}){{3}}",
-    rf"3[47]\d\d{_GAP}?\d{{6}}{_GAP}?\d{{5}}", r"[2-6]\d{18}", r"[2-6]\d{15}"))
-_CARD_START = re.compile(r"(?<![\w.,+-])[2-6]")  # where a group of digits begins, as a card's first does
+    rf"(?:2[2-7]\d\d|[3-6]\d{{3}})(?:{_GAP}\d{{4}}){{3}}{_GAP}\d{{3}}", rf"{_FIRST}(?:{_GAP}\d{{4}}){{3}}",
+    rf"3[47]\d\d{_GAP}?\d{{6}}{_GAP}?\d{{5}}", r"(?:2[2-7]|[3-6]\d)\d{17}", rf"{_FIRST}\d{{12}}"))
+# Where a group of digits begins, as a card's first does (not after a number and a slash: a path's, a date's)
+_CARD_START = re.compile(r"(?<![\w.,+-])(?<!\d/)(?:2[2-7]|[3-6]|8600|9860)")
+# Four groups of four with slashes between, which the phone finder's runs do not hold: read as runs of their own
+_SLASHED = re.compile(r"/\d{4}/\d{4}/\d{4}")
 # A group of four digits right before or after four such groups: a row of a table (years, sums), no card
 _GROUP_BEFORE = re.compile(rf"(?<!\d)\d{{4}}{_GAP}")
 _GROUP_AFTER = re.compile(rf"{_GAP}\d{{4}}(?!\d)")
 Found = tuple[str, int, int]  # value, start, end
+_COMMA_SPACE = (", ", ",\u00a0")  # the one comma that may stand between two numbers with decimal commas
+_NUMBER_NEAR = re.compile(r"\d[.,]\d")
+_AROUND = 40
 _MARKS = ("deg1", "deg2", "pre1", "pre2", "post1", "post2", "label")  # the groups that mark a pair as coordinates
 
 
@@ -98,8 +115,11 @@ def _value(match: re.Match[str], n: int) -> float | None:
             # padded with zeros, its digits less them: 12.5000 is a figure (1), 43.238900 a place a GPS gave (4)
             padded = fraction.endswith("00") and len(fraction.rstrip("0")) - 1 < least
             # a decimal comma (43,238949; 76,889709 as Russian and Kazakh write them) with five digits or more, and
-            # no comma between the two: not a sum grouped by thousands (12,345, 67,890)
-            comma = fraction[0] == "," and (len(fraction) - 1 < _SPACED_DECIMALS or "," in match["sep"])
+            # no comma between the two but one with a space after it (43,238949, 76,889709: `_accepted` then asks
+            # that no other number with a point or a comma stand near): not a sum grouped by thousands (12,345,
+            # 67,890), nor a CSV file's four columns (43,238949,76,889709)
+            comma = fraction[0] == "," and (len(fraction) - 1 < _SPACED_DECIMALS
+                                            or ("," in match["sep"] and match["sep"] not in _COMMA_SPACE))
             if not match["sep"] or comma or len(fraction) - 1 < least or padded:
                 return None
         return degrees + (-1 if degrees < 0 or match[f"num{n}"][0] == "-" else 1) * float("0." + fraction[1:])
@@ -138,18 +158,34 @@ def _pairs_near(text: str, at: int, found: list[Found]) -> int:
     while (match := _PAIR.search(text, at, end)) is not None:
         if end < len(text) and match.start() >= end - _LONGEST:  # perhaps cut by the window: the next one reads it
             break
-        first = _value(match, 1)
-        second = None if first is None else _value(match, 2)  # (half the time of a text of numbers that are none)
-        a, b = abs(first or 0), abs(second or 0)
-        # latitude first, or a map's longitude first (2GIS, Yandex); not two fractions (0.3127, 0.3290: a colour's
-        # white point; near 0, 0 is open sea)
-        in_range = max(a, b) >= 1 and ((a <= 90 and b <= 180) or (a <= 180 and b <= 90))
-        if first is not None and second is not None and in_range:
+        if _accepted(text, match):
             found.append((match.group(), match.start(), match.end()))
             at = done = match.end()
         else:  # "17/43.23895/76.88971" (a map's zoom, then the place): the place may begin inside this match
             at = match.start() + 1
     return max(done, end - _LONGEST) if end < len(text) else len(text)
+
+
+def _accepted(text: str, match: re.Match[str]) -> bool:
+    """Whether a match of _PAIR in `text` is a place: both numbers precise enough (`_value`), latitude first or a
+    map's longitude first (2GIS, Yandex); not two fractions (0.3127, 0.3290: a colour's white point; near 0, 0 is
+    open sea); and two decimal commas with a comma between stand alone (`_alone`)."""
+    first = _value(match, 1)
+    second = None if first is None else _value(match, 2)  # (half the time of a text of numbers that are none)
+    if first is None or second is None:
+        return False
+    a, b = abs(first), abs(second)
+    if not (max(a, b) >= 1 and ((a <= 90 and b <= 180) or (a <= 180 and b <= 90))):
+        return False
+    commas = match["frac1"] is not None and "," in match["frac1"] + (match["frac2"] or "")
+    return not commas or match["sep"] not in _COMMA_SPACE or any(match.group(*_MARKS)) or _alone(text, match)
+
+
+def _alone(text: str, match: re.Match[str]) -> bool:
+    """Whether no number with a point or a comma in it stands within _AROUND characters of `match`: a list of
+    figures or sums grouped by thousands (1,234567, 2,345678, 3,456789; 12,345 beside it) is no place."""
+    return _NUMBER_NEAR.search(text, max(0, match.start() - _AROUND), match.start()) is None and \
+        _NUMBER_NEAR.search(text, match.end(), match.end() + _AROUND) is None
 
 
 # A map's short link, as the apps' Share button gives a place (no coordinates in it, the same place to whoever opens
@@ -202,7 +238,7 @@ def card_numbers(text: str, runs: list[tuple[int, int]] | None = None) -> list[F
     тг"); not four groups of four with another beside them, a table's row of years or sums (one in six such rows of
     years was a card)."""
     found: list[Found] = []
-    for start, end in [(0, len(text))] if runs is None else runs:
+    for start, end in [(0, len(text))] if runs is None else _with_slashed(text, runs):
         at = start
         for begin in _CARD_START.finditer(text, start, end):
             if begin.start() < at:
@@ -219,3 +255,17 @@ def card_numbers(text: str, runs: list[tuple[int, int]] | None = None) -> list[F
                     at = match.end()
                     break
     return found
+
+
+def _with_slashed(text: str, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`runs`, and every four groups of four digits with slashes between (`_SLASHED`, searched for by its "/"), as
+    spans that do not overlap."""
+    spans = sorted([*runs, *((m.start() - 4, m.end()) for m in _SLASHED.finditer(text) if m.start() >= 4)]) \
+        if "/" in text else runs
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
