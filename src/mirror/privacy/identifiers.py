@@ -14,8 +14,9 @@ written 250-12-34 is reported as a possible phone. Dates (2022-01-05,
 05.01.2022), times (18:30) and grouped numbers ("12 000") are not reported. A
 12-digit run is an IIN when its check digit and birth date are valid, else a
 "12-digit-number" to check by eye. Card numbers and coordinates are found by
-privacy/places.py. Values are masked in reports: the line number says where to
-look, and a report can be seen by others.
+privacy/places.py, plus codes and what3words addresses by
+privacy/placecodes.py. Values are masked in reports: the line number says
+where to look, and a report can be seen by others.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from mirror.privacy.findings import Finding
+from mirror.privacy.placecodes import plus_codes, what3words
 from mirror.privacy.places import card_numbers, coordinates, map_links
 from mirror.privacy.texts import Block, count_breaks, line_starts, text_blocks
 
@@ -352,7 +354,9 @@ class Finder:
             if long_runs or "/" in text else []  # (slashes: 4400/4302/1234/5679 holds no run)
         if "°" in text or "." in text or "," in text:
             places += [("coordinates", *pair) for pair in coordinates(text)]
-        places += [("map-link", *link) for link in map_links(text)]
+        places += [("map-link", *link) for link in map_links(text)] + [("map-link", *w) for w in what3words(text)]
+        if "+" in text:
+            places += [("coordinates", *code) for code in plus_codes(text)]
         if places:  # a number read as a phone already is not reported twice; twelve of a card's digits, or of a
             # fraction's, are no IIN ("4405 3045 0917 3323" is a card whose first twelve make a valid IIN)
             spans = _Spans([(start, end) for _, _, start, end in places])

@@ -17,8 +17,8 @@ decimals. Decimal commas with a comma between (43,238949, 76,889709) only with f
 other number with a point or a comma within 40 characters (a list of figures, sums grouped by thousands).
 Coarser ones (43.24, 76.89: a district) are not.
 
-A map's short link (maps.app.goo.gl/..., yandex.kz/maps/-/..., go.2gis.com/..., osm.org/go/..., maps.apple/p/...),
-what a map app's Share button gives, names a place as well, though no coordinates are in it.
+A map's short link (maps.app.goo.gl/..., yandex.kz/maps/-/..., go.2gis.com/..., osm.org/go/..., maps.apple/p/...,
+omaps.app/..., ge0.me/...), what a map app's Share button gives, names a place as well, though no coordinates are in it.
 
 A card number (16 or 19 digits from 22-27 or 3 to 6, Uzcard's 8600 and Humo's 9860, or American Express's 15; the
 last a Luhn check digit; in groups of four, with spaces, dashes, points or slashes between, or in one run) names
@@ -190,8 +190,11 @@ def _alone(text: str, match: re.Match[str]) -> bool:
 
 # A map's short link, as the apps' Share button gives a place (no coordinates in it, the same place to whoever opens
 # it): Google's, Yandex's, 2GIS's, OpenStreetMap's and Apple's. Searched for by "http", a literal the engine finds fast
-_MAP_LINK = re.compile(r"https?://(?:maps\.app\.goo\.gl/|goo\.gl/maps/|(?:www\.)?yandex\.[a-z]{2,3}(?:\.[a-z]{2})?/maps/-/"
-                       r"|go\.2gis\.com/|(?:www\.)?osm\.org/go/|maps\.apple/p/)[\w~@-]{4,64}", re.ASCII)
+# Organic Maps' (omaps.app) and MAPS.ME's (ge0.me) carry the place in their first part: a zoom level, then three
+# bits of latitude and three of longitude a character (nine: about 1 m; seven, about 10 m, the fewest reported)
+_MAP_LINK = re.compile(r"https?://(?:(?:maps\.app\.goo\.gl/|goo\.gl/maps/|(?:www\.)?yandex\.[a-z]{2,3}(?:\.[a-z]{2})?/maps/-/"
+                       r"|go\.2gis\.com/|(?:www\.)?osm\.org/go/|maps\.apple/p/)[\w~@-]{4,64}"
+                       r"|(?:ge0\.me|omaps\.app)/[\w-]{8,10}(?![\w-]))", re.ASCII)
 
 
 def map_links(text: str) -> list[Found]:
