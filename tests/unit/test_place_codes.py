@@ -20,6 +20,7 @@ from mirror.privacy.identifiers import scan_text
     ("https://omaps.app/o4B4pYZsRs/Place", "map-link"),  # Organic Maps' Share
     ("http://ge0.me/o4B4pYZsRs/Name", "map-link"),  # MAPS.ME's
     ("Мы у ///filled.count.soap", "map-link"),  # what3words: a 3 m square
+    ("///школа.окно.река", "map-link"),  # in Russian
     ("https://w3w.co/filled.count.soap", "map-link"),
     ("https://what3words.com/filled.count.soap", "map-link"),
 ])

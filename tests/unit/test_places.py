@@ -214,6 +214,7 @@ def test_the_search_by_hints_finds_what_a_search_at_every_position_finds() -> No
     # decimal commas with a comma and a space between, five decimals or more, nothing like a sum around
     ("Мы были тут: 43,238949, 76,889709", "43,238949, 76,889709"),
     ("43,23895, 76,88971.", "43,23895, 76,88971"),
+    ("05.01.2022 в 18.30 мы были в 43,238949, 76,889709", "43,238949, 76,889709"),  # a date and a time beside it
 ])
 def test_more_ways_a_place_is_written(text: str, value: str) -> None:
     assert [found[0] for found in coordinates(text)] == [value]
