@@ -25,6 +25,7 @@ from mirror.errors import ExitCode
 from mirror.i18n import verbatim
 
 _STOPPED_SHOWN = 20  # names on the line; --json lists up to a thousand
+_NOT_SCANNED_SHOWN = 100  # files not scanned, a line each; --json lists up to a thousand, all are counted
 
 
 @main.command()
@@ -39,7 +40,7 @@ def scan(path: Path, as_json: bool) -> None:
     from mirror.formats.names import printable
     from mirror.privacy.findings import MAX_PER_FILE
     from mirror.privacy.identifiers import PHONE_CHECKS, RUN_PHONE_CHECKS
-    from mirror.privacy.scan_paths import scan_path
+    from mirror.privacy.scan_paths import MAX_LISTED, scan_path
 
     report = scan_path(path)
     verdict = "found" if report.findings else "incomplete" if report.not_scanned_count else "clean"
@@ -70,8 +71,11 @@ def scan(path: Path, as_json: bool) -> None:
         if report.not_scanned_count:
             say(f"INCOMPLETE: {report.not_scanned_count} file(s) not scanned or read only in part; check them by "
                 "hand or leave them out")
-            for name, why in report.not_scanned:
+            for name, why in report.not_scanned[:_NOT_SCANNED_SHOWN]:
                 say(f"  {name}: {printable(why)}")
+            if report.not_scanned_count > _NOT_SCANNED_SHOWN:
+                say(f"  ... and {report.not_scanned_count - _NOT_SCANNED_SHOWN:,} more not listed here (mirror scan "
+                    f"--json lists the first {MAX_LISTED:,})")
     if report.findings:
         sys.exit(int(ExitCode.FOUND))
     if report.not_scanned_count:

@@ -10,7 +10,9 @@ Example::
 Any 7z is read (a bundle or another archive) and never extracted: its methods
 and sizes are checked first, as `verify` checks them; folders in it are passed
 over and links, devices and deletion markers listed as not read; names are
-only shown (escaped), never used as paths. Every file is streamed: texts line by line
+only shown (escaped), never used as paths. A damaged member or block is listed
+by name and the rest is still read (a member whose CRC is wrong is read as it is,
+and said to be damaged). Every file is streamed: texts line by line
 (lines cut at texts.MAX_LINE characters), photos one segment or chunk at a
 time, so memory stays bounded for any input. A file the scanner cannot judge
 (a video, a document, a broken photo, a link) is listed as not scanned, and
@@ -40,9 +42,9 @@ from mirror.privacy.scan_blocks import scan_xmp
 from mirror.privacy.strip import is_heif
 from mirror.privacy.texts import stream_codec, text_lines
 from mirror.safeio import open_regular
-from mirror.sevenzip import Archive, Limits, check_methods, iter_members, read_archive
+from mirror.sevenzip import Archive, Limits, Member, check_methods, read_archive
 from mirror.sevenzip.members import kind_problem
-from mirror.sevenzip.reader import other_archive
+from mirror.sevenzip.reader import block_members, member_blocks, other_archive
 from mirror.sevenzip.volumes import open_archive_file, volume_set
 from mirror.walk import walk
 
@@ -345,20 +347,57 @@ def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
             ratio = archive.folders.unpack_sizes[member.folder] // max(1, packed)
             report.skip(member.name, f"not read: its block unpacks to {ratio:,} times its {packed:,} packed bytes, "
                         "more than a scan decodes (a compression bomb?)")
-    for member, chunks in iter_members(fp, archive, want=lambda m: m.folder not in bombs and m.index not in odd):
-        if member.index in odd:
-            pass  # said as not read; its bytes (a link's target) are passed over below
-        elif member.name.endswith((SIG_SUFFIX, ".pub")) and (member.name in _SIGNATURES
-                                                              or member.name.startswith(_ENDORSEMENTS)):
-            _scan_signed_file(member.name, chunks, report)
-        else:
-            _scan_file(member.name, _given(chunks), report)
-        for _ in chunks:  # whatever the scan left unread: the next member starts after it
-            pass
+    mismatched: list[str] = []  # a member whose CRC is wrong is read as it is, and said to be damaged
+    for block, first, members in member_blocks(fp, archive, crc=False, mismatched=mismatched,
+                                               want=lambda m: m.folder not in bombs and m.index not in odd):
+        at, partial = first, False  # the next member of the block, and whether it is being read
+        try:
+            for member, chunks in members:
+                at, partial = member.index, True
+                _scan_member(member, chunks, member.index in odd, report)
+                if mismatched and member.index not in odd:
+                    report.skip(member.name, "damaged: its data does not match the CRC the archive gives (read as "
+                                "it is: check it by hand)")
+                mismatched.clear()
+                at, partial = member.index + 1, False
+        except ArchiveError as exc:  # that block's other members are lost, the next blocks' are not
+            _lost_members(archive, block, at, partial, str(exc), odd, report)
     table = archive.members
     for i in range(len(table)):  # files without data have names, as in a folder: iter_members yields none of them
         if not table.has_stream(i) and i not in odd and not (member := table[i]).is_dir:
             _scan_empty(member.name, report)
+
+
+def _scan_member(member: Member, chunks: Iterator[bytes], odd: bool, report: ScanReport) -> None:
+    """One member with data, read to its end (the next member starts after it)."""
+    if odd:
+        pass  # said as not read; its bytes (a link's target) are passed over below
+    elif member.name.endswith((SIG_SUFFIX, ".pub")) and (member.name in _SIGNATURES
+                                                          or member.name.startswith(_ENDORSEMENTS)):
+        _scan_signed_file(member.name, chunks, report)
+    else:
+        _scan_file(member.name, _given(chunks), report)
+    for _ in chunks:  # whatever the scan left unread
+        pass
+
+
+def _lost_members(archive: Archive, block: int, at: int, partial: bool, why: str, odd: set[int],
+                  report: ScanReport) -> None:
+    """The members of a damaged block that could not be read, from `at` on: that one read only in part when
+    `partial`, each after it not read; each said by name (a million in a forged block are counted, the first
+    MAX_LISTED listed), so one damaged member never hides the others. A block that fails after its last member
+    (more data than its members) hides bytes no scan read: said too."""
+    lost = 0
+    for member in block_members(archive.members, block, at):
+        lost += 1
+        if member.index in odd:
+            continue  # already said as not read
+        if partial and member.index == at:
+            report.skip(member.name, f"read only in part: the archive is damaged there ({why})")
+        else:
+            report.skip(member.name, f"not read: the archive is damaged before it, in its block ({why})")
+    if not lost:
+        report.skip(f"block {block + 1} of the archive", f"not read to its end: {why}")
 
 
 def _scan_empty(name: str, report: ScanReport) -> None:

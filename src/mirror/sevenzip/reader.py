@@ -573,6 +573,17 @@ def iter_members(fp: BinaryIO, archive: Archive, crc: bool = True, chunk: int = 
     Raises:
         ArchiveError: damaged or truncated data, CRC mismatch.
     """
+    for _, _, members in member_blocks(fp, archive, crc, chunk, want, mismatched):
+        yield from members
+
+
+def member_blocks(fp: BinaryIO, archive: Archive, crc: bool = True, chunk: int = CHUNK,
+                  want: Callable[[Member], bool] | None = None, mismatched: list[str] | None = None,
+                  ) -> Iterator[tuple[int, int, Iterator[tuple[Member, Iterator[bytes]]]]]:
+    """Each block with members, as (its index, the index of its first member, its members as `iter_members`
+    gives them). A damaged block raises from its own members' iterator, so a caller that catches it (a scan,
+    which reads what it can) goes on with the next block; the members of the damaged one it has not had are
+    those of `first`'s run after the last it had (`block_members`)."""
     table = archive.members
     # Members with data come in the order of their blocks (header.py assigns streams in order), so each block's
     # members are one run: walked by index, one Member made at a time.
@@ -583,21 +594,26 @@ def iter_members(fp: BinaryIO, archive: Archive, crc: bool = True, chunk: int = 
     for index, first in enumerate(starts):
         if first < 0:
             continue
-        if want is not None and not any(want(m) for m in _block(table, index, first)):
+        if want is not None and not any(want(m) for m in block_members(table, index, first)):
             continue
-        reader = _FolderReader(fp, archive.folders[index])
-        for member in _block(table, index, first):
-            chunks = reader.chunks(member.size, chunk)
-            if crc:
-                chunks = _checked(chunks, member)
-            elif mismatched is not None and member.crc is not None:
-                chunks = _noted(chunks, member, mismatched)
-            yield member, chunks
-        reader.finish()
+        yield index, first, _block_members(fp, archive, index, first, crc, chunk, mismatched)
 
 
-def _block(table: MemberTable, index: int, first: int) -> Iterator[Member]:
-    """The members of block `index`, from its first, `first`, in order."""
+def _block_members(fp: BinaryIO, archive: Archive, index: int, first: int, crc: bool, chunk: int,
+                   mismatched: list[str] | None) -> Iterator[tuple[Member, Iterator[bytes]]]:
+    reader = _FolderReader(fp, archive.folders[index])
+    for member in block_members(archive.members, index, first):
+        chunks = reader.chunks(member.size, chunk)
+        if crc:
+            chunks = _checked(chunks, member)
+        elif mismatched is not None and member.crc is not None:
+            chunks = _noted(chunks, member, mismatched)
+        yield member, chunks
+    reader.finish()
+
+
+def block_members(table: MemberTable, index: int, first: int) -> Iterator[Member]:
+    """The members of block `index`, from `first` (its first member, or a later one of its own), in order."""
     for i in range(first, len(table)):
         folder = table.folders[i]
         if folder == index:
