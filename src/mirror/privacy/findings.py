@@ -57,6 +57,21 @@ class Finding:
     detail: str
 
 
+# Characters that show nothing: controls (NUL padding), spaces of every width, format characters (zero-width
+# spaces and joiners, a BOM, a soft hyphen) and the letters that draw as a blank (Hangul fillers, the Braille blank).
+_BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+_BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
+def empty_value(text: str) -> bool:
+    """Whether a metadata value shows nothing at all (only spaces, NULs or invisible characters): it names no one,
+    so it is no finding. A value of any visible character is one, even "0000" (a serial of zeros is still what
+    the camera wrote)."""
+    import unicodedata
+
+    return all(c in _BLANK_LETTERS or unicodedata.category(c) in _BLANK_CATEGORIES for c in text)
+
+
 def short(text: str) -> str:
     """`text` on one line, cut to MAX_DETAIL characters."""
     text = " ".join(text.split())

@@ -18,7 +18,7 @@ import struct
 from collections.abc import Mapping
 
 from mirror.privacy.exif import Tag, Tiff, read_ifd, read_tiff
-from mirror.privacy.findings import Found, short
+from mirror.privacy.findings import Found, empty_value, short
 from mirror.record import field, record
 
 _OLYMPUS = {0x0404: ("serial", "SerialNumber"), 0x101A: ("serial", "SerialNumber"),
@@ -134,6 +134,12 @@ def _directories(tiff: Tiff, note: Tag, maker: _Maker) -> list[dict[int, Tag]]:
     return [main, *subs]
 
 
+def _blank(tag: Tag) -> bool:
+    """Whether a maker note's text holds bytes that show nothing (an OwnerName of NULs or spaces): it names no
+    one. A number, even 0, is a value; a tag whose bytes could not be read at all is not known to be empty."""
+    return tag.type in (1, 2, 7) and bool(tag.raw) and empty_value(tag.raw.decode("utf-8", "replace"))
+
+
 def scan_makernote(tiff: Tiff, note: Tag, make: str) -> list[Found]:
     """Owner names, serial numbers and unique ids in a maker note; its size when none can be read."""
     maker = _find_maker(note.raw, make)
@@ -141,7 +147,8 @@ def scan_makernote(tiff: Tiff, note: Tag, make: str) -> list[Found]:
     if maker is not None:
         for entries in _directories(tiff, note, maker):
             found += [(kind, f"maker-note {label} {short(_value(entries[number]))}")
-                      for number, (kind, label) in maker.tags.items() if number in entries]
+                      for number, (kind, label) in maker.tags.items()
+                      if number in entries and not _blank(entries[number])]
             found += [(kind, f"maker-note {label} {values[index]}")
                       for number, (index, kind, label) in maker.elements.items()
                       if number in entries and len(values := _longs(entries[number])) > index]

@@ -20,7 +20,7 @@ import re
 import struct
 
 from mirror.privacy.exif import read_tiff
-from mirror.privacy.findings import Found, short
+from mirror.privacy.findings import Found, empty_value, short
 from mirror.privacy.icc import standard_profile, tag_texts
 from mirror.privacy.scan_tiff import scan_tiff
 
@@ -115,7 +115,8 @@ def scan_xmp(packet: bytes) -> list[Found]:
         kind = XMP_PROPERTIES.get(label)
         if kind is not None:
             text = " ".join(_TAGS.sub(b" ", value).decode("utf-8", "replace").split())
-            found.append((kind, short(f"XMP {label} {text}")))
+            if not empty_value(text):  # <dc:creator><rdf:Seq><rdf:li/></rdf:Seq></dc:creator> names no one
+                found.append((kind, short(f"XMP {label} {text}")))
     names = {name for name, _ in properties}
     return [("xmp", f"XMP packet, {len(names)} properties, {len(packet)} bytes"), *found]
 
@@ -127,7 +128,7 @@ def _iim(data: bytes) -> list[Found]:
     while pos >= 0 and pos + 5 <= len(data) and data[pos] == 0x1C:
         record, number, size = data[pos + 1], data[pos + 2], struct.unpack_from(">H", data, pos + 3)[0]
         value = data[pos + 5:pos + 5 + min(size, 2000)]
-        if record == 2 and number in IPTC:
+        if record == 2 and number in IPTC and not empty_value(value.decode("utf-8", "replace")):
             kind, label = IPTC[number]
             found.append((kind, short(f"IPTC {label} {value.decode('utf-8', 'replace')}")))
         pos += 5 + (size & 0x7FFF)

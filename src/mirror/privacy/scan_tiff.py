@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from mirror.privacy.exif import TAG_EXIF_IFD, TAG_GPS_IFD, TAG_INTEROP_IFD, TAG_ORIENTATION, TAG_SUB_IFDS, Tag, Tiff
 from mirror.privacy.exif import read_tiff as _read_tiff
-from mirror.privacy.findings import Found, short
+from mirror.privacy.findings import Found, empty_value, short
 from mirror.privacy.makernotes import scan_makernote
 
 # Tags that may identify a photo's author or device, in any directory: tag -> (kind, exiftool's name).
@@ -47,6 +47,7 @@ EMBEDDED = {0x02BC: "xmp", 0x83BB: "iptc", 0x8649: "photoshop", 0x8773: "icc"}
 _MAKERNOTE, _GPS_DATE = 0x927C, 0x001D
 _STRUCTURE = {TAG_EXIF_IFD, TAG_GPS_IFD, TAG_INTEROP_IFD, TAG_SUB_IFDS, 0x0201, 0x0202, 0x0111, 0x0117}
 _SOI = re.compile(rb"\xff\xd8\xff[\xc0-\xfe]")  # a JPEG's start: SOI, then a marker
+_EMPTY_SHOWN = 4  # names of empty tags shown
 _CHARSETS = {b"ASCII\0\0\0": "ascii", b"UNICODE\0": "utf-16", b"JIS\0\0\0\0\0": "shift_jis"}
 
 
@@ -81,15 +82,25 @@ def _scan_gps(gps: Mapping[int, Tag]) -> list[Found]:
     return found
 
 
-def _scan_ifd(tiff: Tiff, where: str, entries: Mapping[int, Tag], make: str) -> tuple[list[Found], int]:
-    """Named findings of one directory, and how many other tags it holds."""
+def _blank(kind: str, value: str) -> bool:
+    """Whether a named tag's value shows nothing (an Artist of spaces, a Copyright of NULs); a date of only its
+    colons and spaces is EXIF's own "unknown"."""
+    return empty_value(value.replace(":", "") if kind == "datetime" else value)
+
+
+def _scan_ifd(tiff: Tiff, where: str, entries: Mapping[int, Tag], make: str) -> tuple[list[Found], list[str], int]:
+    """Named findings of one directory, the names of its named tags that are empty (they name no one: no
+    finding of their own), and how many other tags it holds."""
     found: list[Found] = []
+    empty: list[str] = []
     others = 0
     for number, tag in entries.items():
         if number in NAMED_TAGS:
             kind, label = NAMED_TAGS[number]
             value = tag_value(tag)
-            if value or kind != "text":
+            if _blank(kind, value):
+                empty.append(label)
+            else:
                 found.append((kind, f"{label} {short(value)}".strip()))
         elif number == _MAKERNOTE:
             found += scan_makernote(tiff, tag, make)
@@ -97,7 +108,7 @@ def _scan_ifd(tiff: Tiff, where: str, entries: Mapping[int, Tag], make: str) -> 
             found.append((EMBEDDED[number], f"{EMBEDDED[number].upper()} block in {where}, {len(tag.raw)} bytes"))
         elif not (number in _STRUCTURE or (where == "IFD0" and number == TAG_ORIENTATION)):
             others += 1
-    return found, others
+    return found, empty, others
 
 
 def _other_previews(tiff: Tiff, block: bytes) -> int:
@@ -121,13 +132,15 @@ def scan_tiff(block: bytes) -> list[Found]:
     make_tag = tiff.ifd0.get(0x010F)
     make = tag_value(make_tag) if make_tag is not None else ""
     found: list[Found] = []
+    empty: list[str] = []
     others = 0
     for where, entries in tiff.ifds:
         if where == "GPS":
             found += _scan_gps(entries)
             continue
-        named, more = _scan_ifd(tiff, where, entries, make)
+        named, blank, more = _scan_ifd(tiff, where, entries, make)
         found += named
+        empty += blank
         others += more
     if any(TAG_GPS_IFD in entries for _, entries in tiff.ifds) and not any(w == "GPS" for w, _ in tiff.ifds):
         found.append(("gps", "a GPS directory pointer (the directory itself is unreadable)"))
@@ -138,6 +151,10 @@ def scan_tiff(block: bytes) -> list[Found]:
         found.append(("thumbnail", f"{previews} preview image(s) elsewhere in the EXIF block (maker notes)"))
     if others:
         found.append(("exif", f"{others} more EXIF tag(s): camera settings, sizes and the like"))
+    if not found and empty:  # tags create removes, so said, but as what they are: no owner, no serial
+        labels = list(dict.fromkeys(empty))
+        shown = ", ".join(labels[:_EMPTY_SHOWN]) + (", ..." if len(labels) > _EMPTY_SHOWN else "")
+        found.append(("exif", f"an EXIF block of empty tags, which name no one: {shown}"))
     elif not found:
         found.append(("exif", f"an EXIF block with no readable tags, {len(block)} bytes"))
     return found

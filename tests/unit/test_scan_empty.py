@@ -1,0 +1,86 @@
+"""Empty metadata values name no one: no finding of their own (helper-172)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import photo_fixtures as fx
+from helpers import require_tool
+from mirror.privacy.findings import empty_value
+from mirror.privacy.scan import scan_photo
+
+BLANKS = ["", "   ", "\0\0\0", " \0 ", "\u200b\u200b", "\ufeff", "\u3000", "\u2800"]
+
+
+@pytest.mark.parametrize("text", BLANKS)
+def test_values_that_show_nothing_are_empty(text: str) -> None:
+    assert empty_value(text)
+
+
+@pytest.mark.parametrize("text", ["0000", "0", "-", ".", "\u200bA", "Айгерим", " x "])
+def test_values_that_show_anything_are_not_empty(text: str) -> None:
+    assert not empty_value(text)
+
+
+def _tiff(value: str) -> bytes:
+    """A directory with Artist, Copyright, XPAuthor, CameraOwnerName and BodySerialNumber, each `value` (XPAuthor
+    in UTF-16, as Windows writes it)."""
+    xp = value.encode("utf-16-le") + b"\0\0"
+    return fx.ifd_chain([fx.ascii_entry(0x013B, value), fx.ascii_entry(0x8298, value), (0x9C9D, 1, len(xp), xp),
+                         fx.ascii_entry(0xA430, value), fx.ascii_entry(0xA431, value)])
+
+
+@pytest.mark.parametrize("value", BLANKS[1:])
+def test_empty_exif_owners_and_serials_are_no_findings(value: str) -> None:
+    """An Artist, Copyright, XPAuthor, CameraOwnerName or BodySerialNumber of spaces, NULs or invisible characters
+    was listed as `owner: Artist`, as if it named someone. Now they are not; the block, which create removes, is
+    still said (as empty tags), so the photo is not called clean."""
+    found = scan_photo(fx.exif_jpeg(_tiff(value)), "a.jpg")
+    kinds = [f.kind for f in found]
+    assert "owner" not in kinds and "serial" not in kinds, found
+    assert next(f.detail for f in found if f.kind == "exif").startswith("an EXIF block of empty tags, which name no "
+                                                                       "one: Artist, Copyright, XPAuthor"), found
+
+
+def test_a_serial_of_zeros_is_still_a_finding() -> None:
+    """"0000" shows something: a serial of zeros is what the camera wrote, and is listed as before."""
+    found = scan_photo(fx.exif_jpeg(_tiff("0000")), "a.jpg")
+    assert ("serial", "BodySerialNumber 0000") in [(f.kind, f.detail) for f in found], found
+    assert ("owner", "Artist 0000") in [(f.kind, f.detail) for f in found], found
+
+
+def test_an_empty_tag_beside_real_ones_adds_nothing() -> None:
+    """An empty Artist, and a date of only its colons and spaces (EXIF's "unknown"), in a camera's EXIF: its real
+    items are listed, the empty ones are not."""
+    tiff = fx.ifd_chain([fx.ascii_entry(0x0110, "PLANTED-Model"), fx.ascii_entry(0x013B, "  "),
+                         fx.ascii_entry(0x0132, "    :  :     :  :  ")])
+    found = [(f.kind, f.detail) for f in scan_photo(fx.exif_jpeg(tiff), "a.jpg")]
+    assert found == [("model", "Model PLANTED-Model")], found
+
+
+def test_an_empty_canon_owner_name_is_no_finding() -> None:
+    """A Canon maker note's OwnerName of NULs was "maker-note OwnerName (no readable value: read it with
+    exiftool)", an owner finding; it names no one. The maker note, which create removes, is still said."""
+    found = scan_photo(fx.exif_jpeg(fx.canon_owner_tiff("\0\0\0 ")), "a.jpg")
+    assert not any("maker-note OwnerName" in f.detail for f in found), found
+    assert any(f.kind == "makernote" and f.detail.startswith("maker notes,") for f in found), found
+    found = scan_photo(fx.exif_jpeg(fx.canon_owner_tiff("0000")), "a.jpg")
+    assert any(f.detail == "maker-note OwnerName 0000" for f in found), found
+
+
+@pytest.mark.parametrize(("value", "listed"), [(" ", False), ("0000", True)])
+def test_empty_xmp_and_iptc_owners_as_exiftool_writes_them(tmp_path: Path, value: str, listed: bool) -> None:
+    """exiftool's -XMP-dc:Creator=' ' and -IPTC:By-line=' ' (present, blank) were `owner: XMP dc:creator` and
+    `owner: IPTC By-line`; the XMP and IPTC blocks themselves are still said."""
+    tool = require_tool("exiftool")
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(fx.plain_jpeg())
+    subprocess.run([tool, "-q", "-overwrite_original", f"-XMP-dc:Creator={value}", f"-IPTC:By-line={value}",
+                    f"-Artist={value}", str(photo)], check=True)
+    found = scan_photo(photo.read_bytes(), "a.jpg")
+    owners = [f.detail for f in found if f.kind == "owner"]
+    assert {f.kind for f in found} >= {"xmp", "iptc"}, found
+    assert owners == (["Artist 0000", "IPTC By-line 0000", "XMP dc:creator 0000"] if listed else []), found
