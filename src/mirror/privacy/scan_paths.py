@@ -39,7 +39,7 @@ from mirror.privacy.identifiers import Checks, scan_blocks
 from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo_chunks
 from mirror.privacy.scan_blocks import scan_xmp
-from mirror.privacy.strip import is_heif
+from mirror.privacy.strip import heif_plan, is_heif
 from mirror.privacy.texts import stream_codec, text_lines
 from mirror.safeio import open_regular
 from mirror.sevenzip import Archive, Limits, Member, check_methods, read_archive
@@ -135,6 +135,8 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
         except PhotoError as exc:
             report.skip(name, exc.reason)
             return
+        if is_heif(head):  # what create does with it, in its words: one without metadata is no clean photo to it
+            report.add([Finding(name, "format", heif_plan(name))])
         report.add(result.findings)
         if result.problem is not None:  # scanned as far as it could be read, so counted, and said as incomplete
             report.scanned += 1

@@ -99,6 +99,19 @@ def _refused_format(data: bytes) -> str | None:
     return next((what for magic, what in _MAGIC if data.startswith(magic)), None)
 
 
+def heif_plan(name: str) -> str:
+    """What `mirror create` does with a HEIC/HEIF photo, in its words: it refuses one by its name (sources.py)
+    and by its bytes under any other name (`detect_kind`), both with HEIC_HINT; --convert-heic makes it a JPEG,
+    --keep-metadata bundles it as it is. `mirror scan` says this of every HEIF, so that one it finds no metadata
+    in is never called clean and then refused by create."""
+    media = media_for(name)
+    heif = media is not None and media.type in ("image/heic", "image/heif")
+    what = media.described if media is not None and heif else "a HEIC/HEIF image"
+    hint = HEIC_HINT
+    return (f"{what}: its metadata cannot be removed without re-encoding it, so mirror create refuses it: {hint} "
+            "(with --keep-metadata it is bundled as it is, metadata and all)")
+
+
 def refused_format(data: bytes) -> str | None:
     """What a file is when its first bytes name a format mirror knows and refuses (an AVIF, a TIFF, a video),
     HEIF included; None for one of the four it cleans, or for bytes of no known format."""

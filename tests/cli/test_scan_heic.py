@@ -1,0 +1,47 @@
+"""`mirror scan` says what `mirror create` does with a HEIC/HEIF, so CLEAN never promises a create that stops
+(helper-172)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+from helpers import make_sources
+from mirror.trust.keyring import Keyring
+
+
+def _bare_heic() -> bytes:
+    """A HEIC written by pillow-heif with no EXIF, XMP or colour profile: nothing for a scan to name."""
+    import pillow_heif
+    from PIL import Image
+
+    out = io.BytesIO()
+    pillow_heif.from_pillow(Image.new("RGB", (64, 48), "blue")).save(out, quality=90)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("name", "what"), [("phone.heic", "a HEIC image"), ("phone.HEIF", "a HEIF image"),
+                                            ("disguised.jpg", "a HEIC/HEIF image")])
+def test_a_heic_without_metadata_is_not_clean_and_scan_says_what_create_says(
+        runner: CliRunner, keyring: Keyring, tmp_path: Path, name: str, what: str) -> None:
+    """A HEIC without metadata scanned CLEAN (exit 0), and `mirror create` of the same folder then stopped on it.
+    Now scan lists it with create's own reason and fix (exit 6); create still refuses it in those words."""
+    src = make_sources(tmp_path / "src")
+    (src / "photos" / name).write_bytes(_bare_heic())
+    code, out, _ = invoke(runner, "scan", "--json", src)
+    doc = json.loads(out)
+    said = [f["detail"] for f in doc["findings"] if f["path"] == f"photos/{name}"]
+    assert code == 6 and doc["verdict"] == "found" and len(said) == 1, doc
+    assert said[0].startswith(f"{what}: its metadata cannot be removed without re-encoding it, so mirror create "
+                              "refuses it: pass --convert-heic to convert it to JPEG"), said
+    assert "with --keep-metadata it is bundled as it is" in said[0]
+    code, _, err = invoke(runner, "create", src, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and "its metadata cannot be removed without re-encoding it" in err, err
+    assert "pass --convert-heic to convert it to JPEG" in err, err
+    code, _, err = invoke(runner, "create", src, "-o", tmp_path / "c.7z", "--key", "alice", "--convert-heic")
+    assert code == 0, err
