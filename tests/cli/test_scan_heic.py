@@ -45,3 +45,19 @@ def test_a_heic_without_metadata_is_not_clean_and_scan_says_what_create_says(
     assert "pass --convert-heic to convert it to JPEG" in err, err
     code, _, err = invoke(runner, "create", src, "-o", tmp_path / "c.7z", "--key", "alice", "--convert-heic")
     assert code == 0, err
+
+
+@pytest.mark.parametrize("name", ["converted.heic", "converted.HIF"])
+def test_a_jpeg_named_heic_is_said_as_create_refuses_it(runner: CliRunner, keyring: Keyring, tmp_path: Path,
+                                                        name: str) -> None:
+    """A JPEG that a converter left named .heic scanned CLEAN, and create stopped on it ("a JPEG image, named as a
+    HEIC image: rename it"). Scan now says so, in the same words, from the same function."""
+    import photo_fixtures as fx
+
+    src = make_sources(tmp_path / "src")
+    (src / "photos" / name).write_bytes(fx.plain_jpeg())
+    code, out, _ = invoke(runner, "scan", src)
+    said = f"photos/{name}: format: a JPEG image, named as a HEIC image: mirror create refuses it: rename it to "
+    assert code == 6 and f"{said}converted.jpg: it needs no converting" in out, out
+    code, _, err = invoke(runner, "create", src, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and "a JPEG image, named as a HEIC image" in err and "rename it to converted.jpg" in err, err

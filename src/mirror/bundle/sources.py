@@ -27,7 +27,7 @@ from pathlib import Path
 
 from mirror.bundle.sourcelist import SourceFile, SourceList, encoded
 from mirror.errors import ConfigError, InputError, PhotoError
-from mirror.formats.media import CLEANED_FORMATS, DOCUMENTS, junk_folder, os_junk, source_media, suffix_of
+from mirror.formats.media import DOCUMENTS, junk_folder, os_junk, source_media, suffix_of
 from mirror.formats.names import collision_key, name_problem
 from mirror.formats.table import KeyedIndex
 from mirror.privacy.exif import CONVERT_HINT
@@ -113,7 +113,7 @@ def _misnamed_heic(root: str, relative: str, size: int) -> Refusal | None:
     such, with the name to give it, rather than told to be converted from HEIC, a lossy re-encoding. An AVIF (or
     another format mirror knows, a TIFF, a video) named .heic or .heif is said to be what it is, with its own fix:
     it was told to pass --convert-heic, and then to rename it .jpg, .png, .webp or .gif."""
-    from mirror.privacy.strip import detect_kind, is_heif, refused_format
+    from mirror.privacy.strip import misnamed_heif
     from mirror.safeio import open_regular
 
     if size == 0:
@@ -123,16 +123,8 @@ def _misnamed_heic(root: str, relative: str, size: int) -> Refusal | None:
             start = handle.read(_HEAD)
     except (OSError, ConfigError):
         return None  # create reads it later and says why it cannot
-    if is_heif(start):
-        return None
-    try:
-        _, what, suffix = CLEANED_FORMATS[detect_kind(start, relative)]
-    except PhotoError as exc:
-        if refused_format(start) is None:
-            return None  # bytes of no known format: the HEIF reader says why it cannot read them
-        return Refusal(relative, exc.reason, exc.hint or CONVERT_HINT)
-    stem = relative.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return Refusal(relative, f"{what}, named as a HEIC image", f"rename it to {stem}{suffix}: it needs no converting")
+    misnamed = misnamed_heif(start, relative)  # what scan says of it too
+    return None if misnamed is None else Refusal(relative, *misnamed)
 
 
 def _unreadable_heic(root: str, relative: str) -> Refusal | None:

@@ -32,14 +32,14 @@ from typing import BinaryIO
 from mirror.errors import ArchiveError, ConfigError, Incomplete, PhotoError
 from mirror.formats.layout import SIG_SUFFIX
 from mirror.formats.manifest import AUTHOR_KEY_NAME, LAYOUTS, SIG_NAME, SUMS_NAME
-from mirror.formats.media import DOCUMENTS, junk_folder, media_for, os_junk, suffix_of
+from mirror.formats.media import DOCUMENTS, junk_folder, media_for, os_junk, source_media, suffix_of
 from mirror.formats.names import printable
 from mirror.privacy.findings import MAX_FINDINGS, MAX_PER_FILE, Finding
 from mirror.privacy.identifiers import Checks, scan_blocks
 from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo_chunks
 from mirror.privacy.scan_blocks import scan_xmp
-from mirror.privacy.strip import heif_plan, is_heif
+from mirror.privacy.strip import heif_plan, is_heif, misnamed_heif
 from mirror.privacy.texts import stream_codec, text_lines
 from mirror.safeio import open_regular
 from mirror.sevenzip import Archive, Limits, Member, check_methods, read_archive
@@ -137,6 +137,11 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
             return
         if is_heif(head):  # what create does with it, in its words: one without metadata is no clean photo to it
             report.add([Finding(name, "format", heif_plan(name))])
+        elif (named := source_media(name)[0]) is not None and named.type in ("image/heic", "image/heif"):
+            misnamed = misnamed_heif(head, name)  # a JPEG named .heic (or .HIF): create refuses it
+            if misnamed is not None:
+                reason, fix = misnamed
+                report.add([Finding(name, "format", f"{reason}: mirror create refuses it: {fix}")])
         report.add(result.findings)
         if result.problem is not None:  # scanned as far as it could be read, so counted, and said as incomplete
             report.scanned += 1

@@ -14,7 +14,7 @@ through: a photo that is not cleaned must be the author's explicit choice.
 from __future__ import annotations
 
 from mirror.errors import PhotoError
-from mirror.formats.media import media_for
+from mirror.formats.media import CLEANED_FORMATS, media_for
 from mirror.privacy.exif import CONVERT_HINT, Stripped
 from mirror.privacy.gif import is_gif, strip_gif
 from mirror.privacy.jpeg import strip_jpeg
@@ -110,6 +110,24 @@ def heif_plan(name: str) -> str:
     hint = HEIC_HINT
     return (f"{what}: its metadata cannot be removed without re-encoding it, so mirror create refuses it: {hint} "
             "(with --keep-metadata it is bundled as it is, metadata and all)")
+
+
+def misnamed_heif(start: bytes, name: str) -> tuple[str, str] | None:
+    """Why `mirror create` refuses a file named .heic or .heif that is no HEIF, from its first bytes, and the fix:
+    a JPEG, PNG, WebP or GIF (a converter that kept the name) is to be renamed, not converted (a lossy
+    re-encoding); an AVIF, a TIFF or a video is said to be what it is, with its own fix. None for a HEIF, or for
+    bytes of no known format (the HEIF reader says why it cannot read them)."""
+    if is_heif(start):
+        return None
+    try:
+        kind = detect_kind(start, name)
+    except PhotoError as exc:
+        if refused_format(start) is None:
+            return None
+        return exc.reason, exc.hint or HINT
+    _, what, suffix = CLEANED_FORMATS[kind]
+    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return f"{what}, named as a HEIC image", f"rename it to {stem}{suffix}: it needs no converting"
 
 
 def refused_format(data: bytes) -> str | None:
