@@ -7,6 +7,7 @@ import random
 import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
@@ -89,3 +90,17 @@ def test_thousands_of_lost_members_are_counted_not_printed(runner: CliRunner, tm
     assert code == 7 and "INCOMPLETE: 4999 file(s)" in out, out
     assert len(out.splitlines()) < 110 and "... and 4,899 more not listed here" in out, out
     assert "d/00002.txt: not read: the archive is damaged before it, in its block (archive is truncated" in out
+
+
+def test_a_name_that_is_not_utf16_loses_no_other_file(runner: CliRunner, tmp_path: Path) -> None:
+    """An unpaired surrogate in one name (NTFS allows one) made the whole 7z "a file name is not valid UTF-16",
+    and no file in it was scanned. Scan only shows names: that one is read with U+FFFD in its place, and its
+    data, its name's phone number and the other files are scanned. Reading a bundle still refuses it."""
+    from mirror.errors import ArchiveError
+
+    archive = forge(tmp_path / "odd.7z", [Entry("bad\udc80 87011234567.txt", b"hello\n"), Entry("z.txt", PHONE)])
+    code, out, _ = invoke(runner, "scan", archive)
+    assert code == 6 and "z.txt: phone: line 1:" in out, out
+    assert "bad\ufffd 87011234567.txt: phone: name:" in out, out
+    with archive.open("rb") as fp, pytest.raises(ArchiveError, match="not valid UTF-16"):
+        read_archive(fp, Limits())

@@ -343,7 +343,7 @@ def _odd_members(archive: Archive, report: ScanReport) -> set[int]:
 
 
 def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
-    archive = read_archive(fp, Limits())
+    archive = read_archive(fp, Limits(shown_names=True))  # names are only shown: one not UTF-16 loses nothing
     check_methods(archive)
     odd = _odd_members(archive, report)  # types checked before any data is read
     bombs = _bombs(archive)

@@ -497,7 +497,7 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
         seen.add(prop if prop != K_DUMMY else 0x100 + len(seen))
         size = buf.number()
         if prop == K_NAME:  # most of a header's bytes: read a slice at a time, never held whole
-            names = _read_names(buf, size, n)
+            names = _read_names(buf, size, n, limits.shown_names)
             continue
         if prop == K_DUMMY:  # padding: 7-Zip writes a few zero bytes, and its test calls anything else an error
             if size > MAX_DUMMY or any(buf.take(size)):
@@ -551,9 +551,9 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
     return members
 
 
-def _read_names(buf: Buf, size: int, n: int) -> NameColumn:
+def _read_names(buf: Buf, size: int, n: int, shown: bool = False) -> NameColumn:
     """The names property's `size` bytes, decoded a slice at a time into one UTF-8 column: a Python string
-    each would cost far more."""
+    each would cost far more. `shown`: an unpaired surrogate is read as U+FFFD, not refused."""
     if size < 1:
         raise ArchiveError("archive header is truncated or malformed")
     if buf.byte() != 0:
@@ -561,7 +561,8 @@ def _read_names(buf: Buf, size: int, n: int) -> NameColumn:
     left = size - 1
     if left % 2:
         raise ArchiveError("file names are malformed")
-    decoder = codecs.getincrementaldecoder("utf-16-le")()  # strict: a lone surrogate is an error
+    decoder = codecs.getincrementaldecoder("utf-16-le")("replace" if shown else "strict")  # strict: a lone
+    # surrogate is an error
     names = NameColumn()
     carry = ""
     try:

@@ -53,7 +53,9 @@ class Limits:
 
     `max_members` also caps the lines of SHA256SUMS and the files of bundle.json; the two signed lists have
     their own caps in bytes (None: formats/manifest.py's MAX_SUMS_BYTES and MAX_META_BYTES). Only a benchmark
-    raises them (bench/verify_scale.py).
+    raises them (bench/verify_scale.py). `shown_names`: a name that is not valid UTF-16 (an unpaired surrogate,
+    which NTFS allows) is read with U+FFFD in its place rather than refused; for `mirror scan` alone, which only
+    shows names (one such name lost every other file's scan).
     """
 
     max_members: int = MAX_MEMBERS
@@ -61,6 +63,7 @@ class Limits:
     max_header: int = MAX_HEADER
     max_sums_bytes: int | None = None
     max_meta_bytes: int | None = None
+    shown_names: bool = False
 
 
 @record
