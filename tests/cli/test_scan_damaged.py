@@ -104,3 +104,15 @@ def test_a_name_that_is_not_utf16_loses_no_other_file(runner: CliRunner, tmp_pat
     assert "bad\ufffd 87011234567.txt: phone: name:" in out, out
     with archive.open("rb") as fp, pytest.raises(ArchiveError, match="not valid UTF-16"):
         read_archive(fp, Limits())
+
+
+def test_data_past_a_blocks_last_file_is_said_as_not_read(runner: CliRunner, tmp_path: Path) -> None:
+    """A block that holds bytes after its last file (where a forger can hide a text no scan reads): its files are
+    scanned, and the rest of the block is listed as not read (the whole archive was "cannot read")."""
+    from forge import lzma2
+
+    texts = [Entry("a.txt", b"hello\n"), Entry("z.txt", PHONE)]
+    archive = forge(tmp_path / "extra.7z", texts, coded=lzma2(b"hello\n" + PHONE + b"HIDDEN 87011234567"))
+    code, out, _ = invoke(runner, "scan", archive)
+    assert code == 6 and "z.txt: phone: line 1:" in out, out
+    assert "block 1 of the archive: not read to its end: compressed block holds more data than it declares" in out
