@@ -73,10 +73,20 @@ _MAKERS = (
                                      0x0096: ("serial", "InternalSerialNumber"),
                                      0x0028: ("unique-id", "ImageUniqueID")}),
     _Maker(b"", "samsung", 0, "tiff", {0xA002: ("serial", "SerialNumber")}),
+    # Motorola (MakerNotes.pm: "MOT\0", the IFD at 8, offsets from the note's start; Motorola.pm: 0x5501)
+    _Maker(b"MOT\0", "", 8, "note", {0x5501: ("serial", "SerialNumber")}),
+    # Ricoh's own layout (MakerNoteRicoh: "Ricoh" or "RICOH", the IFD at 8, offsets from the EXIF block; Ricoh.pm:
+    # 0x0005, the SerialNumber when it is text, else the InternalSerialNumber, shown in hex). "RICOH\0II" and
+    # "RICOH\0MM" are Pentax's layout (the GR III), not read here (_OTHER_LAYOUTS).
+    _Maker(b"Ricoh", "", 8, "tiff", {0x0005: ("serial", "SerialNumber")}),
+    _Maker(b"RICOH", "", 8, "tiff", {0x0005: ("serial", "SerialNumber")}),
 )
+_OTHER_LAYOUTS = (b"RICOH\0II", b"RICOH\0MM")  # a note of a maker's layout this module does not read
 
 
 def _find_maker(note: bytes, make: str) -> _Maker | None:
+    if note.startswith(_OTHER_LAYOUTS):
+        return None
     for maker in _MAKERS:
         if (maker.prefix and note.startswith(maker.prefix)) or (not maker.prefix and make.lower().startswith(
                 maker.make)):
@@ -106,8 +116,9 @@ def _value(tag: Tag) -> str:
         text = raw.decode()
     except UnicodeDecodeError:
         text = ""
-    if tag.type in (1, 7) and raw:
-        return text if text and text.isprintable() else "0x" + raw[:32].hex() + ("..." if len(raw) > 32 else "")
+    if tag.type in (1, 7) and raw:  # bytes in hex as they are, leading zeros too (exiftool's Ricoh serial)
+        whole = tag.raw
+        return text if text and text.isprintable() else "0x" + whole[:32].hex() + ("..." if len(whole) > 32 else "")
     shown = tag.text().strip()
     return shown if shown and shown.isprintable() else "(no readable value: read it with exiftool)"
 

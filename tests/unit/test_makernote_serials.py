@@ -1,0 +1,76 @@
+"""Motorola's and Ricoh's maker-note serial numbers are named (helper-172).
+
+The notes are built in the layouts of exiftool's own sample images (t/images/Motorola.jpg: "MOT\\0", a
+big-endian IFD at 8 whose offsets count from the note; Ricoh.jpg, a Caplio Pro G3: "Ricoh", a big-endian IFD at 8
+whose offsets count from the EXIF block), and exiftool reads each back as the serial it is.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+import photo_fixtures as fx
+from helpers import exiftool
+from mirror.privacy.scan import scan_photo
+
+MOTOROLA_SERIAL = "ZY2238TJ4V"
+RICOH_SERIAL = bytes.fromhex("00000000000000012207000003100957")
+
+
+def _big_ifd(entries: list[tuple[int, int, int, bytes]], base: int) -> bytes:
+    """A big-endian IFD whose values past 4 bytes follow it, their offsets counted so that `base` + the IFD's
+    place is where the IFD starts."""
+    head, extra = struct.pack(">H", len(entries)), b""
+    data_at = base + 2 + 12 * len(entries) + 4
+    for tag, kind, count, value in entries:
+        field = value.ljust(4, b"\0") if len(value) <= 4 else struct.pack(">I", data_at + len(extra))
+        extra += b"" if len(value) <= 4 else value + b"\0" * (len(value) % 2)
+        head += struct.pack(">HHI", tag, kind, count) + field
+    return head + struct.pack(">I", 0) + extra
+
+
+def _jpeg(make: str, note: bytes) -> bytes:
+    return fx.exif_jpeg(fx.build_tiff([fx.ascii_entry(0x010F, make)], [(0x927C, fx.UNDEFINED, len(note), note)],
+                                      [], None))
+
+
+def motorola_jpeg(serial: str) -> bytes:
+    text = serial.encode() + b"\0"
+    entries = [(0x5500, fx.ASCII, 5, b"MPJ2\0"), (0x5501, fx.ASCII, len(text), text),
+               (0x5502, 1, 1, b"\x01")]
+    return _jpeg("motorola", b"MOT\0\x01\x01\x01\x01" + _big_ifd(entries, 8))
+
+
+def ricoh_jpeg(serial: bytes) -> bytes:
+    """Ricoh's offsets count from the EXIF block: the note is placed, then its offsets are set."""
+    entries = [(0x0001, fx.UNDEFINED, 4, b"Rdc\0"), (0x0002, fx.UNDEFINED, 4, b"0104"),
+               (0x0005, fx.UNDEFINED, len(serial), serial)]
+    note = b"Ricoh\0\0\0" + _big_ifd(entries, 8)
+    tiff = fx.build_tiff([fx.ascii_entry(0x010F, "RICOH")], [(0x927C, fx.UNDEFINED, len(note), note)], [], None)
+    at = tiff.index(note)
+    note = b"Ricoh\0\0\0" + _big_ifd(entries, at + 8)  # the same length: only its offsets change
+    return fx.exif_jpeg(tiff[:at] + note + tiff[at + len(note):])
+
+
+@pytest.mark.parametrize(("photo", "detail", "tag", "shown"), [
+    (motorola_jpeg(MOTOROLA_SERIAL), f"maker-note SerialNumber {MOTOROLA_SERIAL}", "Motorola:SerialNumber",
+     MOTOROLA_SERIAL),
+    (ricoh_jpeg(RICOH_SERIAL), f"maker-note SerialNumber 0x{RICOH_SERIAL.hex()}", "Ricoh:InternalSerialNumber",
+     RICOH_SERIAL.hex()),
+])
+def test_maker_note_serials_of_motorola_and_ricoh_are_named(photo: bytes, detail: str, tag: str,
+                                                            shown: str) -> None:
+    """These were only "maker notes, N bytes (may hold a serial number)"; exiftool names the serial."""
+    assert exiftool(photo).get(tag) == shown
+    found = [(f.kind, f.detail) for f in scan_photo(photo, "a.jpg")]
+    assert ("serial", detail) in found, found
+
+
+def test_a_ricoh_note_of_pentax_layout_is_not_read_as_ricoh_s() -> None:
+    """"RICOH\\0II" (a GR III) is Pentax's layout, whose tag 5 is no serial: said as maker notes, by size."""
+    note = b"RICOH\0II" + struct.pack("<H", 3) + bytes(12 * 3 + 4)
+    found = [(f.kind, f.detail) for f in scan_photo(_jpeg("RICOH IMAGING COMPANY, LTD.", note), "a.jpg")]
+    assert not any(kind == "serial" for kind, _ in found), found
+    assert any(kind == "makernote" for kind, _ in found), found
