@@ -389,3 +389,38 @@ def test_an_extracted_folders_oversized_signed_file_is_refused_without_reading_i
                           env={**os.environ, "PYTHONPATH": str(Path(mirror.__file__).parents[1])})
     assert done.returncode == 3 and "bundle.json is larger than" in done.stderr, (done.stdout, done.stderr)
     assert "MemoryError" not in done.stdout + done.stderr
+
+
+@pytest.mark.skipif(not hasattr(__import__("resource"), "RLIMIT_AS"), reason="no address-space limit here")
+@pytest.mark.parametrize("signed_file", ["SHA256SUMS", "bundle.json"])
+def test_an_extracted_folders_large_junk_signed_list_is_refused_in_bounded_memory(bundle: Path, tmp_path: Path,
+                                                                                  signed_file: str) -> None:
+    """A folder's SHA256SUMS or bundle.json of 200 MB of junk (under their caps of 256 and 512 MiB) was read whole
+    before the signature or its hash refused it: 224 MB at the peak, and under an address-space limit a bundle
+    verifies well within, an internal error (MemoryError, exit 1) instead of the refusal (exit 3). Each is now
+    spooled a piece at a time, as a bundle's are, and the signature checked on what was spooled."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    import mirror
+    from helpers import sevenzip_extract
+
+    folder = sevenzip_extract(bundle, tmp_path / "story")
+    target = next(p for p in folder.rglob(signed_file))
+    block = (b"0" * 64 + b"  accounts/x.md\n") * ((1 << 20) // 80)  # about 1 MiB of SHA256SUMS lines
+    with target.open("wb") as fp:
+        for _ in range(200):
+            fp.write(block)
+    (tmp_path / "reader-keys").mkdir(mode=0o700)
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (200 << 20, 200 << 20))
+
+    command = [sys.executable, "-m", "mirror", "verify", str(folder), "--keys", str(tmp_path / "reader-keys")]
+    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=limited, timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(Path(mirror.__file__).parents[1])})
+    said = {"SHA256SUMS": "signature does not match", "bundle.json": "bundle.json does not match its hash"}
+    assert done.returncode == 3 and said[signed_file] in done.stderr, (done.stdout, done.stderr)
+    assert "MemoryError" not in done.stdout + done.stderr

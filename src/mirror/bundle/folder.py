@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mirror.bundle.control import Spool
 from mirror.bundle.endorsements import check_endorsements
 from mirror.bundle.verify import (
     CONTROL_CAPS,
@@ -36,7 +37,7 @@ from mirror.bundle.verify import (
 )
 from mirror.errors import ArchiveError, ConfigError, ContentError, MirrorError
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
-from mirror.formats.manifest import MAX_MEMBERS, SUMS_NAME, V2, layout_of
+from mirror.formats.manifest import MAX_MEMBERS, META_NAME, SUMS_NAME, V2, layout_of
 from mirror.formats.names import MAX_NAME_BYTES, printable
 from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
 from mirror.safeio import read_at_most
@@ -49,6 +50,7 @@ MAX_FOLDERS = 10_000
 # Folders are opened from the root down, so the steps grow with depth times count: a bundle's own folders (a few
 # levels, at most MAX_FOLDERS of them) take far fewer; 500 levels with 9,400 folders below took 22 s.
 MAX_WALK_STEPS = 1_000_000
+_SPOOLED = frozenset({SUMS_NAME, META_NAME})  # the two signed lists, up to 256 and 512 MiB: never held whole
 
 
 class Unreadable(MirrorError):
@@ -217,6 +219,21 @@ def _read(root: Path, name: str, limit: int) -> tuple[bytes, bool]:
     return (b"", True) if len(data) > limit else (data, False)
 
 
+def _spool(root: Path, name: str, limit: int, signed: bool) -> Spool | None:
+    """SHA256SUMS (`signed`: its BLAKE2b-512 made on the way) or bundle.json, a piece at a time into a spool (past
+    SPILL bytes an unnamed temporary file), or None when it holds more than `limit`, refused by its size before
+    it is read. Read whole, a junk SHA256SUMS of 200 MB took 224 MB before its signature refused it; the
+    signature is now checked on the BLAKE2b-512 of exactly the bytes spooled, and those are what is parsed."""
+    with os.fdopen(_open_beneath(root, name), "rb") as fp, _reading(name):
+        if os.fstat(fp.fileno()).st_size > limit:
+            return None
+        spool, left = Spool(signed), limit + 1  # it may still grow while read
+        while left > 0 and (chunk := fp.read(min(CHUNK, left))):
+            left -= len(chunk)
+            spool.write(chunk)
+    return None if spool.size > limit else spool
+
+
 @contextlib.contextmanager
 def _reading(name: str) -> Iterator[None]:
     """An OSError while the open file `name` is read, said as such (an I/O error: exit 1, naming it)."""
@@ -238,6 +255,10 @@ def _hash(root: Path, name: str, limit: int) -> tuple[str, bool]:
             digest.update(chunk)
         more = bool(fp.read(1))
     return digest.hexdigest(), more
+
+
+def _size(data: bytes | Spool) -> int:
+    return len(data) if isinstance(data, bytes) else data.size
 
 
 def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: bool = False) -> VerifiedBundle:
@@ -271,11 +292,15 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
                               hint=f"verify each bundle in it: mirror verify {shlex.quote(str(root / bundles[0]))}")
         raise ContentError(f"{root} holds no SHA256SUMS" if SUMS_NAME not in files else
                            f"{root} holds two SHA256SUMS, at the top and under .mirror/")
-    control: dict[str, bytes] = {}
+    control: dict[str, bytes | Spool] = {}
     for member, logical in layout.control.items():
         if member not in files:
             raise ContentError(f"{root} has no {member}")
-        data, more = _read(root, member, CONTROL_CAPS[logical])
+        if logical in _SPOOLED:
+            spooled = _spool(root, member, CONTROL_CAPS[logical], signed=logical == SUMS_NAME)
+            data, more = (b"", True) if spooled is None else (spooled, False)
+        else:
+            data, more = _read(root, member, CONTROL_CAPS[logical])
         if more:
             raise ArchiveError(f"{member} is larger than {CONTROL_CAPS[logical]} bytes")
         control[logical] = data
@@ -297,12 +322,12 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
         part = PartMarker.from_bytes(data + (b" " if more else b""))
         del files[marker]
     changed: set[str] = set()
-    held = {layout.member(logical): data for logical, data in control.items()}  # bundle.json, author.pub
+    held = {layout.member(logical): _size(data) for logical, data in control.items()}  # bundle.json, author.pub
     for name, expected in signed.sums.entries.items():
         if name not in files:
             continue
         meta = signed.meta.files.get(name)
-        size = meta.size if meta is not None else len(held.get(name, b""))
+        size = meta.size if meta is not None else held.get(name, 0)
         try:
             digest, more = _hash(root, name, size)
         except Unreadable as exc:
@@ -335,7 +360,8 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
         name, why = unreadable[0]
         raise MirrorError(f"{len(unreadable)} file(s) or folder(s) cannot be read, so the folder was not checked in "
                           f"full: {printable(name)}: {why}", hint="run it as a user who can read them all")
-    checks = check_endorsements(endorsements, control[SUMS_NAME], signed.meta, signed.public, snap, layout)
+    checks = check_endorsements(endorsements, signed.control.prehashed(SUMS_NAME), signed.meta, signed.public, snap,
+                                layout)
     evidence = Evidence(signed.public, tuple(e.evidence for e in checks if e.evidence is not None))
     verdict = (policy or AuthorTrusted()).judge(evidence, snap)
     return VerifiedBundle(root, signed.meta, signed.sums, signed.public, verdict, signed.signer_name,
