@@ -16,6 +16,31 @@ from mirror.trust.fingerprint import fingerprint
 from mirror.trust.keyring import Keyring
 
 
+def test_show_of_an_extracted_folder_says_what_verify_says(runner: CliRunner, bundle: Path, keyring: Keyring,
+                                                           tmp_path: Path) -> None:
+    """`mirror show FOLDER` was a usage error (exit 2: "is a directory") where `verify FOLDER` worked: a reader who
+    extracted a bundle could not see what it holds and who signed it. It now checks the folder as verify does
+    (same verdict, same exit codes) and lists its files; a file taken away is marked, a changed one fails."""
+    from helpers import sevenzip_extract
+
+    folder = sevenzip_extract(bundle, tmp_path / "story")
+    code, out, err = invoke(runner, "show", folder)
+    assert code == 0, (out, err)
+    assert out.splitlines()[0] == f"VERIFIED  {folder}" and "alice (key" in out
+    assert "accounts/2022-01-05-almaty.en.md  (2022-01-05 | Almaty | Square)" in out and "photos/square.jpg" in out
+    code, out, _ = invoke(runner, "show", "--json", folder)
+    doc = json.loads(out)
+    assert code == 0 and doc["verdict"] == "verified" and "photos/street.png" in doc["contents"]
+    code, out, _ = invoke(runner, "show", folder, "--keys", tmp_path / "empty")
+    assert code == 5 and out.startswith("INTACT, UNKNOWN SIGNER")
+    (folder / "photos" / "square.jpg").unlink()
+    code, out, _ = invoke(runner, "show", folder)
+    assert code == 0 and "photos/square.jpg  [not in this folder]" in out, out
+    (folder / "photos" / "street.png").write_bytes(b"changed")
+    code, out, err = invoke(runner, "show", folder)
+    assert code == 3 and out.startswith(f"FAILED  {folder}"), (out, err)
+
+
 def test_verify_prints_verdict_signer_and_counts(runner: CliRunner, bundle: Path, keyring: Keyring) -> None:
     """Exit 0, one verdict line, the signer's name, key id and fingerprint."""
     code, out, err = invoke(runner, "verify", bundle)

@@ -44,6 +44,7 @@ from mirror.cli.verdict import (
     summary_json,
     untrusted_signer,
     verify_command,
+    verify_path,
 )
 from mirror.errors import ExitCode, UntrustedSigner, VerificationError
 from mirror.formats.manifest import PAGE_NAME
@@ -92,23 +93,22 @@ def verify(bundle: Path, whole: bool, fingerprint: str | None, as_json: bool, re
 
 
 @main.command()
-@click.argument("bundle", type=BUNDLE)
+@click.argument("bundle", type=given_path(exists=True, path_type=Path))
 @json_option
 @endorsers_option
 @keys_option
 def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: Path | None) -> None:
     """List what BUNDLE holds (title, languages, files, signer), after verifying it.
 
-    BUNDLE may be a part of one (mirror split: the files it lacks are marked) or the first volume of a 7-Zip set.
+    BUNDLE may be a part of one (mirror split: the files it lacks are marked), the first volume of a 7-Zip set, or
+    a folder a bundle was extracted into.
     """
-    from mirror.bundle.verify import verify_bundle
     from mirror.formats.manifest import META_NAME, SumsLines, SumsTable, file_details
     from mirror.trust.policy import reader_policy
 
     required = required_endorsers(require_endorsers)
     try:
-        result = verify_bundle(bundle, open_keyring(keys_dir), policy=reader_policy(required), parts=True,
-                               volumes=True)
+        result = verify_path(bundle, open_keyring(keys_dir), reader_policy(required), parts=True)
     except VerificationError as exc:  # the verdict verify prints (one JSON object with --json), then the error
         report_failure(bundle, exc, as_json)
         fail(str(exc), exc.hint, ExitCode.INVALID)
@@ -131,7 +131,9 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
                 extra = meta.extra
                 label = " | ".join(printable(str(extra[k])) for k in ("date", "place", "title") if extra.get(k))
                 labelled = f"  ({verbatim(label)})" if label else ""  # the author's words: never translated
-                if path in absent:
+                if path in absent and result.part is None:  # a folder that lacks files, without a part marker
+                    say(f"  {meta.size:>10}  {verbatim(printable(path))}{labelled}  [not in this folder]")
+                elif path in absent:
                     say(f"  {meta.size:>10}  {verbatim(printable(path))}{labelled}  [not in this part]")
                 else:
                     say(f"  {meta.size:>10}  {verbatim(printable(path))}{labelled}")

@@ -236,6 +236,22 @@ def report_failure(path: Path, exc: VerificationError, as_json: bool) -> None:
         say(f"  {problem}")
 
 
+def verify_path(bundle: Path, keyring: Keyring | None, policy: Policy, parts: bool) -> VerifiedBundle:
+    """Check BUNDLE, a file (a bundle, a part, a volume set's first volume) or a folder a bundle was extracted
+    into, with the same steps and verdicts: what verify and show both check.
+
+    Raises:
+        VerificationError: it must not be trusted.
+    """
+    if bundle.is_dir():
+        from mirror.bundle.folder import verify_folder
+
+        return verify_folder(bundle, keyring, parts=parts, policy=policy)
+    from mirror.bundle.verify import verify_bundle
+
+    return verify_bundle(bundle, keyring, parts=parts, volumes=True, policy=policy)
+
+
 def verify_command(bundle: Path, whole: bool, as_json: bool, require_endorsers: int | None,
                    keys_dir: Path | None, fingerprint: str | None = None) -> None:
     """`mirror verify`: check BUNDLE (a file, a part, a volume set's first volume, or an extracted folder),
@@ -243,7 +259,6 @@ def verify_command(bundle: Path, whole: bool, as_json: bool, require_endorsers: 
 
     `fingerprint`: the digits the author gave the reader (by phone, on paper), to trust the signer's key for this
     check without importing it, as `minisign -P` does; a signer with other digits is not to be trusted (exit 3)."""
-    from mirror.bundle.verify import verify_bundle
     from mirror.trust.policy import reader_policy
 
     required = required_endorsers(require_endorsers)
@@ -252,12 +267,7 @@ def verify_command(bundle: Path, whole: bool, as_json: bool, require_endorsers: 
     try:
         policy = reader_policy(required)
         keyring = open_keyring(keys_dir)  # once: its choice may warn (a workspace passed over)
-        if bundle.is_dir():
-            from mirror.bundle.folder import verify_folder
-
-            result = verify_folder(bundle, keyring, parts=not whole, policy=policy)
-        else:
-            result = verify_bundle(bundle, keyring, parts=not whole, volumes=True, policy=policy)
+        result = verify_path(bundle, keyring, policy, parts=not whole)
         if fingerprint is not None:
             result = _with_fingerprint(result, fingerprint, policy, keyring)
     except VerificationError as exc:
