@@ -105,6 +105,21 @@ def test_a_small_file_read_against_a_huge_cap_asks_for_no_more_memory_than_it_ho
         assert read_at_most(handle, (2 << 20) + 1) == b"x" * ((2 << 20) + 1)
 
 
+def test_a_folder_hosts_small_file_read_against_a_huge_cap_asks_for_no_more_memory_than_it_holds(
+        tmp_path: Path) -> None:
+    """The publisher's folder host (a USB stick, a shared drive) read a file with read(limit + 1), which sets the
+    limit aside first: against a cap far past the memory there is, an index of a few bytes was a MemoryError.
+    It is now read a piece at a time, and a file over the cap is still refused."""
+    from mirror.errors import TransferError
+    from mirror.publish.hosts.directory import DirectoryHost
+
+    (tmp_path / "index.json").write_bytes(b"{}\n")
+    host = DirectoryHost("usb", tmp_path)
+    assert host.read("index.json", 1 << 46) == b"{}\n"
+    with pytest.raises(TransferError, match=r"index\.json is larger than 2 bytes"):
+        host.read("index.json", 2)
+
+
 def test_a_state_file_nested_deeper_than_the_parser_goes_is_said_damaged(tmp_path: Path) -> None:
     """A state file of 60,000 "[" (a damaged or planted one) raised RecursionError, an internal error: it is
     damaged, and said so like any other (helper-171)."""

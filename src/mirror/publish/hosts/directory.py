@@ -28,7 +28,7 @@ from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
 from mirror.publish.hosts.base import CHUNK, read_back
-from mirror.safeio import LinkInside, open_folder_beneath, open_regular_beneath, stat_beneath
+from mirror.safeio import LinkInside, open_folder_beneath, open_regular_beneath, read_at_most, stat_beneath
 
 
 class DirectoryHost:
@@ -88,8 +88,11 @@ class DirectoryHost:
             MissingFile: `path` does not exist.
             TransferError: it is larger than `limit`, or cannot be read.
         """
-        with self._open(path) as file:
-            data = self._read(file, path, limit + 1)
+        with self._open(path) as file:  # a piece at a time: read(limit + 1) set the limit aside before reading
+            try:
+                data = read_at_most(file, limit + 1)
+            except OSError as exc:
+                raise self._error(path, exc) from exc
         if len(data) > limit:
             raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
         return data
