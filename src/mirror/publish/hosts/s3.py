@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
@@ -43,6 +43,7 @@ from mirror.net.pace import Limits, Watch, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
 from mirror.publish.hosts.base import CHUNK, read_back
+from mirror.safeio import read_at_most
 
 if TYPE_CHECKING:
     from botocore.awsrequest import AWSPreparedRequest, AWSResponse
@@ -132,9 +133,12 @@ class S3Host:
             response = self._client.get_object(Bucket=self.bucket, Key=self._key(path))
             body = response["Body"]
             with contextlib.closing(body):
-                if response["ContentLength"] > limit:
+                # an answer without Content-Length (read to the connection's end) gives none: a KeyError was a
+                # traceback, and read(limit + 1) of it would set the limit aside before reading a byte
+                length = cast("dict[str, Any]", response).get("ContentLength")  # typed as always there
+                if length is not None and length > limit:
                     raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
-                data = body.read(limit + 1)
+                data = read_at_most(cast(BinaryIO, body), limit + 1)
         if len(data) > limit:
             raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
         return data
