@@ -105,6 +105,11 @@ class UnreadableContainer(ArchiveError):
     """The archive uses a method or container mirror does not read (a repack): nothing could be checked."""
 
 
+class NotABundle(UnreadableContainer):
+    """A well-formed 7z archive with nothing signed in it: another project's archive (or one whose signed files
+    were all taken out). Nothing in it could be checked; it is not called damaged."""
+
+
 class SignatureError(VerificationError):
     """Malformed or wrong signature."""
 

@@ -602,7 +602,8 @@ def test_many_small_files_bundle_json_rules_out_add_up(keyring: Keyring, tmp_pat
     assert "damaged" not in out + err
 
 
-@pytest.mark.parametrize(("prefix", "said"), [("accounts/", "the bundle has no SHA256SUMS"),
+@pytest.mark.parametrize(("prefix", "said"), [(".mirror/", "the bundle has no SHA256SUMS"),
+                                               ("accounts/", "of 20,000 file(s) without SHA256SUMS, its signature"),
                                                ("notes/", "this is a 7z archive of 20,000 file(s), not a mirror")])
 def test_many_files_and_no_signed_list_fail_before_each_file_is_checked(
         tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, prefix: str, said: str) -> None:

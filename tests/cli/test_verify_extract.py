@@ -328,8 +328,9 @@ def test_a_bundle_zipped_on_the_way_is_to_be_unzipped_not_repacked(runner: CliRu
 
 def test_an_archive_of_another_project_is_said_to_be_no_bundle(runner: CliRunner, tmp_path: Path) -> None:
     """A plain 7z (or one another archiver coded with PPMd) was called a bundle that lost its SHA256SUMS, or one
-    repacked: it is said to be a 7z archive that is no bundle, nothing in it signed. A bundle that lost its signed
-    files is still said to be one."""
+    repacked: it is said to be a 7z archive that is no bundle, nothing in it signed. One with a bundle's kind of
+    names and no signed file at all is said to hold nothing signed (not a bundle, or one whose signed files were
+    all taken out); a bundle that lost SHA256SUMS but kept another signed file is still said to be one."""
     from helpers import require_tool, run
 
     sevenzip = require_tool("7zz")
@@ -342,13 +343,60 @@ def test_an_archive_of_another_project_is_said_to_be_no_bundle(runner: CliRunner
         code, out, err = invoke(runner, "verify", tmp_path / name)
         foreign = "this is a 7z archive of 1 file(s), not a mirror bundle: nothing in it is signed"
         assert code == 3 and (foreign in err) == (name != "lost.7z"), (name, out, err)
-    assert "the bundle has no SHA256SUMS" in err
+    assert "this is a 7z archive of 1 file(s) without SHA256SUMS, its signature, author.pub or bundle.json" in err
+    (tmp_path / ".mirror").mkdir()
+    (tmp_path / ".mirror" / "bundle.json").write_text("{}\n")
+    assert run(sevenzip, "a", "-bso0", "damaged.7z", "accounts", ".mirror", cwd=tmp_path).returncode == 0
+    code, out, err = invoke(runner, "verify", tmp_path / "damaged.7z")
+    assert code == 3 and out.startswith("FAILED  ") and "the bundle has no SHA256SUMS" in err, (out, err)
     (tmp_path / "trip" / "empty").mkdir(parents=True)  # 7-Zip stores folders: "unexpected folder in the bundle"
     (tmp_path / "trip" / "notes.txt").write_text("minutes\n")
     (tmp_path / "trip" / "link.txt").symlink_to("notes.txt")
     assert run(sevenzip, "a", "-bso0", "-snl", "trip.7z", "trip", cwd=tmp_path).returncode == 0
     code, _, err = invoke(runner, "verify", tmp_path / "trip.7z")
     assert code == 3 and "this is a 7z archive of 2 file(s), not a mirror bundle" in err, err
+
+
+@pytest.mark.parametrize("options", [(), ("-m0=PPMd",), ("-m0=BZip2",), ("-m0=Deflate",), ("-m0=Deflate64",),
+                                     ("-mf=ARM64",), ("-mf=Delta:4",), ("-mqs",), ("-mx9", "-ms=on"), ("-pX",),
+                                     ("-snl",), ("-v4k",)])
+def test_an_ordinary_7z_is_not_checked_rather_than_failed(runner: CliRunner, tmp_path: Path,
+                                                          options: tuple[str, ...]) -> None:
+    """An ordinary 7z that 7-Zip made (solid, filtered, PPMd, BZip2, Deflate, a password, links, volumes) was
+    FAILED, "do not trust this bundle", as if a bundle were damaged: nothing in it is signed, which is NOT CHECKED
+    (exit 3 still: nothing in it can be trusted), with the reason."""
+    from helpers import require_tool, run
+
+    sevenzip = require_tool("7zz")
+    files = tmp_path / "files"
+    (files / "docs").mkdir(parents=True)
+    (files / "notes.txt").write_text("minutes of the meeting\n" * 200)
+    (files / "docs" / "tool.bin").write_bytes(bytes(range(256)) * 40)
+    (files / "link.txt").symlink_to("notes.txt")
+    assert run(sevenzip, "a", "-bso0", *options, str(tmp_path / "other.7z"), ".", cwd=files).returncode == 0
+    target = tmp_path / ("other.7z.001" if "-v4k" in options else "other.7z")
+    code, out, err = invoke(runner, "verify", target)
+    assert code == 3 and out.startswith(f"NOT CHECKED  {target}: nothing in it is signed"), (out, err)
+    assert "not a mirror bundle" in out and "FAILED" not in out
+
+
+def test_empty_and_folder_only_and_anti_item_archives_are_not_checked(runner: CliRunner, tmp_path: Path) -> None:
+    """An empty 7z, one of empty folders only, and one of anti-items alone (a file deleted since, from 7z u) hold no
+    file: each is NOT CHECKED as holding nothing signed, and an anti-item is not counted as a file."""
+    from helpers import require_tool, run
+
+    sevenzip = require_tool("7zz")
+    (tmp_path / "empty" / "inner").mkdir(parents=True)
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "gone.txt").write_text("soon deleted\n")
+    assert run(sevenzip, "a", "-bso0", "folders.7z", "empty", cwd=tmp_path).returncode == 0
+    assert run(sevenzip, "a", "-bso0", "base.7z", "kept", cwd=tmp_path).returncode == 0
+    (tmp_path / "kept" / "gone.txt").unlink()
+    assert run(sevenzip, "u", "-bso0", "base.7z", "-u-", "-up0q3x2z0!anti.7z", "kept", cwd=tmp_path).returncode == 0
+    (tmp_path / "none.7z").write_bytes(bytes.fromhex("377abcaf271c00048d9bd50f") + bytes(20))  # 7-Zip's, of none
+    for name in ("folders.7z", "anti.7z", "none.7z"):
+        code, out, err = invoke(runner, "verify", tmp_path / name)
+        assert code == 3 and out.startswith("NOT CHECKED  ") and "a 7z archive of 0 file(s)" in out, (name, out, err)
 
 
 def test_a_secret_key_given_as_a_bundle_is_named(runner: CliRunner, keyring: Keyring, tmp_path: Path) -> None:

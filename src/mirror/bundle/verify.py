@@ -24,7 +24,7 @@ import re
 import shlex
 from array import array
 from collections import deque
-from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Iterator, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
@@ -36,6 +36,7 @@ from mirror.errors import (
     ContentError,
     KeyringError,
     ManifestError,
+    NotABundle,
     SignatureError,
     UnreadableContainer,
 )
@@ -50,6 +51,7 @@ from mirror.formats.manifest import (
     SIG_NAME,
     SUMS_NAME,
     V1,
+    V2,
     BundleMeta,
     FileColumns,
     Layout,
@@ -182,25 +184,46 @@ def _refuse_without_sums(archive: Archive) -> None:
     lowered = blob.lower()
     if b".7z" in lowered:
         return
-    if any(sign in lowered for sign in (b".mirror/", b"author.pub", b"bundle.json", b"index.html", b"accounts/",
-                                        b"photos/")):
+    if any(sign in lowered for sign in (b".mirror/", b"author.pub", b"bundle.json")):
         raise ContentError("the bundle has no SHA256SUMS")
+    if any(sign in lowered for sign in (b"index.html", b"accounts/", b"photos/")):
+        raise _unsigned(len(archive.members))
     raise _foreign(len(archive.members))
 
 
 def _refuse_foreign(archive: Archive) -> None:
-    """Raise ContentError for a 7z archive that is no bundle at all (no name a bundle has): said as such, not as a
+    """Raise NotABundle for a 7z archive that is no bundle at all (no name a bundle has): said as such, not as a
     bundle that lost its signed list or was repacked. Return quietly for anything bundle-like."""
-    names = [m.name for m in archive.members if not m.is_dir]
+    names = [m.name for m in archive.members if not m.is_dir and not m.is_anti]  # an anti-item deletes a file
     if any(_BUNDLE_SIGN.fullmatch(name) for name in names):
         return
     raise _foreign(len(names))
 
 
-def _foreign(count: int) -> ContentError:
-    return ContentError(f"this is a 7z archive of {count:,} file(s), not a mirror bundle: nothing in it is "
-                        "signed, so nothing in it can be checked", hint="ask the sender for the bundle itself (a "
-                        ".7z that mirror create made); to see what this one holds: 7z l FILE")
+def _refuse_unsigned(names: Collection[str], count: int) -> None:
+    """Raise NotABundle for an archive that holds a bundle's kind of names (a page, accounts/, photos/) but no
+    signed file at all: nothing in it is signed, which is not damage (a website's or a photo folder's archive
+    looks like this too). Return quietly when any signed file is there: a bundle that lost SHA256SUMS fails."""
+    if any(name in names for name in (SIG_NAME, AUTHOR_KEY_NAME, META_NAME)):
+        return
+    if any(name.startswith(V2.prefix) for name in names):
+        return
+    raise _unsigned(count)
+
+
+_ASK_FOR_THE_BUNDLE = "ask the sender for the bundle itself (a .7z that mirror create made); to see what this one " \
+                      "holds: 7z l FILE"
+
+
+def _foreign(count: int) -> NotABundle:
+    return NotABundle(f"this is a 7z archive of {count:,} file(s), not a mirror bundle: nothing in it is signed, so "
+                      "nothing in it can be checked", hint=_ASK_FOR_THE_BUNDLE)
+
+
+def _unsigned(count: int) -> NotABundle:
+    return NotABundle(f"this is a 7z archive of {count:,} file(s) without SHA256SUMS, its signature, author.pub or "
+                      "bundle.json: not a mirror bundle, or one whose signed files were all taken out, so nothing in "
+                      "it can be checked", hint=_ASK_FOR_THE_BUNDLE)
 
 
 def _refuse_wrapped(files: Files) -> None:
@@ -230,7 +253,7 @@ def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Fil
     Returns the regular files, in archive order, and the bundle's layout.
 
     Raises:
-        ArchiveError: the first problem found.
+        ArchiveError: the first problem found (NotABundle: a 7z archive with nothing signed in it).
         ContentError: a signed file is missing.
     """
     try:
@@ -250,6 +273,7 @@ def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Fil
         if SUMS_NAME not in names:
             _refuse_wrapped(files)
             _refuse_foreign(archive)
+            _refuse_unsigned(names, len(files))
         raise ContentError("the bundle has no SHA256SUMS" if SUMS_NAME not in names else
                            "the bundle has two SHA256SUMS, at the top and under .mirror/")
     caps = control_caps(limits or Limits())

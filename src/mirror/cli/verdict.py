@@ -28,7 +28,14 @@ from mirror.cli.common import (
     shell_word,
 )
 from mirror.cli.failure import fail
-from mirror.errors import ContentError, ExitCode, UnreadableContainer, UntrustedSigner, VerificationError
+from mirror.errors import (
+    ContentError,
+    ExitCode,
+    NotABundle,
+    UnreadableContainer,
+    UntrustedSigner,
+    VerificationError,
+)
 from mirror.formats.names import printable
 from mirror.i18n import verbatim
 
@@ -226,6 +233,10 @@ def report_failure(path: Path, exc: VerificationError, as_json: bool) -> None:
     problems = list(exc.problems) if isinstance(exc, ContentError) else [str(exc)]
     if as_json:
         dump_json({"verdict": "invalid", "path": str(path), "error": str(exc), "problems": problems})
+        return
+    if isinstance(exc, NotABundle):  # well formed, and nothing in it signed: not damage, and nothing to trust
+        say(f"NOT CHECKED  {path}: nothing in it is signed, so nothing in it can be trusted")
+        say(f"  {exc}")
         return
     if isinstance(exc, UnreadableContainer):  # a repack: nothing was checked, and nothing may be trusted yet
         say(f"NOT CHECKED  {path}: mirror cannot read this copy, so it must not be trusted yet")
