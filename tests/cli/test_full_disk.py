@@ -110,3 +110,31 @@ def test_a_full_temporary_folder_is_named_not_the_output(tmp_path: Path) -> None
     filename, strerror = done.stdout.splitlines()
     assert filename == str(spool)
     assert strerror.startswith("File too large (the temporary folder") and "TMPDIR names another" in strerror
+
+
+def test_a_full_temporary_folder_is_named_when_an_extracted_folder_is_verified(tmp_path: Path) -> None:
+    """An extracted folder's SHA256SUMS past 1 MiB waits in TMPDIR while it is checked: when that folder is full,
+    the error names it, not the folder's SHA256SUMS as a file that "cannot be read" (exit 1 either way)."""
+    import mirror
+    from helpers import sevenzip_extract
+    from mirror.bundle.create import CreateRequest, create_bundle
+    from mirror.trust.keyring import Keyring
+
+    ring = Keyring(tmp_path / "keys")
+    ring.create("alice", None)
+    sources = tmp_path / "src"
+    sources.mkdir()
+    (sources / "a.md").write_text("an account\n")
+    create_bundle(CreateRequest(sources, tmp_path / "b.7z", title="t"), ring.secret("alice", None))
+    folder = sevenzip_extract(tmp_path / "b.7z", tmp_path / "story")
+    sums = next(folder.rglob("SHA256SUMS"))
+    sums.write_bytes(sums.read_bytes() * ((2 << 20) // sums.stat().st_size + 1))  # past 1 MiB: spooled
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    done = subprocess.run([sys.executable, "-m", "mirror", "verify", str(folder), "--keys", str(tmp_path / "keys")],
+                          capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "TMPDIR": str(spool), "PYTHONPATH": str(Path(mirror.__file__).parents[1])},
+                          preexec_fn=_limited)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, (done.stdout, done.stderr)
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"mirror: {spool}: File too large (the temporary folder"), done.stderr

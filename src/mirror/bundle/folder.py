@@ -224,13 +224,18 @@ def _spool(root: Path, name: str, limit: int, signed: bool) -> Spool | None:
     SPILL bytes an unnamed temporary file), or None when it holds more than `limit`, refused by its size before
     it is read. Read whole, a junk SHA256SUMS of 200 MB took 224 MB before its signature refused it; the
     signature is now checked on the BLAKE2b-512 of exactly the bytes spooled, and those are what is parsed."""
-    with os.fdopen(_open_beneath(root, name), "rb") as fp, _reading(name):
-        if os.fstat(fp.fileno()).st_size > limit:
-            return None
+    with os.fdopen(_open_beneath(root, name), "rb") as fp:
+        with _reading(name):
+            if os.fstat(fp.fileno()).st_size > limit:
+                return None
         spool, left = Spool(signed), limit + 1  # it may still grow while read
-        while left > 0 and (chunk := fp.read(min(CHUNK, left))):
+        while left > 0:
+            with _reading(name):
+                chunk = fp.read(min(CHUNK, left))
+            if not chunk:
+                break
             left -= len(chunk)
-            spool.write(chunk)
+            spool.write(chunk)  # a full temporary folder is said as such (control.py), not as this file unread
     return None if spool.size > limit else spool
 
 
