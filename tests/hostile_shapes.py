@@ -41,9 +41,13 @@ def _crc(size: int, pattern: bytes) -> int:
     return crc
 
 
-def duplicate_at_end(out: Path, count: int) -> Path:
-    """`count` empty members; the last two share a name (quadratic duplicate checks choke on it)."""
+def duplicate_at_end(out: Path, count: int, signed_name: bool = False) -> Path:
+    """`count` empty members; the last two share a name (quadratic duplicate checks choke on it). With
+    `signed_name`, the first is an empty .mirror/SHA256SUMS: a bundle's, so that the duplicate is what fails (an
+    archive with nothing signed in it is said to be one, whatever else is wrong)."""
     names = [f"accounts/{i:06d}.md" for i in range(count - 1)] + [f"accounts/{count - 2:06d}.md"]
+    if signed_name:
+        names[0] = ".mirror/SHA256SUMS"
     return forge(out, [Entry(name, b"") for name in names], encode_header=True)
 
 

@@ -380,6 +380,37 @@ def test_an_ordinary_7z_is_not_checked_rather_than_failed(runner: CliRunner, tmp
     assert "not a mirror bundle" in out and "FAILED" not in out
 
 
+@pytest.mark.parametrize(("made", "options"), [("link", ("-snl",)), ("empty folder", ()), ("case", ()),
+                                               ("PPMd", ("-m0=PPMd",))])
+def test_a_photo_folders_7z_is_not_checked_rather_than_failed(runner: CliRunner, tmp_path: Path, made: str,
+                                                              options: tuple[str, ...]) -> None:
+    """A 7z of someone's photos/ or accounts/ folder (a bundle's kind of names, nothing signed) that also held a
+    link, an empty folder or two names differing in case was FAILED for that ("is not a regular file", "unexpected
+    folder", "collide"), and one packed with PPMd was "repacked": nothing in it is signed, which is NOT CHECKED.
+    With a signed file beside them, the same archive still FAILS."""
+    from helpers import require_tool, run
+
+    sevenzip = require_tool("7zz")
+    folder = tmp_path / "files"
+    (folder / "photos").mkdir(parents=True)
+    (folder / "photos" / "a.jpg").write_bytes(b"not really a photo")
+    if made == "link":
+        (folder / "photos" / "b.jpg").symlink_to("a.jpg")
+    elif made == "empty folder":
+        (folder / "photos" / "later").mkdir()
+    elif made == "case":
+        (folder / "photos" / "A.jpg").write_bytes(b"another")
+    assert run(sevenzip, "a", "-bso0", *options, str(tmp_path / "photos.7z"), "photos", cwd=folder).returncode == 0
+    code, out, err = invoke(runner, "verify", tmp_path / "photos.7z")
+    assert code == 3 and out.startswith("NOT CHECKED  ") and "without SHA256SUMS, its signature" in out, (out, err)
+    (folder / "bundle.json").write_text("{}\n")
+    assert run(sevenzip, "a", "-bso0", *options, str(tmp_path / "signed.7z"), "photos", "bundle.json",
+               cwd=folder).returncode == 0
+    code, out, err = invoke(runner, "verify", tmp_path / "signed.7z")
+    assert code == 3 and "without SHA256SUMS, its signature" not in out, (out, err)
+    assert out.startswith("NOT CHECKED  " if made == "PPMd" else "FAILED  "), (out, err)
+
+
 def test_empty_and_folder_only_and_anti_item_archives_are_not_checked(runner: CliRunner, tmp_path: Path) -> None:
     """An empty 7z, one of empty folders only, and one of anti-items alone (a file deleted since, from 7z u) hold no
     file: each is NOT CHECKED as holding nothing signed, and an anti-item is not counted as a file."""

@@ -24,7 +24,7 @@ import re
 import shlex
 from array import array
 from collections import deque
-from collections.abc import Callable, Collection, Container, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
@@ -200,15 +200,27 @@ def _refuse_foreign(archive: Archive) -> None:
     raise _foreign(len(names))
 
 
-def _refuse_unsigned(names: Collection[str], count: int) -> None:
+def _refuse_unsigned(archive: Archive) -> None:
     """Raise NotABundle for an archive that holds a bundle's kind of names (a page, accounts/, photos/) but no
-    signed file at all: nothing in it is signed, which is not damage (a website's or a photo folder's archive
-    looks like this too). Return quietly when any signed file is there: a bundle that lost SHA256SUMS fails."""
-    if any(name in names for name in (SIG_NAME, AUTHOR_KEY_NAME, META_NAME)):
+    signed file at all, anywhere: nothing in it is signed, which is not damage (a website's or a photo folder's
+    archive looks like this too, links, empty folders and all). Return quietly when any signed file, or another 7z,
+    is there: a bundle that lost SHA256SUMS, or holds a link, fails."""
+    names = [m.name for m in archive.members if not m.is_dir and not m.is_anti]
+    if any(_signed_name(name) for name in names):
         return
-    if any(name.startswith(V2.prefix) for name in names):
-        return
-    raise _unsigned(count)
+    raise _unsigned(len(names))
+
+
+_SIGNED_TAILS = frozenset(name.lower() for name in (SUMS_NAME, SIG_NAME, AUTHOR_KEY_NAME, META_NAME))
+
+
+def _signed_name(name: str) -> bool:
+    """Whether `name` is a bundle's signed file (or under .mirror/), or a 7z, at any depth and in any case: string
+    tests only, no pattern (each is tens of microseconds for a long name)."""
+    low = name.lower()
+    tail = low.rpartition("/")[2]
+    return (tail in _SIGNED_TAILS or low.startswith(V2.prefix) or f"/{V2.prefix}" in low or tail.endswith(".7z")
+            or (tail[-7:-3] == ".7z." and tail[-3:].isdigit()))
 
 
 _ASK_FOR_THE_BUNDLE = "ask the sender for the bundle itself (a .7z that mirror create made); to see what this one " \
@@ -260,12 +272,14 @@ def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Fil
         check_methods(archive)
     except ArchiveError:
         _refuse_foreign(archive)  # another archiver's methods on another project's files: no repack of ours
+        _refuse_unsigned(archive)
         raise
     _refuse_without_sums(archive)
     try:
         files = regular_files(archive)
     except ArchiveError:
         _refuse_foreign(archive)  # another project's archive with folders, links or odd names: not a bundle
+        _refuse_unsigned(archive)
         raise
     names = NameList(files)
     layout = layout_of(names)
@@ -273,7 +287,7 @@ def check_container(archive: Archive, limits: Limits | None = None) -> tuple[Fil
         if SUMS_NAME not in names:
             _refuse_wrapped(files)
             _refuse_foreign(archive)
-            _refuse_unsigned(names, len(files))
+            _refuse_unsigned(archive)
         raise ContentError("the bundle has no SHA256SUMS" if SUMS_NAME not in names else
                            "the bundle has two SHA256SUMS, at the top and under .mirror/")
     caps = control_caps(limits or Limits())
