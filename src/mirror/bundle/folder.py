@@ -327,12 +327,12 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
         part = PartMarker.from_bytes(data + (b" " if more else b""))
         del files[marker]
     changed: set[str] = set()
-    held = {layout.member(logical): _size(data) for logical, data in control.items()}  # bundle.json, author.pub
+    sizes = {layout.member(logical): _size(data) for logical, data in control.items()}  # bundle.json, author.pub
     for name, expected in signed.sums.entries.items():
         if name not in files:
             continue
         meta = signed.meta.files.get(name)
-        size = meta.size if meta is not None else held.get(name, 0)
+        size = meta.size if meta is not None else sizes.get(name, 0)
         try:
             digest, more = _hash(root, name, size)
         except Unreadable as exc:
