@@ -253,7 +253,7 @@ pid {p}/nginx.pid;
 error_log stderr notice;
 events {{ worker_connections 64; }}
 http {{
-    access_log off;
+    access_log {p}/access.log;  # counted by tests (test_host_listing.py)
     default_type application/octet-stream;
     proxy_temp_path {p}/tmp/proxy; fastcgi_temp_path {p}/tmp/fcgi;
     uwsgi_temp_path {p}/tmp/uwsgi; scgi_temp_path {p}/tmp/scgi;

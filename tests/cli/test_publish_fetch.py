@@ -958,7 +958,8 @@ def test_a_bundle_that_cannot_be_sent_again_is_read_back_where_it_is_not_known(s
     """The file a bundle was published from is gone, and host b, not known to hold it, has a file of its size
     with other bytes under its name: b was given the index, OK, and counted as holding it (helper-134)."""
     b = _published_to_a_with_other_bytes_on_b(setup, runner)
-    for name in (f"bundles/{setup.sha256}.SHA256SUMS", f"bundles/{setup.sha256}.SHA256SUMS.minisig"):
+    for name in (f"bundles/{setup.sha256}.SHA256SUMS", f"bundles/{setup.sha256}.SHA256SUMS.minisig",
+                 f"bundles/{setup.sha256}.torrent"):  # every side file a reader needs there (helper-174)
         (b / name).write_bytes((setup.hosts[0] / name).read_bytes())
     setup.bundle.rename(tmp_path / "elsewhere.7z")
     code, out, err = invoke(runner, "refresh", "--config", setup.config)

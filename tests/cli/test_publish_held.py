@@ -140,21 +140,21 @@ def test_a_bundle_not_looked_for_while_planning_is_looked_for_before_the_index(
     b = setup.hosts[1]
     assert publish_cli(runner, setup, setup.bundle)[0] == 0
     _on(b, setup).unlink()
-    real, calls = DirectoryHost.stat, []
+    real, calls = DirectoryHost.sizes, []
 
-    def slow_once(host: DirectoryHost, path: str) -> int | None:
-        if host.name == "b" and path.endswith(".7z") and not calls:
-            calls.append(path)  # the planning's look: no answer in time
+    def slow_once(host: DirectoryHost, folder: str) -> dict[str, int]:
+        if host.name == "b" and not calls:
+            calls.append(folder)  # the planning's look: no answer in time
             raise TransferError("b", "the time budget of 120 s ran out", Failure.TIMEOUT, transient=False)
-        return real(host, path)
+        return real(host, folder)
 
-    monkeypatch.setattr(DirectoryHost, "stat", slow_once)
+    monkeypatch.setattr(DirectoryHost, "sizes", slow_once)
     code, out, err = invoke(runner, "refresh", "--config", setup.config)
     assert code == 4 and "OK    a" in out, out + err
     assert "[b] 1 of the bundles it holds were not looked for while planning" in err, err
     assert f"FAIL  b  the index lists Test bundle (bundles/{setup.sha256}.7z), which is no longer on this host" in out
     assert json.loads((b / "index.json").read_bytes())["version"] == 1
-    monkeypatch.setattr(DirectoryHost, "stat", real)
+    monkeypatch.setattr(DirectoryHost, "sizes", real)
     code, out, err = invoke(runner, "refresh", "--config", setup.config)
     assert code == 0 and "OK    b" in out and "not known to be on every host" in err, out + err
     assert _on(b, setup).read_bytes() == setup.bundle.read_bytes()

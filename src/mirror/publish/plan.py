@@ -21,12 +21,12 @@ The new index also lists what the last one did. A listed bundle that a host is n
 run failed there, or it was not asked, or the local state was lost) is sent again from the file it was published
 from, if that is still here and unchanged; if not, the host must show that it has it before it gets the index
 (`Plan.unsure`), so no host is given an index naming a bundle it lacks. One a host is known to hold is looked
-for there by its size (`_still_held`): a bundle deleted there since is then sent again, or the host refused.
+for there, with its side files, in one listing per folder (`_still_held`, held.py): a bundle or side file deleted
+there since is then sent again, or the host refused.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import shutil
 import tempfile
@@ -56,6 +56,7 @@ from mirror.formats.names import printable
 from mirror.formats.timefmt import format_time
 from mirror.formats.torrent import magnet_link
 from mirror.publish.config import MirrorConfig
+from mirror.publish.held import known_all, needed, short, sizes_on
 from mirror.publish.hosts.base import Host
 from mirror.publish.parallel import each_host, with_retries
 from mirror.publish.state import Published, host_key, load_published, save_published
@@ -364,10 +365,13 @@ def _still_listed(local: Published | None, listed: set[str]) -> dict[str, frozen
 
 
 def _still_held(plan: Plan, config: MirrorConfig, hosts: Sequence[Host], log: Log) -> Plan:
-    """Look (by its size: one stat) on every host asked for each listed bundle it is known to hold and that this run
-    does not send (those are looked for as they are sent): one deleted there since (by the host's admin, or a cleanup)
-    or cut short is held no longer, so `_send_again` sends it again or the host must show it has it. Known as held,
-    it was never looked for, and the host was given an index naming a bundle it did not have (helper-167).
+    """Look on every host asked for each listed bundle it is known to hold and that this run does not send (those
+    are looked for as they are sent), and for its side files (held.py: the bundle at its size, its SHA256SUMS,
+    signature and .torrent there), in one listing of the folder where the host can list it: one deleted there since
+    (by the host's admin, or a cleanup) or cut short is held no longer, so `_send_again` sends it again or the host
+    must show it has it. Known as held, it was never looked for, and the host was given an index naming a bundle it
+    did not have (helper-167); only the .7z was looked for, by one request each, and a host whose admin deleted a
+    signature file got the index all the same (helper-174).
 
     Each host looks within INDEX_BUDGET seconds (or its budget, if smaller), so that a slow or hung host does not
     hold the others here; what it had no time for (or could not answer) is looked for in its own run, before its
@@ -380,27 +384,29 @@ def _still_held(plan: Plan, config: MirrorConfig, hosts: Sequence[Host], log: Lo
     lock = threading.Lock()
 
     def look(host: Host) -> None:
-        for entry in due[host.name]:
-            size = with_retries(functools.partial(host.stat, entry.path), host.name, entry.path, log)
+        def seen(path: str, size: int | None) -> None:
             with lock:
-                found[host.name][entry.path] = size
+                found[host.name][path] = size
+
+        sizes_on(host, [path for entry in due[host.name] for path, _ in needed(entry)], log, seen)
 
     outcomes = each_host(asked, {h.name: min(INDEX_BUDGET, config.host(h.name).budget) for h in asked}, look, log)
     holding, unchecked = dict(plan.holding), {}
     for host, outcome in zip(asked, outcomes, strict=True):
         with lock:  # a thread left behind (a hung share) may still be writing
             sizes = dict(found[host.name])
-        gone = {e.path for e in due[host.name] if e.path in sizes and sizes[e.path] != e.size}
+        gone = set()
         for entry in due[host.name]:
-            if entry.path in gone:
-                size = sizes[entry.path]
+            for path, size in short(entry, sizes):
+                gone.add(entry.path)
                 log(f"[{host.name}] {printable(entry.title)} ({entry.path}) " + (
-                    "is no longer there" if size is None else f"has {size:,} bytes, not {entry.size:,}") +
+                    ("is no longer there" if size is None else f"has {size:,} bytes, not {entry.size:,}")
+                    if path == entry.path else f"lacks {path}" if size is None else f"has {path} empty") +
                     ", though the index lists it")
         if gone:
             key = host_key(config.host(host.name))
             holding[key] = holding[key] - gone
-        rest = tuple(e for e in due[host.name] if e.path not in sizes)
+        rest = tuple(e for e in due[host.name] if e.path not in gone and not known_all(e, sizes))
         if rest:
             reason = outcome.reason if isinstance(outcome, TransferError) else "?"
             log(f"[{host.name}] {len(rest)} of the bundles it holds were not looked for while planning ({reason}); "

@@ -23,10 +23,11 @@ from typing import Any, TypeVar
 
 from mirror.errors import Failure, TransferError
 from mirror.formats.index import BundleEntry
-from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, sums_paths, version_path
+from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, version_path
 from mirror.formats.names import printable
 from mirror.net.pace import carried
 from mirror.publish.config import MirrorConfig
+from mirror.publish.held import needed, short, sizes_on
 from mirror.publish.hosts import open_host, sending_progress
 from mirror.publish.hosts.base import Host, read_back
 from mirror.publish.parallel import each_host, with_retries
@@ -171,34 +172,43 @@ class _Sender:
 def _lacking(host: Host, unsure: Sequence[BundleEntry], log: Log | None = None,
              confirmed: list[str] | None = None) -> None:
     """Refuse a host that lacks a bundle the index lists (or one of its files, or has other bytes under its name)
-    and this machine cannot send it again. The bundle is read back whole, unless `log` is None (a dry run); each
-    one found whole goes into `confirmed` at once, its files with it, so that it is remembered as held even if the
-    host's run fails later (otherwise every run after a lost state would read them all back again)."""
+    and this machine cannot send it again. The bundles and their side files are looked for in one listing
+    (held.py), then each bundle is read back whole, unless `log` is None (a dry run); each one found whole goes
+    into `confirmed` at once, its files with it, so that it is remembered as held even if the host's run fails
+    later (otherwise every run after a lost state would read them all back again)."""
+    if not unsure:
+        return
+    sizes = sizes_on(host, [path for entry in unsure for path, _ in needed(entry)], log or (lambda _: None))
     for entry in unsure:
         where = f"the index lists {printable(entry.title)} ({entry.path}), which is"
         again = "and the file it was published from is not here: publish that bundle again"
-        if host.stat(entry.path) != entry.size or any(host.stat(path) is None for path in sums_paths(entry.sha256)):
-            raise TransferError(host.name, f"{where} not on this host, or not whole, {again}")
+        for path, _ in short(entry, sizes):
+            raise TransferError(host.name, f"{where} not on this host, or not whole, {again}" if path == entry.path
+                                else f"{where} on this host without {path} (or with it empty), {again}")
         if log is not None and not _same_bytes(host, entry.path, entry.sha256, entry.size, log):
             raise TransferError(host.name, f"{where} on this host with other bytes, {again}")
         if confirmed is not None:
-            confirmed += [entry.path, *sums_paths(entry.sha256)]
+            confirmed += [path for path, _ in needed(entry)]
 
 
 def _still_there(host: Host, held: Sequence[BundleEntry], log: Log, missing: list[str] | None = None) -> None:
     """Refuse a host that no longer has, at its size, a listed bundle it is known to hold and that planning had no
-    time to look for (plan.py's `_still_held`, `Plan.unchecked`); each one found missing goes into `missing`, so
-    that it is held no more, and sent again by the next run."""
-    gone = [entry for entry in held
-            if with_retries(functools.partial(host.stat, entry.path), host.name, entry.path, log) != entry.size]
+    time to look for (plan.py's `_still_held`, `Plan.unchecked`), or one of its side files (held.py); each one found
+    missing goes into `missing`, so that it is held no more, and sent again by the next run."""
+    if not held:
+        return
+    sizes = sizes_on(host, [path for entry in held for path, _ in needed(entry)], log)
+    gone = [(entry, short(entry, sizes)[0][0]) for entry in held if short(entry, sizes)]
     if gone:
         if missing is not None:
-            missing += [entry.path for entry in gone]
+            missing += [entry.path for entry, _ in gone]
+        first, path = gone[0]
         more = f" (and {len(gone) - 1} more listed bundle(s))" if len(gone) > 1 else ""
-        raise TransferError(host.name, f"the index lists {printable(gone[0].title)} ({gone[0].path}){more}, which "
-                                       "is no longer on this host, or not whole: run this again to send it from the "
-                                       "file it was published from (if that is gone, publish that bundle again)",
-                            Failure.MISSING, transient=False)
+        which = "" if path == first.path else f", whose {path}"
+        raise TransferError(host.name, f"the index lists {printable(first.title)} ({first.path}){which}{more}, "
+                                       "which is no longer on this host, or not whole: run this again to send it "
+                                       "from the file it was published from (if that is gone, publish that bundle "
+                                       "again)", Failure.MISSING, transient=False)
 
 
 def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log,
@@ -290,7 +300,8 @@ def dry_run(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log) -
         try:
             _still_there(host, plan.unchecked.get(host.name, ()), log)  # what would refuse the host its index
             _lacking(host, plan.unsure.get(host.name, ()))  # (by size alone)
-            return [{"path": u.path, "size": u.size, "present": not u.replace and host.stat(u.path) == u.size}
+            sizes = sizes_on(host, [u.path for u in plan.uploads if not u.replace], log)
+            return [{"path": u.path, "size": u.size, "present": not u.replace and sizes[u.path] == u.size}
                     for u in plan.uploads]  # a .torrent is sent again all the same (its web seeds may have changed)
         finally:
             host.close()

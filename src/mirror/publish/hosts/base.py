@@ -23,6 +23,10 @@ from typing import Protocol
 from mirror.errors import Failure, TransferError
 
 CHUNK = 1 << 20
+# Entries one folder's listing may have (`Host.sizes`): an index of at most MAX_INDEX bytes lists under 15,000
+# bundles, four files each. More is a host answering without end, refused with a one-line error.
+MAX_LISTING = 100_000
+LISTING_BYTES = 64 << 20  # a WebDAV listing's XML: 640 bytes an entry (nginx writes about 350)
 
 
 class Host(Protocol):
@@ -35,6 +39,13 @@ class Host(Protocol):
 
     def stat(self, path: str) -> int | None:
         """The size of `path`, or None if it does not exist. Raises TransferError."""
+        ...
+
+    def sizes(self, folder: str) -> dict[str, int] | None:
+        """The size of every file directly in `folder` (a relative path, no trailing "/"), by name, from one listing
+        (WebDAV PROPFIND Depth: 1, S3 ListObjectsV2 pages, SFTP and local readdir); an empty dict for a folder that
+        is not there; None when the host will not list it (then ask `stat` of each file). Raises TransferError,
+        also for a listing of more than MAX_LISTING entries."""
         ...
 
     def read(self, path: str, limit: int) -> bytes:
@@ -57,6 +68,12 @@ class Host(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+def too_many(host: str, folder: str, limit: int) -> TransferError:
+    """The error for a listing of more than `limit` (MAX_LISTING) entries."""
+    return TransferError(host, f"the listing of {folder}/ has more than {limit:,} entries", Failure.BAD_ANSWER,
+                         hint="remove what does not belong there on the host")
 
 
 def read_back(host: Host, path: str, sha256: str, size: int) -> None:

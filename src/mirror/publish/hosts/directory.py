@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
-from mirror.publish.hosts.base import CHUNK, read_back
+from mirror.publish.hosts.base import CHUNK, MAX_LISTING, read_back, too_many
 from mirror.safeio import LinkInside, open_folder_beneath, open_regular_beneath, read_at_most, stat_beneath
 
 
@@ -81,6 +81,37 @@ class DirectoryHost:
             raise TransferError(self._name, f"{path} is not a file", Failure.BAD_ANSWER)
         return info.st_size
 
+    def sizes(self, folder: str) -> dict[str, int]:
+        """The size of every regular file directly in `folder`, from one scandir (a link or a folder is left out, as
+        not a file); an empty dict if there is no such folder.
+
+        Raises:
+            TransferError: the root is missing, a link on the way, a folder that cannot be read, or more than
+                MAX_LISTING entries.
+        """
+        parts = self._parts(folder) if folder else self._check_root()
+        try:
+            fd = open_folder_beneath(self.root, parts)
+        except FileNotFoundError:
+            return {}
+        except LinkInside as exc:
+            raise self._link(exc) from None
+        except OSError as exc:
+            raise self._error(folder or ".", exc) from exc
+        found: dict[str, int] = {}
+        try:
+            with os.scandir(fd) as entries:
+                for seen, entry in enumerate(entries):
+                    if seen >= MAX_LISTING:
+                        raise too_many(self._name, folder, MAX_LISTING)
+                    if entry.is_file(follow_symlinks=False):
+                        found[entry.name] = entry.stat(follow_symlinks=False).st_size
+        except OSError as exc:
+            raise self._error(folder or ".", exc) from exc
+        finally:
+            os.close(fd)
+        return found
+
     def read(self, path: str, limit: int) -> bytes:
         """The whole of `path`, at most `limit` bytes.
 
@@ -126,10 +157,15 @@ class DirectoryHost:
 
     def _parts(self, path: str) -> tuple[str, ...]:
         parts = check_path(self._name, path)
+        self._check_root()
+        return tuple(parts)
+
+    def _check_root(self) -> tuple[str, ...]:
+        """No parts: the root, which must be there (a stick not mounted is no empty mirror)."""
         if not self.root.is_dir():
             raise TransferError(self._name, f"folder {self.root} does not exist", Failure.UNREACHABLE, transient=False,
                                 hint="is the drive mounted?")
-        return tuple(parts)
+        return ()
 
     def _open(self, path: str) -> BinaryIO:
         parts = self._parts(path)

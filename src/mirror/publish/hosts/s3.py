@@ -42,7 +42,7 @@ from mirror.net.http import read_answer, send, timed_out, watched_pool
 from mirror.net.pace import Limits, Watch, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
-from mirror.publish.hosts.base import CHUNK, read_back
+from mirror.publish.hosts.base import CHUNK, MAX_LISTING, read_back, too_many
 from mirror.safeio import read_at_most
 
 if TYPE_CHECKING:
@@ -56,6 +56,12 @@ PART_SIZE = 16 << 20  # S3 wants at least 5 MiB per part but the last, and at mo
 # An answer botocore parses: an error's XML, a multipart upload's (its id, the completed object's ETag), each well
 # under 2 KiB, or nothing (PUT, HEAD, a part, an abort). More is a server answering without end.
 S3_ANSWER = 64 << 10
+# One page of a listing (ListObjectsV2, at most LIST_PAGE keys of at most 1,024 bytes each, in XML); a listing has
+# at most LIST_PAGES pages, so a server that says "more" without end is stopped too.
+LIST_PAGE = 1000
+LIST_ANSWER = 2 << 20
+LIST_PAGES = 2 * MAX_LISTING // LIST_PAGE
+_LIST_REFUSED = {403, 405, 501}
 _AUTH_CODES = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"}
 _RETRY_CODES = {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "RequestTimeTooSkewed"}
 
@@ -79,6 +85,7 @@ class S3Host:
         self._limits = limits
         self._pool = watched_pool(limits)
         self._doing = ""  # the call under way, to name it in errors of the before-send handler
+        self._answer = S3_ANSWER  # how much of a parsed answer is read (more while listing)
         # The stubs type handlers as returning None; before-send handlers may return the response (botocore's docs).
         client.meta.events.register("before-send.s3", self._send)  # type: ignore[arg-type]
         self.multipart_threshold = MULTIPART_THRESHOLD
@@ -121,6 +128,46 @@ class S3Host:
                 return self._client.head_object(Bucket=self.bucket, Key=self._key(path))["ContentLength"]
         except MissingFile:
             return None
+
+    def sizes(self, folder: str) -> dict[str, int] | None:
+        """The size of every object directly under `folder/`, from ListObjectsV2 with that prefix and "/" as the
+        delimiter, a page of LIST_PAGE keys at a time; an empty dict if there are none, None if the server will not
+        list them (HTTP 403, 405 or 501: a key allowed to read and write objects but not to list the bucket).
+
+        Raises:
+            TransferError: the server failed, or listed more than MAX_LISTING keys or LIST_PAGES pages.
+        """
+        from botocore.exceptions import ClientError
+
+        prefix = self._key(f"{folder}/x")[:-1] if folder else (f"{self.prefix}/" if self.prefix else "")
+        found: dict[str, int] = {}
+        token: str | None = None
+        before, self._answer = self._answer, LIST_ANSWER
+        try:
+            for _ in range(LIST_PAGES):
+                with self._errors("LIST", f"{folder or '.'}/"):
+                    try:
+                        page = self._client.list_objects_v2(
+                            Bucket=self.bucket, Prefix=prefix, Delimiter="/", MaxKeys=LIST_PAGE,
+                            ContinuationToken=token) if token else self._client.list_objects_v2(
+                            Bucket=self.bucket, Prefix=prefix, Delimiter="/", MaxKeys=LIST_PAGE)
+                    except ClientError as exc:
+                        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+                        if status in _LIST_REFUSED:
+                            return None
+                        raise
+                for item in page.get("Contents", []):
+                    name = item.get("Key", "")[len(prefix):]
+                    if name and "/" not in name and item.get("Key", "").startswith(prefix):
+                        found[name] = int(item.get("Size", -1))
+                if len(found) > MAX_LISTING:
+                    raise too_many(self._name, folder, MAX_LISTING)
+                token = page.get("NextContinuationToken")
+                if not page.get("IsTruncated") or not token:
+                    return found
+            raise too_many(self._name, folder, MAX_LISTING)
+        finally:
+            self._answer = before
 
     def read(self, path: str, limit: int) -> bytes:
         """The whole object, refusing more than `limit` bytes.
@@ -193,7 +240,7 @@ class S3Host:
         if request.stream_output and raw.status < 300:  # an object's body: the caller reads it, capped
             return AWSResponse(request.url, raw.status, raw.headers, raw)  # type: ignore[arg-type]  # as botocore does
         what = f"the answer to {self._doing or request.method}"
-        body = read_answer(raw, S3_ANSWER, self._name, what)  # botocore reads it whole: read it now, capped
+        body = read_answer(raw, self._answer, self._name, what)  # botocore reads it whole: read it now, capped
         return AWSResponse(request.url, raw.status, raw.headers, _Read(body))  # type: ignore[arg-type]
 
     def _key(self, path: str) -> str:

@@ -37,7 +37,7 @@ from mirror.errors import ConfigError, Failure, MissingFile, TransferError
 from mirror.net.pace import Limits, Watch, attach, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
-from mirror.publish.hosts.base import read_back
+from mirror.publish.hosts.base import MAX_LISTING, read_back, too_many
 
 PACKET = 1 << 15  # what one SFTP read or write request carries; progress is counted in these
 
@@ -133,6 +133,32 @@ class SftpHost:
         if info.st_mode is not None and not stat.S_ISREG(info.st_mode):
             raise TransferError(self._name, f"{path} is not a file", Failure.BAD_ANSWER)
         return info.st_size
+
+    def sizes(self, folder: str) -> dict[str, int] | None:
+        """The size of every regular file directly in `folder`, read as the server lists it (SFTP READDIR, a few
+        requests ahead, each answering many names: paramiko's listdir_iter); an empty dict if there is no such
+        folder, None if the server will not let this user list it.
+
+        Raises:
+            TransferError: the server failed, or listed more than MAX_LISTING entries.
+        """
+        remote = self._remote(folder) if folder else self._root
+        found: dict[str, int] = {}
+        try:
+            with self._watch("list", folder or "."):
+                for seen, entry in enumerate(self._connection().listdir_iter(remote)):
+                    if seen >= MAX_LISTING:
+                        self.close()  # READDIR requests still under way: this session is done with
+                        raise too_many(self._name, folder, MAX_LISTING)
+                    if entry.st_mode is not None and stat.S_ISREG(entry.st_mode) and entry.st_size is not None:
+                        found[entry.filename] = entry.st_size
+        except FileNotFoundError:
+            return {}
+        except PermissionError:
+            return None
+        except self._errors as exc:
+            self._fail("list", folder or ".", exc)
+        return found
 
     def read(self, path: str, limit: int) -> bytes:
         """The whole of `path`, at most `limit` bytes.

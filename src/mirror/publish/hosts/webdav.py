@@ -34,6 +34,7 @@ from mirror.net.pace import Limits, Watch, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
 from mirror.publish.hosts.base import CHUNK, read_back
+from mirror.publish.hosts.listing import LIST_REFUSED, LISTING_ASK, parse_listing
 
 # The read-back of a large file: its size and a few ranges, not all of it again (docs/mirrors.md).
 SPOT_CHECK_FROM = 8 << 20
@@ -155,6 +156,29 @@ class WebDavHost:
         if length is None:
             raise TransferError(self._name, f"HEAD {path}: no Content-Length in the response", Failure.BAD_ANSWER)
         return length
+
+    def sizes(self, folder: str) -> dict[str, int] | None:
+        """The size of every file directly in `folder`, from one PROPFIND with Depth: 1 (hosts/listing.py); an
+        empty dict on 404, None when the server will not list (403, 405, 501: nginx without dav_ext, a server
+        that refuses Depth: 1) or gives a file without its length.
+
+        Raises:
+            TransferError: any other status, an answer larger than LISTING_BYTES, not XML (or XML with a DTD or
+                entities), or of more than MAX_LISTING entries.
+        """
+        where = f"{folder}/" if folder else ""
+        with Watch(self._name, f"PROPFIND {where or '.'}", self._limits):
+            url = self._url(where) if where else self.url
+            response = self._at("PROPFIND", url, where or ".", data=LISTING_ASK,
+                                headers={"Depth": "1", "Content-Type": "application/xml; charset=utf-8"})
+            with response:
+                if response.status_code != 207:
+                    self._drain(response, "PROPFIND", where or ".")
+                    if response.status_code in (404, *LIST_REFUSED):
+                        return {} if response.status_code == 404 else None
+                    raise self._status_error("PROPFIND", where or ".", response.status_code)
+                return parse_listing(self._chunks(response, where or ".", "PROPFIND"), unquote(urlsplit(url).path),
+                                     self._name, folder)
 
     def read(self, path: str, limit: int) -> bytes:
         """The whole of `path`, refusing more than `limit` bytes before or while reading them.

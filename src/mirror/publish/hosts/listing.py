@@ -1,0 +1,104 @@
+"""A WebDAV folder's listing (the 207 answer to PROPFIND with Depth: 1), read streamed, capped and without a DTD.
+
+Example::
+
+    sizes = parse_listing(chunks, "/mirror/bundles/", "dav", "bundles")   # {"ab12.7z": 1234, ...}
+
+The answer is a host's, so untrusted: it is read at most LISTING_BYTES bytes (an endless answer stops there, within
+the caller's Watch), parsed by defusedxml with no DTD, entity or external reference allowed (a billion laughs, an
+external entity), and each `response` element is dropped once read, so memory holds one entry, not the tree; more
+than MAX_LISTING entries are refused. Only entries directly in the folder count: one naming another place is passed
+over, and a file without a `getcontentlength` makes the whole listing unusable (None: the caller asks HEAD of each).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
+
+from mirror.errors import Failure, TransferError
+from mirror.publish.hosts.base import LISTING_BYTES, MAX_LISTING, too_many
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+LISTING_ASK = (b'<?xml version="1.0" encoding="utf-8"?>\n<D:propfind xmlns:D="DAV:"><D:prop>'
+               b"<D:resourcetype/><D:getcontentlength/></D:prop></D:propfind>\n")
+LIST_REFUSED = (403, 405, 501)  # a server that will not list: ask each file instead
+_DAV = "{DAV:}"
+
+
+class _Capped(io.RawIOBase):
+    """The answer's chunks as a file, refusing more than `limit` bytes."""
+
+    def __init__(self, chunks: Iterable[bytes], limit: int, where: str, what: str) -> None:
+        super().__init__()
+        self._chunks: Iterator[bytes] = iter(chunks)
+        self._left = b""
+        self._read = 0
+        self._limit, self._where, self._what = limit, where, what
+
+    def readable(self) -> bool:
+        """Always true."""
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        """The next bytes of the answer; 0 at its end."""
+        view = memoryview(buffer).cast("B")
+        while not self._left:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._read += len(chunk)
+            if self._read > self._limit:
+                raise TransferError(self._where, f"{self._what} is larger than {self._limit:,} bytes",
+                                    Failure.BAD_ANSWER)
+            self._left = chunk
+        size = min(len(view), len(self._left))
+        view[:size], self._left = self._left[:size], self._left[size:]
+        return size
+
+
+def parse_listing(chunks: Iterable[bytes], base: str, where: str, folder: str) -> dict[str, int] | None:
+    """The size of each file the answer lists directly in the folder whose URL path (unquoted) is `base`; None if
+    a file there comes without its length.
+
+    Raises:
+        TransferError: the answer is too large, not XML (or XML with a DTD), or lists more than MAX_LISTING entries;
+            the chunks' own errors pass.
+    """
+    what = f"the answer to PROPFIND {folder or '.'}/"
+    source = _Capped(chunks, LISTING_BYTES, where, what)
+    base = base.rstrip("/") + "/"
+    found: dict[str, int] = {}
+    lacking = False
+    seen = 0
+    try:
+        for _, element in iterparse(source, events=("end",), forbid_dtd=True):
+            if element.tag != f"{_DAV}response":
+                continue
+            seen += 1
+            if seen > MAX_LISTING:
+                raise too_many(where, folder, MAX_LISTING)
+            href = element.findtext(f"{_DAV}href") or ""
+            path = unquote(urlsplit(href.strip()).path)
+            collection = element.find(f".//{_DAV}resourcetype/{_DAV}collection") is not None
+            length = (element.findtext(f".//{_DAV}getcontentlength") or "").strip()
+            element.clear()
+            name = path[len(base):] if path.startswith(base) else ""
+            if collection or not name or "/" in name:
+                continue  # the folder itself, one inside it, or somewhere else
+            if not (length.isascii() and length.isdigit() and len(length) <= 20):
+                lacking = True
+                continue
+            found[name] = int(length)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise TransferError(where, f"{what} is not a WebDAV listing ({type(exc).__name__})",
+                            Failure.BAD_ANSWER) from exc
+    return None if lacking else found
