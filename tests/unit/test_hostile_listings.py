@@ -90,9 +90,23 @@ def test_a_file_listed_without_its_length_makes_the_listing_unusable(
         scripted: tuple[WebDavHost, dict[str, object]]) -> None:
     """Without a getcontentlength the file's size is asked by HEAD: the listing is not taken as saying it is gone."""
     host, script = scripted
-    script["body"] = HEAD + _entry("/bundles/a.7z", 10) + _entry("/bundles/b.7z", None) + TAIL
+    script["body"] = HEAD + _entry("/bundles/", None, True) + _entry("/bundles/a.7z", 10) + \
+        _entry("/bundles/b.7z", None) + TAIL
     assert host.sizes("bundles") is None
     assert sizes_on(host, ["bundles/a.7z", "bundles/b.7z"], print) == {"bundles/a.7z": 5, "bundles/b.7z": 5}
+    assert script["seen"] == ["PROPFIND", "PROPFIND", "HEAD", "HEAD"]
+
+
+def test_a_listing_of_paths_a_proxy_moved_is_not_taken_as_an_empty_folder(
+        scripted: tuple[WebDavHost, dict[str, object]]) -> None:
+    """A proxy in front of the server that serves /mirror/ from its /dav/mirror/: the hrefs name other paths, so
+    every file looked missing and every held bundle was sent again and read back whole in every run. Without the
+    folder itself among the entries the listing is not used: each file is asked for."""
+    host, script = scripted
+    script["body"] = HEAD + _entry("/dav/bundles/", None, True) + _entry("/dav/bundles/a.7z", 10) + TAIL
+    assert host.sizes("bundles") is None
+    assert sizes_on(host, ["bundles/a.7z", "bundles/a.torrent"], print) == {"bundles/a.7z": 5,
+                                                                          "bundles/a.torrent": 5}
     assert script["seen"] == ["PROPFIND", "PROPFIND", "HEAD", "HEAD"]
 
 

@@ -8,7 +8,8 @@ The answer is a host's, so untrusted: it is read at most LISTING_BYTES bytes (an
 the caller's Watch), parsed by defusedxml with no DTD, entity or external reference allowed (a billion laughs, an
 external entity), and each `response` element is dropped once read, so memory holds one entry, not the tree; more
 than MAX_LISTING entries are refused. Only entries directly in the folder count: one naming another place is passed
-over, and a file without a `getcontentlength` makes the whole listing unusable (None: the caller asks HEAD of each).
+over; a file without a `getcontentlength`, or a listing that does not name the folder itself (a proxy that moved
+the server's paths), makes the whole listing unusable (None: the caller asks HEAD of each).
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class _Capped(io.RawIOBase):
 
 def parse_listing(chunks: Iterable[bytes], base: str, where: str, folder: str) -> dict[str, int] | None:
     """The size of each file the answer lists directly in the folder whose URL path (unquoted) is `base`; None if
-    a file there comes without its length.
+    a file there comes without its length, or if the folder itself is not among the entries (a proxy in front of
+    the server that moved its paths: every file would look missing, and be read back whole in every run).
 
     Raises:
         TransferError: the answer is too large, not XML (or XML with a DTD), or lists more than MAX_LISTING entries;
@@ -77,7 +79,7 @@ def parse_listing(chunks: Iterable[bytes], base: str, where: str, folder: str) -
     source = _Capped(chunks, LISTING_BYTES, where, what)
     base = base.rstrip("/") + "/"
     found: dict[str, int] = {}
-    lacking = False
+    lacking = itself = False
     seen = 0
     try:
         for _, element in iterparse(source, events=("end",), forbid_dtd=True):
@@ -91,6 +93,8 @@ def parse_listing(chunks: Iterable[bytes], base: str, where: str, folder: str) -
             collection = element.find(f".//{_DAV}resourcetype/{_DAV}collection") is not None
             length = (element.findtext(f".//{_DAV}getcontentlength") or "").strip()
             element.clear()
+            if path.rstrip("/") + "/" == base:
+                itself = True
             name = path[len(base):] if path.startswith(base) else ""
             if collection or not name or "/" in name:
                 continue  # the folder itself, one inside it, or somewhere else
@@ -101,4 +105,4 @@ def parse_listing(chunks: Iterable[bytes], base: str, where: str, folder: str) -
     except (ParseError, DefusedXmlException, ValueError) as exc:
         raise TransferError(where, f"{what} is not a WebDAV listing ({type(exc).__name__})",
                             Failure.BAD_ANSWER) from exc
-    return None if lacking else found
+    return found if itself and not lacking else None
