@@ -25,7 +25,8 @@ from mirror.record import replace
 from mirror.trust.keys import SecretKey
 from servers import DavServer
 
-DRIVERS = ["dir", "nginx", "wsgidav", "sftp", "s3"]
+DRIVERS = ["dir", "nginx", "wsgidav", "apache", "sftp", "s3"]
+DAV_FIXTURES = {"nginx": "nginx_dav", "wsgidav": "wsgidav", "apache": "apache_dav"}
 
 
 def _host(kind: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
@@ -33,8 +34,8 @@ def _host(kind: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     """A fresh folder (or prefix) on a real server of `kind`, and a way to delete a file there behind publish's
     back, as the host's admin would."""
     run = uuid.uuid4().hex[:10]
-    if kind in ("nginx", "wsgidav"):
-        server = request.getfixturevalue("nginx_dav" if kind == "nginx" else kind)
+    if kind in DAV_FIXTURES:
+        server = request.getfixturevalue(DAV_FIXTURES[kind])
         config = server.host_config(monkeypatch, url=f"{server.url}{run}/")
         return config, lambda path: (server.root / run / path).unlink()
     if kind == "sftp":

@@ -139,6 +139,21 @@ def test_a_listing_of_too_many_entries_is_refused(scripted: tuple[WebDavHost, di
         host.sizes("bundles")
 
 
+@pytest.mark.parametrize("padding", ["wide", "deep"])
+def test_a_listing_padded_with_elements_is_refused(scripted: tuple[WebDavHost, dict[str, object]],
+                                                   monkeypatch: pytest.MonkeyPatch, padding: str) -> None:
+    """Elements that are no entry were kept in memory for the whole answer (64 MiB of `<a/>` is 16 million of them,
+    gigabytes as a tree); nesting is bounded too."""
+    host, script = scripted
+    monkeypatch.setattr(listing, "MAX_LISTING", 100)
+    filler = b"<D:a/>" * 2000 if padding == "wide" else b"<D:a>" * 40 + b"</D:a>" * 40
+    script["body"] = HEAD + _entry("/bundles/", None, True) + filler + TAIL
+    with pytest.raises(TransferError, match="has more than 100 entries" if padding == "wide" else
+                       "is nested more than 16 deep") as exc:
+        host.sizes("bundles")
+    assert exc.value.failure is Failure.BAD_ANSWER
+
+
 @pytest.mark.parametrize("body", [
     b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
     b'<D:multistatus xmlns:D="DAV:"><D:response><D:href>/bundles/&b;</D:href></D:response></D:multistatus>',

@@ -6,10 +6,11 @@ Example::
 
 The answer is a host's, so untrusted: it is read at most LISTING_BYTES bytes (an endless answer stops there, within
 the caller's Watch), parsed by defusedxml with no DTD, entity or external reference allowed (a billion laughs, an
-external entity), and each `response` element is dropped once read, so memory holds one entry, not the tree; more
-than MAX_LISTING entries are refused. Only entries directly in the folder count: one naming another place is passed
-over; a file without a `getcontentlength`, or a listing that does not name the folder itself (a proxy that moved
-the server's paths), makes the whole listing unusable (None: the caller asks HEAD of each).
+external entity), and each entry is dropped once read, so memory holds one entry, not the tree; more than
+MAX_LISTING entries (or their elements, or nesting deeper than an entry's) are refused. Only entries directly in
+the folder count: one naming another place is passed over; a file without a `getcontentlength`, or a listing that
+does not name the folder itself (a proxy that moved the server's paths), makes the whole listing unusable (None:
+the caller asks HEAD of each).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ LISTING_ASK = (b'<?xml version="1.0" encoding="utf-8"?>\n<D:propfind xmlns:D="DA
                b"<D:resourcetype/><D:getcontentlength/></D:prop></D:propfind>\n")
 LIST_REFUSED = (403, 405, 501)  # a server that will not list: ask each file instead
 _DAV = "{DAV:}"
+MAX_DEPTH = 16  # multistatus, response, propstat, prop, resourcetype, collection: 6 deep
+ELEMENTS_EACH = 16  # elements an entry may have (nginx writes 7 or 8): more is an answer padded to fill memory
 
 
 class _Capped(io.RawIOBase):
@@ -80,28 +83,37 @@ def parse_listing(chunks: Iterable[bytes], base: str, where: str, folder: str) -
     base = base.rstrip("/") + "/"
     found: dict[str, int] = {}
     lacking = itself = False
-    seen = 0
+    seen = depth = entries = 0
     try:
-        for _, element in iterparse(source, events=("end",), forbid_dtd=True):
-            if element.tag != f"{_DAV}response":
+        for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
+            if event == "start":
+                depth, seen = depth + 1, seen + 1
+                if depth == 1:
+                    root = element
+                if depth > MAX_DEPTH:
+                    raise TransferError(where, f"{what} is nested more than {MAX_DEPTH} deep", Failure.BAD_ANSWER)
+                if seen > MAX_LISTING * ELEMENTS_EACH:
+                    raise too_many(where, folder, MAX_LISTING)
                 continue
-            seen += 1
-            if seen > MAX_LISTING:
-                raise too_many(where, folder, MAX_LISTING)
-            href = element.findtext(f"{_DAV}href") or ""
-            path = unquote(urlsplit(href.strip()).path)
-            collection = element.find(f".//{_DAV}resourcetype/{_DAV}collection") is not None
-            length = (element.findtext(f".//{_DAV}getcontentlength") or "").strip()
-            element.clear()
-            if path.rstrip("/") + "/" == base:
-                itself = True
-            name = path[len(base):] if path.startswith(base) else ""
-            if collection or not name or "/" in name:
-                continue  # the folder itself, one inside it, or somewhere else
-            if not (length.isascii() and length.isdigit() and len(length) <= 20):
-                lacking = True
-                continue
-            found[name] = int(length)
+            depth -= 1
+            if depth != 1:
+                continue  # a part of an entry, read with it; or the end
+            if element.tag == f"{_DAV}response":
+                entries += 1
+                if entries > MAX_LISTING:
+                    raise too_many(where, folder, MAX_LISTING)
+                href = element.findtext(f"{_DAV}href") or ""
+                path = unquote(urlsplit(href.strip()).path)
+                collection = element.find(f".//{_DAV}resourcetype/{_DAV}collection") is not None
+                length = (element.findtext(f".//{_DAV}getcontentlength") or "").strip()
+                itself = itself or path.rstrip("/") + "/" == base
+                name = path[len(base):] if path.startswith(base) else ""
+                if not collection and name and "/" not in name:  # else the folder itself, one inside it, or elsewhere
+                    if length.isascii() and length.isdigit() and len(length) <= 20:
+                        found[name] = int(length)
+                    else:
+                        lacking = True
+            root.clear()  # each entry is dropped once read: memory holds one, not the tree
     except (ParseError, DefusedXmlException, ValueError) as exc:
         raise TransferError(where, f"{what} is not a WebDAV listing ({type(exc).__name__})",
                             Failure.BAD_ANSWER) from exc
