@@ -171,3 +171,29 @@ def test_a_refresh_with_nothing_changed_lists_bundles_once_on_nginx(
     code, out, err = invoke(runner, "refresh", "--config", config)
     assert code == 0 and f"lacks bundles/{torrent.name}" in err and torrent.stat().st_size > 0, out + err
     assert [m for m, p in _requests(log, start) if m == "PROPFIND"] == ["PROPFIND"]
+
+
+def test_a_long_sftp_listing_counts_as_data_arriving(request: pytest.FixtureRequest,
+                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The names of a long listing arriving over a slow link are data: the driver's watch ended a listing that took
+    longer than the host's timeout with "nothing arrived", however steadily the names came."""
+    import time
+
+    import paramiko
+
+    config, _ = _host("sftp", request, monkeypatch, tmp_path)
+    host = open_host(replace(config, timeout=1.0, min_rate=0))
+    real = paramiko.SFTPClient.listdir_iter
+
+    def slowly(self: paramiko.SFTPClient, path: str = ".", read_aheads: int = 50) -> object:
+        for entry in real(self, path, read_aheads):
+            time.sleep(0.1)  # a slow link: one name every tenth of a second
+            yield entry
+
+    try:
+        entries = [_entry(host, tmp_path, n) for n in range(6)]  # 24 files: 2.4 s of names
+        monkeypatch.setattr(paramiko.SFTPClient, "listdir_iter", slowly)
+        sizes = host.sizes("bundles")
+        assert sizes is not None and len(sizes) == 24 and sizes[entries[0].path.rpartition("/")[2]] == entries[0].size
+    finally:
+        host.close()

@@ -145,8 +145,9 @@ class SftpHost:
         remote = self._remote(folder) if folder else self._root
         found: dict[str, int] = {}
         try:
-            with self._watch("list", folder or "."):
+            with self._watch("list", folder or ".") as watch:
                 for seen, entry in enumerate(self._connection().listdir_iter(remote)):
+                    watch.count(len(entry.filename) + len(entry.longname or "") + 32)  # about its bytes on the wire
                     if seen >= MAX_LISTING:
                         self.close()  # READDIR requests still under way: this session is done with
                         raise too_many(self._name, folder, MAX_LISTING)
