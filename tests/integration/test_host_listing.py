@@ -148,7 +148,8 @@ def test_a_refresh_with_nothing_changed_lists_bundles_once_on_nginx(
         tmp_path: Path, bundle: Path, sources: Path, secret: SecretKey, runner: CliRunner,
         nginx_dav: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Counted in nginx's own access log: a refresh of two held bundles sends one PROPFIND of bundles/ and no HEAD
-    there (it sent a HEAD per bundle, and looked at no side file); a deleted .torrent is then sent again."""
+    there (it sent a HEAD per bundle, and looked at no side file); a deleted .torrent is then sent again, without
+    reading its bundle back."""
     run = uuid.uuid4().hex[:10]
     dav = nginx_dav.host_config(monkeypatch, url=f"{nginx_dav.url}{run}/")
     config = tmp_path / "mirror.toml"
@@ -170,7 +171,10 @@ def test_a_refresh_with_nothing_changed_lists_bundles_once_on_nginx(
     start = len(log.read_text())
     code, out, err = invoke(runner, "refresh", "--config", config)
     assert code == 0 and f"lacks bundles/{torrent.name}" in err and torrent.stat().st_size > 0, out + err
-    assert [m for m, p in _requests(log, start) if m == "PROPFIND"] == ["PROPFIND"]
+    seen = _requests(log, start)
+    assert [m for m, p in seen if m == "PROPFIND"] == ["PROPFIND"]
+    # its bundle's .7z was seen at its size: the .torrent is sent again, and the .7z is not read back whole
+    assert not [p for m, p in seen if m == "GET" and p.endswith(".7z")], seen
 
 
 def test_a_long_sftp_listing_counts_as_data_arriving(request: pytest.FixtureRequest,

@@ -94,6 +94,8 @@ class Plan:
     sources: Mapping[str, str] = field(default_factory=dict)  # listed bundle path -> local file (state.py)
     holding: Mapping[str, frozenset[str]] = field(default_factory=dict)  # host_key -> listed bundles known there
     unchecked: Mapping[str, tuple[BundleEntry, ...]] = field(default_factory=dict)  # host -> held, to be looked for
+    # host -> held bundles whose .7z was found at its size though a side file was not: sent again, read back no more
+    whole: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def host_index(host: Host, publisher: PublicKeyFile) -> tuple[Index, bytes]:
@@ -371,7 +373,8 @@ def _still_held(plan: Plan, config: MirrorConfig, hosts: Sequence[Host], log: Lo
     (by the host's admin, or a cleanup) or cut short is held no longer, so `_send_again` sends it again or the host
     must show it has it. Known as held, it was never looked for, and the host was given an index naming a bundle it
     did not have (helper-167); only the .7z was looked for, by one request each, and a host whose admin deleted a
-    signature file got the index all the same (helper-174).
+    signature file got the index all the same (helper-174). A bundle whose .7z is there at its size, and only a side
+    file not, is sent again without reading its .7z back (`Plan.whole`).
 
     Each host looks within INDEX_BUDGET seconds (or its budget, if smaller), so that a slow or hung host does not
     hold the others here; what it had no time for (or could not answer) is looked for in its own run, before its
@@ -391,13 +394,16 @@ def _still_held(plan: Plan, config: MirrorConfig, hosts: Sequence[Host], log: Lo
         sizes_on(host, [path for entry in due[host.name] for path, _ in needed(entry)], log, seen)
 
     outcomes = each_host(asked, {h.name: min(INDEX_BUDGET, config.host(h.name).budget) for h in asked}, look, log)
-    holding, unchecked = dict(plan.holding), {}
+    holding, unchecked, wholes = dict(plan.holding), {}, {}
     for host, outcome in zip(asked, outcomes, strict=True):
         with lock:  # a thread left behind (a hung share) may still be writing
             sizes = dict(found[host.name])
-        gone = set()
+        gone, whole = set(), set()
         for entry in due[host.name]:
-            for path, size in short(entry, sizes):
+            missing = short(entry, sizes)
+            if missing and all(path != entry.path for path, _ in missing):
+                whole.add(entry.path)
+            for path, size in missing:
                 gone.add(entry.path)
                 log(f"[{host.name}] {printable(entry.title)} ({entry.path}) " + (
                     ("is no longer there" if size is None else f"has {size:,} bytes, not {entry.size:,}")
@@ -406,13 +412,15 @@ def _still_held(plan: Plan, config: MirrorConfig, hosts: Sequence[Host], log: Lo
         if gone:
             key = host_key(config.host(host.name))
             holding[key] = holding[key] - gone
+        if whole:
+            wholes[host.name] = frozenset(whole)
         rest = tuple(e for e in due[host.name] if e.path not in gone and not known_all(e, sizes))
         if rest:
             reason = outcome.reason if isinstance(outcome, TransferError) else "?"
             log(f"[{host.name}] {len(rest)} of the bundles it holds were not looked for while planning ({reason}); "
                 "they are looked for before its index is sent")
             unchecked[host.name] = rest
-    return replace(plan, holding=holding, unchecked=unchecked)
+    return replace(plan, holding=holding, unchecked=unchecked, whole=wholes)
 
 
 def _send_again(plan: Plan, config: MirrorConfig, hosts: Sequence[Host],

@@ -265,7 +265,8 @@ def run_plan(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log,
             lambda h: publish_to_host(h, config.host(h.name).required, plan.uploads, log, advance,
                                       functools.partial(open_host, config.host(h.name)),
                                       config.host(h.name).transfers, plan.unsure.get(h.name, ()),
-                                      plan.holding.get(host_key(config.host(h.name)), frozenset()),
+                                      plan.holding.get(host_key(config.host(h.name)), frozenset()) |
+                                      plan.whole.get(h.name, frozenset()),
                                       plan.unchecked.get(h.name, ())), log),
             strict=True):
         if isinstance(outcome, TransferError):  # its index did not come, or it was still busy past its budget
