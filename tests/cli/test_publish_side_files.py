@@ -59,3 +59,14 @@ def test_a_side_file_deleted_from_a_host_whose_bundle_file_is_gone_fails_that_ho
     code, out, err = publish_cli(runner, setup, tmp_path / "elsewhere.7z")
     assert code == 0 and "OK    b" in out, out + err
     assert _side(b, setup, suffix).stat().st_size > 0
+
+
+@pytest.mark.parametrize("suffix", SIDE_FILES)
+def test_status_names_a_missing_side_file(setup: Setup, runner: CliRunner, suffix: str) -> None:
+    """status looked only for the .7z, and said OK of a host where readers could not check the author."""
+    assert publish_cli(runner, setup, setup.bundle)[0] == 0
+    _side(setup.hosts[1], setup, suffix).unlink()
+    code, out, err = invoke(runner, "status", "--config", setup.config)
+    assert code == 4 and f"missing bundles/{setup.sha256}.{suffix}" in out + err, out + err
+    assert invoke(runner, "refresh", "--config", setup.config)[0] == 0
+    assert invoke(runner, "status", "--config", setup.config)[0] == 0

@@ -1,4 +1,5 @@
-"""The health of each host: its index version and age, which bundles it has, and (deep) whether they read back.
+"""The health of each host: its index version and age, which bundles it has (with their side files, in one listing
+per folder: held.py), and (deep) whether they read back.
 
 Example::
 
@@ -17,10 +18,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from mirror.errors import MirrorError, MissingFile, TransferError
-from mirror.formats.index import Index
+from mirror.formats.index import BundleEntry, Index
 from mirror.formats.minisign import PublicKeyFile
 from mirror.net.pace import budget
 from mirror.publish.config import MirrorConfig
+from mirror.publish.held import needed, short, sizes_on
 from mirror.publish.hosts.base import Host, read_back
 from mirror.publish.parallel import each_host
 from mirror.publish.plan import CLOCK_SLACK as FUTURE_SLACK
@@ -89,8 +91,10 @@ def check_host(host: Host, publisher: PublicKeyFile, expected: Index | None, now
             status.age_problems = len(status.problems)
             if expected is not None and index.version == expected.version and raw != expected.to_bytes():
                 status.problems.append("same version as the local index but other bytes")
-        for entry in (expected or index or Index("", 0, "", "", (), ())).bundles:
-            _check_bundle(host, entry.path, entry.size, entry.sha256, deep, status)
+        listed = (expected or index or Index("", 0, "", "", (), ())).bundles
+        sizes = sizes_on(host, [path for entry in listed for path, _ in needed(entry)], lambda _: None)
+        for entry in listed:
+            _check_bundle(host, entry, sizes, deep, status)
     except TransferError as exc:
         status.problems.append(exc.reason)
     finally:
@@ -119,17 +123,23 @@ def check_hosts(hosts: Sequence[Host], config: MirrorConfig, publisher: PublicKe
     return statuses
 
 
-def _check_bundle(host: Host, path: str, size: int, sha256: str, deep: bool, status: HostStatus) -> None:
-    found = host.stat(path)
-    if found is None:
-        status.problems.append(f"missing {path}")
+def _check_bundle(host: Host, entry: BundleEntry, sizes: dict[str, int | None], deep: bool,
+                  status: HostStatus) -> None:
+    """The bundle and every side file a reader needs (held.py), by the sizes of one listing; with `deep`, the
+    bundle read back whole."""
+    missing = short(entry, sizes)
+    if missing and missing[0][0] == entry.path:  # the bundle itself: its side files go without saying
+        found = missing[0][1]
+        status.problems.append(f"missing {entry.path}" if found is None else
+                               f"{entry.path} has {found} bytes, not {entry.size}")
         return
-    if found != size:
-        status.problems.append(f"{path} has {found} bytes, not {size}")
+    for path, found in missing:
+        status.problems.append(f"missing {path}" if found is None else f"{path} is empty")
+    if missing:
         return
     if deep:
         try:
-            read_back(host, path, sha256, size)
+            read_back(host, entry.path, entry.sha256, entry.size)
         except TransferError as exc:
             status.problems.append(exc.reason)
             return
