@@ -172,10 +172,9 @@ class WebDavHost:
             response = self._at("PROPFIND", url, where or ".", data=LISTING_ASK,
                                 headers={"Depth": "1", "Content-Type": "application/xml; charset=utf-8"})
             with response:
+                if response.status_code in (404, *LIST_REFUSED):  # its page unread (the connection is dropped)
+                    return {} if response.status_code == 404 else None
                 if response.status_code != 207:
-                    self._drain(response, "PROPFIND", where or ".")
-                    if response.status_code in (404, *LIST_REFUSED):
-                        return {} if response.status_code == 404 else None
                     raise self._status_error("PROPFIND", where or ".", response.status_code)
                 return parse_listing(self._chunks(response, where or ".", "PROPFIND"), unquote(urlsplit(url).path),
                                      self._name, folder)
