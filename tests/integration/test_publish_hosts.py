@@ -135,3 +135,34 @@ def test_same_size_index_change_reaches_every_host(hosts: list[HostConfig], bund
             assert json.loads(now)["version"] == version
             if version == 2:
                 assert len(now) == len(first) and now != first  # never compared by size
+
+
+def test_a_side_file_deleted_on_every_kind_of_host_is_sent_again(hosts: list[HostConfig], bundle: Path,
+                                                                 tmp_path: Path, runner: CliRunner,
+                                                                 nginx_dav: DavServer, sshd_sftp: SftpServer,
+                                                                 seaweed_s3: S3Server) -> None:
+    """Each host's admin deletes the bundle's signature file behind publish's back: refresh noticed none of them
+    (it looked for the .7z alone) and gave every host the index; now each is seen in that host's one listing of
+    bundles/ and sent again before the index (helper-174)."""
+    config = _config(tmp_path, hosts)
+    assert invoke(runner, "publish", bundle, "--config", config)[0] == 0
+    sha = __import__("hashlib").sha256(bundle.read_bytes()).hexdigest()
+    signature = f"bundles/{sha}.SHA256SUMS.minisig"
+    kept = _files(hosts[0], sha, 1)[signature]
+    for host in hosts:
+        driver = open_host(host)
+        try:
+            if host.kind == "s3":
+                driver._client.delete_object(Bucket=seaweed_s3.bucket,  # type: ignore[attr-defined]
+                                             Key=f"{host.url.rsplit('/', 1)[1]}/{signature}")
+            else:
+                root = {"webdav": nginx_dav.root / host.url.rstrip("/").rsplit("/", 1)[1],
+                        "sftp": sshd_sftp.root / host.url.rsplit("/", 1)[1], "dir": Path(host.url)}[host.kind]
+                (root / signature).unlink()
+        finally:
+            driver.close()
+    code, out, err = invoke(runner, "refresh", "--config", config)
+    assert code == 0 and out.count("OK    ") == 4, out + err
+    for host in hosts:
+        assert f"[{host.name}] Test bundle (bundles/{sha}.7z) lacks {signature}, though the index lists it" in err
+        assert _files(host, sha, 2)[signature] == kept
