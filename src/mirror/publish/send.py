@@ -182,9 +182,10 @@ def _lacking(host: Host, unsure: Sequence[BundleEntry], log: Log | None = None,
     for entry in unsure:
         where = f"the index lists {printable(entry.title)} ({entry.path}), which is"
         again = "and the file it was published from is not here: publish that bundle again"
-        for path, _ in short(entry, sizes):
-            raise TransferError(host.name, f"{where} not on this host, or not whole, {again}" if path == entry.path
-                                else f"{where} on this host without {path} (or with it empty), {again}")
+        missing = [path for path, _ in short(entry, sizes)]
+        if missing:
+            raise TransferError(host.name, f"{where} not on this host, or not whole, {again}" if entry.path in missing
+                                else f"{where} on this host without {missing[0]} (or with it empty), {again}")
         if log is not None and not _same_bytes(host, entry.path, entry.sha256, entry.size, log):
             raise TransferError(host.name, f"{where} on this host with other bytes, {again}")
         if confirmed is not None:
@@ -198,7 +199,7 @@ def _still_there(host: Host, held: Sequence[BundleEntry], log: Log, missing: lis
     if not held:
         return
     sizes = sizes_on(host, [path for entry in held for path, _ in needed(entry)], log)
-    gone = [(entry, short(entry, sizes)[0][0]) for entry in held if short(entry, sizes)]
+    gone = [(entry, lacks[0][0]) for entry in held if (lacks := short(entry, sizes))]
     if gone:
         if missing is not None:
             missing += [entry.path for entry, _ in gone]
