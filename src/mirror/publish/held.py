@@ -8,10 +8,11 @@ Example::
             print(path, "is", "missing" if found is None else f"{found} bytes")
 
 A reader needs the bundle (`bundles/<sha256>.7z`), its detached `SHA256SUMS` and signature (to check the author
-before downloading) and its `.torrent` (docs/swarm.md); the index files are sent in every run. The bundle's size is
-in the signed index and must match; the side files' sizes are not known here, so they must be there and not empty
-(docs/mirrors.md says what each driver trusts). A host is asked for one listing per folder where its driver can
-list (`Host.sizes`), else for each file's size, each request retried when transient.
+before downloading) and its `.torrent` where the index names one (docs/swarm.md); the index files are sent in
+every run. The bundle's size is in the signed index and must match; the side files' sizes are not known here, so
+they must be there and not empty (docs/mirrors.md says what each driver trusts). A host is asked for one listing
+per folder where its driver can list (`Host.sizes`), else for each file's size, each request retried when
+transient.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ Log = Callable[[str], None]
 
 
 def needed(entry: BundleEntry) -> tuple[tuple[str, int | None], ...]:
-    """Every file of `entry` a reader needs on a host, with its size where the signed index gives it."""
-    return (entry.path, entry.size), *((path, None) for path in (*sums_paths(entry.sha256), torrent_path(entry.sha256)))
+    """Every file of `entry` a reader needs on a host, with its size where the signed index gives it. A .torrent
+    only where the index names its info hash: an entry published before torrents promises none, and readers do
+    without one (fetch --torrent asks the mirrors for it only by that hash)."""
+    sides = (*sums_paths(entry.sha256), *((torrent_path(entry.sha256),) if entry.infohash is not None else ()))
+    return (entry.path, entry.size), *((path, None) for path in sides)
 
 
 def sizes_on(host: Host, paths: Iterable[str], log: Log,
