@@ -86,7 +86,7 @@ def test_bundle_commands(runner: CliRunner, bundle: Path, tmp_path: Path, source
     broken = tmp_path / "broken.7z"
     broken.write_bytes(bundle.read_bytes()[:-100])
     code, out, _ = invoke(runner, "verify", "--json", broken)
-    assert code == 3 and json.loads(out)["verdict"] == "invalid"
+    assert code == 3 and json.loads(out)["verdict"] == "invalid" and json.loads(out)["checked"] is True
     check("verify", out)
     code, out, _ = invoke(runner, "show", "--json", broken)  # the same object (it printed nothing)
     assert code == 3 and json.loads(out)["verdict"] == "invalid"

@@ -378,6 +378,8 @@ def test_an_ordinary_7z_is_not_checked_rather_than_failed(runner: CliRunner, tmp
     code, out, err = invoke(runner, "verify", target)
     assert code == 3 and out.startswith(f"NOT CHECKED  {target}: nothing in it is signed"), (out, err)
     assert "not a mirror bundle" in out and "FAILED" not in out
+    code, out, err = invoke(runner, "verify", "--json", target)  # a script tells it from damage the same way
+    assert code == 3 and json.loads(out)["checked"] is False, (out, err)
 
 
 @pytest.mark.parametrize(("made", "options"), [("link", ("-snl",)), ("empty folder", ()), ("case", ()),

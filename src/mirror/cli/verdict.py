@@ -231,8 +231,10 @@ def untrusted_signer(exc: UntrustedSigner, path: Path) -> NoReturn:
 def report_failure(path: Path, exc: VerificationError, as_json: bool) -> None:
     """Print the verdict of a bundle that must not be trusted."""
     problems = list(exc.problems) if isinstance(exc, ContentError) else [str(exc)]
-    if as_json:
-        dump_json({"verdict": "invalid", "path": str(path), "error": str(exc), "problems": problems})
+    if as_json:  # checked: false where the text says NOT CHECKED (no mirror bundle, or a copy mirror cannot read)
+        checked = not isinstance(exc, NotABundle | UnreadableContainer)
+        dump_json({"verdict": "invalid", "checked": checked, "path": str(path), "error": str(exc),
+                   "problems": problems})
         return
     if isinstance(exc, NotABundle):  # well formed, and nothing in it signed: not damage, and nothing to trust
         say(f"NOT CHECKED  {path}: nothing in it is signed, so nothing in it can be trusted")
