@@ -84,3 +84,42 @@ def test_empty_xmp_and_iptc_owners_as_exiftool_writes_them(tmp_path: Path, value
     owners = [f.detail for f in found if f.kind == "owner"]
     assert {f.kind for f in found} >= {"xmp", "iptc"}, found
     assert owners == (["Artist 0000", "IPTC By-line 0000", "XMP dc:creator 0000"] if listed else []), found
+
+
+# A name hidden from a NUL-cut reading: what exiftool and Explorer show of it is empty, its bytes are not.
+HIDDEN = ["\0Aigerim Nurlanovna", " \0Aigerim", "\0\0\u0410\u0439\u0433\u0435\u0440\u0438\u043c"]
+
+
+@pytest.mark.parametrize("value", HIDDEN)
+def test_a_name_after_a_nul_is_a_finding(value: str) -> None:
+    """An Artist, Copyright, XPAuthor, CameraOwnerName or BodySerialNumber of "\\0Aigerim" was read up to its first
+    NUL, found empty, and said as "an EXIF block of empty tags, which name no one" (helper-177): the name was in
+    the photo. Now each is an owner or serial finding that shows the hidden text."""
+    found = scan_photo(fx.exif_jpeg(_tiff(value)), "a.jpg")
+    shown = value.replace("\0", " ").split()[-1]
+    owners = [f.detail for f in found if f.kind == "owner"]
+    serials = [f.detail for f in found if f.kind == "serial"]
+    assert len(owners) == 4 and len(serials) == 1, found
+    assert all(shown in detail for detail in owners + serials), found
+    assert not any("name no one" in f.detail for f in found), found
+
+
+def test_a_user_comment_after_a_nul_is_a_finding() -> None:
+    """A UserComment (charset prefix, then text) was cut at its first NUL too."""
+    raw = b"ASCII\0\0\0" + b"\0Aigerim 87011234567"
+    found = scan_photo(fx.exif_jpeg(fx.ifd_chain([(0x9286, 7, len(raw), raw)])), "a.jpg")
+    assert any(f.kind == "text" and "Aigerim" in f.detail for f in found), found
+
+
+TAGGED = "".join(chr(0xE0000 + ord(c)) for c in "Aigerim")  # Unicode tag characters: invisible ASCII
+
+
+def test_invisible_tag_characters_are_not_empty() -> None:
+    """Unicode's tag characters (U+E0020..U+E007F) draw nothing but spell ASCII one for one ("ASCII smuggling"):
+    a value of them was "empty", so an Artist, a dc:creator or a Canon OwnerName spelling a name in them was no
+    finding. Other invisible format characters still are empty."""
+    assert not empty_value(TAGGED)
+    assert not empty_value("\U000e0001" + TAGGED + "\U000e007f")
+    assert empty_value("\u200e\u200f\u2066\u2069\u00ad")
+    found = scan_photo(fx.exif_jpeg(_tiff(TAGGED)), "a.jpg")
+    assert len([f for f in found if f.kind == "owner"]) == 4, found

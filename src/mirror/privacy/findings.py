@@ -62,6 +62,9 @@ class Finding:
 # spaces and joiners, a BOM, a soft hyphen) and the letters that draw as a blank (Hangul fillers, the Braille blank).
 _BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 _BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+# Unicode's tag characters draw nothing but spell ASCII one for one (U+E0041 is "A"): a name written in them is a
+# name, never an empty value (helper-177).
+_TAG_CHARACTERS = ("\U000e0000", "\U000e007f")
 
 
 def empty_value(text: str) -> bool:
@@ -70,7 +73,9 @@ def empty_value(text: str) -> bool:
     the camera wrote)."""
     import unicodedata
 
-    return all(c in _BLANK_LETTERS or unicodedata.category(c) in _BLANK_CATEGORIES for c in text)
+    low, high = _TAG_CHARACTERS
+    return all(c in _BLANK_LETTERS or (unicodedata.category(c) in _BLANK_CATEGORIES and not low <= c <= high)
+               for c in text)
 
 
 def short(text: str) -> str:

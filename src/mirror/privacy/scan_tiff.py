@@ -49,21 +49,39 @@ _STRUCTURE = {TAG_EXIF_IFD, TAG_GPS_IFD, TAG_INTEROP_IFD, TAG_SUB_IFDS, 0x0201, 
 _SOI = re.compile(rb"\xff\xd8\xff[\xc0-\xfe]")  # a JPEG's start: SOI, then a marker
 _EMPTY_SHOWN = 4  # names of empty tags shown
 _CHARSETS = {b"ASCII\0\0\0": "ascii", b"UNICODE\0": "utf-16", b"JIS\0\0\0\0\0": "shift_jis"}
+_XP_TAGS = frozenset({0x9C9B, 0x9C9C, 0x9C9D, 0x9C9E, 0x9C9F})
+_USER_COMMENT = 0x9286
 
 
 def tag_value(tag: Tag) -> str:
     """A tag's value as text: numbers, ASCII, Windows XP UTF-16 or a UserComment with its charset prefix."""
-    if tag.tag in (0x9C9B, 0x9C9C, 0x9C9D, 0x9C9E, 0x9C9F):  # Windows XP tags: UTF-16LE in BYTEs
-        return tag.raw.decode("utf-16-le", "replace").split("\0", 1)[0]
-    if tag.tag == 0x9286 and len(tag.raw) >= 8:
-        codec = _CHARSETS.get(tag.raw[:8], "utf-8")
-        if codec == "utf-16":
-            codec = "utf-16-be" if tag.big_endian else "utf-16-le"
-        return tag.raw[8:].decode(codec, "replace").split("\0", 1)[0].strip()
+    if tag.tag in _XP_TAGS or (tag.tag == _USER_COMMENT and len(tag.raw) >= 8):
+        return _decoded(tag).split("\0", 1)[0].strip()
     numbers = tag.integers()
     if numbers and tag.type != 1:
         return str(numbers[0])
     return tag.text() if tag.type in (1, 2, 7) else ""
+
+
+def _decoded(tag: Tag) -> str:
+    """A text tag's bytes, all of them, as text (NULs kept): Windows XP tags in UTF-16LE, a UserComment after its
+    charset prefix, others as UTF-8."""
+    if tag.tag in _XP_TAGS:  # Windows XP tags: UTF-16LE in BYTEs
+        return tag.raw.decode("utf-16-le", "replace")
+    if tag.tag == _USER_COMMENT and len(tag.raw) >= 8:
+        codec = _CHARSETS.get(tag.raw[:8], "utf-8")
+        if codec == "utf-16":
+            codec = "utf-16-be" if tag.big_endian else "utf-16-le"
+        return tag.raw[8:].decode(codec, "replace")
+    return tag.raw.decode("utf-8", "replace")
+
+
+def _hidden(tag: Tag) -> str:
+    """What a text tag holds after its first NUL, which a reading cut there (exiftool's, Explorer's, tag_value's)
+    does not show: an Artist of "\0Aigerim" reads as empty, yet the name is in the photo. "" for other types."""
+    if tag.type not in (1, 2, 7):
+        return ""
+    return " ".join(_decoded(tag).replace("\0", " ").split())
 
 
 def _coordinate(value: Tag | None, ref: Tag | None) -> str | None:
@@ -98,9 +116,12 @@ def _scan_ifd(tiff: Tiff, where: str, entries: Mapping[int, Tag], make: str) -> 
         if number in NAMED_TAGS:
             kind, label = NAMED_TAGS[number]
             value = tag_value(tag)
-            if _blank(kind, value):
+            hidden = _hidden(tag) if _blank(kind, value) else ""
+            if hidden and not _blank(kind, hidden):  # "\0Aigerim": empty to a viewer, a name all the same
+                found.append((kind, f"{label} {short(hidden)} (after a NUL byte, which hides it from most viewers)"))
+            elif _blank(kind, value) and tag.type in (1, 2, 7):
                 empty.append(label)
-            else:
+            else:  # a number, or a value of another type: not known to be empty
                 found.append((kind, f"{label} {short(value)}".strip()))
         elif number == _MAKERNOTE:
             found += scan_makernote(tiff, tag, make)
