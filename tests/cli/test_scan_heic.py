@@ -61,3 +61,33 @@ def test_a_jpeg_named_heic_is_said_as_create_refuses_it(runner: CliRunner, keyri
     assert code == 6 and f"{said}converted.jpg: it needs no converting" in out, out
     code, _, err = invoke(runner, "create", src, "-o", tmp_path / "b.7z", "--key", "alice")
     assert code == 2 and "a JPEG image, named as a HEIC image" in err and "rename it to converted.jpg" in err, err
+
+
+@pytest.mark.parametrize(("name", "reason", "kept"), [
+    ("phone.avif", "an AVIF image: its metadata cannot be removed here", True),
+    ("burst.heics", "not an account or a photo", False),
+    ("clip.mov", "a video: its metadata cannot be removed here", True),
+    ("note.txt", "not text (it holds binary data)", False),
+])
+def test_a_heif_under_another_name_is_said_as_create_refuses_it_by_that_name(
+        runner: CliRunner, keyring: Keyring, tmp_path: Path, name: str, reason: str, kept: bool) -> None:
+    """A HEIF named .avif, .heics, .mov or .txt was said as "mirror create refuses it: pass --convert-heic"; create
+    refuses it by its name before --convert-heic is looked at, and --keep-metadata keeps only a photo's or
+    video's name (helper-177). Now scan says create's reason for that name, and --keep-metadata only where it
+    works; create is run with each option to hold scan to it."""
+    src = make_sources(tmp_path / "src")
+    (src / "photos" / name).write_bytes(_bare_heic())
+    code, out, _ = invoke(runner, "scan", "--json", src)
+    said = [f["detail"] for f in json.loads(out)["findings"] if f["path"] == f"photos/{name}"]
+    assert code == 6 and len(said) == 1, said
+    assert said[0].startswith(f"a HEIC/HEIF image, refused by mirror create by its name: {reason}: "), said
+    assert "pass --convert-heic" not in said[0], said
+    assert ("with --keep-metadata it is bundled as it is" in said[0]) == kept, said
+    code, _, err = invoke(runner, "create", src, "-o", tmp_path / "b.7z", "--key", "alice", "--convert-heic")
+    assert code == 2 and reason in err, err
+    code, _, err = invoke(runner, "create", src, "-o", tmp_path / "c.7z", "--key", "alice", "--keep-metadata",
+                          src / "photos" / name)
+    assert (code == 0) == kept, err
+    (src / "photos" / name).rename(src / "photos" / "renamed.heic")  # what the finding says converts it
+    code, _, err = invoke(runner, "create", src, "-o", tmp_path / "d.7z", "--key", "alice", "--convert-heic")
+    assert code == 0, err

@@ -164,13 +164,23 @@ def _classify(root: str, relative: str, size: int, options: SourceOptions) -> So
                 relative, f"{media.described}: its metadata cannot be removed without re-encoding it", HEIC_HINT)
         member = _member_name(relative, "photo").rsplit(".", 1)[0] + ".jpg"
         return SourceFile(root, relative, member, "photo", "image/jpeg", size, "convert")
+    return Refusal(relative, *(refused_by_name(relative) or ("not an account or a photo", _OTHER_FIX)))
+
+
+def refused_by_name(relative: str) -> tuple[str, str] | None:
+    """Why create refuses a file by its name alone, whatever its bytes, and the fix: a format it never cleans (a
+    video, a TIFF, an AVIF: --keep-metadata bundles it as it is), a document, a name of no account or photo (no
+    option bundles these). None for a name it reads: an account, a photo it cleans, a HEIC/HEIF. `mirror scan`
+    says the same of a HEIF under such a name."""
+    media, _ = source_media(relative)
+    if media is not None and (media.kind in ("account", "photo") or media.type in ("image/heic", "image/heif")):
+        return None
     if media is not None:
-        return Refusal(relative, f"{media.described}: its metadata cannot be removed here",
-                       _FIXES.get(media.described, CONVERT_HINT))
+        return f"{media.described}: its metadata cannot be removed here", _FIXES.get(media.described, CONVERT_HINT)
     if suffix_of(relative) in DOCUMENTS:
         what, fix = DOCUMENTS[suffix_of(relative)]
-        return Refusal(relative, f"{what}: only plain text is bundled", fix)
-    return Refusal(relative, "not an account or a photo", _OTHER_FIX)
+        return f"{what}: only plain text is bundled", fix
+    return "not an account or a photo", _OTHER_FIX
 
 
 def _walk(src: Path, unreadable: list[Refusal]) -> Iterator[tuple[str, os.stat_result]]:

@@ -40,7 +40,7 @@ from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo_chunks
 from mirror.privacy.scan_blocks import scan_xmp
 from mirror.privacy.strip import heif_plan, is_heif, misnamed_heif
-from mirror.privacy.texts import stream_codec, text_lines
+from mirror.privacy.texts import NOT_TEXT, NOT_TEXT_FIX, stream_codec, text_lines
 from mirror.safeio import open_regular
 from mirror.sevenzip import Archive, Limits, Member, check_methods, read_archive
 from mirror.sevenzip.members import kind_problem
@@ -136,7 +136,7 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
             report.skip(name, exc.reason)
             return
         if is_heif(head):  # what create does with it, in its words: one without metadata is no clean photo to it
-            report.add([Finding(name, "format", heif_plan(name))])
+            report.add([Finding(name, "format", _heif_plan(name))])
         elif (named := source_media(name)[0]) is not None and named.type in ("image/heic", "image/heif"):
             misnamed = misnamed_heif(head, name)  # a JPEG named .heic (or .HIF): create refuses it
             if misnamed is not None:
@@ -157,6 +157,28 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
         report.skip(name, _unread(head))
         return
     report.scanned += 1
+
+
+def _heif_plan(name: str) -> str:
+    """What `mirror create` does with a HEIF named `name`, in its words. Named as a HEIC, HEIF or a photo it cleans,
+    it is refused unless converted (strip.heif_plan); under any other name create refuses it by the name before
+    --convert-heic is looked at (an AVIF, a video, a .heics, an account), so that is said, and what would convert
+    it: it was told to pass --convert-heic, which then refused it again (helper-177)."""
+    from mirror.bundle.sources import refused_by_name
+
+    media = source_media(name)[0]
+    if media is not None and media.kind == "account":
+        reason, fix, kept = NOT_TEXT, NOT_TEXT_FIX, False
+    elif (refused := refused_by_name(name)) is not None:
+        (reason, fix), kept = refused, media is not None
+    else:
+        return heif_plan(name)
+    if kept:
+        return (f"a HEIC/HEIF image, refused by mirror create by its name: {reason}: {fix} (with --keep-metadata "
+                "it is bundled as it is, metadata and all); named .heic, it is refused unless --convert-heic "
+                "converts it to JPEG")
+    return (f"a HEIC/HEIF image, refused by mirror create by its name: {reason}: {fix}; named .heic, it is refused "
+            "unless --convert-heic converts it to JPEG")
 
 
 def _unread(head: bytes) -> str:

@@ -29,6 +29,8 @@ from mirror.record import record
 MAX_BLOCK = 256 * 1024  # characters scanned at once; a longer line is scanned in overlapping parts
 OVERLAP = 1024  # characters a part shares with the one before, so an identifier cut at the edge is still seen
 SNIFF = 64 * 1024  # bytes looked at to choose an encoding
+NOT_TEXT = "not text (it holds binary data)"  # create's words for an account that is no text (scan says them too)
+NOT_TEXT_FIX = "accounts are plain texts (.md, .txt): move this file out of the folder"
 _NO_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f\ud800-\udfff\ue000-\uf8ff\ufffe\uffff]")
 _GARBLED = 2  # letters garbled as a neighbouring code page garbles them (cyrillic.garbled_letters): one may be a
 # word of another language in a long text
@@ -259,8 +261,7 @@ def _decoded(raw: bytes, name: str, encoding: str | None = None) -> Decoded:
             encoding = encoding if named == family else family  # utf-16 named: the byte order found
         return _decode_as(raw, name, encoding, position if mixed else None)
     if utf16 is None and b"\0" in raw[:SNIFF]:
-        raise TextError(name, "not text (it holds binary data)",
-                        hint="accounts are plain texts (.md, .txt): move this file out of the folder")
+        raise TextError(name, NOT_TEXT, hint=NOT_TEXT_FIX)
     if mixed:  # UTF-8 with a part pasted in from a legacy text: no one encoding reads it all
         rest, fix = guess_encoding(raw[position:]), ("part of it was saved in another encoding: open it in a text "
                                                       "editor, fix that part, and save the file as UTF-8")
