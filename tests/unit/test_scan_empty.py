@@ -123,3 +123,19 @@ def test_invisible_tag_characters_are_not_empty() -> None:
     assert empty_value("\u200e\u200f\u2066\u2069\u00ad")
     found = scan_photo(fx.exif_jpeg(_tiff(TAGGED)), "a.jpg")
     assert len([f for f in found if f.kind == "owner"]) == 4, found
+
+
+CONTROLS = "\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x1f\x7f"  # bytes of a binary serial, not padding
+
+
+def test_control_bytes_other_than_nul_and_spaces_are_not_empty() -> None:
+    """Every control character (Cc) counted as blank, so a serial or owner whose bytes are all below 0x20 (a
+    binary maker-note serial 01 02 07 ..., which _value shows in hex) was "empty" and no finding (helper-177).
+    NULs, tabs and line breaks still pad a value to nothing."""
+    assert not empty_value(CONTROLS)
+    assert not empty_value("\0\x01\0")
+    assert empty_value("\0\t\r\n \x0b\x0c")
+    found = scan_photo(fx.exif_jpeg(_tiff("\x01\x02\x07\x1f")), "a.jpg")
+    assert len([f for f in found if f.kind in ("owner", "serial")]) == 5, found
+    found = scan_photo(fx.exif_jpeg(fx.canon_owner_tiff("\x01\x02\x07")), "a.jpg")
+    assert any(f.detail.startswith("maker-note OwnerName") for f in found), found

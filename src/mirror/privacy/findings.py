@@ -58,24 +58,28 @@ class Finding:
     detail: str
 
 
-# Characters that show nothing: controls (NUL padding), spaces of every width, format characters (zero-width
-# spaces and joiners, a BOM, a soft hyphen) and the letters that draw as a blank (Hangul fillers, the Braille blank).
-_BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+# Characters that show nothing: NUL padding, spaces and line breaks, spaces of every width, format characters
+# (zero-width spaces and joiners, a BOM, a soft hyphen) and the letters that draw as a blank (Hangul fillers, the
+# Braille blank). Other controls (0x01..0x08, 0x0E..0x1B, 0x7F) are bytes of a binary value, a serial say, and
+# Unicode's tag characters spell ASCII one for one (U+E0041 is "A"): neither is padding (helper-177).
+_BLANK_CATEGORIES = frozenset({"Cf", "Zs", "Zl", "Zp"})
 _BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
-# Unicode's tag characters draw nothing but spell ASCII one for one (U+E0041 is "A"): a name written in them is a
-# name, never an empty value (helper-177).
 _TAG_CHARACTERS = ("\U000e0000", "\U000e007f")
+
+
+def _blank(char: str) -> bool:
+    import unicodedata
+
+    if char == "\0" or char.isspace() or char in _BLANK_LETTERS:
+        return True
+    return unicodedata.category(char) in _BLANK_CATEGORIES and not _TAG_CHARACTERS[0] <= char <= _TAG_CHARACTERS[1]
 
 
 def empty_value(text: str) -> bool:
     """Whether a metadata value shows nothing at all (only spaces, NULs or invisible characters): it names no one,
     so it is no finding. A value of any visible character is one, even "0000" (a serial of zeros is still what
     the camera wrote)."""
-    import unicodedata
-
-    low, high = _TAG_CHARACTERS
-    return all(c in _BLANK_LETTERS or (unicodedata.category(c) in _BLANK_CATEGORIES and not low <= c <= high)
-               for c in text)
+    return all(_blank(c) for c in text)
 
 
 def short(text: str) -> str:
