@@ -91,3 +91,19 @@ def test_a_heif_under_another_name_is_said_as_create_refuses_it_by_that_name(
     (src / "photos" / name).rename(src / "photos" / "renamed.heic")  # what the finding says converts it
     code, _, err = invoke(runner, "create", src, "-o", tmp_path / "d.7z", "--key", "alice", "--convert-heic")
     assert code == 0, err
+
+
+def test_a_heif_brand_past_the_fourth_is_read_as_create_reads_it(runner: CliRunner, keyring: Keyring,
+                                                                  tmp_path: Path) -> None:
+    """scan_photo_chunks judged a file by its first 32 bytes (an ftyp box's major and four compatible brands), create
+    by 272 (64 brands): an ftyp of isom, iso2, avc1, mp41, mp42, heic was "a video or ISO media file" to scan and a
+    HEIF to create (helper-177). Now scan reads as many bytes as create and says what create says."""
+    brands = [b"isom", b"iso2", b"avc1", b"mp41", b"mp42", b"heic"]
+    ftyp = (16 + 4 * len(brands)).to_bytes(4, "big") + b"ftyp" + b"isom" + bytes(4) + b"".join(brands)
+    src = make_sources(tmp_path / "src")
+    (src / "photos" / "x.jpg").write_bytes(ftyp + b"\0\0\0\x10meta" + bytes(8))
+    code, out, _ = invoke(runner, "scan", "--json", src)
+    why = {n["path"]: n["reason"] for n in json.loads(out)["not_scanned"]}["photos/x.jpg"]
+    assert code == 7 and why.startswith("not a readable HEIC/HEIF image"), why
+    code, _, err = invoke(runner, "create", src, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and "photos/x.jpg: not a readable HEIC/HEIF image" in " ".join(err.split()), err

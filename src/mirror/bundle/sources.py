@@ -105,7 +105,6 @@ def _member_name(relative: str, kind: str) -> str:
     return relative if name == relative else name  # one string, not two equal ones, for each file
 
 
-_HEAD = 16 + 4 * 64  # an ftyp box's major brand and as many compatible brands as strip.py looks at
 
 
 def _misnamed_heic(root: str, relative: str, size: int) -> Refusal | None:
@@ -113,14 +112,14 @@ def _misnamed_heic(root: str, relative: str, size: int) -> Refusal | None:
     such, with the name to give it, rather than told to be converted from HEIC, a lossy re-encoding. An AVIF (or
     another format mirror knows, a TIFF, a video) named .heic or .heif is said to be what it is, with its own fix:
     it was told to pass --convert-heic, and then to rename it .jpg, .png, .webp or .gif."""
-    from mirror.privacy.strip import misnamed_heif
+    from mirror.privacy.strip import FTYP_HEAD, misnamed_heif
     from mirror.safeio import open_regular
 
     if size == 0:
         return Refusal(relative, "the file is empty", "copy the photo again from the phone or camera")
     try:
         with open_regular(Path(root, relative)) as handle:  # a FIFO put in its place is refused, never waited on
-            start = handle.read(_HEAD)
+            start = handle.read(FTYP_HEAD)
     except (OSError, ConfigError):
         return None  # create reads it later and says why it cannot
     misnamed = misnamed_heif(start, relative)  # what scan says of it too

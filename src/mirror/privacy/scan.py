@@ -43,7 +43,7 @@ from mirror.privacy.png import (
 )
 from mirror.privacy.scan_blocks import scan_flir, scan_icc, scan_iptc, scan_mpf, scan_photoshop, scan_xmp
 from mirror.privacy.scan_tiff import scan_tiff
-from mirror.privacy.strip import detect_kind, is_heif
+from mirror.privacy.strip import FTYP_HEAD, detect_kind, is_heif
 from mirror.privacy.webp import EXIF, ICCP, INFO_FIELDS, XMP_CHUNKS, ChunkJudge, WebpChunk, WebpWalk, chunk_label
 from mirror.record import record
 
@@ -345,7 +345,7 @@ def scan_photo_chunks(chunks: Iterable[bytes], name: str) -> PhotoScan:
         PhotoError: the file is of a format that cannot be scanned (video, RAW, ...), or empty.
     """
     cursor = Cursor.of_chunks(chunks)
-    head = cursor.take(0, 32)
+    head = cursor.take(0, FTYP_HEAD)  # as create reads it: 32 bytes hid a HEIF brand past the fourth (helper-177)
     if is_heif(head):
         return PhotoScan([Finding(name, kind, detail) for kind, detail in _scan_heic(cursor, name)])
     shape = detect_kind(head, name)

@@ -40,6 +40,7 @@ _HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", 
                           b"vvic", b"vvis"})
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
 _MAX_BRANDS = 64  # compatible brands of an ftyp box looked at
+FTYP_HEAD = 16 + 4 * _MAX_BRANDS  # the bytes is_heif looks at: an ftyp box's major and compatible brands
 # Leading bytes of formats that are known and refused, with what to call them.
 _MAGIC = (
     (b"II*\0", "a TIFF or camera RAW file (DNG, CR2, NEF, ARW)"),
@@ -60,7 +61,7 @@ def _brands(data: bytes) -> tuple[bytes, frozenset[bytes]]:
     """An ftyp box's major brand and its compatible brands (at most _MAX_BRANDS); (b"", {}) without one."""
     if data[4:8] != b"ftyp":
         return b"", frozenset()
-    size = min(int.from_bytes(data[:4], "big"), len(data), 16 + 4 * _MAX_BRANDS)
+    size = min(int.from_bytes(data[:4], "big"), len(data), FTYP_HEAD)
     return data[8:12], frozenset(data[i:i + 4] for i in range(16, size - 3, 4))
 
 
