@@ -139,3 +139,20 @@ def test_control_bytes_other_than_nul_and_spaces_are_not_empty() -> None:
     assert len([f for f in found if f.kind in ("owner", "serial")]) == 5, found
     found = scan_photo(fx.exif_jpeg(fx.canon_owner_tiff("\x01\x02\x07")), "a.jpg")
     assert any(f.detail.startswith("maker-note OwnerName") for f in found), found
+
+
+_XMP = ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>Aigerim Nurlanovna</rdf:li>'
+        '</rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>')
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le", "utf-16-be", "utf-16", "utf-32-le", "utf-32-be"])
+def test_an_xmp_packet_in_utf16_or_utf32_names_its_creator(encoding: str) -> None:
+    """XMP may be written in UTF-16 or UTF-32 (its xpacket's BOM says which): such a packet was "XMP packet, 0
+    properties", its dc:creator never read (helper-177)."""
+    from mirror.privacy.scan_blocks import scan_xmp
+
+    found = scan_xmp(_XMP.encode(encoding))
+    assert ("owner", "XMP dc:creator Aigerim Nurlanovna") in found, found
+    assert found[0][1].startswith("XMP packet, 1 properties"), found

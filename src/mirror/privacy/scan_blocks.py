@@ -106,10 +106,27 @@ def _today(name: bytes) -> bytes:
     return name
 
 
+# XMP's encodings (XMP part 1, 7.3.2): UTF-8, or UTF-16 or UTF-32 of either byte order, told by the first
+# character, "<" or the xpacket's BOM: (its first 4 bytes, codec)
+_XMP_WIDE = ((b"\xff\xfe\0\0", "utf-32-le"), (b"\0\0\xfe\xff", "utf-32-be"), (b"<\0\0\0", "utf-32-le"),
+             (b"\0\0\0<", "utf-32-be"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"), (b"<\0", "utf-16-le"),
+             (b"\0<", "utf-16-be"))
+
+
+def _as_utf8(packet: bytes) -> bytes:
+    """An XMP packet in UTF-16 or UTF-32 as UTF-8 (its properties were never matched: "0 properties", a
+    dc:creator unread, helper-177); a UTF-8 one as it is."""
+    codec = next((codec for start, codec in _XMP_WIDE if packet.startswith(start)), None)
+    if codec is None:
+        return packet
+    width = 4 if codec.startswith("utf-32") else 2
+    return packet[:len(packet) - len(packet) % width].decode(codec, "replace").encode("utf-8")
+
+
 def scan_xmp(packet: bytes) -> list[Found]:
     """Named properties of an XMP packet, and how many it holds in all."""
     found: list[Found] = []
-    properties = _xmp_properties(packet[:MAX_XMP])
+    properties = _xmp_properties(_as_utf8(packet[:MAX_XMP]))
     for name, value in properties:
         label = name.decode("ascii", "replace")
         kind = XMP_PROPERTIES.get(label)
