@@ -101,7 +101,7 @@ def test_a_name_that_is_not_utf16_loses_no_other_file(runner: CliRunner, tmp_pat
     archive = forge(tmp_path / "odd.7z", [Entry("bad\udc80 87011234567.txt", b"hello\n"), Entry("z.txt", PHONE)])
     code, out, _ = invoke(runner, "scan", archive)
     assert code == 6 and "z.txt: phone: line 1:" in out, out
-    assert "bad\ufffd 87011234567.txt: phone: name:" in out, out
+    assert "bad\\U000f0480 87011234567.txt: phone: name:" in out, out
     with archive.open("rb") as fp, pytest.raises(ArchiveError, match="not valid UTF-16"):
         read_archive(fp, Limits())
 
@@ -116,3 +116,17 @@ def test_data_past_a_blocks_last_file_is_said_as_not_read(runner: CliRunner, tmp
     code, out, _ = invoke(runner, "scan", archive)
     assert code == 6 and "z.txt: phone: line 1:" in out, out
     assert "block 1 of the archive: not read to its end: compressed block holds more data than it declares" in out
+
+
+def test_two_names_not_utf16_stay_apart(runner: CliRunner, tmp_path: Path) -> None:
+    """Read with U+FFFD in place of a lone surrogate, "a<U+DC80>.txt" and "a<U+DC81>.txt" were both shown as
+    "a\ufffd.txt" (helper-177): the phone number in one was said of a name two files share, and a courier could
+    not tell which to check. Each is now a private-use character of its own (U+F0480, U+F0481), which the report
+    escapes, so no two names differ only unseen."""
+    archive = forge(tmp_path / "two.7z", [Entry("a\udc80.txt", b"hello\n"), Entry("a\udc81.txt", PHONE),
+                                          Entry("a\ufffd.txt", b"world\n")])
+    code, out, _ = invoke(runner, "scan", "--json", archive)
+    found = {f["path"] for f in json.loads(out)["findings"] if f["kind"] == "phone"}
+    assert code == 6 and found == {"a\U000f0481.txt"}, out
+    code, out, _ = invoke(runner, "scan", archive)
+    assert "a\\U000f0481.txt: phone: line 1:" in out, out

@@ -11,6 +11,7 @@ header and hands the plain bytes here as they are decoded (Buf over an iterator)
 from __future__ import annotations
 
 import codecs
+import re
 import struct
 import sys
 from array import array
@@ -551,9 +552,17 @@ def _read_files(buf: Buf, limits: Limits, streams: Streams) -> MemberTable:
     return members
 
 
+_LONE = re.compile("[\ud800-\udfff]")  # what "surrogatepass" lets through: an unpaired surrogate
+# A lone surrogate of a name that is only shown, as a private-use character of its own (U+DC80 as U+F0480, which
+# printable() writes as \\U000f0480): with U+FFFD for every one, "a<U+DC80>" and "a<U+DC81>" were both "a\ufffd",
+# and a finding in one was said of a name two files share (helper-177). Four bytes of the name column a unit, as a
+# CJK letter takes about as much; decoded in C (an error handler in Python took 2 us a surrogate).
+_PRIVATE = {unit: 0xF0000 + unit - 0xD800 for unit in range(0xD800, 0xE000)}
+
+
 def _read_names(buf: Buf, size: int, n: int, shown: bool = False) -> NameColumn:
     """The names property's `size` bytes, decoded a slice at a time into one UTF-8 column: a Python string
-    each would cost far more. `shown`: an unpaired surrogate is read as U+FFFD, not refused."""
+    each would cost far more. `shown`: an unpaired surrogate is read as `_PRIVATE` says, not refused."""
     if size < 1:
         raise ArchiveError("archive header is truncated or malformed")
     if buf.byte() != 0:
@@ -561,7 +570,7 @@ def _read_names(buf: Buf, size: int, n: int, shown: bool = False) -> NameColumn:
     left = size - 1
     if left % 2:
         raise ArchiveError("file names are malformed")
-    decoder = codecs.getincrementaldecoder("utf-16-le")("replace" if shown else "strict")  # strict: a lone
+    decoder = codecs.getincrementaldecoder("utf-16-le")("surrogatepass" if shown else "strict")  # strict: a lone
     # surrogate is an error
     names = NameColumn()
     carry = ""
@@ -569,7 +578,10 @@ def _read_names(buf: Buf, size: int, n: int, shown: bool = False) -> NameColumn:
         while left > 0:
             raw = buf.take(min(left, _NAMES_SLICE))
             left -= len(raw)
-            parts = (carry + decoder.decode(raw, final=left == 0)).split("\0")
+            text = decoder.decode(raw, final=left == 0)
+            if shown and _LONE.search(text):
+                text = text.translate(_PRIVATE)
+            parts = (carry + text).split("\0")
             carry = parts.pop()  # each name ends in a NUL unit: the last part is the start of the next one
             names.extend(part.encode("utf-8") for part in parts)
             if len(names) > n or len(carry) > MAX_NAME_BYTES:

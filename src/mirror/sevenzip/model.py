@@ -54,8 +54,8 @@ class Limits:
     `max_members` also caps the lines of SHA256SUMS and the files of bundle.json; the two signed lists have
     their own caps in bytes (None: formats/manifest.py's MAX_SUMS_BYTES and MAX_META_BYTES). Only a benchmark
     raises them (bench/verify_scale.py). `shown_names`: a name that is not valid UTF-16 (an unpaired surrogate,
-    which NTFS allows) is read with U+FFFD in its place rather than refused; for `mirror scan` alone, which only
-    shows names (one such name lost every other file's scan).
+    which NTFS allows) is read with a private-use character of its own in its place (shown escaped) rather
+    than refused; for `mirror scan` alone, which only shows names (one such name lost every other file's scan).
     """
 
     max_members: int = MAX_MEMBERS
