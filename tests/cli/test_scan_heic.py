@@ -26,7 +26,7 @@ def _bare_heic() -> bytes:
 
 
 @pytest.mark.parametrize(("name", "what"), [("phone.heic", "a HEIC image"), ("phone.HEIF", "a HEIF image"),
-                                            ("disguised.jpg", "a HEIC/HEIF image")])
+                                            ("canon.HIF", "a HEIF image"), ("disguised.jpg", "a HEIC/HEIF image")])
 def test_a_heic_without_metadata_is_not_clean_and_scan_says_what_create_says(
         runner: CliRunner, keyring: Keyring, tmp_path: Path, name: str, what: str) -> None:
     """A HEIC without metadata scanned CLEAN (exit 0), and `mirror create` of the same folder then stopped on it.

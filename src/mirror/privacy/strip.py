@@ -14,7 +14,7 @@ through: a photo that is not cleaned must be the author's explicit choice.
 from __future__ import annotations
 
 from mirror.errors import PhotoError
-from mirror.formats.media import CLEANED_FORMATS, media_for
+from mirror.formats.media import CLEANED_FORMATS, media_for, source_media
 from mirror.privacy.exif import CONVERT_HINT, Stripped
 from mirror.privacy.gif import is_gif, strip_gif
 from mirror.privacy.jpeg import strip_jpeg
@@ -105,7 +105,7 @@ def heif_plan(name: str) -> str:
     and by its bytes under any other name (`detect_kind`), both with HEIC_HINT; --convert-heic makes it a JPEG,
     --keep-metadata bundles it as it is. `mirror scan` says this of every HEIF, so that one it finds no metadata
     in is never called clean and then refused by create."""
-    media = media_for(name)
+    media = source_media(name)[0]  # as create names it: .hif is "a HEIF image" (helper-177)
     heif = media is not None and media.type in ("image/heic", "image/heif")
     what = media.described if media is not None and heif else "a HEIC/HEIF image"
     hint = HEIC_HINT
