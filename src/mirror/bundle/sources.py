@@ -27,20 +27,17 @@ from pathlib import Path
 
 from mirror.bundle.sourcelist import SourceFile, SourceList, encoded
 from mirror.errors import ConfigError, InputError, PhotoError
-from mirror.formats.media import DOCUMENTS, junk_folder, os_junk, source_media, suffix_of
+from mirror.formats.media import junk_folder, os_junk, source_media
 from mirror.formats.names import collision_key, name_problem
 from mirror.formats.table import KeyedIndex
-from mirror.privacy.exif import CONVERT_HINT
 from mirror.privacy.names import name_pattern, neutral_names
-from mirror.privacy.strip import HEIC_HINT, RAW_FIX, TIFF_FIX, VIDEO_FIX
+from mirror.privacy.strip import HEIC_HINT, OTHER_FIX, refused_by_name
 from mirror.record import field, record
 from mirror.walk import walk
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
 _UNREADABLE_FIX = "make it readable, or move it out of the folder"
 MAX_HEIC_READ = 64 << 20  # read to tell a damaged HEIC from one to convert; a larger one is judged when converted
-_OTHER_FIX = "accounts are .md or .txt texts, photos .jpg, .png, .webp or .gif: move it out of the folder"
-_FIXES = {"a video": VIDEO_FIX, "a camera RAW file": RAW_FIX, "a TIFF image": TIFF_FIX}
 
 
 @record
@@ -163,23 +160,7 @@ def _classify(root: str, relative: str, size: int, options: SourceOptions) -> So
                 relative, f"{media.described}: its metadata cannot be removed without re-encoding it", HEIC_HINT)
         member = _member_name(relative, "photo").rsplit(".", 1)[0] + ".jpg"
         return SourceFile(root, relative, member, "photo", "image/jpeg", size, "convert")
-    return Refusal(relative, *(refused_by_name(relative) or ("not an account or a photo", _OTHER_FIX)))
-
-
-def refused_by_name(relative: str) -> tuple[str, str] | None:
-    """Why create refuses a file by its name alone, whatever its bytes, and the fix: a format it never cleans (a
-    video, a TIFF, an AVIF: --keep-metadata bundles it as it is), a document, a name of no account or photo (no
-    option bundles these). None for a name it reads: an account, a photo it cleans, a HEIC/HEIF. `mirror scan`
-    says the same of a HEIF under such a name."""
-    media, _ = source_media(relative)
-    if media is not None and (media.kind in ("account", "photo") or media.type in ("image/heic", "image/heif")):
-        return None
-    if media is not None:
-        return f"{media.described}: its metadata cannot be removed here", _FIXES.get(media.described, CONVERT_HINT)
-    if suffix_of(relative) in DOCUMENTS:
-        what, fix = DOCUMENTS[suffix_of(relative)]
-        return f"{what}: only plain text is bundled", fix
-    return "not an account or a photo", _OTHER_FIX
+    return Refusal(relative, *(refused_by_name(relative) or ("not an account or a photo", OTHER_FIX)))
 
 
 def _walk(src: Path, unreadable: list[Refusal]) -> Iterator[tuple[str, os.stat_result]]:

@@ -39,7 +39,7 @@ from mirror.privacy.identifiers import Checks, scan_blocks
 from mirror.privacy.names import scan_name
 from mirror.privacy.scan import scan_photo_chunks
 from mirror.privacy.scan_blocks import scan_xmp
-from mirror.privacy.strip import heif_plan, is_heif, misnamed_heif
+from mirror.privacy.strip import heif_plan, is_heif, misnamed_heif, refused_by_name
 from mirror.privacy.texts import NOT_TEXT, NOT_TEXT_FIX, stream_codec, text_lines
 from mirror.safeio import open_regular
 from mirror.sevenzip import Archive, Limits, Member, check_methods, read_archive
@@ -164,8 +164,6 @@ def _heif_plan(name: str) -> str:
     it is refused unless converted (strip.heif_plan); under any other name create refuses it by the name before
     --convert-heic is looked at (an AVIF, a video, a .heics, an account), so that is said, and what would convert
     it: it was told to pass --convert-heic, which then refused it again (helper-177)."""
-    from mirror.bundle.sources import refused_by_name
-
     media = source_media(name)[0]
     if media is not None and media.kind == "account":
         reason, fix, kept = NOT_TEXT, NOT_TEXT_FIX, False

@@ -14,7 +14,7 @@ through: a photo that is not cleaned must be the author's explicit choice.
 from __future__ import annotations
 
 from mirror.errors import PhotoError
-from mirror.formats.media import CLEANED_FORMATS, media_for, source_media
+from mirror.formats.media import CLEANED_FORMATS, DOCUMENTS, media_for, source_media, suffix_of
 from mirror.privacy.exif import CONVERT_HINT, Stripped
 from mirror.privacy.gif import is_gif, strip_gif
 from mirror.privacy.jpeg import strip_jpeg
@@ -189,3 +189,23 @@ def describe_metadata(data: bytes, name: str) -> tuple[str, ...]:
         PhotoError: the format is refused (see `detect_kind`) or the photo is malformed.
     """
     return strip_photo(data, name).removed
+
+
+OTHER_FIX = "accounts are .md or .txt texts, photos .jpg, .png, .webp or .gif: move it out of the folder"
+_FIXES = {"a video": VIDEO_FIX, "a camera RAW file": RAW_FIX, "a TIFF image": TIFF_FIX}
+
+
+def refused_by_name(relative: str) -> tuple[str, str] | None:
+    """Why create refuses a file by its name alone, whatever its bytes, and the fix: a format it never cleans (a
+    video, a TIFF, an AVIF: --keep-metadata bundles it as it is), a document, a name of no account or photo (no
+    option bundles these). None for a name it reads: an account, a photo it cleans, a HEIC/HEIF. `mirror scan`
+    says the same of a HEIF under such a name."""
+    media, _ = source_media(relative)
+    if media is not None and (media.kind in ("account", "photo") or media.type in ("image/heic", "image/heif")):
+        return None
+    if media is not None:
+        return f"{media.described}: its metadata cannot be removed here", _FIXES.get(media.described, CONVERT_HINT)
+    if suffix_of(relative) in DOCUMENTS:
+        what, fix = DOCUMENTS[suffix_of(relative)]
+        return f"{what}: only plain text is bundled", fix
+    return "not an account or a photo", OTHER_FIX
