@@ -156,6 +156,28 @@ def test_a_listing_padded_with_elements_is_refused(scripted: tuple[WebDavHost, d
     assert exc.value.failure is Failure.BAD_ANSWER
 
 
+@pytest.mark.parametrize("padding", ["attributes", "text", "before"])
+def test_a_listing_with_an_entry_too_large_is_refused(scripted: tuple[WebDavHost, dict[str, object]],
+                                                      padding: str) -> None:
+    """An entry is held until it ends: 64 MiB of attributes, which no element count sees, in a few entries held
+    1.1 GB (measured), and text or junk before an entry is held with it. Each entry is refused past ENTRY_BYTES,
+    and a listing of many ordinary entries, hundreds of them in one piece the parser is given, still counts."""
+    host, script = scripted
+    fat = b" ".join(b'x%d="1"' % n for n in range(20_000))
+    big = {"attributes": _entry("/bundles/a.7z", 1).replace(b"<D:response>", b"<D:response " + fat + b">"),
+           "text": _entry("/bundles/a.7z", 1).replace(b"<D:href>", b"<D:href>" + b" " * 100_000),
+           "before": b"<D:x>" + b"y" * 100_000 + b"</D:x>" + _entry("/bundles/a.7z", 1)}[padding]
+    assert len(big) > listing.ENTRY_BYTES
+    script["body"] = HEAD + _entry("/bundles/", None, True) + big + TAIL
+    with pytest.raises(TransferError, match="the answer to PROPFIND bundles/ has an entry larger than 65,536 "
+                                            "bytes") as exc:
+        host.sizes("bundles")
+    assert exc.value.failure is Failure.BAD_ANSWER
+    script["body"] = HEAD + _entry("/bundles/", None, True) + b"".join(
+        _entry(f"/bundles/{n}.7z", n) for n in range(5_000)) + TAIL
+    assert host.sizes("bundles") == {f"{n}.7z": n for n in range(5_000)}
+
+
 @pytest.mark.parametrize("body", [
     b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
     b'<D:multistatus xmlns:D="DAV:"><D:response><D:href>/bundles/&b;</D:href></D:response></D:multistatus>',

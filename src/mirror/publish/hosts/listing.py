@@ -7,7 +7,8 @@ Example::
 The answer is a host's, so untrusted: it is read at most LISTING_BYTES bytes (an endless answer stops there, within
 the caller's Watch), parsed by defusedxml with no DTD, entity or external reference allowed (a billion laughs, an
 external entity), and each entry is dropped once read, so memory holds one entry, not the tree; more than
-MAX_LISTING entries (or their elements, or nesting deeper than an entry's) are refused. Only entries directly in
+MAX_LISTING entries (or their elements, or nesting deeper than an entry's), or an entry of more than ENTRY_BYTES,
+are refused. Only entries directly in
 the folder count: one naming another place is passed over; a file without a `getcontentlength`, or a listing that
 does not name the folder itself (a proxy that moved the server's paths), makes the whole listing unusable (None:
 the caller asks HEAD of each).
@@ -36,17 +37,25 @@ LIST_REFUSED = (403, 405, 501)  # a server that will not list: ask each file ins
 _DAV = "{DAV:}"
 MAX_DEPTH = 16  # multistatus, response, propstat, prop, resourcetype, collection: 6 deep
 ELEMENTS_EACH = 16  # elements an entry may have (nginx writes 7 or 8): more is an answer padded to fill memory
+# Bytes one entry may take, with what comes before it (nginx writes about 350, Apache about 600): an entry is held
+# whole until it ends, so 64 MiB in one, or in a few, as attributes (which no element count sees) held over 1 GB.
+ENTRY_BYTES = 64 << 10
 
 
 class _Capped(io.RawIOBase):
-    """The answer's chunks as a file, refusing more than `limit` bytes."""
+    """The answer's chunks as a file, refusing more than `limit` bytes, and more than ENTRY_BYTES since the last
+    `mark` (the end of an entry: the parser is given at most 16 KiB between two looks at its events)."""
 
     def __init__(self, chunks: Iterable[bytes], limit: int, where: str, what: str) -> None:
         super().__init__()
         self._chunks: Iterator[bytes] = iter(chunks)
         self._left = b""
-        self._read = 0
+        self._read = self._given = self._mark = 0
         self._limit, self._where, self._what = limit, where, what
+
+    def mark(self) -> None:
+        """An entry ended: the next may take ENTRY_BYTES from what the parser has been given so far."""
+        self._mark = self._given
 
     def readable(self) -> bool:
         """Always true."""
@@ -64,8 +73,12 @@ class _Capped(io.RawIOBase):
                 raise TransferError(self._where, f"{self._what} is larger than {self._limit:,} bytes",
                                     Failure.BAD_ANSWER)
             self._left = chunk
+        if self._given - self._mark > ENTRY_BYTES:
+            raise TransferError(self._where, f"{self._what} has an entry larger than {ENTRY_BYTES:,} bytes",
+                                Failure.BAD_ANSWER)
         size = min(len(view), len(self._left))
         view[:size], self._left = self._left[:size], self._left[size:]
+        self._given += size
         return size
 
 
@@ -114,6 +127,7 @@ def parse_listing(chunks: Iterable[bytes], base: str, where: str, folder: str) -
                     else:
                         lacking = True
             root.clear()  # each entry is dropped once read: memory holds one, not the tree
+            source.mark()
     except (ParseError, DefusedXmlException, ValueError) as exc:
         raise TransferError(where, f"{what} is not a WebDAV listing ({type(exc).__name__})",
                             Failure.BAD_ANSWER) from exc
