@@ -237,6 +237,9 @@ def scripted_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[object, dict[
         def do_GET(self) -> None:
             script["seen"].append("LIST")  # type: ignore[attr-defined]
             body = page if script["status"] == 200 else denied
+            if script["status"] == 200 and "contents" in script:  # one page of these keys, the last
+                body = page.replace(b"<IsTruncated>true", b"<IsTruncated>false").split(b"<Contents>")[0] + \
+                    script["contents"] + b"</ListBucketResult>"  # type: ignore[operator]
             self.send_response(int(script["status"]))  # type: ignore[call-overload]
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -246,6 +249,8 @@ def scripted_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[object, dict[
             script["seen"].append("HEAD")  # type: ignore[attr-defined]
             self.send_response(200)
             self.send_header("Content-Length", "5")
+            if "modified" in script:
+                self.send_header("Last-Modified", str(script["modified"]))
             self.end_headers()
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -282,3 +287,36 @@ def test_an_s3_key_not_allowed_to_list_is_asked_object_by_object(
     assert sizes_on(host, ["bundles/a.7z", "bundles/a.torrent"], print) == {  # type: ignore[arg-type]
         "bundles/a.7z": 5, "bundles/a.torrent": 5}
     assert script["seen"] == ["LIST", "HEAD", "HEAD"]
+
+
+@pytest.mark.parametrize("contents", [b"<Contents><Key>p/bundles/a.7z</Key></Contents>",
+                                      b"<Contents><Key>p/bundles/a.7z</Key><Size>-1</Size></Contents>"])
+def test_an_s3_key_listed_without_its_size_is_asked_for(scripted_s3: tuple[object, dict[str, object]],
+                                                        contents: bytes) -> None:
+    """A key without a Size was taken as -1 bytes: a side file there and not empty. As for WebDAV, the listing is
+    not used then: each object is asked for by HEAD."""
+    host, script = scripted_s3
+    script["contents"] = contents + b"<Contents><Key>p/bundles/b.7z</Key><Size>7</Size></Contents>"
+    assert host.sizes("bundles") is None  # type: ignore[attr-defined]
+    assert sizes_on(host, ["bundles/a.SHA256SUMS", "bundles/b.7z"], print) == {  # type: ignore[arg-type]
+        "bundles/a.SHA256SUMS": 5, "bundles/b.7z": 5}
+
+
+@pytest.mark.parametrize("contents", [b"<Contents><Key>p/bundles/a.7z</Key><Size>abc</Size></Contents>",
+                                      b"<Contents><Key>p/bundles/a.7z</Key><Size>" + b"9" * 5000 +
+                                      b"</Size></Contents>",
+                                      b"<Contents><Key>p/bundles/a.7z</Key><Size>3</Size>"
+                                      b"<LastModified>yesterday</LastModified></Contents>"])
+def test_an_s3_answer_botocore_cannot_read_is_the_hosts_bad_answer(scripted_s3: tuple[object, dict[str, object]],
+                                                                   contents: bytes) -> None:
+    """botocore raises ValueError for a Size that is not a number (or of 5,000 digits) and a date that is not one:
+    it passed every handler and ended the whole publish or status as an internal error (exit 1), every host with
+    it. Now it is this host's failure, in one line."""
+    host, script = scripted_s3
+    script["contents"] = contents
+    with pytest.raises(TransferError, match="LIST bundles/: the server's answer is malformed") as exc:
+        host.sizes("bundles")  # type: ignore[attr-defined]
+    assert exc.value.failure is Failure.BAD_ANSWER
+    script["modified"] = "garbage"
+    with pytest.raises(TransferError, match=r"HEAD bundles/a\.7z: the server's answer is malformed"):
+        host.stat("bundles/a.7z")  # type: ignore[attr-defined]

@@ -159,7 +159,10 @@ class S3Host:
                 for item in page.get("Contents", []):
                     name = item.get("Key", "")[len(prefix):]
                     if name and "/" not in name and item.get("Key", "").startswith(prefix):
-                        found[name] = int(item.get("Size", -1))
+                        size = item.get("Size")
+                        if size is None or size < 0:  # a key without its size: asked for by HEAD, not taken as
+                            return None  # there (-1 passed as a side file that is there and not empty)
+                        found[name] = size
                 if len(found) > MAX_LISTING:
                     raise too_many(self._name, folder, MAX_LISTING)
                 token = page.get("NextContinuationToken")
@@ -291,6 +294,11 @@ class S3Host:
                 except exceptions.BotoCoreError as exc:
                     raise TransferError(self._name, f"{action} {path}: {type(exc).__name__}",
                                         Failure.BAD_ANSWER) from exc
+                except ValueError as exc:
+                    if not _from_botocore(exc):
+                        raise
+                    raise TransferError(self._name, f"{action} {path}: the server's answer is malformed (a field "
+                                        "that is not what S3 sends)", Failure.BAD_ANSWER) from exc
         finally:
             self._doing = before
 
@@ -306,6 +314,16 @@ class S3Host:
                                  Failure.REFUSED, hint="check the keys in access_key_env and secret_key_env")
         transient = code in _RETRY_CODES or status >= 500 or status in (408, 429)
         return TransferError(self._name, f"{action} {path}: {code or status}", Failure.REFUSED, transient=transient)
+
+
+def _from_botocore(exc: ValueError) -> bool:
+    """Whether `exc` was raised while botocore parsed an answer: a `Size` that is not a number, or one of 5,000
+    digits, a `Last-Modified` that is not a date (botocore raises ValueError, not one of its own errors, and a
+    host's answer then ended the whole publish as an internal error)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and str(tb.tb_frame.f_globals.get("__name__", "")).startswith("botocore.")
 
 
 class _Read:
