@@ -128,13 +128,20 @@ def test_a_full_temporary_folder_is_named_when_an_extracted_folder_is_verified(t
     create_bundle(CreateRequest(sources, tmp_path / "b.7z", title="t"), ring.secret("alice", None))
     folder = sevenzip_extract(tmp_path / "b.7z", tmp_path / "story")
     sums = next(folder.rglob("SHA256SUMS"))
-    sums.write_bytes(sums.read_bytes() * ((2 << 20) // sums.stat().st_size + 1))  # past 1 MiB: spooled
+    # Spooled past 16 bytes here, as past 1 MiB: a forged SHA256SUMS that long is refused by its signature before it
+    # is copied, and a genuine one needs a bundle of 13,000 files.
+    spill = "import runpy, mirror.bundle.control as c; c.SPILL = 16; runpy.run_module('mirror', run_name='__main__')"
+    assert sums.stat().st_size > 64
+
+    def tiny() -> None:  # the genuine SHA256SUMS of one account is a few hundred bytes
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+
     spool = tmp_path / "tmp"
     spool.mkdir()
-    done = subprocess.run([sys.executable, "-m", "mirror", "verify", str(folder), "--keys", str(tmp_path / "keys")],
+    done = subprocess.run([sys.executable, "-c", spill, "verify", str(folder), "--keys", str(tmp_path / "keys")],
                           capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
                           env={**os.environ, "TMPDIR": str(spool), "PYTHONPATH": str(Path(mirror.__file__).parents[1])},
-                          preexec_fn=_limited)
+                          preexec_fn=tiny)
     assert done.returncode == 1 and "Traceback" not in done.stderr, (done.stdout, done.stderr)
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith(f"mirror: {spool}: File too large (the temporary folder"), done.stderr

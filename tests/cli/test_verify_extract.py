@@ -530,3 +530,32 @@ def test_an_extracted_folders_large_junk_signed_list_is_refused_in_bounded_memor
     said = {"SHA256SUMS": "signature does not match", "bundle.json": "bundle.json does not match its hash"}
     assert done.returncode == 3 and said[signed_file] in done.stderr, (done.stdout, done.stderr)
     assert "MemoryError" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("signed_file", ["SHA256SUMS", "bundle.json"])
+def test_an_extracted_folders_forged_signed_list_is_refused_before_it_is_copied(
+        bundle: Path, keyring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signed_file: str) -> None:
+    """A folder's SHA256SUMS and bundle.json were copied into the temporary folder before the signature or the hash
+    refused them: two sparse files of 250 and 500 MB, which take no space on a stick, wrote 750 MiB there (on many
+    systems a tmpfs, so memory). The signature is now checked, and bundle.json hashed, where they are; a forged one
+    is refused without a temporary file (here there is none to be had), and a good folder still spools."""
+    import os
+    import tempfile
+
+    import mirror.bundle.control as control
+    from helpers import sevenzip_extract
+    from mirror.bundle.folder import verify_folder
+    from mirror.errors import ContentError, SignatureError
+
+    folder = sevenzip_extract(bundle, tmp_path / "story")
+    monkeypatch.setattr(control, "SPILL", 16)  # spool even this small bundle's lists
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    with pytest.raises(OSError, match="the temporary folder"):  # a good folder's lists are spooled as before
+        verify_folder(folder, keyring)
+    monkeypatch.setattr(control, "SPILL", 1 << 20)  # the good SHA256SUMS in memory, the forged file past it
+    target = next(p for p in folder.rglob(signed_file))
+    os.truncate(target, (250 if signed_file == "SHA256SUMS" else 500) << 20)
+    error, said = {"SHA256SUMS": (SignatureError, "signature does not match"),
+                   "bundle.json": (ContentError, "bundle.json does not match its hash in SHA256SUMS")}[signed_file]
+    with pytest.raises(error, match=said):
+        verify_folder(folder, keyring)

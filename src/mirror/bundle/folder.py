@@ -17,10 +17,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import os
 import shlex
 import stat
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,14 +34,17 @@ from mirror.bundle.verify import (
     VerifiedBundle,
     check_content,
     check_signed,
+    check_sums_signature,
     snapshot,
 )
 from mirror.errors import ArchiveError, ConfigError, ContentError, MirrorError
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
-from mirror.formats.manifest import MAX_MEMBERS, META_NAME, SUMS_NAME, V2, layout_of
+from mirror.formats.manifest import AUTHOR_KEY_NAME, MAX_MEMBERS, META_NAME, SIG_NAME, SUMS_NAME, V2, Layout, layout_of
+from mirror.formats.minisign import Prehashed
 from mirror.formats.names import MAX_NAME_BYTES, printable
 from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
 from mirror.safeio import read_at_most
+from mirror.trust.keyset import TrustedKeys
 from mirror.trust.policy import AuthorTrusted, Evidence, Policy
 
 CHUNK = 1 << 20
@@ -51,6 +55,10 @@ MAX_FOLDERS = 10_000
 # levels, at most MAX_FOLDERS of them) take far fewer; 500 levels with 9,400 folders below took 22 s.
 MAX_WALK_STEPS = 1_000_000
 _SPOOLED = frozenset({SUMS_NAME, META_NAME})  # the two signed lists, up to 256 and 512 MiB: never held whole
+# SHA256SUMS's signature checked, and bundle.json hashed as SHA256SUMS lists it, each in place before it is spooled:
+# two sparse files of no space on a stick were copied whole (750 MiB) into the temporary folder before the signature
+# refused them
+_ORDER = (SIG_NAME, AUTHOR_KEY_NAME, SUMS_NAME, META_NAME)
 
 
 class Unreadable(MirrorError):
@@ -262,6 +270,73 @@ def _hash(root: Path, name: str, limit: int) -> tuple[str, bool]:
     return digest.hexdigest(), more
 
 
+def _listed_sha256(sums: Spool | bytes, member: str) -> str | None:
+    """The SHA-256 the (signed) SHA256SUMS gives `member`, from its sorted lines, each read capped; None when it
+    is not found that way (check_signed then says what is wrong with the list)."""
+    target, longest = member.encode(), 64 + 2 + MAX_NAME_BYTES + 1
+    with sums.open() if isinstance(sums, Spool) else io.BytesIO(sums) as fp:
+        while line := fp.readline(longest + 1):
+            digest, _, path = line.rstrip(b"\n").partition(b"  ")
+            if len(line) > longest or path > target:
+                return None
+            if path == target:
+                return digest.decode("ascii", "replace")
+    return None
+
+
+def _in_place(root: Path, name: str, limit: int, blake: bool = False) -> str | bytes | None:
+    """The SHA-256 (hex) or, with `blake`, the BLAKE2b-512 of the file `name`, read where it is and not copied;
+    None when it holds more than `limit` bytes (refused by its size, unread). Its copy is hashed again as it is
+    spooled: a file changed in between still fails."""
+    digest = hashlib.blake2b(digest_size=64) if blake else hashlib.sha256()
+    with os.fdopen(_open_beneath(root, name), "rb") as fp, _reading(name):
+        if os.fstat(fp.fileno()).st_size > limit:
+            return None
+        left = limit + 1
+        while left > 0 and (chunk := fp.read(min(CHUNK, left))):
+            left -= len(chunk)
+            digest.update(chunk)
+    if left <= 0:
+        return None
+    return digest.digest() if blake else digest.hexdigest()
+
+
+def _read_control(root: Path, layout: Layout, files: Container[str], snap: TrustedKeys) -> dict[str, bytes | Spool]:
+    """The four signed files, by logical name: the signature and author.pub held; SHA256SUMS hashed in place and
+    its signature checked, then spooled; bundle.json spooled only once it hashes in place as SHA256SUMS says.
+
+    Raises:
+        ContentError: one is missing, or bundle.json does not match its hash.
+        ArchiveError: one is larger than its cap.
+        SignatureError: SHA256SUMS's signature does not check.
+    """
+    members = {logical: member for member, logical in layout.control.items()}
+    for member in (members[logical] for logical in _ORDER):
+        if member not in files:
+            raise ContentError(f"{root} has no {member}")
+    control: dict[str, bytes | Spool] = {}
+    held: dict[str, bytes] = {}  # the signature and author.pub
+    for logical in _ORDER:
+        member = members[logical]
+        if logical in _SPOOLED:
+            found = _in_place(root, member, CONTROL_CAPS[logical], blake=logical == SUMS_NAME)
+            if found is None:
+                raise ArchiveError(f"{member} is larger than {CONTROL_CAPS[logical]} bytes")
+            if isinstance(found, bytes):  # SHA256SUMS
+                check_sums_signature(Prehashed(found), held[SIG_NAME], held[AUTHOR_KEY_NAME], snap)
+            elif found != (_listed_sha256(control[SUMS_NAME], member) or found):  # bundle.json, where it is listed
+                raise ContentError(f"{layout.member(logical)} does not match its hash in SHA256SUMS")
+            spooled = _spool(root, member, CONTROL_CAPS[logical], signed=logical == SUMS_NAME)
+            data, more = (b"", True) if spooled is None else (spooled, False)
+        else:
+            held[logical], more = _read(root, member, CONTROL_CAPS[logical])
+            data = held[logical]
+        if more:
+            raise ArchiveError(f"{member} is larger than {CONTROL_CAPS[logical]} bytes")
+        control[logical] = data
+    return control
+
+
 def _size(data: bytes | Spool) -> int:
     return len(data) if isinstance(data, bytes) else data.size
 
@@ -297,18 +372,7 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
                               hint=f"verify each bundle in it: mirror verify {shlex.quote(str(root / bundles[0]))}")
         raise ContentError(f"{root} holds no SHA256SUMS" if SUMS_NAME not in files else
                            f"{root} holds two SHA256SUMS, at the top and under .mirror/")
-    control: dict[str, bytes | Spool] = {}
-    for member, logical in layout.control.items():
-        if member not in files:
-            raise ContentError(f"{root} has no {member}")
-        if logical in _SPOOLED:
-            spooled = _spool(root, member, CONTROL_CAPS[logical], signed=logical == SUMS_NAME)
-            data, more = (b"", True) if spooled is None else (spooled, False)
-        else:
-            data, more = _read(root, member, CONTROL_CAPS[logical])
-        if more:
-            raise ArchiveError(f"{member} is larger than {CONTROL_CAPS[logical]} bytes")
-        control[logical] = data
+    control = _read_control(root, layout, files, snap)
     signed = check_signed(control, snap, layout)
     endorsements: dict[str, bytes] = {}
     for name in sorted(n for n in files if is_endorsement(n, layout)):

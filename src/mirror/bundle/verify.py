@@ -61,7 +61,7 @@ from mirror.formats.manifest import (
     layout_of,
     trusted_comment,
 )
-from mirror.formats.minisign import MAX_SIGNATURE_FILE, PublicKeyFile, Signature, key_id_hex
+from mirror.formats.minisign import MAX_SIGNATURE_FILE, Prehashed, PublicKeyFile, Signature, key_id_hex
 from mirror.formats.names import printable
 from mirror.formats.part import MAX_PART_BYTES, PartMarker, part_member
 from mirror.formats.table import NameRefs
@@ -383,6 +383,18 @@ def _find_key(sig: Signature, author_pub: bytes, keys: TrustedKeys,
 
 def _whole(value: bytes | Spool) -> bytes:
     return value if isinstance(value, bytes) else value.read()
+
+
+def check_sums_signature(sums: Prehashed, signature: bytes, author_pub: bytes, keys: TrustedKeys) -> None:
+    """Step 3 alone, as check_signed does it first, on SHA256SUMS given by its BLAKE2b-512: for a folder, before
+    its SHA256SUMS and bundle.json (up to 256 and 512 MiB) are copied into the temporary folder.
+
+    Raises:
+        SignatureError: bad or unknown signature.
+    """
+    sig = Signature.from_bytes(signature)
+    public, _ = _find_key(sig, author_pub, keys, None)
+    check_signature(public, sig, sums)
 
 
 def check_signed(control: Mapping[str, bytes | Spool], keys: TrustedKeys, layout: Layout,
