@@ -18,6 +18,7 @@ from mirror.errors import TransferError
 from mirror.formats.index import BundleEntry
 from mirror.formats.layout import sums_paths, torrent_path
 from mirror.publish.config import HostConfig
+from mirror.publish.held import needed, short, sizes_on
 from mirror.publish.hosts import open_host
 from mirror.publish.hosts.base import Host
 from mirror.publish.send import _still_there
@@ -199,5 +200,33 @@ def test_a_long_sftp_listing_counts_as_data_arriving(request: pytest.FixtureRequ
         monkeypatch.setattr(paramiko.SFTPClient, "listdir_iter", slowly)
         sizes = host.sizes("bundles")
         assert sizes is not None and len(sizes) == 24 and sizes[entries[0].path.rpartition("/")[2]] == entries[0].size
+    finally:
+        host.close()
+
+
+@pytest.mark.parametrize("left_out", ["st_mode", "st_size"])
+def test_an_sftp_listing_without_types_or_sizes_is_not_taken_as_an_empty_folder(
+        request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, left_out: str) -> None:
+    """A server may leave permissions (or sizes) out of READDIR's attributes; a name without them was passed over
+    as no file, so every file of bundles/ looked missing and every held bundle was sent again in every run. Such a
+    listing is not used: each file is asked for by stat, which the same server answers."""
+    import paramiko
+
+    config, _ = _host("sftp", request, monkeypatch, tmp_path)
+    host = open_host(config)
+    real = paramiko.SFTPClient.listdir_iter
+
+    def bare(self: paramiko.SFTPClient, path: str = ".", read_aheads: int = 50) -> object:
+        for entry in real(self, path, read_aheads):
+            setattr(entry, left_out, None)
+            yield entry
+
+    try:
+        entry = _entry(host, tmp_path, 0)
+        monkeypatch.setattr(paramiko.SFTPClient, "listdir_iter", bare)
+        assert host.sizes("bundles") is None
+        paths = [path for path, _ in needed(entry)]
+        sizes = sizes_on(host, paths, print)
+        assert sizes[entry.path] == entry.size and not short(entry, sizes)
     finally:
         host.close()

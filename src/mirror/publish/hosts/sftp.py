@@ -137,7 +137,8 @@ class SftpHost:
     def sizes(self, folder: str) -> dict[str, int] | None:
         """The size of every regular file directly in `folder`, read as the server lists it (SFTP READDIR, a few
         requests ahead, each answering many names: paramiko's listdir_iter); an empty dict if there is no such
-        folder, None if the server will not let this user list it.
+        folder, None if the server will not let this user list it, or lists a name without its type or size (then
+        `stat` is asked of each file, as it is for a WebDAV file without its length).
 
         Raises:
             TransferError: the server failed, or listed more than MAX_LISTING entries.
@@ -151,7 +152,9 @@ class SftpHost:
                     if seen >= MAX_LISTING:
                         self.close()  # READDIR requests still under way: this session is done with
                         raise too_many(self._name, folder, MAX_LISTING)
-                    if entry.st_mode is not None and stat.S_ISREG(entry.st_mode) and entry.st_size is not None:
+                    if entry.st_mode is None or entry.st_size is None:  # a server that leaves them out of READDIR:
+                        return None  # every file looked missing, and every held bundle was sent again each run
+                    if stat.S_ISREG(entry.st_mode):
                         found[entry.filename] = entry.st_size
         except FileNotFoundError:
             return {}
