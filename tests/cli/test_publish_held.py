@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -142,11 +143,11 @@ def test_a_bundle_not_looked_for_while_planning_is_looked_for_before_the_index(
     _on(b, setup).unlink()
     real, calls = DirectoryHost.sizes, []
 
-    def slow_once(host: DirectoryHost, folder: str) -> dict[str, int]:
+    def slow_once(host: DirectoryHost, folder: str, wanted: Collection[str] | None = None) -> dict[str, int]:
         if host.name == "b" and not calls:
             calls.append(folder)  # the planning's look: no answer in time
             raise TransferError("b", "the time budget of 120 s ran out", Failure.TIMEOUT, transient=False)
-        return real(host, folder)
+        return real(host, folder, wanted)
 
     monkeypatch.setattr(DirectoryHost, "sizes", slow_once)
     code, out, err = invoke(runner, "refresh", "--config", setup.config)

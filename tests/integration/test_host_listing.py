@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import pytest
@@ -85,9 +85,9 @@ class _Counted:
             self.stats.append(path)
             return stat(path)
 
-        def counted_sizes(folder: str) -> dict[str, int] | None:
+        def counted_sizes(folder: str, wanted: Collection[str] | None = None) -> dict[str, int] | None:
             self.lists.append(folder)
-            return sizes(folder)
+            return sizes(folder, wanted)
 
         host.stat = counted_stat  # type: ignore[method-assign]
         host.sizes = counted_sizes  # type: ignore[method-assign]

@@ -55,7 +55,8 @@ def sizes_on(host: Host, paths: Iterable[str], log: Log,
             seen(path, size)
 
     for folder, inside in folders.items():
-        listed = with_retries(functools.partial(host.sizes, folder), host.name, f"{folder}/", log) \
+        names = {path.rpartition("/")[2] for path in inside}  # only these are kept of a long listing
+        listed = with_retries(functools.partial(host.sizes, folder, names), host.name, f"{folder}/", log) \
             if len(inside) > 1 else None  # one file: its own request is as cheap as a listing
         for path in inside:
             note(path, listed.get(path.rpartition("/")[2]) if listed is not None else

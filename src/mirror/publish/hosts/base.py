@@ -16,7 +16,7 @@ raise the same family.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -41,11 +41,12 @@ class Host(Protocol):
         """The size of `path`, or None if it does not exist. Raises TransferError."""
         ...
 
-    def sizes(self, folder: str) -> dict[str, int] | None:
+    def sizes(self, folder: str, wanted: Collection[str] | None = None) -> dict[str, int] | None:
         """The size of every file directly in `folder` (a relative path, no trailing "/"), by name, from one listing
-        (WebDAV PROPFIND Depth: 1, S3 ListObjectsV2 pages, SFTP and local readdir); an empty dict for a folder that
-        is not there; None when the host will not list it (then ask `stat` of each file). Raises TransferError,
-        also for a listing of more than MAX_LISTING entries."""
+        (WebDAV PROPFIND Depth: 1, S3 ListObjectsV2 pages, SFTP and local readdir); only those named in `wanted`,
+        if given (a host's listing of 100,000 long names is not kept); an empty dict for a folder that is not
+        there; None when the host will not list it (then ask `stat` of each file). Raises TransferError, also for a
+        listing of more than MAX_LISTING entries."""
         ...
 
     def read(self, path: str, limit: int) -> bytes:

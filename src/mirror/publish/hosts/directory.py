@@ -19,7 +19,7 @@ import contextlib
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
@@ -81,7 +81,7 @@ class DirectoryHost:
             raise TransferError(self._name, f"{path} is not a file", Failure.BAD_ANSWER)
         return info.st_size
 
-    def sizes(self, folder: str) -> dict[str, int]:
+    def sizes(self, folder: str, wanted: Collection[str] | None = None) -> dict[str, int]:
         """The size of every regular file directly in `folder`, from one scandir (a link or a folder is left out, as
         not a file); an empty dict if there is no such folder.
 
@@ -104,7 +104,7 @@ class DirectoryHost:
                 for seen, entry in enumerate(entries):
                     if seen >= MAX_LISTING:
                         raise too_many(self._name, folder, MAX_LISTING)
-                    if entry.is_file(follow_symlinks=False):
+                    if (wanted is None or entry.name in wanted) and entry.is_file(follow_symlinks=False):
                         found[entry.name] = entry.stat(follow_symlinks=False).st_size
         except OSError as exc:
             raise self._error(folder or ".", exc) from exc

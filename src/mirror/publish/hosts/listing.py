@@ -17,7 +17,7 @@ the caller asks HEAD of each).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import ParseError
@@ -82,10 +82,12 @@ class _Capped(io.RawIOBase):
         return size
 
 
-def parse_listing(chunks: Iterable[bytes], base: str, where: str, folder: str) -> dict[str, int] | None:
-    """The size of each file the answer lists directly in the folder whose URL path (unquoted) is `base`; None if
-    a file there comes without its length, or if the folder itself is not among the entries (a proxy in front of
-    the server that moved its paths: every file would look missing, and be read back whole in every run).
+def parse_listing(chunks: Iterable[bytes], base: str, where: str, folder: str,
+                  wanted: Collection[str] | None = None) -> dict[str, int] | None:
+    """The size of each file the answer lists directly in the folder whose URL path (unquoted) is `base` (of those
+    named in `wanted`, if given); None if a file there (one wanted) comes without its length, or if the folder
+    itself is not among the entries (a proxy in front of the server that moved its paths: every file would look
+    missing, and be read back whole in every run).
 
     Raises:
         TransferError: the answer is too large, not XML (or XML with a DTD), or lists more than MAX_LISTING entries;
@@ -121,7 +123,8 @@ def parse_listing(chunks: Iterable[bytes], base: str, where: str, folder: str) -
                 length = (element.findtext(f".//{_DAV}getcontentlength") or "").strip()
                 itself = itself or path.rstrip("/") + "/" == base
                 name = path[len(base):] if path.startswith(base) else ""
-                if not collection and name and "/" not in name:  # else the folder itself, one inside it, or elsewhere
+                if not collection and name and "/" not in name and (wanted is None or name in wanted):  # else the
+                    # folder itself, one inside it, one elsewhere, or one not asked for
                     if length.isascii() and length.isdigit() and len(length) <= 20:
                         found[name] = int(length)
                     else:

@@ -32,7 +32,7 @@ reads it capped too (`read`, and `read_back` by the size sent).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import urlsplit
@@ -129,7 +129,7 @@ class S3Host:
         except MissingFile:
             return None
 
-    def sizes(self, folder: str) -> dict[str, int] | None:
+    def sizes(self, folder: str, wanted: Collection[str] | None = None) -> dict[str, int] | None:
         """The size of every object directly under `folder/`, from ListObjectsV2 with that prefix and "/" as the
         delimiter, a page of LIST_PAGE keys at a time; an empty dict if there are none, None if the server will not
         list them (HTTP 403, 405 or 501: a key allowed to read and write objects but not to list the bucket).
@@ -141,6 +141,7 @@ class S3Host:
 
         prefix = self._key(f"{folder}/x")[:-1] if folder else (f"{self.prefix}/" if self.prefix else "")
         found: dict[str, int] = {}
+        listed = 0
         token: str | None = None
         before, self._answer = self._answer, LIST_ANSWER
         try:
@@ -158,12 +159,15 @@ class S3Host:
                         raise
                 for item in page.get("Contents", []):
                     name = item.get("Key", "")[len(prefix):]
+                    listed += 1
+                    if wanted is not None and name not in wanted:
+                        continue
                     if name and "/" not in name and item.get("Key", "").startswith(prefix):
                         size = item.get("Size")
                         if size is None or size < 0:  # a key without its size: asked for by HEAD, not taken as
                             return None  # there (-1 passed as a side file that is there and not empty)
                         found[name] = size
-                if len(found) > MAX_LISTING:
+                if listed > MAX_LISTING:
                     raise too_many(self._name, folder, MAX_LISTING)
                 token = page.get("NextContinuationToken")
                 if not page.get("IsTruncated") or not token:

@@ -28,7 +28,7 @@ import posixpath
 import secrets
 import socket
 import stat
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import unquote, urlsplit
@@ -134,7 +134,7 @@ class SftpHost:
             raise TransferError(self._name, f"{path} is not a file", Failure.BAD_ANSWER)
         return info.st_size
 
-    def sizes(self, folder: str) -> dict[str, int] | None:
+    def sizes(self, folder: str, wanted: Collection[str] | None = None) -> dict[str, int] | None:
         """The size of every regular file directly in `folder`, read as the server lists it (SFTP READDIR, a few
         requests ahead, each answering many names: paramiko's listdir_iter); an empty dict if there is no such
         folder, None if the server will not let this user list it, or lists a name without its type or size (then
@@ -152,6 +152,8 @@ class SftpHost:
                     if seen >= MAX_LISTING:
                         self.close()  # READDIR requests still under way: this session is done with
                         raise too_many(self._name, folder, MAX_LISTING)
+                    if wanted is not None and entry.filename not in wanted:
+                        continue
                     if entry.st_mode is None or entry.st_size is None:  # a server that leaves them out of READDIR:
                         return None  # every file looked missing, and every held bundle was sent again each run
                     if stat.S_ISREG(entry.st_mode):

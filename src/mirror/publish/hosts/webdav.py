@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -157,7 +157,7 @@ class WebDavHost:
             raise TransferError(self._name, f"HEAD {path}: no Content-Length in the response", Failure.BAD_ANSWER)
         return length
 
-    def sizes(self, folder: str) -> dict[str, int] | None:
+    def sizes(self, folder: str, wanted: Collection[str] | None = None) -> dict[str, int] | None:
         """The size of every file directly in `folder`, from one PROPFIND with Depth: 1 (hosts/listing.py); an
         empty dict on 404, None when the server will not list (403, 405, 501: nginx without dav_ext, a server
         that refuses Depth: 1) or gives a file without its length.
@@ -177,7 +177,7 @@ class WebDavHost:
                 if response.status_code != 207:
                     raise self._status_error("PROPFIND", where or ".", response.status_code)
                 return parse_listing(self._chunks(response, where or ".", "PROPFIND"), unquote(urlsplit(url).path),
-                                     self._name, folder)
+                                     self._name, folder, wanted)
 
     def read(self, path: str, limit: int) -> bytes:
         """The whole of `path`, refusing more than `limit` bytes before or while reading them.
