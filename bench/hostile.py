@@ -79,8 +79,10 @@ def _at_meta_cap(out: Path, files: int) -> Path:
 def _shapes(quick: bool) -> list[Shape]:
     scale, steps = (64, (1,)) if quick else (1, (4, 2, 1))
     return [
+        # the first member an empty .mirror/SHA256SUMS: without a signed file the archive is no bundle before its
+        # duplicate is looked for
         *(Shape("duplicate", "empty members, a duplicate at the end", 100_000 // scale // step, "members",
-                shapes.duplicate_at_end) for step in steps),
+                lambda out, count: shapes.duplicate_at_end(out, count, signed_name=True)) for step in steps),
         *(Shape("account", "unlisted account after the signed files", 256 * MIB // scale // step, "bytes",
                 lambda out, size: shapes.big_account(out, size)) for step in steps),
         Shape("dictionary", "1 GiB LZMA2 dictionary over 1 GiB of zeros", 1024 * MIB // scale, "bytes",
