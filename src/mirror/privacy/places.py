@@ -13,8 +13,8 @@ says as much: where someone lives, hid, or was.
 Found: two decimal numbers in a latitude's and a longitude's range with at least four decimals each (about 10
 m), or with a degree sign, a hemisphere (N, E, с. ш., в. д., с. е., ш. б.) or the second one's name ("lon":,
 Долгота:, a line below) and three decimals; degrees, minutes and seconds (43°14'20.2"N), or minutes with two
-decimals. Decimal commas with a comma between (43,238949, 76,889709) only with five decimals or more each and no
-other number with a comma within 40 characters (a list of figures, sums grouped by thousands).
+decimals. Decimal commas with a comma between (43,238949, 76,889709) only with five decimals or more each, not in
+a longer list of such figures, and with no sum grouped by thousands (12,345) within 40 characters.
 Coarser ones (43.24, 76.89: a district) are not.
 
 A map's short link (maps.app.goo.gl/..., yandex.kz/maps/-/..., go.2gis.com/..., osm.org/go/..., maps.apple/p/...,
@@ -93,7 +93,13 @@ _GROUP_BEFORE = re.compile(rf"(?<!\d)\d{{4}}{_GAP}")
 _GROUP_AFTER = re.compile(rf"{_GAP}\d{{4}}(?!\d)")
 Found = tuple[str, int, int]  # value, start, end
 _COMMA_SPACE = (", ", ",\u00a0")  # the one comma that may stand between two numbers with decimal commas
-_NUMBER_NEAR = re.compile(r"\d,\d")  # (a point: a date's, 05.01.2022, a time's, a version's, beside a place)
+# What makes a decimal-comma pair with ", " between no place: a sum grouped by thousands near it (12,345; not a
+# decimal such as 1,5 км or 18,30, which Russian and Kazakh prose is full of, nor a date's or a time's point), or a
+# precise decimal-comma number joined to it by the same ", " (a list of figures: 1,234567, 2,345678, 3,456789). A
+# second place after a word or a ";" (от 43,238949, 76,889709 до 43,240117, 76,891234) is a place too.
+_THOUSANDS_NEAR = re.compile(r"(?<!\d)\d{1,3},\d{3}(?!\d)")
+_LISTED_BEFORE = re.compile(rf"(?<!\d)\d{{1,3}},\d{{{_SPACED_DECIMALS},}}[ \u00a0]*,[ \u00a0]*\Z")
+_LISTED_AFTER = re.compile(rf"[ \u00a0]*,[ \u00a0]*-?\d{{1,3}},\d{{{_SPACED_DECIMALS}}}")
 _AROUND = 40
 _MARKS = ("deg1", "deg2", "pre1", "pre2", "post1", "post2", "label")  # the groups that mark a pair as coordinates
 
@@ -116,7 +122,7 @@ def _value(match: re.Match[str], n: int) -> float | None:
             padded = fraction.endswith("00") and len(fraction.rstrip("0")) - 1 < least
             # a decimal comma (43,238949; 76,889709 as Russian and Kazakh write them) with five digits or more, and
             # no comma between the two but one with a space after it (43,238949, 76,889709: `_accepted` then asks
-            # that no other number with a comma stand near): not a sum grouped by thousands (12,345,
+            # that it stand alone, `_alone`): not a sum grouped by thousands (12,345,
             # 67,890), nor a CSV file's four columns (43,238949,76,889709)
             comma = fraction[0] == "," and (len(fraction) - 1 < _SPACED_DECIMALS
                                             or ("," in match["sep"] and match["sep"] not in _COMMA_SPACE))
@@ -182,10 +188,13 @@ def _accepted(text: str, match: re.Match[str]) -> bool:
 
 
 def _alone(text: str, match: re.Match[str]) -> bool:
-    """Whether no number with a comma in it stands within _AROUND characters of `match`: a list of figures or sums
-    grouped by thousands (1,234567, 2,345678, 3,456789; 12,345 beside it) is no place."""
-    return _NUMBER_NEAR.search(text, max(0, match.start() - _AROUND), match.start()) is None and \
-        _NUMBER_NEAR.search(text, match.end(), match.end() + _AROUND) is None
+    """Whether `match` is not one of a list of figures (1,234567, 2,345678, 3,456789) and no sum grouped by
+    thousands (12,345) stands within _AROUND characters of it (see _THOUSANDS_NEAR)."""
+    start, end = match.start(), match.end()
+    return _THOUSANDS_NEAR.search(text, max(0, start - _AROUND), start) is None and \
+        _THOUSANDS_NEAR.search(text, end, end + _AROUND) is None and \
+        _LISTED_BEFORE.search(text, max(0, start - _AROUND), start) is None and \
+        _LISTED_AFTER.match(text, end, end + _AROUND) is None
 
 
 # A map's short link, as the apps' Share button gives a place (no coordinates in it, the same place to whoever opens
