@@ -17,6 +17,9 @@ from mirror.privacy.identifiers import scan_text
     ("8HHQ6Q3W+9RV.", "coordinates"),
     ("6Q3W+9R Almaty", "coordinates"),  # a short one, with the town it is read in
     ("6Q3W+9R, Алматы", "coordinates"),
+    ("https://plus.codes/8HHQ6Q3W+9R", "coordinates"),  # the link plus.codes shares
+    ("https://www.google.com/maps/place/8HHQ6Q3W%2B9R", "coordinates"),
+    ("https://www.google.com/maps/search/8HHQ6Q3W+9R", "coordinates"),
     ("https://omaps.app/o4B4pYZsRs/Place", "map-link"),  # Organic Maps' Share
     ("http://ge0.me/o4B4pYZsRs/Name", "map-link"),  # MAPS.ME's
     ("Мы у ///filled.count.soap", "map-link"),  # what3words: a 3 m square
@@ -63,7 +66,7 @@ def test_the_search_by_plus_signs_finds_what_a_search_at_every_position_finds() 
         return found
 
     pieces = [*"2CXa+/ ,", "8HHQ6Q3W", "+9R", "6Q3W", " Almaty", ", Алматы", "+", "0000", "8HHQ6Q3W+9R", "6Q3W+9R",
-              " ", " ", "9"]
+              " ", " ", "9", "plus.codes/"]
     chooser = random.Random(175)
     total = 0
     for _ in range(300):

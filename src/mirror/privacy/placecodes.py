@@ -25,7 +25,10 @@ import re
 Found = tuple[str, int, int]  # value, start, end
 _DIGIT = "[23456789CFGHJMPQRVWX]"  # the code's twenty digits
 # A full code's first digit is latitude's (2-9, C: 0-8 of 20°), its second longitude's (0-17 of 20°)
-_FULL = re.compile(rf"(?<![\w+/])[2-9C][2-9CFGHJMPQRV]{_DIGIT}{{6}}\+{_DIGIT}{{2,7}}(?![\w+/=])")
+# (not after a letter, a digit, a "+" or a "/", as inside base64; but in a plus.codes/ link, as its site shares a
+# code, or a Google Maps place/ or search/ link)
+_FULL = re.compile(rf"(?:(?<![\w+/])|(?<=plus\.codes/)|(?<=maps/place/)|(?<=maps/search/))"
+                   rf"[2-9C][2-9CFGHJMPQRV]{_DIGIT}{{6}}\+{_DIGIT}{{2,7}}(?![\w+/=])")
 # A short one, the town after it: "6Q3W+9R Almaty", "6Q3W+9R, Алматы" (at least one letter: 2345+67 is a sum)
 _SHORT = re.compile(rf"(?<![\w+/]){_DIGIT}{{4}}\+{_DIGIT}{{2,3}}(?![\w+/=])"
                     r"(?=,?[ \u00a0]{1,2}[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ])")
