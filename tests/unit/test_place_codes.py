@@ -91,3 +91,15 @@ def test_time_is_linear_in_hostile_text(unit: str) -> None:
     for _ in range(4):
         small, large = min(small, timed(small_text)), min(large, timed(large_text))
     assert large < 11 * small + 0.02, (small, large)
+
+
+@pytest.mark.parametrize("text", ["Мы у ///filled.count.soap", "https://w3w.co/filled.count.soap",
+                                  "///школа.окно.река"])
+def test_a_what3words_address_is_masked_whole(text: str) -> None:
+    """Its words are a dictionary's: two letters at each end and each word's length ("///fi••••.•••••.••ap", as the
+    first cut showed it) leave a few thousand addresses, a few of them in the town the account is about."""
+    [finding] = scan_text(text, "a.md")
+    shown = finding.detail.split(": ", 1)[1]
+    assert shown.endswith("/•••.•••.•••"), shown
+    words = text.rsplit("/", 1)[1].replace(".", "")
+    assert not set(words) & set(shown.rsplit("/", 1)[1]), shown

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from mirror.privacy.findings import Finding
-from mirror.privacy.placecodes import plus_codes, what3words
+from mirror.privacy.placecodes import plus_codes, what3words, words_at
 from mirror.privacy.places import card_numbers, coordinates, map_links
 from mirror.privacy.texts import Block, count_breaks, line_starts, text_blocks
 
@@ -183,6 +183,7 @@ _SHORT_NUMBER = re.compile(r"\d(?<![\w+.,-]\d)(?:\d{4,6}|\d{0,2}(?:[ \u00a0-]\d\
 _SAID_LOCAL = re.compile(r"(?<!\w)(?:тел(?:ефон\w{0,3})?(?:\s?/\s?факс)?|моб(?:ильный)?|ұялы|phone|tel|mobile|"
                          r"whats ?app|ватсап|вотсап|viber|вайбер)\.?[:\s\u2013\u2014-]{0,4}\Z", re.IGNORECASE)
 _PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\t": " ", "\n": " ", "\r": " "})
+_HIDDEN_WORDS = "•••.•••.•••"  # a what3words address's three words, whatever their length
 Match = tuple[str, str, int, int]  # kind, value, start, end
 
 
@@ -518,7 +519,12 @@ def find_identifiers(text: str, run: Checks | None = None) -> list[Match]:
 
 
 def mask(value: str) -> str:
-    """`value` with its letters and digits hidden but the first two and the last two (one, for short ones)."""
+    """`value` with its letters and digits hidden but the first two and the last two (one, for short ones); a
+    what3words address's words hidden whole, and their lengths ("///•••.•••.•••"): its words are a dictionary's,
+    and their ends and lengths would name a few squares of 3 m in a town."""
+    words = words_at(value)
+    if words is not None:
+        return mask(value[:words]) + _HIDDEN_WORDS
     places = [i for i, char in enumerate(value) if char.isalnum()]
     shown = set(places[:2] + places[-2:]) if len(places) > 6 else set(places[:1])
     return "".join(char if i in shown or not char.isalnum() else "•" for i, char in enumerate(value)).translate(

@@ -65,3 +65,12 @@ def what3words(text: str) -> list[Found]:
         found += [(m.group(), m.start(), m.end()) for m in _W3W_LINK.finditer(text) if m.group().islower()]
         found.sort(key=lambda f: f[1])
     return found
+
+
+def words_at(value: str) -> int | None:
+    """Where the three words of `value`, a what3words address as what3words() finds it, begin; None for any other
+    value. A mask must hide all of them: two letters at each end and each word's length narrow some 57 trillion
+    squares down to a few in a town (see identifiers.mask)."""
+    if _W3W.fullmatch(value) is None and _W3W_LINK.fullmatch(value) is None:
+        return None
+    return value.rindex("/") + 1
