@@ -30,10 +30,13 @@ MIN_PROGRESS = BLOCK  # less than a block in a stall window counts as no progres
 # status (seen for 404, 408, 429 and 503, even with Retry-After: 1), so it is the seed's last answer
 _HTTP_ERROR = re.compile(r"[1-5][0-9][0-9] ")
 _REDIRECTING = "redirecting"  # libtorrent's error when a web seed answers with a redirect, which it never asks again
-# A connection holding more than this that libtorrent has not used was sent something it cannot use as it comes:
-# a web seed's HTTP header without end, which libtorrent keeps whole (and parses again as it grows) until the
-# seed stops, with no setting to bound it (a hostile mirror took a reader's fetch to 770 MB in 10 s). A web seed
-# answering at loopback speed held 7 MB at most; a BitTorrent message is at most a block and its header.
+# A connection holding more than this that libtorrent has not used (peer_info's used_receive_buffer) was sent
+# something it cannot use as it comes: a web seed's HTTP header, status line or chunk size without end, which
+# libtorrent keeps whole (and parses again as it grows) until the seed stops, with no setting to bound it (a
+# hostile mirror took a reader's fetch to 770 MB in 10 s). A good web seed's connection holds nothing unused
+# between reads (0 B in 27,000 samples of nginx at 200-350 MB/s, bench/web_seed_buffer.py); its buffer's size
+# (receive_buffer_size) is no measure: libtorrent reads all the kernel holds at once (up to tcp_rmem's 32 MiB),
+# and nginx's grew to 17.5 MiB for a 1 GiB bundle, 24 MiB with 16 MiB pieces.
 MAX_HELD = 16 << 20
 RETRIED = 3.0  # seconds between a web seed's first and latest error that show it was asked again (settings.py: 5)
 _CHECKING = {lt.torrent_status.states.checking_files, lt.torrent_status.states.checking_resume_data,
@@ -143,11 +146,11 @@ class Download:
                 self.handle.remove_url_seed(url)
 
     def _drop_overflowing(self) -> None:
-        """Remove every web seed whose connection holds more than MAX_HELD bytes libtorrent has not used: removing
-        it closes the connection and frees what it held. It is not asked again, and its row says why."""
+        """Remove every web seed whose connection holds more than MAX_HELD bytes libtorrent has not used (not its
+        buffer's size, which a good seed's fills in bursts): removing it closes the connection and frees what it
+        held. It is not asked again, and its row says why."""
         for peer in self.handle.get_peer_info():
-            held = max(peer.used_receive_buffer, peer.receive_buffer_size)
-            if held <= MAX_HELD or not peer.connection_type & (peer.web_seed | peer.http_seed):
+            if peer.used_receive_buffer <= MAX_HELD or not peer.connection_type & (peer.web_seed | peer.http_seed):
                 continue
             address = endpoint_text(peer.ip)
             error = f"sent more than {MAX_HELD >> 20} MiB that was not data (a header without end)"
