@@ -1,5 +1,5 @@
-"""What a web seed's connection holds in libtorrent: a good one (nginx on 127.0.0.1) against the 16 MiB at which
-fetch drops one (swarm/download.py MAX_HELD).
+"""What a web seed's connection holds in libtorrent: a good one (nginx on 127.0.0.1) against what fetch drops one
+for (swarm/download.py MAX_HELD, 1 MiB unused).
 
 Usage::
 
@@ -92,7 +92,7 @@ def main() -> None:
         try:
             time.sleep(0.5)
             print(f"{args.size} MiB, pieces of {piece >> 10} KiB, {args.load} busy process(es); "
-                  f"fetch drops a web seed holding more than {MAX_HELD >> 20} MiB unused")
+                  f"fetch drops a web seed holding more than {MAX_HELD / 2**20:g} MiB unused")
             for _ in range(args.runs):
                 used, size, seconds = one_run(folder, data, piece, port)
                 print(f"  {seconds:5.1f} s ({args.size / seconds:4.0f} MiB/s): largest unused {used / 2**20:6.2f} MiB,"

@@ -32,12 +32,13 @@ _HTTP_ERROR = re.compile(r"[1-5][0-9][0-9] ")
 _REDIRECTING = "redirecting"  # libtorrent's error when a web seed answers with a redirect, which it never asks again
 # A connection holding more than this that libtorrent has not used (peer_info's used_receive_buffer) was sent
 # something it cannot use as it comes: a web seed's HTTP header, status line or chunk size without end, which
-# libtorrent keeps whole (and parses again as it grows) until the seed stops, with no setting to bound it (a
-# hostile mirror took a reader's fetch to 770 MB in 10 s). A good web seed's connection holds nothing unused
-# between reads (0 B in 27,000 samples of nginx at 200-350 MB/s, bench/web_seed_buffer.py); its buffer's size
-# (receive_buffer_size) is no measure: libtorrent reads all the kernel holds at once (up to tcp_rmem's 32 MiB),
-# and nginx's grew to 17.5 MiB for a 1 GiB bundle, 24 MiB with 16 MiB pieces.
-MAX_HELD = 16 << 20
+# libtorrent keeps whole and searches again for its end at each piece that arrives, with no setting to bound it (a
+# hostile mirror took a reader's fetch to 770 MB in 10 s; one that trickled its status line at 500 kB/s burnt a
+# core, under the 16 MiB a first cut allowed, until the deadline). A good web seed's connection holds nothing
+# unused between reads (0 B in 27,000 samples of nginx at 55-350 MB/s, bench/web_seed_buffer.py), and an HTTP
+# header is a few kB. Its buffer's size (receive_buffer_size) is no measure: libtorrent reads all the kernel holds
+# at once (tcp_rmem lets it hold 32 MiB), and nginx's grew to 20.6 MiB for a 1 GiB bundle.
+MAX_HELD = 1 << 20
 RETRIED = 3.0  # seconds between a web seed's first and latest error that show it was asked again (settings.py: 5)
 _CHECKING = {lt.torrent_status.states.checking_files, lt.torrent_status.states.checking_resume_data,
              lt.torrent_status.states.queued_for_checking}
