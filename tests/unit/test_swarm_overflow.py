@@ -17,9 +17,9 @@ class _Peer:
 
     web_seed, http_seed = lt.peer_info.web_seed, lt.peer_info.http_seed
 
-    def __init__(self, used: int, size: int) -> None:
+    def __init__(self, used: int, size: int, ip: tuple[str, int] = ("127.0.0.1", 8001), client: bytes = b"") -> None:
         self.used_receive_buffer, self.receive_buffer_size = used, size
-        self.connection_type, self.ip = lt.peer_info.web_seed, ("127.0.0.1", 8001)
+        self.connection_type, self.ip, self.client = lt.peer_info.web_seed, ip, client
 
 
 class _Handle:
@@ -35,11 +35,18 @@ class _Handle:
 
 
 def _dropped(used: int, size: int) -> list[str]:
-    handle = _Handle(_Peer(used, size))
-    wanted = Wanted("0" * 40, None, Path("."), "b.7z", 1 << 30, web_seeds=(URL,))
-    download = Download(None, handle, wanted, Tally(), None, lambda alert, tally: None)  # type: ignore[arg-type]
+    return _drop(_Peer(used, size), (URL,))[0]
+
+
+def _drop(peer: _Peer, urls: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+    """The web seeds removed for `peer`'s connection, and the errors their rows give (the addresses of
+    host names are not known: through a proxy, fetch resolves none)."""
+    handle = _Handle(peer)
+    wanted = Wanted("0" * 40, None, Path("."), "b.7z", 1 << 30, web_seeds=urls)
+    tally = Tally()
+    download = Download(None, handle, wanted, tally, None, lambda alert, tally: None)  # type: ignore[arg-type]
     download._drop_overflowing()
-    return handle.removed
+    return handle.removed, tally.seed_errors
 
 
 def test_a_good_web_seed_whose_buffer_grew_in_a_burst_is_kept() -> None:
@@ -53,3 +60,24 @@ def test_a_web_seed_holding_more_than_it_may_unused_is_dropped() -> None:
     """A header without end: libtorrent holds all of it, unused (used == size, measured)."""
     assert _dropped(used=MAX_HELD + 1, size=MAX_HELD + 1) == [URL]
     assert _dropped(used=MAX_HELD, size=MAX_HELD) == []
+
+
+A, B = "https://a.example/bundles/x.7z", "https://b.example/bundles/x.7z"
+HIDDEN = ("0.0.0.0", 443)  # noqa: S104  (a connection through a proxy: no address)
+
+
+def test_through_a_proxy_the_web_seed_is_known_by_its_host_name() -> None:
+    """Through a SOCKS5 proxy, libtorrent's connection has no address (0.0.0.0 and the URL's port): the first cut
+    found no URL for it and never dropped it (a fetch through microsocks grew to 1.3 GB). A header without end
+    leaves the host name libtorrent names the connection by."""
+    removed, errors = _drop(_Peer(MAX_HELD + 1, MAX_HELD + 1, HIDDEN, b"b.example"), (A, B))
+    assert removed == [B] and errors[B].startswith("sent more than 1 MiB that was not data"), errors
+
+
+def test_through_a_proxy_a_web_seed_that_cannot_be_told_from_others_drops_them_all() -> None:
+    """A complete header (its Server field replaces the host name), then a chunk size without end: any web seed at
+    that port may be the one, and each is dropped, its row saying so."""
+    removed, errors = _drop(_Peer(MAX_HELD + 1, MAX_HELD + 1, HIDDEN, b"nginx"), (A, B, "http://c.example/"))
+    assert removed == [A, B], removed
+    assert errors[A] == errors[B] == ("a web seed at port 443 (a proxy hides which) sent more than 1 MiB that was "
+                                      "not data (a header without end)")

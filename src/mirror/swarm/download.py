@@ -153,11 +153,28 @@ class Download:
         for peer in self.handle.get_peer_info():
             if peer.used_receive_buffer <= MAX_HELD or not peer.connection_type & (peer.web_seed | peer.http_seed):
                 continue
-            address = endpoint_text(peer.ip)
-            error = f"sent more than {MAX_HELD >> 20} MiB that was not data (a header without end)"
-            for url in [url for url, endpoints in self.endpoints.items() if address in endpoints]:
+            urls, sure = self._seeds_of(peer)
+            error = f"sent more than {MAX_HELD >> 20} MiB that was not data (a header without end)" if sure else \
+                f"a web seed at port {peer.ip[1]} (a proxy hides which) sent more than {MAX_HELD >> 20} MiB that " \
+                "was not data (a header without end)"
+            for url in urls:
                 self.handle.remove_url_seed(url)
                 self._failed_for_good(url, error)
+
+    def _seeds_of(self, peer: lt.peer_info) -> tuple[list[str], bool]:
+        """The web seed URLs a web seed's connection may be, and whether it is surely each of them: by its address;
+        through a proxy, which resolves the host name (the connection's address is then 0.0.0.0 and the URL's port),
+        by the host name libtorrent names it by (until an answer's Server header replaces it) and port; or else
+        every web seed at that port, none of which can be told from the others (each is dropped: better than a
+        fetch that grows without bound)."""
+        address = endpoint_text(peer.ip)
+        urls = [url for url, endpoints in self.endpoints.items() if address in endpoints]
+        if urls:
+            return urls, True
+        client = peer.client.decode("utf-8", "replace")
+        ported = [url for url in self.endpoints if url_endpoint(url).rpartition(":")[2] == str(peer.ip[1])]
+        named = [url for url in ported if urlsplit(url).hostname == client.lower()]
+        return (named, True) if named else (ported, len(ported) == 1)
 
     def _failed_for_good(self, url: str, error: str) -> None:
         """Note that the web seed `url` is never asked again, and why (its row says it sent nothing, unless its
