@@ -116,7 +116,7 @@ def download(info: TorrentInfo, into: Path, **sources: object) -> None:
     """One swarm download into a fresh folder."""
     shutil.rmtree(into, ignore_errors=True)
     into.mkdir()
-    wanted = Wanted(info.infohash, bencode(info.to_value()), None, into, "file.bin", info.length, **sources)  # type: ignore[arg-type]
+    wanted = Wanted(info.infohash, bencode(info.to_value()), into, "file.bin", info.length, **sources)  # type: ignore[arg-type]
     with Swarm(SwarmConfig(), log=lambda line: None) as swarm:
         swarm.download(wanted, Deadlines(stall=30, total=600))
 
