@@ -26,6 +26,9 @@ from mirror.privacy.identifiers import scan_text
     ("///школа.окно.река", "map-link"),  # in Russian
     ("https://w3w.co/filled.count.soap", "map-link"),
     ("https://what3words.com/filled.count.soap", "map-link"),
+    ("w3w.co/filled.count.soap", "map-link"),  # typed without its scheme
+    ("Адрес: what3words.com/filled.count.soap", "map-link"),
+    ("https://map.what3words.com/filled.count.soap", "map-link"),  # the older site's
 ])
 def test_codes_that_name_a_place(text: str, kind: str) -> None:
     assert [f.kind for f in scan_text(text, "a.md")] == [kind]
@@ -46,6 +49,7 @@ def test_codes_that_name_a_place(text: str, kind: str) -> None:
     "///a.b",
     "///os.path.join(x)",
     "see ///www.gnu.org/licenses",
+    "https://notw3w.co/filled.count.soap",
 ])
 def test_look_alikes_of_codes_that_name_a_place(text: str) -> None:
     assert scan_text(text, "a.md") == []
@@ -77,7 +81,8 @@ def test_the_search_by_plus_signs_finds_what_a_search_at_every_position_finds() 
     assert total > 100  # codes were there to find
 
 
-@pytest.mark.parametrize("unit", ["8HHQ6Q3W+", "6Q3W+9R ", "+9R", "///a.b.", "///abc", "https://w3w.co/a.b."])
+@pytest.mark.parametrize("unit", ["8HHQ6Q3W+", "6Q3W+9R ", "+9R", "///a.b.", "///abc", "https://w3w.co/a.b.",
+                                  " w3w.co/a.b."])
 def test_time_is_linear_in_hostile_text(unit: str) -> None:
     """Four times the text costs about four times the time (as test_places' test of the same name measures)."""
     def timed(text: str) -> float:

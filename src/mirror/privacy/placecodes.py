@@ -35,7 +35,9 @@ _SHORT = re.compile(rf"(?<![\w+/]){_DIGIT}{{4}}\+{_DIGIT}{{2,3}}(?![\w+/=])"
 _PLUS = re.compile(rf"\+{_DIGIT}{{2}}")  # where to look: a literal, which the engine finds fast
 _WORD = r"[^\W\d_]{1,24}"
 _W3W = re.compile(rf"///{_WORD}\.{_WORD}\.{_WORD}(?![\w(/]|\.\w)")  # not ///www.gnu.org/, a link's
-_W3W_LINK = re.compile(rf"https?://(?:w3w\.co|(?:www\.)?what3words\.com)/{_WORD}\.{_WORD}\.{_WORD}(?![\w(]|\.\w)")
+# (typed without its scheme too, w3w.co/filled.count.soap; map.what3words.com is the older site's)
+_W3W_LINK = re.compile(rf"(?:https?://|(?<![\w./]))(?:w3w\.co|(?:www\.|map\.)?what3words\.com)/"
+                       rf"{_WORD}\.{_WORD}\.{_WORD}(?![\w(]|\.\w)")
 
 
 def plus_codes(text: str) -> list[Found]:
