@@ -84,8 +84,10 @@ _GAP = r"(?:[ \u00a0]{1,2}|[ \u00a0]?[-\u2010-\u2015][ \u00a0]?|[./])"
 _CARDS = tuple(re.compile(shape + _CARD_END) for shape in (
     rf"(?:2[2-7]\d\d|[3-6]\d{{3}})(?:{_GAP}\d{{4}}){{3}}{_GAP}\d{{3}}", rf"{_FIRST}(?:{_GAP}\d{{4}}){{3}}",
     rf"3[47]\d\d{_GAP}?\d{{6}}{_GAP}?\d{{5}}", r"(?:2[2-7]|[3-6]\d)\d{17}", rf"{_FIRST}\d{{12}}"))
-# Where a group of digits begins, as a card's first does (not after a number and a slash: a path's, a date's)
-_CARD_START = re.compile(r"(?<![\w.,+-])(?<!\d/)(?:2[2-7]|[3-6]|8600|9860)")
+# Where a group of digits begins, as a card's first does: not after a slash or an "=", a link's path or query
+# (chromestatus.com/feature/5068609911521280, story_fbid=..., a TikTok video's 19 digits: one in ten such ids
+# ends in a valid check digit), nor after a number and a slash (a date's)
+_CARD_START = re.compile(r"(?<![\w.,+/=-])(?:2[2-7]|[3-6]|8600|9860)")
 # Four groups of four with slashes between, which the phone finder's runs do not hold: read as runs of their own
 _SLASHED = re.compile(r"/\d{4}/\d{4}/\d{4}")
 # A group of four digits right before or after four such groups: a row of a table (years, sums), no card
