@@ -216,6 +216,8 @@ def test_the_search_by_hints_finds_what_a_search_at_every_position_finds() -> No
     ("43,23895, 76,88971.", "43,23895, 76,88971"),
     ("05.01.2022 в 18.30 мы были в 43,238949, 76,889709", "43,238949, 76,889709"),  # a date and a time beside it
     ("Шли 1,5 часа и в 18,30 были у 43,238949, 76,889709", "43,238949, 76,889709"),  # decimals of prose beside it
+    ("43,238949 , 76,889709", "43,238949 , 76,889709"),  # typed with a space before the comma
+    ("43,238949,  76,889709", "43,238949,  76,889709"),  # or two after it
 ])
 def test_more_ways_a_place_is_written(text: str, value: str) -> None:
     assert [found[0] for found in coordinates(text)] == [value]
@@ -243,6 +245,8 @@ def test_two_places_with_decimal_commas_side_by_side_are_each_a_place(text: str)
     "https://www.google.com/maps/place/X/data=!3d143.2389!4d276.8897",  # no such place
     "!1d2906.5!2d7.8897091",  # a distance and one number
     "43,238949,76,889709",  # four columns of a CSV file, as far as anyone can tell
+    "43,238949 ,76,889709",
+    "1,234567 , 2,345678 , 3,456789",
     "1,234567, 2,345678, 3,456789",  # a list of figures
     "Ряд: 1,234567, 2,345678, 3,456789, 4,567891.",
     "сумма 12,345 тг; 43,238949, 76,889709",

@@ -94,7 +94,6 @@ _SLASHED = re.compile(r"/\d{4}/\d{4}/\d{4}")
 _GROUP_BEFORE = re.compile(rf"(?<!\d)\d{{4}}{_GAP}")
 _GROUP_AFTER = re.compile(rf"{_GAP}\d{{4}}(?!\d)")
 Found = tuple[str, int, int]  # value, start, end
-_COMMA_SPACE = (", ", ",\u00a0")  # the one comma that may stand between two numbers with decimal commas
 # What makes a decimal-comma pair with ", " between no place: a sum grouped by thousands near it (12,345; not a
 # decimal such as 1,5 км or 18,30, which Russian and Kazakh prose is full of, nor a date's or a time's point), or a
 # precise decimal-comma number joined to it by the same ", " (a list of figures: 1,234567, 2,345678, 3,456789). A
@@ -127,7 +126,7 @@ def _value(match: re.Match[str], n: int) -> float | None:
             # that it stand alone, `_alone`): not a sum grouped by thousands (12,345,
             # 67,890), nor a CSV file's four columns (43,238949,76,889709)
             comma = fraction[0] == "," and (len(fraction) - 1 < _SPACED_DECIMALS
-                                            or ("," in match["sep"] and match["sep"] not in _COMMA_SPACE))
+                                            or ("," in match["sep"] and not _comma_spaced(match["sep"])))
             if not match["sep"] or comma or len(fraction) - 1 < least or padded:
                 return None
         return degrees + (-1 if degrees < 0 or match[f"num{n}"][0] == "-" else 1) * float("0." + fraction[1:])
@@ -186,7 +185,14 @@ def _accepted(text: str, match: re.Match[str]) -> bool:
     if not (max(a, b) >= 1 and ((a <= 90 and b <= 180) or (a <= 180 and b <= 90))):
         return False
     commas = match["frac1"] is not None and "," in match["frac1"] + (match["frac2"] or "")
-    return not commas or match["sep"] not in _COMMA_SPACE or any(match.group(*_MARKS)) or _alone(text, match)
+    return not commas or not _comma_spaced(match["sep"]) or any(match.group(*_MARKS)) or _alone(text, match)
+
+
+def _comma_spaced(sep: str) -> bool:
+    """Whether `sep` is the one comma that may stand between two numbers with decimal commas: a comma with a space
+    after it, and spaces or none before (43,238949, 76,889709; typed 43,238949 , 76,889709 or with two spaces)."""
+    before, comma, after = sep.partition(",")
+    return bool(comma) and not before.strip(" \u00a0") and bool(after) and not after.strip(" \u00a0")
 
 
 def _alone(text: str, match: re.Match[str]) -> bool:
