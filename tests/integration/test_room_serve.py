@@ -22,6 +22,7 @@ import requests
 from click.testing import CliRunner
 
 from conftest import invoke
+from mirror.bundle.create import CreateRequest, create_bundle
 from mirror.formats.listing import Listing
 from mirror.serve.headers import CSP
 from mirror.serve.limits import Limits, Stats
@@ -689,6 +690,33 @@ def test_a_folder_of_very_many_files_is_bounded(tmp_path: Path, folder: Path, mo
     assert len(found.offers) == 1  # almaty.7z sorts first
     assert len(found.skipped) == catalog.MAX_SKIPPED + 1
     assert found.skipped[-1].startswith("100 more file(s) that were not offered")
+
+
+def test_bundles_with_long_titles_never_make_the_listing_one_readers_refuse(
+        tmp_path: Path, folder: Path, secret: SecretKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bundles planted with the longest titles allowed would make listing.json larger than any reader takes (a
+    thousand of them, 4 MB, did at the real limit): the room leaves them out of it, longest first, and says so;
+    the bundle that was there stays listed, and a reader takes the listing."""
+    from mirror.formats import listing as listing_format
+    from mirror.serve import catalog
+
+    (tmp_path / "tiny").mkdir()
+    (tmp_path / "tiny" / "note.txt").write_text("x")
+    for number in range(3):
+        create_bundle(CreateRequest(tmp_path / "tiny", folder / f"a{number}.7z",
+                                    title=f"{number} " + "\U0001f600" * 990), secret)
+    honest = catalog.scan_folder(folder, log=lambda _line: None)
+    whole = honest.files["listing.json"].data
+    assert whole is not None and len(honest.offers) == 4
+    limit = len(whole) - 1000  # one long entry too many
+    monkeypatch.setattr(listing_format, "MAX_LISTING", limit)  # the reader's limit and the room's, as one
+    found = catalog.scan_folder(folder, log=lambda _line: None)
+    raw = found.files["listing.json"].data
+    assert raw is not None and len(raw) <= limit
+    read = Listing.from_bytes(raw)
+    assert len(read.bundles) == 3 and "<script>alert(1)</script> Алматы" in {e.title for e in read.bundles}
+    assert any(line.startswith("1 bundle(s) left out of listing.json") for line in found.skipped)
+    assert len(found.offers) == 4  # still on the page, and at its path
 
 
 def _bytes_read() -> int:

@@ -11,7 +11,7 @@ from mirror.errors import ManifestError
 from mirror.fetch.listing import OTHER_COPIES, _merge
 from mirror.formats.announce import lan_address, txt_record
 from mirror.formats.index import BundleEntry
-from mirror.formats.listing import MAX_ENTRIES, Listing
+from mirror.formats.listing import MAX_ENTRIES, MAX_LISTING, Listing, fitting
 from mirror.serve.limits import MAX_PIECE, MIN_PIECE, Pace
 from mirror.serve.page import clean
 from mirror.serve.ranges import Span, span_for
@@ -72,6 +72,26 @@ def test_listing_round_trip_and_strictness() -> None:
             Listing.from_bytes(json.dumps(broken).encode())
     with pytest.raises(ManifestError, match="twice"):
         Listing.from_bytes(b'{"format": "mirror-listing/1", "bundles": [], "bundles": []}')
+
+
+def test_a_rooms_listing_of_long_titles_is_cut_to_what_readers_take() -> None:
+    """A thousand valid entries with titles of 995 emoji (4 bytes each in UTF-8) make more than a reader
+    takes: the room keeps those that fit, the longest left out first, so that a short one is never crowded out."""
+    long = [BundleEntry.for_bundle("3c8dbc1082c840be811be4c5c0a234c6", n + 1, f"{n:064x}", 4000,
+                                   f"{n:05d}" + "\U0001f600" * 995, "B46D012DF424677C") for n in range(1000)]
+    short = _entry(sha="b" * 64)
+    entries = [*long[:500], short, *long[500:]]
+    assert len(Listing(tuple(entries)).to_bytes()) > MAX_LISTING  # what a room sent, and every reader refused
+    listing, left_out = fitting(entries)
+    raw = listing.to_bytes()
+    assert len(raw) <= MAX_LISTING
+    assert set(Listing.from_bytes(raw).bundles) == set(listing.bundles)  # a reader takes it
+    assert short in listing.bundles
+    assert 0 < left_out == len(entries) - len(listing.bundles)
+    assert set(listing.bundles) <= set(entries)
+    assert fitting([short]) == (Listing((short,)), 0)
+    assert fitting([short, *long[:3]], limit=len(Listing((short, *long[:2])).to_bytes())) == \
+        (Listing((short, *long[:2])), 1)  # to the byte: what fits exactly is kept
 
 
 @pytest.mark.parametrize(("address", "usable"), [

@@ -5,6 +5,7 @@ Example::
     listing = Listing((entry,))                   # BundleEntry values, as in the index
     raw = listing.to_bytes()                      # what `mirror serve` sends as /listing.json
     assert Listing.from_bytes(raw) == listing     # strict: unknown, missing or duplicate fields are errors
+    listing, left_out = fitting(entries)          # what a room sends: never more than readers take
 
 Nobody signs a listing. A reader uses it only under the rules of docs/format.md
 ("The unsigned peer listing"): every bundle it names must still hash to the
@@ -15,6 +16,7 @@ a publisher's signed index is never moved onto a listing without asking for it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from mirror.errors import ManifestError
 from mirror.formats.index import BundleEntry, parse_entry
@@ -51,3 +53,31 @@ class Listing:
         if not isinstance(doc["bundles"], list) or len(doc["bundles"]) > MAX_ENTRIES:
             raise ManifestError(f"listing bundle list is malformed or longer than {MAX_ENTRIES}")
         return cls(tuple(parse_entry(item) for item in doc["bundles"]))
+
+
+def fitting(entries: Sequence[BundleEntry], limit: int | None = None) -> tuple[Listing, int]:
+    """A listing of as many of `entries` as fit in `limit` bytes (MAX_LISTING, what readers take), and how many were
+    left out: those that take the most bytes first (the longest titles).
+
+    Each entry is valid on its own, but 10,000 of them with titles of 1,000 characters make 40 MB: a room whose
+    folder held a thousand such bundles (4 MB of files planted on a stick) sent a listing every reader refused
+    whole, and none of its bundles could be fetched. Left out longest first, such entries never crowd out the
+    others.
+    """
+    limit = MAX_LISTING if limit is None else limit
+    whole = Listing(tuple(entries))
+    if len(whole.to_bytes()) <= limit:
+        return whole, 0
+    empty = len(Listing(()).to_bytes())
+    # what each entry adds to a listing: alone, its bytes and 5 of layout ("[\n  ", "\n ]"); beside others, its
+    # bytes and 4 (",\n  "); the one byte more of the first is counted from the start
+    sized = sorted((len(Listing((entry,)).to_bytes()) - empty - 1, n) for n, entry in enumerate(entries))
+    kept, total = [], empty + 1
+    for size, n in sized:
+        if total + size > limit:
+            break
+        kept.append(n)
+        total += size
+    while kept and len(Listing(tuple(entries[n] for n in kept)).to_bytes()) > limit:  # never: the sums are exact
+        kept.pop()
+    return Listing(tuple(entries[n] for n in sorted(kept))), len(entries) - len(kept)

@@ -12,7 +12,8 @@ A folder is a mirror copy (index.json and its signature, sent byte for byte as t
 are), a plain folder of bundles, or both. Bundles are `*.7z` at the top and in
 `bundles/`; each must verify (docs/format.md) before it is offered, under the mirror
 layout (formats/layout.py) with its detached SHA256SUMS and signature taken from the
-bundle itself. An unsigned listing (formats/listing.py) names every bundle offered.
+bundle itself. An unsigned listing (formats/listing.py) names every bundle offered, as many as
+readers take (the longest titles are left out first).
 Only regular files count (no symlinks), and no name from a request ever reaches the
 file system: the server sends what this table holds, nothing else.
 """
@@ -45,7 +46,7 @@ from mirror.formats.layout import (
     sums_paths,
     torrent_path,
 )
-from mirror.formats.listing import MAX_ENTRIES, Listing
+from mirror.formats.listing import MAX_ENTRIES, fitting
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME, BundleMeta
 from mirror.formats.minisign import Signature
 from mirror.formats.names import printable, readable_name
@@ -529,7 +530,11 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
     if beyond:
         skipped.append(f"{beyond} more file(s) that were not offered: too many, or they do not verify")
     ordered = tuple(sorted(offers.values(), key=lambda o: (o.meta.title, o.meta.bundle_id, o.meta.version)))
-    files[LISTING_NAME] = Item.of_bytes(LISTING_NAME, Listing(tuple(o.entry for o in ordered)).to_bytes())
+    listing, left_out = fitting([o.entry for o in ordered])
+    files[LISTING_NAME] = Item.of_bytes(LISTING_NAME, listing.to_bytes())
+    if left_out:  # offered on the page and at their paths; readers would refuse the whole listing with them
+        skipped.append(f"{left_out} bundle(s) left out of {LISTING_NAME} (offered on the page only): with them it "
+                       "would be larger than readers take; those with the longest titles are left out first")
     again = any(k.again and not k.retried for k in checked_now.values())  # a file changed while it was checked
     if spool is not None:
         _drop_spooled(spool, checked_now)
