@@ -818,6 +818,49 @@ def test_a_bundle_swapped_for_another_and_back_is_never_offered_mixed(folder: Pa
     assert [(o.meta.title, o.sha256) for o in again.offers] == [("<script>alert(1)</script> Алматы", _sha(folder))]
 
 
+def test_one_bundle_in_many_files_has_its_list_spooled_once(folder: Path, tmp_path: Path) -> None:
+    """A list was spooled for every file that held a bundle: one bundle of 100,000 empty members (117 KB, a list
+    of 21 MB) linked 20 times (`ln`, no room taken on the stick) put 420 MB in the room's temporary folder, and a
+    million members linked a thousand times would fill any. Each bundle's list is spooled once."""
+    from mirror.serve import catalog
+
+    for number in range(5):
+        os.link(folder / "almaty.7z", folder / f"again{number}.7z")
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    found = catalog.scan_folder(folder, log=lambda _line: None, spool=spool)
+    assert len(found.offers) == 1 and len(list(spool.iterdir())) == 1
+    item = found.files[f"bundles/{_sha(folder)}.SHA256SUMS"]
+    assert item.source is not None and item.source.parent == spool
+    (folder / "again9.7z").write_bytes((folder / "almaty.7z").read_bytes())  # a copy, checked in the next scan
+    found = catalog.scan_folder(folder, log=lambda _line: None, cache=found.cache, spool=spool)
+    assert list(spool.iterdir()) == [item.source] and found.files[f"bundles/{_sha(folder)}.SHA256SUMS"] == item
+
+
+@pytest.mark.parametrize("spooled", [True, False])
+def test_the_lists_a_room_holds_are_bounded(folder: Path, tmp_path: Path, secret: SecretKey, spooled: bool,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Distinct bundles with lists of hundreds of MB each: past what the room holds of lists (in its spool folder,
+    or in memory where it has none), a bundle is offered without its detached list, and the room says so; the
+    list is in the bundle, where readers take it."""
+    from mirror.serve import catalog
+
+    make_bundle(tmp_path / "second-src", secret, folder / "second.7z", "Second")
+    first = catalog.scan_folder(folder, log=lambda _line: None).files[f"bundles/{_sha(folder)}.SHA256SUMS"]
+    monkeypatch.setattr(catalog, "MAX_SPOOLED", first.size if spooled else 0, raising=False)
+    monkeypatch.setattr(catalog, "MAX_IN_MEMORY", 0 if spooled else first.size, raising=False)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    found = catalog.scan_folder(folder, log=lambda _line: None, spool=spool if spooled else None)
+    assert len(found.offers) == 2
+    lists = [path for path in found.files if path.endswith(".SHA256SUMS")]
+    assert lists == [f"bundles/{_sha(folder)}.SHA256SUMS"]  # almaty.7z sorts first
+    assert (found.files[lists[0]].source is not None) == spooled
+    assert len(list(spool.iterdir())) == (1 if spooled else 0)
+    assert any(line.startswith("second.7z: offered without its signed list of files beside it")
+               for line in found.skipped)
+
+
 def test_a_file_that_seems_to_change_at_every_check_is_checked_twice_not_forever(
         folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file whose stamp differs between its listing and its opening every time (an overlay file system can do

@@ -190,6 +190,11 @@ class Control(Mapping[str, bytes]):
         value = self._files[name]
         return io.BytesIO(value) if isinstance(value, bytes) else value.open()
 
+    def size(self, name: str) -> int:
+        """The bytes of `name`."""
+        value = self._files[name]
+        return len(value) if isinstance(value, bytes) else value.size
+
     def sha256(self, name: str) -> str:
         """The SHA-256 of `name`, in hex."""
         value = self._files[name]

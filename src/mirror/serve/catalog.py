@@ -335,7 +335,7 @@ def _still(path: Path, stamp: Stamp) -> bool:
         return False
 
 
-def _check(path: Path, stamp: Stamp, spool: Path | None = None) -> _Checked:
+def _check(path: Path, stamp: Stamp, lists: Lists) -> _Checked:
     """Verify first, hash after: a file still being written (a copy, a torrent client's preallocated file) fails
     on its header at once, where hashing first would read it whole each time the folder is looked at. Both read
     one open file, the one listed: swapped for another file (or a FIFO that would block the hash for good)
@@ -355,10 +355,7 @@ def _check(path: Path, stamp: Stamp, spool: Path | None = None) -> _Checked:
             digest = hashed.hexdigest()
             if Stamp.of(os.fstat(handle.fileno())) != stamp or not _still(path, stamp):
                 return again
-            sums = None
-            if spool is not None:
-                with contextlib.suppress(OSError):  # no room there (a full /tmp): held in memory then
-                    sums = _spooled(verified.control, spool, sums_paths(digest)[0])
+            sums, note = lists.hold(digest, verified.control)
     except VerificationError as exc:
         return _Checked(None, problem=_part_or_failure(path, exc))
     except ConfigError as exc:  # swapped for a FIFO, a device or a folder since it was listed
@@ -369,12 +366,58 @@ def _check(path: Path, stamp: Stamp, spool: Path | None = None) -> _Checked:
     # the listing shows: kept for every offered bundle for as long as the room runs, they grew it by tens of MB a
     # bundle of 100,000 members
     offer = Offer(digest, stamp.size, replace(verified.meta, files={}), verified.key_id, verified.fingerprint)
-    if sums is None:
-        sums = Item.of_bytes(sums_paths(digest)[0], verified.control[SUMS_NAME])
-    return _Checked(offer, sums, verified.control[SIG_NAME])
+    return _Checked(offer, sums, verified.control[SIG_NAME], problem=note)
 
 
 SPOOLED = ".SHA256SUMS"  # the end of each spooled file's name
+MAX_SPOOLED = 2 << 30  # bytes of lists in the room's spool folder, in all: eight lists of a million files
+MAX_IN_MEMORY = 64 << 20  # bytes of lists held in memory, in all, where the spool folder has no room
+
+
+class Lists:
+    """The detached SHA256SUMS one scan of the folder serves: one for each bundle, however many files hold it, and
+    at most MAX_SPOOLED bytes of them in the room's spool folder and MAX_IN_MEMORY in memory.
+
+    A list is as large as its bundle's members are many (about 230 bytes a member with long names): one bundle of
+    100,000 empty files, 117 KB, has a list of 21 MB, and a million make a megabyte or so of bundle and 230 MB of
+    list. Spooled for every file that held a bundle, a stick holding one such bundle linked a thousand times
+    (`ln`: no room taken on the stick) filled the room's temporary folder (RAM, where /tmp is a tmpfs), then its
+    memory. Past the bounds a bundle is offered without its detached list, which only people checking by hand
+    use: readers, and `fetch --keep-mirror`, take the list from the bundle itself."""
+
+    def __init__(self, spool: Path | None) -> None:
+        self.spool = spool
+        self.items: dict[str, Item] = {}
+        self.spooled = 0
+        self.in_memory = 0
+
+    def share(self, digest: str, item: Item) -> Item:
+        """`item` (held already, by an earlier scan) counted as this bundle's list; or, when another file of the
+        same bundle came first, the list held for that one, in its place."""
+        if digest in self.items:
+            return self.items[digest]
+        self.items[digest] = item
+        if item.source is not None:
+            self.spooled += item.size
+        else:
+            self.in_memory += item.size
+        return item
+
+    def hold(self, digest: str, control: Control) -> tuple[Item | None, str]:
+        """The item that serves this bundle's list: the one held for it already, else a new file in the spool
+        folder, else bytes in memory (no spool folder, or no room in it), within the bounds; or None and why."""
+        if digest in self.items:
+            return self.items[digest], ""
+        size = control.size(SUMS_NAME)
+        served = sums_paths(digest)[0]
+        if self.spool is not None and self.spooled + size <= MAX_SPOOLED:
+            with contextlib.suppress(OSError):  # no room there (a full /tmp): held in memory then, if small enough
+                return self.share(digest, _spooled(control, self.spool, served)), ""
+        if self.in_memory + size <= MAX_IN_MEMORY:
+            return self.share(digest, Item.of_bytes(served, control[SUMS_NAME])), ""
+        return None, (f"offered without its signed list of files beside it ({SUMS_NAME}, {size:,} bytes): the "
+                      f"lists of the bundles before it take all the room may hold ({MAX_SPOOLED >> 30} GiB in its "
+                      f"temporary folder, {MAX_IN_MEMORY >> 20} MiB in memory)")
 
 
 def _spooled(control: Control, spool: Path, served: str) -> Item:
@@ -438,7 +481,7 @@ def _offer_files(offer: Offer, checked: _Checked, path: Path, stamp: Stamp) -> d
     sums, sig = sums_paths(offer.sha256)
     bundle = Item.of_file(".7z", path, stamp, f'"{offer.sha256}"', immutable=True, filename=offer.download_name)
     files = {bundle_path(offer.sha256): bundle, sig: Item.of_bytes(sig, checked.sig)}
-    if checked.sums is not None:  # always, beside an offer
+    if checked.sums is not None:  # beside an offer, unless the lists held before it took all the room (Lists)
         files[sums] = checked.sums
     return files
 
@@ -504,14 +547,20 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
         command = f"mirror join {shlex.quote(str(path))} -o {shlex.quote(str(path.with_name(path.name[:-4])))}"
         skipped.append(f"{volume}: the first of a set of 7-Zip volumes, not a bundle; to offer it, join the set "
                        f"into one: {printable(command)}")
-    for path, stamp in candidates:
+    lists = Lists(spool)
+    earlier_checks: dict[tuple[Path, Stamp], _Checked] = {}
+    for path, stamp in candidates:  # the lists held already count first: they take their room whatever comes
         earlier = (cache or {}).get((path, stamp))
-        if earlier is not None and not _spool_intact(earlier):
-            earlier = None
+        if earlier is not None and _spool_intact(earlier):
+            if earlier.offer is not None and earlier.sums is not None:
+                earlier = replace(earlier, sums=lists.share(earlier.offer.sha256, earlier.sums))
+            earlier_checks[(path, stamp)] = earlier
+    for path, stamp in candidates:
+        earlier = earlier_checks.get((path, stamp))
         known = earlier
         if known is None or (known.again and not known.retried):
             log(f"checking {printable(path.name)} ...")
-            known = _check(path, stamp, spool)
+            known = _check(path, stamp, lists)
             if known.again and earlier is not None:  # twice in a row: never a check every round for good
                 known = replace(known, retried=True)
         checked_now[(path, stamp)] = known
@@ -521,7 +570,10 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
                 skipped.append(f"{where}: {known.problem}")
             else:
                 beyond += 1
-        elif known.offer.sha256 not in offers and len(offers) < MAX_ENTRIES:
+            continue
+        if known.problem and len(skipped) < MAX_SKIPPED:  # offered, and something of it is said
+            skipped.append(f"{where}: {known.problem}")
+        if known.offer.sha256 not in offers and len(offers) < MAX_ENTRIES:
             offers[known.offer.sha256] = known.offer
             files.update(_offer_files(known.offer, known, path, stamp))
             torrent = _torrent(root, known.offer, infohashes)
