@@ -719,6 +719,27 @@ def test_bundles_with_long_titles_never_make_the_listing_one_readers_refuse(
     assert len(found.offers) == 4  # still on the page, and at its path
 
 
+def test_a_folder_of_very_many_pinned_index_names_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    """index/ is read for its highest 2,000 versions: every name in it was held first (300,000 empty N.json files
+    on a stick took 81 MB at each look at the folder). The highest are still the ones looked at."""
+    import tracemalloc
+
+    from mirror.serve import catalog
+
+    (tmp_path / "index").mkdir()
+    for number in range(20_000):
+        (tmp_path / "index" / f"{number}.json").touch()
+    (tmp_path / "index" / "19999.json").write_text('{"format": "mirror-index/2"}')
+    tracemalloc.start()
+    try:
+        files, passed = catalog._index_files(tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_500_000  # 5.2 MB when every name was held, 1 MB now
+    assert list(files) == ["index/19999.json"] and passed[0] == "index/19998.json: not served, it is not an index"
+
+
 def _bytes_read() -> int:
     """What this process has read so far, by the kernel's count (rchar: every read call, cached or not)."""
     io = Path("/proc/self/io").read_text()

@@ -196,9 +196,10 @@ def _index_files(root: Path) -> tuple[dict[str, Item], list[str]]:
             files[name] = Item.of_bytes(name, data)
     pinned = root / "index"
     if pinned.is_dir() and not pinned.is_symlink():
-        entries = [entry for entry in os.scandir(pinned) if _VERSIONED.fullmatch(entry.name)]
-        entries.sort(key=lambda entry: int(entry.name.split(".", 1)[0]), reverse=True)
-        for entry in entries[: 2 * MAX_PINNED]:
+        with os.scandir(pinned) as listed:  # the highest only, held as they come: 300,000 names took 81 MB
+            entries = heapq.nlargest(2 * MAX_PINNED, (e for e in listed if _VERSIONED.fullmatch(e.name)),
+                                     key=lambda entry: int(entry.name.split(".", 1)[0]))
+        for entry in entries:
             info = _regular(Path(entry.path))
             if info is not None:
                 signature = entry.name.endswith(SIG_SUFFIX)
