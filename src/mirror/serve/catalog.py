@@ -368,8 +368,9 @@ def _check(path: Path, stamp: Stamp, lists: Lists, seen: Seen | None = None) -> 
                 return known[digest]
             handle.seek(0)
             verified = verify_open(handle, snapshot(None), Limits(), AuthorTrusted()).result(path)
-            handle.seek(0)
-            digest = _sha256(handle)
+            if not digest:  # else hashed already, and the stamp looked at below covers both reads
+                handle.seek(0)
+                digest = _sha256(handle)
             if Stamp.of(os.fstat(handle.fileno())) != stamp or not _still(path, stamp):
                 return again
             sums, note = lists.hold(digest, verified.control)
