@@ -18,6 +18,7 @@ from mirror.bundle.prepare import CreateRequest
 from mirror.formats.index import BundleEntry
 from mirror.formats.listing import Listing
 from mirror.formats.minisign import key_id_hex
+from mirror.record import replace
 from mirror.serve.room import RoomRequest, RoomThread
 from mirror.trust.keyring import Keyring
 from mirror.trust.keys import SecretKey
@@ -443,6 +444,32 @@ def test_keep_mirror_never_writes_through_a_link(tmp_path: Path, host: Path, key
     assert code == 2 and "is a link or not a folder" in err, err
     assert list(elsewhere.iterdir()) == []
     assert not (tmp_path / "in").exists()  # refused before anything was downloaded
+
+
+def test_keep_mirror_keeps_no_torrent_a_rooms_listing_names(tmp_path: Path, host: Path, keyring: Keyring,
+                                                           runner: CliRunner) -> None:
+    """A room's unsigned listing that names the bundle's real info hash with a magnet link of its own trackers:
+    the copy kept no .torrent of it (one was made, announcing to the room's tracker, and served as the mirror's
+    once the copy held the publisher's index); a later fetch of the signed index keeps the publisher's."""
+    from mirror.formats.index import Index
+    from mirror.formats.torrent import Torrent
+
+    reader = _reader(tmp_path, keyring, runner, "reader", "author")
+    (entry,) = Index.from_bytes((host / "index.json").read_bytes()).bundles
+    assert entry.magnet is not None
+    evil = tmp_path / "evil"
+    shutil.copytree(host / "bundles", evil / "bundles")
+    tracked = replace(entry, magnet=entry.magnet + "&tr=http%3A%2F%2Ftracker.invalid%2Fannounce")
+    (evil / "listing.json").write_bytes(Listing((tracked,)).to_bytes())
+    kept = tmp_path / "kept"
+    with MirrorServer(evil) as server:
+        code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", server.url, "--keep-mirror", kept)
+    assert code == 0 and "unsigned listing" in out + err, out + err
+    assert (kept / entry.path).is_file() and not list(kept.glob("bundles/*.torrent"))
+    publisher = _reader(tmp_path, keyring, runner, "reader2", "author", "publisher")
+    assert _fetch(runner, publisher, tmp_path / "in2", "--mirror", host, "--keep-mirror", kept)[0] == 0
+    (torrent,) = kept.glob("bundles/*.torrent")
+    assert Torrent.from_bytes(torrent.read_bytes()).trackers == ()
 
 
 def test_keep_mirror_keeps_only_what_verified(tmp_path: Path, host: Path, keyring: Keyring,

@@ -165,10 +165,17 @@ def _version_in_folder(folder: Path, chosen: Choice, keys: TrustedKeys) -> int:
     return there.version
 
 
-def _keep_torrent(folder: Path, entry: BundleEntry, verified: VerifiedBundle, mirrors: tuple[str, ...]) -> None:
-    """The bundle's .torrent, made again the way publish made it; kept only if it has the signed info hash."""
-    if entry.infohash is None or entry.magnet is None:
-        return  # an entry published before torrents, or one from an unsigned listing without them
+def _keep_torrent(folder: Path, entry: BundleEntry, verified: VerifiedBundle, mirrors: tuple[str, ...],
+                  signed: bool) -> None:
+    """The bundle's .torrent, made again the way publish made it; kept only for an entry of a signed index (its
+    trackers are the publisher's), and only if it has the signed info hash.
+
+    A peer's unsigned listing may name an info hash and a magnet link too: anyone with the bundle can work out
+    its info hash, and the trackers of the link are whoever wrote it. Kept from there, a room's listing put its
+    own tracker into the copy's .torrent, which a room serving the copy sent on as the mirror's once the copy
+    held the publisher's index (a BitTorrent client opening it tells that tracker who fetches the bundle)."""
+    if not signed or entry.infohash is None or entry.magnet is None:
+        return  # an entry of an unsigned listing, or one published before torrents
     made = make_torrent(folder / bundle_path(entry.sha256), verified, mirrors, magnet_trackers(entry.magnet))
     if made.torrent.info.infohash == entry.infohash:
         atomic_write(folder / torrent_path(entry.sha256), made.torrent.to_bytes())
@@ -209,7 +216,7 @@ def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys) -> Kept:
         sums, signature = sums_paths(sha256)
         _keep_sums(folder / bundle_path(sha256), arrival.verified.layout.sums, folder / sums, arrival.sums_sha256)
         atomic_write(folder / signature, arrival.verified.control[SIG_NAME])
-        _keep_torrent(folder, arrival.entry, arrival.verified, chosen.index.mirrors)
+        _keep_torrent(folder, arrival.entry, arrival.verified, chosen.index.mirrors, chosen.signed)
         kept.append(sha256)
     if not (chosen.signed and chosen.raw):
         return Kept(folder, None, tuple(kept))
