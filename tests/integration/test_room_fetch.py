@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -470,6 +471,43 @@ def test_keep_mirror_keeps_no_torrent_a_rooms_listing_names(tmp_path: Path, host
     assert _fetch(runner, publisher, tmp_path / "in2", "--mirror", host, "--keep-mirror", kept)[0] == 0
     (torrent,) = kept.glob("bundles/*.torrent")
     assert Torrent.from_bytes(torrent.read_bytes()).trackers == ()
+
+
+def test_the_swarm_is_given_no_tracker_a_rooms_listing_names(tmp_path: Path, host: Path, keyring: Keyring,
+                                                              runner: CliRunner,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A room's unsigned listing that names the bundle's real info hash with a magnet link of its own tracker: the
+    swarm was handed that link, and with --public told that tracker who fetches the bundle. It gets the link
+    without trackers."""
+    import contextlib
+
+    import mirror.cli.fetch as cli_fetch
+    from mirror.formats.index import Index
+    from mirror.formats.torrent import magnet_trackers
+
+    asked: list[BundleEntry] = []
+
+    @contextlib.contextmanager
+    def recording(*_: object, **__: object) -> Iterator[object]:
+        def get(entry: BundleEntry, *_: object) -> None:
+            asked.append(entry)  # nothing from the swarm: the mirrors deliver
+
+        yield get
+
+    monkeypatch.setattr(cli_fetch, "swarm_source", recording)
+    reader = _reader(tmp_path, keyring, runner, "reader", "author", "publisher")
+    (entry,) = Index.from_bytes((host / "index.json").read_bytes()).bundles
+    assert entry.magnet is not None
+    evil = tmp_path / "evil"
+    shutil.copytree(host / "bundles", evil / "bundles")
+    tracked = replace(entry, magnet=entry.magnet + "&tr=http%3A%2F%2F127.0.0.1%3A9%2Fannounce")
+    assert magnet_trackers(tracked.magnet or "") == ("http://127.0.0.1:9/announce",)
+    (evil / "listing.json").write_bytes(Listing((tracked,)).to_bytes())
+    with MirrorServer(evil) as server:
+        code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", server.url, "--torrent")
+    assert code == 0 and len(asked) == 1, out + err
+    assert asked[0].infohash == entry.infohash and asked[0].magnet is not None
+    assert magnet_trackers(asked[0].magnet) == () and asked[0].magnet.startswith("magnet:?xt=")
 
 
 def test_keep_mirror_keeps_only_what_verified(tmp_path: Path, host: Path, keyring: Keyring,

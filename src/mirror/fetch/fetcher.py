@@ -48,6 +48,7 @@ from mirror.fetch.transport import FolderMirror, Mirror, open_mirror
 from mirror.formats.index import BundleEntry
 from mirror.formats.manifest import SIG_NAME, SUMS_NAME, Sums
 from mirror.formats.names import local_name
+from mirror.formats.torrent import without_trackers
 from mirror.net.pace import Limits, Stop, stoppable
 from mirror.record import field, record, replace
 from mirror.trust.keyset import TrustedKeys
@@ -656,6 +657,9 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
     if request.listers:  # from peers' listings: only those that named this file so, for its bytes or its .torrent
         order = _listing_it(order, request, entry)
     on_hand = request.swarm is not None and _on_hand(order, entry)
+    # A peer's unsigned listing may give a magnet link of its own trackers: the swarm (--public) would tell them
+    # who fetches the bundle; only a signed index's trackers are the publisher's
+    asked = replace(entry, magnet=without_trackers(entry.magnet)) if request.listers and entry.magnet else entry
     if download.held == entry.size and (whole := download.run(())) is not None:
         # whole already (an earlier claim's, or an earlier run's) and its hash matches: not asked of the swarm
         # again, which would fetch it whole into its own folder; a damaged one was thrown away, and is asked for
@@ -663,7 +667,7 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
     if on_hand:  # a USB copy holds it: read from there first (a peer dripping real bytes held the swarm for hours)
         log(f"swarm: {entry.id}: a folder named holds it; read from there first")
     elif request.swarm is not None:
-        part = request.swarm(entry, order, download.downloads, reports, log, request.progress)
+        part = request.swarm(asked, order, download.downloads, reports, log, request.progress)
     if part is not None:
         return part, False, download, None, ""
     first = sorted(order, key=lambda m: not isinstance(m, FolderMirror)) if on_hand else order  # the stick first
@@ -671,7 +675,7 @@ def _download(request: FetchRequest, keys: TrustedKeys, entry: BundleEntry, orde
     if path[0] is None and on_hand and request.swarm is not None:  # the copy there is damaged: the peers then,
         # with no mirror a web seed (none need hear of a bundle the reader had on a stick)
         folders: list[Mirror] = [m for m in order if isinstance(m, FolderMirror)]
-        part = request.swarm(entry, folders, download.downloads, reports, log, request.progress)
+        part = request.swarm(asked, folders, download.downloads, reports, log, request.progress)
         if part is not None:
             return part, False, download, None, ""
     return path

@@ -232,3 +232,9 @@ def check_infohash(text: object) -> str:
 def magnet_trackers(link: str) -> tuple[str, ...]:
     """The trackers (tr=) a magnet link names, in order."""
     return tuple(unquote(p[3:]) for p in link.partition("?")[2].split("&") if p.startswith("tr="))
+
+
+def without_trackers(link: str) -> str:
+    """The magnet link without the trackers (tr=) it names."""
+    head, _, query = link.partition("?")
+    return f"{head}?{'&'.join(p for p in query.split('&') if not p.startswith('tr='))}"
