@@ -21,6 +21,10 @@ class _Peer:
         self.used_receive_buffer, self.receive_buffer_size = used, size
         self.connection_type, self.ip, self.client = lt.peer_info.web_seed, ip, client
 
+    def local_endpoint(self) -> tuple[str, int]:
+        """The connection's own end (through a proxy: its connection to the proxy, one port each)."""
+        return ("127.0.0.1", 50001)
+
 
 class _Handle:
     def __init__(self, peer: _Peer) -> None:
@@ -38,14 +42,15 @@ def _dropped(used: int, size: int) -> list[str]:
     return _drop(_Peer(used, size), (URL,))[0]
 
 
-def _drop(peer: _Peer, urls: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
-    """The web seeds removed for `peer`'s connection, and the errors their rows give (the addresses of
-    host names are not known: through a proxy, fetch resolves none)."""
+def _drop(peer: _Peer, urls: tuple[str, ...], checks: int = 1) -> tuple[list[str], dict[str, str]]:
+    """The web seeds removed for `peer`'s connection in `checks` checks (it still holds as much at each), and the
+    errors their rows give (the addresses of host names are not known: through a proxy, fetch resolves none)."""
     handle = _Handle(peer)
     wanted = Wanted("0" * 40, None, Path("."), "b.7z", 1 << 30, web_seeds=urls)
     tally = Tally()
     download = Download(None, handle, wanted, tally, None, lambda alert, tally: None)  # type: ignore[arg-type]
-    download._drop_overflowing()
+    for _ in range(checks):
+        download._drop_overflowing()
     return handle.removed, tally.seed_errors
 
 
@@ -79,5 +84,21 @@ def test_through_a_proxy_a_web_seed_that_cannot_be_told_from_others_drops_them_a
     that port may be the one, and each is dropped, its row saying so."""
     removed, errors = _drop(_Peer(MAX_HELD + 1, MAX_HELD + 1, HIDDEN, b"nginx"), (A, B, "http://c.example/"))
     assert removed == [A, B], removed
+    assert errors[A] == errors[B] == ("a web seed at port 443 (a proxy hides which) sent more than 1 MiB that was "
+                                      "not data (a header without end)")
+
+
+def test_through_a_proxy_a_seed_that_names_another_mirror_is_dropped_too() -> None:
+    """A hostile mirror's Server header names another mirror at its port (libtorrent names a connection by it once
+    the header ended: "nginx/1.22.1", measured through microsocks), then a chunk size without end. The first cut
+    dropped the mirror it named, again at each check, and never the hostile one (through microsocks: the good
+    mirror dropped, the hostile one kept, 78 MiB held after 25 s, growing). Its connection still holds too much
+    after the seed it named was dropped: every seed at its port is dropped then, each row saying a proxy hides
+    which."""
+    peer = _Peer(MAX_HELD + 1, MAX_HELD + 1, HIDDEN, b"a.example")
+    removed, errors = _drop(peer, (A, B), checks=1)
+    assert removed == [A], removed  # the name is all there is to go by, at first
+    removed, errors = _drop(peer, (A, B), checks=2)
+    assert set(removed) == {A, B}, removed
     assert errors[A] == errors[B] == ("a web seed at port 443 (a proxy hides which) sent more than 1 MiB that was "
                                       "not data (a header without end)")

@@ -64,6 +64,8 @@ class Download:
         self.endpoints = {url: {url_endpoint(url), *(seed_endpoints or {}).get(url, ())} - {""}
                           for url in wanted.web_seeds}
         tally.seed_addresses.update(self.endpoints)
+        # a proxied connection (by its own local address) -> the web seeds dropped for it by the name it gave
+        self.named_for: set[str] = set()
 
     def run(self, deadlines: Deadlines) -> None:
         """Wait until the file is complete.
@@ -166,15 +168,27 @@ class Download:
         through a proxy, which resolves the host name (the connection's address is then 0.0.0.0 and the URL's port),
         by the host name libtorrent names it by (until an answer's Server header replaces it) and port; or else
         every web seed at that port, none of which can be told from the others (each is dropped: better than a
-        fetch that grows without bound)."""
+        fetch that grows without bound).
+
+        The name is the seed's own word once its header ended: a hostile seed whose Server header names another
+        mirror at its port (then a chunk size without end) had that mirror dropped in its place, again at each
+        check, and grew without bound (78 MiB in 25 s through microsocks, helper-180). So a connection that still
+        holds too much after the seeds it named were dropped (known by its own local address, which the proxy's
+        connection keeps) lied: every web seed at its port is dropped then, each row saying a proxy hides which."""
         address = endpoint_text(peer.ip)
         urls = [url for url, endpoints in self.endpoints.items() if address in endpoints]
         if urls:
             return urls, True
         client = peer.client.decode("utf-8", "replace")
         ported = [url for url in self.endpoints if url_endpoint(url).rpartition(":")[2] == str(peer.ip[1])]
+        connection = endpoint_text(peer.local_endpoint())
+        if connection in self.named_for:  # it named seeds that were dropped, and still holds too much: their rows
+            return ported, False  # say too that a proxy hides which seed it was
         named = [url for url in ported if urlsplit(url).hostname == client.lower()]
-        return (named, True) if named else (ported, len(ported) == 1)
+        if named:
+            self.named_for.add(connection)
+            return named, True
+        return ported, len(ported) == 1
 
     def _failed_for_good(self, url: str, error: str) -> None:
         """Note that the web seed `url` is never asked again, and why (its row says it sent nothing, unless its
