@@ -382,6 +382,24 @@ def test_an_ordinary_7z_is_not_checked_rather_than_failed(runner: CliRunner, tmp
     assert code == 3 and json.loads(out)["checked"] is False, (out, err)
 
 
+def test_a_folder_of_ordinary_files_is_not_checked_rather_than_failed(runner: CliRunner, tmp_path: Path) -> None:
+    """The same files unpacked into a folder were FAILED, "do not trust this bundle ... holds no SHA256SUMS", and
+    --json said "checked": true, as for a damaged bundle, where their 7z says NOT CHECKED (helper-180). A folder
+    that lost only SHA256SUMS, its other signed files there, still fails."""
+    files = tmp_path / "files"
+    (files / "docs").mkdir(parents=True)
+    (files / "notes.txt").write_text("minutes of the meeting\n")
+    (files / "docs" / "tool.bin").write_bytes(bytes(range(256)))
+    code, out, err = invoke(runner, "verify", files)
+    assert code == 3 and out.startswith(f"NOT CHECKED  {files}: nothing in it is signed"), (out, err)
+    assert "no unpacked mirror bundle" in out and "FAILED" not in out
+    code, out, err = invoke(runner, "verify", "--json", files)
+    assert code == 3 and json.loads(out)["checked"] is False, (out, err)
+    (files / "bundle.json").write_text("{}")
+    code, out, err = invoke(runner, "verify", "--json", files)
+    assert code == 3 and json.loads(out)["checked"] is True and "holds no SHA256SUMS" in out, (out, err)
+
+
 @pytest.mark.parametrize(("made", "options"), [("link", ("-snl",)), ("empty folder", ()), ("case", ()),
                                                ("PPMd", ("-m0=PPMd",))])
 def test_a_photo_folders_7z_is_not_checked_rather_than_failed(runner: CliRunner, tmp_path: Path, made: str,

@@ -35,9 +35,10 @@ from mirror.bundle.verify import (
     check_content,
     check_signed,
     check_sums_signature,
+    signed_name,
     snapshot,
 )
-from mirror.errors import ArchiveError, ConfigError, ContentError, MirrorError
+from mirror.errors import ArchiveError, ConfigError, ContentError, MirrorError, NotABundle
 from mirror.formats.endorsement import MAX_ENDORSEMENT_BYTES, MAX_ENDORSEMENTS, endorsement_key_id, is_endorsement
 from mirror.formats.manifest import AUTHOR_KEY_NAME, MAX_MEMBERS, META_NAME, SIG_NAME, SUMS_NAME, V2, Layout, layout_of
 from mirror.formats.minisign import Prehashed
@@ -341,6 +342,9 @@ def _size(data: bytes | Spool) -> int:
     return len(data) if isinstance(data, bytes) else data.size
 
 
+_ASK_FOR_THE_BUNDLE = "ask the sender for the bundle itself (a .7z that mirror create made), and verify that"
+
+
 def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: bool = False) -> VerifiedBundle:
     """Check the folder `root` as if it were the bundle it was extracted from.
 
@@ -370,6 +374,11 @@ def verify_folder(root: Path, keys: Keys, policy: Policy | None = None, parts: b
         if SUMS_NAME not in files and bundles:  # a stick or a Downloads folder: bundles in it, not one unpacked
             raise ConfigError(f"{root} is a folder that holds bundles, not an unpacked bundle",
                               hint=f"verify each bundle in it: mirror verify {shlex.quote(str(root / bundles[0]))}")
+        if SUMS_NAME not in files and not any(signed_name(name) for name in files):  # as of a 7z (verify.py)
+            count = len(files)
+            raise NotABundle(f"{root} is a folder of {count:,} file(s) without SHA256SUMS, its signature, "
+                             "author.pub or bundle.json: no unpacked mirror bundle, or one whose signed files were "
+                             "all taken out, so nothing in it can be checked", hint=_ASK_FOR_THE_BUNDLE)
         raise ContentError(f"{root} holds no SHA256SUMS" if SUMS_NAME not in files else
                            f"{root} holds two SHA256SUMS, at the top and under .mirror/")
     control = _read_control(root, layout, files, snap)

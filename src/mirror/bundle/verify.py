@@ -206,7 +206,7 @@ def _refuse_unsigned(archive: Archive) -> None:
     archive looks like this too, links, empty folders and all). Return quietly when any signed file, or another 7z,
     is there: a bundle that lost SHA256SUMS, or holds a link, fails."""
     names = [m.name for m in archive.members if not m.is_dir and not m.is_anti]
-    if any(_signed_name(name) for name in names):
+    if any(signed_name(name) for name in names):
         return
     raise _unsigned(len(names))
 
@@ -214,7 +214,7 @@ def _refuse_unsigned(archive: Archive) -> None:
 _SIGNED_TAILS = frozenset(name.lower() for name in (SUMS_NAME, SIG_NAME, AUTHOR_KEY_NAME, META_NAME))
 
 
-def _signed_name(name: str) -> bool:
+def signed_name(name: str) -> bool:
     """Whether `name` is a bundle's signed file (or under .mirror/), or a 7z, at any depth and in any case: string
     tests only, no pattern (each is tens of microseconds for a long name)."""
     low = name.lower()
