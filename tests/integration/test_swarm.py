@@ -276,8 +276,9 @@ def _fetch_from_endless(server: ThreadingHTTPServer, command: list[str], out: Pa
             with contextlib.suppress(OSError, ValueError):
                 if Path(f"/proc/{process.pid}/cmdline").read_bytes() not in (own, b""):  # exec'd
                     status = Path(f"/proc/{process.pid}/status").read_text()
-                    peak = max(peak, *(int(line.split()[1]) for line in status.splitlines()
-                                       if line.startswith("VmHWM:")))
+                    # a process that ended between the two reads is a zombie: its status has no VmHWM line
+                    peak = max([peak, *(int(line.split()[1]) for line in status.splitlines()
+                                        if line.startswith("VmHWM:"))])
             time.sleep(0.05)
         if process.poll() is None:
             process.kill()
