@@ -42,13 +42,16 @@ def _dropped(used: int, size: int) -> list[str]:
     return _drop(_Peer(used, size), (URL,))[0]
 
 
-def _drop(peer: _Peer, urls: tuple[str, ...], checks: int = 1) -> tuple[list[str], dict[str, str]]:
+def _drop(peer: _Peer, urls: tuple[str, ...], checks: int = 1,
+          resolved: dict[str, set[str]] | None = None) -> tuple[list[str], dict[str, str]]:
     """The web seeds removed for `peer`'s connection in `checks` checks (it still holds as much at each), and the
-    errors their rows give (the addresses of host names are not known: through a proxy, fetch resolves none)."""
+    errors their rows give. `resolved`: the addresses fetch resolved each host name to (none by default: through a
+    proxy, fetch resolves none)."""
     handle = _Handle(peer)
     wanted = Wanted("0" * 40, None, Path("."), "b.7z", 1 << 30, web_seeds=urls)
     tally = Tally()
-    download = Download(None, handle, wanted, tally, None, lambda alert, tally: None)  # type: ignore[arg-type]
+    download = Download(None, handle, wanted, tally, None, lambda alert, tally: None,  # type: ignore[arg-type]
+                        seed_endpoints=resolved)
     for _ in range(checks):
         download._drop_overflowing()
     return handle.removed, tally.seed_errors
@@ -102,3 +105,25 @@ def test_through_a_proxy_a_seed_that_names_another_mirror_is_dropped_too() -> No
     assert set(removed) == {A, B}, removed
     assert errors[A] == errors[B] == ("a web seed at port 443 (a proxy hides which) sent more than 1 MiB that was "
                                       "not data (a header without end)")
+
+
+SHARED = {A: {"185.199.108.153:443"}, B: {"185.199.108.153:443"}}  # two mirrors on one host's (a CDN's) address
+
+
+def test_mirrors_that_share_an_address_are_told_apart_by_host_name() -> None:
+    """Two mirrors on one address and port (GitHub Pages, a CDN, a shared host), one of them sending a header
+    without end (libtorrent names its connection by its host name until the header ends). The first cut dropped
+    both, the good one's row saying it "sent more than 1 MiB that was not data" (helper-180)."""
+    peer = _Peer(MAX_HELD + 1, MAX_HELD + 1, ("185.199.108.153", 443), b"b.example")
+    removed, errors = _drop(peer, (A, B), resolved=SHARED)
+    assert removed == [B] and A not in errors, (removed, errors)
+
+
+def test_mirrors_that_share_an_address_and_cannot_be_told_apart_are_all_dropped_saying_so() -> None:
+    """Its header ended ("nginx", its Server field), then a chunk size without end: either may be the one. Each
+    is dropped, and its row says the address was shared, not that this mirror surely sent it (the first cut)."""
+    peer = _Peer(MAX_HELD + 1, MAX_HELD + 1, ("185.199.108.153", 443), b"nginx")
+    removed, errors = _drop(peer, (A, B), resolved=SHARED)
+    assert removed == [A, B], removed
+    assert errors[A] == errors[B] == ("a web seed at 185.199.108.153:443 (mirrors that share an address cannot be "
+                                      "told apart) sent more than 1 MiB that was not data (a header without end)")

@@ -155,40 +155,47 @@ class Download:
         for peer in self.handle.get_peer_info():
             if peer.used_receive_buffer <= MAX_HELD or not peer.connection_type & (peer.web_seed | peer.http_seed):
                 continue
-            urls, sure = self._seeds_of(peer)
-            error = f"sent more than {MAX_HELD >> 20} MiB that was not data (a header without end)" if sure else \
-                f"a web seed at port {peer.ip[1]} (a proxy hides which) sent more than {MAX_HELD >> 20} MiB that " \
-                "was not data (a header without end)"
+            urls, proxied, sure = self._seeds_of(peer)
+            if sure:
+                error = f"sent more than {MAX_HELD >> 20} MiB that was not data (a header without end)"
+            elif proxied:
+                error = f"a web seed at port {peer.ip[1]} (a proxy hides which) sent more than {MAX_HELD >> 20} " \
+                    "MiB that was not data (a header without end)"
+            else:
+                error = f"a web seed at {endpoint_text(peer.ip)} (mirrors that share an address cannot be told " \
+                    f"apart) sent more than {MAX_HELD >> 20} MiB that was not data (a header without end)"
             for url in urls:
                 self.handle.remove_url_seed(url)
                 self._failed_for_good(url, error)
 
-    def _seeds_of(self, peer: lt.peer_info) -> tuple[list[str], bool]:
-        """The web seed URLs a web seed's connection may be, and whether it is surely each of them: by its address;
-        through a proxy, which resolves the host name (the connection's address is then 0.0.0.0 and the URL's port),
-        by the host name libtorrent names it by (until an answer's Server header replaces it) and port; or else
-        every web seed at that port, none of which can be told from the others (each is dropped: better than a
-        fetch that grows without bound).
+    def _seeds_of(self, peer: lt.peer_info) -> tuple[list[str], bool, bool]:
+        """The web seed URLs a web seed's connection may be, whether it goes through a proxy, and whether it is
+        surely each of them. By its address; through a proxy, which resolves the host name (the connection's
+        address is then 0.0.0.0 and the URL's port), by that port. Where several web seeds share the address (a
+        shared host, a CDN's) or the port (through a proxy, 443 for every HTTPS mirror), by the host name libtorrent
+        names the connection by (until an answer's Server header replaces it); or else every one of them, none of
+        which can be told from the others (each is dropped: better than a fetch that grows without bound).
 
         The name is the seed's own word once its header ended: a hostile seed whose Server header names another
         mirror at its port (then a chunk size without end) had that mirror dropped in its place, again at each
         check, and grew without bound (78 MiB in 25 s through microsocks, helper-180). So a connection that still
-        holds too much after the seeds it named were dropped (known by its own local address, which the proxy's
-        connection keeps) lied: every web seed at its port is dropped then, each row saying a proxy hides which."""
+        holds too much after the seeds it named were dropped (known by its own local address, which it keeps) lied:
+        every seed at its address or port is dropped then, each row saying so."""
         address = endpoint_text(peer.ip)
         urls = [url for url, endpoints in self.endpoints.items() if address in endpoints]
-        if urls:
-            return urls, True
-        client = peer.client.decode("utf-8", "replace")
-        ported = [url for url in self.endpoints if url_endpoint(url).rpartition(":")[2] == str(peer.ip[1])]
+        proxied = not urls
+        if proxied:
+            urls = [url for url in self.endpoints if url_endpoint(url).rpartition(":")[2] == str(peer.ip[1])]
+        if len(urls) <= 1:
+            return urls, proxied, True
         connection = endpoint_text(peer.local_endpoint())
-        if connection in self.named_for:  # it named seeds that were dropped, and still holds too much: their rows
-            return ported, False  # say too that a proxy hides which seed it was
-        named = [url for url in ported if urlsplit(url).hostname == client.lower()]
-        if named:
-            self.named_for.add(connection)
-            return named, True
-        return ported, len(ported) == 1
+        if connection not in self.named_for:  # else it named seeds that were dropped, and still holds too much
+            client = peer.client.decode("utf-8", "replace").lower()
+            named = [url for url in urls if urlsplit(url).hostname == client]
+            if named:
+                self.named_for.add(connection)
+                return named, proxied, True
+        return urls, proxied, False
 
     def _failed_for_good(self, url: str, error: str) -> None:
         """Note that the web seed `url` is never asked again, and why (its row says it sent nothing, unless its
