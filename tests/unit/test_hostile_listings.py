@@ -338,3 +338,18 @@ def test_an_s3_answer_botocore_cannot_read_is_the_hosts_bad_answer(scripted_s3: 
     script["modified"] = "garbage"
     with pytest.raises(TransferError, match=r"HEAD bundles/a\.7z: the server's answer is malformed"):
         host.stat("bundles/a.7z")  # type: ignore[attr-defined]
+
+
+def test_an_s3_date_out_of_any_range_is_the_hosts_bad_answer(scripted_s3: tuple[object, dict[str, object]]) -> None:
+    """A date as a number no clock holds (1e400, 20 nines) makes botocore raise RuntimeError ("Unable to
+    calculate correct timezone offset"), not the ValueError c39c512 turned into the host's failure: it ended the
+    whole publish or status as an internal error again (helper-180)."""
+    host, script = scripted_s3
+    script["contents"] = b"<Contents><Key>p/bundles/a.7z</Key><Size>3</Size><LastModified>1e400</LastModified>" \
+                         b"</Contents>"
+    with pytest.raises(TransferError, match="LIST bundles/: the server's answer is malformed") as exc:
+        host.sizes("bundles")  # type: ignore[attr-defined]
+    assert exc.value.failure is Failure.BAD_ANSWER
+    script["modified"] = "9" * 20
+    with pytest.raises(TransferError, match=r"HEAD bundles/a\.7z: the server's answer is malformed"):
+        host.stat("bundles/a.7z")  # type: ignore[attr-defined]

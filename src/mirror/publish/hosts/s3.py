@@ -298,7 +298,7 @@ class S3Host:
                 except exceptions.BotoCoreError as exc:
                     raise TransferError(self._name, f"{action} {path}: {type(exc).__name__}",
                                         Failure.BAD_ANSWER) from exc
-                except ValueError as exc:
+                except Exception as exc:  # raised again unless botocore raised it while reading an answer
                     if not _from_botocore(exc):
                         raise
                     raise TransferError(self._name, f"{action} {path}: the server's answer is malformed (a field "
@@ -320,10 +320,12 @@ class S3Host:
         return TransferError(self._name, f"{action} {path}: {code or status}", Failure.REFUSED, transient=transient)
 
 
-def _from_botocore(exc: ValueError) -> bool:
+def _from_botocore(exc: Exception) -> bool:
     """Whether `exc` was raised while botocore parsed an answer: a `Size` that is not a number, or one of 5,000
     digits, a `Last-Modified` that is not a date (botocore raises ValueError, not one of its own errors, and a
-    host's answer then ended the whole publish as an internal error)."""
+    host's answer then ended the whole publish as an internal error), or a date no clock holds (1e400: botocore
+    raises RuntimeError, helper-180). Any exception whose last frame is botocore's, not only these: its parsers
+    are not ours to list."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
