@@ -20,19 +20,23 @@ class _Peer:
     def __init__(self, used: int, size: int, ip: tuple[str, int] = ("127.0.0.1", 8001), client: bytes = b"") -> None:
         self.used_receive_buffer, self.receive_buffer_size = used, size
         self.connection_type, self.ip, self.client = lt.peer_info.web_seed, ip, client
+        _Peer.made += 1
+        self.local = ("127.0.0.1", 50000 + _Peer.made)  # each connection's own end: its own port
+
+    made = 0
 
     def local_endpoint(self) -> tuple[str, int]:
-        """The connection's own end (through a proxy: its connection to the proxy, one port each)."""
-        return ("127.0.0.1", 50001)
+        return self.local
+
 
 
 class _Handle:
-    def __init__(self, peer: _Peer) -> None:
-        self.peer = peer
+    def __init__(self, *peers: _Peer) -> None:
+        self.peers = list(peers)
         self.removed: list[str] = []
 
     def get_peer_info(self) -> list[_Peer]:
-        return [self.peer]
+        return self.peers[:1] if len(self.peers) == 1 else [self.peers.pop(0)]
 
     def remove_url_seed(self, url: str) -> None:
         self.removed.append(url)
@@ -42,12 +46,12 @@ def _dropped(used: int, size: int) -> list[str]:
     return _drop(_Peer(used, size), (URL,))[0]
 
 
-def _drop(peer: _Peer, urls: tuple[str, ...], checks: int = 1,
+def _drop(peer: _Peer | tuple[_Peer, ...], urls: tuple[str, ...], checks: int = 1,
           resolved: dict[str, set[str]] | None = None) -> tuple[list[str], dict[str, str]]:
-    """The web seeds removed for `peer`'s connection in `checks` checks (it still holds as much at each), and the
-    errors their rows give. `resolved`: the addresses fetch resolved each host name to (none by default: through a
-    proxy, fetch resolves none)."""
-    handle = _Handle(peer)
+    """The web seeds removed in `checks` checks for `peer`'s connection (it still holds as much at each), or for
+    one of `peer`'s connections at each, and the errors their rows give. `resolved`: the addresses fetch resolved
+    each host name to (none by default: through a proxy, fetch resolves none)."""
+    handle = _Handle(*(peer if isinstance(peer, tuple) else (peer,)))
     wanted = Wanted("0" * 40, None, Path("."), "b.7z", 1 << 30, web_seeds=urls)
     tally = Tally()
     download = Download(None, handle, wanted, tally, None, lambda alert, tally: None,  # type: ignore[arg-type]
@@ -127,3 +131,13 @@ def test_mirrors_that_share_an_address_and_cannot_be_told_apart_are_all_dropped_
     assert removed == [A, B], removed
     assert errors[A] == errors[B] == ("a web seed at 185.199.108.153:443 (mirrors that share an address cannot be "
                                       "told apart) sent more than 1 MiB that was not data (a header without end)")
+
+
+def test_through_a_proxy_a_seed_that_names_one_mirror_after_another_is_not_believed_twice() -> None:
+    """The same hostile seed, reconnected (a new connection), naming the next mirror at its port: names are taken
+    once at a port, so the second overflow there drops every seed at it (a guard by connection let it knock out
+    the mirrors one by one, helper-180)."""
+    first = _Peer(MAX_HELD + 1, MAX_HELD + 1, HIDDEN, b"a.example")
+    again = _Peer(MAX_HELD + 1, MAX_HELD + 1, HIDDEN, b"b.example")
+    removed, _ = _drop((first, again), (A, B, "https://c.example/x.7z"), checks=2)
+    assert removed[0] == A and set(removed) == {A, B, "https://c.example/x.7z"}, removed

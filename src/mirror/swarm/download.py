@@ -64,8 +64,9 @@ class Download:
         self.endpoints = {url: {url_endpoint(url), *(seed_endpoints or {}).get(url, ())} - {""}
                           for url in wanted.web_seeds}
         tally.seed_addresses.update(self.endpoints)
-        # a proxied connection (by its own local address) -> the web seeds dropped for it by the name it gave
-        self.named_for: set[str] = set()
+        # where a web seed was dropped by the name its connection gave (an address, or a port through a proxy): a
+        # connection there that holds too much again, the same or a new one, is not taken at its word
+        self.named_at: set[str] = set()
 
     def run(self, deadlines: Deadlines) -> None:
         """Wait until the file is complete.
@@ -178,9 +179,10 @@ class Download:
 
         The name is the seed's own word once its header ended: a hostile seed whose Server header names another
         mirror at its port (then a chunk size without end) had that mirror dropped in its place, again at each
-        check, and grew without bound (78 MiB in 25 s through microsocks, helper-180). So a connection that still
-        holds too much after the seeds it named were dropped (known by its own local address, which it keeps) lied:
-        every seed at its address or port is dropped then, each row saying so."""
+        check, and grew without bound (78 MiB in 25 s through microsocks, helper-180). So names are taken once at
+        an address (or port): a connection there that holds too much after a seed was dropped by name, the same
+        connection or a new one (a seed that named one mirror, hung up and came back to name the next), drops every
+        seed there, each row saying so."""
         address = endpoint_text(peer.ip)
         urls = [url for url, endpoints in self.endpoints.items() if address in endpoints]
         proxied = not urls
@@ -188,12 +190,12 @@ class Download:
             urls = [url for url in self.endpoints if url_endpoint(url).rpartition(":")[2] == str(peer.ip[1])]
         if len(urls) <= 1:
             return urls, proxied, True
-        connection = endpoint_text(peer.local_endpoint())
-        if connection not in self.named_for:  # else it named seeds that were dropped, and still holds too much
+        where = f"port {peer.ip[1]}" if proxied else address
+        if where not in self.named_at:  # else a seed there was dropped by name, and one there holds too much again
             client = peer.client.decode("utf-8", "replace").lower()
             named = [url for url in urls if urlsplit(url).hostname == client]
             if named:
-                self.named_for.add(connection)
+                self.named_at.add(where)
                 return named, proxied, True
         return urls, proxied, False
 
