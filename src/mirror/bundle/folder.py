@@ -24,6 +24,7 @@ import stat
 from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from mirror.bundle.control import Spool
 from mirror.bundle.endorsements import check_endorsements
@@ -257,18 +258,28 @@ def _reading(name: str) -> Iterator[None]:
         raise _unreadable(exc, name, printable(name)) from None
 
 
+class _Digest(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+
 def _hash(root: Path, name: str, limit: int) -> tuple[str, bool]:
     """The sha256 of the file's first `limit` bytes, and whether it holds more."""
-    digest, left = hashlib.sha256(), limit
+    digest = hashlib.sha256()
+    more = _digest(root, name, limit, digest)
+    return digest.hexdigest(), more
+
+
+def _digest(root: Path, name: str, limit: int, digest: _Digest, by_size: bool = False) -> bool:
+    """Feed `digest` the file's first `limit` bytes; whether it holds more (`by_size`: refused by its size, unread,
+    when it says it does)."""
     with os.fdopen(_open_beneath(root, name), "rb") as fp, _reading(name):
-        while left > 0:
-            chunk = fp.read(min(CHUNK, left))
-            if not chunk:
-                break
+        if by_size and os.fstat(fp.fileno()).st_size > limit:
+            return True
+        left = limit
+        while left > 0 and (chunk := fp.read(min(CHUNK, left))):
             left -= len(chunk)
             digest.update(chunk)
-        more = bool(fp.read(1))
-    return digest.hexdigest(), more
+        return bool(fp.read(1))
 
 
 def _listed_sha256(sums: Spool | bytes, member: str) -> str | None:
@@ -290,14 +301,7 @@ def _in_place(root: Path, name: str, limit: int, blake: bool = False) -> str | b
     None when it holds more than `limit` bytes (refused by its size, unread). Its copy is hashed again as it is
     spooled: a file changed in between still fails."""
     digest = hashlib.blake2b(digest_size=64) if blake else hashlib.sha256()
-    with os.fdopen(_open_beneath(root, name), "rb") as fp, _reading(name):
-        if os.fstat(fp.fileno()).st_size > limit:
-            return None
-        left = limit + 1
-        while left > 0 and (chunk := fp.read(min(CHUNK, left))):
-            left -= len(chunk)
-            digest.update(chunk)
-    if left <= 0:
+    if _digest(root, name, limit, digest, by_size=True):
         return None
     return digest.digest() if blake else digest.hexdigest()
 
