@@ -9,7 +9,9 @@ import random
 import shutil
 import signal
 import subprocess
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +129,19 @@ def refused_alike(data: bytes, name: str, match: str) -> list[str]:
             func(data, name)
         messages.append(str(caught.value))
     return messages
+
+
+def assert_linear(search: Callable[[str], object], unit: str) -> None:
+    """Four times `unit` repeated costs `search` about four times the time, never the sixteen of a search that
+    backtracks over what it read: the least of interleaved rounds, so that a loaded machine slows both sizes
+    alike (an 8x bound on single runs failed under a load of 4.5 on two cores)."""
+    def timed(text: str) -> float:
+        start = time.perf_counter()
+        search(text)
+        return time.perf_counter() - start
+
+    small_text, large_text = unit * 20_000, unit * 80_000
+    small = large = float("inf")
+    for _ in range(4):
+        small, large = min(small, timed(small_text)), min(large, timed(large_text))
+    assert large < 11 * small + 0.02, (small, large)

@@ -4,10 +4,10 @@ privacy/places.py)."""
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
+from helpers import assert_linear
 from mirror.privacy import placecodes
 from mirror.privacy.identifiers import scan_text
 
@@ -85,17 +85,7 @@ def test_the_search_by_plus_signs_finds_what_a_search_at_every_position_finds() 
                                   " w3w.co/a.b."])
 def test_time_is_linear_in_hostile_text(unit: str) -> None:
     """Four times the text costs about four times the time (as test_places' test of the same name measures)."""
-    def timed(text: str) -> float:
-        start = time.perf_counter()
-        placecodes.plus_codes(text)
-        placecodes.what3words(text)
-        return time.perf_counter() - start
-
-    small_text, large_text = unit * 20_000, unit * 80_000
-    small = large = float("inf")
-    for _ in range(4):
-        small, large = min(small, timed(small_text)), min(large, timed(large_text))
-    assert large < 11 * small + 0.02, (small, large)
+    assert_linear(lambda text: (placecodes.plus_codes(text), placecodes.what3words(text)), unit)
 
 
 @pytest.mark.parametrize("text", ["Мы у ///filled.count.soap", "https://w3w.co/filled.count.soap",

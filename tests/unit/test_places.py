@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
+from helpers import assert_linear
 from mirror.privacy import places
 from mirror.privacy.identifiers import scan_text
 from mirror.privacy.places import card_numbers, coordinates, luhn_valid
@@ -148,21 +148,14 @@ def test_a_phone_number_is_not_also_a_card() -> None:
                                   "4400.", "4400/", "!3d1.1234", "43,238949, "])
 def test_time_is_linear_in_hostile_text(unit: str) -> None:
     """Four times the text costs about four times the time, never the sixteen times of a search that backtracks
-    over what it read (the least of interleaved rounds, so that a loaded machine slows both sizes alike: an 8x
-    bound on single runs failed under a load of 4.5 on two cores)."""
-    def timed(text: str) -> float:
-        start = time.perf_counter()
+    over what it read (helpers.assert_linear)."""
+    def search(text: str) -> None:
         coordinates(text)
         card_numbers(text)
         card_numbers(text, [])  # the slashed ones, which are read without runs
         places.map_links(text)
-        return time.perf_counter() - start
 
-    small_text, large_text = unit * 20_000, unit * 80_000
-    small = large = float("inf")
-    for _ in range(4):
-        small, large = min(small, timed(small_text)), min(large, timed(large_text))
-    assert large < 11 * small + 0.02, (small, large)
+    assert_linear(search, unit)
 
 
 def test_the_search_by_hints_finds_what_a_search_at_every_position_finds() -> None:
