@@ -40,6 +40,10 @@ from mirror.privacy.places import card_numbers, coordinates, luhn_valid
      '43.238949,\n    "longitude": 76.889709'),
     ("Широта: 43.238949\nДолгота: 76.889709", "43.238949\nДолгота: 76.889709"),
     ("широта 43.238949, долгота 76.889709", "43.238949, долгота 76.889709"),
+    # short names with only a space after them, each number named
+    ("lat 43.238949 lon 76.889709", "43.238949 lon 76.889709"),
+    ("Lat 43,238949, Lng 76,889709", "43,238949, Lng 76,889709"),
+    ("lon 76.8897 lat 43.2389", "76.8897 lat 43.2389"),
 ])
 def test_coordinates_precise_enough_to_find_a_building_are_found(text: str, value: str) -> None:
     assert [found[0] for found in coordinates(text)] == [value]
@@ -53,6 +57,8 @@ def test_coordinates_precise_enough_to_find_a_building_are_found(text: str, valu
     "12.3400, 45.6700",
     "x=12.3456, y=45.6789",
     "Long 12.3456 long 45.6789",
+    "x 12.3456 lon 45.6789",  # a bare short name counts only after the other one
+    "flat 12.3456 lon 45.6789",
     "1.2345 2.3456",  # a table's columns
     "0.3127,0.3290",  # a colour's white point
     "91.12345, 181.12345",  # out of range
@@ -174,7 +180,7 @@ def test_the_search_by_hints_finds_what_a_search_at_every_position_finds() -> No
 
     pieces = [*"0123456789.,° '\"NEс. ш-/%2Cx\n", "43.238949", "76.889709", "°14'20.2\"", ", ", "с. ш.", " " * 7,
               '"lon": ', "\n    \"longitude\": ", "\nДолгота: ", "широта ", "43.23894977012345", "!3d", "!4d", "!2d",
-              "43,238949", "76,889709", ", "]
+              "43,238949", "76,889709", ", ", "lat ", " lon ", "Long "]
     chooser = random.Random(53)
     total = 0
     for _ in range(400):

@@ -52,8 +52,10 @@ def _angle(n: int) -> str:
 
 
 # The second number's name, which marks the pair as one: "lat": 43.238949, "lon": 76.889709 (JSON, a Telegram
-# export's "latitude" and "longitude" on lines of their own), Широта: 43.238949 / Долгота: 76.889709 (up to 29)
-_LABEL = (r"(?P<label>(?:\r?\n)?[ \t]{0,12}\"?(?i:(?:lat|lon|lng|long)\"?[ \u00a0]?[:=]"
+# export's "latitude" and "longitude" on lines of their own), Широта: 43.238949 / Долгота: 76.889709 (up to 29),
+# lat 43.238949 lon 76.889709 (a short name with only a space after it, "bare": only after the other's name, as
+# "Long 12.3456 long 45.6789" is no place)
+_LABEL = (r"(?P<label>(?:\r?\n)?[ \t]{0,12}\"?(?i:(?:lat|lon|lng|long)\"?(?:[ \u00a0]?[:=]|(?P<bare>(?=[ \u00a0])))"
           r"|(?:latitude|longitude|широта|долгота|ендік|бойлық)\"?[ \u00a0]?[:=]?)[ \u00a0]?)")
 _SEPARATOR = (rf"(?P<sep>[ \u00a0]{{0,8}}[,;/]?[ \u00a0]{{0,8}}{_LABEL}?"
               r"|%2[cC]|&m?l(?:on|ng)=|![34]d)")  # also in a link: %2C, &lon=, Google's !3d43.2389!4d76.8897
@@ -102,6 +104,10 @@ _THOUSANDS_NEAR = re.compile(r"(?<!\d)\d{1,3},\d{3}(?!\d)")
 _LISTED_BEFORE = re.compile(rf"(?<!\d)\d{{1,3}},\d{{{_SPACED_DECIMALS},}}[ \u00a0]*,[ \u00a0]*\Z")
 _LISTED_AFTER = re.compile(rf"[ \u00a0]*,[ \u00a0]*-?\d{{1,3}},\d{{{_SPACED_DECIMALS}}}")
 _AROUND = 40
+# The first number's name, right before it, which a bare second name asks for: the other of the two
+_NAME_BEFORE = re.compile(r"(?i:(?<![^\W\d_])([^\W\d_]{3,9})\"?[ \u00a0]?[:=]?[ \u00a0]?\"?)\Z")
+_LATITUDE_NAMES = frozenset({"lat", "latitude", "широта", "ендік"})
+_LONGITUDE_NAMES = frozenset({"lon", "lng", "long", "longitude", "долгота", "бойлық"})
 _MARKS = ("deg1", "deg2", "pre1", "pre2", "post1", "post2", "label")  # the groups that mark a pair as coordinates
 
 
@@ -181,11 +187,22 @@ def _accepted(text: str, match: re.Match[str]) -> bool:
     second = None if first is None else _value(match, 2)  # (half the time of a text of numbers that are none)
     if first is None or second is None:
         return False
+    if match["bare"] is not None and not _named_before(text, match):
+        return False
     a, b = abs(first), abs(second)
     if not (max(a, b) >= 1 and ((a <= 90 and b <= 180) or (a <= 180 and b <= 90))):
         return False
     commas = match["frac1"] is not None and "," in match["frac1"] + (match["frac2"] or "")
     return not commas or not _comma_spaced(match["sep"]) or any(match.group(*_MARKS)) or _alone(text, match)
+
+
+def _named_before(text: str, match: re.Match[str]) -> bool:
+    """Whether the first number of a pair whose second has a bare short name (lat 43.238949 lon 76.889709) has the
+    other name right before it."""
+    before = _NAME_BEFORE.search(text, max(0, match.start() - 16), match.start())
+    second = match["label"].strip(' \t\r\n"\u00a0').lower()
+    names = _LATITUDE_NAMES if second in _LONGITUDE_NAMES else _LONGITUDE_NAMES
+    return before is not None and before[1].lower() in names
 
 
 def _comma_spaced(sep: str) -> bool:
