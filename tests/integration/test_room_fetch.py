@@ -525,6 +525,22 @@ def test_keep_mirror_keeps_only_what_verified(tmp_path: Path, host: Path, keyrin
     assert not list(kept.glob("bundles/*.7z"))
 
 
+def test_a_mirror_copy_cut_short_says_what_it_kept(tmp_path: Path, host: Path, keyring: Keyring,
+                                                   runner: CliRunner) -> None:
+    """The bundles were kept but the index could not be written: the error says so, never "no copy was kept"."""
+    reader = _reader(tmp_path, keyring, runner, "reader", "author", "publisher")
+    kept = tmp_path / "kept"
+    (kept / "index" / "1.json").mkdir(parents=True)  # the pinned index cannot take its name
+    code, out, err = _fetch(runner, reader, tmp_path / "in", "--mirror", host, "--keep-mirror", kept, "--json")
+    (bundle,) = (host / "bundles").glob("*.7z")
+    assert code == 2 and "no mirror copy was kept" not in err, err
+    assert f"the mirror copy in {kept} is incomplete: 1 bundle(s) kept, but not this run's index" in err, err
+    doc = json.loads(out)
+    assert doc["kept"] == {"folder": str(kept), "index_version": None, "bundles": [bundle.stem]}, doc["kept"]
+    assert (kept / "bundles" / bundle.name).read_bytes() == bundle.read_bytes()
+    assert not (kept / "index.json").exists()
+
+
 def test_a_reader_who_requires_endorsers_gets_the_copy_they_vouch_for(tmp_path: Path, keyring: Keyring,
                                                                       secret: SecretKey, runner: CliRunner) -> None:
     """A room offers three copies of one version: the author's (the smallest, tried first), one endorsed by a

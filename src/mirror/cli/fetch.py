@@ -186,17 +186,17 @@ def _keep(folder: Path | None, result: FetchResult, keys: TrustedKeys,
 
     What arrived in DEST stays, and is reported, whatever happens to the copy.
     """
-    from mirror.fetch.keep import keep_mirror
+    from mirror.fetch.keep import Kept, keep_mirror
 
     if folder is None:
         return None, None
+    done: list[str] = []
     try:
-        kept = keep_mirror(folder, result, keys)
-    except MirrorError as exc:
-        return None, exc
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        return None, MirrorError(f"{where}{exc.strerror or exc}")
+        kept = keep_mirror(folder, result, keys, done)
+    except (MirrorError, OSError) as exc:
+        error = exc if isinstance(exc, MirrorError) else MirrorError(
+            f"{f'{exc.filename}: ' if exc.filename else ''}{exc.strerror or exc}")
+        return (Kept(folder, None, tuple(done)) if done else None), error
     if not as_json:
         index = f"signed index v{kept.index_version}" if kept.index_version else "no signed index (a plain folder)"
         say(f"KEPT     {len(kept.bundles)} bundle(s) and {index} in {kept.folder}: serve it with `mirror serve`")
@@ -357,7 +357,11 @@ def fetch(bundle_ids: tuple[str, ...], mirrors: tuple[str, ...], want_all: bool,
         echo_err(SWARM_HINT)
     if not_kept is not None:  # said last, so it is what a reader sees; a worse verdict of the fetch still wins
         error, hint = str(not_kept), not_kept.hint
-        echo_err(f"mirror: no mirror copy was kept: {error}")
+        if kept is None:
+            echo_err(f"mirror: no mirror copy was kept: {error}")
+        else:  # bundles kept before the failure stay: they are whole, each checked before it took its name
+            echo_err(f"mirror: the mirror copy in {kept.folder} is incomplete: {len(kept.bundles)} bundle(s) kept, "
+                     f"but not this run's index: {error}")
         if hint:
             echo_err(f"hint: {hint}")
         sys.exit(int(result.exit_code or not_kept.exit_code))

@@ -195,8 +195,10 @@ def check_keep_folder(folder: Path) -> None:
                               f"{folder}", hint="keep the mirror in a new folder")
 
 
-def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys) -> Kept:
+def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys, kept: list[str] | None = None) -> Kept:
     """Write every bundle that arrived, with its detached signature files, then the signed index as fetched.
+
+    `kept` gets the sha256 of each bundle as it is kept, so a caller can tell a copy cut short from none at all.
 
     Raises:
         ConfigError: the folder holds another publisher's mirror, or its bundles/ or index/ is a link or a file.
@@ -206,7 +208,7 @@ def keep_mirror(folder: Path, result: FetchResult, keys: TrustedKeys) -> Kept:
     folder.mkdir(parents=True, exist_ok=True)
     check_keep_folder(folder)
     there = _version_in_folder(folder, chosen, keys) if chosen.signed else 0
-    kept = []
+    kept = [] if kept is None else kept
     for arrival in result.arrivals:
         if arrival.path is None or arrival.verified is None:
             continue
