@@ -462,6 +462,28 @@ def test_a_file_pasted_as_base64_in_other_shapes_is_reported() -> None:
         assert found is not None and found[1] == f"{kind} as base64", text[:30]
 
 
+def test_files_pasted_as_base64_are_found_where_a_look_behind_finds_them() -> None:
+    """The search for a pasted file without its header (found by its first characters, then the one before it
+    looked at) finds exactly what the pattern with a look-behind finds at every position, on texts dense with
+    starts inside runs of base64, quoted lines and escaped slashes."""
+    import random
+    import re
+
+    from mirror.privacy import identifiers
+
+    behind = re.compile(r"(?<![A-Za-z0-9+/\\_-])" + identifiers._RAW_FILE.pattern)
+    pieces = ["/9j/", "\\/9j\\/", "_9j_", "iVBORw0KGgo", "UEsDBA", "H4sI", "AAAAGGZ0eXA", "A" * 50, "Zm9v" * 20,
+              "\n", "\n> ", " ", "-", "\\", "ё", "\r\n    ", "+", "=", "x" * 90]
+    chooser = random.Random(181)
+    total = 0
+    for _ in range(300):
+        text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 120)))
+        expected = [m.span() for m in behind.finditer(text)]
+        assert [m.span() for m in identifiers._raw_files(text)] == expected, text
+        total += len(expected)
+    assert total > 100  # files were there to find
+
+
 def test_partial_findings_survive_a_broken_end() -> None:
     """A JPEG cut after its metadata still reports that metadata, with the reason the scan stopped."""
     result = scan_photo_chunks([fx.planted_jpeg()[:2000]], "cut.jpg")
