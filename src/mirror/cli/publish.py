@@ -202,7 +202,8 @@ def status(deep: bool, as_json: bool, config_path: Path | None, keys_dir: Path |
     local = load_published(keyring.get(config.publisher.key).key_id_hex) if config.publisher else None
     expected = local.index if local is not None else None
     now = datetime.now(UTC)
-    statuses = check_hosts(_hosts(config, ()), config, public, expected, now, deep, log)
+    statuses = check_hosts(_hosts(config, ()), config, public, expected, now, deep, log,
+                           local.sides if local is not None else None)
     rows: list[dict[str, Any]] = [
         {"name": s.name, "state": s.state.value, "version": s.version,
          "age_hours": None if s.age_hours is None else round(s.age_hours, 2), "present": s.present,

@@ -22,7 +22,7 @@ from mirror.formats.index import BundleEntry, Index
 from mirror.formats.minisign import PublicKeyFile
 from mirror.net.pace import budget
 from mirror.publish.config import MirrorConfig
-from mirror.publish.held import needed, short, sizes_on
+from mirror.publish.held import Sides, needed, short, sizes_on, wrong
 from mirror.publish.hosts.base import Host, read_back
 from mirror.publish.parallel import each_host
 from mirror.publish.plan import CLOCK_SLACK as FUTURE_SLACK
@@ -63,8 +63,9 @@ class HostStatus:
 
 
 def check_host(host: Host, publisher: PublicKeyFile, expected: Index | None, now: datetime,
-               deep: bool) -> HostStatus:
-    """Read the host's index and check the bundles the publisher's current index lists."""
+               deep: bool, sides: Sides | None = None) -> HostStatus:
+    """Read the host's index and check the bundles the publisher's current index lists; a SHA256SUMS or signature
+    against the size (and, with `deep`, the SHA-256) `sides` records of it (the publisher's state, held.py)."""
     status = HostStatus(host.name)
     raw = b""
     try:
@@ -92,9 +93,9 @@ def check_host(host: Host, publisher: PublicKeyFile, expected: Index | None, now
             if expected is not None and index.version == expected.version and raw != expected.to_bytes():
                 status.problems.append("same version as the local index but other bytes")
         listed = (expected or index or Index("", 0, "", "", (), ())).bundles
-        sizes = sizes_on(host, [path for entry in listed for path, _ in needed(entry)], lambda _: None)
+        sizes = sizes_on(host, [path for entry in listed for path, _ in needed(entry, sides)], lambda _: None)
         for entry in listed:
-            _check_bundle(host, entry, sizes, deep, status)
+            _check_bundle(host, entry, sizes, deep, status, sides or {})
     except TransferError as exc:
         status.problems.append(exc.reason)
     finally:
@@ -103,11 +104,11 @@ def check_host(host: Host, publisher: PublicKeyFile, expected: Index | None, now
 
 
 def check_hosts(hosts: Sequence[Host], config: MirrorConfig, publisher: PublicKeyFile, expected: Index | None,
-                now: datetime, deep: bool, log: Log) -> list[HostStatus]:
+                now: datetime, deep: bool, log: Log, sides: Sides | None = None) -> list[HostStatus]:
     """check_host on every host in parallel, each within its budget; a host that failed oddly is FAILED, saying why."""
     def check(host: Host) -> HostStatus:
         try:
-            return check_host(host, publisher, expected, now, deep)
+            return check_host(host, publisher, expected, now, deep, sides)
         except MirrorError as exc:
             return HostStatus(host.name, problems=[str(exc)])
 
@@ -124,22 +125,25 @@ def check_hosts(hosts: Sequence[Host], config: MirrorConfig, publisher: PublicKe
 
 
 def _check_bundle(host: Host, entry: BundleEntry, sizes: dict[str, int | None], deep: bool,
-                  status: HostStatus) -> None:
+                  status: HostStatus, sides: Sides) -> None:
     """The bundle and every side file a reader needs (held.py), by the sizes of one listing; with `deep`, the
-    bundle read back whole."""
-    missing = short(entry, sizes)
+    bundle read back whole, and each side file `sides` records."""
+    missing = short(entry, sizes, sides)
     if missing and missing[0][0] == entry.path:  # the bundle itself: its side files go without saying
         found = missing[0][1]
         status.problems.append(f"missing {entry.path}" if found is None else
                                f"{entry.path} has {found} bytes, not {entry.size}")
         return
     for path, found in missing:
-        status.problems.append(f"missing {path}" if found is None else f"{path} is empty")
+        status.problems.append(f"missing {path}" if found is None else f"{path} {wrong(entry, path, found, sides)}")
     if missing:
         return
     if deep:
         try:
             read_back(host, entry.path, entry.sha256, entry.size)
+            for path, _ in needed(entry):
+                if path in sides:
+                    read_back(host, path, sides[path][1], sides[path][0])
         except TransferError as exc:
             status.problems.append(exc.reason)
             return

@@ -9,8 +9,11 @@ Example::
 
 A reader needs the bundle (`bundles/<sha256>.7z`), its detached `SHA256SUMS` and signature (to check the author
 before downloading) and its `.torrent` where the index names one (docs/swarm.md); the index files are sent in
-every run. The bundle's size is in the signed index and must match; the side files' sizes are not known here, so
-they must be there and not empty (docs/mirrors.md says what each driver trusts). A host is asked for one listing
+every run. The bundle's size is in the signed index and must match. The detached `SHA256SUMS` and its signature are
+the exact bytes signed inside the bundle: their size and SHA-256, recorded when this machine sent them (`Sides`,
+kept in the publisher's state), must match too; one this machine has no record of, and the `.torrent` (made again
+with each run's mirror list, so of no one fixed size), must be there and not empty (docs/mirrors.md says what each
+driver trusts). A host is asked for one listing
 per folder where its driver can list (`Host.sizes`), else for each file's size, each request retried when
 transient.
 """
@@ -21,19 +24,31 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 
 from mirror.formats.index import BundleEntry
-from mirror.formats.layout import sums_paths, torrent_path
+from mirror.formats.layout import SIG_SUFFIX, sums_paths, torrent_path
 from mirror.publish.hosts.base import Host
 from mirror.publish.parallel import with_retries
 
 Log = Callable[[str], None]
+# A side file's path -> (size, sha256) of the bytes this machine sent there (plan.py's `Plan.sides`): the detached
+# SHA256SUMS and signature, copied out of the bundle, the same on every host.
+Sides = Mapping[str, tuple[int, str]]
 
 
-def needed(entry: BundleEntry) -> tuple[tuple[str, int | None], ...]:
-    """Every file of `entry` a reader needs on a host, with its size where the signed index gives it. A .torrent
-    only where the index names its info hash: an entry published before torrents promises none, and readers do
-    without one (fetch --torrent asks the mirrors for it only by that hash)."""
-    sides = (*sums_paths(entry.sha256), *((torrent_path(entry.sha256),) if entry.infohash is not None else ()))
-    return (entry.path, entry.size), *((path, None) for path in sides)
+def needed(entry: BundleEntry, sides: Sides | None = None) -> tuple[tuple[str, int | None], ...]:
+    """Every file of `entry` a reader needs on a host, with its size where the signed index gives it (the .7z) or
+    `sides` records it (its SHA256SUMS and signature). A .torrent only where the index names its info hash: an entry
+    published before torrents promises none, and readers do without one (fetch --torrent asks the mirrors for it
+    only by that hash)."""
+    known = sides or {}
+    files = (*sums_paths(entry.sha256), *((torrent_path(entry.sha256),) if entry.infohash is not None else ()))
+    return (entry.path, entry.size), *((path, known[path][0] if path in known else None) for path in files)
+
+
+def recorded(paths: Iterable[tuple[str, int, str]]) -> dict[str, tuple[int, str]]:
+    """The `Sides` of files about to be sent, given as (path, size, sha256): their SHA256SUMS and signature files
+    (a .torrent's bytes change with the mirror list, so it has no one size to record)."""
+    return {path: (size, sha256) for path, size, sha256 in paths if path.startswith("bundles/") and
+            path.endswith((".SHA256SUMS", ".SHA256SUMS" + SIG_SUFFIX))}
 
 
 def sizes_on(host: Host, paths: Iterable[str], log: Log,
@@ -64,11 +79,21 @@ def sizes_on(host: Host, paths: Iterable[str], log: Log,
     return found
 
 
-def short(entry: BundleEntry, sizes: Mapping[str, int | None]) -> list[tuple[str, int | None]]:
-    """The files of `entry` that `sizes` (of `sizes_on`) finds missing, empty, or of another size than listed, each
-    with the size found; files `sizes` does not know of are not judged."""
-    return [(path, sizes[path]) for path, size in needed(entry) if path in sizes and
+def short(entry: BundleEntry, sizes: Mapping[str, int | None],
+          sides: Sides | None = None) -> list[tuple[str, int | None]]:
+    """The files of `entry` that `sizes` (of `sizes_on`) finds missing, empty, or of another size than listed (or
+    than `sides` records), each with the size found; files `sizes` does not know of are not judged."""
+    return [(path, sizes[path]) for path, size in needed(entry, sides) if path in sizes and
             ((sizes[path] is None or sizes[path] == 0) if size is None else sizes[path] != size)]
+
+
+def wrong(entry: BundleEntry, path: str, found: int | None, sides: Sides | None = None) -> str:
+    """What is wrong with one file `short` gave, to follow its path: "is missing", "is empty", or "has N bytes, not
+    M" (the size the index gives, or `sides` records)."""
+    expected = dict(needed(entry, sides)).get(path)
+    if found is None:
+        return "is missing"
+    return "is empty" if found == 0 or expected is None else f"has {found:,} bytes, not {expected:,}"
 
 
 def known_all(entry: BundleEntry, sizes: Mapping[str, int | None]) -> bool:

@@ -56,7 +56,7 @@ from mirror.formats.names import printable
 from mirror.formats.timefmt import format_time
 from mirror.formats.torrent import magnet_link
 from mirror.publish.config import MirrorConfig
-from mirror.publish.held import known_all, needed, short, sizes_on
+from mirror.publish.held import Sides, known_all, needed, recorded, short, sizes_on, wrong
 from mirror.publish.hosts.base import Host
 from mirror.publish.parallel import each_host, with_retries
 from mirror.publish.state import Published, host_key, load_published, save_published
@@ -96,6 +96,7 @@ class Plan:
     unchecked: Mapping[str, tuple[BundleEntry, ...]] = field(default_factory=dict)  # host -> held, to be looked for
     # host -> held bundles whose .7z was found at its size though a side file was not: sent again, read back no more
     whole: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    sides: Sides = field(default_factory=dict)  # a listed bundle's SHA256SUMS (or signature) -> its size and SHA-256
 
 
 def host_index(host: Host, publisher: PublicKeyFile) -> tuple[Index, bytes]:
@@ -359,7 +360,15 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
     sources = {p: s for p, s in (local.sources if local else {}).items() if p in listed_paths}
     sources.update((u.path, str(u.source.resolve())) for u in uploads if u.path in listed_paths)
     holding = {k: frozenset() if k in bare else v for k, v in _still_listed(local, listed_paths).items()}
-    return Plan(index, tuple(uploads), _added(listed, merged, entries, log), unread, {}, sources, holding)
+    sides = _sides_of(local.sides if local else {}, uploads, merged)
+    return Plan(index, tuple(uploads), _added(listed, merged, entries, log), unread, {}, sources, holding, sides=sides)
+
+
+def _sides_of(before: Sides, uploads: Sequence[Upload], listed: Sequence[BundleEntry]) -> dict[str, tuple[int, str]]:
+    """The recorded side files (held.py's Sides) of the listed bundles: those this run sends, else those recorded
+    when they were sent before; one of a bundle no longer listed is forgotten."""
+    keep = {path for entry in listed for path in sums_paths(entry.sha256)}
+    return {p: v for p, v in {**before, **recorded((u.path, u.size, u.sha256) for u in uploads)}.items() if p in keep}
 
 
 def _still_listed(local: Published | None, listed: set[str]) -> dict[str, frozenset[str]]:
@@ -391,7 +400,7 @@ def _still_held(plan: Plan, config: MirrorConfig, hosts: Sequence[Host], log: Lo
             with lock:
                 found[host.name][path] = size
 
-        sizes_on(host, [path for entry in due[host.name] for path, _ in needed(entry)], log, seen)
+        sizes_on(host, [path for entry in due[host.name] for path, _ in needed(entry, plan.sides)], log, seen)
 
     outcomes = each_host(asked, {h.name: min(INDEX_BUDGET, config.host(h.name).budget) for h in asked}, look, log)
     holding, unchecked, wholes = dict(plan.holding), {}, {}
@@ -400,14 +409,16 @@ def _still_held(plan: Plan, config: MirrorConfig, hosts: Sequence[Host], log: Lo
             sizes = dict(found[host.name])
         gone, whole = set(), set()
         for entry in due[host.name]:
-            missing = short(entry, sizes)
+            missing = short(entry, sizes, plan.sides)
             if missing and all(path != entry.path for path, _ in missing):
                 whole.add(entry.path)
             for path, size in missing:
                 gone.add(entry.path)
-                log(f"[{host.name}] {printable(entry.title)} ({entry.path}) " + (
-                    ("is no longer there" if size is None else f"has {size:,} bytes, not {entry.size:,}")
-                    if path == entry.path else f"lacks {path}" if size is None else f"has {path} empty") +
+                what = wrong(entry, path, size, plan.sides)
+                log(f"[{host.name}] {printable(entry.title)} ({entry.path})" + (
+                    (" is no longer there" if size is None else f" has {size:,} bytes, not {entry.size:,}")
+                    if path == entry.path else f" lacks {path}" if size is None else
+                    f" has {path} empty" if what == "is empty" else f", whose {path} {what}") +
                     ", though the index lists it")
         if gone:
             key = host_key(config.host(host.name))
@@ -453,7 +464,8 @@ def _send_again(plan: Plan, config: MirrorConfig, hosts: Sequence[Host],
     finally:
         cache.save()
     checks = {h.name: tuple(e for e in unsure if e.path not in known[h.name]) for h in asked}
-    return replace(plan, uploads=tuple(uploads), unsure={n: c for n, c in checks.items() if c})
+    return replace(plan, uploads=tuple(uploads), unsure={n: c for n, c in checks.items() if c},
+                   sides=_sides_of(plan.sides, uploads, plan.index.bundles))
 
 
 def _added(listed: Sequence[BundleEntry], merged: Sequence[BundleEntry], given: Sequence[BundleEntry],
@@ -472,7 +484,7 @@ def _added(listed: Sequence[BundleEntry], merged: Sequence[BundleEntry], given: 
 def sign_plan(plan: Plan, secret: SecretKey, staging: Path) -> Plan:
     """Sign the index, save it as the local state, and add the index files to the uploads."""
     raw, sig = plan.index.to_bytes(), sign_index(plan.index, secret)
-    save_published(plan.index, raw, sig, plan.sources, plan.holding)
+    save_published(plan.index, raw, sig, plan.sources, plan.holding, plan.sides)
     files = []
     pinned = version_path(plan.index.version)
     for remote, data in ((pinned, raw), (pinned + SIG_SUFFIX, sig), (INDEX_NAME, raw), (INDEX_NAME + SIG_SUFFIX, sig)):

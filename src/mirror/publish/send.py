@@ -27,7 +27,7 @@ from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, version_path
 from mirror.formats.names import printable
 from mirror.net.pace import carried
 from mirror.publish.config import MirrorConfig
-from mirror.publish.held import needed, short, sizes_on
+from mirror.publish.held import Sides, needed, short, sizes_on
 from mirror.publish.hosts import open_host, sending_progress
 from mirror.publish.hosts.base import Host, read_back
 from mirror.publish.parallel import each_host, with_retries
@@ -170,36 +170,44 @@ class _Sender:
 
 
 def _lacking(host: Host, unsure: Sequence[BundleEntry], log: Log | None = None,
-             confirmed: list[str] | None = None) -> None:
+             confirmed: list[str] | None = None, sides: Sides | None = None) -> None:
     """Refuse a host that lacks a bundle the index lists (or one of its files, or has other bytes under its name)
     and this machine cannot send it again. The bundles and their side files are looked for in one listing
-    (held.py), then each bundle is read back whole, unless `log` is None (a dry run); each one found whole goes
-    into `confirmed` at once, its files with it, so that it is remembered as held even if the host's run fails
-    later (otherwise every run after a lost state would read them all back again)."""
+    (held.py; a SHA256SUMS or signature at the size `sides` records), then each bundle, and each side file `sides`
+    records, is read back whole, unless `log` is None (a dry run); each one found whole goes into `confirmed` at
+    once, its files with it, so that it is remembered as held even if the host's run fails later (otherwise every
+    run after a lost state would read them all back again)."""
     if not unsure:
         return
-    sizes = sizes_on(host, [path for entry in unsure for path, _ in needed(entry)], log or (lambda _: None))
+    sizes = sizes_on(host, [path for entry in unsure for path, _ in needed(entry, sides)], log or (lambda _: None))
     for entry in unsure:
         where = f"the index lists {printable(entry.title)} ({entry.path}), which is"
         again = "and the file it was published from is not here: publish that bundle again"
-        missing = [path for path, _ in short(entry, sizes)]
+        missing = [path for path, _ in short(entry, sizes, sides)]
         if missing:
             raise TransferError(host.name, f"{where} not on this host, or not whole, {again}" if entry.path in missing
-                                else f"{where} on this host without {missing[0]} (or with it empty), {again}")
-        if log is not None and not _same_bytes(host, entry.path, entry.sha256, entry.size, log):
-            raise TransferError(host.name, f"{where} on this host with other bytes, {again}")
+                                else f"{where} on this host without {missing[0]} (or with it empty or cut short), "
+                                     f"{again}")
+        if log is not None:
+            for path, (size, sha256) in [(entry.path, (entry.size, entry.sha256)),
+                                         *((p, (sides or {})[p]) for p, _ in needed(entry) if p in (sides or {}))]:
+                if not _same_bytes(host, path, sha256, size, log):
+                    raise TransferError(host.name, f"{where} on this host with other bytes" + (
+                        "" if path == entry.path else f" in {path}") + f", {again}")
         if confirmed is not None:
             confirmed += [path for path, _ in needed(entry)]
 
 
-def _still_there(host: Host, held: Sequence[BundleEntry], log: Log, missing: list[str] | None = None) -> None:
+def _still_there(host: Host, held: Sequence[BundleEntry], log: Log, missing: list[str] | None = None,
+                 sides: Sides | None = None) -> None:
     """Refuse a host that no longer has, at its size, a listed bundle it is known to hold and that planning had no
-    time to look for (plan.py's `_still_held`, `Plan.unchecked`), or one of its side files (held.py); each one found
-    missing goes into `missing`, so that it is held no more, and sent again by the next run."""
+    time to look for (plan.py's `_still_held`, `Plan.unchecked`), or one of its side files (held.py; a SHA256SUMS
+    or signature not at the size `sides` records); each one found missing goes into `missing`, so that it is held no
+    more, and sent again by the next run."""
     if not held:
         return
-    sizes = sizes_on(host, [path for entry in held for path, _ in needed(entry)], log)
-    gone = [(entry, lacks[0][0]) for entry in held if (lacks := short(entry, sizes))]
+    sizes = sizes_on(host, [path for entry in held for path, _ in needed(entry, sides)], log)
+    gone = [(entry, lacks[0][0]) for entry in held if (lacks := short(entry, sizes, sides))]
     if gone:
         if missing is not None:
             missing += [entry.path for entry, _ in gone]
@@ -215,20 +223,22 @@ def _still_there(host: Host, held: Sequence[BundleEntry], log: Log, missing: lis
 def publish_to_host(host: Host, required: bool, uploads: Sequence[Upload], log: Log,
                     advance: Callable[[int], None] | None = None, spare: Callable[[], Host] | None = None,
                     transfers: int = 1, unsure: Sequence[BundleEntry] = (),
-                    known: frozenset[str] = frozenset(), unchecked: Sequence[BundleEntry] = ()) -> HostResult:
+                    known: frozenset[str] = frozenset(), unchecked: Sequence[BundleEntry] = (),
+                    sides: Sides | None = None) -> HostResult:
     """Send every upload to one host; stop at the first failure (the index goes last).
 
     The files before the index go `transfers` at a time, each further connection made by `spare`; the index
     files go one by one, in order, once all of them are there. `advance` hears of every byte sent (and of every
     file already there, by its size): a progress bar's. Bundles in `unsure` (listed, but not known to be on the
     host, and not sent) must be there, or the host gets nothing. `known`: the bundles the host is known to hold;
-    those of them in `unchecked` (not looked for while planning) must be there at their size too.
+    those of them in `unchecked` (not looked for while planning) must be there at their size too. `sides`: the
+    size and SHA-256 each listed bundle's SHA256SUMS and signature were sent with (held.py).
     """
     result = HostResult(host.name, required)
     sender = _Sender(result, log, advance, known)
     try:
-        _still_there(host, unchecked, log, result.missing)
-        _lacking(host, unsure, log, result.present)
+        _still_there(host, unchecked, log, result.missing, sides)
+        _lacking(host, unsure, log, result.present, sides)
         sender.send_all(host, [u for u in uploads if not _is_index(u.path)], spare, transfers)
         for upload in uploads:
             if _is_index(upload.path):
@@ -268,7 +278,7 @@ def run_plan(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log,
                                       config.host(h.name).transfers, plan.unsure.get(h.name, ()),
                                       plan.holding.get(host_key(config.host(h.name)), frozenset()) |
                                       plan.whole.get(h.name, frozenset()),
-                                      plan.unchecked.get(h.name, ())), log),
+                                      plan.unchecked.get(h.name, ()), plan.sides), log),
             strict=True):
         if isinstance(outcome, TransferError):  # its index did not come, or it was still busy past its budget
             host.close()
@@ -300,8 +310,8 @@ def dry_run(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log) -
     """Per host, what it would get (each file, and whether it is there already), or why it cannot be asked."""
     def look(host: Host) -> list[dict[str, Any]]:
         try:
-            _still_there(host, plan.unchecked.get(host.name, ()), log)  # what would refuse the host its index
-            _lacking(host, plan.unsure.get(host.name, ()))  # (by size alone)
+            _still_there(host, plan.unchecked.get(host.name, ()), log, sides=plan.sides)  # what would refuse the
+            _lacking(host, plan.unsure.get(host.name, ()), sides=plan.sides)  # host its index (by size alone)
             sizes = sizes_on(host, [u.path for u in plan.uploads if not u.replace], log)
             return [{"path": u.path, "size": u.size, "present": not u.replace and sizes[u.path] == u.size}
                     for u in plan.uploads]  # a .torrent is sent again all the same (its web seeds may have changed)

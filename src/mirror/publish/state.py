@@ -1,5 +1,6 @@
 """What a publisher remembers between runs: the last index it signed, where each bundle it lists came from, and
-which hosts are known to hold which bundles.
+which hosts are known to hold which bundles, and the size and SHA-256 of each listed bundle's detached SHA256SUMS
+and signature (`sides`: a host's copy of them is compared with these, held.py).
 
 Example::
 
@@ -41,6 +42,8 @@ class Published:
     raw: bytes
     sources: Mapping[str, str] = field(default_factory=dict)  # listed bundle path -> the local file it came from
     holding: Mapping[str, frozenset[str]] = field(default_factory=dict)  # host_key -> listed bundle paths there
+    # a listed bundle's SHA256SUMS or signature path -> (size, sha256) of the bytes sent there (held.py's Sides)
+    sides: Mapping[str, tuple[int, str]] = field(default_factory=dict)
 
 
 def host_key(host: HostConfig) -> str:
@@ -55,6 +58,19 @@ def published_path(publisher_key: str) -> Path:
 
 def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _sides(value: Any) -> dict[str, tuple[int, str]]:
+    """The state's `sides`, checked: {path: [size, sha256]}. Raises TypeError."""
+    if not isinstance(value, dict):
+        raise TypeError(value)
+    sides = {}
+    for path, pair in value.items():
+        if not (isinstance(pair, list) and len(pair) == 2 and type(pair[0]) is int and pair[0] >= 0 and
+                isinstance(pair[1], str) and len(pair[1]) == 64):
+            raise TypeError(pair)
+        sides[path] = (pair[0], pair[1])
+    return sides
 
 
 def load_published(publisher_key: str) -> Published | None:
@@ -76,17 +92,18 @@ def load_published(publisher_key: str) -> Published | None:
         if not all(isinstance(v, str) for v in sources.values()) or not all(map(_strings, holding.values())):
             raise TypeError(sources)
         return Published(version, Index.from_bytes(raw) if raw else None, raw, dict(sources),
-                         {k: frozenset(v) for k, v in holding.items()})
+                         {k: frozenset(v) for k, v in holding.items()}, _sides(doc.get("sides", {})))
     except (KeyError, TypeError, AttributeError, ManifestError):
         raise damaged_state(path) from None
 
 
 def save_published(index: Index, raw: bytes, signature: bytes, sources: Mapping[str, str],
-                   holding: Mapping[str, frozenset[str]]) -> None:
+                   holding: Mapping[str, frozenset[str]], sides: Mapping[str, tuple[int, str]] | None = None) -> None:
     """Record a signed index as the publisher's newest, before it is uploaded anywhere."""
     save_state(published_path(index.publisher_key),
                {"version": index.version, "index": raw.decode(), "signature": signature.decode(),
-                "sources": dict(sources), "holding": {k: sorted(v) for k, v in holding.items()}})
+                "sources": dict(sources), "holding": {k: sorted(v) for k, v in holding.items()},
+                "sides": {k: list(v) for k, v in sorted((sides or {}).items())}})
 
 
 def record_holding(publisher_key: str, holding: Mapping[str, frozenset[str]]) -> None:
