@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,6 +284,18 @@ def _htpasswd(user: str, password: str) -> str:
 @pytest.fixture(scope="module")
 def nginx_dav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
     """nginx with WebDAV, configured by docs/mirrors.md: basic auth for writes, anonymous GET with Range."""
+    yield from _nginx(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def nginx_dav_unlisted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """nginx_dav without `dav_ext_methods PROPFIND`: a server that will not list a folder (405)."""
+    yield from _nginx(tmp_path_factory, lambda block: block.replace("dav_ext_methods PROPFIND OPTIONS;",
+                                                                    "dav_ext_methods OPTIONS;"))
+
+
+def _nginx(tmp_path_factory: pytest.TempPathFactory,
+           edit: Callable[[str], str] = lambda block: block) -> Iterator[DavServer]:
     nginx = system_tool("nginx")
     require(Path(DAV_EXT).exists(), "nginx's WebDAV module (Debian libnginx-mod-http-dav-ext)")
     folder = tmp_path_factory.mktemp("nginx")
@@ -294,7 +306,7 @@ def nginx_dav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
     (folder / "htpasswd").write_text(_htpasswd("publisher", password))
     port = free_port()
     (folder / "nginx.conf").write_text(NGINX_CONF.format(module=DAV_EXT, p=folder, host=LOOPBACK, port=port,
-                                                         location=documented_location(folder)))
+                                                         location=edit(documented_location(folder))))
     args = [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", "stderr"]
     with running(args, folder / "nginx.log", port) as (process, seconds):
         yield DavServer(f"http://{LOOPBACK}:{port}/mirror/", "publisher", password, folder / "srv" / "mirror",

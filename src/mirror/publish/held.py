@@ -14,13 +14,15 @@ the exact bytes signed inside the bundle: their size and SHA-256, recorded when 
 kept in the publisher's state), must match too; one this machine has no record of, and the `.torrent` (made again
 with each run's mirror list, so of no one fixed size), must be there and not empty (docs/mirrors.md says what each
 driver trusts). A host is asked for one listing
-per folder where its driver can list (`Host.sizes`), else for each file's size, each request retried when
-transient.
+per folder where its driver can list (`Host.sizes`), else for each file's size (a bundle's side files only when
+its .7z is there; a host that refused a listing is not asked for one again), each request retried when transient.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 
 from mirror.formats.index import BundleEntry
@@ -29,6 +31,11 @@ from mirror.publish.hosts.base import Host
 from mirror.publish.parallel import with_retries
 
 Log = Callable[[str], None]
+_BUNDLE_SUFFIX = ".7z"
+# The host objects that refused a listing: not asked for one again (a host object lives for one run). Weak, so a
+# closed host is forgotten with it.
+_UNLISTED: weakref.WeakSet[Host] = weakref.WeakSet()
+_LOCK = threading.Lock()
 # A side file's path -> (size, sha256) of the bytes this machine sent there (plan.py's `Plan.sides`): the detached
 # SHA256SUMS and signature, copied out of the bundle, the same on every host.
 Sides = Mapping[str, tuple[int, str]]
@@ -52,9 +59,14 @@ def recorded(paths: Iterable[tuple[str, int, str]]) -> dict[str, tuple[int, str]
 
 
 def sizes_on(host: Host, paths: Iterable[str], log: Log,
-             seen: Callable[[str, int | None], None] | None = None) -> dict[str, int | None]:
+             seen: Callable[[str, int | None], None] | None = None, bundle_first: bool = True) -> dict[str, int | None]:
     """The size of each of `paths` on `host` (None: not there), from one listing per folder where the host lists
     it, else one size request per file; `seen` hears of each as it is known (a host's time may run out midway).
+
+    A host that refused a listing (`Host.sizes` gave None) is not asked for one again by this host object (this
+    run): each file's size is asked instead. Asked file by file, a bundle's .7z is asked first, and with
+    `bundle_first` its side files are not asked at all when it is not there (they are then left out of the answer:
+    a bundle missing is sent again, or refused, whole).
 
     Raises:
         TransferError: the host failed (after retries of transient failures), or its listing was too long.
@@ -71,12 +83,36 @@ def sizes_on(host: Host, paths: Iterable[str], log: Log,
 
     for folder, inside in folders.items():
         names = {path.rpartition("/")[2] for path in inside}  # only these are kept of a long listing
-        listed = with_retries(functools.partial(host.sizes, folder, names), host.name, f"{folder}/", log) \
-            if len(inside) > 1 else None  # one file: its own request is as cheap as a listing
-        for path in inside:
-            note(path, listed.get(path.rpartition("/")[2]) if listed is not None else
-                 with_retries(functools.partial(host.stat, path), host.name, path, log))
+        listed = None
+        if len(inside) > 1 and not _refused(host):  # one file: its own request is as cheap as a listing
+            listed = with_retries(functools.partial(host.sizes, folder, names), host.name, f"{folder}/", log)
+            if listed is None:
+                with _LOCK:
+                    _UNLISTED.add(host)
+        if listed is not None:
+            for path in inside:
+                note(path, listed.get(path.rpartition("/")[2]))
+            continue
+        asked, absent = set(inside), set()
+        for path in sorted(inside, key=lambda p: not p.endswith(_BUNDLE_SUFFIX)):  # each .7z first
+            bundle = bundle_of(path)
+            if bundle_first and bundle != path and bundle in asked and bundle in absent:
+                continue
+            size = with_retries(functools.partial(host.stat, path), host.name, path, log)
+            if size is None:
+                absent.add(path)
+            note(path, size)
     return found
+
+
+def bundle_of(path: str) -> str:
+    """The bundle a content-addressed file belongs to: bundles/<sha256>.SHA256SUMS is bundles/<sha256>.7z's."""
+    return path.split(".", 1)[0] + _BUNDLE_SUFFIX
+
+
+def _refused(host: Host) -> bool:
+    with _LOCK:
+        return host in _UNLISTED
 
 
 def short(entry: BundleEntry, sizes: Mapping[str, int | None],

@@ -27,7 +27,7 @@ from mirror.formats.layout import INDEX_NAME, SIG_SUFFIX, version_path
 from mirror.formats.names import printable
 from mirror.net.pace import carried
 from mirror.publish.config import MirrorConfig
-from mirror.publish.held import Sides, needed, short, sizes_on
+from mirror.publish.held import Sides, bundle_of, needed, short, sizes_on
 from mirror.publish.hosts import open_host, sending_progress
 from mirror.publish.hosts.base import Host, read_back
 from mirror.publish.parallel import each_host, with_retries
@@ -71,11 +71,6 @@ def _same_bytes(host: Host, path: str, sha256: str, size: int, log: Log) -> bool
     return True
 
 
-def _bundle_of(path: str) -> str:
-    """The bundle a content-addressed file belongs to: bundles/<sha256>.SHA256SUMS is bundles/<sha256>.7z's."""
-    return path.split(".", 1)[0] + ".7z"
-
-
 class _Sender:
     """Sends uploads to one host, from one or several threads, and collects what happened.
 
@@ -93,7 +88,7 @@ class _Sender:
         """Whether `upload` is on the host already, with its bytes."""
         if upload.replace or host.stat(upload.path) != upload.size:
             return False
-        if _bundle_of(upload.path) in self.known or _same_bytes(host, upload.path, upload.sha256, upload.size,
+        if bundle_of(upload.path) in self.known or _same_bytes(host, upload.path, upload.sha256, upload.size,
                                                                 self.log):
             return True
         self.log(f"[{host.name}] {upload.path} is there with other bytes; it is sent again")
@@ -296,7 +291,7 @@ def holding_after(plan: Plan, results: Sequence[HostResult], config: MirrorConfi
         key = host_key(config.host(result.name))
         done = {*result.sent, *result.present}  # a bundle counts once its own files are all there
         arrived = listed if result.ok else {path for path in listed & done if all(
-            u.path in done for u in plan.uploads if not u.replace and _bundle_of(u.path) == path)}
+            u.path in done for u in plan.uploads if not u.replace and bundle_of(u.path) == path)}
         holding[key] = (holding.get(key, frozenset()) - set(result.missing)) | arrived
     return holding
 
@@ -312,7 +307,7 @@ def dry_run(plan: Plan, hosts: Sequence[Host], config: MirrorConfig, log: Log) -
         try:
             _still_there(host, plan.unchecked.get(host.name, ()), log, sides=plan.sides)  # what would refuse the
             _lacking(host, plan.unsure.get(host.name, ()), sides=plan.sides)  # host its index (by size alone)
-            sizes = sizes_on(host, [u.path for u in plan.uploads if not u.replace], log)
+            sizes = sizes_on(host, [u.path for u in plan.uploads if not u.replace], log, bundle_first=False)
             return [{"path": u.path, "size": u.size, "present": not u.replace and sizes[u.path] == u.size}
                     for u in plan.uploads]  # a .torrent is sent again all the same (its web seeds may have changed)
         finally:
