@@ -409,12 +409,13 @@ def apache_dav() -> Iterator[DavServer]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _sshd_config(folder: Path, port: int) -> str:
+def _sshd_config(folder: Path, port: int, command: str | None = None) -> str:
     return "\n".join([
         f"ListenAddress {LOOPBACK}", f"Port {port}", f"HostKey {folder}/host", f"PidFile {folder}/sshd.pid",
         f"AuthorizedKeysFile {folder}/authorized_keys", "PasswordAuthentication no",
         "KbdInteractiveAuthentication no", "UsePAM yes", "StrictModes no",
-        "Subsystem sftp internal-sftp", f"ForceCommand internal-sftp -d {folder}/data", "AllowTcpForwarding no",
+        "Subsystem sftp internal-sftp", f"ForceCommand {command or f'internal-sftp -d {folder}/data'}",
+        "AllowTcpForwarding no",
         "X11Forwarding no", "PermitRootLogin prohibit-password", "",
     ])
 
@@ -422,6 +423,17 @@ def _sshd_config(folder: Path, port: int) -> str:
 @pytest.fixture(scope="module")
 def sshd_sftp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer]:
     """OpenSSH's internal-sftp for the current user, key auth only; with a known_hosts file for the client."""
+    yield from _sshd(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def sshd_hostile_sftp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer]:
+    """A real sshd whose SFTP session is tests/hostile_sftp.py: a 16 MiB packet, trickled."""
+    script = Path(__file__).resolve().parent / "hostile_sftp.py"
+    yield from _sshd(tmp_path_factory, f"{sys.executable} {script}")
+
+
+def _sshd(tmp_path_factory: pytest.TempPathFactory, command: str | None = None) -> Iterator[SftpServer]:
     require(importlib.util.find_spec("paramiko") is not None, "paramiko (pip install 'mirror[sftp]')")
     sshd = system_tool("sshd")
     keygen = system_tool("ssh-keygen")
@@ -435,7 +447,7 @@ def sshd_sftp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer]:
     (folder / "known_hosts").write_text(f"[{LOOPBACK}]:{port} {host_key[0]} {host_key[1]}\n")
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation folder
-    (folder / "sshd_config").write_text(_sshd_config(folder, port))
+    (folder / "sshd_config").write_text(_sshd_config(folder, port, command))
     args = [sshd, "-D", "-e", "-f", str(folder / "sshd_config")]
     with running(args, folder / "sshd.log", port) as (process, seconds):
         yield SftpServer(port, getpass.getuser(), folder / "data", folder / "client", folder / "known_hosts",

@@ -18,7 +18,8 @@ paramiko bounds each wait (connect, banner, authentication, a channel read) but 
 whole transfer: every operation runs under a Watch (net/pace.py) that counts the file's
 bytes as they move, in SFTP packets of 32 KiB, and shuts down the TCP socket (which this
 driver opens itself) when the server is too slow or the budget is spent; paramiko then
-fails whatever call was waiting, and the connection is opened afresh next time.
+fails whatever call was waiting, and the connection is opened afresh next time. The SFTP channel is read through
+sftp_framed.py: a server's packet is read whole (paramiko's own loop copied it over and over) and at most 1 MiB.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from mirror.net.pace import Limits, Watch, attach, cleanup
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
 from mirror.publish.hosts.base import MAX_LISTING, read_back, too_many
+from mirror.publish.hosts.sftp_framed import Framed, PacketTooLong
 
 PACKET = 1 << 15  # what one SFTP read or write request carries; progress is counted in these
 
@@ -295,14 +297,26 @@ class SftpHost:
         return "/".join(parts) if self._root == "." else posixpath.join(self._root, *parts)
 
     def _connection(self) -> paramiko.SFTPClient:
+        """The SFTP session, opened as SSHClient.open_sftp() does, its channel read through Framed (whole reads,
+        packets of at most MAX_PACKET: sftp_framed.py)."""
         if self._sftp is None:
+            import paramiko
+
             client = self._connect()
             try:
-                self._sftp = client.open_sftp()
+                transport = client.get_transport()
+                channel = transport.open_session(timeout=self._limits.stall) if transport is not None else None
+                if channel is None:
+                    raise paramiko.SSHException("the server opened no session")
+                channel.invoke_subsystem("sftp")
+                channel.settimeout(self._limits.stall)
+                self._sftp = paramiko.SFTPClient(Framed(channel))  # type: ignore[arg-type]
             except self._errors as exc:
                 client.close()
+                if isinstance(exc, PacketTooLong):
+                    raise TransferError(self._name, f"cannot start SFTP: {exc}", Failure.BAD_ANSWER,
+                                        transient=False) from exc
                 raise TransferError(self._name, f"cannot start SFTP: {exc}", Failure.UNREACHABLE) from exc
-            self._sftp.get_channel().settimeout(self._limits.stall)  # type: ignore[union-attr]
             self._client = client
         return self._sftp
 
@@ -370,6 +384,9 @@ class SftpHost:
         """Raise TransferError for `exc`; a dropped or timed-out connection is closed, to be opened afresh."""
         if isinstance(exc, FileNotFoundError) and action in ("read", "stat"):
             raise MissingFile(self._name, f"{path} does not exist") from exc
+        if isinstance(exc, PacketTooLong):  # the session is out of step: closed, and not tried again
+            self.close()
+            raise TransferError(self._name, f"{action} {path}: {exc}", Failure.BAD_ANSWER, transient=False) from exc
         transient = isinstance(exc, TimeoutError | EOFError) or not isinstance(exc, OSError)
         failure = Failure.TIMEOUT if isinstance(exc, TimeoutError) else Failure.UNREACHABLE if transient \
             else Failure.REFUSED

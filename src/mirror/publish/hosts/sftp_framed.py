@@ -1,0 +1,111 @@
+"""The SFTP session's channel as paramiko's SFTP client reads it, bounded: whole reads, and packets of a sane size.
+
+Example::
+
+    channel = transport.open_session(); channel.invoke_subsystem("sftp")
+    sftp = paramiko.SFTPClient(Framed(channel))      # what SSHClient.open_sftp() does, with the channel wrapped
+
+paramiko's SFTP client (5.1, `BaseSFTP._read_all`) reads a packet by `out += channel.recv(n)` until it has the
+length the packet's first 4 bytes give, up to 16 MiB: a server that sends a 16 MiB packet a few bytes at a time
+(each a small SSH message) makes it copy the packet so far at each step, about n²/2 bytes, and burn a core until
+the host's watch ends it. `Framed.recv(n)` returns all n bytes at once (joined once, so paramiko's loop runs one
+step), and reads the SFTP packet boundaries in what passes through: a packet longer than MAX_PACKET is refused
+(`PacketTooLong`) as soon as its length arrives, before any of it is held. Only the duck type that
+`paramiko.SFTPClient` documents for its `sock` (a Channel) is used: recv, send, close, settimeout, gettimeout,
+setblocking, recv_ready and get_name; nothing inside paramiko is patched.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import paramiko
+
+# OpenSSH's sftp-server and Go's pkg/sftp take packets of at most 256 KiB and answer within that (a read of 32 KiB,
+# a page of a folder's names); 1 MiB leaves room for other servers. paramiko's own limit is 16 MiB.
+MAX_PACKET = 1 << 20
+
+
+class PacketTooLong(OSError):
+    """The server sent an SFTP packet longer than MAX_PACKET (the session is unusable after it)."""
+
+
+class Framed:
+    """A paramiko Channel carrying SFTP, read whole and packet-checked (module docstring)."""
+
+    def __init__(self, channel: paramiko.Channel, limit: int = MAX_PACKET) -> None:
+        self._channel = channel
+        self._limit = limit
+        self._header = bytearray()  # the length of the next packet, as far as it has come
+        self._body = 0  # bytes of the current packet still to come
+        self._broken: PacketTooLong | None = None
+
+    def recv(self, n: int) -> bytes:
+        """All `n` bytes (fewer only at the end of the stream).
+
+        Raises:
+            PacketTooLong: a packet's length is over the limit.
+            TimeoutError: nothing came within the channel's timeout (paramiko's socket.timeout).
+        """
+        if self._broken is not None:
+            raise self._broken
+        parts: list[bytes] = []
+        got = 0
+        while got < n:
+            chunk = self._channel.recv(n - got)
+            if not chunk:
+                break
+            self._frame(chunk)
+            parts.append(chunk)
+            got += len(chunk)
+        return b"".join(parts)
+
+    def _frame(self, chunk: bytes) -> None:
+        """Follow packet boundaries through `chunk`; refuse a length over the limit."""
+        view, at = memoryview(chunk), 0
+        while at < len(view):
+            if self._body:
+                step = min(self._body, len(view) - at)
+                self._body -= step
+                at += step
+                continue
+            step = min(4 - len(self._header), len(view) - at)
+            self._header += view[at:at + step]
+            at += step
+            if len(self._header) == 4:
+                length = int.from_bytes(self._header, "big")
+                self._header.clear()
+                if length > self._limit:
+                    self._broken = PacketTooLong(f"the server sent an SFTP packet of {length:,} bytes, more than "
+                                                 f"{self._limit:,}")
+                    raise self._broken
+                self._body = length
+
+    def send(self, data: bytes) -> int:
+        """Send what the channel takes of `data`; how much."""
+        return self._channel.send(data)
+
+    def close(self) -> None:
+        """Close the channel."""
+        self._channel.close()
+
+    def settimeout(self, timeout: float | None) -> None:
+        """The channel's timeout for each read."""
+        self._channel.settimeout(timeout)
+
+    def gettimeout(self) -> float | None:
+        """The channel's timeout."""
+        return self._channel.gettimeout()
+
+    def setblocking(self, blocking: bool) -> None:
+        """Blocking reads or not."""
+        self._channel.setblocking(blocking)
+
+    def recv_ready(self) -> bool:
+        """Whether the channel has bytes to read (this reader holds none of its own)."""
+        return self._channel.recv_ready()
+
+    def get_name(self) -> str:
+        """The channel's name (paramiko's log lines)."""
+        return self._channel.get_name()

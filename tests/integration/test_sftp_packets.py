@@ -1,0 +1,55 @@
+"""A hostile SFTP server cannot make the SFTP driver copy a packet over and over, or hold one of up to 16 MiB:
+paramiko's client read each packet by `out += channel.recv(n)`, so a 16 MiB packet sent a few bytes at a time
+cost about n²/2 bytes of copying, a core busy until the host's watch ended it (helper-pub)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mirror.errors import Failure, TransferError
+from mirror.publish.hosts import open_host
+from mirror.publish.hosts.sftp_framed import MAX_PACKET, Framed, PacketTooLong
+from mirror.record import replace
+from servers import SftpServer
+
+
+def test_a_packet_longer_than_the_limit_is_refused_when_its_length_arrives(
+        sshd_hostile_sftp: SftpServer) -> None:
+    host = open_host(replace(sshd_hostile_sftp.host_config(), timeout=2.0))
+    try:
+        with pytest.raises(TransferError) as caught:
+            host.stat("bundles/a.7z")
+        assert caught.value.failure is Failure.BAD_ANSWER and not caught.value.transient
+        assert f"an SFTP packet of {0xFFFFFF:,} bytes, more than {MAX_PACKET:,}" in caught.value.reason
+    finally:
+        host.close()
+
+
+class _Trickle:
+    """A channel that gives one byte a call, as a server sending tiny SSH messages does."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.calls = data, 0
+
+    def recv(self, n: int) -> bytes:
+        self.calls += 1
+        chunk, self.data = self.data[:1], self.data[1:]
+        return chunk
+
+
+def test_a_packet_is_read_whole_in_one_recv_and_followed_across_packets() -> None:
+    """paramiko asks for the 4 bytes of a length, then for the packet: each comes back whole from one call, so its
+    own loop appends once; the boundaries are followed whatever sizes are asked."""
+    packets = [bytes([1]) * 300, bytes([2]) * 5000, b""]
+    stream = b"".join(len(p).to_bytes(4, "big") + p for p in packets)
+    framed = Framed(_Trickle(stream))  # type: ignore[arg-type]
+    for packet in packets:
+        assert framed.recv(4) == len(packet).to_bytes(4, "big")
+        assert framed.recv(len(packet)) == packet
+    assert framed.recv(4) == b""  # the end of the stream
+    odd = Framed(_Trickle(stream + (MAX_PACKET + 1).to_bytes(4, "big")))  # type: ignore[arg-type]
+    assert odd.recv(len(stream)) == stream  # one read across every packet
+    with pytest.raises(PacketTooLong):
+        odd.recv(7)
+    with pytest.raises(PacketTooLong):  # the session is out of step: nothing more is read
+        odd.recv(1)
