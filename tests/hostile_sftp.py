@@ -1,12 +1,16 @@
-"""A hostile SFTP server, run by a real sshd as the session's command (servers.py's sshd_hostile_sftp): it answers
-the client's INIT properly, then answers the first request with a packet that claims 16 MiB - 1 bytes and sends
-4 MiB of it a kilobyte at a time, then nothing (paramiko's client copied the packet so far at each piece)."""
+"""A hostile SFTP server, run by a real sshd as the session's command (servers.py's sshd_hostile_sftp). It answers
+INIT properly; then a STAT with a packet that claims 16 MiB - 1 bytes, 4 MiB of it sent a kilobyte at a time, then
+nothing (paramiko's client copied the packet so far at each piece); an OPEN, FSTAT and CLOSE properly (a file of
+64 KiB), and each READ (32 KiB asked) with 512 KiB (paramiko kept whatever length came)."""
 
 from __future__ import annotations
 
 import struct
 import sys
 import time
+
+STAT, OPEN, CLOSE, READ, FSTAT = 17, 3, 4, 5, 8
+STATUS, HANDLE, DATA, ATTRS = 101, 102, 103, 105
 
 
 def _read(n: int) -> bytes:
@@ -23,20 +27,44 @@ def _packet() -> bytes:
     return _read(struct.unpack(">I", _read(4))[0])
 
 
-def main() -> None:
+def _send(kind: int, rid: bytes, body: bytes) -> None:
+    sys.stdout.buffer.write(struct.pack(">IB", 1 + len(rid) + len(body), kind) + rid + body)
+    sys.stdout.buffer.flush()
+
+
+def _string(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
+def _trickle(rid: bytes) -> None:
     out = sys.stdout.buffer
+    out.write(struct.pack(">IB", 0xFFFFFF, ATTRS) + rid)
+    out.flush()
+    for _ in range(4096):
+        out.write(bytes(1024))
+        out.flush()
+        time.sleep(0.0005)  # each kilobyte its own SSH message
+    time.sleep(60)  # the client gives up before (its stall time); sshd ends this when it goes
+
+
+def main() -> None:
     _packet()  # SSH_FXP_INIT
-    out.write(struct.pack(">IBI", 5, 2, 3))  # SSH_FXP_VERSION 3
-    out.flush()
-    request = _packet()
-    out.write(struct.pack(">IB", 0xFFFFFF, 105) + request[1:5])  # SSH_FXP_ATTRS for its id, 16 MiB - 1 long
-    out.flush()
+    sys.stdout.buffer.write(struct.pack(">IBI", 5, 2, 3))  # SSH_FXP_VERSION 3
+    sys.stdout.buffer.flush()
     try:
-        for _ in range(4096):
-            out.write(bytes(1024))
-            out.flush()
-            time.sleep(0.0005)  # each kilobyte its own SSH message
-        time.sleep(60)  # the client gives up before (its stall time); sshd ends this when it goes
+        while True:
+            request = _packet()
+            kind, rid = request[0], request[1:5]
+            if kind == STAT:
+                _trickle(rid)
+            elif kind == OPEN:
+                _send(HANDLE, rid, _string(b"h"))
+            elif kind == FSTAT:
+                _send(ATTRS, rid, struct.pack(">IQI", 1 | 4, 64 << 10, 0o100644))
+            elif kind == READ:
+                _send(DATA, rid, _string(bytes(512 << 10)))
+            else:
+                _send(STATUS, rid, struct.pack(">I", 0 if kind == CLOSE else 4) + _string(b"") + _string(b""))
     except BrokenPipeError:
         pass
 

@@ -25,6 +25,19 @@ def test_a_packet_longer_than_the_limit_is_refused_when_its_length_arrives(
         host.close()
 
 
+def test_an_answer_to_a_read_longer_than_was_asked_is_refused(sshd_hostile_sftp: SftpServer) -> None:
+    """paramiko asks 32 KiB a read and kept whatever length came (a file of 64 KiB read as 512 KiB answers, each
+    held until read, and asked again and again to the reader's limit)."""
+    host = open_host(replace(sshd_hostile_sftp.host_config(), timeout=2.0))
+    try:
+        with pytest.raises(TransferError) as caught:
+            host.read("index.json", 8 << 20)
+        assert caught.value.failure is Failure.BAD_ANSWER and not caught.value.transient
+        assert f"answered a read with {512 << 10:,} bytes, more than the 32,768 asked" in caught.value.reason
+    finally:
+        host.close()
+
+
 class _Trickle:
     """A channel that gives one byte a call, as a server sending tiny SSH messages does."""
 
@@ -53,3 +66,7 @@ def test_a_packet_is_read_whole_in_one_recv_and_followed_across_packets() -> Non
         odd.recv(7)
     with pytest.raises(PacketTooLong):  # the session is out of step: nothing more is read
         odd.recv(1)
+    data = (9 + 100).to_bytes(4, "big") + bytes([103]) + bytes(8 + 100)  # a DATA packet with 100 bytes
+    assert Framed(_Trickle(data), data_limit=100).recv(len(data)) == data  # type: ignore[arg-type]
+    with pytest.raises(PacketTooLong, match="answered a read with 100 bytes, more than the 99 asked"):
+        Framed(_Trickle(data), data_limit=99).recv(len(data))  # type: ignore[arg-type]

@@ -310,7 +310,8 @@ class SftpHost:
                     raise paramiko.SSHException("the server opened no session")
                 channel.invoke_subsystem("sftp")
                 channel.settimeout(self._limits.stall)
-                self._sftp = paramiko.SFTPClient(Framed(channel))  # type: ignore[arg-type]
+                framed = Framed(channel, data_limit=paramiko.SFTPFile.MAX_REQUEST_SIZE)
+                self._sftp = paramiko.SFTPClient(framed)  # type: ignore[arg-type]
             except self._errors as exc:
                 client.close()
                 if isinstance(exc, PacketTooLong):

@@ -10,14 +10,16 @@ length the packet's first 4 bytes give, up to 16 MiB: a server that sends a 16 M
 (each a small SSH message) makes it copy the packet so far at each step, about n²/2 bytes, and burn a core until
 the host's watch ends it. `Framed.recv(n)` returns all n bytes at once (joined once, so paramiko's loop runs one
 step), and reads the SFTP packet boundaries in what passes through: a packet longer than MAX_PACKET is refused
-(`PacketTooLong`) as soon as its length arrives, before any of it is held. Only the duck type that
+(`PacketTooLong`) as soon as its length arrives, before any of it is held, and so is an answer to a read (DATA)
+longer than any read paramiko asks (32 KiB: paramiko keeps the answers that come before the one it waits for, each
+whatever its length, so a server could make each 32 KiB asked hold 16 MiB). Only the duck type that
 `paramiko.SFTPClient` documents for its `sock` (a Channel) is used: recv, send, close, settimeout, gettimeout,
 setblocking, recv_ready and get_name; nothing inside paramiko is patched.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     import paramiko
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 # OpenSSH's sftp-server and Go's pkg/sftp take packets of at most 256 KiB and answer within that (a read of 32 KiB,
 # a page of a folder's names); 1 MiB leaves room for other servers. paramiko's own limit is 16 MiB.
 MAX_PACKET = 1 << 20
+DATA = 103  # SSH_FXP_DATA: the answer to a read, which paramiko asks for at most SFTPFile.MAX_REQUEST_SIZE bytes
+DATA_HEAD = 1 + 4 + 4  # its type, request id and the data's length
 
 
 class PacketTooLong(OSError):
@@ -34,9 +38,11 @@ class PacketTooLong(OSError):
 class Framed:
     """A paramiko Channel carrying SFTP, read whole and packet-checked (module docstring)."""
 
-    def __init__(self, channel: paramiko.Channel, limit: int = MAX_PACKET) -> None:
+    def __init__(self, channel: paramiko.Channel, limit: int = MAX_PACKET, data_limit: int = 1 << 15) -> None:
         self._channel = channel
         self._limit = limit
+        self._data_limit = data_limit  # the most a read asks for (paramiko.SFTPFile.MAX_REQUEST_SIZE)
+        self._typed = False  # whether the current packet's type byte has been seen
         self._header = bytearray()  # the length of the next packet, as far as it has come
         self._body = 0  # bytes of the current packet still to come
         self._broken: PacketTooLong | None = None
@@ -66,6 +72,11 @@ class Framed:
         view, at = memoryview(chunk), 0
         while at < len(view):
             if self._body:
+                if not self._typed:
+                    self._typed = True
+                    if view[at] == DATA and self._body > DATA_HEAD + self._data_limit:
+                        self._refuse(f"the server answered a read with {self._body - DATA_HEAD:,} bytes, more than "
+                                     f"the {self._data_limit:,} asked")
                 step = min(self._body, len(view) - at)
                 self._body -= step
                 at += step
@@ -77,10 +88,13 @@ class Framed:
                 length = int.from_bytes(self._header, "big")
                 self._header.clear()
                 if length > self._limit:
-                    self._broken = PacketTooLong(f"the server sent an SFTP packet of {length:,} bytes, more than "
-                                                 f"{self._limit:,}")
-                    raise self._broken
-                self._body = length
+                    self._refuse(f"the server sent an SFTP packet of {length:,} bytes, more than {self._limit:,}")
+                self._body, self._typed = length, False
+
+    def _refuse(self, reason: str) -> NoReturn:
+        """Raise PacketTooLong, now and at every read after (the session is out of step)."""
+        self._broken = PacketTooLong(reason)
+        raise self._broken
 
     def send(self, data: bytes) -> int:
         """Send what the channel takes of `data`; how much."""
