@@ -19,16 +19,26 @@ setblocking, recv_ready and get_name; nothing inside paramiko is patched.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NoReturn
-
-if TYPE_CHECKING:
-    import paramiko
+from typing import NoReturn, Protocol
 
 # OpenSSH's sftp-server and Go's pkg/sftp take packets of at most 256 KiB and answer within that (a read of 32 KiB,
 # a page of a folder's names); 1 MiB leaves room for other servers. paramiko's own limit is 16 MiB.
 MAX_PACKET = 1 << 20
 DATA = 103  # SSH_FXP_DATA: the answer to a read, which paramiko asks for at most SFTPFile.MAX_REQUEST_SIZE bytes
 DATA_HEAD = 1 + 4 + 4  # its type, request id and the data's length
+
+
+class Channel(Protocol):
+    """What Framed uses of a paramiko Channel (paramiko itself is imported by sftp.py alone)."""
+
+    def recv(self, nbytes: int, /) -> bytes: ...
+    def send(self, data: bytes, /) -> int: ...
+    def close(self) -> None: ...
+    def settimeout(self, timeout: float | None, /) -> None: ...
+    def gettimeout(self) -> float | None: ...
+    def setblocking(self, blocking: bool, /) -> None: ...
+    def recv_ready(self) -> bool: ...
+    def get_name(self) -> str: ...
 
 
 class PacketTooLong(OSError):
@@ -38,7 +48,7 @@ class PacketTooLong(OSError):
 class Framed:
     """A paramiko Channel carrying SFTP, read whole and packet-checked (module docstring)."""
 
-    def __init__(self, channel: paramiko.Channel, limit: int = MAX_PACKET, data_limit: int = 1 << 15) -> None:
+    def __init__(self, channel: Channel, limit: int = MAX_PACKET, data_limit: int = 1 << 15) -> None:
         self._channel = channel
         self._limit = limit
         self._data_limit = data_limit  # the most a read asks for (paramiko.SFTPFile.MAX_REQUEST_SIZE)
