@@ -107,3 +107,29 @@ def test_a_heif_brand_past_the_fourth_is_read_as_create_reads_it(runner: CliRunn
     assert code == 7 and why.startswith("not a readable HEIC/HEIF image"), why
     code, _, err = invoke(runner, "create", src, "-o", tmp_path / "b.7z", "--key", "alice")
     assert code == 2 and "photos/x.jpg: not a readable HEIC/HEIF image" in " ".join(err.split()), err
+
+
+@pytest.mark.parametrize(("name", "said", "created"), [
+    ("big.heic", "a HEIC image: its metadata cannot be removed without re-encoding it, so mirror create refuses it: "
+                 "pass --convert-heic", "a HEIC image: its metadata cannot be removed without re-encoding it"),
+    ("big.avif", "a HEIC/HEIF image, refused by mirror create by its name: an AVIF image: its metadata cannot be "
+                 "removed here: ", "an AVIF image: its metadata cannot be removed here"),
+])
+def test_a_heic_over_what_scan_reads_is_said_in_creates_words(runner: CliRunner, keyring: Keyring, tmp_path: Path,
+                                                              name: str, said: str, created: str) -> None:
+    """A HEIC over 64 MiB was only "not read" (exit 7), without what create does with it, which its first bytes
+    tell. Now it is said in create's words, as a smaller one is (exit 6), and still said to be not read."""
+    from mirror.privacy.scan import MAX_HEIC
+
+    src = make_sources(tmp_path / "src")
+    photo = src / "photos" / name
+    photo.write_bytes(_bare_heic())
+    with photo.open("r+b") as handle:  # sparse: the disk holds the photo's few KB
+        handle.truncate(MAX_HEIC + (1 << 20))
+    code, out, _ = invoke(runner, "scan", "--json", src)
+    doc = json.loads(out)
+    details = [f["detail"] for f in doc["findings"] if f["path"] == f"photos/{name}"]
+    assert code == 6 and len(details) == 1 and details[0].startswith(said), doc
+    assert doc["not_scanned"] == [{"path": f"photos/{name}", "reason": "a HEIC/HEIF image over 64 MiB is not read"}]
+    code, _, err = invoke(runner, "create", src, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2 and f"refused    photos/{name}: {created}\n" in err, err

@@ -49,7 +49,12 @@ from mirror.record import record
 
 MAX_BLOCK = 4 << 20  # ICC and FLIR data spread over several JPEG segments: how much is joined
 MAX_HEIC = 64 << 20  # a HEIC is read whole by libheif: larger ones are not scanned
-__all__ = ["Finding", "PhotoScan", "scan_photo", "scan_photo_chunks"]
+__all__ = ["Finding", "PhotoScan", "TooLarge", "scan_photo", "scan_photo_chunks"]
+
+
+class TooLarge(PhotoError):
+    """A photo larger than a scan reads (a HEIC over MAX_HEIC): its format is known from its first bytes, what it
+    holds is not."""
 
 
 @record
@@ -326,7 +331,7 @@ def _scan_heic(cursor: Cursor, name: str) -> list[Found]:
 
     data = cursor.take(0, MAX_HEIC + 1)
     if len(data) > MAX_HEIC:
-        raise PhotoError(name, f"a HEIC/HEIF image over {MAX_HEIC >> 20} MiB is not read")
+        raise TooLarge(name, reason=f"a HEIC/HEIF image over {MAX_HEIC >> 20} MiB is not read")
     found: list[Found] = []
     for kind, block in heic_metadata(data, name):
         found += (scan_tiff(block.removeprefix(b"Exif\0\0")) if kind == "exif" else scan_xmp(block)

@@ -37,9 +37,9 @@ from mirror.formats.names import printable
 from mirror.privacy.findings import MAX_FINDINGS, MAX_PER_FILE, Finding
 from mirror.privacy.identifiers import Checks, scan_blocks
 from mirror.privacy.names import scan_name
-from mirror.privacy.scan import scan_photo_chunks
+from mirror.privacy.scan import TooLarge, scan_photo_chunks
 from mirror.privacy.scan_blocks import scan_xmp
-from mirror.privacy.strip import heif_plan, is_heif, misnamed_heif, refused_by_name
+from mirror.privacy.strip import heif_plan, is_heif, misnamed_heif, refused_by_name, refused_format
 from mirror.privacy.texts import NOT_TEXT, NOT_TEXT_FIX, stream_codec, text_lines
 from mirror.safeio import open_regular
 from mirror.sevenzip import Archive, Limits, Member, check_methods, read_archive
@@ -132,16 +132,14 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
     if photo:
         try:
             result = scan_photo_chunks(data, name)
-        except PhotoError as exc:
+        except TooLarge as exc:  # a HEIC known by its first bytes: create's words for it, whatever its size
+            report.add(_format_findings(name, head))
             report.skip(name, exc.reason)
             return
-        if is_heif(head):  # what create does with it, in its words: one without metadata is no clean photo to it
-            report.add([Finding(name, "format", _heif_plan(name))])
-        elif (named := source_media(name)[0]) is not None and named.type in ("image/heic", "image/heif"):
-            misnamed = misnamed_heif(head, name)  # a JPEG named .heic (or .HIF): create refuses it
-            if misnamed is not None:
-                reason, fix = misnamed
-                report.add([Finding(name, "format", f"{reason}: mirror create refuses it: {fix}")])
+        except PhotoError as exc:
+            report.skip(name, _photo_refused(name, head, exc))
+            return
+        report.add(_format_findings(name, head))
         report.add(result.findings)
         if result.problem is not None:  # scanned as far as it could be read, so counted, and said as incomplete
             report.scanned += 1
@@ -157,6 +155,46 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
         report.skip(name, _unread(head))
         return
     report.scanned += 1
+
+
+def _format_findings(name: str, head: bytes) -> list[Finding]:
+    """What create does with a photo scan could read, in its words, when that is no cleaning: a HEIF (any HEIF,
+    create refuses it unless converted), a JPEG, PNG, WebP or GIF named .heic (to be renamed), or one named as a
+    format create refuses whatever its bytes (.avif, .tif, a video's or a RAW file's name): scan must not call
+    CLEAN what create then refuses."""
+    if is_heif(head):  # one without metadata is no clean photo to create
+        return [Finding(name, "format", _heif_plan(name))]
+    named = source_media(name)[0]
+    if named is not None and named.type in ("image/heic", "image/heif"):
+        refused = misnamed_heif(head, name)  # a JPEG named .heic (or .HIF): create refuses it
+    else:
+        refused = _refused_photo_name(name)
+    if refused is None:
+        return []
+    reason, fix = refused
+    return [Finding(name, "format", f"{reason}: mirror create refuses it: {fix}")]
+
+
+def _refused_photo_name(name: str) -> tuple[str, str] | None:
+    """create's reason and fix for a name of a photo or video format it never cleans (an AVIF, a TIFF, a RAW file,
+    a video), whatever the bytes; None for any other name (a HEIC's has words of its own)."""
+    media = source_media(name)[0]
+    if media is None or media.kind != "unsafe-photo" or media.type in ("image/heic", "image/heif"):
+        return None
+    return refused_by_name(name)
+
+
+def _photo_refused(name: str, head: bytes, exc: PhotoError) -> str:
+    """Why a photo was not scanned: for a format create refuses (by its name, or by its first bytes under a
+    photo's name), create's own reason and fix, as its refusal says them (an AVIF was "not scanned" with no fix);
+    otherwise the reader's reason (a damaged photo)."""
+    refused = _refused_photo_name(name)
+    if refused is None and not is_heif(head) and refused_format(head) is not None and exc.hint:
+        refused = exc.reason, exc.hint  # detect_kind's words: create refuses it in the same ones
+    if refused is None:
+        return exc.reason
+    reason, fix = refused
+    return f"{reason}: mirror create refuses it: {fix}"
 
 
 def _heif_plan(name: str) -> str:
