@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import struct
 import subprocess
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -156,3 +159,86 @@ def test_an_xmp_packet_in_utf16_or_utf32_names_its_creator(encoding: str) -> Non
     found = scan_xmp(_XMP.encode(encoding))
     assert ("owner", "XMP dc:creator Aigerim Nurlanovna") in found, found
     assert found[0][1].startswith("XMP packet, 1 properties"), found
+
+
+def _png_texts(value: bytes) -> bytes:
+    """A PNG with an Author (tEXt), a Comment (zTXt) and a Title (iTXt, uncompressed and compressed), each of
+    `value`."""
+    return fx.png_with(fx.chunk(b"tEXt", b"Author\0" + value),
+                       fx.chunk(b"zTXt", b"Comment\0\0" + zlib.compress(value)),
+                       fx.chunk(b"iTXt", b"Title\0\0\0en\0\0" + value),
+                       fx.chunk(b"iTXt", b"Description\0\1\0\0\0" + zlib.compress(value)))
+
+
+def _webp_info(value: bytes) -> bytes:
+    """A WebP with RIFF INFO artist (IART) and copyright (ICOP) fields of `value`, NUL-terminated."""
+    plain = fx.plain_webp()
+    return fx.webp_of(*(fx.riff_chunk(kind, body) for kind, body in fx.webp_chunks(plain)),
+                      fx.riff_chunk(b"IART", value + b"\0"), fx.riff_chunk(b"ICOP", value + b"\0"))
+
+
+@pytest.mark.parametrize("value", [text.encode() for text in BLANKS])
+@pytest.mark.parametrize(("build", "name", "labels"), [(_png_texts, "a.png", "Author, Comment, Title, Description"),
+                                                       (_webp_info, "a.webp", "artist, copyright")])
+def test_empty_text_chunks_and_fields_are_no_findings(build: Callable[[bytes], bytes], name: str, labels: str,
+                                                      value: bytes) -> None:
+    """A PNG tEXt, zTXt or iTXt chunk, or a WebP INFO field, of nothing but spaces, NULs or invisible characters was
+    listed as `text: Author: `, while the same value in EXIF, XMP or IPTC is no finding. Now they are not either;
+    the chunks, which create removes, are said once as empty, so the photo is not called clean."""
+    found = [(f.kind, f.detail) for f in scan_photo(build(value), name)]
+    assert found == [("text", f"text fields of empty values, which name no one: {labels}")], found
+
+
+@pytest.mark.parametrize(("build", "name"), [(_png_texts, "a.png"), (_webp_info, "a.webp")])
+def test_an_empty_text_chunk_beside_a_real_finding_adds_nothing(build: Callable[[bytes], bytes], name: str) -> None:
+    """An empty chunk beside one that names someone: only the real one is listed, as for EXIF."""
+    data = build(b" ")
+    if name == "a.png":
+        data = fx.png_with(fx.chunk(b"tEXt", b"Author\0 "), fx.chunk(b"tEXt", b"Software\0PLANTED Editor"))
+    else:
+        data = data[:-len(fx.riff_chunk(b"ICOP", b" \0"))] + fx.riff_chunk(b"ICOP", b"PLANTED Aigerim\0")
+        data = b"RIFF" + struct.pack("<I", len(data) - 8) + data[8:]
+    found = [(f.kind, f.detail) for f in scan_photo(data, name)]
+    assert found in ([("text", "Software: PLANTED Editor")], [("text", "copyright: PLANTED Aigerim")]), found
+
+
+@pytest.mark.parametrize("value", [b"0000", b"\0Aigerim", "\U000e0041\U000e0069".encode(), b"\x01\x02\x07",
+                                   b" " * 5000 + b"Aigerim"])
+@pytest.mark.parametrize(("build", "name"), [(_png_texts, "a.png"), (_webp_info, "a.webp")])
+def test_a_text_chunk_that_shows_anything_is_still_a_finding(build: Callable[[bytes], bytes], name: str,
+                                                             value: bytes) -> None:
+    """A visible value, one after a NUL (said to be hidden so), one in tag characters, one of control bytes, and
+    one past the first 4,096 blank bytes a scan reads of it: each chunk or field is still a finding of its own."""
+    found = scan_photo(build(value), name)
+    assert len(found) == (4 if name == "a.png" else 2), found
+    assert not any("name no one" in f.detail for f in found), found
+    if value.startswith(b"\0"):
+        assert all(f.detail.endswith("Aigerim (after a NUL byte, which hides it from most viewers)")
+                   for f in found), found
+
+
+@pytest.mark.parametrize("keyword", [b"Aigerim Nurlanovna", b"Label"])
+def test_an_empty_text_of_a_keyword_png_does_not_name_is_listed(keyword: bytes) -> None:
+    """A keyword is free text: one PNG and exiftool do not name (a person's name, say) is what the chunk says,
+    and is listed even when its text is empty; a known one is not."""
+    found = [(f.kind, f.detail) for f in scan_photo(fx.png_with(fx.chunk(b"tEXt", keyword + b"\0 ")), "a.png")]
+    named = keyword == b"Label"
+    assert found == [("text", "text fields of empty values, which name no one: Label" if named
+                      else "Aigerim Nurlanovna:")], found
+
+
+def test_empty_png_text_as_exiftool_writes_it(tmp_path: Path) -> None:
+    """exiftool -PNG:Author=' ' -PNG:Comment=' ' writes text chunks of a space: said once as empty."""
+    tool = require_tool("exiftool")
+    photo = tmp_path / "a.png"
+    photo.write_bytes(fx.plain_png())
+    subprocess.run([tool, "-q", "-overwrite_original", "-PNG:Author= ", "-PNG:Comment= ", str(photo)], check=True)
+    found = [(f.kind, f.detail) for f in scan_photo(photo.read_bytes(), "a.png")]
+    assert found == [("text", "text fields of empty values, which name no one: Author, Comment")], found
+
+
+def test_an_itxt_of_empty_text_whose_translated_keyword_says_something_is_listed() -> None:
+    """An iTXt's translated keyword is free text too: with an empty text it is what the chunk says."""
+    found = [(f.kind, f.detail) for f in scan_photo(fx.png_with(fx.chunk(
+        b"iTXt", b"Title\0\0\0kk\0" + "Айгерим".encode() + b"\0 ")), "a.png")]
+    assert found == [("text", "Title: (Айгерим)")], found

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
-from mirror.privacy.findings import MAX_PER_FILE, Finding, Found, short, with_strings
+from mirror.privacy.findings import MAX_PER_FILE, Finding, Found, empty_value, short, with_strings
 from mirror.privacy.gif import APPLICATION, COMMENT, PLAIN_TEXT, XMP_ID, BlockJudge, GifBlock, GifWalk, payloads
 from mirror.privacy.icc import standard_icc
 from mirror.privacy.jpeg import ADOBE_LEN, APP0, APP1, COM, EXIF_ID, JpegWalk, Segment, app_kinds, icc_number, is_adobe
@@ -195,10 +195,57 @@ def _afcp_entries(head: bytes, table: list[tuple[bytes, int, int]], base: int,
     return entries
 
 
+# The keywords PNG predefines (ISO/IEC 15948, 11.3.4.2) and those exiftool writes: an empty one names no one. Any
+# other keyword is the writer's own words, so one of an empty text is still listed (the keyword may be a name).
+_NAMED_KEYWORDS = frozenset({"Title", "Author", "Description", "Copyright", "Creation Time", "Software", "Disclaimer",
+                             "Warning", "Source", "Comment", "Collection", "Label", "Artist", "Document", "URL",
+                             "Make", "Model", "create-date", "modify-date"})
+_EMPTY_SHOWN = 4  # names of empty text fields shown
+
+
+def _text_value(label: str, value: str, whole: bool) -> list[Found]:
+    """The finding of a text field (a PNG text chunk, a WebP INFO field): its value; text after a NUL, which most
+    viewers stop at, said to be hidden so; [] for a `whole` value that shows nothing at all (spaces, NULs, invisible
+    characters: findings.empty_value), as for an empty EXIF, XMP or IPTC value. A value cut short is never empty."""
+    shown, _, after = value.partition("\0")
+    if not whole or not empty_value(shown):
+        return [("text", short(f"{label}: {value}"))]
+    if not empty_value(after):
+        hidden = " ".join(after.replace("\0", " ").split())
+        return [("text", f"{label}: {short(hidden)} (after a NUL byte, which hides it from most viewers)")]
+    return []
+
+
+def _empty_fields(labels: list[str]) -> Found:
+    """One finding for text fields that are all empty (create removes them, so the photo is not clean), as for an
+    EXIF block of empty tags."""
+    names = list(dict.fromkeys(labels))
+    shown = ", ".join(names[:_EMPTY_SHOWN]) + (", ..." if len(names) > _EMPTY_SHOWN else "")
+    return "text", f"text fields of empty values, which name no one: {shown}"
+
+
+def _plain_text(chunk: Chunk, keyword: str) -> list[Found]:
+    """A tEXt, zTXt or iTXt chunk of text (not XMP, not a raw profile): its keyword and value; [] when the value
+    is empty, its keyword one PNG or exiftool names, and an iTXt's translated keyword empty too."""
+    _, text = text_chunk(chunk, TEXT_SHOWN)
+    value = text.decode("utf-8", "replace")
+    whole = len(text) < TEXT_SHOWN and chunk.size == len(chunk.data)  # neither cut by the walk nor inflated in part
+    if chunk.type == b"iTXt":  # keyword, flag, method, language, translated keyword, text
+        parts = chunk.data.partition(b"\0")[2][2:].split(b"\0", 2)
+        translated = parts[1].decode("utf-8", "replace") if len(parts) > 1 else ""
+        if not empty_value(translated) and empty_value(value):  # then its translated keyword is all it says
+            value = f"({translated}) {value}"
+    found = _text_value(keyword, value, whole)
+    if not found and keyword not in _NAMED_KEYWORDS:  # the keyword is all it says: that is listed
+        return [("text", short(f"{keyword}: {value}"))]
+    return found
+
+
 def _text_chunk(chunk: Chunk) -> list[Found]:
     keyword = text_keyword(chunk)
-    _, text = text_chunk(chunk, MAX_TEXT if keyword == XMP_KEYWORD or keyword.startswith("Raw profile type ")
-                         else TEXT_SHOWN)
+    if keyword != XMP_KEYWORD and not keyword.startswith("Raw profile type "):
+        return _plain_text(chunk, keyword)
+    _, text = text_chunk(chunk, MAX_TEXT)
     if keyword == XMP_KEYWORD:
         return scan_xmp(text)
     if keyword.startswith("Raw profile type "):
@@ -211,7 +258,7 @@ def _text_chunk(chunk: Chunk) -> list[Found]:
             return scan_photoshop(profile)
         if kind in ("icc", "icm"):
             return scan_icc(profile)
-    return [("text", short(f"{keyword}: {text.decode('utf-8', 'replace')}"))]
+    return [("text", short(f"{keyword}: {text.decode('utf-8', 'replace')}"))]  # another raw profile: as it is
 
 
 def _png_chunk(chunk: Chunk) -> list[Found]:
@@ -236,14 +283,23 @@ def _png_chunk(chunk: Chunk) -> list[Found]:
 
 def _scan_png(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[Found]:
     walk = PngWalk(cursor, name, keep_image=False)
+    empty: list[str] = []  # keywords of text chunks that show nothing: said only when nothing else is
+    said = False
     for chunk in walk.chunks():
         if full():  # no report lists more: the rest is only walked (compressed text is not inflated again)
             if not chunk.kept:
                 yield "text" if chunk.type in TEXT_CHUNKS else "other-metadata", "more"
         elif chunk_kinds(chunk):
-            yield from _png_chunk(chunk)
+            found = _png_chunk(chunk)
+            if not found and chunk.type in TEXT_CHUNKS:
+                empty.append(text_keyword(chunk))
+            said = said or bool(found)
+            yield from found
     if walk.trailing:
+        said = True
         yield from _trailing(walk.trailing, walk.trailing_head, "the IEND chunk")
+    if empty and not said:
+        yield _empty_fields(empty)
 
 
 def _webp_chunk(chunk: WebpChunk) -> list[Found]:
@@ -253,9 +309,9 @@ def _webp_chunk(chunk: WebpChunk) -> list[Found]:
         return scan_xmp(chunk.data)
     if chunk.type == ICCP:
         return scan_icc(chunk.data)
-    if chunk.type in INFO_FIELDS:
-        field = INFO_FIELDS[chunk.type]
-        return [("text", short(f"{field}: {chunk.data.rstrip(bytes(1)).decode('utf-8', 'replace')}"))]
+    if chunk.type in INFO_FIELDS:  # a RIFF INFO string, NUL-terminated
+        value = chunk.data.rstrip(bytes(1)).decode("utf-8", "replace")
+        return _text_value(INFO_FIELDS[chunk.type], value, chunk.size == len(chunk.data))
     label = chunk_label(chunk.type).strip()
     where = " in an animation frame" if chunk.nested else ""
     return with_strings(("other-metadata", f"WebP {label} chunk{where}, {chunk.size} bytes (readers do not draw it)"),
@@ -265,16 +321,28 @@ def _webp_chunk(chunk: WebpChunk) -> list[Found]:
 def _scan_webp(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[Found]:
     walk = WebpWalk(cursor, name)
     judge = ChunkJudge(name)
+    empty: list[str] = []  # INFO fields that show nothing: said only when nothing else is
+    said = False
     for chunk in walk.chunks():
         keep, kinds = judge.judge(chunk)
         if kinds and keep:  # kept, trimmed to what readers read
             label = chunk_label(chunk.type).strip()
+            said = True
             yield "other-metadata", f"WebP {label} chunk with bytes or bits readers ignore, {chunk.size} bytes"
         elif kinds and not full():
-            yield from _webp_chunk(chunk)
+            found = _webp_chunk(chunk)
+            if not found and chunk.type in INFO_FIELDS:
+                empty.append(INFO_FIELDS[chunk.type])
+            said = said or bool(found)
+            yield from found
+        elif kinds:
+            said = True
     judge.finish()
     if walk.trailing:
+        said = True
         yield from _trailing(walk.trailing, walk.trailing_head, "the RIFF container")
+    if empty and not said:
+        yield _empty_fields(empty)
 
 
 def _text(data: bytes) -> str:
