@@ -43,6 +43,7 @@ from mirror.privacy.strip import heif_plan, is_heif, misnamed_heif, refused_by_n
 from mirror.privacy.texts import NOT_TEXT, NOT_TEXT_FIX, stream_codec, text_lines
 from mirror.safeio import open_regular
 from mirror.sevenzip import Archive, Limits, Member, check_methods, read_archive
+from mirror.sevenzip.header import CUT, SHOWN_NAME
 from mirror.sevenzip.members import kind_problem
 from mirror.sevenzip.reader import block_members, member_blocks, other_archive
 from mirror.sevenzip.volumes import open_archive_file, volume_set
@@ -400,10 +401,41 @@ def _odd_members(archive: Archive, report: ScanReport) -> set[int]:
     return odd
 
 
+def _odd_names(archive: Archive, report: ScanReport) -> set[int]:
+    """Members whose names the header does not give whole (sevenzip.header's shown names): one cut at SHOWN_NAME
+    characters, or one the names ran out before, is not read (its suffix, which says what it is, is lost), and
+    said; the others still are. Names past the file count (a NUL inside a name splits it in two) are scanned as
+    names, and said: the files are named in order, as 7-Zip names them, so from that name on each may carry
+    another's; the scan of each file's data does not depend on it."""
+    table, names = archive.members, archive.members.names
+    odd: set[int] = set()
+    if CUT.encode() in names.blob:  # one look at the column: no name of a whole one is decoded twice
+        for i in range(len(table)):
+            name = table.name(i)
+            if name == CUT:
+                odd.add(i)
+                report.skip(f"file {i + 1:,} of the archive", "not read: the archive gives no name for it")
+            elif CUT in name:
+                odd.add(i)
+                report.skip(name.replace(CUT, "")[:200] + "...", "not read: the archive gives only the start of "
+                            f"its name (one longer than {SHOWN_NAME:,} characters, or one no NUL ends), so what "
+                            "it is cannot be told")
+    extra = len(names) - len(table)
+    if extra > 0:
+        report.skip("the archive's file names", "more names than files (a NUL inside a name?): the "
+                    "files are named in order, as 7-Zip names them, so a file may be named as another; the names "
+                    "left over were scanned as names")
+        for i in range(len(table), len(names)):
+            left_over = names.name(i)
+            if left_over and CUT not in left_over:
+                report.add(scan_name(left_over, False, report.checks))
+    return odd
+
+
 def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
     archive = read_archive(fp, Limits(shown_names=True))  # names are only shown: one not UTF-16 loses nothing
     check_methods(archive)
-    odd = _odd_members(archive, report)  # types checked before any data is read
+    odd = _odd_members(archive, report) | _odd_names(archive, report)  # checked before any data is read
     bombs = _bombs(archive)
     for i in range(len(archive.members)) if bombs else ():
         member = archive.members[i]

@@ -562,7 +562,7 @@ _PRIVATE = {unit: 0xF0000 + unit - 0xD800 for unit in range(0xD800, 0xE000)}
 
 def _read_names(buf: Buf, size: int, n: int, shown: bool = False) -> NameColumn:
     """The names property's `size` bytes, decoded a slice at a time into one UTF-8 column: a Python string
-    each would cost far more. `shown`: an unpaired surrogate is read as `_PRIVATE` says, not refused."""
+    each would cost far more. `shown`: read as `_shown_names` says (for `mirror scan`), not refused."""
     if size < 1:
         raise ArchiveError("archive header is truncated or malformed")
     if buf.byte() != 0:
@@ -570,8 +570,9 @@ def _read_names(buf: Buf, size: int, n: int, shown: bool = False) -> NameColumn:
     left = size - 1
     if left % 2:
         raise ArchiveError("file names are malformed")
-    decoder = codecs.getincrementaldecoder("utf-16-le")("surrogatepass" if shown else "strict")  # strict: a lone
-    # surrogate is an error
+    if shown:
+        return _shown_names(buf, left, n)
+    decoder = codecs.getincrementaldecoder("utf-16-le")("strict")  # a lone surrogate is an error
     names = NameColumn()
     carry = ""
     try:
@@ -579,8 +580,6 @@ def _read_names(buf: Buf, size: int, n: int, shown: bool = False) -> NameColumn:
             raw = buf.take(min(left, _NAMES_SLICE))
             left -= len(raw)
             text = decoder.decode(raw, final=left == 0)
-            if shown and _LONE.search(text):
-                text = text.translate(_PRIVATE)
             parts = (carry + text).split("\0")
             carry = parts.pop()  # each name ends in a NUL unit: the last part is the start of the next one
             names.extend(part.encode("utf-8") for part in parts)
@@ -594,3 +593,52 @@ def _read_names(buf: Buf, size: int, n: int, shown: bool = False) -> NameColumn:
         # A NUL inside a name splits it in two, so the count no longer matches.
         raise ArchiveError("file names do not match the file count (a NUL inside a name?)")
     return names
+
+
+SHOWN_NAME = _NAMES_SLICE  # characters of a name `mirror scan` keeps; a longer one is cut, and ends in CUT
+CUT = "\0"  # no name read holds a NUL (each ends at one): the mark of a name cut, or of one the header lacks
+MAX_EXTRA_NAMES = 1000  # names past the file count kept (each after a NUL inside a name)
+
+
+def _shown_names(buf: Buf, left: int, n: int) -> NameColumn:
+    """The names property's `left` bytes as `mirror scan` reads them, which only shows names: as 7-Zip reads them,
+    losing no other member for one odd name. Each NUL ends a name, so one with a NUL inside is two: the first `n`
+    are the files' names, in order (7-Zip names them so, calls it a header error, and extracts all the same); the
+    rest follow them (at most MAX_EXTRA_NAMES, then CUT: more were not kept), so `len(names) > n` says so. A name
+    longer than SHOWN_NAME characters (where a name crosses a slice, or within one) is cut there and ends in CUT;
+    a file the names run out before is named CUT alone. An unpaired surrogate is read as `_PRIVATE` says."""
+    decoder = codecs.getincrementaldecoder("utf-16-le")("surrogatepass")
+    names = NameColumn()
+    carry, cut = "", False  # the start of the name being read (SHOWN_NAME characters at most); whether it is longer
+    kept, over = n + MAX_EXTRA_NAMES, False  # names kept at most; whether there were more
+    while left > 0 and not over:
+        raw = buf.take(min(left, _NAMES_SLICE))
+        left -= len(raw)
+        text = decoder.decode(raw, final=left == 0)
+        if _LONE.search(text):
+            text = text.translate(_PRIVATE)
+        *ended, rest = text.split("\0")  # each NUL ends a name
+        if ended:
+            names.append(_shown_name(carry if cut else carry + ended[0], cut))
+            room = max(0, kept - len(names))
+            names.extend(_shown_name(name, False) for name in ended[1:1 + room])
+            over = len(ended) - 1 > room or (len(names) >= kept and (left > 0 or bool(rest)))
+            carry, cut = "", False
+        if not cut and not over:
+            carry += rest  # at most SHOWN_NAME and a slice: never a name's whole length again and again
+            cut = len(carry) > SHOWN_NAME
+            carry = carry[:SHOWN_NAME]
+    while left > 0:  # names past those kept: passed over, a slice at a time
+        left -= len(buf.take(min(left, _NAMES_SLICE)))
+    if over:  # more names than were kept: one CUT says so
+        names.append(CUT.encode())
+    elif carry or cut:  # the last name has no NUL after it: kept all the same, as cut
+        names.append((carry + CUT).encode("utf-8"))
+    while len(names) < n:
+        names.append(CUT.encode())
+    return names
+
+
+def _shown_name(name: str, cut: bool) -> bytes:
+    """A name as `_shown_names` keeps it: SHOWN_NAME characters at most, then CUT when it was longer."""
+    return (name[:SHOWN_NAME] + CUT if cut or len(name) > SHOWN_NAME else name).encode("utf-8")
