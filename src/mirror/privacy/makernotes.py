@@ -7,7 +7,8 @@ Example::
 
 Maker notes are IFDs in each maker's own layout; where each one starts, which
 byte order it uses and what its offsets count from follow exiftool
-(MakerNotes.pm, and each maker's module for the tag numbers). A note this
+(MakerNotes.pm, and each maker's module for the tag numbers); notes that are no IFD but a block of fields
+(Reconyx, Kodak's Type7) are read by makernotes_binary.py. A note this
 module does not know is still reported, by size, as one that may hold a
 serial number.
 """
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 
 from mirror.privacy.exif import Tag, Tiff, read_ifd, read_tiff
 from mirror.privacy.findings import Found, empty_value, short
+from mirror.privacy.makernotes_binary import block_text, scan_binary_note
 from mirror.record import field, record
 
 _OLYMPUS = {0x0404: ("serial", "SerialNumber"), 0x101A: ("serial", "SerialNumber"),
@@ -40,6 +42,10 @@ class _Maker:
         subdirs: tags that point at further IFDs of the same note.
         elements: tag -> (index, kind, exiftool's name): one 32-bit number of a tag that holds several (Pentax's
             CameraInfo keeps the InternalSerialNumber fifth).
+        texts: tag -> (offset, length, codec, kind, exiftool's name): bytes of a tag that holds a block (a Leica
+            R8's SerialInfo keeps the serial at 4); codec "hex" shows them in hex.
+        make_match: how `make` is matched: "start" (the Make starts with it), "whole", or "within".
+        unless: a note that starts with these bytes is not this maker's (another of its layouts).
     """
 
     prefix: bytes
@@ -49,6 +55,17 @@ class _Maker:
     tags: Mapping[int, tuple[str, str]]
     subdirs: frozenset[int] = field(default_factory=frozenset)
     elements: Mapping[int, tuple[int, str, str]] = field(default_factory=dict)
+    texts: Mapping[int, tuple[int, int, str, str, str]] = field(default_factory=dict)
+    make_match: str = "start"
+    unless: bytes = b""
+
+
+_LEICA_AG = " ".join(("leica", "camera", "ag"))  # the Make of Leica's own cameras, lower case (data, no words)
+_PANASONIC = {0x0025: ("serial", "InternalSerialNumber"), 0x0052: ("serial", "LensSerialNumber")}
+_LEICA5 = {0x0305: ("serial", "SerialNumber"), 0x0500: ("serial", "InternalSerialNumber")}
+# Kodak's IFD layouts (Kodak.pm Type8): the serial is in SubIFD0 (0xFC00) or CameraInfo (0xFF00)
+_KODAK = {0xFA19: ("serial", "SerialNumber"), 0xFA04: ("serial", "SerialNumber")}
+_KODAK_SUBDIRS = frozenset({0xFC00, 0xFF00})
 
 
 _MAKERS = (
@@ -80,16 +97,46 @@ _MAKERS = (
     # "RICOH\0MM" are Pentax's layout (the GR III), not read here (_OTHER_LAYOUTS).
     _Maker(b"Ricoh", "", 8, "tiff", {0x0005: ("serial", "SerialNumber")}),
     _Maker(b"RICOH", "", 8, "tiff", {0x0005: ("serial", "SerialNumber")}),
+    # Leica's layouts (MakerNotes.pm MakerNoteLeica..Leica10, their tables in Panasonic.pm), in exiftool's order
+    _Maker(b"", "leica", 8, "tiff", _PANASONIC, make_match="whole"),  # Make "LEICA": Panasonic's layout
+    # Leica2 (M8): its offsets count from the IFD, 8 bytes on, but its SerialNumber is a LONG in its entry
+    _Maker(b"LEICA\0\0\0", _LEICA_AG, 8, "note", {0x0303: ("serial", "SerialNumber")}),
+    _Maker(b"LEICA0", "", 8, "note", {0x3103: ("serial", "SerialNumber")},  # Leica4 (M9): in its subdirectories
+           frozenset({0x3000, 0x3100, 0x3400, 0x3900})),
+    *(_Maker(b"LEICA\0" + bytes((version,)) + b"\0", "", 8, "note", _LEICA5)  # Leica5 (X1, X2, T)
+      for version in (0x01, 0x04, 0x05, 0x06, 0x07, 0x10, 0x1A)),
+    _Maker(b"LEICA\0\x08\0", "", 8, "tiff", _LEICA5),  # Leica8 (Q)
+    _Maker(b"LEICA\0\x09\0", "", 8, "tiff", _LEICA5),
+    _Maker(b"LEICA CAMERA AG\0", "", 18, "tiff", _PANASONIC),  # Leica10 (D-Lux7): Panasonic's tags
+    _Maker(b"", _LEICA_AG, 0, "tiff", {}, make_match="start", unless=b"LEICA",  # Leica3 (R8, R9)
+           texts={0x000B: (4, 8, "latin-1", "serial", "SerialNumber")}),
+    # Nintendo (Nintendo.pm): CameraInfo (0x1101) keeps the InternalSerialNumber at byte 0x18
+    _Maker(b"", "nintendo", 0, "tiff", {}, make_match="whole",
+           texts={0x1101: (0x18, 4, "hex", "serial", "InternalSerialNumber")}),
+    # Kodak's IFD layouts (MakerNoteKodak8b, 8c: a TIFF header, the IFD at 8, offsets from the note; 8a: the IFD
+    # at once, offsets from the EXIF block)
+    _Maker(b"MM\0*\0\0\0\x08", "kodak", 8, "note", _KODAK, _KODAK_SUBDIRS, make_match="within"),
+    _Maker(b"II*\0\x08\0\0\0", "kodak", 8, "note", _KODAK, _KODAK_SUBDIRS, make_match="within"),
+    _Maker(b"", "kodak", 0, "tiff", _KODAK, _KODAK_SUBDIRS, make_match="within"),
 )
 _OTHER_LAYOUTS = (b"RICOH\0II", b"RICOH\0MM")  # a note of a maker's layout this module does not read
 
 
+def _make_matches(maker: _Maker, make: str) -> bool:
+    make = make.strip().lower()
+    if maker.make_match == "whole":
+        return make == maker.make
+    return maker.make in make if maker.make_match == "within" else make.startswith(maker.make)
+
+
 def _find_maker(note: bytes, make: str) -> _Maker | None:
+    """The first maker whose prefix the note starts with and whose Make it is (where it gives either)."""
     if note.startswith(_OTHER_LAYOUTS):
         return None
     for maker in _MAKERS:
-        if (maker.prefix and note.startswith(maker.prefix)) or (not maker.prefix and make.lower().startswith(
-                maker.make)):
+        if maker.unless and note.startswith(maker.unless):
+            continue
+        if (not maker.prefix or note.startswith(maker.prefix)) and (not maker.make or _make_matches(maker, make)):
             return maker
     return None
 
@@ -153,8 +200,9 @@ def _blank(tag: Tag) -> bool:
 
 def scan_makernote(tiff: Tiff, note: Tag, make: str) -> list[Found]:
     """Owner names, serial numbers and unique ids in a maker note; its size when none can be read."""
-    maker = _find_maker(note.raw, make)
-    found: list[Found] = []
+    binary = scan_binary_note(note.raw, make)  # a block of fields (Reconyx, Kodak Type7), no IFD
+    maker = _find_maker(note.raw, make) if binary is None else None
+    found: list[Found] = binary or []
     if maker is not None:
         for entries in _directories(tiff, note, maker):
             found += [(kind, f"maker-note {label} {short(_value(entries[number]))}")
@@ -163,4 +211,7 @@ def scan_makernote(tiff: Tiff, note: Tag, make: str) -> list[Found]:
             found += [(kind, f"maker-note {label} {values[index]}")
                       for number, (index, kind, label) in maker.elements.items()
                       if number in entries and len(values := _longs(entries[number])) > index]
+            found += [(kind, f"maker-note {label} {short(text)}")
+                      for number, (at, size, codec, kind, label) in maker.texts.items()
+                      if number in entries and (text := block_text(entries[number].raw[at:at + size], codec))]
     return found or [("makernote", f"maker notes, {len(note.raw)} bytes (may hold a serial number)")]
