@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,30 @@ def test_a_heic_over_what_scan_reads_is_said_in_creates_words(runner: CliRunner,
     assert doc["not_scanned"] == [{"path": f"photos/{name}", "reason": "a HEIC/HEIF image over 64 MiB is not read"}]
     code, _, err = invoke(runner, "create", src, "-o", tmp_path / "b.7z", "--key", "alice")
     assert code == 2 and f"refused    photos/{name}: {created}\n" in err, err
+
+
+def test_a_heic_known_too_large_by_its_size_is_not_read_past_its_first_bytes(tmp_path: Path) -> None:
+    """scan read 64 MiB of a larger HEIC only to find it too large to scan. Where its size is known (a file in a
+    folder, given alone, or a 7z member), its first bytes say what it is and the rest is never read."""
+    from mirror.privacy.scan import MAX_HEIC
+    from mirror.privacy.scan_paths import ScanReport, _scan_file, scan_path
+
+    head = _bare_heic()
+    taken: list[int] = []
+
+    def chunks() -> Iterator[bytes]:
+        taken.append(1)
+        yield head
+        raise AssertionError("read past the first chunk")
+
+    report = ScanReport()
+    _scan_file("photos/big.heic", lambda: chunks(), report, MAX_HEIC + 1)
+    assert [f.kind for f in report.findings] == ["format"] and taken == [1], report
+    assert report.not_scanned == [("photos/big.heic", "a HEIC/HEIF image over 64 MiB is not read")]
+    photo = tmp_path / "big.heic"
+    photo.write_bytes(head)
+    with photo.open("r+b") as handle:
+        handle.truncate(MAX_HEIC + 1)
+    report = scan_path(photo)
+    assert [f.kind for f in report.findings if f.path == "big.heic"] == ["format"], report
+    assert report.not_scanned == [("big.heic", "a HEIC/HEIF image over 64 MiB is not read")], report

@@ -37,7 +37,7 @@ from mirror.formats.names import printable
 from mirror.privacy.findings import MAX_FINDINGS, MAX_PER_FILE, Finding
 from mirror.privacy.identifiers import Checks, scan_blocks
 from mirror.privacy.names import scan_name
-from mirror.privacy.scan import TooLarge, scan_photo_chunks
+from mirror.privacy.scan import MAX_HEIC, TooLarge, scan_photo_chunks
 from mirror.privacy.scan_blocks import scan_xmp
 from mirror.privacy.strip import heif_plan, is_heif, misnamed_heif, refused_by_name, refused_format
 from mirror.privacy.texts import NOT_TEXT, NOT_TEXT_FIX, stream_codec, text_lines
@@ -119,8 +119,9 @@ def _os_file(name: str, report: ScanReport) -> bool:
     return True
 
 
-def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
-    """Scan one file, whatever it is, from a stream of its bytes."""
+def _scan_file(name: str, chunks: Chunks, report: ScanReport, size: int | None = None) -> None:
+    """Scan one file, whatever it is, from a stream of its bytes (`size` of them, when known: a HEIC larger than a
+    scan reads is then said from its first bytes, the rest never read)."""
     if _os_file(name, report):
         return
     media = media_for(name)
@@ -131,6 +132,10 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport) -> None:
         (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"))
     report.add(scan_name(name, photo, report.checks))
     if photo:
+        if size is not None and size > MAX_HEIC and is_heif(head):  # not read to its 64th MiB to learn as much
+            report.add(_format_findings(name, head))
+            report.skip(name, f"a HEIC/HEIF image over {MAX_HEIC >> 20} MiB is not read")
+            return
         try:
             result = scan_photo_chunks(data, name)
         except TooLarge as exc:  # a HEIC known by its first bytes: create's words for it, whatever its size
@@ -348,10 +353,11 @@ def _scan_folder(folder: Path, report: ScanReport) -> None:
                 _scan_file(relative, _given(iter(())), report)
                 continue
             try:
-                if not stat.S_ISREG(os.lstat(path).st_mode):
+                info = os.lstat(path)
+                if not stat.S_ISREG(info.st_mode):
                     report.skip(relative, "a link or not a regular file")
                     continue
-                _scan_file(relative, _file_chunks(path), report)
+                _scan_file(relative, _file_chunks(path), report, info.st_size)
             except ConfigError:  # swapped for a FIFO or device since it was listed
                 report.skip(relative, "a link or not a regular file")
             except OSError as exc:  # unreadable (or its path too long): not scanned, the rest still is
@@ -473,7 +479,7 @@ def _scan_member(member: Member, chunks: Iterator[bytes], odd: bool, report: Sca
                                                           or member.name.startswith(_ENDORSEMENTS)):
         _scan_signed_file(member.name, chunks, report)
     else:
-        _scan_file(member.name, _given(chunks), report)
+        _scan_file(member.name, _given(chunks), report, member.size)
     for _ in chunks:  # whatever the scan left unread
         pass
 
@@ -554,7 +560,7 @@ def scan_path(path: Path) -> ScanReport:
         _scan_folder(path, report)
         return report
     try:
-        volume_set(path)
+        single = volume_set(path) is None
     except Incomplete as exc:  # X.7z.001 with a volume missing: not scanned, said as such (exit 7)
         report.skip(path.name, str(exc))
         return report
@@ -568,6 +574,7 @@ def scan_path(path: Path) -> ScanReport:
                 report.skip(path.name, f"a 7z archive mirror cannot read: {exc}")
         else:
             fp.seek(0)
-            _scan_file(path.name, _given(_read(fp)), report)
+            size = os.fstat(fp.fileno()).st_size if single else None  # a set's is its volumes' together
+            _scan_file(path.name, _given(_read(fp)), report, size)
     return report
 
