@@ -1,7 +1,7 @@
-"""Kodak's, Leica's, Reconyx's and Nintendo's maker-note serial numbers are named, not only "maker notes".
+"""Kodak's, Leica's, Reconyx's, Nintendo's and Sony's maker-note serial numbers are named, not only "maker notes".
 
 Each note is built in a layout exiftool's MakerNotes.pm names (with the tag tables of Kodak.pm, Panasonic.pm,
-Reconyx.pm and Nintendo.pm), and exiftool reads each serial back from the photo before the scan is asked.
+Reconyx.pm, Nintendo.pm and Sony.pm), and exiftool reads each serial back from the photo before the scan is asked.
 """
 
 from __future__ import annotations
@@ -97,7 +97,12 @@ def _nintendo(where: int) -> bytes:
     return _ifd([(0x1101, fx.UNDEFINED, len(info), info)], where)
 
 
+def _sony(where: int) -> bytes:
+    return b"SONY DSC \0\0\0" + _ifd([(0x2031, fx.ASCII, 9, b"78563412\0")], where + 12)
+
+
 @pytest.mark.parametrize(("make", "note", "tag", "value", "detail"), [
+    ("SONY", _sony, "Sony:SerialNumber", 12345678, "SerialNumber 78563412"),  # exiftool reverses its digit pairs
     ("RECONYX", _reconyx_main, "Reconyx:SerialNumber", "H500DE01234567", "SerialNumber H500DE01234567"),
     ("RECONYX", _reconyx_type2, "Reconyx:SerialNumber", "UF0123456789AB", "SerialNumber UF0123456789AB"),
     ("RECONYX", _reconyx_type3, "Reconyx:SerialNumber", "H2F0123456789A", "SerialNumber H2F0123456789A"),

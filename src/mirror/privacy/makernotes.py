@@ -97,6 +97,10 @@ _MAKERS = (
     # "RICOH\0MM" are Pentax's layout (the GR III), not read here (_OTHER_LAYOUTS).
     _Maker(b"Ricoh", "", 8, "tiff", {0x0005: ("serial", "SerialNumber")}),
     _Maker(b"RICOH", "", 8, "tiff", {0x0005: ("serial", "SerialNumber")}),
+    # Sony (MakerNoteSony: the IFD at 12, offsets from the EXIF block; Sony.pm 0x2031, the ILCE-9's; others keep
+    # theirs enciphered in Tag9050, not read here), Hasselblad's Sony-made bodies too
+    *(_Maker(prefix, "", 12, "tiff", {0x2031: ("serial", "SerialNumber")})
+      for prefix in (b"SONY DSC ", b"SONY CAM ", b"SONY MOBILE", b"\0\0SONY PIC\0", b"VHAB     \0")),
     # Leica's layouts (MakerNotes.pm MakerNoteLeica..Leica10, their tables in Panasonic.pm), in exiftool's order
     _Maker(b"", "leica", 8, "tiff", _PANASONIC, make_match="whole"),  # Make "LEICA": Panasonic's layout
     # Leica2 (M8): its offsets count from the IFD, 8 bytes on, but its SerialNumber is a LONG in its entry
