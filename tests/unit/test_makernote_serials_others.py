@@ -97,11 +97,19 @@ def _nintendo(where: int) -> bytes:
     return _ifd([(0x1101, fx.UNDEFINED, len(info), info)], where)
 
 
+def _leica4(where: int) -> bytes:
+    """"LEICA0", the IFD at 8 (offsets from the note) whose Subdir3000 holds an IFD with SerialNumber (0x3103)."""
+    sub_at = 8 + 2 + 12 + 4  # the subdirectory's bytes follow the main IFD
+    sub = _ifd([(0x3103, fx.ASCII, 8, b"4812345\0")], sub_at)
+    return b"LEICA0\x03\0" + _ifd([(0x3000, fx.UNDEFINED, len(sub), sub)], 8)
+
+
 def _sony(where: int) -> bytes:
     return b"SONY DSC \0\0\0" + _ifd([(0x2031, fx.ASCII, 9, b"78563412\0")], where + 12)
 
 
 @pytest.mark.parametrize(("make", "note", "tag", "value", "detail"), [
+    ("Leica Camera AG", _leica4, "Leica:SerialNumber", 4812345, "SerialNumber 4812345"),
     ("SONY", _sony, "Sony:SerialNumber", 12345678, "SerialNumber 78563412"),  # exiftool reverses its digit pairs
     ("RECONYX", _reconyx_main, "Reconyx:SerialNumber", "H500DE01234567", "SerialNumber H500DE01234567"),
     ("RECONYX", _reconyx_type2, "Reconyx:SerialNumber", "UF0123456789AB", "SerialNumber UF0123456789AB"),

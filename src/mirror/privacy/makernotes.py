@@ -192,8 +192,16 @@ def _directories(tiff: Tiff, note: Tag, maker: _Maker) -> list[dict[int, Tag]]:
         if maker.base == "fuji" and len(note.raw) >= 12:
             big, start = False, struct.unpack_from("<I", note.raw, 8)[0]
     main = _ifd(data, big, start)
-    subs = [_ifd(data, big, value) for tag in maker.subdirs if tag in main for value in main[tag].integers()[:1]]
+    subs = [_ifd(data, big, _subdir_at(main[tag])) for tag in maker.subdirs if tag in main]
     return [main, *subs]
+
+
+def _subdir_at(tag: Tag) -> int:
+    """Where a subdirectory a tag leads to starts: where its value points (a LONG or an IFD), or its value itself
+    when that is the directory (UNDEFINED bytes: a Leica M9's 0x3000...); 0, none, otherwise."""
+    if tag.type == 7:
+        return tag.offset
+    return next(iter(tag.integers()), 0)
 
 
 def _blank(tag: Tag) -> bool:
