@@ -148,3 +148,14 @@ def test_a_leica_note_of_a_layout_without_a_serial_is_said_by_size() -> None:
     found = [(f.kind, f.detail) for f in scan_photo(_jpeg("Leica Camera AG", lambda at: note), "a.jpg")]
     assert not any(kind == "serial" for kind, _ in found), found
     assert any(kind == "makernote" for kind, _ in found), found
+
+
+def test_a_serial_after_nuls_in_a_block_note_is_shown() -> None:
+    """A Reconyx serial after two NULs reads as empty to a reader that stops at the first: it is shown all the
+    same, as a maker note's text after NULs is."""
+    def note(where: int) -> bytes:
+        return bytes(_block(0x80, (0, b"RECONYXUF\0"), (0x4B, b"\0\0UF01234567"), (0x5A, b"\0\0\0")))
+
+    found = [(f.kind, f.detail) for f in scan_photo(_jpeg("RECONYX", note), "a.jpg")]
+    assert ("serial", "maker-note SerialNumber UF01234567") in found, found
+    assert not any("UserLabel" in detail for _, detail in found), found

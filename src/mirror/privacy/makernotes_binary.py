@@ -45,11 +45,12 @@ _LAYOUTS: tuple[tuple[Callable[[bytes, str], bool], tuple[_Field, ...]], ...] = 
 
 
 def block_text(raw: bytes, codec: str) -> str:
-    """A field's bytes as text, up to its first NUL (UTF-16 in units), "" when that shows nothing; in hex
-    ("0x...") for codec "hex" unless they are all zero."""
+    """A field's bytes as text, from its first character that is no NUL to the next NUL (UTF-16 in units: a serial
+    after NULs, which a reader stopping at the first shows as empty, is shown, as makernotes._value shows one), ""
+    when that shows nothing; in hex ("0x...") for codec "hex" unless they are all zero."""
     if codec == "hex":
         return "0x" + raw.hex() if raw.strip(b"\0") else ""
-    text = raw.decode(codec, "replace").split("\0", 1)[0].strip()
+    text = raw.decode(codec, "replace").lstrip("\0").split("\0", 1)[0].strip()
     return "" if empty_value(text) else text
 
 
