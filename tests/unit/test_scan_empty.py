@@ -242,3 +242,14 @@ def test_an_itxt_of_empty_text_whose_translated_keyword_says_something_is_listed
     found = [(f.kind, f.detail) for f in scan_photo(fx.png_with(fx.chunk(
         b"iTXt", b"Title\0\0\0kk\0" + "Айгерим".encode() + b"\0 ")), "a.png")]
     assert found == [("text", "Title: (Айгерим)")], found
+
+
+@pytest.mark.parametrize("kind", [b"zTXt", b"iTXt"])
+def test_bytes_after_an_empty_compressed_text_are_no_empty_value(kind: bytes) -> None:
+    """A compressed text of a space, then bytes after its zlib stream that no reader shows (a name hidden there):
+    the chunk is listed, not taken as empty."""
+    head = b"Author\0\0" if kind == b"zTXt" else b"Author\0\1\0\0\0"
+    found = scan_photo(fx.png_with(fx.chunk(kind, head + zlib.compress(b" ") + b"Aigerim Nurlanovna")), "a.png")
+    assert not any("name no one" in f.detail for f in found) and found, found
+    found = scan_photo(fx.png_with(fx.chunk(kind, head + zlib.compress(b" ") + b"\0\0")), "a.png")
+    assert [f.detail for f in found] == ["text fields of empty values, which name no one: Author"], found

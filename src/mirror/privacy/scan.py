@@ -230,6 +230,7 @@ def _plain_text(chunk: Chunk, keyword: str) -> list[Found]:
     _, text = text_chunk(chunk, TEXT_SHOWN)
     value = text.decode("utf-8", "replace")
     whole = len(text) < TEXT_SHOWN and chunk.size == len(chunk.data)  # neither cut by the walk nor inflated in part
+    whole = whole and not _after_stream(chunk).strip(b"\0")  # nor bytes hidden after its compressed text
     if chunk.type == b"iTXt":  # keyword, flag, method, language, translated keyword, text
         parts = chunk.data.partition(b"\0")[2][2:].split(b"\0", 2)
         translated = parts[1].decode("utf-8", "replace") if len(parts) > 1 else ""
@@ -239,6 +240,24 @@ def _plain_text(chunk: Chunk, keyword: str) -> list[Found]:
     if not found and keyword not in _NAMED_KEYWORDS:  # the keyword is all it says: that is listed
         return [("text", short(f"{keyword}: {value}"))]
     return found
+
+
+def _after_stream(chunk: Chunk) -> bytes:
+    """What follows a compressed text's zlib stream (no reader shows it, a name may hide there); b"" for a text
+    not compressed, or one not inflated to its end within TEXT_SHOWN."""
+    rest = chunk.data.partition(b"\0")[2]
+    if chunk.type == b"zTXt":
+        stream = rest[1:]
+    elif chunk.type == b"iTXt" and rest[:1] == b"\1":
+        stream = rest[2:].split(b"\0", 2)[-1]
+    else:
+        return b""
+    inflate = zlib.decompressobj()
+    try:
+        inflate.decompress(stream, TEXT_SHOWN)
+    except zlib.error:
+        return b""
+    return inflate.unused_data if inflate.eof else b""
 
 
 def _text_chunk(chunk: Chunk) -> list[Found]:
