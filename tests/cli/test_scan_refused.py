@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,20 @@ def test_a_jpeg_png_or_heic_create_takes_gets_no_format_finding(runner: CliRunne
     src = make_sources(tmp_path / "src")
     code, out, _ = invoke(runner, "scan", src)
     assert code == 0 and "CLEAN" in out, out
+
+
+@pytest.mark.parametrize(("name", "photo"), [("x.txt", fx.plain_jpeg), ("y.md", fx.plain_png)])
+def test_a_photo_named_as_an_account_is_never_clean(runner: CliRunner, keyring: Keyring, tmp_path: Path, name: str,
+                                                    photo: Callable[[], bytes]) -> None:
+    """A JPEG or PNG without metadata named .txt or .md scanned CLEAN (read as the photo it is), and create refused
+    it as no text. Now scan says create's refusal as a format finding (exit 6), as it does of a HEIF so named."""
+    src = make_sources(tmp_path / "src")
+    (src / "accounts" / name).write_bytes(photo())
+    code, _, err = invoke(runner, "create", src, "-o", tmp_path / "b.7z", "--key", "alice")
+    assert code == 2, err
+    found = re.search(rf"refused +accounts/{re.escape(name)}: (.*)\n +fix: (.*)\n", err)
+    assert found is not None, err
+    code, out, _ = invoke(runner, "scan", "--json", src)
+    doc = json.loads(out)
+    said = [(f["kind"], f["detail"]) for f in doc["findings"] if f["path"] == f"accounts/{name}"]
+    assert code == 6 and said == [("format", f"{found[1]}: mirror create refuses it: {found[2]}")], doc

@@ -165,13 +165,15 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport, size: int | None =
 
 def _format_findings(name: str, head: bytes) -> list[Finding]:
     """What create does with a photo scan could read, in its words, when that is no cleaning: a HEIF (any HEIF,
-    create refuses it unless converted), a JPEG, PNG, WebP or GIF named .heic (to be renamed), or one named as a
-    format create refuses whatever its bytes (.avif, .tif, a video's or a RAW file's name): scan must not call
-    CLEAN what create then refuses."""
+    create refuses it unless converted), a JPEG, PNG, WebP or GIF named .heic (to be renamed), one named as a
+    format create refuses whatever its bytes (.avif, .tif, a video's or a RAW file's name), or as an account (no
+    text to create): scan must not call CLEAN what create then refuses."""
     if is_heif(head):  # one without metadata is no clean photo to create
         return [Finding(name, "format", _heif_plan(name))]
     named = source_media(name)[0]
-    if named is not None and named.type in ("image/heic", "image/heif"):
+    if named is not None and named.kind == "account":  # a JPEG or PNG named .txt: create reads it as no text
+        refused: tuple[str, str] | None = NOT_TEXT, NOT_TEXT_FIX
+    elif named is not None and named.type in ("image/heic", "image/heif"):
         refused = misnamed_heif(head, name)  # a JPEG named .heic (or .HIF): create refuses it
     else:
         refused = _refused_photo_name(name)
