@@ -1,0 +1,94 @@
+"""A bank account's IBAN in the author's text is an identifier (privacy/banks.py): a request for a transfer gives
+one, and a bank shows its holder's name to whoever sends money to it."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from helpers import assert_linear
+from mirror.privacy import banks
+from mirror.privacy.banks import ibans
+from mirror.privacy.identifiers import mask, scan_text
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Счёт: KZ86125KZT5004100100 (Halyk)", "KZ86125KZT5004100100"),  # the registry's example for Kazakhstan
+    ("IBAN KZ84722C000012345678, Kaspi", "KZ84722C000012345678"),
+    ("Перевод на счёт KZ84 722C 0000 1234 5678 (Kaspi Gold)", "KZ84 722C 0000 1234 5678"),  # as banks print it
+    ("ЖСК:\u00a0KZ16601A871001234567", "KZ16601A871001234567"),
+    ("Реквизиты: RU0304452522540817810538091310419", "RU0304452522540817810538091310419"),
+    ("IBAN UA743052990000026007233566001", "UA743052990000026007233566001"),
+    ("GE29NB0000000101904917 (TBC)", "GE29NB0000000101904917"),
+    ("GB82 WEST 1234 5698 7654 32.", "GB82 WEST 1234 5698 7654 32"),
+    ("photo_KZ84722C000012345678_receipt", "KZ84722C000012345678"),  # a file name's "_" is a space
+])
+def test_an_iban_with_right_check_digits_is_found(text: str, value: str) -> None:
+    assert [found[0] for found in ibans(text)] == [value]
+    findings = scan_text(text, "a.md")
+    assert [f.kind for f in findings] == ["iban"]  # its digits are not also a 12-digit number or a phone
+    assert mask(value)[:2] == value[:2] and value[4:-2].strip() not in findings[0].detail
+
+
+@pytest.mark.parametrize("text", [
+    "KZ84722C000012345679",  # a check digit wrong
+    "KZ84722C0000123456780",  # longer than Kazakhstan's
+    "KZ84722C00001234567",  # shorter
+    "XKZ84722C000012345678",  # inside a word
+    "KZ84722C000012345678X",
+    "kz84722c000012345678",  # banks write it in capitals
+    "KZ84 722C 0000 1234 56789",  # the last group longer: no IBAN of Kazakhstan
+    "KZ84  722C 0000 1234 5678",  # two spaces: not how it is grouped
+    "QQ84722C000012345678",  # no such country
+    "Модель AB12, серия CD34 5678 9012",
+    "sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+])
+def test_look_alikes_of_an_iban_are_none(text: str) -> None:
+    assert ibans(text) == []
+    assert "iban" not in [f.kind for f in scan_text(text, "a.md")]
+
+
+def _shape(country: str, length: int) -> re.Pattern[str]:
+    count = length - 4
+    groups = rf"(?:[ \u00a0][A-Z0-9]{{4}}){{{count // 4}}}"
+    groups += rf"[ \u00a0][A-Z0-9]{{{count % 4}}}" if count % 4 else ""
+    return re.compile(rf"(?<![^\W_]){country}[0-9]{{2}}(?:[A-Z0-9]{{{count}}}|{groups})(?![^\W_])")
+
+
+_SHAPES = [_shape(country, length) for country, length in banks._LENGTHS.items()]
+
+
+def _everywhere(text: str) -> list[tuple[str, int, int]]:
+    """IBANs by a regular expression of each country's shape tried at every position: what ibans() must find."""
+    found: list[tuple[str, int, int]] = []
+    at = 0
+    while at < len(text):
+        match = next((m for shape in _SHAPES if (m := shape.match(text, at)) and banks._checked(m.group())), None)
+        if match is None:
+            at += 1
+        else:
+            found.append((match.group(), match.start(), match.end()))
+            at = match.end()
+    return found
+
+
+def test_the_search_finds_what_a_search_at_every_position_finds() -> None:
+    """ibans() looks only where two capitals and two digits are, and reads the rest by hand: on texts dense with
+    near-IBANs it finds exactly what a regular expression of each country's shape tried everywhere finds."""
+    pieces = [*"KZ0123456789 AC_x\u00a0", "KZ84722C000012345678", "KZ84 722C 0000 1234 5678", "KZ84", "722C",
+              " 0000", "GB82 WEST 1234 5698 7654 32", "NO9386011117947", "NO93 8601 1117 947", *[" "] * 12]
+    chooser = random.Random(97)
+    total = 0
+    for _ in range(150):
+        text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 100)))
+        expected = _everywhere(text)
+        assert ibans(text) == expected, text
+        total += len(expected)
+    assert total > 50  # IBANs were there to find
+
+
+@pytest.mark.parametrize("unit", ["KZ84 ", "KZ84722C00001234567", "KZ84 722C 0000 1234 567", "AB12"])
+def test_time_is_linear_in_hostile_text(unit: str) -> None:
+    assert_linear(ibans, unit)
