@@ -44,6 +44,19 @@ from mirror.privacy.places import card_numbers, coordinates, luhn_valid
     ("lat 43.238949 lon 76.889709", "43.238949 lon 76.889709"),
     ("Lat 43,238949, Lng 76,889709", "43,238949, Lng 76,889709"),
     ("lon 76.8897 lat 43.2389", "76.8897 lat 43.2389"),
+    # a photo's GPS as exiftool prints it ("deg" for the sign), its composite line or its two lines padded
+    ("GPS Position                    : 43 deg 14' 20.22\" N, 76 deg 53' 22.95\" E",
+     "43 deg 14' 20.22\" N, 76 deg 53' 22.95\" E"),
+    ("GPS Latitude                    : 43 deg 14' 20.22\" N\nGPS Longitude                   : 76 deg 53' 22.95\" E",
+     "43 deg 14' 20.22\" N\nGPS Longitude                   : 76 deg 53' 22.95\" E"),
+    ("33 deg 52' 7.75\" S, 151 deg 12' 40.41\" E", "33 deg 52' 7.75\" S, 151 deg 12' 40.41\" E"),
+    # tabs, as a spreadsheet's row or a photo viewer's table is copied
+    ("Latitude\t43° 14' 20.22\" N\nLongitude\t76° 53' 22.95\" E", "43° 14' 20.22\" N\nLongitude\t76° 53' 22.95\" E"),
+    ("Бостандык\t43.238949\t76.889709\t05.01.2022", "43.238949\t76.889709"),
+    ("lat\t43.238949\tlon\t76.889709", "43.238949\tlon\t76.889709"),
+    # Kazakh's names in Latin letters
+    ("Endik: 43.238949, Boilyq: 76.889709", "43.238949, Boilyq: 76.889709"),
+    ("endik 43.2389\nboylyk 76.8897", "43.2389\nboylyk 76.8897"),
 ])
 def test_coordinates_precise_enough_to_find_a_building_are_found(text: str, value: str) -> None:
     assert [found[0] for found in coordinates(text)] == [value]
@@ -66,6 +79,11 @@ def test_coordinates_precise_enough_to_find_a_building_are_found(text: str, valu
     "12,345 67,890",  # sums grouped by thousands
     "version 1.2.3.4567, 2.3456",
     "43°75'10\"N 76°53'22\"E",  # no such minute
+    "43 deg 14' N, 76 deg 53' E",  # whole minutes, as exiftool prints them
+    "1.2345\t2.3456",  # a table's columns, a tab between
+    "12.3456\t45.6789",
+    "1,234567,\t2,345678,\t3,456789",  # a list of figures
+    "rotated 45 deg 30' 12\" clockwise",  # one angle
 ])
 def test_figures_that_are_no_place_are_not_coordinates(text: str) -> None:
     assert coordinates(text) == []
@@ -151,7 +169,8 @@ def test_a_phone_number_is_not_also_a_card() -> None:
 
 
 @pytest.mark.parametrize("unit", ["1 ", "43°", "43°14'", "N 4", "12.5000, ", "1.123 ", "-1,", "4400 ", "https://",
-                                  "4400.", "4400/", "!3d1.1234", "43,238949, "])
+                                  "4400.", "4400/", "!3d1.1234", "43,238949, ", "1 deg ", "43 deg 14' ",
+                                  "1.12345\t", "\nGPS Longitude          : 1.1234"])
 def test_time_is_linear_in_hostile_text(unit: str) -> None:
     """Four times the text costs about four times the time, never the sixteen times of a search that backtracks
     over what it read (helpers.assert_linear)."""
@@ -180,7 +199,9 @@ def test_the_search_by_hints_finds_what_a_search_at_every_position_finds() -> No
 
     pieces = [*"0123456789.,° '\"NEс. ш-/%2Cx\n", "43.238949", "76.889709", "°14'20.2\"", ", ", "с. ш.", " " * 7,
               '"lon": ', "\n    \"longitude\": ", "\nДолгота: ", "широта ", "43.23894977012345", "!3d", "!4d", "!2d",
-              "43,238949", "76,889709", ", ", "lat ", " lon ", "Long "]
+              "43,238949", "76,889709", ", ", "lat ", " lon ", "Long ", "\t", " deg ", "14' 20.22\" N",
+              "\nGPS Longitude" + " " * 19 + ": ", "\nGPS Latitude : ", "Endik: ", "boilyq\t", "lat\t", "\tlon\t",
+              "43 deg 14' 20.22\" N", "76 deg 53' 22.95\" E"]
     chooser = random.Random(53)
     total = 0
     for _ in range(400):

@@ -12,9 +12,10 @@ map's link (Google, Yandex, 2GIS, Apple and OsmAnd put it in their addresses, Go
 says as much: where someone lives, hid, or was.
 Found: two decimal numbers in a latitude's and a longitude's range with at least four decimals each (about 10
 m), or with a degree sign, a hemisphere (N, E, с. ш., в. д., с. е., ш. б.) or the second one's name ("lon":,
-Долгота:, a line below) and three decimals; degrees, minutes and seconds (43°14'20.2"N), or minutes with two
-decimals. Decimal commas with a comma between (43,238949, 76,889709) only with five decimals or more each, not in
-a longer list of such figures, and with no sum grouped by thousands (12,345) within 40 characters.
+Долгота:, a line below) and three decimals; degrees, minutes and seconds (43°14'20.2"N; exiftool's 43 deg 14'
+20.22" N), or minutes with two decimals. A tab counts as a space (a spreadsheet's row, copied). Decimal commas
+with a comma between (43,238949, 76,889709) only with five decimals or more each, not in a longer list of such
+figures, and with no sum grouped by thousands (12,345) within 40 characters.
 Coarser ones (43.24, 76.89: a district) are not.
 
 A map's short link (maps.app.goo.gl/..., yandex.kz/maps/-/..., go.2gis.com/..., osm.org/go/..., maps.apple/p/...,
@@ -42,30 +43,33 @@ _FRACTION = 20
 
 def _angle(n: int) -> str:
     """An angle: a number with three decimals or more (and a degree sign, or none), or whole degrees and minutes
-    (and seconds); a hemisphere before or after it. What cannot be precise enough is not matched at all, so a
+    (and seconds), the degrees marked by a sign or by " deg " as exiftool prints them (43 deg 14' 20.22" N); a
+    hemisphere before or after it. What cannot be precise enough is not matched at all, so a
     text of a million small numbers costs no call per number."""
     return (rf"(?:(?P<pre{n}>{_HEMI}){_SP})?(?P<num{n}>-?\d{{1,3}})"
             rf"(?:(?P<frac{n}>[.,]\d{{3,{_FRACTION}}})(?:{_SP}(?P<deg{n}>[°º˚]))?"
-            rf"|{_SP}[°º˚]{_SP}(?P<min{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?){_SP}['′’]"
+            rf"|(?:{_SP}[°º˚]{_SP}| deg )(?P<min{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?){_SP}['′’]"
             rf"(?:{_SP}(?P<sec{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?){_SP}(?:[\"″”]|''))?)"
             rf"(?:{_SP}(?P<post{n}>{_HEMI}))?")
 
 
 # The second number's name, which marks the pair as one: "lat": 43.238949, "lon": 76.889709 (JSON, a Telegram
-# export's "latitude" and "longitude" on lines of their own), Широта: 43.238949 / Долгота: 76.889709 (up to 29),
+# export's "latitude" and "longitude" on lines of their own), Широта: 43.238949 / Долгота: 76.889709 (up to 29;
+# Kazakh's ендік and бойлық also in Latin letters, endik and boilyq),
 # lat 43.238949 lon 76.889709 (a short name with only a space after it, "bare": only after the other's name, as
-# "Long 12.3456 long 45.6789" is no place)
-_LABEL = (r"(?P<label>(?:\r?\n)?[ \t]{0,12}\"?(?i:(?:lat|lon|lng|long)\"?(?:[ \u00a0]?[:=]|(?P<bare>(?=[ \u00a0])))"
-          r"|(?:latitude|longitude|широта|долгота|ендік|бойлық)\"?[ \u00a0]?[:=]?)[ \u00a0]?)")
-_SEPARATOR = (rf"(?P<sep>[ \u00a0]{{0,8}}[,;/]?[ \u00a0]{{0,8}}{_LABEL}?"
+# "Long 12.3456 long 45.6789" is no place); exiftool's lines, "GPS Longitude", spaces to its 32nd column, " : "
+_LABEL = (r"(?P<label>(?:\r?\n)?[ \t]{0,12}\"?(?i:(?:lat|lon|lng|long)\"?(?:[ \u00a0]?[:=]|(?P<bare>(?=[ \t\u00a0])))"
+          r"|(?:latitude|longitude|широта|долгота|ендік|бойлық|end[iı]k|bo[iy]ly[qk])\"?[ \t\u00a0]?[:=]?"
+          r"|gps[ \u00a0](?:latitude|longitude)[ \t]{0,24}:)[ \t\u00a0]?)")
+_SEPARATOR = (rf"(?P<sep>[ \t\u00a0]{{0,8}}[,;/]?[ \t\u00a0]{{0,8}}{_LABEL}?"
               r"|%2[cC]|&m?l(?:on|ng)=|![34]d)")  # also in a link: %2C, &lon=, Google's !3d43.2389!4d76.8897
 # A number begins a pair after no letter, digit, point or comma; or after Google Maps' data parameter's "!3d" (its
 # latitude, "!4d" its longitude) or "!2d" (an embedded map's longitude, "!3d" then its latitude)
 _PAIR = re.compile(rf"(?:(?<![\w.,])|(?<=![23]d)){_angle(1)}{_SEPARATOR}{_angle(2)}(?!\d|\.\d)")
 # Each begins with a literal character, which the engine finds fast
-_HINTS = tuple(re.compile(pattern) for pattern in (r"\.\d{3}", r",\d{3}", "°", "º", "˚"))
+_HINTS = tuple(re.compile(pattern) for pattern in (r"\.\d{3}", r",\d{3}", "°", "º", "˚", " deg "))
 _BEFORE = 16  # a hemisphere, a sign and three digits before the hint
-_LONGEST = 160  # no pair is longer, with the two characters its end looks at (144 and 2: _PAIR's parts are bounded)
+_LONGEST = 192  # no pair is longer, with the two characters its end looks at (174 and 2: _PAIR's parts are bounded)
 _WINDOW = 4 * _LONGEST  # searched at once from before a hint
 _PLAIN_DECIMALS = 4  # an unmarked number's decimals: 4 is about 10 m (3 about 100 m, a city block) ...
 _SPACED_DECIMALS = 5  # ... or 5, for two numbers with only a space between them (a table's columns have 4)
@@ -101,11 +105,11 @@ Found = tuple[str, int, int]  # value, start, end
 # precise decimal-comma number joined to it by the same ", " (a list of figures: 1,234567, 2,345678, 3,456789). A
 # second place after a word or a ";" (от 43,238949, 76,889709 до 43,240117, 76,891234) is a place too.
 _THOUSANDS_NEAR = re.compile(r"(?<!\d)\d{1,3},\d{3}(?!\d)")
-_LISTED_BEFORE = re.compile(rf"(?<!\d)\d{{1,3}},\d{{{_SPACED_DECIMALS},}}[ \u00a0]*,[ \u00a0]*\Z")
-_LISTED_AFTER = re.compile(rf"[ \u00a0]*,[ \u00a0]*-?\d{{1,3}},\d{{{_SPACED_DECIMALS}}}")
+_LISTED_BEFORE = re.compile(rf"(?<!\d)\d{{1,3}},\d{{{_SPACED_DECIMALS},}}[ \t\u00a0]*,[ \t\u00a0]*\Z")
+_LISTED_AFTER = re.compile(rf"[ \t\u00a0]*,[ \t\u00a0]*-?\d{{1,3}},\d{{{_SPACED_DECIMALS}}}")
 _AROUND = 40
 # The first number's name, right before it, which a bare second name asks for: the other of the two
-_NAME_BEFORE = re.compile(r"(?i:(?<![^\W\d_])([^\W\d_]{3,9})\"?[ \u00a0]?[:=]?[ \u00a0]?\"?)\Z")
+_NAME_BEFORE = re.compile(r"(?i:(?<![^\W\d_])([^\W\d_]{3,9})\"?[ \t\u00a0]?[:=]?[ \t\u00a0]?\"?)\Z")
 _LATITUDE_NAMES = frozenset({"lat", "latitude", "широта", "ендік"})
 _LONGITUDE_NAMES = frozenset({"lon", "lng", "long", "longitude", "долгота", "бойлық"})
 _MARKS = ("deg1", "deg2", "pre1", "pre2", "post1", "post2", "label")  # the groups that mark a pair as coordinates
@@ -124,7 +128,7 @@ def _value(match: re.Match[str], n: int) -> float | None:
     degrees = float(match[f"num{n}"])
     if fraction is not None:
         if not any(match.group(*_MARKS)):  # a sign of the pair's
-            least = _PLAIN_DECIMALS if match["sep"].strip(" \u00a0") else _SPACED_DECIMALS
+            least = _PLAIN_DECIMALS if match["sep"].strip(" \t\u00a0") else _SPACED_DECIMALS
             # padded with zeros, its digits less them: 12.5000 is a figure (1), 43.238900 a place a GPS gave (4)
             padded = fraction.endswith("00") and len(fraction.rstrip("0")) - 1 < least
             # a decimal comma (43,238949; 76,889709 as Russian and Kazakh write them) with five digits or more, and
@@ -209,7 +213,7 @@ def _comma_spaced(sep: str) -> bool:
     """Whether `sep` is the one comma that may stand between two numbers with decimal commas: a comma with a space
     after it, and spaces or none before (43,238949, 76,889709; typed 43,238949 , 76,889709 or with two spaces)."""
     before, comma, after = sep.partition(",")
-    return bool(comma) and not before.strip(" \u00a0") and bool(after) and not after.strip(" \u00a0")
+    return bool(comma) and not before.strip(" \t\u00a0") and bool(after) and not after.strip(" \t\u00a0")
 
 
 def _alone(text: str, match: re.Match[str]) -> bool:
