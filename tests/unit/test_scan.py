@@ -641,6 +641,8 @@ def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     "Изменение к прошлому году (+3)\n12 500 000 пассажиров", "Итого: +5\n1 200 000 теңге",
     "Счёт 3:2 (+1)\n2022-2023 сезон", "Бюджет составил 8 705 123 456\n1,5 раза больше",
     "a `code` span, `x = 5`, 2*3*4, file_name.txt and __init__.py", "1️⃣ first 2️⃣ second, 2022 ❤️ 2023",
+    # a time of day with its seconds, then a year and a time zone: a git log's, a mail client's date line
+    "Date:   Tue Jan 7 14:00:38 2014 -0500", "Thu Feb 9 18:26:35 2023 -0500", "Tue Aug 16 01:47:49 2022 -0400",
 ])
 def test_sums_dates_and_pictures_are_no_identifiers(text: str) -> None:
     """Sums grouped by thousands, pictures named @2x, a date and time written with spaces, words like "at" and
@@ -751,7 +753,7 @@ def test_iin_checksum_matches_reference(prefix: str) -> None:
 def test_dates_and_times_are_never_findings(moment: dt.datetime) -> None:
     """Dates and times in the usual formats give no findings."""
     formats = ("%Y-%m-%d", "%d.%m.%Y", "%H:%M", "%H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d.%m.%Y %H:%M",
-               "%Y:%m:%d %H:%M:%S", "%d/%m/%Y", "%Y%m%d")
+               "%Y:%m:%d %H:%M:%S", "%d/%m/%Y", "%Y%m%d", "%a %b %d %H:%M:%S %Y -0500", "%a %b %d %H:%M:%S %Y +0600")
     text = "; ".join(moment.strftime(f) for f in formats) + f" {moment.isoformat()}"
     assert scan_text(text, "a.md") == []
 

@@ -117,9 +117,12 @@ _WRAPPED = re.compile(r"(\+(?:7|\d[\d \t\u00a0().-]{1,16}[\d)-])"
                       r"[ \t\u00a0]*(\r\n|\r|\n)[ \t]*(?:>[ \t]*)*(?=\d)")
 # Dates are blanked out around a run before numbers are looked for: libphonenumber reads "30.10.2000 00" as a
 # Russian number, and is slow to say no to "2022-01-05 18:30". Two-digit years only with dots: 21-12-34 is a phone.
+# So are times of day with a colon: a git log's or a mail client's "Tue Jan 7 14:00:38 2014 -0500" was a phone,
+# "38 2014 -0500" (5,500 of them in /usr/share/doc's change logs).
 _DAY, _MONTH = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
 _DATE = re.compile(rf"(?<!\d)(?:{_DAY}\.{_MONTH}\.(?:\d\d)?\d\d|{_DAY}[-/]{_MONTH}[-/]\d{{4}}"
-                   rf"|\d{{4}}[-./]{_MONTH}[-./]{_DAY}|{_DAY}([ _]){_MONTH}\1(?:19|20)\d\d)(?!\d)")
+                   rf"|\d{{4}}[-./]{_MONTH}[-./]{_DAY}|{_DAY}([ _]){_MONTH}\1(?:19|20)\d\d"
+                   r"|(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)(?!\d)")
 _HEX_OR_DASH = frozenset("0123456789abcdefABCDEF-")
 _HASH_CHARS = 20  # a hash or id this long, with its dashes: a UUID has 36, a short git hash 7 to 12 (no phone)
 # ... or this long, of hex digits alone: a minisign key id (one in 400 has 12 digits in a row, and was a
