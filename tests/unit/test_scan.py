@@ -650,6 +650,8 @@ def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     "Date:   Tue Jan 7 14:00:38 2014 -0500", "Thu Feb 9 18:26:35 2023 -0500", "Tue Aug 16 01:47:49 2022 -0400",
     # shaped like a neighbour's mobile dialled at home, and none: a book's ISBN, a figure, no operator's code
     "ISBN 0553123456", "12 345 67 89", "0123456789", "1.90 123 45 67", "0,555 123 456", "0312 123 456 789",
+    # Unicode code points; a version and a date in eight digits
+    "Treat U+002D and U+2010..2014 as placeholders", "gcc 2.96 20000814 (experimental)",
 ])
 def test_sums_dates_and_pictures_are_no_identifiers(text: str) -> None:
     """Sums grouped by thousands, pictures named @2x, a date and time written with spaces, words like "at" and

@@ -119,11 +119,12 @@ _WRAPPED = re.compile(r"(\+(?:7|\d[\d \t\u00a0().-]{1,16}[\d)-])"
 # Dates are blanked out around a run before numbers are looked for: libphonenumber reads "30.10.2000 00" as a
 # Russian number, and is slow to say no to "2022-01-05 18:30". Two-digit years only with dots: 21-12-34 is a phone.
 # So are times of day with a colon: a git log's or a mail client's "Tue Jan 7 14:00:38 2014 -0500" was a phone,
-# "38 2014 -0500" (5,500 of them in /usr/share/doc's change logs).
+# "38 2014 -0500" (5,500 of them in /usr/share/doc's change logs); and a date written in eight digits alone beside
+# another number ("gcc 2.96 20000814" was "96 20000814").
 _DAY, _MONTH = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
 _DATE = re.compile(rf"(?<!\d)(?:{_DAY}\.{_MONTH}\.(?:\d\d)?\d\d|{_DAY}[-/]{_MONTH}[-/]\d{{4}}"
                    rf"|\d{{4}}[-./]{_MONTH}[-./]{_DAY}|{_DAY}([ _]){_MONTH}\1(?:19|20)\d\d"
-                   r"|(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)(?!\d)")
+                   r"|(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?|(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?!\d)")
 _HEX_OR_DASH = frozenset("0123456789abcdefABCDEF-")
 _HASH_CHARS = 20  # a hash or id this long, with its dashes: a UUID has 36, a short git hash 7 to 12 (no phone)
 # ... or this long, of hex digits alone: a minisign key id (one in 400 has 12 digits in a row, and was a
@@ -131,6 +132,8 @@ _HASH_CHARS = 20  # a hash or id this long, with its dashes: a UUID has 36, a sh
 _KEY_ID_CHARS = 16
 _BESIDE = 8  # ... and of these, at least this many beside the digits (a dash alone on each side is no hash)
 _HEX = frozenset("0123456789abcdefABCDEF")
+_CODE_POINT = re.compile(r"(?<![^\W\d_])[Uu]\+\Z")  # "U+" before a run: a Unicode code point (U+2010) ...
+_CODE_POINT_DIGITS = re.compile(r"\+[0-9A-Fa-f]{4,6}(?![0-9A-Za-z])")  # ... of four to six hex digits
 _ELEVEN = re.compile(r"(?<!\d)[78](?:\D{0,3}\d){10}(?!\d)")  # a Russian number as dialled at home: 8 916 ...
 _NOT_DIGIT = re.compile(r"\D")
 _DIGITS = re.compile(r"\d+")
@@ -313,8 +316,9 @@ class Finder:
     def _in_window(self, window: str, first: int, last: int) -> tuple[Match, ...]:
         """What the run window[first:last] is: phone numbers, a local number, IINs, other 12-digit numbers."""
         value = window[first:last]
-        if _hash_like(window, first, last):
-            return ()
+        if _hash_like(window, first, last) or (value[0] == "+" and _CODE_POINT.search(window, 0, first + 1)
+                                                and _CODE_POINT_DIGITS.match(window, first)):
+            return ()  # (a Unicode code point, "U+2010..2014", is no number either)
         digits = len(_NOT_DIGIT.sub("", value))
         dial = digits >= (8 if value[0] == "+" else 10) or (
             digits == 9 and _NEIGHBOURS[1][1].search(window, max(0, first - 1), last) is not None)  # (90) 123 ...
