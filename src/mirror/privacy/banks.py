@@ -31,8 +31,9 @@ _LENGTHS = {
     "XK": 20,
 }
 # Where one may begin: two capitals and two digits (not after a letter or a digit, `ibans` looks: a look-behind
-# first made the engine try it at every position, 3 times as long)
-_START = re.compile(r"[A-Z]{2}[0-9]{2}")
+# first made the engine try it at every position, 3 times as long; and spelt out, not [A-Z]{2}[0-9]{2}, which
+# the engine does not search for by its first character: 21 ms a MB of Russian prose against 8)
+_START = re.compile(r"[A-Z][A-Z][0-9][0-9]")
 _SPACES = " \u00a0"
 
 
