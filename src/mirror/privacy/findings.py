@@ -10,7 +10,7 @@ Photo kinds: gps, datetime, make, model, serial, software, owner, people,
 place, unique-id, makernote, exif, xmp, iptc, icc, mpf, exif-thumbnail,
 thumbnail, comment, text, other-metadata, stray-bytes, trailing-data; format (scan only: a
 HEIC/HEIF, which create refuses unless converted, whatever it holds). Text
-kinds: phone, possible-phone, email, iin, 12-digit-number, card-number, iban,
+kinds: phone, possible-phone, email, iin, 12-digit-number, card-number, iban, document-number,
 coordinates, map-link, embedded-file (a file inside the text as base64). Name kinds:
 name (a capture time or a device pattern in a file name). Folder kinds:
 os-file (Thumbs.db, .DS_Store and the like).

@@ -14,7 +14,8 @@ Uzbek mobiles also as dialled at home: 0555 123 456, 90 123 45 67). A local numb
 written 250-12-34 is reported as a possible phone. Dates (2022-01-05,
 05.01.2022), times (18:30) and grouped numbers ("12 000") are not reported. A
 12-digit run is an IIN when its check digit and birth date are valid, else a
-"12-digit-number" to check by eye. IBANs are found by privacy/banks.py, card numbers and coordinates are found by
+"12-digit-number" to check by eye. IBANs are found by privacy/banks.py, passports' and ID cards' numbers after
+their names by privacy/documents.py, card numbers and coordinates are found by
 privacy/places.py, plus codes and what3words addresses by
 privacy/placecodes.py. Values are masked in reports: the line number says
 where to look, and a report can be seen by others.
@@ -29,6 +30,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from mirror.privacy.banks import ibans
+from mirror.privacy.documents import document_numbers
 from mirror.privacy.findings import Finding
 from mirror.privacy.placecodes import plus_codes, what3words, words_at
 from mirror.privacy.places import card_numbers, coordinates, map_links
@@ -395,7 +397,8 @@ class Finder:
             found += [place for place in places if not taken.overlaps(place[2], place[3])]
             taken = _Spans([(start, end) for _, _, start, end in found])
         accounts = [("iban", *iban) for iban in ibans(text)]
-        if accounts:  # its digits are no phone, IIN or card (KZ75722C000012345678 holds twelve in a row)
+        accounts += [("document-number", *number) for number in document_numbers(text, lowered)]
+        if accounts:  # their digits are no phone, IIN or card (KZ75722C000012345678 holds twelve in a row)
             spans = _Spans([(start, end) for _, _, start, end in accounts])
             found = [match for match in found if not spans.overlaps(match[2], match[3])] + accounts
             taken = _Spans([(start, end) for _, _, start, end in found])

@@ -1,0 +1,62 @@
+"""An identity document's number, right after the words that name the document: a passport's or an ID card's.
+
+Example::
+
+    document_numbers("удостоверение личности № 043567891")   # [("043567891", 25, 34)]
+    document_numbers("паспорт N12345678")                      # [("N12345678", 8, 17)]
+
+Kazakhstan's ID card (удостоверение личности, жеке куәлік) has nine digits, its passport (төлқұжат) N and eight;
+a Russian one four digits of series and six (45 08 123456), an Uzbek or Kyrgyz one two letters and seven
+(AA1234567, AN1234567, ID1234567). Any of them names its holder to whoever has the state's records. A number of
+that shape is only reported after a word that names the document (within 40 characters: "паспорт серии 45 08
+№ 123456", "ЖСК: 043567891"), as a local phone number is after "тел."; alone, nine digits are anything.
+"""
+
+from __future__ import annotations
+
+import re
+
+Found = tuple[str, int, int]  # value, start, end
+# The words, lowercased, as hints: each is looked for as a literal (fast), then the number after it
+_HINTS = ("паспорт", "удостоверени", "уд. личн", "уд.личн", "удв", "жеке куәлік", "төлқұжат", "passport",
+          "id card", "id-card", "identity card", "жск", "куәлік")
+# After the word: up to 40 characters without a digit or a line break ("личности №", "серии", "номер", ": "), then
+# the number in one of the documents' shapes: nine digits (Kazakhstan's ID card), N and eight (its passport), two
+# Latin capitals and seven (Uzbek, Kyrgyz), a Russian series of four digits and six, with spaces or a "№" between,
+# or ten in a row (not any count of people: "паспорта забрали у 1500000 человек")
+_NUMBER = re.compile(r"[^\d\n]{0,40}?(?<![^\W\d_])(\d{9}|[NН][ \u00a0]?\d{8}|[A-Z]{2}[ \u00a0]?\d{7}"
+                     r"|\d\d[ \u00a0]?\d\d[ \u00a0]?(?:№[ \u00a0]?)?\d{6})(?![\w/:-]|[.,]\d)")
+_LONGEST_HINT = max(map(len, _HINTS))
+
+
+def document_numbers(text: str, lowered: str | None = None) -> list[Found]:
+    """Every document number after a word that names the document in `text` (see the module); `lowered`: `text`
+    lowercased, if the caller has it."""
+    lowered = text.lower() if lowered is None else lowered
+    if len(lowered) != len(text):  # a letter whose lowercase is longer (İ): offsets would not match
+        return []
+    found: list[Found] = []
+    starts = sorted({(at, len(hint)) for hint in _HINTS for at in _positions(lowered, hint)})
+    done = 0
+    for at, length in starts:
+        if at < done:
+            continue
+        end = at + length
+        while end < len(lowered) and end - at < _LONGEST_HINT + 8 and lowered[end].isalpha():
+            end += 1  # the word's ending: паспорта, удостоверения
+        match = _NUMBER.match(text, end)
+        if match is not None:
+            found.append((match[1], match.start(1), match.end(1)))
+            done = match.end(1)
+    return found
+
+
+def _positions(lowered: str, hint: str) -> list[int]:
+    """Where `hint` begins in `lowered`, at the start of a word."""
+    places: list[int] = []
+    at = lowered.find(hint)
+    while at >= 0:
+        if at == 0 or not lowered[at - 1].isalnum():
+            places.append(at)
+        at = lowered.find(hint, at + 1)
+    return places

@@ -1,0 +1,77 @@
+"""A passport's or an ID card's number after the words that name it is an identifier (privacy/documents.py)."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from helpers import assert_linear
+from mirror.privacy import documents
+from mirror.privacy.documents import document_numbers
+from mirror.privacy.identifiers import scan_text
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("удостоверение личности № 043567891", "043567891"),  # Kazakhstan's ID card: nine digits
+    ("Уд. личности 043567891 выдано МВД РК", "043567891"),
+    ("ЖСК 043567891, тел. не помню", "043567891"),
+    ("жеке куәлік нөмірі 043567891", "043567891"),
+    ("паспорт N12345678", "N12345678"),  # its passport: N and eight
+    ("Төлқұжат N 12345678", "N 12345678"),
+    ("Паспорт гражданина РК Н12345678", "Н12345678"),  # a Cyrillic Н
+    ("паспорт серии 45 08 № 123456", "45 08 № 123456"),  # Russia's: a series and six
+    ("Паспорт: 4508 123456.", "4508 123456"),
+    ("Passport AA1234567 (Uzbekistan)", "AA1234567"),  # Uzbek, Kyrgyz: two capitals and seven
+    ("паспорта: AN 1234567", "AN 1234567"),
+    ("ID card: 043567891", "043567891"),
+])
+def test_a_documents_number_after_its_name_is_found(text: str, value: str) -> None:
+    assert [found[0] for found in document_numbers(text)] == [value]
+    assert [f.kind for f in scan_text(text, "a.md")] == ["document-number"]
+
+
+@pytest.mark.parametrize("text", [
+    "паспорт выдан 05.01.2015",  # a date
+    "паспорт от 2015 года, 12 человек",
+    "паспорта забрали у 1500000 человек",  # a count
+    "паспортный стол работал до 18:00, очередь 120 человек",
+    "passport photos: 1200 of them",
+    "удостоверения у него не было.\n043567891",  # a line below
+    "удостоверение 043567891.5",
+    "043567891",  # nine digits alone are anything
+    "N12345678 AA1234567",
+    "в паспорте ошибка, а через 45 слов и больше пробелов в тексте стоит число 043567891",  # too far
+])
+def test_numbers_not_after_a_documents_name_are_none(text: str) -> None:
+    assert document_numbers(text) == []
+
+
+def _everywhere(text: str) -> list[tuple[str, int, int]]:
+    """A document's name and its number by one case-insensitive regular expression tried at every position."""
+    names = "|".join(
+        rf"{re.escape(hint)}[^\W\d_]{{0,{documents._LONGEST_HINT + 8 - len(hint)}}}+" for hint in documents._HINTS)
+    pattern = re.compile(rf"(?<![^\W_])(?i:{names})(?:{documents._NUMBER.pattern})")
+    return [(m[1], m.start(1), m.end(1)) for m in pattern.finditer(text)]
+
+
+def test_the_search_by_names_finds_what_a_search_at_every_position_finds() -> None:
+    """document_numbers() looks only after the names it finds as literals: on texts dense with names and numbers it
+    finds exactly what one regular expression tried everywhere finds."""
+    pieces = [*"0123456789 N№.,\n:-_", "паспорт", "Паспорта", "удостоверение личности", "ЖСК", "жеке куәлік",
+              "Passport", "043567891", "12345678", "AA", "45 08 ", "123456", " серии ", "x", *[" "] * 10,
+              "паспорт N12345678", "ЖСК: 043567891", "Паспорт 45 08 № 123456"]
+    chooser = random.Random(11)
+    total = 0
+    for _ in range(300):
+        text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 80)))
+        expected = _everywhere(text)
+        assert document_numbers(text) == expected, text
+        total += len(expected)
+    assert total > 100  # numbers were there to find
+
+
+@pytest.mark.parametrize("unit", ["паспорт ", "паспорт 1", "удостоверение личности №", "ЖСК" + " " * 30, "N1234"])
+def test_time_is_linear_in_hostile_text(unit: str) -> None:
+    assert_linear(document_numbers, unit)
