@@ -25,7 +25,7 @@ from mirror.privacy.identifiers import scan_text
     ("Паспорт: 4508 123456.", "4508 123456"),
     ("Passport AA1234567 (Uzbekistan)", "AA1234567"),  # Uzbek, Kyrgyz: two capitals and seven
     ("паспорта: AN 1234567", "AN 1234567"),
-    ("ID card: 043567891", "043567891"),
+    ("ID-card: 043567891", "043567891"),
 ])
 def test_a_documents_number_after_its_name_is_found(text: str, value: str) -> None:
     assert [found[0] for found in document_numbers(text)] == [value]
