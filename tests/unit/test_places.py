@@ -147,10 +147,22 @@ def test_a_card_is_no_iin() -> None:
     "https://yandex.kz/maps/-/CCUk5Jd0-B",  # Yandex Maps' Share
     "https://go.2gis.com/abcd1",  # 2GIS's
     "https://www.osm.org/go/xxAb~",
+    # without the scheme, as a messenger shows a link and an author retypes it
+    "Мы здесь: maps.app.goo.gl/X2uV9nQ1pL7s", "goo.gl/maps/AbCdEf12345", "(yandex.kz/maps/-/CCUk5Jd0-B)",
+    "www.yandex.ru/maps/-/CCUk5Jd0-B", "go.2gis.com/abcd1", "osm.org/go/xxAb~", "omaps.app/o4B4pYZsRs",
 ])
 def test_a_maps_short_link_is_a_place(text: str) -> None:
     """What a map app's Share button gives holds no coordinates, and opens on the same place."""
     assert [f.kind for f in scan_text(text, "a.md")] == ["map-link"]
+
+
+@pytest.mark.parametrize("text", [
+    "https://example.com/go.2gis.com/abcd1",  # a path of another site's
+    "xmaps.app.goo.gl/X2uV9nQ1pL7s", "old.osm.org/go/xxAb~",  # other hosts
+    "maps.app.goo.gl/ab", "https://goo.gl/AbCdEf12345",  # too short a code; a short link to anything
+])
+def test_look_alikes_of_a_maps_short_link_are_none(text: str) -> None:
+    assert places.map_links(text) == []
 
 
 def test_luhn() -> None:
@@ -170,7 +182,8 @@ def test_a_phone_number_is_not_also_a_card() -> None:
 
 @pytest.mark.parametrize("unit", ["1 ", "43°", "43°14'", "N 4", "12.5000, ", "1.123 ", "-1,", "4400 ", "https://",
                                   "4400.", "4400/", "!3d1.1234", "43,238949, ", "1 deg ", "43 deg 14' ",
-                                  "1.12345\t", "\nGPS Longitude          : 1.1234"])
+                                  "1.12345\t", "\nGPS Longitude          : 1.1234", "goo.gl/maps/x ",
+                                  "maps.app.goo.gl/"])
 def test_time_is_linear_in_hostile_text(unit: str) -> None:
     """Four times the text costs about four times the time, never the sixteen times of a search that backtracks
     over what it read (helpers.assert_linear)."""
