@@ -54,6 +54,9 @@ from mirror.privacy.places import card_numbers, coordinates, luhn_valid
     ("Latitude\t43° 14' 20.22\" N\nLongitude\t76° 53' 22.95\" E", "43° 14' 20.22\" N\nLongitude\t76° 53' 22.95\" E"),
     ("Бостандык\t43.238949\t76.889709\t05.01.2022", "43.238949\t76.889709"),
     ("lat\t43.238949\tlon\t76.889709", "43.238949\tlon\t76.889709"),
+    # degrees and decimal minutes without the minutes' sign, as a GPS receiver or a geocache gives them
+    ("N 43° 14.337 E 076° 53.382", "N 43° 14.337 E 076° 53.382"),
+    ("43° 14.337, 76° 53.382", "43° 14.337, 76° 53.382"),
     # Kazakh's names in Latin letters
     ("Endik: 43.238949, Boilyq: 76.889709", "43.238949, Boilyq: 76.889709"),
     ("endik 43.2389\nboylyk 76.8897", "43.2389\nboylyk 76.8897"),
@@ -84,6 +87,8 @@ def test_coordinates_precise_enough_to_find_a_building_are_found(text: str, valu
     "12.3456\t45.6789",
     "1,234567,\t2,345678,\t3,456789",  # a list of figures
     "rotated 45 deg 30' 12\" clockwise",  # one angle
+    "угол 45° 30.25, 60° 15.75",  # minutes of two decimals without their sign: angles
+    "43° 14 76° 53",
 ])
 def test_figures_that_are_no_place_are_not_coordinates(text: str) -> None:
     assert coordinates(text) == []
@@ -214,7 +219,7 @@ def test_the_search_by_hints_finds_what_a_search_at_every_position_finds() -> No
               '"lon": ', "\n    \"longitude\": ", "\nДолгота: ", "широта ", "43.23894977012345", "!3d", "!4d", "!2d",
               "43,238949", "76,889709", ", ", "lat ", " lon ", "Long ", "\t", " deg ", "14' 20.22\" N",
               "\nGPS Longitude" + " " * 19 + ": ", "\nGPS Latitude : ", "Endik: ", "boilyq\t", "lat\t", "\tlon\t",
-              "43 deg 14' 20.22\" N", "76 deg 53' 22.95\" E"]
+              "43 deg 14' 20.22\" N", "76 deg 53' 22.95\" E", "N 43° 14.337", " E 076° 53.382", "° 14.33"]
     chooser = random.Random(53)
     total = 0
     for _ in range(400):

@@ -43,13 +43,14 @@ _FRACTION = 20
 
 def _angle(n: int) -> str:
     """An angle: a number with three decimals or more (and a degree sign, or none), or whole degrees and minutes
-    (and seconds), the degrees marked by a sign or by " deg " as exiftool prints them (43 deg 14' 20.22" N); a
-    hemisphere before or after it. What cannot be precise enough is not matched at all, so a
+    (and seconds), the degrees marked by a sign or by " deg " as exiftool prints them (43 deg 14' 20.22" N), the
+    minutes' sign left out before a space, as a GPS receiver or a geocache writes them (N 43° 14.337 E 076°
+    53.382); a hemisphere before or after it. What cannot be precise enough is not matched at all, so a
     text of a million small numbers costs no call per number."""
     return (rf"(?:(?P<pre{n}>{_HEMI}){_SP})?(?P<num{n}>-?\d{{1,3}})"
             rf"(?:(?P<frac{n}>[.,]\d{{3,{_FRACTION}}})(?:{_SP}(?P<deg{n}>[°º˚]))?"
-            rf"|(?:{_SP}[°º˚]{_SP}| deg )(?P<min{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?){_SP}['′’]"
-            rf"(?:{_SP}(?P<sec{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?){_SP}(?:[\"″”]|''))?)"
+            rf"|(?:{_SP}[°º˚]{_SP}| deg )(?P<min{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?)"
+            rf"(?:{_SP}(?P<prime{n}>['′’])(?:{_SP}(?P<sec{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?){_SP}(?:[\"″”]|''))?|(?![\d'′’])))"
             rf"(?:{_SP}(?P<post{n}>{_HEMI}))?")
 
 
@@ -75,6 +76,7 @@ _PLAIN_DECIMALS = 4  # an unmarked number's decimals: 4 is about 10 m (3 about 1
 _SPACED_DECIMALS = 5  # ... or 5, for two numbers with only a space between them (a table's columns have 4)
 _MARKED_DECIMALS = 3
 _MINUTE_DECIMALS = 2  # 43°14.34'N: 0.01' is about 20 m
+_BARE_MINUTE_DECIMALS = 3  # ... or 3 without the minutes' sign, as a GPS receiver writes them (45° 30.25: an angle)
 # 16 digits (Visa, Mastercard, Mir, UnionPay), 19 (Mir, UnionPay, Maestro), 15 (American Express); not 14, which
 # a time stamp has (20150811100527)
 _CARD_END = r"(?!\w|[.,/]\d)"
@@ -141,7 +143,8 @@ def _value(match: re.Match[str], n: int) -> float | None:
                 return None
         return degrees + (-1 if degrees < 0 or match[f"num{n}"][0] == "-" else 1) * float("0." + fraction[1:])
     whole = float(minutes.replace(",", "."))
-    if whole >= 60 or (seconds is None and _decimals(minutes) < _MINUTE_DECIMALS):
+    least = _MINUTE_DECIMALS if match[f"prime{n}"] else _BARE_MINUTE_DECIMALS
+    if whole >= 60 or (seconds is None and _decimals(minutes) < least):
         return None
     if seconds is not None:
         if float(seconds.replace(",", ".")) >= 60:
