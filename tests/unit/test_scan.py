@@ -527,6 +527,7 @@ def test_chunked_scans_equal_whole_scans(size: int) -> None:
     pytest.param("Почта: aigerim@почта.қаз", "email", "aigerim@почта.қаз", id="kazakh domain"),
     pytest.param("Phone+77011234567", "phone", "+77011234567", id="after a word"),
     # neighbours' mobiles as dialled at home: Kyrgyzstan's 0 and nine digits, Uzbekistan's nine in groups
+    pytest.param("Тел. 8.701.123.45.67", "phone", "8.701.123.45.67", id="points"),
     pytest.param("Бишкек: 0555 123 456", "phone", "0555 123 456", id="kg 0555"),
     pytest.param("Азамат 0 (700) 12-34-56", "phone", "0 (700) 12-34-56", id="kg brackets"),
     pytest.param("Ташкент, тел. 90 123 45 67", "phone", "90 123 45 67", id="uz groups"),
@@ -652,6 +653,8 @@ def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     "ISBN 0553123456", "12 345 67 89", "0123456789", "1.90 123 45 67", "0,555 123 456", "0312 123 456 789",
     # Unicode code points; a version and a date in eight digits
     "Treat U+002D and U+2010..2014 as placeholders", "gcc 2.96 20000814 (experimental)",
+    # versions: a point and one digit alone
+    "chromium (99.0.4844.84-1) unstable", "gtk+3.0 (3.24.38-2~deb12u3) bookworm", "  7187  9.0.0002  map.c",
 ])
 def test_sums_dates_and_pictures_are_no_identifiers(text: str) -> None:
     """Sums grouped by thousands, pictures named @2x, a date and time written with spaces, words like "at" and

@@ -200,6 +200,9 @@ _GROWTH = re.compile(r"\+\d{1,3}(?:[ \u00a0,.']\d{3}){2,}")
 _UNIT = re.compile(r"[ \u00a0]?(?:(?:тенге|тг|руб|долл|евро|млн|млрд|тыс|kzt|usd|eur|tenge)\w{0,8}(?![\w-])|[₸$€%])",  # noqa: RUF001
                    re.IGNORECASE)
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+# A point, then one digit alone: a version's part ("chromium (99.0.4844.84-1)", "gtk+3.0 (3.24.38-2", "7187  9.0.0002"
+# were phones); a number written with points has groups of two digits or more after its first (8.701.123.45.67)
+_VERSION = re.compile(r"\.\d(?!\d)")
 # A local number (250 12 34, 2501234, 50-12-34) right after a word that says it is one.
 # Written as local numbers are (5 to 7 digits together, or groups ending in two pairs), not as a quantity (100 500).
 _SHORT_NUMBER = re.compile(r"\d(?<![\w+.,-]\d)(?:\d{4,6}|\d{0,2}(?:[ \u00a0-]\d\d){2})(?![\w.,-]?\d)(?!\w)")  # fast
@@ -495,7 +498,10 @@ def _obfuscated_emails(text: str) -> list[Match]:
 
 
 def _quantity(value: str, after: str = "") -> bool:
-    """Whether a phone-like `value` is a quantity (`_THOUSANDS`; `_GROWTH` with its unit `after` it) or an address."""
+    """Whether a phone-like `value` is a quantity (`_THOUSANDS`; `_GROWTH` with its unit `after` it), an address or
+    a version (`_VERSION`)."""
+    if _VERSION.search(value):
+        return True
     if value[0] == "+":  # a growth, said with its unit: "+12 500 000 тенге" (never "+7 701 123 456 Рубина")
         return _GROWTH.fullmatch(value) is not None and _UNIT.match(after) is not None
     return _THOUSANDS.fullmatch(value) is not None or _IPV4.fullmatch(value) is not None
