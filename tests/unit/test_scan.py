@@ -655,6 +655,8 @@ def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     "Treat U+002D and U+2010..2014 as placeholders", "gcc 2.96 20000814 (experimental)",
     # versions: a point and one digit alone
     "chromium (99.0.4844.84-1) unstable", "gtk+3.0 (3.24.38-2~deb12u3) bookworm", "  7187  9.0.0002  map.c",
+    # hexadecimal numbers and a UUID of digits alone
+    "# 0x555555558054 <supports_rdrand>", "0x1.999999999999ap-4", "UUID('{12345678-1234-5678-1234-567812345678}')",
 ])
 def test_sums_dates_and_pictures_are_no_identifiers(text: str) -> None:
     """Sums grouped by thousands, pictures named @2x, a date and time written with spaces, words like "at" and

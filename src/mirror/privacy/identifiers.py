@@ -135,6 +135,10 @@ _KEY_ID_CHARS = 16
 _BESIDE = 8  # ... and of these, at least this many beside the digits (a dash alone on each side is no hash)
 _HEX = frozenset("0123456789abcdefABCDEF")
 _CODE_POINT = re.compile(r"(?<![^\W\d_])[Uu]\+\Z")  # "U+" before a run: a Unicode code point (U+2010) ...
+# A UUID whose every character is a digit (one in a few hundred random ones has its last 12 so; gdb's and Python's
+# docs write 12345678-1234-5678-1234-567812345678): its last group was a "12-digit-number"; "0x" before a run
+# makes it hexadecimal (0x555555558054, an address)
+_DIGIT_UUID = re.compile(r"\d{8}-\d{4}-\d{4}-\d{4}-\d{12}")
 _CODE_POINT_DIGITS = re.compile(r"\+[0-9A-Fa-f]{4,6}(?![0-9A-Za-z])")  # ... of four to six hex digits
 _ELEVEN = re.compile(r"(?<!\d)[78](?:\D{0,3}\d){10}(?!\d)")  # a Russian number as dialled at home: 8 916 ...
 _NOT_DIGIT = re.compile(r"\D")
@@ -322,8 +326,9 @@ class Finder:
         """What the run window[first:last] is: phone numbers, a local number, IINs, other 12-digit numbers."""
         value = window[first:last]
         if _hash_like(window, first, last) or (value[0] == "+" and _CODE_POINT.search(window, 0, first + 1)
-                                                and _CODE_POINT_DIGITS.match(window, first)):
-            return ()  # (a Unicode code point, "U+2010..2014", is no number either)
+                                                and _CODE_POINT_DIGITS.match(window, first)) \
+                or window[max(0, first - 2):first] in ("0x", "0X") or _DIGIT_UUID.search(value):
+            return ()  # (a Unicode code point, "U+2010..2014", a hexadecimal number, a UUID of digits: no number)
         digits = len(_NOT_DIGIT.sub("", value))
         dial = digits >= (8 if value[0] == "+" else 10) or (
             digits == 9 and _NEIGHBOURS[1][1].search(window, max(0, first - 1), last) is not None)  # (90) 123 ...
