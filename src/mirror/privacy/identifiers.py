@@ -9,8 +9,8 @@ Example::
 
 Phone numbers are found with Google's libphonenumber rules (the `phonenumbers`
 package), read as Kazakhstan would dial them: +7 and 8 7xx numbers in Kazakh
-and Russian styles, and every international number with a "+" (Kyrgyz and
-Uzbek mobiles also as dialled at home: 0555 123 456, 90 123 45 67). A local number
+and Russian styles, and every international number with a "+" (Kyrgyz
+mobiles also as dialled at home: 0555 123 456). A local number
 written 250-12-34 is reported as a possible phone. Dates (2022-01-05,
 05.01.2022), times (18:30) and grouped numbers ("12 000") are not reported. A
 12-digit run is an IIN when its check digit and birth date are valid, else a
@@ -180,12 +180,12 @@ _S = r"[ \u00a0-]"
 _MOBILE = r"7(?:0[0-8]|47|7[15-8])"
 # Neighbours' mobiles as dialled at home, which libphonenumber reads as Kazakhstan's no number: Kyrgyzstan's, 0
 # and nine digits (0555 123 456, 0 (700) 12-34-56: Beeline 55x, 77x, 22x; O! 50x, 70x; MegaCom 99x, 75x; with a
-# space, a dash or a bracket in its first five: glued, 0553123456 is as often a book's ISBN), and
-# Uzbekistan's nine, in their groups (90 123 45 67, (93) 123-45-67: a mobile operator's two digits first)
+# space, a dash or a bracket in its first five: glued, 0553123456 is as often a book's ISBN). Uzbekistan's nine
+# digits in their groups (90 123 45 67) only after a word that says it is a phone (`_SHORT_NUMBER`): alone, "95
+# 100 20 30" and "90 120 45 60" are a table's row or scores as often
 _KG_CODE = r"(?:5[05]|7[057]|99|22)\d"
 _KG_MOBILE = rf"0(?=\d{{0,3}}[ \u00a0(-]){_S}?(?:\({_KG_CODE}\)|{_KG_CODE}){_S}?\d\d(?:{_S}?\d){{4}}(?!\d)"
-_UZ_MOBILE = rf"(?:\((?:33|50|55|77|88|9[013-9])\){_S}?|(?:33|50|55|77|88|9[013-9]){_S})\d{{3}}{_S}\d\d{_S}\d\d(?!\d)"
-_NEIGHBOURS = (("KG", re.compile(rf"(?<![\w.,+]){_KG_MOBILE}")), ("UZ", re.compile(rf"(?<![\w.,+]){_UZ_MOBILE}")))
+_NEIGHBOURS = (("KG", re.compile(rf"(?<![\w.,+]){_KG_MOBILE}")),)
 _PHONE_SHAPE = re.compile(
     rf"(?<![\d+])(?:\+7(?:[ \u00a0().-]{{0,2}}\d){{10}}(?!\d)|\+[1-689](?:[ \u00a0().-]{{0,2}}\d){{7,14}}(?!\d)"
     rf"|[78]{_S}?(?:\({_MOBILE}\)|{_MOBILE}){_S}?\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)"
@@ -196,7 +196,7 @@ _PHONE_SHAPE = re.compile(
     rf"|(?<![\w.=/-]){_MOBILE}\d{{7}}(?![\w-]|\.\d)"  # a mobile without its 8, glued: 7012345678, not in a word
     rf"|\([3-9]\d\d\){_S}?\d{{3}}{_S}?\d\d{_S}?\d\d(?!\d)|\([3-9]\d{{3}}\){_S}?\d\d{_S}?\d\d{_S}?\d\d(?!\d)"
     rf"|\([3-9]\d{{4}}\){_S}?\d{_S}?\d\d{_S}?\d\d(?!\d)"  # an area code in brackets: (727) 250-12-34
-    rf"|(?<![\w.,]){_KG_MOBILE}|(?<![\w.,]){_UZ_MOBILE})")  # Kyrgyz and Uzbek mobiles as dialled at home
+    rf"|(?<![\w.,]){_KG_MOBILE})")  # a Kyrgyz mobile as dialled at home
 # A quantity grouped by thousands (87 012 345 678 tenge; +12 500 000 tenge, said with its unit) and an IPv4 address
 # are no phone numbers, whatever libphonenumber makes of them.
 _THOUSANDS = re.compile(r"\d{1,3}(?:[ \u00a0,.']\d{3}){3,}")
@@ -208,10 +208,12 @@ _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 # were phones); a number written with points has groups of two digits or more after its first (8.701.123.45.67)
 _VERSION = re.compile(r"\.\d(?!\d)")
 # A local number (250 12 34, 2501234, 50-12-34) right after a word that says it is one.
-# Written as local numbers are (5 to 7 digits together, or groups ending in two pairs), not as a quantity (100 500).
-_SHORT_NUMBER = re.compile(r"\d(?<![\w+.,-]\d)(?:\d{4,6}|\d{0,2}(?:[ \u00a0-]\d\d){2})(?![\w.,-]?\d)(?!\w)")  # fast
+# Written as local numbers are (5 to 7 digits together, or groups ending in two pairs), not as a quantity (100 500);
+# or as an Uzbek mobile is at home, two digits, three and two pairs (90 123 45 67, (93) 123-45-67).
+_SHORT_NUMBER = re.compile(r"\d(?<![\w+.,-]\d)(?:\d{4,6}|\d{0,2}(?:[ \u00a0-]\d\d){2}"
+                           r"|\d\)?[ \u00a0-]?\d{3}(?:[ \u00a0-]\d\d){2})(?![\w.,-]?\d)(?!\w)")  # fast
 _SAID_LOCAL = re.compile(r"(?<!\w)(?:тел(?:ефон\w{0,3})?(?:\s?/\s?факс)?|моб(?:ильный)?|ұялы|phone|tel|mobile|"
-                         r"whats ?app|ватсап|вотсап|viber|вайбер)\.?[:\s\u2013\u2014-]{0,4}\Z", re.IGNORECASE)
+                         r"whats ?app|ватсап|вотсап|viber|вайбер)\.?[:\s\u2013\u2014-]{0,4}\(?\Z", re.IGNORECASE)
 _PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\t": " ", "\n": " ", "\r": " "})
 _HIDDEN_WORDS = "•••.•••.•••"  # a what3words address's three words, whatever their length
 Match = tuple[str, str, int, int]  # kind, value, start, end
@@ -315,7 +317,7 @@ class Finder:
             self._spend()
             found = [("phone", m.raw_string, m.start, m.end)
                      for m in phonenumbers.PhoneNumberMatcher(window, "RU", leniency=phonenumbers.Leniency.VALID)]
-        for region, shape in _NEIGHBOURS:  # 0555 123 456, 90 123 45 67: Kyrgyzstan's, Uzbekistan's at home
+        for region, shape in _NEIGHBOURS:  # 0555 123 456: Kyrgyzstan's at home
             if not found and shape.search(window) and self._can_check():
                 self._spend()
                 found = [("phone", m.raw_string, m.start, m.end) for m in
@@ -330,8 +332,7 @@ class Finder:
                 or window[max(0, first - 2):first] in ("0x", "0X") or _DIGIT_UUID.search(value):
             return ()  # (a Unicode code point, "U+2010..2014", a hexadecimal number, a UUID of digits: no number)
         digits = len(_NOT_DIGIT.sub("", value))
-        dial = digits >= (8 if value[0] == "+" else 10) or (
-            digits == 9 and _NEIGHBOURS[1][1].search(window, max(0, first - 1), last) is not None)  # (90) 123 ...
+        dial = digits >= (8 if value[0] == "+" else 10)
         found = [m for m in self._phones(window) if not _quantity(m[1], window[m[3]:])] if dial else []
         taken = [(start, end) for _, _, start, end in found]
         if dial and self._can_check():  # what libphonenumber passed over: a run of two numbers, one glued
