@@ -19,7 +19,7 @@ import re
 Found = tuple[str, int, int]  # value, start, end
 # The words, lowercased, as hints: each is looked for as a literal (fast), then the number after it ("жеке куәлік"
 # is found by its second word; none of two words, which the translations' extraction would take for prose)
-_HINTS = ("паспорт", "удостоверени", "уд. личн", "уд.личн", "удв", "төлқұжат", "куәлік", "passport", "id-card", "жск")
+_HINTS = ("паспорт", "удостоверени", "уд. лич", "уд.лич", "удв", "төлқұжат", "куәлік", "passport", "id-card", "жск")
 # After the word: up to 40 characters without a digit or a line break ("личности №", "серии", "номер", ": "), then
 # the number in one of the documents' shapes: nine digits (Kazakhstan's ID card), N and eight (its passport), two
 # Latin capitals and seven (Uzbek, Kyrgyz), a Russian series of four digits and six, with spaces or a "№" between,
