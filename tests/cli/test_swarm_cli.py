@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -101,6 +102,29 @@ def test_torrent_command_refuses_untrusted_and_damaged(tmp_path: Path, bundle: P
     data[-100] ^= 0xFF
     damaged.write_bytes(bytes(data))
     assert invoke(runner, "torrent", damaged)[0] == 3 and not damaged.with_suffix(".torrent").exists()
+
+
+def test_torrent_command_refuses_a_bundle_that_changed_after_it_was_verified(
+        tmp_path: Path, bundle: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The torrent is of the bytes that verified: a copy rewritten in place between the check and the hashing (a
+    stick still being written, another bundle copied over it) had a .torrent made of bytes nobody checked."""
+    import mirror.bundle.verify as verify_module
+
+    checked = verify_module.verify_bundle
+
+    def verify_then_rewrite(path: Path, *args: object, **kwargs: object) -> object:
+        result = checked(path, *args, **kwargs)  # type: ignore[arg-type]
+        data = bytearray(path.read_bytes())
+        data[40] ^= 0xFF  # the same size, other bytes, written a second later
+        path.write_bytes(bytes(data))
+        later = path.stat().st_mtime_ns + 1_000_000_000
+        os.utime(path, ns=(later, later))
+        return result
+
+    monkeypatch.setattr(verify_module, "verify_bundle", verify_then_rewrite)
+    out = tmp_path / "made.torrent"
+    code, _, err = invoke(runner, "torrent", bundle, "-o", out)
+    assert code == 2 and "changed after it was verified" in err and not out.exists(), err
 
 
 @pytest.mark.parametrize("url", ["http://user:s3cret@127.0.0.1:1/m/", "https://token@mirror.example/m/"])

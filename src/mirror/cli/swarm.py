@@ -188,13 +188,14 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
     from mirror.bundle.verify import verify_bundle
     from mirror.formats.names import check_name_length
     from mirror.formats.torrent import magnet_link
-    from mirror.safeio import atomic_write
+    from mirror.safeio import atomic_write, file_stamp
 
     if out is not None:
         check_suffix(out, ".torrent")  # `-o keep.7z --force` replaced a bundle with a torrent
         check_name_length(out)  # before the bundle is verified, not after
         if not out.parent.is_dir():
             raise ConfigError(f"{out.parent} is not a folder", hint="-o names a file in an existing folder")
+    stamp = file_stamp(bundle)  # the torrent must describe the bytes verified: a copy still being written is not
     try:
         verified = verify_bundle(bundle, open_keyring(keys_dir))
     except VerificationError:
@@ -214,6 +215,9 @@ def torrent(bundle: Path, out: Path | None, mirrors: tuple[str, ...], trackers: 
     mirrors, trackers = tuple(map(lower_scheme, mirrors)), tuple(map(lower_scheme, trackers))
     checked_urls(mirrors + trackers, "--mirror and --tracker")
     made = make_torrent(bundle, verified, mirrors, trackers)
+    if file_stamp(bundle) != stamp:  # it changed between the check and the hashing: the torrent is of other bytes
+        raise ConfigError(f"{bundle} changed after it was verified",
+                          hint="let whatever writes it finish, then try again")
     target = out or torrent_beside(bundle)
     if target.resolve() == bundle.resolve():
         raise ConfigError(f"{target} is the bundle itself", hint="name the output with -o FILE.torrent")
