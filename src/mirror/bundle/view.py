@@ -27,7 +27,9 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterator
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from mirror.bundle.destination import remove_tree
 from mirror.bundle.extract import Extracted, extract_bundle
@@ -48,7 +50,7 @@ from mirror.bundle.pagecheck import MAX_CHECKED, page_problem
 from mirror.bundle.parts import open_part_refusal
 from mirror.bundle.verify import Keys, VerifiedBundle
 from mirror.errors import ConfigError, ContentError
-from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, file_details
+from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, SumsTable, file_details
 from mirror.record import record, replace
 from mirror.safeio import read_at_most
 from mirror.trust.policy import Policy
@@ -127,42 +129,72 @@ def _words(table: dict[str, str], **values: str) -> str:
                    for lang in UI_LANGUAGES)
 
 
+class _First:
+    """The `limit` smallest paths of those offered, each with what goes with it, and how many were left out: the
+    entries of a bundle.json of a million files are never all held. At most twice `limit` are held; then they are
+    sorted and cut to `limit`, and what sorts after the last one kept is passed over at once."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.offered = limit, 0
+        self.items: list[tuple[str, dict[str, Any]]] = []
+        self.last: str | None = None  # once cut: the largest path kept
+
+    def offer(self, path: str, extra: dict[str, Any]) -> None:
+        self.offered += 1
+        if self.last is not None and path > self.last:
+            return
+        self.items.append((path, extra))
+        if len(self.items) >= 2 * self.limit:
+            self._cut()
+
+    def _cut(self) -> None:
+        self.items.sort(key=itemgetter(0))  # a path is listed once (verify refused one given twice)
+        del self.items[self.limit:]
+        if len(self.items) == self.limit:
+            self.last = self.items[-1][0]
+
+    def kept(self) -> list[tuple[str, dict[str, Any]]]:
+        """The paths kept, in order, each with its extra fields."""
+        self._cut()
+        return self.items
+
+    @property
+    def beyond(self) -> int:
+        """How many were offered and not kept (once `kept` was asked)."""
+        return self.offered - len(self.items)
+
+
 def _made_page(folder: Path, verified: VerifiedBundle) -> Iterator[bytes]:
     """A page made here from the extracted, verified files (a format 1 bundle, or an unknown signer's), in pieces,
     for a file beside `folder` (links lead into it).
 
     Each account is read only when the page reaches it, and no more than 4 * MAX_PAGE_TEXT bytes of them in all
     (what the page can show of them): they were all read first, up to that much each, and 24 accounts of 32 MB in a
-    bundle of 118 KB took 868 MB."""
+    bundle of 118 KB took 868 MB. Of bundle.json, only the entries the page shows are kept: every entry was held, and
+    sorted, whatever the count (60,000 photos took 25 MB to show 10,000 of them; a million, hundreds of MB)."""
+    shown_texts, shown_photos = _First(MAX_RENDERED + MAX_LISTED), _First(MAX_FIGURES)
+    listed = verified.sums.entries if isinstance(verified.sums.entries, SumsTable) else None
     with verified.control.open("bundle.json") as source:
-        details = dict(file_details(source))
-    photos: list[str] = []
-    texts: list[str] = []
-    more_accounts = more_photos = 0
-    for path, described in sorted(details.items()):
-        if path == PAGE_NAME:
-            continue  # the signer's own page: not shown, not even as text
-        if described.type.startswith("image/"):
-            if len(photos) >= MAX_FIGURES:
-                more_photos += 1
-            else:
-                photos.append(path)
-        elif described.type.startswith("text/"):
-            if len(texts) >= MAX_RENDERED + MAX_LISTED:
-                more_accounts += 1
-            else:
-                texts.append(path)
+        for path, described in file_details(source, listed):  # listed: no set of every path kept
+            if path == PAGE_NAME:
+                continue  # the signer's own page: not shown, not even as text
+            if described.type.startswith("image/"):
+                shown_photos.offer(path, {})
+            elif described.type.startswith("text/"):
+                shown_texts.offer(path, described.extra)
+    photos = [path for path, _ in shown_photos.kept()]
+    texts = shown_texts.kept()
+    more_accounts, more_photos = shown_texts.beyond, shown_photos.beyond
 
     def accounts() -> Iterator[PageAccount]:
         left = 4 * MAX_PAGE_TEXT
-        for n, path in enumerate(texts):
+        for n, (path, extra) in enumerate(texts):
             text = ""
             if n < MAX_RENDERED:  # no more than the page can show of it, whatever its size: once the page's text
                 with (folder / path).open("rb") as account:  # is read, what Markdown renders here of each one
                     raw = read_at_most(account, max(left, _EACH_AT_LEAST))
                 left -= len(raw)
                 text = strip_front_matter(raw.decode("utf-8", "replace"))
-            extra = details[path].extra
             yield PageAccount(path, str(extra.get("language", "")), dict(extra), text)
 
     meta = verified.meta
