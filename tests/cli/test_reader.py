@@ -402,6 +402,19 @@ def test_open_forget_removes_every_opened_copy(runner: CliRunner, bundle: Path, 
     assert invoke(runner, "open")[0] == 2
 
 
+def test_open_forget_never_follows_a_link_to_another_folder(runner: CliRunner, tmp_path: Path) -> None:
+    """open refuses a folder of opened copies that is a link (one made beforehand in a shared cache could lead
+    anywhere); --forget followed it, and removed the view-* folders of wherever it led."""
+    elsewhere = tmp_path / "someone-elses"
+    (elsewhere / "view-work").mkdir(parents=True)
+    (elsewhere / "view-work" / "notes.md").write_text("not a copy open made\n")
+    (tmp_path / "cache" / "mirror").mkdir(parents=True)
+    (tmp_path / "cache" / "mirror" / "open").symlink_to(elsewhere)
+    code, out, err = invoke(runner, "open", "--forget")
+    assert code == 2 and "is not a folder of yours" in err and "removed" not in out, out + err
+    assert (elsewhere / "view-work" / "notes.md").exists()
+
+
 def test_a_strangers_accounts_are_read_for_the_page_only_as_far_as_it_can_show(
         runner: CliRunner, tmp_path: Path, secret: SecretKey, browser_log: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -216,6 +216,15 @@ def _private(into: Path) -> None:
     for folder in reversed(missing):  # each made 0700 (mkdir's parents=True gives those above the umask's mode)
         with contextlib.suppress(FileExistsError):
             folder.mkdir(mode=0o700)
+    _mine(into)
+
+
+def _mine(into: Path) -> None:
+    """Check that `into`, which exists, is a folder of this user's alone, on a path others cannot change.
+
+    Raises:
+        ConfigError: it is a link, not this user's, or others can change a folder on its path.
+    """
     hint = "set XDG_CACHE_HOME to a folder only you can write to, or remove that folder"
     mine = os.geteuid()
     found = os.lstat(into)
@@ -266,9 +275,15 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
 
 def forget_opened(into: Path) -> int:
     """Remove every copy `mirror open` left in `into` (the folder of opened bundles), however recent; how many.
-    Only the folders it made (view-XXXX) are touched, never followed through a link."""
-    if not into.is_dir():
+    Only the folders it made (view-XXXX) are touched, never followed through a link, and only in a folder `open`
+    would unpack into: one a link leads to (made beforehand in a shared cache) is another's, or anywhere.
+
+    Raises:
+        ConfigError: `into` is a link, not this user's, or on a path others can change.
+    """
+    if not (into.exists() or into.is_symlink()):
         return 0
+    _mine(into)
     removed = 0
     with os.scandir(into) as entries:
         made = [Path(e.path) for e in entries if e.name.startswith(_HOLDER) and e.is_dir(follow_symlinks=False)]
