@@ -29,7 +29,7 @@ import re
 import secrets
 import shlex
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -53,34 +53,17 @@ from mirror.formats.names import printable, readable_name
 from mirror.formats.torrent import Torrent
 from mirror.record import field, record, replace
 from mirror.safeio import open_regular, read_at_most
+from mirror.serve.candidates import Chosen, Stamp, choose, folder_digest
 from mirror.serve.headers import content_type
 from mirror.sevenzip import Limits
 from mirror.sevenzip.volumes import is_first_volume
 from mirror.trust.policy import AuthorTrusted
 
 Log = Callable[[str], None]
-MAX_CANDIDATES = 2 * MAX_ENTRIES  # .7z files looked at in a folder; the rest are named as not looked at
+MAX_CANDIDATES = 2 * MAX_ENTRIES  # 7z files verified in a folder (candidates.py); the rest are counted
 MAX_SKIPPED = 100  # problems listed one by one; beyond, a count
 MAX_PINNED = 1000  # index/<version> pairs served, the highest versions (readers ask for the newest)
 _VERSIONED = re.compile(r"\d{1,9}\.json(\.minisig)?")
-
-
-@record
-class Stamp:
-    """Which file a path was when it was checked: a replaced or rewritten file has another stamp. The change time
-    too: a file rewritten in place with its modification time put back (`cp -p` onto it, `touch -r`) kept its
-    stamp, and the room served the new bytes as the verified bundle (helper-157); no user can set ctime back."""
-
-    device: int
-    inode: int
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-
-    @classmethod
-    def of(cls, info: os.stat_result) -> Stamp:
-        """The stamp of a stat result."""
-        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 @record
@@ -254,30 +237,6 @@ def _stamp_etag(stamp: Stamp) -> str:
     return f'"{hmac.new(_ETAG_KEY, raw, hashlib.sha256).hexdigest()[:32]}"'
 
 
-def _bundle_names(folder: Path, at_most: int) -> tuple[list[str], int]:
-    """The first `at_most` names of *.7z files in `folder` (not hidden ones), in name order, and how many there are
-    in all; memory bounded by `at_most` whatever the folder holds.
-
-    Raises:
-        OSError: the folder cannot be listed.
-    """
-    count = 0
-
-    def names(entries: Iterator[os.DirEntry[str]]) -> Iterator[str]:
-        nonlocal count
-        for entry in entries:
-            if entry.name.endswith(".7z") and not entry.name.startswith("."):
-                count += 1
-                yield entry.name
-
-    with os.scandir(folder) as entries:
-        listed = names(entries)
-        first = heapq.nsmallest(at_most, listed)
-        for _ in listed:  # counted, not kept
-            pass
-    return first, count
-
-
 def _first_volumes(root: Path) -> list[Path]:
     """The first volumes of 7-Zip sets (X.7z.001) at the root and in bundles/, at most MAX_SKIPPED: never offered
     (a volume is not a bundle), but said, so that a room that offers nothing says why."""
@@ -295,38 +254,19 @@ def _first_volumes(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _candidate_paths(root: Path) -> tuple[list[Path], int]:
-    """The *.7z files to look at (at root, then in bundles/; in name order, at most MAX_CANDIDATES), and how many
-    more.
+def _candidates(root: Path) -> tuple[Chosen, list[Path]]:
+    """The bundles to look at (candidates.py: regular 7z files, at most MAX_CANDIDATES, never the first names),
+    and the paths that are links or not regular files (never followed: the room serves what is in its folder).
 
     Raises:
         OSError: a folder cannot be listed.
     """
-    chosen: list[Path] = []
-    more = 0
-    for folder in (root, root / "bundles"):
-        if folder.is_dir() and not folder.is_symlink():
-            names, count = _bundle_names(folder, MAX_CANDIDATES - len(chosen))
-            chosen += (folder / name for name in names)
-            more += count - len(names)
-    return chosen, more
-
-
-def _candidates(root: Path) -> tuple[list[tuple[Path, Stamp]], int, list[Path]]:
-    """The bundles to look at (regular *.7z files, in name order, at most MAX_CANDIDATES), how many more, and the
-    *.7z names that are links or not regular files (never followed: the room serves what is in its folder)."""
-    paths, more = _candidate_paths(root)
-    found, odd = [], []
-    for path in paths:
-        info = _regular(path)
-        if info is not None:
-            found.append((path, Stamp.of(info)))
-        else:
-            odd.append(path)
+    chosen = choose(root, MAX_CANDIDATES)
+    odd = list(chosen.odd)
     linked = root / "bundles"
     if linked.is_symlink():
         odd.append(linked)
-    return found, more, odd
+    return chosen, odd
 
 
 def _sha256(handle: BinaryIO) -> str:
@@ -553,13 +493,17 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
     infohashes = _signed_infohashes(files)
     offers: dict[str, Offer] = {}
     checked_now: dict[tuple[Path, Stamp], _Checked] = {}
-    candidates, beyond, odd = _candidates(root)
+    chosen, odd = _candidates(root)
+    candidates, failing = chosen.paths, 0
     for name in (INDEX_NAME, INDEX_NAME + SIG_SUFFIX):  # passed over as a bundle would be: said, not in silence
         if os.path.lexists(root / name) and _regular(root / name) is None:
             odd = [root / name, *odd]
     for path in odd[:MAX_SKIPPED]:
         skipped.append(f"{printable(str(path.relative_to(root)))}: a link or not a regular file, never followed; "
                        "copy the file itself into the folder")
+    if len(odd) + chosen.more_odd > MAX_SKIPPED:
+        skipped.append(f"{len(odd) + chosen.more_odd - MAX_SKIPPED} more link(s) or file(s) that are not regular "
+                       "files, never followed")
     for path in _first_volumes(root)[:MAX_SKIPPED - len(skipped)]:
         volume = printable(str(path.relative_to(root)))
         command = f"mirror join {shlex.quote(str(path))} -o {shlex.quote(str(path.with_name(path.name[:-4])))}"
@@ -593,7 +537,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
             if len(skipped) < MAX_SKIPPED:
                 skipped.append(f"{where}: {known.problem}")
             else:
-                beyond += 1
+                failing += 1
             continue
         if known.problem and len(skipped) < MAX_SKIPPED:  # offered, and something of it is said
             skipped.append(f"{where}: {known.problem}")
@@ -603,8 +547,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
             torrent = _torrent(root, known.offer, infohashes)
             if torrent is not None:
                 files[torrent_path(known.offer.sha256)] = torrent
-    if beyond:
-        skipped.append(f"{beyond} more file(s) that were not offered: too many, or they do not verify")
+    skipped += _passed_over(chosen, failing)
     ordered = tuple(sorted(offers.values(), key=lambda o: (o.meta.title, o.meta.bundle_id, o.meta.version)))
     listing, left_out = fitting([o.entry for o in ordered])
     files[LISTING_NAME] = Item.of_bytes(LISTING_NAME, listing.to_bytes())
@@ -615,6 +558,20 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
     if spool is not None:
         _drop_spooled(spool, checked_now)
     return Catalog(root, ordered, files, _looks_signed(files), tuple(skipped), checked_now, again)
+
+
+def _passed_over(chosen: Chosen, failing: int) -> list[str]:
+    """What a scan says of the files it did not offer beyond those named one by one: how many, and why."""
+    said = []
+    if failing:
+        said.append(f"{failing} more file(s) that were not offered: they do not verify")
+    if chosen.small or chosen.foreign:
+        said.append(f"{chosen.small + chosen.foreign} *.7z file(s) passed over without a look: {chosen.small} too "
+                    f"small to be a 7z archive, {chosen.foreign} not beginning as one does")
+    if chosen.beyond:
+        said.append(f"{chosen.beyond} more 7z archive(s) not looked at: a room verifies at most {MAX_CANDIDATES:,} "
+                    "files, chosen in an order of its own, never by name")
+    return said
 
 
 def _looks_signed(files: Mapping[str, Item]) -> bool:
@@ -634,7 +591,11 @@ def _looks_signed(files: Mapping[str, Item]) -> bool:
 
 def folder_state(root: Path) -> tuple[object, ...]:
     """A cheap summary of the folder that changes when a file is added, removed, renamed, written to (a bundle
-    copied in, or copied over one, writes into a file the folder already lists) or the index rewritten."""
+    copied in, or copied over one, writes into a file the folder already lists) or the index rewritten: one stat
+    for each *.7z file, none opened (candidates.py).
+
+    It watched only the first names in name order, as the scan verified them: a bundle copied over a planted file
+    past them was never seen."""
     state: list[object] = []
     for path in (root, root / "bundles", root / "index", root / INDEX_NAME, root / (INDEX_NAME + SIG_SUFFIX)):
         try:
@@ -644,15 +605,7 @@ def folder_state(root: Path) -> tuple[object, ...]:
             continue
         state.append((info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
     try:
-        paths, more = _candidate_paths(root)
+        state.append(folder_digest(root))  # every *.7z file, whichever the scan looks at
     except OSError:
-        return (*state, None)
-    state.append(more)
-    for path in paths:  # the files scan_folder looks at, no others
-        try:
-            info = path.lstat()
-        except OSError:
-            state.append(None)
-            continue
-        state.append((str(path), info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
+        state.append(None)
     return tuple(state)

@@ -52,7 +52,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from aiohttp import web
 
-from mirror.serve.catalog import Item, Stamp
+from mirror.serve.candidates import Stamp
+from mirror.serve.catalog import Item
 from mirror.serve.headers import SECURITY_HEADERS, header_field
 from mirror.serve.limits import MIN_PIECE, Limits, Pace, Stats, fitted
 from mirror.serve.listen import listen

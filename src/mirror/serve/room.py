@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import signal
 import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
@@ -40,6 +41,7 @@ Log = Callable[[str], None]
 DEFAULT_PORT = 8470
 RESCAN_EVERY = 2.0
 UNSETTLED_AT_MOST = 15  # rounds a folder that keeps changing waits to be looked at again (30 s)
+WATCH_SHARE = 3  # the pause between two looks at the folder, at least, in times the last look took
 
 
 @record
@@ -107,9 +109,13 @@ async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], A
     folder's as it was before the first scan began: what came during it is seen in the first round."""
     seen = state
     unsettled = 0
+    took = 0.0
     while True:
-        await asyncio.sleep(RESCAN_EVERY)
+        # a folder of a million files takes seconds to look at (a stat each): looked at less often, never busy
+        await asyncio.sleep(max(RESCAN_EVERY, WATCH_SHARE * took))
+        began = time.monotonic()
         now = await asyncio.to_thread(folder_state, folder)
+        took = time.monotonic() - began
         unsettled = 0 if now == seen else unsettled + 1
         seen = now
         if not room.stale and (now == state or 0 < unsettled < UNSETTLED_AT_MOST):
