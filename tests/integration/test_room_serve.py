@@ -731,6 +731,40 @@ def test_a_change_to_any_7z_file_is_seen_past_the_cap(folder: Path, monkeypatch:
         assert catalog.folder_state(folder) != before, path.name
 
 
+def test_a_full_room_offers_trusted_then_endorsed_bundles_first(folder: Path, tmp_path: Path, keyring: Keyring,
+                                                                runner: CliRunner,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """More bundles than a room offers: the author the room's keyring trusts comes first, then a bundle endorsed by
+    a key it trusts, then the newest; never whichever was found first (a stick of bundles signed by a stranger,
+    named to sort first, crowded the author's out), and the room says how many it left out and why."""
+    from mirror.serve import catalog
+
+    for name in ("mallory", "bob"):
+        keyring.create(name, None)
+    for number in range(3):
+        make_bundle(tmp_path / f"m{number}", keyring.secret("mallory", None), folder / f"0{number}.7z",
+                    f"Forged {number}")
+    code, _, err = invoke(runner, "endorse", folder / "00.7z", "--key", "bob", "--claim", "relayed", "-o",
+                          folder / "01-endorsed.7z", "--keys", tmp_path / "keys")
+    assert code == 0, err
+    room_keys = Keyring(tmp_path / "room-keys")
+    for name in ("alice", "bob"):
+        room_keys.import_public(name, keyring.get(name).public, ("author",), "in-person")
+    monkeypatch.setattr(catalog, "MAX_ENTRIES", 1)
+    found = catalog.scan_folder(folder, log=lambda _line: None, keys=room_keys.snapshot())
+    assert [o.meta.title for o in found.offers] == ["<script>alert(1)</script> Алматы"]
+    assert found.offers[0].trusted
+    assert "4 bundle(s) that verify left out: a room offers at most 1; first those whose signer its keyring trusts " \
+           "(serve --keys), then those endorsed by keys it trusts, then the newest" in found.skipped
+    assert len([p for p in found.files if p.endswith(".7z")]) == 1
+    monkeypatch.setattr(catalog, "MAX_ENTRIES", 2)
+    found = catalog.scan_folder(folder, log=lambda _line: None, cache=found.cache, keys=room_keys.snapshot())
+    offered = {o.meta.title: o for o in found.offers}
+    assert set(offered) == {"<script>alert(1)</script> Алматы", "Forged 0"}
+    assert offered["Forged 0"].endorsed == 1 and not offered["Forged 0"].trusted
+    assert offered["Forged 0"].sha256 == hashlib.sha256((folder / "01-endorsed.7z").read_bytes()).hexdigest()
+
+
 def test_bundles_with_long_titles_never_make_the_listing_one_readers_refuse(
         tmp_path: Path, folder: Path, secret: SecretKey, monkeypatch: pytest.MonkeyPatch) -> None:
     """Bundles planted with the longest titles allowed would make listing.json larger than any reader takes (a

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from mirror.cli.app import main
-from mirror.cli.common import echo, given_path, say, terminal_encoding, warn
+from mirror.cli.common import echo, given_path, keys_option, open_keyring, say, terminal_encoding, warn
 
 if TYPE_CHECKING:
     from mirror.serve.room import Room
@@ -53,11 +53,13 @@ def _started(room: Room, lan: bool) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8470, show_default=True,
               help="TCP port; 0 picks a free one")
 @click.option("--no-announce", is_flag=True, help="with --lan: do not announce the room over mDNS")
-def serve(folder: Path, lan: bool, port: int, no_announce: bool) -> None:
+@keys_option
+def serve(folder: Path, lan: bool, port: int, no_announce: bool, keys_dir: Path | None) -> None:
     """Serve FOLDER (a mirror copy, or a plain folder of bundles) to readers: a page at / and the mirror layout.
 
     Every bundle is verified before it is offered. Readers fetch with `mirror fetch --mirror URL`
-    (or `--lan`), or open the page on a phone.
+    (or `--lan`), or open the page on a phone. A folder that holds more bundles than a room offers gets those
+    whose signer your keyring trusts first, then those endorsed by keys it trusts, then the newest.
     """
     from mirror.serve.room import RoomRequest, serve_room
 
@@ -67,7 +69,8 @@ def serve(folder: Path, lan: bool, port: int, no_announce: bool) -> None:
         totals.append(room)
         _started(room, lan)
 
-    serve_room(RoomRequest(folder, lan=lan, port=port, announce=not no_announce), warn, started)
+    keys = open_keyring(keys_dir).snapshot()
+    serve_room(RoomRequest(folder, lan=lan, port=port, announce=not no_announce, keys=keys), warn, started)
     if totals:
         stats = totals[0].stats
         warn(f"stopped: {stats.requests} request(s), {stats.bytes_sent} bytes sent, "

@@ -57,6 +57,7 @@ from mirror.serve.candidates import Chosen, Stamp, choose, folder_digest
 from mirror.serve.headers import content_type
 from mirror.sevenzip import Limits
 from mirror.sevenzip.volumes import is_first_volume
+from mirror.trust.keyset import TrustedKeys
 from mirror.trust.policy import AuthorTrusted
 
 Log = Callable[[str], None]
@@ -99,6 +100,13 @@ class Offer:
     meta: BundleMeta
     key_id: str
     fingerprint: str
+    trusted: bool = False  # its signer is in the room's keyring (serve --keys)
+    endorsed: int = 0  # endorsements by keys of the room's keyring that check out
+
+    @property
+    def rank(self) -> tuple[bool, int, str, int]:
+        """Which bundles a full room offers first (the highest): trusted, then endorsed, then the newest."""
+        return self.trusted, self.endorsed, self.meta.created, self.meta.version
 
     @property
     def entry(self) -> BundleEntry:
@@ -285,7 +293,8 @@ def _still(path: Path, stamp: Stamp) -> bool:
         return False
 
 
-def _check(path: Path, stamp: Stamp, lists: Lists, seen: Seen | None = None) -> _Checked:
+def _check(path: Path, stamp: Stamp, lists: Lists, seen: Seen | None = None,
+           keys: TrustedKeys | None = None) -> _Checked:
     """Verify first, hash after: a file still being written (a copy, a torrent client's preallocated file) fails
     on its header at once, where hashing first would read it whole each time the folder is looked at. Both read
     one open file, the one listed: swapped for another file (or a FIFO that would block the hash for good)
@@ -307,7 +316,7 @@ def _check(path: Path, stamp: Stamp, lists: Lists, seen: Seen | None = None) -> 
             if digest in known and Stamp.of(os.fstat(handle.fileno())) == stamp and _still(path, stamp):
                 return known[digest]
             handle.seek(0)
-            verified = verify_open(handle, snapshot(None), Limits(), AuthorTrusted()).result(path)
+            verified = verify_open(handle, snapshot(keys), Limits(), AuthorTrusted()).result(path)
             if not digest:  # else hashed already, and the stamp looked at below covers both reads
                 handle.seek(0)
                 digest = _sha256(handle)
@@ -323,7 +332,9 @@ def _check(path: Path, stamp: Stamp, lists: Lists, seen: Seen | None = None) -> 
     # bundle.json's fields without the columns of its files (about 100 bytes a member), which neither the page nor
     # the listing shows: kept for every offered bundle for as long as the room runs, they grew it by tens of MB a
     # bundle of 100,000 members
-    offer = Offer(digest, stamp.size, replace(verified.meta, files={}), verified.key_id, verified.fingerprint)
+    endorsed = sum(1 for e in verified.endorsements if e.status == "trusted" and e.compared)
+    offer = Offer(digest, stamp.size, replace(verified.meta, files={}), verified.key_id, verified.fingerprint,
+                  verified.trusted, endorsed)
     return _Checked(offer, sums, verified.control[SIG_NAME], problem=note)
 
 
@@ -480,9 +491,13 @@ def _torrent(root: Path, offer: Offer, infohashes: Mapping[str, str]) -> Item | 
     return Item.of_file(torrent_path(offer.sha256), path, Stamp.of(info), f'"{hashlib.sha256(data).hexdigest()}"')
 
 
-def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | None = None) -> Catalog:
+def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | None = None,
+                keys: TrustedKeys | None = None) -> Catalog:
     """Verify what the folder holds (files already checked with the same stamp are not read again). With `spool`
     (a private folder of the room's), each bundle's SHA256SUMS is served from a file there, not held in memory.
+    With `keys` (the room's keyring), a room that holds more bundles than it offers (MAX_ENTRIES) offers those
+    whose signer the keyring trusts first, then those endorsed by keys it trusts, then the newest: never the
+    first found (a stick of 10,000 bundles signed by a stranger crowded the author's out).
 
     Raises:
         ConfigError: the folder does not exist or is not a folder.
@@ -493,6 +508,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
     infohashes = _signed_infohashes(files)
     offers: dict[str, Offer] = {}
     checked_now: dict[tuple[Path, Stamp], _Checked] = {}
+    found: dict[str, tuple[_Checked, Path, Stamp]] = {}  # each bundle that verified, in the first file found
     chosen, odd = _candidates(root)
     candidates, failing = chosen.paths, 0
     for name in (INDEX_NAME, INDEX_NAME + SIG_SUFFIX):  # passed over as a bundle would be: said, not in silence
@@ -526,7 +542,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
         known = earlier
         if known is None or (known.again and not known.retried):
             log(f"checking {printable(path.name)} ...")
-            known = _check(path, stamp, lists, seen)
+            known = _check(path, stamp, lists, seen, keys)
             if known.again and earlier is not None:  # twice in a row: never a check every round for good
                 known = replace(known, retried=True)
             if known.offer is not None:
@@ -541,13 +557,21 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
             continue
         if known.problem and len(skipped) < MAX_SKIPPED:  # offered, and something of it is said
             skipped.append(f"{where}: {known.problem}")
-        if known.offer.sha256 not in offers and len(offers) < MAX_ENTRIES:
-            offers[known.offer.sha256] = known.offer
-            files.update(_offer_files(known.offer, known, path, stamp))
-            torrent = _torrent(root, known.offer, infohashes)
+        found.setdefault(known.offer.sha256, (known, path, stamp))
+    ranked = sorted(found.values(), key=lambda held: held[0].offer.rank if held[0].offer else (), reverse=True)
+    for known, path, stamp in ranked[:MAX_ENTRIES]:
+        offer = known.offer
+        if offer is not None:
+            offers[offer.sha256] = offer
+            files.update(_offer_files(offer, known, path, stamp))
+            torrent = _torrent(root, offer, infohashes)
             if torrent is not None:
-                files[torrent_path(known.offer.sha256)] = torrent
+                files[torrent_path(offer.sha256)] = torrent
     skipped += _passed_over(chosen, failing)
+    if len(ranked) > MAX_ENTRIES:
+        skipped.append(f"{len(ranked) - MAX_ENTRIES} bundle(s) that verify left out: a room offers at most "
+                       f"{MAX_ENTRIES:,}; first those whose signer its keyring trusts (serve --keys), then those "
+                       "endorsed by keys it trusts, then the newest")
     ordered = tuple(sorted(offers.values(), key=lambda o: (o.meta.title, o.meta.bundle_id, o.meta.version)))
     listing, left_out = fitting([o.entry for o in ordered])
     files[LISTING_NAME] = Item.of_bytes(LISTING_NAME, listing.to_bytes())

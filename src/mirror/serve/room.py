@@ -36,6 +36,7 @@ from mirror.serve.listen import check_port
 from mirror.serve.page import render_page
 from mirror.serve.words import pick_language
 from mirror.trust.fingerprint import qr_png
+from mirror.trust.keyset import TrustedKeys
 
 Log = Callable[[str], None]
 DEFAULT_PORT = 8470
@@ -53,6 +54,7 @@ class RoomRequest:
     port: int = DEFAULT_PORT
     limits: Limits = field(default_factory=Limits)
     announce: bool = True  # with --lan: announce over mDNS
+    keys: TrustedKeys | None = None  # the room's keyring: whose bundles a full room offers first
 
 
 @dataclasses.dataclass(slots=True)
@@ -102,7 +104,7 @@ def _binds(request: RoomRequest) -> tuple[str, list[str]]:
 
 
 async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], Awaitable[None]],
-                 state: tuple[object, ...], spool: Path) -> None:
+                 state: tuple[object, ...], spool: Path, keys: TrustedKeys | None = None) -> None:
     """Look at the folder again whenever it changes and has stayed so for one round (a bundle being copied in is
     verified once it is whole, not at every step of the copy), or has kept changing for UNSETTLED_AT_MOST rounds
     (a file that grows for an hour must not keep the others waiting); verify only what is new. `state` is the
@@ -122,7 +124,7 @@ async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], A
             continue
         state, unsettled = now, 0
         try:
-            catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache, spool)
+            catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache, spool, keys)
         except (ConfigError, OSError) as exc:  # the folder went away (a stick pulled out) or became unreadable
             room.stale = False  # said once: looked at again when the folder changes (it was said every round)
             if room.catalog.offers and not await asyncio.to_thread(folder.is_dir):
@@ -174,7 +176,7 @@ async def _run_room(request: RoomRequest, log: Log, started: Callable[[Room], No
     if request.port:
         check_port(host, request.port)  # a taken port is said at once, before every bundle is verified
     before = await asyncio.to_thread(folder_state, request.folder)  # up to 20,000 stats: never on the event loop
-    catalog = await asyncio.to_thread(scan_folder, request.folder, log, None, spool)
+    catalog = await asyncio.to_thread(scan_folder, request.folder, log, None, spool, request.keys)
     room = Room((), catalog, Stats(), request.lan)
     server = HttpServer(room.resolve, request.limits, on_stale=lambda: setattr(room, "stale", True))
     room.stats = server.stats
@@ -197,7 +199,7 @@ async def _run_room(request: RoomRequest, log: Log, started: Callable[[Room], No
             if announcement is not None:
                 await announcement.update(txt_record(current.catalog.signed_index, len(current.catalog.offers)))
 
-        watcher = asyncio.ensure_future(_watch(room, request.folder, log, changed, before, spool))
+        watcher = asyncio.ensure_future(_watch(room, request.folder, log, changed, before, spool, request.keys))
         try:
             await stop.wait()
         finally:
