@@ -458,6 +458,27 @@ def _offer_files(offer: Offer, checked: _Checked, path: Path, stamp: Stamp) -> d
 MAX_ROOM_TORRENT = 256 << 10  # a bundle's .torrent: 2,048 piece hashes (40 KB) and the mirror list fit with room
 
 
+def _outside_index(files: Mapping[str, Item], offers: Mapping[str, Offer]) -> list[str]:
+    """What to say of offered bundles the folder's signed index does not list: a mirror copy cut short (`fetch
+    --keep-mirror` kept the bundles, then could not write the newer index) served the older index, and readers
+    who fetch from the room, held to that index, never saw the newer bundles the page showed, with no word why."""
+    item = files.get(INDEX_NAME)
+    if item is None or item.data is None or not _looks_signed(files):
+        return []
+    try:
+        index = Index.from_bytes(item.data)
+    except (ManifestError, NewerFormat):
+        return []
+    listed = {entry.sha256 for entry in index.bundles}
+    outside = sum(1 for sha256 in offers if sha256 not in listed)
+    if not outside:
+        return []
+    return [f"{outside} bundle(s) offered on the page are not in the signed index served ({INDEX_NAME}, version "
+            f"{index.version}): `mirror fetch` from this room holds to that index and never gets them (a browser "
+            "can, from the page); a mirror copy cut short gets its newer index when its fetch --keep-mirror is run "
+            "again"]
+
+
 def _signed_infohashes(files: Mapping[str, Item]) -> dict[str, str]:
     """sha256 -> info hash of each bundle the folder's index.json lists (not checked here: readers check it)."""
     item = files.get(INDEX_NAME)
@@ -578,6 +599,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
     if left_out:  # offered on the page and at their paths; readers would refuse the whole listing with them
         skipped.append(f"{left_out} bundle(s) left out of {LISTING_NAME} (offered on the page only): with them it "
                        "would be larger than readers take; those with the longest titles are left out first")
+    skipped += _outside_index(files, offers)
     again = any(k.again and not k.retried for k in checked_now.values())  # a file changed while it was checked
     if spool is not None:
         _drop_spooled(spool, checked_now)
