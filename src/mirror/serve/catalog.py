@@ -55,6 +55,7 @@ from mirror.record import field, record, replace
 from mirror.safeio import open_regular, read_at_most
 from mirror.serve.candidates import Chosen, Stamp, choose, folder_digest
 from mirror.serve.headers import content_type
+from mirror.serve.peek import peek
 from mirror.sevenzip import Limits
 from mirror.sevenzip.volumes import is_first_volume
 from mirror.trust.keyset import TrustedKeys
@@ -62,6 +63,7 @@ from mirror.trust.policy import AuthorTrusted
 
 Log = Callable[[str], None]
 MAX_CANDIDATES = 2 * MAX_ENTRIES  # 7z files verified in a folder (candidates.py); the rest are counted
+MAX_PEEKED = 2 * MAX_CANDIDATES  # 7z files peeked at (peek.py) when there are more than MAX_CANDIDATES
 MAX_SKIPPED = 100  # problems listed one by one; beyond, a count
 MAX_PINNED = 1000  # index/<version> pairs served, the highest versions (readers ask for the newest)
 _VERSIONED = re.compile(r"\d{1,9}\.json(\.minisig)?")
@@ -134,6 +136,7 @@ class _Checked:
 
 
 Cache = Mapping[tuple[Path, Stamp], _Checked]
+Peeked = Mapping[tuple[Path, Stamp], int]
 Seen = Mapping[int, Mapping[str, _Checked]]  # the bundles offered in a scan so far: by size, then SHA-256
 
 
@@ -148,6 +151,7 @@ class Catalog:
     skipped: tuple[str, ...]
     cache: Cache = field(default_factory=dict, repr=False)
     again: bool = False  # a file was in a passing state: the folder is looked at again even if it does not change
+    peeked: Peeked = field(default_factory=dict, repr=False)  # peek.py's rank of each file, when there were too many
 
 
 def _regular(path: Path) -> os.stat_result | None:
@@ -262,19 +266,34 @@ def _first_volumes(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _candidates(root: Path) -> tuple[Chosen, list[Path]]:
+def _candidates(root: Path, keys: TrustedKeys | None = None, peeked: Peeked | None = None,
+                ) -> tuple[Chosen, list[Path], dict[tuple[Path, Stamp], int]]:
     """The bundles to look at (candidates.py: regular 7z files, at most MAX_CANDIDATES, never the first names),
-    and the paths that are links or not regular files (never followed: the room serves what is in its folder).
+    the paths that are links or not regular files (never followed: the room serves what is in its folder), and
+    what was peeked at (peek.py: kept between scans by stamp, like the checks).
+
+    With more 7z archives than MAX_CANDIDATES, up to MAX_PEEKED are peeked at, and the best ranked are verified
+    (signed by a key of `keys`, then signed, then those too large to peek at, then the rest): sixty small 7z
+    archives that are no bundles took the places of the author's bundle as often as not.
 
     Raises:
         OSError: a folder cannot be listed.
     """
-    chosen = choose(root, MAX_CANDIDATES)
+    chosen = choose(root, max(MAX_PEEKED, MAX_CANDIDATES))
+    ranks: dict[tuple[Path, Stamp], int] = {}
+    if len(chosen.paths) > MAX_CANDIDATES:
+        trusted = keys if keys is not None else TrustedKeys()
+        for found in chosen.paths:
+            rank = (peeked or {}).get(found)
+            ranks[found] = rank if rank is not None else peek(*found, trusted)
+        best = sorted(range(len(chosen.paths)), key=lambda i: -ranks[chosen.paths[i]])  # stable: the room's order
+        kept = [chosen.paths[i] for i in best[:MAX_CANDIDATES]]
+        chosen = replace(chosen, paths=kept, beyond=chosen.beyond + len(chosen.paths) - len(kept))
     odd = list(chosen.odd)
     linked = root / "bundles"
     if linked.is_symlink():
         odd.append(linked)
-    return chosen, odd
+    return chosen, odd, ranks
 
 
 def _sha256(handle: BinaryIO) -> str:
@@ -513,7 +532,7 @@ def _torrent(root: Path, offer: Offer, infohashes: Mapping[str, str]) -> Item | 
 
 
 def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | None = None,
-                keys: TrustedKeys | None = None) -> Catalog:
+                keys: TrustedKeys | None = None, peeked: Peeked | None = None) -> Catalog:
     """Verify what the folder holds (files already checked with the same stamp are not read again). With `spool`
     (a private folder of the room's), each bundle's SHA256SUMS is served from a file there, not held in memory.
     With `keys` (the room's keyring), a room that holds more bundles than it offers (MAX_ENTRIES) offers those
@@ -530,7 +549,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
     offers: dict[str, Offer] = {}
     checked_now: dict[tuple[Path, Stamp], _Checked] = {}
     found: dict[str, tuple[_Checked, Path, Stamp]] = {}  # each bundle that verified, in the first file found
-    chosen, odd = _candidates(root)
+    chosen, odd, ranks = _candidates(root, keys, peeked)
     candidates, failing = chosen.paths, 0
     for name in (INDEX_NAME, INDEX_NAME + SIG_SUFFIX):  # passed over as a bundle would be: said, not in silence
         if os.path.lexists(root / name) and _regular(root / name) is None:
@@ -603,7 +622,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
     again = any(k.again and not k.retried for k in checked_now.values())  # a file changed while it was checked
     if spool is not None:
         _drop_spooled(spool, checked_now)
-    return Catalog(root, ordered, files, _looks_signed(files), tuple(skipped), checked_now, again)
+    return Catalog(root, ordered, files, _looks_signed(files), tuple(skipped), checked_now, again, ranks)
 
 
 def _passed_over(chosen: Chosen, failing: int) -> list[str]:
@@ -615,8 +634,9 @@ def _passed_over(chosen: Chosen, failing: int) -> list[str]:
         said.append(f"{chosen.small + chosen.foreign} *.7z file(s) passed over without a look: {chosen.small} too "
                     f"small to be a 7z archive, {chosen.foreign} not beginning as one does")
     if chosen.beyond:
-        said.append(f"{chosen.beyond} more 7z archive(s) not looked at: a room verifies at most {MAX_CANDIDATES:,} "
-                    "files, chosen in an order of its own, never by name")
+        said.append(f"{chosen.beyond} more 7z archive(s) not verified: a room verifies at most {MAX_CANDIDATES:,} in "
+                    "one look, first those signed by keys its keyring trusts, then other bundles whose signature "
+                    "checks, never the first names")
     return said
 
 

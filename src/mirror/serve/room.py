@@ -124,7 +124,8 @@ async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], A
             continue
         state, unsettled = now, 0
         try:
-            catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache, spool, keys)
+            catalog = await asyncio.to_thread(scan_folder, folder, log, room.catalog.cache, spool, keys,
+                                              room.catalog.peeked)
         except (ConfigError, OSError) as exc:  # the folder went away (a stick pulled out) or became unreadable
             room.stale = False  # said once: looked at again when the folder changes (it was said every round)
             if room.catalog.offers and not await asyncio.to_thread(folder.is_dir):
