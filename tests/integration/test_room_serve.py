@@ -1611,3 +1611,22 @@ def test_7z_archives_that_are_no_bundles_or_forged_do_not_take_a_trusted_bundles
     again = catalog.scan_folder(folder, log=lambda _line: None, cache=found.cache, keys=room_keys.snapshot(),
                                 peeked=found.peeked)
     assert len(verified) == 2 and again.offers == found.offers  # nothing read again: peeks and checks are kept
+
+
+def test_files_passed_over_keep_their_access_time(folder: Path, tmp_path: Path) -> None:
+    """Reading the start of a million planted files wrote a million access times (172 s on a first look, 36 s on
+    the next): the room reads with O_NOATIME where the system allows, as the folder is only read."""
+    from mirror.serve import catalog
+
+    probe = tmp_path / "probe"
+    probe.write_bytes(b"x" * 64)
+    os.utime(probe, (1_000_000, probe.stat().st_mtime))
+    probe.read_bytes()
+    if probe.stat().st_atime == 1_000_000:
+        pytest.skip("this file system does not record reads (noatime)")
+    planted = folder / "0planted.7z"
+    planted.write_bytes(b"not a 7z archive, but long enough to be one " * 2)
+    os.utime(planted, (1_000_000, planted.stat().st_mtime))
+    found = catalog.scan_folder(folder, log=lambda _line: None)
+    assert any(" 1 not beginning as one does" in line for line in found.skipped), found.skipped
+    assert planted.stat().st_atime == 1_000_000
