@@ -67,6 +67,7 @@ class Chosen:
     beyond: int = 0  # 7z archives past the cap, not looked at
     odd: list[Path] = field(default_factory=list)  # links and non-regular files, at most MAX_ODD
     more_odd: int = 0  # ... and how many more
+    passed: list[Path] = field(default_factory=list)  # the first MAX_ODD of `small` and `foreign`, to say why
 
 
 def bundle_folders(root: Path) -> Iterator[Path]:
@@ -85,7 +86,7 @@ _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
 _NOATIME = getattr(os, "O_NOATIME", 0)
 
 
-def _open(path: str) -> int:
+def open_quietly(path: str) -> int:
     """The file opened to read its start, without changing its access time where the system allows (Linux, for the
     files of the user running the room): a first look at a folder of a million files written one time each took
     172 s, most of it the file system writing a million access times (36 s the next time).
@@ -105,7 +106,7 @@ def _starts_as_7z(path: str) -> bool | None:
     """Whether the file begins with the 7z signature; None when it cannot be opened or read (a FIFO is never
     waited on: O_NONBLOCK; a link put in its place is never followed: O_NOFOLLOW)."""
     try:
-        fd = _open(path)
+        fd = open_quietly(path)
     except OSError:
         return None
     try:
@@ -130,6 +131,7 @@ def choose(root: Path, at_most: int) -> Chosen:
     """
     kept: list[tuple[bytes, str, Stamp]] = []  # a heap of the best `at_most` so far; the worst on top (negated)
     odd: list[Path] = []
+    passed: list[Path] = []
     more_odd = small = foreign = beyond = 0
     for folder in bundle_folders(root):
         with os.scandir(folder) as entries:
@@ -146,14 +148,16 @@ def choose(root: Path, at_most: int) -> Chosen:
                     else:
                         more_odd += 1
                     continue
-                if info.st_size < SIGNATURE_HEADER:
-                    small += 1
-                    continue
-                magic = _starts_as_7z(entry.path)
+                magic = _starts_as_7z(entry.path) if info.st_size >= SIGNATURE_HEADER else False
                 if magic is None:
                     continue  # gone, or swapped for a FIFO since it was listed: looked at next round
                 if not magic:
-                    foreign += 1
+                    if info.st_size < SIGNATURE_HEADER:
+                        small += 1
+                    else:
+                        foreign += 1
+                    if len(passed) < MAX_ODD:
+                        passed.append(Path(entry.path))
                     continue
                 item = (bytes(255 - b for b in _order(entry.path)), entry.path, Stamp.of(info))
                 if len(kept) < at_most:
@@ -163,7 +167,7 @@ def choose(root: Path, at_most: int) -> Chosen:
                 if at_most:
                     heapq.heappushpop(kept, item)
     paths = [(Path(path), stamp) for _, path, stamp in sorted(kept, reverse=True)]
-    return Chosen(paths, small, foreign, beyond, sorted(odd), more_odd)
+    return Chosen(paths, small, foreign, beyond, sorted(odd), more_odd, sorted(passed))
 
 
 def folder_digest(root: Path) -> tuple[int, int]:

@@ -53,10 +53,10 @@ from mirror.formats.names import printable, readable_name
 from mirror.formats.torrent import Torrent
 from mirror.record import field, record, replace
 from mirror.safeio import open_regular, read_at_most
-from mirror.serve.candidates import Chosen, Stamp, choose, folder_digest
+from mirror.serve.candidates import Chosen, Stamp, choose, folder_digest, open_quietly
 from mirror.serve.headers import content_type
 from mirror.serve.peek import peek
-from mirror.sevenzip import Limits
+from mirror.sevenzip import Limits, read_archive
 from mirror.sevenzip.volumes import is_first_volume
 from mirror.trust.keyset import TrustedKeys
 from mirror.trust.policy import AuthorTrusted
@@ -565,6 +565,8 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
         command = f"mirror join {shlex.quote(str(path))} -o {shlex.quote(str(path.with_name(path.name[:-4])))}"
         skipped.append(f"{volume}: the first of a set of 7-Zip volumes, not a bundle; to offer it, join the set "
                        f"into one: {printable(command)}")
+    for path in chosen.passed[:max(0, MAX_SKIPPED - len(skipped))]:  # the first said one by one, as verify says it
+        skipped.append(f"{printable(str(path.relative_to(root)))}: {_not_an_archive(path)}")
     lists = Lists(spool)
     earlier_checks: dict[tuple[Path, Stamp], _Checked] = {}
     for path, stamp in candidates:  # the lists held already count first: they take their room whatever comes
@@ -625,12 +627,27 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
     return Catalog(root, ordered, files, _looks_signed(files), tuple(skipped), checked_now, again, ranks)
 
 
+def _not_an_archive(path: Path) -> str:
+    """Why a file passed over (candidates.py) is no bundle, as verification says it: no 7z signature, or what the
+    file is instead (a zip, a photo...); read no further than its start."""
+    try:
+        with os.fdopen(open_quietly(str(path)), "rb") as handle:  # its access time kept, as candidates.py reads it
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ConfigError("not a regular file")
+            read_archive(handle, Limits())
+    except VerificationError as reason:  # the template verify's own messages use
+        return f"does not verify: {reason}"
+    except (ConfigError, OSError):
+        return "changed while it was checked; it is looked at again"
+    return "changed while it was checked; it is looked at again"  # a 7z archive now: the watch sees the change
+
+
 def _passed_over(chosen: Chosen, failing: int) -> list[str]:
     """What a scan says of the files it did not offer beyond those named one by one: how many, and why."""
     said = []
     if failing:
         said.append(f"{failing} more file(s) that were not offered: they do not verify")
-    if chosen.small or chosen.foreign:
+    if chosen.small + chosen.foreign > len(chosen.passed):
         said.append(f"{chosen.small + chosen.foreign} *.7z file(s) passed over without a look: {chosen.small} too "
                     f"small to be a 7z archive, {chosen.foreign} not beginning as one does")
     if chosen.beyond:
