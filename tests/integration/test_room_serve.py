@@ -1618,8 +1618,8 @@ def test_7z_archives_that_are_no_bundles_or_forged_do_not_take_a_trusted_bundles
 
 
 def test_files_passed_over_keep_their_access_time(folder: Path, tmp_path: Path) -> None:
-    """Reading the start of a million planted files wrote a million access times (172 s on a first look, 36 s on
-    the next): the room reads with O_NOATIME where the system allows, as the folder is only read."""
+    """Reading the start of a million planted files wrote a million access times (11 s against 8.8 s without, page
+    cache warm): the room reads with O_NOATIME where the system allows, as the folder is only read."""
     from mirror.serve import catalog
 
     probe = tmp_path / "probe"
