@@ -43,6 +43,13 @@ def test_a_documents_number_after_its_name_is_found(text: str, value: str) -> No
     "удостоверение 043567891.5",
     "043567891",  # nine digits alone are anything
     "N12345678 AA1234567",
+    "Бюджет на паспорта удвоился до 150000000 тенге",  # a sum: "удв" is a word of its own only
+    "Расходы удвоились: 250000000 тенге",
+    "ЖСК Самал заплатил 350000000 тенге подрядчику",  # a housing co-operative's sum
+    "удостоверений выдано 2022 150000 штук",  # a year and a count
+    "My passport was returned; the fine was 123456789 tenge",
+    "паспорт: выдано 123456789 человек, 123456789 чел., 123456789 ₸, 123456789$, 043567891%",
+    "төлқұжат алуға 123456789 теңге, 123456789 адам",
     "в паспорте ошибка, а через 45 слов и больше пробелов в тексте стоит число 043567891",  # too far
 ])
 def test_numbers_not_after_a_documents_name_are_none(text: str) -> None:
@@ -52,6 +59,7 @@ def test_numbers_not_after_a_documents_name_are_none(text: str) -> None:
 def _everywhere(text: str) -> list[tuple[str, int, int]]:
     """A document's name and its number by one case-insensitive regular expression tried at every position."""
     names = "|".join(
+        rf"{re.escape(hint)}(?![^\W\d_])" if hint in documents._WHOLE else
         rf"{re.escape(hint)}[^\W\d_]{{0,{documents._LONGEST_HINT + 8 - len(hint)}}}+" for hint in documents._HINTS)
     pattern = re.compile(rf"(?<![^\W_])(?i:{names})(?:{documents._NUMBER.pattern})")
     return [(m[1], m.start(1), m.end(1)) for m in pattern.finditer(text)]
@@ -62,7 +70,8 @@ def test_the_search_by_names_finds_what_a_search_at_every_position_finds() -> No
     finds exactly what one regular expression tried everywhere finds."""
     pieces = [*"0123456789 N№.,\n:-_", "паспорт", "Паспорта", "удостоверение личности", "ЖСК", "жеке куәлік",
               "Passport", "043567891", "12345678", "AA", "45 08 ", "123456", " серии ", "x", *[" "] * 10,
-              "паспорт N12345678", "ЖСК: 043567891", "Паспорт 45 08 № 123456"]
+              "паспорт N12345678", "ЖСК: 043567891", "Паспорт 45 08 № 123456",
+              "удв", "удвоился", "жскx", " тенге", " человек", "₸", "%", "штук"]
     chooser = random.Random(11)
     total = 0
     for _ in range(300):
@@ -73,6 +82,7 @@ def test_the_search_by_names_finds_what_a_search_at_every_position_finds() -> No
     assert total > 100  # numbers were there to find
 
 
-@pytest.mark.parametrize("unit", ["паспорт ", "паспорт 1", "удостоверение личности №", "ЖСК" + " " * 30, "N1234"])
+@pytest.mark.parametrize("unit", ["паспорт ", "паспорт 1", "удостоверение личности №", "ЖСК" + " " * 30, "N1234",
+                                  "удвоился 123456789 ", "паспорт 123456789 тенгеxx"])
 def test_time_is_linear_in_hostile_text(unit: str) -> None:
     assert_linear(document_numbers, unit)

@@ -20,12 +20,18 @@ Found = tuple[str, int, int]  # value, start, end
 # The words, lowercased, as hints: each is looked for as a literal (fast), then the number after it ("жеке куәлік"
 # is found by its second word; none of two words, which the translations' extraction would take for prose)
 _HINTS = ("паспорт", "удостоверени", "уд. лич", "уд.лич", "удв", "төлқұжат", "куәлік", "passport", "id-card", "жск")
+# ... of which these are abbreviations, counted only as a whole word ("удвоился", doubled, is no "удв.")
+_WHOLE = frozenset(("удв", "жск"))
 # After the word: up to 40 characters without a digit or a line break ("личности №", "серии", "номер", ": "), then
 # the number in one of the documents' shapes: nine digits (Kazakhstan's ID card), N and eight (its passport), two
 # Latin capitals and seven (Uzbek, Kyrgyz), a Russian series of four digits and six, with spaces or a "№" between,
-# or ten in a row (not any count of people: "паспорта забрали у 1500000 человек")
+# or ten in a row (not any count of people: "паспорта забрали у 1500000 человек"); none with a currency or a count's
+# word after it: a sum or a count ("бюджет на паспорта удвоился до 150000000 тенге", "удостоверений выдано 2022
+# 150000 штук", "passport ... the fine was 123456789 tenge")
+_AMOUNT = (r"[ \u00a0]?(?i:(?:тенге|теңге|тг|руб|долл|евро|kzt|usd|eur|tenge|dollar|человек|чел|штук|шт|адам|дана"  # noqa: RUF001
+           r"|people|persons)\w{0,8}(?![\w-])|[₸$€%])")
 _NUMBER = re.compile(r"[^\d\n]{0,40}?(?<![^\W\d_])(\d{9}|[NН][ \u00a0]?\d{8}|[A-Z]{2}[ \u00a0]?\d{7}"
-                     r"|\d\d[ \u00a0]?\d\d[ \u00a0]?(?:№[ \u00a0]?)?\d{6})(?![\w/:-]|[.,]\d)")
+                     rf"|\d\d[ \u00a0]?\d\d[ \u00a0]?(?:№[ \u00a0]?)?\d{{6}})(?![\w/:-]|[.,]\d|{_AMOUNT})")
 _LONGEST_HINT = max(map(len, _HINTS))
 
 
@@ -42,7 +48,10 @@ def document_numbers(text: str, lowered: str | None = None) -> list[Found]:
         if at < done:
             continue
         end = at + length
-        while end < len(lowered) and end - at < _LONGEST_HINT + 8 and lowered[end].isalpha():
+        whole = lowered[at:end] in _WHOLE
+        if whole and end < len(lowered) and lowered[end].isalpha():
+            continue
+        while not whole and end < len(lowered) and end - at < _LONGEST_HINT + 8 and lowered[end].isalpha():
             end += 1  # the word's ending: паспорта, удостоверения
         match = _NUMBER.match(text, end)
         if match is not None:
