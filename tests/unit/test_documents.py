@@ -27,6 +27,12 @@ from mirror.privacy.identifiers import scan_text
     ("Passport AA1234567 (Uzbekistan)", "AA1234567"),  # Uzbek, Kyrgyz: two capitals and seven
     ("паспорта: AN 1234567", "AN 1234567"),
     ("ID-card: 043567891", "043567891"),
+    ("удост. личности 043567891", "043567891"),  # cut short
+    ("жеке куәлігім 043567891", "043567891"),  # Kazakh's forms: куәлігі, куәлігім
+    ("Жеке куәлігінің нөмірі: 043567891", "043567891"),
+    ("паспорт N 1234 5678", "N 1234 5678"),  # in two fours
+    ("паспорт АА1234567", "АА1234567"),  # Cyrillic look-alike capitals
+    ("İlyas Ömer, pasport... passport AB 1234567", "AB 1234567"),  # an İ before: its lowercase is longer
 ])
 def test_a_documents_number_after_its_name_is_found(text: str, value: str) -> None:
     assert [found[0] for found in document_numbers(text)] == [value]
@@ -71,7 +77,8 @@ def test_the_search_by_names_finds_what_a_search_at_every_position_finds() -> No
     pieces = [*"0123456789 N№.,\n:-_", "паспорт", "Паспорта", "удостоверение личности", "ЖСК", "жеке куәлік",
               "Passport", "043567891", "12345678", "AA", "45 08 ", "123456", " серии ", "x", *[" "] * 10,
               "паспорт N12345678", "ЖСК: 043567891", "Паспорт 45 08 № 123456",
-              "удв", "удвоился", "жскx", " тенге", " человек", "₸", "%", "штук"]
+              "удв", "удвоился", "жскx", "куәлігі", "удост.", "АВ", "İ", "N 1234 5678",
+              " тенге", " человек", "₸", "%", "штук"]
     chooser = random.Random(11)
     total = 0
     for _ in range(300):

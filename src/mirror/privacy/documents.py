@@ -19,7 +19,8 @@ import re
 Found = tuple[str, int, int]  # value, start, end
 # The words, lowercased, as hints: each is looked for as a literal (fast), then the number after it ("жеке куәлік"
 # is found by its second word; none of two words, which the translations' extraction would take for prose)
-_HINTS = ("паспорт", "удостоверени", "уд. лич", "уд.лич", "удв", "төлқұжат", "куәлік", "passport", "id-card", "жск")
+# ("удост" is "удостоверение" cut short, as "удост. личности"; "куәлі" is "куәлік" and its forms, "куәлігі")
+_HINTS = ("паспорт", "удост", "уд. лич", "уд.лич", "удв", "төлқұжат", "куәлі", "passport", "id-card", "жск")
 # ... of which these are abbreviations, counted only as a whole word ("удвоился", doubled, is no "удв.")
 _WHOLE = frozenset(("удв", "жск"))
 # After the word: up to 40 characters without a digit or a line break ("личности №", "серии", "номер", ": "), then
@@ -30,7 +31,10 @@ _WHOLE = frozenset(("удв", "жск"))
 # 150000 штук", "passport ... the fine was 123456789 tenge")
 _AMOUNT = (r"[ \u00a0]?(?i:(?:тенге|теңге|тг|руб|долл|евро|kzt|usd|eur|tenge|dollar|человек|чел|штук|шт|адам|дана"  # noqa: RUF001
            r"|people|persons)\w{0,8}(?![\w-])|[₸$€%])")
-_NUMBER = re.compile(r"[^\d\n]{0,40}?(?<![^\W\d_])(\d{9}|[NН][ \u00a0]?\d{8}|[A-Z]{2}[ \u00a0]?\d{7}"
+# (N and eight also in two fours, N 1234 5678; the two capitals also in Cyrillic letters that look so, АА1234567,
+# as a Russian keyboard types them)
+_NUMBER = re.compile(r"[^\d\n]{0,40}?(?<![^\W\d_])(\d{9}|[NН][ \u00a0]?\d{4}[ \u00a0]?\d{4}"
+                     r"|[A-ZАВЕКМНОРСТХ]{2}[ \u00a0]?\d{7}"
                      rf"|\d\d[ \u00a0]?\d\d[ \u00a0]?(?:№[ \u00a0]?)?\d{{6}})(?![\w/:-]|[.,]\d|{_AMOUNT})")
 _LONGEST_HINT = max(map(len, _HINTS))
 
@@ -39,8 +43,8 @@ def document_numbers(text: str, lowered: str | None = None) -> list[Found]:
     """Every document number after a word that names the document in `text` (see the module); `lowered`: `text`
     lowercased, if the caller has it."""
     lowered = text.lower() if lowered is None else lowered
-    if len(lowered) != len(text):  # a letter whose lowercase is longer (İ): offsets would not match
-        return []
+    if len(lowered) != len(text):  # İ, whose lowercase is two characters (one in a Kazakh or Turkish name in Latin
+        lowered = text.replace("\u0130", "I").lower()  # letters made the whole text's numbers none): read as I
     found: list[Found] = []
     starts = sorted({(at, len(hint)) for hint in _HINTS for at in _positions(lowered, hint)})
     done = 0
