@@ -13,6 +13,8 @@ from mirror.privacy import banks
 from mirror.privacy.banks import ibans
 from mirror.privacy.identifiers import mask, scan_text
 
+_FULL_WIDTH = "KZ84722C000012345678".translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
+
 
 @pytest.mark.parametrize(("text", "value"), [
     ("Счёт: KZ86125KZT5004100100 (Halyk)", "KZ86125KZT5004100100"),  # the registry's example for Kazakhstan
@@ -24,6 +26,16 @@ from mirror.privacy.identifiers import mask, scan_text
     ("GE29NB0000000101904917 (TBC)", "GE29NB0000000101904917"),
     ("GB82 WEST 1234 5698 7654 32.", "GB82 WEST 1234 5698 7654 32"),
     ("photo_KZ84722C000012345678_receipt", "KZ84722C000012345678"),  # a file name's "_" is a space
+    # Kazakhstan's as people retype one: small letters, Cyrillic look-alikes, full-width digits, a dash or two spaces
+    # between groups, a line break inside
+    ("Скинь на kz84722c000012345678 пожалуйста", "kz84722c000012345678"),
+    ("Счёт КZ84 722С 0000 1234 5678", "КZ84 722С 0000 1234 5678"),
+    (_FULL_WIDTH, _FULL_WIDTH),
+    ("KZ84-722C-0000-1234-5678", "KZ84-722C-0000-1234-5678"),
+    ("KZ84  722C 0000 1234  5678", "KZ84  722C 0000 1234  5678"),
+    ("IBAN KZ84 722C 0000\n> 1234 5678", "KZ84 722C 0000\n> 1234 5678"),  # a quoted, wrapped e-mail
+    ("IBAN KZ84722C00001\n2345678.", "KZ84722C00001\n2345678"),
+    ("İlyas: kz84722c000012345678", "kz84722c000012345678"),  # İ's lowercase is two characters
 ])
 def test_an_iban_with_right_check_digits_is_found(text: str, value: str) -> None:
     assert [found[0] for found in ibans(text)] == [value]
@@ -38,9 +50,11 @@ def test_an_iban_with_right_check_digits_is_found(text: str, value: str) -> None
     "KZ84722C00001234567",  # shorter
     "XKZ84722C000012345678",  # inside a word
     "KZ84722C000012345678X",
-    "kz84722c000012345678",  # banks write it in capitals
     "KZ84 722C 0000 1234 56789",  # the last group longer: no IBAN of Kazakhstan
-    "KZ84  722C 0000 1234 5678",  # two spaces: not how it is grouped
+    "kz84722c000012345679",  # retyped, but a check digit wrong
+    "KZ84 722C 0000 1234\n\n5678",  # two line breaks: no longer one number
+    "kz8 4722c000012345678",  # a space where no group ends
+    "xkz84722c000012345678",
     "QQ84722C000012345678",  # no such country
     "Модель AB12, серия CD34 5678 9012",
     "sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
@@ -74,6 +88,57 @@ def _everywhere(text: str) -> list[tuple[str, int, int]]:
     return found
 
 
+_CHAR = r"(?:\d|[A-Za-z\uff21-\uff3a\uff41-\uff5aАВЕКМНОРСТХУавекмнорстху])"  # noqa: RUF001
+_BREAK = r"[ \t]*(?:\r\n|\r|\n)[ \t>]{0,8}"
+_GAP = rf"(?:[ \u00a0\t]{{1,2}}|[ \u00a0\t]?-[ \u00a0\t]?|{_BREAK})"
+_RETYPED = [re.compile(rf"(?<![^\W_])(?i:kz|кz|\uff4b\uff5a)\d{{2}}(?:{body})(?![^\W_])") for body in (
+    [f"{_CHAR}{{16}}"] + [f"{_CHAR}{{{k}}}{_BREAK}{_CHAR}{{{16 - k}}}" for k in range(17)]
+    + [f"(?:{_GAP}{_CHAR}{{4}}){{4}}"])]
+
+
+def _retyped_everywhere(text: str) -> list[tuple[str, int, int]]:
+    """Kazakhstan's IBANs as people retype them, by regular expressions tried at every position (the first that
+    passes the check: in one run, one line break in it, or grouped)."""
+    found: list[tuple[str, int, int]] = []
+    at = 0
+    while at < len(text):
+        match = next((m for shape in _RETYPED if (m := shape.match(text, at)) and banks._checked(_plain(m.group()))),
+                     None)
+        if match is None:
+            at += 1
+        else:
+            found.append((match.group(), match.start(), match.end()))
+            at = match.end()
+    return found
+
+
+def _plain(value: str) -> str:
+    chars = [banks._plain(char) for char in value]
+    return "".join(char for char in chars if char is not None)
+
+
+def _all_everywhere(text: str) -> list[tuple[str, int, int]]:
+    exact = _everywhere(text)
+    retyped = [r for r in _retyped_everywhere(text) if not any(s < r[2] and r[1] < e for _, s, e in exact)]
+    return sorted(exact + retyped, key=lambda found: found[1])
+
+
+def test_retyped_ones_are_found_as_a_search_at_every_position_finds() -> None:
+    """Kazakhstan's IBANs retyped (small letters, Cyrillic look-alikes, full-width characters, dashes, two spaces,
+    a line break) are found exactly where regular expressions of their shapes tried everywhere find them."""
+    pieces = [*"KZkzКк0123456789 C_x\u00a0-\n>\t", "KZ84722C000012345678", "kz84 722c 0000 1234 5678", "КZ84", "722С",
+              " 0000", "  0000", "-1234", _FULL_WIDTH[:4], "\n> ", "kz84722c00001\n2345678", "KZ84-722C-0000-1234-5678",
+              "5678", "1234", "722c", *[" "] * 8]
+    chooser = random.Random(43)
+    total = 0
+    for _ in range(200):
+        text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 100)))
+        expected = _all_everywhere(text)
+        assert ibans(text) == expected, text
+        total += len(expected)
+    assert total > 50  # IBANs were there to find
+
+
 def test_the_search_finds_what_a_search_at_every_position_finds() -> None:
     """ibans() looks only where two capitals and two digits are, and reads the rest by hand: on texts dense with
     near-IBANs it finds exactly what a regular expression of each country's shape tried everywhere finds."""
@@ -89,6 +154,7 @@ def test_the_search_finds_what_a_search_at_every_position_finds() -> None:
     assert total > 50  # IBANs were there to find
 
 
-@pytest.mark.parametrize("unit", ["KZ84 ", "KZ84722C00001234567", "KZ84 722C 0000 1234 567", "AB12"])
+@pytest.mark.parametrize("unit", ["KZ84 ", "KZ84722C00001234567", "KZ84 722C 0000 1234 567", "AB12", "kz",
+                                  "kz84-722c\n> 0000  1234 567", "кz84722c000012345\n"])
 def test_time_is_linear_in_hostile_text(unit: str) -> None:
     assert_linear(ibans, unit)

@@ -405,7 +405,7 @@ class Finder:
             taken = _Spans([(start, end) for _, _, start, end in found])
             found += [place for place in places if not taken.overlaps(place[2], place[3])]
             taken = _Spans([(start, end) for _, _, start, end in found])
-        accounts = [("iban", *iban) for iban in ibans(text)]
+        accounts = [("iban", *iban) for iban in ibans(text, lowered)]
         accounts += [("document-number", *number) for number in document_numbers(text, lowered)]
         if accounts:  # their digits are no phone, IIN or card (KZ75722C000012345678 holds twelve in a row)
             spans = _Spans([(start, end) for _, _, start, end in accounts])
