@@ -33,6 +33,10 @@ from mirror.privacy.identifiers import scan_text
     ("паспорт N 1234 5678", "N 1234 5678"),  # in two fours
     ("паспорт АА1234567", "АА1234567"),  # Cyrillic look-alike capitals
     ("İlyas Ömer, pasport... passport AB 1234567", "AB 1234567"),  # an İ before: its lowercase is longer
+    ("ID card 043567891", "043567891"),  # English's two words
+    ("my id card: 043567891", "043567891"),
+    ("Паспорт:\n043567891", "043567891"),  # a label's colon ends its line: a form copied
+    ("Удостоверение личности №\r\n  043567891", "043567891"),
 ])
 def test_a_documents_number_after_its_name_is_found(text: str, value: str) -> None:
     assert [found[0] for found in document_numbers(text)] == [value]
@@ -56,6 +60,10 @@ def test_a_documents_number_after_its_name_is_found(text: str, value: str) -> No
     "My passport was returned; the fine was 123456789 tenge",
     "паспорт: выдано 123456789 человек, 123456789 чел., 123456789 ₸, 123456789$, 043567891%",
     "төлқұжат алуға 123456789 теңге, 123456789 адам",
+    "paid card 123456789",  # "card" counts after "id" only
+    "card 043567891",
+    "Паспорт остался дома\n043567891",  # a line break with no label's colon before it
+    "Паспорт: дома.\n\n043567891",
     "в паспорте ошибка, а через 45 слов и больше пробелов в тексте стоит число 043567891",  # too far
 ])
 def test_numbers_not_after_a_documents_name_are_none(text: str) -> None:
@@ -66,6 +74,8 @@ def _everywhere(text: str) -> list[tuple[str, int, int]]:
     """A document's name and its number by one case-insensitive regular expression tried at every position."""
     names = "|".join(
         rf"{re.escape(hint)}(?![^\W\d_])" if hint in documents._WHOLE else
+        rf"(?<=(?<![^\W_])id[ \u00a0]){hint}[^\W\d_]{{0,{documents._LONGEST_HINT + 8 - len(hint)}}}+"
+        if hint == documents._AFTER_ID else
         rf"{re.escape(hint)}[^\W\d_]{{0,{documents._LONGEST_HINT + 8 - len(hint)}}}+" for hint in documents._HINTS)
     pattern = re.compile(rf"(?<![^\W_])(?i:{names})(?:{documents._NUMBER.pattern})")
     return [(m[1], m.start(1), m.end(1)) for m in pattern.finditer(text)]
@@ -77,11 +87,12 @@ def test_the_search_by_names_finds_what_a_search_at_every_position_finds() -> No
     pieces = [*"0123456789 N№.,\n:-_", "паспорт", "Паспорта", "удостоверение личности", "ЖСК", "жеке куәлік",
               "Passport", "043567891", "12345678", "AA", "45 08 ", "123456", " серии ", "x", *[" "] * 10,
               "паспорт N12345678", "ЖСК: 043567891", "Паспорт 45 08 № 123456",
-              "удв", "удвоился", "жскx", "куәлігі", "удост.", "АВ", "İ", "N 1234 5678",
+              "удв", "удвоился", "жскx", "id card", "ID card", "paid card", "card", ":\n", "№\r\n",
+              "куәлігі", "удост.", "АВ", "İ", "N 1234 5678",
               " тенге", " человек", "₸", "%", "штук"]
     chooser = random.Random(11)
     total = 0
-    for _ in range(300):
+    for _ in range(600):
         text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 80)))
         expected = _everywhere(text)
         assert document_numbers(text) == expected, text
@@ -90,6 +101,7 @@ def test_the_search_by_names_finds_what_a_search_at_every_position_finds() -> No
 
 
 @pytest.mark.parametrize("unit", ["паспорт ", "паспорт 1", "удостоверение личности №", "ЖСК" + " " * 30, "N1234",
-                                  "удвоился 123456789 ", "паспорт 123456789 тенгеxx"])
+                                  "id card:\n",
+                                  "паспорт:\n \n", "удвоился 123456789 ", "паспорт 123456789 тенгеxx"])
 def test_time_is_linear_in_hostile_text(unit: str) -> None:
     assert_linear(document_numbers, unit)

@@ -20,7 +20,9 @@ Found = tuple[str, int, int]  # value, start, end
 # The words, lowercased, as hints: each is looked for as a literal (fast), then the number after it ("жеке куәлік"
 # is found by its second word; none of two words, which the translations' extraction would take for prose)
 # ("удост" is "удостоверение" cut short, as "удост. личности"; "куәлі" is "куәлік" and its forms, "куәлігі")
-_HINTS = ("паспорт", "удост", "уд. лич", "уд.лич", "удв", "төлқұжат", "куәлі", "passport", "id-card", "жск")
+_HINTS = ("паспорт", "удост", "уд. лич", "уд.лич", "удв", "төлқұжат", "куәлі", "passport", "id-card", "жск", "card")
+# ... of which this one counts only after the word "id" and a space ("ID card 043567891"; "card" alone is anything)
+_AFTER_ID = "card"
 # ... of which these are abbreviations, counted only as a whole word ("удвоился", doubled, is no "удв.")
 _WHOLE = frozenset(("удв", "жск"))
 # After the word: up to 40 characters without a digit or a line break ("личности №", "серии", "номер", ": "), then
@@ -33,7 +35,10 @@ _AMOUNT = (r"[ \u00a0]?(?i:(?:тенге|теңге|тг|руб|долл|евр�
            r"|people|persons)\w{0,8}(?![\w-])|[₸$€%])")
 # (N and eight also in two fours, N 1234 5678; the two capitals also in Cyrillic letters that look so, АА1234567,
 # as a Russian keyboard types them)
-_NUMBER = re.compile(r"[^\d\n]{0,40}?(?<![^\W\d_])(\d{9}|[NН][ \u00a0]?\d{4}[ \u00a0]?\d{4}"
+# The number may be on the next line after a label's colon or "№" ending the name's line ("Паспорт:\n043567891",
+# as a form or a table is copied); any other line break ends the search.
+_NUMBER = re.compile(r"(?:[^\d\n]{0,38}?[:№][ \t\u00a0]*\r?\n[ \t\u00a0]*)?"
+                     r"[^\d\n]{0,40}?(?<![^\W\d_])(\d{9}|[NН][ \u00a0]?\d{4}[ \u00a0]?\d{4}"
                      r"|[A-ZАВЕКМНОРСТХ]{2}[ \u00a0]?\d{7}"
                      rf"|\d\d[ \u00a0]?\d\d[ \u00a0]?(?:№[ \u00a0]?)?\d{{6}})(?![\w/:-]|[.,]\d|{_AMOUNT})")
 _LONGEST_HINT = max(map(len, _HINTS))
@@ -52,6 +57,8 @@ def document_numbers(text: str, lowered: str | None = None) -> list[Found]:
         if at < done:
             continue
         end = at + length
+        if lowered[at:end] == _AFTER_ID and not _after_id(lowered, at):
+            continue
         whole = lowered[at:end] in _WHOLE
         if whole and end < len(lowered) and lowered[end].isalpha():
             continue
@@ -62,6 +69,12 @@ def document_numbers(text: str, lowered: str | None = None) -> list[Found]:
             found.append((match[1], match.start(1), match.end(1)))
             done = match.end(1)
     return found
+
+
+def _after_id(lowered: str, at: int) -> bool:
+    """Whether the word "id" and a space come right before `at` ("id card"; not "paid card")."""
+    return at >= 3 and lowered[at - 3:at - 1] == "id" and lowered[at - 1] in " \u00a0" and (
+        at == 3 or not lowered[at - 4].isalnum())
 
 
 def _positions(lowered: str, hint: str) -> list[int]:
