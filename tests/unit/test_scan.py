@@ -48,6 +48,8 @@ def _check_digit(prefix: str) -> int | None:
     return None if check == 10 else check
 
 
+# Digits, "." and "," as a Chinese or Japanese input method types them
+_FULL_WIDTH = {ord(char): 0xFF10 + ord(char) - ord("0") for char in "0123456789"} | {ord("."): 0xFF0E, ord(","): 0xFF0C}
 VALID_IIN = next(p + str(c) for p in (f"90010530{n:03}" for n in range(1000))
                  if (c := _check_digit(p)) is not None and _passes(p)[0] != 10)
 SECOND_PASS_IIN = next(p + str(c) for p in (f"85031540{n:03}" for n in range(1000))
@@ -584,6 +586,13 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
     pytest.param("mailto:aizhan%40mail.kz", ["aizhan@mail.kz"], id="percent-encoded at"),
     pytest.param("aizhan\u00ad@mail.\u200bkz", ["aizhan@mail.kz"], id="invisible characters in an address"),
     pytest.param("aizhan\uff20mail\uff0ekz", ["aizhan@mail.kz"], id="full-width at and dot"),
+    pytest.param("Карта: 4400 4302 1234 5679".translate(_FULL_WIDTH), ["4400 4302 1234 5679"],
+                 id="a card in full-width digits"),
+    pytest.param("Мы были тут: 43.238949, 76.889709".translate(_FULL_WIDTH), ["43.238949, 76.889709"],
+                 id="coordinates in full-width digits, point and comma"),
+    pytest.param("IBAN KZ84722C000012345678".translate(_FULL_WIDTH), ["KZ84722C000012345678"],
+                 id="an IBAN's digits in full width"),
+    pytest.param("ИИН: 870412 300416".translate(_FULL_WIDTH), ["870412 300416"], id="an IIN in full-width digits"),
     pytest.param("aizhan [at] mail [dot] kz", ["aizhan [at] mail [dot] kz"], id="at and dot in brackets"),
     pytest.param("aizhan(@)mail.kz или aizhan собака mail.kz", ["aizhan(@)mail.kz", "aizhan собака mail.kz"],
                  id="bracketed at, собака"),

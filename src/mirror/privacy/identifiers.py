@@ -63,13 +63,17 @@ _DOT_WRITTEN = re.compile(_OBFUSCATED_DOT, re.IGNORECASE)
 _OBFUSCATION_HINTS = ("@ ", " @", "\t@", "@\t", "at)", "at]", "at}", "at>", "@)", "@]", "@}", "@>", "эт)", "эт]",
                       "собака", "dot", "точка", "нүкте", "[.]", "(.)")
 # What people and editors put between the digits of a number that the patterns below do not read as a separator:
-# thin and other Unicode spaces, the minus sign and full-width hyphens; and the full-width "@" and ".". Each
-# becomes a space, a "-", "@" or "." of the same length, so offsets and line numbers stay those of the text.
+# thin and other Unicode spaces, the minus sign and full-width hyphens; and the full-width "@", ".", "," and
+# digits. Each becomes a space, a "-", "@", ".", "," or a digit of the same length, so offsets and line numbers stay
+# those of the text.
 _SEPARATORS = str.maketrans({
     **{chr(c): " " for c in (*range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000, 0x180E, 0x1680, 0x2028, 0x2029, 0x0085,
                              0x2800, 0x3164, 0xFFA0, 0x115F, 0x1160)},  # and what shows blank: braille, fillers
     **{chr(c): "-" for c in (0x2010, 0x2011, 0x2212, 0xFE58, 0xFE63, 0xFF0D, 0x2043)},
     "\uff20": "@", "\ufe6b": "@", "\uff0e": ".", "\ufe52": ".",
+    # full-width digits and comma, as a Chinese or Japanese input method types them: libphonenumber read such a
+    # phone, but a card's, a pair of coordinates' or an IBAN's patterns begin with ASCII digits and missed them
+    **{chr(0xFF10 + digit): str(digit) for digit in range(10)}, "\uff0c": ",",
 })
 _UNUSUAL = re.compile("[" + "".join(re.escape(char) for char in map(chr, _SEPARATORS)) + "]")
 # What shows as something shorter, and is read as what it shows: invisible characters (zero-width, soft hyphen:
