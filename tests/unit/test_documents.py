@@ -34,6 +34,8 @@ from mirror.privacy.identifiers import scan_text
     ("паспорт АА1234567", "АА1234567"),  # Cyrillic look-alike capitals
     ("İlyas Ömer, pasport... passport AB 1234567", "AB 1234567"),  # an İ before: its lowercase is longer
     ("ID card 043567891", "043567891"),  # English's two words
+    ("паспорт № 12345678", "№ 12345678"),  # "№" for the N of Kazakhstan's passport
+    ("паспорт №12345678, уд. № 043567891", "№12345678"),
     ("my id card: 043567891", "043567891"),
     ("Паспорт:\n043567891", "043567891"),  # a label's colon ends its line: a form copied
     ("Удостоверение личности №\r\n  043567891", "043567891"),

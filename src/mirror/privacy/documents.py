@@ -33,12 +33,12 @@ _WHOLE = frozenset(("удв", "жск"))
 # 150000 штук", "passport ... the fine was 123456789 tenge")
 _AMOUNT = (r"[ \u00a0]?(?i:(?:тенге|теңге|тг|руб|долл|евро|kzt|usd|eur|tenge|dollar|человек|чел|штук|шт|адам|дана"  # noqa: RUF001
            r"|people|persons)\w{0,8}(?![\w-])|[₸$€%])")
-# (N and eight also in two fours, N 1234 5678; the two capitals also in Cyrillic letters that look so, АА1234567,
-# as a Russian keyboard types them)
+# (N and eight also in two fours, N 1234 5678, and with "№" for the N it looks like, паспорт № 12345678; the
+# two capitals also in Cyrillic letters that look so, АА1234567, as a Russian keyboard types them)
 # The number may be on the next line after a label's colon or "№" ending the name's line ("Паспорт:\n043567891",
 # as a form or a table is copied); any other line break ends the search.
 _NUMBER = re.compile(r"(?:[^\d\n]{0,38}?[:№][ \t\u00a0]*\r?\n[ \t\u00a0]*)?"
-                     r"[^\d\n]{0,40}?(?<![^\W\d_])(\d{9}|[NН][ \u00a0]?\d{4}[ \u00a0]?\d{4}"
+                     r"[^\d\n]{0,40}?(?<![^\W\d_])(\d{9}|[NН№][ \u00a0]?\d{4}[ \u00a0]?\d{4}"
                      r"|[A-ZАВЕКМНОРСТХ]{2}[ \u00a0]?\d{7}"
                      rf"|\d\d[ \u00a0]?\d\d[ \u00a0]?(?:№[ \u00a0]?)?\d{{6}})(?![\w/:-]|[.,]\d|{_AMOUNT})")
 _LONGEST_HINT = max(map(len, _HINTS))
