@@ -34,7 +34,12 @@ from mirror.privacy.identifiers import scan_text
     ("паспорт АА1234567", "АА1234567"),  # Cyrillic look-alike capitals
     ("İlyas Ömer, pasport... passport AB 1234567", "AB 1234567"),  # an İ before: its lowercase is longer
     ("ID card 043567891", "043567891"),  # English's two words
-    ("паспорт № 12345678", "№ 12345678"),  # "№" for the N of Kazakhstan's passport
+    ("паспорт № 12345678", "№ 12345678"),
+    ("удостоверение 043567891 Дана Сейткали", "043567891"),  # a name after it, not "дана" (pieces)
+    ("ЖСК 043567891 Адамова А.", "043567891"),
+    ("паспорт 7505 123456 Челябинск", "7505 123456"),
+    ("паспорт N12345678 Рубина", "N12345678"),
+    ("паспорт 043567891 штраф не выписан", "043567891"),  # "№" for the N of Kazakhstan's passport
     ("паспорт №12345678, уд. № 043567891", "№12345678"),
     ("my id card: 043567891", "043567891"),
     ("Паспорт:\n043567891", "043567891"),  # a label's colon ends its line: a form copied
@@ -91,7 +96,7 @@ def test_the_search_by_names_finds_what_a_search_at_every_position_finds() -> No
               "паспорт N12345678", "ЖСК: 043567891", "Паспорт 45 08 № 123456",
               "удв", "удвоился", "жскx", "id card", "ID card", "paid card", "card", ":\n", "№\r\n",
               "куәлігі", "удост.", "АВ", "İ", "N 1234 5678",
-              " тенге", " человек", "₸", "%", "штук"]
+              " тенге", " человек", "₸", "%", "штук", " Дана", " дана", " руб.", " штраф"]  # noqa: RUF001
     chooser = random.Random(11)
     total = 0
     for _ in range(600):

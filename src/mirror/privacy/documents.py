@@ -31,8 +31,12 @@ _WHOLE = frozenset(("удв", "жск"))
 # or ten in a row (not any count of people: "паспорта забрали у 1500000 человек"); none with a currency or a count's
 # word after it: a sum or a count ("бюджет на паспорта удвоился до 150000000 тенге", "удостоверений выдано 2022
 # 150000 штук", "passport ... the fine was 123456789 tenge")
-_AMOUNT = (r"[ \u00a0]?(?i:(?:тенге|теңге|тг|руб|долл|евро|kzt|usd|eur|tenge|dollar|человек|чел|штук|шт|адам|дана"  # noqa: RUF001
-           r"|people|persons)\w{0,8}(?![\w-])|[₸$€%])")
+# The words in small letters and their endings only, so that a name is not taken for one: "043567891 Дана
+# Сейткали", "Адамова", "Рубина", "Челябинск" after a number are its holder and place, not "дана" (pieces),
+# "адам" (people), "руб", "чел."  # noqa: RUF003
+_AMOUNT = (r"[ \u00a0]?(?:(?:тенге|теңге|рубл|доллар|человек|штук|адам|дана)\w{0,4}(?![\w-])"
+           r"|(?:тг|руб|долл|евро|чел|шт)(?:\.|(?![\w-]))|(?i:kzt|usd|eur|tenge|dollars?|people|persons)(?![\w-])"  # noqa: RUF001
+           r"|[₸$€%])")
 # (N and eight also in two fours, N 1234 5678, and with "№" for the N it looks like, паспорт № 12345678; the
 # two capitals also in Cyrillic letters that look so, АА1234567, as a Russian keyboard types them)
 # The number may be on the next line after a label's colon or "№" ending the name's line ("Паспорт:\n043567891",
