@@ -96,7 +96,9 @@ def test_the_recorded_sides_survive_a_state_file_from_before_them(
 
 @pytest.mark.parametrize("sides", [[], {"bundles/a.SHA256SUMS": [-1, "0" * 64]},
                                    {"bundles/a.SHA256SUMS": [True, "0" * 64]},
-                                   {"bundles/a.SHA256SUMS": [10, "short"]}, {"bundles/a.SHA256SUMS": 10}])
+                                   {"bundles/a.SHA256SUMS": [10, "short"]}, {"bundles/a.SHA256SUMS": 10},
+                                   {"bundles/a.SHA256SUMS": [0, "0" * 64]},  # would pass an empty one as whole
+                                   {"bundles/a.SHA256SUMS": [10, "z" * 64]}])
 def test_damaged_recorded_sides_are_a_damaged_state(
         tmp_path: Path, bundle: Path, runner: CliRunner, nginx_dav: DavServer, monkeypatch: pytest.MonkeyPatch,
         sides: object) -> None:

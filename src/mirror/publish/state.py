@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,8 @@ from mirror.formats.index import Index
 from mirror.publish.config import HostConfig
 from mirror.record import field, record
 from mirror.safeio import damaged_state, load_state, save_state
+
+_SHA256 = re.compile("[0-9a-f]{64}")  # as hashlib's hexdigest writes one
 
 
 @record
@@ -66,8 +69,9 @@ def _sides(value: Any) -> dict[str, tuple[int, str]]:
         raise TypeError(value)
     sides = {}
     for path, pair in value.items():
-        if not (isinstance(pair, list) and len(pair) == 2 and type(pair[0]) is int and pair[0] >= 0 and
-                isinstance(pair[1], str) and len(pair[1]) == 64):
+        # a signed SHA256SUMS or signature is never empty: a size of 0 would pass an empty file on a host as whole
+        if not (isinstance(pair, list) and len(pair) == 2 and type(pair[0]) is int and pair[0] > 0 and
+                isinstance(pair[1], str) and _SHA256.fullmatch(pair[1])):
             raise TypeError(pair)
         sides[path] = (pair[0], pair[1])
     return sides
