@@ -9,7 +9,7 @@ import struct
 import sys
 import time
 
-STAT, OPEN, CLOSE, READ, FSTAT = 17, 3, 4, 5, 8
+STAT, OPEN, CLOSE, READ, FSTAT, OPENDIR = 17, 3, 4, 5, 8, 11
 STATUS, HANDLE, DATA, ATTRS = 101, 102, 103, 105
 
 
@@ -63,6 +63,8 @@ def main() -> None:
                 _send(ATTRS, rid, struct.pack(">IQI", 1 | 4, 64 << 10, 0o100644))
             elif kind == READ:
                 _send(DATA, rid, _string(bytes(512 << 10)))
+            elif kind == OPENDIR:  # a well-formed packet of the wrong kind: attributes, not a handle
+                _send(ATTRS, rid, struct.pack(">I", 0))
             else:
                 _send(STATUS, rid, struct.pack(">I", 0 if kind == CLOSE else 4) + _string(b"") + _string(b""))
     except BrokenPipeError:

@@ -38,6 +38,19 @@ def test_an_answer_to_a_read_longer_than_was_asked_is_refused(sshd_hostile_sftp:
         host.close()
 
 
+def test_an_answer_of_the_wrong_kind_is_a_host_failure(sshd_hostile_sftp: SftpServer) -> None:
+    """paramiko raises its SFTPError (no OSError, no SSHException) for a well-formed answer of the wrong kind
+    (attributes where a handle is due): it went past the driver's handling, as no TransferError."""
+    host = open_host(replace(sshd_hostile_sftp.host_config(), timeout=2.0))
+    try:
+        with pytest.raises(TransferError) as caught:
+            host.sizes("bundles")
+        assert caught.value.failure is Failure.BAD_ANSWER and not caught.value.transient
+        assert "an SFTP answer that makes no sense (Expected handle)" in caught.value.reason
+    finally:
+        host.close()
+
+
 class _Trickle:
     """A channel that gives one byte a call, as a server sending tiny SSH messages does."""
 

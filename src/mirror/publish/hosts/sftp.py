@@ -80,7 +80,11 @@ class SftpHost:
         load_paramiko()
         import paramiko
 
-        self._errors: tuple[type[BaseException], ...] = (OSError, EOFError, paramiko.SSHException)
+        # paramiko's SFTPError (an answer of the wrong kind, an unknown protocol) is neither an OSError nor an
+        # SSHException: a hostile server's odd answer went past the handling below as a traceback
+        self._bad_answers: tuple[type[BaseException], ...] = (PacketTooLong, paramiko.SFTPError)
+        self._errors: tuple[type[BaseException], ...] = (OSError, EOFError, paramiko.SSHException,
+                                                         paramiko.SFTPError)
 
     def __repr__(self) -> str:
         host, port = self._address
@@ -314,7 +318,7 @@ class SftpHost:
                 self._sftp = paramiko.SFTPClient(framed)  # type: ignore[arg-type]
             except self._errors as exc:
                 client.close()
-                if isinstance(exc, PacketTooLong):
+                if isinstance(exc, self._bad_answers):
                     raise TransferError(self._name, f"cannot start SFTP: {exc}", Failure.BAD_ANSWER,
                                         transient=False) from exc
                 raise TransferError(self._name, f"cannot start SFTP: {exc}", Failure.UNREACHABLE) from exc
@@ -385,9 +389,11 @@ class SftpHost:
         """Raise TransferError for `exc`; a dropped or timed-out connection is closed, to be opened afresh."""
         if isinstance(exc, FileNotFoundError) and action in ("read", "stat"):
             raise MissingFile(self._name, f"{path} does not exist") from exc
-        if isinstance(exc, PacketTooLong):  # the session is out of step: closed, and not tried again
-            self.close()
-            raise TransferError(self._name, f"{action} {path}: {exc}", Failure.BAD_ANSWER, transient=False) from exc
+        if isinstance(exc, self._bad_answers):  # the session is out of step, or the server odd: closed, not tried
+            self.close()  # again
+            reason = str(exc) if isinstance(exc, PacketTooLong) else f"an SFTP answer that makes no sense ({exc})"
+            raise TransferError(self._name, f"{action} {path}: {reason}", Failure.BAD_ANSWER,
+                                transient=False) from exc
         transient = isinstance(exc, TimeoutError | EOFError) or not isinstance(exc, OSError)
         failure = Failure.TIMEOUT if isinstance(exc, TimeoutError) else Failure.UNREACHABLE if transient \
             else Failure.REFUSED
