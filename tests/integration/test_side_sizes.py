@@ -109,3 +109,7 @@ def test_damaged_recorded_sides_are_a_damaged_state(
     state.write_text(json.dumps(doc))
     code, out, err = invoke(runner, "status", "--config", config)
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) <= 2, out + err
+    assert 'remove its "sides" entry' in err, err  # what to do without a backup: the rest of the state is whole
+    del doc["sides"]
+    state.write_text(json.dumps(doc))
+    assert invoke(runner, "status", "--config", config)[0] == 0

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mirror.errors import ManifestError, MirrorError
+from mirror.errors import ConfigError, ManifestError, MirrorError
 from mirror.folders import state_folder
 from mirror.formats.index import Index
 from mirror.publish.config import HostConfig
@@ -63,16 +63,20 @@ def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+class _DamagedSides(TypeError):
+    """The state's `sides` is not what save_published writes (edited by hand): the rest of the state may be whole."""
+
+
 def _sides(value: Any) -> dict[str, tuple[int, str]]:
-    """The state's `sides`, checked: {path: [size, sha256]}. Raises TypeError."""
+    """The state's `sides`, checked: {path: [size, sha256]}. Raises _DamagedSides."""
     if not isinstance(value, dict):
-        raise TypeError(value)
+        raise _DamagedSides(value)
     sides = {}
     for path, pair in value.items():
         # a signed SHA256SUMS or signature is never empty: a size of 0 would pass an empty file on a host as whole
         if not (isinstance(pair, list) and len(pair) == 2 and type(pair[0]) is int and pair[0] > 0 and
                 isinstance(pair[1], str) and _SHA256.fullmatch(pair[1])):
-            raise TypeError(pair)
+            raise _DamagedSides(pair)
         sides[path] = (pair[0], pair[1])
     return sides
 
@@ -97,6 +101,10 @@ def load_published(publisher_key: str) -> Published | None:
             raise TypeError(sources)
         return Published(version, Index.from_bytes(raw) if raw else None, raw, dict(sources),
                          {k: frozenset(v) for k, v in holding.items()}, _sides(doc.get("sides", {})))
+    except _DamagedSides:  # a record this machine can do without: "restore it from a backup" is rarely possible
+        raise ConfigError(f"state file {path} is damaged in its record of side files (\"sides\")",
+                          hint="remove its \"sides\" entry (side files are then only checked to be there and not "
+                               "empty until their bundle is sent again), or restore the file from a backup") from None
     except (KeyError, TypeError, AttributeError, ManifestError):
         raise damaged_state(path) from None
 
