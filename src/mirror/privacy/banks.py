@@ -65,7 +65,7 @@ def ibans(text: str, lowered: str | None = None) -> list[Found]:
 def _retyped(text: str, lowered: str) -> list[Found]:
     """Kazakhstan's IBANs as people retype them (`_KZ_HINTS`)."""
     found: list[Found] = []
-    starts = sorted(at for hint in _KZ_HINTS for at in _starts(lowered, hint))
+    starts = sorted(at for hint in _KZ_HINTS for at in word_starts(lowered, hint))
     for at in starts:
         if (found and at < found[-1][2]) or not text[at + 2:at + 4].isdigit():  # (its check digits: ".kz/" is none)
             continue
@@ -77,7 +77,8 @@ def _retyped(text: str, lowered: str) -> list[Found]:
     return found
 
 
-def _starts(lowered: str, hint: str) -> list[int]:
+def word_starts(lowered: str, hint: str) -> list[int]:
+    """Where `hint` begins in `lowered`, at the start of a word (not after a letter or digit)."""
     places: list[int] = []
     at = lowered.find(hint)
     while at >= 0:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from mirror.privacy.banks import word_starts
+
 Found = tuple[str, int, int]  # value, start, end
 # The words, lowercased, as hints: each is looked for as a literal (fast), then the number after it ("жеке куәлік"
 # is found by its second word; none of two words, which the translations' extraction would take for prose)
@@ -55,7 +57,7 @@ def document_numbers(text: str, lowered: str | None = None) -> list[Found]:
     if len(lowered) != len(text):  # İ, whose lowercase is two characters (one in a Kazakh or Turkish name in Latin
         lowered = text.replace("\u0130", "I").lower()  # letters made the whole text's numbers none): read as I
     found: list[Found] = []
-    starts = sorted({(at, len(hint)) for hint in _HINTS for at in _positions(lowered, hint)})
+    starts = sorted({(at, len(hint)) for hint in _HINTS for at in word_starts(lowered, hint)})
     done = 0
     for at, length in starts:
         if at < done:
@@ -81,12 +83,3 @@ def _after_id(lowered: str, at: int) -> bool:
         at == 3 or not lowered[at - 4].isalnum())
 
 
-def _positions(lowered: str, hint: str) -> list[int]:
-    """Where `hint` begins in `lowered`, at the start of a word."""
-    places: list[int] = []
-    at = lowered.find(hint)
-    while at >= 0:
-        if at == 0 or not lowered[at - 1].isalnum():
-            places.append(at)
-        at = lowered.find(hint, at + 1)
-    return places
