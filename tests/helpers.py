@@ -145,3 +145,17 @@ def assert_linear(search: Callable[[str], object], unit: str) -> None:
     for _ in range(4):
         small, large = min(small, timed(small_text)), min(large, timed(large_text))
     assert large < 11 * small + 0.02, (small, large)
+
+
+def assert_same_as_everywhere(search: Callable[[str], list[Any]], everywhere: Callable[[str], list[Any]],
+                              pieces: list[str], seed: int, rounds: int, longest: int, least: int) -> None:
+    """`search` finds exactly what `everywhere` (the same search tried at every position) finds on `rounds` texts of
+    1 to `longest` random `pieces`; `least` findings at least in all, so that there were some to find."""
+    chooser = random.Random(seed)
+    total = 0
+    for _ in range(rounds):
+        text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, longest)))
+        expected = everywhere(text)
+        assert search(text) == expected, text
+        total += len(expected)
+    assert total > least

@@ -521,3 +521,15 @@ def frames(data: bytes) -> list[tuple[bytes, object, object]]:
             image.seek(index)
             drawn.append((image.convert("RGBA").tobytes(), image.info.get("duration"), image.info.get("loop")))
         return drawn
+
+
+def ifd(entries: list[tuple[int, int, int, bytes]], base: int, order: str = "<") -> bytes:
+    """An IFD in byte order `order` ("<" or ">") whose values past 4 bytes follow it, their offsets counted so that
+    `base` + the IFD's place is where it starts."""
+    head, extra = struct.pack(f"{order}H", len(entries)), b""
+    data_at = base + 2 + 12 * len(entries) + 4
+    for tag, kind, count, value in entries:
+        field = value.ljust(4, b"\0") if len(value) <= 4 else struct.pack(f"{order}I", data_at + len(extra))
+        extra += b"" if len(value) <= 4 else value + b"\0" * (len(value) % 2)
+        head += struct.pack(f"{order}HHI", tag, kind, count) + field
+    return head + struct.pack(f"{order}I", 0) + extra

@@ -3,12 +3,11 @@ one, and a bank shows its holder's name to whoever sends money to it."""
 
 from __future__ import annotations
 
-import random
 import re
 
 import pytest
 
-from helpers import assert_linear
+from helpers import assert_linear, assert_same_as_everywhere
 from mirror.privacy import banks
 from mirror.privacy.banks import ibans
 from mirror.privacy.identifiers import mask, scan_text
@@ -129,14 +128,7 @@ def test_retyped_ones_are_found_as_a_search_at_every_position_finds() -> None:
     pieces = [*"KZkzКк0123456789 C_x\u00a0-\n>\t", "KZ84722C000012345678", "kz84 722c 0000 1234 5678", "КZ84", "722С",
               " 0000", "  0000", "-1234", _FULL_WIDTH[:4], "\n> ", "kz84722c00001\n2345678", "KZ84-722C-0000-1234-5678",
               "5678", "1234", "722c", *[" "] * 8]
-    chooser = random.Random(43)
-    total = 0
-    for _ in range(200):
-        text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 100)))
-        expected = _all_everywhere(text)
-        assert ibans(text) == expected, text
-        total += len(expected)
-    assert total > 50  # IBANs were there to find
+    assert_same_as_everywhere(ibans, _all_everywhere, pieces, seed=43, rounds=200, longest=100, least=50)
 
 
 def test_the_search_finds_what_a_search_at_every_position_finds() -> None:
@@ -144,14 +136,7 @@ def test_the_search_finds_what_a_search_at_every_position_finds() -> None:
     near-IBANs it finds exactly what a regular expression of each country's shape tried everywhere finds."""
     pieces = [*"KZ0123456789 AC_x\u00a0", "KZ84722C000012345678", "KZ84 722C 0000 1234 5678", "KZ84", "722C",
               " 0000", "GB82 WEST 1234 5698 7654 32", "NO9386011117947", "NO93 8601 1117 947", *[" "] * 12]
-    chooser = random.Random(97)
-    total = 0
-    for _ in range(150):
-        text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 100)))
-        expected = _everywhere(text)
-        assert ibans(text) == expected, text
-        total += len(expected)
-    assert total > 50  # IBANs were there to find
+    assert_same_as_everywhere(ibans, _everywhere, pieces, seed=97, rounds=150, longest=100, least=50)
 
 
 @pytest.mark.parametrize("unit", ["KZ84 ", "KZ84722C00001234567", "KZ84 722C 0000 1234 567", "AB12", "kz",

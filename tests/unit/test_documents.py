@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import random
 import re
 
 import pytest
 
-from helpers import assert_linear
+from helpers import assert_linear, assert_same_as_everywhere
 from mirror.privacy import documents
 from mirror.privacy.documents import document_numbers
 from mirror.privacy.identifiers import scan_text
@@ -97,14 +96,7 @@ def test_the_search_by_names_finds_what_a_search_at_every_position_finds() -> No
               "удв", "удвоился", "жскx", "id card", "ID card", "paid card", "card", ":\n", "№\r\n",
               "куәлігі", "удост.", "АВ", "İ", "N 1234 5678",
               " тенге", " человек", "₸", "%", "штук", " Дана", " дана", " руб.", " штраф"]  # noqa: RUF001
-    chooser = random.Random(11)
-    total = 0
-    for _ in range(600):
-        text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 80)))
-        expected = _everywhere(text)
-        assert document_numbers(text) == expected, text
-        total += len(expected)
-    assert total > 100  # numbers were there to find
+    assert_same_as_everywhere(document_numbers, _everywhere, pieces, seed=11, rounds=600, longest=80, least=100)
 
 
 @pytest.mark.parametrize("unit", ["паспорт ", "паспорт 1", "удостоверение личности №", "ЖСК" + " " * 30, "N1234",

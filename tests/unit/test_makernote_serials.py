@@ -19,16 +19,6 @@ MOTOROLA_SERIAL = "ZY2238TJ4V"
 RICOH_SERIAL = bytes.fromhex("00000000000000012207000003100957")
 
 
-def _big_ifd(entries: list[tuple[int, int, int, bytes]], base: int) -> bytes:
-    """A big-endian IFD whose values past 4 bytes follow it, their offsets counted so that `base` + the IFD's
-    place is where the IFD starts."""
-    head, extra = struct.pack(">H", len(entries)), b""
-    data_at = base + 2 + 12 * len(entries) + 4
-    for tag, kind, count, value in entries:
-        field = value.ljust(4, b"\0") if len(value) <= 4 else struct.pack(">I", data_at + len(extra))
-        extra += b"" if len(value) <= 4 else value + b"\0" * (len(value) % 2)
-        head += struct.pack(">HHI", tag, kind, count) + field
-    return head + struct.pack(">I", 0) + extra
 
 
 def _jpeg(make: str, note: bytes) -> bytes:
@@ -40,17 +30,17 @@ def motorola_jpeg(serial: str) -> bytes:
     text = serial.encode() + b"\0"
     entries = [(0x5500, fx.ASCII, 5, b"MPJ2\0"), (0x5501, fx.ASCII, len(text), text),
                (0x5502, 1, 1, b"\x01")]
-    return _jpeg("motorola", b"MOT\0\x01\x01\x01\x01" + _big_ifd(entries, 8))
+    return _jpeg("motorola", b"MOT\0\x01\x01\x01\x01" + fx.ifd(entries, 8, ">"))
 
 
 def ricoh_jpeg(serial: bytes) -> bytes:
     """Ricoh's offsets count from the EXIF block: the note is placed, then its offsets are set."""
     entries = [(0x0001, fx.UNDEFINED, 4, b"Rdc\0"), (0x0002, fx.UNDEFINED, 4, b"0104"),
                (0x0005, fx.UNDEFINED, len(serial), serial)]
-    note = b"Ricoh\0\0\0" + _big_ifd(entries, 8)
+    note = b"Ricoh\0\0\0" + fx.ifd(entries, 8, ">")
     tiff = fx.build_tiff([fx.ascii_entry(0x010F, "RICOH")], [(0x927C, fx.UNDEFINED, len(note), note)], [], None)
     at = tiff.index(note)
-    note = b"Ricoh\0\0\0" + _big_ifd(entries, at + 8)  # the same length: only its offsets change
+    note = b"Ricoh\0\0\0" + fx.ifd(entries, at + 8, ">")  # the same length: only its offsets change
     return fx.exif_jpeg(tiff[:at] + note + tiff[at + len(note):])
 
 

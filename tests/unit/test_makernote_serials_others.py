@@ -15,19 +15,6 @@ import photo_fixtures as fx
 from helpers import exiftool
 from mirror.privacy.scan import scan_photo
 
-Entries = list[tuple[int, int, int, bytes]]
-
-
-def _ifd(entries: Entries, base: int) -> bytes:
-    """A little-endian IFD whose values past 4 bytes follow it; `base` + its place is where offsets count to it."""
-    head, extra = struct.pack("<H", len(entries)), b""
-    data_at = base + 2 + 12 * len(entries) + 4
-    for tag, kind, count, value in entries:
-        field = value.ljust(4, b"\0") if len(value) <= 4 else struct.pack("<I", data_at + len(extra))
-        extra += b"" if len(value) <= 4 else value + b"\0" * (len(value) % 2)
-        head += struct.pack("<HHI", tag, kind, count) + field
-    return head + struct.pack("<I", 0) + extra
-
 
 def _jpeg(make: str, note: Callable[[int], bytes]) -> bytes:
     """A JPEG whose EXIF names `make` and holds the maker note `note(where)`, `where` being the note's place in
@@ -68,44 +55,44 @@ def _kodak7(where: int) -> bytes:
 def _kodak8(where: int) -> bytes:
     """A TIFF header, an IFD at 8 whose CameraInfo (0xFF00) points at an IFD with SerialNumber (0xFA04); offsets
     from the note's start."""
-    info = _ifd([(0xFA04, fx.ASCII, 13, b"KCXYZ1234567\0")], 26)
-    return b"II*\0\x08\0\0\0" + _ifd([(0xFF00, fx.LONG, 1, struct.pack("<I", 26))], 8) + info
+    info = fx.ifd([(0xFA04, fx.ASCII, 13, b"KCXYZ1234567\0")], 26)
+    return b"II*\0\x08\0\0\0" + fx.ifd([(0xFF00, fx.LONG, 1, struct.pack("<I", 26))], 8) + info
 
 
 def _leica5(where: int) -> bytes:
-    return b"LEICA\0\x01\0" + _ifd([(0x0305, fx.LONG, 1, struct.pack("<I", 4512345))], 8)
+    return b"LEICA\0\x01\0" + fx.ifd([(0x0305, fx.LONG, 1, struct.pack("<I", 4512345))], 8)
 
 
 def _leica2(where: int) -> bytes:
-    return b"LEICA\0\0\0" + _ifd([(0x0303, fx.LONG, 1, struct.pack("<I", 3123456))], 0)
+    return b"LEICA\0\0\0" + fx.ifd([(0x0303, fx.LONG, 1, struct.pack("<I", 3123456))], 0)
 
 
 def _leica_panasonic(where: int) -> bytes:
-    return b"LEICA\0\0\0" + _ifd([(0x0025, fx.UNDEFINED, 16, b"F101203050123\0\0\0")], where + 8)
+    return b"LEICA\0\0\0" + fx.ifd([(0x0025, fx.UNDEFINED, 16, b"F101203050123\0\0\0")], where + 8)
 
 
 def _leica_dlux7(where: int) -> bytes:
-    return b"LEICA CAMERA AG\0\0\0" + _ifd([(0x0025, fx.UNDEFINED, 16, b"F701903050987\0\0\0")], where + 18)
+    return b"LEICA CAMERA AG\0\0\0" + fx.ifd([(0x0025, fx.UNDEFINED, 16, b"F701903050987\0\0\0")], where + 18)
 
 
 def _leica3(where: int) -> bytes:
-    return _ifd([(0x000B, fx.UNDEFINED, 16, b"\0\0\0\x001234567\0\0\0\0\0\0")], where)
+    return fx.ifd([(0x000B, fx.UNDEFINED, 16, b"\0\0\0\x001234567\0\0\0\0\0\0")], where)
 
 
 def _nintendo(where: int) -> bytes:
     info = bytes(_block(0x30, (0, b"3DS1"), (0x18, b"\x12\x34\xab\xcd")))
-    return _ifd([(0x1101, fx.UNDEFINED, len(info), info)], where)
+    return fx.ifd([(0x1101, fx.UNDEFINED, len(info), info)], where)
 
 
 def _leica4(where: int) -> bytes:
     """"LEICA0", the IFD at 8 (offsets from the note) whose Subdir3000 holds an IFD with SerialNumber (0x3103)."""
     sub_at = 8 + 2 + 12 + 4  # the subdirectory's bytes follow the main IFD
-    sub = _ifd([(0x3103, fx.ASCII, 8, b"4812345\0")], sub_at)
-    return b"LEICA0\x03\0" + _ifd([(0x3000, fx.UNDEFINED, len(sub), sub)], 8)
+    sub = fx.ifd([(0x3103, fx.ASCII, 8, b"4812345\0")], sub_at)
+    return b"LEICA0\x03\0" + fx.ifd([(0x3000, fx.UNDEFINED, len(sub), sub)], 8)
 
 
 def _sony(where: int) -> bytes:
-    return b"SONY DSC \0\0\0" + _ifd([(0x2031, fx.ASCII, 9, b"78563412\0")], where + 12)
+    return b"SONY DSC \0\0\0" + fx.ifd([(0x2031, fx.ASCII, 9, b"78563412\0")], where + 12)
 
 
 @pytest.mark.parametrize(("make", "note", "tag", "value", "detail"), [
@@ -144,7 +131,7 @@ def test_a_reconyx_user_label_is_listed() -> None:
 
 def test_a_leica_note_of_a_layout_without_a_serial_is_said_by_size() -> None:
     """A Leica M10's note ("LEICA\\0\\x02\\0", no serial in its table) is not read as an R8's: maker notes, by size."""
-    note = b"LEICA\0\x02\0" + _ifd([(0x000B, fx.UNDEFINED, 16, b"\0\0\0\x001234567\0\0\0\0\0\0")], 8)
+    note = b"LEICA\0\x02\0" + fx.ifd([(0x000B, fx.UNDEFINED, 16, b"\0\0\0\x001234567\0\0\0\0\0\0")], 8)
     found = [(f.kind, f.detail) for f in scan_photo(_jpeg("Leica Camera AG", lambda at: note), "a.jpg")]
     assert not any(kind == "serial" for kind, _ in found), found
     assert any(kind == "makernote" for kind, _ in found), found

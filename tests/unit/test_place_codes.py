@@ -3,11 +3,9 @@ privacy/places.py)."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
-from helpers import assert_linear
+from helpers import assert_linear, assert_same_as_everywhere
 from mirror.privacy import placecodes
 from mirror.privacy.identifiers import scan_text
 
@@ -71,14 +69,7 @@ def test_the_search_by_plus_signs_finds_what_a_search_at_every_position_finds() 
 
     pieces = [*"2CXa+/ ,", "8HHQ6Q3W", "+9R", "6Q3W", " Almaty", ", Алматы", "+", "0000", "8HHQ6Q3W+9R", "6Q3W+9R",
               " ", " ", "9", "plus.codes/"]
-    chooser = random.Random(175)
-    total = 0
-    for _ in range(300):
-        text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 400)))
-        expected = everywhere(text)
-        assert placecodes.plus_codes(text) == expected, text
-        total += len(expected)
-    assert total > 100  # codes were there to find
+    assert_same_as_everywhere(placecodes.plus_codes, everywhere, pieces, seed=175, rounds=300, longest=400, least=100)
 
 
 @pytest.mark.parametrize("unit", ["8HHQ6Q3W+", "6Q3W+9R ", "+9R", "///a.b.", "///abc", "https://w3w.co/a.b.",

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
-from helpers import assert_linear
+from helpers import assert_linear, assert_same_as_everywhere
 from mirror.privacy import places
 from mirror.privacy.identifiers import scan_text
 from mirror.privacy.places import card_numbers, coordinates, luhn_valid
@@ -220,14 +218,7 @@ def test_the_search_by_hints_finds_what_a_search_at_every_position_finds() -> No
               "43,238949", "76,889709", ", ", "lat ", " lon ", "Long ", "\t", " deg ", "14' 20.22\" N",
               "\nGPS Longitude" + " " * 19 + ": ", "\nGPS Latitude : ", "Endik: ", "boilyq\t", "lat\t", "\tlon\t",
               "43 deg 14' 20.22\" N", "76 deg 53' 22.95\" E", "N 43° 14.337", " E 076° 53.382", "° 14.33"]
-    chooser = random.Random(53)
-    total = 0
-    for _ in range(400):
-        text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 1500)))
-        expected = everywhere(text)
-        assert coordinates(text) == expected, text
-        total += len(expected)
-    assert total > 300  # pairs were there to find
+    assert_same_as_everywhere(coordinates, everywhere, pieces, seed=53, rounds=400, longest=1500, least=300)
 
 
 @pytest.mark.parametrize(("text", "value"), [
