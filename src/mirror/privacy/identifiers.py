@@ -39,7 +39,7 @@ from mirror.privacy.texts import Block, count_breaks, line_starts, text_blocks
 REGION = "KZ"
 # A run of digits with the separators people write in numbers: each run is read once, then classified.
 # 7 to 41 digits: a longer run (a table of numbers) is read in pieces, so no window handed on is long.
-_RUN = re.compile(r"\+?\d(?:[ \t\u00a0().\-\u2010-\u2015]{0,3}+\d){6,40}+")
+_RUN = re.compile(r"(?:\+\d|\d)(?:[ \t\u00a0().\-\u2010-\u2015]{0,3}+\d){6,40}+")
 _LOCAL = re.compile(r"(?<![\d\-.])\d{3}-\d{2}-\d{2}(?![\d\-.])")
 _TWELVE = re.compile(r"(?<![\d+])\d{12}(?!\d)")
 # Letters of any script too: айгерим@почта.рф, aigerim@почта.қаз (international addresses and domains).
@@ -62,6 +62,10 @@ _DOT_WRITTEN = re.compile(_OBFUSCATED_DOT, re.IGNORECASE)
 # Only a text with one of these is searched for such an address (a plain " at " needs a dot written out).
 _OBFUSCATION_HINTS = ("@ ", " @", "\t@", "@\t", "at)", "at]", "at}", "at>", "@)", "@]", "@}", "@>", "эт)", "эт]",
                       "собака", "dot", "точка", "нүкте", "[.]", "(.)")
+# Each hint holds one of these characters or is one of _WORD_HINTS: a text with none of them (most) is passed over
+# after five quick looks, not twenty.
+_HINT_MARKS = "@)]}>"
+_WORD_HINTS = tuple(hint for hint in _OBFUSCATION_HINTS if not any(mark in hint for mark in _HINT_MARKS))
 # What people and editors put between the digits of a number that the patterns below do not read as a separator:
 # thin and other Unicode spaces, the minus sign and full-width hyphens; and the full-width "@", ".", "," and
 # digits. Each becomes a space, a "-", "@", ".", "," or a digit of the same length, so offsets and line numbers stay
@@ -98,6 +102,11 @@ _INVISIBLE_CLASS = "".join(re.escape(chr(low)) + ("-" + re.escape(chr(high)) if 
 # A number that begins with 8 or 7, of 1 to 9 digits so far (each look-behind of one width)
 _AFTER_8_OR_7 = "|".join(rf"(?<=(?<![\d*])[78]\d{{{n}}})" for n in range(10))
 _SHOWN_SHORTER = re.compile(rf"[{_INVISIBLE_CLASS}&\\%*_`]")  # where one may begin: then _SHORTER_PIECE says
+# The same for a text with no character beyond the BMP (nearly all): a class that holds the astral ranges costs
+# sre a range test per character, five times the time of the whole class without them.
+_SHOWN_SHORTER_BMP = re.compile("[" + "".join(re.escape(chr(low)) + ("-" + re.escape(chr(high)) if high > low else "")
+                                              for low, high in _INVISIBLE_RANGES if high <= 0xFFFF) + r"&\\%*_`]")
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 _SHORTER_PIECE = re.compile(rf"[{_INVISIBLE_CLASS}]+"
                             r"|&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?"
                             r"|\\(?=[!-/:-@\[-`{-~])|(?<=\d)\\(?=\s)|%(?:40|2[bB]|20)"
@@ -391,7 +400,8 @@ class Finder:
         if "@" in text:
             found += [email for m in _EMAIL.finditer(text) if (email := _email(m)) is not None]
         lowered = text.lower()
-        if any(hint in lowered for hint in _OBFUSCATION_HINTS):
+        if any(hint in lowered for hint in _WORD_HINTS) or (any(mark in lowered for mark in _HINT_MARKS) and any(
+                hint in lowered for hint in _OBFUSCATION_HINTS)):
             found += _obfuscated_emails(text)
         taken = _Spans([(start, end) for _, _, start, end in found])
         long_runs = [(start, end) for start, end in runs if end - start >= _CARD_CHARS]
@@ -523,7 +533,7 @@ def _shown(text: str) -> tuple[str, list[tuple[int, int]]] | None:
     pieces: list[str] = []
     places: list[tuple[int, int]] = []  # (offset in the view, offset in text) where a piece of each begins
     done = length = 0
-    for candidate in _SHOWN_SHORTER.finditer(text):
+    for candidate in (_SHOWN_SHORTER if _ASTRAL.search(text) else _SHOWN_SHORTER_BMP).finditer(text):
         if candidate.start() < done:  # inside a run read already (a million zero-width spaces were quadratic)
             continue
         match = _SHORTER_PIECE.match(text, candidate.start())
