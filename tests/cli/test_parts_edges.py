@@ -896,9 +896,12 @@ def test_a_part_put_in_anothers_place_is_named_by_its_signer(runner: CliRunner,
     assert code == 0, err
     fake = sorted((tmp_path / "fp").iterdir())[0]
     code, _, err = invoke(runner, "extract", fake, *parts, tmp_path / "out", "--keys", keys)
-    assert code == 2 and "claim the same bundle and version" in err, err
+    assert code == 3 and "claim the same bundle and version" in err, err  # a forgery: not to be trusted
     assert "which is not in your keyring" in err and "by alice" in err and "leave out the parts" in err
     assert not (tmp_path / "out").exists()
+    code, _, err = invoke(runner, "join", *parts, fake, "-o", tmp_path / "joined.7z", "--keys", keys)
+    assert code == 3 and "claim the same bundle and version" in err and f"{fake} is signed by" in err, err
+    assert not (tmp_path / "joined.7z").exists()
 
 
 def test_a_tampered_part_names_what_to_do_with_the_others(runner: CliRunner, small: tuple[Path, Path, list[Path]],

@@ -27,7 +27,7 @@ from typing import BinaryIO
 
 from mirror.bundle.endorsements import EndorsementCheck
 from mirror.bundle.verify import Checked, Keys, VerifiedBundle, check_container, hash_chunks, snapshot, verify_open
-from mirror.errors import ConfigError, ContentError, VerificationError
+from mirror.errors import ConfigError, ContentError, MirrorError, VerificationError
 from mirror.formats.endorsement import MAX_ENDORSEMENTS, is_endorsement
 from mirror.formats.manifest import SUMS_NAME, Layout, SumsLines, SumsTable
 from mirror.formats.names import unwritable
@@ -133,7 +133,8 @@ def stage(paths: list[Path], keys: Keys, folder: Path, limits: Limits | None = N
     files' bytes either way; otherwise its error is raised.
 
     Raises:
-        VerificationError: an input failed a check, and the others do not carry all it should have.
+        VerificationError: an input failed a check, and the others do not carry all it should have; or two
+            inputs claim the same bundle and version under different keys.
         ConfigError: the inputs come from different bundles, or one is a FIFO or a device.
     """
     staged, limits = Staged(folder), limits or Limits()
@@ -184,9 +185,11 @@ def _empty(folder: Path) -> None:
             os.unlink(entry.path)
 
 
-def _other_bundle(path: Path, verified: VerifiedBundle, first: VerifiedBundle) -> ConfigError:
+def _other_bundle(path: Path, verified: VerifiedBundle, first: VerifiedBundle) -> MirrorError:
     """The error for an input that carries other signed files than the first: another version of the same
-    bundle is named as one (parts of an update beside parts of the bundle it updates)."""
+    bundle is named as one (parts of an update beside parts of the bundle it updates). Two signers claiming one
+    bundle and version is no mistake of the user's: one of them made a part in the other's name, and what was
+    given must not be trusted (exit 3)."""
     earlier = first.path
     version, first_version = verified.meta.version, first.meta.version
     if verified.meta.bundle_id == first.meta.bundle_id and version != first_version:
@@ -195,7 +198,7 @@ def _other_bundle(path: Path, verified: VerifiedBundle, first: VerifiedBundle) -
     if verified.meta.bundle_id == first.meta.bundle_id and verified.public != first.public:
         # a part put in another's place: which one is the stranger is the reader's keyring's to say, not the order
         who, named = _signer(verified), _signer(first)
-        return ConfigError(f"{path} and {earlier} claim the same bundle and version, but {path} is signed by "
+        return VerificationError(f"{path} and {earlier} claim the same bundle and version, but {path} is signed by "
                            f"{who} and {earlier} by {named}",
                            hint="leave out the parts signed by a key you do not hold (mirror verify PART names "
                                 "the signer), and ask for those parts again")
