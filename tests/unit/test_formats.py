@@ -273,3 +273,19 @@ def test_a_refused_long_name_is_shown_cut_on_one_line() -> None:
         check_member_name("a" * 32_767)
     message = str(caught.value)
     assert message.endswith("…': name too long; the name has 32,767 characters") and len(message) < 200
+
+
+def test_a_time_is_read_only_in_the_one_shape_mirror_writes() -> None:
+    """parse_time reads what format_time writes, and refuses the looser shapes strptime took (one-digit fields),
+    other digits, a missing Z and impossible dates."""
+    from datetime import UTC, datetime
+
+    from mirror.formats.timefmt import format_time, parse_time
+
+    assert parse_time("2022-01-05T18:30:12Z") == datetime(2022, 1, 5, 18, 30, 12, tzinfo=UTC)
+    assert format_time(parse_time("1999-12-31T23:59:59Z")) == "1999-12-31T23:59:59Z"
+    for bad in ("2022-1-5T18:30:12Z", "2022-01-05 18:30:12Z", "2022-01-05T18:30:12", "2022-01-05T18:30:12+00",
+                "\uff12\uff10\uff12\uff12-01-05T18:30:12Z", "+022-01-05T18:30:12Z", "2022-02-30T00:00:00Z",
+                "2022-01-05T24:00:00Z", "0000-01-05T18:30:12Z", "2022-01-05T18:30:12Zx", "", 20220105, None):
+        with pytest.raises(ValueError):
+            parse_time(bad)
