@@ -43,6 +43,8 @@ from mirror.privacy.identifiers import scan_text
     ("my id card: 043567891", "043567891"),
     ("Паспорт:\n043567891", "043567891"),  # a label's colon ends its line: a form copied
     ("Удостоверение личности №\r\n  043567891", "043567891"),
+    ("удостоверение личности № 043 567 891", "043 567 891"),  # in groups of three, right after "№"
+    ("уд. лич. №043\u00a0567\u00a0891", "043\u00a0567\u00a0891"),
 ])
 def test_a_documents_number_after_its_name_is_found(text: str, value: str) -> None:
     assert [found[0] for found in document_numbers(text)] == [value]
@@ -53,6 +55,7 @@ def test_a_documents_number_after_its_name_is_found(text: str, value: str) -> No
     "паспорт выдан 05.01.2015",  # a date
     "паспорт от 2015 года, 12 человек",
     "паспорта забрали у 1500000 человек",  # a count
+    "удостоверений выдано 120 000 000",  # a count in groups of three, no "№" before it
     "паспортный стол работал до 18:00, очередь 120 человек",
     "passport photos: 1200 of them",
     "удостоверения у него не было.\n043567891",  # a line below

@@ -55,6 +55,9 @@ from mirror.privacy.places import card_numbers, coordinates, luhn_valid
     # degrees and decimal minutes without the minutes' sign, as a GPS receiver or a geocache gives them
     ("N 43° 14.337 E 076° 53.382", "N 43° 14.337 E 076° 53.382"),
     ("43° 14.337, 76° 53.382", "43° 14.337, 76° 53.382"),
+    # ... or with a space alone after the degrees, a hemisphere before them, as a Garmin's list of points writes them
+    ("N43 14.337 E076 53.382", "N43 14.337 E076 53.382"),
+    ("Точка: С43 14.337 В76 53.382", "С43 14.337 В76 53.382"),
     # Kazakh's names in Latin letters
     ("Endik: 43.238949, Boilyq: 76.889709", "43.238949, Boilyq: 76.889709"),
     ("endik 43.2389\nboylyk 76.8897", "43.2389\nboylyk 76.8897"),
@@ -66,6 +69,7 @@ def test_coordinates_precise_enough_to_find_a_building_are_found(text: str, valu
 
 @pytest.mark.parametrize("text", [
     "43.24, 76.89",  # a district, not a house
+    "43 14.337 76 53.382",  # degrees and minutes with only spaces need their hemispheres: a table's columns
     "43°14′N 76°53′E",  # whole minutes: about 2 km
     "цена 12.5000, 13.7500",  # figures padded with zeros
     "12.3400, 45.6700",

@@ -628,6 +628,8 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
                  ["87011234567", "aizhan@mail.kz"], id="other format characters"),  # helper-163
     pytest.param("Дом 5 701 123 45 67; в 18:30 701 765 43 21 написал", ["701 123 45 67", "701 765 43 21"],
                  id="a mobile after another number"),
+    pytest.param("звоните 8 7\u041e1 123 45 67, тел 8 7O1 765 43 21", ["8 701 123 45 67", "8 701 765 43 21"],
+                 id="a letter O for a zero"),
 ])
 def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     """Lists of people with years and numbers side by side, numbers glued to names or cut by a line break, and

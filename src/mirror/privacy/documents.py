@@ -9,7 +9,8 @@ Kazakhstan's ID card (удостоверение личности, жеке ку
 a Russian one four digits of series and six (45 08 123456), an Uzbek or Kyrgyz one two letters and seven
 (AA1234567, AN1234567, ID1234567). Any of them names its holder to whoever has the state's records. A number of
 that shape is only reported after a word that names the document (within 40 characters: "паспорт серии 45 08
-№ 123456", "ЖСК: 043567891"), as a local phone number is after "тел."; alone, nine digits are anything.
+№ 123456", "ЖСК: 043567891"), as a local phone number is after "тел."; alone, nine digits are anything. An ID
+card's nine digits in groups of three ("№ 043 567 891") only right after "№": so grouped, they are more often a sum.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ _AMOUNT = (r"[ \u00a0]?(?:(?:тенге|теңге|рубл|доллар|чел�
 # The number may be on the next line after a label's colon or "№" ending the name's line ("Паспорт:\n043567891",
 # as a form or a table is copied); any other line break ends the search.
 _NUMBER = re.compile(r"(?:[^\d\n]{0,38}?[:№][ \t\u00a0]*\r?\n[ \t\u00a0]*)?"
-                     r"[^\d\n]{0,40}?(?<![^\W\d_])(\d{9}|[NН№][ \u00a0]?\d{4}[ \u00a0]?\d{4}"
+                     r"[^\d\n]{0,40}?(?<![^\W\d_])(\d{9}|(?:(?<=№)|(?<=№[ \u00a0]))\d{3}[ \u00a0]\d{3}[ \u00a0]\d{3}"
+                     r"|[NН№][ \u00a0]?\d{4}[ \u00a0]?\d{4}"
                      r"|[A-ZАВЕКМНОРСТХ]{2}[ \u00a0]?\d{7}"
                      rf"|\d\d[ \u00a0]?\d\d[ \u00a0]?(?:№[ \u00a0]?)?\d{{6}})(?![\w/:-]|[.,]\d|{_AMOUNT})")
 _LONGEST_HINT = max(map(len, _HINTS))

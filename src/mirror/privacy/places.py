@@ -45,11 +45,12 @@ def _angle(n: int) -> str:
     """An angle: a number with three decimals or more (and a degree sign, or none), or whole degrees and minutes
     (and seconds), the degrees marked by a sign or by " deg " as exiftool prints them (43 deg 14' 20.22" N), the
     minutes' sign left out before a space, as a GPS receiver or a geocache writes them (N 43° 14.337 E 076°
-    53.382); a hemisphere before or after it. What cannot be precise enough is not matched at all, so a
+    53.382), or a space alone after degrees that a hemisphere opens, as a Garmin's list writes them (N43 14.337
+    E076 53.382); a hemisphere before or after it. What cannot be precise enough is not matched at all, so a
     text of a million small numbers costs no call per number."""
     return (rf"(?:(?P<pre{n}>{_HEMI}){_SP})?(?P<num{n}>-?\d{{1,3}})"
             rf"(?:(?P<frac{n}>[.,]\d{{3,{_FRACTION}}})(?:{_SP}(?P<deg{n}>[°º˚]))?"
-            rf"|(?:{_SP}[°º˚]{_SP}| deg )(?P<min{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?)"
+            rf"|(?:{_SP}[°º˚]{_SP}| deg |(?(pre{n}) |(?!)))(?P<min{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?)"
             rf"(?:{_SP}(?P<prime{n}>['′’])(?:{_SP}(?P<sec{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?){_SP}(?:[\"″”]|''))?|(?![\d'′’])))"
             rf"(?:{_SP}(?P<post{n}>{_HEMI}))?")
 
