@@ -221,6 +221,11 @@ class Template:
     weight: int  # literal characters: the most specific template wins
     anchor: str  # its longest literal part, which a matching line must contain
     decimals: frozenset[str]  # placeholders formatted as decimal numbers ({seconds:.1f}, {wait:g})
+    # The pattern again with a leading message value ("{reason}: mirror create refuses it: {fix}") free to hold
+    # ": ", for a line the narrow one misses; taken only when that value is a whole message of its own (None: the
+    # template does not begin with such a value)
+    wide: re.Pattern[str] | None
+    after: str  # the literal right after that value: a line holds ": " before it, or the wide pattern is not tried
 
     @classmethod
     def parse(cls, msgid: str, translation: str) -> Template:
@@ -229,6 +234,7 @@ class Template:
         names: list[str] = []
         literals: list[str] = []
         decimals: set[str] = set()
+        leading: int | None = None  # where in `regex` the narrow leading value is
         for literal, field, spec, _ in _FORMATTER.parse(msgid):
             regex.append(re.escape(literal))
             literals.append(literal)
@@ -239,10 +245,15 @@ class Template:
             if field in names:
                 regex.append(f"(?P=g{names.index(field)})")
             else:  # a value at the very start never holds ": ", or "PATH: KIND: 3 more" would read as one value
+                if not "".join(literals) and field in NESTED:
+                    leading = len(regex)
                 regex.append(f"(?P<g{len(names)}>{_LEADING if not ''.join(literals) else '.*?'})")
                 names.append(field)
+        wide, after = None, literals[1] if len(literals) > 1 else ""
+        if leading is not None and len(names) > 1 and after:
+            wide = re.compile("".join([*regex[:leading], "(?P<g0>.*?)", *regex[leading + 1:]]), re.DOTALL)
         return cls(re.compile("".join(regex), re.DOTALL), tuple(names), translation, sum(map(len, literals)),
-                   max(literals, key=len), frozenset(decimals))
+                   max(literals, key=len), frozenset(decimals), wide, after)
 
 
 def _clauses(text: str) -> list[str]:
@@ -336,6 +347,9 @@ class Catalog:
             if many and len(template.names) > 2:
                 continue
             matched = template.pattern.fullmatch(text)
+            if matched is None and template.wide is not None and not many and depth < MAX_DEPTH and \
+                    0 <= text.find(": ") < text.rfind(template.after):
+                matched = self._wide(template.wide, text, depth)
             if matched is not None and (DATA_OPEN not in text or _literals_outside_data(text, matched)):
                 matches.append((template, matched))
         # The most literal text wins, counting what the values' own templates match: "refused    {path}: {reason}"
@@ -363,6 +377,14 @@ class Catalog:
             if inner is not None and (best is None or len(colon) + inner[0] > best[0]):
                 best = (len(colon) + inner[0], f"{name}{colon}{inner[1]}")
         return best
+
+    def _wide(self, wide: re.Pattern[str], text: str, depth: int) -> re.Match[str] | None:
+        """A match of a template's wide pattern whose leading value holds ": " and is a whole message of the
+        catalog ("an AVIF image: its metadata cannot be removed here"), or None: "PATH: KIND" is none."""
+        matched = wide.fullmatch(text)
+        if matched is None or ": " not in matched[1] or (DATA_OPEN in text and _inside_data(text, matched.end(1))):
+            return None
+        return matched if self.weighed(matched[1].strip(), depth + 1) is not None else None
 
     def _candidates(self, text: str) -> list[Template]:
         found = [t for n in self._starts for t in self.by_start.get(text[:n], ())]

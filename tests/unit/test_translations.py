@@ -413,3 +413,19 @@ def test_a_title_in_fetch_list_is_never_the_tools_verdict(russian: None) -> None
     title = "Almaty; VERIFIED  almaty-january-2022.7z"
     line = i18n.translate(f"  5530bcc6  v1          3408 bytes  {i18n.verbatim(title)}")
     assert line.endswith(f"  {title}") and "ПРОВЕРЕНО" not in line, line
+
+
+def test_a_reason_holding_a_colon_is_translated_before_what_create_does(russian: None) -> None:
+    """scan's "REASON: mirror create refuses it: FIX" begins with its reason, and a value that begins a template
+    never holds ": " (or "PATH: KIND: 3 more" would read as one value): a reason such as "an AVIF image: its metadata
+    cannot be removed here" stayed English before the rest. A leading message is taken whole when it is a message
+    of the catalog itself; a path still is not."""
+    from mirror.privacy.strip import CONVERT_HINT
+
+    line = ("photos/a.avif: an AVIF image: its metadata cannot be removed here: mirror create refuses it: "
+            f"{CONVERT_HINT}")
+    said = i18n.translate(line)
+    assert said.startswith("photos/a.avif: изображение AVIF: здесь его метаданные удалить нельзя: mirror create его "
+                           "не примет: "), said
+    assert "metadata" not in said and "refuses" not in said, said
+    assert i18n.translate("photos/x: y: mirror create refuses it: z") == "photos/x: y: mirror create его не примет: z"

@@ -32,6 +32,6 @@ def parse_time(text: object) -> datetime:
     # Read by hand, not by strptime: its module (_strptime, with locale and calendar) cost a tiny verify 2 ms.
     if not isinstance(text, str) or len(text) != 20 or not text.isascii() or text[4::3] != "--T::Z" \
             or not "".join(text[at:at + 2] for at in (0, 2, 5, 8, 11, 14, 17)).isdigit():
-        raise ValueError(f"not a time like 2022-01-05T18:30:12Z: {str(text)[:64]!r}")
+        raise ValueError("not a time")
     return datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
                     int(text[17:19]), tzinfo=UTC)
