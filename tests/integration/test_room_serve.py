@@ -793,7 +793,8 @@ def test_bundles_with_long_titles_never_make_the_listing_one_readers_refuse(
     assert raw is not None and len(raw) <= limit
     read = Listing.from_bytes(raw)
     assert len(read.bundles) == 3 and "<script>alert(1)</script> Алматы" in {e.title for e in read.bundles}
-    assert any(line.startswith("1 bundle(s) left out of listing.json") for line in found.skipped)
+    assert any(line.startswith("1 bundle(s) left out of listing.json") for line in found.notes), found.notes
+    assert not found.skipped, found.skipped  # all four offered: nothing was skipped
     assert len(found.offers) == 4  # still on the page, and at its path
 
 
@@ -986,7 +987,8 @@ def test_the_lists_a_room_holds_are_bounded(folder: Path, tmp_path: Path, secret
     assert len(list(spool.iterdir())) == (1 if spooled else 0)
     other = "second.7z" if lists[0] == f"bundles/{_sha(folder)}.SHA256SUMS" else "almaty.7z"
     assert any(line.startswith(f"{other}: offered without its signed list of files beside it")
-               for line in found.skipped)
+               for line in found.notes), found.notes  # a note of a bundle offered, never "skipped"
+    assert not any(line.startswith(other) for line in found.skipped), found.skipped
 
 
 def test_a_file_that_seems_to_change_at_every_check_is_checked_twice_not_forever(

@@ -32,6 +32,8 @@ def _started(room: Room, lan: bool) -> None:
     say(f"serving {len(catalog.offers)} bundle(s) from {printable(str(catalog.root))} ({kind})")
     for problem in catalog.skipped:
         warn(f"skipped {problem}")
+    for note in catalog.notes:
+        warn(f"note: {note}")
     if lan:
         warn("--lan: anyone on the networks this machine is connected to can open the page and download these "
              "bundles, and sees this machine's address (docs/resharing.md)")

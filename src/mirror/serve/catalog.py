@@ -148,10 +148,11 @@ class Catalog:
     offers: tuple[Offer, ...]
     files: Mapping[str, Item]
     signed_index: bool
-    skipped: tuple[str, ...]
+    skipped: tuple[str, ...]  # files not offered, each with why (or how many more)
     cache: Cache = field(default_factory=dict, repr=False)
     again: bool = False  # a file was in a passing state: the folder is looked at again even if it does not change
     peeked: Peeked = field(default_factory=dict, repr=False)  # peek.py's rank of each file, when there were too many
+    notes: tuple[str, ...] = ()  # what is said of bundles offered: a bundle's own note, those left out of the listing
 
 
 def _regular(path: Path) -> os.stat_result | None:
@@ -545,6 +546,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
     if not root.is_dir():
         raise ConfigError(f"{root} is not a folder", hint="name a folder of bundles, or a mirror copy")
     files, skipped = _index_files(root)
+    notes: list[str] = []
     infohashes = _signed_infohashes(files)
     offers: dict[str, Offer] = {}
     checked_now: dict[tuple[Path, Stamp], _Checked] = {}
@@ -597,8 +599,8 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
             else:
                 failing += 1
             continue
-        if known.problem and len(skipped) < MAX_SKIPPED:  # offered, and something of it is said
-            skipped.append(f"{where}: {known.problem}")
+        if known.problem and len(notes) < MAX_SKIPPED:  # offered, and something of it is said
+            notes.append(f"{where}: {known.problem}")
         found.setdefault(known.offer.sha256, (known, path, stamp))
     ranked = sorted(found.values(), key=lambda held: held[0].offer.rank if held[0].offer else (), reverse=True)
     for known, path, stamp in ranked[:MAX_ENTRIES]:
@@ -610,7 +612,7 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
             if torrent is not None:
                 files[torrent_path(offer.sha256)] = torrent
     skipped += _passed_over(chosen, failing)
-    if len(ranked) > MAX_ENTRIES:
+    if len(ranked) > MAX_ENTRIES:  # not offered, though they verify
         skipped.append(f"{len(ranked) - MAX_ENTRIES} bundle(s) that verify left out: a room offers at most "
                        f"{MAX_ENTRIES:,}; first those whose signer its keyring trusts (serve --keys), then those "
                        "endorsed by keys it trusts, then the newest")
@@ -618,13 +620,14 @@ def scan_folder(root: Path, log: Log, cache: Cache | None = None, spool: Path | 
     listing, left_out = fitting([o.entry for o in ordered])
     files[LISTING_NAME] = Item.of_bytes(LISTING_NAME, listing.to_bytes())
     if left_out:  # offered on the page and at their paths; readers would refuse the whole listing with them
-        skipped.append(f"{left_out} bundle(s) left out of {LISTING_NAME} (offered on the page only): with them it "
+        notes.append(f"{left_out} bundle(s) left out of {LISTING_NAME} (offered on the page only): with them it "
                        "would be larger than readers take; those with the longest titles are left out first")
-    skipped += _outside_index(files, offers)
+    notes += _outside_index(files, offers)
     again = any(k.again and not k.retried for k in checked_now.values())  # a file changed while it was checked
     if spool is not None:
         _drop_spooled(spool, checked_now)
-    return Catalog(root, ordered, files, _looks_signed(files), tuple(skipped), checked_now, again, ranks)
+    return Catalog(root, ordered, files, _looks_signed(files), tuple(skipped), checked_now, again, ranks,
+                   tuple(notes))
 
 
 def _not_an_archive(path: Path) -> str:

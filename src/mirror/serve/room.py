@@ -144,10 +144,13 @@ async def _watch(room: Room, folder: Path, log: Log, changed: Callable[[Room], A
         if catalog.again:
             state = ()  # a file changed while it was checked: the next round looks again, once
         before = {o.sha256 for o in room.catalog.offers}
-        known = set(room.catalog.skipped)
+        known = set(room.catalog.skipped) | set(room.catalog.notes)
         for problem in catalog.skipped:  # a bundle copied in that does not verify: said once, with why
             if problem not in known:
                 log(f"skipped {problem}")
+        for note in catalog.notes:  # of a bundle offered (or of several): said once too, as what it is
+            if note not in known:
+                log(f"note: {note}")
         room.replace(catalog)
         if {o.sha256 for o in catalog.offers} != before:
             log(f"now serving {len(catalog.offers)} bundle(s)")
