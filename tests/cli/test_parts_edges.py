@@ -398,7 +398,7 @@ def test_torrent_names_a_part_or_volumes_and_join_keeps_its_parts(runner: CliRun
                                                                  tmp_path: Path) -> None:
     """torrent of a part or of a first volume says what it is and how to get a whole bundle (exit 2), never
     "files failed"; the whole bundle made as the hint says is accepted; join never replaces one of its parts,
-    and refuses one given twice (by name or by another link to it)."""
+    and it and extract refuse one given twice (by name or by another link to it)."""
     bundle, keys, parts = small
     code, _, err = invoke(runner, "torrent", parts[0], "-o", tmp_path / "p.torrent", "--keys", keys)
     assert code == 2 and f"is part 1 of {len(parts)}, not a whole bundle" in err and "mirror join" in err, err
@@ -421,6 +421,8 @@ def test_torrent_names_a_part_or_volumes_and_join_keeps_its_parts(runner: CliRun
                         ((parts[1], tmp_path / "again.7z"), f"is given twice (also as {parts[1]})")):
         code, _, err = invoke(runner, "join", *parts[:1], *twice, "-o", tmp_path / "w.7z", "--keys", keys)
         assert code == 2 and said in err and not (tmp_path / "w.7z").exists(), err
+        code, _, err = invoke(runner, "extract", *parts[:1], *twice, tmp_path / "x", "--keys", keys)
+        assert code == 2 and said in err and not (tmp_path / "x").exists(), err  # as join says it
 
 
 def test_a_missing_file_is_named_in_the_reader_s_language(small: tuple[Path, Path, list[Path]],

@@ -693,20 +693,12 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False,
     check_name_length(out)
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists", hint="pass --force to replace it")
-    seen: dict[tuple[int, int], Path] = {}
     inputs = [volume for path in paths for volume in (_volumes_of(path) or [path])]  # X.7z.001: every volume
     for path in inputs:
         if out.exists() and os.path.samefile(out, path):
             raise ConfigError(f"{out} is one of the parts being joined; join never replaces a part",
                               hint="name a new file with -o")
-    for path in paths:
-        with contextlib.suppress(OSError):  # one that cannot be read is said so by the check
-            info = path.stat()
-            key = (info.st_dev, info.st_ino)
-            if key in seen:
-                also = "" if seen[key] == path else f" (also as {printable(str(seen[key]))})"
-                raise ConfigError(f"{printable(str(path))} is given twice{also}", hint="give each part once")
-            seen[key] = path
+    _given_once(paths)
     with _scratch(out.parent) as scratch:
         staged = stage(paths, keys, scratch)
         missing = staged.missing
@@ -727,6 +719,23 @@ def join_parts(paths: list[Path], out: Path, keys: Keys, force: bool = False,
     return result
 
 
+def _given_once(paths: list[Path]) -> None:
+    """Refuse a part given twice, by name or by another link to it (a shell's glob and a name typed again).
+
+    Raises:
+        ConfigError: naming both.
+    """
+    seen: dict[tuple[int, int], Path] = {}
+    for path in paths:
+        with contextlib.suppress(OSError):  # one that cannot be read is said so by the check
+            info = path.stat()
+            key = (info.st_dev, info.st_ino)
+            if key in seen:
+                also = "" if seen[key] == path else f" (also as {printable(str(seen[key]))})"
+                raise ConfigError(f"{printable(str(path))} is given twice{also}", hint="give each part once")
+            seen[key] = path
+
+
 def combined_verdict(verified: list[VerifiedBundle], keys: Keys, policy: Policy | None) -> Verdict:
     """The policy's verdict on parts of one bundle taken together: the endorsements each part carries count
     once each, as they would in the bundle `join` makes of them (copies endorsed by different people may
@@ -743,12 +752,13 @@ def extract_parts(paths: list[Path], dest: Path | None, keys: Keys, allow_untrus
     """Verify each bundle or part, then write what they carry into the new folder `dest`.
 
     Raises:
-        ConfigError: `dest` exists, or the parts come from different bundles.
+        ConfigError: `dest` exists, a part is given twice, or the parts come from different bundles.
         VerificationError: a part failed a check; nothing is written.
         UntrustedSigner: intact but unknown signer, unless `allow_untrusted`.
     """
     if dest is not None:
         check_new(dest)
+    _given_once(paths)
     target_parent = dest.parent if dest is not None else parent
     with _scratch(target_parent) as scratch, said_under(scratch / "files", lambda: dest):
         staging = scratch / "files"
