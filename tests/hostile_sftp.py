@@ -1,7 +1,11 @@
 """A hostile SFTP server, run by a real sshd as the session's command (servers.py's sshd_hostile_sftp). It answers
 INIT properly; then a STAT with a packet that claims 16 MiB - 1 bytes, 4 MiB of it sent a kilobyte at a time, then
 nothing (paramiko's client copied the packet so far at each piece); an OPEN, FSTAT and CLOSE properly (a file of
-64 KiB), and each READ (32 KiB asked) with 512 KiB (paramiko kept whatever length came)."""
+64 KiB), and each READ (32 KiB asked) with 512 KiB (paramiko kept whatever length came).
+
+With the argument `reverse`: an honest server of one file of REVERSE_SIZE bytes that answers its READs last
+first, once no more come for a moment: a client that asks for a whole file at once holds all of it but the first
+chunk before it can take any."""
 
 from __future__ import annotations
 
@@ -71,5 +75,52 @@ def main() -> None:
         pass
 
 
+REVERSE_SIZE = 64 << 20
+INIT, EOF = 1, 1
+
+
+def _ok(rid: bytes, code: int = 0) -> None:
+    _send(STATUS, rid, struct.pack(">I", code) + _string(b"") + _string(b""))
+
+
+def reverse() -> None:
+    import os
+    import select
+
+    pending: list[tuple[bytes, int, int]] = []  # request id, offset, length
+    buffer = bytearray()
+    attributes = struct.pack(">IQI", 1 | 4, REVERSE_SIZE, 0o100644)
+    while True:
+        if not select.select([0], [], [], 0.2 if pending else None)[0]:
+            for rid, offset, length in reversed(pending):
+                if offset >= REVERSE_SIZE:
+                    _ok(rid, EOF)
+                else:
+                    _send(DATA, rid, _string(bytes(min(length, REVERSE_SIZE - offset))))
+            pending.clear()
+            continue
+        chunk = os.read(0, 1 << 20)
+        if not chunk:
+            return
+        buffer += chunk
+        while len(buffer) >= 4 and len(buffer) >= 4 + (size := struct.unpack(">I", buffer[:4])[0]):
+            packet = bytes(buffer[4:4 + size])
+            del buffer[:4 + size]
+            kind, rid = packet[0], packet[1:5]
+            if kind == INIT:
+                sys.stdout.buffer.write(struct.pack(">IBI", 5, 2, 3))
+                sys.stdout.buffer.flush()
+            elif kind == READ:
+                handle = struct.unpack(">I", packet[5:9])[0]
+                offset, length = struct.unpack(">QI", packet[9 + handle:21 + handle])
+                pending.append((rid, offset, length))
+            elif kind == OPEN:
+                _send(HANDLE, rid, _string(b"h"))
+            elif kind in (FSTAT, STAT):
+                _send(ATTRS, rid, attributes)
+            else:
+                _ok(rid, 0 if kind == CLOSE else 4)
+
+
 if __name__ == "__main__":
-    main()
+    reverse() if sys.argv[1:] == ["reverse"] else main()

@@ -433,6 +433,13 @@ def sshd_hostile_sftp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sftp
     yield from _sshd(tmp_path_factory, f"{sys.executable} {script}")
 
 
+@pytest.fixture(scope="module")
+def sshd_reverse_sftp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer]:
+    """A real sshd whose SFTP session is tests/hostile_sftp.py's `reverse`: reads answered last first."""
+    script = Path(__file__).resolve().parent / "hostile_sftp.py"
+    yield from _sshd(tmp_path_factory, f"{sys.executable} {script} reverse")
+
+
 def _sshd(tmp_path_factory: pytest.TempPathFactory, command: str | None = None) -> Iterator[SftpServer]:
     require(importlib.util.find_spec("paramiko") is not None, "paramiko (pip install 'mirror[sftp]')")
     sshd = system_tool("sshd")

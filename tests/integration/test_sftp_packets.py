@@ -51,6 +51,28 @@ def test_an_answer_of_the_wrong_kind_is_a_host_failure(sshd_hostile_sftp: SftpSe
         host.close()
 
 
+def test_reads_answered_out_of_order_are_held_one_window_at_most(sshd_reverse_sftp: SftpServer) -> None:
+    """paramiko's prefetch asked for a whole file at once and kept every answer until the one for the next offset
+    came: a server answering last first made the reader hold the whole file (64 MiB here, a bundle of GBs read back
+    after its upload). Reads now ask one window ahead, and what they hold stays about that."""
+    import tracemalloc
+
+    from hostile_sftp import REVERSE_SIZE
+    from mirror.publish.hosts.sftp import WINDOW
+
+    host = open_host(replace(sshd_reverse_sftp.host_config(), timeout=10.0))
+    tracemalloc.start()
+    try:
+        got = sum(len(chunk) for chunk in host.stream("bundles/a.7z"))
+        _, peak = tracemalloc.get_traced_memory()
+        assert got == REVERSE_SIZE
+        assert peak < 3 * WINDOW < REVERSE_SIZE // 2, f"{peak:,} bytes held"
+        assert len(host.read("index.json", REVERSE_SIZE)) == REVERSE_SIZE
+    finally:
+        tracemalloc.stop()
+        host.close()
+
+
 class _Trickle:
     """A channel that gives one byte a call, as a server sending tiny SSH messages does."""
 

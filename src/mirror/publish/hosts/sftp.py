@@ -42,6 +42,10 @@ from mirror.publish.hosts.base import MAX_LISTING, read_back, too_many
 from mirror.publish.hosts.sftp_framed import Framed, PacketTooLong
 
 PACKET = 1 << 15  # what one SFTP read or write request carries; progress is counted in these
+# What a read asks for ahead of what it has taken: paramiko's prefetch of a whole file kept whatever the server
+# answered out of order until the answer for the next offset came, up to the file's size (a bundle of GBs read
+# back); one window at a time, at most this much is held.
+WINDOW = 8 << 20
 
 if TYPE_CHECKING:
     import paramiko
@@ -185,10 +189,11 @@ class SftpHost:
                 size = file.stat().st_size or 0
                 if size > limit:
                     raise TransferError(self._name, f"{path} is larger than {limit} bytes", Failure.BAD_ANSWER)
-                file.prefetch(size)
-                while len(data) <= limit and (chunk := file.read(PACKET)):
+                for chunk in _read_ahead(file, size):
                     data += chunk
                     watch.count(len(chunk))
+                    if len(data) > limit:
+                        break
             except self._errors as exc:
                 self._fail("read", path, exc)
         if len(data) > limit:
@@ -196,7 +201,7 @@ class SftpHost:
         return bytes(data)
 
     def stream(self, path: str) -> Iterator[bytes]:
-        """`path` in chunks, read ahead by paramiko.
+        """`path` in chunks, read ahead one window at a time (_read_ahead).
 
         Raises:
             MissingFile: it does not exist.
@@ -204,8 +209,7 @@ class SftpHost:
         """
         with self._watch("read", path) as watch, self._open(path) as file:
             try:
-                file.prefetch()
-                while chunk := file.read(PACKET):
+                for chunk in _read_ahead(file, file.stat().st_size or 0):
                     watch.count(len(chunk))
                     yield chunk
             except self._errors as exc:
@@ -404,3 +408,22 @@ class SftpHost:
         hint = "the server must support posix-rename, as OpenSSH does" if action.startswith("posix") else None
         raise TransferError(self._name, f"{action} {path}: {reason}", failure, hint=hint) from exc
 
+
+def _read_ahead(file: paramiko.SFTPFile, size: int) -> Iterator[bytes]:
+    """The file from its start to its end (a short answer), in chunks of at most PACKET bytes, read ahead at most
+    one window: once half of it is taken, the window moves on and paramiko asks for what is new in it (readv
+    leaves out what is asked already), so requests stay in flight as with its prefetch of a whole file, and no
+    more than a window is ever held. The first window is the size the server gave and a byte (a small file costs
+    its own requests), the next ones WINDOW."""
+    at, window = 0, max(1, min(WINDOW, size + 1))
+    while True:
+        stop, start = at + window, at
+        for chunk in file.readv([(offset, min(PACKET, stop - offset)) for offset in range(at, stop, PACKET)]):
+            if chunk:
+                yield chunk
+            if len(chunk) < min(PACKET, stop - at):  # a short answer: the end of the file
+                return
+            at += len(chunk)
+            if at - start >= WINDOW // 2:
+                break
+        window = WINDOW
