@@ -44,7 +44,7 @@ from mirror.publish.hosts.sftp_framed import Framed, PacketTooLong
 PACKET = 1 << 15  # what one SFTP read or write request carries; progress is counted in these
 # What a read asks for ahead of what it has taken: paramiko's prefetch of a whole file kept whatever the server
 # answered out of order until the answer for the next offset came, up to the file's size (a bundle of GBs read
-# back); one window at a time, at most this much is held.
+# back); one window at a time, at most this much is held (about one round trip lost a window, 8 MiB of data).
 WINDOW = 8 << 20
 
 if TYPE_CHECKING:
@@ -410,20 +410,19 @@ class SftpHost:
 
 
 def _read_ahead(file: paramiko.SFTPFile, size: int) -> Iterator[bytes]:
-    """The file from its start to its end (a short answer), in chunks of at most PACKET bytes, read ahead at most
-    one window: once half of it is taken, the window moves on and paramiko asks for what is new in it (readv
-    leaves out what is asked already), so requests stay in flight as with its prefetch of a whole file, and no
-    more than a window is ever held. The first window is the size the server gave and a byte (a small file costs
-    its own requests), the next ones WINDOW."""
+    """The file from its start to its end (a short answer), in chunks of at most PACKET bytes, read ahead one window
+    at a time: every request of a window is sent at once (paramiko's readv), and the next window is asked for only
+    once this one is taken whole. Windows never overlap: paramiko registers a window's requests from a thread of
+    its own, so a second readv while the first was still sending asked for chunks again, and an answer that came
+    twice stayed in its buffers for good. The first window is the size the server gave and a byte (a small file
+    costs its own requests), the next ones WINDOW."""
     at, window = 0, max(1, min(WINDOW, size + 1))
     while True:
-        stop, start = at + window, at
+        stop = at + window
         for chunk in file.readv([(offset, min(PACKET, stop - offset)) for offset in range(at, stop, PACKET)]):
             if chunk:
                 yield chunk
             if len(chunk) < min(PACKET, stop - at):  # a short answer: the end of the file
                 return
             at += len(chunk)
-            if at - start >= WINDOW // 2:
-                break
         window = WINDOW
