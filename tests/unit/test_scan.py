@@ -1075,3 +1075,18 @@ def test_utf16_runs_that_are_not_words_are_not_text() -> None:
     assert more and shown[0] == "Photographer number 0 of the agency"
     cyrillic = b"\x01\x02\x03" + ("Съёмка: Иван Петров " * 100).encode("utf-16-le")  # read one byte off: no
     assert shown_strings(cyrillic)[1] is False  # "more" of runs that are not words (helper-156)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("ИИН 8701053ОО128", "870105300128"),  # Cyrillic O's, only ever two together
+    ("звоните 87ОО1234567", "87001234567"),
+])
+def test_a_run_of_letters_o_between_digits_is_read_as_zeros(text: str, value: str) -> None:
+    """readable's first look (_ZERO_HINT) finds a run of O's between digits as _ZERO_LIKE reads it, not only a
+    single O: a number whose only O's come two together was left unread."""
+    from mirror.privacy.identifiers import _ZERO_HINT, _ZERO_LIKE, readable
+
+    for probe in ("1OO1", "2ооо3", "1O1", "7ОO8"):
+        assert bool(_ZERO_HINT.search(probe)) == bool(_ZERO_LIKE.search(probe)), probe
+    assert value.replace(" ", "") in readable(text)[0].replace(" ", "")
+    assert scan_text(text, "a.md"), text

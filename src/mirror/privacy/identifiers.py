@@ -437,7 +437,8 @@ class Finder:
 # that holds digits (DESKTOP-J1O6ANP: the number must not follow a letter) nor an octal number's prefix (0o755).
 # One match a number, from its first digit (possessive: a long run of digits is passed once).
 _ZERO_LIKE = re.compile("\\d(?<![^\\W_]\\d)\\d*+(?:[Oo\u041e\u043e]++\\d++)+")
-_ZERO_HINT = re.compile("[Oo\u041e\u043e](?<=\\d.)(?=\\d)")  # a first look: twice as fast as _ZERO_LIKE
+# a first look, twice as fast as _ZERO_LIKE: any run of O's between digits ("8701053ОО128" holds no single one)
+_ZERO_HINT = re.compile("[Oo\u041e\u043e](?<=\\d.)[Oo\u041e\u043e]*+(?=\\d)")
 _O_TO_ZERO = str.maketrans("Oo\u041e\u043e", "0000")
 
 
