@@ -143,6 +143,12 @@ def _value(match: re.Match[str], n: int) -> float | None:
             if not match["sep"] or comma or len(fraction) - 1 < least or padded:
                 return None
         return degrees + (-1 if degrees < 0 or match[f"num{n}"][0] == "-" else 1) * float("0." + fraction[1:])
+    if match.string[match.end(f"num{n}"):match.start(f"min{n}")] == " " and not (
+            (match["pre1"] or " ")[0] in "NSСЮсюо" and (match["pre2"] or " ")[0] in "EWВЗвзшб"):
+        # degrees with only a space after them (N43 14.337 E076 53.382): the hemispheres are all that marks the
+        # pair, so both are there, before their numbers, each of its own axis ("43 14.337 с. ш. 76 53.382": the
+        # latitude's "с. ш." is no longitude's; "E1 12.345 E2 12.345" is none)
+        return None
     whole = float(minutes.replace(",", "."))
     least = _MINUTE_DECIMALS if match[f"prime{n}"] else _BARE_MINUTE_DECIMALS
     if whole >= 60 or (seconds is None and _decimals(minutes) < least):
