@@ -107,3 +107,14 @@ def test_the_search_by_names_finds_what_a_search_at_every_position_finds() -> No
                                   "паспорт:\n \n", "удвоился 123456789 ", "паспорт 123456789 тенгеxx"])
 def test_time_is_linear_in_hostile_text(unit: str) -> None:
     assert_linear(document_numbers, unit)
+
+
+@pytest.mark.parametrize("text", [
+    "удостоверение личности № 870 105 300 128",  # twelve digits in groups of three (an IIN): no ID card's nine
+    "удостоверений № 120 000 000 000",
+])
+def test_a_longer_run_of_groups_of_three_is_no_id_cards_number(text: str) -> None:
+    """'№ 043 567 891' is an ID card's nine digits only when no fourth group follows: the first nine of twelve were
+    reported as a document's number ('87• ••• •00')."""
+    assert document_numbers(text) == []
+    assert [found[0] for found in document_numbers("удостоверение № 043 567 891 2015 года")] == ["043 567 891"]

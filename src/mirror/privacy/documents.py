@@ -45,7 +45,8 @@ _AMOUNT = (r"[ \u00a0]?(?:(?:тенге|теңге|рубл|доллар|чел�
 # The number may be on the next line after a label's colon or "№" ending the name's line ("Паспорт:\n043567891",
 # as a form or a table is copied); any other line break ends the search.
 _NUMBER = re.compile(r"(?:[^\d\n]{0,38}?[:№][ \t\u00a0]*\r?\n[ \t\u00a0]*)?"
-                     r"[^\d\n]{0,40}?(?<![^\W\d_])(\d{9}|(?:(?<=№)|(?<=№[ \u00a0]))\d{3}[ \u00a0]\d{3}[ \u00a0]\d{3}"
+                     r"[^\d\n]{0,40}?(?<![^\W\d_])(\d{9}"
+                     r"|(?:(?<=№)|(?<=№[ \u00a0]))\d{3}[ \u00a0]\d{3}[ \u00a0]\d{3}(?![ \u00a0]\d{3}(?!\d))"
                      r"|[NН№][ \u00a0]?\d{4}[ \u00a0]?\d{4}"
                      r"|[A-ZАВЕКМНОРСТХ]{2}[ \u00a0]?\d{7}"
                      rf"|\d\d[ \u00a0]?\d\d[ \u00a0]?(?:№[ \u00a0]?)?\d{{6}})(?![\w/:-]|[.,]\d|{_AMOUNT})")
