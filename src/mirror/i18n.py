@@ -354,7 +354,8 @@ class Catalog:
                 matches.append((template, matched))
         # The most literal text wins, counting what the values' own templates match: "refused    {path}: {reason}"
         # with a translated reason, not "{member}: not UTF-8 text (byte {start})" that swallows the rest in {start}.
-        matches.sort(key=lambda found: (-found[0].weight, found[0].pattern.pattern))
+        # (two msgids of one pattern, "{0}" and "{proxy!r}": the translation decides, not the order of a set)
+        matches.sort(key=lambda found: (-found[0].weight, found[0].pattern.pattern, found[0].translation))
         best: tuple[int, str] | None = None
         for template, matched in matches[:MAX_WEIGHED]:
             nested, filled = self._fill(template, matched, depth)

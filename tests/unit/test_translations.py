@@ -429,3 +429,17 @@ def test_a_reason_holding_a_colon_is_translated_before_what_create_does(russian:
                            "не примет: "), said
     assert "metadata" not in said and "refuses" not in said, said
     assert i18n.translate("photos/x: y: mirror create refuses it: z") == "photos/x: y: mirror create его не примет: z"
+
+
+def test_two_messages_of_one_shape_translate_alike_whatever_the_hash_seed() -> None:
+    """"not a valid proxy URL: {0}" and "... {proxy!r}" make one pattern; which translation a line got was the
+    order of a set, so it changed with PYTHONHASHSEED from run to run (helper-188)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from mirror import i18n; i18n.use('ru'); "
+            "print(i18n.translate(\"not a valid proxy URL: 'socks5://x'\"))")
+    said = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(8)}
+    assert len(said) == 1, said
