@@ -630,6 +630,11 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
                  id="a mobile after another number"),
     pytest.param("звоните 8 7\u041e1 123 45 67, тел 8 7O1 765 43 21", ["8 701 123 45 67", "8 701 765 43 21"],
                  id="a letter O for a zero"),
+    pytest.param("8 70О 123 45 67; 8 701 О23 45 67; 8 7ОО 123 45 67",
+                 ["8 700 123 45 67", "8 701 023 45 67", "8 700 123 45 67"], id="O's at a group's edge"),
+    pytest.param("Dana87О11234567, 8 7\u039f1 765 43 21, 8 7\u30071 765 43 22, 8 7\uff4f1 765 43 23",
+                 ["87011234567", "8 701 765 43 21", "8 701 765 43 22", "8 701 765 43 23"],
+                 id="O glued to a name, Greek, ideographic and full-width O"),
 ])
 def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     """Lists of people with years and numbers side by side, numbers glued to names or cut by a line break, and
@@ -641,6 +646,7 @@ def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
 
 
 @pytest.mark.parametrize("text", [
+    "поговорили о 2022 годе, о 1500 задержанных; ООО 123 456 ответило", "chmod 0o755 and 0o7324528887",
     "ущерб составил 87 012 345 678 тенге; 77 011 234 567 тенге", "photo@2x.png ![](images/square@2x.jpg)",
     "05 01 2022 18 30", "I looked at tengrinews.kz yesterday", "злая собака лаяла. Потом", "встреча @ 18:00 у дома 8",
     "uuid 123e4567-e89b-12d3-a456-870105300128", "В 2022 году 8 700 человек; 1 300 ранены, 4 266 задержаны.",
@@ -1084,9 +1090,16 @@ def test_utf16_runs_that_are_not_words_are_not_text() -> None:
 def test_a_run_of_letters_o_between_digits_is_read_as_zeros(text: str, value: str) -> None:
     """readable's first look (_ZERO_HINT) finds a run of O's between digits as _ZERO_LIKE reads it, not only a
     single O: a number whose only O's come two together was left unread."""
-    from mirror.privacy.identifiers import _ZERO_HINT, _ZERO_LIKE, readable
+    import random
+
+    from mirror.privacy.identifiers import _ZERO_HINT, _ZERO_LIKE, _zeros, readable
 
     for probe in ("1OO1", "2ооо3", "1O1", "7ОO8"):
         assert bool(_ZERO_HINT.search(probe)) == bool(_ZERO_LIKE.search(probe)), probe
+    rng = random.Random(7)
+    for _ in range(20_000):  # whatever the view would change, the first look finds
+        probe = "".join(rng.choice("10 -OоО\u03bfaЖ_.") for _ in range(rng.randint(1, 12)))
+        if _ZERO_LIKE.sub(_zeros, probe) != probe:
+            assert _ZERO_HINT.search(probe), probe
     assert value.replace(" ", "") in readable(text)[0].replace(" ", "")
     assert scan_text(text, "a.md"), text

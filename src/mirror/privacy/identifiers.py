@@ -63,7 +63,7 @@ _DOT_WRITTEN = re.compile(_OBFUSCATED_DOT, re.IGNORECASE)
 _OBFUSCATION_HINTS = ("@ ", " @", "\t@", "@\t", "at)", "at]", "at}", "at>", "@)", "@]", "@}", "@>", "эт)", "эт]",
                       "собака", "dot", "точка", "нүкте", "[.]", "(.)")
 # Each hint holds one of these characters or is one of _WORD_HINTS: a text with none of them (most) is passed over
-# after five quick looks, not twenty.
+# after nine quick looks (four words, five characters), not twenty.
 _HINT_MARKS = "@)]}>"
 _WORD_HINTS = tuple(hint for hint in _OBFUSCATION_HINTS if not any(mark in hint for mark in _HINT_MARKS))
 # What people and editors put between the digits of a number that the patterns below do not read as a separator:
@@ -432,19 +432,26 @@ class Finder:
         return sorted(found, key=lambda match: match[2])
 
 
-# A letter O (Latin or Cyrillic, either case) between digits, as a number is typed to slip past a search ("8 7О1 123
-# 45 67", "87О1О53ОО128"), or as a Russian keyboard's О for 0 by mistake: read as the zero it shows. Not in a word
-# that holds digits (DESKTOP-J1O6ANP: the number must not follow a letter) nor an octal number's prefix (0o755).
-# One match a number, from its first digit (possessive: a long run of digits is passed once).
-_ZERO_LIKE = re.compile("\\d(?<![^\\W_]\\d)\\d*+(?:[Oo\u041e\u043e]++\\d++)+")
-# a first look, twice as fast as _ZERO_LIKE: any run of O's between digits ("8701053ОО128" holds no single one)
-_ZERO_HINT = re.compile("[Oo\u041e\u043e](?<=\\d.)[Oo\u041e\u043e]*+(?=\\d)")
-_O_TO_ZERO = str.maketrans("Oo\u041e\u043e", "0000")
+# A letter O read as the zero it shows, as a number is typed to slip past a search or by mistake on a Russian
+# keyboard: Latin, Cyrillic and Greek, either case, full-width, and the ideographic zero. In a group of digits and
+# O's alone, three characters or more ("8 7О1 123 45 67", "8 70О 123", "8 701 О23", "87О1О53ОО128"; not "o2.pl"),
+# or in the digits that end a word (Dana87О11234567, as Dana87011234567 is found; not DESKTOP-J1O6ANP, nor an IBAN's
+# letters and digits); never a group of O's alone (the Russian word "о"), nor an octal number's prefix (0o755).
+# Possessive throughout: each group is passed once, whatever follows it.
+_O_LIKE = "Oo\u041e\u043e\u039f\u03bf\uff2f\uff4f\u3007"
+_ZERO_LIKE = re.compile(f"(?<![^\\W_])(?:\\d++[{_O_LIKE}]|[{_O_LIKE}])[\\d{_O_LIKE}]*+(?![^\\W_])"
+                        f"|(?<=[^\\W\\d_])\\d[\\d{_O_LIKE}]*+(?![^\\W_])")
+# a first look, far faster than _ZERO_LIKE: an O beside a digit, or before one past other O's
+_ZERO_HINT = re.compile(f"[{_O_LIKE}](?:(?<=\\d.)|(?=[{_O_LIKE}]*+\\d))")
+_O_TO_ZERO = str.maketrans(_O_LIKE, "0" * len(_O_LIKE))
+_OCTAL = re.compile("0[oO]\\d")
 
 
 def _zeros(match: re.Match[str]) -> str:
-    number = match[0]
-    return number if number[:2] in ("0o", "0O") else number.translate(_O_TO_ZERO)
+    value = match[0]
+    if len(value) < 3 or not any(char.isdigit() for char in value) or _OCTAL.match(value):
+        return value  # "о", "ООО", "o2" (o2.pl), 0o755
+    return value.translate(_O_TO_ZERO)
 
 
 def readable(text: str) -> tuple[str, list[tuple[int, int]]]:
