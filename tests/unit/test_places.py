@@ -157,6 +157,7 @@ def test_a_card_is_no_iin() -> None:
     # without the scheme, as a messenger shows a link and an author retypes it
     "Мы здесь: maps.app.goo.gl/X2uV9nQ1pL7s", "goo.gl/maps/AbCdEf12345", "(yandex.kz/maps/-/CCUk5Jd0-B)",
     "www.yandex.ru/maps/-/CCUk5Jd0-B", "go.2gis.com/abcd1", "osm.org/go/xxAb~", "omaps.app/o4B4pYZsRs",
+    "ge0://B4srhdHVVt/Almaty", "Открой om://o4B4pYZsRs",  # MAPS.ME's and Organic Maps' own links, as the apps share
 ])
 def test_a_maps_short_link_is_a_place(text: str) -> None:
     """What a map app's Share button gives holds no coordinates, and opens on the same place."""
@@ -167,6 +168,7 @@ def test_a_maps_short_link_is_a_place(text: str) -> None:
     "https://example.com/go.2gis.com/abcd1",  # a path of another site's
     "xmaps.app.goo.gl/X2uV9nQ1pL7s", "old.osm.org/go/xxAb~",  # other hosts
     "maps.app.goo.gl/ab", "https://goo.gl/AbCdEf12345",  # too short a code; a short link to anything
+    "atom://abcdefghij", "ge0://ab",  # another scheme; too short a code
 ])
 def test_look_alikes_of_a_maps_short_link_are_none(text: str) -> None:
     assert places.map_links(text) == []

@@ -51,7 +51,8 @@ _PICTURE_ENDS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".heic", ".av
 # An address written so that robots miss it, which any reader puts back together: aizhan [at] mail [dot] kz,
 # aizhan(@)mail.kz, aizhan собака mail.kz, aizhan @ mail.kz. A plain " at " only with a dot written out too
 # ("looked at tengrinews.kz" is no address).
-_OBFUSCATED_DOT = r"(?:[ \t]?[\[({<][ \t]?(?:\.|dot|точка|нүкте)[ \t]?[\])}>][ \t]?|[ \t](?:dot|точка|нүкте)[ \t])"
+_OBFUSCATED_DOT = (r"(?:[ \t]?[\[({<][ \t]?(?:\.|dot|точка|нүкте)[ \t]?[\])}>][ \t]?|[ \t](?:dot|точка|нүкте)[ \t]"
+                   r"|[ \t]\.[ \t])")  # (and a point with a space each side: aizhan @ mail . kz)
 _OBFUSCATED_AT = re.compile(r"[ \t]?[\[({<][ \t]?(?:@|at|собака|эт)[ \t]?[\])}>][ \t]?|[ \t]@[ \t]?|@[ \t]?"
                             r"|[ \t]собака[ \t]|[ \t]at[ \t]", re.IGNORECASE)
 _ADDRESS_LOCAL = re.compile(r"(?=[\w.%+-]*[A-Za-z])[A-Za-z0-9._%+-]{3,64}")  # Latin, 3 or more, a letter
@@ -59,6 +60,10 @@ _LOCAL_PART = re.compile(r"(?<![\w.%+-])[\w.%+-]{1,64}\Z")
 _OBFUSCATED_DOMAIN = re.compile(rf"[^\W_][\w-]*(?:(?:{_OBFUSCATED_DOT}|\.)[^\W_][\w-]*){{0,8}}"
                                 rf"(?:{_OBFUSCATED_DOT}|\.)[^\W\d_]{{2,}}\b", re.IGNORECASE)
 _DOT_WRITTEN = re.compile(_OBFUSCATED_DOT, re.IGNORECASE)
+# A point with a space each side is an address's only when a domain's usual end follows the last one
+_SPACED_DOT = re.compile(r"[ \t]\.[ \t](?!.*[ \t]\.[ \t])")
+_SPACED_TLDS = frozenset(("kz", "ru", "com", "net", "org", "kg", "uz", "by", "ua", "tj", "tm", "am", "az", "ge", "info",
+                          "io", "me", "edu", "gov", "biz", "su", "рф", "қаз", "de", "uk", "us", "eu", "tr", "cn"))
 # Only a text with one of these is searched for such an address (a plain " at " needs a dot written out).
 _OBFUSCATION_HINTS = ("@ ", " @", "\t@", "@\t", "at)", "at]", "at}", "at>", "@)", "@]", "@}", "@>", "эт)", "эт]",
                       "собака", "dot", "точка", "нүкте", "[.]", "(.)")
@@ -537,6 +542,9 @@ def _obfuscated_emails(text: str) -> list[Match]:
             continue  # "RT @ tengrinews.kz", "лает собака соседа.Страшно": no one's address
         if (at.group() == "@" or at.group().strip().lower() == "at") and not _DOT_WRITTEN.search(domain.group()):
             continue  # "looked at tengrinews.kz"; a plain address is _EMAIL's (aizhan@mail(dot)kz is not)
+        spaced = _SPACED_DOT.search(domain.group())
+        if spaced is not None and domain.group()[spaced.end():].lower() not in _SPACED_TLDS:
+            continue  # "I was @ home . Then": a point between words of prose, unless a domain's end follows it
         found.append(("email", text[local.start():domain.end()], local.start(), domain.end()))
     return found
 

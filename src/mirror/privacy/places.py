@@ -238,17 +238,18 @@ def _alone(text: str, match: re.Match[str]) -> bool:
 
 # A map's short link, as the apps' Share button gives a place (no coordinates in it, the same place to whoever opens
 # it): Google's, Yandex's, 2GIS's, OpenStreetMap's and Apple's.
-# Organic Maps' (omaps.app) and MAPS.ME's (ge0.me) carry the place in their first part: a zoom level, then three
-# bits of latitude and three of longitude a character (nine: about 1 m; seven, about 10 m, the fewest reported)
+# Organic Maps' (omaps.app, or its app's om://) and MAPS.ME's (ge0.me, ge0://) carry the place in their first part:
+# a zoom level, then three bits of latitude and three of longitude a character (nine: about 1 m; seven, about 10 m,
+# the fewest reported)
 _MAP_LINK = re.compile(r"(?:https?://|(?<![\w./@-]))(?:(?:maps\.app\.goo\.gl/|goo\.gl/maps/"
                        r"|(?:www\.)?yandex\.[a-z]{2,3}(?:\.[a-z]{2})?/maps/-/|go\.2gis\.com/|(?:www\.)?osm\.org/go/|maps\.apple/p/)[\w~@-]{4,64}"
-                       r"|(?:ge0\.me|omaps\.app)/[\w-]{8,10}(?![\w-]))", re.ASCII)
+                       r"|(?:ge0\.me/|omaps\.app/|ge0://|om://)[\w-]{8,10}(?![\w-]))", re.ASCII)
 
 
 # (also without its scheme, maps.app.goo.gl/..., as a messenger shows a link and an author may retype it; looked
 # for only in a text that holds one of the hosts, each a literal found fast: the pattern's optional scheme would
 # have the engine try it at every position)
-_MAP_HOSTS = ("goo.gl", "yandex.", "2gis.com", "osm.org", "maps.apple", "ge0.me", "omaps.app")
+_MAP_HOSTS = ("goo.gl", "yandex.", "2gis.com", "osm.org", "maps.apple", "ge0.me", "omaps.app", "ge0://", "om://")
 
 
 def map_links(text: str) -> list[Found]:
