@@ -253,3 +253,16 @@ def test_bytes_after_an_empty_compressed_text_are_no_empty_value(kind: bytes) ->
     assert not any("name no one" in f.detail for f in found) and found, found
     found = scan_photo(fx.png_with(fx.chunk(kind, head + zlib.compress(b" ") + b"\0\0")), "a.png")
     assert [f.detail for f in found] == ["text fields of empty values, which name no one: Author"], found
+
+
+@pytest.mark.parametrize(("language", "said"), [
+    (b"Aigerim Nurlanovna", "Title: [Aigerim Nurlanovna]"),  # a name where a language's tag belongs
+    (b"kk-KZ", "text fields of empty values, which name no one: Title"),  # a tag: it names no one
+    (b"ru", "text fields of empty values, which name no one: Title"),
+])
+def test_an_itxt_of_empty_text_with_a_name_for_its_language_tag_is_listed(language: bytes, said: str) -> None:
+    """An iTXt's language tag is free bytes too: one that is no language's tag is what the chunk says, not an
+    empty value that names no one."""
+    found = [f.detail for f in scan_photo(fx.png_with(fx.chunk(b"iTXt", b"Title\0\0\0" + language + b"\0\0 ")),
+                                          "a.png")]
+    assert found == [said], found

@@ -19,6 +19,7 @@ colour profile.
 from __future__ import annotations
 
 import itertools
+import re
 import struct
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -201,6 +202,9 @@ _NAMED_KEYWORDS = frozenset({"Title", "Author", "Description", "Copyright", "Cre
                              "Warning", "Source", "Comment", "Collection", "Label", "Artist", "Document", "URL",
                              "Make", "Model", "create-date", "modify-date"})
 _EMPTY_SHOWN = 4  # names of empty text fields shown
+# An iTXt's language tag as one is written (RFC 3066: "ru", "kk-KZ", "en-US", "x-klingon"): two or three letters
+# (or "x", "i"), then subtags; anything else in its place is text a writer put there, a name perhaps
+_LANGUAGE_TAG = re.compile(r"(?:[A-Za-z]{2,3}|[xXiI])(?:-[A-Za-z0-9]{1,8})*")
 
 
 def _text_value(label: str, value: str, whole: bool) -> list[Found]:
@@ -236,6 +240,9 @@ def _plain_text(chunk: Chunk, keyword: str) -> list[Found]:
         translated = parts[1].decode("utf-8", "replace") if len(parts) > 1 else ""
         if not empty_value(translated) and empty_value(value):  # then its translated keyword is all it says
             value = f"({translated}) {value}"
+        language = parts[0].decode("latin-1")  # an ASCII tag as the standard has it; any other byte, as it is
+        if not empty_value(language) and not _LANGUAGE_TAG.fullmatch(language) and empty_value(value):
+            value = f"[{language}] {value}"  # no language's tag ("Aigerim Nurlanovna"): what the chunk says
     found = _text_value(keyword, value, whole)
     if not found and keyword not in _NAMED_KEYWORDS:  # the keyword is all it says: that is listed
         return [("text", short(f"{keyword}: {value}"))]
