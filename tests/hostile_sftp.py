@@ -9,6 +9,7 @@ chunk before it can take any."""
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import sys
 import time
@@ -83,29 +84,79 @@ def _ok(rid: bytes, code: int = 0) -> None:
     _send(STATUS, rid, struct.pack(">I", code) + _string(b"") + _string(b""))
 
 
-def reverse() -> None:
+_PATTERN = bytes(range(251)) * 140  # content at an offset: (offset % 251), so a chunk misplaced or repeated shows
+
+
+def _content(offset: int, length: int) -> bytes:
+    out = bytearray()
+    while len(out) < length:
+        start = (offset + len(out)) % 251
+        out += _PATTERN[start:start + min(length - len(out), len(_PATTERN) - 251)]
+    return bytes(out)
+
+
+def expected(size: int) -> bytes:
+    """What a server of `reverse SIZE ...` holds."""
+    return _content(0, size)
+
+
+class _Queued:
+    """stdout written from a thread of its own, so that requests are read while answers wait to be taken (a client
+    that sends while it does not read, as paramiko's prefetch thread does, and a server that does not read while it
+    writes were stuck over a socket pair's small buffers)."""
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+
+        self.buffer = self
+        self._queue: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def write(self, data: bytes) -> int:
+        self._queue.put(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def _drain(self) -> None:
+        import os
+
+        with contextlib.suppress(OSError):
+            while True:
+                data = memoryview(self._queue.get())
+                while data:
+                    data = data[os.write(1, data):]
+
+
+def reverse(size: int = 0, cap: int = 0, order: str = "reverse", claimed: int = -1) -> None:
+    """`size` bytes (REVERSE_SIZE if 0), each DATA at most `cap` bytes (no cap if 0), answered last first (`order`
+    "reverse") or as they come ("inorder"); FSTAT gives `claimed` as its size if it is not -1."""
     import os
     import select
 
+    size = REVERSE_SIZE if size == 0 else max(size, 0)
+    sys.stdout = _Queued()  # type: ignore[assignment]
     pending: list[tuple[bytes, int, int]] = []  # request id, offset, length
     buffer = bytearray()
-    attributes = struct.pack(">IQI", 1 | 4, REVERSE_SIZE, 0o100644)
+    attributes = struct.pack(">IQI", 1 | 4, size if claimed < 0 else claimed, 0o100644)
     while True:
-        if not select.select([0], [], [], 0.2 if pending else None)[0]:
-            for rid, offset, length in reversed(pending):
-                if offset >= REVERSE_SIZE:
+        if pending and (order != "reverse" or not select.select([0], [], [], 0.2)[0]):
+            for rid, offset, length in reversed(pending) if order == "reverse" else pending:
+                if offset >= size:
                     _ok(rid, EOF)
                 else:
-                    _send(DATA, rid, _string(bytes(min(length, REVERSE_SIZE - offset))))
+                    _send(DATA, rid, _string(_content(offset, min(length, size - offset, cap or length))))
             pending.clear()
             continue
         chunk = os.read(0, 1 << 20)
         if not chunk:
             return
         buffer += chunk
-        while len(buffer) >= 4 and len(buffer) >= 4 + (size := struct.unpack(">I", buffer[:4])[0]):
-            packet = bytes(buffer[4:4 + size])
-            del buffer[:4 + size]
+        while len(buffer) >= 4 and len(buffer) >= 4 + (n := struct.unpack(">I", buffer[:4])[0]):
+            packet = bytes(buffer[4:4 + n])
+            del buffer[:4 + n]
             kind, rid = packet[0], packet[1:5]
             if kind == INIT:
                 sys.stdout.buffer.write(struct.pack(">IBI", 5, 2, 3))
@@ -123,4 +174,7 @@ def reverse() -> None:
 
 
 if __name__ == "__main__":
-    reverse() if sys.argv[1:] == ["reverse"] else main()
+    if sys.argv[1:2] == ["reverse"]:
+        reverse(*(int(arg) for arg in sys.argv[2:4]), *sys.argv[4:5], *(int(arg) for arg in sys.argv[5:6]))
+    else:
+        main()

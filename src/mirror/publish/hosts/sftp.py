@@ -410,19 +410,25 @@ class SftpHost:
 
 
 def _read_ahead(file: paramiko.SFTPFile, size: int) -> Iterator[bytes]:
-    """The file from its start to its end (a short answer), in chunks of at most PACKET bytes, read ahead one window
-    at a time: every request of a window is sent at once (paramiko's readv), and the next window is asked for only
-    once this one is taken whole. Windows never overlap: paramiko registers a window's requests from a thread of
-    its own, so a second readv while the first was still sending asked for chunks again, and an answer that came
-    twice stayed in its buffers for good. The first window is the size the server gave and a byte (a small file
-    costs its own requests), the next ones WINDOW."""
-    at, window = 0, max(1, min(WINDOW, size + 1))
-    while True:
-        stop = at + window
+    """The file from its start to its end, in chunks of at most PACKET bytes: up to `size` (what the server gave) read
+    ahead one window at a time: every request of a window is sent at once (paramiko's readv), and the next window is
+    asked for only once this one is taken whole; past `size`, one request at a time to the end (a file that grew).
+
+    Windows never overlap: paramiko registers a window's requests from a thread of its own, so a second readv while
+    the first was still sending asked for chunks again, and an answer that came twice stayed in its buffers for good.
+    No request is sent past `size` ahead: paramiko keeps the end-of-file answer to one such request and raises it
+    at the next read of any offset, so a server that answered out of order (allowed) had a file end at an earlier
+    read's chunk (a file of 64 KiB read as 0 bytes, one of 8 MiB and 100 bytes as 8 MiB), and one that answered a
+    read with fewer bytes than asked (allowed too) had it end there, before paramiko asked for the rest."""
+    at = 0
+    while at < size:
+        stop = min(at + WINDOW, size)
         for chunk in file.readv([(offset, min(PACKET, stop - offset)) for offset in range(at, stop, PACKET)]):
+            asked = min(PACKET, stop - at)
             if chunk:
                 yield chunk
-            if len(chunk) < min(PACKET, stop - at):  # a short answer: the end of the file
-                return
             at += len(chunk)
-        window = WINDOW
+            if len(chunk) < asked:  # paramiko asks for the rest of a short answer itself: the file ends here
+                return
+    while chunk := file.read(PACKET):  # nothing is read ahead here, so paramiko asks for each read
+        yield chunk
