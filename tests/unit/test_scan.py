@@ -637,6 +637,8 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
     pytest.param("Dana87О11234567, 8 7\u039f1 765 43 21, 8 7\u30071 765 43 22, 8 7\uff4f1 765 43 23",
                  ["87011234567", "8 701 765 43 21", "8 701 765 43 22", "8 701 765 43 23"],
                  id="O glued to a name, Greek, ideographic and full-width O"),
+    pytest.param("87О11234567Dana, тел 87О11234567тел", ["87011234567", "87011234567"],
+                 id="O in a number glued to the word after it"),  # as 87011234567Dana is found
 ])
 def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
     """Lists of people with years and numbers side by side, numbers glued to names or cut by a line break, and

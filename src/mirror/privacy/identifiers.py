@@ -441,10 +441,12 @@ class Finder:
 # keyboard: Latin, Cyrillic and Greek, either case, full-width, and the ideographic zero. In a group of digits and
 # O's alone, three characters or more ("8 7О1 123 45 67", "8 70О 123", "8 701 О23", "87О1О53ОО128"; not "o2.pl"),
 # or in the digits that end a word (Dana87О11234567, as Dana87011234567 is found; not DESKTOP-J1O6ANP, nor an IBAN's
-# letters and digits); never a group of O's alone (the Russian word "о"), nor an octal number's prefix (0o755).
+# letters and digits), or nine or more of them before a word (87О11234567Dana, as 87011234567Dana is found); never
+# a group of O's alone (the Russian word "о"), nor an octal number's prefix (0o755).
 # Possessive throughout: each group is passed once, whatever follows it.
 _O_LIKE = "Oo\u041e\u043e\u039f\u03bf\uff2f\uff4f\u3007"
-_ZERO_LIKE = re.compile(f"(?<![^\\W_])(?:\\d++[{_O_LIKE}]|[{_O_LIKE}])[\\d{_O_LIKE}]*+(?![^\\W_])"
+_ZERO_LIKE = re.compile(f"(?<![^\\W_])(?:\\d++[{_O_LIKE}]|[{_O_LIKE}])[\\d{_O_LIKE}]*+"
+                        f"(?:(?![^\\W_])|(?<=[\\d{_O_LIKE}]{{9}}))"
                         f"|(?<=[^\\W\\d_])\\d[\\d{_O_LIKE}]*+(?![^\\W_])")
 # a first look, far faster than _ZERO_LIKE: an O beside a digit, or before one past other O's
 _ZERO_HINT = re.compile(f"[{_O_LIKE}](?:(?<=\\d.)|(?=[{_O_LIKE}]*+\\d))")
