@@ -71,3 +71,31 @@ def test_a_file_is_read_whole_and_exact(size: int, cap: int, order: str, claimed
         ours.close()
         server.kill()
         server.wait(timeout=10)
+
+
+def test_what_paramiko_kept_of_a_window_is_dropped() -> None:
+    """A server that answers at most 16 KiB a read: paramiko asks for the rest of the window one read at a time and
+    kept the answers already come in, half of every window, until the file was closed (32 MiB of a 64 MiB file)."""
+    paramiko = pytest.importorskip("paramiko")
+    from mirror.publish.hosts.sftp import _read_ahead as read_ahead
+
+    size = 8 * WINDOW
+    ours, theirs = socket.socketpair()
+    server = subprocess.Popen([sys.executable, str(SERVER), "reverse", str(size), str(PACKET // 2), "inorder", "-1"],
+                              stdin=theirs, stdout=theirs)
+    theirs.close()
+    try:
+        ours.settimeout(20)
+        client = paramiko.SFTPClient(_Channel(ours))
+        with client.open("a.7z", "rb") as file:
+            got, most = 0, 0
+            for chunk in read_ahead(file, file.stat().st_size or 0):
+                got += len(chunk)
+                most = max(most, sum(len(kept) for kept in file._prefetch_data.values()))
+        client.close()
+        assert got == size
+        assert most <= WINDOW, f"{most:,} bytes kept"
+    finally:
+        ours.close()
+        server.kill()
+        server.wait(timeout=10)

@@ -419,7 +419,8 @@ def _read_ahead(file: paramiko.SFTPFile, size: int) -> Iterator[bytes]:
     No request is sent past `size` ahead: paramiko keeps the end-of-file answer to one such request and raises it
     at the next read of any offset, so a server that answered out of order (allowed) had a file end at an earlier
     read's chunk (a file of 64 KiB read as 0 bytes, one of 8 MiB and 100 bytes as 8 MiB), and one that answered a
-    read with fewer bytes than asked (allowed too) had it end there, before paramiko asked for the rest."""
+    read with fewer bytes than asked (allowed too) had it end there, before paramiko asked for the rest.
+    What paramiko keeps of a window once it is taken is dropped (_drop_kept)."""
     at = 0
     while at < size:
         stop = min(at + WINDOW, size)
@@ -430,5 +431,18 @@ def _read_ahead(file: paramiko.SFTPFile, size: int) -> Iterator[bytes]:
             at += len(chunk)
             if len(chunk) < asked:  # paramiko asks for the rest of a short answer itself: the file ends here
                 return
+        _drop_kept(file)
     while chunk := file.read(PACKET):  # nothing is read ahead here, so paramiko asks for each read
         yield chunk
+
+
+def _drop_kept(file: paramiko.SFTPFile) -> None:
+    """Drop the answers paramiko still holds of a window taken whole. After an answer shorter than asked, paramiko
+    asks for the rest of the window one read at a time and never takes the answers already come in: a server that
+    answers at most 16 KiB a read (allowed) had about half of every window held until the file was closed, half of
+    a stream of GBs. Its buffers are paramiko's own (SFTPFile._prefetch_data, under _prefetch_lock); if a version
+    has none, nothing is done."""
+    kept, lock = getattr(file, "_prefetch_data", None), getattr(file, "_prefetch_lock", None)
+    if isinstance(kept, dict) and lock is not None:
+        with lock:
+            kept.clear()
