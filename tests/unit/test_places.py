@@ -321,15 +321,19 @@ def test_more_numbers_that_are_no_card(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "43 14.337 с. ш. 76 53.382 в. д.",  # the latitude's hemisphere after it is no longitude's before it
     "E1 12.345 E2 12.345",  # two longitudes
+    "43 14.337 E 76 53.382 N",  # a longitude, then a latitude, the hemispheres after
     "W3 10.500 N2 13.750",  # a longitude, then a latitude
     "Версия E7 12.104, N2 10.101",
 ])
 def test_degrees_and_a_space_need_their_own_axis_hemisphere_before_them(text: str) -> None:
-    """'N43 14.337 E076 53.382' has only its hemispheres to mark it: a latitude's before the first number, a
-    longitude's before the second (a pair with degree signs needs no such check)."""
+    """'N43 14.337 E076 53.382' has only its hemispheres to mark it: a latitude's with the first number, a
+    longitude's with the second (a pair with degree signs needs no such check); before or after each. '43 14.337
+    с. ш. 76 53.382 в. д.' was read from 14.337 (the latitude's "с. ш." taken for the longitude's), then not at all
+    (helper-189): it is the whole pair."""
     assert coordinates(text) == []
+    for whole in ("43 14.337 с. ш. 76 53.382 в. д.", "43 14.337 N 76 53.382 E", "43 14.337N 76 53.382E"):
+        assert [found[0] for found in coordinates(whole)] == [whole]
     assert [found[0] for found in coordinates("С43 14.337 В76 53.382")] == ["С43 14.337 В76 53.382"]
     assert [found[0] for found in coordinates("ю. ш. 43 14.337 з. д. 76 53.382")] == [
         "ю. ш. 43 14.337 з. д. 76 53.382"]

@@ -439,14 +439,14 @@ class Finder:
 
 # A letter O read as the zero it shows, as a number is typed to slip past a search or by mistake on a Russian
 # keyboard: Latin, Cyrillic and Greek, either case, full-width, and the ideographic zero. In a group of digits and
-# O's alone, three characters or more ("8 7О1 123 45 67", "8 70О 123", "8 701 О23", "87О1О53ОО128"; not "o2.pl"),
+# O's alone, from a digit or of three characters ("8 7О1 123 45 67", "45 6О", "8 701 О23", "87О1О53ОО128"; not o2.pl),
 # or in the digits that end a word (Dana87О11234567, as Dana87011234567 is found; not DESKTOP-J1O6ANP, nor an IBAN's
 # letters and digits), or nine or more of them before a word (87О11234567Dana, as 87011234567Dana is found); never
 # a group of O's alone (the Russian word "о"), nor an octal number's prefix (0o755).
 # Possessive throughout: each group is passed once, whatever follows it.
 _O_LIKE = "Oo\u041e\u043e\u039f\u03bf\uff2f\uff4f\u3007"
-_ZERO_LIKE = re.compile(f"(?<![^\\W_])(?:\\d++[{_O_LIKE}]|[{_O_LIKE}])[\\d{_O_LIKE}]*+"
-                        f"(?:(?![^\\W_])|(?<=[\\d{_O_LIKE}]{{9}}))"
+_ZERO_LIKE = re.compile(f"(?P<group>(?<![^\\W_])(?:\\d++[{_O_LIKE}]|[{_O_LIKE}])[\\d{_O_LIKE}]*+"
+                        f"(?:(?![^\\W_])|(?<=[\\d{_O_LIKE}]{{9}})))"
                         f"|(?<=[^\\W\\d_])\\d[\\d{_O_LIKE}]*+(?![^\\W_])")
 # a first look, far faster than _ZERO_LIKE: an O beside a digit, or before one past other O's
 _ZERO_HINT = re.compile(f"[{_O_LIKE}](?:(?<=\\d.)|(?=[{_O_LIKE}]*+\\d))")
@@ -456,8 +456,9 @@ _OCTAL = re.compile("0[oO]\\d")
 
 def _zeros(match: re.Match[str]) -> str:
     value = match[0]
-    if len(value) < 3 or not any(char.isdigit() for char in value) or _OCTAL.match(value):
-        return value  # "о", "ООО", "o2" (o2.pl), 0o755
+    if (len(value) < 3 and (match["group"] is None or not value[0].isdigit())) \
+            or not any(char.isdigit() for char in value) or _OCTAL.match(value):
+        return value  # "о", "ООО", "o2" (o2.pl), a word's last "8o", 0o755; not "45 6О", a phone's last group
     return value.translate(_O_TO_ZERO)
 
 

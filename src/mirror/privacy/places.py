@@ -45,12 +45,13 @@ def _angle(n: int) -> str:
     """An angle: a number with three decimals or more (and a degree sign, or none), or whole degrees and minutes
     (and seconds), the degrees marked by a sign or by " deg " as exiftool prints them (43 deg 14' 20.22" N), the
     minutes' sign left out before a space, as a GPS receiver or a geocache writes them (N 43° 14.337 E 076°
-    53.382), or a space alone after degrees that a hemisphere opens, as a Garmin's list writes them (N43 14.337
-    E076 53.382); a hemisphere before or after it. What cannot be precise enough is not matched at all, so a
-    text of a million small numbers costs no call per number."""
+    53.382), or a space alone after degrees that a hemisphere opens or closes, as a Garmin's list writes them
+    (N43 14.337 E076 53.382, 43 14.337 N 76 53.382 E); a hemisphere before or after it. What cannot be precise
+    enough is not matched at all, so a text of a million small numbers costs no call per number."""
     return (rf"(?:(?P<pre{n}>{_HEMI}){_SP})?(?P<num{n}>-?\d{{1,3}})"
             rf"(?:(?P<frac{n}>[.,]\d{{3,{_FRACTION}}})(?:{_SP}(?P<deg{n}>[°º˚]))?"
-            rf"|(?:{_SP}[°º˚]{_SP}| deg |(?(pre{n}) |(?!)))(?P<min{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?)"
+            rf"|(?:{_SP}[°º˚]{_SP}| deg |(?(pre{n}) | (?=\d{{1,2}}[.,]\d{{1,9}}{_SP}{_HEMI})))"
+            rf"(?P<min{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?)"
             rf"(?:{_SP}(?P<prime{n}>['′’])(?:{_SP}(?P<sec{n}>\d{{1,2}}(?:[.,]\d{{1,9}})?){_SP}(?:[\"″”]|''))?|(?![\d'′’])))"
             rf"(?:{_SP}(?P<post{n}>{_HEMI}))?")
 
@@ -144,10 +145,10 @@ def _value(match: re.Match[str], n: int) -> float | None:
                 return None
         return degrees + (-1 if degrees < 0 or match[f"num{n}"][0] == "-" else 1) * float("0." + fraction[1:])
     if match.string[match.end(f"num{n}"):match.start(f"min{n}")] == " " and not (
-            (match["pre1"] or " ")[0] in "NSСЮсюо" and (match["pre2"] or " ")[0] in "EWВЗвзшб"):
-        # degrees with only a space after them (N43 14.337 E076 53.382): the hemispheres are all that marks the
-        # pair, so both are there, before their numbers, each of its own axis ("43 14.337 с. ш. 76 53.382": the
-        # latitude's "с. ш." is no longitude's; "E1 12.345 E2 12.345" is none)
+            (match["pre1"] or match["post1"] or " ")[0] in "NSСЮсюо"
+            and (match["pre2"] or match["post2"] or " ")[0] in "EWВЗвзшб"):
+        # degrees with only a space after them (N43 14.337 E076 53.382, 43 14.337 N 76 53.382 E): the hemispheres
+        # are all that marks the pair, so both are there, each of its own axis ("E1 12.345 E2 12.345" is none)
         return None
     whole = float(minutes.replace(",", "."))
     least = _MINUTE_DECIMALS if match[f"prime{n}"] else _BARE_MINUTE_DECIMALS
