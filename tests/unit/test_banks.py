@@ -4,6 +4,7 @@ one, and a bank shows its holder's name to whoever sends money to it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -75,10 +76,18 @@ _SHAPES = [_shape(country, length) for country, length in banks._LENGTHS.items()
 
 def _everywhere(text: str) -> list[tuple[str, int, int]]:
     """IBANs by a regular expression of each country's shape tried at every position: what ibans() must find."""
+    return _at_every_position(text, _SHAPES, str)
+
+
+def _at_every_position(text: str, shapes: list[re.Pattern[str]], plain: Callable[[str], str]
+                       ) -> list[tuple[str, int, int]]:
+    """What the first of `shapes` that matches at each position finds, when its value (made `plain`) passes the
+    check digits; the search goes on after it."""
     found: list[tuple[str, int, int]] = []
     at = 0
     while at < len(text):
-        match = next((m for shape in _SHAPES if (m := shape.match(text, at)) and banks._checked(m.group())), None)
+        match = next((m for shape in shapes if (m := shape.match(text, at)) and banks._checked(plain(m.group()))),
+                     None)
         if match is None:
             at += 1
         else:
@@ -98,17 +107,7 @@ _RETYPED = [re.compile(rf"(?<![^\W_])(?i:kz|кz|\uff4b\uff5a)\d{{2}}(?:{body})(?
 def _retyped_everywhere(text: str) -> list[tuple[str, int, int]]:
     """Kazakhstan's IBANs as people retype them, by regular expressions tried at every position (the first that
     passes the check: in one run, one line break in it, or grouped)."""
-    found: list[tuple[str, int, int]] = []
-    at = 0
-    while at < len(text):
-        match = next((m for shape in _RETYPED if (m := shape.match(text, at)) and banks._checked(_plain(m.group()))),
-                     None)
-        if match is None:
-            at += 1
-        else:
-            found.append((match.group(), match.start(), match.end()))
-            at = match.end()
-    return found
+    return _at_every_position(text, _RETYPED, _plain)
 
 
 def _plain(value: str) -> str:

@@ -5,10 +5,13 @@ chunk's read, a file cut short without an error)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,10 +55,32 @@ class _Channel:
     (100_000, 0, "inorder", 0),
 ])
 def test_a_file_is_read_whole_and_exact(size: int, cap: int, order: str, claimed: int) -> None:
-    paramiko = pytest.importorskip("paramiko")
     sys.path.insert(0, str(SERVER.parent))
     from hostile_sftp import expected
 
+    with _opened(size, cap, order, claimed) as file:
+        got = b"".join(_read_ahead(file, file.stat().st_size or 0))
+    assert len(got) == size and got == expected(size)
+
+
+def test_what_paramiko_kept_of_a_window_is_dropped() -> None:
+    """A server that answers at most 16 KiB a read: paramiko asks for the rest of the window one read at a time and
+    kept the answers already come in, half of every window, until the file was closed (32 MiB of a 64 MiB file)."""
+    size = 8 * WINDOW
+    with _opened(size, PACKET // 2, "inorder", -1) as file:
+        got, most = 0, 0
+        for chunk in _read_ahead(file, file.stat().st_size or 0):
+            got += len(chunk)
+            most = max(most, sum(len(kept) for kept in file._prefetch_data.values()))
+    assert got == size
+    assert most <= WINDOW, f"{most:,} bytes kept"
+
+
+@contextlib.contextmanager
+def _opened(size: int, cap: int, order: str, claimed: int) -> Iterator[Any]:
+    """"a.7z" opened by paramiko's SFTP client on the `reverse` server (`size` bytes, answers of at most `cap`,
+    in `order`, FSTAT saying `claimed`; -1: the size, as it is) over a socket pair; the server stopped after."""
+    paramiko = pytest.importorskip("paramiko")
     ours, theirs = socket.socketpair()
     server = subprocess.Popen([sys.executable, str(SERVER), "reverse", str(size or -1), str(cap), order, str(claimed)],
                               stdin=theirs, stdout=theirs)
@@ -64,37 +89,8 @@ def test_a_file_is_read_whole_and_exact(size: int, cap: int, order: str, claimed
         ours.settimeout(20)
         client = paramiko.SFTPClient(_Channel(ours))
         with client.open("a.7z", "rb") as file:
-            got = b"".join(_read_ahead(file, file.stat().st_size or 0))
+            yield file
         client.close()
-        assert len(got) == size and got == expected(size)
-    finally:
-        ours.close()
-        server.kill()
-        server.wait(timeout=10)
-
-
-def test_what_paramiko_kept_of_a_window_is_dropped() -> None:
-    """A server that answers at most 16 KiB a read: paramiko asks for the rest of the window one read at a time and
-    kept the answers already come in, half of every window, until the file was closed (32 MiB of a 64 MiB file)."""
-    paramiko = pytest.importorskip("paramiko")
-    from mirror.publish.hosts.sftp import _read_ahead as read_ahead
-
-    size = 8 * WINDOW
-    ours, theirs = socket.socketpair()
-    server = subprocess.Popen([sys.executable, str(SERVER), "reverse", str(size), str(PACKET // 2), "inorder", "-1"],
-                              stdin=theirs, stdout=theirs)
-    theirs.close()
-    try:
-        ours.settimeout(20)
-        client = paramiko.SFTPClient(_Channel(ours))
-        with client.open("a.7z", "rb") as file:
-            got, most = 0, 0
-            for chunk in read_ahead(file, file.stat().st_size or 0):
-                got += len(chunk)
-                most = max(most, sum(len(kept) for kept in file._prefetch_data.values()))
-        client.close()
-        assert got == size
-        assert most <= WINDOW, f"{most:,} bytes kept"
     finally:
         ours.close()
         server.kill()
