@@ -198,10 +198,10 @@ def _other_bundle(path: Path, verified: VerifiedBundle, first: VerifiedBundle) -
     if verified.meta.bundle_id == first.meta.bundle_id and verified.public != first.public:
         # a part put in another's place: which one is the stranger is the reader's keyring's to say, not the order
         who, named = _signer(verified), _signer(first)
-        return VerificationError(f"{path} and {earlier} claim the same bundle and version, but {path} is signed by "
-                           f"{who} and {earlier} by {named}",
-                           hint="leave out the parts signed by a key you do not hold (mirror verify PART names "
-                                "the signer), and ask for those parts again")
+        return VerificationError(f"{path} and {earlier} claim the same bundle and version, but {path} is signed "
+                                 f"by {who} and {earlier} by {named}",
+                                 hint="leave out the parts signed by a key you do not hold (mirror verify PART "
+                                      "names the signer), and ask for those parts again")
     return ConfigError(f"{path} is not from the same bundle as {earlier}",
                        hint="give only parts of one split of one bundle (mirror show PART names its title, id "
                             "and version)")

@@ -240,7 +240,7 @@ def _plain_text(chunk: Chunk, keyword: str) -> list[Found]:
         translated = parts[1].decode("utf-8", "replace") if len(parts) > 1 else ""
         if not empty_value(translated) and empty_value(value):  # then its translated keyword is all it says
             value = f"({translated}) {value}"
-        language = parts[0].decode("latin-1")  # an ASCII tag as the standard has it; any other byte, as it is
+        language = parts[0].decode("utf-8", "replace")  # an ASCII tag as the standard has it; a name, as written
         if not empty_value(language) and not _LANGUAGE_TAG.fullmatch(language) and empty_value(value):
             value = f"[{language}] {value}"  # no language's tag ("Aigerim Nurlanovna"): what the chunk says
     found = _text_value(keyword, value, whole)
