@@ -102,15 +102,20 @@ _INVISIBLE_RANGES = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x0600, 0x0605), (0x06
                      (0x110CD, 0x110CD), (0x13430, 0x13438), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
                      (0xE0001, 0xE0001), (0xE0020, 0xE007F), (0xE0100, 0xE01EF))
 _INVISIBLE = "".join(chr(c) for low, high in _INVISIBLE_RANGES for c in range(low, high + 1))
-_INVISIBLE_CLASS = "".join(re.escape(chr(low)) + ("-" + re.escape(chr(high)) if high > low else "")
-                           for low, high in _INVISIBLE_RANGES)
+
+
+def _ranges_class(ranges: Iterable[tuple[int, int]]) -> str:
+    """The inside of a regular expression's character class of these code point ranges."""
+    return "".join(re.escape(chr(low)) + ("-" + re.escape(chr(high)) if high > low else "") for low, high in ranges)
+
+
+_INVISIBLE_CLASS = _ranges_class(_INVISIBLE_RANGES)
 # A number that begins with 8 or 7, of 1 to 9 digits so far (each look-behind of one width)
 _AFTER_8_OR_7 = "|".join(rf"(?<=(?<![\d*])[78]\d{{{n}}})" for n in range(10))
 _SHOWN_SHORTER = re.compile(rf"[{_INVISIBLE_CLASS}&\\%*_`]")  # where one may begin: then _SHORTER_PIECE says
 # The same for a text with no character beyond the BMP (nearly all): a class that holds the astral ranges costs
 # sre a range test per character, five times the time of the whole class without them.
-_SHOWN_SHORTER_BMP = re.compile("[" + "".join(re.escape(chr(low)) + ("-" + re.escape(chr(high)) if high > low else "")
-                                              for low, high in _INVISIBLE_RANGES if high <= 0xFFFF) + r"&\\%*_`]")
+_SHOWN_SHORTER_BMP = re.compile("[" + _ranges_class(r for r in _INVISIBLE_RANGES if r[1] <= 0xFFFF) + r"&\\%*_`]")
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 _SHORTER_PIECE = re.compile(rf"[{_INVISIBLE_CLASS}]+"
                             r"|&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?"
@@ -464,7 +469,7 @@ def _zeros(match: re.Match[str]) -> str:
 
 def readable(text: str) -> tuple[str, list[tuple[int, int]]]:
     """`text` as a reader sees its numbers: Unicode spaces and other dashes made plain spaces and "-", full-width
-    "@" and "." plain ones, a letter O between digits a zero, and a line break that cuts a "+7 701" or "8 701"
+    "@" and "." plain ones, a letter O in a number a zero (_ZERO_LIKE), and a line break that cuts a "+7 701" or "8 701"
     number in two, with the quote marks that open the next line (">>> " of a reply to a reply), made one space;
     with where each joint lies in the view and in `text` (as `_shown` says it)."""
     if _UNUSUAL.search(text):  # rare: translate() costs as much as the whole search for identifiers
