@@ -326,10 +326,12 @@ def _regular_file(fd: int, path: Path) -> BinaryIO:
         if not stat.S_ISREG(opened.st_mode):
             raise _not_regular(path, opened.st_mode)
         os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+    # Outside the try: once the file object exists it owns `fd`. Ctrl-C as it is made drops it, which closes `fd`;
+    # a second close here said "Bad file descriptor" instead of "interrupted" (or closed a file opened meanwhile).
+    return os.fdopen(fd, "rb")
 
 
 READ_PIECE = 1 << 20
@@ -414,8 +416,8 @@ def open_folder_beneath(root: Path, parts: tuple[str, ...] | list[str], *, creat
                 if exc.errno in (errno.ELOOP, errno.ENOTDIR):
                     _refuse_link(part, fd, here)
                 raise
-            os.close(fd)
-            fd = inner
+            fd, outer = inner, fd  # one step: Ctrl-C between a close and this closed `fd` twice below
+            os.close(outer)
     except BaseException:
         os.close(fd)
         raise

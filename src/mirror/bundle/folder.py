@@ -160,9 +160,11 @@ def _open_folder(root: Path, prefix: str) -> int:
         try:
             with _named(root, prefix):
                 inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-        finally:
+        except BaseException:
             os.close(fd)
-        fd = inner
+            raise
+        fd, outer = inner, fd
+        os.close(outer)
     return fd
 
 
@@ -205,8 +207,8 @@ def _open_beneath(root: Path, name: str) -> int:
         try:
             for part in folders:
                 inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                os.close(fd)
-                fd = inner
+                fd, outer = inner, fd  # one step: Ctrl-C between a close and this left `fd` closed twice
+                os.close(outer)
             file_fd = os.open(leaf, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, dir_fd=fd)
         finally:
             os.close(fd)

@@ -140,10 +140,10 @@ def append_to(part: Path) -> BinaryIO:
         if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:  # a hard link would write outside DEST
             raise OSError(f"{part} is not a regular file of its own")
         os.set_blocking(fd, True)
-        return os.fdopen(fd, "ab")
     except BaseException:
         os.close(fd)
         raise
+    return os.fdopen(fd, "ab")  # it owns `fd` once made: never closed twice (safeio._regular_file)
 
 
 class FolderMirror:
