@@ -224,6 +224,7 @@ def _make_folders(folder: Path) -> list[Path]:
 def _atomic_in_folder(path: Path, force: bool, mode: int) -> Iterator[Path]:
     import tempfile  # writers only; readers start faster without it
 
+    from mirror.held_back import interrupts_held
     from mirror.leftovers import made_and_claimed, remove_unheld
 
     prefix = fit_stem(f".{path.name}.", "12345678" + TMP_SUFFIX)  # a long name shortened: 8 random letters follow
@@ -236,11 +237,14 @@ def _atomic_in_folder(path: Path, force: bool, mode: int) -> Iterator[Path]:
             raise OSError(exc.errno, exc.strerror, str(path)) from None
         return fd, Path(name)
 
-    claimed = made_and_claimed(make)  # held until the fd is closed below: never taken for a killed run's
-    if claimed is None:
-        raise OSError(errno.EAGAIN, "another run of mirror keeps removing this run's temporary files", str(path))
-    fd, tmp = claimed
+    fd, tmp = -1, None
     try:
+        with interrupts_held():  # Ctrl-C after the file was made and before `tmp` was set left the file behind
+            claimed = made_and_claimed(make)  # held until the fd is closed below: never taken for a killed run's
+            if claimed is None:
+                raise OSError(errno.EAGAIN, "another run of mirror keeps removing this run's temporary files",
+                              str(path))
+            fd, tmp = claimed
         with writing_to(path):
             yield tmp
             os.chmod(tmp, mode)
@@ -251,15 +255,17 @@ def _atomic_in_folder(path: Path, force: bool, mode: int) -> Iterator[Path]:
             else:
                 _place_new(tmp, path)
     except OSError as exc:
-        if exc.filename != str(tmp):
+        if tmp is None or exc.filename != str(tmp):
             raise
         raise OSError(exc.errno, exc.strerror, str(path)) from None  # "No space left on device: x.pub", not .x.tmp
     finally:
-        try:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-        finally:
-            os.close(fd)  # whatever the unlink said (a stick pulled out): a held fd kept for good is a leak
+        if tmp is not None:
+            with interrupts_held():  # a signal now (after another error) must not skip the unlink or the close
+                try:
+                    with contextlib.suppress(FileNotFoundError):
+                        tmp.unlink()
+                finally:
+                    os.close(fd)  # whatever the unlink said (a stick pulled out): a held fd kept for good leaks
 
 
 def load_state(path: Path) -> dict[str, Any]:

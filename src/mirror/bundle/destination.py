@@ -22,6 +22,7 @@ from pathlib import Path
 
 from mirror.errors import ConfigError
 from mirror.formats.names import check_name_length
+from mirror.held_back import interrupts_held
 from mirror.leftovers import made_and_claimed, remove_unheld
 from mirror.safeio import OUTPUT_FULL, TMP_SUFFIX, fit_stem
 
@@ -121,8 +122,9 @@ def new_folders(folder: Path) -> Iterator[list[Path]]:
 @contextlib.contextmanager
 def private_folder(beside: Path, prefix: str) -> Iterator[Path]:
     """A new private working folder (mode 0700) inside `beside`, named `prefix` and random letters, held
-    (mirror.leftovers) for the `with` block; the caller removes or renames it. What runs killed outright left
-    there (working folders with the accounts and photos they had unpacked) is removed first.
+    (mirror.leftovers) for the `with` block; the caller renames it or removes it, and it is removed when the
+    block raises. What runs killed outright left there (working folders with the accounts and photos they had
+    unpacked) is removed first.
 
     Raises:
         OSError: it cannot be made; the error names `beside`, the folder the reader chose, not the working one.
@@ -138,14 +140,22 @@ def private_folder(beside: Path, prefix: str) -> Iterator[Path]:
             exc.filename, exc.filename2 = str(beside), None
             raise
 
-    claimed = made_and_claimed(make)
-    if claimed is None:
-        raise OSError(errno.EAGAIN, "another run of mirror keeps removing this run's working folders", str(beside))
-    fd, folder = claimed
+    fd, folder = -1, None
     try:
+        with interrupts_held():  # Ctrl-C after the folder was made and before `folder` was set left it behind
+            claimed = made_and_claimed(make)
+            if claimed is None:
+                raise OSError(errno.EAGAIN, "another run of mirror keeps removing this run's working folders",
+                              str(beside))
+            fd, folder = claimed
         yield folder
+    except BaseException:
+        if folder is not None:  # the caller failed, perhaps interrupted before its own cleanup began
+            remove_tree(folder)  # (a folder the caller renamed into place is no longer there)
+        raise
     finally:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
 
 
 @contextlib.contextmanager

@@ -69,13 +69,14 @@ def extract_bundle(path: Path, dest: Path | None, keys: Keys, limits: Limits | N
     except (FileExistsError, NotADirectoryError):  # a file where a folder of the path should be
         _remove_empty(made)
         raise ConfigError(f"{folder} is not a folder", hint="name a new folder inside a folder") from None
-    holding = contextlib.ExitStack()  # the working folder, held (mirror.leftovers)
-    try:
-        staging = holding.enter_context(private_folder(folder, f".{dest.name if dest else path.stem}."))
-    except OSError:
-        _remove_empty(made)
-        raise
-    with holding:  # held until renamed or removed: a removal is never shared with another run's cleaning
+    # the working folder, held (mirror.leftovers) until renamed or removed: a removal is never shared with
+    # another run's cleaning; entered first, so that Ctrl-C as soon as the folder is made still removes it
+    with contextlib.ExitStack() as holding:
+        try:
+            staging = holding.enter_context(private_folder(folder, f".{dest.name if dest else path.stem}."))
+        except BaseException:
+            _remove_empty(made)
+            raise
         try:
             with said_under(staging, lambda: dest):
                 with open_archive_file(path) as fp:  # the first volume of a 7-Zip set: the whole set

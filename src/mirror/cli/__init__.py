@@ -22,8 +22,8 @@ import signal
 import sys
 
 # Ctrl-C while the modules below load (the first tenth of a second): out at once with 130, never a traceback.
-# run() gives Ctrl-C back to Python, to end a command through its own cleanup. Only in the `mirror` command
-# itself (or `python -m mirror`), never in a program that imports this package.
+# run() then makes Ctrl-C a KeyboardInterrupt again, to end a command through its own cleanup. Only in the
+# `mirror` command itself (or `python -m mirror`), never in a program that imports this package.
 _IGNORED = signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # a background job of a script: it stays so
 if not _IGNORED and sys.argv and (os.path.basename(sys.argv[0]) == "mirror" or sys.argv[0].endswith(
         os.path.join("mirror", "__main__.py"))):
@@ -33,9 +33,12 @@ from mirror.cli.common import warn  # noqa: E402
 from mirror.cli.failure import interrupted, note_signal  # noqa: E402
 from mirror.cli.quick import run_quick  # noqa: E402
 from mirror.errors import ExitCode  # noqa: E402
+from mirror.held_back import holding  # noqa: E402
 
 
 def _interrupted(signum: int, frame: object) -> None:
+    if holding(signum):  # a few statements that must not be cut in two (held_back.py): raised at their end
+        return
     note_signal(signum)
     raise KeyboardInterrupt  # the same way out as Ctrl-C: every command's cleanup runs
 
@@ -74,7 +77,7 @@ def run() -> None:
         # Russian help on a KOI8-R terminal crashed on its first dash (helper-148); JSON stays whole (echo)
         sys.stdout.reconfigure(errors="backslashreplace")
     if not _IGNORED:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, _interrupted)
     for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if number is not None and signal.getsignal(number) is not signal.SIG_IGN:  # nohup: hang-ups stay ignored
             signal.signal(number, _interrupted)

@@ -1,0 +1,84 @@
+"""Ctrl-C, SIGTERM or SIGHUP the moment a temporary file or working folder is made: it goes with the cleanup,
+never left behind (a signal between making it and the code that removes it used to leave it)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mirror.bundle.destination import private_folder
+from mirror.cli import _interrupted
+from mirror.held_back import interrupts_held
+from mirror.safeio import atomic_write
+
+
+@pytest.fixture
+def handlers() -> Iterator[None]:
+    """The `mirror` command's own handlers, as cli.run() installs them, for this test."""
+    numbers = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {number: signal.getsignal(number) for number in numbers}
+    for number in numbers:
+        signal.signal(number, _interrupted)
+    yield
+    for number, handler in before.items():
+        signal.signal(number, handler)
+
+
+def _signalled_after(make: Callable[..., Any], signum: int) -> Callable[..., Any]:
+    """`make`, then the signal sent to this process: its handler runs as soon as `make` returns."""
+
+    def made(*args: Any, **kwargs: Any) -> Any:
+        result = make(*args, **kwargs)
+        os.kill(os.getpid(), signum)
+        return result
+
+    return made
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_as_the_temporary_file_is_made_leaves_nothing(handlers: None, signum: int, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder := tmp_path / "out").mkdir()
+    monkeypatch.setattr(tempfile, "mkstemp", _signalled_after(tempfile.mkstemp, signum))
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(folder / "out.7z", b"a bundle")
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_as_the_working_folder_is_made_leaves_nothing(handlers: None, signum: int, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    (beside := tmp_path / "out").mkdir()
+    monkeypatch.setattr(tempfile, "mkdtemp", _signalled_after(tempfile.mkdtemp, signum))
+    with pytest.raises(KeyboardInterrupt), private_folder(beside, ".x."):
+        pytest.fail("the block ran although the signal came before it")
+    assert list(beside.iterdir()) == []
+
+
+def test_a_working_folder_goes_when_its_block_fails_before_the_callers_cleanup(tmp_path: Path) -> None:
+    """Ctrl-C between `with private_folder(...)` and the caller's own try: the folder and what it holds go."""
+    (beside := tmp_path / "out").mkdir()
+    with pytest.raises(KeyboardInterrupt), private_folder(beside, ".x.") as folder:
+        (folder / "account.txt").write_text("an unpacked account")
+        raise KeyboardInterrupt
+    assert list(beside.iterdir()) == []
+
+
+def test_a_held_signal_is_raised_at_the_end_of_the_outermost_block(handlers: None) -> None:
+    reached = []
+    with pytest.raises(KeyboardInterrupt), interrupts_held():
+        with interrupts_held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            reached.append("inner")
+        reached.append("outer")  # the inner block's end does not raise it
+        os.kill(os.getpid(), signal.SIGINT)  # a second one is noted, not raised twice
+    assert reached == ["inner", "outer"]
+    with interrupts_held():  # nothing noted is left over for the next block
+        pass
+
