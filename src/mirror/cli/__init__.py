@@ -16,6 +16,7 @@ often on a slow phone, does not load click at all (quick.py).
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import signal
@@ -56,8 +57,17 @@ def _finish_quietly(code: object) -> None:
         for number in numbers:
             if signal.getsignal(number) is not signal.SIG_IGN:
                 signal.signal(number, lambda *_: os._exit(status))
+        # The interpreter puts the default actions back once its threads are joined, before its last clean-up: a
+        # signal then ended the process as killed by it (exit -15) after the command had done its work. From the
+        # atexit callbacks on (the threads joined, nothing left to wait for) the signals are ignored instead.
+        atexit.register(_ignore, numbers)
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, numbers)
+
+
+def _ignore(numbers: list[int]) -> None:
+    for number in numbers:
+        signal.signal(number, signal.SIG_IGN)
 
 
 def _status(code: object) -> int:

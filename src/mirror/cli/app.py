@@ -62,6 +62,15 @@ class MirrorGroup(click.Group):
         apply_language(self)
         return super().main(*args, **kwargs)
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        """The arguments read; Ctrl-C meanwhile (or while --help or --version prints) is "interrupted", 130, as
+        in a command, not click's "Aborted!" and 1."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except KeyboardInterrupt:
+            interrupted()
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             with failures():
