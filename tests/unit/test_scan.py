@@ -599,6 +599,8 @@ def test_scan_text_finds_identifiers(text: str, kind: str, value: str) -> None:
     pytest.param("aizhan @ mail.kz", ["aizhan @ mail.kz"], id="spaces around at"),
     pytest.param("aizhan @ mail . kz, dana [at] gmail . com", ["aizhan @ mail . kz", "dana [at] gmail . com"],
                  id="spaces around the point too"),
+    pytest.param("Пишите: aizhan @ mail . kz . Пишите ещё; dana [at] gmail . com . Then",
+                 ["aizhan @ mail . kz", "dana [at] gmail . com"], id="a sentence's point after a spaced address"),
     pytest.param("тел 250 12 34, мобильный: 2501234, телефон — 50-12-34", ["250 12 34", "2501234", "50-12-34"],
                  id="local numbers said to be"),
     pytest.param("dana-87011234567-almaty, Aida-8-701-123-45-67-aktobe", ["87011234567", "8-701-123-45-67"],
@@ -652,7 +654,7 @@ def test_identifiers_as_people_write_them(text: str, values: list[str]) -> None:
 
 @pytest.mark.parametrize("text", [
     "поговорили о 2022 годе, о 1500 задержанных; ООО 123 456 ответило", "chmod 0o755 and 0o7324528887",
-    "I was @ home . Then we left", "мы @ дома . потом ушли",
+    "I was @ home . Then we left", "мы @ дома . потом ушли", "I was @ home . Then . Later we left",
     "ущерб составил 87 012 345 678 тенге; 77 011 234 567 тенге", "photo@2x.png ![](images/square@2x.jpg)",
     "05 01 2022 18 30", "I looked at tengrinews.kz yesterday", "злая собака лаяла. Потом", "встреча @ 18:00 у дома 8",
     "uuid 123e4567-e89b-12d3-a456-870105300128", "В 2022 году 8 700 человек; 1 300 ранены, 4 266 задержаны.",

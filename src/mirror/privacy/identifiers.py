@@ -548,12 +548,17 @@ def _obfuscated_emails(text: str) -> list[Match]:
         domain = _OBFUSCATED_DOMAIN.match(text, at.end())
         if local is None or domain is None or not _ADDRESS_LOCAL.fullmatch(local.group()):
             continue  # "RT @ tengrinews.kz", "лает собака соседа.Страшно": no one's address
-        if (at.group() == "@" or at.group().strip().lower() == "at") and not _DOT_WRITTEN.search(domain.group()):
+        name = domain.group()
+        # A point with a space each side counts only before a domain's usual end: "mail . kz . Пишите" is an
+        # address and a sentence's point, "I was @ home . Then" a point between words of prose
+        while (spaced := _SPACED_DOT.search(name)) is not None and name[spaced.end():].lower() not in _SPACED_TLDS:
+            name = name[:spaced.start()]
+        if name != domain.group() and _OBFUSCATED_DOMAIN.fullmatch(name) is None:
+            continue
+        if (at.group() == "@" or at.group().strip().lower() == "at") and not _DOT_WRITTEN.search(name):
             continue  # "looked at tengrinews.kz"; a plain address is _EMAIL's (aizhan@mail(dot)kz is not)
-        spaced = _SPACED_DOT.search(domain.group())
-        if spaced is not None and domain.group()[spaced.end():].lower() not in _SPACED_TLDS:
-            continue  # "I was @ home . Then": a point between words of prose, unless a domain's end follows it
-        found.append(("email", text[local.start():domain.end()], local.start(), domain.end()))
+        end = domain.start() + len(name)
+        found.append(("email", text[local.start():end], local.start(), end))
     return found
 
 
