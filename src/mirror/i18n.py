@@ -373,7 +373,7 @@ class Catalog:
         name, colon, rest = text.partition(": ")  # "PATH: REASON" as an error names a file: no template of its own
         if colon and DATA_OPEN in text and _inside_data(text, len(name)):
             colon = ""
-        if colon and depth < MAX_DEPTH and " " not in name:
+        if colon and depth < MAX_DEPTH and (" " not in name or _file_like(name)):
             inner = self.weighed(rest, depth + 1)
             if inner is not None and (best is None or len(colon) + inner[0] > best[0]):
                 best = (len(colon) + inner[0], f"{name}{colon}{inner[1]}")
@@ -413,6 +413,13 @@ class Catalog:
             if field is not None:
                 out.append(values.get(field, "{" + field + "}"))
         return nested, "".join(out)
+
+
+def _file_like(name: str) -> bool:
+    """Whether `name`, which holds a space, reads as a file's name: an extension at its end ("Алматы 2022.7z",
+    "my photos/a b.jpg"). Other words before ": " are not taken for a name."""
+    extension = name.rpartition(".")[2] if "." in name else ""
+    return 0 < len(extension) <= 8 and extension.isalnum() and not extension.isdigit()  # .7z, not "version 2.0"
 
 
 def _literal(template: str) -> str:

@@ -443,3 +443,14 @@ def test_two_messages_of_one_shape_translate_alike_whatever_the_hash_seed() -> N
     said = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
                            env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(8)}
     assert len(said) == 1, said
+
+
+def test_a_file_name_with_a_space_before_a_message_is_a_name(russian: None) -> None:
+    """The room's "note: Алматы 2022.7z: changed while it was checked..." stayed English after "заметка:": a name
+    before ": " was taken only without a space. One with an extension at its end is a name now; other words with
+    a space are not ("version 2.0: ..." is no file, and no message of the catalog begins that way either)."""
+    line = i18n.translate("note: Алматы 2022.7z: changed while it was checked; it is looked at again")
+    assert line == "заметка: Алматы 2022.7z: изменился во время проверки; он будет проверен ещё раз", line
+    line = i18n.translate("skipped my photos/Алматы 2022.7z: does not verify: 1 file(s) failed: changed: a b.jpg "
+                          "(sha256 does not match)")
+    assert line.startswith("пропущено: my photos/Алматы 2022.7z: не проходит проверку: ") and "changed" not in line
