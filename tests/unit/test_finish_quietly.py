@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,49 @@ def test_a_signal_while_the_interpreter_ends_never_kills_it() -> None:
         _, err = proc.communicate(timeout=20)
         assert proc.returncode in (0, 143), (proc.returncode, err)
         assert proc.returncode == 0 or err == b"mirror: interrupted\n", err
+
+
+_SETTLED = """
+import os, signal, sys
+import click
+import mirror.cli, mirror.cli.failure as failure
+sent = []
+
+def signalled(where, real, first=False):  # `real`, with SIGTERM sent to this process as it begins
+    def call(*args, **kwargs):
+        if where(*args) and len(sent) < (1 if first else 2):
+            sent.append(real.__name__)
+            print("signalled", flush=True)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+    return call
+
+scene = sys.argv.pop(1)
+if scene == "version":  # --version has printed; a second SIGTERM while "interrupted" is said
+    click.Context.exit = signalled(lambda ctx, *_: True, click.Context.exit, first=True)
+    failure.warn = signalled(lambda *_: True, failure.warn)
+elif scene == "command":  # the command is running; a second SIGTERM while "interrupted" is said
+    click.Context.invoke = signalled(lambda ctx, *_: True, click.Context.invoke, first=True)
+    failure.warn = signalled(lambda *_: True, failure.warn)
+else:  # the command has printed its result; SIGTERM as click closes its context, before it exits
+    click.Context.__exit__ = signalled(lambda ctx, *_: ctx.parent is None and ctx._depth == 1,
+                                       click.Context.__exit__, first=True)
+sys.argv[0] = "mirror"
+mirror.cli.run()
+"""
+
+
+@pytest.mark.parametrize(("scene", "code", "said"), [("version", 143, "mirror: interrupted\n"),
+                                                      ("command", 143, "mirror: interrupted\n"),
+                                                      ("closing", 0, "no keys in it\n")])
+def test_a_signal_once_the_end_is_settled_changes_nothing(scene: str, code: int, said: str, tmp_path: Path) -> None:
+    """Once a command has done its work, or said why it ends ("interrupted" included), a signal leaves that end
+    as it is. It came into click's own code (its context closed after the command, or a second SIGTERM, as GNU
+    timeout sends one to the process and one to its group, while "interrupted" was said) and was click's
+    "Aborted!", exit 1."""
+    args = ["--version"] if scene == "version" else ["keys", "list"]
+    done = subprocess.run([sys.executable, "-c", _SETTLED, scene, *args], capture_output=True, text=True, timeout=60,
+                          check=False, env={**os.environ, "MIRROR_KEYS": str(tmp_path)})
+    assert done.returncode == code and done.stderr.endswith(said), (done.returncode, done.stderr)
+    assert "Aborted" not in done.stderr and done.stderr.count("mirror: interrupted") == (code == 143)
+    assert done.stdout.count("signalled") == (1 if scene == "closing" else 2)  # click's code is still as patched

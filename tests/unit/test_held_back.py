@@ -14,6 +14,7 @@ import pytest
 
 from mirror.bundle.destination import private_folder
 from mirror.cli import _interrupted
+from mirror.cli.failure import SETTLED
 from mirror.held_back import interrupts_held
 from mirror.safeio import atomic_write
 
@@ -25,6 +26,7 @@ def handlers() -> Iterator[None]:
     before = {number: signal.getsignal(number) for number in numbers}
     for number in numbers:
         signal.signal(number, _interrupted)
+    SETTLED.clear()  # a command run in this process before (CliRunner) leaves its end settled: run() is a new one
     yield
     for number, handler in before.items():
         signal.signal(number, handler)

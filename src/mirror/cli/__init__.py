@@ -31,13 +31,15 @@ if not _IGNORED and sys.argv and (os.path.basename(sys.argv[0]) == "mirror" or s
     signal.signal(signal.SIGINT, lambda *_: os._exit(130))
 
 from mirror.cli.common import warn  # noqa: E402
-from mirror.cli.failure import interrupted, note_signal  # noqa: E402
+from mirror.cli.failure import SETTLED, interrupted, note_signal, settle  # noqa: E402
 from mirror.cli.quick import run_quick  # noqa: E402
 from mirror.errors import ExitCode  # noqa: E402
 from mirror.held_back import holding  # noqa: E402
 
 
 def _interrupted(signum: int, frame: object) -> None:
+    if SETTLED:  # the command has done its work or said why it ends: that end stands (failure.py)
+        return
     if holding(signum):  # a few statements that must not be cut in two (held_back.py): raised at their end
         return
     note_signal(signum)
@@ -103,6 +105,7 @@ def run() -> None:
             os._exit(_status(done.code))
         raise
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM before a command's own boundary (cli/failure.py) was entered
+        settle(True)
         interrupted()
     except Exception as exc:  # the outermost boundary: a bug must still not print a traceback
         if os.environ.get("MIRROR_DEBUG"):

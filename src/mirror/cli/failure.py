@@ -31,6 +31,16 @@ def note_signal(number: int) -> None:
     _signal_number = number
 
 
+# The command's end is known (its work done, or `fail` called): from then on SIGINT, SIGTERM and SIGHUP leave that end
+# as it is (the `mirror` command's handler, cli/__init__.py, does nothing; `_finish_quietly` keeps it so to the
+# process's end). A signal in click's code after the command, or a second one while "interrupted" was said (GNU
+# timeout signals the process and its group), was click's "Aborted!" and exit 1. `settle(True)` is the list's own
+# append, C code: a signal that came meanwhile is handled as a Python function is entered, before its first line,
+# and a `settle` of Python's own cut short that way was the same "Aborted!" in 1 run of 200 (--version, spammed).
+SETTLED: list[bool] = []
+settle = SETTLED.append
+
+
 def interrupted() -> NoReturn:
     """Say "interrupted" and exit as a shell expects of a command a signal ended: 130 after Ctrl-C, 143 after
     SIGTERM, 129 after SIGHUP. The command's cleanup has already run (its temporary files are gone)."""
@@ -39,6 +49,7 @@ def interrupted() -> NoReturn:
 
 def fail(message: str, hint: str | None, code: int) -> NoReturn:
     """Print the error (and the hint) on stderr, translated, and exit with `code`."""
+    settle(True)
     warn(f"mirror: {message}")
     if hint:
         warn(f"hint: {hint}")
@@ -58,4 +69,5 @@ def failures() -> Iterator[None]:
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"{where}{exc.strerror or exc}", None, ExitCode.ERROR)
     except KeyboardInterrupt:
+        settle(True)  # before the call: a second signal as it begins is one after the end was settled
         interrupted()
