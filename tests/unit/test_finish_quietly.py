@@ -127,3 +127,35 @@ def test_a_signal_once_the_end_is_settled_changes_nothing(scene: str, code: int,
     assert done.returncode == code and done.stderr.endswith(said), (done.returncode, done.stderr)
     assert "Aborted" not in done.stderr and done.stderr.count("mirror: interrupted") == (code == 143)
     assert done.stdout.count("signalled") == (1 if scene == "closing" else 2)  # click's code is still as patched
+
+
+_LINGERING = """
+import atexit, sys, time
+import mirror.cli, mirror.cli.app as app
+real = app.MirrorGroup.main
+
+def main(self, *args, **kwargs):  # a library the command loads registers an exit callback that waits
+    atexit.register(lambda: (print("waiting", flush=True), time.sleep(60)))
+    return real(self, *args, **kwargs)
+
+app.MirrorGroup.main = main
+sys.argv = ["mirror", "--version"]
+mirror.cli.run()
+"""
+
+
+def test_an_exit_callback_that_waits_is_still_ended_by_a_signal() -> None:
+    """A library's atexit callback (paramiko joins its threads there) that hangs is ended by Ctrl-C or SIGTERM, with
+    the command's own code: the signals are ignored only after the last such callback, not before them all."""
+    proc = subprocess.Popen([sys.executable, "-c", _LINGERING], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None
+        while (line := proc.stdout.readline()) and line != "waiting\n":
+            pass
+        assert line == "waiting\n", proc.communicate(timeout=20)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        proc.kill()
+        proc.communicate()

@@ -59,17 +59,18 @@ def _finish_quietly(code: object) -> None:
         for number in numbers:
             if signal.getsignal(number) is not signal.SIG_IGN:
                 signal.signal(number, lambda *_: os._exit(status))
-        # The interpreter puts the default actions back once its threads are joined, before its last clean-up: a
-        # signal then ended the process as killed by it (exit -15) after the command had done its work. From the
-        # atexit callbacks on (the threads joined, nothing left to wait for) the signals are ignored instead.
-        atexit.register(_ignore, numbers)
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, numbers)
 
 
-def _ignore(numbers: list[int]) -> None:
-    for number in numbers:
-        signal.signal(number, signal.SIG_IGN)
+def _ignore() -> None:
+    """The last atexit callback (run() registers it before any other): the interpreter puts the default actions
+    back after the callbacks, before its last clean-up, and a signal then killed the process (exit -15) after the
+    command had done its work; from here on the signals are ignored. Until here they end it with the command's code
+    (_finish_quietly): a library's callback that hangs (paramiko joins its threads in one) is ended by Ctrl-C."""
+    for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if number is not None:
+            signal.signal(number, signal.SIG_IGN)
 
 
 def _status(code: object) -> int:
@@ -88,6 +89,7 @@ def run() -> None:
         # what the terminal's encoding lacks is written as \u2014: click prints help and usage itself, and a
         # Russian help on a KOI8-R terminal crashed on its first dash (helper-148); JSON stays whole (echo)
         sys.stdout.reconfigure(errors="backslashreplace")
+    atexit.register(_ignore)  # before any library registers its own: atexit runs them last registered first
     if not _IGNORED:
         signal.signal(signal.SIGINT, _interrupted)
     for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
