@@ -55,3 +55,31 @@ def test_ctrl_c_as_a_folder_is_let_go_on_the_way_down(opening: Callable[[Path], 
     with pytest.raises(KeyboardInterrupt):
         opening(tmp_path)
     assert len(set(calls)) == len(calls), calls  # no number closed twice
+
+
+def test_ctrl_c_as_an_early_checks_part_is_let_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """fetch/early.py: GrowingFile.close let go of the part's descriptor and then forgot it, in two steps; Ctrl-C
+    between them (result() closes it on the main thread as an interrupted fetch answers its checks) left the number
+    recorded, and the close that comes again (the file object's own, when it is dropped) closed it a second time:
+    by then perhaps a file that another part of the run had opened."""
+    import threading
+
+    from mirror.fetch.early import GrowingFile
+
+    (part := tmp_path / "bundle.7z.part").write_bytes(b"7z" * 100)
+    growing = GrowingFile(part, 200, lambda start: (bytearray(), "a mirror"), lambda: True, threading.Event())
+    growing.seek(0)
+    assert growing.read(2) == b"7z"  # the part is open now
+    real, calls = os.close, []
+
+    def close(fd: int) -> None:
+        real(fd)
+        calls.append(fd)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "close", close)
+    with pytest.raises(KeyboardInterrupt):
+        growing.close()
+    growing.close()  # as the object's finalizer calls it
+    assert calls and len(set(calls)) == len(calls), calls

@@ -181,9 +181,9 @@ class GrowingFile(io.RawIOBase):
 
     def close(self) -> None:
         self.cancelled.set()
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        fd, self._fd = self._fd, None  # forgotten first: Ctrl-C after the close left it to be closed twice
+        if fd is not None:
+            os.close(fd)
         super().close()
 
 
