@@ -57,9 +57,10 @@ def interrupts_held() -> Iterator[None]:
 
 
 def _raise(signum: int) -> None:
+    """Handle the signal noted as its handler now would: the command's raises its KeyboardInterrupt, or nothing once
+    the command's end is settled (cli/failure.py); a handler put back meanwhile (SIG_IGN) decides too."""
     import signal
 
     handler = signal.getsignal(signum)
     if callable(handler):
         handler(signum, None)
-    raise KeyboardInterrupt
