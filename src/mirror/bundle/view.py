@@ -51,6 +51,7 @@ from mirror.bundle.parts import open_part_refusal
 from mirror.bundle.verify import Keys, VerifiedBundle
 from mirror.errors import ConfigError, ContentError
 from mirror.formats.manifest import PAGE_NAME, SUMS_NAME, SumsTable, file_details
+from mirror.held_back import interrupts_held
 from mirror.record import record, replace
 from mirror.safeio import read_at_most
 from mirror.trust.policy import Policy
@@ -250,17 +251,21 @@ def open_view(bundle: Path, keys: Keys, into: Path, allow_untrusted: bool = Fals
         OSError: the folder cannot be written.
     """
     _private(into)
-    holder = Path(tempfile.mkdtemp(prefix=_HOLDER, dir=into))  # mode 0700: only this user reads what it holds
+    made: list[Path] = []
     try:
+        with interrupts_held():  # Ctrl-C between making the folder and recording it left an empty view-* behind
+            made.append(Path(tempfile.mkdtemp(prefix=_HOLDER, dir=into)))  # mode 0700: only this user reads it
+        holder = made[0]
         extracted = extract_bundle(bundle, None, keys, allow_untrusted=allow_untrusted, policy=policy, parent=holder)
     except ContentError:
-        remove_tree(holder)
+        remove_tree(made[0])
         refusal = open_part_refusal(bundle)
         if refusal is None:
             raise
         raise refusal from None
     except BaseException:
-        remove_tree(holder)
+        for folder in made:
+            remove_tree(folder)
         raise
     try:
         view = _view(extracted)
