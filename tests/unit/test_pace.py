@@ -116,3 +116,39 @@ def test_bad_rates_are_refused(text: object) -> None:
 def test_rates_print() -> None:
     """Rates are shown in the largest unit that fits."""
     assert [format_rate(r) for r in (512, 1024, 1536 << 10)] == ["512 B/s", "1 KiB/s", "1.5 MiB/s"]
+
+
+def test_a_set_stop_switch_refuses_transfers_but_not_the_deletion_of_temporary_files() -> None:
+    """Ctrl-C stops a host's transfers; the DELETE of its `.part` file must still go out (it was refused as
+    "not started: interrupted", and the file stayed on the host)."""
+    limits = Limits(stall=5, min_rate=0, budget=60)
+    switch = pace.Stop()
+    with pace.stoppable(switch):
+        switch.set()
+        assert pace.interrupted()
+        with pytest.raises(TransferError, match="not started: interrupted"):
+            Watch("m", "PUT next", limits).__enter__()
+        with cleanup():
+            assert not pace.interrupted()
+            with Watch("m", "DELETE temp", limits) as watch:
+                time.sleep(0.3)  # several watchdog ticks: the set switch does not end it either
+            assert watch.error is None
+
+
+def test_a_worker_thread_carries_its_hosts_stop_switch() -> None:
+    """A host's extra connections (publish --transfers) stop with it."""
+    switch, seen = pace.Stop(), []
+    with pace.stoppable(switch):
+        enter = pace.carried()
+
+    def worker() -> None:
+        with enter():
+            seen.append(pace.interrupted())
+            switch.set()
+            seen.append(pace.interrupted())
+        seen.append(pace.interrupted())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == [False, True, False]

@@ -175,25 +175,34 @@ def pause(seconds: float) -> bool:
 
 
 def carried() -> Callable[[], contextlib.AbstractContextManager[None]]:
-    """This thread's budgets, for a worker thread it starts to enter: the worker's transfers end by the same
-    deadlines (a host's several connections share its one budget)."""
+    """This thread's budgets and stop switch, for a worker thread it starts to enter: the worker's transfers end by
+    the same deadlines (a host's several connections share its one budget), and when the same switch is set."""
     phases = list(_local.budgets)
+    switch = _local.stop
 
     @contextlib.contextmanager
     def enter() -> Iterator[None]:
         _local.budgets.extend(phases)
+        before, _local.stop = _local.stop, switch if switch is not None else _local.stop
         try:
             yield
         finally:
+            _local.stop = before
             for phase in phases:
                 _local.budgets.remove(phase)
 
     return enter
 
 
+def interrupted() -> bool:
+    """Whether this thread's stop switch is set: for loops no socket can stop (a copy to a folder)."""
+    return _local.stop is not None and _local.stop.is_set() and not _local.cleanup
+
+
 @contextlib.contextmanager
 def cleanup() -> Iterator[None]:
-    """Inside, watches ignore spent budgets and get CLEANUP_SECONDS: for deleting a temporary file."""
+    """Inside, watches ignore spent budgets and a set stop switch, and get CLEANUP_SECONDS: for deleting a
+    temporary file."""
     before, _local.cleanup = _local.cleanup, True
     try:
         yield
@@ -265,7 +274,7 @@ class Watch:
         log = next((b.log for b in reversed(_local.budgets) if b.log is not None), None)
         if self._phase.deadline <= now:
             raise self._failure(f"not started: the time budget of {self._phase.seconds:g} s is spent")
-        self._switch = _local.stop
+        self._switch = None if _local.cleanup else _local.stop  # deleting a temporary file is what a stop wants
         if self._switch is not None and self._switch.is_set():
             raise self._failure("not started: interrupted")
         self._started = now

@@ -14,14 +14,15 @@ out; it is a daemon thread, so the process does not wait for it either.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from mirror.errors import Failure, TransferError
-from mirror.net.pace import CLEANUP_SECONDS, budget
+from mirror.net.pace import CLEANUP_SECONDS, Stop, budget, stoppable
 from mirror.publish.hosts.base import Host
 
 Log = Callable[[str], None]
@@ -36,18 +37,20 @@ class _Slot(Generic[T]):
 
     deadline: float
     thread: threading.Thread | None = None
+    ended: threading.Event = field(default_factory=threading.Event)  # waited on, never the thread itself (below)
     result: T | None = None
     error: BaseException | None = None
     done: bool = False
 
 
-def _run(slot: _Slot[T], host: Host, seconds: float, work: Callable[[Host], T], log: Log) -> None:
+def _run(slot: _Slot[T], host: Host, seconds: float, work: Callable[[Host], T], log: Log, stop: Stop) -> None:
     try:
-        with budget(seconds, log):
+        with budget(seconds, log), stoppable(stop):
             slot.result = work(host)
     except BaseException as exc:  # handed to the waiting thread, which decides
         slot.error = exc
     slot.done = True
+    slot.ended.set()
 
 
 def each_host(hosts: Sequence[Host], seconds: Mapping[str, float], work: Callable[[Host], T],
@@ -59,17 +62,46 @@ def each_host(hosts: Sequence[Host], seconds: Mapping[str, float], work: Callabl
     a required host was left without its index and never reported, helper-151).
     """
     slots: list[_Slot[T]] = []
-    for host in hosts:
-        slot: _Slot[T] = _Slot(time.monotonic() + seconds[host.name])
-        slot.thread = threading.Thread(target=_run, args=(slot, host, seconds[host.name], work, log), daemon=True,
-                                       name=f"host {host.name}")
-        slot.thread.start()
-        slots.append(slot)
+    stop = Stop()
+    try:
+        for host in hosts:
+            slot: _Slot[T] = _Slot(time.monotonic() + seconds[host.name])
+            slot.thread = threading.Thread(target=_run, args=(slot, host, seconds[host.name], work, log, stop),
+                                           daemon=True, name=f"host {host.name}")
+            slots.append(slot)  # before it starts: a signal as it starts finds it among those to wait for
+            slot.thread.start()
+        for slot in slots:
+            slot.ended.wait(max(0.0, slot.deadline + GRACE - time.monotonic()))
+    except BaseException:
+        _stopped(stop, slots, log)
+        raise
+    return _outcomes(hosts, seconds, slots)
+
+
+def _stopped(stop: Stop, slots: Sequence[_Slot[T]], log: Log) -> None:
+    """Ctrl-C (or a bug) in the waiting thread: end every host's transfers and wait, a little, while they delete
+    their temporary files (a daemon thread is cut off where it stands when the process ends: a `.NAME.part` was
+    left on the host, and nothing removed it later). A second Ctrl-C ends the wait.
+
+    The wait is on each slot's event: a Thread.join cut short by Ctrl-C marks a thread that is still running as
+    ended (CPython 3.11's bpo-45274 handling), and every later join returned at once."""
+    stop.set()
+    busy = [slot for slot in slots if slot.thread is not None and slot.thread.ident is not None
+            and not slot.ended.is_set()]
+    if not busy:
+        return
+    with contextlib.suppress(OSError):  # a closed stderr must not hide the interrupt
+        log("interrupted: ending the transfers under way and removing their temporary files")
+    until = time.monotonic() + CLEANUP_SECONDS
+    for slot in busy:
+        slot.ended.wait(max(0.0, until - time.monotonic()))
+
+
+def _outcomes(hosts: Sequence[Host], seconds: Mapping[str, float],
+              slots: Sequence[_Slot[T]]) -> list[T | TransferError]:
     outcomes: list[T | TransferError] = []
     unexpected: BaseException | None = None
     for host, slot in zip(hosts, slots, strict=True):
-        assert slot.thread is not None  # noqa: S101 - set just above
-        slot.thread.join(max(0.0, slot.deadline + GRACE - time.monotonic()))
         if not slot.done:
             outcomes.append(TransferError(host.name, f"still busy {GRACE:g} s after its time budget of "
                                           f"{seconds[host.name]:g} s ran out; no longer waited for",

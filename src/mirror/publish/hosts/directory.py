@@ -25,6 +25,7 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
+from mirror.net.pace import interrupted
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
 from mirror.publish.hosts.base import CHUNK, MAX_LISTING, read_back, too_many
@@ -138,6 +139,7 @@ class DirectoryHost:
         with self._open(path) as file:
             while chunk := self._read(file, path, CHUNK):
                 yield chunk
+                self._go_on(path)
 
     def upload(self, path: str, source: Path, sha256: str) -> None:
         """Copy `source` to a temporary file beside `path`, fsync it, os.replace it over `path`, read it back.
@@ -220,6 +222,7 @@ class DirectoryHost:
             with os.fdopen(fd, "wb") as out:
                 while chunk := reader.read(CHUNK):
                     out.write(chunk)
+                    self._go_on(path)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
@@ -229,8 +232,20 @@ class DirectoryHost:
         except OSError as exc:
             _discard(folder, temp)
             raise self._error(path, exc) from exc
+        except BaseException:  # stopped (Ctrl-C in the waiting thread), or a bug
+            _discard(folder, temp)
+            raise
         with contextlib.suppress(OSError):  # make the rename durable; some file systems cannot, which is no error
             os.fsync(folder)
+
+    def _go_on(self, path: str) -> None:
+        """Raise TransferError once this thread's transfers are stopped: no socket to shut down ends a local copy.
+
+        Raises:
+            TransferError: the stop switch is set.
+        """
+        if interrupted():
+            raise TransferError(self._name, f"{path}: interrupted", Failure.TIMEOUT, transient=False)
 
     def _error(self, path: str, exc: OSError) -> TransferError:
         return TransferError(self._name, f"{path}: {exc.strerror or exc}", Failure.REFUSED)
