@@ -1636,3 +1636,24 @@ def test_files_passed_over_keep_their_access_time(folder: Path, tmp_path: Path) 
     found = catalog.scan_folder(folder, log=lambda _line: None)
     assert found.skipped == ("0planted.7z: does not verify: not a 7z archive (or truncated in its first 32 bytes)",)
     assert planted.stat().st_atime == 1_000_000
+
+
+def test_the_commands_own_signal_handlers_are_back_once_the_room_has_stopped(tmp_path: Path) -> None:
+    """asyncio's loop put Python's defaults back when the room closed: a second SIGTERM while the summary was
+    written killed the process (-15), where the command's handler says "interrupted"."""
+    from mirror.cli import _interrupted
+    from mirror.serve.room import serve_room
+    from servers import free_port
+
+    (tmp_path / "empty").mkdir()
+    numbers = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {number: signal.getsignal(number) for number in numbers}
+    try:
+        for number in numbers:
+            signal.signal(number, _interrupted)
+        serve_room(RoomRequest(tmp_path / "empty", port=free_port()), lambda _line: None,
+                   lambda _room: os.kill(os.getpid(), signal.SIGTERM))
+        assert [signal.getsignal(number) for number in numbers] == [_interrupted] * 3
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)

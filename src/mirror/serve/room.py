@@ -220,15 +220,23 @@ def serve_room(request: RoomRequest, log: Log, started: Callable[[Room], None]) 
     Raises:
         ConfigError: the folder is not there, or the port is taken.
     """
+    numbers = (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM))
+    before = {signum: signal.getsignal(signum) for signum in numbers}
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
-            if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup, a script's `&`: what it ignores, it ignores
+        for signum in numbers:
+            if before[signum] is not signal.SIG_IGN:  # nohup, a script's `&`: what it ignores, it ignores
                 loop.add_signal_handler(signum, stop.set)
         await run_room(request, log, started, stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:  # the loop leaves Python's defaults behind: a second Ctrl-C while the room's summary was written
+        for signum, handler in before.items():  # killed the process outright (-15), or gave a traceback
+            if handler is not None:
+                signal.signal(signum, handler)
 
 
 class RoomThread:
