@@ -106,3 +106,26 @@ def test_standard_input_and_the_bare_key_line(keyring: Keyring, reader: Keyring,
     result = runner.invoke(main, ["keys", "import", "-", "--name", "a5"], input=b"7z\xbc\xaf\x27\x1c" + bytes(40))
     assert result.exit_code == 2 and "name the bundle's file" in result.stderr
     assert "a4" not in reader.names() and "a5" not in reader.names()
+
+
+def test_a_bundle_another_tool_wrapped_is_named_as_what_it_is(bundle: Path, reader: Keyring, tmp_path: Path,
+                                                               runner: CliRunner) -> None:
+    """A bundle a messenger zipped, one gzipped, and a later 7-Zip volume are said as verify says them, with what
+    to do, and give no key: each was "not a minisign public key", as if the reader had given the wrong file."""
+    import gzip
+    import zipfile
+
+    data = bundle.read_bytes()
+    zipped = tmp_path / "story.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("story.7z", data)
+    gzipped = tmp_path / "story.7z.gz"
+    gzipped.write_bytes(gzip.compress(data))
+    (tmp_path / "cut.7z.001").write_bytes(data[: len(data) // 2])
+    later = tmp_path / "cut.7z.002"
+    later.write_bytes(data[len(data) // 2 :])
+    for given, code, said in ((zipped, 3, "zip archive"), (gzipped, 3, "gzip"), (later, 2, "volume 2")):
+        result = invoke(runner, "keys", "import", given, "--name", "alice", "--checked", "first-use")
+        assert result[0] == code and said in result[2] and "minisign" not in result[2], result
+        assert len(result[2].splitlines()) == 2  # the error and its hint
+    assert reader.names() == []

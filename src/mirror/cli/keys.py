@@ -172,6 +172,8 @@ def _read_key(file: Path) -> tuple[PublicKeyFile, VerifiedBundle | None]:
     from mirror.formats.minisign import PublicKeyFile
     from mirror.safeio import open_regular
     from mirror.sevenzip.model import MAGIC
+    from mirror.sevenzip.reader import other_archive
+    from mirror.sevenzip.volumes import is_volume
 
     if str(file) == "-":
         if sys.stdin is None:  # closed (`<&-`): nothing to read
@@ -182,7 +184,10 @@ def _read_key(file: Path) -> tuple[PublicKeyFile, VerifiedBundle | None]:
         return PublicKeyFile.from_text(_key_text(raw[:MAX_KEY_TEXT]), "standard input"), None
     with open_regular(file) as handle:  # a FIFO or device is refused before it is opened
         raw = handle.read(MAX_KEY_TEXT)
-    if raw.startswith(MAGIC):
+    # A bundle as it travels is a 7z archive, or a volume of a set of them, or a copy another tool wrapped (a
+    # messenger's zip, a gzip, a self-extracting program): verify says which, and what to do (each was "not a
+    # minisign public key")
+    if raw.startswith(MAGIC) or is_volume(file.name) or other_archive(raw) is not None:
         verified = verify_bundle(file, None, parts=True, volumes=True)  # trusts nobody; a part or volumes too
         return verified.public, verified
     return PublicKeyFile.from_text(_key_text(raw), str(file)), None

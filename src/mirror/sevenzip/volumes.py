@@ -44,6 +44,12 @@ def is_first_volume(name: str) -> bool:
     return match is not None and match[1].lower().endswith(".7z") and int(match[2]) == 1
 
 
+def is_volume(name: str) -> bool:
+    """Whether `name` is a volume of a 7-Zip set as `volume_set` reads one (X.7z.001, X.7z.002, ...)."""
+    match = _VOLUME.fullmatch(name)
+    return match is not None and match[1].lower().endswith(".7z")
+
+
 def volume_hint(path: Path) -> str | None:
     """What to do with a file that ends short and has numbered siblings of the same name (X.001 beside X.002): the
     first of a set of volumes named otherwise than 7-Zip's X.7z.001. None when there are none."""
