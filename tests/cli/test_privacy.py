@@ -584,3 +584,23 @@ def test_scan_names_the_archives_and_programs_it_does_not_open(runner: CliRunner
     assert "  data.bin: not a photo or a text: mirror cannot read it" in out, out
     code, out, _ = invoke(runner, "scan", folder / "notes.zip")  # given alone, the same
     assert code == 7 and "notes.zip: packed with zip, which mirror does not open" in out, out
+
+
+def test_scan_names_the_later_volumes_of_a_7zip_set_in_a_folder(runner: CliRunner, tmp_path: Path) -> None:
+    """The volumes after the first of a set a courier carries in a folder were "not a photo or a text: mirror
+    cannot read it": each is said as a volume, with the first to scan on its own (exit 7, as for the first)."""
+    from forge import Entry, forge_bytes
+
+    data = forge_bytes([Entry("photo.raw", bytes(range(256)) * 8)])
+    folder = tmp_path / "outbox"
+    (folder / "in").mkdir(parents=True)
+    third = len(data) // 3
+    for number, piece in enumerate((data[:third], data[third : 2 * third], data[2 * third :]), start=1):
+        (folder / "in" / f"story.7z.{number:03d}").write_bytes(piece)
+    code, out, _ = invoke(runner, "scan", folder)
+    assert code == 7, out
+    assert "  in/story.7z.001: a 7z archive, not opened inside a folder or another archive" in out, out
+    for number in (2, 3):
+        assert (f"  in/story.7z.00{number}: a volume of a 7-Zip set, not opened inside a folder or another "
+                "archive: scan its first volume, story.7z.001, on its own") in out, out
+    assert "not a photo or a text" not in out, out

@@ -26,7 +26,7 @@ import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from mirror.errors import ArchiveError, ConfigError, Incomplete, PhotoError
@@ -46,7 +46,7 @@ from mirror.sevenzip import Archive, Limits, Member, check_methods, read_archive
 from mirror.sevenzip.header import CUT, SHOWN_NAME
 from mirror.sevenzip.members import kind_problem
 from mirror.sevenzip.reader import block_members, member_blocks, other_archive
-from mirror.sevenzip.volumes import open_archive_file, volume_set
+from mirror.sevenzip.volumes import is_volume, open_archive_file, volume_name, volume_set
 from mirror.walk import walk
 
 READ_CHUNK = 1 << 20
@@ -158,7 +158,7 @@ def _scan_file(name: str, chunks: Chunks, report: ScanReport, size: int | None =
         report.add(_sidecar(name, head))
         report.add(scan_blocks(text_lines(data), name, report.checks))
     else:
-        report.skip(name, _unread(head))
+        report.skip(name, _unread(head, name))
         return
     report.scanned += 1
 
@@ -225,13 +225,17 @@ def _heif_plan(name: str) -> str:
             "unless --convert-heic converts it to JPEG")
 
 
-def _unread(head: bytes) -> str:
-    """Why a file that is neither a photo nor a text is not scanned: what it is, when its first bytes say so (a
-    7z archive in a folder, a zip or a self-extracting program was "not a photo or a text: mirror cannot read it",
-    as if scan could read no archive), and what to do to have it scanned."""
+def _unread(head: bytes, name: str = "") -> str:
+    """Why a file that is neither a photo nor a text is not scanned: what it is, when its first bytes or its name
+    say so (a 7z archive in a folder, a later volume of a set, a zip or a self-extracting program was "not a photo
+    or a text: mirror cannot read it", as if scan could read no archive), and what to do to have it scanned."""
     if head.startswith(SEVENZIP_MAGIC):
         return ("a 7z archive, not opened inside a folder or another archive: scan it on its own "
                 "(mirror scan FILE)")
+    if is_volume(PurePosixPath(name).name):  # X.7z.002 and on: what they hold is read from the first volume
+        first = volume_name(Path(PurePosixPath(name).name), 1)
+        return (f"a volume of a 7-Zip set, not opened inside a folder or another archive: scan its first volume, "
+                f"{printable(first)}, on its own (mirror scan FILE)")
     kind = other_archive(head)
     if kind == "a program":
         return "a program (a self-extracting archive is one): mirror cannot read what it holds"
