@@ -304,6 +304,25 @@ def test_bundles_that_fail_and_links_are_not_offered(tmp_path: Path, folder: Pat
         assert not catalog.signed_index
 
 
+def test_a_bundle_named_in_capitals_is_offered(folder: Path) -> None:
+    """A bundle copied from a FAT stick or saved by a phone as ALMATY (1).7Z is offered like almaty.7z (verify,
+    show and join took it; the room passed over it without a word)."""
+    (folder / "almaty.7z").rename(folder / "ALMATY (1).7Z")
+    with RoomThread(RoomRequest(folder, port=0)) as served:
+        assert served.room is not None
+        assert [o.sha256 for o in served.room.catalog.offers] == [
+            hashlib.sha256((folder / "ALMATY (1).7Z").read_bytes()).hexdigest()]
+
+
+def test_seed_finds_a_bundle_named_in_capitals(folder: Path) -> None:
+    """`mirror seed` looks for bundles as the room does: ALMATY.7Z too."""
+    from mirror.bundle.seeds import find_bundles
+
+    (folder / "almaty.7z").rename(folder / "ALMATY.7Z")
+    (folder / ".hidden.7Z").write_bytes(b"")
+    assert find_bundles(folder) == [folder / "ALMATY.7Z"]
+
+
 def test_a_file_added_while_serving_that_does_not_verify_is_said_once_with_why(folder: Path) -> None:
     """A broken copy put in the folder while the room runs: the log says it was skipped and why, once, as it
     does for what was there at the start."""

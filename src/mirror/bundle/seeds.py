@@ -86,7 +86,8 @@ def _candidates(folder: Path) -> list[Path]:
     """Files named like a bundle in `folder` and its `bundles/`, unless that is a link (it could lead anywhere)."""
     inner = folder / "bundles"
     places = [folder] + ([inner] if inner.is_dir() and not inner.is_symlink() else [])
-    return [p for where in places for p in where.glob("*.7z") if not p.name.startswith(".")]
+    return [p for where in places for p in where.iterdir()  # ALMATY.7Z too, as a FAT stick or a phone names it
+            if p.name.lower().endswith(".7z") and not p.name.startswith(".")]
 
 
 def _regular(path: Path) -> bool:

@@ -78,8 +78,9 @@ def bundle_folders(root: Path) -> Iterator[Path]:
 
 
 def named_like_a_bundle(name: str) -> bool:
-    """`*.7z`, not hidden (a hidden name is another program's temporary file)."""
-    return name.endswith(".7z") and not name.startswith(".")
+    """`*.7z` in any case (`ALMATY.7Z` from a FAT stick or a phone), not hidden (a hidden name is another
+    program's temporary file)."""
+    return name.lower().endswith(".7z") and not name.startswith(".")
 
 
 _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
