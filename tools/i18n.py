@@ -28,6 +28,9 @@ MAPPING = TOOLS / "babel.cfg"
 LANGS = ("ru", "kk")
 DOMAINS = ("mirror", "click")
 CLICK_KEYWORDS = ("-k", "_", "-k", "ngettext:1,2")
+# One word for a bundle in each language, as the reader's page and the guides say it (docs/translations.md): a
+# translation that says "пакет" for it reads as another thing; "packet" (an XMP packet) is one
+BUNDLE_WORDS = {"ru": "набор", "kk": "жиынтық"}
 
 
 def po_path(lang: str, domain: str) -> Path:
@@ -125,6 +128,8 @@ def check() -> list[str]:
                     problems.append(f"{where}: not translated: {msgid!r}")
                 elif isinstance(msgid, str) and fields(strings[0]) != fields(msgid):
                     problems.append(f"{where}: placeholders differ: {msgid!r} -> {strings[0]!r}")
+                elif "пакет" in strings[0].lower() and "packet" not in str(msgid).lower():
+                    problems.append(f"{where}: a bundle is {BUNDLE_WORDS[lang]!r}, not 'пакет': {msgid!r}")
             if domain == "mirror":
                 problems += [f"{where}: stale (no longer in the source): {m!r}"
                              for m in sorted(set(have) - wanted[domain], key=str)]

@@ -42,6 +42,20 @@ def test_a_new_message_without_translation_is_caught(monkeypatch: pytest.MonkeyP
     assert "kk/mirror: not translated: 'a brand new message {path}'" in problems
 
 
+def test_a_bundle_has_one_name_in_each_language() -> None:
+    """A bundle is "набор" and "жиынтық", as the reader's page says it: verify of a copy packed inside a folder
+    said "файлы пакета" / "пакет файлдары", and the index and swarm lines "пакет", which reads as another thing."""
+    assert [p for p in catalogs.check() if "a bundle is" in p] == []
+    i18n.use("ru")
+    try:
+        assert i18n.translate("this copy holds a bundle's files inside the folder 'almaty/'") == \
+            "в этой копии файлы набора лежат внутри папки 'almaty/'"
+        i18n.use("kk")
+        assert "жиынтық" in i18n.translate("this copy holds a bundle's files inside the folder 'almaty/'")
+    finally:
+        i18n.use("en")
+
+
 def _extract(source: str) -> list[str]:
     return [t for _, t in messages(ast.parse(source))]
 
