@@ -743,6 +743,15 @@ def test_a_part_in_a_folder_to_seed_is_named_as_a_part(small: tuple[Path, Path, 
     assert [s.path for s in seeds] == [bundle]
     assert [(r.path, r.exit_code) for r in refused] == [(parts[0], ExitCode.INCOMPLETE)]
     assert refused[0].reason.startswith(f"is part 1 of {len(parts)}")
+    from mirror import i18n
+
+    i18n.use("kk")  # `mirror seed` in Kazakh said "REFUSED  x.part1of3.7z: is part 1 of 3, not a whole bundle"
+    try:
+        assert i18n.translate(refused[0].reason) == f"1-бөлік (барлығы {len(parts)}), бүтін жиынтық емес"
+        i18n.use("ru")
+        assert i18n.translate(refused[0].reason) == f"часть 1 из {len(parts)}, а не целый набор"
+    finally:
+        i18n.use("en")
 
 
 def test_seed_offers_regular_files_only(small: tuple[Path, Path, list[Path]], tmp_path: Path) -> None:

@@ -448,11 +448,22 @@ def part_refusal(path: Path, hint: str) -> ConfigError | None:
     Raises:
         VerificationError: `path` is not an intact part either.
     """
-    verified = verify_bundle(path, None, parts=True, volumes=True)  # only to say what it is
-    part = verified.part
-    if part is None or not verified.missing:  # the marker is not signed: what counts is whether files are missing
-        return None  # (one added to a whole bundle had endorse refuse it, while verify --whole passed: helper-149)
+    part = part_of_split(path)
+    if part is None:
+        return None
     return ConfigError(f"{path} is part {part.number} of {part.count}, not a whole bundle", hint=hint)
+
+
+def part_of_split(path: Path) -> PartMarker | None:
+    """Which part of a split bundle `path` is; None when it is no part.
+
+    Raises:
+        VerificationError: `path` is not an intact part either.
+    """
+    verified = verify_bundle(path, None, parts=True, volumes=True)  # only to say what it is
+    if verified.part is None or not verified.missing:  # the marker is not signed: what counts is whether files
+        return None  # are missing (one added to a whole bundle had endorse refuse it, while verify --whole passed)
+    return verified.part
 
 
 _PART_NAME = re.compile(r"(.+)\.part[0-9]+of[0-9]+\.7z")  # what split names a part: NAME.part2of3.7z

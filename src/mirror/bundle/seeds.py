@@ -117,16 +117,18 @@ def _check(path: Path, keys: Keys, untrusted: bool, signed: dict[Path, dict[str,
     try:
         verified = verify_bundle(path, keys)
     except ContentError:  # a part of a split bundle lacks files: said so, not "do not trust" (exit 3)
-        from mirror.bundle.parts import part_refusal
+        from mirror.bundle.parts import part_of_split
 
         try:
-            refusal = part_refusal(path, "join all its parts first: mirror join PART... -o WHOLE.7z")
+            part = part_of_split(path)
         except VerificationError:
-            refusal = None
-        if refusal is None:
+            part = None
+        if part is None:
             raise
-        # not seeded alone (exit 4, as for what did not arrive); the line names the path already
-        raise Incomplete(str(refusal).removeprefix(f"{path} "), hint=refusal.hint) from None
+        # not seeded alone (exit 4, as for what did not arrive); the line names the path already, and this one
+        # is a message of its own, so that it is said in the reader's language (it stayed English in Kazakh)
+        raise Incomplete(f"is part {part.number} of {part.count}, not a whole bundle",
+                         hint="join all its parts first: mirror join PART... -o WHOLE.7z") from None
     if not verified.trusted and not untrusted:
         raise UntrustedSigner(verified.key_id, verified.fingerprint)
     made = make_torrent(path, verified)
