@@ -913,6 +913,18 @@ def test_a_part_put_in_anothers_place_is_named_by_its_signer(runner: CliRunner,
     code, _, err = invoke(runner, "join", *parts, fake, "-o", tmp_path / "joined.7z", "--keys", keys)
     assert code == 3 and "claim the same bundle and version" in err and f"{fake} is signed by" in err, err
     assert not (tmp_path / "joined.7z").exists()
+    # a reader who holds neither key was told to leave out "the parts signed by a key you do not hold": all of them
+    code, _, err = invoke(runner, "join", *parts, fake, "-o", tmp_path / "joined.7z", "--keys", tmp_path / "none")
+    assert code == 3 and "claim the same bundle and version" in err, err
+    assert "key you do not hold" not in err and "you hold neither key: compare each one's fingerprint" in err, err
+    both = tmp_path / "both"
+    shutil.copytree(keys, both)
+    code, _, err = invoke(runner, "keys", "import", tmp_path / "mallory" / "mallory.pub", "--name", "mallory",
+                          "--checked", "first-use", "--keys", both)
+    assert code == 0, err
+    code, _, err = invoke(runner, "join", *parts, fake, "-o", tmp_path / "joined.7z", "--keys", both)
+    assert code == 3 and "both keys are in your keyring: ask the author whether mallory or alice" in err, err
+    assert not (tmp_path / "joined.7z").exists()
 
 
 def test_a_tampered_part_names_what_to_do_with_the_others(runner: CliRunner, small: tuple[Path, Path, list[Path]],

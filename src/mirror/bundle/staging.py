@@ -198,10 +198,17 @@ def _other_bundle(path: Path, verified: VerifiedBundle, first: VerifiedBundle) -
     if verified.meta.bundle_id == first.meta.bundle_id and verified.public != first.public:
         # a part put in another's place: which one is the stranger is the reader's keyring's to say, not the order
         who, named = _signer(verified), _signer(first)
+        hint = ("leave out the parts signed by a key you do not hold (mirror verify PART names the signer), and ask "
+                "for those parts again")
+        if verified.signer_name is None and first.signer_name is None:  # "a key you do not hold" is each of them
+            hint = ("you hold neither key: compare each one's fingerprint (mirror verify PART prints it) with the "
+                    "digits the author gave you, and keep only the parts signed by the key that matches")
+        elif verified.signer_name is not None and first.signer_name is not None:
+            held, also = verified.signer_name, first.signer_name
+            hint = (f"both keys are in your keyring: ask the author whether {held} or {also} signs this bundle, and "
+                    "keep only the parts that key signed")
         return VerificationError(f"{path} and {earlier} claim the same bundle and version, but {path} is signed "
-                                 f"by {who} and {earlier} by {named}",
-                                 hint="leave out the parts signed by a key you do not hold (mirror verify PART "
-                                      "names the signer), and ask for those parts again")
+                                 f"by {who} and {earlier} by {named}", hint=hint)
     return ConfigError(f"{path} is not from the same bundle as {earlier}",
                        hint="give only parts of one split of one bundle (mirror show PART names its title, id "
                             "and version)")
