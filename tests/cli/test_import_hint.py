@@ -120,3 +120,28 @@ def test_verify_against_the_digits_without_importing_the_key(bundle: Path, reade
     assert code == 3 and "whose fingerprint is not the one you gave" in out + err
     code, _, err = invoke(runner, "verify", bundle, "--fingerprint", "12345")
     assert code == 2 and "a fingerprint is 40 digits" in err
+
+
+def test_a_keyring_chosen_with_keys_is_the_one_the_command_imports_into(bundle: Path, runner: CliRunner,
+                                                                       tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`verify --keys FOLDER` of an unknown signer: the printed command names the same FOLDER, in English and in
+    Russian. Without it the key went into the default keyring, and `verify --keys FOLDER` still said exit 5."""
+    from mirror.trust.fingerprint import fingerprint
+
+    monkeypatch.delenv("MIRROR_KEYS")
+    (chosen := tmp_path / "stick keys").mkdir()
+    digits = fingerprint(Keyring(tmp_path / "keys").get("alice").public)
+    for lang in ("ru", "en"):
+        monkeypatch.setenv("MIRROR_LANG", lang)
+        code, out, _ = invoke(runner, "verify", bundle, "--keys", chosen)
+        assert code == 5
+        line = out[out.index("mirror keys import "):].splitlines()[0]
+        assert line.endswith(f" --keys {shell_word(chosen)}"), line
+        code, _, err = invoke(runner, "extract", bundle, tmp_path / f"out-{lang}", "--keys", chosen)
+        assert code == 5 and f"--keys {shell_word(chosen)}; " in err, err
+    args = shlex.split(line)[1:]
+    args[args.index("--fingerprint") + 1], args[args.index("--name") + 1] = digits, "alice"
+    code, _, err = invoke(runner, *args)
+    assert code == 0, err
+    assert invoke(runner, "verify", bundle, "--keys", chosen)[0] == 0

@@ -410,6 +410,15 @@ def missing_keyring() -> tuple[Path, str] | None:
     return None
 
 
+def keys_words() -> str:
+    """` --keys FOLDER` when this command's keyring came from --keys, else nothing: the `keys import` a verdict
+    suggests must write into the keyring the verdict read (without it, the key went into another one, and the next
+    `verify --keys FOLDER` still did not know it). $MIRROR_KEYS and a workspace choose the same one for both."""
+    if _chosen and _chosen[0][1] == "--keys":
+        return " --keys " + shell_word(_chosen[0][0])
+    return ""
+
+
 def keyring_from_workspace() -> tuple[Path, str] | None:
     """The keyring folder and its workspace's mirror.toml, when this command's keyring came from a workspace: a
     verdict then says so, since another folder's mirror.toml decided whom it trusts."""

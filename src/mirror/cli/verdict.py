@@ -21,6 +21,7 @@ from mirror.cli.common import (
     DEFAULT_KEYRING,
     dump_json,
     keyring_from_workspace,
+    keys_words,
     missing_keyring,
     open_keyring,
     required_endorsers,
@@ -201,9 +202,9 @@ def report_verified(result: VerifiedBundle, as_json: bool, required: int = 0) ->
     if not result.trusted and result.signer_name is None:
         # The exact file, for a shell; an extracted folder's key file, since keys import reads files only.
         key_source = result.path / result.layout.author_key if result.path.is_dir() else result.path
-        command = shell_word(key_source)
+        command, keys = shell_word(key_source), keys_words()
         say(f"  compare the fingerprint with the author by phone or in person, then: mirror keys import {command} "
-            "--name NAME --fingerprint 'DIGITS THE AUTHOR GAVE YOU'")
+            f"--name NAME --fingerprint 'DIGITS THE AUTHOR GAVE YOU'{keys}")
 
 
 def _report_endorsements(result: VerifiedBundle) -> None:
@@ -222,10 +223,10 @@ def _report_endorsements(result: VerifiedBundle) -> None:
 
 def untrusted_signer(exc: UntrustedSigner, path: Path) -> NoReturn:
     """Fail for an intact bundle whose signer is not trusted, with the exact command that imports its key."""
-    command = shell_word(path)  # the same words as verify prints
+    command, keys = shell_word(path), keys_words()  # the same words as verify prints
     fail(str(exc), f"compare the fingerprint with the author by phone or in person, then: mirror keys import {command} "
-                   "--name NAME --fingerprint 'DIGITS THE AUTHOR GAVE YOU'; or pass --untrusted to use it anyway",
-         exc.exit_code)
+                   f"--name NAME --fingerprint 'DIGITS THE AUTHOR GAVE YOU'{keys}; or pass --untrusted to use it "
+                   "anyway", exc.exit_code)
 
 
 def report_failure(path: Path, exc: VerificationError, as_json: bool) -> None:
