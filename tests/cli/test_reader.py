@@ -396,7 +396,7 @@ def test_open_forget_removes_every_opened_copy(runner: CliRunner, bundle: Path, 
     assert invoke(runner, "open", bundle)[0] == 0
     assert len(_views(tmp_path)) == 1
     code, out, err = invoke(runner, "open", "--forget")
-    assert code == 0 and "removed 1 opened copies" in out, out + err
+    assert code == 0 and "removed 1 opened copy(ies)" in out, out + err
     assert _views(tmp_path) == []
     assert invoke(runner, "open", "--forget", bundle)[0] == 2
     assert invoke(runner, "open")[0] == 2

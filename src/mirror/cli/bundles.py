@@ -262,7 +262,7 @@ def open_(bundle: Path | None, untrusted: bool, no_browser: bool, forget: bool, 
     if forget:
         if bundle is not None:
             fail("--forget opens nothing: give it no BUNDLE", "mirror open --forget", ExitCode.USAGE)
-        say(f"removed {forget_opened(cache_folder() / 'open')} opened copies from {cache_folder() / 'open'}")
+        say(f"removed {forget_opened(cache_folder() / 'open')} opened copy(ies) from {cache_folder() / 'open'}")
         return
     if bundle is None:
         fail("give the BUNDLE to open", "mirror open BUNDLE", ExitCode.USAGE)
