@@ -101,3 +101,34 @@ def test_an_unreadable_input_is_one_line_and_exit_1(command: tuple[str, ...], bu
             assert "Usage:" not in done.stderr and "does not exist" not in done.stderr
     finally:
         locked.chmod(0o700)
+
+
+_DAMAGED = "this copy was broken or changed on its way: do not open it or pass it on; get another copy"
+_CUT = "the copy ends early (a download or a copy was cut short): get the whole file again"
+
+
+@pytest.mark.parametrize("command", [("verify",), ("show",), ("extract",), ("open", "--no-browser"), ("join",)])
+def test_a_damaged_copy_is_said_with_what_to_do(command: tuple[str, ...], bundle: Path, runner: CliRunner,
+                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A changed byte or a copy cut short: exit 3 with a hint of what to do, in the reader's language too (there
+    was the error alone, "compressed data is damaged", and the reader was left to guess)."""
+    data = bytearray(bundle.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (changed := tmp_path / "changed.7z").write_bytes(data)
+    (cut := tmp_path / "cut.7z").write_bytes(bundle.read_bytes()[:-2000])
+    (page := tmp_path / "notes.7z").write_text("not a bundle at all, written by hand\n")
+
+    def run(path: Path) -> tuple[int, str]:
+        extra = [tmp_path / f"out-{path.stem}"] if command == ("extract",) else \
+            ["-o", tmp_path / "joined.7z"] if command == ("join",) else []
+        code, _, err = invoke(runner, *command, path, *extra)
+        return code, err
+
+    for path, hint in ((changed, _DAMAGED), (cut, _CUT), (page, "give the .7z file the bundle came in")):
+        code, err = run(path)
+        assert code == 3 and f"hint: {hint}" in err, (path.name, err)
+        assert len(err.strip().splitlines()) == 2, err
+    monkeypatch.setenv("MIRROR_LANG", "ru")
+    code, err = run(changed)
+    assert code == 3 and "подсказка: эта копия была повреждена или изменена в пути" in err, err
+    assert not (tmp_path / "joined.7z").exists() and not list(tmp_path.glob("out-*"))

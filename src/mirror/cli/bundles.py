@@ -38,6 +38,7 @@ from mirror.cli.verdict import (
     MAX_LISTED,
     content_count,
     part_json,
+    reading_hint,
     report_failure,
     report_verified,
     signer_words,
@@ -45,6 +46,7 @@ from mirror.cli.verdict import (
     untrusted_signer,
     verify_command,
     verify_path,
+    with_reading_hint,
 )
 from mirror.errors import ExitCode, UntrustedSigner, VerificationError
 from mirror.formats.manifest import PAGE_NAME
@@ -111,7 +113,7 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
         result = verify_path(bundle, open_keyring(keys_dir), reader_policy(required), parts=True)
     except VerificationError as exc:  # the verdict verify prints (one JSON object with --json), then the error
         report_failure(bundle, exc, as_json)
-        fail(str(exc), exc.hint, ExitCode.INVALID)
+        fail(str(exc), reading_hint(exc), ExitCode.INVALID)
     with result.control.open(META_NAME) as source:
         listed = result.sums.entries if isinstance(result.sums.entries, SumsTable) else None
         details = file_details(source, listed)  # one file at a time: bundle.json is never held whole
@@ -147,6 +149,7 @@ def show(bundle: Path, as_json: bool, require_endorsers: int | None, keys_dir: P
 @click.option("--partial", is_flag=True, help="exit 0 even if the parts given leave files missing (they are named)")
 @endorsers_option
 @keys_option
+@with_reading_hint
 def extract(paths: tuple[Path, ...], untrusted: bool, partial: bool, require_endorsers: int | None,
             keys_dir: Path | None) -> None:
     """Verify BUNDLE... fully, then write their files into the new folder DEST.
@@ -252,6 +255,7 @@ def _page_hint(page: Path, verified: VerifiedBundle, bundles: list[Path]) -> Non
 @click.option("--forget", is_flag=True, help="remove every copy open made before, and open nothing")
 @endorsers_option
 @keys_option
+@with_reading_hint
 def open_(bundle: Path | None, untrusted: bool, no_browser: bool, forget: bool, require_endorsers: int | None,
           keys_dir: Path | None) -> None:
     """Verify BUNDLE, unpack it into a private folder and open its page in your web browser."""

@@ -26,6 +26,7 @@ from mirror.cli.common import (
     say_differing,
 )
 from mirror.cli.failure import fail
+from mirror.cli.verdict import with_reading_hint
 from mirror.errors import ExitCode
 
 PART = given_path(exists=True, dir_okay=False, path_type=Path)
@@ -71,6 +72,7 @@ def split(bundle: Path, max_size: str | None, channel: str | None, out_dir: Path
 @click.option("--force", is_flag=True, help="replace OUT if it exists")
 @json_option
 @keys_option
+@with_reading_hint
 def join(parts: tuple[Path, ...], out: Path, force: bool, as_json: bool, keys_dir: Path | None) -> None:
     """Rebuild one bundle from all PARTS of it; it carries the author's signature unchanged."""
     from mirror.bundle.parts import join_parts

@@ -13,9 +13,11 @@ runs without click (cli/quick.py). Loads no click: it prints through cli/common.
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 from mirror.cli.common import (
     DEFAULT_KEYRING,
@@ -33,12 +35,16 @@ from mirror.errors import (
     ContentError,
     ExitCode,
     NotABundle,
+    TruncatedArchive,
     UnreadableContainer,
     UntrustedSigner,
     VerificationError,
 )
 from mirror.formats.names import printable
 from mirror.i18n import verbatim
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 if TYPE_CHECKING:
     from mirror.bundle.verify import VerifiedBundle
@@ -229,6 +235,32 @@ def untrusted_signer(exc: UntrustedSigner, path: Path) -> NoReturn:
                    "anyway", exc.exit_code)
 
 
+def reading_hint(exc: VerificationError) -> str | None:
+    """What the reader does with a copy that must not be trusted, when the error does not say: a damaged or
+    changed copy ("compressed data is damaged", exit 3, with nothing after it) is replaced by another, never
+    opened or passed on. A copy mirror cannot read keeps its own hint (or none: it may be sound)."""
+    if exc.hint is not None or isinstance(exc, UnreadableContainer):
+        return exc.hint
+    if isinstance(exc, TruncatedArchive):
+        return "the copy ends early (a download or a copy was cut short): get the whole file again and verify it"
+    return ("this copy was broken or changed on its way: do not open it or pass it on; get another copy (from its "
+            "author, from whoever passed it on, or from a mirror) and verify that one")
+
+
+def with_reading_hint(command: Callable[P, R]) -> Callable[P, R]:
+    """`command`, whose VerificationError without a hint gets `reading_hint` (extract, open, join)."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except VerificationError as exc:
+            exc.hint = reading_hint(exc)
+            raise
+
+    return run
+
+
 def report_failure(path: Path, exc: VerificationError, as_json: bool) -> None:
     """Print the verdict of a bundle that must not be trusted."""
     problems = list(exc.problems) if isinstance(exc, ContentError) else [str(exc)]
@@ -286,7 +318,7 @@ def verify_command(bundle: Path, whole: bool, as_json: bool, require_endorsers: 
             result = _with_fingerprint(result, fingerprint, policy, keyring)
     except VerificationError as exc:
         report_failure(bundle, exc, as_json)
-        fail(str(exc), exc.hint, ExitCode.INVALID)
+        fail(str(exc), reading_hint(exc), ExitCode.INVALID)
     report_verified(result, as_json, required)
     if not result.trusted:
         sys.exit(int(ExitCode.UNTRUSTED))

@@ -156,7 +156,8 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
     try:
         fp.seek(0, 2)
     except OSError as exc:  # a file the system makes up as it is read (/proc): no end to find, no archive
-        raise ArchiveError(f"not a 7z archive: the file has no end to read from ({exc.strerror or exc})") from None
+        raise ArchiveError(f"not a 7z archive: the file has no end to read from ({exc.strerror or exc})",
+                           hint="give the .7z file the bundle came in") from None
     size = fp.tell()
     fp.seek(0)
     start = fp.read(32)
@@ -172,7 +173,9 @@ def read_archive(fp: BinaryIO, limits: Limits) -> Archive:
         what = _what_else(start)
         if what is not None:
             raise ArchiveError(f"not a 7z archive: it is {what}", hint=_NOT_A_BUNDLE.get(what))
-        raise ArchiveError("not a 7z archive (or truncated in its first 32 bytes)")
+        raise ArchiveError("not a 7z archive (or truncated in its first 32 bytes)",
+                           hint="give the .7z file the bundle came in; if this is it, it was damaged on its way: get "
+                                "another copy")
     if start[6] != 0:
         raise ArchiveError(f"unsupported 7z format version {start[6]}.{start[7]}")
     if zlib.crc32(start[12:32]) != struct.unpack("<I", start[8:12])[0]:
