@@ -266,3 +266,13 @@ def test_an_itxt_of_empty_text_with_a_name_for_its_language_tag_is_listed(langua
     found = [f.detail for f in scan_photo(fx.png_with(fx.chunk(b"iTXt", b"Title\0\0\0" + language + b"\0\0 ")),
                                           "a.png")]
     assert found == [said], found
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-be", "utf-16-le", "utf-32-be"])
+def test_a_jpeg_s_xmp_packet_in_utf16_names_its_creator(encoding: str) -> None:
+    """A JPEG's XMP segment begins with XMP's namespace and a NUL, then the packet: one in UTF-16 (exiftool's
+    t/images/XMP.jpg, as Photoshop 7 wrote it) was still "XMP packet, 0 properties", its dc:creator and places
+    unread, since the encoding was looked for before the namespace."""
+    photo = fx.splice(fx.plain_jpeg(), fx.segment(0xE1, fx.XMP_ID + _XMP.encode(encoding)))
+    found = [(f.kind, f.detail) for f in scan_photo(photo, "a.jpg")]
+    assert ("owner", "XMP dc:creator Aigerim Nurlanovna") in found, found

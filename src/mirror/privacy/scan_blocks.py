@@ -111,16 +111,20 @@ def _today(name: bytes) -> bytes:
 _XMP_WIDE = ((b"\xff\xfe\0\0", "utf-32-le"), (b"\0\0\xfe\xff", "utf-32-be"), (b"<\0\0\0", "utf-32-le"),
              (b"\0\0\0<", "utf-32-be"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"), (b"<\0", "utf-16-le"),
              (b"\0<", "utf-16-be"))
+# A JPEG's XMP segment starts with XMP's namespace and a NUL, then the packet (XMP part 3, 1.1.3)
+_JPEG_XMP_ID = b"http://ns.adobe.com/xap/1.0/\0"
 
 
 def _as_utf8(packet: bytes) -> bytes:
     """An XMP packet in UTF-16 or UTF-32 as UTF-8 (its properties were never matched: "0 properties", a
-    dc:creator unread, helper-177); a UTF-8 one as it is."""
-    codec = next((codec for start, codec in _XMP_WIDE if packet.startswith(start)), None)
+    dc:creator unread, helper-177), also after a JPEG segment's namespace (exiftool's t/images/XMP.jpg); a UTF-8
+    one as it is."""
+    body = packet.removeprefix(_JPEG_XMP_ID)
+    codec = next((codec for start, codec in _XMP_WIDE if body.startswith(start)), None)
     if codec is None:
         return packet
     width = 4 if codec.startswith("utf-32") else 2
-    return packet[:len(packet) - len(packet) % width].decode(codec, "replace").encode("utf-8")
+    return body[:len(body) - len(body) % width].decode(codec, "replace").encode("utf-8")
 
 
 def scan_xmp(packet: bytes) -> list[Found]:
