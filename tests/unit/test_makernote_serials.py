@@ -64,3 +64,29 @@ def test_a_ricoh_note_of_pentax_layout_is_not_read_as_ricoh_s() -> None:
     found = [(f.kind, f.detail) for f in scan_photo(_jpeg("RICOH IMAGING COMPANY, LTD.", note), "a.jpg")]
     assert not any(kind == "serial" for kind, _ in found), found
     assert any(kind == "makernote" for kind, _ in found), found
+
+
+def moved_canon_jpeg(owner: str, moved: int, offsets_updated: bool = False) -> bytes:
+    """A Canon photo whose maker note an editor moved `moved` bytes on: the note's own offsets, and the TIFF
+    footer Canon ends it with ("II*\\0", then where the note was), still say where it was; unless
+    `offsets_updated`, as Picasa and ACDSee write it (the offsets changed, the footer not)."""
+    text = owner.encode() + b"\0"
+    note = struct.pack("<HHHI", 1, 0x0009, fx.ASCII, len(text)) + bytes(4) + struct.pack("<I", 0) + text
+    note += b"II*\0" + bytes(4)
+    tiff = fx.camera_tiff(orientation=1, thumbnail=False, makernote=note, make="Canon")
+    at = tiff.index(note)
+    value_at = at + 18 if offsets_updated else at + 18 - moved
+    note = note[:10] + struct.pack("<I", value_at) + note[14:-4] + struct.pack("<I", at - moved)
+    return fx.exif_jpeg(tiff[:at] + note + tiff[at + len(note):])
+
+
+@pytest.mark.parametrize("offsets_updated", [False, True])
+def test_a_canon_maker_note_an_editor_moved_is_read_where_its_footer_says(offsets_updated: bool) -> None:
+    """Canon's maker note ends with a TIFF footer that says where the note was written; an editor that moves the
+    note leaves its offsets as they were, and exiftool reads its values that much further on ("Adjusted
+    MakerNotes base"). Scan read them where the offsets point, so a Rebel T3i's InternalSerialNumber (a photo of
+    metadata-extractor-images) was never named, and its OwnerName of NULs was said to be unreadable."""
+    photo = moved_canon_jpeg("PLANTED Aigerim", 64, offsets_updated)
+    assert exiftool(photo).get("Canon:OwnerName") == "PLANTED Aigerim"
+    found = [(f.kind, f.detail) for f in scan_photo(photo, "a.jpg")]
+    assert ("owner", "maker-note OwnerName PLANTED Aigerim") in found, found

@@ -49,7 +49,7 @@ TAG_STRIP_OFFSETS = 0x0111
 TAG_INTEROP_IFD = 0xA005
 TAG_SUB_IFDS = 0x014A
 # Size in bytes of one value of each TIFF field type (TIFF 6.0 section 2, plus IFD = 13).
-_TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 
 
 Recipe = tuple[tuple[int, int] | bytes, ...]  # (start, end) of the original, or bytes written as they are
@@ -180,8 +180,9 @@ class Tiff:
         return len(self.ifds) == 1 and set(self.ifd0) <= {TAG_ORIENTATION} and len(self.data) <= ORIENTATION_BLOCK
 
 
-def read_ifd(data: bytes, big_endian: bool, offset: int) -> tuple[dict[int, Tag], int]:
-    """The entries of the directory at `offset` and the offset of the next one (0 for none).
+def read_ifd(data: bytes, big_endian: bool, offset: int, shift: int = 0) -> tuple[dict[int, Tag], int]:
+    """The entries of the directory at `offset` and the offset of the next one (0 for none); `shift` is added to
+    the offsets of values that do not fit in their entry (a maker note an editor moved, makernotes.py).
 
     Entries whose type is unknown or whose value lies outside `data` are skipped, as are those past
     MAX_ENTRIES; a directory that does not fit reads as empty.
@@ -197,11 +198,11 @@ def read_ifd(data: bytes, big_endian: bool, offset: int) -> tuple[dict[int, Tag]
     entries: dict[int, Tag] = {}
     for pos in range(offset + 2, offset + 2 + 12 * read, 12):
         tag, kind, n, pointer = struct.unpack_from(order + "HHII", data, pos)
-        size = _TYPE_SIZE.get(kind, 0) * n
+        size = TYPE_SIZE.get(kind, 0) * n
         if size == 0:
             continue
-        start = pos + 8 if size <= 4 else pointer
-        if start + size <= len(data):
+        start = pos + 8 if size <= 4 else pointer + shift
+        if start >= 0 and start + size <= len(data):
             entries.setdefault(tag, Tag(tag, kind, n, data[start:start + size], start, big_endian))
     nxt = struct.unpack_from(order + "I", data, end)[0] if end + 4 <= len(data) else 0
     return entries, nxt

@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 
-from mirror.privacy.exif import Tag, Tiff, read_ifd, read_tiff
+from mirror.privacy.exif import TYPE_SIZE, Tag, Tiff, read_ifd, read_tiff
 from mirror.privacy.findings import Found, empty_value, short
 from mirror.privacy.makernotes_binary import block_text, scan_binary_note
 from mirror.record import field, record
@@ -145,14 +145,34 @@ def _find_maker(note: bytes, make: str) -> _Maker | None:
     return None
 
 
-def _ifd(data: bytes, big: bool, offset: int) -> dict[int, Tag]:
+def _ifd(data: bytes, big: bool, offset: int, shift: int = 0) -> dict[int, Tag]:
     """The IFD at `offset`, in whichever byte order gives a plausible entry count (exiftool's 'Unknown')."""
     for order in (big, not big):
         if offset + 2 <= len(data):
             count = struct.unpack_from(">H" if order else "<H", data, offset)[0]
             if 0 < count < 512:
-                return read_ifd(data, order, offset)[0]
+                return read_ifd(data, order, offset, shift)[0]
     return {}
+
+
+def _canon_shift(tiff: Tiff, note: Tag) -> int:
+    """How far an editor moved a Canon maker note without changing its offsets: Canon ends the note with a TIFF
+    footer ("II*\0", in the note's byte order, and where the note was); its values lie that much further on
+    (exiftool's FixBase, "Adjusted MakerNotes base"). 0 when there is no footer, or when the last value ends right
+    at the footer: then the offsets were changed with the note and only the footer was not (Picasa's and ACDSee's
+    bug, as exiftool tells)."""
+    footer, data, start = note.raw[-8:], tiff.data, note.offset
+    if len(note.raw) <= 8 or footer[:4] not in (b"II*\0", b"MM\0*") or start + 2 > len(data):
+        return 0
+    order = ">" if footer[:2] == b"MM" else "<"
+    (count,) = struct.unpack_from(order + "H", data, start)
+    shift = start - struct.unpack_from(order + "I", footer, 4)[0]
+    if not shift or not 0 < count < 512:  # a note in the other byte order than its footer's is none of Canon's
+        return 0
+    ends = [pointer + size for pos in range(start + 2, min(start + 2 + 12 * count, len(data) - 11), 12)
+            for _, kind, n, pointer in [struct.unpack_from(order + "HHII", data, pos)]
+            if (size := TYPE_SIZE.get(kind, 0) * n) > 4]
+    return 0 if ends and start + len(note.raw) - 8 - max(ends) in (0, 1) else shift
 
 
 def _value(tag: Tag) -> str:
@@ -185,13 +205,15 @@ def _directories(tiff: Tiff, note: Tag, maker: _Maker) -> list[dict[int, Tag]]:
     if maker.base == "nikon":
         inner = read_tiff(note.raw[maker.start:])
         return [dict(inner.ifd0)] if inner is not None else []
+    shift = 0
     if maker.base == "tiff":
         data, big, start = tiff.data, tiff.big_endian, note.offset + maker.start
+        shift = _canon_shift(tiff, note) if maker.make == "canon" else 0
     else:  # offsets count from the start of the note
         data, big, start = note.raw, tiff.big_endian or maker.prefix == b"Apple iOS\0", maker.start
         if maker.base == "fuji" and len(note.raw) >= 12:
             big, start = False, struct.unpack_from("<I", note.raw, 8)[0]
-    main = _ifd(data, big, start)
+    main = _ifd(data, big, start, shift)
     subs = [_ifd(data, big, _subdir_at(main[tag])) for tag in maker.subdirs if tag in main]
     return [main, *subs]
 
