@@ -1111,3 +1111,24 @@ def test_a_run_of_letters_o_between_digits_is_read_as_zeros(text: str, value: st
             assert _ZERO_HINT.search(probe), probe
     assert value.replace(" ", "") in readable(text)[0].replace(" ", "")
     assert scan_text(text, "a.md"), text
+
+
+def test_xmp_licensors_and_image_suppliers_are_named() -> None:
+    """PLUS's licensor and image supplier (metadata-extractor-images' "Issue 258 (dotnet).jpg", IPTC's reference
+    photo) give a name, an e-mail address, telephone numbers and a street address, as the creator's contact info
+    does; scan counted them only in "XMP packet, N properties"."""
+    from mirror.privacy.scan_blocks import scan_xmp
+
+    packet = (b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>"
+              b"<rdf:Description rdf:about='' xmlns:plus='http://ns.useplus.org/ldf/xmp/1.0/'>"
+              b"<plus:Licensor><rdf:Seq><rdf:li rdf:parseType='Resource'>"
+              b"<plus:LicensorName>PLANTED Aigerim</plus:LicensorName>"
+              b"<plus:LicensorEmail>aigerim@example.kz</plus:LicensorEmail>"
+              b"</rdf:li></rdf:Seq></plus:Licensor>"
+              b"<plus:ImageSupplier><rdf:Seq><rdf:li rdf:parseType='Resource'>"
+              b"<plus:ImageSupplierName>PLANTED Agency</plus:ImageSupplierName>"
+              b"</rdf:li></rdf:Seq></plus:ImageSupplier>"
+              b"</rdf:Description></rdf:RDF></x:xmpmeta>")
+    found = scan_xmp(packet)
+    assert ("owner", "XMP plus:Licensor PLANTED Aigerim aigerim@example.kz") in found, found
+    assert ("owner", "XMP plus:ImageSupplier PLANTED Agency") in found, found
