@@ -1132,3 +1132,23 @@ def test_xmp_licensors_and_image_suppliers_are_named() -> None:
     found = scan_xmp(packet)
     assert ("owner", "XMP plus:Licensor PLANTED Aigerim aigerim@example.kz") in found, found
     assert ("owner", "XMP plus:ImageSupplier PLANTED Agency") in found, found
+
+
+def test_c2pa_place_and_rights_assertions_are_shown() -> None:
+    """Content credentials as a news agency's camera writes them (exiftool's t/images/ExifTool.jpg, a Reuters
+    photo): the JUMBF boxes' own labels filled the 8 places, and its "cai.location.broad" and "cai.rights"
+    assertions, {"location": "Salem, Oregon"} and {"copyright": "Alisha Jucevic"}, were left out; so would GPS
+    given in a JSON-LD "exif:GPSLatitude" be."""
+    def box(label: bytes, content: bytes) -> bytes:
+        description = b"jumd" + b"json" + bytes(12) + b"\x03" + label + b"\0"
+        return b"\0\0\0\0jumb" + struct.pack(">I", 8 + len(description)) + description + content
+
+    boxes = (b"JP\0\x01\0\0\0\x01" + b"\0\0\x01\x9djumb\0\0\0\x1djumdcacb" + bytes(17) + b"cai\0"
+             + box(b"cai.assertions", b"") + box(b"adobe.asset.info", b'json{"title": "OREGON_SALEM_08.jpg"}')
+             + box(b"cai.location.broad", b'json{"location": "Salem, Oregon"}')
+             + box(b"cai.rights", b'json{"copyright": "Alisha Jucevic"}')
+             + box(b"stds.exif", b'json{"exif:GPSLatitude": "44,56.12N", "exif:GPSLongitude": "123,2.1W"}'))
+    found = kinds_and_details(scan_photo(fx.splice(fx.plain_jpeg(), fx.segment(0xEB, boxes)), "c.jpg"))
+    for pair in ("location: Salem, Oregon", "copyright: Alisha Jucevic", "exif:GPSLatitude: 44,56.12N",
+                 "exif:GPSLongitude: 123,2.1W"):
+        assert ("text", f"in it: {pair}") in found, found

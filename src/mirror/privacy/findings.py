@@ -36,9 +36,11 @@ _ALPHABETS = re.compile(r"[A-Za-z\u0400-\u04ff]")  # the scripts the vowel test 
 _HUFFMAN = "CDEFGHIJSTUVWXYZ"  # part of the standard JPEG Huffman table every embedded preview carries
 _READ_STRINGS = 1 << 16  # of a block, its first bytes only
 # Bounded on every side: an attacker's 64 KiB of '"useruser...' costs linear time (unbounded [A-Za-z_]* around
-# the key word took 16 s a block).
-_JSON_PAIR = re.compile(rb'"([A-Za-z_]{0,16}(?:user|name|mail|owner|author|creator|serial|account|phone|uri|url)'
-                        rb'[A-Za-z_]{0,16})"[ \t\r\n]{0,4}:[ \t\r\n]{0,4}"([^"\\\x00-\x1f]{1,120})"', re.IGNORECASE)
+# the key word took 16 s a block). C2PA's place, rights and EXIF assertions too ("location", "copyright",
+# "exif:GPSLatitude": a Reuters photo's, exiftool's t/images/ExifTool.jpg).
+_JSON_PAIR = re.compile(rb'"([A-Za-z_:]{0,16}(?:user|name|mail|owner|author|creator|serial|account|phone|uri|url|'
+                        rb'location|copyright|latitude|longitude)[A-Za-z_]{0,16})"[ \t\r\n]{0,4}:[ \t\r\n]{0,4}'
+                        rb'"([^"\\\x00-\x1f]{1,120})"', re.IGNORECASE)
 # Words that make a string worth showing before the others: it may name a person, an account or a device.
 _TELLING = re.compile(r"\w@\w|user|name|serial|owner|author|creator|artist|account|identit|e-?mail|phone|device|"
                       r"https?:|www\.|t\.me/|s/n|\bsn\b|#\d|\d{6}", re.IGNORECASE)
