@@ -88,7 +88,8 @@ _MAKERS = (
     _Maker(b"FOVEON\0", "", 10, "tiff", {0x0002: ("serial", "SerialNumber")}),
     _Maker(b"", "canon", 0, "tiff", {0x0009: ("owner", "OwnerName"), 0x000C: ("serial", "SerialNumber"),
                                      0x0096: ("serial", "InternalSerialNumber"),
-                                     0x0028: ("unique-id", "ImageUniqueID")}),
+                                     0x0028: ("unique-id", "ImageUniqueID")},
+           texts={0x4019: (0, 5, "hex", "serial", "LensSerialNumber")}),  # LensInfo (Canon.pm)
     _Maker(b"", "samsung", 0, "tiff", {0xA002: ("serial", "SerialNumber")}),
     # Motorola (MakerNotes.pm: "MOT\0", the IFD at 8, offsets from the note's start; Motorola.pm: 0x5501)
     _Maker(b"MOT\0", "", 8, "note", {0x5501: ("serial", "SerialNumber")}),
