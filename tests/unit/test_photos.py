@@ -651,3 +651,41 @@ def test_convert_heic_holds_one_picture_while_it_encodes(monkeypatch: pytest.Mon
     monkeypatch.setattr(Image.Image, "save", save)
     converted = convert_heic(raw.getvalue(), "IMG_0001.HEIC")
     assert Image.open(io.BytesIO(converted.data)).size == (64, 48)
+
+
+def _exif_turned_heic(orientation: int) -> bytes:
+    """A HEIC as Samsung phones and Fujifilm cameras write it: the picture stored as the sensor saw it and turned
+    only by EXIF's Orientation, with no rotation (irot) or mirror (imir) of HEIF's own."""
+    import pillow_heif
+
+    heif = pillow_heif.from_pillow(fx.pixels(64, 48, 5))
+    heif.info["exif"] = b"Exif\0\0" + fx.camera_tiff(orientation=1, thumbnail=False)
+    raw = io.BytesIO()
+    heif.save(raw, quality=90)
+    upright = struct.pack("<HHIHH", 0x0112, fx.SHORT, 1, 1, 0)
+    assert raw.getvalue().count(upright) == 1 and b"irot" not in raw.getvalue()
+    return raw.getvalue().replace(upright, struct.pack("<HHIHH", 0x0112, fx.SHORT, 1, orientation, 0))
+
+
+def test_a_heic_turned_only_by_its_exif_is_converted_upright() -> None:
+    """metadata-extractor-images' "Issue 437 (dotnet).heic", a Galaxy S24 FE's: 4000 x 1848 with EXIF's "Rotate
+    90 CW" and no irot box. The phone's gallery shows it upright; --convert-heic made it a JPEG lying on its side
+    (libheif turns a picture by irot only, and the EXIF that said how to turn it is dropped). A HEIC with its own
+    irot (an iPhone's, whose EXIF says the same) is turned once, not twice."""
+    from PIL import Image
+
+    from mirror.privacy.heic import convert_heic
+
+    def converted(data: bytes) -> Image.Image:
+        return Image.open(io.BytesIO(convert_heic(data, "IMG_0001.HEIC").data))
+
+    assert exiftool(_exif_turned_heic(6))["IFD0:Orientation"] == "Rotate 90 CW"
+    for orientation, size in ((6, (48, 64)), (8, (48, 64)), (3, (64, 48)), (1, (64, 48))):
+        picture = converted(_exif_turned_heic(orientation))
+        assert picture.size == size, (orientation, picture.size)
+        assert picture.getexif() == {} and "icc_profile" not in picture.info
+    # the corner the sensor saw first is where EXIF's Orientation puts it: top right for 6 ("Rotate 90 CW")
+    source = fx.pixels(64, 48, 5).getpixel((0, 0))
+    turned = converted(_exif_turned_heic(6)).getpixel((47, 0))
+    assert sum(abs(a - b) for a, b in zip(turned, source, strict=True)) < 40, (turned, source)
+    assert converted(fx.heic_photo(orientation=6)).size == (48, 64)

@@ -219,7 +219,8 @@ def convert_heic(data: bytes, name: str) -> Converted:
         raise PhotoError(name, f"the file is cut short: its {cut} box ends past the end of the file",
                          hint="copy the photo again from the phone or camera")
     try:
-        return _convert(_open(data, name), name)  # no reference kept here: _convert lets go of the decoded picture
+        # no reference kept here: _convert lets go of the decoded picture
+        return _convert(_open(data, name), name, exif_turns=not _turned_by_heif(data))
     except PhotoError:
         raise
     except Exception as exc:  # pillow-heif reading hostile bytes raises IndexError, RuntimeError, ...
@@ -250,8 +251,25 @@ def _undecodable(name: str, exc: Exception, opening: bool = False, uncompressed:
     return PhotoError(name, f"the HEIC image cannot be decoded ({reason})", hint=DAMAGED_HINT)
 
 
-def _convert(heif: HeifFile, name: str) -> Converted:
-    from PIL import ImageCms
+def _turned_by_heif(data: bytes) -> bool:
+    """Whether the file's meta box holds a rotation (irot) or a mirror (imir) property, which libheif applies; a
+    HEIC without either is turned upright by its EXIF Orientation alone (Samsung phones and Fujifilm cameras write
+    it so, and their galleries show it turned)."""
+    at = 0
+    while at + 8 <= len(data):
+        size, kind = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8]
+        if kind == b"meta":
+            end = at + size if size >= 8 else len(data)  # 0: to the end; 1: a 64-bit size, read as far as we look
+            body = data[at + 8:min(end, at + 8 + MAX_META_LOOK)]
+            return b"irot" in body or b"imir" in body
+        if kind not in _BOXES or size < 8:
+            break
+        at += size
+    return True  # no meta box found: nothing is turned beyond what libheif does
+
+
+def _convert(heif: HeifFile, name: str, exif_turns: bool = False) -> Converted:
+    from PIL import Image, ImageCms
 
     width, height = heif.size
     if width * height > MAX_PIXELS:
@@ -259,8 +277,12 @@ def _convert(heif: HeifFile, name: str) -> Converted:
                          f"({MAX_PIXELS // 1_000_000} million)",
                          hint="convert it to JPEG on the phone or in a photo editor first")
     kinds: list[str] = []
+    orientation = 1
     for kind, block in _blocks(heif.info):
-        kinds += exif_kinds(read_tiff(block.removeprefix(b"Exif\0\0"))) if kind == "exif" else [kind]
+        tiff = read_tiff(block.removeprefix(b"Exif\0\0")) if kind == "exif" else None
+        kinds += exif_kinds(tiff) if kind == "exif" else [kind]
+        if exif_turns and tiff is not None and orientation == 1:
+            orientation = tiff.orientation_tag() or 1
     try:
         image = heif.to_pillow()  # a copy of libheif's picture, which goes with the file (3 bytes a pixel)
         del heif
@@ -281,12 +303,18 @@ def _convert(heif: HeifFile, name: str) -> Converted:
         out = io.BytesIO()
         if image.mode != "RGB":  # a copy: only when needed (a 48 MP photo is 145 MB of pixels)
             image = image.convert("RGB")
+        if orientation in _TURNS:  # a copy too, only for a HEIC turned by its EXIF alone
+            image = image.transpose(Image.Transpose[_TURNS[orientation]])
         image.save(out, "JPEG", quality=QUALITY, subsampling="4:2:0", optimize=True)
     except (ValueError, OSError, ImageCms.PyCMSError) as exc:
         raise PhotoError(name, f"the HEIC image cannot be decoded ({exc})", hint=DAMAGED_HINT) from None
     return Converted(out.getvalue(), ordered_kinds(k if k != "thumbnail" else "exif-thumbnail" for k in kinds),
                      notes)
 
+
+# EXIF's Orientation as a transposition of the stored picture (as Pillow's ImageOps.exif_transpose does it)
+_TURNS = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE", 6: "ROTATE_270", 7: "TRANSVERSE",
+          8: "ROTATE_90"}
 
 TRANSPARENT_NOTE = ("its transparent parts were made white (JPEG has no transparency; what lay hidden under them "
                     "is not carried)")
