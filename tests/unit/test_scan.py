@@ -1152,3 +1152,16 @@ def test_c2pa_place_and_rights_assertions_are_shown() -> None:
     for pair in ("location: Salem, Oregon", "copyright: Alisha Jucevic", "exif:GPSLatitude: 44,56.12N",
                  "exif:GPSLongitude: 123,2.1W"):
         assert ("text", f"in it: {pair}") in found, found
+
+
+def test_a_serial_of_digits_and_few_letters_in_a_block_of_fields_is_shown() -> None:
+    """An InfiRay thermal camera's APP9 segment (exiftool's t/images/InfiRay.jpg) keeps its sensors' makers, names,
+    part numbers and serial numbers in fields padded with NULs: the serial, P200019B15656148, has two letters and
+    no vowel, and was left out as chance bytes; only "infisense" and "P2_USB_IR" were shown."""
+    def field(text: bytes, size: int) -> bytes:
+        return text.ljust(size, b"\0")
+
+    block = (field(b"infisense", 64) + field(b"P2_USB_IR", 64) + field(b"P2_B_V2.0_2080100019B15656148", 64)
+             + field(b"P200019B15656148", 64) + field(b"2.07.01.00", 64) + struct.pack("<ff", 1.1, 3.2) + bytes(56))
+    found = kinds_and_details(scan_photo(fx.splice(fx.plain_jpeg(), fx.segment(0xE9, block)), "t.jpg"))
+    assert ("text", "in it: P200019B15656148") in found, found

@@ -48,6 +48,9 @@ _TELLING = re.compile(r"\w@\w|user|name|serial|owner|author|creator|artist|accou
 # over runs that cannot be telling without decoding them
 _TELLING_BYTES = re.compile(_TELLING.pattern.replace(r"\w@\w", "@").encode(), re.IGNORECASE)
 _DENSE = 20  # text runs must make up a twentieth of a block's bytes
+# A serial number as devices write them: capitals and digits, six digits at least and a letter (an InfiRay thermal
+# camera's P200019B15656148), which the vowel test would take for chance bytes; shown from a block of text fields only
+_SERIAL = re.compile(r"(?=(?:[A-Z]*\d){6})(?=\d*[A-Z])[A-Z0-9]{8,32}")
 Found = tuple[str, str]  # kind, detail
 
 
@@ -160,7 +163,8 @@ def shown_strings(data: bytes) -> tuple[list[str], bool]:
         long = len(text) >= _LONG and letters >= 8 and _BREAK.search(text) is not None
         known = len(_ALPHABETS.findall(text))  # a run mostly in other scripts needs no vowel the test knows
         voiced = _VOWEL.search(text) is not None or known * 2 < letters
-        if letters >= 4 and voiced and (dense or long) and _HUFFMAN not in text and text not in paired:
+        serial = dense and len(text) <= 32 and _SERIAL.fullmatch(text) is not None
+        if (serial or (letters >= 4 and voiced and (dense or long))) and _HUFFMAN not in text and text not in paired:
             more = _sort_in(text, telling, other) or more
     for text in utf16:  # words in UTF-16 (Photoshop's "Ducky" segment): shown as the block's other text
         if text in paired or text in telling or text in other:
