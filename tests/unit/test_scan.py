@@ -1165,3 +1165,20 @@ def test_a_serial_of_digits_and_few_letters_in_a_block_of_fields_is_shown() -> N
              + field(b"P200019B15656148", 64) + field(b"2.07.01.00", 64) + struct.pack("<ff", 1.1, 3.2) + bytes(56))
     found = kinds_and_details(scan_photo(fx.splice(fx.plain_jpeg(), fx.segment(0xE9, block)), "t.jpg"))
     assert ("text", "in it: P200019B15656148") in found, found
+
+
+def test_a_dji_drone_s_own_xmp_position_is_named() -> None:
+    """DJI drones write where a photo was taken in their own XMP namespace (drone-dji:GpsLatitude, and
+    GpsLongtitude as DJI spells it; exiftool's DJI.pm reads these and Latitude/Longitude), some firmware there
+    only, not in EXIF. Scan counted them only in "XMP packet, N properties"."""
+    from mirror.privacy.scan_blocks import scan_xmp
+
+    packet = (b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>"
+              b"<rdf:Description rdf:about='' xmlns:drone-dji='http://www.dji.com/drone-dji/1.0/' "
+              b"drone-dji:GpsLatitude='+43.2389457' drone-dji:GpsLongtitude='+76.8897123' "
+              b"drone-dji:AbsoluteAltitude='+812.50'>"
+              b"<drone-dji:GpsLongitude>+76.8897123</drone-dji:GpsLongitude>"
+              b"</rdf:Description></rdf:RDF></x:xmpmeta>")
+    found = scan_xmp(packet)
+    assert {("gps", "XMP drone-dji:GpsLatitude +43.2389457"), ("gps", "XMP drone-dji:GpsLongtitude +76.8897123"),
+            ("gps", "XMP drone-dji:GpsLongitude +76.8897123")} <= set(found), found

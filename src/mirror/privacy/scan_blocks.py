@@ -35,7 +35,10 @@ XMP_PROPERTIES = {
                      "plus:ImageSupplier"), "owner"),
     **dict.fromkeys(("aux:SerialNumber", "aux:LensSerialNumber", "exifEX:BodySerialNumber", "exifEX:LensSerialNumber",
                      "exif:BodySerialNumber"), "serial"),
-    **dict.fromkeys(("exif:GPSLatitude", "exif:GPSLongitude", "exif:GPSAltitude", "exif:GPSDestLatitude"), "gps"),
+    # DJI drones' own position (some firmware writes it there only; "GpsLongtitude" as DJI spells it, DJI.pm)
+    **dict.fromkeys(("exif:GPSLatitude", "exif:GPSLongitude", "exif:GPSAltitude", "exif:GPSDestLatitude",
+                     "drone-dji:GpsLatitude", "drone-dji:GpsLongitude", "drone-dji:GpsLongtitude",
+                     "drone-dji:Latitude", "drone-dji:Longitude"), "gps"),
     **dict.fromkeys(("photoshop:City", "photoshop:State", "photoshop:Country", "Iptc4xmpCore:Location",
                      "Iptc4xmpCore:CiAdrCity", "Iptc4xmpExt:LocationShown", "Iptc4xmpExt:LocationCreated",
                      "Iptc4xmpCore:CountryCode"), "place"),
