@@ -251,6 +251,16 @@ def test_scan_reads_an_xmp_sidecar_and_a_gps_track(runner: CliRunner, tmp_path: 
     code, out, _ = invoke(runner, "scan", "--json", sidecars)
     found = {f["path"] for f in json.loads(out)["findings"]}
     assert code == 6 and found == {"a.gpx", "b.kml", "c.gpx", "d.gpx", "e.gpx"}, out  # "]" in a subset: helper-156
+    logs = tmp_path / "logs"  # a receiver's own log, a flight log and Garmin's tracks (helper-191)
+    logs.mkdir()
+    (logs / "gps.log").write_text("$GPGSV,3,1,11,03,03,111,00*74\n"
+                                  "$GPGGA,123519,4315.038,N,07653.000,E,1,08,0.9,545.4,M,46.9,M,,*47\n")
+    (logs / "flight.igc").write_text("AXXXABC\nHFDTE050122\nB1101354315063N07653198EA0058700558\n")
+    (logs / "run.tcx").write_text('<?xml version="1.0"?>\n<TrainingCenterDatabase xmlns="x"><Activities/>\n')
+    code, out, _ = invoke(runner, "scan", "--json", logs)
+    found = {(f["path"], f["kind"]) for f in json.loads(out)["findings"]}
+    assert code == 6 and {("gps.log", "gps"), ("gps.log", "coordinates"), ("flight.igc", "gps"),
+                          ("run.tcx", "gps")} <= found, out
 
 
 def test_scan_of_a_text_of_empty_comments_ends(tmp_path: Path) -> None:

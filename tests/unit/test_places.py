@@ -192,7 +192,7 @@ def test_a_phone_number_is_not_also_a_card() -> None:
 @pytest.mark.parametrize("unit", ["1 ", "43°", "43°14'", "N 4", "12.5000, ", "1.123 ", "-1,", "4400 ", "https://",
                                   "4400.", "4400/", "!3d1.1234", "43,238949, ", "1 deg ", "43 deg 14' ",
                                   "1.12345\t", "\nGPS Longitude          : 1.1234", "goo.gl/maps/x ",
-                                  "maps.app.goo.gl/"])
+                                  "maps.app.goo.gl/", "$GPGGA,", "$GPRMC,1234.5,N,", "\nB1234567", "B"])
 def test_time_is_linear_in_hostile_text(unit: str) -> None:
     """Four times the text costs about four times the time, never the sixteen times of a search that backtracks
     over what it read (helpers.assert_linear)."""
@@ -201,6 +201,7 @@ def test_time_is_linear_in_hostile_text(unit: str) -> None:
         card_numbers(text)
         card_numbers(text, [])  # the slashed ones, which are read without runs
         places.map_links(text)
+        places.receiver_fixes(text)
 
     assert_linear(search, unit)
 
@@ -337,3 +338,21 @@ def test_degrees_and_a_space_need_their_own_axis_hemisphere_before_them(text: st
     assert [found[0] for found in coordinates("С43 14.337 В76 53.382")] == ["С43 14.337 В76 53.382"]
     assert [found[0] for found in coordinates("ю. ш. 43 14.337 з. д. 76 53.382")] == [
         "ю. ш. 43 14.337 з. д. 76 53.382"]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47", "4807.038,N,01131.000,E"),
+    ("2022-01-05 12:00:01 $GNRMC,083559.00,A,4315.11437,N,07653.91522,E,0.004,77.52,050122,,,A*57",
+     "4315.11437,N,07653.91522,E"),
+    ("a log\nB1101355206343N00006198WA0058700558\n", "5206343N00006198W"),
+])
+def test_a_gps_receivers_position_is_a_place(text: str, value: str) -> None:
+    """NMEA sentences and IGC fixes, a GPS log or one line of it pasted into an account, were called CLEAN."""
+    assert [fix[0] for fix in places.receiver_fixes(text)] == [value]
+    assert "coordinates" in {f.kind for f in scan_text(text, "track.md")}
+
+
+@pytest.mark.parametrize("text", ["I paid $GPGGA fees", "$GPGGA,,,,,,0,00,,,M,,M,,*66 (no fix yet)",
+                                  "B12 vitamins", "Bus 1234567890123 left at 9"])
+def test_what_only_looks_like_a_receivers_line_is_no_place(text: str) -> None:
+    assert places.receiver_fixes(text) == []

@@ -33,7 +33,7 @@ from mirror.privacy.banks import ibans
 from mirror.privacy.documents import document_numbers
 from mirror.privacy.findings import Finding
 from mirror.privacy.placecodes import plus_codes, what3words, words_at
-from mirror.privacy.places import card_numbers, coordinates, map_links
+from mirror.privacy.places import card_numbers, coordinates, map_links, receiver_fixes
 from mirror.privacy.texts import Block, count_breaks, line_starts, text_blocks
 
 REGION = "KZ"
@@ -420,6 +420,7 @@ class Finder:
         if "°" in text or "." in text or "," in text:
             places += [("coordinates", *pair) for pair in coordinates(text)]
         places += [("map-link", *link) for link in map_links(text)] + [("map-link", *w) for w in what3words(text)]
+        places += [("coordinates", *fix) for fix in receiver_fixes(text)]
         if "+" in text:
             places += [("coordinates", *code) for code in plus_codes(text)]
         if places:  # a number read as a phone already is not reported twice; twelve of a card's digits, or of a

@@ -178,6 +178,22 @@ def coordinates(text: str) -> list[Found]:
     return found
 
 
+# A GPS receiver's own lines: an NMEA sentence with a position ($GPGGA,123519,4807.038,N,01131.000,E,...: degrees
+# and minutes run together) or an IGC flight log's fix (B1235194807038N01131000EA...). A log of them, or one pasted
+# into an account, is a place and a time to the metre; neither shape was read as coordinates (helper-191).
+_NMEA = re.compile(r"\$(?:GP|GN|GL|GA|GB|BD|GQ)(?:GGA|RMC|GLL|GNS),[^\n$]{0,40}?"
+                   r"([0-9]{4}\.[0-9]{2,},[NS],[0-9]{5}\.[0-9]{2,},[EW])(?=,)")
+_IGC = re.compile(r"(?m)^B[0-9]{6}([0-9]{7}[NS][0-9]{8}[EW])[AV]")
+
+
+def receiver_fixes(text: str) -> list[Found]:
+    """Every position in an NMEA sentence or an IGC fix in `text` (the latitude and longitude, as written)."""
+    found = [(m.group(1), m.start(1), m.end(1)) for m in _NMEA.finditer(text)] if "$" in text else []
+    if "B" in text:
+        found += [(m.group(1), m.start(1), m.end(1)) for m in _IGC.finditer(text)]
+    return sorted(found, key=lambda fix: fix[1])
+
+
 def _pairs_near(text: str, at: int, found: list[Found]) -> int:
     """The pairs found from `at` within _WINDOW characters (added to `found`), and up to where every pair that
     begins there was found: one that begins within _LONGEST of the window's end, where the window may cut it (and

@@ -251,9 +251,15 @@ def _unread(head: bytes, name: str = "") -> str:
 # Only the document's root counts (after a BOM, blanks, processing instructions, comments, a DOCTYPE): a text that
 # mentions "adobe:ns:meta/" or "<gpx>" is an account (helper-152).
 _XMP_ROOT = re.compile(rb"<\?xpacket\s|<(?:[\w.-]+:)?x[am]pmeta[\s>]")
-_PLACES_ROOT = re.compile(rb"<(?:[\w.-]+:)?(?:gpx|kml)[\s>]")
+_PLACES_ROOT = re.compile(rb"<(?:[\w.-]+:)?(?:gpx|kml|TrainingCenterDatabase)[\s>]")  # TCX: Garmin's tracks
+# A GPS receiver's own log, point by point: NMEA sentences with a position ($GPGGA,123519,4807.038,N,01131.000,E,...;
+# a logger may put a time before each), or an IGC flight log's fixes (B1235194807038N01131000EA...). One such line
+# is a place and a time; an account is never made of them, and it was called CLEAN (helper-191).
+_GPS_LOG = re.compile(rb"(?m)^[^\n$]{0,40}\$(?:GP|GN|GL|GA|GB|BD|GQ)(?:GGA|RMC|GLL|GNS),[^\n]{0,40}?"
+                      rb"[0-9]{4}\.[0-9]+,[NS],[0-9]{5}\.[0-9]+,[EW],|^B[0-9]{13}[NS][0-9]{8}[EW][AV]")
 _PROLOG_PARTS = ((b"<?", b"?>"), (b"<!--", b"-->"), (b"<!doctype", b">"))
 MAX_PROLOG = 1 << 16
+MAX_GPS_LOOK = 1 << 16  # a log's first fix comes early: after a header of a few lines
 
 
 def _root(head: bytes) -> bytes:
@@ -313,6 +319,8 @@ def _sidecar(name: str, head: bytes) -> list[Finding]:
         return [Finding(name, kind, detail) for kind, detail in scan_xmp(head)]
     if _PLACES_ROOT.match(root):
         return [Finding(name, "gps", "a GPS track or a map's places (GPX or KML): where someone was, point by point")]
+    if _GPS_LOG.search(head, 0, MAX_GPS_LOOK):
+        return [Finding(name, "gps", "a GPS receiver's log (NMEA or IGC): where someone was, point by point")]
     return []
 
 
