@@ -440,6 +440,22 @@ def test_a_missing_file_is_named_in_the_reader_s_language(small: tuple[Path, Pat
     assert "нет файла: photos/" in done.stdout + done.stderr and "file missing" not in done.stdout + done.stderr
 
 
+def test_verify_whole_of_an_intact_part_says_to_join_it(runner: CliRunner, small: tuple[Path, Path, list[Path]],
+                                                        tmp_path: Path) -> None:
+    """verify --whole of an intact part fails (exit 3) with the hint to join the parts: it was told "this copy was
+    broken or changed on its way: do not open it or pass it on; get another copy", of a sound part. A part with a
+    changed byte still gets that one."""
+    _, keys, parts = small
+    code, _, err = invoke(runner, "verify", "--whole", parts[0], "--keys", keys)
+    assert code == 3 and "hint: join all its parts first: mirror join PART... -o WHOLE.7z" in err, err
+    assert "broken or changed" not in err, err
+    data = bytearray(parts[0].read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (changed := tmp_path / "changed.part1.7z").write_bytes(data)
+    code, _, err = invoke(runner, "verify", "--whole", changed, "--keys", keys)
+    assert code == 3 and "hint: this copy was broken or changed on its way" in err, err
+
+
 def test_the_size_a_refusal_suggests_works_and_never_points_back(runner: CliRunner, tmp_path: Path) -> None:
     """A bundle of a few KB split too small: the hint names a size; that size splits it (it does not answer
     'fits whole'); a size of zero is refused as one."""

@@ -862,7 +862,10 @@ def _content_verdict(layout: Layout, absent: Sequence[str], unlisted: list[str],
         if total > listed:
             shown.append(f"and {total - listed} more file(s), not listed here")
         problem = shown[1] if damaged else shown[0]  # named so that the CLI translates it in the line (i18n.NESTED)
-        raise ContentError(f"{total} file(s) failed: {problem}", problems=tuple(shown))
+        # an intact part checked whole (--whole) lacks only what the other parts carry: it is joined, not replaced
+        whole_part = lead is not None and not damaged and not unlisted and not first
+        raise ContentError(f"{total} file(s) failed: {problem}", problems=tuple(shown),
+                           hint="join all its parts first: mirror join PART... -o WHOLE.7z" if whole_part else None)
     return absent
 
 
