@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import unquote, urlsplit
 
 from mirror.errors import ConfigError, Failure, MissingFile, TransferError
-from mirror.net.pace import Limits, Watch, attach, cleanup
+from mirror.net.pace import CLEANUP_SECONDS, Limits, Watch, attach, cleanup, current
 from mirror.publish.config import HostConfig
 from mirror.publish.hosts import SourceFailed, SourceReader, check_path
 from mirror.publish.hosts.base import MAX_LISTING, read_back, too_many
@@ -250,14 +250,15 @@ class SftpHost:
         self._client = self._sftp = self._socket = None
         self._folders.clear()
 
-    def _connect(self) -> paramiko.SSHClient:
-        """An authenticated SSH connection to a server whose key is in known_hosts."""
+    def _connect(self, seconds: float | None = None) -> paramiko.SSHClient:
+        """An authenticated SSH connection to a server whose key is in known_hosts; `seconds` to connect, when
+        fewer than the stall time (a temporary file's removal has CLEANUP_SECONDS)."""
         import paramiko
 
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         self._check_known(client)
-        seconds, (hostname, port) = self._limits.stall, self._address
+        seconds, (hostname, port) = min(seconds or self._limits.stall, self._limits.stall), self._address
         connected = False
         try:
             self._socket = socket.create_connection(self._address, timeout=seconds)
@@ -304,13 +305,13 @@ class SftpHost:
         parts = check_path(self._name, path)
         return "/".join(parts) if self._root == "." else posixpath.join(self._root, *parts)
 
-    def _connection(self) -> paramiko.SFTPClient:
+    def _connection(self, seconds: float | None = None) -> paramiko.SFTPClient:
         """The SFTP session, opened as SSHClient.open_sftp() does, its channel read through Framed (whole reads,
         packets of at most MAX_PACKET: sftp_framed.py)."""
         if self._sftp is None:
             import paramiko
 
-            client = self._connect()
+            client = self._connect(seconds)
             try:
                 transport = client.get_transport()
                 channel = transport.open_session(timeout=self._limits.stall) if transport is not None else None
@@ -384,10 +385,16 @@ class SftpHost:
                 self.close()
 
     def _discard(self, temp: str) -> None:
-        """Remove a temporary file, best effort: the error that brought us here is the one to report."""
-        if self._sftp is not None:
-            with contextlib.suppress(TransferError, *self._errors), cleanup(), self._watch("remove", temp):
-                self._sftp.remove(temp)
+        """Remove a temporary file, best effort: the error that brought us here is the one to report. When the
+        watch over the upload cut its connection (Ctrl-C, a spent budget, a stall), on a new one: the removal went
+        out on the cut one, and the `.NAME.part` stayed on the host."""
+        if self._sftp is None:
+            return  # no session: nothing was written
+        watch = current()
+        if watch is not None and watch.error is not None:
+            self.close()
+        with contextlib.suppress(TransferError, *self._errors), cleanup(), self._watch("remove", temp):
+            self._connection(CLEANUP_SECONDS).remove(temp)
 
     def _fail(self, action: str, path: str, exc: BaseException) -> NoReturn:
         """Raise TransferError for `exc`; a dropped or timed-out connection is closed, to be opened afresh."""
