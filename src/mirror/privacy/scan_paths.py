@@ -37,6 +37,7 @@ from mirror.formats.names import printable
 from mirror.privacy.findings import MAX_FINDINGS, MAX_PER_FILE, Finding
 from mirror.privacy.identifiers import Checks, scan_blocks
 from mirror.privacy.names import scan_name
+from mirror.privacy.places import receiver_fixes
 from mirror.privacy.scan import MAX_HEIC, TooLarge, scan_photo_chunks
 from mirror.privacy.scan_blocks import scan_xmp
 from mirror.privacy.strip import heif_plan, is_heif, misnamed_heif, refused_by_name, refused_format
@@ -247,19 +248,15 @@ def _unread(head: bytes, name: str = "") -> str:
 
 # Text that is a photo's metadata or a record of places, not an account: an XMP sidecar (IMG_0412.xmp, which
 # photo editors write beside a photo, with its GPS position, camera serial and author), a GPS track or a map's
-# places (GPX, KML). Scanned as an account, it was called CLEAN (helper-149).
+# places (GPX, KML, TCX), a GPS receiver's log (NMEA, IGC). Scanned as an account, each was called CLEAN (helper-149,
+# helper-191).
 # Only the document's root counts (after a BOM, blanks, processing instructions, comments, a DOCTYPE): a text that
 # mentions "adobe:ns:meta/" or "<gpx>" is an account (helper-152).
 _XMP_ROOT = re.compile(rb"<\?xpacket\s|<(?:[\w.-]+:)?x[am]pmeta[\s>]")
 _PLACES_ROOT = re.compile(rb"<(?:[\w.-]+:)?(?:gpx|kml|TrainingCenterDatabase)[\s>]")  # TCX: Garmin's tracks
-# A GPS receiver's own log, point by point: NMEA sentences with a position ($GPGGA,123519,4807.038,N,01131.000,E,...;
-# a logger may put a time before each), or an IGC flight log's fixes (B1235194807038N01131000EA...). One such line
-# is a place and a time; an account is never made of them, and it was called CLEAN (helper-191).
-_GPS_LOG = re.compile(rb"(?m)^[^\n$]{0,40}\$(?:GP|GN|GL|GA|GB|BD|GQ)(?:GGA|RMC|GLL|GNS),[^\n]{0,40}?"
-                      rb"[0-9]{4}\.[0-9]+,[NS],[0-9]{5}\.[0-9]+,[EW],|^B[0-9]{13}[NS][0-9]{8}[EW][AV]")
 _PROLOG_PARTS = ((b"<?", b"?>"), (b"<!--", b"-->"), (b"<!doctype", b">"))
 MAX_PROLOG = 1 << 16
-MAX_GPS_LOOK = 1 << 16  # a log's first fix comes early: after a header of a few lines
+MAX_GPS_LOOK = 1 << 16  # a log's first fixes come early: after a header of a few lines
 
 
 def _root(head: bytes) -> bytes:
@@ -319,7 +316,7 @@ def _sidecar(name: str, head: bytes) -> list[Finding]:
         return [Finding(name, kind, detail) for kind, detail in scan_xmp(head)]
     if _PLACES_ROOT.match(root):
         return [Finding(name, "gps", "a GPS track or a map's places (GPX or KML): where someone was, point by point")]
-    if _GPS_LOG.search(head, 0, MAX_GPS_LOOK):
+    if receiver_fixes(head[:MAX_GPS_LOOK].decode("utf-8", "replace")):  # NMEA sentences or IGC fixes (places.py)
         return [Finding(name, "gps", "a GPS receiver's log (NMEA or IGC): where someone was, point by point")]
     return []
 
