@@ -289,3 +289,31 @@ def test_a_time_is_read_only_in_the_one_shape_mirror_writes() -> None:
                 "2022-01-05T24:00:00Z", "0000-01-05T18:30:12Z", "2022-01-05T18:30:12Zx", "", 20220105, None):
         with pytest.raises(ValueError):
             parse_time(bad)
+
+
+def test_is_time_accepts_exactly_what_format_time_gives_back() -> None:
+    """is_time (verify's check of bundle.json's created, made without datetime) says yes exactly where
+    format_time(parse_time(text)) gives the text back: leap days, month lengths, the last second, years before
+    1000 (glibc writes them with fewer digits), and random shapes around them."""
+    import random
+
+    from mirror.formats.timefmt import format_time, is_time, parse_time
+
+    def written_back(text: object) -> bool:
+        try:
+            return format_time(parse_time(text)) == text
+        except ValueError:
+            return False
+
+    samples: list[object] = ["2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "2000-02-29T12:00:00Z",
+                             "1900-02-29T12:00:00Z", "2022-04-31T00:00:00Z", "2022-12-31T23:59:59Z",
+                             "2022-12-31T23:59:60Z", "0999-01-01T00:00:00Z", "1000-01-01T00:00:00Z",
+                             "9999-12-31T23:59:59Z", "2022-00-10T00:00:00Z", "2022-01-00T00:00:00Z", None, 7]
+    rng = random.Random(16)
+    for _ in range(20000):
+        fields = (rng.randrange(0, 10000), rng.randrange(0, 14), rng.randrange(0, 33), rng.randrange(0, 26),
+                  rng.randrange(0, 62), rng.randrange(0, 62))
+        samples.append("%04d-%02d-%02dT%02d:%02d:%02dZ" % fields)
+    assert sum(map(is_time, samples)) > 5000  # enough of them are times for the comparison to mean something
+    for text in samples:
+        assert is_time(text) == written_back(text), text

@@ -21,7 +21,6 @@ import hashlib
 import io
 import os
 import re
-import shlex
 from array import array
 from collections import deque
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
@@ -247,11 +246,15 @@ def _refuse_wrapped(files: Files) -> None:
         # the patterns only where the name's end can match (each is tens of microseconds for a long name: 150,000
         # deep names of a forged archive took 2.7 s more, helper-171)
         if (name.endswith(".7z") or name[-7:-3] == ".7z.") and _WRAPPED_BUNDLE.fullmatch(name):
+            import shlex  # here: only for the refusal (1.7 ms of every verify)
+
             path = shlex.quote(printable(name))
             raise UnreadableContainer(f"this copy is a 7z archive holding another one, '{printable(name)}'",
                                       hint=f"unpack it first (7z x COPY -oFOLDER), then: mirror verify FOLDER/{path}")
         folder = _WRAPPED_FOLDER.fullmatch(name) if name.endswith("SHA256SUMS") else None
         if folder is not None:
+            import shlex
+
             top = printable(folder[1])
             path = shlex.quote(top)
             raise UnreadableContainer(f"this copy holds a bundle's files inside the folder '{top}/'",

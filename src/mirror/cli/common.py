@@ -138,7 +138,6 @@ def required_endorsers(option: int | None) -> int:
     Raises:
         ConfigError: the workspace's mirror.toml is malformed.
     """
-    from mirror.cli.workspaces import is_known
     from mirror.workspace import CONFIG_NAME, current_folder, find_workspace, trust_settings
 
     if option is not None:
@@ -147,8 +146,11 @@ def required_endorsers(option: int | None) -> int:
         workspace = find_workspace(current_folder())
     except ConfigError:  # a broken mirror.toml here or above: passed over, and said so (keys_folder_for)
         return 0
-    if workspace is not None and not is_known(workspace):
-        workspace = None  # a folder handed over sets no policy, as it chooses no keyring (keys_folder_for)
+    if workspace is not None:
+        from mirror.cli.workspaces import is_known  # here: outside a workspace (most verifies) it is not needed
+
+        if not is_known(workspace):
+            workspace = None  # a folder handed over sets no policy, as it chooses no keyring (keys_folder_for)
     return trust_settings(workspace.root / CONFIG_NAME if workspace is not None else None).require_endorsers
 
 
@@ -206,10 +208,6 @@ def keys_folder_for(option: Path | None, own: bool = False, strict: bool = False
     makes or uses its secret keys (`own`: keys new, create, endorse, publish, refresh) uses it all the same, and
     `remember_workspace` notes it once a key is made there or unlocked with a passphrase.
     """
-    from mirror.cli.workspaces import is_known
-    from mirror.folders import keys_folder
-    from mirror.workspace import CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE, current_folder, find_workspace
-
     _workspace[:] = []  # this command's choice alone (tests run many commands in one process)
     given = option if option is not None else Path(os.environ[KEYS_ENV]) if os.environ.get(KEYS_ENV) else None
     if option is None and given is not None and not given.is_absolute():
@@ -227,7 +225,10 @@ def keys_folder_for(option: Path | None, own: bool = False, strict: bool = False
     _named[:] = [given] if given is not None else []
     if given is not None:
         return given, "--keys" if option is not None else f"${KEYS_ENV}"
+    from mirror.cli.workspaces import is_known  # here: not needed when --keys chose (1 ms of a tiny verify)
+    from mirror.folders import keys_folder
     from mirror.formats.names import printable
+    from mirror.workspace import CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE, current_folder, find_workspace
 
     ignored: list[tuple[Path, str]] = []
     try:

@@ -518,14 +518,10 @@ def _check_created(created: str) -> None:
     Raises:
         ManifestError: any other text.
     """
-    from mirror.formats.timefmt import format_time, parse_time
+    from mirror.formats.timefmt import is_time
 
-    try:
-        if format_time(parse_time(created)) == created:
-            return
-    except ValueError:
-        pass
-    raise ManifestError(f"bundle.json's created is not a time like 2022-01-05T18:30:12Z: {created[:64]!r}")
+    if not is_time(created):
+        raise ManifestError(f"bundle.json's created is not a time like 2022-01-05T18:30:12Z: {created[:64]!r}")
 
 
 def file_details(raw: bytes | BinaryIO, listed: SumsTable | None = None) -> Iterator[tuple[str, FileMeta]]:
