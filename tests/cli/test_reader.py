@@ -383,8 +383,14 @@ def test_fetch_from_a_folder_of_bundles_says_what_to_do_with_them(runner: CliRun
     shutil.copytree(stick, colon)
     code, _, err = invoke(runner, "fetch", "--mirror", colon, "--dest", tmp_path / "in")
     assert code == 4 and "--proxy" not in err and "holds bundles but no signed index" in err, err
+    upper = tmp_path / "phone"  # ALMATY.7Z, in a mirror copy's bundles/: as a phone or a FAT stick names it
+    (upper / "bundles").mkdir(parents=True)
+    shutil.copy(bundle, upper / "bundles" / "ALMATY.7Z")
+    code, _, err = invoke(runner, "fetch", "--mirror", upper, "--dest", tmp_path / "in")
+    assert code == 4 and f"check each with mirror verify {upper / 'bundles' / 'ALMATY.7Z'}" in err, err
     empty = tmp_path / "empty"
     empty.mkdir()
+    (empty / ".almaty.7z").write_bytes(b"")  # another program's hidden temporary file: no bundle
     code, _, err = invoke(runner, "fetch", "--mirror", empty.as_uri(), "--dest", tmp_path / "in")
     assert code == 4 and "name the folder that holds the mirror" in err and "--proxy" not in err
 

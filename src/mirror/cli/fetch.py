@@ -252,9 +252,13 @@ def _folders_hint(mirrors: tuple[str, ...]) -> str | None:
             return "try other mirrors, or a proxy (--proxy)"
         else:
             folders.append(Path(mirror))
+    from mirror.serve.candidates import bundle_folders, named_like_a_bundle
+
     for folder in folders:
         with contextlib.suppress(OSError):
-            found = next((p for p in sorted(itertools.islice(folder.glob("*.7z"), 1000)) if p.is_file()), None)
+            # ALMATY.7Z as a FAT stick or a phone names it, in the folder or its bundles/ (a mirror's copy)
+            named = (p for where in bundle_folders(folder) for p in where.iterdir() if named_like_a_bundle(p.name))
+            found = next((p for p in sorted(itertools.islice(named, 1000)) if p.is_file()), None)
             if found is not None:
                 return (f"{folder} holds bundles but no signed index: check each with mirror verify "
                         f"{shell_word(found)}, or read it with mirror extract; mirror serve {shell_word(folder)} "
