@@ -311,9 +311,9 @@ def test_is_time_accepts_exactly_what_format_time_gives_back() -> None:
                              "9999-12-31T23:59:59Z", "2022-00-10T00:00:00Z", "2022-01-00T00:00:00Z", None, 7]
     rng = random.Random(16)
     for _ in range(20000):
-        fields = (rng.randrange(0, 10000), rng.randrange(0, 14), rng.randrange(0, 33), rng.randrange(0, 26),
-                  rng.randrange(0, 62), rng.randrange(0, 62))
-        samples.append("%04d-%02d-%02dT%02d:%02d:%02dZ" % fields)
+        year, month, day = rng.randrange(0, 10000), rng.randrange(0, 14), rng.randrange(0, 33)
+        hour, minute, second = rng.randrange(0, 26), rng.randrange(0, 62), rng.randrange(0, 62)
+        samples.append(f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z")
     assert sum(map(is_time, samples)) > 5000  # enough of them are times for the comparison to mean something
     for text in samples:
         assert is_time(text) == written_back(text), text
