@@ -132,3 +132,27 @@ def test_a_signal_while_a_folder_host_copies_a_bundle_leaves_no_part_file(handle
                   lambda host: host.upload("bundles/big.7z", source, sha256), lines.append)
     assert [path.name for path in root.rglob("*") if path.is_file()] == []
     assert lines == ["interrupted: ending the transfers under way and removing their temporary files"]
+
+
+def test_a_signal_while_hosts_are_only_read_says_no_files_are_being_removed(handlers: None, tmp_path: Path) -> None:
+    """status and publish's look at the hosts only read: Ctrl-C there said "removing their temporary files",
+    which they never make."""
+    from mirror.net.pace import pause
+
+    started = threading.Event()
+
+    def look(host: object) -> None:
+        started.set()
+        pause(30)  # a slow answer; ends as soon as the stop switch is set
+
+    def interrupt_once_begun() -> None:
+        started.wait(30)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=interrupt_once_begun, daemon=True).start()
+    lines: list[str] = []
+    began = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        each_host([DirectoryHost("usb", tmp_path)], {"usb": 60.0}, look, lines.append, reads=True)
+    assert lines == ["interrupted: ending the requests under way"]
+    assert time.monotonic() - began < 10  # the look ended at the switch, not after its 30 s

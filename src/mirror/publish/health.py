@@ -112,7 +112,7 @@ def check_hosts(hosts: Sequence[Host], config: MirrorConfig, publisher: PublicKe
         except MirrorError as exc:
             return HostStatus(host.name, problems=[str(exc)])
 
-    outcomes = each_host(hosts, {h.name: config.host(h.name).budget for h in hosts}, check, log)
+    outcomes = each_host(hosts, {h.name: config.host(h.name).budget for h in hosts}, check, log, reads=True)
     statuses = [HostStatus(host.name, problems=[outcome.reason]) if isinstance(outcome, TransferError) else outcome
                 for host, outcome in zip(hosts, outcomes, strict=True)]
     newest = max((s.version for s in statuses if s.version is not None), default=None)

@@ -54,12 +54,13 @@ def _run(slot: _Slot[T], host: Host, seconds: float, work: Callable[[Host], T], 
 
 
 def each_host(hosts: Sequence[Host], seconds: Mapping[str, float], work: Callable[[Host], T],
-              log: Log) -> list[T | TransferError]:
+              log: Log, reads: bool = False) -> list[T | TransferError]:
     """`work(host)` for every host in parallel, each within `seconds[host.name]`; outcomes in host order.
 
     A TransferError that `work` raises is its host's outcome; any other exception is raised here, once every
     other host has had its turn (raised at once, it cut the others off mid-upload: their threads are daemons, and
-    a required host was left without its index and never reported, helper-151).
+    a required host was left without its index and never reported, helper-151). `reads`: `work` only reads (status,
+    publish's look at what the hosts hold), which an interrupt then says.
     """
     slots: list[_Slot[T]] = []
     stop = Stop()
@@ -73,12 +74,12 @@ def each_host(hosts: Sequence[Host], seconds: Mapping[str, float], work: Callabl
         for slot in slots:
             slot.ended.wait(max(0.0, slot.deadline + GRACE - time.monotonic()))
     except BaseException:
-        _stopped(stop, slots, log)
+        _stopped(stop, slots, log, reads)
         raise
     return _outcomes(hosts, seconds, slots)
 
 
-def _stopped(stop: Stop, slots: Sequence[_Slot[T]], log: Log) -> None:
+def _stopped(stop: Stop, slots: Sequence[_Slot[T]], log: Log, reads: bool) -> None:
     """Ctrl-C (or a bug) in the waiting thread: end every host's transfers and wait, a little, while they delete
     their temporary files (a daemon thread is cut off where it stands when the process ends: a `.NAME.part` was
     left on the host, and nothing removed it later). A second Ctrl-C ends the wait.
@@ -91,7 +92,8 @@ def _stopped(stop: Stop, slots: Sequence[_Slot[T]], log: Log) -> None:
     if not busy:
         return
     with contextlib.suppress(OSError):  # a closed stderr must not hide the interrupt
-        log("interrupted: ending the transfers under way and removing their temporary files")
+        log("interrupted: ending the requests under way" if reads  # status, the index's look: no file to remove
+            else "interrupted: ending the transfers under way and removing their temporary files")
     until = time.monotonic() + CLEANUP_SECONDS
     for slot in busy:
         slot.ended.wait(max(0.0, until - time.monotonic()))

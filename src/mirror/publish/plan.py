@@ -302,7 +302,8 @@ def _next_index(config: MirrorConfig, hosts: Sequence[Host], publisher: PublicKe
     unread: dict[str, TransferError] = {}
     newest: list[Index] = [previous] if previous is not None else []
     bare: set[str] = set()  # hosts with no index of this publisher's
-    for host, found in zip(hosts, each_host(hosts, seconds, lambda h: host_version(h, publisher, log), log),
+    for host, found in zip(hosts, each_host(hosts, seconds, lambda h: host_version(h, publisher, log), log,
+                                                       reads=True),
                            strict=True):
         if isinstance(found, TransferError):
             unread[host.name] = found
@@ -402,7 +403,8 @@ def _still_held(plan: Plan, config: MirrorConfig, hosts: Sequence[Host], log: Lo
 
         sizes_on(host, [path for entry in due[host.name] for path, _ in needed(entry, plan.sides)], log, seen)
 
-    outcomes = each_host(asked, {h.name: min(INDEX_BUDGET, config.host(h.name).budget) for h in asked}, look, log)
+    outcomes = each_host(asked, {h.name: min(INDEX_BUDGET, config.host(h.name).budget) for h in asked}, look, log,
+                         reads=True)
     holding, unchecked, wholes = dict(plan.holding), {}, {}
     for host, outcome in zip(asked, outcomes, strict=True):
         with lock:  # a thread left behind (a hung share) may still be writing
