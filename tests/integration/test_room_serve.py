@@ -789,6 +789,43 @@ def test_a_full_room_offers_trusted_then_endorsed_bundles_first(folder: Path, tm
     assert offered["Forged 0"].sha256 == hashlib.sha256((folder / "01-endorsed.7z").read_bytes()).hexdigest()
 
 
+def test_the_room_page_tells_an_endorsed_copy_from_the_plain_one(folder: Path, tmp_path: Path, keyring: Keyring,
+                                                                 runner: CliRunner) -> None:
+    """The plain and the endorsed copy of one bundle showed as two entries with the same title, date and key: the
+    page now gives each its version, and the endorsed one the endorsements it carries, those by keys the room
+    trusts, and that only the author's key makes it genuine."""
+    from mirror.serve import catalog
+    from mirror.serve.page import render_page
+
+    for path in folder.glob("*.7z"):
+        path.unlink()
+    keyring.create("bob", None)
+    make_bundle(tmp_path / "m", keyring.secret("alice", None), folder / "plain.7z", "Алматы, январь")
+    code, _, err = invoke(runner, "endorse", folder / "plain.7z", "--key", "bob", "--claim", "relayed", "-o",
+                          folder / "endorsed.7z", "--keys", tmp_path / "keys")
+    assert code == 0, err
+    endorsed_sha = hashlib.sha256((folder / "endorsed.7z").read_bytes()).hexdigest()
+
+    def sections(keys: Keyring | None, language: str) -> dict[bool, str]:
+        found = catalog.scan_folder(folder, log=lambda _line: None, keys=keys.snapshot() if keys else None)
+        assert len(found.offers) == 2
+        page = render_page(found.offers, False, language, False).decode()
+        parts = page.split('<section class="bundle">')[1:]
+        return {endorsed_sha in part: part for part in parts}
+
+    shown = sections(None, "en")
+    assert "<dt>Version</dt><dd>1</dd>" in shown[True] and "<dt>Version</dt><dd>1</dd>" in shown[False]
+    assert "<dt>Endorsements this copy carries</dt><dd>1<div" in shown[True]
+    assert "only the author" in shown[True] and "trusts" not in shown[True].split("<dt>Endorsements")[1][:80]
+    assert "Endorsements" not in shown[False]
+    room_keys = Keyring(tmp_path / "room-keys")
+    room_keys.import_public("bob", keyring.get("bob").public, ("author",), "in-person")
+    shown = sections(room_keys, "ru")
+    assert "<dt>Версия</dt><dd>1</dd>" in shown[False]
+    assert "<dt>Подтверждения в этой копии</dt><dd>1; ключами, которым доверяет эта комната: 1<div" in shown[True]
+    assert "Подтверждения" not in shown[False]
+
+
 def test_bundles_with_long_titles_never_make_the_listing_one_readers_refuse(
         tmp_path: Path, folder: Path, secret: SecretKey, monkeypatch: pytest.MonkeyPatch) -> None:
     """Bundles planted with the longest titles allowed would make listing.json larger than any reader takes (a

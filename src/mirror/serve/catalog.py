@@ -104,6 +104,7 @@ class Offer:
     fingerprint: str
     trusted: bool = False  # its signer is in the room's keyring (serve --keys)
     endorsed: int = 0  # endorsements by keys of the room's keyring that check out
+    carried: int = 0  # endorsements the copy carries, checked or not: the page tells an endorsed copy from a plain one
 
     @property
     def rank(self) -> tuple[bool, int, str, int]:
@@ -354,7 +355,7 @@ def _check(path: Path, stamp: Stamp, lists: Lists, seen: Seen | None = None,
     # bundle of 100,000 members
     endorsed = sum(1 for e in verified.endorsements if e.status == "trusted" and e.compared)
     offer = Offer(digest, stamp.size, replace(verified.meta, files={}), verified.key_id, verified.fingerprint,
-                  verified.trusted, endorsed)
+                  verified.trusted, endorsed, len(verified.endorsements))
     return _Checked(offer, sums, verified.control[SIG_NAME], problem=note)
 
 

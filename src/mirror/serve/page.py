@@ -81,6 +81,8 @@ def _offer(offer: Offer, language: str) -> str:
             f"<dt>{_words(w.languages)}</dt><dd>{languages}</dd>"
             f"<dt>{_words(w.size)}</dt><dd>{_size(offer.size, language)} ({_grouped(offer.size)} {byte})</dd>"
             f"<dt>{_words(w.date)}</dt><dd><bdi>{clean(meta.created[:10], 10)}</bdi></dd>"
+            f"<dt>{_words(w.version)}</dt><dd>{meta.version}</dd>"
+            f"{_endorsements(offer, language)}"
             f"<dt>{_words(w.fingerprint)}</dt><dd class=\"fp\">{html.escape(offer.fingerprint)}</dd>"
             f"<dt>{_words(w.key_id)}</dt><dd><code>{html.escape(offer.key_id)}</code></dd>"
             f"<dt>{_words(w.sha256)}</dt><dd><code>{sha}</code></dd></dl>"
@@ -88,6 +90,16 @@ def _offer(offer: Offer, language: str) -> str:
             f"{_words(w.download)} ({_size(offer.size, language)})</a>"
             f'<div class="small"><a href="bundles/{sha}.SHA256SUMS">{_words(w.sums)}</a>, '
             f'<a href="bundles/{sha}.SHA256SUMS.minisig">{_words(w.signature)}</a></div></section>')
+
+
+def _endorsements(offer: Offer, language: str) -> str:
+    """The line that tells an endorsed copy from the plain one beside it (the same title, date and key), or none."""
+    if not offer.carried:
+        return ""
+    w = WORDS[language]
+    trusted = f"; {_words(w.endorsed_by_room.format(count=offer.endorsed))}" if offer.endorsed else ""
+    return (f"<dt>{_words(w.endorsements)}</dt><dd>{offer.carried}{trusted}"
+            f'<div class="small">{_words(w.endorsement_note)}</div></dd>')
 
 
 def _how(language: str) -> str:

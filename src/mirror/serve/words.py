@@ -32,6 +32,10 @@ class Words:
     languages: str
     size: str
     date: str
+    version: str
+    endorsements: str
+    endorsed_by_room: str
+    endorsement_note: str
     fingerprint: str
     key_id: str
     sha256: str
@@ -55,6 +59,10 @@ _EN = Words(
     languages="Languages",
     size="Size",
     date="Date",
+    version="Version",
+    endorsements="Endorsements this copy carries",
+    endorsed_by_room="by keys this room trusts: {count}",
+    endorsement_note="signatures of people who passed it on: only the author's key makes it genuine",
     fingerprint="Author's key fingerprint (compare it!)",
     key_id="Key id",
     sha256="SHA-256 of the file",
@@ -89,6 +97,10 @@ _RU = Words(
     languages="Языки",
     size="Размер",
     date="Дата",
+    version="Версия",
+    endorsements="Подтверждения в этой копии",
+    endorsed_by_room="ключами, которым доверяет эта комната: {count}",
+    endorsement_note="это подписи тех, кто передавал файл дальше: подлинность решает только ключ автора",
     fingerprint="Отпечаток ключа автора (сверьте его!)",
     key_id="Идентификатор ключа",
     sha256="SHA-256 файла",
@@ -125,6 +137,10 @@ _KK = Words(
     languages="Тілдері",
     size="Көлемі",
     date="Күні",
+    version="Нұсқа",
+    endorsements="Осы көшірмедегі растаулар",
+    endorsed_by_room="осы бөлме сенетін кілттермен: {count}",
+    endorsement_note="бұлар файлды әрі қарай жіберген адамдардың қолтаңбалары: түпнұсқалығын тек автордың кілті шешеді",
     fingerprint="Автор кілтінің саусақ ізі (салыстырыңыз!)",
     key_id="Кілт идентификаторы",
     sha256="Файлдың SHA-256 мәні",
