@@ -388,6 +388,9 @@ def test_fetch_from_a_folder_of_bundles_says_what_to_do_with_them(runner: CliRun
     shutil.copy(bundle, upper / "bundles" / "ALMATY.7Z")
     code, _, err = invoke(runner, "fetch", "--mirror", upper, "--dest", tmp_path / "in")
     assert code == 4 and f"check each with mirror verify {upper / 'bundles' / 'ALMATY.7Z'}" in err, err
+    (tmp_path / "link").symlink_to(stick)  # a link to the stick's folder, as a desktop's mount often is
+    code, _, err = invoke(runner, "fetch", "--mirror", tmp_path / "link", "--dest", tmp_path / "in")
+    assert code == 4 and "holds bundles but no signed index" in err, err
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / ".almaty.7z").write_bytes(b"")  # another program's hidden temporary file: no bundle
