@@ -57,11 +57,14 @@ XMP_PROPERTIES = {
     **dict.fromkeys(("dc:description", "dc:title", "dc:subject", "photoshop:Headline", "photoshop:Instructions",
                      "exif:UserComment", "tiff:ImageDescription", "lr:hierarchicalSubject"), "text"),
 }
-_XMP_ATTR = re.compile(rb"([A-Za-z][\w.-]*:[A-Za-z][\w.-]*)\s*=\s*(?:\"([^\"]{0,2000})\"|'([^']{0,2000})')")
-_XMP_OPEN = re.compile(rb"<([A-Za-z][\w.-]*:[A-Za-z][\w.-]*)([^<>]{0,2000}?)(/?)>")
+# A name starts where no name character is before it and is at most _NAME long on either side of its colon: a
+# name pattern tried at every letter of a long run of them cost the square of its length (64 KiB of "a": 10 s)
+_NAME = rb"[A-Za-z][\w.-]{0,99}:[A-Za-z][\w.-]{0,99}"
+_XMP_ATTR = re.compile(rb"(?<![\w.:-])(" + _NAME + rb")\s*=\s*(?:\"([^\"]{0,2000})\"|'([^']{0,2000})')")
+_XMP_OPEN = re.compile(rb"<(" + _NAME + rb")([^<>]{0,2000}?)(/?)>")
 # XMP's first prefixes (xap, Adobe before 2004): what older cameras and Photoshop write (helper-154)
 _OLD_PREFIXES = {b"xap:": b"xmp:", b"xapMM:": b"xmpMM:", b"xapRights:": b"xmpRights:"}
-_TAGS = re.compile(rb"<[^>]*>")
+_TAGS = re.compile(rb"<[^<>]{0,2000}>")  # a run of "<" is no tag: each one is tried only to the next
 _SKIP = (b"xmlns:", b"rdf:", b"x:", b"xml:", b"stEvt:", b"stRef:")
 MAX_XMP = 1 << 20
 # IPTC-IIM record 2 datasets that may identify someone: number -> (kind, name).
