@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import struct
 import zlib
 from typing import Any
@@ -29,6 +30,7 @@ Entry = tuple[int, int, int, bytes]  # tag, type, count, little-endian value byt
 MAKE, MODEL, SERIAL, LENS_SERIAL = "PLANTED-Make", "PLANTED-Model", "PLANTED-SN-0042", "PLANTED-LENS-77"
 OWNER, ARTIST, SOFTWARE, TAKEN = "PLANTED-Owner", "PLANTED-Artist", "PLANTED-Software", "2022:01:05 18:30:00"
 CREATOR, BYLINE, COMMENT = "PLANTED-Creator", "PLANTED-Byline", "PLANTED comment: taken on the square"
+XMP_EXTENSION = b"http://ns.adobe.com/xmp/extension/\0"  # then a GUID, the full length and the chunk's offset
 TRAILER = b"PLANTED-TRAILER motion photo video bytes" * 4
 LAT, LON = ((43, 1), (14, 1), (1900, 100)), ((76, 1), (56, 1), (4500, 100))  # 43.2386 N, 76.9458 E
 SECRETS = (MAKE, MODEL, SERIAL, LENS_SERIAL, OWNER, ARTIST, SOFTWARE, TAKEN, CREATOR, BYLINE, "PLANTED")
@@ -189,6 +191,36 @@ def jfif_thumbnail_jpeg() -> bytes:
 def exif_jpeg(tiff: bytes) -> bytes:
     """A clean JPEG with one EXIF APP1 holding `tiff` (which may be broken)."""
     return splice(plain_jpeg(), segment(0xE1, b"Exif\0\0" + tiff))
+
+
+def split_exif(tiff: bytes, first: int = 65533, rest: int = 65527) -> bytes:
+    """APP1 segments of `tiff` as a camera continues it: "Exif\\0\\0" and as much as the first segment holds, then
+    "Exif\\0\\0" again and the next `rest` bytes in each further one."""
+    body = b"Exif\0\0" + tiff
+    out, body = segment(0xE1, body[:first]), body[first:]
+    while body:
+        out, body = out + segment(0xE1, b"Exif\0\0" + body[:rest]), body[rest:]
+    return out
+
+
+def extended_xmp(packet: bytes, guid: bytes, cuts: list[int], size: int | None = None) -> list[bytes]:
+    """The extended XMP segments of `packet`, cut at `cuts`: GUID, full length, offset, chunk."""
+    ends = [0, *cuts, len(packet)]
+    full = len(packet) if size is None else size
+    return [segment(0xE1, XMP_EXTENSION + guid + struct.pack(">II", full, start) + packet[start:end])
+            for start, end in itertools.pairwise(ends)]
+
+
+@functools.cache
+def joined_jpeg() -> bytes:
+    """A JPEG whose EXIF runs on over three APP1 segments and whose XMP has an extended part in three chunks."""
+    tiff = camera_tiff(thumbnail=False)
+    packet = xmp_packet().replace(b"<dc:creator>", b"<dc:description>" + b"x" * 300 + b"</dc:description><dc:creator>")
+    guid = b"0123456789ABCDEF0123456789ABCDEF"
+    main = b"http://ns.adobe.com/xap/1.0/\0" + xmp_packet().replace(b'exif:GPSLatitude="43,14.3N"',
+                                                                  b'xmpNote:HasExtendedXMP="' + guid + b'"')
+    return splice(plain_jpeg(), split_exif(tiff, 120, 200) + segment(0xE1, main)
+                  + b"".join(extended_xmp(packet, guid, [150, 400])))
 
 
 def chunk(kind: bytes, data: bytes) -> bytes:

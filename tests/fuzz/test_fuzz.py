@@ -27,7 +27,7 @@ from mirror.formats.minisign import Signature
 from mirror.privacy.clean import clean_photo
 from mirror.privacy.scan import scan_photo
 from mirror.trust.index import check_index
-from photo_fixtures import planted_jpeg, planted_png
+from photo_fixtures import joined_jpeg, planted_jpeg, planted_png
 
 G = golden()
 SUMS = G.members[V2.sums]
@@ -127,6 +127,14 @@ def _judge_photo(data: bytes, name: str) -> None:
 @given(mutated(planted_jpeg()))
 def test_jpeg_mutations(data: bytes) -> None:
     """A JPEG full of metadata, changed anywhere: the cleaner and the scanner give a PhotoError or a result."""
+    _judge_photo(data, "photos/a.jpg")
+
+
+@examples(200)
+@given(mutated(joined_jpeg(), 2, joined_jpeg().index(b"\xff\xdb")))
+def test_joined_jpeg_mutations(data: bytes) -> None:
+    """A JPEG whose EXIF runs on over three segments and whose XMP has an extended part, changed in its segments
+    (lengths, headers, GUIDs, offsets): the scanner joins what it can and gives a PhotoError or a result."""
     _judge_photo(data, "photos/a.jpg")
 
 

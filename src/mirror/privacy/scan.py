@@ -43,6 +43,7 @@ from mirror.privacy.png import (
     text_keyword,
 )
 from mirror.privacy.scan_blocks import scan_flir, scan_icc, scan_iptc, scan_mpf, scan_photoshop, scan_xmp
+from mirror.privacy.scan_joined import MAX_JOINED, JoinedSegments
 from mirror.privacy.scan_tiff import scan_tiff
 from mirror.privacy.strip import FTYP_HEAD, detect_kind, is_heif
 from mirror.privacy.webp import EXIF, ICCP, INFO_FIELDS, XMP_CHUNKS, ChunkJudge, WebpChunk, WebpWalk, chunk_label
@@ -102,13 +103,21 @@ def _scan_jpeg(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[
     walk = JpegWalk(cursor, name, keep_scans=False)
     joined: dict[str, bytearray] = {}
     numbers: list[tuple[int, int]] = []  # each ICC segment's (sequence, count)
-    for segment in walk.segments():
-        if (0xE0 <= segment.marker <= 0xEF or segment.marker == COM) and not full():
-            kinds = app_kinds(segment)
-            if "icc" in kinds:
-                numbers.append(icc_number(segment.payload))
-            if kinds:
-                yield from _app_segment(segment, kinds, joined)
+    segments = JoinedSegments(walk.segments())  # EXIF continued in further segments, as one; extended XMP held
+    try:
+        for segment in segments:
+            if (0xE0 <= segment.marker <= 0xEF or segment.marker == COM) and not full():
+                kinds = app_kinds(segment)
+                if "icc" in kinds:
+                    numbers.append(icc_number(segment.payload))
+                if segment.start in segments.continued:
+                    yield _continued(*segments.continued[segment.start])
+                if kinds:
+                    yield from _app_segment(segment, kinds, joined)
+    except PhotoError:
+        yield from _extended(segments, full)  # read before the damage: reported as before it
+        raise
+    yield from _extended(segments, full)
     if "icc" in joined and not standard_icc(numbers, bytes(joined["icc"])):  # a standard one is kept
         yield from scan_icc(bytes(joined["icc"]))
     if "flir" in joined:
@@ -117,6 +126,19 @@ def _scan_jpeg(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[
         yield "stray-bytes", f"{walk.stray} stray byte(s) between segments"
     if walk.trailing:
         yield from _trailing(walk.trailing, walk.trailing_head, "the end of the image")
+
+
+def _continued(count: int, size: int, cut: bool) -> Found:
+    """What says that an EXIF block ran on over several segments (and was read joined)."""
+    detail = f"an EXIF block continued over {count} APP1 segments, {size:,} bytes"
+    return "exif", detail + (f"; its first {MAX_JOINED >> 20} MiB read" if cut else "")
+
+
+def _extended(segments: JoinedSegments, full: Callable[[], bool]) -> Iterator[Found]:
+    for found in segments.extended():
+        if full():
+            return
+        yield from found
 
 
 def _trailing(size: int, head: bytes, place: str) -> list[Found]:

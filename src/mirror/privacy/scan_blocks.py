@@ -134,10 +134,10 @@ def _as_utf8(packet: bytes) -> bytes:
     return body[:len(body) - len(body) % width].decode(codec, "replace").encode("utf-8")
 
 
-def scan_xmp(packet: bytes) -> list[Found]:
-    """Named properties of an XMP packet, and how many it holds in all."""
+def xmp_properties(packet: bytes, limit: int = MAX_XMP) -> tuple[int, list[Found]]:
+    """How many properties an XMP packet (its first `limit` bytes) holds, and those that may identify someone."""
     found: list[Found] = []
-    properties = _xmp_properties(_as_utf8(packet[:MAX_XMP]))
+    properties = _xmp_properties(_as_utf8(packet[:limit]))
     for name, value in properties:
         label = name.decode("ascii", "replace")
         kind = XMP_PROPERTIES.get(label)
@@ -145,8 +145,13 @@ def scan_xmp(packet: bytes) -> list[Found]:
             text = " ".join(_TAGS.sub(b" ", value).decode("utf-8", "replace").split())
             if not empty_value(text):  # <dc:creator><rdf:Seq><rdf:li/></rdf:Seq></dc:creator> names no one
                 found.append((kind, short(f"XMP {label} {text}")))
-    names = {name for name, _ in properties}
-    return [("xmp", f"XMP packet, {len(names)} properties, {len(packet)} bytes"), *found]
+    return len({name for name, _ in properties}), found
+
+
+def scan_xmp(packet: bytes) -> list[Found]:
+    """Named properties of an XMP packet, and how many it holds in all."""
+    count, found = xmp_properties(packet)
+    return [("xmp", f"XMP packet, {count} properties, {len(packet)} bytes"), *found]
 
 
 def _iim(data: bytes) -> list[Found]:
