@@ -20,12 +20,38 @@ from collections.abc import Mapping
 
 from mirror.privacy.exif import TYPE_SIZE, Tag, Tiff, read_ifd, read_tiff
 from mirror.privacy.findings import Found, empty_value, short
+from mirror.privacy.makernote_codes import CANON_CITIES, CANON_UNSET, NO_YES, PENTAX_CITIES
 from mirror.privacy.makernotes_binary import block_text, scan_binary_note
 from mirror.record import field, record
 
 _OLYMPUS = {0x0404: ("serial", "SerialNumber"), 0x101A: ("serial", "SerialNumber"),
             0x0101: ("serial", "SerialNumber"), 0x0102: ("serial", "InternalSerialNumber"),
             0x0202: ("serial", "LensSerialNumber")}
+
+
+@record
+class _Code:
+    """A number in a note's tag that stands for a place, shown by its name (a Pentax's HometownCity 29 is Moscow).
+
+    Attributes:
+        tag: the tag that holds it.
+        at: where it starts in the tag's value.
+        size: 1, 2 or 4 bytes, in the note's byte order.
+        kind: the finding's kind.
+        label: exiftool's name.
+        names: what each number stands for; a number it lacks is shown as it is.
+        mask: the bit it is, when it is a flag (0: the whole number).
+        unset: numbers that say nothing was set (no finding).
+    """
+
+    tag: int
+    at: int
+    size: int
+    kind: str
+    label: str
+    names: Mapping[int, str]
+    mask: int = 0
+    unset: frozenset[int] = frozenset()
 
 
 @record
@@ -42,8 +68,9 @@ class _Maker:
         subdirs: tags that point at further IFDs of the same note.
         elements: tag -> (index, kind, exiftool's name): one 32-bit number of a tag that holds several (Pentax's
             CameraInfo keeps the InternalSerialNumber fifth).
-        texts: tag -> (offset, length, codec, kind, exiftool's name): bytes of a tag that holds a block (a Leica
+        texts: (tag, offset, length, codec, kind, exiftool's name): bytes of a tag that holds a block (a Leica
             R8's SerialInfo keeps the serial at 4); codec "hex" shows them in hex.
+        codes: numbers that stand for a place, shown by name.
         make_match: how `make` is matched: "start" (the Make starts with it), "whole", or "within".
         unless: a note that starts with these bytes is not this maker's (another of its layouts).
     """
@@ -55,13 +82,35 @@ class _Maker:
     tags: Mapping[int, tuple[str, str]]
     subdirs: frozenset[int] = field(default_factory=frozenset)
     elements: Mapping[int, tuple[int, str, str]] = field(default_factory=dict)
-    texts: Mapping[int, tuple[int, int, str, str, str]] = field(default_factory=dict)
+    texts: tuple[tuple[int, int, int, str, str, str], ...] = ()
+    codes: tuple[_Code, ...] = ()
     make_match: str = "start"
     unless: bytes = b""
 
 
+# Pentax.pm's Main: the serial, the owner's name and copyright a K-5 and later keep (0x022E, 0x022F), and the world
+# time's cities (0x0023-0x0026, int16u each; TimeInfo, 0x006B, on a K-5 and later: flags, then the cities' bytes)
+_PENTAX = {0x0229: ("serial", "SerialNumber"), 0x022E: ("owner", "Artist"), 0x022F: ("owner", "Copyright")}
+_PENTAX_TIMES = (
+    _Code(0x0023, 0, 2, "place", "HometownCity", PENTAX_CITIES),
+    _Code(0x0024, 0, 2, "place", "DestinationCity", PENTAX_CITIES),
+    _Code(0x0025, 0, 2, "place", "HometownDST", NO_YES), _Code(0x0026, 0, 2, "place", "DestinationDST", NO_YES),
+    _Code(0x006B, 2, 1, "place", "HometownCity", PENTAX_CITIES),
+    _Code(0x006B, 3, 1, "place", "DestinationCity", PENTAX_CITIES),
+    _Code(0x006B, 0, 1, "place", "HometownDST", NO_YES, mask=2),
+    _Code(0x006B, 0, 1, "place", "DestinationDST", NO_YES, mask=4),
+)
 _LEICA_AG = " ".join(("leica", "camera", "ag"))  # the Make of Leica's own cameras, lower case (data, no words)
-_PANASONIC = {0x0025: ("serial", "InternalSerialNumber"), 0x0052: ("serial", "LensSerialNumber")}
+# Panasonic.pm's Main: serials, and what a camera lets its owner set (a baby's or pet's name, a title) or finds
+# itself from GPS (place names; "---" where none)
+_PANASONIC = {0x0025: ("serial", "InternalSerialNumber"), 0x0052: ("serial", "LensSerialNumber"),
+              0x0054: ("serial", "AccessorySerialNumber"), 0x0065: ("text", "Title"), 0x0066: ("people", "BabyName"),
+              0x0067: ("place", "Location"), 0x0069: ("place", "Country"), 0x006B: ("place", "State"),
+              0x006D: ("place", "City"), 0x006F: ("place", "Landmark"), 0x0080: ("place", "City2")}
+# FaceRecInfo (0x0061): the names of up to three faces the camera was taught, 20 bytes each
+_PANASONIC_FACES = ((0x0061, 4, 20, "utf-8", "people", "RecognizedFace1Name"),
+                    (0x0061, 52, 20, "utf-8", "people", "RecognizedFace2Name"),
+                    (0x0061, 100, 20, "utf-8", "people", "RecognizedFace3Name"))
 _LEICA5 = {0x0305: ("serial", "SerialNumber"), 0x0500: ("serial", "InternalSerialNumber")}
 # Kodak's IFD layouts (Kodak.pm Type8): the serial is in SubIFD0 (0xFC00) or CameraInfo (0xFF00)
 _KODAK = {0xFA19: ("serial", "SerialNumber"), 0xFA04: ("serial", "SerialNumber")}
@@ -77,20 +126,32 @@ _MAKERS = (
     _Maker(b"OLYMPUS\0", "", 12, "note", _OLYMPUS, frozenset({0x2010})),
     _Maker(b"OM SYSTEM\0", "", 16, "note", _OLYMPUS, frozenset({0x2010})),
     _Maker(b"OLYMP\0", "", 8, "tiff", _OLYMPUS, frozenset({0x2010})),
-    _Maker(b"Panasonic\0", "", 12, "tiff", {0x0025: ("serial", "InternalSerialNumber"),
-                                            0x0052: ("serial", "LensSerialNumber")}),
+    _Maker(b"Panasonic\0", "", 12, "tiff", _PANASONIC, texts=_PANASONIC_FACES),
     _Maker(b"FUJIFILM", "", 8, "fuji", {0x0010: ("serial", "InternalSerialNumber")}),
-    _Maker(b"PENTAX \0", "", 10, "note", {0x0229: ("serial", "SerialNumber")},
-           elements={0x0215: (4, "serial", "InternalSerialNumber")}),
-    _Maker(b"AOC\0", "", 6, "tiff", {0x0229: ("serial", "SerialNumber")},
-           elements={0x0215: (4, "serial", "InternalSerialNumber")}),
+    # Casio's second layout (MakerNoteCasio2: "QVC\0", or "DCI\0" of Concord's, the IFD at 6, offsets from the EXIF
+    # block; Casio.pm Type2): the home city of its world time, as text; so is an "AOC\0" note of Make Asahi
+    # (MakerNotePentax3: the Optio 330RS and 430RS)
+    *(_Maker(prefix, "", 6, "tiff", {0x3006: ("place", "HometownCity")}) for prefix in (b"QVC\0", b"DCI\0")),
+    _Maker(b"AOC\0", "asahi", 6, "tiff", {0x3006: ("place", "HometownCity")}),
+    _Maker(b"PENTAX \0", "", 10, "note", _PENTAX, elements={0x0215: (4, "serial", "InternalSerialNumber")},
+           codes=_PENTAX_TIMES),
+    _Maker(b"AOC\0", "", 6, "tiff", _PENTAX, elements={0x0215: (4, "serial", "InternalSerialNumber")},
+           codes=_PENTAX_TIMES),
+    # Pentax's Optio 330 and 430 (MakerNotePentax2: Make "Asahi", the IFD at once): the cities' codes as letters
+    _Maker(b"", "asahi", 0, "tiff", {0x1000: ("place", "HometownCityCode"), 0x1001: ("place", "DestinationCityCode")}),
     _Maker(b"SIGMA\0", "", 10, "tiff", {0x0002: ("serial", "SerialNumber")}),
     _Maker(b"FOVEON\0", "", 10, "tiff", {0x0002: ("serial", "SerialNumber")}),
     _Maker(b"", "canon", 0, "tiff", {0x0009: ("owner", "OwnerName"), 0x000C: ("serial", "SerialNumber"),
                                      0x0096: ("serial", "InternalSerialNumber"),
                                      0x0028: ("unique-id", "ImageUniqueID")},
-           texts={0x4019: (0, 5, "hex", "serial", "LensSerialNumber")}),  # LensInfo (Canon.pm)
-    _Maker(b"", "samsung", 0, "tiff", {0xA002: ("serial", "SerialNumber")}),
+           texts=((0x4019, 0, 5, "hex", "serial", "LensSerialNumber"),),  # LensInfo (Canon.pm)
+           codes=(_Code(0x0035, 8, 4, "place", "TimeZoneCity", CANON_CITIES, unset=CANON_UNSET),)),  # TimeInfo
+    # Samsung's Type2 (Samsung.pm): serials, the place names a GPS camera (NX100) looked up, the names of faces it
+    # was taught
+    _Maker(b"", "samsung", 0, "tiff", {0xA002: ("serial", "SerialNumber"),
+                                       0xA005: ("serial", "InternalLensSerialNumber"),
+                                       0x0030: ("place", "LocalLocationName"), 0x0031: ("place", "LocationName"),
+                                       0x0123: ("people", "FaceName")}),
     # Motorola (MakerNotes.pm: "MOT\0", the IFD at 8, offsets from the note's start; Motorola.pm: 0x5501)
     _Maker(b"MOT\0", "", 8, "note", {0x5501: ("serial", "SerialNumber")}),
     # Ricoh's own layout (MakerNoteRicoh: "Ricoh" or "RICOH", the IFD at 8, offsets from the EXIF block; Ricoh.pm:
@@ -114,10 +175,10 @@ _MAKERS = (
     _Maker(b"LEICA\0\x09\0", "", 8, "tiff", _LEICA5),
     _Maker(b"LEICA CAMERA AG\0", "", 18, "tiff", _PANASONIC),  # Leica10 (D-Lux7): Panasonic's tags
     _Maker(b"", _LEICA_AG, 0, "tiff", {}, make_match="start", unless=b"LEICA",  # Leica3 (R8, R9)
-           texts={0x000B: (4, 8, "latin-1", "serial", "SerialNumber")}),
+           texts=((0x000B, 4, 8, "latin-1", "serial", "SerialNumber"),)),
     # Nintendo (Nintendo.pm): CameraInfo (0x1101) keeps the InternalSerialNumber at byte 0x18
     _Maker(b"", "nintendo", 0, "tiff", {}, make_match="whole",
-           texts={0x1101: (0x18, 4, "hex", "serial", "InternalSerialNumber")}),
+           texts=((0x1101, 0x18, 4, "hex", "serial", "InternalSerialNumber"),)),
     # Kodak's IFD layouts (MakerNoteKodak8b, 8c: a TIFF header, the IFD at 8, offsets from the note; 8a: the IFD
     # at once, offsets from the EXIF block)
     _Maker(b"MM\0*\0\0\0\x08", "kodak", 8, "note", _KODAK, _KODAK_SUBDIRS, make_match="within"),
@@ -147,11 +208,12 @@ def _find_maker(note: bytes, make: str) -> _Maker | None:
 
 
 def _ifd(data: bytes, big: bool, offset: int, shift: int = 0) -> dict[int, Tag]:
-    """The IFD at `offset`, in whichever byte order gives a plausible entry count (exiftool's 'Unknown')."""
+    """The IFD at `offset`, in whichever byte order gives a plausible entry count and a known type for its first
+    entry (exiftool's 'Unknown'): a big-endian count of 1 reads as 256 little-endian, a plausible count alone."""
     for order in (big, not big):
-        if offset + 2 <= len(data):
-            count = struct.unpack_from(">H" if order else "<H", data, offset)[0]
-            if 0 < count < 512:
+        if offset + 8 <= len(data):
+            count, _, kind = struct.unpack_from(">HHH" if order else "<HHH", data, offset)
+            if 0 < count < 512 and kind in TYPE_SIZE:
                 return read_ifd(data, order, offset, shift)[0]
     return {}
 
@@ -184,8 +246,8 @@ def _value(tag: Tag) -> str:
     if numbers and tag.type != 1:
         return str(numbers[0])
     raw = tag.raw.strip(b"\0")  # NULs pad a text on either side (Panasonic's serial, read 2 bytes early)
-    try:
-        text = raw.decode()
+    try:  # and part texts within (a Samsung's LocalLocationName: two names, NUL and space between)
+        text = " ".join(part for part in raw.decode().split("\0") if part.strip())
     except UnicodeDecodeError:
         text = ""
     if tag.type in (1, 7) and raw:  # bytes in hex as they are, leading zeros too (exiftool's Ricoh serial)
@@ -227,10 +289,25 @@ def _subdir_at(tag: Tag) -> int:
     return next(iter(tag.integers()), 0)
 
 
+def _code(tag: Tag, code: _Code) -> str:
+    """What the number `code` reads from `tag` stands for; "" when the tag is too short or says nothing is set."""
+    raw = tag.raw[code.at:code.at + code.size]
+    if len(raw) != code.size:
+        return ""
+    number = int.from_bytes(raw, "big" if tag.big_endian else "little")
+    if code.mask:
+        number = int(bool(number & code.mask))
+    if number in code.unset:
+        return ""
+    return code.names.get(number, str(number))
+
+
 def _blank(tag: Tag) -> bool:
-    """Whether a maker note's text holds bytes that show nothing (an OwnerName of NULs or spaces): it names no
-    one. A number, even 0, is a value; a tag whose bytes could not be read at all is not known to be empty."""
-    return tag.type in (1, 2, 7) and bool(tag.raw) and empty_value(tag.raw.decode("utf-8", "replace"))
+    """Whether a maker note's text holds bytes that show nothing (an OwnerName of NULs or spaces, a Panasonic's City
+    of "---", which it writes for none): it names no one. A number, even 0, is a value; a tag whose bytes could not
+    be read at all is not known to be empty."""
+    text = tag.raw.decode("utf-8", "replace")
+    return tag.type in (1, 2, 7) and bool(tag.raw) and empty_value(text.replace("-", ""))  # Panasonic's "---"
 
 
 def scan_makernote(tiff: Tiff, note: Tag, make: str) -> list[Found]:
@@ -247,6 +324,8 @@ def scan_makernote(tiff: Tiff, note: Tag, make: str) -> list[Found]:
                       for number, (index, kind, label) in maker.elements.items()
                       if number in entries and len(values := _longs(entries[number])) > index]
             found += [(kind, f"maker-note {label} {short(text)}")
-                      for number, (at, size, codec, kind, label) in maker.texts.items()
+                      for number, at, size, codec, kind, label in maker.texts
                       if number in entries and (text := block_text(entries[number].raw[at:at + size], codec))]
+            found += [(code.kind, f"maker-note {code.label} {short(text)}")
+                      for code in maker.codes if code.tag in entries and (text := _code(entries[code.tag], code))]
     return found or [("makernote", f"maker notes, {len(note.raw)} bytes (may hold a serial number)")]

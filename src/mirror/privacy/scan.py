@@ -28,6 +28,7 @@ from mirror.errors import PhotoError
 from mirror.privacy.cursor import Cursor
 from mirror.privacy.findings import MAX_PER_FILE, Finding, Found, empty_value, short, with_strings
 from mirror.privacy.gif import APPLICATION, COMMENT, PLAIN_TEXT, XMP_ID, BlockJudge, GifBlock, GifWalk, payloads
+from mirror.privacy.gpmf import scan_gpmf
 from mirror.privacy.icc import standard_icc
 from mirror.privacy.jpeg import ADOBE_LEN, APP0, APP1, COM, EXIF_ID, JpegWalk, Segment, app_kinds, icc_number, is_adobe
 from mirror.privacy.png import (
@@ -95,7 +96,10 @@ def _app_segment(segment: Segment, kinds: tuple[str, ...], joined: dict[str, byt
         detail = (f"APP11 segment of C2PA content credentials (may name the author or device), {size} bytes"
                   if b"c2pa" in payload[:256] else f"APP11 segment of JUMBF boxes, {size} bytes")
         return with_strings(("other-metadata", short(detail)), payload)
-    return with_strings(("other-metadata", short(f"{what}, {len(payload)} bytes")), payload)
+    found = with_strings(("other-metadata", short(f"{what}, {len(payload)} bytes")), payload)
+    if marker == APP0 + 6 and payload.startswith(b"GoPro\0"):  # GPMF: the camera's serial, the photo's id
+        found[1:1] = scan_gpmf(payload[6:])
+    return found
 
 
 def _scan_jpeg(cursor: Cursor, name: str, full: Callable[[], bool]) -> Iterator[Found]:
