@@ -65,6 +65,7 @@ _XMP_OPEN = re.compile(rb"<(" + _NAME + rb")([^<>]{0,2000}?)(/?)>")
 # XMP's first prefixes (xap, Adobe before 2004): what older cameras and Photoshop write (helper-154)
 _OLD_PREFIXES = {b"xap:": b"xmp:", b"xapMM:": b"xmpMM:", b"xapRights:": b"xmpRights:"}
 _TAGS = re.compile(rb"<[^<>]{0,2000}>")  # a run of "<" is no tag: each one is tried only to the next
+_VALUE = 4000  # bytes of an element's value read: a longer one (a description exiftool moved to extended XMP) is cut
 _SKIP = (b"xmlns:", b"rdf:", b"x:", b"xml:", b"stEvt:", b"stRef:")
 MAX_XMP = 1 << 20
 # IPTC-IIM record 2 datasets that may identify someone: number -> (kind, name).
@@ -92,16 +93,23 @@ def _xmp_properties(packet: bytes) -> list[tuple[bytes, bytes]]:
     stRef:documentID="..."/>: helper-154 found both unnamed in real photos). The first prefixes (xap:) are read
     as today's."""
     found = [(m.group(1), m.group(2) if m.group(2) is not None else m.group(3)) for m in _XMP_ATTR.finditer(packet)]
+    reach: dict[bytes, int] = {}  # where the last value read of each name ends
     for match in _XMP_OPEN.finditer(packet):
-        name = match.group(1)
+        name, start = match.group(1), match.end()
+        if name.startswith(_SKIP):
+            continue
         if match.group(3):  # <name .../>: its own attributes (read above too) are its value
             values = [m.group(2) if m.group(2) is not None else m.group(3) for m in _XMP_ATTR.finditer(match[2])
                       if not m.group(1).startswith(b"xmlns:")]
-            if values and not name.startswith(_SKIP):
+            if values:
                 found.append((name, b" ".join(values)))
             continue
-        end = packet.find(b"</" + name + b">", match.end(), match.end() + 4000)
-        found.append((name, packet[match.end():end] if end >= 0 else b""))
+        if start < reach.get(name, 0):  # within a value of its own name, read already: nested in it, or a run of
+            found.append((name, b""))  # openings never closed (each read again cost _VALUE bytes)
+            continue
+        end = packet.find(b"</" + name + b">", start, start + _VALUE)
+        reach[name] = end if end >= 0 else start + _VALUE  # a long value: its start
+        found.append((name, packet[start:reach[name]]))
     return [(_today(name), value) for name, value in found if not name.startswith(_SKIP)]
 
 
