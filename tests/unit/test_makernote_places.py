@@ -66,7 +66,34 @@ def _samsung(where: int) -> bytes:
                    (0xA005, fx.ASCII, 12, b"LS1234567890")], where)
 
 
+def _olympus(where: int) -> bytes:
+    """"OLYMPUS\0II", version, the main IFD at 12 (offsets from the note) with OneTouchWB (0x0302, a number) and
+    Equipment (0x2010), whose ExtenderSerialNumber and FlashSerialNumber are text."""
+    equipment_at = 12 + 2 + 2 * 12 + 4
+    equipment = fx.ifd([(0x0302, fx.ASCII, 8, b"EX12345\0"), (0x1003, fx.ASCII, 8, b"FL67890\0")], equipment_at)
+    main = fx.ifd([(0x0302, fx.SHORT, 1, struct.pack("<H", 3)), (0x2010, 13, 1, struct.pack("<I", equipment_at))], 12)
+    return b"OLYMPUS\0II\x03\0" + main + equipment
+
+
+def _nikon(where: int) -> bytes:
+    """"Nikon\0\x02\x10\0\0", a TIFF header, an IFD whose LocationInfo (0x0039) holds version, text encoding
+    (UTF-8), the country's code and the place's name (Nikon.pm)."""
+    info = b"0100" + b"\x01" + b"KAZ" + b"\x01" + "Алматы, Медеу".encode().ljust(70, b"\0")
+    return b"Nikon\0\x02\x10\0\0" + b"II*\0\x08\0\0\0" + fx.ifd([(0x0039, fx.UNDEFINED, len(info), info)], 8)
+
+
+def _sanyo(where: int) -> bytes:
+    return b"SANYO\0\x01\0" + fx.ifd([(0x0209, fx.UNDEFINED, 16, b"CID-00123456789\0")], where + 8)
+
+
 @pytest.mark.parametrize(("make", "note", "read", "expected"), [
+    ("OLYMPUS CORPORATION", _olympus, {"Olympus:ExtenderSerialNumber": "EX12345",
+                                       "Olympus:FlashSerialNumber": "FL67890"},
+     {("serial", "maker-note ExtenderSerialNumber EX12345"), ("serial", "maker-note FlashSerialNumber FL67890")}),
+    ("NIKON CORPORATION", _nikon, {"Nikon:CountryCode": "KAZ", "Nikon:Location": "Алматы, Медеу"},
+     {("place", "maker-note CountryCode KAZ"), ("place", "maker-note Location Алматы, Медеу")}),
+    ("SANYO Electric Co.,Ltd.", _sanyo, {"Sanyo:CameraID": "CID-00123456789"},
+     {("serial", "maker-note CameraID CID-00123456789")}),
     ("CASIO COMPUTER CO.,LTD.", _casio, {"Casio:HometownCity": "Almaty"},
      {("place", "maker-note HometownCity Almaty")}),
     ("PENTAX", _pentax, {"Pentax:HometownCity": "Karachi", "Pentax:DestinationCity": "Delhi",
@@ -101,6 +128,7 @@ def test_maker_note_places_and_names_are_named(make: str, note: Callable[[int], 
     assert expected <= found, found
     assert not any(kind == "makernote" for kind, _ in found), found
     assert not any("---" in detail for _, detail in found), found  # Panasonic's "none"
+    assert not any(detail.endswith("SerialNumber 3") for _, detail in found), found  # Olympus's OneTouchWB
 
 
 def _gpmf(key: bytes, kind: str, size: int, data: bytes) -> bytes:

@@ -1,4 +1,4 @@
-"""Owner names, serial numbers and unique ids in camera makers' private EXIF notes.
+"""Owner names, serial numbers, unique ids and places in camera makers' private EXIF notes.
 
 Example::
 
@@ -26,7 +26,11 @@ from mirror.record import field, record
 
 _OLYMPUS = {0x0404: ("serial", "SerialNumber"), 0x101A: ("serial", "SerialNumber"),
             0x0101: ("serial", "SerialNumber"), 0x0102: ("serial", "InternalSerialNumber"),
-            0x0202: ("serial", "LensSerialNumber")}
+            0x0202: ("serial", "LensSerialNumber"), 0x0302: ("serial", "ExtenderSerialNumber"),
+            0x1003: ("serial", "FlashSerialNumber")}
+# Tags of Olympus's Equipment directory whose numbers the main one uses for numbers (OneTouchWB, BrightnessValue):
+# a serial only as text
+_OLYMPUS_TEXTS = frozenset({0x0302, 0x1003})
 
 
 @record
@@ -73,6 +77,8 @@ class _Maker:
         codes: numbers that stand for a place, shown by name.
         make_match: how `make` is matched: "start" (the Make starts with it), "whole", or "within".
         unless: a note that starts with these bytes is not this maker's (another of its layouts).
+        text_only: tags of `tags` that count only as text (ASCII or UNDEFINED): another directory of the note
+            uses the same number for a number.
     """
 
     prefix: bytes
@@ -86,6 +92,7 @@ class _Maker:
     codes: tuple[_Code, ...] = ()
     make_match: str = "start"
     unless: bytes = b""
+    text_only: frozenset[int] = frozenset()
 
 
 # Pentax.pm's Main: the serial, the owner's name and copyright a K-5 and later keep (0x022E, 0x022F), and the world
@@ -122,10 +129,14 @@ _MAKERS = (
                                             0x0011: ("unique-id", "MediaGroupUUID"),
                                             0x0015: ("unique-id", "ImageGroupIdentifier"),
                                             0x0020: ("unique-id", "ImageCaptureRequestID")}),
-    _Maker(b"Nikon\0\x02", "", 10, "nikon", {0x001D: ("serial", "SerialNumber"), 0x00A0: ("serial", "SerialNumber")}),
-    _Maker(b"OLYMPUS\0", "", 12, "note", _OLYMPUS, frozenset({0x2010})),
-    _Maker(b"OM SYSTEM\0", "", 16, "note", _OLYMPUS, frozenset({0x2010})),
-    _Maker(b"OLYMP\0", "", 8, "tiff", _OLYMPUS, frozenset({0x2010})),
+    # Nikon (Nikon.pm): LocationInfo (0x0039) of a GPS camera (AW100) keeps the country's code and the place's name
+    _Maker(b"Nikon\0\x02", "", 10, "nikon", {0x001D: ("serial", "SerialNumber"), 0x00A0: ("serial", "SerialNumber")},
+           texts=((0x0039, 5, 3, "latin-1", "place", "CountryCode"), (0x0039, 9, 70, "utf-8", "place", "Location"))),
+    # Sanyo (MakerNoteSanyo: "SANYO\0", the IFD at 8, offsets from the EXIF block; Sanyo.pm)
+    _Maker(b"SANYO\0", "", 8, "tiff", {0x0209: ("serial", "CameraID")}),
+    _Maker(b"OLYMPUS\0", "", 12, "note", _OLYMPUS, frozenset({0x2010}), text_only=_OLYMPUS_TEXTS),
+    _Maker(b"OM SYSTEM\0", "", 16, "note", _OLYMPUS, frozenset({0x2010}), text_only=_OLYMPUS_TEXTS),
+    _Maker(b"OLYMP\0", "", 8, "tiff", _OLYMPUS, frozenset({0x2010}), text_only=_OLYMPUS_TEXTS),
     _Maker(b"Panasonic\0", "", 12, "tiff", _PANASONIC, texts=_PANASONIC_FACES),
     _Maker(b"FUJIFILM", "", 8, "fuji", {0x0010: ("serial", "InternalSerialNumber")}),
     # Casio's second layout (MakerNoteCasio2: "QVC\0", or "DCI\0" of Concord's, the IFD at 6, offsets from the EXIF
@@ -319,7 +330,8 @@ def scan_makernote(tiff: Tiff, note: Tag, make: str) -> list[Found]:
         for entries in _directories(tiff, note, maker):
             found += [(kind, f"maker-note {label} {short(_value(entries[number]))}")
                       for number, (kind, label) in maker.tags.items()
-                      if number in entries and not _blank(entries[number])]
+                      if number in entries and not _blank(entries[number])
+                      and (number not in maker.text_only or entries[number].type in (2, 7))]
             found += [(kind, f"maker-note {label} {values[index]}")
                       for number, (index, kind, label) in maker.elements.items()
                       if number in entries and len(values := _longs(entries[number])) > index]

@@ -7,9 +7,9 @@ Example::
 Every directory is read (IFD0, ExifIFD, GPS wherever it is linked from, IFD1,
 SubIFDs); text fields (ImageDescription, UserComment, XPComment, HostComputer
 and more) are decoded; maker notes of Canon, Nikon, Olympus/OM, Panasonic,
-Fujifilm, Pentax, Samsung, Sigma, Apple, Motorola, Ricoh, Sony, Kodak, Leica, Reconyx and
-Nintendo are read for owner names, serial numbers and unique ids (makernotes.py); other tags are counted, never dropped
-silently. A block that holds only Orientation, as the cleaners write it,
+Fujifilm, Pentax, Samsung, Sigma, Apple, Motorola, Ricoh, Sony, Kodak, Leica, Reconyx, Nintendo, Casio and
+Sanyo are read for owner names, serial numbers, unique ids and places (makernotes.py); other tags are counted,
+never dropped silently. A block that holds only Orientation, as the cleaners write it,
 reports nothing.
 """
 
