@@ -37,4 +37,3 @@ _CANON_CITIES = {
 }
 CANON_CITIES = {number: city for city, number in _CANON_CITIES.items()}
 CANON_UNSET = frozenset({0, 32766})
-NO_YES = {0: "No", 1: "Yes"}

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from mirror.privacy.exif import TYPE_SIZE, Tag, Tiff, read_ifd, read_tiff
 from mirror.privacy.findings import Found, empty_value, short
-from mirror.privacy.makernote_codes import CANON_CITIES, CANON_UNSET, NO_YES, PENTAX_CITIES
+from mirror.privacy.makernote_codes import CANON_CITIES, CANON_UNSET, PENTAX_CITIES
 from mirror.privacy.makernotes_binary import block_text, scan_binary_note
 from mirror.record import field, record
 
@@ -96,16 +96,14 @@ class _Maker:
 
 
 # Pentax.pm's Main: the serial, the owner's name and copyright a K-5 and later keep (0x022E, 0x022F), and the world
-# time's cities (0x0023-0x0026, int16u each; TimeInfo, 0x006B, on a K-5 and later: flags, then the cities' bytes)
+# time's cities (0x0023, 0x0024, int16u each; TimeInfo, 0x006B, on a K-5 and later: flags, then the cities' bytes). Its
+# summer-time flags (0x0025, 0x0026, TimeInfo's bits) say nothing of a person or a place and are not named
 _PENTAX = {0x0229: ("serial", "SerialNumber"), 0x022E: ("owner", "Artist"), 0x022F: ("owner", "Copyright")}
 _PENTAX_TIMES = (
     _Code(0x0023, 0, 2, "place", "HometownCity", PENTAX_CITIES),
     _Code(0x0024, 0, 2, "place", "DestinationCity", PENTAX_CITIES),
-    _Code(0x0025, 0, 2, "place", "HometownDST", NO_YES), _Code(0x0026, 0, 2, "place", "DestinationDST", NO_YES),
     _Code(0x006B, 2, 1, "place", "HometownCity", PENTAX_CITIES),
     _Code(0x006B, 3, 1, "place", "DestinationCity", PENTAX_CITIES),
-    _Code(0x006B, 0, 1, "place", "HometownDST", NO_YES, mask=2),
-    _Code(0x006B, 0, 1, "place", "DestinationDST", NO_YES, mask=4),
 )
 _LEICA_AG = " ".join(("leica", "camera", "ag"))  # the Make of Leica's own cameras, lower case (data, no words)
 # Panasonic.pm's Main: serials, and what a camera lets its owner set (a baby's or pet's name, a title) or finds
