@@ -304,6 +304,18 @@ def test_bundles_that_fail_and_links_are_not_offered(tmp_path: Path, folder: Pat
         assert not catalog.signed_index
 
 
+def test_a_room_on_a_link_to_a_folder_offers_its_bundles(tmp_path: Path, folder: Path) -> None:
+    """`mirror serve LINK` (a desktop's mount is often a link, and fetch's hint for a linked folder says to serve
+    it) offered none of the folder's bundles, without a word; a link inside the folder is still never followed."""
+    from mirror.serve import catalog
+
+    (tmp_path / "mount").symlink_to(folder)
+    (folder / "link.7z").symlink_to(folder / "almaty.7z")
+    found = catalog.scan_folder(tmp_path / "mount", log=lambda _line: None)
+    assert [o.sha256 for o in found.offers] == [_sha(folder)], found.skipped
+    assert any(s.startswith("link.7z: a link") for s in found.skipped), found.skipped
+
+
 def test_a_bundle_named_in_capitals_is_offered(folder: Path) -> None:
     """A bundle copied from a FAT stick or saved by a phone as ALMATY (1).7Z is offered like almaty.7z (verify,
     show and join took it; the room passed over it without a word)."""

@@ -256,10 +256,9 @@ def _folders_hint(mirrors: tuple[str, ...]) -> str | None:
 
     for folder in folders:
         with contextlib.suppress(OSError):
-            # ALMATY.7Z as a FAT stick or a phone names it, in the folder (a link to it too: only a hint is made
-            # here) or its bundles/ (a mirror's copy)
-            places = [folder, *(p for p in bundle_folders(folder) if p != folder)]
-            named = (p for where in places for p in where.iterdir() if named_like_a_bundle(p.name))
+            # ALMATY.7Z as a FAT stick or a phone names it, in the folder (a link to it too) or its bundles/ (a
+            # mirror's copy): where `mirror serve FOLDER` finds them
+            named = (p for where in bundle_folders(folder) for p in where.iterdir() if named_like_a_bundle(p.name))
             found = next((p for p in sorted(itertools.islice(named, 1000)) if p.is_file()), None)
             if found is not None:
                 return (f"{folder} holds bundles but no signed index: check each with mirror verify "

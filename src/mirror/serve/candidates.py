@@ -71,10 +71,14 @@ class Chosen:
 
 
 def bundle_folders(root: Path) -> Iterator[Path]:
-    """The folders bundles are looked for in: the root, and bundles/ unless it is a link."""
-    for folder in (root, root / "bundles"):
-        if folder.is_dir() and not folder.is_symlink():
-            yield folder
+    """The folders bundles are looked for in: the root, and bundles/ unless it is a link.
+
+    The root is the folder the user named, a link to one too (a desktop's mount often is): passed over, a room on
+    it offered none of its bundles and served its index all the same. A link inside it is never followed."""
+    if root.is_dir():
+        yield root
+    if (root / "bundles").is_dir() and not (root / "bundles").is_symlink():
+        yield root / "bundles"
 
 
 def named_like_a_bundle(name: str) -> bool:

@@ -53,7 +53,7 @@ from mirror.formats.names import printable, readable_name
 from mirror.formats.torrent import Torrent
 from mirror.record import field, record, replace
 from mirror.safeio import open_regular, read_at_most
-from mirror.serve.candidates import Chosen, Stamp, choose, folder_digest, open_quietly
+from mirror.serve.candidates import Chosen, Stamp, bundle_folders, choose, folder_digest, open_quietly
 from mirror.serve.headers import content_type
 from mirror.serve.peek import peek
 from mirror.sevenzip import Limits, read_archive
@@ -255,9 +255,7 @@ def _first_volumes(root: Path) -> list[Path]:
     """The first volumes of 7-Zip sets (X.7z.001) at the root and in bundles/, at most MAX_SKIPPED: never offered
     (a volume is not a bundle), but said, so that a room that offers nothing says why."""
     found: list[Path] = []
-    for folder in (root, root / "bundles"):
-        if not folder.is_dir() or folder.is_symlink():
-            continue
+    for folder in bundle_folders(root):
         with contextlib.suppress(OSError), os.scandir(folder) as entries:
             for entry in entries:
                 regular = entry.is_file(follow_symlinks=False)  # a link is said as one, with the other links
