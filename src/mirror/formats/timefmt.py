@@ -47,8 +47,8 @@ def parse_time(text: object) -> datetime:
 
 
 def is_time(text: object) -> bool:
-    """Whether `text` is a time exactly as `format_time` writes it: a real date and time from the year 1000 on
-    (glibc writes earlier years with fewer digits, so format_time never gives one).
+    """Whether `text` is a time exactly as `format_time` writes it: a real date and time from the year 1000 on,
+    on every platform (strftime writes earlier years as 999 with glibc before Python 3.14, as 0999 elsewhere).
 
     Without datetime: this module is imported where datetime is not yet (verify's check of bundle.json's
     created; the datetime module was 4 ms of a tiny verify)."""
