@@ -4,6 +4,7 @@ so the modules for other commands, other libraries and temporary files are left 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -18,18 +19,18 @@ run()
 """
 # Loaded by other commands only: creating, publishing, fetching, the room, the swarm, the page, photo cleaning;
 # click, since a plain verify runs without it (cli/quick.py); dataclasses and inspect, which records replace
-# (mirror/record.py).
-_NOT_FOR_VERIFY = ("click", "dataclasses", "inspect", "tempfile", "py7zr", "requests", "urllib3", "markdown_it", "PIL",
-                   "pillow_heif", "zeroconf",
+# (mirror/record.py); datetime and shlex, which a verify that passes needs none of (formats/timefmt.py is_time).
+_NOT_FOR_VERIFY = ("click", "dataclasses", "inspect", "datetime", "shlex", "tempfile", "py7zr", "requests", "urllib3",
+                   "markdown_it", "PIL", "pillow_heif", "zeroconf",
                    "libtorrent", "phonenumbers", "charset_normalizer", "babel", "socket", "ssl", "subprocess",
                    "ctypes", "concurrent", "logging", "mirror.bundle.create", "mirror.bundle.folder",
                    "mirror.bundle.page", "mirror.privacy", "mirror.net", "mirror.fetch", "mirror.publish",
                    "mirror.serve")
 
 
-def _modules(*args: str | Path) -> tuple[int, set[str]]:
+def _modules(*args: str | Path, env: dict[str, str] | None = None) -> tuple[int, set[str]]:
     done = subprocess.run([sys.executable, "-c", _PROBE, *map(str, args)], capture_output=True, text=True,
-                          check=False)
+                          check=False, env=env)
     line = next(line for line in done.stderr.splitlines() if line.startswith("MODULES "))
     return done.returncode, set(json.loads(line.removeprefix("MODULES ")))
 
@@ -39,6 +40,15 @@ def test_a_verify_loads_none_of_what_other_commands_need(bundle: Path) -> None:
     assert code == 0, code
     assert "mirror.bundle.verify" in loaded
     assert not {m for m in loaded if any(m == n or m.startswith(n + ".") for n in _NOT_FOR_VERIFY)}
+
+
+def test_a_verify_outside_a_workspace_loads_no_workspace_records(bundle: Path, tmp_path: Path) -> None:
+    """Without --keys or $MIRROR_KEYS, and in no workspace (a reader's downloads folder), the records of the
+    workspaces this user works in are not needed: they were loaded all the same."""
+    env = {k: v for k, v in os.environ.items() if k != "MIRROR_KEYS"}
+    code, loaded = _modules("verify", bundle, "--json", env=env)
+    assert code == 5, code  # intact, its signer in no keyring of this user's
+    assert "mirror.cli.workspaces" not in loaded and "mirror.bundle.verify" in loaded
 
 
 def test_a_verify_of_a_folder_loads_the_folder_check(bundle: Path, tmp_path: Path) -> None:

@@ -225,7 +225,6 @@ def keys_folder_for(option: Path | None, own: bool = False, strict: bool = False
     _named[:] = [given] if given is not None else []
     if given is not None:
         return given, "--keys" if option is not None else f"${KEYS_ENV}"
-    from mirror.cli.workspaces import is_known  # here: not needed when --keys chose (1 ms of a tiny verify)
     from mirror.folders import keys_folder
     from mirror.formats.names import printable
     from mirror.workspace import CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE, current_folder, find_workspace
@@ -239,7 +238,12 @@ def keys_folder_for(option: Path | None, own: bool = False, strict: bool = False
         # a broken mirror.toml on a stick or in a downloads folder above: it decides nothing, and stops no verdict
         warn(f"a mirror.toml here or above is not used as a workspace: {exc}")
         workspace = None
-    unknown = workspace is not None and not own and not is_known(workspace)
+    if workspace is not None and not own:
+        from mirror.cli.workspaces import is_known  # here: a verify outside a workspace (most are) needs none of it
+
+        unknown = not is_known(workspace)
+    else:
+        unknown = False
     if workspace is not None and unknown:
         ignored.append((workspace.root / CONFIG_NAME, UNKNOWN_WORKSPACE_NOTE))
     for config, why in ignored:
