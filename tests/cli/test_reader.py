@@ -386,6 +386,7 @@ def test_fetch_from_a_folder_of_bundles_says_what_to_do_with_them(runner: CliRun
     upper = tmp_path / "phone"  # ALMATY.7Z, in a mirror copy's bundles/: as a phone or a FAT stick names it
     (upper / "bundles").mkdir(parents=True)
     shutil.copy(bundle, upper / "bundles" / "ALMATY.7Z")
+    (upper / "0.7z").symlink_to(bundle)  # a link, first in name order: a room never offers it, nor names the hint
     code, _, err = invoke(runner, "fetch", "--mirror", upper, "--dest", tmp_path / "in")
     assert code == 4 and f"check each with mirror verify {upper / 'bundles' / 'ALMATY.7Z'}" in err, err
     (tmp_path / "link").symlink_to(stick)  # a link to the stick's folder, as a desktop's mount often is

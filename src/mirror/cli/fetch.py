@@ -259,7 +259,9 @@ def _folders_hint(mirrors: tuple[str, ...]) -> str | None:
             # ALMATY.7Z as a FAT stick or a phone names it, in the folder (a link to it too) or its bundles/ (a
             # mirror's copy): where `mirror serve FOLDER` finds them
             named = (p for where in bundle_folders(folder) for p in where.iterdir() if named_like_a_bundle(p.name))
-            found = next((p for p in sorted(itertools.islice(named, 1000)) if p.is_file()), None)
+            # a regular file, as a room offers: not a link (to /etc/passwd, or to a bundle the room would not offer)
+            found = next((p for p in sorted(itertools.islice(named, 1000)) if p.is_file() and not p.is_symlink()),
+                         None)
             if found is not None:
                 return (f"{folder} holds bundles but no signed index: check each with mirror verify "
                         f"{shell_word(found)}, or read it with mirror extract; mirror serve {shell_word(folder)} "
