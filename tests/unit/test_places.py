@@ -356,3 +356,12 @@ def test_a_gps_receivers_position_is_a_place(text: str, value: str) -> None:
                                   "B12 vitamins", "Bus 1234567890123 left at 9"])
 def test_what_only_looks_like_a_receivers_line_is_no_place(text: str) -> None:
     assert places.receiver_fixes(text) == []
+
+
+@pytest.mark.parametrize("text", ["43º14'20\"N 76º53'20\"E", "43˚14'20\"N 76˚53'20\"E",
+                                  "43 deg 14' 20\" N 76 deg 53' 20\" E"])
+def test_degrees_without_a_point_or_a_comma_are_a_place(text: str) -> None:
+    """Degrees marked by º or ˚ (what keyboards type for °) or exiftool's "deg", seconds whole, no point or comma
+    anywhere: coordinates() found them, the finder never asked it (it looked only when the text held ".", "," or
+    "°")."""
+    assert [f.kind for f in scan_text(text, "a.md")] == ["coordinates"]

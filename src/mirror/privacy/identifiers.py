@@ -33,7 +33,7 @@ from mirror.privacy.banks import ibans
 from mirror.privacy.documents import document_numbers
 from mirror.privacy.findings import Finding
 from mirror.privacy.placecodes import plus_codes, what3words, words_at
-from mirror.privacy.places import card_numbers, coordinates, map_links, receiver_fixes
+from mirror.privacy.places import COORDINATE_MARKS, card_numbers, coordinates, map_links, receiver_fixes
 from mirror.privacy.texts import Block, count_breaks, line_starts, text_blocks
 
 REGION = "KZ"
@@ -417,7 +417,7 @@ class Finder:
         long_runs = [(start, end) for start, end in runs if end - start >= _CARD_CHARS]
         places = [("card-number", *card) for card in card_numbers(text, long_runs)] \
             if long_runs or "/" in text else []  # (slashes: 4400/4302/1234/5679 holds no run)
-        if "°" in text or "." in text or "," in text:
+        if any(mark in text for mark in COORDINATE_MARKS):  # ("43º14'20\"N 76º53'20\"E" has no ".")
             places += [("coordinates", *pair) for pair in coordinates(text)]
         places += [("map-link", *link) for link in map_links(text)] + [("map-link", *w) for w in what3words(text)]
         places += [("coordinates", *fix) for fix in receiver_fixes(text)]

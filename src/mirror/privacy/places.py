@@ -71,6 +71,9 @@ _SEPARATOR = (rf"(?P<sep>[ \t\u00a0]{{0,8}}[,;/]?[ \t\u00a0]{{0,8}}{_LABEL}?"
 _PAIR = re.compile(rf"(?:(?<![\w.,])|(?<=![23]d)){_angle(1)}{_SEPARATOR}{_angle(2)}(?!\d|\.\d)")
 # Each begins with a literal character, which the engine finds fast
 _HINTS = tuple(re.compile(pattern) for pattern in (r"\.\d{3}", r",\d{3}", "°", "º", "˚", " deg "))
+# ... so a text with none of these holds no pair: a fraction's point or comma, a degree's sign (°, and the º and ˚
+# keyboards type for it), exiftool's " deg "
+COORDINATE_MARKS = (".", ",", "°", "º", "˚", " deg ")
 _BEFORE = 16  # a hemisphere, a sign and three digits before the hint
 _LONGEST = 192  # no pair is longer, with the two characters its end looks at (174 and 2: _PAIR's parts are bounded)
 _WINDOW = 4 * _LONGEST  # searched at once from before a hint
