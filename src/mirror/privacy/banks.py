@@ -11,7 +11,7 @@ digits and as many capitals and digits more as that country's IBANs have (`_LENG
 four with a space between, not inside a longer word, whose check digits are right (the number read as digits,
 modulo 97, is 1: a random run of that shape passes once in 97, and one of the right length for its country far
 less often). Kazakhstan's are also found as people retype them
-(`_KZ_HINTS`). Countries outside the registry (Kyrgyzstan, Uzbekistan, Russia before 2023) write a bare account
+(`KZ_HINTS`). Countries outside the registry (Kyrgyzstan, Uzbekistan, Russia before 2023) write a bare account
 number, which reads like any long number and is not looked for.
 """
 
@@ -35,14 +35,15 @@ _LENGTHS = {
 # Where one may begin: two capitals and two digits (not after a letter or a digit, `ibans` looks: a look-behind
 # first made the engine try it at every position, 3 times as long; and spelt out, not [A-Z]{2}[0-9]{2}, which
 # the engine does not search for by its first character: 21 ms a MB of Russian prose against 8)
-_START = re.compile(r"[A-Z][A-Z][0-9][0-9]")
+START = r"[A-Z][A-Z][0-9][0-9]"
+_START = re.compile(START)
 _SPACES = " \u00a0"
 # Kazakhstan's as people retype one into a chat or a note, which the search above passes over: in small letters
 # (kz86125kzt5004100100), with Cyrillic look-alikes (КZ86 125К ZТ50 ...: a Russian keyboard's К, Т, Е...), in
 # full-width digits or letters, its groups joined by a dash or two spaces, or cut by a line break (a hard-wrapped
 # e-mail, a quoted reply's "> "). Found from a literal "kz" (Latin, with a Cyrillic к, or full-width) in the
 # lowercased text, then read by hand; the check digits decide, as above.
-_KZ_HINTS = ("kz", "\u043az", "\uff4b\uff5a")  # Latin, with a Cyrillic к, full-width
+KZ_HINTS = ("kz", "\u043az", "\uff4b\uff5a")  # Latin, with a Cyrillic к, full-width
 _LOOK_ALIKES = str.maketrans("АВЕКМНОРСТХУавекмнорстху", "ABEKMHOPCTXYABEKMHOPCTXY")
 _GAP = re.compile(r"[ \u00a0\t]{1,2}|[ \u00a0\t]?-[ \u00a0\t]?|[ \t]*(?:\r\n|\r|\n)[ \t>]{0,8}")
 _BREAK = re.compile(r"[ \t]*(?:\r\n|\r|\n)[ \t>]{0,8}")
@@ -54,7 +55,7 @@ def ibans(text: str, lowered: str | None = None) -> list[Found]:
     found = _exact(text)
     if lowered is None or len(lowered) != len(text):  # İ's lowercase is two characters: read as I
         lowered = text.replace("\u0130", "I").lower()
-    if any(hint in lowered for hint in _KZ_HINTS):
+    if any(hint in lowered for hint in KZ_HINTS):
         for loose in _retyped(text, lowered):
             if not any(start < loose[2] and loose[1] < end for _, start, end in found):
                 found.append(loose)
@@ -63,9 +64,9 @@ def ibans(text: str, lowered: str | None = None) -> list[Found]:
 
 
 def _retyped(text: str, lowered: str) -> list[Found]:
-    """Kazakhstan's IBANs as people retype them (`_KZ_HINTS`)."""
+    """Kazakhstan's IBANs as people retype them (`KZ_HINTS`)."""
     found: list[Found] = []
-    starts = sorted(at for hint in _KZ_HINTS for at in word_starts(lowered, hint))
+    starts = sorted(at for hint in KZ_HINTS for at in word_starts(lowered, hint))
     for at in starts:
         if (found and at < found[-1][2]) or not text[at + 2:at + 4].isdigit():  # (its check digits: ".kz/" is none)
             continue

@@ -29,11 +29,19 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 
-from mirror.privacy.banks import ibans
+from mirror.privacy.banks import KZ_HINTS, START, ibans
 from mirror.privacy.documents import document_numbers
 from mirror.privacy.findings import Finding
-from mirror.privacy.placecodes import plus_codes, what3words, words_at
-from mirror.privacy.places import COORDINATE_MARKS, card_numbers, coordinates, map_links, receiver_fixes
+from mirror.privacy.placecodes import W3W_HINTS, plus_codes, what3words, words_at
+from mirror.privacy.places import (
+    COORDINATE_MARKS,
+    MAP_HOSTS,
+    SLASHED,
+    card_numbers,
+    coordinates,
+    map_links,
+    receiver_fixes,
+)
 from mirror.privacy.texts import Block, count_breaks, line_starts, text_blocks
 
 REGION = "KZ"
@@ -112,11 +120,12 @@ def _ranges_class(ranges: Iterable[tuple[int, int]]) -> str:
 _INVISIBLE_CLASS = _ranges_class(_INVISIBLE_RANGES)
 # A number that begins with 8 or 7, of 1 to 9 digits so far (each look-behind of one width)
 _AFTER_8_OR_7 = "|".join(rf"(?<=(?<![\d*])[78]\d{{{n}}})" for n in range(10))
-_SHOWN_SHORTER = re.compile(rf"[{_INVISIBLE_CLASS}&\\%*_`]")  # where one may begin: then _SHORTER_PIECE says
-# The same for a text with no character beyond the BMP (nearly all): a class that holds the astral ranges costs
-# sre a range test per character, five times the time of the whole class without them.
-_SHOWN_SHORTER_BMP = re.compile("[" + _ranges_class(r for r in _INVISIBLE_RANGES if r[1] <= 0xFFFF) + r"&\\%*_`]")
-_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+# Where one may begin (then _SHORTER_PIECE says): the invisible characters of the BMP, and any character beyond it,
+# one range. The astral invisible ranges each cost sre a range test per character (the class with them took five
+# times as long), and a first search for a character beyond the BMP to choose between two classes took longer
+# than this one search: _SHORTER_PIECE passes over the characters beyond the BMP that are not invisible.
+_SHOWN_SHORTER = re.compile("[" + _ranges_class(r for r in _INVISIBLE_RANGES if r[1] <= 0xFFFF)
+                            + "\U00010000-\U0010FFFF" + r"&\\%*_`]")
 _SHORTER_PIECE = re.compile(rf"[{_INVISIBLE_CLASS}]+"
                             r"|&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?"
                             r"|\\(?=[!-/:-@\[-`{-~])|(?<=\d)\\(?=\s)|%(?:40|2[bB]|20)"
@@ -131,7 +140,11 @@ _SHORTER_PIECE = re.compile(rf"[{_INVISIBLE_CLASS}]+"
 # (8701*123*4567 shows 87011234567, 123 in italics; 1024*1024*1024 and 3600*24*365 are products, helper-127);
 # a code span's backticks around a number's groups (`8 701` 123 45 67); emphasis or a code span inside an e-mail
 # address (aizhan@mail.**kz**, **aizhan**@mail.kz), helper-159
-_WRAP_HINT = re.compile(r"[\d)-][ \t\u00a0]*(?:\r\n|\r|\n)[ \t>]*\d")  # a digit, bracket or dash first: fast
+# Where such a number may be cut (`_wrap_hint`): a line break before a digit, then a digit, bracket or dash before
+# the break, blanks aside. Searched from the line break, which prose holds fewer of than digits (a search from
+# the digit, bracket or dash took twice as long).
+_WRAP_HINT = re.compile(r"(?:\r\n?|\n)[ \t>]*\d")
+_WRAP_BLANKS = " \t\u00a0"
 # A number cut by a line break (a hard-wrapped e-mail or .txt): "+7 701" or "8 701" at a line's end, digits on
 # the next.
 # The next line may be indented (a list item's continuation) and open with Markdown's quote marks, of any depth
@@ -237,6 +250,25 @@ _SHORT_NUMBER = re.compile(r"\d(?<![\w+.,-]\d)(?:\d{4,6}|\d{0,2}(?:[ \u00a0-]\d\
                            r"|\d\)?[ \u00a0-]?\d{3}(?:[ \u00a0-]\d\d){2})(?![\w.,-]?\d)(?!\w)")  # fast
 _SAID_LOCAL = re.compile(r"(?<!\w)(?:тел(?:ефон\w{0,3})?(?:\s?/\s?факс)?|моб(?:ильный)?|ұялы|phone|tel|mobile|"
                          r"whats ?app|ватсап|вотсап|viber|вайбер)\.?[:\s\u2013\u2014-]{0,4}\(?\Z", re.IGNORECASE)
+_SAID_ENDS = ":.(\u2013\u2014-"  # what _SAID_LOCAL may end with but a letter or a blank (`_said_local`)
+# ... of which what _SHORT_NUMBER's look-behind lets stand right before its first digit (not [\w+.,-]): a text
+# without one holds no local number said to be one
+_SAID_BEFORE = re.compile("[\\s:(\u2013\u2014]")
+# What a text holds if `Finder._find` can find anything in it (`_nothing_to_find`), but a local number after a word
+# that says it is one (`_SHORT_NUMBER`) or a hint the lowercased text holds (`_LOWERED_HINTS`): a run of digits
+# (phone numbers, IINs, cards, a receiver's positions, documents' numbers), "@" and the brackets of an obfuscated
+# address's hints, "+" (a plus code), "№" (a document's series and number), a coordinate's point, comma or degree,
+# an IBAN's start, four groups of a card with slashes, a map's host, what3words' "///" or host. Each search stops at
+# the first it finds (prose has a point or a comma within a line), and a file name of no more (a million of them in
+# one archive) passes every other search by. Four searches, each led by a class or a literal, which sre skips to:
+# one alternation of all of them was tried at each position, and took twice as long.
+_ONE_CHARACTER_HINTS = (*_HINT_MARKS, "+", "\u2116", *(mark for mark in COORDINATE_MARKS if len(mark) == 1))
+_HINT_CHARACTER = re.compile("[" + re.escape("".join(_ONE_CHARACTER_HINTS)) + "]")
+_IBAN_START = re.compile(START)
+_HINT_WORDS = re.compile("|".join((SLASHED, *(re.escape(hint) for hint in (
+    *(mark for mark in COORDINATE_MARKS if len(mark) > 1), *MAP_HOSTS, *W3W_HINTS)))))
+_LOWERED_HINTS = re.compile("|".join(map(re.escape, (*_WORD_HINTS, *KZ_HINTS))))  # an obfuscated address's words,
+# a retyped IBAN's "kz"
 _PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\t": " ", "\n": " ", "\r": " "})
 _HIDDEN_WORDS = "•••.•••.•••"  # a what3words address's three words, whatever their length
 Match = tuple[str, str, int, int]  # kind, value, start, end
@@ -381,6 +413,8 @@ class Finder:
         `readable` makes it: the values reported are those of that view, at the text's own offsets)."""
         view, places = _shown(text) or (text, [])
         joined, joins = readable(view)
+        if _nothing_to_find(joined):
+            return []
 
         def back(offset: int) -> int:
             return _original(places, _original(joins, offset))
@@ -420,7 +454,8 @@ class Finder:
         if any(mark in text for mark in COORDINATE_MARKS):  # ("43º14'20\"N 76º53'20\"E" has no ".")
             places += [("coordinates", *pair) for pair in coordinates(text)]
         places += [("map-link", *link) for link in map_links(text)] + [("map-link", *w) for w in what3words(text)]
-        places += [("coordinates", *fix) for fix in receiver_fixes(text)]
+        if runs:  # (a receiver's longitude is a run: 01131.000, B...4807038N01131000E)
+            places += [("coordinates", *fix) for fix in receiver_fixes(text)]
         if "+" in text:
             places += [("coordinates", *code) for code in plus_codes(text)]
         if places:  # a number read as a phone already is not reported twice; twelve of a card's digits, or of a
@@ -431,14 +466,15 @@ class Finder:
             found += [place for place in places if not taken.overlaps(place[2], place[3])]
             taken = _Spans([(start, end) for _, _, start, end in found])
         accounts = [("iban", *iban) for iban in ibans(text, lowered)]
-        accounts += [("document-number", *number) for number in document_numbers(text, lowered)]
+        if runs or "№" in text:  # each number a document has is a run, but a series, "№" and six (45 08 № 123456)
+            accounts += [("document-number", *number) for number in document_numbers(text, lowered)]
         if accounts:  # their digits are no phone, IIN or card (KZ75722C000012345678 holds twelve in a row)
             spans = _Spans([(start, end) for _, _, start, end in accounts])
             found = [match for match in found if not spans.overlaps(match[2], match[3])] + accounts
             taken = _Spans([(start, end) for _, _, start, end in found])
         for number in _SHORT_NUMBER.finditer(text):
             start, end = number.span()
-            if _SAID_LOCAL.search(text, max(0, start - 24), start) and not taken.overlaps(start, end):
+            if _said_local(text, start) and not taken.overlaps(start, end):
                 found.append(("possible-phone", number.group(), start, end))
         return sorted(found, key=lambda match: match[2])
 
@@ -473,11 +509,11 @@ def readable(text: str) -> tuple[str, list[tuple[int, int]]]:
     "@" and "." plain ones, a letter O in a number a zero (_ZERO_LIKE), and a line break that cuts a "+7 701" or "8 701"
     number in two, with the quote marks that open the next line (">>> " of a reply to a reply), made one space;
     with where each joint lies in the view and in `text` (as `_shown` says it)."""
-    if _UNUSUAL.search(text):  # rare: translate() costs as much as the whole search for identifiers
+    if not text.isascii() and _UNUSUAL.search(text):  # rare: translate() costs as much as the whole search
         text = text.translate(_SEPARATORS)
     if _ZERO_HINT.search(text):
         text = _ZERO_LIKE.sub(_zeros, text)
-    if not _WRAP_HINT.search(text):
+    if not _wrap_hint(text):
         return text, []
     pieces: list[str] = []
     places: list[tuple[int, int]] = []
@@ -490,6 +526,40 @@ def readable(text: str) -> tuple[str, list[tuple[int, int]]]:
         length, done = length + 1, wrap.end()
     pieces.append(text[done:])
     return "".join(pieces), places
+
+
+def _nothing_to_find(text: str) -> bool:
+    """Whether `Finder._find` finds nothing in `text` for want of what each of its searches needs: no `_ANY_HINT`,
+    none of `_LOWERED_HINTS`, no `_SHORT_NUMBER` after a word that says it is a phone's."""
+    if _HINT_CHARACTER.search(text) or _RUN.search(text) or _IBAN_START.search(text) or _HINT_WORDS.search(text):
+        return False
+    if _LOWERED_HINTS.search(text.lower()):
+        return False
+    return _SAID_BEFORE.search(text) is None or all(not _said_local(text, number.start())
+                                                    for number in _SHORT_NUMBER.finditer(text))
+
+
+def _said_local(text: str, start: int) -> bool:
+    """Whether a word that says a local phone number follows (`_SAID_LOCAL`) ends right before `start`: looked for
+    only after a letter, a blank or one of `_SAID_ENDS` (after anything else, "accounts/000123", a search of the
+    24 characters before for its words would find none)."""
+    before = text[start - 1] if start else ""
+    return (before.isalnum() or before == "_" or before.isspace() or (before != "" and before in _SAID_ENDS)) \
+        and _SAID_LOCAL.search(text, max(0, start - 24), start) is not None
+
+
+def _wrap_hint(text: str) -> bool:
+    """Whether a digit, bracket or dash, then blanks, a line break, blanks or quote marks and a digit are in `text`
+    (where `_WRAPPED` may join a number)."""
+    if "\n" not in text and "\r" not in text:
+        return False
+    for candidate in _WRAP_HINT.finditer(text):
+        at = candidate.start()
+        while at > 0 and text[at - 1] in _WRAP_BLANKS:  # (never past the line's start: linear in the text)
+            at -= 1
+        if at > 0 and (text[at - 1] in ")-" or text[at - 1].isdecimal()):  # (isdecimal: what \d matches)
+            return True
+    return False
 
 
 class _Spans:
@@ -576,10 +646,12 @@ def _quantity(value: str, after: str = "") -> bool:
 def _shown(text: str) -> tuple[str, list[tuple[int, int]]] | None:
     """`text` as it shows (`_SHOWN_SHORTER`: invisible characters left out, character references, escapes and
     %-encodings read), with where each changed piece begins in the view and in `text`; None if nothing changes."""
+    if _SHOWN_SHORTER.search(text) is None:  # (most texts, and nearly all file names)
+        return None
     pieces: list[str] = []
     places: list[tuple[int, int]] = []  # (offset in the view, offset in text) where a piece of each begins
     done = length = 0
-    for candidate in (_SHOWN_SHORTER if _ASTRAL.search(text) else _SHOWN_SHORTER_BMP).finditer(text):
+    for candidate in _SHOWN_SHORTER.finditer(text):
         if candidate.start() < done:  # inside a run read already (a million zero-width spaces were quadratic)
             continue
         match = _SHORTER_PIECE.match(text, candidate.start())
@@ -643,7 +715,8 @@ def mask(value: str) -> str:
 def embedded_files(text: str) -> list[re.Match[str]]:
     """Every file embedded in `text` as base64, in order: data: URIs (group 1 their type, if stated) and pictures
     pasted without a header; a picture that begins a data: URI is that URI's."""
-    uris = list(_DATA_URI.finditer(text))
+    uris = list(_DATA_URI.finditer(text)) if ";" in text else []  # (;base64,: a search for the case-insensitive
+    # "data:" tries every position)
     spans = [(m.start(), m.end()) for m in uris]
     bare = [m for m in _raw_files(text)
             if not (i := bisect.bisect_right(spans, (m.start(), len(text)))) or spans[i - 1][1] <= m.start()]
@@ -669,7 +742,7 @@ def _raw_files(text: str) -> Iterator[re.Match[str]]:
 def embedded_file(text: str) -> tuple[int, str] | None:
     """The first file embedded in `text` as base64: its line (from 1) and what it is ("image/jpeg as base64 (a data:
     URI)", "a PDF document as base64"); or None."""
-    uri, bare = _DATA_URI.search(text), next(_raw_files(text), None)
+    uri, bare = _DATA_URI.search(text) if ";" in text else None, next(_raw_files(text), None)
     match = uri if bare is None or (uri is not None and uri.start() <= bare.start()) else bare
     if match is None:
         return None

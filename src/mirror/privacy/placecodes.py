@@ -55,6 +55,10 @@ def plus_codes(text: str) -> list[Found]:
     return found
 
 
+# What each address holds: "///", or a link's host (what a text without them is not searched for)
+W3W_HINTS = ("///", "w3w.co/", "what3words.com/")
+
+
 def what3words(text: str) -> list[Found]:
     """Every what3words address in `text`: three lowercase words after "///" (not a file:/// URL's path), or in a
     w3w.co or what3words.com link."""

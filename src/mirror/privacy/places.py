@@ -102,7 +102,8 @@ _CARDS = tuple(re.compile(shape + _CARD_END) for shape in (
 # ends in a valid check digit), nor after a number and a slash (a date's)
 _CARD_START = re.compile(r"(?<![\w.,+/=-])(?:2[2-7]|[3-6]|8600|9860)")
 # Four groups of four with slashes between, which the phone finder's runs do not hold: read as runs of their own
-_SLASHED = re.compile(r"/\d{4}/\d{4}/\d{4}")
+SLASHED = r"/\d{4}/\d{4}/\d{4}"
+_SLASHED = re.compile(SLASHED)
 # A group of four digits right before or after four such groups: a row of a table (years, sums), no card
 _GROUP_BEFORE = re.compile(rf"(?<!\d)\d{{4}}{_GAP}")
 _GROUP_AFTER = re.compile(rf"{_GAP}\d{{4}}(?!\d)")
@@ -269,13 +270,13 @@ _MAP_LINK = re.compile(r"(?:https?://|(?<![\w./@-]))(?:(?:maps\.app\.goo\.gl/|go
 # (also without its scheme, maps.app.goo.gl/..., as a messenger shows a link and an author may retype it; looked
 # for only in a text that holds one of the hosts, each a literal found fast: the pattern's optional scheme would
 # have the engine try it at every position)
-_MAP_HOSTS = ("goo.gl", "yandex.", "2gis.com", "osm.org", "maps.apple", "ge0.me", "omaps.app", "ge0://", "om://")
+MAP_HOSTS = ("goo.gl", "yandex.", "2gis.com", "osm.org", "maps.apple", "ge0.me", "omaps.app", "ge0://", "om://")
 
 
 def map_links(text: str) -> list[Found]:
     """Every short link to a place on a map in `text` (`_MAP_LINK`)."""
     return [(match.group(), match.start(), match.end()) for match in _MAP_LINK.finditer(text)] \
-        if any(host in text for host in _MAP_HOSTS) else []
+        if any(host in text for host in MAP_HOSTS) else []
 
 
 def luhn_valid(digits: str) -> bool:
