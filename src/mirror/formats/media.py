@@ -15,7 +15,6 @@ validation all read it.
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 from typing import Literal
 
 from mirror.record import record
@@ -105,7 +104,7 @@ _USER_TRASH = re.compile(r"\.trash-[0-9]{1,10}")  # a Linux desktop's trash on a
 def _junk_folder(name: str, top: bool) -> str | None:
     lower = name.lower()
     found = _JUNK_FOLDERS.get(lower) or (_ROOT_FOLDERS.get(lower) if top else None)
-    return found or ("a trash folder" if _USER_TRASH.fullmatch(lower) else None)
+    return found or ("a trash folder" if lower.startswith(".trash-") and _USER_TRASH.fullmatch(lower) else None)
 
 
 def junk_folder(name: str, top: bool) -> bool:
@@ -117,7 +116,11 @@ def junk_folder(name: str, top: bool) -> bool:
 
 def suffix_of(name: str) -> str:
     """The lower-case extension of the last path part, with its dot; "" when there is none (".md" has none)."""
-    return PurePosixPath(name).suffix.lower()
+    last = name.rpartition("/")[2]
+    if last in ("", "."):  # "a/b/", "a/b/.": the last part PurePosixPath names, past trailing slashes and "."
+        last = next((part for part in reversed(name.split("/")) if part not in ("", ".")), "")
+    dot = last.rfind(".")  # PurePosixPath(name).suffix, without making a path (4 us a name: a million in a scan)
+    return last[dot:].lower() if 0 < dot < len(last) - 1 else ""
 
 
 def media_for(name: str) -> Media | None:
@@ -138,8 +141,8 @@ def source_media(name: str) -> tuple[Media | None, str]:
 def os_junk(relative: str) -> str | None:
     """What an operating system's file or folder in a source tree is (".DS_Store", "Thumbs.db", "__MACOSX/..."),
     or None for anything else."""
-    *folders, name = relative.split("/")
-    for depth, part in enumerate(folders):
+    folders, _, name = relative.rpartition("/")
+    for depth, part in enumerate(folders.split("/") if folders else ()):
         junk = _junk_folder(part, top=depth == 0)
         if junk is not None:
             return junk

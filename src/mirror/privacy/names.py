@@ -151,8 +151,11 @@ def scan_name(path: str, photo: bool, run: Checks | None = None) -> list[Finding
     bare = path[: len(path) - len(last)] + _stem(last)
     # "_" separates the words of a name as a space does (Aigerim_8_701_123_45_67.md), except in an e-mail address
     matches = find_identifiers(bare, run)
-    matches += [m for m in (find_identifiers(bare.replace("_", " "), run) if "_" in bare else [])
-                if not any(start < m[3] and m[2] < end for _, _, start, end in matches)]
+    if "_" in bare:
+        matches += [m for m in find_identifiers(bare.replace("_", " "), run)
+                    if not any(start < m[3] and m[2] < end for _, _, start, end in matches)]
+    if not matches and not photo:  # (most names: a million of them in an archive)
+        return []
     found = [Finding(path, kind, f"name: {mask(value)}") for kind, value, _, _ in sorted(matches, key=lambda m: m[2])]
     if not photo:
         return found

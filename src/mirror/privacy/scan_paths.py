@@ -45,7 +45,7 @@ from mirror.privacy.texts import NOT_TEXT, NOT_TEXT_FIX, stream_codec, text_line
 from mirror.safeio import open_regular
 from mirror.sevenzip import Archive, Limits, Member, check_methods, read_archive
 from mirror.sevenzip.header import CUT, SHOWN_NAME
-from mirror.sevenzip.members import kind_problem
+from mirror.sevenzip.members import kind_problems
 from mirror.sevenzip.reader import block_members, member_blocks, other_archive
 from mirror.sevenzip.volumes import is_volume, open_archive_file, volume_name, volume_set
 from mirror.walk import walk
@@ -408,13 +408,10 @@ def _bombs(archive: Archive) -> set[int]:
 def _odd_members(archive: Archive, report: ScanReport) -> set[int]:
     """Members that are neither a file nor a folder (a link, a device, a deletion marker): not read, each said
     as not scanned. Folders hold nothing to scan. Any 7z is scanned, not only a bundle, so none of this stops it."""
-    table, odd = archive.members, set()
-    for i in range(len(table)):
-        member = table[i]
-        problem = kind_problem(member)
-        if problem is not None:
-            odd.add(i)
-            report.skip(member.name, f"not read: it {problem}")
+    odd = set()
+    for i, problem in kind_problems(archive.members):
+        odd.add(i)
+        report.skip(archive.members.name(i), f"not read: it {problem}")
     return odd
 
 
@@ -478,8 +475,8 @@ def _scan_bundle(fp: BinaryIO, report: ScanReport) -> None:
             _lost_members(archive, block, at, partial, str(exc), odd, report)
     table = archive.members
     for i in range(len(table)):  # files without data have names, as in a folder: iter_members yields none of them
-        if not table.has_stream(i) and i not in odd and not (member := table[i]).is_dir:
-            _scan_empty(member.name, report)
+        if not table.has_stream(i) and i not in odd and not table.is_dir(i):
+            _scan_empty(table.name(i), report)
 
 
 def _scan_member(member: Member, chunks: Iterator[bytes], odd: bool, report: ScanReport) -> None:

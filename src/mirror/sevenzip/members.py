@@ -65,6 +65,25 @@ def kind_problem(member: Member) -> str | None:
     return None
 
 
+def kind_problems(table: MemberTable) -> Iterator[tuple[int, str]]:
+    """Each member of `table` that is not a plain file or folder, and why (`kind_problem`): judged once a kind
+    (`MemberTable.kind`), so a million members of a few kinds are not each made a Member and judged."""
+    judged: dict[tuple[int, int | None], str | None] = {}
+    for i in range(len(table)):
+        kind = table.kind(i)
+        if kind in judged:
+            problem = judged[kind]
+        else:
+            if len(judged) >= _KINDS_KEPT:  # (a hostile archive gives each member attributes of its own)
+                judged.clear()
+            problem = judged[kind] = kind_problem(table[i])
+        if problem is not None:
+            yield i, problem
+
+
+_KINDS_KEPT = 4096
+
+
 def _folders(names: Iterable[str]) -> set[str]:
     """Every folder the names need, each made once: linear in the total length of the names.
 

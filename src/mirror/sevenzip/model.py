@@ -313,6 +313,20 @@ class MemberTable(Sequence[Member]):
         """Whether member `i` has a data stream."""
         return bool(self.flags[i] & _STREAM)
 
+    def is_dir(self, i: int) -> bool:
+        """Whether member `i` is a folder (`Member.is_dir`)."""
+        flags = self.flags[i]
+        if flags & _ATTRIBUTES and self.attributes[i] & 0x10:
+            return True
+        return not flags & (_STREAM | _EMPTY_FILE)
+
+    def kind(self, i: int) -> tuple[int, int | None]:
+        """What makes member `i` a file, a folder or something else: its flags (a stream, an empty file, a deletion
+        marker) and its attributes (None: none stored). Members of one kind differ only in their names, sizes, CRCs
+        and data."""
+        flags = self.flags[i]
+        return flags & _KIND, self.attributes[i] if flags & _ATTRIBUTES else None
+
     def plain_file(self, i: int, accepted: frozenset[int]) -> bool:
         """Whether member `i` is a file with data (not empty, not anti) whose attributes (-1: none) are one of
         `accepted`."""
