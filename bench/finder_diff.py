@@ -91,7 +91,7 @@ def _mutated(rng: random.Random, pool: list[str]) -> str:
     for _ in range(rng.randint(1, 6)):
         at = rng.randint(0, len(text))
         roll = rng.random()
-        if roll < 0.45:
+        if roll < 0.35:
             text = text[:at] + rng.choice(INSERTS) + text[at:]
         elif roll < 0.6:
             text = text[:at] + rng.choice(TEMPLATES) + text[at:]
