@@ -73,3 +73,10 @@ def test_what_shows_shorter_is_read_with_characters_beyond_the_bmp(seed: int) ->
     (U+E0020...), variation selectors (U+E0101), emoji and mathematical digits beside them."""
     for text in _texts(seed, 5000):
         assert ids._shown(text) == _shown_everywhere(text), text
+
+
+def test_runs_of_digits_are_the_runs_they_were() -> None:
+    """_RUN, begun with a class sre skips to, finds the runs `(?:\\+\\d|\\d)...` found, "+" and digits of any script."""
+    old = re.compile(r"(?:\+\d|\d)(?:[ \t\u00a0().\-\u2010-\u2015]{0,3}+\d){6,40}+")
+    for text in [*_texts(16, 20_000), "++1234567", "+ 1234567", "1" * 100, "+\u0665" * 9]:
+        assert [m.span() for m in ids._RUN.finditer(text)] == [m.span() for m in old.finditer(text)], text
