@@ -142,7 +142,7 @@ def assert_linear(search: Callable[[str], object], unit: str) -> None:
 
     small_text, large_text = unit * 20_000, unit * 80_000
     small = large = float("inf")
-    for _ in range(4):
+    for _ in range(6):  # 4 rounds failed now and then with several test runs beside them on two cores
         small, large = min(small, timed(small_text)), min(large, timed(large_text))
     assert large < 11 * small + 0.02, (small, large)
 
