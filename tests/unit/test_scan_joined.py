@@ -196,3 +196,18 @@ def test_extended_xmp_chunks_that_overlap_repeat_or_lie_far_off_cost_only_their_
                    "chunk is missing)") in found
     held = [f.detail for f in result.findings if ", 0 properties, 60000 bytes (" in f.detail]
     assert len(held) > 50  # the budget held the first GUIDs' chunks whole, then less, then nothing
+
+
+@pytest.mark.parametrize("second_at", [0, 10])
+def test_what_a_replaced_or_overlapping_extended_xmp_chunk_holds_is_read(second_at: int) -> None:
+    """A second chunk at one offset replaces the first, and an overlap is read once from the earlier chunk, as
+    readers put them together: a creator in the replaced chunk, or in the overlap of the later one, went unread,
+    though each segment alone was read before they were put together."""
+    guid = b"D" * 32
+    named = f"<dc:creator>{fx.CREATOR}</dc:creator>".encode()
+    pieces = [(0, named), (second_at, b"<dc:format>image/jpeg</dc:format>" + b" " * 40)] if second_at == 0 \
+        else [(0, b"<x:x>" + b" " * 75), (second_at, named + b" " * 60)]
+    chunks = [fx.segment(0xE1, fx.XMP_EXTENSION + guid + struct.pack(">II", 200, offset) + piece)
+              for offset, piece in pieces]
+    found = kinds_and_details(scan_photo(fx.splice(fx.plain_jpeg(), _main_xmp(guid) + b"".join(chunks)), "a.jpg"))
+    assert ("owner", f"XMP dc:creator {fx.CREATOR}") in found

@@ -17,8 +17,10 @@ Extended XMP (XMP part 3, 1.1.3.1): a packet too large for one segment is cut in
 "http://ns.adobe.com/xmp/extension/\\0", the GUID of the whole (32 hex digits, the one the main packet names in
 xmpNote:HasExtendedXMP), its full length and the chunk's offset (big-endian 32-bit each), then the chunk. Chunks
 are put back in the order of their offsets; a gap is closed, an overlap read once, so no offset costs more memory
-than the chunks' own bytes. Readers read only the GUID the main packet names, and only when it is whole; the scan
-reads every one (the cleaner removes them all; up to MAX_GUIDS), and says so of the others.
+than the chunks' own bytes. A chunk another replaces at its offset, or one that overlaps an earlier one, is also
+read alone (what it holds is then read, as each segment alone was before they were put together). Readers read
+only the GUID the main packet names, and only when it is whole; the scan reads every one (the cleaner removes them
+all; up to MAX_GUIDS), and says so of the others.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class _Extended:
 
     def __init__(self) -> None:
         self.chunks: dict[int, bytes] = {}
+        self.replaced: list[bytes] = []  # chunks another at their offset replaced (a different one)
         self.sizes: set[int] = set()  # the full lengths its segments give
         self.parts = 0
 
@@ -79,6 +82,16 @@ class _Extended:
             out += data[max(0, end - offset):]
             end = max(end, offset + len(data))
         return bytes(out)
+
+    def apart(self) -> list[bytes]:
+        """The chunks `whole` does not read whole, to be read each alone: those another replaced, and those that
+        begin inside an earlier one (what an overlap holds that the earlier chunk does not is read nowhere else)."""
+        overlapping, end = [], 0
+        for offset in sorted(self.chunks):
+            if offset < end:
+                overlapping.append(self.chunks[offset])
+            end = max(end, offset + len(self.chunks[offset]))
+        return self.replaced + overlapping
 
     def complete(self) -> bool:
         """Whether the chunks follow on from 0 to the one full length all segments give (exiftool reads no other)."""
@@ -150,7 +163,10 @@ class JoinedSegments:
             return
         size, offset = struct.unpack_from(">II", payload, _CHUNK_AT - 8)
         chunk = payload[_CHUNK_AT:_CHUNK_AT + self._budget]
-        self._budget -= len(chunk) - len(extended.chunks.get(offset, b""))
+        before = extended.chunks.get(offset)
+        if before is not None and before != chunk:  # still read, alone: it may hold what the second does not
+            extended.replaced.append(before)
+        self._budget -= len(chunk) - (len(before) if before == chunk else 0)
         extended.chunks[offset] = chunk  # a second chunk at one offset replaces the first, as exiftool's does
         extended.sizes.add(size)
 
@@ -159,6 +175,9 @@ class JoinedSegments:
         for guid, extended in self._extended.items():
             whole = extended.whole()
             count, found = xmp_properties(whole, MAX_JOINED)
+            for chunk in extended.apart():
+                found += xmp_properties(chunk, MAX_JOINED)[1]
+            found = list(dict.fromkeys(found))
             detail = f"extended XMP in {extended.parts} segment(s), {count} properties, {len(whole)} bytes"
             named, complete = not self._named or guid in self._named, extended.complete()
             why = ("" if named and complete else "a chunk is missing" if named
