@@ -211,3 +211,11 @@ def test_what_a_replaced_or_overlapping_extended_xmp_chunk_holds_is_read(second_
               for offset, piece in pieces]
     found = kinds_and_details(scan_photo(fx.splice(fx.plain_jpeg(), _main_xmp(guid) + b"".join(chunks)), "a.jpg"))
     assert ("owner", f"XMP dc:creator {fx.CREATOR}") in found
+
+
+def test_a_value_past_the_first_bytes_of_an_unclosed_one_of_its_name_is_read() -> None:
+    """A second dc:creator within 4,000 bytes of one never closed was taken for part of the first, read already,
+    and left unread; the first's value was read only to its 4,000th byte, before the name."""
+    packet = (b"<x:xmpmeta><rdf:Description><dc:creator>" + b" " * 3978 + b"<dc:creator><rdf:Seq>   <rdf:li>"
+              + fx.CREATOR.encode() + b"</rdf:li></rdf:Seq></dc:creator></rdf:Description></x:xmpmeta>")
+    assert ("owner", f"XMP dc:creator {fx.CREATOR}") in scan_xmp(packet)

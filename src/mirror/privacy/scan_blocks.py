@@ -104,11 +104,12 @@ def _xmp_properties(packet: bytes) -> list[tuple[bytes, bytes]]:
             if values:
                 found.append((name, b" ".join(values)))
             continue
-        if start < reach.get(name, 0):  # within a value of its own name, read already: nested in it, or a run of
-            found.append((name, b""))  # openings never closed (each read again cost _VALUE bytes)
-            continue
-        end = packet.find(b"</" + name + b">", start, start + _VALUE)
-        reach[name] = end if end >= 0 else start + _VALUE  # a long value: its start
+        # within a value of its own name, nested in it or after an opening never closed: only what lies past the
+        # part read already is read (each read again cost _VALUE bytes; read not at all, a value past the first's
+        # first _VALUE bytes went unread)
+        start = max(start, reach.get(name, 0))
+        end = packet.find(b"</" + name + b">", start, match.end() + _VALUE)
+        reach[name] = end if end >= 0 else max(start, match.end() + _VALUE)  # a long value: its start
         found.append((name, packet[start:reach[name]]))
     return [(_today(name), value) for name, value in found if not name.startswith(_SKIP)]
 
