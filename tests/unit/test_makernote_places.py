@@ -45,6 +45,13 @@ def _pentax(where: int) -> bytes:
     return b"PENTAX \0MM" + fx.ifd(entries, 10, ">")
 
 
+def _asahi(where: int) -> bytes:
+    """"AOC\0MM", the IFD at 6 (offsets from the EXIF block): an Asahi's note is Pentax's but for the Optio 330RS
+    and 430RS (MakerNotes.pm's MakerNotePentax, then MakerNotePentax3)."""
+    entries = [(0x0229, fx.ASCII, 12, b"PLANTED-SN9\0"), (0x022E, fx.ASCII, 16, b"PLANTED-Artist\0\0")]
+    return b"AOC\0MM" + fx.ifd(entries, where + 6, ">")
+
+
 def _canon(where: int) -> bytes:
     info = struct.pack("<4i", 16, 360, 13, 0)  # size, time zone (minutes), TimeZoneCity 13 (Karachi), summer time
     return fx.ifd([(0x0035, fx.LONG, 4, info)], where)
@@ -103,6 +110,8 @@ def _sanyo(where: int) -> bytes:
       ("place", "maker-note HometownCity Karachi"), ("place", "maker-note DestinationCity Delhi"),
       ("owner", "maker-note Artist PLANTED-Artist"),
       ("owner", "maker-note Copyright PLANTED-Rights")}),
+    ("Asahi Optical Co.,Ltd", _asahi, {"Pentax:SerialNumber": "PLANTED-SN9", "Pentax:Artist": "PLANTED-Artist"},
+     {("serial", "maker-note SerialNumber PLANTED-SN9"), ("owner", "maker-note Artist PLANTED-Artist")}),
     ("Canon", _canon, {"Canon:TimeZoneCity": "Karachi"}, {("place", "maker-note TimeZoneCity Karachi")}),
     ("Panasonic", _panasonic, {"Panasonic:RecognizedFace1Name": "Aigerim", "Panasonic:RecognizedFace2Name": "Nurlan",
                                "Panasonic:BabyName": "Dana", "Panasonic:Country": "KAZAKHSTAN",

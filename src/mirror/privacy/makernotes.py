@@ -139,9 +139,11 @@ _MAKERS = (
     _Maker(b"FUJIFILM", "", 8, "fuji", {0x0010: ("serial", "InternalSerialNumber")}),
     # Casio's second layout (MakerNoteCasio2: "QVC\0", or "DCI\0" of Concord's, the IFD at 6, offsets from the EXIF
     # block; Casio.pm Type2): the home city of its world time, as text; so is an "AOC\0" note of Make Asahi
-    # (MakerNotePentax3: the Optio 330RS and 430RS)
+    # (MakerNotePentax3: the Optio 330RS and 430RS), though any other Asahi's is Pentax's (MakerNotePentax, for
+    # every Model but those two): both read
     *(_Maker(prefix, "", 6, "tiff", {0x3006: ("place", "HometownCity")}) for prefix in (b"QVC\0", b"DCI\0")),
-    _Maker(b"AOC\0", "asahi", 6, "tiff", {0x3006: ("place", "HometownCity")}),
+    _Maker(b"AOC\0", "asahi", 6, "tiff", {**_PENTAX, 0x3006: ("place", "HometownCity")},
+           elements={0x0215: (4, "serial", "InternalSerialNumber")}, codes=_PENTAX_TIMES),
     _Maker(b"PENTAX \0", "", 10, "note", _PENTAX, elements={0x0215: (4, "serial", "InternalSerialNumber")},
            codes=_PENTAX_TIMES),
     _Maker(b"AOC\0", "", 6, "tiff", _PENTAX, elements={0x0215: (4, "serial", "InternalSerialNumber")},
