@@ -146,3 +146,17 @@ def test_a_serial_after_nuls_in_a_block_note_is_shown() -> None:
     found = [(f.kind, f.detail) for f in scan_photo(_jpeg("RECONYX", note), "a.jpg")]
     assert ("serial", "maker-note SerialNumber UF01234567") in found, found
     assert not any("UserLabel" in detail for _, detail in found), found
+
+
+def test_a_note_whose_first_entry_has_a_damaged_type_is_still_read() -> None:
+    """The byte order is chosen by a plausible count and a known type of the first entry; when neither order gives
+    a known type, the note was read as empty, and a Canon's OwnerName in its second entry went unnamed (it was
+    named before the type was asked)."""
+    def note(where: int) -> bytes:
+        text = b"PLANTED Aigerim\0"
+        entries = struct.pack("<HHHII", 2, 0x0001, 0, 1, 0) + struct.pack("<HHII", 0x0009, fx.ASCII, len(text),
+                                                                           where + 2 + 24 + 4)
+        return entries + struct.pack("<I", 0) + text
+
+    found = {(f.kind, f.detail) for f in scan_photo(_jpeg("Canon", note), "a.jpg")}
+    assert ("owner", "maker-note OwnerName PLANTED Aigerim") in found, found

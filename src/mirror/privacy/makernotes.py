@@ -220,13 +220,19 @@ def _find_maker(note: bytes, make: str) -> _Maker | None:
 
 def _ifd(data: bytes, big: bool, offset: int, shift: int = 0) -> dict[int, Tag]:
     """The IFD at `offset`, in whichever byte order gives a plausible entry count and a known type for its first
-    entry (exiftool's 'Unknown'): a big-endian count of 1 reads as 256 little-endian, a plausible count alone."""
+    entry (exiftool's 'Unknown'): a big-endian count of 1 reads as 256 little-endian, a plausible count alone.
+    When neither order gives a known type (a first entry of a damaged type), the first with a plausible count: its
+    other entries may still hold a serial."""
+    plausible = []
     for order in (big, not big):
-        if offset + 8 <= len(data):
-            count, _, kind = struct.unpack_from(">HHH" if order else "<HHH", data, offset)
+        if offset + 2 <= len(data):
+            count = struct.unpack_from(">H" if order else "<H", data, offset)[0]
+            kind = struct.unpack_from(">H" if order else "<H", data, offset + 4)[0] if offset + 6 <= len(data) else 0
             if 0 < count < 512 and kind in TYPE_SIZE:
                 return read_ifd(data, order, offset, shift)[0]
-    return {}
+            if 0 < count < 512:
+                plausible.append(order)
+    return read_ifd(data, plausible[0], offset, shift)[0] if plausible else {}
 
 
 def _canon_shift(tiff: Tiff, note: Tag) -> int:
