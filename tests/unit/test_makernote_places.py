@@ -158,3 +158,14 @@ def test_a_gopro_serial_and_media_id_are_named_and_cleaned_away() -> None:
     assert ("unique-id", f"GoPro MediaUniqueID {media_id}"[:79] + "…") in found
     cleaned = strip_photo(photo, "a.jpg").data
     assert not [key for key in exiftool(cleaned) if key.startswith("GoPro")]
+
+
+def test_a_gopro_serial_after_thousands_of_entries_is_named() -> None:
+    """Entries were read up to 4,096 of a segment, which holds up to 8,191 of the smallest: a serial after 5,000
+    of them went unnamed, though exiftool shows it."""
+    inner = b"".join(_gpmf(b"TICK", "L", 4, b"\0\0\0\1") for _ in range(5000)) + _gpmf(b"CASN", "c", 1,
+                                                                                      b"C3221324545448")
+    photo = fx.splice(fx.plain_jpeg(), fx.segment(0xE6, b"GoPro\0" + _gpmf(b"DEVC", "", 1, inner)))
+    assert exiftool(photo)["GoPro:CameraSerialNumber"] == "C3221324545448"
+    found = {(f.kind, f.detail) for f in scan_photo(photo, "a.jpg")}
+    assert ("serial", "GoPro CameraSerialNumber C3221324545448") in found

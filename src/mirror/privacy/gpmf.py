@@ -21,7 +21,9 @@ from mirror.privacy.findings import Found, empty_value, short
 _NAMED = {b"CASN": ("serial", "CameraSerialNumber"), b"MUID": ("unique-id", "MediaUniqueID"),
           b"LINF": ("serial", "LINF")}
 _DEPTH = 8  # lists within lists; GoPro's go two deep
-_ENTRIES = 4096  # entries read of one segment (a segment holds at most 16,382 of the smallest)
+# entries read of one segment: more than it can hold (at most 8,191 of the smallest, 8 bytes, in each of _DEPTH + 1
+# levels), so none is left unread (4,096 left a serial after 5,000 TICKs unnamed); a bound all the same
+_ENTRIES = 1 << 16
 
 
 def _value(kind: int, data: bytes) -> str:
