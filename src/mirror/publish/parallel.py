@@ -86,9 +86,9 @@ def _stopped(stop: Stop, slots: Sequence[_Slot[T]], log: Log, reads: bool) -> No
 
     The wait is on each slot's event: a Thread.join cut short by Ctrl-C marks a thread that is still running as
     ended (CPython 3.11's bpo-45274 handling), and every later join returned at once."""
-    stop.set()
     busy = [slot for slot in slots if slot.thread is not None and slot.thread.ident is not None
-            and not slot.ended.is_set()]
+            and not slot.ended.is_set()]  # before the switch: a host that ends at it was under way all the same
+    stop.set()
     if not busy:
         return
     with contextlib.suppress(OSError):  # a closed stderr must not hide the interrupt
